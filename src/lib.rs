@@ -1,0 +1,21 @@
+//! vouch: track which regions of a codebase an AI wrote, and make sure a
+//! senior engineer signed off on each one before it lands.
+//!
+//! The crate is a functional core and an imperative shell (see
+//! `docs/architecture.md`):
+//! - core, pure and synchronous: [`text`], [`provenance`], [`syntax`],
+//!   [`fingerprint`], [`document`], [`policy`];
+//! - [`store`]: files and git (journal, notes, request and approval records);
+//! - front ends: [`lsp`] and [`cli`].
+
+pub mod document;
+pub mod fingerprint;
+pub mod policy;
+pub mod provenance;
+pub mod syntax;
+pub mod text;
+
+pub mod store;
+
+pub mod cli;
+pub mod lsp;

@@ -1,0 +1,636 @@
+//! Provenance: the origin of every byte of a document, and how edits move it.
+//!
+//! A [`ProvenanceMap`] covers a document with runs of bytes that share one
+//! [`Attribution`] (origin, evidence, who accepted it). Inserted text takes the
+//! attribution of its edit; text typed inside an AI run splits it; deleted
+//! text takes its attribution with it, into [`RecentlyRemoved`], so that
+//! pasting it back (a cut and paste, a move, an undo) makes it AI again.
+//!
+//! Whole-text replacements and edits made outside the editor are re-anchored
+//! through a diff ([`diff`]).
+
+use std::collections::{HashMap, VecDeque};
+use std::ops::Range;
+
+use serde::{Deserialize, Serialize};
+
+/// How an AI tool produced text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AiKind {
+    /// An inline completion (Tab).
+    Completion,
+    /// Text applied from a chat.
+    Chat,
+    /// An agent editing files on its own.
+    Agent,
+}
+
+/// The AI tool that wrote some text, as far as vouch was told.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct AiSource {
+    pub tool: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<AiKind>,
+}
+
+/// Who wrote some text. `Unknown` is the honest default: no record means
+/// unattested, not human.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "origin", rename_all = "lowercase")]
+pub enum Origin {
+    Ai(AiSource),
+    Human,
+    Unknown,
+}
+
+impl Origin {
+    pub fn is_ai(&self) -> bool {
+        matches!(self, Origin::Ai(_))
+    }
+
+    /// "ai", "human" or "unknown".
+    pub fn label(&self) -> &'static str {
+        match self {
+            Origin::Ai(_) => "ai",
+            Origin::Human => "human",
+            Origin::Unknown => "unknown",
+        }
+    }
+}
+
+/// How vouch knows an origin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Evidence {
+    /// An editor plugin reported it (or the editor sent the keystrokes).
+    Editor,
+    /// An agent's hook reported its edit.
+    AgentHook,
+    /// A single large insertion: *suspected* until someone classifies it.
+    Heuristic,
+    /// A commit trailer, a bot author or another tool's git note.
+    History,
+    /// A person marked it.
+    Manual,
+}
+
+impl Evidence {
+    pub fn label(self) -> &'static str {
+        match self {
+            Evidence::Editor => "editor",
+            Evidence::AgentHook => "agent-hook",
+            Evidence::Heuristic => "heuristic",
+            Evidence::History => "history",
+            Evidence::Manual => "manual",
+        }
+    }
+}
+
+/// Everything vouch knows about where a run of bytes came from.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Attribution {
+    #[serde(flatten)]
+    pub origin: Origin,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<Evidence>,
+    /// The identity (git `user.email`) that accepted AI text or marked it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accepted_by: Option<String>,
+}
+
+impl Attribution {
+    pub fn unknown() -> Attribution {
+        Attribution { origin: Origin::Unknown, evidence: None, accepted_by: None }
+    }
+
+    /// Text typed in an editor with no report of an AI source.
+    pub fn typed() -> Attribution {
+        Attribution { origin: Origin::Human, evidence: Some(Evidence::Editor), accepted_by: None }
+    }
+
+    pub fn ai(source: AiSource, evidence: Evidence, accepted_by: Option<String>) -> Attribution {
+        Attribution { origin: Origin::Ai(source), evidence: Some(evidence), accepted_by }
+    }
+
+    pub fn is_ai(&self) -> bool {
+        self.origin.is_ai()
+    }
+
+    /// AI text found by the size heuristic and not yet classified.
+    pub fn is_suspected(&self) -> bool {
+        self.is_ai() && self.evidence == Some(Evidence::Heuristic)
+    }
+
+    pub fn tool(&self) -> Option<&str> {
+        match &self.origin {
+            Origin::Ai(s) => Some(&s.tool),
+            _ => None,
+        }
+    }
+}
+
+/// An index into a map's table of attributions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct AttrId(u32);
+
+/// The unknown origin is always interned first.
+const UNKNOWN: AttrId = AttrId(0);
+
+/// A maximal run of bytes with one attribution.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Span {
+    pub range: Range<usize>,
+    pub attr: AttrId,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Run {
+    start: usize,
+    attr: AttrId,
+}
+
+/// The attribution of every byte of one document.
+///
+/// Runs are kept sorted, contiguous, covering `0..len`, and merged: no two
+/// neighbours share an attribution. An edit costs a binary search plus a
+/// shift of the runs after it (a few hundred in a file with many AI spans).
+#[derive(Debug, Clone)]
+pub struct ProvenanceMap {
+    runs: Vec<Run>,
+    len: usize,
+    attrs: Vec<Attribution>,
+    ids: HashMap<Attribution, AttrId>,
+}
+
+impl PartialEq for ProvenanceMap {
+    /// Two maps are equal when every byte has an equal attribution.
+    fn eq(&self, other: &ProvenanceMap) -> bool {
+        self.len == other.len
+            && self.runs.len() == other.runs.len()
+            && self
+                .spans()
+                .zip(other.spans())
+                .all(|(a, b)| a.range == b.range && self.attribution(a.attr) == other.attribution(b.attr))
+    }
+}
+
+impl ProvenanceMap {
+    /// A document of `len` bytes, all of unknown origin.
+    pub fn new(len: usize) -> ProvenanceMap {
+        let unknown = Attribution::unknown();
+        let mut ids = HashMap::new();
+        ids.insert(unknown.clone(), UNKNOWN);
+        let runs = if len == 0 { Vec::new() } else { vec![Run { start: 0, attr: UNKNOWN }] };
+        ProvenanceMap { runs, len, attrs: vec![unknown], ids }
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The id for `attr`, adding it to the table when it is new.
+    pub fn intern(&mut self, attr: &Attribution) -> AttrId {
+        if let Some(&id) = self.ids.get(attr) {
+            return id;
+        }
+        let id = AttrId(self.attrs.len() as u32);
+        self.attrs.push(attr.clone());
+        self.ids.insert(attr.clone(), id);
+        id
+    }
+
+    pub fn attribution(&self, id: AttrId) -> &Attribution {
+        &self.attrs[id.0 as usize]
+    }
+
+    fn run_end(&self, i: usize) -> usize {
+        self.runs.get(i + 1).map_or(self.len, |r| r.start)
+    }
+
+    /// Every span, in order.
+    pub fn spans(&self) -> impl Iterator<Item = Span> + '_ {
+        (0..self.runs.len()).map(|i| Span { range: self.runs[i].start..self.run_end(i), attr: self.runs[i].attr })
+    }
+
+    /// The spans that overlap `range`, cut to it.
+    pub fn spans_in(&self, range: Range<usize>) -> impl Iterator<Item = Span> + '_ {
+        let first = self.runs.partition_point(|r| r.start <= range.start).saturating_sub(1);
+        (first..self.runs.len())
+            .map(move |i| Span { range: self.runs[i].start..self.run_end(i), attr: self.runs[i].attr })
+            .take_while(move |s| s.range.start < range.end)
+            .filter(move |s| s.range.end > range.start)
+            .map(move |s| Span { range: s.range.start.max(range.start)..s.range.end.min(range.end), attr: s.attr })
+    }
+
+    /// The attribution of the byte at `offset`, if it is inside the document.
+    pub fn at(&self, offset: usize) -> Option<&Attribution> {
+        if offset >= self.len {
+            return None;
+        }
+        let i = self.runs.partition_point(|r| r.start <= offset) - 1;
+        Some(self.attribution(self.runs[i].attr))
+    }
+
+    /// The ranges of AI text, merged where AI runs of different sources touch.
+    pub fn ai_ranges(&self) -> Vec<Range<usize>> {
+        let mut out: Vec<Range<usize>> = Vec::new();
+        for span in self.spans().filter(|s| self.attribution(s.attr).is_ai()) {
+            match out.last_mut() {
+                Some(last) if last.end == span.range.start => last.end = span.range.end,
+                _ => out.push(span.range),
+            }
+        }
+        out
+    }
+
+    /// Replace the bytes `range` with `new_len` bytes attributed to `attr`,
+    /// and return the spans that were removed (relative to `range.start`).
+    ///
+    /// `range` is clamped into the document.
+    pub fn replace(&mut self, range: Range<usize>, new_len: usize, attr: AttrId) -> Vec<Span> {
+        let end = range.end.min(self.len);
+        let start = range.start.min(end);
+        let removed: Vec<Span> = self
+            .spans_in(start..end)
+            .map(|s| Span { range: s.range.start - start..s.range.end - start, attr: s.attr })
+            .collect();
+        // Runs entirely before `start` stay; the run holding `start` keeps its
+        // head; the run holding `end` keeps its tail; the new text goes between.
+        let lo = self.runs.partition_point(|r| r.start < start);
+        let hi = self.runs.partition_point(|r| r.start <= end);
+        let tail_attr = if hi > 0 && self.run_end(hi - 1) > end { Some(self.runs[hi - 1].attr) } else { None };
+        let delta = new_len as isize - (end - start) as isize;
+        for r in &mut self.runs[hi..] {
+            r.start = (r.start as isize + delta) as usize;
+        }
+        let mut middle = Vec::with_capacity(2);
+        if new_len > 0 {
+            middle.push(Run { start, attr });
+        }
+        if let Some(a) = tail_attr {
+            middle.push(Run { start: start + new_len, attr: a });
+        }
+        self.runs.splice(lo..hi, middle);
+        self.len = (self.len as isize + delta) as usize;
+        self.merge_around(lo.saturating_sub(1), lo + 3);
+        removed
+    }
+
+    /// Attribute the bytes in `range` (clamped into the document) to `attr`.
+    pub fn set(&mut self, range: Range<usize>, attr: AttrId) {
+        let end = range.end.min(self.len);
+        let start = range.start.min(end);
+        if start == end {
+            return;
+        }
+        self.replace(start..end, end - start, attr);
+    }
+
+    /// Merge neighbours with one attribution among runs `lo..hi`.
+    fn merge_around(&mut self, lo: usize, hi: usize) {
+        let hi = hi.min(self.runs.len());
+        let mut i = lo.max(1);
+        let mut hi = hi;
+        while i < hi {
+            if self.runs[i].attr == self.runs[i - 1].attr {
+                self.runs.remove(i);
+                hi -= 1;
+            } else {
+                i += 1;
+            }
+        }
+    }
+
+    /// Every attribution as owned values, for records and tests.
+    pub fn to_vec(&self) -> Vec<(Range<usize>, Attribution)> {
+        self.spans().map(|s| (s.range, self.attribution(s.attr).clone())).collect()
+    }
+
+    /// A map of `len` bytes built from attributed ranges (the rest unknown).
+    pub fn from_ranges(len: usize, ranges: &[(Range<usize>, Attribution)]) -> ProvenanceMap {
+        let mut map = ProvenanceMap::new(len);
+        for (range, attr) in ranges {
+            let id = map.intern(attr);
+            map.set(range.clone(), id);
+        }
+        map
+    }
+}
+
+/// AI text removed from documents in this session, so that text pasted back
+/// (cut and paste, a move between files, an undo) is AI again.
+///
+/// Bounded: the most recent [`RecentlyRemoved::CAPACITY`] fragments.
+#[derive(Debug, Default, Clone)]
+pub struct RecentlyRemoved {
+    fragments: VecDeque<Fragment>,
+}
+
+#[derive(Debug, Clone)]
+struct Fragment {
+    text: String,
+    spans: Vec<(Range<usize>, Attribution)>,
+}
+
+/// Insertions shorter than this are never matched against removed text:
+/// retyping a brace is not pasting AI code.
+const MIN_RECALL_LEN: usize = 3;
+
+/// Fragments longer than this are not kept.
+const MAX_FRAGMENT_LEN: usize = 1 << 20;
+
+impl RecentlyRemoved {
+    pub const CAPACITY: usize = 64;
+
+    /// Remember `text` and its spans when any of them is AI.
+    pub fn remember(&mut self, text: &str, spans: Vec<(Range<usize>, Attribution)>) {
+        if text.len() > MAX_FRAGMENT_LEN || !spans.iter().any(|(_, a)| a.is_ai()) {
+            return;
+        }
+        if self.fragments.len() == Self::CAPACITY {
+            self.fragments.pop_front();
+        }
+        self.fragments.push_back(Fragment { text: text.to_string(), spans });
+    }
+
+    /// The AI spans (relative to the insertion) that inserted `text` takes
+    /// back: all of a removed fragment's spans if it equals the fragment, or
+    /// the whole insertion if it equals one removed AI span. Most recent first.
+    pub fn recall(&self, text: &str) -> Option<Vec<(Range<usize>, Attribution)>> {
+        if text.trim().len() < MIN_RECALL_LEN {
+            return None;
+        }
+        for frag in self.fragments.iter().rev() {
+            if frag.text == text {
+                return Some(frag.spans.iter().filter(|(_, a)| a.is_ai()).cloned().collect());
+            }
+            for (range, attr) in &frag.spans {
+                if attr.is_ai() && range.len() == text.len() && &frag.text[range.clone()] == text {
+                    return Some(vec![(0..text.len(), attr.clone())]);
+                }
+            }
+        }
+        None
+    }
+
+    pub fn len(&self) -> usize {
+        self.fragments.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.fragments.is_empty()
+    }
+}
+
+/// A difference between two texts: the bytes `old` of the old text became
+/// the bytes `new` of the new one. Ranges are on character boundaries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hunk {
+    pub old: Range<usize>,
+    pub new: Range<usize>,
+}
+
+/// Texts larger than this (per side of a changed line block) are diffed by
+/// lines only: a character diff of them would cost too much.
+const MAX_CHAR_DIFF: usize = 64 * 1024;
+
+/// The hunks that turn `old` into `new`: a line diff, refined by a character
+/// diff inside each changed block of lines.
+pub fn diff(old: &str, new: &str) -> Vec<Hunk> {
+    use similar::{Algorithm, DiffOp, TextDiff};
+
+    let lines = TextDiff::configure().algorithm(Algorithm::Myers).diff_lines(old, new);
+    let old_starts = prefix_offsets(lines.old_slices());
+    let new_starts = prefix_offsets(lines.new_slices());
+    let mut hunks = Vec::new();
+    for op in lines.ops() {
+        let (o, n) = match *op {
+            DiffOp::Equal { .. } => continue,
+            DiffOp::Delete { old_index, old_len, new_index } => (old_index..old_index + old_len, new_index..new_index),
+            DiffOp::Insert { old_index, new_index, new_len } => (old_index..old_index, new_index..new_index + new_len),
+            DiffOp::Replace { old_index, old_len, new_index, new_len } => {
+                (old_index..old_index + old_len, new_index..new_index + new_len)
+            }
+        };
+        let old_range = old_starts[o.start]..old_starts[o.end];
+        let new_range = new_starts[n.start]..new_starts[n.end];
+        if old_range.is_empty() || new_range.is_empty() || old_range.len().max(new_range.len()) > MAX_CHAR_DIFF {
+            hunks.push(Hunk { old: old_range, new: new_range });
+        } else {
+            char_hunks(&old[old_range.clone()], &new[new_range.clone()], old_range.start, new_range.start, &mut hunks);
+        }
+    }
+    hunks
+}
+
+fn prefix_offsets(slices: &[&str]) -> Vec<usize> {
+    let mut out = Vec::with_capacity(slices.len() + 1);
+    let mut at = 0;
+    out.push(0);
+    for s in slices {
+        at += s.len();
+        out.push(at);
+    }
+    out
+}
+
+fn char_hunks(old: &str, new: &str, old_base: usize, new_base: usize, out: &mut Vec<Hunk>) {
+    use similar::{Algorithm, DiffTag, capture_diff_slices};
+
+    let old_chars: Vec<char> = old.chars().collect();
+    let new_chars: Vec<char> = new.chars().collect();
+    let old_at = char_offsets(old);
+    let new_at = char_offsets(new);
+    let mut pending: Option<Hunk> = None;
+    for op in capture_diff_slices(Algorithm::Myers, &old_chars, &new_chars) {
+        if op.tag() == DiffTag::Equal {
+            out.extend(pending.take());
+            continue;
+        }
+        let (o, n) = (op.old_range(), op.new_range());
+        let hunk = Hunk {
+            old: old_base + old_at[o.start]..old_base + old_at[o.end],
+            new: new_base + new_at[n.start]..new_base + new_at[n.end],
+        };
+        pending = Some(match pending.take() {
+            Some(p) => Hunk { old: p.old.start..hunk.old.end, new: p.new.start..hunk.new.end },
+            None => hunk,
+        });
+    }
+    out.extend(pending);
+}
+
+/// The byte offset of each character, and the length at the end.
+fn char_offsets(s: &str) -> Vec<usize> {
+    s.char_indices().map(|(i, _)| i).chain(std::iter::once(s.len())).collect()
+}
+
+/// Carry attributed ranges of `old` over to `new`, after an edit that vouch
+/// did not see (an outside tool, a formatter, a merge).
+///
+/// Unchanged text keeps its attribution. Text that replaced bytes all of one
+/// attribution takes that attribution (a reformat inside an AI function is
+/// still AI); a pure insertion between two bytes of one attribution takes it
+/// too (a formatter adding a line break). Anything else is `fallback`.
+pub fn reanchor(
+    old: &str,
+    spans: &[(Range<usize>, Attribution)],
+    new: &str,
+    fallback: &Attribution,
+) -> Vec<(Range<usize>, Attribution)> {
+    let mut map = ProvenanceMap::from_ranges(old.len(), spans);
+    let fallback_id = map.intern(fallback);
+    // Apply from the end so earlier hunks' old offsets stay valid.
+    for hunk in diff(old, new).into_iter().rev() {
+        let inherited = {
+            let inside: Vec<Span> = map.spans_in(hunk.old.clone()).collect();
+            if hunk.old.is_empty() {
+                let before = hunk.old.start.checked_sub(1).and_then(|b| map.spans_in(b..b + 1).next());
+                let after = map.spans_in(hunk.old.start..hunk.old.start + 1).next();
+                match (before, after) {
+                    (Some(b), Some(a)) if a.attr == b.attr => Some(a.attr),
+                    _ => None,
+                }
+            } else if inside.len() == 1 {
+                Some(inside[0].attr)
+            } else {
+                None
+            }
+        };
+        map.replace(hunk.old.clone(), hunk.new.len(), inherited.unwrap_or(fallback_id));
+    }
+    debug_assert_eq!(map.len(), new.len());
+    map.to_vec()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ai(tool: &str) -> Attribution {
+        Attribution::ai(AiSource { tool: tool.into(), model: None, session: None, kind: None }, Evidence::Editor, None)
+    }
+
+    /// One letter per byte: `.` unknown, `h` human, or the AI tool's letter.
+    fn picture(map: &ProvenanceMap) -> String {
+        let mut s = String::new();
+        for span in map.spans() {
+            let c = match &map.attribution(span.attr).origin {
+                Origin::Unknown => '.',
+                Origin::Human => 'h',
+                Origin::Ai(src) => src.tool.chars().next().unwrap(),
+            };
+            s.extend(std::iter::repeat_n(c, span.range.len()));
+        }
+        s
+    }
+
+    #[test]
+    fn insertion_splits_an_ai_run() {
+        let mut map = ProvenanceMap::new(10);
+        let a = map.intern(&ai("a"));
+        let h = map.intern(&Attribution::typed());
+        map.set(2..8, a);
+        assert_eq!(picture(&map), "..aaaaaa..");
+        map.replace(5..5, 2, h);
+        assert_eq!(picture(&map), "..aaahhaaa..");
+        assert_eq!(map.spans().count(), 5);
+        // Deleting the human text joins the AI halves into one span again.
+        let removed = map.replace(5..7, 0, h);
+        assert_eq!(removed, vec![Span { range: 0..2, attr: h }]);
+        assert_eq!(picture(&map), "..aaaaaa..");
+        assert_eq!(map.spans().count(), 3);
+        assert_eq!(map.ai_ranges(), vec![2..8]);
+    }
+
+    #[test]
+    fn replacement_across_runs() {
+        let mut map = ProvenanceMap::new(10);
+        let a = map.intern(&ai("a"));
+        let b = map.intern(&ai("b"));
+        map.set(0..4, a);
+        map.set(6..10, b);
+        let removed = map.replace(2..8, 1, UNKNOWN);
+        assert_eq!(picture(&map), "aa.bb");
+        let removed: Vec<_> = removed.into_iter().map(|s| (s.range, s.attr)).collect();
+        assert_eq!(removed, vec![(0..2, a), (2..4, UNKNOWN), (4..6, b)]);
+        assert_eq!(map.ai_ranges(), vec![0..2, 3..5]);
+    }
+
+    #[test]
+    fn spans_in_cuts_to_the_range() {
+        let mut map = ProvenanceMap::new(10);
+        let a = map.intern(&ai("a"));
+        map.set(3..6, a);
+        let got: Vec<_> = map.spans_in(4..8).map(|s| s.range).collect();
+        assert_eq!(got, vec![4..6, 6..8]);
+        assert_eq!(map.spans_in(10..12).count(), 0);
+        assert_eq!(map.at(3).map(|a| a.is_ai()), Some(true));
+        assert_eq!(map.at(10), None);
+    }
+
+    #[test]
+    fn out_of_range_edits_are_clamped() {
+        let mut map = ProvenanceMap::new(4);
+        let a = map.intern(&ai("a"));
+        map.replace(10..20, 2, a);
+        assert_eq!(picture(&map), "....aa");
+        map.set(5..99, UNKNOWN);
+        assert_eq!(picture(&map), "....a.");
+        map.replace(3..1, 0, a);
+        assert_eq!(map.len(), 6);
+    }
+
+    #[test]
+    fn removed_ai_text_is_recalled() {
+        let mut recent = RecentlyRemoved::default();
+        recent.remember("xx fn f() {}", vec![(0..3, Attribution::typed()), (3..12, ai("a"))]);
+        assert_eq!(recent.recall("xx fn f() {}"), Some(vec![(3..12, ai("a"))]));
+        assert_eq!(recent.recall("fn f() {}"), Some(vec![(0..9, ai("a"))]));
+        assert_eq!(recent.recall("fn g() {}"), None);
+        assert_eq!(recent.recall("}"), None);
+        // Human-only text is not remembered.
+        recent.remember("human text", vec![(0..10, Attribution::typed())]);
+        assert_eq!(recent.recall("human text"), None);
+    }
+
+    #[test]
+    fn diff_finds_character_hunks() {
+        let hunks = diff("fn a() {\n    1\n}\n", "fn a() {\n    12\n}\n");
+        assert_eq!(hunks, vec![Hunk { old: 14..14, new: 14..15 }]);
+        let hunks = diff("héllo\n", "hallo\n");
+        assert_eq!(hunks, vec![Hunk { old: 1..3, new: 1..2 }]);
+        assert_eq!(diff("same", "same"), vec![]);
+        assert_eq!(diff("", "new\n"), vec![Hunk { old: 0..0, new: 0..4 }]);
+    }
+
+    #[test]
+    fn reanchor_follows_lines_inserted_above() {
+        let old = "fn a() {}\nfn b() {\n    x\n}\n";
+        let spans = vec![(10..25, ai("c"))];
+        let new = "use y;\n\nfn a() {}\nfn b() {\n    x\n}\n";
+        let got = reanchor(old, &spans, new, &Attribution::unknown());
+        let ai: Vec<_> = got.iter().filter(|(_, a)| a.is_ai()).map(|(r, _)| r.clone()).collect();
+        assert_eq!(ai, vec![18..33]);
+        assert_eq!(&new[18..33], &old[10..25]);
+    }
+
+    #[test]
+    fn reanchor_keeps_a_reformatted_span_ai() {
+        let old = "// top\nfn b(){x+1}\n";
+        let spans = vec![(7..18, ai("c"))];
+        let new = "// top\nfn b() {\n    x + 1\n}\n";
+        let got = reanchor(old, &spans, new, &Attribution::unknown());
+        let ai: Vec<_> = got.iter().filter(|(_, a)| a.is_ai()).map(|(r, _)| r.clone()).collect();
+        assert_eq!(ai, vec![7..new.len() - 1], "{got:?}");
+    }
+}

@@ -1,0 +1,165 @@
+//! Syntax: the languages vouch parses, their tree-sitter trees, and the
+//! review units and risk tags found in them ([`units`]).
+//!
+//! Trees are re-parsed incrementally: the document calls [`SyntaxTree::edit`]
+//! for each change of a batch and [`SyntaxTree::reparse`] once after it.
+//! A language without a grammar ([`Language::Text`]) has no tree; its review
+//! units are runs of lines.
+
+use std::path::Path;
+
+pub mod units;
+
+pub use units::{Unit, review_units};
+
+/// A language vouch knows, by grammar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Language {
+    Rust,
+    Python,
+    JavaScript,
+    TypeScript,
+    Tsx,
+    Go,
+    Java,
+    /// Any other text: units are runs of lines.
+    Text,
+}
+
+impl Language {
+    pub const ALL: [Language; 8] = [
+        Language::Rust,
+        Language::Python,
+        Language::JavaScript,
+        Language::TypeScript,
+        Language::Tsx,
+        Language::Go,
+        Language::Java,
+        Language::Text,
+    ];
+
+    /// The name hashed into fingerprints and used for `queries/<name>/`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Language::Rust => "rust",
+            Language::Python => "python",
+            Language::JavaScript => "javascript",
+            Language::TypeScript => "typescript",
+            Language::Tsx => "tsx",
+            Language::Go => "go",
+            Language::Java => "java",
+            Language::Text => "text",
+        }
+    }
+
+    /// The language of a file, by its extension.
+    pub fn from_path(path: &Path) -> Language {
+        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+        match ext.to_ascii_lowercase().as_str() {
+            "rs" => Language::Rust,
+            "py" | "pyi" | "pyw" => Language::Python,
+            "js" | "mjs" | "cjs" | "jsx" => Language::JavaScript,
+            "ts" | "mts" | "cts" => Language::TypeScript,
+            "tsx" => Language::Tsx,
+            "go" => Language::Go,
+            "java" => Language::Java,
+            _ => Language::Text,
+        }
+    }
+
+    /// The language an LSP client names with `languageId`, if vouch has a
+    /// grammar for it.
+    pub fn from_language_id(id: &str) -> Option<Language> {
+        Some(match id {
+            "rust" => Language::Rust,
+            "python" => Language::Python,
+            "javascript" | "javascriptreact" => Language::JavaScript,
+            "typescript" => Language::TypeScript,
+            "typescriptreact" => Language::Tsx,
+            "go" => Language::Go,
+            "java" => Language::Java,
+            _ => return None,
+        })
+    }
+
+    /// The tree-sitter grammar, or `None` for plain text.
+    pub fn grammar(self) -> Option<tree_sitter::Language> {
+        Some(match self {
+            Language::Rust => tree_sitter_rust::LANGUAGE.into(),
+            Language::Python => tree_sitter_python::LANGUAGE.into(),
+            Language::JavaScript => tree_sitter_javascript::LANGUAGE.into(),
+            Language::TypeScript => tree_sitter_typescript::LANGUAGE_TYPESCRIPT.into(),
+            Language::Tsx => tree_sitter_typescript::LANGUAGE_TSX.into(),
+            Language::Go => tree_sitter_go::LANGUAGE.into(),
+            Language::Java => tree_sitter_java::LANGUAGE.into(),
+            Language::Text => return None,
+        })
+    }
+}
+
+/// A parser and the current tree of one document.
+pub struct SyntaxTree {
+    parser: tree_sitter::Parser,
+    tree: Option<tree_sitter::Tree>,
+}
+
+impl std::fmt::Debug for SyntaxTree {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SyntaxTree").field("has_tree", &self.tree.is_some()).finish()
+    }
+}
+
+impl SyntaxTree {
+    /// Parse `text`; `None` for a language without a grammar.
+    pub fn new(language: Language, text: &str) -> Option<SyntaxTree> {
+        let grammar = language.grammar()?;
+        let mut parser = tree_sitter::Parser::new();
+        // The grammars are compiled in and their ABI is checked by tests.
+        parser.set_language(&grammar).ok()?;
+        let tree = parser.parse(text, None);
+        Some(SyntaxTree { parser, tree })
+    }
+
+    /// Tell the tree about one edit, before [`SyntaxTree::reparse`].
+    pub fn edit(&mut self, edit: &tree_sitter::InputEdit) {
+        if let Some(tree) = &mut self.tree {
+            tree.edit(edit);
+        }
+    }
+
+    /// Parse again after edits, reusing what did not change.
+    pub fn reparse(&mut self, text: &str) {
+        self.tree = self.parser.parse(text, self.tree.as_ref());
+    }
+
+    /// Forget the old tree and parse from scratch.
+    pub fn parse_fresh(&mut self, text: &str) {
+        self.tree = self.parser.parse(text, None);
+    }
+
+    pub fn tree(&self) -> Option<&tree_sitter::Tree> {
+        self.tree.as_ref()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_grammar_loads() {
+        for lang in Language::ALL {
+            let tree = SyntaxTree::new(lang, "x");
+            assert_eq!(tree.is_some(), lang != Language::Text, "{lang:?}");
+        }
+    }
+
+    #[test]
+    fn languages_by_extension_and_id() {
+        assert_eq!(Language::from_path(Path::new("src/a.RS")), Language::Rust);
+        assert_eq!(Language::from_path(Path::new("a.tsx")), Language::Tsx);
+        assert_eq!(Language::from_path(Path::new("Makefile")), Language::Text);
+        assert_eq!(Language::from_language_id("typescriptreact"), Some(Language::Tsx));
+        assert_eq!(Language::from_language_id("markdown"), None);
+    }
+}

@@ -1,0 +1,378 @@
+//! Document text, its line index, and conversion between byte offsets and
+//! positions (line, column) in UTF-8, UTF-16 or UTF-32 code units.
+//!
+//! Lines end with `\n`, `\r\n` or a lone `\r`, as in LSP. Every position that
+//! comes from outside is clamped, never trusted: a line past the end, a column
+//! past the line's end or a column inside a multi-byte character (or inside a
+//! UTF-16 surrogate pair) resolves to the nearest valid offset before it, and
+//! the adjustment is reported so the caller can log it.
+//!
+//! This module knows nothing of LSP types; the protocol edge converts.
+
+use std::ops::Range;
+
+/// The unit in which a position's column counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Encoding {
+    Utf8,
+    /// What LSP clients use unless they negotiate otherwise.
+    #[default]
+    Utf16,
+    Utf32,
+}
+
+impl Encoding {
+    /// The number of code units `c` takes in this encoding.
+    pub fn len_of(self, c: char) -> u32 {
+        match self {
+            Encoding::Utf8 => c.len_utf8() as u32,
+            Encoding::Utf16 => c.len_utf16() as u32,
+            Encoding::Utf32 => 1,
+        }
+    }
+}
+
+/// A zero-based line and a column in code units of some [`Encoding`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Position {
+    pub line: u32,
+    pub column: u32,
+}
+
+impl Position {
+    pub const fn new(line: u32, column: u32) -> Position {
+        Position { line, column }
+    }
+}
+
+/// Why a position did not name a valid offset as given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Clamp {
+    /// The line is past the last line: the offset is the end of the text.
+    LineBeyondEnd,
+    /// The column is past the end of its line: the offset is the line's end
+    /// (before its line break).
+    ColumnBeyondLineEnd,
+    /// The column falls inside a character (a multi-byte UTF-8 sequence or a
+    /// UTF-16 surrogate pair): the offset is that character's start.
+    InsideCharacter,
+}
+
+/// A byte offset resolved from a position, with the adjustment made, if any.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Resolved {
+    pub offset: usize,
+    pub clamp: Option<Clamp>,
+}
+
+/// Byte offsets at which lines start, kept in step with the text's edits.
+///
+/// Offsets are `u32`: a document is at most 4 GiB, far above anything an
+/// editor sends; [`Text`] refuses larger text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineIndex {
+    /// `starts[0] == 0`; `starts[i]` is the offset just past the `i-1`th line
+    /// break.
+    starts: Vec<u32>,
+}
+
+impl LineIndex {
+    pub fn new(text: &str) -> LineIndex {
+        let mut starts = vec![0];
+        scan_line_starts(text.as_bytes(), 0..text.len(), &mut starts);
+        LineIndex { starts }
+    }
+
+    pub fn len(&self) -> usize {
+        self.starts.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// The zero-based line holding `offset` (an offset on a line break
+    /// belongs to the line it ends).
+    pub fn line_of(&self, offset: usize) -> usize {
+        self.starts.partition_point(|&s| s as usize <= offset) - 1
+    }
+
+    /// The offset at which `line` starts, or `None` past the last line.
+    pub fn line_start(&self, line: usize) -> Option<usize> {
+        self.starts.get(line).map(|&s| s as usize)
+    }
+
+    /// Update after the bytes `old` of the text were replaced by `new_len`
+    /// bytes; `text` is the text after the edit.
+    ///
+    /// A line start can only change if its line break touches the edit: a
+    /// `\r` just before the edit may gain or lose the `\n` that follows it,
+    /// and a `\n` just after may lose or gain its `\r`. So the starts in
+    /// `old.start..=old.end + 1` are dropped and the edited bytes, with one
+    /// byte of context on each side, are scanned again.
+    fn edit(&mut self, old: Range<usize>, new_len: usize, text: &[u8]) {
+        let lo = self.starts.partition_point(|&s| (s as usize) < old.start.max(1));
+        let hi = self.starts.partition_point(|&s| s as usize <= old.end + 1);
+        let delta = new_len as i64 - (old.end - old.start) as i64;
+        let scan_start = old.start.saturating_sub(1);
+        let scan_end = (old.start + new_len + 1).min(text.len());
+        let mut fresh = Vec::new();
+        scan_line_starts(text, scan_start..scan_end, &mut fresh);
+        for s in &mut self.starts[hi..] {
+            *s = (*s as i64 + delta) as u32;
+        }
+        self.starts.splice(lo..hi, fresh);
+    }
+}
+
+/// Push the start of every line that a line break in `range` of `text` ends.
+fn scan_line_starts(text: &[u8], range: Range<usize>, out: &mut Vec<u32>) {
+    for i in range {
+        match text[i] {
+            b'\n' => out.push(i as u32 + 1),
+            b'\r' if text.get(i + 1) != Some(&b'\n') => out.push(i as u32 + 1),
+            _ => {}
+        }
+    }
+}
+
+/// The largest text [`Text`] holds: offsets are `u32`.
+pub const MAX_LEN: usize = u32::MAX as usize - 1;
+
+/// Error for text that cannot be held.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("text of {0} bytes is larger than the 4 GiB vouch can hold")]
+pub struct TooLarge(pub usize);
+
+/// A document's text and its line index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Text {
+    content: String,
+    lines: LineIndex,
+}
+
+impl Text {
+    pub fn new(content: String) -> Result<Text, TooLarge> {
+        if content.len() > MAX_LEN {
+            return Err(TooLarge(content.len()));
+        }
+        let lines = LineIndex::new(&content);
+        Ok(Text { content, lines })
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.content
+    }
+
+    pub fn len(&self) -> usize {
+        self.content.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.content.is_empty()
+    }
+
+    pub fn lines(&self) -> &LineIndex {
+        &self.lines
+    }
+
+    pub fn line_count(&self) -> usize {
+        self.lines.len()
+    }
+
+    /// The bytes of `line` without its line break; `None` past the last line.
+    pub fn line_range(&self, line: usize) -> Option<Range<usize>> {
+        let start = self.lines.line_start(line)?;
+        let next = self.lines.line_start(line + 1).unwrap_or(self.content.len());
+        let bytes = self.content.as_bytes();
+        let mut end = next;
+        if end > start && bytes[end - 1] == b'\n' {
+            end -= 1;
+        }
+        if end > start && bytes[end - 1] == b'\r' {
+            end -= 1;
+        }
+        Some(start..end)
+    }
+
+    /// The offset that `pos` names, clamped into the text.
+    pub fn offset(&self, pos: Position, enc: Encoding) -> Resolved {
+        let Some(range) = self.line_range(pos.line as usize) else {
+            return Resolved { offset: self.content.len(), clamp: Some(Clamp::LineBeyondEnd) };
+        };
+        let line = &self.content[range.clone()];
+        let want = pos.column as usize;
+        if enc == Encoding::Utf8 || line.is_ascii() {
+            if want > line.len() {
+                return Resolved { offset: range.end, clamp: Some(Clamp::ColumnBeyondLineEnd) };
+            }
+            if line.is_char_boundary(want) {
+                return Resolved { offset: range.start + want, clamp: None };
+            }
+            let mut b = want;
+            while !line.is_char_boundary(b) {
+                b -= 1;
+            }
+            return Resolved { offset: range.start + b, clamp: Some(Clamp::InsideCharacter) };
+        }
+        let mut units = 0usize;
+        for (b, c) in line.char_indices() {
+            if units == want {
+                return Resolved { offset: range.start + b, clamp: None };
+            }
+            let next = units + enc.len_of(c) as usize;
+            if next > want {
+                return Resolved { offset: range.start + b, clamp: Some(Clamp::InsideCharacter) };
+            }
+            units = next;
+        }
+        let clamp = (units != want).then_some(Clamp::ColumnBeyondLineEnd);
+        Resolved { offset: range.end, clamp }
+    }
+
+    /// The position of `offset` (clamped to the text and moved back to a
+    /// character boundary). An offset inside a `\r\n` pair, or on any line
+    /// break, is reported at the end of its line.
+    pub fn position(&self, offset: usize, enc: Encoding) -> Position {
+        let offset = self.floor_char_boundary(offset);
+        let line = self.lines.line_of(offset);
+        let range = self.line_range(line).expect("line_of returns an existing line");
+        let end = offset.min(range.end);
+        let prefix = &self.content[range.start..end];
+        let column = match enc {
+            Encoding::Utf8 => prefix.len(),
+            _ if prefix.is_ascii() => prefix.len(),
+            Encoding::Utf16 => prefix.chars().map(char::len_utf16).sum(),
+            Encoding::Utf32 => prefix.chars().count(),
+        };
+        Position { line: line as u32, column: column as u32 }
+    }
+
+    /// The largest character boundary at or below `offset`, within the text.
+    pub fn floor_char_boundary(&self, offset: usize) -> usize {
+        let mut b = offset.min(self.content.len());
+        while !self.content.is_char_boundary(b) {
+            b -= 1;
+        }
+        b
+    }
+
+    /// Tree-sitter's point for `offset`: the row and the byte column.
+    pub fn point(&self, offset: usize) -> (usize, usize) {
+        let line = self.lines.line_of(offset);
+        let start = self.lines.line_start(line).unwrap_or(0);
+        (line, offset - start)
+    }
+
+    /// Replace `range` (byte offsets on character boundaries, as
+    /// [`Text::offset`] gives) with `new`.
+    ///
+    /// # Panics
+    /// If the range is not on character boundaries or is reversed: callers
+    /// resolve positions through [`Text::offset`] first.
+    pub fn replace(&mut self, range: Range<usize>, new: &str) -> Result<(), TooLarge> {
+        let len = self.content.len() - range.len() + new.len();
+        if len > MAX_LEN {
+            return Err(TooLarge(len));
+        }
+        self.content.replace_range(range.clone(), new);
+        self.lines.edit(range, new.len(), self.content.as_bytes());
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(s: &str) -> Text {
+        Text::new(s.to_string()).unwrap()
+    }
+
+    fn starts(t: &Text) -> Vec<usize> {
+        (0..t.line_count()).map(|l| t.lines().line_start(l).unwrap()).collect()
+    }
+
+    #[test]
+    fn line_breaks_of_every_kind() {
+        let t = text("a\nb\r\nc\rd");
+        assert_eq!(starts(&t), vec![0, 2, 5, 7]);
+        assert_eq!(t.line_range(1), Some(2..3));
+        assert_eq!(t.line_range(2), Some(5..6));
+        assert_eq!(t.line_range(3), Some(7..8));
+        assert_eq!(t.line_range(4), None);
+        assert_eq!(starts(&text("")), vec![0]);
+        assert_eq!(starts(&text("x\r")), vec![0, 2]);
+        assert_eq!(starts(&text("\r\n\r\n")), vec![0, 2, 4]);
+    }
+
+    #[test]
+    fn columns_in_each_encoding() {
+        // "é" is 2 bytes, 1 UTF-16 unit; "😀" is 4 bytes, 2 UTF-16 units.
+        let t = text("aé😀b\nx");
+        let b = t.as_str().find('b').unwrap();
+        assert_eq!(t.position(b, Encoding::Utf8), Position::new(0, 7));
+        assert_eq!(t.position(b, Encoding::Utf16), Position::new(0, 4));
+        assert_eq!(t.position(b, Encoding::Utf32), Position::new(0, 3));
+        for enc in [Encoding::Utf8, Encoding::Utf16, Encoding::Utf32] {
+            let p = t.position(b, enc);
+            assert_eq!(t.offset(p, enc), Resolved { offset: b, clamp: None });
+        }
+    }
+
+    #[test]
+    fn bad_positions_are_clamped_and_reported() {
+        let t = text("aé😀b\r\nxy");
+        let resolve = |l, c, e| t.offset(Position::new(l, c), e);
+        assert_eq!(resolve(9, 0, Encoding::Utf16), Resolved { offset: 12, clamp: Some(Clamp::LineBeyondEnd) });
+        // Past the end of a CRLF line: before the "\r".
+        assert_eq!(resolve(0, 99, Encoding::Utf16), Resolved { offset: 8, clamp: Some(Clamp::ColumnBeyondLineEnd) });
+        assert_eq!(resolve(0, 99, Encoding::Utf8), Resolved { offset: 8, clamp: Some(Clamp::ColumnBeyondLineEnd) });
+        // Inside "é" in UTF-8, inside the surrogate pair of "😀" in UTF-16.
+        assert_eq!(resolve(0, 2, Encoding::Utf8), Resolved { offset: 1, clamp: Some(Clamp::InsideCharacter) });
+        assert_eq!(resolve(0, 3, Encoding::Utf16), Resolved { offset: 3, clamp: Some(Clamp::InsideCharacter) });
+        assert_eq!(resolve(0, 5, Encoding::Utf8), Resolved { offset: 3, clamp: Some(Clamp::InsideCharacter) });
+        assert_eq!(resolve(1, 2, Encoding::Utf32), Resolved { offset: 12, clamp: None });
+        assert_eq!(resolve(1, 3, Encoding::Utf32), Resolved { offset: 12, clamp: Some(Clamp::ColumnBeyondLineEnd) });
+    }
+
+    #[test]
+    fn positions_of_offsets_on_line_breaks() {
+        let t = text("ab\r\ncd");
+        assert_eq!(t.position(2, Encoding::Utf16), Position::new(0, 2));
+        assert_eq!(t.position(3, Encoding::Utf16), Position::new(0, 2));
+        assert_eq!(t.position(4, Encoding::Utf16), Position::new(1, 0));
+        assert_eq!(t.position(999, Encoding::Utf16), Position::new(1, 2));
+    }
+
+    #[test]
+    fn edits_that_split_or_join_crlf() {
+        let mut t = text("a\r\nb");
+        // Splitting the pair: "a\r" + "x" + "\nb" has a lone CR and a LF.
+        t.replace(2..2, "x").unwrap();
+        assert_eq!(t.as_str(), "a\rx\nb");
+        assert_eq!(starts(&t), vec![0, 2, 4]);
+        // Joining: removing "x" makes the pair again.
+        t.replace(2..3, "").unwrap();
+        assert_eq!(starts(&t), vec![0, 3]);
+        // A "\n" inserted after a lone CR at the very start of the edit.
+        let mut t = text("a\rb");
+        t.replace(2..2, "\n").unwrap();
+        assert_eq!(starts(&t), vec![0, 3]);
+        // Removing the "\r" of a pair leaves the LF's line.
+        let mut t = text("a\r\nb");
+        t.replace(1..2, "").unwrap();
+        assert_eq!(starts(&t), vec![0, 2]);
+        let mut t = text("\r\n");
+        t.replace(0..2, "").unwrap();
+        assert_eq!(starts(&t), vec![0]);
+    }
+
+    #[test]
+    fn line_index_follows_edits() {
+        let mut t = text("one\ntwo\nthree\n");
+        t.replace(4..8, "2\n2b\r\n").unwrap();
+        assert_eq!(t.as_str(), "one\n2\n2b\r\nthree\n");
+        assert_eq!(starts(&t), starts(&text(t.as_str())));
+    }
+}
