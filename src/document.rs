@@ -1,1 +1,339 @@
-//! TODO
+//! A document as vouch holds it: text, line index, provenance of every byte,
+//! and the syntax tree, kept in step through each batch of edits.
+//!
+//! Edits arrive as an ordered batch (one LSP `didChange`); each applies to the
+//! text the previous one left. Positions are resolved in the batch's encoding
+//! and clamped; the tree gets one `edit` per change and one re-parse per
+//! batch. A change without a range replaces the text, and provenance is
+//! carried over through a diff.
+
+use std::ops::Range;
+
+use crate::provenance::{Attribution, ProvenanceMap, RecentlyRemoved};
+use crate::syntax::{Language, SyntaxTree, Unit, units};
+use crate::text::{Clamp, Encoding, Position, Text, TooLarge};
+
+/// One change of a batch: `range` in the document as the previous change
+/// left it, or `None` to replace the whole text.
+#[derive(Debug, Clone, Copy)]
+pub struct Change<'a> {
+    pub range: Option<(Position, Position)>,
+    pub text: &'a str,
+}
+
+/// What one change did, in byte offsets of the text right after it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Applied {
+    /// Where the inserted text now is.
+    pub inserted: Range<usize>,
+    /// How many bytes it removed.
+    pub removed: usize,
+    /// The positions of the change that had to be clamped.
+    pub clamps: Vec<Clamp>,
+    /// Whether the inserted text took back the origin of AI text removed
+    /// earlier (a cut and paste, a move, an undo).
+    pub recalled: bool,
+    /// Whether the inserted text equals text removed earlier in the session
+    /// (an undo, a paste back): such text is never suspected AI.
+    pub restores_removed: bool,
+}
+
+/// A document's text, provenance and syntax.
+#[derive(Debug)]
+pub struct Document {
+    language: Language,
+    text: Text,
+    provenance: ProvenanceMap,
+    syntax: Option<SyntaxTree>,
+}
+
+impl Document {
+    /// A document whose every byte is of unknown origin.
+    pub fn new(language: Language, content: String) -> Result<Document, TooLarge> {
+        let text = Text::new(content)?;
+        let syntax = SyntaxTree::new(language, text.as_str());
+        let provenance = ProvenanceMap::new(text.len());
+        Ok(Document { language, text, provenance, syntax })
+    }
+
+    pub fn language(&self) -> Language {
+        self.language
+    }
+
+    pub fn text(&self) -> &Text {
+        &self.text
+    }
+
+    pub fn provenance(&self) -> &ProvenanceMap {
+        &self.provenance
+    }
+
+    pub fn syntax(&self) -> Option<&tree_sitter::Tree> {
+        self.syntax.as_ref().and_then(SyntaxTree::tree)
+    }
+
+    /// Apply a batch of changes in order; inserted text is attributed to
+    /// `attr` unless it takes back the origin of removed AI text.
+    ///
+    /// On [`TooLarge`] the changes before the failing one stay applied and
+    /// the tree is re-parsed, so the document stays consistent.
+    pub fn apply(
+        &mut self,
+        changes: &[Change<'_>],
+        enc: Encoding,
+        attr: &Attribution,
+        removed: &mut RecentlyRemoved,
+    ) -> Result<Vec<Applied>, TooLarge> {
+        let mut applied = Vec::with_capacity(changes.len());
+        let mut fresh = false;
+        let mut result = Ok(());
+        for change in changes {
+            let step = match change.range {
+                Some((start, end)) => self.apply_range(start, end, change.text, enc, attr, removed),
+                None => {
+                    fresh = true;
+                    self.apply_whole(change.text, attr, removed)
+                }
+            };
+            match step {
+                Ok(a) => applied.push(a),
+                Err(e) => {
+                    result = Err(e);
+                    break;
+                }
+            }
+        }
+        if let Some(syntax) = &mut self.syntax {
+            if fresh {
+                syntax.parse_fresh(self.text.as_str());
+            } else if !applied.is_empty() {
+                syntax.reparse(self.text.as_str());
+            }
+        }
+        result.map(|()| applied)
+    }
+
+    fn apply_range(
+        &mut self,
+        start: Position,
+        end: Position,
+        new: &str,
+        enc: Encoding,
+        attr: &Attribution,
+        removed: &mut RecentlyRemoved,
+    ) -> Result<Applied, TooLarge> {
+        let s = self.text.offset(start, enc);
+        let e = self.text.offset(end, enc);
+        let clamps: Vec<Clamp> = s.clamp.into_iter().chain(e.clamp).collect();
+        // A reversed range is read as its mirror: editors never send one,
+        // and guessing beats refusing the whole batch.
+        let range = s.offset.min(e.offset)..s.offset.max(e.offset);
+        let mut applied = self.replace_bytes(range, new, attr, removed)?;
+        applied.clamps = clamps;
+        Ok(applied)
+    }
+
+    /// Replace the whole text, carrying provenance over through a diff: the
+    /// differences are applied as ordinary edits, from the last to the first.
+    fn apply_whole(
+        &mut self,
+        new: &str,
+        attr: &Attribution,
+        removed: &mut RecentlyRemoved,
+    ) -> Result<Applied, TooLarge> {
+        let hunks = crate::provenance::diff(self.text.as_str(), new);
+        let mut recalled = false;
+        let mut restores_removed = false;
+        let mut removed_bytes = 0;
+        for hunk in hunks.iter().rev() {
+            let a = self.replace_bytes(hunk.old.clone(), &new[hunk.new.clone()], attr, removed)?;
+            recalled |= a.recalled;
+            restores_removed |= a.restores_removed;
+            removed_bytes += a.removed;
+        }
+        debug_assert_eq!(self.text.as_str(), new);
+        let inserted = match (hunks.first(), hunks.last()) {
+            (Some(first), Some(last)) => first.new.start..last.new.end,
+            _ => 0..0,
+        };
+        Ok(Applied { inserted, removed: removed_bytes, clamps: Vec::new(), recalled, restores_removed })
+    }
+
+    /// Replace `range` (on character boundaries) with `new`.
+    fn replace_bytes(
+        &mut self,
+        range: Range<usize>,
+        new: &str,
+        attr: &Attribution,
+        removed: &mut RecentlyRemoved,
+    ) -> Result<Applied, TooLarge> {
+        let old_text = &self.text.as_str()[range.clone()];
+        let restores_removed = removed.was_removed(new);
+        if !range.is_empty() {
+            let spans: Vec<_> = self
+                .provenance
+                .spans_in(range.clone())
+                .map(|s| {
+                    (
+                        s.range.start - range.start..s.range.end - range.start,
+                        self.provenance.attribution(s.attr).clone(),
+                    )
+                })
+                .collect();
+            removed.remember(old_text, spans);
+        }
+        let start_point = self.text.point(range.start);
+        let old_end_point = self.text.point(range.end);
+        self.text.replace(range.clone(), new)?;
+        let id = self.provenance.intern(attr);
+        self.provenance.replace(range.clone(), new.len(), id);
+        let inserted = range.start..range.start + new.len();
+        if let Some(syntax) = &mut self.syntax {
+            let new_end_point = self.text.point(inserted.end);
+            syntax.edit(&tree_sitter::InputEdit {
+                start_byte: range.start,
+                old_end_byte: range.end,
+                new_end_byte: inserted.end,
+                start_position: point(start_point),
+                old_end_position: point(old_end_point),
+                new_end_position: point(new_end_point),
+            });
+        }
+        let mut recalled = false;
+        if !attr.is_ai()
+            && let Some(spans) = removed.recall(new)
+        {
+            for (r, a) in spans {
+                let id = self.provenance.intern(&a);
+                self.provenance.set(inserted.start + r.start..inserted.start + r.end, id);
+            }
+            recalled = true;
+        }
+        Ok(Applied { inserted, removed: range.len(), clamps: Vec::new(), recalled, restores_removed })
+    }
+
+    /// Attribute `range` (byte offsets, clamped into the text) to `attr`:
+    /// an `aiEdit` report, a person's mark, a record from the journal.
+    pub fn set_attribution(&mut self, range: Range<usize>, attr: &Attribution) {
+        let end = self.text.floor_char_boundary(range.end);
+        let start = self.text.floor_char_boundary(range.start.min(end));
+        let id = self.provenance.intern(attr);
+        self.provenance.set(start..end, id);
+    }
+
+    /// Replace the provenance wholesale with attributed ranges (from the
+    /// store's view of this file); the rest is unknown.
+    pub fn reset_provenance(&mut self, ranges: &[(Range<usize>, Attribution)]) {
+        self.provenance = ProvenanceMap::from_ranges(self.text.len(), ranges);
+    }
+
+    /// The review units holding AI text.
+    pub fn units(&self) -> Vec<Unit> {
+        units::review_units(self.language, self.syntax(), &self.text, &self.provenance.ai_ranges())
+    }
+
+    /// The review units holding AI text that overlap `range`: the cheap way
+    /// to refresh what one edit touched.
+    pub fn units_touching(&self, range: Range<usize>) -> Vec<Unit> {
+        let ai: Vec<Range<usize>> = self
+            .provenance
+            .spans_in(range.start.saturating_sub(1)..range.end + 1)
+            .filter(|s| self.provenance.attribution(s.attr).is_ai())
+            .map(|s| s.range)
+            .collect();
+        // The unit around this AI text may hold more AI text outside the
+        // range: take the whole AI runs the range touches.
+        let whole: Vec<Range<usize>> = self
+            .provenance
+            .ai_ranges()
+            .into_iter()
+            .filter(|r| ai.iter().any(|a| a.start < r.end && r.start < a.end))
+            .collect();
+        units::review_units(self.language, self.syntax(), &self.text, &whole)
+    }
+}
+
+fn point((row, column): (usize, usize)) -> tree_sitter::Point {
+    tree_sitter::Point { row, column }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provenance::{AiSource, Evidence};
+
+    fn ai(tool: &str) -> Attribution {
+        Attribution::ai(AiSource { tool: tool.into(), model: None, session: None, kind: None }, Evidence::Editor, None)
+    }
+
+    fn at(line: u32, column: u32) -> Position {
+        Position::new(line, column)
+    }
+
+    fn change(start: Position, end: Position, text: &str) -> Change<'_> {
+        Change { range: Some((start, end)), text }
+    }
+
+    fn ai_text(doc: &Document) -> Vec<&str> {
+        doc.provenance().ai_ranges().into_iter().map(|r| &doc.text().as_str()[r]).collect()
+    }
+
+    #[test]
+    fn changes_of_a_batch_apply_in_order() {
+        let mut doc = Document::new(Language::Rust, "fn a() {}\n".into()).unwrap();
+        let mut removed = RecentlyRemoved::default();
+        let batch = [change(at(0, 3), at(0, 4), "bc"), change(at(0, 5), at(0, 5), "d")];
+        doc.apply(&batch, Encoding::Utf16, &Attribution::typed(), &mut removed).unwrap();
+        assert_eq!(doc.text().as_str(), "fn bcd() {}\n");
+        assert!(!doc.syntax().unwrap().root_node().has_error());
+    }
+
+    #[test]
+    fn cut_and_paste_keeps_ai_origin() {
+        let src = "fn keep() {}\nfn generated() { 1 }\n";
+        let mut doc = Document::new(Language::Rust, src.into()).unwrap();
+        let mut removed = RecentlyRemoved::default();
+        doc.set_attribution(13..33, &ai("t"));
+        // Cut the AI function, then paste it above.
+        doc.apply(&[change(at(1, 0), at(2, 0), "")], Encoding::Utf16, &Attribution::typed(), &mut removed).unwrap();
+        assert!(ai_text(&doc).is_empty());
+        let applied = doc
+            .apply(
+                &[change(at(0, 0), at(0, 0), "fn generated() { 1 }\n")],
+                Encoding::Utf16,
+                &Attribution::typed(),
+                &mut removed,
+            )
+            .unwrap();
+        assert!(applied[0].recalled && applied[0].restores_removed);
+        assert_eq!(ai_text(&doc), vec!["fn generated() { 1 }"]);
+    }
+
+    #[test]
+    fn whole_replacement_reanchors_by_diff() {
+        let mut doc = Document::new(Language::Rust, "fn a() {}\nfn b() {}\n".into()).unwrap();
+        let mut removed = RecentlyRemoved::default();
+        doc.set_attribution(10..19, &ai("t"));
+        let whole = Change { range: None, text: "// hi\nfn a() {}\nfn b() {}\n" };
+        doc.apply(&[whole], Encoding::Utf16, &Attribution::typed(), &mut removed).unwrap();
+        assert_eq!(ai_text(&doc), vec!["fn b() {}"]);
+        // Typing inside the AI function through a full replacement is human.
+        let whole = Change { range: None, text: "// hi\nfn a() {}\nfn b() {x}\n" };
+        doc.apply(&[whole], Encoding::Utf16, &Attribution::typed(), &mut removed).unwrap();
+        assert_eq!(ai_text(&doc), vec!["fn b() {", "}"]);
+    }
+
+    #[test]
+    fn clamped_positions_are_reported() {
+        let mut doc = Document::new(Language::Text, "a😀b\n".into()).unwrap();
+        let mut removed = RecentlyRemoved::default();
+        let applied = doc
+            .apply(&[change(at(0, 2), at(7, 0), "!")], Encoding::Utf16, &Attribution::typed(), &mut removed)
+            .unwrap();
+        assert_eq!(applied[0].clamps, vec![Clamp::InsideCharacter, Clamp::LineBeyondEnd]);
+        assert_eq!(doc.text().as_str(), "a!");
+    }
+}
+
+#[cfg(test)]
+mod properties;

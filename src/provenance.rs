@@ -333,6 +333,9 @@ impl ProvenanceMap {
 #[derive(Debug, Default, Clone)]
 pub struct RecentlyRemoved {
     fragments: VecDeque<Fragment>,
+    /// Hashes of recently removed text of any origin, so that an undo or a
+    /// paste back is never taken for new AI text.
+    hashes: VecDeque<u64>,
 }
 
 #[derive(Debug, Clone)]
@@ -351,8 +354,14 @@ const MAX_FRAGMENT_LEN: usize = 1 << 20;
 impl RecentlyRemoved {
     pub const CAPACITY: usize = 64;
 
-    /// Remember `text` and its spans when any of them is AI.
+    /// Remember removed `text`, and its spans when any of them is AI.
     pub fn remember(&mut self, text: &str, spans: Vec<(Range<usize>, Attribution)>) {
+        if text.len() >= MIN_HASHED_LEN {
+            if self.hashes.len() == Self::CAPACITY {
+                self.hashes.pop_front();
+            }
+            self.hashes.push_back(text_hash(text));
+        }
         if text.len() > MAX_FRAGMENT_LEN || !spans.iter().any(|(_, a)| a.is_ai()) {
             return;
         }
@@ -382,6 +391,12 @@ impl RecentlyRemoved {
         None
     }
 
+    /// Whether `text` equals text removed recently, of any origin (only
+    /// text of at least a few bytes is remembered this way).
+    pub fn was_removed(&self, text: &str) -> bool {
+        text.len() >= MIN_HASHED_LEN && self.hashes.contains(&text_hash(text))
+    }
+
     pub fn len(&self) -> usize {
         self.fragments.len()
     }
@@ -389,6 +404,17 @@ impl RecentlyRemoved {
     pub fn is_empty(&self) -> bool {
         self.fragments.is_empty()
     }
+}
+
+/// Removed text shorter than this is not hashed: such text is far below any
+/// heuristic threshold.
+const MIN_HASHED_LEN: usize = 16;
+
+fn text_hash(text: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    text.hash(&mut h);
+    h.finish()
 }
 
 /// A difference between two texts: the bytes `old` of the old text became
@@ -406,21 +432,13 @@ const MAX_CHAR_DIFF: usize = 64 * 1024;
 /// The hunks that turn `old` into `new`: a line diff, refined by a character
 /// diff inside each changed block of lines.
 pub fn diff(old: &str, new: &str) -> Vec<Hunk> {
-    use similar::{Algorithm, DiffOp, TextDiff};
+    use similar::{Algorithm, TextDiff};
 
     let lines = TextDiff::configure().algorithm(Algorithm::Myers).diff_lines(old, new);
     let old_starts = prefix_offsets(lines.old_slices());
     let new_starts = prefix_offsets(lines.new_slices());
     let mut hunks = Vec::new();
-    for op in lines.ops() {
-        let (o, n) = match *op {
-            DiffOp::Equal { .. } => continue,
-            DiffOp::Delete { old_index, old_len, new_index } => (old_index..old_index + old_len, new_index..new_index),
-            DiffOp::Insert { old_index, new_index, new_len } => (old_index..old_index, new_index..new_index + new_len),
-            DiffOp::Replace { old_index, old_len, new_index, new_len } => {
-                (old_index..old_index + old_len, new_index..new_index + new_len)
-            }
-        };
+    for (o, n) in changed_blocks(lines.ops()) {
         let old_range = old_starts[o.start]..old_starts[o.end];
         let new_range = new_starts[n.start]..new_starts[n.end];
         if old_range.is_empty() || new_range.is_empty() || old_range.len().max(new_range.len()) > MAX_CHAR_DIFF {
@@ -430,6 +448,33 @@ pub fn diff(old: &str, new: &str) -> Vec<Hunk> {
         }
     }
     hunks
+}
+
+/// The maximal runs of non-equal diff operations, as token index ranges.
+///
+/// Positions come from the operations' lengths, counted from the start:
+/// similar 2.7 can report a wrong `new_index` on a `Delete` (seen with
+/// Myers on mixed line breaks), while the lengths and the order are right.
+fn changed_blocks(ops: &[similar::DiffOp]) -> Vec<(Range<usize>, Range<usize>)> {
+    let (mut o, mut n) = (0, 0);
+    let mut blocks: Vec<(Range<usize>, Range<usize>)> = Vec::new();
+    let mut open = false;
+    for op in ops {
+        let (old_len, new_len) = (op.old_range().len(), op.new_range().len());
+        if op.tag() == similar::DiffTag::Equal {
+            open = false;
+        } else if open {
+            let last = blocks.last_mut().expect("an open block exists");
+            last.0.end = o + old_len;
+            last.1.end = n + new_len;
+        } else {
+            blocks.push((o..o + old_len, n..n + new_len));
+            open = true;
+        }
+        o += old_len;
+        n += new_len;
+    }
+    blocks
 }
 
 fn prefix_offsets(slices: &[&str]) -> Vec<usize> {
@@ -444,29 +489,17 @@ fn prefix_offsets(slices: &[&str]) -> Vec<usize> {
 }
 
 fn char_hunks(old: &str, new: &str, old_base: usize, new_base: usize, out: &mut Vec<Hunk>) {
-    use similar::{Algorithm, DiffTag, capture_diff_slices};
-
     let old_chars: Vec<char> = old.chars().collect();
     let new_chars: Vec<char> = new.chars().collect();
     let old_at = char_offsets(old);
     let new_at = char_offsets(new);
-    let mut pending: Option<Hunk> = None;
-    for op in capture_diff_slices(Algorithm::Myers, &old_chars, &new_chars) {
-        if op.tag() == DiffTag::Equal {
-            out.extend(pending.take());
-            continue;
-        }
-        let (o, n) = (op.old_range(), op.new_range());
-        let hunk = Hunk {
+    let ops = similar::capture_diff_slices(similar::Algorithm::Myers, &old_chars, &new_chars);
+    for (o, n) in changed_blocks(&ops) {
+        out.push(Hunk {
             old: old_base + old_at[o.start]..old_base + old_at[o.end],
             new: new_base + new_at[n.start]..new_base + new_at[n.end],
-        };
-        pending = Some(match pending.take() {
-            Some(p) => Hunk { old: p.old.start..hunk.old.end, new: p.new.start..hunk.new.end },
-            None => hunk,
         });
     }
-    out.extend(pending);
 }
 
 /// The byte offset of each character, and the length at the end.
@@ -586,6 +619,7 @@ mod tests {
         assert_eq!(picture(&map), "....aa");
         map.set(5..99, UNKNOWN);
         assert_eq!(picture(&map), "....a.");
+        #[allow(clippy::reversed_empty_ranges)] // A client's reversed range must not panic.
         map.replace(3..1, 0, a);
         assert_eq!(map.len(), 6);
     }

@@ -1,0 +1,170 @@
+//! The tower-lsp-server front: each handler turns its message into an event
+//! for the state thread and, for a request, waits for the reply. No handler
+//! touches a document itself.
+
+use std::sync::mpsc::Sender;
+
+use serde_json::Value;
+use tokio::sync::oneshot;
+use tower_lsp_server::jsonrpc::{Error, Result};
+use tower_lsp_server::ls_types::notification::Notification;
+use tower_lsp_server::ls_types::*;
+use tower_lsp_server::LanguageServer;
+
+use super::protocol::{self, AiEditParams, HumanPasteParams, PendingResult, RegionsParams};
+use super::state::{Event, Query, State};
+
+pub struct Backend {
+    events: Sender<Event>,
+}
+
+/// `vouch/regions`, server → client.
+pub enum RegionsNotification {}
+
+impl Notification for RegionsNotification {
+    type Params = RegionsParams;
+    const METHOD: &'static str = "vouch/regions";
+}
+
+impl Backend {
+    pub fn new(events: Sender<Event>) -> Backend {
+        Backend { events }
+    }
+
+    fn send(&self, event: Event) {
+        // The state thread lives as long as the service; a send can fail only
+        // while the server shuts down, when nothing is left to do.
+        let _ = self.events.send(event);
+    }
+
+    /// Run `f` on the state thread and wait for what it returns.
+    async fn query<T: Send + 'static>(&self, f: impl FnOnce(&mut State) -> T + Send + 'static) -> Result<T> {
+        let (tx, rx) = oneshot::channel();
+        let query: Query = Box::new(move |state| {
+            let _ = tx.send(f(state));
+        });
+        self.send(Event::Query(query));
+        rx.await.map_err(|_| Error::internal_error())
+    }
+
+    /// Custom notifications parse their own parameters so that a bad one
+    /// gets a message naming what was wrong (tower-lsp would drop it).
+    pub async fn ai_edit(&self, params: Value) {
+        self.send(match serde_json::from_value::<AiEditParams>(params) {
+            Ok(p) => Event::AiEdit(p),
+            Err(e) => Event::Invalid(format!("vouch: ignored vouch/aiEdit with bad parameters: {e}")),
+        });
+    }
+
+    pub async fn human_paste(&self, params: Value) {
+        self.send(match serde_json::from_value::<HumanPasteParams>(params) {
+            Ok(p) => Event::HumanPaste(p),
+            Err(e) => Event::Invalid(format!("vouch: ignored vouch/humanPaste with bad parameters: {e}")),
+        });
+    }
+
+    /// A message the framing guard could not pass on.
+    pub async fn malformed(&self, params: Value) {
+        let why = params["error"].as_str().unwrap_or("a malformed message").to_string();
+        self.send(Event::Invalid(format!("vouch: ignored {why}")));
+    }
+
+    pub async fn pending(&self, _params: Option<Value>) -> Result<PendingResult> {
+        self.query(|state| state.pending()).await
+    }
+
+    pub async fn stats(&self, _params: Option<Value>) -> Result<Value> {
+        self.query(|state| state.stats()).await
+    }
+
+    /// `vouch/debug/document`: the server's copy of a document (text,
+    /// version, AI spans), so tests can check it against the client's.
+    pub async fn debug_document(&self, params: TextDocumentIdentifier) -> Result<Value> {
+        self.query(move |state| state.debug_document(&params.uri)).await
+    }
+}
+
+impl LanguageServer for Backend {
+    async fn initialize(&self, params: InitializeParams) -> Result<InitializeResult> {
+        let offered = params.capabilities.general.as_ref().and_then(|g| g.position_encodings.clone());
+        let encoding = super::convert::negotiate(offered.as_deref());
+        let lens_refresh = params
+            .capabilities
+            .workspace
+            .as_ref()
+            .and_then(|w| w.code_lens.as_ref())
+            .and_then(|c| c.refresh_support)
+            .unwrap_or(false);
+        self.send(Event::Initialize { encoding, lens_refresh });
+        Ok(InitializeResult {
+            capabilities: ServerCapabilities {
+                position_encoding: Some(super::convert::encoding_kind(encoding)),
+                text_document_sync: Some(TextDocumentSyncCapability::Options(TextDocumentSyncOptions {
+                    open_close: Some(true),
+                    change: Some(TextDocumentSyncKind::INCREMENTAL),
+                    save: Some(TextDocumentSyncSaveOptions::SaveOptions(SaveOptions { include_text: Some(false) })),
+                    ..TextDocumentSyncOptions::default()
+                })),
+                code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
+                    code_action_kinds: Some(vec![CodeActionKind::QUICKFIX, CodeActionKind::EMPTY]),
+                    ..CodeActionOptions::default()
+                })),
+                execute_command_provider: Some(ExecuteCommandOptions {
+                    commands: protocol::command::ALL.iter().map(|c| c.to_string()).collect(),
+                    ..ExecuteCommandOptions::default()
+                }),
+                code_lens_provider: Some(CodeLensOptions { resolve_provider: Some(false) }),
+                hover_provider: Some(HoverProviderCapability::Simple(true)),
+                ..ServerCapabilities::default()
+            },
+            server_info: Some(ServerInfo { name: "vouch".into(), version: Some(env!("CARGO_PKG_VERSION").into()) }),
+            offset_encoding: None,
+        })
+    }
+
+    async fn initialized(&self, _: InitializedParams) {
+        self.send(Event::Initialized);
+    }
+
+    async fn shutdown(&self) -> Result<()> {
+        // Flush what the state thread holds before replying.
+        self.query(|state| state.shutdown()).await
+    }
+
+    async fn did_open(&self, params: DidOpenTextDocumentParams) {
+        self.send(Event::Open(params.text_document));
+    }
+
+    async fn did_change(&self, params: DidChangeTextDocumentParams) {
+        self.send(Event::Change(params));
+    }
+
+    async fn did_save(&self, params: DidSaveTextDocumentParams) {
+        self.send(Event::Save(params.text_document.uri));
+    }
+
+    async fn did_close(&self, params: DidCloseTextDocumentParams) {
+        self.send(Event::Close(params.text_document.uri));
+    }
+
+    async fn did_change_watched_files(&self, _: DidChangeWatchedFilesParams) {
+        self.send(Event::FilesChanged);
+    }
+
+    async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
+        self.query(move |state| state.code_actions(&params)).await
+    }
+
+    async fn code_lens(&self, params: CodeLensParams) -> Result<Option<Vec<CodeLens>>> {
+        self.query(move |state| state.code_lenses(&params.text_document.uri)).await
+    }
+
+    async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
+        let at = params.text_document_position_params;
+        self.query(move |state| state.hover(&at.text_document.uri, at.position)).await
+    }
+
+    async fn execute_command(&self, params: ExecuteCommandParams) -> Result<Option<LSPAny>> {
+        self.query(move |state| state.execute(&params.command, params.arguments)).await?
+    }
+}

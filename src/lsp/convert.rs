@@ -1,0 +1,78 @@
+//! Conversions between LSP positions and vouch's byte offsets: the only
+//! place the server meets the protocol's encodings.
+
+use std::ops::Range;
+
+use tower_lsp_server::ls_types;
+
+use crate::text::{Clamp, Encoding, Position, Text};
+
+/// The encoding a `positionEncoding` kind names, if vouch speaks it.
+pub fn encoding(kind: &ls_types::PositionEncodingKind) -> Option<Encoding> {
+    match kind.as_str() {
+        "utf-8" => Some(Encoding::Utf8),
+        "utf-16" => Some(Encoding::Utf16),
+        "utf-32" => Some(Encoding::Utf32),
+        _ => None,
+    }
+}
+
+pub fn encoding_kind(enc: Encoding) -> ls_types::PositionEncodingKind {
+    match enc {
+        Encoding::Utf8 => ls_types::PositionEncodingKind::UTF8,
+        Encoding::Utf16 => ls_types::PositionEncodingKind::UTF16,
+        Encoding::Utf32 => ls_types::PositionEncodingKind::UTF32,
+    }
+}
+
+/// The encoding to use with a client that offers `offered` (in its order of
+/// preference): UTF-8 when offered, as it costs no conversion, else UTF-16,
+/// which every client must support.
+pub fn negotiate(offered: Option<&[ls_types::PositionEncodingKind]>) -> Encoding {
+    let offered = offered.unwrap_or_default();
+    if offered.iter().any(|k| k.as_str() == "utf-8") { Encoding::Utf8 } else { Encoding::Utf16 }
+}
+
+pub fn position(p: ls_types::Position) -> Position {
+    Position::new(p.line, p.character)
+}
+
+pub fn to_lsp_position(p: Position) -> ls_types::Position {
+    ls_types::Position::new(p.line, p.column)
+}
+
+/// The byte range an LSP range names in `text`, clamped, with any clamps.
+pub fn byte_range(text: &Text, range: ls_types::Range, enc: Encoding) -> (Range<usize>, Vec<Clamp>) {
+    let s = text.offset(position(range.start), enc);
+    let e = text.offset(position(range.end), enc);
+    let clamps = s.clamp.into_iter().chain(e.clamp).collect();
+    (s.offset.min(e.offset)..s.offset.max(e.offset), clamps)
+}
+
+pub fn lsp_range(text: &Text, range: Range<usize>, enc: Encoding) -> ls_types::Range {
+    ls_types::Range::new(to_lsp_position(text.position(range.start, enc)), to_lsp_position(text.position(range.end, enc)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utf8_is_chosen_only_when_offered() {
+        use ls_types::PositionEncodingKind as K;
+        assert_eq!(negotiate(Some(&[K::UTF16, K::UTF8])), Encoding::Utf8);
+        assert_eq!(negotiate(Some(&[K::UTF32])), Encoding::Utf16);
+        assert_eq!(negotiate(None), Encoding::Utf16);
+    }
+
+    #[test]
+    fn ranges_round_trip_in_multibyte_text() {
+        let text = Text::new("é😀\r\nfn x() {}\n".to_string()).unwrap();
+        for enc in [Encoding::Utf8, Encoding::Utf16, Encoding::Utf32] {
+            let r = lsp_range(&text, 8..10, enc);
+            assert_eq!(byte_range(&text, r, enc), (8..10, vec![]));
+        }
+        let bad = ls_types::Range::new(ls_types::Position::new(0, 2), ls_types::Position::new(99, 0));
+        assert_eq!(byte_range(&text, bad, Encoding::Utf16).1, vec![Clamp::InsideCharacter, Clamp::LineBeyondEnd]);
+    }
+}

@@ -1,0 +1,160 @@
+//! vouch's extensions to LSP: custom notifications, requests and command
+//! arguments, namespaced `vouch/` like rust-analyzer's `rust-analyzer/`.
+//!
+//! Every field name here is part of the protocol the editor plugins speak;
+//! `docs/protocol.md` documents them.
+
+use serde::{Deserialize, Serialize};
+use tower_lsp_server::ls_types::{Position, Range, Uri, VersionedTextDocumentIdentifier};
+
+use crate::provenance::AiKind;
+
+/// Client → server: the text now in `range` (in the document as of
+/// `version`) came from an AI tool.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AiEditParams {
+    pub text_document: VersionedTextDocumentIdentifier,
+    pub range: Range,
+    pub tool: String,
+    #[serde(default)]
+    pub model: Option<String>,
+    #[serde(default)]
+    pub session: Option<String>,
+    #[serde(default)]
+    pub kind: Option<AiKind>,
+}
+
+/// Client → server: the text now in `range` was pasted by the user.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HumanPasteParams {
+    pub text_document: VersionedTextDocumentIdentifier,
+    pub range: Range,
+}
+
+/// Server → client, after changes: the document's attributed regions, for
+/// gutter and background decorations.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct RegionsParams {
+    pub uri: Uri,
+    pub version: i32,
+    pub regions: Vec<Region>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Region {
+    pub range: Range,
+    /// "ai", "human" or "unknown".
+    pub origin: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tool: Option<String>,
+    pub state: UnitState,
+}
+
+/// Where a unit (or a region inside it) stands in review.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UnitState {
+    /// AI text that needs sign-off and has no request yet.
+    Pending,
+    /// Found by the size heuristic; nobody classified it yet.
+    Suspected,
+    /// Sign-off requested, not yet given.
+    Requested,
+    Approved,
+    Rejected,
+    /// No sign-off applies (exempt path, below the threshold, outside a
+    /// repository).
+    Exempt,
+}
+
+impl UnitState {
+    /// Whether the unit still lacks the sign-off it needs.
+    pub fn needs_signoff(self) -> bool {
+        matches!(self, UnitState::Pending | UnitState::Suspected | UnitState::Requested | UnitState::Rejected)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            UnitState::Pending => "pending",
+            UnitState::Suspected => "suspected",
+            UnitState::Requested => "requested",
+            UnitState::Approved => "approved",
+            UnitState::Rejected => "rejected",
+            UnitState::Exempt => "exempt",
+        }
+    }
+}
+
+/// Result of `vouch/pending`: the workspace's units awaiting sign-off, the
+/// riskiest first.
+#[derive(Debug, Clone, Deserialize, Serialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct PendingResult {
+    pub units: Vec<PendingUnit>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PendingUnit {
+    pub uri: Uri,
+    pub range: Range,
+    pub path: String,
+    pub kind: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    pub fingerprint: String,
+    pub risk: Vec<String>,
+    /// "warning" or "information".
+    pub severity: String,
+    pub state: UnitState,
+    pub ai_lines: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tool: Option<String>,
+    pub reviewers: Vec<String>,
+}
+
+/// The commands a client runs through `workspace/executeCommand`; code
+/// actions carry them with complete arguments.
+pub mod command {
+    pub const REQUEST_SIGNOFF: &str = "vouch.requestSignoff";
+    pub const APPROVE: &str = "vouch.approve";
+    pub const REJECT: &str = "vouch.reject";
+    pub const MARK_AI: &str = "vouch.markAi";
+    pub const MARK_HUMAN: &str = "vouch.markHuman";
+    pub const SHOW_PROVENANCE: &str = "vouch.showProvenance";
+
+    pub const ALL: [&str; 6] = [REQUEST_SIGNOFF, APPROVE, REJECT, MARK_AI, MARK_HUMAN, SHOW_PROVENANCE];
+}
+
+/// The one argument every vouch command takes.
+#[derive(Debug, Clone, Deserialize, Serialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CommandArgs {
+    pub uri: Option<Uri>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub range: Option<Range>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub position: Option<Position>,
+    /// The unit's fingerprint as the client saw it when it offered the
+    /// action; the server recomputes it and refuses a mismatch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rationale: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool: Option<String>,
+}
+
+/// Diagnostic codes, stable across versions.
+pub mod code {
+    pub const UNREVIEWED_AI: &str = "unreviewed-ai";
+    pub const SIGNOFF_REQUESTED: &str = "signoff-requested";
+    pub const SIGNOFF_REJECTED: &str = "signoff-rejected";
+    pub const SUSPECTED_AI: &str = "suspected-ai";
+}

@@ -1,0 +1,899 @@
+//! The server's state, owned by one thread: open documents, their analysis,
+//! and the repositories they belong to.
+//!
+//! Events arrive in the order the client sent them and are handled one at a
+//! time, so edits can never interleave. Analysis (units, review state,
+//! diagnostics, regions) is debounced: it runs once the document has been
+//! quiet for [`DEBOUNCE`], or at the latest [`MAX_DELAY`] after the first
+//! unanalysed edit, and at once before any request reads it.
+
+use std::collections::HashMap;
+use std::ops::Range;
+use std::path::PathBuf;
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use tokio::sync::mpsc::UnboundedSender;
+use tower_lsp_server::jsonrpc;
+use tower_lsp_server::ls_types::*;
+
+use super::convert;
+use super::protocol::{
+    AiEditParams, CommandArgs, HumanPasteParams, PendingResult, PendingUnit, Region, RegionsParams, UnitState, code,
+    command,
+};
+use super::review::{Repos, Severity, Verdict};
+use crate::document::{Change, Document};
+use crate::provenance::{AiSource, Attribution, Evidence, Origin, RecentlyRemoved};
+use crate::syntax::{Language, Unit};
+use crate::text::{Encoding, Text};
+
+/// How long a document must be quiet before it is analysed again.
+const DEBOUNCE: Duration = Duration::from_millis(25);
+/// The longest analysis waits while edits keep coming.
+const MAX_DELAY: Duration = Duration::from_millis(200);
+/// How often the store is checked for records other writers added.
+const POLL: Duration = Duration::from_millis(500);
+/// Units longer than this get a diagnostic on their first line only.
+const LONG_UNIT_LINES: usize = 40;
+
+/// A request run on the state thread.
+pub type Query = Box<dyn FnOnce(&mut State) + Send>;
+
+pub enum Event {
+    Initialize { encoding: Encoding, lens_refresh: bool },
+    Initialized,
+    Open(TextDocumentItem),
+    Change(DidChangeTextDocumentParams),
+    Save(Uri),
+    Close(Uri),
+    AiEdit(AiEditParams),
+    HumanPaste(HumanPasteParams),
+    /// A notification whose parameters did not parse: said to the client.
+    Invalid(String),
+    FilesChanged,
+    Query(Query),
+}
+
+/// What the state thread says to the client, in order.
+#[derive(Debug)]
+pub enum Outgoing {
+    Diagnostics { uri: Uri, version: Option<i32>, diagnostics: Vec<Diagnostic> },
+    Regions(RegionsParams),
+    Log(MessageType, String),
+    Show(MessageType, String),
+    RefreshCodeLens,
+}
+
+/// One review unit of an open document and where it stands.
+#[derive(Debug, Clone)]
+pub struct Assessed {
+    pub unit: Unit,
+    pub verdict: Verdict,
+    /// From the first to the last AI byte inside the unit.
+    pub ai_range: Range<usize>,
+    /// The AI tools (and models) that wrote text in the unit.
+    pub sources: Vec<AiSource>,
+    /// Whether all of the unit's AI text is only suspected (heuristic).
+    pub suspected: bool,
+    /// Identities that accepted the unit's AI text.
+    pub acceptors: Vec<String>,
+}
+
+struct OpenDoc {
+    uri: Uri,
+    version: i32,
+    doc: Document,
+    /// The repository holding the file and its path inside it.
+    repo: Option<(PathBuf, String)>,
+    analysis: Vec<Assessed>,
+    /// When the first edit not yet analysed arrived, and the last one.
+    dirty: Option<(Instant, Instant)>,
+}
+
+/// Time spent applying each `didChange`, for the replay benchmark.
+#[derive(Default)]
+struct EditStats {
+    micros: Vec<u32>,
+}
+
+pub struct State {
+    out: UnboundedSender<Outgoing>,
+    encoding: Encoding,
+    lens_refresh: bool,
+    docs: HashMap<Uri, OpenDoc>,
+    removed: RecentlyRemoved,
+    repos: Repos,
+    stats: EditStats,
+    last_poll: Instant,
+}
+
+impl State {
+    pub fn new(out: UnboundedSender<Outgoing>) -> State {
+        State {
+            out,
+            encoding: Encoding::Utf16,
+            lens_refresh: false,
+            docs: HashMap::new(),
+            removed: RecentlyRemoved::default(),
+            repos: Repos::default(),
+            stats: EditStats::default(),
+            last_poll: Instant::now(),
+        }
+    }
+
+    /// Handle events until every sender is gone.
+    pub fn run(mut self, events: Receiver<Event>) {
+        loop {
+            let wait = self.next_wakeup().saturating_duration_since(Instant::now());
+            match events.recv_timeout(wait) {
+                Ok(event) => self.handle(event),
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
+            self.tick();
+        }
+        self.shutdown();
+    }
+
+    fn handle(&mut self, event: Event) {
+        match event {
+            Event::Initialize { encoding, lens_refresh } => {
+                self.encoding = encoding;
+                self.lens_refresh = lens_refresh;
+            }
+            Event::Initialized => {}
+            Event::Open(item) => self.open(item),
+            Event::Change(params) => self.change(params),
+            Event::Save(uri) => self.save(&uri),
+            Event::Close(uri) => self.close(&uri),
+            Event::AiEdit(params) => self.ai_edit(params),
+            Event::HumanPaste(params) => self.human_paste(params),
+            Event::Invalid(message) => self.log(MessageType::ERROR, message),
+            Event::FilesChanged => self.poll_store(),
+            Event::Query(query) => query(self),
+        }
+    }
+
+    fn log(&self, kind: MessageType, message: String) {
+        log(&self.out, kind, message);
+    }
+
+    fn show(&self, kind: MessageType, message: String) {
+        let _ = self.out.send(Outgoing::Show(kind, message));
+    }
+
+    fn next_wakeup(&self) -> Instant {
+        let mut at = self.last_poll + POLL;
+        for d in self.docs.values() {
+            if let Some((first, last)) = d.dirty {
+                at = at.min((last + DEBOUNCE).min(first + MAX_DELAY));
+            }
+        }
+        at
+    }
+
+    /// Analyse documents whose debounce ran out; poll the store now and then.
+    fn tick(&mut self) {
+        let now = Instant::now();
+        let due: Vec<Uri> = self
+            .docs
+            .values()
+            .filter(|d| d.dirty.is_some_and(|(first, last)| now >= last + DEBOUNCE || now >= first + MAX_DELAY))
+            .map(|d| d.uri.clone())
+            .collect();
+        for uri in due {
+            self.analyse(&uri);
+        }
+        if now >= self.last_poll + POLL {
+            self.poll_store();
+        }
+    }
+
+    fn open(&mut self, item: TextDocumentItem) {
+        let path = item.uri.to_file_path().map(|p| p.into_owned());
+        let language = Language::from_language_id(&item.language_id)
+            .or_else(|| path.as_deref().map(Language::from_path))
+            .unwrap_or(Language::Text);
+        if item.text.as_bytes().contains(&0) {
+            self.log(MessageType::INFO, format!("vouch: {} looks binary; not tracked", item.uri.as_str()));
+            return;
+        }
+        let mut doc = match Document::new(language, item.text) {
+            Ok(doc) => doc,
+            Err(e) => {
+                self.log(MessageType::WARNING, format!("vouch: {}: {e}; not tracked", item.uri.as_str()));
+                return;
+            }
+        };
+        let repo = path.as_deref().and_then(|p| self.repos.locate(p));
+        if let Some((root, rel)) = &repo {
+            match self.repos.load_spans(root, rel, doc.text().as_str()) {
+                Ok(spans) => doc.reset_provenance(&spans),
+                Err(e) => self.show(MessageType::WARNING, format!("vouch: {e}")),
+            }
+        }
+        let now = Instant::now();
+        let uri = item.uri.clone();
+        self.docs.insert(
+            item.uri.clone(),
+            OpenDoc { uri: item.uri, version: item.version, doc, repo, analysis: Vec::new(), dirty: Some((now, now)) },
+        );
+        // Diagnostics on open come at once, not after the debounce.
+        self.analyse(&uri);
+    }
+
+    fn change(&mut self, params: DidChangeTextDocumentParams) {
+        let started = Instant::now();
+        let uri = params.text_document.uri;
+        let Some(d) = self.docs.get_mut(&uri) else {
+            log(&self.out, MessageType::WARNING, format!("vouch: didChange for {} which is not open; ignored", uri.as_str()));
+            return;
+        };
+        if params.text_document.version <= d.version {
+            log(&self.out, 
+                MessageType::WARNING,
+                format!(
+                    "vouch: didChange for {} has version {} after {}; applied in the order received",
+                    uri.as_str(),
+                    params.text_document.version,
+                    d.version
+                ),
+            );
+        }
+        let changes: Vec<Change> = params
+            .content_changes
+            .iter()
+            .map(|c| Change { range: c.range.map(|r| (convert::position(r.start), convert::position(r.end))), text: &c.text })
+            .collect();
+        let typed = Attribution::typed();
+        let result = d.doc.apply(&changes, self.encoding, &typed, &mut self.removed);
+        d.version = params.text_document.version;
+        let now = Instant::now();
+        d.dirty = Some((d.dirty.map_or(now, |(first, _)| first), now));
+        let applied = match result {
+            Ok(applied) => applied,
+            Err(e) => {
+                log(&self.out, MessageType::ERROR, format!("vouch: {}: {e}; the rest of the change was dropped", uri.as_str()));
+                return;
+            }
+        };
+        if applied.iter().any(|a| !a.clamps.is_empty()) {
+            let clamps: Vec<_> = applied.iter().flat_map(|a| a.clamps.iter()).collect();
+            log(&self.out, MessageType::WARNING, format!("vouch: {}: positions clamped: {clamps:?}", uri.as_str()));
+        }
+        // The no-plugin heuristic: one change inserting a large block.
+        let thresholds = self.repos.thresholds(d.repo.as_ref().map(|(root, _)| root));
+        let candidates: Vec<Range<usize>> = params
+            .content_changes
+            .iter()
+            .zip(&applied)
+            .filter(|(_, a)| !a.recalled && !a.restores_removed)
+            .map(|(_, a)| a.inserted.clone())
+            .filter(|r| {
+                let text = &d.doc.text().as_str()[r.clone()];
+                text.chars().count() >= thresholds.min_chars && line_span(text) >= thresholds.min_lines
+            })
+            .collect();
+        if !candidates.is_empty() && !self.repos.is_known_version(d.repo.as_ref(), d.doc.text().as_str()) {
+            let attr = Attribution::ai(
+                AiSource { tool: "unknown".into(), model: None, session: None, kind: None },
+                Evidence::Heuristic,
+                None,
+            );
+            for range in candidates {
+                // Only typed text becomes suspected; recalled AI stays as it is.
+                let typed_parts: Vec<Range<usize>> = d
+                    .doc
+                    .provenance()
+                    .spans_in(range)
+                    .filter(|s| d.doc.provenance().attribution(s.attr).origin == Origin::Human)
+                    .map(|s| s.range)
+                    .collect();
+                for part in typed_parts {
+                    d.doc.set_attribution(part, &attr);
+                }
+            }
+        }
+        self.stats.micros.push(started.elapsed().as_micros().min(u32::MAX as u128) as u32);
+    }
+
+    fn ai_edit(&mut self, params: AiEditParams) {
+        let uri = &params.text_document.uri;
+        let Some(d) = self.docs.get_mut(uri) else {
+            log(&self.out, MessageType::WARNING, format!("vouch: vouch/aiEdit for {} which is not open; ignored", uri.as_str()));
+            return;
+        };
+        if params.text_document.version != d.version {
+            log(&self.out, 
+                MessageType::WARNING,
+                format!(
+                    "vouch: vouch/aiEdit names version {} of {} but the server has version {}; applied to the current text",
+                    params.text_document.version,
+                    uri.as_str(),
+                    d.version
+                ),
+            );
+        }
+        let (range, clamps) = convert::byte_range(d.doc.text(), params.range, self.encoding);
+        if !clamps.is_empty() {
+            log(&self.out, MessageType::WARNING, format!("vouch: vouch/aiEdit range clamped: {clamps:?}"));
+        }
+        let identity = self.repos.identity(d.repo.as_ref().map(|(root, _)| root));
+        let source = AiSource { tool: params.tool, model: params.model, session: params.session, kind: params.kind };
+        let attr = Attribution::ai(source, Evidence::Editor, identity);
+        d.doc.set_attribution(range.clone(), &attr);
+        mark_dirty(d);
+        self.record(uri, Some(range), None);
+    }
+
+    fn human_paste(&mut self, params: HumanPasteParams) {
+        let uri = &params.text_document.uri;
+        let Some(d) = self.docs.get_mut(uri) else { return };
+        let (range, _) = convert::byte_range(d.doc.text(), params.range, self.encoding);
+        // A paste is the user's text: only what the heuristic suspected is
+        // undone; AI text taken back from a cut stays AI.
+        let suspected: Vec<Range<usize>> = d
+            .doc
+            .provenance()
+            .spans_in(range)
+            .filter(|s| d.doc.provenance().attribution(s.attr).is_suspected())
+            .map(|s| s.range)
+            .collect();
+        for part in suspected {
+            d.doc.set_attribution(part, &Attribution::typed());
+        }
+        mark_dirty(d);
+    }
+
+    fn save(&mut self, uri: &Uri) {
+        self.record(uri, None, None);
+        if let Some(d) = self.docs.get_mut(uri) {
+            mark_dirty(d);
+        }
+    }
+
+    fn close(&mut self, uri: &Uri) {
+        self.record(uri, None, None);
+        if self.docs.remove(uri).is_some() {
+            let _ = self.out.send(Outgoing::Diagnostics { uri: uri.clone(), version: None, diagnostics: Vec::new() });
+        }
+    }
+
+    /// Write what vouch knows of `uri` to the store: the attribution of
+    /// `range` after an AI edit or a mark, or the whole file's otherwise.
+    fn record(&mut self, uri: &Uri, range: Option<Range<usize>>, rationale: Option<&str>) {
+        let Some(d) = self.docs.get(uri) else { return };
+        let Some((root, rel)) = &d.repo else { return };
+        if let Err(e) = self.repos.record(root, rel, &d.doc, range, rationale) {
+            self.show(MessageType::ERROR, format!("vouch: could not record provenance of {rel}: {e:#}"));
+        }
+    }
+
+    /// Pick up records other writers (agent hooks, the CLI, other servers)
+    /// added, and changes to policy and approvals.
+    fn poll_store(&mut self) {
+        self.last_poll = Instant::now();
+        let changed = self.repos.poll();
+        if changed.is_empty() {
+            return;
+        }
+        let uris: Vec<Uri> = self
+            .docs
+            .values()
+            .filter(|d| d.repo.as_ref().is_some_and(|(root, _)| changed.contains(root)))
+            .map(|d| d.uri.clone())
+            .collect();
+        for uri in uris {
+            let Some(d) = self.docs.get_mut(&uri) else { continue };
+            if let Some((root, rel)) = &d.repo {
+                match self.repos.new_spans(root, rel, d.doc.text().as_str()) {
+                    Ok(spans) => {
+                        for (range, attr) in spans {
+                            d.doc.set_attribution(range, &attr);
+                        }
+                    }
+                    Err(e) => {
+                        let _ = self.out.send(Outgoing::Show(MessageType::WARNING, format!("vouch: {e}")));
+                    }
+                }
+            }
+            mark_dirty(d);
+        }
+        for message in self.repos.take_messages() {
+            self.show(MessageType::WARNING, message);
+        }
+        if self.lens_refresh {
+            let _ = self.out.send(Outgoing::RefreshCodeLens);
+        }
+    }
+
+    /// Recompute a document's units and publish diagnostics and regions.
+    fn analyse(&mut self, uri: &Uri) {
+        let Some(d) = self.docs.get_mut(uri) else { return };
+        d.dirty = None;
+        let map = d.doc.provenance();
+        let mut analysis = Vec::new();
+        for unit in d.doc.units() {
+            let mut sources: Vec<AiSource> = Vec::new();
+            let mut acceptors: Vec<String> = Vec::new();
+            let mut first = usize::MAX;
+            let mut last = 0;
+            let mut suspected = true;
+            for span in map.spans_in(unit.range.clone()) {
+                let attr = map.attribution(span.attr);
+                let Origin::Ai(src) = &attr.origin else { continue };
+                if d.doc.text().as_str()[span.range.clone()].trim().is_empty() {
+                    continue;
+                }
+                first = first.min(span.range.start);
+                last = last.max(span.range.end);
+                suspected &= attr.is_suspected();
+                if !sources.contains(src) {
+                    sources.push(src.clone());
+                }
+                if let Some(who) = &attr.accepted_by
+                    && !acceptors.contains(who)
+                {
+                    acceptors.push(who.clone());
+                }
+            }
+            let ai_range = if first <= last { first..last } else { unit.range.clone() };
+            let verdict = self.repos.assess(d.repo.as_ref(), &unit, &acceptors, suspected);
+            analysis.push(Assessed { unit, verdict, ai_range, sources, suspected, acceptors });
+        }
+        d.analysis = analysis;
+        let diagnostics = diagnostics(d, self.encoding);
+        let regions = regions(d, self.encoding);
+        let _ = self.out.send(Outgoing::Diagnostics { uri: uri.clone(), version: Some(d.version), diagnostics });
+        let _ = self.out.send(Outgoing::Regions(RegionsParams { uri: uri.clone(), version: d.version, regions }));
+    }
+
+    /// Make sure a request sees the document as it is now.
+    fn refresh(&mut self, uri: &Uri) {
+        if self.docs.get(uri).is_some_and(|d| d.dirty.is_some()) {
+            self.analyse(uri);
+        }
+    }
+
+    pub fn shutdown(&mut self) {
+        let uris: Vec<Uri> = self.docs.keys().cloned().collect();
+        for uri in uris {
+            self.record(&uri, None, None);
+        }
+    }
+
+    pub fn stats(&mut self) -> Value {
+        let mut micros = self.stats.micros.clone();
+        micros.sort_unstable();
+        let pct = |p: f64| micros.get(((micros.len() as f64 - 1.0) * p).round() as usize).copied().unwrap_or(0);
+        json!({ "edits": micros.len(), "medianMicros": pct(0.5), "p99Micros": pct(0.99), "maxMicros": micros.last().copied().unwrap_or(0) })
+    }
+
+    pub fn debug_document(&mut self, uri: &Uri) -> Value {
+        let Some(d) = self.docs.get(uri) else { return Value::Null };
+        let map = d.doc.provenance();
+        let spans: Vec<Value> = map
+            .spans()
+            .filter(|s| map.attribution(s.attr).origin != Origin::Unknown)
+            .map(|s| {
+                let attr = map.attribution(s.attr);
+                json!({
+                    "range": convert::lsp_range(d.doc.text(), s.range.clone(), self.encoding),
+                    "text": &d.doc.text().as_str()[s.range],
+                    "origin": attr.origin.label(),
+                    "evidence": attr.evidence.map(|e| e.label()),
+                    "tool": attr.tool(),
+                })
+            })
+            .collect();
+        json!({ "version": d.version, "text": d.doc.text().as_str(), "spans": spans })
+    }
+
+    pub fn pending(&mut self) -> PendingResult {
+        let enc = self.encoding;
+        let uris: Vec<Uri> = self.docs.keys().cloned().collect();
+        let mut units = Vec::new();
+        for uri in uris {
+            self.refresh(&uri);
+            let Some(d) = self.docs.get(&uri) else { continue };
+            for a in &d.analysis {
+                if !a.verdict.state.needs_signoff() {
+                    continue;
+                }
+                units.push(PendingUnit {
+                    uri: uri.clone(),
+                    range: convert::lsp_range(d.doc.text(), a.unit.range.clone(), enc),
+                    path: d.repo.as_ref().map_or_else(|| uri.as_str().to_string(), |(_, rel)| rel.clone()),
+                    kind: a.unit.kind.clone(),
+                    name: a.unit.name.clone(),
+                    fingerprint: a.unit.fingerprint.clone(),
+                    risk: a.unit.risk.clone(),
+                    severity: a.verdict.severity.label().into(),
+                    state: a.verdict.state,
+                    ai_lines: a.unit.ai_lines,
+                    tool: a.sources.first().map(|s| s.tool.clone()),
+                    reviewers: a.verdict.reviewers.clone(),
+                });
+            }
+        }
+        // Riskiest first: warnings, then more risk tags, then more AI lines.
+        units.sort_by(|a, b| {
+            (a.severity != "warning", std::cmp::Reverse(a.risk.len()), std::cmp::Reverse(a.ai_lines), &a.path)
+                .cmp(&(b.severity != "warning", std::cmp::Reverse(b.risk.len()), std::cmp::Reverse(b.ai_lines), &b.path))
+        });
+        PendingResult { units }
+    }
+
+    pub fn code_actions(&mut self, params: &CodeActionParams) -> Option<CodeActionResponse> {
+        let enc = self.encoding;
+        let uri = &params.text_document.uri;
+        self.refresh(uri);
+        let d = self.docs.get(uri)?;
+        let (range, _) = convert::byte_range(d.doc.text(), params.range, enc);
+        let mut actions = Vec::new();
+        let diags_here: Vec<Diagnostic> =
+            params.context.diagnostics.iter().filter(|diag| diag.source.as_deref() == Some("vouch")).cloned().collect();
+        for a in d.analysis.iter().filter(|a| overlaps(&a.unit.range, &range)) {
+            let name = unit_label(&a.unit);
+            let args = |extra: CommandArgs| -> Vec<Value> {
+                let base = CommandArgs {
+                    uri: Some(uri.clone()),
+                    range: Some(convert::lsp_range(d.doc.text(), a.unit.range.clone(), enc)),
+                    fingerprint: Some(a.unit.fingerprint.clone()),
+                    ..extra
+                };
+                vec![serde_json::to_value(base).unwrap_or(Value::Null)]
+            };
+            let mut push = |title: String, cmd: &str, arguments: Vec<Value>, preferred: bool| {
+                actions.push(CodeActionOrCommand::CodeAction(CodeAction {
+                    title: title.clone(),
+                    kind: Some(CodeActionKind::QUICKFIX),
+                    diagnostics: Some(diags_here.clone()),
+                    command: Some(Command { title, command: cmd.into(), arguments: Some(arguments) }),
+                    is_preferred: preferred.then_some(true),
+                    ..CodeAction::default()
+                }));
+            };
+            if a.suspected {
+                push(format!("vouch: confirm {name} as AI-written"), command::MARK_AI, args(CommandArgs::default()), false);
+                push(format!("vouch: declare {name} human-written"), command::MARK_HUMAN, args(CommandArgs::default()), false);
+            }
+            if matches!(a.verdict.state, UnitState::Pending | UnitState::Rejected | UnitState::Suspected) {
+                push(format!("vouch: request sign-off for {name}"), command::REQUEST_SIGNOFF, args(CommandArgs::default()), true);
+            }
+            if a.verdict.may_approve && a.verdict.state.needs_signoff() {
+                push(format!("vouch: approve {name}"), command::APPROVE, args(CommandArgs::default()), false);
+                push(format!("vouch: reject {name}"), command::REJECT, args(CommandArgs::default()), false);
+            }
+            let position = Some(convert::to_lsp_position(d.doc.text().position(a.ai_range.start, enc)));
+            push(
+                format!("vouch: show provenance of {name}"),
+                command::SHOW_PROVENANCE,
+                args(CommandArgs { position, ..CommandArgs::default() }),
+                false,
+            );
+        }
+        // A selection can be marked whatever its units.
+        if !range.is_empty() {
+            let selection = CommandArgs { uri: Some(uri.clone()), range: Some(params.range), ..CommandArgs::default() };
+            let arguments = vec![serde_json::to_value(&selection).unwrap_or(Value::Null)];
+            for (title, cmd) in [("vouch: mark selection as AI-written", command::MARK_AI), ("vouch: mark selection as human-written", command::MARK_HUMAN)] {
+                actions.push(CodeActionOrCommand::Command(Command {
+                    title: title.into(),
+                    command: cmd.into(),
+                    arguments: Some(arguments.clone()),
+                }));
+            }
+        }
+        Some(actions)
+    }
+
+    pub fn code_lenses(&mut self, uri: &Uri) -> Option<Vec<CodeLens>> {
+        let enc = self.encoding;
+        self.refresh(uri);
+        let d = self.docs.get(uri)?;
+        let lenses = d
+            .analysis
+            .iter()
+            .map(|a| {
+                let start = d.doc.text().position(a.unit.range.start, enc);
+                let range = tower_lsp_server::ls_types::Range::new(convert::to_lsp_position(start), convert::to_lsp_position(start));
+                let tools: Vec<&str> = a.sources.iter().map(|s| s.tool.as_str()).collect();
+                let mut title = format!("AI ({}) · {}", tools.join(", "), a.verdict.state.label());
+                if !a.verdict.reviewers.is_empty() {
+                    title.push_str(&format!(" · reviewers: {}", a.verdict.reviewers.join(", ")));
+                }
+                let args = CommandArgs {
+                    uri: Some(uri.clone()),
+                    position: Some(convert::to_lsp_position(d.doc.text().position(a.ai_range.start, enc))),
+                    ..CommandArgs::default()
+                };
+                CodeLens {
+                    range,
+                    command: Some(Command {
+                        title,
+                        command: command::SHOW_PROVENANCE.into(),
+                        arguments: Some(vec![serde_json::to_value(args).unwrap_or(Value::Null)]),
+                    }),
+                    data: None,
+                }
+            })
+            .collect();
+        Some(lenses)
+    }
+
+    pub fn hover(&mut self, uri: &Uri, position: Position) -> Option<Hover> {
+        let enc = self.encoding;
+        self.refresh(uri);
+        let d = self.docs.get(uri)?;
+        let offset = d.doc.text().offset(convert::position(position), enc).offset;
+        let markdown = provenance_markdown(d, offset, &self.repos)?;
+        Some(Hover { contents: HoverContents::Markup(MarkupContent { kind: MarkupKind::Markdown, value: markdown }), range: None })
+    }
+
+    pub fn execute(&mut self, name: &str, arguments: Vec<Value>) -> jsonrpc::Result<Option<Value>> {
+        let args = parse_args(name, arguments)?;
+        let uri = args.uri.clone().ok_or_else(|| invalid(format!("{name}: missing `uri`")))?;
+        if !self.docs.contains_key(&uri) {
+            return Err(invalid(format!("{name}: {} is not open", uri.as_str())));
+        }
+        let enc = self.encoding;
+        match name {
+            command::MARK_AI | command::MARK_HUMAN => {
+                let d = self.docs.get_mut(&uri).expect("checked above");
+                let lsp_range = args.range.ok_or_else(|| invalid(format!("{name}: missing `range`")))?;
+                let (range, _) = convert::byte_range(d.doc.text(), lsp_range, enc);
+                let who = self.repos.identity(d.repo.as_ref().map(|(root, _)| root));
+                let attr = if name == command::MARK_AI {
+                    let tool = args.tool.clone().or_else(|| suspected_tool(&d.doc, &range)).unwrap_or_else(|| "unknown".into());
+                    Attribution::ai(AiSource { tool, model: None, session: None, kind: None }, Evidence::Manual, who)
+                } else {
+                    Attribution { origin: Origin::Human, evidence: Some(Evidence::Manual), accepted_by: who }
+                };
+                d.doc.set_attribution(range.clone(), &attr);
+                mark_dirty(d);
+                self.record(&uri, Some(range), None);
+                self.analyse(&uri);
+                Ok(None)
+            }
+            command::SHOW_PROVENANCE => {
+                self.refresh(&uri);
+                let d = self.docs.get(&uri).expect("checked above");
+                let offset = match (args.position, args.range) {
+                    (Some(p), _) => d.doc.text().offset(convert::position(p), enc).offset,
+                    (None, Some(r)) => convert::byte_range(d.doc.text(), r, enc).0.start,
+                    (None, None) => return Err(invalid(format!("{name}: missing `position`"))),
+                };
+                let markdown = provenance_markdown(d, offset, &self.repos)
+                    .unwrap_or_else(|| "No AI provenance is recorded here. No record means unattested, not human.".into());
+                Ok(Some(Value::String(markdown)))
+            }
+            command::REQUEST_SIGNOFF | command::APPROVE | command::REJECT => self.review_command(name, &uri, &args),
+            _ => Err(invalid(format!("unknown command `{name}`"))),
+        }
+    }
+
+    fn review_command(&mut self, name: &str, uri: &Uri, args: &CommandArgs) -> jsonrpc::Result<Option<Value>> {
+        let enc = self.encoding;
+        self.refresh(uri);
+        let d = self.docs.get(uri).expect("checked by the caller");
+        let Some((root, rel)) = d.repo.clone() else {
+            return Err(invalid(format!("{name}: {} is not in a git repository; no sign-off applies", uri.as_str())));
+        };
+        let range = args.range.map(|r| convert::byte_range(d.doc.text(), r, enc).0);
+        let units: Vec<Assessed> = d
+            .analysis
+            .iter()
+            .filter(|a| range.as_ref().is_none_or(|r| overlaps(&a.unit.range, r)))
+            .filter(|a| args.fingerprint.as_ref().is_none_or(|f| *f == a.unit.fingerprint))
+            .cloned()
+            .collect();
+        if units.is_empty() {
+            let why = if args.fingerprint.is_some() {
+                "the unit changed since the action was offered (its fingerprint no longer matches); look again"
+            } else {
+                "no AI-written unit there"
+            };
+            return Err(invalid(format!("{name}: {why}")));
+        }
+        let outcome = match name {
+            command::REQUEST_SIGNOFF => self.repos.request(&root, &rel, d.doc.language(), &units, args.rationale.as_deref()),
+            command::APPROVE => self.repos.decide(&root, &rel, &units, true, args.comment.as_deref()),
+            _ => self.repos.decide(&root, &rel, &units, false, args.comment.as_deref()),
+        };
+        match outcome {
+            Ok(message) => {
+                // Records changed: every open document of the repository may
+                // stand differently now.
+                let uris: Vec<Uri> =
+                    self.docs.values().filter(|d| d.repo.as_ref().is_some_and(|(r, _)| *r == root)).map(|d| d.uri.clone()).collect();
+                for uri in uris {
+                    self.analyse(&uri);
+                }
+                if self.lens_refresh {
+                    let _ = self.out.send(Outgoing::RefreshCodeLens);
+                }
+                Ok(Some(Value::String(message)))
+            }
+            Err(e) => Err(invalid(format!("{name}: {e:#}"))),
+        }
+    }
+}
+
+fn log(out: &UnboundedSender<Outgoing>, kind: MessageType, message: String) {
+    let _ = out.send(Outgoing::Log(kind, message));
+}
+
+fn mark_dirty(d: &mut OpenDoc) {
+    let now = Instant::now();
+    d.dirty = Some((d.dirty.map_or(now, |(first, _)| first), now));
+}
+
+fn invalid(message: String) -> jsonrpc::Error {
+    jsonrpc::Error::invalid_params(message)
+}
+
+fn parse_args(name: &str, arguments: Vec<Value>) -> jsonrpc::Result<CommandArgs> {
+    let mut arguments = arguments.into_iter();
+    let first = arguments.next().unwrap_or(Value::Object(Default::default()));
+    serde_json::from_value(first).map_err(|e| invalid(format!("{name}: bad arguments: {e}")))
+}
+
+/// How many lines `text` spans.
+fn line_span(text: &str) -> usize {
+    let breaks = Text::new(text.to_string()).map_or(1, |t| t.line_count());
+    // A final line break ends the last line rather than starting one.
+    if text.ends_with(['\n', '\r']) { breaks - 1 } else { breaks }
+}
+
+fn overlaps(a: &Range<usize>, b: &Range<usize>) -> bool {
+    if b.is_empty() { a.start <= b.start && b.start <= a.end } else { a.start < b.end && b.start < a.end }
+}
+
+fn unit_label(unit: &Unit) -> String {
+    match &unit.name {
+        Some(name) => format!("{} `{name}`", unit.kind),
+        None => unit.kind.clone(),
+    }
+}
+
+fn suspected_tool(doc: &Document, range: &Range<usize>) -> Option<String> {
+    let map = doc.provenance();
+    map.spans_in(range.clone())
+        .filter_map(|s| map.attribution(s.attr).tool().map(str::to_string))
+        .find(|t| t != "unknown")
+}
+
+fn source_label(s: &AiSource) -> String {
+    match &s.model {
+        Some(model) => format!("{} ({model})", s.tool),
+        None => s.tool.clone(),
+    }
+}
+
+fn diagnostics(d: &OpenDoc, enc: Encoding) -> Vec<Diagnostic> {
+    let text = d.doc.text();
+    let mut out = Vec::new();
+    for a in &d.analysis {
+        let (code, state_text) = match a.verdict.state {
+            UnitState::Pending => (code::UNREVIEWED_AI, "needs sign-off"),
+            UnitState::Suspected => (code::SUSPECTED_AI, "looks AI-written (a large insertion); confirm or declare it"),
+            UnitState::Requested => (code::SIGNOFF_REQUESTED, "awaits sign-off"),
+            UnitState::Rejected => (code::SIGNOFF_REJECTED, "was rejected"),
+            UnitState::Approved | UnitState::Exempt => continue,
+        };
+        let sources: Vec<String> = a.sources.iter().map(source_label).collect();
+        let mut message = format!(
+            "AI-written {} ({}, {} line{}) {state_text}",
+            unit_label(&a.unit),
+            sources.join(", "),
+            a.unit.ai_lines,
+            if a.unit.ai_lines == 1 { "" } else { "s" },
+        );
+        if !a.unit.risk.is_empty() {
+            message.push_str(&format!("; risk: {}", a.unit.risk.join(", ")));
+        }
+        if let Some(note) = &a.verdict.note {
+            message.push_str(&format!("; {note}"));
+        }
+        if a.verdict.state != UnitState::Suspected {
+            if a.verdict.reviewers.is_empty() {
+                message.push_str("; no reviewers are configured in .vouch.toml");
+            } else {
+                message.push_str(&format!("; sign-off by: {}", a.verdict.reviewers.join(", ")));
+            }
+        }
+        let full = convert::lsp_range(text, a.ai_range.clone(), enc);
+        let long = (full.end.line - full.start.line) as usize >= LONG_UNIT_LINES;
+        let (range, related) = if long {
+            let first_line_end = text.line_range(full.start.line as usize).map_or(a.ai_range.end, |r| r.end);
+            let first = convert::lsp_range(text, a.ai_range.start..first_line_end.max(a.ai_range.start), enc);
+            let related = DiagnosticRelatedInformation {
+                location: Location { uri: d.uri.clone(), range: full },
+                message: format!("the AI-written text of {} ends here", unit_label(&a.unit)),
+            };
+            (first, Some(vec![related]))
+        } else {
+            (full, None)
+        };
+        let severity = match (a.verdict.state, a.verdict.severity) {
+            (UnitState::Suspected, _) | (_, Severity::Information) => DiagnosticSeverity::INFORMATION,
+            (_, Severity::Warning) => DiagnosticSeverity::WARNING,
+        };
+        out.push(Diagnostic {
+            range,
+            severity: Some(severity),
+            code: Some(NumberOrString::String(code.into())),
+            source: Some("vouch".into()),
+            message,
+            related_information: related,
+            data: Some(json!({ "fingerprint": a.unit.fingerprint })),
+            ..Diagnostic::default()
+        });
+    }
+    out
+}
+
+fn regions(d: &OpenDoc, enc: Encoding) -> Vec<Region> {
+    let map = d.doc.provenance();
+    let text = d.doc.text();
+    map.spans()
+        .filter_map(|s| {
+            let attr = map.attribution(s.attr);
+            let Origin::Ai(src) = &attr.origin else { return None };
+            let state = d
+                .analysis
+                .iter()
+                .find(|a| a.unit.range.start <= s.range.start && s.range.start < a.unit.range.end)
+                .map_or(if attr.is_suspected() { UnitState::Suspected } else { UnitState::Pending }, |a| a.verdict.state);
+            Some(Region {
+                range: convert::lsp_range(text, s.range, enc),
+                origin: "ai".into(),
+                tool: Some(src.tool.clone()),
+                state,
+            })
+        })
+        .collect()
+}
+
+fn provenance_markdown(d: &OpenDoc, offset: usize, repos: &Repos) -> Option<String> {
+    let map = d.doc.provenance();
+    let at = map.at(offset).or_else(|| offset.checked_sub(1).and_then(|o| map.at(o)))?;
+    let Origin::Ai(src) = &at.origin else { return None };
+    let mut md = String::new();
+    if at.is_suspected() {
+        md.push_str("**Suspected AI text**: a large insertion no plugin reported. Confirm it as AI or declare it human.\n\n");
+    } else {
+        md.push_str(&format!("**AI-written** by `{}`", src.tool));
+        if let Some(model) = &src.model {
+            md.push_str(&format!(", model `{model}`"));
+        }
+        if let Some(session) = &src.session {
+            md.push_str(&format!(", session `{session}`"));
+        }
+        md.push_str("\n\n");
+    }
+    if let Some(evidence) = at.evidence {
+        md.push_str(&format!("- evidence: {}\n", evidence.label()));
+    }
+    if let Some(who) = &at.accepted_by {
+        md.push_str(&format!("- accepted by: {who}\n"));
+    }
+    if let Some(a) = d.analysis.iter().find(|a| a.unit.range.start <= offset && offset <= a.unit.range.end) {
+        md.push_str(&format!("- unit: {} · {}\n", unit_label(&a.unit), a.verdict.state.label()));
+        if !a.unit.risk.is_empty() {
+            md.push_str(&format!("- risk: {}\n", a.unit.risk.join(", ")));
+        }
+        if !a.verdict.reviewers.is_empty() {
+            md.push_str(&format!("- reviewers: {}\n", a.verdict.reviewers.join(", ")));
+        }
+        if let Some((root, rel)) = &d.repo {
+            for line in repos.history_of(root, rel, &a.unit.fingerprint) {
+                md.push_str(&format!("- {line}\n"));
+            }
+        }
+    }
+    Some(md)
+}

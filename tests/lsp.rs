@@ -1,0 +1,219 @@
+//! The language server, driven over stdio with JSON-RPC like an editor.
+
+mod support {
+    pub mod lsp;
+    pub mod repo;
+}
+
+use serde_json::{Value, json};
+use support::lsp::{Server, range};
+use support::repo::TestRepo;
+
+const RUST: &str = "use std::fmt;\n\nfn human() -> u32 {\n    1\n}\n";
+
+fn codes(diags: &[Value]) -> Vec<String> {
+    diags.iter().map(|d| d["code"].as_str().unwrap_or("").to_string()).collect()
+}
+
+#[test]
+fn negotiates_position_encoding_both_ways() {
+    let repo = TestRepo::new();
+    let server = Server::start(&repo.root, &["utf-16", "utf-8"]);
+    assert_eq!(server.encoding, "utf-8");
+    server.shutdown();
+    let server = Server::start(&repo.root, &["utf-16"]);
+    assert_eq!(server.encoding, "utf-16");
+    server.shutdown();
+    let mut server = Server::start(&repo.root, &[]);
+    assert_eq!(server.encoding, "utf-16");
+    let init = server.request_raw("initialize", json!({ "capabilities": {} }));
+    // A second initialize is an error, and the server lives on.
+    assert!(init.get("error").is_some(), "{init}");
+    server.shutdown();
+}
+
+#[test]
+fn server_info_and_capabilities() {
+    let repo = TestRepo::new();
+    let mut cmd = Server::start(&repo.root, &["utf-16"]);
+    // Capabilities were read during start; ask for something cheap to prove life.
+    let stats = cmd.request("vouch/debug/stats", json!({}));
+    assert_eq!(stats["edits"], 0);
+    cmd.shutdown();
+}
+
+/// Open `text`, insert `inserted` at (line, col) as AI, and return the
+/// diagnostics and the server's document.
+fn ai_insert(encoding: &str, text: &str, line: u32, col: u32, inserted: &str) -> (Vec<Value>, Value, Server, String) {
+    let repo = TestRepo::new();
+    repo.write("src/lib.rs", text);
+    let uri = repo.uri("src/lib.rs");
+    let mut server = Server::start(&repo.root, &[encoding]);
+    server.open(&uri, "rust", text);
+    let diags = server.diagnostics(&uri, 1);
+    assert!(diags.is_empty(), "{diags:?}");
+    server.change(&uri, 2, json!([{ "range": range(line, col, line, col), "text": inserted }]));
+    let lines: Vec<&str> = inserted.split('\n').collect();
+    let end_line = line + lines.len() as u32 - 1;
+    let last = lines.last().unwrap();
+    let units = |s: &str| -> u32 {
+        match encoding {
+            "utf-8" => s.len() as u32,
+            _ => s.encode_utf16().count() as u32,
+        }
+    };
+    let end_col = if lines.len() == 1 { col + units(last) } else { units(last) };
+    server.notify(
+        "vouch/aiEdit",
+        json!({ "textDocument": { "uri": uri, "version": 2 }, "range": range(line, col, end_line, end_col), "tool": "copilot", "model": "gpt-x" }),
+    );
+    let diags = server.diagnostics(&uri, 2);
+    let doc = server.document(&uri);
+    std::mem::forget(repo); // Kept for the server's lifetime; the OS cleans tmp.
+    (diags, doc, server, uri)
+}
+
+const GENERATED: &str = "fn generated(x: u32) -> u32 {\n    x * 2\n}\n";
+
+#[test]
+fn ai_edit_puts_a_diagnostic_on_the_unit() {
+    let (diags, doc, server, _) = ai_insert("utf-16", RUST, 5, 0, GENERATED);
+    assert_eq!(codes(&diags), vec!["unreviewed-ai"]);
+    let d = &diags[0];
+    assert_eq!(d["source"], "vouch");
+    assert_eq!(d["range"], range(5, 0, 7, 1));
+    let message = d["message"].as_str().unwrap();
+    assert!(message.contains("function `generated`"), "{message}");
+    assert!(message.contains("copilot (gpt-x)"), "{message}");
+    assert!(message.contains("3 lines"), "{message}");
+    assert_eq!(doc["spans"].as_array().unwrap().iter().filter(|s| s["origin"] == "ai").count(), 1);
+    server.shutdown();
+}
+
+#[test]
+fn multibyte_text_before_the_unit_in_utf16_and_utf8() {
+    let text = "// 日本語 😀 émoji\nconst S: &str = \"中文😀\";\n";
+    for enc in ["utf-16", "utf-8"] {
+        let line1 = "const S: &str = \"中文😀\"; ";
+        let col = match enc {
+            "utf-8" => line1.len() - 1,
+            _ => line1.encode_utf16().count() - 1,
+        } as u32;
+        // Insert at the end of line 1 (after the multi-byte literal) a new line and function.
+        let inserted = "\nfn g() -> &'static str {\n    \"😀\"\n}";
+        let (diags, doc, server, _) = ai_insert(enc, text, 1, col, inserted);
+        let ai: Vec<&Value> = doc["spans"].as_array().unwrap().iter().filter(|s| s["origin"] == "ai").collect();
+        assert_eq!(ai.len(), 1, "{enc}: {doc}");
+        assert_eq!(ai[0]["text"], inserted, "{enc}");
+        assert_eq!(codes(&diags), vec!["unreviewed-ai"], "{enc}");
+        assert_eq!(diags[0]["range"], range(2, 0, 4, 1), "{enc}");
+        server.shutdown();
+    }
+}
+
+#[test]
+fn crlf_file() {
+    let text = "fn a() {}\r\n\r\nfn b() {}\r\n";
+    let inserted = "fn c(x: i32) -> i32 {\r\n    x + 1\r\n}\r\n";
+    let (diags, doc, server, _) = ai_insert("utf-16", text, 2, 0, inserted);
+    assert_eq!(codes(&diags), vec!["unreviewed-ai"]);
+    assert_eq!(diags[0]["range"], range(2, 0, 4, 1));
+    assert!(diags[0]["message"].as_str().unwrap().contains("function `c`"));
+    let ai: Vec<&Value> = doc["spans"].as_array().unwrap().iter().filter(|s| s["origin"] == "ai").collect();
+    assert_eq!(ai[0]["text"], inserted);
+    server.shutdown();
+}
+
+#[test]
+fn five_hundred_changes_sent_without_waiting() {
+    let repo = TestRepo::new();
+    let uri = repo.uri("src/lib.rs");
+    let mut server = Server::start(&repo.root, &["utf-16"]);
+    server.open(&uri, "rust", "fn f() {\n}\n");
+    // Type at the start of line 1, one character per change, with multi-byte
+    // characters now and then, and delete every tenth character again.
+    let mut typed = String::new();
+    for v in 2..502 {
+        let col = typed.encode_utf16().count() as u32;
+        if v % 10 == 0 {
+            let last = typed.pop().unwrap();
+            let start = col - last.len_utf16() as u32;
+            server.change(&uri, v, json!([{ "range": range(1, start, 1, col), "text": "" }]));
+        } else {
+            let text = match v % 10 {
+                3 => "é",
+                7 => "😀",
+                _ => "x",
+            };
+            server.change(&uri, v, json!([{ "range": range(1, col, 1, col), "text": text }]));
+            typed.push_str(text);
+        }
+    }
+    let doc = server.document(&uri);
+    assert_eq!(doc["version"], 501);
+    assert_eq!(doc["text"].as_str().unwrap(), format!("fn f() {{\n{typed}}}\n"));
+    let stats = server.request("vouch/debug/stats", json!({}));
+    assert_eq!(stats["edits"], 500);
+    server.shutdown();
+}
+
+#[test]
+fn bad_input_leaves_the_server_answering() {
+    let repo = TestRepo::new();
+    let uri = repo.uri("a.rs");
+    let mut server = Server::start(&repo.root, &["utf-16"]);
+    server.send_raw(b"{ this is not json");
+    let reply = server.request_raw("no/suchMethod", json!({}));
+    assert_eq!(reply["error"]["code"], -32601, "{reply}");
+    server.change(&repo.uri("never-opened.rs"), 2, json!([{ "range": range(0, 0, 0, 0), "text": "x" }]));
+    server.open(&uri, "rust", "fn a() {}\n");
+    server.change(&uri, 2, json!([{ "range": range(99, 99, 120, 0), "text": "fn z() {}" }]));
+    server.change(&uri, 3, json!([{ "range": range(0, 999, 0, 3), "text": "" }]));
+    server.notify("vouch/aiEdit", json!({ "textDocument": { "uri": uri }, "range": "nonsense" }));
+    server.notify("vouch/aiEdit", json!({ "textDocument": { "uri": uri, "version": 3 }, "range": range(50, 0, 60, 0), "tool": "t" }));
+    let doc = server.document(&uri);
+    // Both ends of the first change lie past the end: it appends. The second
+    // names its ends in reverse, and the column past the line end is clamped.
+    assert_eq!(doc["text"], "fn \nfn z() {}");
+    let bad = server.request_raw("workspace/executeCommand", json!({ "command": "vouch.markAi", "arguments": [{ "uri": 7 }] }));
+    assert!(bad["error"]["message"].as_str().unwrap().contains("bad arguments"), "{bad}");
+    let bad = server.request_raw("workspace/executeCommand", json!({ "command": "vouch.nope", "arguments": [{ "uri": uri }] }));
+    assert!(bad["error"]["message"].as_str().unwrap().contains("unknown command"), "{bad}");
+    // A 10 MB file and a binary file.
+    let big: String = "fn f() { let x = 1; }\n".repeat(10 * 1024 * 1024 / 22);
+    server.open(&repo.uri("big.rs"), "rust", &big);
+    server.open(&repo.uri("bin.dat"), "plaintext", "\u{0}\u{1}binary\u{0}");
+    let hover = server.request("textDocument/hover", json!({ "textDocument": { "uri": repo.uri("bin.dat") }, "position": { "line": 0, "character": 0 } }));
+    assert_eq!(hover, Value::Null);
+    let doc = server.document(&repo.uri("big.rs"));
+    assert_eq!(doc["text"].as_str().unwrap().len(), big.len());
+    server.shutdown();
+}
+
+#[test]
+fn heuristic_suspects_a_large_paste_but_not_a_revert() {
+    let repo = TestRepo::new();
+    let original = "fn a() {}\n";
+    repo.write("src/lib.rs", original);
+    repo.commit_all("init");
+    let uri = repo.uri("src/lib.rs");
+    let mut server = Server::start(&repo.root, &["utf-16"]);
+    server.open(&uri, "rust", original);
+    let block = "fn big(values: &[u32]) -> u32 {\n    values.iter().copied().filter(|v| v % 2 == 0).sum::<u32>()\n}\n";
+    server.change(&uri, 2, json!([{ "range": range(1, 0, 1, 0), "text": block }]));
+    let diags = server.diagnostics(&uri, 2);
+    assert_eq!(codes(&diags), vec!["suspected-ai"]);
+    assert_eq!(diags[0]["severity"], 3);
+    // Reverting to HEAD with one full-text change, then re-applying the block
+    // as an undo: neither is new AI text.
+    server.change(&uri, 3, json!([{ "text": original }]));
+    assert!(server.diagnostics(&uri, 3).is_empty());
+    let with_block = format!("{original}{block}");
+    server.change(&uri, 4, json!([{ "text": with_block }]));
+    let doc = server.document(&uri);
+    // The block came back: it was removed in this session, so it is AI again
+    // as suspected text, not new suspected text.
+    let ai: Vec<&Value> = doc["spans"].as_array().unwrap().iter().filter(|s| s["origin"] == "ai").collect();
+    assert_eq!(ai.len(), 1, "{doc}");
+    server.shutdown();
+}
