@@ -27,6 +27,13 @@ export function groupByFile(units: readonly PendingUnit[]): FileGroup[] {
   return [...groups.values()];
 }
 
+/** Beside a file's name: its folder in the repository (if any) and how many units wait. */
+export function fileDescription(group: FileGroup): string {
+  const slash = group.path.lastIndexOf("/");
+  const count = `${group.units.length} unit${group.units.length === 1 ? "" : "s"}`;
+  return slash > 0 ? `${group.path.slice(0, slash)} · ${count}` : count;
+}
+
 /** `fn parse_config` or `function (line 12)` when the unit has no name. */
 export function unitLabel(unit: PendingUnit): string {
   const kind = unit.kind.replace(/_/g, " ");

@@ -3,7 +3,7 @@
 
 import * as vscode from "vscode";
 import type { PendingUnit } from "./protocol";
-import { groupByFile, statusText, unitDescription, unitLabel, unitTooltip, type FileGroup } from "./queue";
+import { fileDescription, groupByFile, statusText, unitDescription, unitLabel, unitTooltip, type FileGroup } from "./queue";
 
 export type QueueNode = { kind: "file"; group: FileGroup } | { kind: "unit"; unit: PendingUnit };
 
@@ -76,7 +76,7 @@ export class QueueView implements vscode.TreeDataProvider<QueueNode>, vscode.Dis
   getTreeItem(node: QueueNode): vscode.TreeItem {
     if (node.kind === "file") {
       const item = new vscode.TreeItem(this.toCode(node.group.uri), vscode.TreeItemCollapsibleState.Expanded);
-      item.description = `${node.group.path} · ${node.group.units.length}`;
+      item.description = fileDescription(node.group);
       item.contextValue = "file";
       return item;
     }

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { PendingUnit } from "../src/protocol";
-import { groupByFile, statusText, unitDescription, unitLabel } from "../src/queue";
+import { fileDescription, groupByFile, statusText, unitDescription, unitLabel } from "../src/queue";
 
 function unit(uri: string, line: number, extra: Partial<PendingUnit> = {}): PendingUnit {
   return {
@@ -48,4 +48,10 @@ test("status text", () => {
   assert.equal(statusText(undefined), "$(shield) vouch");
   assert.equal(statusText(0), "$(pass) vouch");
   assert.equal(statusText(3), "$(shield) vouch: 3");
+});
+
+test("file descriptions name the folder, not the file again", () => {
+  const [top, nested] = groupByFile([unit("file:///repo/db.rs", 1), unit("file:///repo/src/net/api.rs", 1), unit("file:///repo/src/net/api.rs", 9)]);
+  assert.equal(fileDescription(top), "1 unit");
+  assert.equal(fileDescription(nested), "src/net · 2 units");
 });
