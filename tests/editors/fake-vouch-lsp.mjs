@@ -124,7 +124,7 @@ function applyChange(doc, change) {
   }
   doc.regions = doc.regions.filter((r) => r.end > r.start);
   // The heuristic: one insertion of three lines or more that nobody reported.
-  if (change.text.split("\n").length >= 3 && change.text.trim().length >= 60 && b === a) {
+  if (change.text.split("\n").length >= 3 && change.text.trim().length >= 60) {
     doc.regions.push({ start: a, end: a + change.text.length, origin: "unknown", state: "suspected" });
   }
 }
