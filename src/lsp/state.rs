@@ -35,6 +35,11 @@ const DEBOUNCE: Duration = Duration::from_millis(25);
 const MAX_DELAY: Duration = Duration::from_millis(200);
 /// How often the store is checked for records other writers added.
 const POLL: Duration = Duration::from_millis(500);
+/// How many documents keep their syntax tree between edits: a tree takes
+/// about 60 bytes per byte of source (30 MiB for a 10,000-line file), so
+/// the least recently analysed documents drop theirs and parse again when
+/// next edited or asked about.
+const LIVE_TREES: usize = 8;
 /// Units longer than this get a diagnostic on their first line only.
 const LONG_UNIT_LINES: usize = 40;
 
@@ -107,6 +112,8 @@ pub struct State {
     repos: Repos,
     stats: EditStats,
     last_poll: Instant,
+    /// Documents holding a tree, most recently analysed last.
+    live_trees: Vec<Uri>,
 }
 
 impl State {
@@ -120,6 +127,7 @@ impl State {
             repos: Repos::default(),
             stats: EditStats::default(),
             last_poll: Instant::now(),
+            live_trees: Vec::new(),
         }
     }
 
@@ -356,6 +364,7 @@ impl State {
 
     fn close(&mut self, uri: &Uri) {
         self.record(uri, None, None);
+        self.live_trees.retain(|u| u != uri);
         if self.docs.remove(uri).is_some() {
             let _ = self.out.send(Outgoing::Diagnostics { uri: uri.clone(), version: None, diagnostics: Vec::new() });
         }
@@ -413,9 +422,10 @@ impl State {
     fn analyse(&mut self, uri: &Uri) {
         let Some(d) = self.docs.get_mut(uri) else { return };
         d.dirty = None;
+        let units = d.doc.units();
         let map = d.doc.provenance();
         let mut analysis = Vec::new();
-        for unit in d.doc.units() {
+        for unit in units {
             let mut sources: Vec<AiSource> = Vec::new();
             let mut acceptors: Vec<String> = Vec::new();
             let mut first = usize::MAX;
@@ -446,8 +456,23 @@ impl State {
         d.analysis = analysis;
         let diagnostics = diagnostics(d, self.encoding);
         let regions = regions(d, self.encoding);
+        // A document without AI text needs no tree until AI text arrives.
+        if d.analysis.is_empty() && d.doc.provenance().ai_ranges().is_empty() {
+            d.doc.release_tree();
+        }
+        let has_tree = d.doc.has_tree();
         let _ = self.out.send(Outgoing::Diagnostics { uri: uri.clone(), version: Some(d.version), diagnostics });
         let _ = self.out.send(Outgoing::Regions(RegionsParams { uri: uri.clone(), version: d.version, regions }));
+        self.live_trees.retain(|u| u != uri);
+        if has_tree {
+            self.live_trees.push(uri.clone());
+        }
+        while self.live_trees.len() > LIVE_TREES {
+            let oldest = self.live_trees.remove(0);
+            if let Some(d) = self.docs.get_mut(&oldest) {
+                d.doc.release_tree();
+            }
+        }
     }
 
     /// Make sure a request sees the document as it is now.
