@@ -485,10 +485,31 @@ pub fn remap_after_rewrite(repo: &Repository, pairs: &[(Oid, Oid)]) -> Result<Ve
         if input.is_empty() {
             continue;
         }
+        let mut seen = HashSet::new();
+        input.retain(|r| seen.insert(r.clone()));
         let (records, dropped) = remap_records(repo, new, input)?;
         let count = records.iter().filter(|r| matches!(r, NoteRecord::File(_))).count();
         replace_note(repo, new, &records)?;
         out.push(Remapped { commit: new, from, records: count, dropped });
+    }
+    Ok(out)
+}
+
+/// The pairs a post-rewrite hook reads on its standard input: lines of
+/// `<old> <new>`, maybe followed by extra words that git may add. A line
+/// that does not start with two object ids is an error naming it.
+pub fn parse_rewrite_pairs(input: &str) -> Result<Vec<(Oid, Oid)>, String> {
+    let mut out = Vec::new();
+    for (i, line) in input.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let mut words = line.split_whitespace();
+        let pair = (words.next().map(Oid::from_str), words.next().map(Oid::from_str));
+        match pair {
+            (Some(Ok(old)), Some(Ok(new))) => out.push((old, new)),
+            _ => return Err(format!("post-rewrite input line {}: expected \"<old> <new>\", got {line:?}", i + 1)),
+        }
     }
     Ok(out)
 }
@@ -1020,6 +1041,16 @@ mod tests {
     fn records_that_differ_only_in_lines_merge() {
         let merged = merge_records(vec![record("a", vec![[1, 2]]), record("b", vec![[1, 1]]), record("a", vec![[3, 5]])]);
         assert_eq!(merged, vec![record("a", vec![[1, 5]]), record("b", vec![[1, 1]])]);
+    }
+
+    #[test]
+    fn rewrite_pairs_are_parsed() {
+        let a = "1111111111111111111111111111111111111111";
+        let b = "2222222222222222222222222222222222222222";
+        let pairs = parse_rewrite_pairs(&format!("{a} {b}\n{b} {a} extra\n\n")).unwrap();
+        let (a, b) = (Oid::from_str(a).unwrap(), Oid::from_str(b).unwrap());
+        assert_eq!(pairs, vec![(a, b), (b, a)]);
+        assert!(parse_rewrite_pairs("nonsense\n").unwrap_err().contains("line 1"));
     }
 
     #[test]
