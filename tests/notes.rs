@@ -157,7 +157,7 @@ fn note_after_commit_reads_back_and_merges_like_cat_sort_uniq() {
 
     let r1 = NoteRecord::File(ai_record("a.rs", &blob, vec![[2, 3]], "claude"));
     let r2 = NoteRecord::File(ai_record("a.rs", &blob, vec![[5, 5]], "copilot"));
-    write_note(&git, c, &[r2.clone()]).unwrap();
+    write_note(&git, c, std::slice::from_ref(&r2)).unwrap();
     write_note(&git, c, &[r1.clone(), r2.clone(), NoteRecord::NoAi]).unwrap();
     let got = read_note(&git, c).unwrap().unwrap();
     assert_eq!(got.len(), 3, "{got:?}");
@@ -260,8 +260,14 @@ fn rebase_remaps_each_commit() {
 
     let f2 = repo.head();
     let f1 = repo.rev("HEAD~1");
-    assert_eq!(summary(&repo.file_records(f1)), vec![("a.rs".into(), repo.blob("HEAD~1", "a.rs"), vec![[8, 9]], "claude".into())]);
-    assert_eq!(summary(&repo.file_records(f2)), vec![("b.rs".into(), repo.blob("HEAD", "b.rs"), vec![[1, 1]], "copilot".into())]);
+    assert_eq!(
+        summary(&repo.file_records(f1)),
+        vec![("a.rs".into(), repo.blob("HEAD~1", "a.rs"), vec![[8, 9]], "claude".into())]
+    );
+    assert_eq!(
+        summary(&repo.file_records(f2)),
+        vec![("b.rs".into(), repo.blob("HEAD", "b.rs"), vec![[1, 1]], "copilot".into())]
+    );
 }
 
 #[test]
@@ -282,10 +288,7 @@ fn interactive_squash_unites_the_records() {
     repo.note_ai("b.rs", vec![[1, 1]], "cursor");
 
     // pick c1, squash c2, squash c3.
-    repo.git_env(
-        &["rebase", "-q", "-i", "HEAD~3"],
-        &[("GIT_SEQUENCE_EDITOR", "sed -i -e '2,3s/^pick/squash/'")],
-    );
+    repo.git_env(&["rebase", "-q", "-i", "HEAD~3"], &[("GIT_SEQUENCE_EDITOR", "sed -i -e '2,3s/^pick/squash/'")]);
     assert_eq!(repo.git(&["rev-list", "--count", "HEAD"]), "2\n");
     // The hook ran twice: once for the amend of the first squash step (to an
     // intermediate commit), then for the whole rebase.
@@ -321,7 +324,10 @@ fn cherry_pick_with_x_finds_its_source_and_remaps() {
     assert_eq!(find_source(&repo.open(), picked).unwrap(), Some(source));
     let done = follow_cherry_pick(&repo.open(), picked).unwrap().unwrap();
     assert_eq!(done.from, vec![source]);
-    assert_eq!(summary(&repo.file_records(picked)), vec![("a.rs".into(), repo.blob("HEAD", "a.rs"), vec![[5, 5]], "claude".into())]);
+    assert_eq!(
+        summary(&repo.file_records(picked)),
+        vec![("a.rs".into(), repo.blob("HEAD", "a.rs"), vec![[5, 5]], "claude".into())]
+    );
 }
 
 #[test]
@@ -346,7 +352,10 @@ fn plain_cherry_pick_is_found_by_patch_id() {
     assert_eq!(find_source(&git, picked).unwrap(), Some(source));
     assert_ne!(find_source(&git, picked).unwrap(), Some(decoy));
     follow_cherry_pick(&git, picked).unwrap().unwrap();
-    assert_eq!(summary(&repo.file_records(picked)), vec![("a.rs".into(), repo.blob("HEAD", "a.rs"), vec![[5, 5]], "claude".into())]);
+    assert_eq!(
+        summary(&repo.file_records(picked)),
+        vec![("a.rs".into(), repo.blob("HEAD", "a.rs"), vec![[5, 5]], "claude".into())]
+    );
     // A commit that is no cherry-pick has no source.
     assert_eq!(find_source(&git, repo.rev("HEAD~1")).unwrap(), None);
 }
@@ -433,7 +442,10 @@ fn rebuild_copies_a_record_whose_blob_is_the_same_file_version() {
     // is copied as it is.
     let done = rebuild(&repo.open(), "HEAD", &RebuildConfig::default()).unwrap();
     assert_eq!(done.len(), 1);
-    assert_eq!(summary(&repo.file_records(squash)), vec![("a.rs".into(), repo.blob("HEAD", "a.rs"), vec![[2, 2]], "claude".into())]);
+    assert_eq!(
+        summary(&repo.file_records(squash)),
+        vec![("a.rs".into(), repo.blob("HEAD", "a.rs"), vec![[2, 2]], "claude".into())]
+    );
 }
 
 #[test]

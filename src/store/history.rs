@@ -97,8 +97,7 @@ pub fn blame_contents(
         cmd.arg(rev);
     }
     cmd.arg("--").arg(path);
-    let mut child =
-        cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().map_err(failed)?;
+    let mut child = cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().map_err(failed)?;
     let mut stdin = child.stdin.take();
     let contents = contents.to_vec();
     // Write from another thread: git may answer before it read everything.
@@ -213,7 +212,12 @@ struct CommitEvidence {
     git_ai: Option<GitAiNote>,
 }
 
-fn attribute(repo: &Repository, path: &str, porcelain: &[u8], bots: &[String]) -> Result<Vec<LineOrigin>, HistoryError> {
+fn attribute(
+    repo: &Repository,
+    path: &str,
+    porcelain: &[u8],
+    bots: &[String],
+) -> Result<Vec<LineOrigin>, HistoryError> {
     let blame = parse_porcelain(porcelain, path).map_err(|detail| HistoryError::Blame { path: path.into(), detail })?;
     let mut evidence: HashMap<Oid, Option<CommitEvidence>> = HashMap::new();
     let mut blobs: HashMap<(Oid, String), Option<String>> = HashMap::new();
@@ -478,10 +482,13 @@ fn has_word(text: &str, word: &str) -> bool {
 // ---------------------------------------------------------------------------
 // git-ai notes
 
-/// A git-ai authorship log: per file, line ranges and who wrote them.
+/// Line ranges (1-based, inclusive) and who wrote them.
+pub type GitAiEntry = (Vec<[u32; 2]>, Attribution);
+
+/// A git-ai authorship log: per file, its entries in the note's order.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct GitAiNote {
-    pub files: HashMap<String, Vec<(Vec<[u32; 2]>, Attribution)>>,
+    pub files: HashMap<String, Vec<GitAiEntry>>,
 }
 
 impl GitAiNote {
@@ -641,15 +648,15 @@ mod tests {
         let cases = [
             ("fix\n\nCo-authored-by: Claude <noreply@anthropic.com>\n", Some("claude")),
             ("fix\n\nCo-Authored-By: Claude Opus 4.1 <noreply@anthropic.com>", Some("claude")),
-            (
-                "fix\n\nCo-authored-by: Copilot <175728472+Copilot@users.noreply.github.com>",
-                Some("copilot"),
-            ),
+            ("fix\n\nCo-authored-by: Copilot <175728472+Copilot@users.noreply.github.com>", Some("copilot")),
             ("fix\n\nCo-authored-by: Cursor Agent <cursoragent@cursor.com>", Some("cursor")),
             ("fix\n\nCo-authored-by: aider (gpt-4o) <aider@aider.chat>", Some("aider")),
             ("fix\n\nCo-authored-by: Codex <codex@openai.com>", Some("codex")),
             ("fix\n\nCo-authored-by: gemini-code-assist[bot] <x@users.noreply.github.com>", Some("gemini")),
-            ("fix\n\nCo-authored-by: devin-ai-integration[bot] <158243242+devin-ai-integration[bot]@users.noreply.github.com>", Some("devin")),
+            (
+                "fix\n\nCo-authored-by: devin-ai-integration[bot] <158243242+devin-ai-integration[bot]@users.noreply.github.com>",
+                Some("devin"),
+            ),
             ("fix\n\nCo-authored-by: Windsurf <noreply@windsurf.com>", Some("windsurf")),
             ("fix\n\nCo-authored-by: Amazon Q Developer <q@amazon.com>", Some("amazon-q")),
             ("fix\n\nCo-authored-by: ChatGPT <chatgpt@example.com>", Some("chatgpt")),

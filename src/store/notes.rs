@@ -42,6 +42,9 @@ pub const SCHEMA_VERSION: u32 = 1;
 const PATCH_ID_CANDIDATES: usize = 2000;
 
 /// One line of a note.
+// A note holds a handful of records; boxing the large variant would only add
+// noise at every use.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum NoteRecord {
     /// AI line ranges in one committed file version.
@@ -607,12 +610,11 @@ fn find_source_with(
     cache: &mut Option<Vec<(Oid, String)>>,
 ) -> Result<Option<Oid>, NoteError> {
     let c = repo.find_commit(commit).map_err(NoteError::git(format!("read commit {commit}")))?;
-    if let Some(source) = cherry_picked_from(c.message_bytes()) {
-        if let Ok(id) = repo.revparse_single(&source).and_then(|o| o.peel_to_commit()) {
-            if id.id() != commit {
-                return Ok(Some(id.id()));
-            }
-        }
+    if let Some(source) = cherry_picked_from(c.message_bytes())
+        && let Ok(id) = repo.revparse_single(&source).and_then(|o| o.peel_to_commit())
+        && id.id() != commit
+    {
+        return Ok(Some(id.id()));
     }
     if c.parent_count() > 1 {
         return Ok(None);
@@ -707,10 +709,10 @@ pub fn patch_ids(repo: &Repository, commits: &[Oid]) -> Result<HashMap<Oid, Stri
         .stderr(Stdio::null())
         .spawn()
         .map_err(failed("run git log"))?;
-    let log_out = log.stdout.take().ok_or_else(|| NoteError::Command {
-        action: "run git log".into(),
-        detail: "no output pipe".into(),
-    })?;
+    let log_out = log
+        .stdout
+        .take()
+        .ok_or_else(|| NoteError::Command { action: "run git log".into(), detail: "no output pipe".into() })?;
     let patch_id = git_command(repo)
         .args(["patch-id", "--stable"])
         .stdin(log_out)
@@ -734,10 +736,10 @@ pub fn patch_ids(repo: &Repository, commits: &[Oid]) -> Result<HashMap<Oid, Stri
     let mut out = HashMap::new();
     for line in String::from_utf8_lossy(&output.stdout).lines() {
         let mut parts = line.split_whitespace();
-        if let (Some(pid), Some(commit)) = (parts.next(), parts.next()) {
-            if let Ok(commit) = Oid::from_str(commit) {
-                out.insert(commit, pid.to_string());
-            }
+        if let (Some(pid), Some(commit)) = (parts.next(), parts.next())
+            && let Ok(commit) = Oid::from_str(commit)
+        {
+            out.insert(commit, pid.to_string());
         }
     }
     Ok(out)
@@ -801,11 +803,11 @@ pub fn rebuild(repo: &Repository, range: &str, config: &RebuildConfig) -> Result
         if c.parent_count() > 1 {
             continue;
         }
-        if let Some(source) = find_source_with(repo, commit, &mut patch_id_cache)? {
-            if let Some(done) = remap_after_rewrite(repo, &[(source, commit)])?.into_iter().next() {
-                out.push(done);
-                continue;
-            }
+        if let Some(source) = find_source_with(repo, commit, &mut patch_id_cache)?
+            && let Some(done) = remap_after_rewrite(repo, &[(source, commit)])?.into_iter().next()
+        {
+            out.push(done);
+            continue;
         }
         let mut candidates = source_commits(repo, &c, config)?;
         if config.all_notes {
@@ -832,10 +834,10 @@ fn source_commits(repo: &Repository, commit: &git2::Commit, config: &RebuildConf
         let refs = repo.references().map_err(NoteError::git("list refs"))?;
         for r in refs.flatten() {
             let name = r.name().unwrap_or_default();
-            if name.starts_with("refs/heads/") || name.starts_with("refs/remotes/") {
-                if let Ok(c) = r.peel_to_commit() {
-                    tips.push(c.id());
-                }
+            if (name.starts_with("refs/heads/") || name.starts_with("refs/remotes/"))
+                && let Ok(c) = r.peel_to_commit()
+            {
+                tips.push(c.id());
             }
         }
     } else {
@@ -972,7 +974,10 @@ mod tests {
             (r#"{"v":2,"attest":"no-ai"}"#, "unsupported schema version 2"),
             (r#"{"attest":"no-ai"}"#, "missing schema version"),
             (r#"{"v":1,"attest":"maybe"}"#, "unknown attestation"),
-            (r#"{"v":1,"path":"a","blob":"xyz","ai":[],"origin":{"tool":"t"},"evidence":"editor"}"#, "not an object id"),
+            (
+                r#"{"v":1,"path":"a","blob":"xyz","ai":[],"origin":{"tool":"t"},"evidence":"editor"}"#,
+                "not an object id",
+            ),
             (
                 r#"{"v":1,"path":"a","blob":"0123456789abcdef0123456789abcdef01234567","ai":[[3,2]],"origin":{"tool":"t"},"evidence":"editor"}"#,
                 "bad line range",
@@ -998,7 +1003,8 @@ mod tests {
         let text = format!("{}\n\n{{\"v\":1,\"attest\":\"no-ai\"}}\nnot json\n", NoteRecord::NoAi.to_line());
         let err = parse_note(commit, text.as_bytes()).unwrap_err();
         assert!(
-            err.to_string().starts_with("malformed vouch note on commit 1111111111111111111111111111111111111111, line 4:"),
+            err.to_string()
+                .starts_with("malformed vouch note on commit 1111111111111111111111111111111111111111, line 4:"),
             "{err}"
         );
         let err = parse_note(commit, b"{\"v\":1,\"attest\":\"no-ai\"}\n\xff\n").unwrap_err();
@@ -1012,9 +1018,9 @@ mod tests {
         assert_eq!(lines_to_bytes(text, &[[2, 3], [4, 9]]), vec![2..10]);
         assert_eq!(lines_to_bytes(text, &[[1, 1], [3, 3]]), vec![0..2, 5..9]);
         assert_eq!(lines_to_bytes(text, &[[5, 6]]), Vec::<Range<usize>>::new());
-        assert_eq!(bytes_to_lines(text, &[2..10]), vec![[2, 4]]);
+        assert_eq!(bytes_to_lines(text, &[2..10, 10..10]), vec![[2, 4]]);
         assert_eq!(bytes_to_lines(text, &[0..1, 1..2, 6..7]), vec![[1, 1], [3, 3]]);
-        assert_eq!(bytes_to_lines("", &[0..3]), Vec::<[u32; 2]>::new());
+        assert_eq!(bytes_to_lines("", &[0..3, 0..0]), Vec::<[u32; 2]>::new());
         assert_eq!(merge_line_ranges([[5, 6], [1, 2], [3, 4], [9, 9], [0, 7]]), vec![[1, 6], [9, 9]]);
     }
 
@@ -1039,7 +1045,8 @@ mod tests {
 
     #[test]
     fn records_that_differ_only_in_lines_merge() {
-        let merged = merge_records(vec![record("a", vec![[1, 2]]), record("b", vec![[1, 1]]), record("a", vec![[3, 5]])]);
+        let merged =
+            merge_records(vec![record("a", vec![[1, 2]]), record("b", vec![[1, 1]]), record("a", vec![[3, 5]])]);
         assert_eq!(merged, vec![record("a", vec![[1, 5]]), record("b", vec![[1, 1]])]);
     }
 
