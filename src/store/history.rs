@@ -356,9 +356,8 @@ pub fn ai_trailer_tool(message: &str) -> Option<String> {
             _ => {}
         }
     }
-    let lower = message.to_ascii_lowercase();
-    (lower.contains("generated with [claude code]") || lower.contains("generated with claude code"))
-        .then(|| "claude".to_string())
+    // Claude Code's footer, "🤖 Generated with [Claude Code](https://…)".
+    message.to_ascii_lowercase().contains("generated with [claude code]").then(|| "claude".to_string())
 }
 
 /// The `Key: value` lines of the message's last paragraph, with folded
@@ -423,9 +422,7 @@ const TOOL_NAMES: &[(&str, &str)] = &[
     ("sweepai", "sweep"),
     ("google-labs-jules", "jules"),
     ("tabnine", "tabnine"),
-    ("cline", "cline"),
     ("opencode", "opencode"),
-    ("junie", "junie"),
 ];
 
 /// Email fragments that name an AI tool.
@@ -455,7 +452,7 @@ fn known_tool(name: &str, email: &str) -> Option<&'static str> {
     if let Some(&(_, tool)) = TOOL_NAMES.iter().find(|(word, _)| has_word(&name, word)) {
         return Some(tool);
     }
-    if name.starts_with("gpt-") || name.starts_with("o1") && name.len() <= 8 {
+    if name.starts_with("gpt-") {
         return Some("openai");
     }
     if let Some(&(_, tool)) = TOOL_EMAILS.iter().find(|(frag, _)| email.contains(frag)) {
@@ -673,6 +670,7 @@ mod tests {
             // A trailer-like line outside the last paragraph is not a trailer.
             ("Co-authored-by: Claude <noreply@anthropic.com>\n\nbody", None),
             ("plain message", None),
+            ("docs: how text generated with Claude Code is tracked", None),
         ];
         for (message, want) in cases {
             assert_eq!(ai_trailer_tool(message).as_deref(), want, "{message}");
