@@ -1075,8 +1075,10 @@ impl Builder<'_> {
         let resolver = Resolver { builder: self, groups: &policy.groups, aliases: &policy.aliases };
         policy.reviewers = resolver.reviewers(&raw.reviewers.unwrap_or_default())?;
         if let Some(approvals) = raw.approvals {
-            self.check_approvals(&approvals, &policy.reviewers)?;
-            policy.approvals = approvals.into_inner();
+            self.check_nonzero(&approvals)?;
+            let (n, span) = (*approvals.get_ref(), approvals.span());
+            self.check_enough_reviewers(n, span, false, &policy.reviewers, &policy.risk, &mut policy.warnings)?;
+            policy.approvals = n;
         }
 
         let mut exempt = MatcherBuilder::default();
@@ -1090,13 +1092,27 @@ impl Builder<'_> {
             let at = RuleRef { index, line: self.line(&raw_rule.span()) };
             let span = raw_rule.span();
             let raw_rule = raw_rule.into_inner();
-            self.add_paths(&mut matcher, &raw_rule.paths, index, span, "[[rules]]")?;
+            self.add_paths(&mut matcher, &raw_rule.paths, index, span.clone(), "[[rules]]")?;
             let reviewers = match &raw_rule.reviewers {
                 Some(list) => Some(resolver.reviewers(list)?),
                 None => None,
             };
             if let Some(approvals) = &raw_rule.approvals {
-                self.check_approvals(approvals, reviewers.as_ref().unwrap_or(&policy.reviewers))?;
+                self.check_nonzero(approvals)?;
+            }
+            // The reviewers this rule ends up with, when known here (not
+            // when CODEOWNERS may supply them).
+            let effective = match (&reviewers, policy.codeowners) {
+                (Some(r), _) => Some(r),
+                (None, false) => Some(&policy.reviewers),
+                (None, true) => None,
+            };
+            if let Some(effective) = effective {
+                let (n, at, inherited) = match &raw_rule.approvals {
+                    Some(a) => (*a.get_ref(), a.span(), false),
+                    None => (policy.approvals, span.clone(), true),
+                };
+                self.check_enough_reviewers(n, at, inherited, effective, &policy.risk, &mut policy.warnings)?;
             }
             policy.rules.push(Rule {
                 at,
@@ -1149,19 +1165,44 @@ impl Builder<'_> {
         Ok(())
     }
 
-    /// At least one approval, and no more than the listed reviewers can give.
-    fn check_approvals(&self, approvals: &Spanned<u32>, reviewers: &Reviewers) -> Result<(), PolicyError> {
-        let n = *approvals.get_ref();
-        if n == 0 {
+    fn check_nonzero(&self, approvals: &Spanned<u32>) -> Result<(), PolicyError> {
+        if *approvals.get_ref() == 0 {
             let message = "`approvals` must be at least 1; list paths that need no sign-off under `exempt`";
             return Err(self.error(approvals.span(), "approvals", message.into()));
         }
-        if !reviewers.names.is_empty() && reviewers.emails.len() < n as usize {
+        Ok(())
+    }
+
+    /// No more approvals than the listed reviewers can give (an error), even
+    /// with `[risk] extra_approvals` (a warning: only risky units are stuck).
+    fn check_enough_reviewers(
+        &self,
+        approvals: u32,
+        at: Range<usize>,
+        inherited: bool,
+        reviewers: &Reviewers,
+        risk: &RiskConfig,
+        warnings: &mut Vec<String>,
+    ) -> Result<(), PolicyError> {
+        if reviewers.names.is_empty() {
+            return Ok(());
+        }
+        let listed = reviewers.emails.len();
+        let source = if inherited { " (from the top-level `approvals`)" } else { "" };
+        if listed < approvals as usize {
             let message = format!(
-                "`approvals` is {n} but only {} reviewer(s) are listed, so nothing could be approved",
-                reviewers.emails.len()
+                "`approvals` is {approvals}{source} but only {listed} reviewer(s) are listed, so nothing could be approved"
             );
-            return Err(self.error(approvals.span(), "approvals", message));
+            return Err(self.error(at, "approvals", message));
+        }
+        let risky = approvals.saturating_add(risk.extra_approvals);
+        if listed < risky as usize {
+            let (line, _) = line_column(self.text, at.start);
+            warnings.push(format!(
+                "{}:{line}: units with a raising risk tag need {risky} approvals (with `extra_approvals`) \
+                 but only {listed} reviewer(s) are listed",
+                self.file
+            ));
         }
         Ok(())
     }
@@ -1597,7 +1638,10 @@ mod tests {
         assert!(policy.warnings().is_empty());
         // Groups nest, and reach aliases.
         let seniors: Vec<&String> = policy.group("seniors").unwrap().iter().collect();
-        assert_eq!(seniors, ["alice@example.com", "bob@example.com", "carol@example.com", "dora@example.com"]);
+        assert_eq!(
+            seniors,
+            ["alice@example.com", "bob@example.com", "carol@example.com", "dan@example.com", "dora@example.com"]
+        );
     }
 
     #[test]
@@ -1869,6 +1913,13 @@ mod tests {
             ],
         );
         check(
+            "approvals = 2\n[[rules]]\npaths = [\"a\"]\nreviewers = [\"a@x\"]\n",
+            expect![
+                ".vouch.toml:2:1: `approvals` is 2 (from the top-level `approvals`) but only 1 reviewer(s) are listed, so nothing could be approved"
+            ],
+        );
+        check("approvals = 2\ncodeowners = true\n[[rules]]\npaths = [\"a\"]\n", expect!["parsed"]);
+        check(
             "[[rules]]\npaths = [\"a\"]\nreviewers = [\"a@x\", \"A@X\"]\napprovals = 2\n",
             expect![
                 ".vouch.toml:4:13: `approvals` is 2 but only 1 reviewer(s) are listed, so nothing could be approved"
@@ -1898,6 +1949,18 @@ mod tests {
             "risk = \"high\"\n",
             expect![[r#".vouch.toml:1:8: invalid value for `risk`: expected a table, found "high""#]],
         );
+    }
+
+    #[test]
+    fn extra_approvals_beyond_the_reviewers_warn() {
+        let text = "reviewers = [\"a@x\", \"b@x\"]\napprovals = 2\n[risk]\nextra_approvals = 1\n";
+        let policy = Policy::parse(text, ".vouch.toml").unwrap();
+        expect![[r#"
+            [
+                ".vouch.toml:2: units with a raising risk tag need 3 approvals (with `extra_approvals`) but only 2 reviewer(s) are listed",
+            ]
+        "#]]
+        .assert_debug_eq(&policy.warnings());
     }
 
     #[test]

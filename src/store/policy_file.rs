@@ -21,7 +21,8 @@ use crate::store::repo;
 pub enum Source {
     /// The files on disk.
     Worktree,
-    /// The staged version.
+    /// The staged version: the index `git commit` will commit
+    /// ([`repo::index`], which honours `GIT_INDEX_FILE`).
     Index,
     /// A commit, by any revision git understands (`HEAD`, `origin/main`, an
     /// id). `HEAD` on a branch with no commits yet holds no files.
@@ -108,7 +109,7 @@ fn read_bytes(repo: &Repository, source: &Source, path: &str) -> Result<Option<V
             }
         }
         Source::Index => {
-            let index = repo.index().map_err(|e| read_error(e.message().to_string()))?;
+            let index = repo::index(repo).map_err(|e| read_error(e.to_string()))?;
             let p = Path::new(path);
             match index.get_path(p, 0) {
                 Some(entry) => {

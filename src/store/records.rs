@@ -536,10 +536,13 @@ fn update_ref(
         let current = tip(repo, kind)?;
         let Some(new) = next(current).map_err(git)? else { return Ok(current) };
         let message = format!("vouch: update {}", kind.ref_name());
-        let result = match current {
-            Some(old) => repo.reference_matching(kind.ref_name(), new, true, old, &message),
-            None => repo.reference(kind.ref_name(), new, false, &message),
-        };
+        // The old value is compared under the ref's lock. For a ref that
+        // must not exist yet the expected old value is the zero id: libgit2
+        // checks `force = false` before taking the lock, so two writers
+        // creating the ref at once could both succeed and one record would
+        // be lost (a test caught that).
+        let expected = current.unwrap_or_else(Oid::zero);
+        let result = repo.reference_matching(kind.ref_name(), new, true, expected, &message);
         match result {
             Ok(_) => return Ok(Some(new)),
             Err(e) if matches!(e.code(), ErrorCode::Modified | ErrorCode::Exists | ErrorCode::Locked) => {
@@ -1054,6 +1057,33 @@ mod tests {
         let mut walk = repo.revwalk().unwrap();
         walk.push(tip(&repo, Kind::Approval).unwrap().unwrap()).unwrap();
         assert_eq!(walk.count(), (THREADS * EACH) as usize);
+    }
+
+    /// Writers that all find the ref missing must not overwrite one
+    /// another's first commit (libgit2 checks `force = false` outside the
+    /// ref's lock).
+    #[test]
+    fn concurrent_first_writers_lose_nothing() {
+        for round in 0..10 {
+            let (dir, _repo) = temp_repo();
+            let barrier = std::sync::Arc::new(std::sync::Barrier::new(8));
+            let handles: Vec<_> = (0..8)
+                .map(|t| {
+                    let (path, barrier) = (dir.path().to_path_buf(), barrier.clone());
+                    std::thread::spawn(move || {
+                        let repo = Repository::open(&path).unwrap();
+                        let a = approval(round * 100 + t, "r@x", Verdict::Approve, "2026-01-31T09:05:00.000Z");
+                        barrier.wait();
+                        add(&repo, &a).unwrap()
+                    })
+                })
+                .collect();
+            for h in handles {
+                h.join().unwrap();
+            }
+            let repo = Repository::open(dir.path()).unwrap();
+            assert_eq!(list::<Approval>(&repo).unwrap().records.len(), 8, "round {round}");
+        }
     }
 
     #[test]

@@ -63,6 +63,31 @@ pub fn git_dir(repo: &Repository) -> &Path {
     repo.path()
 }
 
+/// The index `git commit` will commit: `$GIT_INDEX_FILE` when set, else the
+/// repository's own. Git sets `GIT_INDEX_FILE` for hooks, and for
+/// `git commit -a` or `git commit <paths>` it names a temporary index, so a
+/// pre-commit gate must read this one, not `.git/index`.
+pub fn index(repo: &Repository) -> Result<git2::Index, RepoError> {
+    index_from(repo, std::env::var_os("GIT_INDEX_FILE"))
+}
+
+/// [`index`] with the value of `GIT_INDEX_FILE` given; a relative path is
+/// relative to the current directory, as for git.
+pub fn index_from(repo: &Repository, file: Option<std::ffi::OsString>) -> Result<git2::Index, RepoError> {
+    match file.filter(|f| !f.is_empty()) {
+        Some(file) => {
+            let path = PathBuf::from(file);
+            let path = if path.is_relative() {
+                std::env::current_dir().map_err(RepoError::CurrentDir)?.join(path)
+            } else {
+                path
+            };
+            Ok(git2::Index::open(&path)?)
+        }
+        None => Ok(repo.index()?),
+    }
+}
+
 /// The repository id: the root commit (see the module docs), as hex.
 pub fn repository_id(repo: &Repository) -> Result<String, RepoError> {
     let head = match repo.head() {
@@ -215,6 +240,25 @@ pub(crate) mod tests {
         let ancient_commit = repo.find_commit(ancient).unwrap();
         repo.commit(Some("HEAD"), &sig, &sig, "merge 2", &empty, &[&head, &ancient_commit]).unwrap();
         assert_eq!(repository_id(&repo).unwrap(), ancient.to_string());
+    }
+
+    #[test]
+    fn the_index_git_will_commit() {
+        let (dir, repo) = temp_repo();
+        commit_files(&repo, &[("a.txt", "one")], 1_000);
+        // A temporary index, as `git commit -a` makes, with another a.txt.
+        let temp = dir.path().join(".git/index.tmp");
+        std::fs::copy(dir.path().join(".git/index"), &temp).unwrap();
+        let mut other = git2::Index::open(&temp).unwrap();
+        let blob = repo.blob(b"two").unwrap();
+        let mut entry = other.get_path(Path::new("a.txt"), 0).unwrap();
+        entry.id = blob;
+        other.add(&entry).unwrap();
+        other.write().unwrap();
+        let staged = |index: git2::Index| index.get_path(Path::new("a.txt"), 0).unwrap().id;
+        assert_eq!(staged(index_from(&repo, Some(temp.into_os_string())).unwrap()), blob);
+        assert_ne!(staged(index_from(&repo, None).unwrap()), blob);
+        assert_ne!(staged(index_from(&repo, Some("".into())).unwrap()), blob);
     }
 
     #[test]
