@@ -26,7 +26,8 @@ use super::protocol::{
 use super::review::{Repos, Severity, Verdict};
 use crate::document::{Change, Document};
 use crate::provenance::{AiSource, Attribution, Evidence, Origin, RecentlyRemoved};
-use crate::syntax::{Language, Unit};
+use crate::signoff::{self, UnitFacts, unit_label};
+use crate::syntax::Language;
 use crate::text::{Encoding, Text};
 
 /// How long a document must be quiet before it is analysed again.
@@ -74,16 +75,16 @@ pub enum Outgoing {
 /// One review unit of an open document and where it stands.
 #[derive(Debug, Clone)]
 pub struct Assessed {
-    pub unit: Unit,
+    pub facts: UnitFacts,
     pub verdict: Verdict,
-    /// From the first to the last AI byte inside the unit.
-    pub ai_range: Range<usize>,
-    /// The AI tools (and models) that wrote text in the unit.
-    pub sources: Vec<AiSource>,
-    /// Whether all of the unit's AI text is only suspected (heuristic).
-    pub suspected: bool,
-    /// Identities that accepted the unit's AI text.
-    pub acceptors: Vec<String>,
+}
+
+impl std::ops::Deref for Assessed {
+    type Target = UnitFacts;
+
+    fn deref(&self) -> &UnitFacts {
+        &self.facts
+    }
 }
 
 struct OpenDoc {
@@ -422,37 +423,10 @@ impl State {
     fn analyse(&mut self, uri: &Uri) {
         let Some(d) = self.docs.get_mut(uri) else { return };
         d.dirty = None;
-        let units = d.doc.units();
-        let map = d.doc.provenance();
-        let mut analysis = Vec::new();
-        for unit in units {
-            let mut sources: Vec<AiSource> = Vec::new();
-            let mut acceptors: Vec<String> = Vec::new();
-            let mut first = usize::MAX;
-            let mut last = 0;
-            let mut suspected = true;
-            for span in map.spans_in(unit.range.clone()) {
-                let attr = map.attribution(span.attr);
-                let Origin::Ai(src) = &attr.origin else { continue };
-                if d.doc.text().as_str()[span.range.clone()].trim().is_empty() {
-                    continue;
-                }
-                first = first.min(span.range.start);
-                last = last.max(span.range.end);
-                suspected &= attr.is_suspected();
-                if !sources.contains(src) {
-                    sources.push(src.clone());
-                }
-                if let Some(who) = &attr.accepted_by
-                    && !acceptors.contains(who)
-                {
-                    acceptors.push(who.clone());
-                }
-            }
-            let ai_range = if first <= last { first..last } else { unit.range.clone() };
-            let verdict = self.repos.assess(d.repo.as_ref(), &unit, &acceptors, suspected);
-            analysis.push(Assessed { unit, verdict, ai_range, sources, suspected, acceptors });
-        }
+        let analysis: Vec<Assessed> = signoff::unit_facts(&mut d.doc)
+            .into_iter()
+            .map(|facts| Assessed { verdict: self.repos.assess(d.repo.as_ref(), &facts), facts })
+            .collect();
         d.analysis = analysis;
         let diagnostics = diagnostics(d, self.encoding);
         let regions = regions(d, self.encoding);
@@ -708,12 +682,13 @@ impl State {
             return Err(invalid(format!("{name}: {} is not in a git repository; no sign-off applies", uri.as_str())));
         };
         let range = args.range.map(|r| convert::byte_range(d.doc.text(), r, enc).0);
-        let units: Vec<Assessed> = d
+        let units: Vec<UnitFacts> = d
             .analysis
             .iter()
             .filter(|a| range.as_ref().is_none_or(|r| overlaps(&a.unit.range, r)))
             .filter(|a| args.fingerprint.as_ref().is_none_or(|f| *f == a.unit.fingerprint))
-            .cloned()
+            .filter(|a| name == command::REQUEST_SIGNOFF || a.verdict.state.needs_signoff())
+            .map(|a| a.facts.clone())
             .collect();
         if units.is_empty() {
             let why = if args.fingerprint.is_some() {
@@ -724,7 +699,9 @@ impl State {
             return Err(invalid(format!("{name}: {why}")));
         }
         let outcome = match name {
-            command::REQUEST_SIGNOFF => self.repos.request(&root, &rel, d.doc.language(), &units, args.rationale.as_deref()),
+            command::REQUEST_SIGNOFF => {
+                self.repos.request(&root, &rel, d.doc.language(), &d.doc, &units, args.rationale.as_deref())
+            }
             command::APPROVE => self.repos.decide(&root, &rel, &units, true, args.comment.as_deref()),
             _ => self.repos.decide(&root, &rel, &units, false, args.comment.as_deref()),
         };
@@ -775,13 +752,6 @@ fn line_span(text: &str) -> usize {
 
 fn overlaps(a: &Range<usize>, b: &Range<usize>) -> bool {
     if b.is_empty() { a.start <= b.start && b.start <= a.end } else { a.start < b.end && b.start < a.end }
-}
-
-fn unit_label(unit: &Unit) -> String {
-    match &unit.name {
-        Some(name) => format!("{} `{name}`", unit.kind),
-        None => unit.kind.clone(),
-    }
 }
 
 fn suspected_tool(doc: &Document, range: &Range<usize>) -> Option<String> {
