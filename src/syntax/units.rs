@@ -36,8 +36,9 @@ const COALESCE_GAP: usize = 512;
 /// One review unit of a document.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Unit {
-    /// The unit's kind as the queries name it ("function", "method", ...), or
-    /// "lines" for a run of lines in a language without a grammar.
+    /// The unit's kind as the queries name it ("function", "method", "class",
+    /// "impl", "statement", ...), or [`LINES`] for a run of whole lines
+    /// outside every syntax unit or in a language without a grammar.
     pub kind: String,
     /// The unit's name, where the syntax gives one.
     pub name: Option<String>,
@@ -485,10 +486,17 @@ impl<'a> Finder<'a> {
     /// it lead up to (attributes, decorators, doc comments, `export`).
     fn probe_end(&self, end: usize) -> usize {
         let Some((root, _)) = self.syntax else { return end };
-        if end == 0 {
+        // Look at the last non-whitespace byte: whitespace belongs to no
+        // token, and its node would be the whole file.
+        let b = self.src.as_bytes();
+        let mut last = end.min(b.len());
+        while last > 0 && is_ws(b[last - 1]) {
+            last -= 1;
+        }
+        if last == 0 {
             return end;
         }
-        let Some(mut node) = root.descendant_for_byte_range(end - 1, end) else { return end };
+        let Some(mut node) = root.descendant_for_byte_range(last - 1, last) else { return end };
         let mut best = end;
         loop {
             if self.attachment(node).is_some() {
@@ -502,7 +510,7 @@ impl<'a> Finder<'a> {
             }
             if self.wrapped(node).is_some() {
                 let inner = self.unwrap_all(node);
-                if end <= inner.start_byte() {
+                if last <= inner.start_byte() {
                     best = best.max(inner.start_byte() + 1);
                 }
             }
@@ -1186,6 +1194,18 @@ public class Users {»
         let review = review_units(Language::Rust, tree.tree(), &text, &ai);
         let here = unit_at(Language::Rust, tree.tree(), &text, at("one"), &ai);
         assert_eq!(review, here.into_iter().collect::<Vec<_>>());
+        // A doc comment below belongs to its item, not to the run.
+        let source = "// note\n/// Doc.\nfn f() {}\n";
+        let text = Text::new(source.to_string()).unwrap();
+        let tree = SyntaxTree::new(Language::Rust, source).unwrap();
+        let ai = [0..source.find("fn").unwrap()];
+        let review = review_units(Language::Rust, tree.tree(), &text, &ai);
+        expect![[r#"
+            lines - L1-1 ai_lines=1/1 share=1.00 risk=[]
+            function f L2-3 ai_lines=1/2 share=0.50 risk=[]
+        "#]]
+        .assert_eq(&show(&text, &review));
+        assert_eq!(unit_at(Language::Rust, tree.tree(), &text, 3, &ai).as_ref(), review.first());
         // Plain text: the run of AI lines, else the line itself.
         let text = Text::new("a\nb\nc\n".to_string()).unwrap();
         let unit = unit_at(Language::Text, None, &text, 2, &[0..3]).unwrap();
@@ -1469,5 +1489,61 @@ public class Users {»
             class A { void f() { list.add(1); } } => 
         "#]]
         .assert_eq(&table);
+    }
+
+    const PROPERTY_SOURCES: [(Language, &str); 4] = [
+        (
+            Language::Rust,
+            "//! Crate.\nuse std::fs;\n\n#[derive(Debug)]\n/// A.\nstruct A { x: u8 }\n\nimpl A {\n    /// Get.\n    fn get(&self) -> u8 { self.x } // why\n\n    fn put(&mut self) {\n        fs::remove_file(\"x\").ok();\n    }\n}\n\n// loose\nconst C: u8 = 1;\nfn broken( {\n",
+        ),
+        (
+            Language::Python,
+            "import os\n\n@dec\ndef f(x):\n    return x  # why\n\nclass A:\n    \"\"\"Doc.\"\"\"\n\n    @property\n    def p(self):\n        def inner():\n            pass\n        return os.system(\"ls\")\n\n# loose\nX = 1\n",
+        ),
+        (
+            Language::TypeScript,
+            "import x from \"x\";\n\n/** A. */\n@dec()\nexport class A {\n  /** m */\n  @m()\n  m(): void {}\n  f = () => 1;\n}\n\n// loose\nexport const g = (a: number) => a;\nnamespace N { export function h() {} }\n",
+        ),
+        (
+            Language::Go,
+            "// Package p.\npackage p\n\nimport \"os\"\n\n// F does.\nfunc F() {\n\tos.RemoveAll(\"/\")\n}\n\nvar x = 1 // why\n\n// loose\n\ntype T struct{ a int }\n",
+        ),
+    ];
+
+    proptest::proptest! {
+        /// Every non-whitespace AI byte belongs to exactly one review unit,
+        /// and the unit at that byte is that unit.
+        #[test]
+        fn every_ai_byte_belongs_to_one_unit(
+            which in 0..PROPERTY_SOURCES.len(),
+            cuts in proptest::collection::vec(0.0f64..1.0, 0..8),
+        ) {
+            let (language, source) = PROPERTY_SOURCES[which];
+            let text = Text::new(source.to_string()).unwrap();
+            let tree = SyntaxTree::new(language, source).unwrap();
+            let mut cuts: Vec<usize> = cuts.iter().map(|c| (c * source.len() as f64) as usize).collect();
+            cuts.sort();
+            cuts.dedup();
+            let ai: Vec<Range<usize>> = cuts.chunks_exact(2).map(|c| c[0]..c[1]).collect();
+            let units = review_units(language, tree.tree(), &text, &ai);
+            let finder = Finder::new(language, tree.tree(), &text, &ai);
+            let total: usize = units.iter().map(|u| u.ai_bytes).sum();
+            proptest::prop_assert_eq!(total, finder.nonws(&finder.ai), "{:#?}", units);
+            for u in &units {
+                proptest::prop_assert!(u.ai_bytes > 0, "{:?}", u);
+                proptest::prop_assert!(u.ai_lines > 0 && u.ai_lines <= u.lines, "{:?}", u);
+                proptest::prop_assert_eq!(&u.fingerprint, &fingerprint(language.name(), &u.kind, &source[u.range.clone()]));
+            }
+            proptest::prop_assert!(units.windows(2).all(|w| w[0].range.start <= w[1].range.start));
+            for r in &finder.ai {
+                for offset in r.clone().filter(|&o| !is_ws(source.as_bytes()[o])).step_by(7) {
+                    let here = unit_at(language, tree.tree(), &text, offset, &ai);
+                    proptest::prop_assert!(
+                        here.as_ref().is_some_and(|h| units.contains(h)),
+                        "unit at {} is {:?}, not among {:#?}", offset, here, units
+                    );
+                }
+            }
+        }
     }
 }
