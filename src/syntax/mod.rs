@@ -8,9 +8,10 @@
 
 use std::path::Path;
 
+pub mod queries;
 pub mod units;
 
-pub use units::{Unit, review_units};
+pub use units::{Unit, review_units, unit_at, units_in};
 
 /// A language vouch knows, by grammar.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
