@@ -43,11 +43,16 @@ pub fn unit_facts(doc: &mut Document) -> Vec<UnitFacts> {
             for span in map.spans_in(unit.range.clone()) {
                 let attr = map.attribution(span.attr);
                 let Origin::Ai(src) = &attr.origin else { continue };
-                if text[span.range.clone()].trim().is_empty() {
+                let span_text = &text[span.range.clone()];
+                let trimmed = span_text.trim();
+                if trimmed.is_empty() {
                     continue;
                 }
-                first = first.min(span.range.start);
-                last = last.max(span.range.end);
+                // The diagnostic covers the AI text itself, not the blank
+                // space around it.
+                let lead = span_text.len() - span_text.trim_start().len();
+                first = first.min(span.range.start + lead);
+                last = last.max(span.range.start + lead + trimmed.len());
                 suspected &= attr.is_suspected();
                 if !sources.contains(src) {
                     sources.push(src.clone());
