@@ -10,7 +10,25 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+pub mod approve;
+pub mod blame;
+pub mod check;
+pub mod context;
+pub mod doctor;
+pub mod hook;
+pub mod init;
+pub mod log;
+pub mod mark;
+pub mod notes;
 pub mod output;
+pub mod override_cmd;
+pub mod report;
+pub mod request;
+pub mod review;
+pub mod stats;
+pub mod status;
+pub mod sync;
+pub mod verify;
 
 /// Track AI-written code and make sure a senior signed off on it.
 #[derive(Debug, Parser)]
@@ -42,6 +60,43 @@ pub struct FormatArg {
 pub enum Command {
     /// Run the language server on stdin and stdout.
     Lsp,
+    /// Set vouch up in this repository: policy, git hooks, notes config.
+    Init(init::Args),
+    /// Record an agent's edit (reads the agent's hook payload on stdin), or
+    /// run a git hook.
+    Hook(hook::Args),
+    /// Mark lines as AI-written or human-written.
+    Mark(mark::Args),
+    /// AI-written units in the working tree and the index, and their state.
+    Status(status::Args),
+    /// The commit gate: require sign-off for AI-written units (`--staged`).
+    Check(check::Args),
+    /// Request sign-off for AI-written units.
+    Request(request::Args),
+    /// Approve units or a whole request, as the current git identity.
+    Approve(approve::Args),
+    /// Reject units or a whole request, as the current git identity.
+    Reject(approve::RejectArgs),
+    /// Check that hooks, notes configuration and refspecs are in place.
+    Doctor(doctor::Args),
+    /// Each line of a file with its origin, tool, commit and approver.
+    Blame(blame::Args),
+    /// Commits with their AI share and approvals.
+    Log(log::Args),
+    /// Maintain notes on commits (`vouch notes rebuild BASE..HEAD`).
+    Notes(notes::Args),
+    /// Fetch and push vouch's notes and records, merging as a union.
+    Sync(sync::Args),
+    /// CI's check: every AI unit changed in BASE..HEAD has its sign-off.
+    Verify(verify::Args),
+    /// Break glass: let a range land without sign-off, with a reason.
+    Override(override_cmd::Args),
+    /// The reviewer's queue, riskiest first.
+    Review(review::Args),
+    /// Review load and AI share, for the team.
+    Stats(stats::Args),
+    /// Write a self-contained HTML report.
+    Report(report::Args),
 }
 
 /// What a command reports back: the process exit code.
@@ -69,6 +124,24 @@ pub fn main() -> ExitCode {
     }
     let result = match cli.command {
         Command::Lsp => crate::lsp::run().map(|()| Outcome::Ok),
+        Command::Init(args) => init::run(args),
+        Command::Hook(args) => hook::run(args),
+        Command::Mark(args) => mark::run(args),
+        Command::Status(args) => status::run(args),
+        Command::Check(args) => check::run(args),
+        Command::Request(args) => request::run(args),
+        Command::Approve(args) => approve::run(args),
+        Command::Reject(args) => approve::run_reject(args),
+        Command::Doctor(args) => doctor::run(args),
+        Command::Blame(args) => blame::run(args),
+        Command::Log(args) => log::run(args),
+        Command::Notes(args) => notes::run(args),
+        Command::Sync(args) => sync::run(args),
+        Command::Verify(args) => verify::run(args),
+        Command::Override(args) => override_cmd::run(args),
+        Command::Review(args) => review::run(args),
+        Command::Stats(args) => stats::run(args),
+        Command::Report(args) => report::run(args),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,
