@@ -71,6 +71,18 @@ fn ai_text<'a>(spans: &[(Range<usize>, Attribution)], text: &'a str) -> Vec<&'a 
     ranges.into_iter().map(|r| &text[r]).collect()
 }
 
+/// How many blobs the journal's ref keeps reachable.
+fn kept_blobs(repo: &Repository, journal: &Journal) -> usize {
+    let kept = repo.find_reference(journal.keep_ref()).unwrap().peel_to_tree().unwrap();
+    let mut blobs = 0;
+    kept.walk(git2::TreeWalkMode::PreOrder, |_, e| {
+        blobs += usize::from(e.kind() == Some(git2::ObjectType::Blob));
+        git2::TreeWalkResult::Ok
+    })
+    .unwrap();
+    blobs
+}
+
 fn span_of(text: &str, needle: &str) -> Range<usize> {
     let start = text.find(needle).unwrap();
     start..start + needle.len()
@@ -251,14 +263,7 @@ fn eight_writer_processes_lose_nothing() {
     let have: std::collections::HashSet<&RecordId> = loaded.records.iter().map(|r| &r.id).collect();
     assert!(acked.iter().all(|id| have.contains(id)));
     // Every record's blob is there and kept by the ref.
-    let kept = repo.find_reference(journal.keep_ref()).unwrap().peel_to_tree().unwrap();
-    let mut kept_blobs = 0;
-    kept.walk(git2::TreeWalkMode::PreOrder, |_, e| {
-        kept_blobs += usize::from(e.kind() == Some(git2::ObjectType::Blob));
-        git2::TreeWalkResult::Ok
-    })
-    .unwrap();
-    assert_eq!(kept_blobs, 8 * 500, "each writer wrote 500 distinct versions");
+    assert_eq!(kept_blobs(&repo, &journal), 8 * 500, "each writer wrote 500 distinct versions");
 }
 
 #[test]
@@ -359,14 +364,7 @@ fn compaction_alongside_running_writers_loses_nothing() {
     assert_eq!(loaded.records.len(), 9 * 40);
     let have: std::collections::HashSet<&RecordId> = loaded.records.iter().map(|r| &r.id).collect();
     assert!(acked.iter().all(|id| have.contains(id)));
-    let kept = repo.find_reference(journal.keep_ref()).unwrap().peel_to_tree().unwrap();
-    let mut kept_blobs = 0;
-    kept.walk(git2::TreeWalkMode::PreOrder, |_, e| {
-        kept_blobs += usize::from(e.kind() == Some(git2::ObjectType::Blob));
-        git2::TreeWalkResult::Ok
-    })
-    .unwrap();
-    assert_eq!(kept_blobs, 9 * 40, "compaction kept every live record's blob");
+    assert_eq!(kept_blobs(&repo, &journal), 9 * 40, "compaction kept every live record's blob");
 }
 
 #[test]
@@ -658,6 +656,5 @@ fn a_broken_keep_ref_is_rebuilt() {
     let stray = repo.blob(b"stray").unwrap();
     repo.reference(journal.keep_ref(), stray, true, "test").unwrap();
     journal.append(&repo, Entry::delta("b.rs", "def\n", &[(0..3, ai("x"))])).unwrap();
-    let tree = repo.find_reference(journal.keep_ref()).unwrap().peel_to_tree().unwrap();
-    assert_eq!(tree.len(), 2, "both records' blobs are kept again");
+    assert_eq!(kept_blobs(&repo, &journal), 2, "both records' blobs are kept again");
 }
