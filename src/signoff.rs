@@ -260,3 +260,35 @@ pub fn decide(
     approval.path = Some(path.to_string());
     Ok(approval)
 }
+
+/// Why the provenance of a file could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum SpansError {
+    #[error(transparent)]
+    History(#[from] crate::store::history::HistoryError),
+    #[error(transparent)]
+    Journal(#[from] crate::store::journal::JournalError),
+}
+
+/// The attribution of `text`, the current content of `path`: history
+/// (committed AI lines, blamed against `text`), overridden by the journal's
+/// view (uncommitted records, which are newer). Only attributed ranges are
+/// returned; the rest is unknown.
+pub fn file_spans(
+    repo: &Repository,
+    bots: &[String],
+    journal: &crate::store::journal::Journal,
+    loaded: &crate::store::journal::Loaded,
+    path: &str,
+    text: &str,
+) -> Result<(Vec<(Range<usize>, Attribution)>, Vec<crate::store::journal::Problem>), SpansError> {
+    let history = history_spans(repo, path, text, bots)?;
+    let view = journal.view(repo, loaded, path, text)?;
+    let mut map = crate::provenance::ProvenanceMap::from_ranges(text.len(), &history);
+    for (range, attr) in view.spans.iter().filter(|(_, a)| a.origin != Origin::Unknown) {
+        let id = map.intern(attr);
+        map.set(range.clone(), id);
+    }
+    let spans = map.to_vec().into_iter().filter(|(_, a)| a.origin != Origin::Unknown).collect();
+    Ok((spans, view.problems))
+}
