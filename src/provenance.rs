@@ -134,6 +134,9 @@ impl Attribution {
     }
 }
 
+/// Attributed byte ranges of a text, in order: what records and views hold.
+pub type Spans = Vec<(Range<usize>, Attribution)>;
+
 /// An index into a map's table of attributions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct AttrId(u32);

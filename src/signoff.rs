@@ -9,7 +9,7 @@ use git2::Repository;
 
 use crate::document::Document;
 use crate::policy::{Assessment, Participants, Policy, Requirement, assess};
-use crate::provenance::{AiSource, Attribution, Origin};
+use crate::provenance::{AiSource, Attribution, Origin, Spans};
 use crate::store::records::{self, Approval, ApprovalIndex, BadRecord, Request, RequestIndex, Stored};
 use crate::store::repo;
 use crate::syntax::Unit;
@@ -281,7 +281,7 @@ pub fn file_spans(
     loaded: &crate::store::journal::Loaded,
     path: &str,
     text: &str,
-) -> Result<(Vec<(Range<usize>, Attribution)>, Vec<crate::store::journal::Problem>), SpansError> {
+) -> Result<(Spans, Vec<crate::store::journal::Problem>), SpansError> {
     let history = history_spans(repo, path, text, bots)?;
     let view = journal.view(repo, loaded, path, text)?;
     let mut map = crate::provenance::ProvenanceMap::from_ranges(text.len(), &history);
