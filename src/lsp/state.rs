@@ -34,6 +34,8 @@ use crate::text::{Encoding, Text};
 const DEBOUNCE: Duration = Duration::from_millis(25);
 /// The longest analysis waits while edits keep coming.
 const MAX_DELAY: Duration = Duration::from_millis(200);
+/// How long a document's provenance may stay unwritten while it is idle.
+const IDLE_RECORD: Duration = Duration::from_secs(5);
 /// How often the store is checked for records other writers added.
 const POLL: Duration = Duration::from_millis(500);
 /// How many documents keep their syntax tree between edits: a tree takes
@@ -96,6 +98,9 @@ struct OpenDoc {
     analysis: Vec<Assessed>,
     /// When the first edit not yet analysed arrived, and the last one.
     dirty: Option<(Instant, Instant)>,
+    /// When the provenance last changed without being written to the
+    /// journal: written on save, on close and when idle.
+    unrecorded: Option<Instant>,
 }
 
 /// Time spent applying each `didChange`, for the replay benchmark.
@@ -176,6 +181,9 @@ impl State {
     fn next_wakeup(&self) -> Instant {
         let mut at = self.last_poll + POLL;
         for d in self.docs.values() {
+            if let Some(changed) = d.unrecorded {
+                at = at.min(changed + IDLE_RECORD);
+            }
             if let Some((first, last)) = d.dirty {
                 at = at.min((last + DEBOUNCE).min(first + MAX_DELAY));
             }
@@ -194,6 +202,15 @@ impl State {
             .collect();
         for uri in due {
             self.analyse(&uri);
+        }
+        let idle: Vec<Uri> = self
+            .docs
+            .values()
+            .filter(|d| d.unrecorded.is_some_and(|at| now >= at + IDLE_RECORD))
+            .map(|d| d.uri.clone())
+            .collect();
+        for uri in idle {
+            self.record(&uri, None, None);
         }
         if now >= self.last_poll + POLL {
             self.poll_store();
@@ -220,14 +237,26 @@ impl State {
         if let Some((root, rel)) = &repo {
             match self.repos.load_spans(root, rel, doc.text().as_str()) {
                 Ok(spans) => doc.reset_provenance(&spans),
-                Err(e) => self.show(MessageType::WARNING, format!("vouch: {e}")),
+                Err(e) => self.show(MessageType::WARNING, format!("vouch: {e:#}")),
             }
+            self.repos.mark_seen(root);
+        }
+        for message in self.repos.take_messages() {
+            self.show(MessageType::WARNING, format!("vouch: {message}"));
         }
         let now = Instant::now();
         let uri = item.uri.clone();
         self.docs.insert(
             item.uri.clone(),
-            OpenDoc { uri: item.uri, version: item.version, doc, repo, analysis: Vec::new(), dirty: Some((now, now)) },
+            OpenDoc {
+                uri: item.uri,
+                version: item.version,
+                doc,
+                repo,
+                analysis: Vec::new(),
+                dirty: Some((now, now)),
+                unrecorded: None,
+            },
         );
         // Diagnostics on open come at once, not after the debounce.
         self.analyse(&uri);
@@ -261,6 +290,7 @@ impl State {
         d.version = params.text_document.version;
         let now = Instant::now();
         d.dirty = Some((d.dirty.map_or(now, |(first, _)| first), now));
+        d.unrecorded = Some(now);
         let applied = match result {
             Ok(applied) => applied,
             Err(e) => {
@@ -374,10 +404,20 @@ impl State {
     /// Write what vouch knows of `uri` to the store: the attribution of
     /// `range` after an AI edit or a mark, or the whole file's otherwise.
     fn record(&mut self, uri: &Uri, range: Option<Range<usize>>, rationale: Option<&str>) {
-        let Some(d) = self.docs.get(uri) else { return };
+        let Some(d) = self.docs.get_mut(uri) else { return };
+        // A snapshot is owed only when something changed since the last one.
+        if range.is_none() && d.unrecorded.is_none() {
+            return;
+        }
+        if range.is_none() {
+            d.unrecorded = None;
+        }
         let Some((root, rel)) = &d.repo else { return };
         if let Err(e) = self.repos.record(root, rel, &d.doc, range, rationale) {
-            self.show(MessageType::ERROR, format!("vouch: could not record provenance of {rel}: {e:#}"));
+            let _ = self.out.send(Outgoing::Show(
+                MessageType::ERROR,
+                format!("vouch: could not record provenance of {rel}: {e:#}"),
+            ));
         }
     }
 
@@ -386,6 +426,9 @@ impl State {
     fn poll_store(&mut self) {
         self.last_poll = Instant::now();
         let changed = self.repos.poll();
+        for message in self.repos.take_messages() {
+            self.show(MessageType::WARNING, format!("vouch: {message}"));
+        }
         if changed.is_empty() {
             return;
         }
@@ -397,22 +440,28 @@ impl State {
             .collect();
         for uri in uris {
             let Some(d) = self.docs.get_mut(&uri) else { continue };
+            // The records or the policy may have changed: analyse again. Only
+            // what other writers recorded is this server's to write down
+            // again; its own records must not start a loop of snapshots.
+            let now = Instant::now();
+            d.dirty = Some((d.dirty.map_or(now, |(first, _)| first), now));
             if let Some((root, rel)) = &d.repo {
                 match self.repos.new_spans(root, rel, d.doc.text().as_str()) {
-                    Ok(spans) => {
+                    Ok(spans) if !spans.is_empty() => {
                         for (range, attr) in spans {
                             d.doc.set_attribution(range, &attr);
                         }
+                        mark_dirty(d);
                     }
+                    Ok(_) => {}
                     Err(e) => {
-                        let _ = self.out.send(Outgoing::Show(MessageType::WARNING, format!("vouch: {e}")));
+                        let _ = self.out.send(Outgoing::Show(MessageType::WARNING, format!("vouch: {e:#}")));
                     }
                 }
             }
-            mark_dirty(d);
         }
-        for message in self.repos.take_messages() {
-            self.show(MessageType::WARNING, message);
+        for root in &changed {
+            self.repos.mark_seen(root);
         }
         if self.lens_refresh {
             let _ = self.out.send(Outgoing::RefreshCodeLens);
@@ -728,9 +777,11 @@ fn log(out: &UnboundedSender<Outgoing>, kind: MessageType, message: String) {
     let _ = out.send(Outgoing::Log(kind, message));
 }
 
+/// The document changed: analyse it again, and write its provenance.
 fn mark_dirty(d: &mut OpenDoc) {
     let now = Instant::now();
     d.dirty = Some((d.dirty.map_or(now, |(first, _)| first), now));
+    d.unrecorded = Some(now);
 }
 
 fn invalid(message: String) -> jsonrpc::Error {
