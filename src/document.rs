@@ -227,14 +227,37 @@ impl Document {
         self.provenance = ProvenanceMap::from_ranges(self.text.len(), ranges);
     }
 
+    /// Free the syntax tree's memory; it is parsed again when next needed.
+    pub fn release_tree(&mut self) {
+        if let Some(syntax) = &mut self.syntax {
+            syntax.release();
+        }
+    }
+
+    /// Whether the document holds a parsed tree now.
+    pub fn has_tree(&self) -> bool {
+        self.syntax().is_some()
+    }
+
+    fn ensure_tree(&mut self) {
+        if let Some(syntax) = &mut self.syntax {
+            syntax.ensure(self.text.as_str());
+        }
+    }
+
     /// The review units holding AI text.
-    pub fn units(&self) -> Vec<Unit> {
-        units::review_units(self.language, self.syntax(), &self.text, &self.provenance.ai_ranges())
+    pub fn units(&mut self) -> Vec<Unit> {
+        let ai = self.provenance.ai_ranges();
+        if ai.is_empty() {
+            return Vec::new();
+        }
+        self.ensure_tree();
+        units::review_units(self.language, self.syntax(), &self.text, &ai)
     }
 
     /// The review units holding AI text that overlap `range`: the cheap way
     /// to refresh what one edit touched.
-    pub fn units_touching(&self, range: Range<usize>) -> Vec<Unit> {
+    pub fn units_touching(&mut self, range: Range<usize>) -> Vec<Unit> {
         let ai: Vec<Range<usize>> = self
             .provenance
             .spans_in(range.start.saturating_sub(1)..range.end + 1)
@@ -249,6 +272,10 @@ impl Document {
             .into_iter()
             .filter(|r| ai.iter().any(|a| a.start < r.end && r.start < a.end))
             .collect();
+        if whole.is_empty() {
+            return Vec::new();
+        }
+        self.ensure_tree();
         units::review_units(self.language, self.syntax(), &self.text, &whole)
     }
 }

@@ -4,14 +4,16 @@
 //! The crate is a functional core and an imperative shell (see
 //! `docs/architecture.md`):
 //! - core, pure and synchronous: [`text`], [`provenance`], [`syntax`],
-//!   [`fingerprint`], [`document`], [`policy`];
+//!   [`fingerprint`], [`canonical`], [`document`], [`policy`];
 //! - [`store`]: files and git (journal, notes, request and approval records);
 //! - front ends: [`lsp`] and [`cli`].
 
+pub mod canonical;
 pub mod document;
 pub mod fingerprint;
 pub mod policy;
 pub mod provenance;
+pub mod signoff;
 pub mod syntax;
 pub mod text;
 

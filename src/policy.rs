@@ -1,1 +1,2181 @@
-//! TODO
+//! The policy (`.vouch.toml`): who may sign off on which paths, how many
+//! sign-offs a unit needs, and how strict the gate is; and the pure decision
+//! that the language server, the gate and the CI verifier share: given the
+//! votes on one fingerprint, is the unit approved?
+//!
+//! Parsing takes the file's text and its name (for messages); loading it
+//! from the worktree, the index or a commit is `store::policy_file`'s job.
+//! Every key, with its default, is documented in `docs/policy.md`.
+//!
+//! Path patterns (`[[rules]] paths`, `exempt`, CODEOWNERS) are gitignore-like:
+//! a pattern without a `/` (other than a trailing one) matches at any depth,
+//! a leading `/` or a `/` in the middle anchors it at the repository root,
+//! a trailing `/` matches only what lies under a directory, and a pattern that
+//! matches a directory matches every file under it. Paths are relative to the
+//! repository root, with forward slashes. Among `[[rules]]`, `[[triage]]` and
+//! CODEOWNERS lines the last match wins.
+//!
+//! Identities are git emails, compared without regard to ASCII case.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::ops::Range;
+
+use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
+use serde::Deserialize;
+use toml::Spanned;
+
+/// The name of the policy file at the repository root.
+pub const POLICY_FILE: &str = ".vouch.toml";
+
+/// Where vouch looks for CODEOWNERS, in order; the first found is used.
+pub const CODEOWNERS_PATHS: [&str; 3] = [".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS"];
+
+/// What the pre-commit gate does with units that lack sign-off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Gate {
+    /// Refuse the commit.
+    Block,
+    /// Print the units and let the commit through.
+    Warn,
+}
+
+/// How risky a path is, as a rule declares it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Risk {
+    Low,
+    Medium,
+    High,
+}
+
+impl Risk {
+    pub fn label(self) -> &'static str {
+        match self {
+            Risk::Low => "low",
+            Risk::Medium => "medium",
+            Risk::High => "high",
+        }
+    }
+}
+
+/// When a request for sign-off must carry a rationale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RationaleRule {
+    Never,
+    /// For risky units only (see [`Requirement::risky`]).
+    Risky,
+    Always,
+}
+
+/// How loudly an editor reports a unit that needs sign-off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Information,
+    Warning,
+}
+
+/// `[detection]`: when text counts as AI text that needs sign-off.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Detection {
+    /// The no-plugin heuristic suspects a single insertion of at least this
+    /// many characters...
+    pub min_chars: u32,
+    /// ...spanning at least this many lines.
+    pub min_lines: u32,
+    /// A unit needs sign-off only with at least this many AI lines (≥ 1).
+    pub min_ai_lines: u32,
+    /// Whether text the heuristic merely suspects blocks the gate before
+    /// someone classifies it.
+    pub heuristic_blocks: bool,
+}
+
+impl Default for Detection {
+    fn default() -> Detection {
+        Detection { min_chars: 80, min_lines: 2, min_ai_lines: 1, heuristic_blocks: false }
+    }
+}
+
+/// `[risk]`: what risk tags (the captures of `queries/<lang>/risk.scm`) do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RiskConfig {
+    /// Tags that make a unit risky; `"*"` stands for every tag.
+    pub raise: Vec<String>,
+    /// Approvals a unit with such a tag needs on top of its rule's.
+    pub extra_approvals: u32,
+}
+
+impl Default for RiskConfig {
+    fn default() -> RiskConfig {
+        RiskConfig { raise: vec!["*".to_string()], extra_approvals: 0 }
+    }
+}
+
+impl RiskConfig {
+    /// The tags among `tags` that raise a unit's risk, sorted and unique.
+    pub fn raising(&self, tags: &[String]) -> Vec<String> {
+        let any = self.raise.iter().any(|r| r == "*");
+        let set: BTreeSet<&String> = tags.iter().filter(|t| any || self.raise.contains(t)).collect();
+        set.into_iter().cloned().collect()
+    }
+}
+
+/// `[budget]`: review load limits (reported, not enforced, for now).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Budget {
+    pub ai_lines_per_reviewer: Option<u32>,
+}
+
+/// An invalid policy or CODEOWNERS file. Display:
+/// `.vouch.toml:7:1: unknown key `reviewer` in [[rules]], expected ...`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct PolicyError {
+    /// The file as the caller named it.
+    pub file: String,
+    /// 1-based line, where known.
+    pub line: Option<usize>,
+    /// 1-based column in characters, where known.
+    pub column: Option<usize>,
+    /// The key at fault, where known.
+    pub key: Option<String>,
+    pub message: String,
+}
+
+impl fmt::Display for PolicyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file)?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+            if let Some(column) = self.column {
+                write!(f, ":{column}")?;
+            }
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+/// A rule of the policy, by position: `index` counts `[[rules]]` (or
+/// `[[triage]]`) entries from 0, `line` is where the entry starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RuleRef {
+    pub index: usize,
+    pub line: usize,
+}
+
+/// Where a unit's reviewers come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReviewerSource {
+    /// The top-level `reviewers`.
+    Policy,
+    /// A `[[rules]]` entry's `reviewers`.
+    Rule(RuleRef),
+    /// A CODEOWNERS line.
+    Codeowners { file: String, line: usize },
+}
+
+/// Who may approve a unit (besides the identities always excluded: the
+/// people who accepted the AI text, requested the sign-off or author the
+/// commit).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReviewerSet {
+    /// The policy names no reviewers: anyone may approve. Front ends tell the
+    /// user to configure reviewers.
+    Unconfigured,
+    /// A `[[triage]]` entry with `peer = true` applies: any peer may approve.
+    Peers,
+    /// These people. `names` are as written (emails, `@group`, `@handle`);
+    /// `emails` are what they resolve to, lowercase. `emails` may be empty
+    /// (CODEOWNERS owners that map to no email): nobody can approve then.
+    Listed { names: Vec<String>, emails: BTreeSet<String>, from: ReviewerSource },
+}
+
+impl ReviewerSet {
+    /// Whether `email` is one of these reviewers.
+    pub fn contains(&self, email: &str) -> bool {
+        match self {
+            ReviewerSet::Unconfigured | ReviewerSet::Peers => true,
+            ReviewerSet::Listed { emails, .. } => emails.contains(&email.to_ascii_lowercase()),
+        }
+    }
+}
+
+impl fmt::Display for ReviewerSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ReviewerSet::Unconfigured => f.write_str("anyone (no reviewers are configured in .vouch.toml)"),
+            ReviewerSet::Peers => f.write_str("any peer"),
+            ReviewerSet::Listed { names, from, .. } => {
+                if names.is_empty() {
+                    f.write_str("nobody")?;
+                } else {
+                    f.write_str(&names.join(", "))?;
+                }
+                match from {
+                    ReviewerSource::Policy => Ok(()),
+                    ReviewerSource::Rule(r) => write!(f, " (rule at line {})", r.line),
+                    ReviewerSource::Codeowners { file, line } => write!(f, " ({file}:{line})"),
+                }
+            }
+        }
+    }
+}
+
+/// What the policy asks of one unit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Requirement {
+    /// The path the requirement was computed for.
+    pub path: String,
+    /// The path matches `exempt`: it never needs sign-off.
+    pub exempt: bool,
+    /// The unit needs sign-off: not exempt, enough AI lines
+    /// (`[detection] min_ai_lines`), and at least one approval required.
+    pub needs_signoff: bool,
+    /// Distinct approvals required (when `needs_signoff`).
+    pub approvals: u32,
+    pub reviewers: ReviewerSet,
+    /// The matching rule's `risk`, or low.
+    pub path_risk: Risk,
+    /// The unit's risk tags that `[risk] raise` lists.
+    pub raised_by: Vec<String>,
+    /// Warning for risky units, else information.
+    pub severity: Severity,
+    /// A `[[triage]]` entry lets any peer approve.
+    pub peer_ok: bool,
+    /// A request for this unit must carry a rationale.
+    pub rationale_required: bool,
+    /// Only approvals with a verified signature count.
+    pub require_signatures: bool,
+    /// The `[[rules]]` entry that matched, if any.
+    pub rule: Option<RuleRef>,
+    /// The `[[triage]]` entry that applied, if any.
+    pub triage: Option<RuleRef>,
+}
+
+impl Requirement {
+    /// Risky: a high-risk path, or a risk tag that `[risk] raise` lists.
+    pub fn risky(&self) -> bool {
+        self.path_risk == Risk::High || !self.raised_by.is_empty()
+    }
+
+    /// Whether `email` may approve this unit; when not, why.
+    pub fn may_approve(&self, email: &str, participants: &Participants) -> Result<(), Refusal> {
+        let identity = email.to_string();
+        if contains_email(&participants.acceptors, email) {
+            return Err(Refusal::AcceptedTheAiText { identity });
+        }
+        if contains_email(&participants.requesters, email) {
+            return Err(Refusal::RequestedTheSignoff { identity });
+        }
+        if contains_email(&participants.authors, email) {
+            return Err(Refusal::AuthorsTheCommit { identity });
+        }
+        if !self.reviewers.contains(email) {
+            return Err(Refusal::NotAReviewer {
+                identity,
+                path: self.path.clone(),
+                reviewers: self.reviewers.to_string(),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// The people who took part in a unit's life and so may not sign it off.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Participants {
+    /// Who accepted the AI text (the journal's and notes' `accepted_by`).
+    pub acceptors: Vec<String>,
+    /// Who requested sign-off; non-empty means a request exists.
+    pub requesters: Vec<String>,
+    /// Who authors the commit (or, at the gate, will author it).
+    pub authors: Vec<String>,
+}
+
+fn contains_email(list: &[String], email: &str) -> bool {
+    list.iter().any(|e| e.eq_ignore_ascii_case(email))
+}
+
+/// Why a vote does not count.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("{identity} is not a reviewer for {path} (reviewers: {reviewers})")]
+    NotAReviewer { identity: String, path: String, reviewers: String },
+    #[error("{identity} accepted this AI text and cannot approve it")]
+    AcceptedTheAiText { identity: String },
+    #[error("{identity} requested this sign-off and cannot approve it")]
+    RequestedTheSignoff { identity: String },
+    #[error("{identity} authors the commit and cannot approve it")]
+    AuthorsTheCommit { identity: String },
+    #[error("the approval by {identity} carries no valid signature and the policy requires one")]
+    Unsigned { identity: String },
+}
+
+/// A reviewer's decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Approve,
+    Reject,
+}
+
+/// One approval record, as the decision sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Vote {
+    pub email: String,
+    pub verdict: Verdict,
+    pub comment: Option<String>,
+    /// The record carries a signature that was verified against the
+    /// allowed signers.
+    pub signed: bool,
+}
+
+/// Where a unit stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Status {
+    /// Exempt, too little AI text, or a triage rule that asks for nothing.
+    NotRequired,
+    /// Enough distinct entitled reviewers approved, and none rejects.
+    Approved { by: Vec<String> },
+    /// An entitled reviewer's latest vote is a reject (the latest such
+    /// reviewer is named).
+    Rejected { by: String, comment: Option<String> },
+    /// Sign-off was requested; `have` of `need` approvals so far.
+    Requested { have: u32, need: u32, by: Vec<String> },
+    /// Nobody requested sign-off yet; `have` of `need` approvals so far.
+    Pending { have: u32, need: u32, by: Vec<String> },
+}
+
+impl Status {
+    /// Whether the unit still lacks sign-off (what the gate refuses).
+    pub fn is_blocking(&self) -> bool {
+        !matches!(self, Status::NotRequired | Status::Approved { .. })
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Status::NotRequired => f.write_str("needs no sign-off"),
+            Status::Approved { by } => write!(f, "approved by {}", by.join(", ")),
+            Status::Rejected { by, comment: Some(c) } => write!(f, "rejected by {by}: {c}"),
+            Status::Rejected { by, comment: None } => write!(f, "rejected by {by}"),
+            Status::Requested { have, need, .. } => write!(f, "sign-off requested: {have} of {need} approvals"),
+            Status::Pending { have, need, .. } => {
+                write!(f, "needs sign-off: {have} of {need} approvals, not requested yet")
+            }
+        }
+    }
+}
+
+/// A vote that did not count, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ignored {
+    pub email: String,
+    pub verdict: Verdict,
+    pub refusal: Refusal,
+}
+
+/// A unit's status and the votes that did not count.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Assessment {
+    pub status: Status,
+    pub ignored: Vec<Ignored>,
+}
+
+/// The decision: where a unit with `requirement` stands, given the `votes`
+/// on its fingerprint in time order (oldest first) and its `participants`.
+///
+/// Only votes of entitled reviewers count (reviewers for the path, not a
+/// participant, signed where the policy requires it); the others are
+/// returned in `ignored` with the reason. Each reviewer's latest vote is
+/// theirs: a reviewer may change their mind. If any entitled reviewer's
+/// latest vote is a reject the unit is rejected, whatever others approved
+/// before or after; a reject stands until its author approves the same text
+/// (an edit makes a new fingerprint, free of old votes).
+pub fn assess(requirement: &Requirement, votes: &[Vote], participants: &Participants) -> Assessment {
+    let mut ignored = Vec::new();
+    // Latest counted vote per reviewer (lowercase email), with its position.
+    let mut latest: BTreeMap<String, (usize, &Vote)> = BTreeMap::new();
+    for (i, vote) in votes.iter().enumerate() {
+        let refusal = match requirement.may_approve(&vote.email, participants) {
+            Err(refusal) => Some(refusal),
+            Ok(()) if requirement.require_signatures && !vote.signed => {
+                Some(Refusal::Unsigned { identity: vote.email.clone() })
+            }
+            Ok(()) => None,
+        };
+        match refusal {
+            Some(refusal) => ignored.push(Ignored { email: vote.email.clone(), verdict: vote.verdict, refusal }),
+            None => {
+                latest.insert(vote.email.to_ascii_lowercase(), (i, vote));
+            }
+        }
+    }
+    if !requirement.needs_signoff {
+        return Assessment { status: Status::NotRequired, ignored };
+    }
+    let rejection = latest.values().filter(|(_, v)| v.verdict == Verdict::Reject).max_by_key(|(i, _)| *i);
+    if let Some((_, vote)) = rejection {
+        let status = Status::Rejected { by: vote.email.clone(), comment: vote.comment.clone() };
+        return Assessment { status, ignored };
+    }
+    let mut approvers: Vec<(usize, &Vote)> =
+        latest.values().filter(|(_, v)| v.verdict == Verdict::Approve).copied().collect();
+    approvers.sort_by_key(|(i, _)| *i);
+    let by: Vec<String> = approvers.iter().map(|(_, v)| v.email.clone()).collect();
+    let have = u32::try_from(by.len()).unwrap_or(u32::MAX);
+    let need = requirement.approvals;
+    let status = if have >= need {
+        Status::Approved { by }
+    } else if participants.requesters.is_empty() {
+        Status::Pending { have, need, by }
+    } else {
+        Status::Requested { have, need, by }
+    };
+    Assessment { status, ignored }
+}
+
+/// A parsed policy. [`Policy::default`] is the policy of a repository
+/// without `.vouch.toml`.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    file: Option<String>,
+    gate: Gate,
+    reviewers: Reviewers,
+    approvals: u32,
+    rules: Vec<Rule>,
+    rule_matcher: Matcher,
+    exempt: Matcher,
+    codeowners: bool,
+    owners: Option<ResolvedCodeowners>,
+    groups: BTreeMap<String, Reviewers>,
+    aliases: BTreeMap<String, String>,
+    detection: Detection,
+    risk: RiskConfig,
+    bots: Vec<String>,
+    triage: Vec<Triage>,
+    triage_matcher: Matcher,
+    require_rationale: RationaleRule,
+    budget: Budget,
+    require_signatures: bool,
+    allowed_signers: String,
+    require_attestation: bool,
+    allow_override: bool,
+    warnings: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Reviewers {
+    names: Vec<String>,
+    emails: BTreeSet<String>,
+}
+
+#[derive(Debug, Clone)]
+struct Rule {
+    at: RuleRef,
+    approvals: Option<u32>,
+    reviewers: Option<Reviewers>,
+    risk: Option<Risk>,
+}
+
+#[derive(Debug, Clone)]
+struct Triage {
+    at: RuleRef,
+    max_ai_lines: u32,
+    max_risk: Risk,
+    peer: bool,
+    approvals: Option<u32>,
+}
+
+#[derive(Debug, Clone)]
+struct ResolvedCodeowners {
+    file: String,
+    lines: Vec<usize>,
+    owners: Vec<Reviewers>,
+    matcher: Matcher,
+}
+
+impl Default for Policy {
+    fn default() -> Policy {
+        Policy {
+            file: None,
+            gate: Gate::Block,
+            reviewers: Reviewers::default(),
+            approvals: 1,
+            rules: Vec::new(),
+            rule_matcher: Matcher::default(),
+            exempt: Matcher::default(),
+            codeowners: false,
+            owners: None,
+            groups: BTreeMap::new(),
+            aliases: BTreeMap::new(),
+            detection: Detection::default(),
+            risk: RiskConfig::default(),
+            bots: Vec::new(),
+            triage: Vec::new(),
+            triage_matcher: Matcher::default(),
+            require_rationale: RationaleRule::Never,
+            budget: Budget::default(),
+            require_signatures: false,
+            allowed_signers: ".vouch/allowed_signers".to_string(),
+            require_attestation: false,
+            allow_override: false,
+            warnings: Vec::new(),
+        }
+    }
+}
+
+impl Policy {
+    /// Parses the text of a policy file; `file` names it in messages.
+    pub fn parse(text: &str, file: &str) -> Result<Policy, PolicyError> {
+        let raw: RawPolicy = toml::from_str(text).map_err(|e| from_toml(&e, text, file))?;
+        Builder { text, file }.build(raw)
+    }
+
+    /// The policy with CODEOWNERS attached (used when `codeowners = true`).
+    /// Owners that map to no email (a `@handle` missing from `[aliases]` and
+    /// `[groups]`) are kept by name, reported in [`Policy::warnings`], and
+    /// can approve nothing.
+    pub fn with_codeowners(mut self, codeowners: Codeowners) -> Policy {
+        let mut owners = Vec::with_capacity(codeowners.entries.len());
+        let mut lines = Vec::with_capacity(codeowners.entries.len());
+        for entry in &codeowners.entries {
+            let mut resolved = Reviewers::default();
+            for owner in &entry.owners {
+                resolved.names.push(owner.clone());
+                match self.resolve_owner(owner) {
+                    Some(emails) => resolved.emails.extend(emails),
+                    None => self.warnings.push(format!(
+                        "{}:{}: owner {owner} maps to no email; add it to [aliases] or [groups] in {}",
+                        codeowners.file,
+                        entry.line,
+                        self.file.as_deref().unwrap_or(POLICY_FILE)
+                    )),
+                }
+            }
+            owners.push(resolved);
+            lines.push(entry.line);
+        }
+        self.owners = Some(ResolvedCodeowners { file: codeowners.file, lines, owners, matcher: codeowners.matcher });
+        self
+    }
+
+    fn resolve_owner(&self, owner: &str) -> Option<BTreeSet<String>> {
+        match owner.strip_prefix('@') {
+            Some(name) => {
+                if let Some(group) = self.groups.get(name) {
+                    Some(group.emails.clone())
+                } else {
+                    self.aliases.get(name).map(|email| BTreeSet::from([email.clone()]))
+                }
+            }
+            None if is_email(owner) => Some(BTreeSet::from([owner.to_ascii_lowercase()])),
+            None => None,
+        }
+    }
+
+    /// The file the policy came from; `None` for the defaults.
+    pub fn file(&self) -> Option<&str> {
+        self.file.as_deref()
+    }
+
+    pub fn gate(&self) -> Gate {
+        self.gate
+    }
+
+    /// Whether reviewers come from CODEOWNERS (the loader then attaches it
+    /// with [`Policy::with_codeowners`]).
+    pub fn uses_codeowners(&self) -> bool {
+        self.codeowners
+    }
+
+    /// Whether the policy names any reviewer at all (top level, a rule,
+    /// CODEOWNERS); when not, anyone but the participants may approve.
+    pub fn reviewers_configured(&self) -> bool {
+        !self.reviewers.names.is_empty()
+            || self.rules.iter().any(|r| r.reviewers.is_some())
+            || self.owners.as_ref().is_some_and(|o| !o.owners.is_empty())
+    }
+
+    pub fn detection(&self) -> &Detection {
+        &self.detection
+    }
+
+    pub fn risk(&self) -> &RiskConfig {
+        &self.risk
+    }
+
+    pub fn budget(&self) -> &Budget {
+        &self.budget
+    }
+
+    pub fn require_rationale(&self) -> RationaleRule {
+        self.require_rationale
+    }
+
+    pub fn require_signatures(&self) -> bool {
+        self.require_signatures
+    }
+
+    /// The allowed-signers file, relative to the repository root.
+    pub fn allowed_signers(&self) -> &str {
+        &self.allowed_signers
+    }
+
+    pub fn require_attestation(&self) -> bool {
+        self.require_attestation
+    }
+
+    pub fn allow_override(&self) -> bool {
+        self.allow_override
+    }
+
+    /// The `bots` list as written.
+    pub fn bots(&self) -> &[String] {
+        &self.bots
+    }
+
+    /// Problems that do not make the policy invalid but that a user should
+    /// hear about (CODEOWNERS owners with no email).
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
+    /// The members of `[groups]` entry `name` (without `@`), lowercase.
+    pub fn group(&self, name: &str) -> Option<&BTreeSet<String>> {
+        self.groups.get(name).map(|g| &g.emails)
+    }
+
+    /// Whether a commit by this author counts as AI-written: the author's
+    /// name or email is in `bots`, or the name (or the email's local part)
+    /// ends with `[bot]`, as GitHub's app accounts do.
+    pub fn is_bot(&self, name: &str, email: &str) -> bool {
+        let local = email.split('@').next().unwrap_or("");
+        self.bots.iter().any(|b| b.eq_ignore_ascii_case(name) || b.eq_ignore_ascii_case(email))
+            || name.ends_with("[bot]")
+            || local.ends_with("[bot]")
+    }
+
+    /// Whether `path` never needs sign-off.
+    pub fn is_exempt(&self, path: &str) -> bool {
+        self.exempt.last_match(path).is_some()
+    }
+
+    /// What the policy asks of a unit at `path` (relative to the root, with
+    /// forward slashes) with these risk tags and this many AI lines.
+    pub fn requirement(&self, path: &str, risk_tags: &[String], ai_lines: usize) -> Requirement {
+        let path = clean_path(path);
+        let exempt = self.is_exempt(path);
+        let rule = self.rule_matcher.last_match(path).map(|i| &self.rules[i]);
+        let path_risk = rule.and_then(|r| r.risk).unwrap_or(Risk::Low);
+        let raised_by = self.risk.raising(risk_tags);
+        let base_approvals = rule.and_then(|r| r.approvals).unwrap_or(self.approvals);
+        let mut approvals = base_approvals + if raised_by.is_empty() { 0 } else { self.risk.extra_approvals };
+        let mut reviewers = self.reviewers_for(path, rule);
+
+        let triage = self.triage_matcher.last_match(path).map(|i| &self.triage[i]).filter(|t| {
+            u32::try_from(ai_lines).is_ok_and(|n| n <= t.max_ai_lines)
+                && path_risk <= t.max_risk
+                && raised_by.is_empty()
+        });
+        if let Some(t) = triage {
+            if let Some(n) = t.approvals {
+                approvals = n;
+            }
+            if t.peer {
+                reviewers = ReviewerSet::Peers;
+            }
+        }
+
+        let enough_ai = u32::try_from(ai_lines).map_or(true, |n| n >= self.detection.min_ai_lines);
+        let risky = path_risk == Risk::High || !raised_by.is_empty();
+        Requirement {
+            path: path.to_string(),
+            exempt,
+            needs_signoff: !exempt && enough_ai && approvals > 0,
+            approvals,
+            reviewers,
+            path_risk,
+            severity: if risky { Severity::Warning } else { Severity::Information },
+            raised_by,
+            peer_ok: triage.is_some_and(|t| t.peer),
+            rationale_required: match self.require_rationale {
+                RationaleRule::Never => false,
+                RationaleRule::Risky => risky,
+                RationaleRule::Always => true,
+            },
+            require_signatures: self.require_signatures,
+            rule: rule.map(|r| r.at),
+            triage: triage.map(|t| t.at),
+        }
+    }
+
+    /// First of: the rule's `reviewers`, the CODEOWNERS owners of the path
+    /// (with `codeowners = true`), the top-level `reviewers`; else anyone.
+    fn reviewers_for(&self, path: &str, rule: Option<&Rule>) -> ReviewerSet {
+        if let Some(rule) = rule
+            && let Some(r) = &rule.reviewers
+        {
+            return listed(r, ReviewerSource::Rule(rule.at));
+        }
+        if self.codeowners
+            && let Some(owners) = &self.owners
+            && let Some(i) = owners.matcher.last_match(path)
+            && !owners.owners[i].names.is_empty()
+        {
+            let from = ReviewerSource::Codeowners { file: owners.file.clone(), line: owners.lines[i] };
+            return listed(&owners.owners[i], from);
+        }
+        if self.reviewers.names.is_empty() {
+            ReviewerSet::Unconfigured
+        } else {
+            listed(&self.reviewers, ReviewerSource::Policy)
+        }
+    }
+
+    /// Whether `email` may approve a unit at `path`; a shorthand for
+    /// [`Policy::requirement`] then [`Requirement::may_approve`].
+    pub fn may_approve(
+        &self,
+        email: &str,
+        path: &str,
+        risk_tags: &[String],
+        ai_lines: usize,
+        participants: &Participants,
+    ) -> Result<(), Refusal> {
+        self.requirement(path, risk_tags, ai_lines).may_approve(email, participants)
+    }
+}
+
+fn listed(r: &Reviewers, from: ReviewerSource) -> ReviewerSet {
+    ReviewerSet::Listed { names: r.names.clone(), emails: r.emails.clone(), from }
+}
+
+fn clean_path(mut path: &str) -> &str {
+    loop {
+        if let Some(rest) = path.strip_prefix("./") {
+            path = rest;
+        } else if let Some(rest) = path.strip_prefix('/') {
+            path = rest;
+        } else {
+            return path;
+        }
+    }
+}
+
+fn is_email(s: &str) -> bool {
+    match s.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty() && !domain.is_empty() && !domain.contains('@') && !s.contains(char::is_whitespace)
+        }
+        None => false,
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Path patterns.
+
+/// A set of gitignore-like patterns, each owned by an entry (a rule, a
+/// CODEOWNERS line); answers which entry matched last.
+#[derive(Debug, Clone)]
+struct Matcher {
+    set: GlobSet,
+    owner: Vec<usize>,
+}
+
+impl Default for Matcher {
+    fn default() -> Matcher {
+        Matcher { set: GlobSet::empty(), owner: Vec::new() }
+    }
+}
+
+impl Matcher {
+    fn last_match(&self, path: &str) -> Option<usize> {
+        if self.owner.is_empty() {
+            return None;
+        }
+        self.set.matches(clean_path(path)).into_iter().map(|i| self.owner[i]).max()
+    }
+}
+
+struct MatcherBuilder {
+    builder: GlobSetBuilder,
+    owner: Vec<usize>,
+}
+
+impl Default for MatcherBuilder {
+    fn default() -> MatcherBuilder {
+        MatcherBuilder { builder: GlobSetBuilder::new(), owner: Vec::new() }
+    }
+}
+
+impl MatcherBuilder {
+    /// Adds `pattern` for entry `owner`; the error is a message.
+    fn add(&mut self, pattern: &str, owner: usize) -> Result<(), String> {
+        for glob in expand_pattern(pattern)? {
+            let glob = GlobBuilder::new(&glob)
+                .literal_separator(true)
+                .backslash_escape(true)
+                .build()
+                .map_err(|e| format!("invalid path pattern \"{pattern}\": {}", e.kind()))?;
+            self.builder.add(glob);
+            self.owner.push(owner);
+        }
+        Ok(())
+    }
+
+    fn build(self) -> Result<Matcher, String> {
+        let set = self.builder.build().map_err(|e| format!("invalid path patterns: {e}"))?;
+        Ok(Matcher { set, owner: self.owner })
+    }
+}
+
+/// The globs a gitignore-like pattern stands for (see the module docs).
+fn expand_pattern(pattern: &str) -> Result<Vec<String>, String> {
+    let p = pattern.trim();
+    if p.is_empty() {
+        return Err("empty path pattern".to_string());
+    }
+    if p.starts_with('!') {
+        return Err(format!("path pattern \"{pattern}\": negation (!) is not supported"));
+    }
+    let (p, rooted) = match p.strip_prefix('/') {
+        Some(rest) => (rest, true),
+        None => (p, false),
+    };
+    let (p, dir_only) = match p.strip_suffix('/') {
+        Some(rest) => (rest, true),
+        None => (p, false),
+    };
+    if p.is_empty() {
+        return Err(format!("path pattern \"{pattern}\" matches nothing; use \"**\" for every path"));
+    }
+    let base = if rooted || p.contains('/') { p.to_string() } else { format!("**/{p}") };
+    let under = format!("{base}/**");
+    Ok(if dir_only { vec![under] } else { vec![base, under] })
+}
+
+// ---------------------------------------------------------------------------
+// CODEOWNERS.
+
+/// A parsed CODEOWNERS file: lines of `pattern owner...`, the last matching
+/// line wins, a line with no owners leaves its paths unowned.
+#[derive(Debug, Clone)]
+pub struct Codeowners {
+    file: String,
+    entries: Vec<CodeownersEntry>,
+    matcher: Matcher,
+}
+
+#[derive(Debug, Clone)]
+struct CodeownersEntry {
+    line: usize,
+    owners: Vec<String>,
+}
+
+impl Codeowners {
+    /// Parses CODEOWNERS text; `file` names it in messages. A pattern vouch
+    /// cannot read is an error (skipping it would silently change who owns
+    /// what).
+    pub fn parse(text: &str, file: &str) -> Result<Codeowners, PolicyError> {
+        let mut entries = Vec::new();
+        let mut builder = MatcherBuilder::default();
+        for (i, line) in text.lines().enumerate() {
+            let line_no = i + 1;
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let mut tokens = line.split_whitespace();
+            let Some(pattern) = tokens.next() else { continue };
+            let owners: Vec<String> = tokens.take_while(|t| !t.starts_with('#')).map(str::to_string).collect();
+            let error = |message: String| PolicyError {
+                file: file.to_string(),
+                line: Some(line_no),
+                column: None,
+                key: None,
+                message,
+            };
+            builder.add(pattern, entries.len()).map_err(error)?;
+            entries.push(CodeownersEntry { line: line_no, owners });
+        }
+        let matcher = builder.build().map_err(|message| PolicyError {
+            file: file.to_string(),
+            line: None,
+            column: None,
+            key: None,
+            message,
+        })?;
+        Ok(Codeowners { file: file.to_string(), entries, matcher })
+    }
+
+    pub fn file(&self) -> &str {
+        &self.file
+    }
+
+    /// The owners of `path` as written, and the line that gave them; `None`
+    /// when no line matches. An empty list means the path is unowned.
+    pub fn owners_of(&self, path: &str) -> Option<(usize, &[String])> {
+        self.matcher.last_match(path).map(|i| (self.entries[i].line, self.entries[i].owners.as_slice()))
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The file format, as serde reads it.
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPolicy {
+    gate: Option<Gate>,
+    reviewers: Option<Vec<Spanned<String>>>,
+    approvals: Option<Spanned<u32>>,
+    codeowners: Option<bool>,
+    exempt: Option<Vec<Spanned<String>>>,
+    bots: Option<Vec<Spanned<String>>>,
+    require_signatures: Option<bool>,
+    allowed_signers: Option<Spanned<String>>,
+    require_attestation: Option<bool>,
+    allow_override: Option<bool>,
+    require_rationale: Option<RationaleRule>,
+    groups: Option<BTreeMap<String, Spanned<Vec<Spanned<String>>>>>,
+    aliases: Option<BTreeMap<String, Spanned<String>>>,
+    rules: Option<Vec<Spanned<RawRule>>>,
+    triage: Option<Vec<Spanned<RawTriage>>>,
+    detection: Option<RawDetection>,
+    risk: Option<RawRisk>,
+    budget: Option<RawBudget>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRule {
+    paths: Vec<Spanned<String>>,
+    approvals: Option<Spanned<u32>>,
+    reviewers: Option<Vec<Spanned<String>>>,
+    risk: Option<Risk>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTriage {
+    paths: Vec<Spanned<String>>,
+    max_ai_lines: u32,
+    max_risk: Option<Risk>,
+    peer: Option<bool>,
+    approvals: Option<u32>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDetection {
+    min_chars: Option<u32>,
+    min_lines: Option<u32>,
+    min_ai_lines: Option<Spanned<u32>>,
+    heuristic_blocks: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRisk {
+    raise: Option<Vec<Spanned<String>>>,
+    extra_approvals: Option<u32>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBudget {
+    ai_lines_per_reviewer: Option<u32>,
+}
+
+/// Checks what serde cannot (references, patterns, counts) and builds the
+/// policy; errors point at the offending value.
+struct Builder<'a> {
+    text: &'a str,
+    file: &'a str,
+}
+
+impl Builder<'_> {
+    fn error(&self, span: Range<usize>, key: &str, message: String) -> PolicyError {
+        let (line, column) = line_column(self.text, span.start);
+        PolicyError {
+            file: self.file.to_string(),
+            line: Some(line),
+            column: Some(column),
+            key: Some(key.to_string()),
+            message,
+        }
+    }
+
+    fn line(&self, span: &Range<usize>) -> usize {
+        line_column(self.text, span.start).0
+    }
+
+    fn build(&self, raw: RawPolicy) -> Result<Policy, PolicyError> {
+        let mut policy = Policy { file: Some(self.file.to_string()), ..Policy::default() };
+        policy.gate = raw.gate.unwrap_or(Gate::Block);
+        policy.codeowners = raw.codeowners.unwrap_or(false);
+        policy.require_signatures = raw.require_signatures.unwrap_or(false);
+        policy.require_attestation = raw.require_attestation.unwrap_or(false);
+        policy.allow_override = raw.allow_override.unwrap_or(false);
+        policy.require_rationale = raw.require_rationale.unwrap_or(RationaleRule::Never);
+        policy.budget = Budget { ai_lines_per_reviewer: raw.budget.and_then(|b| b.ai_lines_per_reviewer) };
+        if let Some(signers) = raw.allowed_signers {
+            if signers.get_ref().trim().is_empty() {
+                return Err(self.error(signers.span(), "allowed_signers", "`allowed_signers` is empty".into()));
+            }
+            policy.allowed_signers = signers.into_inner();
+        }
+        for bot in raw.bots.unwrap_or_default() {
+            if bot.get_ref().trim().is_empty() {
+                return Err(self.error(bot.span(), "bots", "empty entry in `bots`".into()));
+            }
+            policy.bots.push(bot.into_inner());
+        }
+
+        policy.aliases = self.aliases(raw.aliases.unwrap_or_default())?;
+        policy.groups = self.groups(raw.groups.unwrap_or_default(), &policy.aliases)?;
+
+        if let Some(d) = raw.detection {
+            let defaults = Detection::default();
+            let min_ai_lines = match d.min_ai_lines {
+                Some(n) if *n.get_ref() == 0 => {
+                    return Err(self.error(
+                        n.span(),
+                        "min_ai_lines",
+                        "`min_ai_lines` must be at least 1 (use `exempt` for paths that need no sign-off)".into(),
+                    ));
+                }
+                Some(n) => n.into_inner(),
+                None => defaults.min_ai_lines,
+            };
+            policy.detection = Detection {
+                min_chars: d.min_chars.unwrap_or(defaults.min_chars),
+                min_lines: d.min_lines.unwrap_or(defaults.min_lines),
+                min_ai_lines,
+                heuristic_blocks: d.heuristic_blocks.unwrap_or(defaults.heuristic_blocks),
+            };
+        }
+        if let Some(r) = raw.risk {
+            let mut risk = RiskConfig::default();
+            if let Some(raise) = r.raise {
+                risk.raise.clear();
+                for tag in raise {
+                    if tag.get_ref().trim().is_empty() {
+                        return Err(self.error(tag.span(), "raise", "empty risk tag in `raise`".into()));
+                    }
+                    risk.raise.push(tag.into_inner());
+                }
+            }
+            risk.extra_approvals = r.extra_approvals.unwrap_or(0);
+            policy.risk = risk;
+        }
+
+        let resolver = Resolver { builder: self, groups: &policy.groups, aliases: &policy.aliases };
+        policy.reviewers = resolver.reviewers(&raw.reviewers.unwrap_or_default())?;
+        if let Some(approvals) = raw.approvals {
+            self.check_nonzero(&approvals)?;
+            let (n, span) = (*approvals.get_ref(), approvals.span());
+            self.check_enough_reviewers(n, span, false, &policy.reviewers, &policy.risk, &mut policy.warnings)?;
+            policy.approvals = n;
+        }
+
+        let mut exempt = MatcherBuilder::default();
+        for pattern in raw.exempt.unwrap_or_default() {
+            exempt.add(pattern.get_ref(), 0).map_err(|m| self.error(pattern.span(), "exempt", m))?;
+        }
+        policy.exempt = exempt.build().map_err(|m| self.error(0..0, "exempt", m))?;
+
+        let mut matcher = MatcherBuilder::default();
+        for (index, raw_rule) in raw.rules.unwrap_or_default().into_iter().enumerate() {
+            let at = RuleRef { index, line: self.line(&raw_rule.span()) };
+            let span = raw_rule.span();
+            let raw_rule = raw_rule.into_inner();
+            self.add_paths(&mut matcher, &raw_rule.paths, index, span.clone(), "[[rules]]")?;
+            let reviewers = match &raw_rule.reviewers {
+                Some(list) => Some(resolver.reviewers(list)?),
+                None => None,
+            };
+            if let Some(approvals) = &raw_rule.approvals {
+                self.check_nonzero(approvals)?;
+            }
+            // The reviewers this rule ends up with, when known here (not
+            // when CODEOWNERS may supply them).
+            let effective = match (&reviewers, policy.codeowners) {
+                (Some(r), _) => Some(r),
+                (None, false) => Some(&policy.reviewers),
+                (None, true) => None,
+            };
+            if let Some(effective) = effective {
+                let (n, at, inherited) = match &raw_rule.approvals {
+                    Some(a) => (*a.get_ref(), a.span(), false),
+                    None => (policy.approvals, span.clone(), true),
+                };
+                self.check_enough_reviewers(n, at, inherited, effective, &policy.risk, &mut policy.warnings)?;
+            }
+            policy.rules.push(Rule {
+                at,
+                approvals: raw_rule.approvals.map(Spanned::into_inner),
+                reviewers,
+                risk: raw_rule.risk,
+            });
+        }
+        policy.rule_matcher = matcher.build().map_err(|m| self.error(0..0, "rules", m))?;
+
+        let mut matcher = MatcherBuilder::default();
+        for (index, raw_triage) in raw.triage.unwrap_or_default().into_iter().enumerate() {
+            let span = raw_triage.span();
+            let at = RuleRef { index, line: self.line(&span) };
+            let t = raw_triage.into_inner();
+            self.add_paths(&mut matcher, &t.paths, index, span.clone(), "[[triage]]")?;
+            if t.peer.is_none() && t.approvals.is_none() {
+                return Err(self.error(
+                    span,
+                    "triage",
+                    "a [[triage]] entry changes nothing without `peer = true` or `approvals`".into(),
+                ));
+            }
+            policy.triage.push(Triage {
+                at,
+                max_ai_lines: t.max_ai_lines,
+                max_risk: t.max_risk.unwrap_or(Risk::Low),
+                peer: t.peer.unwrap_or(false),
+                approvals: t.approvals,
+            });
+        }
+        policy.triage_matcher = matcher.build().map_err(|m| self.error(0..0, "triage", m))?;
+        Ok(policy)
+    }
+
+    fn add_paths(
+        &self,
+        matcher: &mut MatcherBuilder,
+        paths: &[Spanned<String>],
+        index: usize,
+        entry: Range<usize>,
+        table: &str,
+    ) -> Result<(), PolicyError> {
+        if paths.is_empty() {
+            return Err(self.error(entry, "paths", format!("`paths` is empty in {table}")));
+        }
+        for pattern in paths {
+            matcher.add(pattern.get_ref(), index).map_err(|m| self.error(pattern.span(), "paths", m))?;
+        }
+        Ok(())
+    }
+
+    fn check_nonzero(&self, approvals: &Spanned<u32>) -> Result<(), PolicyError> {
+        if *approvals.get_ref() == 0 {
+            let message = "`approvals` must be at least 1; list paths that need no sign-off under `exempt`";
+            return Err(self.error(approvals.span(), "approvals", message.into()));
+        }
+        Ok(())
+    }
+
+    /// No more approvals than the listed reviewers can give (an error), even
+    /// with `[risk] extra_approvals` (a warning: only risky units are stuck).
+    fn check_enough_reviewers(
+        &self,
+        approvals: u32,
+        at: Range<usize>,
+        inherited: bool,
+        reviewers: &Reviewers,
+        risk: &RiskConfig,
+        warnings: &mut Vec<String>,
+    ) -> Result<(), PolicyError> {
+        if reviewers.names.is_empty() {
+            return Ok(());
+        }
+        let listed = reviewers.emails.len();
+        let source = if inherited { " (from the top-level `approvals`)" } else { "" };
+        if listed < approvals as usize {
+            let message = format!(
+                "`approvals` is {approvals}{source} but only {listed} reviewer(s) are listed, so nothing could be approved"
+            );
+            return Err(self.error(at, "approvals", message));
+        }
+        let risky = approvals.saturating_add(risk.extra_approvals);
+        if listed < risky as usize {
+            let (line, _) = line_column(self.text, at.start);
+            warnings.push(format!(
+                "{}:{line}: units with a raising risk tag need {risky} approvals (with `extra_approvals`) \
+                 but only {listed} reviewer(s) are listed",
+                self.file
+            ));
+        }
+        Ok(())
+    }
+
+    fn aliases(&self, raw: BTreeMap<String, Spanned<String>>) -> Result<BTreeMap<String, String>, PolicyError> {
+        let mut aliases = BTreeMap::new();
+        for (name, email) in raw {
+            if let Some(bare) = name.strip_prefix('@') {
+                let message = format!("write the alias name without `@`: `{bare}`");
+                return Err(self.error(email.span(), &name, message));
+            }
+            if !is_email(email.get_ref()) {
+                let message = format!("alias `{name}` must map to an email, found \"{}\"", email.get_ref());
+                return Err(self.error(email.span(), &name, message));
+            }
+            aliases.insert(name, email.into_inner().to_ascii_lowercase());
+        }
+        Ok(aliases)
+    }
+
+    /// Resolves `[groups]`, which may include one another (not in a cycle).
+    fn groups(
+        &self,
+        raw: BTreeMap<String, Spanned<Vec<Spanned<String>>>>,
+        aliases: &BTreeMap<String, String>,
+    ) -> Result<BTreeMap<String, Reviewers>, PolicyError> {
+        for (name, members) in &raw {
+            if let Some(bare) = name.strip_prefix('@') {
+                let message = format!("write the group name without `@`: `{bare}`");
+                return Err(self.error(members.span(), name, message));
+            }
+            if aliases.contains_key(name) {
+                let message = format!("`{name}` is both a group and an alias; @{name} would be ambiguous");
+                return Err(self.error(members.span(), name, message));
+            }
+        }
+        let mut resolved = BTreeMap::new();
+        for name in raw.keys() {
+            let mut stack = Vec::new();
+            let group = self.expand_group(name, &raw, aliases, &mut stack)?;
+            resolved.insert(name.clone(), group);
+        }
+        Ok(resolved)
+    }
+
+    fn expand_group(
+        &self,
+        name: &str,
+        raw: &BTreeMap<String, Spanned<Vec<Spanned<String>>>>,
+        aliases: &BTreeMap<String, String>,
+        stack: &mut Vec<String>,
+    ) -> Result<Reviewers, PolicyError> {
+        stack.push(name.to_string());
+        let mut out = Reviewers::default();
+        let members = &raw[name];
+        for member in members.get_ref() {
+            let m = member.get_ref().trim();
+            out.names.push(m.to_string());
+            match m.strip_prefix('@') {
+                Some(inner) if raw.contains_key(inner) => {
+                    if stack.iter().any(|s| s == inner) {
+                        let cycle: Vec<String> = stack.iter().map(|s| format!("@{s}")).collect();
+                        let message = format!("group @{inner} includes itself ({} -> @{inner})", cycle.join(" -> "));
+                        return Err(self.error(member.span(), name, message));
+                    }
+                    let nested = self.expand_group(inner, raw, aliases, stack)?;
+                    out.emails.extend(nested.emails);
+                }
+                Some(inner) => match aliases.get(inner) {
+                    Some(email) => {
+                        out.emails.insert(email.clone());
+                    }
+                    None => return Err(self.error(member.span(), name, unknown_reference(inner))),
+                },
+                None if is_email(m) => {
+                    out.emails.insert(m.to_ascii_lowercase());
+                }
+                None => return Err(self.error(member.span(), name, not_an_identity(m))),
+            }
+        }
+        stack.pop();
+        Ok(out)
+    }
+}
+
+fn unknown_reference(name: &str) -> String {
+    format!("unknown group or alias @{name}: define it in [groups] or [aliases]")
+}
+
+fn not_an_identity(s: &str) -> String {
+    format!("\"{s}\" is not an identity: expected an email (git user.email) or @group")
+}
+
+/// Resolves reviewer lists against the parsed groups and aliases.
+struct Resolver<'a> {
+    builder: &'a Builder<'a>,
+    groups: &'a BTreeMap<String, Reviewers>,
+    aliases: &'a BTreeMap<String, String>,
+}
+
+impl Resolver<'_> {
+    fn reviewers(&self, list: &[Spanned<String>]) -> Result<Reviewers, PolicyError> {
+        let mut out = Reviewers::default();
+        for entry in list {
+            let e = entry.get_ref().trim();
+            match e.strip_prefix('@') {
+                Some(name) => {
+                    if let Some(group) = self.groups.get(name) {
+                        out.emails.extend(group.emails.iter().cloned());
+                    } else if let Some(email) = self.aliases.get(name) {
+                        out.emails.insert(email.clone());
+                    } else {
+                        return Err(self.builder.error(entry.span(), "reviewers", unknown_reference(name)));
+                    }
+                }
+                None if is_email(e) => {
+                    out.emails.insert(e.to_ascii_lowercase());
+                }
+                None => return Err(self.builder.error(entry.span(), "reviewers", not_an_identity(e))),
+            }
+            out.names.push(e.to_string());
+        }
+        Ok(out)
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Turning toml's errors into messages that name the line, the key and the
+// table. toml reports a byte span; the table around it is found by reading
+// the document again into a tree of spans.
+
+/// 1-based line and column (in characters) of a byte offset.
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let start = before.rfind('\n').map_or(0, |i| i + 1);
+    (line, before[start..].chars().count() + 1)
+}
+
+fn from_toml(err: &toml::de::Error, text: &str, file: &str) -> PolicyError {
+    let raw = err.message().trim();
+    let span = err.span();
+    let path = span.as_ref().map(|s| locate(text, s.start)).unwrap_or_default();
+    let key_at = path.iter().rposition(|s| matches!(s, Segment::Key(_)));
+    let key = key_at.and_then(|i| match &path[i] {
+        Segment::Key(k) => Some(k.clone()),
+        Segment::Index(_) => None,
+    });
+    let table = |segments: &[Segment]| table_name(segments).map(|t| format!(" in {t}")).unwrap_or_default();
+    let around_key = table(&path[..key_at.unwrap_or(0)]);
+
+    let (message, key) = if let Some(rest) = raw.strip_prefix("unknown field `") {
+        let (name, tail) = rest.split_once('`').unwrap_or((rest, ""));
+        let tail = tail.trim_start_matches(',').trim();
+        let hint = if tail.is_empty() { String::new() } else { format!(", {tail}") };
+        (format!("unknown key `{name}`{around_key}{hint}"), Some(name.to_string()))
+    } else if let Some(rest) = raw.strip_prefix("missing field `") {
+        let name = rest.split('`').next().unwrap_or(rest);
+        (format!("missing key `{name}`{}", table(&path)), Some(name.to_string()))
+    } else if let Some(key) = key.as_deref().filter(|_| is_value_error(raw)) {
+        let (expected, found) = describe_value_error(raw, key);
+        let found = found.map(|f| format!(", found {f}")).unwrap_or_default();
+        let hint = match (key, raw.contains("expected a sequence") && raw.contains("map")) {
+            ("rules" | "triage", true) => format!(" (write [[{key}]] for each entry)"),
+            _ => String::new(),
+        };
+        (format!("invalid value for `{key}`{around_key}: expected {expected}{found}{hint}"), Some(key.to_string()))
+    } else {
+        (raw.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(", "), key)
+    };
+    let (line, column) = match span {
+        Some(s) => {
+            let (l, c) = line_column(text, s.start);
+            (Some(l), Some(c))
+        }
+        None => (None, None),
+    };
+    PolicyError { file: file.to_string(), line, column, key, message }
+}
+
+fn is_value_error(raw: &str) -> bool {
+    raw.starts_with("invalid type:")
+        || raw.starts_with("invalid value:")
+        || raw.starts_with("unknown variant")
+        || raw.starts_with("wanted string or table")
+        || raw.starts_with("invalid length")
+}
+
+/// What a value should have been and what it was, in the words of this
+/// file's documentation.
+fn describe_value_error(raw: &str, key: &str) -> (String, Option<String>) {
+    let variants = match key {
+        "gate" => Some("\"block\" or \"warn\""),
+        "risk" | "max_risk" => Some("\"low\", \"medium\" or \"high\""),
+        "require_rationale" => Some("\"never\", \"risky\" or \"always\""),
+        _ => None,
+    };
+    if let Some(rest) = raw.strip_prefix("unknown variant `") {
+        let found = rest.split('`').next().unwrap_or("");
+        return (variants.unwrap_or("one of the documented values").to_string(), Some(format!("\"{found}\"")));
+    }
+    if raw.starts_with("wanted string or table") {
+        return (variants.unwrap_or("a string").to_string(), None);
+    }
+    // "invalid type: string \"1\", expected u32", "invalid value: integer `-1`, expected u32"
+    let body = raw.split_once(": ").map_or(raw, |(_, b)| b);
+    let (found, expected) = body.rsplit_once(", expected ").unwrap_or((body, "another value"));
+    let expected = match expected {
+        "u32" | "u64" | "usize" | "u16" | "u8" => "a non-negative integer".to_string(),
+        "a sequence" => "an array".to_string(),
+        "a boolean" => "true or false".to_string(),
+        e if e.starts_with("struct ") || e == "a map" => "a table".to_string(),
+        e => e.to_string(),
+    };
+    let found = if let Some(inner) = found.split('`').nth(1) {
+        inner.to_string()
+    } else if let Some(s) = found.strip_prefix("string ") {
+        s.to_string()
+    } else {
+        match found {
+            "map" => "a table".to_string(),
+            "sequence" => "an array".to_string(),
+            f => f.to_string(),
+        }
+    };
+    (expected, Some(found))
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Segment {
+    Key(String),
+    Index(usize),
+}
+
+/// `[[rules]]`, `[detection]`; `None` at the top level.
+fn table_name(segments: &[Segment]) -> Option<String> {
+    let keys: Vec<&str> = segments
+        .iter()
+        .filter_map(|s| match s {
+            Segment::Key(k) => Some(k.as_str()),
+            Segment::Index(_) => None,
+        })
+        .collect();
+    if keys.is_empty() {
+        return None;
+    }
+    Some(match segments.last() {
+        Some(Segment::Index(_)) => format!("[[{}]]", keys.join(".")),
+        _ => format!("[{}]", keys.join(".")),
+    })
+}
+
+/// The key path to the innermost key or value at `offset`, or nothing when
+/// the document cannot be read into a tree of spans.
+fn locate(text: &str, offset: usize) -> Vec<Segment> {
+    let mut path = Vec::new();
+    if let Ok(tree) = toml::from_str::<Node>(text) {
+        descend(&tree, offset, &mut path);
+    }
+    path
+}
+
+fn descend(node: &Node, offset: usize, path: &mut Vec<Segment>) {
+    let contains = |span: Range<usize>| span.start <= offset && offset < span.end.max(span.start + 1);
+    match node {
+        Node::Table(entries) => {
+            for (key, _) in entries {
+                if contains(key.span()) {
+                    path.push(Segment::Key(key.get_ref().clone()));
+                    return;
+                }
+            }
+            for (key, value) in entries {
+                if contains(value.span()) {
+                    path.push(Segment::Key(key.get_ref().clone()));
+                    descend(value.get_ref(), offset, path);
+                    return;
+                }
+            }
+        }
+        Node::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                if contains(item.span()) {
+                    path.push(Segment::Index(i));
+                    descend(item.get_ref(), offset, path);
+                    return;
+                }
+            }
+        }
+        Node::Leaf => {}
+    }
+}
+
+/// Any TOML document, with the span of every key and value.
+enum Node {
+    Table(Vec<(Spanned<String>, Spanned<Node>)>),
+    Array(Vec<Spanned<Node>>),
+    Leaf,
+}
+
+impl<'de> Deserialize<'de> for Node {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Node, D::Error> {
+        struct NodeVisitor;
+        impl<'de> serde::de::Visitor<'de> for NodeVisitor {
+            type Value = Node;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any TOML value")
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Node, E> {
+                Ok(Node::Leaf)
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Node, E> {
+                Ok(Node::Leaf)
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Node, E> {
+                Ok(Node::Leaf)
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Node, E> {
+                Ok(Node::Leaf)
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Node, E> {
+                Ok(Node::Leaf)
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
+                let mut entries = Vec::new();
+                while let Some(key) = map.next_key::<Spanned<String>>()? {
+                    entries.push((key, map.next_value::<Spanned<Node>>()?));
+                }
+                Ok(Node::Table(entries))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Node, A::Error> {
+                let mut items = Vec::new();
+                while let Some(item) = seq.next_element::<Spanned<Node>>()? {
+                    items.push(item);
+                }
+                Ok(Node::Array(items))
+            }
+        }
+        deserializer.deserialize_any(NodeVisitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use expect_test::{Expect, expect};
+
+    const EXAMPLE: &str = include_str!("../tests/fixtures/policy/example.toml");
+
+    fn example() -> Policy {
+        Policy::parse(EXAMPLE, ".vouch.toml").unwrap()
+    }
+
+    fn strings(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    /// One line describing what the policy asks of a unit.
+    fn describe(policy: &Policy, path: &str, risk_tags: &[&str], ai_lines: usize) -> String {
+        let r = policy.requirement(path, &strings(risk_tags), ai_lines);
+        let mut parts = Vec::new();
+        parts.push(r.rule.map_or("default".to_string(), |r| format!("rule {}@{}", r.index, r.line)));
+        if let Some(t) = r.triage {
+            parts.push(format!("triage {}@{}", t.index, t.line));
+        }
+        if r.exempt {
+            parts.push("exempt".to_string());
+        }
+        if r.needs_signoff {
+            parts.push(format!("{} from {}", r.approvals, r.reviewers));
+        } else {
+            parts.push("no sign-off".to_string());
+        }
+        parts.push(format!("{} risk", r.path_risk.label()));
+        if !r.raised_by.is_empty() {
+            parts.push(format!("raised by {}", r.raised_by.join(",")));
+        }
+        parts.push(format!("{:?}", r.severity));
+        if r.rationale_required {
+            parts.push("rationale".to_string());
+        }
+        parts.join("; ")
+    }
+
+    #[test]
+    fn no_policy_file_means_one_approval_from_anyone_but_the_participants() {
+        let policy = Policy::default();
+        assert_eq!(policy.file(), None);
+        assert_eq!(policy.gate(), Gate::Block);
+        assert!(!policy.reviewers_configured());
+        expect!["default; 1 from anyone (no reviewers are configured in .vouch.toml); low risk; Information"]
+            .assert_eq(&describe(&policy, "src/main.rs", &[], 1));
+        expect!["default; no sign-off; low risk; Information"].assert_eq(&describe(&policy, "src/main.rs", &[], 0));
+        // Every risk tag raises a unit by default.
+        expect![
+            "default; 1 from anyone (no reviewers are configured in .vouch.toml); low risk; raised by network; Warning"
+        ]
+        .assert_eq(&describe(&policy, "a.rs", &["network"], 1));
+
+        let req = policy.requirement("src/main.rs", &[], 1);
+        let author = Participants { authors: strings(&["me@x"]), ..Participants::default() };
+        assert_eq!(req.may_approve("you@x", &author), Ok(()));
+        assert_eq!(req.may_approve("ME@x", &author), Err(Refusal::AuthorsTheCommit { identity: "ME@x".into() }));
+
+        // An empty file is the defaults, but it is a file.
+        let empty = Policy::parse("# nothing yet\n", ".vouch.toml").unwrap();
+        assert_eq!(empty.file(), Some(".vouch.toml"));
+        assert_eq!(empty.requirement("src/main.rs", &[], 1), req);
+    }
+
+    #[test]
+    fn example_policy_parses_with_every_key() {
+        let policy = example();
+        assert_eq!(policy.gate(), Gate::Block);
+        assert!(!policy.uses_codeowners());
+        assert!(policy.allow_override());
+        assert!(!policy.require_signatures());
+        assert!(!policy.require_attestation());
+        assert_eq!(policy.require_rationale(), RationaleRule::Risky);
+        assert_eq!(policy.budget().ai_lines_per_reviewer, Some(400));
+        assert_eq!(
+            policy.detection(),
+            &Detection { min_chars: 80, min_lines: 2, min_ai_lines: 3, heuristic_blocks: false }
+        );
+        assert_eq!(policy.risk().extra_approvals, 1);
+        assert_eq!(policy.allowed_signers(), ".vouch/allowed_signers");
+        assert_eq!(policy.bots(), ["dependabot[bot]", "renovate@example.com"]);
+        assert!(policy.reviewers_configured());
+        assert!(policy.warnings().is_empty());
+        // Groups nest, and reach aliases.
+        let seniors: Vec<&String> = policy.group("seniors").unwrap().iter().collect();
+        assert_eq!(
+            seniors,
+            ["alice@example.com", "bob@example.com", "carol@example.com", "dan@example.com", "dora@example.com"]
+        );
+    }
+
+    #[test]
+    fn last_matching_rule_wins() {
+        let policy = example();
+        let check = |path: &str, expect: Expect| expect.assert_eq(&describe(&policy, path, &[], 5));
+        check("README.md", expect!["default; 1 from @seniors; low risk; Information"]);
+        check("src/lib.rs", expect!["rule 0@23; 1 from @seniors; medium risk; Information"]);
+        check("src/db/query.rs", expect!["rule 1@27; 2 from @dba (rule at line 27); high risk; Warning; rationale"]);
+        // `*.sql` has no slash: it matches at any depth, and it comes after src/**.
+        check(
+            "src/schema/init.sql",
+            expect!["rule 1@27; 2 from @dba (rule at line 27); high risk; Warning; rationale"],
+        );
+        check("migrations/1.sql", expect!["rule 1@27; 2 from @dba (rule at line 27); high risk; Warning; rationale"]);
+        // `/docs/` is anchored at the root.
+        check("docs/guide.md", expect!["rule 2@33; triage 0@37; 1 from any peer; low risk; Information"]);
+        check("src/docs/x.rs", expect!["rule 0@23; 1 from @seniors; medium risk; Information"]);
+        // Leading `./` and `/` are ignored.
+        check("./src/lib.rs", expect!["rule 0@23; 1 from @seniors; medium risk; Information"]);
+    }
+
+    #[test]
+    fn exempt_paths_never_need_signoff() {
+        let policy = example();
+        let check = |path: &str, expect: Expect| expect.assert_eq(&describe(&policy, path, &["unsafe"], 50));
+        check(
+            "src/generated/api.rs",
+            expect!["rule 0@23; exempt; no sign-off; medium risk; raised by unsafe; Warning; rationale"],
+        );
+        check(
+            "generated/api.rs",
+            expect!["default; exempt; no sign-off; low risk; raised by unsafe; Warning; rationale"],
+        );
+        check(
+            "vendor/lib/x.c",
+            expect!["default; exempt; no sign-off; low risk; raised by unsafe; Warning; rationale"],
+        );
+        check("Cargo.lock", expect!["default; exempt; no sign-off; low risk; raised by unsafe; Warning; rationale"]);
+        // `vendor/` is a directory pattern that matches at any depth, but not a file named vendor.
+        check(
+            "lib/vendor/x.c",
+            expect!["default; exempt; no sign-off; low risk; raised by unsafe; Warning; rationale"],
+        );
+        check("vendor", expect!["default; 2 from @seniors; low risk; raised by unsafe; Warning; rationale"]);
+        assert!(policy.is_exempt("a/b/generated/c/d.rs"));
+        assert!(!policy.is_exempt("generated.rs"));
+    }
+
+    #[test]
+    fn risk_tags_thresholds_and_triage() {
+        let policy = example();
+        let check =
+            |path: &str, tags: &[&str], ai: usize, expect: Expect| expect.assert_eq(&describe(&policy, path, tags, ai));
+        // `[risk] raise` lists the tags that raise; others do not.
+        check(
+            "lib.rs",
+            &["sql", "network", "exec"],
+            5,
+            expect!["default; 2 from @seniors; low risk; raised by exec,sql; Warning; rationale"],
+        );
+        check("lib.rs", &["network"], 5, expect!["default; 1 from @seniors; low risk; Information"]);
+        // Below `min_ai_lines` (3) nothing is needed.
+        check(
+            "lib.rs",
+            &["unsafe"],
+            2,
+            expect!["default; no sign-off; low risk; raised by unsafe; Warning; rationale"],
+        );
+        // Triage: small, low-risk units under tests/ need any peer.
+        check("tests/it.rs", &[], 20, expect!["default; triage 0@37; 1 from any peer; low risk; Information"]);
+        check("tests/it.rs", &[], 21, expect!["default; 1 from @seniors; low risk; Information"]);
+        check(
+            "tests/it.rs",
+            &["exec"],
+            4,
+            expect!["default; 2 from @seniors; low risk; raised by exec; Warning; rationale"],
+        );
+        check("docs/a.md", &[], 4, expect!["rule 2@33; triage 0@37; 1 from any peer; low risk; Information"]);
+        let req = policy.requirement("tests/it.rs", &[], 4);
+        assert!(req.peer_ok);
+        assert_eq!(req.may_approve("anyone@else", &Participants::default()), Ok(()));
+    }
+
+    #[test]
+    fn triage_can_waive_signoff_and_respects_max_risk() {
+        let text = r#"
+            reviewers = ["a@x"]
+            [[rules]]
+            paths = ["src/"]
+            risk = "medium"
+            [[triage]]
+            paths = ["**"]
+            max_ai_lines = 3
+            approvals = 0
+            [[triage]]
+            paths = ["src/"]
+            max_ai_lines = 3
+            max_risk = "medium"
+            peer = true
+        "#;
+        let policy = Policy::parse(text, ".vouch.toml").unwrap();
+        expect!["default; triage 0@6; no sign-off; low risk; Information"].assert_eq(&describe(
+            &policy,
+            "a.md",
+            &[],
+            3,
+        ));
+        expect!["rule 0@3; triage 1@10; 1 from any peer; medium risk; Information"].assert_eq(&describe(
+            &policy,
+            "src/a.rs",
+            &[],
+            3,
+        ));
+        let status = assess(&policy.requirement("a.md", &[], 3), &[], &Participants::default()).status;
+        assert_eq!(status, Status::NotRequired);
+    }
+
+    #[test]
+    fn path_patterns_are_gitignore_like() {
+        let cases: &[(&str, &str, bool)] = &[
+            ("*.rs", "a.rs", true),
+            ("*.rs", "src/deep/a.rs", true),
+            ("*.rs", "a.rsx", false),
+            ("src/*.rs", "src/a.rs", true),
+            ("src/*.rs", "src/x/a.rs", false),
+            ("src/*.rs", "lib/src/a.rs", false),
+            ("/a.rs", "a.rs", true),
+            ("/a.rs", "x/a.rs", false),
+            ("build/", "build/out/x", true),
+            ("build/", "x/build/y", true),
+            ("build/", "build", false),
+            ("build", "build", true),
+            ("build", "x/build/y", true),
+            ("docs/api", "docs/api/x.md", true),
+            ("docs/api", "x/docs/api/y.md", false),
+            ("**/gen/**", "gen/a", true),
+            ("**/gen/**", "x/y/gen/a/b", true),
+            ("**", "any/thing", true),
+            ("src/**/test_*.py", "src/a/b/test_x.py", true),
+            ("src/**/test_*.py", "src/test_x.py", true),
+            ("\\#notes", "#notes", true),
+        ];
+        for &(pattern, path, expected) in cases {
+            let mut builder = MatcherBuilder::default();
+            builder.add(pattern, 0).unwrap();
+            let matcher = builder.build().unwrap();
+            assert_eq!(matcher.last_match(path).is_some(), expected, "{pattern} against {path}");
+        }
+        assert!(expand_pattern("!x").is_err());
+        assert!(expand_pattern("/").is_err());
+        assert!(expand_pattern(" ").is_err());
+    }
+
+    fn error(text: &str) -> String {
+        match Policy::parse(text, ".vouch.toml") {
+            Ok(_) => "parsed".to_string(),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn invalid_policies_name_file_line_and_key() {
+        let check = |text: &str, expect: Expect| expect.assert_eq(&error(text));
+        check(
+            "gate = \"block\"\n\n[[rules]]\npaths = [\"src/**\"]\n\n[[rules]]\npaths = [\"a\"]\nreviewer = [\"a@x\"]\n",
+            expect![
+                ".vouch.toml:8:1: unknown key `reviewer` in [[rules]], expected one of `paths`, `approvals`, `reviewers`, `risk`"
+            ],
+        );
+        check(
+            "[[rules]]\npaths = [\"src/**\"]\n\n[[rules]]\npaths = [\"a\"]\nreviewer = [\"a@x\"]\n",
+            expect![[
+                r#".vouch.toml:6:1: unknown key `reviewer` in [[rules]], expected one of `paths`, `approvals`, `reviewers`, `risk`"#
+            ]],
+        );
+        check(
+            "\n\ngate = \"blok\"\n",
+            expect![[r#".vouch.toml:3:8: invalid value for `gate`: expected "block" or "warn", found "blok""#]],
+        );
+        check("gate = 1\n", expect![[r#".vouch.toml:1:8: invalid value for `gate`: expected "block" or "warn""#]]);
+        check(
+            "reviewer = []\n",
+            expect![[
+                r#".vouch.toml:1:1: unknown key `reviewer`, expected one of `gate`, `reviewers`, `approvals`, `codeowners`, `exempt`, `bots`, `require_signatures`, `allowed_signers`, `require_attestation`, `allow_override`, `require_rationale`, `groups`, `aliases`, `rules`, `triage`, `detection`, `risk`, `budget`"#
+            ]],
+        );
+        check(
+            "[detection]\nmin_chars = \"80\"\n",
+            expect![[
+                r#".vouch.toml:2:13: invalid value for `min_chars` in [detection]: expected a non-negative integer, found "80""#
+            ]],
+        );
+        check(
+            "[detection]\nmin_lines = -2\n",
+            expect![
+                ".vouch.toml:2:13: invalid value for `min_lines` in [detection]: expected a non-negative integer, found -2"
+            ],
+        );
+        check(
+            "[detection]\nmin_ai_lines = 0\n",
+            expect![
+                ".vouch.toml:2:16: `min_ai_lines` must be at least 1 (use `exempt` for paths that need no sign-off)"
+            ],
+        );
+        check(
+            "[detection]\nmax = 3\n",
+            expect![
+                ".vouch.toml:2:1: unknown key `max` in [detection], expected one of `min_chars`, `min_lines`, `min_ai_lines`, `heuristic_blocks`"
+            ],
+        );
+        check("[[rules]]\napprovals = 2\n", expect![".vouch.toml:1:1: missing key `paths` in [[rules]]"]);
+        check(
+            "[rules]\npaths = [\"a\"]\n",
+            expect![
+                ".vouch.toml:1:1: invalid value for `rules`: expected an array, found a table (write [[rules]] for each entry)"
+            ],
+        );
+        check(
+            "[[rules]]\npaths = [\"a\", 3]\n",
+            expect![".vouch.toml:2:15: invalid value for `paths` in [[rules]]: expected a string, found 3"],
+        );
+        check(
+            "[[rules]]\npaths = [\"a\"]\nrisk = \"severe\"\n",
+            expect![[
+                r#".vouch.toml:3:8: invalid value for `risk` in [[rules]]: expected "low", "medium" or "high", found "severe""#
+            ]],
+        );
+        check("[[rules]]\npaths = []\n", expect![".vouch.toml:1:1: `paths` is empty in [[rules]]"]);
+        check(
+            "[[rules]]\npaths = [\"src/[\"]\n",
+            expect![".vouch.toml:2:10: invalid path pattern \"src/[\": unclosed character class; missing ']'"],
+        );
+        check(
+            "exempt = [\"!keep\"]\n",
+            expect![[r#".vouch.toml:1:11: path pattern "!keep": negation (!) is not supported"#]],
+        );
+        check(
+            "reviewers = [\"alice\"]\n",
+            expect![[r#".vouch.toml:1:14: "alice" is not an identity: expected an email (git user.email) or @group"#]],
+        );
+        check(
+            "reviewers = [\"@seniors\"]\n",
+            expect![".vouch.toml:1:14: unknown group or alias @seniors: define it in [groups] or [aliases]"],
+        );
+        check(
+            "[groups]\na = [\"@b\"]\nb = [\"x@y\", \"@a\"]\n",
+            expect![".vouch.toml:3:13: group @a includes itself (@a -> @b -> @a)"],
+        );
+        check("[groups]\n\"@a\" = [\"x@y\"]\n", expect![".vouch.toml:2:8: write the group name without `@`: `a`"]);
+        check(
+            "[groups]\nx = [\"a@x\"]\n[aliases]\nx = \"b@x\"\n",
+            expect![".vouch.toml:2:5: `x` is both a group and an alias; @x would be ambiguous"],
+        );
+        check(
+            "[aliases]\noctocat = \"octocat\"\n",
+            expect![[r#".vouch.toml:2:11: alias `octocat` must map to an email, found "octocat""#]],
+        );
+        check(
+            "approvals = 0\n",
+            expect![
+                ".vouch.toml:1:13: `approvals` must be at least 1; list paths that need no sign-off under `exempt`"
+            ],
+        );
+        check(
+            "reviewers = [\"a@x\"]\napprovals = 2\n",
+            expect![
+                ".vouch.toml:2:13: `approvals` is 2 but only 1 reviewer(s) are listed, so nothing could be approved"
+            ],
+        );
+        check(
+            "approvals = 2\n[[rules]]\npaths = [\"a\"]\nreviewers = [\"a@x\"]\n",
+            expect![
+                ".vouch.toml:2:1: `approvals` is 2 (from the top-level `approvals`) but only 1 reviewer(s) are listed, so nothing could be approved"
+            ],
+        );
+        check("approvals = 2\ncodeowners = true\n[[rules]]\npaths = [\"a\"]\n", expect!["parsed"]);
+        check(
+            "[[rules]]\npaths = [\"a\"]\nreviewers = [\"a@x\", \"A@X\"]\napprovals = 2\n",
+            expect![
+                ".vouch.toml:4:13: `approvals` is 2 but only 1 reviewer(s) are listed, so nothing could be approved"
+            ],
+        );
+        check(
+            "[[triage]]\npaths = [\"a\"]\nmax_ai_lines = 3\n",
+            expect![".vouch.toml:1:1: a [[triage]] entry changes nothing without `peer = true` or `approvals`"],
+        );
+        check(
+            "require_rationale = \"sometimes\"\n",
+            expect![[
+                r#".vouch.toml:1:21: invalid value for `require_rationale`: expected "never", "risky" or "always", found "sometimes""#
+            ]],
+        );
+        check(
+            "codeowners = \"yes\"\n",
+            expect![[r#".vouch.toml:1:14: invalid value for `codeowners`: expected true or false, found "yes""#]],
+        );
+        check("gate = \"block\"\ngate = \"warn\"\n", expect![".vouch.toml:2:1: duplicate key `gate` in document root"]);
+        check("gate = [\n", expect![".vouch.toml:2:1: invalid array, expected `]`"]);
+        check(
+            "[risk]\nraise = \"sql\"\n",
+            expect![[r#".vouch.toml:2:9: invalid value for `raise` in [risk]: expected an array, found "sql""#]],
+        );
+        check(
+            "risk = \"high\"\n",
+            expect![[r#".vouch.toml:1:8: invalid value for `risk`: expected a table, found "high""#]],
+        );
+    }
+
+    #[test]
+    fn extra_approvals_beyond_the_reviewers_warn() {
+        let text = "reviewers = [\"a@x\", \"b@x\"]\napprovals = 2\n[risk]\nextra_approvals = 1\n";
+        let policy = Policy::parse(text, ".vouch.toml").unwrap();
+        expect![[r#"
+            [
+                ".vouch.toml:2: units with a raising risk tag need 3 approvals (with `extra_approvals`) but only 2 reviewer(s) are listed",
+            ]
+        "#]]
+        .assert_debug_eq(&policy.warnings());
+    }
+
+    #[test]
+    fn policy_error_is_typed() {
+        let err = Policy::parse("\n[[rules]]\npaths=[\"a\"]\nreviewer = 1\n", "repo/.vouch.toml").unwrap_err();
+        assert_eq!(err.file, "repo/.vouch.toml");
+        assert_eq!((err.line, err.column), (Some(4), Some(1)));
+        assert_eq!(err.key.as_deref(), Some("reviewer"));
+    }
+
+    const CODEOWNERS: &str = "\
+# Owners.
+*                 @octocat
+/src/             @org/backend  frank@example.com   # backend
+*.md              docs@example.com
+/src/generated/
+src/db/**         @nobody-known
+";
+
+    fn with_owners() -> Policy {
+        let text = r#"
+            codeowners = true
+            reviewers = ["lead@example.com"]
+            [aliases]
+            octocat = "octo@example.com"
+            [groups]
+            "org/backend" = ["bea@example.com", "ben@example.com"]
+            [[rules]]
+            paths = ["src/crypto/"]
+            reviewers = ["sec@example.com"]
+        "#;
+        let policy = Policy::parse(text, ".vouch.toml").unwrap();
+        assert!(policy.uses_codeowners());
+        policy.with_codeowners(Codeowners::parse(CODEOWNERS, ".github/CODEOWNERS").unwrap())
+    }
+
+    #[test]
+    fn codeowners_last_match_wins() {
+        let owners = Codeowners::parse(CODEOWNERS, "CODEOWNERS").unwrap();
+        assert_eq!(owners.owners_of("Makefile"), Some((2, &strings(&["@octocat"])[..])));
+        assert_eq!(owners.owners_of("src/a.rs"), Some((3, &strings(&["@org/backend", "frank@example.com"])[..])));
+        assert_eq!(owners.owners_of("src/README.md"), Some((4, &strings(&["docs@example.com"])[..])));
+        assert_eq!(owners.owners_of("src/generated/x.rs"), Some((5, &[][..])));
+        assert_eq!(Codeowners::parse("", "CODEOWNERS").unwrap().owners_of("a"), None);
+    }
+
+    #[test]
+    fn reviewers_come_from_the_rule_then_codeowners_then_the_policy() {
+        let policy = with_owners();
+        let check = |path: &str, expect: Expect| {
+            let r = policy.requirement(path, &[], 1);
+            let emails = match &r.reviewers {
+                ReviewerSet::Listed { emails, .. } => emails.iter().cloned().collect::<Vec<_>>().join(" "),
+                _ => String::new(),
+            };
+            expect.assert_eq(&format!("{} = {emails}", r.reviewers));
+        };
+        check("Makefile", expect!["@octocat (.github/CODEOWNERS:2) = octo@example.com"]);
+        check(
+            "src/a.rs",
+            expect![
+                "@org/backend, frank@example.com (.github/CODEOWNERS:3) = bea@example.com ben@example.com frank@example.com"
+            ],
+        );
+        check("src/crypto/aes.rs", expect!["sec@example.com (rule at line 8) = sec@example.com"]);
+        // An unowned path falls back to the policy's reviewers.
+        check("src/generated/x.rs", expect!["lead@example.com = lead@example.com"]);
+        // An owner with no email: nobody can approve, and the policy warns.
+        check("src/db/q.rs", expect!["@nobody-known (.github/CODEOWNERS:6) = "]);
+        expect![[r#"
+            [
+                ".github/CODEOWNERS:6: owner @nobody-known maps to no email; add it to [aliases] or [groups] in .vouch.toml",
+            ]
+        "#]]
+        .assert_debug_eq(&policy.warnings());
+        let refusal = policy.may_approve("lead@example.com", "src/db/q.rs", &[], 1, &Participants::default());
+        expect!["lead@example.com is not a reviewer for src/db/q.rs (reviewers: @nobody-known (.github/CODEOWNERS:6))"]
+            .assert_eq(&refusal.unwrap_err().to_string());
+    }
+
+    #[test]
+    fn codeowners_errors_name_the_line() {
+        let err = Codeowners::parse("* a@x\nsrc/[ b@x\n", "CODEOWNERS").unwrap_err();
+        expect![[r#"CODEOWNERS:2: invalid path pattern "src/[": unclosed character class; missing ']'"#]]
+            .assert_eq(&err.to_string());
+    }
+
+    #[test]
+    fn bots() {
+        let policy = example();
+        assert!(policy.is_bot("dependabot[bot]", "49699333+dependabot[bot]@users.noreply.github.com"));
+        assert!(policy.is_bot("Renovate Bot", "RENOVATE@example.com"));
+        assert!(policy.is_bot("someapp[bot]", "x@y"));
+        assert!(!policy.is_bot("Alice", "alice@example.com"));
+    }
+
+    // The decision.
+
+    fn vote(email: &str, verdict: Verdict) -> Vote {
+        Vote { email: email.to_string(), verdict, comment: None, signed: false }
+    }
+
+    fn reject(email: &str, comment: &str) -> Vote {
+        Vote { comment: Some(comment.to_string()), ..vote(email, Verdict::Reject) }
+    }
+
+    fn two_of_dba() -> Requirement {
+        example().requirement("src/db/q.rs", &[], 5)
+    }
+
+    use Verdict::Approve;
+
+    #[test]
+    fn n_of_m_distinct_approvals() {
+        let req = two_of_dba();
+        let none = Participants::default();
+        let requested = Participants { requesters: strings(&["req@example.com"]), ..Participants::default() };
+        assert_eq!(assess(&req, &[], &none).status, Status::Pending { have: 0, need: 2, by: vec![] });
+        assert_eq!(assess(&req, &[], &requested).status, Status::Requested { have: 0, need: 2, by: vec![] });
+        let one = [vote("carol@example.com", Approve)];
+        assert_eq!(
+            assess(&req, &one, &requested).status,
+            Status::Requested { have: 1, need: 2, by: strings(&["carol@example.com"]) }
+        );
+        // The same reviewer twice (in any case) is one approval.
+        let twice = [vote("carol@example.com", Approve), vote("Carol@Example.com", Approve)];
+        assert_eq!(
+            assess(&req, &twice, &none).status,
+            Status::Pending { have: 1, need: 2, by: strings(&["Carol@Example.com"]) }
+        );
+        let both = [vote("carol@example.com", Approve), vote("dora@example.com", Approve)];
+        let a = assess(&req, &both, &requested);
+        assert_eq!(a.status, Status::Approved { by: strings(&["carol@example.com", "dora@example.com"]) });
+        assert!(a.ignored.is_empty());
+        assert!(!a.status.is_blocking());
+    }
+
+    #[test]
+    fn a_later_reject_overrides_earlier_approvals() {
+        let req = two_of_dba();
+        let none = Participants::default();
+        let votes = [
+            vote("carol@example.com", Approve),
+            vote("dora@example.com", Approve),
+            reject("carol@example.com", "leaks the pool"),
+        ];
+        let status = assess(&req, &votes, &none).status;
+        assert_eq!(status, Status::Rejected { by: "carol@example.com".into(), comment: Some("leaks the pool".into()) });
+        assert!(status.is_blocking());
+        expect!["rejected by carol@example.com: leaks the pool"].assert_eq(&status.to_string());
+        // Another reviewer's later approval does not outvote the reject...
+        let mut more = votes.to_vec();
+        more.push(vote("dora@example.com", Approve));
+        assert!(matches!(assess(&req, &more, &none).status, Status::Rejected { .. }));
+        // ...but the rejecting reviewer may change their mind.
+        more.push(vote("carol@example.com", Approve));
+        assert_eq!(
+            assess(&req, &more, &none).status,
+            Status::Approved { by: strings(&["dora@example.com", "carol@example.com"]) }
+        );
+        // Of two standing rejects, the later is reported.
+        let two = [reject("dora@example.com", "first"), reject("carol@example.com", "second")];
+        assert_eq!(
+            assess(&req, &two, &none).status,
+            Status::Rejected { by: "carol@example.com".into(), comment: Some("second".into()) }
+        );
+    }
+
+    #[test]
+    fn votes_of_participants_and_non_reviewers_do_not_count() {
+        let req = two_of_dba();
+        let participants = Participants {
+            acceptors: strings(&["carol@example.com"]),
+            requesters: strings(&["dora@example.com"]),
+            authors: strings(&["alice@example.com"]),
+        };
+        let votes = [
+            vote("carol@example.com", Approve),
+            vote("dora@example.com", Approve),
+            vote("alice@example.com", Approve),
+            reject("mallory@example.com", "no"),
+        ];
+        let a = assess(&req, &votes, &participants);
+        assert_eq!(a.status, Status::Requested { have: 0, need: 2, by: vec![] });
+        let reasons: Vec<String> = a.ignored.iter().map(|i| format!("{:?}: {}", i.verdict, i.refusal)).collect();
+        expect![[r#"
+            [
+                "Approve: carol@example.com accepted this AI text and cannot approve it",
+                "Approve: dora@example.com requested this sign-off and cannot approve it",
+                "Approve: alice@example.com authors the commit and cannot approve it",
+                "Reject: mallory@example.com is not a reviewer for src/db/q.rs (reviewers: @dba (rule at line 27))",
+            ]
+        "#]]
+        .assert_debug_eq(&reasons);
+    }
+
+    #[test]
+    fn signatures_are_required_when_the_policy_says_so() {
+        let policy = Policy::parse("require_signatures = true\nreviewers = [\"a@x\"]\n", ".vouch.toml").unwrap();
+        let req = policy.requirement("f.rs", &[], 1);
+        let a = assess(&req, &[vote("a@x", Approve)], &Participants::default());
+        assert_eq!(a.status, Status::Pending { have: 0, need: 1, by: vec![] });
+        assert_eq!(a.ignored[0].refusal, Refusal::Unsigned { identity: "a@x".into() });
+        let signed = Vote { signed: true, ..vote("a@x", Approve) };
+        assert_eq!(
+            assess(&req, &[signed], &Participants::default()).status,
+            Status::Approved { by: strings(&["a@x"]) }
+        );
+    }
+
+    #[test]
+    fn units_that_need_no_signoff_are_not_required_but_bad_votes_are_still_reported() {
+        let req = example().requirement("vendor/x.c", &[], 10);
+        let a = assess(&req, &[vote("mallory@x", Approve)], &Participants::default());
+        assert_eq!(a.status, Status::NotRequired);
+        assert_eq!(a.ignored.len(), 1);
+    }
+}

@@ -134,6 +134,9 @@ impl Attribution {
     }
 }
 
+/// Attributed byte ranges of a text, in order: what records and views hold.
+pub type Spans = Vec<(Range<usize>, Attribution)>;
+
 /// An index into a map's table of attributions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct AttrId(u32);
@@ -666,5 +669,36 @@ mod tests {
         let got = reanchor(old, &spans, new, &Attribution::unknown());
         let ai: Vec<_> = got.iter().filter(|(_, a)| a.is_ai()).map(|(r, _)| r.clone()).collect();
         assert_eq!(ai, vec![7..new.len() - 1], "{got:?}");
+    }
+
+    /// Apply hunks from the last to the first, as the callers do.
+    fn patch(old: &str, new: &str, hunks: &[Hunk]) -> String {
+        let mut s = old.to_string();
+        for h in hunks.iter().rev() {
+            s.replace_range(h.old.clone(), &new[h.new.clone()]);
+        }
+        s
+    }
+
+    #[test]
+    fn diff_of_a_blank_line_moved_down() {
+        // Reported against an earlier diff that counted positions from
+        // similar's Delete new_index.
+        let (old, new) = ("aa\n\naaaa\n", "aa\n\naaa\n\n");
+        let hunks = diff(old, new);
+        assert_eq!(patch(old, new, &hunks), new, "{hunks:?}");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn diff_hunks_are_ordered_and_rebuild_the_new_text(
+            old in "[a\n\r é😀]{0,40}",
+            new in "[a\n\r é😀]{0,40}",
+        ) {
+            let hunks = diff(&old, &new);
+            proptest::prop_assert!(hunks.windows(2).all(|w| w[0].old.end <= w[1].old.start && w[0].new.end <= w[1].new.start), "{:?}", hunks);
+            proptest::prop_assert!(hunks.iter().all(|h| !(h.old.is_empty() && h.new.is_empty())));
+            proptest::prop_assert_eq!(patch(&old, &new, &hunks), new);
+        }
     }
 }

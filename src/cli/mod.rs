@@ -1,21 +1,111 @@
-//! The command line: argument parsing and one module per command.
+//! The command line: argument parsing, and one module per command.
+//!
+//! Exit codes, for every command: 0 when all is well, 1 when sign-offs are
+//! missing or a check failed, 2 for bad usage, input or configuration
+//! (including anything vouch cannot read: the gate and the verifier fail
+//! closed).
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+pub mod approve;
+pub mod blame;
+pub mod check;
+pub mod context;
+pub mod doctor;
+pub mod hook;
+pub mod init;
+pub mod log;
+pub mod mark;
+pub mod notes;
+pub mod output;
+pub mod override_cmd;
+pub mod report;
+pub mod request;
+pub mod review;
+pub mod stats;
+pub mod status;
+pub mod sync;
+pub mod verify;
 
 /// Track AI-written code and make sure a senior signed off on it.
 #[derive(Debug, Parser)]
-#[command(name = "vouch", version, about)]
+#[command(name = "vouch", version, about, propagate_version = true)]
 pub struct Cli {
+    /// Run as if vouch was started in this directory.
+    #[arg(short = 'C', global = true, value_name = "DIR")]
+    pub directory: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// How a reporting command prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum Format {
+    #[default]
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct FormatArg {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the language server on stdin and stdout.
     Lsp,
+    /// Set vouch up in this repository: policy, git hooks, notes config.
+    Init(init::Args),
+    /// Record an agent's edit (reads the agent's hook payload on stdin), or
+    /// run a git hook.
+    Hook(hook::Args),
+    /// Mark lines as AI-written or human-written.
+    Mark(mark::Args),
+    /// AI-written units in the working tree and the index, and their state.
+    Status(status::Args),
+    /// The commit gate: require sign-off for AI-written units (`--staged`).
+    Check(check::Args),
+    /// Request sign-off for AI-written units.
+    Request(request::Args),
+    /// Approve units or a whole request, as the current git identity.
+    Approve(approve::Args),
+    /// Reject units or a whole request, as the current git identity.
+    Reject(approve::RejectArgs),
+    /// Check that hooks, notes configuration and refspecs are in place.
+    Doctor(doctor::Args),
+    /// Each line of a file with its origin, tool, commit and approver.
+    Blame(blame::Args),
+    /// Commits with their AI share and approvals.
+    Log(log::Args),
+    /// Maintain notes on commits (`vouch notes rebuild BASE..HEAD`).
+    Notes(notes::Args),
+    /// Fetch and push vouch's notes and records, merging as a union.
+    Sync(sync::Args),
+    /// CI's check: every AI unit changed in BASE..HEAD has its sign-off.
+    Verify(verify::Args),
+    /// Break glass: let a range land without sign-off, with a reason.
+    Override(override_cmd::Args),
+    /// The reviewer's queue, riskiest first.
+    Review(review::Args),
+    /// Review load and AI share, for the team.
+    Stats(stats::Args),
+    /// Write a self-contained HTML report.
+    Report(report::Args),
+}
+
+/// What a command reports back: the process exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Exit 0.
+    Ok,
+    /// Exit 1: sign-offs missing, a check failed.
+    Failed,
 }
 
 pub fn main() -> ExitCode {
@@ -26,11 +116,36 @@ pub fn main() -> ExitCode {
             return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
         }
     };
+    if let Some(dir) = &cli.directory
+        && let Err(e) = std::env::set_current_dir(dir)
+    {
+        eprintln!("vouch: cannot change to {}: {e}", dir.display());
+        return ExitCode::from(2);
+    }
     let result = match cli.command {
-        Command::Lsp => crate::lsp::run(),
+        Command::Lsp => crate::lsp::run().map(|()| Outcome::Ok),
+        Command::Init(args) => init::run(args),
+        Command::Hook(args) => hook::run(args),
+        Command::Mark(args) => mark::run(args),
+        Command::Status(args) => status::run(args),
+        Command::Check(args) => check::run(args),
+        Command::Request(args) => request::run(args),
+        Command::Approve(args) => approve::run(args),
+        Command::Reject(args) => approve::run_reject(args),
+        Command::Doctor(args) => doctor::run(args),
+        Command::Blame(args) => blame::run(args),
+        Command::Log(args) => log::run(args),
+        Command::Notes(args) => notes::run(args),
+        Command::Sync(args) => sync::run(args),
+        Command::Verify(args) => verify::run(args),
+        Command::Override(args) => override_cmd::run(args),
+        Command::Review(args) => review::run(args),
+        Command::Stats(args) => stats::run(args),
+        Command::Report(args) => report::run(args),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(Outcome::Ok) => ExitCode::SUCCESS,
+        Ok(Outcome::Failed) => ExitCode::from(1),
         Err(e) => {
             eprintln!("vouch: {e:#}");
             ExitCode::from(2)

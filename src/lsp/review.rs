@@ -1,17 +1,23 @@
 //! The server's view of the repositories its documents belong to: where a
-//! file lives, who the user is, and how each review unit stands under the
-//! repository's policy and records.
+//! file lives, who the user is, the policy, the records, and how each review
+//! unit stands. The decisions themselves are [`crate::signoff`]'s.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use git2::Repository;
 
 use crate::document::Document;
+use crate::policy::{Policy, ReviewerSet, Status, Verdict as Decision};
 use crate::provenance::Attribution;
-use crate::syntax::{Language, Unit};
+use crate::signoff::{self, Ledger, UnitFacts};
+use crate::store::journal::{Entry, Journal, Loaded, RecordId};
+use crate::store::{identity, policy_file, records};
+use crate::syntax::Language;
 
 use super::protocol::UnitState;
-use super::state::Assessed;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Severity {
@@ -28,7 +34,7 @@ impl Severity {
     }
 }
 
-/// How one unit stands.
+/// How one unit stands, as the editor shows it.
 #[derive(Debug, Clone)]
 pub struct Verdict {
     pub state: UnitState,
@@ -48,44 +54,200 @@ pub struct Thresholds {
     pub min_lines: usize,
 }
 
+/// What changes when someone else writes: compared on each poll.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+struct Stamp {
+    approvals: Option<git2::Oid>,
+    requests: Option<git2::Oid>,
+    policy: Option<(SystemTime, u64)>,
+    journal: Option<SystemTime>,
+}
+
 struct RepoContext {
-    repo: git2::Repository,
+    repo: Repository,
+    root: PathBuf,
+    /// The last valid policy.
+    policy: Policy,
+    ledger: Ledger,
+    identity: Option<identity::Identity>,
+    stamp: Stamp,
+    journal: Option<Journal>,
+    loaded: Option<Loaded>,
+    /// Journal records already applied to open documents (or written by
+    /// this server): a poll applies only the others.
+    seen: HashSet<RecordId>,
 }
 
 /// Every repository the open documents belong to, by worktree root.
 #[derive(Default)]
 pub struct Repos {
     by_root: HashMap<PathBuf, RepoContext>,
+    /// Problems to tell the user (a bad policy, unreadable records).
     messages: Vec<String>,
+}
+
+fn stamp(repo: &Repository, root: &Path, journal: Option<&Journal>) -> Stamp {
+    let policy = std::fs::metadata(root.join(crate::policy::POLICY_FILE))
+        .ok()
+        .map(|m| (m.modified().unwrap_or(SystemTime::UNIX_EPOCH), m.len()));
+    // A new record means a new line in a segment (or a new segment): the
+    // newest modification time among the segments moves.
+    let journal = journal.and_then(|j| std::fs::read_dir(j.dir()).ok()).and_then(|entries| {
+        entries.filter_map(|e| e.ok()?.metadata().ok()?.modified().ok()).max()
+    });
+    Stamp {
+        approvals: records::tip(repo, records::Kind::Approval).ok().flatten(),
+        requests: records::tip(repo, records::Kind::Request).ok().flatten(),
+        policy,
+        journal,
+    }
+}
+
+impl RepoContext {
+    fn open(repo: Repository, root: PathBuf, messages: &mut Vec<String>) -> RepoContext {
+        let journal = match Journal::open(&repo) {
+            Ok(j) => Some(j),
+            Err(e) => {
+                messages.push(format!("cannot open the journal of {}: {e}", root.display()));
+                None
+            }
+        };
+        let mut ctx = RepoContext {
+            stamp: stamp(&repo, &root, journal.as_ref()),
+            identity: identity::user(&repo).ok(),
+            repo,
+            root,
+            policy: Policy::default(),
+            ledger: Ledger::default(),
+            journal,
+            loaded: None,
+            seen: HashSet::new(),
+        };
+        ctx.reload(messages);
+        ctx.reload_journal(messages);
+        ctx.seen = ctx.loaded.as_ref().map(|l| l.live().map(|r| r.id.clone()).collect()).unwrap_or_default();
+        ctx
+    }
+
+    /// Read the journal again; what cannot be read is said, and the rest used.
+    fn reload_journal(&mut self, messages: &mut Vec<String>) {
+        let Some(journal) = &self.journal else { return };
+        match journal.records() {
+            Ok(loaded) => {
+                for problem in &loaded.problems {
+                    messages.push(problem.to_string());
+                }
+                self.loaded = Some(loaded);
+            }
+            Err(e) => messages.push(format!("cannot read the journal: {e}")),
+        }
+    }
+
+    /// Read the policy and the records again. An invalid policy keeps the
+    /// last valid one, and says so.
+    fn reload(&mut self, messages: &mut Vec<String>) {
+        match policy_file::load(&self.repo, &policy_file::Source::Worktree) {
+            Ok(policy) => self.policy = policy,
+            Err(e) => messages.push(format!("{e}; vouch keeps using the last valid policy")),
+        }
+        match Ledger::load(&self.repo) {
+            Ok(ledger) => {
+                for bad in &ledger.bad {
+                    messages.push(format!("unreadable record {}: {}", bad.path, bad.reason));
+                }
+                self.ledger = ledger;
+            }
+            Err(e) => messages.push(format!("cannot read sign-off records in {}: {e}", self.root.display())),
+        }
+        self.identity = identity::user(&self.repo).ok();
+    }
+
+    fn verdict(&self, rel: &str, facts: &UnitFacts) -> Verdict {
+        let judgement = self.ledger.judge(&self.policy, rel, facts, &[], &|_| false);
+        let requirement = &judgement.requirement;
+        let severity = match requirement.severity {
+            crate::policy::Severity::Warning => Severity::Warning,
+            crate::policy::Severity::Information => Severity::Information,
+        };
+        let reviewers = match &requirement.reviewers {
+            ReviewerSet::Listed { names, .. } => names.clone(),
+            ReviewerSet::Peers => vec!["any peer".into()],
+            ReviewerSet::Unconfigured => Vec::new(),
+        };
+        let (mut state, note) = match &judgement.assessment.status {
+            Status::NotRequired => (UnitState::Exempt, None),
+            Status::Approved { by } => (UnitState::Approved, Some(format!("approved by {}", by.join(", ")))),
+            Status::Rejected { by, comment } => {
+                let why = comment.as_deref().map_or(String::new(), |c| format!(": {c}"));
+                (UnitState::Rejected, Some(format!("rejected by {by}{why}")))
+            }
+            Status::Requested { have, need, .. } => {
+                let who = judgement.participants.requesters.join(", ");
+                (UnitState::Requested, Some(format!("requested by {who}; {have} of {need} approvals")))
+            }
+            Status::Pending { .. } => (UnitState::Pending, None),
+        };
+        if facts.suspected && judgement.assessment.status.is_blocking() {
+            state = UnitState::Suspected;
+        }
+        let may_approve = requirement.needs_signoff
+            && self.identity.as_ref().is_some_and(|me| requirement.may_approve(&me.email, &judgement.participants).is_ok());
+        Verdict { state, severity, reviewers, may_approve, note }
+    }
 }
 
 impl Repos {
     /// The worktree holding `path` and the path inside it (forward slashes).
     pub fn locate(&mut self, path: &Path) -> Option<(PathBuf, String)> {
-        let dir = path.parent()?;
-        let repo = git2::Repository::discover(dir).ok()?;
+        let repo = crate::store::repo::discover(path).ok()?;
         let root = repo.workdir()?.canonicalize().ok()?;
-        let canonical = dir.canonicalize().ok()?.join(path.file_name()?);
-        let rel = canonical.strip_prefix(&root).ok()?;
-        let rel = rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
-        self.by_root.entry(root.clone()).or_insert(RepoContext { repo });
+        let rel = crate::store::repo::relative_path(&repo, path).ok()?;
+        if !self.by_root.contains_key(&root) {
+            let ctx = RepoContext::open(repo, root.clone(), &mut self.messages);
+            self.by_root.insert(root.clone(), ctx);
+        }
         Some((root, rel))
     }
 
-    pub fn load_spans(&mut self, _root: &Path, _rel: &str, _text: &str) -> anyhow::Result<Vec<(Range<usize>, Attribution)>> {
-        Ok(Vec::new())
+    /// What vouch knows of `rel`'s current text from history and the store.
+    pub fn load_spans(&mut self, root: &Path, rel: &str, text: &str) -> anyhow::Result<Vec<(Range<usize>, Attribution)>> {
+        let Some(ctx) = self.by_root.get(root) else { return Ok(Vec::new()) };
+        let (Some(journal), Some(loaded)) = (&ctx.journal, &ctx.loaded) else {
+            return Ok(signoff::history_spans(&ctx.repo, rel, text, ctx.policy.bots())?);
+        };
+        let (spans, problems) = signoff::file_spans(&ctx.repo, ctx.policy.bots(), journal, loaded, rel, text)?;
+        self.messages.extend(problems.iter().map(|p| format!("{rel}: {p}")));
+        Ok(spans)
     }
 
-    pub fn new_spans(&mut self, _root: &Path, _rel: &str, _text: &str) -> anyhow::Result<Vec<(Range<usize>, Attribution)>> {
-        Ok(Vec::new())
+    /// Spans that records added since the last poll give `rel`'s text.
+    ///
+    /// Each new record is carried from the file version it describes onto
+    /// `text`, and only its attributed ranges apply: what this server knows
+    /// beyond them (typing since the last save) stays.
+    pub fn new_spans(&mut self, root: &Path, rel: &str, text: &str) -> anyhow::Result<Vec<(Range<usize>, Attribution)>> {
+        let Some(ctx) = self.by_root.get(root) else { return Ok(Vec::new()) };
+        let Some(loaded) = &ctx.loaded else { return Ok(Vec::new()) };
+        let mut out = Vec::new();
+        for record in loaded.records_for(rel).into_iter().filter(|r| !ctx.seen.contains(&r.id)) {
+            let Some(file) = record.file() else { continue };
+            let blob = git2::Oid::from_str(&file.blob).and_then(|oid| ctx.repo.find_blob(oid))?;
+            let Ok(old) = std::str::from_utf8(blob.content()) else { continue };
+            let spans: Vec<(Range<usize>, Attribution)> = file.ranges().map(|(r, a)| (r, a.clone())).collect();
+            let carried = crate::provenance::reanchor(old, &spans, text, &Attribution::unknown());
+            out.extend(carried.into_iter().filter(|(_, a)| a.origin != crate::provenance::Origin::Unknown));
+        }
+        Ok(out)
     }
 
-    pub fn thresholds(&self, _root: Option<&PathBuf>) -> Thresholds {
-        Thresholds { min_chars: 80, min_lines: 2 }
+    pub fn thresholds(&self, root: Option<&PathBuf>) -> Thresholds {
+        let policy = root.and_then(|r| self.by_root.get(r)).map(|c| &c.policy);
+        let detection = policy.map(|p| p.detection().clone()).unwrap_or_else(|| Policy::default().detection().clone());
+        Thresholds { min_chars: detection.min_chars as usize, min_lines: detection.min_lines as usize }
     }
 
-    /// Whether `text` is the file as HEAD or the index has it: a branch
-    /// switch, a revert or a reload, never new AI text.
+    /// Whether `text` is the file as HEAD, the index or the disk has it: a
+    /// branch switch, a revert or a reload, never new AI text.
     pub fn is_known_version(&self, repo: Option<&(PathBuf, String)>, text: &str) -> bool {
         let Some((root, rel)) = repo else { return false };
         let Some(ctx) = self.by_root.get(root) else { return false };
@@ -102,59 +264,170 @@ impl Repos {
     }
 
     pub fn identity(&self, root: Option<&PathBuf>) -> Option<String> {
-        let ctx = self.by_root.get(root?)?;
-        ctx.repo.config().ok()?.get_string("user.email").ok()
+        self.by_root.get(root?)?.identity.as_ref().map(|i| i.email.clone())
     }
 
+    /// Write what vouch knows of `doc` to the journal: the attribution of
+    /// `range` (after an AI edit or a mark) as a delta, or the whole file's
+    /// as a snapshot.
     pub fn record(
         &mut self,
-        _root: &Path,
-        _rel: &str,
-        _doc: &Document,
-        _range: Option<Range<usize>>,
-        _rationale: Option<&str>,
+        root: &Path,
+        rel: &str,
+        doc: &Document,
+        range: Option<Range<usize>>,
+        rationale: Option<&str>,
     ) -> anyhow::Result<()> {
+        let Some(ctx) = self.by_root.get_mut(root) else { return Ok(()) };
+        let Some(journal) = &ctx.journal else { return Ok(()) };
+        let map = doc.provenance();
+        let attributed = |r: Range<usize>| -> Vec<(Range<usize>, Attribution)> {
+            map.spans_in(r)
+                .map(|s| (s.range, map.attribution(s.attr).clone()))
+                .filter(|(_, a)| a.origin != crate::provenance::Origin::Unknown)
+                .collect()
+        };
+        let text = doc.text().as_str();
+        let entry = match range {
+            Some(r) => {
+                let spans = attributed(r);
+                let mut e = Entry::delta(rel, text, &[]);
+                e.rationale = rationale;
+                e.accepted_at = Some(time::OffsetDateTime::now_utc());
+                let id = journal.append(&ctx.repo, Entry { spans: &spans, ..e })?;
+                ctx.seen.insert(id);
+                return Ok(());
+            }
+            None => attributed(0..text.len()),
+        };
+        // A snapshot only when there is something to say: attributed text,
+        // or earlier records of this file that it supersedes.
+        let has_records = ctx.loaded.as_ref().is_some_and(|l| !l.records_for(rel).is_empty());
+        if entry.is_empty() && !has_records {
+            return Ok(());
+        }
+        let id = journal.append(&ctx.repo, Entry::snapshot(rel, text, &entry))?;
+        ctx.seen.insert(id);
         Ok(())
     }
 
-    /// The roots whose records changed since the last poll.
+    /// The roots whose policy or records changed since the last poll.
     pub fn poll(&mut self) -> Vec<PathBuf> {
-        Vec::new()
+        let mut changed = Vec::new();
+        for (root, ctx) in &mut self.by_root {
+            let now = stamp(&ctx.repo, root, ctx.journal.as_ref());
+            if now != ctx.stamp {
+                let journal_moved = now.journal != ctx.stamp.journal;
+                ctx.stamp = now;
+                ctx.reload(&mut self.messages);
+                if journal_moved {
+                    ctx.reload_journal(&mut self.messages);
+                }
+                changed.push(root.clone());
+            }
+        }
+        changed
+    }
+
+    /// Mark every live journal record of `root` as applied.
+    pub fn mark_seen(&mut self, root: &Path) {
+        if let Some(ctx) = self.by_root.get_mut(root)
+            && let Some(loaded) = &ctx.loaded
+        {
+            ctx.seen.extend(loaded.live().map(|r| r.id.clone()));
+        }
     }
 
     pub fn take_messages(&mut self) -> Vec<String> {
         std::mem::take(&mut self.messages)
     }
 
-    pub fn assess(&self, _repo: Option<&(PathBuf, String)>, unit: &Unit, _acceptors: &[String], suspected: bool) -> Verdict {
-        let state = if suspected { UnitState::Suspected } else { UnitState::Pending };
-        let severity = if unit.risk.is_empty() { Severity::Information } else { Severity::Warning };
-        Verdict { state, severity, reviewers: Vec::new(), may_approve: false, note: None }
+    pub fn assess(&self, repo: Option<&(PathBuf, String)>, facts: &UnitFacts) -> Verdict {
+        let Some(ctx) = repo.and_then(|(root, _)| self.by_root.get(root)) else {
+            // Outside any repository: tracked and shown, but no sign-off applies.
+            return Verdict {
+                state: if facts.suspected { UnitState::Suspected } else { UnitState::Exempt },
+                severity: Severity::Information,
+                reviewers: Vec::new(),
+                may_approve: false,
+                note: None,
+            };
+        };
+        let rel = &repo.expect("a context means a repository").1;
+        ctx.verdict(rel, facts)
     }
 
-    pub fn history_of(&self, _root: &Path, _rel: &str, _fingerprint: &str) -> Vec<String> {
-        Vec::new()
+    /// Lines for the hover: the rationale and the decisions on this text.
+    pub fn history_of(&self, root: &Path, _rel: &str, fingerprint: &str) -> Vec<String> {
+        let Some(ctx) = self.by_root.get(root) else { return Vec::new() };
+        let mut lines = Vec::new();
+        if let Some(rationale) = ctx.ledger.rationale(fingerprint) {
+            lines.push(format!("rationale: {rationale}"));
+        }
+        for a in ctx.ledger.approvals.for_fingerprint(fingerprint) {
+            let verb = match a.record.decision {
+                Decision::Approve => "approved",
+                Decision::Reject => "rejected",
+            };
+            let comment = a.record.comment.as_deref().map_or(String::new(), |c| format!(": {c}"));
+            lines.push(format!("{verb} by {} on {}{comment}", a.record.reviewer.email, a.record.created));
+        }
+        lines
     }
 
+    /// Request sign-off for `units` of `rel` as the current identity.
     pub fn request(
         &mut self,
-        _root: &Path,
-        _rel: &str,
-        _language: Language,
-        _units: &[Assessed],
-        _rationale: Option<&str>,
+        root: &Path,
+        rel: &str,
+        language: Language,
+        doc: &Document,
+        units: &[UnitFacts],
+        rationale: Option<&str>,
     ) -> anyhow::Result<String> {
-        anyhow::bail!("sign-off requests are not wired to the store yet")
+        let ctx = self.by_root.get_mut(root).ok_or_else(|| anyhow::anyhow!("{} is not a known repository", root.display()))?;
+        let me = identity::user(&ctx.repo)?;
+        let repository = ctx.ledger.repository_id.clone().ok_or(signoff::SignoffError::NoCommits)?;
+        let ai = doc.provenance().ai_ranges();
+        let mut wanted = Vec::new();
+        for facts in units {
+            signoff::check_request(&ctx.policy, rel, facts, rationale)?;
+            wanted.push(signoff::requested_unit(rel, language, facts, doc.text().as_str(), &ai));
+        }
+        let mut request = records::Request::new(&repository, me.into(), wanted);
+        request.rationale = rationale.filter(|r| !r.trim().is_empty()).map(str::to_string);
+        let id = records::add(&ctx.repo, &request)?;
+        ctx.reload(&mut self.messages);
+        ctx.stamp = stamp(&ctx.repo, root, ctx.journal.as_ref());
+        Ok(format!("requested sign-off for {} unit(s) (request {})", units.len(), &id[..12]))
     }
 
+    /// Approve or reject `units` of `rel` as the current identity.
     pub fn decide(
         &mut self,
-        _root: &Path,
-        _rel: &str,
-        _units: &[Assessed],
-        _approve: bool,
-        _comment: Option<&str>,
+        root: &Path,
+        rel: &str,
+        units: &[UnitFacts],
+        approve: bool,
+        comment: Option<&str>,
     ) -> anyhow::Result<String> {
-        anyhow::bail!("approvals are not wired to the store yet")
+        let ctx = self.by_root.get_mut(root).ok_or_else(|| anyhow::anyhow!("{} is not a known repository", root.display()))?;
+        let me = identity::user(&ctx.repo)?;
+        let verdict = if approve { Decision::Approve } else { Decision::Reject };
+        if !approve && comment.is_none_or(|c| c.trim().is_empty()) {
+            anyhow::bail!("a rejection needs a comment saying what to change");
+        }
+        // Check every unit before writing anything: all or nothing.
+        let approvals: Vec<records::Approval> = units
+            .iter()
+            .map(|facts| signoff::decide(&ctx.ledger, &ctx.policy, rel, facts, me.clone().into(), verdict, comment))
+            .collect::<Result<_, _>>()?;
+        for approval in &approvals {
+            records::add(&ctx.repo, approval)?;
+        }
+        ctx.reload(&mut self.messages);
+        ctx.stamp = stamp(&ctx.repo, root, ctx.journal.as_ref());
+        let verb = if approve { "approved" } else { "rejected" };
+        Ok(format!("{verb} {} unit(s) as {}", approvals.len(), me.email))
     }
 }

@@ -26,15 +26,23 @@ use super::protocol::{
 use super::review::{Repos, Severity, Verdict};
 use crate::document::{Change, Document};
 use crate::provenance::{AiSource, Attribution, Evidence, Origin, RecentlyRemoved};
-use crate::syntax::{Language, Unit};
+use crate::signoff::{self, UnitFacts, unit_label};
+use crate::syntax::Language;
 use crate::text::{Encoding, Text};
 
 /// How long a document must be quiet before it is analysed again.
 const DEBOUNCE: Duration = Duration::from_millis(25);
 /// The longest analysis waits while edits keep coming.
 const MAX_DELAY: Duration = Duration::from_millis(200);
+/// How long a document's provenance may stay unwritten while it is idle.
+const IDLE_RECORD: Duration = Duration::from_secs(5);
 /// How often the store is checked for records other writers added.
 const POLL: Duration = Duration::from_millis(500);
+/// How many documents keep their syntax tree between edits: a tree takes
+/// about 60 bytes per byte of source (30 MiB for a 10,000-line file), so
+/// the least recently analysed documents drop theirs and parse again when
+/// next edited or asked about.
+const LIVE_TREES: usize = 8;
 /// Units longer than this get a diagnostic on their first line only.
 const LONG_UNIT_LINES: usize = 40;
 
@@ -69,16 +77,16 @@ pub enum Outgoing {
 /// One review unit of an open document and where it stands.
 #[derive(Debug, Clone)]
 pub struct Assessed {
-    pub unit: Unit,
+    pub facts: UnitFacts,
     pub verdict: Verdict,
-    /// From the first to the last AI byte inside the unit.
-    pub ai_range: Range<usize>,
-    /// The AI tools (and models) that wrote text in the unit.
-    pub sources: Vec<AiSource>,
-    /// Whether all of the unit's AI text is only suspected (heuristic).
-    pub suspected: bool,
-    /// Identities that accepted the unit's AI text.
-    pub acceptors: Vec<String>,
+}
+
+impl std::ops::Deref for Assessed {
+    type Target = UnitFacts;
+
+    fn deref(&self) -> &UnitFacts {
+        &self.facts
+    }
 }
 
 struct OpenDoc {
@@ -90,6 +98,9 @@ struct OpenDoc {
     analysis: Vec<Assessed>,
     /// When the first edit not yet analysed arrived, and the last one.
     dirty: Option<(Instant, Instant)>,
+    /// When the provenance last changed without being written to the
+    /// journal: written on save, on close and when idle.
+    unrecorded: Option<Instant>,
 }
 
 /// Time spent applying each `didChange`, for the replay benchmark.
@@ -107,6 +118,8 @@ pub struct State {
     repos: Repos,
     stats: EditStats,
     last_poll: Instant,
+    /// Documents holding a tree, most recently analysed last.
+    live_trees: Vec<Uri>,
 }
 
 impl State {
@@ -120,6 +133,7 @@ impl State {
             repos: Repos::default(),
             stats: EditStats::default(),
             last_poll: Instant::now(),
+            live_trees: Vec::new(),
         }
     }
 
@@ -167,6 +181,9 @@ impl State {
     fn next_wakeup(&self) -> Instant {
         let mut at = self.last_poll + POLL;
         for d in self.docs.values() {
+            if let Some(changed) = d.unrecorded {
+                at = at.min(changed + IDLE_RECORD);
+            }
             if let Some((first, last)) = d.dirty {
                 at = at.min((last + DEBOUNCE).min(first + MAX_DELAY));
             }
@@ -185,6 +202,15 @@ impl State {
             .collect();
         for uri in due {
             self.analyse(&uri);
+        }
+        let idle: Vec<Uri> = self
+            .docs
+            .values()
+            .filter(|d| d.unrecorded.is_some_and(|at| now >= at + IDLE_RECORD))
+            .map(|d| d.uri.clone())
+            .collect();
+        for uri in idle {
+            self.record(&uri, None, None);
         }
         if now >= self.last_poll + POLL {
             self.poll_store();
@@ -211,14 +237,26 @@ impl State {
         if let Some((root, rel)) = &repo {
             match self.repos.load_spans(root, rel, doc.text().as_str()) {
                 Ok(spans) => doc.reset_provenance(&spans),
-                Err(e) => self.show(MessageType::WARNING, format!("vouch: {e}")),
+                Err(e) => self.show(MessageType::WARNING, format!("vouch: {e:#}")),
             }
+            self.repos.mark_seen(root);
+        }
+        for message in self.repos.take_messages() {
+            self.show(MessageType::WARNING, format!("vouch: {message}"));
         }
         let now = Instant::now();
         let uri = item.uri.clone();
         self.docs.insert(
             item.uri.clone(),
-            OpenDoc { uri: item.uri, version: item.version, doc, repo, analysis: Vec::new(), dirty: Some((now, now)) },
+            OpenDoc {
+                uri: item.uri,
+                version: item.version,
+                doc,
+                repo,
+                analysis: Vec::new(),
+                dirty: Some((now, now)),
+                unrecorded: None,
+            },
         );
         // Diagnostics on open come at once, not after the debounce.
         self.analyse(&uri);
@@ -252,6 +290,7 @@ impl State {
         d.version = params.text_document.version;
         let now = Instant::now();
         d.dirty = Some((d.dirty.map_or(now, |(first, _)| first), now));
+        d.unrecorded = Some(now);
         let applied = match result {
             Ok(applied) => applied,
             Err(e) => {
@@ -356,6 +395,7 @@ impl State {
 
     fn close(&mut self, uri: &Uri) {
         self.record(uri, None, None);
+        self.live_trees.retain(|u| u != uri);
         if self.docs.remove(uri).is_some() {
             let _ = self.out.send(Outgoing::Diagnostics { uri: uri.clone(), version: None, diagnostics: Vec::new() });
         }
@@ -364,10 +404,20 @@ impl State {
     /// Write what vouch knows of `uri` to the store: the attribution of
     /// `range` after an AI edit or a mark, or the whole file's otherwise.
     fn record(&mut self, uri: &Uri, range: Option<Range<usize>>, rationale: Option<&str>) {
-        let Some(d) = self.docs.get(uri) else { return };
+        let Some(d) = self.docs.get_mut(uri) else { return };
+        // A snapshot is owed only when something changed since the last one.
+        if range.is_none() && d.unrecorded.is_none() {
+            return;
+        }
+        if range.is_none() {
+            d.unrecorded = None;
+        }
         let Some((root, rel)) = &d.repo else { return };
         if let Err(e) = self.repos.record(root, rel, &d.doc, range, rationale) {
-            self.show(MessageType::ERROR, format!("vouch: could not record provenance of {rel}: {e:#}"));
+            let _ = self.out.send(Outgoing::Show(
+                MessageType::ERROR,
+                format!("vouch: could not record provenance of {rel}: {e:#}"),
+            ));
         }
     }
 
@@ -376,6 +426,9 @@ impl State {
     fn poll_store(&mut self) {
         self.last_poll = Instant::now();
         let changed = self.repos.poll();
+        for message in self.repos.take_messages() {
+            self.show(MessageType::WARNING, format!("vouch: {message}"));
+        }
         if changed.is_empty() {
             return;
         }
@@ -387,22 +440,28 @@ impl State {
             .collect();
         for uri in uris {
             let Some(d) = self.docs.get_mut(&uri) else { continue };
+            // The records or the policy may have changed: analyse again. Only
+            // what other writers recorded is this server's to write down
+            // again; its own records must not start a loop of snapshots.
+            let now = Instant::now();
+            d.dirty = Some((d.dirty.map_or(now, |(first, _)| first), now));
             if let Some((root, rel)) = &d.repo {
                 match self.repos.new_spans(root, rel, d.doc.text().as_str()) {
-                    Ok(spans) => {
+                    Ok(spans) if !spans.is_empty() => {
                         for (range, attr) in spans {
                             d.doc.set_attribution(range, &attr);
                         }
+                        mark_dirty(d);
                     }
+                    Ok(_) => {}
                     Err(e) => {
-                        let _ = self.out.send(Outgoing::Show(MessageType::WARNING, format!("vouch: {e}")));
+                        let _ = self.out.send(Outgoing::Show(MessageType::WARNING, format!("vouch: {e:#}")));
                     }
                 }
             }
-            mark_dirty(d);
         }
-        for message in self.repos.take_messages() {
-            self.show(MessageType::WARNING, message);
+        for root in &changed {
+            self.repos.mark_seen(root);
         }
         if self.lens_refresh {
             let _ = self.out.send(Outgoing::RefreshCodeLens);
@@ -413,41 +472,30 @@ impl State {
     fn analyse(&mut self, uri: &Uri) {
         let Some(d) = self.docs.get_mut(uri) else { return };
         d.dirty = None;
-        let map = d.doc.provenance();
-        let mut analysis = Vec::new();
-        for unit in d.doc.units() {
-            let mut sources: Vec<AiSource> = Vec::new();
-            let mut acceptors: Vec<String> = Vec::new();
-            let mut first = usize::MAX;
-            let mut last = 0;
-            let mut suspected = true;
-            for span in map.spans_in(unit.range.clone()) {
-                let attr = map.attribution(span.attr);
-                let Origin::Ai(src) = &attr.origin else { continue };
-                if d.doc.text().as_str()[span.range.clone()].trim().is_empty() {
-                    continue;
-                }
-                first = first.min(span.range.start);
-                last = last.max(span.range.end);
-                suspected &= attr.is_suspected();
-                if !sources.contains(src) {
-                    sources.push(src.clone());
-                }
-                if let Some(who) = &attr.accepted_by
-                    && !acceptors.contains(who)
-                {
-                    acceptors.push(who.clone());
-                }
-            }
-            let ai_range = if first <= last { first..last } else { unit.range.clone() };
-            let verdict = self.repos.assess(d.repo.as_ref(), &unit, &acceptors, suspected);
-            analysis.push(Assessed { unit, verdict, ai_range, sources, suspected, acceptors });
-        }
+        let analysis: Vec<Assessed> = signoff::unit_facts(&mut d.doc)
+            .into_iter()
+            .map(|facts| Assessed { verdict: self.repos.assess(d.repo.as_ref(), &facts), facts })
+            .collect();
         d.analysis = analysis;
         let diagnostics = diagnostics(d, self.encoding);
         let regions = regions(d, self.encoding);
+        // A document without AI text needs no tree until AI text arrives.
+        if d.analysis.is_empty() && d.doc.provenance().ai_ranges().is_empty() {
+            d.doc.release_tree();
+        }
+        let has_tree = d.doc.has_tree();
         let _ = self.out.send(Outgoing::Diagnostics { uri: uri.clone(), version: Some(d.version), diagnostics });
         let _ = self.out.send(Outgoing::Regions(RegionsParams { uri: uri.clone(), version: d.version, regions }));
+        self.live_trees.retain(|u| u != uri);
+        if has_tree {
+            self.live_trees.push(uri.clone());
+        }
+        while self.live_trees.len() > LIVE_TREES {
+            let oldest = self.live_trees.remove(0);
+            if let Some(d) = self.docs.get_mut(&oldest) {
+                d.doc.release_tree();
+            }
+        }
     }
 
     /// Make sure a request sees the document as it is now.
@@ -683,12 +731,13 @@ impl State {
             return Err(invalid(format!("{name}: {} is not in a git repository; no sign-off applies", uri.as_str())));
         };
         let range = args.range.map(|r| convert::byte_range(d.doc.text(), r, enc).0);
-        let units: Vec<Assessed> = d
+        let units: Vec<UnitFacts> = d
             .analysis
             .iter()
             .filter(|a| range.as_ref().is_none_or(|r| overlaps(&a.unit.range, r)))
             .filter(|a| args.fingerprint.as_ref().is_none_or(|f| *f == a.unit.fingerprint))
-            .cloned()
+            .filter(|a| name == command::REQUEST_SIGNOFF || a.verdict.state.needs_signoff())
+            .map(|a| a.facts.clone())
             .collect();
         if units.is_empty() {
             let why = if args.fingerprint.is_some() {
@@ -699,7 +748,9 @@ impl State {
             return Err(invalid(format!("{name}: {why}")));
         }
         let outcome = match name {
-            command::REQUEST_SIGNOFF => self.repos.request(&root, &rel, d.doc.language(), &units, args.rationale.as_deref()),
+            command::REQUEST_SIGNOFF => {
+                self.repos.request(&root, &rel, d.doc.language(), &d.doc, &units, args.rationale.as_deref())
+            }
             command::APPROVE => self.repos.decide(&root, &rel, &units, true, args.comment.as_deref()),
             _ => self.repos.decide(&root, &rel, &units, false, args.comment.as_deref()),
         };
@@ -726,9 +777,11 @@ fn log(out: &UnboundedSender<Outgoing>, kind: MessageType, message: String) {
     let _ = out.send(Outgoing::Log(kind, message));
 }
 
+/// The document changed: analyse it again, and write its provenance.
 fn mark_dirty(d: &mut OpenDoc) {
     let now = Instant::now();
     d.dirty = Some((d.dirty.map_or(now, |(first, _)| first), now));
+    d.unrecorded = Some(now);
 }
 
 fn invalid(message: String) -> jsonrpc::Error {
@@ -750,13 +803,6 @@ fn line_span(text: &str) -> usize {
 
 fn overlaps(a: &Range<usize>, b: &Range<usize>) -> bool {
     if b.is_empty() { a.start <= b.start && b.start <= a.end } else { a.start < b.end && b.start < a.end }
-}
-
-fn unit_label(unit: &Unit) -> String {
-    match &unit.name {
-        Some(name) => format!("{} `{name}`", unit.kind),
-        None => unit.kind.clone(),
-    }
 }
 
 fn suspected_tool(doc: &Document, range: &Range<usize>) -> Option<String> {

@@ -1,1 +1,833 @@
-//! TODO(journal)
+//! The journal of uncommitted provenance: what language servers, agent hooks
+//! and the CLI were told about AI text that is not committed yet, kept under
+//! the worktree's git directory (`.git/vouch/`, or
+//! `.git/worktrees/<name>/vouch/` in a linked worktree).
+//!
+//! It is not the place for committed provenance (git notes) nor for requests
+//! and approvals (their own refs).
+//!
+//! # Records
+//!
+//! A record is schema-versioned JSON ([`Record`]): a *delta* (these ranges of
+//! this file version got these attributions), a *snapshot* (the whole
+//! attribution of a file version) or a *retire* (these records are covered by
+//! a commit's note). A delta or snapshot names the blob of the file version
+//! it describes (written into the object database, and kept reachable under
+//! `refs/vouch/journal/…` while the record lives, so `git gc` keeps it) and
+//! the SHA-256 of its AI text. The attribution of a file's current text is a
+//! view computed from the live records and the blobs ([`Loaded::current_spans`]),
+//! so text that leaves and comes back is recognized.
+//!
+//! # Files
+//!
+//! ```text
+//! .git/vouch/journal.lock                   lock: exclusive to change, shared to read
+//! .git/vouch/journal/<writer>.<n>.jsonl     a segment: one writer's records
+//! .git/vouch/journal/<…>.corrupt-<time>     a damaged segment, set aside
+//! ```
+//!
+//! A segment holds one record per line: compact JSON, a tab, and the first 16
+//! hex digits of the SHA-256 of that JSON. Each writer (one [`Journal`]
+//! value, so one process in practice) has its own segments: it appends only
+//! to them and never rewrites another's.
+//!
+//! # Why this layout, and why it is safe
+//!
+//! One segment per writer, rather than one file per record, because reading
+//! a thousand spans is then a few file reads, not a thousand opens.
+//!
+//! - *Atomic appends.* A record is one `write` of one line, then `fdatasync`;
+//!   [`Journal::append`] returns only after both. A line is valid only when
+//!   it ends in a newline and its checksum matches, so a line cut short by a
+//!   crash (SIGKILL, power loss) is recognized: bytes after the last newline
+//!   are ignored, and they were never acknowledged. If a write fails, the
+//!   segment is cut back to its last good line (or abandoned).
+//! - *Concurrent writers.* Every change (append, compaction, setting aside)
+//!   takes an exclusive `flock` on `journal.lock`; reads take it shared. So a
+//!   reader never sees half an append or half a compaction, and the ref that
+//!   keeps blobs reachable is updated by one process at a time. The kernel
+//!   drops an `flock` when its process dies, however it dies.
+//! - *Sealed segments.* A writer also holds an exclusive `flock` on its own
+//!   segment for as long as it may append to it. A segment is created under a
+//!   temporary name, locked, given its first line and only then renamed into
+//!   place, so it is never visible unlocked while its writer lives. A segment
+//!   nobody holds is sealed: its writer is gone, and writer ids are never
+//!   reused, so nothing appends to it again.
+//! - *Compaction* ([`Journal::compact`]) runs under the exclusive lock (no
+//!   append can interleave) and rewrites only sealed segments it read
+//!   entirely: it writes their live records to a new segment (temporary file,
+//!   fsync, rename, fsync of the directory) before it deletes them. A crash in
+//!   between leaves duplicates, which readers drop by record id. Retired
+//!   records are dropped; a retirement is kept while any record it names still
+//!   exists anywhere, so no crash point brings a retired record back.
+//! - *Durable blobs.* The blob is written (and fsynced, when loose) and added
+//!   to the reachability tree before the record's line is written, so a
+//!   durable record never names a blob that could vanish. Should the ref ever
+//!   be found broken, it is rebuilt from the records.
+//! - *Damage.* A segment with a damaged line in the middle (not a torn last
+//!   line) is set aside: renamed to `<name>.corrupt-<time>`, never deleted,
+//!   after its intact lines were copied to a new segment; it is reported in
+//!   [`Loaded::problems`] (and, while it stays, on every later read), so the
+//!   editor can say so and the gate can refuse. A damaged segment whose
+//!   writer is still alive is reported but left in place until it is sealed.
+
+mod reach;
+mod record;
+mod segment;
+mod view;
+
+use std::collections::VecDeque;
+use std::collections::{BTreeSet, HashSet};
+use std::fmt;
+use std::fs;
+use std::hash::{BuildHasher, Hasher};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use git2::{ObjectType, Oid, Repository};
+use time::OffsetDateTime;
+
+pub use record::{Body, FileVersion, Record, RecordId, Retirement, SCHEMA_VERSION, SpanRecord};
+
+use crate::provenance::Attribution;
+use segment::{DirLock, OwnSegment, SEGMENT_EXT, SegmentRead};
+
+/// A writer starts a new segment once its current one is this large, so
+/// that a long-lived language server's records can be compacted.
+const ROTATE_AT: u64 = 1 << 20;
+
+/// Something wrong with the journal that stopped an operation.
+#[derive(Debug, thiserror::Error)]
+pub enum JournalError {
+    #[error("journal: {}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("journal: git: {0}")]
+    Git(#[from] git2::Error),
+    #[error("invalid journal record: {0}")]
+    Invalid(String),
+    #[error("journal: cannot encode record: {0}")]
+    Encode(#[from] serde_json::Error),
+    #[error("journal of {} used with the repository at {}", expected.display(), got.display())]
+    WrongRepository { expected: PathBuf, got: PathBuf },
+}
+
+fn io_at(path: &Path) -> impl FnOnce(std::io::Error) -> JournalError + '_ {
+    move |source| JournalError::Io { path: path.to_path_buf(), source }
+}
+
+/// Something in the journal that could not be read. The editor says it and
+/// carries on with the rest; the gate refuses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Problem {
+    /// A journal file is damaged (not just a last line cut short by a
+    /// crash). Its intact records were kept.
+    Corrupt {
+        path: PathBuf,
+        /// The first damaged line, from 1.
+        line: usize,
+        reason: String,
+        /// Where the file now is, or `None` when its writer is still running
+        /// (it is set aside once the writer is gone).
+        set_aside: Option<PathBuf>,
+    },
+    /// A file set aside earlier, still there: someone should look at it,
+    /// then delete it.
+    SetAside { path: PathBuf },
+    /// An intact record written by a newer vouch.
+    UnsupportedVersion { path: PathBuf, line: usize, version: u64 },
+    /// A record whose file version cannot be used (its blob is missing, or
+    /// its spans do not fit it).
+    Record { id: RecordId, path: String, reason: String },
+}
+
+impl Problem {
+    /// The journal file the problem is in, if it is about one.
+    pub fn file(&self) -> Option<&Path> {
+        match self {
+            Problem::Corrupt { path, .. } | Problem::SetAside { path } | Problem::UnsupportedVersion { path, .. } => {
+                Some(path)
+            }
+            Problem::Record { .. } => None,
+        }
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Problem::Corrupt { path, line, reason, set_aside } => {
+                write!(f, "journal file {} is damaged at line {line} ({reason})", path.display())?;
+                match set_aside {
+                    Some(to) => write!(f, "; its intact records were kept and it was moved to {}", to.display()),
+                    None => write!(f, "; it is still being written, so it was left in place"),
+                }
+            }
+            Problem::SetAside { path } => {
+                write!(f, "journal file {} was set aside as damaged; inspect it, then delete it", path.display())
+            }
+            Problem::UnsupportedVersion { path, line, version } => write!(
+                f,
+                "journal file {} line {line} has record schema {version}, newer than this vouch reads ({SCHEMA_VERSION})",
+                path.display()
+            ),
+            Problem::Record { id, path, reason } => write!(f, "journal record {id} for {path}: {reason}"),
+        }
+    }
+}
+
+impl std::error::Error for Problem {}
+
+/// What a new record is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryKind {
+    /// These ranges got these attributions; the rest is not described.
+    Delta,
+    /// The whole attribution of the file at this version.
+    Snapshot,
+}
+
+/// A delta or snapshot to append.
+#[derive(Debug, Clone)]
+pub struct Entry<'a> {
+    pub kind: EntryKind,
+    /// Repository-relative, with forward slashes.
+    pub path: &'a str,
+    /// The file version the spans describe.
+    pub text: &'a str,
+    /// Byte ranges of `text`, disjoint, on character boundaries; empty
+    /// ranges are dropped.
+    pub spans: &'a [(Range<usize>, Attribution)],
+    pub rationale: Option<&'a str>,
+    pub accepted_at: Option<OffsetDateTime>,
+}
+
+impl<'a> Entry<'a> {
+    pub fn delta(path: &'a str, text: &'a str, spans: &'a [(Range<usize>, Attribution)]) -> Entry<'a> {
+        Entry { kind: EntryKind::Delta, path, text, spans, rationale: None, accepted_at: None }
+    }
+
+    pub fn snapshot(path: &'a str, text: &'a str, spans: &'a [(Range<usize>, Attribution)]) -> Entry<'a> {
+        Entry { kind: EntryKind::Snapshot, ..Entry::delta(path, text, spans) }
+    }
+}
+
+/// Everything the journal holds, as read.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    /// Every record (deltas, snapshots, retirements, live or retired), each
+    /// id once, in time order.
+    pub records: Vec<Record>,
+    /// What could not be read.
+    pub problems: Vec<Problem>,
+    retired: HashSet<RecordId>,
+}
+
+impl Loaded {
+    fn new(reads: Vec<SegmentRead>, problems: Vec<Problem>) -> Loaded {
+        let mut seen = HashSet::new();
+        let mut retired = HashSet::new();
+        let mut records = Vec::new();
+        for record in reads.into_iter().flat_map(|r| r.records) {
+            if let Body::Retire(r) = &record.body {
+                // Copies of one retirement may differ (compaction trims them):
+                // what any copy retires is retired.
+                retired.extend(r.ids.iter().cloned());
+            }
+            if seen.insert(record.id.clone()) {
+                records.push(record);
+            }
+        }
+        records.sort_by(|a, b| (a.time, &a.id).cmp(&(b.time, &b.id)));
+        Loaded { records, problems, retired }
+    }
+
+    pub fn is_retired(&self, id: &RecordId) -> bool {
+        self.retired.contains(id)
+    }
+
+    /// The deltas and snapshots that still count, in time order.
+    pub fn live(&self) -> impl Iterator<Item = &Record> {
+        self.records.iter().filter(|r| r.file().is_some() && !self.retired.contains(&r.id))
+    }
+
+    /// The live records of `path`, in time order.
+    pub fn records_for(&self, path: &str) -> Vec<&Record> {
+        self.live().filter(|r| r.path() == Some(path)).collect()
+    }
+
+    /// The attribution of every byte of `current`, the text of `path` now
+    /// (sorted ranges covering it; what no record speaks for is unknown).
+    ///
+    /// Each live record is carried from its file version onto `current` (see
+    /// [`crate::provenance::reanchor`]); later records override earlier ones,
+    /// a snapshot overrides earlier records for the text it holds, and a
+    /// record's span whose text is back unchanged counts again. Blobs are read
+    /// and diffed once per call.
+    pub fn current_spans(&self, repo: &Repository, path: &str, current: &str) -> View {
+        self.view(repo, path, current, None)
+    }
+
+    fn view(&self, repo: &Repository, path: &str, current: &str, cache: Option<&Mutex<BlobCache>>) -> View {
+        let records = self.records_for(path);
+        let current_blob = Oid::hash_object(ObjectType::Blob, current.as_bytes()).ok().map(|id| id.to_string());
+        let mut text_of = |hex: &str| -> Result<Arc<str>, String> {
+            let cached = cache.and_then(|c| c.lock().unwrap_or_else(PoisonError::into_inner).get(hex));
+            if let Some(text) = cached {
+                return Ok(text);
+            }
+            let id = Oid::from_str(hex).map_err(|_| format!("blob id {hex:?} is not an object id"))?;
+            let blob = repo.find_blob(id).map_err(|e| format!("blob {hex} cannot be read: {}", e.message()))?;
+            let text: Arc<str> =
+                std::str::from_utf8(blob.content()).map(Arc::from).map_err(|_| format!("blob {hex} is not UTF-8"))?;
+            if let Some(cache) = cache {
+                cache.lock().unwrap_or_else(PoisonError::into_inner).put(hex, text.clone());
+            }
+            Ok(text)
+        };
+        let (spans, unusable) = view::view(&records, current, current_blob.as_deref(), &mut text_of);
+        let problems =
+            unusable.into_iter().map(|(id, reason)| Problem::Record { id, path: path.to_string(), reason }).collect();
+        View { spans, problems }
+    }
+}
+
+/// Texts of file versions read lately. Blobs never change, so an entry is
+/// never stale; the cache only bounds its memory.
+#[derive(Default)]
+struct BlobCache {
+    texts: std::collections::HashMap<String, Arc<str>>,
+    order: VecDeque<String>,
+    bytes: usize,
+}
+
+impl BlobCache {
+    const MAX_BYTES: usize = 64 << 20;
+
+    fn get(&self, hex: &str) -> Option<Arc<str>> {
+        self.texts.get(hex).cloned()
+    }
+
+    fn put(&mut self, hex: &str, text: Arc<str>) {
+        if text.len() > Self::MAX_BYTES / 4 || self.texts.contains_key(hex) {
+            return;
+        }
+        while self.bytes + text.len() > Self::MAX_BYTES {
+            let Some(old) = self.order.pop_front() else { break };
+            self.bytes -= self.texts.remove(&old).map_or(0, |t| t.len());
+        }
+        self.bytes += text.len();
+        self.order.push_back(hex.to_string());
+        self.texts.insert(hex.to_string(), text);
+    }
+}
+
+/// The attribution of a file's current text, and the records that could not
+/// be used for it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct View {
+    pub spans: Vec<(Range<usize>, Attribution)>,
+    pub problems: Vec<Problem>,
+}
+
+/// What a compaction did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Compaction {
+    /// Sealed segments merged into one.
+    pub segments_rewritten: usize,
+    /// Records copied to the new segment.
+    pub records_kept: usize,
+    /// Retired records, spent retirements and duplicates left out.
+    pub records_dropped: usize,
+    /// Blobs kept reachable for the live records.
+    pub blobs_kept: usize,
+}
+
+/// The journal of one worktree, and this process's writer in it.
+///
+/// `Journal` is `Send + Sync`; appends from several threads are serialized.
+/// Functions that touch git take the repository it was opened with.
+pub struct Journal {
+    git_dir: PathBuf,
+    dir: PathBuf,
+    lock_path: PathBuf,
+    ref_name: String,
+    writer: String,
+    state: Mutex<WriterState>,
+    blobs: Mutex<BlobCache>,
+}
+
+struct WriterState {
+    seq: u64,
+    files: u32,
+    own: Option<OwnSegment>,
+    last_time: OffsetDateTime,
+}
+
+impl fmt::Debug for Journal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Journal").field("dir", &self.dir).field("writer", &self.writer).finish()
+    }
+}
+
+impl Journal {
+    /// The journal of `repo`'s worktree. Nothing is created until the first
+    /// write.
+    pub fn open(repo: &Repository) -> Result<Journal, JournalError> {
+        let git_dir = repo.path().to_path_buf();
+        let root = git_dir.join("vouch");
+        Ok(Journal {
+            dir: root.join("journal"),
+            lock_path: root.join("journal.lock"),
+            ref_name: reach::ref_name(repo),
+            writer: new_writer_id(),
+            state: Mutex::new(WriterState { seq: 0, files: 0, own: None, last_time: OffsetDateTime::UNIX_EPOCH }),
+            blobs: Mutex::default(),
+            git_dir,
+        })
+    }
+
+    /// The directory of segments.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// This writer's id, as records name it.
+    pub fn writer(&self) -> &str {
+        &self.writer
+    }
+
+    /// The ref that keeps the live records' blobs reachable.
+    pub fn keep_ref(&self) -> &str {
+        &self.ref_name
+    }
+
+    /// Append a delta or snapshot; returns once it is durable.
+    pub fn append(&self, repo: &Repository, entry: Entry<'_>) -> Result<RecordId, JournalError> {
+        self.check_repo(repo)?;
+        check_path(entry.path)?;
+        let spans = check_spans(entry.text, entry.spans)?;
+        let mut ai = Vec::new();
+        for span in spans.iter().filter(|s| s.attribution.is_ai()) {
+            ai.extend_from_slice(&entry.text.as_bytes()[span.start..span.end]);
+        }
+        let bytes = entry.text.as_bytes();
+        let blob = Oid::hash_object(ObjectType::Blob, bytes)?;
+        if !repo.odb()?.exists(blob) {
+            repo.blob(bytes)?;
+            reach::sync_loose_object(repo, blob).map_err(io_at(repo.commondir()))?;
+        }
+        let file = FileVersion {
+            path: entry.path.to_string(),
+            blob: blob.to_string(),
+            ai_sha256: crate::fingerprint::sha256_hex(&ai),
+            spans,
+            rationale: entry.rationale.map(str::to_string),
+            accepted_at: entry.accepted_at,
+        };
+        let body = match entry.kind {
+            EntryKind::Delta => Body::Delta(file),
+            EntryKind::Snapshot => Body::Snapshot(file),
+        };
+        self.write(Some((repo, blob)), body)
+    }
+
+    /// Record that `ids` are covered by the note on `note_commit`: they no
+    /// longer count. Returns once it is durable.
+    pub fn retire(&self, ids: &[RecordId], note_commit: Oid) -> Result<RecordId, JournalError> {
+        if ids.is_empty() {
+            return Err(JournalError::Invalid("a retirement names no records".into()));
+        }
+        self.write(None, Body::Retire(Retirement { ids: ids.to_vec(), note_commit: note_commit.to_string() }))
+    }
+
+    fn write(&self, keep: Option<(&Repository, Oid)>, body: Body) -> Result<RecordId, JournalError> {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        self.create_dir()?;
+        let _lock = DirLock::exclusive(&self.lock_path).map_err(io_at(&self.lock_path))?;
+        if let Some((repo, blob)) = keep {
+            self.keep_reachable(repo, blob)?;
+        }
+        state.seq += 1;
+        let id = RecordId::new(&self.writer, state.seq);
+        let time = OffsetDateTime::now_utc().max(state.last_time);
+        state.last_time = time;
+        let record = Record { schema: SCHEMA_VERSION, id: id.clone(), time, writer: self.writer.clone(), body };
+        let line = record::encode(&record)?;
+        match state.own.as_mut().filter(|own| own.len() < ROTATE_AT) {
+            Some(own) => {
+                if let Err(e) = own.append(&line) {
+                    let path = own.path().to_path_buf();
+                    if !e.segment_usable {
+                        state.own = None;
+                    }
+                    return Err(JournalError::Io { path, source: e.error });
+                }
+            }
+            None => {
+                // Dropping the old segment unlocks it: it is sealed.
+                state.own = None;
+                state.files += 1;
+                let name = format!("{}.{}{SEGMENT_EXT}", self.writer, state.files);
+                state.own = Some(OwnSegment::create(&self.dir, &name, &line).map_err(io_at(&self.dir.join(&name)))?);
+            }
+        }
+        Ok(id)
+    }
+
+    /// Create the journal directory, durably, if it is not there yet.
+    fn create_dir(&self) -> Result<(), JournalError> {
+        if self.dir.is_dir() {
+            return Ok(());
+        }
+        fs::create_dir_all(&self.dir).map_err(io_at(&self.dir))?;
+        for dir in [self.dir.parent().unwrap_or(&self.git_dir), &self.git_dir] {
+            segment::sync_dir(dir).map_err(io_at(dir))?;
+        }
+        Ok(())
+    }
+
+    /// Keep `blob` reachable; the caller holds the exclusive lock.
+    fn keep_reachable(&self, repo: &Repository, blob: Oid) -> Result<(), JournalError> {
+        if reach::keep(repo, &self.ref_name, blob)? == reach::Kept::Broken {
+            let mut blobs = live_blobs(&self.read_all()?);
+            blobs.insert(blob);
+            reach::set(repo, &self.ref_name, &blobs)?;
+        }
+        Ok(())
+    }
+
+    /// Read every segment; the caller holds a lock.
+    fn read_all(&self) -> Result<Vec<SegmentRead>, JournalError> {
+        let listing = segment::list(&self.dir).map_err(io_at(&self.dir))?;
+        let mut reads = Vec::with_capacity(listing.segments.len());
+        for path in &listing.segments {
+            reads.extend(segment::read(path).map_err(io_at(path))?);
+        }
+        Ok(reads)
+    }
+
+    /// Everything in the journal, with what could not be read. A damaged
+    /// segment is set aside here (see the module documentation).
+    pub fn records(&self) -> Result<Loaded, JournalError> {
+        if !self.dir.exists() {
+            return Ok(Loaded::default());
+        }
+        {
+            let _lock = DirLock::shared(&self.lock_path).map_err(io_at(&self.lock_path))?;
+            let (reads, problems) = self.scan()?;
+            if reads.iter().all(|r| r.corrupt.is_none()) {
+                return Ok(Loaded::new(reads, problems));
+            }
+        }
+        // Setting a file aside changes the journal: take the lock for that
+        // and read again, as it may have changed in between.
+        let _lock = DirLock::exclusive(&self.lock_path).map_err(io_at(&self.lock_path))?;
+        let (reads, mut problems) = self.scan()?;
+        for read in reads.iter().filter(|r| r.corrupt.is_some()) {
+            problems.push(self.set_aside(read)?);
+        }
+        Ok(Loaded::new(reads, problems))
+    }
+
+    /// Read every segment and report what was set aside earlier or is too
+    /// new to read.
+    fn scan(&self) -> Result<(Vec<SegmentRead>, Vec<Problem>), JournalError> {
+        let listing = segment::list(&self.dir).map_err(io_at(&self.dir))?;
+        let mut problems: Vec<Problem> =
+            listing.set_aside.iter().map(|path| Problem::SetAside { path: path.clone() }).collect();
+        let mut reads = Vec::with_capacity(listing.segments.len());
+        for path in &listing.segments {
+            let Some(read) = segment::read(path).map_err(io_at(path))? else { continue };
+            problems.extend(read.unsupported.iter().map(|(line, version, _)| Problem::UnsupportedVersion {
+                path: path.clone(),
+                line: *line,
+                version: *version,
+            }));
+            reads.push(read);
+        }
+        Ok((reads, problems))
+    }
+
+    /// Set a damaged segment aside, once its writer is gone, after copying
+    /// its intact lines to a new segment. The caller holds the exclusive lock.
+    fn set_aside(&self, read: &SegmentRead) -> Result<Problem, JournalError> {
+        let (line, reason) = read.corrupt.clone().unwrap_or_default();
+        let path = read.path.clone();
+        let Some(_sealed) = segment::try_seal(&path).map_err(io_at(&path))? else {
+            return Ok(Problem::Corrupt { path, line, reason, set_aside: None });
+        };
+        let mut bytes = Vec::new();
+        for record in &read.records {
+            bytes.extend(record::encode(record)?);
+        }
+        for (_, _, raw) in &read.unsupported {
+            bytes.extend_from_slice(raw);
+            bytes.push(b'\n');
+        }
+        if !bytes.is_empty() {
+            let name = self.next_file_name("salvaged");
+            segment::write_atomic(&self.dir, &name, &bytes).map_err(io_at(&self.dir.join(&name)))?;
+        }
+        let to = segment::set_aside_path(&path);
+        fs::rename(&path, &to).map_err(io_at(&path))?;
+        segment::sync_dir(&self.dir).map_err(io_at(&self.dir))?;
+        Ok(Problem::Corrupt { path, line, reason, set_aside: Some(to) })
+    }
+
+    fn next_file_name(&self, what: &str) -> String {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        state.files += 1;
+        format!("{}.{}-{what}{SEGMENT_EXT}", self.writer, state.files)
+    }
+
+    /// The live records of `path` carried onto its current text; see
+    /// [`Loaded::current_spans`]. Problems reading the journal come first in
+    /// the view's problems.
+    pub fn current_spans(&self, repo: &Repository, path: &str, current: &str) -> Result<View, JournalError> {
+        let loaded = self.records()?;
+        let mut view = self.view(repo, &loaded, path, current)?;
+        view.problems.splice(0..0, loaded.problems);
+        Ok(view)
+    }
+
+    /// [`Loaded::current_spans`], keeping the file versions it reads for
+    /// later calls (a language server viewing many files, or one file
+    /// again).
+    pub fn view(&self, repo: &Repository, loaded: &Loaded, path: &str, current: &str) -> Result<View, JournalError> {
+        self.check_repo(repo)?;
+        Ok(loaded.view(repo, path, current, Some(&self.blobs)))
+    }
+
+    /// Merge sealed segments into one, leaving out retired records, spent
+    /// retirements and duplicates, and let go of the blobs only they needed.
+    ///
+    /// Safe with concurrent appends and readers: it runs under the exclusive
+    /// lock, rewrites only sealed segments that it read entirely, and writes
+    /// the new segment before it deletes the old ones (see the module
+    /// documentation). Segments of running writers are left alone.
+    pub fn compact(&self, repo: &Repository) -> Result<Compaction, JournalError> {
+        self.check_repo(repo)?;
+        let mut done = Compaction::default();
+        if !self.dir.exists() {
+            return Ok(done);
+        }
+        let _lock = DirLock::exclusive(&self.lock_path).map_err(io_at(&self.lock_path))?;
+        let listing = segment::list(&self.dir).map_err(io_at(&self.dir))?;
+        // Every temporary file is written under this lock: any left is an
+        // orphan of a crash.
+        for (temp, _) in &listing.temps {
+            fs::remove_file(temp).map_err(io_at(temp))?;
+        }
+        let mut reads = Vec::with_capacity(listing.segments.len());
+        for path in &listing.segments {
+            reads.extend(segment::read(path).map_err(io_at(path))?);
+        }
+        let all = || reads.iter().flat_map(|r| &r.records);
+        let present: HashSet<&RecordId> = all().filter(|r| r.file().is_some()).map(|r| &r.id).collect();
+        let retired: HashSet<&RecordId> = all()
+            .filter_map(|r| match &r.body {
+                Body::Retire(ret) => Some(&ret.ids),
+                _ => None,
+            })
+            .flatten()
+            .collect();
+
+        let mut sealed = Vec::new();
+        for (i, read) in reads.iter().enumerate() {
+            if read.fully_read()
+                && let Some(guard) = segment::try_seal(&read.path).map_err(io_at(&read.path))?
+            {
+                sealed.push((i, guard));
+            }
+        }
+        let mut seen = HashSet::new();
+        let mut kept: Vec<Record> = Vec::new();
+        let mut dropped = 0;
+        for (i, _) in &sealed {
+            for record in &reads[*i].records {
+                if !seen.insert(&record.id) {
+                    dropped += 1;
+                    continue;
+                }
+                match &record.body {
+                    Body::Retire(ret) => {
+                        // Kept while a record it retires exists anywhere, even
+                        // in a segment about to be deleted: a crash before the
+                        // delete must not bring that record back.
+                        let ids: Vec<RecordId> = ret.ids.iter().filter(|id| present.contains(id)).cloned().collect();
+                        if ids.is_empty() {
+                            dropped += 1;
+                        } else {
+                            if ids.len() < ret.ids.len() {
+                                dropped += 1;
+                            }
+                            let trimmed = Retirement { ids, note_commit: ret.note_commit.clone() };
+                            kept.push(Record { body: Body::Retire(trimmed), ..record.clone() });
+                        }
+                    }
+                    _ if retired.contains(&record.id) => dropped += 1,
+                    _ => kept.push(record.clone()),
+                }
+            }
+        }
+        let torn = sealed.iter().any(|(i, _)| reads[*i].torn_tail);
+        let rewrite = sealed.len() > 1 || (sealed.len() == 1 && (dropped > 0 || torn));
+        let mut remaining: Vec<&Record> = Vec::new();
+        let rewritten: HashSet<usize> = if rewrite { sealed.iter().map(|(i, _)| *i).collect() } else { HashSet::new() };
+        for (_, read) in reads.iter().enumerate().filter(|(i, _)| !rewritten.contains(i)) {
+            remaining.extend(&read.records);
+        }
+        if rewrite {
+            kept.sort_by(|a, b| (a.time, &a.id).cmp(&(b.time, &b.id)));
+            if !kept.is_empty() {
+                let mut bytes = Vec::new();
+                for record in &kept {
+                    bytes.extend(record::encode(record)?);
+                }
+                let name = self.next_file_name("compacted");
+                segment::write_atomic(&self.dir, &name, &bytes).map_err(io_at(&self.dir.join(&name)))?;
+            }
+            for (i, _) in &sealed {
+                fs::remove_file(&reads[*i].path).map_err(io_at(&reads[*i].path))?;
+            }
+            segment::sync_dir(&self.dir).map_err(io_at(&self.dir))?;
+            done.segments_rewritten = sealed.len();
+            done.records_kept = kept.len();
+            done.records_dropped = dropped;
+            remaining.extend(&kept);
+        }
+        drop(sealed);
+
+        // Let go of the blobs only retired records needed; keep everything
+        // if some line could not be understood (it may name a blob).
+        let retired: HashSet<RecordId> = retired.into_iter().cloned().collect();
+        let mut blobs: BTreeSet<Oid> = remaining
+            .iter()
+            .filter(|r| !retired.contains(&r.id))
+            .filter_map(|r| r.file().and_then(|f| Oid::from_str(&f.blob).ok()))
+            .collect();
+        if reads.iter().any(|r| !r.fully_read()) {
+            blobs.extend(reach::blobs(repo, &self.ref_name).unwrap_or_default());
+        }
+        reach::set(repo, &self.ref_name, &blobs)?;
+        done.blobs_kept = blobs.len();
+        Ok(done)
+    }
+
+    fn check_repo(&self, repo: &Repository) -> Result<(), JournalError> {
+        if repo.path() == self.git_dir {
+            Ok(())
+        } else {
+            Err(JournalError::WrongRepository { expected: self.git_dir.clone(), got: repo.path().to_path_buf() })
+        }
+    }
+}
+
+/// The blobs that the live records of `reads` name.
+fn live_blobs(reads: &[SegmentRead]) -> BTreeSet<Oid> {
+    let all = || reads.iter().flat_map(|r| &r.records);
+    let retired: HashSet<&RecordId> = all()
+        .filter_map(|r| match &r.body {
+            Body::Retire(ret) => Some(&ret.ids),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    all()
+        .filter(|r| !retired.contains(&r.id))
+        .filter_map(|r| r.file().and_then(|f| Oid::from_str(&f.blob).ok()))
+        .collect()
+}
+
+/// A writer id unique across processes and time: seconds, process id and 32
+/// random bits.
+fn new_writer_id() -> String {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u128(now.as_nanos());
+    hasher.write_u32(std::process::id());
+    format!("{}-{}-{:08x}", now.as_secs(), std::process::id(), hasher.finish() as u32)
+}
+
+/// A repository-relative path with forward slashes.
+fn check_path(path: &str) -> Result<(), JournalError> {
+    let bad = path.is_empty()
+        || path.contains(['\\', '\0'])
+        || path.split('/').any(|c| c.is_empty() || c == "." || c == "..");
+    if bad {
+        return Err(JournalError::Invalid(format!("path {path:?} is not repository-relative with forward slashes")));
+    }
+    Ok(())
+}
+
+/// The spans, sorted, checked against `text`, without empty ones.
+fn check_spans(text: &str, spans: &[(Range<usize>, Attribution)]) -> Result<Vec<SpanRecord>, JournalError> {
+    let mut out: Vec<SpanRecord> = spans
+        .iter()
+        .filter(|(r, _)| !r.is_empty())
+        .map(|(r, a)| SpanRecord { start: r.start, end: r.end, attribution: a.clone() })
+        .collect();
+    out.sort_by_key(|s| s.start);
+    let mut at = 0;
+    for s in &out {
+        if s.end < s.start || s.end > text.len() {
+            return Err(JournalError::Invalid(format!(
+                "span {}..{} is outside the {} byte text",
+                s.start,
+                s.end,
+                text.len()
+            )));
+        }
+        if !text.is_char_boundary(s.start) || !text.is_char_boundary(s.end) {
+            return Err(JournalError::Invalid(format!("span {}..{} splits a character", s.start, s.end)));
+        }
+        if s.start < at {
+            return Err(JournalError::Invalid(format!("span {}..{} overlaps the span before it", s.start, s.end)));
+        }
+        at = s.end;
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_must_be_repository_relative() {
+        for good in ["a.rs", "src/a.rs", "a b/c.d"] {
+            assert!(check_path(good).is_ok(), "{good}");
+        }
+        for bad in ["", "/abs", "a//b", "a/./b", "../up", "src\\win.rs", "dir/"] {
+            assert!(check_path(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn spans_are_checked_and_sorted() {
+        let a = Attribution::typed();
+        let text = "héllo world";
+        let got = check_spans(text, &[(7..12, a.clone()), (0..1, a.clone()), (3..3, a.clone())]).unwrap();
+        assert_eq!(got.iter().map(|s| s.start..s.end).collect::<Vec<_>>(), vec![0..1, 7..12]);
+        assert!(check_spans(text, &[(0..2, a.clone())]).is_err(), "splits é");
+        assert!(check_spans(text, &[(0..13, a.clone())]).is_err(), "past the end");
+        assert!(check_spans(text, &[(0..5, a.clone()), (4..6, a.clone())]).is_err(), "overlap");
+    }
+
+    #[test]
+    fn a_journal_can_be_shared_between_threads() {
+        fn shared<T: Send + Sync>() {}
+        shared::<Journal>();
+        shared::<Loaded>();
+    }
+
+    #[test]
+    fn writer_ids_differ() {
+        assert_ne!(new_writer_id(), new_writer_id());
+    }
+}

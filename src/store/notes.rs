@@ -1,1 +1,1070 @@
-//! TODO(notes)
+//! Provenance on commits: the git notes in `refs/notes/vouch`, and how they
+//! follow commits that git rewrites, cherry-picks or a server squashes.
+//!
+//! A note is JSON Lines, one record a line, so that git's own note merging
+//! (`cat_sort_uniq`: concatenate, sort, drop duplicates) keeps it valid:
+//!
+//! ```text
+//! {"v":1,"path":"src/a.rs","blob":"<oid>","ai":[[3,9]],"origin":{"tool":"claude"},"evidence":"agent-hook","approvals":[]}
+//! {"v":1,"attest":"no-ai"}
+//! ```
+//!
+//! A file record names one committed file version (path and blob id) and the
+//! 1-based inclusive line ranges of AI text in that blob; a file with AI text
+//! from several tools has one record per origin. The `no-ai` attestation says
+//! the commit adds no AI text beyond the file records beside it (alone, it
+//! means no AI text at all); it survives a squash next to the records of the
+//! other commits.
+//!
+//! A note that cannot be read is an error naming the commit and the line:
+//! the gate and the verifier fail closed on it.
+//!
+//! This module is not the journal of uncommitted provenance, nor history
+//! evidence read from trailers and other tools' notes (see `history`).
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::io::Write;
+use std::ops::Range;
+use std::process::{Command, Stdio};
+
+use git2::{ErrorCode, ObjectType, Oid, Repository, Signature, Sort};
+use serde::{Deserialize, Serialize};
+
+use crate::provenance::{AiSource, Attribution, Evidence, reanchor};
+
+/// The notes ref vouch writes.
+pub const NOTES_REF: &str = "refs/notes/vouch";
+
+/// The schema version written in every line (`"v"`).
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// How many commits with notes `find_source` compares patch ids with.
+const PATCH_ID_CANDIDATES: usize = 2000;
+
+/// One line of a note.
+// A note holds a handful of records; boxing the large variant would only add
+// noise at every use.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum NoteRecord {
+    /// AI line ranges in one committed file version.
+    File(FileRecord),
+    /// The commit adds no AI text (beyond the file records beside this line).
+    NoAi,
+}
+
+/// AI text in one committed file version.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct FileRecord {
+    pub path: String,
+    /// The blob id of the file version the line ranges describe (hex).
+    pub blob: String,
+    /// 1-based inclusive line ranges of AI text in the blob, sorted and
+    /// disjoint.
+    pub ai: Vec<[u32; 2]>,
+    pub origin: AiSource,
+    pub evidence: Evidence,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accepted_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rationale: Option<String>,
+    /// Ids of approval records that cover this text.
+    #[serde(default)]
+    pub approvals: Vec<String>,
+}
+
+impl FileRecord {
+    /// Whether the 1-based `line` is in one of the AI ranges.
+    pub fn covers(&self, line: u32) -> bool {
+        let i = self.ai.partition_point(|r| r[1] < line);
+        self.ai.get(i).is_some_and(|r| r[0] <= line)
+    }
+
+    /// The attribution this record gives its AI lines.
+    pub fn attribution(&self) -> Attribution {
+        Attribution::ai(self.origin.clone(), self.evidence, self.accepted_by.clone())
+    }
+
+    /// The same record with other line ranges, for another blob.
+    fn moved(&self, blob: Oid, ai: Vec<[u32; 2]>) -> FileRecord {
+        FileRecord { blob: blob.to_string(), ai, ..self.clone() }
+    }
+
+    /// Everything but the blob and the line ranges, to merge records that
+    /// differ only in those.
+    fn key(&self) -> (String, String, String) {
+        let mut meta = self.clone();
+        meta.ai.clear();
+        let meta = serde_json::to_string(&meta).unwrap_or_default();
+        (self.path.clone(), self.blob.clone(), meta)
+    }
+}
+
+impl NoteRecord {
+    /// The record as one line of JSON, without the line break.
+    pub fn to_line(&self) -> String {
+        // Serializing strings, numbers and enums into JSON cannot fail.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// Parse one line of a note; the error says what is wrong with it.
+    pub fn parse_line(line: &str) -> Result<NoteRecord, String> {
+        let value: serde_json::Value = serde_json::from_str(line).map_err(|e| format!("not JSON: {e}"))?;
+        NoteRecord::from_value(value)
+    }
+
+    fn from_value(value: serde_json::Value) -> Result<NoteRecord, String> {
+        let Some(object) = value.as_object() else {
+            return Err("not a JSON object".into());
+        };
+        match object.get("v").and_then(|v| v.as_u64()) {
+            Some(1) => {}
+            Some(v) => return Err(format!("unsupported schema version {v} (this vouch reads version 1)")),
+            None => return Err("missing schema version \"v\"".into()),
+        }
+        if let Some(attest) = object.get("attest") {
+            return match attest.as_str() {
+                Some("no-ai") => Ok(NoteRecord::NoAi),
+                _ => Err(format!("unknown attestation {attest}")),
+            };
+        }
+        let record: FileRecord = serde_json::from_value(value).map_err(|e| e.to_string())?;
+        if record.path.is_empty() {
+            return Err("empty path".into());
+        }
+        if Oid::from_str(&record.blob).is_err() || !matches!(record.blob.len(), 40 | 64) {
+            return Err(format!("blob {:?} is not an object id", record.blob));
+        }
+        let mut last = 0;
+        for &[start, end] in &record.ai {
+            if start == 0 || end < start {
+                return Err(format!("bad line range [{start},{end}]"));
+            }
+            if start <= last {
+                return Err(format!("line range [{start},{end}] is out of order or overlaps the one before"));
+            }
+            last = end;
+        }
+        Ok(NoteRecord::File(record))
+    }
+}
+
+impl Serialize for NoteRecord {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct FileLine<'a> {
+            v: u32,
+            #[serde(flatten)]
+            record: &'a FileRecord,
+        }
+        #[derive(Serialize)]
+        struct AttestLine {
+            v: u32,
+            attest: &'static str,
+        }
+        match self {
+            NoteRecord::File(record) => FileLine { v: SCHEMA_VERSION, record }.serialize(serializer),
+            NoteRecord::NoAi => AttestLine { v: SCHEMA_VERSION, attest: "no-ai" }.serialize(serializer),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for NoteRecord {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(deserializer)?;
+        NoteRecord::from_value(value).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Errors reading and writing notes. `Malformed` is the one the gate and the
+/// verifier report as an unreadable note (exit 2).
+#[derive(Debug, thiserror::Error)]
+pub enum NoteError {
+    #[error("malformed vouch note on commit {commit}, line {line}: {reason}")]
+    Malformed { commit: Oid, line: usize, reason: String },
+    #[error("{action}: {cause}")]
+    Git { action: String, cause: git2::Error },
+    #[error("{action}: {detail}")]
+    Command { action: String, detail: String },
+}
+
+impl NoteError {
+    pub(crate) fn git(action: impl Into<String>) -> impl FnOnce(git2::Error) -> NoteError {
+        let action = action.into();
+        move |cause| NoteError::Git { action, cause }
+    }
+}
+
+/// Parse a note's bytes. Blank lines are skipped; any other line that is not
+/// a valid record is an error naming `commit` and the 1-based line.
+pub fn parse_note(commit: Oid, bytes: &[u8]) -> Result<Vec<NoteRecord>, NoteError> {
+    let malformed = |line: usize, reason: String| NoteError::Malformed { commit, line, reason };
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        let line = bytes[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count() + 1;
+        malformed(line, "not UTF-8".into())
+    })?;
+    let mut records = Vec::new();
+    for (i, line) in text.split('\n').enumerate() {
+        let line = line.trim_end_matches('\r');
+        if line.trim().is_empty() {
+            continue;
+        }
+        records.push(NoteRecord::parse_line(line).map_err(|reason| malformed(i + 1, reason))?);
+    }
+    Ok(records)
+}
+
+/// The records of the note on `commit`, or `None` when it has no note.
+pub fn read_note(repo: &Repository, commit: Oid) -> Result<Option<Vec<NoteRecord>>, NoteError> {
+    match repo.find_note(Some(NOTES_REF), commit) {
+        Ok(note) => parse_note(commit, note.message_bytes()).map(Some),
+        Err(e) if e.code() == ErrorCode::NotFound => Ok(None),
+        Err(e) => Err(NoteError::git(format!("read the vouch note on {commit}"))(e)),
+    }
+}
+
+/// Add `records` to the note on `commit`: the union of the lines already
+/// there and the new ones, sorted and without duplicates (what git's
+/// `cat_sort_uniq` does). An existing note that cannot be read is an error,
+/// and nothing is written.
+pub fn write_note(repo: &Repository, commit: Oid, records: &[NoteRecord]) -> Result<(), NoteError> {
+    let mut all = read_note(repo, commit)?.unwrap_or_default();
+    all.extend(records.iter().cloned());
+    replace_note(repo, commit, &all)
+}
+
+/// Set the note on `commit` to exactly `records` (sorted, deduplicated);
+/// no records removes the note.
+pub fn replace_note(repo: &Repository, commit: Oid, records: &[NoteRecord]) -> Result<(), NoteError> {
+    let sig = signature(repo);
+    if records.is_empty() {
+        return match repo.note_delete(commit, Some(NOTES_REF), &sig, &sig) {
+            Err(e) if e.code() != ErrorCode::NotFound => Err(NoteError::git(format!("remove the note on {commit}"))(e)),
+            _ => Ok(()),
+        };
+    }
+    let lines: BTreeSet<String> = records.iter().map(NoteRecord::to_line).collect();
+    let mut text = String::new();
+    for line in lines {
+        text.push_str(&line);
+        text.push('\n');
+    }
+    repo.note(&sig, &sig, Some(NOTES_REF), commit, &text, true)
+        .map_err(NoteError::git(format!("write the vouch note on {commit}")))?;
+    Ok(())
+}
+
+fn signature(repo: &Repository) -> Signature<'static> {
+    repo.signature()
+        .or_else(|_| Signature::now("vouch", "vouch@localhost"))
+        .unwrap_or_else(|_| Signature::new("vouch", "vouch@localhost", &git2::Time::new(0, 0)).expect("valid"))
+}
+
+/// Make git carry vouch notes over amend and rebase, merging notes of
+/// squashed commits line by line. Other notes refs in `notes.rewriteRef`
+/// are kept.
+pub fn configure(repo: &Repository) -> Result<(), NoteError> {
+    let mut config = repo.config().map_err(NoteError::git("open the repository config"))?;
+    let set = |config: &mut git2::Config, name: &str, value: &str| -> Result<(), NoteError> {
+        config.set_str(name, value).map_err(NoteError::git(format!("set {name}")))
+    };
+    config
+        .set_multivar("notes.rewriteRef", &format!("^{}$", NOTES_REF.replace('/', "\\/")), NOTES_REF)
+        .map_err(NoteError::git("set notes.rewriteRef"))?;
+    set(&mut config, "notes.rewriteMode", "cat_sort_uniq")?;
+    set(&mut config, "notes.rewrite.amend", "true")?;
+    set(&mut config, "notes.rewrite.rebase", "true")?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// Lines and bytes
+
+/// The byte ranges of the lines of `text`, each with its line break (git's
+/// lines: only `\n` ends one).
+pub fn line_spans(text: &str) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for (i, b) in text.bytes().enumerate() {
+        if b == b'\n' {
+            out.push(start..i + 1);
+            start = i + 1;
+        }
+    }
+    if start < text.len() {
+        out.push(start..text.len());
+    }
+    out
+}
+
+/// Byte ranges of `text` for 1-based inclusive line ranges; lines past the
+/// end are ignored.
+pub fn lines_to_bytes(text: &str, ranges: &[[u32; 2]]) -> Vec<Range<usize>> {
+    let lines = line_spans(text);
+    let mut out: Vec<Range<usize>> = Vec::new();
+    for &[start, end] in ranges {
+        let first = (start.max(1) - 1) as usize;
+        let last = (end as usize).min(lines.len());
+        if first >= last {
+            continue;
+        }
+        let range = lines[first].start..lines[last - 1].end;
+        match out.last_mut() {
+            Some(prev) if prev.end >= range.start => prev.end = prev.end.max(range.end),
+            _ => out.push(range),
+        }
+    }
+    out
+}
+
+/// 1-based inclusive line ranges of the lines of `text` that `bytes`
+/// (sorted or not) touch, merged.
+pub fn bytes_to_lines(text: &str, bytes: &[Range<usize>]) -> Vec<[u32; 2]> {
+    let starts: Vec<usize> = line_spans(text).iter().map(|r| r.start).collect();
+    let line_of = |offset: usize| starts.partition_point(|&s| s <= offset) as u32;
+    let lines = bytes
+        .iter()
+        .filter(|r| r.start < r.end && r.start < text.len())
+        .map(|r| [line_of(r.start), line_of(r.end.min(text.len()) - 1)]);
+    merge_line_ranges(lines)
+}
+
+/// Sort and merge overlapping or touching 1-based line ranges.
+pub fn merge_line_ranges(ranges: impl IntoIterator<Item = [u32; 2]>) -> Vec<[u32; 2]> {
+    let mut ranges: Vec<[u32; 2]> = ranges.into_iter().filter(|r| r[0] >= 1 && r[0] <= r[1]).collect();
+    ranges.sort_unstable();
+    let mut out: Vec<[u32; 2]> = Vec::with_capacity(ranges.len());
+    for r in ranges {
+        match out.last_mut() {
+            Some(prev) if r[0] <= prev[1].saturating_add(1) => prev[1] = prev[1].max(r[1]),
+            _ => out.push(r),
+        }
+    }
+    out
+}
+
+/// Carry AI line ranges of `old` over to `new` through
+/// [`crate::provenance::reanchor`]: unchanged lines keep their origin, and
+/// text that replaced only AI text stays AI (a reformat, an amend that
+/// touched up an AI function).
+pub fn reanchor_lines(old: &str, ai: &[[u32; 2]], new: &str) -> Vec<[u32; 2]> {
+    let marker = Attribution::ai(
+        AiSource { tool: String::new(), model: None, session: None, kind: None },
+        Evidence::Manual,
+        None,
+    );
+    let spans: Vec<_> = lines_to_bytes(old, ai).into_iter().map(|r| (r, marker.clone())).collect();
+    let moved = reanchor(old, &spans, new, &Attribution::unknown());
+    let ai_bytes: Vec<Range<usize>> = moved.into_iter().filter(|(_, a)| a.is_ai()).map(|(r, _)| r).collect();
+    bytes_to_lines(new, &ai_bytes)
+}
+
+/// Carry AI line ranges of `old` over to `new` strictly: only lines that a
+/// line diff finds unchanged keep their origin. For recovering notes from
+/// other commits, where replaced text is not evidence of anything.
+pub fn surviving_lines(old: &str, ai: &[[u32; 2]], new: &str) -> Vec<[u32; 2]> {
+    let equal = equal_lines(old, new);
+    let mut out = Vec::new();
+    for &(o, n, len) in &equal {
+        let (o, n) = (o as u32 + 1, n as u32 + 1);
+        for &[start, end] in ai {
+            let lo = start.max(o);
+            let hi = end.min(o + len as u32 - 1);
+            if lo <= hi {
+                out.push([lo - o + n, hi - o + n]);
+            }
+        }
+    }
+    merge_line_ranges(out)
+}
+
+/// The runs of lines a line diff finds equal: (old index, new index, length),
+/// 0-based.
+fn equal_lines(old: &str, new: &str) -> Vec<(usize, usize, usize)> {
+    use similar::{Algorithm, DiffOp, TextDiff};
+    let diff = TextDiff::configure().algorithm(Algorithm::Myers).diff_lines(old, new);
+    diff.ops()
+        .iter()
+        .filter_map(|op| match *op {
+            DiffOp::Equal { old_index, new_index, len } => Some((old_index, new_index, len)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// 1-based ranges of the lines of `new` that are not in `old` (added or
+/// changed), by a line diff.
+fn added_lines(old: &str, new: &str) -> Vec<[u32; 2]> {
+    let total = line_spans(new).len() as u32;
+    let mut out = Vec::new();
+    let mut next = 1;
+    for (_, n, len) in equal_lines(old, new) {
+        let n = n as u32 + 1;
+        if n > next {
+            out.push([next, n - 1]);
+        }
+        next = n + len as u32;
+    }
+    if next <= total {
+        out.push([next, total]);
+    }
+    out
+}
+
+fn intersect(a: &[[u32; 2]], b: &[[u32; 2]]) -> Vec<[u32; 2]> {
+    let mut out = Vec::new();
+    for x in a {
+        for y in b {
+            let lo = x[0].max(y[0]);
+            let hi = x[1].min(y[1]);
+            if lo <= hi {
+                out.push([lo, hi]);
+            }
+        }
+    }
+    merge_line_ranges(out)
+}
+
+/// Merge records that differ only in their line ranges.
+fn merge_records(records: Vec<FileRecord>) -> Vec<FileRecord> {
+    let mut order: Vec<(String, String, String)> = Vec::new();
+    let mut by_key: HashMap<(String, String, String), FileRecord> = HashMap::new();
+    for record in records {
+        let key = record.key();
+        match by_key.get_mut(&key) {
+            Some(existing) => {
+                existing.ai = merge_line_ranges(existing.ai.iter().chain(&record.ai).copied());
+            }
+            None => {
+                order.push(key.clone());
+                by_key.insert(key, record);
+            }
+        }
+    }
+    order.into_iter().filter_map(|k| by_key.remove(&k)).collect()
+}
+
+// ---------------------------------------------------------------------------
+// Following rewrites
+
+/// What re-mapping or rebuilding did to one commit's note.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Remapped {
+    pub commit: Oid,
+    /// The commits whose notes the new note was made from.
+    pub from: Vec<Oid>,
+    /// File records in the note written.
+    pub records: usize,
+    /// Records dropped, with the reason (file gone, no AI text left).
+    pub dropped: Vec<String>,
+}
+
+/// Re-map notes after git rewrote commits (amend, rebase): `pairs` are the
+/// "old new" lines a post-rewrite hook reads. For each new commit, the
+/// records of its old commits (several, for a squash) and of its own note
+/// (which git may have copied) are united; a record whose blob no longer
+/// matches the new commit's file at its path is re-anchored onto that file,
+/// and the new commit's note is replaced with the result.
+pub fn remap_after_rewrite(repo: &Repository, pairs: &[(Oid, Oid)]) -> Result<Vec<Remapped>, NoteError> {
+    let mut olds_of: Vec<(Oid, Vec<Oid>)> = Vec::new();
+    for &(old, new) in pairs {
+        match olds_of.iter_mut().find(|(n, _)| *n == new) {
+            Some((_, olds)) => olds.push(old),
+            None => olds_of.push((new, vec![old])),
+        }
+    }
+    let mut out = Vec::new();
+    for (new, olds) in olds_of {
+        let mut input = Vec::new();
+        let mut from = Vec::new();
+        for &commit in olds.iter().chain(std::iter::once(&new)) {
+            if let Some(records) = read_note(repo, commit)? {
+                if commit != new {
+                    from.push(commit);
+                }
+                input.extend(records);
+            }
+        }
+        if input.is_empty() {
+            continue;
+        }
+        let mut seen = HashSet::new();
+        input.retain(|r| seen.insert(r.clone()));
+        let (records, dropped) = remap_records(repo, new, input)?;
+        let count = records.iter().filter(|r| matches!(r, NoteRecord::File(_))).count();
+        replace_note(repo, new, &records)?;
+        out.push(Remapped { commit: new, from, records: count, dropped });
+    }
+    Ok(out)
+}
+
+/// The pairs a post-rewrite hook reads on its standard input: lines of
+/// `<old> <new>`, maybe followed by extra words that git may add. A line
+/// that does not start with two object ids is an error naming it.
+pub fn parse_rewrite_pairs(input: &str) -> Result<Vec<(Oid, Oid)>, String> {
+    let mut out = Vec::new();
+    for (i, line) in input.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let mut words = line.split_whitespace();
+        let pair = (words.next().map(Oid::from_str), words.next().map(Oid::from_str));
+        match pair {
+            (Some(Ok(old)), Some(Ok(new))) => out.push((old, new)),
+            _ => return Err(format!("post-rewrite input line {}: expected \"<old> <new>\", got {line:?}", i + 1)),
+        }
+    }
+    Ok(out)
+}
+
+/// Fit `input` to the files of `commit`.
+fn remap_records(
+    repo: &Repository,
+    commit: Oid,
+    input: Vec<NoteRecord>,
+) -> Result<(Vec<NoteRecord>, Vec<String>), NoteError> {
+    let tree = repo
+        .find_commit(commit)
+        .and_then(|c| c.tree())
+        .map_err(NoteError::git(format!("read the tree of {commit}")))?;
+    let mut no_ai = false;
+    let mut files = Vec::new();
+    let mut dropped = Vec::new();
+    let mut texts = BlobTexts::default();
+    for record in input {
+        let record = match record {
+            NoteRecord::NoAi => {
+                no_ai = true;
+                continue;
+            }
+            NoteRecord::File(f) => f,
+        };
+        let Some(blob) = tree_blob(&tree, &record.path) else {
+            dropped.push(format!("{}: not in {commit}", record.path));
+            continue;
+        };
+        if blob.to_string() == record.blob {
+            files.push(record);
+            continue;
+        }
+        let Some(old) = Oid::from_str(&record.blob).ok().and_then(|id| texts.get(repo, id)) else {
+            dropped.push(format!("{}: blob {} is not in the repository", record.path, record.blob));
+            continue;
+        };
+        let Some(new) = texts.get(repo, blob) else {
+            dropped.push(format!("{}: blob {blob} is not in the repository", record.path));
+            continue;
+        };
+        let ai = reanchor_lines(&old, &record.ai, &new);
+        if ai.is_empty() {
+            dropped.push(format!("{}: no AI text left", record.path));
+            continue;
+        }
+        files.push(record.moved(blob, ai));
+    }
+    let mut records: Vec<NoteRecord> = merge_records(files).into_iter().map(NoteRecord::File).collect();
+    if no_ai {
+        records.push(NoteRecord::NoAi);
+    }
+    Ok((records, dropped))
+}
+
+/// The blob id at `path` in `tree`, if it is a file.
+fn tree_blob(tree: &git2::Tree, path: &str) -> Option<Oid> {
+    let entry = tree.get_path(std::path::Path::new(path)).ok()?;
+    (entry.kind() == Some(ObjectType::Blob)).then(|| entry.id())
+}
+
+/// Blob texts read once each (lossy UTF-8: line structure is kept).
+#[derive(Default)]
+struct BlobTexts(HashMap<Oid, Option<std::rc::Rc<str>>>);
+
+impl BlobTexts {
+    fn get(&mut self, repo: &Repository, id: Oid) -> Option<std::rc::Rc<str>> {
+        self.0
+            .entry(id)
+            .or_insert_with(|| {
+                let blob = repo.find_blob(id).ok()?;
+                Some(String::from_utf8_lossy(blob.content()).into())
+            })
+            .clone()
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Cherry-picks
+
+/// The commit that `commit` was cherry-picked from: the last
+/// `(cherry picked from commit X)` line that `git cherry-pick -x` writes,
+/// if X exists here, else the most recent commit with a vouch note and the
+/// same patch id (`git patch-id --stable`).
+pub fn find_source(repo: &Repository, commit: Oid) -> Result<Option<Oid>, NoteError> {
+    find_source_with(repo, commit, &mut None)
+}
+
+/// [`find_source`], with the patch ids of the noted commits kept in `cache`
+/// across calls (newest first).
+fn find_source_with(
+    repo: &Repository,
+    commit: Oid,
+    cache: &mut Option<Vec<(Oid, String)>>,
+) -> Result<Option<Oid>, NoteError> {
+    let c = repo.find_commit(commit).map_err(NoteError::git(format!("read commit {commit}")))?;
+    if let Some(source) = cherry_picked_from(c.message_bytes())
+        && let Ok(id) = repo.revparse_single(&source).and_then(|o| o.peel_to_commit())
+        && id.id() != commit
+    {
+        return Ok(Some(id.id()));
+    }
+    if c.parent_count() > 1 {
+        return Ok(None);
+    }
+    let candidates = match cache {
+        Some(c) => c,
+        None => {
+            let mut noted = noted_commits(repo)?;
+            noted.sort_by_key(|&(_, time)| std::cmp::Reverse(time));
+            noted.truncate(PATCH_ID_CANDIDATES);
+            let ids: Vec<Oid> = noted.iter().map(|&(id, _)| id).collect();
+            let mut found = if ids.is_empty() { HashMap::new() } else { patch_ids(repo, &ids)? };
+            cache.insert(ids.into_iter().filter_map(|id| Some((id, found.remove(&id)?))).collect())
+        }
+    };
+    if candidates.iter().all(|&(id, _)| id == commit) {
+        return Ok(None);
+    }
+    let Some(target) = patch_ids(repo, &[commit])?.remove(&commit) else {
+        return Ok(None);
+    };
+    Ok(candidates.iter().find(|(id, pid)| *id != commit && *pid == target).map(|&(id, _)| id))
+}
+
+/// The source named by the last `(cherry picked from commit X)` line.
+pub fn cherry_picked_from(message: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(message);
+    text.lines().rev().find_map(|line| {
+        let rest = line.trim().strip_prefix("(cherry picked from commit ")?;
+        let hex = rest.strip_suffix(')')?.trim();
+        (hex.len() >= 4 && hex.bytes().all(|b| b.is_ascii_hexdigit())).then(|| hex.to_string())
+    })
+}
+
+/// After `commit` was cherry-picked: find its source and carry the source's
+/// note over, re-mapped to `commit`'s files. `None` when no source is found
+/// or the source has no note.
+pub fn follow_cherry_pick(repo: &Repository, commit: Oid) -> Result<Option<Remapped>, NoteError> {
+    let Some(source) = find_source(repo, commit)? else {
+        return Ok(None);
+    };
+    Ok(remap_after_rewrite(repo, &[(source, commit)])?.into_iter().next())
+}
+
+/// Every commit with a vouch note, and its commit time.
+fn noted_commits(repo: &Repository) -> Result<Vec<(Oid, i64)>, NoteError> {
+    let notes = match repo.notes(Some(NOTES_REF)) {
+        Ok(notes) => notes,
+        Err(e) if e.code() == ErrorCode::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(NoteError::git("list vouch notes")(e)),
+    };
+    let mut out = Vec::new();
+    for item in notes {
+        let (_, annotated) = item.map_err(NoteError::git("list vouch notes"))?;
+        if let Ok(c) = repo.find_commit(annotated) {
+            out.push((annotated, c.time().seconds()));
+        }
+    }
+    Ok(out)
+}
+
+/// A `git` command for `repo`, run in its working directory (or its git
+/// directory when bare).
+pub(crate) fn git_command(repo: &Repository) -> Command {
+    let mut cmd = Command::new("git");
+    cmd.arg("--git-dir").arg(repo.path());
+    match repo.workdir() {
+        Some(dir) => {
+            cmd.arg("--work-tree").arg(dir).current_dir(dir);
+        }
+        None => {
+            cmd.current_dir(repo.path());
+        }
+    }
+    // A hook runs with these set for the repository it was called for.
+    cmd.env_remove("GIT_DIR").env_remove("GIT_WORK_TREE").env_remove("GIT_INDEX_FILE");
+    cmd
+}
+
+/// Stable patch ids of non-merge `commits` (merges and empty commits have
+/// none), through `git log -p | git patch-id --stable`.
+pub fn patch_ids(repo: &Repository, commits: &[Oid]) -> Result<HashMap<Oid, String>, NoteError> {
+    let failed = |action: &str| {
+        let action = action.to_string();
+        move |e: std::io::Error| NoteError::Command { action, detail: e.to_string() }
+    };
+    let mut log = git_command(repo)
+        .args(["log", "--no-walk=unsorted", "--stdin", "-p", "--no-color", "--no-ext-diff", "--no-renames"])
+        .args(["--full-index", "--format=commit %H"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(failed("run git log"))?;
+    let log_out = log
+        .stdout
+        .take()
+        .ok_or_else(|| NoteError::Command { action: "run git log".into(), detail: "no output pipe".into() })?;
+    let patch_id = git_command(repo)
+        .args(["patch-id", "--stable"])
+        .stdin(log_out)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(failed("run git patch-id"))?;
+    if let Some(mut stdin) = log.stdin.take() {
+        let mut list = String::with_capacity(commits.len() * 41);
+        for c in commits {
+            list.push_str(&c.to_string());
+            list.push('\n');
+        }
+        stdin.write_all(list.as_bytes()).map_err(failed("write to git log"))?;
+    }
+    let output = patch_id.wait_with_output().map_err(failed("run git patch-id"))?;
+    let status = log.wait().map_err(failed("run git log"))?;
+    if !status.success() || !output.status.success() {
+        return Err(NoteError::Command { action: "compute patch ids".into(), detail: format!("git log: {status}") });
+    }
+    let mut out = HashMap::new();
+    for line in String::from_utf8_lossy(&output.stdout).lines() {
+        let mut parts = line.split_whitespace();
+        if let (Some(pid), Some(commit)) = (parts.next(), parts.next())
+            && let Ok(commit) = Oid::from_str(commit)
+        {
+            out.insert(commit, pid.to_string());
+        }
+    }
+    Ok(out)
+}
+
+// ---------------------------------------------------------------------------
+// Rebuilding notes for commits a server made
+
+/// Where `rebuild` looks for the notes of the commits a squash merge came
+/// from.
+#[derive(Debug, Clone, Default)]
+pub struct RebuildConfig {
+    /// Revisions whose unmerged commits are the candidates (e.g.
+    /// `origin/feature`). Empty: every local branch and remote-tracking ref.
+    pub sources: Vec<String>,
+    /// Also consider every note in `refs/notes/vouch`, e.g. those of a branch
+    /// that was deleted after its merge.
+    pub all_notes: bool,
+}
+
+/// Give notes to the commits in `range` (`BASE..HEAD`, or one revision)
+/// that have none, e.g. a server's squash merge, from the notes of the
+/// commits they came from:
+///
+/// 1. a cherry-pick's source (`-x` line or patch id, see [`find_source`]),
+///    re-mapped as after a rewrite;
+/// 2. otherwise, for each file the commit changed: every record (from the
+///    candidate commits of `config`) whose blob is that very file version is
+///    copied; a record of another version of the path gives the lines that
+///    survive unchanged in the new file and that the commit added (lines it
+///    did not add are blamed on older commits, whose own notes cover them).
+///
+/// Merge commits are skipped. Returns what was written.
+pub fn rebuild(repo: &Repository, range: &str, config: &RebuildConfig) -> Result<Vec<Remapped>, NoteError> {
+    let spec = repo.revparse(range).map_err(NoteError::git(format!("resolve {range}")))?;
+    let mut walk = repo.revwalk().map_err(NoteError::git("walk history"))?;
+    walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE).map_err(NoteError::git("walk history"))?;
+    match (spec.from(), spec.to()) {
+        (Some(from), Some(to)) => {
+            walk.push(to.id()).map_err(NoteError::git(format!("walk {range}")))?;
+            walk.hide(from.id()).map_err(NoteError::git(format!("walk {range}")))?;
+        }
+        (Some(one), None) | (None, Some(one)) => {
+            let commit = one.peel_to_commit().map_err(NoteError::git(format!("resolve {range}")))?;
+            walk.push(commit.id()).map_err(NoteError::git(format!("walk {range}")))?;
+            for parent in commit.parent_ids() {
+                walk.hide(parent).map_err(NoteError::git(format!("walk {range}")))?;
+            }
+        }
+        (None, None) => return Ok(Vec::new()),
+    }
+    let commits: Vec<Oid> = walk.collect::<Result<_, _>>().map_err(NoteError::git(format!("walk {range}")))?;
+    let mut all_notes: Option<Vec<(Oid, i64)>> = None;
+    let mut patch_id_cache = None;
+    let mut out = Vec::new();
+    for commit in commits {
+        if read_note(repo, commit)?.is_some() {
+            continue;
+        }
+        let c = repo.find_commit(commit).map_err(NoteError::git(format!("read commit {commit}")))?;
+        if c.parent_count() > 1 {
+            continue;
+        }
+        if let Some(source) = find_source_with(repo, commit, &mut patch_id_cache)?
+            && let Some(done) = remap_after_rewrite(repo, &[(source, commit)])?.into_iter().next()
+        {
+            out.push(done);
+            continue;
+        }
+        let mut candidates = source_commits(repo, &c, config)?;
+        if config.all_notes {
+            let all = match &all_notes {
+                Some(all) => all,
+                None => all_notes.insert(noted_commits(repo)?),
+            };
+            candidates.extend(all.iter().map(|&(id, _)| id).filter(|&id| id != commit));
+        }
+        let mut seen = HashSet::new();
+        candidates.retain(|id| seen.insert(*id));
+        if let Some(done) = recover_from(repo, &c, &candidates)? {
+            out.push(done);
+        }
+    }
+    Ok(out)
+}
+
+/// Commits reachable from the configured sources and not merged into
+/// `commit` or its parent, newest first.
+fn source_commits(repo: &Repository, commit: &git2::Commit, config: &RebuildConfig) -> Result<Vec<Oid>, NoteError> {
+    let mut tips = Vec::new();
+    if config.sources.is_empty() {
+        let refs = repo.references().map_err(NoteError::git("list refs"))?;
+        for r in refs.flatten() {
+            let name = r.name().unwrap_or_default();
+            if (name.starts_with("refs/heads/") || name.starts_with("refs/remotes/"))
+                && let Ok(c) = r.peel_to_commit()
+            {
+                tips.push(c.id());
+            }
+        }
+    } else {
+        for source in &config.sources {
+            let c = repo
+                .revparse_single(source)
+                .and_then(|o| o.peel_to_commit())
+                .map_err(NoteError::git(format!("resolve {source}")))?;
+            tips.push(c.id());
+        }
+    }
+    let mut walk = repo.revwalk().map_err(NoteError::git("walk history"))?;
+    let mut any = false;
+    for tip in tips {
+        if tip == commit.id() || repo.graph_descendant_of(commit.id(), tip).unwrap_or(false) {
+            continue;
+        }
+        walk.push(tip).map_err(NoteError::git("walk source refs"))?;
+        any = true;
+    }
+    if !any {
+        return Ok(Vec::new());
+    }
+    walk.hide(commit.id()).map_err(NoteError::git("walk source refs"))?;
+    for parent in commit.parent_ids() {
+        walk.hide(parent).map_err(NoteError::git("walk source refs"))?;
+    }
+    walk.collect::<Result<_, _>>().map_err(NoteError::git("walk source refs"))
+}
+
+/// Build the note of `commit` from the notes of `candidates`.
+fn recover_from(repo: &Repository, commit: &git2::Commit, candidates: &[Oid]) -> Result<Option<Remapped>, NoteError> {
+    let tree = commit.tree().map_err(NoteError::git(format!("read the tree of {}", commit.id())))?;
+    let parent_tree = match commit.parent(0) {
+        Ok(p) => Some(p.tree().map_err(NoteError::git(format!("read the tree of {}", p.id())))?),
+        Err(_) => None,
+    };
+    let diff = repo
+        .diff_tree_to_tree(parent_tree.as_ref(), Some(&tree), None)
+        .map_err(NoteError::git(format!("diff {}", commit.id())))?;
+    // Path -> (old blob in the parent, new blob).
+    let mut changed: HashMap<String, (Option<Oid>, Oid)> = HashMap::new();
+    for delta in diff.deltas() {
+        let new = delta.new_file();
+        if new.id().is_zero() {
+            continue;
+        }
+        if let Some(path) = new.path().and_then(|p| p.to_str()) {
+            let old = (!delta.old_file().id().is_zero()).then(|| delta.old_file().id());
+            changed.insert(path.to_string(), (old, new.id()));
+        }
+    }
+    if changed.is_empty() {
+        return Ok(None);
+    }
+    let mut texts = BlobTexts::default();
+    let mut added: HashMap<String, Vec<[u32; 2]>> = HashMap::new();
+    let mut files = Vec::new();
+    let mut from = Vec::new();
+    for &candidate in candidates {
+        let Some(records) = read_note(repo, candidate)? else { continue };
+        let mut used = false;
+        for record in records {
+            let NoteRecord::File(record) = record else { continue };
+            let Some(&(old_blob, new_blob)) = changed.get(&record.path) else { continue };
+            if record.blob == new_blob.to_string() {
+                files.push(record);
+                used = true;
+                continue;
+            }
+            let Some(old) = Oid::from_str(&record.blob).ok().and_then(|id| texts.get(repo, id)) else { continue };
+            let Some(new) = texts.get(repo, new_blob) else { continue };
+            let fresh = match added.get(&record.path) {
+                Some(lines) => lines.clone(),
+                None => {
+                    let base = old_blob.and_then(|id| texts.get(repo, id));
+                    let lines = added_lines(base.as_deref().unwrap_or(""), &new);
+                    added.insert(record.path.clone(), lines.clone());
+                    lines
+                }
+            };
+            let ai = intersect(&surviving_lines(&old, &record.ai, &new), &fresh);
+            if !ai.is_empty() {
+                files.push(record.moved(new_blob, ai));
+                used = true;
+            }
+        }
+        if used {
+            from.push(candidate);
+        }
+    }
+    if files.is_empty() {
+        return Ok(None);
+    }
+    let records: Vec<NoteRecord> = merge_records(files).into_iter().map(NoteRecord::File).collect();
+    write_note(repo, commit.id(), &records)?;
+    Ok(Some(Remapped { commit: commit.id(), from, records: records.len(), dropped: Vec::new() }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(path: &str, ai: Vec<[u32; 2]>) -> FileRecord {
+        FileRecord {
+            path: path.into(),
+            blob: "0123456789abcdef0123456789abcdef01234567".into(),
+            ai,
+            origin: AiSource { tool: "claude".into(), model: Some("opus".into()), session: None, kind: None },
+            evidence: Evidence::AgentHook,
+            accepted_by: None,
+            rationale: None,
+            approvals: vec!["a1".into()],
+        }
+    }
+
+    #[test]
+    fn a_record_round_trips_through_its_line() {
+        let r = NoteRecord::File(record("src/a.rs", vec![[1, 3], [7, 7]]));
+        let line = r.to_line();
+        expect_test::expect![[r#"{"v":1,"path":"src/a.rs","blob":"0123456789abcdef0123456789abcdef01234567","ai":[[1,3],[7,7]],"origin":{"tool":"claude","model":"opus"},"evidence":"agent-hook","approvals":["a1"]}"#]].assert_eq(&line);
+        assert_eq!(NoteRecord::parse_line(&line), Ok(r));
+        assert_eq!(NoteRecord::parse_line(r#"{"v":1,"attest":"no-ai"}"#), Ok(NoteRecord::NoAi));
+        assert_eq!(NoteRecord::NoAi.to_line(), r#"{"v":1,"attest":"no-ai"}"#);
+        let via_serde: NoteRecord = serde_json::from_str(&line).unwrap();
+        assert_eq!(serde_json::to_string(&via_serde).unwrap(), line);
+    }
+
+    #[test]
+    fn bad_lines_are_refused_with_a_reason() {
+        let bad = [
+            ("hello", "not JSON"),
+            ("[1]", "not a JSON object"),
+            (r#"{"v":2,"attest":"no-ai"}"#, "unsupported schema version 2"),
+            (r#"{"attest":"no-ai"}"#, "missing schema version"),
+            (r#"{"v":1,"attest":"maybe"}"#, "unknown attestation"),
+            (
+                r#"{"v":1,"path":"a","blob":"xyz","ai":[],"origin":{"tool":"t"},"evidence":"editor"}"#,
+                "not an object id",
+            ),
+            (
+                r#"{"v":1,"path":"a","blob":"0123456789abcdef0123456789abcdef01234567","ai":[[3,2]],"origin":{"tool":"t"},"evidence":"editor"}"#,
+                "bad line range",
+            ),
+            (
+                r#"{"v":1,"path":"a","blob":"0123456789abcdef0123456789abcdef01234567","ai":[[1,4],[3,5]],"origin":{"tool":"t"},"evidence":"editor"}"#,
+                "overlaps",
+            ),
+            (
+                r#"{"v":1,"path":"a","blob":"0123456789abcdef0123456789abcdef01234567","ai":[],"origin":{"tool":"t"},"evidence":"vibes"}"#,
+                "unknown variant",
+            ),
+        ];
+        for (line, want) in bad {
+            let err = NoteRecord::parse_line(line).unwrap_err();
+            assert!(err.contains(want), "{line}: {err}");
+        }
+    }
+
+    #[test]
+    fn parse_note_names_the_line() {
+        let commit = Oid::from_str("1111111111111111111111111111111111111111").unwrap();
+        let text = format!("{}\n\n{{\"v\":1,\"attest\":\"no-ai\"}}\nnot json\n", NoteRecord::NoAi.to_line());
+        let err = parse_note(commit, text.as_bytes()).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("malformed vouch note on commit 1111111111111111111111111111111111111111, line 4:"),
+            "{err}"
+        );
+        let err = parse_note(commit, b"{\"v\":1,\"attest\":\"no-ai\"}\n\xff\n").unwrap_err();
+        assert!(err.to_string().contains("line 2: not UTF-8"), "{err}");
+    }
+
+    #[test]
+    fn lines_and_bytes_convert_both_ways() {
+        let text = "a\nbb\nccc\nd";
+        assert_eq!(line_spans(text), vec![0..2, 2..5, 5..9, 9..10]);
+        assert_eq!(lines_to_bytes(text, &[[2, 3], [4, 9]]), vec![2..10]);
+        assert_eq!(lines_to_bytes(text, &[[1, 1], [3, 3]]), vec![0..2, 5..9]);
+        assert_eq!(lines_to_bytes(text, &[[5, 6]]), Vec::<Range<usize>>::new());
+        assert_eq!(bytes_to_lines(text, &[2..10, 10..10]), vec![[2, 4]]);
+        assert_eq!(bytes_to_lines(text, &[0..1, 1..2, 6..7]), vec![[1, 1], [3, 3]]);
+        assert_eq!(bytes_to_lines("", &[0..3, 0..0]), Vec::<[u32; 2]>::new());
+        assert_eq!(merge_line_ranges([[5, 6], [1, 2], [3, 4], [9, 9], [0, 7]]), vec![[1, 6], [9, 9]]);
+    }
+
+    #[test]
+    fn reanchor_lines_follows_inserted_lines() {
+        let old = "fn a() {}\nfn b() {\n    x\n}\n";
+        let new = "use y;\n\nfn a() {}\nfn b() {\n    x + 1\n}\n";
+        assert_eq!(reanchor_lines(old, &[[2, 4]], new), vec![[4, 6]]);
+        // The strict carry keeps only unchanged lines.
+        assert_eq!(surviving_lines(old, &[[2, 4]], new), vec![[4, 4], [6, 6]]);
+        assert_eq!(added_lines(old, new), vec![[1, 2], [5, 5]]);
+        assert_eq!(added_lines("", "a\nb\n"), vec![[1, 2]]);
+        assert_eq!(intersect(&[[1, 5], [8, 9]], &[[4, 8]]), vec![[4, 5], [8, 8]]);
+    }
+
+    #[test]
+    fn covers_uses_the_ranges() {
+        let r = record("a", vec![[2, 4], [9, 9]]);
+        let covered: Vec<u32> = (1..=10).filter(|&l| r.covers(l)).collect();
+        assert_eq!(covered, vec![2, 3, 4, 9]);
+    }
+
+    #[test]
+    fn records_that_differ_only_in_lines_merge() {
+        let merged =
+            merge_records(vec![record("a", vec![[1, 2]]), record("b", vec![[1, 1]]), record("a", vec![[3, 5]])]);
+        assert_eq!(merged, vec![record("a", vec![[1, 5]]), record("b", vec![[1, 1]])]);
+    }
+
+    #[test]
+    fn rewrite_pairs_are_parsed() {
+        let a = "1111111111111111111111111111111111111111";
+        let b = "2222222222222222222222222222222222222222";
+        let pairs = parse_rewrite_pairs(&format!("{a} {b}\n{b} {a} extra\n\n")).unwrap();
+        let (a, b) = (Oid::from_str(a).unwrap(), Oid::from_str(b).unwrap());
+        assert_eq!(pairs, vec![(a, b), (b, a)]);
+        assert!(parse_rewrite_pairs("nonsense\n").unwrap_err().contains("line 1"));
+    }
+
+    #[test]
+    fn cherry_pick_line_is_found() {
+        let msg = b"fix\n\nbody\n(cherry picked from commit 0123abcd)\n";
+        assert_eq!(cherry_picked_from(msg), Some("0123abcd".into()));
+        assert_eq!(cherry_picked_from(b"(cherry picked from commit nothex)"), None);
+        assert_eq!(cherry_picked_from(b"plain"), None);
+    }
+}

@@ -1,1 +1,1285 @@
-//! TODO(records)
+//! Request, approval and override records: immutable, content-addressed,
+//! kept in git under one ref per kind.
+//!
+//! A record's id is the SHA-256 (hex) of its RFC 8785 canonical JSON
+//! ([`crate::canonical`]), and that JSON is exactly what is stored, in a file
+//! `<id[0..2]>/<id>.json` of the tree of the commit the kind's ref points to
+//! (`refs/vouch/requests`, `refs/vouch/approvals`, `refs/vouch/overrides`).
+//! Adding a record makes a commit whose parent is the old tip and whose tree
+//! is the old tree plus the new file, then moves the ref with a
+//! compare-and-swap, retrying when another writer got there first: writers in
+//! separate processes never lose a record. Two versions of a ref (a clone's
+//! and its remote's) merge as the union of their files ([`merge_union`]), so
+//! merges never conflict.
+//!
+//! Reading verifies every file: its name must be the hash of its content,
+//! and the content must be a valid record of the ref's kind, of a version this
+//! vouch reads, in canonical form. A file that fails is returned in
+//! [`Listing::bad`] with the reason, never dropped; the gate and the verifier
+//! refuse to decide while any is bad.
+//!
+//! Every record carries the repository id ([`crate::store::repo::repository_id`]);
+//! the indexes set aside records of another repository.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use git2::{ErrorCode, FileMode, ObjectType, Oid, Repository, Signature, Tree, build::TreeUpdateBuilder};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::fingerprint::sha256_hex;
+use crate::policy::{Verdict, Vote};
+
+/// The record format version this vouch writes and reads.
+pub const VERSION: u32 = 1;
+
+/// How long a writer keeps retrying a contended ref before giving up.
+const CONTENTION_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The kinds of record, one ref each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    Request,
+    Approval,
+    Override,
+}
+
+impl Kind {
+    /// The ref that holds records of this kind.
+    pub fn ref_name(self) -> &'static str {
+        match self {
+            Kind::Request => "refs/vouch/requests",
+            Kind::Approval => "refs/vouch/approvals",
+            Kind::Override => "refs/vouch/overrides",
+        }
+    }
+
+    /// The record's `type` field.
+    pub fn type_name(self) -> &'static str {
+        match self {
+            Kind::Request => "request",
+            Kind::Approval => "approval",
+            Kind::Override => "override",
+        }
+    }
+}
+
+/// Defines a field type that serializes as one fixed string and refuses
+/// any other, so a record names its own kind.
+macro_rules! type_tag {
+    ($name:ident, $value:literal) => {
+        #[doc = concat!("The `type` field of a record: always `\"", $value, "\"`.")]
+        #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+        pub struct $name;
+
+        impl Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str($value)
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let s = String::deserialize(deserializer)?;
+                if s == $value {
+                    Ok($name)
+                } else {
+                    Err(serde::de::Error::custom(format!("expected type \"{}\", found \"{s}\"", $value)))
+                }
+            }
+        }
+    };
+}
+
+type_tag!(RequestType, "request");
+type_tag!(ApprovalType, "approval");
+type_tag!(OverrideType, "override");
+
+/// A git identity in a record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Person {
+    pub name: String,
+    pub email: String,
+}
+
+impl From<crate::store::identity::Identity> for Person {
+    fn from(identity: crate::store::identity::Identity) -> Person {
+        Person { name: identity.name, email: identity.email }
+    }
+}
+
+/// A request for sign-off on some units.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Request {
+    pub r#type: RequestType,
+    pub version: u32,
+    /// The repository id (its root commit).
+    pub repository: String,
+    pub requester: Person,
+    /// RFC 3339, UTC.
+    pub created: String,
+    /// Why the code looks the way it does, in the requester's words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rationale: Option<String>,
+    pub units: Vec<RequestedUnit>,
+}
+
+/// One unit of a request, with the text it was made for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestedUnit {
+    /// Where the unit was, relative to the root (informational: the policy
+    /// is checked against the unit's current path).
+    pub path: String,
+    /// [`crate::syntax::Language::name`].
+    pub language: String,
+    /// The unit kind ("function", "lines", ...).
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    pub fingerprint: String,
+    pub text: String,
+    /// AI lines as `[first, last]`, 1-based and inclusive, counted within
+    /// `text`.
+    pub ai_lines: Vec<[u32; 2]>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+}
+
+impl RequestedUnit {
+    /// Whether `fingerprint` is the fingerprint of `text`. A reviewer's
+    /// client recomputes fingerprints from the text it shows rather than
+    /// trusting this field; reading does not reject a mismatch, so that a
+    /// future fingerprint scheme does not turn old records bad.
+    pub fn fingerprint_matches(&self) -> bool {
+        crate::fingerprint::fingerprint(&self.language, &self.kind, &self.text) == self.fingerprint
+    }
+}
+
+/// A reviewer's decision on one fingerprint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Approval {
+    pub r#type: ApprovalType,
+    pub version: u32,
+    pub repository: String,
+    pub fingerprint: String,
+    pub decision: Verdict,
+    pub reviewer: Person,
+    /// RFC 3339, UTC.
+    pub created: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    /// The request this answers, by id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<String>,
+    /// Where the unit was (informational).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// An SSH signature (`ssh-keygen -Y sign`, namespace `vouch`) over
+    /// [`Approval::signed_payload`]; not itself part of what is signed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
+}
+
+impl Approval {
+    /// An unsigned decision made now, with no comment, request or path.
+    pub fn new(repository: &str, fingerprint: &str, decision: Verdict, reviewer: Person) -> Approval {
+        Approval {
+            r#type: ApprovalType,
+            version: VERSION,
+            repository: repository.to_string(),
+            fingerprint: fingerprint.to_string(),
+            decision,
+            reviewer,
+            created: now(),
+            comment: None,
+            request: None,
+            path: None,
+            signature: None,
+        }
+    }
+
+    /// The bytes a signature covers: the canonical JSON of the approval
+    /// without its `signature` field.
+    pub fn signed_payload(&self) -> Vec<u8> {
+        canonical_bytes(&Approval { signature: None, ..self.clone() })
+    }
+
+    /// The decision as [`crate::policy::assess`] takes it; `signed` says
+    /// whether the signature was verified.
+    pub fn vote(&self, signed: bool) -> Vote {
+        Vote { email: self.reviewer.email.clone(), verdict: self.decision, comment: self.comment.clone(), signed }
+    }
+}
+
+impl Request {
+    /// A request made now, with no rationale.
+    pub fn new(repository: &str, requester: Person, units: Vec<RequestedUnit>) -> Request {
+        Request {
+            r#type: RequestType,
+            version: VERSION,
+            repository: repository.to_string(),
+            requester,
+            created: now(),
+            rationale: None,
+            units,
+        }
+    }
+}
+
+/// A break-glass override: someone let code land without the sign-off the
+/// policy asks for, and said why. `vouch verify` reports every override;
+/// the policy's `allow_override` decides whether it counts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Override {
+    pub r#type: OverrideType,
+    pub version: u32,
+    pub repository: String,
+    pub by: Person,
+    /// RFC 3339, UTC.
+    pub created: String,
+    pub reason: String,
+    /// Commits the override covers, by id.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub commits: Vec<String>,
+    /// A range (`BASE..HEAD`, as commit ids) it covers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub range: Option<String>,
+    /// Units it covers, by fingerprint.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fingerprints: Vec<String>,
+    /// As for [`Approval::signature`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
+}
+
+impl Override {
+    /// An override made now covering nothing yet (set `commits`, `range` or
+    /// `fingerprints`).
+    pub fn new(repository: &str, by: Person, reason: &str) -> Override {
+        Override {
+            r#type: OverrideType,
+            version: VERSION,
+            repository: repository.to_string(),
+            by,
+            created: now(),
+            reason: reason.to_string(),
+            commits: Vec::new(),
+            range: None,
+            fingerprints: Vec::new(),
+            signature: None,
+        }
+    }
+
+    /// As [`Approval::signed_payload`].
+    pub fn signed_payload(&self) -> Vec<u8> {
+        canonical_bytes(&Override { signature: None, ..self.clone() })
+    }
+}
+
+/// What the three record types share.
+pub trait Record: Serialize + DeserializeOwned + Clone {
+    const KIND: Kind;
+    fn repository(&self) -> &str;
+    fn created(&self) -> &str;
+    /// Checks what the types cannot: ids are hex, dates parse, required
+    /// text is not empty. The message names the field.
+    fn validate(&self) -> Result<(), String>;
+}
+
+impl Record for Request {
+    const KIND: Kind = Kind::Request;
+    fn repository(&self) -> &str {
+        &self.repository
+    }
+    fn created(&self) -> &str {
+        &self.created
+    }
+    fn validate(&self) -> Result<(), String> {
+        check_common(self.version, &self.repository, &self.created)?;
+        check_person("requester", &self.requester)?;
+        if self.units.is_empty() {
+            return Err("`units` is empty".into());
+        }
+        for (i, unit) in self.units.iter().enumerate() {
+            let at = |m: String| format!("unit {}: {m}", i + 1);
+            check_fingerprint(&unit.fingerprint).map_err(at)?;
+            if unit.path.is_empty() || unit.language.is_empty() || unit.kind.is_empty() {
+                return Err(at("`path`, `language` and `kind` must not be empty".into()));
+            }
+            if let Some(&[first, last]) = unit.ai_lines.iter().find(|&&[a, b]| a == 0 || b < a) {
+                return Err(at(format!("invalid line range [{first}, {last}] in `ai_lines`")));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Record for Approval {
+    const KIND: Kind = Kind::Approval;
+    fn repository(&self) -> &str {
+        &self.repository
+    }
+    fn created(&self) -> &str {
+        &self.created
+    }
+    fn validate(&self) -> Result<(), String> {
+        check_common(self.version, &self.repository, &self.created)?;
+        check_person("reviewer", &self.reviewer)?;
+        check_fingerprint(&self.fingerprint)?;
+        if let Some(request) = &self.request
+            && !is_hex(request, 64)
+        {
+            return Err(format!("`request` is not a record id: \"{request}\""));
+        }
+        Ok(())
+    }
+}
+
+impl Record for Override {
+    const KIND: Kind = Kind::Override;
+    fn repository(&self) -> &str {
+        &self.repository
+    }
+    fn created(&self) -> &str {
+        &self.created
+    }
+    fn validate(&self) -> Result<(), String> {
+        check_common(self.version, &self.repository, &self.created)?;
+        check_person("by", &self.by)?;
+        if self.reason.trim().is_empty() {
+            return Err("an override needs a `reason`".into());
+        }
+        if self.commits.is_empty() && self.range.is_none() && self.fingerprints.is_empty() {
+            return Err("an override must cover `commits`, a `range` or `fingerprints`".into());
+        }
+        for commit in &self.commits {
+            if !is_hex(commit, 40) && !is_hex(commit, 64) {
+                return Err(format!("`commits` holds \"{commit}\", not a commit id"));
+            }
+        }
+        self.fingerprints.iter().try_for_each(|f| check_fingerprint(f))
+    }
+}
+
+fn check_common(version: u32, repository: &str, created: &str) -> Result<(), String> {
+    if version != VERSION {
+        return Err(format!("unsupported version {version} (this vouch reads version {VERSION})"));
+    }
+    if !is_hex(repository, 40) && !is_hex(repository, 64) {
+        return Err(format!("`repository` is not a commit id: \"{repository}\""));
+    }
+    OffsetDateTime::parse(created, &Rfc3339).map_err(|e| format!("`created` is not an RFC 3339 time: {e}"))?;
+    Ok(())
+}
+
+fn check_person(field: &str, person: &Person) -> Result<(), String> {
+    if person.email.trim().is_empty() {
+        return Err(format!("`{field}.email` is empty"));
+    }
+    Ok(())
+}
+
+fn check_fingerprint(fingerprint: &str) -> Result<(), String> {
+    if is_hex(fingerprint, 64) { Ok(()) } else { Err(format!("`fingerprint` is not a fingerprint: \"{fingerprint}\"")) }
+}
+
+fn is_hex(s: &str, len: usize) -> bool {
+    s.len() == len && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// The current time as records write it: RFC 3339, UTC, milliseconds.
+pub fn now() -> String {
+    format_time(OffsetDateTime::now_utc())
+}
+
+/// `time` as records write it, e.g. `2026-01-31T09:05:00.250Z`.
+pub fn format_time(time: OffsetDateTime) -> String {
+    let t = time.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.millisecond()
+    )
+}
+
+/// The canonical JSON of a record: what is stored and hashed.
+pub fn canonical_bytes<R: Serialize>(record: &R) -> Vec<u8> {
+    // Records hold strings, integers below 2^32, arrays and objects with
+    // string keys: they always have a canonical form.
+    crate::canonical::to_vec(record).expect("a record always has a canonical form")
+}
+
+/// A record's id: the SHA-256 of its canonical JSON, as hex.
+pub fn id_of<R: Serialize>(record: &R) -> String {
+    sha256_hex(&canonical_bytes(record))
+}
+
+/// A record read from its ref, with its id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stored<R> {
+    pub id: String,
+    pub record: R,
+}
+
+/// A file under a record ref that is not a valid record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadRecord {
+    pub kind: Kind,
+    /// The file's path in the ref's tree.
+    pub path: String,
+    pub reason: String,
+}
+
+impl fmt::Display for BadRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}: {}", self.kind.ref_name(), self.path, self.reason)
+    }
+}
+
+/// Every record of one kind: the good ones and the bad ones.
+#[derive(Debug, Clone)]
+pub struct Listing<R> {
+    pub records: Vec<Stored<R>>,
+    pub bad: Vec<BadRecord>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    #[error("invalid {kind} record: {reason}", kind = kind.type_name())]
+    Invalid { kind: Kind, reason: String },
+    #[error("cannot update {ref_name}: other writers kept changing it for {seconds} s", seconds = CONTENTION_TIMEOUT.as_secs())]
+    Contention { ref_name: &'static str },
+    #[error("{ref_name} does not point to a commit")]
+    NotACommit { ref_name: String },
+    #[error("{ref_name}: {source}")]
+    Git { ref_name: &'static str, source: git2::Error },
+}
+
+/// The commit `kind`'s ref points to; `None` before the first record.
+pub fn tip(repo: &Repository, kind: Kind) -> Result<Option<Oid>, RecordError> {
+    let git = |source| RecordError::Git { ref_name: kind.ref_name(), source };
+    match repo.find_reference(kind.ref_name()) {
+        Ok(reference) => {
+            let commit = reference
+                .peel_to_commit()
+                .map_err(|_| RecordError::NotACommit { ref_name: kind.ref_name().to_string() })?;
+            Ok(Some(commit.id()))
+        }
+        Err(e) if e.code() == ErrorCode::NotFound => Ok(None),
+        Err(e) => Err(git(e)),
+    }
+}
+
+/// The path of record `id` in a record tree.
+fn record_path(id: &str) -> String {
+    format!("{}/{id}.json", &id[..2])
+}
+
+/// Stores `record` (after checking it) and returns its id. Adding a record
+/// that is already there changes nothing.
+pub fn add<R: Record>(repo: &Repository, record: &R) -> Result<String, RecordError> {
+    let kind = R::KIND;
+    record.validate().map_err(|reason| RecordError::Invalid { kind, reason })?;
+    let git = |source| RecordError::Git { ref_name: kind.ref_name(), source };
+    let bytes = canonical_bytes(record);
+    let id = sha256_hex(&bytes);
+    let path = record_path(&id);
+    let blob = repo.blob(&bytes).map_err(git)?;
+    update_ref(repo, kind, |current| {
+        let base = match current {
+            Some(commit) => repo.find_commit(commit)?.tree()?,
+            None => empty_tree(repo)?,
+        };
+        if base.get_path(Path::new(&path)).is_ok_and(|entry| entry.id() == blob) {
+            return Ok(None);
+        }
+        // A file of that name with other content is corrupt; the name proves
+        // this content right, so it replaces it.
+        let mut update = TreeUpdateBuilder::new();
+        update.upsert(path.as_str(), blob, FileMode::Blob);
+        let tree = update.create_updated(repo, &base)?;
+        let parents: Vec<Oid> = current.into_iter().collect();
+        Ok(Some(make_commit(repo, tree, &parents, &format!("vouch: add {} {id}", kind.type_name()))?))
+    })?;
+    Ok(id)
+}
+
+/// Moves `kind`'s ref from its current tip to the commit `next` makes from
+/// it (`None`: nothing to do), with a compare-and-swap; on a race, reads the
+/// new tip and asks `next` again.
+fn update_ref(
+    repo: &Repository,
+    kind: Kind,
+    mut next: impl FnMut(Option<Oid>) -> Result<Option<Oid>, git2::Error>,
+) -> Result<Option<Oid>, RecordError> {
+    let git = |source| RecordError::Git { ref_name: kind.ref_name(), source };
+    let deadline = Instant::now() + CONTENTION_TIMEOUT;
+    let mut attempt: u32 = 0;
+    loop {
+        let current = tip(repo, kind)?;
+        let Some(new) = next(current).map_err(git)? else { return Ok(current) };
+        let message = format!("vouch: update {}", kind.ref_name());
+        // The old value is compared under the ref's lock. For a ref that
+        // must not exist yet the expected old value is the zero id: libgit2
+        // checks `force = false` before taking the lock, so two writers
+        // creating the ref at once could both succeed and one record would
+        // be lost (a test caught that).
+        let expected = current.unwrap_or_else(Oid::zero);
+        let result = repo.reference_matching(kind.ref_name(), new, true, expected, &message);
+        match result {
+            Ok(_) => return Ok(Some(new)),
+            Err(e) if matches!(e.code(), ErrorCode::Modified | ErrorCode::Exists | ErrorCode::Locked) => {
+                if Instant::now() >= deadline {
+                    return Err(RecordError::Contention { ref_name: kind.ref_name() });
+                }
+                backoff(attempt);
+                attempt = attempt.saturating_add(1);
+            }
+            Err(e) => return Err(git(e)),
+        }
+    }
+}
+
+/// Sleeps a little, more after each failed attempt, with jitter so that
+/// writers that collided do not collide again in step.
+fn backoff(attempt: u32) {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+    let ceiling_micros = 200u64 << attempt.min(6);
+    let jitter = u64::from(nanos ^ std::process::id().rotate_left(13)) % ceiling_micros;
+    std::thread::sleep(Duration::from_micros(100 + jitter));
+}
+
+fn empty_tree(repo: &Repository) -> Result<Tree<'_>, git2::Error> {
+    let oid = repo.treebuilder(None)?.write()?;
+    repo.find_tree(oid)
+}
+
+fn make_commit(repo: &Repository, tree: Oid, parents: &[Oid], message: &str) -> Result<Oid, git2::Error> {
+    // The commits are bookkeeping, so they carry vouch's name rather than
+    // the user's (who may have no identity configured); the records inside
+    // say who did what.
+    let signature = Signature::now("vouch", "vouch@localhost")?;
+    let tree = repo.find_tree(tree)?;
+    let parents = parents.iter().map(|p| repo.find_commit(*p)).collect::<Result<Vec<_>, _>>()?;
+    let parents: Vec<&git2::Commit> = parents.iter().collect();
+    repo.commit(None, &signature, &signature, message, &tree, &parents)
+}
+
+/// Every record of type `R` at its ref's tip, each verified.
+pub fn list<R: Record>(repo: &Repository) -> Result<Listing<R>, RecordError> {
+    match tip(repo, R::KIND)? {
+        Some(commit) => list_at(repo, commit),
+        None => Ok(Listing { records: Vec::new(), bad: Vec::new() }),
+    }
+}
+
+/// Every record of type `R` in the tree of `commit` (e.g. a fetched remote
+/// version of the ref), each verified. The tree is read once.
+pub fn list_at<R: Record>(repo: &Repository, commit: Oid) -> Result<Listing<R>, RecordError> {
+    let kind = R::KIND;
+    let git = |source| RecordError::Git { ref_name: kind.ref_name(), source };
+    let tree = repo.find_commit(commit).and_then(|c| c.tree()).map_err(git)?;
+    let mut listing = Listing { records: Vec::new(), bad: Vec::new() };
+    let mut bad = |path: String, reason: String| listing.bad.push(BadRecord { kind, path, reason });
+    let mut records = Vec::new();
+    for top in tree.iter() {
+        let name = String::from_utf8_lossy(top.name_bytes()).into_owned();
+        if top.kind() != Some(ObjectType::Tree) || name.len() != 2 || !is_hex(&name, 2) {
+            bad(name, "unexpected entry (records live in <id[0..2]>/<id>.json)".into());
+            continue;
+        }
+        let sub = match repo.find_tree(top.id()) {
+            Ok(sub) => sub,
+            Err(e) => {
+                bad(name, format!("cannot read the directory: {}", e.message()));
+                continue;
+            }
+        };
+        for entry in sub.iter() {
+            let file = String::from_utf8_lossy(entry.name_bytes()).into_owned();
+            let path = format!("{name}/{file}");
+            let id = match file.strip_suffix(".json") {
+                Some(id) if is_hex(id, 64) && id.starts_with(&name) => id,
+                _ => {
+                    bad(path, "unexpected file name (records are <id[0..2]>/<id>.json)".into());
+                    continue;
+                }
+            };
+            if entry.kind() != Some(ObjectType::Blob) {
+                bad(path, "not a file".into());
+                continue;
+            }
+            match repo.find_blob(entry.id()) {
+                Ok(blob) => match verify::<R>(id, blob.content()) {
+                    Ok(record) => records.push(Stored { id: id.to_string(), record }),
+                    Err(reason) => bad(path, reason),
+                },
+                Err(e) => bad(path, format!("cannot read the file: {}", e.message())),
+            }
+        }
+    }
+    listing.records = records;
+    Ok(listing)
+}
+
+/// The record in `bytes`, if it is the valid, canonical record whose id is
+/// `id`; else why not.
+pub fn verify<R: Record>(id: &str, bytes: &[u8]) -> Result<R, String> {
+    let kind = R::KIND;
+    let actual = sha256_hex(bytes);
+    if actual != id {
+        return Err(format!("content does not match its name (its hash is {actual})"));
+    }
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| format!("not JSON: {e}"))?;
+    match value.get("type").and_then(|t| t.as_str()) {
+        Some(t) if t == kind.type_name() => {}
+        Some(t) => return Err(format!("a {t} record under {}", kind.ref_name())),
+        None => return Err("no `type` field".into()),
+    }
+    match value.get("version").and_then(|v| v.as_u64()) {
+        Some(v) if v == u64::from(VERSION) => {}
+        Some(v) => return Err(format!("unsupported version {v} (this vouch reads version {VERSION})")),
+        None => return Err("no `version` field".into()),
+    }
+    let record: R = serde_json::from_value(value).map_err(|e| format!("invalid {} record: {e}", kind.type_name()))?;
+    record.validate().map_err(|e| format!("invalid {} record: {e}", kind.type_name()))?;
+    if canonical_bytes(&record) != bytes {
+        return Err("not in canonical form (RFC 8785)".into());
+    }
+    Ok(record)
+}
+
+/// What [`merge_union`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MergeOutcome {
+    /// The ref's tip afterwards.
+    pub tip: Oid,
+    /// Files the other version added.
+    pub added: usize,
+    /// Paths present in both versions with different content: ours was
+    /// kept. By construction this cannot happen; one of them is corrupt.
+    pub conflicts: Vec<String>,
+}
+
+/// Merges another version of `kind`'s ref (the commit `other`, e.g. the
+/// remote's tip after a fetch) into the local ref: the result's tree is the
+/// union of both trees. When ours already holds everything nothing changes;
+/// when the other version is ours plus more, the ref fast-forwards; else a
+/// merge commit with both parents is made, so that pushing it is a
+/// fast-forward for the remote.
+pub fn merge_union(repo: &Repository, kind: Kind, other: Oid) -> Result<MergeOutcome, RecordError> {
+    let git = |source| RecordError::Git { ref_name: kind.ref_name(), source };
+    let theirs = repo.find_commit(other).map_err(|_| RecordError::NotACommit { ref_name: other.to_string() })?;
+    let theirs_tree = theirs.tree().map_err(git)?;
+    let mut added = 0;
+    let mut conflicts = Vec::new();
+    let tip = update_ref(repo, kind, |current| {
+        added = 0;
+        conflicts.clear();
+        let Some(ours) = current else {
+            added = count_files(repo, &theirs_tree)?;
+            return Ok(Some(other));
+        };
+        if ours == other || repo.graph_descendant_of(ours, other)? {
+            return Ok(None);
+        }
+        let ours_tree = repo.find_commit(ours)?.tree()?;
+        let union = union_trees(repo, &ours_tree, &theirs_tree, "", &mut added, &mut conflicts)?;
+        if union == theirs_tree.id() && repo.graph_descendant_of(other, ours)? {
+            return Ok(Some(other));
+        }
+        let message = format!("vouch: merge {} {other}", kind.ref_name());
+        Ok(Some(make_commit(repo, union, &[ours, other], &message)?))
+    })?;
+    let tip = tip.ok_or_else(|| RecordError::NotACommit { ref_name: kind.ref_name().to_string() })?;
+    Ok(MergeOutcome { tip, added, conflicts })
+}
+
+/// The union of two trees: everything of `ours`, plus what only `theirs`
+/// has; where both have a path with different content, ours (reported).
+fn union_trees(
+    repo: &Repository,
+    ours: &Tree<'_>,
+    theirs: &Tree<'_>,
+    prefix: &str,
+    added: &mut usize,
+    conflicts: &mut Vec<String>,
+) -> Result<Oid, git2::Error> {
+    let mut builder = repo.treebuilder(Some(ours))?;
+    let mut changed = false;
+    for entry in theirs.iter() {
+        let name = entry.name_bytes();
+        let path = format!("{prefix}{}", String::from_utf8_lossy(name));
+        let ours_entry = ours.iter().find(|e| e.name_bytes() == name);
+        match ours_entry {
+            None => {
+                *added += match entry.kind() {
+                    Some(ObjectType::Tree) => count_files(repo, &repo.find_tree(entry.id())?)?,
+                    _ => 1,
+                };
+                builder.insert(bytes_path(name), entry.id(), entry.filemode())?;
+                changed = true;
+            }
+            Some(o) if o.id() == entry.id() => {}
+            Some(o) if o.kind() == Some(ObjectType::Tree) && entry.kind() == Some(ObjectType::Tree) => {
+                let (a, b) = (repo.find_tree(o.id())?, repo.find_tree(entry.id())?);
+                let sub = union_trees(repo, &a, &b, &format!("{path}/"), added, conflicts)?;
+                if sub != o.id() {
+                    builder.insert(bytes_path(name), sub, o.filemode())?;
+                    changed = true;
+                }
+            }
+            Some(_) => conflicts.push(path),
+        }
+    }
+    if changed { builder.write() } else { Ok(ours.id()) }
+}
+
+fn bytes_path(name: &[u8]) -> &Path {
+    use std::os::unix::ffi::OsStrExt;
+    Path::new(std::ffi::OsStr::from_bytes(name))
+}
+
+fn count_files(repo: &Repository, tree: &Tree<'_>) -> Result<usize, git2::Error> {
+    let mut n = 0;
+    for entry in tree.iter() {
+        n += match entry.kind() {
+            Some(ObjectType::Tree) => count_files(repo, &repo.find_tree(entry.id())?)?,
+            _ => 1,
+        };
+    }
+    Ok(n)
+}
+
+/// The time order of records: by `created`, then by id (so the order is
+/// the same everywhere even for records made in the same millisecond).
+fn time_key<R: Record>(stored: &Stored<R>) -> (Option<OffsetDateTime>, String) {
+    (OffsetDateTime::parse(stored.record.created(), &Rfc3339).ok(), stored.id.clone())
+}
+
+/// Approvals by fingerprint, each list in time order; records of another
+/// repository are set aside.
+#[derive(Debug, Clone, Default)]
+pub struct ApprovalIndex {
+    by_fingerprint: HashMap<String, Vec<Stored<Approval>>>,
+    /// Ids of approvals made in another repository.
+    pub foreign: Vec<String>,
+}
+
+impl ApprovalIndex {
+    pub fn new(approvals: Vec<Stored<Approval>>, repository: &str) -> ApprovalIndex {
+        let mut index = ApprovalIndex::default();
+        for stored in approvals {
+            if stored.record.repository != repository {
+                index.foreign.push(stored.id);
+                continue;
+            }
+            index.by_fingerprint.entry(stored.record.fingerprint.clone()).or_default().push(stored);
+        }
+        for list in index.by_fingerprint.values_mut() {
+            list.sort_by_cached_key(time_key);
+        }
+        index
+    }
+
+    /// The approvals of `fingerprint`, oldest first.
+    pub fn for_fingerprint(&self, fingerprint: &str) -> &[Stored<Approval>] {
+        self.by_fingerprint.get(fingerprint).map_or(&[], Vec::as_slice)
+    }
+
+    /// The votes on `fingerprint`, oldest first, for [`crate::policy::assess`];
+    /// `verified` says whether an approval's signature checks out.
+    pub fn votes(&self, fingerprint: &str, verified: impl Fn(&Stored<Approval>) -> bool) -> Vec<Vote> {
+        self.for_fingerprint(fingerprint).iter().map(|s| s.record.vote(verified(s))).collect()
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_fingerprint.values().map(Vec::len).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_fingerprint.is_empty()
+    }
+}
+
+/// Requests by id and by the fingerprints of their units; records of another
+/// repository are set aside.
+#[derive(Debug, Clone, Default)]
+pub struct RequestIndex {
+    by_id: HashMap<String, Stored<Request>>,
+    by_fingerprint: HashMap<String, Vec<String>>,
+    /// Ids of requests made in another repository.
+    pub foreign: Vec<String>,
+}
+
+impl RequestIndex {
+    pub fn new(requests: Vec<Stored<Request>>, repository: &str) -> RequestIndex {
+        let mut index = RequestIndex::default();
+        let mut ordered: Vec<Stored<Request>> = Vec::with_capacity(requests.len());
+        for stored in requests {
+            if stored.record.repository == repository {
+                ordered.push(stored);
+            } else {
+                index.foreign.push(stored.id);
+            }
+        }
+        ordered.sort_by_cached_key(time_key);
+        for stored in ordered {
+            for unit in &stored.record.units {
+                let ids = index.by_fingerprint.entry(unit.fingerprint.clone()).or_default();
+                if !ids.contains(&stored.id) {
+                    ids.push(stored.id.clone());
+                }
+            }
+            index.by_id.insert(stored.id.clone(), stored);
+        }
+        index
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Stored<Request>> {
+        self.by_id.get(id)
+    }
+
+    /// The requests that include `fingerprint`, oldest first.
+    pub fn for_fingerprint(&self, fingerprint: &str) -> Vec<&Stored<Request>> {
+        self.by_fingerprint
+            .get(fingerprint)
+            .map_or(Vec::new(), |ids| ids.iter().filter_map(|id| self.by_id.get(id)).collect())
+    }
+
+    /// The emails of everyone who requested sign-off on `fingerprint`
+    /// (for [`crate::policy::Participants::requesters`]).
+    pub fn requesters(&self, fingerprint: &str) -> Vec<String> {
+        let mut emails: Vec<String> = Vec::new();
+        for request in self.for_fingerprint(fingerprint) {
+            let email = &request.record.requester.email;
+            if !emails.iter().any(|e| e.eq_ignore_ascii_case(email)) {
+                emails.push(email.clone());
+            }
+        }
+        emails
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_id.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_id.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::{Participants, Policy, Status, assess};
+    use crate::store::repo::tests::{commit_files, temp_repo};
+
+    const REPO_ID: &str = "0123456789abcdef0123456789abcdef01234567";
+
+    fn fp(n: u32) -> String {
+        sha256_hex(format!("unit {n}").as_bytes())
+    }
+
+    fn person(email: &str) -> Person {
+        Person { name: email.split('@').next().unwrap_or("").to_string(), email: email.to_string() }
+    }
+
+    fn approval(n: u32, email: &str, decision: Verdict, created: &str) -> Approval {
+        Approval { created: created.to_string(), ..Approval::new(REPO_ID, &fp(n), decision, person(email)) }
+    }
+
+    fn unit(text: &str) -> RequestedUnit {
+        RequestedUnit {
+            path: "src/lib.rs".into(),
+            language: "rust".into(),
+            kind: "function".into(),
+            name: Some("f".into()),
+            fingerprint: crate::fingerprint::fingerprint("rust", "function", text),
+            text: text.into(),
+            ai_lines: vec![[1, 1]],
+            tool: Some("claude-code".into()),
+            model: None,
+        }
+    }
+
+    /// Points `kind`'s ref at a commit whose tree holds exactly `files`.
+    fn write_raw(repo: &Repository, kind: Kind, files: &[(&str, &[u8])]) -> Oid {
+        let mut update = TreeUpdateBuilder::new();
+        for (path, bytes) in files {
+            update.upsert(*path, repo.blob(bytes).unwrap(), FileMode::Blob);
+        }
+        let tree = update.create_updated(repo, &empty_tree(repo).unwrap()).unwrap();
+        let commit = make_commit(repo, tree, &[], "raw").unwrap();
+        repo.reference(kind.ref_name(), commit, true, "test").unwrap();
+        commit
+    }
+
+    #[test]
+    fn records_are_stored_under_their_hash_and_read_back() {
+        let (_dir, repo) = temp_repo();
+        assert!(list::<Approval>(&repo).unwrap().records.is_empty());
+        let a = Approval {
+            comment: Some("looks right".into()),
+            path: Some("src/lib.rs".into()),
+            ..approval(1, "carol@example.com", Verdict::Approve, "2026-01-31T09:05:00.250Z")
+        };
+        let id = add(&repo, &a).unwrap();
+        assert_eq!(id, id_of(&a));
+        let tip1 = tip(&repo, Kind::Approval).unwrap().unwrap();
+        // The stored file is the canonical JSON.
+        let tree = repo.find_commit(tip1).unwrap().tree().unwrap();
+        let entry = tree.get_path(Path::new(&format!("{}/{id}.json", &id[..2]))).unwrap();
+        let stored = repo.find_blob(entry.id()).unwrap().content().to_vec();
+        expect_test::expect![[r#"{"comment":"looks right","created":"2026-01-31T09:05:00.250Z","decision":"approve","fingerprint":"32a6ff689298f081d70b0573dfeacdfbfb7f74e066280c9fe49374af16d1600c","path":"src/lib.rs","repository":"0123456789abcdef0123456789abcdef01234567","reviewer":{"email":"carol@example.com","name":"carol"},"type":"approval","version":1}"#]]
+            .assert_eq(std::str::from_utf8(&stored).unwrap());
+        // Adding it again changes nothing.
+        assert_eq!(add(&repo, &a).unwrap(), id);
+        assert_eq!(tip(&repo, Kind::Approval).unwrap(), Some(tip1));
+
+        let listing = list::<Approval>(&repo).unwrap();
+        assert!(listing.bad.is_empty());
+        assert_eq!(listing.records, [Stored { id, record: a }]);
+        // Kinds live apart.
+        assert!(list::<Request>(&repo).unwrap().records.is_empty());
+    }
+
+    #[test]
+    fn requests_and_overrides_round_trip() {
+        let (_dir, repo) = temp_repo();
+        let request = Request {
+            rationale: Some("retry with backoff, see #12".into()),
+            created: "2026-01-31T09:00:00.000Z".into(),
+            ..Request::new(REPO_ID, person("dev@example.com"), vec![unit("fn f() {}\n")])
+        };
+        assert!(request.units[0].fingerprint_matches());
+        let id = add(&repo, &request).unwrap();
+        assert_eq!(list::<Request>(&repo).unwrap().records, [Stored { id, record: request }]);
+
+        let mut o = Override::new(REPO_ID, person("lead@example.com"), "prod is down");
+        assert!(matches!(add(&repo, &o), Err(RecordError::Invalid { .. })));
+        o.commits.push("89abcdef0123456789abcdef0123456789abcdef".into());
+        let id = add(&repo, &o).unwrap();
+        assert_eq!(list::<Override>(&repo).unwrap().records, [Stored { id, record: o.clone() }]);
+        assert!(!String::from_utf8(o.signed_payload()).unwrap().contains("signature"));
+    }
+
+    #[test]
+    fn signature_is_outside_the_signed_payload() {
+        let a = approval(1, "carol@example.com", Verdict::Approve, "2026-01-31T09:05:00.000Z");
+        let signed = Approval { signature: Some("-----BEGIN SSH SIGNATURE-----".into()), ..a.clone() };
+        assert_eq!(signed.signed_payload(), a.signed_payload());
+        assert_eq!(a.signed_payload(), canonical_bytes(&a));
+        assert_ne!(id_of(&signed), id_of(&a));
+        assert!(String::from_utf8(canonical_bytes(&signed)).unwrap().contains("\"signature\":"));
+    }
+
+    #[test]
+    fn invalid_records_are_refused_on_add() {
+        let (_dir, repo) = temp_repo();
+        let check = |a: Approval, expected: &str| {
+            assert_eq!(add(&repo, &a).unwrap_err().to_string(), expected);
+        };
+        let good = approval(1, "c@x", Verdict::Approve, "2026-01-31T09:05:00.000Z");
+        check(
+            Approval { fingerprint: "abc".into(), ..good.clone() },
+            "invalid approval record: `fingerprint` is not a fingerprint: \"abc\"",
+        );
+        check(
+            Approval { created: "yesterday".into(), ..good.clone() },
+            "invalid approval record: `created` is not an RFC 3339 time: the 'year' component could not be parsed",
+        );
+        check(
+            Approval { repository: "HEAD".into(), ..good.clone() },
+            "invalid approval record: `repository` is not a commit id: \"HEAD\"",
+        );
+        check(Approval { reviewer: person(""), ..good.clone() }, "invalid approval record: `reviewer.email` is empty");
+        check(
+            Approval { version: 2, ..good },
+            "invalid approval record: unsupported version 2 (this vouch reads version 1)",
+        );
+        assert_eq!(tip(&repo, Kind::Approval).unwrap(), None);
+    }
+
+    #[test]
+    fn concurrent_writers_lose_nothing() {
+        let (dir, _repo) = temp_repo();
+        const THREADS: u32 = 8;
+        const EACH: u32 = 50;
+        let path = dir.path().to_path_buf();
+        let handles: Vec<_> = (0..THREADS)
+            .map(|t| {
+                let path = path.clone();
+                std::thread::spawn(move || {
+                    // Each writer has its own handle, as separate processes do.
+                    let repo = Repository::open(&path).unwrap();
+                    (0..EACH)
+                        .map(|i| {
+                            let a = approval(
+                                t * 1000 + i,
+                                &format!("r{t}@x"),
+                                Verdict::Approve,
+                                "2026-01-31T09:05:00.000Z",
+                            );
+                            add(&repo, &a).unwrap()
+                        })
+                        .collect::<Vec<String>>()
+                })
+            })
+            .collect();
+        let mut written: Vec<String> = handles.into_iter().flat_map(|h| h.join().unwrap()).collect();
+        written.sort();
+        let repo = Repository::open(&path).unwrap();
+        let listing = list::<Approval>(&repo).unwrap();
+        assert!(listing.bad.is_empty(), "{:?}", listing.bad);
+        let mut read: Vec<String> = listing.records.into_iter().map(|s| s.id).collect();
+        read.sort();
+        assert_eq!(read.len(), (THREADS * EACH) as usize);
+        assert_eq!(read, written);
+        // Every write is a commit on one line of history.
+        let mut walk = repo.revwalk().unwrap();
+        walk.push(tip(&repo, Kind::Approval).unwrap().unwrap()).unwrap();
+        assert_eq!(walk.count(), (THREADS * EACH) as usize);
+    }
+
+    /// Writers that all find the ref missing must not overwrite one
+    /// another's first commit (libgit2 checks `force = false` outside the
+    /// ref's lock).
+    #[test]
+    fn concurrent_first_writers_lose_nothing() {
+        for round in 0..10 {
+            let (dir, _repo) = temp_repo();
+            let barrier = std::sync::Arc::new(std::sync::Barrier::new(8));
+            let handles: Vec<_> = (0..8)
+                .map(|t| {
+                    let (path, barrier) = (dir.path().to_path_buf(), barrier.clone());
+                    std::thread::spawn(move || {
+                        let repo = Repository::open(&path).unwrap();
+                        let a = approval(round * 100 + t, "r@x", Verdict::Approve, "2026-01-31T09:05:00.000Z");
+                        barrier.wait();
+                        add(&repo, &a).unwrap()
+                    })
+                })
+                .collect();
+            for h in handles {
+                h.join().unwrap();
+            }
+            let repo = Repository::open(dir.path()).unwrap();
+            assert_eq!(list::<Approval>(&repo).unwrap().records.len(), 8, "round {round}");
+        }
+    }
+
+    #[test]
+    fn diverged_refs_merge_as_the_union() {
+        let (_dir, repo) = temp_repo();
+        let t = "2026-01-31T09:05:00.000Z";
+        let a = add(&repo, &approval(1, "a@x", Verdict::Approve, t)).unwrap();
+        let base = tip(&repo, Kind::Approval).unwrap().unwrap();
+        let b1 = add(&repo, &approval(2, "a@x", Verdict::Approve, t)).unwrap();
+        let b2 = add(&repo, &approval(3, "a@x", Verdict::Reject, t)).unwrap();
+        let ours = tip(&repo, Kind::Approval).unwrap().unwrap();
+        // Another clone, from base, added c (and b1 too).
+        repo.reference(Kind::Approval.ref_name(), base, true, "rewind").unwrap();
+        let c = add(&repo, &approval(4, "b@x", Verdict::Approve, t)).unwrap();
+        add(&repo, &approval(2, "a@x", Verdict::Approve, t)).unwrap();
+        let theirs = tip(&repo, Kind::Approval).unwrap().unwrap();
+        repo.reference(Kind::Approval.ref_name(), ours, true, "back").unwrap();
+
+        let outcome = merge_union(&repo, Kind::Approval, theirs).unwrap();
+        assert_eq!((outcome.added, outcome.conflicts.len()), (1, 0));
+        let merge = repo.find_commit(outcome.tip).unwrap();
+        assert_eq!(merge.parent_ids().collect::<Vec<_>>(), [ours, theirs]);
+        let mut ids: Vec<String> = list::<Approval>(&repo).unwrap().records.into_iter().map(|s| s.id).collect();
+        ids.sort();
+        let mut expected = vec![a, b1, b2, c];
+        expected.sort();
+        assert_eq!(ids, expected);
+
+        // Merging again, or merging an ancestor, changes nothing.
+        let again = merge_union(&repo, Kind::Approval, theirs).unwrap();
+        assert_eq!((again.tip, again.added), (outcome.tip, 0));
+        assert_eq!(merge_union(&repo, Kind::Approval, base).unwrap().tip, outcome.tip);
+
+        // A version that is ours plus more fast-forwards.
+        add(&repo, &approval(5, "a@x", Verdict::Approve, t)).unwrap();
+        let ahead = tip(&repo, Kind::Approval).unwrap().unwrap();
+        repo.reference(Kind::Approval.ref_name(), outcome.tip, true, "back").unwrap();
+        let ff = merge_union(&repo, Kind::Approval, ahead).unwrap();
+        assert_eq!((ff.tip, ff.added), (ahead, 1));
+
+        // With no local ref, the other version is taken as is.
+        repo.find_reference(Kind::Request.ref_name()).err().unwrap();
+        let request = Request::new(REPO_ID, person("d@x"), vec![unit("fn g() {}")]);
+        add(&repo, &request).unwrap();
+        let remote = tip(&repo, Kind::Request).unwrap().unwrap();
+        repo.find_reference(Kind::Request.ref_name()).unwrap().delete().unwrap();
+        let taken = merge_union(&repo, Kind::Request, remote).unwrap();
+        assert_eq!((taken.tip, taken.added), (remote, 1));
+    }
+
+    #[test]
+    fn merge_keeps_ours_and_reports_a_corrupt_twin() {
+        let (_dir, repo) = temp_repo();
+        let good = approval(1, "a@x", Verdict::Approve, "2026-01-31T09:05:00.000Z");
+        let id = add(&repo, &good).unwrap();
+        let ours = tip(&repo, Kind::Approval).unwrap().unwrap();
+        let path = format!("{}/{id}.json", &id[..2]);
+        let theirs = write_raw(&repo, Kind::Approval, &[(&path, b"{\"forged\":true}")]);
+        repo.reference(Kind::Approval.ref_name(), ours, true, "back").unwrap();
+        let outcome = merge_union(&repo, Kind::Approval, theirs).unwrap();
+        assert_eq!(outcome.conflicts, [path]);
+        let listing = list::<Approval>(&repo).unwrap();
+        assert_eq!((listing.records.len(), listing.bad.len()), (1, 0));
+    }
+
+    #[test]
+    fn tampered_and_foreign_files_are_reported_not_dropped() {
+        let (_dir, repo) = temp_repo();
+        let good = approval(1, "a@x", Verdict::Approve, "2026-01-31T09:05:00.000Z");
+        let good_bytes = canonical_bytes(&good);
+        let good_id = sha256_hex(&good_bytes);
+        let intact = canonical_bytes(&approval(2, "a@x", Verdict::Approve, "2026-01-31T09:05:00.000Z"));
+        let intact_id = sha256_hex(&intact);
+        let named = |bytes: &[u8]| {
+            let id = sha256_hex(bytes);
+            format!("{}/{id}.json", &id[..2])
+        };
+        // Tampered: the decision changed after the fact, the name kept.
+        let tampered = String::from_utf8(good_bytes.clone()).unwrap().replace("approve", "reject").into_bytes();
+        let pretty = serde_json::to_vec_pretty(&good).unwrap();
+        let request = canonical_bytes(&Request {
+            created: "2026-01-31T09:05:00.000Z".into(),
+            ..Request::new(REPO_ID, person("d@x"), vec![unit("x")])
+        });
+        let v2 = String::from_utf8(good_bytes.clone()).unwrap().replace("\"version\":1", "\"version\":2").into_bytes();
+        let unknown =
+            String::from_utf8(good_bytes.clone()).unwrap().replace("\"type\"", "\"mood\":\"ok\",\"type\"").into_bytes();
+        let bad_date =
+            String::from_utf8(good_bytes.clone()).unwrap().replace("2026-01-31T09:05:00.000Z", "soon").into_bytes();
+        let files: Vec<(String, Vec<u8>)> = vec![
+            (format!("{}/{intact_id}.json", &intact_id[..2]), intact),
+            (format!("{}/{good_id}.json", &good_id[..2]), tampered),
+            (named(&pretty), pretty.clone()),
+            (named(&request), request.clone()),
+            (named(&v2), v2.clone()),
+            (named(&unknown), unknown.clone()),
+            (named(&bad_date), bad_date.clone()),
+            (named(b"not json"), b"not json".to_vec()),
+            ("README.md".into(), b"hi".to_vec()),
+            (format!("ff/{good_id}.json"), good_bytes.clone()),
+        ];
+        let refs: Vec<(&str, &[u8])> = files.iter().map(|(p, b)| (p.as_str(), b.as_slice())).collect();
+        write_raw(&repo, Kind::Approval, &refs);
+        let listing = list::<Approval>(&repo).unwrap();
+        assert_eq!(listing.records.len(), 1);
+        assert_eq!(listing.records[0].id, intact_id);
+        let mut reasons: Vec<String> =
+            listing.bad.iter().map(|b| b.reason.split(" (its hash is").next().unwrap().to_string()).collect();
+        reasons.sort();
+        expect_test::expect![[r#"
+            [
+                "a request record under refs/vouch/approvals",
+                "content does not match its name",
+                "invalid approval record: `created` is not an RFC 3339 time: the 'year' component could not be parsed",
+                "invalid approval record: unknown field `mood`, expected one of `type`, `version`, `repository`, `fingerprint`, `decision`, `reviewer`, `created`, `comment`, `request`, `path`, `signature`",
+                "not JSON: expected ident at line 1 column 2",
+                "not in canonical form (RFC 8785)",
+                "unexpected entry (records live in <id[0..2]>/<id>.json)",
+                "unexpected file name (records are <id[0..2]>/<id>.json)",
+                "unsupported version 2 (this vouch reads version 1)",
+            ]
+        "#]]
+        .assert_debug_eq(&reasons);
+        assert!(listing.bad.iter().all(|b| b.to_string().starts_with("refs/vouch/approvals:")));
+    }
+
+    #[test]
+    fn indexes_order_by_time_and_feed_the_decision() {
+        let (_dir, repo) = temp_repo();
+        let real_id = commit_files(&repo, &[("a", "a")], 1_000).to_string();
+        let mk = |email: &str, decision, created: &str| Approval {
+            repository: real_id.clone(),
+            ..approval(1, email, decision, created)
+        };
+        // Written out of order; read back in time order.
+        for a in [
+            mk("dora@example.com", Verdict::Approve, "2026-01-31T10:00:00.000Z"),
+            mk("carol@example.com", Verdict::Reject, "2026-01-31T11:00:00.000Z"),
+            mk("carol@example.com", Verdict::Approve, "2026-01-31T09:00:00.000Z"),
+            approval(1, "eve@example.com", Verdict::Approve, "2026-01-31T12:00:00.000Z"),
+        ] {
+            add(&repo, &a).unwrap();
+        }
+        let repository = crate::store::repo::repository_id(&repo).unwrap();
+        assert_eq!(repository, real_id);
+        let index = ApprovalIndex::new(list::<Approval>(&repo).unwrap().records, &repository);
+        assert_eq!(index.foreign.len(), 1);
+        assert_eq!(index.len(), 3);
+        let order: Vec<&str> = index.for_fingerprint(&fp(1)).iter().map(|s| s.record.created.as_str()).collect();
+        assert_eq!(order, ["2026-01-31T09:00:00.000Z", "2026-01-31T10:00:00.000Z", "2026-01-31T11:00:00.000Z"]);
+        assert!(index.for_fingerprint(&fp(2)).is_empty());
+
+        let mut request = Request::new(&repository, person("dev@example.com"), vec![unit("fn f() {}")]);
+        request.units[0].fingerprint = fp(1);
+        let request_id = add(&repo, &request).unwrap();
+        let requests = RequestIndex::new(list::<Request>(&repo).unwrap().records, &repository);
+        assert_eq!(requests.get(&request_id).unwrap().record, request);
+        assert_eq!(requests.requesters(&fp(1)), ["dev@example.com"]);
+
+        let policy =
+            Policy::parse("reviewers = [\"carol@example.com\", \"dora@example.com\"]\napprovals = 2\n", ".vouch.toml")
+                .unwrap();
+        let requirement = policy.requirement("src/lib.rs", &[], 3);
+        let participants = Participants { requesters: requests.requesters(&fp(1)), ..Participants::default() };
+        let votes = index.votes(&fp(1), |_| false);
+        let status = assess(&requirement, &votes, &participants).status;
+        assert_eq!(status, Status::Rejected { by: "carol@example.com".into(), comment: None });
+    }
+
+    #[test]
+    fn reading_many_records_reads_the_tree_once() {
+        // Not a timing test: it checks that a few thousand records in one
+        // tree are all listed, through the two-level layout.
+        let (_dir, repo) = temp_repo();
+        let mut update = TreeUpdateBuilder::new();
+        let mut ids = Vec::new();
+        // Objects stay in memory: the test is about reading, not the disk.
+        let odb = repo.odb().unwrap();
+        odb.add_new_mempack_backend(1000).unwrap();
+        for n in 0..3000 {
+            let bytes = canonical_bytes(&approval(n, "a@x", Verdict::Approve, "2026-01-31T09:05:00.000Z"));
+            let id = sha256_hex(&bytes);
+            update.upsert(record_path(&id), repo.blob(&bytes).unwrap(), FileMode::Blob);
+            ids.push(id);
+        }
+        let tree = update.create_updated(&repo, &empty_tree(&repo).unwrap()).unwrap();
+        let commit = make_commit(&repo, tree, &[], "bulk").unwrap();
+        repo.reference(Kind::Approval.ref_name(), commit, true, "bulk").unwrap();
+        let listing = list::<Approval>(&repo).unwrap();
+        assert_eq!((listing.records.len(), listing.bad.len()), (3000, 0));
+    }
+
+    #[test]
+    fn time_format() {
+        let t = OffsetDateTime::from_unix_timestamp_nanos(1_769_850_300_250_999_999).unwrap();
+        assert_eq!(format_time(t), "2026-01-31T09:05:00.250Z");
+        assert!(OffsetDateTime::parse(&now(), &Rfc3339).is_ok());
+    }
+}

@@ -1,1 +1,305 @@
-//! TODO(repo)
+//! Finding a repository and naming things in it: the repository that holds a
+//! path, its worktree root, the worktree's git directory, the repository id,
+//! and a file's path relative to the worktree.
+//!
+//! The repository id is the id of its root commit: of the parentless commits
+//! reachable from HEAD, the oldest by committer time (ties: the smallest id).
+//! Every clone and fork computes the same id, so records (which carry it)
+//! travel with the code; a repository with several roots (a subtree merge)
+//! still has one id, as long as HEAD reaches the same roots. Computing it
+//! walks the history from HEAD, so callers compute it once per session.
+
+use std::path::{Component, Path, PathBuf};
+
+use git2::{Oid, Repository, Sort};
+
+#[derive(Debug, thiserror::Error)]
+pub enum RepoError {
+    #[error("{} is not in a git repository: {source}", path.display())]
+    NotARepository { path: PathBuf, source: git2::Error },
+    #[error("the repository at {} has no worktree (it is bare)", .0.display())]
+    Bare(PathBuf),
+    #[error("the repository has no commits yet, so it has no id (make a first commit)")]
+    NoCommits,
+    #[error("{} is outside the worktree {}", path.display(), root.display())]
+    OutsideWorktree { path: PathBuf, root: PathBuf },
+    #[error("{} is not a file of the worktree", path.display())]
+    NotAWorktreeFile { path: PathBuf },
+    #[error("{} is not valid UTF-8", path.display())]
+    NotUtf8 { path: PathBuf },
+    #[error("cannot read the current directory: {0}")]
+    CurrentDir(std::io::Error),
+    #[error(transparent)]
+    Git(#[from] git2::Error),
+}
+
+/// The repository that holds `path` (a file or a directory, which need not
+/// exist yet), searching upwards as git does.
+pub fn discover(path: &Path) -> Result<Repository, RepoError> {
+    // libgit2 wants a directory; start from the nearest existing one.
+    let mut start = path;
+    while !start.is_dir() {
+        match start.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => start = parent,
+            _ => {
+                start = Path::new(".");
+                break;
+            }
+        }
+    }
+    Repository::discover(start).map_err(|source| RepoError::NotARepository { path: path.to_path_buf(), source })
+}
+
+/// The root of the worktree (for a linked worktree, that worktree's root).
+pub fn worktree_root(repo: &Repository) -> Result<&Path, RepoError> {
+    repo.workdir().ok_or_else(|| RepoError::Bare(repo.path().to_path_buf()))
+}
+
+/// The worktree's own git directory: `.git` for the main worktree,
+/// `.git/worktrees/<name>` for a linked one. Per-worktree state (the
+/// journal) lives here; refs and objects are shared through
+/// [`Repository::commondir`].
+pub fn git_dir(repo: &Repository) -> &Path {
+    repo.path()
+}
+
+/// The index `git commit` will commit: `$GIT_INDEX_FILE` when set, else the
+/// repository's own. Git sets `GIT_INDEX_FILE` for hooks, and for
+/// `git commit -a` or `git commit <paths>` it names a temporary index, so a
+/// pre-commit gate must read this one, not `.git/index`.
+pub fn index(repo: &Repository) -> Result<git2::Index, RepoError> {
+    index_from(repo, std::env::var_os("GIT_INDEX_FILE"))
+}
+
+/// [`index`] with the value of `GIT_INDEX_FILE` given; a relative path is
+/// relative to the current directory, as for git.
+pub fn index_from(repo: &Repository, file: Option<std::ffi::OsString>) -> Result<git2::Index, RepoError> {
+    match file.filter(|f| !f.is_empty()) {
+        Some(file) => {
+            let path = PathBuf::from(file);
+            let path = if path.is_relative() {
+                std::env::current_dir().map_err(RepoError::CurrentDir)?.join(path)
+            } else {
+                path
+            };
+            Ok(git2::Index::open(&path)?)
+        }
+        None => Ok(repo.index()?),
+    }
+}
+
+/// The repository id: the root commit (see the module docs), as hex.
+pub fn repository_id(repo: &Repository) -> Result<String, RepoError> {
+    let head = match repo.head() {
+        Ok(head) => head,
+        Err(e) if e.code() == git2::ErrorCode::UnbornBranch || e.code() == git2::ErrorCode::NotFound => {
+            return Err(RepoError::NoCommits);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let head = head.peel_to_commit()?.id();
+    let mut walk = repo.revwalk()?;
+    walk.set_sorting(Sort::NONE)?;
+    walk.push(head)?;
+    let mut best: Option<(i64, Oid)> = None;
+    for oid in walk {
+        let commit = repo.find_commit(oid?)?;
+        if commit.parent_count() == 0 {
+            let candidate = (commit.time().seconds(), commit.id());
+            if best.is_none_or(|b| candidate < b) {
+                best = Some(candidate);
+            }
+        }
+    }
+    best.map(|(_, oid)| oid.to_string()).ok_or(RepoError::NoCommits)
+}
+
+/// The path of `path` (absolute, or relative to the current directory)
+/// relative to the worktree root, with forward slashes, e.g. `src/main.rs`.
+/// Symbolic links in the prefix (a `/tmp` that is `/private/tmp`) are
+/// resolved when the plain comparison fails.
+pub fn relative_path(repo: &Repository, path: &Path) -> Result<String, RepoError> {
+    let root = worktree_root(repo)?;
+    let absolute = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir().map_err(RepoError::CurrentDir)?.join(path)
+    };
+    let absolute = lexical_normal(&absolute);
+    let root_normal = lexical_normal(root);
+    let relative = match absolute.strip_prefix(&root_normal) {
+        Ok(rel) => rel.to_path_buf(),
+        Err(_) => {
+            let outside = || RepoError::OutsideWorktree { path: path.to_path_buf(), root: root.to_path_buf() };
+            let real_root = root.canonicalize().map_err(|_| outside())?;
+            let real = canonical_prefix(&absolute);
+            real.strip_prefix(&real_root).map_err(|_| outside())?.to_path_buf()
+        }
+    };
+    let mut parts = Vec::new();
+    for component in relative.components() {
+        match component {
+            Component::Normal(part) => {
+                parts.push(part.to_str().ok_or_else(|| RepoError::NotUtf8 { path: path.to_path_buf() })?)
+            }
+            _ => return Err(RepoError::NotAWorktreeFile { path: path.to_path_buf() }),
+        }
+    }
+    if parts.is_empty() || parts[0] == ".git" {
+        return Err(RepoError::NotAWorktreeFile { path: path.to_path_buf() });
+    }
+    Ok(parts.join("/"))
+}
+
+/// `path` without `.` components and with `..` applied, touching no file.
+fn lexical_normal(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// `path` with its longest existing prefix resolved by the file system.
+fn canonical_prefix(path: &Path) -> PathBuf {
+    let mut existing = path;
+    let mut rest = Vec::new();
+    loop {
+        if let Ok(real) = existing.canonicalize() {
+            let mut out = real;
+            out.extend(rest.iter().rev());
+            return out;
+        }
+        match (existing.parent(), existing.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_os_string());
+                existing = parent;
+            }
+            _ => return path.to_path_buf(),
+        }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use git2::{Signature, Time};
+
+    /// A new repository in a temporary directory.
+    pub(crate) fn temp_repo() -> (tempfile::TempDir, Repository) {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repository::init(dir.path()).unwrap();
+        (dir, repo)
+    }
+
+    /// Commits `files` (path, content) on top of HEAD at `time` (seconds).
+    pub(crate) fn commit_files(repo: &Repository, files: &[(&str, &str)], time: i64) -> Oid {
+        let sig = Signature::new("Test", "test@example.com", &Time::new(time, 0)).unwrap();
+        let parent = repo.head().ok().and_then(|h| h.peel_to_commit().ok());
+        let mut index = repo.index().unwrap();
+        let root = repo.workdir().unwrap().to_path_buf();
+        for (path, content) in files {
+            let full = root.join(path);
+            std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+            std::fs::write(&full, content).unwrap();
+            index.add_path(Path::new(path)).unwrap();
+        }
+        index.write().unwrap();
+        let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+        let parents: Vec<&git2::Commit> = parent.iter().collect();
+        repo.commit(Some("HEAD"), &sig, &sig, "test", &tree, &parents).unwrap()
+    }
+
+    #[test]
+    fn repository_id_is_the_oldest_root_reachable_from_head() {
+        let (_dir, repo) = temp_repo();
+        assert!(matches!(repository_id(&repo), Err(RepoError::NoCommits)));
+        let root = commit_files(&repo, &[("a.txt", "a")], 1_000);
+        commit_files(&repo, &[("b.txt", "b")], 2_000);
+        assert_eq!(repository_id(&repo).unwrap(), root.to_string());
+
+        // Merge in an unrelated, younger history: the id stays.
+        let sig = Signature::new("T", "t@x", &Time::new(3_000, 0)).unwrap();
+        let empty = repo.find_tree(repo.treebuilder(None).unwrap().write().unwrap()).unwrap();
+        let other_root = repo.commit(None, &sig, &sig, "other", &empty, &[]).unwrap();
+        let head = repo.head().unwrap().peel_to_commit().unwrap();
+        let other = repo.find_commit(other_root).unwrap();
+        repo.commit(Some("HEAD"), &sig, &sig, "merge", &empty, &[&head, &other]).unwrap();
+        assert_eq!(repository_id(&repo).unwrap(), root.to_string());
+
+        // An older unrelated root becomes the id once merged: "oldest" decides.
+        let sig0 = Signature::new("T", "t@x", &Time::new(10, 0)).unwrap();
+        let ancient = repo.commit(None, &sig0, &sig0, "ancient", &empty, &[]).unwrap();
+        let head = repo.head().unwrap().peel_to_commit().unwrap();
+        let ancient_commit = repo.find_commit(ancient).unwrap();
+        repo.commit(Some("HEAD"), &sig, &sig, "merge 2", &empty, &[&head, &ancient_commit]).unwrap();
+        assert_eq!(repository_id(&repo).unwrap(), ancient.to_string());
+    }
+
+    #[test]
+    fn the_index_git_will_commit() {
+        let (dir, repo) = temp_repo();
+        commit_files(&repo, &[("a.txt", "one")], 1_000);
+        // A temporary index, as `git commit -a` makes, with another a.txt.
+        let temp = dir.path().join(".git/index.tmp");
+        std::fs::copy(dir.path().join(".git/index"), &temp).unwrap();
+        let mut other = git2::Index::open(&temp).unwrap();
+        let blob = repo.blob(b"two").unwrap();
+        let mut entry = other.get_path(Path::new("a.txt"), 0).unwrap();
+        entry.id = blob;
+        other.add(&entry).unwrap();
+        other.write().unwrap();
+        let staged = |index: git2::Index| index.get_path(Path::new("a.txt"), 0).unwrap().id;
+        assert_eq!(staged(index_from(&repo, Some(temp.into_os_string())).unwrap()), blob);
+        assert_ne!(staged(index_from(&repo, None).unwrap()), blob);
+        assert_ne!(staged(index_from(&repo, Some("".into())).unwrap()), blob);
+    }
+
+    #[test]
+    fn paths_relative_to_the_worktree() {
+        let (dir, repo) = temp_repo();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("src/deep")).unwrap();
+        assert_eq!(relative_path(&repo, &root.join("src/deep/a.rs")).unwrap(), "src/deep/a.rs");
+        assert_eq!(relative_path(&repo, &root.join("src/./x/../b.rs")).unwrap(), "src/b.rs");
+        // A file that does not exist yet, through a symlinked root.
+        let link_parent = tempfile::tempdir().unwrap();
+        let link = link_parent.path().join("link");
+        std::os::unix::fs::symlink(root, &link).unwrap();
+        assert_eq!(relative_path(&repo, &link.join("src/new.rs")).unwrap(), "src/new.rs");
+        assert!(matches!(
+            relative_path(&repo, Path::new("/definitely/elsewhere.rs")),
+            Err(RepoError::OutsideWorktree { .. })
+        ));
+        assert!(matches!(relative_path(&repo, &root.join(".git/config")), Err(RepoError::NotAWorktreeFile { .. })));
+        assert!(matches!(relative_path(&repo, root), Err(RepoError::NotAWorktreeFile { .. })));
+    }
+
+    #[test]
+    fn discover_from_a_file_and_linked_worktrees() {
+        let (dir, repo) = temp_repo();
+        commit_files(&repo, &[("src/a.rs", "fn a() {}")], 1_000);
+        let found = discover(&dir.path().join("src/a.rs")).unwrap();
+        assert_eq!(found.path(), repo.path());
+        let found = discover(&dir.path().join("src/not-yet/b.rs")).unwrap();
+        assert_eq!(worktree_root(&found).unwrap().canonicalize().unwrap(), dir.path().canonicalize().unwrap());
+
+        let wt_parent = tempfile::tempdir().unwrap();
+        let wt_path = wt_parent.path().join("wt");
+        repo.worktree("feature", &wt_path, None).unwrap();
+        let linked = discover(&wt_path.join("src/a.rs")).unwrap();
+        assert!(git_dir(&linked).ends_with("worktrees/feature/"), "{}", git_dir(&linked).display());
+        assert_eq!(linked.commondir().canonicalize().unwrap(), repo.path().canonicalize().unwrap());
+        assert_eq!(relative_path(&linked, &wt_path.join("src/a.rs")).unwrap(), "src/a.rs");
+        assert_eq!(repository_id(&linked).unwrap(), repository_id(&repo).unwrap());
+
+        let outside = tempfile::tempdir().unwrap();
+        assert!(matches!(discover(outside.path()), Err(RepoError::NotARepository { .. })));
+    }
+}

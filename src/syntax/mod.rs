@@ -8,9 +8,10 @@
 
 use std::path::Path;
 
+pub mod queries;
 pub mod units;
 
-pub use units::{Unit, review_units};
+pub use units::{Unit, review_units, unit_at, units_in};
 
 /// A language vouch knows, by grammar.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -127,9 +128,26 @@ impl SyntaxTree {
         }
     }
 
-    /// Parse again after edits, reusing what did not change.
+    /// Parse again after edits, reusing what did not change. A released
+    /// tree stays released: it is parsed afresh when next needed.
     pub fn reparse(&mut self, text: &str) {
-        self.tree = self.parser.parse(text, self.tree.as_ref());
+        if self.tree.is_some() {
+            self.tree = self.parser.parse(text, self.tree.as_ref());
+        }
+    }
+
+    /// Drop the tree to free its memory (tens of MiB for a 10,000-line
+    /// file); [`SyntaxTree::ensure`] parses again when it is needed.
+    pub fn release(&mut self) {
+        self.tree = None;
+    }
+
+    /// The tree, parsed from scratch if it was released.
+    pub fn ensure(&mut self, text: &str) -> Option<&tree_sitter::Tree> {
+        if self.tree.is_none() {
+            self.tree = self.parser.parse(text, None);
+        }
+        self.tree.as_ref()
     }
 
     /// Forget the old tree and parse from scratch.

@@ -1,16 +1,44 @@
 //! Review units: the smallest enclosing syntax nodes (as `queries/<lang>/units.scm`
 //! names them) that hold AI text, with their fingerprints and risk tags.
+//!
+//! A unit's bytes are its node, widened to the wrapper that belongs to it
+//! (Python's `decorated_definition`, an `export` or `declare` statement in
+//! JavaScript and TypeScript), plus the attributes, decorators and doc
+//! comments just above it (no blank line between) and the rest of its last
+//! line: a `;`, a comment and the line break, when nothing else follows on
+//! that line. Units nest (an impl holds its methods); a byte belongs to the
+//! smallest unit that holds it. Text outside every unit, and all text of a
+//! language without a grammar, falls back to runs of whole lines (kind
+//! [`LINES`]).
+//!
+//! Everything here works on the byte ranges it is given: query cursors are
+//! restricted to those ranges and the units around them, so the cost follows
+//! the size of the AI text and of its units, not of the file.
 
+use std::collections::BTreeSet;
 use std::ops::Range;
 
+use tree_sitter::{Node, QueryCursor, StreamingIterator};
+
 use super::Language;
+use super::queries::{self, Queries, UnitCapture};
+use crate::fingerprint::fingerprint;
 use crate::text::Text;
+
+/// The kind of a unit made of whole lines: text outside every syntax unit,
+/// or any text of a language without a grammar.
+pub const LINES: &str = "lines";
+
+/// Windows of AI text closer than this are queried together: walking the
+/// nodes between them costs less than descending the tree again.
+const COALESCE_GAP: usize = 512;
 
 /// One review unit of a document.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Unit {
-    /// The unit's kind as the queries name it ("function", "method", ...), or
-    /// "lines" for a run of lines in a language without a grammar.
+    /// The unit's kind as the queries name it ("function", "method", "class",
+    /// "impl", "statement", ...), or [`LINES`] for a run of whole lines
+    /// outside every syntax unit or in a language without a grammar.
     pub kind: String,
     /// The unit's name, where the syntax gives one.
     pub name: Option<String>,
@@ -19,25 +47,1503 @@ pub struct Unit {
     pub range: Range<usize>,
     /// See [`crate::fingerprint`].
     pub fingerprint: String,
-    /// Non-whitespace AI bytes inside the unit.
+    /// Non-whitespace AI bytes that belong to this unit: bytes inside a
+    /// smaller unit nested in it count for that one.
     pub ai_bytes: usize,
-    /// Lines of the unit that hold non-whitespace AI text.
+    /// Lines holding non-whitespace AI bytes that belong to this unit.
     pub ai_lines: usize,
     /// Lines of the unit.
     pub lines: usize,
-    /// AI share of the unit's non-whitespace bytes, from 0 to 1.
+    /// AI share of the non-whitespace bytes that belong to this unit (not to
+    /// a unit nested in it), from 0 to 1.
     pub ai_share: f32,
-    /// Risk tags (capture names of `queries/<lang>/risk.scm`), sorted, unique.
+    /// Risk tags (capture names of `queries/<lang>/risk.scm`) of the unit's
+    /// whole text, sorted, unique.
     pub risk: Vec<String>,
 }
 
-/// The review units of a document that hold AI text (`ai`: sorted,
-/// non-overlapping byte ranges).
+/// The review units of a document that hold AI text (`ai`: byte ranges,
+/// sorted and non-overlapping), ordered by position (a unit before the units
+/// nested in it). A unit is listed when some non-whitespace AI byte belongs
+/// to it; AI text outside every syntax unit forms [`LINES`] units.
 pub fn review_units(
-    _language: Language,
-    _tree: Option<&tree_sitter::Tree>,
-    _text: &Text,
-    _ai: &[Range<usize>],
+    language: Language,
+    tree: Option<&tree_sitter::Tree>,
+    text: &Text,
+    ai: &[Range<usize>],
 ) -> Vec<Unit> {
-    Vec::new()
+    let finder = Finder::new(language, tree, text, ai);
+    finder.units_holding(&finder.ai)
+}
+
+/// The units a selection touches, whether or not they hold AI text (for
+/// marking or approving a selection): the units to which a non-whitespace
+/// byte of `range` belongs, and runs of the selected lines outside every
+/// syntax unit. Their AI fields count the AI text `ai`.
+pub fn units_in(
+    language: Language,
+    tree: Option<&tree_sitter::Tree>,
+    text: &Text,
+    range: Range<usize>,
+    ai: &[Range<usize>],
+) -> Vec<Unit> {
+    let finder = Finder::new(language, tree, text, ai);
+    finder.units_holding(&normalize(&[range], text.len()))
+}
+
+/// The smallest unit holding byte `offset` (for a code action or hover at a
+/// cursor). Outside every syntax unit it is the run of AI lines around the
+/// offset, as [`review_units`] reports it, else the offset's line alone;
+/// `None` on a blank line outside every unit. Its AI fields count the AI
+/// text `ai`.
+pub fn unit_at(
+    language: Language,
+    tree: Option<&tree_sitter::Tree>,
+    text: &Text,
+    offset: usize,
+    ai: &[Range<usize>],
+) -> Option<Unit> {
+    let finder = Finder::new(language, tree, text, ai);
+    finder.unit_at(offset.min(text.len()))
+}
+
+/// A syntax node that the units query names a unit, with what vouch makes
+/// of it.
+#[derive(Debug, Clone)]
+struct Candidate {
+    range: Range<usize>,
+    kind: &'static str,
+    name: Option<String>,
+    /// The index of the pattern that captured it: the first pattern wins.
+    pattern: usize,
+}
+
+struct Finder<'a> {
+    language: Language,
+    text: &'a Text,
+    src: &'a str,
+    syntax: Option<(Node<'a>, &'static Queries)>,
+    /// The AI text: clamped, sorted, merged.
+    ai: Vec<Range<usize>>,
+}
+
+impl<'a> Finder<'a> {
+    fn new(language: Language, tree: Option<&'a tree_sitter::Tree>, text: &'a Text, ai: &[Range<usize>]) -> Finder<'a> {
+        // A query that does not build is a bug the tests catch; should one
+        // slip through, units fall back to lines rather than vanish.
+        let syntax = match (tree, queries::queries(language)) {
+            (Some(tree), Some(Ok(queries))) => Some((tree.root_node(), queries)),
+            _ => None,
+        };
+        Finder { language, text, src: text.as_str(), syntax, ai: normalize(ai, text.len()) }
+    }
+
+    /// The units to which the non-whitespace bytes of `select` belong.
+    fn units_holding(&self, select: &[Range<usize>]) -> Vec<Unit> {
+        let select: Vec<Range<usize>> = select.iter().filter_map(|r| self.trim(r.clone())).collect();
+        if select.is_empty() {
+            return Vec::new();
+        }
+        let windows = coalesce(select.iter().map(|r| self.window(r.clone())).collect());
+        let candidates = self.candidates(&windows);
+
+        // Nest the candidates (sorted by start, then longest first) and give
+        // each selected byte to the smallest one that holds it.
+        let total: Vec<usize> = candidates.iter().map(|c| self.nonws(&clip(&select, c.range.clone()))).collect();
+        let mut direct = total.clone();
+        let mut roots: Vec<Range<usize>> = Vec::new();
+        let mut stack: Vec<usize> = Vec::new();
+        for (i, c) in candidates.iter().enumerate() {
+            while let Some(&top) = stack.last() {
+                if contains(&candidates[top].range, &c.range) {
+                    break;
+                }
+                stack.pop();
+            }
+            match stack.last() {
+                Some(&top) => direct[top] = direct[top].saturating_sub(total[i]),
+                None => roots.push(c.range.clone()),
+            }
+            stack.push(i);
+        }
+        let roots = normalize(&roots, self.src.len());
+
+        let mut units: Vec<Unit> =
+            candidates.iter().zip(&direct).filter(|&(_, &d)| d > 0).map(|(c, _)| self.syntax_unit(c)).collect();
+        let outside = subtract_all(&select, &roots);
+        let lines = self.lines_with_text(&outside);
+        units.extend(runs(&lines).into_iter().map(|run| self.lines_unit(run, &roots)));
+        units.sort_by(|a, b| a.range.start.cmp(&b.range.start).then(b.range.end.cmp(&a.range.end)));
+        units
+    }
+
+    fn unit_at(&self, offset: usize) -> Option<Unit> {
+        if self.syntax.is_some() {
+            let line = self.text.lines().line_of(offset);
+            let start = self.line_start(line);
+            let end = if offset < self.src.len() { self.probe_end(offset + 1) } else { offset };
+            let window = start..end.max(start + 1);
+            let candidates = self.candidates(std::slice::from_ref(&window));
+            let smallest =
+                candidates.iter().filter(|c| c.range.contains(&offset)).min_by_key(|c| (c.range.len(), c.pattern));
+            if let Some(c) = smallest {
+                return Some(self.syntax_unit(c));
+            }
+        }
+        let line = self.text.lines().line_of(offset);
+        let run = if self.line_has_ai_outside_units(line) {
+            let mut first = line;
+            while first > 0 && self.line_has_ai_outside_units(first - 1) {
+                first -= 1;
+            }
+            let mut last = line;
+            while last + 1 < self.text.line_count() && self.line_has_ai_outside_units(last + 1) {
+                last += 1;
+            }
+            first..last + 1
+        } else if self.trim(self.whole_line(line)).is_some() {
+            line..line + 1
+        } else {
+            return None;
+        };
+        let covered = self.unit_ranges_in(self.line_start(run.start)..self.line_start(run.end));
+        Some(self.lines_unit(run, &covered))
+    }
+
+    /// Whether `line` holds non-whitespace AI bytes outside every syntax
+    /// unit.
+    fn line_has_ai_outside_units(&self, line: usize) -> bool {
+        let ai = clip(&self.ai, self.whole_line(line));
+        if self.nonws(&ai) == 0 {
+            return false;
+        }
+        let covered = self.unit_ranges_in(self.whole_line(line));
+        self.nonws(&subtract_all(&ai, &covered)) > 0
+    }
+
+    /// The ranges of the units that overlap `range`, merged.
+    fn unit_ranges_in(&self, range: Range<usize>) -> Vec<Range<usize>> {
+        if self.syntax.is_none() || range.is_empty() {
+            return Vec::new();
+        }
+        let window = range.start..self.probe_end(range.end).max(range.end);
+        let ranges: Vec<_> = self.candidates(std::slice::from_ref(&window)).into_iter().map(|c| c.range).collect();
+        normalize(&ranges, self.src.len())
+    }
+
+    /// The unit candidates whose nodes meet the windows, sorted by start,
+    /// longest first, one per unit range (the first pattern wins).
+    fn candidates(&self, windows: &[Range<usize>]) -> Vec<Candidate> {
+        let Some((root, queries)) = self.syntax else { return Vec::new() };
+        let mut found = Vec::new();
+        let mut cursor = QueryCursor::new();
+        for window in windows {
+            cursor.set_byte_range(window.clone());
+            let mut matches = cursor.matches(&queries.units, root, self.src.as_bytes());
+            while let Some(m) = matches.next() {
+                let mut unit = None;
+                let mut name = None;
+                let mut of_trait = None;
+                for capture in m.captures {
+                    match queries.unit_capture(capture.index) {
+                        UnitCapture::Unit(kind) => unit = Some((capture.node, kind.as_str())),
+                        UnitCapture::Name => {
+                            name.get_or_insert(capture.node);
+                        }
+                        UnitCapture::NameTrait => {
+                            of_trait.get_or_insert(capture.node);
+                        }
+                        UnitCapture::Private => {}
+                    }
+                }
+                let Some((node, kind)) = unit else { continue };
+                if node.end_byte() <= window.start || node.start_byte() >= window.end {
+                    // A match whose parent meets the window; its own text lies
+                    // outside.
+                    continue;
+                }
+                let node = self.widen(node);
+                if !queries.unit_parents(m.pattern_index).iter().all(|paths| has_parent(node, paths)) {
+                    continue;
+                }
+                let name = name.map(|n| match of_trait {
+                    Some(t) => format!("{} for {}", self.name_text(t), self.name_text(n)),
+                    None => self.name_text(n),
+                });
+                found.push(Candidate { range: self.unit_range(node), kind, name, pattern: m.pattern_index });
+            }
+        }
+        found.sort_by(|a, b| {
+            (a.range.start, std::cmp::Reverse(a.range.end), a.pattern, a.name.is_none()).cmp(&(
+                b.range.start,
+                std::cmp::Reverse(b.range.end),
+                b.pattern,
+                b.name.is_none(),
+            ))
+        });
+        found.dedup_by(|later, earlier| later.range == earlier.range);
+        found
+    }
+
+    fn syntax_unit(&self, c: &Candidate) -> Unit {
+        let range = c.range.clone();
+        let inner: Vec<Range<usize>> = self
+            .candidates(std::slice::from_ref(&range))
+            .into_iter()
+            .map(|child| child.range)
+            .filter(|r| *r != range && contains(&range, r))
+            .collect();
+        let own = subtract_all(std::slice::from_ref(&range), &normalize(&inner, self.src.len()));
+        let ai_own = intersect(&self.ai, &own);
+        let ai_bytes = self.nonws(&ai_own);
+        let own_bytes = self.nonws(&own);
+        Unit {
+            kind: c.kind.to_string(),
+            name: c.name.clone(),
+            fingerprint: fingerprint(self.language.name(), c.kind, self.slice(&range)),
+            ai_bytes,
+            ai_lines: self.lines_with_text(&ai_own).len(),
+            lines: self.line_span(&range),
+            ai_share: share(ai_bytes, own_bytes),
+            risk: self.risk(&range),
+            range,
+        }
+    }
+
+    /// The unit made of the lines `run`; its AI fields count the bytes
+    /// outside the `covered` syntax units.
+    fn lines_unit(&self, run: Range<usize>, covered: &[Range<usize>]) -> Unit {
+        let range = self.line_start(run.start)..self.line_start(run.end);
+        let own = subtract_all(std::slice::from_ref(&range), covered);
+        let ai_own = intersect(&self.ai, &own);
+        let ai_bytes = self.nonws(&ai_own);
+        Unit {
+            kind: LINES.to_string(),
+            name: None,
+            fingerprint: fingerprint(self.language.name(), LINES, self.slice(&range)),
+            ai_bytes,
+            ai_lines: self.lines_with_text(&ai_own).len(),
+            lines: run.len(),
+            ai_share: share(ai_bytes, self.nonws(&own)),
+            risk: self.risk(&range),
+            range,
+        }
+    }
+
+    /// The risk tags captured inside `range`.
+    fn risk(&self, range: &Range<usize>) -> Vec<String> {
+        let Some((root, queries)) = self.syntax else { return Vec::new() };
+        let mut tags = BTreeSet::new();
+        let mut cursor = QueryCursor::new();
+        cursor.set_byte_range(range.clone());
+        let mut matches = cursor.matches(&queries.risk, root, self.src.as_bytes());
+        while let Some(m) = matches.next() {
+            for capture in m.captures {
+                if let Some(tag) = queries.risk_tag(capture.index)
+                    && contains(range, &capture.node.byte_range())
+                {
+                    tags.insert(tag);
+                }
+            }
+        }
+        tags.into_iter().map(str::to_string).collect()
+    }
+
+    /// The node a unit node stands for: its wrapper (a decorated
+    /// definition, an `export` or `declare` statement), if it has one.
+    fn widen(&self, mut node: Node<'a>) -> Node<'a> {
+        while let Some(parent) = node.parent() {
+            if self.wrapped(parent) != Some(node) {
+                break;
+            }
+            node = parent;
+        }
+        node
+    }
+
+    /// The definition that `node` wraps, if `node` is a wrapper.
+    fn wrapped(&self, node: Node<'a>) -> Option<Node<'a>> {
+        use Language::*;
+        match (self.language, node.kind()) {
+            (Python, "decorated_definition") => node.child_by_field_name("definition"),
+            (JavaScript | TypeScript | Tsx, "export_statement") => node.child_by_field_name("declaration"),
+            (TypeScript | Tsx, "ambient_declaration") => {
+                node.named_child(0).filter(|n| n.kind() != "statement_block" && !n.is_extra())
+            }
+            (TypeScript | Tsx, "expression_statement") => {
+                node.named_child(0).filter(|n| n.kind() == "internal_module" && n.byte_range() == node.byte_range())
+            }
+            _ => None,
+        }
+    }
+
+    /// The innermost definition inside a chain of wrappers.
+    fn unwrap_all(&self, mut node: Node<'a>) -> Node<'a> {
+        while let Some(inner) = self.wrapped(node) {
+            node = inner;
+        }
+        node
+    }
+
+    /// Whether `node` belongs to the item after it: `Some(true)` for a doc
+    /// comment, `Some(false)` for an attribute or decorator.
+    fn attachment(&self, node: Node<'_>) -> Option<bool> {
+        use Language::*;
+        let doc_block = || {
+            let t = self.slice(&node.byte_range());
+            t.starts_with("/**") && !t.starts_with("/**/")
+        };
+        match (self.language, node.kind()) {
+            (Rust, "attribute_item") => Some(false),
+            (Rust, "line_comment" | "block_comment") => node.child_by_field_name("outer").map(|_| true),
+            (Go, "comment") => Some(true),
+            (JavaScript | TypeScript | Tsx, "decorator") => Some(false),
+            (JavaScript | TypeScript | Tsx, "comment") | (Java, "block_comment") => doc_block().then_some(true),
+            _ => None,
+        }
+    }
+
+    /// The bytes of the unit whose (widened) node is `node`.
+    fn unit_range(&self, node: Node<'a>) -> Range<usize> {
+        let lines = self.text.lines();
+        let len = self.src.len();
+        let mut start = node.start_byte().min(len);
+        let mut head = node;
+        while let Some(prev) = head.prev_sibling() {
+            let Some(is_comment) = self.attachment(prev) else { break };
+            let adjacent = prev.end_byte() > prev.start_byte()
+                && lines.line_of(head.start_byte()) <= lines.line_of(prev.end_byte() - 1) + 1;
+            if !adjacent || (is_comment && !self.starts_line(prev.start_byte())) {
+                break;
+            }
+            start = prev.start_byte().min(len);
+            head = prev;
+        }
+        start..self.rest_of_line(node.end_byte().min(len)).max(start)
+    }
+
+    /// Where a unit ending at `end` ends: after a `;` that follows it, and
+    /// after its line break (and a comment before it) if nothing else
+    /// follows on its line.
+    fn rest_of_line(&self, end: usize) -> usize {
+        let b = self.src.as_bytes();
+        if end == 0 || matches!(b[end - 1], b'\n' | b'\r') {
+            return end;
+        }
+        let skip = |mut i: usize| {
+            while i < b.len() && matches!(b[i], b' ' | b'\t') {
+                i += 1;
+            }
+            i
+        };
+        let mut kept = end;
+        let mut i = skip(end);
+        if b.get(i) == Some(&b';') {
+            kept = i + 1;
+            i = skip(i + 1);
+        }
+        if let Some(after) = self.comment_on_line(i) {
+            i = skip(after);
+        }
+        match b.get(i) {
+            None => b.len(),
+            Some(b'\n') => i + 1,
+            Some(b'\r') if b.get(i + 1) == Some(&b'\n') => i + 2,
+            Some(b'\r') => i + 1,
+            Some(_) => kept,
+        }
+    }
+
+    /// The end of a comment starting at `at` that ends on its line.
+    fn comment_on_line(&self, at: usize) -> Option<usize> {
+        let rest = self.src.get(at..)?;
+        let line_end = at + rest.find(['\n', '\r']).unwrap_or(rest.len());
+        let line_comment = match self.language {
+            Language::Python => rest.starts_with('#'),
+            Language::Text => false,
+            _ => rest.starts_with("//"),
+        };
+        if line_comment {
+            return Some(line_end);
+        }
+        if self.language != Language::Python && rest.starts_with("/*") {
+            let close = self.src[at + 2..line_end].find("*/")?;
+            return Some(at + 2 + close + 2);
+        }
+        None
+    }
+
+    /// The query window for selected bytes `r`: from the start of its first
+    /// line (a unit ending on that line may own a trailing comment), to past
+    /// the start of the definition that the attributes, decorators or doc
+    /// comments at its end belong to.
+    fn window(&self, r: Range<usize>) -> Range<usize> {
+        let start = self.line_start(self.text.lines().line_of(r.start));
+        start..self.probe_end(r.end).max(r.end)
+    }
+
+    /// `end`, moved past the start of the definition that the bytes before
+    /// it lead up to (attributes, decorators, doc comments, `export`).
+    fn probe_end(&self, end: usize) -> usize {
+        let Some((root, _)) = self.syntax else { return end };
+        // Look at the last non-whitespace byte: whitespace belongs to no
+        // token, and its node would be the whole file.
+        let b = self.src.as_bytes();
+        let mut last = end.min(b.len());
+        while last > 0 && is_ws(b[last - 1]) {
+            last -= 1;
+        }
+        if last == 0 {
+            return end;
+        }
+        let Some(mut node) = root.descendant_for_byte_range(last - 1, last) else { return end };
+        let mut best = end;
+        loop {
+            if self.attachment(node).is_some() {
+                let mut next = node.next_named_sibling();
+                while let Some(n) = next.filter(|n| self.attachment(*n).is_some()) {
+                    next = n.next_named_sibling();
+                }
+                if let Some(n) = next {
+                    best = best.max(self.unwrap_all(n).start_byte() + 1);
+                }
+            }
+            if self.wrapped(node).is_some() {
+                let inner = self.unwrap_all(node);
+                if last <= inner.start_byte() {
+                    best = best.max(inner.start_byte() + 1);
+                }
+            }
+            match node.parent() {
+                Some(parent) => node = parent,
+                None => return best,
+            }
+        }
+    }
+
+    /// `r` without the whitespace at its ends; `None` if it is all
+    /// whitespace.
+    fn trim(&self, r: Range<usize>) -> Option<Range<usize>> {
+        let b = &self.src.as_bytes()[r.clone()];
+        let first = b.iter().position(|&c| !is_ws(c))?;
+        let last = b.iter().rposition(|&c| !is_ws(c))?;
+        Some(r.start + first..r.start + last + 1)
+    }
+
+    fn starts_line(&self, offset: usize) -> bool {
+        let offset = offset.min(self.src.len());
+        let line_start = self.line_start(self.text.lines().line_of(offset));
+        self.src.as_bytes()[line_start..offset].iter().all(|&c| c == b' ' || c == b'\t')
+    }
+
+    /// The offset at which `line` starts; the end of the text past the last
+    /// line.
+    fn line_start(&self, line: usize) -> usize {
+        self.text.lines().line_start(line).unwrap_or(self.src.len())
+    }
+
+    /// The bytes of `line` with its line break.
+    fn whole_line(&self, line: usize) -> Range<usize> {
+        self.line_start(line)..self.line_start(line + 1)
+    }
+
+    fn line_span(&self, r: &Range<usize>) -> usize {
+        if r.is_empty() {
+            return 0;
+        }
+        let lines = self.text.lines();
+        lines.line_of(r.end - 1) - lines.line_of(r.start) + 1
+    }
+
+    /// Non-whitespace bytes in `ranges`.
+    fn nonws(&self, ranges: &[Range<usize>]) -> usize {
+        let b = self.src.as_bytes();
+        ranges.iter().map(|r| b[r.clone()].iter().filter(|&&c| !is_ws(c)).count()).sum()
+    }
+
+    /// The lines (sorted, unique) holding non-whitespace bytes of `ranges`
+    /// (sorted).
+    fn lines_with_text(&self, ranges: &[Range<usize>]) -> Vec<usize> {
+        let lines = self.text.lines();
+        let b = self.src.as_bytes();
+        let mut out: Vec<usize> = Vec::new();
+        for r in ranges {
+            let Some(t) = self.trim(r.clone()) else { continue };
+            for line in lines.line_of(t.start)..=lines.line_of(t.end - 1) {
+                if out.last() == Some(&line) {
+                    continue;
+                }
+                let seg = t.start.max(self.line_start(line))..t.end.min(self.line_start(line + 1));
+                if b[seg].iter().any(|&c| !is_ws(c)) {
+                    out.push(line);
+                }
+            }
+        }
+        out
+    }
+
+    fn name_text(&self, node: Node<'_>) -> String {
+        self.slice(&node.byte_range()).split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+
+    /// The text of `r`; empty if `r` does not fit the text, which happens
+    /// only with a tree that was not parsed from this text.
+    fn slice(&self, r: &Range<usize>) -> &'a str {
+        self.src.get(r.clone()).unwrap_or_default()
+    }
+}
+
+/// Whether the parent of `node` (and its ancestors above) match one of the
+/// `paths` (outermost kind first).
+fn has_parent(node: Node<'_>, paths: &[Vec<String>]) -> bool {
+    let mut ancestors: Vec<Node<'_>> = Vec::new();
+    paths.iter().any(|path| {
+        let mut at = node;
+        path.iter().rev().enumerate().all(|(i, kind)| {
+            if ancestors.len() <= i {
+                match at.parent() {
+                    Some(parent) => ancestors.push(parent),
+                    None => return false,
+                }
+            }
+            at = ancestors[i];
+            at.kind() == kind
+        })
+    })
+}
+
+fn is_ws(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
+}
+
+fn share(part: usize, whole: usize) -> f32 {
+    if whole == 0 { 0.0 } else { part as f32 / whole as f32 }
+}
+
+fn contains(outer: &Range<usize>, inner: &Range<usize>) -> bool {
+    outer.start <= inner.start && inner.end <= outer.end
+}
+
+/// `ranges` clamped to `0..len`, without empty ones, sorted and merged.
+fn normalize(ranges: &[Range<usize>], len: usize) -> Vec<Range<usize>> {
+    let mut v: Vec<Range<usize>> =
+        ranges.iter().map(|r| r.start.min(len)..r.end.min(len)).filter(|r| r.start < r.end).collect();
+    v.sort_by_key(|r| r.start);
+    let mut out: Vec<Range<usize>> = Vec::with_capacity(v.len());
+    for r in v {
+        match out.last_mut() {
+            Some(last) if r.start <= last.end => last.end = last.end.max(r.end),
+            _ => out.push(r),
+        }
+    }
+    out
+}
+
+/// Windows (sorted by start) merged where they overlap or nearly touch.
+fn coalesce(mut windows: Vec<Range<usize>>) -> Vec<Range<usize>> {
+    windows.sort_by_key(|r| r.start);
+    let mut out: Vec<Range<usize>> = Vec::with_capacity(windows.len());
+    for w in windows {
+        match out.last_mut() {
+            Some(last) if w.start <= last.end + COALESCE_GAP => last.end = last.end.max(w.end),
+            _ => out.push(w),
+        }
+    }
+    out
+}
+
+/// The parts of sorted, disjoint `set` inside `r`.
+fn clip(set: &[Range<usize>], r: Range<usize>) -> Vec<Range<usize>> {
+    let first = set.partition_point(|s| s.end <= r.start);
+    set[first..]
+        .iter()
+        .take_while(|s| s.start < r.end)
+        .map(|s| s.start.max(r.start)..s.end.min(r.end))
+        .filter(|s| s.start < s.end)
+        .collect()
+}
+
+/// The intersection of two sorted, disjoint sets.
+fn intersect(a: &[Range<usize>], b: &[Range<usize>]) -> Vec<Range<usize>> {
+    b.iter().flat_map(|r| clip(a, r.clone())).collect()
+}
+
+/// Sorted, disjoint `set` without sorted, disjoint `holes`.
+fn subtract_all(set: &[Range<usize>], holes: &[Range<usize>]) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    for r in set {
+        let mut start = r.start;
+        for h in clip(holes, r.clone()) {
+            if start < h.start {
+                out.push(start..h.start);
+            }
+            start = h.end;
+        }
+        if start < r.end {
+            out.push(start..r.end);
+        }
+    }
+    out
+}
+
+/// Sorted, unique line numbers grouped into runs of consecutive lines.
+fn runs(lines: &[usize]) -> Vec<Range<usize>> {
+    let mut out: Vec<Range<usize>> = Vec::new();
+    for &l in lines {
+        match out.last_mut() {
+            Some(run) if run.end == l => run.end = l + 1,
+            _ => out.push(l..l + 1),
+        }
+    }
+    out
+}
+
+// A document's AI text is a list of ranges; in tests a list of one is the
+// common case, not a mistaken `Vec` of a range.
+#[allow(clippy::single_range_in_vec_init)]
+#[cfg(test)]
+mod tests {
+    use expect_test::{Expect, expect};
+
+    use super::*;
+    use crate::syntax::SyntaxTree;
+
+    /// `source` with its AI text between `«` and `»`: the text without the
+    /// markers, and the AI byte ranges.
+    fn parse_markers(source: &str) -> (String, Vec<Range<usize>>) {
+        let mut text = String::new();
+        let mut ai = Vec::new();
+        let mut open = None;
+        for c in source.chars() {
+            match c {
+                '«' => open = Some(text.len()),
+                '»' => ai.push(open.take().expect("» without «")..text.len()),
+                _ => text.push(c),
+            }
+        }
+        assert!(open.is_none(), "« without »");
+        (text, ai)
+    }
+
+    fn show(text: &Text, units: &[Unit]) -> String {
+        let mut out = String::new();
+        for u in units {
+            let first = text.lines().line_of(u.range.start) + 1;
+            let last = text.lines().line_of(u.range.end.max(u.range.start + 1) - 1) + 1;
+            let name = u.name.as_deref().unwrap_or("-");
+            out.push_str(&format!(
+                "{} {name} L{first}-{last} ai_lines={}/{} share={:.2} risk=[{}]\n",
+                u.kind,
+                u.ai_lines,
+                u.lines,
+                u.ai_share,
+                u.risk.join(",")
+            ));
+        }
+        out
+    }
+
+    /// The review units of `source` (AI text marked with `«»`), one a line.
+    fn check(language: Language, source: &str, expect: Expect) {
+        let (content, ai) = parse_markers(source);
+        let text = Text::new(content).unwrap();
+        let tree = SyntaxTree::new(language, text.as_str());
+        let units = review_units(language, tree.as_ref().and_then(|t| t.tree()), &text, &ai);
+        expect.assert_eq(&show(&text, &units));
+    }
+
+    #[test]
+    fn rust_units_and_risk() {
+        check(
+            Language::Rust,
+            r#"«//! Crate docs written by AI.»
+use std::collections::HashMap;
+«use std::process::Command;»
+
+«#[derive(Debug)]
+/// A user.
+pub struct User {
+    name: String,
+}»
+
+impl User {
+    «/// Logs in.
+    pub fn login(&self, password: &str) -> bool {
+        let q = "SELECT id FROM users WHERE name = ?";
+        check_password(password)
+    }»
+
+    pub fn name(&self) -> &str {
+        «unsafe { std::str::from_utf8_unchecked(self.name.as_bytes()) }»
+    }
+}
+
+«unsafe impl Send for User {}»
+
+fn human() {}
+
+«// A plain comment, not a doc comment.»
+
+fn cleanup() {
+    std::fs::remove_dir_all("/tmp/x").ok();«
+    let _ = Command::new("rm").status();»
+}
+"#,
+            expect![[r#"
+                lines - L1-1 ai_lines=1/1 share=1.00 risk=[]
+                import - L3-3 ai_lines=1/1 share=1.00 risk=[exec]
+                struct User L5-9 ai_lines=5/5 share=1.00 risk=[]
+                method login L12-16 ai_lines=5/5 share=1.00 risk=[auth,sql]
+                method name L18-20 ai_lines=1/3 share=0.71 risk=[unsafe]
+                impl Send for User L23-23 ai_lines=1/1 share=1.00 risk=[unsafe]
+                lines - L27-27 ai_lines=1/1 share=1.00 risk=[]
+                function cleanup L29-32 ai_lines=1/4 share=0.39 risk=[exec,fs-delete]
+            "#]],
+        );
+    }
+
+    #[test]
+    fn python_units_and_risk() {
+        check(
+            Language::Python,
+            r#"«import os
+import subprocess»
+import pickle
+
+«TIMEOUT = 30»
+
+«@login_required
+def view(request):
+    return render(request, "home.html")»
+
+class Store:
+    «"""A store."""»
+
+    def load(self, path):
+        «with open(path, "rb") as f:
+            return pickle.load(f)»
+
+    «@staticmethod
+    def wipe(path):
+        shutil.rmtree(path)
+        os.system("sync")»
+
+def query(db):
+    db.execute("«SELECT name FROM users»")
+
+«if __name__ == "__main__":
+    main()»
+"#,
+            expect![[r#"
+                import - L1-1 ai_lines=1/1 share=1.00 risk=[]
+                import - L2-2 ai_lines=1/1 share=1.00 risk=[exec]
+                statement TIMEOUT L5-5 ai_lines=1/1 share=1.00 risk=[]
+                function view L7-9 ai_lines=3/3 share=1.00 risk=[auth]
+                class Store L11-21 ai_lines=1/11 share=0.54 risk=[deserialize,exec,fs-delete]
+                method load L14-16 ai_lines=2/3 share=0.69 risk=[deserialize]
+                method wipe L18-21 ai_lines=4/4 share=1.00 risk=[exec,fs-delete]
+                function query L23-24 ai_lines=1/2 share=0.41 risk=[sql]
+                statement - L26-27 ai_lines=2/2 share=1.00 risk=[]
+            "#]],
+        );
+    }
+
+    #[test]
+    fn javascript_units_and_risk() {
+        check(
+            Language::JavaScript,
+            r#"«const { exec } = require("child_process");»
+import axios from "axios";
+
+«/** Fetches a user. */
+export async function fetchUser(id) {
+  return axios.get(`/users/${id}`);
+}»
+
+class Session {
+  «constructor(token) {
+    this.token = token;
+  }»
+
+  «refreshToken = async () => {
+    return fetch("/refresh");
+  };»
+}
+
+«export const remove = (p) => fs.rmSync(p, { recursive: true });»
+
+«app.listen(3000);»
+"#,
+            expect![[r#"
+                statement - L1-1 ai_lines=1/1 share=1.00 risk=[exec]
+                function fetchUser L4-7 ai_lines=4/4 share=1.00 risk=[network]
+                method constructor L10-12 ai_lines=3/3 share=1.00 risk=[]
+                method refreshToken L14-16 ai_lines=3/3 share=1.00 risk=[network]
+                function remove L19-19 ai_lines=1/1 share=1.00 risk=[fs-delete]
+                statement - L21-21 ai_lines=1/1 share=1.00 risk=[]
+            "#]],
+        );
+    }
+
+    #[test]
+    fn typescript_units_and_risk() {
+        check(
+            Language::TypeScript,
+            r#"«import { createHash } from "crypto";»
+
+«/** Greets. */
+@Injectable()
+export class Greeter {»
+  «@Input() name: string;»
+
+  greet(name: string): string {
+    «return `hello ${name}`;»
+  }
+
+  «private hash(s: string) {
+    return createHash("sha256").update(s).digest("hex");
+  }»
+}
+
+«interface Options { verbose: boolean }»
+«type Id = string;»
+«enum Color { Red }»
+«namespace Util { export function id<T>(x: T): T { return x; } }»
+«declare function ambient(): void;»
+"#,
+            expect![[r#"
+                import - L1-1 ai_lines=1/1 share=1.00 risk=[crypto]
+                class Greeter L3-15 ai_lines=4/13 share=0.98 risk=[crypto]
+                method greet L8-10 ai_lines=1/3 share=0.44 risk=[]
+                method hash L12-14 ai_lines=3/3 share=1.00 risk=[crypto]
+                interface Options L17-17 ai_lines=1/1 share=1.00 risk=[]
+                type Id L18-18 ai_lines=1/1 share=1.00 risk=[]
+                enum Color L19-19 ai_lines=1/1 share=1.00 risk=[]
+                module Util L20-20 ai_lines=1/1 share=1.00 risk=[]
+                function id L20-20 ai_lines=1/1 share=1.00 risk=[]
+                function ambient L21-21 ai_lines=1/1 share=1.00 risk=[]
+            "#]],
+        );
+    }
+
+    #[test]
+    fn tsx_units_and_risk() {
+        check(
+            Language::Tsx,
+            r#"import React from "react";
+
+«export function App({ user }: Props) {
+  return <div onClick={() => login(user)}>{user.name}</div>;
+}»
+
+«export default function Page() {
+  const data = fetch("/api");
+  return <App user={data} />;
+}»
+"#,
+            expect![[r#"
+                function App L3-5 ai_lines=3/3 share=1.00 risk=[auth]
+                function Page L7-10 ai_lines=4/4 share=1.00 risk=[network]
+            "#]],
+        );
+    }
+
+    #[test]
+    fn go_units_and_risk() {
+        check(
+            Language::Go,
+            r#"«// Package store keeps things.
+package store»
+
+import (
+	"database/sql"
+	«"os/exec"»
+)
+
+«// Sum adds.
+func Sum(xs []int) int {
+	s := 0
+	for _, x := range xs {
+		s += x
+	}
+	return s
+}»
+
+«type Config struct {
+	Token string
+}»
+
+func (s *Store) Delete(id int) error {
+	«_, err := s.db.Exec("DELETE FROM items WHERE id = ?", id)
+	os.RemoveAll(s.dir)»
+	return err
+}
+
+«var x = 1 // trailing»
+«const (
+	A = 1
+	B = 2
+)»
+"#,
+            expect![[r#"
+                package store L1-2 ai_lines=2/2 share=1.00 risk=[]
+                import - L4-7 ai_lines=1/4 share=0.29 risk=[exec]
+                function Sum L9-16 ai_lines=8/8 share=1.00 risk=[]
+                struct Config L18-20 ai_lines=3/3 share=1.00 risk=[]
+                method Delete L22-26 ai_lines=2/5 share=0.61 risk=[fs-delete,sql]
+                variable x L28-28 ai_lines=1/1 share=1.00 risk=[]
+                const - L29-32 ai_lines=4/4 share=1.00 risk=[]
+            "#]],
+        );
+    }
+
+    #[test]
+    fn java_units_and_risk() {
+        check(
+            Language::Java,
+            r#"package app;
+
+«import java.security.MessageDigest;»
+
+«/** Users. */
+@Service
+public class Users {»
+    «/** Logs in. */
+    @PreAuthorize("hasRole('USER')")
+    public boolean login(String password) throws Exception {
+        MessageDigest md = MessageDigest.getInstance("SHA-256");
+        return check(md.digest(password.getBytes()));
+    }»
+
+    public void purge() throws IOException {
+        «Files.delete(Path.of("/tmp/x"));
+        Runtime.getRuntime().exec("sync");»
+    }
+
+    «Users() {}»
+}
+"#,
+            expect![[r#"
+                import - L3-3 ai_lines=1/1 share=1.00 risk=[crypto]
+                class Users L5-21 ai_lines=3/17 share=0.97 risk=[auth,crypto,exec,fs-delete]
+                method login L8-13 ai_lines=6/6 share=1.00 risk=[auth,crypto]
+                method purge L15-18 ai_lines=2/4 share=0.65 risk=[exec,fs-delete]
+                method Users L20-20 ai_lines=1/1 share=1.00 risk=[]
+            "#]],
+        );
+    }
+
+    #[test]
+    fn text_is_runs_of_lines() {
+        check(
+            Language::Text,
+            "intro\n«line one  \nline two»\n\n«other» text\nplain\n«   »\n",
+            expect![[r#"
+                lines - L2-3 ai_lines=2/2 share=1.00 risk=[]
+                lines - L5-5 ai_lines=1/1 share=0.56 risk=[]
+            "#]],
+        );
+        // A grammar language whose tree is missing: lines too.
+        let text = Text::new("fn a() {}\nfn b() {}\n".to_string()).unwrap();
+        let units = review_units(Language::Rust, None, &text, &[3..4]);
+        expect![[r#"
+            lines - L1-1 ai_lines=1/1 share=0.14 risk=[]
+        "#]]
+        .assert_eq(&show(&text, &units));
+        assert_eq!(units[0].fingerprint, fingerprint("rust", "lines", "fn a() {}\n"));
+    }
+
+    #[test]
+    fn attachments_belong_to_the_item_below_them() {
+        // AI only in the attribute, the doc comment or the decorator still
+        // makes the item below the unit; a blank line or a plain comment
+        // breaks the chain, and a trailing comment belongs to its line's item.
+        check(
+            Language::Rust,
+            "«#[inline]»\nfn a() {}\n\n«/// Doc.»\n\nfn b() {}\n\n/// Doc.\n«// plain»\nfn c() {}\n\nconst X: u8 = 1; «// why»\n",
+            expect![[r#"
+                function a L1-2 ai_lines=1/2 share=0.56 risk=[]
+                lines - L4-4 ai_lines=1/1 share=1.00 risk=[]
+                lines - L9-9 ai_lines=1/1 share=1.00 risk=[]
+                const X L12-12 ai_lines=1/1 share=0.29 risk=[]
+            "#]],
+        );
+        check(
+            Language::Python,
+            "class A:\n    «@property»\n    def x(self):\n        return 1\n",
+            expect![[r#"
+                method x L2-4 ai_lines=1/3 share=0.33 risk=[]
+            "#]],
+        );
+        check(
+            Language::TypeScript,
+            "class A {\n  «/** Doc. */»\n  @dec\n  m() {}\n}\n«export» function f() {}\n",
+            expect![[r#"
+                method m L2-4 ai_lines=1/3 share=0.50 risk=[]
+                function f L6-6 ai_lines=1/1 share=0.32 risk=[]
+            "#]],
+        );
+        check(
+            Language::Go,
+            "package p\n\nvar x = 1 // trailing\n«// F does.»\nfunc F() {}\n",
+            expect![[r#"
+                function F L4-5 ai_lines=1/2 share=0.47 risk=[]
+            "#]],
+        );
+        check(
+            Language::Java,
+            "class A {\n  «/** Doc. */»\n  @Override\n  void m() {}\n  /* plain */\n  «void n() {}»\n}\n",
+            expect![[r#"
+                method m L2-4 ai_lines=1/3 share=0.33 risk=[]
+                method n L6-6 ai_lines=1/1 share=1.00 risk=[]
+            "#]],
+        );
+    }
+
+    #[test]
+    fn bytes_count_for_the_smallest_unit() {
+        let source = "«impl Store {»\n    «fn get(&self) {}»\n    fn put(&self) {}\n«}»\n";
+        check(
+            Language::Rust,
+            source,
+            expect![[r#"
+                impl Store L1-4 ai_lines=2/4 share=1.00 risk=[]
+                method get L2-2 ai_lines=1/1 share=1.00 risk=[]
+            "#]],
+        );
+        // AI text in a method only: the impl holds none of it.
+        check(
+            Language::Rust,
+            "impl Store {\n    fn get(&self) {« 1 »}\n}\n",
+            expect![[r#"
+                method get L2-2 ai_lines=1/1 share=0.07 risk=[]
+            "#]],
+        );
+    }
+
+    #[test]
+    fn whitespace_never_makes_a_unit() {
+        check(Language::Rust, "fn a() {«   »}\n«\n\n»fn b() {}\n", expect![[""]]);
+        check(Language::Text, "a«  \t»\n«\n»b\n", expect![[""]]);
+    }
+
+    #[test]
+    fn crlf_and_end_of_text() {
+        let (content, ai) = parse_markers("«fn a() {\r\n}»\r\n«fn b() {}»");
+        let text = Text::new(content).unwrap();
+        let tree = SyntaxTree::new(Language::Rust, text.as_str()).unwrap();
+        let units = review_units(Language::Rust, tree.tree(), &text, &ai);
+        let texts: Vec<_> = units.iter().map(|u| &text.as_str()[u.range.clone()]).collect();
+        assert_eq!(texts, ["fn a() {\r\n}\r\n", "fn b() {}"]);
+        assert_eq!(units[0].fingerprint, fingerprint("rust", "function", "fn a() {\n}\n"));
+    }
+
+    #[test]
+    fn broken_code_falls_back_to_lines() {
+        check(
+            Language::Rust,
+            "fn ok() {}\n«fn broken( {\n    let x = ;»\n",
+            expect![[r#"
+                lines - L2-3 ai_lines=2/2 share=1.00 risk=[]
+            "#]],
+        );
+    }
+
+    #[test]
+    fn units_in_a_selection() {
+        let source = "use std::fs;\n\nimpl Store {\n    fn get(&self) {}\n    fn put(&self) {\n        fs::remove_file(\"x\");\n    }\n}\n";
+        let text = Text::new(source.to_string()).unwrap();
+        let tree = SyntaxTree::new(Language::Rust, source).unwrap();
+        let at = |needle: &str| source.find(needle).unwrap();
+        let ai = [at("fs::remove")..at("(\"x\")")];
+        let units = units_in(Language::Rust, tree.tree(), &text, at("get")..at("put"), &ai);
+        expect![[r#"
+            method get L4-4 ai_lines=0/1 share=0.00 risk=[]
+            method put L5-7 ai_lines=1/3 share=0.43 risk=[fs-delete]
+        "#]]
+        .assert_eq(&show(&text, &units));
+        // The whole text: every unit, the impl for its own lines.
+        let units = units_in(Language::Rust, tree.tree(), &text, 0..source.len(), &ai);
+        expect![[r#"
+            import - L1-1 ai_lines=0/1 share=0.00 risk=[]
+            impl Store L3-8 ai_lines=0/6 share=0.00 risk=[fs-delete]
+            method get L4-4 ai_lines=0/1 share=0.00 risk=[]
+            method put L5-7 ai_lines=1/3 share=0.43 risk=[fs-delete]
+        "#]]
+        .assert_eq(&show(&text, &units));
+    }
+
+    #[test]
+    fn unit_at_an_offset() {
+        let source = "#[test]\nfn a() {\n    1\n}\n\n// note one\n// note two\n\nstruct S;\n";
+        let text = Text::new(source.to_string()).unwrap();
+        let tree = SyntaxTree::new(Language::Rust, source).unwrap();
+        let at = |needle: &str| source.find(needle).unwrap();
+        let ai = [at("// note")..at("\n\nstruct")];
+        let show_at = |offset: usize| {
+            let unit = unit_at(Language::Rust, tree.tree(), &text, offset, &ai);
+            show(&text, unit.as_slice())
+        };
+        assert_eq!(show_at(at("test")), "function a L1-4 ai_lines=0/4 share=0.00 risk=[]\n");
+        assert_eq!(show_at(at("    1")), show_at(at("#[test]")));
+        assert_eq!(show_at(at("two")), "lines - L6-7 ai_lines=2/2 share=1.00 risk=[]\n");
+        assert_eq!(show_at(at("\n\nstruct") + 1), "");
+        assert_eq!(show_at(source.len()), "");
+        assert_eq!(show_at(at("S;")), "struct S L9-9 ai_lines=0/1 share=0.00 risk=[]\n");
+        // The lines unit at an offset is the one review_units reports.
+        let review = review_units(Language::Rust, tree.tree(), &text, &ai);
+        let here = unit_at(Language::Rust, tree.tree(), &text, at("one"), &ai);
+        assert_eq!(review, here.into_iter().collect::<Vec<_>>());
+        // A doc comment below belongs to its item, not to the run.
+        let source = "// note\n/// Doc.\nfn f() {}\n";
+        let text = Text::new(source.to_string()).unwrap();
+        let tree = SyntaxTree::new(Language::Rust, source).unwrap();
+        let ai = [0..source.find("fn").unwrap()];
+        let review = review_units(Language::Rust, tree.tree(), &text, &ai);
+        expect![[r#"
+            lines - L1-1 ai_lines=1/1 share=1.00 risk=[]
+            function f L2-3 ai_lines=1/2 share=0.50 risk=[]
+        "#]]
+        .assert_eq(&show(&text, &review));
+        assert_eq!(unit_at(Language::Rust, tree.tree(), &text, 3, &ai).as_ref(), review.first());
+        // Plain text: the run of AI lines, else the line itself.
+        let text = Text::new("a\nb\nc\n".to_string()).unwrap();
+        let unit = unit_at(Language::Text, None, &text, 2, &[0..3]).unwrap();
+        assert_eq!((unit.range, unit.ai_lines), (0..4, 2));
+        let unit = unit_at(Language::Text, None, &text, 4, &[0..3]).unwrap();
+        assert_eq!((unit.range, unit.ai_lines), (4..6, 0));
+    }
+
+    #[derive(serde::Deserialize)]
+    struct Vectors {
+        vectors: Vec<Vector>,
+    }
+
+    #[derive(serde::Deserialize)]
+    struct Vector {
+        language: String,
+        kind: String,
+        text: String,
+        fingerprint: String,
+    }
+
+    /// The unit `review_units` finds when the whole of `source` is AI text.
+    fn sole_unit(language: Language, source: &str, ai: Range<usize>) -> (Unit, String) {
+        let text = Text::new(source.to_string()).unwrap();
+        let tree = SyntaxTree::new(language, source);
+        let units = review_units(language, tree.as_ref().and_then(|t| t.tree()), &text, &[ai]);
+        assert_eq!(units.len(), 1, "{source:?}: {units:#?}");
+        let unit = units.into_iter().next().unwrap();
+        let unit_text = source[unit.range.clone()].to_string();
+        (unit, unit_text)
+    }
+
+    #[test]
+    fn published_fingerprint_vectors_are_units() {
+        let json = include_str!("../../tests/fixtures/fingerprints.json");
+        let vectors: Vectors = serde_json::from_str(json).unwrap();
+        let mut seen = BTreeSet::new();
+        for v in &vectors.vectors {
+            let (unit, unit_text) = match v.language.as_str() {
+                "typescript" => {
+                    // A method lives in a class.
+                    let source = format!("class Greeter {{\n  {} }}\n", v.text);
+                    let start = source.find(&v.text).unwrap();
+                    sole_unit(Language::TypeScript, &source, start..start + v.text.len())
+                }
+                name => {
+                    let language = Language::ALL.into_iter().find(|l| l.name() == name).unwrap();
+                    sole_unit(language, &v.text, 0..v.text.len())
+                }
+            };
+            assert_eq!(unit_text, v.text);
+            assert_eq!(unit.kind, v.kind, "{:?}", v.text);
+            assert_eq!(unit.fingerprint, v.fingerprint, "{:?}", v.text);
+            seen.insert(v.language.as_str());
+        }
+        assert_eq!(seen.into_iter().collect::<Vec<_>>(), ["go", "python", "rust", "text", "typescript"]);
+    }
+
+    /// The risk tags of each snippet as a whole, one `snippet => tags` a
+    /// line.
+    fn risk_table(language: Language, snippets: &[&str]) -> String {
+        let mut out = String::new();
+        for snippet in snippets {
+            let text = Text::new(snippet.to_string()).unwrap();
+            let tree = SyntaxTree::new(language, snippet).unwrap();
+            let finder = Finder::new(language, tree.tree(), &text, &[]);
+            let tags = finder.risk(&(0..snippet.len()));
+            out.push_str(&format!("{} => {}\n", snippet.replace('\n', " "), tags.join(",")));
+        }
+        out
+    }
+
+    #[test]
+    fn rust_risk_tags() {
+        let table = risk_table(
+            Language::Rust,
+            &[
+                "fn f() { unsafe { g() } }",
+                "unsafe fn f() {}",
+                "unsafe impl Send for A {}",
+                r#"const Q: &str = "select id, name from users";"#,
+                r#"const Q: &str = r"DELETE FROM t WHERE id = 1";"#,
+                r#"const S: &str = "Please select a file from the list";"#,
+                r#"fn f() { std::process::Command::new("ls"); }"#,
+                "use std::process::{Command, Stdio};",
+                "use sha2::{Digest, Sha256};",
+                "fn f() { let h = Sha256::digest(b\"x\"); }",
+                "fn verify_token(t: &str) {}",
+                "fn f() { user.check_password(p); }",
+                "fn tokenize(s: &str) {}",
+                "fn f() { let v: T = serde_json::from_str(s)?; }",
+                "fn f() { reqwest::get(url); }",
+                "use std::net::TcpStream;",
+                "fn f() { std::fs::remove_dir_all(p); }",
+                "fn f() { let v = vec![1]; v.len(); }",
+            ],
+        );
+        expect![[r#"
+            fn f() { unsafe { g() } } => unsafe
+            unsafe fn f() {} => unsafe
+            unsafe impl Send for A {} => unsafe
+            const Q: &str = "select id, name from users"; => sql
+            const Q: &str = r"DELETE FROM t WHERE id = 1"; => sql
+            const S: &str = "Please select a file from the list"; => 
+            fn f() { std::process::Command::new("ls"); } => exec
+            use std::process::{Command, Stdio}; => exec
+            use sha2::{Digest, Sha256}; => crypto
+            fn f() { let h = Sha256::digest(b"x"); } => crypto
+            fn verify_token(t: &str) {} => auth
+            fn f() { user.check_password(p); } => auth
+            fn tokenize(s: &str) {} => 
+            fn f() { let v: T = serde_json::from_str(s)?; } => deserialize
+            fn f() { reqwest::get(url); } => network
+            use std::net::TcpStream; => network
+            fn f() { std::fs::remove_dir_all(p); } => fs-delete
+            fn f() { let v = vec![1]; v.len(); } => 
+        "#]]
+        .assert_eq(&table);
+    }
+
+    #[test]
+    fn python_risk_tags() {
+        let table = risk_table(
+            Language::Python,
+            &[
+                "import ctypes",
+                "cur.execute(\"UPDATE users SET name = ? WHERE id = ?\")",
+                "subprocess.run([\"ls\"])",
+                "os.system(\"ls\")",
+                "eval(code)",
+                "h = hashlib.sha256(b)",
+                "from cryptography.fernet import Fernet",
+                "@login_required\ndef view(r): pass",
+                "def authenticate(user, password): pass",
+                "def author_name(): pass",
+                "data = pickle.loads(blob)",
+                "cfg = yaml.load(f)",
+                "cfg = yaml.safe_load(f)",
+                "requests.get(url)",
+                "import socket",
+                "shutil.rmtree(d)",
+                "path.unlink()",
+                "items.remove(x)",
+            ],
+        );
+        expect![[r#"
+            import ctypes => unsafe
+            cur.execute("UPDATE users SET name = ? WHERE id = ?") => sql
+            subprocess.run(["ls"]) => exec
+            os.system("ls") => exec
+            eval(code) => exec
+            h = hashlib.sha256(b) => crypto
+            from cryptography.fernet import Fernet => crypto
+            @login_required def view(r): pass => auth
+            def authenticate(user, password): pass => auth
+            def author_name(): pass => 
+            data = pickle.loads(blob) => deserialize
+            cfg = yaml.load(f) => deserialize
+            cfg = yaml.safe_load(f) => 
+            requests.get(url) => network
+            import socket => network
+            shutil.rmtree(d) => fs-delete
+            path.unlink() => fs-delete
+            items.remove(x) => 
+        "#]]
+        .assert_eq(&table);
+    }
+
+    #[test]
+    fn javascript_risk_tags() {
+        let snippets = [
+            "db.query(`SELECT * FROM users WHERE id = ${id}`);",
+            "const cp = require(\"child_process\");",
+            "execSync(\"ls\");",
+            "re.exec(s);",
+            "new Function(\"return 1\");",
+            "import crypto from \"node:crypto\";",
+            "const h = crypto.createHash(\"sha256\");",
+            "function login(user) {}",
+            "auth.verifyToken(t);",
+            "const o = serialize.unserialize(s);",
+            "const r = await fetch(url);",
+            "import http from \"http\";",
+            "fs.rmSync(dir, { recursive: true });",
+            "JSON.parse(s);",
+        ];
+        let table = risk_table(Language::JavaScript, &snippets);
+        expect![[r#"
+            db.query(`SELECT * FROM users WHERE id = ${id}`); => sql
+            const cp = require("child_process"); => exec
+            execSync("ls"); => exec
+            re.exec(s); => 
+            new Function("return 1"); => exec
+            import crypto from "node:crypto"; => crypto
+            const h = crypto.createHash("sha256"); => crypto
+            function login(user) {} => auth
+            auth.verifyToken(t); => auth
+            const o = serialize.unserialize(s); => deserialize
+            const r = await fetch(url); => network
+            import http from "http"; => network
+            fs.rmSync(dir, { recursive: true }); => fs-delete
+            JSON.parse(s); => 
+        "#]]
+        .assert_eq(&table);
+        // The TypeScript grammars share these patterns.
+        assert_eq!(risk_table(Language::TypeScript, &snippets), table);
+        assert_eq!(risk_table(Language::Tsx, &snippets), table);
+        expect![[r#"
+            class A { refreshToken = async () => {}; } => auth
+        "#]]
+        .assert_eq(&risk_table(Language::TypeScript, &["class A { refreshToken = async () => {}; }"]));
+    }
+
+    #[test]
+    fn go_risk_tags() {
+        let table = risk_table(
+            Language::Go,
+            &[
+                "package p\nimport \"unsafe\"",
+                "package p\nvar p = unsafe.Pointer(&x)",
+                "package p\nconst q = `INSERT INTO t (a) VALUES (?)`",
+                "package p\nfunc f() { exec.Command(\"ls\").Run() }",
+                "package p\nimport \"crypto/sha256\"",
+                "package p\nfunc f() { sha256.Sum256(b) }",
+                "package p\nfunc Login(w http.ResponseWriter) {}",
+                "package p\nimport \"encoding/gob\"",
+                "package p\nfunc f() { http.Get(url) }",
+                "package p\nfunc f() { os.RemoveAll(dir) }",
+                "package p\nfunc f() { fmt.Println(\"hi\") }",
+            ],
+        );
+        expect![[r#"
+            package p import "unsafe" => unsafe
+            package p var p = unsafe.Pointer(&x) => unsafe
+            package p const q = `INSERT INTO t (a) VALUES (?)` => sql
+            package p func f() { exec.Command("ls").Run() } => exec
+            package p import "crypto/sha256" => crypto
+            package p func f() { sha256.Sum256(b) } => crypto
+            package p func Login(w http.ResponseWriter) {} => auth
+            package p import "encoding/gob" => deserialize
+            package p func f() { http.Get(url) } => network
+            package p func f() { os.RemoveAll(dir) } => fs-delete
+            package p func f() { fmt.Println("hi") } => 
+        "#]]
+        .assert_eq(&table);
+    }
+
+    #[test]
+    fn java_risk_tags() {
+        let table = risk_table(
+            Language::Java,
+            &[
+                "import sun.misc.Unsafe;",
+                "class A { String q = \"SELECT name FROM users\"; }",
+                "class A { void f() { Runtime.getRuntime().exec(\"ls\"); } }",
+                "class A { void f() { new ProcessBuilder(\"ls\").start(); } }",
+                "import javax.crypto.Cipher;",
+                "class A { void f() { MessageDigest.getInstance(\"SHA-256\"); } }",
+                "class A { @PreAuthorize(\"x\") void f() {} }",
+                "class A { boolean checkPassword(String p) { return true; } }",
+                "class A { void f() { new ObjectInputStream(in).readObject(); } }",
+                "import java.net.URL;",
+                "class A { void f() { Files.delete(p); } }",
+                "class A { void f() { file.delete(); } }",
+                "class A { void f() { list.add(1); } }",
+            ],
+        );
+        expect![[r#"
+            import sun.misc.Unsafe; => unsafe
+            class A { String q = "SELECT name FROM users"; } => sql
+            class A { void f() { Runtime.getRuntime().exec("ls"); } } => exec
+            class A { void f() { new ProcessBuilder("ls").start(); } } => exec
+            import javax.crypto.Cipher; => crypto
+            class A { void f() { MessageDigest.getInstance("SHA-256"); } } => crypto
+            class A { @PreAuthorize("x") void f() {} } => auth
+            class A { boolean checkPassword(String p) { return true; } } => auth
+            class A { void f() { new ObjectInputStream(in).readObject(); } } => deserialize
+            import java.net.URL; => network
+            class A { void f() { Files.delete(p); } } => fs-delete
+            class A { void f() { file.delete(); } } => fs-delete
+            class A { void f() { list.add(1); } } => 
+        "#]]
+        .assert_eq(&table);
+    }
+
+    const PROPERTY_SOURCES: [(Language, &str); 4] = [
+        (
+            Language::Rust,
+            "//! Crate.\nuse std::fs;\n\n#[derive(Debug)]\n/// A.\nstruct A { x: u8 }\n\nimpl A {\n    /// Get.\n    fn get(&self) -> u8 { self.x } // why\n\n    fn put(&mut self) {\n        fs::remove_file(\"x\").ok();\n    }\n}\n\n// loose\nconst C: u8 = 1;\nfn broken( {\n",
+        ),
+        (
+            Language::Python,
+            "import os\n\n@dec\ndef f(x):\n    return x  # why\n\nclass A:\n    \"\"\"Doc.\"\"\"\n\n    @property\n    def p(self):\n        def inner():\n            pass\n        return os.system(\"ls\")\n\n# loose\nX = 1\n",
+        ),
+        (
+            Language::TypeScript,
+            "import x from \"x\";\n\n/** A. */\n@dec()\nexport class A {\n  /** m */\n  @m()\n  m(): void {}\n  f = () => 1;\n}\n\n// loose\nexport const g = (a: number) => a;\nnamespace N { export function h() {} }\n",
+        ),
+        (
+            Language::Go,
+            "// Package p.\npackage p\n\nimport \"os\"\n\n// F does.\nfunc F() {\n\tos.RemoveAll(\"/\")\n}\n\nvar x = 1 // why\n\n// loose\n\ntype T struct{ a int }\n",
+        ),
+    ];
+
+    proptest::proptest! {
+        /// Every non-whitespace AI byte belongs to exactly one review unit,
+        /// and the unit at that byte is that unit.
+        #[test]
+        fn every_ai_byte_belongs_to_one_unit(
+            which in 0..PROPERTY_SOURCES.len(),
+            cuts in proptest::collection::vec(0.0f64..1.0, 0..8),
+        ) {
+            let (language, source) = PROPERTY_SOURCES[which];
+            let text = Text::new(source.to_string()).unwrap();
+            let tree = SyntaxTree::new(language, source).unwrap();
+            let mut cuts: Vec<usize> = cuts.iter().map(|c| (c * source.len() as f64) as usize).collect();
+            cuts.sort();
+            cuts.dedup();
+            let ai: Vec<Range<usize>> = cuts.chunks_exact(2).map(|c| c[0]..c[1]).collect();
+            let units = review_units(language, tree.tree(), &text, &ai);
+            let finder = Finder::new(language, tree.tree(), &text, &ai);
+            let total: usize = units.iter().map(|u| u.ai_bytes).sum();
+            proptest::prop_assert_eq!(total, finder.nonws(&finder.ai), "{:#?}", units);
+            for u in &units {
+                proptest::prop_assert!(u.ai_bytes > 0, "{:?}", u);
+                proptest::prop_assert!(u.ai_lines > 0 && u.ai_lines <= u.lines, "{:?}", u);
+                proptest::prop_assert_eq!(&u.fingerprint, &fingerprint(language.name(), &u.kind, &source[u.range.clone()]));
+            }
+            proptest::prop_assert!(units.windows(2).all(|w| w[0].range.start <= w[1].range.start));
+            for r in &finder.ai {
+                for offset in r.clone().filter(|&o| !is_ws(source.as_bytes()[o])).step_by(7) {
+                    let here = unit_at(language, tree.tree(), &text, offset, &ai);
+                    proptest::prop_assert!(
+                        here.as_ref().is_some_and(|h| units.contains(h)),
+                        "unit at {} is {:?}, not among {:#?}", offset, here, units
+                    );
+                }
+            }
+        }
+    }
 }

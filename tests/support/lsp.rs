@@ -1,5 +1,8 @@
 //! A minimal LSP client that drives the real `vouch lsp` binary over stdio.
 
+// Each test binary uses a different part of the support code.
+#![allow(dead_code)]
+
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;

@@ -1,5 +1,8 @@
 //! Temporary git repositories driven through the real `git` binary.
 
+// Each test binary uses a different part of the support code.
+#![allow(dead_code)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

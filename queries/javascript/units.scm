@@ -1,0 +1,41 @@
+; Review units of JavaScript: `@unit.<kind>` captures a unit, `@name` its
+; name.
+;
+; When several patterns capture the same unit, the first pattern wins, so
+; the specific patterns come first. `(#parent? "a/b" "c")` keeps a unit whose
+; parent is a `b` inside an `a`, or a `c`. Patterns start at the unit, never
+; at its parent, so that a query over a few lines stays within them. vouch
+; widens a declaration to the `export` statement around it (before
+; `#parent?` looks at it), and adds the decorators and the `/** */` comment
+; just above it and the rest of its last line, in code (src/syntax/units.rs).
+
+; Methods: in class bodies, including fields holding a function.
+([(method_definition name: (_) @name)
+  (field_definition
+    property: (_) @name
+    value: [(arrow_function) (function_expression) (generator_function)])] @unit.method
+  (#parent? "class_body"))
+
+; Declarations, wherever they are (a function nested in a function is a
+; unit).
+(function_declaration name: (identifier) @name) @unit.function
+(generator_function_declaration name: (identifier) @name) @unit.function
+(class_declaration name: (identifier) @name) @unit.class
+
+; Top-level statements; a variable holding a function is a function.
+([(lexical_declaration
+    (variable_declarator
+      name: (identifier) @name
+      value: [(arrow_function) (function_expression) (generator_function)]))
+  (variable_declaration
+    (variable_declarator
+      name: (identifier) @name
+      value: [(arrow_function) (function_expression) (generator_function)]))] @unit.function
+  (#parent? "program"))
+((import_statement) @unit.import
+  (#parent? "program"))
+([(lexical_declaration (variable_declarator name: (identifier) @name))
+  (variable_declaration (variable_declarator name: (identifier) @name))] @unit.statement
+  (#parent? "program"))
+((statement) @unit.statement
+  (#parent? "program"))

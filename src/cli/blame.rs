@@ -1,0 +1,10 @@
+//! `vouch blame`: not written yet.
+
+use super::Outcome;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {}
+
+pub fn run(_args: Args) -> anyhow::Result<Outcome> {
+    anyhow::bail!("`vouch blame` is not available yet")
+}

@@ -1,0 +1,123 @@
+//! What every command needs: the repository, its policy, records and
+//! journal, opened once, with errors that name what is wrong. The strict
+//! variants are for the gate and the verifier, which fail closed.
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, bail};
+use git2::Repository;
+
+use crate::document::Document;
+use crate::policy::Policy;
+use crate::provenance::Attribution;
+use crate::signoff::{self, Ledger, UnitFacts};
+use crate::store::identity::{self, Identity};
+use crate::store::journal::{Journal, Loaded};
+use crate::store::policy_file::{self, Source};
+use crate::syntax::Language;
+
+pub struct Context {
+    pub repo: Repository,
+    /// The worktree root.
+    pub root: PathBuf,
+}
+
+impl Context {
+    /// The repository holding the current directory.
+    pub fn open() -> anyhow::Result<Context> {
+        let cwd = std::env::current_dir().context("cannot read the current directory")?;
+        Context::open_at(&cwd)
+    }
+
+    pub fn open_at(dir: &Path) -> anyhow::Result<Context> {
+        let repo = crate::store::repo::discover(dir)
+            .map_err(|_| anyhow::anyhow!("not in a git repository: {} (run vouch inside one, or pass -C DIR)", dir.display()))?;
+        let root = repo
+            .workdir()
+            .ok_or_else(|| anyhow::anyhow!("{} is a bare repository; vouch needs a worktree", repo.path().display()))?
+            .to_path_buf();
+        Ok(Context { repo, root })
+    }
+
+    /// The policy as `source` has it; an invalid one is an error naming the
+    /// file, line and key.
+    pub fn policy(&self, source: &Source) -> anyhow::Result<Policy> {
+        Ok(policy_file::load(&self.repo, source)?)
+    }
+
+    /// The request and approval records; unreadable ones are reported on
+    /// stderr and left out.
+    pub fn ledger(&self) -> anyhow::Result<Ledger> {
+        let ledger = Ledger::load(&self.repo)?;
+        for bad in &ledger.bad {
+            eprintln!("vouch: warning: unreadable record {}: {}", bad.path, bad.reason);
+        }
+        Ok(ledger)
+    }
+
+    /// The records, refusing to go on if any is unreadable.
+    pub fn ledger_strict(&self) -> anyhow::Result<Ledger> {
+        let ledger = Ledger::load(&self.repo)?;
+        if let Some(bad) = ledger.bad.first() {
+            bail!("unreadable record {}: {} ({} in all); refusing to decide without it", bad.path, bad.reason, ledger.bad.len());
+        }
+        Ok(ledger)
+    }
+
+    /// The journal and its live records; problems are reported on stderr.
+    pub fn journal(&self) -> anyhow::Result<(Journal, Loaded)> {
+        let journal = Journal::open(&self.repo)?;
+        let loaded = journal.records()?;
+        for problem in &loaded.problems {
+            eprintln!("vouch: warning: {problem}");
+        }
+        Ok((journal, loaded))
+    }
+
+    /// The journal, refusing to go on if any part of it is unreadable.
+    pub fn journal_strict(&self) -> anyhow::Result<(Journal, Loaded)> {
+        let journal = Journal::open(&self.repo)?;
+        let loaded = journal.records()?;
+        if let Some(problem) = loaded.problems.first() {
+            bail!("{problem}; refusing to decide without it (move the file away once you have looked at it)");
+        }
+        Ok((journal, loaded))
+    }
+
+    /// The current git identity, for requests and approvals.
+    pub fn identity(&self) -> anyhow::Result<Identity> {
+        Ok(identity::user(&self.repo)?)
+    }
+
+    /// The attribution of `text` (the content of `path`) from history and
+    /// the journal. With `strict`, a journal record that cannot be applied
+    /// is an error.
+    pub fn spans(
+        &self,
+        policy: &Policy,
+        journal: &(Journal, Loaded),
+        path: &str,
+        text: &str,
+        strict: bool,
+    ) -> anyhow::Result<Vec<(Range<usize>, Attribution)>> {
+        let (spans, problems) = signoff::file_spans(&self.repo, policy.bots(), &journal.0, &journal.1, path, text)
+            .with_context(|| format!("cannot read the provenance of {path}"))?;
+        if let Some(problem) = problems.first() {
+            if strict {
+                bail!("{path}: {problem}");
+            }
+            eprintln!("vouch: warning: {path}: {problem}");
+        }
+        Ok(spans)
+    }
+
+    /// The document for `text` at `path` with `spans`, and its AI units.
+    pub fn facts(&self, path: &str, text: String, spans: &[(Range<usize>, Attribution)]) -> anyhow::Result<(Document, Vec<UnitFacts>)> {
+        let language = Language::from_path(Path::new(path));
+        let mut doc = Document::new(language, text).with_context(|| format!("cannot hold {path}"))?;
+        doc.reset_provenance(spans);
+        let facts = signoff::unit_facts(&mut doc);
+        Ok((doc, facts))
+    }
+}

@@ -1,0 +1,10 @@
+//! `vouch doctor`: not written yet.
+
+use super::Outcome;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {}
+
+pub fn run(_args: Args) -> anyhow::Result<Outcome> {
+    anyhow::bail!("`vouch doctor` is not available yet")
+}

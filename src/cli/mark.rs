@@ -1,0 +1,10 @@
+//! `vouch mark`: not written yet.
+
+use super::Outcome;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {}
+
+pub fn run(_args: Args) -> anyhow::Result<Outcome> {
+    anyhow::bail!("`vouch mark` is not available yet")
+}

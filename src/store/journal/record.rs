@@ -1,0 +1,289 @@
+//! Journal records as they are stored: one JSON object per line, followed by
+//! a tab and a checksum of the JSON, so that a line torn by a crash or
+//! damaged on disk is told apart from a good one.
+
+use std::fmt;
+use std::ops::Range;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::provenance::Attribution;
+
+/// The version of the record schema this code writes and reads.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// A record's identity: `<writer>.<sequence number>`, unique across writers.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct RecordId(String);
+
+impl RecordId {
+    pub(super) fn new(writer: &str, seq: u64) -> RecordId {
+        RecordId(format!("{writer}.{seq}"))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for RecordId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<&str> for RecordId {
+    fn from(s: &str) -> RecordId {
+        RecordId(s.to_string())
+    }
+}
+
+/// One entry of the journal.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    /// Schema version ([`SCHEMA_VERSION`]).
+    #[serde(rename = "v")]
+    pub schema: u32,
+    pub id: RecordId,
+    /// When the record was written (RFC 3339, UTC).
+    #[serde(with = "rfc3339")]
+    pub time: OffsetDateTime,
+    /// The process (one language server, one hook run, one CLI run) that
+    /// wrote it.
+    pub writer: String,
+    #[serde(flatten)]
+    pub body: Body,
+}
+
+impl Record {
+    /// The file version a delta or snapshot describes.
+    pub fn file(&self) -> Option<&FileVersion> {
+        match &self.body {
+            Body::Delta(f) | Body::Snapshot(f) => Some(f),
+            Body::Retire(_) => None,
+        }
+    }
+
+    pub fn path(&self) -> Option<&str> {
+        self.file().map(|f| f.path.as_str())
+    }
+
+    pub fn is_snapshot(&self) -> bool {
+        matches!(self.body, Body::Snapshot(_))
+    }
+}
+
+/// What a record says.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Body {
+    /// These ranges of this file version got these attributions (an
+    /// `aiEdit`, a mark, an agent hook); the rest of the file is not
+    /// described.
+    Delta(FileVersion),
+    /// The whole attribution of the file at this version (ranges not listed
+    /// are of unknown origin); it supersedes earlier records for the text it
+    /// holds.
+    Snapshot(FileVersion),
+    /// These records are now covered by a commit's note and no longer count.
+    Retire(Retirement),
+}
+
+/// Attributed ranges of one version of one file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FileVersion {
+    /// Repository-relative, with forward slashes.
+    pub path: String,
+    /// The git blob id of the file version, kept reachable while the record
+    /// is live.
+    pub blob: String,
+    /// SHA-256 (hex) of the AI-origin bytes of the spans, concatenated in
+    /// order.
+    pub ai_sha256: String,
+    /// Byte ranges of the blob, sorted and disjoint.
+    pub spans: Vec<SpanRecord>,
+    /// Why the requester accepted the text, for hover and review.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rationale: Option<String>,
+    /// When the AI text was accepted in the editor, if known.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "rfc3339::option")]
+    pub accepted_at: Option<OffsetDateTime>,
+}
+
+impl FileVersion {
+    pub fn ranges(&self) -> impl Iterator<Item = (Range<usize>, &Attribution)> {
+        self.spans.iter().map(|s| (s.start..s.end, &s.attribution))
+    }
+}
+
+/// One attributed byte range, stored as `{"start":..,"end":..,"origin":..}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SpanRecord {
+    pub start: usize,
+    pub end: usize,
+    #[serde(flatten)]
+    pub attribution: Attribution,
+}
+
+/// Record ids that a commit's note now covers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Retirement {
+    pub ids: Vec<RecordId>,
+    /// The commit whose note (`refs/notes/vouch`) covers them.
+    pub note_commit: String,
+}
+
+/// Hex digits of the SHA-256 of a line's JSON kept as its checksum.
+const CHECKSUM_LEN: usize = 16;
+
+/// The stored line for `record`: JSON, a tab, the checksum, a newline.
+///
+/// serde_json writes no raw tab or newline (it escapes them inside strings),
+/// so the last tab always separates the checksum.
+pub(super) fn encode(record: &Record) -> Result<Vec<u8>, serde_json::Error> {
+    let mut line = serde_json::to_vec(record)?;
+    let sum = checksum(&line);
+    line.push(b'\t');
+    line.extend_from_slice(sum.as_bytes());
+    line.push(b'\n');
+    Ok(line)
+}
+
+fn checksum(json: &[u8]) -> String {
+    let mut sum = crate::fingerprint::sha256_hex(json);
+    sum.truncate(CHECKSUM_LEN);
+    sum
+}
+
+/// Why a stored line could not be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum LineError {
+    /// The line is damaged or not a record.
+    Corrupt(String),
+    /// The line is intact but written by a newer vouch.
+    Unsupported(u64),
+}
+
+/// Parse one stored line (without its newline).
+pub(super) fn decode(line: &[u8]) -> Result<Record, LineError> {
+    let Some(tab) = line.iter().rposition(|&b| b == b'\t') else {
+        return Err(LineError::Corrupt("no checksum".into()));
+    };
+    let (json, sum) = (&line[..tab], &line[tab + 1..]);
+    if sum != checksum(json).as_bytes() {
+        return Err(LineError::Corrupt("checksum mismatch".into()));
+    }
+    match serde_json::from_slice::<Record>(json) {
+        Ok(record) if record.schema == SCHEMA_VERSION => Ok(record),
+        Ok(record) => Err(LineError::Unsupported(record.schema.into())),
+        Err(err) => {
+            // A newer schema may not parse as this one: say so rather than
+            // calling it damaged.
+            #[derive(Deserialize)]
+            struct Version {
+                v: u64,
+            }
+            match serde_json::from_slice::<Version>(json) {
+                Ok(Version { v }) if v > u64::from(SCHEMA_VERSION) => Err(LineError::Unsupported(v)),
+                _ => Err(LineError::Corrupt(format!("not a journal record: {err}"))),
+            }
+        }
+    }
+}
+
+/// Timestamps as RFC 3339 strings.
+pub(super) mod rfc3339 {
+    use serde::{Deserialize, Deserializer, Serializer, de, ser};
+    use time::OffsetDateTime;
+    use time::format_description::well_known::Rfc3339;
+
+    pub fn serialize<S: Serializer>(t: &OffsetDateTime, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&t.format(&Rfc3339).map_err(ser::Error::custom)?)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<OffsetDateTime, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        OffsetDateTime::parse(&s, &Rfc3339).map_err(de::Error::custom)
+    }
+
+    pub mod option {
+        use super::*;
+
+        pub fn serialize<S: Serializer>(t: &Option<OffsetDateTime>, s: S) -> Result<S::Ok, S::Error> {
+            match t {
+                Some(t) => super::serialize(t, s),
+                None => s.serialize_none(),
+            }
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<OffsetDateTime>, D::Error> {
+            let s = <Option<std::borrow::Cow<'de, str>>>::deserialize(d)?;
+            s.map(|s| OffsetDateTime::parse(&s, &Rfc3339).map_err(de::Error::custom)).transpose()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provenance::{AiSource, Evidence};
+    use time::macros::datetime;
+
+    fn sample() -> Record {
+        Record {
+            schema: SCHEMA_VERSION,
+            id: RecordId::new("w1", 7),
+            time: datetime!(2026-11-28 01:52:00.5 UTC),
+            writer: "w1".into(),
+            body: Body::Delta(FileVersion {
+                path: "src/a.rs".into(),
+                blob: "0123456789012345678901234567890123456789".into(),
+                ai_sha256: "ab".into(),
+                spans: vec![SpanRecord {
+                    start: 3,
+                    end: 9,
+                    attribution: Attribution::ai(
+                        AiSource { tool: "copilot".into(), model: Some("m".into()), session: None, kind: None },
+                        Evidence::Editor,
+                        Some("a@b.c".into()),
+                    ),
+                }],
+                rationale: Some("tab\there".into()),
+                accepted_at: Some(datetime!(2026-11-28 01:51:00 UTC)),
+            }),
+        }
+    }
+
+    #[test]
+    fn a_line_round_trips_and_reads_as_documented() {
+        let line = encode(&sample()).unwrap();
+        let text = std::str::from_utf8(&line).unwrap();
+        expect_test::expect![[r#"
+            {"v":1,"id":"w1.7","time":"2026-11-28T01:52:00.5Z","writer":"w1","kind":"delta","path":"src/a.rs","blob":"0123456789012345678901234567890123456789","ai_sha256":"ab","spans":[{"start":3,"end":9,"origin":"ai","tool":"copilot","model":"m","evidence":"editor","accepted_by":"a@b.c"}],"rationale":"tab\there","accepted_at":"2026-11-28T01:51:00Z"}	edf8ea14df8f33c9
+        "#]]
+        .assert_eq(text);
+        assert_eq!(decode(&line[..line.len() - 1]), Ok(sample()));
+    }
+
+    #[test]
+    fn damage_is_detected() {
+        let line = encode(&sample()).unwrap();
+        let body = &line[..line.len() - 1];
+        let mut flipped = body.to_vec();
+        flipped[40] ^= 1;
+        assert_eq!(decode(&flipped), Err(LineError::Corrupt("checksum mismatch".into())));
+        assert!(matches!(decode(&body[..body.len() / 2]), Err(LineError::Corrupt(_))));
+        assert!(matches!(decode(b""), Err(LineError::Corrupt(_))));
+    }
+
+    #[test]
+    fn newer_schema_is_unsupported_not_corrupt() {
+        let json = br#"{"v":2,"something":"else"}"#;
+        let mut line = json.to_vec();
+        line.push(b'\t');
+        line.extend_from_slice(checksum(json).as_bytes());
+        assert_eq!(decode(&line), Err(LineError::Unsupported(2)));
+    }
+}

@@ -1,0 +1,273 @@
+//! Journal files: the directory lock, segments (one writer's append-only
+//! file), reading them back, and writing whole files atomically.
+//!
+//! Names inside the journal directory:
+//! - `<segment>.jsonl`: a segment, read by everyone;
+//! - `<segment>.jsonl.corrupt-<UTC time>`: a segment set aside as unreadable;
+//! - `.tmp-*`: a file being written, never read.
+
+use std::fs::{self, File, OpenOptions, TryLockError};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use super::record::{self, LineError, Record};
+
+pub(super) const SEGMENT_EXT: &str = ".jsonl";
+pub(super) const CORRUPT_MARK: &str = ".corrupt-";
+pub(super) const TEMP_PREFIX: &str = ".tmp-";
+
+/// A lock on the whole journal (an advisory `flock` on `journal.lock`):
+/// held exclusively to change the journal, shared to read it. The kernel
+/// drops it when the process dies, however it dies.
+pub(super) struct DirLock {
+    _file: File,
+}
+
+impl DirLock {
+    pub(super) fn exclusive(path: &Path) -> io::Result<DirLock> {
+        let file = open_lock_file(path)?;
+        file.lock()?;
+        Ok(DirLock { _file: file })
+    }
+
+    /// A shared lock, or `None` when the lock file cannot be created on a
+    /// read-only file system (nobody can be writing then).
+    pub(super) fn shared(path: &Path) -> io::Result<Option<DirLock>> {
+        match open_lock_file(path) {
+            Ok(file) => {
+                file.lock_shared()?;
+                Ok(Some(DirLock { _file: file }))
+            }
+            Err(e) if matches!(e.kind(), io::ErrorKind::ReadOnlyFilesystem | io::ErrorKind::PermissionDenied) => {
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
+
+fn open_lock_file(path: &Path) -> io::Result<File> {
+    OpenOptions::new().read(true).write(true).create(true).truncate(false).open(path)
+}
+
+/// The segment a live writer appends to. Its `flock` is held for as long as
+/// the writer keeps it, which is how compaction knows a segment is sealed.
+pub(super) struct OwnSegment {
+    file: File,
+    path: PathBuf,
+    len: u64,
+}
+
+impl OwnSegment {
+    /// Create the segment `name` in `dir` holding `first` as its first line.
+    ///
+    /// The file is written and locked under a temporary name, then renamed:
+    /// a segment is never visible empty or unlocked, so compaction cannot
+    /// take a brand-new segment for a dead writer's.
+    pub(super) fn create(dir: &Path, name: &str, first: &[u8]) -> io::Result<OwnSegment> {
+        let temp = dir.join(format!("{TEMP_PREFIX}{name}"));
+        let path = dir.join(name);
+        let file = OpenOptions::new().read(true).append(true).create_new(true).open(&temp)?;
+        let written = (|| {
+            file.lock()?;
+            (&file).write_all(first)?;
+            file.sync_data()?;
+            fs::rename(&temp, &path)?;
+            sync_dir(dir)
+        })();
+        if let Err(e) = written {
+            let _ = fs::remove_file(&temp);
+            return Err(e);
+        }
+        Ok(OwnSegment { file, path, len: first.len() as u64 })
+    }
+
+    pub(super) fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// Append one line and wait until it is on disk.
+    ///
+    /// On failure the file is cut back to its previous length, so no torn
+    /// line stays in the middle of the segment; if even that fails the
+    /// caller must stop using this segment.
+    pub(super) fn append(&mut self, line: &[u8]) -> Result<(), AppendError> {
+        let written = (&self.file).write_all(line).and_then(|()| self.file.sync_data());
+        match written {
+            Ok(()) => {
+                self.len += line.len() as u64;
+                Ok(())
+            }
+            Err(e) => {
+                let restored = self.file.set_len(self.len).and_then(|()| self.file.sync_data()).is_ok();
+                Err(AppendError { error: e, segment_usable: restored })
+            }
+        }
+    }
+
+    pub(super) fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+pub(super) struct AppendError {
+    pub(super) error: io::Error,
+    pub(super) segment_usable: bool,
+}
+
+/// Write `bytes` as the file `dir/name`, atomically and durably: a temporary
+/// file, fsync, rename, fsync of the directory.
+pub(super) fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<PathBuf> {
+    let temp = dir.join(format!("{TEMP_PREFIX}{name}"));
+    let path = dir.join(name);
+    let written = (|| {
+        let mut file = OpenOptions::new().write(true).create_new(true).open(&temp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        fs::rename(&temp, &path)?;
+        sync_dir(dir)
+    })();
+    if let Err(e) = written {
+        let _ = fs::remove_file(&temp);
+        return Err(e);
+    }
+    Ok(path)
+}
+
+/// Make a rename or a new file in `dir` durable.
+pub(super) fn sync_dir(dir: &Path) -> io::Result<()> {
+    #[cfg(unix)]
+    File::open(dir)?.sync_all()?;
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
+}
+
+/// Lock the segment at `path` if no writer holds it: `Some` means it is
+/// sealed (its writer is gone and nobody appends to it again) for as long as
+/// the returned file is kept.
+pub(super) fn try_seal(path: &Path) -> io::Result<Option<File>> {
+    let file = File::open(path)?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(file)),
+        Err(TryLockError::WouldBlock) => Ok(None),
+        Err(TryLockError::Error(e)) => Err(e),
+    }
+}
+
+/// What the journal directory holds.
+#[derive(Default)]
+pub(super) struct Listing {
+    /// Segments, sorted by name.
+    pub(super) segments: Vec<PathBuf>,
+    /// Files set aside earlier as unreadable.
+    pub(super) set_aside: Vec<PathBuf>,
+    /// Temporary files, with their age.
+    pub(super) temps: Vec<(PathBuf, Duration)>,
+}
+
+pub(super) fn list(dir: &Path) -> io::Result<Listing> {
+    let mut listing = Listing::default();
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(listing),
+        Err(e) => return Err(e),
+    };
+    for entry in entries {
+        let entry = entry?;
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if name.starts_with(TEMP_PREFIX) {
+            let age = entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| SystemTime::now().duration_since(t).ok())
+                .unwrap_or_default();
+            listing.temps.push((entry.path(), age));
+        } else if name.contains(CORRUPT_MARK) {
+            listing.set_aside.push(entry.path());
+        } else if name.ends_with(SEGMENT_EXT) {
+            listing.segments.push(entry.path());
+        }
+    }
+    listing.segments.sort();
+    listing.set_aside.sort();
+    Ok(listing)
+}
+
+/// A segment as read.
+pub(super) struct SegmentRead {
+    pub(super) path: PathBuf,
+    pub(super) records: Vec<Record>,
+    /// The first damaged line (1-based) and why.
+    pub(super) corrupt: Option<(usize, String)>,
+    /// Intact lines from a newer schema: line number, version, the line.
+    pub(super) unsupported: Vec<(usize, u64, Vec<u8>)>,
+    /// Bytes after the last newline: a line a crash cut short (or one being
+    /// written, when read without the lock). Never acknowledged; ignored.
+    pub(super) torn_tail: bool,
+}
+
+impl SegmentRead {
+    /// Every line was understood (a torn tail aside).
+    pub(super) fn fully_read(&self) -> bool {
+        self.corrupt.is_none() && self.unsupported.is_empty()
+    }
+}
+
+/// Read the segment at `path`; `None` if it no longer exists.
+pub(super) fn read(path: &Path) -> io::Result<Option<SegmentRead>> {
+    let bytes = match fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    Ok(Some(parse(path.to_path_buf(), &bytes)))
+}
+
+pub(super) fn parse(path: PathBuf, bytes: &[u8]) -> SegmentRead {
+    let (complete, tail) = match bytes.iter().rposition(|&b| b == b'\n') {
+        Some(i) => (&bytes[..=i], &bytes[i + 1..]),
+        None => (&bytes[..0], bytes),
+    };
+    let mut read = SegmentRead { path, records: Vec::new(), corrupt: None, unsupported: Vec::new(), torn_tail: false };
+    read.torn_tail = !tail.is_empty();
+    for (i, line) in complete.split_inclusive(|&b| b == b'\n').enumerate() {
+        let line = &line[..line.len() - 1];
+        match record::decode(line) {
+            Ok(record) => read.records.push(record),
+            Err(LineError::Unsupported(v)) => read.unsupported.push((i + 1, v, line.to_vec())),
+            Err(LineError::Corrupt(reason)) => {
+                if read.corrupt.is_none() {
+                    read.corrupt = Some((i + 1, reason));
+                }
+            }
+        }
+    }
+    read
+}
+
+/// The name a corrupt file is set aside under: `<name>.corrupt-<UTC time>`,
+/// with a counter if that exists already.
+pub(super) fn set_aside_path(path: &Path) -> PathBuf {
+    let now = time::OffsetDateTime::now_utc();
+    let stamp = format!(
+        "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
+        now.year(),
+        u8::from(now.month()),
+        now.day(),
+        now.hour(),
+        now.minute(),
+        now.second()
+    );
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let mut candidate = path.with_file_name(format!("{name}{CORRUPT_MARK}{stamp}"));
+    let mut n = 1;
+    while candidate.exists() {
+        n += 1;
+        candidate = path.with_file_name(format!("{name}{CORRUPT_MARK}{stamp}-{n}"));
+    }
+    candidate
+}
