@@ -20,8 +20,12 @@ eq("completion at end of line", position.inserted({ "x = ", "y" }, { "x = comput
   { srow = 0, scol = 4, erow = 0, ecol = 14, text = "compute(1)" })
 eq("multi-line insertion", position.inserted({ "def f():", "    ", "" }, { "def f():", "    a = 1", "    return a", "" }),
   { srow = 1, scol = 4, erow = 2, ecol = 12, text = "a = 1\n    return a" })
-eq("appended lines", position.inserted({ "a", "" }, { "a", "", "b", "c" }),
-  { srow = 1, scol = 0, erow = 3, ecol = 1, text = "\nb\nc" })
+eq("appended lines start at column 0", position.inserted({ "a", "" }, { "a", "", "b", "c" }),
+  { srow = 2, scol = 0, erow = 4, ecol = 0, text = "b\nc\n" })
+eq("a line inserted above a similar one starts at column 0", position.inserted({ "A", "B" }, { "A", "BX", "B" }),
+  { srow = 1, scol = 0, erow = 2, ecol = 0, text = "BX\n" })
+eq("a mid-line insertion does not slide", position.inserted({ "fo" }, { "foo" }),
+  { srow = 0, scol = 2, erow = 0, ecol = 3, text = "o" })
 eq("no change", position.inserted({ "same" }, { "same" }), nil)
 -- "é" is 2 bytes and "è" shares its first byte: the start backs off to the character.
 eq("utf-8 sequences are not split", position.inserted({ "x = 'é'" }, { "x = 'è'" }),

@@ -328,6 +328,31 @@ try {
     .catch(() => "");
   check("the status bar shows the vouch item", /vouch/.test(status), status);
 
+  // A large paste of the clipboard is the user's: reported as such
+  // (vouch/humanPaste), so it must not end up suspected of being AI text.
+  const snippet = [
+    "def pasted_helper(values):",
+    "    total = 0",
+    "    for value in values:",
+    "        total += value * 2",
+    "    return total",
+    "",
+  ].join("\n");
+  await page.evaluate((text) => navigator.clipboard.writeText(text), snippet);
+  await page.locator(".monaco-editor .view-lines").first().click();
+  await page.keyboard.press("Control+Home");
+  await page.keyboard.press("Control+V");
+  await waitFor("the pasted text", async () => (await editorText()).includes("pasted_helper"));
+  // Give the server time to classify the insertion and the report to arrive.
+  await new Promise((r) => setTimeout(r, 2500));
+  const afterPaste = await problemsText();
+  const suspected = await decorations("suspected");
+  check(
+    "a pasted function is not suspected",
+    !/suspected-ai/.test(afterPaste) && suspected.gutter === 0,
+    `${JSON.stringify(suspected)}; panel: ${afterPaste}`,
+  );
+
   // The status bar item opens the queue, which lists the unit under its file.
   await page.locator(".statusbar-item", { hasText: /vouch/ }).first().click();
   const queue = await waitFor("the queue view", async () => {

@@ -15,7 +15,8 @@ export interface Insertion {
 /**
  * The smallest single replacement that turns `before` into `after`, found by
  * trimming their common prefix and suffix (the suffix never overlaps the
- * prefix). Undefined when the snapshots are equal.
+ * prefix); a pure insertion that can start at a line start does. Undefined
+ * when the snapshots are equal.
  */
 export function insertionBetween(before: string, after: string): Insertion | undefined {
   if (before === after) {
@@ -41,8 +42,25 @@ export function insertionBetween(before: string, after: string): Insertion | und
   if (suffix > 0 && isLowSurrogate(after.charCodeAt(after.length - suffix))) {
     suffix--;
   }
-  const end = after.length - suffix;
-  return { start: prefix, end, removed: before.length - suffix - prefix, text: after.slice(prefix, end) };
+  let start = prefix;
+  let end = after.length - suffix;
+  const removed = before.length - suffix - prefix;
+  if (removed === 0) {
+    // A pure insertion can slide left while the character before it equals
+    // its last one; do so if that reaches a line start, so that inserted
+    // lines are reported from column 0.
+    let s = start;
+    let e = end;
+    while (s > 0 && after.charCodeAt(s - 1) !== 10 && after.charCodeAt(s - 1) === after.charCodeAt(e - 1)) {
+      s--;
+      e--;
+    }
+    if (s === 0 || after.charCodeAt(s - 1) === 10) {
+      start = s;
+      end = e;
+    }
+  }
+  return { start, end, removed, text: after.slice(start, end) };
 }
 
 function isHighSurrogate(code: number): boolean {

@@ -98,3 +98,14 @@ test("short insertions and an empty clipboard are never pastes", () => {
   assert.equal(isPasteOf("abc", "abc", 20), false);
   assert.equal(isPasteOf("x".repeat(50), "", 20), false);
 });
+
+test("inserted lines are reported from column 0 when they can be", () => {
+  const before = "A\nB\n";
+  const after = "A\nBX\nB\n";
+  const ins = insertionBetween(before, after);
+  assert.ok(ins);
+  assert.equal(ins.text, "BX\n");
+  assert.deepEqual(insertionRange(after, ins), { start: { line: 1, character: 0 }, end: { line: 2, character: 0 } });
+  // Mid-line insertions stay where the prefix puts them.
+  assert.equal(insertionBetween("fo", "foo")?.start, 2);
+});

@@ -71,14 +71,16 @@ local function offset_to_pos(text, offset)
 end
 
 --- The smallest single replacement that turns `before` into `after` (lists
---- of lines): the inserted text's start and end as (row, byte col), end
---- exclusive, and the text. Nil when nothing changed. UTF-8 sequences are
---- never split.
+--- of lines, each ending in a newline as in the file): the inserted text's
+--- start and end as (row, byte col), end exclusive, and the text. Nil when
+--- nothing changed. UTF-8 sequences are never split, and a pure insertion
+--- that can start at a line start does (appended lines are "def f():\n..."
+--- from column 0, not "\ndef f():..." from the end of the line before).
 ---@param before string[]
 ---@param after string[]
 ---@return {srow: integer, scol: integer, erow: integer, ecol: integer, text: string}|nil
 function M.inserted(before, after)
-  local a, b = table.concat(before, "\n"), table.concat(after, "\n")
+  local a, b = table.concat(before, "\n") .. "\n", table.concat(after, "\n") .. "\n"
   if a == b then
     return nil
   end
@@ -99,9 +101,21 @@ function M.inserted(before, after)
   while suffix > 0 and bit.band(b:byte(#b - suffix + 1), 0xC0) == 0x80 do
     suffix = suffix - 1
   end
-  local srow, scol = offset_to_pos(b, prefix)
-  local erow, ecol = offset_to_pos(b, #b - suffix)
-  return { srow = srow, scol = scol, erow = erow, ecol = ecol, text = b:sub(prefix + 1, #b - suffix) }
+  local start, stop = prefix, #b - suffix -- b:sub(start + 1, stop) is new
+  if #a - suffix == prefix then
+    -- A pure insertion can slide left while the byte before it equals its
+    -- last byte; do so if that reaches a line start.
+    local s, e = start, stop
+    while s > 0 and b:byte(s) ~= 10 and b:byte(s) == b:byte(e) do
+      s, e = s - 1, e - 1
+    end
+    if s == 0 or b:byte(s) == 10 then
+      start, stop = s, e
+    end
+  end
+  local srow, scol = offset_to_pos(b, start)
+  local erow, ecol = offset_to_pos(b, stop)
+  return { srow = srow, scol = scol, erow = erow, ecol = ecol, text = b:sub(start + 1, stop) }
 end
 
 return M
