@@ -78,6 +78,15 @@ struct RepoContext {
     seen: HashSet<RecordId>,
 }
 
+/// What changed in one repository.
+pub struct Changed {
+    pub root: PathBuf,
+    /// The journal has records it did not have.
+    pub journal: bool,
+    /// The policy or the records changed: every unit is judged again.
+    pub judgement: bool,
+}
+
 /// Every repository the open documents belong to, by worktree root.
 #[derive(Default)]
 pub struct Repos {
@@ -311,20 +320,24 @@ impl Repos {
         Ok(())
     }
 
-    /// The roots whose policy or records changed since the last poll.
-    pub fn poll(&mut self) -> Vec<PathBuf> {
+    /// What changed in each repository since the last poll.
+    pub fn poll(&mut self) -> Vec<Changed> {
         let mut changed = Vec::new();
         for (root, ctx) in &mut self.by_root {
             let now = stamp(&ctx.repo, root, ctx.journal.as_ref());
-            if now != ctx.stamp {
-                let journal_moved = now.journal != ctx.stamp.journal;
-                ctx.stamp = now;
-                ctx.reload(&mut self.messages);
-                if journal_moved {
-                    ctx.reload_journal(&mut self.messages);
-                }
-                changed.push(root.clone());
+            if now == ctx.stamp {
+                continue;
             }
+            let journal = now.journal != ctx.stamp.journal;
+            let judgement = Stamp { journal: None, ..now.clone() } != Stamp { journal: None, ..ctx.stamp.clone() };
+            ctx.stamp = now;
+            if judgement {
+                ctx.reload(&mut self.messages);
+            }
+            if journal {
+                ctx.reload_journal(&mut self.messages);
+            }
+            changed.push(Changed { root: root.clone(), journal, judgement });
         }
         changed
     }

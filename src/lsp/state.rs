@@ -96,6 +96,10 @@ struct OpenDoc {
     /// The repository holding the file and its path inside it.
     repo: Option<(PathBuf, String)>,
     analysis: Vec<Assessed>,
+    /// The text or provenance changed since the units were last found: the
+    /// next analysis finds them again (which may need a parse). Otherwise it
+    /// only judges the known units again (records or policy changed).
+    units_stale: bool,
     /// When the first edit not yet analysed arrived, and the last one.
     dirty: Option<(Instant, Instant)>,
     /// When the provenance last changed without being written to the
@@ -254,6 +258,7 @@ impl State {
                 doc,
                 repo,
                 analysis: Vec::new(),
+                units_stale: true,
                 dirty: Some((now, now)),
                 unrecorded: None,
             },
@@ -288,9 +293,7 @@ impl State {
         let typed = Attribution::typed();
         let result = d.doc.apply(&changes, self.encoding, &typed, &mut self.removed);
         d.version = params.text_document.version;
-        let now = Instant::now();
-        d.dirty = Some((d.dirty.map_or(now, |(first, _)| first), now));
-        d.unrecorded = Some(now);
+        mark_dirty(d);
         let applied = match result {
             Ok(applied) => applied,
             Err(e) => {
@@ -425,13 +428,14 @@ impl State {
     /// added, and changes to policy and approvals.
     fn poll_store(&mut self) {
         self.last_poll = Instant::now();
-        let changed = self.repos.poll();
+        let changes = self.repos.poll();
         for message in self.repos.take_messages() {
             self.show(MessageType::WARNING, format!("vouch: {message}"));
         }
-        if changed.is_empty() {
+        if changes.is_empty() {
             return;
         }
+        let changed: Vec<PathBuf> = changes.iter().map(|c| c.root.clone()).collect();
         let uris: Vec<Uri> = self
             .docs
             .values()
@@ -440,12 +444,15 @@ impl State {
             .collect();
         for uri in uris {
             let Some(d) = self.docs.get_mut(&uri) else { continue };
-            // The records or the policy may have changed: analyse again. Only
-            // what other writers recorded is this server's to write down
-            // again; its own records must not start a loop of snapshots.
-            let now = Instant::now();
-            d.dirty = Some((d.dirty.map_or(now, |(first, _)| first), now));
-            if let Some((root, rel)) = &d.repo {
+            let Some(change) = changes.iter().find(|c| d.repo.as_ref().is_some_and(|(root, _)| *root == c.root)) else {
+                continue;
+            };
+            if change.judgement {
+                mark_for_review(d);
+            }
+            // Only what other writers recorded is this server's to apply and
+            // write down again; its own records must not start a loop.
+            if let (true, Some((root, rel))) = (change.journal, &d.repo) {
                 match self.repos.new_spans(root, rel, d.doc.text().as_str()) {
                     Ok(spans) if !spans.is_empty() => {
                         for (range, attr) in spans {
@@ -472,10 +479,14 @@ impl State {
     fn analyse(&mut self, uri: &Uri) {
         let Some(d) = self.docs.get_mut(uri) else { return };
         d.dirty = None;
-        let analysis: Vec<Assessed> = signoff::unit_facts(&mut d.doc)
-            .into_iter()
-            .map(|facts| Assessed { verdict: self.repos.assess(d.repo.as_ref(), &facts), facts })
-            .collect();
+        let facts: Vec<UnitFacts> = if d.units_stale {
+            d.units_stale = false;
+            signoff::unit_facts(&mut d.doc)
+        } else {
+            d.analysis.drain(..).map(|a| a.facts).collect()
+        };
+        let analysis: Vec<Assessed> =
+            facts.into_iter().map(|facts| Assessed { verdict: self.repos.assess(d.repo.as_ref(), &facts), facts }).collect();
         d.analysis = analysis;
         let diagnostics = diagnostics(d, self.encoding);
         let regions = regions(d, self.encoding);
@@ -777,11 +788,17 @@ fn log(out: &UnboundedSender<Outgoing>, kind: MessageType, message: String) {
     let _ = out.send(Outgoing::Log(kind, message));
 }
 
-/// The document changed: analyse it again, and write its provenance.
+/// The document changed: find its units again, and write its provenance.
 fn mark_dirty(d: &mut OpenDoc) {
+    mark_for_review(d);
+    d.units_stale = true;
+    d.unrecorded = Some(Instant::now());
+}
+
+/// Records or policy changed: judge the document's units again.
+fn mark_for_review(d: &mut OpenDoc) {
     let now = Instant::now();
     d.dirty = Some((d.dirty.map_or(now, |(first, _)| first), now));
-    d.unrecorded = Some(now);
 }
 
 fn invalid(message: String) -> jsonrpc::Error {
@@ -892,7 +909,7 @@ fn regions(d: &OpenDoc, enc: Encoding) -> Vec<Region> {
             let state = d
                 .analysis
                 .iter()
-                .find(|a| a.unit.range.start <= s.range.start && s.range.start < a.unit.range.end)
+                .find(|a| a.unit.range.start < s.range.end && s.range.start < a.unit.range.end)
                 .map_or(if attr.is_suspected() { UnitState::Suspected } else { UnitState::Pending }, |a| a.verdict.state);
             Some(Region {
                 range: convert::lsp_range(text, s.range, enc),

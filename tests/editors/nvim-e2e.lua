@@ -204,19 +204,15 @@ local ok, err = xpcall(function()
   check("the paste is not suspected", not has_code("suspected-ai") and suspected_count() == 0, vim.inspect(codes()))
 
   -- Then in the middle of a line: Neovim's didChange replaces the rest of
-  -- the line and sends it back after the pasted text, and the server counts
-  -- that re-sent tail as part of a large insertion.
-  -- FIXME(server): trim the text a change removes and re-inserts unchanged
-  -- before the heuristic sees it; then this check must say "not suspected".
+  -- the line and sends it back after the pasted text; the server drops what
+  -- a change removes and inserts again unchanged, so nothing is suspected.
   vim.api.nvim_win_set_cursor(0, { 2, 0 })
   vim.paste({ "", "def second_helper(values):", "    return [v + 1 for v in values]", "" }, -1)
   vim.wait(1500, function()
     return false
   end, 100)
-  local tail_suspected = has_code("suspected-ai")
   say("mid-line paste: " .. vim.inspect(codes()))
-  check("FIXME(server): a mid-line paste leaves the re-sent line tail suspected", tail_suspected
-    or bin:find("fake%-vouch") ~= nil, vim.inspect(codes()))
+  check("a mid-line paste is not suspected", not has_code("suspected-ai"), vim.inspect(codes()))
 
   -- 5. Provenance and health.
   vim.api.nvim_win_set_cursor(0, { vim.api.nvim_buf_line_count(buf), 6 })
