@@ -101,9 +101,9 @@ fn stamp(repo: &Repository, root: &Path, journal: Option<&Journal>) -> Stamp {
         .map(|m| (m.modified().unwrap_or(SystemTime::UNIX_EPOCH), m.len()));
     // A new record means a new line in a segment (or a new segment): the
     // newest modification time among the segments moves.
-    let journal = journal.and_then(|j| std::fs::read_dir(j.dir()).ok()).and_then(|entries| {
-        entries.filter_map(|e| e.ok()?.metadata().ok()?.modified().ok()).max()
-    });
+    let journal = journal
+        .and_then(|j| std::fs::read_dir(j.dir()).ok())
+        .and_then(|entries| entries.filter_map(|e| e.ok()?.metadata().ok()?.modified().ok()).max());
     Stamp {
         approvals: records::tip(repo, records::Kind::Approval).ok().flatten(),
         requests: records::tip(repo, records::Kind::Request).ok().flatten(),
@@ -200,7 +200,10 @@ impl RepoContext {
             state = UnitState::Suspected;
         }
         let may_approve = requirement.needs_signoff
-            && self.identity.as_ref().is_some_and(|me| requirement.may_approve(&me.email, &judgement.participants).is_ok());
+            && self
+                .identity
+                .as_ref()
+                .is_some_and(|me| requirement.may_approve(&me.email, &judgement.participants).is_ok());
         Verdict { state, severity, reviewers, may_approve, note }
     }
 }
@@ -219,7 +222,12 @@ impl Repos {
     }
 
     /// What vouch knows of `rel`'s current text from history and the store.
-    pub fn load_spans(&mut self, root: &Path, rel: &str, text: &str) -> anyhow::Result<Vec<(Range<usize>, Attribution)>> {
+    pub fn load_spans(
+        &mut self,
+        root: &Path,
+        rel: &str,
+        text: &str,
+    ) -> anyhow::Result<Vec<(Range<usize>, Attribution)>> {
         let Some(ctx) = self.by_root.get(root) else { return Ok(Vec::new()) };
         let (Some(journal), Some(loaded)) = (&ctx.journal, &ctx.loaded) else {
             return Ok(signoff::history_spans(&ctx.repo, rel, text, ctx.policy.bots())?);
@@ -234,7 +242,12 @@ impl Repos {
     /// Each new record is carried from the file version it describes onto
     /// `text`, and only its attributed ranges apply: what this server knows
     /// beyond them (typing since the last save) stays.
-    pub fn new_spans(&mut self, root: &Path, rel: &str, text: &str) -> anyhow::Result<Vec<(Range<usize>, Attribution)>> {
+    pub fn new_spans(
+        &mut self,
+        root: &Path,
+        rel: &str,
+        text: &str,
+    ) -> anyhow::Result<Vec<(Range<usize>, Attribution)>> {
         let Some(ctx) = self.by_root.get(root) else { return Ok(Vec::new()) };
         let Some(loaded) = &ctx.loaded else { return Ok(Vec::new()) };
         let mut out = Vec::new();
@@ -398,7 +411,10 @@ impl Repos {
         units: &[UnitFacts],
         rationale: Option<&str>,
     ) -> anyhow::Result<String> {
-        let ctx = self.by_root.get_mut(root).ok_or_else(|| anyhow::anyhow!("{} is not a known repository", root.display()))?;
+        let ctx = self
+            .by_root
+            .get_mut(root)
+            .ok_or_else(|| anyhow::anyhow!("{} is not a known repository", root.display()))?;
         let me = identity::user(&ctx.repo)?;
         let repository = ctx.ledger.repository_id.clone().ok_or(signoff::SignoffError::NoCommits)?;
         let ai = doc.provenance().ai_ranges();
@@ -424,7 +440,10 @@ impl Repos {
         approve: bool,
         comment: Option<&str>,
     ) -> anyhow::Result<String> {
-        let ctx = self.by_root.get_mut(root).ok_or_else(|| anyhow::anyhow!("{} is not a known repository", root.display()))?;
+        let ctx = self
+            .by_root
+            .get_mut(root)
+            .ok_or_else(|| anyhow::anyhow!("{} is not a known repository", root.display()))?;
         let me = identity::user(&ctx.repo)?;
         let verdict = if approve { Decision::Approve } else { Decision::Reject };
         if !approve && comment.is_none_or(|c| c.trim().is_empty()) {
