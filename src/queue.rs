@@ -950,7 +950,7 @@ section{background:#fff;border:1px solid #d1d9e0;border-radius:8px;padding:16px;
 .figures{display:flex;gap:24px;flex-wrap:wrap}.figure b{display:block;font-size:22px}
 .figure span{color:#59636e;font-size:13px}
 table{border-collapse:collapse;width:100%;font-size:14px}th,td{text-align:left;padding:4px 8px;border-bottom:1px solid #eef1f4}
-td.n{text-align:right;font-variant-numeric:tabular-nums}
+td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
 svg.chart{width:100%;height:auto;display:block}
 svg text{font:12px system-ui,sans-serif;fill:#1f2328}
 .bar{fill:#8250df}.bar.ai{fill:#bf3989}.bar.age{fill:#0969da}.bar.risk{fill:#cf222e}.track{fill:#eef1f4}
@@ -1155,7 +1155,7 @@ pub fn render_html(report: &TeamReport) -> String {
     if report.reviewers.is_empty() {
         h.push_str("<p>Nothing awaits sign-off.</p>");
     } else {
-        h.push_str("<table><thead><tr><th>reviewer</th><th>units</th><th>AI lines</th><th>oldest</th></tr></thead><tbody>");
+        h.push_str("<table><thead><tr><th>reviewer</th><th class=\"n\">units</th><th class=\"n\">AI lines</th><th class=\"n\">oldest</th></tr></thead><tbody>");
         for r in &report.reviewers {
             let over = if r.over_budget { " <span class=\"over\">over budget</span>" } else { "" };
             let _ = write!(
@@ -1180,7 +1180,7 @@ pub fn render_html(report: &TeamReport) -> String {
         t.all.units,
         t.all.ai_lines
     );
-    h.push_str("<table><thead><tr><th></th><th>units</th><th>AI lines</th></tr></thead><tbody>");
+    h.push_str("<table><thead><tr><th></th><th class=\"n\">units</th><th class=\"n\">AI lines</th></tr></thead><tbody>");
     for (label, tally) in [
         ("need the listed reviewers", t.senior),
         ("need no sign-off ([[triage]])", t.no_signoff),
@@ -1199,7 +1199,7 @@ pub fn render_html(report: &TeamReport) -> String {
     }
     h.push_str("</tbody></table></section>");
 
-    h.push_str("<section><h2>AI share per directory</h2><table><thead><tr><th>directory</th><th>AI share</th><th>AI lines</th><th>added lines</th></tr></thead><tbody>");
+    h.push_str("<section><h2>AI share per directory</h2><table><thead><tr><th>directory</th><th class=\"n\">AI share</th><th class=\"n\">AI lines</th><th class=\"n\">added lines</th></tr></thead><tbody>");
     for d in &a.directories {
         let _ = write!(
             h,
