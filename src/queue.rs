@@ -167,12 +167,17 @@ pub fn language_named(name: &str) -> Option<Language> {
 pub fn risk_tags(language: Language, text: &str) -> Vec<String> {
     let Ok(t) = Text::new(text.to_string()) else { return Vec::new() };
     let tree = SyntaxTree::new(language, text);
-    let units = review_units(language, tree.as_ref().and_then(|t| t.tree()), &t, &[0..text.len()]);
+    // One range, the whole text: all of it counts as AI for the units query.
+    let whole: Vec<std::ops::Range<usize>> = std::iter::once(0..text.len()).collect();
+    let units = review_units(language, tree.as_ref().and_then(|t| t.tree()), &t, &whole);
     let mut tags: Vec<String> = units.into_iter().flat_map(|u| u.risk).collect();
     tags.sort();
     tags.dedup();
     tags
 }
+
+/// A unit's identity across versions: path, kind and name.
+type VersionKey<'a> = (&'a str, &'a str, Option<&'a str>);
 
 fn parse_time(s: &str) -> OffsetDateTime {
     OffsetDateTime::parse(s, &Rfc3339).unwrap_or(OffsetDateTime::UNIX_EPOCH)
@@ -198,7 +203,7 @@ pub fn pending(
     ours.sort_by_cached_key(|r| (parse_time(&r.record.created), r.id.clone()));
 
     // Every version of each (path, kind, name), to find earlier rejected ones.
-    let mut versions: HashMap<(&str, &str, Option<&str>), Vec<(&str, &str)>> = HashMap::new();
+    let mut versions: HashMap<VersionKey<'_>, Vec<(&str, &str)>> = HashMap::new();
     for request in &ours {
         for unit in &request.record.units {
             let key = (unit.path.as_str(), unit.kind.as_str(), unit.name.as_deref());
@@ -759,7 +764,10 @@ pub struct TriageSavings {
 impl TriageSavings {
     /// The units (and AI lines) spared a senior's review.
     pub fn saved(&self) -> Tally {
-        Tally { units: self.no_signoff.units + self.peer.units, ai_lines: self.no_signoff.ai_lines + self.peer.ai_lines }
+        Tally {
+            units: self.no_signoff.units + self.peer.units,
+            ai_lines: self.no_signoff.ai_lines + self.peer.ai_lines,
+        }
     }
 }
 
@@ -1026,7 +1034,13 @@ fn column_chart(id: &str, title: &str, class: &str, bars: &[Bar], empty: &str) -
         );
     }
     if bars.is_empty() {
-        let _ = write!(svg, "<text class=\"empty\" x=\"{}\" y=\"{}\">{}</text>", LEFT + 8.0, TOP + plot / 2.0, escape(empty));
+        let _ = write!(
+            svg,
+            "<text class=\"empty\" x=\"{}\" y=\"{}\">{}</text>",
+            LEFT + 8.0,
+            TOP + plot / 2.0,
+            escape(empty)
+        );
     }
     let n = bars.len().max(1) as f64;
     let slot = (WIDTH - LEFT) / n;
@@ -1142,7 +1156,13 @@ pub fn render_html(report: &TeamReport) -> String {
     let _ = write!(
         h,
         "<section><h2>Risk mix of the queue</h2>{}</section>",
-        bar_chart("chart-risk-mix", "Units awaiting sign-off by risk", "risk", &count_bars(&report.risk_mix), "nothing awaits sign-off")
+        bar_chart(
+            "chart-risk-mix",
+            "Units awaiting sign-off by risk",
+            "risk",
+            &count_bars(&report.risk_mix),
+            "nothing awaits sign-off"
+        )
     );
     h.push_str("</div>");
 
@@ -1180,7 +1200,9 @@ pub fn render_html(report: &TeamReport) -> String {
         t.all.units,
         t.all.ai_lines
     );
-    h.push_str("<table><thead><tr><th></th><th class=\"n\">units</th><th class=\"n\">AI lines</th></tr></thead><tbody>");
+    h.push_str(
+        "<table><thead><tr><th></th><th class=\"n\">units</th><th class=\"n\">AI lines</th></tr></thead><tbody>",
+    );
     for (label, tally) in [
         ("need the listed reviewers", t.senior),
         ("need no sign-off ([[triage]])", t.no_signoff),
@@ -1289,7 +1311,8 @@ ai_lines_per_reviewer = 5
     }
 
     const PLAIN: &str = "fn plain() -> u32 {\n    1\n}\n";
-    const SHELL: &str = "fn shell() {\n    std::process::Command::new(\"sh\").arg(\"-c\").arg(\"ls\").status().ok();\n}\n";
+    const SHELL: &str =
+        "fn shell() {\n    std::process::Command::new(\"sh\").arg(\"-c\").arg(\"ls\").status().ok();\n}\n";
     const DB: &str = "fn db() -> u32 {\n    2\n}\n";
     const OLD: &str = "fn fix() -> u32 {\n    let x = 1;\n    x\n}\n";
     const NEW: &str = "fn fix() -> u32 {\n    let x = 2;\n    x\n}\n";
@@ -1320,12 +1343,20 @@ ai_lines_per_reviewer = 5
         let approvals = vec![
             vote(1, &old_fp, "carol@example.com", Verdict::Reject, "2026-01-02T09:00:00Z", Some("x must be 2")),
             // A requester's vote does not count.
-            vote(2, &requests[1].record.units[0].fingerprint, "dev@example.com", Verdict::Approve, "2026-02-05T10:00:00Z", None),
+            vote(
+                2,
+                &requests[1].record.units[0].fingerprint,
+                "dev@example.com",
+                Verdict::Approve,
+                "2026-02-05T10:00:00Z",
+                None,
+            ),
         ];
         let ledger = ledger(&requests, approvals);
         let queue = pending(&ledger, &policy(), &requests, &|_| false);
         assert!(queue.problems.is_empty(), "{:?}", queue.problems);
-        let order: Vec<String> = queue.units.iter().map(|u| format!("{} {} {}", u.path, u.label(), u.age(now()))).collect();
+        let order: Vec<String> =
+            queue.units.iter().map(|u| format!("{} {} {}", u.path, u.label(), u.age(now()))).collect();
         expect![[r#"
             [
                 "src/db/q.rs function `db` 97200",
@@ -1357,7 +1388,8 @@ ai_lines_per_reviewer = 5
         let requests =
             vec![request(1, "dev@example.com", "2026-02-01T09:00:00Z", vec![unit("src/a.rs", "plain", PLAIN, [2, 2])])];
         let fp = requests[0].record.units[0].fingerprint.clone();
-        let two = Policy::parse("reviewers = [\"carol@example.com\", \"dora@example.com\"]\napprovals = 2\n", "p").unwrap();
+        let two =
+            Policy::parse("reviewers = [\"carol@example.com\", \"dora@example.com\"]\napprovals = 2\n", "p").unwrap();
         let one = vec![vote(1, &fp, "carol@example.com", Verdict::Approve, "2026-02-01T10:00:00Z", None)];
         let queue = pending(&ledger(&requests, one.clone()), &two, &requests, &|_| false);
         assert_eq!((queue.units[0].have, queue.units[0].need), (1, 2));
@@ -1433,7 +1465,8 @@ ai_lines_per_reviewer = 5
 
         let s = summary(&queue.units, now());
         assert_eq!((s.units, s.ai_lines, s.requests, s.oldest_seconds), (3, 7, 3, Some(788400)));
-        let ages: Vec<(String, usize)> = age_buckets(&queue.units, now()).into_iter().map(|b| (b.label, b.count)).collect();
+        let ages: Vec<(String, usize)> =
+            age_buckets(&queue.units, now()).into_iter().map(|b| (b.label, b.count)).collect();
         assert_eq!(ages.iter().map(|(_, c)| *c).collect::<Vec<_>>(), [0, 2, 0, 1, 0]);
         let mix: Vec<(String, usize)> = risk_mix(&queue.units).into_iter().map(|b| (b.label, b.count)).collect();
         assert_eq!(mix, [("low".to_string(), 2), ("exec".to_string(), 1)]);
@@ -1576,7 +1609,10 @@ ai_lines_per_reviewer = 5
         assert!(html.contains("src/&lt;x&gt;"));
         assert!(html.contains("carol@example.com <span class=\"over\">over budget</span>"));
         let text = render_text(&report);
-        assert!(text.contains("1 unit(s) awaiting sign-off, 3 AI line(s), in 1 request(s); oldest waiting 9d 3h"), "{text}");
+        assert!(
+            text.contains("1 unit(s) awaiting sign-off, 3 AI line(s), in 1 request(s); oldest waiting 9d 3h"),
+            "{text}"
+        );
     }
 
     #[test]

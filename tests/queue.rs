@@ -74,7 +74,13 @@ fn stdout(out: &Output) -> String {
 }
 
 fn ok(out: Output) -> String {
-    assert!(out.status.success(), "vouch failed ({}): {}{}", out.status, stdout(&out), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "vouch failed ({}): {}{}",
+        out.status,
+        stdout(&out),
+        String::from_utf8_lossy(&out.stderr)
+    );
     stdout(&out)
 }
 
@@ -110,7 +116,14 @@ fn unit(path: &str, name: &str, text: &str, ai: [u32; 2]) -> RequestedUnit {
     }
 }
 
-fn request(git: &Repository, id: &str, by: &str, created: &str, rationale: Option<&str>, units: Vec<RequestedUnit>) -> String {
+fn request(
+    git: &Repository,
+    id: &str,
+    by: &str,
+    created: &str,
+    rationale: Option<&str>,
+    units: Vec<RequestedUnit>,
+) -> String {
     let mut r = Request::new(id, person(by), units);
     r.created = created.into();
     r.rationale = rationale.map(str::to_string);
@@ -125,7 +138,8 @@ fn decision(git: &Repository, id: &str, text: &str, by: &str, verdict: Verdict, 
 }
 
 fn approvals(git: &Repository) -> Vec<Approval> {
-    let mut list: Vec<Approval> = records::list::<Approval>(git).unwrap().records.into_iter().map(|s| s.record).collect();
+    let mut list: Vec<Approval> =
+        records::list::<Approval>(git).unwrap().records.into_iter().map(|s| s.record).collect();
     list.sort_by(|a, b| a.created.cmp(&b.created));
     list
 }
@@ -134,12 +148,55 @@ fn approvals(git: &Repository) -> Vec<Approval> {
 /// high-risk path (newest), and a fix whose earlier version was rejected.
 fn queue_repo() -> (TestRepo, Repository, String) {
     let (repo, git, id) = setup();
-    request(&git, &id, "dev@example.com", "2026-01-05T09:00:00.000Z", Some("a helper for the parser"), vec![unit("src/a.rs", "plain", PLAIN, [2, 3])]);
-    request(&git, &id, "dev@example.com", "2026-01-07T09:00:00.000Z", None, vec![unit("src/b.rs", "shell", SHELL, [1, 3])]);
-    request(&git, &id, "dev@example.com", "2026-01-09T09:00:00.000Z", Some("the query layer needs it"), vec![unit("src/db/q.rs", "db", DB, [1, 4])]);
-    request(&git, &id, "dev@example.com", "2026-01-01T09:00:00.000Z", Some("first try"), vec![unit("src/c.rs", "fix", FIX_OLD, [2, 2])]);
-    decision(&git, &id, FIX_OLD, "carol@example.com", Verdict::Reject, "2026-01-02T09:00:00.000Z", Some("overflows at u32::MAX"));
-    request(&git, &id, "dev@example.com", "2026-01-06T09:00:00.000Z", Some("saturates now"), vec![unit("src/c.rs", "fix", FIX_NEW, [2, 2])]);
+    request(
+        &git,
+        &id,
+        "dev@example.com",
+        "2026-01-05T09:00:00.000Z",
+        Some("a helper for the parser"),
+        vec![unit("src/a.rs", "plain", PLAIN, [2, 3])],
+    );
+    request(
+        &git,
+        &id,
+        "dev@example.com",
+        "2026-01-07T09:00:00.000Z",
+        None,
+        vec![unit("src/b.rs", "shell", SHELL, [1, 3])],
+    );
+    request(
+        &git,
+        &id,
+        "dev@example.com",
+        "2026-01-09T09:00:00.000Z",
+        Some("the query layer needs it"),
+        vec![unit("src/db/q.rs", "db", DB, [1, 4])],
+    );
+    request(
+        &git,
+        &id,
+        "dev@example.com",
+        "2026-01-01T09:00:00.000Z",
+        Some("first try"),
+        vec![unit("src/c.rs", "fix", FIX_OLD, [2, 2])],
+    );
+    decision(
+        &git,
+        &id,
+        FIX_OLD,
+        "carol@example.com",
+        Verdict::Reject,
+        "2026-01-02T09:00:00.000Z",
+        Some("overflows at u32::MAX"),
+    );
+    request(
+        &git,
+        &id,
+        "dev@example.com",
+        "2026-01-06T09:00:00.000Z",
+        Some("saturates now"),
+        vec![unit("src/c.rs", "fix", FIX_NEW, [2, 2])],
+    );
     (repo, git, id)
 }
 
@@ -188,6 +245,10 @@ fn list_for_the_current_identity() {
     assert!(lines[1].starts_with("  src/db/q.rs function `db` · 4 AI line(s) · high-risk path · waiting "), "{out}");
     assert!(lines[2].contains("src/b.rs function `shell` · 3 AI line(s) · risk: exec"), "{out}");
     assert!(lines[2].ends_with("requested by dev@example.com"), "{out}");
+    assert!(
+        lines[4].ends_with("requested by dev@example.com · revised after a rejection by carol@example.com"),
+        "{out}"
+    );
     // Someone the policy does not name sees nothing.
     repo.git(&["config", "user.email", "mallory@example.com"]);
     let list = json_of(vouch(&repo, &["review", "--list", "--format", "json"]));
@@ -204,7 +265,10 @@ fn keys_on_stdin_approve_reject_and_skip() {
     let keys = "a\nr\n\nr\nquote the argument\nx\ns\nq\n";
     let out = ok(vouch_with(&repo, &["review"], keys, &[]));
     assert!(out.contains("── 1 of 4 ──"), "{out}");
-    assert!(out.contains("src/db/q.rs · function `db`\n4 AI line(s) of 4 · high-risk path · 0 of 1 approval(s)\n"), "{out}");
+    assert!(
+        out.contains("src/db/q.rs · function `db`\n4 AI line(s) of 4 · high-risk path · 0 of 1 approval(s)\n"),
+        "{out}"
+    );
     assert!(out.contains("written by claude-code, model claude-opus-4\n"), "{out}");
     assert!(out.contains("requested by dev <dev@example.com> on 2026-01-09T09:00:00.000Z ("), "{out}");
     assert!(out.contains("rationale: the query layer needs it\n"), "{out}");
@@ -221,7 +285,8 @@ fn keys_on_stdin_approve_reject_and_skip() {
     assert!(out.ends_with("Approved 1, rejected 1, skipped 1; 2 of 4 unit(s) still await you.\n"), "{out}");
 
     let records = approvals(&git);
-    let ours: Vec<&Approval> = records.iter().filter(|a| a.reviewer.email == "carol@example.com" && a.created.as_str() > "2026-02").collect();
+    let ours: Vec<&Approval> =
+        records.iter().filter(|a| a.reviewer.email == "carol@example.com" && a.created.as_str() > "2026-02").collect();
     assert_eq!(ours.len(), 2);
     assert_eq!(ours[0].fingerprint, fingerprint("rust", "function", DB));
     assert_eq!((ours[0].decision, ours[0].path.as_deref()), (Verdict::Approve, Some("src/db/q.rs")));
@@ -243,7 +308,12 @@ fn a_fix_shows_what_changed_since_the_rejected_version() {
     let (repo, _git, _) = queue_repo();
     repo.git(&["config", "user.email", "dora@example.com"]);
     let out = ok(vouch_with(&repo, &["review"], "s\ns\ns\n", &[]));
-    assert!(out.contains("an earlier version was rejected by carol@example.com on 2026-01-02T09:00:00.000Z: overflows at u32::MAX\n"), "{out}");
+    assert!(
+        out.contains(
+            "an earlier version was rejected by carol@example.com on 2026-01-02T09:00:00.000Z: overflows at u32::MAX\n"
+        ),
+        "{out}"
+    );
     let diff = "changes since the rejected version:\n   fn fix(x: u32) -> u32 {\n -     let y = x;\n +     let y = x.saturating_add(1);\n       y\n   }\n";
     assert!(out.contains(diff), "{out}");
     // End of input quits, leaving the rest.
@@ -268,7 +338,8 @@ fn the_editor_opens_the_file_at_the_first_ai_line_or_a_copy() {
     repo.git(&["config", "user.email", "carol@example.com"]);
     let log = repo.path("editor.log");
     let editor = repo.path("editor.sh");
-    std::fs::write(&editor, format!("#!/bin/sh\necho \"$@\" >> {}\ncat \"$2\" >> {}\n", log.display(), log.display())).unwrap();
+    std::fs::write(&editor, format!("#!/bin/sh\necho \"$@\" >> {}\ncat \"$2\" >> {}\n", log.display(), log.display()))
+        .unwrap();
     let editor_cmd = format!("sh {}", editor.display());
     // The working tree holds the db unit after two lines of other code.
     repo.write("src/db/q.rs", &format!("use std::fmt;\n\n{DB}"));
@@ -320,7 +391,13 @@ fn bad_usage_exits_2() {
 // stats and report
 
 /// Commit `files` with a note marking `ai` lines of each as AI-written.
-fn commit_with_note(repo: &TestRepo, git: &Repository, message: &str, date: &str, files: &[(&str, &str, Option<[u32; 2]>)]) -> Oid {
+fn commit_with_note(
+    repo: &TestRepo,
+    git: &Repository,
+    message: &str,
+    date: &str,
+    files: &[(&str, &str, Option<[u32; 2]>)],
+) -> Oid {
     for (path, text, _) in files {
         repo.write(path, text);
     }
@@ -365,12 +442,30 @@ fn commit_with_note(repo: &TestRepo, git: &Repository, message: &str, date: &str
 fn history_repo() -> (TestRepo, Repository, String, Oid) {
     let (repo, git, id) = setup();
     let base = git.head().unwrap().peel_to_commit().unwrap().id();
-    commit_with_note(&repo, &git, "lib", "2026-01-05T10:00:00Z", &[
-        ("src/lib.rs", "fn a() -> u32 {\n    1\n}\n\nfn b() -> u32 {\n    2\n}\n", Some([5, 7])),
-        ("src/db/q.rs", DB, Some([1, 4])),
-    ]);
-    commit_with_note(&repo, &git, "tests", "2026-01-06T10:00:00Z", &[("tests/t.rs", "fn t() {\n    assert!(true);\n}\n", Some([1, 3]))]);
-    commit_with_note(&repo, &git, "docs", "2026-01-13T10:00:00Z", &[("docs/guide.md", "# Guide\nUse it.\nWell.\nMore.\n", Some([1, 4]))]);
+    commit_with_note(
+        &repo,
+        &git,
+        "lib",
+        "2026-01-05T10:00:00Z",
+        &[
+            ("src/lib.rs", "fn a() -> u32 {\n    1\n}\n\nfn b() -> u32 {\n    2\n}\n", Some([5, 7])),
+            ("src/db/q.rs", DB, Some([1, 4])),
+        ],
+    );
+    commit_with_note(
+        &repo,
+        &git,
+        "tests",
+        "2026-01-06T10:00:00Z",
+        &[("tests/t.rs", "fn t() {\n    assert!(true);\n}\n", Some([1, 3]))],
+    );
+    commit_with_note(
+        &repo,
+        &git,
+        "docs",
+        "2026-01-13T10:00:00Z",
+        &[("docs/guide.md", "# Guide\nUse it.\nWell.\nMore.\n", Some([1, 4]))],
+    );
     commit_with_note(&repo, &git, "human", "2026-01-14T10:00:00Z", &[("README.md", "hello\nworld\n", None)]);
     (repo, git, id, base)
 }
@@ -378,16 +473,40 @@ fn history_repo() -> (TestRepo, Repository, String, Oid) {
 #[test]
 fn stats_json_reports_queue_latency_share_and_triage() {
     let (repo, git, id, _) = history_repo();
-    request(&git, &id, "dev@example.com", "2026-01-05T09:00:00.000Z", Some("r"), vec![unit("src/a.rs", "plain", PLAIN, [2, 3])]);
-    request(&git, &id, "dev@example.com", "2026-01-07T09:00:00.000Z", None, vec![unit("src/b.rs", "shell", SHELL, [1, 3])]);
+    request(
+        &git,
+        &id,
+        "dev@example.com",
+        "2026-01-05T09:00:00.000Z",
+        Some("r"),
+        vec![unit("src/a.rs", "plain", PLAIN, [2, 3])],
+    );
+    request(
+        &git,
+        &id,
+        "dev@example.com",
+        "2026-01-07T09:00:00.000Z",
+        None,
+        vec![unit("src/b.rs", "shell", SHELL, [1, 3])],
+    );
     request(&git, &id, "dev@example.com", "2026-01-08T09:00:00.000Z", None, vec![unit("tests/t.rs", "db", DB, [2, 2])]);
     decision(&git, &id, SHELL, "carol@example.com", Verdict::Approve, "2026-01-07T10:00:00.000Z", None);
-    request(&git, &id, "dev@example.com", "2026-01-08T09:00:00.000Z", None, vec![unit("src/c.rs", "fix", FIX_NEW, [2, 2])]);
+    request(
+        &git,
+        &id,
+        "dev@example.com",
+        "2026-01-08T09:00:00.000Z",
+        None,
+        vec![unit("src/c.rs", "fix", FIX_NEW, [2, 2])],
+    );
     decision(&git, &id, FIX_NEW, "dora@example.com", Verdict::Reject, "2026-01-08T12:00:00.000Z", Some("no"));
 
     let stats = json_of(vouch(&repo, &["stats", "--format", "json"]));
     let queue = &stats["queue"];
-    assert_eq!((queue["units"].as_u64(), queue["ai_lines"].as_u64(), queue["requests"].as_u64()), (Some(2), Some(3), Some(2)));
+    assert_eq!(
+        (queue["units"].as_u64(), queue["ai_lines"].as_u64(), queue["requests"].as_u64()),
+        (Some(2), Some(3), Some(2))
+    );
     assert_eq!(queue["oldest_request"], "2026-01-05T09:00:00.000Z");
     assert_eq!(
         stats["reviewers"],
@@ -408,7 +527,9 @@ fn stats_json_reports_queue_latency_share_and_triage() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|d| (d["label"].as_str().unwrap().into(), d["ai_lines"].as_u64().unwrap(), d["added_lines"].as_u64().unwrap()))
+        .map(|d| {
+            (d["label"].as_str().unwrap().into(), d["ai_lines"].as_u64().unwrap(), d["added_lines"].as_u64().unwrap())
+        })
         .collect();
     let policy_lines = POLICY.lines().count() as u64;
     assert_eq!(
@@ -422,7 +543,8 @@ fn stats_json_reports_queue_latency_share_and_triage() {
         ]
     );
     assert_eq!(share["period"], "week");
-    let weeks: Vec<&str> = share["over_time"].as_array().unwrap().iter().map(|w| w["label"].as_str().unwrap()).collect();
+    let weeks: Vec<&str> =
+        share["over_time"].as_array().unwrap().iter().map(|w| w["label"].as_str().unwrap()).collect();
     assert_eq!(weeks.len(), 3, "{weeks:?}");
 
     // Triage: the test needs a peer, the doc nothing, b and db seniors.
@@ -468,7 +590,14 @@ fn stats_in_an_empty_repository() {
 #[test]
 fn report_writes_one_self_contained_page() {
     let (repo, git, id, _) = history_repo();
-    request(&git, &id, "dev@example.com", "2026-01-07T09:00:00.000Z", None, vec![unit("src/b.rs", "shell", SHELL, [1, 3])]);
+    request(
+        &git,
+        &id,
+        "dev@example.com",
+        "2026-01-07T09:00:00.000Z",
+        None,
+        vec![unit("src/b.rs", "shell", SHELL, [1, 3])],
+    );
     let err = String::from_utf8_lossy(&vouch(&repo, &["report", "--html"]).stderr).into_owned();
     assert!(err.contains("wrote vouch-report.html"), "{err}");
     let html = repo.read("vouch-report.html");
@@ -478,7 +607,10 @@ fn report_writes_one_self_contained_page() {
         assert!(html.contains(&format!("id=\"{id}\"")), "{id}");
     }
     assert!(!html.contains("<script"));
-    assert!(!html.contains("http://") || html.matches("http://").all(|_| html.contains("xmlns=\"http://www.w3.org/2000/svg\"")));
+    assert!(
+        !html.contains("http://")
+            || html.matches("http://").all(|_| html.contains("xmlns=\"http://www.w3.org/2000/svg\""))
+    );
     assert!(!html.contains("https://"));
     assert!(html.contains("carol@example.com"));
     let out = repo.path("out/r.html");
@@ -499,7 +631,14 @@ fn the_language_server_tells_the_requester_once_when_a_reviewer_is_over_budget()
     repo.write(".vouch.toml", &format!("{POLICY}\n[budget]\nai_lines_per_reviewer = 5\n"));
     repo.commit_all("budget");
     // Four AI lines already await carol and dora.
-    request(&git, &id, "erin@example.com", "2026-01-05T09:00:00.000Z", None, vec![unit("src/db/q.rs", "db", DB, [1, 4])]);
+    request(
+        &git,
+        &id,
+        "erin@example.com",
+        "2026-01-05T09:00:00.000Z",
+        None,
+        vec![unit("src/db/q.rs", "db", DB, [1, 4])],
+    );
     let text = "fn human() -> u32 {\n    1\n}\n";
     repo.write("src/lib.rs", text);
     let uri = repo.uri("src/lib.rs");
@@ -530,14 +669,21 @@ fn the_language_server_tells_the_requester_once_when_a_reviewer_is_over_budget()
     let message = notice["message"].as_str().unwrap();
     assert_eq!(notice["type"], 2, "{notice}");
     assert!(message.starts_with("vouch: 8 AI lines now await "), "{message}");
-    assert!(message.ends_with("(the review budget is 5 per reviewer); consider splitting the change into smaller requests"), "{message}");
+    assert!(
+        message.ends_with("(the review budget is 5 per reviewer); consider splitting the change into smaller requests"),
+        "{message}"
+    );
     let second = server.wait_for("window/showMessage", over);
     assert_ne!(second["message"], notice["message"]);
     // Once per reviewer per session: another request says nothing more.
     request_unit(&mut server, "second");
     let pending = server.request("vouch/pending", json!({}));
     assert!(!pending["units"].as_array().unwrap().is_empty());
-    assert!(!server.backlog.iter().any(|m| m["method"] == "window/showMessage" && over(&m["params"])), "{:?}", server.backlog);
+    assert!(
+        !server.backlog.iter().any(|m| m["method"] == "window/showMessage" && over(&m["params"])),
+        "{:?}",
+        server.backlog
+    );
     server.shutdown();
     assert_eq!(records::list::<Request>(&git).unwrap().records.len(), 3);
 }

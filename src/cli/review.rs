@@ -125,12 +125,8 @@ fn print_list(queue: &Queue, me: Option<&str>, format: Format, now: OffsetDateTi
                 None => println!("{} unit(s) await sign-off, riskiest first:", units.len()),
             }
             for unit in units {
-                let mut line = format!(
-                    "  {} {} · {} AI line(s)",
-                    style.bold(&unit.path),
-                    unit.label(),
-                    unit.ai_line_count
-                );
+                let mut line =
+                    format!("  {} {} · {} AI line(s)", style.bold(&unit.path), unit.label(), unit.ai_line_count);
                 let risk = risk_words(unit);
                 if !risk.is_empty() {
                     line.push_str(&format!(" · {}", style.red(&risk)));
@@ -140,6 +136,9 @@ fn print_list(queue: &Queue, me: Option<&str>, format: Format, now: OffsetDateTi
                     queue::human_duration(unit.age(now)),
                     unit.participants.requesters.join(", ")
                 ));
+                if let Some(rejection) = &unit.earlier_rejection {
+                    line.push_str(&format!(" · revised after a rejection by {}", rejection.by));
+                }
                 if me.is_none() {
                     line.push_str(&format!(" · awaits {}", unit.awaited_by().join(", ")));
                 }
@@ -267,6 +266,9 @@ impl Session<'_> {
             facts.push_str(&format!(" · {}", s.red(&risk)));
         }
         facts.push_str(&format!(" · {} of {} approval(s)", unit.have, unit.need));
+        if unit.requirement.peer_ok {
+            facts.push_str(" · any peer may sign off ([[triage]])");
+        }
         if !unit.approved_by.is_empty() {
             facts.push_str(&format!(" (by {})", unit.approved_by.join(", ")));
         }
@@ -403,7 +405,10 @@ impl Session<'_> {
             bail!("{editor} exited with {status}");
         }
         Ok(match temp {
-            Some(_) => "Back from the editor (that was a temporary copy of the requested text; edits to it are not kept).".into(),
+            Some(_) => {
+                "Back from the editor (that was a temporary copy of the requested text; edits to it are not kept)."
+                    .into()
+            }
             None => format!("Back from the editor ({}:{line}).", unit.path),
         })
     }

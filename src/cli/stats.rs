@@ -174,11 +174,12 @@ fn triage_units(
     let in_range: HashSet<Oid> = commits.iter().copied().collect();
     let mut paths: BTreeSet<&str> = BTreeSet::new();
     for c in lines {
-        let whole_commit_ai = Oid::from_str(&c.id).ok().and_then(|id| ctx.repo.find_commit(id).ok()).is_some_and(|commit| {
-            let author = commit.author();
-            history::ai_trailer_tool(commit.message().unwrap_or("")).is_some()
-                || policy.is_bot(author.name().unwrap_or(""), author.email().unwrap_or(""))
-        });
+        let whole_commit_ai =
+            Oid::from_str(&c.id).ok().and_then(|id| ctx.repo.find_commit(id).ok()).is_some_and(|commit| {
+                let author = commit.author();
+                history::ai_trailer_tool(commit.message().unwrap_or("")).is_some()
+                    || policy.is_bot(author.name().unwrap_or(""), author.email().unwrap_or(""))
+            });
         for f in &c.files {
             if f.ai > 0 || whole_commit_ai {
                 paths.insert(&f.path);
