@@ -93,6 +93,9 @@ pub struct Repos {
     by_root: HashMap<PathBuf, RepoContext>,
     /// Problems to tell the user (a bad policy, unreadable records).
     messages: Vec<String>,
+    /// Reviewers (by root, lowercase email) whose review budget this session
+    /// already told the requester about.
+    budget_told: std::collections::HashSet<(PathBuf, String)>,
 }
 
 fn stamp(repo: &Repository, root: &Path, journal: Option<&Journal>) -> Stamp {
@@ -429,6 +432,34 @@ impl Repos {
         ctx.reload(&mut self.messages);
         ctx.stamp = stamp(&ctx.repo, root, ctx.journal.as_ref());
         Ok(format!("requested sign-off for {} unit(s) (request {})", units.len(), &id[..12]))
+    }
+
+    /// After a request for `units` of `rel`: for each of their reviewers
+    /// whose waiting AI lines now exceed the policy's `[budget]`, a notice
+    /// for the requester (so they can split the change), once per reviewer
+    /// per session. The numbers are [`crate::queue`]'s.
+    pub fn budget_notices(&mut self, root: &Path, rel: &str, units: &[UnitFacts]) -> Vec<String> {
+        let Some(ctx) = self.by_root.get(root) else { return Vec::new() };
+        let budget = ctx.policy.budget();
+        if budget.ai_lines_per_reviewer.is_none() {
+            return Vec::new();
+        }
+        let mut reviewers = Vec::new();
+        for facts in units {
+            if let ReviewerSet::Listed { emails, .. } =
+                ctx.policy.requirement(rel, &facts.unit.risk, facts.unit.ai_lines).reviewers
+            {
+                reviewers.extend(emails);
+            }
+        }
+        let Ok(requests) = records::list::<records::Request>(&ctx.repo) else { return Vec::new() };
+        let queue = crate::queue::pending(&ctx.ledger, &ctx.policy, &requests.records, &|_| false);
+        let loads = crate::queue::reviewer_load(&queue.units, budget, time::OffsetDateTime::now_utc());
+        crate::queue::over_budget(&loads, budget, &reviewers)
+            .into_iter()
+            .filter(|n| self.budget_told.insert((root.to_path_buf(), n.reviewer.to_ascii_lowercase())))
+            .map(|n| n.to_string())
+            .collect()
     }
 
     /// Approve or reject `units` of `rel` as the current identity.

@@ -822,6 +822,11 @@ impl State {
         };
         match outcome {
             Ok(message) => {
+                if name == command::REQUEST_SIGNOFF {
+                    for notice in self.repos.budget_notices(&root, &rel, &units) {
+                        self.show(MessageType::WARNING, format!("vouch: {notice}"));
+                    }
+                }
                 // Records changed: every open document of the repository may
                 // stand differently now.
                 let uris: Vec<Uri> = self
