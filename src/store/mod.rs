@@ -9,3 +9,4 @@ pub mod notes;
 pub mod policy_file;
 pub mod records;
 pub mod repo;
+pub mod signature;
