@@ -10,3 +10,4 @@ pub mod policy_file;
 pub mod records;
 pub mod repo;
 pub mod signature;
+pub mod sync;
