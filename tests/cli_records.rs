@@ -590,3 +590,44 @@ fn notes_rebuild_gives_a_squash_merge_the_branch_notes() {
     assert_exit(&out, 0);
     assert_eq!(json(&out), serde_json::json!([]));
 }
+
+#[test]
+fn approvals_are_signed_when_the_policy_requires_it() {
+    let repo = repo_with_policy(&format!("{POLICY}require_signatures = true\n"));
+    ai_edit(&repo, "src/lib.rs", WITH_AI, AI_FN, "dev@example.com");
+    let id = request(&repo, &[]);
+    user(&repo, "carol@example.com");
+
+    // No signing key: refused, nothing written.
+    let out = vouch(&repo, &["approve", &id, "--yes"]);
+    assert_exit(&out, 2);
+    assert!(
+        stderr(&out).contains("the policy requires signed approvals and git has no SSH signing key"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(approvals(&repo).is_empty());
+
+    // Carol's key, listed in the allowed signers.
+    let key = repo.root.join(".git/carol_key");
+    let made = Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-C", "carol", "-f"])
+        .arg(&key)
+        .output()
+        .expect("ssh-keygen runs");
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let public = std::fs::read_to_string(key.with_extension("pub")).unwrap();
+    repo.write(".vouch/allowed_signers", &format!("carol@example.com namespaces=\"vouch\" {public}"));
+    repo.git(&["config", "gpg.format", "ssh"]);
+    repo.git(&["config", "user.signingkey", key.to_str().unwrap()]);
+
+    let out = vouch(&repo, &["approve", &id, "--yes"]);
+    assert_exit(&out, 0);
+    let written = approvals(&repo);
+    assert_eq!(written.len(), 1);
+    let signature = written[0].signature.as_deref().expect("signed");
+    assert!(signature.starts_with("-----BEGIN SSH SIGNATURE-----"), "{signature}");
+    // The signed approval counts: blame sees the unit approved.
+    let report = json(&vouch(&repo, &["blame", "src/lib.rs", "--format", "json"]));
+    assert_eq!(report["units"][0]["state"], "approved", "{report}");
+}

@@ -32,9 +32,9 @@ use crate::document::Document;
 use crate::policy::{Policy, Verdict};
 use crate::provenance::{AiSource, Attribution, Evidence};
 use crate::signoff::{self, Ledger, SignoffError, UnitFacts};
-use crate::store::identity::Identity;
 use crate::store::policy_file::Source;
 use crate::store::records::{self, Approval, Request, RequestedUnit, Stored};
+use crate::store::signature;
 use crate::syntax::{Language, Unit};
 
 use super::context::Context;
@@ -223,9 +223,12 @@ fn decide(d: Decision) -> anyhow::Result<Outcome> {
         }
     }
 
+    // Sign every record before writing any.
+    for (approval, _) in &mut approvals {
+        sign(&ctx, &policy, approval)?;
+    }
     let mut written = Vec::new();
-    for (approval, item) in &mut approvals {
-        sign(&ctx, &policy, &me, approval)?;
+    for (approval, item) in &approvals {
         let id = records::add(&ctx.repo, approval)
             .with_context(|| format!("cannot record the decision on {}", signoff::unit_label(&item.facts.unit)))?;
         written.push(Written {
@@ -253,14 +256,29 @@ fn decide(d: Decision) -> anyhow::Result<Outcome> {
 }
 
 /// Sign `approval` when the policy requires it or git is set up to sign
-/// with SSH.
-fn sign(_ctx: &Context, policy: &Policy, _me: &Identity, _approval: &mut Approval) -> anyhow::Result<()> {
-    // TODO(trust-signatures): call `store::signature::sign` on
-    // `approval.signed_payload()` and set `approval.signature` once the
-    // `trust` branch lands; until then approvals are unsigned, and a policy
-    // that requires signatures is refused rather than fed unsigned records.
-    if policy.require_signatures() {
-        bail!("the policy requires signed approvals, and this vouch cannot sign yet");
+/// with an SSH key (`gpg.format=ssh`, `user.signingkey`), as git signs
+/// commits. A configured key that fails to sign is an error, not a silent
+/// unsigned record.
+fn sign(ctx: &Context, policy: &Policy, approval: &mut Approval) -> anyhow::Result<()> {
+    let required = policy.require_signatures();
+    let config = match signature::signing_config(&ctx.repo) {
+        Ok(config) => config,
+        // A key for another format (openpgp): vouch cannot use it, which
+        // matters only when the policy asks for signatures.
+        Err(_) if !required => None,
+        Err(e) => return Err(e).context("the policy requires signed approvals"),
+    };
+    match config {
+        Some(config) => {
+            let signed = signature::sign_with(&config, &approval.signed_payload())
+                .context("cannot sign the approval (the policy or git's gpg.format=ssh asks for a signature)")?;
+            approval.signature = Some(signed);
+        }
+        None if required => bail!(
+            "the policy requires signed approvals and git has no SSH signing key: \
+             git config gpg.format ssh && git config user.signingkey ~/.ssh/id_ed25519.pub"
+        ),
+        None => {}
     }
     Ok(())
 }
@@ -292,7 +310,8 @@ fn select(
     let journal = ctx.journal()?;
     let mut files = Files { ctx, policy, journal, loaded: HashMap::new() };
     let Some(target) = target else {
-        let open: Vec<&Stored<Request>> = requests.iter().filter(|r| is_open(ledger, policy, r)).collect();
+        let verified = units::verifier(ctx, policy);
+        let open: Vec<&Stored<Request>> = requests.iter().filter(|r| is_open(ledger, policy, &verified, r)).collect();
         return match open.as_slice() {
             [one] if !yes => from_request(&mut files, ledger, one),
             [] => bail!("no open request; name one (vouch approve REQUEST-ID) or a unit (PATH:LINE)"),
@@ -370,10 +389,10 @@ impl Files<'_> {
 }
 
 /// Whether some unit of `request` still lacks its sign-off.
-fn is_open(ledger: &Ledger, policy: &Policy, request: &Stored<Request>) -> bool {
+fn is_open(ledger: &Ledger, policy: &Policy, verified: &units::Verifier, request: &Stored<Request>) -> bool {
     request.record.units.iter().any(|u| {
         let facts = facts_from_text(u, &crate::fingerprint::fingerprint(&u.language, &u.kind, &u.text));
-        ledger.judge(policy, &u.path, &facts, &[], &|_| false).assessment.status.is_blocking()
+        ledger.judge(policy, &u.path, &facts, &[], verified).assessment.status.is_blocking()
     })
 }
 

@@ -131,11 +131,13 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     };
 
     let line_of = |offset: usize| doc.text().lines().line_of(offset) as u32 + 1;
+    let verified = units::verifier(&ctx, &policy);
     let mut unit_reports = Vec::new();
     for f in &facts {
         unit_reports.push(unit_report(
             &ledger,
             &policy,
+            &verified,
             &path,
             f,
             line_of(f.unit.range.start),
@@ -231,12 +233,13 @@ fn innermost(facts: &[UnitFacts], line: &Range<usize>) -> Option<usize> {
 fn unit_report(
     ledger: &signoff::Ledger,
     policy: &crate::policy::Policy,
+    verified: &units::Verifier,
     path: &str,
     facts: &UnitFacts,
     line: u32,
     end_line: u32,
 ) -> UnitReport {
-    let judgement = ledger.judge(policy, path, facts, &[], &|_| false);
+    let judgement = ledger.judge(policy, path, facts, &[], verified);
     let status = &judgement.assessment.status;
     let (state, approved_by) = match status {
         Status::NotRequired => ("needs-no-signoff", Vec::new()),

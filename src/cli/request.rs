@@ -70,6 +70,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let ledger = ctx.ledger()?;
     let repository = ledger.repository_id.clone().ok_or(SignoffError::NoCommits)?;
     let journal = ctx.journal()?;
+    let verified = units::verifier(&ctx, &policy);
     let rationale = args.rationale.as_deref().map(str::trim).filter(|r| !r.is_empty());
 
     let targets: Vec<Target> = args.targets.iter().map(|t| units::parse_target(&ctx, t)).collect::<Result<_, _>>()?;
@@ -94,7 +95,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
                     refusals.push(format!("{}:{line}: no AI-written unit there", file.path));
                     continue;
                 };
-                let judgement = ledger.judge(&policy, &file.path, facts, &[], &|_| false);
+                let judgement = ledger.judge(&policy, &file.path, facts, &[], &verified);
                 match &judgement.assessment.status {
                     Status::Approved { by } => refusals.push(format!(
                         "{}:{line}: {} is already approved by {}",
@@ -114,7 +115,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
                     if facts.suspected {
                         continue;
                     }
-                    let judgement = ledger.judge(&policy, &file.path, facts, &[], &|_| false);
+                    let judgement = ledger.judge(&policy, &file.path, facts, &[], &verified);
                     if matches!(judgement.assessment.status, Status::Pending { .. } | Status::Rejected { .. }) {
                         chosen.push((i, facts));
                     }

@@ -16,6 +16,9 @@ use crate::policy::Policy;
 use crate::provenance::Attribution;
 use crate::signoff::UnitFacts;
 use crate::store::journal::{Journal, Loaded};
+use crate::store::policy_file::Source;
+use crate::store::records::{Approval, Stored};
+use crate::store::signature;
 use crate::syntax::Language;
 
 use super::context::Context;
@@ -129,4 +132,24 @@ pub fn candidate_paths(ctx: &Context, journal: &Loaded) -> anyhow::Result<Vec<St
         }
     }
     Ok(paths.into_iter().filter(|p| ctx.root.join(p).is_file()).collect())
+}
+
+/// Whether an approval's signature verifies, for [`crate::signoff::Ledger::judge`].
+pub type Verifier = Box<dyn Fn(&Stored<Approval>) -> bool>;
+
+/// Approvals' signatures checked against the working tree's allowed
+/// signers when the policy requires signatures (otherwise they do not
+/// count either way). An allowed-signers file that cannot be read is a
+/// warning, and then no signature verifies.
+pub fn verifier(ctx: &Context, policy: &Policy) -> Verifier {
+    if !policy.require_signatures() {
+        return Box::new(|_| false);
+    }
+    match signature::approval_verifier_at(&ctx.repo, policy, &Source::Worktree) {
+        Ok(verified) => verified,
+        Err(e) => {
+            eprintln!("vouch: warning: {e}; no approval's signature can be verified");
+            Box::new(|_| false)
+        }
+    }
 }
