@@ -140,6 +140,14 @@ fn request_then_a_reviewer_approves_the_whole_request() {
     assert!(stderr(&again).contains("nothing in the working tree needs sign-off"), "{}", stderr(&again));
 
     user(&repo, "carol@example.com");
+    // With --yes, the request must be named, even when it is the only one.
+    let out = vouch(&repo, &["approve", "--yes"]);
+    assert_exit(&out, 2);
+    assert!(
+        stderr(&out).contains(&format!("open requests:\n  {}  dev@example.com  1 unit(s)", &id[..12])),
+        "{}",
+        stderr(&out)
+    );
     let out = vouch(&repo, &["approve", &id[..8], "--yes", "--comment", "fine", "--format", "json"]);
     assert_exit(&out, 0);
     let report = json(&out);
