@@ -639,3 +639,19 @@ fn approvals_are_signed_when_the_policy_requires_it() {
     let report = json(&vouch(&repo, &["blame", "src/lib.rs", "--format", "json"]));
     assert_eq!(report["units"][0]["state"], "approved", "{report}");
 }
+
+#[test]
+fn a_request_for_text_no_longer_in_the_working_tree_is_decided_on_its_own_text() {
+    let repo = repo_with_policy(POLICY);
+    ai_edit(&repo, "src/lib.rs", WITH_AI, AI_FN, "dev@example.com");
+    let id = request(&repo, &[]);
+    let (_, requested) = requests(&repo).pop().unwrap();
+    repo.write("src/lib.rs", BASE);
+    user(&repo, "carol@example.com");
+    let out = vouch(&repo, &["approve", &id, "--yes", "--format", "json"]);
+    assert_exit(&out, 0);
+    let report = json(&out);
+    assert_eq!(report["approvals"][0]["line"], Value::Null);
+    assert_eq!(report["approvals"][0]["fingerprint"], requested.units[0].fingerprint.as_str());
+    assert_eq!(approvals(&repo)[0].fingerprint, requested.units[0].fingerprint);
+}
