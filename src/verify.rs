@@ -763,13 +763,12 @@ impl Judge<'_> {
             // Approvals of an earlier text of this unit: bound to that
             // text, they do not carry over.
             for a in self.records.all_approvals.iter().filter(|a| a.record.fingerprint != fingerprint) {
-                let same_place = a.record.path.as_deref() == Some(path);
                 let same_unit = self.records.ledger.requests.for_fingerprint(&a.record.fingerprint).iter().any(|r| {
                     r.record.units.iter().any(|u| {
                         u.fingerprint == a.record.fingerprint
                             && u.kind == kind
                             && u.name.as_deref() == name
-                            && (same_place || u.path == path)
+                            && u.path == path
                     })
                 });
                 if same_unit {
@@ -918,7 +917,7 @@ fn judge_unit(
         &judgement.requirement,
         &judgement.assessment.status,
         &judgement.assessment.ignored,
-        "AI-written",
+        "AI-written code",
     );
     report.failures.push(Failure {
         rule,
@@ -944,7 +943,7 @@ fn failure_reason(
     match status {
         Status::Rejected { by, comment } => {
             let comment = comment.as_deref().map_or(String::new(), |c| format!(": {c}"));
-            (Rule::Rejected, format!("{what} code rejected by {by}{comment}"))
+            (Rule::Rejected, format!("{what} rejected by {by}{comment}"))
         }
         Status::Requested { have, need, .. } | Status::Pending { have, need, .. } => {
             let requested =
@@ -954,12 +953,12 @@ fn failure_reason(
             (
                 rule,
                 format!(
-                    "{what} code needs {need} {signed}approval(s) from {} under the policy at BASE, has {have} ({requested})",
+                    "{what} needs {need} {signed}approval(s) from {} under the policy at BASE, has {have} ({requested})",
                     requirement.reviewers
                 ),
             )
         }
-        Status::NotRequired | Status::Approved { .. } => (Rule::UnapprovedAi, format!("{what} code: {status}")),
+        Status::NotRequired | Status::Approved { .. } => (Rule::UnapprovedAi, format!("{what}: {status}")),
     }
 }
 
@@ -1021,18 +1020,14 @@ fn check_policy_file(
         });
         return Ok(());
     }
-    let (rule, reason) =
-        failure_reason(&requirement, &assessment.status, &assessment.ignored, "this change to a trust file:");
+    let (rule, reason) = failure_reason(&requirement, &assessment.status, &assessment.ignored, "the change");
     let change = match (before, after) {
         (None, _) => "added",
         (_, None) => "deleted",
         _ => "changed",
     };
-    let reason = format!(
-        "{path} is {change} in the range; it decides who may approve, so the change needs approval under the policy at \
-         BASE ({}); approve fingerprint {fp}",
-        reason.trim_start_matches("this change to a trust file: code ")
-    );
+    let reason =
+        format!("{path} is {change} in the range and decides who may approve, so {reason}; approve fingerprint {fp}");
     let mut details = judge.explain(&fp, &assessment.ignored, None);
     if rule == Rule::Rejected {
         details.insert(0, "a reviewer rejected this change".into());
