@@ -446,6 +446,32 @@ fn approval_by_someone_the_policy_does_not_name() {
 }
 
 #[test]
+fn approval_by_whoever_accepted_the_ai_text() {
+    let (world, a, failure) = feature_world(SIGNED_POLICY);
+    let commit = Oid::from_str(a.git(&["rev-parse", "HEAD"]).trim()).unwrap();
+    let blob = a.repo().find_commit(commit).unwrap().tree().unwrap().get_path(Path::new("src/lib.rs")).unwrap().id();
+    // The note says Bob accepted Claude's suggestion in his editor.
+    let record = NoteRecord::File(FileRecord {
+        path: "src/lib.rs".into(),
+        blob: blob.to_string(),
+        ai: vec![[4, 7]],
+        origin: AiSource { tool: "claude".into(), model: None, session: None, kind: None },
+        evidence: Evidence::Editor,
+        accepted_by: Some("bob@example.com".into()),
+        rationale: None,
+        approvals: Vec::new(),
+    });
+    notes::write_note(&a.repo(), commit, &[record]).unwrap();
+    world.decide(&a, failure["fingerprint"].as_str().unwrap(), Decision::by("bob"));
+    let (code, report) = a.verify("origin/main..HEAD");
+    assert_eq!(code, 1);
+    assert_eq!(
+        details(only_failure(&report, "unapproved-ai")),
+        ["approval by bob@example.com does not count: bob@example.com accepted this AI text and cannot approve it"]
+    );
+}
+
+#[test]
 fn approval_by_the_requester_or_the_author() {
     let world = World::new(SIGNED_POLICY);
     // Alice writes the AI code herself, and asks for sign-off.
@@ -934,6 +960,21 @@ fn unreadable_records_and_policies_fail_closed() {
     let (code, text) = a.verify_text("origin/main..HEAD");
     assert_eq!(code, 2, "{text}");
     assert!(text.contains(&format!("unreadable record refs/vouch/approvals:ab/{name}")), "{text}");
+
+    // An allowed-signers file at BASE that cannot be parsed.
+    let world = World::new(SIGNED_POLICY);
+    let s = world.clone_as("s", "dev");
+    s.write(".vouch/allowed_signers", "alice@example.com ssh-ed25519 not-base64!\n");
+    s.commit("break the signers", None);
+    s.git(&["push", "-q", "origin", "main"]);
+    let a = world.clone_as("a", "dev");
+    a.ai_feature();
+    let (code, text) = a.verify_text("origin/main..HEAD");
+    assert_eq!(code, 2, "{text}");
+    assert!(
+        text.contains("cannot read the allowed signers as of BASE: origin/main:.vouch/allowed_signers:1: cannot parse"),
+        "{text}"
+    );
 
     // An invalid policy at BASE.
     let world = World::new("reviewer = [\"typo@example.com\"]\n");
