@@ -34,6 +34,8 @@ use crate::text::{Encoding, Text};
 const DEBOUNCE: Duration = Duration::from_millis(25);
 /// The longest analysis waits while edits keep coming.
 const MAX_DELAY: Duration = Duration::from_millis(200);
+/// How long a document's provenance may stay unwritten while it is idle.
+const IDLE_RECORD: Duration = Duration::from_secs(5);
 /// How often the store is checked for records other writers added.
 const POLL: Duration = Duration::from_millis(500);
 /// How many documents keep their syntax tree between edits: a tree takes
@@ -48,10 +50,7 @@ const LONG_UNIT_LINES: usize = 40;
 pub type Query = Box<dyn FnOnce(&mut State) + Send>;
 
 pub enum Event {
-    Initialize {
-        encoding: Encoding,
-        lens_refresh: bool,
-    },
+    Initialize { encoding: Encoding, lens_refresh: bool },
     Initialized,
     Open(TextDocumentItem),
     Change(DidChangeTextDocumentParams),
@@ -97,8 +96,15 @@ struct OpenDoc {
     /// The repository holding the file and its path inside it.
     repo: Option<(PathBuf, String)>,
     analysis: Vec<Assessed>,
+    /// The text or provenance changed since the units were last found: the
+    /// next analysis finds them again (which may need a parse). Otherwise it
+    /// only judges the known units again (records or policy changed).
+    units_stale: bool,
     /// When the first edit not yet analysed arrived, and the last one.
     dirty: Option<(Instant, Instant)>,
+    /// When the provenance last changed without being written to the
+    /// journal: written on save, on close and when idle.
+    unrecorded: Option<Instant>,
 }
 
 /// Time spent applying each `didChange`, for the replay benchmark.
@@ -179,6 +185,9 @@ impl State {
     fn next_wakeup(&self) -> Instant {
         let mut at = self.last_poll + POLL;
         for d in self.docs.values() {
+            if let Some(changed) = d.unrecorded {
+                at = at.min(changed + IDLE_RECORD);
+            }
             if let Some((first, last)) = d.dirty {
                 at = at.min((last + DEBOUNCE).min(first + MAX_DELAY));
             }
@@ -197,6 +206,15 @@ impl State {
             .collect();
         for uri in due {
             self.analyse(&uri);
+        }
+        let idle: Vec<Uri> = self
+            .docs
+            .values()
+            .filter(|d| d.unrecorded.is_some_and(|at| now >= at + IDLE_RECORD))
+            .map(|d| d.uri.clone())
+            .collect();
+        for uri in idle {
+            self.record(&uri, None, None);
         }
         if now >= self.last_poll + POLL {
             self.poll_store();
@@ -223,14 +241,27 @@ impl State {
         if let Some((root, rel)) = &repo {
             match self.repos.load_spans(root, rel, doc.text().as_str()) {
                 Ok(spans) => doc.reset_provenance(&spans),
-                Err(e) => self.show(MessageType::WARNING, format!("vouch: {e}")),
+                Err(e) => self.show(MessageType::WARNING, format!("vouch: {e:#}")),
             }
+            self.repos.mark_seen(root);
+        }
+        for message in self.repos.take_messages() {
+            self.show(MessageType::WARNING, format!("vouch: {message}"));
         }
         let now = Instant::now();
         let uri = item.uri.clone();
         self.docs.insert(
             item.uri.clone(),
-            OpenDoc { uri: item.uri, version: item.version, doc, repo, analysis: Vec::new(), dirty: Some((now, now)) },
+            OpenDoc {
+                uri: item.uri,
+                version: item.version,
+                doc,
+                repo,
+                analysis: Vec::new(),
+                units_stale: true,
+                dirty: Some((now, now)),
+                unrecorded: None,
+            },
         );
         // Diagnostics on open come at once, not after the debounce.
         self.analyse(&uri);
@@ -240,16 +271,11 @@ impl State {
         let started = Instant::now();
         let uri = params.text_document.uri;
         let Some(d) = self.docs.get_mut(&uri) else {
-            log(
-                &self.out,
-                MessageType::WARNING,
-                format!("vouch: didChange for {} which is not open; ignored", uri.as_str()),
-            );
+            log(&self.out, MessageType::WARNING, format!("vouch: didChange for {} which is not open; ignored", uri.as_str()));
             return;
         };
         if params.text_document.version <= d.version {
-            log(
-                &self.out,
+            log(&self.out, 
                 MessageType::WARNING,
                 format!(
                     "vouch: didChange for {} has version {} after {}; applied in the order received",
@@ -262,24 +288,16 @@ impl State {
         let changes: Vec<Change> = params
             .content_changes
             .iter()
-            .map(|c| Change {
-                range: c.range.map(|r| (convert::position(r.start), convert::position(r.end))),
-                text: &c.text,
-            })
+            .map(|c| Change { range: c.range.map(|r| (convert::position(r.start), convert::position(r.end))), text: &c.text })
             .collect();
         let typed = Attribution::typed();
         let result = d.doc.apply(&changes, self.encoding, &typed, &mut self.removed);
         d.version = params.text_document.version;
-        let now = Instant::now();
-        d.dirty = Some((d.dirty.map_or(now, |(first, _)| first), now));
+        mark_dirty(d);
         let applied = match result {
             Ok(applied) => applied,
             Err(e) => {
-                log(
-                    &self.out,
-                    MessageType::ERROR,
-                    format!("vouch: {}: {e}; the rest of the change was dropped", uri.as_str()),
-                );
+                log(&self.out, MessageType::ERROR, format!("vouch: {}: {e}; the rest of the change was dropped", uri.as_str()));
                 return;
             }
         };
@@ -326,16 +344,11 @@ impl State {
     fn ai_edit(&mut self, params: AiEditParams) {
         let uri = &params.text_document.uri;
         let Some(d) = self.docs.get_mut(uri) else {
-            log(
-                &self.out,
-                MessageType::WARNING,
-                format!("vouch: vouch/aiEdit for {} which is not open; ignored", uri.as_str()),
-            );
+            log(&self.out, MessageType::WARNING, format!("vouch: vouch/aiEdit for {} which is not open; ignored", uri.as_str()));
             return;
         };
         if params.text_document.version != d.version {
-            log(
-                &self.out,
+            log(&self.out, 
                 MessageType::WARNING,
                 format!(
                     "vouch: vouch/aiEdit names version {} of {} but the server has version {}; applied to the current text",
@@ -394,10 +407,20 @@ impl State {
     /// Write what vouch knows of `uri` to the store: the attribution of
     /// `range` after an AI edit or a mark, or the whole file's otherwise.
     fn record(&mut self, uri: &Uri, range: Option<Range<usize>>, rationale: Option<&str>) {
-        let Some(d) = self.docs.get(uri) else { return };
+        let Some(d) = self.docs.get_mut(uri) else { return };
+        // A snapshot is owed only when something changed since the last one.
+        if range.is_none() && d.unrecorded.is_none() {
+            return;
+        }
+        if range.is_none() {
+            d.unrecorded = None;
+        }
         let Some((root, rel)) = &d.repo else { return };
         if let Err(e) = self.repos.record(root, rel, &d.doc, range, rationale) {
-            self.show(MessageType::ERROR, format!("vouch: could not record provenance of {rel}: {e:#}"));
+            let _ = self.out.send(Outgoing::Show(
+                MessageType::ERROR,
+                format!("vouch: could not record provenance of {rel}: {e:#}"),
+            ));
         }
     }
 
@@ -405,10 +428,14 @@ impl State {
     /// added, and changes to policy and approvals.
     fn poll_store(&mut self) {
         self.last_poll = Instant::now();
-        let changed = self.repos.poll();
-        if changed.is_empty() {
+        let changes = self.repos.poll();
+        for message in self.repos.take_messages() {
+            self.show(MessageType::WARNING, format!("vouch: {message}"));
+        }
+        if changes.is_empty() {
             return;
         }
+        let changed: Vec<PathBuf> = changes.iter().map(|c| c.root.clone()).collect();
         let uris: Vec<Uri> = self
             .docs
             .values()
@@ -417,22 +444,31 @@ impl State {
             .collect();
         for uri in uris {
             let Some(d) = self.docs.get_mut(&uri) else { continue };
-            if let Some((root, rel)) = &d.repo {
+            let Some(change) = changes.iter().find(|c| d.repo.as_ref().is_some_and(|(root, _)| *root == c.root)) else {
+                continue;
+            };
+            if change.judgement {
+                mark_for_review(d);
+            }
+            // Only what other writers recorded is this server's to apply and
+            // write down again; its own records must not start a loop.
+            if let (true, Some((root, rel))) = (change.journal, &d.repo) {
                 match self.repos.new_spans(root, rel, d.doc.text().as_str()) {
-                    Ok(spans) => {
+                    Ok(spans) if !spans.is_empty() => {
                         for (range, attr) in spans {
                             d.doc.set_attribution(range, &attr);
                         }
+                        mark_dirty(d);
                     }
+                    Ok(_) => {}
                     Err(e) => {
-                        let _ = self.out.send(Outgoing::Show(MessageType::WARNING, format!("vouch: {e}")));
+                        let _ = self.out.send(Outgoing::Show(MessageType::WARNING, format!("vouch: {e:#}")));
                     }
                 }
             }
-            mark_dirty(d);
         }
-        for message in self.repos.take_messages() {
-            self.show(MessageType::WARNING, message);
+        for root in &changed {
+            self.repos.mark_seen(root);
         }
         if self.lens_refresh {
             let _ = self.out.send(Outgoing::RefreshCodeLens);
@@ -443,10 +479,14 @@ impl State {
     fn analyse(&mut self, uri: &Uri) {
         let Some(d) = self.docs.get_mut(uri) else { return };
         d.dirty = None;
-        let analysis: Vec<Assessed> = signoff::unit_facts(&mut d.doc)
-            .into_iter()
-            .map(|facts| Assessed { verdict: self.repos.assess(d.repo.as_ref(), &facts), facts })
-            .collect();
+        let facts: Vec<UnitFacts> = if d.units_stale {
+            d.units_stale = false;
+            signoff::unit_facts(&mut d.doc)
+        } else {
+            d.analysis.drain(..).map(|a| a.facts).collect()
+        };
+        let analysis: Vec<Assessed> =
+            facts.into_iter().map(|facts| Assessed { verdict: self.repos.assess(d.repo.as_ref(), &facts), facts }).collect();
         d.analysis = analysis;
         let diagnostics = diagnostics(d, self.encoding);
         let regions = regions(d, self.encoding);
@@ -539,12 +579,8 @@ impl State {
         }
         // Riskiest first: warnings, then more risk tags, then more AI lines.
         units.sort_by(|a, b| {
-            (a.severity != "warning", std::cmp::Reverse(a.risk.len()), std::cmp::Reverse(a.ai_lines), &a.path).cmp(&(
-                b.severity != "warning",
-                std::cmp::Reverse(b.risk.len()),
-                std::cmp::Reverse(b.ai_lines),
-                &b.path,
-            ))
+            (a.severity != "warning", std::cmp::Reverse(a.risk.len()), std::cmp::Reverse(a.ai_lines), &a.path)
+                .cmp(&(b.severity != "warning", std::cmp::Reverse(b.risk.len()), std::cmp::Reverse(b.ai_lines), &b.path))
         });
         PendingResult { units }
     }
@@ -580,26 +616,11 @@ impl State {
                 }));
             };
             if a.suspected {
-                push(
-                    format!("vouch: confirm {name} as AI-written"),
-                    command::MARK_AI,
-                    args(CommandArgs::default()),
-                    false,
-                );
-                push(
-                    format!("vouch: declare {name} human-written"),
-                    command::MARK_HUMAN,
-                    args(CommandArgs::default()),
-                    false,
-                );
+                push(format!("vouch: confirm {name} as AI-written"), command::MARK_AI, args(CommandArgs::default()), false);
+                push(format!("vouch: declare {name} human-written"), command::MARK_HUMAN, args(CommandArgs::default()), false);
             }
             if matches!(a.verdict.state, UnitState::Pending | UnitState::Rejected | UnitState::Suspected) {
-                push(
-                    format!("vouch: request sign-off for {name}"),
-                    command::REQUEST_SIGNOFF,
-                    args(CommandArgs::default()),
-                    true,
-                );
+                push(format!("vouch: request sign-off for {name}"), command::REQUEST_SIGNOFF, args(CommandArgs::default()), true);
             }
             if a.verdict.may_approve && a.verdict.state.needs_signoff() {
                 push(format!("vouch: approve {name}"), command::APPROVE, args(CommandArgs::default()), false);
@@ -617,10 +638,7 @@ impl State {
         if !range.is_empty() {
             let selection = CommandArgs { uri: Some(uri.clone()), range: Some(params.range), ..CommandArgs::default() };
             let arguments = vec![serde_json::to_value(&selection).unwrap_or(Value::Null)];
-            for (title, cmd) in [
-                ("vouch: mark selection as AI-written", command::MARK_AI),
-                ("vouch: mark selection as human-written", command::MARK_HUMAN),
-            ] {
+            for (title, cmd) in [("vouch: mark selection as AI-written", command::MARK_AI), ("vouch: mark selection as human-written", command::MARK_HUMAN)] {
                 actions.push(CodeActionOrCommand::Command(Command {
                     title: title.into(),
                     command: cmd.into(),
@@ -640,10 +658,7 @@ impl State {
             .iter()
             .map(|a| {
                 let start = d.doc.text().position(a.unit.range.start, enc);
-                let range = tower_lsp_server::ls_types::Range::new(
-                    convert::to_lsp_position(start),
-                    convert::to_lsp_position(start),
-                );
+                let range = tower_lsp_server::ls_types::Range::new(convert::to_lsp_position(start), convert::to_lsp_position(start));
                 let tools: Vec<&str> = a.sources.iter().map(|s| s.tool.as_str()).collect();
                 let mut title = format!("AI ({}) · {}", tools.join(", "), a.verdict.state.label());
                 if !a.verdict.reviewers.is_empty() {
@@ -674,10 +689,7 @@ impl State {
         let d = self.docs.get(uri)?;
         let offset = d.doc.text().offset(convert::position(position), enc).offset;
         let markdown = provenance_markdown(d, offset, &self.repos)?;
-        Some(Hover {
-            contents: HoverContents::Markup(MarkupContent { kind: MarkupKind::Markdown, value: markdown }),
-            range: None,
-        })
+        Some(Hover { contents: HoverContents::Markup(MarkupContent { kind: MarkupKind::Markdown, value: markdown }), range: None })
     }
 
     pub fn execute(&mut self, name: &str, arguments: Vec<Value>) -> jsonrpc::Result<Option<Value>> {
@@ -694,11 +706,7 @@ impl State {
                 let (range, _) = convert::byte_range(d.doc.text(), lsp_range, enc);
                 let who = self.repos.identity(d.repo.as_ref().map(|(root, _)| root));
                 let attr = if name == command::MARK_AI {
-                    let tool = args
-                        .tool
-                        .clone()
-                        .or_else(|| suspected_tool(&d.doc, &range))
-                        .unwrap_or_else(|| "unknown".into());
+                    let tool = args.tool.clone().or_else(|| suspected_tool(&d.doc, &range)).unwrap_or_else(|| "unknown".into());
                     Attribution::ai(AiSource { tool, model: None, session: None, kind: None }, Evidence::Manual, who)
                 } else {
                     Attribution { origin: Origin::Human, evidence: Some(Evidence::Manual), accepted_by: who }
@@ -717,9 +725,8 @@ impl State {
                     (None, Some(r)) => convert::byte_range(d.doc.text(), r, enc).0.start,
                     (None, None) => return Err(invalid(format!("{name}: missing `position`"))),
                 };
-                let markdown = provenance_markdown(d, offset, &self.repos).unwrap_or_else(|| {
-                    "No AI provenance is recorded here. No record means unattested, not human.".into()
-                });
+                let markdown = provenance_markdown(d, offset, &self.repos)
+                    .unwrap_or_else(|| "No AI provenance is recorded here. No record means unattested, not human.".into());
                 Ok(Some(Value::String(markdown)))
             }
             command::REQUEST_SIGNOFF | command::APPROVE | command::REJECT => self.review_command(name, &uri, &args),
@@ -762,12 +769,8 @@ impl State {
             Ok(message) => {
                 // Records changed: every open document of the repository may
                 // stand differently now.
-                let uris: Vec<Uri> = self
-                    .docs
-                    .values()
-                    .filter(|d| d.repo.as_ref().is_some_and(|(r, _)| *r == root))
-                    .map(|d| d.uri.clone())
-                    .collect();
+                let uris: Vec<Uri> =
+                    self.docs.values().filter(|d| d.repo.as_ref().is_some_and(|(r, _)| *r == root)).map(|d| d.uri.clone()).collect();
                 for uri in uris {
                     self.analyse(&uri);
                 }
@@ -785,7 +788,15 @@ fn log(out: &UnboundedSender<Outgoing>, kind: MessageType, message: String) {
     let _ = out.send(Outgoing::Log(kind, message));
 }
 
+/// The document changed: find its units again, and write its provenance.
 fn mark_dirty(d: &mut OpenDoc) {
+    mark_for_review(d);
+    d.units_stale = true;
+    d.unrecorded = Some(Instant::now());
+}
+
+/// Records or policy changed: judge the document's units again.
+fn mark_for_review(d: &mut OpenDoc) {
     let now = Instant::now();
     d.dirty = Some((d.dirty.map_or(now, |(first, _)| first), now));
 }
@@ -898,10 +909,8 @@ fn regions(d: &OpenDoc, enc: Encoding) -> Vec<Region> {
             let state = d
                 .analysis
                 .iter()
-                .find(|a| a.unit.range.start <= s.range.start && s.range.start < a.unit.range.end)
-                .map_or(if attr.is_suspected() { UnitState::Suspected } else { UnitState::Pending }, |a| {
-                    a.verdict.state
-                });
+                .find(|a| a.unit.range.start < s.range.end && s.range.start < a.unit.range.end)
+                .map_or(if attr.is_suspected() { UnitState::Suspected } else { UnitState::Pending }, |a| a.verdict.state);
             Some(Region {
                 range: convert::lsp_range(text, s.range, enc),
                 origin: "ai".into(),
@@ -918,9 +927,7 @@ fn provenance_markdown(d: &OpenDoc, offset: usize, repos: &Repos) -> Option<Stri
     let Origin::Ai(src) = &at.origin else { return None };
     let mut md = String::new();
     if at.is_suspected() {
-        md.push_str(
-            "**Suspected AI text**: a large insertion no plugin reported. Confirm it as AI or declare it human.\n\n",
-        );
+        md.push_str("**Suspected AI text**: a large insertion no plugin reported. Confirm it as AI or declare it human.\n\n");
     } else {
         md.push_str(&format!("**AI-written** by `{}`", src.tool));
         if let Some(model) = &src.model {
