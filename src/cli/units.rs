@@ -17,7 +17,6 @@ use crate::provenance::Attribution;
 use crate::signoff::UnitFacts;
 use crate::store::journal::{Journal, Loaded};
 use crate::store::policy_file::Source;
-use crate::store::records::{Approval, Stored};
 use crate::store::signature;
 use crate::syntax::Language;
 
@@ -135,7 +134,7 @@ pub fn candidate_paths(ctx: &Context, journal: &Loaded) -> anyhow::Result<Vec<St
 }
 
 /// Whether an approval's signature verifies, for [`crate::signoff::Ledger::judge`].
-pub type Verifier = Box<dyn Fn(&Stored<Approval>) -> bool>;
+pub type Verifier = signature::ApprovalVerifier;
 
 /// Approvals' signatures checked against the working tree's allowed
 /// signers when the policy requires signatures (otherwise they do not
