@@ -421,6 +421,8 @@ fn request_with_no_target_covers_every_file_and_one_line_targets_one_unit() {
     ai_edit(&repo, "src/lib.rs", WITH_AI, AI_FN, "dev@example.com");
     let other = "def triple(x):\n    return x * 3\n\n\ndef quad(x):\n    return x * 4\n";
     ai_edit(&repo, "tools/calc.py", other, other, "dev@example.com");
+    // A binary file among the changes holds no units and stops nothing.
+    std::fs::write(repo.path("logo.png"), [0x89, b'P', b'N', b'G', 0xff, 0xfe, 0]).unwrap();
 
     let id = request(&repo, &["tools/calc.py:5"]);
     let (_, one) = requests(&repo).into_iter().find(|(i, _)| *i == id).unwrap();

@@ -348,7 +348,7 @@ fn select(
     let Some(line) = parsed.line else {
         bail!("give the unit as PATH:LINE, or a request id (a unit is decided on by its line)");
     };
-    let file = files.get(&parsed.path)?.ok_or_else(|| anyhow::anyhow!("cannot read {}", parsed.path))?;
+    let file = files.get(&parsed.path)?.ok_or_else(|| anyhow::anyhow!("{} is not UTF-8 text", parsed.path))?;
     let facts = file
         .unit_at_line(line)
         .ok_or_else(|| anyhow::anyhow!("{}: no AI-written unit at line {line}", parsed.label()))?;
@@ -374,11 +374,12 @@ struct Files<'a> {
 }
 
 impl Files<'_> {
-    /// The file at `path`, or `None` when the working tree has no such file.
+    /// The file at `path`, or `None` when the working tree has no such file
+    /// or it is not text.
     fn get(&mut self, path: &str) -> anyhow::Result<Option<&FileUnits>> {
         if !self.loaded.contains_key(path) {
             let file = if self.ctx.root.join(path).is_file() {
-                Some(FileUnits::load(self.ctx, self.policy, &self.journal, path)?)
+                FileUnits::load_text(self.ctx, self.policy, &self.journal, path)?
             } else {
                 None
             };

@@ -82,11 +82,22 @@ impl FileUnits {
     /// Read `path` (relative to the root) from the working tree. A journal
     /// record that cannot be applied is a warning.
     pub fn load(ctx: &Context, policy: &Policy, journal: &(Journal, Loaded), path: &str) -> anyhow::Result<FileUnits> {
+        FileUnits::load_text(ctx, policy, journal, path)?.ok_or_else(|| anyhow::anyhow!("{path} is not UTF-8 text"))
+    }
+
+    /// [`FileUnits::load`], with `None` for a file that is not UTF-8 text
+    /// (an image, a binary): it has no review units.
+    pub fn load_text(
+        ctx: &Context,
+        policy: &Policy,
+        journal: &(Journal, Loaded),
+        path: &str,
+    ) -> anyhow::Result<Option<FileUnits>> {
         let bytes = std::fs::read(ctx.root.join(path)).with_context(|| format!("cannot read {path}"))?;
-        let text = String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("{path} is not UTF-8 text"))?;
+        let Ok(text) = String::from_utf8(bytes) else { return Ok(None) };
         let spans = ctx.spans(policy, journal, path, &text, false)?;
         let (doc, facts) = ctx.facts(path, text, &spans)?;
-        Ok(FileUnits { path: path.to_string(), language: doc.language(), doc, facts, spans })
+        Ok(Some(FileUnits { path: path.to_string(), language: doc.language(), doc, facts, spans }))
     }
 
     pub fn text(&self) -> &str {
