@@ -17,6 +17,7 @@ pub mod queue;
 pub mod signoff;
 pub mod syntax;
 pub mod text;
+pub mod verify;
 
 pub mod store;
 
