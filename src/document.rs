@@ -38,6 +38,18 @@ pub struct Applied {
     pub restores_removed: bool,
 }
 
+/// When a document parses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Parsing {
+    /// At creation and after each batch of edits: the tree is always there.
+    #[default]
+    Eager,
+    /// Only when something needs the tree (the units): edits only mark it,
+    /// so a keystroke never waits for a parse. For the language server,
+    /// which finds units after a quiet spell rather than per keystroke.
+    OnDemand,
+}
+
 /// A document's text, provenance and syntax.
 #[derive(Debug)]
 pub struct Document {
@@ -45,15 +57,23 @@ pub struct Document {
     text: Text,
     provenance: ProvenanceMap,
     syntax: Option<SyntaxTree>,
+    parsing: Parsing,
 }
 
 impl Document {
-    /// A document whose every byte is of unknown origin.
+    /// A document whose every byte is of unknown origin, parsed eagerly.
     pub fn new(language: Language, content: String) -> Result<Document, TooLarge> {
+        Document::with_parsing(language, content, Parsing::Eager)
+    }
+
+    pub fn with_parsing(language: Language, content: String, parsing: Parsing) -> Result<Document, TooLarge> {
         let text = Text::new(content)?;
-        let syntax = SyntaxTree::new(language, text.as_str());
+        let syntax = match parsing {
+            Parsing::Eager => SyntaxTree::new(language, text.as_str()),
+            Parsing::OnDemand => SyntaxTree::unparsed(language),
+        };
         let provenance = ProvenanceMap::new(text.len());
-        Ok(Document { language, text, provenance, syntax })
+        Ok(Document { language, text, provenance, syntax, parsing })
     }
 
     pub fn language(&self) -> Language {
@@ -104,10 +124,12 @@ impl Document {
             }
         }
         if let Some(syntax) = &mut self.syntax {
-            if fresh {
-                syntax.parse_fresh(self.text.as_str());
-            } else if !applied.is_empty() {
-                syntax.reparse(self.text.as_str());
+            match (self.parsing, fresh) {
+                (Parsing::Eager, true) => syntax.parse_fresh(self.text.as_str()),
+                (Parsing::Eager, false) if !applied.is_empty() => syntax.reparse(self.text.as_str()),
+                // A whole replacement: the old tree is no help.
+                (Parsing::OnDemand, true) => syntax.release(),
+                _ => {}
             }
         }
         result.map(|()| applied)
@@ -238,9 +260,9 @@ impl Document {
         }
     }
 
-    /// Whether the document holds a parsed tree now.
+    /// Whether the document holds a tree now (up to date or not).
     pub fn has_tree(&self) -> bool {
-        self.syntax().is_some()
+        self.syntax.as_ref().is_some_and(SyntaxTree::holds_tree)
     }
 
     fn ensure_tree(&mut self) {
@@ -377,7 +399,12 @@ mod tests {
         let mut removed = RecentlyRemoved::default();
         doc.set_attribution(0..18, &ai("t"));
         let applied = doc
-            .apply(&[change(at(0, 4), at(0, 18), "mut v = compute();")], Encoding::Utf8, &Attribution::typed(), &mut removed)
+            .apply(
+                &[change(at(0, 4), at(0, 18), "mut v = compute();")],
+                Encoding::Utf8,
+                &Attribution::typed(),
+                &mut removed,
+            )
             .unwrap();
         assert_eq!(doc.text().as_str(), "let mut v = compute();\n");
         assert_eq!(applied[0].inserted, 4..8);

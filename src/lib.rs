@@ -13,6 +13,7 @@ pub mod document;
 pub mod fingerprint;
 pub mod policy;
 pub mod provenance;
+pub mod queue;
 pub mod signoff;
 pub mod syntax;
 pub mod text;

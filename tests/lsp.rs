@@ -170,20 +170,28 @@ fn bad_input_leaves_the_server_answering() {
     server.change(&uri, 2, json!([{ "range": range(99, 99, 120, 0), "text": "fn z() {}" }]));
     server.change(&uri, 3, json!([{ "range": range(0, 999, 0, 3), "text": "" }]));
     server.notify("vouch/aiEdit", json!({ "textDocument": { "uri": uri }, "range": "nonsense" }));
-    server.notify("vouch/aiEdit", json!({ "textDocument": { "uri": uri, "version": 3 }, "range": range(50, 0, 60, 0), "tool": "t" }));
+    server.notify(
+        "vouch/aiEdit",
+        json!({ "textDocument": { "uri": uri, "version": 3 }, "range": range(50, 0, 60, 0), "tool": "t" }),
+    );
     let doc = server.document(&uri);
     // Both ends of the first change lie past the end: it appends. The second
     // names its ends in reverse, and the column past the line end is clamped.
     assert_eq!(doc["text"], "fn \nfn z() {}");
-    let bad = server.request_raw("workspace/executeCommand", json!({ "command": "vouch.markAi", "arguments": [{ "uri": 7 }] }));
+    let bad = server
+        .request_raw("workspace/executeCommand", json!({ "command": "vouch.markAi", "arguments": [{ "uri": 7 }] }));
     assert!(bad["error"]["message"].as_str().unwrap().contains("bad arguments"), "{bad}");
-    let bad = server.request_raw("workspace/executeCommand", json!({ "command": "vouch.nope", "arguments": [{ "uri": uri }] }));
+    let bad = server
+        .request_raw("workspace/executeCommand", json!({ "command": "vouch.nope", "arguments": [{ "uri": uri }] }));
     assert!(bad["error"]["message"].as_str().unwrap().contains("unknown command"), "{bad}");
     // A 10 MB file and a binary file.
     let big: String = "fn f() { let x = 1; }\n".repeat(10 * 1024 * 1024 / 22);
     server.open(&repo.uri("big.rs"), "rust", &big);
     server.open(&repo.uri("bin.dat"), "plaintext", "\u{0}\u{1}binary\u{0}");
-    let hover = server.request("textDocument/hover", json!({ "textDocument": { "uri": repo.uri("bin.dat") }, "position": { "line": 0, "character": 0 } }));
+    let hover = server.request(
+        "textDocument/hover",
+        json!({ "textDocument": { "uri": repo.uri("bin.dat") }, "position": { "line": 0, "character": 0 } }),
+    );
     assert_eq!(hover, Value::Null);
     let doc = server.document(&repo.uri("big.rs"));
     assert_eq!(doc["text"].as_str().unwrap().len(), big.len());
@@ -247,10 +255,14 @@ fn request_approve_edit_cycle_across_two_servers() {
     let titles: Vec<&str> = actions.as_array().unwrap().iter().map(|a| a["title"].as_str().unwrap()).collect();
     assert!(titles.iter().any(|t| t.contains("request sign-off")), "{titles:?}");
     assert!(!titles.iter().any(|t| t.contains("approve")), "{titles:?}");
-    let request = actions.as_array().unwrap().iter().find(|a| a["title"].as_str().unwrap().contains("request")).unwrap();
+    let request =
+        actions.as_array().unwrap().iter().find(|a| a["title"].as_str().unwrap().contains("request")).unwrap();
     let mut command = request["command"].clone();
     command["arguments"][0]["rationale"] = json!("doubles its input for the pricing table");
-    let reply = dev.request("workspace/executeCommand", json!({ "command": command["command"], "arguments": command["arguments"] }));
+    let reply = dev.request(
+        "workspace/executeCommand",
+        json!({ "command": command["command"], "arguments": command["arguments"] }),
+    );
     assert!(reply.as_str().unwrap().contains("requested sign-off"), "{reply}");
     let diags = dev.wait_for("textDocument/publishDiagnostics", |p| {
         p["uri"] == uri && p["diagnostics"][0]["code"] == "signoff-requested"
@@ -271,14 +283,18 @@ fn request_approve_edit_cycle_across_two_servers() {
         "textDocument/codeAction",
         json!({ "textDocument": { "uri": uri }, "range": range(6, 0, 6, 0), "context": { "diagnostics": diags } }),
     );
-    let approve = actions.as_array().unwrap().iter().find(|a| a["title"].as_str().unwrap().contains("approve")).unwrap();
+    let approve =
+        actions.as_array().unwrap().iter().find(|a| a["title"].as_str().unwrap().contains("approve")).unwrap();
     let reply = reviewer.request(
         "workspace/executeCommand",
         json!({ "command": approve["command"]["command"], "arguments": approve["command"]["arguments"] }),
     );
     assert!(reply.as_str().unwrap().contains("approved 1 unit"), "{reply}");
     assert!(reviewer.diagnostics(&uri, 1).is_empty());
-    let hover = reviewer.request("textDocument/hover", json!({ "textDocument": { "uri": uri }, "position": { "line": 6, "character": 4 } }));
+    let hover = reviewer.request(
+        "textDocument/hover",
+        json!({ "textDocument": { "uri": uri }, "position": { "line": 6, "character": 4 } }),
+    );
     let hover = hover["contents"]["value"].as_str().unwrap();
     assert!(hover.contains("rationale: doubles its input"), "{hover}");
     assert!(hover.contains("approved by reviewer@example.com"), "{hover}");

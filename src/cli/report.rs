@@ -1,10 +1,38 @@
-//! `vouch report`: not written yet.
+//! `vouch report --html [-o FILE] [RANGE]`: the numbers of `vouch stats` as
+//! one self-contained HTML page (inline CSS and SVG charts, no scripts,
+//! nothing fetched): AI share over time and per directory, queue age, the
+//! queue's risk mix, the load awaiting each reviewer and triage savings.
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
 
 use super::Outcome;
+use super::context::Context;
+use crate::queue;
 
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Write HTML (the report's only format; `vouch stats --format json`
+    /// gives the same numbers as data).
+    #[arg(long)]
+    pub html: bool,
+    /// Where to write the page (`-` for standard output).
+    #[arg(short = 'o', long = "output", value_name = "FILE", default_value = "vouch-report.html")]
+    pub output: PathBuf,
+    /// The commits to measure, as for `vouch stats`.
+    pub range: Option<String>,
+}
 
-pub fn run(_args: Args) -> anyhow::Result<Outcome> {
-    anyhow::bail!("`vouch report` is not available yet")
+pub fn run(args: Args) -> anyhow::Result<Outcome> {
+    let ctx = Context::open()?;
+    let report = super::stats::collect(&ctx, args.range.as_deref())?;
+    let html = queue::render_html(&report);
+    if args.output.as_os_str() == "-" {
+        print!("{html}");
+    } else {
+        std::fs::write(&args.output, html).with_context(|| format!("cannot write {}", args.output.display()))?;
+        eprintln!("vouch: wrote {}", args.output.display());
+    }
+    Ok(Outcome::Ok)
 }

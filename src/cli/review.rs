@@ -1,10 +1,461 @@
-//! `vouch review`: not written yet.
+//! `vouch review`: the reviewer's queue in the terminal. Units awaiting the
+//! current identity's sign-off, riskiest first, then oldest; for each its
+//! path, kind and name, its text with the AI-written lines marked, tool and
+//! model, the requester's rationale, risk tags, and what changed since an
+//! earlier rejected version. `--list` prints the queue for scripts.
+//!
+//! The interaction is line-based: each key is a line (`a`, `r`, `s`, `e`,
+//! `q`, then Enter) read from standard input. That works over ssh, in any
+//! terminal and multiplexer, and from a pipe; it leaves no terminal mode to
+//! restore when an editor runs or the program is interrupted, and a
+//! rejection's comment is typed on the same line discipline. Decisions go
+//! through [`signoff::decide`], as the language server's do, over the text
+//! the reviewer was shown: the fingerprint is recomputed from it.
 
-use super::Outcome;
+use std::io::{BufRead, Write};
+use std::path::Path;
+use std::process::Command;
+
+use anyhow::{Context as _, bail};
+use time::OffsetDateTime;
+
+use super::context::Context;
+use super::output::Style;
+use super::{Format, Outcome};
+use crate::fingerprint::fingerprint;
+use crate::policy::{Policy, Verdict};
+use crate::provenance::AiSource;
+use crate::queue::{self, DiffTag, PendingUnit, Queue};
+use crate::signoff::{self, Ledger, UnitFacts};
+use crate::store::identity::Identity;
+use crate::store::journal::{Journal, Loaded};
+use crate::store::policy_file::Source;
+use crate::store::records::{self, Request};
+use crate::syntax::Unit;
 
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Print the queue and exit without asking anything (for scripts).
+    #[arg(long)]
+    pub list: bool,
+    /// With --list: every unit awaiting sign-off, whoever may sign it off.
+    #[arg(long)]
+    pub all: bool,
+    /// Output format of --list (json implies --list).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
 
-pub fn run(_args: Args) -> anyhow::Result<Outcome> {
-    anyhow::bail!("`vouch review` is not available yet")
+pub fn run(args: Args) -> anyhow::Result<Outcome> {
+    let ctx = Context::open()?;
+    let policy = ctx.policy(&Source::Worktree)?;
+    let ledger = ctx.ledger()?;
+    let queue = load_queue(&ctx, &ledger, &policy)?;
+    for problem in &queue.problems {
+        eprintln!("vouch: warning: {problem}");
+    }
+    let list = args.list || args.format == Format::Json;
+    if args.all && !list {
+        bail!("--all lists the whole queue; use it with --list (you can sign off only your own units)");
+    }
+    let me = if args.all { None } else { Some(ctx.identity()?) };
+    let now = OffsetDateTime::now_utc();
+    if list {
+        print_list(&queue, me.as_ref().map(|m| m.email.as_str()), args.format, now)?;
+        return Ok(Outcome::Ok);
+    }
+    let me = me.expect("an identity unless --all");
+    let mine: Vec<PendingUnit> = queue.for_reviewer(&me.email).into_iter().cloned().collect();
+    let style = Style::stdout();
+    if mine.is_empty() {
+        let others = queue.units.len();
+        println!("Nothing awaits your sign-off ({}).", me.email);
+        if others > 0 {
+            println!("{others} unit(s) await other reviewers: `vouch review --list --all` shows them.");
+        }
+        return Ok(Outcome::Ok);
+    }
+    let mut session = Session { ctx: &ctx, policy: &policy, ledger, me, style, journal: None, now };
+    let stdin = std::io::stdin();
+    let mut input = stdin.lock();
+    let mut output = std::io::stdout();
+    session.run(&mine, &mut input, &mut output)?;
+    Ok(Outcome::Ok)
+}
+
+/// Every request of the repository (the local refs, which `vouch sync`
+/// merges the remote's into) and the units of them that await sign-off.
+fn load_queue(ctx: &Context, ledger: &Ledger, policy: &Policy) -> anyhow::Result<Queue> {
+    let requests = records::list::<Request>(&ctx.repo).context("cannot read the sign-off requests")?.records;
+    // Signatures are checked where decisions count (the gate, verify); for
+    // the queue an unverified approval does not count.
+    Ok(queue::pending(ledger, policy, &requests, &|_| false))
+}
+
+fn print_list(queue: &Queue, me: Option<&str>, format: Format, now: OffsetDateTime) -> anyhow::Result<()> {
+    let units: Vec<&PendingUnit> = match me {
+        Some(email) => queue.for_reviewer(email),
+        None => queue.units.iter().collect(),
+    };
+    match format {
+        Format::Json => {
+            let mut list = Vec::with_capacity(units.len());
+            for unit in &units {
+                let mut value = serde_json::to_value(unit)?;
+                if let Some(object) = value.as_object_mut() {
+                    object.insert("age_seconds".into(), unit.age(now).into());
+                    object.insert("awaited_by".into(), unit.awaited_by().into());
+                    object.insert("rationale".into(), unit.rationale().into());
+                }
+                list.push(value);
+            }
+            let out = serde_json::json!({
+                "reviewer": me,
+                "units": list,
+                "problems": queue.problems,
+            });
+            println!("{}", serde_json::to_string_pretty(&out)?);
+        }
+        Format::Text => {
+            let style = Style::stdout();
+            match me {
+                Some(email) if units.is_empty() => println!("Nothing awaits your sign-off ({email})."),
+                Some(email) => println!("{} unit(s) await sign-off by {email}, riskiest first:", units.len()),
+                None if units.is_empty() => println!("Nothing awaits sign-off."),
+                None => println!("{} unit(s) await sign-off, riskiest first:", units.len()),
+            }
+            for unit in units {
+                let mut line =
+                    format!("  {} {} · {} AI line(s)", style.bold(&unit.path), unit.label(), unit.ai_line_count);
+                let risk = risk_words(unit);
+                if !risk.is_empty() {
+                    line.push_str(&format!(" · {}", style.red(&risk)));
+                }
+                line.push_str(&format!(
+                    " · waiting {} · requested by {}",
+                    queue::human_duration(unit.age(now)),
+                    unit.participants.requesters.join(", ")
+                ));
+                if let Some(rejection) = &unit.earlier_rejection {
+                    line.push_str(&format!(" · revised after a rejection by {}", rejection.by));
+                }
+                if me.is_none() {
+                    line.push_str(&format!(" · awaits {}", unit.awaited_by().join(", ")));
+                }
+                println!("{line}");
+            }
+        }
+    }
+    Ok(())
+}
+
+/// "risk: sql, exec · high-risk path", or nothing.
+fn risk_words(unit: &PendingUnit) -> String {
+    let mut parts = Vec::new();
+    if !unit.risk.is_empty() {
+        parts.push(format!("risk: {}", unit.risk.join(", ")));
+    }
+    if unit.path_risk != "low" {
+        parts.push(format!("{}-risk path", unit.path_risk));
+    }
+    parts.join(" · ")
+}
+
+/// One reviewer going through their queue.
+struct Session<'a> {
+    ctx: &'a Context,
+    policy: &'a Policy,
+    ledger: Ledger,
+    me: Identity,
+    style: Style,
+    /// Read on first use, to find who accepted a unit's AI text.
+    journal: Option<Option<(Journal, Loaded)>>,
+    now: OffsetDateTime,
+}
+
+/// What the reviewer did with the queue.
+#[derive(Debug, Default)]
+struct Tally {
+    approved: usize,
+    rejected: usize,
+    skipped: usize,
+}
+
+const HELP: &str = "a approve · r reject (asks why) · s skip · e open in $EDITOR · q quit";
+
+impl Session<'_> {
+    fn run(&mut self, units: &[PendingUnit], input: &mut dyn BufRead, out: &mut dyn Write) -> anyhow::Result<()> {
+        let mut tally = Tally::default();
+        let total = units.len();
+        let mut quit = false;
+        for (i, unit) in units.iter().enumerate() {
+            self.show(unit, i + 1, total, out)?;
+            loop {
+                write!(out, "{} > ", self.style.bold("[a]pprove [r]eject [s]kip [e]dit [q]uit"))?;
+                out.flush()?;
+                let Some(answer) = read_line(input)? else {
+                    writeln!(out)?;
+                    quit = true;
+                    break;
+                };
+                let key = answer.trim().chars().next().map(|c| c.to_ascii_lowercase());
+                match key {
+                    Some('a') => match self.decide(unit, Verdict::Approve, None) {
+                        Ok(message) => {
+                            writeln!(out, "{}", self.style.green(&message))?;
+                            tally.approved += 1;
+                            break;
+                        }
+                        Err(e) => writeln!(out, "{}", self.style.red(&format!("not approved: {e:#}")))?,
+                    },
+                    Some('r') => {
+                        write!(out, "Why? What should change (one line; empty cancels): ")?;
+                        out.flush()?;
+                        let comment = read_line(input)?.unwrap_or_default();
+                        let comment = comment.trim();
+                        if comment.is_empty() {
+                            writeln!(out, "Not rejected: a rejection needs a comment saying what to change.")?;
+                            continue;
+                        }
+                        match self.decide(unit, Verdict::Reject, Some(comment)) {
+                            Ok(message) => {
+                                writeln!(out, "{}", self.style.yellow(&message))?;
+                                tally.rejected += 1;
+                                break;
+                            }
+                            Err(e) => writeln!(out, "{}", self.style.red(&format!("not rejected: {e:#}")))?,
+                        }
+                    }
+                    Some('s') => {
+                        tally.skipped += 1;
+                        break;
+                    }
+                    Some('e') => match self.edit(unit) {
+                        Ok(message) => writeln!(out, "{message}")?,
+                        Err(e) => writeln!(out, "{}", self.style.red(&format!("cannot open an editor: {e:#}")))?,
+                    },
+                    Some('q') => {
+                        quit = true;
+                        break;
+                    }
+                    Some('?' | 'h') | None => writeln!(out, "{HELP}")?,
+                    Some(_) => writeln!(out, "Unknown key {:?}. {HELP}", answer.trim())?,
+                }
+            }
+            if quit {
+                break;
+            }
+        }
+        let left = total - tally.approved - tally.rejected;
+        writeln!(
+            out,
+            "Approved {}, rejected {}, skipped {}; {left} of {total} unit(s) still await you.",
+            tally.approved, tally.rejected, tally.skipped
+        )?;
+        Ok(())
+    }
+
+    fn show(&self, unit: &PendingUnit, n: usize, total: usize, out: &mut dyn Write) -> anyhow::Result<()> {
+        let s = self.style;
+        writeln!(out)?;
+        writeln!(out, "{}", s.dim(&format!("── {n} of {total} ──────────────────────────────────────────")))?;
+        writeln!(out, "{} · {}", s.bold(&unit.path), s.bold(&unit.label()))?;
+        let risk = risk_words(unit);
+        let mut facts = format!("{} AI line(s) of {}", unit.ai_line_count, unit.text.lines().count());
+        if !risk.is_empty() {
+            facts.push_str(&format!(" · {}", s.red(&risk)));
+        }
+        facts.push_str(&format!(" · {} of {} approval(s)", unit.have, unit.need));
+        if unit.requirement.peer_ok {
+            facts.push_str(" · any peer may sign off ([[triage]])");
+        }
+        if !unit.approved_by.is_empty() {
+            facts.push_str(&format!(" (by {})", unit.approved_by.join(", ")));
+        }
+        writeln!(out, "{facts}")?;
+        let written = match (&unit.tool, &unit.model) {
+            (Some(tool), Some(model)) => format!("written by {tool}, model {model}"),
+            (Some(tool), None) => format!("written by {tool}, model unknown"),
+            (None, _) => "written by an unknown AI tool".to_string(),
+        };
+        writeln!(out, "{written}")?;
+        for request in &unit.requests {
+            let who = if request.requester_name.is_empty() {
+                request.requester.clone()
+            } else {
+                format!("{} <{}>", request.requester_name, request.requester)
+            };
+            writeln!(
+                out,
+                "requested by {who} on {} ({} ago) · request {}",
+                request.created,
+                queue::human_duration((self.now - parse(&request.created)).whole_seconds()),
+                &request.id[..12.min(request.id.len())]
+            )?;
+        }
+        match unit.rationale() {
+            Some(rationale) => writeln!(out, "{} {rationale}", s.bold("rationale:"))?,
+            None => writeln!(out, "{} {}", s.bold("rationale:"), s.dim("none given"))?,
+        }
+        if let Some(rejection) = &unit.earlier_rejection {
+            let why = rejection.comment.as_deref().map_or(String::new(), |c| format!(": {c}"));
+            writeln!(
+                out,
+                "{}",
+                s.yellow(&format!("an earlier version was rejected by {} on {}{why}", rejection.by, rejection.at))
+            )?;
+            writeln!(out, "changes since the rejected version:")?;
+            for (tag, line) in queue::line_diff(&rejection.text, &unit.text) {
+                let shown = match tag {
+                    DiffTag::Same => s.dim(&format!("   {line}")),
+                    DiffTag::Removed => s.red(&format!(" - {line}")),
+                    DiffTag::Added => s.green(&format!(" + {line}")),
+                    DiffTag::Gap => s.dim("   …"),
+                };
+                writeln!(out, "{shown}")?;
+            }
+        }
+        writeln!(out, "{}", s.dim("text (lines marked ai are AI-written):"))?;
+        let width = unit.text.lines().count().to_string().len();
+        for (i, line) in unit.text.lines().enumerate() {
+            let n = i as u32 + 1;
+            let ai = unit.ai_lines.iter().any(|[a, b]| *a <= n && n <= *b);
+            if ai {
+                writeln!(out, "{} {} {line}", s.yellow(&format!("{n:>width$}")), s.yellow("ai│"))?;
+            } else {
+                writeln!(out, "{} {}", s.dim(&format!("{n:>width$}   │")), s.dim(line))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Approve or reject `unit` as the current identity: the text shown is
+    /// what is signed off.
+    fn decide(&mut self, unit: &PendingUnit, verdict: Verdict, comment: Option<&str>) -> anyhow::Result<String> {
+        let actual = fingerprint(&unit.language, &unit.kind, &unit.text);
+        if actual != unit.fingerprint {
+            bail!("the fingerprint of the text shown does not match the request; refusing to sign it off");
+        }
+        let mut facts = facts_of(unit);
+        facts.acceptors = self.acceptors(unit);
+        let approval =
+            signoff::decide(&self.ledger, self.policy, &unit.path, &facts, self.me.clone().into(), verdict, comment)?;
+        let id = records::add(&self.ctx.repo, &approval)?;
+        // Later units see this decision (and whatever others added since).
+        self.ledger = Ledger::load(&self.ctx.repo)?;
+        let verb = if verdict == Verdict::Approve { "Approved" } else { "Rejected" };
+        Ok(format!("{verb} {} in {} as {} (record {})", unit.label(), unit.path, self.me.email, &id[..12]))
+    }
+
+    /// Who accepted the unit's AI text, where the working tree still holds
+    /// the unit: they may not approve it. Elsewhere (another clone) none are
+    /// known here; `vouch verify` checks them against the notes.
+    fn acceptors(&mut self, unit: &PendingUnit) -> Vec<String> {
+        let Ok(text) = std::fs::read_to_string(self.ctx.root.join(&unit.path)) else { return Vec::new() };
+        if !text.contains(unit.text.as_str()) {
+            return Vec::new();
+        }
+        if self.journal.is_none() {
+            self.journal = Some(self.ctx.journal().ok());
+        }
+        let Some(Some(journal)) = &self.journal else { return Vec::new() };
+        let Ok(spans) = self.ctx.spans(self.policy, journal, &unit.path, &text, false) else { return Vec::new() };
+        let Ok((_, facts)) = self.ctx.facts(&unit.path, text, &spans) else { return Vec::new() };
+        facts.into_iter().filter(|f| f.unit.fingerprint == unit.fingerprint).flat_map(|f| f.acceptors).collect()
+    }
+
+    /// Open the unit in `$VISUAL` or `$EDITOR` (else `vi`): the working-tree
+    /// file at the unit's first AI line when it still holds the unit, else
+    /// a temporary copy of the requested text.
+    fn edit(&self, unit: &PendingUnit) -> anyhow::Result<String> {
+        let editor = ["VISUAL", "EDITOR"]
+            .iter()
+            .filter_map(|v| std::env::var(v).ok())
+            .find(|e| !e.trim().is_empty())
+            .unwrap_or_else(|| "vi".to_string());
+        let first_ai = unit.ai_lines.first().map_or(1, |r| r[0]);
+        let worktree = self.ctx.root.join(&unit.path);
+        let in_tree = std::fs::read_to_string(&worktree)
+            .ok()
+            .and_then(|content| content.find(unit.text.as_str()).map(|at| content[..at].matches('\n').count() as u32));
+        let (file, line, temp) = match in_tree {
+            Some(before) => (worktree, before + first_ai, None),
+            None => {
+                let ext = Path::new(&unit.path).extension().and_then(|e| e.to_str()).unwrap_or("txt");
+                let mut temp = tempfile::Builder::new()
+                    .prefix("vouch-review-")
+                    .suffix(&format!(".{ext}"))
+                    .tempfile()
+                    .context("cannot create a temporary file")?;
+                temp.write_all(unit.text.as_bytes()).context("cannot write the temporary file")?;
+                (temp.path().to_path_buf(), first_ai, Some(temp))
+            }
+        };
+        // Through the shell, so that an editor with arguments ("code -w")
+        // works as it does for git.
+        let status = Command::new("sh")
+            .arg("-c")
+            .arg(format!("{editor} \"$@\""))
+            .arg("vouch-editor")
+            .arg(format!("+{line}"))
+            .arg(&file)
+            .status()
+            .with_context(|| format!("cannot run {editor}"))?;
+        if !status.success() {
+            bail!("{editor} exited with {status}");
+        }
+        Ok(match temp {
+            Some(_) => {
+                "Back from the editor (that was a temporary copy of the requested text; edits to it are not kept)."
+                    .into()
+            }
+            None => format!("Back from the editor ({}:{line}).", unit.path),
+        })
+    }
+}
+
+fn parse(created: &str) -> OffsetDateTime {
+    OffsetDateTime::parse(created, &time::format_description::well_known::Rfc3339).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+/// One line from `input` without its line break; `None` at the end.
+fn read_line(input: &mut dyn BufRead) -> anyhow::Result<Option<String>> {
+    let mut line = String::new();
+    if input.read_line(&mut line).context("cannot read standard input")? == 0 {
+        return Ok(None);
+    }
+    Ok(Some(line.trim_end_matches(['\n', '\r']).to_string()))
+}
+
+/// The facts [`signoff::decide`] needs, from the requested text alone.
+fn facts_of(unit: &PendingUnit) -> UnitFacts {
+    let ai_bytes = crate::store::notes::lines_to_bytes(&unit.text, &unit.ai_lines);
+    let ai_range = match (ai_bytes.first(), ai_bytes.last()) {
+        (Some(first), Some(last)) => first.start..last.end,
+        _ => 0..unit.text.len(),
+    };
+    let lines = unit.text.lines().count();
+    let sources = unit
+        .tool
+        .as_ref()
+        .map(|tool| AiSource { tool: tool.clone(), model: unit.model.clone(), session: None, kind: None })
+        .into_iter()
+        .collect();
+    UnitFacts {
+        unit: Unit {
+            kind: unit.kind.clone(),
+            name: unit.name.clone(),
+            range: 0..unit.text.len(),
+            fingerprint: unit.fingerprint.clone(),
+            ai_bytes: ai_bytes.iter().map(|r| r.len()).sum(),
+            ai_lines: unit.ai_line_count,
+            lines,
+            ai_share: if lines == 0 { 0.0 } else { unit.ai_line_count as f32 / lines as f32 },
+            risk: unit.risk.clone(),
+        },
+        ai_range,
+        sources,
+        acceptors: Vec::new(),
+        suspected: false,
+    }
 }

@@ -93,6 +93,9 @@ pub struct Repos {
     by_root: HashMap<PathBuf, RepoContext>,
     /// Problems to tell the user (a bad policy, unreadable records).
     messages: Vec<String>,
+    /// Reviewers (by root, lowercase email) whose review budget this session
+    /// already told the requester about.
+    budget_told: std::collections::HashSet<(PathBuf, String)>,
 }
 
 fn stamp(repo: &Repository, root: &Path, journal: Option<&Journal>) -> Stamp {
@@ -101,9 +104,9 @@ fn stamp(repo: &Repository, root: &Path, journal: Option<&Journal>) -> Stamp {
         .map(|m| (m.modified().unwrap_or(SystemTime::UNIX_EPOCH), m.len()));
     // A new record means a new line in a segment (or a new segment): the
     // newest modification time among the segments moves.
-    let journal = journal.and_then(|j| std::fs::read_dir(j.dir()).ok()).and_then(|entries| {
-        entries.filter_map(|e| e.ok()?.metadata().ok()?.modified().ok()).max()
-    });
+    let journal = journal
+        .and_then(|j| std::fs::read_dir(j.dir()).ok())
+        .and_then(|entries| entries.filter_map(|e| e.ok()?.metadata().ok()?.modified().ok()).max());
     Stamp {
         approvals: records::tip(repo, records::Kind::Approval).ok().flatten(),
         requests: records::tip(repo, records::Kind::Request).ok().flatten(),
@@ -200,7 +203,10 @@ impl RepoContext {
             state = UnitState::Suspected;
         }
         let may_approve = requirement.needs_signoff
-            && self.identity.as_ref().is_some_and(|me| requirement.may_approve(&me.email, &judgement.participants).is_ok());
+            && self
+                .identity
+                .as_ref()
+                .is_some_and(|me| requirement.may_approve(&me.email, &judgement.participants).is_ok());
         Verdict { state, severity, reviewers, may_approve, note }
     }
 }
@@ -219,7 +225,12 @@ impl Repos {
     }
 
     /// What vouch knows of `rel`'s current text from history and the store.
-    pub fn load_spans(&mut self, root: &Path, rel: &str, text: &str) -> anyhow::Result<Vec<(Range<usize>, Attribution)>> {
+    pub fn load_spans(
+        &mut self,
+        root: &Path,
+        rel: &str,
+        text: &str,
+    ) -> anyhow::Result<Vec<(Range<usize>, Attribution)>> {
         let Some(ctx) = self.by_root.get(root) else { return Ok(Vec::new()) };
         let (Some(journal), Some(loaded)) = (&ctx.journal, &ctx.loaded) else {
             return Ok(signoff::history_spans(&ctx.repo, rel, text, ctx.policy.bots())?);
@@ -234,7 +245,12 @@ impl Repos {
     /// Each new record is carried from the file version it describes onto
     /// `text`, and only its attributed ranges apply: what this server knows
     /// beyond them (typing since the last save) stays.
-    pub fn new_spans(&mut self, root: &Path, rel: &str, text: &str) -> anyhow::Result<Vec<(Range<usize>, Attribution)>> {
+    pub fn new_spans(
+        &mut self,
+        root: &Path,
+        rel: &str,
+        text: &str,
+    ) -> anyhow::Result<Vec<(Range<usize>, Attribution)>> {
         let Some(ctx) = self.by_root.get(root) else { return Ok(Vec::new()) };
         let Some(loaded) = &ctx.loaded else { return Ok(Vec::new()) };
         let mut out = Vec::new();
@@ -398,7 +414,10 @@ impl Repos {
         units: &[UnitFacts],
         rationale: Option<&str>,
     ) -> anyhow::Result<String> {
-        let ctx = self.by_root.get_mut(root).ok_or_else(|| anyhow::anyhow!("{} is not a known repository", root.display()))?;
+        let ctx = self
+            .by_root
+            .get_mut(root)
+            .ok_or_else(|| anyhow::anyhow!("{} is not a known repository", root.display()))?;
         let me = identity::user(&ctx.repo)?;
         let repository = ctx.ledger.repository_id.clone().ok_or(signoff::SignoffError::NoCommits)?;
         let ai = doc.provenance().ai_ranges();
@@ -415,6 +434,34 @@ impl Repos {
         Ok(format!("requested sign-off for {} unit(s) (request {})", units.len(), &id[..12]))
     }
 
+    /// After a request for `units` of `rel`: for each of their reviewers
+    /// whose waiting AI lines now exceed the policy's `[budget]`, a notice
+    /// for the requester (so they can split the change), once per reviewer
+    /// per session. The numbers are [`crate::queue`]'s.
+    pub fn budget_notices(&mut self, root: &Path, rel: &str, units: &[UnitFacts]) -> Vec<String> {
+        let Some(ctx) = self.by_root.get(root) else { return Vec::new() };
+        let budget = ctx.policy.budget();
+        if budget.ai_lines_per_reviewer.is_none() {
+            return Vec::new();
+        }
+        let mut reviewers = Vec::new();
+        for facts in units {
+            if let ReviewerSet::Listed { emails, .. } =
+                ctx.policy.requirement(rel, &facts.unit.risk, facts.unit.ai_lines).reviewers
+            {
+                reviewers.extend(emails);
+            }
+        }
+        let Ok(requests) = records::list::<records::Request>(&ctx.repo) else { return Vec::new() };
+        let queue = crate::queue::pending(&ctx.ledger, &ctx.policy, &requests.records, &|_| false);
+        let loads = crate::queue::reviewer_load(&queue.units, budget, time::OffsetDateTime::now_utc());
+        crate::queue::over_budget(&loads, budget, &reviewers)
+            .into_iter()
+            .filter(|n| self.budget_told.insert((root.to_path_buf(), n.reviewer.to_ascii_lowercase())))
+            .map(|n| n.to_string())
+            .collect()
+    }
+
     /// Approve or reject `units` of `rel` as the current identity.
     pub fn decide(
         &mut self,
@@ -424,7 +471,10 @@ impl Repos {
         approve: bool,
         comment: Option<&str>,
     ) -> anyhow::Result<String> {
-        let ctx = self.by_root.get_mut(root).ok_or_else(|| anyhow::anyhow!("{} is not a known repository", root.display()))?;
+        let ctx = self
+            .by_root
+            .get_mut(root)
+            .ok_or_else(|| anyhow::anyhow!("{} is not a known repository", root.display()))?;
         let me = identity::user(&ctx.repo)?;
         let verdict = if approve { Decision::Approve } else { Decision::Reject };
         if !approve && comment.is_none_or(|c| c.trim().is_empty()) {

@@ -99,32 +99,44 @@ impl Language {
 }
 
 /// A parser and the current tree of one document.
+///
+/// The tree may be *stale*: edits were applied to it ([`SyntaxTree::edit`])
+/// but it was not parsed since. [`SyntaxTree::tree`] then has nothing to
+/// give, and [`SyntaxTree::ensure`] parses, reusing what did not change.
 pub struct SyntaxTree {
     parser: tree_sitter::Parser,
     tree: Option<tree_sitter::Tree>,
+    stale: bool,
 }
 
 impl std::fmt::Debug for SyntaxTree {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SyntaxTree").field("has_tree", &self.tree.is_some()).finish()
+        f.debug_struct("SyntaxTree").field("has_tree", &self.tree.is_some()).field("stale", &self.stale).finish()
     }
 }
 
 impl SyntaxTree {
     /// Parse `text`; `None` for a language without a grammar.
     pub fn new(language: Language, text: &str) -> Option<SyntaxTree> {
+        let mut syntax = SyntaxTree::unparsed(language)?;
+        syntax.tree = syntax.parser.parse(text, None);
+        Some(syntax)
+    }
+
+    /// A parser with no tree yet: the first [`SyntaxTree::ensure`] parses.
+    pub fn unparsed(language: Language) -> Option<SyntaxTree> {
         let grammar = language.grammar()?;
         let mut parser = tree_sitter::Parser::new();
         // The grammars are compiled in and their ABI is checked by tests.
         parser.set_language(&grammar).ok()?;
-        let tree = parser.parse(text, None);
-        Some(SyntaxTree { parser, tree })
+        Some(SyntaxTree { parser, tree: None, stale: false })
     }
 
-    /// Tell the tree about one edit, before [`SyntaxTree::reparse`].
+    /// Tell the tree about one edit. It is stale until parsed again.
     pub fn edit(&mut self, edit: &tree_sitter::InputEdit) {
         if let Some(tree) = &mut self.tree {
             tree.edit(edit);
+            self.stale = true;
         }
     }
 
@@ -133,6 +145,7 @@ impl SyntaxTree {
     pub fn reparse(&mut self, text: &str) {
         if self.tree.is_some() {
             self.tree = self.parser.parse(text, self.tree.as_ref());
+            self.stale = false;
         }
     }
 
@@ -140,23 +153,35 @@ impl SyntaxTree {
     /// file); [`SyntaxTree::ensure`] parses again when it is needed.
     pub fn release(&mut self) {
         self.tree = None;
+        self.stale = false;
     }
 
-    /// The tree, parsed from scratch if it was released.
+    /// The tree of `text`: parsed from scratch if there is none, parsed
+    /// again incrementally if it is stale.
     pub fn ensure(&mut self, text: &str) -> Option<&tree_sitter::Tree> {
         if self.tree.is_none() {
             self.tree = self.parser.parse(text, None);
+        } else if self.stale {
+            self.tree = self.parser.parse(text, self.tree.as_ref());
         }
+        self.stale = false;
         self.tree.as_ref()
     }
 
     /// Forget the old tree and parse from scratch.
     pub fn parse_fresh(&mut self, text: &str) {
         self.tree = self.parser.parse(text, None);
+        self.stale = false;
     }
 
+    /// Whether a tree is held, up to date or stale (it takes memory).
+    pub fn holds_tree(&self) -> bool {
+        self.tree.is_some()
+    }
+
+    /// The tree, if it is parsed and up to date.
     pub fn tree(&self) -> Option<&tree_sitter::Tree> {
-        self.tree.as_ref()
+        if self.stale { None } else { self.tree.as_ref() }
     }
 }
 

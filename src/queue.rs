@@ -1,0 +1,1626 @@
+//! The reviewer's queue and the team's view of review: which requested units
+//! still await sign-off (riskiest first, then oldest), how the load spreads
+//! over reviewers, how long decisions take, how much of the new code AI
+//! wrote per directory, how much senior review the policy's `[[triage]]`
+//! saves, and the self-contained HTML report of all that.
+//!
+//! Everything here is pure: it takes records, the policy and facts that the
+//! front ends read from git (`vouch review`, `vouch stats`, `vouch report`,
+//! the language server's budget notice), and the current time as an
+//! argument. It decides nothing about sign-off itself; that is
+//! [`crate::signoff`]'s and [`crate::policy::assess`]'s.
+//!
+//! Load is reported for the team, to plan and share review, not to rank
+//! people: reviewers are listed by name, never by how much they carry.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
+
+use serde::Serialize;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::fingerprint::fingerprint;
+use crate::policy::{Budget, Participants, Policy, Requirement, ReviewerSet, Risk, Status, Verdict, assess};
+use crate::signoff::Ledger;
+use crate::store::records::{Approval, Request, Stored};
+use crate::syntax::{Language, SyntaxTree, review_units};
+use crate::text::Text;
+
+/// The reviewer bucket of units any peer may approve (a `[[triage]]` entry
+/// with `peer = true`).
+pub const ANY_PEER: &str = "any peer";
+/// The reviewer bucket of units when the policy names no reviewers.
+pub const ANYONE: &str = "anyone";
+
+/// A request that asked for sign-off on a unit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RequestRef {
+    pub id: String,
+    pub requester: String,
+    pub requester_name: String,
+    /// RFC 3339.
+    pub created: String,
+    pub rationale: Option<String>,
+}
+
+/// An earlier version of a unit (same path, kind and name, another
+/// fingerprint) that a reviewer rejected.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Rejection {
+    pub fingerprint: String,
+    pub text: String,
+    pub by: String,
+    pub comment: Option<String>,
+    /// RFC 3339.
+    pub at: String,
+}
+
+/// A requested unit that still needs sign-off.
+#[derive(Debug, Clone, Serialize)]
+pub struct PendingUnit {
+    /// Recomputed from `text`; units whose request states another are left
+    /// out of the queue (see [`Queue::problems`]).
+    pub fingerprint: String,
+    pub path: String,
+    pub language: String,
+    pub kind: String,
+    pub name: Option<String>,
+    pub text: String,
+    /// AI lines as `[first, last]`, 1-based, within `text`.
+    pub ai_lines: Vec<[u32; 2]>,
+    /// How many lines `ai_lines` covers.
+    pub ai_line_count: usize,
+    pub tool: Option<String>,
+    pub model: Option<String>,
+    /// Risk tags of the unit's text (captures of `queries/<lang>/risk.scm`).
+    pub risk: Vec<String>,
+    /// The tags among `risk` that the policy's `[risk] raise` lists.
+    pub raised_by: Vec<String>,
+    /// The risk the policy's matching rule gives the path.
+    pub path_risk: &'static str,
+    /// A high-risk path or a raising tag.
+    pub risky: bool,
+    /// Who may sign off, as the policy names them.
+    pub reviewers: Vec<String>,
+    /// Approvals so far (entitled ones) and approvals needed.
+    pub have: u32,
+    pub need: u32,
+    pub approved_by: Vec<String>,
+    /// Everyone who voted on this fingerprint (their latest vote stands).
+    pub voted: Vec<String>,
+    /// The requests that asked for it, oldest first.
+    pub requests: Vec<RequestRef>,
+    /// When sign-off was first requested (RFC 3339).
+    pub waiting_since: String,
+    pub earlier_rejection: Option<Rejection>,
+    #[serde(skip)]
+    pub requirement: Requirement,
+    #[serde(skip)]
+    pub participants: Participants,
+    #[serde(skip)]
+    waiting_since_time: OffsetDateTime,
+}
+
+impl PendingUnit {
+    /// "function `name`", or the kind alone.
+    pub fn label(&self) -> String {
+        match &self.name {
+            Some(name) => format!("{} `{name}`", self.kind),
+            None => self.kind.clone(),
+        }
+    }
+
+    /// The latest rationale any request gave.
+    pub fn rationale(&self) -> Option<&str> {
+        self.requests.iter().rev().find_map(|r| r.rationale.as_deref())
+    }
+
+    /// How long it has waited, in seconds, at `now`.
+    pub fn age(&self, now: OffsetDateTime) -> i64 {
+        (now - self.waiting_since_time).whole_seconds().max(0)
+    }
+
+    /// Whether `email` may still act on it: an entitled reviewer who has
+    /// not voted on this text yet.
+    pub fn awaits(&self, email: &str) -> bool {
+        self.requirement.may_approve(email, &self.participants).is_ok()
+            && !self.voted.iter().any(|v| v.eq_ignore_ascii_case(email))
+    }
+
+    /// The reviewer buckets this unit awaits: the listed reviewers who may
+    /// still act on it, or [`ANY_PEER`] / [`ANYONE`].
+    pub fn awaited_by(&self) -> Vec<String> {
+        match &self.requirement.reviewers {
+            ReviewerSet::Listed { emails, .. } => emails.iter().filter(|e| self.awaits(e)).cloned().collect(),
+            ReviewerSet::Peers => vec![ANY_PEER.to_string()],
+            ReviewerSet::Unconfigured => vec![ANYONE.to_string()],
+        }
+    }
+}
+
+/// The queue: units awaiting sign-off, riskiest first, then oldest; and
+/// what could not be queued.
+#[derive(Debug, Clone, Default)]
+pub struct Queue {
+    pub units: Vec<PendingUnit>,
+    /// Requested units left out, and why (a fingerprint that does not match
+    /// the text, an unknown language).
+    pub problems: Vec<String>,
+}
+
+impl Queue {
+    /// The units `email` may sign off and has not voted on yet, in queue
+    /// order.
+    pub fn for_reviewer(&self, email: &str) -> Vec<&PendingUnit> {
+        self.units.iter().filter(|u| u.awaits(email)).collect()
+    }
+}
+
+/// The language named `name` ([`Language::name`]).
+pub fn language_named(name: &str) -> Option<Language> {
+    Language::ALL.into_iter().find(|l| l.name() == name)
+}
+
+/// The risk tags of a unit's text, parsed on its own: the union of the tags
+/// of the units found in it.
+pub fn risk_tags(language: Language, text: &str) -> Vec<String> {
+    let Ok(t) = Text::new(text.to_string()) else { return Vec::new() };
+    let tree = SyntaxTree::new(language, text);
+    // One range, the whole text: all of it counts as AI for the units query.
+    let whole: Vec<std::ops::Range<usize>> = std::iter::once(0..text.len()).collect();
+    let units = review_units(language, tree.as_ref().and_then(|t| t.tree()), &t, &whole);
+    let mut tags: Vec<String> = units.into_iter().flat_map(|u| u.risk).collect();
+    tags.sort();
+    tags.dedup();
+    tags
+}
+
+/// A unit's identity across versions: path, kind and name.
+type VersionKey<'a> = (&'a str, &'a str, Option<&'a str>);
+
+fn parse_time(s: &str) -> OffsetDateTime {
+    OffsetDateTime::parse(s, &Rfc3339).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+fn line_count(ranges: &[[u32; 2]]) -> usize {
+    crate::store::notes::merge_line_ranges(ranges.iter().copied()).iter().map(|[a, b]| (b - a + 1) as usize).sum()
+}
+
+/// The units of `requests` (records of the ledger's repository; others are
+/// ignored) that still need sign-off under `policy`, riskiest first
+/// ([`order`]). A fingerprint requested several times is one unit.
+/// `verified` says whether an approval's signature checks out.
+pub fn pending(
+    ledger: &Ledger,
+    policy: &Policy,
+    requests: &[Stored<Request>],
+    verified: &dyn Fn(&Stored<Approval>) -> bool,
+) -> Queue {
+    let mut queue = Queue::default();
+    let Some(repository) = ledger.repository_id.as_deref() else { return queue };
+    let mut ours: Vec<&Stored<Request>> = requests.iter().filter(|r| r.record.repository == repository).collect();
+    ours.sort_by_cached_key(|r| (parse_time(&r.record.created), r.id.clone()));
+
+    // Every version of each (path, kind, name), to find earlier rejected ones.
+    let mut versions: HashMap<VersionKey<'_>, Vec<(&str, &str)>> = HashMap::new();
+    for request in &ours {
+        for unit in &request.record.units {
+            let key = (unit.path.as_str(), unit.kind.as_str(), unit.name.as_deref());
+            let list = versions.entry(key).or_default();
+            if !list.iter().any(|(fp, _)| *fp == unit.fingerprint) {
+                list.push((unit.fingerprint.as_str(), unit.text.as_str()));
+            }
+        }
+    }
+
+    let mut by_fingerprint: BTreeMap<String, PendingUnit> = BTreeMap::new();
+    let mut settled: std::collections::HashSet<String> = std::collections::HashSet::new();
+    for request in &ours {
+        let r = &request.record;
+        let reference = RequestRef {
+            id: request.id.clone(),
+            requester: r.requester.email.clone(),
+            requester_name: r.requester.name.clone(),
+            created: r.created.clone(),
+            rationale: r.rationale.clone(),
+        };
+        for unit in &r.units {
+            let short = &request.id[..12.min(request.id.len())];
+            if language_named(&unit.language).is_none() {
+                queue.problems.push(format!(
+                    "request {short}: {} in {}: unknown language `{}`",
+                    unit.kind, unit.path, unit.language
+                ));
+                continue;
+            }
+            let actual = fingerprint(&unit.language, &unit.kind, &unit.text);
+            if actual != unit.fingerprint {
+                queue.problems.push(format!(
+                    "request {short}: {} in {}: the fingerprint it states does not match its text; it cannot be approved",
+                    unit.kind, unit.path
+                ));
+                continue;
+            }
+            if let Some(existing) = by_fingerprint.get_mut(&actual) {
+                if !existing.requests.iter().any(|q| q.id == reference.id) {
+                    existing.requests.push(reference.clone());
+                }
+                continue;
+            }
+            if settled.contains(&actual) {
+                continue;
+            }
+            let language = language_named(&unit.language).unwrap_or(Language::Text);
+            let risk = risk_tags(language, &unit.text);
+            let ai_line_count = line_count(&unit.ai_lines);
+            let requirement = policy.requirement(&unit.path, &risk, ai_line_count);
+            let participants = Participants {
+                acceptors: Vec::new(),
+                requesters: ledger.requests.requesters(&actual),
+                authors: Vec::new(),
+            };
+            let approvals = ledger.approvals.for_fingerprint(&actual);
+            let votes: Vec<_> = approvals.iter().map(|a| a.record.vote(verified(a))).collect();
+            let assessment = assess(&requirement, &votes, &participants);
+            let Status::Requested { have, need, by } = assessment.status else {
+                // Approved, rejected (back with the requester), or needing no
+                // sign-off: not the reviewers' to act on.
+                settled.insert(actual);
+                continue;
+            };
+            let mut voted: Vec<String> = Vec::new();
+            for a in approvals {
+                if !voted.iter().any(|v| v.eq_ignore_ascii_case(&a.record.reviewer.email)) {
+                    voted.push(a.record.reviewer.email.clone());
+                }
+            }
+            let key = (unit.path.as_str(), unit.kind.as_str(), unit.name.as_deref());
+            let earlier_rejection = versions
+                .get(&key)
+                .into_iter()
+                .flatten()
+                .filter(|(fp, _)| *fp != actual)
+                .filter_map(|(fp, text)| {
+                    let reject = ledger
+                        .approvals
+                        .for_fingerprint(fp)
+                        .iter()
+                        .rev()
+                        .find(|a| a.record.decision == Verdict::Reject)?;
+                    Some(Rejection {
+                        fingerprint: fp.to_string(),
+                        text: text.to_string(),
+                        by: reject.record.reviewer.email.clone(),
+                        comment: reject.record.comment.clone(),
+                        at: reject.record.created.clone(),
+                    })
+                })
+                .max_by_key(|rej| parse_time(&rej.at));
+            let reviewers = match &requirement.reviewers {
+                ReviewerSet::Listed { names, .. } => names.clone(),
+                ReviewerSet::Peers => vec![ANY_PEER.to_string()],
+                ReviewerSet::Unconfigured => Vec::new(),
+            };
+            by_fingerprint.insert(
+                actual.clone(),
+                PendingUnit {
+                    fingerprint: actual,
+                    path: unit.path.clone(),
+                    language: unit.language.clone(),
+                    kind: unit.kind.clone(),
+                    name: unit.name.clone(),
+                    text: unit.text.clone(),
+                    ai_lines: unit.ai_lines.clone(),
+                    ai_line_count,
+                    tool: unit.tool.clone(),
+                    model: unit.model.clone(),
+                    raised_by: requirement.raised_by.clone(),
+                    path_risk: requirement.path_risk.label(),
+                    risky: requirement.risky(),
+                    risk,
+                    reviewers,
+                    have,
+                    need,
+                    approved_by: by,
+                    voted,
+                    waiting_since: r.created.clone(),
+                    waiting_since_time: parse_time(&r.created),
+                    requests: vec![reference.clone()],
+                    earlier_rejection,
+                    requirement,
+                    participants,
+                },
+            );
+        }
+    }
+    queue.units = by_fingerprint.into_values().collect();
+    order(&mut queue.units);
+    queue
+}
+
+/// Queue order: risky units first (a high-risk path or a raising tag), then
+/// by path risk, then by number of risk tags, then the oldest; ties by path
+/// and fingerprint, so the order is the same everywhere.
+pub fn order(units: &mut [PendingUnit]) {
+    fn risk_rank(label: &str) -> u8 {
+        match label {
+            "high" => 2,
+            "medium" => 1,
+            _ => 0,
+        }
+    }
+    units.sort_by(|a, b| {
+        let key = |u: &PendingUnit| {
+            (
+                std::cmp::Reverse(u.risky),
+                std::cmp::Reverse(risk_rank(u.path_risk)),
+                std::cmp::Reverse(u.raised_by.len()),
+                std::cmp::Reverse(u.risk.len()),
+                u.waiting_since_time,
+            )
+        };
+        key(a).cmp(&key(b)).then_with(|| (&a.path, &a.fingerprint).cmp(&(&b.path, &b.fingerprint)))
+    });
+}
+
+// ---------------------------------------------------------------------------
+// Differences from a rejected version
+
+/// One line of a difference.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DiffTag {
+    Same,
+    Removed,
+    Added,
+    /// Unchanged lines left out between two groups of changes.
+    Gap,
+}
+
+/// A line diff of `old` to `new`, with three lines of context around each
+/// change; each line without its line break.
+pub fn line_diff(old: &str, new: &str) -> Vec<(DiffTag, String)> {
+    let diff = similar::TextDiff::from_lines(old, new);
+    let mut out = Vec::new();
+    for (i, group) in diff.grouped_ops(3).iter().enumerate() {
+        if i > 0 {
+            out.push((DiffTag::Gap, String::new()));
+        }
+        for op in group {
+            for change in diff.iter_changes(op) {
+                let tag = match change.tag() {
+                    similar::ChangeTag::Equal => DiffTag::Same,
+                    similar::ChangeTag::Delete => DiffTag::Removed,
+                    similar::ChangeTag::Insert => DiffTag::Added,
+                };
+                out.push((tag, change.value().trim_end_matches(['\n', '\r']).to_string()));
+            }
+        }
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------
+// Load and budget
+
+/// The queue as one reviewer (or bucket) sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReviewerLoad {
+    /// An email, or [`ANY_PEER`] / [`ANYONE`].
+    pub reviewer: String,
+    pub units: usize,
+    pub ai_lines: usize,
+    /// The age of the oldest unit awaiting them, in seconds.
+    pub oldest_seconds: i64,
+    /// More AI lines await them than the policy's `[budget]` allows.
+    pub over_budget: bool,
+}
+
+/// Units and AI lines awaiting each reviewer, by reviewer name (a unit that
+/// several people may sign off counts for each of them).
+pub fn reviewer_load(units: &[PendingUnit], budget: &Budget, now: OffsetDateTime) -> Vec<ReviewerLoad> {
+    let mut by: BTreeMap<String, ReviewerLoad> = BTreeMap::new();
+    for unit in units {
+        for reviewer in unit.awaited_by() {
+            let load = by.entry(reviewer.clone()).or_insert_with(|| ReviewerLoad {
+                reviewer,
+                units: 0,
+                ai_lines: 0,
+                oldest_seconds: 0,
+                over_budget: false,
+            });
+            load.units += 1;
+            load.ai_lines += unit.ai_line_count;
+            load.oldest_seconds = load.oldest_seconds.max(unit.age(now));
+        }
+    }
+    let mut loads: Vec<ReviewerLoad> = by.into_values().collect();
+    for load in &mut loads {
+        load.over_budget = is_person(&load.reviewer)
+            && budget.ai_lines_per_reviewer.is_some_and(|limit| load.ai_lines > limit as usize);
+    }
+    loads
+}
+
+fn is_person(reviewer: &str) -> bool {
+    reviewer != ANY_PEER && reviewer != ANYONE
+}
+
+/// A reviewer who has more AI lines waiting than the budget allows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BudgetNotice {
+    pub reviewer: String,
+    pub ai_lines: usize,
+    pub budget: u32,
+}
+
+impl std::fmt::Display for BudgetNotice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} AI lines now await {} (the review budget is {} per reviewer); consider splitting the change into smaller requests",
+            self.ai_lines, self.reviewer, self.budget
+        )
+    }
+}
+
+/// The reviewers among `reviewers` (emails; any case) whose waiting AI
+/// lines exceed the budget. Nothing without a budget.
+pub fn over_budget(loads: &[ReviewerLoad], budget: &Budget, reviewers: &[String]) -> Vec<BudgetNotice> {
+    let Some(limit) = budget.ai_lines_per_reviewer else { return Vec::new() };
+    loads
+        .iter()
+        .filter(|l| is_person(&l.reviewer) && l.ai_lines > limit as usize)
+        .filter(|l| reviewers.iter().any(|r| r.eq_ignore_ascii_case(&l.reviewer)))
+        .map(|l| BudgetNotice { reviewer: l.reviewer.clone(), ai_lines: l.ai_lines, budget: limit })
+        .collect()
+}
+
+/// The queue at a glance.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct QueueSummary {
+    pub units: usize,
+    pub ai_lines: usize,
+    /// Distinct requests with a unit still waiting.
+    pub requests: usize,
+    /// The oldest waiting unit's age in seconds, and when it was requested.
+    pub oldest_seconds: Option<i64>,
+    pub oldest_request: Option<String>,
+}
+
+pub fn summary(units: &[PendingUnit], now: OffsetDateTime) -> QueueSummary {
+    let mut requests: Vec<&str> = units.iter().flat_map(|u| u.requests.iter().map(|r| r.id.as_str())).collect();
+    requests.sort_unstable();
+    requests.dedup();
+    let oldest = units.iter().max_by_key(|u| u.age(now));
+    QueueSummary {
+        units: units.len(),
+        ai_lines: units.iter().map(|u| u.ai_line_count).sum(),
+        requests: requests.len(),
+        oldest_seconds: oldest.map(|u| u.age(now)),
+        oldest_request: oldest.map(|u| u.waiting_since.clone()),
+    }
+}
+
+/// A labelled count, for the report's charts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Bucket {
+    pub label: String,
+    pub count: usize,
+}
+
+/// Waiting units by age: under a day, 1–3 days, 3–7 days, 1–2 weeks, older.
+pub fn age_buckets(units: &[PendingUnit], now: OffsetDateTime) -> Vec<Bucket> {
+    const DAY: i64 = 86_400;
+    let bounds = [(DAY, "< 1 day"), (3 * DAY, "1–3 days"), (7 * DAY, "3–7 days"), (14 * DAY, "1–2 weeks")];
+    let mut counts = vec![0usize; bounds.len() + 1];
+    for unit in units {
+        let age = unit.age(now);
+        let i = bounds.iter().position(|(limit, _)| age < *limit).unwrap_or(bounds.len());
+        counts[i] += 1;
+    }
+    let labels = bounds.iter().map(|(_, l)| *l).chain(["> 2 weeks"]);
+    labels.zip(counts).map(|(label, count)| Bucket { label: label.to_string(), count }).collect()
+}
+
+/// Waiting units by risk: each raising tag, a high- or medium-risk path,
+/// and "low" for the rest (a unit with two tags counts for both).
+pub fn risk_mix(units: &[PendingUnit]) -> Vec<Bucket> {
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for unit in units {
+        let mut labels: Vec<String> = unit.raised_by.clone();
+        if unit.path_risk != Risk::Low.label() {
+            labels.push(format!("{} path", unit.path_risk));
+        }
+        if labels.is_empty() {
+            labels.push("low".to_string());
+        }
+        for label in labels {
+            *counts.entry(label).or_default() += 1;
+        }
+    }
+    let mut buckets: Vec<Bucket> = counts.into_iter().map(|(label, count)| Bucket { label, count }).collect();
+    buckets.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.label.cmp(&b.label)));
+    buckets
+}
+
+// ---------------------------------------------------------------------------
+// Latency
+
+/// How long sign-off takes: from a request to the first decision (approve or
+/// reject) on each of its units.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Latency {
+    /// Requested units with a decision since.
+    pub decided: usize,
+    /// Requested units with none yet.
+    pub undecided: usize,
+    pub median_seconds: Option<i64>,
+    pub p90_seconds: Option<i64>,
+}
+
+/// The latency of every unit of `requests` (of the ledger's repository).
+pub fn latency(ledger: &Ledger, requests: &[Stored<Request>]) -> Latency {
+    let Some(repository) = ledger.repository_id.as_deref() else { return Latency::default() };
+    let mut times = Vec::new();
+    let mut undecided = 0;
+    for request in requests.iter().filter(|r| r.record.repository == repository) {
+        let asked = parse_time(&request.record.created);
+        for unit in &request.record.units {
+            let first = ledger
+                .approvals
+                .for_fingerprint(&unit.fingerprint)
+                .iter()
+                .map(|a| parse_time(&a.record.created))
+                .find(|t| *t >= asked);
+            match first {
+                Some(t) => times.push((t - asked).whole_seconds()),
+                None => undecided += 1,
+            }
+        }
+    }
+    times.sort_unstable();
+    Latency {
+        decided: times.len(),
+        undecided,
+        median_seconds: percentile(&times, 50),
+        p90_seconds: percentile(&times, 90),
+    }
+}
+
+/// The nearest-rank percentile of sorted `values`.
+pub fn percentile(values: &[i64], p: u32) -> Option<i64> {
+    if values.is_empty() {
+        return None;
+    }
+    let rank = (values.len() * p as usize).div_ceil(100).max(1);
+    values.get(rank - 1).copied()
+}
+
+// ---------------------------------------------------------------------------
+// AI share
+
+/// What one commit added, from its diff and its vouch note.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommitLines {
+    pub id: String,
+    /// Commit time, seconds since the epoch.
+    pub time: i64,
+    pub has_note: bool,
+    pub files: Vec<FileLines>,
+}
+
+/// Lines one commit added to one file, and how many of them its note says
+/// are AI-written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileLines {
+    pub path: String,
+    pub added: usize,
+    pub ai: usize,
+}
+
+/// Added and AI lines for a directory or a period.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Share {
+    pub label: String,
+    pub added_lines: usize,
+    pub ai_lines: usize,
+    /// `ai_lines / added_lines`, from 0 to 1; `None` with nothing added.
+    pub share: Option<f64>,
+}
+
+impl Share {
+    fn new(label: String, added_lines: usize, ai_lines: usize) -> Share {
+        let share = (added_lines > 0).then(|| ai_lines as f64 / added_lines as f64);
+        Share { label, added_lines, ai_lines, share }
+    }
+}
+
+/// The AI share of the lines added in a range of commits.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AiShare {
+    /// Non-merge commits in the range.
+    pub commits: usize,
+    /// Of those, how many carry a vouch note: the others' lines count as
+    /// added with no AI, which is unattested, not human.
+    pub commits_with_note: usize,
+    pub total: Share,
+    /// By the directory holding the file ("." for the root), most lines
+    /// added first.
+    pub directories: Vec<Share>,
+    /// `"week"` (ISO weeks) or `"commit"`.
+    pub period: &'static str,
+    /// Oldest first.
+    pub over_time: Vec<Share>,
+}
+
+/// The directory of `path` ("." for a file at the root).
+pub fn directory_of(path: &str) -> &str {
+    path.rsplit_once('/').map_or(".", |(dir, _)| dir)
+}
+
+/// The AI share of `commits` (newest or oldest first; any order), per
+/// directory and over time: per ISO week when the commits span more than
+/// one week, else per commit.
+pub fn ai_share(commits: &[CommitLines]) -> AiShare {
+    let mut dirs: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+    let (mut added, mut ai) = (0, 0);
+    for commit in commits {
+        for file in &commit.files {
+            let entry = dirs.entry(directory_of(&file.path)).or_default();
+            entry.0 += file.added;
+            entry.1 += file.ai;
+            added += file.added;
+            ai += file.ai;
+        }
+    }
+    let mut directories: Vec<Share> = dirs.into_iter().map(|(d, (a, i))| Share::new(d.to_string(), a, i)).collect();
+    directories.sort_by(|a, b| b.added_lines.cmp(&a.added_lines).then_with(|| a.label.cmp(&b.label)));
+
+    let mut sorted: Vec<&CommitLines> = commits.iter().collect();
+    sorted.sort_by_key(|c| c.time);
+    let week = |c: &CommitLines| {
+        OffsetDateTime::from_unix_timestamp(c.time).map_or((1970, 1), |t| (t.to_iso_week_date().0, t.iso_week()))
+    };
+    let mut weeks: Vec<(i32, u8)> = sorted.iter().map(|c| week(c)).collect();
+    weeks.dedup();
+    let (period, over_time) = if weeks.len() > 1 {
+        let mut by_week: BTreeMap<(i32, u8), (usize, usize)> = BTreeMap::new();
+        for c in &sorted {
+            let entry = by_week.entry(week(c)).or_default();
+            entry.0 += c.files.iter().map(|f| f.added).sum::<usize>();
+            entry.1 += c.files.iter().map(|f| f.ai).sum::<usize>();
+        }
+        let shares = by_week.into_iter().map(|((y, w), (a, i))| Share::new(format!("{y}-W{w:02}"), a, i)).collect();
+        ("week", shares)
+    } else {
+        let shares = sorted
+            .iter()
+            .map(|c| {
+                let a = c.files.iter().map(|f| f.added).sum();
+                let i = c.files.iter().map(|f| f.ai).sum();
+                Share::new(c.id.chars().take(7).collect(), a, i)
+            })
+            .collect();
+        ("commit", shares)
+    };
+    AiShare {
+        commits: commits.len(),
+        commits_with_note: commits.iter().filter(|c| c.has_note).count(),
+        total: Share::new("all".to_string(), added, ai),
+        directories,
+        period,
+        over_time,
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Triage
+
+/// An AI-written unit, as the triage report needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TriageUnit {
+    pub path: String,
+    pub risk: Vec<String>,
+    pub ai_lines: usize,
+}
+
+/// Units and their AI lines.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Tally {
+    pub units: usize,
+    pub ai_lines: usize,
+}
+
+impl Tally {
+    fn add(&mut self, ai_lines: usize) {
+        self.units += 1;
+        self.ai_lines += ai_lines;
+    }
+}
+
+/// How much senior review the policy's `[[triage]]` saves, over a set of
+/// AI-written units.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct TriageSavings {
+    /// Every AI unit considered.
+    pub all: Tally,
+    /// Units that need the listed reviewers' sign-off.
+    pub senior: Tally,
+    /// Units that need no sign-off thanks to a triage entry (`approvals = 0`).
+    pub no_signoff: Tally,
+    /// Units that any peer may sign off thanks to a triage entry.
+    pub peer: Tally,
+    /// Units a triage entry gave another number of approvals, still from
+    /// the listed reviewers.
+    pub other_count: Tally,
+    /// Units on exempt paths.
+    pub exempt: Tally,
+    /// Units with fewer AI lines than `[detection] min_ai_lines`.
+    pub below_threshold: Tally,
+}
+
+impl TriageSavings {
+    /// The units (and AI lines) spared a senior's review.
+    pub fn saved(&self) -> Tally {
+        Tally {
+            units: self.no_signoff.units + self.peer.units,
+            ai_lines: self.no_signoff.ai_lines + self.peer.ai_lines,
+        }
+    }
+}
+
+pub fn triage_savings(policy: &Policy, units: &[TriageUnit]) -> TriageSavings {
+    let mut s = TriageSavings::default();
+    for unit in units {
+        let r = policy.requirement(&unit.path, &unit.risk, unit.ai_lines);
+        s.all.add(unit.ai_lines);
+        let tally = if r.exempt {
+            &mut s.exempt
+        } else if !r.needs_signoff && r.triage.is_some() && r.approvals == 0 {
+            &mut s.no_signoff
+        } else if !r.needs_signoff {
+            &mut s.below_threshold
+        } else if r.peer_ok {
+            &mut s.peer
+        } else if r.triage.is_some() {
+            &mut s.other_count
+        } else {
+            &mut s.senior
+        };
+        tally.add(unit.ai_lines);
+    }
+    s
+}
+
+// ---------------------------------------------------------------------------
+// The team report
+
+/// Everything `vouch stats` prints and `vouch report --html` draws.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TeamReport {
+    /// RFC 3339.
+    pub generated: String,
+    /// The commits the AI share and triage cover, in words.
+    pub range: String,
+    pub queue: QueueSummary,
+    /// By reviewer name: for planning, not a ranking.
+    pub reviewers: Vec<ReviewerLoad>,
+    pub budget: Option<u32>,
+    pub latency: Latency,
+    pub ai_share: AiShare,
+    pub triage: TriageSavings,
+    pub queue_age: Vec<Bucket>,
+    pub risk_mix: Vec<Bucket>,
+}
+
+/// What [`team_report`] is made of.
+pub struct ReportInput<'a> {
+    pub queue: &'a [PendingUnit],
+    pub budget: &'a Budget,
+    pub latency: Latency,
+    pub commits: &'a [CommitLines],
+    pub triage: TriageSavings,
+    pub range: String,
+    pub now: OffsetDateTime,
+}
+
+pub fn team_report(input: ReportInput<'_>) -> TeamReport {
+    let now = input.now;
+    TeamReport {
+        generated: crate::store::records::format_time(now),
+        range: input.range,
+        queue: summary(input.queue, now),
+        reviewers: reviewer_load(input.queue, input.budget, now),
+        budget: input.budget.ai_lines_per_reviewer,
+        latency: input.latency,
+        ai_share: ai_share(input.commits),
+        triage: input.triage,
+        queue_age: age_buckets(input.queue, now),
+        risk_mix: risk_mix(input.queue),
+    }
+}
+
+/// A duration in words: "45s", "12m", "5h 3m", "3d 4h".
+pub fn human_duration(seconds: i64) -> String {
+    let s = seconds.max(0);
+    match s {
+        0..60 => format!("{s}s"),
+        60..3600 => format!("{}m", s / 60),
+        3600..86_400 => format!("{}h {}m", s / 3600, s % 3600 / 60),
+        _ => format!("{}d {}h", s / 86_400, s % 86_400 / 3600),
+    }
+}
+
+/// A share as a percentage, or "–" when nothing was added.
+pub fn percent(share: Option<f64>) -> String {
+    share.map_or_else(|| "–".to_string(), |s| format!("{:.0}%", s * 100.0))
+}
+
+/// The report as plain text, for `vouch stats`.
+pub fn render_text(report: &TeamReport) -> String {
+    let mut out = String::new();
+    let q = &report.queue;
+    let _ = writeln!(out, "Queue");
+    let oldest = q.oldest_seconds.map_or("-".to_string(), human_duration);
+    let _ = writeln!(
+        out,
+        "  {} unit(s) awaiting sign-off, {} AI line(s), in {} request(s); oldest waiting {oldest}",
+        q.units, q.ai_lines, q.requests
+    );
+    if !report.reviewers.is_empty() {
+        let budget = report.budget.map_or(String::new(), |b| format!(" (budget: {b} AI lines per reviewer)"));
+        let _ = writeln!(out, "  awaiting each reviewer, for planning, not ranking{budget}:");
+        for load in &report.reviewers {
+            let over = if load.over_budget { "  over budget" } else { "" };
+            let _ = writeln!(
+                out,
+                "    {:<32} {:>4} unit(s) {:>6} AI line(s)  oldest {}{over}",
+                load.reviewer,
+                load.units,
+                load.ai_lines,
+                human_duration(load.oldest_seconds)
+            );
+        }
+    }
+    let l = &report.latency;
+    let _ = writeln!(out, "\nReview latency (request to first decision)");
+    let _ = writeln!(
+        out,
+        "  median {}, p90 {} over {} decided unit(s); {} undecided",
+        l.median_seconds.map_or("-".to_string(), human_duration),
+        l.p90_seconds.map_or("-".to_string(), human_duration),
+        l.decided,
+        l.undecided
+    );
+    let a = &report.ai_share;
+    let _ = writeln!(out, "\nAI share of added lines ({})", report.range);
+    let _ = writeln!(
+        out,
+        "  {} of {} line(s) AI-written ({}); {} of {} commit(s) carry a vouch note (lines of the others are unattested, not human)",
+        a.total.ai_lines,
+        a.total.added_lines,
+        percent(a.total.share),
+        a.commits_with_note,
+        a.commits
+    );
+    for d in &a.directories {
+        let _ = writeln!(out, "    {:<40} {:>5} {:>7} / {:<7}", d.label, percent(d.share), d.ai_lines, d.added_lines);
+    }
+    let t = &report.triage;
+    let saved = t.saved();
+    let _ = writeln!(out, "\nTriage (AI units in HEAD whose AI lines come from {})", report.range);
+    let _ = writeln!(
+        out,
+        "  senior review saved: {} unit(s), {} AI line(s) of {} unit(s), {} AI line(s)",
+        saved.units, saved.ai_lines, t.all.units, t.all.ai_lines
+    );
+    for (label, tally) in [
+        ("need the listed reviewers", t.senior),
+        ("need no sign-off (triage)", t.no_signoff),
+        ("any peer may sign off (triage)", t.peer),
+        ("other approval count (triage)", t.other_count),
+        ("exempt paths", t.exempt),
+        ("below min_ai_lines", t.below_threshold),
+    ] {
+        let _ = writeln!(out, "    {label:<32} {:>4} unit(s) {:>6} AI line(s)", tally.units, tally.ai_lines);
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------
+// HTML
+
+/// Escape text for HTML content and attribute values.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+const CSS: &str = "
+body{font:15px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;margin:0;color:#1f2328;background:#f6f8fa}
+main{max-width:1040px;margin:0 auto;padding:24px}
+h1{font-size:24px;margin:0 0 4px}h2{font-size:18px;margin:0 0 12px}
+.meta{color:#59636e;margin:0 0 20px}
+.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(460px,1fr));gap:16px}
+section{background:#fff;border:1px solid #d1d9e0;border-radius:8px;padding:16px;margin-bottom:16px}
+.figures{display:flex;gap:24px;flex-wrap:wrap}.figure b{display:block;font-size:22px}
+.figure span{color:#59636e;font-size:13px}
+table{border-collapse:collapse;width:100%;font-size:14px}th,td{text-align:left;padding:4px 8px;border-bottom:1px solid #eef1f4}
+td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
+svg.chart{width:100%;height:auto;display:block}
+svg text{font:12px system-ui,sans-serif;fill:#1f2328}
+.bar{fill:#8250df}.bar.ai{fill:#bf3989}.bar.age{fill:#0969da}.bar.risk{fill:#cf222e}.track{fill:#eef1f4}
+.empty{fill:#59636e}.over{color:#cf222e;font-weight:600}
+.note{color:#59636e;font-size:13px}
+";
+
+/// One bar of a chart: its label, its length (0 to 1 of the track) and the
+/// text shown beside it.
+struct Bar {
+    label: String,
+    fraction: f64,
+    value: String,
+}
+
+/// A horizontal bar chart as inline SVG.
+fn bar_chart(id: &str, title: &str, class: &str, bars: &[Bar], empty: &str) -> String {
+    const WIDTH: f64 = 480.0;
+    const LABEL: f64 = 150.0;
+    const VALUE: f64 = 90.0;
+    const ROW: f64 = 24.0;
+    let track = WIDTH - LABEL - VALUE;
+    let rows = bars.len().max(1) as f64;
+    let height = 8.0 + rows * ROW;
+    let mut svg = format!(
+        "<svg class=\"chart\" id=\"{id}\" role=\"img\" aria-label=\"{t}\" viewBox=\"0 0 {WIDTH} {height}\" xmlns=\"http://www.w3.org/2000/svg\"><title>{t}</title>",
+        t = escape(title)
+    );
+    if bars.is_empty() {
+        let _ = write!(svg, "<text class=\"empty\" x=\"0\" y=\"20\">{}</text>", escape(empty));
+    }
+    for (i, bar) in bars.iter().enumerate() {
+        let y = 4.0 + i as f64 * ROW;
+        let w = (bar.fraction.clamp(0.0, 1.0) * track).max(if bar.fraction > 0.0 { 1.0 } else { 0.0 });
+        let label: String = bar.label.chars().take(22).collect();
+        let _ = write!(
+            svg,
+            "<g class=\"row\"><title>{full}: {value}</title><text x=\"{lx}\" y=\"{ty}\" text-anchor=\"end\">{label}</text>\
+             <rect class=\"track\" x=\"{LABEL}\" y=\"{y}\" width=\"{track}\" height=\"{h}\" rx=\"3\"/>\
+             <rect class=\"bar {class}\" x=\"{LABEL}\" y=\"{y}\" width=\"{w:.1}\" height=\"{h}\" rx=\"3\"/>\
+             <text x=\"{vx}\" y=\"{ty}\">{value}</text></g>",
+            full = escape(&bar.label),
+            value = escape(&bar.value),
+            lx = LABEL - 8.0,
+            ty = y + 14.0,
+            label = escape(&label),
+            h = ROW - 8.0,
+            vx = LABEL + track + 8.0,
+        );
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+/// A vertical bar chart (columns) as inline SVG, for values over time.
+fn column_chart(id: &str, title: &str, class: &str, bars: &[Bar], empty: &str) -> String {
+    const WIDTH: f64 = 480.0;
+    const HEIGHT: f64 = 200.0;
+    const TOP: f64 = 16.0;
+    const BOTTOM: f64 = 36.0;
+    const LEFT: f64 = 36.0;
+    let plot = HEIGHT - TOP - BOTTOM;
+    let mut svg = format!(
+        "<svg class=\"chart\" id=\"{id}\" role=\"img\" aria-label=\"{t}\" viewBox=\"0 0 {WIDTH} {HEIGHT}\" xmlns=\"http://www.w3.org/2000/svg\"><title>{t}</title>",
+        t = escape(title)
+    );
+    for (pct, y) in [(100, TOP), (50, TOP + plot / 2.0), (0, TOP + plot)] {
+        let _ = write!(
+            svg,
+            "<line x1=\"{LEFT}\" x2=\"{WIDTH}\" y1=\"{y}\" y2=\"{y}\" stroke=\"#d1d9e0\"/><text x=\"{x}\" y=\"{ty}\" text-anchor=\"end\">{pct}%</text>",
+            x = LEFT - 4.0,
+            ty = y + 4.0
+        );
+    }
+    if bars.is_empty() {
+        let _ = write!(
+            svg,
+            "<text class=\"empty\" x=\"{}\" y=\"{}\">{}</text>",
+            LEFT + 8.0,
+            TOP + plot / 2.0,
+            escape(empty)
+        );
+    }
+    let n = bars.len().max(1) as f64;
+    let slot = (WIDTH - LEFT) / n;
+    let bar_width = (slot * 0.7).min(40.0);
+    // Label at most about 12 columns, evenly spaced.
+    let every = bars.len().div_ceil(12).max(1);
+    for (i, bar) in bars.iter().enumerate() {
+        let h = bar.fraction.clamp(0.0, 1.0) * plot;
+        let x = LEFT + i as f64 * slot + (slot - bar_width) / 2.0;
+        let _ = write!(
+            svg,
+            "<g class=\"col\"><title>{label}: {value}</title><rect class=\"bar {class}\" x=\"{x:.1}\" y=\"{y:.1}\" width=\"{bar_width:.1}\" height=\"{h:.1}\" rx=\"2\"/></g>",
+            label = escape(&bar.label),
+            value = escape(&bar.value),
+            y = TOP + plot - h,
+        );
+        if i % every == 0 {
+            let label: String = bar.label.chars().take(10).collect();
+            let _ = write!(
+                svg,
+                "<text x=\"{cx:.1}\" y=\"{ly}\" text-anchor=\"middle\">{}</text>",
+                escape(&label),
+                cx = x + bar_width / 2.0,
+                ly = HEIGHT - BOTTOM + 16.0
+            );
+        }
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+fn count_bars(buckets: &[Bucket]) -> Vec<Bar> {
+    let max = buckets.iter().map(|b| b.count).max().unwrap_or(0).max(1) as f64;
+    buckets
+        .iter()
+        .map(|b| Bar { label: b.label.clone(), fraction: b.count as f64 / max, value: b.count.to_string() })
+        .collect()
+}
+
+fn share_bars(shares: &[Share]) -> Vec<Bar> {
+    shares
+        .iter()
+        .map(|s| Bar {
+            label: s.label.clone(),
+            fraction: s.share.unwrap_or(0.0),
+            value: format!("{} ({}/{})", percent(s.share), s.ai_lines, s.added_lines),
+        })
+        .collect()
+}
+
+fn figure(out: &mut String, value: &str, label: &str) {
+    let _ = write!(out, "<div class=\"figure\"><b>{}</b><span>{}</span></div>", escape(value), escape(label));
+}
+
+/// How many directories the per-directory chart shows.
+const CHART_DIRECTORIES: usize = 15;
+
+/// The report as one self-contained HTML page: inline CSS and inline SVG,
+/// no scripts, nothing fetched.
+pub fn render_html(report: &TeamReport) -> String {
+    let mut h = String::new();
+    h.push_str("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");
+    h.push_str("<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">");
+    h.push_str("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">");
+    h.push_str("<title>vouch report</title><style>");
+    h.push_str(CSS);
+    h.push_str("</style></head><body><main>");
+    let _ = write!(
+        h,
+        "<h1>vouch report</h1><p class=\"meta\">Generated {} · commits: {}</p>",
+        escape(&report.generated),
+        escape(&report.range)
+    );
+
+    let q = &report.queue;
+    let a = &report.ai_share;
+    let l = &report.latency;
+    let saved = report.triage.saved();
+    h.push_str("<section><h2>At a glance</h2><div class=\"figures\">");
+    figure(&mut h, &q.units.to_string(), "units awaiting sign-off");
+    figure(&mut h, &q.ai_lines.to_string(), "AI lines awaiting sign-off");
+    figure(&mut h, &q.oldest_seconds.map_or("–".to_string(), human_duration), "oldest waiting");
+    figure(&mut h, &l.median_seconds.map_or("–".to_string(), human_duration), "median time to a decision");
+    figure(&mut h, &l.p90_seconds.map_or("–".to_string(), human_duration), "p90 time to a decision");
+    figure(&mut h, &percent(a.total.share), "of added lines AI-written");
+    figure(&mut h, &saved.units.to_string(), "AI units spared senior review by triage");
+    h.push_str("</div>");
+    let _ = write!(
+        h,
+        "<p class=\"note\">{} of {} commits carry a vouch note; lines of the others count as added, not as AI: no record means unattested, not human.</p></section>",
+        a.commits_with_note, a.commits
+    );
+
+    h.push_str("<div class=\"grid\">");
+    let over_time_title = format!("AI share of added lines per {}", a.period);
+    let _ = write!(
+        h,
+        "<section><h2>{}</h2>{}</section>",
+        escape(&over_time_title),
+        column_chart("chart-share-time", &over_time_title, "ai", &share_bars(&a.over_time), "no commits in range")
+    );
+    let dirs: Vec<Share> = a.directories.iter().take(CHART_DIRECTORIES).cloned().collect();
+    let _ = write!(
+        h,
+        "<section><h2>AI share per directory</h2>{}</section>",
+        bar_chart("chart-share-dir", "AI share per directory", "ai", &share_bars(&dirs), "no lines added in range")
+    );
+    let _ = write!(
+        h,
+        "<section><h2>Queue age</h2>{}</section>",
+        bar_chart("chart-queue-age", "Units awaiting sign-off by age", "age", &count_bars(&report.queue_age), "")
+    );
+    let _ = write!(
+        h,
+        "<section><h2>Risk mix of the queue</h2>{}</section>",
+        bar_chart(
+            "chart-risk-mix",
+            "Units awaiting sign-off by risk",
+            "risk",
+            &count_bars(&report.risk_mix),
+            "nothing awaits sign-off"
+        )
+    );
+    h.push_str("</div>");
+
+    h.push_str("<section><h2>Awaiting each reviewer</h2>");
+    h.push_str("<p class=\"note\">For planning and sharing review, not for ranking people; a unit several people may sign off counts for each.");
+    if let Some(b) = report.budget {
+        let _ = write!(h, " Budget: {b} AI lines per reviewer.");
+    }
+    h.push_str("</p>");
+    if report.reviewers.is_empty() {
+        h.push_str("<p>Nothing awaits sign-off.</p>");
+    } else {
+        h.push_str("<table><thead><tr><th>reviewer</th><th class=\"n\">units</th><th class=\"n\">AI lines</th><th class=\"n\">oldest</th></tr></thead><tbody>");
+        for r in &report.reviewers {
+            let over = if r.over_budget { " <span class=\"over\">over budget</span>" } else { "" };
+            let _ = write!(
+                h,
+                "<tr><td>{}{over}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+                escape(&r.reviewer),
+                r.units,
+                r.ai_lines,
+                human_duration(r.oldest_seconds)
+            );
+        }
+        h.push_str("</tbody></table>");
+    }
+    h.push_str("</section>");
+
+    let t = &report.triage;
+    h.push_str("<section><h2>Senior review the policy saves</h2>");
+    let _ = write!(
+        h,
+        "<p class=\"note\">AI units in HEAD whose AI lines come from {}: {} units, {} AI lines.</p>",
+        escape(&report.range),
+        t.all.units,
+        t.all.ai_lines
+    );
+    h.push_str(
+        "<table><thead><tr><th></th><th class=\"n\">units</th><th class=\"n\">AI lines</th></tr></thead><tbody>",
+    );
+    for (label, tally) in [
+        ("need the listed reviewers", t.senior),
+        ("need no sign-off ([[triage]])", t.no_signoff),
+        ("any peer may sign off ([[triage]])", t.peer),
+        ("another approval count ([[triage]])", t.other_count),
+        ("exempt paths", t.exempt),
+        ("below min_ai_lines", t.below_threshold),
+    ] {
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            escape(label),
+            tally.units,
+            tally.ai_lines
+        );
+    }
+    h.push_str("</tbody></table></section>");
+
+    h.push_str("<section><h2>AI share per directory</h2><table><thead><tr><th>directory</th><th class=\"n\">AI share</th><th class=\"n\">AI lines</th><th class=\"n\">added lines</th></tr></thead><tbody>");
+    for d in &a.directories {
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            escape(&d.label),
+            percent(d.share),
+            d.ai_lines,
+            d.added_lines
+        );
+    }
+    h.push_str("</tbody></table></section>");
+    h.push_str("</main></body></html>\n");
+    h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use expect_test::expect;
+
+    use crate::policy::Policy;
+    use crate::store::records::{ApprovalIndex, Person, RequestIndex, RequestedUnit};
+
+    const REPO: &str = "0123456789abcdef0123456789abcdef01234567";
+
+    fn person(email: &str) -> Person {
+        Person { name: email.split('@').next().unwrap_or("").to_string(), email: email.to_string() }
+    }
+
+    fn unit(path: &str, name: &str, text: &str, ai: [u32; 2]) -> RequestedUnit {
+        RequestedUnit {
+            path: path.to_string(),
+            language: "rust".to_string(),
+            kind: "function".to_string(),
+            name: Some(name.to_string()),
+            fingerprint: fingerprint("rust", "function", text),
+            text: text.to_string(),
+            ai_lines: vec![ai],
+            tool: Some("claude".to_string()),
+            model: Some("opus".to_string()),
+        }
+    }
+
+    fn request(n: u32, by: &str, created: &str, units: Vec<RequestedUnit>) -> Stored<Request> {
+        let mut record = Request::new(REPO, person(by), units);
+        record.created = created.to_string();
+        record.rationale = Some(format!("because {n}"));
+        Stored { id: format!("{n:064x}"), record }
+    }
+
+    fn vote(n: u32, fp: &str, by: &str, verdict: Verdict, created: &str, comment: Option<&str>) -> Stored<Approval> {
+        let mut a = Approval::new(REPO, fp, verdict, person(by));
+        a.created = created.to_string();
+        a.comment = comment.map(str::to_string);
+        Stored { id: format!("{:064x}", 1000 + n), record: a }
+    }
+
+    fn ledger(requests: &[Stored<Request>], approvals: Vec<Stored<Approval>>) -> Ledger {
+        Ledger {
+            repository_id: Some(REPO.to_string()),
+            approvals: ApprovalIndex::new(approvals, REPO),
+            requests: RequestIndex::new(requests.to_vec(), REPO),
+            bad: Vec::new(),
+        }
+    }
+
+    const POLICY: &str = r#"
+reviewers = ["carol@example.com", "dora@example.com"]
+[[rules]]
+paths = ["src/db/"]
+risk = "high"
+[[triage]]
+paths = ["tests/"]
+max_ai_lines = 10
+peer = true
+[[triage]]
+paths = ["docs/"]
+max_ai_lines = 50
+approvals = 0
+[budget]
+ai_lines_per_reviewer = 5
+"#;
+
+    fn policy() -> Policy {
+        Policy::parse(POLICY, ".vouch.toml").unwrap()
+    }
+
+    const PLAIN: &str = "fn plain() -> u32 {\n    1\n}\n";
+    const SHELL: &str =
+        "fn shell() {\n    std::process::Command::new(\"sh\").arg(\"-c\").arg(\"ls\").status().ok();\n}\n";
+    const DB: &str = "fn db() -> u32 {\n    2\n}\n";
+    const OLD: &str = "fn fix() -> u32 {\n    let x = 1;\n    x\n}\n";
+    const NEW: &str = "fn fix() -> u32 {\n    let x = 2;\n    x\n}\n";
+
+    fn now() -> OffsetDateTime {
+        parse_time("2026-02-10T12:00:00Z")
+    }
+
+    #[test]
+    fn risk_tags_come_from_the_unit_text() {
+        assert_eq!(risk_tags(Language::Rust, SHELL), ["exec"]);
+        assert!(risk_tags(Language::Rust, PLAIN).is_empty());
+        assert!(risk_tags(Language::Text, "rm -rf /\n").is_empty());
+    }
+
+    #[test]
+    fn riskiest_first_then_oldest_and_settled_units_leave() {
+        let requests = vec![
+            request(1, "dev@example.com", "2026-02-01T09:00:00Z", vec![unit("src/a.rs", "plain", PLAIN, [2, 2])]),
+            request(2, "dev@example.com", "2026-02-05T09:00:00Z", vec![unit("src/b.rs", "shell", SHELL, [1, 3])]),
+            request(3, "dev@example.com", "2026-02-09T09:00:00Z", vec![unit("src/db/q.rs", "db", DB, [1, 3])]),
+            request(4, "dev@example.com", "2026-01-01T09:00:00Z", vec![unit("src/c.rs", "fix", OLD, [2, 2])]),
+            request(5, "dev@example.com", "2026-02-02T09:00:00Z", vec![unit("src/c.rs", "fix", NEW, [2, 2])]),
+            // The same text again: one unit, two requests.
+            request(6, "eve@example.com", "2026-02-06T09:00:00Z", vec![unit("src/a.rs", "plain", PLAIN, [2, 2])]),
+        ];
+        let old_fp = fingerprint("rust", "function", OLD);
+        let approvals = vec![
+            vote(1, &old_fp, "carol@example.com", Verdict::Reject, "2026-01-02T09:00:00Z", Some("x must be 2")),
+            // A requester's vote does not count.
+            vote(
+                2,
+                &requests[1].record.units[0].fingerprint,
+                "dev@example.com",
+                Verdict::Approve,
+                "2026-02-05T10:00:00Z",
+                None,
+            ),
+        ];
+        let ledger = ledger(&requests, approvals);
+        let queue = pending(&ledger, &policy(), &requests, &|_| false);
+        assert!(queue.problems.is_empty(), "{:?}", queue.problems);
+        let order: Vec<String> =
+            queue.units.iter().map(|u| format!("{} {} {}", u.path, u.label(), u.age(now()))).collect();
+        expect![[r#"
+            [
+                "src/db/q.rs function `db` 97200",
+                "src/b.rs function `shell` 442800",
+                "src/a.rs function `plain` 788400",
+                "src/c.rs function `fix` 702000",
+            ]
+        "#]]
+        .assert_debug_eq(&order);
+        let plain = &queue.units[2];
+        assert_eq!(plain.requests.len(), 2);
+        assert_eq!(plain.rationale(), Some("because 6"));
+        assert_eq!(plain.participants.requesters, ["dev@example.com", "eve@example.com"]);
+        let fix = &queue.units[3];
+        let rejection = fix.earlier_rejection.as_ref().unwrap();
+        assert_eq!((rejection.by.as_str(), rejection.comment.as_deref()), ("carol@example.com", Some("x must be 2")));
+        assert_eq!(rejection.text, OLD);
+        // The rejected version itself is back with its requester.
+        assert!(queue.units.iter().all(|u| u.fingerprint != old_fp));
+
+        // A reviewer's queue: what they may sign off and did not vote on.
+        assert_eq!(queue.for_reviewer("carol@example.com").len(), 4);
+        assert_eq!(queue.for_reviewer("dev@example.com").len(), 0);
+        assert_eq!(queue.for_reviewer("mallory@example.com").len(), 0);
+    }
+
+    #[test]
+    fn votes_move_units_out_of_a_reviewers_queue_and_approval_settles_them() {
+        let requests =
+            vec![request(1, "dev@example.com", "2026-02-01T09:00:00Z", vec![unit("src/a.rs", "plain", PLAIN, [2, 2])])];
+        let fp = requests[0].record.units[0].fingerprint.clone();
+        let two =
+            Policy::parse("reviewers = [\"carol@example.com\", \"dora@example.com\"]\napprovals = 2\n", "p").unwrap();
+        let one = vec![vote(1, &fp, "carol@example.com", Verdict::Approve, "2026-02-01T10:00:00Z", None)];
+        let queue = pending(&ledger(&requests, one.clone()), &two, &requests, &|_| false);
+        assert_eq!((queue.units[0].have, queue.units[0].need), (1, 2));
+        assert!(queue.for_reviewer("carol@example.com").is_empty());
+        assert_eq!(queue.for_reviewer("dora@example.com").len(), 1);
+        assert_eq!(queue.units[0].awaited_by(), ["dora@example.com"]);
+        let mut both = one;
+        both.push(vote(2, &fp, "dora@example.com", Verdict::Approve, "2026-02-01T11:00:00Z", None));
+        assert!(pending(&ledger(&requests, both), &two, &requests, &|_| false).units.is_empty());
+    }
+
+    #[test]
+    fn a_forged_fingerprint_is_reported_not_queued() {
+        let mut forged = unit("src/a.rs", "plain", PLAIN, [2, 2]);
+        forged.fingerprint = fingerprint("rust", "function", "fn other() {}");
+        let requests = vec![request(7, "dev@example.com", "2026-02-01T09:00:00Z", vec![forged])];
+        let queue = pending(&ledger(&requests, Vec::new()), &policy(), &requests, &|_| false);
+        assert!(queue.units.is_empty());
+        expect![[r#"
+            [
+                "request 000000000000: function in src/a.rs: the fingerprint it states does not match its text; it cannot be approved",
+            ]
+        "#]]
+        .assert_debug_eq(&queue.problems);
+    }
+
+    #[test]
+    fn load_per_reviewer_and_budget() {
+        let requests = vec![
+            request(1, "dev@example.com", "2026-02-01T09:00:00Z", vec![unit("src/b.rs", "shell", SHELL, [1, 3])]),
+            request(2, "dev@example.com", "2026-02-09T09:00:00Z", vec![unit("src/a.rs", "plain", PLAIN, [1, 3])]),
+            request(3, "dev@example.com", "2026-02-09T09:00:00Z", vec![unit("tests/t.rs", "db", DB, [2, 2])]),
+        ];
+        let queue = pending(&ledger(&requests, Vec::new()), &policy(), &requests, &|_| false);
+        let budget = policy().budget().clone();
+        let loads = reviewer_load(&queue.units, &budget, now());
+        expect![[r#"
+            [
+                ReviewerLoad {
+                    reviewer: "any peer",
+                    units: 1,
+                    ai_lines: 1,
+                    oldest_seconds: 97200,
+                    over_budget: false,
+                },
+                ReviewerLoad {
+                    reviewer: "carol@example.com",
+                    units: 2,
+                    ai_lines: 6,
+                    oldest_seconds: 788400,
+                    over_budget: true,
+                },
+                ReviewerLoad {
+                    reviewer: "dora@example.com",
+                    units: 2,
+                    ai_lines: 6,
+                    oldest_seconds: 788400,
+                    over_budget: true,
+                },
+            ]
+        "#]]
+        .assert_debug_eq(&loads);
+        // Only the reviewers asked about are told; no budget, no notice.
+        let notices = over_budget(&loads, &budget, &["CAROL@example.com".to_string(), "erin@example.com".to_string()]);
+        expect![[r#"
+            [
+                "6 AI lines now await carol@example.com (the review budget is 5 per reviewer); consider splitting the change into smaller requests",
+            ]
+        "#]]
+        .assert_debug_eq(&notices.iter().map(ToString::to_string).collect::<Vec<_>>());
+        assert!(over_budget(&loads, &budget, &[ANY_PEER.to_string()]).is_empty());
+        assert!(over_budget(&loads, &Budget::default(), &["carol@example.com".to_string()]).is_empty());
+
+        let s = summary(&queue.units, now());
+        assert_eq!((s.units, s.ai_lines, s.requests, s.oldest_seconds), (3, 7, 3, Some(788400)));
+        let ages: Vec<(String, usize)> =
+            age_buckets(&queue.units, now()).into_iter().map(|b| (b.label, b.count)).collect();
+        assert_eq!(ages.iter().map(|(_, c)| *c).collect::<Vec<_>>(), [0, 2, 0, 1, 0]);
+        let mix: Vec<(String, usize)> = risk_mix(&queue.units).into_iter().map(|b| (b.label, b.count)).collect();
+        assert_eq!(mix, [("low".to_string(), 2), ("exec".to_string(), 1)]);
+    }
+
+    #[test]
+    fn latency_from_request_to_first_decision() {
+        let requests = vec![
+            request(1, "dev@example.com", "2026-02-01T09:00:00Z", vec![unit("src/a.rs", "plain", PLAIN, [1, 1])]),
+            request(2, "dev@example.com", "2026-02-01T09:00:00Z", vec![unit("src/b.rs", "db", DB, [1, 1])]),
+            request(3, "dev@example.com", "2026-02-01T09:00:00Z", vec![unit("src/c.rs", "fix", OLD, [1, 1])]),
+        ];
+        let fp = |i: usize| requests[i].record.units[0].fingerprint.clone();
+        let approvals = vec![
+            vote(1, &fp(0), "carol@example.com", Verdict::Approve, "2026-02-01T10:00:00Z", None),
+            vote(2, &fp(0), "dora@example.com", Verdict::Approve, "2026-02-03T10:00:00Z", None),
+            vote(3, &fp(1), "carol@example.com", Verdict::Reject, "2026-02-01T09:30:00Z", Some("no")),
+            // Before the request: not an answer to it.
+            vote(4, &fp(2), "carol@example.com", Verdict::Approve, "2026-01-01T09:30:00Z", None),
+        ];
+        let l = latency(&ledger(&requests, approvals), &requests);
+        assert_eq!(l, Latency { decided: 2, undecided: 1, median_seconds: Some(1800), p90_seconds: Some(3600) });
+        assert_eq!(percentile(&[1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 90), Some(9));
+        assert_eq!(percentile(&[5], 50), Some(5));
+        assert_eq!(percentile(&[], 50), None);
+    }
+
+    #[test]
+    fn ai_share_per_directory_and_over_time() {
+        let day = 86_400;
+        let t0 = 1_769_990_400; // a Monday
+        let commit = |id: &str, time: i64, files: &[(&str, usize, usize)]| CommitLines {
+            id: id.to_string(),
+            time,
+            has_note: files.iter().any(|f| f.2 > 0),
+            files: files.iter().map(|(p, a, i)| FileLines { path: p.to_string(), added: *a, ai: *i }).collect(),
+        };
+        let commits = vec![
+            commit("aaaaaaaa", t0, &[("src/a.rs", 10, 5), ("README.md", 4, 0)]),
+            commit("bbbbbbbb", t0 + day, &[("src/b.rs", 10, 10)]),
+            commit("cccccccc", t0 + 8 * day, &[("tests/t.rs", 6, 3)]),
+        ];
+        let share = ai_share(&commits);
+        assert_eq!((share.commits, share.commits_with_note), (3, 3));
+        assert_eq!((share.total.added_lines, share.total.ai_lines), (30, 18));
+        let dirs: Vec<String> = share.directories.iter().map(|d| format!("{} {}", d.label, percent(d.share))).collect();
+        assert_eq!(dirs, ["src 75%", "tests 50%", ". 0%"]);
+        assert_eq!(share.period, "week");
+        let weeks: Vec<String> = share.over_time.iter().map(|w| format!("{} {}", w.label, percent(w.share))).collect();
+        assert_eq!(weeks, ["2026-W06 62%", "2026-W07 50%"]);
+        // Within one week, per commit.
+        let one_week = ai_share(&commits[..2]);
+        assert_eq!(one_week.period, "commit");
+        assert_eq!(one_week.over_time.iter().map(|s| s.label.as_str()).collect::<Vec<_>>(), ["aaaaaaa", "bbbbbbb"]);
+        assert_eq!(directory_of("a/b/c.rs"), "a/b");
+        assert_eq!(directory_of("c.rs"), ".");
+    }
+
+    #[test]
+    fn triage_savings_count_units_and_lines() {
+        let u = |path: &str, risk: &[&str], ai_lines| TriageUnit {
+            path: path.to_string(),
+            risk: risk.iter().map(|s| s.to_string()).collect(),
+            ai_lines,
+        };
+        let units = [
+            u("src/a.rs", &[], 12),
+            u("tests/t.rs", &[], 4),
+            u("tests/big.rs", &[], 40),
+            u("tests/sh.rs", &["exec"], 2),
+            u("docs/x.md", &[], 30),
+        ];
+        let s = triage_savings(&policy(), &units);
+        assert_eq!(s.all, Tally { units: 5, ai_lines: 88 });
+        assert_eq!(s.senior, Tally { units: 3, ai_lines: 54 });
+        assert_eq!(s.peer, Tally { units: 1, ai_lines: 4 });
+        assert_eq!(s.no_signoff, Tally { units: 1, ai_lines: 30 });
+        assert_eq!(s.saved(), Tally { units: 2, ai_lines: 34 });
+    }
+
+    #[test]
+    fn diff_against_the_rejected_version() {
+        let diff = line_diff(OLD, NEW);
+        let lines: Vec<String> = diff
+            .iter()
+            .map(|(t, l)| {
+                let mark = match t {
+                    DiffTag::Same => ' ',
+                    DiffTag::Removed => '-',
+                    DiffTag::Added => '+',
+                    DiffTag::Gap => '~',
+                };
+                format!("{mark}{l}")
+            })
+            .collect();
+        expect![[r#"
+            [
+                " fn fix() -> u32 {",
+                "-    let x = 1;",
+                "+    let x = 2;",
+                "     x",
+                " }",
+            ]
+        "#]]
+        .assert_debug_eq(&lines);
+        let long_old: String = (0..20).map(|i| format!("{i}\n")).collect();
+        let long_new = long_old.replace("2\n", "two\n").replace("17\n", "seventeen\n");
+        assert!(line_diff(&long_old, &long_new).iter().any(|(t, _)| *t == DiffTag::Gap));
+        assert!(line_diff(OLD, OLD).is_empty());
+    }
+
+    #[test]
+    fn html_is_self_contained_and_escaped() {
+        let requests = vec![request(
+            1,
+            "dev@example.com",
+            "2026-02-01T09:00:00Z",
+            vec![unit("src/<b>.rs", "shell", SHELL, [1, 3])],
+        )];
+        let queue = pending(&ledger(&requests, Vec::new()), &policy(), &requests, &|_| false);
+        let report = team_report(ReportInput {
+            queue: &queue.units,
+            budget: &Budget { ai_lines_per_reviewer: Some(2) },
+            latency: Latency::default(),
+            commits: &[CommitLines {
+                id: "abc".into(),
+                time: 0,
+                has_note: true,
+                files: vec![FileLines { path: "src/<x>/a.rs".into(), added: 4, ai: 1 }],
+            }],
+            triage: TriageSavings::default(),
+            range: "the last 1 commit(s)".into(),
+            now: now(),
+        });
+        let html = render_html(&report);
+        assert_eq!(html.matches("<svg class=\"chart\"").count(), 4);
+        assert!(!html.contains("<script"));
+        assert!(!html.contains("src=\"http"));
+        assert!(!html.contains("<x>"));
+        assert!(html.contains("src/&lt;x&gt;"));
+        assert!(html.contains("carol@example.com <span class=\"over\">over budget</span>"));
+        let text = render_text(&report);
+        assert!(
+            text.contains("1 unit(s) awaiting sign-off, 3 AI line(s), in 1 request(s); oldest waiting 9d 3h"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(human_duration(42), "42s");
+        assert_eq!(human_duration(600), "10m");
+        assert_eq!(human_duration(3 * 3600 + 120), "3h 2m");
+        assert_eq!(human_duration(2 * 86_400 + 5 * 3600), "2d 5h");
+        assert_eq!(human_duration(-5), "0s");
+    }
+}
