@@ -959,6 +959,14 @@ fn failure_reason(
     }
 }
 
+/// The fingerprint under which a change to a trust file (the policy, the
+/// allowed signers, CODEOWNERS) is approved: the whole file at HEAD (empty
+/// when deleted) as one `lines` unit of its language.
+pub fn trust_file_fingerprint(path: &str, text: &str) -> String {
+    let language = Language::from_path(Path::new(path));
+    fingerprint(language.name(), crate::syntax::units::LINES, text)
+}
+
 /// A change in the range to a file that decides who may approve.
 fn check_policy_file(
     repo: &Repository,
@@ -992,8 +1000,7 @@ fn check_policy_file(
         }
         None => String::new(),
     };
-    let language = Language::from_path(Path::new(path));
-    let fp = fingerprint(language.name(), crate::syntax::units::LINES, &text);
+    let fp = trust_file_fingerprint(path, &text);
     let lines = u32::try_from(notes::line_spans(&text).len()).unwrap_or(u32::MAX);
     let mut requirement = judge.policy.requirement(path, &[], lines.max(1) as usize);
     requirement.exempt = false;

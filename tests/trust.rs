@@ -418,6 +418,66 @@ fn concurrent_approvals_and_notes_survive_sync() {
 }
 
 #[test]
+fn sync_fetches_merges_and_pushes_again_when_the_remote_moves_on_meanwhile() {
+    let world = World::new(SIGNED_POLICY);
+    let fingerprint = "f0".repeat(32);
+    let x = world.clone_as("x", "dev");
+    world.decide(&x, &fingerprint, Decision::by("alice"));
+    x.sync();
+    // Bob's approval reaches the remote, parked under another ref for now.
+    let y = world.clone_as("y", "dev");
+    y.sync();
+    world.decide(&y, &fingerprint, Decision::by("bob"));
+    y.git(&["push", "-q", "origin", "refs/vouch/approvals:refs/parked/approvals"]);
+    // While Z fetches, the remote's approvals move on to Bob's version: a
+    // pack-objects hook (read from global config only) stands in for
+    // another reviewer pushing at that moment.
+    // (Cloned without hard links, so that it lacks the records' objects and
+    // its fetch needs a pack.)
+    run_git(&world.root, &world.home(), &["clone", "-q", "--no-local", "remote.git", "z"]);
+    let z = Clone { path: world.root.join("z"), home: world.home(), email: email("dev") };
+    world.decide(&z, &fingerprint, Decision::by("eve"));
+    let remote = world.root.join("remote.git");
+    let hook = world.root.join("race.sh");
+    std::fs::write(
+        &hook,
+        format!(
+            "#!/bin/sh\nif [ ! -e '{marker}' ]; then\n  touch '{marker}'\n  git --git-dir='{remote}' update-ref \
+             refs/vouch/approvals refs/parked/approvals\nfi\nexec \"$@\"\n",
+            marker = world.root.join("raced").display(),
+            remote = remote.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&hook, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let global = world.root.join("race.gitconfig");
+    std::fs::write(&global, format!("[uploadpack]\n\tpackObjectsHook = {}\n", hook.display())).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_vouch"))
+        .arg("sync")
+        .current_dir(&z.path)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", &global)
+        .env("HOME", world.home())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(world.root.join("raced").exists(), "the race happened");
+    assert!(text.contains("origin moved on while syncing; took 2 rounds"), "{text}");
+
+    let check = world.clone_as("check", "dev");
+    check.sync();
+    let mut by: Vec<String> = records::list::<Approval>(&check.repo())
+        .unwrap()
+        .records
+        .into_iter()
+        .map(|s| s.record.reviewer.email)
+        .collect();
+    by.sort();
+    assert_eq!(by, ["alice@example.com", "bob@example.com", "eve@example.com"]);
+}
+
+#[test]
 fn sync_never_fetches_journal_refs_and_warns_of_overwriting_refspecs() {
     let world = World::new(SIGNED_POLICY);
     let a = world.clone_as("a", "dev");
@@ -821,6 +881,7 @@ fn policy_change_in_the_range_that_grants_the_attacker_reviewer_rights() {
 
     // The change itself can be approved by a BASE reviewer, by its fingerprint.
     let policy_fp = policy["fingerprint"].as_str().unwrap().to_string();
+    assert_eq!(policy_fp, vouch::verify::trust_file_fingerprint(".vouch.toml", &m.read(".vouch.toml")));
     world.decide(&m, &policy_fp, Decision::by("bob"));
     let (_, report) = m.verify("origin/main..HEAD");
     assert!(failures(&report).iter().all(|f| f["rule"] != "policy-change"), "{report:#}");
