@@ -1048,3 +1048,30 @@ fn unreadable_records_and_policies_fail_closed() {
         "{text}"
     );
 }
+
+/// A reviewer signs off a policy change with `vouch approve --file`, and a
+/// non-reviewer cannot.
+#[test]
+fn policy_change_signed_off_from_the_command_line() {
+    let world = World::new("reviewers = [\"alice@example.com\"]\n");
+    let d = world.clone_as("d", "dev");
+    d.git(&["checkout", "-q", "-b", "more-reviewers"]);
+    d.write(".vouch.toml", "reviewers = [\"alice@example.com\", \"bob@example.com\"]\n");
+    d.commit("add bob as a reviewer", None);
+    let (code, report) = d.verify("origin/main..HEAD");
+    assert_eq!(code, 1);
+    assert_eq!(failures(&report).iter().filter(|f| f["rule"] == "policy-change").count(), 1, "{report:#}");
+    // Bob is a reviewer only in the new policy: the base's decides.
+    d.git(&["config", "user.email", "bob@example.com"]);
+    let out = d.vouch(&["approve", "--file", ".vouch.toml", "--base", "origin/main", "--yes"]);
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bob@example.com is not a reviewer"));
+    let out = d.vouch(&["approve", "--file", "src/lib.rs", "--yes"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("does not decide who may approve"));
+    // Alice may; verify then passes.
+    d.git(&["config", "user.email", "alice@example.com"]);
+    let out = d.vouch(&["approve", "--file", ".vouch.toml", "--base", "origin/main", "--yes"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (code, report) = d.verify("origin/main..HEAD");
+    assert_eq!(code, 0, "{report:#}");
+}

@@ -58,6 +58,15 @@ pub struct Args {
     /// Do not show the units and ask; needed when stdin is not a terminal.
     #[arg(long, short = 'y')]
     pub yes: bool,
+    /// Sign off the whole current text of a file that decides who may
+    /// approve (.vouch.toml, the allowed-signers file, CODEOWNERS), as
+    /// `vouch verify` asks for a change to one.
+    #[arg(long, value_name = "PATH", conflicts_with = "target")]
+    pub file: Option<String>,
+    /// With --file: the revision whose policy says who may sign off (what
+    /// `vouch verify` will use as BASE; default HEAD).
+    #[arg(long, value_name = "REV", requires = "file")]
+    pub base: Option<String>,
     #[command(flatten)]
     pub format: FormatArg,
 }
@@ -74,11 +83,21 @@ pub struct RejectArgs {
     /// Do not show the units and ask; needed when stdin is not a terminal.
     #[arg(long, short = 'y')]
     pub yes: bool,
+    /// Reject the whole current text of a file that decides who may approve.
+    #[arg(long, value_name = "PATH", conflicts_with = "target")]
+    pub file: Option<String>,
+    /// With --file: the revision whose policy says who may sign off.
+    #[arg(long, value_name = "REV", requires = "file")]
+    pub base: Option<String>,
     #[command(flatten)]
     pub format: FormatArg,
 }
 
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
+    if let Some(file) = &args.file {
+        let base = args.base.as_deref();
+        return decide_trust_file(file, base, Verdict::Approve, args.comment.as_deref(), args.yes, args.format.format);
+    }
     decide(Decision {
         verdict: Verdict::Approve,
         target: args.target,
@@ -91,6 +110,10 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
 pub fn run_reject(args: RejectArgs) -> anyhow::Result<Outcome> {
     if args.comment.trim().is_empty() {
         bail!("a rejection needs a comment saying what to change (--comment \"...\")");
+    }
+    if let Some(file) = &args.file {
+        let base = args.base.as_deref();
+        return decide_trust_file(file, base, Verdict::Reject, Some(&args.comment), args.yes, args.format.format);
     }
     decide(Decision {
         verdict: Verdict::Reject,
@@ -260,27 +283,77 @@ fn decide(d: Decision) -> anyhow::Result<Outcome> {
 /// commits. A configured key that fails to sign is an error, not a silent
 /// unsigned record.
 fn sign(ctx: &Context, policy: &Policy, approval: &mut Approval) -> anyhow::Result<()> {
-    let required = policy.require_signatures();
-    let config = match signature::signing_config(&ctx.repo) {
-        Ok(config) => config,
-        // A key for another format (openpgp): vouch cannot use it, which
-        // matters only when the policy asks for signatures.
-        Err(_) if !required => None,
-        Err(e) => return Err(e).context("the policy requires signed approvals"),
+    Ok(signature::sign_approval(&ctx.repo, policy, approval)?)
+}
+
+/// Sign off a change to a trust file: its whole current text, under the
+/// fingerprint `vouch verify` names. The policy at `base` (default HEAD)
+/// decides who may; verify checks again against the policy at its base.
+fn decide_trust_file(
+    path: &str,
+    base: Option<&str>,
+    verdict: Verdict,
+    comment: Option<&str>,
+    yes: bool,
+    format: Format,
+) -> anyhow::Result<Outcome> {
+    let ctx = Context::open()?;
+    let source = match base {
+        Some(rev) => Source::Commit(rev.into()),
+        None if ctx.repo.head().is_ok() => Source::Commit("HEAD".into()),
+        None => Source::Worktree,
     };
-    match config {
-        Some(config) => {
-            let signed = signature::sign_with(&config, &approval.signed_payload())
-                .context("cannot sign the approval (the policy or git's gpg.format=ssh asks for a signature)")?;
-            approval.signature = Some(signed);
-        }
-        None if required => bail!(
-            "the policy requires signed approvals and git has no SSH signing key: \
-             git config gpg.format ssh && git config user.signingkey ~/.ssh/id_ed25519.pub"
-        ),
-        None => {}
+    let policy = ctx.policy(&source)?;
+    let path = path.trim_start_matches("./").to_string();
+    let trust_files: Vec<&str> = [crate::policy::POLICY_FILE, policy.allowed_signers()]
+        .into_iter()
+        .chain(crate::policy::CODEOWNERS_PATHS)
+        .collect();
+    if !trust_files.contains(&path.as_str()) {
+        bail!("{path} does not decide who may approve; --file takes one of: {}", trust_files.join(", "));
     }
-    Ok(())
+    let text = match std::fs::read(ctx.root.join(&path)) {
+        Ok(bytes) => String::from_utf8(bytes).with_context(|| format!("{path} is not UTF-8 text"))?,
+        // A deleted trust file is signed off as empty text.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(e).with_context(|| format!("cannot read {path}")),
+    };
+    let me = ctx.identity()?;
+    let ledger = ctx.ledger()?;
+    let repository = ledger.repository_id.clone().ok_or(SignoffError::NoCommits)?;
+    let fingerprint = crate::verify::trust_file_fingerprint(&path, &text);
+    let lines = text.lines().count().max(1);
+    let mut requirement = policy.requirement(&path, &[], lines);
+    requirement.exempt = false;
+    requirement.needs_signoff = true;
+    let participants = crate::policy::Participants {
+        requesters: ledger.requests.requesters(&fingerprint),
+        ..Default::default()
+    };
+    requirement.may_approve(&me.email, &participants).map_err(|refusal| anyhow::anyhow!("{path}: {refusal}"))?;
+    let (ask, past) = verb(verdict);
+    if !yes {
+        if !std::io::stdin().is_terminal() {
+            bail!("stdin is not a terminal: pass --yes to {ask} {path} without being shown it");
+        }
+        println!("{path} as it is now ({lines} lines, fingerprint {}):\n{text}", &fingerprint[..12]);
+        if !confirm(&format!("{ask} this text of {path} as {}?", me.email))? {
+            return Ok(Outcome::Failed);
+        }
+    }
+    let mut approval = Approval::new(&repository, &fingerprint, verdict, me.clone().into());
+    approval.comment = comment.filter(|c| !c.trim().is_empty()).map(str::to_string);
+    approval.path = Some(path.clone());
+    sign(&ctx, &policy, &mut approval)?;
+    let id = records::add(&ctx.repo, &approval)?;
+    match format {
+        Format::Json => println!(
+            "{}",
+            serde_json::json!({ "decision": ask, "reviewer": me.email, "path": path, "fingerprint": fingerprint, "approval": id })
+        ),
+        Format::Text => println!("{past} {path} (fingerprint {}) as {}", &fingerprint[..12], me.email),
+    }
+    Ok(Outcome::Ok)
 }
 
 fn confirm(question: &str) -> anyhow::Result<bool> {

@@ -338,8 +338,9 @@ impl Session<'_> {
         }
         let mut facts = facts_of(unit);
         facts.acceptors = self.acceptors(unit);
-        let approval =
+        let mut approval =
             signoff::decide(&self.ledger, self.policy, &unit.path, &facts, self.me.clone().into(), verdict, comment)?;
+        crate::store::signature::sign_approval(&self.ctx.repo, self.policy, &mut approval)?;
         let id = records::add(&self.ctx.repo, &approval)?;
         // Later units see this decision (and whatever others added since).
         self.ledger = Ledger::load(&self.ctx.repo)?;

@@ -73,6 +73,9 @@ struct RepoContext {
     stamp: Stamp,
     journal: Option<Journal>,
     loaded: Option<Loaded>,
+    /// Whether an approval's signature checks out against the allowed
+    /// signers in the worktree (only loaded where the policy requires it).
+    verifier: Option<crate::store::signature::ApprovalVerifier>,
     /// Journal records already applied to open documents (or written by
     /// this server): a poll applies only the others.
     seen: HashSet<RecordId>,
@@ -133,6 +136,7 @@ impl RepoContext {
             ledger: Ledger::default(),
             journal,
             loaded: None,
+            verifier: None,
             seen: HashSet::new(),
         };
         ctx.reload(messages);
@@ -172,10 +176,21 @@ impl RepoContext {
             Err(e) => messages.push(format!("cannot read sign-off records in {}: {e}", self.root.display())),
         }
         self.identity = identity::user(&self.repo).ok();
+        self.verifier = None;
+        if self.policy.require_signatures() {
+            match crate::store::signature::approval_verifier_at(&self.repo, &self.policy, &policy_file::Source::Worktree) {
+                Ok(verifier) => self.verifier = Some(verifier),
+                Err(e) => messages.push(format!("{e}; no signed approval counts until it is fixed")),
+            }
+        }
+    }
+
+    fn verified(&self, approval: &records::Stored<records::Approval>) -> bool {
+        self.verifier.as_ref().is_some_and(|v| v(approval))
     }
 
     fn verdict(&self, rel: &str, facts: &UnitFacts) -> Verdict {
-        let judgement = self.ledger.judge(&self.policy, rel, facts, &[], &|_| false);
+        let judgement = self.ledger.judge(&self.policy, rel, facts, &[], &|a| self.verified(a));
         let requirement = &judgement.requirement;
         let severity = match requirement.severity {
             crate::policy::Severity::Warning => Severity::Warning,
@@ -453,7 +468,7 @@ impl Repos {
             }
         }
         let Ok(requests) = records::list::<records::Request>(&ctx.repo) else { return Vec::new() };
-        let queue = crate::queue::pending(&ctx.ledger, &ctx.policy, &requests.records, &|_| false);
+        let queue = crate::queue::pending(&ctx.ledger, &ctx.policy, &requests.records, &|a| ctx.verified(a));
         let loads = crate::queue::reviewer_load(&queue.units, budget, time::OffsetDateTime::now_utc());
         crate::queue::over_budget(&loads, budget, &reviewers)
             .into_iter()
@@ -485,6 +500,10 @@ impl Repos {
             .iter()
             .map(|facts| signoff::decide(&ctx.ledger, &ctx.policy, rel, facts, me.clone().into(), verdict, comment))
             .collect::<Result<_, _>>()?;
+        let mut approvals = approvals;
+        for approval in &mut approvals {
+            crate::store::signature::sign_approval(&ctx.repo, &ctx.policy, approval)?;
+        }
         for approval in &approvals {
             records::add(&ctx.repo, approval)?;
         }

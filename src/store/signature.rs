@@ -81,6 +81,41 @@ pub fn sign(repo: &Repository, payload: &[u8]) -> Result<Option<String>, SignErr
     }
 }
 
+/// Why an approval could not be signed.
+#[derive(Debug, thiserror::Error)]
+pub enum ApprovalSignError {
+    #[error("the policy requires signed approvals: {0}")]
+    Required(SignError),
+    #[error(
+        "the policy requires signed approvals and git has no SSH signing key: \
+         git config gpg.format ssh && git config user.signingkey ~/.ssh/id_ed25519.pub"
+    )]
+    NoKey,
+    #[error("cannot sign the approval (git's gpg.format=ssh asks for a signature): {0}")]
+    Failed(SignError),
+}
+
+/// Sign `approval` when the policy requires it or git has an SSH signing
+/// key; refuse when the policy requires it and there is no key. A key for
+/// another format (openpgp) matters only when signatures are required.
+pub fn sign_approval(repo: &Repository, policy: &Policy, approval: &mut Approval) -> Result<(), ApprovalSignError> {
+    let required = policy.require_signatures();
+    let config = match signing_config(repo) {
+        Ok(config) => config,
+        Err(_) if !required => None,
+        Err(e) => return Err(ApprovalSignError::Required(e)),
+    };
+    match config {
+        Some(config) => {
+            let signed = sign_with(&config, &approval.signed_payload()).map_err(ApprovalSignError::Failed)?;
+            approval.signature = Some(signed);
+            Ok(())
+        }
+        None if required => Err(ApprovalSignError::NoKey),
+        None => Ok(()),
+    }
+}
+
 /// Sign `payload` with `config`'s key through `ssh-keygen -Y sign`.
 pub fn sign_with(config: &SigningConfig, payload: &[u8]) -> Result<String, SignError> {
     // A literal public key goes to a temporary file: ssh-keygen then finds
