@@ -337,3 +337,37 @@ fn agent_records_show_up_in_an_open_editor() {
     assert!(diags["diagnostics"][0]["message"].as_str().unwrap().contains("claude-code"), "{diags}");
     server.shutdown();
 }
+
+/// Provenance outlives the server: what an aiEdit recorded is there when
+/// the editor opens the file again in a new server.
+#[test]
+fn restarting_the_server_loses_nothing() {
+    let repo = TestRepo::new();
+    repo.write("src/lib.rs", RUST);
+    repo.commit_all("init");
+    let uri = repo.uri("src/lib.rs");
+    let mut server = Server::start(&repo.root, &["utf-16"]);
+    server.open(&uri, "rust", RUST);
+    server.change(&uri, 2, json!([{ "range": range(5, 0, 5, 0), "text": GENERATED }]));
+    server.notify(
+        "vouch/aiEdit",
+        json!({ "textDocument": { "uri": uri, "version": 2 }, "range": range(5, 0, 8, 0), "tool": "copilot", "model": "m1" }),
+    );
+    assert_eq!(codes(&server.diagnostics(&uri, 2)), vec!["unreviewed-ai"]);
+    let text = server.document(&uri)["text"].as_str().unwrap().to_string();
+    server.shutdown();
+
+    let mut server = Server::start(&repo.root, &["utf-8"]);
+    server.open(&uri, "rust", &text);
+    let diags = server.diagnostics(&uri, 1);
+    assert_eq!(codes(&diags), vec!["unreviewed-ai"]);
+    assert!(diags[0]["message"].as_str().unwrap().contains("copilot (m1)"), "{diags:?}");
+    let hover = server.request(
+        "textDocument/hover",
+        json!({ "textDocument": { "uri": uri }, "position": { "line": 6, "character": 4 } }),
+    );
+    let hover = hover["contents"]["value"].as_str().unwrap();
+    assert!(hover.contains("accepted by: dev@example.com"), "{hover}");
+    assert!(hover.contains("accepted at: 20"), "{hover}");
+    server.shutdown();
+}

@@ -326,10 +326,8 @@ fn decide_trust_file(
     let mut requirement = policy.requirement(&path, &[], lines);
     requirement.exempt = false;
     requirement.needs_signoff = true;
-    let participants = crate::policy::Participants {
-        requesters: ledger.requests.requesters(&fingerprint),
-        ..Default::default()
-    };
+    let participants =
+        crate::policy::Participants { requesters: ledger.requests.requesters(&fingerprint), ..Default::default() };
     requirement.may_approve(&me.email, &participants).map_err(|refusal| anyhow::anyhow!("{path}: {refusal}"))?;
     let (ask, past) = verb(verdict);
     if !yes {

@@ -178,7 +178,11 @@ impl RepoContext {
         self.identity = identity::user(&self.repo).ok();
         self.verifier = None;
         if self.policy.require_signatures() {
-            match crate::store::signature::approval_verifier_at(&self.repo, &self.policy, &policy_file::Source::Worktree) {
+            match crate::store::signature::approval_verifier_at(
+                &self.repo,
+                &self.policy,
+                &policy_file::Source::Worktree,
+            ) {
                 Ok(verifier) => self.verifier = Some(verifier),
                 Err(e) => messages.push(format!("{e}; no signed approval counts until it is fixed")),
             }
@@ -402,9 +406,20 @@ impl Repos {
     }
 
     /// Lines for the hover: the rationale and the decisions on this text.
-    pub fn history_of(&self, root: &Path, _rel: &str, fingerprint: &str) -> Vec<String> {
+    pub fn history_of(&self, root: &Path, rel: &str, fingerprint: &str) -> Vec<String> {
         let Some(ctx) = self.by_root.get(root) else { return Vec::new() };
         let mut lines = Vec::new();
+        // When the AI text was accepted: the latest journal record of the
+        // file that says so (committed text carries its commit instead).
+        let accepted = ctx
+            .loaded
+            .as_ref()
+            .and_then(|l| l.records_for(rel).into_iter().rev().find_map(|r| r.file().and_then(|f| f.accepted_at)));
+        if let Some(at) = accepted
+            && let Ok(at) = at.format(&time::format_description::well_known::Rfc3339)
+        {
+            lines.push(format!("accepted at: {at}"));
+        }
         if let Some(rationale) = ctx.ledger.rationale(fingerprint) {
             lines.push(format!("rationale: {rationale}"));
         }
