@@ -19,16 +19,24 @@ cargo clippy --all-targets -- -D warnings
 
 step "cargo test"
 cargo build --bins
-cargo test --no-fail-fast 2>&1 | tee target/cargo-test.log
-# Sum every test binary's result line into one closing line.
-awk '/^test result:/ { p += $4; f += $6 } END { printf "rust: %d passed, %d failed\n", p, f }' target/cargo-test.log
+logs=target/test-logs
+mkdir -p "$logs"
+cargo test --no-fail-fast 2>&1 | tee "$logs/rust.log"
+# Sum every test binary's result line.
+awk '/^test result:/ { p += $4; f += $6 } END { printf "rust: %d passed, %d failed\n", p, f }' "$logs/rust.log" \
+  | tee "$logs/rust-total.log"
 
-if [ -x scripts/test-editors.sh ]; then
-  step "editors (VS Code in code-server, Neovim)"
-  scripts/test-editors.sh
-fi
+step "editors (VS Code in code-server, Neovim)"
+scripts/test-editors.sh 2>&1 | tee "$logs/editors.log"
 
-if [ -x scripts/test-report.sh ]; then
-  step "HTML report in headless Chromium"
-  scripts/test-report.sh
-fi
+step "HTML report in headless Chromium"
+scripts/test-report.sh 2>&1 | tee "$logs/report.log"
+
+# One closing line for everything: the Rust total, each editor suite's own
+# count (not test-editors' count of steps) and the report's checks.
+cat "$logs/rust-total.log" "$logs/report.log" "$logs/editors.log" \
+  | awk '/^([A-Za-z-]+: )?[0-9]+ passed, [0-9]+ failed$/ && !/^test-editors:/ {
+           sub(/^[A-Za-z-]+: /, ""); p += $1; f += $3
+         }
+         END { printf "\nall: %d passed, %d failed\n", p, f }'
+
