@@ -1,10 +1,92 @@
-//! `vouch status`: not written yet.
+//! `vouch status`: the AI-written units of what is staged (the index, under
+//! the staged policy) and of the working tree (files changed since HEAD and
+//! files the journal holds records for, under the policy on disk), each with
+//! its state and who may sign it off. A report: it exits 0 whatever the
+//! units' state, and reads on past what it cannot read (with a warning),
+//! unlike the gate.
 
-use super::Outcome;
+use super::check::{next_step, unit_json};
+use super::context::Context;
+use super::history_index::AiPaths;
+use super::judging::{Judge, JudgedUnit, Version, changed_units};
+use super::output::Style;
+use super::{Format, FormatArg, Outcome};
+use crate::store::identity;
+use crate::store::policy_file::Source;
 
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    #[command(flatten)]
+    pub format: FormatArg,
+}
 
-pub fn run(_args: Args) -> anyhow::Result<Outcome> {
-    anyhow::bail!("`vouch status` is not available yet")
+pub fn run(args: Args) -> anyhow::Result<Outcome> {
+    let ctx = Context::open()?;
+    let ledger = ctx.ledger()?;
+    let journal = ctx.journal()?;
+    let author = identity::commit_author(&ctx.repo).ok();
+    let mut sections = Vec::new();
+    for (version, source) in [(Version::Staged, Source::Index), (Version::Worktree, Source::Worktree)] {
+        let policy = ctx.policy(&source)?;
+        let history = AiPaths::load(&ctx.repo, policy.bots())?;
+        let judge = Judge {
+            ctx: &ctx,
+            policy: &policy,
+            ledger: &ledger,
+            journal: &journal,
+            history: &history,
+            authors: author.iter().map(|a| a.email.clone()).collect(),
+            strict: false,
+        };
+        sections.push((version, changed_units(&judge, version)?));
+    }
+    match args.format.format {
+        Format::Json => {
+            let mut report = serde_json::Map::new();
+            for (version, units) in &sections {
+                report.insert(version.label().to_string(), units.iter().map(unit_json).collect());
+            }
+            println!("{}", serde_json::to_string_pretty(&report)?);
+        }
+        Format::Text => {
+            let style = Style::stdout();
+            for (version, units) in &sections {
+                let title = match version {
+                    Version::Staged => "staged (what the next commit holds)",
+                    Version::Worktree => "working tree",
+                };
+                println!("{}", style.bold(&format!("{title}: {} AI-written unit(s)", units.len())));
+                for u in units {
+                    print_unit(style, u);
+                }
+            }
+        }
+    }
+    Ok(Outcome::Ok)
+}
+
+fn print_unit(style: Style, u: &JudgedUnit) {
+    let state = match u.state() {
+        "approved" | "not-required" => style.green(u.state()),
+        "rejected" => style.red(u.state()),
+        other => style.yellow(other),
+    };
+    let tools: Vec<&str> = u.facts.sources.iter().map(|s| s.tool.as_str()).collect();
+    println!(
+        "  {}:{} {} [{state}] {} ({} AI line(s){})",
+        u.path,
+        u.line,
+        u.label(),
+        u.reason(),
+        u.facts.unit.ai_lines,
+        if tools.is_empty() { String::new() } else { format!(", {}", tools.join(", ")) }
+    );
+    if u.lacks_signoff() {
+        println!("      may sign off: {}", u.reviewers().join(", "));
+        let excluded = u.excluded();
+        if !excluded.is_empty() {
+            println!("      may not: {} (accepted, requested or authors it)", excluded.join(", "));
+        }
+        println!("      {}", style.dim(&next_step(u)));
+    }
 }
