@@ -260,7 +260,10 @@ fn merge_claude(doc: &mut Json) -> Result<bool, String> {
         ("matcher", Json::string(CLAUDE_MATCHER)),
         (
             "hooks",
-            Json::Array(vec![Json::object(vec![("type", Json::string("command")), ("command", Json::string(CLAUDE_COMMAND))])]),
+            Json::Array(vec![Json::object(vec![
+                ("type", Json::string("command")),
+                ("command", Json::string(CLAUDE_COMMAND)),
+            ])]),
         ),
     ]));
     Ok(true)
@@ -276,7 +279,9 @@ fn merge_cursor(doc: &mut Json) -> Result<bool, String> {
     for event in CURSOR_EVENTS {
         let list = event_list(doc, event)?;
         let present = list.iter().any(|h| {
-            h.get("command").and_then(Json::as_str).is_some_and(|c| c.trim().ends_with("hook cursor") && c.contains("vouch"))
+            h.get("command")
+                .and_then(Json::as_str)
+                .is_some_and(|c| c.trim().ends_with("hook cursor") && c.contains("vouch"))
         });
         if !present {
             list.push(Json::object(vec![("command", Json::string(CURSOR_COMMAND))]));
@@ -399,7 +404,12 @@ mod tests {
         let err = merged(AgentName::ClaudeCode, Some("{\"hooks\": ")).unwrap_err().to_string();
         assert!(err.contains(".claude/settings.json: not valid JSON: EOF while parsing"), "{err}");
         let err = merged(AgentName::ClaudeCode, Some(r#"{"hooks":{"PostToolUse":{}}}"#)).unwrap_err().to_string();
-        assert!(err.ends_with("settings.json: `hooks.PostToolUse` is an object, not an array; fix it, then run vouch init again"), "{err}");
+        assert!(
+            err.ends_with(
+                "settings.json: `hooks.PostToolUse` is an object, not an array; fix it, then run vouch init again"
+            ),
+            "{err}"
+        );
         let err = merged(AgentName::Cursor, Some("[]")).unwrap_err().to_string();
         assert!(err.contains("the top level is an array, not an object"), "{err}");
         let err = merged(AgentName::Cursor, Some(r#"{"hooks":3}"#)).unwrap_err().to_string();

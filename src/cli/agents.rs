@@ -232,7 +232,11 @@ fn cursor(fields: &Fields<'_>) -> Result<Parsed, String> {
     let kind = match fields.str("hook_event_name")? {
         "afterFileEdit" => AiKind::Agent,
         "afterTabFileEdit" => AiKind::Completion,
-        other => return Ok(Parsed::Ignored(format!("{other} is not a file edit (vouch records afterFileEdit and afterTabFileEdit)"))),
+        other => {
+            return Ok(Parsed::Ignored(format!(
+                "{other} is not a file edit (vouch records afterFileEdit and afterTabFileEdit)"
+            )));
+        }
     };
     let file_path = fields.str("file_path")?;
     let edits = replacements(fields, "edits")?;
@@ -350,7 +354,7 @@ pub fn locate(change: &Change, current: &str, previous: &dyn Fn(&str) -> bool) -
 pub fn inserted_ranges(old: &str, new: &str) -> Vec<Range<usize>> {
     use similar::{Algorithm, DiffTag, TextDiff};
     if old.is_empty() {
-        return vec![0..new.len()];
+        return std::iter::once(0..new.len()).collect();
     }
     let lines = TextDiff::configure().algorithm(Algorithm::Myers).diff_lines(old, new);
     let slices = lines.new_slices();
@@ -459,7 +463,14 @@ mod tests {
         assert_eq!(e.cwd.as_deref(), Some("/home/dev/shop"));
         let t = edit(parse(Agent::Cursor, TAB.as_bytes()));
         assert_eq!(t.source.kind, Some(AiKind::Completion));
-        assert_eq!(t.change, Change::Replace(vec![Replacement { old: String::new(), new: "    if not items:\n        return 0\n".into(), all: false }]));
+        assert_eq!(
+            t.change,
+            Change::Replace(vec![Replacement {
+                old: String::new(),
+                new: "    if not items:\n        return 0\n".into(),
+                all: false
+            }])
+        );
         let other = r#"{"hook_event_name":"beforeSubmitPrompt","prompt":"hi"}"#;
         assert!(matches!(parse(Agent::Cursor, other.as_bytes()), Ok(Parsed::Ignored(_))));
     }
@@ -468,32 +479,40 @@ mod tests {
     fn malformed_payloads_name_the_problem() {
         expect_test::expect!["malformed claude-code hook payload: not JSON: expected value at line 1 column 1"]
             .assert_eq(&error(Agent::ClaudeCode, "hello"));
-        expect_test::expect!["malformed claude-code hook payload: not a JSON object"].assert_eq(&error(Agent::ClaudeCode, "[1,2]"));
+        expect_test::expect!["malformed claude-code hook payload: not a JSON object"]
+            .assert_eq(&error(Agent::ClaudeCode, "[1,2]"));
         expect_test::expect!["malformed claude-code hook payload: empty input (the hook expects the agent's JSON payload on standard input)"]
             .assert_eq(&error(Agent::ClaudeCode, " \n"));
         expect_test::expect!["malformed claude-code hook payload: missing `tool_name`"]
             .assert_eq(&error(Agent::ClaudeCode, r#"{"hook_event_name":"PostToolUse"}"#));
         expect_test::expect!["malformed claude-code hook payload: missing `tool_input.file_path`"]
             .assert_eq(&error(Agent::ClaudeCode, r#"{"tool_name":"Edit","tool_input":{"new_string":"x"}}"#));
-        expect_test::expect!["malformed claude-code hook payload: `tool_input.new_string` must be a string, found a number"]
-            .assert_eq(&error(Agent::ClaudeCode, r#"{"tool_name":"Edit","tool_input":{"file_path":"/a","new_string":3}}"#));
-        expect_test::expect!["malformed claude-code hook payload: `tool_input.replace_all` must be true or false, found a string"]
-            .assert_eq(&error(
-                Agent::ClaudeCode,
-                r#"{"tool_name":"Edit","tool_input":{"file_path":"/a","new_string":"x","replace_all":"yes"}}"#,
-            ));
-        expect_test::expect!["malformed claude-code hook payload: `tool_input.edits[1]` must be an object, found a string"]
-            .assert_eq(&error(
-                Agent::ClaudeCode,
-                r#"{"tool_name":"MultiEdit","tool_input":{"file_path":"/a","edits":[{"new_string":"x"},"y"]}}"#,
-            ));
+        expect_test::expect![
+            "malformed claude-code hook payload: `tool_input.new_string` must be a string, found a number"
+        ]
+        .assert_eq(&error(Agent::ClaudeCode, r#"{"tool_name":"Edit","tool_input":{"file_path":"/a","new_string":3}}"#));
+        expect_test::expect![
+            "malformed claude-code hook payload: `tool_input.replace_all` must be true or false, found a string"
+        ]
+        .assert_eq(&error(
+            Agent::ClaudeCode,
+            r#"{"tool_name":"Edit","tool_input":{"file_path":"/a","new_string":"x","replace_all":"yes"}}"#,
+        ));
+        expect_test::expect![
+            "malformed claude-code hook payload: `tool_input.edits[1]` must be an object, found a string"
+        ]
+        .assert_eq(&error(
+            Agent::ClaudeCode,
+            r#"{"tool_name":"MultiEdit","tool_input":{"file_path":"/a","edits":[{"new_string":"x"},"y"]}}"#,
+        ));
         expect_test::expect!["malformed claude-code hook payload: `session_id` must be a string, found an array"]
             .assert_eq(&error(Agent::ClaudeCode, r#"{"session_id":[],"tool_name":"Write"}"#));
         expect_test::expect!["malformed cursor hook payload: missing `edits`"]
             .assert_eq(&error(Agent::Cursor, r#"{"hook_event_name":"afterFileEdit","file_path":"/a"}"#));
         expect_test::expect!["malformed cursor hook payload: missing `edits[0].new_string`"]
             .assert_eq(&error(Agent::Cursor, r#"{"hook_event_name":"afterFileEdit","file_path":"/a","edits":[{}]}"#));
-        expect_test::expect!["malformed cursor hook payload: missing `hook_event_name`"].assert_eq(&error(Agent::Cursor, "{}"));
+        expect_test::expect!["malformed cursor hook payload: missing `hook_event_name`"]
+            .assert_eq(&error(Agent::Cursor, "{}"));
         let invalid = [b'{', 0xff, b'}'];
         assert!(parse(Agent::Cursor, &invalid).unwrap_err().reason.starts_with("not UTF-8"));
     }

@@ -31,13 +31,15 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
-    gate(args.staged, args.format.format)
+    gate(args.staged, args.format.format, false)
 }
 
-/// The check, on the index (`staged`) or the working tree.
-pub fn gate(staged: bool, format: Format) -> anyhow::Result<Outcome> {
+/// The check, on the index (`staged`) or the working tree. `quiet`: say
+/// nothing when all is well (the pre-commit hook).
+pub fn gate(staged: bool, format: Format, quiet: bool) -> anyhow::Result<Outcome> {
     let ctx = Context::open()?;
-    let (version, source) = if staged { (Version::Staged, Source::Index) } else { (Version::Worktree, Source::Worktree) };
+    let (version, source) =
+        if staged { (Version::Staged, Source::Index) } else { (Version::Worktree, Source::Worktree) };
     let policy = ctx.policy(&source)?;
     let ledger = ctx.ledger_strict()?;
     let journal = ctx.journal_strict()?;
@@ -72,6 +74,7 @@ pub fn gate(staged: bool, format: Format) -> anyhow::Result<Outcome> {
             });
             println!("{}", serde_json::to_string_pretty(&report)?);
         }
+        Format::Text if quiet && blocking.is_empty() => {}
         Format::Text => print_text(&units, &blocking, warn, staged, ledger.repository_id.is_none()),
     }
     Ok(if blocking.is_empty() || warn { Outcome::Ok } else { Outcome::Failed })
@@ -93,7 +96,7 @@ pub fn unit_json(u: &JudgedUnit) -> serde_json::Value {
         "excluded": u.excluded(),
         "ai_lines": u.facts.unit.ai_lines,
         "risk": u.facts.unit.risk,
-        "tools": u.facts.sources.iter().map(|s| &s.tool).collect::<Vec<_>>(),
+        "tools": u.tools(),
         "suspected": u.facts.suspected,
         "not_counted": u.judgement.assessment.ignored.iter().map(|i| i.refusal.to_string()).collect::<Vec<_>>(),
     })
@@ -109,7 +112,7 @@ pub fn next_step(u: &JudgedUnit) -> String {
         ),
         Status::Requested { .. } => format!("waiting for sign-off from: {}", u.reviewers().join(", ")),
         Status::Rejected { .. } => format!("change it, then request sign-off again: vouch request {at} -m \"why\""),
-        _ => format!("request sign-off: vouch request {at} -m \"why\" (reviewers: {})", u.reviewers().join(", ")),
+        _ => format!("request sign-off: vouch request {at} -m \"why\"; may sign off: {}", u.reviewers().join(", ")),
     }
 }
 
@@ -136,13 +139,17 @@ fn print_text(units: &[JudgedUnit], blocking: &[&JudgedUnit], warn: bool, staged
     }
     let count = blocking.len();
     let summary = if warn {
-        format!("vouch: warning: {count} AI-written unit(s) {what} lack sign-off (gate = \"warn\": the commit goes ahead; CI's vouch verify will still ask)")
+        format!(
+            "vouch: warning: {count} AI-written unit(s) {what} lack sign-off (gate = \"warn\": the commit goes ahead; CI's vouch verify will still ask)"
+        )
     } else {
         let verdict = if staged { "commit refused" } else { "a commit of them would be refused" };
         format!("vouch: {count} AI-written unit(s) {what} lack sign-off; {verdict}")
     };
     println!("{}", style.bold(&summary));
     if no_commits {
-        println!("    the repository has no commits yet, so nothing can be approved: commit without AI text first (e.g. .vouch.toml)");
+        println!(
+            "    the repository has no commits yet, so nothing can be approved: commit without AI text first (e.g. .vouch.toml)"
+        );
     }
 }

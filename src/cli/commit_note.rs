@@ -108,13 +108,18 @@ pub fn note_for(
             .transpose()?
             .flatten()
             .unwrap_or_default();
-        let added = if before.is_empty() {
-            vec![0..text.len()]
-        } else {
-            super::agents::inserted_ranges(&before, &text)
-        };
+        // All of a new file, else the lines that differ from the parent's.
+        let added = super::agents::inserted_ranges(&before, &text);
         let judged = judge.file(&changed.path, &changed.path, text.clone())?;
-        note.files.extend(file_records(&changed.path, changed.blob, &text, &judged.spans, &added, &judged.units, ledger));
+        note.files.extend(file_records(
+            &changed.path,
+            changed.blob,
+            &text,
+            &judged.spans,
+            &added,
+            &judged.units,
+            ledger,
+        ));
         note.retire.extend(retired(repo, &records, &text));
     }
     Ok(note)
@@ -131,8 +136,15 @@ fn file_records(
     units: &[JudgedUnit],
     ledger: &Ledger,
 ) -> Vec<FileRecord> {
+    /// The AI bytes of one origin.
+    struct Group {
+        origin: AiSource,
+        evidence: Evidence,
+        accepted_by: Option<String>,
+        bytes: Vec<Range<usize>>,
+    }
     // Group the AI bytes that fall in added lines by origin.
-    let mut groups: BTreeMap<String, (AiSource, Evidence, Option<String>, Vec<Range<usize>>)> = BTreeMap::new();
+    let mut groups: BTreeMap<String, Group> = BTreeMap::new();
     for (range, attr) in spans {
         let Origin::Ai(source) = &attr.origin else { continue };
         for a in added {
@@ -142,24 +154,41 @@ fn file_records(
             }
             let evidence = attr.evidence.unwrap_or(Evidence::Editor);
             let key = serde_json::to_string(&(source, evidence, &attr.accepted_by)).unwrap_or_default();
-            let group = groups.entry(key).or_insert_with(|| (source.clone(), evidence, attr.accepted_by.clone(), Vec::new()));
-            group.3.push(start..end);
+            let group = groups.entry(key).or_insert_with(|| Group {
+                origin: source.clone(),
+                evidence,
+                accepted_by: attr.accepted_by.clone(),
+                bytes: Vec::new(),
+            });
+            group.bytes.push(start..end);
         }
     }
     groups
         .into_values()
-        .filter_map(|(origin, evidence, accepted_by, bytes)| {
+        .filter_map(|Group { origin, evidence, accepted_by, bytes }| {
             let ai = notes::bytes_to_lines(text, &bytes);
             if ai.is_empty() {
                 return None;
             }
-            let holding: Vec<&JudgedUnit> =
-                units.iter().filter(|u| bytes.iter().any(|b| b.start < u.facts.unit.range.end && u.facts.unit.range.start < b.end)).collect();
+            let holding: Vec<&JudgedUnit> = units
+                .iter()
+                .filter(|u| bytes.iter().any(|b| b.start < u.facts.unit.range.end && u.facts.unit.range.start < b.end))
+                .collect();
             let mut approvals: Vec<String> = holding.iter().flat_map(|u| approval_ids(u, ledger)).collect();
             approvals.sort();
             approvals.dedup();
-            let rationale = holding.iter().find_map(|u| ledger.rationale(&u.facts.unit.fingerprint)).map(str::to_string);
-            Some(FileRecord { path: path.to_string(), blob: blob.to_string(), ai, origin, evidence, accepted_by, rationale, approvals })
+            let rationale =
+                holding.iter().find_map(|u| ledger.rationale(&u.facts.unit.fingerprint)).map(str::to_string);
+            Some(FileRecord {
+                path: path.to_string(),
+                blob: blob.to_string(),
+                ai,
+                origin,
+                evidence,
+                accepted_by,
+                rationale,
+                approvals,
+            })
         })
         .collect()
 }
@@ -171,7 +200,9 @@ fn approval_ids(unit: &JudgedUnit, ledger: &Ledger) -> Vec<String> {
         .approvals
         .for_fingerprint(&unit.facts.unit.fingerprint)
         .iter()
-        .filter(|a| a.record.decision == Verdict::Approve && by.iter().any(|b| b.eq_ignore_ascii_case(&a.record.reviewer.email)))
+        .filter(|a| {
+            a.record.decision == Verdict::Approve && by.iter().any(|b| b.eq_ignore_ascii_case(&a.record.reviewer.email))
+        })
         .map(|a| a.id.clone())
         .collect()
 }
@@ -183,7 +214,8 @@ fn retired(repo: &Repository, records: &[&Record], text: &str) -> Vec<RecordId> 
     for record in records {
         let Some(file) = record.file() else { continue };
         let ai: Vec<Range<usize>> = file.ranges().filter(|(_, a)| a.is_ai()).map(|(r, _)| r).collect();
-        let marked_human = file.ranges().any(|(_, a)| a.origin == Origin::Human && a.evidence == Some(Evidence::Manual));
+        let marked_human =
+            file.ranges().any(|(_, a)| a.origin == Origin::Human && a.evidence == Some(Evidence::Manual));
         if ai.is_empty() || marked_human {
             continue;
         }
@@ -215,12 +247,16 @@ mod tests {
     #[test]
     fn only_added_ai_lines_are_noted_by_origin() {
         let ai = |tool: &str| {
-            Attribution::ai(AiSource { tool: tool.into(), model: None, session: None, kind: None }, Evidence::AgentHook, Some("a@x".into()))
+            Attribution::ai(
+                AiSource { tool: tool.into(), model: None, session: None, kind: None },
+                Evidence::AgentHook,
+                Some("a@x".into()),
+            )
         };
         let text = "one\ntwo\nthree\nfour\n";
         // Lines 1-2 by tool a (line 1 not added by this commit), line 4 by b.
         let spans = vec![(0..8, ai("a")), (14..19, ai("b"))];
-        let added = vec![4..19];
+        let added: Vec<Range<usize>> = std::iter::once(4..19).collect();
         let records = file_records("f.txt", Oid::zero(), text, &spans, &added, &[], &Ledger::default());
         let got: Vec<(String, Vec<[u32; 2]>)> = records.iter().map(|r| (r.origin.tool.clone(), r.ai.clone())).collect();
         assert_eq!(got, vec![("a".to_string(), vec![[2, 2]]), ("b".to_string(), vec![[4, 4]])]);

@@ -85,18 +85,28 @@ pub fn checks(ctx: &Context) -> Vec<Check> {
     policy(ctx, &mut out);
     match ctx.identity() {
         Ok(me) => out.push(Check::ok("identity", format!("{} <{}>", me.name, me.email))),
-        Err(e) => out.push(Check::fail("identity", e.to_string(), "git config user.email you@example.com (and user.name)")),
+        Err(e) => {
+            out.push(Check::fail("identity", e.to_string(), "git config user.email you@example.com (and user.name)"))
+        }
     }
     match ctx.journal() {
-        Ok((_, loaded)) if loaded.problems.is_empty() => out.push(Check::ok("journal", format!("{} live record(s)", loaded.live().count()))),
+        Ok((_, loaded)) if loaded.problems.is_empty() => {
+            out.push(Check::ok("journal", format!("{} live record(s)", loaded.live().count())))
+        }
         Ok((_, loaded)) => {
             for problem in &loaded.problems {
-                out.push(Check::fail("journal", problem.to_string(), "inspect the file named, then move it out of .git/vouch/journal"));
+                out.push(Check::fail(
+                    "journal",
+                    problem.to_string(),
+                    "inspect the file named, then move it out of .git/vouch/journal",
+                ));
             }
         }
         Err(e) => out.push(Check::fail("journal", format!("{e:#}"), "check the permissions of .git/vouch")),
     }
-    for (agent, name, flag) in [(AgentName::ClaudeCode, "Claude Code", "claude-code"), (AgentName::Cursor, "Cursor", "cursor")] {
+    for (agent, name, flag) in
+        [(AgentName::ClaudeCode, "Claude Code", "claude-code"), (AgentName::Cursor, "Cursor", "cursor")]
+    {
         let file = agent_config::config_file(&ctx.root, agent);
         let shown = file.strip_prefix(&ctx.root).unwrap_or(&file).display().to_string();
         match agent_config::installed(&ctx.root, agent) {
@@ -183,14 +193,23 @@ fn notes_config(repo: &Repository, out: &mut Vec<Check>) {
     }
     let covered = refs.iter().any(|r| refspec_matches(r, NOTES_REF));
     let mode = config.get_string("notes.rewriteMode").ok();
-    let disabled: Vec<&str> =
-        ["notes.rewrite.amend", "notes.rewrite.rebase"].into_iter().filter(|k| config.get_bool(k).ok() == Some(false)).collect();
+    let disabled: Vec<&str> = ["notes.rewrite.amend", "notes.rewrite.rebase"]
+        .into_iter()
+        .filter(|k| config.get_bool(k).ok() == Some(false))
+        .collect();
     if !covered {
-        out.push(Check::fail("notes config", format!("notes.rewriteRef does not name {NOTES_REF}: amend and rebase lose notes"), fix));
+        out.push(Check::fail(
+            "notes config",
+            format!("notes.rewriteRef does not name {NOTES_REF}: amend and rebase lose notes"),
+            fix,
+        ));
     } else if mode.as_deref() != Some("cat_sort_uniq") {
         out.push(Check::fail(
             "notes config",
-            format!("notes.rewriteMode is {}, not cat_sort_uniq: squashed notes are not merged line by line", mode.as_deref().unwrap_or("unset")),
+            format!(
+                "notes.rewriteMode is {}, not cat_sort_uniq: squashed notes are not merged line by line",
+                mode.as_deref().unwrap_or("unset")
+            ),
             fix,
         ));
     } else if !disabled.is_empty() {
@@ -203,7 +222,9 @@ fn notes_config(repo: &Repository, out: &mut Vec<Check>) {
 /// Whether a ref pattern (`refs/notes/*`, an exact name) matches `name`.
 fn refspec_matches(pattern: &str, name: &str) -> bool {
     match pattern.split_once('*') {
-        Some((prefix, suffix)) => name.len() >= prefix.len() + suffix.len() && name.starts_with(prefix) && name.ends_with(suffix),
+        Some((prefix, suffix)) => {
+            name.len() >= prefix.len() + suffix.len() && name.starts_with(prefix) && name.ends_with(suffix)
+        }
         None => pattern == name,
     }
 }
@@ -251,7 +272,10 @@ fn remotes(repo: &Repository, out: &mut Vec<Check>) {
         let what: Vec<&str> = missing.iter().map(|(r, _, _)| *r).collect();
         out.push(Check::fail(
             format!("remote {name}"),
-            format!("fetches none of {} (a fresh clone has no refspecs for them): others' approvals and notes stay unseen", what.join(", ")),
+            format!(
+                "fetches none of {} (a fresh clone has no refspecs for them): others' approvals and notes stay unseen",
+                what.join(", ")
+            ),
             format!("{} (vouch sync fetches, merges and pushes them)", fixes.join("; ")),
         ));
     }
@@ -269,7 +293,11 @@ fn policy(ctx: &Context, out: &mut Vec<Check>) {
         Err(e) => out.push(Check::fail("policy", e.to_string(), format!("fix {POLICY_FILE}"))),
     }
     if let Err(e) = policy_file::load(&ctx.repo, &Source::Index) {
-        out.push(Check::fail("staged policy", format!("{e}: the gate refuses every commit"), format!("fix {POLICY_FILE}, then git add it")));
+        out.push(Check::fail(
+            "staged policy",
+            format!("{e}: the gate refuses every commit"),
+            format!("fix {POLICY_FILE}, then git add it"),
+        ));
     }
 }
 

@@ -40,12 +40,14 @@ fn is_file(mode: FileMode) -> bool {
 fn changed_files(diff: &mut git2::Diff<'_>) -> anyhow::Result<Vec<Changed>> {
     let has_adds = diff.deltas().any(|d| d.status() == Delta::Added);
     if has_adds {
-        diff.find_similar(Some(DiffFindOptions::new().renames(true)))
-            .context("cannot look for renamed files")?;
+        diff.find_similar(Some(DiffFindOptions::new().renames(true))).context("cannot look for renamed files")?;
     }
     let mut out = Vec::new();
     for delta in diff.deltas() {
-        if !matches!(delta.status(), Delta::Added | Delta::Modified | Delta::Renamed | Delta::Copied | Delta::Typechange) {
+        if !matches!(
+            delta.status(),
+            Delta::Added | Delta::Modified | Delta::Renamed | Delta::Copied | Delta::Typechange
+        ) {
             continue;
         }
         let new = delta.new_file();

@@ -88,7 +88,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             let source = AiSource { tool: tool.to_string(), model, session, kind: Some(AiKind::Agent) };
             generic(&file, source)
         }
-        Which::PreCommit => super::check::gate(true, Format::Text),
+        Which::PreCommit => super::check::gate(true, Format::Text, true),
         Which::PostCommit => super::commit_note::post_commit(),
         Which::PostRewrite { kind: _ } => post_rewrite(),
     }
@@ -97,11 +97,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
 /// All of standard input, up to [`MAX_INPUT`] bytes.
 fn read_stdin() -> anyhow::Result<Vec<u8>> {
     let mut bytes = Vec::new();
-    std::io::stdin()
-        .lock()
-        .take(MAX_INPUT + 1)
-        .read_to_end(&mut bytes)
-        .context("cannot read standard input")?;
+    std::io::stdin().lock().take(MAX_INPUT + 1).read_to_end(&mut bytes).context("cannot read standard input")?;
     if bytes.len() as u64 > MAX_INPUT {
         anyhow::bail!("the hook payload is larger than {} MiB; refusing to read it", MAX_INPUT >> 20);
     }
@@ -220,7 +216,12 @@ fn agent_hook(agent: Agent) -> anyhow::Result<Outcome> {
         return Ok(Outcome::Ok);
     }
     record(&target, &located.ranges, source.clone())?;
-    eprintln!("vouch: recorded {} AI line(s) of {} ({})", lines_in(&target.text, &located.ranges), target.rel, source.tool);
+    eprintln!(
+        "vouch: recorded {} AI line(s) of {} ({})",
+        lines_in(&target.text, &located.ranges),
+        target.rel,
+        source.tool
+    );
     Ok(Outcome::Ok)
 }
 
@@ -257,7 +258,8 @@ fn previous_versions(repo: &Repository, rel: &str) -> Vec<Oid> {
     let mut out = Vec::new();
     if let Ok(journal) = Journal::open(repo)
         && let Ok(loaded) = journal.records()
-        && let Some(blob) = loaded.records_for(rel).last().and_then(|r| r.file()).and_then(|f| Oid::from_str(&f.blob).ok())
+        && let Some(blob) =
+            loaded.records_for(rel).last().and_then(|r| r.file()).and_then(|f| Oid::from_str(&f.blob).ok())
     {
         out.push(blob);
     }

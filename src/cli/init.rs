@@ -67,10 +67,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     // Read everything that can fail before writing anything.
     let mut agents = args.agents.clone();
     agents.dedup();
-    let merges = agents
-        .iter()
-        .map(|&agent| agent_config::plan(&ctx.root, agent))
-        .collect::<Result<Vec<_>, _>>()?;
+    let merges = agents.iter().map(|&agent| agent_config::plan(&ctx.root, agent)).collect::<Result<Vec<_>, _>>()?;
     let hooks_dir = git_hooks::hooks_dir(&ctx.repo)?;
     let binary = git_hooks::current_binary();
 
@@ -92,7 +89,10 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         println!("{}: {outcome}", shown(&hooks_dir.join(hook)));
     }
     notes::configure(&ctx.repo).context("cannot configure git notes")?;
-    println!("git config: notes.rewriteRef = {}, notes.rewriteMode = cat_sort_uniq (notes follow amend and rebase)", notes::NOTES_REF);
+    println!(
+        "git config: notes.rewriteRef = {}, notes.rewriteMode = cat_sort_uniq (notes follow amend and rebase)",
+        notes::NOTES_REF
+    );
 
     for merge in &merges {
         let file = shown(&merge.file);

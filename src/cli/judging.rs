@@ -93,6 +93,17 @@ impl JudgedUnit {
         all
     }
 
+    /// The AI tools that wrote it, each once.
+    pub fn tools(&self) -> Vec<&str> {
+        let mut tools: Vec<&str> = Vec::new();
+        for source in &self.facts.sources {
+            if !tools.contains(&source.tool.as_str()) {
+                tools.push(&source.tool);
+            }
+        }
+        tools
+    }
+
     /// `function `name``, or the kind alone.
     pub fn label(&self) -> String {
         signoff::unit_label(&self.facts.unit)
@@ -124,7 +135,8 @@ impl Judge<'_> {
             Vec::new()
         };
         let (journal, loaded) = self.journal;
-        let view = journal.view(repo, loaded, path, text).with_context(|| format!("cannot read the provenance of {path}"))?;
+        let view =
+            journal.view(repo, loaded, path, text).with_context(|| format!("cannot read the provenance of {path}"))?;
         if let Some(problem) = view.problems.first() {
             if self.strict {
                 anyhow::bail!("{path}: {problem}; refusing to decide without it");
@@ -232,11 +244,8 @@ fn history_of_renamed(
     text: &str,
     bots: &[String],
 ) -> Result<Vec<(Range<usize>, Attribution)>, history::HistoryError> {
-    let in_head = repo
-        .head()
-        .and_then(|h| h.peel_to_tree())
-        .and_then(|t| t.get_path(std::path::Path::new(old_path)))
-        .is_ok();
+    let in_head =
+        repo.head().and_then(|h| h.peel_to_tree()).and_then(|t| t.get_path(std::path::Path::new(old_path))).is_ok();
     if !in_head {
         return Ok(Vec::new());
     }
@@ -262,7 +271,11 @@ mod tests {
 
     #[test]
     fn the_journal_paints_over_history() {
-        let ai = Attribution::ai(AiSource { tool: "t".into(), model: None, session: None, kind: None }, Evidence::History, None);
+        let ai = Attribution::ai(
+            AiSource { tool: "t".into(), model: None, session: None, kind: None },
+            Evidence::History,
+            None,
+        );
         let human = Attribution { origin: Origin::Human, evidence: Some(Evidence::Manual), accepted_by: None };
         let got = overlay(10, &[(0..6, ai.clone())], &[(4..8, human.clone()), (8..10, Attribution::unknown())]);
         assert_eq!(got, vec![(0..4, ai), (4..8, human)]);

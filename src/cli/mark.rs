@@ -27,10 +27,10 @@ pub struct Args {
     #[arg(long)]
     pub human: bool,
     /// The AI tool that wrote them.
-    #[arg(long, value_name = "TOOL", requires = "ai")]
+    #[arg(long, value_name = "TOOL", conflicts_with = "human")]
     pub tool: Option<String>,
     /// The model that wrote them.
-    #[arg(long, value_name = "MODEL", requires = "ai")]
+    #[arg(long, value_name = "MODEL", conflicts_with = "human")]
     pub model: Option<String>,
 }
 
@@ -66,7 +66,8 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let absolute = if path.is_absolute() { path.clone() } else { std::env::current_dir()?.join(&path) };
     let dir = absolute.parent().unwrap_or(Path::new("/"));
     let ctx = Context::open_at(dir)?;
-    let rel = repo::relative_path(&ctx.repo, &absolute).map_err(|e| anyhow::anyhow!("cannot mark {}: {e}", path.display()))?;
+    let rel = repo::relative_path(&ctx.repo, &absolute)
+        .map_err(|e| anyhow::anyhow!("cannot mark {}: {e}", path.display()))?;
     let bytes = std::fs::read(&absolute).with_context(|| format!("cannot read {}", path.display()))?;
     let text = String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("{} is not UTF-8 text", path.display()))?;
     let count = notes::line_spans(&text).len() as u32;
@@ -87,9 +88,15 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let ranges: Vec<Range<usize>> = notes::lines_to_bytes(&text, &[[first, last]]);
     let spans: Vec<(Range<usize>, Attribution)> = ranges.into_iter().map(|r| (r, attribution.clone())).collect();
     let journal = Journal::open(&ctx.repo).context("cannot open the journal")?;
-    journal.append(&ctx.repo, Entry::delta(&rel, &text, &spans)).with_context(|| format!("cannot record the mark on {rel}"))?;
+    journal
+        .append(&ctx.repo, Entry::delta(&rel, &text, &spans))
+        .with_context(|| format!("cannot record the mark on {rel}"))?;
     let lines = if first == last { format!("{first}") } else { format!("{first}-{last}") };
-    let what = if args.ai { format!("AI-written ({})", args.tool.as_deref().unwrap_or("unknown tool")) } else { "human-written".into() };
+    let what = if args.ai {
+        format!("AI-written ({})", args.tool.as_deref().unwrap_or("unknown tool"))
+    } else {
+        "human-written".into()
+    };
     println!("marked {rel}:{lines} as {what}, by {}", me.email);
     Ok(Outcome::Ok)
 }
@@ -106,6 +113,9 @@ mod tests {
             assert!(parse_target(bad).unwrap_err().to_string().starts_with("expected PATH:LINE"), "{bad}");
         }
         assert_eq!(parse_target("a.rs:0").unwrap_err().to_string(), "line numbers start at 1, got 0 in \"a.rs:0\"");
-        assert_eq!(parse_target("a.rs:5-2").unwrap_err().to_string(), "the line range 5-2 in \"a.rs:5-2\" runs backwards");
+        assert_eq!(
+            parse_target("a.rs:5-2").unwrap_err().to_string(),
+            "the line range 5-2 in \"a.rs:5-2\" runs backwards"
+        );
     }
 }

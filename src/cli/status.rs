@@ -71,7 +71,7 @@ fn print_unit(style: Style, u: &JudgedUnit) {
         "rejected" => style.red(u.state()),
         other => style.yellow(other),
     };
-    let tools: Vec<&str> = u.facts.sources.iter().map(|s| s.tool.as_str()).collect();
+    let tools = u.tools();
     println!(
         "  {}:{} {} [{state}] {} ({} AI line(s){})",
         u.path,
