@@ -16,6 +16,7 @@ pub mod provenance;
 pub mod signoff;
 pub mod syntax;
 pub mod text;
+pub mod verify;
 
 pub mod store;
 

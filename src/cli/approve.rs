@@ -1,17 +1,558 @@
-//! `vouch approve` and `vouch reject`: not written yet.
+//! `vouch approve` and `vouch reject`: a reviewer's decision, as the current
+//! git identity, on a whole request (by id, or a unique prefix of at least
+//! six hex digits) or on the unit at `PATH:LINE` in the working tree.
+//!
+//! The reviewer's client never trusts a request: every unit's fingerprint
+//! is recomputed from the text it shows, and a request in which any stated
+//! fingerprint does not match its text is refused as a whole. The decision
+//! binds to that fingerprint. The policy is checked for every unit before
+//! any record is written (all or nothing): the reviewer must be a reviewer
+//! for the unit's path and must not have accepted the AI text or requested
+//! the sign-off. Who accepted the text comes from the unit's provenance in
+//! the working tree when the unit is there (journal, notes, history); the
+//! requester is always known from the records. (Whoever authors the commit
+//! is checked where the commit is known: by the gate and the verifier.)
+//!
+//! Each unit is shown first, AI lines marked, with its rationale, tool,
+//! model and risk tags, and the decision is confirmed on the terminal;
+//! `--yes` skips both, and without a terminal `--yes` is required.
+//!
+//! Exit codes: 0 when the decisions were written; 1 when the policy refuses
+//! them, or the reviewer declined at the prompt; 2 for bad input (an unknown
+//! or ambiguous id, a tampered request, a bad target, no terminal and no
+//! `--yes`, no identity).
 
-use super::Outcome;
+use std::collections::HashMap;
+use std::io::{BufRead as _, IsTerminal as _, Write as _};
+
+use anyhow::{Context as _, bail};
+use serde::Serialize;
+
+use crate::document::Document;
+use crate::policy::{Policy, Verdict};
+use crate::provenance::{AiSource, Attribution, Evidence};
+use crate::signoff::{self, Ledger, SignoffError, UnitFacts};
+use crate::store::policy_file::Source;
+use crate::store::records::{self, Approval, Request, RequestedUnit, Stored};
+use crate::store::signature;
+use crate::syntax::{Language, Unit};
+
+use super::context::Context;
+use super::output::Style;
+use super::units::{self, FileUnits};
+use super::{Format, FormatArg, Outcome};
+
+/// The shortest request id prefix accepted.
+const MIN_PREFIX: usize = 6;
 
 #[derive(Debug, clap::Args)]
-pub struct Args {}
-
-#[derive(Debug, clap::Args)]
-pub struct RejectArgs {}
-
-pub fn run(_args: Args) -> anyhow::Result<Outcome> {
-    anyhow::bail!("`vouch approve` is not available yet")
+pub struct Args {
+    /// A request id (or a unique prefix of at least 6 hex digits), or the
+    /// unit at PATH:LINE in the working tree. None: the one open request, if
+    /// there is exactly one (not with --yes).
+    #[arg(value_name = "REQUEST-ID|PATH:LINE")]
+    pub target: Option<String>,
+    /// A comment for the requester (shown in blame and on hover).
+    #[arg(long, value_name = "TEXT")]
+    pub comment: Option<String>,
+    /// Do not show the units and ask; needed when stdin is not a terminal.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    #[command(flatten)]
+    pub format: FormatArg,
 }
 
-pub fn run_reject(_args: RejectArgs) -> anyhow::Result<Outcome> {
-    anyhow::bail!("`vouch reject` is not available yet")
+#[derive(Debug, clap::Args)]
+pub struct RejectArgs {
+    /// A request id (or a unique prefix of at least 6 hex digits), or the
+    /// unit at PATH:LINE in the working tree.
+    #[arg(value_name = "REQUEST-ID|PATH:LINE")]
+    pub target: Option<String>,
+    /// What to change: required for a rejection.
+    #[arg(long, value_name = "TEXT", required = true)]
+    pub comment: String,
+    /// Do not show the units and ask; needed when stdin is not a terminal.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    #[command(flatten)]
+    pub format: FormatArg,
+}
+
+pub fn run(args: Args) -> anyhow::Result<Outcome> {
+    decide(Decision {
+        verdict: Verdict::Approve,
+        target: args.target,
+        comment: args.comment,
+        yes: args.yes,
+        format: args.format.format,
+    })
+}
+
+pub fn run_reject(args: RejectArgs) -> anyhow::Result<Outcome> {
+    if args.comment.trim().is_empty() {
+        bail!("a rejection needs a comment saying what to change (--comment \"...\")");
+    }
+    decide(Decision {
+        verdict: Verdict::Reject,
+        target: args.target,
+        comment: Some(args.comment),
+        yes: args.yes,
+        format: args.format.format,
+    })
+}
+
+struct Decision {
+    verdict: Verdict,
+    target: Option<String>,
+    comment: Option<String>,
+    yes: bool,
+    format: Format,
+}
+
+/// One unit to decide on, with what the reviewer is shown.
+struct Item {
+    /// The path the policy is checked against.
+    path: String,
+    facts: UnitFacts,
+    /// The unit as shown: its text, AI lines, tool and model.
+    shown: RequestedUnit,
+    /// The line of the unit's first line in the working tree, when it is
+    /// there.
+    line: Option<u32>,
+    requesters: Vec<String>,
+    rationale: Option<String>,
+}
+
+/// What the reviewer is asked about: a request, or a unit of the worktree.
+struct Selection {
+    request: Option<String>,
+    items: Vec<Item>,
+}
+
+#[derive(Debug, Serialize)]
+struct Written {
+    id: String,
+    fingerprint: String,
+    path: String,
+    line: Option<u32>,
+    kind: String,
+    name: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct Report {
+    decision: &'static str,
+    reviewer: String,
+    request: Option<String>,
+    comment: Option<String>,
+    approvals: Vec<Written>,
+    /// Units that need no sign-off (any more), left out.
+    skipped: Vec<String>,
+}
+
+fn verb(verdict: Verdict) -> (&'static str, &'static str) {
+    match verdict {
+        Verdict::Approve => ("approve", "approved"),
+        Verdict::Reject => ("reject", "rejected"),
+    }
+}
+
+fn decide(d: Decision) -> anyhow::Result<Outcome> {
+    let ctx = Context::open()?;
+    let me = ctx.identity()?;
+    let policy = ctx.policy(&Source::Worktree)?;
+    let ledger = ctx.ledger()?;
+    if ledger.repository_id.is_none() {
+        return Err(SignoffError::NoCommits.into());
+    }
+    let (verb, past) = verb(d.verdict);
+    let selection = select(&ctx, &policy, &ledger, d.target.as_deref(), d.yes)?;
+
+    // Check every unit before writing anything: all or nothing.
+    let mut approvals: Vec<(Approval, &Item)> = Vec::new();
+    let mut skipped = Vec::new();
+    let mut refusals = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for item in &selection.items {
+        if !seen.insert(item.facts.unit.fingerprint.clone()) {
+            continue;
+        }
+        let reviewer = records::Person::from(me.clone());
+        match signoff::decide(&ledger, &policy, &item.path, &item.facts, reviewer, d.verdict, d.comment.as_deref()) {
+            Ok(mut approval) => {
+                if selection.request.is_some() {
+                    approval.request = selection.request.clone();
+                }
+                approvals.push((approval, item));
+            }
+            Err(e @ SignoffError::NotRequired { .. }) => skipped.push(e.to_string()),
+            Err(e) => refusals.push(e.to_string()),
+        }
+    }
+    if !refusals.is_empty() {
+        for refusal in &refusals {
+            eprintln!("vouch: {refusal}");
+        }
+        eprintln!("vouch: refused; nothing was {past}");
+        return Ok(Outcome::Failed);
+    }
+    for s in &skipped {
+        eprintln!("vouch: {s}; left out");
+    }
+    if approvals.is_empty() {
+        eprintln!("vouch: nothing to {verb}: no unit there needs sign-off");
+        return Ok(Outcome::Failed);
+    }
+
+    if !d.yes {
+        let style = if d.format == Format::Json { Style::stderr() } else { Style::stdout() };
+        let mut shown = String::new();
+        for (i, (_, item)) in approvals.iter().enumerate() {
+            shown.push_str(&preview(item, i + 1, approvals.len(), style));
+        }
+        if d.format == Format::Json {
+            eprint!("{shown}");
+        } else {
+            print!("{shown}");
+        }
+        let n = approvals.len();
+        let question = format!("{verb} {n} unit{} as {}? [y/N] ", if n == 1 { "" } else { "s" }, me.email);
+        if !confirm(&question)? {
+            eprintln!("vouch: nothing was {past}");
+            return Ok(Outcome::Failed);
+        }
+    }
+
+    // Sign every record before writing any.
+    for (approval, _) in &mut approvals {
+        sign(&ctx, &policy, approval)?;
+    }
+    let mut written = Vec::new();
+    for (approval, item) in &approvals {
+        let id = records::add(&ctx.repo, approval)
+            .with_context(|| format!("cannot record the decision on {}", signoff::unit_label(&item.facts.unit)))?;
+        written.push(Written {
+            id,
+            fingerprint: approval.fingerprint.clone(),
+            path: item.path.clone(),
+            line: item.line,
+            kind: item.facts.unit.kind.clone(),
+            name: item.facts.unit.name.clone(),
+        });
+    }
+    let report = Report {
+        decision: verb,
+        reviewer: me.email.clone(),
+        request: selection.request,
+        comment: d.comment,
+        approvals: written,
+        skipped,
+    };
+    match d.format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+        Format::Text => print_text(&report, past, Style::stdout()),
+    }
+    Ok(Outcome::Ok)
+}
+
+/// Sign `approval` when the policy requires it or git is set up to sign
+/// with an SSH key (`gpg.format=ssh`, `user.signingkey`), as git signs
+/// commits. A configured key that fails to sign is an error, not a silent
+/// unsigned record.
+fn sign(ctx: &Context, policy: &Policy, approval: &mut Approval) -> anyhow::Result<()> {
+    let required = policy.require_signatures();
+    let config = match signature::signing_config(&ctx.repo) {
+        Ok(config) => config,
+        // A key for another format (openpgp): vouch cannot use it, which
+        // matters only when the policy asks for signatures.
+        Err(_) if !required => None,
+        Err(e) => return Err(e).context("the policy requires signed approvals"),
+    };
+    match config {
+        Some(config) => {
+            let signed = signature::sign_with(&config, &approval.signed_payload())
+                .context("cannot sign the approval (the policy or git's gpg.format=ssh asks for a signature)")?;
+            approval.signature = Some(signed);
+        }
+        None if required => bail!(
+            "the policy requires signed approvals and git has no SSH signing key: \
+             git config gpg.format ssh && git config user.signingkey ~/.ssh/id_ed25519.pub"
+        ),
+        None => {}
+    }
+    Ok(())
+}
+
+fn confirm(question: &str) -> anyhow::Result<bool> {
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() {
+        bail!("stdin is not a terminal, so vouch cannot ask; pass --yes to decide without being asked");
+    }
+    eprint!("{question}");
+    std::io::stderr().flush().ok();
+    let mut answer = String::new();
+    stdin.lock().read_line(&mut answer).context("cannot read the answer")?;
+    Ok(matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes"))
+}
+
+/// Resolve the target into the units to decide on.
+fn select(
+    ctx: &Context,
+    policy: &Policy,
+    ledger: &Ledger,
+    target: Option<&str>,
+    yes: bool,
+) -> anyhow::Result<Selection> {
+    let repository = ledger.repository_id.as_deref().unwrap_or_default();
+    let listing = records::list::<Request>(&ctx.repo)?;
+    let requests: Vec<Stored<Request>> =
+        listing.records.into_iter().filter(|r| r.record.repository == repository).collect();
+    let journal = ctx.journal()?;
+    let mut files = Files { ctx, policy, journal, loaded: HashMap::new() };
+    let Some(target) = target else {
+        let verified = units::verifier(ctx, policy);
+        let open: Vec<&Stored<Request>> = requests.iter().filter(|r| is_open(ledger, policy, &verified, r)).collect();
+        return match open.as_slice() {
+            [one] if !yes => from_request(&mut files, ledger, one),
+            [] => bail!("no open request; name one (vouch approve REQUEST-ID) or a unit (PATH:LINE)"),
+            many => {
+                let mut list = String::new();
+                for r in many.iter().take(10) {
+                    list.push_str(&format!(
+                        "\n  {}  {}  {} unit(s)  {}",
+                        &r.id[..12],
+                        r.record.requester.email,
+                        r.record.units.len(),
+                        r.record.created
+                    ));
+                }
+                bail!("name the request to decide on (REQUEST-ID or PATH:LINE); open requests:{list}")
+            }
+        };
+    };
+    let target = target.trim();
+    let looks_like_id = target.len() >= MIN_PREFIX && target.bytes().all(|b| b.is_ascii_hexdigit());
+    if looks_like_id && !ctx.root.join(target).exists() {
+        let prefix = target.to_ascii_lowercase();
+        let matching: Vec<&Stored<Request>> = requests.iter().filter(|r| r.id.starts_with(&prefix)).collect();
+        return match matching.as_slice() {
+            [one] => from_request(&mut files, ledger, one),
+            [] => bail!("no request {target} in this repository (vouch sync fetches others' requests)"),
+            many => {
+                let ids: Vec<&str> = many.iter().map(|r| &r.id[..16]).collect();
+                bail!("request id prefix {target} is ambiguous: {}; give more digits", ids.join(", "))
+            }
+        };
+    }
+    let parsed = units::parse_target(ctx, target)?;
+    let Some(line) = parsed.line else {
+        bail!("give the unit as PATH:LINE, or a request id (a unit is decided on by its line)");
+    };
+    let file = files.get(&parsed.path)?.ok_or_else(|| anyhow::anyhow!("cannot read {}", parsed.path))?;
+    let facts = file
+        .unit_at_line(line)
+        .ok_or_else(|| anyhow::anyhow!("{}: no AI-written unit at line {line}", parsed.label()))?;
+    let ai = file.ai_ranges();
+    let shown = signoff::requested_unit(&file.path, file.language, facts, file.text(), &ai);
+    let item = Item {
+        path: file.path.clone(),
+        line: Some(file.line_of(facts.unit.range.start)),
+        requesters: ledger.requests.requesters(&facts.unit.fingerprint),
+        rationale: ledger.rationale(&facts.unit.fingerprint).map(str::to_string),
+        facts: facts.clone(),
+        shown,
+    };
+    Ok(Selection { request: None, items: vec![item] })
+}
+
+/// Working-tree files read once each.
+struct Files<'a> {
+    ctx: &'a Context,
+    policy: &'a Policy,
+    journal: (crate::store::journal::Journal, crate::store::journal::Loaded),
+    loaded: HashMap<String, Option<FileUnits>>,
+}
+
+impl Files<'_> {
+    /// The file at `path`, or `None` when the working tree has no such file.
+    fn get(&mut self, path: &str) -> anyhow::Result<Option<&FileUnits>> {
+        if !self.loaded.contains_key(path) {
+            let file = if self.ctx.root.join(path).is_file() {
+                Some(FileUnits::load(self.ctx, self.policy, &self.journal, path)?)
+            } else {
+                None
+            };
+            self.loaded.insert(path.to_string(), file);
+        }
+        Ok(self.loaded.get(path).and_then(Option::as_ref))
+    }
+}
+
+/// Whether some unit of `request` still lacks its sign-off.
+fn is_open(ledger: &Ledger, policy: &Policy, verified: &units::Verifier, request: &Stored<Request>) -> bool {
+    request.record.units.iter().any(|u| {
+        let facts = facts_from_text(u, &crate::fingerprint::fingerprint(&u.language, &u.kind, &u.text));
+        ledger.judge(policy, &u.path, &facts, &[], verified).assessment.status.is_blocking()
+    })
+}
+
+/// The units of a request, each recomputed from its text; refused as a
+/// whole when any stated fingerprint does not match its text.
+fn from_request(files: &mut Files<'_>, ledger: &Ledger, request: &Stored<Request>) -> anyhow::Result<Selection> {
+    let id = &request.id;
+    let mut mismatches = Vec::new();
+    for (i, unit) in request.record.units.iter().enumerate() {
+        let actual = crate::fingerprint::fingerprint(&unit.language, &unit.kind, &unit.text);
+        if actual != unit.fingerprint {
+            mismatches.push(format!(
+                "unit {} ({} {} in {}) states fingerprint {} but its text has {}",
+                i + 1,
+                unit.kind,
+                unit.name.as_deref().unwrap_or("(unnamed)"),
+                unit.path,
+                &unit.fingerprint[..unit.fingerprint.len().min(12)],
+                &actual[..12]
+            ));
+        }
+    }
+    if !mismatches.is_empty() {
+        bail!(
+            "request {} refused: {}; its fingerprints do not match the text it shows, so nothing in it was decided on",
+            &id[..12],
+            mismatches.join("; ")
+        );
+    }
+    let mut items = Vec::new();
+    for unit in &request.record.units {
+        let fingerprint = crate::fingerprint::fingerprint(&unit.language, &unit.kind, &unit.text);
+        // The unit as the working tree has it, if it is there: its real
+        // provenance names who accepted the AI text.
+        let here = files.get(&unit.path)?.and_then(|file| {
+            let facts = file.facts.iter().find(|f| f.unit.fingerprint == fingerprint)?;
+            Some((facts.clone(), file.line_of(facts.unit.range.start)))
+        });
+        let (facts, line) = match here {
+            Some((facts, line)) => (facts, Some(line)),
+            None => (facts_from_text(unit, &fingerprint), None),
+        };
+        items.push(Item {
+            path: unit.path.clone(),
+            facts,
+            shown: unit.clone(),
+            line,
+            requesters: ledger.requests.requesters(&fingerprint),
+            rationale: request.record.rationale.clone().or_else(|| ledger.rationale(&fingerprint).map(str::to_string)),
+        });
+    }
+    Ok(Selection { request: Some(id.clone()), items })
+}
+
+/// A unit's facts from its text alone (a unit no longer in the working
+/// tree): the risk tags of every syntax unit in the text, its AI lines as
+/// the request states them, and nobody known to have accepted it.
+fn facts_from_text(unit: &RequestedUnit, fingerprint: &str) -> UnitFacts {
+    let language = Language::ALL.into_iter().find(|l| l.name() == unit.language).unwrap_or(Language::Text);
+    let text = &unit.text;
+    let source = AiSource {
+        tool: unit.tool.clone().unwrap_or_else(|| "unknown".into()),
+        model: unit.model.clone(),
+        session: None,
+        kind: None,
+    };
+    // Risk is read from the whole text, so it cannot be understated by
+    // the request's own account of which lines are AI.
+    let mut risk: Vec<String> = Vec::new();
+    if let Ok(mut doc) = Document::new(language, text.clone()) {
+        doc.set_attribution(0..text.len(), &Attribution::ai(source.clone(), Evidence::Manual, None));
+        for u in doc.units() {
+            risk.extend(u.risk);
+        }
+    }
+    risk.sort();
+    risk.dedup();
+    let lines = text.lines().count().max(1);
+    let ai_lines: usize = unit
+        .ai_lines
+        .iter()
+        .map(|&[a, b]| (b.min(lines as u32) as usize + 1).saturating_sub(a as usize))
+        .sum::<usize>()
+        .min(lines);
+    let ai_bytes: usize = crate::store::notes::lines_to_bytes(text, &unit.ai_lines).iter().map(|r| r.len()).sum();
+    UnitFacts {
+        unit: Unit {
+            kind: unit.kind.clone(),
+            name: unit.name.clone(),
+            range: 0..text.len(),
+            fingerprint: fingerprint.to_string(),
+            ai_bytes,
+            ai_lines,
+            lines,
+            ai_share: if text.is_empty() { 0.0 } else { ai_bytes as f32 / text.len() as f32 },
+            risk,
+        },
+        ai_range: 0..text.len(),
+        sources: vec![source],
+        acceptors: Vec::new(),
+        suspected: false,
+    }
+}
+
+/// The unit as the reviewer sees it before deciding.
+fn preview(item: &Item, n: usize, of: usize, style: Style) -> String {
+    let unit = &item.shown;
+    let first = item.line.unwrap_or(1);
+    let count = unit.text.lines().count().max(1) as u32;
+    let place = match item.line {
+        Some(line) => format!("{}:{line}-{}", item.path, line + count - 1),
+        None => format!("{} (not in your working tree; shown as requested)", item.path),
+    };
+    let mut out =
+        format!("\n{} {place} {}\n", style.bold(&format!("[{n}/{of}]")), signoff::unit_label(&item.facts.unit));
+    let mut about = Vec::new();
+    match (&unit.tool, &unit.model) {
+        (Some(tool), Some(model)) => about.push(format!("written by {tool} ({model})")),
+        (Some(tool), None) => about.push(format!("written by {tool}")),
+        _ => about.push("written by an AI tool vouch was not told the name of".into()),
+    }
+    let ai: u32 = unit.ai_lines.iter().map(|[a, b]| b + 1 - a).sum();
+    about.push(format!("{ai} of {count} lines AI"));
+    if !item.facts.unit.risk.is_empty() {
+        about.push(style.yellow(&format!("risk: {}", item.facts.unit.risk.join(", "))));
+    }
+    if !item.requesters.is_empty() {
+        about.push(format!("requested by {}", item.requesters.join(", ")));
+    }
+    if !item.facts.acceptors.is_empty() {
+        about.push(format!("accepted by {}", item.facts.acceptors.join(", ")));
+    }
+    out.push_str(&format!("  {}\n", about.join(" · ")));
+    match &item.rationale {
+        Some(r) => out.push_str(&format!("  rationale: {r}\n")),
+        None => out.push_str(&format!("  {}\n", style.dim("no rationale given"))),
+    }
+    let width = (first + count).to_string().len();
+    for (i, line) in unit.text.lines().enumerate() {
+        let k = i as u32 + 1;
+        let is_ai = unit.ai_lines.iter().any(|&[a, b]| a <= k && k <= b);
+        let mark = if is_ai { style.green("ai │") } else { "   │".to_string() };
+        out.push_str(&format!("  {:>width$} {mark} {line}\n", first + i as u32));
+    }
+    out
+}
+
+fn print_text(report: &Report, past: &str, style: Style) {
+    let n = report.approvals.len();
+    let request = report.request.as_deref().map_or(String::new(), |r| format!(" (request {})", &r[..12]));
+    let head = format!("{past} {n} unit{} as {}", if n == 1 { "" } else { "s" }, report.reviewer);
+    let head = if report.decision == "approve" { style.green(&head) } else { style.red(&head) };
+    println!("{head}{request}");
+    for w in &report.approvals {
+        let place = w.line.map_or(w.path.clone(), |l| format!("{}:{l}", w.path));
+        let label = w.name.as_ref().map_or(w.kind.clone(), |name| format!("{} `{name}`", w.kind));
+        println!("  {place} {label} (record {})", &w.id[..12]);
+    }
+    if let Some(c) = &report.comment {
+        println!("comment: {c}");
+    }
+    println!("share it with: vouch sync");
 }

@@ -35,6 +35,7 @@ pub mod review;
 pub mod stats;
 pub mod status;
 pub mod sync;
+pub mod units;
 pub mod verify;
 
 /// Track AI-written code and make sure a senior signed off on it.

@@ -1,10 +1,115 @@
-//! `vouch override`: not written yet.
+//! `vouch override --reason TEXT [RANGE]... [--commit C]...`: break glass.
+//! Records who let which commits land without the sign-off the policy asks
+//! for, and why. `vouch verify` reports every override; it counts only
+//! where the policy as of the verified BASE sets `allow_override = true`
+//! (and, with `require_signatures`, only when signed).
+
+use anyhow::{Context as _, bail};
+use git2::Oid;
 
 use super::Outcome;
+use super::context::Context;
+use crate::store::policy_file::Source;
+use crate::store::records::{self, Override, Person};
+use crate::store::{repo, signature};
+use crate::verify::{parse_range, range_commits};
 
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Why the code must land without sign-off (recorded and reported).
+    #[arg(long, required = true)]
+    pub reason: String,
+    /// Ranges to cover, `BASE..HEAD`; the policy as of the first BASE must
+    /// allow overrides.
+    #[arg(value_name = "RANGE")]
+    pub ranges: Vec<String>,
+    /// A commit to cover (repeatable).
+    #[arg(long = "commit", value_name = "COMMIT")]
+    pub commits: Vec<String>,
+    /// A unit to cover, by fingerprint (repeatable).
+    #[arg(long = "fingerprint", value_name = "FINGERPRINT")]
+    pub fingerprints: Vec<String>,
+    /// Whose policy decides whether overrides are allowed, when no RANGE is
+    /// given (default: HEAD).
+    #[arg(long, value_name = "REV")]
+    pub base: Option<String>,
+}
 
-pub fn run(_args: Args) -> anyhow::Result<Outcome> {
-    anyhow::bail!("`vouch override` is not available yet")
+pub fn run(args: Args) -> anyhow::Result<Outcome> {
+    let cx = Context::open()?;
+    if args.reason.trim().is_empty() {
+        bail!("--reason must say why the code lands without sign-off");
+    }
+    if args.ranges.is_empty() && args.commits.is_empty() && args.fingerprints.is_empty() {
+        bail!("say what the override covers: a RANGE (BASE..HEAD), --commit C or --fingerprint F");
+    }
+    let mut ranges = Vec::new();
+    for spec in &args.ranges {
+        let (base, head) = parse_range(spec)?;
+        let resolve = |rev: &str| -> anyhow::Result<Oid> {
+            Ok(cx
+                .repo
+                .revparse_single(rev)
+                .and_then(|o| o.peel_to_commit())
+                .with_context(|| format!("cannot resolve `{rev}`"))?
+                .id())
+        };
+        ranges.push((base.clone(), resolve(&base)?, resolve(&head)?));
+    }
+    let policy_rev = match (&args.base, ranges.first()) {
+        (Some(rev), _) => rev.clone(),
+        (None, Some((_, base, _))) => base.to_string(),
+        (None, None) => "HEAD".to_string(),
+    };
+    let policy = cx.policy(&Source::Commit(policy_rev.clone()))?;
+    if !policy.allow_override() {
+        bail!(
+            "the policy as of {policy_rev} does not allow overrides (allow_override = false); \
+             get the sign-offs, or change the policy through review"
+        );
+    }
+    let repository = repo::repository_id(&cx.repo)?;
+    let by: Person = cx.identity()?.into();
+    let mut record = Override::new(&repository, by, args.reason.trim());
+    let mut commits: Vec<String> = Vec::new();
+    let mut push = |oid: Oid| {
+        let id = oid.to_string();
+        if !commits.contains(&id) {
+            commits.push(id);
+        }
+    };
+    for rev in &args.commits {
+        let commit = cx
+            .repo
+            .revparse_single(rev)
+            .and_then(|o| o.peel_to_commit())
+            .with_context(|| format!("cannot resolve `{rev}`"))?;
+        push(commit.id());
+    }
+    match ranges.as_slice() {
+        [(_, base, head)] => record.range = Some(format!("{base}..{head}")),
+        many => {
+            for (_, base, head) in many {
+                for oid in range_commits(&cx.repo, *base, *head)? {
+                    push(oid);
+                }
+            }
+        }
+    }
+    record.commits = commits;
+    for fp in &args.fingerprints {
+        record.fingerprints.push(fp.trim().to_ascii_lowercase());
+    }
+    match signature::sign(&cx.repo, &record.signed_payload()).context("cannot sign the override")? {
+        Some(sig) => record.signature = Some(sig),
+        None if policy.require_signatures() => bail!(
+            "the policy requires signatures: configure an SSH signing key \
+             (git config gpg.format ssh; git config user.signingkey ~/.ssh/id_ed25519.pub)"
+        ),
+        None => {}
+    }
+    let id = records::add(&cx.repo, &record)?;
+    println!("override {id} recorded by {}: {}", record.by.email, record.reason);
+    println!("verify will report it; share it with vouch sync");
+    Ok(Outcome::Ok)
 }

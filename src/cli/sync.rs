@@ -1,10 +1,64 @@
-//! `vouch sync`: not written yet.
+//! `vouch sync [REMOTE]`: fetch the remote's vouch notes and records, merge
+//! them with ours as a union (nothing on either side is lost), and push the
+//! result.
+
+use anyhow::Context as _;
 
 use super::Outcome;
+use super::context::Context;
+use super::output::Style;
+use crate::store::notes::NOTES_REF;
+use crate::store::sync::{self, Config};
 
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// The remote to share with (a name, URL or path).
+    #[arg(default_value = "origin")]
+    pub remote: String,
+    /// Fetch and merge, but do not push.
+    #[arg(long)]
+    pub no_push: bool,
+}
 
-pub fn run(_args: Args) -> anyhow::Result<Outcome> {
-    anyhow::bail!("`vouch sync` is not available yet")
+pub fn run(args: Args) -> anyhow::Result<Outcome> {
+    let cx = Context::open()?;
+    let config = Config { push: !args.no_push, ..Config::default() };
+    let report =
+        sync::sync(&cx.repo, &args.remote, &config).with_context(|| format!("cannot sync with {}", args.remote))?;
+    let style = Style::stdout();
+    let warn = Style::stderr();
+    for warning in &report.warnings {
+        eprintln!("vouch: {} {warning}", warn.yellow("warning:"));
+    }
+    for bad in &report.bad_remote_records {
+        eprintln!("vouch: {} {} has an invalid record {bad}", warn.yellow("warning:"), report.remote);
+    }
+    for r in &report.refs {
+        let short = |o: Option<git2::Oid>| o.map_or("none".to_string(), |o| o.to_string()[..10].to_string());
+        let what = match (r.fetched, r.name.as_str()) {
+            (None, _) => format!("{}: {} does not have it", r.name, report.remote),
+            (Some(_), NOTES_REF) if r.before == r.after => format!("{}: fetched, nothing new", r.name),
+            (Some(_), NOTES_REF) => {
+                format!("{}: fetched and merged ({} → {})", r.name, short(r.before), short(r.after))
+            }
+            (Some(_), _) if r.added == 0 => format!("{}: fetched, nothing new", r.name),
+            (Some(_), _) => format!("{}: fetched and merged {} new record(s)", r.name, r.added),
+        };
+        println!("{what}{}", if r.pushed { style.green(", pushed") } else { String::new() });
+        for conflict in &r.conflicts {
+            eprintln!(
+                "vouch: {} {}: {conflict} differs between here and {} (kept ours; one of them is corrupt)",
+                warn.yellow("warning:"),
+                r.name,
+                report.remote
+            );
+        }
+    }
+    if report.attempts > 1 {
+        println!("{} moved on while syncing; took {} rounds", report.remote, report.attempts);
+    }
+    if args.no_push {
+        println!("not pushed (--no-push)");
+    }
+    Ok(Outcome::Ok)
 }

@@ -9,3 +9,5 @@ pub mod notes;
 pub mod policy_file;
 pub mod records;
 pub mod repo;
+pub mod signature;
+pub mod sync;

@@ -1,0 +1,155 @@
+//! The AI units of working-tree files, for the commands that act on them
+//! (`request`, `approve`, `reject`, `blame`): reading a file with its
+//! provenance, resolving `PATH[:LINE]` arguments, and finding the files
+//! worth looking at when no path is given.
+//!
+//! This is not where sign-off is decided: that is [`crate::signoff`].
+
+use std::collections::BTreeSet;
+use std::ops::Range;
+use std::path::Path;
+
+use anyhow::{Context as _, bail};
+
+use crate::document::Document;
+use crate::policy::Policy;
+use crate::provenance::Attribution;
+use crate::signoff::UnitFacts;
+use crate::store::journal::{Journal, Loaded};
+use crate::store::policy_file::Source;
+use crate::store::records::{Approval, Stored};
+use crate::store::signature;
+use crate::syntax::Language;
+
+use super::context::Context;
+
+/// A `PATH[:LINE]` argument, resolved against the worktree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// Relative to the worktree root, with forward slashes.
+    pub path: String,
+    /// 1-based.
+    pub line: Option<u32>,
+}
+
+impl Target {
+    /// `path:line`, or the path alone.
+    pub fn label(&self) -> String {
+        match self.line {
+            Some(line) => format!("{}:{line}", self.path),
+            None => self.path.clone(),
+        }
+    }
+}
+
+/// Parse `arg` as `PATH` or `PATH:LINE` (a path relative to the current
+/// directory, or absolute). A file whose own name ends in `:digits` is taken
+/// as a path when it exists.
+pub fn parse_target(ctx: &Context, arg: &str) -> anyhow::Result<Target> {
+    if arg.trim().is_empty() {
+        bail!("empty target: give PATH or PATH:LINE");
+    }
+    let (path, line) = match arg.rsplit_once(':') {
+        Some((path, digits)) if !path.is_empty() && !Path::new(arg).exists() && !digits.is_empty() => {
+            let line: u32 = digits
+                .parse()
+                .ok()
+                .filter(|&n| n > 0)
+                .ok_or_else(|| anyhow::anyhow!("bad target `{arg}`: LINE must be a line number from 1"))?;
+            (path, Some(line))
+        }
+        _ => (arg, None),
+    };
+    let rel =
+        crate::store::repo::relative_path(&ctx.repo, Path::new(path)).with_context(|| format!("bad target `{arg}`"))?;
+    if !ctx.root.join(&rel).is_file() {
+        bail!("{rel}: no such file in the working tree");
+    }
+    Ok(Target { path: rel, line })
+}
+
+/// A working-tree file with its provenance and its AI units.
+pub struct FileUnits {
+    pub path: String,
+    pub language: Language,
+    pub doc: Document,
+    /// The units holding AI text, as [`crate::signoff::unit_facts`] finds them.
+    pub facts: Vec<UnitFacts>,
+    /// The attributed ranges (history, then the journal).
+    pub spans: Vec<(Range<usize>, Attribution)>,
+}
+
+impl FileUnits {
+    /// Read `path` (relative to the root) from the working tree. A journal
+    /// record that cannot be applied is a warning.
+    pub fn load(ctx: &Context, policy: &Policy, journal: &(Journal, Loaded), path: &str) -> anyhow::Result<FileUnits> {
+        let bytes = std::fs::read(ctx.root.join(path)).with_context(|| format!("cannot read {path}"))?;
+        let text = String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("{path} is not UTF-8 text"))?;
+        let spans = ctx.spans(policy, journal, path, &text, false)?;
+        let (doc, facts) = ctx.facts(path, text, &spans)?;
+        Ok(FileUnits { path: path.to_string(), language: doc.language(), doc, facts, spans })
+    }
+
+    pub fn text(&self) -> &str {
+        self.doc.text().as_str()
+    }
+
+    /// The 1-based line of byte `offset`.
+    pub fn line_of(&self, offset: usize) -> u32 {
+        self.doc.text().lines().line_of(offset) as u32 + 1
+    }
+
+    /// The innermost AI unit holding 1-based `line`.
+    pub fn unit_at_line(&self, line: u32) -> Option<&UnitFacts> {
+        let range = self.doc.text().line_range(line.checked_sub(1)? as usize)?;
+        self.facts
+            .iter()
+            .filter(|f| f.unit.range.start < range.end.max(range.start + 1) && range.start < f.unit.range.end)
+            .min_by_key(|f| f.unit.range.len())
+    }
+
+    /// The AI byte ranges of the file.
+    pub fn ai_ranges(&self) -> Vec<Range<usize>> {
+        self.doc.provenance().ai_ranges()
+    }
+}
+
+/// The files worth looking at for AI units when no path is given: those
+/// with live journal records and those that differ from HEAD (in the index
+/// or the working tree), that exist in the working tree; sorted.
+pub fn candidate_paths(ctx: &Context, journal: &Loaded) -> anyhow::Result<Vec<String>> {
+    let mut paths: BTreeSet<String> = journal.live().filter_map(|r| r.path().map(str::to_string)).collect();
+    let mut options = git2::StatusOptions::new();
+    options.include_untracked(true).recurse_untracked_dirs(true).include_ignored(false);
+    let statuses = ctx.repo.statuses(Some(&mut options)).context("cannot read git status")?;
+    for entry in statuses.iter() {
+        let status = entry.status();
+        if status.is_wt_deleted() || status.is_index_deleted() && !status.is_wt_new() {
+            continue;
+        }
+        if let Some(path) = entry.path() {
+            paths.insert(path.to_string());
+        }
+    }
+    Ok(paths.into_iter().filter(|p| ctx.root.join(p).is_file()).collect())
+}
+
+/// Whether an approval's signature verifies, for [`crate::signoff::Ledger::judge`].
+pub type Verifier = Box<dyn Fn(&Stored<Approval>) -> bool>;
+
+/// Approvals' signatures checked against the working tree's allowed
+/// signers when the policy requires signatures (otherwise they do not
+/// count either way). An allowed-signers file that cannot be read is a
+/// warning, and then no signature verifies.
+pub fn verifier(ctx: &Context, policy: &Policy) -> Verifier {
+    if !policy.require_signatures() {
+        return Box::new(|_| false);
+    }
+    match signature::approval_verifier_at(&ctx.repo, policy, &Source::Worktree) {
+        Ok(verified) => verified,
+        Err(e) => {
+            eprintln!("vouch: warning: {e}; no approval's signature can be verified");
+            Box::new(|_| false)
+        }
+    }
+}

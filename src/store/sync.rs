@@ -1,0 +1,419 @@
+//! Sharing vouch's notes and records through a git remote: fetch the
+//! remote's versions into a private namespace, merge them into ours as a
+//! union, push the result, and start over when the remote moved on
+//! meanwhile.
+//!
+//! What is shared: `refs/notes/vouch` and the record refs
+//! (`refs/vouch/requests`, `refs/vouch/approvals`, `refs/vouch/overrides`);
+//! never the per-worktree journal refs under `refs/vouch/journal/`. The
+//! remote's versions land in `refs/vouch-remote/<remote>/...`, never on top of
+//! our own refs: a plain fetch refspec for notes (`+refs/notes/*:refs/notes/*`)
+//! would overwrite local notes, and one for records would drop records made
+//! here. Records merge with [`records::merge_union`]; notes with
+//! `git notes merge -s cat_sort_uniq`, which keeps every line of both sides
+//! (vouch notes are JSON Lines, so the union is a valid note).
+//!
+//! The git binary does the network part (it knows every transport,
+//! credential helper and ssh configuration the user has).
+
+use std::process::Command;
+
+use git2::{Oid, Repository};
+
+use crate::fingerprint::sha256_hex;
+use crate::store::notes::{self, NOTES_REF};
+use crate::store::records::{self, Approval, BadRecord, Kind, Override, RecordError, Request};
+
+/// The refs `vouch sync` shares, in the order it reports them.
+pub const SHARED_REFS: [&str; 4] = [NOTES_REF, "refs/vouch/requests", "refs/vouch/approvals", "refs/vouch/overrides"];
+
+/// Where fetched versions of the shared refs are kept.
+pub const PRIVATE_PREFIX: &str = "refs/vouch-remote/";
+
+/// How [`sync`] behaves.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Fetch, merge and push at most this many times when the remote keeps
+    /// moving on between our fetch and our push.
+    pub max_attempts: u32,
+    /// Push the merged refs (else only fetch and merge).
+    pub push: bool,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config { max_attempts: 5, push: true }
+    }
+}
+
+/// What happened to one shared ref.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefSync {
+    /// The shared ref (`refs/vouch/approvals`).
+    pub name: String,
+    /// The remote's version, when it has the ref.
+    pub fetched: Option<Oid>,
+    /// Our version before the merge.
+    pub before: Option<Oid>,
+    /// Our version after the merge.
+    pub after: Option<Oid>,
+    /// Records the remote had that we did not (record refs only).
+    pub added: usize,
+    /// Record files present on both sides with different content (ours
+    /// kept): one of them is corrupt.
+    pub conflicts: Vec<String>,
+    /// Whether the push sent it (the remote lacked our version).
+    pub pushed: bool,
+}
+
+/// What [`sync`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncReport {
+    pub remote: String,
+    /// Fetch-merge-push rounds it took.
+    pub attempts: u32,
+    pub refs: Vec<RefSync>,
+    /// Records in the remote's versions that fail their checks: merged like
+    /// the rest, so the gate and the verifier will refuse until someone
+    /// removes them.
+    pub bad_remote_records: Vec<BadRecord>,
+    /// Configuration that would defeat the union merge (fetch refspecs that
+    /// overwrite local notes or records).
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error("refusing remote name {0:?}: it looks like an option")]
+    BadRemote(String),
+    #[error("git {action} {remote} failed: {detail}")]
+    Git { action: &'static str, remote: String, detail: String },
+    #[error("cannot run git: {0}")]
+    Spawn(std::io::Error),
+    #[error(transparent)]
+    Records(#[from] RecordError),
+    #[error("cannot merge the notes of {remote}: {detail}")]
+    Notes { remote: String, detail: String },
+    #[error("{remote} kept changing: the push was rejected {attempts} times; run vouch sync again")]
+    KeptChanging { remote: String, attempts: u32 },
+    #[error("{remote} refused the push of {refs}: {detail}")]
+    PushRefused { remote: String, refs: String, detail: String },
+    #[error("{what}: {source}")]
+    Repo { what: String, source: git2::Error },
+}
+
+/// The private ref that holds `remote`'s version of `shared`
+/// (`refs/vouch-remote/origin/notes/vouch`). A remote given as a URL or a
+/// path gets a name derived from its hash.
+pub fn private_ref(repo: &Repository, remote: &str, shared: &str) -> String {
+    let suffix = shared.strip_prefix("refs/").unwrap_or(shared);
+    format!("{PRIVATE_PREFIX}{}/{suffix}", remote_label(repo, remote))
+}
+
+fn remote_label(repo: &Repository, remote: &str) -> String {
+    let named = repo.find_remote(remote).is_ok()
+        && git2::Reference::is_valid_name(&format!("{PRIVATE_PREFIX}{remote}/x"))
+        && !remote.contains('/');
+    if named { remote.to_string() } else { format!("url-{}", &sha256_hex(remote.as_bytes())[..16]) }
+}
+
+/// Fetch, merge and push until the remote accepts our merged refs (at most
+/// `config.max_attempts` rounds).
+pub fn sync(repo: &Repository, remote: &str, config: &Config) -> Result<SyncReport, SyncError> {
+    if remote.starts_with('-') {
+        return Err(SyncError::BadRemote(remote.to_string()));
+    }
+    let mut report = SyncReport {
+        remote: remote.to_string(),
+        attempts: 0,
+        refs: Vec::new(),
+        bad_remote_records: Vec::new(),
+        warnings: overwriting_refspecs(repo, remote),
+    };
+    let attempts = config.max_attempts.max(1);
+    // What each round merged, summed over the rounds.
+    let mut totals: Vec<RefSync> = Vec::new();
+    for attempt in 1..=attempts {
+        report.attempts = attempt;
+        let fetched = fetch(repo, remote)?;
+        report.bad_remote_records = bad_records(repo, &fetched)?;
+        let merged = merge_fetched(repo, remote, &fetched)?;
+        accumulate(&mut totals, merged);
+        if !config.push {
+            report.refs = totals;
+            return Ok(report);
+        }
+        match push(repo, remote, &totals)? {
+            PushResult::Done(pushed) => {
+                for r in &mut totals {
+                    r.pushed |= pushed.contains(&r.name);
+                }
+                report.refs = totals;
+                return Ok(report);
+            }
+            PushResult::Rejected => continue,
+        }
+    }
+    Err(SyncError::KeptChanging { remote: remote.to_string(), attempts })
+}
+
+fn accumulate(totals: &mut Vec<RefSync>, round: Vec<RefSync>) {
+    for r in round {
+        match totals.iter_mut().find(|t| t.name == r.name) {
+            Some(t) => {
+                t.fetched = r.fetched;
+                t.after = r.after;
+                t.added += r.added;
+                t.conflicts.extend(r.conflicts);
+            }
+            None => totals.push(r),
+        }
+    }
+}
+
+/// Fetch the remote's versions of the shared refs it has into the private
+/// namespace; returns each shared ref with the remote's commit (`None`: the
+/// remote does not have it). A stale private ref of a ref the remote no
+/// longer has is removed.
+pub fn fetch(repo: &Repository, remote: &str) -> Result<Vec<(String, Option<Oid>)>, SyncError> {
+    let mut ls = notes::git_command(repo);
+    ls.args(["ls-remote", "--refs", remote]).args(SHARED_REFS);
+    let listing = run(ls, "ls-remote", remote)?;
+    let mut present: Vec<(String, Oid)> = Vec::new();
+    for line in listing.lines() {
+        let Some((id, name)) = line.split_once('\t') else { continue };
+        // ls-remote matches patterns against the tail of a name: keep exact
+        // names only.
+        if SHARED_REFS.contains(&name)
+            && let Ok(oid) = Oid::from_str(id)
+        {
+            present.push((name.to_string(), oid));
+        }
+    }
+    if !present.is_empty() {
+        let mut fetch = notes::git_command(repo);
+        fetch.args(["fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--no-recurse-submodules", remote]);
+        for (name, _) in &present {
+            fetch.arg(format!("+{name}:{}", private_ref(repo, remote, name)));
+        }
+        run(fetch, "fetch", remote)?;
+    }
+    let mut out = Vec::new();
+    for shared in SHARED_REFS {
+        let private = private_ref(repo, remote, shared);
+        if present.iter().any(|(n, _)| n == shared) {
+            let oid = repo
+                .refname_to_id(&private)
+                .map_err(|source| SyncError::Repo { what: format!("read {private}"), source })?;
+            out.push((shared.to_string(), Some(oid)));
+        } else {
+            if let Ok(mut stale) = repo.find_reference(&private) {
+                let _ = stale.delete();
+            }
+            out.push((shared.to_string(), None));
+        }
+    }
+    Ok(out)
+}
+
+/// Merge fetched versions into ours: records as a union of files, notes
+/// with `cat_sort_uniq`.
+pub fn merge_fetched(
+    repo: &Repository,
+    remote: &str,
+    fetched: &[(String, Option<Oid>)],
+) -> Result<Vec<RefSync>, SyncError> {
+    let mut out = Vec::new();
+    for (name, theirs) in fetched {
+        let before = repo.refname_to_id(name).ok();
+        let mut entry = RefSync {
+            name: name.clone(),
+            fetched: *theirs,
+            before,
+            after: before,
+            added: 0,
+            conflicts: Vec::new(),
+            pushed: false,
+        };
+        if let Some(theirs) = *theirs {
+            if name == NOTES_REF {
+                merge_notes(repo, remote, &private_ref(repo, remote, name))?;
+                entry.after = repo.refname_to_id(name).ok();
+            } else {
+                let kind = kind_of(name);
+                let outcome = records::merge_union(repo, kind, theirs)?;
+                entry.after = Some(outcome.tip);
+                entry.added = outcome.added;
+                entry.conflicts = outcome.conflicts;
+            }
+        }
+        out.push(entry);
+    }
+    Ok(out)
+}
+
+fn kind_of(name: &str) -> Kind {
+    match name {
+        n if n == Kind::Request.ref_name() => Kind::Request,
+        n if n == Kind::Approval.ref_name() => Kind::Approval,
+        _ => Kind::Override,
+    }
+}
+
+fn merge_notes(repo: &Repository, remote: &str, private: &str) -> Result<(), SyncError> {
+    let mut cmd = notes::git_command(repo);
+    cmd.args(["notes", "--ref", NOTES_REF, "merge", "--quiet", "--strategy", "cat_sort_uniq", private]);
+    // The merge commit is bookkeeping; a CI checkout may have no identity.
+    if repo.signature().is_err() {
+        for (key, value) in [
+            ("GIT_AUTHOR_NAME", "vouch"),
+            ("GIT_AUTHOR_EMAIL", "vouch@localhost"),
+            ("GIT_COMMITTER_NAME", "vouch"),
+            ("GIT_COMMITTER_EMAIL", "vouch@localhost"),
+        ] {
+            cmd.env(key, value);
+        }
+    }
+    run(cmd, "notes merge", remote).map_err(|e| SyncError::Notes { remote: remote.into(), detail: e.to_string() })?;
+    Ok(())
+}
+
+/// The records in the fetched record refs that fail their checks.
+fn bad_records(repo: &Repository, fetched: &[(String, Option<Oid>)]) -> Result<Vec<BadRecord>, SyncError> {
+    let mut bad = Vec::new();
+    for (name, oid) in fetched {
+        let Some(oid) = *oid else { continue };
+        match kind_of(name) {
+            _ if name == NOTES_REF => {}
+            Kind::Request => bad.extend(records::list_at::<Request>(repo, oid)?.bad),
+            Kind::Approval => bad.extend(records::list_at::<Approval>(repo, oid)?.bad),
+            Kind::Override => bad.extend(records::list_at::<Override>(repo, oid)?.bad),
+        }
+    }
+    Ok(bad)
+}
+
+enum PushResult {
+    /// The refs the push sent.
+    Done(Vec<String>),
+    /// The remote moved on since we fetched.
+    Rejected,
+}
+
+fn push(repo: &Repository, remote: &str, refs: &[RefSync]) -> Result<PushResult, SyncError> {
+    // Only refs we have and the remote lacks (or has an older version of).
+    let to_push: Vec<&RefSync> = refs.iter().filter(|r| r.after.is_some() && r.after != r.fetched).collect();
+    if to_push.is_empty() {
+        return Ok(PushResult::Done(Vec::new()));
+    }
+    let mut cmd = notes::git_command(repo);
+    cmd.args(["push", "--porcelain", "--no-verify", remote]);
+    for r in &to_push {
+        cmd.arg(format!("{0}:{0}", r.name));
+    }
+    let output = cmd.output().map_err(SyncError::Spawn)?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let mut rejected = false;
+    let mut refused: Vec<(String, String)> = Vec::new();
+    let mut pushed = Vec::new();
+    for line in stdout.lines() {
+        // `<flag>\t<from>:<to>\t<summary> (<reason>)`
+        let mut parts = line.splitn(3, '\t');
+        let (Some(flag), Some(spec), summary) = (parts.next(), parts.next(), parts.next().unwrap_or("")) else {
+            continue;
+        };
+        let Some((_, to)) = spec.split_once(':') else { continue };
+        match flag {
+            "!" if ["fetch first", "non-fast-forward", "stale info", "already exists"]
+                .iter()
+                .any(|r| summary.contains(r)) =>
+            {
+                rejected = true
+            }
+            "!" => refused.push((to.to_string(), summary.to_string())),
+            " " | "*" | "+" => pushed.push(to.to_string()),
+            _ => {}
+        }
+    }
+    if !refused.is_empty() {
+        let refs = refused.iter().map(|(r, _)| r.as_str()).collect::<Vec<_>>().join(", ");
+        let detail = refused.iter().map(|(_, s)| s.as_str()).collect::<Vec<_>>().join("; ");
+        return Err(SyncError::PushRefused { remote: remote.into(), refs, detail });
+    }
+    if rejected {
+        return Ok(PushResult::Rejected);
+    }
+    if !output.status.success() {
+        return Err(SyncError::Git { action: "push", remote: remote.into(), detail: stderr.trim().to_string() });
+    }
+    Ok(PushResult::Done(pushed))
+}
+
+/// Fetch refspecs of `remote` that write onto vouch's own refs, and so
+/// would overwrite local notes or records on a plain `git fetch`.
+pub fn overwriting_refspecs(repo: &Repository, remote: &str) -> Vec<String> {
+    let Ok(found) = repo.find_remote(remote) else { return Vec::new() };
+    let Ok(specs) = found.fetch_refspecs() else { return Vec::new() };
+    let mut warnings = Vec::new();
+    for spec in specs.iter().flatten() {
+        let Some((_, dst)) = spec.trim_start_matches('+').split_once(':') else { continue };
+        let hits =
+            |target: &str| dst == target || dst.strip_suffix('*').is_some_and(|prefix| target.starts_with(prefix));
+        if SHARED_REFS.iter().any(|r| hits(r)) {
+            warnings.push(format!(
+                "remote.{remote}.fetch has `{spec}`, which overwrites local vouch refs on git fetch; \
+                 remove it (git config --unset remote.{remote}.fetch '{}') and use vouch sync",
+                regex_escape(spec)
+            ));
+        }
+    }
+    warnings
+}
+
+fn regex_escape(s: &str) -> String {
+    s.chars().fold(String::new(), |mut out, c| {
+        if "\\^$.|?*+()[]{}".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+        out
+    })
+}
+
+fn run(mut cmd: Command, action: &'static str, remote: &str) -> Result<String, SyncError> {
+    let output = cmd.output().map_err(SyncError::Spawn)?;
+    if !output.status.success() {
+        let detail = String::from_utf8_lossy(&output.stderr).trim().to_string();
+        return Err(SyncError::Git { action, remote: remote.into(), detail });
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shared_refs_are_the_record_refs_and_the_notes() {
+        assert_eq!(
+            SHARED_REFS,
+            [NOTES_REF, Kind::Request.ref_name(), Kind::Approval.ref_name(), Kind::Override.ref_name()]
+        );
+    }
+
+    #[test]
+    fn refspecs_that_overwrite_vouch_refs_are_found() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repository::init(dir.path()).unwrap();
+        repo.remote("origin", "/nowhere").unwrap();
+        assert!(overwriting_refspecs(&repo, "origin").is_empty());
+        repo.remote_add_fetch("origin", "+refs/notes/*:refs/notes/*").unwrap();
+        repo.remote_add_fetch("origin", "refs/notes/other:refs/notes/other").unwrap();
+        let warnings = overwriting_refspecs(&repo, "origin");
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(warnings[0].contains("`+refs/notes/*:refs/notes/*`"), "{}", warnings[0]);
+        assert_eq!(private_ref(&repo, "origin", NOTES_REF), "refs/vouch-remote/origin/notes/vouch");
+        assert!(private_ref(&repo, "../x.git", NOTES_REF).starts_with("refs/vouch-remote/url-"));
+    }
+}
