@@ -13,7 +13,7 @@
 
 use super::context::Context;
 use super::history_index::AiPaths;
-use super::judging::{Judge, JudgedUnit, Version, changed_units};
+use super::judging::{Judge, JudgedUnit, Version, changed_units, verifier};
 use super::output::Style;
 use super::{Format, FormatArg, Outcome};
 use crate::policy::{Gate, Status};
@@ -45,6 +45,7 @@ pub fn gate(staged: bool, format: Format, quiet: bool) -> anyhow::Result<Outcome
     let journal = ctx.journal_strict()?;
     let history = AiPaths::load(&ctx.repo, policy.bots())?;
     let author = identity::commit_author(&ctx.repo).ok();
+    let verified = verifier(&ctx, &policy, &source, true)?;
     let judge = Judge {
         ctx: &ctx,
         policy: &policy,
@@ -53,6 +54,7 @@ pub fn gate(staged: bool, format: Format, quiet: bool) -> anyhow::Result<Outcome
         history: &history,
         authors: author.iter().map(|a| a.email.clone()).collect(),
         strict: true,
+        verified: &*verified,
     };
     let units = changed_units(&judge, version)?;
     let blocking: Vec<&JudgedUnit> = units.iter().filter(|u| u.blocking).collect();

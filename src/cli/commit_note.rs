@@ -92,7 +92,9 @@ pub fn note_for(
     // History is not read (no blame): the note is about this commit's text.
     let no_history = AiPaths::nothing();
     let authors = vec![String::from_utf8_lossy(commit.author().email_bytes()).into_owned()];
-    let judge = Judge { ctx, policy, ledger, journal, history: &no_history, authors, strict: false };
+    let verified = super::judging::verifier(ctx, policy, &Source::Commit(commit.id().to_string()), false)?;
+    let judge =
+        Judge { ctx, policy, ledger, journal, history: &no_history, authors, strict: false, verified: &*verified };
     let parent = commit.parent(0).ok().map(|p| p.tree()).transpose().context("cannot read the parent's tree")?;
     let mut note = Note::default();
     for changed in gitfiles::committed(repo, commit)? {

@@ -16,6 +16,9 @@ use crate::provenance::{Attribution, Origin, ProvenanceMap, Spans};
 use crate::signoff::{self, Judgement, Ledger, UnitFacts};
 use crate::store::history;
 use crate::store::journal::{Journal, Loaded};
+use crate::store::policy_file::Source;
+use crate::store::records::{Approval, Stored};
+use crate::store::signature;
 
 /// Everything a judgement needs, read once per command.
 pub struct Judge<'a> {
@@ -28,6 +31,10 @@ pub struct Judge<'a> {
     pub authors: Vec<String>,
     /// Fail on any journal record that cannot be applied (the gate).
     pub strict: bool,
+    /// Whether an approval's signature verifies (see
+    /// [`crate::store::signature`]); only asked when the policy requires
+    /// signatures.
+    pub verified: &'a dyn Fn(&Stored<Approval>) -> bool,
 }
 
 /// One AI-written unit and where it stands.
@@ -154,7 +161,7 @@ impl Judge<'_> {
         let units = facts
             .into_iter()
             .map(|facts| {
-                let judgement = self.ledger.judge(self.policy, path, &facts, &self.authors, &|_| false);
+                let judgement = self.ledger.judge(self.policy, path, &facts, &self.authors, self.verified);
                 let line = lines.line_of(facts.unit.range.start) + 1;
                 let end_line = lines.line_of(facts.unit.range.end.saturating_sub(1).max(facts.unit.range.start)) + 1;
                 let blocking = judgement.assessment.status.is_blocking()
@@ -163,6 +170,29 @@ impl Judge<'_> {
             })
             .collect();
         Ok(JudgedFile { doc, spans, units })
+    }
+}
+
+/// The signature check for approvals under `policy`, with the allowed
+/// signers of `source`. When the policy requires no signatures nothing is
+/// read. Strict (the gate), an allowed-signers file that cannot be read is
+/// an error; otherwise a warning, and no signature verifies.
+pub fn verifier(
+    ctx: &Context,
+    policy: &Policy,
+    source: &Source,
+    strict: bool,
+) -> anyhow::Result<super::units::Verifier> {
+    if !policy.require_signatures() {
+        return Ok(Box::new(|_| false));
+    }
+    match signature::approval_verifier_at(&ctx.repo, policy, source) {
+        Ok(verified) => Ok(verified),
+        Err(e) if strict => Err(anyhow::Error::new(e).context("cannot check approvals' signatures")),
+        Err(e) => {
+            eprintln!("vouch: warning: {e}; no approval's signature can be verified");
+            Ok(Box::new(|_| false))
+        }
     }
 }
 

@@ -8,7 +8,7 @@
 use super::check::{next_step, unit_json};
 use super::context::Context;
 use super::history_index::AiPaths;
-use super::judging::{Judge, JudgedUnit, Version, changed_units};
+use super::judging::{Judge, JudgedUnit, Version, changed_units, verifier};
 use super::output::Style;
 use super::{Format, FormatArg, Outcome};
 use crate::store::identity;
@@ -29,6 +29,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     for (version, source) in [(Version::Staged, Source::Index), (Version::Worktree, Source::Worktree)] {
         let policy = ctx.policy(&source)?;
         let history = AiPaths::load(&ctx.repo, policy.bots())?;
+        let verified = verifier(&ctx, &policy, &source, false)?;
         let judge = Judge {
             ctx: &ctx,
             policy: &policy,
@@ -37,6 +38,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             history: &history,
             authors: author.iter().map(|a| a.email.clone()).collect(),
             strict: false,
+            verified: &*verified,
         };
         sections.push((version, changed_units(&judge, version)?));
     }
