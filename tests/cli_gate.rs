@@ -816,11 +816,19 @@ fn doctor_says_what_is_missing_and_how_to_fix_it() {
     assert_eq!(failed[0]["check"], "remote origin");
     let fix = failed[0]["fix"].as_str().unwrap();
     assert!(
-        fix.contains("git config --add remote.origin.fetch '+refs/notes/vouch:refs/notes/remotes/origin/vouch'"),
+        fix.contains("git config --add remote.origin.fetch '+refs/notes/vouch:refs/vouch-remote/origin/notes/vouch'"),
         "{fix}"
     );
-    repo.git(&["config", "--add", "remote.origin.fetch", "+refs/notes/vouch:refs/notes/remotes/origin/vouch"]);
-    repo.git(&["config", "--add", "remote.origin.fetch", "+refs/vouch/*:refs/remotes/origin/vouch/*"]);
+    // Following the advice fixes it.
+    for command in fix.split("git fetch: ").nth(1).unwrap().split("; ") {
+        let spec = command.rsplit_once(' ').unwrap().1.trim_matches('\'');
+        repo.git(&["config", "--add", "remote.origin.fetch", spec]);
+    }
     let run = repo.vouch(&["doctor"]);
     assert_eq!(run.code, 0, "{run:?}");
+    // A refspec that would overwrite local notes on git fetch is a problem.
+    repo.git(&["config", "--add", "remote.origin.fetch", "+refs/notes/*:refs/notes/*"]);
+    let run = repo.vouch(&["doctor"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stdout.contains("overwrites local vouch refs"), "{run:?}");
 }

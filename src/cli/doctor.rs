@@ -19,7 +19,7 @@ use super::{Format, FormatArg, Outcome};
 use crate::policy::POLICY_FILE;
 use crate::store::notes::NOTES_REF;
 use crate::store::policy_file::{self, Source};
-use crate::store::records::Kind;
+use crate::store::sync;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -241,11 +241,6 @@ fn remotes(repo: &Repository, out: &mut Vec<Check>) {
         out.push(Check::ok("remotes", "no remote: nothing to share records and notes with"));
         return;
     }
-    let wanted = [
-        (NOTES_REF, "notes".to_string(), format!("'+{NOTES_REF}:refs/notes/remotes/{{r}}/vouch'")),
-        (Kind::Request.ref_name(), "requests".into(), "'+refs/vouch/*:refs/remotes/{r}/vouch/*'".into()),
-        (Kind::Approval.ref_name(), "approvals".into(), "'+refs/vouch/*:refs/remotes/{r}/vouch/*'".into()),
-    ];
     for name in names {
         let Ok(remote) = repo.find_remote(&name) else { continue };
         let sources: Vec<String> = remote
@@ -258,25 +253,38 @@ fn remotes(repo: &Repository, out: &mut Vec<Check>) {
                     .collect()
             })
             .unwrap_or_default();
-        let missing: Vec<&(&str, String, String)> =
-            wanted.iter().filter(|(r, _, _)| !sources.iter().any(|s| refspec_matches(s, r))).collect();
-        if missing.is_empty() {
-            out.push(Check::ok(format!("remote {name}"), "fetches vouch's notes and records"));
+        let overwriting = sync::overwriting_refspecs(repo, &name);
+        if !overwriting.is_empty() {
+            for warning in overwriting {
+                out.push(Check::fail(format!("remote {name}"), warning, "vouch sync merges them instead"));
+            }
             continue;
         }
-        let mut fixes: Vec<String> = missing
+        // Fetched next to vouch's own refs, where `vouch sync` keeps the
+        // remote's versions, so a plain `git fetch` overwrites nothing.
+        let missing: Vec<&str> =
+            sync::SHARED_REFS.iter().copied().filter(|r| !sources.iter().any(|s| refspec_matches(s, r))).collect();
+        if missing.is_empty() {
+            out.push(Check::ok(
+                format!("remote {name}"),
+                "fetches vouch's notes and records (vouch sync merges and pushes them)",
+            ));
+            continue;
+        }
+        let fixes: Vec<String> = missing
             .iter()
-            .map(|(_, _, spec)| format!("git config --add remote.{name}.fetch {}", spec.replace("{r}", &name)))
+            .map(|r| format!("git config --add remote.{name}.fetch '+{r}:{}'", sync::private_ref(repo, &name, r)))
             .collect();
-        fixes.dedup();
-        let what: Vec<&str> = missing.iter().map(|(r, _, _)| *r).collect();
         out.push(Check::fail(
             format!("remote {name}"),
             format!(
                 "fetches none of {} (a fresh clone has no refspecs for them): others' approvals and notes stay unseen",
-                what.join(", ")
+                missing.join(", ")
             ),
-            format!("{} (vouch sync fetches, merges and pushes them)", fixes.join("; ")),
+            format!(
+                "vouch sync (fetches, merges and pushes them), and to fetch them with git fetch: {}",
+                fixes.join("; ")
+            ),
         ));
     }
 }
