@@ -10,7 +10,9 @@
 //!
 //! Prints numbers; asserts nothing. `cargo bench --bench gate`; it builds
 //! the release binary first (a no-op when it is up to date), or uses
-//! `$VOUCH_BIN`. `GATE_BENCH_QUICK=1` shrinks the repository for a smoke run.
+//! `$VOUCH_BIN`. `GATE_BENCH_QUICK=1` shrinks the repository for a smoke run;
+//! `GATE_BENCH_KEEP=1` keeps it, as `vouch check --staged` saw it, and stops
+//! there, for profiling.
 
 use std::collections::BTreeSet;
 use std::io::Write;
@@ -43,6 +45,10 @@ fn main() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().canonicalize().unwrap();
     let bench = Bench { root: root.clone(), vouch };
+    if std::env::var_os("GATE_BENCH_KEEP").is_some() {
+        println!("keeping the repository at {}", root.display());
+        std::mem::forget(dir);
+    }
 
     let t = Instant::now();
     bench.setup_repository(&sizes);
@@ -90,6 +96,10 @@ fn main() {
         ms(percentile(&mut check_times, 0)),
         sizes.runs
     );
+
+    if std::env::var_os("GATE_BENCH_KEEP").is_some() {
+        return;
+    }
 
     // A commit with vouch's hooks beside one without, on the same index.
     let saved = bench.saved_state();

@@ -322,6 +322,25 @@ fn an_agent_edit_blocks_the_commit_until_a_reviewer_approves() {
 }
 
 #[test]
+fn a_commit_that_skips_the_gate_still_gets_its_note() {
+    let repo = cart_repo();
+    repo.git(&["add", "src/cart.py"]);
+    // A gate run that saw other content leaves nothing the note could use.
+    let run = repo.vouch(&["check", "--staged"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    repo.write("src/cart.py", &format!("{CART_AFTER}\n# more\n"));
+    repo.git(&["add", "src/cart.py"]);
+    let run = repo.git_run(&["commit", "-q", "--no-verify", "-m", "coupons, unchecked"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let note = repo.note("HEAD").expect("a note without the gate");
+    let record: serde_json::Value = serde_json::from_str(note.lines().next().unwrap()).unwrap();
+    assert_eq!(record["ai"], serde_json::json!([[1, 5]]), "{note}");
+    assert_eq!(record["approvals"], serde_json::json!([]));
+    assert!(repo.journal_lines().iter().any(|l| l["kind"] == "retire"));
+    assert!(!repo.root().join(".git/vouch/gate-cache.json").exists());
+}
+
+#[test]
 fn editing_an_approved_unit_before_committing_blocks_again() {
     let repo = cart_repo();
     repo.approve("src/cart.py", CART_AFTER, "alice@example.com").unwrap();

@@ -12,11 +12,16 @@
 //! the working tree.
 
 use super::context::Context;
+use super::gate_cache::{CachedFile, CachedSpan, CachedUnit, GateCache};
 use super::history_index::AiPaths;
-use super::judging::{Judge, JudgedUnit, Version, changed_units, verifier};
+use super::judging::{
+    Analysed, Analysis, JudgedUnit, Verdicts, Version, changed_files, join_ledger, ledger_in_background, verifier,
+    warm_queries,
+};
 use super::output::Style;
 use super::{Format, FormatArg, Outcome};
 use crate::policy::{Gate, Status};
+use crate::signoff::Ledger;
 use crate::store::identity;
 use crate::store::policy_file::Source;
 
@@ -41,22 +46,32 @@ pub fn gate(staged: bool, format: Format, quiet: bool) -> anyhow::Result<Outcome
     let (version, source) =
         if staged { (Version::Staged, Source::Index) } else { (Version::Worktree, Source::Worktree) };
     let policy = ctx.policy(&source)?;
-    let ledger = ctx.ledger_strict()?;
-    let journal = ctx.journal_strict()?;
-    let history = AiPaths::load(&ctx.repo, policy.bots())?;
+    let git_dir = ctx.repo.path().to_path_buf();
+    // The records are read on another thread while the files are analysed.
+    let (analysed, ledger) = std::thread::scope(|scope| -> anyhow::Result<_> {
+        let ledger = ledger_in_background(scope, &ctx.root, true);
+        let journal = ctx.journal_strict()?;
+        let files = changed_files(&ctx, version, &journal.1, true)?;
+        warm_queries(scope, &files);
+        let history = AiPaths::load(&ctx.repo, policy.bots())?;
+        let analysis =
+            Analysis { journal: &journal, history: &history, bots: policy.bots(), strict: true, covered: staged };
+        let analysed = analysis.run(&git_dir, files)?;
+        Ok((analysed, join_ledger(ledger)?))
+    })?;
     let author = identity::commit_author(&ctx.repo).ok();
     let verified = verifier(&ctx, &policy, &source, true)?;
-    let judge = Judge {
-        ctx: &ctx,
+    let verdicts = Verdicts {
         policy: &policy,
         ledger: &ledger,
-        journal: &journal,
-        history: &history,
         authors: author.iter().map(|a| a.email.clone()).collect(),
-        strict: true,
         verified: &*verified,
     };
-    let units = changed_units(&judge, version)?;
+    let judged: Vec<Vec<JudgedUnit>> = analysed.iter().map(|file| verdicts.judge(file)).collect();
+    if staged {
+        cache_for_post_commit(&ctx, &ledger, &analysed, &judged);
+    }
+    let units: Vec<JudgedUnit> = judged.into_iter().flatten().collect();
     let blocking: Vec<&JudgedUnit> = units.iter().filter(|u| u.blocking).collect();
     let warn = policy.gate() == Gate::Warn;
     let outcome = match (blocking.is_empty(), warn) {
@@ -80,6 +95,35 @@ pub fn gate(staged: bool, format: Format, quiet: bool) -> anyhow::Result<Outcome
         Format::Text => print_text(&units, &blocking, warn, staged, ledger.repository_id.is_none()),
     }
     Ok(if blocking.is_empty() || warn { Outcome::Ok } else { Outcome::Failed })
+}
+
+/// Keep what the gate found for the post-commit hook (see
+/// [`super::gate_cache`]).
+fn cache_for_post_commit(ctx: &Context, ledger: &Ledger, analysed: &[Analysed], judged: &[Vec<JudgedUnit>]) {
+    let files = analysed
+        .iter()
+        .zip(judged)
+        .map(|(file, units)| CachedFile {
+            path: file.path.clone(),
+            blob: file.blob.to_string(),
+            spans: file
+                .journal_spans
+                .iter()
+                .map(|(r, a)| CachedSpan { start: r.start, end: r.end, attribution: a.clone() })
+                .collect(),
+            units: units
+                .iter()
+                .map(|u| CachedUnit {
+                    start: u.facts.unit.range.start,
+                    end: u.facts.unit.range.end,
+                    approvals: u.approval_ids(ledger),
+                    rationale: ledger.rationale(&u.facts.unit.fingerprint).map(str::to_string),
+                })
+                .collect(),
+            covered: file.covered.clone(),
+        })
+        .collect();
+    GateCache::new(files).write(&ctx.repo);
 }
 
 /// A unit as JSON, for `check` and `status`.

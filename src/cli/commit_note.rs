@@ -21,17 +21,18 @@ use std::collections::BTreeMap;
 use std::ops::Range;
 
 use anyhow::Context as _;
-use git2::{Oid, Repository};
+use git2::Oid;
 
 use super::Outcome;
 use super::context::Context;
+use super::gate_cache::{CachedUnit, GateCache};
 use super::gitfiles;
 use super::history_index::AiPaths;
-use super::judging::{Judge, JudgedUnit};
-use crate::policy::{Policy, Status, Verdict};
-use crate::provenance::{AiSource, Attribution, Evidence, Origin, diff};
+use super::judging::{Analysis, FileVersion, Verdicts};
+use crate::policy::Policy;
+use crate::provenance::{AiSource, Attribution, Evidence, Origin, Spans};
 use crate::signoff::Ledger;
-use crate::store::journal::{Journal, Loaded, Record, RecordId};
+use crate::store::journal::{Journal, Loaded, RecordId};
 use crate::store::notes::{self, FileRecord, NoteRecord};
 use crate::store::policy_file::Source;
 
@@ -48,16 +49,8 @@ pub fn post_commit() -> anyhow::Result<Outcome> {
     if action.starts_with("cherry-pick") {
         notes::follow_cherry_pick(&ctx.repo, head.id()).context("cannot carry the note of the cherry-picked commit")?;
     }
-    let policy = match ctx.policy(&Source::Commit(head.id().to_string())) {
-        Ok(policy) => policy,
-        Err(e) => {
-            eprintln!("vouch: warning: {e:#}; the note is written under the default policy");
-            Policy::default()
-        }
-    };
-    let ledger = ctx.ledger()?;
-    let journal = ctx.journal()?;
-    let note = note_for(&ctx, &policy, &ledger, &journal, &head)?;
+    let cache = GateCache::take(&ctx.repo).unwrap_or_default();
+    let note = note_for(&ctx, &head, &cache)?;
     let mut records: Vec<NoteRecord> = note.files.into_iter().map(NoteRecord::File).collect();
     if records.is_empty() && !rebasing {
         records.push(NoteRecord::NoAi);
@@ -66,7 +59,8 @@ pub fn post_commit() -> anyhow::Result<Outcome> {
         notes::write_note(&ctx.repo, head.id(), &records).context("cannot write the vouch note")?;
     }
     if !note.retire.is_empty() {
-        journal.0.retire(&note.retire, head.id()).context("cannot retire the journal records the note covers")?;
+        let journal = Journal::open(&ctx.repo).context("cannot open the journal")?;
+        journal.retire(&note.retire, head.id()).context("cannot retire the journal records the note covers")?;
     }
     Ok(Outcome::Ok)
 }
@@ -79,30 +73,109 @@ pub struct Note {
     pub retire: Vec<RecordId>,
 }
 
-/// The note for `commit`, from the journal.
-pub fn note_for(
-    ctx: &Context,
-    policy: &Policy,
-    ledger: &Ledger,
-    journal: &(Journal, Loaded),
-    commit: &git2::Commit<'_>,
-) -> anyhow::Result<Note> {
+/// What the note needs of one committed file version.
+struct Found {
+    /// The journal's attributed ranges.
+    spans: Spans,
+    units: Vec<CachedUnit>,
+    /// The journal records a commit of it covers.
+    covered: Vec<RecordId>,
+}
+
+/// What working a file out again needs, read once, when the gate's cache
+/// does not cover a file.
+struct Fallback {
+    policy: Policy,
+    ledger: Ledger,
+    journal: (Journal, Loaded),
+    verified: super::units::Verifier,
+}
+
+impl Fallback {
+    fn load(ctx: &Context, commit: &git2::Commit<'_>) -> anyhow::Result<Fallback> {
+        let source = Source::Commit(commit.id().to_string());
+        let policy = match ctx.policy(&source) {
+            Ok(policy) => policy,
+            Err(e) => {
+                eprintln!("vouch: warning: {e:#}; the note is written under the default policy");
+                Policy::default()
+            }
+        };
+        let verified = super::judging::verifier(ctx, &policy, &source, false)?;
+        Ok(Fallback { ledger: ctx.ledger()?, journal: ctx.journal()?, policy, verified })
+    }
+
+    /// The journal's spans, the units and the covered records of a
+    /// committed file version; `None` when the journal knows nothing of it.
+    fn work_out(&self, ctx: &Context, commit: &git2::Commit<'_>, file: FileVersion) -> anyhow::Result<Option<Found>> {
+        if self.journal.1.records_for(&file.path).is_empty() {
+            return Ok(None);
+        }
+        let nothing = AiPaths::nothing();
+        let analysis = Analysis {
+            journal: &self.journal,
+            history: &nothing,
+            bots: self.policy.bots(),
+            strict: false,
+            covered: true,
+        };
+        let analysed = analysis.one(&ctx.repo, file)?;
+        let verdicts = Verdicts {
+            policy: &self.policy,
+            ledger: &self.ledger,
+            authors: vec![String::from_utf8_lossy(commit.author().email_bytes()).into_owned()],
+            verified: &*self.verified,
+        };
+        let units = verdicts
+            .judge(&analysed)
+            .iter()
+            .map(|u| CachedUnit {
+                start: u.facts.unit.range.start,
+                end: u.facts.unit.range.end,
+                approvals: u.approval_ids(&self.ledger),
+                rationale: self.ledger.rationale(&u.facts.unit.fingerprint).map(str::to_string),
+            })
+            .collect();
+        Ok(Some(Found { spans: analysed.journal_spans, units, covered: analysed.covered }))
+    }
+}
+
+/// The note for `commit`: from what the gate found where it saw the
+/// committed version of a file, else from the journal.
+pub fn note_for(ctx: &Context, commit: &git2::Commit<'_>, cache: &GateCache) -> anyhow::Result<Note> {
     let repo = &ctx.repo;
-    let (_, loaded) = journal;
-    // History is not read (no blame): the note is about this commit's text.
-    let no_history = AiPaths::nothing();
-    let authors = vec![String::from_utf8_lossy(commit.author().email_bytes()).into_owned()];
-    let verified = super::judging::verifier(ctx, policy, &Source::Commit(commit.id().to_string()), false)?;
-    let judge =
-        Judge { ctx, policy, ledger, journal, history: &no_history, authors, strict: false, verified: &*verified };
     let parent = commit.parent(0).ok().map(|p| p.tree()).transpose().context("cannot read the parent's tree")?;
+    let mut fallback: Option<Fallback> = None;
     let mut note = Note::default();
     for changed in gitfiles::committed(repo, commit)? {
-        let records = loaded.records_for(&changed.path);
-        if records.is_empty() {
+        let cached = cache.get(&changed.path, &changed.blob.to_string());
+        if cached.is_some_and(|c| c.spans.is_empty() && c.covered.is_empty()) {
             continue;
         }
         let Some(text) = gitfiles::blob_text(repo, changed.blob)? else { continue };
+        let Found { spans, units, covered } = match cached {
+            Some(c) => Found { spans: c.spans(), units: c.units.clone(), covered: c.covered.clone() },
+            None => {
+                if fallback.is_none() {
+                    fallback = Some(Fallback::load(ctx, commit)?);
+                }
+                let Some(fallback) = &fallback else { continue };
+                let file = FileVersion {
+                    path: changed.path.clone(),
+                    history_path: changed.path.clone(),
+                    blob: changed.blob,
+                    text: text.clone(),
+                };
+                match fallback.work_out(ctx, commit, file)? {
+                    Some(found) => found,
+                    None => continue,
+                }
+            }
+        };
+        note.retire.extend(covered);
+        if !spans.iter().any(|(_, a)| a.is_ai()) {
+            continue;
+        }
         let before = parent
             .as_ref()
             .and_then(|t| gitfiles::tree_blob(t, changed.from.as_deref().unwrap_or(&changed.path)))
@@ -112,31 +185,21 @@ pub fn note_for(
             .unwrap_or_default();
         // All of a new file, else the lines that differ from the parent's.
         let added = super::agents::inserted_ranges(&before, &text);
-        let judged = judge.file(&changed.path, &changed.path, text.clone())?;
-        note.files.extend(file_records(
-            &changed.path,
-            changed.blob,
-            &text,
-            &judged.spans,
-            &added,
-            &judged.units,
-            ledger,
-        ));
-        note.retire.extend(retired(repo, &records, &text));
+        note.files.extend(file_records(&changed.path, changed.blob, &text, &spans, &added, &units));
     }
     Ok(note)
 }
 
 /// The note's records for one committed file: AI lines among `added`, one
-/// record per origin.
+/// record per origin, with the approvals and rationale of the units that
+/// hold them.
 fn file_records(
     path: &str,
     blob: Oid,
     text: &str,
     spans: &[(Range<usize>, Attribution)],
     added: &[Range<usize>],
-    units: &[JudgedUnit],
-    ledger: &Ledger,
+    units: &[CachedUnit],
 ) -> Vec<FileRecord> {
     /// The AI bytes of one origin.
     struct Group {
@@ -172,15 +235,12 @@ fn file_records(
             if ai.is_empty() {
                 return None;
             }
-            let holding: Vec<&JudgedUnit> = units
-                .iter()
-                .filter(|u| bytes.iter().any(|b| b.start < u.facts.unit.range.end && u.facts.unit.range.start < b.end))
-                .collect();
-            let mut approvals: Vec<String> = holding.iter().flat_map(|u| approval_ids(u, ledger)).collect();
+            let holding: Vec<&CachedUnit> =
+                units.iter().filter(|u| bytes.iter().any(|b| b.start < u.end && u.start < b.end)).collect();
+            let mut approvals: Vec<String> = holding.iter().flat_map(|u| u.approvals.iter().cloned()).collect();
             approvals.sort();
             approvals.dedup();
-            let rationale =
-                holding.iter().find_map(|u| ledger.rationale(&u.facts.unit.fingerprint)).map(str::to_string);
+            let rationale = holding.iter().find_map(|u| u.rationale.clone());
             Some(FileRecord {
                 path: path.to_string(),
                 blob: blob.to_string(),
@@ -193,53 +253,6 @@ fn file_records(
             })
         })
         .collect()
-}
-
-/// The ids of the approvals that count for `unit`.
-fn approval_ids(unit: &JudgedUnit, ledger: &Ledger) -> Vec<String> {
-    let Status::Approved { by } = &unit.judgement.assessment.status else { return Vec::new() };
-    ledger
-        .approvals
-        .for_fingerprint(&unit.facts.unit.fingerprint)
-        .iter()
-        .filter(|a| {
-            a.record.decision == Verdict::Approve && by.iter().any(|b| b.eq_ignore_ascii_case(&a.record.reviewer.email))
-        })
-        .map(|a| a.id.clone())
-        .collect()
-}
-
-/// The records of one path that the commit of `text` covers: each holds AI
-/// text, all of it in `text` unchanged, and no person's mark of human text.
-fn retired(repo: &Repository, records: &[&Record], text: &str) -> Vec<RecordId> {
-    let mut out = Vec::new();
-    for record in records {
-        let Some(file) = record.file() else { continue };
-        let ai: Vec<Range<usize>> = file.ranges().filter(|(_, a)| a.is_ai()).map(|(r, _)| r).collect();
-        let marked_human =
-            file.ranges().any(|(_, a)| a.origin == Origin::Human && a.evidence == Some(Evidence::Manual));
-        if ai.is_empty() || marked_human {
-            continue;
-        }
-        let Some(old) = Oid::from_str(&file.blob).ok().and_then(|id| repo.find_blob(id).ok()) else { continue };
-        let Ok(old) = std::str::from_utf8(old.content()) else { continue };
-        let hunks = diff(old, text);
-        let kept = ai.iter().all(|span| {
-            span.end <= old.len()
-                && hunks.iter().all(|h| {
-                    let touches = if h.old.is_empty() {
-                        span.start < h.old.start && h.old.start < span.end
-                    } else {
-                        h.old.start < span.end && span.start < h.old.end
-                    };
-                    !touches
-                })
-        });
-        if kept {
-            out.push(record.id.clone());
-        }
-    }
-    out
 }
 
 #[cfg(test)]
@@ -259,7 +272,7 @@ mod tests {
         // Lines 1-2 by tool a (line 1 not added by this commit), line 4 by b.
         let spans = vec![(0..8, ai("a")), (14..19, ai("b"))];
         let added: Vec<Range<usize>> = std::iter::once(4..19).collect();
-        let records = file_records("f.txt", Oid::zero(), text, &spans, &added, &[], &Ledger::default());
+        let records = file_records("f.txt", Oid::zero(), text, &spans, &added, &[]);
         let got: Vec<(String, Vec<[u32; 2]>)> = records.iter().map(|r| (r.origin.tool.clone(), r.ai.clone())).collect();
         assert_eq!(got, vec![("a".to_string(), vec![[2, 2]]), ("b".to_string(), vec![[4, 4]])]);
         assert!(records.iter().all(|r| r.evidence == Evidence::AgentHook && r.accepted_by.as_deref() == Some("a@x")));

@@ -18,6 +18,7 @@ pub mod check;
 pub mod commit_note;
 pub mod context;
 pub mod doctor;
+pub mod gate_cache;
 pub mod git_hooks;
 pub mod gitfiles;
 pub mod history_index;

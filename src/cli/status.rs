@@ -8,7 +8,9 @@
 use super::check::{next_step, unit_json};
 use super::context::Context;
 use super::history_index::AiPaths;
-use super::judging::{Judge, JudgedUnit, Version, changed_units, verifier};
+use super::judging::{
+    Analysis, JudgedUnit, Verdicts, Version, changed_files, join_ledger, ledger_in_background, verifier, warm_queries,
+};
 use super::output::Style;
 use super::{Format, FormatArg, Outcome};
 use crate::store::identity;
@@ -22,25 +24,36 @@ pub struct Args {
 
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let ctx = Context::open()?;
-    let ledger = ctx.ledger()?;
-    let journal = ctx.journal()?;
+    let git_dir = ctx.repo.path().to_path_buf();
     let author = identity::commit_author(&ctx.repo).ok();
+    let versions = [(Version::Staged, Source::Index), (Version::Worktree, Source::Worktree)];
+    let (analysed, ledger) = std::thread::scope(|scope| -> anyhow::Result<_> {
+        let ledger = ledger_in_background(scope, &ctx.root, false);
+        let journal = ctx.journal()?;
+        let mut analysed = Vec::new();
+        for (version, source) in &versions {
+            let policy = ctx.policy(source)?;
+            let files = changed_files(&ctx, *version, &journal.1, false)?;
+            warm_queries(scope, &files);
+            let history = AiPaths::load(&ctx.repo, policy.bots())?;
+            let analysis =
+                Analysis { journal: &journal, history: &history, bots: policy.bots(), strict: false, covered: false };
+            let found = analysis.run(&git_dir, files)?;
+            analysed.push((policy, found));
+        }
+        Ok((analysed, join_ledger(ledger)?))
+    })?;
     let mut sections = Vec::new();
-    for (version, source) in [(Version::Staged, Source::Index), (Version::Worktree, Source::Worktree)] {
-        let policy = ctx.policy(&source)?;
-        let history = AiPaths::load(&ctx.repo, policy.bots())?;
-        let verified = verifier(&ctx, &policy, &source, false)?;
-        let judge = Judge {
-            ctx: &ctx,
-            policy: &policy,
+    for ((version, source), (policy, files)) in versions.iter().zip(&analysed) {
+        let verified = verifier(&ctx, policy, source, false)?;
+        let verdicts = Verdicts {
+            policy,
             ledger: &ledger,
-            journal: &journal,
-            history: &history,
             authors: author.iter().map(|a| a.email.clone()).collect(),
-            strict: false,
             verified: &*verified,
         };
-        sections.push((version, changed_units(&judge, version)?));
+        let units: Vec<JudgedUnit> = files.iter().flat_map(|f| verdicts.judge(f)).collect();
+        sections.push((*version, units));
     }
     match args.format.format {
         Format::Json => {
