@@ -382,6 +382,42 @@ fn the_author_and_non_reviewers_do_not_count() {
 }
 
 #[test]
+fn notes_follow_rebase_and_cherry_pick() {
+    let repo = Repo::init_with(&[(".vouch.toml", "gate = \"warn\"\n"), ("src/cart.py", CART_BEFORE)], &[]);
+    repo.git(&["checkout", "-q", "-b", "feature"]);
+    repo.write("src/cart.py", CART_AFTER);
+    let payload = repo.claude_payload("claude-code-post-tool-use-edit.json");
+    assert_eq!(repo.vouch_stdin(&["hook", "claude-code"], payload.as_bytes()).code, 0);
+    repo.git(&["add", "src/cart.py"]);
+    assert_eq!(repo.git_run(&["commit", "-q", "-m", "coupons"]).code, 0);
+    let original = repo.git(&["rev-parse", "HEAD"]).trim().to_string();
+    assert!(repo.note(&original).unwrap().contains("claude-code"));
+
+    repo.git(&["checkout", "-q", "main"]);
+    repo.write("README", "readme\n");
+    repo.git(&["add", "README"]);
+    assert_eq!(repo.git_run(&["commit", "-q", "-m", "readme"]).code, 0);
+
+    // A cherry-pick (no -x: found by patch id) carries the note over.
+    let run = repo.git_run(&["cherry-pick", &original]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let picked = repo.note("HEAD").expect("the cherry-pick has a note");
+    assert!(picked.contains("\"path\":\"src/cart.py\"") && picked.contains("claude-code"), "{picked}");
+    assert!(!picked.contains("no-ai"), "{picked}");
+    repo.git(&["reset", "-q", "--hard", "HEAD~1"]);
+
+    // A rebase: the rewritten commit keeps the record.
+    repo.git(&["checkout", "-q", "feature"]);
+    let run = repo.git_run(&["rebase", "-q", "main"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let rebased = repo.git(&["rev-parse", "HEAD"]).trim().to_string();
+    assert_ne!(rebased, original);
+    let note = repo.note("HEAD").expect("the rebased commit has a note");
+    assert!(note.contains("\"path\":\"src/cart.py\"") && note.contains("claude-code"), "{note}");
+    assert!(!note.contains("no-ai"), "a rebase attests nothing new: {note}");
+}
+
+#[test]
 fn a_rejection_blocks_with_its_reason() {
     let repo = cart_repo();
     repo.decide("src/cart.py", CART_AFTER, "alice@example.com", Verdict::Reject).unwrap();

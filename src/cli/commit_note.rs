@@ -15,7 +15,7 @@
 //! person's mark that text is human-written are kept while they last.
 //!
 //! A cherry-pick carries the note of its source over; a rebase's commits get
-//! their notes from the post-rewrite hook, and no attestation here.
+//! their notes from the post-rewrite hook; neither gets an attestation here.
 
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -45,14 +45,16 @@ pub fn post_commit() -> anyhow::Result<Outcome> {
         .ok()
         .and_then(|log| log.get(0).and_then(|e| e.message().map(str::to_string)))
         .unwrap_or_default();
-    let rebasing = action.starts_with("rebase");
+    // A rebased or cherry-picked commit's text comes from another commit,
+    // whose note follows it (post-rewrite, or here): it attests nothing new.
+    let copied = action.starts_with("rebase") || action.starts_with("cherry-pick");
     if action.starts_with("cherry-pick") {
         notes::follow_cherry_pick(&ctx.repo, head.id()).context("cannot carry the note of the cherry-picked commit")?;
     }
     let cache = GateCache::take(&ctx.repo).unwrap_or_default();
     let note = note_for(&ctx, &head, &cache)?;
     let mut records: Vec<NoteRecord> = note.files.into_iter().map(NoteRecord::File).collect();
-    if records.is_empty() && !rebasing {
+    if records.is_empty() && !copied {
         records.push(NoteRecord::NoAi);
     }
     if !records.is_empty() {

@@ -86,7 +86,7 @@ impl GateCache {
         let write = || -> std::io::Result<()> {
             std::fs::create_dir_all(dir)?;
             let mut temp = tempfile::NamedTempFile::new_in(dir)?;
-            serde_json::to_writer(&mut temp, self)?;
+            std::io::Write::write_all(&mut temp, &serde_json::to_vec(self)?)?;
             temp.persist(&path).map_err(|e| e.error)?;
             Ok(())
         };

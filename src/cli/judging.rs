@@ -20,7 +20,7 @@ use super::context::Context;
 use super::history_index::AiPaths;
 use crate::document::Document;
 use crate::policy::{Policy, ReviewerSet, Status};
-use crate::provenance::{Attribution, Evidence, Origin, ProvenanceMap, Spans, diff};
+use crate::provenance::{Attribution, Evidence, Origin, ProvenanceMap, Spans};
 use crate::signoff::{self, Judgement, Ledger, UnitFacts};
 use crate::store::history;
 use crate::store::journal::{Journal, Loaded, Record, RecordId};
@@ -180,21 +180,37 @@ fn covered(repo: &Repository, records: &[&Record], text: &str) -> Vec<RecordId> 
         let Some(old) = Oid::from_str(&file.blob).ok().and_then(|id| repo.find_blob(id).ok()) else { continue };
         let Ok(old) = std::str::from_utf8(old.content()) else { continue };
         let unchanged = old == text || {
-            let hunks = diff(old, text);
+            let kept = unchanged_lines(old, text);
             ai.iter().all(|span| {
-                span.end <= old.len()
-                    && hunks.iter().all(|h| {
-                        let touches = if h.old.is_empty() {
-                            span.start < h.old.start && h.old.start < span.end
-                        } else {
-                            h.old.start < span.end && span.start < h.old.end
-                        };
-                        !touches
-                    })
+                let i = kept.partition_point(|r| r.end < span.end);
+                kept.get(i).is_some_and(|r| r.start <= span.start && span.end <= r.end)
             })
         };
         if unchanged {
             out.push(record.id.clone());
+        }
+    }
+    out
+}
+
+/// The byte ranges of `old` that a line diff finds unchanged in `new`,
+/// sorted, touching runs merged.
+fn unchanged_lines(old: &str, new: &str) -> Vec<Range<usize>> {
+    use similar::{Algorithm, DiffTag, TextDiff};
+    let lines = TextDiff::configure().algorithm(Algorithm::Myers).diff_lines(old, new);
+    let mut starts = Vec::with_capacity(lines.old_slices().len() + 1);
+    let mut at = 0;
+    for s in lines.old_slices() {
+        starts.push(at);
+        at += s.len();
+    }
+    starts.push(at);
+    let mut out: Vec<Range<usize>> = Vec::new();
+    for op in lines.ops().iter().filter(|op| op.tag() == DiffTag::Equal) {
+        let range = starts[op.old_range().start]..starts[op.old_range().end];
+        match out.last_mut() {
+            Some(last) if last.end == range.start => last.end = range.end,
+            _ => out.push(range),
         }
     }
     out
@@ -493,6 +509,14 @@ fn overlay(len: usize, history: &[(Range<usize>, Attribution)], journal: &[(Rang
 mod tests {
     use super::*;
     use crate::provenance::AiSource;
+
+    #[test]
+    fn unchanged_lines_of_a_version() {
+        let old = "a\nb\nc\nd\n";
+        assert_eq!(unchanged_lines(old, "a\nb\nX\nd\n"), vec![0..4, 6..8]);
+        assert_eq!(unchanged_lines(old, old), vec![0..8]);
+        assert_eq!(unchanged_lines(old, "new\na\nb\nc\nd\n"), vec![0..8]);
+    }
 
     #[test]
     fn the_journal_paints_over_history() {

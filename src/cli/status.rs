@@ -97,7 +97,6 @@ fn print_unit(style: Style, u: &JudgedUnit) {
         if tools.is_empty() { String::new() } else { format!(", {}", tools.join(", ")) }
     );
     if u.lacks_signoff() {
-        println!("      may sign off: {}", u.reviewers().join(", "));
         let excluded = u.excluded();
         if !excluded.is_empty() {
             println!("      may not: {} (accepted, requested or authors it)", excluded.join(", "));
