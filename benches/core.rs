@@ -20,9 +20,7 @@ const ROUNDS: usize = 400;
 fn source() -> String {
     let mut s = String::from("use std::collections::HashMap;\n\n");
     for i in 0..FUNCTIONS {
-        s.push_str(&format!(
-            "/// Function number {i}.\nfn function_{i}(input: &[u32], map: &mut HashMap<u32, u32>) -> u32 {{\n"
-        ));
+        s.push_str(&format!("/// Function number {i}.\nfn function_{i}(input: &[u32], map: &mut HashMap<u32, u32>) -> u32 {{\n"));
         for j in 0..16 {
             s.push_str(&format!("    let v{j} = input.get({j}).copied().unwrap_or({i}) + {j};\n"));
         }
@@ -72,10 +70,7 @@ impl Bare {
         let np = {
             let offset = start + new.len();
             let before = &after[..offset];
-            tree_sitter::Point {
-                row: before.matches('\n').count(),
-                column: offset - before.rfind('\n').map_or(0, |i| i + 1),
-            }
+            tree_sitter::Point { row: before.matches('\n').count(), column: offset - before.rfind('\n').map_or(0, |i| i + 1) }
         };
         self.tree.edit(&tree_sitter::InputEdit {
             start_byte: start,
@@ -128,12 +123,7 @@ fn main() {
         doc.set_attribution(s..e, &ai());
     }
     assert_eq!(doc.provenance().ai_ranges().len(), AI_SPANS);
-    println!(
-        "document: {lines} lines, {} bytes, {} AI spans, {} units with AI",
-        text.len(),
-        AI_SPANS,
-        doc.units().len()
-    );
+    println!("document: {lines} lines, {} bytes, {} AI spans, {} units with AI", text.len(), AI_SPANS, doc.units().len());
 
     let mut removed = RecentlyRemoved::default();
     let typed = Attribution::typed();
@@ -185,8 +175,7 @@ fn main() {
         let offset = doc.text().offset(pos, Encoding::Utf16).offset;
         let text = if round % 2 == 0 { "y" } else { "" };
         let end = if round % 2 == 0 { pos } else { Position::new(line, col - 1 + 1) };
-        let (pos, end) =
-            if round % 2 == 0 { (pos, end) } else { (Position::new(line, col - 1), Position::new(line, col)) };
+        let (pos, end) = if round % 2 == 0 { (pos, end) } else { (Position::new(line, col - 1), Position::new(line, col)) };
         doc.apply(&[Change { range: Some((pos, end)), text }], Encoding::Utf16, &typed, &mut removed).unwrap();
         let t = Instant::now();
         let units = doc.units_touching(offset..offset + 1);

@@ -159,8 +159,7 @@ pub fn history_spans(
 ) -> Result<Vec<(Range<usize>, Attribution)>, crate::store::history::HistoryError> {
     use crate::store::history;
     // A path HEAD does not have (a new file, an unborn branch) has no history.
-    let in_head =
-        repo.head().and_then(|h| h.peel_to_tree()).and_then(|t| t.get_path(std::path::Path::new(path))).is_ok();
+    let in_head = repo.head().and_then(|h| h.peel_to_tree()).and_then(|t| t.get_path(std::path::Path::new(path))).is_ok();
     if !in_head {
         return Ok(Vec::new());
     }
@@ -191,13 +190,7 @@ pub fn unit_label(unit: &Unit) -> String {
 
 /// The unit as a request records it: its text, and its AI lines counted
 /// within that text. `text` is the whole file.
-pub fn requested_unit(
-    path: &str,
-    language: crate::syntax::Language,
-    facts: &UnitFacts,
-    text: &str,
-    ai: &[Range<usize>],
-) -> records::RequestedUnit {
+pub fn requested_unit(path: &str, language: crate::syntax::Language, facts: &UnitFacts, text: &str, ai: &[Range<usize>]) -> records::RequestedUnit {
     let unit_text = &text[facts.unit.range.clone()];
     let first_line = text[..facts.unit.range.start].matches('\n').count() as u32;
     let mut ai_lines: Vec<[u32; 2]> = Vec::new();
@@ -229,23 +222,14 @@ pub fn requested_unit(
 }
 
 /// Check a request for `facts` at `path` against the policy's rationale rule.
-pub fn check_request(
-    policy: &Policy,
-    path: &str,
-    facts: &UnitFacts,
-    rationale: Option<&str>,
-) -> Result<(), SignoffError> {
+pub fn check_request(policy: &Policy, path: &str, facts: &UnitFacts, rationale: Option<&str>) -> Result<(), SignoffError> {
     let requirement = policy.requirement(path, &facts.unit.risk, facts.unit.ai_lines);
     if !requirement.needs_signoff {
         return Err(SignoffError::NotRequired { path: path.into(), unit: unit_label(&facts.unit) });
     }
     let missing = rationale.is_none_or(|r| r.trim().is_empty());
     if requirement.rationale_required && missing {
-        let risk = if facts.unit.risk.is_empty() {
-            requirement.path_risk.label().to_string()
-        } else {
-            facts.unit.risk.join(", ")
-        };
+        let risk = if facts.unit.risk.is_empty() { requirement.path_risk.label().to_string() } else { facts.unit.risk.join(", ") };
         return Err(SignoffError::RationaleRequired { path: path.into(), unit: unit_label(&facts.unit), risk });
     }
     Ok(())
@@ -267,10 +251,9 @@ pub fn decide(
     if !judgement.requirement.needs_signoff {
         return Err(SignoffError::NotRequired { path: path.into(), unit: unit_label(&facts.unit) });
     }
-    judgement
-        .requirement
-        .may_approve(&reviewer.email, &judgement.participants)
-        .map_err(|refusal| SignoffError::Refused { path: path.into(), unit: unit_label(&facts.unit), refusal })?;
+    judgement.requirement.may_approve(&reviewer.email, &judgement.participants).map_err(|refusal| {
+        SignoffError::Refused { path: path.into(), unit: unit_label(&facts.unit), refusal }
+    })?;
     let mut approval = Approval::new(repository, &facts.unit.fingerprint, verdict, reviewer);
     approval.comment = comment.filter(|c| !c.trim().is_empty()).map(str::to_string);
     approval.request = ledger.requests.for_fingerprint(&facts.unit.fingerprint).last().map(|r| r.id.clone());

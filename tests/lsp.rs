@@ -170,28 +170,20 @@ fn bad_input_leaves_the_server_answering() {
     server.change(&uri, 2, json!([{ "range": range(99, 99, 120, 0), "text": "fn z() {}" }]));
     server.change(&uri, 3, json!([{ "range": range(0, 999, 0, 3), "text": "" }]));
     server.notify("vouch/aiEdit", json!({ "textDocument": { "uri": uri }, "range": "nonsense" }));
-    server.notify(
-        "vouch/aiEdit",
-        json!({ "textDocument": { "uri": uri, "version": 3 }, "range": range(50, 0, 60, 0), "tool": "t" }),
-    );
+    server.notify("vouch/aiEdit", json!({ "textDocument": { "uri": uri, "version": 3 }, "range": range(50, 0, 60, 0), "tool": "t" }));
     let doc = server.document(&uri);
     // Both ends of the first change lie past the end: it appends. The second
     // names its ends in reverse, and the column past the line end is clamped.
     assert_eq!(doc["text"], "fn \nfn z() {}");
-    let bad = server
-        .request_raw("workspace/executeCommand", json!({ "command": "vouch.markAi", "arguments": [{ "uri": 7 }] }));
+    let bad = server.request_raw("workspace/executeCommand", json!({ "command": "vouch.markAi", "arguments": [{ "uri": 7 }] }));
     assert!(bad["error"]["message"].as_str().unwrap().contains("bad arguments"), "{bad}");
-    let bad = server
-        .request_raw("workspace/executeCommand", json!({ "command": "vouch.nope", "arguments": [{ "uri": uri }] }));
+    let bad = server.request_raw("workspace/executeCommand", json!({ "command": "vouch.nope", "arguments": [{ "uri": uri }] }));
     assert!(bad["error"]["message"].as_str().unwrap().contains("unknown command"), "{bad}");
     // A 10 MB file and a binary file.
     let big: String = "fn f() { let x = 1; }\n".repeat(10 * 1024 * 1024 / 22);
     server.open(&repo.uri("big.rs"), "rust", &big);
     server.open(&repo.uri("bin.dat"), "plaintext", "\u{0}\u{1}binary\u{0}");
-    let hover = server.request(
-        "textDocument/hover",
-        json!({ "textDocument": { "uri": repo.uri("bin.dat") }, "position": { "line": 0, "character": 0 } }),
-    );
+    let hover = server.request("textDocument/hover", json!({ "textDocument": { "uri": repo.uri("bin.dat") }, "position": { "line": 0, "character": 0 } }));
     assert_eq!(hover, Value::Null);
     let doc = server.document(&repo.uri("big.rs"));
     assert_eq!(doc["text"].as_str().unwrap().len(), big.len());

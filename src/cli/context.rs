@@ -31,9 +31,8 @@ impl Context {
     }
 
     pub fn open_at(dir: &Path) -> anyhow::Result<Context> {
-        let repo = crate::store::repo::discover(dir).map_err(|_| {
-            anyhow::anyhow!("not in a git repository: {} (run vouch inside one, or pass -C DIR)", dir.display())
-        })?;
+        let repo = crate::store::repo::discover(dir)
+            .map_err(|_| anyhow::anyhow!("not in a git repository: {} (run vouch inside one, or pass -C DIR)", dir.display()))?;
         let root = repo
             .workdir()
             .ok_or_else(|| anyhow::anyhow!("{} is a bare repository; vouch needs a worktree", repo.path().display()))?
@@ -61,12 +60,7 @@ impl Context {
     pub fn ledger_strict(&self) -> anyhow::Result<Ledger> {
         let ledger = Ledger::load(&self.repo)?;
         if let Some(bad) = ledger.bad.first() {
-            bail!(
-                "unreadable record {}: {} ({} in all); refusing to decide without it",
-                bad.path,
-                bad.reason,
-                ledger.bad.len()
-            );
+            bail!("unreadable record {}: {} ({} in all); refusing to decide without it", bad.path, bad.reason, ledger.bad.len());
         }
         Ok(ledger)
     }
@@ -119,12 +113,7 @@ impl Context {
     }
 
     /// The document for `text` at `path` with `spans`, and its AI units.
-    pub fn facts(
-        &self,
-        path: &str,
-        text: String,
-        spans: &[(Range<usize>, Attribution)],
-    ) -> anyhow::Result<(Document, Vec<UnitFacts>)> {
+    pub fn facts(&self, path: &str, text: String, spans: &[(Range<usize>, Attribution)]) -> anyhow::Result<(Document, Vec<UnitFacts>)> {
         let language = Language::from_path(Path::new(path));
         let mut doc = Document::new(language, text).with_context(|| format!("cannot hold {path}"))?;
         doc.reset_provenance(spans);

@@ -6,10 +6,10 @@ use std::sync::mpsc::Sender;
 
 use serde_json::Value;
 use tokio::sync::oneshot;
-use tower_lsp_server::LanguageServer;
 use tower_lsp_server::jsonrpc::{Error, Result};
 use tower_lsp_server::ls_types::notification::Notification;
 use tower_lsp_server::ls_types::*;
+use tower_lsp_server::LanguageServer;
 
 use super::protocol::{self, AiEditParams, HumanPasteParams, PendingResult, RegionsParams};
 use super::state::{Event, Query, State};

@@ -50,10 +50,7 @@ pub fn byte_range(text: &Text, range: ls_types::Range, enc: Encoding) -> (Range<
 }
 
 pub fn lsp_range(text: &Text, range: Range<usize>, enc: Encoding) -> ls_types::Range {
-    ls_types::Range::new(
-        to_lsp_position(text.position(range.start, enc)),
-        to_lsp_position(text.position(range.end, enc)),
-    )
+    ls_types::Range::new(to_lsp_position(text.position(range.start, enc)), to_lsp_position(text.position(range.end, enc)))
 }
 
 #[cfg(test)]

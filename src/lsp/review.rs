@@ -152,10 +152,7 @@ impl RepoContext {
             state = UnitState::Suspected;
         }
         let may_approve = requirement.needs_signoff
-            && self
-                .identity
-                .as_ref()
-                .is_some_and(|me| requirement.may_approve(&me.email, &judgement.participants).is_ok());
+            && self.identity.as_ref().is_some_and(|me| requirement.may_approve(&me.email, &judgement.participants).is_ok());
         Verdict { state, severity, reviewers, may_approve, note }
     }
 }
@@ -174,23 +171,13 @@ impl Repos {
     }
 
     /// What vouch knows of `rel`'s current text from history and the store.
-    pub fn load_spans(
-        &mut self,
-        root: &Path,
-        rel: &str,
-        text: &str,
-    ) -> anyhow::Result<Vec<(Range<usize>, Attribution)>> {
+    pub fn load_spans(&mut self, root: &Path, rel: &str, text: &str) -> anyhow::Result<Vec<(Range<usize>, Attribution)>> {
         let Some(ctx) = self.by_root.get(root) else { return Ok(Vec::new()) };
         Ok(signoff::history_spans(&ctx.repo, rel, text, ctx.policy.bots())?)
     }
 
     /// Spans that records added since the last poll give `rel`'s text.
-    pub fn new_spans(
-        &mut self,
-        _root: &Path,
-        _rel: &str,
-        _text: &str,
-    ) -> anyhow::Result<Vec<(Range<usize>, Attribution)>> {
+    pub fn new_spans(&mut self, _root: &Path, _rel: &str, _text: &str) -> anyhow::Result<Vec<(Range<usize>, Attribution)>> {
         Ok(Vec::new())
     }
 
@@ -294,10 +281,7 @@ impl Repos {
         units: &[UnitFacts],
         rationale: Option<&str>,
     ) -> anyhow::Result<String> {
-        let ctx = self
-            .by_root
-            .get_mut(root)
-            .ok_or_else(|| anyhow::anyhow!("{} is not a known repository", root.display()))?;
+        let ctx = self.by_root.get_mut(root).ok_or_else(|| anyhow::anyhow!("{} is not a known repository", root.display()))?;
         let me = identity::user(&ctx.repo)?;
         let repository = ctx.ledger.repository_id.clone().ok_or(signoff::SignoffError::NoCommits)?;
         let ai = doc.provenance().ai_ranges();
@@ -323,10 +307,7 @@ impl Repos {
         approve: bool,
         comment: Option<&str>,
     ) -> anyhow::Result<String> {
-        let ctx = self
-            .by_root
-            .get_mut(root)
-            .ok_or_else(|| anyhow::anyhow!("{} is not a known repository", root.display()))?;
+        let ctx = self.by_root.get_mut(root).ok_or_else(|| anyhow::anyhow!("{} is not a known repository", root.display()))?;
         let me = identity::user(&ctx.repo)?;
         let verdict = if approve { Decision::Approve } else { Decision::Reject };
         if !approve && comment.is_none_or(|c| c.trim().is_empty()) {

@@ -48,10 +48,7 @@ const LONG_UNIT_LINES: usize = 40;
 pub type Query = Box<dyn FnOnce(&mut State) + Send>;
 
 pub enum Event {
-    Initialize {
-        encoding: Encoding,
-        lens_refresh: bool,
-    },
+    Initialize { encoding: Encoding, lens_refresh: bool },
     Initialized,
     Open(TextDocumentItem),
     Change(DidChangeTextDocumentParams),
@@ -240,16 +237,11 @@ impl State {
         let started = Instant::now();
         let uri = params.text_document.uri;
         let Some(d) = self.docs.get_mut(&uri) else {
-            log(
-                &self.out,
-                MessageType::WARNING,
-                format!("vouch: didChange for {} which is not open; ignored", uri.as_str()),
-            );
+            log(&self.out, MessageType::WARNING, format!("vouch: didChange for {} which is not open; ignored", uri.as_str()));
             return;
         };
         if params.text_document.version <= d.version {
-            log(
-                &self.out,
+            log(&self.out, 
                 MessageType::WARNING,
                 format!(
                     "vouch: didChange for {} has version {} after {}; applied in the order received",
@@ -262,10 +254,7 @@ impl State {
         let changes: Vec<Change> = params
             .content_changes
             .iter()
-            .map(|c| Change {
-                range: c.range.map(|r| (convert::position(r.start), convert::position(r.end))),
-                text: &c.text,
-            })
+            .map(|c| Change { range: c.range.map(|r| (convert::position(r.start), convert::position(r.end))), text: &c.text })
             .collect();
         let typed = Attribution::typed();
         let result = d.doc.apply(&changes, self.encoding, &typed, &mut self.removed);
@@ -275,11 +264,7 @@ impl State {
         let applied = match result {
             Ok(applied) => applied,
             Err(e) => {
-                log(
-                    &self.out,
-                    MessageType::ERROR,
-                    format!("vouch: {}: {e}; the rest of the change was dropped", uri.as_str()),
-                );
+                log(&self.out, MessageType::ERROR, format!("vouch: {}: {e}; the rest of the change was dropped", uri.as_str()));
                 return;
             }
         };
@@ -326,16 +311,11 @@ impl State {
     fn ai_edit(&mut self, params: AiEditParams) {
         let uri = &params.text_document.uri;
         let Some(d) = self.docs.get_mut(uri) else {
-            log(
-                &self.out,
-                MessageType::WARNING,
-                format!("vouch: vouch/aiEdit for {} which is not open; ignored", uri.as_str()),
-            );
+            log(&self.out, MessageType::WARNING, format!("vouch: vouch/aiEdit for {} which is not open; ignored", uri.as_str()));
             return;
         };
         if params.text_document.version != d.version {
-            log(
-                &self.out,
+            log(&self.out, 
                 MessageType::WARNING,
                 format!(
                     "vouch: vouch/aiEdit names version {} of {} but the server has version {}; applied to the current text",
@@ -539,12 +519,8 @@ impl State {
         }
         // Riskiest first: warnings, then more risk tags, then more AI lines.
         units.sort_by(|a, b| {
-            (a.severity != "warning", std::cmp::Reverse(a.risk.len()), std::cmp::Reverse(a.ai_lines), &a.path).cmp(&(
-                b.severity != "warning",
-                std::cmp::Reverse(b.risk.len()),
-                std::cmp::Reverse(b.ai_lines),
-                &b.path,
-            ))
+            (a.severity != "warning", std::cmp::Reverse(a.risk.len()), std::cmp::Reverse(a.ai_lines), &a.path)
+                .cmp(&(b.severity != "warning", std::cmp::Reverse(b.risk.len()), std::cmp::Reverse(b.ai_lines), &b.path))
         });
         PendingResult { units }
     }
@@ -580,26 +556,11 @@ impl State {
                 }));
             };
             if a.suspected {
-                push(
-                    format!("vouch: confirm {name} as AI-written"),
-                    command::MARK_AI,
-                    args(CommandArgs::default()),
-                    false,
-                );
-                push(
-                    format!("vouch: declare {name} human-written"),
-                    command::MARK_HUMAN,
-                    args(CommandArgs::default()),
-                    false,
-                );
+                push(format!("vouch: confirm {name} as AI-written"), command::MARK_AI, args(CommandArgs::default()), false);
+                push(format!("vouch: declare {name} human-written"), command::MARK_HUMAN, args(CommandArgs::default()), false);
             }
             if matches!(a.verdict.state, UnitState::Pending | UnitState::Rejected | UnitState::Suspected) {
-                push(
-                    format!("vouch: request sign-off for {name}"),
-                    command::REQUEST_SIGNOFF,
-                    args(CommandArgs::default()),
-                    true,
-                );
+                push(format!("vouch: request sign-off for {name}"), command::REQUEST_SIGNOFF, args(CommandArgs::default()), true);
             }
             if a.verdict.may_approve && a.verdict.state.needs_signoff() {
                 push(format!("vouch: approve {name}"), command::APPROVE, args(CommandArgs::default()), false);
@@ -617,10 +578,7 @@ impl State {
         if !range.is_empty() {
             let selection = CommandArgs { uri: Some(uri.clone()), range: Some(params.range), ..CommandArgs::default() };
             let arguments = vec![serde_json::to_value(&selection).unwrap_or(Value::Null)];
-            for (title, cmd) in [
-                ("vouch: mark selection as AI-written", command::MARK_AI),
-                ("vouch: mark selection as human-written", command::MARK_HUMAN),
-            ] {
+            for (title, cmd) in [("vouch: mark selection as AI-written", command::MARK_AI), ("vouch: mark selection as human-written", command::MARK_HUMAN)] {
                 actions.push(CodeActionOrCommand::Command(Command {
                     title: title.into(),
                     command: cmd.into(),
@@ -640,10 +598,7 @@ impl State {
             .iter()
             .map(|a| {
                 let start = d.doc.text().position(a.unit.range.start, enc);
-                let range = tower_lsp_server::ls_types::Range::new(
-                    convert::to_lsp_position(start),
-                    convert::to_lsp_position(start),
-                );
+                let range = tower_lsp_server::ls_types::Range::new(convert::to_lsp_position(start), convert::to_lsp_position(start));
                 let tools: Vec<&str> = a.sources.iter().map(|s| s.tool.as_str()).collect();
                 let mut title = format!("AI ({}) · {}", tools.join(", "), a.verdict.state.label());
                 if !a.verdict.reviewers.is_empty() {
@@ -674,10 +629,7 @@ impl State {
         let d = self.docs.get(uri)?;
         let offset = d.doc.text().offset(convert::position(position), enc).offset;
         let markdown = provenance_markdown(d, offset, &self.repos)?;
-        Some(Hover {
-            contents: HoverContents::Markup(MarkupContent { kind: MarkupKind::Markdown, value: markdown }),
-            range: None,
-        })
+        Some(Hover { contents: HoverContents::Markup(MarkupContent { kind: MarkupKind::Markdown, value: markdown }), range: None })
     }
 
     pub fn execute(&mut self, name: &str, arguments: Vec<Value>) -> jsonrpc::Result<Option<Value>> {
@@ -694,11 +646,7 @@ impl State {
                 let (range, _) = convert::byte_range(d.doc.text(), lsp_range, enc);
                 let who = self.repos.identity(d.repo.as_ref().map(|(root, _)| root));
                 let attr = if name == command::MARK_AI {
-                    let tool = args
-                        .tool
-                        .clone()
-                        .or_else(|| suspected_tool(&d.doc, &range))
-                        .unwrap_or_else(|| "unknown".into());
+                    let tool = args.tool.clone().or_else(|| suspected_tool(&d.doc, &range)).unwrap_or_else(|| "unknown".into());
                     Attribution::ai(AiSource { tool, model: None, session: None, kind: None }, Evidence::Manual, who)
                 } else {
                     Attribution { origin: Origin::Human, evidence: Some(Evidence::Manual), accepted_by: who }
@@ -717,9 +665,8 @@ impl State {
                     (None, Some(r)) => convert::byte_range(d.doc.text(), r, enc).0.start,
                     (None, None) => return Err(invalid(format!("{name}: missing `position`"))),
                 };
-                let markdown = provenance_markdown(d, offset, &self.repos).unwrap_or_else(|| {
-                    "No AI provenance is recorded here. No record means unattested, not human.".into()
-                });
+                let markdown = provenance_markdown(d, offset, &self.repos)
+                    .unwrap_or_else(|| "No AI provenance is recorded here. No record means unattested, not human.".into());
                 Ok(Some(Value::String(markdown)))
             }
             command::REQUEST_SIGNOFF | command::APPROVE | command::REJECT => self.review_command(name, &uri, &args),
@@ -762,12 +709,8 @@ impl State {
             Ok(message) => {
                 // Records changed: every open document of the repository may
                 // stand differently now.
-                let uris: Vec<Uri> = self
-                    .docs
-                    .values()
-                    .filter(|d| d.repo.as_ref().is_some_and(|(r, _)| *r == root))
-                    .map(|d| d.uri.clone())
-                    .collect();
+                let uris: Vec<Uri> =
+                    self.docs.values().filter(|d| d.repo.as_ref().is_some_and(|(r, _)| *r == root)).map(|d| d.uri.clone()).collect();
                 for uri in uris {
                     self.analyse(&uri);
                 }
@@ -899,9 +842,7 @@ fn regions(d: &OpenDoc, enc: Encoding) -> Vec<Region> {
                 .analysis
                 .iter()
                 .find(|a| a.unit.range.start <= s.range.start && s.range.start < a.unit.range.end)
-                .map_or(if attr.is_suspected() { UnitState::Suspected } else { UnitState::Pending }, |a| {
-                    a.verdict.state
-                });
+                .map_or(if attr.is_suspected() { UnitState::Suspected } else { UnitState::Pending }, |a| a.verdict.state);
             Some(Region {
                 range: convert::lsp_range(text, s.range, enc),
                 origin: "ai".into(),
@@ -918,9 +859,7 @@ fn provenance_markdown(d: &OpenDoc, offset: usize, repos: &Repos) -> Option<Stri
     let Origin::Ai(src) = &at.origin else { return None };
     let mut md = String::new();
     if at.is_suspected() {
-        md.push_str(
-            "**Suspected AI text**: a large insertion no plugin reported. Confirm it as AI or declare it human.\n\n",
-        );
+        md.push_str("**Suspected AI text**: a large insertion no plugin reported. Confirm it as AI or declare it human.\n\n");
     } else {
         md.push_str(&format!("**AI-written** by `{}`", src.tool));
         if let Some(model) = &src.model {

@@ -167,10 +167,7 @@ impl Server {
     }
 
     pub fn change(&mut self, uri: &str, version: i64, changes: Value) {
-        self.notify(
-            "textDocument/didChange",
-            json!({ "textDocument": { "uri": uri, "version": version }, "contentChanges": changes }),
-        );
+        self.notify("textDocument/didChange", json!({ "textDocument": { "uri": uri, "version": version }, "contentChanges": changes }));
     }
 
     pub fn document(&mut self, uri: &str) -> Value {
