@@ -167,6 +167,10 @@ impl Document {
         attr: &Attribution,
         removed: &mut RecentlyRemoved,
     ) -> Result<Applied, TooLarge> {
+        // Editors often send more than changed (Neovim re-sends the rest of
+        // the line after a paste): text removed and inserted again unchanged
+        // keeps its origin, and only the real difference counts as new.
+        let (range, new) = minimize(&self.text.as_str()[range.clone()], range, new);
         let old_text = &self.text.as_str()[range.clone()];
         let restores_removed = removed.was_removed(new);
         if !range.is_empty() {
@@ -280,6 +284,21 @@ impl Document {
     }
 }
 
+/// The smallest change with the effect of replacing `old` (the bytes
+/// `range`) with `new`: the common prefix and suffix dropped, on character
+/// boundaries.
+fn minimize<'a>(old: &str, range: Range<usize>, new: &'a str) -> (Range<usize>, &'a str) {
+    let prefix: usize = old.chars().zip(new.chars()).take_while(|(a, b)| a == b).map(|(a, _)| a.len_utf8()).sum();
+    let suffix: usize = old[prefix..]
+        .chars()
+        .rev()
+        .zip(new[prefix..].chars().rev())
+        .take_while(|(a, b)| a == b)
+        .map(|(a, _)| a.len_utf8())
+        .sum();
+    (range.start + prefix..range.end - suffix, &new[prefix..new.len() - suffix])
+}
+
 fn point((row, column): (usize, usize)) -> tree_sitter::Point {
     tree_sitter::Point { row, column }
 }
@@ -348,6 +367,21 @@ mod tests {
         let whole = Change { range: None, text: "// hi\nfn a() {}\nfn b() {x}\n" };
         doc.apply(&[whole], Encoding::Utf16, &Attribution::typed(), &mut removed).unwrap();
         assert_eq!(ai_text(&doc), vec!["fn b() {", "}"]);
+    }
+
+    #[test]
+    fn text_sent_again_unchanged_keeps_its_origin() {
+        // Neovim pastes mid-line by replacing the rest of the line with the
+        // pasted text followed by that rest.
+        let mut doc = Document::new(Language::Rust, "let v = compute();\n".into()).unwrap();
+        let mut removed = RecentlyRemoved::default();
+        doc.set_attribution(0..18, &ai("t"));
+        let applied = doc
+            .apply(&[change(at(0, 4), at(0, 18), "mut v = compute();")], Encoding::Utf8, &Attribution::typed(), &mut removed)
+            .unwrap();
+        assert_eq!(doc.text().as_str(), "let mut v = compute();\n");
+        assert_eq!(applied[0].inserted, 4..8);
+        assert_eq!(ai_text(&doc), vec!["let ", "v = compute();"]);
     }
 
     #[test]

@@ -349,6 +349,8 @@ struct Range {
     notes: HashMap<Oid, Vec<NoteRecord>>,
     /// Author and committer emails per commit.
     people: HashMap<Oid, Vec<String>>,
+    /// The paths each commit changed against its first parent.
+    changed: HashMap<Oid, Vec<String>>,
 }
 
 /// The ledger of a verification: records of this repository, with
@@ -409,8 +411,8 @@ pub fn verify(repo: &Repository, base_rev: &str, head_rev: &str) -> Result<Repor
     check_commits(repo, &policy, &range, &mut report)?;
     let head_tree = head.tree().map_err(git("read HEAD's tree"))?;
     let base_tree = base.tree().map_err(git("read BASE's tree"))?;
-    let touched = touched_paths(repo, &range)?;
-    let policy_files = policy_files(repo, &policy, &head_tree, &base_source, head_rev);
+    let touched = touched_paths(&range);
+    let policy_files = policy_files(repo, &policy, &head_tree, head_rev);
     for path in &touched {
         if policy_files.contains(path) {
             continue;
@@ -478,6 +480,7 @@ fn read_range(repo: &Repository, base: Oid, head: Oid) -> Result<Range, VerifyEr
     let commits = range_commits(repo, base, head).map_err(git("walk BASE..HEAD"))?;
     let mut notes_by_commit = HashMap::new();
     let mut people = HashMap::new();
+    let mut changed = HashMap::new();
     for &oid in &commits {
         if let Some(records) = notes::read_note(repo, oid)? {
             notes_by_commit.insert(oid, records);
@@ -491,9 +494,10 @@ fn read_range(repo: &Repository, base: Oid, head: Oid) -> Result<Range, VerifyEr
             }
         }
         people.insert(oid, emails);
+        changed.insert(oid, changed_in(repo, oid)?);
     }
     let set = commits.iter().copied().collect();
-    Ok(Range { commits, set, notes: notes_by_commit, people })
+    Ok(Range { commits, set, notes: notes_by_commit, people, changed })
 }
 
 /// Attestation and note consistency, commit by commit.
@@ -622,14 +626,8 @@ fn note_problems(
 
 /// Paths that commits of the range changed (against their first parent)
 /// and that HEAD still has, sorted.
-fn touched_paths(repo: &Repository, range: &Range) -> Result<BTreeSet<String>, VerifyError> {
-    let mut paths = BTreeSet::new();
-    for &oid in &range.commits {
-        for path in changed_in(repo, oid)? {
-            paths.insert(path);
-        }
-    }
-    Ok(paths)
+fn touched_paths(range: &Range) -> BTreeSet<String> {
+    range.changed.values().flatten().cloned().collect()
 }
 
 /// The paths commit `oid` changed against its first parent (or all of its
@@ -662,7 +660,6 @@ fn policy_files(
     repo: &Repository,
     base_policy: &Policy,
     head_tree: &git2::Tree<'_>,
-    _base: &Source,
     head_rev: &str,
 ) -> BTreeSet<String> {
     let mut files = BTreeSet::from([POLICY_FILE.to_string(), base_policy.allowed_signers().to_string()]);
@@ -763,13 +760,12 @@ impl Judge<'_> {
             // Approvals of an earlier text of this unit: bound to that
             // text, they do not carry over.
             for a in self.records.all_approvals.iter().filter(|a| a.record.fingerprint != fingerprint) {
-                let same_place = a.record.path.as_deref() == Some(path);
                 let same_unit = self.records.ledger.requests.for_fingerprint(&a.record.fingerprint).iter().any(|r| {
                     r.record.units.iter().any(|u| {
                         u.fingerprint == a.record.fingerprint
                             && u.kind == kind
                             && u.name.as_deref() == name
-                            && (same_place || u.path == path)
+                            && u.path == path
                     })
                 });
                 if same_unit {
@@ -918,7 +914,7 @@ fn judge_unit(
         &judgement.requirement,
         &judgement.assessment.status,
         &judgement.assessment.ignored,
-        "AI-written",
+        "AI-written code",
     );
     report.failures.push(Failure {
         rule,
@@ -944,7 +940,7 @@ fn failure_reason(
     match status {
         Status::Rejected { by, comment } => {
             let comment = comment.as_deref().map_or(String::new(), |c| format!(": {c}"));
-            (Rule::Rejected, format!("{what} code rejected by {by}{comment}"))
+            (Rule::Rejected, format!("{what} rejected by {by}{comment}"))
         }
         Status::Requested { have, need, .. } | Status::Pending { have, need, .. } => {
             let requested =
@@ -954,12 +950,12 @@ fn failure_reason(
             (
                 rule,
                 format!(
-                    "{what} code needs {need} {signed}approval(s) from {} under the policy at BASE, has {have} ({requested})",
+                    "{what} needs {need} {signed}approval(s) from {} under the policy at BASE, has {have} ({requested})",
                     requirement.reviewers
                 ),
             )
         }
-        Status::NotRequired | Status::Approved { .. } => (Rule::UnapprovedAi, format!("{what} code: {status}")),
+        Status::NotRequired | Status::Approved { .. } => (Rule::UnapprovedAi, format!("{what}: {status}")),
     }
 }
 
@@ -979,12 +975,12 @@ fn check_policy_file(
         return Ok(());
     }
     // The commits of the range that changed it.
-    let mut commits = Vec::new();
-    for &oid in &range.commits {
-        if changed_in(repo, oid)?.iter().any(|p| p == path) {
-            commits.push(oid);
-        }
-    }
+    let commits: Vec<Oid> = range
+        .commits
+        .iter()
+        .copied()
+        .filter(|c| range.changed.get(c).is_some_and(|p| p.iter().any(|p| p == path)))
+        .collect();
     if commits.is_empty() {
         // BASE is not an ancestor and the difference comes from its side.
         return Ok(());
@@ -1021,18 +1017,14 @@ fn check_policy_file(
         });
         return Ok(());
     }
-    let (rule, reason) =
-        failure_reason(&requirement, &assessment.status, &assessment.ignored, "this change to a trust file:");
+    let (rule, reason) = failure_reason(&requirement, &assessment.status, &assessment.ignored, "the change");
     let change = match (before, after) {
         (None, _) => "added",
         (_, None) => "deleted",
         _ => "changed",
     };
-    let reason = format!(
-        "{path} is {change} in the range; it decides who may approve, so the change needs approval under the policy at \
-         BASE ({}); approve fingerprint {fp}",
-        reason.trim_start_matches("this change to a trust file: code ")
-    );
+    let reason =
+        format!("{path} is {change} in the range and decides who may approve, so {reason}; approve fingerprint {fp}");
     let mut details = judge.explain(&fp, &assessment.ignored, None);
     if rule == Rule::Rejected {
         details.insert(0, "a reviewer rejected this change".into());
@@ -1060,7 +1052,6 @@ fn apply_overrides(repo: &Repository, judge: &Judge<'_>, range: &Range, report: 
     for stored in &judge.records.overrides {
         let record = &stored.record;
         let mut covered: HashSet<Oid> = HashSet::new();
-        let mut problems = Vec::new();
         for c in &record.commits {
             if let Ok(oid) = Oid::from_str(c) {
                 covered.insert(oid);
@@ -1069,7 +1060,11 @@ fn apply_overrides(repo: &Repository, judge: &Judge<'_>, range: &Range, report: 
         if let Some(spec) = &record.range {
             match override_range(repo, spec) {
                 Ok(commits) => covered.extend(commits),
-                Err(e) => problems.push(format!("its range {spec} cannot be read here: {e}")),
+                Err(e) => report.warnings.push(format!(
+                    "override {} covers the range {spec}, which cannot be read here ({e}); if it should cover \
+                     commits of this range, fetch them",
+                    short(&stored.id)
+                )),
             }
         }
         let covers: Vec<String> = range.commits.iter().filter(|c| covered.contains(c)).map(Oid::to_string).collect();
@@ -1085,9 +1080,6 @@ fn apply_overrides(repo: &Repository, judge: &Judge<'_>, range: &Range, report: 
         } else {
             None
         };
-        let why_not = why_not.or_else(|| {
-            (!problems.is_empty()).then(|| problems.join("; ")).filter(|_| covers.is_empty() && fingerprints.is_empty())
-        });
         if why_not.is_none() {
             counted.push((stored.id.clone(), covered.clone(), record.fingerprints.iter().cloned().collect()));
         }

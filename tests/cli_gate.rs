@@ -3,9 +3,10 @@
 //! payloads are the samples in `tests/fixtures/agent-hooks/`, pointed at the
 //! temporary repository.
 //!
-//! Requests and approvals are written through the library (`signoff`,
-//! `records`) as a second identity, the way `vouch request` and
-//! `vouch approve` write them.
+//! The main flow requests and approves through `vouch request` and
+//! `vouch approve`; other tests write approvals through the library
+//! (`signoff::decide`, `records::add`) as a second identity, as
+//! `vouch approve` does.
 
 mod support {
     pub mod repo;
@@ -21,7 +22,7 @@ use vouch::cli::context::Context;
 use vouch::policy::Verdict;
 use vouch::signoff::{self, SignoffError};
 use vouch::store::policy_file::Source;
-use vouch::store::records::{self, Person, Request};
+use vouch::store::records::{self, Person};
 
 const VOUCH: &str = env!("CARGO_BIN_EXE_vouch");
 
@@ -203,22 +204,6 @@ impl Repo {
             ids.push(records::add(&ctx.repo, &approval).unwrap());
         }
         Ok(ids)
-    }
-
-    /// Request sign-off, as the current user, for the AI units of `path`.
-    fn request(&self, path: &str, text: &str) {
-        let ctx = Context::open_at(self.root()).unwrap();
-        let policy = ctx.policy(&Source::Worktree).unwrap();
-        let ledger = ctx.ledger().unwrap();
-        let journal = ctx.journal().unwrap();
-        let spans = ctx.spans(&policy, &journal, path, text, false).unwrap();
-        let (doc, facts) = ctx.facts(path, text.to_string(), &spans).unwrap();
-        let ai = doc.provenance().ai_ranges();
-        let units = facts.iter().map(|f| signoff::requested_unit(path, doc.language(), f, text, &ai)).collect();
-        let me = ctx.identity().unwrap();
-        let mut request = Request::new(ledger.repository_id.as_deref().unwrap(), me.into(), units);
-        request.rationale = Some("coupons can exceed the total".into());
-        records::add(&ctx.repo, &request).unwrap();
     }
 }
 

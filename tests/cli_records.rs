@@ -140,6 +140,14 @@ fn request_then_a_reviewer_approves_the_whole_request() {
     assert!(stderr(&again).contains("nothing in the working tree needs sign-off"), "{}", stderr(&again));
 
     user(&repo, "carol@example.com");
+    // With --yes, the request must be named, even when it is the only one.
+    let out = vouch(&repo, &["approve", "--yes"]);
+    assert_exit(&out, 2);
+    assert!(
+        stderr(&out).contains(&format!("open requests:\n  {}  dev@example.com  1 unit(s)", &id[..12])),
+        "{}",
+        stderr(&out)
+    );
     let out = vouch(&repo, &["approve", &id[..8], "--yes", "--comment", "fine", "--format", "json"]);
     assert_exit(&out, 0);
     let report = json(&out);
@@ -413,6 +421,8 @@ fn request_with_no_target_covers_every_file_and_one_line_targets_one_unit() {
     ai_edit(&repo, "src/lib.rs", WITH_AI, AI_FN, "dev@example.com");
     let other = "def triple(x):\n    return x * 3\n\n\ndef quad(x):\n    return x * 4\n";
     ai_edit(&repo, "tools/calc.py", other, other, "dev@example.com");
+    // A binary file among the changes holds no units and stops nothing.
+    std::fs::write(repo.path("logo.png"), [0x89, b'P', b'N', b'G', 0xff, 0xfe, 0]).unwrap();
 
     let id = request(&repo, &["tools/calc.py:5"]);
     let (_, one) = requests(&repo).into_iter().find(|(i, _)| *i == id).unwrap();
@@ -630,4 +640,20 @@ fn approvals_are_signed_when_the_policy_requires_it() {
     // The signed approval counts: blame sees the unit approved.
     let report = json(&vouch(&repo, &["blame", "src/lib.rs", "--format", "json"]));
     assert_eq!(report["units"][0]["state"], "approved", "{report}");
+}
+
+#[test]
+fn a_request_for_text_no_longer_in_the_working_tree_is_decided_on_its_own_text() {
+    let repo = repo_with_policy(POLICY);
+    ai_edit(&repo, "src/lib.rs", WITH_AI, AI_FN, "dev@example.com");
+    let id = request(&repo, &[]);
+    let (_, requested) = requests(&repo).pop().unwrap();
+    repo.write("src/lib.rs", BASE);
+    user(&repo, "carol@example.com");
+    let out = vouch(&repo, &["approve", &id, "--yes", "--format", "json"]);
+    assert_exit(&out, 0);
+    let report = json(&out);
+    assert_eq!(report["approvals"][0]["line"], Value::Null);
+    assert_eq!(report["approvals"][0]["fingerprint"], requested.units[0].fingerprint.as_str());
+    assert_eq!(approvals(&repo)[0].fingerprint, requested.units[0].fingerprint);
 }

@@ -217,3 +217,107 @@ fn heuristic_suspects_a_large_paste_but_not_a_revert() {
     assert_eq!(ai.len(), 1, "{doc}");
     server.shutdown();
 }
+
+/// The whole loop in the editor: AI text, a request, an approval from a
+/// reviewer's own server, the diagnostic gone, an edit, the diagnostic back.
+#[test]
+fn request_approve_edit_cycle_across_two_servers() {
+    let repo = TestRepo::new();
+    repo.write(".vouch.toml", "reviewers = [\"reviewer@example.com\"]\n");
+    repo.write("src/lib.rs", RUST);
+    repo.commit_all("init");
+    let uri = repo.uri("src/lib.rs");
+    let mut dev = Server::start(&repo.root, &["utf-16"]);
+    dev.open(&uri, "rust", RUST);
+    assert!(dev.diagnostics(&uri, 1).is_empty());
+    dev.change(&uri, 2, json!([{ "range": range(5, 0, 5, 0), "text": GENERATED }]));
+    dev.notify(
+        "vouch/aiEdit",
+        json!({ "textDocument": { "uri": uri, "version": 2 }, "range": range(5, 0, 8, 0), "tool": "copilot" }),
+    );
+    let diags = dev.diagnostics(&uri, 2);
+    assert_eq!(codes(&diags), vec!["unreviewed-ai"]);
+    assert!(diags[0]["message"].as_str().unwrap().contains("sign-off by: reviewer@example.com"), "{diags:?}");
+
+    // The author may request but not approve.
+    let actions = dev.request(
+        "textDocument/codeAction",
+        json!({ "textDocument": { "uri": uri }, "range": range(6, 0, 6, 0), "context": { "diagnostics": diags } }),
+    );
+    let titles: Vec<&str> = actions.as_array().unwrap().iter().map(|a| a["title"].as_str().unwrap()).collect();
+    assert!(titles.iter().any(|t| t.contains("request sign-off")), "{titles:?}");
+    assert!(!titles.iter().any(|t| t.contains("approve")), "{titles:?}");
+    let request = actions.as_array().unwrap().iter().find(|a| a["title"].as_str().unwrap().contains("request")).unwrap();
+    let mut command = request["command"].clone();
+    command["arguments"][0]["rationale"] = json!("doubles its input for the pricing table");
+    let reply = dev.request("workspace/executeCommand", json!({ "command": command["command"], "arguments": command["arguments"] }));
+    assert!(reply.as_str().unwrap().contains("requested sign-off"), "{reply}");
+    let diags = dev.wait_for("textDocument/publishDiagnostics", |p| {
+        p["uri"] == uri && p["diagnostics"][0]["code"] == "signoff-requested"
+    });
+    assert!(diags["diagnostics"][0]["message"].as_str().unwrap().contains("requested by dev@example.com"));
+    // Saving writes the journal, so the reviewer's server sees the AI text.
+    dev.notify("textDocument/didSave", json!({ "textDocument": { "uri": uri } }));
+    let text = dev.document(&uri)["text"].as_str().unwrap().to_string();
+    repo.write("src/lib.rs", &text);
+
+    // The reviewer, in the same repository with their own identity.
+    repo.git(&["config", "user.email", "reviewer@example.com"]);
+    let mut reviewer = Server::start(&repo.root, &["utf-8"]);
+    reviewer.open(&uri, "rust", &text);
+    let diags = reviewer.diagnostics(&uri, 1);
+    assert_eq!(codes(&diags), vec!["signoff-requested"], "{diags:?}");
+    let actions = reviewer.request(
+        "textDocument/codeAction",
+        json!({ "textDocument": { "uri": uri }, "range": range(6, 0, 6, 0), "context": { "diagnostics": diags } }),
+    );
+    let approve = actions.as_array().unwrap().iter().find(|a| a["title"].as_str().unwrap().contains("approve")).unwrap();
+    let reply = reviewer.request(
+        "workspace/executeCommand",
+        json!({ "command": approve["command"]["command"], "arguments": approve["command"]["arguments"] }),
+    );
+    assert!(reply.as_str().unwrap().contains("approved 1 unit"), "{reply}");
+    assert!(reviewer.diagnostics(&uri, 1).is_empty());
+    let hover = reviewer.request("textDocument/hover", json!({ "textDocument": { "uri": uri }, "position": { "line": 6, "character": 4 } }));
+    let hover = hover["contents"]["value"].as_str().unwrap();
+    assert!(hover.contains("rationale: doubles its input"), "{hover}");
+    assert!(hover.contains("approved by reviewer@example.com"), "{hover}");
+    reviewer.shutdown();
+
+    // The author's server picks the approval up from the records.
+    dev.wait_for("textDocument/publishDiagnostics", |p| p["uri"] == uri && p["diagnostics"] == json!([]));
+    // Editing the approved unit makes a new fingerprint: sign-off is due again.
+    dev.change(&uri, 3, json!([{ "range": range(6, 8, 6, 9), "text": "3" }]));
+    let diags = dev.diagnostics(&uri, 3);
+    assert_eq!(codes(&diags), vec!["unreviewed-ai"], "{diags:?}");
+    dev.shutdown();
+}
+
+#[test]
+fn agent_records_show_up_in_an_open_editor() {
+    let repo = TestRepo::new();
+    repo.write("src/lib.rs", RUST);
+    repo.commit_all("init");
+    let uri = repo.uri("src/lib.rs");
+    let mut server = Server::start(&repo.root, &["utf-16"]);
+    server.open(&uri, "rust", RUST);
+    assert!(server.diagnostics(&uri, 1).is_empty());
+    // Another writer (an agent hook, the CLI) records AI text in the journal.
+    let text = format!("{RUST}{GENERATED}");
+    let git = git2::Repository::open(&repo.root).unwrap();
+    let journal = vouch::store::journal::Journal::open(&git).unwrap();
+    let attr = vouch::provenance::Attribution::ai(
+        vouch::provenance::AiSource { tool: "claude-code".into(), model: None, session: None, kind: None },
+        vouch::provenance::Evidence::AgentHook,
+        None,
+    );
+    let spans = vec![(RUST.len()..text.len() - 1, attr)];
+    journal.append(&git, vouch::store::journal::Entry::delta("src/lib.rs", &text, &spans)).unwrap();
+    // The editor's buffer holds the same text (the agent wrote the file).
+    server.change(&uri, 2, json!([{ "range": range(5, 0, 5, 0), "text": GENERATED }]));
+    let diags = server.wait_for("textDocument/publishDiagnostics", |p| {
+        p["uri"] == uri && p["diagnostics"][0]["code"] == "unreviewed-ai"
+    });
+    assert!(diags["diagnostics"][0]["message"].as_str().unwrap().contains("claude-code"), "{diags}");
+    server.shutdown();
+}

@@ -348,7 +348,7 @@ fn select(
     let Some(line) = parsed.line else {
         bail!("give the unit as PATH:LINE, or a request id (a unit is decided on by its line)");
     };
-    let file = files.get(&parsed.path)?.ok_or_else(|| anyhow::anyhow!("cannot read {}", parsed.path))?;
+    let file = files.get(&parsed.path)?.ok_or_else(|| anyhow::anyhow!("{} is not UTF-8 text", parsed.path))?;
     let facts = file
         .unit_at_line(line)
         .ok_or_else(|| anyhow::anyhow!("{}: no AI-written unit at line {line}", parsed.label()))?;
@@ -374,11 +374,12 @@ struct Files<'a> {
 }
 
 impl Files<'_> {
-    /// The file at `path`, or `None` when the working tree has no such file.
+    /// The file at `path`, or `None` when the working tree has no such file
+    /// or it is not text.
     fn get(&mut self, path: &str) -> anyhow::Result<Option<&FileUnits>> {
         if !self.loaded.contains_key(path) {
             let file = if self.ctx.root.join(path).is_file() {
-                Some(FileUnits::load(self.ctx, self.policy, &self.journal, path)?)
+                FileUnits::load_text(self.ctx, self.policy, &self.journal, path)?
             } else {
                 None
             };
@@ -426,19 +427,21 @@ fn from_request(files: &mut Files<'_>, ledger: &Ledger, request: &Stored<Request
     for unit in &request.record.units {
         let fingerprint = crate::fingerprint::fingerprint(&unit.language, &unit.kind, &unit.text);
         // The unit as the working tree has it, if it is there: its real
-        // provenance names who accepted the AI text.
+        // provenance names who accepted the AI text and which lines are AI,
+        // rather than the request's own account.
         let here = files.get(&unit.path)?.and_then(|file| {
             let facts = file.facts.iter().find(|f| f.unit.fingerprint == fingerprint)?;
-            Some((facts.clone(), file.line_of(facts.unit.range.start)))
+            let shown = signoff::requested_unit(&file.path, file.language, facts, file.text(), &file.ai_ranges());
+            Some((facts.clone(), shown, file.line_of(facts.unit.range.start)))
         });
-        let (facts, line) = match here {
-            Some((facts, line)) => (facts, Some(line)),
-            None => (facts_from_text(unit, &fingerprint), None),
+        let (facts, shown, line) = match here {
+            Some((facts, shown, line)) => (facts, shown, Some(line)),
+            None => (facts_from_text(unit, &fingerprint), unit.clone(), None),
         };
         items.push(Item {
             path: unit.path.clone(),
             facts,
-            shown: unit.clone(),
+            shown,
             line,
             requesters: ledger.requests.requesters(&fingerprint),
             rationale: request.record.rationale.clone().or_else(|| ledger.rationale(&fingerprint).map(str::to_string)),

@@ -15,6 +15,8 @@ use std::ops::Range;
 
 use anyhow::{Context as _, bail};
 use git2::Oid;
+use std::fmt::Write as _;
+
 use serde::Serialize;
 
 use crate::policy::{Status, Verdict};
@@ -193,8 +195,8 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     }
     let report = Report { path, lines, units: unit_reports };
     match args.format.format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
-        Format::Text => print_text(&report, Style::stdout()),
+        Format::Json => write_stdout(&format!("{}\n", serde_json::to_string_pretty(&report)?))?,
+        Format::Text => write_stdout(&render(&report, Style::stdout()))?,
     }
     Ok(Outcome::Ok)
 }
@@ -284,18 +286,20 @@ fn note_rationale(
     path: &str,
     line: u32,
 ) -> anyhow::Result<Option<String>> {
-    if !cache.contains_key(&commit) {
-        let records = notes::read_note(&ctx.repo, commit)?.unwrap_or_default();
-        cache.insert(commit, records);
-    }
-    let records = &cache[&commit];
+    let records = match cache.entry(commit) {
+        std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+        std::collections::hash_map::Entry::Vacant(e) => {
+            e.insert(notes::read_note(&ctx.repo, commit)?.unwrap_or_default())
+        }
+    };
     Ok(records.iter().find_map(|r| match r {
         NoteRecord::File(f) if f.path == path && f.covers(line) => f.rationale.clone(),
         _ => None,
     }))
 }
 
-fn print_text(report: &Report, style: Style) {
+fn render(report: &Report, style: Style) -> String {
+    let mut out = String::new();
     let dash = || "-".to_string();
     let rows: Vec<[String; 5]> = report
         .lines
@@ -317,7 +321,8 @@ fn print_text(report: &Report, style: Style) {
         }
     }
     let number_width = report.lines.len().to_string().len().max(4);
-    println!(
+    let _ = writeln!(
+        out,
         "{}",
         style.bold(&format!(
             "{:>nw$} {:<w0$} {:<w1$} {:<w2$} {:<w3$} {:<w4$}",
@@ -347,13 +352,13 @@ fn print_text(report: &Report, style: Style) {
                 "rejected" | "pending" => style.red(&u.status),
                 _ => style.yellow(&u.status),
             };
-            println!("{:>number_width$} ┌ {label} (lines {}-{}): {status}", "", u.line, u.end_line);
+            let _ = writeln!(out, "{:>number_width$} ┌ {label} (lines {}-{}): {status}", "", u.line, u.end_line);
             if let Some(r) = &u.rationale {
-                println!("{:>number_width$} │ rationale: {r}", "");
+                let _ = writeln!(out, "{:>number_width$} │ rationale: {r}", "");
             }
             for c in &u.comments {
                 let verb = if c.decision == Verdict::Approve { "approved" } else { "rejected" };
-                println!("{:>number_width$} │ {} {verb}: {}", "", c.reviewer, c.comment);
+                let _ = writeln!(out, "{:>number_width$} │ {} {verb}: {}", "", c.reviewer, c.comment);
             }
         }
         current = l.unit;
@@ -361,7 +366,8 @@ fn print_text(report: &Report, style: Style) {
             "ai" => style.yellow(&format!("{:<w$}", row[0], w = widths[0])),
             _ => format!("{:<w$}", row[0], w = widths[0]),
         };
-        println!(
+        let _ = writeln!(
+            out,
             "{:>nw$} {origin} {:<w1$} {:<w2$} {:<w3$} {:<w4$} │ {}",
             l.line,
             row[1],
@@ -375,5 +381,17 @@ fn print_text(report: &Report, style: Style) {
             w3 = widths[3],
             w4 = widths[4],
         );
+    }
+    out
+}
+
+/// Write `text` to stdout; a reader that went away (`vouch blame | head`)
+/// is not an error.
+pub(super) fn write_stdout(text: &str) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        result => result.context("cannot write to stdout"),
     }
 }

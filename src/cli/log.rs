@@ -10,12 +10,15 @@ use std::collections::{BTreeSet, HashMap};
 
 use anyhow::Context as _;
 use git2::{DiffOptions, Oid, Repository, Sort};
+use std::fmt::Write as _;
+
 use serde::Serialize;
 
 use crate::policy::Verdict;
 use crate::store::notes::{self, FileRecord, NoteRecord};
 use crate::store::records::{self, Approval};
 
+use super::blame::write_stdout;
 use super::context::Context;
 use super::output::Style;
 use super::{Format, FormatArg, Outcome};
@@ -76,8 +79,8 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         entries.push(entry(repo, id, &approvals)?);
     }
     match args.format.format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&entries)?),
-        Format::Text => print_text(&entries, Style::stdout()),
+        Format::Json => write_stdout(&format!("{}\n", serde_json::to_string_pretty(&entries)?))?,
+        Format::Text => write_stdout(&render(&entries, Style::stdout()))?,
     }
     Ok(Outcome::Ok)
 }
@@ -215,7 +218,8 @@ fn added_lines(repo: &Repository, commit: &git2::Commit) -> anyhow::Result<HashM
     Ok(out)
 }
 
-fn print_text(entries: &[Entry], style: Style) {
+fn render(entries: &[Entry], style: Style) -> String {
+    let mut out = String::new();
     for e in entries {
         let share = if let Some(why) = &e.unreadable {
             style.red(&format!("unreadable note: {why}"))
@@ -243,7 +247,8 @@ fn print_text(entries: &[Entry], style: Style) {
                 names.join(", ")
             )
         };
-        println!("{} {} {}{tools}{approvals}", style.yellow(&e.commit[..10]), e.date, share);
-        println!("    {} <{}>", e.subject, e.author);
+        let _ = writeln!(out, "{} {} {}{tools}{approvals}", style.yellow(&e.commit[..10]), e.date, share);
+        let _ = writeln!(out, "    {} <{}>", e.subject, e.author);
     }
+    out
 }

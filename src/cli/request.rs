@@ -77,7 +77,9 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let mut files: Vec<(FileUnits, Option<Target>)> = Vec::new();
     if targets.is_empty() {
         for path in units::candidate_paths(&ctx, &journal.1)? {
-            files.push((FileUnits::load(&ctx, &policy, &journal, &path)?, None));
+            if let Some(file) = FileUnits::load_text(&ctx, &policy, &journal, &path)? {
+                files.push((file, None));
+            }
         }
     } else {
         for target in targets {

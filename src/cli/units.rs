@@ -17,7 +17,6 @@ use crate::provenance::Attribution;
 use crate::signoff::UnitFacts;
 use crate::store::journal::{Journal, Loaded};
 use crate::store::policy_file::Source;
-use crate::store::records::{Approval, Stored};
 use crate::store::signature;
 use crate::syntax::Language;
 
@@ -83,11 +82,22 @@ impl FileUnits {
     /// Read `path` (relative to the root) from the working tree. A journal
     /// record that cannot be applied is a warning.
     pub fn load(ctx: &Context, policy: &Policy, journal: &(Journal, Loaded), path: &str) -> anyhow::Result<FileUnits> {
+        FileUnits::load_text(ctx, policy, journal, path)?.ok_or_else(|| anyhow::anyhow!("{path} is not UTF-8 text"))
+    }
+
+    /// [`FileUnits::load`], with `None` for a file that is not UTF-8 text
+    /// (an image, a binary): it has no review units.
+    pub fn load_text(
+        ctx: &Context,
+        policy: &Policy,
+        journal: &(Journal, Loaded),
+        path: &str,
+    ) -> anyhow::Result<Option<FileUnits>> {
         let bytes = std::fs::read(ctx.root.join(path)).with_context(|| format!("cannot read {path}"))?;
-        let text = String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("{path} is not UTF-8 text"))?;
+        let Ok(text) = String::from_utf8(bytes) else { return Ok(None) };
         let spans = ctx.spans(policy, journal, path, &text, false)?;
         let (doc, facts) = ctx.facts(path, text, &spans)?;
-        Ok(FileUnits { path: path.to_string(), language: doc.language(), doc, facts, spans })
+        Ok(Some(FileUnits { path: path.to_string(), language: doc.language(), doc, facts, spans }))
     }
 
     pub fn text(&self) -> &str {
@@ -135,7 +145,7 @@ pub fn candidate_paths(ctx: &Context, journal: &Loaded) -> anyhow::Result<Vec<St
 }
 
 /// Whether an approval's signature verifies, for [`crate::signoff::Ledger::judge`].
-pub type Verifier = Box<dyn Fn(&Stored<Approval>) -> bool>;
+pub type Verifier = signature::ApprovalVerifier;
 
 /// Approvals' signatures checked against the working tree's allowed
 /// signers when the policy requires signatures (otherwise they do not

@@ -99,6 +99,22 @@ impl Model {
         let a = model_offset(&self.text, e.start, e.enc);
         let b = model_offset(&self.text, e.end, e.enc);
         let (a, b) = (a.min(b), a.max(b));
+        // Only the real difference is an edit: drop the common prefix and
+        // suffix, one character at a time.
+        let old: Vec<char> = self.text[a..b].chars().collect();
+        let ins: Vec<char> = e.text.chars().collect();
+        let mut p = 0;
+        while p < old.len() && p < ins.len() && old[p] == ins[p] {
+            p += 1;
+        }
+        let mut q = 0;
+        while q < old.len() - p && q < ins.len() - p && old[old.len() - 1 - q] == ins[ins.len() - 1 - q] {
+            q += 1;
+        }
+        let bytes = |cs: &[char]| cs.iter().map(|c| c.len_utf8()).sum::<usize>();
+        let (a, b) = (a + bytes(&old[..p]), b - bytes(&old[old.len() - q..]));
+        let text: String = ins[p..ins.len() - q].iter().collect();
+        let e = &Edit { text, ..e.clone() };
         let removed_text = self.text[a..b].to_string();
         let removed_tags: Vec<u8> = self.tags[a..b].to_vec();
         self.text.replace_range(a..b, &e.text);

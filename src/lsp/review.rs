@@ -2,7 +2,7 @@
 //! file lives, who the user is, the policy, the records, and how each review
 //! unit stands. The decisions themselves are [`crate::signoff`]'s.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
@@ -13,6 +13,7 @@ use crate::document::Document;
 use crate::policy::{Policy, ReviewerSet, Status, Verdict as Decision};
 use crate::provenance::Attribution;
 use crate::signoff::{self, Ledger, UnitFacts};
+use crate::store::journal::{Entry, Journal, Loaded, RecordId};
 use crate::store::{identity, policy_file, records};
 use crate::syntax::Language;
 
@@ -59,6 +60,7 @@ struct Stamp {
     approvals: Option<git2::Oid>,
     requests: Option<git2::Oid>,
     policy: Option<(SystemTime, u64)>,
+    journal: Option<SystemTime>,
 }
 
 struct RepoContext {
@@ -69,6 +71,20 @@ struct RepoContext {
     ledger: Ledger,
     identity: Option<identity::Identity>,
     stamp: Stamp,
+    journal: Option<Journal>,
+    loaded: Option<Loaded>,
+    /// Journal records already applied to open documents (or written by
+    /// this server): a poll applies only the others.
+    seen: HashSet<RecordId>,
+}
+
+/// What changed in one repository.
+pub struct Changed {
+    pub root: PathBuf,
+    /// The journal has records it did not have.
+    pub journal: bool,
+    /// The policy or the records changed: every unit is judged again.
+    pub judgement: bool,
 }
 
 /// Every repository the open documents belong to, by worktree root.
@@ -79,29 +95,61 @@ pub struct Repos {
     messages: Vec<String>,
 }
 
-fn stamp(repo: &Repository, root: &Path) -> Stamp {
+fn stamp(repo: &Repository, root: &Path, journal: Option<&Journal>) -> Stamp {
     let policy = std::fs::metadata(root.join(crate::policy::POLICY_FILE))
         .ok()
         .map(|m| (m.modified().unwrap_or(SystemTime::UNIX_EPOCH), m.len()));
+    // A new record means a new line in a segment (or a new segment): the
+    // newest modification time among the segments moves.
+    let journal = journal.and_then(|j| std::fs::read_dir(j.dir()).ok()).and_then(|entries| {
+        entries.filter_map(|e| e.ok()?.metadata().ok()?.modified().ok()).max()
+    });
     Stamp {
         approvals: records::tip(repo, records::Kind::Approval).ok().flatten(),
         requests: records::tip(repo, records::Kind::Request).ok().flatten(),
         policy,
+        journal,
     }
 }
 
 impl RepoContext {
     fn open(repo: Repository, root: PathBuf, messages: &mut Vec<String>) -> RepoContext {
+        let journal = match Journal::open(&repo) {
+            Ok(j) => Some(j),
+            Err(e) => {
+                messages.push(format!("cannot open the journal of {}: {e}", root.display()));
+                None
+            }
+        };
         let mut ctx = RepoContext {
-            stamp: stamp(&repo, &root),
+            stamp: stamp(&repo, &root, journal.as_ref()),
             identity: identity::user(&repo).ok(),
             repo,
             root,
             policy: Policy::default(),
             ledger: Ledger::default(),
+            journal,
+            loaded: None,
+            seen: HashSet::new(),
         };
         ctx.reload(messages);
+        ctx.reload_journal(messages);
+        ctx.seen = ctx.loaded.as_ref().map(|l| l.live().map(|r| r.id.clone()).collect()).unwrap_or_default();
         ctx
+    }
+
+    /// Read the journal again; what cannot be read is said, and the rest used.
+    fn reload_journal(&mut self, messages: &mut Vec<String>) {
+        let Some(journal) = &self.journal else { return };
+        match journal.records() {
+            Ok(loaded) => {
+                for problem in &loaded.problems {
+                    messages.push(problem.to_string());
+                }
+                self.loaded = Some(loaded);
+            }
+            Err(e) => messages.push(format!("cannot read the journal: {e}")),
+        }
     }
 
     /// Read the policy and the records again. An invalid policy keeps the
@@ -173,12 +221,32 @@ impl Repos {
     /// What vouch knows of `rel`'s current text from history and the store.
     pub fn load_spans(&mut self, root: &Path, rel: &str, text: &str) -> anyhow::Result<Vec<(Range<usize>, Attribution)>> {
         let Some(ctx) = self.by_root.get(root) else { return Ok(Vec::new()) };
-        Ok(signoff::history_spans(&ctx.repo, rel, text, ctx.policy.bots())?)
+        let (Some(journal), Some(loaded)) = (&ctx.journal, &ctx.loaded) else {
+            return Ok(signoff::history_spans(&ctx.repo, rel, text, ctx.policy.bots())?);
+        };
+        let (spans, problems) = signoff::file_spans(&ctx.repo, ctx.policy.bots(), journal, loaded, rel, text)?;
+        self.messages.extend(problems.iter().map(|p| format!("{rel}: {p}")));
+        Ok(spans)
     }
 
     /// Spans that records added since the last poll give `rel`'s text.
-    pub fn new_spans(&mut self, _root: &Path, _rel: &str, _text: &str) -> anyhow::Result<Vec<(Range<usize>, Attribution)>> {
-        Ok(Vec::new())
+    ///
+    /// Each new record is carried from the file version it describes onto
+    /// `text`, and only its attributed ranges apply: what this server knows
+    /// beyond them (typing since the last save) stays.
+    pub fn new_spans(&mut self, root: &Path, rel: &str, text: &str) -> anyhow::Result<Vec<(Range<usize>, Attribution)>> {
+        let Some(ctx) = self.by_root.get(root) else { return Ok(Vec::new()) };
+        let Some(loaded) = &ctx.loaded else { return Ok(Vec::new()) };
+        let mut out = Vec::new();
+        for record in loaded.records_for(rel).into_iter().filter(|r| !ctx.seen.contains(&r.id)) {
+            let Some(file) = record.file() else { continue };
+            let blob = git2::Oid::from_str(&file.blob).and_then(|oid| ctx.repo.find_blob(oid))?;
+            let Ok(old) = std::str::from_utf8(blob.content()) else { continue };
+            let spans: Vec<(Range<usize>, Attribution)> = file.ranges().map(|(r, a)| (r, a.clone())).collect();
+            let carried = crate::provenance::reanchor(old, &spans, text, &Attribution::unknown());
+            out.extend(carried.into_iter().filter(|(_, a)| a.origin != crate::provenance::Origin::Unknown));
+        }
+        Ok(out)
     }
 
     pub fn thresholds(&self, root: Option<&PathBuf>) -> Thresholds {
@@ -208,30 +276,79 @@ impl Repos {
         self.by_root.get(root?)?.identity.as_ref().map(|i| i.email.clone())
     }
 
-    /// Write what vouch knows of `doc` to the journal.
+    /// Write what vouch knows of `doc` to the journal: the attribution of
+    /// `range` (after an AI edit or a mark) as a delta, or the whole file's
+    /// as a snapshot.
     pub fn record(
         &mut self,
-        _root: &Path,
-        _rel: &str,
-        _doc: &Document,
-        _range: Option<Range<usize>>,
-        _rationale: Option<&str>,
+        root: &Path,
+        rel: &str,
+        doc: &Document,
+        range: Option<Range<usize>>,
+        rationale: Option<&str>,
     ) -> anyhow::Result<()> {
+        let Some(ctx) = self.by_root.get_mut(root) else { return Ok(()) };
+        let Some(journal) = &ctx.journal else { return Ok(()) };
+        let map = doc.provenance();
+        let attributed = |r: Range<usize>| -> Vec<(Range<usize>, Attribution)> {
+            map.spans_in(r)
+                .map(|s| (s.range, map.attribution(s.attr).clone()))
+                .filter(|(_, a)| a.origin != crate::provenance::Origin::Unknown)
+                .collect()
+        };
+        let text = doc.text().as_str();
+        let entry = match range {
+            Some(r) => {
+                let spans = attributed(r);
+                let mut e = Entry::delta(rel, text, &[]);
+                e.rationale = rationale;
+                e.accepted_at = Some(time::OffsetDateTime::now_utc());
+                let id = journal.append(&ctx.repo, Entry { spans: &spans, ..e })?;
+                ctx.seen.insert(id);
+                return Ok(());
+            }
+            None => attributed(0..text.len()),
+        };
+        // A snapshot only when there is something to say: attributed text,
+        // or earlier records of this file that it supersedes.
+        let has_records = ctx.loaded.as_ref().is_some_and(|l| !l.records_for(rel).is_empty());
+        if entry.is_empty() && !has_records {
+            return Ok(());
+        }
+        let id = journal.append(&ctx.repo, Entry::snapshot(rel, text, &entry))?;
+        ctx.seen.insert(id);
         Ok(())
     }
 
-    /// The roots whose policy or records changed since the last poll.
-    pub fn poll(&mut self) -> Vec<PathBuf> {
+    /// What changed in each repository since the last poll.
+    pub fn poll(&mut self) -> Vec<Changed> {
         let mut changed = Vec::new();
         for (root, ctx) in &mut self.by_root {
-            let now = stamp(&ctx.repo, root);
-            if now != ctx.stamp {
-                ctx.stamp = now;
-                ctx.reload(&mut self.messages);
-                changed.push(root.clone());
+            let now = stamp(&ctx.repo, root, ctx.journal.as_ref());
+            if now == ctx.stamp {
+                continue;
             }
+            let journal = now.journal != ctx.stamp.journal;
+            let judgement = Stamp { journal: None, ..now.clone() } != Stamp { journal: None, ..ctx.stamp.clone() };
+            ctx.stamp = now;
+            if judgement {
+                ctx.reload(&mut self.messages);
+            }
+            if journal {
+                ctx.reload_journal(&mut self.messages);
+            }
+            changed.push(Changed { root: root.clone(), journal, judgement });
         }
         changed
+    }
+
+    /// Mark every live journal record of `root` as applied.
+    pub fn mark_seen(&mut self, root: &Path) {
+        if let Some(ctx) = self.by_root.get_mut(root)
+            && let Some(loaded) = &ctx.loaded
+        {
+            ctx.seen.extend(loaded.live().map(|r| r.id.clone()));
+        }
     }
 
     pub fn take_messages(&mut self) -> Vec<String> {
@@ -294,7 +411,7 @@ impl Repos {
         request.rationale = rationale.filter(|r| !r.trim().is_empty()).map(str::to_string);
         let id = records::add(&ctx.repo, &request)?;
         ctx.reload(&mut self.messages);
-        ctx.stamp = stamp(&ctx.repo, root);
+        ctx.stamp = stamp(&ctx.repo, root, ctx.journal.as_ref());
         Ok(format!("requested sign-off for {} unit(s) (request {})", units.len(), &id[..12]))
     }
 
@@ -322,7 +439,7 @@ impl Repos {
             records::add(&ctx.repo, approval)?;
         }
         ctx.reload(&mut self.messages);
-        ctx.stamp = stamp(&ctx.repo, root);
+        ctx.stamp = stamp(&ctx.repo, root, ctx.journal.as_ref());
         let verb = if approve { "approved" } else { "rejected" };
         Ok(format!("{verb} {} unit(s) as {}", approvals.len(), me.email))
     }

@@ -34,6 +34,8 @@ use crate::text::{Encoding, Text};
 const DEBOUNCE: Duration = Duration::from_millis(25);
 /// The longest analysis waits while edits keep coming.
 const MAX_DELAY: Duration = Duration::from_millis(200);
+/// How long a document's provenance may stay unwritten while it is idle.
+const IDLE_RECORD: Duration = Duration::from_secs(5);
 /// How often the store is checked for records other writers added.
 const POLL: Duration = Duration::from_millis(500);
 /// How many documents keep their syntax tree between edits: a tree takes
@@ -94,8 +96,15 @@ struct OpenDoc {
     /// The repository holding the file and its path inside it.
     repo: Option<(PathBuf, String)>,
     analysis: Vec<Assessed>,
+    /// The text or provenance changed since the units were last found: the
+    /// next analysis finds them again (which may need a parse). Otherwise it
+    /// only judges the known units again (records or policy changed).
+    units_stale: bool,
     /// When the first edit not yet analysed arrived, and the last one.
     dirty: Option<(Instant, Instant)>,
+    /// When the provenance last changed without being written to the
+    /// journal: written on save, on close and when idle.
+    unrecorded: Option<Instant>,
 }
 
 /// Time spent applying each `didChange`, for the replay benchmark.
@@ -176,6 +185,9 @@ impl State {
     fn next_wakeup(&self) -> Instant {
         let mut at = self.last_poll + POLL;
         for d in self.docs.values() {
+            if let Some(changed) = d.unrecorded {
+                at = at.min(changed + IDLE_RECORD);
+            }
             if let Some((first, last)) = d.dirty {
                 at = at.min((last + DEBOUNCE).min(first + MAX_DELAY));
             }
@@ -194,6 +206,15 @@ impl State {
             .collect();
         for uri in due {
             self.analyse(&uri);
+        }
+        let idle: Vec<Uri> = self
+            .docs
+            .values()
+            .filter(|d| d.unrecorded.is_some_and(|at| now >= at + IDLE_RECORD))
+            .map(|d| d.uri.clone())
+            .collect();
+        for uri in idle {
+            self.record(&uri, None, None);
         }
         if now >= self.last_poll + POLL {
             self.poll_store();
@@ -220,14 +241,27 @@ impl State {
         if let Some((root, rel)) = &repo {
             match self.repos.load_spans(root, rel, doc.text().as_str()) {
                 Ok(spans) => doc.reset_provenance(&spans),
-                Err(e) => self.show(MessageType::WARNING, format!("vouch: {e}")),
+                Err(e) => self.show(MessageType::WARNING, format!("vouch: {e:#}")),
             }
+            self.repos.mark_seen(root);
+        }
+        for message in self.repos.take_messages() {
+            self.show(MessageType::WARNING, format!("vouch: {message}"));
         }
         let now = Instant::now();
         let uri = item.uri.clone();
         self.docs.insert(
             item.uri.clone(),
-            OpenDoc { uri: item.uri, version: item.version, doc, repo, analysis: Vec::new(), dirty: Some((now, now)) },
+            OpenDoc {
+                uri: item.uri,
+                version: item.version,
+                doc,
+                repo,
+                analysis: Vec::new(),
+                units_stale: true,
+                dirty: Some((now, now)),
+                unrecorded: None,
+            },
         );
         // Diagnostics on open come at once, not after the debounce.
         self.analyse(&uri);
@@ -259,8 +293,7 @@ impl State {
         let typed = Attribution::typed();
         let result = d.doc.apply(&changes, self.encoding, &typed, &mut self.removed);
         d.version = params.text_document.version;
-        let now = Instant::now();
-        d.dirty = Some((d.dirty.map_or(now, |(first, _)| first), now));
+        mark_dirty(d);
         let applied = match result {
             Ok(applied) => applied,
             Err(e) => {
@@ -374,10 +407,20 @@ impl State {
     /// Write what vouch knows of `uri` to the store: the attribution of
     /// `range` after an AI edit or a mark, or the whole file's otherwise.
     fn record(&mut self, uri: &Uri, range: Option<Range<usize>>, rationale: Option<&str>) {
-        let Some(d) = self.docs.get(uri) else { return };
+        let Some(d) = self.docs.get_mut(uri) else { return };
+        // A snapshot is owed only when something changed since the last one.
+        if range.is_none() && d.unrecorded.is_none() {
+            return;
+        }
+        if range.is_none() {
+            d.unrecorded = None;
+        }
         let Some((root, rel)) = &d.repo else { return };
         if let Err(e) = self.repos.record(root, rel, &d.doc, range, rationale) {
-            self.show(MessageType::ERROR, format!("vouch: could not record provenance of {rel}: {e:#}"));
+            let _ = self.out.send(Outgoing::Show(
+                MessageType::ERROR,
+                format!("vouch: could not record provenance of {rel}: {e:#}"),
+            ));
         }
     }
 
@@ -385,10 +428,14 @@ impl State {
     /// added, and changes to policy and approvals.
     fn poll_store(&mut self) {
         self.last_poll = Instant::now();
-        let changed = self.repos.poll();
-        if changed.is_empty() {
+        let changes = self.repos.poll();
+        for message in self.repos.take_messages() {
+            self.show(MessageType::WARNING, format!("vouch: {message}"));
+        }
+        if changes.is_empty() {
             return;
         }
+        let changed: Vec<PathBuf> = changes.iter().map(|c| c.root.clone()).collect();
         let uris: Vec<Uri> = self
             .docs
             .values()
@@ -397,22 +444,31 @@ impl State {
             .collect();
         for uri in uris {
             let Some(d) = self.docs.get_mut(&uri) else { continue };
-            if let Some((root, rel)) = &d.repo {
+            let Some(change) = changes.iter().find(|c| d.repo.as_ref().is_some_and(|(root, _)| *root == c.root)) else {
+                continue;
+            };
+            if change.judgement {
+                mark_for_review(d);
+            }
+            // Only what other writers recorded is this server's to apply and
+            // write down again; its own records must not start a loop.
+            if let (true, Some((root, rel))) = (change.journal, &d.repo) {
                 match self.repos.new_spans(root, rel, d.doc.text().as_str()) {
-                    Ok(spans) => {
+                    Ok(spans) if !spans.is_empty() => {
                         for (range, attr) in spans {
                             d.doc.set_attribution(range, &attr);
                         }
+                        mark_dirty(d);
                     }
+                    Ok(_) => {}
                     Err(e) => {
-                        let _ = self.out.send(Outgoing::Show(MessageType::WARNING, format!("vouch: {e}")));
+                        let _ = self.out.send(Outgoing::Show(MessageType::WARNING, format!("vouch: {e:#}")));
                     }
                 }
             }
-            mark_dirty(d);
         }
-        for message in self.repos.take_messages() {
-            self.show(MessageType::WARNING, message);
+        for root in &changed {
+            self.repos.mark_seen(root);
         }
         if self.lens_refresh {
             let _ = self.out.send(Outgoing::RefreshCodeLens);
@@ -423,10 +479,14 @@ impl State {
     fn analyse(&mut self, uri: &Uri) {
         let Some(d) = self.docs.get_mut(uri) else { return };
         d.dirty = None;
-        let analysis: Vec<Assessed> = signoff::unit_facts(&mut d.doc)
-            .into_iter()
-            .map(|facts| Assessed { verdict: self.repos.assess(d.repo.as_ref(), &facts), facts })
-            .collect();
+        let facts: Vec<UnitFacts> = if d.units_stale {
+            d.units_stale = false;
+            signoff::unit_facts(&mut d.doc)
+        } else {
+            d.analysis.drain(..).map(|a| a.facts).collect()
+        };
+        let analysis: Vec<Assessed> =
+            facts.into_iter().map(|facts| Assessed { verdict: self.repos.assess(d.repo.as_ref(), &facts), facts }).collect();
         d.analysis = analysis;
         let diagnostics = diagnostics(d, self.encoding);
         let regions = regions(d, self.encoding);
@@ -728,7 +788,15 @@ fn log(out: &UnboundedSender<Outgoing>, kind: MessageType, message: String) {
     let _ = out.send(Outgoing::Log(kind, message));
 }
 
+/// The document changed: find its units again, and write its provenance.
 fn mark_dirty(d: &mut OpenDoc) {
+    mark_for_review(d);
+    d.units_stale = true;
+    d.unrecorded = Some(Instant::now());
+}
+
+/// Records or policy changed: judge the document's units again.
+fn mark_for_review(d: &mut OpenDoc) {
     let now = Instant::now();
     d.dirty = Some((d.dirty.map_or(now, |(first, _)| first), now));
 }
@@ -841,7 +909,7 @@ fn regions(d: &OpenDoc, enc: Encoding) -> Vec<Region> {
             let state = d
                 .analysis
                 .iter()
-                .find(|a| a.unit.range.start <= s.range.start && s.range.start < a.unit.range.end)
+                .find(|a| a.unit.range.start < s.range.end && s.range.start < a.unit.range.end)
                 .map_or(if attr.is_suspected() { UnitState::Suspected } else { UnitState::Pending }, |a| a.verdict.state);
             Some(Region {
                 range: convert::lsp_range(text, s.range, enc),

@@ -471,6 +471,10 @@ pub fn load_allowed_signers(
     }
 }
 
+/// A `verified` closure for [`crate::signoff::Ledger::judge`] that owns its
+/// allowed signers.
+pub type ApprovalVerifier = Box<dyn Fn(&Stored<Approval>) -> bool>;
+
 /// The `verified` closure for [`crate::signoff::Ledger::judge`] from the
 /// allowed-signers file of `source` (the worktree, the index, a commit)
 /// that `policy` names.
@@ -478,7 +482,7 @@ pub fn approval_verifier_at(
     repo: &Repository,
     policy: &Policy,
     source: &Source,
-) -> Result<Box<dyn Fn(&Stored<Approval>) -> bool>, LoadSignersError> {
+) -> Result<ApprovalVerifier, LoadSignersError> {
     let signers = load_allowed_signers(repo, policy, source)?;
     Ok(Box::new(move |stored: &Stored<Approval>| signers.check_approval(&stored.record).is_ok()))
 }

@@ -1,0 +1,111 @@
+//! Replay an editing session through `vouch lsp` over stdio: 50 files of
+//! 10,000 lines open, a 300-line function typed character by character into
+//! one of them, with AI insertions reported in between.
+//!
+//! Prints the server's own time per edit (median, p99, from
+//! `vouch/debug/stats`), the latency from the last edit to its diagnostics,
+//! and the server's peak memory. Run: `cargo bench --bench lsp_replay`.
+
+#[path = "../tests/support/lsp.rs"]
+#[allow(dead_code)]
+mod lsp;
+#[path = "../tests/support/repo.rs"]
+#[allow(dead_code)]
+mod repo;
+
+use std::time::Instant;
+
+use serde_json::json;
+
+const FILES: usize = 50;
+const FUNCTIONS: usize = 500;
+const TYPED_LINES: usize = 300;
+
+fn source(seed: usize) -> String {
+    let mut s = String::from("use std::collections::HashMap;\n\n");
+    for i in 0..FUNCTIONS {
+        s.push_str(&format!("/// Function {seed}.{i}.\nfn function_{i}(input: &[u32], map: &mut HashMap<u32, u32>) -> u32 {{\n"));
+        for j in 0..16 {
+            s.push_str(&format!("    let v{j} = input.get({j}).copied().unwrap_or({i}) + {j};\n"));
+        }
+        s.push_str("    map.insert(v0, v1);\n}\n");
+    }
+    s
+}
+
+fn peak_rss_mib(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let kb: f64 = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0);
+    kb / 1024.0
+}
+
+fn main() {
+    let repo = repo::TestRepo::new();
+    for f in 0..FILES {
+        repo.write(&format!("src/file_{f}.rs"), &source(f));
+    }
+    repo.commit_all("init");
+    let mut server = lsp::Server::start(&repo.root, &["utf-16"]);
+    let pid = server.pid();
+    let started = Instant::now();
+    for f in 0..FILES {
+        let uri = repo.uri(&format!("src/file_{f}.rs"));
+        server.open(&uri, "rust", &source(f));
+        // Each file gets an AI function, so every one has units to show.
+        let at = 2 + f as u32 * 3;
+        server.change(&uri, 2, json!([{ "range": lsp::range(at, 0, at, 0), "text": "fn ai_written() -> u32 {\n    42\n}\n" }]));
+        server.notify("vouch/aiEdit", json!({ "textDocument": { "uri": uri, "version": 2 }, "range": lsp::range(at, 0, at + 3, 0), "tool": "bench" }));
+    }
+    for f in 0..FILES {
+        let uri = repo.uri(&format!("src/file_{f}.rs"));
+        server.diagnostics(&uri, 2);
+    }
+    println!("opened {FILES} files of {} lines in {:.2?}", source(0).lines().count(), started.elapsed());
+
+    // Type a 300-line function at line 5000 of file 0, one character per
+    // change; every 50 lines, an AI insertion of 10 lines is reported.
+    let uri = repo.uri("src/file_0.rs");
+    let mut version = 2;
+    let mut line = 5000u32;
+    let typed_start = Instant::now();
+    let mut edits = 0;
+    for l in 0..TYPED_LINES {
+        let text = if l == 0 { "fn typed_by_hand(x: u32) -> u32 {".to_string() } else { format!("    let t{l} = x + {l};") };
+        for (col, ch) in text.chars().enumerate() {
+            version += 1;
+            server.change(&uri, version, json!([{ "range": lsp::range(line, col as u32, line, col as u32), "text": ch.to_string() }]));
+            edits += 1;
+        }
+        version += 1;
+        let end = text.chars().count() as u32;
+        server.change(&uri, version, json!([{ "range": lsp::range(line, end, line, end), "text": "\n" }]));
+        line += 1;
+        if l % 50 == 49 {
+            let block: String = (0..10).map(|i| format!("    let ai_{l}_{i} = x * {i};\n")).collect();
+            version += 1;
+            server.change(&uri, version, json!([{ "range": lsp::range(line, 0, line, 0), "text": block }]));
+            server.notify("vouch/aiEdit", json!({ "textDocument": { "uri": uri, "version": version }, "range": lsp::range(line, 0, line + 10, 0), "tool": "bench" }));
+            line += 10;
+        }
+    }
+    version += 1;
+    server.change(&uri, version, json!([{ "range": lsp::range(line, 0, line, 0), "text": "}\n" }]));
+    let last_sent = Instant::now();
+    server.diagnostics(&uri, version);
+    let latency = last_sent.elapsed();
+    let typing = typed_start.elapsed();
+    let stats = server.request("vouch/debug/stats", json!({}));
+    println!("typed {edits} characters ({} changes in all) in {typing:.2?} of wall time", stats["edits"]);
+    println!(
+        "server time per edit: median {} µs, p99 {} µs, max {} µs",
+        stats["medianMicros"], stats["p99Micros"], stats["maxMicros"]
+    );
+    println!("latency from the last edit to its diagnostics: {:.1} ms", latency.as_secs_f64() * 1e3);
+    println!("peak memory of the server with {FILES} files open: {:.0} MiB", peak_rss_mib(pid));
+    server.shutdown();
+}

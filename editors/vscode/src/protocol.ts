@@ -1,0 +1,92 @@
+// The vouch language server's extensions to LSP, as the client sees them.
+// Positions are in the negotiated encoding; VS Code only offers UTF-16, which
+// is what JavaScript strings and `vscode.Position` count in.
+
+export interface Position {
+  line: number;
+  character: number;
+}
+
+export interface Range {
+  start: Position;
+  end: Position;
+}
+
+export type Origin = "ai" | "human" | "unknown";
+export type RegionState = "pending" | "suspected" | "requested" | "approved" | "rejected";
+export const REGION_STATES: readonly RegionState[] = ["pending", "suspected", "requested", "approved", "rejected"];
+
+export interface Region {
+  range: Range;
+  origin: Origin;
+  tool?: string;
+  state: RegionState;
+}
+
+/** Server → client notification `vouch/regions`, sent after every change. */
+export interface RegionsParams {
+  uri: string;
+  version: number | null;
+  regions: Region[];
+}
+
+export type AiKind = "completion" | "chat" | "agent";
+
+/** Client → server notification `vouch/aiEdit`. */
+export interface AiEditParams {
+  textDocument: { uri: string; version: number };
+  range: Range;
+  tool: string;
+  model?: string;
+  session?: string;
+  kind?: AiKind;
+}
+
+/** Client → server notification `vouch/humanPaste`. */
+export interface HumanPasteParams {
+  textDocument: { uri: string; version: number };
+  range: Range;
+}
+
+export interface PendingUnit {
+  uri: string;
+  range: Range;
+  path: string;
+  kind: string;
+  name?: string;
+  risk: string[];
+  severity: "warning" | "information";
+  state: RegionState;
+  aiLines: number;
+  tool?: string;
+  reviewers: string[];
+}
+
+/** Result of the request `vouch/pending` (params `{}`), ordered by risk. */
+export interface PendingResult {
+  units: PendingUnit[];
+}
+
+export const METHOD = {
+  aiEdit: "vouch/aiEdit",
+  humanPaste: "vouch/humanPaste",
+  regions: "vouch/regions",
+  pending: "vouch/pending",
+} as const;
+
+/** Commands the server executes (workspace/executeCommand). */
+export const SERVER_COMMAND = {
+  requestSignoff: "vouch.requestSignoff",
+  approve: "vouch.approve",
+  reject: "vouch.reject",
+  markAi: "vouch.markAi",
+  markHuman: "vouch.markHuman",
+  showProvenance: "vouch.showProvenance",
+} as const;
+
+export const DIAGNOSTIC_CODE = {
+  unreviewedAi: "unreviewed-ai",
+  signoffRequested: "signoff-requested",
+  signoffRejected: "signoff-rejected",
+  suspectedAi: "suspected-ai",
+} as const;

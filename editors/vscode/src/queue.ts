@@ -1,0 +1,72 @@
+// The review queue's shape: pending units (already ordered by risk by the
+// server) grouped by file, the riskiest file first, and the labels the tree
+// shows. Pure: no vscode import.
+
+import type { PendingUnit } from "./protocol";
+
+export interface FileGroup {
+  uri: string;
+  path: string;
+  units: PendingUnit[];
+}
+
+/**
+ * Groups units by file, keeping the server's order: a file comes where its
+ * riskiest unit came, and its units keep their relative order.
+ */
+export function groupByFile(units: readonly PendingUnit[]): FileGroup[] {
+  const groups = new Map<string, FileGroup>();
+  for (const unit of units) {
+    let group = groups.get(unit.uri);
+    if (group === undefined) {
+      group = { uri: unit.uri, path: unit.path, units: [] };
+      groups.set(unit.uri, group);
+    }
+    group.units.push(unit);
+  }
+  return [...groups.values()];
+}
+
+/** Beside a file's name: its folder in the repository (if any) and how many units wait. */
+export function fileDescription(group: FileGroup): string {
+  const slash = group.path.lastIndexOf("/");
+  const count = `${group.units.length} unit${group.units.length === 1 ? "" : "s"}`;
+  return slash > 0 ? `${group.path.slice(0, slash)} · ${count}` : count;
+}
+
+/** `fn parse_config` or `function (line 12)` when the unit has no name. */
+export function unitLabel(unit: PendingUnit): string {
+  const kind = unit.kind.replace(/_/g, " ");
+  return unit.name ? `${kind} ${unit.name}` : `${kind} (line ${unit.range.start.line + 1})`;
+}
+
+/** The short text beside a unit: state, risks, AI line count, reviewers. */
+export function unitDescription(unit: PendingUnit): string {
+  const parts: string[] = [unit.state];
+  if (unit.risk.length > 0) {
+    parts.push(unit.risk.join(", "));
+  }
+  parts.push(`${unit.aiLines} AI line${unit.aiLines === 1 ? "" : "s"}`);
+  return parts.join(" · ");
+}
+
+export function unitTooltip(unit: PendingUnit): string {
+  const lines = [
+    `${unitLabel(unit)} in ${unit.path}`,
+    `state: ${unit.state}`,
+    `risk: ${unit.risk.length > 0 ? unit.risk.join(", ") : "none beyond AI origin"}`,
+    `AI lines: ${unit.aiLines}${unit.tool ? ` (${unit.tool})` : ""}`,
+  ];
+  if (unit.reviewers.length > 0) {
+    lines.push(`reviewers: ${unit.reviewers.join(", ")}`);
+  }
+  return lines.join("\n");
+}
+
+/** The status bar text for a pending count. */
+export function statusText(count: number | undefined): string {
+  if (count === undefined) {
+    return "$(shield) vouch";
+  }
+  return count === 0 ? "$(pass) vouch" : `$(shield) vouch: ${count}`;
+}

@@ -1,0 +1,57 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import type { PendingUnit } from "../src/protocol";
+import { fileDescription, groupByFile, statusText, unitDescription, unitLabel } from "../src/queue";
+
+function unit(uri: string, line: number, extra: Partial<PendingUnit> = {}): PendingUnit {
+  return {
+    uri,
+    path: uri.replace("file:///repo/", ""),
+    range: { start: { line, character: 0 }, end: { line: line + 3, character: 1 } },
+    kind: "function_item",
+    risk: [],
+    severity: "information",
+    state: "pending",
+    aiLines: 3,
+    reviewers: [],
+    ...extra,
+  };
+}
+
+test("files follow their riskiest unit and keep the server's order inside", () => {
+  const units = [
+    unit("file:///repo/db.rs", 40, { risk: ["sql"], severity: "warning" }),
+    unit("file:///repo/api.rs", 3, { risk: ["network"] }),
+    unit("file:///repo/db.rs", 10),
+    unit("file:///repo/api.rs", 90),
+  ];
+  const groups = groupByFile(units);
+  assert.deepEqual(
+    groups.map((g) => [g.path, g.units.map((u) => u.range.start.line)]),
+    [
+      ["db.rs", [40, 10]],
+      ["api.rs", [3, 90]],
+    ],
+  );
+});
+
+test("labels and descriptions", () => {
+  assert.equal(unitLabel(unit("file:///repo/a.rs", 4, { name: "parse" })), "function item parse");
+  assert.equal(unitLabel(unit("file:///repo/a.rs", 4)), "function item (line 5)");
+  assert.equal(
+    unitDescription(unit("file:///repo/a.rs", 4, { risk: ["sql", "unsafe"], aiLines: 1, state: "requested" })),
+    "requested · sql, unsafe · 1 AI line",
+  );
+});
+
+test("status text", () => {
+  assert.equal(statusText(undefined), "$(shield) vouch");
+  assert.equal(statusText(0), "$(pass) vouch");
+  assert.equal(statusText(3), "$(shield) vouch: 3");
+});
+
+test("file descriptions name the folder, not the file again", () => {
+  const [top, nested] = groupByFile([unit("file:///repo/db.rs", 1), unit("file:///repo/src/net/api.rs", 1), unit("file:///repo/src/net/api.rs", 9)]);
+  assert.equal(fileDescription(top), "1 unit");
+  assert.equal(fileDescription(nested), "src/net · 2 units");
+});
