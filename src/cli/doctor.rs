@@ -1,10 +1,324 @@
-//! `vouch doctor`: not written yet.
+//! `vouch doctor`: is vouch set up in this clone? The git hooks (installed,
+//! executable, calling a vouch that exists, chained to the hooks that were
+//! there), the notes configuration that carries notes over amend and
+//! rebase, the remotes' refspecs for vouch's notes and records (a fresh
+//! clone has none of these), the policy, the git identity, the journal, and
+//! the agents' hook configuration where an agent is configured. Each
+//! problem comes with its fix; the exit status is 1 when anything is
+//! missing.
 
-use super::Outcome;
+use std::path::Path;
+
+use git2::Repository;
+
+use super::agent_config::{self, AgentName};
+use super::context::Context;
+use super::git_hooks::{self, Found};
+use super::output::Style;
+use super::{Format, FormatArg, Outcome};
+use crate::policy::POLICY_FILE;
+use crate::store::notes::NOTES_REF;
+use crate::store::policy_file::{self, Source};
+use crate::store::sync;
 
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    #[command(flatten)]
+    pub format: FormatArg,
+}
 
-pub fn run(_args: Args) -> anyhow::Result<Outcome> {
-    anyhow::bail!("`vouch doctor` is not available yet")
+/// One thing checked.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Check {
+    pub check: String,
+    pub ok: bool,
+    pub detail: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
+}
+
+impl Check {
+    fn ok(check: impl Into<String>, detail: impl Into<String>) -> Check {
+        Check { check: check.into(), ok: true, detail: detail.into(), fix: None }
+    }
+
+    fn fail(check: impl Into<String>, detail: impl Into<String>, fix: impl Into<String>) -> Check {
+        Check { check: check.into(), ok: false, detail: detail.into(), fix: Some(fix.into()) }
+    }
+}
+
+pub fn run(args: Args) -> anyhow::Result<Outcome> {
+    let ctx = Context::open()?;
+    let checks = checks(&ctx);
+    let healthy = checks.iter().all(|c| c.ok);
+    match args.format.format {
+        Format::Json => {
+            let report = serde_json::json!({ "ok": healthy, "checks": checks });
+            println!("{}", serde_json::to_string_pretty(&report)?);
+        }
+        Format::Text => {
+            let style = Style::stdout();
+            for c in &checks {
+                let mark = if c.ok { style.green("ok  ") } else { style.red("FAIL") };
+                println!("{mark}  {}: {}", c.check, c.detail);
+                if let Some(fix) = &c.fix {
+                    println!("      fix: {fix}");
+                }
+            }
+            let problems = checks.iter().filter(|c| !c.ok).count();
+            if problems == 0 {
+                println!("{}", style.bold("vouch is set up here"));
+            } else {
+                println!("{}", style.bold(&format!("{problems} problem(s)")));
+            }
+        }
+    }
+    Ok(if healthy { Outcome::Ok } else { Outcome::Failed })
+}
+
+/// Everything `vouch doctor` checks, in order.
+pub fn checks(ctx: &Context) -> Vec<Check> {
+    let mut out = Vec::new();
+    hooks(ctx, &mut out);
+    notes_config(&ctx.repo, &mut out);
+    remotes(&ctx.repo, &mut out);
+    policy(ctx, &mut out);
+    match ctx.identity() {
+        Ok(me) => out.push(Check::ok("identity", format!("{} <{}>", me.name, me.email))),
+        Err(e) => {
+            out.push(Check::fail("identity", e.to_string(), "git config user.email you@example.com (and user.name)"))
+        }
+    }
+    match ctx.journal() {
+        Ok((_, loaded)) if loaded.problems.is_empty() => {
+            out.push(Check::ok("journal", format!("{} live record(s)", loaded.live().count())))
+        }
+        Ok((_, loaded)) => {
+            for problem in &loaded.problems {
+                out.push(Check::fail(
+                    "journal",
+                    problem.to_string(),
+                    "inspect the file named, then move it out of .git/vouch/journal",
+                ));
+            }
+        }
+        Err(e) => out.push(Check::fail("journal", format!("{e:#}"), "check the permissions of .git/vouch")),
+    }
+    for (agent, name, flag) in
+        [(AgentName::ClaudeCode, "Claude Code", "claude-code"), (AgentName::Cursor, "Cursor", "cursor")]
+    {
+        let file = agent_config::config_file(&ctx.root, agent);
+        let shown = file.strip_prefix(&ctx.root).unwrap_or(&file).display().to_string();
+        match agent_config::installed(&ctx.root, agent) {
+            None => {}
+            Some(Ok(true)) => out.push(Check::ok(format!("agent {name}"), format!("{shown} runs vouch's hook"))),
+            Some(Ok(false)) => out.push(Check::fail(
+                format!("agent {name}"),
+                format!("{shown} exists but does not run vouch's hook: its edits are not recorded"),
+                format!("vouch init --agent {flag}"),
+            )),
+            Some(Err(e)) => out.push(Check::fail(format!("agent {name}"), e.to_string(), format!("fix {shown}"))),
+        }
+    }
+    out
+}
+
+fn on_path(name: &str) -> bool {
+    std::env::var_os("PATH").is_some_and(|paths| {
+        std::env::split_paths(&paths).any(|dir| {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::metadata(dir.join(name)).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })
+    })
+}
+
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+fn hooks(ctx: &Context, out: &mut Vec<Check>) {
+    let dir = match git_hooks::hooks_dir(&ctx.repo) {
+        Ok(dir) => dir,
+        Err(e) => {
+            out.push(Check::fail("hooks", format!("{e:#}"), "check core.hooksPath"));
+            return;
+        }
+    };
+    let shown = |p: &Path| p.strip_prefix(&ctx.root).unwrap_or(p).display().to_string();
+    for hook in git_hooks::HOOKS {
+        let name = format!("hook {hook}");
+        let path = dir.join(hook);
+        let check = match git_hooks::inspect(&dir, hook) {
+            Found::Missing => Check::fail(name, format!("{} is missing", shown(&path)), "vouch init"),
+            Found::Foreign => Check::fail(
+                name,
+                format!("{} is another tool's hook, not vouch's", shown(&path)),
+                format!("vouch init (keeps that hook as {hook}.local and runs it first)"),
+            ),
+            Found::Vouch { executable: false, .. } => {
+                Check::fail(name, format!("{} is not executable", shown(&path)), format!("chmod +x {}", path.display()))
+            }
+            Found::Vouch { binary, chained, .. } => {
+                let chain = chained.map(|c| format!("; runs {} first", shown(&c))).unwrap_or_default();
+                let binary = binary.unwrap_or_default();
+                if is_executable(Path::new(&binary)) {
+                    Check::ok(name, format!("installed, calls {binary}{chain}"))
+                } else if on_path("vouch") {
+                    Check::ok(name, format!("installed, calls vouch on PATH ({binary} is gone){chain}"))
+                } else {
+                    Check::fail(
+                        name,
+                        format!("installed, but vouch is not at {binary} nor on PATH: the hook does nothing{chain}"),
+                        "install vouch, then run vouch init again",
+                    )
+                }
+            }
+        };
+        out.push(check);
+    }
+}
+
+fn notes_config(repo: &Repository, out: &mut Vec<Check>) {
+    let fix = "vouch init (sets notes.rewriteRef, notes.rewriteMode = cat_sort_uniq)";
+    let Ok(config) = repo.config() else {
+        out.push(Check::fail("notes config", "cannot read the git config", "check .git/config"));
+        return;
+    };
+    let mut refs = Vec::new();
+    if let Ok(mut entries) = config.multivar("notes.rewriteRef", None) {
+        while let Some(Ok(entry)) = entries.next() {
+            refs.extend(entry.value().map(str::to_string));
+        }
+    }
+    let covered = refs.iter().any(|r| refspec_matches(r, NOTES_REF));
+    let mode = config.get_string("notes.rewriteMode").ok();
+    let disabled: Vec<&str> = ["notes.rewrite.amend", "notes.rewrite.rebase"]
+        .into_iter()
+        .filter(|k| config.get_bool(k).ok() == Some(false))
+        .collect();
+    if !covered {
+        out.push(Check::fail(
+            "notes config",
+            format!("notes.rewriteRef does not name {NOTES_REF}: amend and rebase lose notes"),
+            fix,
+        ));
+    } else if mode.as_deref() != Some("cat_sort_uniq") {
+        out.push(Check::fail(
+            "notes config",
+            format!(
+                "notes.rewriteMode is {}, not cat_sort_uniq: squashed notes are not merged line by line",
+                mode.as_deref().unwrap_or("unset")
+            ),
+            fix,
+        ));
+    } else if !disabled.is_empty() {
+        out.push(Check::fail("notes config", format!("{} is false", disabled.join(" and ")), fix));
+    } else {
+        out.push(Check::ok("notes config", format!("notes in {NOTES_REF} follow amend and rebase")));
+    }
+}
+
+/// Whether a ref pattern (`refs/notes/*`, an exact name) matches `name`.
+fn refspec_matches(pattern: &str, name: &str) -> bool {
+    match pattern.split_once('*') {
+        Some((prefix, suffix)) => {
+            name.len() >= prefix.len() + suffix.len() && name.starts_with(prefix) && name.ends_with(suffix)
+        }
+        None => pattern == name,
+    }
+}
+
+fn remotes(repo: &Repository, out: &mut Vec<Check>) {
+    let names: Vec<String> = match repo.remotes() {
+        Ok(list) => list.iter().flatten().map(str::to_string).collect(),
+        Err(e) => {
+            out.push(Check::fail("remotes", format!("cannot list remotes: {e}"), "check .git/config"));
+            return;
+        }
+    };
+    if names.is_empty() {
+        out.push(Check::ok("remotes", "no remote: nothing to share records and notes with"));
+        return;
+    }
+    for name in names {
+        let Ok(remote) = repo.find_remote(&name) else { continue };
+        let sources: Vec<String> = remote
+            .fetch_refspecs()
+            .map(|specs| {
+                specs
+                    .iter()
+                    .flatten()
+                    .map(|s| s.trim_start_matches('+').split(':').next().unwrap_or("").to_string())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let overwriting = sync::overwriting_refspecs(repo, &name);
+        if !overwriting.is_empty() {
+            for warning in overwriting {
+                out.push(Check::fail(format!("remote {name}"), warning, "vouch sync merges them instead"));
+            }
+            continue;
+        }
+        // Fetched next to vouch's own refs, where `vouch sync` keeps the
+        // remote's versions, so a plain `git fetch` overwrites nothing.
+        let missing: Vec<&str> =
+            sync::SHARED_REFS.iter().copied().filter(|r| !sources.iter().any(|s| refspec_matches(s, r))).collect();
+        if missing.is_empty() {
+            out.push(Check::ok(
+                format!("remote {name}"),
+                "fetches vouch's notes and records (vouch sync merges and pushes them)",
+            ));
+            continue;
+        }
+        let fixes: Vec<String> = missing
+            .iter()
+            .map(|r| format!("git config --add remote.{name}.fetch '+{r}:{}'", sync::private_ref(repo, &name, r)))
+            .collect();
+        out.push(Check::fail(
+            format!("remote {name}"),
+            format!(
+                "fetches none of {} (a fresh clone has no refspecs for them): others' approvals and notes stay unseen",
+                missing.join(", ")
+            ),
+            format!(
+                "vouch sync (fetches, merges and pushes them), and to fetch them with git fetch: {}",
+                fixes.join("; ")
+            ),
+        ));
+    }
+}
+
+fn policy(ctx: &Context, out: &mut Vec<Check>) {
+    let exists = ctx.root.join(POLICY_FILE).exists();
+    match policy_file::load(&ctx.repo, &Source::Worktree) {
+        Ok(_) if !exists => out.push(Check::fail(
+            "policy",
+            format!("no {POLICY_FILE}: the defaults apply (one approval from anyone but the participants)"),
+            format!("vouch init writes a starter {POLICY_FILE}; commit it"),
+        )),
+        Ok(_) => out.push(Check::ok("policy", format!("{POLICY_FILE} is valid"))),
+        Err(e) => out.push(Check::fail("policy", e.to_string(), format!("fix {POLICY_FILE}"))),
+    }
+    if let Err(e) = policy_file::load(&ctx.repo, &Source::Index) {
+        out.push(Check::fail(
+            "staged policy",
+            format!("{e}: the gate refuses every commit"),
+            format!("fix {POLICY_FILE}, then git add it"),
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ref_patterns() {
+        assert!(refspec_matches("refs/notes/*", "refs/notes/vouch"));
+        assert!(refspec_matches("refs/vouch/*", "refs/vouch/approvals"));
+        assert!(refspec_matches("refs/notes/vouch", "refs/notes/vouch"));
+        assert!(!refspec_matches("refs/heads/*", "refs/notes/vouch"));
+        assert!(!refspec_matches("refs/notes/vouch-old", "refs/notes/vouch"));
+    }
 }

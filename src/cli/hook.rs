@@ -1,10 +1,335 @@
-//! `vouch hook`: not written yet.
+//! `vouch hook`: what agents and git run.
+//!
+//! - `claude-code`, `cursor`: the agent's hook payload on standard input
+//!   (see [`super::agents`]); the text the edit inserted is recorded in the
+//!   journal as AI (evidence `agent-hook`, accepted by the current git
+//!   user). `generic --file PATH`: whatever changed in the file since vouch
+//!   last saw it (the journal's latest version of it, else the index's,
+//!   else HEAD's; all of a new file).
+//! - `pre-commit`: the gate, `vouch check --staged`. `post-commit`: the note
+//!   on the new commit (see [`super::commit_note`]). `post-rewrite`: notes
+//!   re-mapped to the rewritten commits (`old new` lines on standard input).
+//!
+//! An agent hook never stands in the agent's way over a file vouch does not
+//! track (outside any repository, inside `.git`, gone, binary): it says so
+//! and exits 0. A payload it cannot read is an error (exit 2) and records
+//! nothing. It reads no history (no blame), so it stays fast.
 
-use super::Outcome;
+use std::cell::OnceCell;
+use std::io::Read;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use git2::{ObjectType, Oid, Repository};
+
+use super::agents::{self, Agent, Parsed};
+use super::{Format, Outcome};
+use crate::provenance::{AiKind, AiSource, Attribution, Evidence};
+use crate::store::journal::{Entry, Journal};
+use crate::store::{notes, repo};
+
+/// The largest payload read: larger input is refused rather than held.
+const MAX_INPUT: u64 = 64 << 20;
+
+/// How much of a Claude Code transcript's end is read to find the model.
+const TRANSCRIPT_TAILS: [u64; 2] = [256 << 10, 4 << 20];
 
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    #[command(subcommand)]
+    pub which: Which,
+}
 
-pub fn run(_args: Args) -> anyhow::Result<Outcome> {
-    anyhow::bail!("`vouch hook` is not available yet")
+#[derive(Debug, clap::Subcommand)]
+pub enum Which {
+    /// Claude Code's PostToolUse hook (Write, Edit, MultiEdit): reads its
+    /// JSON payload on standard input.
+    ClaudeCode,
+    /// Cursor's afterFileEdit and afterTabFileEdit hooks: reads the JSON
+    /// payload on standard input.
+    Cursor,
+    /// Any agent: records what changed in FILE since vouch last saw it.
+    Generic {
+        /// The file the agent edited.
+        #[arg(long, value_name = "FILE")]
+        file: PathBuf,
+        /// The agent's name, recorded as the tool.
+        #[arg(long, value_name = "NAME", default_value = "generic")]
+        tool: String,
+        /// The model, if known.
+        #[arg(long, value_name = "MODEL")]
+        model: Option<String>,
+        /// The agent's session id, if any.
+        #[arg(long, value_name = "ID")]
+        session: Option<String>,
+    },
+    /// git's pre-commit hook: the sign-off gate (`vouch check --staged`).
+    PreCommit,
+    /// git's post-commit hook: writes the provenance note on HEAD.
+    PostCommit,
+    /// git's post-rewrite hook: re-maps notes after an amend or a rebase
+    /// ("old new" lines on standard input).
+    PostRewrite {
+        /// What rewrote the commits (git passes "amend" or "rebase").
+        kind: Option<String>,
+    },
+}
+
+pub fn run(args: Args) -> anyhow::Result<Outcome> {
+    match args.which {
+        Which::ClaudeCode => agent_hook(Agent::ClaudeCode),
+        Which::Cursor => agent_hook(Agent::Cursor),
+        Which::Generic { file, tool, model, session } => {
+            let tool = tool.trim();
+            if tool.is_empty() {
+                anyhow::bail!("--tool needs a name");
+            }
+            let source = AiSource { tool: tool.to_string(), model, session, kind: Some(AiKind::Agent) };
+            generic(&file, source)
+        }
+        Which::PreCommit => super::check::gate(true, Format::Text, true),
+        Which::PostCommit => super::commit_note::post_commit(),
+        Which::PostRewrite { kind: _ } => post_rewrite(),
+    }
+}
+
+/// All of standard input, up to [`MAX_INPUT`] bytes.
+fn read_stdin() -> anyhow::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    std::io::stdin().lock().take(MAX_INPUT + 1).read_to_end(&mut bytes).context("cannot read standard input")?;
+    if bytes.len() as u64 > MAX_INPUT {
+        anyhow::bail!("the hook payload is larger than {} MiB; refusing to read it", MAX_INPUT >> 20);
+    }
+    Ok(bytes)
+}
+
+/// A file an agent edited, in the repository that tracks it.
+struct Target {
+    repo: Repository,
+    rel: String,
+    text: String,
+}
+
+/// The repository file at `path` with its current text, or why vouch does
+/// not track it.
+fn target(path: &Path) -> anyhow::Result<Result<Target, String>> {
+    let shown = path.display();
+    let Ok(repo) = repo::discover(path) else {
+        return Ok(Err(format!("{shown} is not in a git repository")));
+    };
+    if repo.is_bare() {
+        return Ok(Err(format!("{shown} is in a bare repository")));
+    }
+    let rel = match repo::relative_path(&repo, path) {
+        Ok(rel) => rel,
+        Err(repo::RepoError::CurrentDir(e)) => return Err(e).context("cannot read the current directory"),
+        Err(e) => return Ok(Err(e.to_string())),
+    };
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Err(format!("{shown} does not exist"))),
+        Err(e) if path.is_dir() => return Ok(Err(format!("{shown} is a directory ({e})"))),
+        Err(e) => return Err(e).with_context(|| format!("cannot read {shown}")),
+    };
+    let Ok(text) = String::from_utf8(bytes) else {
+        return Ok(Err(format!("{shown} is not UTF-8 text")));
+    };
+    Ok(Ok(Target { repo, rel, text }))
+}
+
+/// `file_path` made absolute: against the agent's working directory, else
+/// the current directory.
+fn absolute(file_path: &str, cwd: Option<&str>) -> anyhow::Result<PathBuf> {
+    let path = PathBuf::from(file_path);
+    if path.is_absolute() {
+        return Ok(path);
+    }
+    let base = match cwd.filter(|c| Path::new(c).is_absolute()) {
+        Some(cwd) => PathBuf::from(cwd),
+        None => std::env::current_dir().context("cannot read the current directory")?,
+    };
+    Ok(base.join(path))
+}
+
+/// The current git user's email, for `accepted_by`, if one is set.
+fn user_email(repo: &Repository) -> Option<String> {
+    let email = repo.config().ok()?.get_string("user.email").ok()?;
+    let email = email.trim();
+    (!email.is_empty()).then(|| email.to_string())
+}
+
+/// Append a delta attributing `ranges` of `target` to `source`.
+fn record(target: &Target, ranges: &[Range<usize>], source: AiSource) -> anyhow::Result<()> {
+    let attribution = Attribution::ai(source, Evidence::AgentHook, user_email(&target.repo));
+    let spans: Vec<(Range<usize>, Attribution)> = ranges.iter().map(|r| (r.clone(), attribution.clone())).collect();
+    let journal = Journal::open(&target.repo).context("cannot open the journal")?;
+    journal
+        .append(&target.repo, Entry::delta(&target.rel, &target.text, &spans))
+        .with_context(|| format!("cannot record the edit of {}", target.rel))?;
+    Ok(())
+}
+
+fn lines_in(text: &str, ranges: &[Range<usize>]) -> usize {
+    notes::bytes_to_lines(text, ranges).iter().map(|r| (r[1] - r[0] + 1) as usize).sum()
+}
+
+fn agent_hook(agent: Agent) -> anyhow::Result<Outcome> {
+    let bytes = read_stdin()?;
+    let edit = match agents::parse(agent, &bytes)? {
+        Parsed::Edit(edit) => edit,
+        Parsed::Ignored(why) => {
+            eprintln!("vouch: nothing to record: {why}");
+            return Ok(Outcome::Ok);
+        }
+    };
+    let path = absolute(&edit.file_path, edit.cwd.as_deref())?;
+    let target = match target(&path)? {
+        Ok(target) => target,
+        Err(why) => {
+            eprintln!("vouch: not recorded: {why}");
+            return Ok(Outcome::Ok);
+        }
+    };
+    let mut source = edit.source.clone();
+    if agent == Agent::ClaudeCode {
+        source.model = model_from_env().or_else(|| edit.transcript_path.as_deref().and_then(transcript_model));
+    }
+    let candidates: OnceCell<Vec<Oid>> = OnceCell::new();
+    let previous = |text: &str| {
+        let known = candidates.get_or_init(|| previous_versions(&target.repo, &target.rel));
+        Oid::hash_object(ObjectType::Blob, text.as_bytes()).is_ok_and(|id| known.contains(&id))
+    };
+    let located = agents::locate(&edit.change, &target.text, &previous);
+    if located.missing > 0 {
+        eprintln!(
+            "vouch: {} of the edit's text is no longer in {} (edited since); recorded what is there",
+            if located.missing == 1 { "some".to_string() } else { format!("{} parts", located.missing) },
+            target.rel
+        );
+    }
+    if located.ambiguous > 0 {
+        eprintln!("vouch: the edited text occurs more than once in {}; every occurrence is recorded as AI", target.rel);
+    }
+    if located.ranges.is_empty() {
+        eprintln!("vouch: nothing to record in {}", target.rel);
+        return Ok(Outcome::Ok);
+    }
+    record(&target, &located.ranges, source.clone())?;
+    eprintln!(
+        "vouch: recorded {} AI line(s) of {} ({})",
+        lines_in(&target.text, &located.ranges),
+        target.rel,
+        source.tool
+    );
+    Ok(Outcome::Ok)
+}
+
+/// The model Claude Code runs, from its environment.
+fn model_from_env() -> Option<String> {
+    ["ANTHROPIC_MODEL", "CLAUDE_MODEL"]
+        .iter()
+        .find_map(|key| std::env::var(key).ok().map(|v| v.trim().to_string()).filter(|v| !v.is_empty()))
+}
+
+/// The model of the last assistant message in a Claude Code transcript.
+fn transcript_model(path: &str) -> Option<String> {
+    use std::io::{Seek, SeekFrom};
+    let mut file = std::fs::File::open(path).ok()?;
+    let len = file.metadata().ok()?.len();
+    for tail in TRANSCRIPT_TAILS {
+        let start = len.saturating_sub(tail);
+        file.seek(SeekFrom::Start(start)).ok()?;
+        let mut bytes = Vec::new();
+        file.by_ref().take(tail).read_to_end(&mut bytes).ok()?;
+        if let Some(model) = agents::transcript_model(&bytes) {
+            return Some(model);
+        }
+        if start == 0 {
+            break;
+        }
+    }
+    None
+}
+
+/// The versions of `rel` that an edit may have started from: the
+/// journal's latest, the index's, HEAD's.
+fn previous_versions(repo: &Repository, rel: &str) -> Vec<Oid> {
+    let mut out = Vec::new();
+    if let Ok(journal) = Journal::open(repo)
+        && let Ok(loaded) = journal.records()
+        && let Some(blob) =
+            loaded.records_for(rel).last().and_then(|r| r.file()).and_then(|f| Oid::from_str(&f.blob).ok())
+    {
+        out.push(blob);
+    }
+    if let Ok(index) = repo.index()
+        && let Some(entry) = index.get_path(Path::new(rel), 0)
+    {
+        out.push(entry.id);
+    }
+    if let Ok(tree) = repo.head().and_then(|h| h.peel_to_tree())
+        && let Ok(entry) = tree.get_path(Path::new(rel))
+    {
+        out.push(entry.id());
+    }
+    out
+}
+
+/// The text of `rel` as vouch last saw it: the journal's latest version,
+/// else the index's, else HEAD's; empty for a file vouch never saw.
+fn last_seen(repo: &Repository, journal: &Journal, rel: &str) -> anyhow::Result<String> {
+    let text_of = |id: Oid| repo.find_blob(id).ok().and_then(|b| String::from_utf8(b.content().to_vec()).ok());
+    let loaded = journal.records().context("cannot read the journal")?;
+    for problem in &loaded.problems {
+        eprintln!("vouch: warning: {problem}");
+    }
+    let latest = loaded.records_for(rel).last().and_then(|r| r.file()).and_then(|f| Oid::from_str(&f.blob).ok());
+    if let Some(text) = latest.and_then(text_of) {
+        return Ok(text);
+    }
+    if let Ok(index) = repo.index()
+        && let Some(text) = index.get_path(Path::new(rel), 0).and_then(|e| text_of(e.id))
+    {
+        return Ok(text);
+    }
+    let head = repo.head().and_then(|h| h.peel_to_tree()).and_then(|t| t.get_path(Path::new(rel)));
+    Ok(head.ok().and_then(|e| text_of(e.id())).unwrap_or_default())
+}
+
+fn generic(file: &Path, source: AiSource) -> anyhow::Result<Outcome> {
+    let path = absolute(file.to_str().ok_or_else(|| anyhow::anyhow!("{} is not UTF-8", file.display()))?, None)?;
+    let target = match target(&path)? {
+        Ok(target) => target,
+        Err(why) => {
+            eprintln!("vouch: not recorded: {why}");
+            return Ok(Outcome::Ok);
+        }
+    };
+    let journal = Journal::open(&target.repo).context("cannot open the journal")?;
+    let before = last_seen(&target.repo, &journal, &target.rel)?;
+    let ranges = if before == target.text { Vec::new() } else { agents::inserted_ranges(&before, &target.text) };
+    if ranges.is_empty() {
+        eprintln!("vouch: nothing to record: {} has no new text since vouch last saw it", target.rel);
+        return Ok(Outcome::Ok);
+    }
+    record(&target, &ranges, source.clone())?;
+    eprintln!("vouch: recorded {} AI line(s) of {} ({})", lines_in(&target.text, &ranges), target.rel, source.tool);
+    Ok(Outcome::Ok)
+}
+
+fn post_rewrite() -> anyhow::Result<Outcome> {
+    let input = String::from_utf8(read_stdin()?).context("post-rewrite input is not UTF-8")?;
+    let pairs = notes::parse_rewrite_pairs(&input).map_err(anyhow::Error::msg)?;
+    if pairs.is_empty() {
+        return Ok(Outcome::Ok);
+    }
+    let ctx = super::context::Context::open()?;
+    let remapped = notes::remap_after_rewrite(&ctx.repo, &pairs).context("cannot re-map vouch notes")?;
+    for r in &remapped {
+        for dropped in &r.dropped {
+            eprintln!("vouch: note on {}: dropped {dropped}", &r.commit.to_string()[..12]);
+        }
+    }
+    Ok(Outcome::Ok)
 }

@@ -1,10 +1,121 @@
-//! `vouch mark`: not written yet.
+//! `vouch mark PATH:LINE[-LINE] --ai|--human`: a person says who wrote some
+//! lines (evidence `manual`, recorded in the journal as the current git
+//! user). For text an agent wrote without a hook, and for text the size
+//! heuristic suspected wrongly.
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
 
 use super::Outcome;
+use super::context::Context;
+use crate::provenance::{AiSource, Attribution, Evidence, Origin};
+use crate::store::journal::{Entry, Journal};
+use crate::store::{notes, repo};
 
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+#[command(group(clap::ArgGroup::new("origin").required(true).args(["ai", "human"])))]
+pub struct Args {
+    /// The lines: PATH:LINE or PATH:FIRST-LAST (1-based, inclusive).
+    #[arg(value_name = "PATH:LINE[-LINE]")]
+    pub target: String,
+    /// An AI wrote them.
+    #[arg(long)]
+    pub ai: bool,
+    /// A person wrote them.
+    #[arg(long)]
+    pub human: bool,
+    /// The AI tool that wrote them.
+    #[arg(long, value_name = "TOOL", conflicts_with = "human")]
+    pub tool: Option<String>,
+    /// The model that wrote them.
+    #[arg(long, value_name = "MODEL", conflicts_with = "human")]
+    pub model: Option<String>,
+}
 
-pub fn run(_args: Args) -> anyhow::Result<Outcome> {
-    anyhow::bail!("`vouch mark` is not available yet")
+/// `PATH:LINE` or `PATH:FIRST-LAST`, split (the path may hold colons).
+pub fn parse_target(target: &str) -> anyhow::Result<(PathBuf, u32, u32)> {
+    let usage = || anyhow::anyhow!("expected PATH:LINE or PATH:FIRST-LAST (lines from 1), got {target:?}");
+    let (path, lines) = target.rsplit_once(':').ok_or_else(usage)?;
+    if path.is_empty() {
+        return Err(usage());
+    }
+    let number = |s: &str| -> anyhow::Result<u32> {
+        match s.trim().parse::<u32>() {
+            Ok(0) => anyhow::bail!("line numbers start at 1, got 0 in {target:?}"),
+            Ok(n) => Ok(n),
+            Err(_) => Err(usage()),
+        }
+    };
+    let (first, last) = match lines.split_once('-') {
+        Some((a, b)) => (number(a)?, number(b)?),
+        None => {
+            let n = number(lines)?;
+            (n, n)
+        }
+    };
+    if last < first {
+        anyhow::bail!("the line range {first}-{last} in {target:?} runs backwards");
+    }
+    Ok((PathBuf::from(path), first, last))
+}
+
+pub fn run(args: Args) -> anyhow::Result<Outcome> {
+    let (path, first, last) = parse_target(&args.target)?;
+    let absolute = if path.is_absolute() { path.clone() } else { std::env::current_dir()?.join(&path) };
+    let dir = absolute.parent().unwrap_or(Path::new("/"));
+    let ctx = Context::open_at(dir)?;
+    let rel = repo::relative_path(&ctx.repo, &absolute)
+        .map_err(|e| anyhow::anyhow!("cannot mark {}: {e}", path.display()))?;
+    let bytes = std::fs::read(&absolute).with_context(|| format!("cannot read {}", path.display()))?;
+    let text = String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("{} is not UTF-8 text", path.display()))?;
+    let count = notes::line_spans(&text).len() as u32;
+    if count == 0 {
+        anyhow::bail!("{} is empty: there are no lines to mark", path.display());
+    }
+    if last > count {
+        anyhow::bail!("{} has {count} line(s); cannot mark {first}-{last}", path.display());
+    }
+    let me = ctx.identity()?;
+    let attribution = if args.ai {
+        let tool = args.tool.as_deref().map(str::trim).filter(|t| !t.is_empty()).unwrap_or("unknown");
+        let source = AiSource { tool: tool.to_string(), model: args.model.clone(), session: None, kind: None };
+        Attribution::ai(source, Evidence::Manual, Some(me.email.clone()))
+    } else {
+        Attribution { origin: Origin::Human, evidence: Some(Evidence::Manual), accepted_by: Some(me.email.clone()) }
+    };
+    let ranges: Vec<Range<usize>> = notes::lines_to_bytes(&text, &[[first, last]]);
+    let spans: Vec<(Range<usize>, Attribution)> = ranges.into_iter().map(|r| (r, attribution.clone())).collect();
+    let journal = Journal::open(&ctx.repo).context("cannot open the journal")?;
+    journal
+        .append(&ctx.repo, Entry::delta(&rel, &text, &spans))
+        .with_context(|| format!("cannot record the mark on {rel}"))?;
+    let lines = if first == last { format!("{first}") } else { format!("{first}-{last}") };
+    let what = if args.ai {
+        format!("AI-written ({})", args.tool.as_deref().unwrap_or("unknown tool"))
+    } else {
+        "human-written".into()
+    };
+    println!("marked {rel}:{lines} as {what}, by {}", me.email);
+    Ok(Outcome::Ok)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets() {
+        assert_eq!(parse_target("src/a.rs:3").unwrap(), (PathBuf::from("src/a.rs"), 3, 3));
+        assert_eq!(parse_target("c:/x/a.rs:3-7").unwrap(), (PathBuf::from("c:/x/a.rs"), 3, 7));
+        for bad in ["src/a.rs", "src/a.rs:", ":3", "a.rs:x", "a.rs:3-", "a.rs:-3", "a.rs:1-2-3"] {
+            assert!(parse_target(bad).unwrap_err().to_string().starts_with("expected PATH:LINE"), "{bad}");
+        }
+        assert_eq!(parse_target("a.rs:0").unwrap_err().to_string(), "line numbers start at 1, got 0 in \"a.rs:0\"");
+        assert_eq!(
+            parse_target("a.rs:5-2").unwrap_err().to_string(),
+            "the line range 5-2 in \"a.rs:5-2\" runs backwards"
+        );
+    }
 }

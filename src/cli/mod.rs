@@ -10,13 +10,21 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+pub mod agent_config;
+pub mod agents;
 pub mod approve;
 pub mod blame;
 pub mod check;
+pub mod commit_note;
 pub mod context;
 pub mod doctor;
+pub mod gate_cache;
+pub mod git_hooks;
+pub mod gitfiles;
+pub mod history_index;
 pub mod hook;
 pub mod init;
+pub mod judging;
 pub mod log;
 pub mod mark;
 pub mod notes;

@@ -1,0 +1,337 @@
+//! The commit gate's cost, through the release binary and the real git:
+//!
+//! - `vouch hook claude-code` per agent edit (median and p90; target: under
+//!   20 ms median), measured while building the journal below;
+//! - `vouch check --staged` on a repository of 10,000 files with 50 staged
+//!   files holding 1,000 journal spans (20 agent edits each, every unit
+//!   approved);
+//! - the time vouch's hooks add to `git commit` of those 50 files beside a
+//!   plain commit with no hooks (target: under 50 ms added), with the ratio.
+//!
+//! Prints numbers; asserts nothing. `cargo bench --bench gate`; it builds
+//! the release binary first (a no-op when it is up to date), or uses
+//! `$VOUCH_BIN`. `GATE_BENCH_QUICK=1` shrinks the repository for a smoke run;
+//! `GATE_BENCH_KEEP=1` keeps it, as `vouch check --staged` saw it, and stops
+//! there, for profiling.
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use vouch::cli::context::Context;
+use vouch::policy::Verdict;
+use vouch::signoff;
+use vouch::store::policy_file::Source;
+use vouch::store::records::{self, Person};
+
+struct Sizes {
+    files: usize,
+    staged: usize,
+    edits_per_file: usize,
+    runs: usize,
+}
+
+fn main() {
+    let quick = std::env::var_os("GATE_BENCH_QUICK").is_some();
+    let sizes = if quick {
+        Sizes { files: 500, staged: 5, edits_per_file: 4, runs: 3 }
+    } else {
+        Sizes { files: 10_000, staged: 50, edits_per_file: 20, runs: 7 }
+    };
+    let vouch = binary();
+    println!("vouch binary: {}", vouch.display());
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    let bench = Bench { root: root.clone(), vouch };
+    if std::env::var_os("GATE_BENCH_KEEP").is_some() {
+        println!("keeping the repository at {}", root.display());
+        std::mem::forget(dir);
+    }
+
+    let t = Instant::now();
+    bench.setup_repository(&sizes);
+    println!(
+        "setup: {} files, {} staged, {} agent edits ({:.1} s)",
+        sizes.files,
+        sizes.staged,
+        sizes.staged * sizes.edits_per_file,
+        t.elapsed().as_secs_f64()
+    );
+
+    // Agent edits: the journal the gate reads.
+    let mut hook_times = Vec::new();
+    for k in 0..sizes.edits_per_file {
+        for f in 0..sizes.staged {
+            hook_times.push(bench.agent_edit(f, k));
+        }
+    }
+    println!(
+        "vouch hook claude-code, per edit: median {:.1} ms, p90 {:.1} ms, max {:.1} ms over {} edits (target: median < 20 ms)",
+        ms(percentile(&mut hook_times, 50)),
+        ms(percentile(&mut hook_times, 90)),
+        ms(percentile(&mut hook_times, 100)),
+        hook_times.len()
+    );
+    let spans = bench.journal_spans();
+    println!("journal: {spans} spans");
+
+    bench.git(&["add", "-A"]);
+    let t = Instant::now();
+    let approved = bench.approve_all(sizes.staged);
+    println!("approved {approved} units ({:.1} s)", t.elapsed().as_secs_f64());
+
+    // The gate alone.
+    let mut check_times = Vec::new();
+    for _ in 0..sizes.runs {
+        let t = Instant::now();
+        let out = bench.command(&bench.vouch, &["check", "--staged"]).output().unwrap();
+        check_times.push(t.elapsed());
+        assert!(out.status.success(), "vouch check --staged failed: {}", String::from_utf8_lossy(&out.stdout));
+    }
+    println!(
+        "vouch check --staged: median {:.1} ms (min {:.1} ms) over {} runs",
+        ms(percentile(&mut check_times, 50)),
+        ms(percentile(&mut check_times, 0)),
+        sizes.runs
+    );
+
+    if std::env::var_os("GATE_BENCH_KEEP").is_some() {
+        return;
+    }
+
+    // A commit with vouch's hooks beside one without, on the same index.
+    let saved = bench.saved_state();
+    let mut plain = Vec::new();
+    let mut hooked = Vec::new();
+    for _ in 0..sizes.runs {
+        plain.push(bench.commit(false, &saved));
+        hooked.push(bench.commit(true, &saved));
+    }
+    let (p, h) = (percentile(&mut plain, 50), percentile(&mut hooked, 50));
+    println!(
+        "git commit of {} files: plain {:.1} ms, with vouch's hooks {:.1} ms: {:.1} ms added, ratio {:.2} (target: < 50 ms added)",
+        sizes.staged,
+        ms(p),
+        ms(h),
+        ms(h.saturating_sub(p)),
+        h.as_secs_f64() / p.as_secs_f64()
+    );
+
+    // Once the AI text is committed (with its note), a later change to
+    // those files needs their history: one git blame per file.
+    let out = bench.command(Path::new("git"), &["commit", "-q", "-m", "agent work"]).output().unwrap();
+    assert!(out.status.success(), "git commit: {}", String::from_utf8_lossy(&out.stderr));
+    for f in 0..sizes.staged {
+        let path = bench.root.join(file_name(f));
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, text.replace("    return total * 0\n", "    return total * 0 + 1\n")).unwrap();
+    }
+    bench.git(&["add", "-A"]);
+    let mut history_times = Vec::new();
+    for _ in 0..sizes.runs {
+        let t = Instant::now();
+        let out = bench.command(&bench.vouch, &["check", "--staged"]).output().unwrap();
+        history_times.push(t.elapsed());
+        assert_eq!(out.status.code(), Some(1), "the edited units need sign-off again");
+    }
+    println!(
+        "vouch check --staged, {} staged files with AI history (one blame each): median {:.1} ms",
+        sizes.staged,
+        ms(percentile(&mut history_times, 50))
+    );
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn percentile(times: &mut [Duration], p: usize) -> Duration {
+    times.sort();
+    let i = ((times.len() - 1) * p) / 100;
+    times[i]
+}
+
+/// The release binary, built if needed.
+fn binary() -> PathBuf {
+    if let Some(bin) = std::env::var_os("VOUCH_BIN") {
+        return PathBuf::from(bin);
+    }
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(["build", "--release", "--quiet", "--bin", "vouch"])
+        .current_dir(manifest)
+        .status()
+        .expect("cargo runs");
+    assert!(status.success(), "cargo build --release failed");
+    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| manifest.join("target"));
+    target.join("release").join("vouch")
+}
+
+struct Bench {
+    root: PathBuf,
+    vouch: PathBuf,
+}
+
+fn file_name(i: usize) -> String {
+    format!("pkg{:03}/mod{:03}.py", i / 100, i % 100)
+}
+
+impl Bench {
+    fn command(&self, program: &Path, args: &[&str]) -> Command {
+        let mut cmd = Command::new(program);
+        cmd.args(args)
+            .current_dir(&self.root)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("HOME", &self.root)
+            .env("NO_COLOR", "1")
+            .env_remove("GIT_INDEX_FILE");
+        cmd
+    }
+
+    fn git(&self, args: &[&str]) -> String {
+        let out = self.command(Path::new("git"), args).output().unwrap();
+        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    fn setup_repository(&self, sizes: &Sizes) {
+        self.git(&["init", "-q", "-b", "main"]);
+        self.git(&["config", "user.email", "dev@example.com"]);
+        self.git(&["config", "user.name", "Dev"]);
+        self.git(&["config", "commit.gpgsign", "false"]);
+        for i in 0..sizes.files {
+            let path = self.root.join(file_name(i));
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, format!("def base_{i}(x):\n    return x + {i}\n\n# end\n")).unwrap();
+        }
+        self.git(&["add", "-A"]);
+        self.git(&["commit", "-q", "-m", "ten thousand files"]);
+        let out = self.command(&self.vouch, &["init"]).output().unwrap();
+        assert!(out.status.success(), "vouch init: {}", String::from_utf8_lossy(&out.stderr));
+        self.git(&["add", "-A"]);
+        self.git(&["commit", "-q", "-m", "vouch policy"]);
+    }
+
+    /// Agent edit `k` of staged file `f`: a new function before `# end`,
+    /// reported through the Claude Code hook. Returns the hook's time.
+    fn agent_edit(&self, f: usize, k: usize) -> Duration {
+        let path = self.root.join(file_name(f));
+        let text = std::fs::read_to_string(&path).unwrap();
+        let new = format!("def agent_{f}_{k}(items):\n    total = sum(items)\n    return total * {k}\n\n# end\n");
+        std::fs::write(&path, text.replace("# end\n", &new)).unwrap();
+        let payload = serde_json::json!({
+            "session_id": "bench",
+            "hook_event_name": "PostToolUse",
+            "tool_name": "Edit",
+            "tool_input": {"file_path": path, "old_string": "# end\n", "new_string": new},
+        })
+        .to_string();
+        let mut child = self
+            .command(&self.vouch, &["hook", "claude-code"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let t = Instant::now();
+        child.stdin.take().unwrap().write_all(payload.as_bytes()).unwrap();
+        let out = child.wait_with_output().unwrap();
+        let elapsed = t.elapsed();
+        assert!(out.status.success(), "vouch hook: {}", String::from_utf8_lossy(&out.stderr));
+        elapsed
+    }
+
+    fn journal_dir(&self) -> PathBuf {
+        self.root.join(".git/vouch/journal")
+    }
+
+    fn journal_files(&self) -> BTreeSet<PathBuf> {
+        std::fs::read_dir(self.journal_dir()).unwrap().flatten().map(|e| e.path()).collect()
+    }
+
+    fn journal_spans(&self) -> usize {
+        self.journal_files().iter().map(|p| std::fs::read_to_string(p).unwrap().matches("\"start\":").count()).sum()
+    }
+
+    /// Approve every AI unit of the staged files, as a reviewer.
+    fn approve_all(&self, staged: usize) -> usize {
+        let ctx = Context::open_at(&self.root).unwrap();
+        let policy = ctx.policy(&Source::Index).unwrap();
+        let ledger = ctx.ledger().unwrap();
+        let journal = ctx.journal().unwrap();
+        let reviewer = Person { name: "Rev".into(), email: "reviewer@example.com".into() };
+        let mut count = 0;
+        for f in 0..staged {
+            let path = file_name(f);
+            let text = std::fs::read_to_string(self.root.join(&path)).unwrap();
+            let spans = ctx.spans(&policy, &journal, &path, &text, true).unwrap();
+            let (_, facts) = ctx.facts(&path, text, &spans).unwrap();
+            for unit in &facts {
+                let approval =
+                    signoff::decide(&ledger, &policy, &path, unit, reviewer.clone(), Verdict::Approve, None).unwrap();
+                records::add(&ctx.repo, &approval).unwrap();
+                count += 1;
+            }
+        }
+        count
+    }
+
+    /// What a commit's hooks change: the journal's files, the notes ref and
+    /// the history index.
+    fn saved_state(&self) -> Saved {
+        let notes =
+            self.command(Path::new("git"), &["rev-parse", "-q", "--verify", "refs/notes/vouch"]).output().unwrap();
+        Saved {
+            journal: self.journal_files(),
+            notes: String::from_utf8_lossy(&notes.stdout).trim().to_string(),
+            cache: std::fs::read(self.cache_file()).ok(),
+        }
+    }
+
+    fn cache_file(&self) -> PathBuf {
+        self.root.join(".git/vouch/cache/ai-paths.json")
+    }
+
+    /// Commit the index, with vouch's hooks or none; then undo the commit
+    /// and what the hooks did, so the next run starts alike.
+    fn commit(&self, hooks: bool, saved: &Saved) -> Duration {
+        let mut args = vec![];
+        if !hooks {
+            args.extend(["-c", "core.hooksPath=/nonexistent"]);
+        }
+        args.extend(["commit", "-q", "-m", "agent work"]);
+        let t = Instant::now();
+        let out = self.command(Path::new("git"), &args).output().unwrap();
+        let elapsed = t.elapsed();
+        assert!(
+            out.status.success(),
+            "git commit: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        self.git(&["reset", "-q", "--soft", "HEAD~1"]);
+        for file in self.journal_files() {
+            if !saved.journal.contains(&file) {
+                std::fs::remove_file(file).unwrap();
+            }
+        }
+        if saved.notes.is_empty() {
+            let _ = self.command(Path::new("git"), &["update-ref", "-d", "refs/notes/vouch"]).output();
+        } else {
+            self.git(&["update-ref", "refs/notes/vouch", &saved.notes]);
+        }
+        if let Some(cache) = &saved.cache {
+            std::fs::write(self.cache_file(), cache).unwrap();
+        }
+        elapsed
+    }
+}
+
+struct Saved {
+    journal: BTreeSet<PathBuf>,
+    notes: String,
+    cache: Option<Vec<u8>>,
+}

@@ -1,0 +1,418 @@
+//! The hook configuration of AI agents, merged into the files they read:
+//! Claude Code's `.claude/settings.json` (a `PostToolUse` hook on its file
+//! tools) and Cursor's `.cursor/hooks.json` (`afterFileEdit` and
+//! `afterTabFileEdit`). What is there already is kept, in its order; adding
+//! vouch's hook twice changes nothing. A file that is not valid JSON, or
+//! whose `hooks` have another shape, is an error naming the file, and
+//! nothing is written.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::ser::{SerializeMap, SerializeSeq, Serializer};
+use serde::{Deserialize, Serialize};
+
+/// The agents `vouch init --agent` configures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AgentName {
+    ClaudeCode,
+    Cursor,
+}
+
+/// The command Claude Code runs after an edit.
+pub const CLAUDE_COMMAND: &str = "vouch hook claude-code";
+/// The tools whose edits it reports.
+pub const CLAUDE_MATCHER: &str = "Write|Edit|MultiEdit";
+/// The command Cursor runs after an edit.
+pub const CURSOR_COMMAND: &str = "vouch hook cursor";
+/// The Cursor events vouch records.
+pub const CURSOR_EVENTS: [&str; 2] = ["afterFileEdit", "afterTabFileEdit"];
+
+/// A JSON value that keeps the order of object members as read.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Json {
+    Null,
+    Bool(bool),
+    Number(serde_json::Number),
+    String(String),
+    Array(Vec<Json>),
+    Object(Vec<(String, Json)>),
+}
+
+impl Json {
+    fn object(members: Vec<(&str, Json)>) -> Json {
+        Json::Object(members.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+    }
+
+    fn string(s: &str) -> Json {
+        Json::String(s.to_string())
+    }
+
+    fn get(&self, key: &str) -> Option<&Json> {
+        match self {
+            Json::Object(members) => members.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    fn as_str(&self) -> Option<&str> {
+        match self {
+            Json::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The member `key` of this object, inserted (as `default`) at the end
+    /// if missing.
+    fn entry(&mut self, key: &str, default: impl FnOnce() -> Json) -> Option<&mut Json> {
+        let Json::Object(members) = self else { return None };
+        let i = match members.iter().position(|(k, _)| k == key) {
+            Some(i) => i,
+            None => {
+                members.push((key.to_string(), default()));
+                members.len() - 1
+            }
+        };
+        Some(&mut members[i].1)
+    }
+
+    fn kind(&self) -> &'static str {
+        match self {
+            Json::Null => "null",
+            Json::Bool(_) => "a boolean",
+            Json::Number(_) => "a number",
+            Json::String(_) => "a string",
+            Json::Array(_) => "an array",
+            Json::Object(_) => "an object",
+        }
+    }
+}
+
+impl Serialize for Json {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Json::Null => s.serialize_unit(),
+            Json::Bool(b) => s.serialize_bool(*b),
+            Json::Number(n) => n.serialize(s),
+            Json::String(v) => s.serialize_str(v),
+            Json::Array(items) => {
+                let mut seq = s.serialize_seq(Some(items.len()))?;
+                for item in items {
+                    seq.serialize_element(item)?;
+                }
+                seq.end()
+            }
+            Json::Object(members) => {
+                let mut map = s.serialize_map(Some(members.len()))?;
+                for (k, v) in members {
+                    map.serialize_entry(k, v)?;
+                }
+                map.end()
+            }
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Json {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Json, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Json;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Json, E> {
+                Ok(Json::Null)
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Json, E> {
+                Ok(Json::Null)
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Json, E> {
+                Ok(Json::Bool(v))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Json, E> {
+                Ok(Json::Number(v.into()))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Json, E> {
+                Ok(Json::Number(v.into()))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Json, E> {
+                serde_json::Number::from_f64(v).map(Json::Number).ok_or_else(|| E::custom("not a finite number"))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Json, E> {
+                Ok(Json::String(v.to_string()))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Json, E> {
+                Ok(Json::String(v))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Json, A::Error> {
+                let mut items = Vec::new();
+                while let Some(item) = seq.next_element()? {
+                    items.push(item);
+                }
+                Ok(Json::Array(items))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json, A::Error> {
+                let mut members: Vec<(String, Json)> = Vec::new();
+                while let Some((k, v)) = map.next_entry::<String, Json>()? {
+                    // A repeated key: the last one wins, as for most readers.
+                    match members.iter_mut().find(|(key, _)| *key == k) {
+                        Some(member) => member.1 = v,
+                        None => members.push((k, v)),
+                    }
+                }
+                Ok(Json::Object(members))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// What merging vouch's hook into one file does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Merge {
+    pub file: PathBuf,
+    /// The new content, or `None` when vouch's hook is there already.
+    pub content: Option<String>,
+    pub created: bool,
+}
+
+/// Why an agent's configuration cannot be merged.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{}: cannot read it: {source}", file.display())]
+    Read { file: PathBuf, source: std::io::Error },
+    #[error("{}: not valid JSON: {reason}; fix it, then run vouch init again", file.display())]
+    Json { file: PathBuf, reason: String },
+    #[error("{}: {reason}; fix it, then run vouch init again", file.display())]
+    Shape { file: PathBuf, reason: String },
+}
+
+/// The file of `agent` in the worktree at `root`.
+pub fn config_file(root: &Path, agent: AgentName) -> PathBuf {
+    match agent {
+        AgentName::ClaudeCode => root.join(".claude").join("settings.json"),
+        AgentName::Cursor => root.join(".cursor").join("hooks.json"),
+    }
+}
+
+/// Plan the merge of vouch's hook into `agent`'s configuration under
+/// `root`; nothing is written.
+pub fn plan(root: &Path, agent: AgentName) -> Result<Merge, ConfigError> {
+    let file = config_file(root, agent);
+    let (mut doc, created) = match std::fs::read(&file) {
+        Ok(bytes) if bytes.iter().all(u8::is_ascii_whitespace) => (Json::Object(Vec::new()), false),
+        Ok(bytes) => {
+            let doc = serde_json::from_slice::<Json>(&bytes)
+                .map_err(|e| ConfigError::Json { file: file.clone(), reason: e.to_string() })?;
+            (doc, false)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let fresh = match agent {
+                AgentName::ClaudeCode => Json::Object(Vec::new()),
+                AgentName::Cursor => Json::object(vec![("version", Json::Number(1.into()))]),
+            };
+            (fresh, true)
+        }
+        Err(source) => return Err(ConfigError::Read { file, source }),
+    };
+    let shape = |reason: String| ConfigError::Shape { file: file.clone(), reason };
+    if !matches!(doc, Json::Object(_)) {
+        return Err(shape(format!("the top level is {}, not an object", doc.kind())));
+    }
+    let changed = match agent {
+        AgentName::ClaudeCode => merge_claude(&mut doc).map_err(shape)?,
+        AgentName::Cursor => merge_cursor(&mut doc).map_err(shape)?,
+    };
+    let content = changed.then(|| {
+        let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
+        text.push('\n');
+        text
+    });
+    Ok(Merge { file, content, created })
+}
+
+/// The array of hooks for `event` under `hooks`, created if missing.
+fn event_list<'a>(doc: &'a mut Json, event: &str) -> Result<&'a mut Vec<Json>, String> {
+    let hooks = doc.entry("hooks", || Json::Object(Vec::new())).ok_or("the top level is not an object")?;
+    if !matches!(hooks, Json::Object(_)) {
+        return Err(format!("`hooks` is {}, not an object", hooks.kind()));
+    }
+    let list = hooks.entry(event, || Json::Array(Vec::new())).ok_or("`hooks` is not an object")?;
+    match list {
+        Json::Array(items) => Ok(items),
+        other => Err(format!("`hooks.{event}` is {}, not an array", other.kind())),
+    }
+}
+
+/// Add vouch's `PostToolUse` hook; whether anything changed.
+fn merge_claude(doc: &mut Json) -> Result<bool, String> {
+    let list = event_list(doc, "PostToolUse")?;
+    let present = list.iter().any(|entry| {
+        matches!(entry.get("hooks"), Some(Json::Array(hooks))
+            if hooks.iter().any(|h| h.get("command").and_then(Json::as_str).is_some_and(is_claude_command)))
+    });
+    if present {
+        return Ok(false);
+    }
+    list.push(Json::object(vec![
+        ("matcher", Json::string(CLAUDE_MATCHER)),
+        (
+            "hooks",
+            Json::Array(vec![Json::object(vec![
+                ("type", Json::string("command")),
+                ("command", Json::string(CLAUDE_COMMAND)),
+            ])]),
+        ),
+    ]));
+    Ok(true)
+}
+
+fn is_claude_command(command: &str) -> bool {
+    command.trim().ends_with("hook claude-code") && command.contains("vouch")
+}
+
+/// Add vouch's `afterFileEdit` and `afterTabFileEdit` hooks.
+fn merge_cursor(doc: &mut Json) -> Result<bool, String> {
+    let mut changed = false;
+    for event in CURSOR_EVENTS {
+        let list = event_list(doc, event)?;
+        let present = list.iter().any(|h| {
+            h.get("command")
+                .and_then(Json::as_str)
+                .is_some_and(|c| c.trim().ends_with("hook cursor") && c.contains("vouch"))
+        });
+        if !present {
+            list.push(Json::object(vec![("command", Json::string(CURSOR_COMMAND))]));
+            changed = true;
+        }
+    }
+    Ok(changed)
+}
+
+/// Whether vouch's hook is configured for `agent` under `root` (for
+/// `vouch doctor`); `None` when the agent's file does not exist.
+pub fn installed(root: &Path, agent: AgentName) -> Option<Result<bool, ConfigError>> {
+    if !config_file(root, agent).exists() {
+        return None;
+    }
+    Some(plan(root, agent).map(|m| m.content.is_none()))
+}
+
+/// Write a planned merge (creating its directory).
+pub fn write(merge: &Merge) -> std::io::Result<()> {
+    let Some(content) = &merge.content else { return Ok(()) };
+    if let Some(dir) = merge.file.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let dir = merge.file.parent().unwrap_or(Path::new("."));
+    let mut temp = tempfile::NamedTempFile::new_in(dir)?;
+    std::io::Write::write_all(&mut temp, content.as_bytes())?;
+    temp.persist(&merge.file).map_err(|e| e.error)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn merged(agent: AgentName, existing: Option<&str>) -> Result<Merge, ConfigError> {
+        let dir = tempfile::tempdir().unwrap();
+        if let Some(text) = existing {
+            let file = config_file(dir.path(), agent);
+            std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+            std::fs::write(&file, text).unwrap();
+        }
+        plan(dir.path(), agent)
+    }
+
+    #[test]
+    fn claude_settings_keep_what_is_there() {
+        let existing = r#"{"permissions":{"allow":["Bash(ls)"]},"hooks":{"PostToolUse":[{"matcher":"Bash","hooks":[{"type":"command","command":"echo hi"}]}],"Stop":[]},"model":"opus"}"#;
+        let merge = merged(AgentName::ClaudeCode, Some(existing)).unwrap();
+        expect_test::expect![[r#"
+            {
+              "permissions": {
+                "allow": [
+                  "Bash(ls)"
+                ]
+              },
+              "hooks": {
+                "PostToolUse": [
+                  {
+                    "matcher": "Bash",
+                    "hooks": [
+                      {
+                        "type": "command",
+                        "command": "echo hi"
+                      }
+                    ]
+                  },
+                  {
+                    "matcher": "Write|Edit|MultiEdit",
+                    "hooks": [
+                      {
+                        "type": "command",
+                        "command": "vouch hook claude-code"
+                      }
+                    ]
+                  }
+                ],
+                "Stop": []
+              },
+              "model": "opus"
+            }
+        "#]]
+        .assert_eq(merge.content.as_deref().unwrap());
+        // Merging into the result changes nothing.
+        let again = merged(AgentName::ClaudeCode, merge.content.as_deref()).unwrap();
+        assert_eq!(again.content, None);
+    }
+
+    #[test]
+    fn cursor_hooks_are_created_or_merged() {
+        let fresh = merged(AgentName::Cursor, None).unwrap();
+        assert!(fresh.created);
+        expect_test::expect![[r#"
+            {
+              "version": 1,
+              "hooks": {
+                "afterFileEdit": [
+                  {
+                    "command": "vouch hook cursor"
+                  }
+                ],
+                "afterTabFileEdit": [
+                  {
+                    "command": "vouch hook cursor"
+                  }
+                ]
+              }
+            }
+        "#]]
+        .assert_eq(fresh.content.as_deref().unwrap());
+        let existing = r#"{"version":1,"hooks":{"afterFileEdit":[{"command":"./format.sh"}]}}"#;
+        let merge = merged(AgentName::Cursor, Some(existing)).unwrap();
+        let text = merge.content.unwrap();
+        assert!(text.find("./format.sh").unwrap() < text.find("vouch hook cursor").unwrap());
+        assert_eq!(merged(AgentName::Cursor, Some(&text)).unwrap().content, None);
+    }
+
+    #[test]
+    fn bad_files_are_named() {
+        let err = merged(AgentName::ClaudeCode, Some("{\"hooks\": ")).unwrap_err().to_string();
+        assert!(err.contains(".claude/settings.json: not valid JSON: EOF while parsing"), "{err}");
+        let err = merged(AgentName::ClaudeCode, Some(r#"{"hooks":{"PostToolUse":{}}}"#)).unwrap_err().to_string();
+        assert!(
+            err.ends_with(
+                "settings.json: `hooks.PostToolUse` is an object, not an array; fix it, then run vouch init again"
+            ),
+            "{err}"
+        );
+        let err = merged(AgentName::Cursor, Some("[]")).unwrap_err().to_string();
+        assert!(err.contains("the top level is an array, not an object"), "{err}");
+        let err = merged(AgentName::Cursor, Some(r#"{"hooks":3}"#)).unwrap_err().to_string();
+        assert!(err.contains("`hooks` is a number, not an object"), "{err}");
+    }
+}

@@ -1,0 +1,585 @@
+//! AI agents' hook payloads: what Claude Code and Cursor send on standard
+//! input after they edit a file, parsed into the edit vouch records, and
+//! where in the edited file that edit's text now is.
+//!
+//! Pure: no file, git or environment access (finding the model in a Claude
+//! Code transcript takes the transcript's bytes). Writing the journal record
+//! is `hook`'s job.
+//!
+//! Formats (samples in `tests/fixtures/agent-hooks/`):
+//! - Claude Code `PostToolUse`: `tool_name` (`Write`, `Edit`, `MultiEdit`),
+//!   `tool_input.file_path`, and `content` (Write), `old_string`,
+//!   `new_string`, `replace_all` (Edit) or `edits: [{old_string,
+//!   new_string, replace_all}]` (MultiEdit); `session_id`, `transcript_path`,
+//!   `cwd`. The payload names no model.
+//! - Cursor `afterFileEdit` (agent) and `afterTabFileEdit` (Tab completion):
+//!   `file_path`, `edits: [{old_string, new_string}]`, `model`,
+//!   `conversation_id`.
+//!
+//! A payload that is not JSON, or whose fields have the wrong shape, is an
+//! error naming the field. An event or tool that edits no file (a
+//! `PreToolUse`, a `Bash` call) is not an error: it is ignored, with the
+//! reason.
+
+use std::ops::Range;
+
+use serde_json::{Map, Value};
+
+use crate::provenance::{AiKind, AiSource};
+
+/// The agents whose payloads vouch reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Agent {
+    ClaudeCode,
+    Cursor,
+}
+
+impl Agent {
+    /// The tool name recorded with the text.
+    pub fn tool(self) -> &'static str {
+        match self {
+            Agent::ClaudeCode => "claude-code",
+            Agent::Cursor => "cursor",
+        }
+    }
+}
+
+/// One file edit an agent reported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentEdit {
+    /// As the payload gives it (Claude Code and Cursor send absolute paths).
+    pub file_path: String,
+    /// The agent's working directory, for a relative `file_path`.
+    pub cwd: Option<String>,
+    pub source: AiSource,
+    /// Claude Code's transcript (JSON Lines), where the model can be found.
+    pub transcript_path: Option<String>,
+    pub change: Change,
+}
+
+/// What the agent did to the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// It wrote the whole file.
+    Write { content: String },
+    /// It replaced text, in this order.
+    Replace(Vec<Replacement>),
+}
+
+/// One replacement of `old` by `new` (every occurrence with `all`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Replacement {
+    pub old: String,
+    pub new: String,
+    pub all: bool,
+}
+
+/// A payload, read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Parsed {
+    Edit(AgentEdit),
+    /// Nothing to record (another event, a tool that edits no file).
+    Ignored(String),
+}
+
+/// A payload that cannot be read: said to the user as is (exit 2).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("malformed {agent} hook payload: {reason}")]
+pub struct PayloadError {
+    pub agent: &'static str,
+    pub reason: String,
+}
+
+/// Parse `bytes`, the payload `agent` sent on standard input.
+pub fn parse(agent: Agent, bytes: &[u8]) -> Result<Parsed, PayloadError> {
+    let fail = |reason: String| PayloadError { agent: agent.tool(), reason };
+    let text = std::str::from_utf8(bytes).map_err(|e| fail(format!("not UTF-8 (at byte {})", e.valid_up_to())))?;
+    if text.trim().is_empty() {
+        return Err(fail("empty input (the hook expects the agent's JSON payload on standard input)".into()));
+    }
+    let value: Value = serde_json::from_str(text).map_err(|e| fail(format!("not JSON: {e}")))?;
+    let Value::Object(object) = value else {
+        return Err(fail("not a JSON object".into()));
+    };
+    let fields = Fields { object: &object, prefix: "" };
+    match agent {
+        Agent::ClaudeCode => claude_code(&fields),
+        Agent::Cursor => cursor(&fields),
+    }
+    .map_err(fail)
+}
+
+/// Typed access to an object's fields, with errors that name the field.
+struct Fields<'a> {
+    object: &'a Map<String, Value>,
+    /// The path of this object in the payload, with a trailing dot.
+    prefix: &'a str,
+}
+
+impl<'a> Fields<'a> {
+    fn name(&self, key: &str) -> String {
+        format!("`{}{key}`", self.prefix)
+    }
+
+    /// A string field; absent or null is `None`.
+    fn opt_str(&self, key: &str) -> Result<Option<&'a str>, String> {
+        match self.object.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s)),
+            Some(other) => Err(format!("{} must be a string, found {}", self.name(key), kind(other))),
+        }
+    }
+
+    fn str(&self, key: &str) -> Result<&'a str, String> {
+        self.opt_str(key)?.ok_or_else(|| format!("missing {}", self.name(key)))
+    }
+
+    fn opt_bool(&self, key: &str) -> Result<Option<bool>, String> {
+        match self.object.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(other) => Err(format!("{} must be true or false, found {}", self.name(key), kind(other))),
+        }
+    }
+
+    fn object(&self, key: &str) -> Result<&'a Map<String, Value>, String> {
+        match self.object.get(key) {
+            Some(Value::Object(o)) => Ok(o),
+            None | Some(Value::Null) => Err(format!("missing {}", self.name(key))),
+            Some(other) => Err(format!("{} must be an object, found {}", self.name(key), kind(other))),
+        }
+    }
+
+    fn array(&self, key: &str) -> Result<&'a [Value], String> {
+        match self.object.get(key) {
+            Some(Value::Array(a)) => Ok(a),
+            None | Some(Value::Null) => Err(format!("missing {}", self.name(key))),
+            Some(other) => Err(format!("{} must be an array, found {}", self.name(key), kind(other))),
+        }
+    }
+}
+
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// The `{old_string, new_string[, replace_all]}` objects of `edits`.
+fn replacements(fields: &Fields<'_>, key: &str) -> Result<Vec<Replacement>, String> {
+    let mut out = Vec::new();
+    for (i, item) in fields.array(key)?.iter().enumerate() {
+        let prefix = format!("{}{key}[{i}].", fields.prefix);
+        let Value::Object(object) = item else {
+            return Err(format!("`{}` must be an object, found {}", prefix.trim_end_matches('.'), kind(item)));
+        };
+        let edit = Fields { object, prefix: &prefix };
+        out.push(Replacement {
+            old: edit.opt_str("old_string")?.unwrap_or_default().to_string(),
+            new: edit.str("new_string")?.to_string(),
+            all: edit.opt_bool("replace_all")?.unwrap_or(false),
+        });
+    }
+    Ok(out)
+}
+
+fn claude_code(fields: &Fields<'_>) -> Result<Parsed, String> {
+    let session = fields.opt_str("session_id")?;
+    let transcript = fields.opt_str("transcript_path")?;
+    let cwd = fields.opt_str("cwd")?;
+    if let Some(event) = fields.opt_str("hook_event_name")?
+        && event != "PostToolUse"
+    {
+        return Ok(Parsed::Ignored(format!("{event} is not an edit that happened (vouch records PostToolUse)")));
+    }
+    let tool = fields.str("tool_name")?;
+    if !matches!(tool, "Write" | "Edit" | "MultiEdit") {
+        return Ok(Parsed::Ignored(format!("tool {tool} edits no file vouch tracks")));
+    }
+    let input = Fields { object: fields.object("tool_input")?, prefix: "tool_input." };
+    let file_path = input.str("file_path")?;
+    let change = match tool {
+        "Write" => Change::Write { content: input.str("content")?.to_string() },
+        "Edit" => Change::Replace(vec![Replacement {
+            old: input.opt_str("old_string")?.unwrap_or_default().to_string(),
+            new: input.str("new_string")?.to_string(),
+            all: input.opt_bool("replace_all")?.unwrap_or(false),
+        }]),
+        _ => Change::Replace(replacements(&input, "edits")?),
+    };
+    Ok(Parsed::Edit(AgentEdit {
+        file_path: file_path.to_string(),
+        cwd: cwd.map(str::to_string),
+        source: AiSource {
+            tool: Agent::ClaudeCode.tool().into(),
+            model: None,
+            session: session.map(str::to_string),
+            kind: Some(AiKind::Agent),
+        },
+        transcript_path: transcript.map(str::to_string),
+        change,
+    }))
+}
+
+fn cursor(fields: &Fields<'_>) -> Result<Parsed, String> {
+    let model = fields.opt_str("model")?;
+    let conversation = fields.opt_str("conversation_id")?;
+    let kind = match fields.str("hook_event_name")? {
+        "afterFileEdit" => AiKind::Agent,
+        "afterTabFileEdit" => AiKind::Completion,
+        other => {
+            return Ok(Parsed::Ignored(format!(
+                "{other} is not a file edit (vouch records afterFileEdit and afterTabFileEdit)"
+            )));
+        }
+    };
+    let file_path = fields.str("file_path")?;
+    let edits = replacements(fields, "edits")?;
+    let cwd = match fields.object.get("workspace_roots") {
+        Some(Value::Array(roots)) => roots.first().and_then(Value::as_str).map(str::to_string),
+        _ => None,
+    };
+    Ok(Parsed::Edit(AgentEdit {
+        file_path: file_path.to_string(),
+        cwd,
+        source: AiSource {
+            tool: Agent::Cursor.tool().into(),
+            model: model.filter(|m| !m.trim().is_empty()).map(str::to_string),
+            session: conversation.map(str::to_string),
+            kind: Some(kind),
+        },
+        transcript_path: None,
+        change: Change::Replace(edits),
+    }))
+}
+
+/// The model of the last assistant entry (`message.model`) in a Claude Code
+/// transcript, given its last bytes (a line cut at the start is skipped).
+pub fn transcript_model(tail: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(tail);
+    text.lines().rev().find_map(|line| {
+        let value: Value = serde_json::from_str(line.trim()).ok()?;
+        if value.get("type").and_then(Value::as_str) != Some("assistant") {
+            return None;
+        }
+        let model = value.get("message")?.get("model")?.as_str()?.trim();
+        // Claude Code writes "<synthetic>" for messages it made up itself.
+        (!model.is_empty() && !model.starts_with('<')).then(|| model.to_string())
+    })
+}
+
+/// Where an edit's text is in `current`, the file's content after it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Located {
+    /// Byte ranges of inserted text, sorted, disjoint, merged.
+    pub ranges: Vec<Range<usize>>,
+    /// Replacements whose text the file no longer holds (edited since).
+    pub missing: usize,
+    /// Replacements whose text occurs more than once, with nothing to tell
+    /// the occurrences apart: every occurrence is attributed.
+    pub ambiguous: usize,
+}
+
+/// Find `change` in `current`. `previous` says whether a text was the file
+/// just before the edit (the journal's, the index's or HEAD's version); it
+/// tells apart the occurrences of a replacement's text when there are
+/// several.
+pub fn locate(change: &Change, current: &str, previous: &dyn Fn(&str) -> bool) -> Located {
+    let mut located = Located::default();
+    match change {
+        Change::Write { content } => {
+            if current == content {
+                located.ranges.push(0..current.len());
+            } else if let Some(at) = current.find(content.as_str()).filter(|_| !content.is_empty()) {
+                located.ranges.push(at..at + content.len());
+            } else if !content.is_empty() {
+                located.missing += 1;
+            }
+        }
+        Change::Replace(edits) => {
+            let single = edits.len() == 1;
+            for edit in edits {
+                if edit.new.is_empty() {
+                    continue; // A deletion leaves no text to attribute.
+                }
+                let at: Vec<usize> = current.match_indices(edit.new.as_str()).map(|(i, _)| i).collect();
+                let chosen: Vec<usize> = match at.len() {
+                    0 => {
+                        located.missing += 1;
+                        continue;
+                    }
+                    1 => at,
+                    _ if edit.all => at,
+                    _ => {
+                        // Which occurrence, put back, gives the file as it was?
+                        let undo = |i: usize| {
+                            let mut before = String::with_capacity(current.len() + edit.old.len());
+                            before.push_str(&current[..i]);
+                            before.push_str(&edit.old);
+                            before.push_str(&current[i + edit.new.len()..]);
+                            before
+                        };
+                        let found: Vec<usize> = if single {
+                            at.iter().copied().filter(|&i| previous(&undo(i))).collect()
+                        } else {
+                            Vec::new()
+                        };
+                        if found.len() == 1 {
+                            found
+                        } else {
+                            located.ambiguous += 1;
+                            at
+                        }
+                    }
+                };
+                let inserted = inserted_ranges(&edit.old, &edit.new);
+                for i in chosen {
+                    located.ranges.extend(inserted.iter().map(|r| r.start + i..r.end + i));
+                }
+            }
+        }
+    }
+    located.ranges = merge(located.ranges);
+    located
+}
+
+/// The byte ranges of `new` that are not in `old`, by whole lines: what a
+/// replacement inserted or changed. Context the agent repeated unchanged (it
+/// must quote some to make `old` unique) is not its text.
+pub fn inserted_ranges(old: &str, new: &str) -> Vec<Range<usize>> {
+    use similar::{Algorithm, DiffTag, TextDiff};
+    if old.is_empty() {
+        return std::iter::once(0..new.len()).collect();
+    }
+    let lines = TextDiff::configure().algorithm(Algorithm::Myers).diff_lines(old, new);
+    let slices = lines.new_slices();
+    let mut starts = Vec::with_capacity(slices.len() + 1);
+    let mut at = 0;
+    for s in slices {
+        starts.push(at);
+        at += s.len();
+    }
+    starts.push(at);
+    let ranges = lines
+        .ops()
+        .iter()
+        .filter(|op| op.tag() != DiffTag::Equal && op.tag() != DiffTag::Delete)
+        .map(|op| starts[op.new_range().start]..starts[op.new_range().end])
+        .collect();
+    merge(ranges)
+}
+
+/// Sort and merge overlapping or touching ranges.
+pub fn merge(mut ranges: Vec<Range<usize>>) -> Vec<Range<usize>> {
+    ranges.retain(|r| !r.is_empty());
+    ranges.sort_by_key(|r| (r.start, r.end));
+    let mut out: Vec<Range<usize>> = Vec::with_capacity(ranges.len());
+    for r in ranges {
+        match out.last_mut() {
+            Some(last) if r.start <= last.end => last.end = last.end.max(r.end),
+            _ => out.push(r),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EDIT: &str = include_str!("../../tests/fixtures/agent-hooks/claude-code-post-tool-use-edit.json");
+    const WRITE: &str = include_str!("../../tests/fixtures/agent-hooks/claude-code-post-tool-use-write.json");
+    const PRE: &str = include_str!("../../tests/fixtures/agent-hooks/claude-code-pre-tool-use-edit.json");
+    const CURSOR: &str = include_str!("../../tests/fixtures/agent-hooks/cursor-after-file-edit.json");
+    const TAB: &str = include_str!("../../tests/fixtures/agent-hooks/cursor-after-tab-file-edit.json");
+    const TRANSCRIPT: &str = include_str!("../../tests/fixtures/agent-hooks/claude-code-transcript.jsonl");
+
+    fn edit(parsed: Result<Parsed, PayloadError>) -> AgentEdit {
+        match parsed {
+            Ok(Parsed::Edit(e)) => e,
+            other => panic!("expected an edit, got {other:?}"),
+        }
+    }
+
+    fn error(agent: Agent, payload: &str) -> String {
+        parse(agent, payload.as_bytes()).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn claude_code_fixtures() {
+        let e = edit(parse(Agent::ClaudeCode, EDIT.as_bytes()));
+        assert_eq!(e.file_path, "/home/dev/shop/src/cart.py");
+        assert_eq!(e.source.tool, "claude-code");
+        assert_eq!(e.source.session.as_deref(), Some("8c1f0e2a-3b4d-4e5f-9a6b-7c8d9e0f1a2b"));
+        assert_eq!(e.source.kind, Some(AiKind::Agent));
+        assert_eq!(e.source.model, None);
+        assert!(e.transcript_path.as_deref().is_some_and(|t| t.ends_with(".jsonl")));
+        let Change::Replace(r) = &e.change else { panic!("{:?}", e.change) };
+        assert_eq!(r.len(), 1);
+        assert!(r[0].new.starts_with("def total(items, coupon=None):"));
+        assert!(!r[0].all);
+
+        let w = edit(parse(Agent::ClaudeCode, WRITE.as_bytes()));
+        assert_eq!(w.file_path, "/home/dev/shop/src/coupons.py");
+        assert!(matches!(&w.change, Change::Write { content } if content.starts_with("import hashlib")));
+
+        assert!(matches!(parse(Agent::ClaudeCode, PRE.as_bytes()), Ok(Parsed::Ignored(r)) if r.contains("PreToolUse")));
+    }
+
+    #[test]
+    fn claude_code_multi_edit_and_other_tools() {
+        let multi = r#"{"hook_event_name":"PostToolUse","tool_name":"MultiEdit","tool_input":{"file_path":"/r/a.rs",
+            "edits":[{"old_string":"a","new_string":"b"},{"old_string":"c","new_string":"d","replace_all":true}]}}"#;
+        let e = edit(parse(Agent::ClaudeCode, multi.as_bytes()));
+        assert_eq!(
+            e.change,
+            Change::Replace(vec![
+                Replacement { old: "a".into(), new: "b".into(), all: false },
+                Replacement { old: "c".into(), new: "d".into(), all: true },
+            ])
+        );
+        let bash = r#"{"hook_event_name":"PostToolUse","tool_name":"Bash","tool_input":{"command":"ls"}}"#;
+        assert!(matches!(parse(Agent::ClaudeCode, bash.as_bytes()), Ok(Parsed::Ignored(_))));
+    }
+
+    #[test]
+    fn cursor_fixtures() {
+        let e = edit(parse(Agent::Cursor, CURSOR.as_bytes()));
+        assert_eq!(e.file_path, "/home/dev/shop/src/cart.py");
+        assert_eq!(
+            e.source,
+            AiSource {
+                tool: "cursor".into(),
+                model: Some("gpt-5-codex".into()),
+                session: Some("c0ffee00-1111-2222-3333-444455556666".into()),
+                kind: Some(AiKind::Agent),
+            }
+        );
+        assert_eq!(e.cwd.as_deref(), Some("/home/dev/shop"));
+        let t = edit(parse(Agent::Cursor, TAB.as_bytes()));
+        assert_eq!(t.source.kind, Some(AiKind::Completion));
+        assert_eq!(
+            t.change,
+            Change::Replace(vec![Replacement {
+                old: String::new(),
+                new: "    if not items:\n        return 0\n".into(),
+                all: false
+            }])
+        );
+        let other = r#"{"hook_event_name":"beforeSubmitPrompt","prompt":"hi"}"#;
+        assert!(matches!(parse(Agent::Cursor, other.as_bytes()), Ok(Parsed::Ignored(_))));
+    }
+
+    #[test]
+    fn malformed_payloads_name_the_problem() {
+        expect_test::expect!["malformed claude-code hook payload: not JSON: expected value at line 1 column 1"]
+            .assert_eq(&error(Agent::ClaudeCode, "hello"));
+        expect_test::expect!["malformed claude-code hook payload: not a JSON object"]
+            .assert_eq(&error(Agent::ClaudeCode, "[1,2]"));
+        expect_test::expect!["malformed claude-code hook payload: empty input (the hook expects the agent's JSON payload on standard input)"]
+            .assert_eq(&error(Agent::ClaudeCode, " \n"));
+        expect_test::expect!["malformed claude-code hook payload: missing `tool_name`"]
+            .assert_eq(&error(Agent::ClaudeCode, r#"{"hook_event_name":"PostToolUse"}"#));
+        expect_test::expect!["malformed claude-code hook payload: missing `tool_input.file_path`"]
+            .assert_eq(&error(Agent::ClaudeCode, r#"{"tool_name":"Edit","tool_input":{"new_string":"x"}}"#));
+        expect_test::expect![
+            "malformed claude-code hook payload: `tool_input.new_string` must be a string, found a number"
+        ]
+        .assert_eq(&error(Agent::ClaudeCode, r#"{"tool_name":"Edit","tool_input":{"file_path":"/a","new_string":3}}"#));
+        expect_test::expect![
+            "malformed claude-code hook payload: `tool_input.replace_all` must be true or false, found a string"
+        ]
+        .assert_eq(&error(
+            Agent::ClaudeCode,
+            r#"{"tool_name":"Edit","tool_input":{"file_path":"/a","new_string":"x","replace_all":"yes"}}"#,
+        ));
+        expect_test::expect![
+            "malformed claude-code hook payload: `tool_input.edits[1]` must be an object, found a string"
+        ]
+        .assert_eq(&error(
+            Agent::ClaudeCode,
+            r#"{"tool_name":"MultiEdit","tool_input":{"file_path":"/a","edits":[{"new_string":"x"},"y"]}}"#,
+        ));
+        expect_test::expect!["malformed claude-code hook payload: `session_id` must be a string, found an array"]
+            .assert_eq(&error(Agent::ClaudeCode, r#"{"session_id":[],"tool_name":"Write"}"#));
+        expect_test::expect!["malformed cursor hook payload: missing `edits`"]
+            .assert_eq(&error(Agent::Cursor, r#"{"hook_event_name":"afterFileEdit","file_path":"/a"}"#));
+        expect_test::expect!["malformed cursor hook payload: missing `edits[0].new_string`"]
+            .assert_eq(&error(Agent::Cursor, r#"{"hook_event_name":"afterFileEdit","file_path":"/a","edits":[{}]}"#));
+        expect_test::expect!["malformed cursor hook payload: missing `hook_event_name`"]
+            .assert_eq(&error(Agent::Cursor, "{}"));
+        let invalid = [b'{', 0xff, b'}'];
+        assert!(parse(Agent::Cursor, &invalid).unwrap_err().reason.starts_with("not UTF-8"));
+    }
+
+    #[test]
+    fn model_from_the_transcript_tail() {
+        assert_eq!(transcript_model(TRANSCRIPT.as_bytes()).as_deref(), Some("claude-opus-4-5-20251101"));
+        // A tail that starts in the middle of a line, and a synthetic message last.
+        let tail = format!(
+            "xt\"}}\n{}\n{{\"type\":\"assistant\",\"message\":{{\"model\":\"<synthetic>\"}}}}\n",
+            TRANSCRIPT.lines().nth(1).unwrap()
+        );
+        assert_eq!(transcript_model(tail.as_bytes()).as_deref(), Some("claude-opus-4-5-20251101"));
+        assert_eq!(transcript_model(b"{\"type\":\"user\"}\n"), None);
+        assert_eq!(transcript_model(b""), None);
+    }
+
+    fn replace(old: &str, new: &str, all: bool) -> Change {
+        Change::Replace(vec![Replacement { old: old.into(), new: new.into(), all }])
+    }
+
+    fn texts<'a>(current: &'a str, located: &Located) -> Vec<&'a str> {
+        located.ranges.iter().map(|r| &current[r.clone()]).collect()
+    }
+
+    #[test]
+    fn an_edit_attributes_only_what_it_inserted() {
+        let current = "fn a() {\n    1\n}\n\nfn total(items: &[u32], coupon: u32) -> u32 {\n    items.iter().sum::<u32>() - coupon\n}\n";
+        let change = replace(
+            "fn total(items: &[u32]) -> u32 {\n    items.iter().sum()\n}\n",
+            "fn total(items: &[u32], coupon: u32) -> u32 {\n    items.iter().sum::<u32>() - coupon\n}\n",
+            false,
+        );
+        let located = locate(&change, current, &|_| false);
+        assert_eq!(
+            texts(current, &located),
+            vec!["fn total(items: &[u32], coupon: u32) -> u32 {\n    items.iter().sum::<u32>() - coupon\n"]
+        );
+        assert_eq!((located.missing, located.ambiguous), (0, 0));
+    }
+
+    #[test]
+    fn writes_insertions_and_text_that_is_gone() {
+        let located = locate(&Change::Write { content: "all\n".into() }, "all\n", &|_| false);
+        assert_eq!(located.ranges, vec![0..4]);
+        let located = locate(&Change::Write { content: "mine\n".into() }, "// header\nmine\n", &|_| false);
+        assert_eq!(located.ranges, vec![10..15]);
+        let located = locate(&Change::Write { content: "gone".into() }, "other", &|_| false);
+        assert_eq!((located.ranges.len(), located.missing), (0, 1));
+        let located = locate(&replace("", "    if x:\n", false), "def f():\n    if x:\n        pass\n", &|_| false);
+        assert_eq!(located.ranges, vec![9..19]);
+        let located = locate(&replace("old", "", false), "anything", &|_| false);
+        assert_eq!(located, Located::default());
+    }
+
+    #[test]
+    fn occurrences_are_told_apart_by_the_previous_version() {
+        let current = "x = 1\ny = 2\nx = 1\n";
+        let before = "x = 1\ny = 2\nz = 0\n";
+        let located = locate(&replace("z = 0", "x = 1", false), current, &|t| t == before);
+        assert_eq!(located.ranges, vec![12..17]);
+        assert_eq!(located.ambiguous, 0);
+        // Without the previous version, every occurrence counts.
+        let located = locate(&replace("z = 0", "x = 1", false), current, &|_| false);
+        assert_eq!(located.ranges, vec![0..5, 12..17]);
+        assert_eq!(located.ambiguous, 1);
+        let located = locate(&replace("z = 0", "x = 1", true), current, &|_| false);
+        assert_eq!((located.ranges.len(), located.ambiguous), (2, 0));
+    }
+}

@@ -1,0 +1,282 @@
+//! The post-commit hook: the provenance note on the commit just made, and
+//! the journal records it covers retired.
+//!
+//! For each file the commit added or changed, the journal's view of the
+//! committed version gives its AI text; the note records, per origin, the
+//! AI lines among the lines this commit added (older lines are covered by
+//! the notes of the commits that added them, which blame finds), with the
+//! ids of the approvals of the units that hold them and the rationale of
+//! their latest request. A commit with no AI text gets the `no-ai`
+//! attestation. Reading no blame keeps the hook quick.
+//!
+//! A journal record retires when all of its AI text is in the commit,
+//! unchanged: text left out (partial staging, a stash) keeps its record, so
+//! its provenance is still known when it is committed later. Records of a
+//! person's mark that text is human-written are kept while they last.
+//!
+//! A cherry-pick carries the note of its source over; a rebase's commits get
+//! their notes from the post-rewrite hook; neither gets an attestation here.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+use anyhow::Context as _;
+use git2::Oid;
+
+use super::Outcome;
+use super::context::Context;
+use super::gate_cache::{CachedUnit, GateCache};
+use super::gitfiles;
+use super::history_index::AiPaths;
+use super::judging::{Analysis, FileVersion, Verdicts};
+use crate::policy::Policy;
+use crate::provenance::{AiSource, Attribution, Evidence, Origin, Spans};
+use crate::signoff::Ledger;
+use crate::store::journal::{Journal, Loaded, RecordId};
+use crate::store::notes::{self, FileRecord, NoteRecord};
+use crate::store::policy_file::Source;
+
+pub fn post_commit() -> anyhow::Result<Outcome> {
+    let ctx = Context::open()?;
+    let head = ctx.repo.head().context("cannot read HEAD")?.peel_to_commit().context("HEAD is not a commit")?;
+    let action = ctx
+        .repo
+        .reflog("HEAD")
+        .ok()
+        .and_then(|log| log.get(0).and_then(|e| e.message().map(str::to_string)))
+        .unwrap_or_default();
+    // A rebased or cherry-picked commit's text comes from another commit,
+    // whose note follows it (post-rewrite, or here): it attests nothing new.
+    let copied = action.starts_with("rebase") || action.starts_with("cherry-pick");
+    if action.starts_with("cherry-pick") {
+        notes::follow_cherry_pick(&ctx.repo, head.id()).context("cannot carry the note of the cherry-picked commit")?;
+    }
+    let cache = GateCache::take(&ctx.repo).unwrap_or_default();
+    let note = note_for(&ctx, &head, &cache)?;
+    let mut records: Vec<NoteRecord> = note.files.into_iter().map(NoteRecord::File).collect();
+    if records.is_empty() && !copied {
+        records.push(NoteRecord::NoAi);
+    }
+    if !records.is_empty() {
+        notes::write_note(&ctx.repo, head.id(), &records).context("cannot write the vouch note")?;
+    }
+    if !note.retire.is_empty() {
+        let journal = Journal::open(&ctx.repo).context("cannot open the journal")?;
+        journal.retire(&note.retire, head.id()).context("cannot retire the journal records the note covers")?;
+    }
+    Ok(Outcome::Ok)
+}
+
+/// What the post-commit hook writes.
+#[derive(Debug, Default)]
+pub struct Note {
+    pub files: Vec<FileRecord>,
+    /// Journal records the note covers.
+    pub retire: Vec<RecordId>,
+}
+
+/// What the note needs of one committed file version.
+struct Found {
+    /// The journal's attributed ranges.
+    spans: Spans,
+    units: Vec<CachedUnit>,
+    /// The journal records a commit of it covers.
+    covered: Vec<RecordId>,
+}
+
+/// What working a file out again needs, read once, when the gate's cache
+/// does not cover a file.
+struct Fallback {
+    policy: Policy,
+    ledger: Ledger,
+    journal: (Journal, Loaded),
+    verified: super::units::Verifier,
+}
+
+impl Fallback {
+    fn load(ctx: &Context, commit: &git2::Commit<'_>) -> anyhow::Result<Fallback> {
+        let source = Source::Commit(commit.id().to_string());
+        let policy = match ctx.policy(&source) {
+            Ok(policy) => policy,
+            Err(e) => {
+                eprintln!("vouch: warning: {e:#}; the note is written under the default policy");
+                Policy::default()
+            }
+        };
+        let verified = super::judging::verifier(ctx, &policy, &source, false)?;
+        Ok(Fallback { ledger: ctx.ledger()?, journal: ctx.journal()?, policy, verified })
+    }
+
+    /// The journal's spans, the units and the covered records of a
+    /// committed file version; `None` when the journal knows nothing of it.
+    fn work_out(&self, ctx: &Context, commit: &git2::Commit<'_>, file: FileVersion) -> anyhow::Result<Option<Found>> {
+        if self.journal.1.records_for(&file.path).is_empty() {
+            return Ok(None);
+        }
+        let nothing = AiPaths::nothing();
+        let analysis = Analysis {
+            journal: &self.journal,
+            history: &nothing,
+            bots: self.policy.bots(),
+            strict: false,
+            covered: true,
+        };
+        let analysed = analysis.one(&ctx.repo, file)?;
+        let verdicts = Verdicts {
+            policy: &self.policy,
+            ledger: &self.ledger,
+            authors: vec![String::from_utf8_lossy(commit.author().email_bytes()).into_owned()],
+            verified: &*self.verified,
+        };
+        let units = verdicts
+            .judge(&analysed)
+            .iter()
+            .map(|u| CachedUnit {
+                start: u.facts.unit.range.start,
+                end: u.facts.unit.range.end,
+                approvals: u.approval_ids(&self.ledger),
+                rationale: self.ledger.rationale(&u.facts.unit.fingerprint).map(str::to_string),
+            })
+            .collect();
+        Ok(Some(Found { spans: analysed.journal_spans, units, covered: analysed.covered }))
+    }
+}
+
+/// The note for `commit`: from what the gate found where it saw the
+/// committed version of a file, else from the journal.
+pub fn note_for(ctx: &Context, commit: &git2::Commit<'_>, cache: &GateCache) -> anyhow::Result<Note> {
+    let repo = &ctx.repo;
+    let parent = commit.parent(0).ok().map(|p| p.tree()).transpose().context("cannot read the parent's tree")?;
+    let mut fallback: Option<Fallback> = None;
+    let mut note = Note::default();
+    for changed in gitfiles::committed(repo, commit)? {
+        let cached = cache.get(&changed.path, &changed.blob.to_string());
+        if cached.is_some_and(|c| c.spans.is_empty() && c.covered.is_empty()) {
+            continue;
+        }
+        let Some(text) = gitfiles::blob_text(repo, changed.blob)? else { continue };
+        let Found { spans, units, covered } = match cached {
+            Some(c) => Found { spans: c.spans(), units: c.units.clone(), covered: c.covered.clone() },
+            None => {
+                if fallback.is_none() {
+                    fallback = Some(Fallback::load(ctx, commit)?);
+                }
+                let Some(fallback) = &fallback else { continue };
+                let file = FileVersion {
+                    path: changed.path.clone(),
+                    history_path: changed.path.clone(),
+                    blob: changed.blob,
+                    text: text.clone(),
+                };
+                match fallback.work_out(ctx, commit, file)? {
+                    Some(found) => found,
+                    None => continue,
+                }
+            }
+        };
+        note.retire.extend(covered);
+        if !spans.iter().any(|(_, a)| a.is_ai()) {
+            continue;
+        }
+        let before = parent
+            .as_ref()
+            .and_then(|t| gitfiles::tree_blob(t, changed.from.as_deref().unwrap_or(&changed.path)))
+            .map(|id| gitfiles::blob_text(repo, id))
+            .transpose()?
+            .flatten()
+            .unwrap_or_default();
+        // All of a new file, else the lines that differ from the parent's.
+        let added = super::agents::inserted_ranges(&before, &text);
+        note.files.extend(file_records(&changed.path, changed.blob, &text, &spans, &added, &units));
+    }
+    Ok(note)
+}
+
+/// The note's records for one committed file: AI lines among `added`, one
+/// record per origin, with the approvals and rationale of the units that
+/// hold them.
+fn file_records(
+    path: &str,
+    blob: Oid,
+    text: &str,
+    spans: &[(Range<usize>, Attribution)],
+    added: &[Range<usize>],
+    units: &[CachedUnit],
+) -> Vec<FileRecord> {
+    /// The AI bytes of one origin.
+    struct Group {
+        origin: AiSource,
+        evidence: Evidence,
+        accepted_by: Option<String>,
+        bytes: Vec<Range<usize>>,
+    }
+    // Group the AI bytes that fall in added lines by origin.
+    let mut groups: BTreeMap<String, Group> = BTreeMap::new();
+    for (range, attr) in spans {
+        let Origin::Ai(source) = &attr.origin else { continue };
+        for a in added {
+            let (start, end) = (range.start.max(a.start), range.end.min(a.end));
+            if start >= end || text[start..end].trim().is_empty() {
+                continue;
+            }
+            let evidence = attr.evidence.unwrap_or(Evidence::Editor);
+            let key = serde_json::to_string(&(source, evidence, &attr.accepted_by)).unwrap_or_default();
+            let group = groups.entry(key).or_insert_with(|| Group {
+                origin: source.clone(),
+                evidence,
+                accepted_by: attr.accepted_by.clone(),
+                bytes: Vec::new(),
+            });
+            group.bytes.push(start..end);
+        }
+    }
+    groups
+        .into_values()
+        .filter_map(|Group { origin, evidence, accepted_by, bytes }| {
+            let ai = notes::bytes_to_lines(text, &bytes);
+            if ai.is_empty() {
+                return None;
+            }
+            let holding: Vec<&CachedUnit> =
+                units.iter().filter(|u| bytes.iter().any(|b| b.start < u.end && u.start < b.end)).collect();
+            let mut approvals: Vec<String> = holding.iter().flat_map(|u| u.approvals.iter().cloned()).collect();
+            approvals.sort();
+            approvals.dedup();
+            let rationale = holding.iter().find_map(|u| u.rationale.clone());
+            Some(FileRecord {
+                path: path.to_string(),
+                blob: blob.to_string(),
+                ai,
+                origin,
+                evidence,
+                accepted_by,
+                rationale,
+                approvals,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_added_ai_lines_are_noted_by_origin() {
+        let ai = |tool: &str| {
+            Attribution::ai(
+                AiSource { tool: tool.into(), model: None, session: None, kind: None },
+                Evidence::AgentHook,
+                Some("a@x".into()),
+            )
+        };
+        let text = "one\ntwo\nthree\nfour\n";
+        // Lines 1-2 by tool a (line 1 not added by this commit), line 4 by b.
+        let spans = vec![(0..8, ai("a")), (14..19, ai("b"))];
+        let added: Vec<Range<usize>> = std::iter::once(4..19).collect();
+        let records = file_records("f.txt", Oid::zero(), text, &spans, &added, &[]);
+        let got: Vec<(String, Vec<[u32; 2]>)> = records.iter().map(|r| (r.origin.tool.clone(), r.ai.clone())).collect();
+        assert_eq!(got, vec![("a".to_string(), vec![[2, 2]]), ("b".to_string(), vec![[4, 4]])]);
+        assert!(records.iter().all(|r| r.evidence == Evidence::AgentHook && r.accepted_by.as_deref() == Some("a@x")));
+    }
+}

@@ -1,0 +1,108 @@
+//! What the pre-commit gate found, kept for the post-commit hook: for each
+//! staged file version (path and blob), the journal's AI spans, the units
+//! with the approvals that count for them and their request's rationale,
+//! and the journal records that a commit of it covers. The post-commit hook
+//! takes it (reads and removes it) and uses an entry only for a committed
+//! file whose blob is the one the gate saw, so it never describes other
+//! content; without it (a commit with `--no-verify`), the hook works it all
+//! out again.
+//!
+//! It lives at `<worktree git dir>/vouch/gate-cache.json`: per worktree, as
+//! the index is.
+
+use std::ops::Range;
+use std::path::PathBuf;
+
+use git2::Repository;
+use serde::{Deserialize, Serialize};
+
+use crate::provenance::Attribution;
+use crate::store::journal::RecordId;
+
+const VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct GateCache {
+    v: u32,
+    pub files: Vec<CachedFile>,
+}
+
+/// One staged file version as the gate saw it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CachedFile {
+    pub path: String,
+    pub blob: String,
+    /// The journal's attributed ranges.
+    pub spans: Vec<CachedSpan>,
+    pub units: Vec<CachedUnit>,
+    /// Journal records a commit of this version covers.
+    pub covered: Vec<RecordId>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CachedSpan {
+    pub start: usize,
+    pub end: usize,
+    #[serde(flatten)]
+    pub attribution: Attribution,
+}
+
+/// A unit's bytes, the approvals that count for it and its rationale.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CachedUnit {
+    pub start: usize,
+    pub end: usize,
+    pub approvals: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rationale: Option<String>,
+}
+
+impl CachedUnit {
+    pub fn range(&self) -> Range<usize> {
+        self.start..self.end
+    }
+}
+
+impl CachedFile {
+    pub fn spans(&self) -> Vec<(Range<usize>, Attribution)> {
+        self.spans.iter().map(|s| (s.start..s.end, s.attribution.clone())).collect()
+    }
+}
+
+fn file(repo: &Repository) -> PathBuf {
+    crate::store::repo::git_dir(repo).join("vouch").join("gate-cache.json")
+}
+
+impl GateCache {
+    pub fn new(files: Vec<CachedFile>) -> GateCache {
+        GateCache { v: VERSION, files }
+    }
+
+    /// Write it for the post-commit hook. A failure costs only time later,
+    /// so it is ignored.
+    pub fn write(&self, repo: &Repository) {
+        let path = file(repo);
+        let Some(dir) = path.parent() else { return };
+        let write = || -> std::io::Result<()> {
+            std::fs::create_dir_all(dir)?;
+            let mut temp = tempfile::NamedTempFile::new_in(dir)?;
+            std::io::Write::write_all(&mut temp, &serde_json::to_vec(self)?)?;
+            temp.persist(&path).map_err(|e| e.error)?;
+            Ok(())
+        };
+        let _ = write();
+    }
+
+    /// Read and remove it; `None` when there is none (or it cannot be read).
+    pub fn take(repo: &Repository) -> Option<GateCache> {
+        let path = file(repo);
+        let bytes = std::fs::read(&path).ok()?;
+        let _ = std::fs::remove_file(&path);
+        serde_json::from_slice::<GateCache>(&bytes).ok().filter(|c| c.v == VERSION)
+    }
+
+    /// The entry for `path` at `blob`.
+    pub fn get(&self, path: &str, blob: &str) -> Option<&CachedFile> {
+        self.files.iter().find(|f| f.path == path && f.blob == blob)
+    }
+}

@@ -1,0 +1,257 @@
+//! vouch's git hooks: the scripts `vouch init` installs (pre-commit runs
+//! the gate, post-commit writes the note, post-rewrite re-maps notes after
+//! an amend or a rebase), how they chain to the hooks that were there
+//! before, and how `vouch doctor` inspects them.
+//!
+//! A hook that is not vouch's is kept as `<hook>.local`, and vouch's script
+//! runs it first, with the same arguments and input; a failing `.local`
+//! pre-commit stops the commit as it did before. Running `vouch init` again
+//! only rewrites vouch's own scripts. Hooks go where git looks for them:
+//! `core.hooksPath` when set, else the common git directory's `hooks`.
+//!
+//! Each script calls the vouch binary that installed it, by absolute path,
+//! falling back to `vouch` on `PATH`. With neither, it warns and lets the
+//! commit through: the gate then did not run, which is what CI's
+//! `vouch verify` is for.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use git2::Repository;
+
+/// The hooks vouch installs, and what each runs.
+pub const HOOKS: [&str; 3] = ["pre-commit", "post-commit", "post-rewrite"];
+
+/// The first line after the shebang of every script vouch writes.
+const MARKER: &str = "# vouch-hook:1";
+
+/// Where git runs hooks from for `repo`: `core.hooksPath` (relative to the
+/// worktree root, `~` expanded), else `hooks` in the common git directory.
+pub fn hooks_dir(repo: &Repository) -> anyhow::Result<PathBuf> {
+    let root = crate::store::repo::worktree_root(repo)?;
+    let output = crate::store::notes::git_command(repo)
+        .args(["rev-parse", "--git-path", "hooks"])
+        .output()
+        .context("cannot run git to find the hooks directory")?;
+    if !output.status.success() {
+        anyhow::bail!("git rev-parse --git-path hooks failed: {}", String::from_utf8_lossy(&output.stderr).trim());
+    }
+    let text = String::from_utf8(output.stdout).context("the hooks directory is not UTF-8")?;
+    let path = PathBuf::from(text.trim_end_matches(['\n', '\r']));
+    Ok(if path.is_absolute() { path } else { root.join(path) })
+}
+
+/// Quote `s` for a POSIX shell.
+fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+/// The script for `hook`, calling `binary`.
+pub fn script(hook: &str, binary: &str) -> String {
+    let vouch = shell_quote(binary);
+    let mut s = format!(
+        "#!/bin/sh\n{MARKER} {hook}\n\
+         # Installed by `vouch init`; run it again to update this file. The hook that\n\
+         # was here before, if any, is {hook}.local: it runs first.\n\
+         hook_dir=$(dirname \"$0\")\n"
+    );
+    let stdin = hook == "post-rewrite";
+    if stdin {
+        s.push_str("input=$(cat)\n");
+    }
+    s.push_str(&format!("if [ -x \"$hook_dir/{hook}.local\" ]; then\n"));
+    match (hook, stdin) {
+        ("pre-commit", _) => s.push_str(&format!("    \"$hook_dir/{hook}.local\" \"$@\" || exit $?\n")),
+        (_, true) => s.push_str(&format!("    printf '%s\\n' \"$input\" | \"$hook_dir/{hook}.local\" \"$@\"\n")),
+        _ => s.push_str(&format!("    \"$hook_dir/{hook}.local\" \"$@\"\n")),
+    }
+    s.push_str("fi\n");
+    s.push_str(&format!("vouch={vouch}\n"));
+    s.push_str("[ -x \"$vouch\" ] || vouch=$(command -v vouch 2>/dev/null) || vouch=\n");
+    s.push_str("if [ -z \"$vouch\" ]; then\n");
+    let consequence = match hook {
+        "pre-commit" => "the sign-off gate did not run (CI's vouch verify still checks)",
+        "post-commit" => "no provenance note was written for this commit",
+        _ => "notes were not re-mapped to the rewritten commits",
+    };
+    s.push_str(&format!(
+        "    echo \"vouch: warning: vouch not found (at {} or on PATH); {consequence}\" >&2\n    exit 0\nfi\n",
+        binary.replace(['"', '$', '`', '\\'], "_")
+    ));
+    if stdin {
+        s.push_str(&format!("printf '%s\\n' \"$input\" | \"$vouch\" hook {hook} \"$@\"\n"));
+    } else {
+        s.push_str(&format!("exec \"$vouch\" hook {hook} \"$@\"\n"));
+    }
+    s
+}
+
+/// The binary a vouch script calls, as written in it.
+fn script_binary(text: &str) -> Option<String> {
+    let line = text.lines().find_map(|l| l.strip_prefix("vouch="))?;
+    let inner = line.strip_prefix('\'')?.strip_suffix('\'')?;
+    Some(inner.replace(r"'\''", "'"))
+}
+
+/// One hook as found on disk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Found {
+    Missing,
+    /// Someone else's hook.
+    Foreign,
+    Vouch {
+        binary: Option<String>,
+        executable: bool,
+        /// The `.local` hook it runs first, when there is one.
+        chained: Option<PathBuf>,
+    },
+}
+
+/// What `hook` in `dir` is.
+pub fn inspect(dir: &Path, hook: &str) -> Found {
+    let path = dir.join(hook);
+    let Ok(text) = std::fs::read(&path) else { return Found::Missing };
+    let text = String::from_utf8_lossy(&text);
+    if !text.lines().take(3).any(|l| l.starts_with(MARKER)) {
+        return Found::Foreign;
+    }
+    let local = dir.join(format!("{hook}.local"));
+    Found::Vouch {
+        binary: script_binary(&text),
+        executable: is_executable(&path),
+        chained: local.exists().then_some(local),
+    }
+}
+
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+/// What installing one hook did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Installed {
+    Created,
+    Updated,
+    Unchanged,
+    /// The hook that was there now runs first, as `<hook>.local`.
+    Chained,
+    /// A foreign hook replaced a chained one; it was kept under this name.
+    BackedUp(PathBuf),
+}
+
+impl fmt::Display for Installed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Installed::Created => f.write_str("installed"),
+            Installed::Updated => f.write_str("updated"),
+            Installed::Unchanged => f.write_str("already installed"),
+            Installed::Chained => f.write_str("installed; the existing hook was kept as .local and runs first"),
+            Installed::BackedUp(p) => write!(f, "installed; the hook that was there was moved to {}", p.display()),
+        }
+    }
+}
+
+/// Install vouch's `hook` into `dir`, calling `binary`. A foreign hook is
+/// moved to `<hook>.local`; if that exists already, the foreign hook is only
+/// replaced with `force` (and kept as `<hook>.vouch-backup`).
+pub fn install(dir: &Path, hook: &str, binary: &str, force: bool) -> anyhow::Result<Installed> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create the hooks directory {}", dir.display()))?;
+    let path = dir.join(hook);
+    let content = script(hook, binary);
+    let found = inspect(dir, hook);
+    let local = dir.join(format!("{hook}.local"));
+    let outcome = match found {
+        Found::Missing => Installed::Created,
+        Found::Vouch { .. } => {
+            let same = std::fs::read_to_string(&path).is_ok_and(|old| old == content);
+            if same && is_executable(&path) {
+                return Ok(Installed::Unchanged);
+            }
+            Installed::Updated
+        }
+        Found::Foreign if !local.exists() && std::fs::symlink_metadata(&local).is_err() => {
+            std::fs::rename(&path, &local)
+                .with_context(|| format!("cannot move {} to {}", path.display(), local.display()))?;
+            Installed::Chained
+        }
+        Found::Foreign if force => {
+            let backup = free_name(dir, &format!("{hook}.vouch-backup"));
+            std::fs::rename(&path, &backup)
+                .with_context(|| format!("cannot move {} to {}", path.display(), backup.display()))?;
+            Installed::BackedUp(backup)
+        }
+        Found::Foreign => anyhow::bail!(
+            "{} is not vouch's hook, and {} exists already: merge them by hand, or run vouch init --force \
+             to move {hook} aside (kept as {hook}.vouch-backup)",
+            path.display(),
+            local.display()
+        ),
+    };
+    let temp = dir.join(format!(".{hook}.vouch-tmp"));
+    std::fs::write(&temp, &content).with_context(|| format!("cannot write {}", temp.display()))?;
+    std::fs::set_permissions(&temp, std::fs::Permissions::from_mode(0o755))
+        .with_context(|| format!("cannot make {} executable", temp.display()))?;
+    std::fs::rename(&temp, &path).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(outcome)
+}
+
+/// `dir/name`, or `dir/name.N` for the first N not taken.
+fn free_name(dir: &Path, name: &str) -> PathBuf {
+    let first = dir.join(name);
+    if std::fs::symlink_metadata(&first).is_err() {
+        return first;
+    }
+    (2..).map(|n| dir.join(format!("{name}.{n}"))).find(|p| std::fs::symlink_metadata(p).is_err()).unwrap_or(first)
+}
+
+/// The binary hooks should call: this executable, by its absolute path.
+pub fn current_binary() -> String {
+    std::env::current_exe()
+        .ok()
+        .and_then(|p| p.canonicalize().ok())
+        .and_then(|p| p.to_str().map(str::to_string))
+        .unwrap_or_else(|| "vouch".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scripts_read_back_their_binary() {
+        let s = script("pre-commit", "/opt/it's here/vouch");
+        assert!(s.starts_with("#!/bin/sh\n# vouch-hook:1 pre-commit\n"));
+        assert_eq!(script_binary(&s).as_deref(), Some("/opt/it's here/vouch"));
+        assert!(s.contains("|| exit $?"), "a failing local pre-commit stops the commit");
+        let r = script("post-rewrite", "/v");
+        assert!(r.contains("input=$(cat)") && r.contains("| \"$vouch\" hook post-rewrite \"$@\""));
+    }
+
+    #[test]
+    fn install_chains_and_is_idempotent() {
+        let dir = tempfile::tempdir().unwrap();
+        let hooks = dir.path();
+        std::fs::write(hooks.join("pre-commit"), "#!/bin/sh\necho theirs\n").unwrap();
+        assert_eq!(install(hooks, "pre-commit", "/v", false).unwrap(), Installed::Chained);
+        assert_eq!(std::fs::read_to_string(hooks.join("pre-commit.local")).unwrap(), "#!/bin/sh\necho theirs\n");
+        assert_eq!(install(hooks, "pre-commit", "/v", false).unwrap(), Installed::Unchanged);
+        assert_eq!(install(hooks, "pre-commit", "/w", false).unwrap(), Installed::Updated);
+        assert!(matches!(
+            inspect(hooks, "pre-commit"),
+            Found::Vouch { binary: Some(b), executable: true, chained: Some(_) } if b == "/w"
+        ));
+        assert_eq!(install(hooks, "post-commit", "/w", false).unwrap(), Installed::Created);
+
+        // Someone replaced vouch's hook while a .local is chained.
+        std::fs::write(hooks.join("pre-commit"), "#!/bin/sh\necho newer\n").unwrap();
+        let err = install(hooks, "pre-commit", "/w", false).unwrap_err().to_string();
+        assert!(err.contains("is not vouch's hook") && err.contains("--force"), "{err}");
+        assert_eq!(inspect(hooks, "pre-commit"), Found::Foreign);
+        let got = install(hooks, "pre-commit", "/w", true).unwrap();
+        assert_eq!(got, Installed::BackedUp(hooks.join("pre-commit.vouch-backup")));
+        assert_eq!(std::fs::read_to_string(hooks.join("pre-commit.vouch-backup")).unwrap(), "#!/bin/sh\necho newer\n");
+    }
+}

@@ -1,0 +1,200 @@
+//! Which files a command looks at, read through git: the files staged for
+//! the next commit (from the index `git commit` will commit), the files a
+//! commit changed, the files changed in the working tree, and the text of a
+//! file version.
+//!
+//! Only regular files count: submodules and symbolic links hold no code to
+//! review.
+
+use std::path::Path;
+
+use anyhow::Context as _;
+use git2::{Delta, DiffFindOptions, DiffOptions, FileMode, Index, ObjectType, Oid, Repository, Tree};
+
+/// A file version a command looks at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Changed {
+    /// Repository-relative, forward slashes.
+    pub path: String,
+    /// The blob of this version.
+    pub blob: Oid,
+    /// Where git found it was renamed or copied from, if it was.
+    pub from: Option<String>,
+}
+
+/// The tree of HEAD; `None` on a branch with no commits yet.
+pub fn head_tree(repo: &Repository) -> anyhow::Result<Option<Tree<'_>>> {
+    match repo.head() {
+        Ok(head) => Ok(Some(head.peel_to_tree().context("cannot read the tree of HEAD")?)),
+        Err(e) if matches!(e.code(), git2::ErrorCode::UnbornBranch | git2::ErrorCode::NotFound) => Ok(None),
+        Err(e) => Err(e).context("cannot read HEAD"),
+    }
+}
+
+fn is_file(mode: FileMode) -> bool {
+    matches!(mode, FileMode::Blob | FileMode::BlobExecutable)
+}
+
+/// The added, modified, renamed and copied files of a diff, with renames
+/// found (as `git status` finds them).
+fn changed_files(diff: &mut git2::Diff<'_>) -> anyhow::Result<Vec<Changed>> {
+    let has_adds = diff.deltas().any(|d| d.status() == Delta::Added);
+    if has_adds {
+        diff.find_similar(Some(DiffFindOptions::new().renames(true))).context("cannot look for renamed files")?;
+    }
+    let mut out = Vec::new();
+    for delta in diff.deltas() {
+        if !matches!(
+            delta.status(),
+            Delta::Added | Delta::Modified | Delta::Renamed | Delta::Copied | Delta::Typechange
+        ) {
+            continue;
+        }
+        let new = delta.new_file();
+        if !is_file(new.mode()) {
+            continue;
+        }
+        let Some(path) = new.path().and_then(Path::to_str) else { continue };
+        let from = match delta.status() {
+            Delta::Renamed | Delta::Copied => delta.old_file().path().and_then(Path::to_str).map(str::to_string),
+            _ => None,
+        };
+        out.push(Changed { path: path.to_string(), blob: new.id(), from });
+    }
+    out.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(out)
+}
+
+/// The files `index` holds that differ from HEAD: what the next commit
+/// adds or changes. Conflicted paths are an error (git refuses to commit
+/// them anyway).
+pub fn staged(repo: &Repository, index: &mut Index) -> anyhow::Result<Vec<Changed>> {
+    if index.has_conflicts() {
+        anyhow::bail!("the index has unresolved merge conflicts; resolve them before committing");
+    }
+    let head = head_tree(repo)?;
+    let mut opts = DiffOptions::new();
+    opts.ignore_submodules(true);
+    let mut diff = repo
+        .diff_tree_to_index(head.as_ref(), Some(index), Some(&mut opts))
+        .context("cannot compare the index with HEAD")?;
+    changed_files(&mut diff)
+}
+
+/// The files `commit` added or changed against its first parent (all of
+/// them for a root commit).
+pub fn committed(repo: &Repository, commit: &git2::Commit<'_>) -> anyhow::Result<Vec<Changed>> {
+    let tree = commit.tree().with_context(|| format!("cannot read the tree of {}", commit.id()))?;
+    let parent = match commit.parent(0) {
+        Ok(p) => Some(p.tree().with_context(|| format!("cannot read the tree of {}", p.id()))?),
+        Err(_) => None,
+    };
+    let mut opts = DiffOptions::new();
+    opts.ignore_submodules(true);
+    let mut diff = repo
+        .diff_tree_to_tree(parent.as_ref(), Some(&tree), Some(&mut opts))
+        .with_context(|| format!("cannot diff {}", commit.id()))?;
+    changed_files(&mut diff)
+}
+
+/// Tracked regular files whose working-tree content differs from HEAD
+/// (staged or not), by path.
+pub fn worktree_changed(repo: &Repository) -> anyhow::Result<Vec<String>> {
+    let root = crate::store::repo::worktree_root(repo)?.to_path_buf();
+    let mut opts = git2::StatusOptions::new();
+    opts.include_untracked(false).include_ignored(false).exclude_submodules(true).renames_head_to_index(false);
+    let statuses = repo.statuses(Some(&mut opts)).context("cannot read the status of the working tree")?;
+    let mut out = Vec::new();
+    for entry in statuses.iter() {
+        let status = entry.status();
+        if status.is_wt_deleted() || (status.is_index_deleted() && !status.is_wt_new()) {
+            continue;
+        }
+        let Some(path) = entry.path() else { continue };
+        let is_regular = std::fs::symlink_metadata(root.join(path)).is_ok_and(|m| m.file_type().is_file());
+        if is_regular {
+            out.push(path.to_string());
+        }
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+/// The text of `blob`; `None` when it is not UTF-8 (a binary file).
+pub fn blob_text(repo: &Repository, blob: Oid) -> anyhow::Result<Option<String>> {
+    let blob = repo.find_blob(blob).with_context(|| format!("cannot read blob {blob}"))?;
+    Ok(String::from_utf8(blob.content().to_vec()).ok())
+}
+
+/// The blob of `path` in `tree`, when it is a regular file there.
+pub fn tree_blob(tree: &Tree<'_>, path: &str) -> Option<Oid> {
+    let entry = tree.get_path(Path::new(path)).ok()?;
+    let mode = entry.filemode();
+    let file = mode == i32::from(FileMode::Blob) || mode == i32::from(FileMode::BlobExecutable);
+    (entry.kind() == Some(ObjectType::Blob) && file).then(|| entry.id())
+}
+
+/// The blob of `path` in `index` (stage 0), when it is a regular file there.
+pub fn index_blob(index: &Index, path: &str) -> Option<Oid> {
+    let entry = index.get_path(Path::new(path), 0)?;
+    let mode = entry.mode;
+    (mode == u32::from(FileMode::Blob) || mode == u32::from(FileMode::BlobExecutable)).then_some(entry.id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn git(dir: &Path, args: &[&str]) {
+        let out = std::process::Command::new("git")
+            .args(args)
+            .current_dir(dir)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+
+    #[test]
+    fn staged_and_committed_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        git(root, &["init", "-q", "-b", "main"]);
+        git(root, &["config", "user.email", "t@example.com"]);
+        git(root, &["config", "user.name", "T"]);
+        let repo = Repository::open(root).unwrap();
+        std::fs::write(root.join("a.rs"), "fn a() {}\n").unwrap();
+        git(root, &["add", "a.rs"]);
+        // Before the first commit everything staged is new.
+        let mut index = repo.index().unwrap();
+        let got: Vec<String> = staged(&repo, &mut index).unwrap().into_iter().map(|c| c.path).collect();
+        assert_eq!(got, vec!["a.rs"]);
+        git(root, &["commit", "-q", "-m", "one"]);
+
+        let moved = "fn a() {\n    println!(\"a long enough body for rename detection\");\n}\n";
+        std::fs::write(root.join("a.rs"), moved).unwrap();
+        git(root, &["commit", "-q", "-am", "two"]);
+        git(root, &["mv", "a.rs", "b.rs"]);
+        std::fs::write(root.join("c.rs"), "fn c() {}\n").unwrap();
+        std::os::unix::fs::symlink("c.rs", root.join("link.rs")).unwrap();
+        git(root, &["add", "c.rs", "link.rs"]);
+        std::fs::write(root.join("c.rs"), "fn c() { changed }\n").unwrap();
+        let mut index = repo.index().unwrap();
+        index.read(true).unwrap();
+        let got = staged(&repo, &mut index).unwrap();
+        assert_eq!(got.len(), 2, "{got:?}");
+        assert_eq!((got[0].path.as_str(), got[0].from.as_deref()), ("b.rs", Some("a.rs")));
+        assert_eq!(got[1].path, "c.rs");
+        // The staged blob, not the working tree's.
+        assert_eq!(blob_text(&repo, got[1].blob).unwrap().as_deref(), Some("fn c() {}\n"));
+        assert_eq!(worktree_changed(&repo).unwrap(), vec!["b.rs", "c.rs"]);
+
+        git(root, &["commit", "-q", "-m", "three"]);
+        let head = repo.head().unwrap().peel_to_commit().unwrap();
+        let got: Vec<(String, Option<String>)> =
+            committed(&repo, &head).unwrap().into_iter().map(|c| (c.path, c.from)).collect();
+        assert_eq!(got, vec![("b.rs".to_string(), Some("a.rs".to_string())), ("c.rs".to_string(), None)]);
+    }
+}

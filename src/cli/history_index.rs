@@ -1,0 +1,359 @@
+//! Which paths may hold AI-written lines according to history, so that the
+//! gate, `vouch status` and the post-commit hook run `git blame` (the costly
+//! part of reading history evidence: one process per file) only for files
+//! whose history has any AI evidence at all.
+//!
+//! A path *may have AI history* when it was touched by a commit that history
+//! evidence counts as AI (a trailer, aider's author suffix, a bot author; see
+//! `store::history`), or touched by a commit that carries a vouch or git-ai
+//! note, or named in a vouch note; and any path a commit added while it
+//! deleted such a path (a rename, as blame follows it). The index errs on
+//! the side of including a path: that costs one blame, while leaving one out
+//! would hide committed AI text from the gate.
+//!
+//! The index is a cache (`<common git dir>/vouch/cache/ai-paths.json`),
+//! brought up to date on every use: new commits since the commits it has
+//! seen, changes to the notes refs since the versions it has read, and a
+//! rebuild when the policy's bots change. A cache that cannot be read is
+//! rebuilt; one that cannot be written is only a lost speed-up. A history
+//! too long to index (more than [`MAX_COMMITS`] new commits) makes every
+//! path count.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use git2::{Commit, Delta, DiffOptions, ErrorCode, Oid, Repository, Sort};
+use serde::{Deserialize, Serialize};
+
+use crate::store::history::{self, GIT_AI_NOTES_REF};
+use crate::store::notes::NOTES_REF;
+
+/// The cache format this code writes.
+const VERSION: u32 = 1;
+
+/// More new commits than this in one update: give up and count every path.
+pub const MAX_COMMITS: usize = 200_000;
+
+/// How many indexed tips the cache remembers (branches switched between).
+const MAX_TIPS: usize = 32;
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Cache {
+    version: u32,
+    /// The policy's bots it was built with.
+    bots: Vec<String>,
+    /// Every path may have AI history (the history was too long to index).
+    all: bool,
+    /// Commits whose ancestry is indexed.
+    tips: Vec<String>,
+    /// The commit of each notes ref that was read.
+    notes: BTreeMap<String, String>,
+    /// Paths AI commits touched or notes name.
+    seeds: BTreeSet<String>,
+    /// For each commit that deleted some files and added others: both lists.
+    moves: Vec<(Vec<String>, Vec<String>)>,
+}
+
+/// The paths that may have AI history.
+#[derive(Debug, Clone)]
+pub struct AiPaths {
+    all: bool,
+    paths: HashSet<String>,
+}
+
+impl AiPaths {
+    /// Every path counts: blame them all.
+    pub fn everything() -> AiPaths {
+        AiPaths { all: true, paths: HashSet::new() }
+    }
+
+    /// No path counts: read no history.
+    pub fn nothing() -> AiPaths {
+        AiPaths { all: false, paths: HashSet::new() }
+    }
+
+    /// The index of `repo` for a policy listing `bots`, brought up to date.
+    pub fn load(repo: &Repository, bots: &[String]) -> anyhow::Result<AiPaths> {
+        let file = cache_file(repo);
+        let mut bots: Vec<String> = bots.iter().map(|b| b.trim().to_ascii_lowercase()).collect();
+        bots.sort();
+        let mut cache = std::fs::read(&file)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<Cache>(&bytes).ok())
+            .filter(|c| c.version == VERSION && c.bots == bots)
+            .unwrap_or_else(|| Cache { version: VERSION, bots: bots.clone(), ..Cache::default() });
+        if update(repo, &mut cache, &bots)? {
+            // Losing the cache only costs time: ignore a failure to write it.
+            let _ = write_atomic(&file, &serde_json::to_vec(&cache).unwrap_or_default());
+        }
+        Ok(AiPaths::from_cache(&cache))
+    }
+
+    fn from_cache(cache: &Cache) -> AiPaths {
+        let mut paths: HashSet<String> = cache.seeds.iter().cloned().collect();
+        // Follow moves until nothing changes: a move of a path that may have
+        // AI history passes it on to the paths it added.
+        loop {
+            let mut grew = false;
+            for (deleted, added) in &cache.moves {
+                if deleted.iter().any(|d| paths.contains(d)) {
+                    for a in added {
+                        grew |= paths.insert(a.clone());
+                    }
+                }
+            }
+            if !grew {
+                break;
+            }
+        }
+        AiPaths { all: cache.all, paths }
+    }
+
+    /// Whether `path` may have AI-written lines in history.
+    pub fn may_have_ai(&self, path: &str) -> bool {
+        self.all || self.paths.contains(path)
+    }
+}
+
+fn cache_file(repo: &Repository) -> PathBuf {
+    repo.commondir().join("vouch").join("cache").join("ai-paths.json")
+}
+
+fn write_atomic(file: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = file.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let mut temp = tempfile::NamedTempFile::new_in(dir)?;
+    std::io::Write::write_all(&mut temp, bytes)?;
+    temp.persist(file).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// Bring `cache` up to date; whether anything changed.
+fn update(repo: &Repository, cache: &mut Cache, bots: &[String]) -> anyhow::Result<bool> {
+    let mut changed = false;
+    for notes_ref in [NOTES_REF, GIT_AI_NOTES_REF] {
+        changed |= update_notes(repo, cache, notes_ref)?;
+    }
+    let head = match repo.head() {
+        Ok(head) => head.peel_to_commit().context("cannot read the commit of HEAD")?.id(),
+        Err(e) if matches!(e.code(), ErrorCode::UnbornBranch | ErrorCode::NotFound) => return Ok(changed),
+        Err(e) => return Err(e).context("cannot read HEAD"),
+    };
+    let hex = head.to_string();
+    if cache.all || cache.tips.contains(&hex) {
+        return Ok(changed);
+    }
+    let mut walk = repo.revwalk().context("cannot walk the history")?;
+    walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)?;
+    walk.push(head)?;
+    for tip in &cache.tips {
+        if let Ok(id) = Oid::from_str(tip)
+            && repo.find_commit(id).is_ok()
+        {
+            walk.hide(id)?;
+        }
+    }
+    let mut count = 0;
+    for id in walk {
+        let id = id.context("cannot walk the history")?;
+        count += 1;
+        if count > MAX_COMMITS {
+            cache.all = true;
+            cache.seeds.clear();
+            cache.moves.clear();
+            return Ok(true);
+        }
+        let commit = repo.find_commit(id).with_context(|| format!("cannot read commit {id}"))?;
+        let declares = declares_ai(&commit, bots);
+        // A merge's own changes come from its parents' commits, indexed on
+        // their own; only a merge that declares AI needs its diff.
+        if commit.parent_count() > 1 && !declares {
+            continue;
+        }
+        let paths = diff_paths(repo, &commit)?;
+        if declares {
+            cache.seeds.extend(paths.touched.iter().cloned());
+        }
+        if !paths.deleted.is_empty() && !paths.added.is_empty() {
+            cache.moves.push((paths.deleted, paths.added));
+        }
+    }
+    cache.tips.retain(|t| t != &hex);
+    cache.tips.push(hex);
+    if cache.tips.len() > MAX_TIPS {
+        cache.tips.remove(0);
+    }
+    Ok(true)
+}
+
+/// Whether `commit` as a whole says it is AI-written, as
+/// `store::history` reads it: an AI trailer, aider's `(aider)` author
+/// suffix, or a bot author.
+fn declares_ai(commit: &Commit<'_>, bots: &[String]) -> bool {
+    let message = String::from_utf8_lossy(commit.message_bytes());
+    if history::ai_trailer_tool(&message).is_some() {
+        return true;
+    }
+    let author = commit.author();
+    let name = String::from_utf8_lossy(author.name_bytes());
+    let email = String::from_utf8_lossy(author.email_bytes());
+    let committer = String::from_utf8_lossy(commit.committer().name_bytes()).into_owned();
+    let aider = |n: &str| n.trim_end().to_ascii_lowercase().ends_with("(aider)");
+    aider(&name) || aider(&committer) || history::is_bot(&name, &email, bots)
+}
+
+#[derive(Debug, Default)]
+struct DiffPaths {
+    touched: Vec<String>,
+    deleted: Vec<String>,
+    added: Vec<String>,
+}
+
+/// The paths `commit` changed against its first parent (every path of a
+/// root commit).
+fn diff_paths(repo: &Repository, commit: &Commit<'_>) -> anyhow::Result<DiffPaths> {
+    let tree = commit.tree().with_context(|| format!("cannot read the tree of {}", commit.id()))?;
+    let parent = match commit.parent(0) {
+        Ok(p) => Some(p.tree().with_context(|| format!("cannot read the tree of {}", p.id()))?),
+        Err(_) => None,
+    };
+    let mut opts = DiffOptions::new();
+    opts.ignore_submodules(true);
+    let diff = repo
+        .diff_tree_to_tree(parent.as_ref(), Some(&tree), Some(&mut opts))
+        .with_context(|| format!("cannot diff {}", commit.id()))?;
+    let mut out = DiffPaths::default();
+    for delta in diff.deltas() {
+        let old = delta.old_file().path().and_then(Path::to_str).map(str::to_string);
+        let new = delta.new_file().path().and_then(Path::to_str).map(str::to_string);
+        match delta.status() {
+            Delta::Deleted => out.deleted.extend(old.clone()),
+            Delta::Added => out.added.extend(new.clone()),
+            _ => {}
+        }
+        out.touched.extend(new.or(old));
+    }
+    Ok(out)
+}
+
+/// Read what changed in `notes_ref` since the cache last read it.
+fn update_notes(repo: &Repository, cache: &mut Cache, notes_ref: &str) -> anyhow::Result<bool> {
+    let tip = match repo.refname_to_id(notes_ref) {
+        Ok(id) => Some(id),
+        Err(e) if e.code() == ErrorCode::NotFound => None,
+        Err(e) => return Err(e).with_context(|| format!("cannot read {notes_ref}")),
+    };
+    let old = cache.notes.get(notes_ref).and_then(|hex| Oid::from_str(hex).ok());
+    if tip == old {
+        return Ok(false);
+    }
+    let tree_of = |id: Option<Oid>| -> Option<git2::Tree<'_>> { repo.find_commit(id?).ok()?.tree().ok() };
+    let new_tree = match tip {
+        Some(id) => Some(
+            repo.find_commit(id)
+                .and_then(|c| c.tree())
+                .with_context(|| format!("{notes_ref} does not point to a notes commit"))?,
+        ),
+        None => None,
+    };
+    let diff = repo
+        .diff_tree_to_tree(tree_of(old).as_ref(), new_tree.as_ref(), None)
+        .with_context(|| format!("cannot compare versions of {notes_ref}"))?;
+    for delta in diff.deltas() {
+        if !matches!(delta.status(), Delta::Added | Delta::Modified) {
+            continue;
+        }
+        let file = delta.new_file();
+        // Notes trees name each note by its commit's id, maybe fanned out
+        // into directories (`ab/cdef…`).
+        let Some(name) = file.path().and_then(Path::to_str) else { continue };
+        let Ok(commit_id) = Oid::from_str(&name.replace('/', "")) else { continue };
+        if notes_ref == NOTES_REF
+            && let Ok(blob) = repo.find_blob(file.id())
+        {
+            for line in String::from_utf8_lossy(blob.content()).lines() {
+                let path = serde_json::from_str::<serde_json::Value>(line)
+                    .ok()
+                    .and_then(|v| v.get("path").and_then(|p| p.as_str()).map(str::to_string));
+                cache.seeds.extend(path);
+            }
+        }
+        if let Ok(commit) = repo.find_commit(commit_id) {
+            cache.seeds.extend(diff_paths(repo, &commit)?.touched);
+        }
+    }
+    match tip {
+        Some(id) => cache.notes.insert(notes_ref.to_string(), id.to_string()),
+        None => cache.notes.remove(notes_ref),
+    };
+    Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn git(dir: &Path, args: &[&str]) {
+        let out = std::process::Command::new("git")
+            .args(args)
+            .current_dir(dir)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+
+    fn commit(dir: &Path, files: &[(&str, &str)], message: &str) {
+        for (path, content) in files {
+            let full = dir.join(path);
+            std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+            std::fs::write(full, content).unwrap();
+        }
+        git(dir, &["add", "-A"]);
+        git(dir, &["commit", "-q", "-m", message]);
+    }
+
+    #[test]
+    fn ai_commits_notes_renames_and_bots() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        git(root, &["init", "-q", "-b", "main"]);
+        git(root, &["config", "user.email", "t@example.com"]);
+        git(root, &["config", "user.name", "T"]);
+        commit(root, &[("human.rs", "fn h() {}\n"), ("old.rs", "fn o() {}\n")], "plain");
+        let repo = Repository::open(root).unwrap();
+        let paths = AiPaths::load(&repo, &[]).unwrap();
+        assert!(!paths.may_have_ai("human.rs") && !paths.may_have_ai("old.rs"));
+
+        commit(root, &[("old.rs", "fn o() { ai }\n")], "change\n\nCo-authored-by: Claude <noreply@anthropic.com>");
+        let paths = AiPaths::load(&repo, &[]).unwrap();
+        assert!(paths.may_have_ai("old.rs"));
+        assert!(!paths.may_have_ai("human.rs"));
+
+        // A rename passes it on.
+        git(root, &["mv", "old.rs", "new.rs"]);
+        git(root, &["commit", "-q", "-m", "move"]);
+        assert!(AiPaths::load(&repo, &[]).unwrap().may_have_ai("new.rs"));
+
+        // A note on a plain commit: its paths count, once the notes ref changes.
+        commit(root, &[("noted.rs", "fn n() {}\n")], "plain again");
+        assert!(!AiPaths::load(&repo, &[]).unwrap().may_have_ai("noted.rs"));
+        let note = r#"{"v":1,"path":"named.rs","blob":"0000000000000000000000000000000000000001","ai":[[1,1]],"origin":{"tool":"x"},"evidence":"manual"}"#;
+        git(root, &["notes", "--ref=vouch", "add", "-m", note, "HEAD"]);
+        let paths = AiPaths::load(&repo, &[]).unwrap();
+        assert!(paths.may_have_ai("noted.rs") && paths.may_have_ai("named.rs"));
+
+        // The bots list is part of the index.
+        commit(root, &[("bot.rs", "fn b() {}\n")], "by the bot");
+        assert!(!AiPaths::load(&repo, &[]).unwrap().may_have_ai("bot.rs"));
+        assert!(AiPaths::load(&repo, &["t@example.com".into()]).unwrap().may_have_ai("bot.rs"));
+        assert!(!AiPaths::load(&repo, &[]).unwrap().may_have_ai("bot.rs"));
+
+        // A damaged cache is rebuilt.
+        std::fs::write(cache_file(&repo), "{not json").unwrap();
+        let paths = AiPaths::load(&repo, &[]).unwrap();
+        assert!(paths.may_have_ai("new.rs") && !paths.may_have_ai("human.rs"));
+    }
+}

@@ -1,0 +1,532 @@
+//! Where the AI-written units of file versions stand: their attribution
+//! (history and journal), their review units, and each unit's judgement
+//! under the policy and the records. Shared by `vouch check`, `vouch
+//! status` and the post-commit hook, so that they agree with each other
+//! (and, through [`crate::signoff`], with the language server and the
+//! verifier).
+//!
+//! The work per file (journal view, blame where history may hold AI text,
+//! parsing, units) runs on a few threads, each with its own handle on the
+//! repository; judging needs the records and runs after. A file with no AI
+//! text is not parsed at all.
+
+use std::ops::Range;
+use std::path::Path;
+
+use anyhow::Context as _;
+use git2::{Oid, Repository};
+
+use super::context::Context;
+use super::history_index::AiPaths;
+use crate::document::Document;
+use crate::policy::{Policy, ReviewerSet, Status};
+use crate::provenance::{Attribution, Evidence, Origin, ProvenanceMap, Spans};
+use crate::signoff::{self, Judgement, Ledger, UnitFacts};
+use crate::store::history;
+use crate::store::journal::{Journal, Loaded, Record, RecordId};
+use crate::store::policy_file::Source;
+use crate::store::records::{Approval, Stored};
+use crate::store::signature;
+use crate::syntax::Language;
+
+/// Worker threads for the per-file work, at most.
+const MAX_WORKERS: usize = 4;
+
+/// One version of one file to look at.
+#[derive(Debug, Clone)]
+pub struct FileVersion {
+    pub path: String,
+    /// Where HEAD has the file (its path before a staged rename), for
+    /// history.
+    pub history_path: String,
+    pub blob: Oid,
+    pub text: String,
+}
+
+/// What the per-file work reads, shared by the workers.
+pub struct Analysis<'a> {
+    pub journal: &'a (Journal, Loaded),
+    pub history: &'a AiPaths,
+    pub bots: &'a [String],
+    /// Fail on any journal record that cannot be applied (the gate).
+    pub strict: bool,
+    /// Also find the journal records each version covers (for the
+    /// post-commit hook).
+    pub covered: bool,
+}
+
+/// A file version's attribution and AI units, before judgement.
+#[derive(Debug, Clone)]
+pub struct Analysed {
+    pub path: String,
+    pub blob: Oid,
+    pub text: String,
+    /// History, with the journal painted over it.
+    pub spans: Spans,
+    /// The journal's attributed ranges alone.
+    pub journal_spans: Spans,
+    /// Its AI units, with their 1-based first and last lines.
+    pub units: Vec<(UnitFacts, usize, usize)>,
+    /// Live journal records of the path whose AI text is all in this
+    /// version, unchanged (when asked for).
+    pub covered: Vec<RecordId>,
+}
+
+impl Analysis<'_> {
+    /// Analyse `files` on up to [`MAX_WORKERS`] threads, each opening the
+    /// repository at `git_dir` for itself; results in the order given.
+    pub fn run(&self, git_dir: &Path, files: Vec<FileVersion>) -> anyhow::Result<Vec<Analysed>> {
+        let workers =
+            std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, MAX_WORKERS).min(files.len());
+        if workers <= 1 {
+            let repo = open(git_dir)?;
+            return files.into_iter().map(|f| self.one(&repo, f)).collect();
+        }
+        let mut shares: Vec<Vec<(usize, FileVersion)>> = (0..workers).map(|_| Vec::new()).collect();
+        let count = files.len();
+        for (i, file) in files.into_iter().enumerate() {
+            shares[i % workers].push((i, file));
+        }
+        let results: Vec<anyhow::Result<Vec<(usize, Analysed)>>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = shares
+                .into_iter()
+                .map(|share| {
+                    scope.spawn(move || -> anyhow::Result<Vec<(usize, Analysed)>> {
+                        let repo = open(git_dir)?;
+                        share.into_iter().map(|(i, f)| Ok((i, self.one(&repo, f)?))).collect()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|_| Err(anyhow::anyhow!("a worker thread panicked"))))
+                .collect()
+        });
+        let mut slots: Vec<Option<Analysed>> = (0..count).map(|_| None).collect();
+        for result in results {
+            for (i, analysed) in result? {
+                slots[i] = Some(analysed);
+            }
+        }
+        Ok(slots.into_iter().flatten().collect())
+    }
+
+    /// Analyse one file version.
+    pub fn one(&self, repo: &Repository, file: FileVersion) -> anyhow::Result<Analysed> {
+        let FileVersion { path, history_path, blob, text } = file;
+        let history = if self.history.may_have_ai(&history_path) {
+            if history_path == path {
+                signoff::history_spans(repo, &path, &text, self.bots)
+            } else {
+                history_of_renamed(repo, &history_path, &text, self.bots)
+            }
+            .with_context(|| format!("cannot read the provenance of {path}"))?
+        } else {
+            Vec::new()
+        };
+        let (journal, loaded) = self.journal;
+        let view = journal
+            .view(repo, loaded, &path, &text)
+            .with_context(|| format!("cannot read the provenance of {path}"))?;
+        if let Some(problem) = view.problems.first() {
+            if self.strict {
+                anyhow::bail!("{path}: {problem}; refusing to decide without it");
+            }
+            eprintln!("vouch: warning: {path}: {problem}");
+        }
+        let journal_spans: Spans = view.spans.into_iter().filter(|(_, a)| a.origin != Origin::Unknown).collect();
+        let spans = overlay(text.len(), &history, &journal_spans);
+        let units = if spans.iter().any(|(_, a)| a.is_ai()) { units_of(&path, &text, &spans)? } else { Vec::new() };
+        let covered = if self.covered { covered(repo, &loaded.records_for(&path), &text) } else { Vec::new() };
+        Ok(Analysed { path, blob, text, spans, journal_spans, units, covered })
+    }
+}
+
+fn open(git_dir: &Path) -> anyhow::Result<Repository> {
+    Repository::open(git_dir).with_context(|| format!("cannot open the repository at {}", git_dir.display()))
+}
+
+/// The AI units of `text`, with their lines.
+fn units_of(path: &str, text: &str, spans: &Spans) -> anyhow::Result<Vec<(UnitFacts, usize, usize)>> {
+    let language = Language::from_path(Path::new(path));
+    let mut doc = Document::new(language, text.to_string()).with_context(|| format!("cannot hold {path}"))?;
+    doc.reset_provenance(spans);
+    let facts = signoff::unit_facts(&mut doc);
+    let lines = doc.text().lines();
+    Ok(facts
+        .into_iter()
+        .map(|f| {
+            let line = lines.line_of(f.unit.range.start) + 1;
+            let end_line = lines.line_of(f.unit.range.end.saturating_sub(1).max(f.unit.range.start)) + 1;
+            (f, line, end_line)
+        })
+        .collect())
+}
+
+/// The records (of one path) that a commit of `text` covers: each holds AI
+/// text, all of it in `text` unchanged, and no person's mark of human
+/// text (such a mark stays while it lasts). Text left out of the commit
+/// (partial staging, a stash) keeps its record.
+fn covered(repo: &Repository, records: &[&Record], text: &str) -> Vec<RecordId> {
+    let mut out = Vec::new();
+    for record in records {
+        let Some(file) = record.file() else { continue };
+        let ai: Vec<Range<usize>> = file.ranges().filter(|(_, a)| a.is_ai()).map(|(r, _)| r).collect();
+        let marked_human =
+            file.ranges().any(|(_, a)| a.origin == Origin::Human && a.evidence == Some(Evidence::Manual));
+        if ai.is_empty() || marked_human {
+            continue;
+        }
+        let Some(old) = Oid::from_str(&file.blob).ok().and_then(|id| repo.find_blob(id).ok()) else { continue };
+        let Ok(old) = std::str::from_utf8(old.content()) else { continue };
+        let unchanged = old == text || {
+            let kept = unchanged_lines(old, text);
+            ai.iter().all(|span| {
+                let i = kept.partition_point(|r| r.end < span.end);
+                kept.get(i).is_some_and(|r| r.start <= span.start && span.end <= r.end)
+            })
+        };
+        if unchanged {
+            out.push(record.id.clone());
+        }
+    }
+    out
+}
+
+/// The byte ranges of `old` that a line diff finds unchanged in `new`,
+/// sorted, touching runs merged.
+fn unchanged_lines(old: &str, new: &str) -> Vec<Range<usize>> {
+    use similar::{Algorithm, DiffTag, TextDiff};
+    let lines = TextDiff::configure().algorithm(Algorithm::Myers).diff_lines(old, new);
+    let mut starts = Vec::with_capacity(lines.old_slices().len() + 1);
+    let mut at = 0;
+    for s in lines.old_slices() {
+        starts.push(at);
+        at += s.len();
+    }
+    starts.push(at);
+    let mut out: Vec<Range<usize>> = Vec::new();
+    for op in lines.ops().iter().filter(|op| op.tag() == DiffTag::Equal) {
+        let range = starts[op.old_range().start]..starts[op.old_range().end];
+        match out.last_mut() {
+            Some(last) if last.end == range.start => last.end = range.end,
+            _ => out.push(range),
+        }
+    }
+    out
+}
+
+/// How units are judged: the policy, the records, who authors the commit.
+pub struct Verdicts<'a> {
+    pub policy: &'a Policy,
+    pub ledger: &'a Ledger,
+    /// Who authors (or will author) the commit: they may not approve.
+    pub authors: Vec<String>,
+    /// Whether an approval's signature verifies (see
+    /// [`crate::store::signature`]); only asked when the policy requires
+    /// signatures.
+    pub verified: &'a dyn Fn(&Stored<Approval>) -> bool,
+}
+
+impl Verdicts<'_> {
+    /// Judge the AI units of `file`.
+    pub fn judge(&self, file: &Analysed) -> Vec<JudgedUnit> {
+        file.units
+            .iter()
+            .map(|(facts, line, end_line)| {
+                let judgement = self.ledger.judge(self.policy, &file.path, facts, &self.authors, self.verified);
+                let blocking = judgement.assessment.status.is_blocking()
+                    && (!facts.suspected || self.policy.detection().heuristic_blocks);
+                JudgedUnit {
+                    path: file.path.clone(),
+                    line: *line,
+                    end_line: *end_line,
+                    facts: facts.clone(),
+                    judgement,
+                    blocking,
+                }
+            })
+            .collect()
+    }
+}
+
+/// One AI-written unit and where it stands.
+#[derive(Debug, Clone)]
+pub struct JudgedUnit {
+    pub path: String,
+    /// 1-based lines of the unit.
+    pub line: usize,
+    pub end_line: usize,
+    pub facts: UnitFacts,
+    pub judgement: Judgement,
+    /// The gate refuses it: it lacks sign-off, and its AI text is not
+    /// merely suspected (unless the policy's `heuristic_blocks` says so).
+    pub blocking: bool,
+}
+
+impl JudgedUnit {
+    /// The unit lacks the sign-off the policy requires.
+    pub fn lacks_signoff(&self) -> bool {
+        self.judgement.assessment.status.is_blocking()
+    }
+
+    /// `approved`, `rejected`, `requested`, `pending`, `not-required`, or
+    /// `suspected` (heuristic AI text nobody has classified yet).
+    pub fn state(&self) -> &'static str {
+        match &self.judgement.assessment.status {
+            _ if self.facts.suspected && self.lacks_signoff() => "suspected",
+            Status::NotRequired => "not-required",
+            Status::Approved { .. } => "approved",
+            Status::Rejected { .. } => "rejected",
+            Status::Requested { .. } => "requested",
+            Status::Pending { .. } => "pending",
+        }
+    }
+
+    /// Why it stands where it does, in words.
+    pub fn reason(&self) -> String {
+        if self.facts.suspected && self.lacks_signoff() {
+            return format!(
+                "suspected AI text (a large insertion nobody classified); {}",
+                self.judgement.assessment.status
+            );
+        }
+        self.judgement.assessment.status.to_string()
+    }
+
+    /// Who may sign it off, as the policy names them.
+    pub fn reviewers(&self) -> Vec<String> {
+        match &self.judgement.requirement.reviewers {
+            ReviewerSet::Listed { names, .. } => names.clone(),
+            ReviewerSet::Peers => vec!["any peer".into()],
+            ReviewerSet::Unconfigured => vec!["anyone (no reviewers configured)".into()],
+        }
+    }
+
+    /// The people who may not sign it off, lowercase, deduplicated.
+    pub fn excluded(&self) -> Vec<String> {
+        let p = &self.judgement.participants;
+        let mut all: Vec<String> =
+            p.acceptors.iter().chain(&p.requesters).chain(&p.authors).map(|e| e.to_ascii_lowercase()).collect();
+        all.sort();
+        all.dedup();
+        all
+    }
+
+    /// The AI tools that wrote it, each once.
+    pub fn tools(&self) -> Vec<&str> {
+        let mut tools: Vec<&str> = Vec::new();
+        for source in &self.facts.sources {
+            if !tools.contains(&source.tool.as_str()) {
+                tools.push(&source.tool);
+            }
+        }
+        tools
+    }
+
+    /// `function `name``, or the kind alone.
+    pub fn label(&self) -> String {
+        signoff::unit_label(&self.facts.unit)
+    }
+
+    /// The ids of the approvals that count for it.
+    pub fn approval_ids(&self, ledger: &Ledger) -> Vec<String> {
+        let Status::Approved { by } = &self.judgement.assessment.status else { return Vec::new() };
+        ledger
+            .approvals
+            .for_fingerprint(&self.facts.unit.fingerprint)
+            .iter()
+            .filter(|a| {
+                a.record.decision == crate::policy::Verdict::Approve
+                    && by.iter().any(|b| b.eq_ignore_ascii_case(&a.record.reviewer.email))
+            })
+            .map(|a| a.id.clone())
+            .collect()
+    }
+}
+
+/// The signature check for approvals under `policy`, with the allowed
+/// signers of `source`. When the policy requires no signatures nothing is
+/// read. Strict (the gate), an allowed-signers file that cannot be read is
+/// an error; otherwise a warning, and no signature verifies.
+pub fn verifier(
+    ctx: &Context,
+    policy: &Policy,
+    source: &Source,
+    strict: bool,
+) -> anyhow::Result<super::units::Verifier> {
+    if !policy.require_signatures() {
+        return Ok(Box::new(|_| false));
+    }
+    match signature::approval_verifier_at(&ctx.repo, policy, source) {
+        Ok(verified) => Ok(verified),
+        Err(e) if strict => Err(anyhow::Error::new(e).context("cannot check approvals' signatures")),
+        Err(e) => {
+            eprintln!("vouch: warning: {e}; no approval's signature can be verified");
+            Ok(Box::new(|_| false))
+        }
+    }
+}
+
+/// Which version of the files to look at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Version {
+    /// The index `git commit` will commit.
+    Staged,
+    /// The files on disk.
+    Worktree,
+}
+
+impl Version {
+    pub fn label(self) -> &'static str {
+        match self {
+            Version::Staged => "index",
+            Version::Worktree => "worktree",
+        }
+    }
+}
+
+/// The files that `version` changes against HEAD (and, on disk, the files
+/// the journal holds records for), in path order. A binary file is left
+/// out, unless the journal holds records for it: then, `strict`, it is an
+/// error.
+pub fn changed_files(
+    ctx: &Context,
+    version: Version,
+    loaded: &Loaded,
+    strict: bool,
+) -> anyhow::Result<Vec<FileVersion>> {
+    let repo = &ctx.repo;
+    // (path, path in HEAD, blob, text or None when binary)
+    let mut found: Vec<(String, String, Oid, Option<String>)> = Vec::new();
+    match version {
+        Version::Staged => {
+            let mut index = crate::store::repo::index(repo).context("cannot read the index")?;
+            for changed in super::gitfiles::staged(repo, &mut index)? {
+                let text = super::gitfiles::blob_text(repo, changed.blob)?;
+                let history = changed.from.unwrap_or_else(|| changed.path.clone());
+                found.push((changed.path, history, changed.blob, text));
+            }
+        }
+        Version::Worktree => {
+            let mut paths = super::gitfiles::worktree_changed(repo)?;
+            paths.extend(loaded.live().filter_map(|r| r.path()).map(str::to_string));
+            paths.sort();
+            paths.dedup();
+            for path in paths {
+                let full = ctx.root.join(&path);
+                let is_file = std::fs::symlink_metadata(&full).is_ok_and(|m| m.file_type().is_file());
+                if !is_file {
+                    continue;
+                }
+                let bytes = std::fs::read(&full).with_context(|| format!("cannot read {path}"))?;
+                let blob = Oid::hash_object(git2::ObjectType::Blob, &bytes)?;
+                found.push((path.clone(), path, blob, String::from_utf8(bytes).ok()));
+            }
+        }
+    }
+    let mut files = Vec::with_capacity(found.len());
+    for (path, history_path, blob, text) in found {
+        match text {
+            Some(text) => files.push(FileVersion { path, history_path, blob, text }),
+            None if loaded.records_for(&path).is_empty() => {}
+            None => {
+                let message = format!("{path} is not UTF-8 text, but the journal holds AI records for it");
+                if strict {
+                    anyhow::bail!("{message}; refusing to decide without it");
+                }
+                eprintln!("vouch: warning: {message}");
+            }
+        }
+    }
+    Ok(files)
+}
+
+/// Compile the syntax queries of the languages of `files` on other threads
+/// now, while the caller reads what it needs: compiling takes milliseconds
+/// per language, and every unit search waits for it.
+pub fn warm_queries<'scope>(scope: &'scope std::thread::Scope<'scope, '_>, files: &[FileVersion]) {
+    let mut languages: Vec<Language> = files.iter().map(|f| Language::from_path(Path::new(&f.path))).collect();
+    languages.sort();
+    languages.dedup();
+    for language in languages {
+        scope.spawn(move || {
+            let _ = crate::syntax::queries::queries(language);
+        });
+    }
+}
+
+/// The ledger, read on another thread (through its own handle on the
+/// repository at `root`) while the caller does other work.
+pub fn ledger_in_background<'scope>(
+    scope: &'scope std::thread::Scope<'scope, '_>,
+    root: &'scope Path,
+    strict: bool,
+) -> std::thread::ScopedJoinHandle<'scope, anyhow::Result<Ledger>> {
+    scope.spawn(move || {
+        let ctx = Context::open_at(root)?;
+        if strict { ctx.ledger_strict() } else { ctx.ledger() }
+    })
+}
+
+/// Wait for [`ledger_in_background`].
+pub fn join_ledger(handle: std::thread::ScopedJoinHandle<'_, anyhow::Result<Ledger>>) -> anyhow::Result<Ledger> {
+    handle.join().unwrap_or_else(|_| Err(anyhow::anyhow!("reading the records panicked")))
+}
+
+/// History spans of `text`, the new content of a file that HEAD has at
+/// `old_path` (a staged rename): blamed against that path.
+fn history_of_renamed(
+    repo: &Repository,
+    old_path: &str,
+    text: &str,
+    bots: &[String],
+) -> Result<Vec<(Range<usize>, Attribution)>, history::HistoryError> {
+    let in_head =
+        repo.head().and_then(|h| h.peel_to_tree()).and_then(|t| t.get_path(std::path::Path::new(old_path))).is_ok();
+    if !in_head {
+        return Ok(Vec::new());
+    }
+    let origins = history::blame_contents(repo, old_path, Some("HEAD"), text.as_bytes(), bots)?;
+    Ok(history::line_origins_to_spans(text, &origins))
+}
+
+/// `history`, with the journal's attributed ranges painted over it (they
+/// are newer); only attributed ranges are returned.
+fn overlay(len: usize, history: &[(Range<usize>, Attribution)], journal: &[(Range<usize>, Attribution)]) -> Spans {
+    if history.is_empty() {
+        return journal.to_vec();
+    }
+    let mut map = ProvenanceMap::from_ranges(len, history);
+    for (range, attr) in journal.iter().filter(|(_, a)| a.origin != Origin::Unknown) {
+        let id = map.intern(attr);
+        map.set(range.clone(), id);
+    }
+    map.to_vec().into_iter().filter(|(_, a)| a.origin != Origin::Unknown).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provenance::AiSource;
+
+    #[test]
+    fn unchanged_lines_of_a_version() {
+        let old = "a\nb\nc\nd\n";
+        assert_eq!(unchanged_lines(old, "a\nb\nX\nd\n"), vec![0..4, 6..8]);
+        assert_eq!(unchanged_lines(old, old), vec![0..8]);
+        assert_eq!(unchanged_lines(old, "new\na\nb\nc\nd\n"), vec![0..8]);
+    }
+
+    #[test]
+    fn the_journal_paints_over_history() {
+        let ai = Attribution::ai(
+            AiSource { tool: "t".into(), model: None, session: None, kind: None },
+            Evidence::History,
+            None,
+        );
+        let human = Attribution { origin: Origin::Human, evidence: Some(Evidence::Manual), accepted_by: None };
+        let got = overlay(10, &[(0..6, ai.clone())], &[(4..8, human.clone())]);
+        assert_eq!(got, vec![(0..4, ai), (4..8, human)]);
+    }
+}
