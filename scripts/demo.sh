@@ -46,12 +46,14 @@ run vouch status
 say git commit -am "Add discounts"
 if git commit -q -am "Add discounts"; then echo "unexpected: the gate let it through" >&2; exit 1; fi
 
-run vouch request pricing.py -m "Discounts for the spring sale; clamps at zero"
-id=$(vouch request --format json pricing.py 2>/dev/null | sed -n 's/.*"id": *"\([0-9a-f]*\)".*/\1/p' | head -1 || true)
+say 'vouch request pricing.py -m "Discounts for the spring sale; clamps at zero"'
+json=$(vouch request pricing.py -m "Discounts for the spring sale; clamps at zero" --format json)
+echo "$json"
+id=$(printf '%s' "$json" | sed -n 's/.*"request": *"\([0-9a-f]*\)".*/\1/p' | head -1)
 
 say "git config user.email sam@example.com   # the reviewer"
 git config user.email sam@example.com
-run vouch approve --yes --comment "Checked the clamp"
+run vouch approve "$id" --yes --comment "Checked the clamp"
 git config user.email dana@example.com
 
 run git commit -q -am "Add discounts"
