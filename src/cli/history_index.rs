@@ -191,16 +191,7 @@ fn update(repo: &Repository, cache: &mut Cache, bots: &[String]) -> anyhow::Resu
 /// `store::history` reads it: an AI trailer, aider's `(aider)` author
 /// suffix, or a bot author.
 fn declares_ai(commit: &Commit<'_>, bots: &[String]) -> bool {
-    let message = String::from_utf8_lossy(commit.message_bytes());
-    if history::ai_trailer_tool(&message).is_some() {
-        return true;
-    }
-    let author = commit.author();
-    let name = String::from_utf8_lossy(author.name_bytes());
-    let email = String::from_utf8_lossy(author.email_bytes());
-    let committer = String::from_utf8_lossy(commit.committer().name_bytes()).into_owned();
-    let aider = |n: &str| n.trim_end().to_ascii_lowercase().ends_with("(aider)");
-    aider(&name) || aider(&committer) || history::is_bot(&name, &email, bots)
+    history::commit_ai_tool(commit, bots).is_some()
 }
 
 #[derive(Debug, Default)]

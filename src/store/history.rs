@@ -280,14 +280,7 @@ fn commit_evidence(repo: &Repository, commit: Oid, bots: &[String]) -> Result<Op
     let c = repo
         .find_commit(commit)
         .map_err(|cause| HistoryError::Git { action: format!("read commit {commit}"), cause })?;
-    let author = c.author();
-    let name = String::from_utf8_lossy(author.name_bytes()).into_owned();
-    let email = String::from_utf8_lossy(author.email_bytes()).into_owned();
-    let committer = String::from_utf8_lossy(c.committer().name_bytes()).into_owned();
-    let message = String::from_utf8_lossy(c.message_bytes());
-    let tool = ai_trailer_tool(&message)
-        .or_else(|| (is_aider(&name) || is_aider(&committer)).then(|| "aider".to_string()))
-        .or_else(|| is_bot(&name, &email, bots).then(|| name.trim().to_string()));
+    let tool = commit_ai_tool(&c, bots);
     let whole = tool.map(|tool| Attribution::ai(source(tool, None), Evidence::History, None));
     let vouch = notes::read_note(repo, commit)?
         .unwrap_or_default()
@@ -310,6 +303,20 @@ fn commit_evidence(repo: &Repository, commit: Oid, bots: &[String]) -> Result<Op
 
 fn source(tool: String, model: Option<String>) -> AiSource {
     AiSource { tool, model, session: None, kind: None }
+}
+
+/// The AI tool a commit as a whole declares: an AI trailer in its message,
+/// aider's `(aider)` author or committer suffix, or a bot author (`bots`
+/// from the policy). The one place that decides what counts.
+pub fn commit_ai_tool(commit: &git2::Commit<'_>, bots: &[String]) -> Option<String> {
+    let author = commit.author();
+    let name = String::from_utf8_lossy(author.name_bytes()).into_owned();
+    let email = String::from_utf8_lossy(author.email_bytes()).into_owned();
+    let committer = String::from_utf8_lossy(commit.committer().name_bytes()).into_owned();
+    let message = String::from_utf8_lossy(commit.message_bytes());
+    ai_trailer_tool(&message)
+        .or_else(|| (is_aider(&name) || is_aider(&committer)).then(|| "aider".to_string()))
+        .or_else(|| is_bot(&name, &email, bots).then(|| name.trim().to_string()))
 }
 
 /// aider commits as "Name (aider)".
