@@ -301,11 +301,20 @@ pub fn file_spans(
 ) -> Result<(Spans, Vec<crate::store::journal::Problem>), SpansError> {
     let history = history_spans(repo, path, text, bots)?;
     let view = journal.view(repo, loaded, path, text)?;
-    let mut map = crate::provenance::ProvenanceMap::from_ranges(text.len(), &history);
-    for (range, attr) in view.spans.iter().filter(|(_, a)| a.origin != Origin::Unknown) {
+    Ok((overlay(text.len(), &history, &view.spans), view.problems))
+}
+
+/// History's attribution of a text of `len` bytes with the journal's laid
+/// over it (the journal is newer); only attributed ranges are returned.
+pub fn overlay(len: usize, history: &[(Range<usize>, Attribution)], journal: &[(Range<usize>, Attribution)]) -> Spans {
+    let journal = journal.iter().filter(|(_, a)| a.origin != Origin::Unknown);
+    if history.is_empty() {
+        return journal.cloned().collect();
+    }
+    let mut map = crate::provenance::ProvenanceMap::from_ranges(len, history);
+    for (range, attr) in journal {
         let id = map.intern(attr);
         map.set(range.clone(), id);
     }
-    let spans = map.to_vec().into_iter().filter(|(_, a)| a.origin != Origin::Unknown).collect();
-    Ok((spans, view.problems))
+    map.to_vec().into_iter().filter(|(_, a)| a.origin != Origin::Unknown).collect()
 }

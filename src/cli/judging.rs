@@ -20,7 +20,7 @@ use super::context::Context;
 use super::history_index::AiPaths;
 use crate::document::Document;
 use crate::policy::{Policy, ReviewerSet, Status};
-use crate::provenance::{Attribution, Evidence, Origin, ProvenanceMap, Spans};
+use crate::provenance::{Attribution, Evidence, Origin, Spans};
 use crate::signoff::{self, Judgement, Ledger, UnitFacts};
 use crate::store::history;
 use crate::store::journal::{Journal, Loaded, Record, RecordId};
@@ -135,7 +135,7 @@ impl Analysis<'_> {
             eprintln!("vouch: warning: {path}: {problem}");
         }
         let journal_spans: Spans = view.spans.into_iter().filter(|(_, a)| a.origin != Origin::Unknown).collect();
-        let spans = overlay(text.len(), &history, &journal_spans);
+        let spans = signoff::overlay(text.len(), &history, &journal_spans);
         let units = if spans.iter().any(|(_, a)| a.is_ai()) { units_of(&path, &text, &spans)? } else { Vec::new() };
         let covered = if self.covered { covered(repo, &loaded.records_for(&path), &text) } else { Vec::new() };
         Ok(Analysed { path, blob, text, spans, journal_spans, units, covered })
@@ -491,20 +491,6 @@ fn history_of_renamed(
     Ok(history::line_origins_to_spans(text, &origins))
 }
 
-/// `history`, with the journal's attributed ranges painted over it (they
-/// are newer); only attributed ranges are returned.
-fn overlay(len: usize, history: &[(Range<usize>, Attribution)], journal: &[(Range<usize>, Attribution)]) -> Spans {
-    if history.is_empty() {
-        return journal.to_vec();
-    }
-    let mut map = ProvenanceMap::from_ranges(len, history);
-    for (range, attr) in journal.iter().filter(|(_, a)| a.origin != Origin::Unknown) {
-        let id = map.intern(attr);
-        map.set(range.clone(), id);
-    }
-    map.to_vec().into_iter().filter(|(_, a)| a.origin != Origin::Unknown).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -526,7 +512,7 @@ mod tests {
             None,
         );
         let human = Attribution { origin: Origin::Human, evidence: Some(Evidence::Manual), accepted_by: None };
-        let got = overlay(10, &[(0..6, ai.clone())], &[(4..8, human.clone())]);
+        let got = signoff::overlay(10, &[(0..6, ai.clone())], &[(4..8, human.clone())]);
         assert_eq!(got, vec![(0..4, ai), (4..8, human)]);
     }
 }

@@ -152,14 +152,6 @@ pub type Verifier = signature::ApprovalVerifier;
 /// count either way). An allowed-signers file that cannot be read is a
 /// warning, and then no signature verifies.
 pub fn verifier(ctx: &Context, policy: &Policy) -> Verifier {
-    if !policy.require_signatures() {
-        return Box::new(|_| false);
-    }
-    match signature::approval_verifier_at(&ctx.repo, policy, &Source::Worktree) {
-        Ok(verified) => verified,
-        Err(e) => {
-            eprintln!("vouch: warning: {e}; no approval's signature can be verified");
-            Box::new(|_| false)
-        }
-    }
+    // Not strict: an unreadable file is a warning, never an error.
+    super::judging::verifier(ctx, policy, &Source::Worktree, false).unwrap_or_else(|_| Box::new(|_| false))
 }

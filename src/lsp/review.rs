@@ -189,6 +189,13 @@ impl RepoContext {
         }
     }
 
+    /// After this server added records: read them, and take the new state
+    /// as seen so the next poll does not judge everything again.
+    fn wrote_records(&mut self, messages: &mut Vec<String>) {
+        self.reload(messages);
+        self.stamp = stamp(&self.repo, &self.root, self.journal.as_ref());
+    }
+
     fn verified(&self, approval: &records::Stored<records::Approval>) -> bool {
         self.verifier.as_ref().is_some_and(|v| v(approval))
     }
@@ -459,8 +466,7 @@ impl Repos {
         let mut request = records::Request::new(&repository, me.into(), wanted);
         request.rationale = rationale.filter(|r| !r.trim().is_empty()).map(str::to_string);
         let id = records::add(&ctx.repo, &request)?;
-        ctx.reload(&mut self.messages);
-        ctx.stamp = stamp(&ctx.repo, root, ctx.journal.as_ref());
+        ctx.wrote_records(&mut self.messages);
         Ok(format!("requested sign-off for {} unit(s) (request {})", units.len(), &id[..12]))
     }
 
@@ -522,8 +528,7 @@ impl Repos {
         for approval in &approvals {
             records::add(&ctx.repo, approval)?;
         }
-        ctx.reload(&mut self.messages);
-        ctx.stamp = stamp(&ctx.repo, root, ctx.journal.as_ref());
+        ctx.wrote_records(&mut self.messages);
         let verb = if approve { "approved" } else { "rejected" };
         Ok(format!("{verb} {} unit(s) as {}", approvals.len(), me.email))
     }
