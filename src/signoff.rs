@@ -15,7 +15,7 @@ use crate::store::repo;
 use crate::syntax::Unit;
 
 /// A review unit with AI text and what the provenance says about it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct UnitFacts {
     pub unit: Unit,
     /// From the first to the last non-blank AI byte inside the unit.

@@ -427,9 +427,9 @@ pub fn verify(repo: &Repository, base_rev: &str, head_rev: &str) -> Result<Repor
 }
 
 fn load_records(repo: &Repository, repository: &str) -> Result<Records, VerifyError> {
-    let approvals = records::list::<Approval>(repo)?;
-    let requests = records::list::<Request>(repo)?;
-    let overrides = records::list::<Override>(repo)?;
+    let approvals = records::list_uncached::<Approval>(repo)?;
+    let requests = records::list_uncached::<Request>(repo)?;
+    let overrides = records::list_uncached::<Override>(repo)?;
     if let Some(bad) = approvals.bad.into_iter().chain(requests.bad).chain(overrides.bad).next() {
         return Err(VerifyError::BadRecord(bad));
     }

@@ -717,6 +717,81 @@ fn marks_by_hand() {
     assert_eq!(repo.status_json()["worktree"], serde_json::json!([]));
 }
 
+/// The analyses `vouch check` keeps between runs.
+fn analysis_entries(repo: &Repo) -> Vec<PathBuf> {
+    let dir = repo.root().join(".git/vouch/cache/analysis");
+    let mut out: Vec<PathBuf> = std::fs::read_dir(dir).map_or(Vec::new(), |d| d.flatten().map(|e| e.path()).collect());
+    out.sort();
+    out
+}
+
+#[test]
+fn the_gate_reuses_an_analysis_only_for_the_same_text_and_records() {
+    let repo = cart_repo();
+    repo.git(&["add", "src/cart.py"]);
+    let first = repo.vouch(&["check", "--staged"]);
+    assert_eq!(first.code, 1, "{first:?}");
+    assert!(first.stdout.contains("src/cart.py:1 function `total` — needs sign-off"), "{first:?}");
+    let entries = analysis_entries(&repo);
+    assert_eq!(entries.len(), 1, "one file version analysed: {entries:?}");
+
+    // Again: the same answer, from the kept analysis.
+    let again = repo.vouch(&["check", "--staged"]);
+    assert_eq!((again.code, &again.stdout), (first.code, &first.stdout));
+    assert_eq!(analysis_entries(&repo), entries);
+
+    // A damaged entry is worked out again, and replaced.
+    std::fs::write(&entries[0], b"{\"stamp\": \"vouch").unwrap();
+    let damaged = repo.vouch(&["check", "--staged"]);
+    assert_eq!((damaged.code, &damaged.stdout), (first.code, &first.stdout));
+    let entry: serde_json::Value = serde_json::from_slice(&std::fs::read(&entries[0]).unwrap()).unwrap();
+    assert_eq!(entry["entry"]["units"][0][0]["unit"]["name"], "total", "{entry}");
+
+    // A new journal record about the same text (a person's mark that it is
+    // theirs) is a new key: the kept analysis does not answer for it.
+    let run = repo.vouch(&["mark", "src/cart.py:1-5", "--human"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let marked = repo.vouch(&["check", "--staged"]);
+    assert_eq!(marked.code, 0, "{marked:?}");
+    assert!(marked.stdout.contains("0 AI-written unit(s) staged"), "{marked:?}");
+    assert_eq!(analysis_entries(&repo).len(), 2);
+
+    // Approvals are judged afresh on every run, never kept.
+    let run = repo.vouch(&["mark", "src/cart.py:1-5", "--ai", "--tool", "claude-code"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(repo.vouch(&["check", "--staged"]).code, 1);
+    repo.approve("src/cart.py", CART_AFTER, "alice@example.com").unwrap();
+    let approved = repo.vouch(&["check", "--staged"]);
+    assert_eq!(approved.code, 0, "{approved:?}");
+    assert!(approved.stdout.contains("1 AI-written unit(s) staged; none lacks sign-off"), "{approved:?}");
+}
+
+#[test]
+fn many_agent_edits_leave_few_journal_files_and_lose_none() {
+    let mut text = String::from("# agent work\n");
+    let repo = Repo::init_with(&[("src/many.py", &text)], &[]);
+    let edits = 40;
+    for k in 0..edits {
+        let new = format!("def f{k}(x):\n    return x * {k}\n\n");
+        text.push_str(&new);
+        repo.write("src/many.py", &text);
+        let payload = serde_json::json!({
+            "session_id": "s",
+            "hook_event_name": "PostToolUse",
+            "tool_name": "Edit",
+            "tool_input": {"file_path": repo.root().join("src/many.py"), "old_string": "", "new_string": new},
+        });
+        let run = repo.vouch_stdin(&["hook", "claude-code"], payload.to_string().as_bytes());
+        assert_eq!(run.code, 0, "{run:?}");
+    }
+    // Every hook is a writer with a file of its own; compaction merges
+    // them once they pile up, so a reader opens a few, not one per edit.
+    let files = repo.journal_state().len();
+    assert!(files < 32, "{files} journal files after {edits} edits");
+    let units = repo.status_json()["worktree"].as_array().unwrap().len();
+    assert_eq!(units, edits, "every edit's function is still AI-written");
+}
+
 #[test]
 fn existing_hooks_are_chained_and_init_is_idempotent() {
     let repo = Repo::new();

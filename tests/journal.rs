@@ -365,6 +365,11 @@ fn compaction_alongside_running_writers_loses_nothing() {
     let have: std::collections::HashSet<&RecordId> = loaded.records.iter().map(|r| &r.id).collect();
     assert!(acked.iter().all(|id| have.contains(id)));
     assert_eq!(kept_blobs(&repo, &journal), 9 * 40, "compaction kept every live record's blob");
+    // With nothing retired the tree is left as appends built it; should the
+    // ref be gone, compaction puts it back.
+    repo.find_reference(journal.keep_ref()).unwrap().delete().unwrap();
+    journal.compact(&repo).unwrap();
+    assert_eq!(kept_blobs(&repo, &journal), 9 * 40, "compaction restored the ref that keeps the blobs");
 }
 
 #[test]

@@ -11,19 +11,21 @@
 //! is an error naming it (exit 2). Without `--staged` the same check runs on
 //! the working tree.
 
+use super::analysis_cache::AnalysisCache;
 use super::context::Context;
 use super::gate_cache::{CachedFile, CachedSpan, CachedUnit, GateCache};
 use super::history_index::AiPaths;
 use super::judging::{
-    Analysed, Analysis, JudgedUnit, Verdicts, Version, changed_files, join_ledger, ledger_in_background, verifier,
-    warm_queries,
+    Analysed, Analysis, JudgedUnit, Verdicts, Version, join_ledger, ledger_in_background, list_changed, list_staged,
+    verifier,
 };
 use super::output::Style;
 use super::{Format, FormatArg, Outcome};
 use crate::policy::{Gate, Status};
 use crate::signoff::Ledger;
 use crate::store::identity;
-use crate::store::policy_file::Source;
+use crate::store::policy_file::{self, Source};
+use anyhow::Context as _;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -43,19 +45,38 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
 /// nothing when all is well (the pre-commit hook).
 pub fn gate(staged: bool, format: Format, quiet: bool) -> anyhow::Result<Outcome> {
     let ctx = Context::open()?;
-    let (version, source) =
-        if staged { (Version::Staged, Source::Index) } else { (Version::Worktree, Source::Worktree) };
-    let policy = ctx.policy(&source)?;
+    let version = if staged { Version::Staged } else { Version::Worktree };
+    let source = if staged { Source::Index } else { Source::Worktree };
+    // The index is read once, for the policy and the staged files: a large
+    // one takes milliseconds.
+    let mut index = match version {
+        Version::Staged => Some(crate::store::repo::index(&ctx.repo).context("cannot read the index")?),
+        Version::Worktree => None,
+    };
+    let policy = match &index {
+        Some(index) => policy_file::load_staged(&ctx.repo, index)?,
+        None => ctx.policy(&source)?,
+    };
     let git_dir = ctx.repo.path().to_path_buf();
+    let cache = AnalysisCache::of(&ctx.repo);
     // The records are read on another thread while the files are analysed.
     let (analysed, ledger) = std::thread::scope(|scope| -> anyhow::Result<_> {
         let ledger = ledger_in_background(scope, &ctx.root, true);
+        let listed = match &mut index {
+            Some(index) => list_staged(&ctx, index)?,
+            None => list_changed(&ctx, version)?,
+        };
         let journal = ctx.journal_strict()?;
-        let files = changed_files(&ctx, version, &journal.1, true)?;
-        warm_queries(scope, &files);
+        let files = listed.finish(&ctx, &journal.1, true)?;
         let history = AiPaths::load(&ctx.repo, policy.bots())?;
-        let analysis =
-            Analysis { journal: &journal, history: &history, bots: policy.bots(), strict: true, covered: staged };
+        let analysis = Analysis {
+            journal: &journal,
+            history: &history,
+            bots: policy.bots(),
+            strict: true,
+            covered: staged,
+            cache: Some(&cache),
+        };
         let analysed = analysis.run(&git_dir, files)?;
         Ok((analysed, join_ledger(ledger)?))
     })?;

@@ -63,6 +63,7 @@ pub fn post_commit() -> anyhow::Result<Outcome> {
     if !note.retire.is_empty() {
         let journal = Journal::open(&ctx.repo).context("cannot open the journal")?;
         journal.retire(&note.retire, head.id()).context("cannot retire the journal records the note covers")?;
+        super::context::tidy_journal(&journal, &ctx.repo);
     }
     Ok(Outcome::Ok)
 }
@@ -120,6 +121,7 @@ impl Fallback {
             bots: self.policy.bots(),
             strict: false,
             covered: true,
+            cache: None,
         };
         let analysed = analysis.one(&ctx.repo, file)?;
         let verdicts = Verdicts {

@@ -17,6 +17,15 @@ use crate::store::journal::{Journal, Loaded};
 use crate::store::policy_file::{self, Source};
 use crate::syntax::Language;
 
+/// Compact the journal once writers have left many segments behind (see
+/// [`Journal::compact_if_crowded`]). The caller's write is done and durable;
+/// failing here costs later readers time, not data, so it is a warning.
+pub fn tidy_journal(journal: &Journal, repo: &Repository) {
+    if let Err(e) = journal.compact_if_crowded(repo) {
+        eprintln!("vouch: warning: cannot compact the journal: {e}");
+    }
+}
+
 pub struct Context {
     pub repo: Repository,
     /// The worktree root.

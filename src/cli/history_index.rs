@@ -6,7 +6,8 @@
 //! A path *may have AI history* when it was touched by a commit that history
 //! evidence counts as AI (a trailer, aider's author suffix, a bot author; see
 //! `store::history`), or touched by a commit that carries a vouch or git-ai
-//! note, or named in a vouch note; and any path a commit added while it
+//! note (but not a vouch note that only attests that the commit added no AI
+//! text), or named in a vouch note; and any path a commit added while it
 //! deleted such a path (a rename, as blame follows it). The index errs on
 //! the side of including a path: that costs one blame, while leaving one out
 //! would hide committed AI text from the gate.
@@ -27,10 +28,11 @@ use git2::{Commit, Delta, DiffOptions, ErrorCode, Oid, Repository, Sort};
 use serde::{Deserialize, Serialize};
 
 use crate::store::history::{self, GIT_AI_NOTES_REF};
-use crate::store::notes::NOTES_REF;
+use crate::store::notes::{NOTES_REF, NoteRecord};
 
-/// The cache format this code writes.
-const VERSION: u32 = 1;
+/// The cache format this code writes (2: notes that attest no AI text
+/// seed no paths).
+const VERSION: u32 = 2;
 
 /// More new commits than this in one update: give up and count every path.
 pub const MAX_COMMITS: usize = 200_000;
@@ -260,15 +262,25 @@ fn update_notes(repo: &Repository, cache: &mut Cache, notes_ref: &str) -> anyhow
         // into directories (`ab/cdef…`).
         let Some(name) = file.path().and_then(Path::to_str) else { continue };
         let Ok(commit_id) = Oid::from_str(&name.replace('/', "")) else { continue };
+        let mut attests_no_ai = false;
         if notes_ref == NOTES_REF
             && let Ok(blob) = repo.find_blob(file.id())
         {
-            for line in String::from_utf8_lossy(blob.content()).lines() {
+            let text = String::from_utf8_lossy(blob.content());
+            let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+            for line in &lines {
                 let path = serde_json::from_str::<serde_json::Value>(line)
                     .ok()
                     .and_then(|v| v.get("path").and_then(|p| p.as_str()).map(str::to_string));
                 cache.seeds.extend(path);
             }
+            // vouch's post-commit hook notes every commit; one that says
+            // only that the commit added no AI text names no path to blame.
+            attests_no_ai =
+                !lines.is_empty() && lines.iter().all(|l| NoteRecord::parse_line(l) == Ok(NoteRecord::NoAi));
+        }
+        if attests_no_ai {
+            continue;
         }
         if let Ok(commit) = repo.find_commit(commit_id) {
             cache.seeds.extend(diff_paths(repo, &commit)?.touched);
@@ -335,6 +347,12 @@ mod tests {
         git(root, &["notes", "--ref=vouch", "add", "-m", note, "HEAD"]);
         let paths = AiPaths::load(&repo, &[]).unwrap();
         assert!(paths.may_have_ai("noted.rs") && paths.may_have_ai("named.rs"));
+
+        // A note that only attests no AI text (vouch's post-commit hook
+        // notes every commit) makes nothing worth a blame.
+        commit(root, &[("attested.rs", "fn a() {}\n")], "plain, attested");
+        git(root, &["notes", "--ref=vouch", "add", "-m", r#"{"v":1,"attest":"no-ai"}"#, "HEAD"]);
+        assert!(!AiPaths::load(&repo, &[]).unwrap().may_have_ai("attested.rs"));
 
         // The bots list is part of the index.
         commit(root, &[("bot.rs", "fn b() {}\n")], "by the bot");

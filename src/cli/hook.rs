@@ -167,6 +167,7 @@ fn record(target: &Target, ranges: &[Range<usize>], source: AiSource) -> anyhow:
     journal
         .append(&target.repo, Entry::delta(&target.rel, &target.text, &spans))
         .with_context(|| format!("cannot record the edit of {}", target.rel))?;
+    super::context::tidy_journal(&journal, &target.repo);
     Ok(())
 }
 

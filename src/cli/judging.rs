@@ -16,6 +16,7 @@ use std::path::Path;
 use anyhow::Context as _;
 use git2::{Oid, Repository};
 
+use super::analysis_cache::{AnalysisCache, Entry, Key};
 use super::context::Context;
 use super::history_index::AiPaths;
 use crate::document::Document;
@@ -53,6 +54,8 @@ pub struct Analysis<'a> {
     /// Also find the journal records each version covers (for the
     /// post-commit hook).
     pub covered: bool,
+    /// Where analyses are kept between runs, if they are.
+    pub cache: Option<&'a AnalysisCache>,
 }
 
 /// A file version's attribution and AI units, before judgement.
@@ -114,7 +117,19 @@ impl Analysis<'_> {
     /// Analyse one file version.
     pub fn one(&self, repo: &Repository, file: FileVersion) -> anyhow::Result<Analysed> {
         let FileVersion { path, history_path, blob, text } = file;
-        let history = if self.history.may_have_ai(&history_path) {
+        let (journal, loaded) = self.journal;
+        let records = loaded.records_for(&path);
+        let may_have_ai_history = self.history.may_have_ai(&history_path);
+        // Only what the journal and the text decide is cached (see
+        // [`AnalysisCache`]), and only when there is something to find.
+        let ids: Vec<RecordId> = records.iter().map(|r| r.id.clone()).collect();
+        let key = Key { path: &path, blob, records: &ids, covered: self.covered };
+        let cache = self.cache.filter(|_| !may_have_ai_history && !ids.is_empty());
+        if let Some(hit) = cache.and_then(|c| c.get(&key)) {
+            let Entry { spans, journal_spans, units, covered } = hit;
+            return Ok(Analysed { path, blob, text, spans, journal_spans, units, covered });
+        }
+        let history = if may_have_ai_history {
             if history_path == path {
                 signoff::history_spans(repo, &path, &text, self.bots)
             } else {
@@ -124,7 +139,6 @@ impl Analysis<'_> {
         } else {
             Vec::new()
         };
-        let (journal, loaded) = self.journal;
         let view = journal
             .view(repo, loaded, &path, &text)
             .with_context(|| format!("cannot read the provenance of {path}"))?;
@@ -134,10 +148,16 @@ impl Analysis<'_> {
             }
             eprintln!("vouch: warning: {path}: {problem}");
         }
+        let complete = view.problems.is_empty();
         let journal_spans: Spans = view.spans.into_iter().filter(|(_, a)| a.origin != Origin::Unknown).collect();
         let spans = signoff::overlay(text.len(), &history, &journal_spans);
         let units = if spans.iter().any(|(_, a)| a.is_ai()) { units_of(&path, &text, &spans)? } else { Vec::new() };
-        let covered = if self.covered { covered(repo, &loaded.records_for(&path), &text) } else { Vec::new() };
+        let covered = if self.covered { covered(repo, journal, &records, &text) } else { Vec::new() };
+        let entry = Entry { spans, journal_spans, units, covered };
+        if let Some(cache) = cache.filter(|_| complete) {
+            cache.put(&key, &entry);
+        }
+        let Entry { spans, journal_spans, units, covered } = entry;
         Ok(Analysed { path, blob, text, spans, journal_spans, units, covered })
     }
 }
@@ -167,7 +187,7 @@ fn units_of(path: &str, text: &str, spans: &Spans) -> anyhow::Result<Vec<(UnitFa
 /// text, all of it in `text` unchanged, and no person's mark of human
 /// text (such a mark stays while it lasts). Text left out of the commit
 /// (partial staging, a stash) keeps its record.
-fn covered(repo: &Repository, records: &[&Record], text: &str) -> Vec<RecordId> {
+fn covered(repo: &Repository, journal: &Journal, records: &[&Record], text: &str) -> Vec<RecordId> {
     let mut out = Vec::new();
     for record in records {
         let Some(file) = record.file() else { continue };
@@ -177,8 +197,8 @@ fn covered(repo: &Repository, records: &[&Record], text: &str) -> Vec<RecordId> 
         if ai.is_empty() || marked_human {
             continue;
         }
-        let Some(old) = Oid::from_str(&file.blob).ok().and_then(|id| repo.find_blob(id).ok()) else { continue };
-        let Ok(old) = std::str::from_utf8(old.content()) else { continue };
+        let Ok(old) = journal.version_text(repo, &file.blob) else { continue };
+        let old = &*old;
         let unchanged = old == text || {
             let kept = unchanged_lines(old, text);
             ai.iter().all(|span| {
@@ -396,64 +416,98 @@ pub fn changed_files(
     loaded: &Loaded,
     strict: bool,
 ) -> anyhow::Result<Vec<FileVersion>> {
-    let repo = &ctx.repo;
-    // (path, path in HEAD, blob, text or None when binary)
-    let mut found: Vec<(String, String, Oid, Option<String>)> = Vec::new();
-    match version {
-        Version::Staged => {
-            let mut index = crate::store::repo::index(repo).context("cannot read the index")?;
-            for changed in super::gitfiles::staged(repo, &mut index)? {
-                let text = super::gitfiles::blob_text(repo, changed.blob)?;
-                let history = changed.from.unwrap_or_else(|| changed.path.clone());
-                found.push((changed.path, history, changed.blob, text));
-            }
-        }
-        Version::Worktree => {
-            let mut paths = super::gitfiles::worktree_changed(repo)?;
-            paths.extend(loaded.live().filter_map(|r| r.path()).map(str::to_string));
-            paths.sort();
-            paths.dedup();
-            for path in paths {
-                let full = ctx.root.join(&path);
-                let is_file = std::fs::symlink_metadata(&full).is_ok_and(|m| m.file_type().is_file());
-                if !is_file {
-                    continue;
-                }
-                let bytes = std::fs::read(&full).with_context(|| format!("cannot read {path}"))?;
-                let blob = Oid::hash_object(git2::ObjectType::Blob, &bytes)?;
-                found.push((path.clone(), path, blob, String::from_utf8(bytes).ok()));
-            }
-        }
-    }
-    let mut files = Vec::with_capacity(found.len());
-    for (path, history_path, blob, text) in found {
-        match text {
-            Some(text) => files.push(FileVersion { path, history_path, blob, text }),
-            None if loaded.records_for(&path).is_empty() => {}
-            None => {
-                let message = format!("{path} is not UTF-8 text, but the journal holds AI records for it");
-                if strict {
-                    anyhow::bail!("{message}; refusing to decide without it");
-                }
-                eprintln!("vouch: warning: {message}");
-            }
-        }
-    }
-    Ok(files)
+    list_changed(ctx, version)?.finish(ctx, loaded, strict)
 }
 
-/// Compile the syntax queries of the languages of `files` on other threads
-/// now, while the caller reads what it needs: compiling takes milliseconds
-/// per language, and every unit search waits for it.
-pub fn warm_queries<'scope>(scope: &'scope std::thread::Scope<'scope, '_>, files: &[FileVersion]) {
-    let mut languages: Vec<Language> = files.iter().map(|f| Language::from_path(Path::new(&f.path))).collect();
-    languages.sort();
-    languages.dedup();
-    for language in languages {
-        scope.spawn(move || {
-            let _ = crate::syntax::queries::queries(language);
-        });
+/// The files git sees changed in `version` against HEAD; see [`Listed`].
+pub fn list_changed(ctx: &Context, version: Version) -> anyhow::Result<Listed> {
+    match version {
+        Version::Staged => {
+            let mut index = crate::store::repo::index(&ctx.repo).context("cannot read the index")?;
+            list_staged(ctx, &mut index)
+        }
+        Version::Worktree => {
+            let mut found = Vec::new();
+            for path in super::gitfiles::worktree_changed(&ctx.repo)? {
+                found.extend(read_worktree_file(ctx, path)?);
+            }
+            Ok(Listed { version, found })
+        }
     }
+}
+
+/// The files `index` (the index `git commit` will commit) changes against
+/// HEAD; see [`Listed`].
+pub fn list_staged(ctx: &Context, index: &mut git2::Index) -> anyhow::Result<Listed> {
+    let repo = &ctx.repo;
+    let mut found = Vec::new();
+    for changed in super::gitfiles::staged(repo, index)? {
+        let text = super::gitfiles::blob_text(repo, changed.blob)?;
+        let history = changed.from.unwrap_or_else(|| changed.path.clone());
+        found.push(Found { path: changed.path, history_path: history, blob: changed.blob, text });
+    }
+    Ok(Listed { version: Version::Staged, found })
+}
+
+/// A changed file version; `text` is `None` when it is not UTF-8.
+struct Found {
+    path: String,
+    history_path: String,
+    blob: Oid,
+    text: Option<String>,
+}
+
+/// The files git sees changed, from [`list_changed`]: read before the
+/// journal is, which [`Listed::finish`] then takes into account.
+pub struct Listed {
+    version: Version,
+    found: Vec<Found>,
+}
+
+impl Listed {
+    /// The files to look at, given the journal: on disk, also the files it
+    /// holds records for; a binary file left out, unless the journal holds
+    /// records for it (then, `strict`, an error). In path order.
+    pub fn finish(self, ctx: &Context, loaded: &Loaded, strict: bool) -> anyhow::Result<Vec<FileVersion>> {
+        let mut found = self.found;
+        if self.version == Version::Worktree {
+            let mut extra: Vec<&str> =
+                loaded.live().filter_map(|r| r.path()).filter(|p| !found.iter().any(|f| f.path == *p)).collect();
+            extra.sort_unstable();
+            extra.dedup();
+            for path in extra {
+                found.extend(read_worktree_file(ctx, path.to_string())?);
+            }
+            found.sort_by(|a, b| a.path.cmp(&b.path));
+        }
+        let mut files = Vec::with_capacity(found.len());
+        for Found { path, history_path, blob, text } in found {
+            match text {
+                Some(text) => files.push(FileVersion { path, history_path, blob, text }),
+                None if loaded.records_for(&path).is_empty() => {}
+                None => {
+                    let message = format!("{path} is not UTF-8 text, but the journal holds AI records for it");
+                    if strict {
+                        anyhow::bail!("{message}; refusing to decide without it");
+                    }
+                    eprintln!("vouch: warning: {message}");
+                }
+            }
+        }
+        Ok(files)
+    }
+}
+
+/// The file at `path` on disk, if it is a regular file.
+fn read_worktree_file(ctx: &Context, path: String) -> anyhow::Result<Option<Found>> {
+    let full = ctx.root.join(&path);
+    let is_file = std::fs::symlink_metadata(&full).is_ok_and(|m| m.file_type().is_file());
+    if !is_file {
+        return Ok(None);
+    }
+    let bytes = std::fs::read(&full).with_context(|| format!("cannot read {path}"))?;
+    let blob = Oid::hash_object(git2::ObjectType::Blob, &bytes)?;
+    Ok(Some(Found { history_path: path.clone(), path, blob, text: String::from_utf8(bytes).ok() }))
 }
 
 /// The ledger, read on another thread (through its own handle on the

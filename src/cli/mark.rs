@@ -91,6 +91,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     journal
         .append(&ctx.repo, Entry::delta(&rel, &text, &spans))
         .with_context(|| format!("cannot record the mark on {rel}"))?;
+    super::context::tidy_journal(&journal, &ctx.repo);
     let lines = if first == last { format!("{first}") } else { format!("{first}-{last}") };
     let what = if args.ai {
         format!("AI-written ({})", args.tool.as_deref().unwrap_or("unknown tool"))

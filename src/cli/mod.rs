@@ -12,6 +12,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 pub mod agent_config;
 pub mod agents;
+pub mod analysis_cache;
 pub mod approve;
 pub mod blame;
 pub mod check;

@@ -5,11 +5,12 @@
 //! units' state, and reads on past what it cannot read (with a warning),
 //! unlike the gate.
 
+use super::analysis_cache::AnalysisCache;
 use super::check::{next_step, unit_json};
 use super::context::Context;
 use super::history_index::AiPaths;
 use super::judging::{
-    Analysis, JudgedUnit, Verdicts, Version, changed_files, join_ledger, ledger_in_background, verifier, warm_queries,
+    Analysis, JudgedUnit, Verdicts, Version, changed_files, join_ledger, ledger_in_background, verifier,
 };
 use super::output::Style;
 use super::{Format, FormatArg, Outcome};
@@ -25,6 +26,7 @@ pub struct Args {
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let ctx = Context::open()?;
     let git_dir = ctx.repo.path().to_path_buf();
+    let cache = AnalysisCache::of(&ctx.repo);
     let author = identity::commit_author(&ctx.repo).ok();
     let versions = [(Version::Staged, Source::Index), (Version::Worktree, Source::Worktree)];
     let (analysed, ledger) = std::thread::scope(|scope| -> anyhow::Result<_> {
@@ -34,10 +36,15 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         for (version, source) in &versions {
             let policy = ctx.policy(source)?;
             let files = changed_files(&ctx, *version, &journal.1, false)?;
-            warm_queries(scope, &files);
             let history = AiPaths::load(&ctx.repo, policy.bots())?;
-            let analysis =
-                Analysis { journal: &journal, history: &history, bots: policy.bots(), strict: false, covered: false };
+            let analysis = Analysis {
+                journal: &journal,
+                history: &history,
+                bots: policy.bots(),
+                strict: false,
+                covered: false,
+                cache: Some(&cache),
+            };
             let found = analysis.run(&git_dir, files)?;
             analysed.push((policy, found));
         }

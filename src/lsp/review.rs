@@ -359,6 +359,11 @@ impl Repos {
         }
         let id = journal.append(&ctx.repo, Entry::snapshot(rel, text, &entry))?;
         ctx.seen.insert(id);
+        // A snapshot is written on save, close or idle, never per keystroke:
+        // the time to tidy up after agent hooks' many segments.
+        if let Err(e) = journal.compact_if_crowded(&ctx.repo) {
+            anyhow::bail!("recorded, but cannot compact the journal: {e}");
+        }
         Ok(())
     }
 

@@ -97,6 +97,13 @@ use segment::{DirLock, OwnSegment, SEGMENT_EXT, SegmentRead};
 /// that a long-lived language server's records can be compacted.
 const ROTATE_AT: u64 = 1 << 20;
 
+/// [`Journal::compact_if_crowded`] compacts once there are this many
+/// segments. Every short-lived writer (an agent hook, `vouch mark`) leaves
+/// one segment, and every reader opens them all: this keeps a read to a few
+/// files whatever the number of edits, at the cost of one compaction per
+/// this many writers.
+const COMPACT_AT: usize = 32;
+
 /// Something wrong with the journal that stopped an operation.
 #[derive(Debug, thiserror::Error)]
 pub enum JournalError {
@@ -275,25 +282,28 @@ impl Loaded {
     fn view(&self, repo: &Repository, path: &str, current: &str, cache: Option<&Mutex<BlobCache>>) -> View {
         let records = self.records_for(path);
         let current_blob = Oid::hash_object(ObjectType::Blob, current.as_bytes()).ok().map(|id| id.to_string());
-        let mut text_of = |hex: &str| -> Result<Arc<str>, String> {
-            let cached = cache.and_then(|c| c.lock().unwrap_or_else(PoisonError::into_inner).get(hex));
-            if let Some(text) = cached {
-                return Ok(text);
-            }
-            let id = Oid::from_str(hex).map_err(|_| format!("blob id {hex:?} is not an object id"))?;
-            let blob = repo.find_blob(id).map_err(|e| format!("blob {hex} cannot be read: {}", e.message()))?;
-            let text: Arc<str> =
-                std::str::from_utf8(blob.content()).map(Arc::from).map_err(|_| format!("blob {hex} is not UTF-8"))?;
-            if let Some(cache) = cache {
-                cache.lock().unwrap_or_else(PoisonError::into_inner).put(hex, text.clone());
-            }
-            Ok(text)
-        };
+        let mut text_of = |hex: &str| version_text(repo, hex, cache);
         let (spans, unusable) = view::view(&records, current, current_blob.as_deref(), &mut text_of);
         let problems =
             unusable.into_iter().map(|(id, reason)| Problem::Record { id, path: path.to_string(), reason }).collect();
         View { spans, problems }
     }
+}
+
+/// The text of the file version (blob) `hex`, through `cache`.
+fn version_text(repo: &Repository, hex: &str, cache: Option<&Mutex<BlobCache>>) -> Result<Arc<str>, String> {
+    let cached = cache.and_then(|c| c.lock().unwrap_or_else(PoisonError::into_inner).get(hex));
+    if let Some(text) = cached {
+        return Ok(text);
+    }
+    let id = Oid::from_str(hex).map_err(|_| format!("blob id {hex:?} is not an object id"))?;
+    let blob = repo.find_blob(id).map_err(|e| format!("blob {hex} cannot be read: {}", e.message()))?;
+    let text: Arc<str> =
+        std::str::from_utf8(blob.content()).map(Arc::from).map_err(|_| format!("blob {hex} is not UTF-8"))?;
+    if let Some(cache) = cache {
+        cache.lock().unwrap_or_else(PoisonError::into_inner).put(hex, text.clone());
+    }
+    Ok(text)
 }
 
 /// Texts of file versions read lately. Blobs never change, so an entry is
@@ -603,6 +613,24 @@ impl Journal {
         Ok(loaded.view(repo, path, current, Some(&self.blobs)))
     }
 
+    /// [`Journal::compact`], when the journal holds [`COMPACT_AT`] segments
+    /// or more; otherwise only a directory listing. For writers that leave
+    /// a segment behind them (agent hooks, the CLI, the post-commit hook).
+    pub fn compact_if_crowded(&self, repo: &Repository) -> Result<Option<Compaction>, JournalError> {
+        let listing = segment::list(&self.dir).map_err(io_at(&self.dir))?;
+        if listing.segments.len() < COMPACT_AT {
+            return Ok(None);
+        }
+        self.compact(repo).map(Some)
+    }
+
+    /// The text of the file version a record names (its blob, `hex`), kept
+    /// with those [`Journal::view`] read: a caller that looks at the same
+    /// records after a view reads no blob twice.
+    pub fn version_text(&self, repo: &Repository, hex: &str) -> Result<Arc<str>, String> {
+        version_text(repo, hex, Some(&self.blobs))
+    }
+
     /// Merge sealed segments into one, leaving out retired records, spent
     /// retirements and duplicates, and let go of the blobs only they needed.
     ///
@@ -704,14 +732,22 @@ impl Journal {
         drop(sealed);
 
         // Let go of the blobs only retired records needed; keep everything
-        // if some line could not be understood (it may name a blob).
+        // if some line could not be understood (it may name a blob). When
+        // no record is retired and every line was read, every record lives
+        // and the tree already holds its blob (appends put it there): the
+        // tree is left as it is, rather than written again blob by blob.
+        let fully_read = reads.iter().all(|r| r.fully_read());
+        if fully_read && !present.iter().any(|id| retired.contains(id)) && !reach::is_broken(repo, &self.ref_name) {
+            done.blobs_kept = live_blobs(&reads).len();
+            return Ok(done);
+        }
         let retired: HashSet<RecordId> = retired.into_iter().cloned().collect();
         let mut blobs: BTreeSet<Oid> = remaining
             .iter()
             .filter(|r| !retired.contains(&r.id))
             .filter_map(|r| r.file().and_then(|f| Oid::from_str(&f.blob).ok()))
             .collect();
-        if reads.iter().any(|r| !r.fully_read()) {
+        if !fully_read {
             blobs.extend(reach::blobs(repo, &self.ref_name).unwrap_or_default());
         }
         reach::set(repo, &self.ref_name, &blobs)?;

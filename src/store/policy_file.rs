@@ -60,15 +60,25 @@ pub enum LoadError {
 
 /// The policy of `source`, with CODEOWNERS attached when it asks for it.
 pub fn load(repo: &Repository, source: &Source) -> Result<Policy, LoadError> {
+    load_with(repo, source, None)
+}
+
+/// The staged policy, read from `index` (the index `git commit` will
+/// commit, already read: reading a large one takes milliseconds).
+pub fn load_staged(repo: &Repository, index: &git2::Index) -> Result<Policy, LoadError> {
+    load_with(repo, &Source::Index, Some(index))
+}
+
+fn load_with(repo: &Repository, source: &Source, index: Option<&git2::Index>) -> Result<Policy, LoadError> {
     let name = source.name(POLICY_FILE);
-    let policy = match read_text(repo, source, POLICY_FILE)? {
+    let policy = match read_text_with(repo, source, POLICY_FILE, index)? {
         Some(text) => Policy::parse(&text, &name)?,
         None => Policy::default(),
     };
     if !policy.uses_codeowners() {
         return Ok(policy);
     }
-    match load_codeowners(repo, source)? {
+    match load_codeowners_with(repo, source, index)? {
         Some(codeowners) => Ok(policy.with_codeowners(codeowners)),
         None => Err(LoadError::MissingCodeowners { policy: name }),
     }
@@ -76,8 +86,16 @@ pub fn load(repo: &Repository, source: &Source) -> Result<Policy, LoadError> {
 
 /// The first CODEOWNERS file of [`CODEOWNERS_PATHS`] in `source`, parsed.
 pub fn load_codeowners(repo: &Repository, source: &Source) -> Result<Option<Codeowners>, LoadError> {
+    load_codeowners_with(repo, source, None)
+}
+
+fn load_codeowners_with(
+    repo: &Repository,
+    source: &Source,
+    index: Option<&git2::Index>,
+) -> Result<Option<Codeowners>, LoadError> {
     for path in CODEOWNERS_PATHS {
-        if let Some(text) = read_text(repo, source, path)? {
+        if let Some(text) = read_text_with(repo, source, path, index)? {
             return Ok(Some(Codeowners::parse(&text, &source.name(path))?));
         }
     }
@@ -87,12 +105,27 @@ pub fn load_codeowners(repo: &Repository, source: &Source) -> Result<Option<Code
 /// The text of the file at `path` (relative to the root) in `source`, or
 /// `None` when there is no such file.
 pub fn read_text(repo: &Repository, source: &Source, path: &str) -> Result<Option<String>, LoadError> {
+    read_text_with(repo, source, path, None)
+}
+
+/// [`read_text`]; for [`Source::Index`], from `index` when given.
+fn read_text_with(
+    repo: &Repository,
+    source: &Source,
+    path: &str,
+    index: Option<&git2::Index>,
+) -> Result<Option<String>, LoadError> {
     let file = source.name(path);
-    let Some(bytes) = read_bytes(repo, source, path)? else { return Ok(None) };
+    let Some(bytes) = read_bytes(repo, source, path, index)? else { return Ok(None) };
     String::from_utf8(bytes).map(Some).map_err(|_| LoadError::NotUtf8 { file })
 }
 
-fn read_bytes(repo: &Repository, source: &Source, path: &str) -> Result<Option<Vec<u8>>, LoadError> {
+fn read_bytes(
+    repo: &Repository,
+    source: &Source,
+    path: &str,
+    given: Option<&git2::Index>,
+) -> Result<Option<Vec<u8>>, LoadError> {
     let file = source.name(path);
     let read_error = |message: String| LoadError::Read { file: file.clone(), message };
     match source {
@@ -109,7 +142,14 @@ fn read_bytes(repo: &Repository, source: &Source, path: &str) -> Result<Option<V
             }
         }
         Source::Index => {
-            let index = repo::index(repo).map_err(|e| read_error(e.to_string()))?;
+            let read;
+            let index = match given {
+                Some(index) => index,
+                None => {
+                    read = repo::index(repo).map_err(|e| read_error(e.to_string()))?;
+                    &read
+                }
+            };
             let p = Path::new(path);
             match index.get_path(p, 0) {
                 Some(entry) => {

@@ -34,7 +34,7 @@ pub const LINES: &str = "lines";
 const COALESCE_GAP: usize = 512;
 
 /// One review unit of a document.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Unit {
     /// The unit's kind as the queries name it ("function", "method", "class",
     /// "impl", "statement", ...), or [`LINES`] for a run of whole lines
@@ -118,6 +118,23 @@ struct Candidate {
     pattern: usize,
 }
 
+/// Risk tags and the bytes of the nodes that bear them, sorted by start.
+struct RiskCaptures(Vec<(Range<usize>, &'static str)>);
+
+impl RiskCaptures {
+    /// The tags of the captures inside `range`, sorted, unique.
+    fn tags_in(&self, range: &Range<usize>) -> Vec<String> {
+        let first = self.0.partition_point(|(r, _)| r.start < range.start);
+        let tags: BTreeSet<&str> = self.0[first..]
+            .iter()
+            .take_while(|(r, _)| r.start < range.end)
+            .filter(|(r, _)| contains(range, r))
+            .map(|(_, tag)| *tag)
+            .collect();
+        tags.into_iter().map(str::to_string).collect()
+    }
+}
+
 struct Finder<'a> {
     language: Language,
     text: &'a Text,
@@ -168,11 +185,12 @@ impl<'a> Finder<'a> {
         }
         let roots = normalize(&roots, self.src.len());
 
-        let mut units: Vec<Unit> =
-            candidates.iter().zip(&direct).filter(|&(_, &d)| d > 0).map(|(c, _)| self.syntax_unit(c)).collect();
+        let chosen: Vec<&Candidate> = candidates.iter().zip(&direct).filter(|&(_, &d)| d > 0).map(|(c, _)| c).collect();
+        let mut units = self.syntax_units(&chosen);
         let outside = subtract_all(&select, &roots);
-        let lines = self.lines_with_text(&outside);
-        units.extend(runs(&lines).into_iter().map(|run| self.lines_unit(run, &roots)));
+        let runs = runs(&self.lines_with_text(&outside));
+        let risk = self.risk_captures(&coalesce(runs.iter().map(|run| self.lines_range(run)).collect()));
+        units.extend(runs.into_iter().map(|run| self.lines_unit(run, &roots, &risk)));
         units.sort_by(|a, b| a.range.start.cmp(&b.range.start).then(b.range.end.cmp(&a.range.end)));
         units
     }
@@ -187,7 +205,7 @@ impl<'a> Finder<'a> {
             let smallest =
                 candidates.iter().filter(|c| c.range.contains(&offset)).min_by_key(|c| (c.range.len(), c.pattern));
             if let Some(c) = smallest {
-                return Some(self.syntax_unit(c));
+                return self.syntax_units(&[c]).pop();
             }
         }
         let line = self.text.lines().line_of(offset);
@@ -206,8 +224,9 @@ impl<'a> Finder<'a> {
         } else {
             return None;
         };
-        let covered = self.unit_ranges_in(self.line_start(run.start)..self.line_start(run.end));
-        Some(self.lines_unit(run, &covered))
+        let range = self.lines_range(&run);
+        let covered = self.unit_ranges_in(range.clone());
+        Some(self.lines_unit(run, &covered, &self.risk_captures(&[range])))
     }
 
     /// Whether `line` holds non-whitespace AI bytes outside every syntax
@@ -285,12 +304,28 @@ impl<'a> Finder<'a> {
         found
     }
 
-    fn syntax_unit(&self, c: &Candidate) -> Unit {
+    /// The units of `chosen` candidates. The units nested in them and
+    /// their risk captures are found in one pass over their text, not one
+    /// per unit: a query cursor walks from the root to its range each time.
+    fn syntax_units(&self, chosen: &[&Candidate]) -> Vec<Unit> {
+        if chosen.is_empty() {
+            return Vec::new();
+        }
+        let windows = coalesce(chosen.iter().map(|c| c.range.clone()).collect());
+        let nested = self.candidates(&windows);
+        let risk = self.risk_captures(&windows);
+        chosen.iter().map(|c| self.syntax_unit(c, &nested, &risk)).collect()
+    }
+
+    /// The unit of candidate `c`; `nested` holds (at least) the candidates
+    /// inside it, sorted by start, and `risk` the risk captures inside it.
+    fn syntax_unit(&self, c: &Candidate, nested: &[Candidate], risk: &RiskCaptures) -> Unit {
         let range = c.range.clone();
-        let inner: Vec<Range<usize>> = self
-            .candidates(std::slice::from_ref(&range))
-            .into_iter()
-            .map(|child| child.range)
+        let first = nested.partition_point(|n| n.range.start < range.start);
+        let inner: Vec<Range<usize>> = nested[first..]
+            .iter()
+            .take_while(|n| n.range.start < range.end)
+            .map(|n| n.range.clone())
             .filter(|r| *r != range && contains(&range, r))
             .collect();
         let own = subtract_all(std::slice::from_ref(&range), &normalize(&inner, self.src.len()));
@@ -305,15 +340,15 @@ impl<'a> Finder<'a> {
             ai_lines: self.lines_with_text(&ai_own).len(),
             lines: self.line_span(&range),
             ai_share: share(ai_bytes, own_bytes),
-            risk: self.risk(&range),
+            risk: risk.tags_in(&range),
             range,
         }
     }
 
     /// The unit made of the lines `run`; its AI fields count the bytes
     /// outside the `covered` syntax units.
-    fn lines_unit(&self, run: Range<usize>, covered: &[Range<usize>]) -> Unit {
-        let range = self.line_start(run.start)..self.line_start(run.end);
+    fn lines_unit(&self, run: Range<usize>, covered: &[Range<usize>], risk: &RiskCaptures) -> Unit {
+        let range = self.lines_range(&run);
         let own = subtract_all(std::slice::from_ref(&range), covered);
         let ai_own = intersect(&self.ai, &own);
         let ai_bytes = self.nonws(&ai_own);
@@ -325,28 +360,35 @@ impl<'a> Finder<'a> {
             ai_lines: self.lines_with_text(&ai_own).len(),
             lines: run.len(),
             ai_share: share(ai_bytes, self.nonws(&own)),
-            risk: self.risk(&range),
+            risk: risk.tags_in(&range),
             range,
         }
     }
 
-    /// The risk tags captured inside `range`.
-    fn risk(&self, range: &Range<usize>) -> Vec<String> {
-        let Some((root, queries)) = self.syntax else { return Vec::new() };
-        let mut tags = BTreeSet::new();
+    /// The bytes of the lines `run`.
+    fn lines_range(&self, run: &Range<usize>) -> Range<usize> {
+        self.line_start(run.start)..self.line_start(run.end)
+    }
+
+    /// The risk captures that meet `windows`.
+    fn risk_captures(&self, windows: &[Range<usize>]) -> RiskCaptures {
+        let mut found = Vec::new();
+        let Some((root, queries)) = self.syntax else { return RiskCaptures(found) };
         let mut cursor = QueryCursor::new();
-        cursor.set_byte_range(range.clone());
-        let mut matches = cursor.matches(&queries.risk, root, self.src.as_bytes());
-        while let Some(m) = matches.next() {
-            for capture in m.captures {
-                if let Some(tag) = queries.risk_tag(capture.index)
-                    && contains(range, &capture.node.byte_range())
-                {
-                    tags.insert(tag);
+        for window in windows.iter().filter(|w| !w.is_empty()) {
+            cursor.set_byte_range(window.clone());
+            let mut matches = cursor.matches(&queries.risk, root, self.src.as_bytes());
+            while let Some(m) = matches.next() {
+                for capture in m.captures {
+                    if let Some(tag) = queries.risk_tag(capture.index) {
+                        found.push((capture.node.byte_range(), tag));
+                    }
                 }
             }
         }
-        tags.into_iter().map(str::to_string).collect()
+        found.sort_by_key(|(r, tag)| (r.start, r.end, *tag));
+        found.dedup();
+        RiskCaptures(found)
     }
 
     /// The node a unit node stands for: its wrapper (a decorated
@@ -1272,7 +1314,8 @@ public class Users {»
             let text = Text::new(snippet.to_string()).unwrap();
             let tree = SyntaxTree::new(language, snippet).unwrap();
             let finder = Finder::new(language, tree.tree(), &text, &[]);
-            let tags = finder.risk(&(0..snippet.len()));
+            let whole = 0..snippet.len();
+            let tags = finder.risk_captures(std::slice::from_ref(&whole)).tags_in(&whole);
             out.push_str(&format!("{} => {}\n", snippet.replace('\n', " "), tags.join(",")));
         }
         out

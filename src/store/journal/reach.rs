@@ -67,6 +67,12 @@ pub(super) fn keep(repo: &Repository, refname: &str, blob: Oid) -> Result<Kept, 
     Ok(Kept::Done)
 }
 
+/// Whether `refname` is missing or points at something other than a
+/// readable tree: then only [`set`] makes it keep the blobs again.
+pub(super) fn is_broken(repo: &Repository, refname: &str) -> bool {
+    repo.find_reference(refname).and_then(|r| r.peel_to_tree()).is_err()
+}
+
 /// Make the tree under `refname` hold exactly `blobs` (delete the ref when
 /// there are none).
 pub(super) fn set(repo: &Repository, refname: &str, blobs: &BTreeSet<Oid>) -> Result<(), git2::Error> {
