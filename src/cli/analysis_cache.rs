@@ -13,10 +13,10 @@
 //! which depends on more than vouch can name (HEAD, notes, git's own
 //! configuration). Neither is a view that could not use every record.
 //!
-//! One file per entry, `<common git dir>/vouch/cache/analysis/<key>.json`,
-//! written through a temporary file and a rename, so readers and several
-//! writers never see half an entry; a run reads only the entries of the
-//! files it looks at. When more than [`MAX_ENTRIES`] pile up the oldest go.
+//! One file per entry, `<common git dir>/vouch/cache/analysis/<key>.json`:
+//! a run reads only the entries of the files it looks at. An entry is
+//! written in place (see [`write`]): one that is cut short does not parse,
+//! and is worked out again. When more than [`MAX_ENTRIES`] pile up the oldest go.
 //! It is derived data: an entry that cannot be read is computed again, one
 //! that cannot be written costs only time.
 //!
@@ -70,13 +70,11 @@ pub struct Key<'a> {
     pub blob: git2::Oid,
     /// The live journal records of the path, in time order.
     pub records: &'a [RecordId],
-    /// Whether the entry lists the records the version covers.
-    pub covered: bool,
 }
 
 impl Key<'_> {
     fn digest(&self) -> String {
-        let mut text = format!("{STAMP}\0{}\0{}\0{}", self.path, self.blob, self.covered);
+        let mut text = format!("{STAMP}\0{}\0{}", self.path, self.blob);
         for id in self.records {
             text.push('\0');
             text.push_str(id.as_str());
@@ -104,7 +102,7 @@ impl AnalysisCache {
         let digest = key.digest();
         let name = format!("{digest}.json");
         let file = File { stamp: STAMP.to_string(), key: digest, entry: entry.clone() };
-        let _ = write_atomic(&self.dir, &name, &file);
+        let _ = write(&self.dir, &name, &file);
         // Counting the entries costs a directory listing: one write in 256
         // (by its key, so no state is needed) does it.
         if name.starts_with("00") {
@@ -128,13 +126,20 @@ impl AnalysisCache {
     }
 }
 
-fn write_atomic(dir: &Path, name: &str, value: &impl Serialize) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
-    let mut temp = tempfile::NamedTempFile::new_in(dir)?;
-    let mut out = std::io::BufWriter::new(temp.as_file_mut());
+/// Write `value` to `dir/name` in place. No temporary file and rename: an
+/// entry is a pure function of its key, so writers of one key write the
+/// same bytes, and a reader that finds it cut short (a crash, a writer not
+/// done yet) cannot parse it and works the analysis out itself.
+fn write(dir: &Path, name: &str, value: &impl Serialize) -> std::io::Result<()> {
+    let path = dir.join(name);
+    let file = match std::fs::File::create(&path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            std::fs::create_dir_all(dir)?;
+            std::fs::File::create(&path)?
+        }
+        other => other?,
+    };
+    let mut out = std::io::BufWriter::new(file);
     serde_json::to_writer(&mut out, value)?;
-    std::io::Write::flush(&mut out)?;
-    drop(out);
-    temp.persist(dir.join(name)).map_err(|e| e.error)?;
-    Ok(())
+    std::io::Write::flush(&mut out)
 }

@@ -69,14 +69,8 @@ pub fn gate(staged: bool, format: Format, quiet: bool) -> anyhow::Result<Outcome
         let journal = ctx.journal_strict()?;
         let files = listed.finish(&ctx, &journal.1, true)?;
         let history = AiPaths::load(&ctx.repo, policy.bots())?;
-        let analysis = Analysis {
-            journal: &journal,
-            history: &history,
-            bots: policy.bots(),
-            strict: true,
-            covered: staged,
-            cache: Some(&cache),
-        };
+        let analysis =
+            Analysis { journal: &journal, history: &history, bots: policy.bots(), strict: true, cache: Some(&cache) };
         let analysed = analysis.run(&git_dir, files)?;
         Ok((analysed, join_ledger(ledger)?))
     })?;

@@ -120,7 +120,6 @@ impl Fallback {
             history: &nothing,
             bots: self.policy.bots(),
             strict: false,
-            covered: true,
             cache: None,
         };
         let analysed = analysis.one(&ctx.repo, file)?;

@@ -51,9 +51,6 @@ pub struct Analysis<'a> {
     pub bots: &'a [String],
     /// Fail on any journal record that cannot be applied (the gate).
     pub strict: bool,
-    /// Also find the journal records each version covers (for the
-    /// post-commit hook).
-    pub covered: bool,
     /// Where analyses are kept between runs, if they are.
     pub cache: Option<&'a AnalysisCache>,
 }
@@ -71,7 +68,7 @@ pub struct Analysed {
     /// Its AI units, with their 1-based first and last lines.
     pub units: Vec<(UnitFacts, usize, usize)>,
     /// Live journal records of the path whose AI text is all in this
-    /// version, unchanged (when asked for).
+    /// version, unchanged: what a commit of it retires.
     pub covered: Vec<RecordId>,
 }
 
@@ -123,7 +120,7 @@ impl Analysis<'_> {
         // Only what the journal and the text decide is cached (see
         // [`AnalysisCache`]), and only when there is something to find.
         let ids: Vec<RecordId> = records.iter().map(|r| r.id.clone()).collect();
-        let key = Key { path: &path, blob, records: &ids, covered: self.covered };
+        let key = Key { path: &path, blob, records: &ids };
         let cache = self.cache.filter(|_| !may_have_ai_history && !ids.is_empty());
         if let Some(hit) = cache.and_then(|c| c.get(&key)) {
             let Entry { spans, journal_spans, units, covered } = hit;
@@ -152,7 +149,7 @@ impl Analysis<'_> {
         let journal_spans: Spans = view.spans.into_iter().filter(|(_, a)| a.origin != Origin::Unknown).collect();
         let spans = signoff::overlay(text.len(), &history, &journal_spans);
         let units = if spans.iter().any(|(_, a)| a.is_ai()) { units_of(&path, &text, &spans)? } else { Vec::new() };
-        let covered = if self.covered { covered(repo, journal, &records, &text) } else { Vec::new() };
+        let covered = covered(repo, journal, &records, &text);
         let entry = Entry { spans, journal_spans, units, covered };
         if let Some(cache) = cache.filter(|_| complete) {
             cache.put(&key, &entry);

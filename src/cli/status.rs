@@ -42,7 +42,6 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
                 history: &history,
                 bots: policy.bots(),
                 strict: false,
-                covered: false,
                 cache: Some(&cache),
             };
             let found = analysis.run(&git_dir, files)?;
