@@ -116,7 +116,27 @@ fn rss_bytes() -> usize {
     pages * 4096
 }
 
+/// What compiling each language's queries costs: every CLI process that
+/// finds units (the commit gate, `vouch status`) pays it once per language.
+fn query_compile_times() {
+    let mut line = String::from("query compile (units + risk, each a fresh tree_sitter::Query):");
+    for language in Language::ALL {
+        let (Some(grammar), Some((units, risk))) = (language.grammar(), vouch::syntax::queries::sources(language))
+        else {
+            continue;
+        };
+        let time = |source: &str| {
+            let t = Instant::now();
+            tree_sitter::Query::new(&grammar, source).expect("the queries build");
+            t.elapsed().as_secs_f64() * 1000.0
+        };
+        line.push_str(&format!(" {} {:.1} + {:.1} ms;", language.name(), time(units), time(risk)));
+    }
+    println!("{}", line.trim_end_matches(';'));
+}
+
 fn main() {
+    query_compile_times();
     let text = source();
     let lines = text.lines().count();
     let mut doc = Document::new(Language::Rust, text.clone()).unwrap();

@@ -12,7 +12,7 @@
 //! the working tree.
 
 use super::analysis_cache::AnalysisCache;
-use super::context::Context;
+use super::context::{Context, read_journal_strict};
 use super::gate_cache::{CachedFile, CachedSpan, CachedUnit, GateCache};
 use super::history_index::AiPaths;
 use super::judging::{
@@ -24,6 +24,7 @@ use super::{Format, FormatArg, Outcome};
 use crate::policy::{Gate, Status};
 use crate::signoff::Ledger;
 use crate::store::identity;
+use crate::store::journal::Journal;
 use crate::store::policy_file::{self, Source};
 use anyhow::Context as _;
 
@@ -47,32 +48,41 @@ pub fn gate(staged: bool, format: Format, quiet: bool) -> anyhow::Result<Outcome
     let ctx = Context::open()?;
     let version = if staged { Version::Staged } else { Version::Worktree };
     let source = if staged { Source::Index } else { Source::Worktree };
-    // The index is read once, for the policy and the staged files: a large
-    // one takes milliseconds.
-    let mut index = match version {
-        Version::Staged => Some(crate::store::repo::index(&ctx.repo).context("cannot read the index")?),
-        Version::Worktree => None,
-    };
-    let policy = match &index {
-        Some(index) => policy_file::load_staged(&ctx.repo, index)?,
-        None => ctx.policy(&source)?,
-    };
     let git_dir = ctx.repo.path().to_path_buf();
     let cache = AnalysisCache::of(&ctx.repo);
-    // The records are read on another thread while the files are analysed.
-    let (analysed, ledger) = std::thread::scope(|scope| -> anyhow::Result<_> {
+    let journal = Journal::open(&ctx.repo)?;
+    // The records and the journal are read on other threads while this one
+    // reads the index, the policy and the files.
+    let (analysed, ledger, policy) = std::thread::scope(|scope| -> anyhow::Result<_> {
         let ledger = ledger_in_background(scope, &ctx.root, true);
+        let loading = scope.spawn(|| read_journal_strict(&journal));
+        // The index is read once, for the policy and the staged files: a
+        // large one takes milliseconds.
+        let mut index = match version {
+            Version::Staged => Some(crate::store::repo::index(&ctx.repo).context("cannot read the index")?),
+            Version::Worktree => None,
+        };
+        let policy = match &index {
+            Some(index) => policy_file::load_staged(&ctx.repo, index)?,
+            None => ctx.policy(&source)?,
+        };
         let listed = match &mut index {
             Some(index) => list_staged(&ctx, index)?,
             None => list_changed(&ctx, version)?,
         };
-        let journal = ctx.journal_strict()?;
-        let files = listed.finish(&ctx, &journal.1, true)?;
+        let loaded = loading.join().unwrap_or_else(|_| Err(anyhow::anyhow!("reading the journal panicked")))?;
+        let files = listed.finish(&ctx, &loaded, true)?;
         let history = AiPaths::load(&ctx.repo, policy.bots())?;
-        let analysis =
-            Analysis { journal: &journal, history: &history, bots: policy.bots(), strict: true, cache: Some(&cache) };
+        let analysis = Analysis {
+            journal: &journal,
+            loaded: &loaded,
+            history: &history,
+            bots: policy.bots(),
+            strict: true,
+            cache: Some(&cache),
+        };
         let analysed = analysis.run(&git_dir, files)?;
-        Ok((analysed, join_ledger(ledger)?))
+        Ok((analysed, join_ledger(ledger)?, policy))
     })?;
     let author = identity::commit_author(&ctx.repo).ok();
     let verified = verifier(&ctx, &policy, &source, true)?;

@@ -116,7 +116,8 @@ impl Fallback {
         }
         let nothing = AiPaths::nothing();
         let analysis = Analysis {
-            journal: &self.journal,
+            journal: &self.journal.0,
+            loaded: &self.journal.1,
             history: &nothing,
             bots: self.policy.bots(),
             strict: false,

@@ -26,6 +26,16 @@ pub fn tidy_journal(journal: &Journal, repo: &Repository) {
     }
 }
 
+/// The journal's records, refusing to go on if any part of it is
+/// unreadable (the gate, the verifier).
+pub fn read_journal_strict(journal: &Journal) -> anyhow::Result<Loaded> {
+    let loaded = journal.records()?;
+    if let Some(problem) = loaded.problems.first() {
+        bail!("{problem}; refusing to decide without it (move the file away once you have looked at it)");
+    }
+    Ok(loaded)
+}
+
 pub struct Context {
     pub repo: Repository,
     /// The worktree root.
@@ -93,10 +103,7 @@ impl Context {
     /// The journal, refusing to go on if any part of it is unreadable.
     pub fn journal_strict(&self) -> anyhow::Result<(Journal, Loaded)> {
         let journal = Journal::open(&self.repo)?;
-        let loaded = journal.records()?;
-        if let Some(problem) = loaded.problems.first() {
-            bail!("{problem}; refusing to decide without it (move the file away once you have looked at it)");
-        }
+        let loaded = read_journal_strict(&journal)?;
         Ok((journal, loaded))
     }
 

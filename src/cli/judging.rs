@@ -46,7 +46,8 @@ pub struct FileVersion {
 
 /// What the per-file work reads, shared by the workers.
 pub struct Analysis<'a> {
-    pub journal: &'a (Journal, Loaded),
+    pub journal: &'a Journal,
+    pub loaded: &'a Loaded,
     pub history: &'a AiPaths,
     pub bots: &'a [String],
     /// Fail on any journal record that cannot be applied (the gate).
@@ -75,12 +76,23 @@ pub struct Analysed {
 impl Analysis<'_> {
     /// Analyse `files` on up to [`MAX_WORKERS`] threads, each opening the
     /// repository at `git_dir` for itself; results in the order given.
+    ///
+    /// Each worker first works out the attribution of all its files, then
+    /// their units: the first file with AI text starts the syntax queries
+    /// compiling on another thread (milliseconds, tens for TypeScript), and
+    /// the attribution of the rest is worked out meanwhile.
     pub fn run(&self, git_dir: &Path, files: Vec<FileVersion>) -> anyhow::Result<Vec<Analysed>> {
         let workers =
             std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, MAX_WORKERS).min(files.len());
+        let work = |repo: &Repository, share: Vec<(usize, FileVersion)>| -> anyhow::Result<Vec<(usize, Analysed)>> {
+            let attributed: Vec<(usize, Step)> =
+                share.into_iter().map(|(i, f)| Ok((i, self.attribute(repo, f)?))).collect::<anyhow::Result<_>>()?;
+            attributed.into_iter().map(|(i, step)| Ok((i, self.finish(step)?))).collect()
+        };
         if workers <= 1 {
             let repo = open(git_dir)?;
-            return files.into_iter().map(|f| self.one(&repo, f)).collect();
+            let all = work(&repo, files.into_iter().enumerate().collect())?;
+            return Ok(all.into_iter().map(|(_, a)| a).collect());
         }
         let mut shares: Vec<Vec<(usize, FileVersion)>> = (0..workers).map(|_| Vec::new()).collect();
         let count = files.len();
@@ -91,10 +103,8 @@ impl Analysis<'_> {
             let handles: Vec<_> = shares
                 .into_iter()
                 .map(|share| {
-                    scope.spawn(move || -> anyhow::Result<Vec<(usize, Analysed)>> {
-                        let repo = open(git_dir)?;
-                        share.into_iter().map(|(i, f)| Ok((i, self.one(&repo, f)?))).collect()
-                    })
+                    let work = &work;
+                    scope.spawn(move || -> anyhow::Result<Vec<(usize, Analysed)>> { work(&open(git_dir)?, share) })
                 })
                 .collect();
             handles
@@ -113,18 +123,24 @@ impl Analysis<'_> {
 
     /// Analyse one file version.
     pub fn one(&self, repo: &Repository, file: FileVersion) -> anyhow::Result<Analysed> {
+        let step = self.attribute(repo, file)?;
+        self.finish(step)
+    }
+
+    /// The first half of analysing a file version: its attribution (or
+    /// all of it, when it was kept).
+    fn attribute(&self, repo: &Repository, file: FileVersion) -> anyhow::Result<Step> {
         let FileVersion { path, history_path, blob, text } = file;
-        let (journal, loaded) = self.journal;
+        let (journal, loaded) = (self.journal, self.loaded);
         let records = loaded.records_for(&path);
         let may_have_ai_history = self.history.may_have_ai(&history_path);
         // Only what the journal and the text decide is cached (see
         // [`AnalysisCache`]), and only when there is something to find.
         let ids: Vec<RecordId> = records.iter().map(|r| r.id.clone()).collect();
-        let key = Key { path: &path, blob, records: &ids };
-        let cache = self.cache.filter(|_| !may_have_ai_history && !ids.is_empty());
-        if let Some(hit) = cache.and_then(|c| c.get(&key)) {
+        let cacheable = self.cache.is_some() && !may_have_ai_history && !ids.is_empty();
+        if cacheable && let Some(hit) = self.cache.and_then(|c| c.get(&Key { path: &path, blob, records: &ids })) {
             let Entry { spans, journal_spans, units, covered } = hit;
-            return Ok(Analysed { path, blob, text, spans, journal_spans, units, covered });
+            return Ok(Step::Done(Analysed { path, blob, text, spans, journal_spans, units, covered }));
         }
         let history = if may_have_ai_history {
             if history_path == path {
@@ -145,18 +161,46 @@ impl Analysis<'_> {
             }
             eprintln!("vouch: warning: {path}: {problem}");
         }
-        let complete = view.problems.is_empty();
         let journal_spans: Spans = view.spans.into_iter().filter(|(_, a)| a.origin != Origin::Unknown).collect();
         let spans = signoff::overlay(text.len(), &history, &journal_spans);
-        let units = if spans.iter().any(|(_, a)| a.is_ai()) { units_of(&path, &text, &spans)? } else { Vec::new() };
-        let covered = covered(repo, journal, &records, &text);
-        let entry = Entry { spans, journal_spans, units, covered };
-        if let Some(cache) = cache.filter(|_| complete) {
-            cache.put(&key, &entry);
+        if spans.iter().any(|(_, a)| a.is_ai()) {
+            crate::syntax::queries::compile_soon(Language::from_path(Path::new(&path)));
         }
-        let Entry { spans, journal_spans, units, covered } = entry;
-        Ok(Analysed { path, blob, text, spans, journal_spans, units, covered })
+        let covered = covered(repo, journal, &records, &text);
+        let keep = (cacheable && view.problems.is_empty()).then_some(ids);
+        let analysed = Analysed { path, blob, text, spans, journal_spans, units: Vec::new(), covered };
+        Ok(Step::Units { analysed, keep })
     }
+
+    /// The second half: the AI units, kept for later runs when they may be.
+    fn finish(&self, step: Step) -> anyhow::Result<Analysed> {
+        let (mut analysed, keep) = match step {
+            Step::Done(analysed) => return Ok(analysed),
+            Step::Units { analysed, keep } => (analysed, keep),
+        };
+        if analysed.spans.iter().any(|(_, a)| a.is_ai()) {
+            analysed.units = units_of(&analysed.path, &analysed.text, &analysed.spans)?;
+        }
+        if let (Some(cache), Some(ids)) = (self.cache, keep) {
+            let entry = Entry {
+                spans: analysed.spans.clone(),
+                journal_spans: analysed.journal_spans.clone(),
+                units: analysed.units.clone(),
+                covered: analysed.covered.clone(),
+            };
+            cache.put(&Key { path: &analysed.path, blob: analysed.blob, records: &ids }, &entry);
+        }
+        Ok(analysed)
+    }
+}
+
+/// A file version half analysed.
+enum Step {
+    /// All known (kept from an earlier run).
+    Done(Analysed),
+    /// Attributed; its units are still to be found. `keep`: the journal
+    /// records of its key, when the result may be kept.
+    Units { analysed: Analysed, keep: Option<Vec<RecordId>> },
 }
 
 fn open(git_dir: &Path) -> anyhow::Result<Repository> {

@@ -38,7 +38,8 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             let files = changed_files(&ctx, *version, &journal.1, false)?;
             let history = AiPaths::load(&ctx.repo, policy.bots())?;
             let analysis = Analysis {
-                journal: &journal,
+                journal: &journal.0,
+                loaded: &journal.1,
                 history: &history,
                 bots: policy.bots(),
                 strict: false,

@@ -113,6 +113,20 @@ pub fn queries(language: Language) -> Option<Result<&'static Queries, &'static Q
     Some(cell.get_or_init(|| build(language, &grammar, units, risk)).as_ref())
 }
 
+/// Start building the queries of `language` on another thread, if that
+/// has not been started yet: for a caller that has other work to do before
+/// it needs them ([`queries`] then waits for them).
+pub fn compile_soon(language: Language) {
+    static STARTED: [std::sync::atomic::AtomicBool; Language::ALL.len()] =
+        [const { std::sync::atomic::AtomicBool::new(false) }; Language::ALL.len()];
+    if language.grammar().is_none() || STARTED[language as usize].swap(true, std::sync::atomic::Ordering::Relaxed) {
+        return;
+    }
+    std::thread::spawn(move || {
+        let _ = queries(language);
+    });
+}
+
 fn build(
     language: Language,
     grammar: &tree_sitter::Language,

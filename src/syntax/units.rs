@@ -1392,6 +1392,14 @@ public class Users {»
                 "shutil.rmtree(d)",
                 "path.unlink()",
                 "items.remove(x)",
+                "urlopen(u)",
+                "lib = ctypes.CDLL(name)",
+                "x.eval(s)",
+                "(eval)(code)",
+                "@app.login_required\ndef view(r): pass",
+                "client.login(u)",
+                "await asyncio.create_subprocess_exec(\"ls\")",
+                "t = secrets.token_hex()",
             ],
         );
         expect![[r#"
@@ -1413,6 +1421,14 @@ public class Users {»
             shutil.rmtree(d) => fs-delete
             path.unlink() => fs-delete
             items.remove(x) => 
+            urlopen(u) => network
+            lib = ctypes.CDLL(name) => unsafe
+            x.eval(s) => 
+            (eval)(code) => 
+            @app.login_required def view(r): pass => auth
+            client.login(u) => auth
+            await asyncio.create_subprocess_exec("ls") => exec
+            t = secrets.token_hex() => auth,crypto
         "#]]
         .assert_eq(&table);
     }
@@ -1434,6 +1450,20 @@ public class Users {»
             "import http from \"http\";",
             "fs.rmSync(dir, { recursive: true });",
             "JSON.parse(s);",
+            "child_process.exec(c);",
+            "new Deno.Command(\"ls\");",
+            "randomBytes(8);",
+            "api.login(u);",
+            "unserialize(s);",
+            "yaml.load(s);",
+            "v8.deserialize(b);",
+            "new WebSocket(u);",
+            "fse.remove(p);",
+            "rimraf(p);",
+            "x.eval(s);",
+            "(eval)(s);",
+            "new x.Function();",
+            "obj.fetch(u);",
         ];
         let table = risk_table(Language::JavaScript, &snippets);
         expect![[r#"
@@ -1451,6 +1481,20 @@ public class Users {»
             import http from "http"; => network
             fs.rmSync(dir, { recursive: true }); => fs-delete
             JSON.parse(s); => 
+            child_process.exec(c); => exec
+            new Deno.Command("ls"); => exec
+            randomBytes(8); => crypto
+            api.login(u); => auth
+            unserialize(s); => deserialize
+            yaml.load(s); => deserialize
+            v8.deserialize(b); => deserialize
+            new WebSocket(u); => network
+            fse.remove(p); => fs-delete
+            rimraf(p); => fs-delete
+            x.eval(s); => 
+            (eval)(s); => 
+            new x.Function(); => 
+            obj.fetch(u); => 
         "#]]
         .assert_eq(&table);
         // The TypeScript grammars share these patterns.
