@@ -5,15 +5,6 @@
 ; code. A module name is a string equal to it (`import`, `require`). The
 ; TypeScript grammars build these patterns too, so they use only node kinds
 ; that all three grammars have.
-;
-; Patterns that start at a call or a `new` are written `(_ function: ...)` and
-; `(_ constructor: ...)`: only a `call_expression` has a `function` field (and
-; TypeScript's `f<T>` instantiation) and only a `new_expression` a
-; `constructor`, so they match the same nodes, while tree-sitter compiles
-; them several times faster (it analyses a named parent against every parse
-; state that can hold one, and calls can appear almost anywhere). An exact
-; `#eq?` or `#any-of?` on a wildcard node holds only for an identifier with
-; that name.
 
 ; sql: string literals that read like a raw SQL statement.
 ([(string) (template_string)] @sql
@@ -22,23 +13,23 @@
 ; exec: processes, shells and evaluated code.
 ((string (string_fragment) @exec)
   (#match? @exec "^(node:)?child_process$|^(execa|shelljs|cross-spawn)$"))
-(_
-  function: (_) @exec
+(call_expression
+  function: (identifier) @exec
   (#any-of? @exec "eval" "exec" "execSync" "execFile" "execFileSync" "spawn" "spawnSync" "execa" "execaSync" "execaCommand"))
-(_
-  function: (_ property: (property_identifier) @exec)
+(call_expression
+  function: (member_expression property: (property_identifier) @exec)
   (#any-of? @exec "execSync" "execFile" "execFileSync" "spawnSync"))
-(_
-  function: (_
+(call_expression
+  function: (member_expression
     object: (identifier) @_object
     property: (property_identifier) @exec)
   (#any-of? @_object "child_process" "childProcess" "cp" "shell" "Bun" "Deno")
   (#any-of? @exec "exec" "spawn" "fork" "run"))
-(_
-  constructor: (_) @exec
+(new_expression
+  constructor: (identifier) @exec
   (#eq? @exec "Function"))
-(_
-  constructor: (_
+(new_expression
+  constructor: (member_expression
     object: (identifier) @_object
     property: (property_identifier) @exec)
   (#eq? @_object "Deno")
@@ -51,7 +42,7 @@
   object: (identifier) @crypto
   (#any-of? @crypto "crypto" "CryptoJS" "bcrypt" "nacl" "forge" "argon2"))
 ([(member_expression property: (property_identifier) @crypto)
-  (_ function: (_) @crypto)]
+  (call_expression function: (identifier) @crypto)]
   (#any-of? @crypto "subtle" "createHash" "createHmac" "createCipheriv" "createDecipheriv" "randomBytes" "pbkdf2" "pbkdf2Sync" "scrypt" "scryptSync" "createSign" "createVerify" "generateKeyPair" "generateKeyPairSync" "getRandomValues"))
 
 ; auth: functions named for, and calls of, authentication and authorization.
@@ -62,24 +53,24 @@
     name: (identifier) @auth
     value: [(arrow_function) (function_expression)])
   (call_expression function: (identifier) @auth)
-  (_ function: (_ property: (property_identifier) @auth))]
+  (call_expression function: (member_expression property: (property_identifier) @auth))]
   (#match? @auth "(^|_)(?i:auth|authn|authz|authenticate[sd]?|authentication|authori[sz]e[sd]?|authori[sz]ation|login|logout|logon|signin|signout|password|passwd|passphrase|token|session|permission|role|jwt|oauth2?|credential|sso|saml|acl)s?($|_|[A-Z0-9])|[a-z0-9](Auth|Authn|Authz|Authenticate[sd]?|Authentication|Authori[sz]e[sd]?|Authori[sz]ation|Login|Logout|Logon|Signin|SignIn|Signout|SignOut|Password|Passwd|Passphrase|Token|Session|Permission|Role|Jwt|JWT|OAuth2?|Oauth2?|Credential|Sso|SSO|Saml|SAML|Acl|ACL)s?($|_|[A-Z0-9])"))
 
 ; deserialize: libraries that revive code or objects from text.
 ((string (string_fragment) @deserialize)
   (#any-of? @deserialize "node-serialize" "funcster" "cryo"))
-(_
-  function: [(_) @deserialize
-             (_ property: (property_identifier) @deserialize)]
+(call_expression
+  function: [(identifier) @deserialize
+             (member_expression property: (property_identifier) @deserialize)]
   (#eq? @deserialize "unserialize"))
-(_
-  function: (_
+(call_expression
+  function: (member_expression
     object: (identifier) @_module
     property: (property_identifier) @deserialize)
   (#any-of? @_module "yaml" "jsyaml" "jsYaml")
   (#any-of? @deserialize "load" "loadAll"))
-(_
-  function: (_
+(call_expression
+  function: (member_expression
     object: (identifier) @_module
     property: (property_identifier) @deserialize)
   (#eq? @_module "v8")
@@ -88,28 +79,28 @@
 ; network: HTTP clients and servers, sockets.
 ((string (string_fragment) @network)
   (#match? @network "^((node:)?(http|https|http2|net|tls|dgram)|axios|node-fetch|got|superagent|undici|ws|socket\\.io|socket\\.io-client|request|needle)$"))
-(_
-  function: (_) @network
+(call_expression
+  function: (identifier) @network
   (#any-of? @network "fetch" "axios" "got" "superagent"))
 (member_expression
   object: (identifier) @network
   (#any-of? @network "axios" "http" "https" "http2" "net" "tls" "dgram" "got" "superagent" "undici"))
-(_
-  constructor: (_) @network
+(new_expression
+  constructor: (identifier) @network
   (#any-of? @network "XMLHttpRequest" "WebSocket" "EventSource"))
 
 ; fs-delete: removing files and directories.
-(_
-  function: (_ property: (property_identifier) @fs-delete)
+(call_expression
+  function: (member_expression property: (property_identifier) @fs-delete)
   (#any-of? @fs-delete "rm" "rmSync" "rmdir" "rmdirSync" "unlink" "unlinkSync"))
-(_
-  function: (_
+(call_expression
+  function: (member_expression
     object: (identifier) @_object
     property: (property_identifier) @fs-delete)
   (#any-of? @_object "fs" "fse" "fsp" "Deno")
   (#any-of? @fs-delete "remove" "removeSync" "emptyDir" "emptyDirSync"))
-(_
-  function: (_) @fs-delete
+(call_expression
+  function: (identifier) @fs-delete
   (#any-of? @fs-delete "rimraf" "rimrafSync" "rmSync" "unlinkSync" "rmdirSync"))
 ((string (string_fragment) @fs-delete)
   (#eq? @fs-delete "rimraf"))

@@ -3,20 +3,12 @@
 ; given to each unit whose text holds the captured node.
 ;
 ; `(dotted_name . (identifier))` is the first name of an imported module.
-;
-; Patterns that start at a call or an attribute are written `(_ function: ...)`
-; and `(_ object: ...)`: in Python only a `call` has a `function` field and only
-; an `attribute` has `object` and `attribute` fields, so they match the same
-; nodes, while tree-sitter compiles them several times faster (it analyses a
-; named parent against every parse state that can hold one, and calls and
-; attributes can appear almost anywhere). An exact `#eq?` or `#any-of?` on a
-; wildcard node holds only for an identifier with that name.
 
 ; unsafe: raw memory through ctypes and cffi.
 ((dotted_name . (identifier) @unsafe)
   (#any-of? @unsafe "ctypes" "cffi"))
-(_
-  object: (_) @unsafe
+(attribute
+  object: (identifier) @unsafe
   (#any-of? @unsafe "ctypes" "cffi"))
 
 ; sql: string literals that read like a raw SQL statement.
@@ -26,27 +18,27 @@
 ; exec: processes, shells and evaluated code.
 ((dotted_name . (identifier) @exec)
   (#any-of? @exec "subprocess" "pty" "commands"))
-(_
-  object: (_) @exec
+(attribute
+  object: (identifier) @exec
   (#any-of? @exec "subprocess" "pty"))
-(_
-  function: (_
+(call
+  function: (attribute
     object: (identifier) @_module
     attribute: (identifier) @exec)
   (#eq? @_module "os")
   (#match? @exec "^(system|popen|exec[lv]p?e?|spawn[lv]p?e?|posix_spawnp?|startfile|fork|forkpty)$"))
-(_
-  function: (_ attribute: (identifier) @exec)
+(call
+  function: (attribute attribute: (identifier) @exec)
   (#match? @exec "^create_subprocess_(exec|shell)$"))
-(_
-  function: (_) @exec
+(call
+  function: (identifier) @exec
   (#any-of? @exec "eval" "exec"))
 
 ; crypto: hashing, ciphers, signatures, TLS and secrets.
 ((dotted_name . (identifier) @crypto)
   (#any-of? @crypto "hashlib" "hmac" "secrets" "ssl" "cryptography" "Crypto" "Cryptodome" "nacl" "bcrypt" "passlib" "argon2" "rsa" "ecdsa" "OpenSSL"))
-(_
-  object: (_) @crypto
+(attribute
+  object: (identifier) @crypto
   (#any-of? @crypto "hashlib" "hmac" "secrets" "ssl" "bcrypt" "nacl" "argon2" "rsa" "ecdsa"))
 
 ; auth: functions named for, decorators and calls of authentication and
@@ -55,47 +47,47 @@
   name: (identifier) @auth
   (#match? @auth "(^|_)(?i:auth|authn|authz|authenticate[sd]?|authentication|authori[sz]e[sd]?|authori[sz]ation|login|logout|logon|signin|signout|password|passwd|passphrase|token|session|permission|role|jwt|oauth2?|credential|sso|saml|acl)s?($|_|[A-Z0-9])|[a-z0-9](Auth|Authn|Authz|Authenticate[sd]?|Authentication|Authori[sz]e[sd]?|Authori[sz]ation|Login|Logout|Logon|Signin|SignIn|Signout|SignOut|Password|Passwd|Passphrase|Token|Session|Permission|Role|Jwt|JWT|OAuth2?|Oauth2?|Credential|Sso|SSO|Saml|SAML|Acl|ACL)s?($|_|[A-Z0-9])"))
 ([(call function: (identifier) @auth)
-  (_ function: (_ attribute: (identifier) @auth))
+  (call function: (attribute attribute: (identifier) @auth))
   (decorator (identifier) @auth)
-  (decorator (_ attribute: (identifier) @auth))]
+  (decorator (attribute attribute: (identifier) @auth))]
   (#match? @auth "(^|_)(?i:auth|authn|authz|authenticate[sd]?|authentication|authori[sz]e[sd]?|authori[sz]ation|login|logout|logon|signin|signout|password|passwd|passphrase|token|session|permission|role|jwt|oauth2?|credential|sso|saml|acl)s?($|_|[A-Z0-9])|[a-z0-9](Auth|Authn|Authz|Authenticate[sd]?|Authentication|Authori[sz]e[sd]?|Authori[sz]ation|Login|Logout|Logon|Signin|SignIn|Signout|SignOut|Password|Passwd|Passphrase|Token|Session|Permission|Role|Jwt|JWT|OAuth2?|Oauth2?|Credential|Sso|SSO|Saml|SAML|Acl|ACL)s?($|_|[A-Z0-9])"))
 
 ; deserialize: pickle and its kin, unsafe YAML loading.
 ((dotted_name . (identifier) @deserialize)
   (#any-of? @deserialize "pickle" "cPickle" "_pickle" "dill" "cloudpickle" "marshal" "shelve" "jsonpickle"))
-(_
-  function: (_
+(call
+  function: (attribute
     object: (identifier) @_module
     attribute: (identifier) @deserialize)
   (#any-of? @_module "pickle" "cPickle" "_pickle" "dill" "cloudpickle" "marshal" "shelve" "jsonpickle" "torch")
   (#any-of? @deserialize "load" "loads" "Unpickler" "decode" "open"))
-(_
-  function: (_
+(call
+  function: (attribute
     object: (identifier) @_module
     attribute: (identifier) @deserialize)
   (#eq? @_module "yaml")
   (#any-of? @deserialize "load" "load_all" "unsafe_load" "unsafe_load_all" "full_load" "full_load_all"))
-(_
-  function: (_ attribute: (identifier) @deserialize)
+(call
+  function: (attribute attribute: (identifier) @deserialize)
   (#eq? @deserialize "read_pickle"))
 
 ; network: sockets, HTTP clients and servers, mail, remote shells.
 ((dotted_name . (identifier) @network)
   (#any-of? @network "socket" "socketserver" "requests" "urllib" "urllib2" "urllib3" "httpx" "aiohttp" "http" "ftplib" "smtplib" "telnetlib" "paramiko" "websocket" "websockets" "grpc" "xmlrpc"))
-(_
-  object: (_) @network
+(attribute
+  object: (identifier) @network
   (#any-of? @network "socket" "requests" "urllib" "urllib2" "urllib3" "httpx" "aiohttp" "ftplib" "smtplib" "paramiko" "grpc"))
-(_
-  function: (_) @network
+(call
+  function: (identifier) @network
   (#eq? @network "urlopen"))
 
 ; fs-delete: removing files and directories.
-(_
-  function: (_
+(call
+  function: (attribute
     object: (identifier) @_module
     attribute: (identifier) @fs-delete)
   (#any-of? @_module "os" "shutil")
   (#any-of? @fs-delete "remove" "unlink" "rmdir" "removedirs" "rmtree"))
-(_
-  function: (_ attribute: (identifier) @fs-delete)
+(call
+  function: (attribute attribute: (identifier) @fs-delete)
   (#any-of? @fs-delete "unlink" "rmdir" "rmtree"))
