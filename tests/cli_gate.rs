@@ -771,6 +771,20 @@ fn the_gate_reuses_an_analysis_only_for_the_same_text_and_records() {
 }
 
 #[test]
+fn a_request_leaves_the_analysis_the_gate_needs() {
+    let repo = cart_repo();
+    let run = repo.vouch(&["request", "src/cart.py", "-m", "coupons, per the spec"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let entries = analysis_entries(&repo);
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    repo.git(&["add", "src/cart.py"]);
+    let check = repo.vouch(&["check", "--staged"]);
+    assert_eq!(check.code, 1, "{check:?}");
+    assert!(check.stdout.contains("function `total` — sign-off requested"), "{check:?}");
+    assert_eq!(analysis_entries(&repo), entries, "the gate found the request's analysis");
+}
+
+#[test]
 fn many_agent_edits_leave_few_journal_files_and_lose_none() {
     let mut text = String::from("# agent work\n");
     let repo = Repo::init_with(&[("src/many.py", &text)], &[]);

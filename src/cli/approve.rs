@@ -378,8 +378,7 @@ fn select(
     let listing = records::list::<Request>(&ctx.repo)?;
     let requests: Vec<Stored<Request>> =
         listing.records.into_iter().filter(|r| r.record.repository == repository).collect();
-    let journal = ctx.journal()?;
-    let mut files = Files { ctx, policy, journal, loaded: HashMap::new() };
+    let mut files = Files { sources: units::Sources::open(ctx, policy)?, loaded: HashMap::new() };
     let Some(target) = target else {
         let verified = units::verifier(ctx, policy);
         let open: Vec<&Stored<Request>> = requests.iter().filter(|r| is_open(ledger, policy, &verified, r)).collect();
@@ -438,9 +437,7 @@ fn select(
 
 /// Working-tree files read once each.
 struct Files<'a> {
-    ctx: &'a Context,
-    policy: &'a Policy,
-    journal: (crate::store::journal::Journal, crate::store::journal::Loaded),
+    sources: units::Sources<'a>,
     loaded: HashMap<String, Option<FileUnits>>,
 }
 
@@ -449,8 +446,8 @@ impl Files<'_> {
     /// or it is not text.
     fn get(&mut self, path: &str) -> anyhow::Result<Option<&FileUnits>> {
         if !self.loaded.contains_key(path) {
-            let file = if self.ctx.root.join(path).is_file() {
-                FileUnits::load_text(self.ctx, self.policy, &self.journal, path)?
+            let file = if self.sources.ctx.root.join(path).is_file() {
+                FileUnits::load_text(&self.sources, path)?
             } else {
                 None
             };

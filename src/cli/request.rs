@@ -69,21 +69,21 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let policy = ctx.policy(&Source::Worktree)?;
     let ledger = ctx.ledger()?;
     let repository = ledger.repository_id.clone().ok_or(SignoffError::NoCommits)?;
-    let journal = ctx.journal()?;
+    let sources = units::Sources::open(&ctx, &policy)?;
     let verified = units::verifier(&ctx, &policy);
     let rationale = args.rationale.as_deref().map(str::trim).filter(|r| !r.is_empty());
 
     let targets: Vec<Target> = args.targets.iter().map(|t| units::parse_target(&ctx, t)).collect::<Result<_, _>>()?;
     let mut files: Vec<(FileUnits, Option<Target>)> = Vec::new();
     if targets.is_empty() {
-        for path in units::candidate_paths(&ctx, &journal.1)? {
-            if let Some(file) = FileUnits::load_text(&ctx, &policy, &journal, &path)? {
+        for path in units::candidate_paths(&ctx, &sources.journal.1)? {
+            if let Some(file) = FileUnits::load_text(&sources, &path)? {
                 files.push((file, None));
             }
         }
     } else {
         for target in targets {
-            files.push((FileUnits::load(&ctx, &policy, &journal, &target.path)?, Some(target)));
+            files.push((FileUnits::load(&sources, &target.path)?, Some(target)));
         }
     }
 

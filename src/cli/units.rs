@@ -20,7 +20,10 @@ use crate::store::policy_file::Source;
 use crate::store::signature;
 use crate::syntax::Language;
 
+use super::analysis_cache::AnalysisCache;
 use super::context::Context;
+use super::history_index::AiPaths;
+use super::judging::{Analysis, FileVersion};
 
 /// A `PATH[:LINE]` argument, resolved against the worktree.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,6 +70,30 @@ pub fn parse_target(ctx: &Context, arg: &str) -> anyhow::Result<Target> {
     Ok(Target { path: rel, line })
 }
 
+/// What reading working-tree files with their units needs, read once per
+/// command.
+pub struct Sources<'a> {
+    pub ctx: &'a Context,
+    pub policy: &'a Policy,
+    pub journal: (Journal, Loaded),
+    history: AiPaths,
+    cache: AnalysisCache,
+}
+
+impl<'a> Sources<'a> {
+    /// The journal (problems are warnings) and the history index, for
+    /// files under `policy`.
+    pub fn open(ctx: &'a Context, policy: &'a Policy) -> anyhow::Result<Sources<'a>> {
+        Ok(Sources {
+            journal: ctx.journal()?,
+            history: AiPaths::load(&ctx.repo, policy.bots())?,
+            cache: AnalysisCache::of(&ctx.repo),
+            ctx,
+            policy,
+        })
+    }
+}
+
 /// A working-tree file with its provenance and its AI units.
 pub struct FileUnits {
     pub path: String,
@@ -81,23 +108,35 @@ pub struct FileUnits {
 impl FileUnits {
     /// Read `path` (relative to the root) from the working tree. A journal
     /// record that cannot be applied is a warning.
-    pub fn load(ctx: &Context, policy: &Policy, journal: &(Journal, Loaded), path: &str) -> anyhow::Result<FileUnits> {
-        FileUnits::load_text(ctx, policy, journal, path)?.ok_or_else(|| anyhow::anyhow!("{path} is not UTF-8 text"))
+    pub fn load(sources: &Sources<'_>, path: &str) -> anyhow::Result<FileUnits> {
+        FileUnits::load_text(sources, path)?.ok_or_else(|| anyhow::anyhow!("{path} is not UTF-8 text"))
     }
 
     /// [`FileUnits::load`], with `None` for a file that is not UTF-8 text
     /// (an image, a binary): it has no review units.
-    pub fn load_text(
-        ctx: &Context,
-        policy: &Policy,
-        journal: &(Journal, Loaded),
-        path: &str,
-    ) -> anyhow::Result<Option<FileUnits>> {
+    ///
+    /// Worked out as the gate works out a staged file (and kept for it: the
+    /// commit after a request usually stages this very text).
+    pub fn load_text(sources: &Sources<'_>, path: &str) -> anyhow::Result<Option<FileUnits>> {
+        let ctx = sources.ctx;
         let bytes = std::fs::read(ctx.root.join(path)).with_context(|| format!("cannot read {path}"))?;
+        let blob = git2::Oid::hash_object(git2::ObjectType::Blob, &bytes)?;
         let Ok(text) = String::from_utf8(bytes) else { return Ok(None) };
-        let spans = ctx.spans(policy, journal, path, &text, false)?;
-        let (doc, facts) = ctx.facts(path, text, &spans)?;
-        Ok(Some(FileUnits { path: path.to_string(), language: doc.language(), doc, facts, spans }))
+        let analysis = Analysis {
+            journal: &sources.journal.0,
+            loaded: &sources.journal.1,
+            history: &sources.history,
+            bots: sources.policy.bots(),
+            strict: false,
+            cache: Some(&sources.cache),
+        };
+        let file = FileVersion { path: path.to_string(), history_path: path.to_string(), blob, text };
+        let analysed = analysis.one(&ctx.repo, file)?;
+        let language = Language::from_path(Path::new(path));
+        let mut doc = Document::new(language, analysed.text).with_context(|| format!("cannot hold {path}"))?;
+        doc.reset_provenance(&analysed.spans);
+        let facts = analysed.units.into_iter().map(|(facts, _, _)| facts).collect();
+        Ok(Some(FileUnits { path: path.to_string(), language, doc, facts, spans: analysed.spans }))
     }
 
     pub fn text(&self) -> &str {
