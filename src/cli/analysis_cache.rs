@@ -37,8 +37,9 @@ use crate::store::journal::RecordId;
 /// units.
 const STAMP: &str = concat!("vouch-analysis-cache/1 ", env!("CARGO_PKG_VERSION"));
 
-/// Entries kept, at most (about a commit's worth of files, many times over).
-const MAX_ENTRIES: usize = 4096;
+/// Entries kept, at most: a commit's worth of files many times over (an
+/// entry is a few kilobytes per AI unit it lists).
+const MAX_ENTRIES: usize = 1024;
 
 /// What the analysis of one file version found.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -142,4 +143,62 @@ fn write(dir: &Path, name: &str, value: &impl Serialize) -> std::io::Result<()> 
     let mut out = std::io::BufWriter::new(file);
     serde_json::to_writer(&mut out, value)?;
     std::io::Write::flush(&mut out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::repo::tests::temp_repo;
+
+    fn entry(n: usize) -> Entry {
+        Entry {
+            spans: vec![(0..n, Attribution::unknown())],
+            journal_spans: Vec::new(),
+            units: Vec::new(),
+            covered: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn entries_round_trip_and_a_cut_short_one_is_a_miss() {
+        let (_dir, repo) = temp_repo();
+        let cache = AnalysisCache::of(&repo);
+        let id = |s: &str| serde_json::from_value::<RecordId>(serde_json::json!(s)).unwrap();
+        let records = [id("w.1"), id("w.2")];
+        let key = Key {
+            path: "src/a.py",
+            blob: git2::Oid::hash_object(git2::ObjectType::Blob, b"x").unwrap(),
+            records: &records,
+        };
+        assert_eq!(cache.get(&key), None);
+        cache.put(&key, &entry(3));
+        assert_eq!(cache.get(&key), Some(entry(3)));
+        // Another record, another path: other keys.
+        assert_eq!(cache.get(&Key { records: &records[..1], ..key }), None);
+        assert_eq!(cache.get(&Key { path: "src/b.py", ..key }), None);
+        // A writer that died halfway: worked out again.
+        let file = cache.dir.join(format!("{}.json", key.digest()));
+        let bytes = std::fs::read(&file).unwrap();
+        std::fs::write(&file, &bytes[..bytes.len() / 2]).unwrap();
+        assert_eq!(cache.get(&key), None);
+    }
+
+    #[test]
+    fn the_oldest_entries_go_once_there_are_too_many() {
+        let (_dir, repo) = temp_repo();
+        let cache = AnalysisCache::of(&repo);
+        let blob = git2::Oid::hash_object(git2::ObjectType::Blob, b"x").unwrap();
+        let paths: Vec<String> = (0..MAX_ENTRIES + 10).map(|i| format!("f{i}.py")).collect();
+        for path in &paths {
+            let key = Key { path, blob, records: &[] };
+            write(
+                &cache.dir,
+                &format!("{}.json", key.digest()),
+                &File { stamp: STAMP.into(), key: key.digest(), entry: entry(1) },
+            )
+            .unwrap();
+        }
+        cache.prune();
+        assert_eq!(std::fs::read_dir(&cache.dir).unwrap().count(), MAX_ENTRIES * 3 / 4);
+    }
 }

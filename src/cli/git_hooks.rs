@@ -54,7 +54,8 @@ pub fn script(hook: &str, binary: &str) -> String {
         "#!/bin/sh\n{MARKER} {hook}\n\
          # Installed by `vouch init`; run it again to update this file. The hook that\n\
          # was here before, if any, is {hook}.local: it runs first.\n\
-         hook_dir=$(dirname \"$0\")\n"
+         # No dirname process: a hook runs on every commit.\n\
+         case $0 in */*) hook_dir=${{0%/*}} ;; *) hook_dir=. ;; esac\n"
     );
     let stdin = hook == "post-rewrite";
     if stdin {
