@@ -11,6 +11,8 @@
 //! is an error naming it (exit 2). Without `--staged` the same check runs on
 //! the working tree.
 
+use anyhow::Context as _;
+
 use super::analysis_cache::AnalysisCache;
 use super::context::{Context, read_journal_strict};
 use super::gate_cache::{CachedFile, CachedSpan, CachedUnit, GateCache};
@@ -26,7 +28,6 @@ use crate::signoff::Ledger;
 use crate::store::identity;
 use crate::store::journal::Journal;
 use crate::store::policy_file::{self, Source};
-use anyhow::Context as _;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
