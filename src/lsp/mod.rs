@@ -28,6 +28,10 @@ pub use state::Outgoing;
 pub fn run() -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     runtime.block_on(serve(tokio::io::stdin(), tokio::io::stdout()));
+    // tokio reads stdin on a blocking thread that a runtime's drop waits
+    // for, and a client keeps the pipe open until the process is gone:
+    // after `exit`, leave without waiting (Neovim waited, then killed it).
+    runtime.shutdown_background();
     Ok(())
 }
 

@@ -36,6 +36,15 @@ local function check(name, ok, detail)
 end
 
 local function finish()
+  -- Stop the server and wait for it to exit: it writes the journal as it
+  -- shuts down, and the repository is removed once Neovim has quit.
+  for _, client in ipairs(vim.lsp.get_clients()) do
+    client:stop()
+  end
+  local stopped = vim.wait(10000, function()
+    return #vim.lsp.get_clients() == 0
+  end, 50)
+  check("the server stopped when asked", stopped)
   say(string.format("nvim-e2e: %d passed, %d failed", passed, failed))
   io.stdout:write(string.format("%d passed, %d failed\n", passed, failed))
   if logfile then

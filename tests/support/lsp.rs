@@ -186,7 +186,8 @@ impl Server {
         let reply = self.request_raw("shutdown", Value::Null);
         assert!(reply.get("error").is_none(), "shutdown failed: {reply}");
         self.notify("exit", Value::Null);
-        drop(self.stdin.take());
+        // stdin stays open, as editors keep it: `exit` alone must end the
+        // server (Neovim waits, then kills a server that lingers).
         let deadline = Instant::now() + TIMEOUT;
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
