@@ -303,14 +303,7 @@ pub fn installed(root: &Path, agent: AgentName) -> Option<Result<bool, ConfigErr
 /// Write a planned merge (creating its directory).
 pub fn write(merge: &Merge) -> std::io::Result<()> {
     let Some(content) = &merge.content else { return Ok(()) };
-    if let Some(dir) = merge.file.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let dir = merge.file.parent().unwrap_or(Path::new("."));
-    let mut temp = tempfile::NamedTempFile::new_in(dir)?;
-    std::io::Write::write_all(&mut temp, content.as_bytes())?;
-    temp.persist(&merge.file).map_err(|e| e.error)?;
-    Ok(())
+    crate::store::write_atomic(&merge.file, content.as_bytes())
 }
 
 #[cfg(test)]

@@ -81,16 +81,9 @@ impl GateCache {
     /// Write it for the post-commit hook. A failure costs only time later,
     /// so it is ignored.
     pub fn write(&self, repo: &Repository) {
-        let path = file(repo);
-        let Some(dir) = path.parent() else { return };
-        let write = || -> std::io::Result<()> {
-            std::fs::create_dir_all(dir)?;
-            let mut temp = tempfile::NamedTempFile::new_in(dir)?;
-            std::io::Write::write_all(&mut temp, &serde_json::to_vec(self)?)?;
-            temp.persist(&path).map_err(|e| e.error)?;
-            Ok(())
-        };
-        let _ = write();
+        if let Ok(bytes) = serde_json::to_vec(self) {
+            let _ = crate::store::write_atomic(&file(repo), &bytes);
+        }
     }
 
     /// Read and remove it; `None` when there is none (or it cannot be read).

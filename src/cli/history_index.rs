@@ -87,7 +87,7 @@ impl AiPaths {
             .unwrap_or_else(|| Cache { version: VERSION, bots: bots.clone(), ..Cache::default() });
         if update(repo, &mut cache, &bots)? {
             // Losing the cache only costs time: ignore a failure to write it.
-            let _ = write_atomic(&file, &serde_json::to_vec(&cache).unwrap_or_default());
+            let _ = crate::store::write_atomic(&file, &serde_json::to_vec(&cache).unwrap_or_default());
         }
         Ok(AiPaths::from_cache(&cache))
     }
@@ -120,15 +120,6 @@ impl AiPaths {
 
 fn cache_file(repo: &Repository) -> PathBuf {
     repo.commondir().join("vouch").join("cache").join("ai-paths.json")
-}
-
-fn write_atomic(file: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = file.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let mut temp = tempfile::NamedTempFile::new_in(dir)?;
-    std::io::Write::write_all(&mut temp, bytes)?;
-    temp.persist(file).map_err(|e| e.error)?;
-    Ok(())
 }
 
 /// Bring `cache` up to date; whether anything changed.
@@ -296,17 +287,7 @@ fn update_notes(repo: &Repository, cache: &mut Cache, notes_ref: &str) -> anyhow
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn git(dir: &Path, args: &[&str]) {
-        let out = std::process::Command::new("git")
-            .args(args)
-            .current_dir(dir)
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    }
+    use crate::store::repo::tests::git;
 
     fn commit(dir: &Path, files: &[(&str, &str)], message: &str) {
         for (path, content) in files {

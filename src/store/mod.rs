@@ -11,3 +11,17 @@ pub mod records;
 pub mod repo;
 pub mod signature;
 pub mod sync;
+
+/// Replace `file` with `bytes` in one step (a temporary file beside it,
+/// then a rename), creating its directory: a reader sees the old content or
+/// the new, never part of it. Not synced to disk: for files that cost only
+/// time when lost (caches) or that the user sees being written (agent
+/// configuration). The journal syncs its own.
+pub fn write_atomic(file: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = file.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let mut temp = tempfile::NamedTempFile::new_in(dir)?;
+    std::io::Write::write_all(&mut temp, bytes)?;
+    temp.persist(file).map_err(|e| e.error)?;
+    Ok(())
+}

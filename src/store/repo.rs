@@ -191,6 +191,19 @@ pub(crate) mod tests {
     use super::*;
     use git2::{Signature, Time};
 
+    /// Run the git binary in `dir`, ignoring the machine's and the user's
+    /// configuration; it must succeed.
+    pub(crate) fn git(dir: &Path, args: &[&str]) {
+        let out = std::process::Command::new("git")
+            .args(args)
+            .current_dir(dir)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+
     /// A new repository in a temporary directory.
     pub(crate) fn temp_repo() -> (tempfile::TempDir, Repository) {
         let dir = tempfile::tempdir().unwrap();

@@ -133,24 +133,15 @@ fn record_id(path: &str) -> Option<&str> {
 /// Keep `listing` as the listing at `tip`. A failure costs only time later,
 /// so it is ignored.
 fn write<R: Record>(path: &std::path::Path, tip: Oid, listing: &Listing<R>) {
-    let Some(dir) = path.parent() else { return };
     let cache = CacheFile {
         stamp: STAMP.to_string(),
         tip: tip.to_string(),
         records: listing.records.iter().map(|s| (s.id.clone(), s.record.clone())).collect(),
         bad: listing.bad.iter().map(|b| (b.path.clone(), b.reason.clone())).collect(),
     };
-    let write = || -> std::io::Result<()> {
-        std::fs::create_dir_all(dir)?;
-        let mut temp = tempfile::NamedTempFile::new_in(dir)?;
-        let mut out = std::io::BufWriter::new(&mut temp);
-        serde_json::to_writer(&mut out, &cache)?;
-        std::io::Write::flush(&mut out)?;
-        drop(out);
-        temp.persist(path).map_err(|e| e.error)?;
-        Ok(())
-    };
-    let _ = write();
+    if let Ok(bytes) = serde_json::to_vec(&cache) {
+        let _ = crate::store::write_atomic(path, &bytes);
+    }
 }
 
 #[cfg(test)]
