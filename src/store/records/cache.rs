@@ -51,10 +51,12 @@ pub(super) fn list<R: Record>(repo: &Repository, tip: Oid) -> Result<Listing<R>,
         .ok()
         .and_then(|bytes| serde_json::from_slice::<CacheFile<R>>(&bytes).ok())
         .filter(|c| c.stamp == STAMP);
-    if let Some(cache) = cached.as_ref().filter(|c| c.tip == tip.to_string()) {
-        return Ok(to_listing(cache));
-    }
-    let listing = match cached.and_then(|cache| update(repo, cache, tip)) {
+    let listing = match cached {
+        Some(cache) if cache.tip == tip.to_string() => return Ok(into_listing(cache)),
+        Some(cache) => update(repo, cache, tip),
+        None => None,
+    };
+    let listing = match listing {
         Some(listing) => listing,
         None => list_at(repo, tip)?,
     };
@@ -62,14 +64,10 @@ pub(super) fn list<R: Record>(repo: &Repository, tip: Oid) -> Result<Listing<R>,
     Ok(listing)
 }
 
-fn to_listing<R: Record>(cache: &CacheFile<R>) -> Listing<R> {
+fn into_listing<R: Record>(cache: CacheFile<R>) -> Listing<R> {
     Listing {
-        records: cache.records.iter().map(|(id, record)| Stored { id: id.clone(), record: record.clone() }).collect(),
-        bad: cache
-            .bad
-            .iter()
-            .map(|(path, reason)| BadRecord { kind: R::KIND, path: path.clone(), reason: reason.clone() })
-            .collect(),
+        records: cache.records.into_iter().map(|(id, record)| Stored { id, record }).collect(),
+        bad: cache.bad.into_iter().map(|(path, reason)| BadRecord { kind: R::KIND, path, reason }).collect(),
     }
 }
 
