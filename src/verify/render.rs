@@ -1,0 +1,235 @@
+//! The report as text and as SARIF 2.1.0.
+
+use super::*;
+
+/// The report as text: one line per failure (`path:line kind name — reason`),
+/// its details indented below, then overrides and coverage.
+pub fn render_text(report: &Report) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "vouch verify {}..{} ({} commit(s)); policy {}",
+        report.base, report.head, report.coverage.commits, report.policy
+    );
+    for warning in &report.warnings {
+        let _ = writeln!(out, "warning: {warning}");
+    }
+    for failure in &report.failures {
+        let _ = writeln!(out, "{} {} — {}", failure.place(), failure.rule.short(), failure.reason);
+        for detail in &failure.details {
+            let _ = writeln!(out, "    {detail}");
+        }
+    }
+    for o in &report.overridden {
+        let _ = writeln!(
+            out,
+            "overridden: {} {} — {} (override {})",
+            o.failure.place(),
+            o.failure.rule.short(),
+            o.failure.reason,
+            short(&o.by_override)
+        );
+    }
+    for o in &report.overrides {
+        let state = match &o.not_counted_because {
+            None => "counted".to_string(),
+            Some(why) => format!("NOT counted: {why}"),
+        };
+        let _ = writeln!(
+            out,
+            "override {} by {} at {}: \"{}\" — covers {} commit(s) of the range; {state}",
+            short(&o.id),
+            o.by,
+            o.created,
+            o.reason,
+            o.covers.len()
+        );
+    }
+    let c = &report.coverage;
+    let _ = writeln!(
+        out,
+        "coverage: {} commit(s) ({} merge(s)), {} with a note, {} without{}",
+        c.commits,
+        c.merges,
+        c.with_note,
+        c.without_note.len(),
+        if c.without_note.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", c.without_note.iter().map(|s| short(s)).collect::<Vec<_>>().join(", "))
+        }
+    );
+    let _ = writeln!(
+        out,
+        "lines from the range: {} AI, {} attested not AI, {} of unknown origin (unattested, not necessarily human){}",
+        c.ai_lines,
+        c.attested_lines,
+        c.unknown_lines,
+        if c.unknown_by_path.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", c.unknown_by_path.iter().map(|(p, n)| format!("{p} {n}")).collect::<Vec<_>>().join(", "))
+        }
+    );
+    for (path, why) in &c.skipped {
+        let _ = writeln!(out, "not read: {path} ({why})");
+    }
+    let _ = writeln!(
+        out,
+        "{}: {} unit(s) approved, {} failure(s), {} overridden",
+        if report.passed() { "PASS" } else { "FAIL" },
+        report.approved.len(),
+        report.failures.len(),
+        report.overridden.len()
+    );
+    out
+}
+
+/// The report as SARIF 2.1.0: one result per failure (and a note-level
+/// result per overridden failure, so an override is never silent).
+pub fn to_sarif(report: &Report) -> serde_json::Value {
+    use serde_json::json;
+    let rules: Vec<serde_json::Value> = Rule::ALL
+        .iter()
+        .map(|r| {
+            json!({
+                "id": r.id(),
+                "name": r.short(),
+                "shortDescription": { "text": r.description() },
+                "defaultConfiguration": { "level": "error" },
+            })
+        })
+        .collect();
+    let index_of = |rule: Rule| Rule::ALL.iter().position(|r| *r == rule).unwrap_or(0);
+    let result = |failure: &Failure, level: &str, suffix: &str| {
+        let mut text = format!("{} — {}{suffix}", failure.place(), failure.reason);
+        for detail in &failure.details {
+            text.push_str("\n- ");
+            text.push_str(detail);
+        }
+        // Code scanning needs a location; a commit-level failure points at
+        // the policy that asks for it.
+        let (uri, start, end) = match &failure.path {
+            Some(path) => (path.clone(), failure.line.unwrap_or(1), failure.end_line.or(failure.line).unwrap_or(1)),
+            None => (POLICY_FILE.to_string(), 1, 1),
+        };
+        let mut value = json!({
+            "ruleId": failure.rule.id(),
+            "ruleIndex": index_of(failure.rule),
+            "level": level,
+            "message": { "text": text },
+            "locations": [{
+                "physicalLocation": {
+                    "artifactLocation": { "uri": uri },
+                    "region": { "startLine": start, "endLine": end.max(start) },
+                }
+            }],
+            "properties": { "commits": failure.commits },
+        });
+        if let Some(fp) = &failure.fingerprint {
+            value["partialFingerprints"] = json!({ "vouchUnit/v1": fp });
+        }
+        value
+    };
+    let mut results: Vec<serde_json::Value> = report.failures.iter().map(|f| result(f, "error", "")).collect();
+    for o in &report.overridden {
+        results.push(result(&o.failure, "note", &format!(" (overridden by {})", short(&o.by_override))));
+    }
+    json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {
+                "driver": {
+                    "name": "vouch",
+                    "version": env!("CARGO_PKG_VERSION"),
+                    "rules": rules,
+                }
+            },
+            "results": results,
+            "properties": {
+                "base": report.base_commit,
+                "head": report.head_commit,
+                "policy": report.policy,
+                "overrides": report.overrides,
+                "coverage": report.coverage,
+            },
+        }]
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::verify::{Coverage, Failure, Report, Rule};
+
+    fn failure() -> Failure {
+        Failure {
+            path: Some("src/a.rs".into()),
+            line: Some(3),
+            end_line: Some(9),
+            kind: Some("function".into()),
+            name: Some("parse".into()),
+            fingerprint: Some("ab".repeat(32)),
+            details: vec!["approval by eve@x does not count: eve@x is not a reviewer".into()],
+            commits: vec!["c".repeat(40)],
+            ..Failure::new(Rule::UnapprovedAi, "AI-written code needs 1 approval(s)".into())
+        }
+    }
+
+    fn report(failures: Vec<Failure>) -> Report {
+        Report {
+            base: "main".into(),
+            head: "HEAD".into(),
+            base_commit: "b".repeat(40),
+            head_commit: "h".repeat(40),
+            repository: "r".repeat(40),
+            policy: "main:.vouch.toml".into(),
+            require_signatures: true,
+            require_attestation: false,
+            allow_override: false,
+            failures,
+            overridden: Vec::new(),
+            approved: Vec::new(),
+            overrides: Vec::new(),
+            coverage: Coverage { commits: 2, with_note: 1, ..Coverage::default() },
+            warnings: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn text_lists_each_failure_with_its_place_and_reason() {
+        let mut commit_level =
+            Failure::new(Rule::MissingAttestation, "commit cccccccccc (wip) carries no vouch note".into());
+        commit_level.commits.push("c".repeat(40));
+        let text = render_text(&report(vec![failure(), commit_level]));
+        expect_test::expect![[r#"
+            vouch verify main..HEAD (2 commit(s)); policy main:.vouch.toml
+            src/a.rs:3 function parse unapproved-ai — AI-written code needs 1 approval(s)
+                approval by eve@x does not count: eve@x is not a reviewer
+            commit cccccccccc missing-attestation — commit cccccccccc (wip) carries no vouch note
+            coverage: 2 commit(s) (0 merge(s)), 1 with a note, 0 without
+            lines from the range: 0 AI, 0 attested not AI, 0 of unknown origin (unattested, not necessarily human)
+            FAIL: 0 unit(s) approved, 2 failure(s), 0 overridden
+        "#]]
+        .assert_eq(&text);
+    }
+
+    #[test]
+    fn sarif_has_one_result_per_failure_with_a_location() {
+        let mut commit_level = Failure::new(Rule::MissingAttestation, "no note".into());
+        commit_level.commits.push("c".repeat(40));
+        let sarif = to_sarif(&report(vec![failure(), commit_level]));
+        assert_eq!(sarif["version"], "2.1.0");
+        let results = sarif["runs"][0]["results"].as_array().unwrap();
+        assert_eq!(results.len(), 2);
+        assert_eq!(results[0]["ruleId"], "vouch/unapproved-ai");
+        assert_eq!(results[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], "src/a.rs");
+        assert_eq!(results[0]["locations"][0]["physicalLocation"]["region"]["startLine"], 3);
+        assert_eq!(results[1]["ruleId"], "vouch/missing-attestation");
+        assert_eq!(results[1]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], ".vouch.toml");
+        let rules = sarif["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap();
+        let index = results[1]["ruleIndex"].as_u64().unwrap() as usize;
+        assert_eq!(rules[index]["id"], "vouch/missing-attestation");
+    }
+}
