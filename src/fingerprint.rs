@@ -1,51 +1,85 @@
-//! The fingerprint that binds an approval to the exact text it approved.
+//! The fingerprints that bind an approval to the exact content it approved.
 //!
-//! `SHA-256("vouch-fp/1\0" ‖ language ‖ "\0" ‖ kind ‖ "\0" ‖ normalized text)`
-//! as lowercase hex, where the normalized text has LF line endings (CRLF and
-//! lone CR become LF) and no spaces or tabs at the end of any line. The path
-//! is not hashed, so a rename keeps approvals; the policy is checked against
-//! the current path instead. Test vectors: `tests/fixtures/fingerprints.json`.
+//! Units, version 2: `SHA-256("vouch-fp/2\0" ‖ language ‖ "\0" ‖ kind ‖ "\0"
+//! ‖ bytes)` as lowercase hex, where `bytes` are the unit's exact bytes as
+//! git stores them in the blob (after git's own end-of-line conversion, where
+//! the repository configures one). Nothing is normalized: a CR, a trailing
+//! space or a tab can change what code does, so each changes the
+//! fingerprint. The path is not hashed, so a rename keeps approvals; the
+//! policy is checked against the current path instead.
+//!
+//! A blob that is not UTF-8 is one unit of language [`TEXT`] and kind
+//! [`FILE`] over its raw bytes; a submodule (gitlink) change is language
+//! [`GIT`], kind [`SUBMODULE`] over the 40-hex commit id.
+//!
+//! Trust files (the policy, the allowed signers, CODEOWNERS, the policy's
+//! `trust_files`) have their own fingerprint ([`trust_fingerprint`]), which
+//! binds the path and tells deletion from emptying, so no unit of code and
+//! no other trust file can share it.
+//!
+//! Test vectors: `tests/fixtures/fingerprints.json`. Version-1 fingerprints
+//! (normalized text) no longer count; records name the version they use.
 
 use sha2::{Digest, Sha256};
 
-/// Prefix that versions the scheme: a change to it invalidates every
+/// The unit fingerprint version this build computes. Records name the
+/// version of the fingerprint they carry; only this one counts.
+pub const VERSION: u32 = 2;
+
+/// Prefix that versions the unit scheme: a change to it invalidates every
 /// approval, so it changes only with a new version number.
-const DOMAIN: &[u8] = b"vouch-fp/1\0";
+const DOMAIN: &[u8] = b"vouch-fp/2\0";
+
+/// Prefix of the trust-file scheme.
+const TRUST_DOMAIN: &[u8] = b"vouch-trust/1\0";
+
+/// The language of a blob that is not UTF-8.
+pub const TEXT: &str = "text";
+/// The kind of the one unit of a blob that is not UTF-8.
+pub const FILE: &str = "file";
+/// The language of a submodule change.
+pub const GIT: &str = "git";
+/// The kind of a submodule (gitlink) change; its bytes are the 40-hex id.
+pub const SUBMODULE: &str = "submodule";
 
 /// The fingerprint of a unit of `kind` (e.g. "function") written in
-/// `language` (e.g. "rust") whose text is `text`.
-pub fn fingerprint(language: &str, kind: &str, text: &str) -> String {
+/// `language` (e.g. "rust") whose exact bytes are `bytes`.
+pub fn fingerprint(language: &str, kind: &str, bytes: &[u8]) -> String {
     let mut hasher = Sha256::new();
     hasher.update(DOMAIN);
     hasher.update(language.as_bytes());
     hasher.update(b"\0");
     hasher.update(kind.as_bytes());
     hasher.update(b"\0");
-    hasher.update(normalize(text).as_bytes());
+    hasher.update(bytes);
     hex(&hasher.finalize())
 }
 
-/// The text as it is hashed: LF line endings, trailing spaces and tabs
-/// removed from every line; nothing else changes.
-pub fn normalize(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    loop {
-        let (line, ending, tail) = match rest.find(['\r', '\n']) {
-            Some(i) => {
-                let crlf = rest.as_bytes()[i] == b'\r' && rest.as_bytes().get(i + 1) == Some(&b'\n');
-                let next = i + if crlf { 2 } else { 1 };
-                (&rest[..i], true, &rest[next..])
-            }
-            None => (rest, false, ""),
-        };
-        out.push_str(line.trim_end_matches([' ', '\t']));
-        if !ending {
-            return out;
+/// The fingerprint of the one unit of a blob that is not UTF-8.
+pub fn file_fingerprint(bytes: &[u8]) -> String {
+    fingerprint(TEXT, FILE, bytes)
+}
+
+/// The fingerprint of a submodule at commit `commit` (40 hex digits).
+pub fn submodule_fingerprint(commit: &str) -> String {
+    fingerprint(GIT, SUBMODULE, commit.as_bytes())
+}
+
+/// The fingerprint of the state of trust file `path`: its exact bytes, or
+/// `None` when it is deleted (which differs from an empty file).
+pub fn trust_fingerprint(path: &str, content: Option<&[u8]>) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(TRUST_DOMAIN);
+    hasher.update(path.as_bytes());
+    hasher.update(b"\0");
+    match content {
+        None => hasher.update(b"absent"),
+        Some(bytes) => {
+            hasher.update(b"present\0");
+            hasher.update(bytes);
         }
-        out.push('\n');
-        rest = tail;
     }
+    hex(&hasher.finalize())
 }
 
 /// SHA-256 of `bytes` as lowercase hex: the content hash vouch uses for AI
@@ -65,6 +99,16 @@ pub fn hex(bytes: &[u8]) -> String {
     s
 }
 
+/// The bytes of a lowercase or uppercase hexadecimal string; `None` when it
+/// is not one.
+pub fn unhex(s: &str) -> Option<Vec<u8>> {
+    if !s.len().is_multiple_of(2) {
+        return None;
+    }
+    let digit = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
+    s.as_bytes().chunks(2).map(|pair| Some(digit(pair[0])? << 4 | digit(pair[1])?)).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -72,43 +116,85 @@ mod tests {
     #[derive(serde::Deserialize)]
     struct Vectors {
         vectors: Vec<Vector>,
+        trust_vectors: Vec<TrustVector>,
     }
 
     #[derive(serde::Deserialize)]
     struct Vector {
         language: String,
         kind: String,
-        text: String,
-        normalized: String,
+        text: Option<String>,
+        text_hex: Option<String>,
         fingerprint: String,
     }
 
+    #[derive(serde::Deserialize)]
+    struct TrustVector {
+        path: String,
+        content: Option<String>,
+        fingerprint: String,
+    }
+
+    fn vectors() -> Vectors {
+        serde_json::from_str(include_str!("../tests/fixtures/fingerprints.json")).unwrap()
+    }
+
     #[test]
-    fn published_test_vectors() {
-        let json = include_str!("../tests/fixtures/fingerprints.json");
-        let vectors: Vectors = serde_json::from_str(json).unwrap();
-        assert!(vectors.vectors.len() >= 8);
-        for v in vectors.vectors {
-            assert_eq!(normalize(&v.text), v.normalized, "{:?}", v.text);
-            assert_eq!(fingerprint(&v.language, &v.kind, &v.text), v.fingerprint, "{:?}", v.text);
+    fn published_unit_vectors() {
+        let vectors = vectors().vectors;
+        assert!(vectors.len() >= 16);
+        assert!(vectors.iter().any(|v| v.text_hex.is_some()), "the bytes path is exercised");
+        for v in vectors {
+            let bytes = match (&v.text, &v.text_hex) {
+                (Some(text), None) => text.as_bytes().to_vec(),
+                (None, Some(hex)) => unhex(hex).unwrap(),
+                _ => panic!("a vector has text or text_hex: {:?}", v.fingerprint),
+            };
+            assert_eq!(fingerprint(&v.language, &v.kind, &bytes), v.fingerprint, "{:?}", v.text);
+            if v.kind == FILE {
+                assert_eq!(file_fingerprint(&bytes), v.fingerprint);
+            }
+            if v.kind == SUBMODULE {
+                assert_eq!(submodule_fingerprint(v.text.as_deref().unwrap()), v.fingerprint);
+            }
         }
     }
 
     #[test]
-    fn normalization_keeps_what_matters() {
-        assert_eq!(normalize("a \t\r\n\r\n  b\r"), "a\n\n  b\n");
-        assert_eq!(normalize("x\r\r\ny"), "x\n\ny");
-        assert_eq!(normalize(" lead"), " lead");
-        assert_eq!(normalize("in  ner "), "in  ner");
-        assert_eq!(normalize(""), "");
+    fn published_trust_vectors() {
+        for v in vectors().trust_vectors {
+            let got = trust_fingerprint(&v.path, v.content.as_deref().map(str::as_bytes));
+            assert_eq!(got, v.fingerprint, "{} {:?}", v.path, v.content);
+        }
     }
 
     #[test]
-    fn language_and_kind_are_bound() {
-        let f = fingerprint("rust", "function", "fn f() {}");
-        assert_ne!(f, fingerprint("rust", "method", "fn f() {}"));
-        assert_ne!(f, fingerprint("go", "function", "fn f() {}"));
-        assert_ne!(f, fingerprint("rust", "function", "fn g() {}"));
+    fn every_byte_counts() {
+        let f = fingerprint("rust", "function", b"fn f() {}\n");
+        assert_ne!(f, fingerprint("rust", "function", b"fn f() {} \n"));
+        assert_ne!(f, fingerprint("rust", "function", b"fn f() {}\r\n"));
+        assert_ne!(f, fingerprint("rust", "function", b"fn f() {}\r"));
+        assert_ne!(f, fingerprint("rust", "function", b"fn f() {}\t\n"));
+        assert_ne!(f, fingerprint("rust", "method", b"fn f() {}\n"));
+        assert_ne!(f, fingerprint("go", "function", b"fn f() {}\n"));
         assert_eq!(f.len(), 64);
+    }
+
+    #[test]
+    fn trust_fingerprints_bind_the_path_and_tell_deleting_from_emptying() {
+        let deleted = trust_fingerprint(".vouch.toml", None);
+        assert_ne!(deleted, trust_fingerprint(".vouch.toml", Some(b"")));
+        assert_ne!(deleted, trust_fingerprint("CODEOWNERS", None));
+        let text = b"reviewers = []\n";
+        assert_ne!(trust_fingerprint(".vouch.toml", Some(text)), trust_fingerprint("docs/x.toml", Some(text)));
+        assert_ne!(trust_fingerprint(".vouch.toml", Some(text)), fingerprint(TEXT, "lines", text));
+    }
+
+    #[test]
+    fn hex_round_trips() {
+        assert_eq!(unhex(&hex(&[0, 1, 0xab, 0xff])).unwrap(), vec![0, 1, 0xab, 0xff]);
+        assert_eq!(unhex("AbCd").unwrap(), vec![0xab, 0xcd]);
+        assert!(unhex("abc").is_none());
+        assert!(unhex("zz").is_none());
     }
 }

@@ -234,7 +234,7 @@ pub fn pending(
                 ));
                 continue;
             }
-            let actual = fingerprint(&unit.language, &unit.kind, &unit.text);
+            let actual = fingerprint(&unit.language, &unit.kind, unit.text.as_bytes());
             if actual != unit.fingerprint {
                 queue.problems.push(format!(
                     "request {short}: {} in {}: the fingerprint it states does not match its text; it cannot be approved",
@@ -1258,7 +1258,7 @@ mod tests {
             language: "rust".to_string(),
             kind: "function".to_string(),
             name: Some(name.to_string()),
-            fingerprint: fingerprint("rust", "function", text),
+            fingerprint: fingerprint("rust", "function", text.as_bytes()),
             text: text.to_string(),
             ai_lines: vec![ai],
             tool: Some("claude".to_string()),
@@ -1339,7 +1339,7 @@ ai_lines_per_reviewer = 5
             // The same text again: one unit, two requests.
             request(6, "eve@example.com", "2026-02-06T09:00:00Z", vec![unit("src/a.rs", "plain", PLAIN, [2, 2])]),
         ];
-        let old_fp = fingerprint("rust", "function", OLD);
+        let old_fp = fingerprint("rust", "function", OLD.as_bytes());
         let approvals = vec![
             vote(1, &old_fp, "carol@example.com", Verdict::Reject, "2026-01-02T09:00:00Z", Some("x must be 2")),
             // A requester's vote does not count.
@@ -1404,7 +1404,7 @@ ai_lines_per_reviewer = 5
     #[test]
     fn a_forged_fingerprint_is_reported_not_queued() {
         let mut forged = unit("src/a.rs", "plain", PLAIN, [2, 2]);
-        forged.fingerprint = fingerprint("rust", "function", "fn other() {}");
+        forged.fingerprint = fingerprint("rust", "function", "fn other() {}".as_bytes());
         let requests = vec![request(7, "dev@example.com", "2026-02-01T09:00:00Z", vec![forged])];
         let queue = pending(&ledger(&requests, Vec::new()), &policy(), &requests, &|_| false);
         assert!(queue.units.is_empty());

@@ -177,7 +177,7 @@ fn approving_a_unit_by_its_line() {
     let written = approvals(&repo);
     assert_eq!(written.len(), 1);
     assert_eq!(written[0].request, None);
-    assert_eq!(written[0].fingerprint, vouch::fingerprint::fingerprint("rust", "function", AI_FN));
+    assert_eq!(written[0].fingerprint, vouch::fingerprint::fingerprint("rust", "function", AI_FN.as_bytes()));
 
     // A line outside every AI unit names nothing to approve.
     let out = vouch(&repo, &["approve", "src/lib.rs:2", "--yes"]);
@@ -266,7 +266,7 @@ fn a_request_whose_fingerprint_does_not_match_its_text_is_refused_whole() {
     let mut shown = honest.units[0].clone();
     shown.text = "pub fn harmless() {}".into();
     shown.name = Some("harmless".into());
-    shown.fingerprint = vouch::fingerprint::fingerprint("rust", "function", "pub fn evil() { std::process::exit(1) }");
+    shown.fingerprint = vouch::fingerprint::fingerprint("rust", "function", b"pub fn evil() { std::process::exit(1) }");
     forged.units.push(shown);
     forged.created = "2026-01-31T09:05:00.000Z".into();
     let forged_id = records::add(&git, &forged).unwrap();

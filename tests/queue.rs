@@ -108,7 +108,7 @@ fn unit(path: &str, name: &str, text: &str, ai: [u32; 2]) -> RequestedUnit {
         language: "rust".into(),
         kind: "function".into(),
         name: Some(name.into()),
-        fingerprint: fingerprint("rust", "function", text),
+        fingerprint: fingerprint("rust", "function", text.as_bytes()),
         text: text.into(),
         ai_lines: vec![ai],
         tool: Some("claude-code".into()),
@@ -131,7 +131,7 @@ fn request(
 }
 
 fn decision(git: &Repository, id: &str, text: &str, by: &str, verdict: Verdict, created: &str, comment: Option<&str>) {
-    let mut a = Approval::new(id, &fingerprint("rust", "function", text), verdict, person(by));
+    let mut a = Approval::new(id, &fingerprint("rust", "function", text.as_bytes()), verdict, person(by));
     a.created = created.into();
     a.comment = comment.map(str::to_string);
     records::add(git, &a).unwrap();
@@ -221,7 +221,7 @@ fn list_json_orders_by_risk_then_age_and_says_everything_a_reviewer_needs() {
     assert_eq!(db["rationale"], "the query layer needs it");
     assert_eq!(db["ai_lines"], json!([[1, 4]]));
     assert_eq!(db["text"], DB);
-    assert_eq!(db["fingerprint"], fingerprint("rust", "function", DB));
+    assert_eq!(db["fingerprint"], fingerprint("rust", "function", DB.as_bytes()));
     assert_eq!(db["awaited_by"], json!(["carol@example.com", "dora@example.com"]));
     assert_eq!(list["units"][1]["risk"], json!(["exec"]));
     assert_eq!(list["units"][1]["rationale"], Value::Null);
@@ -288,10 +288,10 @@ fn keys_on_stdin_approve_reject_and_skip() {
     let ours: Vec<&Approval> =
         records.iter().filter(|a| a.reviewer.email == "carol@example.com" && a.created.as_str() > "2026-02").collect();
     assert_eq!(ours.len(), 2);
-    assert_eq!(ours[0].fingerprint, fingerprint("rust", "function", DB));
+    assert_eq!(ours[0].fingerprint, fingerprint("rust", "function", DB.as_bytes()));
     assert_eq!((ours[0].decision, ours[0].path.as_deref()), (Verdict::Approve, Some("src/db/q.rs")));
     assert!(ours[0].request.is_some());
-    assert_eq!(ours[1].fingerprint, fingerprint("rust", "function", SHELL));
+    assert_eq!(ours[1].fingerprint, fingerprint("rust", "function", SHELL.as_bytes()));
     assert_eq!((ours[1].decision, ours[1].comment.as_deref()), (Verdict::Reject, Some("quote the argument")));
     assert!(ours.iter().all(|a| a.repository == id));
 
@@ -361,7 +361,7 @@ fn the_editor_opens_the_file_at_the_first_ai_line_or_a_copy() {
 fn a_request_whose_fingerprint_does_not_match_its_text_is_not_queued() {
     let (repo, git, id) = setup();
     let mut forged = unit("src/a.rs", "plain", PLAIN, [2, 3]);
-    forged.fingerprint = fingerprint("rust", "function", DB);
+    forged.fingerprint = fingerprint("rust", "function", DB.as_bytes());
     request(&git, &id, "dev@example.com", "2026-01-05T09:00:00.000Z", None, vec![forged]);
     repo.git(&["config", "user.email", "carol@example.com"]);
     let out = vouch(&repo, &["review", "--list", "--all"]);

@@ -211,7 +211,11 @@ impl Clone {
         let path = failure["path"].as_str().unwrap();
         let text = self.unit_text(path, first, last);
         let fingerprint = failure["fingerprint"].as_str().unwrap().to_string();
-        assert_eq!(vouch::fingerprint::fingerprint("rust", "function", &text), fingerprint, "the unit text is exact");
+        assert_eq!(
+            vouch::fingerprint::fingerprint("rust", "function", text.as_bytes()),
+            fingerprint,
+            "the unit text is exact"
+        );
         self.request_with(path, &fingerprint, &text, rationale)
     }
 
@@ -737,7 +741,7 @@ fn request_whose_fingerprint_does_not_match_its_text_cannot_be_approved() {
     let (code, report) = a.verify("origin/main..HEAD");
     assert_eq!(code, 1);
     let failure = only_failure(&report, "unapproved-ai");
-    let actual = vouch::fingerprint::fingerprint("rust", "function", benign);
+    let actual = vouch::fingerprint::fingerprint("rust", "function", benign.as_bytes());
     assert_eq!(
         details(failure),
         [
@@ -881,7 +885,7 @@ fn policy_change_in_the_range_that_grants_the_attacker_reviewer_rights() {
 
     // The change itself can be approved by a BASE reviewer, by its fingerprint.
     let policy_fp = policy["fingerprint"].as_str().unwrap().to_string();
-    assert_eq!(policy_fp, vouch::verify::trust_file_fingerprint(".vouch.toml", &m.read(".vouch.toml")));
+    assert_eq!(policy_fp, vouch::fingerprint::trust_fingerprint(".vouch.toml", Some(m.read(".vouch.toml").as_bytes())));
     world.decide(&m, &policy_fp, Decision::by("bob"));
     let (_, report) = m.verify("origin/main..HEAD");
     assert!(failures(&report).iter().all(|f| f["rule"] != "policy-change"), "{report:#}");

@@ -312,16 +312,17 @@ fn decide_trust_file(
     if !trust_files.contains(&path.as_str()) {
         bail!("{path} does not decide who may approve; --file takes one of: {}", trust_files.join(", "));
     }
-    let text = match std::fs::read(ctx.root.join(&path)) {
-        Ok(bytes) => String::from_utf8(bytes).with_context(|| format!("{path} is not UTF-8 text"))?,
-        // A deleted trust file is signed off as empty text.
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+    // A deleted trust file is signed off as absent, which differs from empty.
+    let bytes = match std::fs::read(ctx.root.join(&path)) {
+        Ok(bytes) => Some(bytes),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(e).with_context(|| format!("cannot read {path}")),
     };
+    let text = String::from_utf8_lossy(bytes.as_deref().unwrap_or_default()).into_owned();
     let me = ctx.identity()?;
     let ledger = ctx.ledger()?;
     let repository = ledger.repository_id.clone().ok_or(SignoffError::NoCommits)?;
-    let fingerprint = crate::verify::trust_file_fingerprint(&path, &text);
+    let fingerprint = crate::fingerprint::trust_fingerprint(&path, bytes.as_deref());
     let lines = text.lines().count().max(1);
     let mut requirement = policy.requirement(&path, &[], lines);
     requirement.exempt = false;
@@ -460,7 +461,7 @@ impl Files<'_> {
 /// Whether some unit of `request` still lacks its sign-off.
 fn is_open(ledger: &Ledger, policy: &Policy, verified: &units::Verifier, request: &Stored<Request>) -> bool {
     request.record.units.iter().any(|u| {
-        let facts = facts_from_text(u, &crate::fingerprint::fingerprint(&u.language, &u.kind, &u.text));
+        let facts = facts_from_text(u, &crate::fingerprint::fingerprint(&u.language, &u.kind, u.text.as_bytes()));
         ledger.judge(policy, &u.path, &facts, &[], verified).assessment.status.is_blocking()
     })
 }
@@ -471,7 +472,7 @@ fn from_request(files: &mut Files<'_>, ledger: &Ledger, request: &Stored<Request
     let id = &request.id;
     let mut mismatches = Vec::new();
     for (i, unit) in request.record.units.iter().enumerate() {
-        let actual = crate::fingerprint::fingerprint(&unit.language, &unit.kind, &unit.text);
+        let actual = crate::fingerprint::fingerprint(&unit.language, &unit.kind, unit.text.as_bytes());
         if actual != unit.fingerprint {
             mismatches.push(format!(
                 "unit {} ({} {} in {}) states fingerprint {} but its text has {}",
@@ -493,7 +494,7 @@ fn from_request(files: &mut Files<'_>, ledger: &Ledger, request: &Stored<Request
     }
     let mut items = Vec::new();
     for unit in &request.record.units {
-        let fingerprint = crate::fingerprint::fingerprint(&unit.language, &unit.kind, &unit.text);
+        let fingerprint = crate::fingerprint::fingerprint(&unit.language, &unit.kind, unit.text.as_bytes());
         // The unit as the working tree has it, if it is there: its real
         // provenance names who accepted the AI text and which lines are AI,
         // rather than the request's own account.

@@ -332,7 +332,7 @@ impl Session<'_> {
     /// Approve or reject `unit` as the current identity: the text shown is
     /// what is signed off.
     fn decide(&mut self, unit: &PendingUnit, verdict: Verdict, comment: Option<&str>) -> anyhow::Result<String> {
-        let actual = fingerprint(&unit.language, &unit.kind, &unit.text);
+        let actual = fingerprint(&unit.language, &unit.kind, unit.text.as_bytes());
         if actual != unit.fingerprint {
             bail!("the fingerprint of the text shown does not match the request; refusing to sign it off");
         }

@@ -163,7 +163,7 @@ impl RequestedUnit {
     /// trusting this field; reading does not reject a mismatch, so that a
     /// future fingerprint scheme does not turn old records bad.
     pub fn fingerprint_matches(&self) -> bool {
-        crate::fingerprint::fingerprint(&self.language, &self.kind, &self.text) == self.fingerprint
+        crate::fingerprint::fingerprint(&self.language, &self.kind, self.text.as_bytes()) == self.fingerprint
     }
 }
 
@@ -924,7 +924,7 @@ mod tests {
             language: "rust".into(),
             kind: "function".into(),
             name: Some("f".into()),
-            fingerprint: crate::fingerprint::fingerprint("rust", "function", text),
+            fingerprint: crate::fingerprint::fingerprint("rust", "function", text.as_bytes()),
             text: text.into(),
             ai_lines: vec![[1, 1]],
             tool: Some("claude-code".into()),

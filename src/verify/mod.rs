@@ -374,7 +374,6 @@ mod render;
 mod trust;
 
 pub use render::{render_text, to_sarif};
-pub use trust::trust_file_fingerprint;
 
 use commits::{changed_in, check_commits, touched_paths};
 use overrides::apply_overrides;
@@ -449,7 +448,7 @@ fn load_records(repo: &Repository, repository: &str) -> Result<Records, VerifyEr
     let mut forged_by_request: HashMap<String, Vec<String>> = HashMap::new();
     for request in requests.records.iter().filter(|r| r.record.repository == repository) {
         for unit in request.record.units.iter().filter(|u| !u.fingerprint_matches()) {
-            let actual = fingerprint(&unit.language, &unit.kind, &unit.text);
+            let actual = fingerprint(&unit.language, &unit.kind, unit.text.as_bytes());
             forged.entry(unit.fingerprint.clone()).or_default().push((
                 request.id.clone(),
                 request.record.requester.email.clone(),

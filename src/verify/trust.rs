@@ -29,14 +29,6 @@ pub(super) fn policy_files(
     files
 }
 
-/// The fingerprint under which a change to a trust file (the policy, the
-/// allowed signers, CODEOWNERS) is approved: the whole file at HEAD (empty
-/// when deleted) as one `lines` unit of its language.
-pub fn trust_file_fingerprint(path: &str, text: &str) -> String {
-    let language = Language::from_path(Path::new(path));
-    fingerprint(language.name(), crate::syntax::units::LINES, text)
-}
-
 /// A change in the range to a file that decides who may approve.
 pub(super) fn check_policy_file(
     repo: &Repository,
@@ -63,14 +55,12 @@ pub(super) fn check_policy_file(
         // BASE is not an ancestor and the difference comes from its side.
         return Ok(());
     }
-    let text = match after {
-        Some(id) => {
-            let blob = repo.find_blob(id).map_err(git(format!("read HEAD:{path}")))?;
-            String::from_utf8_lossy(blob.content()).into_owned()
-        }
-        None => String::new(),
+    let bytes = match after {
+        Some(id) => Some(repo.find_blob(id).map_err(git(format!("read HEAD:{path}")))?.content().to_vec()),
+        None => None,
     };
-    let fp = trust_file_fingerprint(path, &text);
+    let fp = crate::fingerprint::trust_fingerprint(path, bytes.as_deref());
+    let text = String::from_utf8_lossy(bytes.as_deref().unwrap_or_default()).into_owned();
     let lines = u32::try_from(notes::line_spans(&text).len()).unwrap_or(u32::MAX);
     let mut requirement = judge.policy.requirement(path, &[], lines.max(1) as usize);
     requirement.exempt = false;

@@ -28,7 +28,7 @@ const write = (path, text) => {
 
 const sha256 = (text) => createHash('sha256').update(text, 'utf8').digest('hex');
 // Texts here have LF endings and no trailing blanks: already normalized.
-const fingerprint = (language, kind, text) => sha256(`vouch-fp/1\0${language}\0${kind}\0${text}`);
+const fingerprint = (language, kind, text) => sha256(`vouch-fp/2\0${language}\0${kind}\0${text}`);
 
 // RFC 8785 for what records hold (strings, small integers, arrays, objects).
 const canonical = (value) => {
