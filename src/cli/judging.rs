@@ -26,7 +26,7 @@ use crate::signoff::{self, Judgement, Ledger, UnitFacts};
 use crate::store::history;
 use crate::store::journal::{Journal, Loaded, Record, RecordId};
 use crate::store::policy_file::Source;
-use crate::store::records::{Approval, Stored};
+
 use crate::store::signature;
 use crate::syntax::Language;
 
@@ -286,7 +286,7 @@ pub struct Verdicts<'a> {
     /// Whether an approval's signature verifies (see
     /// [`crate::store::signature`]); only asked when the policy requires
     /// signatures.
-    pub verified: &'a dyn Fn(&Stored<Approval>) -> bool,
+    pub verified: signoff::Verified<'a>,
 }
 
 impl Verdicts<'_> {
@@ -417,14 +417,14 @@ pub fn verifier(
     strict: bool,
 ) -> anyhow::Result<super::units::Verifier> {
     if !policy.require_signatures() {
-        return Ok(Box::new(|_| false));
+        return Ok(Box::new(|_| None));
     }
     match signature::approval_verifier_at(&ctx.repo, policy, source) {
         Ok(verified) => Ok(verified),
         Err(e) if strict => Err(anyhow::Error::new(e).context("cannot check approvals' signatures")),
         Err(e) => {
             eprintln!("vouch: warning: {e}; no approval's signature can be verified");
-            Ok(Box::new(|_| false))
+            Ok(Box::new(|_| None))
         }
     }
 }
