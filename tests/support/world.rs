@@ -127,6 +127,14 @@ impl Clone {
         run_git(&self.path, &self.home, args)
     }
 
+    /// Run git and return its output, whether it succeeded or not.
+    pub fn git_output(&self, args: &[&str]) -> Output {
+        let mut cmd = Command::new("git");
+        cmd.args(args).current_dir(&self.path);
+        git_env(&mut cmd, &self.home);
+        cmd.output().expect("git runs")
+    }
+
     pub fn repo(&self) -> Repository {
         Repository::open(&self.path).unwrap()
     }
@@ -265,6 +273,17 @@ impl<'a> Decision<'a> {
 }
 
 impl World {
+    /// Replace files on the remote's `main` (a change made through review
+    /// before the attack starts).
+    pub fn on_main(&self, files: &[(&str, &str)]) {
+        let s = self.clone_as(&format!("main-{}", files.len() + self.root.read_dir().map_or(0, |d| d.count())), "dev");
+        for (path, content) in files {
+            s.write(path, content);
+        }
+        s.commit("change main", None);
+        s.git(&["push", "-q", "origin", "main"]);
+    }
+
     /// Record `decision` on `fingerprint` in `clone`.
     pub fn decide(&self, clone: &Clone, fingerprint: &str, decision: Decision<'_>) -> String {
         let repository = decision.repository.unwrap_or_else(|| clone.repository_id());
