@@ -338,7 +338,8 @@ impl Participants {
     /// Why `email` (or another identity the same key is listed for,
     /// `aliases`) took part, if it did.
     pub fn refusal(&self, email: &str, aliases: &[String]) -> Result<(), Refusal> {
-        let checks: [(&[String], fn(String) -> Refusal); 3] = [
+        type Check<'a> = (&'a [String], fn(String) -> Refusal);
+        let checks: [Check<'_>; 3] = [
             (&self.acceptors, |identity| Refusal::AcceptedTheAiText { identity }),
             (&self.requesters, |identity| Refusal::RequestedTheSignoff { identity }),
             (&self.authors, |identity| Refusal::AuthorsTheCommit { identity }),
@@ -388,9 +389,7 @@ pub enum Refusal {
     Unsigned { identity: String },
     /// The approval answers a request whose stated fingerprint is not the
     /// fingerprint of the text it shows: the reviewer saw other text.
-    #[error(
-        "it answers request {request} whose stated fingerprint does not match its text, so it cannot approve it"
-    )]
+    #[error("it answers request {request} whose stated fingerprint does not match its text, so it cannot approve it")]
     AnswersForgedRequest { identity: String, request: String },
     /// In signed mode one key is one approver, whatever emails it is listed
     /// under.
@@ -528,11 +527,7 @@ pub fn assess(requirement: &Requirement, votes: &[Vote], participants: &Particip
     for (i, vote) in votes.iter().enumerate() {
         let aliases = vote.signer.as_ref().map_or(&[][..], |s| s.principals.as_slice());
         let entitled = requirement.may_review(&vote.email).and_then(|()| {
-            if signed_mode && !vote.signed() {
-                Err(Refusal::Unsigned { identity: vote.email.clone() })
-            } else {
-                Ok(())
-            }
+            if signed_mode && !vote.signed() { Err(Refusal::Unsigned { identity: vote.email.clone() }) } else { Ok(()) }
         });
         let refusal = match vote.verdict {
             // A participant's approval is named as such first: the most
@@ -829,8 +824,11 @@ impl Policy {
     pub fn may_override(&self, email: &str, aliases: &[String], participants: &Participants) -> Result<(), Refusal> {
         participants.refusal(email, aliases)?;
         if !self.override_by.emails.contains(&email.to_ascii_lowercase()) {
-            let allowed =
-                if self.override_by.names.is_empty() { "nobody".to_string() } else { self.override_by.names.join(", ") };
+            let allowed = if self.override_by.names.is_empty() {
+                "nobody".to_string()
+            } else {
+                self.override_by.names.join(", ")
+            };
             return Err(Refusal::NotAnOverrider { identity: email.to_string(), allowed });
         }
         Ok(())
@@ -1322,10 +1320,7 @@ impl Builder<'_> {
         policy.reviewers = resolver.reviewers(&raw.reviewers.unwrap_or_default())?;
         let (allow_override, override_by) = self.overrides(&resolver, raw.allow_override, raw.override_by)?;
         if !allow_override && !override_by.names.is_empty() {
-            policy.warnings.push(format!(
-                "{}: `override_by` has no effect without `allow_override = true`",
-                self.file
-            ));
+            policy.warnings.push(format!("{}: `override_by` has no effect without `allow_override = true`", self.file));
         }
         policy.allow_override = allow_override;
         policy.override_by = override_by;
@@ -2122,7 +2117,9 @@ mod tests {
         check("gate = 1\n", expect![[r#".vouch.toml:1:8: invalid value for `gate`: expected "block" or "warn""#]]);
         check(
             "reviewer = []\n",
-            expect![".vouch.toml:1:1: unknown key `reviewer`, expected one of `gate`, `reviewers`, `approvals`, `codeowners`, `exempt`, `bots`, `require_signatures`, `allowed_signers`, `require_attestation`, `require_signed_commits`, `allow_override`, `override_by`, `trust_files`, `require_rationale`, `groups`, `aliases`, `rules`, `triage`, `detection`, `risk`, `budget`"],
+            expect![
+                ".vouch.toml:1:1: unknown key `reviewer`, expected one of `gate`, `reviewers`, `approvals`, `codeowners`, `exempt`, `bots`, `require_signatures`, `allowed_signers`, `require_attestation`, `require_signed_commits`, `allow_override`, `override_by`, `trust_files`, `require_rationale`, `groups`, `aliases`, `rules`, `triage`, `detection`, `risk`, `budget`"
+            ],
         );
         check(
             "[detection]\nmin_chars = \"80\"\n",
@@ -2495,7 +2492,10 @@ src/db/**         @nobody-known
             vote("dan@example.com", Approve),
         ];
         let a = assess(&req, &votes, &forged);
-        assert_eq!(a.status, Status::Rejected { by: "carol@example.com".into(), comment: Some("leaks the pool".into()) });
+        assert_eq!(
+            a.status,
+            Status::Rejected { by: "carol@example.com".into(), comment: Some("leaks the pool".into()) }
+        );
         assert!(a.ignored.is_empty(), "{:?}", a.ignored);
         // Her own later approval withdraws the reject, though as a
         // participant it does not count itself.
@@ -2554,11 +2554,9 @@ src/db/**         @nobody-known
         assert_eq!(AiAmount { lines: 1, bytes: 200, whole: false }.effective_lines(), 3);
         assert!(!needs(AiAmount { lines: 2, bytes: 160, whole: false }));
         // Triage compares the same count.
-        let triage = Policy::parse(
-            "[[triage]]\npaths = [\"tests/\"]\nmax_ai_lines = 2\napprovals = 0\n",
-            ".vouch.toml",
-        )
-        .unwrap();
+        let triage =
+            Policy::parse("[[triage]]\npaths = [\"tests/\"]\nmax_ai_lines = 2\napprovals = 0\n", ".vouch.toml")
+                .unwrap();
         assert!(!triage.requirement("tests/a.rs", &[], AiAmount { lines: 1, bytes: 100, whole: false }).needs_signoff);
         assert!(triage.requirement("tests/a.rs", &[], AiAmount { lines: 1, bytes: 900, whole: false }).needs_signoff);
     }

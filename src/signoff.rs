@@ -18,7 +18,9 @@ use std::ops::Range;
 use git2::Repository;
 
 use crate::document::Document;
-use crate::policy::{AiAmount, Assessment, Ignored, Participants, Policy, Refusal, Requirement, Signer, Verdict, assess};
+use crate::policy::{
+    AiAmount, Assessment, Ignored, Participants, Policy, Refusal, Requirement, Signer, Verdict, assess,
+};
 use crate::provenance::{AiSource, Attribution, Origin, Spans};
 use crate::store::records::{self, Approval, ApprovalIndex, BadRecord, Request, RequestIndex, Stored};
 use crate::store::repo;
@@ -264,14 +266,13 @@ impl Ledger {
 /// `ai_lines`), for the policy's thresholds.
 pub fn requested_amount(unit: &records::RequestedUnit) -> AiAmount {
     let text = unit.text.as_str();
-    let nonws = |r: &Range<usize>| text[r.clone()].chars().filter(|c| !c.is_whitespace()).map(char::len_utf8).sum::<usize>();
+    let nonws =
+        |r: &Range<usize>| text[r.clone()].chars().filter(|c| !c.is_whitespace()).map(char::len_utf8).sum::<usize>();
     let ai = crate::store::notes::lines_to_bytes(text, &unit.ai_lines);
     let bytes: usize = ai.iter().map(nonws).sum();
     let lines = crate::store::notes::line_spans(text);
-    let ai_lines = lines
-        .iter()
-        .filter(|l| nonws(l) > 0 && ai.iter().any(|r| r.start <= l.start && l.end <= r.end))
-        .count();
+    let ai_lines =
+        lines.iter().filter(|l| nonws(l) > 0 && ai.iter().any(|r| r.start <= l.start && l.end <= r.end)).count();
     AiAmount { lines: ai_lines, bytes, whole: bytes > 0 && bytes == nonws(&(0..text.len())) }
 }
 
@@ -308,7 +309,7 @@ pub enum SignoffError {
     #[error("{path}: a rationale is required for {unit} (risk: {risk}); say why the code looks as it does")]
     RationaleRequired { path: String, unit: String, risk: String },
     #[error("{unit} in {path}: {refusal}")]
-    Refused { path: String, unit: String, refusal: crate::policy::Refusal },
+    Refused { path: String, unit: String, refusal: Box<crate::policy::Refusal> },
     #[error("{unit} in {path} needs no sign-off")]
     NotRequired { path: String, unit: String },
 }
@@ -399,10 +400,9 @@ pub fn decide(
     if !judgement.requirement.needs_signoff {
         return Err(SignoffError::NotRequired { path: path.into(), unit: unit_label(&facts.unit) });
     }
-    judgement
-        .requirement
-        .may_approve(&reviewer.email, &judgement.participants)
-        .map_err(|refusal| SignoffError::Refused { path: path.into(), unit: unit_label(&facts.unit), refusal })?;
+    judgement.requirement.may_approve(&reviewer.email, &judgement.participants).map_err(|refusal| {
+        SignoffError::Refused { path: path.into(), unit: unit_label(&facts.unit), refusal: Box::new(refusal) }
+    })?;
     let mut approval = Approval::new(repository, &facts.unit.fingerprint, verdict, reviewer);
     approval.comment = comment.filter(|c| !c.trim().is_empty()).map(str::to_string);
     approval.request = ledger.requests.for_fingerprint(&facts.unit.fingerprint).last().map(|r| r.id.clone());

@@ -351,7 +351,9 @@ fn finding_5_unsigned_and_badly_signed_commits_fail_by_name() {
         )
     );
     let reason = bad[1]["reason"].as_str().unwrap();
-    assert!(reason.starts_with(&format!("commit {} (more readme) is signed with key SHA256:", &stranger.to_string()[..10])));
+    assert!(
+        reason.starts_with(&format!("commit {} (more readme) is signed with key SHA256:", &stranger.to_string()[..10]))
+    );
     assert!(reason.contains("which origin/main:.vouch/allowed_signers does not list"), "{reason}");
     assert_eq!(bad[1]["commits"][0], stranger.to_string());
 }
@@ -372,7 +374,9 @@ fn finding_12_overrides_only_by_named_people_never_by_participants_never_over_tr
     let out = a.vouch(&["override", "--reason", "ship it", "origin/main..HEAD"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(
-        text(&out).contains("dev@example.com is not among the people the policy lets override (override_by: bob@example.com)"),
+        text(&out).contains(
+            "dev@example.com is not among the people the policy lets override (override_by: bob@example.com)"
+        ),
         "{}",
         text(&out)
     );
@@ -565,4 +569,35 @@ fn finding_16_the_gate_refuses_an_approval_answering_a_forged_request_as_verify_
         ))),
         "{failure:#}"
     );
+}
+
+// ---------------------------------------------------------------------------
+// The starter policy of a control.
+
+/// `vouch init --signed` writes a policy with everything the checklist of
+/// docs/trust.md asks of it, and an allowed-signers file with the current
+/// user's signing key.
+#[test]
+fn init_signed_writes_the_policy_of_a_control_and_starts_the_allowed_signers() {
+    let world = World::new(SIGNED_POLICY);
+    let dir = world.root.join("fresh");
+    std::fs::create_dir_all(&dir).unwrap();
+    run_git(&dir, &world.home(), &["init", "-q", "-b", "main"]);
+    let c = Clone { path: dir.clone(), home: world.home(), email: email("alice") };
+    c.git(&["config", "user.email", "alice@example.com"]);
+    c.git(&["config", "user.name", "alice"]);
+    c.git(&["config", "gpg.format", "ssh"]);
+    c.git(&["config", "user.signingkey", &world.key("alice").display().to_string()]);
+    let out = c.vouch(&["init", "--signed"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let policy = vouch::policy::Policy::parse(&c.read(".vouch.toml"), ".vouch.toml").unwrap();
+    assert!(policy.require_signatures() && policy.require_signed_commits());
+    assert!(policy.is_trust_file(".github/workflows/ci.yml"));
+    let signers = c.read(".vouch/allowed_signers");
+    assert!(signers.contains(&format!("alice@example.com {}\n", world.public_key("alice"))), "{signers}");
+    let parsed = vouch::store::signature::AllowedSigners::parse(&signers, "allowed_signers").unwrap();
+    assert!(parsed.lists("alice@example.com"));
+    // Running it again keeps both.
+    let out = c.vouch(&["init", "--signed"]);
+    assert!(text(&out).contains(".vouch/allowed_signers: kept"), "{}", text(&out));
 }

@@ -792,7 +792,10 @@ mod tests {
             })
             .unwrap();
         let git_sig = String::from_utf8(output.stdout).unwrap();
-        assert_eq!(signers.verify("alice@x.org", payload, &git_sig), Err(SigError::Namespace { found: "git".into(), expected: NAMESPACE }));
+        assert_eq!(
+            signers.verify("alice@x.org", payload, &git_sig),
+            Err(SigError::Namespace { found: "git".into(), expected: NAMESPACE })
+        );
 
         // A line that allows the key only for git.
         let git_only =

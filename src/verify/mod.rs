@@ -540,9 +540,11 @@ impl Judge<'_> {
                         ));
                     }
                 }
-                other @ (Refusal::AnswersForgedRequest { .. } | Refusal::SameSigner { .. }) => details.push(
-                    format!("{what} by {} ({}) does not count: {other}", ignored.email, short(&ignored.id)),
-                ),
+                other @ (Refusal::AnswersForgedRequest { .. } | Refusal::SameSigner { .. }) => details.push(format!(
+                    "{what} by {} ({}) does not count: {other}",
+                    ignored.email,
+                    short(&ignored.id)
+                )),
                 other => details.push(format!("{what} by {} does not count: {other}", ignored.email)),
             }
         }
