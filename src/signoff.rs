@@ -385,14 +385,17 @@ pub fn check_request(
 }
 
 /// An approval or rejection of `facts` at `path` by `reviewer`, after the
-/// policy's checks: refused when the reviewer may not sign off this unit.
+/// policy's checks: refused when the reviewer may not sign off this unit (a
+/// rejection needs only a reviewer: a participant's reject still counts, see
+/// [`crate::policy::assess`]). The decision answers the latest request for
+/// the unit whose text really has its fingerprint, never a forged one.
 pub fn decide(
     ledger: &Ledger,
     policy: &Policy,
     path: &str,
     facts: &UnitFacts,
     reviewer: records::Person,
-    verdict: crate::policy::Verdict,
+    verdict: Verdict,
     comment: Option<&str>,
 ) -> Result<Approval, SignoffError> {
     let repository = ledger.repository_id.as_deref().ok_or(SignoffError::NoCommits)?;
@@ -400,12 +403,25 @@ pub fn decide(
     if !judgement.requirement.needs_signoff {
         return Err(SignoffError::NotRequired { path: path.into(), unit: unit_label(&facts.unit) });
     }
-    judgement.requirement.may_approve(&reviewer.email, &judgement.participants).map_err(|refusal| {
-        SignoffError::Refused { path: path.into(), unit: unit_label(&facts.unit), refusal: Box::new(refusal) }
+    let allowed = match verdict {
+        Verdict::Approve => judgement.requirement.may_approve(&reviewer.email, &judgement.participants),
+        Verdict::Reject => judgement.requirement.may_review(&reviewer.email),
+    };
+    allowed.map_err(|refusal| SignoffError::Refused {
+        path: path.into(),
+        unit: unit_label(&facts.unit),
+        refusal: Box::new(refusal),
     })?;
-    let mut approval = Approval::new(repository, &facts.unit.fingerprint, verdict, reviewer);
+    let fingerprint = &facts.unit.fingerprint;
+    let mut approval = Approval::new(repository, fingerprint, verdict, reviewer);
     approval.comment = comment.filter(|c| !c.trim().is_empty()).map(str::to_string);
-    approval.request = ledger.requests.for_fingerprint(&facts.unit.fingerprint).last().map(|r| r.id.clone());
+    approval.request = ledger
+        .requests
+        .for_fingerprint(fingerprint)
+        .iter()
+        .rev()
+        .find(|r| !ledger.forged.get(fingerprint).is_some_and(|f| f.iter().any(|f| f.request == r.id)))
+        .map(|r| r.id.clone());
     approval.path = Some(path.to_string());
     Ok(approval)
 }

@@ -242,6 +242,25 @@ fn finding_3_a_forged_request_or_note_naming_the_rejecting_reviewer_does_not_voi
     assert_eq!(code, 1, "{report:#}");
     assert_eq!(only_failure(&report, "rejected")["reason"], "AI-written code rejected by bob@example.com");
 
+    // Forged first: Bob is named a requester before he looks. `vouch
+    // reject` still records his reject, and it counts.
+    let (world, a, failure) = feature_world(SIGNED_POLICY);
+    let fingerprint = failure["fingerprint"].as_str().unwrap().to_string();
+    forge_request(&a, "bob", &fingerprint, &a.unit_text("src/lib.rs", 5, 7));
+    world.decide(&a, &fingerprint, Decision { created: Some(EARLY), ..Decision::by("alice") });
+    assert_eq!(a.verify("origin/main..HEAD").0, 0, "alice's approval alone passes");
+    a.git(&["config", "user.email", "bob@example.com"]);
+    a.git(&["config", "gpg.format", "ssh"]);
+    a.git(&["config", "user.signingkey", &world.key("bob").display().to_string()]);
+    let out = a.vouch(&["reject", "src/lib.rs:5", "--comment", "shells out on user input", "--yes"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let (code, report) = a.verify("origin/main..HEAD");
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(
+        only_failure(&report, "rejected")["reason"],
+        "AI-written code rejected by bob@example.com: shells out on user input"
+    );
+
     // The gate, on the same kind of forgery.
     let world = World::new(SIGNED_POLICY);
     let g = world.clone_as("g", "dev");

@@ -429,6 +429,14 @@ pub fn verify(repo: &Repository, base_rev: &str, head_rev: &str) -> Result<Repor
         warnings: policy.warnings().to_vec(),
     };
     report.warnings.extend(signers.warnings.iter().cloned());
+    if policy.require_signatures() && !policy.require_signed_commits() {
+        report.warnings.push(
+            "the policy at BASE requires signed approvals but not signed commits (require_signed_commits): commit \
+             author and committer fields are whatever the author wrote, so a reviewer who committed AI code under \
+             another name could approve it"
+                .to_string(),
+        );
+    }
     if policy.require_signatures() && !signers.present {
         report.warnings.push(format!(
             "the policy at BASE requires signatures but {} does not exist: no approval can count",
