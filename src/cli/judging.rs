@@ -277,7 +277,8 @@ fn unchanged_lines(old: &str, new: &str) -> Vec<Range<usize>> {
     out
 }
 
-/// How units are judged: the policy, the records, who authors the commit.
+/// How units are judged: the policy, the records, who authors the commit;
+/// the judging itself is [`Ledger::judge`], the one every front end asks.
 pub struct Verdicts<'a> {
     pub policy: &'a Policy,
     pub ledger: &'a Ledger,
@@ -366,12 +367,7 @@ impl JudgedUnit {
 
     /// The people who may not sign it off, lowercase, deduplicated.
     pub fn excluded(&self) -> Vec<String> {
-        let p = &self.judgement.participants;
-        let mut all: Vec<String> =
-            p.acceptors.iter().chain(&p.requesters).chain(&p.authors).map(|e| e.to_ascii_lowercase()).collect();
-        all.sort();
-        all.dedup();
-        all
+        self.judgement.participants.everyone()
     }
 
     /// The AI tools that wrote it, each once.
