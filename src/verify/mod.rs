@@ -6,12 +6,18 @@
 //! *as of BASE* requires for its current fingerprint, signed where that
 //! policy requires signatures (checked against the allowed-signers file as
 //! of BASE), by people that policy allows, never by whoever accepted the AI
-//! text, requested the sign-off or authored (or committed) a commit of the
-//! range that touched the unit. Work-in-progress commits in between need no
-//! approvals of their own. The policy, the allowed-signers file and (when the
-//! policy uses it) CODEOWNERS are judged as of BASE, so a change to them in
-//! the range cannot grant itself rights: such a change is itself a unit that
-//! needs approval under the BASE policy.
+//! text, requested the sign-off or authored, committed or signed a commit
+//! of the range that touched the unit. Work-in-progress commits in between
+//! need no approvals of their own. The policy, the allowed-signers file and
+//! CODEOWNERS are read as of BASE, so a change to them in the range cannot
+//! grant itself rights: a change to any trust file (those, and the policy's
+//! `trust_files`) is itself a unit that needs approval under the BASE
+//! policy. Whether a unit is approved is decided by
+//! [`crate::signoff::Ledger`], the judge every front end asks; this module
+//! supplies what only CI knows (BASE's policy and signers, who made the
+//! commits of the range) and explains the result. With
+//! `require_signed_commits`, every commit of the range must be signed by a
+//! key the allowed signers at BASE list.
 //!
 //! It reports coverage as it is: commits with no note, lines of unknown
 //! origin (no provenance means *unattested*, not human). It fails closed:
