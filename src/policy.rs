@@ -540,9 +540,12 @@ pub fn assess(requirement: &Requirement, votes: &[Vote], participants: &Particip
                 (Some(signer), true) => signer.key.clone(),
                 _ => vote.email.to_ascii_lowercase(),
             };
+            // An earlier vote of the same key under another email is
+            // superseded: said once, unless it was left out already.
             if let Some((_, earlier)) = latest.get(&person)
                 && !earlier.email.eq_ignore_ascii_case(&vote.email)
                 && let Some(signer) = &vote.signer
+                && !ignored.iter().any(|g: &Ignored| !g.id.is_empty() && g.id == earlier.id)
             {
                 ignored.push(Ignored::new(
                     earlier,
