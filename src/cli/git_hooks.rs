@@ -1,6 +1,8 @@
 //! vouch's git hooks: the scripts `vouch init` installs (pre-commit runs
-//! the gate, post-commit writes the note, post-rewrite re-maps notes after
-//! an amend or a rebase), how they chain to the hooks that were there
+//! the gate, prepare-commit-msg keeps what a commit comes from (a squash
+//! merge's commits, a cherry-pick's source: git removes them before
+//! post-commit, and `--no-verify` skips pre-commit), post-commit writes the
+//! note, post-rewrite re-maps notes after an amend or a rebase), how they chain to the hooks that were there
 //! before, and how `vouch doctor` inspects them.
 //!
 //! A hook that is not vouch's is kept as `<hook>.local`, and vouch's script
@@ -21,7 +23,7 @@ use anyhow::Context as _;
 use git2::Repository;
 
 /// The hooks vouch installs, and what each runs.
-pub const HOOKS: [&str; 3] = ["pre-commit", "post-commit", "post-rewrite"];
+pub const HOOKS: [&str; 4] = ["pre-commit", "prepare-commit-msg", "post-commit", "post-rewrite"];
 
 /// The first line after the shebang of every script vouch writes.
 const MARKER: &str = "# vouch-hook:1";
@@ -63,7 +65,9 @@ pub fn script(hook: &str, binary: &str) -> String {
     }
     s.push_str(&format!("if [ -x \"$hook_dir/{hook}.local\" ]; then\n"));
     match (hook, stdin) {
-        ("pre-commit", _) => s.push_str(&format!("    \"$hook_dir/{hook}.local\" \"$@\" || exit $?\n")),
+        ("pre-commit" | "prepare-commit-msg", _) => {
+            s.push_str(&format!("    \"$hook_dir/{hook}.local\" \"$@\" || exit $?\n"))
+        }
         (_, true) => s.push_str(&format!("    printf '%s\\n' \"$input\" | \"$hook_dir/{hook}.local\" \"$@\"\n")),
         _ => s.push_str(&format!("    \"$hook_dir/{hook}.local\" \"$@\"\n")),
     }
@@ -73,6 +77,7 @@ pub fn script(hook: &str, binary: &str) -> String {
     s.push_str("if [ -z \"$vouch\" ]; then\n");
     let consequence = match hook {
         "pre-commit" => "the sign-off gate did not run (CI's vouch verify still checks)",
+        "prepare-commit-msg" => "what this commit comes from (a squash, a cherry-pick) was not kept",
         "post-commit" => "no provenance note was written for this commit",
         _ => "notes were not re-mapped to the rewritten commits",
     };

@@ -6,8 +6,9 @@
 //!   user). `generic --file PATH`: whatever changed in the file since vouch
 //!   last saw it (the journal's latest version of it, else the index's,
 //!   else HEAD's; all of a new file).
-//! - `pre-commit`: the gate, `vouch check --staged`. `post-commit`: the note
-//!   on the new commit (see [`super::commit_note`]). `post-rewrite`: notes
+//! - `pre-commit`: the gate, `vouch check --staged`. `prepare-commit-msg`:
+//!   what the commit comes from (a squash, a cherry-pick), for
+//!   `post-commit`: the note on the new commit (see [`super::commit_note`]). `post-rewrite`: notes
 //!   re-mapped to the rewritten commits (`old new` lines on standard input).
 //!
 //! An agent hook never stands in the agent's way over a file vouch does not
@@ -66,6 +67,13 @@ pub enum Which {
     },
     /// git's pre-commit hook: the sign-off gate (`vouch check --staged`).
     PreCommit,
+    /// git's prepare-commit-msg hook: keeps what the commit comes from (a
+    /// squash merge's commits, a cherry-picked commit) for post-commit.
+    PrepareCommitMsg {
+        /// What git passes: the message file, its source, a commit.
+        #[arg(num_args = 0..=3)]
+        args: Vec<String>,
+    },
     /// git's post-commit hook: writes the provenance note on HEAD.
     PostCommit,
     /// git's post-rewrite hook: re-maps notes after an amend or a rebase
@@ -89,6 +97,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             generic(&file, source)
         }
         Which::PreCommit => super::check::gate(true, Format::Text, true),
+        Which::PrepareCommitMsg { args: _ } => super::commit_note::prepare_commit_msg(),
         Which::PostCommit => super::commit_note::post_commit(),
         Which::PostRewrite { kind: _ } => post_rewrite(),
     }

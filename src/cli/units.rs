@@ -78,6 +78,8 @@ pub struct Sources<'a> {
     pub journal: (Journal, Loaded),
     history: AiPaths,
     cache: AnalysisCache,
+    /// What the commits the next commit's text comes from say of it.
+    derived: Option<crate::store::derive::Derived>,
 }
 
 impl<'a> Sources<'a> {
@@ -88,6 +90,7 @@ impl<'a> Sources<'a> {
             journal: ctx.journal()?,
             history: AiPaths::load(&ctx.repo, policy.bots())?,
             cache: AnalysisCache::of(&ctx.repo),
+            derived: super::judging::pending_derived(&ctx.repo, policy.bots(), None)?,
             ctx,
             policy,
         })
@@ -129,6 +132,7 @@ impl FileUnits {
             bots: sources.policy.bots(),
             strict: false,
             cache: Some(&sources.cache),
+            derived: sources.derived.as_ref(),
         };
         let file = FileVersion { path: path.to_string(), history_path: path.to_string(), blob, text };
         let analysed = analysis.one(&ctx.repo, file)?;
