@@ -551,3 +551,197 @@ fn a_bot_commit_through_the_hooks_notes_its_lines() {
     assert!(!says_no_ai(&note), "{note:?}");
     assert_unapproved(&repo, "HEAD~1..HEAD", "src/coupons.py");
 }
+
+// ---------------------------------------------------------------------------
+// 13.4: agent edits reformatted by another hook; snapshots before the tool
+
+/// The agent's edit as it wrote it, and as a formatter (black) leaves it.
+const AGENT_RAW: &str = "def total(items,coupon=None):\n  subtotal=sum(i.price*i.qty for i in items)\n  if coupon:\n    subtotal-=coupon.discount(subtotal)\n  return max(subtotal,0)\n";
+const FORMATTED: &str = "def total(items, coupon=None):\n    subtotal = sum(i.price * i.qty for i in items)\n    if coupon:\n        subtotal -= coupon.discount(subtotal)\n    return max(subtotal, 0)\n";
+/// A person's function after the agent's.
+const HUMAN_TAIL: &str = "\n\ndef count(items):\n    return len(items)\n";
+
+impl Repo {
+    /// Claude Code's hook for `event` (PreToolUse, PostToolUse) of a tool
+    /// call `id`.
+    fn claude_hook(&self, event: &str, tool: &str, id: &str, input: serde_json::Value) -> Run {
+        let payload = serde_json::json!({
+            "session_id": "s-1",
+            "cwd": self.root(),
+            "hook_event_name": event,
+            "tool_name": tool,
+            "tool_use_id": id,
+            "tool_input": input,
+        });
+        let run = self.vouch_stdin(&["hook", "claude-code"], payload.to_string().as_bytes());
+        assert_eq!(run.code, 0, "{run:?}");
+        run
+    }
+
+    fn edit_input(&self, rel: &str, old: &str, new: &str) -> serde_json::Value {
+        serde_json::json!({"file_path": self.root().join(rel), "old_string": old, "new_string": new})
+    }
+
+    /// The names of the AI units `vouch status` shows in `version`
+    /// (`index`, `worktree`).
+    fn ai_units(&self, version: &str) -> Vec<String> {
+        let run = self.vouch(&["status", "--format", "json"]);
+        assert_eq!(run.code, 0, "{run:?}");
+        let status: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        status[version].as_array().unwrap().iter().map(|u| u["name"].as_str().unwrap_or("").to_string()).collect()
+    }
+
+    fn snapshots(&self) -> usize {
+        std::fs::read_dir(self.root().join(".git/vouch/pre")).map_or(0, |d| d.count())
+    }
+
+    /// Commit everything past the gate; the note's AI lines of `rel`.
+    fn commit_ai_lines(&self, rel: &str) -> Vec<[u64; 2]> {
+        self.ok(&["add", "-A"]);
+        self.ok(&["commit", "-q", "--no-verify", "-m", "agent work"]);
+        ai_lines(&self.note("HEAD"), rel)
+    }
+}
+
+#[test]
+fn an_edit_reformatted_before_vouch_looks_stays_ai() {
+    // Both orders of the snapshot: with the PreToolUse hook, and without it
+    // (a configuration from an older vouch).
+    for snapshot in [true, false] {
+        let repo = Repo::init(WARN, &[("src/cart.py", &format!("{CART_BEFORE}{HUMAN_TAIL}"))]);
+        let input = repo.edit_input("src/cart.py", CART_BEFORE, AGENT_RAW);
+        if snapshot {
+            repo.claude_hook("PreToolUse", "Edit", "toolu_1", input.clone());
+        }
+        // The tool edits; the formatter's PostToolUse hook runs first.
+        repo.write("src/cart.py", &format!("{FORMATTED}{HUMAN_TAIL}"));
+        repo.claude_hook("PostToolUse", "Edit", "toolu_1", input);
+        assert_eq!(repo.snapshots(), 0, "the snapshot is taken once and removed");
+        assert_eq!(repo.commit_ai_lines("src/cart.py"), [[1, 5]], "snapshot: {snapshot}");
+    }
+}
+
+#[test]
+fn an_edit_reformatted_after_vouch_looked_stays_ai() {
+    let repo = Repo::init(WARN, &[("src/cart.py", &format!("{CART_BEFORE}{HUMAN_TAIL}"))]);
+    let input = repo.edit_input("src/cart.py", CART_BEFORE, AGENT_RAW);
+    repo.claude_hook("PreToolUse", "Edit", "toolu_1", input.clone());
+    repo.write("src/cart.py", &format!("{AGENT_RAW}{HUMAN_TAIL}"));
+    repo.claude_hook("PostToolUse", "Edit", "toolu_1", input);
+    // The formatter's hook lands after vouch's.
+    repo.write("src/cart.py", &format!("{FORMATTED}{HUMAN_TAIL}"));
+    assert_eq!(repo.commit_ai_lines("src/cart.py"), [[1, 5]]);
+}
+
+#[test]
+fn a_write_over_an_existing_file_marks_only_what_changed() {
+    let before = format!("{CART_BEFORE}{HUMAN_TAIL}");
+    let after = before.replace("return len(items)", "return len(list(items))");
+    for snapshot in [true, false] {
+        let repo = Repo::init(WARN, &[("src/cart.py", &before)]);
+        let input = serde_json::json!({"file_path": repo.root().join("src/cart.py"), "content": after});
+        if snapshot {
+            repo.claude_hook("PreToolUse", "Write", "toolu_w", input.clone());
+        }
+        repo.write("src/cart.py", &after);
+        repo.claude_hook("PostToolUse", "Write", "toolu_w", input);
+        // Only the function the agent changed holds AI text.
+        assert_eq!(repo.ai_units("worktree"), ["count"], "snapshot: {snapshot}");
+        assert_eq!(repo.commit_ai_lines("src/cart.py"), [[6, 6]], "snapshot: {snapshot}");
+    }
+    // A new file is all the agent's.
+    let repo = Repo::init(WARN, &[("README", "")]);
+    let input = serde_json::json!({"file_path": repo.root().join("src/new.py"), "content": COUPONS});
+    repo.claude_hook("PreToolUse", "Write", "toolu_n", input.clone());
+    repo.write("src/new.py", COUPONS);
+    repo.claude_hook("PostToolUse", "Write", "toolu_n", input);
+    assert_eq!(repo.commit_ai_lines("src/new.py"), [[1, 10]]);
+}
+
+#[test]
+fn files_a_shell_command_changes_are_recorded() {
+    let repo = Repo::init(WARN, &[("src/cart.py", &format!("{CART_BEFORE}{HUMAN_TAIL}")), ("README", "")]);
+    // A person's change, not yet committed, before the agent's command.
+    repo.write("README", "readme by a person\n");
+    let input = serde_json::json!({"command": "sed -i ... && cat > src/coupons.py"});
+    repo.claude_hook("PreToolUse", "Bash", "toolu_b", input.clone());
+    repo.write("src/cart.py", &format!("{CART_AFTER}{HUMAN_TAIL}"));
+    repo.write("src/coupons.py", COUPONS);
+    let run = repo.claude_hook("PostToolUse", "Bash", "toolu_b", input);
+    assert!(run.stderr.contains("recorded 5 AI line(s) of src/cart.py"), "{run:?}");
+    assert_eq!(repo.snapshots(), 0);
+    repo.ok(&["add", "-A"]);
+    repo.ok(&["commit", "-q", "--no-verify", "-m", "agent work"]);
+    let note = repo.note("HEAD");
+    assert_eq!(ai_lines(&note, "src/cart.py"), [[1, 5]], "{note:?}");
+    assert_eq!(ai_lines(&note, "src/coupons.py"), [[1, 10]], "{note:?}");
+    assert!(ai_lines(&note, "README").is_empty(), "the person's edit is not the agent's: {note:?}");
+
+    // Without a snapshot, nothing is claimed (and nothing fails).
+    let run = repo.claude_hook("PostToolUse", "Bash", "toolu_c", serde_json::json!({"command": "ls"}));
+    assert!(run.stderr.contains("no snapshot"), "{run:?}");
+}
+
+#[test]
+fn init_writes_both_claude_code_hooks() {
+    let repo = Repo::init(WARN, &[("README", "")]);
+    let run = repo.vouch(&["init", "--agent", "claude-code"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let settings: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(repo.root().join(".claude/settings.json")).unwrap()).unwrap();
+    for event in ["PreToolUse", "PostToolUse"] {
+        let entry = &settings["hooks"][event][0];
+        assert_eq!(entry["matcher"], "Write|Edit|MultiEdit|Bash", "{settings:#}");
+        assert_eq!(entry["hooks"][0]["command"], "vouch hook claude-code", "{settings:#}");
+    }
+}
+
+// ---------------------------------------------------------------------------
+// 13.7: the agent hook without vouch on PATH
+
+#[test]
+fn doctor_runs_the_agent_hook_as_the_agent_would() {
+    let repo = Repo::init(WARN, &[("README", "")]);
+    let run_with_path = |args: &[&str], path: &str| {
+        let mut cmd = repo.command(VOUCH, args);
+        cmd.env("PATH", path);
+        Run::from(cmd.output().unwrap())
+    };
+    // The real binary, not on PATH: as after `cargo build --release`.
+    let bare = "/usr/bin:/bin";
+    let run = run_with_path(&["init", "--agent", "claude-code", "--agent", "cursor"], bare);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("no `vouch` on PATH"), "{run:?}");
+    let settings = std::fs::read_to_string(repo.root().join(".claude/settings.json")).unwrap();
+    assert!(!settings.contains(VOUCH), "no machine's path in a committed file: {settings}");
+
+    let run = run_with_path(&["doctor"], bare);
+    assert_eq!(run.code, 1, "{run:?}");
+    for agent in ["Claude Code", "Cursor"] {
+        let line = run
+            .stdout
+            .lines()
+            .find(|l| l.contains(&format!("agent {agent} hook")))
+            .unwrap_or_else(|| panic!("{run:?}"));
+        assert!(line.starts_with("FAIL") && line.contains("exit 127") && line.contains("no `vouch` on PATH"), "{line}");
+    }
+
+    // With vouch on PATH, the hooks run.
+    let bin = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(VOUCH, bin.path().join("vouch")).unwrap();
+    let path = format!("{}:{bare}", bin.path().display());
+    let run = run_with_path(&["doctor"], &path);
+    for agent in ["Claude Code", "Cursor"] {
+        let line = run
+            .stdout
+            .lines()
+            .find(|l| l.contains(&format!("agent {agent} hook")))
+            .unwrap_or_else(|| panic!("{run:?}"));
+        assert!(line.starts_with("ok") && line.contains("runs"), "{line}");
+    }
+    // And running them recorded nothing.
+    assert!(
+        !repo.root().join(".git/vouch/journal").exists()
+            || std::fs::read_dir(repo.root().join(".git/vouch/journal")).unwrap().count() == 0
+    );
+}

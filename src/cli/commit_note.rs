@@ -209,9 +209,8 @@ fn derived_for(
     bots: &[String],
 ) -> anyhow::Result<DerivedNote> {
     let repo = &ctx.repo;
-    let own = derive::claims(repo, commit.id(), bots, None)
-        .with_context(|| format!("cannot read what commit {} says of itself", commit.id()))?
-        .records;
+    let own = derive::own_claims(repo, commit.id(), bots)
+        .with_context(|| format!("cannot read what commit {} says of itself", commit.id()))?;
     let mut out = DerivedNote { records: Vec::new(), own, unknown: false };
     if sources.is_empty() {
         return Ok(out);

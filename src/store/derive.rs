@@ -101,11 +101,29 @@ pub fn claims(
     bots: &[String],
     paths: Option<&HashSet<String>>,
 ) -> Result<Claims, HistoryError> {
+    claims_with(repo, commit, bots, paths, true)
+}
+
+/// What `commit` says of itself (its trailer or bot author, its git-ai
+/// note) as records of its own file versions; its vouch note and the
+/// lines of unknown origin are not looked at. For the post-commit hook,
+/// before the note is written.
+pub fn own_claims(repo: &Repository, commit: Oid, bots: &[String]) -> Result<Vec<FileRecord>, HistoryError> {
+    Ok(claims_with(repo, commit, bots, None, false)?.records)
+}
+
+fn claims_with(
+    repo: &Repository,
+    commit: Oid,
+    bots: &[String],
+    paths: Option<&HashSet<String>>,
+    read_note: bool,
+) -> Result<Claims, HistoryError> {
     let c = repo
         .find_commit(commit)
         .map_err(|cause| HistoryError::Git { action: format!("read commit {commit}"), cause })?;
-    let note = notes::read_note(repo, commit)?;
-    let attested = note.is_some();
+    let note = if read_note { notes::read_note(repo, commit)? } else { None };
+    let attested = note.is_some() || !read_note;
     let mut records: Vec<FileRecord> = note
         .unwrap_or_default()
         .into_iter()

@@ -11,6 +11,7 @@ pub mod policy_file;
 pub mod records;
 pub mod repo;
 pub mod signature;
+pub mod snapshot;
 pub mod sync;
 
 /// Replace `file` with `bytes` in one step (a temporary file beside it,
