@@ -9,6 +9,7 @@
 //! - front ends: [`lsp`] and [`cli`].
 
 pub mod canonical;
+pub mod display;
 pub mod document;
 pub mod fingerprint;
 pub mod policy;

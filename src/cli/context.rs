@@ -71,7 +71,11 @@ impl Context {
     pub fn ledger(&self) -> anyhow::Result<Ledger> {
         let ledger = Ledger::load(&self.repo)?;
         for bad in &ledger.bad {
-            eprintln!("vouch: warning: unreadable record {}: {}", bad.path, bad.reason);
+            eprintln!(
+                "vouch: warning: unreadable record {}: {}",
+                crate::display::line(&bad.path),
+                crate::display::line(&bad.reason)
+            );
         }
         Ok(ledger)
     }
@@ -82,8 +86,8 @@ impl Context {
         if let Some(bad) = ledger.bad.first() {
             bail!(
                 "unreadable record {}: {} ({} in all); refusing to decide without it",
-                bad.path,
-                bad.reason,
+                crate::display::line(&bad.path),
+                crate::display::line(&bad.reason),
                 ledger.bad.len()
             );
         }
@@ -95,7 +99,7 @@ impl Context {
         let journal = Journal::open(&self.repo)?;
         let loaded = journal.records()?;
         for problem in &loaded.problems {
-            eprintln!("vouch: warning: {problem}");
+            eprintln!("vouch: warning: {}", crate::display::line(&problem.to_string()));
         }
         Ok((journal, loaded))
     }
@@ -126,6 +130,7 @@ impl Context {
         let (spans, problems) = signoff::file_spans(&self.repo, policy.bots(), &journal.0, &journal.1, path, text)
             .with_context(|| format!("cannot read the provenance of {path}"))?;
         if let Some(problem) = problems.first() {
+            let (path, problem) = (crate::display::line(path), crate::display::line(&problem.to_string()).into_owned());
             if strict {
                 bail!("{path}: {problem}");
             }

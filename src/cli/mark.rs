@@ -98,7 +98,12 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     } else {
         "human-written".into()
     };
-    println!("marked {rel}:{lines} as {what}, by {}", me.email);
+    println!(
+        "marked {}:{lines} as {}, by {}",
+        crate::display::line(&rel),
+        crate::display::line(&what),
+        crate::display::line(&me.email)
+    );
     Ok(Outcome::Ok)
 }
 
