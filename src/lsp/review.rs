@@ -240,10 +240,21 @@ impl RepoContext {
 
 impl Repos {
     /// The worktree holding `path` and the path inside it (forward slashes).
+    /// A document that leads out of its worktree through a symbolic link,
+    /// or into the git directory, belongs to none: it is not tracked, and
+    /// nothing of it is recorded (the user is told why).
     pub fn locate(&mut self, path: &Path) -> Option<(PathBuf, String)> {
-        let repo = crate::store::repo::discover(path).ok()?;
+        use crate::store::repo::{self, RepoError};
+        let repo = repo::discover(path).ok()?;
         let root = repo.workdir()?.canonicalize().ok()?;
-        let rel = crate::store::repo::relative_path(&repo, path).ok()?;
+        let rel = match repo::relative_path(&repo, path) {
+            Ok(rel) => rel,
+            Err(e @ (RepoError::LinkOutside { .. } | RepoError::InGitDir { .. })) => {
+                self.messages.push(format!("{e}; not tracked, nothing of it is recorded"));
+                return None;
+            }
+            Err(_) => return None,
+        };
         if !self.by_root.contains_key(&root) {
             let ctx = RepoContext::open(repo, root.clone(), &mut self.messages);
             self.by_root.insert(root.clone(), ctx);
