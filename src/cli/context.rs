@@ -31,7 +31,11 @@ pub fn tidy_journal(journal: &Journal, repo: &Repository) {
 pub fn read_journal_strict(journal: &Journal) -> anyhow::Result<Loaded> {
     let loaded = journal.records()?;
     if let Some(problem) = loaded.problems.first() {
-        bail!("{problem}; refusing to decide without it (move the file away once you have looked at it)");
+        let more = match loaded.problems.len() {
+            1 => String::new(),
+            n => format!(" ({} more problem(s): vouch doctor lists them)", n - 1),
+        };
+        bail!("refusing to decide without the whole journal: {}{more}", crate::display::line(&problem.to_string()));
     }
     Ok(loaded)
 }

@@ -17,6 +17,7 @@ use super::git_hooks::{self, Found};
 use super::output::Style;
 use super::{Format, FormatArg, Outcome};
 use crate::policy::POLICY_FILE;
+use crate::store::journal::Problem;
 use crate::store::notes::NOTES_REF;
 use crate::store::policy_file::{self, Source};
 use crate::store::sync;
@@ -95,11 +96,23 @@ pub fn checks(ctx: &Context) -> Vec<Check> {
         }
         Ok((_, loaded)) => {
             for problem in &loaded.problems {
-                out.push(Check::fail(
-                    "journal",
-                    problem.to_string(),
-                    "inspect the file named, then move it out of .git/vouch/journal",
-                ));
+                let fix = match problem {
+                    Problem::Corrupt { set_aside: Some(file), .. } | Problem::SetAside { path: file, .. } => format!(
+                        "look at {}; record the AI lines it held again (vouch mark PATH:FIRST-LAST --ai); then \
+                         delete it (rm '{}')",
+                        file.display(),
+                        file.display()
+                    ),
+                    Problem::Corrupt { set_aside: None, .. } => {
+                        "stop the vouch process that writes it (an editor's language server); it is then set aside"
+                            .into()
+                    }
+                    Problem::UnsupportedVersion { .. } => "install the newer vouch that wrote it".into(),
+                    Problem::Record { .. } => {
+                        "record the AI lines of that file again (vouch mark PATH:FIRST-LAST --ai)".into()
+                    }
+                };
+                out.push(Check::fail("journal", problem.to_string(), fix));
             }
         }
         Err(e) => out.push(Check::fail("journal", format!("{e:#}"), "check the permissions of .git/vouch")),
