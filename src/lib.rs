@@ -4,7 +4,8 @@
 //! The crate is a functional core and an imperative shell (see
 //! `docs/architecture.md`):
 //! - core, pure and synchronous: [`text`], [`provenance`], [`syntax`],
-//!   [`fingerprint`], [`canonical`], [`document`], [`policy`];
+//!   [`fingerprint`], [`canonical`], [`document`], [`policy`], [`display`]
+//!   (text shown to a person, hidden characters made visible);
 //! - [`store`]: files and git (journal, notes, request and approval records);
 //! - front ends: [`lsp`] and [`cli`].
 
