@@ -37,9 +37,10 @@ pub fn render_text(report: &Report) -> String {
     // reject that did not count is worth a reader's look.
     for a in report.approved.iter().filter(|a| !a.not_counted.is_empty()) {
         let name = a.name.as_deref().map_or(String::new(), |n| format!(" {n}"));
-        let _ = writeln!(out, "approved: {}:{} {}{name} by {}", a.path, a.line, a.kind, a.by.join(", "));
+        let place = format!("{}:{} {}{name}", a.path, a.line, a.kind);
+        let _ = writeln!(out, "approved: {} by {}", display::line(&place), display::line(&a.by.join(", ")));
         for detail in &a.not_counted {
-            let _ = writeln!(out, "    {detail}");
+            let _ = writeln!(out, "    {}", display::line(detail));
         }
     }
     for o in &report.overridden {
