@@ -23,12 +23,19 @@
 //!   rewritten commits (`old new` lines on standard input).
 //!
 //! An agent hook never stands in the agent's way over a file vouch does not
-//! track (outside any repository, inside `.git`, gone, binary): it says so
-//! and exits 0; a snapshot that cannot be taken is a warning, never a
+//! track (outside any repository, gone, binary, not a regular file): it says
+//! so and exits 0; a snapshot that cannot be taken is a warning, never a
 //! blocked tool. A payload it cannot read is an error (exit 2) and records
-//! nothing. It reads no history (no blame), so it stays fast; a shell
-//! command's snapshot reads the worktree's status twice (before and after),
-//! as `git status` does.
+//! nothing. So is a path that leads out of the worktree through a symbolic
+//! link (`src/coupons.py -> ~/.ssh/id_ed25519`) or into the git directory:
+//! what it names is not the worktree's, and an agent (or a prompt that
+//! steers it) must not get it stored as a git object; the message says where
+//! the path leads. Paths are resolved as the file system resolves them (see
+//! [`repo::relative_path`]) and the file is read where it resolves to (a
+//! snapshot too; a shell command's snapshot keeps regular files only). It
+//! reads no history (no blame), so it stays fast; a shell command's snapshot
+//! reads the worktree's status twice (before and after), as `git status`
+//! does.
 
 use std::cell::OnceCell;
 use std::io::Read;
@@ -40,6 +47,7 @@ use git2::{ObjectType, Oid, Repository};
 
 use super::agents::{self, Agent, Parsed, Scope};
 use super::{Format, Outcome};
+use crate::display;
 use crate::provenance::{AiKind, AiSource, Attribution, Evidence};
 use crate::store::journal::{Entry, Journal};
 use crate::store::snapshot::Snapshot;
@@ -136,24 +144,36 @@ struct Target {
 }
 
 /// The repository file at `path` with its current text, or why vouch does
-/// not track it.
+/// not track it; an error for a path that leads out of the worktree or into
+/// the git directory.
 fn target(path: &Path) -> anyhow::Result<Result<Target, String>> {
-    let shown = path.display();
+    let shown = display::line(&path.display().to_string()).into_owned();
     let Ok(repo) = repo::discover(path) else {
         return Ok(Err(format!("{shown} is not in a git repository")));
     };
-    if repo.is_bare() {
+    let Some(root) = repo.workdir().map(Path::to_path_buf) else {
         return Ok(Err(format!("{shown} is in a bare repository")));
-    }
+    };
     let rel = match repo::relative_path(&repo, path) {
         Ok(rel) => rel,
         Err(repo::RepoError::CurrentDir(e)) => return Err(e).context("cannot read the current directory"),
-        Err(e) => return Ok(Err(e.to_string())),
+        Err(e @ (repo::RepoError::LinkOutside { .. } | repo::RepoError::InGitDir { .. })) => {
+            anyhow::bail!("refused: {}; nothing recorded", display::line(&e.to_string()))
+        }
+        Err(e) => return Ok(Err(display::line(&e.to_string()).into_owned())),
     };
-    let bytes = match std::fs::read(path) {
+    // The worktree file the path resolves to, never the path as given.
+    let file = root.join(&rel);
+    match std::fs::metadata(&file) {
+        Ok(meta) if meta.is_dir() => return Ok(Err(format!("{shown} is a directory"))),
+        Ok(meta) if !meta.is_file() => return Ok(Err(format!("{shown} is not a regular file"))),
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Err(format!("{shown} does not exist"))),
+        Err(e) => return Err(e).with_context(|| format!("cannot read {shown}")),
+    }
+    let bytes = match std::fs::read(&file) {
         Ok(bytes) => bytes,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Err(format!("{shown} does not exist"))),
-        Err(e) if path.is_dir() => return Ok(Err(format!("{shown} is a directory ({e})"))),
         Err(e) => return Err(e).with_context(|| format!("cannot read {shown}")),
     };
     let Ok(text) = String::from_utf8(bytes) else {
@@ -206,14 +226,14 @@ fn agent_hook(agent: Agent) -> anyhow::Result<Outcome> {
             // Never in the tool's way: a snapshot that cannot be taken costs
             // precision after the tool, which then falls back.
             if let Err(e) = before_tool(&before) {
-                eprintln!("vouch: warning: no snapshot before the tool ran: {e:#}");
+                eprintln!("vouch: warning: no snapshot before the tool ran: {}", display::line(&format!("{e:#}")));
             }
             Ok(Outcome::Ok)
         }
         Parsed::Edit(edit) => after_edit(agent, edit),
         Parsed::Shell(shell) => after_shell(shell),
         Parsed::Ignored(why) => {
-            eprintln!("vouch: nothing to record: {why}");
+            eprintln!("vouch: nothing to record: {}", display::line(&why));
             Ok(Outcome::Ok)
         }
     }
@@ -226,11 +246,11 @@ fn before_tool(before: &agents::Before) -> anyhow::Result<()> {
         Scope::File(file_path) => {
             let path = absolute(file_path, before.cwd.as_deref())?;
             let Ok(repo) = repo::discover(&path) else { return Ok(()) };
-            if repo.is_bare() {
-                return Ok(());
-            }
+            let Some(root) = repo.workdir().map(Path::to_path_buf) else { return Ok(()) };
+            // A path vouch would refuse after the tool gets no snapshot; the
+            // file is read where the path resolves to.
             let Ok(rel) = repo::relative_path(&repo, &path) else { return Ok(()) };
-            Snapshot::of_file(&rel, &path)?.save(&repo, &before.tool_use_id)?;
+            Snapshot::of_file(&rel, &root.join(&rel))?.save(&repo, &before.tool_use_id)?;
         }
         Scope::Worktree => {
             let dir = absolute(".", before.cwd.as_deref())?;
@@ -250,7 +270,7 @@ fn snapshot_for(repo: &Repository, id: Option<&str>) -> Option<Snapshot> {
     match Snapshot::take(repo, id?) {
         Ok(found) => found,
         Err(e) => {
-            eprintln!("vouch: warning: {e}; recording without it");
+            eprintln!("vouch: warning: {}; recording without it", display::line(&e.to_string()));
             None
         }
     }
@@ -289,11 +309,16 @@ fn after_edit(agent: Agent, edit: agents::AgentEdit) -> anyhow::Result<Outcome> 
         None => without_snapshot(&target, &edit.change)?,
     };
     if ranges.is_empty() {
-        eprintln!("vouch: nothing to record in {}", target.rel);
+        eprintln!("vouch: nothing to record in {}", display::line(&target.rel));
         return Ok(Outcome::Ok);
     }
     record(&target, &ranges, source.clone())?;
-    eprintln!("vouch: recorded {} AI line(s) of {} ({})", lines_in(&target.text, &ranges), target.rel, source.tool);
+    eprintln!(
+        "vouch: recorded {} AI line(s) of {} ({})",
+        lines_in(&target.text, &ranges),
+        display::line(&target.rel),
+        display::line(&source.tool)
+    );
     Ok(Outcome::Ok)
 }
 
@@ -309,7 +334,10 @@ fn without_snapshot(target: &Target, change: &agents::Change) -> anyhow::Result<
     };
     let located = agents::locate(change, &target.text, &previous);
     if located.ambiguous > 0 {
-        eprintln!("vouch: the edited text occurs more than once in {}; every occurrence is recorded as AI", target.rel);
+        eprintln!(
+            "vouch: the edited text occurs more than once in {}; every occurrence is recorded as AI",
+            display::line(&target.rel)
+        );
     }
     let whole_write = matches!(change, agents::Change::Write { .. });
     if located.missing == 0 && !whole_write {
@@ -320,7 +348,7 @@ fn without_snapshot(target: &Target, change: &agents::Change) -> anyhow::Result<
     if located.missing > 0 {
         eprintln!(
             "vouch: the edit's text is not in {} as written (reformatted?); recording what changed since vouch last saw it",
-            target.rel
+            display::line(&target.rel)
         );
     }
     if whole_write {
@@ -337,7 +365,7 @@ fn without_snapshot(target: &Target, change: &agents::Change) -> anyhow::Result<
 fn after_shell(shell: agents::Shell) -> anyhow::Result<Outcome> {
     let dir = absolute(".", shell.cwd.as_deref())?;
     let Ok(repo) = repo::discover(&dir) else {
-        eprintln!("vouch: nothing to record: {} is not in a git repository", dir.display());
+        eprintln!("vouch: nothing to record: {} is not in a git repository", display::line(&dir.display().to_string()));
         return Ok(Outcome::Ok);
     };
     let Some(snapshot) = snapshot_for(&repo, shell.tool_use_id.as_deref()) else {
@@ -367,7 +395,12 @@ fn after_shell(shell: agents::Shell) -> anyhow::Result<Outcome> {
         journal
             .append(&repo, Entry::delta(&target.rel, &target.text, &spans))
             .with_context(|| format!("cannot record the edit of {}", target.rel))?;
-        eprintln!("vouch: recorded {} AI line(s) of {} ({})", lines_in(&target.text, &ranges), target.rel, source.tool);
+        eprintln!(
+            "vouch: recorded {} AI line(s) of {} ({})",
+            lines_in(&target.text, &ranges),
+            display::line(&target.rel),
+            display::line(&source.tool)
+        );
         recorded += 1;
     }
     if recorded == 0 {
@@ -435,7 +468,7 @@ fn last_seen(repo: &Repository, journal: &Journal, rel: &str) -> anyhow::Result<
     let text_of = |id: Oid| repo.find_blob(id).ok().and_then(|b| String::from_utf8(b.content().to_vec()).ok());
     let loaded = journal.records().context("cannot read the journal")?;
     for problem in &loaded.problems {
-        eprintln!("vouch: warning: {problem}");
+        eprintln!("vouch: warning: {}", display::line(&problem.to_string()));
     }
     let latest = loaded.records_for(rel).last().and_then(|r| r.file()).and_then(|f| Oid::from_str(&f.blob).ok());
     if let Some(text) = latest.and_then(text_of) {
@@ -463,11 +496,16 @@ fn generic(file: &Path, source: AiSource) -> anyhow::Result<Outcome> {
     let before = last_seen(&target.repo, &journal, &target.rel)?;
     let ranges = if before == target.text { Vec::new() } else { agents::inserted_ranges(&before, &target.text) };
     if ranges.is_empty() {
-        eprintln!("vouch: nothing to record: {} has no new text since vouch last saw it", target.rel);
+        eprintln!("vouch: nothing to record: {} has no new text since vouch last saw it", display::line(&target.rel));
         return Ok(Outcome::Ok);
     }
     record(&target, &ranges, source.clone())?;
-    eprintln!("vouch: recorded {} AI line(s) of {} ({})", lines_in(&target.text, &ranges), target.rel, source.tool);
+    eprintln!(
+        "vouch: recorded {} AI line(s) of {} ({})",
+        lines_in(&target.text, &ranges),
+        display::line(&target.rel),
+        display::line(&source.tool)
+    );
     Ok(Outcome::Ok)
 }
 
@@ -481,7 +519,7 @@ fn post_rewrite() -> anyhow::Result<Outcome> {
     let remapped = notes::remap_after_rewrite(&ctx.repo, &pairs).context("cannot re-map vouch notes")?;
     for r in &remapped {
         for dropped in &r.dropped {
-            eprintln!("vouch: note on {}: dropped {dropped}", &r.commit.to_string()[..12]);
+            eprintln!("vouch: note on {}: dropped {}", &r.commit.to_string()[..12], display::line(dropped));
         }
     }
     Ok(Outcome::Ok)
