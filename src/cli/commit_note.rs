@@ -216,7 +216,8 @@ fn derived_for(
         return Ok(out);
     }
     let paths: HashSet<String> = gitfiles::committed(repo, commit)?.into_iter().map(|c| c.path).collect();
-    let derived = Derived::load(repo, sources, bots, Some(&paths)).context("cannot read the commits it came from")?;
+    let derived =
+        Derived::load(repo, sources, bots, Some(&paths), true).context("cannot read the commits it came from")?;
     let carried = derived.carry_onto(repo, commit).context("cannot carry their AI lines over")?;
     out.unknown = derived.unattested() || carried.unknown;
     out.records = carried.records;

@@ -143,7 +143,7 @@ impl Analysis<'_> {
         // Only what the journal and the text decide is cached (see
         // [`AnalysisCache`]), and only when there is something to find.
         let ids: Vec<RecordId> = records.iter().map(|r| r.id.clone()).collect();
-        let derived = self.derived.filter(|d| d.touches(&path));
+        let derived = self.derived.filter(|d| d.claims_ai(&path));
         let cacheable = self.cache.is_some() && !may_have_ai_history && !ids.is_empty() && derived.is_none();
         if cacheable && let Some(hit) = self.cache.and_then(|c| c.get(&Key { path: &path, blob, records: &ids })) {
             let Entry { spans, journal_spans, units, covered } = hit;
@@ -257,7 +257,7 @@ pub fn pending_derived(
     if sources.is_empty() {
         return Ok(None);
     }
-    let derived = Derived::load(repo, &sources, bots, paths).context("cannot read the commits it comes from")?;
+    let derived = Derived::load(repo, &sources, bots, paths, false).context("cannot read the commits it comes from")?;
     Ok(Some(derived))
 }
 

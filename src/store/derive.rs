@@ -101,7 +101,7 @@ pub fn claims(
     bots: &[String],
     paths: Option<&HashSet<String>>,
 ) -> Result<Claims, HistoryError> {
-    claims_with(repo, commit, bots, paths, true)
+    claims_with(repo, commit, bots, paths, true, true)
 }
 
 /// What `commit` says of itself (its trailer or bot author, its git-ai
@@ -109,7 +109,7 @@ pub fn claims(
 /// lines of unknown origin are not looked at. For the post-commit hook,
 /// before the note is written.
 pub fn own_claims(repo: &Repository, commit: Oid, bots: &[String]) -> Result<Vec<FileRecord>, HistoryError> {
-    Ok(claims_with(repo, commit, bots, None, false)?.records)
+    Ok(claims_with(repo, commit, bots, None, false, false)?.records)
 }
 
 fn claims_with(
@@ -118,6 +118,7 @@ fn claims_with(
     bots: &[String],
     paths: Option<&HashSet<String>>,
     read_note: bool,
+    want_unknown: bool,
 ) -> Result<Claims, HistoryError> {
     let c = repo
         .find_commit(commit)
@@ -142,7 +143,7 @@ fn claims_with(
         Err(cause) => return Err(HistoryError::Git { action: format!("read the git-ai note on {commit}"), cause }),
     };
     let whole = history::commit_ai_tool(&c, bots);
-    if git_ai.is_none() && whole.is_none() && attested {
+    if git_ai.is_none() && whole.is_none() && (attested || !want_unknown) {
         return Ok(Claims { commit, records, attested, unknown: Vec::new() });
     }
     let mut texts = BlobTexts::default();
@@ -187,7 +188,7 @@ fn claims_with(
                 let origin = AiSource { tool: tool.clone(), model: None, session: None, kind: None };
                 records.push(record(&path, &blob, rest, origin));
             }
-            None if !attested => unknown.push(Lines { path, blob: new, lines: rest }),
+            None if !attested && want_unknown => unknown.push(Lines { path, blob: new, lines: rest }),
             None => {}
         }
     }
@@ -395,12 +396,15 @@ pub struct Carried {
 
 impl Derived {
     /// Read what `sources` claim, for the files in `paths` (all, if
-    /// `None`).
+    /// `None`). With `unknown`, also the lines of unattested sources, for
+    /// [`Carried::unknown`] (the note's `no-ai`); a judge of AI text (the
+    /// gate) does without them.
     pub fn load(
         repo: &Repository,
         sources: &Sources,
         bots: &[String],
         paths: Option<&HashSet<String>>,
+        unknown: bool,
     ) -> Result<Derived, HistoryError> {
         let mut out = Derived { sources: Vec::new(), missing: sources.missing.clone() };
         let mut seen = HashSet::new();
@@ -412,7 +416,9 @@ impl Derived {
             .chain(sources.left.iter().map(|&c| (c, Kind::Left)));
         for (commit, kind) in tagged {
             if seen.insert(commit) {
-                out.sources.push((claims(repo, commit, bots, paths)?, kind));
+                let mut claims = claims_with(repo, commit, bots, paths, true, unknown)?;
+                claims.records.retain(|r| !r.ai.is_empty());
+                out.sources.push((claims, kind));
             }
         }
         Ok(out)
@@ -423,6 +429,11 @@ impl Derived {
         self.sources
             .iter()
             .any(|(c, _)| c.records.iter().any(|r| r.path == path) || c.unknown.iter().any(|u| u.path == path))
+    }
+
+    /// Whether any source claims AI lines of `path`.
+    pub fn claims_ai(&self, path: &str) -> bool {
+        self.sources.iter().any(|(c, _)| c.records.iter().any(|r| r.path == path))
     }
 
     /// Whether any source is not attested by a vouch note, or missing.

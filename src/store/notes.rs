@@ -894,7 +894,7 @@ fn repair_no_ai(
     let mut files = derive::claims(repo, id, &config.bots, None).map_err(failed)?.records;
     let mut from: Vec<Oid> = Vec::new();
     if !sources.is_empty() {
-        let derived = Derived::load(repo, &sources, &config.bots, None).map_err(failed)?;
+        let derived = Derived::load(repo, &sources, &config.bots, None, true).map_err(failed)?;
         let carried = derived.carry_onto(repo, commit)?;
         if !carried.records.is_empty() {
             from.extend(derived.commits());
