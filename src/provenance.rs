@@ -77,6 +77,9 @@ pub enum Evidence {
     History,
     /// A person marked it.
     Manual,
+    /// `vouch run` saw it change in the worktree while the wrapped command
+    /// (an agent) ran: anything that changed then, whoever changed it.
+    Wrapper,
 }
 
 impl Evidence {
@@ -87,6 +90,7 @@ impl Evidence {
             Evidence::Heuristic => "heuristic",
             Evidence::History => "history",
             Evidence::Manual => "manual",
+            Evidence::Wrapper => "wrapper",
         }
     }
 }

@@ -1,8 +1,13 @@
 //! The hook configuration of AI agents, merged into the files they read:
 //! Claude Code's `.claude/settings.json` (a `PreToolUse` hook that takes a
 //! snapshot and a `PostToolUse` hook that records what changed, on its file
-//! tools and its shell) and Cursor's `.cursor/hooks.json` (`afterFileEdit`
-//! and `afterTabFileEdit`). What is there already is kept, in its order; adding
+//! tools and its shell), Cursor's `.cursor/hooks.json` (`afterFileEdit`
+//! and `afterTabFileEdit`), Gemini CLI's `.gemini/settings.json`
+//! (`BeforeTool` and `AfterTool` on `write_file`, `replace` and
+//! `run_shell_command`) and Codex CLI's `.codex/hooks.json` (`PreToolUse`
+//! and `PostToolUse` on `apply_patch` and `Bash`). All but Cursor nest the
+//! commands the same way: `hooks.<event>: [{matcher, hooks: [{type,
+//! command}]}]`. What is there already is kept, in its order; adding
 //! vouch's hook twice changes nothing. A file that is not valid JSON, or
 //! whose `hooks` have another shape, is an error naming the file, and
 //! nothing is written.
@@ -26,6 +31,71 @@ use serde::{Deserialize, Serialize};
 pub enum AgentName {
     ClaudeCode,
     Cursor,
+    /// Gemini CLI.
+    Gemini,
+    /// OpenAI Codex CLI.
+    Codex,
+}
+
+impl AgentName {
+    /// Every agent `vouch init --agent` configures.
+    pub const ALL: [AgentName; 4] = [AgentName::ClaudeCode, AgentName::Cursor, AgentName::Gemini, AgentName::Codex];
+
+    /// How people call it.
+    pub fn display(self) -> &'static str {
+        match self {
+            AgentName::ClaudeCode => "Claude Code",
+            AgentName::Cursor => "Cursor",
+            AgentName::Gemini => "Gemini CLI",
+            AgentName::Codex => "Codex CLI",
+        }
+    }
+
+    /// Its value for `--agent` and `vouch hook`.
+    pub fn flag(self) -> &'static str {
+        match self {
+            AgentName::ClaudeCode => "claude-code",
+            AgentName::Cursor => "cursor",
+            AgentName::Gemini => "gemini",
+            AgentName::Codex => "codex",
+        }
+    }
+
+    /// The hooks of an agent that nests them under a matcher (all but
+    /// Cursor).
+    fn nested(self) -> Option<Nested> {
+        match self {
+            AgentName::ClaudeCode => {
+                Some(Nested { events: CLAUDE_EVENTS, matcher: CLAUDE_MATCHER, command: CLAUDE_COMMAND, name: None })
+            }
+            AgentName::Cursor => None,
+            AgentName::Gemini => Some(Nested {
+                events: GEMINI_EVENTS,
+                matcher: GEMINI_MATCHER,
+                command: GEMINI_COMMAND,
+                name: Some("vouch"),
+            }),
+            AgentName::Codex => {
+                Some(Nested { events: CODEX_EVENTS, matcher: CODEX_MATCHER, command: CODEX_COMMAND, name: None })
+            }
+        }
+    }
+
+    /// Whether `command` is vouch's hook for this agent.
+    fn is_ours(self, command: &str) -> bool {
+        command.trim().ends_with(&format!("hook {}", self.flag())) && command.contains("vouch")
+    }
+}
+
+/// vouch's hooks in the configuration of an agent that nests them.
+struct Nested {
+    /// The event before the tool (a snapshot), and the one after it.
+    events: [&'static str; 2],
+    matcher: &'static str,
+    command: &'static str,
+    /// The hook's `name`, where the agent names hooks (Gemini CLI's
+    /// `/hooks disable NAME`).
+    name: Option<&'static str>,
 }
 
 /// The command Claude Code runs before and after a tool that may edit.
@@ -39,6 +109,18 @@ pub const CLAUDE_EVENTS: [&str; 2] = ["PreToolUse", "PostToolUse"];
 pub const CURSOR_COMMAND: &str = "vouch hook cursor";
 /// The Cursor events vouch records.
 pub const CURSOR_EVENTS: [&str; 2] = ["afterFileEdit", "afterTabFileEdit"];
+/// The command Gemini CLI runs before and after a tool that may edit.
+pub const GEMINI_COMMAND: &str = "vouch hook gemini";
+/// Gemini CLI's file tools and its shell.
+pub const GEMINI_MATCHER: &str = "write_file|replace|run_shell_command";
+/// The Gemini CLI events vouch's hook runs on.
+pub const GEMINI_EVENTS: [&str; 2] = ["BeforeTool", "AfterTool"];
+/// The command Codex CLI runs before and after a tool that may edit.
+pub const CODEX_COMMAND: &str = "vouch hook codex";
+/// Codex's file edits and its shell.
+pub const CODEX_MATCHER: &str = "apply_patch|Bash";
+/// The Codex CLI events vouch's hook runs on.
+pub const CODEX_EVENTS: [&str; 2] = ["PreToolUse", "PostToolUse"];
 
 /// A JSON value that keeps the order of object members as read.
 #[derive(Debug, Clone, PartialEq)]
@@ -205,6 +287,8 @@ pub fn config_file(root: &Path, agent: AgentName) -> PathBuf {
     match agent {
         AgentName::ClaudeCode => root.join(".claude").join("settings.json"),
         AgentName::Cursor => root.join(".cursor").join("hooks.json"),
+        AgentName::Gemini => root.join(".gemini").join("settings.json"),
+        AgentName::Codex => root.join(".codex").join("hooks.json"),
     }
 }
 
@@ -221,8 +305,8 @@ pub fn plan(root: &Path, agent: AgentName) -> Result<Merge, ConfigError> {
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let fresh = match agent {
-                AgentName::ClaudeCode => Json::Object(Vec::new()),
                 AgentName::Cursor => Json::object(vec![("version", Json::Number(1.into()))]),
+                AgentName::ClaudeCode | AgentName::Gemini | AgentName::Codex => Json::Object(Vec::new()),
             };
             (fresh, true)
         }
@@ -232,9 +316,9 @@ pub fn plan(root: &Path, agent: AgentName) -> Result<Merge, ConfigError> {
     if !matches!(doc, Json::Object(_)) {
         return Err(shape(format!("the top level is {}, not an object", doc.kind())));
     }
-    let changed = match agent {
-        AgentName::ClaudeCode => merge_claude(&mut doc).map_err(shape)?,
-        AgentName::Cursor => merge_cursor(&mut doc).map_err(shape)?,
+    let changed = match agent.nested() {
+        Some(nested) => merge_nested(&mut doc, agent, &nested).map_err(shape)?,
+        None => merge_cursor(&mut doc).map_err(shape)?,
     };
     let content = changed.then(|| {
         let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
@@ -257,35 +341,37 @@ fn event_list<'a>(doc: &'a mut Json, event: &str) -> Result<&'a mut Vec<Json>, S
     }
 }
 
-/// Add vouch's `PreToolUse` and `PostToolUse` hooks, or bring their
-/// matcher up to date; whether anything changed.
-fn merge_claude(doc: &mut Json) -> Result<bool, String> {
+/// Add vouch's hooks before and after a tool (Claude Code's and Codex's
+/// `PreToolUse` and `PostToolUse`, Gemini CLI's `BeforeTool` and
+/// `AfterTool`), or bring their matcher up to date; whether anything
+/// changed.
+fn merge_nested(doc: &mut Json, agent: AgentName, nested: &Nested) -> Result<bool, String> {
     let mut changed = false;
-    for event in CLAUDE_EVENTS {
+    for event in nested.events {
         let list = event_list(doc, event)?;
         let ours = list.iter_mut().find(|entry| {
             matches!(entry.get("hooks"), Some(Json::Array(hooks))
-                if hooks.iter().any(|h| h.get("command").and_then(Json::as_str).is_some_and(is_claude_command)))
+                if hooks.iter().any(|h| h.get("command").and_then(Json::as_str).is_some_and(|c| agent.is_ours(c))))
         });
         match ours {
             Some(entry) => {
-                if entry.get("matcher").and_then(Json::as_str) != Some(CLAUDE_MATCHER) {
+                if entry.get("matcher").and_then(Json::as_str) != Some(nested.matcher) {
                     if let Some(matcher) = entry.entry("matcher", || Json::Null) {
-                        *matcher = Json::string(CLAUDE_MATCHER);
+                        *matcher = Json::string(nested.matcher);
                     }
                     changed = true;
                 }
             }
             None => {
+                let mut hook = Vec::new();
+                if let Some(name) = nested.name {
+                    hook.push(("name", Json::string(name)));
+                }
+                hook.push(("type", Json::string("command")));
+                hook.push(("command", Json::string(nested.command)));
                 list.push(Json::object(vec![
-                    ("matcher", Json::string(CLAUDE_MATCHER)),
-                    (
-                        "hooks",
-                        Json::Array(vec![Json::object(vec![
-                            ("type", Json::string("command")),
-                            ("command", Json::string(CLAUDE_COMMAND)),
-                        ])]),
-                    ),
+                    ("matcher", Json::string(nested.matcher)),
+                    ("hooks", Json::Array(vec![Json::object(hook)])),
                 ]));
                 changed = true;
             }
@@ -294,26 +380,35 @@ fn merge_claude(doc: &mut Json) -> Result<bool, String> {
     Ok(changed)
 }
 
-fn is_claude_command(command: &str) -> bool {
-    command.trim().ends_with("hook claude-code") && command.contains("vouch")
-}
-
 /// Add vouch's `afterFileEdit` and `afterTabFileEdit` hooks.
 fn merge_cursor(doc: &mut Json) -> Result<bool, String> {
     let mut changed = false;
     for event in CURSOR_EVENTS {
         let list = event_list(doc, event)?;
-        let present = list.iter().any(|h| {
-            h.get("command")
-                .and_then(Json::as_str)
-                .is_some_and(|c| c.trim().ends_with("hook cursor") && c.contains("vouch"))
-        });
+        let present =
+            list.iter().any(|h| h.get("command").and_then(Json::as_str).is_some_and(|c| AgentName::Cursor.is_ours(c)));
         if !present {
             list.push(Json::object(vec![("command", Json::string(CURSOR_COMMAND))]));
             changed = true;
         }
     }
     Ok(changed)
+}
+
+/// What the person must still do for `agent` to run the hooks written in
+/// the repository, where the agent asks more than the file.
+pub fn activation_note(agent: AgentName) -> Option<&'static str> {
+    match agent {
+        AgentName::Codex => Some(
+            "Codex CLI runs a project's .codex/hooks.json only in a trusted project, and a new or changed hook \
+             only after you review and trust it (/hooks in codex); until then it skips vouch's hook without a word",
+        ),
+        AgentName::Gemini => Some(
+            "Gemini CLI runs the hooks of .gemini/settings.json while its hooks system is on (/hooks panel shows \
+             it; older versions need tools.enableHooks = true in settings.json)",
+        ),
+        AgentName::ClaudeCode | AgentName::Cursor => None,
+    }
 }
 
 /// Whether vouch's hook is configured for `agent` under `root` (for
@@ -327,12 +422,13 @@ pub fn installed(root: &Path, agent: AgentName) -> Option<Result<bool, ConfigErr
 
 /// vouch's hook commands in `agent`'s configuration under `root`, each
 /// once: Claude Code's `settings.json` and `settings.local.json` (it runs
-/// the hooks of both), Cursor's `hooks.json`. Files that cannot be read are
+/// the hooks of both), Cursor's and Codex's `hooks.json`, Gemini CLI's
+/// `settings.json`. Files that cannot be read are
 /// left out (`installed` reports them).
 pub fn vouch_commands(root: &Path, agent: AgentName) -> Vec<String> {
     let files = match agent {
         AgentName::ClaudeCode => vec![config_file(root, agent), root.join(".claude").join("settings.local.json")],
-        AgentName::Cursor => vec![config_file(root, agent)],
+        AgentName::Cursor | AgentName::Gemini | AgentName::Codex => vec![config_file(root, agent)],
     };
     let mut out: Vec<String> = Vec::new();
     for file in files {
@@ -342,18 +438,15 @@ pub fn vouch_commands(root: &Path, agent: AgentName) -> Vec<String> {
         for (_, list) in events {
             let Json::Array(entries) = list else { continue };
             for entry in entries {
-                // Claude Code nests commands under `hooks`; Cursor lists them.
+                // Claude Code, Gemini CLI and Codex nest commands under
+                // `hooks`; Cursor lists them.
                 let nested = match entry.get("hooks") {
                     Some(Json::Array(hooks)) => hooks.iter().collect(),
                     _ => vec![entry],
                 };
                 for hook in nested {
                     let Some(command) = hook.get("command").and_then(Json::as_str) else { continue };
-                    let ours = match agent {
-                        AgentName::ClaudeCode => is_claude_command(command),
-                        AgentName::Cursor => command.trim().ends_with("hook cursor") && command.contains("vouch"),
-                    };
-                    if ours && !out.iter().any(|c| c == command) {
+                    if agent.is_ours(command) && !out.iter().any(|c| c == command) {
                         out.push(command.to_string());
                     }
                 }
@@ -385,7 +478,10 @@ pub fn probe(root: &Path, agent: AgentName, command: &str) -> std::io::Result<Pr
     use std::io::Write as _;
     use std::process::{Command, Stdio};
     let payload = match agent {
-        AgentName::ClaudeCode => r#"{"hook_event_name":"PostToolUse","tool_name":"vouch-doctor","tool_input":{}}"#,
+        AgentName::ClaudeCode | AgentName::Codex => {
+            r#"{"hook_event_name":"PostToolUse","tool_name":"vouch-doctor","tool_input":{}}"#
+        }
+        AgentName::Gemini => r#"{"hook_event_name":"AfterTool","tool_name":"vouch-doctor","tool_input":{}}"#,
         AgentName::Cursor => r#"{"hook_event_name":"vouch-doctor"}"#,
     };
     let mut child = Command::new("sh")
@@ -550,6 +646,24 @@ mod tests {
         let text = merge.content.unwrap();
         assert!(text.find("./format.sh").unwrap() < text.find("vouch hook cursor").unwrap());
         assert_eq!(merged(AgentName::Cursor, Some(&text)).unwrap().content, None);
+    }
+
+    #[test]
+    fn gemini_and_codex_hooks_are_created_once() {
+        for (agent, events, command) in
+            [(AgentName::Gemini, GEMINI_EVENTS, GEMINI_COMMAND), (AgentName::Codex, CODEX_EVENTS, CODEX_COMMAND)]
+        {
+            let fresh = merged(agent, None).unwrap();
+            let text = fresh.content.unwrap();
+            let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+            for event in events {
+                assert_eq!(doc["hooks"][event][0]["hooks"][0]["command"], command, "{text}");
+            }
+            assert_eq!(merged(agent, Some(&text)).unwrap().content, None, "{text}");
+            // Another agent's vouch hook is not this one's.
+            let other = text.replace(command, "vouch hook claude-code");
+            assert!(merged(agent, Some(&other)).unwrap().content.is_some());
+        }
     }
 
     #[test]

@@ -1,6 +1,7 @@
-//! AI agents' hook payloads: what Claude Code and Cursor send on standard
-//! input around their edits, parsed into what vouch snapshots or records,
-//! and where in the edited file an edit's text now is.
+//! AI agents' hook payloads: what Claude Code, Cursor, Gemini CLI and
+//! Codex CLI send on standard input around their edits, parsed into what
+//! vouch snapshots or records, and where in the edited file an edit's text
+//! now is.
 //!
 //! Pure: no file, git or environment access (finding the model in a Claude
 //! Code transcript takes the transcript's bytes). Taking snapshots and
@@ -17,6 +18,20 @@
 //! - Cursor `afterFileEdit` (agent) and `afterTabFileEdit` (Tab completion):
 //!   `file_path`, `edits: [{old_string, new_string}]`, `model`,
 //!   `conversation_id`.
+//! - Gemini CLI `BeforeTool` and `AfterTool` (geminicli.com/docs/hooks/reference):
+//!   `hook_event_name`, `tool_name` (`write_file`, `replace`,
+//!   `run_shell_command`), `tool_input.file_path` and `content`
+//!   (write_file), `old_string`, `new_string`, `expected_replacements`
+//!   (replace); `session_id`, `transcript_path`, `cwd`, `timestamp`. No tool
+//!   call id and no model: the two events of one call are paired by the
+//!   session, the tool and its arguments ([`gemini_call_id`]).
+//! - Codex CLI `PreToolUse` and `PostToolUse`
+//!   (developers.openai.com/codex/hooks; the schemas in openai/codex
+//!   `codex-rs/hooks/schema/generated/`): Claude Code's shape plus `model`
+//!   and `turn_id`; `tool_name` `apply_patch` (its file edits:
+//!   `tool_input.command` is the patch, whose `*** Add File:`,
+//!   `*** Update File:`, `*** Delete File:` and `*** Move to:` lines name
+//!   the files) or `Bash` (`tool_input.command`, a shell command).
 //!
 //! A payload that is not JSON, or whose fields have the wrong shape, is an
 //! error naming the field. An event or tool that edits nothing vouch
@@ -33,6 +48,8 @@ use crate::provenance::{AiKind, AiSource};
 pub enum Agent {
     ClaudeCode,
     Cursor,
+    Gemini,
+    Codex,
 }
 
 impl Agent {
@@ -41,6 +58,8 @@ impl Agent {
         match self {
             Agent::ClaudeCode => "claude-code",
             Agent::Cursor => "cursor",
+            Agent::Gemini => "gemini-cli",
+            Agent::Codex => "codex",
         }
     }
 }
@@ -88,6 +107,9 @@ pub enum Parsed {
     /// A shell command ran (Claude Code's `Bash`): it may have edited any
     /// file of the worktree.
     Shell(Shell),
+    /// A tool edited (created, changed, deleted or moved) these files
+    /// (Codex's `apply_patch`).
+    Files(FileSet),
     /// Nothing to record (another event, a tool that edits no file).
     Ignored(String),
 }
@@ -97,6 +119,8 @@ pub enum Parsed {
 pub enum Scope {
     /// One file (absolute, or relative to `cwd`).
     File(String),
+    /// These files (absolute, or relative to `cwd`).
+    Files(Vec<String>),
     /// Any file of the worktree `cwd` is in.
     Worktree,
 }
@@ -116,6 +140,16 @@ pub struct Shell {
     pub cwd: Option<String>,
     pub source: AiSource,
     pub transcript_path: Option<String>,
+}
+
+/// The files a tool edited (`PostToolUse` of Codex's `apply_patch`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileSet {
+    /// As the patch names them: relative to `cwd`, or absolute.
+    pub paths: Vec<String>,
+    pub tool_use_id: Option<String>,
+    pub cwd: Option<String>,
+    pub source: AiSource,
 }
 
 /// A payload that cannot be read: said to the user as is (exit 2).
@@ -141,6 +175,8 @@ pub fn parse(agent: Agent, bytes: &[u8]) -> Result<Parsed, PayloadError> {
     match agent {
         Agent::ClaudeCode => claude_code(&fields),
         Agent::Cursor => cursor(&fields),
+        Agent::Gemini => gemini(&fields),
+        Agent::Codex => codex(&fields),
     }
     .map_err(fail)
 }
@@ -168,6 +204,17 @@ impl<'a> Fields<'a> {
 
     fn str(&self, key: &str) -> Result<&'a str, String> {
         self.opt_str(key)?.ok_or_else(|| format!("missing {}", self.name(key)))
+    }
+
+    /// A non-negative whole number; absent or null is `None`.
+    fn opt_count(&self, key: &str) -> Result<Option<u64>, String> {
+        match self.object.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Number(n)) => {
+                n.as_u64().map(Some).ok_or_else(|| format!("{} must be a whole number of at least 0", self.name(key)))
+            }
+            Some(other) => Err(format!("{} must be a number, found {}", self.name(key), kind(other))),
+        }
     }
 
     fn opt_bool(&self, key: &str) -> Result<Option<bool>, String> {
@@ -316,6 +363,138 @@ fn cursor(fields: &Fields<'_>) -> Result<Parsed, String> {
         transcript_path: None,
         change: Change::Replace(edits),
     }))
+}
+
+/// The id that pairs Gemini CLI's `BeforeTool` with the `AfterTool` of the
+/// same call, which sends no call id: the session, the tool and its
+/// arguments (canonical JSON, so the order of members does not matter).
+/// Two calls of one tool with the same arguments in flight at once in one
+/// session share it; the second `BeforeTool` then replaces the first's
+/// snapshot, which is the file as it was before either ran.
+pub fn gemini_call_id(session: Option<&str>, tool: &str, input: &Map<String, Value>) -> String {
+    let input = Value::Object(input.clone());
+    let args = crate::canonical::to_string(&input).unwrap_or_else(|_| input.to_string());
+    let key = format!("gemini-cli\0{}\0{tool}\0{args}", session.unwrap_or_default());
+    format!("gemini-{}", &crate::fingerprint::sha256_hex(key.as_bytes())[..32])
+}
+
+fn gemini(fields: &Fields<'_>) -> Result<Parsed, String> {
+    let session = fields.opt_str("session_id")?;
+    let cwd = fields.opt_str("cwd")?;
+    let before = match fields.str("hook_event_name")? {
+        "BeforeTool" => true,
+        "AfterTool" => false,
+        other => {
+            return Ok(Parsed::Ignored(format!("{other} is not a tool call (vouch records BeforeTool and AfterTool)")));
+        }
+    };
+    let tool = fields.str("tool_name")?;
+    let shell = tool == "run_shell_command";
+    if !shell && !matches!(tool, "write_file" | "replace") {
+        return Ok(Parsed::Ignored(format!("tool {tool} edits no file vouch tracks")));
+    }
+    let object = fields.object("tool_input")?;
+    let input = Fields { object, prefix: "tool_input." };
+    let file_path = if shell { None } else { Some(input.str("file_path")?) };
+    let change = match tool {
+        "write_file" => Some(Change::Write { content: input.str("content")?.to_string() }),
+        "replace" => Some(Change::Replace(vec![Replacement {
+            old: input.opt_str("old_string")?.unwrap_or_default().to_string(),
+            new: input.str("new_string")?.to_string(),
+            all: input.opt_count("expected_replacements")?.is_some_and(|n| n > 1),
+        }])),
+        _ => None,
+    };
+    let id = gemini_call_id(session, tool, object);
+    if before {
+        let scope = file_path.map_or(Scope::Worktree, |p| Scope::File(p.to_string()));
+        return Ok(Parsed::Before(Before { tool_use_id: id, scope, cwd: cwd.map(str::to_string) }));
+    }
+    let source = AiSource {
+        tool: Agent::Gemini.tool().into(),
+        model: None,
+        session: session.map(str::to_string),
+        kind: Some(AiKind::Agent),
+    };
+    match (file_path, change) {
+        (Some(file_path), Some(change)) => Ok(Parsed::Edit(AgentEdit {
+            file_path: file_path.to_string(),
+            tool_use_id: Some(id),
+            cwd: cwd.map(str::to_string),
+            source,
+            transcript_path: None,
+            change,
+        })),
+        _ => Ok(Parsed::Shell(Shell {
+            tool_use_id: Some(id),
+            cwd: cwd.map(str::to_string),
+            source,
+            transcript_path: None,
+        })),
+    }
+}
+
+fn codex(fields: &Fields<'_>) -> Result<Parsed, String> {
+    let session = fields.opt_str("session_id")?;
+    let cwd = fields.opt_str("cwd")?;
+    let model = fields.opt_str("model")?;
+    let tool_use_id = fields.opt_str("tool_use_id")?.filter(|id| !id.trim().is_empty());
+    let before = match fields.str("hook_event_name")? {
+        "PreToolUse" => true,
+        "PostToolUse" => false,
+        other => {
+            return Ok(Parsed::Ignored(format!(
+                "{other} is not a tool call (vouch records PreToolUse and PostToolUse)"
+            )));
+        }
+    };
+    let tool = fields.str("tool_name")?;
+    let shell = tool == "Bash";
+    if !shell && tool != "apply_patch" {
+        return Ok(Parsed::Ignored(format!("tool {tool} edits no file vouch tracks")));
+    }
+    let input = Fields { object: fields.object("tool_input")?, prefix: "tool_input." };
+    let command = input.str("command")?;
+    let paths = if shell { Vec::new() } else { patch_paths(command) };
+    if !shell && paths.is_empty() {
+        return Ok(Parsed::Ignored(
+            "the patch names no file (no `*** Add File:`, `*** Update File:` or `*** Delete File:` line)".into(),
+        ));
+    }
+    if before {
+        let Some(id) = tool_use_id else {
+            return Ok(Parsed::Ignored("a PreToolUse with no `tool_use_id` cannot be paired with its result".into()));
+        };
+        let scope = if shell { Scope::Worktree } else { Scope::Files(paths) };
+        return Ok(Parsed::Before(Before { tool_use_id: id.to_string(), scope, cwd: cwd.map(str::to_string) }));
+    }
+    let source = AiSource {
+        tool: Agent::Codex.tool().into(),
+        model: model.map(str::trim).filter(|m| !m.is_empty()).map(str::to_string),
+        session: session.map(str::to_string),
+        kind: Some(AiKind::Agent),
+    };
+    let (tool_use_id, cwd) = (tool_use_id.map(str::to_string), cwd.map(str::to_string));
+    if shell {
+        return Ok(Parsed::Shell(Shell { tool_use_id, cwd, source, transcript_path: None }));
+    }
+    Ok(Parsed::Files(FileSet { paths, tool_use_id, cwd, source }))
+}
+
+/// The files a Codex patch (`*** Begin Patch` … `*** End Patch`) adds,
+/// updates, deletes or moves to, each once, in the order named.
+pub fn patch_paths(patch: &str) -> Vec<String> {
+    const HEADERS: [&str; 4] = ["*** Add File: ", "*** Update File: ", "*** Delete File: ", "*** Move to: "];
+    let mut out: Vec<String> = Vec::new();
+    for line in patch.lines() {
+        let line = line.trim_end_matches('\r');
+        let Some(path) = HEADERS.iter().find_map(|h| line.strip_prefix(h)) else { continue };
+        let path = path.trim();
+        if !path.is_empty() && !out.iter().any(|p| p == path) {
+            out.push(path.to_string());
+        }
+    }
+    out
 }
 
 /// The model of the last assistant entry (`message.model`) in a Claude Code
@@ -607,6 +786,61 @@ mod tests {
         assert_eq!(transcript_model(tail.as_bytes()).as_deref(), Some("claude-opus-4-5-20251101"));
         assert_eq!(transcript_model(b"{\"type\":\"user\"}\n"), None);
         assert_eq!(transcript_model(b""), None);
+    }
+
+    #[test]
+    fn gemini_fixtures_pair_before_and_after() {
+        let before = include_str!("../../tests/fixtures/agent-hooks/gemini-before-tool-replace.json");
+        let after = include_str!("../../tests/fixtures/agent-hooks/gemini-after-tool-replace.json");
+        let Ok(Parsed::Before(b)) = parse(Agent::Gemini, before.as_bytes()) else { panic!("a BeforeTool") };
+        assert_eq!(b.scope, Scope::File("/home/dev/shop/src/cart.py".into()));
+        let e = edit(parse(Agent::Gemini, after.as_bytes()));
+        assert_eq!(e.tool_use_id.as_deref(), Some(b.tool_use_id.as_str()), "the same call, paired");
+        assert_eq!((e.source.tool.as_str(), e.source.model.as_deref()), ("gemini-cli", None));
+        assert!(matches!(&e.change, Change::Replace(r) if r.len() == 1 && !r[0].all));
+        // The order of the arguments does not matter; their values do.
+        let mut reordered: Value = serde_json::from_str(after).unwrap();
+        let input = reordered["tool_input"].as_object().unwrap().clone();
+        let mut flipped = Map::new();
+        for (k, v) in input.iter().rev() {
+            flipped.insert(k.clone(), v.clone());
+        }
+        reordered["tool_input"] = Value::Object(flipped.clone());
+        assert_eq!(edit(parse(Agent::Gemini, reordered.to_string().as_bytes())).tool_use_id, e.tool_use_id);
+        flipped.insert("new_string".into(), "other".into());
+        assert_ne!(gemini_call_id(Some("4f6e2b1a-9c3d-4e8f-a1b2-c3d4e5f60718"), "replace", &flipped), b.tool_use_id);
+        let shell = include_str!("../../tests/fixtures/agent-hooks/gemini-before-tool-shell.json");
+        assert!(matches!(parse(Agent::Gemini, shell.as_bytes()), Ok(Parsed::Before(b)) if b.scope == Scope::Worktree));
+    }
+
+    #[test]
+    fn codex_fixtures_name_the_patched_files() {
+        let pre = include_str!("../../tests/fixtures/agent-hooks/codex-pre-tool-use-apply-patch.json");
+        let post = include_str!("../../tests/fixtures/agent-hooks/codex-post-tool-use-apply-patch.json");
+        let files = vec!["src/cart.py".to_string(), "src/coupons.py".to_string()];
+        assert_eq!(
+            parse(Agent::Codex, pre.as_bytes()).unwrap(),
+            Parsed::Before(Before {
+                tool_use_id: "call_7Hk2pQ9rT4".into(),
+                scope: Scope::Files(files.clone()),
+                cwd: Some("/home/dev/shop".into())
+            })
+        );
+        let Ok(Parsed::Files(set)) = parse(Agent::Codex, post.as_bytes()) else { panic!("an apply_patch") };
+        assert_eq!(set.paths, files);
+        assert_eq!(set.source.model.as_deref(), Some("gpt-5.5-codex"));
+        let bash = include_str!("../../tests/fixtures/agent-hooks/codex-post-tool-use-bash.json");
+        assert!(
+            matches!(parse(Agent::Codex, bash.as_bytes()), Ok(Parsed::Shell(s)) if s.tool_use_id.as_deref() == Some("call_9Lm3nB5vX1"))
+        );
+        assert_eq!(
+            patch_paths(
+                "*** Begin Patch\n*** Update File: a.rs\n*** Move to: b.rs\n@@\n-x\n+y\n*** Delete File: c.rs\r\n*** Update File: a.rs\n*** End Patch"
+            ),
+            vec!["a.rs", "b.rs", "c.rs"]
+        );
+        let empty = r#"{"hook_event_name":"PostToolUse","tool_name":"apply_patch","tool_input":{"command":"nothing"}}"#;
+        assert!(matches!(parse(Agent::Codex, empty.as_bytes()), Ok(Parsed::Ignored(r)) if r.contains("names no file")));
     }
 
     fn replace(old: &str, new: &str, all: bool) -> Change {

@@ -120,9 +120,8 @@ pub fn checks(ctx: &Context) -> Vec<Check> {
         }
         Err(e) => out.push(Check::fail("journal", format!("{e:#}"), "check the permissions of .git/vouch")),
     }
-    for (agent, name, flag) in
-        [(AgentName::ClaudeCode, "Claude Code", "claude-code"), (AgentName::Cursor, "Cursor", "cursor")]
-    {
+    for agent in AgentName::ALL {
+        let (name, flag) = (agent.display(), agent.flag());
         let file = agent_config::config_file(&ctx.root, agent);
         let shown = file.strip_prefix(&ctx.root).unwrap_or(&file).display().to_string();
         match agent_config::installed(&ctx.root, agent) {

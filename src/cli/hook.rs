@@ -45,6 +45,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 use git2::{ObjectType, Oid, Repository};
 
+use super::agent_record::{Target, absolute, last_seen, lines_in, record, target, user_email, written};
 use super::agents::{self, Agent, Parsed, Scope};
 use super::{Format, Outcome};
 use crate::display;
@@ -73,6 +74,12 @@ pub enum Which {
     /// Cursor's afterFileEdit and afterTabFileEdit hooks: reads the JSON
     /// payload on standard input.
     Cursor,
+    /// Gemini CLI's BeforeTool and AfterTool hooks (write_file, replace,
+    /// run_shell_command): reads the JSON payload on standard input.
+    Gemini,
+    /// Codex CLI's PreToolUse and PostToolUse hooks (apply_patch, Bash):
+    /// reads the JSON payload on standard input.
+    Codex,
     /// Any agent: records what changed in FILE since vouch last saw it.
     Generic {
         /// The file the agent edited.
@@ -111,6 +118,8 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     match args.which {
         Which::ClaudeCode => agent_hook(Agent::ClaudeCode),
         Which::Cursor => agent_hook(Agent::Cursor),
+        Which::Gemini => agent_hook(Agent::Gemini),
+        Which::Codex => agent_hook(Agent::Codex),
         Which::Generic { file, tool, model, session } => {
             let tool = tool.trim();
             if tool.is_empty() {
@@ -136,92 +145,19 @@ fn read_stdin() -> anyhow::Result<Vec<u8>> {
     Ok(bytes)
 }
 
-/// A file an agent edited, in the repository that tracks it.
-struct Target {
-    repo: Repository,
-    rel: String,
-    text: String,
-}
-
-/// The repository file at `path` with its current text, or why vouch does
-/// not track it; an error for a path that leads out of the worktree or into
-/// the git directory.
-fn target(path: &Path) -> anyhow::Result<Result<Target, String>> {
-    let shown = display::line(&path.display().to_string()).into_owned();
-    let Ok(repo) = repo::discover(path) else {
-        return Ok(Err(format!("{shown} is not in a git repository")));
-    };
-    let Some(root) = repo.workdir().map(Path::to_path_buf) else {
-        return Ok(Err(format!("{shown} is in a bare repository")));
-    };
-    let rel = match repo::relative_path(&repo, path) {
-        Ok(rel) => rel,
-        Err(repo::RepoError::CurrentDir(e)) => return Err(e).context("cannot read the current directory"),
-        Err(e @ (repo::RepoError::LinkOutside { .. } | repo::RepoError::InGitDir { .. })) => {
-            anyhow::bail!("refused: {}; nothing recorded", display::line(&e.to_string()))
-        }
-        Err(e) => return Ok(Err(display::line(&e.to_string()).into_owned())),
-    };
-    // The worktree file the path resolves to, never the path as given.
-    let file = root.join(&rel);
-    match std::fs::metadata(&file) {
-        Ok(meta) if meta.is_dir() => return Ok(Err(format!("{shown} is a directory"))),
-        Ok(meta) if !meta.is_file() => return Ok(Err(format!("{shown} is not a regular file"))),
-        Ok(_) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Err(format!("{shown} does not exist"))),
-        Err(e) => return Err(e).with_context(|| format!("cannot read {shown}")),
-    }
-    let bytes = match std::fs::read(&file) {
-        Ok(bytes) => bytes,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Err(format!("{shown} does not exist"))),
-        Err(e) => return Err(e).with_context(|| format!("cannot read {shown}")),
-    };
-    let Ok(text) = String::from_utf8(bytes) else {
-        return Ok(Err(format!("{shown} is not UTF-8 text")));
-    };
-    Ok(Ok(Target { repo, rel, text }))
-}
-
-/// `file_path` made absolute: against the agent's working directory, else
-/// the current directory.
-fn absolute(file_path: &str, cwd: Option<&str>) -> anyhow::Result<PathBuf> {
-    let path = PathBuf::from(file_path);
-    if path.is_absolute() {
-        return Ok(path);
-    }
-    let base = match cwd.filter(|c| Path::new(c).is_absolute()) {
-        Some(cwd) => PathBuf::from(cwd),
-        None => std::env::current_dir().context("cannot read the current directory")?,
-    };
-    Ok(base.join(path))
-}
-
-/// The current git user's email, for `accepted_by`, if one is set.
-fn user_email(repo: &Repository) -> Option<String> {
-    let email = repo.config().ok()?.get_string("user.email").ok()?;
-    let email = email.trim();
-    (!email.is_empty()).then(|| email.to_string())
-}
-
-/// Append a delta attributing `ranges` of `target` to `source`.
-fn record(target: &Target, ranges: &[Range<usize>], source: AiSource) -> anyhow::Result<()> {
-    let attribution = Attribution::ai(source, Evidence::AgentHook, user_email(&target.repo));
-    let spans: Vec<(Range<usize>, Attribution)> = ranges.iter().map(|r| (r.clone(), attribution.clone())).collect();
-    let journal = Journal::open(&target.repo).context("cannot open the journal")?;
-    journal
-        .append(&target.repo, Entry::delta(&target.rel, &target.text, &spans))
-        .with_context(|| format!("cannot record the edit of {}", target.rel))?;
-    super::context::tidy_journal(&journal, &target.repo);
-    Ok(())
-}
-
-fn lines_in(text: &str, ranges: &[Range<usize>]) -> usize {
-    notes::bytes_to_lines(text, ranges).iter().map(|r| (r[1] - r[0] + 1) as usize).sum()
-}
-
 fn agent_hook(agent: Agent) -> anyhow::Result<Outcome> {
     let bytes = read_stdin()?;
-    match agents::parse(agent, &bytes)? {
+    let outcome = agent_payload(agent, &bytes)?;
+    if agent == Agent::Gemini {
+        // Gemini CLI parses a hook's standard output as JSON: an empty
+        // object asks for nothing.
+        println!("{{}}");
+    }
+    Ok(outcome)
+}
+
+fn agent_payload(agent: Agent, bytes: &[u8]) -> anyhow::Result<Outcome> {
+    match agents::parse(agent, bytes)? {
         Parsed::Before(before) => {
             // Never in the tool's way: a snapshot that cannot be taken costs
             // precision after the tool, which then falls back.
@@ -231,7 +167,8 @@ fn agent_hook(agent: Agent) -> anyhow::Result<Outcome> {
             Ok(Outcome::Ok)
         }
         Parsed::Edit(edit) => after_edit(agent, edit),
-        Parsed::Shell(shell) => after_shell(shell),
+        Parsed::Shell(shell) => after_shell(agent, shell),
+        Parsed::Files(files) => after_files(files),
         Parsed::Ignored(why) => {
             eprintln!("vouch: nothing to record: {}", display::line(&why));
             Ok(Outcome::Ok)
@@ -251,6 +188,32 @@ fn before_tool(before: &agents::Before) -> anyhow::Result<()> {
             // file is read where the path resolves to.
             let Ok(rel) = repo::relative_path(&repo, &path) else { return Ok(()) };
             Snapshot::of_file(&rel, &root.join(&rel))?.save(&repo, &before.tool_use_id)?;
+        }
+        Scope::Files(paths) => {
+            let mut repo_files: Option<(Repository, PathBuf)> = None;
+            let mut files = Vec::new();
+            for file_path in paths {
+                let path = absolute(file_path, before.cwd.as_deref())?;
+                if repo_files.is_none() {
+                    // The repository of the first file the tool names that is
+                    // in one (a new file's directory may not exist yet).
+                    let found =
+                        path.ancestors().skip(1).find(|dir| dir.is_dir()).and_then(|dir| repo::discover(dir).ok());
+                    if let Some(repo) = found
+                        && let Some(root) = repo.workdir().map(Path::to_path_buf)
+                    {
+                        repo_files = Some((repo, root));
+                    }
+                }
+                let Some((repo, root)) = &repo_files else { continue };
+                if let Ok(rel) = repo::relative_path(repo, &path) {
+                    let on_disk = root.join(&rel);
+                    files.push((rel, on_disk));
+                }
+            }
+            if let Some((repo, _)) = repo_files {
+                Snapshot::of_files(&files)?.save(&repo, &before.tool_use_id)?;
+            }
         }
         Scope::Worktree => {
             let dir = absolute(".", before.cwd.as_deref())?;
@@ -276,12 +239,6 @@ fn snapshot_for(repo: &Repository, id: Option<&str>) -> Option<Snapshot> {
     }
 }
 
-/// The byte ranges of `current` that the tool wrote, by the line diff
-/// from `before`.
-fn written(before: &str, current: &str) -> Vec<Range<usize>> {
-    if before == current { Vec::new() } else { agents::inserted_ranges(before, current) }
-}
-
 /// `PostToolUse` of a file tool (and Cursor's edit hooks): what changed
 /// between the snapshot taken before the tool ran and the file now; with
 /// no snapshot, where the edit's text is, else what changed since vouch
@@ -296,8 +253,12 @@ fn after_edit(agent: Agent, edit: agents::AgentEdit) -> anyhow::Result<Outcome> 
         }
     };
     let mut source = edit.source.clone();
-    if agent == Agent::ClaudeCode {
-        source.model = model_from_env().or_else(|| edit.transcript_path.as_deref().and_then(transcript_model));
+    match agent {
+        Agent::ClaudeCode => {
+            source.model = model_from_env().or_else(|| edit.transcript_path.as_deref().and_then(transcript_model));
+        }
+        Agent::Gemini => source.model = gemini_model(),
+        Agent::Cursor | Agent::Codex => {}
     }
     let snapshot = snapshot_for(&target.repo, edit.tool_use_id.as_deref());
     let before = snapshot.as_ref().and_then(|s| s.before(&target.repo, &target.rel));
@@ -312,7 +273,7 @@ fn after_edit(agent: Agent, edit: agents::AgentEdit) -> anyhow::Result<Outcome> 
         eprintln!("vouch: nothing to record in {}", display::line(&target.rel));
         return Ok(Outcome::Ok);
     }
-    record(&target, &ranges, source.clone())?;
+    record(&target, &ranges, source.clone(), Evidence::AgentHook)?;
     eprintln!(
         "vouch: recorded {} AI line(s) of {} ({})",
         lines_in(&target.text, &ranges),
@@ -362,22 +323,33 @@ fn without_snapshot(target: &Target, change: &agents::Change) -> anyhow::Result<
 
 /// `PostToolUse` of a shell command: every file that changed between the
 /// snapshot taken before it and now.
-fn after_shell(shell: agents::Shell) -> anyhow::Result<Outcome> {
+fn after_shell(agent: Agent, shell: agents::Shell) -> anyhow::Result<Outcome> {
     let dir = absolute(".", shell.cwd.as_deref())?;
     let Ok(repo) = repo::discover(&dir) else {
         eprintln!("vouch: nothing to record: {} is not in a git repository", display::line(&dir.display().to_string()));
         return Ok(Outcome::Ok);
     };
     let Some(snapshot) = snapshot_for(&repo, shell.tool_use_id.as_deref()) else {
+        let (flag, event) = match agent {
+            Agent::Gemini => ("gemini", "BeforeTool"),
+            Agent::Codex => ("codex", "PreToolUse"),
+            Agent::ClaudeCode | Agent::Cursor => ("claude-code", "PreToolUse"),
+        };
         eprintln!(
             "vouch: nothing recorded for the shell command: no snapshot was taken before it ran \
-             (vouch init --agent claude-code adds the PreToolUse hook that takes one)"
+             (vouch init --agent {flag} adds the {event} hook that takes one)"
         );
         return Ok(Outcome::Ok);
     };
     let root = repo::worktree_root(&repo)?.to_path_buf();
     let mut source = shell.source.clone();
-    source.model = model_from_env().or_else(|| shell.transcript_path.as_deref().and_then(transcript_model));
+    match agent {
+        Agent::ClaudeCode => {
+            source.model = model_from_env().or_else(|| shell.transcript_path.as_deref().and_then(transcript_model));
+        }
+        Agent::Gemini => source.model = gemini_model(),
+        Agent::Cursor | Agent::Codex => {}
+    }
     let journal = Journal::open(&repo).context("cannot open the journal")?;
     let mut recorded = 0;
     for rel in snapshot.candidates(&repo).context("cannot list the files the command may have changed")? {
@@ -409,6 +381,59 @@ fn after_shell(shell: agents::Shell) -> anyhow::Result<Outcome> {
         super::context::tidy_journal(&journal, &repo);
     }
     Ok(Outcome::Ok)
+}
+
+/// `PostToolUse` of a tool that edited several files (Codex's
+/// `apply_patch`): in each, what changed since the snapshot taken before
+/// it, else since vouch last saw the file. Every path is checked before
+/// anything is recorded: one that leads out of the worktree or into the git
+/// directory refuses the whole call.
+fn after_files(files: agents::FileSet) -> anyhow::Result<Outcome> {
+    let mut targets: Vec<Target> = Vec::new();
+    for file_path in &files.paths {
+        let path = absolute(file_path, files.cwd.as_deref())?;
+        match target(&path)? {
+            Ok(target) => targets.push(target),
+            Err(why) => eprintln!("vouch: not recorded: {why}"),
+        }
+    }
+    let Some(first) = targets.first() else {
+        eprintln!("vouch: nothing to record: the tool left no text file vouch tracks");
+        return Ok(Outcome::Ok);
+    };
+    let snapshot = snapshot_for(&first.repo, files.tool_use_id.as_deref());
+    let mut recorded = 0;
+    for target in &targets {
+        let before = snapshot.as_ref().and_then(|s| s.before(&target.repo, &target.rel));
+        let before = match before {
+            Some(before) => before.map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default(),
+            None => {
+                let journal = Journal::open(&target.repo).context("cannot open the journal")?;
+                last_seen(&target.repo, &journal, &target.rel)?
+            }
+        };
+        let ranges = written(&before, &target.text);
+        if ranges.is_empty() {
+            continue;
+        }
+        record(target, &ranges, files.source.clone(), Evidence::AgentHook)?;
+        eprintln!(
+            "vouch: recorded {} AI line(s) of {} ({})",
+            lines_in(&target.text, &ranges),
+            display::line(&target.rel),
+            display::line(&files.source.tool)
+        );
+        recorded += 1;
+    }
+    if recorded == 0 {
+        eprintln!("vouch: nothing to record: the tool changed no text in the files it named");
+    }
+    Ok(Outcome::Ok)
+}
+
+/// The model Gemini CLI runs, from its environment (`GEMINI_MODEL`).
+fn gemini_model() -> Option<String> {
+    std::env::var("GEMINI_MODEL").ok().map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
 }
 
 /// The model Claude Code runs, from its environment.
@@ -462,27 +487,6 @@ fn previous_versions(repo: &Repository, rel: &str) -> Vec<Oid> {
     out
 }
 
-/// The text of `rel` as vouch last saw it: the journal's latest version,
-/// else the index's, else HEAD's; empty for a file vouch never saw.
-fn last_seen(repo: &Repository, journal: &Journal, rel: &str) -> anyhow::Result<String> {
-    let text_of = |id: Oid| repo.find_blob(id).ok().and_then(|b| String::from_utf8(b.content().to_vec()).ok());
-    let loaded = journal.records().context("cannot read the journal")?;
-    for problem in &loaded.problems {
-        eprintln!("vouch: warning: {}", display::line(&problem.to_string()));
-    }
-    let latest = loaded.records_for(rel).last().and_then(|r| r.file()).and_then(|f| Oid::from_str(&f.blob).ok());
-    if let Some(text) = latest.and_then(text_of) {
-        return Ok(text);
-    }
-    if let Ok(index) = repo.index()
-        && let Some(text) = index.get_path(Path::new(rel), 0).and_then(|e| text_of(e.id))
-    {
-        return Ok(text);
-    }
-    let head = repo.head().and_then(|h| h.peel_to_tree()).and_then(|t| t.get_path(Path::new(rel)));
-    Ok(head.ok().and_then(|e| text_of(e.id())).unwrap_or_default())
-}
-
 fn generic(file: &Path, source: AiSource) -> anyhow::Result<Outcome> {
     let path = absolute(file.to_str().ok_or_else(|| anyhow::anyhow!("{} is not UTF-8", file.display()))?, None)?;
     let target = match target(&path)? {
@@ -499,7 +503,7 @@ fn generic(file: &Path, source: AiSource) -> anyhow::Result<Outcome> {
         eprintln!("vouch: nothing to record: {} has no new text since vouch last saw it", display::line(&target.rel));
         return Ok(Outcome::Ok);
     }
-    record(&target, &ranges, source.clone())?;
+    record(&target, &ranges, source.clone(), Evidence::AgentHook)?;
     eprintln!(
         "vouch: recorded {} AI line(s) of {} ({})",
         lines_in(&target.text, &ranges),

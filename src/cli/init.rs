@@ -160,6 +160,11 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         agent_config::write(merge).with_context(|| format!("cannot write {}", merge.file.display()))?;
         println!("{file}: {} vouch's hook", if merge.created { "written with" } else { "merged" });
     }
+    for agent in &agents {
+        if let Some(note) = agent_config::activation_note(*agent) {
+            println!("note: {note}");
+        }
+    }
     if !merges.is_empty() && agent_config::vouch_on_path().is_none() {
         println!(
             "warning: no `vouch` on PATH: the agents' hooks run `vouch hook …` and will fail (exit 127) \

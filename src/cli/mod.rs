@@ -12,6 +12,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 pub mod agent_config;
+pub mod agent_record;
 pub mod agents;
 pub mod analysis_cache;
 pub mod approve;
@@ -35,6 +36,7 @@ pub mod override_cmd;
 pub mod report;
 pub mod request;
 pub mod review;
+pub mod run;
 pub mod stats;
 pub mod status;
 pub mod sync;
@@ -108,6 +110,32 @@ pub enum Command {
     Stats(stats::Args),
     /// Write a self-contained HTML report.
     Report(report::Args),
+    /// Run an agent; record as AI all that changed in the worktree meanwhile.
+    ///
+    /// `vouch run -- COMMAND [ARGS]...` takes the state of the worktree
+    /// (every tracked file, and every untracked file git does not ignore,
+    /// by content), runs COMMAND with the terminal (standard input, output
+    /// and error) passed through, forwards the signals vouch receives
+    /// (SIGINT, SIGTERM, SIGHUP, SIGQUIT; Ctrl-C in a terminal reaches the
+    /// command directly), and when it ends records as AI (evidence
+    /// `wrapper`, tool: COMMAND's program name, or --tool) every line that
+    /// changed in the worktree's text files. vouch exits with COMMAND's
+    /// exit code (128 + the signal's number when a signal ended it).
+    ///
+    /// Be aware: vouch cannot tell who changed a file. Anything that
+    /// changed in the worktree while COMMAND ran is attributed to it,
+    /// including edits you made yourself in the meantime (in an editor,
+    /// another terminal) and the output of tools it ran (formatters, code
+    /// generators). Edit nothing else in this worktree while an agent runs
+    /// under `vouch run`, or mark your own lines afterwards (vouch mark
+    /// PATH:LINES --human). Agents with hooks (Claude Code, Cursor, Gemini
+    /// CLI, Codex CLI) record each edit more precisely: see docs/agents.md.
+    ///
+    /// Ignored files, the git directory, submodules and symbolic links are
+    /// not looked at. A worktree of more than 200,000 files, or whose
+    /// modified and untracked files hold more than 1 GiB, is refused before
+    /// COMMAND runs (exit 2, nothing run).
+    Run(run::Args),
 }
 
 /// What a command reports back: the process exit code.
@@ -117,6 +145,8 @@ pub enum Outcome {
     Ok,
     /// Exit 1: sign-offs missing, a check failed.
     Failed,
+    /// This exit code (`vouch run` passes on its command's).
+    Code(u8),
 }
 
 pub fn main() -> ExitCode {
@@ -154,10 +184,12 @@ pub fn main() -> ExitCode {
         Command::Review(args) => review::run(args),
         Command::Stats(args) => stats::run(args),
         Command::Report(args) => report::run(args),
+        Command::Run(args) => run::run(args),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,
         Ok(Outcome::Failed) => ExitCode::from(1),
+        Ok(Outcome::Code(code)) => ExitCode::from(code),
         Err(e) if output::is_broken_pipe(&e) => output::broken_pipe(),
         Err(e) => {
             eprintln!("vouch: {}", output::error_text(&e));

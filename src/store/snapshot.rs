@@ -123,6 +123,21 @@ impl Snapshot {
         Ok(snapshot)
     }
 
+    /// Several files (repository-relative path, and where it is on disk) as
+    /// they are now, within [`MAX_TOTAL`] bytes together.
+    pub fn of_files(files: &[(String, PathBuf)]) -> Result<Snapshot, SnapshotError> {
+        let mut snapshot = Snapshot::default();
+        let mut total = 0u64;
+        for (rel, path) in files {
+            let before = read_before(path, MAX_TOTAL.saturating_sub(total).min(MAX_FILE))?;
+            if let Before::Bytes(bytes) = &before {
+                total += bytes.len() as u64;
+            }
+            snapshot.files.insert(rel.clone(), before);
+        }
+        Ok(snapshot)
+    }
+
     /// The worktree as it is now: HEAD, the staged versions that differ
     /// from it, and the files whose content differs from the index
     /// (modified or untracked, ignored files left out), within the bounds.

@@ -1,0 +1,128 @@
+//! Recording what an agent wrote: the file it edited, resolved inside its
+//! worktree (a path that leads out of it, or into the git directory, is an
+//! error), the text vouch last saw of it, and the journal record that
+//! attributes the written lines. Shared by the agent hooks (`vouch hook`)
+//! and the wrapper (`vouch run`); no command of its own.
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use git2::{Oid, Repository};
+
+use super::agents;
+use crate::display;
+use crate::provenance::{AiSource, Attribution, Evidence};
+use crate::store::journal::{Entry, Journal};
+use crate::store::{notes, repo};
+
+/// A file an agent edited, in the repository that tracks it.
+pub struct Target {
+    pub repo: Repository,
+    pub rel: String,
+    pub text: String,
+}
+
+/// The repository file at `path` with its current text, or why vouch does
+/// not track it; an error for a path that leads out of the worktree or into
+/// the git directory.
+pub fn target(path: &Path) -> anyhow::Result<Result<Target, String>> {
+    let shown = display::line(&path.display().to_string()).into_owned();
+    let Ok(repo) = repo::discover(path) else {
+        return Ok(Err(format!("{shown} is not in a git repository")));
+    };
+    let Some(root) = repo.workdir().map(Path::to_path_buf) else {
+        return Ok(Err(format!("{shown} is in a bare repository")));
+    };
+    let rel = match repo::relative_path(&repo, path) {
+        Ok(rel) => rel,
+        Err(repo::RepoError::CurrentDir(e)) => return Err(e).context("cannot read the current directory"),
+        Err(e @ (repo::RepoError::LinkOutside { .. } | repo::RepoError::InGitDir { .. })) => {
+            anyhow::bail!("refused: {}; nothing recorded", display::line(&e.to_string()))
+        }
+        Err(e) => return Ok(Err(display::line(&e.to_string()).into_owned())),
+    };
+    // The worktree file the path resolves to, never the path as given.
+    let file = root.join(&rel);
+    match std::fs::metadata(&file) {
+        Ok(meta) if meta.is_dir() => return Ok(Err(format!("{shown} is a directory"))),
+        Ok(meta) if !meta.is_file() => return Ok(Err(format!("{shown} is not a regular file"))),
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Err(format!("{shown} does not exist"))),
+        Err(e) => return Err(e).with_context(|| format!("cannot read {shown}")),
+    }
+    let bytes = match std::fs::read(&file) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Err(format!("{shown} does not exist"))),
+        Err(e) => return Err(e).with_context(|| format!("cannot read {shown}")),
+    };
+    let Ok(text) = String::from_utf8(bytes) else {
+        return Ok(Err(format!("{shown} is not UTF-8 text")));
+    };
+    Ok(Ok(Target { repo, rel, text }))
+}
+
+/// `file_path` made absolute: against the agent's working directory, else
+/// the current directory.
+pub fn absolute(file_path: &str, cwd: Option<&str>) -> anyhow::Result<PathBuf> {
+    let path = PathBuf::from(file_path);
+    if path.is_absolute() {
+        return Ok(path);
+    }
+    let base = match cwd.filter(|c| Path::new(c).is_absolute()) {
+        Some(cwd) => PathBuf::from(cwd),
+        None => std::env::current_dir().context("cannot read the current directory")?,
+    };
+    Ok(base.join(path))
+}
+
+/// The current git user's email, for `accepted_by`, if one is set.
+pub fn user_email(repo: &Repository) -> Option<String> {
+    let email = repo.config().ok()?.get_string("user.email").ok()?;
+    let email = email.trim();
+    (!email.is_empty()).then(|| email.to_string())
+}
+
+/// Append a delta attributing `ranges` of `target` to `source`, known by
+/// `evidence`.
+pub fn record(target: &Target, ranges: &[Range<usize>], source: AiSource, evidence: Evidence) -> anyhow::Result<()> {
+    let attribution = Attribution::ai(source, evidence, user_email(&target.repo));
+    let spans: Vec<(Range<usize>, Attribution)> = ranges.iter().map(|r| (r.clone(), attribution.clone())).collect();
+    let journal = Journal::open(&target.repo).context("cannot open the journal")?;
+    journal
+        .append(&target.repo, Entry::delta(&target.rel, &target.text, &spans))
+        .with_context(|| format!("cannot record the edit of {}", target.rel))?;
+    super::context::tidy_journal(&journal, &target.repo);
+    Ok(())
+}
+
+pub fn lines_in(text: &str, ranges: &[Range<usize>]) -> usize {
+    notes::bytes_to_lines(text, ranges).iter().map(|r| (r[1] - r[0] + 1) as usize).sum()
+}
+
+/// The byte ranges of `current` that the tool wrote, by the line diff
+/// from `before`.
+pub fn written(before: &str, current: &str) -> Vec<Range<usize>> {
+    if before == current { Vec::new() } else { agents::inserted_ranges(before, current) }
+}
+
+/// The text of `rel` as vouch last saw it: the journal's latest version,
+/// else the index's, else HEAD's; empty for a file vouch never saw.
+pub fn last_seen(repo: &Repository, journal: &Journal, rel: &str) -> anyhow::Result<String> {
+    let text_of = |id: Oid| repo.find_blob(id).ok().and_then(|b| String::from_utf8(b.content().to_vec()).ok());
+    let loaded = journal.records().context("cannot read the journal")?;
+    for problem in &loaded.problems {
+        eprintln!("vouch: warning: {}", display::line(&problem.to_string()));
+    }
+    let latest = loaded.records_for(rel).last().and_then(|r| r.file()).and_then(|f| Oid::from_str(&f.blob).ok());
+    if let Some(text) = latest.and_then(text_of) {
+        return Ok(text);
+    }
+    if let Ok(index) = repo.index()
+        && let Some(text) = index.get_path(Path::new(rel), 0).and_then(|e| text_of(e.id))
+    {
+        return Ok(text);
+    }
+    let head = repo.head().and_then(|h| h.peel_to_tree()).and_then(|t| t.get_path(Path::new(rel)));
+    Ok(head.ok().and_then(|e| text_of(e.id())).unwrap_or_default())
+}

@@ -1,0 +1,193 @@
+//! `vouch run -- COMMAND [ARGS]`: the wrapper for an agent that has no
+//! hooks vouch reads. It takes the state of the worktree
+//! ([`WorktreeState`]: every tracked file and every untracked file git does
+//! not ignore, by content), runs the command with the terminal passed
+//! through, and afterwards records as AI (evidence `wrapper`, the
+//! command's program name as the tool) every line that changed in the
+//! worktree's text files while it ran.
+//!
+//! What it cannot do, and says so in `vouch run --help` and
+//! `docs/agents.md`: tell who changed a file. Whatever changed while the
+//! command ran is attributed to it, a person's edits in the meantime
+//! included.
+//!
+//! Signals: a Ctrl-C in a terminal goes to the whole foreground process
+//! group, so the command gets it from the terminal; vouch, which must live
+//! on to record, catches it and does not pass it on a second time (an
+//! agent may take a second Ctrl-C as "quit now"). A signal sent to vouch
+//! alone (`kill`, a supervisor) is passed on to the command. Either way
+//! vouch records what changed once the command ends, and exits with its
+//! exit code (128 + the signal's number when a signal ended it).
+
+use std::ffi::OsString;
+use std::path::Path;
+use std::process::Command;
+
+use anyhow::Context as _;
+
+use super::Outcome;
+use super::agent_record::{self, target};
+use crate::display;
+use crate::provenance::{AiKind, AiSource, Evidence};
+use crate::store::journal::Journal;
+use crate::store::repo;
+use crate::store::worktree_state::{Was, WorktreeState};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The agent's name, recorded as the tool (default: COMMAND's program
+    /// name).
+    #[arg(long, value_name = "NAME")]
+    pub tool: Option<String>,
+    /// The model, if known.
+    #[arg(long, value_name = "MODEL")]
+    pub model: Option<String>,
+    /// The command to run, and its arguments (after `--`).
+    #[arg(value_name = "COMMAND", required = true, num_args = 1.., trailing_var_arg = true, allow_hyphen_values = true)]
+    pub command: Vec<OsString>,
+}
+
+/// The signals passed on to the command.
+const FORWARDED: [i32; 4] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT];
+
+pub fn run(args: Args) -> anyhow::Result<Outcome> {
+    let (program, rest) = args.command.split_first().context("no command to run")?;
+    let tool = match &args.tool {
+        Some(tool) if tool.trim().is_empty() => anyhow::bail!("--tool needs a name"),
+        Some(tool) => tool.trim().to_string(),
+        None => program_name(program),
+    };
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    let repo = repo::discover(&cwd).map_err(|e| {
+        anyhow::anyhow!("{}; vouch run records changes in a git worktree", display::line(&e.to_string()))
+    })?;
+    if repo.is_bare() {
+        anyhow::bail!("vouch run needs a worktree; this is a bare repository");
+    }
+    // Everything that can refuse is checked before the command runs.
+    let before = WorktreeState::capture(&repo, true).map_err(|e| {
+        anyhow::anyhow!("refused, nothing run: {e}; record this agent through its hooks instead (docs/agents.md)")
+    })?;
+    Journal::open(&repo).context("cannot open the journal")?;
+
+    let status = run_forwarding(program, rest)?;
+    let code = match status.code() {
+        Some(code) => code.clamp(0, 255) as u8,
+        None => {
+            use std::os::unix::process::ExitStatusExt;
+            128u8.saturating_add(status.signal().unwrap_or(0).clamp(0, 127) as u8)
+        }
+    };
+
+    let source =
+        AiSource { tool, model: args.model.filter(|m| !m.trim().is_empty()), session: None, kind: Some(AiKind::Agent) };
+    match record_changes(&repo, &before, &source) {
+        Ok(()) => Ok(Outcome::Code(code)),
+        Err(e) => Err(e.context(format!(
+            "the command exited with {code}, but vouch could not record what it changed; record it by hand \
+             (vouch mark PATH:LINES --ai --tool {})",
+            display::line(&source.tool)
+        ))),
+    }
+}
+
+/// The file name of `program`, as the tool recorded.
+fn program_name(program: &OsString) -> String {
+    let name = Path::new(program).file_name().unwrap_or(program.as_os_str()).to_string_lossy().into_owned();
+    let name = name.trim().to_string();
+    if name.is_empty() { "agent".to_string() } else { name }
+}
+
+/// Run `program` with `args`, the terminal passed through, the signals
+/// vouch receives passed on (not those a terminal sent the whole process
+/// group: the command has them already).
+fn run_forwarding(program: &OsString, args: &[OsString]) -> anyhow::Result<std::process::ExitStatus> {
+    use signal_hook::iterator::SignalsInfo;
+    use signal_hook::iterator::exfiltrator::WithOrigin;
+
+    // Registered before the command starts, so that no signal between its
+    // start and the forwarding thread is lost (or ends vouch). A command
+    // starts with the default handlers: exec resets caught signals.
+    let mut signals = SignalsInfo::<WithOrigin>::new(FORWARDED).context("cannot catch signals")?;
+    let handle = signals.handle();
+    let mut child = match Command::new(program).args(args).spawn() {
+        Ok(child) => child,
+        Err(e) => {
+            handle.close();
+            let shown = display::line(&program.to_string_lossy()).into_owned();
+            if e.kind() == std::io::ErrorKind::NotFound {
+                eprintln!("vouch: cannot run {shown}: no such command");
+                return Ok(std::os::unix::process::ExitStatusExt::from_raw(127 << 8));
+            }
+            return Err(e).with_context(|| format!("cannot run {shown}"));
+        }
+    };
+    let pid = child.id() as libc::pid_t;
+    let forwarder = std::thread::spawn(move || {
+        for info in signals.forever() {
+            // A signal from the kernel (a terminal's Ctrl-C, Ctrl-\, hang-up)
+            // went to the whole process group, the command included.
+            if matches!(info.cause, signal_hook::low_level::siginfo::Cause::Kernel) {
+                continue;
+            }
+            // SAFETY: kill(2) with the pid of our own child, which is not
+            // reaped before this thread is told to stop.
+            unsafe {
+                libc::kill(pid, info.signal);
+            }
+        }
+    });
+    let status = child.wait().context("cannot wait for the command");
+    handle.close();
+    let _ = forwarder.join();
+    status
+}
+
+/// Record as AI the lines that changed in each file that differs between
+/// `before` and the worktree now.
+fn record_changes(repo: &git2::Repository, before: &WorktreeState, source: &AiSource) -> anyhow::Result<()> {
+    let after = WorktreeState::capture(repo, false).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let root = repo::worktree_root(repo)?.to_path_buf();
+    let changed = before.changed(&after);
+    let journal = Journal::open(repo).context("cannot open the journal")?;
+    let mut recorded = 0usize;
+    for rel in &changed {
+        if !after.files.contains_key(rel) {
+            continue; // Deleted: no text left to attribute.
+        }
+        let target = match target(&root.join(rel))? {
+            Ok(target) => target,
+            Err(why) => {
+                eprintln!("vouch: not recorded: {why}");
+                continue;
+            }
+        };
+        let was = match before.was(repo, rel) {
+            Was::Absent => String::new(),
+            Was::Bytes(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+            Was::Unknown => agent_record::last_seen(repo, &journal, rel)?,
+        };
+        let ranges = agent_record::written(&was, &target.text);
+        if ranges.is_empty() {
+            continue;
+        }
+        agent_record::record(&target, &ranges, source.clone(), Evidence::Wrapper)?;
+        eprintln!(
+            "vouch: recorded {} AI line(s) of {} ({})",
+            agent_record::lines_in(&target.text, &ranges),
+            display::line(rel),
+            display::line(&source.tool)
+        );
+        recorded += 1;
+    }
+    if recorded == 0 {
+        eprintln!("vouch: nothing to record: no text file of the worktree changed while the command ran");
+    } else {
+        eprintln!(
+            "vouch: everything that changed in the worktree while the command ran is recorded as {}'s; \
+             mark your own lines with vouch mark PATH:LINES --human",
+            display::line(&source.tool)
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,399 @@
+//! Gemini CLI's and Codex CLI's hooks (issue 16.4), end to end: the real
+//! vouch binary, real git, the documented payloads of
+//! `tests/fixtures/agent-hooks/` pointed at a temporary repository. The
+//! same questions as for Claude Code and Cursor: what is recorded (tool,
+//! model, session, exactly the agent's lines thanks to the snapshot taken
+//! before the tool), what a malformed payload does (exit 2, nothing
+//! changed), and paths that lead out of the worktree (refused).
+
+mod support {
+    pub mod repo;
+}
+
+use std::collections::BTreeMap;
+use std::io::Write as _;
+use std::os::unix::fs::symlink;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use serde_json::{Value, json};
+use support::repo::TestRepo;
+
+const VOUCH: &str = env!("CARGO_BIN_EXE_vouch");
+
+const CART_BEFORE: &str = "def total(items):\n    return sum(i.price for i in items)\n";
+const CART_AFTER: &str = "def total(items, coupon=None):\n    subtotal = sum(i.price * i.qty for i in items)\n    if coupon:\n        subtotal -= coupon.discount(subtotal)\n    return max(subtotal, 0)\n";
+/// A person's line, written before the agent's tool ran: never the agent's.
+const HUMAN: &str = "\n\n# checked by hand\n";
+const SECRET: &str =
+    "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAAsecret\n-----END OPENSSH PRIVATE KEY-----\n";
+
+fn fixture(name: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/agent-hooks").join(name);
+    std::fs::read_to_string(path).unwrap()
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl std::fmt::Debug for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "exit {}\n--- stdout\n{}--- stderr\n{}", self.code, self.stdout, self.stderr)
+    }
+}
+
+struct Repo {
+    inner: TestRepo,
+}
+
+impl Repo {
+    /// `src/cart.py` committed.
+    fn new() -> Repo {
+        let inner = TestRepo::new();
+        inner.write("src/cart.py", CART_BEFORE);
+        inner.commit_all("start");
+        Repo { inner }
+    }
+
+    fn root(&self) -> &Path {
+        &self.inner.root
+    }
+
+    fn write(&self, rel: &str, content: &str) {
+        self.inner.write(rel, content);
+    }
+
+    fn read(&self, rel: &str) -> String {
+        self.inner.read(rel)
+    }
+
+    /// A fixture with the sample project's path replaced by this one's.
+    fn payload(&self, name: &str) -> String {
+        fixture(name).replace("/home/dev/shop", self.root().to_str().unwrap())
+    }
+
+    fn vouch(&self, args: &[&str], input: &[u8], env: &[(&str, &str)]) -> Run {
+        let mut cmd = Command::new(VOUCH);
+        cmd.args(args)
+            .current_dir(self.root())
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("NO_COLOR", "1")
+            .env_remove("GEMINI_MODEL")
+            .env_remove("ANTHROPIC_MODEL")
+            .env_remove("CLAUDE_MODEL")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().unwrap();
+        child.stdin.take().unwrap().write_all(input).unwrap();
+        let out = child.wait_with_output().unwrap();
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    fn hook(&self, agent: &str, payload: &str) -> Run {
+        let run = self.vouch(&["hook", agent], payload.as_bytes(), &[]);
+        assert_eq!(run.code, 0, "{run:?}");
+        run
+    }
+
+    /// Everything under `.git/vouch` (journal and snapshots), with bytes.
+    fn vouch_state(&self) -> BTreeMap<PathBuf, Vec<u8>> {
+        let mut out = BTreeMap::new();
+        let mut stack = vec![self.root().join(".git/vouch")];
+        while let Some(dir) = stack.pop() {
+            let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+            for entry in entries.flatten() {
+                if entry.path().is_dir() {
+                    stack.push(entry.path());
+                } else {
+                    out.insert(entry.path(), std::fs::read(entry.path()).unwrap());
+                }
+            }
+        }
+        out
+    }
+
+    fn snapshots(&self) -> usize {
+        std::fs::read_dir(self.root().join(".git/vouch/pre")).map_or(0, |d| d.count())
+    }
+
+    /// Each journal record's path and the text of its spans, with the
+    /// first span's attribution.
+    fn recorded(&self) -> BTreeMap<String, (Vec<String>, Value)> {
+        let mut out = BTreeMap::new();
+        let dir = self.root().join(".git/vouch/journal");
+        let Ok(entries) = std::fs::read_dir(&dir) else { return out };
+        for entry in entries.flatten() {
+            for line in String::from_utf8_lossy(&std::fs::read(entry.path()).unwrap()).lines() {
+                let json = line.rsplit_once('\t').map_or(line, |(json, _)| json);
+                let record: Value = serde_json::from_str(json).unwrap();
+                let Some(path) = record["path"].as_str() else { continue };
+                let text = self.read(path);
+                let spans: Vec<String> = record["spans"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|s| {
+                        text[s["start"].as_u64().unwrap() as usize..s["end"].as_u64().unwrap() as usize].to_string()
+                    })
+                    .collect();
+                out.insert(path.to_string(), (spans, record["spans"][0].clone()));
+            }
+        }
+        out
+    }
+}
+
+fn attribution(span: &Value) -> (String, String, Option<String>, Option<String>) {
+    (
+        span["tool"].as_str().unwrap_or_default().to_string(),
+        span["evidence"].as_str().unwrap_or_default().to_string(),
+        span["model"].as_str().map(str::to_string),
+        span["session"].as_str().map(str::to_string),
+    )
+}
+
+#[test]
+fn gemini_replace_records_the_agents_lines_from_the_snapshot() {
+    let repo = Repo::new();
+    // A person's edit before the tool: in the file, not the agent's.
+    repo.write("src/cart.py", &format!("{CART_BEFORE}{HUMAN}"));
+    let before = repo.hook("gemini", &repo.payload("gemini-before-tool-replace.json"));
+    assert_eq!(before.stdout.trim(), "{}", "Gemini CLI reads JSON on stdout: {before:?}");
+    assert_eq!(repo.snapshots(), 1);
+    // The tool writes; a formatter hook then reflows the agent's text.
+    let after = format!("{CART_AFTER}{HUMAN}").replace("    if coupon:\n", "    if coupon:  # reflowed\n");
+    repo.write("src/cart.py", &after);
+    let run = repo.vouch(
+        &["hook", "gemini"],
+        repo.payload("gemini-after-tool-replace.json").as_bytes(),
+        &[("GEMINI_MODEL", "gemini-3-pro")],
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.stdout.trim(), "{}");
+    assert_eq!(repo.snapshots(), 0, "the AfterTool takes the snapshot");
+    let recorded = repo.recorded();
+    let (spans, span) = &recorded["src/cart.py"];
+    assert_eq!(spans.concat(), after.strip_suffix(HUMAN).unwrap(), "exactly the agent's lines, reflowed");
+    assert_eq!(
+        attribution(span),
+        (
+            "gemini-cli".into(),
+            "agent-hook".into(),
+            Some("gemini-3-pro".into()),
+            Some("4f6e2b1a-9c3d-4e8f-a1b2-c3d4e5f60718".into())
+        )
+    );
+}
+
+#[test]
+fn gemini_write_file_and_shell() {
+    let repo = Repo::new();
+    let write: Value = serde_json::from_str(&repo.payload("gemini-after-tool-write-file.json")).unwrap();
+    let content = write["tool_input"]["content"].as_str().unwrap();
+    repo.write("src/coupons.py", content);
+    repo.hook("gemini", &write.to_string());
+    assert_eq!(repo.recorded()["src/coupons.py"].0.concat(), content);
+
+    // A shell command: the worktree's snapshot, then what changed. The
+    // person's uncommitted file, untouched by the command, is not the agent's.
+    repo.write("notes.txt", "mine\n");
+    repo.hook("gemini", &repo.payload("gemini-before-tool-shell.json"));
+    repo.write("src/cart.py", &CART_BEFORE.replace("price", "unit_price"));
+    repo.hook("gemini", &repo.payload("gemini-after-tool-shell.json"));
+    let recorded = repo.recorded();
+    assert_eq!(recorded["src/cart.py"].0, vec!["    return sum(i.unit_price for i in items)\n"]);
+    assert!(!recorded.contains_key("notes.txt"), "{recorded:?}");
+    // Other events and tools: nothing, with the reason.
+    let read = r#"{"hook_event_name":"AfterTool","tool_name":"read_file","tool_input":{"file_path":"/x"}}"#;
+    assert!(repo.hook("gemini", read).stderr.contains("tool read_file edits no file vouch tracks"));
+    let start = r#"{"hook_event_name":"SessionStart","source":"startup"}"#;
+    assert!(repo.hook("gemini", start).stderr.contains("SessionStart is not a tool call"));
+}
+
+#[test]
+fn codex_apply_patch_records_each_file_it_names() {
+    let repo = Repo::new();
+    repo.write("src/cart.py", &format!("{CART_BEFORE}{HUMAN}"));
+    repo.hook("codex", &repo.payload("codex-pre-tool-use-apply-patch.json"));
+    assert_eq!(repo.snapshots(), 1);
+    // What the patch does (paths relative to `cwd`).
+    let post: Value = serde_json::from_str(&repo.payload("codex-post-tool-use-apply-patch.json")).unwrap();
+    let coupons: String = post["tool_input"]["command"]
+        .as_str()
+        .unwrap()
+        .split("*** Add File: src/coupons.py\n")
+        .nth(1)
+        .unwrap()
+        .lines()
+        .take_while(|l| l.starts_with('+'))
+        .map(|l| format!("{}\n", &l[1..]))
+        .collect();
+    repo.write("src/cart.py", &format!("{CART_AFTER}{HUMAN}"));
+    repo.write("src/coupons.py", &coupons);
+    let run = repo.hook("codex", &post.to_string());
+    assert!(run.stdout.is_empty(), "{run:?}");
+    assert_eq!(repo.snapshots(), 0);
+    let recorded = repo.recorded();
+    assert_eq!(recorded["src/cart.py"].0.concat(), CART_AFTER);
+    assert_eq!(recorded["src/coupons.py"].0.concat(), coupons);
+    let session = "019a7f3e-6b2c-7d10-9e4f-0a1b2c3d4e5f";
+    assert_eq!(
+        attribution(&recorded["src/cart.py"].1),
+        ("codex".into(), "agent-hook".into(), Some("gpt-5.5-codex".into()), Some(session.into()))
+    );
+}
+
+#[test]
+fn codex_without_a_snapshot_records_what_changed_since_vouch_last_saw_the_file() {
+    let repo = Repo::new();
+    repo.write("src/cart.py", CART_AFTER);
+    repo.write("src/coupons.py", "class Coupon:\n    pass\n");
+    repo.hook("codex", &repo.payload("codex-post-tool-use-apply-patch.json"));
+    let recorded = repo.recorded();
+    assert_eq!(recorded["src/cart.py"].0.concat(), CART_AFTER);
+    assert_eq!(recorded["src/coupons.py"].0.concat(), "class Coupon:\n    pass\n");
+    // A shell command with no snapshot records nothing, and says why.
+    let run = repo.hook("codex", &repo.payload("codex-post-tool-use-bash.json"));
+    assert!(run.stderr.contains("vouch init --agent codex adds the PreToolUse hook"), "{run:?}");
+}
+
+#[test]
+fn codex_bash_records_the_files_the_command_changed() {
+    let repo = Repo::new();
+    repo.write("notes.txt", "mine\n");
+    repo.hook("codex", &repo.payload("codex-pre-tool-use-bash.json"));
+    repo.write("src/cart.py", &CART_BEFORE.replace("price", "unit_price"));
+    repo.write("src/new.py", "x = 1\n");
+    repo.hook("codex", &repo.payload("codex-post-tool-use-bash.json"));
+    let recorded = repo.recorded();
+    assert_eq!(recorded.keys().collect::<Vec<_>>(), vec!["src/cart.py", "src/new.py"]);
+    assert_eq!(recorded["src/new.py"].1["tool"], "codex");
+}
+
+#[test]
+fn malformed_payloads_exit_2_and_change_nothing() {
+    let repo = Repo::new();
+    repo.write("src/cart.py", CART_AFTER);
+    let cart = repo.root().join("src/cart.py");
+    let cart = cart.to_str().unwrap();
+    let cases: Vec<(&str, String, &str)> = vec![
+        ("gemini", "not json".into(), "malformed gemini-cli hook payload: not JSON"),
+        ("gemini", "".into(), "empty input"),
+        ("gemini", "{}".into(), "missing `hook_event_name`"),
+        ("gemini", r#"{"hook_event_name":"BeforeTool"}"#.into(), "missing `tool_name`"),
+        ("gemini", r#"{"hook_event_name":"BeforeTool","tool_name":"write_file","tool_input":[]}"#.into(), "`tool_input` must be an object, found an array"),
+        ("gemini", format!(r#"{{"hook_event_name":"AfterTool","tool_name":"write_file","tool_input":{{"file_path":"{cart}"}}}}"#), "missing `tool_input.content`"),
+        ("gemini", format!(r#"{{"hook_event_name":"AfterTool","tool_name":"replace","tool_input":{{"file_path":"{cart}","new_string":"x","expected_replacements":"all"}}}}"#), "`tool_input.expected_replacements` must be a number, found a string"),
+        ("gemini", format!(r#"{{"hook_event_name":"BeforeTool","session_id":7,"tool_name":"replace","tool_input":{{"file_path":"{cart}","new_string":"x"}}}}"#), "`session_id` must be a string, found a number"),
+        ("codex", "[1]".into(), "malformed codex hook payload: not a JSON object"),
+        ("codex", r#"{"hook_event_name":"PostToolUse","tool_name":"apply_patch","tool_input":{}}"#.into(), "missing `tool_input.command`"),
+        ("codex", r#"{"hook_event_name":"PreToolUse","tool_name":"Bash","tool_use_id":"t","tool_input":{"command":["ls"]}}"#.into(), "`tool_input.command` must be a string, found an array"),
+        ("codex", r#"{"hook_event_name":"PostToolUse","tool_name":"apply_patch","model":3,"tool_input":{"command":"*** Add File: a.py\n+x\n"}}"#.into(), "`model` must be a string, found a number"),
+    ];
+    let before = repo.vouch_state();
+    for (agent, payload, message) in cases {
+        let run = repo.vouch(&["hook", agent], payload.as_bytes(), &[]);
+        assert_eq!(run.code, 2, "{agent} {message}: {run:?}");
+        assert!(run.stderr.contains(message), "{agent} {message}: {run:?}");
+        assert_eq!(repo.vouch_state(), before, "{agent} {message}: .git/vouch changed");
+    }
+}
+
+#[test]
+fn paths_out_of_the_worktree_are_refused_and_nothing_of_them_is_kept() {
+    let repo = Repo::new();
+    let outside = tempfile::tempdir().unwrap();
+    let secret_dir = outside.path().canonicalize().unwrap();
+    std::fs::write(secret_dir.join("id_ed25519"), SECRET).unwrap();
+    symlink(secret_dir.join("id_ed25519"), repo.root().join("src/key.py")).unwrap();
+    let key = repo.root().join("src/key.py");
+    let gemini = json!({"hook_event_name": "AfterTool", "session_id": "s", "tool_name": "write_file",
+        "tool_input": {"file_path": key, "content": SECRET}});
+    let codex = json!({"hook_event_name": "PostToolUse", "session_id": "s", "tool_use_id": "c1", "cwd": repo.root(),
+        "tool_name": "apply_patch", "tool_input": {"command": "*** Begin Patch\n*** Update File: src/cart.py\n@@\n+x\n*** Update File: src/key.py\n@@\n+y\n*** End Patch\n"}});
+    for (agent, payload) in [("gemini", &gemini), ("codex", &codex)] {
+        // Before the tool: no snapshot of what the link names.
+        let mut pre = payload.clone();
+        pre["hook_event_name"] = json!(if agent == "gemini" { "BeforeTool" } else { "PreToolUse" });
+        assert_eq!(repo.vouch(&["hook", agent], pre.to_string().as_bytes(), &[]).code, 0);
+        let run = repo.vouch(&["hook", agent], payload.to_string().as_bytes(), &[]);
+        assert_eq!(run.code, 2, "{agent}: {run:?}");
+        assert!(
+            run.stderr.contains("outside the worktree") && run.stderr.contains("nothing recorded"),
+            "{agent}: {run:?}"
+        );
+    }
+    assert!(repo.recorded().is_empty(), "{:?}", repo.recorded());
+    for (path, bytes) in repo.vouch_state() {
+        assert!(!String::from_utf8_lossy(&bytes).contains("secret"), "{} holds the secret", path.display());
+    }
+    let git = git2::Repository::open(repo.root()).unwrap();
+    let id = git2::Oid::hash_object(git2::ObjectType::Blob, SECRET.as_bytes()).unwrap();
+    assert!(!git.odb().unwrap().exists(id), "the secret was stored as a git object");
+}
+
+#[test]
+fn init_writes_both_configurations_and_doctor_runs_them() {
+    let repo = Repo::new();
+    repo.write(".gemini/settings.json", "{\"theme\":\"dark\",\"hooks\":{\"AfterTool\":[{\"matcher\":\"write_file\",\"hooks\":[{\"type\":\"command\",\"command\":\"./lint.sh\"}]}]}}\n");
+    let bin = Path::new(VOUCH).parent().unwrap().to_str().unwrap().to_string();
+    let path = format!("{bin}:/usr/bin:/bin");
+    let run = repo.vouch(&["init", "--agent", "gemini", "--agent", "codex"], b"", &[("PATH", &path)]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("only in a trusted project"), "{run:?}");
+    let gemini: Value = serde_json::from_str(&repo.read(".gemini/settings.json")).unwrap();
+    assert_eq!(gemini["theme"], "dark");
+    assert_eq!(gemini["hooks"]["AfterTool"][0]["hooks"][0]["command"], "./lint.sh");
+    for event in ["BeforeTool", "AfterTool"] {
+        let ours = gemini["hooks"][event].as_array().unwrap().last().unwrap();
+        assert_eq!(ours["matcher"], "write_file|replace|run_shell_command", "{gemini}");
+        assert_eq!(ours["hooks"][0], json!({"name": "vouch", "type": "command", "command": "vouch hook gemini"}));
+    }
+    let codex: Value = serde_json::from_str(&repo.read(".codex/hooks.json")).unwrap();
+    for event in ["PreToolUse", "PostToolUse"] {
+        assert_eq!(
+            codex["hooks"][event],
+            json!([{"matcher": "apply_patch|Bash", "hooks": [{"type": "command", "command": "vouch hook codex"}]}])
+        );
+    }
+    assert_eq!(codex.as_object().unwrap().keys().collect::<Vec<_>>(), vec!["hooks"], "Codex refuses other root keys");
+    let files = (repo.read(".gemini/settings.json"), repo.read(".codex/hooks.json"));
+    assert_eq!(repo.vouch(&["init", "--agent", "gemini", "--agent", "codex"], b"", &[("PATH", &path)]).code, 0);
+    assert_eq!(
+        (repo.read(".gemini/settings.json"), repo.read(".codex/hooks.json")),
+        files,
+        "a second init changes nothing"
+    );
+
+    let run = repo.vouch(&["doctor"], b"", &[("PATH", &path)]);
+    for expected in [
+        "ok    agent Gemini CLI: .gemini/settings.json runs vouch's hook",
+        "ok    agent Gemini CLI hook: `vouch hook gemini` runs",
+        "ok    agent Codex CLI: .codex/hooks.json runs vouch's hook",
+        "ok    agent Codex CLI hook: `vouch hook codex` runs",
+    ] {
+        assert!(run.stdout.contains(expected), "{expected}: {run:?}");
+    }
+    // Without vouch on PATH, doctor says so; a file without vouch's hook too.
+    let run = repo.vouch(&["doctor"], b"", &[("PATH", "/usr/bin:/bin")]);
+    assert!(run.stdout.contains("FAIL  agent Codex CLI hook: `vouch hook codex` fails with exit 127"), "{run:?}");
+    repo.write(".codex/hooks.json", "{\"hooks\":{}}\n");
+    let run = repo.vouch(&["doctor"], b"", &[("PATH", &path)]);
+    assert!(
+        run.stdout.contains("FAIL  agent Codex CLI: .codex/hooks.json exists but does not run vouch's hook"),
+        "{run:?}"
+    );
+    assert!(run.stdout.contains("fix: vouch init --agent codex"), "{run:?}");
+}

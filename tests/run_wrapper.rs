@@ -1,0 +1,210 @@
+//! `vouch run -- COMMAND` (issue 16.4), with the real binary and a fake
+//! agent: a shell script that edits, creates and deletes files, reads its
+//! standard input, writes to its standard output and error, and exits with
+//! a code of its own. What changed while it ran is recorded as AI
+//! (evidence `wrapper`, the script's name as the tool); what was there
+//! before it ran, ignored files and deleted files are not.
+
+mod support {
+    pub mod repo;
+}
+
+use std::collections::BTreeMap;
+use std::io::Write as _;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use support::repo::TestRepo;
+
+const VOUCH: &str = env!("CARGO_BIN_EXE_vouch");
+
+/// A committed project with an uncommitted edit of a person's.
+fn project() -> TestRepo {
+    let repo = TestRepo::new();
+    repo.write(".gitignore", "target/\n");
+    repo.write("src/app.py", "def main():\n    return 0\n");
+    repo.write("src/old.py", "old = True\n");
+    repo.commit_all("start");
+    repo.write("src/app.py", "# mine\ndef main():\n    return 0\n");
+    repo
+}
+
+/// An executable script `name` in `dir`.
+fn script(dir: &Path, name: &str, body: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, format!("#!/bin/sh\n{body}")).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+fn vouch(dir: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(VOUCH);
+    cmd.args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("NO_COLOR", "1");
+    cmd
+}
+
+fn run_with_stdin(dir: &Path, args: &[&str], input: &[u8]) -> Output {
+    let mut child =
+        vouch(dir, args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// Path → (the text of its AI spans, the first span).
+fn recorded(repo: &TestRepo) -> BTreeMap<String, (Vec<String>, Value)> {
+    let mut out = BTreeMap::new();
+    let Ok(entries) = std::fs::read_dir(repo.root.join(".git/vouch/journal")) else { return out };
+    for entry in entries.flatten() {
+        for line in String::from_utf8_lossy(&std::fs::read(entry.path()).unwrap()).lines() {
+            let json = line.rsplit_once('\t').map_or(line, |(json, _)| json);
+            let record: Value = serde_json::from_str(json).unwrap();
+            let Some(path) = record["path"].as_str() else { continue };
+            let text = repo.read(path);
+            let spans = record["spans"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| text[s["start"].as_u64().unwrap() as usize..s["end"].as_u64().unwrap() as usize].to_string())
+                .collect();
+            out.insert(path.to_string(), (spans, record["spans"][0].clone()));
+        }
+    }
+    out
+}
+
+#[test]
+fn what_the_agent_changed_is_recorded_and_its_terminal_and_exit_code_pass_through() {
+    let repo = project();
+    let bin = tempfile::tempdir().unwrap();
+    let agent = script(
+        bin.path(),
+        "fake-agent",
+        "read answer\n\
+         printf '    print(\"%s\")\\n' \"$answer\" >> src/app.py\n\
+         printf 'def helper():\\n    return 1\\n' > src/helper.py\n\
+         rm src/old.py\n\
+         mkdir -p target && echo built > target/out.txt\n\
+         echo \"agent: done with $1\"\n\
+         echo 'agent: warning' >&2\n\
+         exit 3\n",
+    );
+    let out = run_with_stdin(&repo.root, &["run", "--", &agent, "--task", "x"], b"hello\n");
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert_eq!(stdout, "agent: done with --task\n", "the agent's stdout, and nothing of vouch's");
+    assert!(stderr.starts_with("agent: warning\n"), "{stderr}");
+    assert!(stderr.contains("recorded 1 AI line(s) of src/app.py (fake-agent)"), "{stderr}");
+    assert!(stderr.contains("everything that changed in the worktree while the command ran is recorded"), "{stderr}");
+
+    let recorded = recorded(&repo);
+    assert_eq!(recorded.keys().collect::<Vec<_>>(), vec!["src/app.py", "src/helper.py"], "{recorded:?}");
+    assert_eq!(recorded["src/app.py"].0, vec!["    print(\"hello\")\n"], "not the person's line from before");
+    assert_eq!(recorded["src/helper.py"].0.concat(), "def helper():\n    return 1\n");
+    let span = &recorded["src/helper.py"].1;
+    assert_eq!(
+        (span["tool"].as_str(), span["evidence"].as_str(), span["kind"].as_str()),
+        (Some("fake-agent"), Some("wrapper"), Some("agent"))
+    );
+    assert_eq!(span["accepted_by"], "dev@example.com");
+
+    // The gate knows them.
+    let status = run_with_stdin(&repo.root, &["status", "--format", "json"], b"");
+    let status: Value = serde_json::from_slice(&status.stdout).unwrap();
+    let tools: Vec<&Value> = status["worktree"].as_array().unwrap().iter().map(|u| &u["tools"]).collect();
+    assert!(tools.iter().all(|t| t == &&serde_json::json!(["fake-agent"])) && !tools.is_empty(), "{status}");
+}
+
+#[test]
+fn a_signal_sent_to_vouch_reaches_the_agent_and_what_it_did_is_still_recorded() {
+    for (signal, name) in [(libc::SIGTERM, "TERM"), (libc::SIGINT, "INT")] {
+        let repo = project();
+        let bin = tempfile::tempdir().unwrap();
+        let agent = script(
+            bin.path(),
+            "slow-agent",
+            &format!(
+                "trap 'echo \"late = 1\" >> src/late.py; exit 7' {name}\n\
+                 echo 'early = 1' > src/early.py\n\
+                 touch .git/ready\n\
+                 while true; do sleep 0.05; done\n"
+            ),
+        );
+        let child = vouch(&repo.root, &["run", "--tool", "slow", "--", &agent])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let started = Instant::now();
+        while !repo.root.join(".git/ready").exists() {
+            assert!(started.elapsed() < Duration::from_secs(30), "the agent never started");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        // SAFETY: kill(2) on the pid of a child we have not reaped.
+        assert_eq!(unsafe { libc::kill(child.id() as libc::pid_t, signal) }, 0);
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(7), "SIG{name}: the agent's own exit: {stderr}");
+        let recorded = recorded(&repo);
+        assert_eq!(recorded.keys().collect::<Vec<_>>(), vec!["src/early.py", "src/late.py"], "SIG{name}: {stderr}");
+        assert_eq!(recorded["src/late.py"].1["tool"], "slow");
+    }
+}
+
+#[test]
+fn a_worktree_past_the_bound_is_refused_before_the_agent_runs() {
+    let repo = project();
+    // An untracked file larger than the bound (sparse: nothing is written).
+    let big = std::fs::File::create(repo.root.join("dump.bin")).unwrap();
+    big.set_len((1 << 30) + 1).unwrap();
+    let bin = tempfile::tempdir().unwrap();
+    let agent = script(bin.path(), "agent", "touch ran\n");
+    let out = run_with_stdin(&repo.root, &["run", "--", &agent], b"");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("refused, nothing run") && stderr.contains("more than 1024 MiB"), "{stderr}");
+    assert!(!repo.root.join("ran").exists(), "the agent ran");
+    // Ignored, it is not looked at.
+    repo.write(".gitignore", "target/\ndump.bin\n");
+    let out = run_with_stdin(&repo.root, &["run", "--", &agent], b"");
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(repo.root.join("ran").exists());
+}
+
+#[test]
+fn no_repository_no_command_and_links_out_of_the_worktree() {
+    let outside = tempfile::tempdir().unwrap();
+    let out = run_with_stdin(outside.path(), &["run", "--", "true"], b"");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("vouch run records changes in a git worktree"));
+
+    let repo = project();
+    let out = run_with_stdin(&repo.root, &["run", "--", "no-such-agent-xyz"], b"");
+    assert_eq!(out.status.code(), Some(127), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = run_with_stdin(&repo.root, &["run"], b"");
+    assert_eq!(out.status.code(), Some(2), "a command is required");
+
+    // A link the agent makes to a file outside: not followed, not recorded.
+    std::fs::write(outside.path().join("secret"), "secret\n").unwrap();
+    let bin = tempfile::tempdir().unwrap();
+    let agent =
+        script(bin.path(), "agent", &format!("ln -s {} src/link.py\n", outside.path().join("secret").display()));
+    let out = run_with_stdin(&repo.root, &["run", "--", &agent], b"");
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(recorded(&repo).is_empty(), "{:?}", recorded(&repo));
+}
+
+#[test]
+fn the_help_says_who_the_changes_are_attributed_to() {
+    let out = Command::new(VOUCH).args(["run", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(help.contains("Anything that changed in the worktree while COMMAND ran is attributed to it"), "{help}");
+    assert!(help.contains("200,000 files") && help.contains("1 GiB"), "{help}");
+}
