@@ -1,12 +1,15 @@
 //! `vouch hook`: what agents and git run.
 //!
-//! - `claude-code`, `cursor`: the agent's hook payload on standard input
-//!   (see [`super::agents`]). Before a Claude Code tool runs (`PreToolUse`)
-//!   the file it will edit, or for a shell command the worktree's changed
-//!   files, is kept in a snapshot ([`crate::store::snapshot`]); after it
-//!   (`PostToolUse`, Cursor's edit hooks) the lines that differ from the
+//! - `claude-code`, `cursor`, `gemini`, `codex`: the agent's hook payload
+//!   on standard input (see [`super::agents`]). Before a tool runs (Claude
+//!   Code's and Codex's `PreToolUse`, Gemini CLI's `BeforeTool`) the file
+//!   it will edit (for Codex's `apply_patch`, every file the patch names),
+//!   or for a shell command the worktree's changed files, is kept in a
+//!   snapshot ([`crate::store::snapshot`]); after it (`PostToolUse`,
+//!   `AfterTool`, Cursor's edit hooks) the lines that differ from the
 //!   snapshot are recorded in the journal as AI (evidence `agent-hook`,
-//!   accepted by the current git user). So an edit another hook reformatted
+//!   accepted by the current git user). Gemini CLI reads a hook's standard
+//!   output as JSON: its hook prints `{}`. So an edit another hook reformatted
 //!   first, a `Write` over a file that existed, and the files a shell
 //!   command changed are recorded as they are. With no snapshot (Cursor,
 //!   an older configuration), the edit's text is looked for in the file;
