@@ -226,6 +226,7 @@ impl Clone {
             kind: "function".into(),
             name: Some("add".into()),
             fingerprint: fingerprint.into(),
+            fingerprint_version: Some(vouch::fingerprint::VERSION),
             text: text.into(),
             ai_lines: vec![[1, 3]],
             tool: Some("claude".into()),
@@ -341,7 +342,7 @@ fn happy_path_across_clones() {
     assert_eq!(pending.records.len(), 1);
     assert_eq!(pending.records[0].record.rationale.as_deref(), Some("adds two numbers"));
     assert!(pending.records[0].record.units[0].fingerprint_matches());
-    assert!(pending.records[0].record.units[0].text.contains("a + b"));
+    assert!(pending.records[0].record.units[0].text.as_text().unwrap().contains("a + b"));
 
     // Alice approves, signed, and shares it.
     world.decide(&b, &fingerprint, Decision { request: Some(request), ..Decision::by("alice") });

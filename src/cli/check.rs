@@ -72,7 +72,7 @@ pub fn gate(staged: bool, format: Format, quiet: bool) -> anyhow::Result<Outcome
             None => list_changed(&ctx, version)?,
         };
         let loaded = loading.join().unwrap_or_else(|_| Err(anyhow::anyhow!("reading the journal panicked")))?;
-        let files = listed.finish(&ctx, &loaded, true)?;
+        let files = listed.finish(&ctx, &loaded)?;
         let history = AiPaths::load(&ctx.repo, policy.bots())?;
         let analysis = Analysis {
             journal: &journal,

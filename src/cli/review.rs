@@ -261,7 +261,8 @@ impl Session<'_> {
         writeln!(out, "{}", s.dim(&format!("── {n} of {total} ──────────────────────────────────────────")))?;
         writeln!(out, "{} · {}", s.bold(&unit.path), s.bold(&unit.label()))?;
         let risk = risk_words(unit);
-        let mut facts = format!("{} AI line(s) of {}", unit.ai_line_count, unit.text.lines().count());
+        let lines: Vec<&str> = unit.text.split_inclusive('\n').map(|l| l.strip_suffix('\n').unwrap_or(l)).collect();
+        let mut facts = format!("{} AI line(s) of {}", unit.ai_line_count, lines.len());
         if !risk.is_empty() {
             facts.push_str(&format!(" · {}", s.red(&risk)));
         }
@@ -316,8 +317,9 @@ impl Session<'_> {
             }
         }
         writeln!(out, "{}", s.dim("text (lines marked ai are AI-written):"))?;
-        let width = unit.text.lines().count().to_string().len();
-        for (i, line) in unit.text.lines().enumerate() {
+        // Numbered as git numbers lines: a lone CR ends none.
+        let width = lines.len().to_string().len();
+        for (i, line) in lines.iter().enumerate() {
             let n = i as u32 + 1;
             let ai = unit.ai_lines.iter().any(|[a, b]| *a <= n && n <= *b);
             if ai {
@@ -329,10 +331,10 @@ impl Session<'_> {
         Ok(())
     }
 
-    /// Approve or reject `unit` as the current identity: the text shown is
-    /// what is signed off.
+    /// Approve or reject `unit` as the current identity: the bytes shown
+    /// are what is signed off.
     fn decide(&mut self, unit: &PendingUnit, verdict: Verdict, comment: Option<&str>) -> anyhow::Result<String> {
-        let actual = fingerprint(&unit.language, &unit.kind, unit.text.as_bytes());
+        let actual = fingerprint(&unit.language, &unit.kind, unit.bytes.as_bytes());
         if actual != unit.fingerprint {
             bail!("the fingerprint of the text shown does not match the request; refusing to sign it off");
         }
@@ -353,7 +355,8 @@ impl Session<'_> {
     /// known here; `vouch verify` checks them against the notes.
     fn acceptors(&mut self, unit: &PendingUnit) -> Vec<String> {
         let Ok(text) = std::fs::read_to_string(self.ctx.root.join(&unit.path)) else { return Vec::new() };
-        if !text.contains(unit.text.as_str()) {
+        let Some(unit_text) = unit.bytes.as_text() else { return Vec::new() };
+        if !text.contains(unit_text) {
             return Vec::new();
         }
         if self.journal.is_none() {
@@ -376,9 +379,10 @@ impl Session<'_> {
             .unwrap_or_else(|| "vi".to_string());
         let first_ai = unit.ai_lines.first().map_or(1, |r| r[0]);
         let worktree = self.ctx.root.join(&unit.path);
-        let in_tree = std::fs::read_to_string(&worktree)
-            .ok()
-            .and_then(|content| content.find(unit.text.as_str()).map(|at| content[..at].matches('\n').count() as u32));
+        let in_tree = std::fs::read(&worktree).ok().and_then(|content| {
+            let at = content.windows(unit.bytes.len().max(1)).position(|w| w == unit.bytes.as_bytes())?;
+            Some(content[..at].iter().filter(|&&b| b == b'\n').count() as u32)
+        });
         let (file, line, temp) = match in_tree {
             Some(before) => (worktree, before + first_ai, None),
             None => {
@@ -388,7 +392,7 @@ impl Session<'_> {
                     .suffix(&format!(".{ext}"))
                     .tempfile()
                     .context("cannot create a temporary file")?;
-                temp.write_all(unit.text.as_bytes()).context("cannot write the temporary file")?;
+                temp.write_all(unit.bytes.as_bytes()).context("cannot write the temporary file")?;
                 (temp.path().to_path_buf(), first_ai, Some(temp))
             }
         };
@@ -430,12 +434,13 @@ fn read_line(input: &mut dyn BufRead) -> anyhow::Result<Option<String>> {
 
 /// The facts [`signoff::decide`] needs, from the requested text alone.
 fn facts_of(unit: &PendingUnit) -> UnitFacts {
-    let ai_bytes = crate::store::notes::lines_to_bytes(&unit.text, &unit.ai_lines);
+    let bytes = unit.bytes.as_bytes();
+    let ai_bytes = crate::store::notes::lines_to_bytes(bytes, &unit.ai_lines);
     let ai_range = match (ai_bytes.first(), ai_bytes.last()) {
         (Some(first), Some(last)) => first.start..last.end,
-        _ => 0..unit.text.len(),
+        _ => 0..bytes.len(),
     };
-    let lines = unit.text.lines().count();
+    let lines = crate::store::notes::line_spans(bytes).len();
     let sources = unit
         .tool
         .as_ref()
@@ -446,7 +451,7 @@ fn facts_of(unit: &PendingUnit) -> UnitFacts {
         unit: Unit {
             kind: unit.kind.clone(),
             name: unit.name.clone(),
-            range: 0..unit.text.len(),
+            range: 0..bytes.len(),
             fingerprint: unit.fingerprint.clone(),
             ai_bytes: ai_bytes.iter().map(|r| r.len()).sum(),
             ai_lines: unit.ai_line_count,

@@ -35,7 +35,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         let mut analysed = Vec::new();
         for (version, source) in &versions {
             let policy = ctx.policy(source)?;
-            let files = changed_files(&ctx, *version, &journal.1, false)?;
+            let files = changed_files(&ctx, *version, &journal.1)?;
             let history = AiPaths::load(&ctx.repo, policy.bots())?;
             let analysis = Analysis {
                 journal: &journal.0,

@@ -466,7 +466,8 @@ impl Repos {
         let mut wanted = Vec::new();
         for facts in units {
             signoff::check_request(&ctx.policy, rel, facts, rationale)?;
-            wanted.push(signoff::requested_unit(rel, language, facts, doc.text().as_str(), &ai));
+            let name = crate::syntax::unit_language(language, &facts.unit);
+            wanted.push(signoff::requested_unit(rel, name, facts, doc.text().as_str().as_bytes(), &ai));
         }
         let mut request = records::Request::new(&repository, me.into(), wanted);
         request.rationale = rationale.filter(|r| !r.trim().is_empty()).map(str::to_string);

@@ -31,14 +31,15 @@ use git2::{Commit, ObjectType, Oid, Repository, Sort};
 use serde::Serialize;
 
 use crate::document::Document;
-use crate::fingerprint::fingerprint;
 use crate::policy::{CODEOWNERS_PATHS, POLICY_FILE, Participants, Policy, Refusal, Requirement, Status, Vote, assess};
 use crate::provenance::Origin;
 use crate::signoff::{self, Ledger, UnitFacts};
 use crate::store::history::{self, HistoryError, LineOrigin};
 use crate::store::notes::{self, NOTES_REF, NoteError, NoteRecord};
 use crate::store::policy_file::{self, LoadError, Source};
-use crate::store::records::{self, Approval, ApprovalIndex, BadRecord, Override, Request, RequestIndex, Stored};
+use crate::store::records::{
+    self, Approval, ApprovalIndex, BadRecord, FingerprintStanding, Override, Request, RequestIndex, Stored,
+};
 use crate::store::signature::{self, AllowedSigners, LoadSignersError, SigError};
 use crate::syntax::Language;
 
@@ -447,8 +448,10 @@ fn load_records(repo: &Repository, repository: &str) -> Result<Records, VerifyEr
     let mut forged: HashMap<String, Vec<(String, String, String)>> = HashMap::new();
     let mut forged_by_request: HashMap<String, Vec<String>> = HashMap::new();
     for request in requests.records.iter().filter(|r| r.record.repository == repository) {
-        for unit in request.record.units.iter().filter(|u| !u.fingerprint_matches()) {
-            let actual = fingerprint(&unit.language, &unit.kind, unit.text.as_bytes());
+        // A unit of an older fingerprint version is not forged: it no
+        // longer counts (see `explain`).
+        for unit in &request.record.units {
+            let FingerprintStanding::Mismatch { actual } = unit.standing() else { continue };
             forged.entry(unit.fingerprint.clone()).or_default().push((
                 request.id.clone(),
                 request.record.requester.email.clone(),
@@ -561,6 +564,16 @@ impl Judge<'_> {
             }
         }
         for a in self.records.all_approvals.iter().filter(|a| a.record.fingerprint == fingerprint) {
+            let standing = a.record.standing();
+            if !standing.counts() {
+                details.push(format!(
+                    "{} by {} ({}) does not count: {standing}",
+                    verdict_noun(a.record.decision),
+                    a.record.reviewer.email,
+                    short(&a.id)
+                ));
+                continue;
+            }
             if let Some(why) = self.records.dropped.get(&a.id) {
                 details.push(format!(
                     "{} by {} ({}) does not count: it {why}",
@@ -600,7 +613,17 @@ impl Judge<'_> {
                             && u.path == path
                     })
                 });
-                if same_unit {
+                let standing = a.record.standing();
+                if same_unit && !standing.counts() {
+                    // Not another text: the same unit approved under an
+                    // older fingerprint, which no longer counts.
+                    details.push(format!(
+                        "{} by {} ({}) does not count: {standing}",
+                        verdict_noun(a.record.decision),
+                        a.record.reviewer.email,
+                        short(&a.id),
+                    ));
+                } else if same_unit {
                     details.push(format!(
                         "{} by {} ({}) was for an earlier text of this unit (fingerprint {}); approvals are bound to \
                          the exact text, and it changed since",
