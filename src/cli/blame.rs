@@ -132,7 +132,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         HashMap::new()
     };
 
-    let line_of = |offset: usize| doc.text().lines().line_of(offset) as u32 + 1;
+    let line_of = |offset: usize| doc.text().git_lines().line_of(offset) as u32 + 1;
     let verified = units::verifier(&ctx, &policy);
     let mut unit_reports = Vec::new();
     for f in &facts {
