@@ -312,18 +312,19 @@ fn decide_trust_file(
     if !trust_files.contains(&path.as_str()) {
         bail!("{path} does not decide who may approve; --file takes one of: {}", trust_files.join(", "));
     }
-    // A deleted trust file is signed off as absent, which differs from empty.
+    // A deleted trust file is signed off as absent, which differs from empty;
+    // a present one as git stores it.
     let bytes = match std::fs::read(ctx.root.join(&path)) {
-        Ok(bytes) => Some(bytes),
+        Ok(bytes) => Some(crate::store::attributes::to_blob(&ctx.repo, &path, &bytes).into_owned()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(e).with_context(|| format!("cannot read {path}")),
     };
-    let text = String::from_utf8_lossy(bytes.as_deref().unwrap_or_default()).into_owned();
+    let text = records::escape_non_utf8(bytes.as_deref().unwrap_or_default());
     let me = ctx.identity()?;
     let ledger = ctx.ledger()?;
     let repository = ledger.repository_id.clone().ok_or(SignoffError::NoCommits)?;
     let fingerprint = crate::fingerprint::trust_fingerprint(&path, bytes.as_deref());
-    let lines = text.lines().count().max(1);
+    let lines = git_line_count(bytes.as_deref().unwrap_or_default());
     let mut requirement = policy.requirement(&path, &[], lines);
     requirement.exempt = false;
     requirement.needs_signoff = true;

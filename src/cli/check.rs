@@ -170,7 +170,7 @@ pub fn unit_json(u: &JudgedUnit) -> serde_json::Value {
         "risk": u.facts.unit.risk,
         "tools": u.tools(),
         "suspected": u.facts.suspected,
-        "not_counted": u.judgement.assessment.ignored.iter().map(|i| i.refusal.to_string()).collect::<Vec<_>>(),
+        "not_counted": u.not_counted(),
     })
 }
 
@@ -204,8 +204,8 @@ fn print_text(units: &[JudgedUnit], blocking: &[&JudgedUnit], warn: bool, staged
     for u in blocking {
         let head = format!("{}:{} {} — {}", u.path, u.line, u.label(), u.reason());
         println!("{}", if warn { style.yellow(&head) } else { style.red(&head) });
-        for ignored in &u.judgement.assessment.ignored {
-            println!("    not counted: {}", ignored.refusal);
+        for why in u.not_counted() {
+            println!("    not counted: {why}");
         }
         println!("    {}", style.dim(&next_step(u)));
     }

@@ -151,14 +151,16 @@ pub fn content(repo: &Repository, changed: &Changed) -> anyhow::Result<Content> 
 }
 
 /// What the working tree holds at `path` (relative to `root`): a regular
-/// file's content with its blob id, or a submodule's checked-out commit (or
-/// the index's, when it is not checked out); `None` for anything else (a
-/// symbolic link, nothing).
+/// file's content as git would store it (after its end-of-line conversion,
+/// see [`crate::store::attributes`]) with the blob id it would get, or a
+/// submodule's checked-out commit (or the index's, when it is not checked
+/// out); `None` for anything else (a symbolic link, nothing).
 pub fn worktree_content(repo: &Repository, root: &Path, path: &str) -> anyhow::Result<Option<(Oid, Content)>> {
     let full = root.join(path);
     let meta = std::fs::symlink_metadata(&full).ok();
     if meta.as_ref().is_some_and(|m| m.file_type().is_file()) {
         let bytes = std::fs::read(&full).with_context(|| format!("cannot read {path}"))?;
+        let bytes = crate::store::attributes::to_blob(repo, path, &bytes).into_owned();
         let blob = Oid::hash_object(ObjectType::Blob, &bytes)?;
         return Ok(Some((blob, Content::of_blob(bytes))));
     }

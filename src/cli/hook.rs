@@ -144,6 +144,9 @@ fn target(path: &Path) -> anyhow::Result<Result<Target, String>> {
         Err(e) if path.is_dir() => return Ok(Err(format!("{shown} is a directory ({e})"))),
         Err(e) => return Err(e).with_context(|| format!("cannot read {shown}")),
     };
+    // As git will store them, so that the journal describes what the gate
+    // and verify read.
+    let bytes = crate::store::attributes::to_blob(&repo, &rel, &bytes).into_owned();
     let text = String::from_utf8(bytes.clone()).ok();
     Ok(Ok(Target { repo, rel, bytes, text }))
 }

@@ -463,6 +463,13 @@ impl Verdicts<'_> {
                 let judgement = self.ledger.judge(self.policy, &file.path, facts, &self.authors, self.verified);
                 let blocking = judgement.assessment.status.is_blocking()
                     && (!facts.suspected || self.policy.detection().heuristic_blocks);
+                let retired = self
+                    .ledger
+                    .approvals
+                    .retired_for_unit(&self.ledger.requests, &file.path, &facts.unit.kind, facts.unit.name.as_deref())
+                    .into_iter()
+                    .map(crate::store::records::describe_not_counted)
+                    .collect();
                 JudgedUnit {
                     path: file.path.clone(),
                     line: *line,
@@ -470,6 +477,7 @@ impl Verdicts<'_> {
                     facts: facts.clone(),
                     judgement,
                     blocking,
+                    retired,
                 }
             })
             .collect()
@@ -488,6 +496,9 @@ pub struct JudgedUnit {
     /// The gate refuses it: it lacks sign-off, and its AI text is not
     /// merely suspected (unless the policy's `heuristic_blocks` says so).
     pub blocking: bool,
+    /// Decisions made for this unit under a fingerprint version that no
+    /// longer counts, described (see [`crate::store::records::FingerprintStanding`]).
+    pub retired: Vec<String>,
 }
 
 impl JudgedUnit {
@@ -553,6 +564,13 @@ impl JudgedUnit {
     /// `function `name``, or the kind alone.
     pub fn label(&self) -> String {
         signoff::unit_label(&self.facts.unit)
+    }
+
+    /// Why the decisions on it that do not count do not: the policy's
+    /// refusals, then those of a fingerprint version that no longer counts.
+    pub fn not_counted(&self) -> Vec<String> {
+        let refused = self.judgement.assessment.ignored.iter().map(|i| i.refusal.to_string());
+        refused.chain(self.retired.iter().cloned()).collect()
     }
 
     /// The ids of the approvals that count for it.

@@ -31,7 +31,7 @@ use crate::store::identity::Identity;
 use crate::store::journal::{Journal, Loaded};
 use crate::store::policy_file::Source;
 use crate::store::records::{self, Request};
-use crate::syntax::Unit;
+use crate::syntax::{Content, Unit};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -354,7 +354,8 @@ impl Session<'_> {
     /// the unit: they may not approve it. Elsewhere (another clone) none are
     /// known here; `vouch verify` checks them against the notes.
     fn acceptors(&mut self, unit: &PendingUnit) -> Vec<String> {
-        let Ok(text) = std::fs::read_to_string(self.ctx.root.join(&unit.path)) else { return Vec::new() };
+        let in_tree = super::gitfiles::worktree_content(&self.ctx.repo, &self.ctx.root, &unit.path);
+        let Ok(Some((_, Content::Text(text)))) = in_tree else { return Vec::new() };
         let Some(unit_text) = unit.bytes.as_text() else { return Vec::new() };
         if !text.contains(unit_text) {
             return Vec::new();
@@ -379,7 +380,10 @@ impl Session<'_> {
             .unwrap_or_else(|| "vi".to_string());
         let first_ai = unit.ai_lines.first().map_or(1, |r| r[0]);
         let worktree = self.ctx.root.join(&unit.path);
-        let in_tree = std::fs::read(&worktree).ok().and_then(|content| {
+        // Found in the file as git would store it: line numbers are the same.
+        let content = super::gitfiles::worktree_content(&self.ctx.repo, &self.ctx.root, &unit.path).ok().flatten();
+        let in_tree = content.and_then(|(_, content)| {
+            let content = content.as_bytes();
             let at = content.windows(unit.bytes.len().max(1)).position(|w| w == unit.bytes.as_bytes())?;
             Some(content[..at].iter().filter(|&&b| b == b'\n').count() as u32)
         });

@@ -108,6 +108,9 @@ fn print_unit(style: Style, u: &JudgedUnit) {
         if !excluded.is_empty() {
             println!("      may not: {} (accepted, requested or authors it)", excluded.join(", "));
         }
+        for why in u.not_counted() {
+            println!("      not counted: {why}");
+        }
         println!("      {}", style.dim(&next_step(u)));
     }
 }

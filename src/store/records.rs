@@ -384,6 +384,16 @@ impl FingerprintStanding {
     pub fn counts(&self) -> bool {
         *self == FingerprintStanding::Counts
     }
+
+    /// A few words for a list: "fingerprint version 1, no longer counts".
+    pub fn short(&self) -> String {
+        match self {
+            FingerprintStanding::Counts => "counts".into(),
+            FingerprintStanding::Retired { version } => format!("fingerprint version {version}, no longer counts"),
+            FingerprintStanding::Unknown { version } => format!("fingerprint version {version}, unknown here"),
+            FingerprintStanding::Mismatch { .. } => "fingerprint does not match its text".into(),
+        }
+    }
 }
 
 impl fmt::Display for FingerprintStanding {
@@ -407,6 +417,23 @@ impl fmt::Display for FingerprintStanding {
             ),
         }
     }
+}
+
+/// "approval by alice@example.com (1a2b3c4d5e6f) on 2026-01-31T09:05:00Z:
+/// fingerprint version 1, no longer counts (...)": how views name an
+/// approval whose fingerprint does not count.
+pub fn describe_not_counted(approval: &Stored<Approval>) -> String {
+    let noun = match approval.record.decision {
+        Verdict::Approve => "approval",
+        Verdict::Reject => "rejection",
+    };
+    format!(
+        "{noun} by {} ({}) on {}: {}",
+        approval.record.reviewer.email,
+        &approval.id[..approval.id.len().min(12)],
+        approval.record.created,
+        approval.record.standing()
+    )
 }
 
 /// Where a record stating fingerprint version `version` stands (`None`:
@@ -1127,6 +1154,36 @@ impl ApprovalIndex {
     /// The approvals of `fingerprint`, oldest first.
     pub fn for_fingerprint(&self, fingerprint: &str) -> &[Stored<Approval>] {
         self.by_fingerprint.get(fingerprint).map_or(&[], Vec::as_slice)
+    }
+
+    /// The approvals set aside because their fingerprint version no longer
+    /// counts ([`ApprovalIndex::retired`]) that were made for the unit
+    /// `kind` `name` at `path`: by the requests that name their
+    /// fingerprint, else (an approval with no request) by the path it
+    /// states. What views report as "version 1, no longer counts" beside a
+    /// unit that lacks sign-off.
+    pub fn retired_for_unit<'a>(
+        &'a self,
+        requests: &RequestIndex,
+        path: &str,
+        kind: &str,
+        name: Option<&str>,
+    ) -> Vec<&'a Stored<Approval>> {
+        self.retired
+            .iter()
+            .filter(|a| {
+                let asked = requests.for_fingerprint(&a.record.fingerprint);
+                if asked.is_empty() {
+                    return a.record.path.as_deref() == Some(path);
+                }
+                asked.iter().flat_map(|r| &r.record.units).any(|u| {
+                    u.fingerprint == a.record.fingerprint
+                        && u.path == path
+                        && u.kind == kind
+                        && u.name.as_deref() == name
+                })
+            })
+            .collect()
     }
 
     /// The votes on `fingerprint`, oldest first, for [`crate::policy::assess`];
