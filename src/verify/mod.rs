@@ -605,6 +605,9 @@ impl Judge<'_> {
             // Approvals of an earlier text of this unit: bound to that
             // text, they do not carry over.
             for a in self.records.all_approvals.iter().filter(|a| a.record.fingerprint != fingerprint) {
+                if !a.record.standing().counts() {
+                    continue;
+                }
                 let same_unit = self.records.ledger.requests.for_fingerprint(&a.record.fingerprint).iter().any(|r| {
                     r.record.units.iter().any(|u| {
                         u.fingerprint == a.record.fingerprint
@@ -613,17 +616,7 @@ impl Judge<'_> {
                             && u.path == path
                     })
                 });
-                let standing = a.record.standing();
-                if same_unit && !standing.counts() {
-                    // Not another text: the same unit approved under an
-                    // older fingerprint, which no longer counts.
-                    details.push(format!(
-                        "{} by {} ({}) does not count: {standing}",
-                        verdict_noun(a.record.decision),
-                        a.record.reviewer.email,
-                        short(&a.id),
-                    ));
-                } else if same_unit {
+                if same_unit {
                     details.push(format!(
                         "{} by {} ({}) was for an earlier text of this unit (fingerprint {}); approvals are bound to \
                          the exact text, and it changed since",
@@ -633,6 +626,13 @@ impl Judge<'_> {
                         short(&a.record.fingerprint)
                     ));
                 }
+            }
+            // The same unit approved under an older fingerprint version:
+            // not forged, not another text; it no longer counts.
+            let retired =
+                self.records.ledger.approvals.retired_for_unit(&self.records.ledger.requests, path, kind, name);
+            for a in retired {
+                details.push(records::describe_not_counted(a));
             }
         }
         details
