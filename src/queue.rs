@@ -1454,7 +1454,16 @@ ai_lines_per_reviewer = 5
             text: UnitText::Bytes(b"caf\xe9\n".to_vec()),
             ..bytes
         };
-        let requests = vec![request(7, "dev@example.com", "2026-02-01T09:00:00Z", vec![old, bytes])];
+        let commit = "3f786850e387550fdab836ed7e6dc881de23001b";
+        let submodule = RequestedUnit {
+            path: "deps/lib".into(),
+            language: "git".into(),
+            kind: "submodule".into(),
+            fingerprint: crate::fingerprint::submodule_fingerprint(commit),
+            text: UnitText::Text(commit.into()),
+            ..bytes.clone()
+        };
+        let requests = vec![request(7, "dev@example.com", "2026-02-01T09:00:00Z", vec![old, bytes, submodule])];
         let queue = pending(&ledger(&requests, Vec::new()), &policy(), &requests, &|_| false);
         expect![[r#"
             [
@@ -1462,10 +1471,13 @@ ai_lines_per_reviewer = 5
             ]
         "#]]
         .assert_debug_eq(&queue.problems);
-        // A unit of bytes that are not UTF-8 is queued, shown losslessly.
-        assert_eq!(queue.units.len(), 1);
-        assert_eq!((queue.units[0].kind.as_str(), queue.units[0].text.as_str()), ("file", "caf\\xe9\n"));
-        assert_eq!(queue.units[0].bytes.as_bytes(), b"caf\xe9\n");
+        // A unit of bytes that are not UTF-8 is queued, shown losslessly,
+        // and so is a submodule's.
+        assert_eq!(queue.units.len(), 2);
+        let file = queue.units.iter().find(|u| u.kind == "file").unwrap();
+        assert_eq!(file.text, "caf\\xe9\n");
+        assert_eq!(file.bytes.as_bytes(), b"caf\xe9\n");
+        assert!(queue.units.iter().any(|u| u.kind == "submodule" && u.text == commit));
     }
 
     #[test]
