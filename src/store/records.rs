@@ -35,7 +35,7 @@ use time::format_description::well_known::Rfc3339;
 mod cache;
 
 use crate::fingerprint::sha256_hex;
-use crate::policy::{Verdict, Vote};
+use crate::policy::{Signer, Verdict, Vote};
 
 /// The record format version this vouch writes and reads.
 pub const VERSION: u32 = 1;
@@ -332,15 +332,22 @@ impl RequestedUnit {
     /// one; reading does not reject a mismatch or an old version, so that
     /// the views can say which it is (a forged request, or one of version
     /// 1 that no longer counts).
+    ///
+    /// A unit of version 1 is checked against version 1's hash of its text:
+    /// a unit claiming version 1 whose fingerprint is not that (a version-2
+    /// fingerprint with other text, say) is a mismatch, not an old record.
     pub fn standing(&self) -> FingerprintStanding {
+        let actual = self.actual_fingerprint();
         match fingerprint_standing(self.fingerprint_version) {
-            FingerprintStanding::Counts => {
-                let actual = self.actual_fingerprint();
-                if actual == self.fingerprint {
-                    FingerprintStanding::Counts
-                } else {
-                    FingerprintStanding::Mismatch { actual }
-                }
+            FingerprintStanding::Counts if actual == self.fingerprint => FingerprintStanding::Counts,
+            FingerprintStanding::Counts => FingerprintStanding::Mismatch { actual },
+            FingerprintStanding::Retired { version: 1 }
+                if self
+                    .text
+                    .as_text()
+                    .is_none_or(|t| v1_fingerprint(&self.language, &self.kind, t) != self.fingerprint) =>
+            {
+                FingerprintStanding::Mismatch { actual }
             }
             other => other,
         }
@@ -356,6 +363,28 @@ impl RequestedUnit {
     pub fn fingerprint_matches(&self) -> bool {
         self.standing() == FingerprintStanding::Counts
     }
+}
+
+/// Version 1's fingerprint, only to recognise records made under it:
+/// SHA-256 of "vouch-fp/1" NUL language NUL kind NUL and the text with LF
+/// line endings (CRLF and lone CR became LF) and no spaces or tabs at the
+/// end of any line.
+pub fn v1_fingerprint(language: &str, kind: &str, text: &str) -> String {
+    let mut normalized = String::with_capacity(text.len());
+    let mut rest = text;
+    loop {
+        let Some(i) = rest.find(['\r', '\n']) else {
+            normalized.push_str(rest.trim_end_matches([' ', '\t']));
+            break;
+        };
+        normalized.push_str(rest[..i].trim_end_matches([' ', '\t']));
+        normalized.push('\n');
+        let crlf = rest[i..].starts_with("\r\n");
+        rest = &rest[i + if crlf { 2 } else { 1 }..];
+    }
+    let mut bytes = format!("vouch-fp/1\0{language}\0{kind}\0").into_bytes();
+    bytes.extend_from_slice(normalized.as_bytes());
+    sha256_hex(&bytes)
 }
 
 /// Whether a record's fingerprint counts, and why not: what every view
@@ -513,10 +542,16 @@ impl Approval {
         fingerprint_standing(self.fingerprint_version)
     }
 
-    /// The decision as [`crate::policy::assess`] takes it; `signed` says
-    /// whether the signature was verified.
-    pub fn vote(&self, signed: bool) -> Vote {
-        Vote { email: self.reviewer.email.clone(), verdict: self.decision, comment: self.comment.clone(), signed }
+    /// The decision as [`crate::policy::assess`] takes it; `signer` is the
+    /// key whose signature over it verified, if one did.
+    pub fn vote(&self, id: &str, signer: Option<Signer>) -> Vote {
+        Vote {
+            id: id.to_string(),
+            email: self.reviewer.email.clone(),
+            verdict: self.decision,
+            comment: self.comment.clone(),
+            signer,
+        }
     }
 }
 
@@ -1187,9 +1222,10 @@ impl ApprovalIndex {
     }
 
     /// The votes on `fingerprint`, oldest first, for [`crate::policy::assess`];
-    /// `verified` says whether an approval's signature checks out.
-    pub fn votes(&self, fingerprint: &str, verified: impl Fn(&Stored<Approval>) -> bool) -> Vec<Vote> {
-        self.for_fingerprint(fingerprint).iter().map(|s| s.record.vote(verified(s))).collect()
+    /// `verified` gives the key whose signature over an approval checks
+    /// out, if one does.
+    pub fn votes(&self, fingerprint: &str, verified: impl Fn(&Stored<Approval>) -> Option<Signer>) -> Vec<Vote> {
+        self.for_fingerprint(fingerprint).iter().map(|s| s.record.vote(&s.id, verified(s))).collect()
     }
 
     pub fn len(&self) -> usize {
@@ -1327,9 +1363,19 @@ mod tests {
         let bytes = canonical_bytes(&old);
         assert!(!String::from_utf8_lossy(&bytes).contains("fingerprint_version"));
         let id = add(&repo, &old).unwrap();
-        let mut unit = unit("fn f() {}  ");
-        unit.fingerprint = old_fp.clone();
+        // Version 1 as the published vectors of that version fixed it.
+        let crlf = "fn add(a: u32, b: u32) -> u32 {\r\n    a + b   \r\n}";
+        let v1 = "022b78fe8c91c89baf9342476c1e56ebdc662c6b4bbfdf79d5b8b2578ea3e76b";
+        assert_eq!(v1_fingerprint("rust", "function", crlf), v1);
+        assert_eq!(v1_fingerprint("rust", "function", "fn add(a: u32, b: u32) -> u32 {\r    a + b\n}"), v1);
+        let mut unit = unit(crlf);
+        unit.fingerprint = v1.to_string();
         unit.fingerprint_version = None;
+        // One that says version 1 but whose fingerprint is not version 1's
+        // hash of its text is no old record: it does not match.
+        let mut fake = unit.clone();
+        fake.fingerprint = crate::fingerprint::fingerprint("rust", "function", b"fn other() {}");
+        assert!(matches!(fake.standing(), FingerprintStanding::Mismatch { .. }));
         let request =
             Request { created: "2026-01-31T09:05:00.000Z".into(), ..Request::new(REPO_ID, person("d@x"), vec![unit]) };
         add(&repo, &request).unwrap();
@@ -1715,7 +1761,7 @@ mod tests {
                 .unwrap();
         let requirement = policy.requirement("src/lib.rs", &[], 3);
         let participants = Participants { requesters: requests.requesters(&fp(1)), ..Participants::default() };
-        let votes = index.votes(&fp(1), |_| false);
+        let votes = index.votes(&fp(1), |_| None);
         let status = assess(&requirement, &votes, &participants).status;
         assert_eq!(status, Status::Rejected { by: "carol@example.com".into(), comment: None });
     }
