@@ -304,7 +304,7 @@ fn a_file_that_is_not_utf8_is_one_unit_that_needs_sign_off() {
     let id = repo.request("src/legacy.py");
     let requests = repo.vouch(&["review", "--list", "--all", "--format", "json"]);
     let shown = requests.json()["units"][0]["text"].as_str().unwrap().to_string();
-    assert_eq!(shown, "# caf\\xe9 helpers\nimport os\n\ndef clean(cmd):\n    os.system(cmd)\n");
+    assert_eq!(shown, "# caf‹0xE9› helpers\nimport os\n\ndef clean(cmd):\n    os.system(cmd)\n");
     let approved = repo.alice_approves(&id[..12]);
     assert_eq!(approved.code, 0, "{approved:?}");
     let (code, report) = repo.gate();

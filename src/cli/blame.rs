@@ -19,13 +19,14 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use crate::display;
 use crate::policy::{Status, Verdict};
 use crate::provenance::{Attribution, Origin, ProvenanceMap};
 use crate::signoff::{self, UnitFacts};
 use crate::store::history::{self, LineOrigin};
 use crate::store::notes::{self, NoteRecord};
 use crate::store::policy_file::Source;
-use crate::store::records::{self, Approval, Stored, escape_non_utf8};
+use crate::store::records::{self, Approval, Stored};
 use crate::syntax::Content;
 
 use super::context::Context;
@@ -59,7 +60,14 @@ struct Line {
     /// Decisions the commit's note lists that do not count (a fingerprint
     /// version that no longer does), described.
     not_counted: Vec<String>,
-    text: String,
+    /// The line's bytes, without its line end; in JSON as text, bytes that
+    /// are not UTF-8 as `‹0xE9›` ([`display::lossless_text`]).
+    #[serde(serialize_with = "lossless")]
+    text: Vec<u8>,
+}
+
+fn lossless<S: serde::Serializer>(bytes: &[u8], serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&display::lossless_text(bytes))
 }
 
 #[derive(Debug, Serialize)]
@@ -136,7 +144,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         }
     };
     for problem in &problems {
-        eprintln!("vouch: warning: {path}: {problem}");
+        eprintln!("vouch: warning: {}: {}", display::line(&path), display::line(problem));
     }
     let mut map = ProvenanceMap::from_ranges(text.len(), &history::line_origins_to_spans(text, &origins));
     for (range, attr) in journal_spans.iter().filter(|(_, a)| a.origin != Origin::Unknown) {
@@ -163,6 +171,9 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
 
     let mut notes_cache: HashMap<Oid, Vec<NoteRecord>> = HashMap::new();
     let mut lines = Vec::new();
+    // A line's CR stays with it unless every line of the file ends in CRLF.
+    let lf = text.iter().filter(|&&b| b == b'\n').count();
+    let windows = lf > 0 && text.windows(2).filter(|w| w == b"\r\n").count() == lf;
     for (i, range) in notes::line_spans(text).into_iter().enumerate() {
         let number = i as u32 + 1;
         let attr = line_attribution(&map, range.clone(), text);
@@ -203,7 +214,12 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             unit,
             rationale,
             not_counted,
-            text: escape_non_utf8(text[range.clone()].strip_suffix(b"\n").unwrap_or(&text[range])),
+            text: {
+                let line = &text[range];
+                let line = line.strip_suffix(b"\n").unwrap_or(line);
+                let line = if windows { line.strip_suffix(b"\r").unwrap_or(line) } else { line };
+                line.to_vec()
+            },
         });
     }
     // A unit without a request's rationale shows the one its notes give.
@@ -332,10 +348,10 @@ fn render(report: &Report, style: Style) -> String {
         .map(|l| {
             [
                 l.origin.to_string(),
-                l.tool.clone().unwrap_or_else(dash),
+                l.tool.as_deref().map_or_else(dash, |t| display::line(t).into_owned()),
                 l.commit.as_ref().map_or_else(|| "uncommitted".to_string(), |c| c[..10].to_string()),
-                l.accepted_by.clone().unwrap_or_else(dash),
-                if l.approved_by.is_empty() { dash() } else { l.approved_by.join(", ") },
+                l.accepted_by.as_deref().map_or_else(dash, |a| display::line(a).into_owned()),
+                if l.approved_by.is_empty() { dash() } else { display::line(&l.approved_by.join(", ")).into_owned() },
             ]
         })
         .collect();
@@ -372,18 +388,21 @@ fn render(report: &Report, style: Style) -> String {
             && let Some(u) = l.unit.and_then(|i| report.units.get(i))
         {
             let label = u.name.as_ref().map_or(u.kind.clone(), |n| format!("{} `{n}`", u.kind));
+            let label = display::line(&label);
+            let shown_status = display::line(&u.status);
             let status = match u.state {
-                "approved" => style.green(&u.status),
-                "rejected" | "pending" => style.red(&u.status),
-                _ => style.yellow(&u.status),
+                "approved" => style.green(&shown_status),
+                "rejected" | "pending" => style.red(&shown_status),
+                _ => style.yellow(&shown_status),
             };
             let _ = writeln!(out, "{:>number_width$} ┌ {label} (lines {}-{}): {status}", "", u.line, u.end_line);
             if let Some(r) = &u.rationale {
-                let _ = writeln!(out, "{:>number_width$} │ rationale: {r}", "");
+                let _ = writeln!(out, "{:>number_width$} │ rationale: {}", "", display::line(r));
             }
             for c in &u.comments {
                 let verb = if c.decision == Verdict::Approve { "approved" } else { "rejected" };
-                let _ = writeln!(out, "{:>number_width$} │ {} {verb}: {}", "", c.reviewer, c.comment);
+                let (who, comment) = (display::line(&c.reviewer), display::line(&c.comment));
+                let _ = writeln!(out, "{:>number_width$} │ {who} {verb}: {comment}", "");
             }
             for why in &u.not_counted {
                 let _ = writeln!(out, "{:>number_width$} │ not counted: {why}", "");
@@ -402,7 +421,7 @@ fn render(report: &Report, style: Style) -> String {
             row[2],
             row[3],
             row[4],
-            l.text,
+            display::code_lines_bytes(&l.text).concat(),
             nw = number_width,
             w1 = widths[1],
             w2 = widths[2],
@@ -417,12 +436,13 @@ fn render(report: &Report, style: Style) -> String {
 }
 
 /// Write `text` to stdout; a reader that went away (`vouch blame | head`)
-/// is not an error.
+/// ends vouch as it ends other Unix tools (see
+/// [`super::output::broken_pipe`]).
 pub(super) fn write_stdout(text: &str) -> anyhow::Result<()> {
     use std::io::Write as _;
     let mut stdout = std::io::stdout().lock();
     match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => super::output::broken_pipe(),
         result => result.context("cannot write to stdout"),
     }
 }

@@ -168,10 +168,12 @@ impl Analysis<'_> {
             .view(repo, loaded, &path, &text)
             .with_context(|| format!("cannot read the provenance of {path}"))?;
         if let Some(problem) = view.problems.first() {
+            let (shown, problem) =
+                (crate::display::line(&path), crate::display::line(&problem.to_string()).into_owned());
             if self.strict {
-                anyhow::bail!("{path}: {problem}; refusing to decide without it");
+                anyhow::bail!("{shown}: {problem}; refusing to decide without it");
             }
-            eprintln!("vouch: warning: {path}: {problem}");
+            eprintln!("vouch: warning: {shown}: {problem}");
         }
         let journal_spans: Spans = view.spans.into_iter().filter(|(_, a)| a.origin != Origin::Unknown).collect();
         let spans = signoff::overlay(text.len(), &history, &journal_spans);

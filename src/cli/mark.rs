@@ -70,11 +70,15 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let absolute = if path.is_absolute() { path.clone() } else { std::env::current_dir()?.join(&path) };
     let dir = absolute.parent().unwrap_or(Path::new("/"));
     let ctx = Context::open_at(dir)?;
+    // Resolved as the file system resolves it: a link out of the worktree
+    // or into .git is refused, and the file read is the one resolved to.
     let rel = repo::relative_path(&ctx.repo, &absolute)
-        .map_err(|e| anyhow::anyhow!("cannot mark {}: {e}", path.display()))?;
+        .map_err(|e| anyhow::anyhow!("cannot mark {}: {e}; nothing recorded", path.display()))?;
+    // The worktree file (or submodule) the path resolves to, as git would
+    // store it.
     let text: Vec<u8> = match super::gitfiles::worktree_content(&ctx.repo, &ctx.root, &rel)? {
         Some((_, content)) => content.as_bytes().to_vec(),
-        None => std::fs::read(&absolute).with_context(|| format!("cannot read {}", path.display()))?,
+        None => std::fs::read(ctx.root.join(&rel)).with_context(|| format!("cannot read {}", path.display()))?,
     };
     let count = notes::line_spans(&text).len() as u32;
     if count == 0 {
@@ -104,7 +108,12 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     } else {
         "human-written".into()
     };
-    println!("marked {rel}:{lines} as {what}, by {}", me.email);
+    println!(
+        "marked {}:{lines} as {}, by {}",
+        crate::display::line(&rel),
+        crate::display::line(&what),
+        crate::display::line(&me.email)
+    );
     Ok(Outcome::Ok)
 }
 

@@ -277,13 +277,11 @@ impl UnitText {
     }
 
     /// Every byte, as text: UTF-8 as it is, each byte that is not part of
-    /// UTF-8 as `\xNN`. Lossless, so nothing is hidden by a replacement
-    /// character; control characters are left for the display to escape.
+    /// UTF-8 as `‹0xE9›` ([`crate::display::lossless_text`]). Lossless, so
+    /// nothing is hidden by a replacement character; control characters are
+    /// left for the display to escape.
     pub fn to_text_lossless(&self) -> std::borrow::Cow<'_, str> {
-        match self {
-            UnitText::Text(text) => std::borrow::Cow::Borrowed(text),
-            UnitText::Bytes(bytes) => std::borrow::Cow::Owned(escape_non_utf8(bytes)),
-        }
+        crate::display::lossless_text(self.as_bytes())
     }
 
     pub fn len(&self) -> usize {
@@ -311,18 +309,6 @@ impl AsRef<[u8]> for UnitText {
     fn as_ref(&self) -> &[u8] {
         self.as_bytes()
     }
-}
-
-/// `bytes` with each byte that is not part of UTF-8 written `\xNN`.
-pub fn escape_non_utf8(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len() + 8);
-    for chunk in bytes.utf8_chunks() {
-        out.push_str(chunk.valid());
-        for b in chunk.invalid() {
-            out.push_str(&format!("\\x{b:02x}"));
-        }
-    }
-    out
 }
 
 impl RequestedUnit {
@@ -1429,7 +1415,7 @@ mod tests {
         let read = list::<Request>(&repo).unwrap();
         assert!(read.bad.is_empty(), "{:?}", read.bad);
         assert_eq!(read.records[0].record.units[0].text.as_bytes(), bytes.as_slice());
-        assert_eq!(read.records[0].record.units[0].text.to_text_lossless(), "# caf\\xe9\nimport os\n");
+        assert_eq!(read.records[0].record.units[0].text.to_text_lossless(), "# caf‹0xE9›\nimport os\n");
         // A mismatch is a mismatch, for bytes too.
         let mut forged = unit.clone();
         forged.text = UnitText::Bytes(b"rm -rf /\xff".to_vec());
