@@ -562,6 +562,12 @@ impl Judge<'_> {
                 other => details.push(format!("{what} by {} does not count: {other}", ignored.email)),
             }
         }
+        for a in self.records.all_approvals.iter().filter(|a| a.record.fingerprint == fingerprint) {
+            let standing = a.record.standing();
+            if !standing.counts() {
+                details.push(format!("{} does not count", records::describe_not_counted(a)));
+            }
+        }
         for forged in self.records.ledger.forged.get(fingerprint).into_iter().flatten() {
             details.push(format!(
                 "request {} by {} states this fingerprint for text that hashes to {}: a forged request, \
@@ -585,6 +591,9 @@ impl Judge<'_> {
             // Approvals of an earlier text of this unit: bound to that
             // text, they do not carry over.
             for a in self.records.all_approvals.iter().filter(|a| a.record.fingerprint != fingerprint) {
+                if !a.record.standing().counts() {
+                    continue;
+                }
                 let same_unit = self.records.ledger.requests.for_fingerprint(&a.record.fingerprint).iter().any(|r| {
                     r.record.units.iter().any(|u| {
                         u.fingerprint == a.record.fingerprint
@@ -603,6 +612,13 @@ impl Judge<'_> {
                         short(&a.record.fingerprint)
                     ));
                 }
+            }
+            // The same unit approved under an older fingerprint version:
+            // not forged, not another text; it no longer counts.
+            let retired =
+                self.records.ledger.approvals.retired_for_unit(&self.records.ledger.requests, path, kind, name);
+            for a in retired {
+                details.push(records::describe_not_counted(a));
             }
         }
         details

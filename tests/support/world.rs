@@ -232,6 +232,7 @@ impl Clone {
             kind: "function".into(),
             name: Some("add".into()),
             fingerprint: fingerprint.into(),
+            fingerprint_version: Some(vouch::fingerprint::VERSION),
             text: text.into(),
             ai_lines: vec![[1, 3]],
             tool: Some("claude".into()),
