@@ -4,13 +4,14 @@
 //! The crate is a functional core and an imperative shell (see
 //! `docs/architecture.md`):
 //! - core, pure and synchronous: [`text`], [`provenance`], [`syntax`],
-//!   [`fingerprint`], [`canonical`], [`document`], [`policy`];
+//!   [`fingerprint`], [`canonical`], [`document`], [`policy`], [`lineage`];
 //! - [`store`]: files and git (journal, notes, request and approval records);
 //! - front ends: [`lsp`] and [`cli`].
 
 pub mod canonical;
 pub mod document;
 pub mod fingerprint;
+pub mod lineage;
 pub mod policy;
 pub mod provenance;
 pub mod queue;
