@@ -274,22 +274,94 @@ struct Alignment {
 
 fn align(old: &[&[u8]], new: &[&[u8]]) -> Alignment {
     let ops = similar::capture_diff_slices_deadline(Algorithm::Myers, old, new, Some(Instant::now() + DIFF_DEADLINE));
-    let mut alignment = Alignment { equal: Vec::new(), hunks: Vec::new() };
-    let mut hunk: Option<(Range<usize>, Range<usize>)> = None;
+    let mut segments: Vec<Segment> = Vec::new();
     for op in ops {
         if let DiffOp::Equal { old_index, new_index, len } = op {
-            alignment.hunks.extend(hunk.take());
-            alignment.equal.push((old_index, new_index, len));
+            segments.push(Segment::Equal(old_index, new_index, len));
             continue;
         }
         let (o, n) = (op.old_range(), op.new_range());
-        hunk = Some(match hunk {
-            Some((ho, hn)) => (ho.start..o.end, hn.start..n.end),
-            None => (o, n),
-        });
+        match segments.last_mut() {
+            Some(Segment::Hunk(ho, hn)) => {
+                ho.end = o.end;
+                hn.end = n.end;
+            }
+            _ => segments.push(Segment::Hunk(o, n)),
+        }
     }
-    alignment.hunks.extend(hunk);
+    let segments = slide_down(segments, old, new);
+    let mut alignment = Alignment { equal: Vec::new(), hunks: Vec::new() };
+    for segment in segments {
+        match segment {
+            Segment::Equal(o, n, len) if len > 0 => alignment.equal.push((o, n, len)),
+            Segment::Equal(..) => {}
+            Segment::Hunk(o, n) => alignment.hunks.push((o, n)),
+        }
+    }
     alignment
+}
+
+#[derive(Debug)]
+enum Segment {
+    Equal(usize, usize, usize),
+    Hunk(Range<usize>, Range<usize>),
+}
+
+/// Move each pure insertion or deletion as far down as the text allows, as
+/// git does before its indent heuristic: a function added after another
+/// then owns its own closing brace and blank line, not its neighbour's.
+/// A hunk stops one line short of the next, so hunks never merge.
+fn slide_down(mut segments: Vec<Segment>, old: &[&[u8]], new: &[&[u8]]) -> Vec<Segment> {
+    let mut out: Vec<Segment> = Vec::with_capacity(segments.len() + 1);
+    for i in 0..segments.len() {
+        let (o, n) = match std::mem::replace(&mut segments[i], Segment::Equal(0, 0, 0)) {
+            Segment::Hunk(o, n) => (o, n),
+            equal => {
+                push_equal(&mut out, equal);
+                continue;
+            }
+        };
+        let after = match segments.get(i + 1) {
+            Some(Segment::Equal(_, _, len)) => *len,
+            _ => 0,
+        };
+        let mut m = 0;
+        if o.is_empty() {
+            while m + 1 < after && new[n.start + m] == new[n.end + m] {
+                m += 1;
+            }
+        } else if n.is_empty() {
+            while m + 1 < after && old[o.start + m] == old[o.end + m] {
+                m += 1;
+            }
+        }
+        if m > 0 {
+            push_equal(&mut out, Segment::Equal(o.start, n.start, m));
+            if let Some(Segment::Equal(eo, en, len)) = segments.get_mut(i + 1) {
+                *eo += m;
+                *en += m;
+                *len -= m;
+            }
+        }
+        out.push(Segment::Hunk(o.start + m..o.end + m, n.start + m..n.end + m));
+    }
+    out
+}
+
+/// Append an equal run, joining it to the one before when they touch.
+fn push_equal(out: &mut Vec<Segment>, segment: Segment) {
+    let Segment::Equal(o, n, len) = segment else { return out.push(segment) };
+    if len == 0 {
+        return;
+    }
+    if let Some(Segment::Equal(lo, ln, llen)) = out.last_mut()
+        && *lo + *llen == o
+        && *ln + *llen == n
+    {
+        *llen += len;
+        return;
+    }
+    out.push(Segment::Equal(o, n, len));
 }
 
 /// One version of a file in one parent: its lines and their tags (one each).
@@ -366,7 +438,18 @@ impl<'a> Change<'a> {
         let mut why = vec![Why::Other; n];
         for j in 0..n {
             if !matched[j].is_empty() {
-                tags.push(table.combine(&matched[j]));
+                let mut tag = table.combine(&matched[j]);
+                // A note of this commit that calls a line of the range AI
+                // outranks an earlier claim that it is not (text committed
+                // before the note that records it): never a line from
+                // outside the range.
+                if let Some(c) = evidence.line(j).filter(|&c| table.is_ai(c))
+                    && tag.claim != OUTSIDE.claim
+                    && !table.is_ai(tag.claim)
+                {
+                    tag = Tag { claim: c, commits: table.union(tag.commits, own) };
+                }
+                tags.push(tag);
                 continue;
             }
             let (replaced_ai, replaced_by) = replaced[j];
@@ -423,26 +506,37 @@ fn fill_around_moves(table: &mut Table, lines: &[&[u8]], tags: &mut [Tag], why: 
     }
 }
 
+/// How far apart two lines of removed AI text may be (counting the lines
+/// between them) to be taken for one block copied before its original was
+/// removed.
+const BLOCK_GAP: usize = 3;
+
 /// The last word on the lines of a file version at the end of the range:
 /// lines equal to BASE's version of the file (aligned by a diff) are
 /// outside the range, whatever happened in between (an AI change reverted);
 /// lines of the range that are not AI but whose text is AI text removed in
-/// the range are AI (a move done in an order the walk could not see, as
-/// across branches).
+/// the range are AI when they form a block (two such lines at most
+/// [`BLOCK_GAP`] lines apart): text copied before its original was removed,
+/// or moved across branches, in an order the walk could not see. A lone
+/// line is not enough here, where no order says it moved: short lines
+/// (`x += 1`) recur in any code base.
 pub fn settle(table: &mut Table, pool: &Pool, lines: &[&[u8]], tags: &mut [Tag], base: Option<&[&[u8]]>) {
     if let Some(base) = base {
-        for (old, new, len) in align(base, lines).equal {
-            let _ = old;
+        for (_, new, len) in align(base, lines).equal {
             tags[new..new + len].fill(OUTSIDE);
         }
     }
-    let mut why = vec![Why::Other; lines.len()];
     let eligible: Vec<bool> = tags.iter().map(|t| t.claim != OUTSIDE.claim && !table.is_ai(t.claim)).collect();
-    for j in 0..lines.len() {
-        if !eligible[j] {
-            continue;
-        }
-        if let Some(moved) = pool.recall(lines[j]) {
+    let found: Vec<(usize, Tag)> =
+        (0..lines.len()).filter(|&j| eligible[j]).filter_map(|j| pool.recall(lines[j]).map(|t| (j, t))).collect();
+    let mut why = vec![Why::Other; lines.len()];
+    for (i, &(j, moved)) in found.iter().enumerate() {
+        let near = |k: usize| {
+            let (a, b) = (j.min(k), j.max(k));
+            b - a <= BLOCK_GAP + 1 && eligible[a..=b].iter().all(|&e| e)
+        };
+        let in_block = (i > 0 && near(found[i - 1].0)) || found.get(i + 1).is_some_and(|&(k, _)| near(k));
+        if in_block {
             let commits = table.union(tags[j].commits, moved.commits);
             tags[j] = Tag { claim: moved.claim, commits };
             why[j] = Why::Moved;
@@ -516,6 +610,20 @@ mod tests {
         assert_eq!(labels(&table, &got), "ooohA");
         assert_eq!(table.commits(none[3].commits), [0]);
         assert_eq!(table.commits(none[0].commits), [] as [u32; 0]);
+    }
+
+    #[test]
+    fn a_later_note_claiming_ai_outranks_an_earlier_silence_but_not_base() {
+        let (mut table, mut pool) = (Table::new(), Pool::default());
+        let outside = vec![OUTSIDE; 3];
+        let new = format!("{BASE}x\n");
+        let earlier = step(&mut table, &mut pool, Some((BASE, &outside)), &new, 0, &Evidence::default());
+        assert_eq!(labels(&table, &earlier), "ooo?");
+        let claude = ai(&mut table, "claude");
+        let noted = Evidence { lines: vec![Some(claude); 4], ..Evidence::default() };
+        let later = step(&mut table, &mut pool, Some((&new, &earlier)), &new, 1, &noted);
+        assert_eq!(labels(&table, &later), "oooA");
+        assert_eq!(table.commits(later[3].commits), [0, 1]);
     }
 
     #[test]
@@ -634,6 +742,39 @@ mod tests {
         assert_eq!(labels(&table, &copy_tags), "AAA");
         settle(&mut table, &pool, &lines, &mut tags, None);
         assert_eq!(labels(&table, &tags), "oooAAAA");
+    }
+
+    #[test]
+    fn an_added_function_owns_its_closing_brace() {
+        let (mut table, mut pool) = (Table::new(), Pool::default());
+        let old = "fn a() {\n}\n\nfn b() {\n}\n";
+        let outside = vec![OUTSIDE; 5];
+        let claude = Evidence { whole: Some(ai(&mut table, "claude")), ..Evidence::default() };
+        // Inserted between a and b, and at the end: either way the new
+        // function's brace and blank line are its own.
+        let between = "fn a() {\n}\n\nfn new() {\n}\n\nfn b() {\n}\n";
+        let tags = step(&mut table, &mut pool, Some((old, &outside)), between, 0, &claude);
+        assert_eq!(labels(&table, &tags), "oooAAAoo");
+        let deleted = step(&mut table, &mut pool, Some((between, &tags)), old, 1, &Evidence::default());
+        assert_eq!(labels(&table, &deleted), "ooooo");
+        let alignment = align(&split_lines(between.as_bytes()), &split_lines(old.as_bytes()));
+        assert_eq!(alignment.hunks, [(3..6, 3..3)]);
+    }
+
+    #[test]
+    fn a_lone_line_is_not_taken_for_a_late_copy() {
+        let (mut table, mut pool) = (Table::new(), Pool::default());
+        let claude = ai(&mut table, "claude");
+        let ai_tag = Tag { claim: claude, commits: table.single(0) };
+        for line in ["x += 1\n", "y += 2\n", "z += 3\n"] {
+            pool.remember(line.as_bytes(), ai_tag);
+        }
+        let unknown = Tag { claim: UNKNOWN, commits: table.single(1) };
+        let text = "x += 1\nother\nmore\nstuff\nhere\nnow\ny += 2\n\nz += 3\n";
+        let lines = split_lines(text.as_bytes());
+        let mut tags = vec![unknown; lines.len()];
+        settle(&mut table, &pool, &lines, &mut tags, None);
+        assert_eq!(labels(&table, &tags), "??????AAA");
     }
 
     #[test]

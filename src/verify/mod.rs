@@ -13,8 +13,15 @@
 //! the range cannot grant itself rights: such a change is itself a unit that
 //! needs approval under the BASE policy.
 //!
-//! It reports coverage as it is: commits with no note, lines of unknown
-//! origin (no provenance means *unattested*, not human). It fails closed:
+//! Which lines of HEAD are AI from the range is the range's lineage
+//! (`store::lineage`): every line followed from the commit that wrote it to
+//! HEAD, AI origin sticky through whitespace, re-indentation, rewording,
+//! moves and merges. A file that is not UTF-8 and a submodule change are one
+//! unit each; nothing is skipped.
+//!
+//! It reports coverage as it is: commits with no note, the evidence each
+//! commit carries, lines of unknown origin (no provenance means
+//! *unattested*, not human). It fails closed:
 //! a note, record, policy or allowed-signers file it cannot read is an
 //! error naming it ([`VerifyError`], exit 2), never a silent pass. Every
 //! break-glass override that touches the range is reported, whether it
