@@ -15,16 +15,14 @@ mod support {
 
 use git2::Oid;
 use serde_json::Value;
-use support::world::{BASE_LIB, Clone, SIGNED_POLICY, TRAILER, World, failures, only_failure};
+use support::world::{AI_FN, BASE_LIB, Clone, Decision, SIGNED_POLICY, TRAILER, World, failures, only_failure};
 use vouch::provenance::{AiSource, Evidence};
 use vouch::store::notes::{self, FileRecord, NoteRecord};
-
-const AI_FN: &str = "\npub fn add(a: u32, b: u32) -> u32 {\n    a + b\n}\n";
 
 /// A world whose `main` has `src/lib.rs` = [`BASE_LIB`], and a clone of it
 /// acting as `who` on branch `feature`.
 fn start(policy: &str, who: &str) -> (World, Clone) {
-    let world = World::new(policy, &[("src/lib.rs", BASE_LIB)]);
+    let world = World::new(policy);
     let a = world.clone_as("a", who);
     a.git(&["checkout", "-q", "-b", "feature"]);
     (world, a)
@@ -89,7 +87,7 @@ fn laundered(rewrite: &str) {
     assert!(commits.contains(&ai.to_string()) && commits.contains(&launder.to_string()), "{failure:#}");
 
     let fingerprint = failure["fingerprint"].as_str().unwrap();
-    world.approve(&a, fingerprint, "src/lib.rs", "alice");
+    world.decide(&a, fingerprint, Decision::by("alice"));
     let (code, report) = a.verify("origin/main..HEAD");
     assert_eq!(code, 0, "{report:#}");
     assert_eq!(report["approved"][0]["by"][0], "alice@example.com");
@@ -122,7 +120,7 @@ fn moving_ai_lines_to_another_file_keeps_them_ai() {
     let failure = ai_unit_failure(&report, "src/math.rs", "add");
     let commits = commits_of(failure);
     assert!(commits.contains(&ai.to_string()) && commits.contains(&moved.to_string()), "{failure:#}");
-    world.approve(&a, failure["fingerprint"].as_str().unwrap(), "src/math.rs", "bob");
+    world.decide(&a, failure["fingerprint"].as_str().unwrap(), Decision::by("bob"));
     let (code, report) = a.verify("origin/main..HEAD");
     assert_eq!(code, 0, "{report:#}");
 }
@@ -146,7 +144,7 @@ fn an_evil_merge_that_rewrites_ai_lines_keeps_them_ai() {
     let failure = ai_unit_failure(&report, "src/lib.rs", "add");
     let commits = commits_of(failure);
     assert!(commits.contains(&ai.to_string()) && commits.contains(&merge.to_string()), "{failure:#}");
-    world.approve(&a, failure["fingerprint"].as_str().unwrap(), "src/lib.rs", "alice");
+    world.decide(&a, failure["fingerprint"].as_str().unwrap(), Decision::by("alice"));
     assert_eq!(a.verify("origin/main..HEAD").0, 0);
 }
 
@@ -187,7 +185,7 @@ fn a_git_ai_note_claiming_human_never_outranks_a_claude_trailer() {
     // Coverage names the evidence the commit carries.
     let evidence = &report["coverage"]["provenance"][commit.to_string()];
     assert_eq!(evidence, &serde_json::json!(["trailer: claude", "git-ai note"]), "{report:#}");
-    world.approve(&a, failures(&report)[0]["fingerprint"].as_str().unwrap(), "src/lib.rs", "alice");
+    world.decide(&a, failures(&report)[0]["fingerprint"].as_str().unwrap(), Decision::by("alice"));
     assert_eq!(a.verify("origin/main..HEAD").0, 0);
 }
 
@@ -213,7 +211,7 @@ fn control_characters_do_not_make_a_file_unread() {
     );
     // The `no-ai` note contradicts the trailer.
     assert!(list.iter().any(|f| f["rule"] == "note-mismatch"), "{report:#}");
-    world.approve(&a, unit["fingerprint"].as_str().unwrap(), "src/lib.rs", "alice");
+    world.decide(&a, unit["fingerprint"].as_str().unwrap(), Decision::by("alice"));
     let (_, report) = a.verify("origin/main..HEAD");
     assert_eq!(only_failure(&report, "note-mismatch")["commits"][0], commit.to_string());
 }
@@ -233,7 +231,7 @@ fn a_latin1_file_is_one_unit_that_needs_approval() {
     assert_eq!(failure["path"], "src/lib.rs");
     assert_eq!(failure["kind"], "file");
     assert_eq!(failure["fingerprint"], vouch::fingerprint::file_fingerprint(&bytes));
-    world.approve(&a, failure["fingerprint"].as_str().unwrap(), "src/lib.rs", "bob");
+    world.decide(&a, failure["fingerprint"].as_str().unwrap(), Decision::by("bob"));
     assert_eq!(a.verify("origin/main..HEAD").0, 0);
 }
 
@@ -255,7 +253,7 @@ fn a_submodule_bump_with_a_trailer_needs_approval() {
     assert_eq!(failure["path"], "vendor/dep");
     assert_eq!(failure["kind"], "submodule");
     assert_eq!(failure["fingerprint"], vouch::fingerprint::submodule_fingerprint(&new));
-    world.approve(&a, failure["fingerprint"].as_str().unwrap(), "vendor/dep", "alice");
+    world.decide(&a, failure["fingerprint"].as_str().unwrap(), Decision::by("alice"));
     assert_eq!(a.verify("origin/main..HEAD").0, 0);
 }
 
@@ -269,12 +267,12 @@ fn whoever_wrote_the_ai_lines_may_not_approve_them_after_someone_else_touched_th
     a.commit("tidy", None);
     let (_, report) = a.verify("origin/main..HEAD");
     let fingerprint = ai_unit_failure(&report, "src/lib.rs", "add")["fingerprint"].as_str().unwrap().to_string();
-    world.approve(&a, &fingerprint, "src/lib.rs", "alice");
+    world.decide(&a, &fingerprint, Decision::by("alice"));
     let (code, report) = a.verify("origin/main..HEAD");
     assert_eq!(code, 1, "{report:#}");
     let details = ai_unit_failure(&report, "src/lib.rs", "add")["details"].to_string();
     assert!(details.contains("alice@example.com authors the commit"), "{details}");
-    world.approve(&a, &fingerprint, "src/lib.rs", "bob");
+    world.decide(&a, &fingerprint, Decision::by("bob"));
     assert_eq!(a.verify("origin/main..HEAD").0, 0);
 }
 
@@ -302,7 +300,7 @@ fn a_person_reformatting_human_code_does_not_make_it_ai() {
     let units: Vec<&Value> = failures(&report).iter().filter(|f| f["rule"] == "unapproved-ai").collect();
     assert_eq!(units.len(), 1, "{report:#}");
     assert_eq!(units[0]["path"], "src/math.rs");
-    world.approve(&a, units[0]["fingerprint"].as_str().unwrap(), "src/math.rs", "alice");
+    world.decide(&a, units[0]["fingerprint"].as_str().unwrap(), Decision::by("alice"));
     let (code, report) = a.verify("origin/main..HEAD");
     assert_eq!(code, 0, "{report:#}");
     assert_eq!(report["coverage"]["ai_lines"], 3, "{report:#}");

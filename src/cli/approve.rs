@@ -305,12 +305,15 @@ fn decide_trust_file(
     };
     let policy = ctx.policy(&source)?;
     let path = path.trim_start_matches("./").to_string();
-    let trust_files: Vec<&str> = [crate::policy::POLICY_FILE, policy.allowed_signers()]
-        .into_iter()
-        .chain(crate::policy::CODEOWNERS_PATHS)
-        .collect();
-    if !trust_files.contains(&path.as_str()) {
-        bail!("{path} does not decide who may approve; --file takes one of: {}", trust_files.join(", "));
+    if !policy.is_trust_file(&path) {
+        let mut named: Vec<&str> = vec![crate::policy::POLICY_FILE, policy.allowed_signers()];
+        named.extend(crate::policy::CODEOWNERS_PATHS);
+        named.extend(policy.trust_file_patterns().iter().map(String::as_str));
+        bail!(
+            "{path} is not a trust file (it does not decide who may approve, nor is it listed in trust_files); \
+             --file takes one of: {}",
+            named.join(", ")
+        );
     }
     // A deleted trust file is signed off as absent, which differs from empty.
     let bytes = match std::fs::read(ctx.root.join(&path)) {
@@ -322,14 +325,13 @@ fn decide_trust_file(
     let me = ctx.identity()?;
     let ledger = ctx.ledger()?;
     let repository = ledger.repository_id.clone().ok_or(SignoffError::NoCommits)?;
-    let fingerprint = crate::fingerprint::trust_fingerprint(&path, bytes.as_deref());
     let lines = text.lines().count().max(1);
-    let mut requirement = policy.requirement(&path, &[], lines);
-    requirement.exempt = false;
-    requirement.needs_signoff = true;
-    let participants =
-        crate::policy::Participants { requesters: ledger.requests.requesters(&fingerprint), ..Default::default() };
-    requirement.may_approve(&me.email, &participants).map_err(|refusal| anyhow::anyhow!("{path}: {refusal}"))?;
+    // The same judgement verify makes of this state of the file.
+    let (fingerprint, judgement) = ledger.judge_trust_file(&policy, &path, bytes.as_deref(), &[], &|_| None);
+    judgement
+        .requirement
+        .may_approve(&me.email, &judgement.participants)
+        .map_err(|refusal| anyhow::anyhow!("{path}: {refusal}"))?;
     let (ask, past) = verb(verdict);
     if !yes {
         if !std::io::stdin().is_terminal() {

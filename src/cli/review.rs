@@ -89,7 +89,7 @@ fn load_queue(ctx: &Context, ledger: &Ledger, policy: &Policy) -> anyhow::Result
     let requests = records::list::<Request>(&ctx.repo).context("cannot read the sign-off requests")?.records;
     // Signatures are checked where decisions count (the gate, verify); for
     // the queue an unverified approval does not count.
-    Ok(queue::pending(ledger, policy, &requests, &|_| false))
+    Ok(queue::pending(ledger, policy, &requests, &|_| None))
 }
 
 fn print_list(queue: &Queue, me: Option<&str>, format: Format, now: OffsetDateTime) -> anyhow::Result<()> {

@@ -49,7 +49,7 @@ pub fn collect(ctx: &Context, range: Option<&str>) -> anyhow::Result<TeamReport>
     let policy = ctx.policy(&Source::Worktree)?;
     let ledger = ctx.ledger()?;
     let requests = records::list::<Request>(&ctx.repo).context("cannot read the sign-off requests")?.records;
-    let pending = queue::pending(&ledger, &policy, &requests, &|_| false);
+    let pending = queue::pending(&ledger, &policy, &requests, &|_| None);
     for problem in &pending.problems {
         eprintln!("vouch: warning: {problem}");
     }

@@ -196,8 +196,8 @@ impl RepoContext {
         self.stamp = stamp(&self.repo, &self.root, self.journal.as_ref());
     }
 
-    fn verified(&self, approval: &records::Stored<records::Approval>) -> bool {
-        self.verifier.as_ref().is_some_and(|v| v(approval))
+    fn verified(&self, approval: &records::Stored<records::Approval>) -> Option<crate::policy::Signer> {
+        self.verifier.as_ref().and_then(|v| v(approval))
     }
 
     fn verdict(&self, rel: &str, facts: &UnitFacts) -> Verdict {

@@ -136,7 +136,9 @@ fn note_problems(
     Ok(problems)
 }
 
-/// Paths of HEAD that commits of the range touched, sorted.
+/// Paths that commits of the range touched, sorted: those HEAD has (the
+/// lineage's files) and those a commit changed against its first parent,
+/// deleted ones included (a deleted trust file is a change to approve).
 pub(super) fn touched_paths(range: &Range) -> BTreeSet<String> {
-    range.lineage.files.keys().cloned().collect()
+    range.lineage.files.keys().chain(range.changed.values().flatten()).cloned().collect()
 }

@@ -20,6 +20,15 @@ pub fn render_text(report: &Report) -> String {
             let _ = writeln!(out, "    {detail}");
         }
     }
+    // An approved unit is listed only when a vote on it did not count: a
+    // reject that did not count is worth a reader's look.
+    for a in report.approved.iter().filter(|a| !a.not_counted.is_empty()) {
+        let name = a.name.as_deref().map_or(String::new(), |n| format!(" {n}"));
+        let _ = writeln!(out, "approved: {}:{} {}{name} by {}", a.path, a.line, a.kind, a.by.join(", "));
+        for detail in &a.not_counted {
+            let _ = writeln!(out, "    {detail}");
+        }
+    }
     for o in &report.overridden {
         let _ = writeln!(
             out,
@@ -195,6 +204,7 @@ mod tests {
             policy: "main:.vouch.toml".into(),
             require_signatures: true,
             require_attestation: false,
+            require_signed_commits: false,
             allow_override: false,
             failures,
             overridden: Vec::new(),
