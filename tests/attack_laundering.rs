@@ -318,3 +318,29 @@ fn an_ai_change_reverted_to_base_needs_no_approval() {
     assert_eq!(code, 0, "{report:#}");
     assert_eq!(report["coverage"]["ai_lines"], 0, "{report:#}");
 }
+
+#[test]
+fn a_no_ai_note_beside_a_git_ai_claim_of_ai_is_a_mismatch() {
+    let (_world, a) = start(&attested_policy(), "dev");
+    a.write("src/lib.rs", &format!("{BASE_LIB}{AI_FN}"));
+    let commit = a.commit("add add()", None);
+    let note = "src/lib.rs\n  abcd1234abcd1234 5-7\n---\n{\"schema_version\":\"authorship/3.0.0\",\"base_commit_sha\":\"x\",\
+                \"prompts\":{\"abcd1234abcd1234\":{\"agent_id\":{\"tool\":\"cursor\",\"id\":\"c\",\"model\":\"m\"}}}}\n";
+    a.git(&["notes", "--ref=ai", "add", "-m", note, &commit.to_string()]);
+    notes::write_note(&a.repo(), commit, &[NoteRecord::NoAi]).unwrap();
+    let (code, report) = a.verify("origin/main..HEAD");
+    assert_eq!(code, 1, "{report:#}");
+    let mismatch = failures(&report).iter().find(|f| f["rule"] == "note-mismatch").expect("a note mismatch");
+    assert_eq!(
+        mismatch["reason"],
+        format!(
+            "the note on commit {} attests no AI text, but its git-ai note attributes lines to AI",
+            &commit.to_string()[..10]
+        )
+    );
+    assert!(failures(&report).iter().any(|f| f["rule"] == "unapproved-ai" && f["name"] == "add"), "{report:#}");
+    // The coverage line counts the git-ai note as provenance.
+    let (_, text) = a.verify_text("origin/main..HEAD");
+    assert!(text.contains("coverage: 1 commit(s) (0 merge(s)), 1 with a vouch note, 0 without"), "{text}");
+    assert!(text.contains("provenance: 1 with a git-ai note, 0 declaring AI"), "{text}");
+}
