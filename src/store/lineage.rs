@@ -160,6 +160,17 @@ struct Content {
 }
 
 impl Content {
+    /// How many lines [`Content::lines`] has, without collecting them.
+    fn line_count(&self) -> usize {
+        match self.kind {
+            VersionKind::Text => {
+                let breaks = self.bytes.iter().filter(|&&b| b == b'\n').count();
+                breaks + usize::from(self.bytes.last().is_some_and(|&b| b != b'\n'))
+            }
+            VersionKind::Bytes | VersionKind::Submodule => 1,
+        }
+    }
+
     fn lines(&self) -> Vec<&[u8]> {
         match self.kind {
             VersionKind::Text => lineage::split_lines(&self.bytes),
@@ -462,7 +473,8 @@ impl Walker<'_> {
     /// A version from outside the range: every line outside.
     fn outside(&self, id: Oid, gitlink: bool, path: &str) -> Result<Rc<FileState>, LineageError> {
         let content = self.content(id, gitlink, path)?;
-        let tags = vec![OUTSIDE; content.lines().len()];
+        debug_assert_eq!(content.line_count(), content.lines().len());
+        let tags = vec![OUTSIDE; content.line_count()];
         Ok(Rc::new(FileState { content, tags }))
     }
 
@@ -500,10 +512,7 @@ impl Walker<'_> {
             ai(table, Attribution::ai(source, How::History, None))
         });
         let rest = ev.vouch_note.as_ref().map(|_| table.claim(Claim::NotAi(Attester::VouchNote)));
-        let n = match content.kind {
-            VersionKind::Text => content.lines().len(),
-            VersionKind::Bytes | VersionKind::Submodule => 1,
-        };
+        let n = content.line_count();
         let mut lines: Vec<Option<ClaimId>> = vec![None; n];
         let not_ai = table.claim(Claim::NotAi(Attester::GitAi));
         if let Some(note) = ev.git_ai_note.as_ref().filter(|n| n.files.contains_key(path)) {

@@ -478,12 +478,8 @@ pub fn verify(repo: &Repository, base_rev: &str, head_rev: &str) -> Result<Repor
     let base_tree = base.tree().map_err(git("read BASE's tree"))?;
     let touched = touched_paths(&range);
     let trust_files = trust_files(repo, &policy, &head_tree, head_rev, &touched);
-    for path in &touched {
-        if trust_files.contains(path) {
-            continue;
-        }
-        check_file(repo, &judge, &range, path, &mut report)?;
-    }
+    let code: Vec<&String> = touched.iter().filter(|p| !trust_files.contains(*p)).collect();
+    check_files(repo, &judge, &range, &code, &mut report)?;
     for path in &trust_files {
         check_trust_file(repo, &judge, &range, &base_tree, &head_tree, path, &mut report)?;
     }
@@ -631,19 +627,51 @@ fn verdict_noun(verdict: crate::policy::Verdict) -> &'static str {
     }
 }
 
-/// The AI units of one file of HEAD whose AI lines come from the range,
-/// each with the commits of the range that touched it (their authors and
-/// committers are participants). A file that is not UTF-8 is one unit, and
-/// so is a submodule.
-fn check_file(
+/// A text file of HEAD with AI lines from the range, to analyze.
+struct TextFile<'a> {
+    path: &'a str,
+    file: &'a lineage::FileLineage,
+    text: String,
+    /// The AI lines as byte spans, with their attribution.
+    spans: Vec<(std::ops::Range<usize>, crate::provenance::Attribution)>,
+}
+
+/// Check the files of HEAD that the range touched: count what the lineage
+/// says of their lines, analyze the text files that hold AI lines (in
+/// parallel: parsing is most of the work), then judge each AI unit.
+fn check_files(
     repo: &Repository,
     judge: &Judge<'_>,
     range: &Range,
-    path: &str,
+    paths: &[&String],
     report: &mut Report,
 ) -> Result<(), VerifyError> {
+    let mut texts = Vec::new();
+    for path in paths {
+        if let Some(text) = read_file(repo, judge, range, path, report)? {
+            texts.push(text);
+        }
+    }
+    let analyzed = analyze_all(&texts);
+    for (text, facts) in texts.iter().zip(analyzed) {
+        let facts = facts.map_err(|reason| VerifyError::Unreadable { path: text.path.to_string(), reason })?;
+        check_file(judge, range, text, &facts, report);
+    }
+    Ok(())
+}
+
+/// Count the lines of one file of HEAD by what the lineage says; judge its
+/// one unit right away if it is not text (a file that is not UTF-8, a
+/// submodule); return it for analysis if it is text with AI lines.
+fn read_file<'r>(
+    repo: &Repository,
+    judge: &Judge<'_>,
+    range: &'r Range,
+    path: &'r str,
+    report: &mut Report,
+) -> Result<Option<TextFile<'r>>, VerifyError> {
     let lineage = &range.lineage;
-    let Some(file) = lineage.files.get(path) else { return Ok(()) };
+    let Some(file) = lineage.files.get(path) else { return Ok(None) };
     let coverage = &mut report.coverage;
     for &tag in &file.tags {
         match lineage.claim(tag) {
@@ -657,38 +685,76 @@ fn check_file(
         }
     }
     if !file.tags.iter().any(|&t| lineage.is_ai(t)) {
-        return Ok(());
+        return Ok(None);
     }
     if file.kind != VersionKind::Text {
-        return check_whole(repo, judge, range, path, file, report);
+        check_whole(repo, judge, range, path, file, report)?;
+        return Ok(None);
     }
     let blob = repo.find_blob(file.id).map_err(git(format!("read HEAD:{path}")))?;
     let text = String::from_utf8(blob.content().to_vec())
         .map_err(|e| VerifyError::Unreadable { path: path.to_string(), reason: e.to_string() })?;
-    let line_starts = notes::line_spans(&text);
     let mut spans: Vec<(std::ops::Range<usize>, crate::provenance::Attribution)> = Vec::new();
-    for (range, &tag) in line_starts.iter().zip(&file.tags) {
+    for (line, &tag) in notes::line_spans(&text).into_iter().zip(&file.tags) {
         let Claim::Ai(attribution) = lineage.claim(tag) else { continue };
         match spans.last_mut() {
-            Some((prev, attr)) if prev.end == range.start && attr == attribution => prev.end = range.end,
-            _ => spans.push((range.clone(), attribution.clone())),
+            Some((prev, attr)) if prev.end == line.start && attr == attribution => prev.end = line.end,
+            _ => spans.push((line, attribution.clone())),
         }
     }
-    let language = Language::from_path(Path::new(path));
-    let mut doc = Document::new(language, text.clone())
-        .map_err(|e| VerifyError::Unreadable { path: path.to_string(), reason: e.to_string() })?;
-    doc.reset_provenance(&spans);
-    let facts = signoff::unit_facts(&mut doc);
+    Ok(Some(TextFile { path, file, text, spans }))
+}
+
+/// The AI units of each file, analyzed on as many threads as the machine
+/// has cores (at most 8), in the files' order; an error says why a file
+/// could not be analyzed.
+fn analyze_all(files: &[TextFile<'_>]) -> Vec<Result<Vec<UnitFacts>, String>> {
+    let analyze = |file: &TextFile<'_>| {
+        let language = Language::from_path(Path::new(file.path));
+        let mut doc = Document::new(language, file.text.clone()).map_err(|e| e.to_string())?;
+        doc.reset_provenance(&file.spans);
+        Ok(signoff::unit_facts(&mut doc))
+    };
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8).min(files.len());
+    if workers <= 1 {
+        return files.iter().map(analyze).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut done: Vec<(usize, Result<Vec<UnitFacts>, String>)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(file) = files.get(i) else { break };
+                        mine.push((i, analyze(file)));
+                    }
+                    mine
+                })
+            })
+            .collect();
+        handles.into_iter().flat_map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
+    });
+    done.sort_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, r)| r).collect()
+}
+
+/// Judge the AI units of one text file of HEAD, each with the commits of
+/// the range that touched its lines (their authors and committers are
+/// participants).
+fn check_file(judge: &Judge<'_>, range: &Range, text: &TextFile<'_>, facts: &[UnitFacts], report: &mut Report) {
+    let line_starts = notes::line_spans(&text.text);
     let line_of = |byte: usize| line_starts.partition_point(|l| l.end <= byte) as u32 + 1;
-    for fact in &facts {
+    let tags = &text.file.tags;
+    for fact in facts {
         let first = line_of(fact.unit.range.start);
         let last = line_of(fact.unit.range.end.saturating_sub(1).max(fact.unit.range.start));
-        let tags = file.tags.get(first as usize - 1..(last as usize).min(file.tags.len())).unwrap_or_default();
-        let commits = lineage.commits_touching(tags);
+        let touched = tags.get(first as usize - 1..(last as usize).min(tags.len())).unwrap_or_default();
+        let commits = range.lineage.commits_touching(touched);
         let authors = people_of(range, &commits);
-        judge_unit(judge, path, fact, first, last, &authors, &commits, report);
+        judge_unit(judge, text.path, fact, first, last, &authors, &commits, report);
     }
-    Ok(())
 }
 
 /// The one unit of a file that is not UTF-8 (language `text`, kind `file`,
