@@ -607,6 +607,8 @@ pub struct Policy {
     rules: Vec<Rule>,
     rule_matcher: Matcher,
     exempt: Matcher,
+    /// The `exempt` patterns as written, for explaining them (`vouch doctor`).
+    exempt_patterns: Vec<String>,
     codeowners: bool,
     owners: Option<ResolvedCodeowners>,
     groups: BTreeMap<String, Reviewers>,
@@ -670,6 +672,7 @@ impl Default for Policy {
             rules: Vec::new(),
             rule_matcher: Matcher::default(),
             exempt: Matcher::default(),
+            exempt_patterns: Vec::new(),
             codeowners: false,
             owners: None,
             groups: BTreeMap::new(),
@@ -902,6 +905,11 @@ impl Policy {
         self.exempt.last_match(path).is_some()
     }
 
+    /// The `exempt` patterns as written.
+    pub fn exempt_patterns(&self) -> &[String] {
+        &self.exempt_patterns
+    }
+
     /// What the policy asks of a unit at `path` (relative to the root, with
     /// forward slashes) with these risk tags and this much AI text (a bare
     /// number is a count of lines).
@@ -1099,6 +1107,60 @@ fn expand_pattern(pattern: &str) -> Result<Vec<String>, String> {
     let base = if rooted || p.contains('/') { p.to_string() } else { format!("**/{p}") };
     let under = format!("{base}/**");
     Ok(if dir_only { vec![under] } else { vec![base, under] })
+}
+
+/// One path pattern on its own, for explaining a policy (`vouch doctor`
+/// shows what each `exempt` pattern matches): the same gitignore-like
+/// semantics as everywhere (see the module docs).
+#[derive(Debug, Clone)]
+pub struct PathPattern {
+    text: String,
+    matcher: Matcher,
+    /// The same pattern anchored at the root, when it is not anchored.
+    anchored: Option<Matcher>,
+}
+
+impl PathPattern {
+    pub fn new(pattern: &str) -> Result<PathPattern, String> {
+        let build = |p: &str| {
+            let mut builder = MatcherBuilder::default();
+            builder.add(p, 0)?;
+            builder.build()
+        };
+        let matcher = build(pattern)?;
+        let p = pattern.trim();
+        let body = p.trim_end_matches('/');
+        let anchored = if p.starts_with('/') || body.contains('/') { None } else { Some(build(&format!("/{p}"))?) };
+        Ok(PathPattern { text: pattern.to_string(), matcher, anchored })
+    }
+
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    pub fn matches(&self, path: &str) -> bool {
+        self.matcher.last_match(path).is_some()
+    }
+
+    /// Whether it matches at any depth without saying so: no `/` but a
+    /// trailing one (`vendor/`, `*.lock`). `/vendor/` and `src/gen/` are
+    /// anchored at the root; `**/vendor/` says "any depth" in so many words.
+    pub fn matches_at_any_depth(&self) -> bool {
+        self.anchored.is_some()
+    }
+
+    /// Where in `path` the pattern matches: the directory it applies from
+    /// (`""` for the root, `"src/payments/"` deeper), the shallowest one;
+    /// `None` when it does not match.
+    pub fn matched_at<'p>(&self, path: &'p str) -> Option<&'p str> {
+        if !self.matches(path) {
+            return None;
+        }
+        let path = clean_path(path);
+        let Some(anchored) = &self.anchored else { return Some("") };
+        let starts = std::iter::once(0).chain(path.match_indices('/').map(|(i, _)| i + 1));
+        starts.filter(|&i| i < path.len()).find(|&i| anchored.last_match(&path[i..]).is_some()).map(|i| &path[..i])
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -1346,6 +1408,7 @@ impl Builder<'_> {
         let mut exempt = MatcherBuilder::default();
         for pattern in raw.exempt.unwrap_or_default() {
             exempt.add(pattern.get_ref(), 0).map_err(|m| self.error(pattern.span(), "exempt", m))?;
+            policy.exempt_patterns.push(pattern.into_inner());
         }
         policy.exempt = exempt.build().map_err(|m| self.error(0..0, "exempt", m))?;
 
@@ -1984,6 +2047,26 @@ mod tests {
         check("vendor", expect!["default; 2 from @seniors; low risk; raised by unsafe; Warning; rationale"]);
         assert!(policy.is_exempt("a/b/generated/c/d.rs"));
         assert!(!policy.is_exempt("generated.rs"));
+        assert_eq!(policy.exempt_patterns().len(), 3, "{:?}", policy.exempt_patterns());
+    }
+
+    #[test]
+    fn a_pattern_on_its_own_says_where_it_matches() {
+        let vendor = PathPattern::new("vendor/").unwrap();
+        assert!(vendor.matches_at_any_depth());
+        assert_eq!(vendor.matched_at("vendor/a.py"), Some(""));
+        assert_eq!(vendor.matched_at("src/payments/vendor/charge.py"), Some("src/payments/"));
+        assert_eq!(vendor.matched_at("vendor"), None);
+        assert_eq!(vendor.matched_at("vendor/x/vendor/y.py"), Some(""), "the shallowest place");
+        let lock = PathPattern::new("*.lock").unwrap();
+        assert_eq!(lock.matched_at("web/yarn.lock"), Some("web/"));
+        for anchored in ["/vendor/", "src/gen/", "**/vendor/"] {
+            let p = PathPattern::new(anchored).unwrap();
+            assert!(!p.matches_at_any_depth(), "{anchored}");
+        }
+        assert_eq!(PathPattern::new("**/vendor/").unwrap().matched_at("a/vendor/x"), Some(""));
+        assert_eq!(PathPattern::new("/vendor/").unwrap().matched_at("a/vendor/x"), None);
+        assert!(PathPattern::new("!x").is_err());
     }
 
     #[test]

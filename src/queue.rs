@@ -374,8 +374,22 @@ pub enum DiffTag {
 
 /// A line diff of `old` to `new`, with three lines of context around each
 /// change; each line without its line break.
+///
+/// Lines are split where git splits them, at LF only (a lone CR is part of
+/// its line, to be shown, never a line break); a line's CRLF end is dropped
+/// only where every line end of its text is CRLF (see [`crate::display`]).
 pub fn line_diff(old: &str, new: &str) -> Vec<(DiffTag, String)> {
-    let diff = similar::TextDiff::from_lines(old, new);
+    fn lines(text: &str) -> Vec<&str> {
+        let windows = crate::display::has_windows_line_ends(text);
+        text.split_inclusive('\n')
+            .map(|l| {
+                let l = l.strip_suffix('\n').unwrap_or(l);
+                if windows { l.strip_suffix('\r').unwrap_or(l) } else { l }
+            })
+            .collect()
+    }
+    let (old, new) = (lines(old), lines(new));
+    let diff = similar::TextDiff::from_slices(&old, &new);
     let mut out = Vec::new();
     for (i, group) in diff.grouped_ops(3).iter().enumerate() {
         if i > 0 {
@@ -388,7 +402,7 @@ pub fn line_diff(old: &str, new: &str) -> Vec<(DiffTag, String)> {
                     similar::ChangeTag::Delete => DiffTag::Removed,
                     similar::ChangeTag::Insert => DiffTag::Added,
                 };
-                out.push((tag, change.value().trim_end_matches(['\n', '\r']).to_string()));
+                out.push((tag, change.value().to_string()));
             }
         }
     }
@@ -871,7 +885,7 @@ pub fn render_text(report: &TeamReport) -> String {
             let _ = writeln!(
                 out,
                 "    {:<32} {:>4} unit(s) {:>6} AI line(s)  oldest {}{over}",
-                load.reviewer,
+                crate::display::line(&load.reviewer),
                 load.units,
                 load.ai_lines,
                 human_duration(load.oldest_seconds)
@@ -889,7 +903,7 @@ pub fn render_text(report: &TeamReport) -> String {
         l.undecided
     );
     let a = &report.ai_share;
-    let _ = writeln!(out, "\nAI share of added lines ({})", report.range);
+    let _ = writeln!(out, "\nAI share of added lines ({})", crate::display::line(&report.range));
     let _ = writeln!(
         out,
         "  {} of {} line(s) AI-written ({}); {} of {} commit(s) carry a vouch note (lines of the others are unattested, not human)",
@@ -900,11 +914,13 @@ pub fn render_text(report: &TeamReport) -> String {
         a.commits
     );
     for d in &a.directories {
-        let _ = writeln!(out, "    {:<40} {:>5} {:>7} / {:<7}", d.label, percent(d.share), d.ai_lines, d.added_lines);
+        let label = crate::display::line(&d.label);
+        let _ = writeln!(out, "    {label:<40} {:>5} {:>7} / {:<7}", percent(d.share), d.ai_lines, d.added_lines);
     }
     let t = &report.triage;
     let saved = t.saved();
-    let _ = writeln!(out, "\nTriage (AI units in HEAD whose AI lines come from {})", report.range);
+    let _ =
+        writeln!(out, "\nTriage (AI units in HEAD whose AI lines come from {})", crate::display::line(&report.range));
     let _ = writeln!(
         out,
         "  senior review saved: {} unit(s), {} AI line(s) of {} unit(s), {} AI line(s)",
@@ -926,10 +942,13 @@ pub fn render_text(report: &TeamReport) -> String {
 // ---------------------------------------------------------------------------
 // HTML
 
-/// Escape text for HTML content and attribute values.
+/// Text for HTML content and attribute values: hidden characters made
+/// visible first (see [`crate::display`]: a browser renders bidi controls
+/// and zero-width characters as silently as a terminal), then escaped.
 pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
+    let shown = crate::display::line(text);
+    let mut out = String::with_capacity(shown.len());
+    for c in shown.chars() {
         match c {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
@@ -1565,6 +1584,18 @@ ai_lines_per_reviewer = 5
         let long_new = long_old.replace("2\n", "two\n").replace("17\n", "seventeen\n");
         assert!(line_diff(&long_old, &long_new).iter().any(|(t, _)| *t == DiffTag::Gap));
         assert!(line_diff(OLD, OLD).is_empty());
+    }
+
+    #[test]
+    fn a_lone_cr_stays_in_its_line_of_the_diff() {
+        let old = "def f():\n    # checked\n    return 1\n";
+        let new = "def f():\n    # checked\ros.system(cmd)\n    return 1\n";
+        let diff = line_diff(old, new);
+        assert!(diff.contains(&(DiffTag::Added, "    # checked\ros.system(cmd)".to_string())), "{diff:?}");
+        assert_eq!(diff.len(), 4, "{diff:?}");
+        // Windows line ends are line ends.
+        let diff = line_diff("a\r\nb\r\n", "a\r\nc\r\n");
+        assert_eq!(diff[0], (DiffTag::Same, "a".to_string()));
     }
 
     #[test]

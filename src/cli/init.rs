@@ -56,8 +56,10 @@ reviewers = []
 # Distinct approvals each unit needs.
 approvals = 1
 
-# Paths that never need sign-off.
-exempt = ["**/generated/**", "vendor/", "*.lock"]
+# Paths that never need sign-off. Patterns work like .gitignore: without a
+# leading /, a pattern matches at any depth ("vendor/" would also exempt
+# src/payments/vendor/). `vouch doctor` lists what each pattern matches.
+exempt = ["**/generated/**", "/vendor/", "*.lock"]
 
 # [groups]
 # seniors = ["alice@example.com", "bob@example.com"]

@@ -156,10 +156,12 @@ impl Analysis<'_> {
             .view(repo, loaded, &path, &text)
             .with_context(|| format!("cannot read the provenance of {path}"))?;
         if let Some(problem) = view.problems.first() {
+            let (shown, problem) =
+                (crate::display::line(&path), crate::display::line(&problem.to_string()).into_owned());
             if self.strict {
-                anyhow::bail!("{path}: {problem}; refusing to decide without it");
+                anyhow::bail!("{shown}: {problem}; refusing to decide without it");
             }
-            eprintln!("vouch: warning: {path}: {problem}");
+            eprintln!("vouch: warning: {shown}: {problem}");
         }
         let journal_spans: Spans = view.spans.into_iter().filter(|(_, a)| a.origin != Origin::Unknown).collect();
         let spans = signoff::overlay(text.len(), &history, &journal_spans);
@@ -523,7 +525,10 @@ impl Listed {
                 Some(text) => files.push(FileVersion { path, history_path, blob, text }),
                 None if loaded.records_for(&path).is_empty() => {}
                 None => {
-                    let message = format!("{path} is not UTF-8 text, but the journal holds AI records for it");
+                    let message = format!(
+                        "{} is not UTF-8 text, but the journal holds AI records for it",
+                        crate::display::line(&path)
+                    );
                     if strict {
                         anyhow::bail!("{message}; refusing to decide without it");
                     }

@@ -114,7 +114,11 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         None => {}
     }
     let id = records::add(&cx.repo, &record)?;
-    println!("override {id} recorded by {}: {}", record.by.email, record.reason);
+    println!(
+        "override {id} recorded by {}: {}",
+        crate::display::line(&record.by.email),
+        crate::display::line(&record.reason)
+    );
     println!("verify will report it; share it with vouch sync");
     Ok(Outcome::Ok)
 }
