@@ -85,6 +85,7 @@ pub(super) fn check_trust_file(
             name: None,
             fingerprint: fp.clone(),
             by: by.clone(),
+            automated: Vec::new(),
             not_counted: judge.explain(&fp, &assessment.ignored, None),
         });
         return Ok(());
@@ -111,11 +112,12 @@ pub(super) fn check_trust_file(
         end_line: Some(lines),
         kind: Some(crate::syntax::units::LINES.to_string()),
         name: None,
-        fingerprint: Some(fp),
+        fingerprint: Some(fp.clone()),
         reason,
         details,
         commits: commits.iter().map(Oid::to_string).collect(),
         participants: judgement.participants.everyone(),
+        signoff: Some(judge.signoff(&judgement, &fp, &[], true)),
     });
     Ok(())
 }

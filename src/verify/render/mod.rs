@@ -11,6 +11,51 @@
 use super::*;
 use crate::display;
 
+mod github;
+mod gitlab;
+mod markdown;
+
+pub use github::render_github;
+pub use gitlab::to_gitlab;
+pub use markdown::render_markdown;
+
+/// The command that approves a failure's unit, for a reviewer to copy: the
+/// request's id when one was made (`vouch approve` shows its units from
+/// the request), else the unit at `PATH:LINE` in a checkout of HEAD, or the
+/// trust file with `--file`. `None` when approving does not fix it (a
+/// reject, a commit-level failure). Every value is shown through
+/// [`display::shell_word`], so pasting it runs nothing planted in a name.
+pub fn approve_command(report: &Report, failure: &Failure) -> Option<String> {
+    let signoff = failure.signoff.as_ref()?;
+    if failure.rule == Rule::Rejected {
+        return None;
+    }
+    let path = failure.path.as_deref()?;
+    if signoff.trust_file {
+        return Some(format!(
+            "vouch approve --file {} --base {}",
+            display::shell_word(path),
+            display::shell_word(&report.base_commit)
+        ));
+    }
+    match signoff.requests.last() {
+        Some(request) => Some(format!("vouch approve {}", display::shell_word(short(request)))),
+        None => Some(format!("vouch approve {}", display::shell_word(&format!("{path}:{}", failure.line?)))),
+    }
+}
+
+/// What a reviewer runs before [`approve_command`]: fetch the records and
+/// notes, and check out HEAD when the unit is approved from the working
+/// tree.
+pub fn setup_commands(report: &Report, failure: &Failure) -> Vec<String> {
+    let mut commands = vec!["vouch sync".to_string()];
+    let from_worktree = failure.signoff.as_ref().is_some_and(|s| s.trust_file || s.requests.is_empty());
+    if from_worktree {
+        commands.push(format!("git checkout --detach {}", display::shell_word(&report.head_commit)));
+    }
+    commands
+}
+
 /// The report as text: one line per failure (`path:line kind name — reason`),
 /// its details indented below, then overrides and coverage.
 pub fn render_text(report: &Report) -> String {
@@ -294,3 +339,6 @@ mod tests {
         assert_eq!(rules[index]["id"], "vouch/missing-attestation");
     }
 }
+
+#[cfg(test)]
+mod format_tests;
