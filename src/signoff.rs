@@ -190,28 +190,34 @@ pub fn unit_label(unit: &Unit) -> String {
 }
 
 /// The unit as a request records it: its text, and its AI lines counted
-/// within that text. `text` is the whole file.
+/// within that text. `text` is the whole file. The AI lines are those that
+/// hold AI bytes belonging to this unit, not to a unit nested in it
+/// ([`Unit::ai_ranges`]): each AI byte is counted for one unit, so a class
+/// and its methods never count the same lines twice.
 pub fn requested_unit(
     path: &str,
     language: crate::syntax::Language,
     facts: &UnitFacts,
     text: &str,
-    ai: &[Range<usize>],
 ) -> records::RequestedUnit {
-    let unit_text = &text[facts.unit.range.clone()];
-    let first_line = text[..facts.unit.range.start].matches('\n').count() as u32;
+    let range = facts.unit.range.clone();
+    let unit_text = &text[range.clone()];
+    let first_line = text[..range.start].matches('\n').count() as u32;
     let mut ai_lines: Vec<[u32; 2]> = Vec::new();
-    for r in ai.iter().filter(|r| r.start < facts.unit.range.end && facts.unit.range.start < r.end) {
-        let start = r.start.max(facts.unit.range.start);
-        let end = r.end.min(facts.unit.range.end);
-        if text[start..end].trim().is_empty() {
-            continue;
-        }
-        let a = text[..start].matches('\n').count() as u32 - first_line + 1;
-        let b = text[..end.saturating_sub(1).max(start)].matches('\n').count() as u32 - first_line + 1;
-        match ai_lines.last_mut() {
-            Some(last) if last[1] + 1 >= a => last[1] = last[1].max(b),
-            _ => ai_lines.push([a, b]),
+    for r in facts.unit.ai_ranges.iter().filter(|r| r.start < range.end && range.start < r.end) {
+        let start = r.start.max(range.start);
+        let end = r.end.min(range.end);
+        let mut line = text[..start].matches('\n').count() as u32 - first_line + 1;
+        // Each line of the range that holds AI text (not blank ones).
+        for piece in text[start..end].split('\n') {
+            if piece.bytes().any(|c| !matches!(c, b' ' | b'\t' | b'\r' | 0x0b | 0x0c)) {
+                match ai_lines.last_mut() {
+                    Some(last) if last[1] >= line => {}
+                    Some(last) if last[1] + 1 == line => last[1] = line,
+                    _ => ai_lines.push([line, line]),
+                }
+            }
+            line += 1;
         }
     }
     let source = facts.sources.first();

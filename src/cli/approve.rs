@@ -423,8 +423,7 @@ fn select(
     let facts = file
         .unit_at_line(line)
         .ok_or_else(|| anyhow::anyhow!("{}: no AI-written unit at line {line}", parsed.label()))?;
-    let ai = file.ai_ranges();
-    let shown = signoff::requested_unit(&file.path, file.language, facts, file.text(), &ai);
+    let shown = signoff::requested_unit(&file.path, file.language, facts, file.text());
     let item = Item {
         path: file.path.clone(),
         line: Some(file.line_of(facts.unit.range.start)),
@@ -500,7 +499,7 @@ fn from_request(files: &mut Files<'_>, ledger: &Ledger, request: &Stored<Request
         // rather than the request's own account.
         let here = files.get(&unit.path)?.and_then(|file| {
             let facts = file.facts.iter().find(|f| f.unit.fingerprint == fingerprint)?;
-            let shown = signoff::requested_unit(&file.path, file.language, facts, file.text(), &file.ai_ranges());
+            let shown = signoff::requested_unit(&file.path, file.language, facts, file.text());
             Some((facts.clone(), shown, file.line_of(facts.unit.range.start)))
         });
         let (facts, shown, line) = match here {
@@ -549,7 +548,8 @@ fn facts_from_text(unit: &RequestedUnit, fingerprint: &str) -> UnitFacts {
         .map(|&[a, b]| (b.min(lines as u32) as usize + 1).saturating_sub(a as usize))
         .sum::<usize>()
         .min(lines);
-    let ai_bytes: usize = crate::store::notes::lines_to_bytes(text, &unit.ai_lines).iter().map(|r| r.len()).sum();
+    let ai_ranges = crate::store::notes::lines_to_bytes(text, &unit.ai_lines);
+    let ai_bytes: usize = ai_ranges.iter().map(|r| r.len()).sum();
     UnitFacts {
         unit: Unit {
             kind: unit.kind.clone(),
@@ -558,6 +558,7 @@ fn facts_from_text(unit: &RequestedUnit, fingerprint: &str) -> UnitFacts {
             fingerprint: fingerprint.to_string(),
             ai_bytes,
             ai_lines,
+            ai_ranges,
             lines,
             ai_share: if text.is_empty() { 0.0 } else { ai_bytes as f32 / text.len() as f32 },
             risk,

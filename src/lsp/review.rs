@@ -462,11 +462,10 @@ impl Repos {
             .ok_or_else(|| anyhow::anyhow!("{} is not a known repository", root.display()))?;
         let me = identity::user(&ctx.repo)?;
         let repository = ctx.ledger.repository_id.clone().ok_or(signoff::SignoffError::NoCommits)?;
-        let ai = doc.provenance().ai_ranges();
         let mut wanted = Vec::new();
         for facts in units {
             signoff::check_request(&ctx.policy, rel, facts, rationale)?;
-            wanted.push(signoff::requested_unit(rel, language, facts, doc.text().as_str(), &ai));
+            wanted.push(signoff::requested_unit(rel, language, facts, doc.text().as_str()));
         }
         let mut request = records::Request::new(&repository, me.into(), wanted);
         request.rationale = rationale.filter(|r| !r.trim().is_empty()).map(str::to_string);
