@@ -207,9 +207,9 @@ pub fn requested_unit(
     for r in facts.unit.ai_ranges.iter().filter(|r| r.start < range.end && range.start < r.end) {
         let start = r.start.max(range.start);
         let end = r.end.min(range.end);
-        let mut line = text[..start].matches('\n').count() as u32 - first_line + 1;
+        let first = text[..start].matches('\n').count() as u32 - first_line + 1;
         // Each line of the range that holds AI text (not blank ones).
-        for piece in text[start..end].split('\n') {
+        for (line, piece) in (first..).zip(text[start..end].split('\n')) {
             if piece.bytes().any(|c| !matches!(c, b' ' | b'\t' | b'\r' | 0x0b | 0x0c)) {
                 match ai_lines.last_mut() {
                     Some(last) if last[1] >= line => {}
@@ -217,7 +217,6 @@ pub fn requested_unit(
                     _ => ai_lines.push([line, line]),
                 }
             }
-            line += 1;
         }
     }
     let source = facts.sources.first();

@@ -83,9 +83,8 @@ fn fingerprint_of(source: &str, ai: std::ops::Range<usize>, kind: &str) -> Strin
 fn verify(repo: &TestRepo, range: &str) -> (i32, Value) {
     let out = vouch(repo, &["verify", range, "--format", "json"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let report = serde_json::from_str(&stdout).unwrap_or_else(|e| {
-        panic!("verify printed no JSON ({e}): {stdout}{}", String::from_utf8_lossy(&out.stderr))
-    });
+    let report = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("verify printed no JSON ({e}): {stdout}{}", String::from_utf8_lossy(&out.stderr)));
     (out.status.code().unwrap(), report)
 }
 

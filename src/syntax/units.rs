@@ -32,16 +32,17 @@
 //! factor of the file's size.
 //!
 //! Everything here works on the byte ranges it is given: query cursors are
-//! restricted to those ranges and the units around them, and the tree is
-//! walked forward once to the nodes found (tree-sitter's `Node::parent` and
-//! `Node::prev_sibling` start again from the root each time), so the cost
+//! restricted to those ranges and the units around them, so the cost
 //! follows the size of the AI text and of its units, not of the file.
+//! tree-sitter's `Node::parent` and `Node::prev_sibling` start again at the
+//! root each time; they are called only on nodes at most [`MAX_UNIT_DEPTH`]
+//! deep, and a walk up from a deeper node goes through a `TreeCursor`.
 
 use std::cell::OnceCell;
 use std::collections::BTreeSet;
 use std::ops::Range;
 
-use tree_sitter::{Node, QueryCursor, StreamingIterator, TreeCursor};
+use tree_sitter::{Node, QueryCursor, StreamingIterator};
 
 use super::Language;
 use super::queries::{self, Queries, UnitCapture};
@@ -189,81 +190,6 @@ enum Attach {
     Comment,
 }
 
-/// One node on the way from the root to where a [`Walk`] is.
-struct Step<'a> {
-    node: Node<'a>,
-    /// The siblings just before `node` that may belong to it (see
-    /// [`Attach`]), in order.
-    before: Vec<Node<'a>>,
-}
-
-/// A walk forward through the tree to nodes taken in document order, which
-/// knows each node's ancestors and the siblings just before it: what
-/// `Node::parent` and `Node::prev_sibling` give, but each of those starts
-/// again from the root and scans every earlier sibling, which made deeply
-/// nested and very wide files quadratic. The walk passes each node once.
-struct Walk<'a> {
-    cursor: TreeCursor<'a>,
-    /// From the root to the cursor's node.
-    path: Vec<Step<'a>>,
-}
-
-impl<'a> Walk<'a> {
-    fn new(root: Node<'a>) -> Walk<'a> {
-        Walk { cursor: root.walk(), path: vec![Step { node: root, before: Vec::new() }] }
-    }
-
-    /// Go to `target`: the path from the root to it, or `None` if it cannot
-    /// be reached (it is empty, or it starts before where the walk is and
-    /// does not enclose it: targets come in order of start, outer first).
-    fn seek(&mut self, target: Node<'a>, finder: &Finder<'a>) -> Option<&[Step<'a>]> {
-        if target.start_byte() >= target.end_byte() {
-            return None;
-        }
-        let covers = |n: Node<'_>| n.start_byte() <= target.start_byte() && target.end_byte() <= n.end_byte();
-        loop {
-            let here = self.path.last()?.node;
-            if here.id() == target.id() {
-                return Some(&self.path);
-            }
-            // An ancestor of where the walk is: a node with the same bytes
-            // as one of its descendants (a wrapper), reached second.
-            if let Some(i) = self.path.iter().rposition(|s| s.node.id() == target.id()) {
-                while self.path.len() > i + 1 {
-                    self.cursor.goto_parent();
-                    self.path.pop();
-                }
-                return Some(&self.path);
-            }
-            if covers(here) {
-                if !self.cursor.goto_first_child() {
-                    return None;
-                }
-                self.path.push(Step { node: self.cursor.node(), before: Vec::new() });
-                continue;
-            }
-            let parent_covers = self.path.len() >= 2 && covers(self.path[self.path.len() - 2].node);
-            if parent_covers {
-                if here.start_byte() > target.start_byte() || !self.cursor.goto_next_sibling() {
-                    return None;
-                }
-                let step = self.path.last_mut()?;
-                if finder.attachment(step.node).is_some() {
-                    step.before.push(step.node);
-                } else {
-                    step.before.clear();
-                }
-                step.node = self.cursor.node();
-                continue;
-            }
-            if self.path.len() <= 1 || !self.cursor.goto_parent() {
-                return None;
-            }
-            self.path.pop();
-        }
-    }
-}
-
 struct Finder<'a> {
     language: Language,
     text: &'a Text,
@@ -283,14 +209,7 @@ impl<'a> Finder<'a> {
             (Some(tree), Some(Ok(queries))) => Some((tree.root_node(), queries)),
             _ => None,
         };
-        Finder {
-            language,
-            text,
-            src: text.as_str(),
-            syntax,
-            ai: normalize(ai, text.len()),
-            preamble: OnceCell::new(),
-        }
+        Finder { language, text, src: text.as_str(), syntax, ai: normalize(ai, text.len()), preamble: OnceCell::new() }
     }
 
     /// The units to which the non-whitespace bytes of `select` belong.
@@ -405,16 +324,12 @@ impl<'a> Finder<'a> {
     /// The unit candidates whose nodes meet the windows, sorted by start,
     /// longest first, one per unit range (the first pattern wins).
     fn candidates(&self, windows: &[Range<usize>]) -> Vec<Candidate> {
-        struct Hit<'t> {
-            node: Node<'t>,
-            kind: &'static str,
-            name: Option<String>,
-            pattern: usize,
-        }
         let Some((root, queries)) = self.syntax else { return Vec::new() };
-        let mut hits: Vec<Hit<'a>> = Vec::new();
+        let mut found = Vec::new();
         let mut cursor = QueryCursor::new();
-        // Unit patterns start at the unit's node: this is how deep one may be.
+        // Unit patterns start at the unit's node: this is as deep as a unit
+        // may be. It also bounds what `Node::parent` and
+        // `Node::prev_sibling` cost below: each starts again at the root.
         cursor.set_max_start_depth(Some(MAX_UNIT_DEPTH));
         for window in windows {
             cursor.set_byte_range(window.clone());
@@ -441,29 +356,16 @@ impl<'a> Finder<'a> {
                     // outside.
                     continue;
                 }
+                let node = self.widen(node);
+                if !queries.unit_parents(m.pattern_index).iter().all(|paths| has_parent(node, paths)) {
+                    continue;
+                }
                 let name = name.map(|n| match of_trait {
                     Some(t) => format!("{} for {}", self.name_text(t), self.name_text(n)),
                     None => self.name_text(n),
                 });
-                hits.push(Hit { node, kind, name, pattern: m.pattern_index });
+                found.push(Candidate { range: self.unit_range(node), kind, name, pattern: m.pattern_index });
             }
-        }
-        hits.sort_by_key(|h| (h.node.start_byte(), std::cmp::Reverse(h.node.end_byte()), h.pattern));
-
-        let mut walk = Walk::new(root);
-        let mut found = Vec::with_capacity(hits.len());
-        for hit in hits {
-            let Some(path) = walk.seek(hit.node, self) else { continue };
-            // The node the unit stands for: its wrapper, if it has one.
-            let mut at = path.len() - 1;
-            while at > 0 && self.wrapped(path[at - 1].node) == Some(path[at].node) {
-                at -= 1;
-            }
-            if !queries.unit_parents(hit.pattern).iter().all(|paths| has_parent(&path[..at], paths)) {
-                continue;
-            }
-            let range = self.unit_range(path[at].node, &path[at].before);
-            found.push(Candidate { range, kind: hit.kind, name: hit.name, pattern: hit.pattern });
         }
         found.sort_by(|a, b| {
             (a.range.start, std::cmp::Reverse(a.range.end), a.pattern, a.name.is_none()).cmp(&(
@@ -620,7 +522,7 @@ impl<'a> Finder<'a> {
 
     /// The ranges of every file gate of the file.
     fn all_gates(&self) -> Vec<Range<usize>> {
-        self.gates_in(&[0..self.src.len()])
+        self.gates_in(std::slice::from_ref(&(0..self.src.len())))
     }
 
     /// Whether `node`, a child of the root, is a file gate: text that
@@ -676,6 +578,18 @@ impl<'a> Finder<'a> {
                 }
             }
         })
+    }
+
+    /// The node a unit node stands for: its wrapper (a decorated
+    /// definition, an `export` or `declare` statement), if it has one.
+    fn widen(&self, mut node: Node<'a>) -> Node<'a> {
+        while let Some(parent) = node.parent() {
+            if self.wrapped(parent) != Some(node) {
+                break;
+            }
+            node = parent;
+        }
+        node
     }
 
     /// The definition that `node` wraps, if `node` is a wrapper.
@@ -741,26 +655,27 @@ impl<'a> Finder<'a> {
         }
     }
 
-    /// The bytes of the unit whose (widened) node is `node`; `before` are
-    /// the siblings just before it that may belong to it, in order.
-    fn unit_range(&self, node: Node<'a>, before: &[Node<'a>]) -> Range<usize> {
+    /// The bytes of the unit whose (widened) node is `node`.
+    fn unit_range(&self, node: Node<'a>) -> Range<usize> {
         let lines = self.text.lines();
         let len = self.src.len();
         let mut start = node.start_byte().min(len);
-        for prev in before.iter().rev() {
-            let joins = match self.attachment(*prev) {
+        let mut prev = node.prev_sibling();
+        while let Some(p) = prev {
+            let joins = match self.attachment(p) {
                 None => break,
                 Some(Attach::Attribute) => true,
                 Some(Attach::Doc) => {
-                    prev.end_byte() > prev.start_byte()
-                        && lines.line_of(start) <= lines.line_of(prev.end_byte() - 1) + 1
-                        && self.starts_line(prev.start_byte())
+                    p.end_byte() > p.start_byte()
+                        && lines.line_of(start) <= lines.line_of(p.end_byte() - 1) + 1
+                        && self.starts_line(p.start_byte())
                 }
                 Some(Attach::Comment) => false,
             };
             if joins {
-                start = prev.start_byte().min(len);
+                start = p.start_byte().min(len);
             }
+            prev = p.prev_sibling();
         }
         start..self.rest_of_line(node.end_byte().min(len)).max(start)
     }
@@ -957,12 +872,22 @@ impl<'a> Finder<'a> {
     }
 }
 
-/// Whether the last of `ancestors` (the parent of a unit's node) and those
-/// above it match one of the `paths` (outermost kind first).
-fn has_parent(ancestors: &[Step<'_>], paths: &[Vec<String>]) -> bool {
+/// Whether the parent of `node` (and its ancestors above) match one of the
+/// `paths` (outermost kind first).
+fn has_parent(node: Node<'_>, paths: &[Vec<String>]) -> bool {
+    let mut ancestors: Vec<Node<'_>> = Vec::new();
     paths.iter().any(|path| {
-        path.len() <= ancestors.len()
-            && path.iter().rev().zip(ancestors.iter().rev()).all(|(kind, step)| step.node.kind() == kind)
+        let mut at = node;
+        path.iter().rev().enumerate().all(|(i, kind)| {
+            if ancestors.len() <= i {
+                match at.parent() {
+                    Some(parent) => ancestors.push(parent),
+                    None => return false,
+                }
+            }
+            at = ancestors[i];
+            at.kind() == kind
+        })
     })
 }
 
@@ -1587,9 +1512,13 @@ public class Users {»
             "#]],
         );
         // Not an encoding declaration past the second line.
-        check(Language::Python, "import os\nx = 1\n«# coding: utf-7»\n", expect![[r#"
+        check(
+            Language::Python,
+            "import os\nx = 1\n«# coding: utf-7»\n",
+            expect![[r#"
             lines - L3-3 ai_lines=1/1 share=1.00 risk=[]
-        "#]]);
+        "#]],
+        );
         check(
             Language::JavaScript,
             "#!/usr/bin/env node\n// c\n«'use strict';»\nfoo();\n«'not a directive';»\n",
@@ -1630,6 +1559,34 @@ public class Users {»
                 function f L2-2 ai_lines=1/1 share=1.00 risk=[]
             "#]],
         );
+    }
+
+    #[test]
+    fn definitions_nested_past_the_bound_belong_to_the_deepest_unit_above() {
+        // 1,000 nested functions: each is two levels below the one around it
+        // (function_item, block), so the units are the 32 outermost and the
+        // innermost of them holds all the text below it.
+        let depth = 1000;
+        let source = format!("{}{}", "fn f() {\n".repeat(depth), "}\n".repeat(depth));
+        let text = Text::new(source.clone()).unwrap();
+        let tree = SyntaxTree::new(Language::Rust, &source).unwrap();
+        let deep = source.rfind("fn f").unwrap();
+        let ai = [deep..deep + 4];
+        let units = review_units(Language::Rust, tree.tree(), &text, &ai);
+        assert_eq!(units.len(), 1, "{units:#?}");
+        let unit = &units[0];
+        let in_bounds = (MAX_UNIT_DEPTH as usize).div_ceil(2);
+        let expected_start = "fn f() {\n".len() * (in_bounds - 1);
+        assert_eq!((unit.kind.as_str(), unit.range.start), ("function", expected_start));
+        assert!(unit.range.contains(&deep) && unit.ai_bytes == "fnf".len() && unit.ai_lines == 1, "{unit:#?}");
+        assert_eq!(unit_at(Language::Rust, tree.tree(), &text, deep + 1, &ai).as_ref(), Some(unit));
+        // All of it AI: the units in bounds, every AI byte counted once.
+        let all = [0..source.len()];
+        let units = review_units(Language::Rust, tree.tree(), &text, &all);
+        assert_eq!(units.len(), in_bounds);
+        let finder = Finder::new(Language::Rust, tree.tree(), &text, &all);
+        assert_eq!(units.iter().map(|u| u.ai_bytes).sum::<usize>(), finder.nonws(&finder.ai));
+        assert_eq!(units.last().map(|u| u.ai_lines), Some(2 * (depth - in_bounds + 1)));
     }
 
     #[test]
