@@ -3,7 +3,10 @@
 //! edit, measured in the same run.
 //!
 //! Prints medians, p99 and the ratio to the bare re-parse, and the memory
-//! one such document takes. Run: `cargo bench --bench core`.
+//! one such document takes; before that, what compiling the queries costs
+//! (whole, and for one file's needs), and how analysis scales with deeply
+//! nested and very wide files. Run: `cargo bench --bench core`, or one
+//! section: `cargo bench --bench core -- queries|nesting|edits [FILTER]`.
 
 // AI text is a list of ranges; a list of one is the common case here, not
 // a mistaken `Vec` of a range.
@@ -135,6 +138,24 @@ fn query_compile_times() {
             t.elapsed().as_secs_f64() * 1000.0
         };
         line.push_str(&format!(" {} {:.1} + {:.1} ms;", language.name(), time(units), time(risk)));
+    }
+    println!("{}", line.trim_end_matches(';'));
+    // What a process compiles for one file: the patterns its words need.
+    let mut line = String::from("query compile for one file (the patterns it needs; first use in this process):");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let samples = [
+        (Language::Rust, std::fs::read_to_string(root.join("src/text.rs")).unwrap_or_default()),
+        (Language::Python, "def total(items):\n    return sum(i.price for i in items)\n".to_string()),
+        (Language::TypeScript, std::fs::read_to_string(root.join("editors/vscode/src/queue.ts")).unwrap_or_default()),
+        (Language::Go, "package p\n\nfunc Sum(xs []int) int {\n\treturn 0\n}\n".to_string()),
+        (Language::Java, "class A { int f() { return 1; } }\n".to_string()),
+    ];
+    for (language, text) in samples {
+        let t = Instant::now();
+        vouch::syntax::queries::queries_for(language, &text).expect("a grammar").expect("the queries build");
+        let ms = t.elapsed().as_secs_f64() * 1000.0;
+        let [(u, ut), (r, rt)] = vouch::syntax::queries::needed_patterns(language, &text).expect("a grammar");
+        line.push_str(&format!(" {} {ms:.1} ms ({u}/{ut} + {r}/{rt} patterns);", language.name()));
     }
     println!("{}", line.trim_end_matches(';'));
 }

@@ -194,7 +194,7 @@ struct Finder<'a> {
     language: Language,
     text: &'a Text,
     src: &'a str,
-    syntax: Option<(Node<'a>, &'static Queries)>,
+    syntax: Option<(Node<'a>, Queries)>,
     /// The AI text: clamped, sorted, merged.
     ai: Vec<Range<usize>>,
     /// Where the file's preamble ends (see [`Finder::preamble_end`]).
@@ -205,10 +205,19 @@ impl<'a> Finder<'a> {
     fn new(language: Language, tree: Option<&'a tree_sitter::Tree>, text: &'a Text, ai: &[Range<usize>]) -> Finder<'a> {
         // A query that does not build is a bug the tests catch; should one
         // slip through, units fall back to lines rather than vanish.
-        let syntax = match (tree, queries::queries(language)) {
+        let syntax = match (tree, queries::queries_for(language, text.as_str())) {
             (Some(tree), Some(Ok(queries))) => Some((tree.root_node(), queries)),
             _ => None,
         };
+        Finder::with(language, syntax, text, ai)
+    }
+
+    fn with(
+        language: Language,
+        syntax: Option<(Node<'a>, Queries)>,
+        text: &'a Text,
+        ai: &[Range<usize>],
+    ) -> Finder<'a> {
         Finder { language, text, src: text.as_str(), syntax, ai: normalize(ai, text.len()), preamble: OnceCell::new() }
     }
 
@@ -333,13 +342,13 @@ impl<'a> Finder<'a> {
         cursor.set_max_start_depth(Some(MAX_UNIT_DEPTH));
         for window in windows {
             cursor.set_byte_range(window.clone());
-            let mut matches = cursor.matches(&queries.units, root, self.src.as_bytes());
+            let mut matches = cursor.matches(&queries.units.query, root, self.src.as_bytes());
             while let Some(m) = matches.next() {
                 let mut unit = None;
                 let mut name = None;
                 let mut of_trait = None;
                 for capture in m.captures {
-                    match queries.unit_capture(capture.index) {
+                    match queries.units.unit_capture(capture.index) {
                         UnitCapture::Unit(kind) => unit = Some((capture.node, kind.as_str())),
                         UnitCapture::Name => {
                             name.get_or_insert(capture.node);
@@ -357,14 +366,15 @@ impl<'a> Finder<'a> {
                     continue;
                 }
                 let node = self.widen(node);
-                if !queries.unit_parents(m.pattern_index).iter().all(|paths| has_parent(node, paths)) {
+                if !queries.units.unit_parents(m.pattern_index).iter().all(|paths| has_parent(node, paths)) {
                     continue;
                 }
                 let name = name.map(|n| match of_trait {
                     Some(t) => format!("{} for {}", self.name_text(t), self.name_text(n)),
                     None => self.name_text(n),
                 });
-                found.push(Candidate { range: self.unit_range(node), kind, name, pattern: m.pattern_index });
+                let pattern = queries.units.pattern_order(m.pattern_index);
+                found.push(Candidate { range: self.unit_range(node), kind, name, pattern });
             }
         }
         found.sort_by(|a, b| {
@@ -475,10 +485,10 @@ impl<'a> Finder<'a> {
         let mut cursor = QueryCursor::new();
         for window in windows.iter().filter(|w| !w.is_empty()) {
             cursor.set_byte_range(window.clone());
-            let mut matches = cursor.matches(&queries.risk, root, self.src.as_bytes());
+            let mut matches = cursor.matches(&queries.risk.query, root, self.src.as_bytes());
             while let Some(m) = matches.next() {
                 for capture in m.captures {
-                    if let Some(tag) = queries.risk_tag(capture.index) {
+                    if let Some(tag) = queries.risk.risk_tag(capture.index) {
                         found.push((capture.node.byte_range(), tag));
                     }
                 }
@@ -1763,6 +1773,117 @@ public class Users {»
         assert_eq!(seen.into_iter().collect::<Vec<_>>(), ["go", "javascript", "python", "rust", "text", "typescript"]);
     }
 
+    const RUST_SNIPPETS: &[&str] = &[
+        "fn f() { unsafe { g() } }",
+        "unsafe fn f() {}",
+        "unsafe impl Send for A {}",
+        r#"const Q: &str = "select id, name from users";"#,
+        r#"const Q: &str = r"DELETE FROM t WHERE id = 1";"#,
+        r#"const S: &str = "Please select a file from the list";"#,
+        r#"fn f() { std::process::Command::new("ls"); }"#,
+        "use std::process::{Command, Stdio};",
+        "use sha2::{Digest, Sha256};",
+        "fn f() { let h = Sha256::digest(b\"x\"); }",
+        "fn verify_token(t: &str) {}",
+        "fn f() { user.check_password(p); }",
+        "fn tokenize(s: &str) {}",
+        "fn f() { let v: T = serde_json::from_str(s)?; }",
+        "fn f() { reqwest::get(url); }",
+        "use std::net::TcpStream;",
+        "fn f() { std::fs::remove_dir_all(p); }",
+        "fn f() { let v = vec![1]; v.len(); }",
+    ];
+
+    const PYTHON_SNIPPETS: &[&str] = &[
+        "import ctypes",
+        "cur.execute(\"UPDATE users SET name = ? WHERE id = ?\")",
+        "subprocess.run([\"ls\"])",
+        "os.system(\"ls\")",
+        "eval(code)",
+        "h = hashlib.sha256(b)",
+        "from cryptography.fernet import Fernet",
+        "@login_required\ndef view(r): pass",
+        "def authenticate(user, password): pass",
+        "def author_name(): pass",
+        "data = pickle.loads(blob)",
+        "cfg = yaml.load(f)",
+        "cfg = yaml.safe_load(f)",
+        "requests.get(url)",
+        "import socket",
+        "shutil.rmtree(d)",
+        "path.unlink()",
+        "items.remove(x)",
+        "urlopen(u)",
+        "lib = ctypes.CDLL(name)",
+        "x.eval(s)",
+        "(eval)(code)",
+        "@app.login_required\ndef view(r): pass",
+        "client.login(u)",
+        "await asyncio.create_subprocess_exec(\"ls\")",
+        "t = secrets.token_hex()",
+    ];
+
+    const GO_SNIPPETS: &[&str] = &[
+        "package p\nimport \"unsafe\"",
+        "package p\nvar p = unsafe.Pointer(&x)",
+        "package p\nconst q = `INSERT INTO t (a) VALUES (?)`",
+        "package p\nfunc f() { exec.Command(\"ls\").Run() }",
+        "package p\nimport \"crypto/sha256\"",
+        "package p\nfunc f() { sha256.Sum256(b) }",
+        "package p\nfunc Login(w http.ResponseWriter) {}",
+        "package p\nimport \"encoding/gob\"",
+        "package p\nfunc f() { http.Get(url) }",
+        "package p\nfunc f() { os.RemoveAll(dir) }",
+        "package p\nfunc f() { fmt.Println(\"hi\") }",
+    ];
+
+    const JAVA_SNIPPETS: &[&str] = &[
+        "import sun.misc.Unsafe;",
+        "class A { String q = \"SELECT name FROM users\"; }",
+        "class A { void f() { Runtime.getRuntime().exec(\"ls\"); } }",
+        "class A { void f() { new ProcessBuilder(\"ls\").start(); } }",
+        "import javax.crypto.Cipher;",
+        "class A { void f() { MessageDigest.getInstance(\"SHA-256\"); } }",
+        "class A { @PreAuthorize(\"x\") void f() {} }",
+        "class A { boolean checkPassword(String p) { return true; } }",
+        "class A { void f() { new ObjectInputStream(in).readObject(); } }",
+        "import java.net.URL;",
+        "class A { void f() { Files.delete(p); } }",
+        "class A { void f() { file.delete(); } }",
+        "class A { void f() { list.add(1); } }",
+    ];
+
+    const JS_SNIPPETS: &[&str] = &[
+        "db.query(`SELECT * FROM users WHERE id = ${id}`);",
+        "const cp = require(\"child_process\");",
+        "execSync(\"ls\");",
+        "re.exec(s);",
+        "new Function(\"return 1\");",
+        "import crypto from \"node:crypto\";",
+        "const h = crypto.createHash(\"sha256\");",
+        "function login(user) {}",
+        "auth.verifyToken(t);",
+        "const o = serialize.unserialize(s);",
+        "const r = await fetch(url);",
+        "import http from \"http\";",
+        "fs.rmSync(dir, { recursive: true });",
+        "JSON.parse(s);",
+        "child_process.exec(c);",
+        "new Deno.Command(\"ls\");",
+        "randomBytes(8);",
+        "api.login(u);",
+        "unserialize(s);",
+        "yaml.load(s);",
+        "v8.deserialize(b);",
+        "new WebSocket(u);",
+        "fse.remove(p);",
+        "rimraf(p);",
+        "x.eval(s);",
+        "(eval)(s);",
+        "new x.Function();",
+        "obj.fetch(u);",
+    ];
+
     /// The risk tags of each snippet as a whole, one `snippet => tags` a
     /// line.
     fn risk_table(language: Language, snippets: &[&str]) -> String {
@@ -1780,29 +1901,7 @@ public class Users {»
 
     #[test]
     fn rust_risk_tags() {
-        let table = risk_table(
-            Language::Rust,
-            &[
-                "fn f() { unsafe { g() } }",
-                "unsafe fn f() {}",
-                "unsafe impl Send for A {}",
-                r#"const Q: &str = "select id, name from users";"#,
-                r#"const Q: &str = r"DELETE FROM t WHERE id = 1";"#,
-                r#"const S: &str = "Please select a file from the list";"#,
-                r#"fn f() { std::process::Command::new("ls"); }"#,
-                "use std::process::{Command, Stdio};",
-                "use sha2::{Digest, Sha256};",
-                "fn f() { let h = Sha256::digest(b\"x\"); }",
-                "fn verify_token(t: &str) {}",
-                "fn f() { user.check_password(p); }",
-                "fn tokenize(s: &str) {}",
-                "fn f() { let v: T = serde_json::from_str(s)?; }",
-                "fn f() { reqwest::get(url); }",
-                "use std::net::TcpStream;",
-                "fn f() { std::fs::remove_dir_all(p); }",
-                "fn f() { let v = vec![1]; v.len(); }",
-            ],
-        );
+        let table = risk_table(Language::Rust, RUST_SNIPPETS);
         expect![[r#"
             fn f() { unsafe { g() } } => unsafe
             unsafe fn f() {} => unsafe
@@ -1828,37 +1927,7 @@ public class Users {»
 
     #[test]
     fn python_risk_tags() {
-        let table = risk_table(
-            Language::Python,
-            &[
-                "import ctypes",
-                "cur.execute(\"UPDATE users SET name = ? WHERE id = ?\")",
-                "subprocess.run([\"ls\"])",
-                "os.system(\"ls\")",
-                "eval(code)",
-                "h = hashlib.sha256(b)",
-                "from cryptography.fernet import Fernet",
-                "@login_required\ndef view(r): pass",
-                "def authenticate(user, password): pass",
-                "def author_name(): pass",
-                "data = pickle.loads(blob)",
-                "cfg = yaml.load(f)",
-                "cfg = yaml.safe_load(f)",
-                "requests.get(url)",
-                "import socket",
-                "shutil.rmtree(d)",
-                "path.unlink()",
-                "items.remove(x)",
-                "urlopen(u)",
-                "lib = ctypes.CDLL(name)",
-                "x.eval(s)",
-                "(eval)(code)",
-                "@app.login_required\ndef view(r): pass",
-                "client.login(u)",
-                "await asyncio.create_subprocess_exec(\"ls\")",
-                "t = secrets.token_hex()",
-            ],
-        );
+        let table = risk_table(Language::Python, PYTHON_SNIPPETS);
         expect![[r#"
             import ctypes => unsafe
             cur.execute("UPDATE users SET name = ? WHERE id = ?") => sql
@@ -1892,37 +1961,8 @@ public class Users {»
 
     #[test]
     fn javascript_risk_tags() {
-        let snippets = [
-            "db.query(`SELECT * FROM users WHERE id = ${id}`);",
-            "const cp = require(\"child_process\");",
-            "execSync(\"ls\");",
-            "re.exec(s);",
-            "new Function(\"return 1\");",
-            "import crypto from \"node:crypto\";",
-            "const h = crypto.createHash(\"sha256\");",
-            "function login(user) {}",
-            "auth.verifyToken(t);",
-            "const o = serialize.unserialize(s);",
-            "const r = await fetch(url);",
-            "import http from \"http\";",
-            "fs.rmSync(dir, { recursive: true });",
-            "JSON.parse(s);",
-            "child_process.exec(c);",
-            "new Deno.Command(\"ls\");",
-            "randomBytes(8);",
-            "api.login(u);",
-            "unserialize(s);",
-            "yaml.load(s);",
-            "v8.deserialize(b);",
-            "new WebSocket(u);",
-            "fse.remove(p);",
-            "rimraf(p);",
-            "x.eval(s);",
-            "(eval)(s);",
-            "new x.Function();",
-            "obj.fetch(u);",
-        ];
-        let table = risk_table(Language::JavaScript, &snippets);
+        let snippets = JS_SNIPPETS;
+        let table = risk_table(Language::JavaScript, snippets);
         expect![[r#"
             db.query(`SELECT * FROM users WHERE id = ${id}`); => sql
             const cp = require("child_process"); => exec
@@ -1955,8 +1995,8 @@ public class Users {»
         "#]]
         .assert_eq(&table);
         // The TypeScript grammars share these patterns.
-        assert_eq!(risk_table(Language::TypeScript, &snippets), table);
-        assert_eq!(risk_table(Language::Tsx, &snippets), table);
+        assert_eq!(risk_table(Language::TypeScript, snippets), table);
+        assert_eq!(risk_table(Language::Tsx, snippets), table);
         expect![[r#"
             class A { refreshToken = async () => {}; } => auth
         "#]]
@@ -1965,22 +2005,7 @@ public class Users {»
 
     #[test]
     fn go_risk_tags() {
-        let table = risk_table(
-            Language::Go,
-            &[
-                "package p\nimport \"unsafe\"",
-                "package p\nvar p = unsafe.Pointer(&x)",
-                "package p\nconst q = `INSERT INTO t (a) VALUES (?)`",
-                "package p\nfunc f() { exec.Command(\"ls\").Run() }",
-                "package p\nimport \"crypto/sha256\"",
-                "package p\nfunc f() { sha256.Sum256(b) }",
-                "package p\nfunc Login(w http.ResponseWriter) {}",
-                "package p\nimport \"encoding/gob\"",
-                "package p\nfunc f() { http.Get(url) }",
-                "package p\nfunc f() { os.RemoveAll(dir) }",
-                "package p\nfunc f() { fmt.Println(\"hi\") }",
-            ],
-        );
+        let table = risk_table(Language::Go, GO_SNIPPETS);
         expect![[r#"
             package p import "unsafe" => unsafe
             package p var p = unsafe.Pointer(&x) => unsafe
@@ -1999,24 +2024,7 @@ public class Users {»
 
     #[test]
     fn java_risk_tags() {
-        let table = risk_table(
-            Language::Java,
-            &[
-                "import sun.misc.Unsafe;",
-                "class A { String q = \"SELECT name FROM users\"; }",
-                "class A { void f() { Runtime.getRuntime().exec(\"ls\"); } }",
-                "class A { void f() { new ProcessBuilder(\"ls\").start(); } }",
-                "import javax.crypto.Cipher;",
-                "class A { void f() { MessageDigest.getInstance(\"SHA-256\"); } }",
-                "class A { @PreAuthorize(\"x\") void f() {} }",
-                "class A { boolean checkPassword(String p) { return true; } }",
-                "class A { void f() { new ObjectInputStream(in).readObject(); } }",
-                "import java.net.URL;",
-                "class A { void f() { Files.delete(p); } }",
-                "class A { void f() { file.delete(); } }",
-                "class A { void f() { list.add(1); } }",
-            ],
-        );
+        let table = risk_table(Language::Java, JAVA_SNIPPETS);
         expect![[r#"
             import sun.misc.Unsafe; => unsafe
             class A { String q = "SELECT name FROM users"; } => sql
@@ -2033,6 +2041,77 @@ public class Users {»
             class A { void f() { list.add(1); } } => 
         "#]]
         .assert_eq(&table);
+    }
+
+    /// Every text the prefilter test reads for `language`: the snippets
+    /// above and the files of this repository in that language.
+    fn corpus(language: Language) -> Vec<String> {
+        let mut out: Vec<String> = match language {
+            Language::Rust => RUST_SNIPPETS.iter().map(|s| s.to_string()).collect(),
+            Language::Python => PYTHON_SNIPPETS.iter().map(|s| s.to_string()).collect(),
+            Language::JavaScript | Language::TypeScript | Language::Tsx => {
+                JS_SNIPPETS.iter().map(|s| s.to_string()).collect()
+            }
+            Language::Go => GO_SNIPPETS.iter().map(|s| s.to_string()).collect(),
+            Language::Java => JAVA_SNIPPETS.iter().map(|s| s.to_string()).collect(),
+            Language::Text => Vec::new(),
+        };
+        out.extend(PROPERTY_SOURCES.iter().filter(|(l, _)| *l == language).map(|(_, s)| s.to_string()));
+        // The whole snippet list as one file, so that patterns meet
+        // each other's words.
+        let joined = out.join("\n");
+        out.push(joined);
+        fn walk(dir: &std::path::Path, language: Language, out: &mut Vec<String>) {
+            let Ok(entries) = std::fs::read_dir(dir) else { return };
+            for entry in entries.flatten() {
+                let path = entry.path();
+                let name = entry.file_name();
+                if path.is_dir() {
+                    if !matches!(name.to_str(), Some("target" | "node_modules" | ".git")) {
+                        walk(&path, language, out);
+                    }
+                } else {
+                    let as_ts = language == Language::TypeScript && Language::from_path(&path) == Language::Tsx;
+                    if (Language::from_path(&path) == language || as_ts)
+                        && let Ok(text) = std::fs::read_to_string(&path)
+                    {
+                        out.push(text);
+                    }
+                }
+            }
+        }
+        walk(std::path::Path::new(env!("CARGO_MANIFEST_DIR")), language, &mut out);
+        out
+    }
+
+    #[test]
+    fn prefiltered_queries_find_what_the_whole_queries_find() {
+        // Issue 15: a process compiles only the patterns whose words occur
+        // in the text; the units and risk tags must be those of the whole
+        // queries, on every snippet above and every file of this repository.
+        let mut compared = 0;
+        for language in Language::ALL {
+            let Some(Ok(whole)) = queries::queries(language) else { continue };
+            for source in corpus(language) {
+                let text = Text::new(source.clone()).unwrap();
+                let tree = SyntaxTree::new(language, &source).unwrap();
+                let root = tree.tree().unwrap().root_node();
+                let all = [0..source.len()];
+                let exact = queries::exactly_for(language, &source);
+                let found = |q: Queries| {
+                    let finder = Finder::with(language, Some((root, q)), &text, &all);
+                    let units = finder.units_holding(&finder.ai);
+                    let risk = finder.risk_captures(&all).0;
+                    (units, risk)
+                };
+                let (units, risk) = found(whole);
+                let (exact_units, exact_risk) = found(exact);
+                assert_eq!(exact_risk, risk, "{language:?}: {source}");
+                assert_eq!(exact_units, units, "{language:?}: {source}");
+                compared += 1;
+            }
+        }
+        assert!(compared > 200, "{compared} texts compared");
     }
 
     const PROPERTY_SOURCES: [(Language, &str); 4] = [
