@@ -167,8 +167,8 @@ fn an_ai_inner_attribute_makes_the_whole_file_need_review() {
 
     let (code, report) = verify(&repo, &format!("{base}..HEAD"));
     assert_eq!(code, 1, "{report:#}");
-    assert_eq!(failures(&report), [("file".to_string(), String::new())], "{report:#}");
-    let whole = vouch::fingerprint::fingerprint("rust", "file", attacked.as_bytes());
+    assert_eq!(failures(&report), [("whole-file".to_string(), String::new())], "{report:#}");
+    let whole = vouch::fingerprint::fingerprint("rust", "whole-file", attacked.as_bytes());
     assert_eq!(report["failures"][0]["fingerprint"], whole.as_str());
     approve(&repo, &whole);
     let (code, report) = verify(&repo, &format!("{base}..HEAD"));

@@ -9,7 +9,7 @@
 ; lines and comments, and so does the rest of its last line; vouch adds
 ; those in code (src/syntax/units.rs). Build constraints before the package
 ; clause and `//go:linkname` change what the whole file means: they belong
-; to the unit of the whole file (kind `file`). A declaration block with one
+; to the unit of the whole file (kind `whole-file`). A declaration block with one
 ; spec takes the spec's kind and name (the anchors `.` say "the only spec").
 
 (function_declaration name: (identifier) @name) @unit.function

@@ -10,7 +10,7 @@
 ; lines and comments), the `/** */` comment just above it and the rest of
 ; its last line, in code (src/syntax/units.rs). The directives that open a
 ; file (`"use strict"`, `"use client"`) change what the whole file means:
-; they belong to the unit of the whole file (kind `file`), which vouch adds
+; they belong to the unit of the whole file (kind `whole-file`), which vouch adds
 ; in code.
 
 ; Methods: in class bodies, including fields holding a function.

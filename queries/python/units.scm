@@ -9,7 +9,7 @@
 ; and adds the rest of its last line, in code (src/syntax/units.rs).
 ; `from __future__` imports and an encoding declaration on the first two
 ; lines change what the whole file means: they belong to the unit of the
-; whole file (kind `file`), which vouch adds in code.
+; whole file (kind `whole-file`), which vouch adds in code.
 
 ; Methods: functions defined directly in a class body.
 ((function_definition name: (identifier) @name) @unit.method

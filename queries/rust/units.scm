@@ -10,7 +10,7 @@
 ; those in code (src/syntax/units.rs). Inner attributes (`#![...]`) are no
 ; unit of their own: one in an inline module or an impl is part of that
 ; unit, one at the top of a file belongs to the unit of the whole file
-; (kind `file`), since it changes what every item of the file means.
+; (kind `whole-file`), since it changes what every item of the file means.
 
 ; Methods: functions in impl and trait bodies.
 ([(function_item name: (identifier) @name)

@@ -477,7 +477,7 @@ fn build(
                     "name.trait" => Ok(UnitCapture::NameTrait),
                     _ if name.starts_with('_') => Ok(UnitCapture::Private),
                     _ => match name.strip_prefix("unit.") {
-                        Some(kind) if !kind.is_empty() && kind != "lines" && kind != super::units::FILE => {
+                        Some(kind) if !kind.is_empty() && kind != "lines" && kind != super::units::WHOLE_FILE => {
                             Ok(UnitCapture::Unit(kind.to_string()))
                         }
                         _ => Err(problem(format!("unknown capture @{name}"))),
@@ -586,8 +586,8 @@ mod tests {
         assert_eq!(err.to_string(), "queries/rust/units.scm: unknown capture @fn");
         let err = build(Language::Rust, &grammar, Which::Units, "(function_item) @unit.lines").unwrap_err();
         assert_eq!(err.file, "units.scm");
-        let err = build(Language::Rust, &grammar, Which::Units, "(function_item) @unit.file").unwrap_err();
-        assert_eq!(err.message, "unknown capture @unit.file");
+        let err = build(Language::Rust, &grammar, Which::Units, "(function_item) @unit.whole-file").unwrap_err();
+        assert_eq!(err.message, "unknown capture @unit.whole-file");
         let units = r#"((function_item) @unit.function (#parent? "impl_item/block_list"))"#;
         let err = build(Language::Rust, &grammar, Which::Units, units).unwrap_err();
         assert_eq!(err.message, "#parent? names unknown node kind \"block_list\"");

@@ -19,11 +19,13 @@
 //! the top of a file (`#![cfg(...)]`), Go's build constraints and
 //! `//go:linkname`, JavaScript and TypeScript directives (`"use strict"`),
 //! Python's `from __future__` imports and encoding declaration. Such a
-//! *file gate* belongs to a unit of kind [`FILE`] over the whole file, so
+//! *file gate* belongs to a unit of kind [`WHOLE_FILE`] over the whole file, so
 //! an approval of it is an approval of everything it affects. (An inner
 //! attribute of an inline module belongs to the module's unit, like any text
 //! in it.) Text outside every unit, and all text of a language without a
-//! grammar, falls back to runs of whole lines (kind [`LINES`]).
+//! grammar, falls back to runs of whole lines (kind [`LINES`]). Lines are
+//! git's: only `\n` ends one, so a lone CR never splits a run, and every
+//! line number agrees with `git blame`'s.
 //!
 //! Units start at most [`MAX_UNIT_DEPTH`] levels below the root of the
 //! syntax tree: a definition nested deeper is part of the deepest unit
@@ -53,10 +55,11 @@ use crate::text::Text;
 /// or any text of a language without a grammar.
 pub const LINES: &str = "lines";
 
-/// The kind of the unit that is a whole file: the unit of a file gate (see
-/// the module documentation), and of a file that is not UTF-8 text
-/// ([`crate::fingerprint::FILE`]).
-pub const FILE: &str = crate::fingerprint::FILE;
+/// The kind of the unit that is a whole source file, which a file gate (see
+/// the module documentation) belongs to. Its fingerprint names the file's
+/// language, unlike [`crate::fingerprint::FILE`] (a file that is not UTF-8,
+/// language `text`).
+pub const WHOLE_FILE: &str = "whole-file";
 
 /// How many levels below the root of the syntax tree a unit may start (the
 /// root's children are at depth 1). Definitions nested deeper belong to the
@@ -73,7 +76,7 @@ const COALESCE_GAP: usize = 512;
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Unit {
     /// The unit's kind as the queries name it ("function", "method", "class",
-    /// "impl", "statement", ...), [`FILE`] for a whole file, or [`LINES`]
+    /// "impl", "statement", ...), [`WHOLE_FILE`] for a whole source file, or [`LINES`]
     /// for a run of whole lines outside every syntax unit or in a language
     /// without a grammar.
     pub kind: String,
@@ -271,7 +274,7 @@ impl<'a> Finder<'a> {
 
     fn unit_at(&self, offset: usize) -> Option<Unit> {
         if self.syntax.is_some() {
-            let line = self.text.lines().line_of(offset);
+            let line = self.text.git_lines().line_of(offset);
             let start = self.line_start(line);
             let end = if offset < self.src.len() { self.probe_end(offset + 1) } else { offset };
             let window = start..end.max(start + 1);
@@ -285,14 +288,14 @@ impl<'a> Finder<'a> {
                 return self.syntax_units(&[c]).pop();
             }
         }
-        let line = self.text.lines().line_of(offset);
+        let line = self.text.git_lines().line_of(offset);
         let run = if self.line_has_ai_outside_units(line) {
             let mut first = line;
             while first > 0 && self.line_has_ai_outside_units(first - 1) {
                 first -= 1;
             }
             let mut last = line;
-            while last + 1 < self.text.line_count() && self.line_has_ai_outside_units(last + 1) {
+            while last + 1 < self.text.git_lines().len() && self.line_has_ai_outside_units(last + 1) {
                 last += 1;
             }
             first..last + 1
@@ -439,9 +442,9 @@ impl<'a> Finder<'a> {
         let ai_bytes = self.nonws(&ai_own);
         let risk = self.risk_captures(std::slice::from_ref(&range));
         Unit {
-            kind: FILE.to_string(),
+            kind: WHOLE_FILE.to_string(),
             name: None,
-            fingerprint: fingerprint(self.language.name(), FILE, self.src.as_bytes()),
+            fingerprint: fingerprint(self.language.name(), WHOLE_FILE, self.src.as_bytes()),
             ai_bytes,
             ai_lines: self.lines_with_text(&ai_own).len(),
             ai_ranges: self.trimmed(&ai_own),
@@ -667,7 +670,7 @@ impl<'a> Finder<'a> {
 
     /// The bytes of the unit whose (widened) node is `node`.
     fn unit_range(&self, node: Node<'a>) -> Range<usize> {
-        let lines = self.text.lines();
+        let lines = self.text.git_lines();
         let len = self.src.len();
         let mut start = node.start_byte().min(len);
         let mut prev = node.prev_sibling();
@@ -746,7 +749,7 @@ impl<'a> Finder<'a> {
     /// the start of the definition that the attributes, decorators or doc
     /// comments at its end belong to.
     fn window(&self, r: Range<usize>) -> Range<usize> {
-        let start = self.line_start(self.text.lines().line_of(r.start));
+        let start = self.line_start(self.text.git_lines().line_of(r.start));
         start..self.probe_end(r.end).max(r.end)
     }
 
@@ -821,14 +824,14 @@ impl<'a> Finder<'a> {
 
     fn starts_line(&self, offset: usize) -> bool {
         let offset = offset.min(self.src.len());
-        let line_start = self.line_start(self.text.lines().line_of(offset));
+        let line_start = self.line_start(self.text.git_lines().line_of(offset));
         self.src.as_bytes()[line_start..offset].iter().all(|&c| c == b' ' || c == b'\t')
     }
 
     /// The offset at which `line` starts; the end of the text past the last
     /// line.
     fn line_start(&self, line: usize) -> usize {
-        self.text.lines().line_start(line).unwrap_or(self.src.len())
+        self.text.git_lines().line_start(line).unwrap_or(self.src.len())
     }
 
     /// The bytes of `line` with its line break.
@@ -840,7 +843,7 @@ impl<'a> Finder<'a> {
         if r.is_empty() {
             return 0;
         }
-        let lines = self.text.lines();
+        let lines = self.text.git_lines();
         lines.line_of(r.end - 1) - lines.line_of(r.start) + 1
     }
 
@@ -853,7 +856,7 @@ impl<'a> Finder<'a> {
     /// The lines (sorted, unique) holding non-whitespace bytes of `ranges`
     /// (sorted).
     fn lines_with_text(&self, ranges: &[Range<usize>]) -> Vec<usize> {
-        let lines = self.text.lines();
+        let lines = self.text.git_lines();
         let b = self.src.as_bytes();
         let mut out: Vec<usize> = Vec::new();
         for r in ranges {
@@ -1034,8 +1037,8 @@ mod tests {
     fn show(text: &Text, units: &[Unit]) -> String {
         let mut out = String::new();
         for u in units {
-            let first = text.lines().line_of(u.range.start) + 1;
-            let last = text.lines().line_of(u.range.end.max(u.range.start + 1) - 1) + 1;
+            let first = text.git_lines().line_of(u.range.start) + 1;
+            let last = text.git_lines().line_of(u.range.end.max(u.range.start + 1) - 1) + 1;
             let name = u.name.as_deref().unwrap_or("-");
             out.push_str(&format!(
                 "{} {name} L{first}-{last} ai_lines={}/{} share={:.2} risk=[{}]\n",
@@ -1360,6 +1363,25 @@ public class Users {»
     }
 
     #[test]
+    fn a_lone_cr_ends_no_line() {
+        // Git, rustc's `//` comments and `git blame` see one line where a
+        // lone CR stands; so do runs of lines and their numbers.
+        check(
+            Language::Text,
+            "intro\n«a\rrm -rf /»\nb\n",
+            expect![[r#"
+                lines - L2-2 ai_lines=1/1 share=1.00 risk=[]
+            "#]],
+        );
+        let source = "x\n// caller must be authorised\r    check(ok)?;\nfn f() {}\n";
+        let text = Text::new(source.to_string()).unwrap();
+        let units = review_units(Language::Text, None, &text, &[2..4]);
+        assert_eq!(units.len(), 1);
+        assert_eq!(&source[units[0].range.clone()], "// caller must be authorised\r    check(ok)?;\n");
+        assert_eq!((units[0].lines, units[0].ai_lines), (1, 1));
+    }
+
+    #[test]
     fn attachments_belong_to_the_item_below_them() {
         // AI only in the attribute, the doc comment or the decorator still
         // makes the item below the unit. Rust's `///` is a `#[doc]`
@@ -1510,7 +1532,7 @@ public class Users {»
             Language::Rust,
             "«#![cfg(any())]»\n//! Docs.\n\npub fn allow() -> bool {« true »}\n",
             expect![[r#"
-                file - L1-4 ai_lines=1/4 share=1.00 risk=[]
+                whole-file - L1-4 ai_lines=1/4 share=1.00 risk=[]
                 function allow L4-4 ai_lines=1/1 share=0.17 risk=[]
             "#]],
         );
@@ -1518,7 +1540,7 @@ public class Users {»
             Language::Python,
             "«# -*- coding: utf-7 -*-»\nimport os\n«from __future__ import annotations»\n\ndef f():\n    os.system(\"ls\")\n",
             expect![[r#"
-                file - L1-6 ai_lines=2/6 share=1.00 risk=[exec]
+                whole-file - L1-6 ai_lines=2/6 share=1.00 risk=[exec]
             "#]],
         );
         // Not an encoding declaration past the second line.
@@ -1533,7 +1555,7 @@ public class Users {»
             Language::JavaScript,
             "#!/usr/bin/env node\n// c\n«'use strict';»\nfoo();\n«'not a directive';»\n",
             expect![[r#"
-                file - L1-5 ai_lines=1/5 share=1.00 risk=[]
+                whole-file - L1-5 ai_lines=1/5 share=1.00 risk=[]
                 statement - L5-5 ai_lines=1/1 share=1.00 risk=[]
             "#]],
         );
@@ -1541,7 +1563,7 @@ public class Users {»
             Language::TypeScript,
             "«\"use client\";»\nexport function App() {}\n",
             expect![[r#"
-                file - L1-2 ai_lines=1/2 share=1.00 risk=[]
+                whole-file - L1-2 ai_lines=1/2 share=1.00 risk=[]
             "#]],
         );
         // A build constraint before the package clause, and `//go:linkname`
@@ -1550,7 +1572,7 @@ public class Users {»
             Language::Go,
             "«//go:build ignore»\n\npackage p\n\n«//go:linkname now runtime.nanotime»\nfunc now() int64\n«//go:build linux»\n\nvar x = 1\n",
             expect![[r#"
-                file - L1-9 ai_lines=2/9 share=1.00 risk=[]
+                whole-file - L1-9 ai_lines=2/9 share=1.00 risk=[]
                 variable x L7-9 ai_lines=1/3 share=0.71 risk=[]
             "#]],
         );
@@ -1559,8 +1581,8 @@ public class Users {»
         let text = Text::new(source.to_string()).unwrap();
         let tree = SyntaxTree::new(Language::Rust, source).unwrap();
         let unit = unit_at(Language::Rust, tree.tree(), &text, 3, &[0..14]).unwrap();
-        assert_eq!((unit.kind.as_str(), unit.range.clone(), unit.ai_lines), (FILE, 0..source.len(), 1));
-        assert_eq!(unit.fingerprint, fingerprint("rust", FILE, source.as_bytes()));
+        assert_eq!((unit.kind.as_str(), unit.range.clone(), unit.ai_lines), (WHOLE_FILE, 0..source.len(), 1));
+        assert_eq!(unit.fingerprint, fingerprint("rust", WHOLE_FILE, source.as_bytes()));
         // Human gates change nothing: AI text elsewhere has its usual units.
         check(
             Language::Rust,
@@ -1747,12 +1769,8 @@ public class Users {»
         let mut seen = BTreeSet::new();
         // Units of a grammar or of lines; `file` and `submodule` units are
         // not found in text (see `crate::fingerprint`).
-        // FIXME(fingerprint v2): runs of lines still break at a lone CR (the
-        // LSP's definition) where git's line numbering breaks only at LF; the
-        // `a\r\r\nb` vector is skipped until `lines` units follow git.
-        let lone_cr = |t: &str| t.replace("\r\n", "").contains('\r');
         let grammar_or_lines = |v: &&Vector| !matches!(v.kind.as_str(), "file" | "submodule");
-        for v in vectors.vectors.iter().filter(grammar_or_lines).filter(|v| !(v.kind == "lines" && lone_cr(&v.text))) {
+        for v in vectors.vectors.iter().filter(grammar_or_lines) {
             let (unit, unit_text) = match v.language.as_str() {
                 "typescript" => {
                     // A method lives in a class.
