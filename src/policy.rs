@@ -463,6 +463,7 @@ pub struct Policy {
     allowed_signers: String,
     require_attestation: bool,
     allow_override: bool,
+    repository: Option<String>,
     warnings: Vec<String>,
 }
 
@@ -522,6 +523,7 @@ impl Default for Policy {
             allowed_signers: ".vouch/allowed_signers".to_string(),
             require_attestation: false,
             allow_override: false,
+            repository: None,
             warnings: Vec::new(),
         }
     }
@@ -630,6 +632,13 @@ impl Policy {
 
     pub fn allow_override(&self) -> bool {
         self.allow_override
+    }
+
+    /// The repository id (a root commit, as `vouch init` records it) that
+    /// records must carry to count here; `None` when the policy does not
+    /// name one.
+    pub fn repository(&self) -> Option<&str> {
+        self.repository.as_deref()
     }
 
     /// The `bots` list as written.
@@ -938,6 +947,7 @@ struct RawPolicy {
     allowed_signers: Option<Spanned<String>>,
     require_attestation: Option<bool>,
     allow_override: Option<bool>,
+    repository: Option<Spanned<String>>,
     require_rationale: Option<RationaleRule>,
     groups: Option<BTreeMap<String, Spanned<Vec<Spanned<String>>>>>,
     aliases: Option<BTreeMap<String, Spanned<String>>>,
@@ -1019,6 +1029,22 @@ impl Builder<'_> {
         policy.require_signatures = raw.require_signatures.unwrap_or(false);
         policy.require_attestation = raw.require_attestation.unwrap_or(false);
         policy.allow_override = raw.allow_override.unwrap_or(false);
+        if let Some(repository) = raw.repository {
+            let id = repository.get_ref();
+            let hex = id.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+            if !hex || !(id.len() == 40 || id.len() == 64) {
+                return Err(self.error(
+                    repository.span(),
+                    "repository",
+                    format!(
+                        "`repository` must be a commit id (40 or 64 lowercase hex digits), not \"{}\": the root \
+                         commit `vouch init` records",
+                        id.escape_debug()
+                    ),
+                ));
+            }
+            policy.repository = Some(repository.into_inner());
+        }
         policy.require_rationale = raw.require_rationale.unwrap_or(RationaleRule::Never);
         policy.budget = Budget { ai_lines_per_reviewer: raw.budget.and_then(|b| b.ai_lines_per_reviewer) };
         if let Some(signers) = raw.allowed_signers {
@@ -1826,7 +1852,7 @@ mod tests {
         check(
             "reviewer = []\n",
             expect![[
-                r#".vouch.toml:1:1: unknown key `reviewer`, expected one of `gate`, `reviewers`, `approvals`, `codeowners`, `exempt`, `bots`, `require_signatures`, `allowed_signers`, `require_attestation`, `allow_override`, `require_rationale`, `groups`, `aliases`, `rules`, `triage`, `detection`, `risk`, `budget`"#
+                r#".vouch.toml:1:1: unknown key `reviewer`, expected one of `gate`, `reviewers`, `approvals`, `codeowners`, `exempt`, `bots`, `require_signatures`, `allowed_signers`, `require_attestation`, `allow_override`, `repository`, `require_rationale`, `groups`, `aliases`, `rules`, `triage`, `detection`, `risk`, `budget`"#
             ]],
         );
         check(
@@ -2177,5 +2203,16 @@ src/db/**         @nobody-known
         let a = assess(&req, &[vote("mallory@x", Approve)], &Participants::default());
         assert_eq!(a.status, Status::NotRequired);
         assert_eq!(a.ignored.len(), 1);
+    }
+
+    #[test]
+    fn the_repository_key_is_a_commit_id() {
+        let root = "0123456789abcdef0123456789abcdef01234567";
+        let policy = Policy::parse(&format!("repository = \"{root}\"\n"), ".vouch.toml").unwrap();
+        assert_eq!(policy.repository(), Some(root));
+        assert_eq!(Policy::parse("gate = \"warn\"\n", ".vouch.toml").unwrap().repository(), None);
+        expect_test::expect![[r#".vouch.toml:2:14: `repository` must be a commit id (40 or 64 lowercase hex digits), not "HEAD": the root commit `vouch init` records"#]]
+            .assert_eq(&error("gate = \"warn\"\nrepository = \"HEAD\"\n"));
+        assert!(error(&format!("repository = \"{}\"\n", root.to_uppercase())).contains("lowercase hex"));
     }
 }

@@ -32,8 +32,10 @@ use time::format_description::well_known::Rfc3339;
 mod branch;
 mod cache;
 
-pub use branch::{Layout, MIGRATED_PREFIX, MergeOutcome, Migrated, RECORDS_BRANCH, incoming_bad, merge_union, migrate, tip};
 pub use branch::add;
+pub use branch::{
+    Layout, MIGRATED_PREFIX, MergeOutcome, Migrated, RECORDS_BRANCH, incoming_bad, merge_union, migrate, tip,
+};
 
 use crate::fingerprint::sha256_hex;
 use crate::policy::{Verdict, Vote};
@@ -657,10 +659,10 @@ mod tests {
     use super::branch::{empty_tree, make_commit};
     use super::*;
     use crate::policy::{Participants, Policy, Status, assess};
+    use crate::store::repo::tests::{commit_files, temp_repo};
     use git2::build::TreeUpdateBuilder;
     use git2::{FileMode, Oid};
     use std::path::Path;
-    use crate::store::repo::tests::{commit_files, temp_repo};
 
     const REPO_ID: &str = "0123456789abcdef0123456789abcdef01234567";
 

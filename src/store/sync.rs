@@ -408,6 +408,9 @@ fn push(repo: &Repository, remote: &str, refs: &[RefSync]) -> Result<PushResult,
             {
                 rejected = true
             }
+            // Another push took the remote's ref lock (or created the ref)
+            // at the same moment: the remote moved on, too.
+            "!" if summary.contains("failed to update ref") && stderr.contains("cannot lock ref") => rejected = true,
             "!" => refused.push((to.to_string(), summary.to_string())),
             " " | "*" | "+" => pushed.push(to.to_string()),
             _ => {}

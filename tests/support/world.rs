@@ -240,8 +240,8 @@ impl Clone {
     /// `vouch verify` as JSON: the exit code and the report.
     pub fn verify(&self, range: &str) -> (i32, Value) {
         let run = self.vouch(&["verify", range, "--format", "json"]);
-        let report = serde_json::from_str(&run.stdout)
-            .unwrap_or_else(|e| panic!("verify printed no JSON ({e}): {run:?}"));
+        let report =
+            serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("verify printed no JSON ({e}): {run:?}"));
         (run.code, report)
     }
 

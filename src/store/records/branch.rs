@@ -192,9 +192,9 @@ pub(super) fn read<R: Record>(repo: &Repository, known: Option<State<R>>) -> Res
 /// later one.
 fn still_valid(repo: &Repository, tips: &[(String, Oid)], sources: &[Source]) -> bool {
     tips.iter().all(|(name, old)| {
-        sources.iter().any(|s| {
-            s.ref_name == name && (s.tip == *old || repo.graph_descendant_of(s.tip, *old).unwrap_or(false))
-        })
+        sources
+            .iter()
+            .any(|s| s.ref_name == name && (s.tip == *old || repo.graph_descendant_of(s.tip, *old).unwrap_or(false)))
     })
 }
 
@@ -219,7 +219,11 @@ fn subtree<'r>(repo: &'r Repository, tree: Tree<'r>, dir: &str) -> Result<Option
     }
 }
 
-fn commit_subtree<'r>(repo: &'r Repository, commit: &git2::Commit<'r>, dir: &str) -> Result<Option<Tree<'r>>, git2::Error> {
+fn commit_subtree<'r>(
+    repo: &'r Repository,
+    commit: &git2::Commit<'r>,
+    dir: &str,
+) -> Result<Option<Tree<'r>>, git2::Error> {
     subtree(repo, commit.tree()?, dir)
 }
 
@@ -526,12 +530,8 @@ pub fn incoming_bad(
                 None => Err("unexpected entry (records live in <id[0..2]>/<id>.json)".to_string()),
                 Some((d, file)) => match kind {
                     Kind::Request => check_entry::<super::Request>(repo, d, file, id, object, &mut BTreeMap::new()),
-                    Kind::Approval => {
-                        check_entry::<super::Approval>(repo, d, file, id, object, &mut BTreeMap::new())
-                    }
-                    Kind::Override => {
-                        check_entry::<super::Override>(repo, d, file, id, object, &mut BTreeMap::new())
-                    }
+                    Kind::Approval => check_entry::<super::Approval>(repo, d, file, id, object, &mut BTreeMap::new()),
+                    Kind::Override => check_entry::<super::Override>(repo, d, file, id, object, &mut BTreeMap::new()),
                 },
             };
             if let Err(reason) = result {
@@ -816,7 +816,11 @@ pub fn migrate(repo: &Repository) -> Result<Vec<Migrated>, RecordError> {
 
 /// `(id, blob)` of every valid record that a commit of `source`'s history
 /// since `done` added.
-fn collect<R: Record>(repo: &Repository, source: &Source, done: Option<Oid>) -> Result<Vec<(String, Oid)>, RecordError> {
+fn collect<R: Record>(
+    repo: &Repository,
+    source: &Source,
+    done: Option<Oid>,
+) -> Result<Vec<(String, Oid)>, RecordError> {
     let mut records = BTreeMap::<String, (Oid, R)>::new();
     walk_history(repo, source, done, &shallow_commits(repo), &mut records)?;
     Ok(records.into_iter().map(|(id, (blob, _))| (id, blob)).collect())
