@@ -281,7 +281,7 @@ fn older_repository(world: &World, fingerprint: &str) -> (Clone, String, String)
 
 /// The attack: merge the other repository's older root into the feature
 /// (`-s ours`: nothing of it lands), copy its approval, share both.
-fn merge_older_root(world: &World, a: &Clone, other: &Clone, approval: &str) {
+fn merge_older_root(a: &Clone, other: &Clone, approval: &str) {
     a.git(&["fetch", "-q", other.path.to_str().unwrap(), "main:other"]);
     a.git(&[
         "-c",
@@ -308,7 +308,7 @@ fn an_unrelated_older_root_does_not_make_another_repositorys_approvals_count() {
     let a = world.clone_as("a", "dev");
     let fingerprint = ai_feature(&a);
     let (other, foreign, approval) = older_repository(&world, &fingerprint);
-    merge_older_root(&world, &a, &other, &approval);
+    merge_older_root(&a, &other, &approval);
     // HEAD's oldest root is now the other repository's.
     let roots = a.git(&["rev-list", "--max-parents=0", "HEAD"]);
     assert!(roots.contains(&foreign) && roots.contains(&ours), "{roots}");
@@ -337,7 +337,7 @@ fn without_the_policy_key_verify_takes_the_root_of_base_and_says_so() {
     let ours = a.git(&["rev-list", "--max-parents=0", "HEAD"]).trim().to_string();
     let fingerprint = ai_feature(&a);
     let (other, foreign, approval) = older_repository(&world, &fingerprint);
-    merge_older_root(&world, &a, &other, &approval);
+    merge_older_root(&a, &other, &approval);
 
     let (code, report) = ci_verify(&world, "ci");
     assert_eq!(code, 1, "{report:#}");

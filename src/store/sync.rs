@@ -207,12 +207,15 @@ fn accumulate(totals: &mut Vec<RefSync>, round: Vec<RefSync>) {
     }
 }
 
+/// What [`fetch`] got: each ref with the remote's commit (`None`: the remote
+/// does not have it).
+pub type Fetched = Vec<(String, Option<Oid>)>;
+
 /// Fetch the remote's versions of the shared and legacy refs it has into
-/// the private namespace; returns each with the remote's commit (`None`: the
-/// remote does not have it), and a warning for each local ref the fetch
-/// moved (it is put back). A stale private ref of a ref the remote no longer
-/// has is removed.
-pub fn fetch(repo: &Repository, remote: &str) -> Result<(Vec<(String, Option<Oid>)>, Vec<String>), SyncError> {
+/// the private namespace; returns each with the remote's commit, and a
+/// warning for each local ref the fetch moved (it is put back). A stale
+/// private ref of a ref the remote no longer has is removed.
+pub fn fetch(repo: &Repository, remote: &str) -> Result<(Fetched, Vec<String>), SyncError> {
     let mut ls = notes::git_command(repo);
     ls.args(["ls-remote", "--refs", remote]).args(fetched_refs());
     let listing = run(ls, "ls-remote", remote)?;

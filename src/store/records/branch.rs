@@ -753,7 +753,9 @@ pub struct Migrated {
 /// again reads only what the legacy ref gained since. The legacy refs are
 /// left as they are, for older clients.
 pub fn migrate(repo: &Repository) -> Result<Vec<Migrated>, RecordError> {
-    let mut pending: Vec<(Kind, Oid, Vec<(String, Oid)>)> = Vec::new();
+    // Per legacy ref: its tip, and the (id, blob) of the records it holds.
+    type Pending = (Kind, Oid, Vec<(String, Oid)>);
+    let mut pending: Vec<Pending> = Vec::new();
     for kind in Kind::ALL {
         let legacy = kind.legacy_ref();
         let Some(tip) = ref_tip(repo, legacy)? else { continue };
@@ -824,4 +826,121 @@ fn collect<R: Record>(
     let mut records = BTreeMap::<String, (Oid, R)>::new();
     walk_history(repo, source, done, &shallow_commits(repo), &mut records)?;
     Ok(records.into_iter().map(|(id, (blob, _))| (id, blob)).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Approval, Person, Request, list};
+    use super::*;
+    use crate::policy::Verdict;
+    use crate::store::repo::tests::{git, temp_repo};
+
+    fn approval(n: u32) -> Approval {
+        let reviewer = Person { name: "rev".into(), email: "rev@example.com".into() };
+        Approval {
+            created: "2026-01-31T09:05:00.000Z".into(),
+            ..Approval::new(
+                "0123456789abcdef0123456789abcdef01234567",
+                &sha256_hex(format!("unit {n}").as_bytes()),
+                Verdict::Approve,
+                reviewer,
+            )
+        }
+    }
+
+    /// A commit laid out as a legacy ref: `<id[0..2]>/<id>.json` at the root.
+    fn legacy_commit(repo: &Repository, records: &[Approval], parent: Option<Oid>) -> Oid {
+        let mut update = TreeUpdateBuilder::new();
+        for record in records {
+            let bytes = canonical_bytes(record);
+            update.upsert(record_path(&sha256_hex(&bytes)), repo.blob(&bytes).unwrap(), FileMode::Blob);
+        }
+        let base = match parent {
+            Some(p) => repo.find_commit(p).unwrap().tree().unwrap(),
+            None => empty_tree(repo).unwrap(),
+        };
+        let tree = update.create_updated(repo, &base).unwrap();
+        let parents: Vec<Oid> = parent.into_iter().collect();
+        make_commit(repo, tree, &parents, "old vouch").unwrap()
+    }
+
+    fn ids<R>(listing: &Listing<R>) -> Vec<String> {
+        listing.records.iter().map(|s| s.id.clone()).collect()
+    }
+
+    #[test]
+    fn legacy_refs_are_read_and_migrated_once() {
+        let (_dir, repo) = temp_repo();
+        let first = legacy_commit(&repo, &[approval(1), approval(2)], None);
+        repo.reference(Kind::Approval.legacy_ref(), first, true, "old").unwrap();
+        add(&repo, &approval(3)).unwrap();
+        // Read from both places, the branch knowing nothing of the legacy ref.
+        assert_eq!(list::<Approval>(&repo).unwrap().records.len(), 3);
+        assert_eq!(list_uncached::<Approval>(&repo).unwrap().records.len(), 3);
+        assert!(list::<Request>(&repo).unwrap().records.is_empty());
+
+        let moved = migrate(&repo).unwrap();
+        assert_eq!(moved, [Migrated { from: "refs/vouch/approvals", records: 2 }]);
+        let branch = repo.find_reference(RECORDS_BRANCH).unwrap().peel_to_tree().unwrap();
+        for n in 1..=3 {
+            let id = super::super::id_of(&approval(n));
+            assert!(branch.get_path(Path::new(&format!("approvals/{}", record_path(&id)))).is_ok(), "{n}");
+        }
+        // Nothing new: nothing to do, and the legacy history is not read again.
+        let tip = ref_tip(&repo, RECORDS_BRANCH).unwrap();
+        assert!(migrate(&repo).unwrap().is_empty());
+        assert_eq!(ref_tip(&repo, RECORDS_BRANCH).unwrap(), tip);
+        // An older client adds one more: only that one moves.
+        let second = legacy_commit(&repo, &[approval(4)], Some(first));
+        repo.reference(Kind::Approval.legacy_ref(), second, true, "old").unwrap();
+        assert_eq!(migrate(&repo).unwrap(), [Migrated { from: "refs/vouch/approvals", records: 1 }]);
+        // With the legacy ref gone, the branch holds everything.
+        repo.find_reference(Kind::Approval.legacy_ref()).unwrap().delete().unwrap();
+        let listing = list::<Approval>(&repo).unwrap();
+        assert_eq!(listing.records.len(), 4);
+        assert_eq!(ids(&listing), ids(&list_uncached::<Approval>(&repo).unwrap()));
+    }
+
+    #[test]
+    fn the_records_of_a_history_cut_short_are_not_trusted() {
+        let (dir, repo) = temp_repo();
+        for n in 0..3 {
+            add(&repo, &approval(n)).unwrap();
+        }
+        let clone = tempfile::tempdir().unwrap();
+        let url = format!("file://{}", dir.path().display());
+        git(clone.path(), &["clone", "-q", "--depth", "1", "--branch", "vouch-records", &url, "c"]);
+        let shallow = Repository::open(clone.path().join("c")).unwrap();
+        assert!(shallow.find_reference(RECORDS_BRANCH).is_ok(), "the clone checked out the records branch");
+        let err = list_uncached::<Approval>(&shallow).unwrap_err();
+        assert!(matches!(err, RecordError::Shallow { .. }), "{err}");
+        assert!(err.to_string().contains("git fetch --unshallow"), "{err}");
+        git(&clone.path().join("c"), &["fetch", "-q", "--unshallow"]);
+        assert_eq!(list_uncached::<Approval>(&shallow).unwrap().records.len(), 3);
+    }
+
+    #[test]
+    fn incoming_bad_files_are_those_the_other_side_brings() {
+        let (_dir, repo) = temp_repo();
+        add(&repo, &approval(1)).unwrap();
+        let ours = ref_tip(&repo, RECORDS_BRANCH).unwrap().unwrap();
+        add(&repo, &approval(2)).unwrap();
+        let head = repo.find_commit(ref_tip(&repo, RECORDS_BRANCH).unwrap().unwrap()).unwrap();
+        let mut update = TreeUpdateBuilder::new();
+        let junk = repo.blob(b"{}").unwrap();
+        update.upsert(format!("approvals/{}", record_path(&"ab".repeat(32))), junk, FileMode::Blob);
+        update.upsert("requests/README", junk, FileMode::Blob);
+        let tree = update.create_updated(&repo, &head.tree().unwrap()).unwrap();
+        let theirs = make_commit(&repo, tree, &[head.id()], "theirs").unwrap();
+        let bad = incoming_bad(&repo, Layout::Branch, "origin's branch", Some(ours), theirs).unwrap();
+        let mut shown: Vec<String> = bad.iter().map(ToString::to_string).collect();
+        shown.sort();
+        assert_eq!(shown.len(), 2, "{shown:?}");
+        assert!(
+            shown[0]
+                .starts_with(&format!("origin's branch:approvals/ab/{}.json: content does not match", "ab".repeat(32))),
+            "{shown:?}"
+        );
+        assert!(shown[1].starts_with("origin's branch:requests/README: unexpected entry"), "{shown:?}");
+    }
 }
