@@ -14,9 +14,9 @@
 //! the content that hashes to its id): a later commit that deletes the file
 //! removes nothing, so the only way to lose a record is to rewrite the
 //! branch, which protection refuses. Reading walks the history: each commit
-//! is compared with its first parent, directory by directory (unchanged
-//! subtrees are skipped by id), and every file added or changed is checked
-//! as [`super::verify`] does. Invalid files count only while they are at the
+//! is compared with its first parent (`git log --raw`, merges included), and
+//! every file added or changed is checked as [`super::verify`] does; a
+//! shallow history is refused, never read in part. Invalid files count only while they are at the
 //! tip (see [`State::bad`]): they never were records, and a commit that
 //! removes one should be able to clear the refusal it causes.
 //!
@@ -198,84 +198,104 @@ fn still_valid(repo: &Repository, tips: &[(String, Oid)], sources: &[Source]) ->
     })
 }
 
-/// The commits git marks as shallow (their parents were not fetched).
-fn shallow_commits(repo: &Repository) -> HashSet<Oid> {
+/// The commits git marks as shallow (their parents were not fetched);
+/// `None` when the repository is shallow but the list cannot be read, so
+/// that no history is trusted to be whole.
+fn shallow_commits(repo: &Repository) -> Option<HashSet<Oid>> {
     if !repo.is_shallow() {
-        return HashSet::new();
+        return Some(HashSet::new());
     }
-    let text = std::fs::read_to_string(repo.commondir().join("shallow")).unwrap_or_default();
-    text.lines().filter_map(|l| Oid::from_str(l.trim()).ok()).collect()
+    let text = std::fs::read_to_string(repo.commondir().join("shallow")).ok()?;
+    Some(text.lines().filter_map(|l| Oid::from_str(l.trim()).ok()).collect())
 }
 
-/// The tree at `dir` of `commit`'s tree (`""`: the tree itself); `None`
-/// when there is none (or it is not a directory).
-fn subtree<'r>(repo: &'r Repository, tree: Tree<'r>, dir: &str) -> Result<Option<Tree<'r>>, git2::Error> {
-    if dir.is_empty() {
-        return Ok(Some(tree));
-    }
-    match tree.get_name(dir) {
-        Some(entry) if entry.kind() == Some(ObjectType::Tree) => Ok(Some(repo.find_tree(entry.id())?)),
-        _ => Ok(None),
-    }
-}
-
+/// The records directory `dir` of `commit` as a tree (`""`: its whole
+/// tree); `None` when there is none, or something else stands there.
 fn commit_subtree<'r>(
     repo: &'r Repository,
     commit: &git2::Commit<'r>,
     dir: &str,
 ) -> Result<Option<Tree<'r>>, git2::Error> {
-    subtree(repo, commit.tree()?, dir)
+    Ok(Dir::of(repo, commit, dir)?.into_tree())
 }
 
 /// Adds to `records` every valid record that a commit reachable from the
 /// source's tip, and not from `old`, added; returns how many commits were
 /// compared.
+///
+/// The comparisons (each commit with its first parent, merges included) are
+/// `git log --raw`'s: git compares trees several times faster than reading
+/// them through libgit2, which re-hashes and re-parses every directory of
+/// every commit. Replacement refs are ignored, and a shallow history is
+/// refused rather than read in part.
 fn walk_history<R: Record>(
     repo: &Repository,
     source: &Source,
     old: Option<Oid>,
-    shallow: &HashSet<Oid>,
+    shallow: &Option<HashSet<Oid>>,
     records: &mut BTreeMap<String, (Oid, R)>,
 ) -> Result<usize, RecordError> {
     let git = |e: git2::Error| RecordError::Git { ref_name: source.ref_name, source: e };
-    let mut walk = repo.revwalk().map_err(git)?;
-    walk.push(source.tip).map_err(git)?;
-    if let Some(old) = old {
-        walk.hide(old).map_err(git)?;
-    }
-    let mut walked = 0;
-    let mut changes = Vec::new();
-    for oid in walk {
-        let oid = oid.map_err(git)?;
-        if shallow.contains(&oid) {
-            return Err(RecordError::Shallow { ref_name: source.ref_name.to_string() });
+    if shallow.as_ref().is_none_or(|s| !s.is_empty()) {
+        let mut walk = repo.revwalk().map_err(git)?;
+        walk.push(source.tip).map_err(git)?;
+        if let Some(old) = old {
+            walk.hide(old).map_err(git)?;
         }
-        walked += 1;
-        let commit = repo.find_commit(oid).map_err(git)?;
-        let new = commit_subtree(repo, &commit, source.dir).map_err(git)?;
-        let before = match commit.parent_count() {
-            0 => None,
-            _ => commit_subtree(repo, &commit.parent(0).map_err(git)?, source.dir).map_err(git)?,
-        };
-        if new.as_ref().map(Tree::id) == before.as_ref().map(Tree::id) {
+        for oid in walk {
+            let oid = oid.map_err(git)?;
+            if shallow.as_ref().is_none_or(|s| s.contains(&oid)) {
+                return Err(RecordError::Shallow { ref_name: source.ref_name.to_string() });
+            }
+        }
+    }
+    let mut log = crate::store::notes::git_command(repo);
+    log.args(["--no-replace-objects", "log", "--format=%x01%H", "--raw", "-z", "--no-abbrev", "--no-renames"])
+        .args(["--no-color", "--no-show-signature", "--diff-merges=first-parent", "--root", "--diff-filter=AMT"])
+        .arg(source.tip.to_string());
+    if let Some(old) = old {
+        log.arg(format!("^{old}"));
+    }
+    let output = log.output().map_err(|e| RecordError::Command { ref_name: source.ref_name, detail: e.to_string() })?;
+    if !output.status.success() {
+        let detail = String::from_utf8_lossy(&output.stderr).trim().to_string();
+        return Err(RecordError::Command { ref_name: source.ref_name, detail });
+    }
+    let prefix = if source.dir.is_empty() { String::new() } else { format!("{}/", source.dir) };
+    let mut walked = 0;
+    // Tokens are NUL-separated: `\x01<commit>`, then for each file
+    // `:<modes> <old blob> <new blob> <status>` and its path. A path is taken
+    // by its position after a status token, whatever bytes it holds.
+    let mut tokens = output.stdout.split(|&b| b == 0);
+    while let Some(token) = tokens.next() {
+        let token = token.strip_prefix(b"\n").unwrap_or(token);
+        if token.first() == Some(&1) {
+            walked += 1;
             continue;
         }
-        changes.clear();
-        tree_changes(repo, before.as_ref(), new.as_ref(), "", &mut changes).map_err(git)?;
-        for change in &changes {
-            let (Some((blob, Some(ObjectType::Blob))), Some(id)) = (change.new, record_id(&change.path)) else {
-                continue;
-            };
-            if records.contains_key(id) {
-                // Content-addressed: other content under this name fails its
-                // hash, and the same content is the record we have.
-                continue;
-            }
-            if let Ok(content) = repo.find_blob(blob)
-                && let Ok(record) = verify::<R>(id, content.content())
-            {
-                records.insert(id.to_string(), (blob, record));
-            }
+        if token.first() != Some(&b':') {
+            continue;
+        }
+        let Some(path) = tokens.next() else { break };
+        let fields: Vec<&[u8]> = token.split(|&b| b == b' ').collect();
+        let (Some(mode), Some(blob)) = (fields.get(1), fields.get(3)) else { continue };
+        if !mode.starts_with(b"100") {
+            continue;
+        }
+        let Some(rel) = std::str::from_utf8(path).ok().and_then(|p| p.strip_prefix(prefix.as_str())) else {
+            continue;
+        };
+        let (Some(id), Ok(blob)) = (record_id(rel), std::str::from_utf8(blob).map(Oid::from_str)) else { continue };
+        let Ok(blob) = blob else { continue };
+        if records.contains_key(id) {
+            // Content-addressed: other content under this name fails its
+            // hash, and the same content is the record we have.
+            continue;
+        }
+        if let Ok(content) = repo.find_blob(blob)
+            && let Ok(record) = verify::<R>(id, content.content())
+        {
+            records.insert(id.to_string(), (blob, record));
         }
     }
     Ok(walked)
@@ -303,6 +323,13 @@ impl<'r> Dir<'r> {
     }
 
     fn tree(&self) -> Option<&Tree<'r>> {
+        match self {
+            Dir::Tree(tree) => Some(tree),
+            _ => None,
+        }
+    }
+
+    fn into_tree(self) -> Option<Tree<'r>> {
         match self {
             Dir::Tree(tree) => Some(tree),
             _ => None,
@@ -435,8 +462,31 @@ struct Change {
     new: Option<(Oid, Option<ObjectType>)>,
 }
 
+/// The entries of `tree` in git's order (a directory sorts as if its name
+/// ended in `/`), whatever order the object lists them in.
+fn entries<'t>(tree: Option<&'t Tree<'_>>) -> Vec<git2::TreeEntry<'t>> {
+    let Some(tree) = tree else { return Vec::new() };
+    let mut out: Vec<git2::TreeEntry<'t>> = tree.iter().collect();
+    if !out.is_sorted_by(|a, b| git_order(a, b).is_le()) {
+        out.sort_by(git_order);
+    }
+    out
+}
+
+fn is_tree(entry: &git2::TreeEntry<'_>) -> bool {
+    entry.kind() == Some(ObjectType::Tree)
+}
+
+fn git_order(a: &git2::TreeEntry<'_>, b: &git2::TreeEntry<'_>) -> std::cmp::Ordering {
+    fn key<'e>(e: &'e git2::TreeEntry<'_>) -> impl Iterator<Item = u8> + 'e {
+        e.name_bytes().iter().copied().chain(is_tree(e).then_some(b'/'))
+    }
+    key(a).cmp(key(b))
+}
+
 /// The files that differ between `old` and `new` (either may be absent),
-/// with paths below `prefix`. Subtrees with the same id are not read.
+/// with paths below `prefix`. Subtrees with the same id are not read; the
+/// two trees are walked side by side, in git's order.
 fn tree_changes(
     repo: &Repository,
     old: Option<&Tree<'_>>,
@@ -449,46 +499,48 @@ fn tree_changes(
     {
         return Ok(());
     }
-    let path_of = |name: &[u8]| format!("{prefix}{}", String::from_utf8_lossy(name));
-    if let Some(new) = new {
-        for entry in new.iter() {
-            let path = path_of(entry.name_bytes());
-            let before = old.and_then(|o| o.get_name_bytes(entry.name_bytes()));
-            if let Some(b) = &before
-                && b.id() == entry.id()
-                && b.filemode() == entry.filemode()
-            {
-                continue;
-            }
-            let before_tree = match &before {
-                Some(b) if b.kind() == Some(ObjectType::Tree) => Some(repo.find_tree(b.id())?),
-                _ => None,
-            };
-            if entry.kind() == Some(ObjectType::Tree) {
-                if before.is_some() && before_tree.is_none() {
-                    out.push(Change { path: path.clone(), new: None });
+    let (olds, news) = (entries(old), entries(new));
+    let (mut i, mut j) = (0, 0);
+    let path_of = |e: &git2::TreeEntry<'_>| format!("{prefix}{}", String::from_utf8_lossy(e.name_bytes()));
+    while i < olds.len() || j < news.len() {
+        let order = match (olds.get(i), news.get(j)) {
+            (Some(o), Some(n)) => git_order(o, n),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            _ => std::cmp::Ordering::Greater,
+        };
+        match order {
+            std::cmp::Ordering::Less => {
+                // Only in old: removed.
+                let o = &olds[i];
+                if is_tree(o) {
+                    tree_changes(repo, Some(&repo.find_tree(o.id())?), None, &format!("{}/", path_of(o)), out)?;
+                } else {
+                    out.push(Change { path: path_of(o), new: None });
                 }
-                let sub = repo.find_tree(entry.id())?;
-                tree_changes(repo, before_tree.as_ref(), Some(&sub), &format!("{path}/"), out)?;
-            } else {
-                if before_tree.is_some() {
-                    tree_changes(repo, before_tree.as_ref(), None, &format!("{path}/"), out)?;
+                i += 1;
+            }
+            std::cmp::Ordering::Greater => {
+                // Only in new: added.
+                let n = &news[j];
+                if is_tree(n) {
+                    tree_changes(repo, None, Some(&repo.find_tree(n.id())?), &format!("{}/", path_of(n)), out)?;
+                } else {
+                    out.push(Change { path: path_of(n), new: Some((n.id(), n.kind())) });
                 }
-                out.push(Change { path, new: Some((entry.id(), entry.kind())) });
+                j += 1;
             }
-        }
-    }
-    if let Some(old) = old {
-        for entry in old.iter() {
-            if new.is_some_and(|n| n.get_name_bytes(entry.name_bytes()).is_some()) {
-                continue;
-            }
-            let path = path_of(entry.name_bytes());
-            if entry.kind() == Some(ObjectType::Tree) {
-                let sub = repo.find_tree(entry.id())?;
-                tree_changes(repo, Some(&sub), None, &format!("{path}/"), out)?;
-            } else {
-                out.push(Change { path, new: None });
+            std::cmp::Ordering::Equal => {
+                let (o, n) = (&olds[i], &news[j]);
+                if o.id() != n.id() || o.filemode() != n.filemode() {
+                    if is_tree(n) {
+                        let (a, b) = (repo.find_tree(o.id())?, repo.find_tree(n.id())?);
+                        tree_changes(repo, Some(&a), Some(&b), &format!("{}/", path_of(n)), out)?;
+                    } else {
+                        out.push(Change { path: path_of(n), new: Some((n.id(), n.kind())) });
+                    }
+                }
+                i += 1;
+                j += 1;
             }
         }
     }
