@@ -21,9 +21,9 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::fingerprint::fingerprint;
-use crate::policy::{Budget, Participants, Policy, Requirement, ReviewerSet, Risk, Status, Verdict, assess};
+use crate::policy::{Budget, Participants, Policy, Requirement, ReviewerSet, Risk, Status, Verdict};
 use crate::signoff::Ledger;
-use crate::store::records::{Approval, Request, Stored};
+use crate::store::records::{Request, Stored};
 use crate::syntax::{Language, SyntaxTree, review_units};
 use crate::text::Text;
 
@@ -195,7 +195,7 @@ pub fn pending(
     ledger: &Ledger,
     policy: &Policy,
     requests: &[Stored<Request>],
-    verified: &dyn Fn(&Stored<Approval>) -> bool,
+    verified: crate::signoff::Verified<'_>,
 ) -> Queue {
     let mut queue = Queue::default();
     let Some(repository) = ledger.repository_id.as_deref() else { return queue };
@@ -253,17 +253,11 @@ pub fn pending(
             }
             let language = language_named(&unit.language).unwrap_or(Language::Text);
             let risk = risk_tags(language, &unit.text);
-            let ai_line_count = line_count(&unit.ai_lines);
-            let requirement = policy.requirement(&unit.path, &risk, ai_line_count);
-            let participants = Participants {
-                acceptors: Vec::new(),
-                requesters: ledger.requests.requesters(&actual),
-                authors: Vec::new(),
-            };
+            let requirement = policy.requirement(&unit.path, &risk, crate::signoff::requested_amount(unit));
+            let judgement = ledger.judge_fingerprint(requirement, &actual, &[], &[], verified);
+            let (requirement, participants) = (judgement.requirement, judgement.participants);
             let approvals = ledger.approvals.for_fingerprint(&actual);
-            let votes: Vec<_> = approvals.iter().map(|a| a.record.vote(verified(a))).collect();
-            let assessment = assess(&requirement, &votes, &participants);
-            let Status::Requested { have, need, by } = assessment.status else {
+            let Status::Requested { have, need, by } = judgement.assessment.status else {
                 // Approved, rejected (back with the requester), or needing no
                 // sign-off: not the reviewers' to act on.
                 settled.insert(actual);
@@ -312,7 +306,7 @@ pub fn pending(
                     name: unit.name.clone(),
                     text: unit.text.clone(),
                     ai_lines: unit.ai_lines.clone(),
-                    ai_line_count,
+                    ai_line_count: line_count(&unit.ai_lines),
                     tool: unit.tool.clone(),
                     model: unit.model.clone(),
                     raised_by: requirement.raised_by.clone(),
@@ -380,8 +374,22 @@ pub enum DiffTag {
 
 /// A line diff of `old` to `new`, with three lines of context around each
 /// change; each line without its line break.
+///
+/// Lines are split where git splits them, at LF only (a lone CR is part of
+/// its line, to be shown, never a line break); a line's CRLF end is dropped
+/// only where every line end of its text is CRLF (see [`crate::display`]).
 pub fn line_diff(old: &str, new: &str) -> Vec<(DiffTag, String)> {
-    let diff = similar::TextDiff::from_lines(old, new);
+    fn lines(text: &str) -> Vec<&str> {
+        let windows = crate::display::has_windows_line_ends(text);
+        text.split_inclusive('\n')
+            .map(|l| {
+                let l = l.strip_suffix('\n').unwrap_or(l);
+                if windows { l.strip_suffix('\r').unwrap_or(l) } else { l }
+            })
+            .collect()
+    }
+    let (old, new) = (lines(old), lines(new));
+    let diff = similar::TextDiff::from_slices(&old, &new);
     let mut out = Vec::new();
     for (i, group) in diff.grouped_ops(3).iter().enumerate() {
         if i > 0 {
@@ -394,7 +402,7 @@ pub fn line_diff(old: &str, new: &str) -> Vec<(DiffTag, String)> {
                     similar::ChangeTag::Delete => DiffTag::Removed,
                     similar::ChangeTag::Insert => DiffTag::Added,
                 };
-                out.push((tag, change.value().trim_end_matches(['\n', '\r']).to_string()));
+                out.push((tag, change.value().to_string()));
             }
         }
     }
@@ -877,7 +885,7 @@ pub fn render_text(report: &TeamReport) -> String {
             let _ = writeln!(
                 out,
                 "    {:<32} {:>4} unit(s) {:>6} AI line(s)  oldest {}{over}",
-                load.reviewer,
+                crate::display::line(&load.reviewer),
                 load.units,
                 load.ai_lines,
                 human_duration(load.oldest_seconds)
@@ -895,7 +903,7 @@ pub fn render_text(report: &TeamReport) -> String {
         l.undecided
     );
     let a = &report.ai_share;
-    let _ = writeln!(out, "\nAI share of added lines ({})", report.range);
+    let _ = writeln!(out, "\nAI share of added lines ({})", crate::display::line(&report.range));
     let _ = writeln!(
         out,
         "  {} of {} line(s) AI-written ({}); {} of {} commit(s) carry a vouch note (lines of the others are unattested, not human)",
@@ -906,11 +914,13 @@ pub fn render_text(report: &TeamReport) -> String {
         a.commits
     );
     for d in &a.directories {
-        let _ = writeln!(out, "    {:<40} {:>5} {:>7} / {:<7}", d.label, percent(d.share), d.ai_lines, d.added_lines);
+        let label = crate::display::line(&d.label);
+        let _ = writeln!(out, "    {label:<40} {:>5} {:>7} / {:<7}", percent(d.share), d.ai_lines, d.added_lines);
     }
     let t = &report.triage;
     let saved = t.saved();
-    let _ = writeln!(out, "\nTriage (AI units in HEAD whose AI lines come from {})", report.range);
+    let _ =
+        writeln!(out, "\nTriage (AI units in HEAD whose AI lines come from {})", crate::display::line(&report.range));
     let _ = writeln!(
         out,
         "  senior review saved: {} unit(s), {} AI line(s) of {} unit(s), {} AI line(s)",
@@ -932,10 +942,13 @@ pub fn render_text(report: &TeamReport) -> String {
 // ---------------------------------------------------------------------------
 // HTML
 
-/// Escape text for HTML content and attribute values.
+/// Text for HTML content and attribute values: hidden characters made
+/// visible first (see [`crate::display`]: a browser renders bidi controls
+/// and zero-width characters as silently as a terminal), then escaped.
 pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
+    let shown = crate::display::line(text);
+    let mut out = String::with_capacity(shown.len());
+    for c in shown.chars() {
         match c {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
@@ -1244,7 +1257,7 @@ mod tests {
     use expect_test::expect;
 
     use crate::policy::Policy;
-    use crate::store::records::{ApprovalIndex, Person, RequestIndex, RequestedUnit};
+    use crate::store::records::{Approval, Person, RequestedUnit};
 
     const REPO: &str = "0123456789abcdef0123456789abcdef01234567";
 
@@ -1281,12 +1294,7 @@ mod tests {
     }
 
     fn ledger(requests: &[Stored<Request>], approvals: Vec<Stored<Approval>>) -> Ledger {
-        Ledger {
-            repository_id: Some(REPO.to_string()),
-            approvals: ApprovalIndex::new(approvals, REPO),
-            requests: RequestIndex::new(requests.to_vec(), REPO),
-            bad: Vec::new(),
-        }
+        Ledger::new(approvals, requests.to_vec(), Some(REPO.to_string()), Vec::new())
     }
 
     const POLICY: &str = r#"
@@ -1353,7 +1361,7 @@ ai_lines_per_reviewer = 5
             ),
         ];
         let ledger = ledger(&requests, approvals);
-        let queue = pending(&ledger, &policy(), &requests, &|_| false);
+        let queue = pending(&ledger, &policy(), &requests, &|_| None);
         assert!(queue.problems.is_empty(), "{:?}", queue.problems);
         let order: Vec<String> =
             queue.units.iter().map(|u| format!("{} {} {}", u.path, u.label(), u.age(now()))).collect();
@@ -1391,14 +1399,14 @@ ai_lines_per_reviewer = 5
         let two =
             Policy::parse("reviewers = [\"carol@example.com\", \"dora@example.com\"]\napprovals = 2\n", "p").unwrap();
         let one = vec![vote(1, &fp, "carol@example.com", Verdict::Approve, "2026-02-01T10:00:00Z", None)];
-        let queue = pending(&ledger(&requests, one.clone()), &two, &requests, &|_| false);
+        let queue = pending(&ledger(&requests, one.clone()), &two, &requests, &|_| None);
         assert_eq!((queue.units[0].have, queue.units[0].need), (1, 2));
         assert!(queue.for_reviewer("carol@example.com").is_empty());
         assert_eq!(queue.for_reviewer("dora@example.com").len(), 1);
         assert_eq!(queue.units[0].awaited_by(), ["dora@example.com"]);
         let mut both = one;
         both.push(vote(2, &fp, "dora@example.com", Verdict::Approve, "2026-02-01T11:00:00Z", None));
-        assert!(pending(&ledger(&requests, both), &two, &requests, &|_| false).units.is_empty());
+        assert!(pending(&ledger(&requests, both), &two, &requests, &|_| None).units.is_empty());
     }
 
     #[test]
@@ -1406,7 +1414,7 @@ ai_lines_per_reviewer = 5
         let mut forged = unit("src/a.rs", "plain", PLAIN, [2, 2]);
         forged.fingerprint = fingerprint("rust", "function", "fn other() {}".as_bytes());
         let requests = vec![request(7, "dev@example.com", "2026-02-01T09:00:00Z", vec![forged])];
-        let queue = pending(&ledger(&requests, Vec::new()), &policy(), &requests, &|_| false);
+        let queue = pending(&ledger(&requests, Vec::new()), &policy(), &requests, &|_| None);
         assert!(queue.units.is_empty());
         expect![[r#"
             [
@@ -1423,7 +1431,7 @@ ai_lines_per_reviewer = 5
             request(2, "dev@example.com", "2026-02-09T09:00:00Z", vec![unit("src/a.rs", "plain", PLAIN, [1, 3])]),
             request(3, "dev@example.com", "2026-02-09T09:00:00Z", vec![unit("tests/t.rs", "db", DB, [2, 2])]),
         ];
-        let queue = pending(&ledger(&requests, Vec::new()), &policy(), &requests, &|_| false);
+        let queue = pending(&ledger(&requests, Vec::new()), &policy(), &requests, &|_| None);
         let budget = policy().budget().clone();
         let loads = reviewer_load(&queue.units, &budget, now());
         expect![[r#"
@@ -1579,6 +1587,18 @@ ai_lines_per_reviewer = 5
     }
 
     #[test]
+    fn a_lone_cr_stays_in_its_line_of_the_diff() {
+        let old = "def f():\n    # checked\n    return 1\n";
+        let new = "def f():\n    # checked\ros.system(cmd)\n    return 1\n";
+        let diff = line_diff(old, new);
+        assert!(diff.contains(&(DiffTag::Added, "    # checked\ros.system(cmd)".to_string())), "{diff:?}");
+        assert_eq!(diff.len(), 4, "{diff:?}");
+        // Windows line ends are line ends.
+        let diff = line_diff("a\r\nb\r\n", "a\r\nc\r\n");
+        assert_eq!(diff[0], (DiffTag::Same, "a".to_string()));
+    }
+
+    #[test]
     fn html_is_self_contained_and_escaped() {
         let requests = vec![request(
             1,
@@ -1586,7 +1606,7 @@ ai_lines_per_reviewer = 5
             "2026-02-01T09:00:00Z",
             vec![unit("src/<b>.rs", "shell", SHELL, [1, 3])],
         )];
-        let queue = pending(&ledger(&requests, Vec::new()), &policy(), &requests, &|_| false);
+        let queue = pending(&ledger(&requests, Vec::new()), &policy(), &requests, &|_| None);
         let report = team_report(ReportInput {
             queue: &queue.units,
             budget: &Budget { ai_lines_per_reviewer: Some(2) },

@@ -1,14 +1,26 @@
 //! Sign-off: where each AI-written unit of a file stands, under the policy
 //! and the request and approval records. One place decides it for the
 //! language server, the gate (`vouch check`), `vouch status` and
-//! `vouch verify`, so they can never disagree.
+//! `vouch verify`, so they can never disagree: [`Ledger::judge`] for a unit
+//! of code, [`Ledger::judge_trust_file`] for a change to a trust file, both
+//! through [`Ledger::judge_fingerprint`] and [`crate::policy::assess`].
+//!
+//! What the records themselves say against an approval is decided here
+//! too, once: an approval that answers a request whose stated fingerprint
+//! does not match its text (the reviewer was shown other text) never
+//! counts, wherever it is judged. Front ends supply only what differs
+//! between them: the policy and allowed signers they read (the worktree,
+//! the index, BASE) and who authors the commit.
 
+use std::collections::HashMap;
 use std::ops::Range;
 
 use git2::Repository;
 
 use crate::document::Document;
-use crate::policy::{Assessment, Participants, Policy, Requirement, assess};
+use crate::policy::{
+    AiAmount, Assessment, Ignored, Participants, Policy, Refusal, Requirement, Signer, Verdict, assess,
+};
 use crate::provenance::{AiSource, Attribution, Origin, Spans};
 use crate::store::records::{self, Approval, ApprovalIndex, BadRecord, Request, RequestIndex, Stored};
 use crate::store::repo;
@@ -86,6 +98,22 @@ pub enum LedgerError {
     Repo(#[from] repo::RepoError),
 }
 
+/// The key whose signature over an approval verifies (for the reviewer the
+/// approval names, against the allowed signers a front end reads), if one
+/// does: how front ends tell the judge about signatures.
+pub type Verified<'a> = &'a dyn Fn(&Stored<Approval>) -> Option<Signer>;
+
+/// A request unit whose stated fingerprint is not the fingerprint of the
+/// text it shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForgedRequest {
+    /// The request's id.
+    pub request: String,
+    pub requester: String,
+    /// The fingerprint its text really has.
+    pub actual: String,
+}
+
 /// Every request and approval of a repository.
 #[derive(Debug, Clone, Default)]
 pub struct Ledger {
@@ -97,6 +125,12 @@ pub struct Ledger {
     /// Records that failed their checks: reported, never used. The gate and
     /// the verifier refuse to run while there are any.
     pub bad: Vec<BadRecord>,
+    /// Request units whose stated fingerprint does not match their text,
+    /// by the fingerprint they state.
+    pub forged: HashMap<String, Vec<ForgedRequest>>,
+    /// Approvals that answer such a request, for the fingerprint it states:
+    /// approval id to request id. They never count.
+    pub answers_forgery: HashMap<String, String>,
 }
 
 impl Ledger {
@@ -111,34 +145,114 @@ impl Ledger {
         let requests = records::list::<Request>(repo)?;
         let mut bad = approvals.bad;
         bad.extend(requests.bad);
+        Ok(Ledger::new(approvals.records, requests.records, repository_id, bad))
+    }
+
+    /// The ledger of these records, for `repository_id`: records of other
+    /// repositories are set aside, and approvals that answer a forged
+    /// request are found.
+    pub fn new(
+        approvals: Vec<Stored<Approval>>,
+        requests: Vec<Stored<Request>>,
+        repository_id: Option<String>,
+        bad: Vec<BadRecord>,
+    ) -> Ledger {
         let id = repository_id.as_deref().unwrap_or("");
-        Ok(Ledger {
-            approvals: ApprovalIndex::new(approvals.records, id),
-            requests: RequestIndex::new(requests.records, id),
+        let mut forged: HashMap<String, Vec<ForgedRequest>> = HashMap::new();
+        for request in requests.iter().filter(|r| r.record.repository == id) {
+            for unit in request.record.units.iter().filter(|u| !u.fingerprint_matches()) {
+                forged.entry(unit.fingerprint.clone()).or_default().push(ForgedRequest {
+                    request: request.id.clone(),
+                    requester: request.record.requester.email.clone(),
+                    actual: crate::fingerprint::fingerprint(&unit.language, &unit.kind, unit.text.as_bytes()),
+                });
+            }
+        }
+        let mut answers_forgery = HashMap::new();
+        for approval in approvals.iter().filter(|a| a.record.repository == id) {
+            let Some(request) = &approval.record.request else { continue };
+            let forged_here =
+                forged.get(&approval.record.fingerprint).is_some_and(|list| list.iter().any(|f| &f.request == request));
+            if forged_here {
+                answers_forgery.insert(approval.id.clone(), request.clone());
+            }
+        }
+        Ledger {
+            approvals: ApprovalIndex::new(approvals, id),
+            requests: RequestIndex::new(requests, id),
             repository_id,
             bad,
-        })
+            forged,
+            answers_forgery,
+        }
     }
 
     /// Judge one unit at `path`. `authors` are the people who author (or
-    /// will author) the commit; `verified` says whether an approval's
-    /// signature checks out against the allowed signers.
+    /// will author) the commit; `verified` gives the key that signed an
+    /// approval, when its signature checks out against the allowed signers.
     pub fn judge(
         &self,
         policy: &Policy,
         path: &str,
         facts: &UnitFacts,
         authors: &[String],
-        verified: &dyn Fn(&Stored<Approval>) -> bool,
+        verified: Verified<'_>,
     ) -> Judgement {
-        let requirement = policy.requirement(path, &facts.unit.risk, facts.unit.ai_lines);
+        let requirement = policy.requirement(path, &facts.unit.risk, ai_amount(&facts.unit));
+        self.judge_fingerprint(requirement, &facts.unit.fingerprint, &facts.acceptors, authors, verified)
+    }
+
+    /// Judge the state of trust file `path` (`content`: its bytes, `None`
+    /// when deleted) under `policy` (the policy at BASE): its fingerprint
+    /// ([`crate::fingerprint::trust_fingerprint`]) and where it stands.
+    pub fn judge_trust_file(
+        &self,
+        policy: &Policy,
+        path: &str,
+        content: Option<&[u8]>,
+        authors: &[String],
+        verified: Verified<'_>,
+    ) -> (String, Judgement) {
+        let fingerprint = crate::fingerprint::trust_fingerprint(path, content);
+        let judgement = self.judge_fingerprint(policy.trust_requirement(path), &fingerprint, &[], authors, verified);
+        (fingerprint, judgement)
+    }
+
+    /// Where a unit with `requirement` and `fingerprint` stands: the votes
+    /// on the fingerprint (less those that answer a forged request), and the
+    /// participants (`acceptors`, the requesters the records name, `authors`).
+    pub fn judge_fingerprint(
+        &self,
+        requirement: Requirement,
+        fingerprint: &str,
+        acceptors: &[String],
+        authors: &[String],
+        verified: Verified<'_>,
+    ) -> Judgement {
         let participants = Participants {
-            acceptors: facts.acceptors.clone(),
-            requesters: self.requests.requesters(&facts.unit.fingerprint),
+            acceptors: acceptors.to_vec(),
+            requesters: self.requests.requesters(fingerprint),
             authors: authors.to_vec(),
         };
-        let votes = self.approvals.votes(&facts.unit.fingerprint, verified);
-        let assessment = assess(&requirement, &votes, &participants);
+        let mut dropped = Vec::new();
+        let mut votes = Vec::new();
+        for stored in self.approvals.for_fingerprint(fingerprint) {
+            let vote = stored.record.vote(&stored.id, verified(stored));
+            // Only approvals: a reject of the text someone was shown still
+            // says no.
+            match self.answers_forgery.get(&stored.id) {
+                Some(request) if vote.verdict == Verdict::Approve => {
+                    let refusal = Refusal::AnswersForgedRequest {
+                        identity: vote.email.clone(),
+                        request: request.get(..10).unwrap_or(request).to_string(),
+                    };
+                    dropped.push(Ignored::new(&vote, refusal));
+                }
+                _ => votes.push(vote),
+            }
+        }
+        let mut assessment = assess(&requirement, &votes, &participants);
+        assessment.ignored.extend(dropped);
         Judgement { requirement, assessment, participants }
     }
 
@@ -146,6 +260,25 @@ impl Ledger {
     pub fn rationale(&self, fingerprint: &str) -> Option<&str> {
         self.requests.for_fingerprint(fingerprint).iter().rev().find_map(|r| r.record.rationale.as_deref())
     }
+}
+
+/// How much AI text a requested unit holds by its own account (its
+/// `ai_lines`), for the policy's thresholds.
+pub fn requested_amount(unit: &records::RequestedUnit) -> AiAmount {
+    let text = unit.text.as_str();
+    let nonws =
+        |r: &Range<usize>| text[r.clone()].chars().filter(|c| !c.is_whitespace()).map(char::len_utf8).sum::<usize>();
+    let ai = crate::store::notes::lines_to_bytes(text, &unit.ai_lines);
+    let bytes: usize = ai.iter().map(nonws).sum();
+    let lines = crate::store::notes::line_spans(text);
+    let ai_lines =
+        lines.iter().filter(|l| nonws(l) > 0 && ai.iter().any(|r| r.start <= l.start && l.end <= r.end)).count();
+    AiAmount { lines: ai_lines, bytes, whole: bytes > 0 && bytes == nonws(&(0..text.len())) }
+}
+
+/// How much AI text `unit` holds, for the policy's thresholds.
+pub fn ai_amount(unit: &Unit) -> AiAmount {
+    AiAmount { lines: unit.ai_lines, bytes: unit.ai_bytes, whole: unit.ai_bytes > 0 && unit.ai_share >= 1.0 }
 }
 
 /// The attribution of `text`, the content of `path`, from history: lines
@@ -176,7 +309,7 @@ pub enum SignoffError {
     #[error("{path}: a rationale is required for {unit} (risk: {risk}); say why the code looks as it does")]
     RationaleRequired { path: String, unit: String, risk: String },
     #[error("{unit} in {path}: {refusal}")]
-    Refused { path: String, unit: String, refusal: crate::policy::Refusal },
+    Refused { path: String, unit: String, refusal: Box<crate::policy::Refusal> },
     #[error("{unit} in {path} needs no sign-off")]
     NotRequired { path: String, unit: String },
 }
@@ -235,7 +368,7 @@ pub fn check_request(
     facts: &UnitFacts,
     rationale: Option<&str>,
 ) -> Result<(), SignoffError> {
-    let requirement = policy.requirement(path, &facts.unit.risk, facts.unit.ai_lines);
+    let requirement = policy.requirement(path, &facts.unit.risk, ai_amount(&facts.unit));
     if !requirement.needs_signoff {
         return Err(SignoffError::NotRequired { path: path.into(), unit: unit_label(&facts.unit) });
     }
@@ -252,28 +385,43 @@ pub fn check_request(
 }
 
 /// An approval or rejection of `facts` at `path` by `reviewer`, after the
-/// policy's checks: refused when the reviewer may not sign off this unit.
+/// policy's checks: refused when the reviewer may not sign off this unit (a
+/// rejection needs only a reviewer: a participant's reject still counts, see
+/// [`crate::policy::assess`]). The decision answers the latest request for
+/// the unit whose text really has its fingerprint, never a forged one.
 pub fn decide(
     ledger: &Ledger,
     policy: &Policy,
     path: &str,
     facts: &UnitFacts,
     reviewer: records::Person,
-    verdict: crate::policy::Verdict,
+    verdict: Verdict,
     comment: Option<&str>,
 ) -> Result<Approval, SignoffError> {
     let repository = ledger.repository_id.as_deref().ok_or(SignoffError::NoCommits)?;
-    let judgement = ledger.judge(policy, path, facts, &[], &|_| false);
+    let judgement = ledger.judge(policy, path, facts, &[], &|_| None);
     if !judgement.requirement.needs_signoff {
         return Err(SignoffError::NotRequired { path: path.into(), unit: unit_label(&facts.unit) });
     }
-    judgement
-        .requirement
-        .may_approve(&reviewer.email, &judgement.participants)
-        .map_err(|refusal| SignoffError::Refused { path: path.into(), unit: unit_label(&facts.unit), refusal })?;
-    let mut approval = Approval::new(repository, &facts.unit.fingerprint, verdict, reviewer);
+    let allowed = match verdict {
+        Verdict::Approve => judgement.requirement.may_approve(&reviewer.email, &judgement.participants),
+        Verdict::Reject => judgement.requirement.may_review(&reviewer.email),
+    };
+    allowed.map_err(|refusal| SignoffError::Refused {
+        path: path.into(),
+        unit: unit_label(&facts.unit),
+        refusal: Box::new(refusal),
+    })?;
+    let fingerprint = &facts.unit.fingerprint;
+    let mut approval = Approval::new(repository, fingerprint, verdict, reviewer);
     approval.comment = comment.filter(|c| !c.trim().is_empty()).map(str::to_string);
-    approval.request = ledger.requests.for_fingerprint(&facts.unit.fingerprint).last().map(|r| r.id.clone());
+    approval.request = ledger
+        .requests
+        .for_fingerprint(fingerprint)
+        .iter()
+        .rev()
+        .find(|r| !ledger.forged.get(fingerprint).is_some_and(|f| f.iter().any(|f| f.request == r.id)))
+        .map(|r| r.id.clone());
     approval.path = Some(path.to_string());
     Ok(approval)
 }

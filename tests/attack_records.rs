@@ -20,7 +20,7 @@ use std::process::Command;
 use git2::Oid;
 use serde_json::json;
 use support::world::{
-    AI_FN, BASE_LIB, Clone, Run, SIGNED_POLICY, TRAILER, World, details, email, git_env, only_failure,
+    AI_FN, BASE_LIB, Clone, Decision, Run, SIGNED_POLICY, TRAILER, World, details, email, git_env, only_failure,
 };
 use vouch::policy::Verdict;
 use vouch::store::notes::{self, FileRecord, NoteRecord};
@@ -64,7 +64,7 @@ fn record_path(kind: &str, id: &str) -> String {
 fn ci_verify(world: &World, dir: &str) -> (i32, serde_json::Value) {
     let ci = world.clone_as(dir, "ci");
     ci.git(&["checkout", "-q", "feature"]);
-    let run = ci.vouch(&["sync", "--no-push"]);
+    let run = ci.run(&["sync", "--no-push"]);
     assert_eq!(run.code, 0, "{run:?}");
     ci.verify("origin/main..HEAD")
 }
@@ -73,8 +73,13 @@ fn ci_verify(world: &World, dir: &str) -> (i32, serde_json::Value) {
 /// shared through the remote.
 fn approved_then_rejected(world: &World, fingerprint: &str) -> (String, String) {
     let b = world.clone_as("b", "alice");
-    let approval = world.decide(&b, fingerprint, "bob", Verdict::Approve, Some("2026-01-01T10:00:00.000Z"), None);
-    let reject = world.decide(&b, fingerprint, "alice", Verdict::Reject, Some("2026-01-01T11:00:00.000Z"), None);
+    let approval =
+        world.decide(&b, fingerprint, Decision { created: Some("2026-01-01T10:00:00.000Z"), ..Decision::by("bob") });
+    let reject = world.decide(
+        &b,
+        fingerprint,
+        Decision { verdict: Verdict::Reject, created: Some("2026-01-01T11:00:00.000Z"), ..Decision::by("alice") },
+    );
     let out = b.sync();
     assert!(out.contains(&format!("{RECORDS_BRANCH}: origin does not have it, pushed")), "{out}");
     (approval, reject)
@@ -83,6 +88,7 @@ fn approved_then_rejected(world: &World, fingerprint: &str) -> (String, String) 
 #[test]
 fn a_force_push_or_deletion_of_the_records_branch_is_refused() {
     let world = World::new(SIGNED_POLICY);
+    world.protect();
     let a = world.clone_as("a", "dev");
     let fingerprint = ai_feature(&a);
     a.git(&["push", "-q", "origin", "feature"]);
@@ -119,6 +125,7 @@ fn a_force_push_or_deletion_of_the_records_branch_is_refused() {
 #[test]
 fn a_commit_that_deletes_the_reject_removes_nothing() {
     let world = World::new(SIGNED_POLICY);
+    world.protect();
     let a = world.clone_as("a", "dev");
     let fingerprint = ai_feature(&a);
     a.git(&["push", "-q", "origin", "feature"]);
@@ -151,13 +158,14 @@ fn a_commit_that_deletes_the_reject_removes_nothing() {
 #[test]
 fn records_written_on_two_clones_at_once_all_reach_the_remote() {
     let world = World::new(SIGNED_POLICY);
+    world.protect();
     let b = world.clone_as("b", "alice");
     let c = world.clone_as("c", "bob");
     let mut written = Vec::new();
     for n in 0..4 {
         let fingerprint = format!("{n:02x}").repeat(32);
-        written.push(world.decide(&b, &fingerprint, "alice", Verdict::Approve, None, None));
-        written.push(world.decide(&c, &fingerprint, "bob", Verdict::Approve, None, None));
+        written.push(world.decide(&b, &fingerprint, Decision::by("alice")));
+        written.push(world.decide(&c, &fingerprint, Decision::by("bob")));
     }
     // Both share at the same moment; the one that loses the race fetches,
     // merges and pushes again (fast-forwards only: the remote refuses
@@ -210,13 +218,18 @@ fn legacy_commit(repo: &git2::Repository, files: &[(String, Vec<u8>)], parent: O
 #[test]
 fn records_under_the_old_refs_are_read_and_moved_to_the_branch() {
     let world = World::new(SIGNED_POLICY);
+    world.protect();
     let a = world.clone_as("a", "dev");
     let fingerprint = ai_feature(&a);
     a.git(&["push", "-q", "origin", "feature"]);
     // Alice approved with an older vouch: her record is on refs/vouch/approvals.
     let old = world.clone_as("old", "alice");
     let scratch = world.clone_as("scratch", "alice");
-    let id = world.decide(&scratch, &fingerprint, "alice", Verdict::Approve, None, Some(&old.repository_id()));
+    let id = world.decide(
+        &scratch,
+        &fingerprint,
+        Decision { repository: Some(old.repository_id()), ..Decision::by("alice") },
+    );
     let listing = records::list::<Approval>(&scratch.repo()).unwrap();
     let record = listing.records.into_iter().find(|s| s.id == id).unwrap().record;
     let bytes = records::canonical_bytes(&record);
@@ -237,7 +250,7 @@ fn records_under_the_old_refs_are_read_and_moved_to_the_branch() {
     assert_eq!(code, 0, "{report:#}");
 
     // vouch init moves local ones too.
-    let run = old.vouch(&["init"]);
+    let run = old.run(&["init"]);
     assert_eq!(run.code, 0, "{run:?}");
     let listed = old.git(&["ls-tree", "-r", "--name-only", RECORDS_BRANCH]);
     assert!(listed.contains(&record_path("approvals", &id)), "{run:?}\n{listed}");
@@ -247,7 +260,7 @@ fn records_under_the_old_refs_are_read_and_moved_to_the_branch() {
 /// now names the repository.
 fn record_repository_id(world: &World) -> String {
     let s = world.clone_as("setup", "dev");
-    let run = s.vouch(&["init"]);
+    let run = s.run(&["init"]);
     assert_eq!(run.code, 0, "{run:?}");
     let policy = s.read(".vouch.toml");
     let root = s.git(&["rev-list", "--max-parents=0", "HEAD"]).trim().to_string();
@@ -275,7 +288,7 @@ fn older_repository(world: &World, fingerprint: &str) -> (Clone, String, String)
     cmd.env("GIT_AUTHOR_DATE", "2001-01-01T00:00:00Z").env("GIT_COMMITTER_DATE", "2001-01-01T00:00:00Z");
     assert!(cmd.status().unwrap().success());
     let root = o.git(&["rev-parse", "HEAD"]).trim().to_string();
-    let id = world.decide(&o, fingerprint, "alice", Verdict::Approve, None, Some(&root));
+    let id = world.decide(&o, fingerprint, Decision { repository: Some(root.clone()), ..Decision::by("alice") });
     (o, root, id)
 }
 
@@ -304,6 +317,7 @@ fn merge_older_root(a: &Clone, other: &Clone, approval: &str) {
 #[test]
 fn an_unrelated_older_root_does_not_make_another_repositorys_approvals_count() {
     let world = World::new(SIGNED_POLICY);
+    world.protect();
     let ours = record_repository_id(&world);
     let a = world.clone_as("a", "dev");
     let fingerprint = ai_feature(&a);
@@ -333,6 +347,7 @@ fn an_unrelated_older_root_does_not_make_another_repositorys_approvals_count() {
 #[test]
 fn without_the_policy_key_verify_takes_the_root_of_base_and_says_so() {
     let world = World::new(SIGNED_POLICY);
+    world.protect();
     let a = world.clone_as("a", "dev");
     let ours = a.git(&["rev-list", "--max-parents=0", "HEAD"]).trim().to_string();
     let fingerprint = ai_feature(&a);
@@ -356,6 +371,7 @@ fn without_the_policy_key_verify_takes_the_root_of_base_and_says_so() {
 #[test]
 fn verify_request_approve_and_the_language_server_agree_on_the_repository_id() {
     let world = World::new("reviewers = [\"alice@example.com\"]\n");
+    world.protect();
     let ours = record_repository_id(&world);
     // An older, unrelated history merged in on purpose (a subtree import):
     // the oldest root reachable from HEAD is no longer the repository id.
@@ -382,7 +398,7 @@ fn verify_request_approve_and_the_language_server_agree_on_the_repository_id() {
     a.write("src/lib.rs", &format!("{BASE_LIB}{AI_FN}\npub fn mul(a: u32, b: u32) -> u32 {{\n    a * b\n}}\n"));
     a.commit("add add() and mul()", Some(TRAILER));
     assert_eq!(a.repository_id(), ours);
-    let run = a.vouch(&["request", "src/lib.rs:5", "-m", "adds two numbers"]);
+    let run = a.run(&["request", "src/lib.rs:5", "-m", "adds two numbers"]);
     assert_eq!(run.code, 0, "{run:?}");
     let requests = records::list::<Request>(&a.repo()).unwrap().records;
     assert_eq!(requests.len(), 1);
@@ -425,7 +441,7 @@ fn verify_request_approve_and_the_language_server_agree_on_the_repository_id() {
     r.sync();
     r.git(&["checkout", "-q", "feature"]);
     for request in &requests {
-        let run = r.vouch(&["approve", &request.id, "--yes"]);
+        let run = r.run(&["approve", &request.id, "--yes"]);
         assert_eq!(run.code, 0, "{run:?}");
     }
     let approvals = records::list::<Approval>(&r.repo()).unwrap().records;
@@ -457,6 +473,7 @@ fn note_record(clone: &Clone, commit: Oid, tool: &str) -> NoteRecord {
 #[test]
 fn sync_keeps_unpushed_notes_whatever_fetch_refspecs_say() {
     let world = World::new(SIGNED_POLICY);
+    world.protect();
     let a = world.clone_as("a", "dev");
     let commit = a.ai_feature();
     a.git(&["push", "-q", "origin", "feature"]);
@@ -484,7 +501,7 @@ fn sync_keeps_unpushed_notes_whatever_fetch_refspecs_say() {
 /// committed through vouch's hooks.
 fn initialised_feature(world: &World, dir: &str) -> Clone {
     let a = world.clone_as(dir, "dev");
-    let run = a.vouch(&["init"]);
+    let run = a.run(&["init"]);
     assert_eq!(run.code, 0, "{run:?}");
     a.git(&["checkout", "-q", "-b", "feature"]);
     a.write("src/lib.rs", &format!("{BASE_LIB}{AI_FN}"));
@@ -498,8 +515,9 @@ fn initialised_feature(world: &World, dir: &str) -> Clone {
 #[test]
 fn a_plain_git_push_carries_the_notes_and_records() {
     let world = World::new(SIGNED_POLICY);
+    world.protect();
     let a = initialised_feature(&world, "a");
-    let run = a.vouch(&["request", "src/lib.rs:5", "-m", "adds two numbers"]);
+    let run = a.run(&["request", "src/lib.rs:5", "-m", "adds two numbers"]);
     assert_eq!(run.code, 0, "{run:?}");
     let run = a.git_run(&["push", "origin", "feature"]);
     assert_eq!(run.code, 0, "{run:?}");
@@ -516,6 +534,7 @@ fn a_plain_git_push_carries_the_notes_and_records() {
 #[test]
 fn a_push_goes_on_when_sharing_fails_and_says_so() {
     let world = World::new(SIGNED_POLICY);
+    world.protect();
     let a = initialised_feature(&world, "a");
     // The remote refuses any update of vouch's refs (a hook standing in for
     // a protection rule that is too strict, or a network hiccup).
@@ -532,10 +551,11 @@ fn a_push_goes_on_when_sharing_fails_and_says_so() {
 #[test]
 fn the_starter_policy_fails_closed_on_commits_without_provenance() {
     let world = World::new(SIGNED_POLICY);
+    world.protect();
     let s = world.clone_as("s", "dev");
     std::fs::remove_file(s.path.join(".vouch.toml")).unwrap();
     s.commit("no policy yet", None);
-    let run = s.vouch(&["init"]);
+    let run = s.run(&["init"]);
     assert_eq!(run.code, 0, "{run:?}");
     let policy = s.read(".vouch.toml");
     assert!(policy.contains("\nrequire_attestation = true\n"), "{policy}");
@@ -557,9 +577,10 @@ fn the_starter_policy_fails_closed_on_commits_without_provenance() {
 #[test]
 fn doctor_and_the_gate_notice_a_clone_that_is_not_set_up() {
     let world = World::new(SIGNED_POLICY);
+    world.protect();
     record_repository_id(&world);
     let a = world.clone_as("a", "dev");
-    let run = a.vouch(&["doctor"]);
+    let run = a.run(&["doctor"]);
     assert_eq!(run.code, 1, "{run:?}");
     for hook in ["pre-commit", "post-commit", "post-rewrite", "pre-push"] {
         assert!(
@@ -568,9 +589,9 @@ fn doctor_and_the_gate_notice_a_clone_that_is_not_set_up() {
         );
     }
     assert!(run.stdout.contains("FAIL  notes config"), "{run:?}");
-    let run = a.vouch(&["init"]);
+    let run = a.run(&["init"]);
     assert_eq!(run.code, 0, "{run:?}");
-    let run = a.vouch(&["doctor"]);
+    let run = a.run(&["doctor"]);
     assert_eq!(run.code, 0, "{run:?}");
 
     // A rebase would now drop notes, and pushes would not carry them: the
@@ -585,7 +606,7 @@ fn doctor_and_the_gate_notice_a_clone_that_is_not_set_up() {
     assert!(run.stderr.contains("notes.rewriteRef"), "{run:?}");
     assert!(run.stderr.contains("pre-push"), "{run:?}");
     assert!(run.stderr.contains("run `vouch init`"), "{run:?}");
-    let run = a.vouch(&["doctor"]);
+    let run = a.run(&["doctor"]);
     assert_eq!(run.code, 1, "{run:?}");
     assert!(run.stdout.contains("FAIL  hook pre-push"), "{run:?}");
 }
@@ -593,10 +614,11 @@ fn doctor_and_the_gate_notice_a_clone_that_is_not_set_up() {
 #[test]
 fn a_branch_named_vouch_does_not_clash_with_the_records_branch() {
     let world = World::new(SIGNED_POLICY);
+    world.protect();
     let a = world.clone_as("a", "dev");
     a.git(&["branch", "vouch"]);
     a.git(&["push", "-q", "origin", "vouch"]);
-    world.decide(&a, &"ab".repeat(32), "alice", Verdict::Approve, None, None);
+    world.decide(&a, &"ab".repeat(32), Decision::by("alice"));
     let out = a.sync();
     assert!(out.contains(&format!("{RECORDS_BRANCH}: origin does not have it, pushed")), "{out}");
     let branches = world.remote_git(&["branch", "--list"]);

@@ -554,17 +554,17 @@ fn malformed_payloads_exit_2_and_record_nothing() {
     assert!(run.stderr.contains("src/cart.py has 5 line(s); cannot mark 99-99"), "{run:?}");
 }
 
+/// (Paths into `.git` and links out of the worktree are refused with exit 2:
+/// see `tests/attack_paths.rs`.)
 #[test]
 fn files_vouch_does_not_track_are_skipped_without_blocking_the_agent() {
     let repo = Repo::init_with(&[("a.py", "x = 1\n")], &[]);
     let outside = tempfile::tempdir().unwrap();
     std::fs::write(outside.path().join("b.py"), "y = 2\n").unwrap();
     let before = repo.journal_state();
-    for (file, why) in [
-        (outside.path().join("b.py"), "is not in a git repository"),
-        (repo.root().join(".git/config"), "is not a file of the worktree"),
-        (repo.root().join("gone.py"), "does not exist"),
-    ] {
+    for (file, why) in
+        [(outside.path().join("b.py"), "is not in a git repository"), (repo.root().join("gone.py"), "does not exist")]
+    {
         let payload = format!(
             r#"{{"hook_event_name":"PostToolUse","tool_name":"Write","tool_input":{{"file_path":"{}","content":"y = 2\n"}}}}"#,
             file.display()

@@ -19,6 +19,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use crate::display;
 use crate::policy::{Status, Verdict};
 use crate::provenance::{Attribution, Origin, ProvenanceMap};
 use crate::signoff::{self, UnitFacts};
@@ -114,7 +115,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let by_line: HashMap<u32, &LineOrigin> = origins.iter().map(|o| (o.line, o)).collect();
     let view = journal.0.view(&ctx.repo, &journal.1, &path, &text)?;
     for problem in &view.problems {
-        eprintln!("vouch: warning: {path}: {problem}");
+        eprintln!("vouch: warning: {}: {}", display::line(&path), display::line(&problem.to_string()));
     }
     let mut map = ProvenanceMap::from_ranges(text.len(), &history::line_origins_to_spans(&text, &origins));
     for (range, attr) in view.spans.iter().filter(|(_, a)| a.origin != Origin::Unknown) {
@@ -149,6 +150,8 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
 
     let mut notes_cache: HashMap<Oid, Vec<NoteRecord>> = HashMap::new();
     let mut lines = Vec::new();
+    // A line's CR stays with it unless every line of the file ends in CRLF.
+    let windows = display::has_windows_line_ends(&text);
     for (i, range) in notes::line_spans(&text).into_iter().enumerate() {
         let number = i as u32 + 1;
         let attr = line_attribution(&map, range.clone(), &text);
@@ -184,7 +187,11 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             approved_by,
             unit,
             rationale,
-            text: text[range].trim_end_matches(['\n', '\r']).to_string(),
+            text: {
+                let line = &text[range];
+                let line = line.strip_suffix('\n').unwrap_or(line);
+                if windows { line.strip_suffix('\r').unwrap_or(line) } else { line }.to_string()
+            },
         });
     }
     // A unit without a request's rationale shows the one its notes give.
@@ -307,10 +314,10 @@ fn render(report: &Report, style: Style) -> String {
         .map(|l| {
             [
                 l.origin.to_string(),
-                l.tool.clone().unwrap_or_else(dash),
+                l.tool.as_deref().map_or_else(dash, |t| display::line(t).into_owned()),
                 l.commit.as_ref().map_or_else(|| "uncommitted".to_string(), |c| c[..10].to_string()),
-                l.accepted_by.clone().unwrap_or_else(dash),
-                if l.approved_by.is_empty() { dash() } else { l.approved_by.join(", ") },
+                l.accepted_by.as_deref().map_or_else(dash, |a| display::line(a).into_owned()),
+                if l.approved_by.is_empty() { dash() } else { display::line(&l.approved_by.join(", ")).into_owned() },
             ]
         })
         .collect();
@@ -347,18 +354,21 @@ fn render(report: &Report, style: Style) -> String {
             && let Some(u) = l.unit.and_then(|i| report.units.get(i))
         {
             let label = u.name.as_ref().map_or(u.kind.clone(), |n| format!("{} `{n}`", u.kind));
+            let label = display::line(&label);
+            let shown_status = display::line(&u.status);
             let status = match u.state {
-                "approved" => style.green(&u.status),
-                "rejected" | "pending" => style.red(&u.status),
-                _ => style.yellow(&u.status),
+                "approved" => style.green(&shown_status),
+                "rejected" | "pending" => style.red(&shown_status),
+                _ => style.yellow(&shown_status),
             };
             let _ = writeln!(out, "{:>number_width$} ┌ {label} (lines {}-{}): {status}", "", u.line, u.end_line);
             if let Some(r) = &u.rationale {
-                let _ = writeln!(out, "{:>number_width$} │ rationale: {r}", "");
+                let _ = writeln!(out, "{:>number_width$} │ rationale: {}", "", display::line(r));
             }
             for c in &u.comments {
                 let verb = if c.decision == Verdict::Approve { "approved" } else { "rejected" };
-                let _ = writeln!(out, "{:>number_width$} │ {} {verb}: {}", "", c.reviewer, c.comment);
+                let (who, comment) = (display::line(&c.reviewer), display::line(&c.comment));
+                let _ = writeln!(out, "{:>number_width$} │ {who} {verb}: {comment}", "");
             }
         }
         current = l.unit;
@@ -374,7 +384,7 @@ fn render(report: &Report, style: Style) -> String {
             row[2],
             row[3],
             row[4],
-            l.text,
+            display::code_lines(&l.text).concat(),
             nw = number_width,
             w1 = widths[1],
             w2 = widths[2],
@@ -386,12 +396,13 @@ fn render(report: &Report, style: Style) -> String {
 }
 
 /// Write `text` to stdout; a reader that went away (`vouch blame | head`)
-/// is not an error.
+/// ends vouch as it ends other Unix tools (see
+/// [`super::output::broken_pipe`]).
 pub(super) fn write_stdout(text: &str) -> anyhow::Result<()> {
     use std::io::Write as _;
     let mut stdout = std::io::stdout().lock();
     match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => super::output::broken_pipe(),
         result => result.context("cannot write to stdout"),
     }
 }

@@ -13,9 +13,15 @@
 //!   [`super::git_hooks::pre_push`]).
 //!
 //! An agent hook never stands in the agent's way over a file vouch does not
-//! track (outside any repository, inside `.git`, gone, binary): it says so
-//! and exits 0. A payload it cannot read is an error (exit 2) and records
-//! nothing. It reads no history (no blame), so it stays fast.
+//! track (outside any repository, gone, binary, not a regular file): it says
+//! so and exits 0. A payload it cannot read is an error (exit 2) and records
+//! nothing. So is a path that leads out of the worktree through a symbolic
+//! link (`src/coupons.py -> ~/.ssh/id_ed25519`) or into the git directory:
+//! what it names is not the worktree's, and an agent (or a prompt that
+//! steers it) must not get it stored as a git object; the message says where
+//! the path leads. Paths are resolved as the file system resolves them (see
+//! [`repo::relative_path`]) and the file is read where it resolves to. It
+//! reads no history (no blame), so it stays fast.
 
 use std::cell::OnceCell;
 use std::io::Read;
@@ -27,6 +33,7 @@ use git2::{ObjectType, Oid, Repository};
 
 use super::agents::{self, Agent, Parsed};
 use super::{Format, Outcome};
+use crate::display;
 use crate::provenance::{AiKind, AiSource, Attribution, Evidence};
 use crate::store::journal::{Entry, Journal};
 use crate::store::{notes, repo};
@@ -123,24 +130,36 @@ struct Target {
 }
 
 /// The repository file at `path` with its current text, or why vouch does
-/// not track it.
+/// not track it; an error for a path that leads out of the worktree or into
+/// the git directory.
 fn target(path: &Path) -> anyhow::Result<Result<Target, String>> {
-    let shown = path.display();
+    let shown = display::line(&path.display().to_string()).into_owned();
     let Ok(repo) = repo::discover(path) else {
         return Ok(Err(format!("{shown} is not in a git repository")));
     };
-    if repo.is_bare() {
+    let Some(root) = repo.workdir().map(Path::to_path_buf) else {
         return Ok(Err(format!("{shown} is in a bare repository")));
-    }
+    };
     let rel = match repo::relative_path(&repo, path) {
         Ok(rel) => rel,
         Err(repo::RepoError::CurrentDir(e)) => return Err(e).context("cannot read the current directory"),
-        Err(e) => return Ok(Err(e.to_string())),
+        Err(e @ (repo::RepoError::LinkOutside { .. } | repo::RepoError::InGitDir { .. })) => {
+            anyhow::bail!("refused: {}; nothing recorded", display::line(&e.to_string()))
+        }
+        Err(e) => return Ok(Err(display::line(&e.to_string()).into_owned())),
     };
-    let bytes = match std::fs::read(path) {
+    // The worktree file the path resolves to, never the path as given.
+    let file = root.join(&rel);
+    match std::fs::metadata(&file) {
+        Ok(meta) if meta.is_dir() => return Ok(Err(format!("{shown} is a directory"))),
+        Ok(meta) if !meta.is_file() => return Ok(Err(format!("{shown} is not a regular file"))),
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Err(format!("{shown} does not exist"))),
+        Err(e) => return Err(e).with_context(|| format!("cannot read {shown}")),
+    }
+    let bytes = match std::fs::read(&file) {
         Ok(bytes) => bytes,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Err(format!("{shown} does not exist"))),
-        Err(e) if path.is_dir() => return Ok(Err(format!("{shown} is a directory ({e})"))),
         Err(e) => return Err(e).with_context(|| format!("cannot read {shown}")),
     };
     let Ok(text) = String::from_utf8(bytes) else {
@@ -191,7 +210,7 @@ fn agent_hook(agent: Agent) -> anyhow::Result<Outcome> {
     let edit = match agents::parse(agent, &bytes)? {
         Parsed::Edit(edit) => edit,
         Parsed::Ignored(why) => {
-            eprintln!("vouch: nothing to record: {why}");
+            eprintln!("vouch: nothing to record: {}", display::line(&why));
             return Ok(Outcome::Ok);
         }
     };
@@ -217,22 +236,25 @@ fn agent_hook(agent: Agent) -> anyhow::Result<Outcome> {
         eprintln!(
             "vouch: {} of the edit's text is no longer in {} (edited since); recorded what is there",
             if located.missing == 1 { "some".to_string() } else { format!("{} parts", located.missing) },
-            target.rel
+            display::line(&target.rel)
         );
     }
     if located.ambiguous > 0 {
-        eprintln!("vouch: the edited text occurs more than once in {}; every occurrence is recorded as AI", target.rel);
+        eprintln!(
+            "vouch: the edited text occurs more than once in {}; every occurrence is recorded as AI",
+            display::line(&target.rel)
+        );
     }
     if located.ranges.is_empty() {
-        eprintln!("vouch: nothing to record in {}", target.rel);
+        eprintln!("vouch: nothing to record in {}", display::line(&target.rel));
         return Ok(Outcome::Ok);
     }
     record(&target, &located.ranges, source.clone())?;
     eprintln!(
         "vouch: recorded {} AI line(s) of {} ({})",
         lines_in(&target.text, &located.ranges),
-        target.rel,
-        source.tool
+        display::line(&target.rel),
+        display::line(&source.tool)
     );
     Ok(Outcome::Ok)
 }
@@ -294,7 +316,7 @@ fn last_seen(repo: &Repository, journal: &Journal, rel: &str) -> anyhow::Result<
     let text_of = |id: Oid| repo.find_blob(id).ok().and_then(|b| String::from_utf8(b.content().to_vec()).ok());
     let loaded = journal.records().context("cannot read the journal")?;
     for problem in &loaded.problems {
-        eprintln!("vouch: warning: {problem}");
+        eprintln!("vouch: warning: {}", display::line(&problem.to_string()));
     }
     let latest = loaded.records_for(rel).last().and_then(|r| r.file()).and_then(|f| Oid::from_str(&f.blob).ok());
     if let Some(text) = latest.and_then(text_of) {
@@ -322,11 +344,16 @@ fn generic(file: &Path, source: AiSource) -> anyhow::Result<Outcome> {
     let before = last_seen(&target.repo, &journal, &target.rel)?;
     let ranges = if before == target.text { Vec::new() } else { agents::inserted_ranges(&before, &target.text) };
     if ranges.is_empty() {
-        eprintln!("vouch: nothing to record: {} has no new text since vouch last saw it", target.rel);
+        eprintln!("vouch: nothing to record: {} has no new text since vouch last saw it", display::line(&target.rel));
         return Ok(Outcome::Ok);
     }
     record(&target, &ranges, source.clone())?;
-    eprintln!("vouch: recorded {} AI line(s) of {} ({})", lines_in(&target.text, &ranges), target.rel, source.tool);
+    eprintln!(
+        "vouch: recorded {} AI line(s) of {} ({})",
+        lines_in(&target.text, &ranges),
+        display::line(&target.rel),
+        display::line(&source.tool)
+    );
     Ok(Outcome::Ok)
 }
 
@@ -340,7 +367,7 @@ fn post_rewrite() -> anyhow::Result<Outcome> {
     let remapped = notes::remap_after_rewrite(&ctx.repo, &pairs).context("cannot re-map vouch notes")?;
     for r in &remapped {
         for dropped in &r.dropped {
-            eprintln!("vouch: note on {}: dropped {dropped}", &r.commit.to_string()[..12]);
+            eprintln!("vouch: note on {}: dropped {}", &r.commit.to_string()[..12], display::line(dropped));
         }
     }
     Ok(Outcome::Ok)

@@ -26,7 +26,7 @@ use crate::signoff::{self, Judgement, Ledger, UnitFacts};
 use crate::store::history;
 use crate::store::journal::{Journal, Loaded, Record, RecordId};
 use crate::store::policy_file::Source;
-use crate::store::records::{Approval, Stored};
+
 use crate::store::signature;
 use crate::syntax::Language;
 
@@ -156,10 +156,12 @@ impl Analysis<'_> {
             .view(repo, loaded, &path, &text)
             .with_context(|| format!("cannot read the provenance of {path}"))?;
         if let Some(problem) = view.problems.first() {
+            let (shown, problem) =
+                (crate::display::line(&path), crate::display::line(&problem.to_string()).into_owned());
             if self.strict {
-                anyhow::bail!("{path}: {problem}; refusing to decide without it");
+                anyhow::bail!("{shown}: {problem}; refusing to decide without it");
             }
-            eprintln!("vouch: warning: {path}: {problem}");
+            eprintln!("vouch: warning: {shown}: {problem}");
         }
         let journal_spans: Spans = view.spans.into_iter().filter(|(_, a)| a.origin != Origin::Unknown).collect();
         let spans = signoff::overlay(text.len(), &history, &journal_spans);
@@ -277,7 +279,8 @@ fn unchanged_lines(old: &str, new: &str) -> Vec<Range<usize>> {
     out
 }
 
-/// How units are judged: the policy, the records, who authors the commit.
+/// How units are judged: the policy, the records, who authors the commit;
+/// the judging itself is [`Ledger::judge`], the one every front end asks.
 pub struct Verdicts<'a> {
     pub policy: &'a Policy,
     pub ledger: &'a Ledger,
@@ -286,7 +289,7 @@ pub struct Verdicts<'a> {
     /// Whether an approval's signature verifies (see
     /// [`crate::store::signature`]); only asked when the policy requires
     /// signatures.
-    pub verified: &'a dyn Fn(&Stored<Approval>) -> bool,
+    pub verified: signoff::Verified<'a>,
 }
 
 impl Verdicts<'_> {
@@ -366,12 +369,7 @@ impl JudgedUnit {
 
     /// The people who may not sign it off, lowercase, deduplicated.
     pub fn excluded(&self) -> Vec<String> {
-        let p = &self.judgement.participants;
-        let mut all: Vec<String> =
-            p.acceptors.iter().chain(&p.requesters).chain(&p.authors).map(|e| e.to_ascii_lowercase()).collect();
-        all.sort();
-        all.dedup();
-        all
+        self.judgement.participants.everyone()
     }
 
     /// The AI tools that wrote it, each once.
@@ -417,14 +415,14 @@ pub fn verifier(
     strict: bool,
 ) -> anyhow::Result<super::units::Verifier> {
     if !policy.require_signatures() {
-        return Ok(Box::new(|_| false));
+        return Ok(Box::new(|_| None));
     }
     match signature::approval_verifier_at(&ctx.repo, policy, source) {
         Ok(verified) => Ok(verified),
         Err(e) if strict => Err(anyhow::Error::new(e).context("cannot check approvals' signatures")),
         Err(e) => {
             eprintln!("vouch: warning: {e}; no approval's signature can be verified");
-            Ok(Box::new(|_| false))
+            Ok(Box::new(|_| None))
         }
     }
 }
@@ -527,7 +525,10 @@ impl Listed {
                 Some(text) => files.push(FileVersion { path, history_path, blob, text }),
                 None if loaded.records_for(&path).is_empty() => {}
                 None => {
-                    let message = format!("{path} is not UTF-8 text, but the journal holds AI records for it");
+                    let message = format!(
+                        "{} is not UTF-8 text, but the journal holds AI records for it",
+                        crate::display::line(&path)
+                    );
                     if strict {
                         anyhow::bail!("{message}; refusing to decide without it");
                     }

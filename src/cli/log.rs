@@ -222,7 +222,7 @@ fn render(entries: &[Entry], style: Style) -> String {
     let mut out = String::new();
     for e in entries {
         let share = if let Some(why) = &e.unreadable {
-            style.red(&format!("unreadable note: {why}"))
+            style.red(&format!("unreadable note: {}", crate::display::line(why)))
         } else if !e.note {
             style.dim("no note")
         } else {
@@ -234,7 +234,11 @@ fn render(entries: &[Entry], style: Style) -> String {
                 _ => format!("0% AI (0/{} lines)", e.added_lines),
             }
         };
-        let tools = if e.tools.is_empty() { String::new() } else { format!(" by {}", e.tools.join(", ")) };
+        let tools = if e.tools.is_empty() {
+            String::new()
+        } else {
+            format!(" by {}", crate::display::line(&e.tools.join(", ")))
+        };
         let approvals = if e.approvals.is_empty() {
             String::new()
         } else {
@@ -244,11 +248,11 @@ fn render(entries: &[Entry], style: Style) -> String {
                 "; {} approval{}: {}",
                 e.approvals.len(),
                 if e.approvals.len() == 1 { "" } else { "s" },
-                names.join(", ")
+                crate::display::line(&names.join(", "))
             )
         };
         let _ = writeln!(out, "{} {} {}{tools}{approvals}", style.yellow(&e.commit[..10]), e.date, share);
-        let _ = writeln!(out, "    {} <{}>", e.subject, e.author);
+        let _ = writeln!(out, "    {} <{}>", crate::display::line(&e.subject), crate::display::line(&e.author));
     }
     out
 }

@@ -66,9 +66,11 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let absolute = if path.is_absolute() { path.clone() } else { std::env::current_dir()?.join(&path) };
     let dir = absolute.parent().unwrap_or(Path::new("/"));
     let ctx = Context::open_at(dir)?;
+    // Resolved as the file system resolves it: a link out of the worktree
+    // or into .git is refused, and the file read is the one resolved to.
     let rel = repo::relative_path(&ctx.repo, &absolute)
-        .map_err(|e| anyhow::anyhow!("cannot mark {}: {e}", path.display()))?;
-    let bytes = std::fs::read(&absolute).with_context(|| format!("cannot read {}", path.display()))?;
+        .map_err(|e| anyhow::anyhow!("cannot mark {}: {e}; nothing recorded", path.display()))?;
+    let bytes = std::fs::read(ctx.root.join(&rel)).with_context(|| format!("cannot read {}", path.display()))?;
     let text = String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("{} is not UTF-8 text", path.display()))?;
     let count = notes::line_spans(&text).len() as u32;
     if count == 0 {
@@ -98,7 +100,12 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     } else {
         "human-written".into()
     };
-    println!("marked {rel}:{lines} as {what}, by {}", me.email);
+    println!(
+        "marked {}:{lines} as {}, by {}",
+        crate::display::line(&rel),
+        crate::display::line(&what),
+        crate::display::line(&me.email)
+    );
     Ok(Outcome::Ok)
 }
 

@@ -22,6 +22,7 @@ use time::OffsetDateTime;
 use super::context::Context;
 use super::output::Style;
 use super::{Format, Outcome};
+use crate::display;
 use crate::fingerprint::fingerprint;
 use crate::policy::{Policy, Verdict};
 use crate::provenance::AiSource;
@@ -52,7 +53,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let ledger = ctx.ledger()?;
     let queue = load_queue(&ctx, &ledger, &policy)?;
     for problem in &queue.problems {
-        eprintln!("vouch: warning: {problem}");
+        eprintln!("vouch: warning: {}", display::line(&problem.to_string()));
     }
     let list = args.list || args.format == Format::Json;
     if args.all && !list {
@@ -69,7 +70,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let style = Style::stdout();
     if mine.is_empty() {
         let others = queue.units.len();
-        println!("Nothing awaits your sign-off ({}).", me.email);
+        println!("Nothing awaits your sign-off ({}).", display::line(&me.email));
         if others > 0 {
             println!("{others} unit(s) await other reviewers: `vouch review --list --all` shows them.");
         }
@@ -89,7 +90,7 @@ fn load_queue(ctx: &Context, ledger: &Ledger, policy: &Policy) -> anyhow::Result
     let requests = records::list::<Request>(&ctx.repo).context("cannot read the sign-off requests")?.records;
     // Signatures are checked where decisions count (the gate, verify); for
     // the queue an unverified approval does not count.
-    Ok(queue::pending(ledger, policy, &requests, &|_| false))
+    Ok(queue::pending(ledger, policy, &requests, &|_| None))
 }
 
 fn print_list(queue: &Queue, me: Option<&str>, format: Format, now: OffsetDateTime) -> anyhow::Result<()> {
@@ -119,28 +120,36 @@ fn print_list(queue: &Queue, me: Option<&str>, format: Format, now: OffsetDateTi
         Format::Text => {
             let style = Style::stdout();
             match me {
-                Some(email) if units.is_empty() => println!("Nothing awaits your sign-off ({email})."),
-                Some(email) => println!("{} unit(s) await sign-off by {email}, riskiest first:", units.len()),
+                Some(email) if units.is_empty() => {
+                    println!("Nothing awaits your sign-off ({}).", display::line(email))
+                }
+                Some(email) => {
+                    println!("{} unit(s) await sign-off by {}, riskiest first:", units.len(), display::line(email))
+                }
                 None if units.is_empty() => println!("Nothing awaits sign-off."),
                 None => println!("{} unit(s) await sign-off, riskiest first:", units.len()),
             }
             for unit in units {
-                let mut line =
-                    format!("  {} {} · {} AI line(s)", style.bold(&unit.path), unit.label(), unit.ai_line_count);
+                let mut line = format!(
+                    "  {} {} · {} AI line(s)",
+                    style.bold(&display::line(&unit.path)),
+                    display::line(&unit.label()),
+                    unit.ai_line_count
+                );
                 let risk = risk_words(unit);
                 if !risk.is_empty() {
-                    line.push_str(&format!(" · {}", style.red(&risk)));
+                    line.push_str(&format!(" · {}", style.red(&display::line(&risk))));
                 }
                 line.push_str(&format!(
                     " · waiting {} · requested by {}",
                     queue::human_duration(unit.age(now)),
-                    unit.participants.requesters.join(", ")
+                    display::line(&unit.participants.requesters.join(", "))
                 ));
                 if let Some(rejection) = &unit.earlier_rejection {
-                    line.push_str(&format!(" · revised after a rejection by {}", rejection.by));
+                    line.push_str(&format!(" · revised after a rejection by {}", display::line(&rejection.by)));
                 }
                 if me.is_none() {
-                    line.push_str(&format!(" · awaits {}", unit.awaited_by().join(", ")));
+                    line.push_str(&format!(" · awaits {}", display::line(&unit.awaited_by().join(", "))));
                 }
                 println!("{line}");
             }
@@ -259,23 +268,24 @@ impl Session<'_> {
         let s = self.style;
         writeln!(out)?;
         writeln!(out, "{}", s.dim(&format!("── {n} of {total} ──────────────────────────────────────────")))?;
-        writeln!(out, "{} · {}", s.bold(&unit.path), s.bold(&unit.label()))?;
+        writeln!(out, "{} · {}", s.bold(&display::line(&unit.path)), s.bold(&display::line(&unit.label())))?;
         let risk = risk_words(unit);
-        let mut facts = format!("{} AI line(s) of {}", unit.ai_line_count, unit.text.lines().count());
+        let lines = display::code_lines(&unit.text);
+        let mut facts = format!("{} AI line(s) of {}", unit.ai_line_count, lines.len());
         if !risk.is_empty() {
-            facts.push_str(&format!(" · {}", s.red(&risk)));
+            facts.push_str(&format!(" · {}", s.red(&display::line(&risk))));
         }
         facts.push_str(&format!(" · {} of {} approval(s)", unit.have, unit.need));
         if unit.requirement.peer_ok {
             facts.push_str(" · any peer may sign off ([[triage]])");
         }
         if !unit.approved_by.is_empty() {
-            facts.push_str(&format!(" (by {})", unit.approved_by.join(", ")));
+            facts.push_str(&format!(" (by {})", display::line(&unit.approved_by.join(", "))));
         }
         writeln!(out, "{facts}")?;
         let written = match (&unit.tool, &unit.model) {
-            (Some(tool), Some(model)) => format!("written by {tool}, model {model}"),
-            (Some(tool), None) => format!("written by {tool}, model unknown"),
+            (Some(tool), Some(model)) => format!("written by {}, model {}", display::line(tool), display::line(model)),
+            (Some(tool), None) => format!("written by {}, model unknown", display::line(tool)),
             (None, _) => "written by an unknown AI tool".to_string(),
         };
         writeln!(out, "{written}")?;
@@ -287,25 +297,32 @@ impl Session<'_> {
             };
             writeln!(
                 out,
-                "requested by {who} on {} ({} ago) · request {}",
-                request.created,
+                "requested by {} on {} ({} ago) · request {}",
+                display::line(&who),
+                display::line(&request.created),
                 queue::human_duration((self.now - parse(&request.created)).whole_seconds()),
-                &request.id[..12.min(request.id.len())]
+                display::line(request.id.get(..12).unwrap_or(&request.id))
             )?;
         }
         match unit.rationale() {
-            Some(rationale) => writeln!(out, "{} {rationale}", s.bold("rationale:"))?,
+            Some(rationale) => writeln!(out, "{} {}", s.bold("rationale:"), display::line(rationale))?,
             None => writeln!(out, "{} {}", s.bold("rationale:"), s.dim("none given"))?,
         }
         if let Some(rejection) = &unit.earlier_rejection {
-            let why = rejection.comment.as_deref().map_or(String::new(), |c| format!(": {c}"));
+            let why = rejection.comment.as_deref().map_or(String::new(), |c| format!(": {}", display::line(c)));
             writeln!(
                 out,
                 "{}",
-                s.yellow(&format!("an earlier version was rejected by {} on {}{why}", rejection.by, rejection.at))
+                s.yellow(&format!(
+                    "an earlier version was rejected by {} on {}{why}",
+                    display::line(&rejection.by),
+                    display::line(&rejection.at)
+                ))
             )?;
             writeln!(out, "changes since the rejected version:")?;
             for (tag, line) in queue::line_diff(&rejection.text, &unit.text) {
+                // Each diff line is one line of code: shown as a code line.
+                let line = display::code_lines(&line).concat();
                 let shown = match tag {
                     DiffTag::Same => s.dim(&format!("   {line}")),
                     DiffTag::Removed => s.red(&format!(" - {line}")),
@@ -316,8 +333,8 @@ impl Session<'_> {
             }
         }
         writeln!(out, "{}", s.dim("text (lines marked ai are AI-written):"))?;
-        let width = unit.text.lines().count().to_string().len();
-        for (i, line) in unit.text.lines().enumerate() {
+        let width = lines.len().to_string().len();
+        for (i, line) in lines.iter().enumerate() {
             let n = i as u32 + 1;
             let ai = unit.ai_lines.iter().any(|[a, b]| *a <= n && n <= *b);
             if ai {
@@ -345,7 +362,13 @@ impl Session<'_> {
         // Later units see this decision (and whatever others added since).
         self.ledger = Ledger::load(&self.ctx.repo)?;
         let verb = if verdict == Verdict::Approve { "Approved" } else { "Rejected" };
-        Ok(format!("{verb} {} in {} as {} (record {})", unit.label(), unit.path, self.me.email, &id[..12]))
+        Ok(format!(
+            "{verb} {} in {} as {} (record {})",
+            display::line(&unit.label()),
+            display::line(&unit.path),
+            display::line(&self.me.email),
+            &id[..12]
+        ))
     }
 
     /// Who accepted the unit's AI text, where the working tree still holds
@@ -410,7 +433,7 @@ impl Session<'_> {
                 "Back from the editor (that was a temporary copy of the requested text; edits to it are not kept)."
                     .into()
             }
-            None => format!("Back from the editor ({}:{line}).", unit.path),
+            None => format!("Back from the editor ({}:{line}).", display::line(&unit.path)),
         })
     }
 }

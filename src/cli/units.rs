@@ -192,5 +192,5 @@ pub type Verifier = signature::ApprovalVerifier;
 /// warning, and then no signature verifies.
 pub fn verifier(ctx: &Context, policy: &Policy) -> Verifier {
     // Not strict: an unreadable file is a warning, never an error.
-    super::judging::verifier(ctx, policy, &Source::Worktree, false).unwrap_or_else(|_| Box::new(|_| false))
+    super::judging::verifier(ctx, policy, &Source::Worktree, false).unwrap_or_else(|_| Box::new(|_| None))
 }

@@ -70,7 +70,7 @@ impl Backend {
     }
 
     pub async fn pending(&self, _params: Option<Value>) -> Result<PendingResult> {
-        self.query(|state| state.pending()).await
+        self.query(|state| state.pending()).await.map(super::shown::pending)
     }
 
     pub async fn stats(&self, _params: Option<Value>) -> Result<Value> {
@@ -152,11 +152,11 @@ impl LanguageServer for Backend {
     }
 
     async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
-        self.query(move |state| state.code_actions(&params)).await
+        self.query(move |state| state.code_actions(&params)).await.map(super::shown::code_actions)
     }
 
     async fn code_lens(&self, params: CodeLensParams) -> Result<Option<Vec<CodeLens>>> {
-        self.query(move |state| state.code_lenses(&params.text_document.uri)).await
+        self.query(move |state| state.code_lenses(&params.text_document.uri)).await.map(super::shown::code_lenses)
     }
 
     async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
@@ -165,6 +165,8 @@ impl LanguageServer for Backend {
     }
 
     async fn execute_command(&self, params: ExecuteCommandParams) -> Result<Option<LSPAny>> {
-        self.query(move |state| state.execute(&params.command, params.arguments)).await?
+        self.query(move |state| state.execute(&params.command, params.arguments))
+            .await?
+            .map(super::shown::command_reply)
     }
 }

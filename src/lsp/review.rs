@@ -9,6 +9,7 @@ use std::time::SystemTime;
 
 use git2::Repository;
 
+use crate::display::markdown;
 use crate::document::Document;
 use crate::policy::{Policy, ReviewerSet, Status, Verdict as Decision};
 use crate::provenance::Attribution;
@@ -196,8 +197,8 @@ impl RepoContext {
         self.stamp = stamp(&self.repo, &self.root, self.journal.as_ref());
     }
 
-    fn verified(&self, approval: &records::Stored<records::Approval>) -> bool {
-        self.verifier.as_ref().is_some_and(|v| v(approval))
+    fn verified(&self, approval: &records::Stored<records::Approval>) -> Option<crate::policy::Signer> {
+        self.verifier.as_ref().and_then(|v| v(approval))
     }
 
     fn verdict(&self, rel: &str, facts: &UnitFacts) -> Verdict {
@@ -239,10 +240,21 @@ impl RepoContext {
 
 impl Repos {
     /// The worktree holding `path` and the path inside it (forward slashes).
+    /// A document that leads out of its worktree through a symbolic link,
+    /// or into the git directory, belongs to none: it is not tracked, and
+    /// nothing of it is recorded (the user is told why).
     pub fn locate(&mut self, path: &Path) -> Option<(PathBuf, String)> {
-        let repo = crate::store::repo::discover(path).ok()?;
+        use crate::store::repo::{self, RepoError};
+        let repo = repo::discover(path).ok()?;
         let root = repo.workdir()?.canonicalize().ok()?;
-        let rel = crate::store::repo::relative_path(&repo, path).ok()?;
+        let rel = match repo::relative_path(&repo, path) {
+            Ok(rel) => rel,
+            Err(e @ (RepoError::LinkOutside { .. } | RepoError::InGitDir { .. })) => {
+                self.messages.push(format!("{e}; not tracked, nothing of it is recorded"));
+                return None;
+            }
+            Err(_) => return None,
+        };
         if !self.by_root.contains_key(&root) {
             let ctx = RepoContext::open(repo, root.clone(), &mut self.messages);
             self.by_root.insert(root.clone(), ctx);
@@ -417,7 +429,8 @@ impl Repos {
         ctx.verdict(rel, facts)
     }
 
-    /// Lines for the hover: the rationale and the decisions on this text.
+    /// Lines for the hover (Markdown): the rationale and the decisions on
+    /// this text, every value escaped.
     pub fn history_of(&self, root: &Path, rel: &str, fingerprint: &str) -> Vec<String> {
         let Some(ctx) = self.by_root.get(root) else { return Vec::new() };
         let mut lines = Vec::new();
@@ -433,15 +446,16 @@ impl Repos {
             lines.push(format!("accepted at: {at}"));
         }
         if let Some(rationale) = ctx.ledger.rationale(fingerprint) {
-            lines.push(format!("rationale: {rationale}"));
+            lines.push(format!("rationale: {}", markdown(rationale)));
         }
         for a in ctx.ledger.approvals.for_fingerprint(fingerprint) {
             let verb = match a.record.decision {
                 Decision::Approve => "approved",
                 Decision::Reject => "rejected",
             };
-            let comment = a.record.comment.as_deref().map_or(String::new(), |c| format!(": {c}"));
-            lines.push(format!("{verb} by {} on {}{comment}", a.record.reviewer.email, a.record.created));
+            let comment = a.record.comment.as_deref().map_or(String::new(), |c| format!(": {}", markdown(c)));
+            let (who, at) = (markdown(&a.record.reviewer.email), markdown(&a.record.created));
+            lines.push(format!("{verb} by {who} on {at}{comment}"));
         }
         lines
     }

@@ -997,12 +997,15 @@ fn provenance_markdown(d: &OpenDoc, offset: usize, repos: &Repos) -> Option<Stri
             "**Suspected AI text**: a large insertion no plugin reported. Confirm it as AI or declare it human.\n\n",
         );
     } else {
-        md.push_str(&format!("**AI-written** by `{}`", src.tool));
+        // Every value is the author's text: shown through display (see
+        // `lsp::shown`), as code spans or escaped Markdown.
+        use crate::display::markdown_code;
+        md.push_str(&format!("**AI-written** by {}", markdown_code(&src.tool)));
         if let Some(model) = &src.model {
-            md.push_str(&format!(", model `{model}`"));
+            md.push_str(&format!(", model {}", markdown_code(model)));
         }
         if let Some(session) = &src.session {
-            md.push_str(&format!(", session `{session}`"));
+            md.push_str(&format!(", session {}", markdown_code(session)));
         }
         md.push_str("\n\n");
     }
@@ -1010,15 +1013,16 @@ fn provenance_markdown(d: &OpenDoc, offset: usize, repos: &Repos) -> Option<Stri
         md.push_str(&format!("- evidence: {}\n", evidence.label()));
     }
     if let Some(who) = &at.accepted_by {
-        md.push_str(&format!("- accepted by: {who}\n"));
+        md.push_str(&format!("- accepted by: {}\n", crate::display::markdown(who)));
     }
     if let Some(a) = d.analysis.iter().find(|a| a.unit.range.start <= offset && offset <= a.unit.range.end) {
-        md.push_str(&format!("- unit: {} · {}\n", unit_label(&a.unit), a.verdict.state.label()));
+        let shown = crate::display::markdown;
+        md.push_str(&format!("- unit: {} · {}\n", shown(&unit_label(&a.unit)), a.verdict.state.label()));
         if !a.unit.risk.is_empty() {
-            md.push_str(&format!("- risk: {}\n", a.unit.risk.join(", ")));
+            md.push_str(&format!("- risk: {}\n", shown(&a.unit.risk.join(", "))));
         }
         if !a.verdict.reviewers.is_empty() {
-            md.push_str(&format!("- reviewers: {}\n", a.verdict.reviewers.join(", ")));
+            md.push_str(&format!("- reviewers: {}\n", shown(&a.verdict.reviewers.join(", "))));
         }
         if let Some((root, rel)) = &d.repo {
             for line in repos.history_of(root, rel, &a.unit.fingerprint) {

@@ -64,12 +64,20 @@
 //!   to the reachability tree before the record's line is written, so a
 //!   durable record never names a blob that could vanish. Should the ref ever
 //!   be found broken, it is rebuilt from the records.
-//! - *Damage.* A segment with a damaged line in the middle (not a torn last
-//!   line) is set aside: renamed to `<name>.corrupt-<time>`, never deleted,
-//!   after its intact lines were copied to a new segment; it is reported in
-//!   [`Loaded::problems`] (and, while it stays, on every later read), so the
-//!   editor can say so and the gate can refuse. A damaged segment whose
-//!   writer is still alive is reported but left in place until it is sealed.
+//! - *Damage.* What a crash can leave is a torn *last* line after complete
+//!   ones (ignored: it was never acknowledged). Anything else is damage: a
+//!   line that does not decode (a bad checksum, not a record), a segment
+//!   with no complete line (a fragment: a segment appears only once its
+//!   first record is on disk) or an empty one. A damaged segment is set
+//!   aside: renamed to `<name>.corrupt-<time>`, never deleted, after its
+//!   intact lines were copied to a new segment; it is reported in
+//!   [`Loaded::problems`], naming the files its unreadable records were
+//!   about as far as the bytes still show them, and, while it stays, on
+//!   every later read with what to run. So the editor can say so and the
+//!   gate and the verifier refuse until the user has recorded the AI lines
+//!   again and deleted the file. A damaged segment whose writer is still
+//!   alive is reported but left in place until it is sealed. (A segment cut
+//!   exactly at a line end, or deleted, cannot be told from a shorter one.)
 
 mod reach;
 mod record;
@@ -141,10 +149,13 @@ pub enum Problem {
         /// Where the file now is, or `None` when its writer is still running
         /// (it is set aside once the writer is gone).
         set_aside: Option<PathBuf>,
+        /// The files that its unreadable records name, as far as the damaged
+        /// bytes still show them.
+        mentions: Vec<String>,
     },
-    /// A file set aside earlier, still there: someone should look at it,
-    /// then delete it.
-    SetAside { path: PathBuf },
+    /// A file set aside earlier, still there: the gate refuses until someone
+    /// has looked at it, recorded again what it lost, and deleted it.
+    SetAside { path: PathBuf, mentions: Vec<String> },
     /// An intact record written by a newer vouch.
     UnsupportedVersion { path: PathBuf, line: usize, version: u64 },
     /// A record whose file version cannot be used (its blob is missing, or
@@ -156,9 +167,9 @@ impl Problem {
     /// The journal file the problem is in, if it is about one.
     pub fn file(&self) -> Option<&Path> {
         match self {
-            Problem::Corrupt { path, .. } | Problem::SetAside { path } | Problem::UnsupportedVersion { path, .. } => {
-                Some(path)
-            }
+            Problem::Corrupt { path, .. }
+            | Problem::SetAside { path, .. }
+            | Problem::UnsupportedVersion { path, .. } => Some(path),
             Problem::Record { .. } => None,
         }
     }
@@ -167,15 +178,21 @@ impl Problem {
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Problem::Corrupt { path, line, reason, set_aside } => {
+            Problem::Corrupt { path, line, reason, set_aside, mentions } => {
                 write!(f, "journal file {} is damaged at line {line} ({reason})", path.display())?;
+                lost(f, mentions)?;
                 match set_aside {
-                    Some(to) => write!(f, "; its intact records were kept and it was moved to {}", to.display()),
+                    Some(to) => {
+                        write!(f, "; its intact records were kept and it was moved to {}", to.display())?;
+                        decide(f, to)
+                    }
                     None => write!(f, "; it is still being written, so it was left in place"),
                 }
             }
-            Problem::SetAside { path } => {
-                write!(f, "journal file {} was set aside as damaged; inspect it, then delete it", path.display())
+            Problem::SetAside { path, mentions } => {
+                write!(f, "journal file {} was set aside as damaged", path.display())?;
+                lost(f, mentions)?;
+                decide(f, path)
             }
             Problem::UnsupportedVersion { path, line, version } => write!(
                 f,
@@ -185,6 +202,25 @@ impl fmt::Display for Problem {
             Problem::Record { id, path, reason } => write!(f, "journal record {id} for {path}: {reason}"),
         }
     }
+}
+
+/// What a damaged file's lost records were about.
+fn lost(f: &mut fmt::Formatter<'_>, mentions: &[String]) -> fmt::Result {
+    match mentions {
+        [] => write!(f, "; which files its unreadable records were about cannot be read from it"),
+        paths => write!(f, "; its unreadable records were about {}", paths.join(", ")),
+    }
+}
+
+/// What the user runs once they have looked at a set-aside file: until it
+/// is gone the gate refuses, so provenance is never lost silently.
+fn decide(f: &mut fmt::Formatter<'_>, aside: &Path) -> fmt::Result {
+    write!(
+        f,
+        ". The gate refuses until you decide: record the AI lines it held again (vouch mark PATH:FIRST-LAST --ai), \
+         then delete it (rm '{}')",
+        aside.display()
+    )
 }
 
 impl std::error::Error for Problem {}
@@ -548,8 +584,14 @@ impl Journal {
     /// new to read.
     fn scan(&self) -> Result<(Vec<SegmentRead>, Vec<Problem>), JournalError> {
         let listing = segment::list(&self.dir).map_err(io_at(&self.dir))?;
-        let mut problems: Vec<Problem> =
-            listing.set_aside.iter().map(|path| Problem::SetAside { path: path.clone() }).collect();
+        let mut problems: Vec<Problem> = listing
+            .set_aside
+            .iter()
+            .map(|path| {
+                let mentions = segment::read(path).ok().flatten().map(|read| read.mentions).unwrap_or_default();
+                Problem::SetAside { path: path.clone(), mentions }
+            })
+            .collect();
         let mut reads = Vec::with_capacity(listing.segments.len());
         for path in &listing.segments {
             let Some(read) = segment::read(path).map_err(io_at(path))? else { continue };
@@ -568,8 +610,9 @@ impl Journal {
     fn set_aside(&self, read: &SegmentRead) -> Result<Problem, JournalError> {
         let (line, reason) = read.corrupt.clone().unwrap_or_default();
         let path = read.path.clone();
+        let mentions = read.mentions.clone();
         let Some(_sealed) = segment::try_seal(&path).map_err(io_at(&path))? else {
-            return Ok(Problem::Corrupt { path, line, reason, set_aside: None });
+            return Ok(Problem::Corrupt { path, line, reason, set_aside: None, mentions });
         };
         let mut bytes = Vec::new();
         for record in &read.records {
@@ -586,7 +629,7 @@ impl Journal {
         let to = segment::set_aside_path(&path);
         fs::rename(&path, &to).map_err(io_at(&path))?;
         segment::sync_dir(&self.dir).map_err(io_at(&self.dir))?;
-        Ok(Problem::Corrupt { path, line, reason, set_aside: Some(to) })
+        Ok(Problem::Corrupt { path, line, reason, set_aside: Some(to), mentions })
     }
 
     fn next_file_name(&self, what: &str) -> String {

@@ -38,7 +38,7 @@ pub use branch::{
 };
 
 use crate::fingerprint::sha256_hex;
-use crate::policy::{Verdict, Vote};
+use crate::policy::{Signer, Verdict, Vote};
 
 /// The record format version this vouch writes and reads.
 pub const VERSION: u32 = 1;
@@ -229,10 +229,16 @@ impl Approval {
         canonical_bytes(&Approval { signature: None, ..self.clone() })
     }
 
-    /// The decision as [`crate::policy::assess`] takes it; `signed` says
-    /// whether the signature was verified.
-    pub fn vote(&self, signed: bool) -> Vote {
-        Vote { email: self.reviewer.email.clone(), verdict: self.decision, comment: self.comment.clone(), signed }
+    /// The decision as [`crate::policy::assess`] takes it; `signer` is the
+    /// key whose signature over it verified, if one did.
+    pub fn vote(&self, id: &str, signer: Option<Signer>) -> Vote {
+        Vote {
+            id: id.to_string(),
+            email: self.reviewer.email.clone(),
+            verdict: self.decision,
+            comment: self.comment.clone(),
+            signer,
+        }
     }
 }
 
@@ -575,9 +581,10 @@ impl ApprovalIndex {
     }
 
     /// The votes on `fingerprint`, oldest first, for [`crate::policy::assess`];
-    /// `verified` says whether an approval's signature checks out.
-    pub fn votes(&self, fingerprint: &str, verified: impl Fn(&Stored<Approval>) -> bool) -> Vec<Vote> {
-        self.for_fingerprint(fingerprint).iter().map(|s| s.record.vote(verified(s))).collect()
+    /// `verified` gives the key whose signature over an approval checks
+    /// out, if one does.
+    pub fn votes(&self, fingerprint: &str, verified: impl Fn(&Stored<Approval>) -> Option<Signer>) -> Vec<Vote> {
+        self.for_fingerprint(fingerprint).iter().map(|s| s.record.vote(&s.id, verified(s))).collect()
     }
 
     pub fn len(&self) -> usize {
@@ -1020,7 +1027,7 @@ mod tests {
                 .unwrap();
         let requirement = policy.requirement("src/lib.rs", &[], 3);
         let participants = Participants { requesters: requests.requesters(&fp(1)), ..Participants::default() };
-        let votes = index.votes(&fp(1), |_| false);
+        let votes = index.votes(&fp(1), |_| None);
         let status = assess(&requirement, &votes, &participants).status;
         assert_eq!(status, Status::Rejected { by: "carol@example.com".into(), comment: None });
     }
