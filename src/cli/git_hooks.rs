@@ -392,6 +392,46 @@ mod tests {
         assert!(r.contains("input=$(cat)") && r.contains("| \"$vouch\" hook post-rewrite \"$@\""));
     }
 
+    /// The pre-push script passes git's arguments and its input to the
+    /// chained hook and to vouch, and a failing chained hook stops the push.
+    #[test]
+    fn the_pre_push_script_chains_and_passes_its_input_on() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let hooks = dir.path();
+        let log = hooks.join("log");
+        let fake = hooks.join("fake-vouch");
+        let exe = |path: &Path, body: &str| {
+            std::fs::write(path, body).unwrap();
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        };
+        exe(&fake, &format!("#!/bin/sh\necho \"vouch $*\" >> '{0}'\ncat >> '{0}'\n", log.display()));
+        exe(
+            &hooks.join("pre-push.local"),
+            &format!("#!/bin/sh\necho \"local $*\" >> '{0}'\ncat >> '{0}'\n", log.display()),
+        );
+        install(hooks, "pre-push", fake.to_str().unwrap(), false).unwrap();
+        let push = |input: &str| {
+            let mut child = std::process::Command::new(hooks.join("pre-push"))
+                .args(["origin", "/srv/remote.git"])
+                .stdin(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            std::io::Write::write_all(&mut child.stdin.take().unwrap(), input.as_bytes()).unwrap();
+            child.wait().unwrap()
+        };
+        let line = "refs/heads/main 1111 refs/heads/main 2222\n";
+        assert!(push(line).success());
+        assert_eq!(
+            std::fs::read_to_string(&log).unwrap(),
+            format!("local origin /srv/remote.git\n{line}vouch hook pre-push origin /srv/remote.git\n{line}")
+        );
+        exe(&hooks.join("pre-push.local"), "#!/bin/sh\nexit 7\n");
+        std::fs::remove_file(&log).unwrap();
+        assert_eq!(push(line).code(), Some(7), "a failing chained pre-push stops the push");
+        assert!(!log.exists(), "and vouch did not run");
+    }
+
     #[test]
     fn install_chains_and_is_idempotent() {
         let dir = tempfile::tempdir().unwrap();
