@@ -573,6 +573,14 @@ fn files_vouch_does_not_track_are_skipped_without_blocking_the_agent() {
         assert_eq!(run.code, 0, "{run:?}");
         assert!(run.stderr.contains(why), "{why}: {run:?}");
     }
+    // Other events and tools are not edits.
+    let run = repo
+        .vouch_stdin(&["hook", "claude-code"], repo.claude_payload("claude-code-pre-tool-use-edit.json").as_bytes());
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stderr.contains("PreToolUse"), "{run:?}");
+    assert_eq!(repo.journal_state(), before);
+    // A file that is not UTF-8 is tracked: all of it is recorded as AI
+    // (issue 12: "not read" never passes).
     std::fs::write(repo.root().join("bin.dat"), [0xff, 0xfe, 0x00]).unwrap();
     let payload = format!(
         r#"{{"hook_event_name":"afterFileEdit","file_path":"{}","edits":[{{"old_string":"","new_string":"x"}}]}}"#,
@@ -580,13 +588,8 @@ fn files_vouch_does_not_track_are_skipped_without_blocking_the_agent() {
     );
     let run = repo.vouch_stdin(&["hook", "cursor"], payload.as_bytes());
     assert_eq!(run.code, 0, "{run:?}");
-    assert!(run.stderr.contains("is not UTF-8 text"), "{run:?}");
-    // Other events and tools are not edits.
-    let run = repo
-        .vouch_stdin(&["hook", "claude-code"], repo.claude_payload("claude-code-pre-tool-use-edit.json").as_bytes());
-    assert_eq!(run.code, 0, "{run:?}");
-    assert!(run.stderr.contains("PreToolUse"), "{run:?}");
-    assert_eq!(repo.journal_state(), before);
+    assert!(run.stderr.contains("bin.dat is not UTF-8 text: recorded all of it (1 line(s)) as AI"), "{run:?}");
+    assert_ne!(repo.journal_state(), before);
 }
 
 #[test]

@@ -51,7 +51,7 @@ fn happy_path_across_clones() {
     assert_eq!(pending.records.len(), 1);
     assert_eq!(pending.records[0].record.rationale.as_deref(), Some("adds two numbers"));
     assert!(pending.records[0].record.units[0].fingerprint_matches());
-    assert!(pending.records[0].record.units[0].text.contains("a + b"));
+    assert!(pending.records[0].record.units[0].text.as_text().unwrap().contains("a + b"));
 
     // Alice approves, signed, and shares it.
     world.decide(&b, &fingerprint, Decision { request: Some(request), ..Decision::by("alice") });

@@ -81,7 +81,7 @@ pub fn gate(staged: bool, format: Format, quiet: bool) -> anyhow::Result<Outcome
             None => list_changed(&ctx, version)?,
         };
         let loaded = loading.join().unwrap_or_else(|_| Err(anyhow::anyhow!("reading the journal panicked")))?;
-        let files = listed.finish(&ctx, &loaded, true)?;
+        let files = listed.finish(&ctx, &loaded)?;
         let history = AiPaths::load(&ctx.repo, policy.bots())?;
         let analysis = Analysis {
             journal: &journal,
@@ -179,7 +179,7 @@ pub fn unit_json(u: &JudgedUnit) -> serde_json::Value {
         "risk": u.facts.unit.risk,
         "tools": u.tools(),
         "suspected": u.facts.suspected,
-        "not_counted": u.judgement.assessment.ignored.iter().map(|i| i.refusal.to_string()).collect::<Vec<_>>(),
+        "not_counted": u.not_counted(),
     })
 }
 
@@ -221,8 +221,8 @@ fn print_text(units: &[JudgedUnit], blocking: &[&JudgedUnit], warn: bool, staged
             display::line(&u.reason())
         );
         println!("{}", if warn { style.yellow(&head) } else { style.red(&head) });
-        for ignored in &u.judgement.assessment.ignored {
-            println!("    not counted: {}", display::line(&ignored.refusal.to_string()));
+        for why in u.not_counted() {
+            println!("    not counted: {}", display::line(&why));
         }
         println!("    {}", style.dim(&next_step(u)));
     }

@@ -232,6 +232,7 @@ impl Clone {
             kind: "function".into(),
             name: Some("add".into()),
             fingerprint: fingerprint.into(),
+            fingerprint_version: Some(vouch::fingerprint::VERSION),
             text: text.into(),
             ai_lines: vec![[1, 3]],
             tool: Some("claude".into()),
@@ -330,6 +331,29 @@ pub fn feature_world(policy: &str) -> (World, Clone, Value) {
     (world, a, failure)
 }
 
+impl Clone {
+    /// Commit as someone else from now on.
+    pub fn act_as(&self, who: &str) {
+        self.git(&["config", "user.email", &email(who)]);
+        self.git(&["config", "user.name", who]);
+    }
+
+    pub fn write_bytes(&self, rel: &str, content: &[u8]) {
+        let path = self.path.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, content).unwrap();
+    }
+
+    pub fn head(&self) -> Oid {
+        Oid::from_str(self.git(&["rev-parse", "HEAD"]).trim()).unwrap()
+    }
+
+    /// The blob id of `path` in `commit`.
+    pub fn blob(&self, commit: Oid, path: &str) -> Oid {
+        self.repo().find_commit(commit).unwrap().tree().unwrap().get_path(Path::new(path)).unwrap().id()
+    }
+}
+
 /// What a command printed, and how it ended.
 pub struct Run {
     pub code: i32,
@@ -384,9 +408,5 @@ impl Clone {
     /// [`Clone::git_output`], as a [`Run`].
     pub fn git_run(&self, args: &[&str]) -> Run {
         Run::from(self.git_output(args))
-    }
-
-    pub fn head(&self) -> Oid {
-        Oid::from_str(self.git(&["rev-parse", "HEAD"]).trim()).unwrap()
     }
 }
