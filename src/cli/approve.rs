@@ -68,6 +68,17 @@ pub struct Args {
     /// `vouch verify` will use as BASE; default HEAD).
     #[arg(long, value_name = "REV", requires = "file")]
     pub base: Option<String>,
+    /// Only the unit of the request with this fingerprint (or a unique
+    /// prefix of at least 12 hex digits), e.g. from `vouch review --format
+    /// json`.
+    #[arg(long, value_name = "FINGERPRINT", conflicts_with = "file")]
+    pub unit: Option<String>,
+    /// Record the verdict as an automated reviewer's (the policy's
+    /// `[[automated]]`): required of, and only for, an automated reviewer's
+    /// identity. It clears only what its rule covers, and never counts as
+    /// a person (docs/automated-review.md).
+    #[arg(long, conflicts_with = "file")]
+    pub automated: bool,
     #[command(flatten)]
     pub format: FormatArg,
 }
@@ -90,6 +101,17 @@ pub struct RejectArgs {
     /// With --file: the revision whose policy says who may sign off.
     #[arg(long, value_name = "REV", requires = "file")]
     pub base: Option<String>,
+    /// Only the unit of the request with this fingerprint (or a unique
+    /// prefix of at least 12 hex digits), e.g. from `vouch review --format
+    /// json`.
+    #[arg(long, value_name = "FINGERPRINT", conflicts_with = "file")]
+    pub unit: Option<String>,
+    /// Record the verdict as an automated reviewer's (the policy's
+    /// `[[automated]]`): required of, and only for, an automated reviewer's
+    /// identity. It clears only what its rule covers, and never counts as
+    /// a person (docs/automated-review.md).
+    #[arg(long, conflicts_with = "file")]
+    pub automated: bool,
     #[command(flatten)]
     pub format: FormatArg,
 }
@@ -105,6 +127,8 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         comment: args.comment,
         yes: args.yes,
         format: args.format.format,
+        unit: args.unit,
+        automated: args.automated,
     })
 }
 
@@ -122,6 +146,8 @@ pub fn run_reject(args: RejectArgs) -> anyhow::Result<Outcome> {
         comment: Some(args.comment),
         yes: args.yes,
         format: args.format.format,
+        unit: args.unit,
+        automated: args.automated,
     })
 }
 
@@ -131,6 +157,8 @@ struct Decision {
     comment: Option<String>,
     yes: bool,
     format: Format,
+    unit: Option<String>,
+    automated: bool,
 }
 
 /// One unit to decide on, with what the reviewer is shown.
@@ -167,6 +195,8 @@ struct Written {
 struct Report {
     decision: &'static str,
     reviewer: String,
+    /// An automated reviewer's verdict.
+    automated: bool,
     request: Option<String>,
     comment: Option<String>,
     approvals: Vec<Written>,
@@ -190,7 +220,33 @@ fn decide(d: Decision) -> anyhow::Result<Outcome> {
         return Err(SignoffError::NoCommits.into());
     }
     let (verb, past) = verb(d.verdict);
-    let selection = select(&ctx, &policy, &ledger, d.target.as_deref(), d.yes)?;
+    let is_bot = policy.automated_reviewers().iter().any(|b| b.eq_ignore_ascii_case(&me.email));
+    match (d.automated, is_bot) {
+        (true, false) => bail!(
+            "--automated: {} is not an automated reviewer of the policy ([[automated]] reviewer = ...)",
+            display::line(&me.email)
+        ),
+        (false, true) => bail!(
+            "{} is an automated reviewer of the policy: record its verdict with --automated",
+            display::line(&me.email)
+        ),
+        _ => {}
+    }
+    let mut selection = select(&ctx, &policy, &ledger, d.target.as_deref(), d.yes)?;
+    if let Some(unit) = &d.unit {
+        let prefix = unit.trim().to_ascii_lowercase();
+        if prefix.len() < 12 || !prefix.bytes().all(|b| b.is_ascii_hexdigit()) {
+            bail!("--unit takes a fingerprint, or a prefix of at least 12 hex digits");
+        }
+        selection.items.retain(|i| i.facts.unit.fingerprint.starts_with(&prefix));
+        let mut fingerprints: Vec<&str> = selection.items.iter().map(|i| i.facts.unit.fingerprint.as_str()).collect();
+        fingerprints.dedup();
+        match fingerprints.len() {
+            0 => bail!("no unit with fingerprint {} in what you named", display::line(unit)),
+            1 => {}
+            _ => bail!("fingerprint prefix {} is ambiguous; give more digits", display::line(unit)),
+        }
+    }
 
     // Check every unit before writing anything: all or nothing.
     let mut approvals: Vec<(Approval, &Item)> = Vec::new();
@@ -269,6 +325,7 @@ fn decide(d: Decision) -> anyhow::Result<Outcome> {
     let report = Report {
         decision: verb,
         reviewer: me.email.clone(),
+        automated: d.automated,
         request: selection.request,
         comment: d.comment,
         approvals: written,
@@ -654,7 +711,9 @@ fn preview(item: &Item, n: usize, of: usize, style: Style) -> String {
 fn print_text(report: &Report, past: &str, style: Style) {
     let n = report.approvals.len();
     let request = report.request.as_deref().map_or(String::new(), |r| format!(" (request {})", &r[..12]));
-    let head = format!("{past} {n} unit{} as {}", if n == 1 { "" } else { "s" }, display::line(&report.reviewer));
+    let who = display::line(&report.reviewer);
+    let who = if report.automated { format!("{who} (automated)") } else { who.into_owned() };
+    let head = format!("{past} {n} unit{} as {who}", if n == 1 { "" } else { "s" });
     let head = if report.decision == "approve" { style.green(&head) } else { style.red(&head) };
     println!("{head}{request}");
     for w in &report.approvals {

@@ -280,7 +280,19 @@ fn unit_report(
     let status = &judgement.assessment.status;
     let (state, approved_by) = match status {
         Status::NotRequired => ("needs-no-signoff", Vec::new()),
-        Status::Approved { by } => ("approved", by.clone()),
+        // An automated reviewer is named as one.
+        Status::Approved { by, automated } => (
+            "approved",
+            by.iter()
+                .map(|b| {
+                    if automated.iter().any(|a| a.eq_ignore_ascii_case(b)) {
+                        format!("{b} (automated)")
+                    } else {
+                        b.clone()
+                    }
+                })
+                .collect(),
+        ),
         Status::Rejected { .. } => ("rejected", Vec::new()),
         Status::Requested { by, .. } => ("requested", by.clone()),
         Status::Pending { by, .. } => ("pending", by.clone()),

@@ -100,11 +100,10 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
                 };
                 let judgement = ledger.judge(&policy, &file.path, facts, &[], &verified);
                 match &judgement.assessment.status {
-                    Status::Approved { by } => refusals.push(format!(
-                        "{}:{line}: {} is already approved by {}",
+                    status @ Status::Approved { .. } => refusals.push(format!(
+                        "{}:{line}: {} is already {status}",
                         file.path,
-                        signoff::unit_label(&facts.unit),
-                        by.join(", ")
+                        signoff::unit_label(&facts.unit)
                     )),
                     Status::NotRequired => refusals.push(
                         SignoffError::NotRequired { path: file.path.clone(), unit: signoff::unit_label(&facts.unit) }

@@ -504,6 +504,11 @@ pub struct Approval {
     /// Where the unit was (informational).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
+    /// An automated reviewer's verdict (the policy's `[[automated]]`),
+    /// never a person's; part of what is signed. Absent when false, so
+    /// that a person's record has one form.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub automated: bool,
     /// An SSH signature (`ssh-keygen -Y sign`, namespace `vouch`) over
     /// [`Approval::signed_payload`]; not itself part of what is signed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -525,6 +530,7 @@ impl Approval {
             comment: None,
             request: None,
             path: None,
+            automated: false,
             signature: None,
         }
     }
@@ -549,6 +555,7 @@ impl Approval {
             verdict: self.decision,
             comment: self.comment.clone(),
             signer,
+            automated: self.automated,
         }
     }
 }

@@ -916,7 +916,7 @@ fn judge_unit(
         return;
     }
     let unit = &fact.unit;
-    if let Status::Approved { by } = &judgement.assessment.status {
+    if let Status::Approved { by, automated } = &judgement.assessment.status {
         report.approved.push(Approved {
             path: path.to_string(),
             line: first,
@@ -924,7 +924,7 @@ fn judge_unit(
             name: unit.name.clone(),
             fingerprint: unit.fingerprint.clone(),
             by: by.clone(),
-            automated: Vec::new(),
+            automated: automated.clone(),
             not_counted: judge.explain(&unit.fingerprint, &judgement.assessment.ignored, None),
         });
         return;

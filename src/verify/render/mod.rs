@@ -152,11 +152,13 @@ pub fn render_text(report: &Report) -> String {
             format!(": {}", paths.join(", "))
         }
     );
+    let automated = report.approved.iter().filter(|a| !a.automated.is_empty()).count();
     let _ = writeln!(
         out,
-        "{}: {} unit(s) approved, {} failure(s), {} overridden",
+        "{}: {} unit(s) approved{}, {} failure(s), {} overridden",
         if report.passed() { "PASS" } else { "FAIL" },
         report.approved.len(),
+        if automated > 0 { format!(" ({automated} by an automated reviewer)") } else { String::new() },
         report.failures.len(),
         report.overridden.len()
     );
