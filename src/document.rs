@@ -21,10 +21,14 @@ pub struct Change<'a> {
     pub text: &'a str,
 }
 
-/// What one change did, in byte offsets of the text right after it.
+/// What one change of a batch did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Applied {
-    /// Where the inserted text now is.
+    /// Where the text it inserted is in the text the whole batch left: the
+    /// changes after it in the batch may have moved it or replaced part of
+    /// it; this spans from the first to the last byte left of it (empty if
+    /// none is left). For a change that replaces the
+    /// whole text, the largest piece the diff found inserted.
     pub inserted: Range<usize>,
     /// How many bytes it removed.
     pub removed: usize,
@@ -95,6 +99,10 @@ impl Document {
     /// Apply a batch of changes in order; inserted text is attributed to
     /// `attr` unless it takes back the origin of removed AI text.
     ///
+    /// Each change's range is relative to the text the change before it
+    /// left; every range the result holds is relative to the text the whole
+    /// batch left (see [`Applied::inserted`]).
+    ///
     /// On [`TooLarge`] the changes before the failing one stay applied and
     /// the tree is re-parsed, so the document stays consistent.
     pub fn apply(
@@ -105,23 +113,36 @@ impl Document {
         removed: &mut RecentlyRemoved,
     ) -> Result<Vec<Applied>, TooLarge> {
         let mut applied = Vec::with_capacity(changes.len());
+        // Every byte replacement the batch made, in order, and how many of
+        // them each applied change had made by its end.
+        let mut steps: Vec<Step> = Vec::new();
+        let mut steps_after: Vec<usize> = Vec::with_capacity(changes.len());
         let mut fresh = false;
         let mut result = Ok(());
         for change in changes {
             let step = match change.range {
-                Some((start, end)) => self.apply_range(start, end, change.text, enc, attr, removed),
+                Some((start, end)) => self.apply_range(start, end, change.text, enc, attr, removed, &mut steps),
                 None => {
                     fresh = true;
-                    self.apply_whole(change.text, attr, removed)
+                    self.apply_whole(change.text, attr, removed, &mut steps)
                 }
             };
             match step {
-                Ok(a) => applied.push(a),
+                Ok(a) => {
+                    applied.push(a);
+                    steps_after.push(steps.len());
+                }
                 Err(e) => {
                     result = Err(e);
                     break;
                 }
             }
+        }
+        // A change's range is in the text right after it; the changes after
+        // it in the batch move it (issue 14: reading the final text with it
+        // sliced the wrong bytes, or past the end).
+        for (a, &done) in applied.iter_mut().zip(&steps_after) {
+            a.inserted = follow(a.inserted.clone(), &steps[done..]);
         }
         if let Some(syntax) = &mut self.syntax {
             match (self.parsing, fresh) {
@@ -143,6 +164,7 @@ impl Document {
         enc: Encoding,
         attr: &Attribution,
         removed: &mut RecentlyRemoved,
+        steps: &mut Vec<Step>,
     ) -> Result<Applied, TooLarge> {
         let s = self.text.offset(start, enc);
         let e = self.text.offset(end, enc);
@@ -150,7 +172,7 @@ impl Document {
         // A reversed range is read as its mirror: editors never send one,
         // and guessing beats refusing the whole batch.
         let range = s.offset.min(e.offset)..s.offset.max(e.offset);
-        let mut applied = self.replace_bytes(range, new, attr, removed)?;
+        let mut applied = self.replace_bytes(range, new, attr, removed, steps)?;
         applied.clamps = clamps;
         Ok(applied)
     }
@@ -162,22 +184,24 @@ impl Document {
         new: &str,
         attr: &Attribution,
         removed: &mut RecentlyRemoved,
+        steps: &mut Vec<Step>,
     ) -> Result<Applied, TooLarge> {
         let hunks = crate::provenance::diff(self.text.as_str(), new);
         let mut recalled = false;
         let mut restores_removed = false;
         let mut removed_bytes = 0;
         for hunk in hunks.iter().rev() {
-            let a = self.replace_bytes(hunk.old.clone(), &new[hunk.new.clone()], attr, removed)?;
+            let a = self.replace_bytes(hunk.old.clone(), &new[hunk.new.clone()], attr, removed, steps)?;
             recalled |= a.recalled;
             restores_removed |= a.restores_removed;
             removed_bytes += a.removed;
         }
         debug_assert_eq!(self.text.as_str(), new);
-        let inserted = match (hunks.first(), hunks.last()) {
-            (Some(first), Some(last)) => first.new.start..last.new.end,
-            _ => 0..0,
-        };
+        // Several hunks are several edits (a formatter's fixes, a reload),
+        // not one block: the text between them was there before. Report the
+        // largest piece inserted.
+        let inserted = hunks.iter().map(|h| h.new.clone()).max_by_key(|r| (r.len(), std::cmp::Reverse(r.start)));
+        let inserted = inserted.unwrap_or(0..0);
         Ok(Applied { inserted, removed: removed_bytes, clamps: Vec::new(), recalled, restores_removed })
     }
 
@@ -188,6 +212,7 @@ impl Document {
         new: &str,
         attr: &Attribution,
         removed: &mut RecentlyRemoved,
+        steps: &mut Vec<Step>,
     ) -> Result<Applied, TooLarge> {
         // Editors often send more than changed (Neovim re-sends the rest of
         // the line after a paste): text removed and inserted again unchanged
@@ -211,6 +236,7 @@ impl Document {
         let start_point = self.text.point(range.start);
         let old_end_point = self.text.point(range.end);
         self.text.replace(range.clone(), new)?;
+        steps.push(Step { start: range.start, removed: range.len(), inserted: new.len() });
         let id = self.provenance.intern(attr);
         self.provenance.replace(range.clone(), new.len(), id);
         let inserted = range.start..range.start + new.len();
@@ -303,6 +329,60 @@ impl Document {
         }
         self.ensure_tree();
         units::review_units(self.language, self.syntax(), &self.text, &whole)
+    }
+}
+
+/// One byte replacement: `removed` bytes at `start` became `inserted` bytes.
+#[derive(Debug, Clone, Copy)]
+struct Step {
+    start: usize,
+    removed: usize,
+    inserted: usize,
+}
+
+impl Step {
+    /// What is left of the bytes `piece` of the text before this step, in
+    /// the text after it: none, one or two pieces.
+    fn cut(self, piece: Range<usize>) -> impl Iterator<Item = Range<usize>> {
+        let end_of_removed = self.start + self.removed;
+        let before = piece.start..piece.end.min(self.start);
+        let after = piece.start.max(end_of_removed)..piece.end;
+        let after = self.shift(after.start)..self.shift(after.end.max(after.start));
+        [before, after].into_iter().filter(|r| !r.is_empty())
+    }
+
+    /// Where the offset `at` of the text before this step is after it.
+    fn point(self, at: usize) -> usize {
+        if at <= self.start {
+            at
+        } else if at >= self.start + self.removed {
+            self.shift(at)
+        } else {
+            self.start + self.inserted
+        }
+    }
+
+    /// An offset at or after the replaced bytes, moved by the step.
+    fn shift(self, at: usize) -> usize {
+        at - self.removed + self.inserted
+    }
+}
+
+/// Where the bytes `range` are after `steps`: the span from the first to
+/// the last byte of it that no step replaced, or an empty range where it
+/// was if no byte is left.
+fn follow(range: Range<usize>, steps: &[Step]) -> Range<usize> {
+    let mut at = range.start;
+    let mut pieces: Vec<Range<usize>> = if range.is_empty() { Vec::new() } else { vec![range] };
+    for step in steps {
+        at = step.point(at);
+        if !pieces.is_empty() {
+            pieces = pieces.into_iter().flat_map(|p| step.cut(p)).collect();
+        }
+    }
+    match (pieces.first(), pieces.last()) {
+        (Some(first), Some(last)) => first.start..last.end,
+        _ => at..at,
     }
 }
 

@@ -320,16 +320,15 @@ impl State {
             let clamps: Vec<_> = applied.iter().flat_map(|a| a.clamps.iter()).collect();
             log(&self.out, MessageType::WARNING, format!("vouch: {}: positions clamped: {clamps:?}", uri.as_str()));
         }
-        // The no-plugin heuristic: one change inserting a large block.
+        // The no-plugin heuristic: one change inserting a large block. Each
+        // change's range is where its text is after the whole batch.
         let thresholds = self.repos.thresholds(d.repo.as_ref().map(|(root, _)| root));
-        let candidates: Vec<Range<usize>> = params
-            .content_changes
+        let candidates: Vec<Range<usize>> = applied
             .iter()
-            .zip(&applied)
-            .filter(|(_, a)| !a.recalled && !a.restores_removed)
-            .map(|(_, a)| a.inserted.clone())
+            .filter(|a| !a.recalled && !a.restores_removed)
+            .map(|a| a.inserted.clone())
             .filter(|r| {
-                let text = &d.doc.text().as_str()[r.clone()];
+                let Some(text) = d.doc.text().as_str().get(r.clone()) else { return false };
                 text.chars().count() >= thresholds.min_chars && line_span(text) >= thresholds.min_lines
             })
             .collect();

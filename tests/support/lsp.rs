@@ -210,3 +210,76 @@ impl Drop for Server {
 pub fn range(l1: u32, c1: u32, l2: u32, c2: u32) -> Value {
     json!({ "start": { "line": l1, "character": c1 }, "end": { "line": l2, "character": c2 } })
 }
+
+/// A naive model of how a `didChange` batch edits a buffer, sharing no code
+/// with the server: lines are found one character at a time, each change
+/// applies to the text the previous one left, and a bad position clamps the
+/// way the server documents (a line past the end: the end of the text; a
+/// column past the line's end: the line's end, before its break; a column
+/// inside a character: that character's start).
+pub mod model {
+    use serde_json::Value;
+
+    /// (start, end of content) byte offsets of each line.
+    fn lines(text: &str) -> Vec<(usize, usize)> {
+        let mut out = Vec::new();
+        let mut start = 0;
+        let mut chars = text.char_indices().peekable();
+        while let Some((i, c)) = chars.next() {
+            if c == '\n' || c == '\r' {
+                let mut next = i + 1;
+                if c == '\r' && chars.peek().map(|&(_, c)| c) == Some('\n') {
+                    chars.next();
+                    next += 1;
+                }
+                out.push((start, i));
+                start = next;
+            }
+        }
+        out.push((start, text.len()));
+        out
+    }
+
+    fn units(c: char, encoding: &str) -> usize {
+        match encoding {
+            "utf-8" => c.len_utf8(),
+            "utf-32" => 1,
+            _ => c.len_utf16(),
+        }
+    }
+
+    /// The byte offset an LSP position names in `text`, clamped.
+    pub fn offset(text: &str, position: &Value, encoding: &str) -> usize {
+        let line = position["line"].as_u64().unwrap_or(0) as usize;
+        let column = position["character"].as_u64().unwrap_or(0) as usize;
+        let Some(&(start, end)) = lines(text).get(line) else { return text.len() };
+        let mut at = 0;
+        for (i, c) in text[start..end].char_indices() {
+            if at >= column {
+                return start + i;
+            }
+            at += units(c, encoding);
+            if at > column {
+                return start + i;
+            }
+        }
+        end
+    }
+
+    /// `text` after the changes of one `didChange`, applied in order.
+    pub fn apply(text: &str, changes: &[Value], encoding: &str) -> String {
+        let mut text = text.to_string();
+        for change in changes {
+            let new = change["text"].as_str().unwrap_or_default();
+            match change.get("range") {
+                Some(range) => {
+                    let a = offset(&text, &range["start"], encoding);
+                    let b = offset(&text, &range["end"], encoding);
+                    text.replace_range(a.min(b)..a.max(b), new);
+                }
+                None => text = new.to_string(),
+            }
+        }
+        text
+    }
+}
