@@ -121,7 +121,7 @@ impl Document {
         let mut result = Ok(());
         for change in changes {
             let step = match change.range {
-                Some((start, end)) => self.apply_range(start, end, change.text, enc, attr, removed, &mut steps),
+                Some(range) => self.apply_range(range, change.text, enc, attr, removed, &mut steps),
                 None => {
                     fresh = true;
                     self.apply_whole(change.text, attr, removed, &mut steps)
@@ -158,8 +158,7 @@ impl Document {
 
     fn apply_range(
         &mut self,
-        start: Position,
-        end: Position,
+        (start, end): (Position, Position),
         new: &str,
         enc: Encoding,
         attr: &Attribution,

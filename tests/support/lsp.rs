@@ -84,6 +84,32 @@ impl Server {
         self.child.id()
     }
 
+    /// How the process ended, waiting up to `TIMEOUT`; `None` if it runs on.
+    pub fn wait_exit(&mut self) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + TIMEOUT;
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        None
+    }
+
+    /// Every message read so far and not yet consumed, then cleared.
+    pub fn take_backlog(&mut self) -> Vec<Value> {
+        self.backlog.drain(..).collect()
+    }
+
+    /// The messages of `window/showMessage` (or another notification)
+    /// read so far whose params satisfy `pred`, consumed.
+    pub fn take_notifications(&mut self, method: &str, pred: impl Fn(&Value) -> bool) -> Vec<Value> {
+        let (taken, kept): (Vec<Value>, Vec<Value>) =
+            self.backlog.drain(..).partition(|m| m["method"] == method && pred(&m["params"]));
+        self.backlog = kept.into();
+        taken.into_iter().map(|m| m["params"].clone()).collect()
+    }
+
     pub fn send_raw(&mut self, body: &[u8]) {
         let stdin = self.stdin.as_mut().expect("stdin open");
         write!(stdin, "Content-Length: {}\r\n\r\n", body.len()).unwrap();
