@@ -97,8 +97,8 @@ impl Backend {
 
     /// A message the framing guard could not pass on.
     pub async fn malformed(&self, params: Value) {
-        let why = params["error"].as_str().unwrap_or("a malformed message").to_string();
-        self.send(Event::Invalid(format!("vouch: ignored {why}")));
+        let why = params["error"].as_str().unwrap_or("ignored a malformed message").to_string();
+        self.send(Event::Invalid(format!("vouch: {why}")));
     }
 
     /// `vouch/debug/panic`, registered only when the test hook is enabled.

@@ -85,7 +85,7 @@ where
     }
     let (service, socket) = builder.finish();
     let (guarded, reader) = tokio::io::duplex(1 << 20);
-    let guard = tokio::spawn(framing::guard(input, guarded));
+    let guard = tokio::spawn(framing::guard(input, guarded, record_file()));
     let mut server = Box::pin(Server::new(reader, output, socket).concurrency_level(1).serve(service));
     let gave_up = async {
         match gave_up_rx.await {
@@ -122,6 +122,18 @@ where
     // thread sees its channel close and returns.
     drop(server);
     state_thread.join().unwrap_or(state::Ended::Disconnected)
+}
+
+/// The file `VOUCH_LSP_RECORD` names, opened to append the raw input to.
+fn record_file() -> Option<std::fs::File> {
+    let path = std::env::var_os(framing::RECORD_ENV)?;
+    match std::fs::OpenOptions::new().create(true).append(true).open(&path) {
+        Ok(file) => Some(file),
+        Err(e) => {
+            eprintln!("vouch: cannot record the client's messages in {}: {e}", std::path::Path::new(&path).display());
+            None
+        }
+    }
 }
 
 /// Send what the state thread says to the client, in order.

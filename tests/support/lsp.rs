@@ -117,6 +117,33 @@ impl Server {
         stdin.flush().unwrap();
     }
 
+    /// Write `bytes` to the server as they are, framed or not.
+    pub fn send_bytes(&mut self, bytes: &[u8]) {
+        let stdin = self.stdin.as_mut().expect("stdin open");
+        stdin.write_all(bytes).unwrap();
+        stdin.flush().unwrap();
+    }
+
+    /// Check that no internal error (a panic the server survived) was
+    /// reported: first make sure everything the server said so far has
+    /// arrived (what it says leaves in order: the diagnostics of a document
+    /// opened now come after it), then look.
+    pub fn assert_no_internal_errors(&mut self, cwd: &Path) {
+        let uri = format!("file://{}/vouch-sync-{}.txt", cwd.display(), self.next_id);
+        self.open(&uri, "plaintext", "sync\n");
+        self.diagnostics(&uri, 1);
+        self.notify("textDocument/didClose", json!({ "textDocument": { "uri": uri } }));
+        let errors: Vec<String> = self
+            .backlog
+            .iter()
+            .filter(|m| m["method"] == "window/logMessage" || m["method"] == "window/showMessage")
+            .filter_map(|m| m["params"]["message"].as_str())
+            .filter(|m| m.contains("internal error"))
+            .map(str::to_string)
+            .collect();
+        assert!(errors.is_empty(), "the server panicked: {errors:#?}");
+    }
+
     fn send(&mut self, msg: Value) {
         let body = serde_json::to_vec(&msg).unwrap();
         self.send_raw(&body);
