@@ -49,6 +49,8 @@ const POLL: Duration = Duration::from_millis(500);
 /// the least recently analysed documents drop theirs and parse again when
 /// next edited or asked about (about 20 ms for 10,000 lines).
 const LIVE_TREES: usize = 4;
+/// How much of a panic's message is said (it may quote a whole document).
+const MAX_PANIC_MESSAGE: usize = 200;
 /// Units longer than this get a diagnostic on their first line only.
 const LONG_UNIT_LINES: usize = 40;
 
@@ -246,6 +248,12 @@ impl State {
     /// client sent. Whether to go on.
     fn recover(&mut self, what: &str, message: &str) -> bool {
         let culprit = self.busy.take();
+        // A panic message may quote a whole document: say enough to find it.
+        let message = match message.char_indices().nth(MAX_PANIC_MESSAGE) {
+            Some((at, _)) => format!("{}…", &message[..at]),
+            None => message.to_string(),
+        };
+        let message = message.as_str();
         let storm = self.faults.count(Instant::now());
         self.log(MessageType::ERROR, format!("vouch: internal error while handling {what}: {message}"));
         if storm {

@@ -31,6 +31,23 @@ impl Server {
     }
 
     pub fn start_with_env(cwd: &Path, encodings: &[&str], env: &[(&str, &str)]) -> Server {
+        let mut server = Server::spawn(cwd, env);
+        server.next_id = 1;
+        let caps = json!({
+            "general": { "positionEncodings": encodings },
+            "workspace": { "codeLens": { "refreshSupport": false } },
+        });
+        let root = format!("file://{}", cwd.display());
+        let init = server.request("initialize", json!({ "processId": null, "rootUri": root, "capabilities": caps }));
+        server.encoding = init["capabilities"]["positionEncoding"].as_str().unwrap_or("utf-16").to_string();
+        server.notify("initialized", json!({}));
+        server
+    }
+
+    /// Start `vouch lsp` in `cwd` without initializing it (to replay a
+    /// recorded session, which does). The requests this harness makes get
+    /// ids from 1,000,000 on, clear of the recorded ones.
+    pub fn spawn(cwd: &Path, env: &[(&str, &str)]) -> Server {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_vouch"));
         cmd.arg("lsp").current_dir(cwd).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::inherit());
         for (k, v) in env {
@@ -67,17 +84,23 @@ impl Server {
             }
         });
         let stdin = child.stdin.take();
-        let mut server =
-            Server { child, stdin, incoming: rx, backlog: VecDeque::new(), next_id: 1, encoding: String::new() };
-        let caps = json!({
-            "general": { "positionEncodings": encodings },
-            "workspace": { "codeLens": { "refreshSupport": false } },
-        });
-        let root = format!("file://{}", cwd.display());
-        let init = server.request("initialize", json!({ "processId": null, "rootUri": root, "capabilities": caps }));
-        server.encoding = init["capabilities"]["positionEncoding"].as_str().unwrap_or("utf-16").to_string();
-        server.notify("initialized", json!({}));
-        server
+        Server { child, stdin, incoming: rx, backlog: VecDeque::new(), next_id: 1_000_000, encoding: String::new() }
+    }
+
+    /// Send a recorded message; for a request, wait for its reply and
+    /// return it.
+    pub fn replay(&mut self, msg: &Value) -> Option<Value> {
+        self.send(msg.clone());
+        let id = msg.get("id")?;
+        msg.get("method")?;
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            let reply = self.recv(deadline).unwrap_or_else(|| panic!("no reply to {msg} in {TIMEOUT:?}"));
+            if reply.get("id") == Some(id) && reply.get("method").is_none() {
+                return Some(reply);
+            }
+            self.backlog.push_back(reply);
+        }
     }
 
     pub fn pid(&self) -> u32 {
