@@ -62,6 +62,24 @@ pub struct Document {
     provenance: ProvenanceMap,
     syntax: Option<SyntaxTree>,
     parsing: Parsing,
+    /// How to take back each byte replacement the last batch made to the
+    /// text, in order: kept until the next batch, so that the text as it
+    /// was before can be had back if applying the batch stopped half way
+    /// (a panic the language server caught).
+    undo: Vec<Undo>,
+    /// Tests of that: panic in the replacement of a batch numbered so
+    /// (from 1), before the text changes or (if true) after.
+    #[cfg(test)]
+    panic_at: Option<(usize, bool)>,
+}
+
+/// One byte replacement taken back: `inserted` bytes at `start` were
+/// `removed`.
+#[derive(Debug, Clone)]
+struct Undo {
+    start: usize,
+    inserted: usize,
+    removed: String,
 }
 
 impl Document {
@@ -77,7 +95,16 @@ impl Document {
             Parsing::OnDemand => SyntaxTree::unparsed(language),
         };
         let provenance = ProvenanceMap::new(text.len());
-        Ok(Document { language, text, provenance, syntax, parsing })
+        Ok(Document {
+            language,
+            text,
+            provenance,
+            syntax,
+            parsing,
+            undo: Vec::new(),
+            #[cfg(test)]
+            panic_at: None,
+        })
     }
 
     pub fn language(&self) -> Language {
@@ -112,6 +139,7 @@ impl Document {
         attr: &Attribution,
         removed: &mut RecentlyRemoved,
     ) -> Result<Vec<Applied>, TooLarge> {
+        self.undo.clear();
         let mut applied = Vec::with_capacity(changes.len());
         // Every byte replacement the batch made, in order, and how many of
         // them each applied change had made by its end.
@@ -234,7 +262,25 @@ impl Document {
         }
         let start_point = self.text.point(range.start);
         let old_end_point = self.text.point(range.end);
-        self.text.replace(range.clone(), new)?;
+        // The undo entry is written before the text changes, and
+        // `String::replace_range` changes it whole or not at all: it panics
+        // only on a range off character boundaries, which is checked first.
+        // So whatever panics later, the undo entries describe the text.
+        let content = self.text.as_str();
+        assert!(content.is_char_boundary(range.start) && content.is_char_boundary(range.end));
+        #[cfg(test)]
+        if self.panic_at == Some((self.undo.len() + 1, false)) {
+            panic!("a test's panic half way through a batch");
+        }
+        self.undo.push(Undo { start: range.start, inserted: new.len(), removed: old_text.to_string() });
+        if let Err(e) = self.text.replace(range.clone(), new) {
+            self.undo.pop();
+            return Err(e);
+        }
+        #[cfg(test)]
+        if self.panic_at == Some((self.undo.len(), true)) {
+            panic!("a test's panic half way through a batch");
+        }
         steps.push(Step { start: range.start, removed: range.len(), inserted: new.len() });
         let id = self.provenance.intern(attr);
         self.provenance.replace(range.clone(), new.len(), id);
@@ -261,6 +307,24 @@ impl Document {
             recalled = true;
         }
         Ok(Applied { inserted, removed: range.len(), clamps: Vec::new(), recalled, restores_removed })
+    }
+
+    /// The text as it was before the last batch ([`Document::apply`])
+    /// began, however far the batch got: what a document is rebuilt from
+    /// when a panic interrupted a batch. Reads only the text's bytes, not
+    /// its line index, provenance or tree.
+    pub fn text_before_last_batch(&self) -> String {
+        let mut text = self.text.as_str().to_string();
+        for undo in self.undo.iter().rev() {
+            text.replace_range(undo.start..undo.start + undo.inserted, &undo.removed);
+        }
+        text
+    }
+
+    /// Start a batch that is not applied yet: from now on the text before
+    /// it is the text as it is.
+    pub fn begin_batch(&mut self) {
+        self.undo.clear();
     }
 
     /// Attribute `range` (byte offsets, clamped into the text) to `attr`:
@@ -488,6 +552,34 @@ mod tests {
         assert_eq!(doc.text().as_str(), "let mut v = compute();\n");
         assert_eq!(applied[0].inserted, 4..8);
         assert_eq!(ai_text(&doc), vec!["let ", "v = compute();"]);
+    }
+
+    #[test]
+    fn the_text_before_a_batch_survives_a_panic_half_way() {
+        let original = "fn a() {}\n    \n}\n";
+        let batch = [
+            change(at(1, 4), at(1, 4), "\n    "),
+            change(at(1, 0), at(1, 4), ""),
+            change(at(0, 3), at(0, 4), "bé"),
+            // A whole text that differs in two places: two replacements.
+            Change { range: None, text: "fn x() {}\n\n    \n}\n!" },
+        ];
+        for at in (1..=5).flat_map(|step| [(step, false), (step, true)]) {
+            let mut doc = Document::new(Language::Rust, original.into()).unwrap();
+            doc.panic_at = Some(at);
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                doc.apply(&batch, Encoding::Utf16, &Attribution::typed(), &mut RecentlyRemoved::default())
+            }));
+            assert!(result.is_err(), "no panic at {at:?}");
+            assert_eq!(doc.text_before_last_batch(), original, "panic at {at:?}");
+        }
+        // Applied whole, and after the next batch begins.
+        let mut doc = Document::new(Language::Rust, original.into()).unwrap();
+        doc.apply(&batch, Encoding::Utf16, &Attribution::typed(), &mut RecentlyRemoved::default()).unwrap();
+        assert_eq!(doc.text().as_str(), "fn x() {}\n\n    \n}\n!");
+        assert_eq!(doc.text_before_last_batch(), original);
+        doc.begin_batch();
+        assert_eq!(doc.text_before_last_batch(), "fn x() {}\n\n    \n}\n!");
     }
 
     #[test]

@@ -242,6 +242,10 @@ struct Framer {
     skipping: bool,
     /// How far a body still arriving was searched for a header.
     searched: usize,
+    /// A body that did not decode as long as its header said, with that
+    /// length and why: bytes that arrive later, before the next header, may
+    /// be its end (a Content-Length too short, read before the rest came).
+    short: Option<(Vec<u8>, u64, String)>,
 }
 
 impl Framer {
@@ -308,6 +312,9 @@ impl Framer {
         if self.buf.is_empty() {
             return false;
         }
+        if self.short.is_some() && !self.finish_short() {
+            return false;
+        }
         match parse_header(&self.buf) {
             Header::Incomplete { .. } if self.buf.len() <= MAX_HEADER => false,
             Header::Complete { end, length: Length::Bytes(length) } => self.body(end, length),
@@ -320,6 +327,29 @@ impl Framer {
             }
             Header::Incomplete { .. } | Header::Garbage => self.garbage(),
         }
+    }
+
+    /// Whether bytes before the next header end the short body kept: pass
+    /// it on if so, say why it was dropped if not. Whether to go on (not if
+    /// there is too little to tell).
+    fn finish_short(&mut self) -> bool {
+        let next = match find_header(&self.buf, 0, self.buf.len()) {
+            Next::At(p) => Some(p),
+            Next::Maybe(_) | Next::Nowhere if self.buf.len() <= MAX_HEADER => return false,
+            _ => None,
+        };
+        let Some((mut body, length, why)) = self.short.take() else { return true };
+        if let Some(p) = next.filter(|&p| p > 0) {
+            body.extend_from_slice(&self.buf[..p]);
+            let decoded = decode(&body);
+            if decoded.is_ok() {
+                self.consume(p);
+                self.emit(decoded, Some(format!("its Content-Length ({length}) stops short of its end")));
+                return true;
+            }
+        }
+        self.ready.push_back(Frame::Problem(format!("ignored {why}")));
+        true
     }
 
     /// A header that says `length` bytes follow, from `start`.
@@ -360,28 +390,50 @@ impl Framer {
             self.emit(decoded, None);
             return true;
         }
-        // The length may be short: the message may end at the next header.
-        if let Next::At(p) = find_header(&self.buf, end, self.buf.len()) {
-            let longer = decode(&self.buf[start..p]);
-            if longer.is_ok() {
-                self.consume(p);
-                self.emit(longer, Some(format!("its Content-Length ({length}) stops short of its end")));
-                return true;
+        // The length may be short: the message may end at the next header,
+        // or, if that has not arrived yet, before it.
+        match find_header(&self.buf, end, self.buf.len()) {
+            Next::At(p) => {
+                let longer = decode(&self.buf[start..p]);
+                if longer.is_ok() {
+                    self.consume(p);
+                    self.emit(longer, Some(format!("its Content-Length ({length}) stops short of its end")));
+                    return true;
+                }
+                self.consume(end);
+                self.emit(decoded, None);
+            }
+            Next::Maybe(_) | Next::Nowhere => {
+                let body = self.buf[start..end].to_vec();
+                self.consume(end);
+                let why = decoded.err().unwrap_or_default();
+                self.short = Some((body, length, why));
             }
         }
-        self.consume(end);
-        self.emit(decoded, None);
         true
     }
 
     /// A header block (ending at `start`) that gives no usable length: the
     /// body runs to the next header, or is all that is here if it decodes.
     fn unframed(&mut self, start: usize, why: String) -> bool {
-        let end = match find_header(&self.buf, start, self.buf.len()) {
+        // Searched as it arrives, so a long body is searched once.
+        let end = match find_header(&self.buf, self.searched.max(start), self.buf.len()) {
             Next::At(p) => p,
-            _ if decode(&self.buf[start..]).is_ok() => self.buf.len(),
-            Next::Maybe(_) | Next::Nowhere if self.buf.len() as u64 <= MAX_MESSAGE => return false,
-            _ => self.buf.len(),
+            next => {
+                self.searched = match next {
+                    Next::Maybe(p) => p,
+                    _ => self.buf.len(),
+                };
+                // Only what could be a whole JSON object is worth decoding.
+                let rest = &self.buf[start..];
+                if rest.trim_ascii_end().ends_with(b"}") && decode(rest).is_ok() {
+                    self.buf.len()
+                } else if self.buf.len() as u64 <= MAX_MESSAGE {
+                    return false;
+                } else {
+                    self.buf.len()
+                }
+            }
         };
         let blank = self.buf[start..end].trim_ascii().is_empty();
         let decoded = decode(&self.buf[start..end]);
@@ -458,8 +510,8 @@ mod tests {
 
     #[test]
     fn good_messages_pass_and_bad_ones_are_replaced() {
-        let out = frames(&[frame("{ nope"), frame(A), frame(r#"{"hello":1}"#)].concat());
-        assert_eq!(messages(&out), vec![A]);
+        let out = frames(&[frame("{ nope"), frame(A), frame(r#"{"hello":1}"#), frame(B)].concat());
+        assert_eq!(messages(&out), vec![A, B]);
         let problems = problems(&out);
         assert!(problems[0].contains("not JSON"), "{problems:?}");
         assert!(problems[1].contains("not a JSON-RPC"), "{problems:?}");
@@ -497,15 +549,23 @@ mod tests {
         let out = frames(&[short, frame(A)].concat());
         assert_eq!(messages(&out), vec![B, A]);
         assert!(problems(&out)[0].contains("stops short"), "{out:?}");
-        // Last in the stream, it cannot be: it is dropped, and what
-        // follows later is read.
+        // Last of what arrived: read once the rest (and the next header)
+        // arrive, before the next message.
         let mut framer = Framer::default();
         framer.push(&with_length(&(B.len() - 1).to_string(), B));
         let first: Vec<Frame> = std::iter::from_fn(|| framer.next_frame()).collect();
-        assert!(messages(&first).is_empty());
+        assert!(first.is_empty(), "{first:?}");
+        framer.push(&frame(A));
+        let later: Vec<Frame> = std::iter::from_fn(|| framer.next_frame()).collect();
+        assert_eq!(messages(&later), vec![B, A]);
+        // A body that was bad, not short: said so when the next arrives.
+        let mut framer = Framer::default();
+        framer.push(&frame("{ nope"));
+        assert_eq!(framer.next_frame(), None);
         framer.push(&frame(A));
         let later: Vec<Frame> = std::iter::from_fn(|| framer.next_frame()).collect();
         assert_eq!(messages(&later), vec![A]);
+        assert!(problems(&later)[0].contains("not JSON"), "{later:?}");
     }
 
     #[test]

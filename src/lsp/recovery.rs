@@ -1,105 +1,46 @@
-//! What the server keeps so that an internal error (a panic) while handling
-//! one message never costs it the documents, and the bookkeeping of such
-//! errors.
+//! How the language server gets over an internal error (a panic) while
+//! handling one message without losing its documents, and the bookkeeping
+//! of such errors.
 //!
-//! For every open document the server keeps the text (and provenance) as of
-//! its last analysis, and the `didChange` batches received since, exactly as
-//! the client sent them ([`Sent`]). After a panic the state thread cannot
-//! trust what the panic interrupted (a batch half applied, a provenance map
-//! half updated), so it rebuilds each document from that: the text replayed
-//! through [`Text`] alone, none of the code that may have failed (provenance,
-//! syntax, heuristics). Nothing here asks the client to send anything again:
-//! LSP has no way to ask for a document's text.
-//!
-//! Keeping the checkpoint costs one copy of each document's text; it is
-//! taken when the document is analysed (after a quiet spell), never on the
-//! path that applies a keystroke.
+//! After a panic the state thread cannot trust what the panic interrupted
+//! (a batch half applied, a provenance map half updated), so it rebuilds
+//! every document from what the client sent: the text as it was before the
+//! last `didChange` batch (which the document can always give back, see
+//! [`crate::document::Document::text_before_last_batch`]) with that batch,
+//! which the server keeps until the next one, applied again through
+//! [`Text`] alone, none of the code that may have failed (provenance,
+//! syntax, heuristics). That costs no copy of any text. Nothing here asks
+//! the client to send anything again: LSP has no way to ask for a
+//! document's text.
 
 use std::any::Any;
-use std::ops::Range;
 use std::time::{Duration, Instant};
 
 use tower_lsp_server::ls_types::TextDocumentContentChangeEvent;
 
 use super::convert;
-use crate::provenance::Attribution;
 use crate::text::{Encoding, Text};
 
-/// What a client sent for one document: a checkpoint and the batches since.
-#[derive(Debug, Clone)]
-pub struct Sent {
-    /// The text as of the checkpoint.
-    text: String,
-    /// Its provenance as of the checkpoint.
-    provenance: Vec<(Range<usize>, Attribution)>,
-    /// Its version as of the checkpoint.
-    version: i32,
-    /// Every `didChange` received since, with its version, in order.
-    batches: Vec<(i32, Vec<TextDocumentContentChangeEvent>)>,
-}
-
-impl Sent {
-    pub fn new(text: String, provenance: Vec<(Range<usize>, Attribution)>, version: i32) -> Sent {
-        Sent { text, provenance, version, batches: Vec::new() }
-    }
-
-    /// Keep a batch, before it is applied.
-    pub fn push(&mut self, version: i32, changes: Vec<TextDocumentContentChangeEvent>) {
-        self.batches.push((version, changes));
-    }
-
-    /// The batch kept last.
-    pub fn last(&self) -> &[TextDocumentContentChangeEvent] {
-        self.batches.last().map_or(&[], |(_, changes)| changes)
-    }
-
-    /// Start again from the document as it is now (its text, provenance
-    /// and version), reusing the memory.
-    pub fn checkpoint(&mut self, text: &str, provenance: Vec<(Range<usize>, Attribution)>, version: i32) {
-        self.text.clear();
-        self.text.push_str(text);
-        self.provenance = provenance;
-        self.version = version;
-        self.batches.clear();
-    }
-
-    pub fn checkpoint_text(&self) -> &str {
-        &self.text
-    }
-
-    pub fn checkpoint_provenance(&self) -> &[(Range<usize>, Attribution)] {
-        &self.provenance
-    }
-
-    /// The text and version the client holds: the checkpoint with every
-    /// batch since applied in order, each change to the text the previous
-    /// one left, positions resolved and clamped as the document does, and a
-    /// batch that would make the text too large dropped from that change on,
-    /// as the document drops it.
-    pub fn replay(&self, enc: Encoding) -> (String, i32) {
-        let mut text = match Text::new(self.text.clone()) {
-            Ok(text) => text,
-            // The checkpoint was held as a document's text: it fits.
-            Err(_) => return (self.text.clone(), self.version),
-        };
-        let mut version = self.version;
-        for (v, changes) in &self.batches {
-            for change in changes {
-                let step = match change.range {
-                    Some(range) => {
-                        let (bytes, _) = convert::byte_range(&text, range, enc);
-                        text.replace(bytes, &change.text)
-                    }
-                    None => Text::new(change.text.clone()).map(|t| text = t),
-                };
-                if step.is_err() {
-                    break;
-                }
+/// `text` with `changes` (one `didChange` batch) applied in order, each to
+/// the text the previous one left, positions resolved and clamped as the
+/// document does; a change that would make the text too large, and the
+/// rest of the batch, are dropped, as the document drops them. `None` if
+/// `text` itself is too large to hold.
+pub fn replay(text: String, changes: &[TextDocumentContentChangeEvent], enc: Encoding) -> Option<String> {
+    let mut text = Text::new(text).ok()?;
+    for change in changes {
+        let step = match change.range {
+            Some(range) => {
+                let (bytes, _) = convert::byte_range(&text, range, enc);
+                text.replace(bytes, &change.text)
             }
-            version = *v;
+            None => Text::new(change.text.clone()).map(|t| text = t),
+        };
+        if step.is_err() {
+            break;
         }
-        (text.as_str().to_string(), version)
     }
+    Some(text.as_str().to_string())
 }
 
 /// How many internal errors within [`STORM_WINDOW`] make the server give up:
@@ -153,15 +94,12 @@ mod tests {
     }
 
     #[test]
-    fn replay_applies_batches_in_order() {
-        let mut sent = Sent::new("fn main() {\n    \n}\n".into(), Vec::new(), 1);
-        sent.push(2, vec![change(1, 4, 1, 4, "\n    "), change(1, 0, 1, 4, "")]);
-        sent.push(3, vec![change(0, 3, 0, 7, "start")]);
-        assert_eq!(sent.replay(Encoding::Utf16), ("fn start() {\n\n    \n}\n".to_string(), 3));
-        sent.push(4, vec![TextDocumentContentChangeEvent { range: None, range_length: None, text: "x".into() }]);
-        assert_eq!(sent.replay(Encoding::Utf16), ("x".to_string(), 4));
-        sent.checkpoint("y", Vec::new(), 5);
-        assert_eq!(sent.replay(Encoding::Utf8), ("y".to_string(), 5));
+    fn replay_applies_a_batch_in_order() {
+        let batch = [change(1, 4, 1, 4, "\n    "), change(1, 0, 1, 4, ""), change(0, 3, 0, 7, "start")];
+        let text = replay("fn main() {\n    \n}\n".into(), &batch, Encoding::Utf16);
+        assert_eq!(text.as_deref(), Some("fn start() {\n\n    \n}\n"));
+        let whole = TextDocumentContentChangeEvent { range: None, range_length: None, text: "x".into() };
+        assert_eq!(replay("y".into(), &[whole, change(0, 1, 0, 1, "é")], Encoding::Utf8).as_deref(), Some("xé"));
     }
 
     #[test]

@@ -28,7 +28,7 @@ use super::protocol::{
     AiEditParams, CommandArgs, DebugPanicParams, HumanPasteParams, PanicOn, PendingResult, PendingUnit, Region,
     RegionsParams, UnitState, code, command,
 };
-use super::recovery::{self, Faults, Sent};
+use super::recovery::{self, Faults};
 use super::review::{Repos, Severity, Verdict};
 use crate::document::{Change, Document, Parsing};
 use crate::provenance::{AiSource, Attribution, Evidence, Origin, RecentlyRemoved};
@@ -80,21 +80,20 @@ pub enum Event {
 
 impl Event {
     /// What the event is, for a message about it.
-    fn describe(&self) -> String {
-        let doc = |what: &str, uri: &Uri| format!("{what} for {}", uri.as_str());
+    fn kind(&self) -> &'static str {
         match self {
-            Event::Initialize { .. } => "initialize".into(),
-            Event::Initialized => "initialized".into(),
-            Event::Open(item) => doc("textDocument/didOpen", &item.uri),
-            Event::Change(params) => doc("textDocument/didChange", &params.text_document.uri),
-            Event::Save(uri) => doc("textDocument/didSave", uri),
-            Event::Close(uri) => doc("textDocument/didClose", uri),
-            Event::AiEdit(params) => doc("vouch/aiEdit", &params.text_document.uri),
-            Event::HumanPaste(params) => doc("vouch/humanPaste", &params.text_document.uri),
-            Event::Invalid(_) => "a malformed message".into(),
-            Event::FilesChanged => "workspace/didChangeWatchedFiles".into(),
-            Event::Query(method, _) => (*method).into(),
-            Event::DebugPanic(_) => "vouch/debug/panic".into(),
+            Event::Initialize { .. } => "initialize",
+            Event::Initialized => "initialized",
+            Event::Open(_) => "textDocument/didOpen",
+            Event::Change(_) => "textDocument/didChange",
+            Event::Save(_) => "textDocument/didSave",
+            Event::Close(_) => "textDocument/didClose",
+            Event::AiEdit(_) => "vouch/aiEdit",
+            Event::HumanPaste(_) => "vouch/humanPaste",
+            Event::Invalid(_) => "a malformed message",
+            Event::FilesChanged => "workspace/didChangeWatchedFiles",
+            Event::Query(method, _) => method,
+            Event::DebugPanic(_) => "vouch/debug/panic",
         }
     }
 
@@ -162,8 +161,10 @@ struct OpenDoc {
     /// When the provenance last changed without being written to the
     /// journal: written on save, on close and when idle.
     unrecorded: Option<Instant>,
-    /// What the client sent, to rebuild the document after a panic.
-    sent: Sent,
+    /// The last `didChange` batch and its version, kept until the next one:
+    /// with the text before it, what the document is rebuilt from after a
+    /// panic.
+    last_batch: Option<(i32, Vec<TextDocumentContentChangeEvent>)>,
     /// How many panics happened while handling this document.
     faults: u32,
 }
@@ -221,9 +222,9 @@ impl State {
             let wait = self.next_wakeup().saturating_duration_since(Instant::now());
             match events.recv_timeout(wait) {
                 Ok(event) => {
-                    let what = event.describe();
+                    let kind = event.kind();
                     if let Err(payload) = catch_unwind(AssertUnwindSafe(|| self.handle(event)))
-                        && !self.recover(&what, &recovery::panic_message(&*payload))
+                        && !self.recover(kind, &recovery::panic_message(&*payload))
                     {
                         return Ended::GaveUp;
                     }
@@ -243,11 +244,15 @@ impl State {
         Ended::Disconnected
     }
 
-    /// After a panic while handling `what`: tell the user (once), blame the
+    /// After a panic while handling `kind`: tell the user (once), blame the
     /// document being handled, and rebuild every document from what the
     /// client sent. Whether to go on.
-    fn recover(&mut self, what: &str, message: &str) -> bool {
+    fn recover(&mut self, kind: &str, message: &str) -> bool {
         let culprit = self.busy.take();
+        let what = match &culprit {
+            Some(uri) => format!("{kind} for {}", uri.as_str()),
+            None => kind.to_string(),
+        };
         // A panic message may quote a whole document: say enough to find it.
         let message = match message.char_indices().nth(MAX_PANIC_MESSAGE) {
             Some((at, _)) => format!("{}…", &message[..at]),
@@ -465,7 +470,6 @@ impl State {
         let now = Instant::now();
         let uri = item.uri.clone();
         self.dropped.remove(&uri);
-        let sent = Sent::new(doc.text().as_str().to_string(), doc.provenance().to_vec(), item.version);
         self.docs.insert(
             item.uri.clone(),
             OpenDoc {
@@ -477,7 +481,7 @@ impl State {
                 units_stale: true,
                 dirty: Some((now, now)),
                 unrecorded: None,
-                sent,
+                last_batch: None,
                 faults: 0,
             },
         );
@@ -513,11 +517,10 @@ impl State {
             );
         }
         // Kept before it is applied: if applying it fails half way, the
-        // document is rebuilt with the whole batch.
-        d.sent.push(params.text_document.version, params.content_changes);
-        let changes: Vec<Change> = d
-            .sent
-            .last()
+        // document is rebuilt from the text before it and the whole batch.
+        d.doc.begin_batch();
+        let (_, batch) = d.last_batch.insert((params.text_document.version, params.content_changes));
+        let changes: Vec<Change> = batch
             .iter()
             .map(|c| Change {
                 range: c.range.map(|r| (convert::position(r.start), convert::position(r.end))),
@@ -727,10 +730,6 @@ impl State {
         let Some(d) = self.docs.get_mut(uri) else { return };
         self.busy = Some(uri.clone());
         d.dirty = None;
-        if d.units_stale {
-            // A quiet moment: what a rebuild after a panic starts from.
-            d.sent.checkpoint(d.doc.text().as_str(), d.doc.provenance().to_vec(), d.version);
-        }
         let facts: Vec<UnitFacts> = if d.units_stale {
             d.units_stale = false;
             signoff::unit_facts(&mut d.doc)
@@ -1265,27 +1264,35 @@ fn provenance_markdown(d: &OpenDoc, offset: usize, repos: &Repos) -> Option<Stri
 }
 
 /// A document rebuilt after a panic from what the client sent: the text
-/// replayed from the last checkpoint; the provenance the old document held
-/// if its text is that text, else the checkpoint's carried over by a diff,
-/// else what the store knows; the syntax tree and analysis made again.
+/// before the last batch with that batch applied again; the provenance the
+/// old document held, carried over to that text by a diff if it differs,
+/// or, if the old provenance does not fit its text, what the store knows;
+/// the syntax tree and analysis made again. `None` if it cannot be.
 fn rebuild_document(old: OpenDoc, enc: Encoding, repos: &mut Repos) -> Option<OpenDoc> {
-    let (text, version) = old.sent.replay(enc);
+    let before = old.doc.text_before_last_batch();
+    let (text, version) = match &old.last_batch {
+        Some((version, changes)) => (recovery::replay(before, changes, enc)?, *version),
+        None => (before, old.version),
+    };
     let language = old.doc.language();
-    let kept = (old.doc.text().as_str() == text && old.doc.provenance().len() == text.len())
-        .then(|| catch_unwind(AssertUnwindSafe(|| old.doc.provenance().to_vec())).ok())
+    let held = old.doc.text().as_str();
+    let provenance = (old.doc.provenance().len() == held.len())
+        .then(|| {
+            catch_unwind(AssertUnwindSafe(|| {
+                let spans = old.doc.provenance().to_vec();
+                if held == text {
+                    return Some(spans);
+                }
+                let mut from = Document::with_parsing(language, held.to_string(), Parsing::OnDemand).ok()?;
+                from.reset_provenance(&spans);
+                let whole = Change { range: None, text: &text };
+                from.apply(&[whole], enc, &Attribution::typed(), &mut RecentlyRemoved::default()).ok()?;
+                (from.text().as_str() == text).then(|| from.provenance().to_vec())
+            }))
+            .ok()
+            .flatten()
+        })
         .flatten();
-    let provenance = kept.or_else(|| {
-        catch_unwind(AssertUnwindSafe(|| {
-            let mut from =
-                Document::with_parsing(language, old.sent.checkpoint_text().to_string(), Parsing::OnDemand).ok()?;
-            from.reset_provenance(old.sent.checkpoint_provenance());
-            let whole = Change { range: None, text: &text };
-            from.apply(&[whole], enc, &Attribution::typed(), &mut RecentlyRemoved::default()).ok()?;
-            (from.text().as_str() == text).then(|| from.provenance().to_vec())
-        }))
-        .ok()
-        .flatten()
-    });
     let mut doc = Document::with_parsing(language, text, Parsing::OnDemand).ok()?;
     let path = old.uri.to_file_path().map(|p| p.into_owned());
     let repo = path.as_deref().and_then(|p| repos.locate(p));
@@ -1302,7 +1309,6 @@ fn rebuild_document(old: OpenDoc, enc: Encoding, repos: &mut Repos) -> Option<Op
         repos.mark_seen(root);
     }
     let now = Instant::now();
-    let sent = Sent::new(doc.text().as_str().to_string(), doc.provenance().to_vec(), version);
     Some(OpenDoc {
         uri: old.uri,
         version,
@@ -1312,7 +1318,7 @@ fn rebuild_document(old: OpenDoc, enc: Encoding, repos: &mut Repos) -> Option<Op
         units_stale: true,
         dirty: Some((now, now)),
         unrecorded: old.unrecorded.or(Some(now)),
-        sent,
+        last_batch: None,
         faults: old.faults,
     })
 }
