@@ -143,22 +143,26 @@ impl Document {
         let mut applied = Vec::with_capacity(changes.len());
         // Every byte replacement the batch made, in order, and how many of
         // them each applied change had made by its end.
-        let mut steps: Vec<Step> = Vec::new();
-        let mut steps_after: Vec<usize> = Vec::with_capacity(changes.len());
+        // How many byte replacements each change had made by its end, when
+        // later changes may move what it inserted.
+        let several = changes.len() > 1;
+        let mut done_after: Vec<usize> = Vec::new();
         let mut fresh = false;
         let mut result = Ok(());
         for change in changes {
             let step = match change.range {
-                Some(range) => self.apply_range(range, change.text, enc, attr, removed, &mut steps),
+                Some(range) => self.apply_range(range, change.text, enc, attr, removed),
                 None => {
                     fresh = true;
-                    self.apply_whole(change.text, attr, removed, &mut steps)
+                    self.apply_whole(change.text, attr, removed)
                 }
             };
             match step {
                 Ok(a) => {
                     applied.push(a);
-                    steps_after.push(steps.len());
+                    if several {
+                        done_after.push(self.undo.len());
+                    }
                 }
                 Err(e) => {
                     result = Err(e);
@@ -169,8 +173,8 @@ impl Document {
         // A change's range is in the text right after it; the changes after
         // it in the batch move it (issue 14: reading the final text with it
         // sliced the wrong bytes, or past the end).
-        for (a, &done) in applied.iter_mut().zip(&steps_after) {
-            a.inserted = follow(a.inserted.clone(), &steps[done..]);
+        for (a, &done) in applied.iter_mut().zip(&done_after) {
+            a.inserted = follow(a.inserted.clone(), &self.undo[done..]);
         }
         if let Some(syntax) = &mut self.syntax {
             match (self.parsing, fresh) {
@@ -191,7 +195,6 @@ impl Document {
         enc: Encoding,
         attr: &Attribution,
         removed: &mut RecentlyRemoved,
-        steps: &mut Vec<Step>,
     ) -> Result<Applied, TooLarge> {
         let s = self.text.offset(start, enc);
         let e = self.text.offset(end, enc);
@@ -199,7 +202,7 @@ impl Document {
         // A reversed range is read as its mirror: editors never send one,
         // and guessing beats refusing the whole batch.
         let range = s.offset.min(e.offset)..s.offset.max(e.offset);
-        let mut applied = self.replace_bytes(range, new, attr, removed, steps)?;
+        let mut applied = self.replace_bytes(range, new, attr, removed)?;
         applied.clamps = clamps;
         Ok(applied)
     }
@@ -211,14 +214,13 @@ impl Document {
         new: &str,
         attr: &Attribution,
         removed: &mut RecentlyRemoved,
-        steps: &mut Vec<Step>,
     ) -> Result<Applied, TooLarge> {
         let hunks = crate::provenance::diff(self.text.as_str(), new);
         let mut recalled = false;
         let mut restores_removed = false;
         let mut removed_bytes = 0;
         for hunk in hunks.iter().rev() {
-            let a = self.replace_bytes(hunk.old.clone(), &new[hunk.new.clone()], attr, removed, steps)?;
+            let a = self.replace_bytes(hunk.old.clone(), &new[hunk.new.clone()], attr, removed)?;
             recalled |= a.recalled;
             restores_removed |= a.restores_removed;
             removed_bytes += a.removed;
@@ -239,7 +241,6 @@ impl Document {
         new: &str,
         attr: &Attribution,
         removed: &mut RecentlyRemoved,
-        steps: &mut Vec<Step>,
     ) -> Result<Applied, TooLarge> {
         // Editors often send more than changed (Neovim re-sends the rest of
         // the line after a paste): text removed and inserted again unchanged
@@ -281,7 +282,6 @@ impl Document {
         if self.panic_at == Some((self.undo.len(), true)) {
             panic!("a test's panic half way through a batch");
         }
-        steps.push(Step { start: range.start, removed: range.len(), inserted: new.len() });
         let id = self.provenance.intern(attr);
         self.provenance.replace(range.clone(), new.len(), id);
         let inserted = range.start..range.start + new.len();
@@ -395,46 +395,40 @@ impl Document {
     }
 }
 
-/// One byte replacement: `removed` bytes at `start` became `inserted` bytes.
-#[derive(Debug, Clone, Copy)]
-struct Step {
-    start: usize,
-    removed: usize,
-    inserted: usize,
-}
-
-impl Step {
-    /// What is left of the bytes `piece` of the text before this step, in
-    /// the text after it: none, one or two pieces.
-    fn cut(self, piece: Range<usize>) -> impl Iterator<Item = Range<usize>> {
-        let end_of_removed = self.start + self.removed;
+/// An undo entry read forward, as the replacement it takes back.
+impl Undo {
+    /// What is left of the bytes `piece` of the text before this
+    /// replacement, in the text after it: none, one or two pieces.
+    fn cut(&self, piece: Range<usize>) -> impl Iterator<Item = Range<usize>> {
+        let end_of_removed = self.start + self.removed.len();
         let before = piece.start..piece.end.min(self.start);
         let after = piece.start.max(end_of_removed)..piece.end;
         let after = self.shift(after.start)..self.shift(after.end.max(after.start));
         [before, after].into_iter().filter(|r| !r.is_empty())
     }
 
-    /// Where the offset `at` of the text before this step is after it.
-    fn point(self, at: usize) -> usize {
+    /// Where the offset `at` of the text before this replacement is after
+    /// it.
+    fn point(&self, at: usize) -> usize {
         if at <= self.start {
             at
-        } else if at >= self.start + self.removed {
+        } else if at >= self.start + self.removed.len() {
             self.shift(at)
         } else {
             self.start + self.inserted
         }
     }
 
-    /// An offset at or after the replaced bytes, moved by the step.
-    fn shift(self, at: usize) -> usize {
-        at - self.removed + self.inserted
+    /// An offset at or after the replaced bytes, moved by the replacement.
+    fn shift(&self, at: usize) -> usize {
+        at - self.removed.len() + self.inserted
     }
 }
 
-/// Where the bytes `range` are after `steps`: the span from the first to
-/// the last byte of it that no step replaced, or an empty range where it
-/// was if no byte is left.
-fn follow(range: Range<usize>, steps: &[Step]) -> Range<usize> {
+/// Where the bytes `range` are after the replacements `steps`: the span
+/// from the first to the last byte of it that no replacement took, or an
+/// empty range where it was if no byte is left.
+fn follow(range: Range<usize>, steps: &[Undo]) -> Range<usize> {
     let mut at = range.start;
     let mut pieces: Vec<Range<usize>> = if range.is_empty() { Vec::new() } else { vec![range] };
     for step in steps {
