@@ -29,7 +29,44 @@ use toml::Spanned;
 pub const POLICY_FILE: &str = ".vouch.toml";
 
 /// Where vouch looks for CODEOWNERS, in order; the first found is used.
+/// Every one of them is a trust file, whether the policy uses CODEOWNERS or
+/// not: the forge reads them to decide who reviews the policy.
 pub const CODEOWNERS_PATHS: [&str; 3] = [".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS"];
+
+/// The default `trust_files`: the CI configuration that runs `vouch verify`.
+pub const DEFAULT_TRUST_FILES: [&str; 2] = [".github/workflows/", ".gitlab-ci.yml"];
+
+/// Non-whitespace AI bytes that count as one AI line for the thresholds
+/// (`min_ai_lines`, `[[triage]] max_ai_lines`), so that a unit written on
+/// one long line counts as the lines it would take.
+pub const BYTES_PER_LINE: usize = 80;
+
+/// How much AI text a unit holds, as the thresholds see it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AiAmount {
+    /// Lines holding non-whitespace AI bytes.
+    pub lines: usize,
+    /// Non-whitespace AI bytes.
+    pub bytes: usize,
+    /// All of the unit's own non-whitespace text is AI text.
+    pub whole: bool,
+}
+
+impl AiAmount {
+    /// The AI lines the thresholds compare: the AI lines, or one per
+    /// [`BYTES_PER_LINE`] non-whitespace AI bytes, whichever is more.
+    pub fn effective_lines(&self) -> usize {
+        self.lines.max(self.bytes.div_ceil(BYTES_PER_LINE))
+    }
+}
+
+/// A bare line count (no byte count, not a whole unit): what callers that
+/// know only lines pass.
+impl From<usize> for AiAmount {
+    fn from(lines: usize) -> AiAmount {
+        AiAmount { lines, bytes: 0, whole: false }
+    }
+}
 
 /// What the pre-commit gate does with units that lack sign-off.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -229,8 +266,9 @@ pub struct Requirement {
     pub path: String,
     /// The path matches `exempt`: it never needs sign-off.
     pub exempt: bool,
-    /// The unit needs sign-off: not exempt, enough AI lines
-    /// (`[detection] min_ai_lines`), and at least one approval required.
+    /// The unit needs sign-off: not exempt, wholly AI or enough AI lines
+    /// (`[detection] min_ai_lines`, see [`AiAmount::effective_lines`]), and
+    /// at least one approval required.
     pub needs_signoff: bool,
     /// Distinct approvals required (when `needs_signoff`).
     pub approvals: u32,
@@ -261,19 +299,15 @@ impl Requirement {
 
     /// Whether `email` may approve this unit; when not, why.
     pub fn may_approve(&self, email: &str, participants: &Participants) -> Result<(), Refusal> {
-        let identity = email.to_string();
-        if contains_email(&participants.acceptors, email) {
-            return Err(Refusal::AcceptedTheAiText { identity });
-        }
-        if contains_email(&participants.requesters, email) {
-            return Err(Refusal::RequestedTheSignoff { identity });
-        }
-        if contains_email(&participants.authors, email) {
-            return Err(Refusal::AuthorsTheCommit { identity });
-        }
+        participants.refusal(email, &[])?;
+        self.may_review(email)
+    }
+
+    /// Whether `email` is one of this unit's reviewers.
+    pub fn may_review(&self, email: &str) -> Result<(), Refusal> {
         if !self.reviewers.contains(email) {
             return Err(Refusal::NotAReviewer {
-                identity,
+                identity: email.to_string(),
                 path: self.path.clone(),
                 reviewers: self.reviewers.to_string(),
             });
@@ -283,14 +317,57 @@ impl Requirement {
 }
 
 /// The people who took part in a unit's life and so may not sign it off.
+///
+/// These lists come from records of every kind, authenticated or not (an
+/// unsigned request, a note's `accepted_by`, a commit's author field): a
+/// name in them only ever takes an approval away (which fails closed), and
+/// never a reject (see [`assess`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Participants {
     /// Who accepted the AI text (the journal's and notes' `accepted_by`).
     pub acceptors: Vec<String>,
     /// Who requested sign-off; non-empty means a request exists.
     pub requesters: Vec<String>,
-    /// Who authors the commit (or, at the gate, will author it).
+    /// Who authors the commit (or, at the gate, will author it): authors,
+    /// committers and, where commits are signed, the principals of the
+    /// signing keys.
     pub authors: Vec<String>,
+}
+
+impl Participants {
+    /// Why `email` (or another identity the same key is listed for,
+    /// `aliases`) took part, if it did.
+    pub fn refusal(&self, email: &str, aliases: &[String]) -> Result<(), Refusal> {
+        type Check<'a> = (&'a [String], fn(String) -> Refusal);
+        let checks: [Check<'_>; 3] = [
+            (&self.acceptors, |identity| Refusal::AcceptedTheAiText { identity }),
+            (&self.requesters, |identity| Refusal::RequestedTheSignoff { identity }),
+            (&self.authors, |identity| Refusal::AuthorsTheCommit { identity }),
+        ];
+        for (list, refusal) in checks {
+            if contains_email(list, email) {
+                return Err(refusal(email.to_string()));
+            }
+            if let Some(alias) = aliases.iter().find(|a| contains_email(list, a)) {
+                return Err(refusal(format!("{email} (whose signing key is also listed for {alias})")));
+            }
+        }
+        Ok(())
+    }
+
+    /// Everyone, lowercase, each once.
+    pub fn everyone(&self) -> Vec<String> {
+        let mut all: Vec<String> = self
+            .acceptors
+            .iter()
+            .chain(&self.requesters)
+            .chain(&self.authors)
+            .map(|e| e.to_ascii_lowercase())
+            .collect();
+        all.sort();
+        all.dedup();
+        all
+    }
 }
 
 fn contains_email(list: &[String], email: &str) -> bool {
@@ -310,6 +387,17 @@ pub enum Refusal {
     AuthorsTheCommit { identity: String },
     #[error("the approval by {identity} carries no valid signature and the policy requires one")]
     Unsigned { identity: String },
+    /// The approval answers a request whose stated fingerprint is not the
+    /// fingerprint of the text it shows: the reviewer saw other text.
+    #[error("it answers request {request} whose stated fingerprint does not match its text, so it cannot approve it")]
+    AnswersForgedRequest { identity: String, request: String },
+    /// In signed mode one key is one approver, whatever emails it is listed
+    /// under.
+    #[error("{identity} signed with key {key}, as {other} did: one key is one approver")]
+    SameSigner { identity: String, other: String, key: String },
+    /// Overrides only by the people `override_by` names.
+    #[error("{identity} is not among the people the policy lets override (override_by: {allowed})")]
+    NotAnOverrider { identity: String, allowed: String },
 }
 
 /// A reviewer's decision.
@@ -320,15 +408,34 @@ pub enum Verdict {
     Reject,
 }
 
+/// The key that made a signature that verified, and every identity the
+/// allowed-signers file lists it for.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Signer {
+    /// The key's SHA-256 fingerprint (`SHA256:...`).
+    pub key: String,
+    /// Every principal (email, lowercase) listed with that key.
+    pub principals: Vec<String>,
+}
+
 /// One approval record, as the decision sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Vote {
+    /// The record's id (empty when there is no record).
+    pub id: String,
     pub email: String,
     pub verdict: Verdict,
     pub comment: Option<String>,
-    /// The record carries a signature that was verified against the
-    /// allowed signers.
-    pub signed: bool,
+    /// The key whose signature over the record verified for `email`
+    /// against the allowed signers; `None` when unsigned or not verified.
+    pub signer: Option<Signer>,
+}
+
+impl Vote {
+    /// Whether the record carries a signature that verified.
+    pub fn signed(&self) -> bool {
+        self.signer.is_some()
+    }
 }
 
 /// Where a unit stands.
@@ -372,9 +479,18 @@ impl fmt::Display for Status {
 /// A vote that did not count, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ignored {
+    /// The record's id (empty when there is no record).
+    pub id: String,
     pub email: String,
     pub verdict: Verdict,
     pub refusal: Refusal,
+}
+
+impl Ignored {
+    /// A vote left out for `refusal`.
+    pub fn new(vote: &Vote, refusal: Refusal) -> Ignored {
+        Ignored { id: vote.id.clone(), email: vote.email.clone(), verdict: vote.verdict, refusal }
+    }
 }
 
 /// A unit's status and the votes that did not count.
@@ -387,30 +503,66 @@ pub struct Assessment {
 /// The decision: where a unit with `requirement` stands, given the `votes`
 /// on its fingerprint in time order (oldest first) and its `participants`.
 ///
-/// Only votes of entitled reviewers count (reviewers for the path, not a
-/// participant, signed where the policy requires it); the others are
-/// returned in `ignored` with the reason. Each reviewer's latest vote is
-/// theirs: a reviewer may change their mind. If any entitled reviewer's
-/// latest vote is a reject the unit is rejected, whatever others approved
-/// before or after; a reject stands until its author approves the same text
-/// (an edit makes a new fingerprint, free of old votes).
+/// A vote is *entitled* when its reviewer is one of the unit's reviewers
+/// and, where the policy requires signatures, its signature verified; other
+/// votes do not count at all. Each person's latest entitled vote is theirs
+/// (a reviewer may change their mind); a person is an email, or, where
+/// signatures are required, a key: one key listed under two emails is one
+/// approver.
+///
+/// If any person's latest vote is a reject the unit is rejected, whatever
+/// others approved before or after; a reject stands until the same person
+/// approves the same text (an edit makes a new fingerprint, free of old
+/// votes). Participants never lose a reject: the participant lists come
+/// from records anyone can write (an unsigned request, a note), so they
+/// only ever take an *approval* away, which fails closed. An approval
+/// counts when its signer is not a participant (under the email it names,
+/// or any email its key is listed for). Every vote that does not count is
+/// returned in `ignored` with the reason, in the order of `votes`.
 pub fn assess(requirement: &Requirement, votes: &[Vote], participants: &Participants) -> Assessment {
     let mut ignored = Vec::new();
-    // Latest counted vote per reviewer (lowercase email), with its position.
+    let signed_mode = requirement.require_signatures;
+    // Latest entitled vote per person, with its position.
     let mut latest: BTreeMap<String, (usize, &Vote)> = BTreeMap::new();
     for (i, vote) in votes.iter().enumerate() {
-        let refusal = match requirement.may_approve(&vote.email, participants) {
-            Err(refusal) => Some(refusal),
-            Ok(()) if requirement.require_signatures && !vote.signed => {
-                Some(Refusal::Unsigned { identity: vote.email.clone() })
-            }
-            Ok(()) => None,
+        let aliases = vote.signer.as_ref().map_or(&[][..], |s| s.principals.as_slice());
+        let entitled = requirement.may_review(&vote.email).and_then(|()| {
+            if signed_mode && !vote.signed() { Err(Refusal::Unsigned { identity: vote.email.clone() }) } else { Ok(()) }
+        });
+        let refusal = match vote.verdict {
+            // A participant's approval is named as such first: the most
+            // useful reason to hear.
+            Verdict::Approve => participants.refusal(&vote.email, aliases).and(entitled.clone()).err(),
+            Verdict::Reject => entitled.clone().err(),
         };
-        match refusal {
-            Some(refusal) => ignored.push(Ignored { email: vote.email.clone(), verdict: vote.verdict, refusal }),
-            None => {
-                latest.insert(vote.email.to_ascii_lowercase(), (i, vote));
+        if entitled.is_ok() {
+            let person = match (&vote.signer, signed_mode) {
+                (Some(signer), true) => signer.key.clone(),
+                _ => vote.email.to_ascii_lowercase(),
+            };
+            // An earlier vote of the same key under another email is
+            // superseded: said once, unless it was left out already.
+            if let Some((_, earlier)) = latest.get(&person)
+                && !earlier.email.eq_ignore_ascii_case(&vote.email)
+                && let Some(signer) = &vote.signer
+                && !ignored.iter().any(|g: &Ignored| !g.id.is_empty() && g.id == earlier.id)
+            {
+                ignored.push(Ignored::new(
+                    earlier,
+                    Refusal::SameSigner {
+                        identity: earlier.email.clone(),
+                        other: vote.email.clone(),
+                        key: signer.key.clone(),
+                    },
+                ));
             }
+            // A participant's own entitled vote still replaces their
+            // earlier one: an approval withdraws their reject even though
+            // it cannot count itself.
+            latest.insert(person, (i, vote));
+        }
+        if let Some(refusal) = refusal {
+            ignored.push(Ignored::new(vote, refusal));
         }
     }
     if !requirement.needs_signoff {
@@ -421,8 +573,15 @@ pub fn assess(requirement: &Requirement, votes: &[Vote], participants: &Particip
         let status = Status::Rejected { by: vote.email.clone(), comment: vote.comment.clone() };
         return Assessment { status, ignored };
     }
-    let mut approvers: Vec<(usize, &Vote)> =
-        latest.values().filter(|(_, v)| v.verdict == Verdict::Approve).copied().collect();
+    let mut approvers: Vec<(usize, &Vote)> = latest
+        .values()
+        .filter(|(_, v)| v.verdict == Verdict::Approve)
+        .filter(|(_, v)| {
+            let aliases = v.signer.as_ref().map_or(&[][..], |s| s.principals.as_slice());
+            participants.refusal(&v.email, aliases).is_ok()
+        })
+        .copied()
+        .collect();
     approvers.sort_by_key(|(i, _)| *i);
     let by: Vec<String> = approvers.iter().map(|(_, v)| v.email.clone()).collect();
     let have = u32::try_from(by.len()).unwrap_or(u32::MAX);
@@ -448,6 +607,8 @@ pub struct Policy {
     rules: Vec<Rule>,
     rule_matcher: Matcher,
     exempt: Matcher,
+    /// The `exempt` patterns as written, for explaining them (`vouch doctor`).
+    exempt_patterns: Vec<String>,
     codeowners: bool,
     owners: Option<ResolvedCodeowners>,
     groups: BTreeMap<String, Reviewers>,
@@ -462,7 +623,11 @@ pub struct Policy {
     require_signatures: bool,
     allowed_signers: String,
     require_attestation: bool,
+    require_signed_commits: bool,
     allow_override: bool,
+    override_by: Reviewers,
+    trust_files: Vec<String>,
+    trust_matcher: Matcher,
     warnings: Vec<String>,
 }
 
@@ -507,6 +672,7 @@ impl Default for Policy {
             rules: Vec::new(),
             rule_matcher: Matcher::default(),
             exempt: Matcher::default(),
+            exempt_patterns: Vec::new(),
             codeowners: false,
             owners: None,
             groups: BTreeMap::new(),
@@ -521,10 +687,24 @@ impl Default for Policy {
             require_signatures: false,
             allowed_signers: ".vouch/allowed_signers".to_string(),
             require_attestation: false,
+            require_signed_commits: false,
             allow_override: false,
+            override_by: Reviewers::default(),
+            trust_files: DEFAULT_TRUST_FILES.iter().map(|p| p.to_string()).collect(),
+            trust_matcher: default_trust_matcher(),
             warnings: Vec::new(),
         }
     }
+}
+
+/// The matcher of [`DEFAULT_TRUST_FILES`].
+fn default_trust_matcher() -> Matcher {
+    let mut builder = MatcherBuilder::default();
+    for pattern in DEFAULT_TRUST_FILES {
+        // The defaults are valid patterns; a test parses them.
+        let _ = builder.add(pattern, 0);
+    }
+    builder.build().unwrap_or_default()
 }
 
 impl Policy {
@@ -632,6 +812,68 @@ impl Policy {
         self.allow_override
     }
 
+    /// Whether every commit of a verified range must carry an SSH signature
+    /// that verifies against the allowed signers (namespace `git`).
+    pub fn require_signed_commits(&self) -> bool {
+        self.require_signed_commits
+    }
+
+    /// `override_by` as written.
+    pub fn override_by(&self) -> &[String] {
+        &self.override_by.names
+    }
+
+    /// Whether `email` (or another identity its signing key is listed for,
+    /// `aliases`) may make an override that counts: overrides are allowed,
+    /// `override_by` names them, and they took no part in what the override
+    /// covers.
+    pub fn may_override(&self, email: &str, aliases: &[String], participants: &Participants) -> Result<(), Refusal> {
+        participants.refusal(email, aliases)?;
+        if !self.override_by.emails.contains(&email.to_ascii_lowercase()) {
+            let allowed = if self.override_by.names.is_empty() {
+                "nobody".to_string()
+            } else {
+                self.override_by.names.join(", ")
+            };
+            return Err(Refusal::NotAnOverrider { identity: email.to_string(), allowed });
+        }
+        Ok(())
+    }
+
+    /// `trust_files` as written (or the default).
+    pub fn trust_file_patterns(&self) -> &[String] {
+        &self.trust_files
+    }
+
+    /// Whether `path` is a trust file under this policy: the policy itself,
+    /// the allowed-signers file it names, a CODEOWNERS location, or a path
+    /// `trust_files` matches. A change to a trust file needs approval of the
+    /// whole file as a change (see [`Policy::trust_requirement`]).
+    pub fn is_trust_file(&self, path: &str) -> bool {
+        let path = clean_path(path);
+        path == POLICY_FILE
+            || path == clean_path(&self.allowed_signers)
+            || CODEOWNERS_PATHS.contains(&path)
+            || self.trust_matcher.last_match(path).is_some()
+    }
+
+    /// What the policy asks of a change to trust file `path`: the approvals
+    /// and reviewers of its path (at least one approval), never exempt, and
+    /// whatever its size.
+    pub fn trust_requirement(&self, path: &str) -> Requirement {
+        let path = clean_path(path);
+        let rule = self.rule_matcher.last_match(path).map(|i| &self.rules[i]);
+        let mut requirement = self.requirement(path, &[], AiAmount { lines: 1, bytes: 0, whole: true });
+        // No exemption and no triage: a trust file is not small code.
+        requirement.exempt = false;
+        requirement.triage = None;
+        requirement.peer_ok = false;
+        requirement.approvals = rule.and_then(|r| r.approvals).unwrap_or(self.approvals).max(1);
+        requirement.reviewers = self.reviewers_for(path, rule);
+        requirement.needs_signoff = true;
+        requirement
+    }
+
     /// The `bots` list as written.
     pub fn bots(&self) -> &[String] {
         &self.bots
@@ -663,9 +905,17 @@ impl Policy {
         self.exempt.last_match(path).is_some()
     }
 
+    /// The `exempt` patterns as written.
+    pub fn exempt_patterns(&self) -> &[String] {
+        &self.exempt_patterns
+    }
+
     /// What the policy asks of a unit at `path` (relative to the root, with
-    /// forward slashes) with these risk tags and this many AI lines.
-    pub fn requirement(&self, path: &str, risk_tags: &[String], ai_lines: usize) -> Requirement {
+    /// forward slashes) with these risk tags and this much AI text (a bare
+    /// number is a count of lines).
+    pub fn requirement(&self, path: &str, risk_tags: &[String], ai: impl Into<AiAmount>) -> Requirement {
+        let ai: AiAmount = ai.into();
+        let ai_lines = ai.effective_lines();
         let path = clean_path(path);
         let exempt = self.is_exempt(path);
         let rule = self.rule_matcher.last_match(path).map(|i| &self.rules[i]);
@@ -689,7 +939,9 @@ impl Policy {
             }
         }
 
-        let enough_ai = u32::try_from(ai_lines).map_or(true, |n| n >= self.detection.min_ai_lines);
+        // A unit that is all AI always needs sign-off: a threshold lets small
+        // AI edits of human code through, never a whole AI unit.
+        let enough_ai = ai.whole || u32::try_from(ai_lines).map_or(true, |n| n >= self.detection.min_ai_lines);
         let risky = path_risk == Risk::High || !raised_by.is_empty();
         Requirement {
             path: path.to_string(),
@@ -742,10 +994,10 @@ impl Policy {
         email: &str,
         path: &str,
         risk_tags: &[String],
-        ai_lines: usize,
+        ai: impl Into<AiAmount>,
         participants: &Participants,
     ) -> Result<(), Refusal> {
-        self.requirement(path, risk_tags, ai_lines).may_approve(email, participants)
+        self.requirement(path, risk_tags, ai).may_approve(email, participants)
     }
 }
 
@@ -857,6 +1109,60 @@ fn expand_pattern(pattern: &str) -> Result<Vec<String>, String> {
     Ok(if dir_only { vec![under] } else { vec![base, under] })
 }
 
+/// One path pattern on its own, for explaining a policy (`vouch doctor`
+/// shows what each `exempt` pattern matches): the same gitignore-like
+/// semantics as everywhere (see the module docs).
+#[derive(Debug, Clone)]
+pub struct PathPattern {
+    text: String,
+    matcher: Matcher,
+    /// The same pattern anchored at the root, when it is not anchored.
+    anchored: Option<Matcher>,
+}
+
+impl PathPattern {
+    pub fn new(pattern: &str) -> Result<PathPattern, String> {
+        let build = |p: &str| {
+            let mut builder = MatcherBuilder::default();
+            builder.add(p, 0)?;
+            builder.build()
+        };
+        let matcher = build(pattern)?;
+        let p = pattern.trim();
+        let body = p.trim_end_matches('/');
+        let anchored = if p.starts_with('/') || body.contains('/') { None } else { Some(build(&format!("/{p}"))?) };
+        Ok(PathPattern { text: pattern.to_string(), matcher, anchored })
+    }
+
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    pub fn matches(&self, path: &str) -> bool {
+        self.matcher.last_match(path).is_some()
+    }
+
+    /// Whether it matches at any depth without saying so: no `/` but a
+    /// trailing one (`vendor/`, `*.lock`). `/vendor/` and `src/gen/` are
+    /// anchored at the root; `**/vendor/` says "any depth" in so many words.
+    pub fn matches_at_any_depth(&self) -> bool {
+        self.anchored.is_some()
+    }
+
+    /// Where in `path` the pattern matches: the directory it applies from
+    /// (`""` for the root, `"src/payments/"` deeper), the shallowest one;
+    /// `None` when it does not match.
+    pub fn matched_at<'p>(&self, path: &'p str) -> Option<&'p str> {
+        if !self.matches(path) {
+            return None;
+        }
+        let path = clean_path(path);
+        let Some(anchored) = &self.anchored else { return Some("") };
+        let starts = std::iter::once(0).chain(path.match_indices('/').map(|(i, _)| i + 1));
+        starts.filter(|&i| i < path.len()).find(|&i| anchored.last_match(&path[i..]).is_some()).map(|i| &path[..i])
+    }
+}
+
 // ---------------------------------------------------------------------------
 // CODEOWNERS.
 
@@ -937,7 +1243,10 @@ struct RawPolicy {
     require_signatures: Option<bool>,
     allowed_signers: Option<Spanned<String>>,
     require_attestation: Option<bool>,
-    allow_override: Option<bool>,
+    require_signed_commits: Option<bool>,
+    allow_override: Option<Spanned<bool>>,
+    override_by: Option<Spanned<Vec<Spanned<String>>>>,
+    trust_files: Option<Vec<Spanned<String>>>,
     require_rationale: Option<RationaleRule>,
     groups: Option<BTreeMap<String, Spanned<Vec<Spanned<String>>>>>,
     aliases: Option<BTreeMap<String, Spanned<String>>>,
@@ -1018,7 +1327,7 @@ impl Builder<'_> {
         policy.codeowners = raw.codeowners.unwrap_or(false);
         policy.require_signatures = raw.require_signatures.unwrap_or(false);
         policy.require_attestation = raw.require_attestation.unwrap_or(false);
-        policy.allow_override = raw.allow_override.unwrap_or(false);
+        policy.require_signed_commits = raw.require_signed_commits.unwrap_or(false);
         policy.require_rationale = raw.require_rationale.unwrap_or(RationaleRule::Never);
         policy.budget = Budget { ai_lines_per_reviewer: raw.budget.and_then(|b| b.ai_lines_per_reviewer) };
         if let Some(signers) = raw.allowed_signers {
@@ -1074,6 +1383,21 @@ impl Builder<'_> {
 
         let resolver = Resolver { builder: self, groups: &policy.groups, aliases: &policy.aliases };
         policy.reviewers = resolver.reviewers(&raw.reviewers.unwrap_or_default())?;
+        let (allow_override, override_by) = self.overrides(&resolver, raw.allow_override, raw.override_by)?;
+        if !allow_override && !override_by.names.is_empty() {
+            policy.warnings.push(format!("{}: `override_by` has no effect without `allow_override = true`", self.file));
+        }
+        policy.allow_override = allow_override;
+        policy.override_by = override_by;
+        if let Some(patterns) = raw.trust_files {
+            let mut trust = MatcherBuilder::default();
+            policy.trust_files.clear();
+            for pattern in patterns {
+                trust.add(pattern.get_ref(), 0).map_err(|m| self.error(pattern.span(), "trust_files", m))?;
+                policy.trust_files.push(pattern.into_inner());
+            }
+            policy.trust_matcher = trust.build().map_err(|m| self.error(0..0, "trust_files", m))?;
+        }
         if let Some(approvals) = raw.approvals {
             self.check_nonzero(&approvals)?;
             let (n, span) = (*approvals.get_ref(), approvals.span());
@@ -1084,6 +1408,7 @@ impl Builder<'_> {
         let mut exempt = MatcherBuilder::default();
         for pattern in raw.exempt.unwrap_or_default() {
             exempt.add(pattern.get_ref(), 0).map_err(|m| self.error(pattern.span(), "exempt", m))?;
+            policy.exempt_patterns.push(pattern.into_inner());
         }
         policy.exempt = exempt.build().map_err(|m| self.error(0..0, "exempt", m))?;
 
@@ -1146,6 +1471,34 @@ impl Builder<'_> {
         }
         policy.triage_matcher = matcher.build().map_err(|m| self.error(0..0, "triage", m))?;
         Ok(policy)
+    }
+
+    /// `allow_override` and `override_by`: overrides count only by the
+    /// people named, so allowing them without naming anyone is an error.
+    fn overrides(
+        &self,
+        resolver: &Resolver<'_>,
+        allow: Option<Spanned<bool>>,
+        by: Option<Spanned<Vec<Spanned<String>>>>,
+    ) -> Result<(bool, Reviewers), PolicyError> {
+        let override_by = match &by {
+            Some(by) => resolver.identities(by.get_ref(), "override_by")?,
+            None => Reviewers::default(),
+        };
+        let allowed = allow.as_ref().is_some_and(|a| *a.get_ref());
+        if let Some(a) = &allow
+            && allowed
+            && override_by.emails.is_empty()
+        {
+            return Err(self.error(
+                a.span(),
+                "allow_override",
+                "`allow_override = true` needs `override_by`, the people who may override \
+                 (e.g. override_by = [\"@leads\"]); nobody else's override counts"
+                    .into(),
+            ));
+        }
+        Ok((allowed, override_by))
     }
 
     fn add_paths(
@@ -1305,6 +1658,11 @@ struct Resolver<'a> {
 
 impl Resolver<'_> {
     fn reviewers(&self, list: &[Spanned<String>]) -> Result<Reviewers, PolicyError> {
+        self.identities(list, "reviewers")
+    }
+
+    /// A list of identities under `key` (`reviewers`, `override_by`).
+    fn identities(&self, list: &[Spanned<String>], key: &str) -> Result<Reviewers, PolicyError> {
         let mut out = Reviewers::default();
         for entry in list {
             let e = entry.get_ref().trim();
@@ -1315,13 +1673,13 @@ impl Resolver<'_> {
                     } else if let Some(email) = self.aliases.get(name) {
                         out.emails.insert(email.clone());
                     } else {
-                        return Err(self.builder.error(entry.span(), "reviewers", unknown_reference(name)));
+                        return Err(self.builder.error(entry.span(), key, unknown_reference(name)));
                     }
                 }
                 None if is_email(e) => {
                     out.emails.insert(e.to_ascii_lowercase());
                 }
-                None => return Err(self.builder.error(entry.span(), "reviewers", not_an_identity(e))),
+                None => return Err(self.builder.error(entry.span(), key, not_an_identity(e))),
             }
             out.names.push(e.to_string());
         }
@@ -1649,19 +2007,19 @@ mod tests {
         let policy = example();
         let check = |path: &str, expect: Expect| expect.assert_eq(&describe(&policy, path, &[], 5));
         check("README.md", expect!["default; 1 from @seniors; low risk; Information"]);
-        check("src/lib.rs", expect!["rule 0@23; 1 from @seniors; medium risk; Information"]);
-        check("src/db/query.rs", expect!["rule 1@27; 2 from @dba (rule at line 27); high risk; Warning; rationale"]);
+        check("src/lib.rs", expect!["rule 0@26; 1 from @seniors; medium risk; Information"]);
+        check("src/db/query.rs", expect!["rule 1@30; 2 from @dba (rule at line 30); high risk; Warning; rationale"]);
         // `*.sql` has no slash: it matches at any depth, and it comes after src/**.
         check(
             "src/schema/init.sql",
-            expect!["rule 1@27; 2 from @dba (rule at line 27); high risk; Warning; rationale"],
+            expect!["rule 1@30; 2 from @dba (rule at line 30); high risk; Warning; rationale"],
         );
-        check("migrations/1.sql", expect!["rule 1@27; 2 from @dba (rule at line 27); high risk; Warning; rationale"]);
+        check("migrations/1.sql", expect!["rule 1@30; 2 from @dba (rule at line 30); high risk; Warning; rationale"]);
         // `/docs/` is anchored at the root.
-        check("docs/guide.md", expect!["rule 2@33; triage 0@37; 1 from any peer; low risk; Information"]);
-        check("src/docs/x.rs", expect!["rule 0@23; 1 from @seniors; medium risk; Information"]);
+        check("docs/guide.md", expect!["rule 2@36; triage 0@40; 1 from any peer; low risk; Information"]);
+        check("src/docs/x.rs", expect!["rule 0@26; 1 from @seniors; medium risk; Information"]);
         // Leading `./` and `/` are ignored.
-        check("./src/lib.rs", expect!["rule 0@23; 1 from @seniors; medium risk; Information"]);
+        check("./src/lib.rs", expect!["rule 0@26; 1 from @seniors; medium risk; Information"]);
     }
 
     #[test]
@@ -1670,7 +2028,7 @@ mod tests {
         let check = |path: &str, expect: Expect| expect.assert_eq(&describe(&policy, path, &["unsafe"], 50));
         check(
             "src/generated/api.rs",
-            expect!["rule 0@23; exempt; no sign-off; medium risk; raised by unsafe; Warning; rationale"],
+            expect!["rule 0@26; exempt; no sign-off; medium risk; raised by unsafe; Warning; rationale"],
         );
         check(
             "generated/api.rs",
@@ -1689,6 +2047,26 @@ mod tests {
         check("vendor", expect!["default; 2 from @seniors; low risk; raised by unsafe; Warning; rationale"]);
         assert!(policy.is_exempt("a/b/generated/c/d.rs"));
         assert!(!policy.is_exempt("generated.rs"));
+        assert_eq!(policy.exempt_patterns().len(), 3, "{:?}", policy.exempt_patterns());
+    }
+
+    #[test]
+    fn a_pattern_on_its_own_says_where_it_matches() {
+        let vendor = PathPattern::new("vendor/").unwrap();
+        assert!(vendor.matches_at_any_depth());
+        assert_eq!(vendor.matched_at("vendor/a.py"), Some(""));
+        assert_eq!(vendor.matched_at("src/payments/vendor/charge.py"), Some("src/payments/"));
+        assert_eq!(vendor.matched_at("vendor"), None);
+        assert_eq!(vendor.matched_at("vendor/x/vendor/y.py"), Some(""), "the shallowest place");
+        let lock = PathPattern::new("*.lock").unwrap();
+        assert_eq!(lock.matched_at("web/yarn.lock"), Some("web/"));
+        for anchored in ["/vendor/", "src/gen/", "**/vendor/"] {
+            let p = PathPattern::new(anchored).unwrap();
+            assert!(!p.matches_at_any_depth(), "{anchored}");
+        }
+        assert_eq!(PathPattern::new("**/vendor/").unwrap().matched_at("a/vendor/x"), Some(""));
+        assert_eq!(PathPattern::new("/vendor/").unwrap().matched_at("a/vendor/x"), None);
+        assert!(PathPattern::new("!x").is_err());
     }
 
     #[test]
@@ -1712,7 +2090,7 @@ mod tests {
             expect!["default; no sign-off; low risk; raised by unsafe; Warning; rationale"],
         );
         // Triage: small, low-risk units under tests/ need any peer.
-        check("tests/it.rs", &[], 20, expect!["default; triage 0@37; 1 from any peer; low risk; Information"]);
+        check("tests/it.rs", &[], 20, expect!["default; triage 0@40; 1 from any peer; low risk; Information"]);
         check("tests/it.rs", &[], 21, expect!["default; 1 from @seniors; low risk; Information"]);
         check(
             "tests/it.rs",
@@ -1720,7 +2098,7 @@ mod tests {
             4,
             expect!["default; 2 from @seniors; low risk; raised by exec; Warning; rationale"],
         );
-        check("docs/a.md", &[], 4, expect!["rule 2@33; triage 0@37; 1 from any peer; low risk; Information"]);
+        check("docs/a.md", &[], 4, expect!["rule 2@36; triage 0@40; 1 from any peer; low risk; Information"]);
         let req = policy.requirement("tests/it.rs", &[], 4);
         assert!(req.peer_ok);
         assert_eq!(req.may_approve("anyone@else", &Participants::default()), Ok(()));
@@ -1825,9 +2203,9 @@ mod tests {
         check("gate = 1\n", expect![[r#".vouch.toml:1:8: invalid value for `gate`: expected "block" or "warn""#]]);
         check(
             "reviewer = []\n",
-            expect![[
-                r#".vouch.toml:1:1: unknown key `reviewer`, expected one of `gate`, `reviewers`, `approvals`, `codeowners`, `exempt`, `bots`, `require_signatures`, `allowed_signers`, `require_attestation`, `allow_override`, `require_rationale`, `groups`, `aliases`, `rules`, `triage`, `detection`, `risk`, `budget`"#
-            ]],
+            expect![
+                ".vouch.toml:1:1: unknown key `reviewer`, expected one of `gate`, `reviewers`, `approvals`, `codeowners`, `exempt`, `bots`, `require_signatures`, `allowed_signers`, `require_attestation`, `require_signed_commits`, `allow_override`, `override_by`, `trust_files`, `require_rationale`, `groups`, `aliases`, `rules`, `triage`, `detection`, `risk`, `budget`"
+            ],
         );
         check(
             "[detection]\nmin_chars = \"80\"\n",
@@ -2060,7 +2438,11 @@ src/db/**         @nobody-known
     // The decision.
 
     fn vote(email: &str, verdict: Verdict) -> Vote {
-        Vote { email: email.to_string(), verdict, comment: None, signed: false }
+        Vote { id: String::new(), email: email.to_string(), verdict, comment: None, signer: None }
+    }
+
+    fn key(name: &str, principals: &[&str]) -> Signer {
+        Signer { key: format!("SHA256:{name}"), principals: strings(principals) }
     }
 
     fn reject(email: &str, comment: &str) -> Vote {
@@ -2151,7 +2533,7 @@ src/db/**         @nobody-known
                 "Approve: carol@example.com accepted this AI text and cannot approve it",
                 "Approve: dora@example.com requested this sign-off and cannot approve it",
                 "Approve: alice@example.com authors the commit and cannot approve it",
-                "Reject: mallory@example.com is not a reviewer for src/db/q.rs (reviewers: @dba (rule at line 27))",
+                "Reject: mallory@example.com is not a reviewer for src/db/q.rs (reviewers: @dba (rule at line 30))",
             ]
         "#]]
         .assert_debug_eq(&reasons);
@@ -2164,7 +2546,7 @@ src/db/**         @nobody-known
         let a = assess(&req, &[vote("a@x", Approve)], &Participants::default());
         assert_eq!(a.status, Status::Pending { have: 0, need: 1, by: vec![] });
         assert_eq!(a.ignored[0].refusal, Refusal::Unsigned { identity: "a@x".into() });
-        let signed = Vote { signed: true, ..vote("a@x", Approve) };
+        let signed = Vote { signer: Some(key("k1", &["a@x"])), ..vote("a@x", Approve) };
         assert_eq!(
             assess(&req, &[signed], &Participants::default()).status,
             Status::Approved { by: strings(&["a@x"]) }
@@ -2177,5 +2559,152 @@ src/db/**         @nobody-known
         let a = assess(&req, &[vote("mallory@x", Approve)], &Participants::default());
         assert_eq!(a.status, Status::NotRequired);
         assert_eq!(a.ignored.len(), 1);
+    }
+
+    /// Issue 12, finding 3: records anyone can write (an unsigned request,
+    /// a note's `accepted_by`) name a reviewer as a participant; that takes
+    /// her approvals away, never her reject.
+    #[test]
+    fn participants_lose_approvals_never_rejects() {
+        let req = two_of_dba();
+        let forged = Participants {
+            requesters: strings(&["carol@example.com"]),
+            acceptors: strings(&["carol@example.com"]),
+            ..Participants::default()
+        };
+        let votes = [
+            reject("carol@example.com", "leaks the pool"),
+            vote("dora@example.com", Approve),
+            vote("dan@example.com", Approve),
+        ];
+        let a = assess(&req, &votes, &forged);
+        assert_eq!(
+            a.status,
+            Status::Rejected { by: "carol@example.com".into(), comment: Some("leaks the pool".into()) }
+        );
+        assert!(a.ignored.is_empty(), "{:?}", a.ignored);
+        // Her own later approval withdraws the reject, though as a
+        // participant it does not count itself.
+        let mut more = votes.to_vec();
+        more.push(vote("carol@example.com", Approve));
+        let a = assess(&req, &more, &forged);
+        assert_eq!(a.status, Status::Approved { by: strings(&["dora@example.com", "dan@example.com"]) });
+        assert_eq!(a.ignored.len(), 1);
+        assert_eq!(a.ignored[0].refusal, Refusal::AcceptedTheAiText { identity: "carol@example.com".into() });
+        // A reject that does not count is reported.
+        let a = assess(&req, &[reject("mallory@example.com", "no")], &forged);
+        assert_eq!(a.ignored[0].verdict, Verdict::Reject);
+    }
+
+    /// Issue 12, finding 14: in signed mode one key is one approver, and a
+    /// key is a participant under every email it is listed for.
+    #[test]
+    fn in_signed_mode_approvers_are_counted_by_key() {
+        let text = "require_signatures = true\nreviewers = [\"a@x\", \"a2@x\", \"b@x\"]\napprovals = 2\n";
+        let policy = Policy::parse(text, ".vouch.toml").unwrap();
+        let req = policy.requirement("f.rs", &[], 5);
+        let shared = key("a", &["a@x", "a2@x"]);
+        let by = |email: &str, k: &Signer| Vote { signer: Some(k.clone()), ..vote(email, Approve) };
+        let none = Participants::default();
+        let a = assess(&req, &[by("a@x", &shared), by("a2@x", &shared)], &none);
+        assert_eq!(a.status, Status::Pending { have: 1, need: 2, by: strings(&["a2@x"]) });
+        expect!["a@x signed with key SHA256:a, as a2@x did: one key is one approver"]
+            .assert_eq(&a.ignored[0].refusal.to_string());
+        let b = key("b", &["b@x"]);
+        let a = assess(&req, &[by("a@x", &shared), by("b@x", &b)], &none);
+        assert_eq!(a.status, Status::Approved { by: strings(&["a@x", "b@x"]) });
+        // The author committed as a@x; her key is also listed as a2@x.
+        let author = Participants { authors: strings(&["a@x"]), ..Participants::default() };
+        let a = assess(&req, &[by("a2@x", &shared), by("b@x", &b)], &author);
+        assert_eq!(a.status, Status::Pending { have: 1, need: 2, by: strings(&["b@x"]) });
+        expect!["a2@x (whose signing key is also listed for a@x) authors the commit and cannot approve it"]
+            .assert_eq(&a.ignored[0].refusal.to_string());
+        // Without signatures required, people are emails.
+        let unsigned = Policy::parse("reviewers = [\"a@x\", \"a2@x\"]\napprovals = 2\n", ".vouch.toml").unwrap();
+        let a = assess(&unsigned.requirement("f.rs", &[], 5), &[by("a@x", &shared), by("a2@x", &shared)], &none);
+        assert_eq!(a.status, Status::Approved { by: strings(&["a@x", "a2@x"]) });
+    }
+
+    /// Issue 12, finding 14: a threshold lets small AI edits through, never
+    /// a whole AI unit, and a long line counts as the lines it would take.
+    #[test]
+    fn thresholds_never_let_a_whole_ai_unit_through() {
+        let policy = Policy::parse("[detection]\nmin_ai_lines = 3\n", ".vouch.toml").unwrap();
+        let needs = |ai: AiAmount| policy.requirement("src/a.rs", &[], ai).needs_signoff;
+        // One human-written function with one short AI line: below.
+        assert!(!needs(AiAmount { lines: 1, bytes: 20, whole: false }));
+        // A function written entirely by AI on one line.
+        assert!(needs(AiAmount { lines: 1, bytes: 20, whole: true }));
+        // One long AI line in a human function: 200 bytes are 3 lines.
+        assert!(needs(AiAmount { lines: 1, bytes: 200, whole: false }));
+        assert_eq!(AiAmount { lines: 1, bytes: 200, whole: false }.effective_lines(), 3);
+        assert!(!needs(AiAmount { lines: 2, bytes: 160, whole: false }));
+        // Triage compares the same count.
+        let triage =
+            Policy::parse("[[triage]]\npaths = [\"tests/\"]\nmax_ai_lines = 2\napprovals = 0\n", ".vouch.toml")
+                .unwrap();
+        assert!(!triage.requirement("tests/a.rs", &[], AiAmount { lines: 1, bytes: 100, whole: false }).needs_signoff);
+        assert!(triage.requirement("tests/a.rs", &[], AiAmount { lines: 1, bytes: 900, whole: false }).needs_signoff);
+    }
+
+    /// Issue 12, finding 2: which files are trust files, and what a change
+    /// to one needs.
+    #[test]
+    fn trust_files_and_what_their_change_needs() {
+        let policy = Policy::default();
+        for path in [".vouch.toml", ".vouch/allowed_signers", "CODEOWNERS", ".github/CODEOWNERS", "docs/CODEOWNERS"] {
+            assert!(policy.is_trust_file(path), "{path}");
+        }
+        assert!(policy.is_trust_file(".github/workflows/ci.yml"));
+        assert!(policy.is_trust_file(".gitlab-ci.yml"));
+        assert!(!policy.is_trust_file("src/.github/workflows/ci.yml"));
+        assert!(!policy.is_trust_file("docs/policy.toml"));
+        let listed = Policy::parse(
+            "allowed_signers = \"keys/signers\"\ntrust_files = [\"/deploy/\", \"Makefile\"]\n\
+             exempt = [\"deploy/\", \"keys/\"]\n\
+             [[triage]]\npaths = [\"deploy/\"]\nmax_ai_lines = 100\napprovals = 0\n",
+            ".vouch.toml",
+        )
+        .unwrap();
+        assert!(listed.is_trust_file("keys/signers") && !listed.is_trust_file(".vouch/allowed_signers"));
+        assert!(listed.is_trust_file("deploy/prod.sh") && listed.is_trust_file("sub/Makefile"));
+        // Setting the list replaces the default.
+        assert!(!listed.is_trust_file(".github/workflows/ci.yml"));
+        // Neither `exempt` nor triage waives a trust file's change.
+        let r = listed.trust_requirement("deploy/prod.sh");
+        assert!(r.needs_signoff && !r.exempt && r.triage.is_none() && r.approvals == 1);
+        assert_eq!(listed.trust_file_patterns(), ["/deploy/", "Makefile"]);
+        let err = Policy::parse("trust_files = [\"!x\"]\n", ".vouch.toml").unwrap_err();
+        assert_eq!(err.key.as_deref(), Some("trust_files"));
+    }
+
+    /// Issue 12, findings 5 and 12: the new keys.
+    #[test]
+    fn overrides_need_named_people_and_signed_commits_parse() {
+        let err = Policy::parse("allow_override = true\n", ".vouch.toml").unwrap_err();
+        expect![[r#".vouch.toml:1:18: `allow_override = true` needs `override_by`, the people who may override (e.g. override_by = ["@leads"]); nobody else's override counts"#]]
+            .assert_eq(&err.to_string());
+        let err = Policy::parse("allow_override = true\noverride_by = [\"@ops\"]\n", ".vouch.toml").unwrap_err();
+        assert_eq!(err.key.as_deref(), Some("override_by"));
+        let policy = Policy::parse(
+            "allow_override = true\noverride_by = [\"@ops\"]\nrequire_signed_commits = true\n\
+             [groups]\nops = [\"olga@x\"]\n",
+            ".vouch.toml",
+        )
+        .unwrap();
+        assert!(policy.require_signed_commits() && policy.allow_override());
+        assert_eq!(policy.override_by(), ["@ops"]);
+        let none = Participants::default();
+        assert_eq!(policy.may_override("Olga@x", &[], &none), Ok(()));
+        expect!["dev@x is not among the people the policy lets override (override_by: @ops)"]
+            .assert_eq(&policy.may_override("dev@x", &[], &none).unwrap_err().to_string());
+        let took_part = Participants { authors: strings(&["olga@x"]), ..Participants::default() };
+        assert_eq!(
+            policy.may_override("olga@x", &[], &took_part),
+            Err(Refusal::AuthorsTheCommit { identity: "olga@x".into() })
+        );
+        let quiet = Policy::parse("override_by = [\"a@x\"]\n", ".vouch.toml").unwrap();
+        assert!(!quiet.allow_override() && quiet.warnings().len() == 1);
+        assert!(!Policy::default().require_signed_commits());
     }
 }

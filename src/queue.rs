@@ -20,10 +20,9 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::fingerprint::fingerprint;
-use crate::policy::{Budget, Participants, Policy, Requirement, ReviewerSet, Risk, Status, Verdict, assess};
+use crate::policy::{Budget, Participants, Policy, Requirement, ReviewerSet, Risk, Status, Verdict};
 use crate::signoff::Ledger;
-use crate::store::records::{Approval, Request, Stored};
+use crate::store::records::{FingerprintStanding, Request, RequestedUnit, Stored, UnitText};
 use crate::syntax::{Language, SyntaxTree, review_units};
 use crate::text::Text;
 
@@ -66,7 +65,12 @@ pub struct PendingUnit {
     pub language: String,
     pub kind: String,
     pub name: Option<String>,
+    /// The unit's text as shown: its bytes, those that are not UTF-8 (a
+    /// `file` unit) written `\xNN`.
     pub text: String,
+    /// The unit's exact bytes: what a decision binds to.
+    #[serde(skip)]
+    pub bytes: UnitText,
     /// AI lines as `[first, last]`, 1-based, within `text`.
     pub ai_lines: Vec<[u32; 2]>,
     /// How many lines `ai_lines` covers.
@@ -162,6 +166,22 @@ pub fn language_named(name: &str) -> Option<Language> {
     Language::ALL.into_iter().find(|l| l.name() == name)
 }
 
+/// The language of a requested unit: its grammar, or plain text for the
+/// `file` and `submodule` units (which have no risk tags); `None` for a
+/// language vouch does not know.
+pub fn unit_language(unit: &RequestedUnit) -> Option<Language> {
+    match (unit.language.as_str(), unit.kind.as_str()) {
+        (crate::fingerprint::GIT, crate::fingerprint::SUBMODULE) => Some(Language::Text),
+        (name, _) => language_named(name),
+    }
+}
+
+/// The risk tags of a unit's bytes: none for bytes that are not UTF-8 (see
+/// [`risk_tags`]).
+pub fn unit_risk_tags(language: Language, text: &UnitText) -> Vec<String> {
+    text.as_text().map_or_else(Vec::new, |text| risk_tags(language, text))
+}
+
 /// The risk tags of a unit's text, parsed on its own: the union of the tags
 /// of the units found in it.
 pub fn risk_tags(language: Language, text: &str) -> Vec<String> {
@@ -195,7 +215,7 @@ pub fn pending(
     ledger: &Ledger,
     policy: &Policy,
     requests: &[Stored<Request>],
-    verified: &dyn Fn(&Stored<Approval>) -> bool,
+    verified: crate::signoff::Verified<'_>,
 ) -> Queue {
     let mut queue = Queue::default();
     let Some(repository) = ledger.repository_id.as_deref() else { return queue };
@@ -203,13 +223,13 @@ pub fn pending(
     ours.sort_by_cached_key(|r| (parse_time(&r.record.created), r.id.clone()));
 
     // Every version of each (path, kind, name), to find earlier rejected ones.
-    let mut versions: HashMap<VersionKey<'_>, Vec<(&str, &str)>> = HashMap::new();
+    let mut versions: HashMap<VersionKey<'_>, Vec<(&str, &UnitText)>> = HashMap::new();
     for request in &ours {
         for unit in &request.record.units {
             let key = (unit.path.as_str(), unit.kind.as_str(), unit.name.as_deref());
             let list = versions.entry(key).or_default();
             if !list.iter().any(|(fp, _)| *fp == unit.fingerprint) {
-                list.push((unit.fingerprint.as_str(), unit.text.as_str()));
+                list.push((unit.fingerprint.as_str(), &unit.text));
             }
         }
     }
@@ -227,21 +247,21 @@ pub fn pending(
         };
         for unit in &r.units {
             let short = &request.id[..12.min(request.id.len())];
-            if language_named(&unit.language).is_none() {
+            let Some(language) = unit_language(unit) else {
                 queue.problems.push(format!(
                     "request {short}: {} in {}: unknown language `{}`",
                     unit.kind, unit.path, unit.language
                 ));
                 continue;
-            }
-            let actual = fingerprint(&unit.language, &unit.kind, unit.text.as_bytes());
-            if actual != unit.fingerprint {
-                queue.problems.push(format!(
-                    "request {short}: {} in {}: the fingerprint it states does not match its text; it cannot be approved",
-                    unit.kind, unit.path
-                ));
+            };
+            // A unit of fingerprint version 1 is not forged: it no longer
+            // counts, and is said to be so.
+            let standing = unit.standing();
+            if standing != FingerprintStanding::Counts {
+                queue.problems.push(format!("request {short}: {} in {}: {standing}", unit.kind, unit.path));
                 continue;
             }
+            let actual = unit.fingerprint.clone();
             if let Some(existing) = by_fingerprint.get_mut(&actual) {
                 if !existing.requests.iter().any(|q| q.id == reference.id) {
                     existing.requests.push(reference.clone());
@@ -251,19 +271,12 @@ pub fn pending(
             if settled.contains(&actual) {
                 continue;
             }
-            let language = language_named(&unit.language).unwrap_or(Language::Text);
-            let risk = risk_tags(language, &unit.text);
-            let ai_line_count = line_count(&unit.ai_lines);
-            let requirement = policy.requirement(&unit.path, &risk, ai_line_count);
-            let participants = Participants {
-                acceptors: Vec::new(),
-                requesters: ledger.requests.requesters(&actual),
-                authors: Vec::new(),
-            };
+            let risk = unit_risk_tags(language, &unit.text);
+            let requirement = policy.requirement(&unit.path, &risk, crate::signoff::requested_amount(unit));
+            let judgement = ledger.judge_fingerprint(requirement, &actual, &[], &[], verified);
+            let (requirement, participants) = (judgement.requirement, judgement.participants);
             let approvals = ledger.approvals.for_fingerprint(&actual);
-            let votes: Vec<_> = approvals.iter().map(|a| a.record.vote(verified(a))).collect();
-            let assessment = assess(&requirement, &votes, &participants);
-            let Status::Requested { have, need, by } = assessment.status else {
+            let Status::Requested { have, need, by } = judgement.assessment.status else {
                 // Approved, rejected (back with the requester), or needing no
                 // sign-off: not the reviewers' to act on.
                 settled.insert(actual);
@@ -290,7 +303,7 @@ pub fn pending(
                         .find(|a| a.record.decision == Verdict::Reject)?;
                     Some(Rejection {
                         fingerprint: fp.to_string(),
-                        text: text.to_string(),
+                        text: text.to_text_lossless().into_owned(),
                         by: reject.record.reviewer.email.clone(),
                         comment: reject.record.comment.clone(),
                         at: reject.record.created.clone(),
@@ -310,9 +323,10 @@ pub fn pending(
                     language: unit.language.clone(),
                     kind: unit.kind.clone(),
                     name: unit.name.clone(),
-                    text: unit.text.clone(),
+                    text: unit.text.to_text_lossless().into_owned(),
+                    bytes: unit.text.clone(),
                     ai_lines: unit.ai_lines.clone(),
-                    ai_line_count,
+                    ai_line_count: line_count(&unit.ai_lines),
                     tool: unit.tool.clone(),
                     model: unit.model.clone(),
                     raised_by: requirement.raised_by.clone(),
@@ -380,8 +394,22 @@ pub enum DiffTag {
 
 /// A line diff of `old` to `new`, with three lines of context around each
 /// change; each line without its line break.
+///
+/// Lines are split where git splits them, at LF only (a lone CR is part of
+/// its line, to be shown, never a line break); a line's CRLF end is dropped
+/// only where every line end of its text is CRLF (see [`crate::display`]).
 pub fn line_diff(old: &str, new: &str) -> Vec<(DiffTag, String)> {
-    let diff = similar::TextDiff::from_lines(old, new);
+    fn lines(text: &str) -> Vec<&str> {
+        let windows = crate::display::has_windows_line_ends(text);
+        text.split_inclusive('\n')
+            .map(|l| {
+                let l = l.strip_suffix('\n').unwrap_or(l);
+                if windows { l.strip_suffix('\r').unwrap_or(l) } else { l }
+            })
+            .collect()
+    }
+    let (old, new) = (lines(old), lines(new));
+    let diff = similar::TextDiff::from_slices(&old, &new);
     let mut out = Vec::new();
     for (i, group) in diff.grouped_ops(3).iter().enumerate() {
         if i > 0 {
@@ -394,7 +422,7 @@ pub fn line_diff(old: &str, new: &str) -> Vec<(DiffTag, String)> {
                     similar::ChangeTag::Delete => DiffTag::Removed,
                     similar::ChangeTag::Insert => DiffTag::Added,
                 };
-                out.push((tag, change.value().trim_end_matches(['\n', '\r']).to_string()));
+                out.push((tag, change.value().to_string()));
             }
         }
     }
@@ -877,7 +905,7 @@ pub fn render_text(report: &TeamReport) -> String {
             let _ = writeln!(
                 out,
                 "    {:<32} {:>4} unit(s) {:>6} AI line(s)  oldest {}{over}",
-                load.reviewer,
+                crate::display::line(&load.reviewer),
                 load.units,
                 load.ai_lines,
                 human_duration(load.oldest_seconds)
@@ -895,7 +923,7 @@ pub fn render_text(report: &TeamReport) -> String {
         l.undecided
     );
     let a = &report.ai_share;
-    let _ = writeln!(out, "\nAI share of added lines ({})", report.range);
+    let _ = writeln!(out, "\nAI share of added lines ({})", crate::display::line(&report.range));
     let _ = writeln!(
         out,
         "  {} of {} line(s) AI-written ({}); {} of {} commit(s) carry a vouch note (lines of the others are unattested, not human)",
@@ -906,11 +934,13 @@ pub fn render_text(report: &TeamReport) -> String {
         a.commits
     );
     for d in &a.directories {
-        let _ = writeln!(out, "    {:<40} {:>5} {:>7} / {:<7}", d.label, percent(d.share), d.ai_lines, d.added_lines);
+        let label = crate::display::line(&d.label);
+        let _ = writeln!(out, "    {label:<40} {:>5} {:>7} / {:<7}", percent(d.share), d.ai_lines, d.added_lines);
     }
     let t = &report.triage;
     let saved = t.saved();
-    let _ = writeln!(out, "\nTriage (AI units in HEAD whose AI lines come from {})", report.range);
+    let _ =
+        writeln!(out, "\nTriage (AI units in HEAD whose AI lines come from {})", crate::display::line(&report.range));
     let _ = writeln!(
         out,
         "  senior review saved: {} unit(s), {} AI line(s) of {} unit(s), {} AI line(s)",
@@ -932,10 +962,13 @@ pub fn render_text(report: &TeamReport) -> String {
 // ---------------------------------------------------------------------------
 // HTML
 
-/// Escape text for HTML content and attribute values.
+/// Text for HTML content and attribute values: hidden characters made
+/// visible first (see [`crate::display`]: a browser renders bidi controls
+/// and zero-width characters as silently as a terminal), then escaped.
 pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
+    let shown = crate::display::line(text);
+    let mut out = String::with_capacity(shown.len());
+    for c in shown.chars() {
         match c {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
@@ -1243,8 +1276,9 @@ mod tests {
 
     use expect_test::expect;
 
+    use crate::fingerprint::fingerprint;
     use crate::policy::Policy;
-    use crate::store::records::{ApprovalIndex, Person, RequestIndex, RequestedUnit};
+    use crate::store::records::{Approval, Person, RequestedUnit};
 
     const REPO: &str = "0123456789abcdef0123456789abcdef01234567";
 
@@ -1259,7 +1293,8 @@ mod tests {
             kind: "function".to_string(),
             name: Some(name.to_string()),
             fingerprint: fingerprint("rust", "function", text.as_bytes()),
-            text: text.to_string(),
+            fingerprint_version: Some(crate::fingerprint::VERSION),
+            text: UnitText::Text(text.to_string()),
             ai_lines: vec![ai],
             tool: Some("claude".to_string()),
             model: Some("opus".to_string()),
@@ -1281,12 +1316,7 @@ mod tests {
     }
 
     fn ledger(requests: &[Stored<Request>], approvals: Vec<Stored<Approval>>) -> Ledger {
-        Ledger {
-            repository_id: Some(REPO.to_string()),
-            approvals: ApprovalIndex::new(approvals, REPO),
-            requests: RequestIndex::new(requests.to_vec(), REPO),
-            bad: Vec::new(),
-        }
+        Ledger::new(approvals, requests.to_vec(), Some(REPO.to_string()), Vec::new())
     }
 
     const POLICY: &str = r#"
@@ -1353,7 +1383,7 @@ ai_lines_per_reviewer = 5
             ),
         ];
         let ledger = ledger(&requests, approvals);
-        let queue = pending(&ledger, &policy(), &requests, &|_| false);
+        let queue = pending(&ledger, &policy(), &requests, &|_| None);
         assert!(queue.problems.is_empty(), "{:?}", queue.problems);
         let order: Vec<String> =
             queue.units.iter().map(|u| format!("{} {} {}", u.path, u.label(), u.age(now()))).collect();
@@ -1391,14 +1421,14 @@ ai_lines_per_reviewer = 5
         let two =
             Policy::parse("reviewers = [\"carol@example.com\", \"dora@example.com\"]\napprovals = 2\n", "p").unwrap();
         let one = vec![vote(1, &fp, "carol@example.com", Verdict::Approve, "2026-02-01T10:00:00Z", None)];
-        let queue = pending(&ledger(&requests, one.clone()), &two, &requests, &|_| false);
+        let queue = pending(&ledger(&requests, one.clone()), &two, &requests, &|_| None);
         assert_eq!((queue.units[0].have, queue.units[0].need), (1, 2));
         assert!(queue.for_reviewer("carol@example.com").is_empty());
         assert_eq!(queue.for_reviewer("dora@example.com").len(), 1);
         assert_eq!(queue.units[0].awaited_by(), ["dora@example.com"]);
         let mut both = one;
         both.push(vote(2, &fp, "dora@example.com", Verdict::Approve, "2026-02-01T11:00:00Z", None));
-        assert!(pending(&ledger(&requests, both), &two, &requests, &|_| false).units.is_empty());
+        assert!(pending(&ledger(&requests, both), &two, &requests, &|_| None).units.is_empty());
     }
 
     #[test]
@@ -1406,14 +1436,56 @@ ai_lines_per_reviewer = 5
         let mut forged = unit("src/a.rs", "plain", PLAIN, [2, 2]);
         forged.fingerprint = fingerprint("rust", "function", "fn other() {}".as_bytes());
         let requests = vec![request(7, "dev@example.com", "2026-02-01T09:00:00Z", vec![forged])];
-        let queue = pending(&ledger(&requests, Vec::new()), &policy(), &requests, &|_| false);
+        let queue = pending(&ledger(&requests, Vec::new()), &policy(), &requests, &|_| None);
         assert!(queue.units.is_empty());
         expect![[r#"
             [
-                "request 000000000000: function in src/a.rs: the fingerprint it states does not match its text; it cannot be approved",
+                "request 000000000000: function in src/a.rs: the fingerprint it states is not that of its text (which is 0bbaa6b7d3a4): forged or damaged, it cannot be approved",
             ]
         "#]]
         .assert_debug_eq(&queue.problems);
+    }
+
+    #[test]
+    fn a_version_1_request_no_longer_counts_and_is_not_called_forged() {
+        // Version 1 hashed normalized text: its fingerprint is not the
+        // version-2 fingerprint of its text, and that is no forgery.
+        let mut old = unit("src/a.rs", "plain", PLAIN, [2, 2]);
+        old.fingerprint_version = None;
+        old.fingerprint = crate::store::records::v1_fingerprint("rust", "function", PLAIN);
+        let bytes = unit("src/b.bin", "latin1", "", [1, 1]);
+        let bytes = RequestedUnit {
+            language: "text".into(),
+            kind: "file".into(),
+            name: None,
+            fingerprint: crate::fingerprint::file_fingerprint(b"caf\xe9\n"),
+            text: UnitText::Bytes(b"caf\xe9\n".to_vec()),
+            ..bytes
+        };
+        let commit = "3f786850e387550fdab836ed7e6dc881de23001b";
+        let submodule = RequestedUnit {
+            path: "deps/lib".into(),
+            language: "git".into(),
+            kind: "submodule".into(),
+            fingerprint: crate::fingerprint::submodule_fingerprint(commit),
+            text: UnitText::Text(commit.into()),
+            ..bytes.clone()
+        };
+        let requests = vec![request(7, "dev@example.com", "2026-02-01T09:00:00Z", vec![old, bytes, submodule])];
+        let queue = pending(&ledger(&requests, Vec::new()), &policy(), &requests, &|_| None);
+        expect![[r#"
+            [
+                "request 000000000000: function in src/a.rs: fingerprint version 1, no longer counts (version 2 binds the exact bytes; approve the unit again)",
+            ]
+        "#]]
+        .assert_debug_eq(&queue.problems);
+        // A unit of bytes that are not UTF-8 is queued, shown losslessly,
+        // and so is a submodule's.
+        assert_eq!(queue.units.len(), 2);
+        let file = queue.units.iter().find(|u| u.kind == "file").unwrap();
+        assert_eq!(file.text, "caf‹0xE9›\n");
+        assert_eq!(file.bytes.as_bytes(), b"caf\xe9\n");
+        assert!(queue.units.iter().any(|u| u.kind == "submodule" && u.text == commit));
     }
 
     #[test]
@@ -1423,7 +1495,7 @@ ai_lines_per_reviewer = 5
             request(2, "dev@example.com", "2026-02-09T09:00:00Z", vec![unit("src/a.rs", "plain", PLAIN, [1, 3])]),
             request(3, "dev@example.com", "2026-02-09T09:00:00Z", vec![unit("tests/t.rs", "db", DB, [2, 2])]),
         ];
-        let queue = pending(&ledger(&requests, Vec::new()), &policy(), &requests, &|_| false);
+        let queue = pending(&ledger(&requests, Vec::new()), &policy(), &requests, &|_| None);
         let budget = policy().budget().clone();
         let loads = reviewer_load(&queue.units, &budget, now());
         expect![[r#"
@@ -1579,6 +1651,18 @@ ai_lines_per_reviewer = 5
     }
 
     #[test]
+    fn a_lone_cr_stays_in_its_line_of_the_diff() {
+        let old = "def f():\n    # checked\n    return 1\n";
+        let new = "def f():\n    # checked\ros.system(cmd)\n    return 1\n";
+        let diff = line_diff(old, new);
+        assert!(diff.contains(&(DiffTag::Added, "    # checked\ros.system(cmd)".to_string())), "{diff:?}");
+        assert_eq!(diff.len(), 4, "{diff:?}");
+        // Windows line ends are line ends.
+        let diff = line_diff("a\r\nb\r\n", "a\r\nc\r\n");
+        assert_eq!(diff[0], (DiffTag::Same, "a".to_string()));
+    }
+
+    #[test]
     fn html_is_self_contained_and_escaped() {
         let requests = vec![request(
             1,
@@ -1586,7 +1670,7 @@ ai_lines_per_reviewer = 5
             "2026-02-01T09:00:00Z",
             vec![unit("src/<b>.rs", "shell", SHELL, [1, 3])],
         )];
-        let queue = pending(&ledger(&requests, Vec::new()), &policy(), &requests, &|_| false);
+        let queue = pending(&ledger(&requests, Vec::new()), &policy(), &requests, &|_| None);
         let report = team_report(ReportInput {
             queue: &queue.units,
             budget: &Budget { ai_lines_per_reviewer: Some(2) },

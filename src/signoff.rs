@@ -1,14 +1,26 @@
 //! Sign-off: where each AI-written unit of a file stands, under the policy
 //! and the request and approval records. One place decides it for the
 //! language server, the gate (`vouch check`), `vouch status` and
-//! `vouch verify`, so they can never disagree.
+//! `vouch verify`, so they can never disagree: [`Ledger::judge`] for a unit
+//! of code, [`Ledger::judge_trust_file`] for a change to a trust file, both
+//! through [`Ledger::judge_fingerprint`] and [`crate::policy::assess`].
+//!
+//! What the records themselves say against an approval is decided here
+//! too, once: an approval that answers a request whose stated fingerprint
+//! does not match its text (the reviewer was shown other text) never
+//! counts, wherever it is judged. Front ends supply only what differs
+//! between them: the policy and allowed signers they read (the worktree,
+//! the index, BASE) and who authors the commit.
 
+use std::collections::HashMap;
 use std::ops::Range;
 
 use git2::Repository;
 
 use crate::document::Document;
-use crate::policy::{Assessment, Participants, Policy, Requirement, assess};
+use crate::policy::{
+    AiAmount, Assessment, Ignored, Participants, Policy, Refusal, Requirement, Signer, Verdict, assess,
+};
 use crate::provenance::{AiSource, Attribution, Origin, Spans};
 use crate::store::records::{self, Approval, ApprovalIndex, BadRecord, Request, RequestIndex, Stored};
 use crate::store::repo;
@@ -69,6 +81,37 @@ pub fn unit_facts(doc: &mut Document) -> Vec<UnitFacts> {
         .collect()
 }
 
+/// The facts of a unit that has no document: the one unit of bytes that
+/// are not UTF-8, or of a submodule ([`crate::syntax::blob`]). `spans` are
+/// the attributed ranges of its content; every AI byte counts, whitespace
+/// too.
+pub fn whole_unit_facts(unit: Unit, spans: &[(Range<usize>, Attribution)]) -> UnitFacts {
+    let mut sources: Vec<AiSource> = Vec::new();
+    let mut acceptors: Vec<String> = Vec::new();
+    let (mut first, mut last) = (usize::MAX, 0);
+    let mut suspected = true;
+    for (range, attr) in spans {
+        let Origin::Ai(src) = &attr.origin else { continue };
+        let range = range.start.min(unit.range.end)..range.end.min(unit.range.end);
+        if range.is_empty() {
+            continue;
+        }
+        first = first.min(range.start);
+        last = last.max(range.end);
+        suspected &= attr.is_suspected();
+        if !sources.contains(src) {
+            sources.push(src.clone());
+        }
+        if let Some(who) = &attr.accepted_by
+            && !acceptors.iter().any(|a| a.eq_ignore_ascii_case(who))
+        {
+            acceptors.push(who.clone());
+        }
+    }
+    let ai_range = if first <= last { first..last } else { unit.range.clone() };
+    UnitFacts { unit, ai_range, sources, acceptors, suspected }
+}
+
 /// Where one unit stands.
 #[derive(Debug, Clone)]
 pub struct Judgement {
@@ -86,6 +129,22 @@ pub enum LedgerError {
     Repo(#[from] repo::RepoError),
 }
 
+/// The key whose signature over an approval verifies (for the reviewer the
+/// approval names, against the allowed signers a front end reads), if one
+/// does: how front ends tell the judge about signatures.
+pub type Verified<'a> = &'a dyn Fn(&Stored<Approval>) -> Option<Signer>;
+
+/// A request unit whose stated fingerprint is not the fingerprint of the
+/// text it shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForgedRequest {
+    /// The request's id.
+    pub request: String,
+    pub requester: String,
+    /// The fingerprint its text really has.
+    pub actual: String,
+}
+
 /// Every request and approval of a repository.
 #[derive(Debug, Clone, Default)]
 pub struct Ledger {
@@ -97,6 +156,12 @@ pub struct Ledger {
     /// Records that failed their checks: reported, never used. The gate and
     /// the verifier refuse to run while there are any.
     pub bad: Vec<BadRecord>,
+    /// Request units whose stated fingerprint does not match their text,
+    /// by the fingerprint they state.
+    pub forged: HashMap<String, Vec<ForgedRequest>>,
+    /// Approvals that answer such a request, for the fingerprint it states:
+    /// approval id to request id. They never count.
+    pub answers_forgery: HashMap<String, String>,
 }
 
 impl Ledger {
@@ -111,34 +176,117 @@ impl Ledger {
         let requests = records::list::<Request>(repo)?;
         let mut bad = approvals.bad;
         bad.extend(requests.bad);
+        Ok(Ledger::new(approvals.records, requests.records, repository_id, bad))
+    }
+
+    /// The ledger of these records, for `repository_id`: records of other
+    /// repositories are set aside, and approvals that answer a forged
+    /// request are found.
+    pub fn new(
+        approvals: Vec<Stored<Approval>>,
+        requests: Vec<Stored<Request>>,
+        repository_id: Option<String>,
+        bad: Vec<BadRecord>,
+    ) -> Ledger {
         let id = repository_id.as_deref().unwrap_or("");
-        Ok(Ledger {
-            approvals: ApprovalIndex::new(approvals.records, id),
-            requests: RequestIndex::new(requests.records, id),
+        let mut forged: HashMap<String, Vec<ForgedRequest>> = HashMap::new();
+        for request in requests.iter().filter(|r| r.record.repository == id) {
+            // A unit of an older fingerprint version is not forged: it no
+            // longer counts, and views say so.
+            for unit in &request.record.units {
+                let records::FingerprintStanding::Mismatch { actual } = unit.standing() else { continue };
+                forged.entry(unit.fingerprint.clone()).or_default().push(ForgedRequest {
+                    request: request.id.clone(),
+                    requester: request.record.requester.email.clone(),
+                    actual,
+                });
+            }
+        }
+        let mut answers_forgery = HashMap::new();
+        for approval in approvals.iter().filter(|a| a.record.repository == id) {
+            let Some(request) = &approval.record.request else { continue };
+            let forged_here =
+                forged.get(&approval.record.fingerprint).is_some_and(|list| list.iter().any(|f| &f.request == request));
+            if forged_here {
+                answers_forgery.insert(approval.id.clone(), request.clone());
+            }
+        }
+        Ledger {
+            approvals: ApprovalIndex::new(approvals, id),
+            requests: RequestIndex::new(requests, id),
             repository_id,
             bad,
-        })
+            forged,
+            answers_forgery,
+        }
     }
 
     /// Judge one unit at `path`. `authors` are the people who author (or
-    /// will author) the commit; `verified` says whether an approval's
-    /// signature checks out against the allowed signers.
+    /// will author) the commit; `verified` gives the key that signed an
+    /// approval, when its signature checks out against the allowed signers.
     pub fn judge(
         &self,
         policy: &Policy,
         path: &str,
         facts: &UnitFacts,
         authors: &[String],
-        verified: &dyn Fn(&Stored<Approval>) -> bool,
+        verified: Verified<'_>,
     ) -> Judgement {
-        let requirement = policy.requirement(path, &facts.unit.risk, facts.unit.ai_lines);
+        let requirement = policy.requirement(path, &facts.unit.risk, ai_amount(&facts.unit));
+        self.judge_fingerprint(requirement, &facts.unit.fingerprint, &facts.acceptors, authors, verified)
+    }
+
+    /// Judge the state of trust file `path` (`content`: its bytes, `None`
+    /// when deleted) under `policy` (the policy at BASE): its fingerprint
+    /// ([`crate::fingerprint::trust_fingerprint`]) and where it stands.
+    pub fn judge_trust_file(
+        &self,
+        policy: &Policy,
+        path: &str,
+        content: Option<&[u8]>,
+        authors: &[String],
+        verified: Verified<'_>,
+    ) -> (String, Judgement) {
+        let fingerprint = crate::fingerprint::trust_fingerprint(path, content);
+        let judgement = self.judge_fingerprint(policy.trust_requirement(path), &fingerprint, &[], authors, verified);
+        (fingerprint, judgement)
+    }
+
+    /// Where a unit with `requirement` and `fingerprint` stands: the votes
+    /// on the fingerprint (less those that answer a forged request), and the
+    /// participants (`acceptors`, the requesters the records name, `authors`).
+    pub fn judge_fingerprint(
+        &self,
+        requirement: Requirement,
+        fingerprint: &str,
+        acceptors: &[String],
+        authors: &[String],
+        verified: Verified<'_>,
+    ) -> Judgement {
         let participants = Participants {
-            acceptors: facts.acceptors.clone(),
-            requesters: self.requests.requesters(&facts.unit.fingerprint),
+            acceptors: acceptors.to_vec(),
+            requesters: self.requests.requesters(fingerprint),
             authors: authors.to_vec(),
         };
-        let votes = self.approvals.votes(&facts.unit.fingerprint, verified);
-        let assessment = assess(&requirement, &votes, &participants);
+        let mut dropped = Vec::new();
+        let mut votes = Vec::new();
+        for stored in self.approvals.for_fingerprint(fingerprint) {
+            let vote = stored.record.vote(&stored.id, verified(stored));
+            // Only approvals: a reject of the text someone was shown still
+            // says no.
+            match self.answers_forgery.get(&stored.id) {
+                Some(request) if vote.verdict == Verdict::Approve => {
+                    let refusal = Refusal::AnswersForgedRequest {
+                        identity: vote.email.clone(),
+                        request: request.get(..10).unwrap_or(request).to_string(),
+                    };
+                    dropped.push(Ignored::new(&vote, refusal));
+                }
+                _ => votes.push(vote),
+            }
+        }
+        let mut assessment = assess(&requirement, &votes, &participants);
+        assessment.ignored.extend(dropped);
         Judgement { requirement, assessment, participants }
     }
 
@@ -148,15 +296,37 @@ impl Ledger {
     }
 }
 
+/// How much AI text a requested unit holds by its own account (its
+/// `ai_lines`), for the policy's thresholds.
+pub fn requested_amount(unit: &records::RequestedUnit) -> AiAmount {
+    // Whitespace as the review units count it (ASCII), over the unit's
+    // bytes, UTF-8 or not.
+    let text = unit.text.as_bytes();
+    let is_ws = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c);
+    let nonws = |r: &Range<usize>| text.get(r.clone()).map_or(0, |s| s.iter().filter(|b| !is_ws(b)).count());
+    let ai = crate::store::notes::lines_to_bytes(text, &unit.ai_lines);
+    let bytes: usize = ai.iter().map(nonws).sum();
+    let lines = crate::store::notes::line_spans(text);
+    let ai_lines =
+        lines.iter().filter(|l| nonws(l) > 0 && ai.iter().any(|r| r.start <= l.start && l.end <= r.end)).count();
+    AiAmount { lines: ai_lines, bytes, whole: bytes > 0 && bytes == nonws(&(0..text.len())) }
+}
+
+/// How much AI text `unit` holds, for the policy's thresholds.
+pub fn ai_amount(unit: &Unit) -> AiAmount {
+    AiAmount { lines: unit.ai_lines, bytes: unit.ai_bytes, whole: unit.ai_bytes > 0 && unit.ai_share >= 1.0 }
+}
+
 /// The attribution of `text`, the content of `path`, from history: lines
 /// that HEAD's commits attribute to AI (notes, trailers, bots, git-ai), as
 /// blamed against `text` itself, so uncommitted lines are unknown.
 pub fn history_spans(
     repo: &Repository,
     path: &str,
-    text: &str,
+    text: &(impl AsRef<[u8]> + ?Sized),
     bots: &[String],
 ) -> Result<Vec<(Range<usize>, Attribution)>, crate::store::history::HistoryError> {
+    let text = text.as_ref();
     use crate::store::history;
     // A path HEAD does not have (a new file, an unborn branch) has no history.
     let in_head =
@@ -164,7 +334,7 @@ pub fn history_spans(
     if !in_head {
         return Ok(Vec::new());
     }
-    let origins = history::blame_contents(repo, path, Some("HEAD"), text.as_bytes(), bots)?;
+    let origins = history::blame_contents(repo, path, Some("HEAD"), text, bots)?;
     Ok(history::line_origins_to_spans(text, &origins))
 }
 
@@ -176,7 +346,7 @@ pub enum SignoffError {
     #[error("{path}: a rationale is required for {unit} (risk: {risk}); say why the code looks as it does")]
     RationaleRequired { path: String, unit: String, risk: String },
     #[error("{unit} in {path}: {refusal}")]
-    Refused { path: String, unit: String, refusal: crate::policy::Refusal },
+    Refused { path: String, unit: String, refusal: Box<crate::policy::Refusal> },
     #[error("{unit} in {path} needs no sign-off")]
     NotRequired { path: String, unit: String },
 }
@@ -189,26 +359,29 @@ pub fn unit_label(unit: &Unit) -> String {
     }
 }
 
-/// The unit as a request records it: its text, and its AI lines counted
-/// within that text. `text` is the whole file.
+/// The unit as a request records it: its exact bytes, and its AI lines
+/// counted within them as git counts lines. `content` is the whole file (or
+/// a submodule's commit id); `language` is the fingerprint's language name
+/// ([`crate::syntax::unit_language`]).
 pub fn requested_unit(
     path: &str,
-    language: crate::syntax::Language,
+    language: &str,
     facts: &UnitFacts,
-    text: &str,
+    content: &[u8],
     ai: &[Range<usize>],
 ) -> records::RequestedUnit {
-    let unit_text = &text[facts.unit.range.clone()];
-    let first_line = text[..facts.unit.range.start].matches('\n').count() as u32;
+    let range = facts.unit.range.start.min(content.len())..facts.unit.range.end.min(content.len());
+    let newlines = |bytes: &[u8]| bytes.iter().filter(|&&b| b == b'\n').count() as u32;
+    let first_line = newlines(&content[..range.start]);
     let mut ai_lines: Vec<[u32; 2]> = Vec::new();
-    for r in ai.iter().filter(|r| r.start < facts.unit.range.end && facts.unit.range.start < r.end) {
-        let start = r.start.max(facts.unit.range.start);
-        let end = r.end.min(facts.unit.range.end);
-        if text[start..end].trim().is_empty() {
+    for r in ai.iter().filter(|r| r.start < range.end && range.start < r.end) {
+        let start = r.start.max(range.start);
+        let end = r.end.min(range.end);
+        if content[start..end].iter().all(u8::is_ascii_whitespace) && facts.unit.kind != crate::fingerprint::FILE {
             continue;
         }
-        let a = text[..start].matches('\n').count() as u32 - first_line + 1;
-        let b = text[..end.saturating_sub(1).max(start)].matches('\n').count() as u32 - first_line + 1;
+        let a = newlines(&content[..start]) - first_line + 1;
+        let b = newlines(&content[..end.saturating_sub(1).max(start)]) - first_line + 1;
         match ai_lines.last_mut() {
             Some(last) if last[1] + 1 >= a => last[1] = last[1].max(b),
             _ => ai_lines.push([a, b]),
@@ -217,11 +390,12 @@ pub fn requested_unit(
     let source = facts.sources.first();
     records::RequestedUnit {
         path: path.to_string(),
-        language: language.name().to_string(),
+        language: language.to_string(),
         kind: facts.unit.kind.clone(),
         name: facts.unit.name.clone(),
         fingerprint: facts.unit.fingerprint.clone(),
-        text: unit_text.to_string(),
+        fingerprint_version: records::current_fingerprint_version(),
+        text: records::UnitText::from_bytes(content[range].to_vec()),
         ai_lines,
         tool: source.map(|s| s.tool.clone()),
         model: source.and_then(|s| s.model.clone()),
@@ -235,7 +409,7 @@ pub fn check_request(
     facts: &UnitFacts,
     rationale: Option<&str>,
 ) -> Result<(), SignoffError> {
-    let requirement = policy.requirement(path, &facts.unit.risk, facts.unit.ai_lines);
+    let requirement = policy.requirement(path, &facts.unit.risk, ai_amount(&facts.unit));
     if !requirement.needs_signoff {
         return Err(SignoffError::NotRequired { path: path.into(), unit: unit_label(&facts.unit) });
     }
@@ -252,28 +426,43 @@ pub fn check_request(
 }
 
 /// An approval or rejection of `facts` at `path` by `reviewer`, after the
-/// policy's checks: refused when the reviewer may not sign off this unit.
+/// policy's checks: refused when the reviewer may not sign off this unit (a
+/// rejection needs only a reviewer: a participant's reject still counts, see
+/// [`crate::policy::assess`]). The decision answers the latest request for
+/// the unit whose text really has its fingerprint, never a forged one.
 pub fn decide(
     ledger: &Ledger,
     policy: &Policy,
     path: &str,
     facts: &UnitFacts,
     reviewer: records::Person,
-    verdict: crate::policy::Verdict,
+    verdict: Verdict,
     comment: Option<&str>,
 ) -> Result<Approval, SignoffError> {
     let repository = ledger.repository_id.as_deref().ok_or(SignoffError::NoCommits)?;
-    let judgement = ledger.judge(policy, path, facts, &[], &|_| false);
+    let judgement = ledger.judge(policy, path, facts, &[], &|_| None);
     if !judgement.requirement.needs_signoff {
         return Err(SignoffError::NotRequired { path: path.into(), unit: unit_label(&facts.unit) });
     }
-    judgement
-        .requirement
-        .may_approve(&reviewer.email, &judgement.participants)
-        .map_err(|refusal| SignoffError::Refused { path: path.into(), unit: unit_label(&facts.unit), refusal })?;
-    let mut approval = Approval::new(repository, &facts.unit.fingerprint, verdict, reviewer);
+    let allowed = match verdict {
+        Verdict::Approve => judgement.requirement.may_approve(&reviewer.email, &judgement.participants),
+        Verdict::Reject => judgement.requirement.may_review(&reviewer.email),
+    };
+    allowed.map_err(|refusal| SignoffError::Refused {
+        path: path.into(),
+        unit: unit_label(&facts.unit),
+        refusal: Box::new(refusal),
+    })?;
+    let fingerprint = &facts.unit.fingerprint;
+    let mut approval = Approval::new(repository, fingerprint, verdict, reviewer);
     approval.comment = comment.filter(|c| !c.trim().is_empty()).map(str::to_string);
-    approval.request = ledger.requests.for_fingerprint(&facts.unit.fingerprint).last().map(|r| r.id.clone());
+    approval.request = ledger
+        .requests
+        .for_fingerprint(fingerprint)
+        .iter()
+        .rev()
+        .find(|r| !ledger.forged.get(fingerprint).is_some_and(|f| f.iter().any(|f| f.request == r.id)))
+        .map(|r| r.id.clone());
     approval.path = Some(path.to_string());
     Ok(approval)
 }

@@ -7,311 +7,21 @@
 //! Approvals and requests are written with `records::add` (as `vouch approve`
 //! and `vouch request` do), signed through `store::signature`.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod support {
+    pub mod world;
+}
 
-use git2::{Oid, Repository};
+use std::path::Path;
+use std::process::Command;
+
+use git2::Oid;
 use serde_json::Value;
+use support::world::*;
 use vouch::policy::Verdict;
 use vouch::provenance::{AiSource, Evidence};
 use vouch::store::notes::{self, FileRecord, NoteRecord};
-use vouch::store::records::{self, Approval, Override, Person, Request, RequestedUnit};
-use vouch::store::signature::{self, SigningConfig};
-
-const TRAILER: &str = "Co-authored-by: Claude <noreply@anthropic.com>";
-
-const BASE_LIB: &str = "pub fn base() -> u32 {\n    1\n}\n";
-const AI_FN: &str = "\npub fn add(a: u32, b: u32) -> u32 {\n    a + b\n}\n";
-
-const SIGNED_POLICY: &str = r#"reviewers = ["alice@example.com", "bob@example.com"]
-require_signatures = true
-allowed_signers = ".vouch/allowed_signers"
-"#;
-
-/// Everyone who has a key; the allowed-signers file lists all but the
-/// stranger (being able to sign is not being a reviewer).
-const PEOPLE: [&str; 5] = ["alice", "bob", "eve", "mallory", "dev"];
-
-/// A bare remote, keys, and clones of it.
-struct World {
-    _dir: tempfile::TempDir,
-    root: PathBuf,
-}
-
-/// One clone of the remote, with its own git identity.
-struct Clone {
-    path: PathBuf,
-    home: PathBuf,
-    email: String,
-}
-
-fn email(name: &str) -> String {
-    format!("{name}@example.com")
-}
-
-fn git_env(cmd: &mut Command, home: &Path) {
-    cmd.env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("HOME", home)
-        .env("NO_COLOR", "1")
-        .env_remove("GIT_DIR")
-        .env_remove("GIT_WORK_TREE")
-        .env_remove("GIT_INDEX_FILE");
-}
-
-fn run_git(dir: &Path, home: &Path, args: &[&str]) -> String {
-    let mut cmd = Command::new("git");
-    cmd.args(args).current_dir(dir);
-    git_env(&mut cmd, home);
-    let out = cmd.output().expect("git runs");
-    assert!(out.status.success(), "git {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap()
-}
-
-impl World {
-    /// A remote whose `main` holds `policy` as `.vouch.toml`, an
-    /// allowed-signers file listing everyone in [`PEOPLE`], and a small
-    /// `src/lib.rs`.
-    fn new(policy: &str) -> World {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path().canonicalize().unwrap();
-        let world = World { _dir: dir, root };
-        std::fs::create_dir_all(world.root.join("keys")).unwrap();
-        std::fs::create_dir_all(world.root.join("home")).unwrap();
-        for name in PEOPLE.iter().chain(["stranger"].iter()) {
-            let status = Command::new("ssh-keygen")
-                .args(["-q", "-t", "ed25519", "-N", "", "-C", name, "-f"])
-                .arg(world.key(name))
-                .status()
-                .expect("ssh-keygen runs");
-            assert!(status.success());
-        }
-        run_git(&world.root, &world.home(), &["init", "-q", "--bare", "-b", "main", "remote.git"]);
-        let seed = world.clone_as("seed", "dev");
-        seed.write(".vouch.toml", policy);
-        seed.write(".vouch/allowed_signers", &world.allowed_signers(&PEOPLE));
-        seed.write("src/lib.rs", BASE_LIB);
-        seed.commit("start", None);
-        seed.git(&["push", "-q", "origin", "main"]);
-        world
-    }
-
-    fn home(&self) -> PathBuf {
-        self.root.join("home")
-    }
-
-    fn key(&self, name: &str) -> PathBuf {
-        self.root.join("keys").join(name)
-    }
-
-    fn public_key(&self, name: &str) -> String {
-        let text = std::fs::read_to_string(self.key(name).with_extension("pub")).unwrap();
-        text.split_whitespace().take(2).collect::<Vec<_>>().join(" ")
-    }
-
-    fn allowed_signers(&self, names: &[&str]) -> String {
-        names.iter().map(|n| format!("{} {}\n", email(n), self.public_key(n))).collect()
-    }
-
-    /// A clone of the remote in `dir`, acting as `who@example.com`.
-    fn clone_as(&self, dir: &str, who: &str) -> Clone {
-        run_git(&self.root, &self.home(), &["clone", "-q", "remote.git", dir]);
-        let clone = Clone { path: self.root.join(dir), home: self.home(), email: email(who) };
-        clone.git(&["config", "user.email", &email(who)]);
-        clone.git(&["config", "user.name", who]);
-        clone.git(&["config", "commit.gpgsign", "false"]);
-        clone
-    }
-}
-
-impl Clone {
-    fn git(&self, args: &[&str]) -> String {
-        run_git(&self.path, &self.home, args)
-    }
-
-    fn repo(&self) -> Repository {
-        Repository::open(&self.path).unwrap()
-    }
-
-    fn write(&self, rel: &str, content: &str) {
-        let path = self.path.join(rel);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, content).unwrap();
-    }
-
-    fn read(&self, rel: &str) -> String {
-        std::fs::read_to_string(self.path.join(rel)).unwrap()
-    }
-
-    /// Commit everything; with `trailer`, the message names an AI co-author.
-    fn commit(&self, subject: &str, trailer: Option<&str>) -> Oid {
-        self.git(&["add", "-A"]);
-        let message = match trailer {
-            Some(t) => format!("{subject}\n\n{t}\n"),
-            None => subject.to_string(),
-        };
-        self.git(&["commit", "-q", "--no-verify", "-m", &message]);
-        Oid::from_str(self.git(&["rev-parse", "HEAD"]).trim()).unwrap()
-    }
-
-    /// A feature branch with Claude's `add` function appended to src/lib.rs.
-    fn ai_feature(&self) -> Oid {
-        self.git(&["checkout", "-q", "-b", "feature"]);
-        self.write("src/lib.rs", &format!("{BASE_LIB}{AI_FN}"));
-        self.commit("add add()", Some(TRAILER))
-    }
-
-    fn vouch(&self, args: &[&str]) -> Output {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_vouch"));
-        cmd.args(args).current_dir(&self.path);
-        git_env(&mut cmd, &self.home);
-        cmd.output().expect("vouch runs")
-    }
-
-    /// `vouch verify` as JSON: the exit code and the report.
-    fn verify(&self, range: &str) -> (i32, Value) {
-        let out = self.vouch(&["verify", range, "--format", "json"]);
-        let code = out.status.code().unwrap();
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        let report = serde_json::from_str(&stdout).unwrap_or_else(|e| {
-            panic!("verify printed no JSON ({e}), exit {code}: {stdout}{}", String::from_utf8_lossy(&out.stderr))
-        });
-        (code, report)
-    }
-
-    /// `vouch verify` as text: the exit code and everything printed.
-    fn verify_text(&self, range: &str) -> (i32, String) {
-        let out = self.vouch(&["verify", range]);
-        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-        (out.status.code().unwrap(), text)
-    }
-
-    fn sync(&self) -> String {
-        let out = self.vouch(&["sync"]);
-        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-        assert!(out.status.success(), "vouch sync failed: {text}");
-        text
-    }
-
-    fn repository_id(&self) -> String {
-        vouch::store::repo::repository_id(&self.repo()).unwrap()
-    }
-
-    /// The text of lines `first..=last` of `path` with the last line's
-    /// break, as a unit holds it.
-    fn unit_text(&self, path: &str, first: u64, last: u64) -> String {
-        let text = self.read(path);
-        let lines: Vec<&str> = text.lines().collect();
-        format!("{}\n", lines[first as usize - 1..last as usize].join("\n"))
-    }
-
-    /// A request for the unit a failure names, with the unit's real text.
-    fn request(&self, failure: &Value, rationale: &str) -> String {
-        let (first, last) = (failure["line"].as_u64().unwrap(), failure["end_line"].as_u64().unwrap());
-        let path = failure["path"].as_str().unwrap();
-        let text = self.unit_text(path, first, last);
-        let fingerprint = failure["fingerprint"].as_str().unwrap().to_string();
-        assert_eq!(
-            vouch::fingerprint::fingerprint("rust", "function", text.as_bytes()),
-            fingerprint,
-            "the unit text is exact"
-        );
-        self.request_with(path, &fingerprint, &text, rationale)
-    }
-
-    fn request_with(&self, path: &str, fingerprint: &str, text: &str, rationale: &str) -> String {
-        let unit = RequestedUnit {
-            path: path.into(),
-            language: "rust".into(),
-            kind: "function".into(),
-            name: Some("add".into()),
-            fingerprint: fingerprint.into(),
-            text: text.into(),
-            ai_lines: vec![[1, 3]],
-            tool: Some("claude".into()),
-            model: None,
-        };
-        let mut request = Request::new(&self.repository_id(), self.person(), vec![unit]);
-        request.rationale = Some(rationale.into());
-        records::add(&self.repo(), &request).unwrap()
-    }
-
-    fn person(&self) -> Person {
-        Person { name: self.email.split('@').next().unwrap().into(), email: self.email.clone() }
-    }
-}
-
-/// How an approval is made in a test.
-struct Decision<'a> {
-    reviewer: &'a str,
-    /// Whose key signs it (`None`: unsigned).
-    key: Option<&'a str>,
-    verdict: Verdict,
-    request: Option<String>,
-    created: Option<&'a str>,
-    repository: Option<String>,
-}
-
-impl<'a> Decision<'a> {
-    /// An approval by `who`, signed with their own key.
-    fn by(who: &'a str) -> Decision<'a> {
-        Decision {
-            reviewer: who,
-            key: Some(who),
-            verdict: Verdict::Approve,
-            request: None,
-            created: None,
-            repository: None,
-        }
-    }
-}
-
-impl World {
-    /// Record `decision` on `fingerprint` in `clone`.
-    fn decide(&self, clone: &Clone, fingerprint: &str, decision: Decision<'_>) -> String {
-        let repository = decision.repository.unwrap_or_else(|| clone.repository_id());
-        let reviewer = Person { name: decision.reviewer.into(), email: email(decision.reviewer) };
-        let mut approval = Approval::new(&repository, fingerprint, decision.verdict, reviewer);
-        approval.path = Some("src/lib.rs".into());
-        approval.request = decision.request;
-        if let Some(created) = decision.created {
-            approval.created = created.into();
-        }
-        if let Some(key) = decision.key {
-            let config = SigningConfig { key: self.key(key).display().to_string(), program: "ssh-keygen".into() };
-            approval.signature = Some(signature::sign_with(&config, &approval.signed_payload()).unwrap());
-        }
-        records::add(&clone.repo(), &approval).unwrap()
-    }
-}
-
-fn failures(report: &Value) -> &Vec<Value> {
-    report["failures"].as_array().unwrap()
-}
-
-fn details(failure: &Value) -> Vec<String> {
-    failure["details"].as_array().map_or(Vec::new(), |d| d.iter().map(|s| s.as_str().unwrap().to_string()).collect())
-}
-
-/// The one failure of `report`, which must be about `rule`.
-fn only_failure<'a>(report: &'a Value, rule: &str) -> &'a Value {
-    let list = failures(report);
-    assert_eq!(list.len(), 1, "expected one failure: {report:#}");
-    assert_eq!(list[0]["rule"], rule, "{report:#}");
-    &list[0]
-}
-
-/// A world with the AI feature committed on clone `a` (dev) and its one
-/// failing unit.
-fn feature_world(policy: &str) -> (World, Clone, Value) {
-    let world = World::new(policy);
-    let a = world.clone_as("a", "dev");
-    a.ai_feature();
-    let (code, report) = a.verify("origin/main..HEAD");
-    assert_eq!(code, 1, "{report:#}");
-    let failure = only_failure(&report, "unapproved-ai").clone();
-    (world, a, failure)
-}
+use vouch::store::records::{self, Approval, Override, Person, Request};
+use vouch::store::signature;
 
 #[test]
 fn happy_path_across_clones() {
@@ -341,7 +51,7 @@ fn happy_path_across_clones() {
     assert_eq!(pending.records.len(), 1);
     assert_eq!(pending.records[0].record.rationale.as_deref(), Some("adds two numbers"));
     assert!(pending.records[0].record.units[0].fingerprint_matches());
-    assert!(pending.records[0].record.units[0].text.contains("a + b"));
+    assert!(pending.records[0].record.units[0].text.as_text().unwrap().contains("a + b"));
 
     // Alice approves, signed, and shares it.
     world.decide(&b, &fingerprint, Decision { request: Some(request), ..Decision::by("alice") });
@@ -870,7 +580,8 @@ fn policy_change_in_the_range_that_grants_the_attacker_reviewer_rights() {
     let reason = policy["reason"].as_str().unwrap();
     assert!(
         reason.starts_with(
-            ".vouch.toml is changed in the range and decides who may approve, so the change needs 1 signed \
+            ".vouch.toml is changed in the range and is a trust file (it decides who may approve, or runs the \
+             check), so the change needs 1 signed \
              approval(s) from alice@example.com, bob@example.com under the policy at BASE, has 0 (not requested); \
              approve fingerprint "
         ),
@@ -976,11 +687,13 @@ fn overrides_count_only_where_the_base_policy_allows_them() {
     );
     drop(world);
 
-    // Allowed: a signed override lets the range pass, and is listed.
-    let policy = format!("{SIGNED_POLICY}allow_override = true\n");
+    // Allowed: a signed override by someone `override_by` names lets the
+    // range pass, and is listed.
+    let policy = format!("{SIGNED_POLICY}allow_override = true\noverride_by = [\"bob@example.com\"]\n");
     let (world, a, failure) = feature_world(&policy);
+    a.git(&["config", "user.email", "bob@example.com"]);
     a.git(&["config", "gpg.format", "ssh"]);
-    a.git(&["config", "user.signingkey", &world.key("dev").display().to_string()]);
+    a.git(&["config", "user.signingkey", &world.key("bob").display().to_string()]);
     let out = a.vouch(&["override", "--reason", "incident 42", "origin/main..HEAD"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let (code, report) = a.verify("origin/main..HEAD");

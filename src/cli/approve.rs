@@ -28,12 +28,13 @@ use std::io::{BufRead as _, IsTerminal as _, Write as _};
 use anyhow::{Context as _, bail};
 use serde::Serialize;
 
+use crate::display;
 use crate::document::Document;
 use crate::policy::{Policy, Verdict};
 use crate::provenance::{AiSource, Attribution, Evidence};
 use crate::signoff::{self, Ledger, SignoffError, UnitFacts};
 use crate::store::policy_file::Source;
-use crate::store::records::{self, Approval, Request, RequestedUnit, Stored};
+use crate::store::records::{self, Approval, FingerprintStanding, Request, RequestedUnit, Stored};
 use crate::store::signature;
 use crate::syntax::{Language, Unit};
 
@@ -214,13 +215,13 @@ fn decide(d: Decision) -> anyhow::Result<Outcome> {
     }
     if !refusals.is_empty() {
         for refusal in &refusals {
-            eprintln!("vouch: {refusal}");
+            eprintln!("vouch: {}", display::line(refusal));
         }
         eprintln!("vouch: refused; nothing was {past}");
         return Ok(Outcome::Failed);
     }
     for s in &skipped {
-        eprintln!("vouch: {s}; left out");
+        eprintln!("vouch: {}; left out", display::line(s));
     }
     if approvals.is_empty() {
         eprintln!("vouch: nothing to {verb}: no unit there needs sign-off");
@@ -239,7 +240,8 @@ fn decide(d: Decision) -> anyhow::Result<Outcome> {
             print!("{shown}");
         }
         let n = approvals.len();
-        let question = format!("{verb} {n} unit{} as {}? [y/N] ", if n == 1 { "" } else { "s" }, me.email);
+        let question =
+            format!("{verb} {n} unit{} as {}? [y/N] ", if n == 1 { "" } else { "s" }, display::line(&me.email));
         if !confirm(&question)? {
             eprintln!("vouch: nothing was {past}");
             return Ok(Outcome::Failed);
@@ -252,8 +254,9 @@ fn decide(d: Decision) -> anyhow::Result<Outcome> {
     }
     let mut written = Vec::new();
     for (approval, item) in &approvals {
-        let id = records::add(&ctx.repo, approval)
-            .with_context(|| format!("cannot record the decision on {}", signoff::unit_label(&item.facts.unit)))?;
+        let id = records::add(&ctx.repo, approval).with_context(|| {
+            format!("cannot record the decision on {}", display::line(&signoff::unit_label(&item.facts.unit)))
+        })?;
         written.push(Written {
             id,
             fingerprint: approval.fingerprint.clone(),
@@ -305,38 +308,44 @@ fn decide_trust_file(
     };
     let policy = ctx.policy(&source)?;
     let path = path.trim_start_matches("./").to_string();
-    let trust_files: Vec<&str> = [crate::policy::POLICY_FILE, policy.allowed_signers()]
-        .into_iter()
-        .chain(crate::policy::CODEOWNERS_PATHS)
-        .collect();
-    if !trust_files.contains(&path.as_str()) {
-        bail!("{path} does not decide who may approve; --file takes one of: {}", trust_files.join(", "));
+    if !policy.is_trust_file(&path) {
+        let mut named: Vec<&str> = vec![crate::policy::POLICY_FILE, policy.allowed_signers()];
+        named.extend(crate::policy::CODEOWNERS_PATHS);
+        named.extend(policy.trust_file_patterns().iter().map(String::as_str));
+        bail!(
+            "{path} is not a trust file (it does not decide who may approve, nor is it listed in trust_files); \
+             --file takes one of: {}",
+            named.join(", ")
+        );
     }
-    // A deleted trust file is signed off as absent, which differs from empty.
+    // A deleted trust file is signed off as absent, which differs from empty;
+    // a present one as git stores it.
     let bytes = match std::fs::read(ctx.root.join(&path)) {
-        Ok(bytes) => Some(bytes),
+        Ok(bytes) => Some(crate::store::attributes::to_blob(&ctx.repo, &path, &bytes).into_owned()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(e).with_context(|| format!("cannot read {path}")),
     };
-    let text = String::from_utf8_lossy(bytes.as_deref().unwrap_or_default()).into_owned();
     let me = ctx.identity()?;
     let ledger = ctx.ledger()?;
     let repository = ledger.repository_id.clone().ok_or(SignoffError::NoCommits)?;
-    let fingerprint = crate::fingerprint::trust_fingerprint(&path, bytes.as_deref());
-    let lines = text.lines().count().max(1);
-    let mut requirement = policy.requirement(&path, &[], lines);
-    requirement.exempt = false;
-    requirement.needs_signoff = true;
-    let participants =
-        crate::policy::Participants { requesters: ledger.requests.requesters(&fingerprint), ..Default::default() };
-    requirement.may_approve(&me.email, &participants).map_err(|refusal| anyhow::anyhow!("{path}: {refusal}"))?;
+    let lines = git_line_count(bytes.as_deref().unwrap_or_default());
+    // The same judgement verify makes of this state of the file.
+    let (fingerprint, judgement) = ledger.judge_trust_file(&policy, &path, bytes.as_deref(), &[], &|_| None);
+    judgement
+        .requirement
+        .may_approve(&me.email, &judgement.participants)
+        .map_err(|refusal| anyhow::anyhow!("{path}: {refusal}"))?;
     let (ask, past) = verb(verdict);
     if !yes {
         if !std::io::stdin().is_terminal() {
             bail!("stdin is not a terminal: pass --yes to {ask} {path} without being shown it");
         }
-        println!("{path} as it is now ({lines} lines, fingerprint {}):\n{text}", &fingerprint[..12]);
-        if !confirm(&format!("{ask} this text of {path} as {}?", me.email))? {
+        println!("{} as it is now ({lines} lines, fingerprint {}):", display::line(&path), &fingerprint[..12]);
+        let width = lines.to_string().len();
+        for (i, line) in display::code_lines_bytes(bytes.as_deref().unwrap_or_default()).iter().enumerate() {
+            println!("  {:>width$} │ {line}", i + 1);
+        }
+        if !confirm(&format!("{ask} this text of {} as {}? [y/N] ", display::line(&path), display::line(&me.email)))? {
             return Ok(Outcome::Failed);
         }
     }
@@ -350,7 +359,12 @@ fn decide_trust_file(
             "{}",
             serde_json::json!({ "decision": ask, "reviewer": me.email, "path": path, "fingerprint": fingerprint, "approval": id })
         ),
-        Format::Text => println!("{past} {path} (fingerprint {}) as {}", &fingerprint[..12], me.email),
+        Format::Text => println!(
+            "{past} {} (fingerprint {}) as {}",
+            display::line(&path),
+            &fingerprint[..12],
+            display::line(&me.email)
+        ),
     }
     Ok(Outcome::Ok)
 }
@@ -392,9 +406,9 @@ fn select(
                     list.push_str(&format!(
                         "\n  {}  {}  {} unit(s)  {}",
                         &r.id[..12],
-                        r.record.requester.email,
+                        display::line(&r.record.requester.email),
                         r.record.units.len(),
-                        r.record.created
+                        display::line(&r.record.created)
                     ));
                 }
                 bail!("name the request to decide on (REQUEST-ID or PATH:LINE); open requests:{list}")
@@ -419,12 +433,13 @@ fn select(
     let Some(line) = parsed.line else {
         bail!("give the unit as PATH:LINE, or a request id (a unit is decided on by its line)");
     };
-    let file = files.get(&parsed.path)?.ok_or_else(|| anyhow::anyhow!("{} is not UTF-8 text", parsed.path))?;
+    let file = files
+        .get(&parsed.path)?
+        .ok_or_else(|| anyhow::anyhow!("{}: no such file or submodule", display::line(&parsed.path)))?;
     let facts = file
         .unit_at_line(line)
-        .ok_or_else(|| anyhow::anyhow!("{}: no AI-written unit at line {line}", parsed.label()))?;
-    let ai = file.ai_ranges();
-    let shown = signoff::requested_unit(&file.path, file.language, facts, file.text(), &ai);
+        .ok_or_else(|| anyhow::anyhow!("{}: no AI-written unit at line {line}", display::line(&parsed.label())))?;
+    let shown = file.requested(facts);
     let item = Item {
         path: file.path.clone(),
         line: Some(file.line_of(facts.unit.range.start)),
@@ -443,15 +458,11 @@ struct Files<'a> {
 }
 
 impl Files<'_> {
-    /// The file at `path`, or `None` when the working tree has no such file
-    /// or it is not text.
+    /// The file (or submodule) at `path`, or `None` when the working tree
+    /// has no such thing.
     fn get(&mut self, path: &str) -> anyhow::Result<Option<&FileUnits>> {
         if !self.loaded.contains_key(path) {
-            let file = if self.sources.ctx.root.join(path).is_file() {
-                FileUnits::load_text(&self.sources, path)?
-            } else {
-                None
-            };
+            let file = FileUnits::load_text(&self.sources, path)?;
             self.loaded.insert(path.to_string(), file);
         }
         Ok(self.loaded.get(path).and_then(Option::as_ref))
@@ -460,29 +471,35 @@ impl Files<'_> {
 
 /// Whether some unit of `request` still lacks its sign-off.
 fn is_open(ledger: &Ledger, policy: &Policy, verified: &units::Verifier, request: &Stored<Request>) -> bool {
-    request.record.units.iter().any(|u| {
-        let facts = facts_from_text(u, &crate::fingerprint::fingerprint(&u.language, &u.kind, u.text.as_bytes()));
+    request.record.units.iter().filter(|u| u.standing().counts()).any(|u| {
+        let facts = facts_from_text(u, &u.fingerprint);
         ledger.judge(policy, &u.path, &facts, &[], verified).assessment.status.is_blocking()
     })
 }
 
-/// The units of a request, each recomputed from its text; refused as a
-/// whole when any stated fingerprint does not match its text.
+/// The units of a request, each recomputed from its bytes; refused as a
+/// whole when any stated fingerprint does not match its bytes, or is of a
+/// fingerprint version that no longer counts.
 fn from_request(files: &mut Files<'_>, ledger: &Ledger, request: &Stored<Request>) -> anyhow::Result<Selection> {
     let id = &request.id;
     let mut mismatches = Vec::new();
+    let mut retired = Vec::new();
     for (i, unit) in request.record.units.iter().enumerate() {
-        let actual = crate::fingerprint::fingerprint(&unit.language, &unit.kind, unit.text.as_bytes());
-        if actual != unit.fingerprint {
-            mismatches.push(format!(
-                "unit {} ({} {} in {}) states fingerprint {} but its text has {}",
-                i + 1,
-                unit.kind,
-                unit.name.as_deref().unwrap_or("(unnamed)"),
-                unit.path,
-                &unit.fingerprint[..unit.fingerprint.len().min(12)],
+        let what = format!(
+            "unit {} ({} {} in {})",
+            i + 1,
+            display::line(&unit.kind),
+            display::line(unit.name.as_deref().unwrap_or("(unnamed)")),
+            display::line(&unit.path)
+        );
+        match unit.standing() {
+            FingerprintStanding::Counts => {}
+            FingerprintStanding::Mismatch { actual } => mismatches.push(format!(
+                "{what} states fingerprint {} but its text has {}",
+                display::line(unit.fingerprint.get(..12).unwrap_or(&unit.fingerprint)),
                 &actual[..12]
-            ));
+            )),
+            other => retired.push(format!("{what}: {other}")),
         }
     }
     if !mismatches.is_empty() {
@@ -492,16 +509,22 @@ fn from_request(files: &mut Files<'_>, ledger: &Ledger, request: &Stored<Request
             mismatches.join("; ")
         );
     }
+    if !retired.is_empty() {
+        bail!(
+            "request {} cannot be decided on: {}; ask for sign-off again (vouch request)",
+            &id[..12],
+            retired.join("; ")
+        );
+    }
     let mut items = Vec::new();
     for unit in &request.record.units {
-        let fingerprint = crate::fingerprint::fingerprint(&unit.language, &unit.kind, unit.text.as_bytes());
+        let fingerprint = unit.fingerprint.clone();
         // The unit as the working tree has it, if it is there: its real
         // provenance names who accepted the AI text and which lines are AI,
         // rather than the request's own account.
         let here = files.get(&unit.path)?.and_then(|file| {
             let facts = file.facts.iter().find(|f| f.unit.fingerprint == fingerprint)?;
-            let shown = signoff::requested_unit(&file.path, file.language, facts, file.text(), &file.ai_ranges());
-            Some((facts.clone(), shown, file.line_of(facts.unit.range.start)))
+            Some((facts.clone(), file.requested(facts), file.line_of(facts.unit.range.start)))
         });
         let (facts, shown, line) = match here {
             Some((facts, shown, line)) => (facts, shown, Some(line)),
@@ -524,7 +547,7 @@ fn from_request(files: &mut Files<'_>, ledger: &Ledger, request: &Stored<Request
 /// the request states them, and nobody known to have accepted it.
 fn facts_from_text(unit: &RequestedUnit, fingerprint: &str) -> UnitFacts {
     let language = Language::ALL.into_iter().find(|l| l.name() == unit.language).unwrap_or(Language::Text);
-    let text = &unit.text;
+    let bytes = unit.text.as_bytes();
     let source = AiSource {
         tool: unit.tool.clone().unwrap_or_else(|| "unknown".into()),
         model: unit.model.clone(),
@@ -534,7 +557,9 @@ fn facts_from_text(unit: &RequestedUnit, fingerprint: &str) -> UnitFacts {
     // Risk is read from the whole text, so it cannot be understated by
     // the request's own account of which lines are AI.
     let mut risk: Vec<String> = Vec::new();
-    if let Ok(mut doc) = Document::new(language, text.clone()) {
+    if let Some(text) = unit.text.as_text()
+        && let Ok(mut doc) = Document::new(language, text.to_string())
+    {
         doc.set_attribution(0..text.len(), &Attribution::ai(source.clone(), Evidence::Manual, None));
         for u in doc.units() {
             risk.extend(u.risk);
@@ -542,68 +567,80 @@ fn facts_from_text(unit: &RequestedUnit, fingerprint: &str) -> UnitFacts {
     }
     risk.sort();
     risk.dedup();
-    let lines = text.lines().count().max(1);
+    let lines = git_line_count(bytes);
     let ai_lines: usize = unit
         .ai_lines
         .iter()
         .map(|&[a, b]| (b.min(lines as u32) as usize + 1).saturating_sub(a as usize))
         .sum::<usize>()
         .min(lines);
-    let ai_bytes: usize = crate::store::notes::lines_to_bytes(text, &unit.ai_lines).iter().map(|r| r.len()).sum();
+    let ai_bytes: usize = crate::store::notes::lines_to_bytes(bytes, &unit.ai_lines).iter().map(|r| r.len()).sum();
     UnitFacts {
         unit: Unit {
             kind: unit.kind.clone(),
             name: unit.name.clone(),
-            range: 0..text.len(),
+            range: 0..bytes.len(),
             fingerprint: fingerprint.to_string(),
             ai_bytes,
             ai_lines,
             lines,
-            ai_share: if text.is_empty() { 0.0 } else { ai_bytes as f32 / text.len() as f32 },
+            ai_share: if bytes.is_empty() { 0.0 } else { ai_bytes as f32 / bytes.len() as f32 },
             risk,
         },
-        ai_range: 0..text.len(),
+        ai_range: 0..bytes.len(),
         sources: vec![source],
         acceptors: Vec::new(),
         suspected: false,
     }
 }
 
-/// The unit as the reviewer sees it before deciding.
+/// The number of lines of `bytes` as git counts them (at least one).
+fn git_line_count(bytes: &[u8]) -> usize {
+    crate::store::notes::line_spans(bytes).len().max(1)
+}
+
+/// The unit as the reviewer sees it before deciding: every byte (bytes
+/// that are not UTF-8 as `\xNN`), numbered as git numbers lines.
 fn preview(item: &Item, n: usize, of: usize, style: Style) -> String {
     let unit = &item.shown;
     let first = item.line.unwrap_or(1);
-    let count = unit.text.lines().count().max(1) as u32;
+    // Every byte shown (those that are not UTF-8 as `‹0xE9›`), numbered as
+    // git numbers lines.
+    let lines = display::code_lines_bytes(unit.text.as_bytes());
+    let count = lines.len().max(1) as u32;
+    let path = display::line(&item.path);
     let place = match item.line {
-        Some(line) => format!("{}:{line}-{}", item.path, line + count - 1),
-        None => format!("{} (not in your working tree; shown as requested)", item.path),
+        Some(line) => format!("{path}:{line}-{}", line + count - 1),
+        None => format!("{path} (not in your working tree; shown as requested)"),
     };
-    let mut out =
-        format!("\n{} {place} {}\n", style.bold(&format!("[{n}/{of}]")), signoff::unit_label(&item.facts.unit));
+    let label = signoff::unit_label(&item.facts.unit);
+    let mut out = format!("\n{} {place} {}\n", style.bold(&format!("[{n}/{of}]")), display::line(&label));
     let mut about = Vec::new();
     match (&unit.tool, &unit.model) {
-        (Some(tool), Some(model)) => about.push(format!("written by {tool} ({model})")),
-        (Some(tool), None) => about.push(format!("written by {tool}")),
+        (Some(tool), Some(model)) => {
+            about.push(format!("written by {} ({})", display::line(tool), display::line(model)))
+        }
+        (Some(tool), None) => about.push(format!("written by {}", display::line(tool))),
         _ => about.push("written by an AI tool vouch was not told the name of".into()),
     }
     let ai: u32 = unit.ai_lines.iter().map(|[a, b]| b + 1 - a).sum();
     about.push(format!("{ai} of {count} lines AI"));
     if !item.facts.unit.risk.is_empty() {
-        about.push(style.yellow(&format!("risk: {}", item.facts.unit.risk.join(", "))));
+        about.push(style.yellow(&format!("risk: {}", display::line(&item.facts.unit.risk.join(", ")))));
     }
     if !item.requesters.is_empty() {
-        about.push(format!("requested by {}", item.requesters.join(", ")));
+        about.push(format!("requested by {}", display::line(&item.requesters.join(", "))));
     }
     if !item.facts.acceptors.is_empty() {
-        about.push(format!("accepted by {}", item.facts.acceptors.join(", ")));
+        about.push(format!("accepted by {}", display::line(&item.facts.acceptors.join(", "))));
     }
     out.push_str(&format!("  {}\n", about.join(" · ")));
     match &item.rationale {
-        Some(r) => out.push_str(&format!("  rationale: {r}\n")),
+        Some(r) => out.push_str(&format!("  rationale: {}\n", display::line(r))),
         None => out.push_str(&format!("  {}\n", style.dim("no rationale given"))),
     }
     let width = (first + count).to_string().len();
-    for (i, line) in unit.text.lines().enumerate() {
+    for (i, line) in lines.iter().enumerate() {
         let k = i as u32 + 1;
         let is_ai = unit.ai_lines.iter().any(|&[a, b]| a <= k && k <= b);
         let mark = if is_ai { style.green("ai │") } else { "   │".to_string() };
@@ -615,16 +652,16 @@ fn preview(item: &Item, n: usize, of: usize, style: Style) -> String {
 fn print_text(report: &Report, past: &str, style: Style) {
     let n = report.approvals.len();
     let request = report.request.as_deref().map_or(String::new(), |r| format!(" (request {})", &r[..12]));
-    let head = format!("{past} {n} unit{} as {}", if n == 1 { "" } else { "s" }, report.reviewer);
+    let head = format!("{past} {n} unit{} as {}", if n == 1 { "" } else { "s" }, display::line(&report.reviewer));
     let head = if report.decision == "approve" { style.green(&head) } else { style.red(&head) };
     println!("{head}{request}");
     for w in &report.approvals {
         let place = w.line.map_or(w.path.clone(), |l| format!("{}:{l}", w.path));
         let label = w.name.as_ref().map_or(w.kind.clone(), |name| format!("{} `{name}`", w.kind));
-        println!("  {place} {label} (record {})", &w.id[..12]);
+        println!("  {} {} (record {})", display::line(&place), display::line(&label), &w.id[..12]);
     }
     if let Some(c) = &report.comment {
-        println!("comment: {c}");
+        println!("comment: {}", display::line(c));
     }
     println!("share it with: vouch sync");
 }

@@ -23,6 +23,7 @@ use super::judging::{
 };
 use super::output::Style;
 use super::{Format, FormatArg, Outcome};
+use crate::display;
 use crate::policy::{Gate, Status};
 use crate::signoff::Ledger;
 use crate::store::identity;
@@ -72,7 +73,7 @@ pub fn gate(staged: bool, format: Format, quiet: bool) -> anyhow::Result<Outcome
             None => list_changed(&ctx, version)?,
         };
         let loaded = loading.join().unwrap_or_else(|_| Err(anyhow::anyhow!("reading the journal panicked")))?;
-        let files = listed.finish(&ctx, &loaded, true)?;
+        let files = listed.finish(&ctx, &loaded)?;
         let history = AiPaths::load(&ctx.repo, policy.bots())?;
         let analysis = Analysis {
             journal: &journal,
@@ -170,21 +171,23 @@ pub fn unit_json(u: &JudgedUnit) -> serde_json::Value {
         "risk": u.facts.unit.risk,
         "tools": u.tools(),
         "suspected": u.facts.suspected,
-        "not_counted": u.judgement.assessment.ignored.iter().map(|i| i.refusal.to_string()).collect::<Vec<_>>(),
+        "not_counted": u.not_counted(),
     })
 }
 
-/// What to do about a unit that lacks sign-off.
+/// What to do about a unit that lacks sign-off (shown to a person: names
+/// made visible, paths quoted for the shell).
 pub fn next_step(u: &JudgedUnit) -> String {
-    let at = format!("{}:{}", u.path, u.line);
+    let at = display::shell_word(&format!("{}:{}", u.path, u.line));
+    let reviewers = display::line(&u.reviewers().join(", ")).into_owned();
     match &u.judgement.assessment.status {
         _ if u.facts.suspected => format!(
-            "classify it: vouch mark {}:{}-{} --ai (then request sign-off) or --human",
-            u.path, u.line, u.end_line
+            "classify it: vouch mark {} --ai (then request sign-off) or --human",
+            display::shell_word(&format!("{}:{}-{}", u.path, u.line, u.end_line))
         ),
-        Status::Requested { .. } => format!("waiting for sign-off from: {}", u.reviewers().join(", ")),
+        Status::Requested { .. } => format!("waiting for sign-off from: {reviewers}"),
         Status::Rejected { .. } => format!("change it, then request sign-off again: vouch request {at} -m \"why\""),
-        _ => format!("request sign-off: vouch request {at} -m \"why\"; may sign off: {}", u.reviewers().join(", ")),
+        _ => format!("request sign-off: vouch request {at} -m \"why\"; may sign off: {reviewers}"),
     }
 }
 
@@ -202,10 +205,16 @@ fn print_text(units: &[JudgedUnit], blocking: &[&JudgedUnit], warn: bool, staged
         return;
     }
     for u in blocking {
-        let head = format!("{}:{} {} — {}", u.path, u.line, u.label(), u.reason());
+        let head = format!(
+            "{}:{} {} — {}",
+            display::line(&u.path),
+            u.line,
+            display::line(&u.label()),
+            display::line(&u.reason())
+        );
         println!("{}", if warn { style.yellow(&head) } else { style.red(&head) });
-        for ignored in &u.judgement.assessment.ignored {
-            println!("    not counted: {}", ignored.refusal);
+        for why in u.not_counted() {
+            println!("    not counted: {}", display::line(&why));
         }
         println!("    {}", style.dim(&next_step(u)));
     }

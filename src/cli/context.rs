@@ -31,7 +31,11 @@ pub fn tidy_journal(journal: &Journal, repo: &Repository) {
 pub fn read_journal_strict(journal: &Journal) -> anyhow::Result<Loaded> {
     let loaded = journal.records()?;
     if let Some(problem) = loaded.problems.first() {
-        bail!("{problem}; refusing to decide without it (move the file away once you have looked at it)");
+        let more = match loaded.problems.len() {
+            1 => String::new(),
+            n => format!(" ({} more problem(s): vouch doctor lists them)", n - 1),
+        };
+        bail!("refusing to decide without the whole journal: {}{more}", crate::display::line(&problem.to_string()));
     }
     Ok(loaded)
 }
@@ -71,7 +75,11 @@ impl Context {
     pub fn ledger(&self) -> anyhow::Result<Ledger> {
         let ledger = Ledger::load(&self.repo)?;
         for bad in &ledger.bad {
-            eprintln!("vouch: warning: unreadable record {}: {}", bad.path, bad.reason);
+            eprintln!(
+                "vouch: warning: unreadable record {}: {}",
+                crate::display::line(&bad.path),
+                crate::display::line(&bad.reason)
+            );
         }
         Ok(ledger)
     }
@@ -82,8 +90,8 @@ impl Context {
         if let Some(bad) = ledger.bad.first() {
             bail!(
                 "unreadable record {}: {} ({} in all); refusing to decide without it",
-                bad.path,
-                bad.reason,
+                crate::display::line(&bad.path),
+                crate::display::line(&bad.reason),
                 ledger.bad.len()
             );
         }
@@ -95,7 +103,7 @@ impl Context {
         let journal = Journal::open(&self.repo)?;
         let loaded = journal.records()?;
         for problem in &loaded.problems {
-            eprintln!("vouch: warning: {problem}");
+            eprintln!("vouch: warning: {}", crate::display::line(&problem.to_string()));
         }
         Ok((journal, loaded))
     }
@@ -126,6 +134,7 @@ impl Context {
         let (spans, problems) = signoff::file_spans(&self.repo, policy.bots(), &journal.0, &journal.1, path, text)
             .with_context(|| format!("cannot read the provenance of {path}"))?;
         if let Some(problem) = problems.first() {
+            let (path, problem) = (crate::display::line(path), crate::display::line(&problem.to_string()).into_owned());
             if strict {
                 bail!("{path}: {problem}");
             }

@@ -2,7 +2,8 @@
 //! executable, calling a vouch that exists, chained to the hooks that were
 //! there), the notes configuration that carries notes over amend and
 //! rebase, the remotes' refspecs for vouch's notes and records (a fresh
-//! clone has none of these), the policy, the git identity, the journal, and
+//! clone has none of these), the policy and what each of its `exempt`
+//! patterns takes out of review in HEAD, the git identity, the journal, and
 //! the agents' hook configuration where an agent is configured. Each
 //! problem comes with its fix; the exit status is 1 when anything is
 //! missing.
@@ -17,6 +18,7 @@ use super::git_hooks::{self, Found};
 use super::output::Style;
 use super::{Format, FormatArg, Outcome};
 use crate::policy::POLICY_FILE;
+use crate::store::journal::Problem;
 use crate::store::notes::NOTES_REF;
 use crate::store::policy_file::{self, Source};
 use crate::store::sync;
@@ -60,9 +62,10 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             let style = Style::stdout();
             for c in &checks {
                 let mark = if c.ok { style.green("ok  ") } else { style.red("FAIL") };
-                println!("{mark}  {}: {}", c.check, c.detail);
+                let (check, detail) = (crate::display::line(&c.check), crate::display::line(&c.detail));
+                println!("{mark}  {check}: {detail}");
                 if let Some(fix) = &c.fix {
-                    println!("      fix: {fix}");
+                    println!("      fix: {}", crate::display::line(fix));
                 }
             }
             let problems = checks.iter().filter(|c| !c.ok).count();
@@ -83,6 +86,7 @@ pub fn checks(ctx: &Context) -> Vec<Check> {
     notes_config(&ctx.repo, &mut out);
     remotes(&ctx.repo, &mut out);
     policy(ctx, &mut out);
+    exempt_patterns(ctx, &mut out);
     match ctx.identity() {
         Ok(me) => out.push(Check::ok("identity", format!("{} <{}>", me.name, me.email))),
         Err(e) => {
@@ -95,11 +99,23 @@ pub fn checks(ctx: &Context) -> Vec<Check> {
         }
         Ok((_, loaded)) => {
             for problem in &loaded.problems {
-                out.push(Check::fail(
-                    "journal",
-                    problem.to_string(),
-                    "inspect the file named, then move it out of .git/vouch/journal",
-                ));
+                let fix = match problem {
+                    Problem::Corrupt { set_aside: Some(file), .. } | Problem::SetAside { path: file, .. } => format!(
+                        "look at {}; record the AI lines it held again (vouch mark PATH:FIRST-LAST --ai); then \
+                         delete it (rm '{}')",
+                        file.display(),
+                        file.display()
+                    ),
+                    Problem::Corrupt { set_aside: None, .. } => {
+                        "stop the vouch process that writes it (an editor's language server); it is then set aside"
+                            .into()
+                    }
+                    Problem::UnsupportedVersion { .. } => "install the newer vouch that wrote it".into(),
+                    Problem::Record { .. } => {
+                        "record the AI lines of that file again (vouch mark PATH:FIRST-LAST --ai)".into()
+                    }
+                };
+                out.push(Check::fail("journal", problem.to_string(), fix));
             }
         }
         Err(e) => out.push(Check::fail("journal", format!("{e:#}"), "check the permissions of .git/vouch")),
@@ -306,6 +322,87 @@ fn policy(ctx: &Context, out: &mut Vec<Check>) {
             format!("{e}: the gate refuses every commit"),
             format!("fix {POLICY_FILE}, then git add it"),
         ));
+    }
+}
+
+/// How many example paths a check names.
+const EXAMPLES: usize = 3;
+
+/// What each `exempt` pattern of the working tree's policy takes out of
+/// review: how many files of HEAD it matches, and a few of them. A pattern
+/// with no `/` but a trailing one matches at any depth (gitignore
+/// semantics: `vendor/` exempts `src/payments/vendor/charge.py` too); when
+/// it matches at more than one place, each place is listed and the check
+/// fails, with the anchored and the explicit spelling as the fix.
+fn exempt_patterns(ctx: &Context, out: &mut Vec<Check>) {
+    let Ok(policy) = policy_file::load(&ctx.repo, &Source::Worktree) else { return };
+    if policy.exempt_patterns().is_empty() {
+        return;
+    }
+    let Ok(tree) = ctx.repo.head().and_then(|h| h.peel_to_tree()) else {
+        out.push(Check::ok("exempt", "no commit yet: nothing to match the exempt patterns against"));
+        return;
+    };
+    let mut files = Vec::new();
+    let walked = tree.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
+        if entry.kind() != Some(git2::ObjectType::Tree) {
+            files.push(format!("{dir}{}", String::from_utf8_lossy(entry.name_bytes())));
+        }
+        git2::TreeWalkResult::Ok
+    });
+    if let Err(e) = walked {
+        out.push(Check::fail("exempt", format!("cannot list HEAD's files: {e}"), "check the repository (git fsck)"));
+        return;
+    }
+    for text in policy.exempt_patterns() {
+        let name = format!("exempt {text}");
+        let pattern = match crate::policy::PathPattern::new(text) {
+            Ok(pattern) => pattern,
+            Err(e) => {
+                out.push(Check::fail(name, e, format!("fix {POLICY_FILE}")));
+                continue;
+            }
+        };
+        // The files it matches, by the directory it matches them from.
+        let mut places: std::collections::BTreeMap<&str, Vec<&str>> = std::collections::BTreeMap::new();
+        for file in &files {
+            if let Some(at) = pattern.matched_at(file) {
+                places.entry(at).or_default().push(file);
+            }
+        }
+        let count: usize = places.values().map(Vec::len).sum();
+        if count == 0 {
+            out.push(Check::ok(name, "matches no file in HEAD"));
+            continue;
+        }
+        if pattern.matches_at_any_depth() && places.len() > 1 {
+            let listed: Vec<String> = places
+                .iter()
+                .map(|(at, files)| {
+                    let shown =
+                        if at.is_empty() { text.trim_start_matches('/').to_string() } else { format!("{at}{text}") };
+                    format!("{shown} ({} file(s), e.g. {})", files.len(), files[0])
+                })
+                .collect();
+            out.push(Check::fail(
+                name,
+                format!(
+                    "{count} file(s) in HEAD, at {} places: {}; without a leading /, a pattern matches at any depth",
+                    places.len(),
+                    listed.join("; ")
+                ),
+                format!(
+                    "write /{} in {POLICY_FILE} if only the top-level one is meant, or **/{} if every depth is",
+                    text.trim_start_matches('/'),
+                    text
+                ),
+            ));
+            continue;
+        }
+        let examples: Vec<&str> = places.values().flatten().take(EXAMPLES).copied().collect();
+        let more = if count > examples.len() { ", …" } else { "" };
+        let depth = if pattern.matches_at_any_depth() { " (at any depth)" } else { "" };
+        out.push(Check::ok(name, format!("{count} file(s) in HEAD{depth}: {}{more}", examples.join(", "))));
     }
 }
 

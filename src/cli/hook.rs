@@ -11,9 +11,18 @@
 //!   re-mapped to the rewritten commits (`old new` lines on standard input).
 //!
 //! An agent hook never stands in the agent's way over a file vouch does not
-//! track (outside any repository, inside `.git`, gone, binary): it says so
-//! and exits 0. A payload it cannot read is an error (exit 2) and records
-//! nothing. It reads no history (no blame), so it stays fast.
+//! track (outside any repository, gone, not a regular file): it says so and
+//! exits 0. A file that is not UTF-8 is tracked too: vouch cannot locate the
+//! edit in bytes it does not read as text, so all of the file is recorded as
+//! AI (it is one unit to review anyway). A payload it cannot read is an
+//! error (exit 2) and records nothing. So is a path that leads out of the
+//! worktree through a symbolic link (`src/coupons.py -> ~/.ssh/id_ed25519`)
+//! or into the git directory: what it names is not the worktree's, and an
+//! agent (or a prompt that steers it) must not get it stored as a git
+//! object; the message says where the path leads. Paths are resolved as the
+//! file system resolves them (see [`repo::relative_path`]) and the file is
+//! read where it resolves to. It reads no history (no blame), so it stays
+//! fast.
 
 use std::cell::OnceCell;
 use std::io::Read;
@@ -25,6 +34,7 @@ use git2::{ObjectType, Oid, Repository};
 
 use super::agents::{self, Agent, Parsed};
 use super::{Format, Outcome};
+use crate::display;
 use crate::provenance::{AiKind, AiSource, Attribution, Evidence};
 use crate::store::journal::{Entry, Journal};
 use crate::store::{notes, repo};
@@ -108,34 +118,57 @@ fn read_stdin() -> anyhow::Result<Vec<u8>> {
 struct Target {
     repo: Repository,
     rel: String,
-    text: String,
+    /// Its bytes; `text` is them as text, when they are UTF-8.
+    bytes: Vec<u8>,
+    text: Option<String>,
+}
+
+impl Target {
+    /// The text, or (for bytes that are not UTF-8) nothing to locate an
+    /// edit in.
+    fn text(&self) -> Option<&str> {
+        self.text.as_deref()
+    }
 }
 
 /// The repository file at `path` with its current text, or why vouch does
-/// not track it.
+/// not track it; an error for a path that leads out of the worktree or into
+/// the git directory.
 fn target(path: &Path) -> anyhow::Result<Result<Target, String>> {
-    let shown = path.display();
+    let shown = display::line(&path.display().to_string()).into_owned();
     let Ok(repo) = repo::discover(path) else {
         return Ok(Err(format!("{shown} is not in a git repository")));
     };
-    if repo.is_bare() {
+    let Some(root) = repo.workdir().map(Path::to_path_buf) else {
         return Ok(Err(format!("{shown} is in a bare repository")));
-    }
+    };
     let rel = match repo::relative_path(&repo, path) {
         Ok(rel) => rel,
         Err(repo::RepoError::CurrentDir(e)) => return Err(e).context("cannot read the current directory"),
-        Err(e) => return Ok(Err(e.to_string())),
+        Err(e @ (repo::RepoError::LinkOutside { .. } | repo::RepoError::InGitDir { .. })) => {
+            anyhow::bail!("refused: {}; nothing recorded", display::line(&e.to_string()))
+        }
+        Err(e) => return Ok(Err(display::line(&e.to_string()).into_owned())),
     };
-    let bytes = match std::fs::read(path) {
+    // The worktree file the path resolves to, never the path as given.
+    let file = root.join(&rel);
+    match std::fs::metadata(&file) {
+        Ok(meta) if meta.is_dir() => return Ok(Err(format!("{shown} is a directory"))),
+        Ok(meta) if !meta.is_file() => return Ok(Err(format!("{shown} is not a regular file"))),
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Err(format!("{shown} does not exist"))),
+        Err(e) => return Err(e).with_context(|| format!("cannot read {shown}")),
+    }
+    let bytes = match std::fs::read(&file) {
         Ok(bytes) => bytes,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Err(format!("{shown} does not exist"))),
-        Err(e) if path.is_dir() => return Ok(Err(format!("{shown} is a directory ({e})"))),
         Err(e) => return Err(e).with_context(|| format!("cannot read {shown}")),
     };
-    let Ok(text) = String::from_utf8(bytes) else {
-        return Ok(Err(format!("{shown} is not UTF-8 text")));
-    };
-    Ok(Ok(Target { repo, rel, text }))
+    // As git will store them, so that the journal describes what the gate
+    // and verify read.
+    let bytes = crate::store::attributes::to_blob(&repo, &rel, &bytes).into_owned();
+    let text = String::from_utf8(bytes.clone()).ok();
+    Ok(Ok(Target { repo, rel, bytes, text }))
 }
 
 /// `file_path` made absolute: against the agent's working directory, else
@@ -165,14 +198,32 @@ fn record(target: &Target, ranges: &[Range<usize>], source: AiSource) -> anyhow:
     let spans: Vec<(Range<usize>, Attribution)> = ranges.iter().map(|r| (r.clone(), attribution.clone())).collect();
     let journal = Journal::open(&target.repo).context("cannot open the journal")?;
     journal
-        .append(&target.repo, Entry::delta(&target.rel, &target.text, &spans))
+        .append(&target.repo, Entry::delta(&target.rel, &target.bytes, &spans))
         .with_context(|| format!("cannot record the edit of {}", target.rel))?;
     super::context::tidy_journal(&journal, &target.repo);
     Ok(())
 }
 
-fn lines_in(text: &str, ranges: &[Range<usize>]) -> usize {
+fn lines_in(text: &[u8], ranges: &[Range<usize>]) -> usize {
     notes::bytes_to_lines(text, ranges).iter().map(|r| (r[1] - r[0] + 1) as usize).sum()
+}
+
+/// Record all of a file that is not UTF-8 as AI: the edit cannot be located
+/// in it, and it is one unit to review.
+fn record_whole(target: &Target, source: AiSource) -> anyhow::Result<Outcome> {
+    if target.bytes.is_empty() {
+        eprintln!("vouch: nothing to record in {}", display::line(&target.rel));
+        return Ok(Outcome::Ok);
+    }
+    let all: Vec<Range<usize>> = std::iter::once(0..target.bytes.len()).collect();
+    record(target, &all, source.clone())?;
+    eprintln!(
+        "vouch: {} is not UTF-8 text: recorded all of it ({} line(s)) as AI ({})",
+        display::line(&target.rel),
+        lines_in(&target.bytes, &all),
+        display::line(&source.tool)
+    );
+    Ok(Outcome::Ok)
 }
 
 fn agent_hook(agent: Agent) -> anyhow::Result<Outcome> {
@@ -180,7 +231,7 @@ fn agent_hook(agent: Agent) -> anyhow::Result<Outcome> {
     let edit = match agents::parse(agent, &bytes)? {
         Parsed::Edit(edit) => edit,
         Parsed::Ignored(why) => {
-            eprintln!("vouch: nothing to record: {why}");
+            eprintln!("vouch: nothing to record: {}", display::line(&why));
             return Ok(Outcome::Ok);
         }
     };
@@ -196,32 +247,36 @@ fn agent_hook(agent: Agent) -> anyhow::Result<Outcome> {
     if agent == Agent::ClaudeCode {
         source.model = model_from_env().or_else(|| edit.transcript_path.as_deref().and_then(transcript_model));
     }
+    let Some(text) = target.text() else { return record_whole(&target, source) };
     let candidates: OnceCell<Vec<Oid>> = OnceCell::new();
     let previous = |text: &str| {
         let known = candidates.get_or_init(|| previous_versions(&target.repo, &target.rel));
         Oid::hash_object(ObjectType::Blob, text.as_bytes()).is_ok_and(|id| known.contains(&id))
     };
-    let located = agents::locate(&edit.change, &target.text, &previous);
+    let located = agents::locate(&edit.change, text, &previous);
     if located.missing > 0 {
         eprintln!(
             "vouch: {} of the edit's text is no longer in {} (edited since); recorded what is there",
             if located.missing == 1 { "some".to_string() } else { format!("{} parts", located.missing) },
-            target.rel
+            display::line(&target.rel)
         );
     }
     if located.ambiguous > 0 {
-        eprintln!("vouch: the edited text occurs more than once in {}; every occurrence is recorded as AI", target.rel);
+        eprintln!(
+            "vouch: the edited text occurs more than once in {}; every occurrence is recorded as AI",
+            display::line(&target.rel)
+        );
     }
     if located.ranges.is_empty() {
-        eprintln!("vouch: nothing to record in {}", target.rel);
+        eprintln!("vouch: nothing to record in {}", display::line(&target.rel));
         return Ok(Outcome::Ok);
     }
     record(&target, &located.ranges, source.clone())?;
     eprintln!(
         "vouch: recorded {} AI line(s) of {} ({})",
-        lines_in(&target.text, &located.ranges),
-        target.rel,
-        source.tool
+        lines_in(&target.bytes, &located.ranges),
+        display::line(&target.rel),
+        display::line(&source.tool)
     );
     Ok(Outcome::Ok)
 }
@@ -277,13 +332,13 @@ fn previous_versions(repo: &Repository, rel: &str) -> Vec<Oid> {
     out
 }
 
-/// The text of `rel` as vouch last saw it: the journal's latest version,
+/// The bytes of `rel` as vouch last saw them: the journal's latest version,
 /// else the index's, else HEAD's; empty for a file vouch never saw.
-fn last_seen(repo: &Repository, journal: &Journal, rel: &str) -> anyhow::Result<String> {
-    let text_of = |id: Oid| repo.find_blob(id).ok().and_then(|b| String::from_utf8(b.content().to_vec()).ok());
+fn last_seen(repo: &Repository, journal: &Journal, rel: &str) -> anyhow::Result<Vec<u8>> {
+    let text_of = |id: Oid| repo.find_blob(id).ok().map(|b| b.content().to_vec());
     let loaded = journal.records().context("cannot read the journal")?;
     for problem in &loaded.problems {
-        eprintln!("vouch: warning: {problem}");
+        eprintln!("vouch: warning: {}", display::line(&problem.to_string()));
     }
     let latest = loaded.records_for(rel).last().and_then(|r| r.file()).and_then(|f| Oid::from_str(&f.blob).ok());
     if let Some(text) = latest.and_then(text_of) {
@@ -309,13 +364,25 @@ fn generic(file: &Path, source: AiSource) -> anyhow::Result<Outcome> {
     };
     let journal = Journal::open(&target.repo).context("cannot open the journal")?;
     let before = last_seen(&target.repo, &journal, &target.rel)?;
-    let ranges = if before == target.text { Vec::new() } else { agents::inserted_ranges(&before, &target.text) };
-    if ranges.is_empty() {
+    if before == target.bytes {
         eprintln!("vouch: nothing to record: {} has no new text since vouch last saw it", target.rel);
         return Ok(Outcome::Ok);
     }
+    let (Some(text), Ok(before)) = (target.text(), String::from_utf8(before)) else {
+        return record_whole(&target, source);
+    };
+    let ranges = agents::inserted_ranges(&before, text);
+    if ranges.is_empty() {
+        eprintln!("vouch: nothing to record: {} has no new text since vouch last saw it", display::line(&target.rel));
+        return Ok(Outcome::Ok);
+    }
     record(&target, &ranges, source.clone())?;
-    eprintln!("vouch: recorded {} AI line(s) of {} ({})", lines_in(&target.text, &ranges), target.rel, source.tool);
+    eprintln!(
+        "vouch: recorded {} AI line(s) of {} ({})",
+        lines_in(&target.bytes, &ranges),
+        display::line(&target.rel),
+        display::line(&source.tool)
+    );
     Ok(Outcome::Ok)
 }
 
@@ -329,7 +396,7 @@ fn post_rewrite() -> anyhow::Result<Outcome> {
     let remapped = notes::remap_after_rewrite(&ctx.repo, &pairs).context("cannot re-map vouch notes")?;
     for r in &remapped {
         for dropped in &r.dropped {
-            eprintln!("vouch: note on {}: dropped {dropped}", &r.commit.to_string()[..12]);
+            eprintln!("vouch: note on {}: dropped {}", &r.commit.to_string()[..12], display::line(dropped));
         }
     }
     Ok(Outcome::Ok)

@@ -4,6 +4,11 @@
 //! carry notes over amend and rebase, and with `--agent` merges the agents'
 //! hook configuration (see [`super::agent_config`]). Running it again
 //! changes only what is missing or out of date.
+//!
+//! With `--signed` the starter policy also turns on what the "making it a
+//! control" checklist of `docs/trust.md` asks of the policy (signed
+//! approvals, signed commits, trust files), and an allowed-signers file is
+//! started (with the current user's signing key, when git has one).
 
 use anyhow::Context as _;
 
@@ -25,6 +30,11 @@ pub struct Args {
     /// The policy is never overwritten.
     #[arg(long)]
     pub force: bool,
+    /// Write the starter policy for a control (signed approvals and
+    /// commits, trust files; see docs/trust.md), and start the
+    /// allowed-signers file.
+    #[arg(long)]
+    pub signed: bool,
 }
 
 /// The policy `vouch init` writes: the defaults, said out loud.
@@ -46,8 +56,10 @@ reviewers = []
 # Distinct approvals each unit needs.
 approvals = 1
 
-# Paths that never need sign-off.
-exempt = ["**/generated/**", "vendor/", "*.lock"]
+# Paths that never need sign-off. Patterns work like .gitignore: without a
+# leading /, a pattern matches at any depth ("vendor/" would also exempt
+# src/payments/vendor/). `vouch doctor` lists what each pattern matches.
+exempt = ["**/generated/**", "/vendor/", "*.lock"]
 
 # [groups]
 # seniors = ["alice@example.com", "bob@example.com"]
@@ -61,6 +73,43 @@ exempt = ["**/generated/**", "vendor/", "*.lock"]
 # [detection]
 # min_ai_lines = 1             # units with fewer AI lines need no sign-off
 "#;
+
+/// What `vouch init --signed` adds to the starter policy: what the "making
+/// it a control" checklist of docs/trust.md asks of the policy.
+pub const SIGNED_ADDITIONS: &str = r#"
+# Signed mode (vouch init --signed): what docs/trust.md's "making it a
+# control" checklist asks of the policy. List your reviewers above: with
+# `reviewers = []` anyone but the participants may approve.
+
+# Only approvals with an SSH signature that verifies, for the email they
+# name, against the allowed-signers file as of the verified BASE count; one
+# key is one approver, whatever emails it is listed under.
+require_signatures = true
+allowed_signers = ".vouch/allowed_signers"
+
+# Every commit of a verified range must carry an SSH signature (git config
+# gpg.format ssh; commit.gpgsign true) that verifies against the same file:
+# the signers, not the author fields (which the author writes), are who may
+# not approve the code.
+require_signed_commits = true
+
+# Besides .vouch.toml, the allowed-signers file and CODEOWNERS: files whose
+# change needs approval of the whole file under the policy at BASE.
+trust_files = [".github/workflows/", ".gitlab-ci.yml"]
+
+# Break glass is off. To allow it, name who may (never for what they took
+# part in, never over a trust-file change):
+# allow_override = true
+# override_by = ["@leads"]
+"#;
+
+/// The allowed-signers file `vouch init --signed` starts.
+const SIGNERS_HEADER: &str = "# Allowed signers: git's gpg.ssh.allowedSignersFile format, one line per
+# reviewer and committer (EMAIL KEYTYPE KEY). vouch checks approvals
+# (namespace \"vouch\") and, with require_signed_commits, commits (namespace
+# \"git\") against this file as of the verified BASE. Protect it with
+# CODEOWNERS; a change to it needs approval like a change to the policy.
+";
 
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let ctx = Context::open()?;
@@ -78,9 +127,17 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             Ok(_) => println!("{POLICY_FILE}: kept (it exists already)"),
             Err(e) => println!("{POLICY_FILE}: kept, but it is invalid: {e}"),
         }
+        if args.signed {
+            println!("{POLICY_FILE}: --signed changes nothing in an existing policy; see docs/trust.md for the keys");
+        }
     } else {
-        std::fs::write(&policy_path, STARTER_POLICY).with_context(|| format!("cannot write {POLICY_FILE}"))?;
-        println!("{POLICY_FILE}: written (a starter policy: list your reviewers, then commit it)");
+        let policy = if args.signed { format!("{STARTER_POLICY}{SIGNED_ADDITIONS}") } else { STARTER_POLICY.into() };
+        std::fs::write(&policy_path, policy).with_context(|| format!("cannot write {POLICY_FILE}"))?;
+        let what = if args.signed { "a signed starter policy" } else { "a starter policy" };
+        println!("{POLICY_FILE}: written ({what}: list your reviewers, then commit it)");
+    }
+    if args.signed {
+        start_allowed_signers(&ctx)?;
     }
 
     let shown = |p: &std::path::Path| p.strip_prefix(&ctx.root).unwrap_or(p).display().to_string();
@@ -110,6 +167,59 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     Ok(Outcome::Ok)
 }
 
+/// Start the allowed-signers file the signed starter policy names, unless
+/// there is one: a header and, when git is set up to sign with an SSH key
+/// whose public half vouch can read, a line for the current user.
+fn start_allowed_signers(ctx: &Context) -> anyhow::Result<()> {
+    let rel = ".vouch/allowed_signers";
+    let path = ctx.root.join(rel);
+    if path.exists() {
+        println!("{rel}: kept (it exists already)");
+        return Ok(());
+    }
+    let mut text = SIGNERS_HEADER.to_string();
+    let me = ctx.identity().ok();
+    let key = crate::store::signature::signing_config(&ctx.repo).ok().flatten().and_then(|c| public_key(&c.key));
+    let added = match (me, key) {
+        (Some(me), Some(key)) => {
+            text.push_str(&format!("{} {key}\n", me.email));
+            format!("with {}'s signing key", me.email)
+        }
+        _ => "no key yet: add one line per reviewer and committer (git config gpg.format ssh; \
+              git config user.signingkey ~/.ssh/id_ed25519.pub)"
+            .to_string(),
+    };
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    std::fs::write(&path, text).with_context(|| format!("cannot write {rel}"))?;
+    println!("{rel}: written ({added}); commit it with the policy");
+    Ok(())
+}
+
+/// The public key (`type base64`) of git's `user.signingkey`: a `key::`
+/// literal, a public key file, or the `.pub` beside a private key file.
+fn public_key(signing_key: &str) -> Option<String> {
+    let literal = signing_key.strip_prefix("key::").unwrap_or(signing_key).trim();
+    let read = |p: &std::path::Path| std::fs::read_to_string(p).ok();
+    let text = if literal.starts_with("ssh-") || literal.starts_with("ecdsa-") || literal.starts_with("sk-") {
+        Some(literal.to_string())
+    } else {
+        let path = match literal.strip_prefix("~/") {
+            Some(rest) => std::path::Path::new(&std::env::var_os("HOME")?).join(rest),
+            None => std::path::PathBuf::from(literal),
+        };
+        if literal.ends_with(".pub") {
+            read(&path)
+        } else {
+            read(&path.with_file_name(format!("{}.pub", path.file_name()?.to_string_lossy())))
+        }
+    }?;
+    let mut parts = text.split_whitespace();
+    let (kind, data) = (parts.next()?, parts.next()?);
+    Some(format!("{kind} {data}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -121,5 +231,15 @@ mod tests {
         assert!(!policy.reviewers_configured());
         assert!(policy.is_exempt("src/generated/x.rs") && policy.is_exempt("Cargo.lock"));
         assert!(!policy.is_exempt("src/main.rs"));
+    }
+
+    #[test]
+    fn the_signed_starter_policy_turns_on_what_a_control_needs() {
+        let policy = Policy::parse(&format!("{STARTER_POLICY}{SIGNED_ADDITIONS}"), POLICY_FILE).unwrap();
+        assert!(policy.require_signatures() && policy.require_signed_commits());
+        assert_eq!(policy.allowed_signers(), ".vouch/allowed_signers");
+        assert!(policy.is_trust_file(".github/workflows/ci.yml") && policy.is_trust_file("CODEOWNERS"));
+        assert!(!policy.allow_override());
+        assert!(policy.warnings().is_empty());
     }
 }

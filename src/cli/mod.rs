@@ -3,7 +3,8 @@
 //! Exit codes, for every command: 0 when all is well, 1 when sign-offs are
 //! missing or a check failed, 2 for bad usage, input or configuration
 //! (including anything vouch cannot read: the gate and the verifier fail
-//! closed).
+//! closed). Output into a closed pipe ends vouch as it ends other Unix
+//! tools: killed by SIGPIPE, quietly (see [`output::broken_pipe`]).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -119,6 +120,7 @@ pub enum Outcome {
 }
 
 pub fn main() -> ExitCode {
+    output::end_quietly_on_broken_pipe();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -129,7 +131,7 @@ pub fn main() -> ExitCode {
     if let Some(dir) = &cli.directory
         && let Err(e) = std::env::set_current_dir(dir)
     {
-        eprintln!("vouch: cannot change to {}: {e}", dir.display());
+        eprintln!("vouch: cannot change to {}: {e}", crate::display::line(&dir.display().to_string()));
         return ExitCode::from(2);
     }
     let result = match cli.command {
@@ -156,8 +158,9 @@ pub fn main() -> ExitCode {
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,
         Ok(Outcome::Failed) => ExitCode::from(1),
+        Err(e) if output::is_broken_pipe(&e) => output::broken_pipe(),
         Err(e) => {
-            eprintln!("vouch: {e:#}");
+            eprintln!("vouch: {}", output::error_text(&e));
             ExitCode::from(2)
         }
     }

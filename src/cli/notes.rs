@@ -104,7 +104,7 @@ fn rebuild(args: RebuildArgs) -> anyhow::Result<Outcome> {
                     if from.is_empty() { "-".to_string() } else { from.join(", ") }
                 );
                 for d in &r.dropped {
-                    println!("    dropped: {d}");
+                    println!("    dropped: {}", crate::display::line(d));
                 }
             }
         }

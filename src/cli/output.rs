@@ -1,4 +1,7 @@
-//! Terminal output: colour only on a terminal, never with `NO_COLOR`.
+//! Terminal output: colour only on a terminal, never with `NO_COLOR`;
+//! errors shown with their hidden characters visible; and output into a
+//! closed pipe (`vouch log | head -1`) ends vouch as it ends other Unix
+//! tools.
 
 use std::io::IsTerminal;
 
@@ -53,6 +56,83 @@ impl Style {
     }
 }
 
+/// End the process as a Unix tool ends when its reader went away: killed by
+/// SIGPIPE, quietly (a shell reports exit status 141; with `set -o
+/// pipefail` the pipeline fails, so `vouch verify | head` can never turn a
+/// failure into a pass).
+///
+/// Rust ignores SIGPIPE so that a write into a closed pipe is an error
+/// rather than death; vouch keeps that for the pipes to its child processes
+/// (git may exit before reading all its input) and applies the Unix
+/// behaviour only to its own output, here.
+pub fn broken_pipe() -> ! {
+    #[cfg(unix)]
+    // SAFETY: restoring the default disposition of one signal and raising it
+    // in the current process; no handler runs and no memory is touched.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        libc::raise(libc::SIGPIPE);
+    }
+    // Not reached on Unix; elsewhere, the status a shell would show.
+    std::process::exit(141)
+}
+
+/// Make every write to standard output or standard error that finds the
+/// pipe closed end the process through [`broken_pipe`]. `println!` and its
+/// kin panic on a failed write; the panic hook recognises that panic (its
+/// message is std's "failed printing to stdout: … (os error 32)") and ends
+/// the process before the panic message is printed. Other panics are
+/// reported as before.
+pub fn end_quietly_on_broken_pipe() {
+    let report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if is_broken_pipe_panic(message) {
+            broken_pipe();
+        }
+        report(info);
+    }));
+}
+
+fn is_broken_pipe_panic(message: &str) -> bool {
+    let epipe = std::io::Error::from(std::io::ErrorKind::BrokenPipe);
+    let os = std::io::Error::from_raw_os_error(libc::EPIPE);
+    (message.starts_with("failed printing to stdout") || message.starts_with("failed printing to stderr"))
+        && (message.ends_with(&epipe.to_string()) || message.ends_with(&os.to_string()))
+}
+
+/// Whether `error` is, at its root, a write into a closed pipe.
+pub fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error
+        .chain()
+        .any(|e| e.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe))
+}
+
+/// An error as shown on standard error: hidden characters made visible
+/// (see [`crate::display`]; the message may quote file names and records
+/// the author wrote), and every line after the first indented, so that no
+/// part of it can pass for a line of its own in a CI log.
+pub fn error_text(error: &anyhow::Error) -> String {
+    let text = format!("{error:#}");
+    let shown = crate::display::block(&text);
+    let mut out = String::with_capacity(shown.len());
+    for (i, line) in shown.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+            if !line.starts_with(' ') {
+                out.push_str("  ");
+            }
+        }
+        out.push_str(line);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -61,5 +141,21 @@ mod tests {
     fn plain_style_adds_nothing() {
         assert_eq!(Style::plain().red("x"), "x");
         assert_eq!(Style { color: true }.red("x"), "\x1b[31mx\x1b[0m");
+    }
+
+    #[test]
+    fn the_panic_of_a_write_into_a_closed_pipe_is_recognised() {
+        let epipe = std::io::Error::from_raw_os_error(libc::EPIPE);
+        assert!(is_broken_pipe_panic(&format!("failed printing to stdout: {epipe}")));
+        assert!(is_broken_pipe_panic(&format!("failed printing to stderr: {epipe}")));
+        assert!(!is_broken_pipe_panic("failed printing to stdout: No space left on device (os error 28)"));
+        assert!(!is_broken_pipe_panic(&format!("index out of bounds {epipe}")));
+        assert!(is_broken_pipe(&anyhow::Error::from(epipe).context("cannot write")));
+    }
+
+    #[test]
+    fn errors_show_hidden_characters_and_cannot_forge_a_line() {
+        let e = anyhow::anyhow!("no request \x1b[2Kabc\n::notice::PASS\n  open requests");
+        assert_eq!(error_text(&e), "no request ‹ESC›[2Kabc\n  ::notice::PASS\n  open requests");
     }
 }

@@ -2,7 +2,9 @@
 //! Records who let which commits land without the sign-off the policy asks
 //! for, and why. `vouch verify` reports every override; it counts only
 //! where the policy as of the verified BASE sets `allow_override = true`
-//! (and, with `require_signatures`, only when signed).
+//! and names its author in `override_by` (and, with `require_signatures`,
+//! only when signed), and it never covers a change to a trust file or what
+//! its author took part in (see [`crate::verify`]).
 
 use anyhow::{Context as _, bail};
 use git2::Oid;
@@ -70,6 +72,9 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     }
     let repository = repo::repository_id(&cx.repo)?;
     let by: Person = cx.identity()?.into();
+    if let Err(refusal) = policy.may_override(&by.email, &[], &crate::policy::Participants::default()) {
+        bail!("the policy as of {policy_rev} refuses this override: {refusal}");
+    }
     let mut record = Override::new(&repository, by, args.reason.trim());
     let mut commits: Vec<String> = Vec::new();
     let mut push = |oid: Oid| {
@@ -97,9 +102,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         }
     }
     record.commits = commits;
-    for fp in &args.fingerprints {
-        record.fingerprints.push(fp.trim().to_ascii_lowercase());
-    }
+    record.cover_fingerprints(args.fingerprints.iter().map(|fp| fp.trim().to_ascii_lowercase()).collect());
     match signature::sign(&cx.repo, &record.signed_payload()).context("cannot sign the override")? {
         Some(sig) => record.signature = Some(sig),
         None if policy.require_signatures() => bail!(
@@ -109,7 +112,11 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         None => {}
     }
     let id = records::add(&cx.repo, &record)?;
-    println!("override {id} recorded by {}: {}", record.by.email, record.reason);
+    println!(
+        "override {id} recorded by {}: {}",
+        crate::display::line(&record.by.email),
+        crate::display::line(&record.reason)
+    );
     println!("verify will report it; share it with vouch sync");
     Ok(Outcome::Ok)
 }

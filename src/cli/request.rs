@@ -16,6 +16,7 @@
 
 use serde::Serialize;
 
+use crate::display;
 use crate::policy::{ReviewerSet, Status};
 use crate::signoff::{self, SignoffError, UnitFacts};
 use crate::store::policy_file::Source;
@@ -127,9 +128,9 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     }
     if let Some(first) = refusals.first() {
         for refusal in &refusals[1..] {
-            eprintln!("vouch: {refusal}");
+            eprintln!("vouch: {}", display::line(refusal));
         }
-        eprintln!("vouch: {first}; nothing was requested");
+        eprintln!("vouch: {}; nothing was requested", display::line(first));
         return Ok(Outcome::Failed);
     }
     if chosen.is_empty() {
@@ -140,7 +141,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let mut failed = false;
     for (i, facts) in &chosen {
         if let Err(e) = signoff::check_request(&policy, &files[*i].0.path, facts, rationale) {
-            eprintln!("vouch: {e}");
+            eprintln!("vouch: {}", display::line(&e.to_string()));
             failed = true;
         }
     }
@@ -153,8 +154,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let mut reported = Vec::new();
     for (i, facts) in &chosen {
         let file = &files[*i].0;
-        let ai = file.ai_ranges();
-        wanted.push(signoff::requested_unit(&file.path, file.language, facts, file.text(), &ai));
+        wanted.push(file.requested(facts));
         let requirement = policy.requirement(&file.path, &facts.unit.risk, facts.unit.ai_lines);
         reported.push(ReportedUnit {
             path: file.path.clone(),
@@ -210,16 +210,18 @@ fn print_text(report: &Report, style: Style) {
         };
         let risk = if unit.risk.is_empty() { String::new() } else { format!("; risk: {}", unit.risk.join(", ")) };
         println!(
-            "  {}:{} {label} ({} AI line{}{risk}); reviewers: {}",
-            unit.path,
+            "  {}:{} {} ({} AI line{}{}); reviewers: {}",
+            display::line(&unit.path),
             unit.line,
+            display::line(&label),
             unit.ai_lines,
             if unit.ai_lines == 1 { "" } else { "s" },
-            unit.reviewers
+            display::line(&risk),
+            display::line(&unit.reviewers)
         );
     }
     if let Some(rationale) = &report.rationale {
-        println!("rationale: {rationale}");
+        println!("rationale: {}", display::line(rationale));
     }
     println!("a reviewer signs off with:\n  {}", report.approve_command);
     println!("or rejects it with:\n  vouch reject {} --comment \"what to change\"", &report.request[..12]);

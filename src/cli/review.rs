@@ -22,6 +22,7 @@ use time::OffsetDateTime;
 use super::context::Context;
 use super::output::Style;
 use super::{Format, Outcome};
+use crate::display;
 use crate::fingerprint::fingerprint;
 use crate::policy::{Policy, Verdict};
 use crate::provenance::AiSource;
@@ -31,7 +32,7 @@ use crate::store::identity::Identity;
 use crate::store::journal::{Journal, Loaded};
 use crate::store::policy_file::Source;
 use crate::store::records::{self, Request};
-use crate::syntax::Unit;
+use crate::syntax::{Content, Unit};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -52,7 +53,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let ledger = ctx.ledger()?;
     let queue = load_queue(&ctx, &ledger, &policy)?;
     for problem in &queue.problems {
-        eprintln!("vouch: warning: {problem}");
+        eprintln!("vouch: warning: {}", display::line(&problem.to_string()));
     }
     let list = args.list || args.format == Format::Json;
     if args.all && !list {
@@ -69,7 +70,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let style = Style::stdout();
     if mine.is_empty() {
         let others = queue.units.len();
-        println!("Nothing awaits your sign-off ({}).", me.email);
+        println!("Nothing awaits your sign-off ({}).", display::line(&me.email));
         if others > 0 {
             println!("{others} unit(s) await other reviewers: `vouch review --list --all` shows them.");
         }
@@ -89,7 +90,7 @@ fn load_queue(ctx: &Context, ledger: &Ledger, policy: &Policy) -> anyhow::Result
     let requests = records::list::<Request>(&ctx.repo).context("cannot read the sign-off requests")?.records;
     // Signatures are checked where decisions count (the gate, verify); for
     // the queue an unverified approval does not count.
-    Ok(queue::pending(ledger, policy, &requests, &|_| false))
+    Ok(queue::pending(ledger, policy, &requests, &|_| None))
 }
 
 fn print_list(queue: &Queue, me: Option<&str>, format: Format, now: OffsetDateTime) -> anyhow::Result<()> {
@@ -119,28 +120,36 @@ fn print_list(queue: &Queue, me: Option<&str>, format: Format, now: OffsetDateTi
         Format::Text => {
             let style = Style::stdout();
             match me {
-                Some(email) if units.is_empty() => println!("Nothing awaits your sign-off ({email})."),
-                Some(email) => println!("{} unit(s) await sign-off by {email}, riskiest first:", units.len()),
+                Some(email) if units.is_empty() => {
+                    println!("Nothing awaits your sign-off ({}).", display::line(email))
+                }
+                Some(email) => {
+                    println!("{} unit(s) await sign-off by {}, riskiest first:", units.len(), display::line(email))
+                }
                 None if units.is_empty() => println!("Nothing awaits sign-off."),
                 None => println!("{} unit(s) await sign-off, riskiest first:", units.len()),
             }
             for unit in units {
-                let mut line =
-                    format!("  {} {} · {} AI line(s)", style.bold(&unit.path), unit.label(), unit.ai_line_count);
+                let mut line = format!(
+                    "  {} {} · {} AI line(s)",
+                    style.bold(&display::line(&unit.path)),
+                    display::line(&unit.label()),
+                    unit.ai_line_count
+                );
                 let risk = risk_words(unit);
                 if !risk.is_empty() {
-                    line.push_str(&format!(" · {}", style.red(&risk)));
+                    line.push_str(&format!(" · {}", style.red(&display::line(&risk))));
                 }
                 line.push_str(&format!(
                     " · waiting {} · requested by {}",
                     queue::human_duration(unit.age(now)),
-                    unit.participants.requesters.join(", ")
+                    display::line(&unit.participants.requesters.join(", "))
                 ));
                 if let Some(rejection) = &unit.earlier_rejection {
-                    line.push_str(&format!(" · revised after a rejection by {}", rejection.by));
+                    line.push_str(&format!(" · revised after a rejection by {}", display::line(&rejection.by)));
                 }
                 if me.is_none() {
-                    line.push_str(&format!(" · awaits {}", unit.awaited_by().join(", ")));
+                    line.push_str(&format!(" · awaits {}", display::line(&unit.awaited_by().join(", "))));
                 }
                 println!("{line}");
             }
@@ -259,23 +268,26 @@ impl Session<'_> {
         let s = self.style;
         writeln!(out)?;
         writeln!(out, "{}", s.dim(&format!("── {n} of {total} ──────────────────────────────────────────")))?;
-        writeln!(out, "{} · {}", s.bold(&unit.path), s.bold(&unit.label()))?;
+        writeln!(out, "{} · {}", s.bold(&display::line(&unit.path)), s.bold(&display::line(&unit.label())))?;
         let risk = risk_words(unit);
-        let mut facts = format!("{} AI line(s) of {}", unit.ai_line_count, unit.text.lines().count());
+        // Every byte shown, numbered as git numbers lines (a lone CR ends
+        // none); bytes that are not UTF-8 as `‹0xE9›`.
+        let lines = display::code_lines_bytes(unit.bytes.as_bytes());
+        let mut facts = format!("{} AI line(s) of {}", unit.ai_line_count, lines.len());
         if !risk.is_empty() {
-            facts.push_str(&format!(" · {}", s.red(&risk)));
+            facts.push_str(&format!(" · {}", s.red(&display::line(&risk))));
         }
         facts.push_str(&format!(" · {} of {} approval(s)", unit.have, unit.need));
         if unit.requirement.peer_ok {
             facts.push_str(" · any peer may sign off ([[triage]])");
         }
         if !unit.approved_by.is_empty() {
-            facts.push_str(&format!(" (by {})", unit.approved_by.join(", ")));
+            facts.push_str(&format!(" (by {})", display::line(&unit.approved_by.join(", "))));
         }
         writeln!(out, "{facts}")?;
         let written = match (&unit.tool, &unit.model) {
-            (Some(tool), Some(model)) => format!("written by {tool}, model {model}"),
-            (Some(tool), None) => format!("written by {tool}, model unknown"),
+            (Some(tool), Some(model)) => format!("written by {}, model {}", display::line(tool), display::line(model)),
+            (Some(tool), None) => format!("written by {}, model unknown", display::line(tool)),
             (None, _) => "written by an unknown AI tool".to_string(),
         };
         writeln!(out, "{written}")?;
@@ -287,25 +299,32 @@ impl Session<'_> {
             };
             writeln!(
                 out,
-                "requested by {who} on {} ({} ago) · request {}",
-                request.created,
+                "requested by {} on {} ({} ago) · request {}",
+                display::line(&who),
+                display::line(&request.created),
                 queue::human_duration((self.now - parse(&request.created)).whole_seconds()),
-                &request.id[..12.min(request.id.len())]
+                display::line(request.id.get(..12).unwrap_or(&request.id))
             )?;
         }
         match unit.rationale() {
-            Some(rationale) => writeln!(out, "{} {rationale}", s.bold("rationale:"))?,
+            Some(rationale) => writeln!(out, "{} {}", s.bold("rationale:"), display::line(rationale))?,
             None => writeln!(out, "{} {}", s.bold("rationale:"), s.dim("none given"))?,
         }
         if let Some(rejection) = &unit.earlier_rejection {
-            let why = rejection.comment.as_deref().map_or(String::new(), |c| format!(": {c}"));
+            let why = rejection.comment.as_deref().map_or(String::new(), |c| format!(": {}", display::line(c)));
             writeln!(
                 out,
                 "{}",
-                s.yellow(&format!("an earlier version was rejected by {} on {}{why}", rejection.by, rejection.at))
+                s.yellow(&format!(
+                    "an earlier version was rejected by {} on {}{why}",
+                    display::line(&rejection.by),
+                    display::line(&rejection.at)
+                ))
             )?;
             writeln!(out, "changes since the rejected version:")?;
             for (tag, line) in queue::line_diff(&rejection.text, &unit.text) {
+                // Each diff line is one line of code: shown as a code line.
+                let line = display::code_lines(&line).concat();
                 let shown = match tag {
                     DiffTag::Same => s.dim(&format!("   {line}")),
                     DiffTag::Removed => s.red(&format!(" - {line}")),
@@ -316,8 +335,8 @@ impl Session<'_> {
             }
         }
         writeln!(out, "{}", s.dim("text (lines marked ai are AI-written):"))?;
-        let width = unit.text.lines().count().to_string().len();
-        for (i, line) in unit.text.lines().enumerate() {
+        let width = lines.len().to_string().len();
+        for (i, line) in lines.iter().enumerate() {
             let n = i as u32 + 1;
             let ai = unit.ai_lines.iter().any(|[a, b]| *a <= n && n <= *b);
             if ai {
@@ -329,10 +348,10 @@ impl Session<'_> {
         Ok(())
     }
 
-    /// Approve or reject `unit` as the current identity: the text shown is
-    /// what is signed off.
+    /// Approve or reject `unit` as the current identity: the bytes shown
+    /// are what is signed off.
     fn decide(&mut self, unit: &PendingUnit, verdict: Verdict, comment: Option<&str>) -> anyhow::Result<String> {
-        let actual = fingerprint(&unit.language, &unit.kind, unit.text.as_bytes());
+        let actual = fingerprint(&unit.language, &unit.kind, unit.bytes.as_bytes());
         if actual != unit.fingerprint {
             bail!("the fingerprint of the text shown does not match the request; refusing to sign it off");
         }
@@ -345,15 +364,23 @@ impl Session<'_> {
         // Later units see this decision (and whatever others added since).
         self.ledger = Ledger::load(&self.ctx.repo)?;
         let verb = if verdict == Verdict::Approve { "Approved" } else { "Rejected" };
-        Ok(format!("{verb} {} in {} as {} (record {})", unit.label(), unit.path, self.me.email, &id[..12]))
+        Ok(format!(
+            "{verb} {} in {} as {} (record {})",
+            display::line(&unit.label()),
+            display::line(&unit.path),
+            display::line(&self.me.email),
+            &id[..12]
+        ))
     }
 
     /// Who accepted the unit's AI text, where the working tree still holds
     /// the unit: they may not approve it. Elsewhere (another clone) none are
     /// known here; `vouch verify` checks them against the notes.
     fn acceptors(&mut self, unit: &PendingUnit) -> Vec<String> {
-        let Ok(text) = std::fs::read_to_string(self.ctx.root.join(&unit.path)) else { return Vec::new() };
-        if !text.contains(unit.text.as_str()) {
+        let in_tree = super::gitfiles::worktree_content(&self.ctx.repo, &self.ctx.root, &unit.path);
+        let Ok(Some((_, Content::Text(text)))) = in_tree else { return Vec::new() };
+        let Some(unit_text) = unit.bytes.as_text() else { return Vec::new() };
+        if !text.contains(unit_text) {
             return Vec::new();
         }
         if self.journal.is_none() {
@@ -376,9 +403,13 @@ impl Session<'_> {
             .unwrap_or_else(|| "vi".to_string());
         let first_ai = unit.ai_lines.first().map_or(1, |r| r[0]);
         let worktree = self.ctx.root.join(&unit.path);
-        let in_tree = std::fs::read_to_string(&worktree)
-            .ok()
-            .and_then(|content| content.find(unit.text.as_str()).map(|at| content[..at].matches('\n').count() as u32));
+        // Found in the file as git would store it: line numbers are the same.
+        let content = super::gitfiles::worktree_content(&self.ctx.repo, &self.ctx.root, &unit.path).ok().flatten();
+        let in_tree = content.and_then(|(_, content)| {
+            let content = content.as_bytes();
+            let at = content.windows(unit.bytes.len().max(1)).position(|w| w == unit.bytes.as_bytes())?;
+            Some(content[..at].iter().filter(|&&b| b == b'\n').count() as u32)
+        });
         let (file, line, temp) = match in_tree {
             Some(before) => (worktree, before + first_ai, None),
             None => {
@@ -388,7 +419,7 @@ impl Session<'_> {
                     .suffix(&format!(".{ext}"))
                     .tempfile()
                     .context("cannot create a temporary file")?;
-                temp.write_all(unit.text.as_bytes()).context("cannot write the temporary file")?;
+                temp.write_all(unit.bytes.as_bytes()).context("cannot write the temporary file")?;
                 (temp.path().to_path_buf(), first_ai, Some(temp))
             }
         };
@@ -410,7 +441,7 @@ impl Session<'_> {
                 "Back from the editor (that was a temporary copy of the requested text; edits to it are not kept)."
                     .into()
             }
-            None => format!("Back from the editor ({}:{line}).", unit.path),
+            None => format!("Back from the editor ({}:{line}).", display::line(&unit.path)),
         })
     }
 }
@@ -430,12 +461,13 @@ fn read_line(input: &mut dyn BufRead) -> anyhow::Result<Option<String>> {
 
 /// The facts [`signoff::decide`] needs, from the requested text alone.
 fn facts_of(unit: &PendingUnit) -> UnitFacts {
-    let ai_bytes = crate::store::notes::lines_to_bytes(&unit.text, &unit.ai_lines);
+    let bytes = unit.bytes.as_bytes();
+    let ai_bytes = crate::store::notes::lines_to_bytes(bytes, &unit.ai_lines);
     let ai_range = match (ai_bytes.first(), ai_bytes.last()) {
         (Some(first), Some(last)) => first.start..last.end,
-        _ => 0..unit.text.len(),
+        _ => 0..bytes.len(),
     };
-    let lines = unit.text.lines().count();
+    let lines = crate::store::notes::line_spans(bytes).len();
     let sources = unit
         .tool
         .as_ref()
@@ -446,7 +478,7 @@ fn facts_of(unit: &PendingUnit) -> UnitFacts {
         unit: Unit {
             kind: unit.kind.clone(),
             name: unit.name.clone(),
-            range: 0..unit.text.len(),
+            range: 0..bytes.len(),
             fingerprint: unit.fingerprint.clone(),
             ai_bytes: ai_bytes.iter().map(|r| r.len()).sum(),
             ai_lines: unit.ai_line_count,

@@ -49,9 +49,9 @@ pub fn collect(ctx: &Context, range: Option<&str>) -> anyhow::Result<TeamReport>
     let policy = ctx.policy(&Source::Worktree)?;
     let ledger = ctx.ledger()?;
     let requests = records::list::<Request>(&ctx.repo).context("cannot read the sign-off requests")?.records;
-    let pending = queue::pending(&ledger, &policy, &requests, &|_| false);
+    let pending = queue::pending(&ledger, &policy, &requests, &|_| None);
     for problem in &pending.problems {
-        eprintln!("vouch: warning: {problem}");
+        eprintln!("vouch: warning: {}", crate::display::line(problem));
     }
     let (commits, label) = commits_in(&ctx.repo, range)?;
     let mut lines = Vec::new();
@@ -122,7 +122,7 @@ fn commit_lines(repo: &Repository, id: Oid) -> anyhow::Result<Option<CommitLines
     let note = match notes::read_note(repo, id) {
         Ok(note) => note,
         Err(e) => {
-            eprintln!("vouch: warning: {e}; its lines count as unattested");
+            eprintln!("vouch: warning: {}; its lines count as unattested", crate::display::line(&e.to_string()));
             None
         }
     };
@@ -195,7 +195,11 @@ fn triage_units(
         let origins = match history::blame_history(&ctx.repo, path, Some("HEAD"), policy.bots()) {
             Ok(origins) => origins,
             Err(e) => {
-                eprintln!("vouch: warning: {e}; {path} is left out of the triage figures");
+                eprintln!(
+                    "vouch: warning: {}; {} is left out of the triage figures",
+                    crate::display::line(&e.to_string()),
+                    crate::display::line(path)
+                );
                 continue;
             }
         };

@@ -14,6 +14,7 @@ use super::judging::{
 };
 use super::output::Style;
 use super::{Format, FormatArg, Outcome};
+use crate::display;
 use crate::store::identity;
 use crate::store::policy_file::Source;
 
@@ -35,7 +36,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         let mut analysed = Vec::new();
         for (version, source) in &versions {
             let policy = ctx.policy(source)?;
-            let files = changed_files(&ctx, *version, &journal.1, false)?;
+            let files = changed_files(&ctx, *version, &journal.1)?;
             let history = AiPaths::load(&ctx.repo, policy.bots())?;
             let analysis = Analysis {
                 journal: &journal.0,
@@ -96,17 +97,20 @@ fn print_unit(style: Style, u: &JudgedUnit) {
     let tools = u.tools();
     println!(
         "  {}:{} {} [{state}] {} ({} AI line(s){})",
-        u.path,
+        display::line(&u.path),
         u.line,
-        u.label(),
-        u.reason(),
+        display::line(&u.label()),
+        display::line(&u.reason()),
         u.facts.unit.ai_lines,
-        if tools.is_empty() { String::new() } else { format!(", {}", tools.join(", ")) }
+        if tools.is_empty() { String::new() } else { format!(", {}", display::line(&tools.join(", "))) }
     );
     if u.lacks_signoff() {
         let excluded = u.excluded();
         if !excluded.is_empty() {
-            println!("      may not: {} (accepted, requested or authors it)", excluded.join(", "));
+            println!("      may not: {} (accepted, requested or authors it)", display::line(&excluded.join(", ")));
+        }
+        for why in u.not_counted() {
+            println!("      not counted: {why}");
         }
         println!("      {}", style.dim(&next_step(u)));
     }

@@ -28,10 +28,15 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let style = Style::stdout();
     let warn = Style::stderr();
     for warning in &report.warnings {
-        eprintln!("vouch: {} {warning}", warn.yellow("warning:"));
+        eprintln!("vouch: {} {}", warn.yellow("warning:"), crate::display::line(warning));
     }
     for bad in &report.bad_remote_records {
-        eprintln!("vouch: {} {} has an invalid record {bad}", warn.yellow("warning:"), report.remote);
+        eprintln!(
+            "vouch: {} {} has an invalid record {}",
+            warn.yellow("warning:"),
+            report.remote,
+            crate::display::line(&bad.to_string())
+        );
     }
     for r in &report.refs {
         let short = |o: Option<git2::Oid>| o.map_or("none".to_string(), |o| o.to_string()[..10].to_string());
@@ -47,9 +52,10 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         println!("{what}{}", if r.pushed { style.green(", pushed") } else { String::new() });
         for conflict in &r.conflicts {
             eprintln!(
-                "vouch: {} {}: {conflict} differs between here and {} (kept ours; one of them is corrupt)",
+                "vouch: {} {}: {} differs between here and {} (kept ours; one of them is corrupt)",
                 warn.yellow("warning:"),
                 r.name,
+                crate::display::line(&conflict.to_string()),
                 report.remote
             );
         }

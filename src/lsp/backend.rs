@@ -68,10 +68,10 @@ impl Backend {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(message)) => Err(Error {
                 code: tower_lsp_server::jsonrpc::ErrorCode::InternalError,
-                message: format!(
+                message: super::shown::message(format!(
                     "vouch: internal error while answering {method}: {message}; the server rebuilt its state and \
                      keeps serving"
-                )
+                ))
                 .into(),
                 data: None,
             }),
@@ -110,7 +110,7 @@ impl Backend {
     }
 
     pub async fn pending(&self, _params: Option<Value>) -> Result<PendingResult> {
-        self.query("vouch/pending", |state| state.pending()).await
+        self.query("vouch/pending", |state| state.pending()).await.map(super::shown::pending)
     }
 
     pub async fn stats(&self, _params: Option<Value>) -> Result<Value> {
@@ -192,11 +192,15 @@ impl LanguageServer for Backend {
     }
 
     async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
-        self.query("textDocument/codeAction", move |state| state.code_actions(&params)).await
+        self.query("textDocument/codeAction", move |state| state.code_actions(&params))
+            .await
+            .map(super::shown::code_actions)
     }
 
     async fn code_lens(&self, params: CodeLensParams) -> Result<Option<Vec<CodeLens>>> {
-        self.query("textDocument/codeLens", move |state| state.code_lenses(&params.text_document.uri)).await
+        self.query("textDocument/codeLens", move |state| state.code_lenses(&params.text_document.uri))
+            .await
+            .map(super::shown::code_lenses)
     }
 
     async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
@@ -205,6 +209,8 @@ impl LanguageServer for Backend {
     }
 
     async fn execute_command(&self, params: ExecuteCommandParams) -> Result<Option<LSPAny>> {
-        self.query("workspace/executeCommand", move |state| state.execute(&params.command, params.arguments)).await?
+        self.query("workspace/executeCommand", move |state| state.execute(&params.command, params.arguments))
+            .await?
+            .map(super::shown::command_reply)
     }
 }

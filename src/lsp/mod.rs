@@ -4,7 +4,9 @@
 //! into an [`state::Event`] for one thread that owns every document
 //! ([`state`]), so edits apply strictly in the order they were sent. Handlers
 //! never await the client; what the server has to say (diagnostics,
-//! `vouch/regions`, messages) leaves through one ordered outbox task.
+//! `vouch/regions`, messages) leaves through one ordered outbox task. Text
+//! for a person leaves through [`shown`], which makes hidden characters
+//! visible.
 //!
 //! The server runs with a concurrency level of 1 as well: tower-lsp runs
 //! handlers concurrently by default (its issue #284), and two `didChange`
@@ -28,6 +30,7 @@ mod framing;
 pub mod protocol;
 mod recovery;
 mod review;
+mod shown;
 mod state;
 
 pub use state::Outgoing;
@@ -141,13 +144,13 @@ async fn forward(client: Client, mut out: async_mpsc::UnboundedReceiver<Outgoing
     while let Some(msg) = out.recv().await {
         match msg {
             Outgoing::Diagnostics { uri, version, diagnostics } => {
-                client.publish_diagnostics(uri, diagnostics, version).await;
+                client.publish_diagnostics(uri, shown::diagnostics(diagnostics), version).await;
             }
             Outgoing::Regions(params) => {
-                client.send_notification::<backend::RegionsNotification>(params).await;
+                client.send_notification::<backend::RegionsNotification>(shown::regions(params)).await;
             }
-            Outgoing::Log(kind, message) => client.log_message(kind, message).await,
-            Outgoing::Show(kind, message) => client.show_message(kind, message).await,
+            Outgoing::Log(kind, message) => client.log_message(kind, shown::message(message)).await,
+            Outgoing::Show(kind, message) => client.show_message(kind, shown::message(message)).await,
             Outgoing::RefreshCodeLens => {
                 // A request to the client: never awaited on the edit path.
                 let client = client.clone();

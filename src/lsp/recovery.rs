@@ -69,14 +69,21 @@ impl Faults {
     }
 }
 
-/// The message a panic carried.
+/// How much of a panic's message is said: it may quote a whole document.
+const MAX_PANIC_MESSAGE: usize = 200;
+
+/// The message a panic carried, cut to [`MAX_PANIC_MESSAGE`] characters.
 pub fn panic_message(payload: &(dyn Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_string()
+    let message = if let Some(s) = payload.downcast_ref::<&str>() {
+        s
     } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
+        s.as_str()
     } else {
-        "a panic without a message".into()
+        "a panic without a message"
+    };
+    match message.char_indices().nth(MAX_PANIC_MESSAGE) {
+        Some((at, _)) => format!("{}…", &message[..at]),
+        None => message.to_string(),
     }
 }
 

@@ -9,6 +9,7 @@ use std::time::SystemTime;
 
 use git2::Repository;
 
+use crate::display::markdown;
 use crate::document::Document;
 use crate::policy::{Policy, ReviewerSet, Status, Verdict as Decision};
 use crate::provenance::Attribution;
@@ -196,8 +197,8 @@ impl RepoContext {
         self.stamp = stamp(&self.repo, &self.root, self.journal.as_ref());
     }
 
-    fn verified(&self, approval: &records::Stored<records::Approval>) -> bool {
-        self.verifier.as_ref().is_some_and(|v| v(approval))
+    fn verified(&self, approval: &records::Stored<records::Approval>) -> Option<crate::policy::Signer> {
+        self.verifier.as_ref().and_then(|v| v(approval))
     }
 
     fn verdict(&self, rel: &str, facts: &UnitFacts) -> Verdict {
@@ -239,10 +240,21 @@ impl RepoContext {
 
 impl Repos {
     /// The worktree holding `path` and the path inside it (forward slashes).
+    /// A document that leads out of its worktree through a symbolic link,
+    /// or into the git directory, belongs to none: it is not tracked, and
+    /// nothing of it is recorded (the user is told why).
     pub fn locate(&mut self, path: &Path) -> Option<(PathBuf, String)> {
-        let repo = crate::store::repo::discover(path).ok()?;
+        use crate::store::repo::{self, RepoError};
+        let repo = repo::discover(path).ok()?;
         let root = repo.workdir()?.canonicalize().ok()?;
-        let rel = crate::store::repo::relative_path(&repo, path).ok()?;
+        let rel = match repo::relative_path(&repo, path) {
+            Ok(rel) => rel,
+            Err(e @ (RepoError::LinkOutside { .. } | RepoError::InGitDir { .. })) => {
+                self.messages.push(format!("{e}; not tracked, nothing of it is recorded"));
+                return None;
+            }
+            Err(_) => return None,
+        };
         if !self.by_root.contains_key(&root) {
             let ctx = RepoContext::open(repo, root.clone(), &mut self.messages);
             self.by_root.insert(root.clone(), ctx);
@@ -417,9 +429,12 @@ impl Repos {
         ctx.verdict(rel, facts)
     }
 
-    /// Lines for the hover: the rationale and the decisions on this text.
-    pub fn history_of(&self, root: &Path, rel: &str, fingerprint: &str) -> Vec<String> {
+    /// Lines for the hover (Markdown): the rationale and the decisions on
+    /// this text, and those made for the unit under a fingerprint version
+    /// that no longer counts, every value escaped.
+    pub fn history_of(&self, root: &Path, rel: &str, unit: &crate::syntax::Unit) -> Vec<String> {
         let Some(ctx) = self.by_root.get(root) else { return Vec::new() };
+        let fingerprint = unit.fingerprint.as_str();
         let mut lines = Vec::new();
         // When the AI text was accepted: the latest journal record of the
         // file that says so (committed text carries its commit instead).
@@ -433,17 +448,34 @@ impl Repos {
             lines.push(format!("accepted at: {at}"));
         }
         if let Some(rationale) = ctx.ledger.rationale(fingerprint) {
-            lines.push(format!("rationale: {rationale}"));
+            lines.push(format!("rationale: {}", markdown(rationale)));
         }
         for a in ctx.ledger.approvals.for_fingerprint(fingerprint) {
             let verb = match a.record.decision {
                 Decision::Approve => "approved",
                 Decision::Reject => "rejected",
             };
-            let comment = a.record.comment.as_deref().map_or(String::new(), |c| format!(": {c}"));
-            lines.push(format!("{verb} by {} on {}{comment}", a.record.reviewer.email, a.record.created));
+            let comment = a.record.comment.as_deref().map_or(String::new(), |c| format!(": {}", markdown(c)));
+            let (who, at) = (markdown(&a.record.reviewer.email), markdown(&a.record.created));
+            lines.push(format!("{verb} by {who} on {at}{comment}"));
+        }
+        let retired =
+            ctx.ledger.approvals.retired_for_unit(&ctx.ledger.requests, rel, &unit.kind, unit.name.as_deref());
+        for a in retired {
+            lines.push(format!("not counted: {}", markdown(&records::describe_not_counted(a))));
         }
         lines
+    }
+
+    /// Fingerprint `facts`, units of `doc`, as `vouch verify` will: over the
+    /// bytes git stores for the file (its line endings converted as the
+    /// repository's `core.autocrlf` and `.gitattributes` say), not the
+    /// buffer's. Outside any repository nothing converts.
+    pub fn blob_fingerprints(&self, repo: Option<&(PathBuf, String)>, doc: &Document, facts: &mut [UnitFacts]) {
+        let Some(ctx) = repo.and_then(|(root, _)| self.by_root.get(root)) else { return };
+        let rel = &repo.expect("a context means a repository").1;
+        let conversion = crate::store::attributes::conversion(&ctx.repo, rel, doc.text().as_str().as_bytes());
+        super::convert::blob_fingerprints(facts, doc.language(), doc.text().as_str(), conversion);
     }
 
     /// Request sign-off for `units` of `rel` as the current identity.
@@ -463,10 +495,17 @@ impl Repos {
         let me = identity::user(&ctx.repo)?;
         let repository = ctx.ledger.repository_id.clone().ok_or(signoff::SignoffError::NoCommits)?;
         let ai = doc.provenance().ai_ranges();
+        // The request carries each unit as git will store it, matching its
+        // fingerprint (see `blob_fingerprints`).
+        let conversion = crate::store::attributes::conversion(&ctx.repo, rel, doc.text().as_str().as_bytes());
         let mut wanted = Vec::new();
         for facts in units {
             signoff::check_request(&ctx.policy, rel, facts, rationale)?;
-            wanted.push(signoff::requested_unit(rel, language, facts, doc.text().as_str(), &ai));
+            let name = crate::syntax::unit_language(language, &facts.unit);
+            let mut unit = signoff::requested_unit(rel, name, facts, doc.text().as_str().as_bytes(), &ai);
+            let bytes = crate::eol::apply(conversion, unit.text.as_bytes()).into_owned();
+            unit.text = records::UnitText::from_bytes(bytes);
+            wanted.push(unit);
         }
         let mut request = records::Request::new(&repository, me.into(), wanted);
         request.rationale = rationale.filter(|r| !r.trim().is_empty()).map(str::to_string);

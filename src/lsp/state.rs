@@ -49,8 +49,6 @@ const POLL: Duration = Duration::from_millis(500);
 /// the least recently analysed documents drop theirs and parse again when
 /// next edited or asked about (about 20 ms for 10,000 lines).
 const LIVE_TREES: usize = 4;
-/// How much of a panic's message is said (it may quote a whole document).
-const MAX_PANIC_MESSAGE: usize = 200;
 /// Units longer than this get a diagnostic on their first line only.
 const LONG_UNIT_LINES: usize = 40;
 
@@ -253,12 +251,6 @@ impl State {
             Some(uri) => format!("{kind} for {}", uri.as_str()),
             None => kind.to_string(),
         };
-        // A panic message may quote a whole document: say enough to find it.
-        let message = match message.char_indices().nth(MAX_PANIC_MESSAGE) {
-            Some((at, _)) => format!("{}…", &message[..at]),
-            None => message.to_string(),
-        };
-        let message = message.as_str();
         let storm = self.faults.count(Instant::now());
         self.log(MessageType::ERROR, format!("vouch: internal error while handling {what}: {message}"));
         if storm {
@@ -732,7 +724,9 @@ impl State {
         d.dirty = None;
         let facts: Vec<UnitFacts> = if d.units_stale {
             d.units_stale = false;
-            signoff::unit_facts(&mut d.doc)
+            let mut facts = signoff::unit_facts(&mut d.doc);
+            self.repos.blob_fingerprints(d.repo.as_ref(), &d.doc, &mut facts);
+            facts
         } else {
             d.analysis.drain(..).map(|a| a.facts).collect()
         };
@@ -1231,12 +1225,15 @@ fn provenance_markdown(d: &OpenDoc, offset: usize, repos: &Repos) -> Option<Stri
             "**Suspected AI text**: a large insertion no plugin reported. Confirm it as AI or declare it human.\n\n",
         );
     } else {
-        md.push_str(&format!("**AI-written** by `{}`", src.tool));
+        // Every value is the author's text: shown through display (see
+        // `lsp::shown`), as code spans or escaped Markdown.
+        use crate::display::markdown_code;
+        md.push_str(&format!("**AI-written** by {}", markdown_code(&src.tool)));
         if let Some(model) = &src.model {
-            md.push_str(&format!(", model `{model}`"));
+            md.push_str(&format!(", model {}", markdown_code(model)));
         }
         if let Some(session) = &src.session {
-            md.push_str(&format!(", session `{session}`"));
+            md.push_str(&format!(", session {}", markdown_code(session)));
         }
         md.push_str("\n\n");
     }
@@ -1244,18 +1241,19 @@ fn provenance_markdown(d: &OpenDoc, offset: usize, repos: &Repos) -> Option<Stri
         md.push_str(&format!("- evidence: {}\n", evidence.label()));
     }
     if let Some(who) = &at.accepted_by {
-        md.push_str(&format!("- accepted by: {who}\n"));
+        md.push_str(&format!("- accepted by: {}\n", crate::display::markdown(who)));
     }
     if let Some(a) = d.analysis.iter().find(|a| a.unit.range.start <= offset && offset <= a.unit.range.end) {
-        md.push_str(&format!("- unit: {} · {}\n", unit_label(&a.unit), a.verdict.state.label()));
+        let shown = crate::display::markdown;
+        md.push_str(&format!("- unit: {} · {}\n", shown(&unit_label(&a.unit)), a.verdict.state.label()));
         if !a.unit.risk.is_empty() {
-            md.push_str(&format!("- risk: {}\n", a.unit.risk.join(", ")));
+            md.push_str(&format!("- risk: {}\n", shown(&a.unit.risk.join(", "))));
         }
         if !a.verdict.reviewers.is_empty() {
-            md.push_str(&format!("- reviewers: {}\n", a.verdict.reviewers.join(", ")));
+            md.push_str(&format!("- reviewers: {}\n", shown(&a.verdict.reviewers.join(", "))));
         }
         if let Some((root, rel)) = &d.repo {
-            for line in repos.history_of(root, rel, &a.unit.fingerprint) {
+            for line in repos.history_of(root, rel, &a.unit) {
                 md.push_str(&format!("- {line}\n"));
             }
         }

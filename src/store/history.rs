@@ -628,7 +628,10 @@ fn parse_git_ai_json(text: &str) -> Result<GitAiNote, String> {
 /// The byte spans of `text` (the blamed text) that `origins` attribute to
 /// something other than unknown, each line with its line break, neighbours
 /// with one attribution merged. Lines past the end of `text` are ignored.
-pub fn line_origins_to_spans(text: &str, origins: &[LineOrigin]) -> Vec<(Range<usize>, Attribution)> {
+pub fn line_origins_to_spans(
+    text: &(impl AsRef<[u8]> + ?Sized),
+    origins: &[LineOrigin],
+) -> Vec<(Range<usize>, Attribution)> {
     let lines = notes::line_spans(text);
     let mut sorted: Vec<&LineOrigin> = origins.iter().filter(|o| o.attribution.origin != Origin::Unknown).collect();
     sorted.sort_by_key(|o| o.line);

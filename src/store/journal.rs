@@ -64,12 +64,20 @@
 //!   to the reachability tree before the record's line is written, so a
 //!   durable record never names a blob that could vanish. Should the ref ever
 //!   be found broken, it is rebuilt from the records.
-//! - *Damage.* A segment with a damaged line in the middle (not a torn last
-//!   line) is set aside: renamed to `<name>.corrupt-<time>`, never deleted,
-//!   after its intact lines were copied to a new segment; it is reported in
-//!   [`Loaded::problems`] (and, while it stays, on every later read), so the
-//!   editor can say so and the gate can refuse. A damaged segment whose
-//!   writer is still alive is reported but left in place until it is sealed.
+//! - *Damage.* What a crash can leave is a torn *last* line after complete
+//!   ones (ignored: it was never acknowledged). Anything else is damage: a
+//!   line that does not decode (a bad checksum, not a record), a segment
+//!   with no complete line (a fragment: a segment appears only once its
+//!   first record is on disk) or an empty one. A damaged segment is set
+//!   aside: renamed to `<name>.corrupt-<time>`, never deleted, after its
+//!   intact lines were copied to a new segment; it is reported in
+//!   [`Loaded::problems`], naming the files its unreadable records were
+//!   about as far as the bytes still show them, and, while it stays, on
+//!   every later read with what to run. So the editor can say so and the
+//!   gate and the verifier refuse until the user has recorded the AI lines
+//!   again and deleted the file. A damaged segment whose writer is still
+//!   alive is reported but left in place until it is sealed. (A segment cut
+//!   exactly at a line end, or deleted, cannot be told from a shorter one.)
 
 mod reach;
 mod record;
@@ -141,10 +149,13 @@ pub enum Problem {
         /// Where the file now is, or `None` when its writer is still running
         /// (it is set aside once the writer is gone).
         set_aside: Option<PathBuf>,
+        /// The files that its unreadable records name, as far as the damaged
+        /// bytes still show them.
+        mentions: Vec<String>,
     },
-    /// A file set aside earlier, still there: someone should look at it,
-    /// then delete it.
-    SetAside { path: PathBuf },
+    /// A file set aside earlier, still there: the gate refuses until someone
+    /// has looked at it, recorded again what it lost, and deleted it.
+    SetAside { path: PathBuf, mentions: Vec<String> },
     /// An intact record written by a newer vouch.
     UnsupportedVersion { path: PathBuf, line: usize, version: u64 },
     /// A record whose file version cannot be used (its blob is missing, or
@@ -156,9 +167,9 @@ impl Problem {
     /// The journal file the problem is in, if it is about one.
     pub fn file(&self) -> Option<&Path> {
         match self {
-            Problem::Corrupt { path, .. } | Problem::SetAside { path } | Problem::UnsupportedVersion { path, .. } => {
-                Some(path)
-            }
+            Problem::Corrupt { path, .. }
+            | Problem::SetAside { path, .. }
+            | Problem::UnsupportedVersion { path, .. } => Some(path),
             Problem::Record { .. } => None,
         }
     }
@@ -167,15 +178,21 @@ impl Problem {
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Problem::Corrupt { path, line, reason, set_aside } => {
+            Problem::Corrupt { path, line, reason, set_aside, mentions } => {
                 write!(f, "journal file {} is damaged at line {line} ({reason})", path.display())?;
+                lost(f, mentions)?;
                 match set_aside {
-                    Some(to) => write!(f, "; its intact records were kept and it was moved to {}", to.display()),
+                    Some(to) => {
+                        write!(f, "; its intact records were kept and it was moved to {}", to.display())?;
+                        decide(f, to)
+                    }
                     None => write!(f, "; it is still being written, so it was left in place"),
                 }
             }
-            Problem::SetAside { path } => {
-                write!(f, "journal file {} was set aside as damaged; inspect it, then delete it", path.display())
+            Problem::SetAside { path, mentions } => {
+                write!(f, "journal file {} was set aside as damaged", path.display())?;
+                lost(f, mentions)?;
+                decide(f, path)
             }
             Problem::UnsupportedVersion { path, line, version } => write!(
                 f,
@@ -185,6 +202,25 @@ impl fmt::Display for Problem {
             Problem::Record { id, path, reason } => write!(f, "journal record {id} for {path}: {reason}"),
         }
     }
+}
+
+/// What a damaged file's lost records were about.
+fn lost(f: &mut fmt::Formatter<'_>, mentions: &[String]) -> fmt::Result {
+    match mentions {
+        [] => write!(f, "; which files its unreadable records were about cannot be read from it"),
+        paths => write!(f, "; its unreadable records were about {}", paths.join(", ")),
+    }
+}
+
+/// What the user runs once they have looked at a set-aside file: until it
+/// is gone the gate refuses, so provenance is never lost silently.
+fn decide(f: &mut fmt::Formatter<'_>, aside: &Path) -> fmt::Result {
+    write!(
+        f,
+        ". The gate refuses until you decide: record the AI lines it held again (vouch mark PATH:FIRST-LAST --ai), \
+         then delete it (rm '{}')",
+        aside.display()
+    )
 }
 
 impl std::error::Error for Problem {}
@@ -204,21 +240,30 @@ pub struct Entry<'a> {
     pub kind: EntryKind,
     /// Repository-relative, with forward slashes.
     pub path: &'a str,
-    /// The file version the spans describe.
-    pub text: &'a str,
-    /// Byte ranges of `text`, disjoint, on character boundaries; empty
-    /// ranges are dropped.
+    /// The file version the spans describe: its bytes (UTF-8 text, or
+    /// bytes that are not UTF-8, or a submodule's commit id in hex).
+    pub text: &'a [u8],
+    /// Byte ranges of `text`, disjoint, on character boundaries when it is
+    /// UTF-8; empty ranges are dropped.
     pub spans: &'a [(Range<usize>, Attribution)],
     pub rationale: Option<&'a str>,
     pub accepted_at: Option<OffsetDateTime>,
 }
 
 impl<'a> Entry<'a> {
-    pub fn delta(path: &'a str, text: &'a str, spans: &'a [(Range<usize>, Attribution)]) -> Entry<'a> {
-        Entry { kind: EntryKind::Delta, path, text, spans, rationale: None, accepted_at: None }
+    pub fn delta(
+        path: &'a str,
+        text: &'a (impl AsRef<[u8]> + ?Sized),
+        spans: &'a [(Range<usize>, Attribution)],
+    ) -> Entry<'a> {
+        Entry { kind: EntryKind::Delta, path, text: text.as_ref(), spans, rationale: None, accepted_at: None }
     }
 
-    pub fn snapshot(path: &'a str, text: &'a str, spans: &'a [(Range<usize>, Attribution)]) -> Entry<'a> {
+    pub fn snapshot(
+        path: &'a str,
+        text: &'a (impl AsRef<[u8]> + ?Sized),
+        spans: &'a [(Range<usize>, Attribution)],
+    ) -> Entry<'a> {
         Entry { kind: EntryKind::Snapshot, ..Entry::delta(path, text, spans) }
     }
 }
@@ -423,9 +468,9 @@ impl Journal {
         let spans = check_spans(entry.text, entry.spans)?;
         let mut ai = Vec::new();
         for span in spans.iter().filter(|s| s.attribution.is_ai()) {
-            ai.extend_from_slice(&entry.text.as_bytes()[span.start..span.end]);
+            ai.extend_from_slice(&entry.text[span.start..span.end]);
         }
-        let bytes = entry.text.as_bytes();
+        let bytes = entry.text;
         let blob = Oid::hash_object(ObjectType::Blob, bytes)?;
         if !repo.odb()?.exists(blob) {
             repo.blob(bytes)?;
@@ -548,8 +593,14 @@ impl Journal {
     /// new to read.
     fn scan(&self) -> Result<(Vec<SegmentRead>, Vec<Problem>), JournalError> {
         let listing = segment::list(&self.dir).map_err(io_at(&self.dir))?;
-        let mut problems: Vec<Problem> =
-            listing.set_aside.iter().map(|path| Problem::SetAside { path: path.clone() }).collect();
+        let mut problems: Vec<Problem> = listing
+            .set_aside
+            .iter()
+            .map(|path| {
+                let mentions = segment::read(path).ok().flatten().map(|read| read.mentions).unwrap_or_default();
+                Problem::SetAside { path: path.clone(), mentions }
+            })
+            .collect();
         let mut reads = Vec::with_capacity(listing.segments.len());
         for path in &listing.segments {
             let Some(read) = segment::read(path).map_err(io_at(path))? else { continue };
@@ -568,8 +619,9 @@ impl Journal {
     fn set_aside(&self, read: &SegmentRead) -> Result<Problem, JournalError> {
         let (line, reason) = read.corrupt.clone().unwrap_or_default();
         let path = read.path.clone();
+        let mentions = read.mentions.clone();
         let Some(_sealed) = segment::try_seal(&path).map_err(io_at(&path))? else {
-            return Ok(Problem::Corrupt { path, line, reason, set_aside: None });
+            return Ok(Problem::Corrupt { path, line, reason, set_aside: None, mentions });
         };
         let mut bytes = Vec::new();
         for record in &read.records {
@@ -586,7 +638,7 @@ impl Journal {
         let to = segment::set_aside_path(&path);
         fs::rename(&path, &to).map_err(io_at(&path))?;
         segment::sync_dir(&self.dir).map_err(io_at(&self.dir))?;
-        Ok(Problem::Corrupt { path, line, reason, set_aside: Some(to) })
+        Ok(Problem::Corrupt { path, line, reason, set_aside: Some(to), mentions })
     }
 
     fn next_file_name(&self, what: &str) -> String {
@@ -802,7 +854,8 @@ fn check_path(path: &str) -> Result<(), JournalError> {
 }
 
 /// The spans, sorted, checked against `text`, without empty ones.
-fn check_spans(text: &str, spans: &[(Range<usize>, Attribution)]) -> Result<Vec<SpanRecord>, JournalError> {
+fn check_spans(bytes: &[u8], spans: &[(Range<usize>, Attribution)]) -> Result<Vec<SpanRecord>, JournalError> {
+    let text = std::str::from_utf8(bytes).ok();
     let mut out: Vec<SpanRecord> = spans
         .iter()
         .filter(|(r, _)| !r.is_empty())
@@ -811,15 +864,15 @@ fn check_spans(text: &str, spans: &[(Range<usize>, Attribution)]) -> Result<Vec<
     out.sort_by_key(|s| s.start);
     let mut at = 0;
     for s in &out {
-        if s.end < s.start || s.end > text.len() {
+        if s.end < s.start || s.end > bytes.len() {
             return Err(JournalError::Invalid(format!(
                 "span {}..{} is outside the {} byte text",
                 s.start,
                 s.end,
-                text.len()
+                bytes.len()
             )));
         }
-        if !text.is_char_boundary(s.start) || !text.is_char_boundary(s.end) {
+        if text.is_some_and(|text| !text.is_char_boundary(s.start) || !text.is_char_boundary(s.end)) {
             return Err(JournalError::Invalid(format!("span {}..{} splits a character", s.start, s.end)));
         }
         if s.start < at {
@@ -848,11 +901,11 @@ mod tests {
     fn spans_are_checked_and_sorted() {
         let a = Attribution::typed();
         let text = "héllo world";
-        let got = check_spans(text, &[(7..12, a.clone()), (0..1, a.clone()), (3..3, a.clone())]).unwrap();
+        let got = check_spans(text.as_bytes(), &[(7..12, a.clone()), (0..1, a.clone()), (3..3, a.clone())]).unwrap();
         assert_eq!(got.iter().map(|s| s.start..s.end).collect::<Vec<_>>(), vec![0..1, 7..12]);
-        assert!(check_spans(text, &[(0..2, a.clone())]).is_err(), "splits é");
-        assert!(check_spans(text, &[(0..13, a.clone())]).is_err(), "past the end");
-        assert!(check_spans(text, &[(0..5, a.clone()), (4..6, a.clone())]).is_err(), "overlap");
+        assert!(check_spans(text.as_bytes(), &[(0..2, a.clone())]).is_err(), "splits é");
+        assert!(check_spans(text.as_bytes(), &[(0..13, a.clone())]).is_err(), "past the end");
+        assert!(check_spans(text.as_bytes(), &[(0..5, a.clone()), (4..6, a.clone())]).is_err(), "overlap");
     }
 
     #[test]

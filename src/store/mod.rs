@@ -2,6 +2,7 @@
 //! provenance, notes on commits, request and approval records, the policy
 //! file), kept safe from crashes and concurrent writers.
 
+pub mod attributes;
 pub mod history;
 pub mod identity;
 pub mod journal;

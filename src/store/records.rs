@@ -35,7 +35,7 @@ use time::format_description::well_known::Rfc3339;
 mod cache;
 
 use crate::fingerprint::sha256_hex;
-use crate::policy::{Verdict, Vote};
+use crate::policy::{Signer, Verdict, Vote};
 
 /// The record format version this vouch writes and reads.
 pub const VERSION: u32 = 1;
@@ -133,38 +133,338 @@ pub struct Request {
     pub units: Vec<RequestedUnit>,
 }
 
-/// One unit of a request, with the text it was made for.
+/// One unit of a request, with the bytes it was made for.
+///
+/// In JSON the bytes are `text` when they are UTF-8, else `text_base64`
+/// (RFC 4648, padded): a unit of a file that is not UTF-8 (kind `file`)
+/// travels exactly. Exactly one of the two is present, and `text_base64`
+/// never holds UTF-8, so each unit has one form.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "WireUnit", into = "WireUnit")]
 pub struct RequestedUnit {
     /// Where the unit was, relative to the root (informational: the policy
     /// is checked against the unit's current path).
     pub path: String,
-    /// [`crate::syntax::Language::name`].
+    /// [`crate::syntax::Language::name`], or `text` (a `file` unit) or
+    /// `git` (a `submodule` unit).
     pub language: String,
-    /// The unit kind ("function", "lines", ...).
+    /// The unit kind ("function", "lines", "file", "submodule", ...).
     pub kind: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     pub fingerprint: String,
-    pub text: String,
+    /// The fingerprint version `fingerprint` follows: `None` in records
+    /// made before versions were named, which are version 1.
+    pub fingerprint_version: Option<u32>,
+    /// The unit's exact bytes.
+    pub text: UnitText,
     /// AI lines as `[first, last]`, 1-based and inclusive, counted within
-    /// `text`.
+    /// `text` as git counts lines (a lone CR ends none).
     pub ai_lines: Vec<[u32; 2]>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tool: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
 }
 
-impl RequestedUnit {
-    /// Whether `fingerprint` is the fingerprint of `text`. A reviewer's
-    /// client recomputes fingerprints from the text it shows rather than
-    /// trusting this field; reading does not reject a mismatch, so that a
-    /// future fingerprint scheme does not turn old records bad.
-    pub fn fingerprint_matches(&self) -> bool {
-        crate::fingerprint::fingerprint(&self.language, &self.kind, self.text.as_bytes()) == self.fingerprint
+/// [`RequestedUnit`] as it is stored.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WireUnit {
+    path: String,
+    language: String,
+    kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    name: Option<String>,
+    fingerprint: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    fingerprint_version: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    text: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    text_base64: Option<String>,
+    ai_lines: Vec<[u32; 2]>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    tool: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    model: Option<String>,
+}
+
+impl TryFrom<WireUnit> for RequestedUnit {
+    type Error = String;
+
+    fn try_from(w: WireUnit) -> Result<RequestedUnit, String> {
+        use base64ct::Encoding as _;
+        let text = match (w.text, w.text_base64) {
+            (Some(text), None) => UnitText::Text(text),
+            (None, Some(encoded)) => {
+                let bytes = base64ct::Base64::decode_vec(&encoded)
+                    .map_err(|e| format!("`text_base64` is not padded base64: {e}"))?;
+                match UnitText::from_bytes(bytes) {
+                    UnitText::Bytes(bytes) => UnitText::Bytes(bytes),
+                    UnitText::Text(_) => return Err("`text_base64` holds UTF-8 text, which goes in `text`".into()),
+                }
+            }
+            (Some(_), Some(_)) => return Err("a unit has `text` or `text_base64`, not both".into()),
+            (None, None) => return Err("a unit needs `text` or `text_base64`".into()),
+        };
+        Ok(RequestedUnit {
+            path: w.path,
+            language: w.language,
+            kind: w.kind,
+            name: w.name,
+            fingerprint: w.fingerprint,
+            fingerprint_version: w.fingerprint_version,
+            text,
+            ai_lines: w.ai_lines,
+            tool: w.tool,
+            model: w.model,
+        })
     }
+}
+
+impl From<RequestedUnit> for WireUnit {
+    fn from(u: RequestedUnit) -> WireUnit {
+        use base64ct::Encoding as _;
+        let (text, text_base64) = match u.text {
+            UnitText::Text(text) => (Some(text), None),
+            UnitText::Bytes(bytes) => (None, Some(base64ct::Base64::encode_string(&bytes))),
+        };
+        WireUnit {
+            path: u.path,
+            language: u.language,
+            kind: u.kind,
+            name: u.name,
+            fingerprint: u.fingerprint,
+            fingerprint_version: u.fingerprint_version,
+            text,
+            text_base64,
+            ai_lines: u.ai_lines,
+            tool: u.tool,
+            model: u.model,
+        }
+    }
+}
+
+/// A unit's exact bytes, as a request carries them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UnitText {
+    /// UTF-8 (control characters and all).
+    Text(String),
+    /// Bytes that are not UTF-8 (the one unit of such a file).
+    Bytes(Vec<u8>),
+}
+
+impl UnitText {
+    /// `bytes`, as text when they are UTF-8.
+    pub fn from_bytes(bytes: Vec<u8>) -> UnitText {
+        match String::from_utf8(bytes) {
+            Ok(text) => UnitText::Text(text),
+            Err(e) => UnitText::Bytes(e.into_bytes()),
+        }
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        match self {
+            UnitText::Text(text) => text.as_bytes(),
+            UnitText::Bytes(bytes) => bytes,
+        }
+    }
+
+    /// The text, when the bytes are UTF-8.
+    pub fn as_text(&self) -> Option<&str> {
+        match self {
+            UnitText::Text(text) => Some(text),
+            UnitText::Bytes(_) => None,
+        }
+    }
+
+    /// Every byte, as text: UTF-8 as it is, each byte that is not part of
+    /// UTF-8 as `‹0xE9›` ([`crate::display::lossless_text`]). Lossless, so
+    /// nothing is hidden by a replacement character; control characters are
+    /// left for the display to escape.
+    pub fn to_text_lossless(&self) -> std::borrow::Cow<'_, str> {
+        crate::display::lossless_text(self.as_bytes())
+    }
+
+    pub fn len(&self) -> usize {
+        self.as_bytes().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.as_bytes().is_empty()
+    }
+}
+
+impl From<&str> for UnitText {
+    fn from(text: &str) -> UnitText {
+        UnitText::Text(text.to_string())
+    }
+}
+
+impl From<String> for UnitText {
+    fn from(text: String) -> UnitText {
+        UnitText::Text(text)
+    }
+}
+
+impl AsRef<[u8]> for UnitText {
+    fn as_ref(&self) -> &[u8] {
+        self.as_bytes()
+    }
+}
+
+impl RequestedUnit {
+    /// Whether the fingerprint counts: of the current version and the
+    /// fingerprint of the unit's bytes. A reviewer's client recomputes
+    /// fingerprints from the bytes it shows rather than trusting the stated
+    /// one; reading does not reject a mismatch or an old version, so that
+    /// the views can say which it is (a forged request, or one of version
+    /// 1 that no longer counts).
+    ///
+    /// A unit of version 1 is checked against version 1's hash of its text:
+    /// a unit claiming version 1 whose fingerprint is not that (a version-2
+    /// fingerprint with other text, say) is a mismatch, not an old record.
+    pub fn standing(&self) -> FingerprintStanding {
+        let actual = self.actual_fingerprint();
+        match fingerprint_standing(self.fingerprint_version) {
+            FingerprintStanding::Counts if actual == self.fingerprint => FingerprintStanding::Counts,
+            FingerprintStanding::Counts => FingerprintStanding::Mismatch { actual },
+            FingerprintStanding::Retired { version: 1 }
+                if self
+                    .text
+                    .as_text()
+                    .is_none_or(|t| v1_fingerprint(&self.language, &self.kind, t) != self.fingerprint) =>
+            {
+                FingerprintStanding::Mismatch { actual }
+            }
+            other => other,
+        }
+    }
+
+    /// The fingerprint of the unit's bytes under the current version.
+    pub fn actual_fingerprint(&self) -> String {
+        crate::fingerprint::fingerprint(&self.language, &self.kind, self.text.as_bytes())
+    }
+
+    /// Whether `fingerprint` is the current version's fingerprint of the
+    /// unit's bytes.
+    pub fn fingerprint_matches(&self) -> bool {
+        self.standing() == FingerprintStanding::Counts
+    }
+}
+
+/// Version 1's fingerprint, only to recognise records made under it:
+/// SHA-256 of "vouch-fp/1" NUL language NUL kind NUL and the text with LF
+/// line endings (CRLF and lone CR became LF) and no spaces or tabs at the
+/// end of any line.
+pub fn v1_fingerprint(language: &str, kind: &str, text: &str) -> String {
+    let mut normalized = String::with_capacity(text.len());
+    let mut rest = text;
+    loop {
+        let Some(i) = rest.find(['\r', '\n']) else {
+            normalized.push_str(rest.trim_end_matches([' ', '\t']));
+            break;
+        };
+        normalized.push_str(rest[..i].trim_end_matches([' ', '\t']));
+        normalized.push('\n');
+        let crlf = rest[i..].starts_with("\r\n");
+        rest = &rest[i + if crlf { 2 } else { 1 }..];
+    }
+    let mut bytes = format!("vouch-fp/1\0{language}\0{kind}\0").into_bytes();
+    bytes.extend_from_slice(normalized.as_bytes());
+    sha256_hex(&bytes)
+}
+
+/// Whether a record's fingerprint counts, and why not: what every view
+/// says about a request unit, an approval or an override.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FingerprintStanding {
+    Counts,
+    /// Made under an earlier fingerprint version (1 hashed normalized text:
+    /// line endings and trailing whitespace did not count). Not forged; it
+    /// just no longer counts, and the unit needs approving again.
+    Retired {
+        version: u32,
+    },
+    /// A version newer than this vouch knows: it does not count here.
+    Unknown {
+        version: u32,
+    },
+    /// A request unit whose stated fingerprint is not that of its bytes:
+    /// forged or damaged; no approval can answer it.
+    Mismatch {
+        actual: String,
+    },
+}
+
+impl FingerprintStanding {
+    pub fn counts(&self) -> bool {
+        *self == FingerprintStanding::Counts
+    }
+
+    /// A few words for a list: "fingerprint version 1, no longer counts".
+    pub fn short(&self) -> String {
+        match self {
+            FingerprintStanding::Counts => "counts".into(),
+            FingerprintStanding::Retired { version } => format!("fingerprint version {version}, no longer counts"),
+            FingerprintStanding::Unknown { version } => format!("fingerprint version {version}, unknown here"),
+            FingerprintStanding::Mismatch { .. } => "fingerprint does not match its text".into(),
+        }
+    }
+}
+
+impl fmt::Display for FingerprintStanding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FingerprintStanding::Counts => write!(f, "counts"),
+            FingerprintStanding::Retired { version } => write!(
+                f,
+                "fingerprint version {version}, no longer counts (version {} binds the exact bytes; approve the unit again)",
+                crate::fingerprint::VERSION
+            ),
+            FingerprintStanding::Unknown { version } => write!(
+                f,
+                "fingerprint version {version}, which this vouch does not know (it counts version {}); update vouch",
+                crate::fingerprint::VERSION
+            ),
+            FingerprintStanding::Mismatch { actual } => write!(
+                f,
+                "the fingerprint it states is not that of its text (which is {}): forged or damaged, it cannot be approved",
+                &actual[..actual.len().min(12)]
+            ),
+        }
+    }
+}
+
+/// "approval by alice@example.com (1a2b3c4d5e6f) on 2026-01-31T09:05:00Z:
+/// fingerprint version 1, no longer counts (...)": how views name an
+/// approval whose fingerprint does not count.
+pub fn describe_not_counted(approval: &Stored<Approval>) -> String {
+    let noun = match approval.record.decision {
+        Verdict::Approve => "approval",
+        Verdict::Reject => "rejection",
+    };
+    format!(
+        "{noun} by {} ({}) on {}: {}",
+        approval.record.reviewer.email,
+        &approval.id[..approval.id.len().min(12)],
+        approval.record.created,
+        approval.record.standing()
+    )
+}
+
+/// Where a record stating fingerprint version `version` stands (`None`:
+/// version 1, written before records named it).
+pub fn fingerprint_standing(version: Option<u32>) -> FingerprintStanding {
+    let version = version.unwrap_or(1);
+    match version.cmp(&crate::fingerprint::VERSION) {
+        std::cmp::Ordering::Equal => FingerprintStanding::Counts,
+        std::cmp::Ordering::Less => FingerprintStanding::Retired { version },
+        std::cmp::Ordering::Greater => FingerprintStanding::Unknown { version },
+    }
+}
+
+/// The `fingerprint_version` a new record states.
+pub fn current_fingerprint_version() -> Option<u32> {
+    Some(crate::fingerprint::VERSION)
 }
 
 /// A reviewer's decision on one fingerprint.
@@ -175,6 +475,11 @@ pub struct Approval {
     pub version: u32,
     pub repository: String,
     pub fingerprint: String,
+    /// The fingerprint version `fingerprint` follows; absent (`None`) in
+    /// records made before versions were named, which are version 1 and
+    /// no longer count (see [`Approval::standing`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fingerprint_version: Option<u32>,
     pub decision: Verdict,
     pub reviewer: Person,
     /// RFC 3339, UTC.
@@ -201,6 +506,7 @@ impl Approval {
             version: VERSION,
             repository: repository.to_string(),
             fingerprint: fingerprint.to_string(),
+            fingerprint_version: current_fingerprint_version(),
             decision,
             reviewer,
             created: now(),
@@ -217,10 +523,21 @@ impl Approval {
         canonical_bytes(&Approval { signature: None, ..self.clone() })
     }
 
-    /// The decision as [`crate::policy::assess`] takes it; `signed` says
-    /// whether the signature was verified.
-    pub fn vote(&self, signed: bool) -> Vote {
-        Vote { email: self.reviewer.email.clone(), verdict: self.decision, comment: self.comment.clone(), signed }
+    /// Whether its fingerprint counts (see [`FingerprintStanding`]).
+    pub fn standing(&self) -> FingerprintStanding {
+        fingerprint_standing(self.fingerprint_version)
+    }
+
+    /// The decision as [`crate::policy::assess`] takes it; `signer` is the
+    /// key whose signature over it verified, if one did.
+    pub fn vote(&self, id: &str, signer: Option<Signer>) -> Vote {
+        Vote {
+            id: id.to_string(),
+            email: self.reviewer.email.clone(),
+            verdict: self.decision,
+            comment: self.comment.clone(),
+            signer,
+        }
     }
 }
 
@@ -261,6 +578,11 @@ pub struct Override {
     /// Units it covers, by fingerprint.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fingerprints: Vec<String>,
+    /// The fingerprint version of `fingerprints`; absent (version 1) in
+    /// records made before versions were named. Only an override that
+    /// names fingerprints states it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fingerprint_version: Option<u32>,
     /// As for [`Approval::signature`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signature: Option<String>,
@@ -280,8 +602,24 @@ impl Override {
             commits: Vec::new(),
             range: None,
             fingerprints: Vec::new(),
+            fingerprint_version: None,
             signature: None,
         }
+    }
+
+    /// Set the fingerprints it covers, under the current version.
+    pub fn cover_fingerprints(&mut self, fingerprints: Vec<String>) {
+        self.fingerprint_version = if fingerprints.is_empty() { None } else { current_fingerprint_version() };
+        self.fingerprints = fingerprints;
+    }
+
+    /// Whether the fingerprints it names count (see
+    /// [`FingerprintStanding`]); an override that names none always does.
+    pub fn standing(&self) -> FingerprintStanding {
+        if self.fingerprints.is_empty() {
+            return FingerprintStanding::Counts;
+        }
+        fingerprint_standing(self.fingerprint_version)
     }
 
     /// As [`Approval::signed_payload`].
@@ -317,6 +655,7 @@ impl Record for Request {
         for (i, unit) in self.units.iter().enumerate() {
             let at = |m: String| format!("unit {}: {m}", i + 1);
             check_fingerprint(&unit.fingerprint).map_err(at)?;
+            check_fingerprint_version(unit.fingerprint_version).map_err(at)?;
             if unit.path.is_empty() || unit.language.is_empty() || unit.kind.is_empty() {
                 return Err(at("`path`, `language` and `kind` must not be empty".into()));
             }
@@ -340,6 +679,7 @@ impl Record for Approval {
         check_common(self.version, &self.repository, &self.created)?;
         check_person("reviewer", &self.reviewer)?;
         check_fingerprint(&self.fingerprint)?;
+        check_fingerprint_version(self.fingerprint_version)?;
         if let Some(request) = &self.request
             && !is_hex(request, 64)
         {
@@ -371,6 +711,10 @@ impl Record for Override {
                 return Err(format!("`commits` holds \"{commit}\", not a commit id"));
             }
         }
+        if self.fingerprints.is_empty() && self.fingerprint_version.is_some() {
+            return Err("`fingerprint_version` without `fingerprints`".into());
+        }
+        check_fingerprint_version(self.fingerprint_version)?;
         self.fingerprints.iter().try_for_each(|f| check_fingerprint(f))
     }
 }
@@ -395,6 +739,15 @@ fn check_person(field: &str, person: &Person) -> Result<(), String> {
 
 fn check_fingerprint(fingerprint: &str) -> Result<(), String> {
     if is_hex(fingerprint, 64) { Ok(()) } else { Err(format!("`fingerprint` is not a fingerprint: \"{fingerprint}\"")) }
+}
+
+/// Version 1 is written by leaving the field out, so that every record has
+/// one form.
+fn check_fingerprint_version(version: Option<u32>) -> Result<(), String> {
+    match version {
+        Some(v) if v < 2 => Err(format!("`fingerprint_version` {v}: version 1 is written by leaving the field out")),
+        _ => Ok(()),
+    }
 }
 
 fn is_hex(s: &str, len: usize) -> bool {
@@ -787,12 +1140,16 @@ fn time_key<R: Record>(stored: &Stored<R>) -> (Option<OffsetDateTime>, String) {
 }
 
 /// Approvals by fingerprint, each list in time order; records of another
-/// repository are set aside.
+/// repository, and those whose fingerprint version no longer counts, are
+/// set aside.
 #[derive(Debug, Clone, Default)]
 pub struct ApprovalIndex {
     by_fingerprint: HashMap<String, Vec<Stored<Approval>>>,
     /// Ids of approvals made in another repository.
     pub foreign: Vec<String>,
+    /// Approvals of this repository whose fingerprint version does not
+    /// count (see [`Approval::standing`]), to report, never to count.
+    pub retired: Vec<Stored<Approval>>,
 }
 
 impl ApprovalIndex {
@@ -801,6 +1158,10 @@ impl ApprovalIndex {
         for stored in approvals {
             if stored.record.repository != repository {
                 index.foreign.push(stored.id);
+                continue;
+            }
+            if !stored.record.standing().counts() {
+                index.retired.push(stored);
                 continue;
             }
             index.by_fingerprint.entry(stored.record.fingerprint.clone()).or_default().push(stored);
@@ -816,10 +1177,41 @@ impl ApprovalIndex {
         self.by_fingerprint.get(fingerprint).map_or(&[], Vec::as_slice)
     }
 
+    /// The approvals set aside because their fingerprint version no longer
+    /// counts ([`ApprovalIndex::retired`]) that were made for the unit
+    /// `kind` `name` at `path`: by the requests that name their
+    /// fingerprint, else (an approval with no request) by the path it
+    /// states. What views report as "version 1, no longer counts" beside a
+    /// unit that lacks sign-off.
+    pub fn retired_for_unit<'a>(
+        &'a self,
+        requests: &RequestIndex,
+        path: &str,
+        kind: &str,
+        name: Option<&str>,
+    ) -> Vec<&'a Stored<Approval>> {
+        self.retired
+            .iter()
+            .filter(|a| {
+                let asked = requests.for_fingerprint(&a.record.fingerprint);
+                if asked.is_empty() {
+                    return a.record.path.as_deref() == Some(path);
+                }
+                asked.iter().flat_map(|r| &r.record.units).any(|u| {
+                    u.fingerprint == a.record.fingerprint
+                        && u.path == path
+                        && u.kind == kind
+                        && u.name.as_deref() == name
+                })
+            })
+            .collect()
+    }
+
     /// The votes on `fingerprint`, oldest first, for [`crate::policy::assess`];
-    /// `verified` says whether an approval's signature checks out.
-    pub fn votes(&self, fingerprint: &str, verified: impl Fn(&Stored<Approval>) -> bool) -> Vec<Vote> {
-        self.for_fingerprint(fingerprint).iter().map(|s| s.record.vote(verified(s))).collect()
+    /// `verified` gives the key whose signature over an approval checks
+    /// out, if one does.
+    pub fn votes(&self, fingerprint: &str, verified: impl Fn(&Stored<Approval>) -> Option<Signer>) -> Vec<Vote> {
+        self.for_fingerprint(fingerprint).iter().map(|s| s.record.vote(&s.id, verified(s))).collect()
     }
 
     pub fn len(&self) -> usize {
@@ -925,7 +1317,8 @@ mod tests {
             kind: "function".into(),
             name: Some("f".into()),
             fingerprint: crate::fingerprint::fingerprint("rust", "function", text.as_bytes()),
-            text: text.into(),
+            fingerprint_version: current_fingerprint_version(),
+            text: UnitText::Text(text.into()),
             ai_lines: vec![[1, 1]],
             tool: Some("claude-code".into()),
             model: None,
@@ -945,6 +1338,100 @@ mod tests {
     }
 
     #[test]
+    fn version_1_records_stay_readable_and_no_longer_count() {
+        let (_dir, repo) = temp_repo();
+        // An approval and a request as vouch wrote them before fingerprints
+        // named their version: no `fingerprint_version`, a version-1 hash.
+        let old_fp = "11".repeat(32);
+        let mut old = approval(1, "carol@example.com", Verdict::Approve, "2026-01-31T09:05:00.000Z");
+        old.fingerprint = old_fp.clone();
+        old.fingerprint_version = None;
+        let bytes = canonical_bytes(&old);
+        assert!(!String::from_utf8_lossy(&bytes).contains("fingerprint_version"));
+        let id = add(&repo, &old).unwrap();
+        // Version 1 as the published vectors of that version fixed it.
+        let crlf = "fn add(a: u32, b: u32) -> u32 {\r\n    a + b   \r\n}";
+        let v1 = "022b78fe8c91c89baf9342476c1e56ebdc662c6b4bbfdf79d5b8b2578ea3e76b";
+        assert_eq!(v1_fingerprint("rust", "function", crlf), v1);
+        assert_eq!(v1_fingerprint("rust", "function", "fn add(a: u32, b: u32) -> u32 {\r    a + b\n}"), v1);
+        let mut unit = unit(crlf);
+        unit.fingerprint = v1.to_string();
+        unit.fingerprint_version = None;
+        // One that says version 1 but whose fingerprint is not version 1's
+        // hash of its text is no old record: it does not match.
+        let mut fake = unit.clone();
+        fake.fingerprint = crate::fingerprint::fingerprint("rust", "function", b"fn other() {}");
+        assert!(matches!(fake.standing(), FingerprintStanding::Mismatch { .. }));
+        let request =
+            Request { created: "2026-01-31T09:05:00.000Z".into(), ..Request::new(REPO_ID, person("d@x"), vec![unit]) };
+        add(&repo, &request).unwrap();
+
+        let approvals = list::<Approval>(&repo).unwrap();
+        assert!(approvals.bad.is_empty(), "{:?}", approvals.bad);
+        assert_eq!(approvals.records[0].record.standing(), FingerprintStanding::Retired { version: 1 });
+        let requests = list::<Request>(&repo).unwrap();
+        assert!(requests.bad.is_empty(), "{:?}", requests.bad);
+        let standing = requests.records[0].record.units[0].standing();
+        assert_eq!(standing, FingerprintStanding::Retired { version: 1 });
+        assert_eq!(
+            standing.to_string(),
+            "fingerprint version 1, no longer counts (version 2 binds the exact bytes; approve the unit again)"
+        );
+        // Set aside by the index: reported, never counted.
+        let index = ApprovalIndex::new(approvals.records, REPO_ID);
+        assert!(index.for_fingerprint(&old_fp).is_empty());
+        assert_eq!(index.retired.iter().map(|a| a.id.as_str()).collect::<Vec<_>>(), [id.as_str()]);
+
+        // New records name version 2, and it is signed with the rest.
+        let new = approval(2, "carol@example.com", Verdict::Approve, "2026-01-31T09:05:00.000Z");
+        assert!(String::from_utf8(new.signed_payload()).unwrap().contains("\"fingerprint_version\":2"));
+        assert!(new.standing().counts());
+        // A newer version is not understood, and says so.
+        assert_eq!(fingerprint_standing(Some(3)), FingerprintStanding::Unknown { version: 3 });
+        // Version 1 has one form: the field left out.
+        let mut explicit = new.clone();
+        explicit.fingerprint_version = Some(1);
+        assert!(explicit.validate().unwrap_err().contains("leaving the field out"));
+    }
+
+    #[test]
+    fn units_of_bytes_that_are_not_utf8_travel_exactly() {
+        let (_dir, repo) = temp_repo();
+        let bytes = b"# caf\xe9\nimport os\n".to_vec();
+        let unit = RequestedUnit {
+            language: "text".into(),
+            kind: "file".into(),
+            name: None,
+            fingerprint: crate::fingerprint::file_fingerprint(&bytes),
+            text: UnitText::from_bytes(bytes.clone()),
+            ..unit("x")
+        };
+        assert!(unit.standing().counts());
+        let json = String::from_utf8(canonical_bytes(&unit)).unwrap();
+        assert!(json.contains("\"text_base64\":\"IyBjYWbpCmltcG9ydCBvcwo=\""), "{json}");
+        assert!(!json.contains("\"text\":"), "{json}");
+        let request = Request::new(REPO_ID, person("d@x"), vec![unit.clone()]);
+        add(&repo, &request).unwrap();
+        let read = list::<Request>(&repo).unwrap();
+        assert!(read.bad.is_empty(), "{:?}", read.bad);
+        assert_eq!(read.records[0].record.units[0].text.as_bytes(), bytes.as_slice());
+        assert_eq!(read.records[0].record.units[0].text.to_text_lossless(), "# caf‹0xE9›\nimport os\n");
+        // A mismatch is a mismatch, for bytes too.
+        let mut forged = unit.clone();
+        forged.text = UnitText::Bytes(b"rm -rf /\xff".to_vec());
+        assert!(matches!(forged.standing(), FingerprintStanding::Mismatch { .. }));
+
+        // One form each: UTF-8 goes in `text`, never in `text_base64`; not both; not neither.
+        let as_json = |s: &str| serde_json::from_str::<RequestedUnit>(s).unwrap_err().to_string();
+        let base = r#""path":"a","language":"text","kind":"file","fingerprint":"00","ai_lines":[]"#;
+        assert!(as_json(&format!(r#"{{{base},"text_base64":"YWJj"}}"#)).contains("holds UTF-8 text"));
+        assert!(as_json(&format!(r#"{{{base},"text":"a","text_base64":"/w=="}}"#)).contains("not both"));
+        assert!(as_json(&format!(r#"{{{base}}}"#)).contains("needs `text` or `text_base64`"));
+        assert!(as_json(&format!(r#"{{{base},"text_base64":"/w"}}"#)).contains("not padded base64"));
+        assert!(as_json(&format!(r#"{{{base},"text":"a","mood":1}}"#)).contains("unknown field `mood`"));
+    }
+
+    #[test]
     fn records_are_stored_under_their_hash_and_read_back() {
         let (_dir, repo) = temp_repo();
         assert!(list::<Approval>(&repo).unwrap().records.is_empty());
@@ -960,7 +1447,7 @@ mod tests {
         let tree = repo.find_commit(tip1).unwrap().tree().unwrap();
         let entry = tree.get_path(Path::new(&format!("{}/{id}.json", &id[..2]))).unwrap();
         let stored = repo.find_blob(entry.id()).unwrap().content().to_vec();
-        expect_test::expect![[r#"{"comment":"looks right","created":"2026-01-31T09:05:00.250Z","decision":"approve","fingerprint":"32a6ff689298f081d70b0573dfeacdfbfb7f74e066280c9fe49374af16d1600c","path":"src/lib.rs","repository":"0123456789abcdef0123456789abcdef01234567","reviewer":{"email":"carol@example.com","name":"carol"},"type":"approval","version":1}"#]]
+        expect_test::expect![[r#"{"comment":"looks right","created":"2026-01-31T09:05:00.250Z","decision":"approve","fingerprint":"32a6ff689298f081d70b0573dfeacdfbfb7f74e066280c9fe49374af16d1600c","fingerprint_version":2,"path":"src/lib.rs","repository":"0123456789abcdef0123456789abcdef01234567","reviewer":{"email":"carol@example.com","name":"carol"},"type":"approval","version":1}"#]]
             .assert_eq(std::str::from_utf8(&stored).unwrap());
         // Adding it again changes nothing.
         assert_eq!(add(&repo, &a).unwrap(), id);
@@ -1210,7 +1697,7 @@ mod tests {
                 "a request record under refs/vouch/approvals",
                 "content does not match its name",
                 "invalid approval record: `created` is not an RFC 3339 time: the 'year' component could not be parsed",
-                "invalid approval record: unknown field `mood`, expected one of `type`, `version`, `repository`, `fingerprint`, `decision`, `reviewer`, `created`, `comment`, `request`, `path`, `signature`",
+                "invalid approval record: unknown field `mood`, expected one of `type`, `version`, `repository`, `fingerprint`, `fingerprint_version`, `decision`, `reviewer`, `created`, `comment`, `request`, `path`, `signature`",
                 "not JSON: expected ident at line 1 column 2",
                 "not in canonical form (RFC 8785)",
                 "unexpected entry (records live in <id[0..2]>/<id>.json)",
@@ -1260,7 +1747,7 @@ mod tests {
                 .unwrap();
         let requirement = policy.requirement("src/lib.rs", &[], 3);
         let participants = Participants { requesters: requests.requesters(&fp(1)), ..Participants::default() };
-        let votes = index.votes(&fp(1), |_| false);
+        let votes = index.votes(&fp(1), |_| None);
         let status = assess(&requirement, &votes, &participants).status;
         assert_eq!(status, Status::Rejected { by: "carol@example.com".into(), comment: None });
     }

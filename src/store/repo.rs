@@ -25,6 +25,18 @@ pub enum RepoError {
     OutsideWorktree { path: PathBuf, root: PathBuf },
     #[error("{} is not a file of the worktree", path.display())]
     NotAWorktreeFile { path: PathBuf },
+    /// A path in the worktree that a symbolic link takes elsewhere: what it
+    /// names is not the worktree's, so nothing of it may be read or kept.
+    #[error(
+        "{} leads through a symbolic link to {}, outside the worktree {}",
+        path.display(),
+        target.display(),
+        root.display()
+    )]
+    LinkOutside { path: PathBuf, target: PathBuf, root: PathBuf },
+    /// A path inside the git directory (directly, or through a link).
+    #[error("{} is inside the git directory ({}), not a file of the worktree", path.display(), target.display())]
+    InGitDir { path: PathBuf, target: PathBuf },
     #[error("{} is not valid UTF-8", path.display())]
     NotUtf8 { path: PathBuf },
     #[error("cannot read the current directory: {0}")]
@@ -34,20 +46,27 @@ pub enum RepoError {
 }
 
 /// The repository that holds `path` (a file or a directory, which need not
-/// exist yet), searching upwards as git does.
+/// exist yet), searching upwards as git does. It starts from the nearest
+/// existing directory that the name reaches without going through a
+/// symbolic link, so that `vendor/x.py`, with `vendor` a link elsewhere, is
+/// found in the repository that holds `vendor` (where [`relative_path`]
+/// refuses it); only when that finds no repository does it follow links
+/// (a name that starts with a link to a worktree, `~/work/a.py`).
 pub fn discover(path: &Path) -> Result<Repository, RepoError> {
     // libgit2 wants a directory; start from the nearest existing one.
-    let mut start = path;
-    while !start.is_dir() {
-        match start.parent() {
-            Some(parent) if !parent.as_os_str().is_empty() => start = parent,
-            _ => {
-                start = Path::new(".");
-                break;
+    let nearest = |skip_links: bool| {
+        let mut start = path;
+        while !start.is_dir() || (skip_links && start.is_symlink()) {
+            match start.parent() {
+                Some(parent) if !parent.as_os_str().is_empty() => start = parent,
+                _ => return Path::new("."),
             }
         }
-    }
-    Repository::discover(start).map_err(|source| RepoError::NotARepository { path: path.to_path_buf(), source })
+        start
+    };
+    Repository::discover(nearest(true))
+        .or_else(|_| Repository::discover(nearest(false)))
+        .map_err(|source| RepoError::NotARepository { path: path.to_path_buf(), source })
 }
 
 /// The root of the worktree (for a linked worktree, that worktree's root).
@@ -115,9 +134,18 @@ pub fn repository_id(repo: &Repository) -> Result<String, RepoError> {
 }
 
 /// The path of `path` (absolute, or relative to the current directory)
-/// relative to the worktree root, with forward slashes, e.g. `src/main.rs`.
-/// Symbolic links in the prefix (a `/tmp` that is `/private/tmp`) are
-/// resolved when the plain comparison fails.
+/// relative to the worktree root, with forward slashes, e.g. `src/main.rs`:
+/// the file the file system would open, so the worktree file to read and to
+/// record under.
+///
+/// Every path from outside (an agent's payload, a command's argument, an
+/// editor's document) comes through here, and symbolic links are followed
+/// as the file system follows them: a link to another worktree file gives
+/// that file's path; a link that leads out of the worktree is
+/// [`RepoError::LinkOutside`] and one into the git directory is
+/// [`RepoError::InGitDir`], so that nothing outside the worktree (a key in
+/// `~/.ssh`, `.git/config`) is ever read or kept as a worktree file. A link
+/// to the worktree root itself (a `/tmp` that is `/private/tmp`) is fine.
 pub fn relative_path(repo: &Repository, path: &Path) -> Result<String, RepoError> {
     let root = worktree_root(repo)?;
     let absolute = if path.is_absolute() {
@@ -125,16 +153,18 @@ pub fn relative_path(repo: &Repository, path: &Path) -> Result<String, RepoError
     } else {
         std::env::current_dir().map_err(RepoError::CurrentDir)?.join(path)
     };
-    let absolute = lexical_normal(&absolute);
-    let root_normal = lexical_normal(root);
-    let relative = match absolute.strip_prefix(&root_normal) {
-        Ok(rel) => rel.to_path_buf(),
-        Err(_) => {
-            let outside = || RepoError::OutsideWorktree { path: path.to_path_buf(), root: root.to_path_buf() };
-            let real_root = root.canonicalize().map_err(|_| outside())?;
-            let real = canonical_prefix(&absolute);
-            real.strip_prefix(&real_root).map_err(|_| outside())?.to_path_buf()
-        }
+    let outside = || RepoError::OutsideWorktree { path: path.to_path_buf(), root: root.to_path_buf() };
+    let real_root = root.canonicalize().map_err(|_| outside())?;
+    let real = resolve(&absolute);
+    let Ok(relative) = real.strip_prefix(&real_root) else {
+        // Written as a worktree path, it goes elsewhere: through a link.
+        let written = lexical_normal(&absolute);
+        let looks_inside = written.starts_with(lexical_normal(root)) || written.starts_with(&real_root);
+        return Err(if looks_inside {
+            RepoError::LinkOutside { path: path.to_path_buf(), target: real, root: root.to_path_buf() }
+        } else {
+            outside()
+        });
     };
     let mut parts = Vec::new();
     for component in relative.components() {
@@ -145,10 +175,14 @@ pub fn relative_path(repo: &Repository, path: &Path) -> Result<String, RepoError
             _ => return Err(RepoError::NotAWorktreeFile { path: path.to_path_buf() }),
         }
     }
-    if parts.is_empty() || parts[0] == ".git" {
-        return Err(RepoError::NotAWorktreeFile { path: path.to_path_buf() });
+    match parts.first() {
+        None => Err(RepoError::NotAWorktreeFile { path: path.to_path_buf() }),
+        // Case-insensitive file systems open `.GIT/config` as `.git/config`.
+        Some(first) if first.eq_ignore_ascii_case(".git") => {
+            Err(RepoError::InGitDir { path: path.to_path_buf(), target: real.clone() })
+        }
+        Some(_) => Ok(parts.join("/")),
     }
-    Ok(parts.join("/"))
 }
 
 /// `path` without `.` components and with `..` applied, touching no file.
@@ -166,24 +200,28 @@ fn lexical_normal(path: &Path) -> PathBuf {
     out
 }
 
-/// `path` with its longest existing prefix resolved by the file system.
-fn canonical_prefix(path: &Path) -> PathBuf {
-    let mut existing = path;
-    let mut rest = Vec::new();
-    loop {
-        if let Ok(real) = existing.canonicalize() {
-            let mut out = real;
-            out.extend(rest.iter().rev());
+/// `path` (absolute) as the file system resolves it: its longest existing
+/// prefix through every symbolic link (so `link/..` goes where the file
+/// system goes, not back where the name came from), the rest, which does
+/// not exist yet, normalized lexically.
+fn resolve(path: &Path) -> PathBuf {
+    let components: Vec<Component> = path.components().collect();
+    for existing in (1..=components.len()).rev() {
+        let prefix: PathBuf = components[..existing].iter().collect();
+        if let Ok(mut out) = prefix.canonicalize() {
+            for component in &components[existing..] {
+                match component {
+                    Component::CurDir => {}
+                    Component::ParentDir => {
+                        out.pop();
+                    }
+                    other => out.push(other),
+                }
+            }
             return out;
         }
-        match (existing.parent(), existing.file_name()) {
-            (Some(parent), Some(name)) => {
-                rest.push(name.to_os_string());
-                existing = parent;
-            }
-            _ => return path.to_path_buf(),
-        }
     }
+    lexical_normal(path)
 }
 
 #[cfg(test)]
@@ -290,8 +328,36 @@ pub(crate) mod tests {
             relative_path(&repo, Path::new("/definitely/elsewhere.rs")),
             Err(RepoError::OutsideWorktree { .. })
         ));
-        assert!(matches!(relative_path(&repo, &root.join(".git/config")), Err(RepoError::NotAWorktreeFile { .. })));
+        assert!(matches!(relative_path(&repo, &root.join(".git/config")), Err(RepoError::InGitDir { .. })));
         assert!(matches!(relative_path(&repo, root), Err(RepoError::NotAWorktreeFile { .. })));
+    }
+
+    #[test]
+    fn links_are_followed_and_never_out_of_the_worktree() {
+        let (dir, repo) = temp_repo();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("src")).unwrap();
+        std::fs::write(root.join("src/real.rs"), "fn a() {}").unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("secret"), "key").unwrap();
+        let link = |target: &Path, name: &str| std::os::unix::fs::symlink(target, root.join(name)).unwrap();
+        link(Path::new("real.rs"), "src/alias.rs");
+        link(&outside.path().join("secret"), "src/key.rs");
+        link(outside.path(), "vendor");
+        link(Path::new("../.git/config"), "src/config.rs");
+        link(outside.path(), "src/up");
+        // A link inside the worktree names the file it leads to.
+        assert_eq!(relative_path(&repo, &root.join("src/alias.rs")).unwrap(), "src/real.rs");
+        // Out of the worktree, through a file or a directory link, also for
+        // a file that does not exist yet; `..` after a link goes where the
+        // file system goes.
+        for path in ["src/key.rs", "vendor/secret", "vendor/new.rs", "src/up/../x"] {
+            let err = relative_path(&repo, &root.join(path)).unwrap_err();
+            assert!(matches!(err, RepoError::LinkOutside { .. }), "{path}: {err}");
+            assert!(err.to_string().contains("outside the worktree"), "{err}");
+        }
+        assert!(matches!(relative_path(&repo, &root.join("src/config.rs")), Err(RepoError::InGitDir { .. })));
+        assert!(matches!(relative_path(&repo, &root.join(".GIT/config")), Err(RepoError::InGitDir { .. })));
     }
 
     #[test]

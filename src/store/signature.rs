@@ -18,13 +18,16 @@ use git2::Repository;
 use ssh_key::{HashAlg, PublicKey, SshSig};
 use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time};
 
-use crate::policy::Policy;
+use crate::policy::{Policy, Signer};
 use crate::store::policy_file::{self, LoadError, Source};
 use crate::store::records::{Approval, Override, Stored};
 
 /// The namespace every vouch signature is made in, so a signature made for
 /// git commits (namespace `git`) or for a file (`file`) never counts.
 pub const NAMESPACE: &str = "vouch";
+
+/// The namespace git signs commits in (`gpg.format=ssh`).
+pub const GIT_NAMESPACE: &str = "git";
 
 #[derive(Debug, thiserror::Error)]
 pub enum SignError {
@@ -221,16 +224,18 @@ pub enum SigError {
     Unsigned,
     #[error("carries a signature that cannot be read: {0}")]
     Malformed(String),
-    #[error("is signed in namespace \"{found}\", not \"{NAMESPACE}\"")]
-    Namespace { found: String },
+    #[error("is signed in namespace \"{found}\", not \"{expected}\"")]
+    Namespace { found: String, expected: &'static str },
     #[error("is signed, but {file} lists no key for {principal}")]
     NoKeyFor { principal: String, file: String },
     #[error("is signed with key {key}, which {file} lists for {}, not for {principal}", listed_for.join(", "))]
     KeyOfAnother { principal: String, key: String, listed_for: Vec<String>, file: String },
     #[error("is signed with key {key}, which {file} does not list (it lists other keys for {principal})")]
     KeyNotListed { principal: String, key: String, file: String },
-    #[error("is signed with a key that {file}:{line} does not allow for namespace \"{NAMESPACE}\"")]
-    NamespaceNotAllowed { file: String, line: usize },
+    #[error("is signed with a key that {file}:{line} does not allow for namespace \"{namespace}\"")]
+    NamespaceNotAllowed { file: String, line: usize, namespace: &'static str },
+    #[error("is signed with key {key}, which {file} does not list")]
+    UnknownKey { key: String, file: String },
     #[error("is signed with a key that {file}:{line} allows only {window}")]
     OutsideValidity { file: String, line: usize, window: String },
     #[error(
@@ -254,7 +259,7 @@ pub struct SignersError {
 
 /// One usable line of an allowed-signers file.
 #[derive(Debug, Clone)]
-struct Signer {
+struct SignerLine {
     line: usize,
     /// Lowercase emails.
     principals: Vec<String>,
@@ -282,7 +287,7 @@ pub struct AllowedSigners {
     pub file: String,
     /// Whether the file exists (an absent file allows nobody).
     pub present: bool,
-    signers: Vec<Signer>,
+    signers: Vec<SignerLine>,
     /// Lines that are valid but grant nothing here.
     pub warnings: Vec<String>,
 }
@@ -328,7 +333,7 @@ impl AllowedSigners {
             }
             let key =
                 PublicKey::from_openssh(key_text).map_err(|e| err(format!("cannot parse the public key: {e}")))?;
-            let mut signer = Signer { line, principals: Vec::new(), namespaces, valid_after, valid_before, key };
+            let mut signer = SignerLine { line, principals: Vec::new(), namespaces, valid_after, valid_before, key };
             if cert_authority {
                 out.warnings
                     .push(format!("{file}:{line}: cert-authority lines are not supported; this line allows nobody"));
@@ -376,15 +381,82 @@ impl AllowedSigners {
         signature: &str,
         now: OffsetDateTime,
     ) -> Result<(), SigError> {
+        self.signer_at(NAMESPACE, Some(principal), payload, signature, now).map(|_| ())
+    }
+
+    /// The key that made `signature` (armored) over `payload` in
+    /// `namespace`, and every principal the file lists it for, when a line
+    /// allows that key for `principal` (or, with `None`, for anyone) in that
+    /// namespace at time `now`.
+    pub fn signer_at(
+        &self,
+        namespace: &'static str,
+        principal: Option<&str>,
+        payload: &[u8],
+        signature: &str,
+        now: OffsetDateTime,
+    ) -> Result<Signer, SigError> {
         let sig = SshSig::from_pem(signature.trim().as_bytes()).map_err(|e| SigError::Malformed(e.to_string()))?;
-        if sig.namespace() != NAMESPACE {
-            return Err(SigError::Namespace { found: sig.namespace().to_string() });
+        if sig.namespace() != namespace {
+            return Err(SigError::Namespace { found: sig.namespace().to_string(), expected: namespace });
         }
-        let wanted = principal.to_ascii_lowercase();
-        let for_principal: Vec<&Signer> = self.signers.iter().filter(|s| s.principals.contains(&wanted)).collect();
         let key = sig.public_key().fingerprint(HashAlg::Sha256).to_string();
+        let matching: Vec<&SignerLine> = match principal {
+            Some(principal) => self.lines_for(principal, &sig, &key)?,
+            None => {
+                let lines: Vec<&SignerLine> =
+                    self.signers.iter().filter(|s| s.key.key_data() == sig.public_key()).collect();
+                if lines.is_empty() {
+                    return Err(SigError::UnknownKey { key, file: self.file.clone() });
+                }
+                lines
+            }
+        };
+        // Any line that lists this principal with this key and allows the
+        // namespace and the time will do; report the first line's problem.
+        let mut problem = None;
+        for line in matching {
+            if let Some(namespaces) = &line.namespaces
+                && !namespaces.iter().any(|n| n == namespace)
+            {
+                problem.get_or_insert(SigError::NamespaceNotAllowed {
+                    file: self.file.clone(),
+                    line: line.line,
+                    namespace,
+                });
+                continue;
+            }
+            let too_early = line.valid_after.is_some_and(|t| now < t);
+            let too_late = line.valid_before.is_some_and(|t| now >= t);
+            if too_early || too_late {
+                let window = match (line.valid_after, line.valid_before) {
+                    (Some(a), Some(b)) => format!("from {} until {}", show_time(a), show_time(b)),
+                    (Some(a), None) => format!("from {}", show_time(a)),
+                    (None, Some(b)) => format!("until {}", show_time(b)),
+                    (None, None) => String::new(),
+                };
+                problem.get_or_insert(SigError::OutsideValidity { file: self.file.clone(), line: line.line, window });
+                continue;
+            }
+            line.key.verify(namespace, payload, &sig).map_err(|e| match e {
+                ssh_key::Error::AlgorithmUnsupported { algorithm } => {
+                    SigError::Unsupported { algorithm: algorithm.to_string() }
+                }
+                _ => SigError::Invalid,
+            })?;
+            return Ok(Signer { key, principals: self.owners_of(&sig) });
+        }
+        Err(problem.unwrap_or(SigError::Invalid))
+    }
+
+    /// The lines that list `principal` with the key of `sig`; when there
+    /// are none, why.
+    fn lines_for(&self, principal: &str, sig: &SshSig, key: &str) -> Result<Vec<&SignerLine>, SigError> {
+        let wanted = principal.to_ascii_lowercase();
+        let for_principal: Vec<&SignerLine> = self.signers.iter().filter(|s| s.principals.contains(&wanted)).collect();
+        let key = key.to_string();
         if for_principal.is_empty() {
-            return Err(match self.owners_of(&sig) {
+            return Err(match self.owners_of(sig) {
                 owners if !owners.is_empty() => SigError::KeyOfAnother {
                     principal: principal.into(),
                     key,
@@ -394,45 +466,17 @@ impl AllowedSigners {
                 _ => SigError::NoKeyFor { principal: principal.into(), file: self.file.clone() },
             });
         }
-        let matching: Vec<&&Signer> = for_principal.iter().filter(|s| s.key.key_data() == sig.public_key()).collect();
+        let matching: Vec<&SignerLine> =
+            for_principal.into_iter().filter(|s| s.key.key_data() == sig.public_key()).collect();
         if matching.is_empty() {
-            let owners = self.owners_of(&sig);
+            let owners = self.owners_of(sig);
             return Err(if owners.is_empty() {
                 SigError::KeyNotListed { principal: principal.into(), key, file: self.file.clone() }
             } else {
                 SigError::KeyOfAnother { principal: principal.into(), key, listed_for: owners, file: self.file.clone() }
             });
         }
-        // Any line that lists this principal with this key and allows the
-        // namespace and the time will do; report the first line's problem.
-        let mut problem = None;
-        for signer in matching {
-            if let Some(namespaces) = &signer.namespaces
-                && !namespaces.iter().any(|n| n == NAMESPACE)
-            {
-                problem.get_or_insert(SigError::NamespaceNotAllowed { file: self.file.clone(), line: signer.line });
-                continue;
-            }
-            let too_early = signer.valid_after.is_some_and(|t| now < t);
-            let too_late = signer.valid_before.is_some_and(|t| now >= t);
-            if too_early || too_late {
-                let window = match (signer.valid_after, signer.valid_before) {
-                    (Some(a), Some(b)) => format!("from {} until {}", show_time(a), show_time(b)),
-                    (Some(a), None) => format!("from {}", show_time(a)),
-                    (None, Some(b)) => format!("until {}", show_time(b)),
-                    (None, None) => String::new(),
-                };
-                problem.get_or_insert(SigError::OutsideValidity { file: self.file.clone(), line: signer.line, window });
-                continue;
-            }
-            return signer.key.verify(NAMESPACE, payload, &sig).map_err(|e| match e {
-                ssh_key::Error::AlgorithmUnsupported { algorithm } => {
-                    SigError::Unsupported { algorithm: algorithm.to_string() }
-                }
-                _ => SigError::Invalid,
-            });
-        }
-        Err(problem.unwrap_or(SigError::Invalid))
+        Ok(matching)
     }
 
     /// The principals whose lines hold the key that made `sig`.
@@ -451,22 +495,69 @@ impl AllowedSigners {
     /// Whether `approval`'s signature verifies for the reviewer it names,
     /// over [`Approval::signed_payload`].
     pub fn check_approval(&self, approval: &Approval) -> Result<(), SigError> {
+        self.approval_signer(approval).map(|_| ())
+    }
+
+    /// The key that signed `approval`, when its signature verifies for the
+    /// reviewer it names over [`Approval::signed_payload`].
+    pub fn approval_signer(&self, approval: &Approval) -> Result<Signer, SigError> {
         let signature = approval.signature.as_deref().ok_or(SigError::Unsigned)?;
-        self.verify(&approval.reviewer.email, &approval.signed_payload(), signature)
+        let now = OffsetDateTime::now_utc();
+        self.signer_at(NAMESPACE, Some(&approval.reviewer.email), &approval.signed_payload(), signature, now)
     }
 
     /// Whether `record`'s signature verifies for the person it names.
     pub fn check_override(&self, record: &Override) -> Result<(), SigError> {
-        let signature = record.signature.as_deref().ok_or(SigError::Unsigned)?;
-        self.verify(&record.by.email, &record.signed_payload(), signature)
+        self.override_signer(record).map(|_| ())
     }
 
-    /// The `verified` closure for [`crate::signoff::Ledger::judge`]: an
-    /// approval's signature counts only if it verifies for the approval's
-    /// `reviewer.email` over its signed payload.
-    pub fn approval_verifier(&self) -> impl Fn(&Stored<Approval>) -> bool + '_ {
-        move |stored| self.check_approval(&stored.record).is_ok()
+    /// The key that signed `record`, when its signature verifies for the
+    /// person it names.
+    pub fn override_signer(&self, record: &Override) -> Result<Signer, SigError> {
+        let signature = record.signature.as_deref().ok_or(SigError::Unsigned)?;
+        let now = OffsetDateTime::now_utc();
+        self.signer_at(NAMESPACE, Some(&record.by.email), &record.signed_payload(), signature, now)
     }
+
+    /// The `verified` closure for [`crate::signoff::Ledger::judge`]: the
+    /// key of an approval whose signature verifies for the approval's
+    /// `reviewer.email` over its signed payload.
+    pub fn approval_verifier(&self) -> impl Fn(&Stored<Approval>) -> Option<Signer> + '_ {
+        move |stored| self.approval_signer(&stored.record).ok()
+    }
+
+    /// Who signed commit `oid`: its SSH signature (git's `gpg.format=ssh`,
+    /// namespace `git`) over the commit without its signature header, as
+    /// `git verify-commit` checks it against `gpg.ssh.allowedSignersFile`,
+    /// for whichever principal the file lists the key for, at the current
+    /// time.
+    pub fn commit_signer(&self, repo: &Repository, oid: git2::Oid) -> Result<Signer, CommitSigError> {
+        let (signature, data) = match repo.extract_signature(&oid, None) {
+            Ok(found) => found,
+            Err(e) if e.code() == git2::ErrorCode::NotFound => return Err(CommitSigError::Unsigned),
+            Err(e) => return Err(CommitSigError::Git(e.message().to_string())),
+        };
+        let signature = String::from_utf8_lossy(&signature).into_owned();
+        if !signature.trim_start().starts_with(BEGIN) {
+            let format = if signature.contains("BEGIN PGP SIGNATURE") { "OpenPGP" } else { "a format other than SSH" };
+            return Err(CommitSigError::NotSsh { format });
+        }
+        self.signer_at(GIT_NAMESPACE, None, &data, &signature, OffsetDateTime::now_utc()).map_err(CommitSigError::Sig)
+    }
+}
+
+/// Why a commit's signature does not say who made it. The messages complete
+/// a sentence like "commit 1a2b3c ...".
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CommitSigError {
+    #[error("carries no signature")]
+    Unsigned,
+    #[error("is signed with {format}, which vouch cannot verify (sign commits with SSH: git config gpg.format ssh)")]
+    NotSsh { format: &'static str },
+    #[error("{0}")]
+    Sig(SigError),
+    #[error("cannot be read: {0}")]
+    Git(String),
 }
 
 /// Verify `signature` over `payload` for `principal_email` against the
@@ -508,7 +599,7 @@ pub fn load_allowed_signers(
 
 /// A `verified` closure for [`crate::signoff::Ledger::judge`] that owns its
 /// allowed signers.
-pub type ApprovalVerifier = Box<dyn Fn(&Stored<Approval>) -> bool>;
+pub type ApprovalVerifier = Box<dyn Fn(&Stored<Approval>) -> Option<Signer>>;
 
 /// The `verified` closure for [`crate::signoff::Ledger::judge`] from the
 /// allowed-signers file of `source` (the worktree, the index, a commit)
@@ -519,7 +610,7 @@ pub fn approval_verifier_at(
     source: &Source,
 ) -> Result<ApprovalVerifier, LoadSignersError> {
     let signers = load_allowed_signers(repo, policy, source)?;
-    Ok(Box::new(move |stored: &Stored<Approval>| signers.check_approval(&stored.record).is_ok()))
+    Ok(Box::new(move |stored: &Stored<Approval>| signers.approval_signer(&stored.record).ok()))
 }
 
 /// The first whitespace-separated token of `s` (double quotes group), and
@@ -701,7 +792,10 @@ mod tests {
             })
             .unwrap();
         let git_sig = String::from_utf8(output.stdout).unwrap();
-        assert_eq!(signers.verify("alice@x.org", payload, &git_sig), Err(SigError::Namespace { found: "git".into() }));
+        assert_eq!(
+            signers.verify("alice@x.org", payload, &git_sig),
+            Err(SigError::Namespace { found: "git".into(), expected: NAMESPACE })
+        );
 
         // A line that allows the key only for git.
         let git_only =
@@ -709,7 +803,7 @@ mod tests {
         let sig = sign_file(&alice_key, payload);
         assert_eq!(
             git_only.verify("alice@x.org", payload, &sig),
-            Err(SigError::NamespaceNotAllowed { file: "f".into(), line: 1 })
+            Err(SigError::NamespaceNotAllowed { file: "f".into(), line: 1, namespace: NAMESPACE })
         );
 
         // Validity windows.

@@ -9,7 +9,8 @@
 //! that line. Units nest (an impl holds its methods); a byte belongs to the
 //! smallest unit that holds it. Text outside every unit, and all text of a
 //! language without a grammar, falls back to runs of whole lines (kind
-//! [`LINES`]).
+//! [`LINES`]). Lines are git's: only `\n` ends one, so a lone CR never splits
+//! a run, and every line number agrees with `git blame`'s.
 //!
 //! Everything here works on the byte ranges it is given: query cursors are
 //! restricted to those ranges and the units around them, so the cost follows
@@ -197,7 +198,7 @@ impl<'a> Finder<'a> {
 
     fn unit_at(&self, offset: usize) -> Option<Unit> {
         if self.syntax.is_some() {
-            let line = self.text.lines().line_of(offset);
+            let line = self.text.git_lines().line_of(offset);
             let start = self.line_start(line);
             let end = if offset < self.src.len() { self.probe_end(offset + 1) } else { offset };
             let window = start..end.max(start + 1);
@@ -208,14 +209,14 @@ impl<'a> Finder<'a> {
                 return self.syntax_units(&[c]).pop();
             }
         }
-        let line = self.text.lines().line_of(offset);
+        let line = self.text.git_lines().line_of(offset);
         let run = if self.line_has_ai_outside_units(line) {
             let mut first = line;
             while first > 0 && self.line_has_ai_outside_units(first - 1) {
                 first -= 1;
             }
             let mut last = line;
-            while last + 1 < self.text.line_count() && self.line_has_ai_outside_units(last + 1) {
+            while last + 1 < self.text.git_lines().len() && self.line_has_ai_outside_units(last + 1) {
                 last += 1;
             }
             first..last + 1
@@ -447,7 +448,7 @@ impl<'a> Finder<'a> {
 
     /// The bytes of the unit whose (widened) node is `node`.
     fn unit_range(&self, node: Node<'a>) -> Range<usize> {
-        let lines = self.text.lines();
+        let lines = self.text.git_lines();
         let len = self.src.len();
         let mut start = node.start_byte().min(len);
         let mut head = node;
@@ -520,7 +521,7 @@ impl<'a> Finder<'a> {
     /// the start of the definition that the attributes, decorators or doc
     /// comments at its end belong to.
     fn window(&self, r: Range<usize>) -> Range<usize> {
-        let start = self.line_start(self.text.lines().line_of(r.start));
+        let start = self.line_start(self.text.git_lines().line_of(r.start));
         start..self.probe_end(r.end).max(r.end)
     }
 
@@ -574,14 +575,14 @@ impl<'a> Finder<'a> {
 
     fn starts_line(&self, offset: usize) -> bool {
         let offset = offset.min(self.src.len());
-        let line_start = self.line_start(self.text.lines().line_of(offset));
+        let line_start = self.line_start(self.text.git_lines().line_of(offset));
         self.src.as_bytes()[line_start..offset].iter().all(|&c| c == b' ' || c == b'\t')
     }
 
     /// The offset at which `line` starts; the end of the text past the last
     /// line.
     fn line_start(&self, line: usize) -> usize {
-        self.text.lines().line_start(line).unwrap_or(self.src.len())
+        self.text.git_lines().line_start(line).unwrap_or(self.src.len())
     }
 
     /// The bytes of `line` with its line break.
@@ -593,7 +594,7 @@ impl<'a> Finder<'a> {
         if r.is_empty() {
             return 0;
         }
-        let lines = self.text.lines();
+        let lines = self.text.git_lines();
         lines.line_of(r.end - 1) - lines.line_of(r.start) + 1
     }
 
@@ -606,7 +607,7 @@ impl<'a> Finder<'a> {
     /// The lines (sorted, unique) holding non-whitespace bytes of `ranges`
     /// (sorted).
     fn lines_with_text(&self, ranges: &[Range<usize>]) -> Vec<usize> {
-        let lines = self.text.lines();
+        let lines = self.text.git_lines();
         let b = self.src.as_bytes();
         let mut out: Vec<usize> = Vec::new();
         for r in ranges {
@@ -770,8 +771,8 @@ mod tests {
     fn show(text: &Text, units: &[Unit]) -> String {
         let mut out = String::new();
         for u in units {
-            let first = text.lines().line_of(u.range.start) + 1;
-            let last = text.lines().line_of(u.range.end.max(u.range.start + 1) - 1) + 1;
+            let first = text.git_lines().line_of(u.range.start) + 1;
+            let last = text.git_lines().line_of(u.range.end.max(u.range.start + 1) - 1) + 1;
             let name = u.name.as_deref().unwrap_or("-");
             out.push_str(&format!(
                 "{} {name} L{first}-{last} ai_lines={}/{} share={:.2} risk=[{}]\n",
@@ -1096,6 +1097,25 @@ public class Users {»
     }
 
     #[test]
+    fn a_lone_cr_ends_no_line() {
+        // Git, rustc's `//` comments and `git blame` see one line where a
+        // lone CR stands; so do runs of lines and their numbers.
+        check(
+            Language::Text,
+            "intro\n«a\rrm -rf /»\nb\n",
+            expect![[r#"
+                lines - L2-2 ai_lines=1/1 share=1.00 risk=[]
+            "#]],
+        );
+        let source = "x\n// caller must be authorised\r    check(ok)?;\nfn f() {}\n";
+        let text = Text::new(source.to_string()).unwrap();
+        let units = review_units(Language::Text, None, &text, &[2..4]);
+        assert_eq!(units.len(), 1);
+        assert_eq!(&source[units[0].range.clone()], "// caller must be authorised\r    check(ok)?;\n");
+        assert_eq!((units[0].lines, units[0].ai_lines), (1, 1));
+    }
+
+    #[test]
     fn attachments_belong_to_the_item_below_them() {
         // AI only in the attribute, the doc comment or the decorator still
         // makes the item below the unit; a blank line or a plain comment
@@ -1290,12 +1310,8 @@ public class Users {»
         let mut seen = BTreeSet::new();
         // Units of a grammar or of lines; `file` and `submodule` units are
         // not found in text (see `crate::fingerprint`).
-        // FIXME(fingerprint v2): runs of lines still break at a lone CR (the
-        // LSP's definition) where git's line numbering breaks only at LF; the
-        // `a\r\r\nb` vector is skipped until `lines` units follow git.
-        let lone_cr = |t: &str| t.replace("\r\n", "").contains('\r');
         let grammar_or_lines = |v: &&Vector| !matches!(v.kind.as_str(), "file" | "submodule");
-        for v in vectors.vectors.iter().filter(grammar_or_lines).filter(|v| !(v.kind == "lines" && lone_cr(&v.text))) {
+        for v in vectors.vectors.iter().filter(grammar_or_lines) {
             let (unit, unit_text) = match v.language.as_str() {
                 "typescript" => {
                     // A method lives in a class.

@@ -88,7 +88,7 @@ fn note_problems(
             continue;
         }
         let blob = repo.find_blob(entry.id()).map_err(git(format!("read {}:{}", oid, file.path)))?;
-        let lines = notes::line_spans(&String::from_utf8_lossy(blob.content())).len();
+        let lines = notes::line_spans(blob.content()).len();
         if let Some(&[a, b]) = file.ai.iter().find(|r| r[1] as usize > lines) {
             problems.push(NoteProblem {
                 path: Some(file.path.clone()),

@@ -6,12 +6,18 @@
 //! *as of BASE* requires for its current fingerprint, signed where that
 //! policy requires signatures (checked against the allowed-signers file as
 //! of BASE), by people that policy allows, never by whoever accepted the AI
-//! text, requested the sign-off or authored (or committed) a commit of the
-//! range that touched the unit. Work-in-progress commits in between need no
-//! approvals of their own. The policy, the allowed-signers file and (when the
-//! policy uses it) CODEOWNERS are judged as of BASE, so a change to them in
-//! the range cannot grant itself rights: such a change is itself a unit that
-//! needs approval under the BASE policy.
+//! text, requested the sign-off or authored, committed or signed a commit
+//! of the range that touched the unit. Work-in-progress commits in between
+//! need no approvals of their own. The policy, the allowed-signers file and
+//! CODEOWNERS are read as of BASE, so a change to them in the range cannot
+//! grant itself rights: a change to any trust file (those, and the policy's
+//! `trust_files`) is itself a unit that needs approval under the BASE
+//! policy. Whether a unit is approved is decided by
+//! [`crate::signoff::Ledger`], the judge every front end asks; this module
+//! supplies what only CI knows (BASE's policy and signers, who made the
+//! commits of the range) and explains the result. With
+//! `require_signed_commits`, every commit of the range must be signed by a
+//! key the allowed signers at BASE list.
 //!
 //! It reports coverage as it is: commits with no note, lines of unknown
 //! origin (no provenance means *unattested*, not human). It fails closed:
@@ -31,15 +37,14 @@ use git2::{Commit, ObjectType, Oid, Repository, Sort};
 use serde::Serialize;
 
 use crate::document::Document;
-use crate::fingerprint::fingerprint;
-use crate::policy::{CODEOWNERS_PATHS, POLICY_FILE, Participants, Policy, Refusal, Requirement, Status, Vote, assess};
+use crate::policy::{POLICY_FILE, Participants, Policy, Refusal, Requirement, Signer, Status};
 use crate::provenance::Origin;
 use crate::signoff::{self, Ledger, UnitFacts};
 use crate::store::history::{self, HistoryError, LineOrigin};
 use crate::store::notes::{self, NOTES_REF, NoteError, NoteRecord};
 use crate::store::policy_file::{self, LoadError, Source};
-use crate::store::records::{self, Approval, ApprovalIndex, BadRecord, Override, Request, RequestIndex, Stored};
-use crate::store::signature::{self, AllowedSigners, LoadSignersError, SigError};
+use crate::store::records::{self, Approval, BadRecord, Override, Request, Stored};
+use crate::store::signature::{self, AllowedSigners, LoadSignersError};
 use crate::syntax::Language;
 
 /// What a failure is about: the SARIF rule it reports under.
@@ -55,22 +60,27 @@ pub enum Rule {
     Rejected,
     /// A commit carries no note although the policy requires attestation.
     MissingAttestation,
-    /// The policy, the allowed-signers file or CODEOWNERS changed without
-    /// approval under the BASE policy.
+    /// A trust file (the policy, the allowed-signers file, CODEOWNERS, the
+    /// policy's `trust_files`) changed without approval under the BASE
+    /// policy.
     PolicyChange,
+    /// A commit of the range is unsigned, or its signature does not verify,
+    /// although the policy requires signed commits.
+    UnsignedCommit,
     /// A note does not match its commit (wrong blob, lines past the end,
     /// edited by hand, or contradicting the commit's own evidence).
     NoteMismatch,
 }
 
 impl Rule {
-    pub const ALL: [Rule; 6] = [
+    pub const ALL: [Rule; 7] = [
         Rule::UnapprovedAi,
         Rule::UnsignedApproval,
         Rule::Rejected,
         Rule::MissingAttestation,
         Rule::PolicyChange,
         Rule::NoteMismatch,
+        Rule::UnsignedCommit,
     ];
 
     /// The SARIF rule id (`vouch/unapproved-ai`).
@@ -82,6 +92,7 @@ impl Rule {
             Rule::MissingAttestation => "vouch/missing-attestation",
             Rule::PolicyChange => "vouch/policy-change",
             Rule::NoteMismatch => "vouch/note-mismatch",
+            Rule::UnsignedCommit => "vouch/unsigned-commit",
         }
     }
 
@@ -96,8 +107,11 @@ impl Rule {
             Rule::UnsignedApproval => "approvals lack a signature that verifies against the allowed signers",
             Rule::Rejected => "a reviewer rejected this AI-written code",
             Rule::MissingAttestation => "a commit carries no vouch note although the policy requires one",
-            Rule::PolicyChange => "the policy, the allowed signers or CODEOWNERS changed without approval",
+            Rule::PolicyChange => {
+                "a trust file (the policy, the allowed signers, CODEOWNERS, a CI workflow) changed without approval"
+            }
             Rule::NoteMismatch => "a vouch note does not match its commit",
+            Rule::UnsignedCommit => "a commit lacks a signature that verifies although the policy requires one",
         }
     }
 }
@@ -128,6 +142,11 @@ pub struct Failure {
     pub details: Vec<String>,
     /// The commits of the range it comes from.
     pub commits: Vec<String>,
+    /// Who took part in what failed (authors, committers and signers of
+    /// its commits; who accepted or requested the unit): no one of them may
+    /// approve it or override it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub participants: Vec<String>,
 }
 
 impl Failure {
@@ -143,6 +162,7 @@ impl Failure {
             reason,
             details: Vec::new(),
             commits: Vec::new(),
+            participants: Vec::new(),
         }
     }
 
@@ -181,6 +201,10 @@ pub struct Approved {
     pub name: Option<String>,
     pub fingerprint: String,
     pub by: Vec<String>,
+    /// Each vote on it that did not count, and why (a reject among them is
+    /// worth a reader's look).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub not_counted: Vec<String>,
 }
 
 /// A failure that an override lets through.
@@ -247,6 +271,7 @@ pub struct Report {
     pub policy: String,
     pub require_signatures: bool,
     pub require_attestation: bool,
+    pub require_signed_commits: bool,
     pub allow_override: bool,
     pub failures: Vec<Failure>,
     pub overridden: Vec<Overridden>,
@@ -353,31 +378,29 @@ struct Range {
     changed: HashMap<Oid, Vec<String>>,
 }
 
-/// The ledger of a verification: records of this repository, with
-/// approvals that answer a forged request left out (and said why).
+/// The records of a verification: the ledger the judge reads (the same
+/// [`Ledger`] every front end judges with), and what explains a failure.
 struct Records {
     ledger: Ledger,
-    /// All approvals of this repository by fingerprint, to explain.
+    /// All approvals of this repository, to explain.
     all_approvals: Vec<Stored<Approval>>,
     /// Approvals of other repositories.
     foreign: Vec<Stored<Approval>>,
-    /// Approval id → why it was left out.
-    dropped: HashMap<String, String>,
-    /// Forged request units by fingerprint: (request id, requester, actual fingerprint).
-    forged: HashMap<String, Vec<(String, String, String)>>,
     overrides: Vec<Stored<Override>>,
 }
 
 mod commits;
 mod overrides;
 mod render;
+mod signers;
 mod trust;
 
 pub use render::{render_text, to_sarif};
 
 use commits::{changed_in, check_commits, touched_paths};
 use overrides::apply_overrides;
-use trust::{check_policy_file, policy_files};
+use signers::check_commit_signatures;
+use trust::{check_trust_file, trust_files};
 
 /// Verify `base..head` in `repo`.
 pub fn verify(repo: &Repository, base_rev: &str, head_rev: &str) -> Result<Report, VerifyError> {
@@ -388,7 +411,7 @@ pub fn verify(repo: &Repository, base_rev: &str, head_rev: &str) -> Result<Repor
     let policy = policy_file::load(repo, &base_source).map_err(VerifyError::Policy)?;
     let signers = signature::load_allowed_signers(repo, &policy, &base_source).map_err(VerifyError::Signers)?;
     let records = load_records(repo, &repository)?;
-    let range = read_range(repo, base.id(), head.id())?;
+    let mut range = read_range(repo, base.id(), head.id())?;
 
     let mut report = Report {
         base: base_rev.to_string(),
@@ -402,6 +425,7 @@ pub fn verify(repo: &Repository, base_rev: &str, head_rev: &str) -> Result<Repor
         ),
         require_signatures: policy.require_signatures(),
         require_attestation: policy.require_attestation(),
+        require_signed_commits: policy.require_signed_commits(),
         allow_override: policy.allow_override(),
         failures: Vec::new(),
         overridden: Vec::new(),
@@ -411,6 +435,14 @@ pub fn verify(repo: &Repository, base_rev: &str, head_rev: &str) -> Result<Repor
         warnings: policy.warnings().to_vec(),
     };
     report.warnings.extend(signers.warnings.iter().cloned());
+    if policy.require_signatures() && !policy.require_signed_commits() {
+        report.warnings.push(
+            "the policy at BASE requires signed approvals but not signed commits (require_signed_commits): commit \
+             author and committer fields are whatever the author wrote, so a reviewer who committed AI code under \
+             another name could approve it"
+                .to_string(),
+        );
+    }
     if policy.require_signatures() && !signers.present {
         report.warnings.push(format!(
             "the policy at BASE requires signatures but {} does not exist: no approval can count",
@@ -419,19 +451,20 @@ pub fn verify(repo: &Repository, base_rev: &str, head_rev: &str) -> Result<Repor
     }
     let judge = Judge { policy: &policy, signers: &signers, records: &records, repository: &repository };
 
+    check_commit_signatures(repo, &judge, &mut range, &mut report)?;
     check_commits(repo, &policy, &range, &mut report)?;
     let head_tree = head.tree().map_err(git("read HEAD's tree"))?;
     let base_tree = base.tree().map_err(git("read BASE's tree"))?;
     let touched = touched_paths(&range);
-    let policy_files = policy_files(repo, &policy, &head_tree, head_rev);
+    let trust_files = trust_files(repo, &policy, &head_tree, head_rev, &touched);
     for path in &touched {
-        if policy_files.contains(path) {
+        if trust_files.contains(path) {
             continue;
         }
         check_file(repo, &judge, &range, &head_tree, head.id(), path, &mut report)?;
     }
-    for path in &policy_files {
-        check_policy_file(repo, &judge, &range, &base_tree, &head_tree, path, &mut report)?;
+    for path in &trust_files {
+        check_trust_file(repo, &judge, &range, &base_tree, &head_tree, path, &mut report)?;
     }
     apply_overrides(repo, &judge, &range, &mut report);
     Ok(report)
@@ -444,47 +477,11 @@ fn load_records(repo: &Repository, repository: &str) -> Result<Records, VerifyEr
     if let Some(bad) = approvals.bad.into_iter().chain(requests.bad).chain(overrides.bad).next() {
         return Err(VerifyError::BadRecord(bad));
     }
-    let mut forged: HashMap<String, Vec<(String, String, String)>> = HashMap::new();
-    let mut forged_by_request: HashMap<String, Vec<String>> = HashMap::new();
-    for request in requests.records.iter().filter(|r| r.record.repository == repository) {
-        for unit in request.record.units.iter().filter(|u| !u.fingerprint_matches()) {
-            let actual = fingerprint(&unit.language, &unit.kind, unit.text.as_bytes());
-            forged.entry(unit.fingerprint.clone()).or_default().push((
-                request.id.clone(),
-                request.record.requester.email.clone(),
-                actual,
-            ));
-            forged_by_request.entry(request.id.clone()).or_default().push(unit.fingerprint.clone());
-        }
-    }
     let (mine, foreign): (Vec<_>, Vec<_>) =
         approvals.records.into_iter().partition(|a| a.record.repository == repository);
-    let mut dropped = HashMap::new();
-    let mut counted = Vec::new();
-    for approval in &mine {
-        let answers_forgery =
-            approval.record.request.as_ref().and_then(|r| forged_by_request.get(r).map(|fps| (r, fps)));
-        match answers_forgery {
-            Some((request, fps)) if fps.contains(&approval.record.fingerprint) => {
-                dropped.insert(
-                    approval.id.clone(),
-                    format!(
-                        "answers request {} whose stated fingerprint does not match its text, so it cannot approve it",
-                        short(request)
-                    ),
-                );
-            }
-            _ => counted.push(approval.clone()),
-        }
-    }
-    let ledger = Ledger {
-        repository_id: Some(repository.to_string()),
-        approvals: ApprovalIndex::new(counted, repository),
-        requests: RequestIndex::new(requests.records, repository),
-        bad: Vec::new(),
-    };
+    let ledger = Ledger::new(mine.clone(), requests.records, Some(repository.to_string()), Vec::new());
     let overrides = overrides.records.into_iter().filter(|o| o.record.repository == repository).collect();
-    Ok(Records { ledger, all_approvals: mine, foreign, dropped, forged, overrides })
+    Ok(Records { ledger, all_approvals: mine, foreign, overrides })
 }
 
 fn read_range(repo: &Repository, base: Oid, head: Oid) -> Result<Range, VerifyError> {
@@ -520,8 +517,8 @@ struct Judge<'a> {
 }
 
 impl Judge<'_> {
-    fn verified(&self, stored: &Stored<Approval>) -> bool {
-        self.signers.check_approval(&stored.record).is_ok()
+    fn verified(&self, stored: &Stored<Approval>) -> Option<Signer> {
+        self.signers.approval_signer(&stored.record).ok()
     }
 
     /// Why the approvals of `fingerprint` that did not count did not, and
@@ -557,25 +554,27 @@ impl Judge<'_> {
                         ));
                     }
                 }
+                other @ (Refusal::AnswersForgedRequest { .. } | Refusal::SameSigner { .. }) => details.push(format!(
+                    "{what} by {} ({}) does not count: {other}",
+                    ignored.email,
+                    short(&ignored.id)
+                )),
                 other => details.push(format!("{what} by {} does not count: {other}", ignored.email)),
             }
         }
         for a in self.records.all_approvals.iter().filter(|a| a.record.fingerprint == fingerprint) {
-            if let Some(why) = self.records.dropped.get(&a.id) {
-                details.push(format!(
-                    "{} by {} ({}) does not count: it {why}",
-                    verdict_noun(a.record.decision),
-                    a.record.reviewer.email,
-                    short(&a.id)
-                ));
+            let standing = a.record.standing();
+            if !standing.counts() {
+                details.push(format!("{} does not count", records::describe_not_counted(a)));
             }
         }
-        for (request, requester, actual) in self.records.forged.get(fingerprint).into_iter().flatten() {
+        for forged in self.records.ledger.forged.get(fingerprint).into_iter().flatten() {
             details.push(format!(
-                "request {} by {requester} states this fingerprint for text that hashes to {}: a forged request, \
+                "request {} by {} states this fingerprint for text that hashes to {}: a forged request, \
                  which no approval can answer",
-                short(request),
-                short(actual)
+                short(&forged.request),
+                forged.requester,
+                short(&forged.actual)
             ));
         }
         for a in self.records.foreign.iter().filter(|a| a.record.fingerprint == fingerprint) {
@@ -592,6 +591,9 @@ impl Judge<'_> {
             // Approvals of an earlier text of this unit: bound to that
             // text, they do not carry over.
             for a in self.records.all_approvals.iter().filter(|a| a.record.fingerprint != fingerprint) {
+                if !a.record.standing().counts() {
+                    continue;
+                }
                 let same_unit = self.records.ledger.requests.for_fingerprint(&a.record.fingerprint).iter().any(|r| {
                     r.record.units.iter().any(|u| {
                         u.fingerprint == a.record.fingerprint
@@ -610,6 +612,13 @@ impl Judge<'_> {
                         short(&a.record.fingerprint)
                     ));
                 }
+            }
+            // The same unit approved under an older fingerprint version:
+            // not forged, not another text; it no longer counts.
+            let retired =
+                self.records.ledger.approvals.retired_for_unit(&self.records.ledger.requests, path, kind, name);
+            for a in retired {
+                details.push(records::describe_not_counted(a));
             }
         }
         details
@@ -737,6 +746,7 @@ fn judge_unit(
             name: unit.name.clone(),
             fingerprint: unit.fingerprint.clone(),
             by: by.clone(),
+            not_counted: judge.explain(&unit.fingerprint, &judgement.assessment.ignored, None),
         });
         return;
     }
@@ -759,6 +769,7 @@ fn judge_unit(
         reason,
         details,
         commits: commits.iter().map(Oid::to_string).collect(),
+        participants: judgement.participants.everyone(),
     });
 }
 

@@ -1,6 +1,15 @@
 //! The report as text and as SARIF 2.1.0.
+//!
+//! Both are read by people (a CI log, a code-scanning UI), and most of what
+//! they name comes from the author of the change (paths, identities,
+//! reasons that quote them): every value is shown through
+//! [`crate::display::line`], so a newline in a file name cannot inject a
+//! line into the log (a fake `::notice::` or `PASS`), and control, bidi and
+//! invisible characters show as what they are. `--format json` keeps the
+//! exact values.
 
 use super::*;
+use crate::display;
 
 /// The report as text: one line per failure (`path:line kind name — reason`),
 /// its details indented below, then overrides and coverage.
@@ -9,39 +18,53 @@ pub fn render_text(report: &Report) -> String {
     let _ = writeln!(
         out,
         "vouch verify {}..{} ({} commit(s)); policy {}",
-        report.base, report.head, report.coverage.commits, report.policy
+        display::line(&report.base),
+        display::line(&report.head),
+        report.coverage.commits,
+        display::line(&report.policy)
     );
     for warning in &report.warnings {
-        let _ = writeln!(out, "warning: {warning}");
+        let _ = writeln!(out, "warning: {}", display::line(warning));
     }
     for failure in &report.failures {
-        let _ = writeln!(out, "{} {} — {}", failure.place(), failure.rule.short(), failure.reason);
+        let (place, reason) = (display::line(&failure.place()).into_owned(), display::line(&failure.reason));
+        let _ = writeln!(out, "{place} {} — {reason}", failure.rule.short());
         for detail in &failure.details {
-            let _ = writeln!(out, "    {detail}");
+            let _ = writeln!(out, "    {}", display::line(detail));
+        }
+    }
+    // An approved unit is listed only when a vote on it did not count: a
+    // reject that did not count is worth a reader's look.
+    for a in report.approved.iter().filter(|a| !a.not_counted.is_empty()) {
+        let name = a.name.as_deref().map_or(String::new(), |n| format!(" {n}"));
+        let place = format!("{}:{} {}{name}", a.path, a.line, a.kind);
+        let _ = writeln!(out, "approved: {} by {}", display::line(&place), display::line(&a.by.join(", ")));
+        for detail in &a.not_counted {
+            let _ = writeln!(out, "    {}", display::line(detail));
         }
     }
     for o in &report.overridden {
         let _ = writeln!(
             out,
             "overridden: {} {} — {} (override {})",
-            o.failure.place(),
+            display::line(&o.failure.place()),
             o.failure.rule.short(),
-            o.failure.reason,
-            short(&o.by_override)
+            display::line(&o.failure.reason),
+            display::line(short(&o.by_override))
         );
     }
     for o in &report.overrides {
         let state = match &o.not_counted_because {
             None => "counted".to_string(),
-            Some(why) => format!("NOT counted: {why}"),
+            Some(why) => format!("NOT counted: {}", display::line(why)),
         };
         let _ = writeln!(
             out,
             "override {} by {} at {}: \"{}\" — covers {} commit(s) of the range; {state}",
-            short(&o.id),
-            o.by,
-            o.created,
-            o.reason,
+            display::line(short(&o.id)),
+            display::line(&o.by),
+            display::line(&o.created),
+            display::line(&o.reason),
             o.covers.len()
         );
     }
@@ -68,11 +91,13 @@ pub fn render_text(report: &Report) -> String {
         if c.unknown_by_path.is_empty() {
             String::new()
         } else {
-            format!(": {}", c.unknown_by_path.iter().map(|(p, n)| format!("{p} {n}")).collect::<Vec<_>>().join(", "))
+            let paths: Vec<String> =
+                c.unknown_by_path.iter().map(|(p, n)| format!("{} {n}", display::line(p))).collect();
+            format!(": {}", paths.join(", "))
         }
     );
     for (path, why) in &c.skipped {
-        let _ = writeln!(out, "not read: {path} ({why})");
+        let _ = writeln!(out, "not read: {} ({})", display::line(path), display::line(why));
     }
     let _ = writeln!(
         out,
@@ -102,15 +127,18 @@ pub fn to_sarif(report: &Report) -> serde_json::Value {
         .collect();
     let index_of = |rule: Rule| Rule::ALL.iter().position(|r| *r == rule).unwrap_or(0);
     let result = |failure: &Failure, level: &str, suffix: &str| {
-        let mut text = format!("{} — {}{suffix}", failure.place(), failure.reason);
+        // Message text is shown in a UI: each value made visible; the only
+        // line breaks are the ones that start each detail.
+        let mut text = format!("{} — {}{suffix}", display::line(&failure.place()), display::line(&failure.reason));
         for detail in &failure.details {
             text.push_str("\n- ");
-            text.push_str(detail);
+            text.push_str(&display::line(detail));
         }
         // Code scanning needs a location; a commit-level failure points at
-        // the policy that asks for it.
+        // the policy that asks for it. A location is a URI reference, so
+        // the path's bytes are percent-encoded.
         let (uri, start, end) = match &failure.path {
-            Some(path) => (path.clone(), failure.line.unwrap_or(1), failure.end_line.or(failure.line).unwrap_or(1)),
+            Some(path) => (uri_path(path), failure.line.unwrap_or(1), failure.end_line.or(failure.line).unwrap_or(1)),
             None => (POLICY_FILE.to_string(), 1, 1),
         };
         let mut value = json!({
@@ -133,7 +161,8 @@ pub fn to_sarif(report: &Report) -> serde_json::Value {
     };
     let mut results: Vec<serde_json::Value> = report.failures.iter().map(|f| result(f, "error", "")).collect();
     for o in &report.overridden {
-        results.push(result(&o.failure, "note", &format!(" (overridden by {})", short(&o.by_override))));
+        let suffix = format!(" (overridden by {})", display::line(short(&o.by_override)));
+        results.push(result(&o.failure, "note", &suffix));
     }
     json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
@@ -156,6 +185,21 @@ pub fn to_sarif(report: &Report) -> serde_json::Value {
             },
         }]
     })
+}
+
+/// A repository path as a relative URI reference (RFC 3986): every byte
+/// but the unreserved ones, `/` and the sub-delimiters that paths allow,
+/// percent-encoded.
+fn uri_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for b in path.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/!$&'()*+,;=:@".contains(&b) {
+            out.push(b as char);
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -187,6 +231,7 @@ mod tests {
             policy: "main:.vouch.toml".into(),
             require_signatures: true,
             require_attestation: false,
+            require_signed_commits: false,
             allow_override: false,
             failures,
             overridden: Vec::new(),
@@ -213,6 +258,13 @@ mod tests {
             FAIL: 0 unit(s) approved, 2 failure(s), 0 overridden
         "#]]
         .assert_eq(&text);
+    }
+
+    #[test]
+    fn paths_are_uri_references() {
+        assert_eq!(uri_path("src/a.rs"), "src/a.rs");
+        assert_eq!(uri_path("src/my file#1?.rs"), "src/my%20file%231%3F.rs");
+        assert_eq!(uri_path("a\nb%\u{202e}"), "a%0Ab%25%E2%80%AE");
     }
 
     #[test]

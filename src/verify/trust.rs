@@ -1,36 +1,39 @@
-//! Changes to the files that decide who may approve (the policy, the
-//! allowed signers, CODEOWNERS): each is a unit to approve under BASE.
+//! Changes to trust files: the files that decide who may approve, or that
+//! run the check itself (the policy, the allowed signers, CODEOWNERS, the
+//! policy's `trust_files`, by default the CI workflows). A change to one in
+//! the range is a unit of its own, the whole file, to approve under the
+//! policy at BASE, by its trust-file fingerprint
+//! ([`crate::fingerprint::trust_fingerprint`]): bound to the path, and
+//! telling deletion from emptying, so that no approval of another file or
+//! of code can stand for it.
 
 use super::*;
 
-/// The files whose change can change who may approve: the policy, the
-/// allowed-signers file (as BASE's and HEAD's policies name it) and, when
-/// either policy uses it, CODEOWNERS.
-pub(super) fn policy_files(
+/// The paths among `touched` that are trust files under the policy at BASE
+/// or at HEAD (HEAD's may name another allowed-signers file, or more
+/// `trust_files`; if it does not parse, its own change is already a unit to
+/// approve).
+pub(super) fn trust_files(
     repo: &Repository,
     base_policy: &Policy,
     head_tree: &git2::Tree<'_>,
     head_rev: &str,
+    touched: &BTreeSet<String>,
 ) -> BTreeSet<String> {
-    let mut files = BTreeSet::from([POLICY_FILE.to_string(), base_policy.allowed_signers().to_string()]);
-    // HEAD's policy may name another allowed-signers file; if it does not
-    // parse, its own change is already a unit to approve.
     let head_policy = head_tree
         .get_path(Path::new(POLICY_FILE))
         .ok()
         .and_then(|_| policy_file::read_text(repo, &Source::Commit(head_rev.to_string()), POLICY_FILE).ok().flatten())
         .and_then(|text| Policy::parse(&text, POLICY_FILE).ok());
-    if let Some(head_policy) = &head_policy {
-        files.insert(head_policy.allowed_signers().to_string());
-    }
-    if base_policy.uses_codeowners() || head_policy.as_ref().is_some_and(Policy::uses_codeowners) {
-        files.extend(CODEOWNERS_PATHS.iter().map(|p| p.to_string()));
-    }
-    files
+    touched
+        .iter()
+        .filter(|path| base_policy.is_trust_file(path) || head_policy.as_ref().is_some_and(|p| p.is_trust_file(path)))
+        .cloned()
+        .collect()
 }
 
-/// A change in the range to a file that decides who may approve.
-pub(super) fn check_policy_file(
+/// A change in the range to trust file `path`.
+pub(super) fn check_trust_file(
     repo: &Repository,
     judge: &Judge<'_>,
     range: &Range,
@@ -39,7 +42,7 @@ pub(super) fn check_policy_file(
     path: &str,
     report: &mut Report,
 ) -> Result<(), VerifyError> {
-    let at = |tree: &git2::Tree<'_>| tree.get_path(Path::new(path)).ok().map(|e| e.id());
+    let at = |tree: &git2::Tree<'_>| tree.get_path(Path::new(path)).ok().map(|e| (e.id(), e.filemode()));
     let (before, after) = (at(base_tree), at(head_tree));
     if before == after {
         return Ok(());
@@ -56,42 +59,47 @@ pub(super) fn check_policy_file(
         return Ok(());
     }
     let bytes = match after {
-        Some(id) => Some(repo.find_blob(id).map_err(git(format!("read HEAD:{path}")))?.content().to_vec()),
+        Some((id, _)) => Some(
+            repo.find_blob(id)
+                .map_err(|e| VerifyError::Unreadable {
+                    path: path.to_string(),
+                    reason: format!("HEAD has it, but not as a file a trust file can be: {}", e.message()),
+                })?
+                .content()
+                .to_vec(),
+        ),
         None => None,
     };
-    let fp = crate::fingerprint::trust_fingerprint(path, bytes.as_deref());
-    let text = String::from_utf8_lossy(bytes.as_deref().unwrap_or_default()).into_owned();
-    let lines = u32::try_from(notes::line_spans(&text).len()).unwrap_or(u32::MAX);
-    let mut requirement = judge.policy.requirement(path, &[], lines.max(1) as usize);
-    requirement.exempt = false;
-    requirement.needs_signoff = true;
-    requirement.approvals = requirement.approvals.max(1);
-    let participants = Participants {
-        acceptors: Vec::new(),
-        requesters: judge.records.ledger.requests.requesters(&fp),
-        authors: people_of(range, &commits),
-    };
-    let votes: Vec<Vote> = judge.records.ledger.approvals.votes(&fp, |s| judge.verified(s));
-    let assessment = assess(&requirement, &votes, &participants);
+    let verified = |s: &Stored<Approval>| judge.verified(s);
+    let authors = people_of(range, &commits);
+    let (fp, judgement) =
+        judge.records.ledger.judge_trust_file(judge.policy, path, bytes.as_deref(), &authors, &verified);
+    let lines = bytes.as_deref().map_or(0, |b| b.split(|&c| c == b'\n').filter(|l| !l.is_empty()).count());
+    let lines = u32::try_from(lines).unwrap_or(u32::MAX).max(1);
+    let assessment = &judgement.assessment;
     if let Status::Approved { by } = &assessment.status {
         report.approved.push(Approved {
             path: path.to_string(),
             line: 1,
             kind: crate::syntax::units::LINES.to_string(),
             name: None,
-            fingerprint: fp,
+            fingerprint: fp.clone(),
             by: by.clone(),
+            not_counted: judge.explain(&fp, &assessment.ignored, None),
         });
         return Ok(());
     }
-    let (rule, reason) = failure_reason(&requirement, &assessment.status, &assessment.ignored, "the change");
+    let (rule, reason) = failure_reason(&judgement.requirement, &assessment.status, &assessment.ignored, "the change");
     let change = match (before, after) {
         (None, _) => "added",
         (_, None) => "deleted",
+        (Some((a, _)), Some((b, _))) if a == b => "changed (its mode)",
         _ => "changed",
     };
-    let reason =
-        format!("{path} is {change} in the range and decides who may approve, so {reason}; approve fingerprint {fp}");
+    let reason = format!(
+        "{path} is {change} in the range and is a trust file (it decides who may approve, or runs the check), so \
+         {reason}; approve fingerprint {fp}"
+    );
     let mut details = judge.explain(&fp, &assessment.ignored, None);
     if rule == Rule::Rejected {
         details.insert(0, "a reviewer rejected this change".into());
@@ -100,13 +108,14 @@ pub(super) fn check_policy_file(
         rule: Rule::PolicyChange,
         path: Some(path.to_string()),
         line: Some(1),
-        end_line: Some(lines.max(1)),
+        end_line: Some(lines),
         kind: Some(crate::syntax::units::LINES.to_string()),
         name: None,
         fingerprint: Some(fp),
         reason,
         details,
         commits: commits.iter().map(Oid::to_string).collect(),
+        participants: judgement.participants.everyone(),
     });
     Ok(())
 }

@@ -205,9 +205,13 @@ pub(super) struct SegmentRead {
     pub(super) corrupt: Option<(usize, String)>,
     /// Intact lines from a newer schema: line number, version, the line.
     pub(super) unsupported: Vec<(usize, u64, Vec<u8>)>,
-    /// Bytes after the last newline: a line a crash cut short (or one being
-    /// written, when read without the lock). Never acknowledged; ignored.
+    /// Bytes after the last newline, after at least one complete line: a
+    /// line a crash cut short (or one being written, when read without the
+    /// lock). Never acknowledged; ignored.
     pub(super) torn_tail: bool,
+    /// The files that the unreadable part names, as far as they can be read
+    /// from its bytes: what the records lost with it were about.
+    pub(super) mentions: Vec<String>,
 }
 
 impl SegmentRead {
@@ -227,26 +231,86 @@ pub(super) fn read(path: &Path) -> io::Result<Option<SegmentRead>> {
     Ok(Some(parse(path.to_path_buf(), &bytes)))
 }
 
+/// Read a segment's bytes.
+///
+/// A segment is created under a temporary name and renamed into place only
+/// once its first record is on disk ([`OwnSegment::create`]), and appends
+/// are whole lines: so a crash can leave only a torn *last* line after
+/// complete ones, which is ignored. A segment that is empty, or holds bytes
+/// but no complete line, cannot come from a crash: it is damage (a file
+/// overwritten, truncated), as is a complete line that does not decode.
 pub(super) fn parse(path: PathBuf, bytes: &[u8]) -> SegmentRead {
     let (complete, tail) = match bytes.iter().rposition(|&b| b == b'\n') {
         Some(i) => (&bytes[..=i], &bytes[i + 1..]),
         None => (&bytes[..0], bytes),
     };
-    let mut read = SegmentRead { path, records: Vec::new(), corrupt: None, unsupported: Vec::new(), torn_tail: false };
-    read.torn_tail = !tail.is_empty();
+    let mut read = SegmentRead {
+        path,
+        records: Vec::new(),
+        corrupt: None,
+        unsupported: Vec::new(),
+        torn_tail: false,
+        mentions: Vec::new(),
+    };
+    let mut unreadable: Vec<&[u8]> = Vec::new();
+    if complete.is_empty() {
+        let reason = if bytes.is_empty() {
+            "empty, but vouch never writes an empty segment".to_string()
+        } else {
+            format!(
+                "no complete record: {} byte(s) and no line end, but vouch writes a segment's first record before \
+                 the segment appears, so this is damage, not a crash",
+                bytes.len()
+            )
+        };
+        read.corrupt = Some((1, reason));
+        unreadable.push(bytes);
+    } else {
+        read.torn_tail = !tail.is_empty();
+    }
     for (i, line) in complete.split_inclusive(|&b| b == b'\n').enumerate() {
         let line = &line[..line.len() - 1];
         match record::decode(line) {
             Ok(record) => read.records.push(record),
             Err(LineError::Unsupported(v)) => read.unsupported.push((i + 1, v, line.to_vec())),
             Err(LineError::Corrupt(reason)) => {
+                unreadable.push(line);
                 if read.corrupt.is_none() {
                     read.corrupt = Some((i + 1, reason));
                 }
             }
         }
     }
+    read.mentions = mentions(&unreadable);
     read
+}
+
+/// The `"path":"…"` values that damaged bytes still hold, each once, sorted
+/// (at most ten): a best guess at which files' records were lost.
+fn mentions(damaged: &[&[u8]]) -> Vec<String> {
+    const KEY: &[u8] = b"\"path\":";
+    let mut found = std::collections::BTreeSet::new();
+    for bytes in damaged {
+        let mut rest = *bytes;
+        while let Some(at) = rest.windows(KEY.len()).position(|w| w == KEY) {
+            rest = &rest[at + KEY.len()..];
+            // The JSON string that follows, up to its unescaped closing quote.
+            if rest.first() != Some(&b'"') {
+                continue;
+            }
+            let mut end = 1;
+            while end < rest.len() && rest[end] != b'"' {
+                end += if rest[end] == b'\\' { 2 } else { 1 };
+            }
+            if let Some(string) = rest.get(..=end)
+                && let Ok(path) = serde_json::from_slice::<String>(string)
+                && !path.is_empty()
+            {
+                found.insert(path);
+            }
+        }
+    }
+    found.into_iter().take(10).collect()
 }
 
 /// The name a corrupt file is set aside under: `<name>.corrupt-<UTC time>`,
