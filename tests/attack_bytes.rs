@@ -267,12 +267,8 @@ fn control_characters_in_a_comment_are_text_and_need_sign_off() {
     let note = repo.git(&["notes", "--ref=vouch", "show", "HEAD"]);
     assert!(note.contains("src/pay.rs"), "{note}");
     let (code, report) = repo.verify("main..feature");
-    // FIXME(lineage): verify reads such a blob on the `lineage` branch;
-    // until it is merged it takes libgit2's word that the file is binary
-    // and passes it unread. Then:
-    //     assert_eq!(code, 1, "{report}");
-    //     assert_eq!(failing_paths(&report), ["src/pay.rs"], "{report}");
-    assert_eq!((code, failing_paths(&report)), (0, vec![]), "{report}");
+    assert_eq!(code, 1, "{report}");
+    assert_eq!(failing_paths(&report), ["src/pay.rs"], "{report}");
 }
 
 /// Python in latin-1: one byte that is not UTF-8.
@@ -325,11 +321,8 @@ fn a_file_that_is_not_utf8_is_one_unit_that_needs_sign_off() {
     let note = repo.git(&["notes", "--ref=vouch", "show", "HEAD"]);
     assert!(note.contains("src/legacy.py"), "{note}");
     let (code, report) = repo.verify("main..feature");
-    // FIXME(lineage): how verify reads a blob that is not UTF-8 is the
-    // `lineage` branch's; until it is merged verify passes it unread. Then:
-    //     assert_eq!(code, 1, "{report}");
-    //     assert_eq!(failing_paths(&report), ["src/legacy.py"], "{report}");
-    assert_eq!((code, failing_paths(&report)), (0, vec![]), "{report}");
+    assert_eq!(code, 1, "{report}");
+    assert_eq!(failing_paths(&report), ["src/legacy.py"], "{report}");
 }
 
 #[test]
@@ -386,17 +379,19 @@ fn a_submodule_bump_by_an_agent_needs_sign_off() {
     repo.commit_past_the_gate("bump lib again", Some(TRAILER));
     let (code, report) = repo.verify("main..feature");
     assert_eq!(code, 1, "{report}");
-    // FIXME(lineage): verify's reading of gitlinks is the `lineage` branch's.
-    // Today it fails this range only for the notes: it does not know the
-    // note record of a submodule (blob = the submodule's commit) and calls
-    // it a mismatch, and it fails the second bump for its `no-ai` note
-    // beside an AI trailer, not for the unapproved submodule unit. Once
-    // merged, the approved first bump passes and the second fails as a
-    // unit:
-    //     assert_eq!(failing_paths(&report), ["deps/lib"], "{report}");
-    //     assert!(report["failures"].as_array().unwrap().iter().all(|f| f["rule"] != "note-mismatch"));
-    let rules: Vec<&str> = report["failures"].as_array().unwrap().iter().map(|f| f["rule"].as_str().unwrap()).collect();
-    assert_eq!(rules, ["note-mismatch", "note-mismatch"], "{report}");
+    // The approved first bump passes; the second fails as a unit, and the
+    // note of a submodule (blob = the submodule's commit) is no mismatch.
+    let failures = report["failures"].as_array().unwrap();
+    let units: Vec<&Value> = failures.iter().filter(|f| f["rule"] != "note-mismatch").collect();
+    assert_eq!(units.len(), 1, "{report}");
+    assert_eq!((units[0]["path"].as_str(), units[0]["kind"].as_str()), (Some("deps/lib"), Some("submodule")));
+    let mismatches: Vec<&str> =
+        failures.iter().filter(|f| f["rule"] == "note-mismatch").map(|f| f["reason"].as_str().unwrap()).collect();
+    // FIXME(issue 13.3): the post-commit hook attests `no-ai` on a commit
+    // whose trailer names an AI tool; once its note records what the
+    // trailer says, no mismatch is left here.
+    assert_eq!(mismatches.len(), 1, "{report}");
+    assert!(mismatches[0].contains("attests no AI text, but its trailer names claude"), "{report}");
 }
 
 const JS_APPROVED: &str = "function cleanup(t) {\n  cp.execSync(`echo would run: \\\n rm -rf \"${t}\"`);\n}\n";

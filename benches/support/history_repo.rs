@@ -50,7 +50,7 @@ use vouch::store::records::{self, Approval, Person, Request};
 use vouch::syntax::Language;
 
 /// Bump when the generated repositories change, so cached ones are rebuilt.
-pub const GENERATOR_VERSION: u32 = 3;
+pub const GENERATOR_VERSION: u32 = 4;
 
 /// The history's size and proportions.
 #[derive(Debug, Clone)]
@@ -1747,7 +1747,10 @@ fn sign_off(repo: &Path, plan: &[(u32, Who, i64, Vec<String>)], mut rng: Rng) ->
         let language = Language::from_path(Path::new(path));
         let start = rng.below(facts.len());
         let chosen: Vec<_> = facts.iter().cycle().skip(start).take(facts.len().min(rng.range(1, 3))).collect();
-        let units = chosen.iter().map(|f| vouch::signoff::requested_unit(path, language, f, &text, &ai)).collect();
+        let units = chosen
+            .iter()
+            .map(|f| vouch::signoff::requested_unit(path, language.name(), f, text.as_bytes(), &ai))
+            .collect();
         let requester = Person { name: author.name.into(), email: author.email.into() };
         let mut request = Request::new(&repository, requester, units);
         request.created = at(time + 3600);

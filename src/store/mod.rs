@@ -6,6 +6,7 @@ pub mod attributes;
 pub mod history;
 pub mod identity;
 pub mod journal;
+pub mod lineage;
 pub mod notes;
 pub mod policy_file;
 pub mod records;

@@ -330,3 +330,26 @@ pub fn feature_world(policy: &str) -> (World, Clone, Value) {
     let failure = only_failure(&report, "unapproved-ai").clone();
     (world, a, failure)
 }
+
+impl Clone {
+    /// Commit as someone else from now on.
+    pub fn act_as(&self, who: &str) {
+        self.git(&["config", "user.email", &email(who)]);
+        self.git(&["config", "user.name", who]);
+    }
+
+    pub fn write_bytes(&self, rel: &str, content: &[u8]) {
+        let path = self.path.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, content).unwrap();
+    }
+
+    pub fn head(&self) -> Oid {
+        Oid::from_str(self.git(&["rev-parse", "HEAD"]).trim()).unwrap()
+    }
+
+    /// The blob id of `path` in `commit`.
+    pub fn blob(&self, commit: Oid, path: &str) -> Oid {
+        self.repo().find_commit(commit).unwrap().tree().unwrap().get_path(Path::new(path)).unwrap().id()
+    }
+}
