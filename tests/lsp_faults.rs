@@ -16,7 +16,8 @@ const LIB: &str = "fn human() -> u32 {\n    1\n}\n";
 const AI_FN: &str = "fn generated(values: &[u32]) -> u32 {\n    values.iter().sum()\n}\n";
 
 fn start(repo: &TestRepo) -> Server {
-    Server::start_with_env(&repo.root, &["utf-16"], &[("VOUCH_LSP_DEBUG_PANIC", "1")])
+    // The panics are on purpose: their reports on standard error are noise.
+    Server::start_quiet(&repo.root, &["utf-16"], &[("VOUCH_LSP_DEBUG_PANIC", "1")])
 }
 
 fn panic_on(server: &mut Server, on: &str, times: u32) {

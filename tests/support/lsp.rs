@@ -31,7 +31,16 @@ impl Server {
     }
 
     pub fn start_with_env(cwd: &Path, encodings: &[&str], env: &[(&str, &str)]) -> Server {
-        let mut server = Server::spawn(cwd, env);
+        Server::initialize(Server::spawn(cwd, env), cwd, encodings)
+    }
+
+    /// Like `start_with_env`, with the server's standard error thrown away
+    /// (for tests that make it panic on purpose).
+    pub fn start_quiet(cwd: &Path, encodings: &[&str], env: &[(&str, &str)]) -> Server {
+        Server::initialize(Server::spawn_with(cwd, env, Stdio::null()), cwd, encodings)
+    }
+
+    fn initialize(mut server: Server, cwd: &Path, encodings: &[&str]) -> Server {
         server.next_id = 1;
         let caps = json!({
             "general": { "positionEncodings": encodings },
@@ -48,8 +57,12 @@ impl Server {
     /// recorded session, which does). The requests this harness makes get
     /// ids from 1,000,000 on, clear of the recorded ones.
     pub fn spawn(cwd: &Path, env: &[(&str, &str)]) -> Server {
+        Server::spawn_with(cwd, env, Stdio::inherit())
+    }
+
+    fn spawn_with(cwd: &Path, env: &[(&str, &str)], stderr: Stdio) -> Server {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_vouch"));
-        cmd.arg("lsp").current_dir(cwd).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::inherit());
+        cmd.arg("lsp").current_dir(cwd).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(stderr);
         for (k, v) in env {
             cmd.env(k, v);
         }
