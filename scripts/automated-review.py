@@ -4,7 +4,11 @@
 Usage (in a clone whose git identity is an automated reviewer of the
 policy, `[[automated]] reviewer = ...`, with that reviewer's signing key):
 
-    scripts/automated-review.py [--dry-run] -- MODEL-COMMAND [ARG...]
+    scripts/automated-review.py [--dry-run] [--base REV] -- MODEL-COMMAND [ARG...]
+
+With --base, vouch judges by the policy at REV (the pull request's base,
+as `vouch verify` does), not the policy in the checked-out head, which the
+author of the change wrote.
 
 For each unit the identity may clear (`vouch review --format json`: only
 units its `[[automated]]` rule covers), MODEL-COMMAND runs once with a JSON
@@ -43,12 +47,19 @@ def vouch(*args, check=True):
 
 
 def main(argv):
-    dry_run = "--dry-run" in argv
     if "--" not in argv or argv.index("--") == len(argv) - 1:
-        print(__doc__.strip().splitlines()[2], file=sys.stderr)
+        print("usage: automated-review.py [--dry-run] [--base REV] -- MODEL-COMMAND [ARG...]", file=sys.stderr)
         return 2
-    model = argv[argv.index("--") + 1 :]
-    queue = json.loads(vouch("review", "--format", "json").stdout)
+    ours, model = argv[: argv.index("--")], argv[argv.index("--") + 1 :]
+    dry_run = "--dry-run" in ours
+    base = []
+    if "--base" in ours:
+        at = ours.index("--base")
+        if at + 1 >= len(ours):
+            print("--base takes a revision", file=sys.stderr)
+            return 2
+        base = ["--base", ours[at + 1]]
+    queue = json.loads(vouch("review", "--format", "json", *base).stdout)
     decided = skipped = 0
     for unit in queue["units"]:
         if not unit["requests"]:
@@ -77,7 +88,7 @@ def main(argv):
             skipped += 1
             continue
         command = ["approve"] if verdict == "APPROVE" else ["reject"]
-        command += [request, "--unit", unit["fingerprint"], "--automated", "--yes", "--comment", comment]
+        command += [request, "--unit", unit["fingerprint"], "--automated", "--yes", "--comment", comment, *base]
         if dry_run:
             print("vouch", " ".join(command[:5]))
             continue

@@ -90,11 +90,11 @@ fn fake_model(world: &World) -> String {
     path.display().to_string()
 }
 
-fn run_script(clone: &Clone, model: &str) -> std::process::Output {
+fn run_script(clone: &Clone, options: &[&str], model: &str) -> std::process::Output {
     let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/automated-review.py");
     let vouch_dir = std::path::Path::new(env!("CARGO_BIN_EXE_vouch")).parent().unwrap();
     let mut cmd = Command::new("python3");
-    cmd.arg(script).args(["--", model]).current_dir(&clone.path);
+    cmd.arg(script).args(options).args(["--", model]).current_dir(&clone.path);
     git_env(&mut cmd, &clone.home);
     cmd.env("PATH", format!("{}:{}", vouch_dir.display(), std::env::var("PATH").unwrap_or_default()));
     cmd.output().unwrap()
@@ -108,7 +108,7 @@ fn failure_at<'a>(report: &'a Value, path: &str) -> Option<&'a Value> {
 fn the_bot_clears_the_small_plain_unit_and_not_the_risky_one_whatever_it_says() {
     let Setup { world, dev, bot } = setup();
     let model = fake_model(&world);
-    let out = run_script(&bot, &model);
+    let out = run_script(&bot, &[], &model);
     assert!(out.status.success(), "{}", out_text(&out));
     assert!(out_text(&out).contains("automated review: 1 verdict(s) recorded"), "{}", out_text(&out));
     // The model was shown only the unit the bot may clear: the queue is
@@ -155,6 +155,10 @@ fn the_bot_clears_the_small_plain_unit_and_not_the_risky_one_whatever_it_says() 
     // Shown as automated: the summary and blame.
     let out = dev.vouch(&["verify", "origin/main..HEAD", "--format", "markdown"]);
     assert!(out_text(&out).contains("| … of which by an automated reviewer | 1 |"), "{}", out_text(&out));
+    assert!(out_text(&out).contains("### Cleared by an automated reviewer"), "{}", out_text(&out));
+    let text = dev.verify_text("origin/main..HEAD").1;
+    assert!(text.contains("approved: src/lib.rs:5 function add by bot@example.com (automated)"), "{text}");
+    assert!(text.contains("(1 by an automated reviewer)"), "{text}");
     let out = dev.vouch(&["blame", "src/lib.rs"]);
     assert!(out_text(&out).contains("bot@example.com (automated)"), "blame: {}", out_text(&out));
 
@@ -188,4 +192,78 @@ fn the_bot_is_never_a_person_and_a_person_is_never_the_bot() {
     let lib = failure_at(&report, "src/lib.rs").expect("add() still awaits sign-off");
     assert_eq!(lib["rule"], "unapproved-ai", "{lib:#}");
     assert!(details(lib).iter().any(|d| d.contains("leaves the decision to a person")), "{lib:#}");
+}
+
+/// The bot runs in a checkout of the pull request's head, whose policy the
+/// author wrote: widening the bot's rule there does not let it clear more.
+/// With `--base`, vouch judges by the base's policy and the model is not even
+/// asked; without it the bot records an approval that verify (policy at
+/// BASE) does not count.
+#[test]
+fn a_policy_widened_in_the_head_does_not_widen_what_the_bot_may_clear() {
+    let Setup { world, dev, bot } = setup();
+    dev.write(".vouch.toml", &POLICY.replace("paths = [\"src/\"]", "paths = [\"src/\", \"tools/\"]"));
+    dev.write("tools/gen.rs", "\npub fn gen(a: u32) -> u32 {\n    a * 3\n}\n");
+    dev.commit("tools: gen, and let the bot clear tools/", Some(TRAILER));
+    dev.git(&["push", "-q", "origin", "feature"]);
+    let out = dev.vouch(&["request", "tools/gen.rs:2", "-m", "a helper"]);
+    assert!(out.status.success(), "{}", out_text(&out));
+    dev.sync();
+    bot.git(&["pull", "-q", "--ff-only", "origin", "feature"]);
+    bot.sync();
+
+    // By the base's policy: only src/lib.rs is the bot's.
+    let model = fake_model(&world);
+    let out = run_script(&bot, &["--base", "origin/main"], &model);
+    assert!(out.status.success(), "{}", out_text(&out));
+    assert!(out_text(&out).contains("automated review: 1 verdict(s) recorded"), "{}", out_text(&out));
+    let shown = std::fs::read_to_string(world.root.join("model.log")).unwrap();
+    assert!(shown.contains("src/lib.rs") && !shown.contains("pub fn gen"), "{shown}");
+    let out = bot.vouch(&["approve", "tools/gen.rs:2", "--automated", "--yes", "--base", "origin/main"]);
+    assert_eq!(out.status.code(), Some(1), "{}", out_text(&out));
+    assert!(out_text(&out).contains("no [[automated]] rule lets it clear this unit"), "{}", out_text(&out));
+
+    // By the head's policy, the bot records an approval of tools/gen.rs...
+    let out = bot.vouch(&["approve", "tools/gen.rs:2", "--automated", "--yes"]);
+    assert!(out.status.success(), "{}", out_text(&out));
+    bot.sync();
+    dev.sync();
+    // ...that verify, reading the policy at BASE, does not count.
+    let (code, report) = dev.verify("origin/main..HEAD");
+    assert_eq!(code, 1, "{report:#}");
+    let tools = failure_at(&report, "tools/gen.rs").unwrap_or_else(|| panic!("{report:#}"));
+    assert!(details(tools).iter().any(|d| d.contains("bot@example.com is an automated reviewer")), "{tools:#}");
+    assert!(failure_at(&report, ".vouch.toml").is_some(), "the policy change itself awaits a person: {report:#}");
+}
+
+/// The example workflow keeps the bot's key off the pull request's run: it
+/// runs on `pull_request_target` (the base branch's workflow file), takes the
+/// key from an environment, runs the script and the model command from the
+/// base checkout and judges by the base's policy.
+#[test]
+fn the_example_workflow_runs_the_bot_from_the_protected_branch_only() {
+    use yaml_rust2::YamlLoader;
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/ci/automated-review.yml");
+    let text = std::fs::read_to_string(path).unwrap();
+    let doc = &YamlLoader::load_from_str(&text).unwrap()[0];
+    let on = doc["on"].as_hash().expect("on: a map of events");
+    let events: Vec<&str> = on.keys().filter_map(|k| k.as_str()).collect();
+    assert!(!events.is_empty());
+    for event in &events {
+        assert!(["pull_request_target", "workflow_run"].contains(event), "{event} runs the pull request's workflow");
+    }
+    let jobs = doc["jobs"].as_hash().unwrap();
+    for (_, job) in jobs {
+        assert!(job["environment"].as_str().is_some(), "the key lives in an environment: {job:?}");
+        for step in job["steps"].as_vec().unwrap() {
+            let Some(run) = step["run"].as_str() else { continue };
+            if run.contains("secrets.") || step["env"]["BOT_KEY"].as_str().is_some() {
+                assert!(run.contains("automated-review.py --base"), "judge by the base's policy: {run}");
+                for line in run.lines().filter(|l| l.contains(".py") || l.contains(".sh")) {
+                    assert!(line.contains("../base/"), "runs a file from the pull request: {line}");
+                }
+            }
+            assert!(!run.contains("${{"), "an expression expanded into a script: {run}");
+        }
+    }
 }

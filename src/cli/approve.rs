@@ -64,9 +64,11 @@ pub struct Args {
     /// `vouch verify` asks for a change to one.
     #[arg(long, value_name = "PATH", conflicts_with = "target")]
     pub file: Option<String>,
-    /// With --file: the revision whose policy says who may sign off (what
-    /// `vouch verify` will use as BASE; default HEAD).
-    #[arg(long, value_name = "REV", requires = "file")]
+    /// The revision whose policy says who may sign off (what `vouch verify`
+    /// will use as BASE). Default: the policy on disk, or HEAD's with
+    /// --file. An automated reviewer run on a pull request's head passes
+    /// the base, so that the head's policy cannot widen what it may clear.
+    #[arg(long, value_name = "REV")]
     pub base: Option<String>,
     /// Only the unit of the request with this fingerprint (or a unique
     /// prefix of at least 12 hex digits), e.g. from `vouch review --format
@@ -98,8 +100,11 @@ pub struct RejectArgs {
     /// Reject the whole current text of a file that decides who may approve.
     #[arg(long, value_name = "PATH", conflicts_with = "target")]
     pub file: Option<String>,
-    /// With --file: the revision whose policy says who may sign off.
-    #[arg(long, value_name = "REV", requires = "file")]
+    /// The revision whose policy says who may sign off (what `vouch verify`
+    /// will use as BASE). Default: the policy on disk, or HEAD's with
+    /// --file. An automated reviewer run on a pull request's head passes
+    /// the base, so that the head's policy cannot widen what it may clear.
+    #[arg(long, value_name = "REV")]
     pub base: Option<String>,
     /// Only the unit of the request with this fingerprint (or a unique
     /// prefix of at least 12 hex digits), e.g. from `vouch review --format
@@ -129,6 +134,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         format: args.format.format,
         unit: args.unit,
         automated: args.automated,
+        base: args.base,
     })
 }
 
@@ -148,6 +154,7 @@ pub fn run_reject(args: RejectArgs) -> anyhow::Result<Outcome> {
         format: args.format.format,
         unit: args.unit,
         automated: args.automated,
+        base: args.base,
     })
 }
 
@@ -159,6 +166,8 @@ struct Decision {
     format: Format,
     unit: Option<String>,
     automated: bool,
+    /// The revision whose policy decides; `None`: the policy on disk.
+    base: Option<String>,
 }
 
 /// One unit to decide on, with what the reviewer is shown.
@@ -214,7 +223,7 @@ fn verb(verdict: Verdict) -> (&'static str, &'static str) {
 fn decide(d: Decision) -> anyhow::Result<Outcome> {
     let ctx = Context::open()?;
     let me = ctx.identity()?;
-    let policy = ctx.policy(&Source::Worktree)?;
+    let policy = ctx.policy(&d.base.as_ref().map_or(Source::Worktree, |rev| Source::Commit(rev.clone())))?;
     let ledger = ctx.ledger()?;
     if ledger.repository_id.is_none() {
         return Err(SignoffError::NoCommits.into());

@@ -45,11 +45,15 @@ pub struct Args {
     /// Output format of --list (json implies --list).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// The revision whose policy decides who may sign off what (what `vouch
+    /// verify` will use as BASE); default: the policy on disk.
+    #[arg(long, value_name = "REV")]
+    pub base: Option<String>,
 }
 
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let ctx = Context::open()?;
-    let policy = ctx.policy(&Source::Worktree)?;
+    let policy = ctx.policy(&args.base.map_or(Source::Worktree, Source::Commit))?;
     let ledger = ctx.ledger()?;
     let queue = load_queue(&ctx, &ledger, &policy)?;
     for problem in &queue.problems {

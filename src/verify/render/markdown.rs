@@ -149,6 +149,24 @@ pub fn render_markdown(report: &Report) -> String {
         out.push('\n');
     }
 
+    let cleared: Vec<&Approved> = report.approved.iter().filter(|a| !a.automated.is_empty()).collect();
+    if !cleared.is_empty() {
+        let _ = writeln!(out, "### Cleared by an automated reviewer\n");
+        let _ = writeln!(
+            out,
+            "The policy's `[[automated]]` rules let a bot clear these small units without a risk tag; no \
+             person has approved them.\n"
+        );
+        for a in cleared.iter().take(MAX_UNITS) {
+            let mut place = format!("{} line {}", code(&a.path), a.line);
+            if let Some(name) = &a.name {
+                let _ = write!(place, " · {} {}", md(&a.kind), code(name));
+            }
+            let _ = writeln!(out, "- {place} — approved by {}", md(&approvers(a)));
+        }
+        out.push('\n');
+    }
+
     if !report.overridden.is_empty() || !report.overrides.is_empty() {
         let _ = writeln!(out, "### Overrides\n");
         for o in &report.overridden {

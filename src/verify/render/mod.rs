@@ -78,12 +78,13 @@ pub fn render_text(report: &Report) -> String {
             let _ = writeln!(out, "    {}", display::line(detail));
         }
     }
-    // An approved unit is listed only when a vote on it did not count: a
-    // reject that did not count is worth a reader's look.
-    for a in report.approved.iter().filter(|a| !a.not_counted.is_empty()) {
+    // An approved unit is listed only when a vote on it did not count (a
+    // reject that did not count is worth a reader's look) or an automated
+    // reviewer cleared it (a person may want to look again).
+    for a in report.approved.iter().filter(|a| !a.not_counted.is_empty() || !a.automated.is_empty()) {
         let name = a.name.as_deref().map_or(String::new(), |n| format!(" {n}"));
         let place = format!("{}:{} {}{name}", a.path, a.line, a.kind);
-        let _ = writeln!(out, "approved: {} by {}", display::line(&place), display::line(&a.by.join(", ")));
+        let _ = writeln!(out, "approved: {} by {}", display::line(&place), display::line(&approvers(a)));
         for detail in &a.not_counted {
             let _ = writeln!(out, "    {}", display::line(detail));
         }
@@ -344,3 +345,18 @@ mod tests {
 
 #[cfg(test)]
 mod format_tests;
+
+/// Who approved `a`, an automated reviewer named as one.
+pub(super) fn approvers(a: &Approved) -> String {
+    let named: Vec<String> =
+        a.by.iter()
+            .map(|b| {
+                if a.automated.iter().any(|x| x.eq_ignore_ascii_case(b)) {
+                    format!("{b} (automated)")
+                } else {
+                    b.clone()
+                }
+            })
+            .collect();
+    named.join(", ")
+}
