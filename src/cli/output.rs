@@ -1,7 +1,8 @@
 //! Terminal output: colour only on a terminal, never with `NO_COLOR`;
-//! errors shown with their hidden characters visible; and output into a
-//! closed pipe (`vouch log | head -1`) ends vouch as it ends other Unix
-//! tools.
+//! progress on standard error only when it is a terminal (never in CI logs,
+//! pipes or files); errors shown with their hidden characters visible; and
+//! output into a closed pipe (`vouch log | head -1`) ends vouch as it ends
+//! other Unix tools.
 
 use std::io::IsTerminal;
 
@@ -158,4 +159,37 @@ mod tests {
         let e = anyhow::anyhow!("no request \x1b[2Kabc\n::notice::PASS\n  open requests");
         assert_eq!(error_text(&e), "no request ‹ESC›[2Kabc\n  ::notice::PASS\n  open requests");
     }
+}
+
+/// Whether progress may be drawn: standard error is a terminal, not a dumb
+/// one.
+fn progress_wanted() -> bool {
+    std::io::stderr().is_terminal() && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
+}
+
+/// A progress bar on standard error over `len` steps, or `None` where no one
+/// watches. The caller calls `inc` per step and `finish_and_clear` at the
+/// end, so nothing stays on the screen.
+pub fn progress_bar(len: u64, what: &str) -> Option<indicatif::ProgressBar> {
+    if !progress_wanted() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(len);
+    if let Ok(style) = indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} ({eta})") {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_message(what.to_string());
+    Some(bar)
+}
+
+/// A spinner on standard error for work whose steps are not counted, or
+/// `None` where no one watches.
+pub fn spinner(what: &str) -> Option<indicatif::ProgressBar> {
+    if !progress_wanted() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_message(what.to_string());
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    Some(bar)
 }

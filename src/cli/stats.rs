@@ -55,10 +55,17 @@ pub fn collect(ctx: &Context, range: Option<&str>) -> anyhow::Result<TeamReport>
     }
     let (commits, label) = commits_in(&ctx.repo, range)?;
     let mut lines = Vec::new();
+    let progress = super::output::progress_bar(commits.len() as u64, "reading commits");
     for &commit in &commits {
         if let Some(c) = commit_lines(&ctx.repo, commit)? {
             lines.push(c);
         }
+        if let Some(bar) = &progress {
+            bar.inc(1);
+        }
+    }
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
     }
     let triage_units = triage_units(ctx, &policy, &commits, &lines)?;
     Ok(queue::team_report(ReportInput {

@@ -97,7 +97,13 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     if let Some(twice) = paths.windows(2).find(|w| w[0] == w[1]) {
         bail!("{} is named twice as an output file", crate::display::line(&twice[0].display().to_string()));
     }
-    let report = verify::verify(&cx.repo, &base, &head).with_context(|| format!("cannot verify {}", args.range))?;
+    // The commits are walked inside the verifier: a spinner, on a terminal only.
+    let progress = super::output::spinner(&format!("verifying {}", crate::display::line(&args.range)));
+    let report = verify::verify(&cx.repo, &base, &head);
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
+    let report = report.with_context(|| format!("cannot verify {}", args.range))?;
     let text = args.format.render(&report)?;
     // Files first: a closed standard output must not lose them.
     if let Some(path) = &args.output {
