@@ -143,3 +143,94 @@ fn progress_is_drawn_on_a_terminal_and_never_into_a_pipe() {
     let out = Command::new("script").args(["-qec", &command, "/dev/null"]).current_dir(dir.path()).output().unwrap();
     assert!(!text(&out).contains("reading commits"), "{}", text(&out));
 }
+
+/// Commands that do not report: the server, setup, the agents' and git's
+/// hooks (whose output their caller defines), the generators, the HTML page.
+const NOT_REPORTING: [&str; 6] = ["lsp", "init", "hook", "completions", "man", "report"];
+
+#[test]
+fn every_command_that_reports_takes_format_json() {
+    let mut missing = Vec::new();
+    for name in subcommands().iter().filter(|n| !NOT_REPORTING.contains(&n.as_str())) {
+        // A command with subcommands: each of its leaves.
+        let help = String::from_utf8(vouch().args([name.as_str(), "--help"]).output().unwrap().stdout).unwrap();
+        let leaves: Vec<Vec<String>> = match help.split("Commands:").nth(1) {
+            Some(list) => list
+                .split("\n\n")
+                .next()
+                .unwrap()
+                .lines()
+                .filter_map(|l| l.split_whitespace().next())
+                .filter(|n| *n != "help")
+                .map(|sub| vec![name.clone(), sub.to_string()])
+                .collect(),
+            None => vec![vec![name.clone()]],
+        };
+        for leaf in leaves {
+            let out = vouch().args(&leaf).arg("--help").output().unwrap();
+            if !String::from_utf8_lossy(&out.stdout).contains("--format") {
+                missing.push(leaf.join(" "));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "no --format json: {missing:?}");
+}
+
+fn vouch_in(dir: &Path, args: &[&str]) -> Output {
+    vouch()
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_AUTHOR_NAME", "a")
+        .env("GIT_AUTHOR_EMAIL", "a@example.com")
+        .env("GIT_COMMITTER_NAME", "a")
+        .env("GIT_COMMITTER_EMAIL", "a@example.com")
+        .output()
+        .unwrap()
+}
+
+fn json_of(out: &Output) -> serde_json::Value {
+    assert!(out.status.success(), "{}", text(&out));
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", text(out)))
+}
+
+#[test]
+fn mark_sync_and_override_report_as_json() {
+    let dir = repo_with_commits(3);
+    let git = |args: &[&str]| {
+        let out = Command::new("git")
+            .args(["-c", "user.name=a", "-c", "user.email=a@example.com", "-c", "commit.gpgsign=false"])
+            .args(args)
+            .current_dir(dir.path())
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "git {args:?}: {}", text(&out));
+    };
+    git(&["config", "user.name", "a"]);
+    git(&["config", "user.email", "a@example.com"]);
+    std::fs::write(dir.path().join(".vouch.toml"), "allow_override = true\noverride_by = [\"a@example.com\"]\n")
+        .unwrap();
+    git(&["add", ".vouch.toml"]);
+    git(&["commit", "-q", "-m", "policy"]);
+
+    let mark = json_of(&vouch_in(dir.path(), &["mark", "f.txt:1", "--ai", "--tool", "claude", "--format", "json"]));
+    assert_eq!(mark["path"], "f.txt");
+    assert_eq!((mark["first_line"].as_u64(), mark["origin"].as_str()), (Some(1), Some("ai")));
+    assert_eq!((mark["tool"].as_str(), mark["by"].as_str()), (Some("claude"), Some("a@example.com")));
+
+    let over =
+        json_of(&vouch_in(dir.path(), &["override", "--reason", "outage", "--commit", "HEAD", "--format", "json"]));
+    assert_eq!(over["id"].as_str().map(str::len), Some(64), "{over:#}");
+    assert_eq!(over["override"]["reason"], "outage");
+
+    let remote = tempfile::tempdir().unwrap();
+    let out = Command::new("git").args(["init", "-q", "--bare"]).arg(remote.path()).output().unwrap();
+    assert!(out.status.success());
+    git(&["remote", "add", "origin", &remote.path().display().to_string()]);
+    let sync = json_of(&vouch_in(dir.path(), &["sync", "--format", "json"]));
+    assert_eq!((sync["remote"].as_str(), sync["push"].as_bool()), (Some("origin"), Some(true)), "{sync:#}");
+    let records = sync["refs"].as_array().unwrap().iter().find(|r| r["name"] == "refs/heads/vouch-records");
+    let records = records.unwrap_or_else(|| panic!("{sync:#}"));
+    assert_eq!(records["pushed"], true, "{sync:#}");
+}
