@@ -134,33 +134,6 @@ pub fn error_text(error: &anyhow::Error) -> String {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn plain_style_adds_nothing() {
-        assert_eq!(Style::plain().red("x"), "x");
-        assert_eq!(Style { color: true }.red("x"), "\x1b[31mx\x1b[0m");
-    }
-
-    #[test]
-    fn the_panic_of_a_write_into_a_closed_pipe_is_recognised() {
-        let epipe = std::io::Error::from_raw_os_error(libc::EPIPE);
-        assert!(is_broken_pipe_panic(&format!("failed printing to stdout: {epipe}")));
-        assert!(is_broken_pipe_panic(&format!("failed printing to stderr: {epipe}")));
-        assert!(!is_broken_pipe_panic("failed printing to stdout: No space left on device (os error 28)"));
-        assert!(!is_broken_pipe_panic(&format!("index out of bounds {epipe}")));
-        assert!(is_broken_pipe(&anyhow::Error::from(epipe).context("cannot write")));
-    }
-
-    #[test]
-    fn errors_show_hidden_characters_and_cannot_forge_a_line() {
-        let e = anyhow::anyhow!("no request \x1b[2Kabc\n::notice::PASS\n  open requests");
-        assert_eq!(error_text(&e), "no request ‹ESC›[2Kabc\n  ::notice::PASS\n  open requests");
-    }
-}
-
 /// Whether progress may be drawn: standard error is a terminal, not a dumb
 /// one.
 fn progress_wanted() -> bool {
@@ -192,4 +165,31 @@ pub fn spinner(what: &str) -> Option<indicatif::ProgressBar> {
     bar.set_message(what.to_string());
     bar.enable_steady_tick(std::time::Duration::from_millis(120));
     Some(bar)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_style_adds_nothing() {
+        assert_eq!(Style::plain().red("x"), "x");
+        assert_eq!(Style { color: true }.red("x"), "\x1b[31mx\x1b[0m");
+    }
+
+    #[test]
+    fn the_panic_of_a_write_into_a_closed_pipe_is_recognised() {
+        let epipe = std::io::Error::from_raw_os_error(libc::EPIPE);
+        assert!(is_broken_pipe_panic(&format!("failed printing to stdout: {epipe}")));
+        assert!(is_broken_pipe_panic(&format!("failed printing to stderr: {epipe}")));
+        assert!(!is_broken_pipe_panic("failed printing to stdout: No space left on device (os error 28)"));
+        assert!(!is_broken_pipe_panic(&format!("index out of bounds {epipe}")));
+        assert!(is_broken_pipe(&anyhow::Error::from(epipe).context("cannot write")));
+    }
+
+    #[test]
+    fn errors_show_hidden_characters_and_cannot_forge_a_line() {
+        let e = anyhow::anyhow!("no request \x1b[2Kabc\n::notice::PASS\n  open requests");
+        assert_eq!(error_text(&e), "no request ‹ESC›[2Kabc\n  ::notice::PASS\n  open requests");
+    }
 }
