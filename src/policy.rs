@@ -584,7 +584,11 @@ pub fn assess(requirement: &Requirement, votes: &[Vote], participants: &Particip
             } else {
                 Ok(())
             };
-            let cleared = requirement.may_clear(&vote.email, participants).and(signed);
+            // A key also listed for a participant is that participant's.
+            let cleared = participants
+                .refusal(&vote.email, aliases)
+                .and_then(|()| requirement.may_clear(&vote.email, participants))
+                .and(signed);
             match (vote.verdict, cleared) {
                 (Verdict::Approve, Ok(())) => {
                     automated.insert(vote.email.to_ascii_lowercase(), (i, vote));
@@ -3005,6 +3009,13 @@ paths = ["src/"]
         let covered = p.requirement("src/a.rs", &[], 3);
         let bot_authored = Participants { authors: strings(&["bot@example.com"]), ..Participants::default() };
         assert!(assess(&covered, &[bot_vote(Verdict::Approve)], &bot_authored).status.is_blocking());
+        // Nor with a key also listed for the unit's author.
+        let dev_authored = Participants { authors: strings(&["dev@example.com"]), ..Participants::default() };
+        let mut shared = bot_vote(Verdict::Approve);
+        shared.signer = Some(key("k", &["bot@example.com", "dev@example.com"]));
+        let a = assess(&covered, &[shared], &dev_authored);
+        assert!(a.status.is_blocking(), "{:?}", a.status);
+        assert!(matches!(a.ignored[0].refusal, Refusal::AuthorsTheCommit { .. }), "{:?}", a.ignored);
     }
 
     #[test]

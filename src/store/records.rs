@@ -1464,7 +1464,7 @@ mod tests {
                 "a request record where approvals belong",
                 "content does not match its name",
                 "invalid approval record: `created` is not an RFC 3339 time: the 'year' component could not be parsed",
-                "invalid approval record: unknown field `mood`, expected one of `type`, `version`, `repository`, `fingerprint`, `fingerprint_version`, `decision`, `reviewer`, `created`, `comment`, `request`, `path`, `signature`",
+                "invalid approval record: unknown field `mood`, expected one of `type`, `version`, `repository`, `fingerprint`, `fingerprint_version`, `decision`, `reviewer`, `created`, `comment`, `request`, `path`, `automated`, `signature`",
                 "not JSON: expected ident at line 1 column 2",
                 "not in canonical form (RFC 8785)",
                 "unexpected entry (records live in <id[0..2]>/<id>.json)",
