@@ -1,10 +1,11 @@
-//! Request, approval and override records: immutable, content-addressed,
-//! kept in git under one ref per kind.
+//! Request, approval, override and withdrawal records: immutable,
+//! content-addressed, kept in git under one ref per kind.
 //!
 //! A record's id is the SHA-256 (hex) of its RFC 8785 canonical JSON
 //! ([`crate::canonical`]), and that JSON is exactly what is stored, in a file
 //! `<id[0..2]>/<id>.json` of the tree of the commit the kind's ref points to
-//! (`refs/vouch/requests`, `refs/vouch/approvals`, `refs/vouch/overrides`).
+//! (`refs/vouch/requests`, `refs/vouch/approvals`, `refs/vouch/overrides`,
+//! `refs/vouch/withdrawals`).
 //! Adding a record makes a commit whose parent is the old tip and whose tree
 //! is the old tree plus the new file, then moves the ref with a
 //! compare-and-swap, retrying when another writer got there first: writers in
@@ -49,6 +50,7 @@ pub enum Kind {
     Request,
     Approval,
     Override,
+    Withdrawal,
 }
 
 impl Kind {
@@ -58,6 +60,7 @@ impl Kind {
             Kind::Request => "refs/vouch/requests",
             Kind::Approval => "refs/vouch/approvals",
             Kind::Override => "refs/vouch/overrides",
+            Kind::Withdrawal => "refs/vouch/withdrawals",
         }
     }
 
@@ -67,6 +70,7 @@ impl Kind {
             Kind::Request => "request",
             Kind::Approval => "approval",
             Kind::Override => "override",
+            Kind::Withdrawal => "withdrawal",
         }
     }
 }
@@ -101,6 +105,7 @@ macro_rules! type_tag {
 type_tag!(RequestType, "request");
 type_tag!(ApprovalType, "approval");
 type_tag!(OverrideType, "override");
+type_tag!(WithdrawalType, "withdrawal");
 
 /// A git identity in a record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -628,7 +633,54 @@ impl Override {
     }
 }
 
-/// What the three record types share.
+/// A requester's withdrawal of their own request: it asks nobody for
+/// sign-off any more (records are immutable, so a request is closed by
+/// another record, never by editing or deleting it). Only a withdrawal by
+/// the request's requester counts, and, where the policy requires
+/// signatures, only one whose signature verifies for them. It takes
+/// nothing away from approvals or rejections, and the requester stays a
+/// participant who may not approve the units.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Withdrawal {
+    pub r#type: WithdrawalType,
+    pub version: u32,
+    pub repository: String,
+    /// The request withdrawn, by id.
+    pub request: String,
+    /// Who withdraws it.
+    pub by: Person,
+    /// RFC 3339, UTC.
+    pub created: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// As for [`Approval::signature`], over [`Withdrawal::signed_payload`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
+}
+
+impl Withdrawal {
+    /// A withdrawal of `request` made now, with no reason.
+    pub fn new(repository: &str, request: &str, by: Person) -> Withdrawal {
+        Withdrawal {
+            r#type: WithdrawalType,
+            version: VERSION,
+            repository: repository.to_string(),
+            request: request.to_string(),
+            by,
+            created: now(),
+            reason: None,
+            signature: None,
+        }
+    }
+
+    /// As [`Approval::signed_payload`].
+    pub fn signed_payload(&self) -> Vec<u8> {
+        canonical_bytes(&Withdrawal { signature: None, ..self.clone() })
+    }
+}
+
+/// What the record types share.
 pub trait Record: Serialize + DeserializeOwned + Clone {
     const KIND: Kind;
     fn repository(&self) -> &str;
@@ -716,6 +768,24 @@ impl Record for Override {
         }
         check_fingerprint_version(self.fingerprint_version)?;
         self.fingerprints.iter().try_for_each(|f| check_fingerprint(f))
+    }
+}
+
+impl Record for Withdrawal {
+    const KIND: Kind = Kind::Withdrawal;
+    fn repository(&self) -> &str {
+        &self.repository
+    }
+    fn created(&self) -> &str {
+        &self.created
+    }
+    fn validate(&self) -> Result<(), String> {
+        check_common(self.version, &self.repository, &self.created)?;
+        check_person("by", &self.by)?;
+        if !is_hex(&self.request, 64) {
+            return Err(format!("`request` is not a record id: \"{}\"", self.request));
+        }
+        Ok(())
     }
 }
 

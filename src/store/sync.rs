@@ -4,7 +4,8 @@
 //! meanwhile.
 //!
 //! What is shared: `refs/notes/vouch` and the record refs
-//! (`refs/vouch/requests`, `refs/vouch/approvals`, `refs/vouch/overrides`);
+//! (`refs/vouch/requests`, `refs/vouch/approvals`, `refs/vouch/overrides`,
+//! `refs/vouch/withdrawals`);
 //! never the per-worktree journal refs under `refs/vouch/journal/`. The
 //! remote's versions land in `refs/vouch-remote/<remote>/...`, never on top of
 //! our own refs: a plain fetch refspec for notes (`+refs/notes/*:refs/notes/*`)
@@ -22,10 +23,11 @@ use git2::{Oid, Repository};
 
 use crate::fingerprint::sha256_hex;
 use crate::store::notes::{self, NOTES_REF};
-use crate::store::records::{self, Approval, BadRecord, Kind, Override, RecordError, Request};
+use crate::store::records::{self, Approval, BadRecord, Kind, Override, RecordError, Request, Withdrawal};
 
 /// The refs `vouch sync` shares, in the order it reports them.
-pub const SHARED_REFS: [&str; 4] = [NOTES_REF, "refs/vouch/requests", "refs/vouch/approvals", "refs/vouch/overrides"];
+pub const SHARED_REFS: [&str; 5] =
+    [NOTES_REF, "refs/vouch/requests", "refs/vouch/approvals", "refs/vouch/overrides", "refs/vouch/withdrawals"];
 
 /// Where fetched versions of the shared refs are kept.
 pub const PRIVATE_PREFIX: &str = "refs/vouch-remote/";
@@ -256,6 +258,7 @@ fn kind_of(name: &str) -> Kind {
     match name {
         n if n == Kind::Request.ref_name() => Kind::Request,
         n if n == Kind::Approval.ref_name() => Kind::Approval,
+        n if n == Kind::Withdrawal.ref_name() => Kind::Withdrawal,
         _ => Kind::Override,
     }
 }
@@ -288,6 +291,7 @@ fn bad_records(repo: &Repository, fetched: &[(String, Option<Oid>)]) -> Result<V
             Kind::Request => bad.extend(records::list_at::<Request>(repo, oid)?.bad),
             Kind::Approval => bad.extend(records::list_at::<Approval>(repo, oid)?.bad),
             Kind::Override => bad.extend(records::list_at::<Override>(repo, oid)?.bad),
+            Kind::Withdrawal => bad.extend(records::list_at::<Withdrawal>(repo, oid)?.bad),
         }
     }
     Ok(bad)
@@ -398,7 +402,13 @@ mod tests {
     fn shared_refs_are_the_record_refs_and_the_notes() {
         assert_eq!(
             SHARED_REFS,
-            [NOTES_REF, Kind::Request.ref_name(), Kind::Approval.ref_name(), Kind::Override.ref_name()]
+            [
+                NOTES_REF,
+                Kind::Request.ref_name(),
+                Kind::Approval.ref_name(),
+                Kind::Override.ref_name(),
+                Kind::Withdrawal.ref_name()
+            ]
         );
     }
 

@@ -1,0 +1,211 @@
+//! Where the code a sign-off request names is, as this clone sees it: what
+//! decides whether a request's code is gone ([`crate::queue::Presence`]).
+//!
+//! A requested unit is *present* when its exact bytes occur in its file
+//! (the path the request names) in the working tree, the index, or the tip
+//! of any local branch, remote-tracking branch or the stash; when that path
+//! is in none of them (a rename), anywhere in HEAD's tree. It is *gone* when
+//! it is not present but some commit here had those bytes at that path:
+//! reachable from any ref or from a reflog (`git log --all --reflog`), so
+//! code reset away or rewritten after its commit counts as committed once.
+//! Otherwise it is *unseen*: never committed here, like a request made
+//! before its commit (as the pre-commit gate asks) or in another clone,
+//! which stays awaited: absence proves nothing where the code never was.
+//!
+//! Tags are not looked at: a release tag keeps old code, which says
+//! nothing about what a request still asks.
+//!
+//! Answers are computed on first use and kept for the process; anything
+//! vouch cannot read counts as unseen (the request stays awaited: closing
+//! it would hide it from its reviewers).
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use git2::{ObjectType, Oid, Repository};
+
+use crate::queue::Presence;
+use crate::store::records::RequestedUnit;
+
+/// Where the code of requested units is, looked up lazily.
+pub struct Presences<'r> {
+    repo: &'r Repository,
+    workdir: Option<PathBuf>,
+    /// The commits whose trees count: branch tips (local and
+    /// remote-tracking), the stash.
+    tips: Vec<Oid>,
+    /// Per path: the versions (blob or gitlink ids) the index and the tips
+    /// hold, and the working tree's bytes (in the form git stores them).
+    versions: RefCell<HashMap<String, Versions>>,
+    /// Per path: the blobs commits here ever had at it.
+    history: RefCell<HashMap<String, Option<Vec<Oid>>>>,
+    /// HEAD's files, for units whose path is in no tree.
+    head_files: RefCell<Option<Vec<Oid>>>,
+    /// Per fingerprint: the answer.
+    answers: RefCell<HashMap<String, Presence>>,
+}
+
+#[derive(Debug, Default, Clone)]
+struct Versions {
+    ids: Vec<Oid>,
+    worktree: Option<Vec<u8>>,
+}
+
+impl Versions {
+    fn is_empty(&self) -> bool {
+        self.ids.is_empty() && self.worktree.is_none()
+    }
+}
+
+impl<'r> Presences<'r> {
+    /// For `repo`, whose working tree (if any) is its workdir.
+    pub fn new(repo: &'r Repository) -> Presences<'r> {
+        let mut tips = Vec::new();
+        if let Ok(refs) = repo.references() {
+            for reference in refs.flatten() {
+                let Some(name) = reference.name() else { continue };
+                let counts =
+                    name.starts_with("refs/heads/") || name.starts_with("refs/remotes/") || name == "refs/stash";
+                if !counts || reference.symbolic_target().is_some() {
+                    continue;
+                }
+                if let Ok(commit) = reference.peel_to_commit()
+                    && !tips.contains(&commit.id())
+                {
+                    tips.push(commit.id());
+                }
+            }
+        }
+        // HEAD, also when detached.
+        if let Ok(head) = repo.head().and_then(|h| h.peel_to_commit())
+            && !tips.contains(&head.id())
+        {
+            tips.push(head.id());
+        }
+        Presences {
+            repo,
+            workdir: repo.workdir().map(Path::to_path_buf),
+            tips,
+            versions: RefCell::new(HashMap::new()),
+            history: RefCell::new(HashMap::new()),
+            head_files: RefCell::new(None),
+            answers: RefCell::new(HashMap::new()),
+        }
+    }
+
+    /// Where `unit`'s code is.
+    pub fn of(&self, unit: &RequestedUnit) -> Presence {
+        if let Some(&answer) = self.answers.borrow().get(&unit.fingerprint) {
+            return answer;
+        }
+        let answer = self.find(unit);
+        self.answers.borrow_mut().insert(unit.fingerprint.clone(), answer);
+        answer
+    }
+
+    fn find(&self, unit: &RequestedUnit) -> Presence {
+        let submodule = unit.kind == crate::fingerprint::SUBMODULE;
+        let bytes = unit.text.as_bytes();
+        let versions = self.versions_of(&unit.path);
+        let holds = |id: Oid| {
+            if submodule {
+                return unit.text.as_text().is_some_and(|t| t.trim() == id.to_string());
+            }
+            self.repo.find_blob(id).is_ok_and(|blob| contains(blob.content(), bytes))
+        };
+        if versions.ids.iter().any(|&id| holds(id)) || versions.worktree.as_deref().is_some_and(|w| contains(w, bytes))
+        {
+            return Presence::Present;
+        }
+        if versions.is_empty() && !submodule && self.head_files().iter().any(|&id| holds(id)) {
+            return Presence::Present;
+        }
+        match self.history_of(&unit.path) {
+            Some(blobs) if blobs.iter().any(|&id| holds(id)) => Presence::Gone,
+            _ => Presence::Unseen,
+        }
+    }
+
+    fn versions_of(&self, path: &str) -> Versions {
+        if let Some(v) = self.versions.borrow().get(path) {
+            return v.clone();
+        }
+        let mut versions = Versions::default();
+        let mut add = |id: Oid| {
+            if !versions.ids.contains(&id) {
+                versions.ids.push(id);
+            }
+        };
+        for &tip in &self.tips {
+            let entry = self.repo.find_commit(tip).and_then(|c| c.tree()).and_then(|t| t.get_path(Path::new(path)));
+            if let Ok(entry) = entry
+                && entry.kind() != Some(ObjectType::Tree)
+            {
+                add(entry.id());
+            }
+        }
+        if let Ok(index) = self.repo.index()
+            && let Some(entry) = index.get_path(Path::new(path), 0)
+        {
+            add(entry.id);
+        }
+        if let Some(dir) = &self.workdir
+            && let Ok(bytes) = std::fs::read(dir.join(path))
+        {
+            versions.worktree = Some(crate::store::attributes::to_blob(self.repo, path, &bytes).into_owned());
+        }
+        self.versions.borrow_mut().insert(path.to_string(), versions.clone());
+        versions
+    }
+
+    /// The blobs of every file of HEAD.
+    fn head_files(&self) -> Vec<Oid> {
+        if let Some(files) = self.head_files.borrow().as_ref() {
+            return files.clone();
+        }
+        let mut files = Vec::new();
+        if let Ok(tree) = self.repo.head().and_then(|h| h.peel_to_tree()) {
+            let _ = tree.walk(git2::TreeWalkMode::PreOrder, |_, entry| {
+                if entry.kind() == Some(ObjectType::Blob) {
+                    files.push(entry.id());
+                }
+                git2::TreeWalkResult::Ok
+            });
+        }
+        *self.head_files.borrow_mut() = Some(files.clone());
+        files
+    }
+
+    /// The blobs any commit here (from any ref or reflog) had at `path`;
+    /// `None` when git cannot say.
+    fn history_of(&self, path: &str) -> Option<Vec<Oid>> {
+        if let Some(known) = self.history.borrow().get(path) {
+            return known.clone();
+        }
+        let found = self.read_history(path);
+        self.history.borrow_mut().insert(path.to_string(), found.clone());
+        found
+    }
+
+    fn read_history(&self, path: &str) -> Option<Vec<Oid>> {
+        let mut cmd = crate::store::notes::git_command(self.repo);
+        cmd.args(["log", "--all", "--reflog", "--format=", "--raw", "--no-abbrev", "--no-renames", "--", path]);
+        let out = cmd.output().ok().filter(|o| o.status.success())?;
+        let mut blobs: Vec<Oid> = Vec::new();
+        for line in String::from_utf8_lossy(&out.stdout).lines() {
+            // `:100644 100644 <old> <new> M\t<path>`
+            let Some(meta) = line.strip_prefix(':').and_then(|l| l.split('\t').next()) else { continue };
+            let Some(new) = meta.split(' ').nth(3).and_then(|id| Oid::from_str(id).ok()) else { continue };
+            if !new.is_zero() && !blobs.contains(&new) {
+                blobs.push(new);
+            }
+        }
+        Some(blobs)
+    }
+}
+
+/// Whether `haystack` holds `needle` (an empty needle is everywhere).
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    memchr::memmem::find(haystack, needle).is_some()
+}
