@@ -92,8 +92,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let repo = &ctx.repo;
     let commits = walk(repo, args.range.as_deref(), args.max_count)?;
     let policy = ctx.policy(&Source::Worktree)?;
-    let oldest_first: Vec<Oid> = commits.iter().rev().copied().collect();
-    let lineage = lineage::walk_commits(repo, oldest_first, None, policy.bots())
+    let lineage = lineage::walk_commits(repo, walk_order(repo, args.range.as_deref(), &commits)?, None, policy.bots())
         .context("cannot read the history of the commits shown")?;
     let approvals: HashMap<String, Approval> =
         records::list::<Approval>(repo)?.records.into_iter().map(|s| (s.id, s.record)).collect();
@@ -137,6 +136,30 @@ fn walk(repo: &Repository, range: Option<&str>, max: Option<usize>) -> anyhow::R
         out.push(id.context("cannot walk history")?);
     }
     Ok(out)
+}
+
+/// The commits shown, parents first, in the order `vouch verify` and
+/// `vouch stats` walk a `BASE..HEAD` range (the lineage of parallel
+/// branches can depend on it), so that the three agree.
+fn walk_order(repo: &Repository, range: Option<&str>, shown: &[Oid]) -> anyhow::Result<Vec<Oid>> {
+    let range_order = match range.filter(|r| r.contains("..")) {
+        Some(range) => {
+            let (base, head) = crate::verify::parse_range(range)?;
+            let rev = |r: &str| repo.revparse_single(r).and_then(|o| o.peel_to_commit()).map(|c| c.id());
+            match (rev(&base), rev(&head)) {
+                (Ok(base), Ok(head)) => Some(lineage::range_commits(repo, base, head)?),
+                _ => None,
+            }
+        }
+        None => None,
+    };
+    Ok(match range_order {
+        Some(all) => {
+            let shown: std::collections::HashSet<Oid> = shown.iter().copied().collect();
+            all.into_iter().filter(|c| shown.contains(c)).collect()
+        }
+        None => shown.iter().rev().copied().collect(),
+    })
 }
 
 fn entry(
@@ -220,7 +243,7 @@ fn render(entries: &[Entry], style: Style) -> String {
                 style.yellow(&format!("{:.0}% AI ({}/{} lines{carried})", s * 100.0, e.ai_lines, e.added_lines))
             }
             _ if e.attested_no_ai => "no AI (attested)".to_string(),
-            _ if e.evidence.is_empty() => style.dim(&format!("no provenance ({} lines unattested)", e.added_lines)),
+            _ if e.evidence.is_empty() => style.dim(&format!("no provenance ({} line(s) unattested)", e.added_lines)),
             _ => format!("0% AI (0/{} lines)", e.added_lines),
         };
         let tools = if e.tools.is_empty() {

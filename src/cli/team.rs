@@ -138,20 +138,25 @@ pub fn select(repo: &Repository, window: &Window) -> anyhow::Result<Selection> {
         }
         None => (None, resolve(repo, "HEAD")?, None),
         Some(range) if range.contains("..") => {
-            let (base, head) = crate::verify::parse_range(range)?;
-            (Some(resolve(repo, &base)?), resolve(repo, &head)?, Some(range.to_string()))
+            let invalid = || format!("invalid range {range:?}: expected BASE..HEAD");
+            let (base, head) = crate::verify::parse_range(range).with_context(invalid)?;
+            let base = resolve(repo, &base).with_context(invalid)?;
+            (Some(base), resolve(repo, &head).with_context(invalid)?, Some(range.to_string()))
         }
         Some(rev) => (None, resolve(repo, rev)?, Some(format!("{rev} and its history"))),
     };
-    let mut commits = match &window.since {
-        Some(since) => since_commits(repo, base, head, since)?,
-        None => {
+    let mut commits = match (&window.since, base) {
+        (Some(since), _) => since_commits(repo, base, head, since)?,
+        // The order `vouch verify` walks a range in, newest first here.
+        (None, Some(base)) => {
+            let mut commits = lineage::range_commits(repo, base, head)?;
+            commits.reverse();
+            commits
+        }
+        (None, None) => {
             let mut walk = repo.revwalk()?;
             walk.set_sorting(Sort::TOPOLOGICAL | Sort::TIME)?;
             walk.push(head)?;
-            if let Some(base) = base {
-                walk.hide(base)?;
-            }
             walk.collect::<Result<Vec<Oid>, _>>()?
         }
     };

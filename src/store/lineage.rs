@@ -231,8 +231,10 @@ struct FileState {
 /// The files the range touched, as of one commit.
 type Snapshot = HashMap<Rc<str>, Rc<FileState>>;
 
-/// The commits of `base..head`, oldest first.
-fn range_commits(repo: &Repository, base: Oid, head: Oid) -> Result<Vec<Oid>, git2::Error> {
+/// The commits of `base..head`, oldest first, in the order [`walk`] takes
+/// them (the lineage of parallel branches can depend on which comes
+/// first: moved text is matched against text removed before it).
+pub fn range_commits(repo: &Repository, base: Oid, head: Oid) -> Result<Vec<Oid>, git2::Error> {
     let mut walk = repo.revwalk()?;
     walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)?;
     walk.push(head)?;
