@@ -403,46 +403,8 @@ pub fn pending_with(
     let mut ours: Vec<&Stored<Request>> = requests.iter().filter(|r| r.record.repository == repository).collect();
     ours.sort_by_cached_key(|r| (parse_time(&r.record.created), r.id.clone()));
 
-    // Withdrawals that count: by the request's requester, signed where the
-    // policy asks; the first one.
-    let mut withdrawn: HashMap<&str, WithdrawalRef> = HashMap::new();
-    let mut withdrawals: Vec<&Stored<Withdrawal>> =
-        life.withdrawals.iter().filter(|w| w.record.repository == repository).collect();
-    withdrawals.sort_by_cached_key(|w| (parse_time(&w.record.created), w.id.clone()));
-    for w in withdrawals {
-        let short = &w.id[..12.min(w.id.len())];
-        let Some(request) = ours.iter().find(|r| r.id == w.record.request) else {
-            queue.problems.push(format!(
-                "withdrawal {short} names request {}, which is not here (vouch sync fetches others' requests)",
-                &w.record.request[..12.min(w.record.request.len())]
-            ));
-            continue;
-        };
-        let requester = &request.record.requester.email;
-        if !w.record.by.email.eq_ignore_ascii_case(requester) {
-            queue.problems.push(format!(
-                "withdrawal {short} of request {} by {} is ignored: only its requester ({requester}) may withdraw it",
-                &request.id[..12],
-                w.record.by.email
-            ));
-            continue;
-        }
-        if !(life.signed_as_required)(w) {
-            queue.problems.push(format!(
-                "withdrawal {short} of request {} by {} is ignored: the policy requires signatures and its \
-                 signature does not verify",
-                &request.id[..12],
-                w.record.by.email
-            ));
-            continue;
-        }
-        withdrawn.entry(request.id.as_str()).or_insert_with(|| WithdrawalRef {
-            id: w.id.clone(),
-            by: w.record.by.email.clone(),
-            created: w.record.created.clone(),
-            reason: w.record.reason.clone(),
-        });
-    }
+    let (withdrawn, problems) = withdrawals_that_count(&ours, life);
+    queue.problems.extend(problems);
 
     // Every version of each (path, kind, name), to find earlier rejected
     // ones, and the latest request of each named unit, to find rewritten
@@ -665,6 +627,60 @@ pub fn pending_with(
     queue.units = by_fingerprint.into_values().collect();
     order(&mut queue.units);
     queue
+}
+
+/// The withdrawals of `requests` that count, by request id (the first
+/// one of each), and why the others do not: a withdrawal counts when it is
+/// by the request's requester and signed as the policy asks
+/// ([`Lifecycle::signed_as_required`]). `requests` are those of one
+/// repository; withdrawals of others are ignored.
+pub fn withdrawals_that_count<'r>(
+    requests: &[&'r Stored<Request>],
+    life: &Lifecycle<'_>,
+) -> (HashMap<&'r str, WithdrawalRef>, Vec<String>) {
+    let mut withdrawn: HashMap<&str, WithdrawalRef> = HashMap::new();
+    let mut problems = Vec::new();
+    let Some(repository) = requests.first().map(|r| r.record.repository.as_str()) else {
+        return (withdrawn, problems);
+    };
+    let mut withdrawals: Vec<&Stored<Withdrawal>> =
+        life.withdrawals.iter().filter(|w| w.record.repository == repository).collect();
+    withdrawals.sort_by_cached_key(|w| (parse_time(&w.record.created), w.id.clone()));
+    for w in withdrawals {
+        let short = &w.id[..12.min(w.id.len())];
+        let Some(request) = requests.iter().find(|r| r.id == w.record.request) else {
+            problems.push(format!(
+                "withdrawal {short} names request {}, which is not here (vouch sync fetches others' requests)",
+                &w.record.request[..12.min(w.record.request.len())]
+            ));
+            continue;
+        };
+        let requester = &request.record.requester.email;
+        if !w.record.by.email.eq_ignore_ascii_case(requester) {
+            problems.push(format!(
+                "withdrawal {short} of request {} by {} is ignored: only its requester ({requester}) may withdraw it",
+                &request.id[..12],
+                w.record.by.email
+            ));
+            continue;
+        }
+        if !(life.signed_as_required)(w) {
+            problems.push(format!(
+                "withdrawal {short} of request {} by {} is ignored: the policy requires signatures and its \
+                 signature does not verify",
+                &request.id[..12],
+                w.record.by.email
+            ));
+            continue;
+        }
+        withdrawn.entry(request.id.as_str()).or_insert_with(|| WithdrawalRef {
+            id: w.id.clone(),
+            by: w.record.by.email.clone(),
+            created: w.record.created.clone(),
+            reason: w.record.reason.clone(),
+        });
+    }
+    (withdrawn, problems)
 }
 
 /// "function `name`", or the kind alone, of a requested unit.

@@ -582,6 +582,19 @@ fn stats_over_a_range() {
 }
 
 #[test]
+fn stats_over_a_time_window() {
+    let (repo, _git, _, _) = history_repo();
+    let stats = json_of(vouch(&repo, &["stats", "--since", "2026-01-10", "--format", "json"]));
+    assert_eq!(stats["range"], "commits since 2026-01-10");
+    // The docs and README commits, and the policy's (made today); not the
+    // test's AI lines of 2026-01-06.
+    assert_eq!(stats["ai_share"]["commits"], 3);
+    assert_eq!(stats["ai_share"]["total"]["ai_lines"], 4);
+    let html = ok(vouch(&repo, &["report", "--since", "2026-01-10", "-o", "-"]));
+    assert!(html.contains("commits: commits since 2026-01-10"), "{html}");
+}
+
+#[test]
 fn stats_in_an_empty_repository() {
     let repo = TestRepo::new();
     let stats = json_of(vouch(&repo, &["stats", "--format", "json"]));

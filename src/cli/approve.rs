@@ -463,9 +463,12 @@ fn select(
     let requests: Vec<Stored<Request>> =
         listing.records.into_iter().filter(|r| r.record.repository == repository).collect();
     let mut files = Files { sources: units::Sources::open(ctx, policy)?, loaded: HashMap::new() };
+    let ours: Vec<&Stored<Request>> = requests.iter().collect();
+    let withdrawn = super::team::withdrawn(ctx, policy, &ours)?;
     let Some(target) = target else {
         let verified = units::verifier(ctx, policy);
-        let open: Vec<&Stored<Request>> = requests.iter().filter(|r| is_open(ledger, policy, &verified, r)).collect();
+        let open: Vec<&Stored<Request>> =
+            requests.iter().filter(|r| !withdrawn.contains(&r.id) && is_open(ledger, policy, &verified, r)).collect();
         return match open.as_slice() {
             [one] if !yes => from_request(&mut files, ledger, one),
             [] => bail!("no open request; name one (vouch approve REQUEST-ID) or a unit (PATH:LINE)"),
@@ -490,7 +493,15 @@ fn select(
         let prefix = target.to_ascii_lowercase();
         let matching: Vec<&Stored<Request>> = requests.iter().filter(|r| r.id.starts_with(&prefix)).collect();
         return match matching.as_slice() {
-            [one] => from_request(&mut files, ledger, one),
+            [one] => {
+                if withdrawn.contains(&one.id) {
+                    eprintln!(
+                        "vouch: warning: request {} was withdrawn by its requester; a decision still binds to the text",
+                        &one.id[..12]
+                    );
+                }
+                from_request(&mut files, ledger, one)
+            }
             [] => bail!("no request {target} in this repository (vouch sync fetches others' requests)"),
             many => {
                 let ids: Vec<&str> = many.iter().map(|r| &r.id[..16]).collect();

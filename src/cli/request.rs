@@ -285,22 +285,13 @@ impl Asked {
             .into_iter()
             .filter(|r| r.record.repository == repository)
             .collect();
-        let withdrawals = records::list::<Withdrawal>(&ctx.repo)?.records;
+        let ours: Vec<&Stored<Request>> = requests.iter().collect();
+        let withdrawn = super::team::withdrawn(ctx, policy, &ours)?;
         let signers = if policy.require_signatures() {
             signature::load_allowed_signers(&ctx.repo, policy, &Source::Worktree).ok()
         } else {
             None
         };
-        let mut withdrawn = HashSet::new();
-        for w in withdrawals.iter().filter(|w| w.record.repository == repository) {
-            let Some(request) = requests.iter().find(|r| r.id == w.record.request) else { continue };
-            let by_requester = request.record.requester.email.eq_ignore_ascii_case(&w.record.by.email);
-            let signed =
-                !policy.require_signatures() || signers.as_ref().is_some_and(|s| s.check_withdrawal(&w.record).is_ok());
-            if by_requester && signed {
-                withdrawn.insert(request.id.clone());
-            }
-        }
         let mut revisit = BTreeSet::new();
         for request in &requests {
             let closed = withdrawn.contains(&request.id);

@@ -9,9 +9,11 @@
 //! what verify calls one, by every kind of evidence (vouch notes, git-ai
 //! notes, AI trailers, aider, bot authors), AI origin sticky through
 //! rewording, re-indentation and moves. The numbers themselves are computed
-//! in [`crate::queue`]. Not a command: the helper both commands share.
+//! in [`crate::queue`]. Not a command: the helper both commands share, with
+//! the queue and the withdrawals that count, which `vouch review`,
+//! `vouch request` and `vouch approve` read the same way.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use anyhow::Context as _;
 use git2::{Oid, Repository, Sort};
@@ -23,7 +25,7 @@ use crate::lineage::Claim;
 use crate::policy::Policy;
 use crate::provenance::Origin;
 use crate::queue::{
-    self, CommitLines, FileLines, HeadLines, Lifecycle, Queue, ReportInput, TeamReport, ToolLines, TriageUnit,
+    self, CommitLines, FileLines, HeadLines, Lifecycle, Presence, Queue, ReportInput, TeamReport, ToolLines, TriageUnit,
 };
 use crate::signoff::Ledger;
 use crate::store::lineage::{self, Lineage, VersionKind};
@@ -96,26 +98,40 @@ pub fn load_queue(
     requests: &[Stored<Request>],
 ) -> anyhow::Result<Queue> {
     let withdrawals = records::list::<Withdrawal>(&ctx.repo).context("cannot read the withdrawals")?.records;
-    let signers = match policy.require_signatures() {
-        false => None,
-        true => match signature::load_allowed_signers(&ctx.repo, policy, &Source::Worktree) {
-            Ok(signers) => Some(Some(signers)),
-            Err(e) => {
-                eprintln!("vouch: warning: {e}; no signature of a withdrawal or an approval can be verified");
-                Some(None)
-            }
-        },
-    };
-    let signed = |w: &Stored<Withdrawal>| match &signers {
-        None => true,
-        Some(None) => false,
-        Some(Some(signers)) => signers.check_withdrawal(&w.record).is_ok(),
-    };
+    let signed = withdrawal_signatures(ctx, policy);
     let verified = units::verifier(ctx, policy);
-    let presences = Presences::new(&ctx.repo);
+    let presences =
+        Presences::new(&ctx.repo, requests.iter().flat_map(|r| r.record.units.iter().map(|u| u.path.as_str())));
     let presence = |unit: &RequestedUnit| presences.of(unit);
-    let life = Lifecycle { withdrawals: &withdrawals, signed_as_required: &signed, presence: &presence };
+    let life = Lifecycle { withdrawals: &withdrawals, signed_as_required: &*signed, presence: &presence };
     Ok(queue::pending_with(ledger, policy, requests, &verified, &life))
+}
+
+/// Whether a withdrawal is signed as `policy` asks (see
+/// [`Lifecycle::signed_as_required`]): always, when it requires no
+/// signatures; else checked against the working tree's allowed-signers file
+/// (one that cannot be read is a warning, and then none verifies).
+pub fn withdrawal_signatures(ctx: &Context, policy: &Policy) -> Box<dyn Fn(&Stored<Withdrawal>) -> bool> {
+    if !policy.require_signatures() {
+        return Box::new(|_| true);
+    }
+    match signature::load_allowed_signers(&ctx.repo, policy, &Source::Worktree) {
+        Ok(signers) => Box::new(move |w: &Stored<Withdrawal>| signers.check_withdrawal(&w.record).is_ok()),
+        Err(e) => {
+            eprintln!("vouch: warning: {e}; no withdrawal's signature can be verified");
+            Box::new(|_| false)
+        }
+    }
+}
+
+/// The requests of `requests` (of one repository) their requesters
+/// withdrew, by id.
+pub fn withdrawn(ctx: &Context, policy: &Policy, requests: &[&Stored<Request>]) -> anyhow::Result<HashSet<String>> {
+    let withdrawals = records::list::<Withdrawal>(&ctx.repo).context("cannot read the withdrawals")?.records;
+    let signed = withdrawal_signatures(ctx, policy);
+    let life = Lifecycle { withdrawals: &withdrawals, signed_as_required: &*signed, presence: &|_| Presence::Unseen };
+    let (withdrawn, _) = queue::withdrawals_that_count(requests, &life);
+    Ok(withdrawn.into_keys().map(str::to_string).collect())
 }
 
 /// The commits of a window, parents before children, and what bounds them.

@@ -38,8 +38,11 @@ pub struct Presences<'r> {
     /// Per path: the versions (blob or gitlink ids) the index and the tips
     /// hold, and the working tree's bytes (in the form git stores them).
     versions: RefCell<HashMap<String, Versions>>,
-    /// Per path: the blobs commits here ever had at it.
-    history: RefCell<HashMap<String, Option<Vec<Oid>>>>,
+    /// Every path a request names: their histories are read in one go.
+    paths: Vec<String>,
+    /// Per path: the blobs commits here ever had at it; `None` until read,
+    /// and when git cannot say.
+    history: RefCell<Option<HashMap<String, Vec<Oid>>>>,
     /// HEAD's files, for units whose path is in no tree.
     head_files: RefCell<Option<Vec<Oid>>>,
     /// Per fingerprint: the answer.
@@ -59,8 +62,13 @@ impl Versions {
 }
 
 impl<'r> Presences<'r> {
-    /// For `repo`, whose working tree (if any) is its workdir.
-    pub fn new(repo: &'r Repository) -> Presences<'r> {
+    /// For `repo`, whose working tree (if any) is its workdir, and units at
+    /// `paths` (those the requests name: whatever history is needed is read
+    /// for all of them at once).
+    pub fn new<'p>(repo: &'r Repository, paths: impl IntoIterator<Item = &'p str>) -> Presences<'r> {
+        let mut paths: Vec<String> = paths.into_iter().map(str::to_string).collect();
+        paths.sort();
+        paths.dedup();
         let mut tips = Vec::new();
         if let Ok(refs) = repo.references() {
             for reference in refs.flatten() {
@@ -88,7 +96,8 @@ impl<'r> Presences<'r> {
             workdir: repo.workdir().map(Path::to_path_buf),
             tips,
             versions: RefCell::new(HashMap::new()),
-            history: RefCell::new(HashMap::new()),
+            paths,
+            history: RefCell::new(None),
             head_files: RefCell::new(None),
             answers: RefCell::new(HashMap::new()),
         }
@@ -180,25 +189,38 @@ impl<'r> Presences<'r> {
     /// The blobs any commit here (from any ref or reflog) had at `path`;
     /// `None` when git cannot say.
     fn history_of(&self, path: &str) -> Option<Vec<Oid>> {
-        if let Some(known) = self.history.borrow().get(path) {
-            return known.clone();
+        if self.history.borrow().is_none() {
+            let mut paths = self.paths.clone();
+            if !paths.iter().any(|p| p == path) {
+                paths.push(path.to_string());
+            }
+            *self.history.borrow_mut() = self.read_history(&paths);
         }
-        let found = self.read_history(path);
-        self.history.borrow_mut().insert(path.to_string(), found.clone());
-        found
+        let history = self.history.borrow();
+        let known = history.as_ref()?;
+        Some(known.get(path).cloned().unwrap_or_default())
     }
 
-    fn read_history(&self, path: &str) -> Option<Vec<Oid>> {
-        let mut cmd = crate::store::notes::git_command(self.repo);
-        cmd.args(["log", "--all", "--reflog", "--format=", "--raw", "--no-abbrev", "--no-renames", "--", path]);
-        let out = cmd.output().ok().filter(|o| o.status.success())?;
-        let mut blobs: Vec<Oid> = Vec::new();
-        for line in String::from_utf8_lossy(&out.stdout).lines() {
-            // `:100644 100644 <old> <new> M\t<path>`
-            let Some(meta) = line.strip_prefix(':').and_then(|l| l.split('\t').next()) else { continue };
-            let Some(new) = meta.split(' ').nth(3).and_then(|id| Oid::from_str(id).ok()) else { continue };
-            if !new.is_zero() && !blobs.contains(&new) {
-                blobs.push(new);
+    /// What `git log --all --reflog --raw` says commits had at `paths`, a
+    /// few hundred paths per run.
+    fn read_history(&self, paths: &[String]) -> Option<HashMap<String, Vec<Oid>>> {
+        let mut blobs: HashMap<String, Vec<Oid>> = HashMap::new();
+        for chunk in paths.chunks(500) {
+            let mut cmd = crate::store::notes::git_command(self.repo);
+            cmd.args(["--literal-pathspecs", "log", "--all", "--reflog", "--format=", "--raw", "--no-abbrev", "-z"]);
+            cmd.args(["--no-renames", "--"]).args(chunk);
+            let out = cmd.output().ok().filter(|o| o.status.success())?;
+            // `:100644 100644 <old> <new> M` NUL `<path>` NUL, per file.
+            let mut fields = out.stdout.split(|&b| b == 0);
+            while let Some(field) = fields.next() {
+                let meta = String::from_utf8_lossy(field);
+                let Some(meta) = meta.trim_start_matches('\n').strip_prefix(':') else { continue };
+                let Some(path) = fields.next() else { break };
+                let Some(new) = meta.split(' ').nth(3).and_then(|id| Oid::from_str(id).ok()) else { continue };
+                let list = blobs.entry(String::from_utf8_lossy(path).into_owned()).or_default();
+                if !new.is_zero() && !list.contains(&new) {
+                    list.push(new);
+                }
             }
         }
         Some(blobs)
