@@ -107,11 +107,14 @@ pub fn load_queue(
     Ok(queue::pending_with(ledger, policy, requests, &verified, &life))
 }
 
+/// Whether a withdrawal is signed as the policy asks.
+pub type WithdrawalCheck = Box<dyn Fn(&Stored<Withdrawal>) -> bool>;
+
 /// Whether a withdrawal is signed as `policy` asks (see
 /// [`Lifecycle::signed_as_required`]): always, when it requires no
 /// signatures; else checked against the working tree's allowed-signers file
 /// (one that cannot be read is a warning, and then none verifies).
-pub fn withdrawal_signatures(ctx: &Context, policy: &Policy) -> Box<dyn Fn(&Stored<Withdrawal>) -> bool> {
+pub fn withdrawal_signatures(ctx: &Context, policy: &Policy) -> WithdrawalCheck {
     if !policy.require_signatures() {
         return Box::new(|_| true);
     }
