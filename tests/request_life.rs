@@ -346,3 +346,36 @@ fn approve_warns_when_the_signature_it_made_will_not_verify() {
     a.sync();
     assert_eq!(states(&queue(&a)), ["approved"]);
 }
+
+#[test]
+fn files_forged_onto_the_records_branch_do_not_close_a_request() {
+    let world = World::new(POLICY);
+    let a = world.clone_as("a", "dev");
+    let text = format!("{BASE_LIB}{AI_FN}");
+    ai_edit(&a, "src/lib.rs", &text, AI_FN.trim_start());
+    request(&a, &["-m", "adds add"]);
+    a.sync();
+    let b = world.clone_as("b", "alice");
+    b.sync();
+    assert_eq!(states(&queue(&b)), ["awaiting"]);
+
+    // Someone commits the requested code at the requested path onto the
+    // records branch, then removes it (so nothing bad is at the tip): the
+    // records branch holds records, not code, and says nothing of where the
+    // code is.
+    let repo = b.repo();
+    let tip = repo.refname_to_id(records::RECORDS_BRANCH).unwrap();
+    let old = repo.find_commit(tip).unwrap();
+    let blob = repo.blob(text.as_bytes()).unwrap();
+    let mut update = git2::build::TreeUpdateBuilder::new();
+    update.upsert("src/lib.rs", blob, git2::FileMode::Blob);
+    let forged = update.create_updated(&repo, &old.tree().unwrap()).unwrap();
+    let sig = git2::Signature::now("Mallory", "mallory@example.com").unwrap();
+    let with = repo.commit(None, &sig, &sig, "code", &repo.find_tree(forged).unwrap(), &[&old]).unwrap();
+    let with = repo.find_commit(with).unwrap();
+    let without = repo.commit(None, &sig, &sig, "tidy", &old.tree().unwrap(), &[&with]).unwrap();
+    repo.reference(records::RECORDS_BRANCH, with.id(), true, "forged").unwrap();
+    assert_eq!(states(&queue(&b)), ["awaiting"], "the code at the records branch's tip");
+    repo.reference(records::RECORDS_BRANCH, without, true, "forged").unwrap();
+    assert_eq!(states(&queue(&b)), ["awaiting"], "the code in the records branch's history");
+}

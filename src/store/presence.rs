@@ -8,6 +8,8 @@
 //! it is not present but some commit here had those bytes at that path:
 //! reachable from any ref or from a reflog (`git log --all --reflog`), so
 //! code reset away or rewritten after its commit counts as committed once.
+//! The records branch (`vouch-records`, here or a remote's) is never looked
+//! at: it holds records, and a file put there says nothing of the code.
 //! Otherwise it is *unseen*: never committed here, like a request made
 //! before its commit (as the pre-commit gate asks) or in another clone,
 //! which stays awaited: absence proves nothing where the code never was.
@@ -26,7 +28,7 @@ use std::path::{Path, PathBuf};
 use git2::{ObjectType, Oid, Repository};
 
 use crate::queue::Presence;
-use crate::store::records::RequestedUnit;
+use crate::store::records::{RECORDS_BRANCH, RequestedUnit};
 
 /// Where the code of requested units is, looked up lazily.
 pub struct Presences<'r> {
@@ -75,7 +77,7 @@ impl<'r> Presences<'r> {
                 let Some(name) = reference.name() else { continue };
                 let counts =
                     name.starts_with("refs/heads/") || name.starts_with("refs/remotes/") || name == "refs/stash";
-                if !counts || reference.symbolic_target().is_some() {
+                if !counts || is_records_branch(name) || reference.symbolic_target().is_some() {
                     continue;
                 }
                 if let Ok(commit) = reference.peel_to_commit()
@@ -201,15 +203,27 @@ impl<'r> Presences<'r> {
         Some(known.get(path).cloned().unwrap_or_default())
     }
 
-    /// What `git log --all --reflog --raw` says commits had at `paths`, a
-    /// few hundred paths per run.
+    /// What `git log --raw` from every starting point ([`code_starts`])
+    /// says commits had at `paths`, a few hundred paths per run.
     fn read_history(&self, paths: &[String]) -> Option<HashMap<String, Vec<Oid>>> {
         let mut blobs: HashMap<String, Vec<Oid>> = HashMap::new();
+        let starts = code_starts(self.repo);
+        if starts.is_empty() {
+            return Some(blobs);
+        }
+        let input: String = starts.iter().map(|id| format!("{id}\n")).collect();
         for chunk in paths.chunks(500) {
             let mut cmd = crate::store::notes::git_command(self.repo);
-            cmd.args(["--literal-pathspecs", "log", "--all", "--reflog", "--format=", "--raw", "--no-abbrev", "-z"]);
+            cmd.args(["--literal-pathspecs", "log", "--stdin", "--format=", "--raw", "--no-abbrev", "-z"]);
             cmd.args(["--no-renames", "--"]).args(chunk);
-            let out = cmd.output().ok().filter(|o| o.status.success())?;
+            cmd.stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped());
+            cmd.stderr(std::process::Stdio::null());
+            let mut child = cmd.spawn().ok()?;
+            let mut stdin = child.stdin.take()?;
+            let feed = input.clone();
+            let writer = std::thread::spawn(move || std::io::Write::write_all(&mut stdin, feed.as_bytes()));
+            let out = child.wait_with_output().ok().filter(|o| o.status.success())?;
+            writer.join().ok()?.ok()?;
             // `:100644 100644 <old> <new> M` NUL `<path>` NUL, per file.
             let mut fields = out.stdout.split(|&b| b == 0);
             while let Some(field) = fields.next() {
@@ -225,6 +239,48 @@ impl<'r> Presences<'r> {
         }
         Some(blobs)
     }
+}
+
+/// Where to look for code committed here: the commit of every ref and of
+/// every entry of its reflog and HEAD's (as `git log --all --reflog`), but
+/// for vouch's own refs (records, journals, fetched copies), which hold
+/// records, not code.
+fn code_starts(repo: &Repository) -> Vec<Oid> {
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    let mut add = |id: Oid| {
+        if seen.insert(id) && repo.find_commit(id).is_ok() {
+            out.push(id);
+        }
+    };
+    let mut names = vec!["HEAD".to_string()];
+    if let Ok(refs) = repo.references() {
+        names.extend(refs.flatten().filter_map(|r| r.name().map(str::to_string)));
+    }
+    for name in names {
+        if is_records_branch(&name) || name.starts_with("refs/vouch") {
+            continue;
+        }
+        if let Ok(id) = repo.refname_to_id(&name) {
+            add(id);
+        }
+        if let Ok(log) = repo.reflog(&name) {
+            for entry in log.iter() {
+                add(entry.id_new());
+            }
+        }
+    }
+    out
+}
+
+/// The records branch's name without `refs/heads/`.
+const RECORDS_NAME: &str = "vouch-records";
+
+/// Whether `name` is the records branch, here or a remote's: it holds
+/// records, never the code a request names.
+fn is_records_branch(name: &str) -> bool {
+    name == RECORDS_BRANCH
+        || name.strip_prefix("refs/remotes/").is_some_and(|r| r.ends_with(&format!("/{RECORDS_NAME}")))
 }
 
 /// Whether `haystack` holds `needle` (an empty needle is everywhere).
