@@ -39,6 +39,7 @@ pub mod review;
 pub mod stats;
 pub mod status;
 pub mod sync;
+pub mod team;
 pub mod units;
 pub mod verify;
 

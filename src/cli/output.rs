@@ -140,21 +140,6 @@ fn progress_wanted() -> bool {
     std::io::stderr().is_terminal() && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
 }
 
-/// A progress bar on standard error over `len` steps, or `None` where no one
-/// watches. The caller calls `inc` per step and `finish_and_clear` at the
-/// end, so nothing stays on the screen.
-pub fn progress_bar(len: u64, what: &str) -> Option<indicatif::ProgressBar> {
-    if !progress_wanted() {
-        return None;
-    }
-    let bar = indicatif::ProgressBar::new(len);
-    if let Ok(style) = indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} ({eta})") {
-        bar.set_style(style.progress_chars("=> "));
-    }
-    bar.set_message(what.to_string());
-    Some(bar)
-}
-
 /// A spinner on standard error for work whose steps are not counted, or
 /// `None` where no one watches.
 pub fn spinner(what: &str) -> Option<indicatif::ProgressBar> {
