@@ -154,8 +154,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let mut reported = Vec::new();
     for (i, facts) in &chosen {
         let file = &files[*i].0;
-        let ai = file.ai_ranges();
-        wanted.push(signoff::requested_unit(&file.path, file.language, facts, file.text(), &ai));
+        wanted.push(file.requested(facts));
         let requirement = policy.requirement(&file.path, &facts.unit.risk, facts.unit.ai_lines);
         reported.push(ReportedUnit {
             path: file.path.clone(),

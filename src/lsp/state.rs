@@ -501,7 +501,9 @@ impl State {
         d.dirty = None;
         let facts: Vec<UnitFacts> = if d.units_stale {
             d.units_stale = false;
-            signoff::unit_facts(&mut d.doc)
+            let mut facts = signoff::unit_facts(&mut d.doc);
+            self.repos.blob_fingerprints(d.repo.as_ref(), &d.doc, &mut facts);
+            facts
         } else {
             d.analysis.drain(..).map(|a| a.facts).collect()
         };
@@ -1025,7 +1027,7 @@ fn provenance_markdown(d: &OpenDoc, offset: usize, repos: &Repos) -> Option<Stri
             md.push_str(&format!("- reviewers: {}\n", shown(&a.verdict.reviewers.join(", "))));
         }
         if let Some((root, rel)) = &d.repo {
-            for line in repos.history_of(root, rel, &a.unit.fingerprint) {
+            for line in repos.history_of(root, rel, &a.unit) {
                 md.push_str(&format!("- {line}\n"));
             }
         }

@@ -158,7 +158,7 @@ fn claims_with(
             records.iter().filter(|r| r.path == path && r.blob == blob).flat_map(|r| r.ai.clone()),
         );
         if let Some(note) = &git_ai {
-            let count = notes::line_spans(&text).len() as u32;
+            let count = notes::line_spans(text.as_bytes()).len() as u32;
             let mut by_origin: Vec<(AiSource, Vec<[u32; 2]>)> = Vec::new();
             for line in 1..=count {
                 let Some(attr) = note.attribution(&path, line) else { continue };
