@@ -230,7 +230,16 @@ impl Analysis<'_> {
             }
             eprintln!("vouch: warning: {path}: {problem}");
         }
-        let spans = signoff::overlay(bytes.len(), &history, &view.spans);
+        let mut spans = signoff::overlay(bytes.len(), &history, &view.spans);
+        // A squashed, picked or re-committed version is the source's own:
+        // its AI record holds for all of it.
+        if let Some(derived) = self.derived.filter(|d| d.claims_ai(&path))
+            && !bytes.is_empty()
+            && !spans.iter().any(|(_, a)| a.is_ai())
+            && let Some(record) = derived.carry_whole(&path, blob).records.first()
+        {
+            spans = vec![(0..bytes.len(), record.attribution())];
+        }
         let analysed = Analysed {
             path,
             blob,
