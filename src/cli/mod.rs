@@ -38,6 +38,7 @@ pub mod review;
 pub mod stats;
 pub mod status;
 pub mod sync;
+pub mod team;
 pub mod units;
 pub mod verify;
 
