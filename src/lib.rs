@@ -4,15 +4,17 @@
 //! The crate is a functional core and an imperative shell (see
 //! `docs/architecture.md`):
 //! - core, pure and synchronous: [`text`], [`provenance`], [`syntax`],
-//!   [`fingerprint`], [`canonical`], [`document`], [`policy`], [`display`]
-//!   (text shown to a person, hidden characters made visible);
+//!   [`fingerprint`], [`eol`], [`canonical`], [`document`], [`policy`], [`lineage`],
+//!   [`display`] (text shown to a person, hidden characters made visible);
 //! - [`store`]: files and git (journal, notes, request and approval records);
 //! - front ends: [`lsp`] and [`cli`].
 
 pub mod canonical;
 pub mod display;
 pub mod document;
+pub mod eol;
 pub mod fingerprint;
+pub mod lineage;
 pub mod policy;
 pub mod provenance;
 pub mod queue;

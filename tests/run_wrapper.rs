@@ -208,3 +208,140 @@ fn the_help_says_who_the_changes_are_attributed_to() {
     assert!(help.contains("Anything that changed in the worktree while COMMAND ran is attributed to it"), "{help}");
     assert!(help.contains("200,000 files") && help.contains("1 GiB"), "{help}");
 }
+
+/// The JSON `vouch args` prints in `dir` (exit 0 or 1).
+fn json_of(dir: &Path, args: &[&str]) -> Value {
+    let out = vouch(dir, args).env("HOME", dir).output().unwrap();
+    assert!(matches!(out.status.code(), Some(0 | 1)), "vouch {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("vouch {args:?}: {e}"))
+}
+
+fn text_of(dir: &Path, args: &[&str]) -> String {
+    let out = vouch(dir, args).env("HOME", dir).output().unwrap();
+    assert!(matches!(out.status.code(), Some(0 | 1)), "vouch {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn a_commit_of_what_vouch_run_recorded_is_ai_in_every_view() {
+    let repo = TestRepo::new();
+    repo.write(".vouch.toml", "gate = \"warn\"\nreviewers = [\"carol@example.com\"]\n");
+    repo.write("README.md", "a project\n");
+    let out = vouch(&repo.root, &["init"]).env("HOME", &repo.root).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    repo.commit_all("start");
+    let base = repo.git(&["rev-parse", "HEAD"]).trim().to_string();
+    let bin = tempfile::tempdir().unwrap();
+    let agent = script(
+        bin.path(),
+        "fake-agent",
+        "mkdir -p src\nprintf 'pub fn pay(x: u64) -> u64 {\\n    x * 2\\n}\\n' > src/pay.rs\n",
+    );
+    let out = run_with_stdin(&repo.root, &["run", "--", &agent], b"");
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+
+    // Before the commit: the journal's, evidence wrapper.
+    let blame = json_of(&repo.root, &["blame", "src/pay.rs", "--format", "json"]);
+    for line in blame["lines"].as_array().unwrap() {
+        assert_eq!((line["origin"].as_str(), line["evidence"].as_str()), (Some("ai"), Some("wrapper")), "{line}");
+        assert_eq!((line["tool"].as_str(), line["source"].as_str()), (Some("fake-agent"), Some("journal")), "{line}");
+    }
+
+    // A commit through the hooks: its note carries the wrapper's record.
+    let out = git_with_hooks(&repo.root, &["add", "-A"]);
+    assert!(out.status.success());
+    let out = git_with_hooks(&repo.root, &["commit", "-q", "-m", "pay"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let commit = repo.git(&["rev-parse", "HEAD"]).trim().to_string();
+    let note = repo.git(&["notes", "--ref=vouch", "show", "HEAD"]);
+    let record: Value =
+        note.lines().map(|l| serde_json::from_str::<Value>(l).unwrap()).find(|r| r["path"] == "src/pay.rs").unwrap();
+    assert_eq!((record["evidence"].as_str(), record["origin"]["tool"].as_str()), (Some("wrapper"), Some("fake-agent")));
+    assert_eq!(record["ai"], serde_json::json!([[1, 3]]));
+
+    let range = format!("{base}..HEAD");
+    // log: a vouch note, all three lines AI, by the agent.
+    let log = json_of(&repo.root, &["log", &range, "--format", "json"]);
+    let entry = log.as_array().unwrap().iter().find(|e| e["commit"] == commit.as_str()).unwrap();
+    assert_eq!(entry["evidence"], serde_json::json!(["vouch note"]), "{entry}");
+    assert_eq!((entry["ai_lines"].as_u64(), entry["added_lines"].as_u64()), (Some(3), Some(3)), "{entry}");
+    let text = text_of(&repo.root, &["log", &range]);
+    assert!(text.contains("100% AI (3/3 lines) by fake-agent · vouch note"), "{text}");
+
+    // verify: the same evidence, three AI lines, one unit awaiting sign-off.
+    let verify = json_of(&repo.root, &["verify", &range, "--format", "json"]);
+    let coverage = &verify["coverage"];
+    assert_eq!(coverage["provenance"][&commit], serde_json::json!(["vouch note"]), "{coverage}");
+    assert_eq!(coverage["ai_lines"].as_u64(), Some(3), "{coverage}");
+    assert_eq!(verify["failures"].as_array().unwrap().len(), 1, "{verify:#}");
+
+    // stats and the report: counted as AI, of the vouch-note kind, by the agent.
+    let stats = json_of(&repo.root, &["stats", &range, "--format", "json"]);
+    let share = &stats["ai_share"];
+    assert_eq!((share["total"]["ai_lines"].as_u64(), share["total"]["added_lines"].as_u64()), (Some(3), Some(3)));
+    let kind = share["evidence"].as_array().unwrap().iter().find(|e| e["kind"] == "vouch note").unwrap();
+    assert_eq!((kind["commits"].as_u64(), kind["ai_lines"].as_u64()), (Some(1), Some(3)), "{share}");
+    assert!(share["tools"].as_array().unwrap().iter().any(|t| t["tool"] == "fake-agent"), "{share}");
+    assert_eq!(stats["in_head"]["ai_lines"], coverage["ai_lines"]);
+    let html = text_of(&repo.root, &["report", &range, "-o", "-"]);
+    assert!(html.contains("<tr><td>vouch note</td><td class=\"n\">1</td><td class=\"n\">3</td>"), "{html}");
+
+    // blame: from the note now, evidence wrapper.
+    let blame = json_of(&repo.root, &["blame", "src/pay.rs", "--format", "json"]);
+    for line in blame["lines"].as_array().unwrap() {
+        assert_eq!((line["origin"].as_str(), line["evidence"].as_str()), (Some("ai"), Some("wrapper")), "{line}");
+        assert_eq!(line["source"].as_str(), Some("vouch note"), "{line}");
+        assert_eq!(line["commit"].as_str(), Some(commit.as_str()), "{line}");
+    }
+}
+
+/// git with the hooks `vouch init` installed.
+fn git_with_hooks(dir: &Path, args: &[&str]) -> Output {
+    Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("HOME", dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_file_that_is_not_utf8_is_recorded_whole_and_files_are_compared_as_git_stores_them() {
+    let repo = project();
+    repo.git(&["config", "core.autocrlf", "true"]);
+    std::fs::write(repo.root.join("src/crlf.py"), "a = 1\r\nb = 2\r\n").unwrap();
+    repo.commit_all("crlf");
+    let bin = tempfile::tempdir().unwrap();
+    // A Latin-1 file, and a line added to a CRLF file (stored as LF).
+    let agent =
+        script(bin.path(), "agent", "printf 'caf\\351 = 1\\n' > src/latin1.py\nprintf 'c = 3\\r\\n' >> src/crlf.py\n");
+    let out = run_with_stdin(&repo.root, &["run", "--", &agent], b"");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("src/latin1.py is not UTF-8 text: recorded all of it (1 line(s)) as AI (agent)"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("recorded 1 AI line(s) of src/crlf.py (agent)"), "{stderr}");
+    let mut blobs = BTreeMap::new();
+    for entry in std::fs::read_dir(repo.root.join(".git/vouch/journal")).unwrap().flatten() {
+        for line in String::from_utf8_lossy(&std::fs::read(entry.path()).unwrap()).lines() {
+            let json = line.rsplit_once('\t').map_or(line, |(json, _)| json);
+            let record: Value = serde_json::from_str(json).unwrap();
+            if let Some(path) = record["path"].as_str() {
+                blobs.insert(path.to_string(), record);
+            }
+        }
+    }
+    let latin1 = &blobs["src/latin1.py"];
+    assert_eq!((latin1["spans"][0]["start"].as_u64(), latin1["spans"][0]["end"].as_u64()), (Some(0), Some(9)));
+    // The CRLF file: recorded over the blob git stores (LF), only the new line.
+    let crlf = &blobs["src/crlf.py"];
+    assert_eq!(crlf["blob"].as_str().unwrap(), repo.git(&["hash-object", "src/crlf.py"]).trim());
+    let spans = crlf["spans"].as_array().unwrap();
+    assert_eq!(spans.len(), 1, "{crlf}");
+    assert_eq!((spans[0]["start"].as_u64(), spans[0]["end"].as_u64()), (Some(12), Some(18)), "{crlf}");
+}

@@ -1,7 +1,9 @@
 //! Recording what an agent wrote: the file it edited, resolved inside its
 //! worktree (a path that leads out of it, or into the git directory, is an
-//! error), the text vouch last saw of it, and the journal record that
-//! attributes the written lines. Shared by the agent hooks (`vouch hook`)
+//! error), its bytes in the form git stores (see
+//! [`crate::store::attributes`]), the bytes vouch last saw of it, and the
+//! journal record that attributes the written lines (all of a file that is
+//! not UTF-8, whose edit cannot be located). Shared by the agent hooks (`vouch hook`)
 //! and the wrapper (`vouch run`); no command of its own.
 
 use std::ops::Range;
@@ -20,10 +22,21 @@ use crate::store::{notes, repo};
 pub struct Target {
     pub repo: Repository,
     pub rel: String,
-    pub text: String,
+    /// Its bytes as git will store them; `text` is them as text, when they
+    /// are UTF-8.
+    pub bytes: Vec<u8>,
+    text: Option<String>,
 }
 
-/// The repository file at `path` with its current text, or why vouch does
+impl Target {
+    /// The text, or (for bytes that are not UTF-8) nothing to locate an
+    /// edit in.
+    pub fn text(&self) -> Option<&str> {
+        self.text.as_deref()
+    }
+}
+
+/// The repository file at `path` with its current bytes, or why vouch does
 /// not track it; an error for a path that leads out of the worktree or into
 /// the git directory.
 pub fn target(path: &Path) -> anyhow::Result<Result<Target, String>> {
@@ -56,10 +69,11 @@ pub fn target(path: &Path) -> anyhow::Result<Result<Target, String>> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Err(format!("{shown} does not exist"))),
         Err(e) => return Err(e).with_context(|| format!("cannot read {shown}")),
     };
-    let Ok(text) = String::from_utf8(bytes) else {
-        return Ok(Err(format!("{shown} is not UTF-8 text")));
-    };
-    Ok(Ok(Target { repo, rel, text }))
+    // As git will store them, so that the journal describes what the gate
+    // and verify read.
+    let bytes = crate::store::attributes::to_blob(&repo, &rel, &bytes).into_owned();
+    let text = String::from_utf8(bytes.clone()).ok();
+    Ok(Ok(Target { repo, rel, bytes, text }))
 }
 
 /// `file_path` made absolute: against the agent's working directory, else
@@ -90,14 +104,32 @@ pub fn record(target: &Target, ranges: &[Range<usize>], source: AiSource, eviden
     let spans: Vec<(Range<usize>, Attribution)> = ranges.iter().map(|r| (r.clone(), attribution.clone())).collect();
     let journal = Journal::open(&target.repo).context("cannot open the journal")?;
     journal
-        .append(&target.repo, Entry::delta(&target.rel, &target.text, &spans))
+        .append(&target.repo, Entry::delta(&target.rel, &target.bytes, &spans))
         .with_context(|| format!("cannot record the edit of {}", target.rel))?;
     super::context::tidy_journal(&journal, &target.repo);
     Ok(())
 }
 
-pub fn lines_in(text: &str, ranges: &[Range<usize>]) -> usize {
-    notes::bytes_to_lines(text, ranges).iter().map(|r| (r[1] - r[0] + 1) as usize).sum()
+pub fn lines_in(bytes: &[u8], ranges: &[Range<usize>]) -> usize {
+    notes::bytes_to_lines(bytes, ranges).iter().map(|r| (r[1] - r[0] + 1) as usize).sum()
+}
+
+/// Record all of a file that is not UTF-8 as AI, known by `evidence`: the
+/// edit cannot be located in it, and it is one unit to review.
+pub fn record_whole(target: &Target, source: AiSource, evidence: Evidence) -> anyhow::Result<()> {
+    if target.bytes.is_empty() {
+        eprintln!("vouch: nothing to record in {}", display::line(&target.rel));
+        return Ok(());
+    }
+    let all: Vec<Range<usize>> = std::iter::once(0..target.bytes.len()).collect();
+    record(target, &all, source.clone(), evidence)?;
+    eprintln!(
+        "vouch: {} is not UTF-8 text: recorded all of it ({} line(s)) as AI ({})",
+        display::line(&target.rel),
+        lines_in(&target.bytes, &all),
+        display::line(&source.tool)
+    );
+    Ok(())
 }
 
 /// The byte ranges of `current` that the tool wrote, by the line diff
@@ -106,10 +138,10 @@ pub fn written(before: &str, current: &str) -> Vec<Range<usize>> {
     if before == current { Vec::new() } else { agents::inserted_ranges(before, current) }
 }
 
-/// The text of `rel` as vouch last saw it: the journal's latest version,
+/// The bytes of `rel` as vouch last saw them: the journal's latest version,
 /// else the index's, else HEAD's; empty for a file vouch never saw.
-pub fn last_seen(repo: &Repository, journal: &Journal, rel: &str) -> anyhow::Result<String> {
-    let text_of = |id: Oid| repo.find_blob(id).ok().and_then(|b| String::from_utf8(b.content().to_vec()).ok());
+pub fn last_seen(repo: &Repository, journal: &Journal, rel: &str) -> anyhow::Result<Vec<u8>> {
+    let text_of = |id: Oid| repo.find_blob(id).ok().map(|b| b.content().to_vec());
     let loaded = journal.records().context("cannot read the journal")?;
     for problem in &loaded.problems {
         eprintln!("vouch: warning: {}", display::line(&problem.to_string()));

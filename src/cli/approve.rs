@@ -34,7 +34,7 @@ use crate::policy::{Policy, Verdict};
 use crate::provenance::{AiSource, Attribution, Evidence};
 use crate::signoff::{self, Ledger, SignoffError, UnitFacts};
 use crate::store::policy_file::Source;
-use crate::store::records::{self, Approval, Request, RequestedUnit, Stored};
+use crate::store::records::{self, Approval, FingerprintStanding, Request, RequestedUnit, Stored};
 use crate::store::signature;
 use crate::syntax::{Language, Unit};
 
@@ -64,10 +64,23 @@ pub struct Args {
     /// `vouch verify` asks for a change to one.
     #[arg(long, value_name = "PATH", conflicts_with = "target")]
     pub file: Option<String>,
-    /// With --file: the revision whose policy says who may sign off (what
-    /// `vouch verify` will use as BASE; default HEAD).
-    #[arg(long, value_name = "REV", requires = "file")]
+    /// The revision whose policy says who may sign off (what `vouch verify`
+    /// will use as BASE). Default: the policy on disk, or HEAD's with
+    /// --file. An automated reviewer run on a pull request's head passes
+    /// the base, so that the head's policy cannot widen what it may clear.
+    #[arg(long, value_name = "REV")]
     pub base: Option<String>,
+    /// Only the unit of the request with this fingerprint (or a unique
+    /// prefix of at least 12 hex digits), e.g. from `vouch review --format
+    /// json`.
+    #[arg(long, value_name = "FINGERPRINT", conflicts_with = "file")]
+    pub unit: Option<String>,
+    /// Record the verdict as an automated reviewer's (the policy's
+    /// `[[automated]]`): required of, and only for, an automated reviewer's
+    /// identity. It clears only what its rule covers, and never counts as
+    /// a person (docs/automated-review.md).
+    #[arg(long, conflicts_with = "file")]
+    pub automated: bool,
     #[command(flatten)]
     pub format: FormatArg,
 }
@@ -87,9 +100,23 @@ pub struct RejectArgs {
     /// Reject the whole current text of a file that decides who may approve.
     #[arg(long, value_name = "PATH", conflicts_with = "target")]
     pub file: Option<String>,
-    /// With --file: the revision whose policy says who may sign off.
-    #[arg(long, value_name = "REV", requires = "file")]
+    /// The revision whose policy says who may sign off (what `vouch verify`
+    /// will use as BASE). Default: the policy on disk, or HEAD's with
+    /// --file. An automated reviewer run on a pull request's head passes
+    /// the base, so that the head's policy cannot widen what it may clear.
+    #[arg(long, value_name = "REV")]
     pub base: Option<String>,
+    /// Only the unit of the request with this fingerprint (or a unique
+    /// prefix of at least 12 hex digits), e.g. from `vouch review --format
+    /// json`.
+    #[arg(long, value_name = "FINGERPRINT", conflicts_with = "file")]
+    pub unit: Option<String>,
+    /// Record the verdict as an automated reviewer's (the policy's
+    /// `[[automated]]`): required of, and only for, an automated reviewer's
+    /// identity. It clears only what its rule covers, and never counts as
+    /// a person (docs/automated-review.md).
+    #[arg(long, conflicts_with = "file")]
+    pub automated: bool,
     #[command(flatten)]
     pub format: FormatArg,
 }
@@ -105,6 +132,9 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         comment: args.comment,
         yes: args.yes,
         format: args.format.format,
+        unit: args.unit,
+        automated: args.automated,
+        base: args.base,
     })
 }
 
@@ -122,6 +152,9 @@ pub fn run_reject(args: RejectArgs) -> anyhow::Result<Outcome> {
         comment: Some(args.comment),
         yes: args.yes,
         format: args.format.format,
+        unit: args.unit,
+        automated: args.automated,
+        base: args.base,
     })
 }
 
@@ -131,6 +164,10 @@ struct Decision {
     comment: Option<String>,
     yes: bool,
     format: Format,
+    unit: Option<String>,
+    automated: bool,
+    /// The revision whose policy decides; `None`: the policy on disk.
+    base: Option<String>,
 }
 
 /// One unit to decide on, with what the reviewer is shown.
@@ -167,6 +204,8 @@ struct Written {
 struct Report {
     decision: &'static str,
     reviewer: String,
+    /// An automated reviewer's verdict.
+    automated: bool,
     request: Option<String>,
     comment: Option<String>,
     approvals: Vec<Written>,
@@ -184,13 +223,39 @@ fn verb(verdict: Verdict) -> (&'static str, &'static str) {
 fn decide(d: Decision) -> anyhow::Result<Outcome> {
     let ctx = Context::open()?;
     let me = ctx.identity()?;
-    let policy = ctx.policy(&Source::Worktree)?;
+    let policy = ctx.policy(&d.base.as_ref().map_or(Source::Worktree, |rev| Source::Commit(rev.clone())))?;
     let ledger = ctx.ledger()?;
     if ledger.repository_id.is_none() {
         return Err(SignoffError::NoCommits.into());
     }
     let (verb, past) = verb(d.verdict);
-    let selection = select(&ctx, &policy, &ledger, d.target.as_deref(), d.yes)?;
+    let is_bot = policy.automated_reviewers().iter().any(|b| b.eq_ignore_ascii_case(&me.email));
+    match (d.automated, is_bot) {
+        (true, false) => bail!(
+            "--automated: {} is not an automated reviewer of the policy ([[automated]] reviewer = ...)",
+            display::line(&me.email)
+        ),
+        (false, true) => bail!(
+            "{} is an automated reviewer of the policy: record its verdict with --automated",
+            display::line(&me.email)
+        ),
+        _ => {}
+    }
+    let mut selection = select(&ctx, &policy, &ledger, d.target.as_deref(), d.yes)?;
+    if let Some(unit) = &d.unit {
+        let prefix = unit.trim().to_ascii_lowercase();
+        if prefix.len() < 12 || !prefix.bytes().all(|b| b.is_ascii_hexdigit()) {
+            bail!("--unit takes a fingerprint, or a prefix of at least 12 hex digits");
+        }
+        selection.items.retain(|i| i.facts.unit.fingerprint.starts_with(&prefix));
+        let mut fingerprints: Vec<&str> = selection.items.iter().map(|i| i.facts.unit.fingerprint.as_str()).collect();
+        fingerprints.dedup();
+        match fingerprints.len() {
+            0 => bail!("no unit with fingerprint {} in what you named", display::line(unit)),
+            1 => {}
+            _ => bail!("fingerprint prefix {} is ambiguous; give more digits", display::line(unit)),
+        }
+    }
 
     // Check every unit before writing anything: all or nothing.
     let mut approvals: Vec<(Approval, &Item)> = Vec::new();
@@ -266,9 +331,13 @@ fn decide(d: Decision) -> anyhow::Result<Outcome> {
             name: item.facts.unit.name.clone(),
         });
     }
+    let signed: Vec<(&str, &Approval)> =
+        written.iter().zip(&approvals).map(|(w, (approval, _))| (w.id.as_str(), approval)).collect();
+    warn_unverifiable(&ctx, &policy, &signed);
     let report = Report {
         decision: verb,
         reviewer: me.email.clone(),
+        automated: d.automated,
         request: selection.request,
         comment: d.comment,
         approvals: written,
@@ -318,17 +387,17 @@ fn decide_trust_file(
             named.join(", ")
         );
     }
-    // A deleted trust file is signed off as absent, which differs from empty.
+    // A deleted trust file is signed off as absent, which differs from empty;
+    // a present one as git stores it.
     let bytes = match std::fs::read(ctx.root.join(&path)) {
-        Ok(bytes) => Some(bytes),
+        Ok(bytes) => Some(crate::store::attributes::to_blob(&ctx.repo, &path, &bytes).into_owned()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(e).with_context(|| format!("cannot read {path}")),
     };
-    let text = String::from_utf8_lossy(bytes.as_deref().unwrap_or_default()).into_owned();
     let me = ctx.identity()?;
     let ledger = ctx.ledger()?;
     let repository = ledger.repository_id.clone().ok_or(SignoffError::NoCommits)?;
-    let lines = text.lines().count().max(1);
+    let lines = git_line_count(bytes.as_deref().unwrap_or_default());
     // The same judgement verify makes of this state of the file.
     let (fingerprint, judgement) = ledger.judge_trust_file(&policy, &path, bytes.as_deref(), &[], &|_| None);
     judgement
@@ -342,7 +411,7 @@ fn decide_trust_file(
         }
         println!("{} as it is now ({lines} lines, fingerprint {}):", display::line(&path), &fingerprint[..12]);
         let width = lines.to_string().len();
-        for (i, line) in display::code_lines(&text).iter().enumerate() {
+        for (i, line) in display::code_lines_bytes(bytes.as_deref().unwrap_or_default()).iter().enumerate() {
             println!("  {:>width$} │ {line}", i + 1);
         }
         if !confirm(&format!("{ask} this text of {} as {}? [y/N] ", display::line(&path), display::line(&me.email)))? {
@@ -354,6 +423,7 @@ fn decide_trust_file(
     approval.path = Some(path.clone());
     sign(&ctx, &policy, &mut approval)?;
     let id = records::add(&ctx.repo, &approval)?;
+    warn_unverifiable(&ctx, &policy, &[(id.as_str(), &approval)]);
     match format {
         Format::Json => println!(
             "{}",
@@ -367,6 +437,71 @@ fn decide_trust_file(
         ),
     }
     Ok(Outcome::Ok)
+}
+
+/// Warn when a decision just written will not count where signatures are
+/// required: its signature (or its lack of one) checked against the
+/// allowed-signers file as committed at HEAD, and at the default branch's
+/// tip (what `vouch verify` will most likely take as BASE) when that is
+/// another commit, each named. Nothing when no policy there (nor the
+/// working tree's) requires signatures and the decision is unsigned.
+fn warn_unverifiable(ctx: &Context, policy: &Policy, written: &[(&str, &Approval)]) {
+    let mut places: Vec<(String, String)> = Vec::new();
+    if let Ok(head) = ctx.repo.head().and_then(|h| h.peel_to_commit()) {
+        places.push(("HEAD".to_string(), head.id().to_string()));
+        if let Some((name, tip)) = default_branch(&ctx.repo)
+            && tip != head.id()
+        {
+            places.push((name, tip.to_string()));
+        }
+    }
+    for (name, rev) in places {
+        let source = Source::Commit(rev);
+        let at = match ctx.policy(&source) {
+            Ok(p) => p,
+            Err(_) => continue,
+        };
+        let required = at.require_signatures() || policy.require_signatures();
+        if !required && written.iter().all(|(_, a)| a.signature.is_none()) {
+            continue;
+        }
+        let signers = match signature::load_allowed_signers(&ctx.repo, &at, &source) {
+            Ok(signers) => signers,
+            Err(e) => {
+                eprintln!("vouch: warning: cannot check your signature against {name}'s allowed signers: {e}");
+                continue;
+            }
+        };
+        for (id, approval) in written {
+            if let Err(problem) = signers.check_approval(approval) {
+                let short = &id[..12.min(id.len())];
+                let consequence = if required {
+                    "vouch verify will not count it where the policy requires signatures"
+                } else {
+                    "it will not count if the policy comes to require signatures"
+                };
+                eprintln!(
+                    "vouch: warning: decision {short} does not verify against the allowed signers at {name} ({}): it {}; {consequence}",
+                    display::line(at.allowed_signers()),
+                    display::line(&problem.to_string())
+                );
+            }
+        }
+    }
+}
+
+/// The default branch's tip as this clone knows it: what `origin/HEAD`
+/// points to, else a local `main` or `master`.
+fn default_branch(repo: &git2::Repository) -> Option<(String, git2::Oid)> {
+    if let Ok(reference) = repo.find_reference("refs/remotes/origin/HEAD")
+        && let Some(target) = reference.symbolic_target()
+        && let Ok(tip) = repo.refname_to_id(target)
+    {
+        return Some((target.trim_start_matches("refs/remotes/").to_string(), tip));
+    }
+    ["main", "master"]
+        .into_iter()
+        .find_map(|b| repo.refname_to_id(&format!("refs/heads/{b}")).ok().map(|tip| (b.to_string(), tip)))
 }
 
 fn confirm(question: &str) -> anyhow::Result<bool> {
@@ -394,9 +529,12 @@ fn select(
     let requests: Vec<Stored<Request>> =
         listing.records.into_iter().filter(|r| r.record.repository == repository).collect();
     let mut files = Files { sources: units::Sources::open(ctx, policy)?, loaded: HashMap::new() };
+    let ours: Vec<&Stored<Request>> = requests.iter().collect();
+    let withdrawn = super::team::withdrawn(ctx, policy, &ours)?;
     let Some(target) = target else {
         let verified = units::verifier(ctx, policy);
-        let open: Vec<&Stored<Request>> = requests.iter().filter(|r| is_open(ledger, policy, &verified, r)).collect();
+        let open: Vec<&Stored<Request>> =
+            requests.iter().filter(|r| !withdrawn.contains(&r.id) && is_open(ledger, policy, &verified, r)).collect();
         return match open.as_slice() {
             [one] if !yes => from_request(&mut files, ledger, one),
             [] => bail!("no open request; name one (vouch approve REQUEST-ID) or a unit (PATH:LINE)"),
@@ -421,7 +559,15 @@ fn select(
         let prefix = target.to_ascii_lowercase();
         let matching: Vec<&Stored<Request>> = requests.iter().filter(|r| r.id.starts_with(&prefix)).collect();
         return match matching.as_slice() {
-            [one] => from_request(&mut files, ledger, one),
+            [one] => {
+                if withdrawn.contains(&one.id) {
+                    eprintln!(
+                        "vouch: warning: request {} was withdrawn by its requester; a decision still binds to the text",
+                        &one.id[..12]
+                    );
+                }
+                from_request(&mut files, ledger, one)
+            }
             [] => bail!("no request {target} in this repository (vouch sync fetches others' requests)"),
             many => {
                 let ids: Vec<&str> = many.iter().map(|r| &r.id[..16]).collect();
@@ -433,13 +579,13 @@ fn select(
     let Some(line) = parsed.line else {
         bail!("give the unit as PATH:LINE, or a request id (a unit is decided on by its line)");
     };
-    let file =
-        files.get(&parsed.path)?.ok_or_else(|| anyhow::anyhow!("{} is not UTF-8 text", display::line(&parsed.path)))?;
+    let file = files
+        .get(&parsed.path)?
+        .ok_or_else(|| anyhow::anyhow!("{}: no such file or submodule", display::line(&parsed.path)))?;
     let facts = file
         .unit_at_line(line)
         .ok_or_else(|| anyhow::anyhow!("{}: no AI-written unit at line {line}", display::line(&parsed.label())))?;
-    let ai = file.ai_ranges();
-    let shown = signoff::requested_unit(&file.path, file.language, facts, file.text(), &ai);
+    let shown = file.requested(facts);
     let item = Item {
         path: file.path.clone(),
         line: Some(file.line_of(facts.unit.range.start)),
@@ -458,15 +604,11 @@ struct Files<'a> {
 }
 
 impl Files<'_> {
-    /// The file at `path`, or `None` when the working tree has no such file
-    /// or it is not text.
+    /// The file (or submodule) at `path`, or `None` when the working tree
+    /// has no such thing.
     fn get(&mut self, path: &str) -> anyhow::Result<Option<&FileUnits>> {
         if !self.loaded.contains_key(path) {
-            let file = if self.sources.ctx.root.join(path).is_file() {
-                FileUnits::load_text(&self.sources, path)?
-            } else {
-                None
-            };
+            let file = FileUnits::load_text(&self.sources, path)?;
             self.loaded.insert(path.to_string(), file);
         }
         Ok(self.loaded.get(path).and_then(Option::as_ref))
@@ -475,29 +617,35 @@ impl Files<'_> {
 
 /// Whether some unit of `request` still lacks its sign-off.
 fn is_open(ledger: &Ledger, policy: &Policy, verified: &units::Verifier, request: &Stored<Request>) -> bool {
-    request.record.units.iter().any(|u| {
-        let facts = facts_from_text(u, &crate::fingerprint::fingerprint(&u.language, &u.kind, u.text.as_bytes()));
+    request.record.units.iter().filter(|u| u.standing().counts()).any(|u| {
+        let facts = facts_from_text(u, &u.fingerprint);
         ledger.judge(policy, &u.path, &facts, &[], verified).assessment.status.is_blocking()
     })
 }
 
-/// The units of a request, each recomputed from its text; refused as a
-/// whole when any stated fingerprint does not match its text.
+/// The units of a request, each recomputed from its bytes; refused as a
+/// whole when any stated fingerprint does not match its bytes, or is of a
+/// fingerprint version that no longer counts.
 fn from_request(files: &mut Files<'_>, ledger: &Ledger, request: &Stored<Request>) -> anyhow::Result<Selection> {
     let id = &request.id;
     let mut mismatches = Vec::new();
+    let mut retired = Vec::new();
     for (i, unit) in request.record.units.iter().enumerate() {
-        let actual = crate::fingerprint::fingerprint(&unit.language, &unit.kind, unit.text.as_bytes());
-        if actual != unit.fingerprint {
-            mismatches.push(format!(
-                "unit {} ({} {} in {}) states fingerprint {} but its text has {}",
-                i + 1,
-                display::line(&unit.kind),
-                display::line(unit.name.as_deref().unwrap_or("(unnamed)")),
-                display::line(&unit.path),
+        let what = format!(
+            "unit {} ({} {} in {})",
+            i + 1,
+            display::line(&unit.kind),
+            display::line(unit.name.as_deref().unwrap_or("(unnamed)")),
+            display::line(&unit.path)
+        );
+        match unit.standing() {
+            FingerprintStanding::Counts => {}
+            FingerprintStanding::Mismatch { actual } => mismatches.push(format!(
+                "{what} states fingerprint {} but its text has {}",
                 display::line(unit.fingerprint.get(..12).unwrap_or(&unit.fingerprint)),
                 &actual[..12]
-            ));
+            )),
+            other => retired.push(format!("{what}: {other}")),
         }
     }
     if !mismatches.is_empty() {
@@ -507,16 +655,22 @@ fn from_request(files: &mut Files<'_>, ledger: &Ledger, request: &Stored<Request
             mismatches.join("; ")
         );
     }
+    if !retired.is_empty() {
+        bail!(
+            "request {} cannot be decided on: {}; ask for sign-off again (vouch request)",
+            &id[..12],
+            retired.join("; ")
+        );
+    }
     let mut items = Vec::new();
     for unit in &request.record.units {
-        let fingerprint = crate::fingerprint::fingerprint(&unit.language, &unit.kind, unit.text.as_bytes());
+        let fingerprint = unit.fingerprint.clone();
         // The unit as the working tree has it, if it is there: its real
         // provenance names who accepted the AI text and which lines are AI,
         // rather than the request's own account.
         let here = files.get(&unit.path)?.and_then(|file| {
             let facts = file.facts.iter().find(|f| f.unit.fingerprint == fingerprint)?;
-            let shown = signoff::requested_unit(&file.path, file.language, facts, file.text(), &file.ai_ranges());
-            Some((facts.clone(), shown, file.line_of(facts.unit.range.start)))
+            Some((facts.clone(), file.requested(facts), file.line_of(facts.unit.range.start)))
         });
         let (facts, shown, line) = match here {
             Some((facts, shown, line)) => (facts, shown, Some(line)),
@@ -539,7 +693,7 @@ fn from_request(files: &mut Files<'_>, ledger: &Ledger, request: &Stored<Request
 /// the request states them, and nobody known to have accepted it.
 fn facts_from_text(unit: &RequestedUnit, fingerprint: &str) -> UnitFacts {
     let language = Language::ALL.into_iter().find(|l| l.name() == unit.language).unwrap_or(Language::Text);
-    let text = &unit.text;
+    let bytes = unit.text.as_bytes();
     let source = AiSource {
         tool: unit.tool.clone().unwrap_or_else(|| "unknown".into()),
         model: unit.model.clone(),
@@ -549,7 +703,9 @@ fn facts_from_text(unit: &RequestedUnit, fingerprint: &str) -> UnitFacts {
     // Risk is read from the whole text, so it cannot be understated by
     // the request's own account of which lines are AI.
     let mut risk: Vec<String> = Vec::new();
-    if let Ok(mut doc) = Document::new(language, text.clone()) {
+    if let Some(text) = unit.text.as_text()
+        && let Ok(mut doc) = Document::new(language, text.to_string())
+    {
         doc.set_attribution(0..text.len(), &Attribution::ai(source.clone(), Evidence::Manual, None));
         for u in doc.units() {
             risk.extend(u.risk);
@@ -557,38 +713,48 @@ fn facts_from_text(unit: &RequestedUnit, fingerprint: &str) -> UnitFacts {
     }
     risk.sort();
     risk.dedup();
-    let lines = text.lines().count().max(1);
+    let lines = git_line_count(bytes);
     let ai_lines: usize = unit
         .ai_lines
         .iter()
         .map(|&[a, b]| (b.min(lines as u32) as usize + 1).saturating_sub(a as usize))
         .sum::<usize>()
         .min(lines);
-    let ai_bytes: usize = crate::store::notes::lines_to_bytes(text, &unit.ai_lines).iter().map(|r| r.len()).sum();
+    let ai_ranges = crate::store::notes::lines_to_bytes(bytes, &unit.ai_lines);
+    let ai_bytes: usize = ai_ranges.iter().map(|r| r.len()).sum();
     UnitFacts {
         unit: Unit {
             kind: unit.kind.clone(),
             name: unit.name.clone(),
-            range: 0..text.len(),
+            range: 0..bytes.len(),
             fingerprint: fingerprint.to_string(),
             ai_bytes,
             ai_lines,
+            ai_ranges,
             lines,
-            ai_share: if text.is_empty() { 0.0 } else { ai_bytes as f32 / text.len() as f32 },
+            ai_share: if bytes.is_empty() { 0.0 } else { ai_bytes as f32 / bytes.len() as f32 },
             risk,
         },
-        ai_range: 0..text.len(),
+        ai_range: 0..bytes.len(),
         sources: vec![source],
         acceptors: Vec::new(),
         suspected: false,
     }
 }
 
-/// The unit as the reviewer sees it before deciding.
+/// The number of lines of `bytes` as git counts them (at least one).
+fn git_line_count(bytes: &[u8]) -> usize {
+    crate::store::notes::line_spans(bytes).len().max(1)
+}
+
+/// The unit as the reviewer sees it before deciding: every byte (bytes
+/// that are not UTF-8 as `\xNN`), numbered as git numbers lines.
 fn preview(item: &Item, n: usize, of: usize, style: Style) -> String {
     let unit = &item.shown;
     let first = item.line.unwrap_or(1);
-    let lines = display::code_lines(&unit.text);
+    // Every byte shown (those that are not UTF-8 as `‹0xE9›`), numbered as
+    // git numbers lines.
+    let lines = display::code_lines_bytes(unit.text.as_bytes());
     let count = lines.len().max(1) as u32;
     let path = display::line(&item.path);
     let place = match item.line {
@@ -634,7 +800,9 @@ fn preview(item: &Item, n: usize, of: usize, style: Style) -> String {
 fn print_text(report: &Report, past: &str, style: Style) {
     let n = report.approvals.len();
     let request = report.request.as_deref().map_or(String::new(), |r| format!(" (request {})", &r[..12]));
-    let head = format!("{past} {n} unit{} as {}", if n == 1 { "" } else { "s" }, display::line(&report.reviewer));
+    let who = display::line(&report.reviewer);
+    let who = if report.automated { format!("{who} (automated)") } else { who.into_owned() };
+    let head = format!("{past} {n} unit{} as {who}", if n == 1 { "" } else { "s" });
     let head = if report.decision == "approve" { style.green(&head) } else { style.red(&head) };
     println!("{head}{request}");
     for w in &report.approvals {

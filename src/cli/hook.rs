@@ -23,22 +23,27 @@
 //!   what the commit comes from (a squash, a cherry-pick), for
 //!   `post-commit`: the note on the new commit (see
 //!   [`super::commit_note`]). `post-rewrite`: notes re-mapped to the
-//!   rewritten commits (`old new` lines on standard input).
+//!   rewritten commits (`old new` lines on standard input). `pre-push`:
+//!   notes and records shared with the remote pushed to (see
+//!   [`super::git_hooks::pre_push`]).
 //!
 //! An agent hook never stands in the agent's way over a file vouch does not
-//! track (outside any repository, gone, binary, not a regular file): it says
-//! so and exits 0; a snapshot that cannot be taken is a warning, never a
-//! blocked tool. A payload it cannot read is an error (exit 2) and records
-//! nothing. So is a path that leads out of the worktree through a symbolic
-//! link (`src/coupons.py -> ~/.ssh/id_ed25519`) or into the git directory:
-//! what it names is not the worktree's, and an agent (or a prompt that
-//! steers it) must not get it stored as a git object; the message says where
-//! the path leads. Paths are resolved as the file system resolves them (see
-//! [`repo::relative_path`]) and the file is read where it resolves to (a
-//! snapshot too; a shell command's snapshot keeps regular files only). It
-//! reads no history (no blame), so it stays fast; a shell command's snapshot
-//! reads the worktree's status twice (before and after), as `git status`
-//! does.
+//! track (outside any repository, gone, not a regular file): it says so and
+//! exits 0; a snapshot that cannot be taken is a warning, never a blocked
+//! tool. A file that is not UTF-8 is tracked too: vouch cannot locate the
+//! edit in bytes it does not read as text, so all of the file is recorded as
+//! AI (it is one unit to review anyway). A payload it cannot read is an
+//! error (exit 2) and records nothing. So is a path that leads out of the
+//! worktree through a symbolic link (`src/coupons.py -> ~/.ssh/id_ed25519`)
+//! or into the git directory: what it names is not the worktree's, and an
+//! agent (or a prompt that steers it) must not get it stored as a git
+//! object; the message says where the path leads. Paths are resolved as the
+//! file system resolves them (see [`repo::relative_path`]) and the file is
+//! read where it resolves to (a snapshot too; a shell command's snapshot
+//! keeps regular files only). Snapshots are compared in the form git stores
+//! (see [`crate::store::attributes`]). It reads no history (no blame), so
+//! it stays fast; a shell command's snapshot reads the worktree's status
+//! twice (before and after), as `git status` does.
 
 use std::cell::OnceCell;
 use std::io::Read;
@@ -48,7 +53,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 use git2::{ObjectType, Oid, Repository};
 
-use super::agent_record::{Target, absolute, last_seen, lines_in, record, target, user_email, written};
+use super::agent_record::{Target, absolute, last_seen, lines_in, record, record_whole, target, user_email, written};
 use super::agents::{self, Agent, Parsed, Scope};
 use super::{Format, Outcome};
 use crate::display;
@@ -71,8 +76,8 @@ pub struct Args {
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Which {
-    /// Claude Code's PostToolUse hook (Write, Edit, MultiEdit): reads its
-    /// JSON payload on standard input.
+    /// Claude Code's PreToolUse and PostToolUse hooks (Write, Edit,
+    /// MultiEdit, Bash): reads its JSON payload on standard input.
     ClaudeCode,
     /// Cursor's afterFileEdit and afterTabFileEdit hooks: reads the JSON
     /// payload on standard input.
@@ -115,6 +120,14 @@ pub enum Which {
         /// What rewrote the commits (git passes "amend" or "rebase").
         kind: Option<String>,
     },
+    /// git's pre-push hook: shares notes and records with the remote pushed
+    /// to (`vouch sync REMOTE`); never stops the push.
+    PrePush {
+        /// The remote's name (or URL, for a push to a URL).
+        remote: String,
+        /// The remote's URL.
+        url: Option<String>,
+    },
 }
 
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
@@ -135,6 +148,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         Which::PrepareCommitMsg { args: _ } => super::commit_note::prepare_commit_msg(),
         Which::PostCommit => super::commit_note::post_commit(),
         Which::PostRewrite { kind: _ } => post_rewrite(),
+        Which::PrePush { remote, url: _ } => super::git_hooks::pre_push(&remote),
     }
 }
 
@@ -242,6 +256,13 @@ fn snapshot_for(repo: &Repository, id: Option<&str>) -> Option<Snapshot> {
     }
 }
 
+/// What the snapshot says `rel` was before the tool ran, as git would store
+/// it (empty: it did not exist); `None` when it does not know.
+fn snapshot_before(repo: &Repository, snapshot: &Snapshot, rel: &str) -> Option<Vec<u8>> {
+    let bytes = snapshot.before(repo, rel)?.unwrap_or_default();
+    Some(crate::store::attributes::to_blob(repo, rel, &bytes).into_owned())
+}
+
 /// `PostToolUse` of a file tool (and Cursor's edit hooks): what changed
 /// between the snapshot taken before the tool ran and the file now; with
 /// no snapshot, where the edit's text is, else what changed since vouch
@@ -264,13 +285,11 @@ fn after_edit(agent: Agent, edit: agents::AgentEdit) -> anyhow::Result<Outcome> 
         Agent::Cursor | Agent::Codex => {}
     }
     let snapshot = snapshot_for(&target.repo, edit.tool_use_id.as_deref());
-    let before = snapshot.as_ref().and_then(|s| s.before(&target.repo, &target.rel));
+    let Some(text) = target.text() else { return whole(&target, source) };
+    let before = snapshot.as_ref().and_then(|s| snapshot_before(&target.repo, s, &target.rel));
     let ranges = match before {
-        Some(before) => {
-            let before = before.map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
-            written(&before, &target.text)
-        }
-        None => without_snapshot(&target, &edit.change)?,
+        Some(before) => written(&String::from_utf8_lossy(&before), text),
+        None => without_snapshot(&target, text, &edit.change)?,
     };
     if ranges.is_empty() {
         eprintln!("vouch: nothing to record in {}", display::line(&target.rel));
@@ -279,24 +298,25 @@ fn after_edit(agent: Agent, edit: agents::AgentEdit) -> anyhow::Result<Outcome> 
     record(&target, &ranges, source.clone(), Evidence::AgentHook)?;
     eprintln!(
         "vouch: recorded {} AI line(s) of {} ({})",
-        lines_in(&target.text, &ranges),
+        lines_in(&target.bytes, &ranges),
         display::line(&target.rel),
         display::line(&source.tool)
     );
     Ok(Outcome::Ok)
 }
 
-/// What an edit wrote, with no snapshot to compare with: where its text
-/// is in the file; where that text is gone (another hook reformatted it)
-/// or the edit wrote a whole file that existed, what changed since vouch
-/// last saw the file (more than the edit, perhaps: never less).
-fn without_snapshot(target: &Target, change: &agents::Change) -> anyhow::Result<Vec<Range<usize>>> {
+/// What an edit wrote in `text` (the file now), with no snapshot to compare
+/// with: where its text is in the file; where that text is gone (another
+/// hook reformatted it) or the edit wrote a whole file that existed, what
+/// changed since vouch last saw the file (more than the edit, perhaps:
+/// never less).
+fn without_snapshot(target: &Target, text: &str, change: &agents::Change) -> anyhow::Result<Vec<Range<usize>>> {
     let candidates: OnceCell<Vec<Oid>> = OnceCell::new();
     let previous = |text: &str| {
         let known = candidates.get_or_init(|| previous_versions(&target.repo, &target.rel));
         Oid::hash_object(ObjectType::Blob, text.as_bytes()).is_ok_and(|id| known.contains(&id))
     };
-    let located = agents::locate(change, &target.text, &previous);
+    let located = agents::locate(change, text, &previous);
     if located.ambiguous > 0 {
         eprintln!(
             "vouch: the edited text occurs more than once in {}; every occurrence is recorded as AI",
@@ -309,6 +329,7 @@ fn without_snapshot(target: &Target, change: &agents::Change) -> anyhow::Result<
     }
     let journal = Journal::open(&target.repo).context("cannot open the journal")?;
     let seen = last_seen(&target.repo, &journal, &target.rel)?;
+    let seen = String::from_utf8_lossy(&seen);
     if located.missing > 0 {
         eprintln!(
             "vouch: the edit's text is not in {} as written (reformatted?); recording what changed since vouch last saw it",
@@ -317,10 +338,10 @@ fn without_snapshot(target: &Target, change: &agents::Change) -> anyhow::Result<
     }
     if whole_write {
         // All of a new file; of a file that existed, what the write changed.
-        return Ok(if seen.is_empty() { located.ranges } else { written(&seen, &target.text) });
+        return Ok(if seen.is_empty() { located.ranges } else { written(&seen, text) });
     }
     let mut ranges = located.ranges;
-    ranges.extend(written(&seen, &target.text));
+    ranges.extend(written(&seen, text));
     Ok(agents::merge(ranges))
 }
 
@@ -357,29 +378,35 @@ fn after_shell(agent: Agent, shell: agents::Shell) -> anyhow::Result<Outcome> {
     let mut recorded = 0;
     for rel in snapshot.candidates(&repo).context("cannot list the files the command may have changed")? {
         let Ok(Ok(target)) = target(&root.join(&rel)) else { continue };
-        let before = match snapshot.before(&repo, &rel) {
-            Some(before) => before.map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default(),
+        let before = match snapshot_before(&repo, &snapshot, &rel) {
+            Some(before) => before,
             None => last_seen(&repo, &journal, &rel)?,
         };
-        let ranges = written(&before, &target.text);
+        if before == target.bytes {
+            continue;
+        }
+        let ranges = match target.text() {
+            Some(text) => written(&String::from_utf8_lossy(&before), text),
+            None => std::iter::once(0..target.bytes.len()).collect(),
+        };
         if ranges.is_empty() {
             continue;
         }
         let attribution = Attribution::ai(source.clone(), Evidence::AgentHook, user_email(&repo));
         let spans: Vec<(Range<usize>, Attribution)> = ranges.iter().map(|r| (r.clone(), attribution.clone())).collect();
         journal
-            .append(&repo, Entry::delta(&target.rel, &target.text, &spans))
+            .append(&repo, Entry::delta(&target.rel, &target.bytes, &spans))
             .with_context(|| format!("cannot record the edit of {}", target.rel))?;
         eprintln!(
             "vouch: recorded {} AI line(s) of {} ({})",
-            lines_in(&target.text, &ranges),
+            lines_in(&target.bytes, &ranges),
             display::line(&target.rel),
             display::line(&source.tool)
         );
         recorded += 1;
     }
     if recorded == 0 {
-        eprintln!("vouch: nothing to record: the command changed no tracked text file");
+        eprintln!("vouch: nothing to record: the command changed no tracked file");
     } else {
         super::context::tidy_journal(&journal, &repo);
     }
@@ -401,35 +428,42 @@ fn after_files(files: agents::FileSet) -> anyhow::Result<Outcome> {
         }
     }
     let Some(first) = targets.first() else {
-        eprintln!("vouch: nothing to record: the tool left no text file vouch tracks");
+        eprintln!("vouch: nothing to record: the tool left no file vouch tracks");
         return Ok(Outcome::Ok);
     };
     let snapshot = snapshot_for(&first.repo, files.tool_use_id.as_deref());
     let mut recorded = 0;
     for target in &targets {
-        let before = snapshot.as_ref().and_then(|s| s.before(&target.repo, &target.rel));
-        let before = match before {
-            Some(before) => before.map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default(),
+        let before = match snapshot.as_ref().and_then(|s| snapshot_before(&target.repo, s, &target.rel)) {
+            Some(before) => before,
             None => {
                 let journal = Journal::open(&target.repo).context("cannot open the journal")?;
                 last_seen(&target.repo, &journal, &target.rel)?
             }
         };
-        let ranges = written(&before, &target.text);
+        if before == target.bytes {
+            continue;
+        }
+        // A file that is not UTF-8 is recorded whole: the edit cannot be
+        // located in it.
+        let ranges = match target.text() {
+            Some(text) => written(&String::from_utf8_lossy(&before), text),
+            None => std::iter::once(0..target.bytes.len()).collect(),
+        };
         if ranges.is_empty() {
             continue;
         }
         record(target, &ranges, files.source.clone(), Evidence::AgentHook)?;
         eprintln!(
             "vouch: recorded {} AI line(s) of {} ({})",
-            lines_in(&target.text, &ranges),
+            lines_in(&target.bytes, &ranges),
             display::line(&target.rel),
             display::line(&files.source.tool)
         );
         recorded += 1;
     }
     if recorded == 0 {
-        eprintln!("vouch: nothing to record: the tool changed no text in the files it named");
+        eprintln!("vouch: nothing to record: the tool changed none of the files it named");
     }
     Ok(Outcome::Ok)
 }
@@ -501,7 +535,14 @@ fn generic(file: &Path, source: AiSource) -> anyhow::Result<Outcome> {
     };
     let journal = Journal::open(&target.repo).context("cannot open the journal")?;
     let before = last_seen(&target.repo, &journal, &target.rel)?;
-    let ranges = if before == target.text { Vec::new() } else { agents::inserted_ranges(&before, &target.text) };
+    if before == target.bytes {
+        eprintln!("vouch: nothing to record: {} has no new text since vouch last saw it", display::line(&target.rel));
+        return Ok(Outcome::Ok);
+    }
+    let (Some(text), Ok(before)) = (target.text(), String::from_utf8(before)) else {
+        return whole(&target, source);
+    };
+    let ranges = agents::inserted_ranges(&before, text);
     if ranges.is_empty() {
         eprintln!("vouch: nothing to record: {} has no new text since vouch last saw it", display::line(&target.rel));
         return Ok(Outcome::Ok);
@@ -509,10 +550,16 @@ fn generic(file: &Path, source: AiSource) -> anyhow::Result<Outcome> {
     record(&target, &ranges, source.clone(), Evidence::AgentHook)?;
     eprintln!(
         "vouch: recorded {} AI line(s) of {} ({})",
-        lines_in(&target.text, &ranges),
+        lines_in(&target.bytes, &ranges),
         display::line(&target.rel),
         display::line(&source.tool)
     );
+    Ok(Outcome::Ok)
+}
+
+/// All of a file that is not UTF-8, recorded as an agent hook's.
+fn whole(target: &Target, source: AiSource) -> anyhow::Result<Outcome> {
+    record_whole(target, source, Evidence::AgentHook)?;
     Ok(Outcome::Ok)
 }
 

@@ -2,14 +2,18 @@
 //! lines (evidence `manual`, recorded in the journal as the current git
 //! user). For text an agent wrote without a hook, and for text the size
 //! heuristic suspected wrongly.
+//!
+//! Lines are git's (only `\n` ends one). A file that is not UTF-8 is marked
+//! by its lines all the same; a submodule is one line, its commit id (`vouch
+//! mark path/to/submodule:1 --ai` for a submodule bump an agent made).
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 
-use super::Outcome;
 use super::context::Context;
+use super::{Format, FormatArg, Outcome};
 use crate::provenance::{AiSource, Attribution, Evidence, Origin};
 use crate::store::journal::{Entry, Journal};
 use crate::store::{notes, repo};
@@ -32,6 +36,8 @@ pub struct Args {
     /// The model that wrote them.
     #[arg(long, value_name = "MODEL", conflicts_with = "human")]
     pub model: Option<String>,
+    #[command(flatten)]
+    pub format: FormatArg,
 }
 
 /// `PATH:LINE` or `PATH:FIRST-LAST`, split (the path may hold colons).
@@ -70,8 +76,12 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     // or into .git is refused, and the file read is the one resolved to.
     let rel = repo::relative_path(&ctx.repo, &absolute)
         .map_err(|e| anyhow::anyhow!("cannot mark {}: {e}; nothing recorded", path.display()))?;
-    let bytes = std::fs::read(ctx.root.join(&rel)).with_context(|| format!("cannot read {}", path.display()))?;
-    let text = String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("{} is not UTF-8 text", path.display()))?;
+    // The worktree file (or submodule) the path resolves to, as git would
+    // store it.
+    let text: Vec<u8> = match super::gitfiles::worktree_content(&ctx.repo, &ctx.root, &rel)? {
+        Some((_, content)) => content.as_bytes().to_vec(),
+        None => std::fs::read(ctx.root.join(&rel)).with_context(|| format!("cannot read {}", path.display()))?,
+    };
     let count = notes::line_spans(&text).len() as u32;
     if count == 0 {
         anyhow::bail!("{} is empty: there are no lines to mark", path.display());
@@ -94,6 +104,19 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         .append(&ctx.repo, Entry::delta(&rel, &text, &spans))
         .with_context(|| format!("cannot record the mark on {rel}"))?;
     super::context::tidy_journal(&journal, &ctx.repo);
+    if args.format.format == Format::Json {
+        let report = serde_json::json!({
+            "path": rel,
+            "first_line": first,
+            "last_line": last,
+            "origin": if args.ai { "ai" } else { "human" },
+            "tool": args.ai.then(|| args.tool.as_deref().map(str::trim).filter(|t| !t.is_empty()).unwrap_or("unknown")),
+            "model": args.model,
+            "by": me.email,
+        });
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(Outcome::Ok);
+    }
     let lines = if first == last { format!("{first}") } else { format!("{first}-{last}") };
     let what = if args.ai {
         format!("AI-written ({})", args.tool.as_deref().unwrap_or("unknown tool"))

@@ -22,6 +22,7 @@ pub mod commit_note;
 pub mod context;
 pub mod doctor;
 pub mod gate_cache;
+pub mod generate;
 pub mod git_hooks;
 pub mod gitfiles;
 pub mod history_index;
@@ -40,6 +41,7 @@ pub mod run;
 pub mod stats;
 pub mod status;
 pub mod sync;
+pub mod team;
 pub mod units;
 pub mod verify;
 
@@ -119,8 +121,9 @@ pub enum Command {
     /// (SIGINT, SIGTERM, SIGHUP, SIGQUIT; Ctrl-C in a terminal reaches the
     /// command directly), and when it ends records as AI (evidence
     /// `wrapper`, tool: COMMAND's program name, or --tool) every line that
-    /// changed in the worktree's text files. vouch exits with COMMAND's
-    /// exit code (128 + the signal's number when a signal ended it).
+    /// changed in the worktree's files (all of a file that is not UTF-8).
+    /// vouch exits with COMMAND's exit code (128 + the signal's number when
+    /// a signal ended it).
     ///
     /// Be aware: vouch cannot tell who changed a file. Anything that
     /// changed in the worktree while COMMAND ran is attributed to it,
@@ -136,6 +139,10 @@ pub enum Command {
     /// modified and untracked files hold more than 1 GiB, is refused before
     /// COMMAND runs (exit 2, nothing run).
     Run(run::Args),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(generate::CompletionsArgs),
+    /// Print the manual page, or write one per command with --dir.
+    Man(generate::ManArgs),
 }
 
 /// What a command reports back: the process exit code.
@@ -185,6 +192,8 @@ pub fn main() -> ExitCode {
         Command::Stats(args) => stats::run(args),
         Command::Report(args) => report::run(args),
         Command::Run(args) => run::run(args),
+        Command::Completions(args) => generate::completions(args),
+        Command::Man(args) => generate::man(args),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,

@@ -32,7 +32,7 @@ use crate::store::identity::Identity;
 use crate::store::journal::{Journal, Loaded};
 use crate::store::policy_file::Source;
 use crate::store::records::{self, Request};
-use crate::syntax::Unit;
+use crate::syntax::{Content, Unit};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -45,11 +45,15 @@ pub struct Args {
     /// Output format of --list (json implies --list).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// The revision whose policy decides who may sign off what (what `vouch
+    /// verify` will use as BASE); default: the policy on disk.
+    #[arg(long, value_name = "REV")]
+    pub base: Option<String>,
 }
 
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let ctx = Context::open()?;
-    let policy = ctx.policy(&Source::Worktree)?;
+    let policy = ctx.policy(&args.base.map_or(Source::Worktree, Source::Commit))?;
     let ledger = ctx.ledger()?;
     let queue = load_queue(&ctx, &ledger, &policy)?;
     for problem in &queue.problems {
@@ -85,12 +89,11 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
 }
 
 /// Every request of the repository (the local refs, which `vouch sync`
-/// merges the remote's into) and the units of them that await sign-off.
+/// merges the remote's into), where each stands, and the units of the
+/// awaiting ones that await sign-off (see [`super::team::load_queue`]).
 fn load_queue(ctx: &Context, ledger: &Ledger, policy: &Policy) -> anyhow::Result<Queue> {
     let requests = records::list::<Request>(&ctx.repo).context("cannot read the sign-off requests")?.records;
-    // Signatures are checked where decisions count (the gate, verify); for
-    // the queue an unverified approval does not count.
-    Ok(queue::pending(ledger, policy, &requests, &|_| None))
+    super::team::load_queue(ctx, ledger, policy, &requests)
 }
 
 fn print_list(queue: &Queue, me: Option<&str>, format: Format, now: OffsetDateTime) -> anyhow::Result<()> {
@@ -113,6 +116,7 @@ fn print_list(queue: &Queue, me: Option<&str>, format: Format, now: OffsetDateTi
             let out = serde_json::json!({
                 "reviewer": me,
                 "units": list,
+                "requests": queue.requests,
                 "problems": queue.problems,
             });
             println!("{}", serde_json::to_string_pretty(&out)?);
@@ -152,6 +156,14 @@ fn print_list(queue: &Queue, me: Option<&str>, format: Format, now: OffsetDateTi
                     line.push_str(&format!(" · awaits {}", display::line(&unit.awaited_by().join(", "))));
                 }
                 println!("{line}");
+                for why in &unit.not_counted {
+                    println!("      not counted: {}", display::line(why));
+                }
+            }
+            let states = queue::request_counts(&queue.requests);
+            if !states.is_empty() {
+                let states: Vec<String> = states.iter().map(|b| format!("{} {}", b.count, b.label)).collect();
+                println!("requests: {}", states.join(", "));
             }
         }
     }
@@ -270,7 +282,9 @@ impl Session<'_> {
         writeln!(out, "{}", s.dim(&format!("── {n} of {total} ──────────────────────────────────────────")))?;
         writeln!(out, "{} · {}", s.bold(&display::line(&unit.path)), s.bold(&display::line(&unit.label())))?;
         let risk = risk_words(unit);
-        let lines = display::code_lines(&unit.text);
+        // Every byte shown, numbered as git numbers lines (a lone CR ends
+        // none); bytes that are not UTF-8 as `‹0xE9›`.
+        let lines = display::code_lines_bytes(unit.bytes.as_bytes());
         let mut facts = format!("{} AI line(s) of {}", unit.ai_line_count, lines.len());
         if !risk.is_empty() {
             facts.push_str(&format!(" · {}", s.red(&display::line(&risk))));
@@ -307,6 +321,9 @@ impl Session<'_> {
         match unit.rationale() {
             Some(rationale) => writeln!(out, "{} {}", s.bold("rationale:"), display::line(rationale))?,
             None => writeln!(out, "{} {}", s.bold("rationale:"), s.dim("none given"))?,
+        }
+        for why in &unit.not_counted {
+            writeln!(out, "{}", s.yellow(&format!("not counted: {}", display::line(why))))?;
         }
         if let Some(rejection) = &unit.earlier_rejection {
             let why = rejection.comment.as_deref().map_or(String::new(), |c| format!(": {}", display::line(c)));
@@ -346,10 +363,10 @@ impl Session<'_> {
         Ok(())
     }
 
-    /// Approve or reject `unit` as the current identity: the text shown is
-    /// what is signed off.
+    /// Approve or reject `unit` as the current identity: the bytes shown
+    /// are what is signed off.
     fn decide(&mut self, unit: &PendingUnit, verdict: Verdict, comment: Option<&str>) -> anyhow::Result<String> {
-        let actual = fingerprint(&unit.language, &unit.kind, unit.text.as_bytes());
+        let actual = fingerprint(&unit.language, &unit.kind, unit.bytes.as_bytes());
         if actual != unit.fingerprint {
             bail!("the fingerprint of the text shown does not match the request; refusing to sign it off");
         }
@@ -375,8 +392,10 @@ impl Session<'_> {
     /// the unit: they may not approve it. Elsewhere (another clone) none are
     /// known here; `vouch verify` checks them against the notes.
     fn acceptors(&mut self, unit: &PendingUnit) -> Vec<String> {
-        let Ok(text) = std::fs::read_to_string(self.ctx.root.join(&unit.path)) else { return Vec::new() };
-        if !text.contains(unit.text.as_str()) {
+        let in_tree = super::gitfiles::worktree_content(&self.ctx.repo, &self.ctx.root, &unit.path);
+        let Ok(Some((_, Content::Text(text)))) = in_tree else { return Vec::new() };
+        let Some(unit_text) = unit.bytes.as_text() else { return Vec::new() };
+        if !text.contains(unit_text) {
             return Vec::new();
         }
         if self.journal.is_none() {
@@ -399,9 +418,13 @@ impl Session<'_> {
             .unwrap_or_else(|| "vi".to_string());
         let first_ai = unit.ai_lines.first().map_or(1, |r| r[0]);
         let worktree = self.ctx.root.join(&unit.path);
-        let in_tree = std::fs::read_to_string(&worktree)
-            .ok()
-            .and_then(|content| content.find(unit.text.as_str()).map(|at| content[..at].matches('\n').count() as u32));
+        // Found in the file as git would store it: line numbers are the same.
+        let content = super::gitfiles::worktree_content(&self.ctx.repo, &self.ctx.root, &unit.path).ok().flatten();
+        let in_tree = content.and_then(|(_, content)| {
+            let content = content.as_bytes();
+            let at = content.windows(unit.bytes.len().max(1)).position(|w| w == unit.bytes.as_bytes())?;
+            Some(content[..at].iter().filter(|&&b| b == b'\n').count() as u32)
+        });
         let (file, line, temp) = match in_tree {
             Some(before) => (worktree, before + first_ai, None),
             None => {
@@ -411,7 +434,7 @@ impl Session<'_> {
                     .suffix(&format!(".{ext}"))
                     .tempfile()
                     .context("cannot create a temporary file")?;
-                temp.write_all(unit.text.as_bytes()).context("cannot write the temporary file")?;
+                temp.write_all(unit.bytes.as_bytes()).context("cannot write the temporary file")?;
                 (temp.path().to_path_buf(), first_ai, Some(temp))
             }
         };
@@ -453,12 +476,13 @@ fn read_line(input: &mut dyn BufRead) -> anyhow::Result<Option<String>> {
 
 /// The facts [`signoff::decide`] needs, from the requested text alone.
 fn facts_of(unit: &PendingUnit) -> UnitFacts {
-    let ai_bytes = crate::store::notes::lines_to_bytes(&unit.text, &unit.ai_lines);
+    let bytes = unit.bytes.as_bytes();
+    let ai_bytes = crate::store::notes::lines_to_bytes(bytes, &unit.ai_lines);
     let ai_range = match (ai_bytes.first(), ai_bytes.last()) {
         (Some(first), Some(last)) => first.start..last.end,
-        _ => 0..unit.text.len(),
+        _ => 0..bytes.len(),
     };
-    let lines = unit.text.lines().count();
+    let lines = crate::store::notes::line_spans(bytes).len();
     let sources = unit
         .tool
         .as_ref()
@@ -469,10 +493,11 @@ fn facts_of(unit: &PendingUnit) -> UnitFacts {
         unit: Unit {
             kind: unit.kind.clone(),
             name: unit.name.clone(),
-            range: 0..unit.text.len(),
+            range: 0..bytes.len(),
             fingerprint: unit.fingerprint.clone(),
             ai_bytes: ai_bytes.iter().map(|r| r.len()).sum(),
             ai_lines: unit.ai_line_count,
+            ai_ranges: ai_bytes.clone(),
             lines,
             ai_share: if lines == 0 { 0.0 } else { unit.ai_line_count as f32 / lines as f32 },
             risk: unit.risk.clone(),

@@ -4,7 +4,9 @@
 //! not ignore, by content), runs the command with the terminal passed
 //! through, and afterwards records as AI (evidence `wrapper`, the
 //! command's program name as the tool) every line that changed in the
-//! worktree's text files while it ran.
+//! worktree's files while it ran (all of a file that is not UTF-8, where a
+//! change cannot be located). Files are compared in the form git stores
+//! (see [`crate::store::attributes`]).
 //!
 //! What it cannot do, and says so in `vouch run --help` and
 //! `docs/agents.md`: tell who changed a file. Whatever changed while the
@@ -163,25 +165,34 @@ fn record_changes(repo: &git2::Repository, before: &WorktreeState, source: &AiSo
             }
         };
         let was = match before.was(repo, rel) {
-            Was::Absent => String::new(),
-            Was::Bytes(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+            Was::Absent => Vec::new(),
+            Was::Bytes(bytes) => bytes,
             Was::Unknown => agent_record::last_seen(repo, &journal, rel)?,
         };
-        let ranges = agent_record::written(&was, &target.text);
+        if was == target.bytes {
+            continue;
+        }
+        let Some(text) = target.text() else {
+            // Not UTF-8: the change cannot be located in it, so all of it.
+            agent_record::record_whole(&target, source.clone(), Evidence::Wrapper)?;
+            recorded += 1;
+            continue;
+        };
+        let ranges = agent_record::written(&String::from_utf8_lossy(&was), text);
         if ranges.is_empty() {
             continue;
         }
         agent_record::record(&target, &ranges, source.clone(), Evidence::Wrapper)?;
         eprintln!(
             "vouch: recorded {} AI line(s) of {} ({})",
-            agent_record::lines_in(&target.text, &ranges),
+            agent_record::lines_in(&target.bytes, &ranges),
             display::line(rel),
             display::line(&source.tool)
         );
         recorded += 1;
     }
     if recorded == 0 {
-        eprintln!("vouch: nothing to record: no text file of the worktree changed while the command ran");
+        eprintln!("vouch: nothing to record: no file of the worktree changed while the command ran");
     } else {
         eprintln!(
             "vouch: everything that changed in the worktree while the command ran is recorded as {}'s; \

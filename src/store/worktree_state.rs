@@ -168,11 +168,13 @@ impl WorktreeState {
         paths.into_iter().filter(|p| self.files.get(*p) != after.files.get(*p)).cloned().collect()
     }
 
-    /// What `rel` was in this state: kept bytes, else the blob git holds.
+    /// What `rel` was in this state, in the form git stores (kept bytes
+    /// through git's end-of-line conversion, see
+    /// [`crate::store::attributes`]; else the blob git holds).
     pub fn was(&self, repo: &Repository, rel: &str) -> Was {
         let Some(id) = self.files.get(rel) else { return Was::Absent };
         if let Some(bytes) = self.kept.get(id) {
-            return Was::Bytes(bytes.clone());
+            return Was::Bytes(crate::store::attributes::to_blob(repo, rel, bytes).into_owned());
         }
         match repo.find_blob(*id) {
             Ok(blob) => Was::Bytes(blob.content().to_vec()),
