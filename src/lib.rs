@@ -5,14 +5,17 @@
 //! `docs/architecture.md`):
 //! - core, pure and synchronous: [`text`], [`provenance`], [`syntax`],
 //!   [`fingerprint`], [`canonical`], [`document`], [`policy`], [`display`]
-//!   (text shown to a person, hidden characters made visible);
+//!   (text shown to a person, hidden characters made visible), [`intent`]
+//!   (an agent's reasoning at an edit: excerpts, redaction);
 //! - [`store`]: files and git (journal, notes, request and approval records);
 //! - front ends: [`lsp`] and [`cli`].
 
+pub mod agent_trace;
 pub mod canonical;
 pub mod display;
 pub mod document;
 pub mod fingerprint;
+pub mod intent;
 pub mod policy;
 pub mod provenance;
 pub mod queue;

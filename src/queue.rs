@@ -73,6 +73,10 @@ pub struct PendingUnit {
     pub ai_line_count: usize,
     pub tool: Option<String>,
     pub model: Option<String>,
+    /// Why the agent wrote the AI text, as the request carries it
+    /// (attacker text: shown through `display`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub intents: Vec<crate::intent::Intent>,
     /// Risk tags of the unit's text (captures of `queries/<lang>/risk.scm`).
     pub risk: Vec<String>,
     /// The tags among `risk` that the policy's `[risk] raise` lists.
@@ -309,6 +313,7 @@ pub fn pending(
                     ai_line_count: line_count(&unit.ai_lines),
                     tool: unit.tool.clone(),
                     model: unit.model.clone(),
+                    intents: unit.intents.clone(),
                     raised_by: requirement.raised_by.clone(),
                     path_risk: requirement.path_risk.label(),
                     risky: requirement.risky(),
@@ -1276,6 +1281,7 @@ mod tests {
             ai_lines: vec![ai],
             tool: Some("claude".to_string()),
             model: Some("opus".to_string()),
+            intents: Vec::new(),
         }
     }
 

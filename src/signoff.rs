@@ -358,6 +358,7 @@ pub fn requested_unit(
         ai_lines,
         tool: source.map(|s| s.tool.clone()),
         model: source.and_then(|s| s.model.clone()),
+        intents: Vec::new(),
     }
 }
 

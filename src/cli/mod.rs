@@ -12,6 +12,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 pub mod agent_config;
+pub mod agent_trace;
 pub mod agents;
 pub mod analysis_cache;
 pub mod approve;
@@ -108,6 +109,12 @@ pub enum Command {
     Stats(stats::Args),
     /// Write a self-contained HTML report.
     Report(report::Args),
+    /// Export provenance for other tools (`--agent-trace RANGE`: Agent
+    /// Trace records, JSON Lines).
+    Export(agent_trace::ExportArgs),
+    /// Import provenance from other tools (`--agent-trace FILE`): their AI
+    /// lines join the vouch notes.
+    Import(agent_trace::ImportArgs),
 }
 
 /// What a command reports back: the process exit code.
@@ -154,6 +161,8 @@ pub fn main() -> ExitCode {
         Command::Review(args) => review::run(args),
         Command::Stats(args) => stats::run(args),
         Command::Report(args) => report::run(args),
+        Command::Export(args) => agent_trace::run_export(args),
+        Command::Import(args) => agent_trace::run_import(args),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,

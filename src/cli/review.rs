@@ -24,6 +24,7 @@ use super::output::Style;
 use super::{Format, Outcome};
 use crate::display;
 use crate::fingerprint::fingerprint;
+use crate::intent;
 use crate::policy::{Policy, Verdict};
 use crate::provenance::AiSource;
 use crate::queue::{self, DiffTag, PendingUnit, Queue};
@@ -152,6 +153,9 @@ fn print_list(queue: &Queue, me: Option<&str>, format: Format, now: OffsetDateTi
                     line.push_str(&format!(" · awaits {}", display::line(&unit.awaited_by().join(", "))));
                 }
                 println!("{line}");
+                if let Some(headline) = unit.intents.iter().find_map(|i| i.headline()) {
+                    println!("    intent: {}", display::line(&headline));
+                }
             }
         }
     }
@@ -289,6 +293,14 @@ impl Session<'_> {
             (None, _) => "written by an unknown AI tool".to_string(),
         };
         writeln!(out, "{written}")?;
+        for intent in &unit.intents {
+            if let Some(prompt) = &intent.prompt {
+                writeln!(out, "{} {}", s.bold("prompt:"), display::line(&intent::fold_whitespace(prompt)))?;
+            }
+            if let Some(said) = &intent.said {
+                writeln!(out, "{} {}", s.bold("agent's intent:"), display::line(&intent::fold_whitespace(said)))?;
+            }
+        }
         for request in &unit.requests {
             let who = if request.requester_name.is_empty() {
                 request.requester.clone()

@@ -145,6 +145,12 @@ pub struct CommandArgs {
     pub fingerprint: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rationale: Option<String>,
+    /// On a request's code action: the rationale drafted from the agent's
+    /// recorded intent, for the client to offer as the default; a request
+    /// whose `rationale` is exactly this draft is recorded as taken from
+    /// the intent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rationale_draft: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

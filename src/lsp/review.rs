@@ -477,13 +477,23 @@ impl Repos {
         let me = identity::user(&ctx.repo)?;
         let repository = ctx.ledger.repository_id.clone().ok_or(signoff::SignoffError::NoCommits)?;
         let ai = doc.provenance().ai_ranges();
+        let spans = doc.provenance().to_vec();
         let mut wanted = Vec::new();
+        let mut intents = Vec::new();
         for facts in units {
             signoff::check_request(&ctx.policy, rel, facts, rationale)?;
-            wanted.push(signoff::requested_unit(rel, language, facts, doc.text().as_str(), &ai));
+            let mut unit = signoff::requested_unit(rel, language, facts, doc.text().as_str(), &ai);
+            unit.intents = crate::intent::of_range(&spans, facts.unit.range.clone());
+            intents.extend(unit.intents.iter().cloned());
+            wanted.push(unit);
         }
         let mut request = records::Request::new(&repository, me.into(), wanted);
-        request.rationale = rationale.filter(|r| !r.trim().is_empty()).map(str::to_string);
+        request.rationale = rationale.map(str::trim).filter(|r| !r.is_empty()).map(str::to_string);
+        // The client offered the draft (`rationaleDraft`) and the requester
+        // sent it back unchanged: say where those words came from.
+        if request.rationale.is_some() && request.rationale == crate::intent::draft_rationale(&intents) {
+            request.rationale_from = Some(records::RationaleFrom::Intent);
+        }
         let id = records::add(&ctx.repo, &request)?;
         ctx.wrote_records(&mut self.messages);
         Ok(format!("requested sign-off for {} unit(s) (request {})", units.len(), &id[..12]))

@@ -656,10 +656,12 @@ impl State {
                 );
             }
             if matches!(a.verdict.state, UnitState::Pending | UnitState::Rejected | UnitState::Suspected) {
+                let spans = d.doc.provenance().to_vec();
+                let draft = crate::intent::draft_rationale(&crate::intent::of_range(&spans, a.unit.range.clone()));
                 push(
                     format!("vouch: request sign-off for {name}"),
                     command::REQUEST_SIGNOFF,
-                    args(CommandArgs::default()),
+                    args(CommandArgs { rationale_draft: draft, ..CommandArgs::default() }),
                     true,
                 );
             }
@@ -763,7 +765,12 @@ impl State {
                         .unwrap_or_else(|| "unknown".into());
                     Attribution::ai(AiSource { tool, model: None, session: None, kind: None }, Evidence::Manual, who)
                 } else {
-                    Attribution { origin: Origin::Human, evidence: Some(Evidence::Manual), accepted_by: who }
+                    Attribution {
+                        origin: Origin::Human,
+                        evidence: Some(Evidence::Manual),
+                        accepted_by: who,
+                        intent: None,
+                    }
                 };
                 d.doc.set_attribution(range.clone(), &attr);
                 mark_dirty(d);
@@ -1014,6 +1021,9 @@ fn provenance_markdown(d: &OpenDoc, offset: usize, repos: &Repos) -> Option<Stri
     }
     if let Some(who) = &at.accepted_by {
         md.push_str(&format!("- accepted by: {}\n", crate::display::markdown(who)));
+    }
+    if let Some(intent) = &at.intent {
+        md.push_str(&crate::intent::markdown(intent));
     }
     if let Some(a) = d.analysis.iter().find(|a| a.unit.range.start <= offset && offset <= a.unit.range.end) {
         let shown = crate::display::markdown;

@@ -552,6 +552,7 @@ fn git_ai_key_attribution(meta: &serde_json::Value, key: &str) -> Attribution {
             origin: Origin::Human,
             evidence: Some(Evidence::History),
             accepted_by: author.map(str::to_string),
+            intent: None,
         };
     }
     let agent = if key.starts_with("s_") {
@@ -614,7 +615,12 @@ fn parse_git_ai_json(text: &str) -> Result<GitAiNote, String> {
             }
             let attr = match parts.get(2).and_then(|s| s.as_str()) {
                 Some(session) => git_ai_agent(value.pointer(&format!("/prompts/{session}/agent_id"))),
-                None => Attribution { origin: Origin::Human, evidence: Some(Evidence::History), accepted_by: None },
+                None => Attribution {
+                    origin: Origin::Human,
+                    evidence: Some(Evidence::History),
+                    accepted_by: None,
+                    intent: None,
+                },
             };
             note.files.entry(path.clone()).or_default().push((ranges, attr));
         }
@@ -773,7 +779,15 @@ mod tests {
             origin(1, Attribution::unknown()),
             origin(3, ai.clone()),
             origin(2, ai.clone()),
-            origin(4, Attribution { origin: Origin::Human, evidence: Some(Evidence::History), accepted_by: None }),
+            origin(
+                4,
+                Attribution {
+                    origin: Origin::Human,
+                    evidence: Some(Evidence::History),
+                    accepted_by: None,
+                    intent: None,
+                },
+            ),
             origin(9, ai.clone()),
         ];
         let spans = line_origins_to_spans(text, &origins);

@@ -13,6 +13,7 @@ pub mod repo;
 pub mod signature;
 pub mod snapshot;
 pub mod sync;
+pub mod transcript;
 
 /// Replace `file` with `bytes` in one step (a temporary file beside it,
 /// then a rename), creating its directory: a reader sees the old content or

@@ -652,7 +652,7 @@ fn check_file(
             }
             Origin::Human => report.coverage.attested_lines += 1,
             Origin::Unknown => {
-                let noted = origin.commit.is_some_and(|c| range.notes.contains_key(&c));
+                let noted = origin.commit.is_some_and(|c| range.notes.get(&c).is_some_and(|r| notes::attests(r)));
                 if noted {
                     report.coverage.attested_lines += 1;
                 } else {

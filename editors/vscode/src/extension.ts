@@ -417,6 +417,9 @@ async function promptForArguments(command: string, args: unknown[]): Promise<unk
       title: "vouch: request sign-off",
       prompt: "Why should this AI-written code land? Reviewers see this rationale beside the code.",
       placeHolder: "rationale (optional)",
+      // The server drafts one from the agent's recorded intent: the
+      // requester confirms it (Enter) or writes their own.
+      value: typeof argument.rationaleDraft === "string" ? argument.rationaleDraft : undefined,
       ignoreFocusOut: true,
     });
     if (rationale === undefined) {
