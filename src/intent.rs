@@ -415,6 +415,21 @@ pub fn markdown(intent: &Intent) -> String {
     md
 }
 
+/// One line per prompt and per agent statement of `intents`, labelled, for
+/// a list of particulars (verify's details). Raw: shown through `display`.
+pub fn details(intents: &[Intent]) -> Vec<String> {
+    let mut out = Vec::new();
+    for intent in intents {
+        if let Some(prompt) = &intent.prompt {
+            out.push(format!("prompt: {}", fold_whitespace(prompt)));
+        }
+        if let Some(said) = &intent.said {
+            out.push(format!("agent's intent: {}", fold_whitespace(said)));
+        }
+    }
+    out
+}
+
 /// The most intents a unit carries in a request (the first found, in the
 /// unit's order).
 pub const UNIT_INTENTS: usize = 3;

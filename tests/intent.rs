@@ -204,6 +204,20 @@ fn the_hook_keeps_the_turns_prompt_and_words_redacted_and_the_note_carries_them(
 }
 
 #[test]
+fn verify_shows_the_intent_beside_the_failing_unit() {
+    let repo = coupons(WARN);
+    let text = repo.vouch(&["verify", "HEAD~1..HEAD"]);
+    assert_eq!(text.code, 1, "{text:?}");
+    assert!(text.stdout.contains("    agent's intent: I'll add a Coupon class"), "{text:?}");
+    assert!(text.stdout.contains("    prompt: Add coupon support"), "{text:?}");
+    assert!(!text.stdout.contains("hunter22"), "{text:?}");
+    let sarif = repo.vouch(&["verify", "HEAD~1..HEAD", "--format", "sarif"]);
+    let sarif: serde_json::Value = serde_json::from_str(&sarif.stdout).unwrap();
+    let message = sarif["runs"][0]["results"][0]["message"]["text"].as_str().unwrap();
+    assert!(message.contains("- agent's intent: I'll add a Coupon class"), "{message}");
+}
+
+#[test]
 fn intent_survives_amend_rebase_squash_and_cherry_pick() {
     let repo = coupons(WARN);
     let path = "src/coupons.py";

@@ -687,7 +687,15 @@ fn check_file(
             }
         }
         let authors = people_of(range, &commits);
+        let before = report.failures.len();
         judge_unit(judge, path, fact, first, last, &authors, &commits, report);
+        // Why the agent wrote it, beside what failed (attacker text: every
+        // format shows details through `display`).
+        if report.failures.len() > before
+            && let Some(failure) = report.failures.last_mut()
+        {
+            failure.details.extend(crate::intent::details(&crate::intent::of_range(&spans, fact.unit.range.clone())));
+        }
     }
     Ok(())
 }
