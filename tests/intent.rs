@@ -377,6 +377,16 @@ fn a_request_drafts_its_rationale_from_the_intent_for_the_requester_to_confirm()
     assert_eq!(units[0]["intents"][0]["said"], "Adding a Coupon class with a percentage discount.");
     let text = repo.vouch(&["review", "--list", "--all"]);
     assert!(text.stdout.contains("intent: Adding a Coupon class"), "{text:?}");
+    // So does the team's HTML report.
+    let html = repo.vouch(&["report", "--html", "-o", "-"]);
+    assert_eq!(html.code, 0, "{html:?}");
+    assert!(html.stdout.contains("Why the agent wrote what awaits sign-off"), "{html:?}");
+    assert!(
+        html.stdout.contains("agent&#39;s intent: Adding a Coupon class")
+            || html.stdout.contains("agent's intent: Adding a Coupon class"),
+        "{}",
+        html.stdout
+    );
 
     // An edit: the requester's words, not marked.
     let repo = pending_edit();
