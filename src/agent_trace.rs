@@ -323,7 +323,8 @@ mod tests {
         let back = parse(&trace.to_string()).unwrap();
         assert_eq!(back.len(), 1);
         assert_eq!(back[0].revision, commit);
-        let got: Vec<(&str, Vec<[u32; 2]>, Option<&str>)> =
+        type Got<'a> = (&'a str, Vec<[u32; 2]>, Option<&'a str>);
+        let got: Vec<Got<'_>> =
             back[0].files.iter().map(|f| (f.path.as_str(), f.ai.clone(), f.model.as_deref())).collect();
         assert_eq!(got, vec![("src/a.py", vec![[1, 3], [7, 7]], Some("opus")), ("src/a.py", vec![[9, 9]], None)]);
         assert_eq!(back[0].files[1].intent.as_ref().and_then(|i| i.said.as_deref()), Some("adding the coupon"));

@@ -114,7 +114,7 @@ impl Intent {
     /// `level`; `None` when the policy keeps nothing or there is nothing.
     pub fn from_ids(conversation: Option<&str>, generation: Option<&str>, level: IntentLevel) -> Option<Intent> {
         level.limits()?;
-        let id = |s: Option<&str>| s.map(str::trim).filter(|s| !s.is_empty()).map(|s| clip_id(s));
+        let id = |s: Option<&str>| s.map(str::trim).filter(|s| !s.is_empty()).map(clip_id);
         let intent = Intent { conversation: id(conversation), generation: id(generation), ..Intent::default() };
         (!intent.is_empty()).then_some(intent)
     }

@@ -342,11 +342,19 @@ fn requests(repo: &Repo) -> Vec<serde_json::Value> {
     list["units"].as_array().unwrap().clone()
 }
 
+/// The one request record, wherever this version of vouch keeps it (the
+/// records branch, or the older refs/vouch/requests).
 fn request_record(repo: &Repo) -> serde_json::Value {
-    let tree = repo.ok(&["ls-tree", "-r", "--name-only", "refs/vouch/requests"]);
+    let branch =
+        run(repo.command("git", &["rev-parse", "-q", "--verify", "refs/heads/vouch-records"]).output().unwrap());
+    let (tree, prefix) = if branch.code == 0 {
+        (repo.ok(&["ls-tree", "-r", "--name-only", "refs/heads/vouch-records", "requests"]), "refs/heads/vouch-records")
+    } else {
+        (repo.ok(&["ls-tree", "-r", "--name-only", "refs/vouch/requests"]), "refs/vouch/requests")
+    };
     let names: Vec<&str> = tree.lines().filter(|l| l.ends_with(".json")).collect();
     assert_eq!(names.len(), 1, "{tree}");
-    serde_json::from_str(&repo.ok(&["show", &format!("refs/vouch/requests:{}", names[0])])).unwrap()
+    serde_json::from_str(&repo.ok(&["show", &format!("{prefix}:{}", names[0])])).unwrap()
 }
 
 /// An uncommitted agent edit with an intent, ready to request.

@@ -18,10 +18,20 @@ const RUST: &str = "use std::fmt;\n\nfn human() -> u32 {\n    1\n}\n";
 const GENERATED: &str = "fn generated(x: u32) -> u32 {\n    x * 2\n}\n";
 const WORDS: &str = "Doubling the input for the pricing table.";
 
+/// The request record, wherever this version of vouch keeps it (the
+/// records branch, or the older refs/vouch/requests).
 fn request_record(repo: &TestRepo) -> Value {
-    let tree = repo.git(&["ls-tree", "-r", "--name-only", "refs/vouch/requests"]);
+    let on_branch = repo.git_output(&["rev-parse", "-q", "--verify", "refs/heads/vouch-records"]).status.success();
+    let (tree, prefix) = if on_branch {
+        (
+            repo.git(&["ls-tree", "-r", "--name-only", "refs/heads/vouch-records", "requests"]),
+            "refs/heads/vouch-records",
+        )
+    } else {
+        (repo.git(&["ls-tree", "-r", "--name-only", "refs/vouch/requests"]), "refs/vouch/requests")
+    };
     let name = tree.lines().find(|l| l.ends_with(".json")).expect("a request record");
-    serde_json::from_str(&repo.git(&["show", &format!("refs/vouch/requests:{name}")])).unwrap()
+    serde_json::from_str(&repo.git(&["show", &format!("{prefix}:{name}")])).unwrap()
 }
 
 #[test]

@@ -13,7 +13,11 @@
 //!   where it is gone, or a `Write` replaced a file that existed, what
 //!   changed since vouch last saw the file is recorded (more than the
 //!   edit, perhaps; never less). A shell command with no snapshot records
-//!   nothing, and says so. `generic --file PATH`: whatever changed in the
+//!   nothing, and says so. The edit's AI spans carry its intent (see
+//!   [`crate::intent`]): for Claude Code, the prompt and the agent's words
+//!   found in the transcript's last [`transcript::TAIL_BUDGET`] bytes; for
+//!   Cursor, its conversation and generation ids; as much as the
+//!   worktree's policy (`intent`) keeps. `generic --file PATH`: whatever changed in the
 //!   file since vouch last saw it (the journal's latest version of it,
 //!   else the index's, else HEAD's; all of a new file).
 //! - `pre-commit`: the gate, `vouch check --staged`. `prepare-commit-msg`:

@@ -9,6 +9,12 @@
 //! requested before: a new request may carry a better rationale). Text the
 //! size heuristic merely suspects is left out unless named by its line.
 //!
+//! The rationale is the requester's: `-m TEXT`, or, at a terminal (or with
+//! `--from-intent`), a draft made from the units' recorded intents (see
+//! [`crate::intent::draft_rationale`]) that Enter accepts (recorded as
+//! `rationale_from: intent`) and anything typed replaces. Each requested
+//! unit carries its intents for the reviewer.
+//!
 //! Exit codes: 0 when the request was written; 1 when the policy refuses
 //! it (a rationale is required) or nothing there needs sign-off; 2 for
 //! anything vouch cannot do (no repository, no identity, no commits yet, a

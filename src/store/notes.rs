@@ -16,6 +16,12 @@
 //! means no AI text at all); it survives a squash next to the records of the
 //! other commits.
 //!
+//! A file record may carry the agent's `intent` (see [`crate::intent`];
+//! at most [`crate::intent::NOTE_BUDGET`] bytes of them a note) and
+//! `imported` (lines read from another tool's format, which add AI lines
+//! but do not attest the commit: [`attests`]). Both are optional: older
+//! notes read as before, and older readers ignore them.
+//!
 //! A note that cannot be read is an error naming the commit and the line:
 //! the gate and the verifier fail closed on it.
 //!
