@@ -168,6 +168,48 @@ pub fn code_lines(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// [`code_lines`] for bytes that may not be UTF-8 (the one unit of a file
+/// that is not): each byte that is not part of a UTF-8 character shows as
+/// `‹0xFF›`. Split at LF only, as git splits lines.
+pub fn code_lines_bytes(bytes: &[u8]) -> Vec<String> {
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        return code_lines(text);
+    }
+    let lf = bytes.iter().filter(|&&b| b == b'\n').count();
+    let windows = lf > 0 && bytes.windows(2).filter(|w| w == b"\r\n").count() == lf;
+    bytes
+        .split_inclusive(|&b| b == b'\n')
+        .map(|line| {
+            let line = match line.strip_suffix(b"\n") {
+                Some(line) if windows => line.strip_suffix(b"\r").unwrap_or(line),
+                Some(line) => line,
+                None => line,
+            };
+            lossless(line, |s| {
+                let mut out = String::with_capacity(s.len());
+                for c in s.chars() {
+                    match c {
+                        '\t' => out.push(c),
+                        c => push(&mut out, c),
+                    }
+                }
+                out
+            })
+        })
+        .collect()
+}
+
+/// Bytes as data (a JSON field), not for a screen: UTF-8 unchanged; bytes
+/// that are not UTF-8 with each byte outside a UTF-8 character as `‹0xFF›`
+/// and `‹` itself as `‹U+2039›`, so that the notation is unambiguous.
+/// Nothing else is escaped: a screen shows it through [`line`] or [`block`].
+pub fn lossless_text(bytes: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Cow::Borrowed(text),
+        Err(_) => Cow::Owned(lossless(bytes, |s| s.replace(OPEN, &escape_char(OPEN)))),
+    }
+}
+
 /// [`line`] for bytes that may not be UTF-8: each byte that is not part of
 /// a UTF-8 character shows as `‹0xFF›`.
 pub fn line_bytes(bytes: &[u8]) -> String {
@@ -258,6 +300,15 @@ fn lossless(bytes: &[u8], show: impl Fn(&str) -> String) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bytes_that_are_not_utf8_show_every_byte() {
+        assert_eq!(code_lines_bytes(b"caf\xe9\r\nx\ty\r\n"), ["caf‹0xE9›", "x\ty"]);
+        assert_eq!(code_lines_bytes(b"a\xff\rb\nc"), ["a‹0xFF›‹CR›b", "c"]);
+        assert_eq!(code_lines_bytes(b"a\rb\n"), code_lines("a\rb\n"));
+        assert_eq!(lossless_text(b"a\x01\xe9 \xe2\x80\xb9"), "a\x01‹0xE9› ‹U+2039›");
+        assert_eq!(lossless_text("a\u{1}‹".as_bytes()), "a\u{1}‹");
+    }
 
     #[test]
     fn plain_text_is_borrowed_unchanged() {

@@ -20,10 +20,9 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::fingerprint::fingerprint;
 use crate::policy::{Budget, Participants, Policy, Requirement, ReviewerSet, Risk, Status, Verdict};
 use crate::signoff::Ledger;
-use crate::store::records::{Request, Stored};
+use crate::store::records::{FingerprintStanding, Request, RequestedUnit, Stored, UnitText};
 use crate::syntax::{Language, SyntaxTree, review_units};
 use crate::text::Text;
 
@@ -66,7 +65,12 @@ pub struct PendingUnit {
     pub language: String,
     pub kind: String,
     pub name: Option<String>,
+    /// The unit's text as shown: its bytes, those that are not UTF-8 (a
+    /// `file` unit) written `\xNN`.
     pub text: String,
+    /// The unit's exact bytes: what a decision binds to.
+    #[serde(skip)]
+    pub bytes: UnitText,
     /// AI lines as `[first, last]`, 1-based, within `text`.
     pub ai_lines: Vec<[u32; 2]>,
     /// How many lines `ai_lines` covers.
@@ -166,6 +170,22 @@ pub fn language_named(name: &str) -> Option<Language> {
     Language::ALL.into_iter().find(|l| l.name() == name)
 }
 
+/// The language of a requested unit: its grammar, or plain text for the
+/// `file` and `submodule` units (which have no risk tags); `None` for a
+/// language vouch does not know.
+pub fn unit_language(unit: &RequestedUnit) -> Option<Language> {
+    match (unit.language.as_str(), unit.kind.as_str()) {
+        (crate::fingerprint::GIT, crate::fingerprint::SUBMODULE) => Some(Language::Text),
+        (name, _) => language_named(name),
+    }
+}
+
+/// The risk tags of a unit's bytes: none for bytes that are not UTF-8 (see
+/// [`risk_tags`]).
+pub fn unit_risk_tags(language: Language, text: &UnitText) -> Vec<String> {
+    text.as_text().map_or_else(Vec::new, |text| risk_tags(language, text))
+}
+
 /// The risk tags of a unit's text, parsed on its own: the union of the tags
 /// of the units found in it.
 pub fn risk_tags(language: Language, text: &str) -> Vec<String> {
@@ -207,13 +227,13 @@ pub fn pending(
     ours.sort_by_cached_key(|r| (parse_time(&r.record.created), r.id.clone()));
 
     // Every version of each (path, kind, name), to find earlier rejected ones.
-    let mut versions: HashMap<VersionKey<'_>, Vec<(&str, &str)>> = HashMap::new();
+    let mut versions: HashMap<VersionKey<'_>, Vec<(&str, &UnitText)>> = HashMap::new();
     for request in &ours {
         for unit in &request.record.units {
             let key = (unit.path.as_str(), unit.kind.as_str(), unit.name.as_deref());
             let list = versions.entry(key).or_default();
             if !list.iter().any(|(fp, _)| *fp == unit.fingerprint) {
-                list.push((unit.fingerprint.as_str(), unit.text.as_str()));
+                list.push((unit.fingerprint.as_str(), &unit.text));
             }
         }
     }
@@ -231,21 +251,21 @@ pub fn pending(
         };
         for unit in &r.units {
             let short = &request.id[..12.min(request.id.len())];
-            if language_named(&unit.language).is_none() {
+            let Some(language) = unit_language(unit) else {
                 queue.problems.push(format!(
                     "request {short}: {} in {}: unknown language `{}`",
                     unit.kind, unit.path, unit.language
                 ));
                 continue;
-            }
-            let actual = fingerprint(&unit.language, &unit.kind, unit.text.as_bytes());
-            if actual != unit.fingerprint {
-                queue.problems.push(format!(
-                    "request {short}: {} in {}: the fingerprint it states does not match its text; it cannot be approved",
-                    unit.kind, unit.path
-                ));
+            };
+            // A unit of fingerprint version 1 is not forged: it no longer
+            // counts, and is said to be so.
+            let standing = unit.standing();
+            if standing != FingerprintStanding::Counts {
+                queue.problems.push(format!("request {short}: {} in {}: {standing}", unit.kind, unit.path));
                 continue;
             }
+            let actual = unit.fingerprint.clone();
             if let Some(existing) = by_fingerprint.get_mut(&actual) {
                 if !existing.requests.iter().any(|q| q.id == reference.id) {
                     existing.requests.push(reference.clone());
@@ -255,8 +275,7 @@ pub fn pending(
             if settled.contains(&actual) {
                 continue;
             }
-            let language = language_named(&unit.language).unwrap_or(Language::Text);
-            let risk = risk_tags(language, &unit.text);
+            let risk = unit_risk_tags(language, &unit.text);
             let requirement = policy.requirement(&unit.path, &risk, crate::signoff::requested_amount(unit));
             let judgement = ledger.judge_fingerprint(requirement, &actual, &[], &[], verified);
             let (requirement, participants) = (judgement.requirement, judgement.participants);
@@ -288,7 +307,7 @@ pub fn pending(
                         .find(|a| a.record.decision == Verdict::Reject)?;
                     Some(Rejection {
                         fingerprint: fp.to_string(),
-                        text: text.to_string(),
+                        text: text.to_text_lossless().into_owned(),
                         by: reject.record.reviewer.email.clone(),
                         comment: reject.record.comment.clone(),
                         at: reject.record.created.clone(),
@@ -308,7 +327,8 @@ pub fn pending(
                     language: unit.language.clone(),
                     kind: unit.kind.clone(),
                     name: unit.name.clone(),
-                    text: unit.text.clone(),
+                    text: unit.text.to_text_lossless().into_owned(),
+                    bytes: unit.text.clone(),
                     ai_lines: unit.ai_lines.clone(),
                     ai_line_count: line_count(&unit.ai_lines),
                     tool: unit.tool.clone(),
@@ -1296,6 +1316,7 @@ mod tests {
 
     use expect_test::expect;
 
+    use crate::fingerprint::fingerprint;
     use crate::policy::Policy;
     use crate::store::records::{Approval, Person, RequestedUnit};
 
@@ -1312,7 +1333,8 @@ mod tests {
             kind: "function".to_string(),
             name: Some(name.to_string()),
             fingerprint: fingerprint("rust", "function", text.as_bytes()),
-            text: text.to_string(),
+            fingerprint_version: Some(crate::fingerprint::VERSION),
+            text: UnitText::Text(text.to_string()),
             ai_lines: vec![ai],
             tool: Some("claude".to_string()),
             model: Some("opus".to_string()),
@@ -1459,10 +1481,52 @@ ai_lines_per_reviewer = 5
         assert!(queue.units.is_empty());
         expect![[r#"
             [
-                "request 000000000000: function in src/a.rs: the fingerprint it states does not match its text; it cannot be approved",
+                "request 000000000000: function in src/a.rs: the fingerprint it states is not that of its text (which is 0bbaa6b7d3a4): forged or damaged, it cannot be approved",
             ]
         "#]]
         .assert_debug_eq(&queue.problems);
+    }
+
+    #[test]
+    fn a_version_1_request_no_longer_counts_and_is_not_called_forged() {
+        // Version 1 hashed normalized text: its fingerprint is not the
+        // version-2 fingerprint of its text, and that is no forgery.
+        let mut old = unit("src/a.rs", "plain", PLAIN, [2, 2]);
+        old.fingerprint_version = None;
+        old.fingerprint = crate::store::records::v1_fingerprint("rust", "function", PLAIN);
+        let bytes = unit("src/b.bin", "latin1", "", [1, 1]);
+        let bytes = RequestedUnit {
+            language: "text".into(),
+            kind: "file".into(),
+            name: None,
+            fingerprint: crate::fingerprint::file_fingerprint(b"caf\xe9\n"),
+            text: UnitText::Bytes(b"caf\xe9\n".to_vec()),
+            ..bytes
+        };
+        let commit = "3f786850e387550fdab836ed7e6dc881de23001b";
+        let submodule = RequestedUnit {
+            path: "deps/lib".into(),
+            language: "git".into(),
+            kind: "submodule".into(),
+            fingerprint: crate::fingerprint::submodule_fingerprint(commit),
+            text: UnitText::Text(commit.into()),
+            ..bytes.clone()
+        };
+        let requests = vec![request(7, "dev@example.com", "2026-02-01T09:00:00Z", vec![old, bytes, submodule])];
+        let queue = pending(&ledger(&requests, Vec::new()), &policy(), &requests, &|_| None);
+        expect![[r#"
+            [
+                "request 000000000000: function in src/a.rs: fingerprint version 1, no longer counts (version 2 binds the exact bytes; approve the unit again)",
+            ]
+        "#]]
+        .assert_debug_eq(&queue.problems);
+        // A unit of bytes that are not UTF-8 is queued, shown losslessly,
+        // and so is a submodule's.
+        assert_eq!(queue.units.len(), 2);
+        let file = queue.units.iter().find(|u| u.kind == "file").unwrap();
+        assert_eq!(file.text, "caf‹0xE9›\n");
+        assert_eq!(file.bytes.as_bytes(), b"caf\xe9\n");
+        assert!(queue.units.iter().any(|u| u.kind == "submodule" && u.text == commit));
     }
 
     #[test]

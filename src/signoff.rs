@@ -81,6 +81,37 @@ pub fn unit_facts(doc: &mut Document) -> Vec<UnitFacts> {
         .collect()
 }
 
+/// The facts of a unit that has no document: the one unit of bytes that
+/// are not UTF-8, or of a submodule ([`crate::syntax::blob`]). `spans` are
+/// the attributed ranges of its content; every AI byte counts, whitespace
+/// too.
+pub fn whole_unit_facts(unit: Unit, spans: &[(Range<usize>, Attribution)]) -> UnitFacts {
+    let mut sources: Vec<AiSource> = Vec::new();
+    let mut acceptors: Vec<String> = Vec::new();
+    let (mut first, mut last) = (usize::MAX, 0);
+    let mut suspected = true;
+    for (range, attr) in spans {
+        let Origin::Ai(src) = &attr.origin else { continue };
+        let range = range.start.min(unit.range.end)..range.end.min(unit.range.end);
+        if range.is_empty() {
+            continue;
+        }
+        first = first.min(range.start);
+        last = last.max(range.end);
+        suspected &= attr.is_suspected();
+        if !sources.contains(src) {
+            sources.push(src.clone());
+        }
+        if let Some(who) = &attr.accepted_by
+            && !acceptors.iter().any(|a| a.eq_ignore_ascii_case(who))
+        {
+            acceptors.push(who.clone());
+        }
+    }
+    let ai_range = if first <= last { first..last } else { unit.range.clone() };
+    UnitFacts { unit, ai_range, sources, acceptors, suspected }
+}
+
 /// Where one unit stands.
 #[derive(Debug, Clone)]
 pub struct Judgement {
@@ -160,11 +191,14 @@ impl Ledger {
         let id = repository_id.as_deref().unwrap_or("");
         let mut forged: HashMap<String, Vec<ForgedRequest>> = HashMap::new();
         for request in requests.iter().filter(|r| r.record.repository == id) {
-            for unit in request.record.units.iter().filter(|u| !u.fingerprint_matches()) {
+            // A unit of an older fingerprint version is not forged: it no
+            // longer counts, and views say so.
+            for unit in &request.record.units {
+                let records::FingerprintStanding::Mismatch { actual } = unit.standing() else { continue };
                 forged.entry(unit.fingerprint.clone()).or_default().push(ForgedRequest {
                     request: request.id.clone(),
                     requester: request.record.requester.email.clone(),
-                    actual: crate::fingerprint::fingerprint(&unit.language, &unit.kind, unit.text.as_bytes()),
+                    actual,
                 });
             }
         }
@@ -265,9 +299,11 @@ impl Ledger {
 /// How much AI text a requested unit holds by its own account (its
 /// `ai_lines`), for the policy's thresholds.
 pub fn requested_amount(unit: &records::RequestedUnit) -> AiAmount {
-    let text = unit.text.as_str();
-    let nonws =
-        |r: &Range<usize>| text[r.clone()].chars().filter(|c| !c.is_whitespace()).map(char::len_utf8).sum::<usize>();
+    // Whitespace as the review units count it (ASCII), over the unit's
+    // bytes, UTF-8 or not.
+    let text = unit.text.as_bytes();
+    let is_ws = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c);
+    let nonws = |r: &Range<usize>| text.get(r.clone()).map_or(0, |s| s.iter().filter(|b| !is_ws(b)).count());
     let ai = crate::store::notes::lines_to_bytes(text, &unit.ai_lines);
     let bytes: usize = ai.iter().map(nonws).sum();
     let lines = crate::store::notes::line_spans(text);
@@ -287,9 +323,10 @@ pub fn ai_amount(unit: &Unit) -> AiAmount {
 pub fn history_spans(
     repo: &Repository,
     path: &str,
-    text: &str,
+    text: &(impl AsRef<[u8]> + ?Sized),
     bots: &[String],
 ) -> Result<Vec<(Range<usize>, Attribution)>, crate::store::history::HistoryError> {
+    let text = text.as_ref();
     use crate::store::history;
     // A path HEAD does not have (a new file, an unborn branch) has no history.
     let in_head =
@@ -297,7 +334,7 @@ pub fn history_spans(
     if !in_head {
         return Ok(Vec::new());
     }
-    let origins = history::blame_contents(repo, path, Some("HEAD"), text.as_bytes(), bots)?;
+    let origins = history::blame_contents(repo, path, Some("HEAD"), text, bots)?;
     Ok(history::line_origins_to_spans(text, &origins))
 }
 
@@ -322,39 +359,47 @@ pub fn unit_label(unit: &Unit) -> String {
     }
 }
 
-/// The unit as a request records it: its text, and its AI lines counted
-/// within that text. `text` is the whole file.
-pub fn requested_unit(
-    path: &str,
-    language: crate::syntax::Language,
-    facts: &UnitFacts,
-    text: &str,
-    ai: &[Range<usize>],
-) -> records::RequestedUnit {
-    let unit_text = &text[facts.unit.range.clone()];
-    let first_line = text[..facts.unit.range.start].matches('\n').count() as u32;
+/// The unit as a request records it: its exact bytes, and its AI lines
+/// counted within them as git counts lines. `content` is the whole file (or
+/// a submodule's commit id); `language` is the fingerprint's language name
+/// ([`crate::syntax::unit_language`]). The AI lines are those that hold AI
+/// bytes belonging to this unit, not to a unit nested in it
+/// ([`Unit::ai_ranges`]): each AI byte is counted for one unit, so a class
+/// and its methods never count the same lines twice.
+pub fn requested_unit(path: &str, language: &str, facts: &UnitFacts, content: &[u8]) -> records::RequestedUnit {
+    let range = facts.unit.range.start.min(content.len())..facts.unit.range.end.min(content.len());
+    let newlines = |bytes: &[u8]| bytes.iter().filter(|&&b| b == b'\n').count() as u32;
+    let first_line = newlines(&content[..range.start]);
+    // Lines that hold AI text, not blank ones; in a file that is not text,
+    // every byte counts.
+    let counts = |piece: &[u8]| {
+        facts.unit.kind == crate::fingerprint::FILE
+            || piece.iter().any(|c| !matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c))
+    };
     let mut ai_lines: Vec<[u32; 2]> = Vec::new();
-    for r in ai.iter().filter(|r| r.start < facts.unit.range.end && facts.unit.range.start < r.end) {
-        let start = r.start.max(facts.unit.range.start);
-        let end = r.end.min(facts.unit.range.end);
-        if text[start..end].trim().is_empty() {
-            continue;
-        }
-        let a = text[..start].matches('\n').count() as u32 - first_line + 1;
-        let b = text[..end.saturating_sub(1).max(start)].matches('\n').count() as u32 - first_line + 1;
-        match ai_lines.last_mut() {
-            Some(last) if last[1] + 1 >= a => last[1] = last[1].max(b),
-            _ => ai_lines.push([a, b]),
+    for r in facts.unit.ai_ranges.iter().filter(|r| r.start < range.end && range.start < r.end) {
+        let start = r.start.max(range.start);
+        let end = r.end.min(range.end);
+        let first = newlines(&content[..start]) - first_line + 1;
+        for (line, piece) in (first..).zip(content[start..end].split(|&b| b == b'\n')) {
+            if counts(piece) {
+                match ai_lines.last_mut() {
+                    Some(last) if last[1] >= line => {}
+                    Some(last) if last[1] + 1 == line => last[1] = line,
+                    _ => ai_lines.push([line, line]),
+                }
+            }
         }
     }
     let source = facts.sources.first();
     records::RequestedUnit {
         path: path.to_string(),
-        language: language.name().to_string(),
+        language: language.to_string(),
         kind: facts.unit.kind.clone(),
         name: facts.unit.name.clone(),
         fingerprint: facts.unit.fingerprint.clone(),
-        text: unit_text.to_string(),
+        fingerprint_version: records::current_fingerprint_version(),
+        text: records::UnitText::from_bytes(content[range].to_vec()),
         ai_lines,
         tool: source.map(|s| s.tool.clone()),
         model: source.and_then(|s| s.model.clone()),

@@ -1,7 +1,12 @@
 //! Document text, its line index, and conversion between byte offsets and
 //! positions (line, column) in UTF-8, UTF-16 or UTF-32 code units.
 //!
-//! Lines end with `\n`, `\r\n` or a lone `\r`, as in LSP. Every position that
+//! Lines end with `\n`, `\r\n` or a lone `\r`, as in LSP: that is how
+//! positions count. Git numbers lines differently: only `\n` ends one (a lone
+//! `\r` is a byte of its line, as it is to rustc in a `//` comment), and so do
+//! tree-sitter's rows. [`Text::git_lines`] keeps that numbering, for review
+//! units, line numbers shown to people and anything compared with git's.
+//! Every position that
 //! comes from outside is clamped, never trusted: a line past the end, a column
 //! past the line's end or a column inside a multi-byte character (or inside a
 //! UTF-16 surrogate pair) resolves to the nearest valid offset before it, and
@@ -74,13 +79,35 @@ pub struct LineIndex {
     /// `starts[0] == 0`; `starts[i]` is the offset just past the `i-1`th line
     /// break.
     starts: Vec<u32>,
+    /// Which bytes end a line.
+    breaks: Breaks,
+}
+
+/// Which bytes end a line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Breaks {
+    /// `\n`, `\r\n` and a lone `\r`: LSP's lines.
+    Lsp,
+    /// `\n` only: git's lines (and tree-sitter's rows).
+    Git,
 }
 
 impl LineIndex {
+    /// The lines of `text` as LSP counts them (`\n`, `\r\n`, lone `\r`).
     pub fn new(text: &str) -> LineIndex {
+        LineIndex::of(text.as_bytes(), Breaks::Lsp)
+    }
+
+    /// The lines of `bytes` as git counts them: only `\n` ends a line.
+    /// Bytes need not be UTF-8.
+    pub fn git(bytes: &[u8]) -> LineIndex {
+        LineIndex::of(bytes, Breaks::Git)
+    }
+
+    fn of(bytes: &[u8], breaks: Breaks) -> LineIndex {
         let mut starts = vec![0];
-        scan_line_starts(text.as_bytes(), 0..text.len(), &mut starts);
-        LineIndex { starts }
+        scan_line_starts(bytes, 0..bytes.len(), breaks, &mut starts);
+        LineIndex { starts, breaks }
     }
 
     pub fn len(&self) -> usize {
@@ -117,7 +144,7 @@ impl LineIndex {
         let scan_start = old.start.saturating_sub(1);
         let scan_end = (old.start + new_len + 1).min(text.len());
         let mut fresh = Vec::new();
-        scan_line_starts(text, scan_start..scan_end, &mut fresh);
+        scan_line_starts(text, scan_start..scan_end, self.breaks, &mut fresh);
         for s in &mut self.starts[hi..] {
             *s = (*s as i64 + delta) as u32;
         }
@@ -126,11 +153,11 @@ impl LineIndex {
 }
 
 /// Push the start of every line that a line break in `range` of `text` ends.
-fn scan_line_starts(text: &[u8], range: Range<usize>, out: &mut Vec<u32>) {
+fn scan_line_starts(text: &[u8], range: Range<usize>, breaks: Breaks, out: &mut Vec<u32>) {
     for i in range {
         match text[i] {
             b'\n' => out.push(i as u32 + 1),
-            b'\r' if text.get(i + 1) != Some(&b'\n') => out.push(i as u32 + 1),
+            b'\r' if breaks == Breaks::Lsp && text.get(i + 1) != Some(&b'\n') => out.push(i as u32 + 1),
             _ => {}
         }
     }
@@ -144,11 +171,12 @@ pub const MAX_LEN: usize = u32::MAX as usize - 1;
 #[error("text of {0} bytes is larger than the 4 GiB vouch can hold")]
 pub struct TooLarge(pub usize);
 
-/// A document's text and its line index.
+/// A document's text and its line indexes (LSP's and git's).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Text {
     content: String,
     lines: LineIndex,
+    git_lines: LineIndex,
 }
 
 impl Text {
@@ -157,7 +185,8 @@ impl Text {
             return Err(TooLarge(content.len()));
         }
         let lines = LineIndex::new(&content);
-        Ok(Text { content, lines })
+        let git_lines = LineIndex::git(content.as_bytes());
+        Ok(Text { content, lines, git_lines })
     }
 
     pub fn as_str(&self) -> &str {
@@ -172,8 +201,15 @@ impl Text {
         self.content.is_empty()
     }
 
+    /// Lines as LSP counts them: for positions.
     pub fn lines(&self) -> &LineIndex {
         &self.lines
+    }
+
+    /// Lines as git counts them (only `\n` ends one): for review units and
+    /// every line number shown to people or compared with git's.
+    pub fn git_lines(&self) -> &LineIndex {
+        &self.git_lines
     }
 
     pub fn line_count(&self) -> usize {
@@ -258,9 +294,10 @@ impl Text {
     }
 
     /// Tree-sitter's point for `offset`: the row and the byte column.
+    /// Tree-sitter counts rows as git counts lines (at `\n` only).
     pub fn point(&self, offset: usize) -> (usize, usize) {
-        let line = self.lines.line_of(offset);
-        let start = self.lines.line_start(line).unwrap_or(0);
+        let line = self.git_lines.line_of(offset);
+        let start = self.git_lines.line_start(line).unwrap_or(0);
         (line, offset - start)
     }
 
@@ -276,7 +313,8 @@ impl Text {
             return Err(TooLarge(len));
         }
         self.content.replace_range(range.clone(), new);
-        self.lines.edit(range, new.len(), self.content.as_bytes());
+        self.lines.edit(range.clone(), new.len(), self.content.as_bytes());
+        self.git_lines.edit(range, new.len(), self.content.as_bytes());
         Ok(())
     }
 }
@@ -374,5 +412,28 @@ mod tests {
         t.replace(4..8, "2\n2b\r\n").unwrap();
         assert_eq!(t.as_str(), "one\n2\n2b\r\nthree\n");
         assert_eq!(starts(&t), starts(&text(t.as_str())));
+        assert_eq!(t.git_lines(), text(t.as_str()).git_lines());
+    }
+
+    fn git_starts(t: &Text) -> Vec<usize> {
+        (0..t.git_lines().len()).map(|l| t.git_lines().line_start(l).unwrap()).collect()
+    }
+
+    #[test]
+    fn git_lines_end_at_lf_only() {
+        // A lone CR is a byte of its line to git (and to rustc in a comment).
+        let t = text("a\nb\r\nc\rd\n\re");
+        assert_eq!(git_starts(&t), vec![0, 2, 5, 9]);
+        assert_eq!(starts(&t), vec![0, 2, 5, 7, 9, 10]);
+        assert_eq!(t.git_lines().line_of(8), 2);
+        assert_eq!(t.point(8), (2, 3));
+        assert_eq!(LineIndex::git(b"\xff\r\n\xfe\r").len(), 2);
+        // Edits that make and unmake lone CRs leave git's lines alone.
+        let mut t = text("a\r\nb\rc");
+        t.replace(2..3, "").unwrap();
+        assert_eq!(git_starts(&t), vec![0]);
+        t.replace(2..2, "\n").unwrap();
+        assert_eq!(git_starts(&t), vec![0, 3]);
+        assert_eq!(t.git_lines(), text(t.as_str()).git_lines());
     }
 }

@@ -35,6 +35,7 @@ fn forge_request(clone: &Clone, requester: &str, fingerprint: &str, text: &str) 
         kind: "function".into(),
         name: Some("add".into()),
         fingerprint: fingerprint.into(),
+        fingerprint_version: Some(vouch::fingerprint::VERSION),
         text: text.into(),
         ai_lines: vec![[1, 3]],
         tool: Some("claude".into()),

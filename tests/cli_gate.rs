@@ -573,14 +573,6 @@ fn files_vouch_does_not_track_are_skipped_without_blocking_the_agent() {
         assert_eq!(run.code, 0, "{run:?}");
         assert!(run.stderr.contains(why), "{why}: {run:?}");
     }
-    std::fs::write(repo.root().join("bin.dat"), [0xff, 0xfe, 0x00]).unwrap();
-    let payload = format!(
-        r#"{{"hook_event_name":"afterFileEdit","file_path":"{}","edits":[{{"old_string":"","new_string":"x"}}]}}"#,
-        repo.root().join("bin.dat").display()
-    );
-    let run = repo.vouch_stdin(&["hook", "cursor"], payload.as_bytes());
-    assert_eq!(run.code, 0, "{run:?}");
-    assert!(run.stderr.contains("is not UTF-8 text"), "{run:?}");
     // A PreToolUse is no edit: it takes a snapshot for the PostToolUse,
     // not a journal record.
     let run = repo
@@ -588,6 +580,17 @@ fn files_vouch_does_not_track_are_skipped_without_blocking_the_agent() {
     assert_eq!(run.code, 0, "{run:?}");
     assert!(repo.root().join(".git/vouch/pre/toolu_01ABCDEF.snap").exists(), "{run:?}");
     assert_eq!(repo.journal_state(), before);
+    // A file that is not UTF-8 is tracked: all of it is recorded as AI
+    // (issue 12: "not read" never passes).
+    std::fs::write(repo.root().join("bin.dat"), [0xff, 0xfe, 0x00]).unwrap();
+    let payload = format!(
+        r#"{{"hook_event_name":"afterFileEdit","file_path":"{}","edits":[{{"old_string":"","new_string":"x"}}]}}"#,
+        repo.root().join("bin.dat").display()
+    );
+    let run = repo.vouch_stdin(&["hook", "cursor"], payload.as_bytes());
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stderr.contains("bin.dat is not UTF-8 text: recorded all of it (1 line(s)) as AI"), "{run:?}");
+    assert_ne!(repo.journal_state(), before);
 }
 
 #[test]
@@ -938,6 +941,15 @@ fn doctor_says_what_is_missing_and_how_to_fix_it() {
     assert!(run.stdout.contains("FAIL  notes config"), "{run:?}");
 
     let repo = Repo::init_with(&[("a.txt", "a\n")], &[]);
+    // Before the first commit there was no root commit to name: doctor says
+    // so, and vouch init again records it.
+    let run = repo.vouch(&["doctor"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stdout.contains("FAIL  repository id: .vouch.toml does not name the repository"), "{run:?}");
+    let root = repo.git(&["rev-parse", "HEAD"]);
+    let run = repo.vouch(&["init"]);
+    assert!(run.stdout.contains(&format!("added repository = \"{}\"", root.trim())), "{run:?}");
+    repo.git(&["commit", "-q", "--no-verify", "-am", "name the repository"]);
     assert_eq!(repo.vouch(&["doctor"]).code, 0, "{:?}", repo.vouch(&["doctor"]));
     let remote = tempfile::tempdir().unwrap();
     support::repo::git_in(remote.path(), &["init", "-q", "--bare"]);

@@ -130,7 +130,7 @@ fn request_then_a_reviewer_approves_the_whole_request() {
     assert_eq!(request.requester.email, "dev@example.com");
     assert_eq!(request.rationale.as_deref(), Some("doubling is what the caller wants"));
     assert_eq!(request.units.len(), 1);
-    assert_eq!(request.units[0].text, AI_FN);
+    assert_eq!(request.units[0].text.as_text(), Some(AI_FN));
     assert_eq!(request.units[0].ai_lines, [[1, 3]]);
     assert_eq!(request.units[0].tool.as_deref(), Some("claude"));
 

@@ -150,6 +150,56 @@ fn a_hand_written_git_ai_note_attributes_its_lines() {
     }
 }
 
+/// A 3.x git-ai note naming `key` for `lines` of `path`, with `prompts` as
+/// the JSON of its prompts.
+fn git_ai_note(path: &str, entries: &[(&str, &str)], prompts: &str) -> String {
+    let entries: String = entries.iter().map(|(key, lines)| format!("  {key} {lines}\n")).collect();
+    format!(
+        "{path}\n{entries}---\n{{\"schema_version\":\"authorship/3.0.0\",\"base_commit_sha\":\"x\",\"prompts\":{{{prompts}}},\
+         \"humans\":{{\"h_31dce776f88375\":{{\"author\":\"Ann <ann@example.com>\"}}}}}}\n"
+    )
+}
+
+#[test]
+fn git_ai_notes_are_read_as_git_ai_reads_them_and_never_outrank_a_trailer() {
+    let repo = Repo::new();
+    // A cherry-picked prompt: defined in the first commit's note only.
+    repo.append("a.rs", &["one"], ANN, "one");
+    let cursor = r#""abcd1234abcd1234":{"agent_id":{"tool":"cursor","id":"c1","model":"gpt-4"},"messages":[]}"#;
+    repo.git(&[
+        "notes",
+        "--ref",
+        "ai",
+        "add",
+        "-m",
+        &git_ai_note("a.rs", &[("abcd1234abcd1234", "1")], cursor),
+        "HEAD",
+    ]);
+    repo.append("a.rs", &["two", "three", "four"], ANN, "two\n\nCo-authored-by: Claude <noreply@anthropic.com>");
+    // The second note calls line 3 human and line 4 by the old sentinel;
+    // the trailer says the commit's lines are Claude's.
+    let note = git_ai_note("a.rs", &[("abcd1234abcd1234", "2"), ("h_31dce776f88375", "3"), ("human", "4")], "");
+    repo.git(&["notes", "--ref", "ai", "add", "-m", &note, "HEAD"]);
+    repo.append("b.rs", &["plain", "sentinel"], ANN, "three");
+    repo.git(&["notes", "--ref", "ai", "add", "-m", &git_ai_note("b.rs", &[("human", "2")], ""), "HEAD"]);
+
+    let got = blame_history(&repo.open(), "a.rs", Some("HEAD"), &[]).unwrap();
+    let h = Some("history");
+    assert_eq!(
+        labels(&got),
+        vec![
+            (1, "ai", Some("cursor".into()), h),
+            // Resolved through the first commit's note, as git-ai does.
+            (2, "ai", Some("cursor".into()), h),
+            // A human claim from the note never outranks the trailer.
+            (3, "ai", Some("claude".into()), h),
+            (4, "ai", Some("claude".into()), h),
+        ]
+    );
+    let got = blame_history(&repo.open(), "b.rs", Some("HEAD"), &[]).unwrap();
+    assert_eq!(labels(&got), vec![(1, "unknown", None, None), (2, "human", None, h)]);
+}
+
 #[test]
 fn a_vouch_note_is_seen_through_a_later_commit_that_moved_the_lines() {
     let repo = Repo::new();

@@ -109,6 +109,7 @@ fn unit(path: &str, name: &str, text: &str, ai: [u32; 2]) -> RequestedUnit {
         kind: "function".into(),
         name: Some(name.into()),
         fingerprint: fingerprint("rust", "function", text.as_bytes()),
+        fingerprint_version: Some(vouch::fingerprint::VERSION),
         text: text.into(),
         ai_lines: vec![ai],
         tool: Some("claude-code".into()),
@@ -369,7 +370,8 @@ fn a_request_whose_fingerprint_does_not_match_its_text_is_not_queued() {
     assert!(out.status.success());
     assert_eq!(stdout(&out), "Nothing awaits sign-off.\n");
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("the fingerprint it states does not match its text; it cannot be approved"), "{err}");
+    assert!(err.contains("the fingerprint it states is not that of its text"), "{err}");
+    assert!(err.contains("forged or damaged, it cannot be approved"), "{err}");
 }
 
 #[test]

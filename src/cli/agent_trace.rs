@@ -135,7 +135,7 @@ pub fn run_import(args: ImportArgs) -> anyhow::Result<Outcome> {
             let blob = notes::tree_blob(&tree, &claim.path)
                 .ok_or_else(|| at(format!("{} is not a file of commit {}", claim.path, commit.id())))?;
             let content = repo.find_blob(blob)?;
-            let lines = notes::line_spans(&String::from_utf8_lossy(content.content())).len() as u32;
+            let lines = notes::line_spans(content.content()).len() as u32;
             if let Some(r) = claim.ai.iter().find(|r| r[1] > lines) {
                 return Err(at(format!(
                     "{} has {lines} line(s) at {}, but a range ends at line {}",

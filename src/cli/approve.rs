@@ -34,7 +34,7 @@ use crate::policy::{Policy, Verdict};
 use crate::provenance::{AiSource, Attribution, Evidence};
 use crate::signoff::{self, Ledger, SignoffError, UnitFacts};
 use crate::store::policy_file::Source;
-use crate::store::records::{self, Approval, Request, RequestedUnit, Stored};
+use crate::store::records::{self, Approval, FingerprintStanding, Request, RequestedUnit, Stored};
 use crate::store::signature;
 use crate::syntax::{Language, Unit};
 
@@ -318,17 +318,17 @@ fn decide_trust_file(
             named.join(", ")
         );
     }
-    // A deleted trust file is signed off as absent, which differs from empty.
+    // A deleted trust file is signed off as absent, which differs from empty;
+    // a present one as git stores it.
     let bytes = match std::fs::read(ctx.root.join(&path)) {
-        Ok(bytes) => Some(bytes),
+        Ok(bytes) => Some(crate::store::attributes::to_blob(&ctx.repo, &path, &bytes).into_owned()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(e).with_context(|| format!("cannot read {path}")),
     };
-    let text = String::from_utf8_lossy(bytes.as_deref().unwrap_or_default()).into_owned();
     let me = ctx.identity()?;
     let ledger = ctx.ledger()?;
     let repository = ledger.repository_id.clone().ok_or(SignoffError::NoCommits)?;
-    let lines = text.lines().count().max(1);
+    let lines = git_line_count(bytes.as_deref().unwrap_or_default());
     // The same judgement verify makes of this state of the file.
     let (fingerprint, judgement) = ledger.judge_trust_file(&policy, &path, bytes.as_deref(), &[], &|_| None);
     judgement
@@ -342,7 +342,7 @@ fn decide_trust_file(
         }
         println!("{} as it is now ({lines} lines, fingerprint {}):", display::line(&path), &fingerprint[..12]);
         let width = lines.to_string().len();
-        for (i, line) in display::code_lines(&text).iter().enumerate() {
+        for (i, line) in display::code_lines_bytes(bytes.as_deref().unwrap_or_default()).iter().enumerate() {
             println!("  {:>width$} │ {line}", i + 1);
         }
         if !confirm(&format!("{ask} this text of {} as {}? [y/N] ", display::line(&path), display::line(&me.email)))? {
@@ -433,13 +433,13 @@ fn select(
     let Some(line) = parsed.line else {
         bail!("give the unit as PATH:LINE, or a request id (a unit is decided on by its line)");
     };
-    let file =
-        files.get(&parsed.path)?.ok_or_else(|| anyhow::anyhow!("{} is not UTF-8 text", display::line(&parsed.path)))?;
+    let file = files
+        .get(&parsed.path)?
+        .ok_or_else(|| anyhow::anyhow!("{}: no such file or submodule", display::line(&parsed.path)))?;
     let facts = file
         .unit_at_line(line)
         .ok_or_else(|| anyhow::anyhow!("{}: no AI-written unit at line {line}", display::line(&parsed.label())))?;
-    let ai = file.ai_ranges();
-    let shown = signoff::requested_unit(&file.path, file.language, facts, file.text(), &ai);
+    let shown = file.requested(facts);
     let item = Item {
         path: file.path.clone(),
         line: Some(file.line_of(facts.unit.range.start)),
@@ -458,15 +458,11 @@ struct Files<'a> {
 }
 
 impl Files<'_> {
-    /// The file at `path`, or `None` when the working tree has no such file
-    /// or it is not text.
+    /// The file (or submodule) at `path`, or `None` when the working tree
+    /// has no such thing.
     fn get(&mut self, path: &str) -> anyhow::Result<Option<&FileUnits>> {
         if !self.loaded.contains_key(path) {
-            let file = if self.sources.ctx.root.join(path).is_file() {
-                FileUnits::load_text(&self.sources, path)?
-            } else {
-                None
-            };
+            let file = FileUnits::load_text(&self.sources, path)?;
             self.loaded.insert(path.to_string(), file);
         }
         Ok(self.loaded.get(path).and_then(Option::as_ref))
@@ -475,29 +471,35 @@ impl Files<'_> {
 
 /// Whether some unit of `request` still lacks its sign-off.
 fn is_open(ledger: &Ledger, policy: &Policy, verified: &units::Verifier, request: &Stored<Request>) -> bool {
-    request.record.units.iter().any(|u| {
-        let facts = facts_from_text(u, &crate::fingerprint::fingerprint(&u.language, &u.kind, u.text.as_bytes()));
+    request.record.units.iter().filter(|u| u.standing().counts()).any(|u| {
+        let facts = facts_from_text(u, &u.fingerprint);
         ledger.judge(policy, &u.path, &facts, &[], verified).assessment.status.is_blocking()
     })
 }
 
-/// The units of a request, each recomputed from its text; refused as a
-/// whole when any stated fingerprint does not match its text.
+/// The units of a request, each recomputed from its bytes; refused as a
+/// whole when any stated fingerprint does not match its bytes, or is of a
+/// fingerprint version that no longer counts.
 fn from_request(files: &mut Files<'_>, ledger: &Ledger, request: &Stored<Request>) -> anyhow::Result<Selection> {
     let id = &request.id;
     let mut mismatches = Vec::new();
+    let mut retired = Vec::new();
     for (i, unit) in request.record.units.iter().enumerate() {
-        let actual = crate::fingerprint::fingerprint(&unit.language, &unit.kind, unit.text.as_bytes());
-        if actual != unit.fingerprint {
-            mismatches.push(format!(
-                "unit {} ({} {} in {}) states fingerprint {} but its text has {}",
-                i + 1,
-                display::line(&unit.kind),
-                display::line(unit.name.as_deref().unwrap_or("(unnamed)")),
-                display::line(&unit.path),
+        let what = format!(
+            "unit {} ({} {} in {})",
+            i + 1,
+            display::line(&unit.kind),
+            display::line(unit.name.as_deref().unwrap_or("(unnamed)")),
+            display::line(&unit.path)
+        );
+        match unit.standing() {
+            FingerprintStanding::Counts => {}
+            FingerprintStanding::Mismatch { actual } => mismatches.push(format!(
+                "{what} states fingerprint {} but its text has {}",
                 display::line(unit.fingerprint.get(..12).unwrap_or(&unit.fingerprint)),
                 &actual[..12]
-            ));
+            )),
+            other => retired.push(format!("{what}: {other}")),
         }
     }
     if !mismatches.is_empty() {
@@ -507,16 +509,22 @@ fn from_request(files: &mut Files<'_>, ledger: &Ledger, request: &Stored<Request
             mismatches.join("; ")
         );
     }
+    if !retired.is_empty() {
+        bail!(
+            "request {} cannot be decided on: {}; ask for sign-off again (vouch request)",
+            &id[..12],
+            retired.join("; ")
+        );
+    }
     let mut items = Vec::new();
     for unit in &request.record.units {
-        let fingerprint = crate::fingerprint::fingerprint(&unit.language, &unit.kind, unit.text.as_bytes());
+        let fingerprint = unit.fingerprint.clone();
         // The unit as the working tree has it, if it is there: its real
         // provenance names who accepted the AI text and which lines are AI,
         // rather than the request's own account.
         let here = files.get(&unit.path)?.and_then(|file| {
             let facts = file.facts.iter().find(|f| f.unit.fingerprint == fingerprint)?;
-            let shown = signoff::requested_unit(&file.path, file.language, facts, file.text(), &file.ai_ranges());
-            Some((facts.clone(), shown, file.line_of(facts.unit.range.start)))
+            Some((facts.clone(), file.requested(facts), file.line_of(facts.unit.range.start)))
         });
         let (facts, shown, line) = match here {
             Some((facts, shown, line)) => (facts, shown, Some(line)),
@@ -539,7 +547,7 @@ fn from_request(files: &mut Files<'_>, ledger: &Ledger, request: &Stored<Request
 /// the request states them, and nobody known to have accepted it.
 fn facts_from_text(unit: &RequestedUnit, fingerprint: &str) -> UnitFacts {
     let language = Language::ALL.into_iter().find(|l| l.name() == unit.language).unwrap_or(Language::Text);
-    let text = &unit.text;
+    let bytes = unit.text.as_bytes();
     let source = AiSource {
         tool: unit.tool.clone().unwrap_or_else(|| "unknown".into()),
         model: unit.model.clone(),
@@ -549,7 +557,9 @@ fn facts_from_text(unit: &RequestedUnit, fingerprint: &str) -> UnitFacts {
     // Risk is read from the whole text, so it cannot be understated by
     // the request's own account of which lines are AI.
     let mut risk: Vec<String> = Vec::new();
-    if let Ok(mut doc) = Document::new(language, text.clone()) {
+    if let Some(text) = unit.text.as_text()
+        && let Ok(mut doc) = Document::new(language, text.to_string())
+    {
         doc.set_attribution(0..text.len(), &Attribution::ai(source.clone(), Evidence::Manual, None));
         for u in doc.units() {
             risk.extend(u.risk);
@@ -557,38 +567,48 @@ fn facts_from_text(unit: &RequestedUnit, fingerprint: &str) -> UnitFacts {
     }
     risk.sort();
     risk.dedup();
-    let lines = text.lines().count().max(1);
+    let lines = git_line_count(bytes);
     let ai_lines: usize = unit
         .ai_lines
         .iter()
         .map(|&[a, b]| (b.min(lines as u32) as usize + 1).saturating_sub(a as usize))
         .sum::<usize>()
         .min(lines);
-    let ai_bytes: usize = crate::store::notes::lines_to_bytes(text, &unit.ai_lines).iter().map(|r| r.len()).sum();
+    let ai_ranges = crate::store::notes::lines_to_bytes(bytes, &unit.ai_lines);
+    let ai_bytes: usize = ai_ranges.iter().map(|r| r.len()).sum();
     UnitFacts {
         unit: Unit {
             kind: unit.kind.clone(),
             name: unit.name.clone(),
-            range: 0..text.len(),
+            range: 0..bytes.len(),
             fingerprint: fingerprint.to_string(),
             ai_bytes,
             ai_lines,
+            ai_ranges,
             lines,
-            ai_share: if text.is_empty() { 0.0 } else { ai_bytes as f32 / text.len() as f32 },
+            ai_share: if bytes.is_empty() { 0.0 } else { ai_bytes as f32 / bytes.len() as f32 },
             risk,
         },
-        ai_range: 0..text.len(),
+        ai_range: 0..bytes.len(),
         sources: vec![source],
         acceptors: Vec::new(),
         suspected: false,
     }
 }
 
-/// The unit as the reviewer sees it before deciding.
+/// The number of lines of `bytes` as git counts them (at least one).
+fn git_line_count(bytes: &[u8]) -> usize {
+    crate::store::notes::line_spans(bytes).len().max(1)
+}
+
+/// The unit as the reviewer sees it before deciding: every byte (bytes
+/// that are not UTF-8 as `\xNN`), numbered as git numbers lines.
 fn preview(item: &Item, n: usize, of: usize, style: Style) -> String {
     let unit = &item.shown;
     let first = item.line.unwrap_or(1);
-    let lines = display::code_lines(&unit.text);
+    // Every byte shown (those that are not UTF-8 as `‹0xE9›`), numbered as
+    // git numbers lines.
+    let lines = display::code_lines_bytes(unit.text.as_bytes());
     let count = lines.len().max(1) as u32;
     let path = display::line(&item.path);
     let place = match item.line {

@@ -27,7 +27,8 @@ use crate::signoff::{self, UnitFacts};
 use crate::store::history::{self, LineOrigin};
 use crate::store::notes::{self, NoteRecord};
 use crate::store::policy_file::Source;
-use crate::store::records::{self, Approval};
+use crate::store::records::{self, Approval, Stored};
+use crate::syntax::Content;
 
 use super::context::Context;
 use super::output::Style;
@@ -57,7 +58,17 @@ struct Line {
     unit: Option<usize>,
     /// The rationale the commit's note gives the line, if any.
     rationale: Option<String>,
-    text: String,
+    /// Decisions the commit's note lists that do not count (a fingerprint
+    /// version that no longer does), described.
+    not_counted: Vec<String>,
+    /// The line's bytes, without its line end; in JSON as text, bytes that
+    /// are not UTF-8 as `‹0xE9›` ([`display::lossless_text`]).
+    #[serde(serialize_with = "lossless")]
+    text: Vec<u8>,
+}
+
+fn lossless<S: serde::Serializer>(bytes: &[u8], serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&display::lossless_text(bytes))
 }
 
 #[derive(Debug, Serialize)]
@@ -85,6 +96,9 @@ struct UnitReport {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     intents: Vec<Intent>,
     comments: Vec<Comment>,
+    /// Decisions made for this unit under a fingerprint version that no
+    /// longer counts, described.
+    not_counted: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -104,74 +118,86 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let policy = ctx.policy(&Source::Worktree)?;
     let ledger = ctx.ledger()?;
     let journal = ctx.journal()?;
-    let bytes = std::fs::read(ctx.root.join(&path)).with_context(|| format!("cannot read {path}"))?;
-    let text = String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("{path} is not UTF-8 text"))?;
+    // The file as git would store it (its line endings converted as git
+    // converts them), whatever its bytes.
+    let content = match super::gitfiles::worktree_content(&ctx.repo, &ctx.root, &path)? {
+        Some((_, Content::Submodule(_))) => bail!("{path} is a submodule: vouch status shows its units"),
+        Some((_, content)) => content,
+        None => bail!("{path}: no such file in the working tree"),
+    };
+    let text = content.as_bytes();
 
     // History, blamed against the working-tree text; a path HEAD does not
     // have is all uncommitted.
     let in_head =
         ctx.repo.head().and_then(|h| h.peel_to_tree()).is_ok_and(|t| t.get_path(std::path::Path::new(&path)).is_ok());
     let origins: Vec<LineOrigin> = if in_head {
-        history::blame_contents(&ctx.repo, &path, Some("HEAD"), text.as_bytes(), policy.bots())
+        history::blame_contents(&ctx.repo, &path, Some("HEAD"), text, policy.bots())
             .with_context(|| format!("cannot read the history of {path}"))?
     } else {
         Vec::new()
     };
     let by_line: HashMap<u32, &LineOrigin> = origins.iter().map(|o| (o.line, o)).collect();
-    let view = journal.0.view(&ctx.repo, &journal.1, &path, &text)?;
-    for problem in &view.problems {
-        eprintln!("vouch: warning: {}: {}", display::line(&path), display::line(&problem.to_string()));
+    let (journal_spans, problems) = match &content {
+        Content::Text(text) => {
+            let view = journal.0.view(&ctx.repo, &journal.1, &path, text)?;
+            (view.spans, view.problems.iter().map(ToString::to_string).collect())
+        }
+        other => {
+            let view = super::judging::bytes_view(&ctx.repo, &journal.1.records_for(&path), other.as_bytes());
+            (view.spans, view.problems)
+        }
+    };
+    for problem in &problems {
+        eprintln!("vouch: warning: {}: {}", display::line(&path), display::line(problem));
     }
-    let mut map = ProvenanceMap::from_ranges(text.len(), &history::line_origins_to_spans(&text, &origins));
-    for (range, attr) in view.spans.iter().filter(|(_, a)| a.origin != Origin::Unknown) {
+    let mut map = ProvenanceMap::from_ranges(text.len(), &history::line_origins_to_spans(text, &origins));
+    for (range, attr) in journal_spans.iter().filter(|(_, a)| a.origin != Origin::Unknown) {
         let id = map.intern(attr);
         map.set(range.clone(), id);
     }
     let spans: Vec<(Range<usize>, Attribution)> =
         map.to_vec().into_iter().filter(|(_, a)| a.origin != Origin::Unknown).collect();
-    let (doc, facts) = ctx.facts(&path, text.clone(), &spans)?;
+    let units = super::judging::units_of(&path, &content, &spans)?;
 
     // Approval records by id, for the ids that notes list.
-    let by_id: HashMap<String, Approval> = if origins.iter().any(|o| !o.approvals.is_empty()) {
-        records::list::<Approval>(&ctx.repo)?.records.into_iter().map(|s| (s.id, s.record)).collect()
+    let by_id: HashMap<String, Stored<Approval>> = if origins.iter().any(|o| !o.approvals.is_empty()) {
+        records::list::<Approval>(&ctx.repo)?.records.into_iter().map(|s| (s.id.clone(), s)).collect()
     } else {
         HashMap::new()
     };
 
-    let line_of = |offset: usize| doc.text().lines().line_of(offset) as u32 + 1;
     let verified = units::verifier(&ctx, &policy);
     let mut unit_reports = Vec::new();
-    for f in &facts {
-        let mut report = unit_report(
-            &ledger,
-            &policy,
-            &verified,
-            &path,
-            f,
-            line_of(f.unit.range.start),
-            line_of(f.unit.range.end.saturating_sub(1).max(f.unit.range.start)),
-        );
+    for (f, line, end_line) in &units {
+        let mut report = unit_report(&ledger, &policy, &verified, &path, f, *line as u32, *end_line as u32);
         report.intents = intent::of_range(&spans, f.unit.range.clone());
         unit_reports.push(report);
     }
+    let facts: Vec<UnitFacts> = units.into_iter().map(|(f, _, _)| f).collect();
 
     let mut notes_cache: HashMap<Oid, Vec<NoteRecord>> = HashMap::new();
     let mut lines = Vec::new();
     // A line's CR stays with it unless every line of the file ends in CRLF.
-    let windows = display::has_windows_line_ends(&text);
-    for (i, range) in notes::line_spans(&text).into_iter().enumerate() {
+    let lf = text.iter().filter(|&&b| b == b'\n').count();
+    let windows = lf > 0 && text.windows(2).filter(|w| w == b"\r\n").count() == lf;
+    for (i, range) in notes::line_spans(text).into_iter().enumerate() {
         let number = i as u32 + 1;
-        let attr = line_attribution(&map, range.clone(), &text);
+        let attr = line_attribution(&map, range.clone(), text);
         let origin = by_line.get(&number);
         let commit = origin.and_then(|o| o.commit);
         let unit = innermost(&facts, &range);
         let mut approved_by: Vec<String> = unit.map(|u| unit_reports[u].approved_by.clone()).unwrap_or_default();
+        let mut not_counted = Vec::new();
         if let Some(o) = origin {
             for id in &o.approvals {
-                if let Some(a) = by_id.get(id).filter(|a| a.decision == Verdict::Approve)
-                    && !approved_by.iter().any(|e| e.eq_ignore_ascii_case(&a.reviewer.email))
+                let Some(a) = by_id.get(id) else { continue };
+                if !a.record.standing().counts() {
+                    not_counted.push(records::describe_not_counted(a));
+                } else if a.record.decision == Verdict::Approve
+                    && !approved_by.iter().any(|e| e.eq_ignore_ascii_case(&a.record.reviewer.email))
                 {
-                    approved_by.push(a.reviewer.email.clone());
+                    approved_by.push(a.record.reviewer.email.clone());
                 }
             }
         }
@@ -194,10 +220,12 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             approved_by,
             unit,
             rationale,
+            not_counted,
             text: {
                 let line = &text[range];
-                let line = line.strip_suffix('\n').unwrap_or(line);
-                if windows { line.strip_suffix('\r').unwrap_or(line) } else { line }.to_string()
+                let line = line.strip_suffix(b"\n").unwrap_or(line);
+                let line = if windows { line.strip_suffix(b"\r").unwrap_or(line) } else { line };
+                line.to_vec()
             },
         });
     }
@@ -217,12 +245,12 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
 
 /// The attribution of a line: its AI text if it has any (of its first AI
 /// run), else human if any of it is, else unknown.
-fn line_attribution(map: &ProvenanceMap, range: Range<usize>, text: &str) -> Attribution {
+fn line_attribution(map: &ProvenanceMap, range: Range<usize>, text: &[u8]) -> Attribution {
     let mut human = None;
     for span in map.spans_in(range.clone()) {
         let start = span.range.start.max(range.start);
         let end = span.range.end.min(range.end);
-        if text[start..end].trim().is_empty() {
+        if text[start..end].iter().all(u8::is_ascii_whitespace) {
             continue;
         }
         let attr = map.attribution(span.attr);
@@ -290,6 +318,12 @@ fn unit_report(
         rationale: ledger.rationale(&facts.unit.fingerprint).map(str::to_string),
         intents: Vec::new(),
         comments,
+        not_counted: ledger
+            .approvals
+            .retired_for_unit(&ledger.requests, path, &facts.unit.kind, facts.unit.name.as_deref())
+            .into_iter()
+            .map(records::describe_not_counted)
+            .collect(),
     }
 }
 
@@ -386,6 +420,9 @@ fn render(report: &Report, style: Style) -> String {
                 let (who, comment) = (display::line(&c.reviewer), display::line(&c.comment));
                 let _ = writeln!(out, "{:>number_width$} │ {who} {verb}: {comment}", "");
             }
+            for why in &u.not_counted {
+                let _ = writeln!(out, "{:>number_width$} │ not counted: {why}", "");
+            }
         }
         current = l.unit;
         let origin = match l.origin {
@@ -400,13 +437,16 @@ fn render(report: &Report, style: Style) -> String {
             row[2],
             row[3],
             row[4],
-            display::code_lines(&l.text).concat(),
+            display::code_lines_bytes(&l.text).concat(),
             nw = number_width,
             w1 = widths[1],
             w2 = widths[2],
             w3 = widths[3],
             w4 = widths[4],
         );
+        for why in &l.not_counted {
+            let _ = writeln!(out, "{:>number_width$} │ not counted: {why}", "");
+        }
     }
     out
 }

@@ -50,6 +50,14 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
 /// nothing when all is well (the pre-commit hook).
 pub fn gate(staged: bool, format: Format, quiet: bool) -> anyhow::Result<Outcome> {
     let ctx = Context::open()?;
+    if staged {
+        // A clone without vouch init loses notes on rebase and does not
+        // share them on push: say so on every commit until it is set up.
+        let id = crate::store::repo::repository(&ctx.repo).ok().and_then(|id| id.warning());
+        for warning in super::git_hooks::setup_warning(&ctx.repo).into_iter().chain(id) {
+            eprintln!("vouch: warning: {warning}");
+        }
+    }
     let version = if staged { Version::Staged } else { Version::Worktree };
     let source = if staged { Source::Index } else { Source::Worktree };
     let git_dir = ctx.repo.path().to_path_buf();
@@ -75,7 +83,7 @@ pub fn gate(staged: bool, format: Format, quiet: bool) -> anyhow::Result<Outcome
             None => list_changed(&ctx, version)?,
         };
         let loaded = loading.join().unwrap_or_else(|_| Err(anyhow::anyhow!("reading the journal panicked")))?;
-        let files = listed.finish(&ctx, &loaded, true)?;
+        let files = listed.finish(&ctx, &loaded)?;
         let history = AiPaths::load(&ctx.repo, policy.bots())?;
         let paths: HashSet<String> = files.iter().map(|f| f.path.clone()).collect();
         let derived = pending_derived(&ctx.repo, policy.bots(), Some(&paths))?;
@@ -176,7 +184,7 @@ pub fn unit_json(u: &JudgedUnit) -> serde_json::Value {
         "risk": u.facts.unit.risk,
         "tools": u.tools(),
         "suspected": u.facts.suspected,
-        "not_counted": u.judgement.assessment.ignored.iter().map(|i| i.refusal.to_string()).collect::<Vec<_>>(),
+        "not_counted": u.not_counted(),
     })
 }
 
@@ -218,8 +226,8 @@ fn print_text(units: &[JudgedUnit], blocking: &[&JudgedUnit], warn: bool, staged
             display::line(&u.reason())
         );
         println!("{}", if warn { style.yellow(&head) } else { style.red(&head) });
-        for ignored in &u.judgement.assessment.ignored {
-            println!("    not counted: {}", display::line(&ignored.refusal.to_string()));
+        for why in u.not_counted() {
+            println!("    not counted: {}", display::line(&why));
         }
         println!("    {}", style.dim(&next_step(u)));
     }

@@ -49,6 +49,7 @@ use crate::store::derive::{self, Derived, Sources};
 use crate::store::journal::{Journal, Loaded, RecordId};
 use crate::store::notes::{self, FileRecord, NoteRecord};
 use crate::store::policy_file::Source;
+use crate::syntax::Content;
 
 pub fn post_commit() -> anyhow::Result<Outcome> {
     let ctx = Context::open()?;
@@ -327,7 +328,7 @@ pub fn note_for(ctx: &Context, commit: &git2::Commit<'_>, cache: &GateCache) -> 
         if cached.is_some_and(|c| c.spans.is_empty() && c.covered.is_empty()) {
             continue;
         }
-        let Some(text) = gitfiles::blob_text(repo, changed.blob)? else { continue };
+        let content = gitfiles::content(repo, &changed)?;
         let Found { spans, units, covered } = match cached {
             Some(c) => Found { spans: c.spans(), units: c.units.clone(), covered: c.covered.clone() },
             None => {
@@ -339,7 +340,7 @@ pub fn note_for(ctx: &Context, commit: &git2::Commit<'_>, cache: &GateCache) -> 
                     path: changed.path.clone(),
                     history_path: changed.path.clone(),
                     blob: changed.blob,
-                    text: text.clone(),
+                    content: content.clone(),
                 };
                 match fallback.work_out(ctx, commit, file)? {
                     Some(found) => found,
@@ -351,16 +352,23 @@ pub fn note_for(ctx: &Context, commit: &git2::Commit<'_>, cache: &GateCache) -> 
         if !spans.iter().any(|(_, a)| a.is_ai()) {
             continue;
         }
-        let before = parent
-            .as_ref()
-            .and_then(|t| gitfiles::tree_blob(t, changed.from.as_deref().unwrap_or(&changed.path)))
-            .map(|id| gitfiles::blob_text(repo, id))
-            .transpose()?
-            .flatten()
-            .unwrap_or_default();
-        // All of a new file, else the lines that differ from the parent's.
-        let added = super::agents::inserted_ranges(&before, &text);
-        note.files.extend(file_records(&changed.path, changed.blob, &text, &spans, &added, &units));
+        let added = match &content {
+            Content::Text(text) => {
+                let before = parent
+                    .as_ref()
+                    .and_then(|t| gitfiles::tree_blob(t, changed.from.as_deref().unwrap_or(&changed.path)))
+                    .map(|id| gitfiles::blob_text(repo, id))
+                    .transpose()?
+                    .flatten()
+                    .unwrap_or_default();
+                // All of a new file, else the lines that differ from the parent's.
+                super::agents::inserted_ranges(&before, text)
+            }
+            // Bytes vouch cannot diff as text, and a submodule's new
+            // commit: all of it is what the commit brings.
+            other => std::iter::once(0..other.len()).collect(),
+        };
+        note.files.extend(file_records(&changed.path, changed.blob, content.as_bytes(), &spans, &added, &units));
     }
     Ok(note)
 }
@@ -371,7 +379,7 @@ pub fn note_for(ctx: &Context, commit: &git2::Commit<'_>, cache: &GateCache) -> 
 fn file_records(
     path: &str,
     blob: Oid,
-    text: &str,
+    text: &[u8],
     spans: &[(Range<usize>, Attribution)],
     added: &[Range<usize>],
     units: &[CachedUnit],
@@ -390,7 +398,10 @@ fn file_records(
         let Origin::Ai(source) = &attr.origin else { continue };
         for a in added {
             let (start, end) = (range.start.max(a.start), range.end.min(a.end));
-            if start >= end || text[start..end].trim().is_empty() {
+            // Whitespace alone is no AI line, except in content that is not
+            // text, where every byte counts.
+            if start >= end || text[start..end].iter().all(u8::is_ascii_whitespace) && std::str::from_utf8(text).is_ok()
+            {
                 continue;
             }
             let evidence = attr.evidence.unwrap_or(Evidence::Editor);
@@ -451,7 +462,7 @@ mod tests {
         // Lines 1-2 by tool a (line 1 not added by this commit), line 4 by b.
         let spans = vec![(0..8, ai("a")), (14..19, ai("b"))];
         let added: Vec<Range<usize>> = std::iter::once(4..19).collect();
-        let records = file_records("f.txt", Oid::zero(), text, &spans, &added, &[]);
+        let records = file_records("f.txt", Oid::zero(), text.as_bytes(), &spans, &added, &[]);
         let got: Vec<(String, Vec<[u32; 2]>)> = records.iter().map(|r| (r.origin.tool.clone(), r.ai.clone())).collect();
         assert_eq!(got, vec![("a".to_string(), vec![[2, 2]]), ("b".to_string(), vec![[4, 4]])]);
         assert!(records.iter().all(|r| r.evidence == Evidence::AgentHook && r.accepted_by.as_deref() == Some("a@x")));

@@ -3,23 +3,28 @@
 //! commit changed, the files changed in the working tree, and the text of a
 //! file version.
 //!
-//! Only regular files count: submodules and symbolic links hold no code to
-//! review.
+//! Regular files count, and so do submodules (gitlinks): a change of the
+//! commit a submodule points to is one unit to review
+//! ([`crate::syntax::blob`]). Symbolic links hold no code to review.
 
 use std::path::Path;
 
 use anyhow::Context as _;
 use git2::{Delta, DiffFindOptions, DiffOptions, FileMode, Index, ObjectType, Oid, Repository, Tree};
 
+use crate::syntax::Content;
+
 /// A file version a command looks at.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Changed {
     /// Repository-relative, forward slashes.
     pub path: String,
-    /// The blob of this version.
+    /// The blob of this version; for a submodule, the commit it points to.
     pub blob: Oid,
     /// Where git found it was renamed or copied from, if it was.
     pub from: Option<String>,
+    /// A submodule (gitlink), not a file.
+    pub submodule: bool,
 }
 
 /// The tree of HEAD; `None` on a branch with no commits yet.
@@ -51,7 +56,8 @@ fn changed_files(diff: &mut git2::Diff<'_>) -> anyhow::Result<Vec<Changed>> {
             continue;
         }
         let new = delta.new_file();
-        if !is_file(new.mode()) {
+        let submodule = new.mode() == FileMode::Commit;
+        if !is_file(new.mode()) && !submodule {
             continue;
         }
         let Some(path) = new.path().and_then(Path::to_str) else { continue };
@@ -59,7 +65,7 @@ fn changed_files(diff: &mut git2::Diff<'_>) -> anyhow::Result<Vec<Changed>> {
             Delta::Renamed | Delta::Copied => delta.old_file().path().and_then(Path::to_str).map(str::to_string),
             _ => None,
         };
-        out.push(Changed { path: path.to_string(), blob: new.id(), from });
+        out.push(Changed { path: path.to_string(), blob: new.id(), from, submodule });
     }
     out.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(out)
@@ -73,8 +79,10 @@ pub fn staged(repo: &Repository, index: &mut Index) -> anyhow::Result<Vec<Change
         anyhow::bail!("the index has unresolved merge conflicts; resolve them before committing");
     }
     let head = head_tree(repo)?;
+    // Gitlinks are compared by the commit ids the tree and the index hold;
+    // no submodule is opened.
     let mut opts = DiffOptions::new();
-    opts.ignore_submodules(true);
+    opts.ignore_submodules(false);
     let mut diff = repo
         .diff_tree_to_index(head.as_ref(), Some(index), Some(&mut opts))
         .context("cannot compare the index with HEAD")?;
@@ -90,7 +98,7 @@ pub fn committed(repo: &Repository, commit: &git2::Commit<'_>) -> anyhow::Result
         Err(_) => None,
     };
     let mut opts = DiffOptions::new();
-    opts.ignore_submodules(true);
+    opts.ignore_submodules(false);
     let mut diff = repo
         .diff_tree_to_tree(parent.as_ref(), Some(&tree), Some(&mut opts))
         .with_context(|| format!("cannot diff {}", commit.id()))?;
@@ -121,10 +129,54 @@ pub fn worktree_changed(repo: &Repository) -> anyhow::Result<Vec<String>> {
     Ok(out)
 }
 
-/// The text of `blob`; `None` when it is not UTF-8 (a binary file).
+/// The text of `blob`; `None` when it is not UTF-8.
 pub fn blob_text(repo: &Repository, blob: Oid) -> anyhow::Result<Option<String>> {
     let blob = repo.find_blob(blob).with_context(|| format!("cannot read blob {blob}"))?;
     Ok(String::from_utf8(blob.content().to_vec()).ok())
+}
+
+/// The content of `blob`: text, or bytes that are not UTF-8.
+pub fn blob_content(repo: &Repository, blob: Oid) -> anyhow::Result<Content> {
+    let blob = repo.find_blob(blob).with_context(|| format!("cannot read blob {blob}"))?;
+    Ok(Content::of_blob(blob.content().to_vec()))
+}
+
+/// The content of a changed path: its blob's, or the commit id of a
+/// submodule.
+pub fn content(repo: &Repository, changed: &Changed) -> anyhow::Result<Content> {
+    if changed.submodule {
+        return Ok(Content::Submodule(changed.blob.to_string()));
+    }
+    blob_content(repo, changed.blob)
+}
+
+/// What the working tree holds at `path` (relative to `root`): a regular
+/// file's content as git would store it (after its end-of-line conversion,
+/// see [`crate::store::attributes`]) with the blob id it would get, or a
+/// submodule's checked-out commit (or the index's, when it is not checked
+/// out); `None` for anything else (a symbolic link, nothing).
+pub fn worktree_content(repo: &Repository, root: &Path, path: &str) -> anyhow::Result<Option<(Oid, Content)>> {
+    let full = root.join(path);
+    let meta = std::fs::symlink_metadata(&full).ok();
+    if meta.as_ref().is_some_and(|m| m.file_type().is_file()) {
+        let bytes = std::fs::read(&full).with_context(|| format!("cannot read {path}"))?;
+        let bytes = crate::store::attributes::to_blob(repo, path, &bytes).into_owned();
+        let blob = Oid::hash_object(ObjectType::Blob, &bytes)?;
+        return Ok(Some((blob, Content::of_blob(bytes))));
+    }
+    Ok(worktree_gitlink(repo, path).map(|commit| (commit, Content::Submodule(commit.to_string()))))
+}
+
+/// The commit of the submodule at `path`: checked out in the working tree,
+/// else as the index records it; `None` when `path` is no submodule.
+pub fn worktree_gitlink(repo: &Repository, path: &str) -> Option<Oid> {
+    let index = repo.index().ok()?;
+    let entry = index.get_path(Path::new(path), 0)?;
+    if entry.mode != u32::from(FileMode::Commit) {
+        return None;
+    }
+    let checked_out = repo.find_submodule(path).ok().and_then(|s| s.workdir_id());
+    Some(checked_out.unwrap_or(entry.id))
 }
 
 /// The blob of `path` in `tree`, when it is a regular file there.

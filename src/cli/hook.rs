@@ -24,22 +24,27 @@
 //!   what the commit comes from (a squash, a cherry-pick), for
 //!   `post-commit`: the note on the new commit (see
 //!   [`super::commit_note`]). `post-rewrite`: notes re-mapped to the
-//!   rewritten commits (`old new` lines on standard input).
+//!   rewritten commits (`old new` lines on standard input). `pre-push`:
+//!   notes and records shared with the remote pushed to (see
+//!   [`super::git_hooks::pre_push`]).
 //!
 //! An agent hook never stands in the agent's way over a file vouch does not
-//! track (outside any repository, gone, binary, not a regular file): it says
-//! so and exits 0; a snapshot that cannot be taken is a warning, never a
-//! blocked tool. A payload it cannot read is an error (exit 2) and records
-//! nothing. So is a path that leads out of the worktree through a symbolic
-//! link (`src/coupons.py -> ~/.ssh/id_ed25519`) or into the git directory:
-//! what it names is not the worktree's, and an agent (or a prompt that
-//! steers it) must not get it stored as a git object; the message says where
-//! the path leads. Paths are resolved as the file system resolves them (see
-//! [`repo::relative_path`]) and the file is read where it resolves to (a
-//! snapshot too; a shell command's snapshot keeps regular files only). It
-//! reads no history (no blame), so it stays fast; a shell command's snapshot
-//! reads the worktree's status twice (before and after), as `git status`
-//! does.
+//! track (outside any repository, gone, not a regular file): it says so and
+//! exits 0; a snapshot that cannot be taken is a warning, never a blocked
+//! tool. A file that is not UTF-8 is tracked too: vouch cannot locate the
+//! edit in bytes it does not read as text, so all of the file is recorded as
+//! AI (it is one unit to review anyway). A payload it cannot read is an
+//! error (exit 2) and records nothing. So is a path that leads out of the
+//! worktree through a symbolic link (`src/coupons.py -> ~/.ssh/id_ed25519`)
+//! or into the git directory: what it names is not the worktree's, and an
+//! agent (or a prompt that steers it) must not get it stored as a git
+//! object; the message says where the path leads. Paths are resolved as the
+//! file system resolves them (see [`repo::relative_path`]) and the file is
+//! read where it resolves to (a snapshot too; a shell command's snapshot
+//! keeps regular files only). Snapshots are compared in the form git stores
+//! (see [`crate::store::attributes`]). It reads no history (no blame), so
+//! it stays fast; a shell command's snapshot reads the worktree's status
+//! twice (before and after), as `git status` does.
 
 use std::cell::OnceCell;
 use std::io::Read;
@@ -73,8 +78,8 @@ pub struct Args {
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Which {
-    /// Claude Code's PostToolUse hook (Write, Edit, MultiEdit): reads its
-    /// JSON payload on standard input.
+    /// Claude Code's PreToolUse and PostToolUse hooks (Write, Edit,
+    /// MultiEdit, Bash): reads its JSON payload on standard input.
     ClaudeCode,
     /// Cursor's afterFileEdit and afterTabFileEdit hooks: reads the JSON
     /// payload on standard input.
@@ -111,6 +116,14 @@ pub enum Which {
         /// What rewrote the commits (git passes "amend" or "rebase").
         kind: Option<String>,
     },
+    /// git's pre-push hook: shares notes and records with the remote pushed
+    /// to (`vouch sync REMOTE`); never stops the push.
+    PrePush {
+        /// The remote's name (or URL, for a push to a URL).
+        remote: String,
+        /// The remote's URL.
+        url: Option<String>,
+    },
 }
 
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
@@ -129,6 +142,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         Which::PrepareCommitMsg { args: _ } => super::commit_note::prepare_commit_msg(),
         Which::PostCommit => super::commit_note::post_commit(),
         Which::PostRewrite { kind: _ } => post_rewrite(),
+        Which::PrePush { remote, url: _ } => super::git_hooks::pre_push(&remote),
     }
 }
 
@@ -146,7 +160,17 @@ fn read_stdin() -> anyhow::Result<Vec<u8>> {
 struct Target {
     repo: Repository,
     rel: String,
-    text: String,
+    /// Its bytes; `text` is them as text, when they are UTF-8.
+    bytes: Vec<u8>,
+    text: Option<String>,
+}
+
+impl Target {
+    /// The text, or (for bytes that are not UTF-8) nothing to locate an
+    /// edit in.
+    fn text(&self) -> Option<&str> {
+        self.text.as_deref()
+    }
 }
 
 /// The repository file at `path` with its current text, or why vouch does
@@ -182,10 +206,11 @@ fn target(path: &Path) -> anyhow::Result<Result<Target, String>> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Err(format!("{shown} does not exist"))),
         Err(e) => return Err(e).with_context(|| format!("cannot read {shown}")),
     };
-    let Ok(text) = String::from_utf8(bytes) else {
-        return Ok(Err(format!("{shown} is not UTF-8 text")));
-    };
-    Ok(Ok(Target { repo, rel, text }))
+    // As git will store them, so that the journal describes what the gate
+    // and verify read.
+    let bytes = crate::store::attributes::to_blob(&repo, &rel, &bytes).into_owned();
+    let text = String::from_utf8(bytes.clone()).ok();
+    Ok(Ok(Target { repo, rel, bytes, text }))
 }
 
 /// `file_path` made absolute: against the agent's working directory, else
@@ -216,14 +241,32 @@ fn record(target: &Target, ranges: &[Range<usize>], source: AiSource, intent: Op
     let spans: Vec<(Range<usize>, Attribution)> = ranges.iter().map(|r| (r.clone(), attribution.clone())).collect();
     let journal = Journal::open(&target.repo).context("cannot open the journal")?;
     journal
-        .append(&target.repo, Entry::delta(&target.rel, &target.text, &spans))
+        .append(&target.repo, Entry::delta(&target.rel, &target.bytes, &spans))
         .with_context(|| format!("cannot record the edit of {}", target.rel))?;
     super::context::tidy_journal(&journal, &target.repo);
     Ok(())
 }
 
-fn lines_in(text: &str, ranges: &[Range<usize>]) -> usize {
+fn lines_in(text: &[u8], ranges: &[Range<usize>]) -> usize {
     notes::bytes_to_lines(text, ranges).iter().map(|r| (r[1] - r[0] + 1) as usize).sum()
+}
+
+/// Record all of a file that is not UTF-8 as AI: the edit cannot be located
+/// in it, and it is one unit to review.
+fn record_whole(target: &Target, source: AiSource, intent: Option<Intent>) -> anyhow::Result<Outcome> {
+    if target.bytes.is_empty() {
+        eprintln!("vouch: nothing to record in {}", display::line(&target.rel));
+        return Ok(Outcome::Ok);
+    }
+    let all: Vec<Range<usize>> = std::iter::once(0..target.bytes.len()).collect();
+    record(target, &all, source.clone(), intent)?;
+    eprintln!(
+        "vouch: {} is not UTF-8 text: recorded all of it ({} line(s)) as AI ({})",
+        display::line(&target.rel),
+        lines_in(&target.bytes, &all),
+        display::line(&source.tool)
+    );
+    Ok(Outcome::Ok)
 }
 
 fn agent_hook(agent: Agent) -> anyhow::Result<Outcome> {
@@ -283,6 +326,13 @@ fn snapshot_for(repo: &Repository, id: Option<&str>) -> Option<Snapshot> {
     }
 }
 
+/// What the snapshot says `rel` was before the tool ran, as git would store
+/// it (empty: it did not exist); `None` when it does not know.
+fn snapshot_before(repo: &Repository, snapshot: &Snapshot, rel: &str) -> Option<Vec<u8>> {
+    let bytes = snapshot.before(repo, rel)?.unwrap_or_default();
+    Some(crate::store::attributes::to_blob(repo, rel, &bytes).into_owned())
+}
+
 /// The byte ranges of `current` that the tool wrote, by the line diff
 /// from `before`.
 fn written(before: &str, current: &str) -> Vec<Range<usize>> {
@@ -313,13 +363,11 @@ fn after_edit(agent: Agent, edit: agents::AgentEdit) -> anyhow::Result<Outcome> 
         Agent::Cursor => Intent::from_ids(source.session.as_deref(), edit.generation.as_deref(), level),
     };
     let snapshot = snapshot_for(&target.repo, edit.tool_use_id.as_deref());
-    let before = snapshot.as_ref().and_then(|s| s.before(&target.repo, &target.rel));
+    let Some(text) = target.text() else { return record_whole(&target, source, intent) };
+    let before = snapshot.as_ref().and_then(|s| snapshot_before(&target.repo, s, &target.rel));
     let ranges = match before {
-        Some(before) => {
-            let before = before.map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
-            written(&before, &target.text)
-        }
-        None => without_snapshot(&target, &edit.change)?,
+        Some(before) => written(&String::from_utf8_lossy(&before), text),
+        None => without_snapshot(&target, text, &edit.change)?,
     };
     if ranges.is_empty() {
         eprintln!("vouch: nothing to record in {}", display::line(&target.rel));
@@ -329,7 +377,7 @@ fn after_edit(agent: Agent, edit: agents::AgentEdit) -> anyhow::Result<Outcome> 
     record(&target, &ranges, source.clone(), intent)?;
     eprintln!(
         "vouch: recorded {} AI line(s) of {} ({})",
-        lines_in(&target.text, &ranges),
+        lines_in(&target.bytes, &ranges),
         display::line(&target.rel),
         display::line(&source.tool)
     );
@@ -369,17 +417,18 @@ fn from_transcript(path: Option<&str>, call: Option<&str>, level: IntentLevel) -
     (model, intent)
 }
 
-/// What an edit wrote, with no snapshot to compare with: where its text
-/// is in the file; where that text is gone (another hook reformatted it)
-/// or the edit wrote a whole file that existed, what changed since vouch
-/// last saw the file (more than the edit, perhaps: never less).
-fn without_snapshot(target: &Target, change: &agents::Change) -> anyhow::Result<Vec<Range<usize>>> {
+/// What an edit wrote in `text` (the file now), with no snapshot to compare
+/// with: where its text is in the file; where that text is gone (another
+/// hook reformatted it) or the edit wrote a whole file that existed, what
+/// changed since vouch last saw the file (more than the edit, perhaps:
+/// never less).
+fn without_snapshot(target: &Target, text: &str, change: &agents::Change) -> anyhow::Result<Vec<Range<usize>>> {
     let candidates: OnceCell<Vec<Oid>> = OnceCell::new();
     let previous = |text: &str| {
         let known = candidates.get_or_init(|| previous_versions(&target.repo, &target.rel));
         Oid::hash_object(ObjectType::Blob, text.as_bytes()).is_ok_and(|id| known.contains(&id))
     };
-    let located = agents::locate(change, &target.text, &previous);
+    let located = agents::locate(change, text, &previous);
     if located.ambiguous > 0 {
         eprintln!(
             "vouch: the edited text occurs more than once in {}; every occurrence is recorded as AI",
@@ -392,6 +441,7 @@ fn without_snapshot(target: &Target, change: &agents::Change) -> anyhow::Result<
     }
     let journal = Journal::open(&target.repo).context("cannot open the journal")?;
     let seen = last_seen(&target.repo, &journal, &target.rel)?;
+    let seen = String::from_utf8_lossy(&seen);
     if located.missing > 0 {
         eprintln!(
             "vouch: the edit's text is not in {} as written (reformatted?); recording what changed since vouch last saw it",
@@ -400,10 +450,10 @@ fn without_snapshot(target: &Target, change: &agents::Change) -> anyhow::Result<
     }
     if whole_write {
         // All of a new file; of a file that existed, what the write changed.
-        return Ok(if seen.is_empty() { located.ranges } else { written(&seen, &target.text) });
+        return Ok(if seen.is_empty() { located.ranges } else { written(&seen, text) });
     }
     let mut ranges = located.ranges;
-    ranges.extend(written(&seen, &target.text));
+    ranges.extend(written(&seen, text));
     Ok(agents::merge(ranges))
 }
 
@@ -431,11 +481,17 @@ fn after_shell(shell: agents::Shell) -> anyhow::Result<Outcome> {
     let mut recorded = 0;
     for rel in snapshot.candidates(&repo).context("cannot list the files the command may have changed")? {
         let Ok(Ok(target)) = target(&root.join(&rel)) else { continue };
-        let before = match snapshot.before(&repo, &rel) {
-            Some(before) => before.map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default(),
+        let before = match snapshot_before(&repo, &snapshot, &rel) {
+            Some(before) => before,
             None => last_seen(&repo, &journal, &rel)?,
         };
-        let ranges = written(&before, &target.text);
+        if before == target.bytes {
+            continue;
+        }
+        let ranges = match target.text() {
+            Some(text) => written(&String::from_utf8_lossy(&before), text),
+            None => std::iter::once(0..target.bytes.len()).collect(),
+        };
         if ranges.is_empty() {
             continue;
         }
@@ -443,18 +499,18 @@ fn after_shell(shell: agents::Shell) -> anyhow::Result<Outcome> {
             Attribution::ai(source.clone(), Evidence::AgentHook, user_email(&repo)).with_intent(intent.clone());
         let spans: Vec<(Range<usize>, Attribution)> = ranges.iter().map(|r| (r.clone(), attribution.clone())).collect();
         journal
-            .append(&repo, Entry::delta(&target.rel, &target.text, &spans))
+            .append(&repo, Entry::delta(&target.rel, &target.bytes, &spans))
             .with_context(|| format!("cannot record the edit of {}", target.rel))?;
         eprintln!(
             "vouch: recorded {} AI line(s) of {} ({})",
-            lines_in(&target.text, &ranges),
+            lines_in(&target.bytes, &ranges),
             display::line(&target.rel),
             display::line(&source.tool)
         );
         recorded += 1;
     }
     if recorded == 0 {
-        eprintln!("vouch: nothing to record: the command changed no tracked text file");
+        eprintln!("vouch: nothing to record: the command changed no tracked file");
     } else {
         super::context::tidy_journal(&journal, &repo);
     }
@@ -512,10 +568,10 @@ fn previous_versions(repo: &Repository, rel: &str) -> Vec<Oid> {
     out
 }
 
-/// The text of `rel` as vouch last saw it: the journal's latest version,
+/// The bytes of `rel` as vouch last saw them: the journal's latest version,
 /// else the index's, else HEAD's; empty for a file vouch never saw.
-fn last_seen(repo: &Repository, journal: &Journal, rel: &str) -> anyhow::Result<String> {
-    let text_of = |id: Oid| repo.find_blob(id).ok().and_then(|b| String::from_utf8(b.content().to_vec()).ok());
+fn last_seen(repo: &Repository, journal: &Journal, rel: &str) -> anyhow::Result<Vec<u8>> {
+    let text_of = |id: Oid| repo.find_blob(id).ok().map(|b| b.content().to_vec());
     let loaded = journal.records().context("cannot read the journal")?;
     for problem in &loaded.problems {
         eprintln!("vouch: warning: {}", display::line(&problem.to_string()));
@@ -544,7 +600,14 @@ fn generic(file: &Path, source: AiSource) -> anyhow::Result<Outcome> {
     };
     let journal = Journal::open(&target.repo).context("cannot open the journal")?;
     let before = last_seen(&target.repo, &journal, &target.rel)?;
-    let ranges = if before == target.text { Vec::new() } else { agents::inserted_ranges(&before, &target.text) };
+    if before == target.bytes {
+        eprintln!("vouch: nothing to record: {} has no new text since vouch last saw it", target.rel);
+        return Ok(Outcome::Ok);
+    }
+    let (Some(text), Ok(before)) = (target.text(), String::from_utf8(before)) else {
+        return record_whole(&target, source, None);
+    };
+    let ranges = agents::inserted_ranges(&before, text);
     if ranges.is_empty() {
         eprintln!("vouch: nothing to record: {} has no new text since vouch last saw it", display::line(&target.rel));
         return Ok(Outcome::Ok);
@@ -552,7 +615,7 @@ fn generic(file: &Path, source: AiSource) -> anyhow::Result<Outcome> {
     record(&target, &ranges, source.clone(), None)?;
     eprintln!(
         "vouch: recorded {} AI line(s) of {} ({})",
-        lines_in(&target.text, &ranges),
+        lines_in(&target.bytes, &ranges),
         display::line(&target.rel),
         display::line(&source.tool)
     );

@@ -9,6 +9,11 @@
 //! parsing, units) runs on a few threads, each with its own handle on the
 //! repository; judging needs the records and runs after. A file with no AI
 //! text is not parsed at all.
+//!
+//! Nothing is left unread: a file that is not UTF-8 is one unit over its
+//! bytes, and a submodule change one unit over its commit id
+//! ([`crate::syntax::blob`]); with AI evidence they are judged like any
+//! unit.
 
 use std::collections::HashSet;
 use std::ops::Range;
@@ -30,20 +35,22 @@ use crate::store::journal::{Journal, Loaded, Record, RecordId};
 use crate::store::policy_file::Source;
 
 use crate::store::signature;
+use crate::syntax::Content;
 use crate::syntax::Language;
 
 /// Worker threads for the per-file work, at most.
 const MAX_WORKERS: usize = 4;
 
-/// One version of one file to look at.
+/// One version of one file (or submodule) to look at.
 #[derive(Debug, Clone)]
 pub struct FileVersion {
     pub path: String,
     /// Where HEAD has the file (its path before a staged rename), for
     /// history.
     pub history_path: String,
+    /// The blob of this version; for a submodule, its commit.
     pub blob: Oid,
-    pub text: String,
+    pub content: Content,
 }
 
 /// What the per-file work reads, shared by the workers.
@@ -67,7 +74,7 @@ pub struct Analysis<'a> {
 pub struct Analysed {
     pub path: String,
     pub blob: Oid,
-    pub text: String,
+    pub content: Content,
     /// History, with the journal painted over it.
     pub spans: Spans,
     /// The journal's attributed ranges alone.
@@ -136,10 +143,14 @@ impl Analysis<'_> {
     /// The first half of analysing a file version: its attribution (or
     /// all of it, when it was kept).
     fn attribute(&self, repo: &Repository, file: FileVersion) -> anyhow::Result<Step> {
-        let FileVersion { path, history_path, blob, text } = file;
+        let FileVersion { path, history_path, blob, content } = file;
         let (journal, loaded) = (self.journal, self.loaded);
         let records = loaded.records_for(&path);
         let may_have_ai_history = self.history.may_have_ai(&history_path);
+        let text = match content {
+            Content::Text(text) => text,
+            other => return self.attribute_bytes(repo, path, history_path, blob, other, &records),
+        };
         // Only what the journal and the text decide is cached (see
         // [`AnalysisCache`]), and only when there is something to find.
         let ids: Vec<RecordId> = records.iter().map(|r| r.id.clone()).collect();
@@ -147,7 +158,8 @@ impl Analysis<'_> {
         let cacheable = self.cache.is_some() && !may_have_ai_history && !ids.is_empty() && derived.is_none();
         if cacheable && let Some(hit) = self.cache.and_then(|c| c.get(&Key { path: &path, blob, records: &ids })) {
             let Entry { spans, journal_spans, units, covered } = hit;
-            return Ok(Step::Done(Analysed { path, blob, text, spans, journal_spans, units, covered }));
+            let content = Content::Text(text);
+            return Ok(Step::Done(Analysed { path, blob, content, spans, journal_spans, units, covered }));
         }
         let history = if may_have_ai_history {
             if history_path == path {
@@ -177,12 +189,67 @@ impl Analysis<'_> {
                 .with_context(|| format!("cannot read the provenance of {path}"))?;
         }
         if spans.iter().any(|(_, a)| a.is_ai()) {
-            crate::syntax::queries::compile_soon(Language::from_path(Path::new(&path)));
+            crate::syntax::queries::compile_soon(Language::from_path(Path::new(&path)), &text);
         }
         let covered = covered(repo, journal, &records, &text);
         let keep = (cacheable && view.problems.is_empty()).then_some(ids);
-        let analysed = Analysed { path, blob, text, spans, journal_spans, units: Vec::new(), covered };
+        let content = Content::Text(text);
+        let analysed = Analysed { path, blob, content, spans, journal_spans, units: Vec::new(), covered };
         Ok(Step::Units { analysed, keep })
+    }
+
+    /// [`Analysis::attribute`] for content that is not text: bytes that
+    /// are not UTF-8 (history from `git blame` over the bytes, as for
+    /// text) or a submodule's commit id (no history: the gate looks at a
+    /// change not yet committed). The journal's records apply as
+    /// [`bytes_view`] says.
+    fn attribute_bytes(
+        &self,
+        repo: &Repository,
+        path: String,
+        history_path: String,
+        blob: Oid,
+        content: Content,
+        records: &[&Record],
+    ) -> anyhow::Result<Step> {
+        let bytes = content.as_bytes();
+        let history = if matches!(content, Content::Bytes(_)) && self.history.may_have_ai(&history_path) {
+            if history_path == path {
+                signoff::history_spans(repo, &path, bytes, self.bots)
+            } else {
+                history_of_renamed(repo, &history_path, bytes, self.bots)
+            }
+            .with_context(|| format!("cannot read the provenance of {path}"))?
+        } else {
+            Vec::new()
+        };
+        let view = bytes_view(repo, records, bytes);
+        if let Some(problem) = view.problems.first() {
+            if self.strict {
+                anyhow::bail!("{path}: {problem}; refusing to decide without it");
+            }
+            eprintln!("vouch: warning: {path}: {problem}");
+        }
+        let mut spans = signoff::overlay(bytes.len(), &history, &view.spans);
+        // A squashed, picked or re-committed version is the source's own:
+        // its AI record holds for all of it.
+        if let Some(derived) = self.derived.filter(|d| d.claims_ai(&path))
+            && !bytes.is_empty()
+            && !spans.iter().any(|(_, a)| a.is_ai())
+            && let Some(record) = derived.carry_whole(&path, blob).records.first()
+        {
+            spans = vec![(0..bytes.len(), record.attribution())];
+        }
+        let analysed = Analysed {
+            path,
+            blob,
+            spans,
+            journal_spans: view.spans,
+            units: Vec::new(),
+            covered: view.covered,
+            content,
+        };
+        Ok(Step::Units { analysed, keep: None })
     }
 
     /// The second half: the AI units, kept for later runs when they may be.
@@ -192,7 +259,7 @@ impl Analysis<'_> {
             Step::Units { analysed, keep } => (analysed, keep),
         };
         if analysed.spans.iter().any(|(_, a)| a.is_ai()) {
-            analysed.units = units_of(&analysed.path, &analysed.text, &analysed.spans)?;
+            analysed.units = units_of(&analysed.path, &analysed.content, &analysed.spans)?;
         }
         if let (Some(cache), Some(ids)) = (self.cache, keep) {
             let entry = Entry {
@@ -274,13 +341,33 @@ fn open(git_dir: &Path) -> anyhow::Result<Repository> {
     Repository::open(git_dir).with_context(|| format!("cannot open the repository at {}", git_dir.display()))
 }
 
-/// The AI units of `text`, with their lines.
-fn units_of(path: &str, text: &str, spans: &Spans) -> anyhow::Result<Vec<(UnitFacts, usize, usize)>> {
+/// The AI units of `content`, with their lines (as git numbers them).
+pub fn units_of(path: &str, content: &Content, spans: &Spans) -> anyhow::Result<Vec<(UnitFacts, usize, usize)>> {
+    let text = match content {
+        Content::Text(text) => text,
+        Content::Bytes(bytes) => {
+            let ai: Vec<Range<usize>> = spans.iter().filter(|(_, a)| a.is_ai()).map(|(r, _)| r.clone()).collect();
+            let unit = crate::syntax::file_unit(bytes, &ai);
+            if unit.ai_bytes == 0 {
+                return Ok(Vec::new());
+            }
+            let lines = crate::text::LineIndex::git(bytes);
+            let last = lines.line_of(bytes.len().saturating_sub(1)) + 1;
+            return Ok(vec![(signoff::whole_unit_facts(unit, spans), 1, last)]);
+        }
+        Content::Submodule(commit) => {
+            if !spans.iter().any(|(_, a)| a.is_ai()) {
+                return Ok(Vec::new());
+            }
+            let unit = crate::syntax::submodule_unit(commit);
+            return Ok(vec![(signoff::whole_unit_facts(unit, spans), 1, 1)]);
+        }
+    };
     let language = Language::from_path(Path::new(path));
     let mut doc = Document::new(language, text.to_string()).with_context(|| format!("cannot hold {path}"))?;
     doc.reset_provenance(spans);
     let facts = signoff::unit_facts(&mut doc);
-    let lines = doc.text().lines();
+    let lines = doc.text().git_lines();
     Ok(facts
         .into_iter()
         .map(|f| {
@@ -319,6 +406,93 @@ fn covered(repo: &Repository, journal: &Journal, records: &[&Record], text: &str
         }
     }
     out
+}
+
+/// The journal's account of content that is not text, which has no text to
+/// carry records onto; see [`bytes_view`].
+#[derive(Debug, Default)]
+pub struct BytesView {
+    pub spans: Spans,
+    /// Records whose AI bytes all occur in the content, unchanged: what a
+    /// commit of it covers.
+    pub covered: Vec<RecordId>,
+    pub problems: Vec<String>,
+}
+
+/// The journal's attribution of `content` (bytes that are not UTF-8, or a
+/// submodule's commit id in hex), from the live `records` of its path, in
+/// time order, later ones painted over earlier ones. A record of this very
+/// content applies as it is. A record of another version applies where
+/// each of its AI byte runs occurs in `content`; if one of them no longer
+/// occurs (it was edited), AI text was changed in a way vouch cannot follow
+/// through bytes it cannot parse, so all of `content` is AI: AI origin is
+/// sticky, and the file is one unit anyway. A record whose version cannot
+/// be read is a problem, and its AI covers all of `content` too.
+pub fn bytes_view(repo: &Repository, records: &[&Record], content: &[u8]) -> BytesView {
+    let current = Oid::hash_object(git2::ObjectType::Blob, content).ok().map(|id| id.to_string());
+    let mut map = crate::provenance::ProvenanceMap::from_ranges(content.len(), &[]);
+    let mut view = BytesView::default();
+    for record in records {
+        let Some(file) = record.file() else { continue };
+        let ai: Vec<(Range<usize>, &Attribution)> = file.ranges().filter(|(_, a)| a.is_ai()).collect();
+        let marked_human =
+            file.ranges().any(|(_, a)| a.origin == Origin::Human && a.evidence == Some(Evidence::Manual));
+        if current.as_deref() == Some(file.blob.as_str()) {
+            for (range, attr) in file.ranges() {
+                let range = range.start.min(content.len())..range.end.min(content.len());
+                let id = map.intern(attr);
+                map.set(range, id);
+            }
+            if !ai.is_empty() && !marked_human {
+                view.covered.push(record.id.clone());
+            }
+            continue;
+        }
+        if ai.is_empty() {
+            continue;
+        }
+        let old = Oid::from_str(&file.blob).ok().and_then(|id| repo.find_blob(id).ok()).map(|b| b.content().to_vec());
+        let Some(old) = old else {
+            view.problems
+                .push(format!("journal record {} names file version {}, which cannot be read", record.id, file.blob));
+            let id = map.intern(ai[0].1);
+            map.set(0..content.len(), id);
+            continue;
+        };
+        let found: Option<Vec<(Range<usize>, &Attribution)>> = ai
+            .iter()
+            .map(|(range, attr)| {
+                let run = old.get(range.clone())?;
+                let at = find_bytes(content, run)?;
+                Some((at..at + run.len(), *attr))
+            })
+            .collect();
+        match found {
+            Some(found) => {
+                for (range, attr) in found {
+                    let id = map.intern(attr);
+                    map.set(range, id);
+                }
+                if !marked_human {
+                    view.covered.push(record.id.clone());
+                }
+            }
+            None => {
+                let id = map.intern(ai[0].1);
+                map.set(0..content.len(), id);
+            }
+        }
+    }
+    view.spans = map.to_vec().into_iter().filter(|(_, a)| a.origin != Origin::Unknown).collect();
+    view
+}
+
+/// Where `needle` first occurs in `haystack`.
+fn find_bytes(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    if needle.is_empty() {
+        return Some(0);
+    }
+    haystack.windows(needle.len()).position(|w| w == needle)
 }
 
 /// The byte ranges of `old` that a line diff finds unchanged in `new`,
@@ -366,6 +540,13 @@ impl Verdicts<'_> {
                 let judgement = self.ledger.judge(self.policy, &file.path, facts, &self.authors, self.verified);
                 let blocking = judgement.assessment.status.is_blocking()
                     && (!facts.suspected || self.policy.detection().heuristic_blocks);
+                let retired = self
+                    .ledger
+                    .approvals
+                    .retired_for_unit(&self.ledger.requests, &file.path, &facts.unit.kind, facts.unit.name.as_deref())
+                    .into_iter()
+                    .map(crate::store::records::describe_not_counted)
+                    .collect();
                 JudgedUnit {
                     path: file.path.clone(),
                     line: *line,
@@ -373,6 +554,7 @@ impl Verdicts<'_> {
                     facts: facts.clone(),
                     judgement,
                     blocking,
+                    retired,
                 }
             })
             .collect()
@@ -391,6 +573,9 @@ pub struct JudgedUnit {
     /// The gate refuses it: it lacks sign-off, and its AI text is not
     /// merely suspected (unless the policy's `heuristic_blocks` says so).
     pub blocking: bool,
+    /// Decisions made for this unit under a fingerprint version that no
+    /// longer counts, described (see [`crate::store::records::FingerprintStanding`]).
+    pub retired: Vec<String>,
 }
 
 impl JudgedUnit {
@@ -453,6 +638,13 @@ impl JudgedUnit {
         signoff::unit_label(&self.facts.unit)
     }
 
+    /// Why the decisions on it that do not count do not: the policy's
+    /// refusals, then those of a fingerprint version that no longer counts.
+    pub fn not_counted(&self) -> Vec<String> {
+        let refused = self.judgement.assessment.ignored.iter().map(|i| i.refusal.to_string());
+        refused.chain(self.retired.iter().cloned()).collect()
+    }
+
     /// The ids of the approvals that count for it.
     pub fn approval_ids(&self, ledger: &Ledger) -> Vec<String> {
         let Status::Approved { by } = &self.judgement.assessment.status else { return Vec::new() };
@@ -511,16 +703,9 @@ impl Version {
 }
 
 /// The files that `version` changes against HEAD (and, on disk, the files
-/// the journal holds records for), in path order. A binary file is left
-/// out, unless the journal holds records for it: then, `strict`, it is an
-/// error.
-pub fn changed_files(
-    ctx: &Context,
-    version: Version,
-    loaded: &Loaded,
-    strict: bool,
-) -> anyhow::Result<Vec<FileVersion>> {
-    list_changed(ctx, version)?.finish(ctx, loaded, strict)
+/// the journal holds records for), in path order, whatever their bytes.
+pub fn changed_files(ctx: &Context, version: Version, loaded: &Loaded) -> anyhow::Result<Vec<FileVersion>> {
+    list_changed(ctx, version)?.finish(ctx, loaded)
 }
 
 /// The files git sees changed in `version` against HEAD; see [`Listed`].
@@ -546,19 +731,19 @@ pub fn list_staged(ctx: &Context, index: &mut git2::Index) -> anyhow::Result<Lis
     let repo = &ctx.repo;
     let mut found = Vec::new();
     for changed in super::gitfiles::staged(repo, index)? {
-        let text = super::gitfiles::blob_text(repo, changed.blob)?;
+        let content = super::gitfiles::content(repo, &changed)?;
         let history = changed.from.unwrap_or_else(|| changed.path.clone());
-        found.push(Found { path: changed.path, history_path: history, blob: changed.blob, text });
+        found.push(Found { path: changed.path, history_path: history, blob: changed.blob, content });
     }
     Ok(Listed { version: Version::Staged, found })
 }
 
-/// A changed file version; `text` is `None` when it is not UTF-8.
+/// A changed file version.
 struct Found {
     path: String,
     history_path: String,
     blob: Oid,
-    text: Option<String>,
+    content: Content,
 }
 
 /// The files git sees changed, from [`list_changed`]: read before the
@@ -570,9 +755,9 @@ pub struct Listed {
 
 impl Listed {
     /// The files to look at, given the journal: on disk, also the files it
-    /// holds records for; a binary file left out, unless the journal holds
-    /// records for it (then, `strict`, an error). In path order.
-    pub fn finish(self, ctx: &Context, loaded: &Loaded, strict: bool) -> anyhow::Result<Vec<FileVersion>> {
+    /// holds records for. Every one is looked at, whatever its bytes. In
+    /// path order.
+    pub fn finish(self, ctx: &Context, loaded: &Loaded) -> anyhow::Result<Vec<FileVersion>> {
         let mut found = self.found;
         if self.version == Version::Worktree {
             let mut extra: Vec<&str> =
@@ -584,37 +769,22 @@ impl Listed {
             }
             found.sort_by(|a, b| a.path.cmp(&b.path));
         }
-        let mut files = Vec::with_capacity(found.len());
-        for Found { path, history_path, blob, text } in found {
-            match text {
-                Some(text) => files.push(FileVersion { path, history_path, blob, text }),
-                None if loaded.records_for(&path).is_empty() => {}
-                None => {
-                    let message = format!(
-                        "{} is not UTF-8 text, but the journal holds AI records for it",
-                        crate::display::line(&path)
-                    );
-                    if strict {
-                        anyhow::bail!("{message}; refusing to decide without it");
-                    }
-                    eprintln!("vouch: warning: {message}");
-                }
-            }
-        }
-        Ok(files)
+        Ok(found
+            .into_iter()
+            .map(|Found { path, history_path, blob, content }| FileVersion { path, history_path, blob, content })
+            .collect())
     }
 }
 
-/// The file at `path` on disk, if it is a regular file.
+/// The file at `path` on disk, if it is a regular file, or the submodule
+/// checked out there.
 fn read_worktree_file(ctx: &Context, path: String) -> anyhow::Result<Option<Found>> {
-    let full = ctx.root.join(&path);
-    let is_file = std::fs::symlink_metadata(&full).is_ok_and(|m| m.file_type().is_file());
-    if !is_file {
-        return Ok(None);
-    }
-    let bytes = std::fs::read(&full).with_context(|| format!("cannot read {path}"))?;
-    let blob = Oid::hash_object(git2::ObjectType::Blob, &bytes)?;
-    Ok(Some(Found { history_path: path.clone(), path, blob, text: String::from_utf8(bytes).ok() }))
+    Ok(super::gitfiles::worktree_content(&ctx.repo, &ctx.root, &path)?.map(|(blob, content)| Found {
+        history_path: path.clone(),
+        path,
+        blob,
+        content,
+    }))
 }
 
 /// The ledger, read on another thread (through its own handle on the
@@ -640,15 +810,16 @@ pub fn join_ledger(handle: std::thread::ScopedJoinHandle<'_, anyhow::Result<Ledg
 fn history_of_renamed(
     repo: &Repository,
     old_path: &str,
-    text: &str,
+    text: &(impl AsRef<[u8]> + ?Sized),
     bots: &[String],
 ) -> Result<Vec<(Range<usize>, Attribution)>, history::HistoryError> {
+    let text = text.as_ref();
     let in_head =
         repo.head().and_then(|h| h.peel_to_tree()).and_then(|t| t.get_path(std::path::Path::new(old_path))).is_ok();
     if !in_head {
         return Ok(Vec::new());
     }
-    let origins = history::blame_contents(repo, old_path, Some("HEAD"), text.as_bytes(), bots)?;
+    let origins = history::blame_contents(repo, old_path, Some("HEAD"), text, bots)?;
     Ok(history::line_origins_to_spans(text, &origins))
 }
 

@@ -43,6 +43,10 @@ struct Reviewer {
     id: String,
     reviewer: String,
     decision: Option<Verdict>,
+    /// Why the decision does not count (a fingerprint version that no
+    /// longer does), if it does not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    not_counted: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -74,6 +78,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let commits = walk(repo, args.range.as_deref(), args.max_count)?;
     let approvals: HashMap<String, Approval> =
         records::list::<Approval>(repo)?.records.into_iter().map(|s| (s.id, s.record)).collect();
+    // Records that do not read are left out here; the gate and verify refuse them.
     let mut entries = Vec::new();
     for id in commits {
         entries.push(entry(repo, id, &approvals)?);
@@ -178,6 +183,7 @@ fn entry(repo: &Repository, id: Oid, approvals: &HashMap<String, Approval>) -> a
             Reviewer {
                 reviewer: a.map_or_else(|| "(record not here: vouch sync)".to_string(), |a| a.reviewer.email.clone()),
                 decision: a.map(|a| a.decision),
+                not_counted: a.map(Approval::standing).filter(|s| !s.counts()).map(|s| s.short()),
                 id,
             }
         })
@@ -242,8 +248,15 @@ fn render(entries: &[Entry], style: Style) -> String {
         let approvals = if e.approvals.is_empty() {
             String::new()
         } else {
-            let approvers: BTreeSet<&str> = e.approvals.iter().map(|a| a.reviewer.as_str()).collect();
-            let names: Vec<&str> = approvers.into_iter().collect();
+            let approvers: BTreeSet<String> = e
+                .approvals
+                .iter()
+                .map(|a| match &a.not_counted {
+                    Some(why) => format!("{} ({why})", a.reviewer),
+                    None => a.reviewer.clone(),
+                })
+                .collect();
+            let names: Vec<String> = approvers.into_iter().collect();
             format!(
                 "; {} approval{}: {}",
                 e.approvals.len(),

@@ -2,6 +2,10 @@
 //! lines (evidence `manual`, recorded in the journal as the current git
 //! user). For text an agent wrote without a hook, and for text the size
 //! heuristic suspected wrongly.
+//!
+//! Lines are git's (only `\n` ends one). A file that is not UTF-8 is marked
+//! by its lines all the same; a submodule is one line, its commit id (`vouch
+//! mark path/to/submodule:1 --ai` for a submodule bump an agent made).
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -70,8 +74,12 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     // or into .git is refused, and the file read is the one resolved to.
     let rel = repo::relative_path(&ctx.repo, &absolute)
         .map_err(|e| anyhow::anyhow!("cannot mark {}: {e}; nothing recorded", path.display()))?;
-    let bytes = std::fs::read(ctx.root.join(&rel)).with_context(|| format!("cannot read {}", path.display()))?;
-    let text = String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("{} is not UTF-8 text", path.display()))?;
+    // The worktree file (or submodule) the path resolves to, as git would
+    // store it.
+    let text: Vec<u8> = match super::gitfiles::worktree_content(&ctx.repo, &ctx.root, &rel)? {
+        Some((_, content)) => content.as_bytes().to_vec(),
+        None => std::fs::read(ctx.root.join(&rel)).with_context(|| format!("cannot read {}", path.display()))?,
+    };
     let count = notes::line_spans(&text).len() as u32;
     if count == 0 {
         anyhow::bail!("{} is empty: there are no lines to mark", path.display());

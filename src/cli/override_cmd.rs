@@ -102,9 +102,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         }
     }
     record.commits = commits;
-    for fp in &args.fingerprints {
-        record.fingerprints.push(fp.trim().to_ascii_lowercase());
-    }
+    record.cover_fingerprints(args.fingerprints.iter().map(|fp| fp.trim().to_ascii_lowercase()).collect());
     match signature::sign(&cx.repo, &record.signed_payload()).context("cannot sign the override")? {
         Some(sig) => record.signature = Some(sig),
         None if policy.require_signatures() => bail!(

@@ -206,8 +206,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let mut reported = Vec::new();
     for ((i, facts), intents) in chosen.iter().zip(intents) {
         let file = &files[*i].0;
-        let ai = file.ai_ranges();
-        let mut unit = signoff::requested_unit(&file.path, file.language, facts, file.text(), &ai);
+        let mut unit = file.requested(facts);
         unit.intents = intents;
         wanted.push(unit);
         let requirement = policy.requirement(&file.path, &facts.unit.risk, facts.unit.ai_lines);

@@ -33,7 +33,7 @@ use crate::store::identity::Identity;
 use crate::store::journal::{Journal, Loaded};
 use crate::store::policy_file::Source;
 use crate::store::records::{self, Request};
-use crate::syntax::Unit;
+use crate::syntax::{Content, Unit};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -274,7 +274,9 @@ impl Session<'_> {
         writeln!(out, "{}", s.dim(&format!("── {n} of {total} ──────────────────────────────────────────")))?;
         writeln!(out, "{} · {}", s.bold(&display::line(&unit.path)), s.bold(&display::line(&unit.label())))?;
         let risk = risk_words(unit);
-        let lines = display::code_lines(&unit.text);
+        // Every byte shown, numbered as git numbers lines (a lone CR ends
+        // none); bytes that are not UTF-8 as `‹0xE9›`.
+        let lines = display::code_lines_bytes(unit.bytes.as_bytes());
         let mut facts = format!("{} AI line(s) of {}", unit.ai_line_count, lines.len());
         if !risk.is_empty() {
             facts.push_str(&format!(" · {}", s.red(&display::line(&risk))));
@@ -358,10 +360,10 @@ impl Session<'_> {
         Ok(())
     }
 
-    /// Approve or reject `unit` as the current identity: the text shown is
-    /// what is signed off.
+    /// Approve or reject `unit` as the current identity: the bytes shown
+    /// are what is signed off.
     fn decide(&mut self, unit: &PendingUnit, verdict: Verdict, comment: Option<&str>) -> anyhow::Result<String> {
-        let actual = fingerprint(&unit.language, &unit.kind, unit.text.as_bytes());
+        let actual = fingerprint(&unit.language, &unit.kind, unit.bytes.as_bytes());
         if actual != unit.fingerprint {
             bail!("the fingerprint of the text shown does not match the request; refusing to sign it off");
         }
@@ -387,8 +389,10 @@ impl Session<'_> {
     /// the unit: they may not approve it. Elsewhere (another clone) none are
     /// known here; `vouch verify` checks them against the notes.
     fn acceptors(&mut self, unit: &PendingUnit) -> Vec<String> {
-        let Ok(text) = std::fs::read_to_string(self.ctx.root.join(&unit.path)) else { return Vec::new() };
-        if !text.contains(unit.text.as_str()) {
+        let in_tree = super::gitfiles::worktree_content(&self.ctx.repo, &self.ctx.root, &unit.path);
+        let Ok(Some((_, Content::Text(text)))) = in_tree else { return Vec::new() };
+        let Some(unit_text) = unit.bytes.as_text() else { return Vec::new() };
+        if !text.contains(unit_text) {
             return Vec::new();
         }
         if self.journal.is_none() {
@@ -411,9 +415,13 @@ impl Session<'_> {
             .unwrap_or_else(|| "vi".to_string());
         let first_ai = unit.ai_lines.first().map_or(1, |r| r[0]);
         let worktree = self.ctx.root.join(&unit.path);
-        let in_tree = std::fs::read_to_string(&worktree)
-            .ok()
-            .and_then(|content| content.find(unit.text.as_str()).map(|at| content[..at].matches('\n').count() as u32));
+        // Found in the file as git would store it: line numbers are the same.
+        let content = super::gitfiles::worktree_content(&self.ctx.repo, &self.ctx.root, &unit.path).ok().flatten();
+        let in_tree = content.and_then(|(_, content)| {
+            let content = content.as_bytes();
+            let at = content.windows(unit.bytes.len().max(1)).position(|w| w == unit.bytes.as_bytes())?;
+            Some(content[..at].iter().filter(|&&b| b == b'\n').count() as u32)
+        });
         let (file, line, temp) = match in_tree {
             Some(before) => (worktree, before + first_ai, None),
             None => {
@@ -423,7 +431,7 @@ impl Session<'_> {
                     .suffix(&format!(".{ext}"))
                     .tempfile()
                     .context("cannot create a temporary file")?;
-                temp.write_all(unit.text.as_bytes()).context("cannot write the temporary file")?;
+                temp.write_all(unit.bytes.as_bytes()).context("cannot write the temporary file")?;
                 (temp.path().to_path_buf(), first_ai, Some(temp))
             }
         };
@@ -465,12 +473,13 @@ fn read_line(input: &mut dyn BufRead) -> anyhow::Result<Option<String>> {
 
 /// The facts [`signoff::decide`] needs, from the requested text alone.
 fn facts_of(unit: &PendingUnit) -> UnitFacts {
-    let ai_bytes = crate::store::notes::lines_to_bytes(&unit.text, &unit.ai_lines);
+    let bytes = unit.bytes.as_bytes();
+    let ai_bytes = crate::store::notes::lines_to_bytes(bytes, &unit.ai_lines);
     let ai_range = match (ai_bytes.first(), ai_bytes.last()) {
         (Some(first), Some(last)) => first.start..last.end,
-        _ => 0..unit.text.len(),
+        _ => 0..bytes.len(),
     };
-    let lines = unit.text.lines().count();
+    let lines = crate::store::notes::line_spans(bytes).len();
     let sources = unit
         .tool
         .as_ref()
@@ -481,10 +490,11 @@ fn facts_of(unit: &PendingUnit) -> UnitFacts {
         unit: Unit {
             kind: unit.kind.clone(),
             name: unit.name.clone(),
-            range: 0..unit.text.len(),
+            range: 0..bytes.len(),
             fingerprint: unit.fingerprint.clone(),
             ai_bytes: ai_bytes.iter().map(|r| r.len()).sum(),
             ai_lines: unit.ai_line_count,
+            ai_ranges: ai_bytes.clone(),
             lines,
             ai_share: if lines == 0 { 0.0 } else { unit.ai_line_count as f32 / lines as f32 },
             risk: unit.risk.clone(),

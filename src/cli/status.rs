@@ -38,7 +38,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         let mut analysed = Vec::new();
         for (version, source) in &versions {
             let policy = ctx.policy(source)?;
-            let files = changed_files(&ctx, *version, &journal.1, false)?;
+            let files = changed_files(&ctx, *version, &journal.1)?;
             let history = AiPaths::load(&ctx.repo, policy.bots())?;
             let analysis = Analysis {
                 journal: &journal.0,
@@ -111,6 +111,9 @@ fn print_unit(style: Style, u: &JudgedUnit) {
         let excluded = u.excluded();
         if !excluded.is_empty() {
             println!("      may not: {} (accepted, requested or authors it)", display::line(&excluded.join(", ")));
+        }
+        for why in u.not_counted() {
+            println!("      not counted: {why}");
         }
         println!("      {}", style.dim(&next_step(u)));
     }

@@ -18,7 +18,8 @@ use crate::signoff::UnitFacts;
 use crate::store::journal::{Journal, Loaded};
 use crate::store::policy_file::Source;
 use crate::store::signature;
-use crate::syntax::Language;
+use crate::syntax::{Content, Language};
+use crate::text::LineIndex;
 
 use super::analysis_cache::AnalysisCache;
 use super::context::Context;
@@ -64,7 +65,7 @@ pub fn parse_target(ctx: &Context, arg: &str) -> anyhow::Result<Target> {
     };
     let rel =
         crate::store::repo::relative_path(&ctx.repo, Path::new(path)).with_context(|| format!("bad target `{arg}`"))?;
-    if !ctx.root.join(&rel).is_file() {
+    if !ctx.root.join(&rel).is_file() && super::gitfiles::worktree_gitlink(&ctx.repo, &rel).is_none() {
         bail!("{rel}: no such file in the working tree");
     }
     Ok(Target { path: rel, line })
@@ -97,34 +98,40 @@ impl<'a> Sources<'a> {
     }
 }
 
-/// A working-tree file with its provenance and its AI units.
+/// A working-tree file (or submodule) with its provenance and its AI units.
 pub struct FileUnits {
     pub path: String,
     pub language: Language,
-    pub doc: Document,
+    /// Its bytes: text, bytes that are not UTF-8, or a submodule's commit.
+    pub content: Content,
+    /// The document, for text.
+    pub doc: Option<Document>,
     /// The units holding AI text, as [`crate::signoff::unit_facts`] finds them.
     pub facts: Vec<UnitFacts>,
     /// The attributed ranges (history, then the journal).
     pub spans: Vec<(Range<usize>, Attribution)>,
+    /// Lines as git numbers them.
+    lines: LineIndex,
 }
 
 impl FileUnits {
-    /// Read `path` (relative to the root) from the working tree. A journal
-    /// record that cannot be applied is a warning.
+    /// Read `path` (relative to the root) from the working tree: a file,
+    /// whatever its bytes, or a submodule. A journal record that cannot be
+    /// applied is a warning.
     pub fn load(sources: &Sources<'_>, path: &str) -> anyhow::Result<FileUnits> {
-        FileUnits::load_text(sources, path)?.ok_or_else(|| anyhow::anyhow!("{path} is not UTF-8 text"))
+        FileUnits::load_text(sources, path)?.ok_or_else(|| anyhow::anyhow!("{path}: no such file or submodule"))
     }
 
-    /// [`FileUnits::load`], with `None` for a file that is not UTF-8 text
-    /// (an image, a binary): it has no review units.
+    /// [`FileUnits::load`], with `None` when the working tree holds neither
+    /// a regular file nor a submodule at `path`.
     ///
     /// Worked out as the gate works out a staged file (and kept for it: the
     /// commit after a request usually stages this very text).
     pub fn load_text(sources: &Sources<'_>, path: &str) -> anyhow::Result<Option<FileUnits>> {
         let ctx = sources.ctx;
-        let bytes = std::fs::read(ctx.root.join(path)).with_context(|| format!("cannot read {path}"))?;
-        let blob = git2::Oid::hash_object(git2::ObjectType::Blob, &bytes)?;
-        let Ok(text) = String::from_utf8(bytes) else { return Ok(None) };
+        let Some((blob, content)) = super::gitfiles::worktree_content(&ctx.repo, &ctx.root, path)? else {
+            return Ok(None);
+        };
         let analysis = Analysis {
             journal: &sources.journal.0,
             loaded: &sources.journal.1,
@@ -134,36 +141,61 @@ impl FileUnits {
             cache: Some(&sources.cache),
             derived: sources.derived.as_ref(),
         };
-        let file = FileVersion { path: path.to_string(), history_path: path.to_string(), blob, text };
+        let file = FileVersion { path: path.to_string(), history_path: path.to_string(), blob, content };
         let analysed = analysis.one(&ctx.repo, file)?;
         let language = Language::from_path(Path::new(path));
-        let mut doc = Document::new(language, analysed.text).with_context(|| format!("cannot hold {path}"))?;
-        doc.reset_provenance(&analysed.spans);
+        let lines = LineIndex::git(analysed.content.as_bytes());
+        let doc = match &analysed.content {
+            Content::Text(text) => {
+                let mut doc = Document::new(language, text.clone()).with_context(|| format!("cannot hold {path}"))?;
+                doc.reset_provenance(&analysed.spans);
+                Some(doc)
+            }
+            _ => None,
+        };
         let facts = analysed.units.into_iter().map(|(facts, _, _)| facts).collect();
-        Ok(Some(FileUnits { path: path.to_string(), language, doc, facts, spans: analysed.spans }))
+        Ok(Some(FileUnits {
+            path: path.to_string(),
+            language,
+            content: analysed.content,
+            doc,
+            facts,
+            spans: analysed.spans,
+            lines,
+        }))
     }
 
-    pub fn text(&self) -> &str {
-        self.doc.text().as_str()
+    /// The text, when the file is UTF-8 text.
+    pub fn text(&self) -> Option<&str> {
+        self.content.text()
     }
 
-    /// The 1-based line of byte `offset`.
+    /// The 1-based line of byte `offset`, as git numbers lines.
     pub fn line_of(&self, offset: usize) -> u32 {
-        self.doc.text().lines().line_of(offset) as u32 + 1
+        self.lines.line_of(offset) as u32 + 1
     }
 
-    /// The innermost AI unit holding 1-based `line`.
+    /// The innermost AI unit holding 1-based `line` (as git numbers lines:
+    /// a lone CR ends none).
     pub fn unit_at_line(&self, line: u32) -> Option<&UnitFacts> {
-        let range = self.doc.text().line_range(line.checked_sub(1)? as usize)?;
+        let index = line.checked_sub(1)? as usize;
+        let start = self.lines.line_start(index)?;
+        let end = self.lines.line_start(index + 1).unwrap_or(self.content.len());
         self.facts
             .iter()
-            .filter(|f| f.unit.range.start < range.end.max(range.start + 1) && range.start < f.unit.range.end)
+            .filter(|f| f.unit.range.start < end.max(start + 1) && start < f.unit.range.end)
             .min_by_key(|f| f.unit.range.len())
     }
 
     /// The AI byte ranges of the file.
     pub fn ai_ranges(&self) -> Vec<Range<usize>> {
-        self.doc.provenance().ai_ranges()
+        self.spans.iter().filter(|(_, a)| a.is_ai()).map(|(r, _)| r.clone()).collect()
+    }
+
+    /// The unit as a request records it (and a reviewer is shown it).
+    pub fn requested(&self, facts: &UnitFacts) -> crate::store::records::RequestedUnit {
+        let language = crate::syntax::unit_language(self.language, &facts.unit);
+        crate::signoff::requested_unit(&self.path, language, facts, self.content.as_bytes())
     }
 }
 
@@ -184,7 +216,10 @@ pub fn candidate_paths(ctx: &Context, journal: &Loaded) -> anyhow::Result<Vec<St
             paths.insert(path.to_string());
         }
     }
-    Ok(paths.into_iter().filter(|p| ctx.root.join(p).is_file()).collect())
+    Ok(paths
+        .into_iter()
+        .filter(|p| ctx.root.join(p).is_file() || super::gitfiles::worktree_gitlink(&ctx.repo, p).is_some())
+        .collect())
 }
 
 /// Whether an approval's signature verifies, for [`crate::signoff::Ledger::judge`].

@@ -1,10 +1,15 @@
-//! Conversions between LSP positions and vouch's byte offsets: the only
-//! place the server meets the protocol's encodings.
+//! Conversions at the protocol edge: LSP positions (whose lines end at LF,
+//! CRLF or a lone CR, in the negotiated encoding) to vouch's byte offsets
+//! and back, and the editor's buffer to the bytes git stores, which
+//! fingerprints bind. Everything past this module counts lines as git does.
 
 use std::ops::Range;
 
 use tower_lsp_server::ls_types;
 
+use crate::eol::Conversion;
+use crate::signoff::UnitFacts;
+use crate::syntax::{Language, unit_language};
 use crate::text::{Clamp, Encoding, Position, Text};
 
 /// The encoding a `positionEncoding` kind names, if vouch speaks it.
@@ -26,11 +31,16 @@ pub fn encoding_kind(enc: Encoding) -> ls_types::PositionEncodingKind {
 }
 
 /// The encoding to use with a client that offers `offered` (in its order of
-/// preference): UTF-8 when offered, as it costs no conversion, else UTF-16,
-/// which every client must support.
+/// preference): UTF-8 when offered, as it costs no conversion (Helix offers
+/// `utf-8, utf-32, utf-16`, Neovim `utf-8, utf-16, utf-32`); else the
+/// first the client offers that vouch speaks; else UTF-16, which every
+/// client must support.
 pub fn negotiate(offered: Option<&[ls_types::PositionEncodingKind]>) -> Encoding {
     let offered = offered.unwrap_or_default();
-    if offered.iter().any(|k| k.as_str() == "utf-8") { Encoding::Utf8 } else { Encoding::Utf16 }
+    if offered.iter().any(|k| k.as_str() == "utf-8") {
+        return Encoding::Utf8;
+    }
+    offered.iter().find_map(encoding).unwrap_or(Encoding::Utf16)
 }
 
 pub fn position(p: ls_types::Position) -> Position {
@@ -49,6 +59,22 @@ pub fn byte_range(text: &Text, range: ls_types::Range, enc: Encoding) -> (Range<
     (s.offset.min(e.offset)..s.offset.max(e.offset), clamps)
 }
 
+/// Fingerprint each unit of `facts` over its bytes in `text` (the buffer)
+/// converted as git converts the file on the way in (`conversion`, from
+/// [`crate::store::attributes::conversion`]): the fingerprint the gate and
+/// `vouch verify` compute from the blob. Units never split a CRLF, so each
+/// converts as its part of the whole file does.
+pub fn blob_fingerprints(facts: &mut [UnitFacts], language: Language, text: &str, conversion: Conversion) {
+    if conversion == Conversion::None {
+        return;
+    }
+    for f in facts {
+        let Some(bytes) = text.as_bytes().get(f.unit.range.clone()) else { continue };
+        let blob = crate::eol::apply(conversion, bytes);
+        f.unit.fingerprint = crate::fingerprint::fingerprint(unit_language(language, &f.unit), &f.unit.kind, &blob);
+    }
+}
+
 pub fn lsp_range(text: &Text, range: Range<usize>, enc: Encoding) -> ls_types::Range {
     ls_types::Range::new(
         to_lsp_position(text.position(range.start, enc)),
@@ -61,10 +87,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn utf8_is_chosen_only_when_offered() {
+    fn utf8_first_then_the_clients_preference() {
         use ls_types::PositionEncodingKind as K;
         assert_eq!(negotiate(Some(&[K::UTF16, K::UTF8])), Encoding::Utf8);
-        assert_eq!(negotiate(Some(&[K::UTF32])), Encoding::Utf16);
+        assert_eq!(negotiate(Some(&[K::UTF8, K::UTF32, K::UTF16])), Encoding::Utf8);
+        assert_eq!(negotiate(Some(&[K::UTF32])), Encoding::Utf32);
+        assert_eq!(negotiate(Some(&[K::UTF16, K::UTF32])), Encoding::Utf16);
+        assert_eq!(negotiate(Some(&[K::new("utf-7"), K::UTF32])), Encoding::Utf32);
+        assert_eq!(negotiate(Some(&[K::new("utf-7")])), Encoding::Utf16);
         assert_eq!(negotiate(None), Encoding::Utf16);
     }
 

@@ -430,9 +430,11 @@ impl Repos {
     }
 
     /// Lines for the hover (Markdown): the rationale and the decisions on
-    /// this text, every value escaped.
-    pub fn history_of(&self, root: &Path, rel: &str, fingerprint: &str) -> Vec<String> {
+    /// this text, and those made for the unit under a fingerprint version
+    /// that no longer counts, every value escaped.
+    pub fn history_of(&self, root: &Path, rel: &str, unit: &crate::syntax::Unit) -> Vec<String> {
         let Some(ctx) = self.by_root.get(root) else { return Vec::new() };
+        let fingerprint = unit.fingerprint.as_str();
         let mut lines = Vec::new();
         // When the AI text was accepted: the latest journal record of the
         // file that says so (committed text carries its commit instead).
@@ -457,7 +459,23 @@ impl Repos {
             let (who, at) = (markdown(&a.record.reviewer.email), markdown(&a.record.created));
             lines.push(format!("{verb} by {who} on {at}{comment}"));
         }
+        let retired =
+            ctx.ledger.approvals.retired_for_unit(&ctx.ledger.requests, rel, &unit.kind, unit.name.as_deref());
+        for a in retired {
+            lines.push(format!("not counted: {}", markdown(&records::describe_not_counted(a))));
+        }
         lines
+    }
+
+    /// Fingerprint `facts`, units of `doc`, as `vouch verify` will: over the
+    /// bytes git stores for the file (its line endings converted as the
+    /// repository's `core.autocrlf` and `.gitattributes` say), not the
+    /// buffer's. Outside any repository nothing converts.
+    pub fn blob_fingerprints(&self, repo: Option<&(PathBuf, String)>, doc: &Document, facts: &mut [UnitFacts]) {
+        let Some(ctx) = repo.and_then(|(root, _)| self.by_root.get(root)) else { return };
+        let rel = &repo.expect("a context means a repository").1;
+        let conversion = crate::store::attributes::conversion(&ctx.repo, rel, doc.text().as_str().as_bytes());
+        super::convert::blob_fingerprints(facts, doc.language(), doc.text().as_str(), conversion);
     }
 
     /// Request sign-off for `units` of `rel` as the current identity.
@@ -476,13 +494,18 @@ impl Repos {
             .ok_or_else(|| anyhow::anyhow!("{} is not a known repository", root.display()))?;
         let me = identity::user(&ctx.repo)?;
         let repository = ctx.ledger.repository_id.clone().ok_or(signoff::SignoffError::NoCommits)?;
-        let ai = doc.provenance().ai_ranges();
+        // The request carries each unit as git will store it, matching its
+        // fingerprint (see `blob_fingerprints`).
+        let conversion = crate::store::attributes::conversion(&ctx.repo, rel, doc.text().as_str().as_bytes());
         let spans = doc.provenance().to_vec();
         let mut wanted = Vec::new();
         let mut intents = Vec::new();
         for facts in units {
             signoff::check_request(&ctx.policy, rel, facts, rationale)?;
-            let mut unit = signoff::requested_unit(rel, language, facts, doc.text().as_str(), &ai);
+            let name = crate::syntax::unit_language(language, &facts.unit);
+            let mut unit = signoff::requested_unit(rel, name, facts, doc.text().as_str().as_bytes());
+            let bytes = crate::eol::apply(conversion, unit.text.as_bytes()).into_owned();
+            unit.text = records::UnitText::from_bytes(bytes);
             unit.intents = crate::intent::of_range(&spans, facts.unit.range.clone());
             intents.extend(unit.intents.iter().cloned());
             wanted.push(unit);

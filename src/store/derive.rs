@@ -28,6 +28,12 @@
 //! there by construction and is carried as a rewrite carries it: a line
 //! that replaced only AI text stays AI.
 //!
+//! A version that is one unit (a submodule's commit, bytes that are not
+//! UTF-8) has no lines to follow: a trailer or bot commit, or a git-ai
+//! note, claims all of it (line 1, as verify reads it), and a source's
+//! record of it is carried only onto that very version
+//! ([`Derived::carry_whole`]).
+//!
 //! This module reads git; it writes nothing (see `notes`).
 
 use std::collections::HashSet;
@@ -69,9 +75,21 @@ pub struct Lines {
     pub lines: Vec<[u32; 2]>,
 }
 
-/// The files a commit added or changed against its first parent: path,
-/// the parent's blob (if any), the commit's blob.
-fn changed_files(repo: &Repository, commit: &git2::Commit<'_>) -> Result<Vec<(String, Option<Oid>, Oid)>, NoteError> {
+/// One file a commit added or changed against its first parent.
+struct Changed {
+    path: String,
+    /// The parent's version (a blob, or a submodule's commit), if any.
+    old: Option<Oid>,
+    /// The commit's version: its blob, or a submodule's commit.
+    new: Oid,
+    /// A submodule, whose version is one line (its commit id), as verify
+    /// reads it.
+    gitlink: bool,
+}
+
+/// The files a commit added or changed against its first parent, blobs
+/// and submodules.
+fn changed_files(repo: &Repository, commit: &git2::Commit<'_>) -> Result<Vec<Changed>, NoteError> {
     let id = commit.id();
     let tree = commit.tree().map_err(NoteError::git(format!("read the tree of {id}")))?;
     let parent = match commit.parent(0) {
@@ -83,12 +101,15 @@ fn changed_files(repo: &Repository, commit: &git2::Commit<'_>) -> Result<Vec<(St
     let mut out = Vec::new();
     for delta in diff.deltas() {
         let new = delta.new_file();
-        if new.id().is_zero() || !matches!(new.mode(), git2::FileMode::Blob | git2::FileMode::BlobExecutable) {
+        let gitlink = new.mode() == git2::FileMode::Commit;
+        if new.id().is_zero()
+            || !(gitlink || matches!(new.mode(), git2::FileMode::Blob | git2::FileMode::BlobExecutable))
+        {
             continue;
         }
         let Some(path) = new.path().and_then(Path::to_str) else { continue };
         let old = (!delta.old_file().id().is_zero()).then(|| delta.old_file().id());
-        out.push((path.to_string(), old, new.id()));
+        out.push(Changed { path: path.to_string(), old, new: new.id(), gitlink });
     }
     Ok(out)
 }
@@ -148,17 +169,41 @@ fn claims_with(
     }
     let mut texts = BlobTexts::default();
     let mut unknown = Vec::new();
-    for (path, old, new) in changed_files(repo, &c)? {
+    for Changed { path, old, new, gitlink } in changed_files(repo, &c)? {
         if paths.is_some_and(|p| !p.contains(&path)) {
             continue;
         }
-        let Some(text) = texts.get(repo, new) else { continue };
         let blob = new.to_string();
         let mut ai: Vec<[u32; 2]> = notes::merge_line_ranges(
             records.iter().filter(|r| r.path == path && r.blob == blob).flat_map(|r| r.ai.clone()),
         );
+        // A submodule's commit, or bytes that are not UTF-8: one unit, all
+        // of it the commit's, AI if any source says so (as verify reads it).
+        let opaque = gitlink || repo.find_blob(new).is_ok_and(|b| std::str::from_utf8(b.content()).is_err());
+        if opaque {
+            if !ai.is_empty() {
+                continue;
+            }
+            let claimed = git_ai.as_ref().and_then(|n| n.first_ai(&path)).and_then(|a| match a.origin {
+                Origin::Ai(source) => Some(source),
+                _ => None,
+            });
+            match (claimed, &whole) {
+                (Some(source), _) => records.push(record(&path, &blob, vec![[1, 1]], source)),
+                (None, Some(tool)) => {
+                    let origin = AiSource { tool: tool.clone(), model: None, session: None, kind: None };
+                    records.push(record(&path, &blob, vec![[1, 1]], origin));
+                }
+                (None, None) if !attested && want_unknown => {
+                    unknown.push(Lines { path, blob: new, lines: vec![[1, 1]] })
+                }
+                (None, None) => {}
+            }
+            continue;
+        }
+        let Some(text) = texts.get(repo, new) else { continue };
         if let Some(note) = &git_ai {
-            let count = notes::line_spans(&text).len() as u32;
+            let count = notes::line_spans(text.as_bytes()).len() as u32;
             let mut by_origin: Vec<(AiSource, Vec<[u32; 2]>)> = Vec::new();
             for line in 1..=count {
                 let Some(attr) = note.attribution(&path, line) else { continue };
@@ -453,8 +498,14 @@ impl Derived {
     pub fn carry_onto(&self, repo: &Repository, commit: &git2::Commit<'_>) -> Result<Carried, NoteError> {
         let mut out = Carried::default();
         let mut texts = BlobTexts::default();
-        for (path, old, new) in changed_files(repo, commit)? {
+        for Changed { path, old, new, gitlink } in changed_files(repo, commit)? {
             if !self.touches(&path) {
+                continue;
+            }
+            if gitlink || repo.find_blob(new).is_ok_and(|b| std::str::from_utf8(b.content()).is_err()) {
+                let carried = self.carry_whole(&path, new);
+                out.unknown |= carried.unknown;
+                out.records.extend(carried.records);
                 continue;
             }
             let Some(text) = texts.get(repo, new) else { continue };
@@ -466,6 +517,25 @@ impl Derived {
         }
         out.records = notes::merge_records(out.records);
         Ok(out)
+    }
+
+    /// What the sources say of a version of `path` that is one unit (a
+    /// submodule's commit `id`, bytes that are not UTF-8 with blob `id`):
+    /// a source's AI record of that very version, moved to its one line.
+    /// Carried only when the version is the source's own: such content
+    /// has no lines to follow through a change.
+    pub fn carry_whole(&self, path: &str, id: Oid) -> Carried {
+        let mut carried = Carried::default();
+        let version = id.to_string();
+        let mut records = Vec::new();
+        for (claims, _) in &self.sources {
+            for record in claims.records.iter().filter(|r| r.path == path && r.blob == version && !r.ai.is_empty()) {
+                records.push(record.moved(id, vec![[1, 1]]));
+            }
+            carried.unknown |= claims.unknown.iter().any(|u| u.path == path && u.blob == id);
+        }
+        carried.records = notes::merge_records(records);
+        carried
     }
 
     /// What the sources say of `text`, the version (`blob`) of `path` that

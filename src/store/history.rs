@@ -12,8 +12,16 @@
 //!    AI tool, `Assisted-by:`, `Generated-by:`), aider's `(aider)` author
 //!    suffix, or a bot author (`[bot]`, or listed in the policy).
 //!
+//! A claim of AI from one source outranks a claim of human from another: a
+//! git-ai note naming a human for a line does not undo the commit's trailer.
 //! Everything else is unknown: no record is not proof of a human. Lines a
-//! git-ai note attributes to a known human are human.
+//! git-ai note attributes to a human (and no other source to AI) are human.
+//!
+//! git-ai notes are read as git-ai reads them ([`GitAiNote::attribution`]):
+//! keys routed by prefix (`h_` humans, `s_` sessions, the older sentinel
+//! `human`, else prompts), the latest entry that resolves wins, and prompt
+//! ids that another commit's note defines are looked up there
+//! ([`GitAiReader`]).
 //!
 //! This module reads history; it does not write notes (see `notes`).
 
@@ -221,12 +229,13 @@ fn attribute(
     let blame = parse_porcelain(porcelain, path).map_err(|detail| HistoryError::Blame { path: path.into(), detail })?;
     let mut evidence: HashMap<Oid, Option<CommitEvidence>> = HashMap::new();
     let mut blobs: HashMap<(Oid, String), Option<String>> = HashMap::new();
+    let mut git_ai = GitAiReader::new(repo);
     let mut out = Vec::with_capacity(blame.len());
     for line in blame {
         let ev = match evidence.get(&line.commit) {
             Some(ev) => ev,
             None => {
-                let ev = commit_evidence(repo, line.commit, bots)?;
+                let ev = commit_evidence(repo, &mut git_ai, line.commit, bots)?;
                 evidence.entry(line.commit).or_insert(ev)
             }
         };
@@ -255,11 +264,16 @@ fn attribute(
                     continue;
                 }
             }
-            if let Some(attr) = ev.git_ai.as_ref().and_then(|n| n.attribution(&line.orig_path, line.orig_line)) {
-                origin.attribution = attr.clone();
-            } else if let Some(attr) = &ev.whole {
-                origin.attribution = attr.clone();
-            }
+            // A claim of AI from any source outranks a claim of human from
+            // another: a git-ai note naming a human does not undo the
+            // commit's trailer.
+            let noted = ev.git_ai.as_ref().and_then(|n| n.attribution(&line.orig_path, line.orig_line));
+            origin.attribution = match (noted, &ev.whole) {
+                (Some(attr), _) if attr.is_ai() => attr,
+                (_, Some(whole)) => whole.clone(),
+                (Some(attr), None) => attr,
+                (None, None) => Attribution::unknown(),
+            };
         }
         out.push(origin);
     }
@@ -273,7 +287,12 @@ fn blob_at(repo: &Repository, commit: Oid, path: &str) -> Option<String> {
 }
 
 /// The evidence of `commit`; `None` for the zero id (uncommitted lines).
-fn commit_evidence(repo: &Repository, commit: Oid, bots: &[String]) -> Result<Option<CommitEvidence>, HistoryError> {
+fn commit_evidence(
+    repo: &Repository,
+    git_ai: &mut GitAiReader<'_>,
+    commit: Oid,
+    bots: &[String],
+) -> Result<Option<CommitEvidence>, HistoryError> {
     if commit.is_zero() {
         return Ok(None);
     }
@@ -290,14 +309,7 @@ fn commit_evidence(repo: &Repository, commit: Oid, bots: &[String]) -> Result<Op
             NoteRecord::NoAi => None,
         })
         .collect();
-    let git_ai = match repo.find_note(Some(GIT_AI_NOTES_REF), commit) {
-        Ok(note) => {
-            let text = String::from_utf8_lossy(note.message_bytes());
-            Some(parse_git_ai_note(&text).map_err(|reason| HistoryError::GitAiNote { commit, reason })?)
-        }
-        Err(e) if e.code() == ErrorCode::NotFound => None,
-        Err(cause) => return Err(HistoryError::Git { action: format!("read the git-ai note on {commit}"), cause }),
-    };
+    let git_ai = git_ai.read(commit)?;
     Ok(Some(CommitEvidence { whole, vouch, git_ai }))
 }
 
@@ -305,18 +317,55 @@ fn source(tool: String, model: Option<String>) -> AiSource {
     AiSource { tool, model, session: None, kind: None }
 }
 
-/// The AI tool a commit as a whole declares: an AI trailer in its message,
+/// How a commit as a whole declares that AI wrote what it adds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Declared {
+    /// An AI trailer in its message, naming this tool.
+    Trailer(String),
+    /// aider's `(aider)` suffix on its author or committer.
+    Aider,
+    /// A bot author (`[bot]`, or listed in the policy), by this name.
+    Bot(String),
+}
+
+impl Declared {
+    /// The AI tool it names.
+    pub fn tool(&self) -> String {
+        match self {
+            Declared::Trailer(tool) | Declared::Bot(tool) => tool.clone(),
+            Declared::Aider => "aider".to_string(),
+        }
+    }
+
+    /// How a report names this evidence: `trailer: claude`,
+    /// `aider author`, `bot author: dependabot[bot]`.
+    pub fn label(&self) -> String {
+        match self {
+            Declared::Trailer(tool) => format!("trailer: {tool}"),
+            Declared::Aider => "aider author".to_string(),
+            Declared::Bot(name) => format!("bot author: {name}"),
+        }
+    }
+}
+
+/// How a commit as a whole declares AI: an AI trailer in its message,
 /// aider's `(aider)` author or committer suffix, or a bot author (`bots`
 /// from the policy). The one place that decides what counts.
-pub fn commit_ai_tool(commit: &git2::Commit<'_>, bots: &[String]) -> Option<String> {
+pub fn commit_declaration(commit: &git2::Commit<'_>, bots: &[String]) -> Option<Declared> {
     let author = commit.author();
     let name = String::from_utf8_lossy(author.name_bytes()).into_owned();
     let email = String::from_utf8_lossy(author.email_bytes()).into_owned();
     let committer = String::from_utf8_lossy(commit.committer().name_bytes()).into_owned();
     let message = String::from_utf8_lossy(commit.message_bytes());
     ai_trailer_tool(&message)
-        .or_else(|| (is_aider(&name) || is_aider(&committer)).then(|| "aider".to_string()))
-        .or_else(|| is_bot(&name, &email, bots).then(|| name.trim().to_string()))
+        .map(Declared::Trailer)
+        .or_else(|| (is_aider(&name) || is_aider(&committer)).then_some(Declared::Aider))
+        .or_else(|| is_bot(&name, &email, bots).then(|| Declared::Bot(name.trim().to_string())))
+}
+
+/// The AI tool a commit as a whole declares (see [`commit_declaration`]).
+pub fn commit_ai_tool(commit: &git2::Commit<'_>, bots: &[String]) -> Option<String> {
+    commit_declaration(commit, bots).map(|d| d.tool())
 }
 
 /// aider commits as "Name (aider)".
@@ -486,8 +535,27 @@ fn has_word(text: &str, word: &str) -> bool {
 // ---------------------------------------------------------------------------
 // git-ai notes
 
+/// Who one entry of a git-ai note names, as git-ai resolves it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GitAiAuthor {
+    /// An AI tool (from the note's `sessions` or `prompts`, or the `prompts`
+    /// of another note), or a human the note's `humans` names.
+    Resolved(Attribution),
+    /// A prompt or session the notes do not define: git-ai skips the entry
+    /// (an earlier entry for the line may answer); when none answers, vouch
+    /// reads it as AI of tool `git-ai`, since git-ai's entries name prompts.
+    UnresolvedAi {
+        /// A bare prompt key, which git-ai also looks up in other notes.
+        prompt: Option<String>,
+    },
+    /// `human` (the sentinel of older git-ai versions) or an `h_` key the
+    /// note's `humans` lacks: skipped by git-ai; when no other entry
+    /// answers, a human with no name.
+    UnresolvedHuman,
+}
+
 /// Line ranges (1-based, inclusive) and who wrote them.
-pub type GitAiEntry = (Vec<[u32; 2]>, Attribution);
+pub type GitAiEntry = (Vec<[u32; 2]>, GitAiAuthor);
 
 /// A git-ai authorship log: per file, its entries in the note's order.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -496,16 +564,169 @@ pub struct GitAiNote {
 }
 
 impl GitAiNote {
-    /// The attribution of the 1-based `line` of `path`, if the note has one.
-    pub fn attribution(&self, path: &str, line: u32) -> Option<&Attribution> {
+    /// The attribution of the 1-based `line` of `path`, read as git-ai reads
+    /// it: the latest entry covering the line that resolves wins; entries
+    /// that do not resolve are skipped. When none resolves, an unresolved
+    /// AI entry makes the line AI (tool `git-ai`), else an unresolved human
+    /// one makes it human.
+    pub fn attribution(&self, path: &str, line: u32) -> Option<Attribution> {
         let entries = self.files.get(path)?;
-        // Later entries win, as in git-ai.
-        entries.iter().rev().find(|(ranges, _)| ranges.iter().any(|r| r[0] <= line && line <= r[1])).map(|(_, a)| a)
+        let mut fallback: Option<Attribution> = None;
+        for (ranges, author) in entries.iter().rev() {
+            if !ranges.iter().any(|r| r[0] <= line && line <= r[1]) {
+                continue;
+            }
+            match author {
+                GitAiAuthor::Resolved(attr) => return Some(attr.clone()),
+                GitAiAuthor::UnresolvedAi { .. } => {
+                    if !fallback.as_ref().is_some_and(Attribution::is_ai) {
+                        fallback = Some(git_ai_agent(None));
+                    }
+                }
+                GitAiAuthor::UnresolvedHuman => {
+                    fallback.get_or_insert(Attribution {
+                        origin: Origin::Human,
+                        evidence: Some(Evidence::History),
+                        accepted_by: None,
+                        intent: None,
+                    });
+                }
+            }
+        }
+        fallback
+    }
+
+    /// Whether the note attributes any line to AI.
+    pub fn claims_ai(&self) -> bool {
+        self.files.keys().any(|path| self.claims_ai_in(path))
+    }
+
+    /// Whether the note attributes any line of `path` to AI.
+    pub fn claims_ai_in(&self, path: &str) -> bool {
+        self.first_ai(path).is_some()
+    }
+
+    /// The AI attribution of the first line of `path` the note attributes
+    /// to AI.
+    pub fn first_ai(&self, path: &str) -> Option<Attribution> {
+        let entries = self.files.get(path)?;
+        // Which entries cover a line changes only where a range starts or
+        // ends: asking at each such point asks about every line.
+        let mut points: Vec<u32> =
+            entries.iter().flat_map(|(ranges, _)| ranges.iter().flat_map(|r| [r[0], r[1].saturating_add(1)])).collect();
+        points.sort_unstable();
+        points.dedup();
+        points.into_iter().find_map(|line| self.attribution(path, line).filter(Attribution::is_ai))
+    }
+
+    /// Resolve prompt keys this note does not define with `lookup` (the
+    /// prompts of other notes, as git-ai searches them).
+    fn resolve_foreign(&mut self, lookup: &HashMap<String, AiSource>) {
+        for entries in self.files.values_mut() {
+            for (_, author) in entries.iter_mut() {
+                if let GitAiAuthor::UnresolvedAi { prompt: Some(key) } = author
+                    && let Some(source) = lookup.get(key.as_str())
+                {
+                    *author = GitAiAuthor::Resolved(Attribution::ai(source.clone(), Evidence::History, None));
+                }
+            }
+        }
+    }
+
+    fn has_foreign_prompts(&self) -> bool {
+        self.files.values().flatten().any(|(_, a)| matches!(a, GitAiAuthor::UnresolvedAi { prompt: Some(_) }))
     }
 }
 
+/// Reads git-ai notes, resolving prompt ids that another commit's note
+/// defines (a cherry-pick, a rebase) as git-ai does: by searching every
+/// note in `refs/notes/ai`, once, and only when a note needs it.
+pub struct GitAiReader<'r> {
+    repo: &'r Repository,
+    foreign: Option<HashMap<String, AiSource>>,
+}
+
+impl<'r> GitAiReader<'r> {
+    pub fn new(repo: &'r Repository) -> GitAiReader<'r> {
+        GitAiReader { repo, foreign: None }
+    }
+
+    /// The git-ai note on `commit`, if it has one.
+    pub fn read(&mut self, commit: Oid) -> Result<Option<GitAiNote>, HistoryError> {
+        let note = match self.repo.find_note(Some(GIT_AI_NOTES_REF), commit) {
+            Ok(note) => note,
+            Err(e) if e.code() == ErrorCode::NotFound => return Ok(None),
+            Err(cause) => {
+                return Err(HistoryError::Git { action: format!("read the git-ai note on {commit}"), cause });
+            }
+        };
+        let text = String::from_utf8_lossy(note.message_bytes());
+        let mut parsed = parse_git_ai_note(&text).map_err(|reason| HistoryError::GitAiNote { commit, reason })?;
+        if parsed.has_foreign_prompts() {
+            parsed.resolve_foreign(self.foreign_prompts()?);
+        }
+        Ok(Some(parsed))
+    }
+
+    /// Every prompt any git-ai note defines, the first definition of a key
+    /// winning (as git-ai takes the first note its search finds).
+    fn foreign_prompts(&mut self) -> Result<&HashMap<String, AiSource>, HistoryError> {
+        if self.foreign.is_none() {
+            let mut prompts: HashMap<String, AiSource> = HashMap::new();
+            let failed = |cause| HistoryError::Git { action: "list the git-ai notes".into(), cause };
+            let notes = match self.repo.notes(Some(GIT_AI_NOTES_REF)) {
+                Ok(notes) => Some(notes),
+                Err(e) if e.code() == ErrorCode::NotFound => None,
+                Err(cause) => return Err(failed(cause)),
+            };
+            for item in notes.into_iter().flatten() {
+                let (blob, _) = item.map_err(failed)?;
+                let Ok(blob) = self.repo.find_blob(blob) else { continue };
+                for (key, source) in note_prompts(blob.content()) {
+                    prompts.entry(key).or_insert(source);
+                }
+            }
+            self.foreign = Some(prompts);
+        }
+        Ok(self.foreign.get_or_insert_with(HashMap::new))
+    }
+}
+
+/// The prompts a git-ai note defines (key and agent), whatever its layout;
+/// nothing for a note that does not parse.
+fn note_prompts(bytes: &[u8]) -> Vec<(String, AiSource)> {
+    #[derive(serde::Deserialize)]
+    struct Meta {
+        #[serde(default)]
+        prompts: HashMap<String, Prompt>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Prompt {
+        agent_id: Option<serde_json::Value>,
+    }
+    let text = String::from_utf8_lossy(bytes);
+    let json = if text.trim_start().starts_with('{') {
+        &text[..]
+    } else {
+        match text.split_once("\n---\n").or_else(|| text.strip_prefix("---\n").map(|rest| ("", rest))) {
+            Some((_, json)) => json,
+            None => return Vec::new(),
+        }
+    };
+    let Ok(meta) = serde_json::from_str::<Meta>(json) else { return Vec::new() };
+    meta.prompts
+        .into_iter()
+        .filter_map(|(key, prompt)| match git_ai_agent(prompt.agent_id.as_ref()).origin {
+            Origin::Ai(source) if prompt.agent_id.is_some() => Some((key, source)),
+            _ => None,
+        })
+        .collect()
+}
+
 /// Parse a git-ai note: `authorship/3.x` (attestation lines, `---`, JSON
-/// metadata) or the older JSON `authorship/2.x` layout.
+/// metadata) or the older JSON `authorship/2.x` layout. Keys are resolved
+/// against this note's own metadata only (see [`GitAiReader`] for prompts
+/// other notes define).
 pub fn parse_git_ai_note(text: &str) -> Result<GitAiNote, String> {
     if text.trim_start().starts_with('{') {
         return parse_git_ai_json(text);
@@ -534,8 +755,8 @@ pub fn parse_git_ai_note(text: &str) -> Result<GitAiNote, String> {
             let (key, ranges) =
                 entry.trim().split_once(' ').ok_or_else(|| format!("line {}: expected \"key ranges\"", i + 1))?;
             let ranges = parse_ranges(ranges).map_err(|e| format!("line {}: {e}", i + 1))?;
-            let attr = git_ai_key_attribution(&meta, key);
-            note.files.entry(path.clone()).or_default().push((ranges, attr));
+            let author = git_ai_key_author(&meta, key);
+            note.files.entry(path.clone()).or_default().push((ranges, author));
         } else {
             path = Some(unquote(line.trim_end()));
         }
@@ -543,25 +764,36 @@ pub fn parse_git_ai_note(text: &str) -> Result<GitAiNote, String> {
     Ok(note)
 }
 
-/// Who a 3.x attestation key names: `s_…::t_…` a session, `h_…` a known
-/// human, anything else a legacy prompt.
-fn git_ai_key_attribution(meta: &serde_json::Value, key: &str) -> Attribution {
-    if let Some(human) = key.strip_prefix("h_").map(|_| key) {
-        let author = meta.pointer(&format!("/humans/{human}/author")).and_then(|a| a.as_str());
-        return Attribution {
+/// Who a 3.x attestation key names, routed as git-ai routes it: `h_…` in
+/// `humans`, `s_…::t_…` in `sessions` (by the part before `::`), the
+/// sentinel `human` (older versions) as a human, anything else in `prompts`.
+fn git_ai_key_author(meta: &serde_json::Value, key: &str) -> GitAiAuthor {
+    if key == "human" {
+        return GitAiAuthor::UnresolvedHuman;
+    }
+    if key.starts_with("h_") {
+        let Some(record) = meta.get("humans").and_then(|h| h.get(key)) else {
+            return GitAiAuthor::UnresolvedHuman;
+        };
+        let author = record.get("author").and_then(|a| a.as_str());
+        return GitAiAuthor::Resolved(Attribution {
             origin: Origin::Human,
             evidence: Some(Evidence::History),
             accepted_by: author.map(str::to_string),
             intent: None,
+        });
+    }
+    if key.starts_with("s_") {
+        let session = key.split("::").next().unwrap_or(key);
+        return match meta.get("sessions").and_then(|s| s.get(session)) {
+            Some(record) => GitAiAuthor::Resolved(git_ai_agent(record.get("agent_id"))),
+            None => GitAiAuthor::UnresolvedAi { prompt: None },
         };
     }
-    let agent = if key.starts_with("s_") {
-        let session = key.split("::").next().unwrap_or(key);
-        meta.get("sessions").and_then(|s| s.get(session)).and_then(|s| s.get("agent_id"))
-    } else {
-        meta.get("prompts").and_then(|p| p.get(key)).and_then(|p| p.get("agent_id"))
-    };
-    git_ai_agent(agent)
+    match meta.get("prompts").and_then(|p| p.get(key)) {
+        Some(record) => GitAiAuthor::Resolved(git_ai_agent(record.get("agent_id"))),
+        None => GitAiAuthor::UnresolvedAi { prompt: Some(key.to_string()) },
+    }
 }
 
 fn git_ai_agent(agent: Option<&serde_json::Value>) -> Attribution {
@@ -613,16 +845,18 @@ fn parse_git_ai_json(text: &str) -> Result<GitAiNote, String> {
                 }
                 ranges.push([a, b]);
             }
-            let attr = match parts.get(2).and_then(|s| s.as_str()) {
-                Some(session) => git_ai_agent(value.pointer(&format!("/prompts/{session}/agent_id"))),
-                None => Attribution {
+            let author = match parts.get(2).and_then(|s| s.as_str()) {
+                Some(session) => {
+                    GitAiAuthor::Resolved(git_ai_agent(value.pointer(&format!("/prompts/{session}/agent_id"))))
+                }
+                None => GitAiAuthor::Resolved(Attribution {
                     origin: Origin::Human,
                     evidence: Some(Evidence::History),
                     accepted_by: None,
                     intent: None,
-                },
+                }),
             };
-            note.files.entry(path.clone()).or_default().push((ranges, attr));
+            note.files.entry(path.clone()).or_default().push((ranges, author));
         }
     }
     Ok(note)
@@ -634,7 +868,10 @@ fn parse_git_ai_json(text: &str) -> Result<GitAiNote, String> {
 /// The byte spans of `text` (the blamed text) that `origins` attribute to
 /// something other than unknown, each line with its line break, neighbours
 /// with one attribution merged. Lines past the end of `text` are ignored.
-pub fn line_origins_to_spans(text: &str, origins: &[LineOrigin]) -> Vec<(Range<usize>, Attribution)> {
+pub fn line_origins_to_spans(
+    text: &(impl AsRef<[u8]> + ?Sized),
+    origins: &[LineOrigin],
+) -> Vec<(Range<usize>, Attribution)> {
     let lines = notes::line_spans(text);
     let mut sorted: Vec<&LineOrigin> = origins.iter().filter(|o| o.attribution.origin != Origin::Unknown).collect();
     sorted.sort_by_key(|o| o.line);
@@ -747,6 +984,77 @@ mod tests {
         assert!(parse_git_ai_note("a.rs\n  k 1\n---\n{\"schema_version\":\"authorship/9\"}").is_err());
         assert!(parse_git_ai_note("a.rs\n  k x-y\n---\n{\"schema_version\":\"authorship/3.0.0\"}").is_err());
         assert!(parse_git_ai_note("just text").is_err());
+    }
+
+    #[test]
+    fn git_ai_keys_are_routed_as_git_ai_routes_them() {
+        let note = r#"a.rs
+  c9883b05a2487d6d 1-10
+  human 2
+  h_ffffffffffffff 3
+  s_00000000000000::t_1 4
+  h_31dce776f88375 5
+  deadbeefdeadbeef 20
+  human 21
+  h_ffffffffffffff 22
+---
+{"schema_version":"authorship/3.0.0","base_commit_sha":"x",
+ "prompts":{"c9883b05a2487d6d":{"agent_id":{"tool":"cursor","id":"s","model":"gpt-4"}}},
+ "humans":{"h_31dce776f88375":{"author":"Dev <dev@example.com>"}}}"#;
+        let parsed = parse_git_ai_note(note).unwrap();
+        let read = |l: u32| parsed.attribution("a.rs", l).map(|a| (a.origin.label(), a.tool().map(str::to_string)));
+        let cursor = Some(("ai", Some("cursor".to_string())));
+        // Unresolved entries (the `human` sentinel, an `h_` or `s_` key the
+        // note lacks) are skipped: the earlier prompt answers.
+        assert_eq!(read(1), cursor);
+        assert_eq!(read(2), cursor);
+        assert_eq!(read(3), cursor);
+        assert_eq!(read(4), cursor);
+        // A resolved later entry wins, human or not.
+        assert_eq!(read(5), Some(("human", None)));
+        // Nothing resolves: an unknown prompt is still AI (tool git-ai); the
+        // sentinel alone is human.
+        assert_eq!(read(20), Some(("ai", Some("git-ai".to_string()))));
+        assert_eq!(read(21), Some(("human", None)));
+        assert_eq!(read(22), Some(("human", None)));
+        assert_eq!(read(30), None);
+        assert!(parsed.claims_ai_in("a.rs"));
+        let human_only = parse_git_ai_note(
+            "b.rs\n  human 1-3\n---\n{\"schema_version\":\"authorship/3.0.0\",\"base_commit_sha\":\"x\",\"prompts\":{}}",
+        )
+        .unwrap();
+        assert!(!human_only.claims_ai());
+        assert_eq!(human_only.attribution("b.rs", 2).map(|a| a.origin.label()), Some("human"));
+    }
+
+    #[test]
+    fn prompts_another_note_defines_are_resolved() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repository::init(dir.path()).unwrap();
+        let sig = git2::Signature::now("Dev", "dev@example.com").unwrap();
+        let tree = repo.find_tree(repo.treebuilder(None).unwrap().write().unwrap()).unwrap();
+        let first = repo.commit(Some("HEAD"), &sig, &sig, "one", &tree, &[]).unwrap();
+        let parent = repo.find_commit(first).unwrap();
+        let second = repo.commit(Some("HEAD"), &sig, &sig, "two", &tree, &[&parent]).unwrap();
+        let meta = |prompts: &str| {
+            format!(
+                "---\n{{\"schema_version\":\"authorship/3.0.0\",\"base_commit_sha\":\"x\",\"prompts\":{{{prompts}}}}}"
+            )
+        };
+        let defining = format!(
+            "a.rs\n  abcd1234abcd1234 1\n{}",
+            meta(r#""abcd1234abcd1234":{"agent_id":{"tool":"cursor","id":"c1","model":"gpt-4"},"messages":[]}"#)
+        );
+        let using = format!("a.rs\n  abcd1234abcd1234 1-2\n{}", meta(""));
+        repo.note(&sig, &sig, Some(GIT_AI_NOTES_REF), first, &defining, false).unwrap();
+        repo.note(&sig, &sig, Some(GIT_AI_NOTES_REF), second, &using, false).unwrap();
+        let mut reader = GitAiReader::new(&repo);
+        let note = reader.read(second).unwrap().unwrap();
+        let attr = note.attribution("a.rs", 2).unwrap();
+        assert_eq!(attr.tool(), Some("cursor"));
+        assert!(reader.read(repo.head().unwrap().target().unwrap()).unwrap().is_some());
+        let untouched = parse_git_ai_note(&using).unwrap();
+        assert_eq!(untouched.attribution("a.rs", 2).unwrap().tool(), Some("git-ai"));
     }
 
     #[test]

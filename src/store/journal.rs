@@ -247,21 +247,30 @@ pub struct Entry<'a> {
     pub kind: EntryKind,
     /// Repository-relative, with forward slashes.
     pub path: &'a str,
-    /// The file version the spans describe.
-    pub text: &'a str,
-    /// Byte ranges of `text`, disjoint, on character boundaries; empty
-    /// ranges are dropped.
+    /// The file version the spans describe: its bytes (UTF-8 text, or
+    /// bytes that are not UTF-8, or a submodule's commit id in hex).
+    pub text: &'a [u8],
+    /// Byte ranges of `text`, disjoint, on character boundaries when it is
+    /// UTF-8; empty ranges are dropped.
     pub spans: &'a [(Range<usize>, Attribution)],
     pub rationale: Option<&'a str>,
     pub accepted_at: Option<OffsetDateTime>,
 }
 
 impl<'a> Entry<'a> {
-    pub fn delta(path: &'a str, text: &'a str, spans: &'a [(Range<usize>, Attribution)]) -> Entry<'a> {
-        Entry { kind: EntryKind::Delta, path, text, spans, rationale: None, accepted_at: None }
+    pub fn delta(
+        path: &'a str,
+        text: &'a (impl AsRef<[u8]> + ?Sized),
+        spans: &'a [(Range<usize>, Attribution)],
+    ) -> Entry<'a> {
+        Entry { kind: EntryKind::Delta, path, text: text.as_ref(), spans, rationale: None, accepted_at: None }
     }
 
-    pub fn snapshot(path: &'a str, text: &'a str, spans: &'a [(Range<usize>, Attribution)]) -> Entry<'a> {
+    pub fn snapshot(
+        path: &'a str,
+        text: &'a (impl AsRef<[u8]> + ?Sized),
+        spans: &'a [(Range<usize>, Attribution)],
+    ) -> Entry<'a> {
         Entry { kind: EntryKind::Snapshot, ..Entry::delta(path, text, spans) }
     }
 }
@@ -466,9 +475,9 @@ impl Journal {
         let spans = check_spans(entry.text, entry.spans)?;
         let mut ai = Vec::new();
         for span in spans.iter().filter(|s| s.attribution.is_ai()) {
-            ai.extend_from_slice(&entry.text.as_bytes()[span.start..span.end]);
+            ai.extend_from_slice(&entry.text[span.start..span.end]);
         }
-        let bytes = entry.text.as_bytes();
+        let bytes = entry.text;
         let blob = Oid::hash_object(ObjectType::Blob, bytes)?;
         if !repo.odb()?.exists(blob) {
             repo.blob(bytes)?;
@@ -852,7 +861,8 @@ fn check_path(path: &str) -> Result<(), JournalError> {
 }
 
 /// The spans, sorted, checked against `text`, without empty ones.
-fn check_spans(text: &str, spans: &[(Range<usize>, Attribution)]) -> Result<Vec<SpanRecord>, JournalError> {
+fn check_spans(bytes: &[u8], spans: &[(Range<usize>, Attribution)]) -> Result<Vec<SpanRecord>, JournalError> {
+    let text = std::str::from_utf8(bytes).ok();
     let mut out: Vec<SpanRecord> = spans
         .iter()
         .filter(|(r, _)| !r.is_empty())
@@ -861,15 +871,15 @@ fn check_spans(text: &str, spans: &[(Range<usize>, Attribution)]) -> Result<Vec<
     out.sort_by_key(|s| s.start);
     let mut at = 0;
     for s in &out {
-        if s.end < s.start || s.end > text.len() {
+        if s.end < s.start || s.end > bytes.len() {
             return Err(JournalError::Invalid(format!(
                 "span {}..{} is outside the {} byte text",
                 s.start,
                 s.end,
-                text.len()
+                bytes.len()
             )));
         }
-        if !text.is_char_boundary(s.start) || !text.is_char_boundary(s.end) {
+        if text.is_some_and(|text| !text.is_char_boundary(s.start) || !text.is_char_boundary(s.end)) {
             return Err(JournalError::Invalid(format!("span {}..{} splits a character", s.start, s.end)));
         }
         if s.start < at {
@@ -898,11 +908,11 @@ mod tests {
     fn spans_are_checked_and_sorted() {
         let a = Attribution::typed();
         let text = "héllo world";
-        let got = check_spans(text, &[(7..12, a.clone()), (0..1, a.clone()), (3..3, a.clone())]).unwrap();
+        let got = check_spans(text.as_bytes(), &[(7..12, a.clone()), (0..1, a.clone()), (3..3, a.clone())]).unwrap();
         assert_eq!(got.iter().map(|s| s.start..s.end).collect::<Vec<_>>(), vec![0..1, 7..12]);
-        assert!(check_spans(text, &[(0..2, a.clone())]).is_err(), "splits é");
-        assert!(check_spans(text, &[(0..13, a.clone())]).is_err(), "past the end");
-        assert!(check_spans(text, &[(0..5, a.clone()), (4..6, a.clone())]).is_err(), "overlap");
+        assert!(check_spans(text.as_bytes(), &[(0..2, a.clone())]).is_err(), "splits é");
+        assert!(check_spans(text.as_bytes(), &[(0..13, a.clone())]).is_err(), "past the end");
+        assert!(check_spans(text.as_bytes(), &[(0..5, a.clone()), (4..6, a.clone())]).is_err(), "overlap");
     }
 
     #[test]

@@ -2,10 +2,12 @@
 //! provenance, notes on commits, request and approval records, the policy
 //! file), kept safe from crashes and concurrent writers.
 
+pub mod attributes;
 pub mod derive;
 pub mod history;
 pub mod identity;
 pub mod journal;
+pub mod lineage;
 pub mod notes;
 pub mod policy_file;
 pub mod records;

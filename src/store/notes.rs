@@ -328,10 +328,11 @@ pub fn configure(repo: &Repository) -> Result<(), NoteError> {
 
 /// The byte ranges of the lines of `text`, each with its line break (git's
 /// lines: only `\n` ends one).
-pub fn line_spans(text: &str) -> Vec<Range<usize>> {
+pub fn line_spans(text: &(impl AsRef<[u8]> + ?Sized)) -> Vec<Range<usize>> {
+    let text = text.as_ref();
     let mut out = Vec::new();
     let mut start = 0;
-    for (i, b) in text.bytes().enumerate() {
+    for (i, &b) in text.iter().enumerate() {
         if b == b'\n' {
             out.push(start..i + 1);
             start = i + 1;
@@ -345,7 +346,7 @@ pub fn line_spans(text: &str) -> Vec<Range<usize>> {
 
 /// Byte ranges of `text` for 1-based inclusive line ranges; lines past the
 /// end are ignored.
-pub fn lines_to_bytes(text: &str, ranges: &[[u32; 2]]) -> Vec<Range<usize>> {
+pub fn lines_to_bytes(text: &(impl AsRef<[u8]> + ?Sized), ranges: &[[u32; 2]]) -> Vec<Range<usize>> {
     let lines = line_spans(text);
     let mut out: Vec<Range<usize>> = Vec::new();
     for &[start, end] in ranges {
@@ -365,7 +366,8 @@ pub fn lines_to_bytes(text: &str, ranges: &[[u32; 2]]) -> Vec<Range<usize>> {
 
 /// 1-based inclusive line ranges of the lines of `text` that `bytes`
 /// (sorted or not) touch, merged.
-pub fn bytes_to_lines(text: &str, bytes: &[Range<usize>]) -> Vec<[u32; 2]> {
+pub fn bytes_to_lines(text: &(impl AsRef<[u8]> + ?Sized), bytes: &[Range<usize>]) -> Vec<[u32; 2]> {
+    let text = text.as_ref();
     let starts: Vec<usize> = line_spans(text).iter().map(|r| r.start).collect();
     let line_of = |offset: usize| starts.partition_point(|&s| s <= offset) as u32;
     let lines = bytes

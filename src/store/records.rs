@@ -1,38 +1,41 @@
 //! Request, approval and override records: immutable, content-addressed,
-//! kept in git under one ref per kind.
+//! kept in git on one branch that a forge can protect.
 //!
 //! A record's id is the SHA-256 (hex) of its RFC 8785 canonical JSON
 //! ([`crate::canonical`]), and that JSON is exactly what is stored, in a file
-//! `<id[0..2]>/<id>.json` of the tree of the commit the kind's ref points to
-//! (`refs/vouch/requests`, `refs/vouch/approvals`, `refs/vouch/overrides`).
-//! Adding a record makes a commit whose parent is the old tip and whose tree
-//! is the old tree plus the new file, then moves the ref with a
-//! compare-and-swap, retrying when another writer got there first: writers in
-//! separate processes never lose a record. Two versions of a ref (a clone's
-//! and its remote's) merge as the union of their files ([`merge_union`]), so
-//! merges never conflict.
+//! `<kind dir>/<id[0..2]>/<id>.json` of the records branch
+//! ([`RECORDS_BRANCH`], `refs/heads/vouch-records`; the kind directories are
+//! `requests`, `approvals` and `overrides`). A record counts if any commit of
+//! that branch's history added it: deleting the file later removes nothing.
+//! Where and how records are stored, read, merged and migrated from the refs
+//! older versions used is [`branch`]'s business; a cache ([`cache`]) makes a
+//! read cost what changed since the last one.
 //!
 //! Reading verifies every file: its name must be the hash of its content,
-//! and the content must be a valid record of the ref's kind, of a version this
-//! vouch reads, in canonical form. A file that fails is returned in
-//! [`Listing::bad`] with the reason, never dropped; the gate and the verifier
-//! refuse to decide while any is bad.
+//! and the content must be a valid record of its directory's kind, of a
+//! version this vouch reads, in canonical form. A file at the branch's tip
+//! that fails is returned in [`Listing::bad`] with the reason, never
+//! dropped; the gate and the verifier refuse to decide while any is bad.
 //!
 //! Every record carries the repository id ([`crate::store::repo::repository_id`]);
 //! the indexes set aside records of another repository.
 
 use std::collections::HashMap;
 use std::fmt;
-use std::path::Path;
-use std::time::{Duration, Instant};
 
-use git2::{ErrorCode, FileMode, ObjectType, Oid, Repository, Signature, Tree, build::TreeUpdateBuilder};
+use git2::Repository;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+mod branch;
 mod cache;
+
+pub use branch::add;
+pub use branch::{
+    Layout, MIGRATED_PREFIX, MergeOutcome, Migrated, RECORDS_BRANCH, incoming_bad, merge_union, migrate, tip,
+};
 
 use crate::fingerprint::sha256_hex;
 use crate::policy::{Signer, Verdict, Vote};
@@ -40,10 +43,7 @@ use crate::policy::{Signer, Verdict, Vote};
 /// The record format version this vouch writes and reads.
 pub const VERSION: u32 = 1;
 
-/// How long a writer keeps retrying a contended ref before giving up.
-const CONTENTION_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// The kinds of record, one ref each.
+/// The kinds of record, one directory each on the records branch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Kind {
     Request,
@@ -52,8 +52,20 @@ pub enum Kind {
 }
 
 impl Kind {
-    /// The ref that holds records of this kind.
-    pub fn ref_name(self) -> &'static str {
+    pub const ALL: [Kind; 3] = [Kind::Request, Kind::Approval, Kind::Override];
+
+    /// The directory of [`RECORDS_BRANCH`] that holds records of this kind.
+    pub fn dir(self) -> &'static str {
+        match self {
+            Kind::Request => "requests",
+            Kind::Approval => "approvals",
+            Kind::Override => "overrides",
+        }
+    }
+
+    /// The custom ref that held records of this kind before they moved to
+    /// [`RECORDS_BRANCH`]: still read, never written (see [`migrate`]).
+    pub fn legacy_ref(self) -> &'static str {
         match self {
             Kind::Request => "refs/vouch/requests",
             Kind::Approval => "refs/vouch/approvals",
@@ -146,27 +158,34 @@ pub enum RationaleFrom {
     Intent,
 }
 
-/// One unit of a request, with the text it was made for.
+/// One unit of a request, with the bytes it was made for.
+///
+/// In JSON the bytes are `text` when they are UTF-8, else `text_base64`
+/// (RFC 4648, padded): a unit of a file that is not UTF-8 (kind `file`)
+/// travels exactly. Exactly one of the two is present, and `text_base64`
+/// never holds UTF-8, so each unit has one form.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "WireUnit", into = "WireUnit")]
 pub struct RequestedUnit {
     /// Where the unit was, relative to the root (informational: the policy
     /// is checked against the unit's current path).
     pub path: String,
-    /// [`crate::syntax::Language::name`].
+    /// [`crate::syntax::Language::name`], or `text` (a `file` unit) or
+    /// `git` (a `submodule` unit).
     pub language: String,
-    /// The unit kind ("function", "lines", ...).
+    /// The unit kind ("function", "lines", "file", "submodule", ...).
     pub kind: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     pub fingerprint: String,
-    pub text: String,
+    /// The fingerprint version `fingerprint` follows: `None` in records
+    /// made before versions were named, which are version 1.
+    pub fingerprint_version: Option<u32>,
+    /// The unit's exact bytes.
+    pub text: UnitText,
     /// AI lines as `[first, last]`, 1-based and inclusive, counted within
-    /// `text`.
+    /// `text` as git counts lines (a lone CR ends none).
     pub ai_lines: Vec<[u32; 2]>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tool: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
     /// Why the agent wrote the unit's AI text, as recorded at its edits
     /// (at most [`crate::intent::UNIT_INTENTS`]): attacker text, shown to
@@ -175,14 +194,311 @@ pub struct RequestedUnit {
     pub intents: Vec<crate::intent::Intent>,
 }
 
-impl RequestedUnit {
-    /// Whether `fingerprint` is the fingerprint of `text`. A reviewer's
-    /// client recomputes fingerprints from the text it shows rather than
-    /// trusting this field; reading does not reject a mismatch, so that a
-    /// future fingerprint scheme does not turn old records bad.
-    pub fn fingerprint_matches(&self) -> bool {
-        crate::fingerprint::fingerprint(&self.language, &self.kind, self.text.as_bytes()) == self.fingerprint
+/// [`RequestedUnit`] as it is stored.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WireUnit {
+    path: String,
+    language: String,
+    kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    name: Option<String>,
+    fingerprint: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    fingerprint_version: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    text: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    text_base64: Option<String>,
+    ai_lines: Vec<[u32; 2]>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    tool: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    model: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    intents: Vec<crate::intent::Intent>,
+}
+
+impl TryFrom<WireUnit> for RequestedUnit {
+    type Error = String;
+
+    fn try_from(w: WireUnit) -> Result<RequestedUnit, String> {
+        use base64ct::Encoding as _;
+        let text = match (w.text, w.text_base64) {
+            (Some(text), None) => UnitText::Text(text),
+            (None, Some(encoded)) => {
+                let bytes = base64ct::Base64::decode_vec(&encoded)
+                    .map_err(|e| format!("`text_base64` is not padded base64: {e}"))?;
+                match UnitText::from_bytes(bytes) {
+                    UnitText::Bytes(bytes) => UnitText::Bytes(bytes),
+                    UnitText::Text(_) => return Err("`text_base64` holds UTF-8 text, which goes in `text`".into()),
+                }
+            }
+            (Some(_), Some(_)) => return Err("a unit has `text` or `text_base64`, not both".into()),
+            (None, None) => return Err("a unit needs `text` or `text_base64`".into()),
+        };
+        Ok(RequestedUnit {
+            path: w.path,
+            language: w.language,
+            kind: w.kind,
+            name: w.name,
+            fingerprint: w.fingerprint,
+            fingerprint_version: w.fingerprint_version,
+            text,
+            ai_lines: w.ai_lines,
+            tool: w.tool,
+            model: w.model,
+            intents: w.intents,
+        })
     }
+}
+
+impl From<RequestedUnit> for WireUnit {
+    fn from(u: RequestedUnit) -> WireUnit {
+        use base64ct::Encoding as _;
+        let (text, text_base64) = match u.text {
+            UnitText::Text(text) => (Some(text), None),
+            UnitText::Bytes(bytes) => (None, Some(base64ct::Base64::encode_string(&bytes))),
+        };
+        WireUnit {
+            path: u.path,
+            language: u.language,
+            kind: u.kind,
+            name: u.name,
+            fingerprint: u.fingerprint,
+            fingerprint_version: u.fingerprint_version,
+            text,
+            text_base64,
+            ai_lines: u.ai_lines,
+            tool: u.tool,
+            model: u.model,
+            intents: u.intents,
+        }
+    }
+}
+
+/// A unit's exact bytes, as a request carries them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UnitText {
+    /// UTF-8 (control characters and all).
+    Text(String),
+    /// Bytes that are not UTF-8 (the one unit of such a file).
+    Bytes(Vec<u8>),
+}
+
+impl UnitText {
+    /// `bytes`, as text when they are UTF-8.
+    pub fn from_bytes(bytes: Vec<u8>) -> UnitText {
+        match String::from_utf8(bytes) {
+            Ok(text) => UnitText::Text(text),
+            Err(e) => UnitText::Bytes(e.into_bytes()),
+        }
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        match self {
+            UnitText::Text(text) => text.as_bytes(),
+            UnitText::Bytes(bytes) => bytes,
+        }
+    }
+
+    /// The text, when the bytes are UTF-8.
+    pub fn as_text(&self) -> Option<&str> {
+        match self {
+            UnitText::Text(text) => Some(text),
+            UnitText::Bytes(_) => None,
+        }
+    }
+
+    /// Every byte, as text: UTF-8 as it is, each byte that is not part of
+    /// UTF-8 as `‹0xE9›` ([`crate::display::lossless_text`]). Lossless, so
+    /// nothing is hidden by a replacement character; control characters are
+    /// left for the display to escape.
+    pub fn to_text_lossless(&self) -> std::borrow::Cow<'_, str> {
+        crate::display::lossless_text(self.as_bytes())
+    }
+
+    pub fn len(&self) -> usize {
+        self.as_bytes().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.as_bytes().is_empty()
+    }
+}
+
+impl From<&str> for UnitText {
+    fn from(text: &str) -> UnitText {
+        UnitText::Text(text.to_string())
+    }
+}
+
+impl From<String> for UnitText {
+    fn from(text: String) -> UnitText {
+        UnitText::Text(text)
+    }
+}
+
+impl AsRef<[u8]> for UnitText {
+    fn as_ref(&self) -> &[u8] {
+        self.as_bytes()
+    }
+}
+
+impl RequestedUnit {
+    /// Whether the fingerprint counts: of the current version and the
+    /// fingerprint of the unit's bytes. A reviewer's client recomputes
+    /// fingerprints from the bytes it shows rather than trusting the stated
+    /// one; reading does not reject a mismatch or an old version, so that
+    /// the views can say which it is (a forged request, or one of version
+    /// 1 that no longer counts).
+    ///
+    /// A unit of version 1 is checked against version 1's hash of its text:
+    /// a unit claiming version 1 whose fingerprint is not that (a version-2
+    /// fingerprint with other text, say) is a mismatch, not an old record.
+    pub fn standing(&self) -> FingerprintStanding {
+        let actual = self.actual_fingerprint();
+        match fingerprint_standing(self.fingerprint_version) {
+            FingerprintStanding::Counts if actual == self.fingerprint => FingerprintStanding::Counts,
+            FingerprintStanding::Counts => FingerprintStanding::Mismatch { actual },
+            FingerprintStanding::Retired { version: 1 }
+                if self
+                    .text
+                    .as_text()
+                    .is_none_or(|t| v1_fingerprint(&self.language, &self.kind, t) != self.fingerprint) =>
+            {
+                FingerprintStanding::Mismatch { actual }
+            }
+            other => other,
+        }
+    }
+
+    /// The fingerprint of the unit's bytes under the current version.
+    pub fn actual_fingerprint(&self) -> String {
+        crate::fingerprint::fingerprint(&self.language, &self.kind, self.text.as_bytes())
+    }
+
+    /// Whether `fingerprint` is the current version's fingerprint of the
+    /// unit's bytes.
+    pub fn fingerprint_matches(&self) -> bool {
+        self.standing() == FingerprintStanding::Counts
+    }
+}
+
+/// Version 1's fingerprint, only to recognise records made under it:
+/// SHA-256 of "vouch-fp/1" NUL language NUL kind NUL and the text with LF
+/// line endings (CRLF and lone CR became LF) and no spaces or tabs at the
+/// end of any line.
+pub fn v1_fingerprint(language: &str, kind: &str, text: &str) -> String {
+    let mut normalized = String::with_capacity(text.len());
+    let mut rest = text;
+    loop {
+        let Some(i) = rest.find(['\r', '\n']) else {
+            normalized.push_str(rest.trim_end_matches([' ', '\t']));
+            break;
+        };
+        normalized.push_str(rest[..i].trim_end_matches([' ', '\t']));
+        normalized.push('\n');
+        let crlf = rest[i..].starts_with("\r\n");
+        rest = &rest[i + if crlf { 2 } else { 1 }..];
+    }
+    let mut bytes = format!("vouch-fp/1\0{language}\0{kind}\0").into_bytes();
+    bytes.extend_from_slice(normalized.as_bytes());
+    sha256_hex(&bytes)
+}
+
+/// Whether a record's fingerprint counts, and why not: what every view
+/// says about a request unit, an approval or an override.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FingerprintStanding {
+    Counts,
+    /// Made under an earlier fingerprint version (1 hashed normalized text:
+    /// line endings and trailing whitespace did not count). Not forged; it
+    /// just no longer counts, and the unit needs approving again.
+    Retired {
+        version: u32,
+    },
+    /// A version newer than this vouch knows: it does not count here.
+    Unknown {
+        version: u32,
+    },
+    /// A request unit whose stated fingerprint is not that of its bytes:
+    /// forged or damaged; no approval can answer it.
+    Mismatch {
+        actual: String,
+    },
+}
+
+impl FingerprintStanding {
+    pub fn counts(&self) -> bool {
+        *self == FingerprintStanding::Counts
+    }
+
+    /// A few words for a list: "fingerprint version 1, no longer counts".
+    pub fn short(&self) -> String {
+        match self {
+            FingerprintStanding::Counts => "counts".into(),
+            FingerprintStanding::Retired { version } => format!("fingerprint version {version}, no longer counts"),
+            FingerprintStanding::Unknown { version } => format!("fingerprint version {version}, unknown here"),
+            FingerprintStanding::Mismatch { .. } => "fingerprint does not match its text".into(),
+        }
+    }
+}
+
+impl fmt::Display for FingerprintStanding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FingerprintStanding::Counts => write!(f, "counts"),
+            FingerprintStanding::Retired { version } => write!(
+                f,
+                "fingerprint version {version}, no longer counts (version {} binds the exact bytes; approve the unit again)",
+                crate::fingerprint::VERSION
+            ),
+            FingerprintStanding::Unknown { version } => write!(
+                f,
+                "fingerprint version {version}, which this vouch does not know (it counts version {}); update vouch",
+                crate::fingerprint::VERSION
+            ),
+            FingerprintStanding::Mismatch { actual } => write!(
+                f,
+                "the fingerprint it states is not that of its text (which is {}): forged or damaged, it cannot be approved",
+                &actual[..actual.len().min(12)]
+            ),
+        }
+    }
+}
+
+/// "approval by alice@example.com (1a2b3c4d5e6f) on 2026-01-31T09:05:00Z:
+/// fingerprint version 1, no longer counts (...)": how views name an
+/// approval whose fingerprint does not count.
+pub fn describe_not_counted(approval: &Stored<Approval>) -> String {
+    let noun = match approval.record.decision {
+        Verdict::Approve => "approval",
+        Verdict::Reject => "rejection",
+    };
+    format!(
+        "{noun} by {} ({}) on {}: {}",
+        approval.record.reviewer.email,
+        &approval.id[..approval.id.len().min(12)],
+        approval.record.created,
+        approval.record.standing()
+    )
+}
+
+/// Where a record stating fingerprint version `version` stands (`None`:
+/// version 1, written before records named it).
+pub fn fingerprint_standing(version: Option<u32>) -> FingerprintStanding {
+    let version = version.unwrap_or(1);
+    match version.cmp(&crate::fingerprint::VERSION) {
+        std::cmp::Ordering::Equal => FingerprintStanding::Counts,
+        std::cmp::Ordering::Less => FingerprintStanding::Retired { version },
+        std::cmp::Ordering::Greater => FingerprintStanding::Unknown { version },
+    }
+}
+
+/// The `fingerprint_version` a new record states.
+pub fn current_fingerprint_version() -> Option<u32> {
+    Some(crate::fingerprint::VERSION)
 }
 
 /// A reviewer's decision on one fingerprint.
@@ -193,6 +509,11 @@ pub struct Approval {
     pub version: u32,
     pub repository: String,
     pub fingerprint: String,
+    /// The fingerprint version `fingerprint` follows; absent (`None`) in
+    /// records made before versions were named, which are version 1 and
+    /// no longer count (see [`Approval::standing`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fingerprint_version: Option<u32>,
     pub decision: Verdict,
     pub reviewer: Person,
     /// RFC 3339, UTC.
@@ -219,6 +540,7 @@ impl Approval {
             version: VERSION,
             repository: repository.to_string(),
             fingerprint: fingerprint.to_string(),
+            fingerprint_version: current_fingerprint_version(),
             decision,
             reviewer,
             created: now(),
@@ -233,6 +555,11 @@ impl Approval {
     /// without its `signature` field.
     pub fn signed_payload(&self) -> Vec<u8> {
         canonical_bytes(&Approval { signature: None, ..self.clone() })
+    }
+
+    /// Whether its fingerprint counts (see [`FingerprintStanding`]).
+    pub fn standing(&self) -> FingerprintStanding {
+        fingerprint_standing(self.fingerprint_version)
     }
 
     /// The decision as [`crate::policy::assess`] takes it; `signer` is the
@@ -286,6 +613,11 @@ pub struct Override {
     /// Units it covers, by fingerprint.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fingerprints: Vec<String>,
+    /// The fingerprint version of `fingerprints`; absent (version 1) in
+    /// records made before versions were named. Only an override that
+    /// names fingerprints states it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fingerprint_version: Option<u32>,
     /// As for [`Approval::signature`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signature: Option<String>,
@@ -305,8 +637,24 @@ impl Override {
             commits: Vec::new(),
             range: None,
             fingerprints: Vec::new(),
+            fingerprint_version: None,
             signature: None,
         }
+    }
+
+    /// Set the fingerprints it covers, under the current version.
+    pub fn cover_fingerprints(&mut self, fingerprints: Vec<String>) {
+        self.fingerprint_version = if fingerprints.is_empty() { None } else { current_fingerprint_version() };
+        self.fingerprints = fingerprints;
+    }
+
+    /// Whether the fingerprints it names count (see
+    /// [`FingerprintStanding`]); an override that names none always does.
+    pub fn standing(&self) -> FingerprintStanding {
+        if self.fingerprints.is_empty() {
+            return FingerprintStanding::Counts;
+        }
+        fingerprint_standing(self.fingerprint_version)
     }
 
     /// As [`Approval::signed_payload`].
@@ -342,6 +690,7 @@ impl Record for Request {
         for (i, unit) in self.units.iter().enumerate() {
             let at = |m: String| format!("unit {}: {m}", i + 1);
             check_fingerprint(&unit.fingerprint).map_err(at)?;
+            check_fingerprint_version(unit.fingerprint_version).map_err(at)?;
             if unit.path.is_empty() || unit.language.is_empty() || unit.kind.is_empty() {
                 return Err(at("`path`, `language` and `kind` must not be empty".into()));
             }
@@ -365,6 +714,7 @@ impl Record for Approval {
         check_common(self.version, &self.repository, &self.created)?;
         check_person("reviewer", &self.reviewer)?;
         check_fingerprint(&self.fingerprint)?;
+        check_fingerprint_version(self.fingerprint_version)?;
         if let Some(request) = &self.request
             && !is_hex(request, 64)
         {
@@ -396,6 +746,10 @@ impl Record for Override {
                 return Err(format!("`commits` holds \"{commit}\", not a commit id"));
             }
         }
+        if self.fingerprints.is_empty() && self.fingerprint_version.is_some() {
+            return Err("`fingerprint_version` without `fingerprints`".into());
+        }
+        check_fingerprint_version(self.fingerprint_version)?;
         self.fingerprints.iter().try_for_each(|f| check_fingerprint(f))
     }
 }
@@ -420,6 +774,15 @@ fn check_person(field: &str, person: &Person) -> Result<(), String> {
 
 fn check_fingerprint(fingerprint: &str) -> Result<(), String> {
     if is_hex(fingerprint, 64) { Ok(()) } else { Err(format!("`fingerprint` is not a fingerprint: \"{fingerprint}\"")) }
+}
+
+/// Version 1 is written by leaving the field out, so that every record has
+/// one form.
+fn check_fingerprint_version(version: Option<u32>) -> Result<(), String> {
+    match version {
+        Some(v) if v < 2 => Err(format!("`fingerprint_version` {v}: version 1 is written by leaving the field out")),
+        _ => Ok(()),
+    }
 }
 
 fn is_hex(s: &str, len: usize) -> bool {
@@ -458,17 +821,20 @@ pub fn id_of<R: Serialize>(record: &R) -> String {
     sha256_hex(&canonical_bytes(record))
 }
 
-/// A record read from its ref, with its id.
+/// A record read from the records, with its id.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stored<R> {
     pub id: String,
     pub record: R,
 }
 
-/// A file under a record ref that is not a valid record.
+/// A file where records are kept that is not a valid record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BadRecord {
     pub kind: Kind,
+    /// The ref the file is in (the records branch, a legacy ref, a fetched
+    /// version).
+    pub source: String,
     /// The file's path in the ref's tree.
     pub path: String,
     pub reason: String,
@@ -476,7 +842,7 @@ pub struct BadRecord {
 
 impl fmt::Display for BadRecord {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}: {}", self.kind.ref_name(), self.path, self.reason)
+        write!(f, "{}:{}: {}", self.source, self.path, self.reason)
     }
 }
 
@@ -491,189 +857,34 @@ pub struct Listing<R> {
 pub enum RecordError {
     #[error("invalid {kind} record: {reason}", kind = kind.type_name())]
     Invalid { kind: Kind, reason: String },
-    #[error("cannot update {ref_name}: other writers kept changing it for {seconds} s", seconds = CONTENTION_TIMEOUT.as_secs())]
+    #[error("cannot update {ref_name}: other writers kept changing it for {seconds} s", seconds = branch::CONTENTION_TIMEOUT.as_secs())]
     Contention { ref_name: &'static str },
     #[error("{ref_name} does not point to a commit")]
     NotACommit { ref_name: String },
+    #[error(
+        "{ref_name}: its history is incomplete here (a shallow clone), so records that a commit of it added may be \
+         missing; fetch its whole history (git fetch --unshallow, or a clone with full history)"
+    )]
+    Shallow { ref_name: String },
     #[error("{ref_name}: {source}")]
     Git { ref_name: &'static str, source: git2::Error },
+    #[error("cannot read the history of {ref_name} with git: {detail}")]
+    Command { ref_name: &'static str, detail: String },
 }
 
-/// The commit `kind`'s ref points to; `None` before the first record.
-pub fn tip(repo: &Repository, kind: Kind) -> Result<Option<Oid>, RecordError> {
-    let git = |source| RecordError::Git { ref_name: kind.ref_name(), source };
-    match repo.find_reference(kind.ref_name()) {
-        Ok(reference) => {
-            let commit = reference
-                .peel_to_commit()
-                .map_err(|_| RecordError::NotACommit { ref_name: kind.ref_name().to_string() })?;
-            Ok(Some(commit.id()))
-        }
-        Err(e) if e.code() == ErrorCode::NotFound => Ok(None),
-        Err(e) => Err(git(e)),
-    }
-}
-
-/// The path of record `id` in a record tree.
-fn record_path(id: &str) -> String {
-    format!("{}/{id}.json", &id[..2])
-}
-
-/// Stores `record` (after checking it) and returns its id. Adding a record
-/// that is already there changes nothing.
-pub fn add<R: Record>(repo: &Repository, record: &R) -> Result<String, RecordError> {
-    let kind = R::KIND;
-    record.validate().map_err(|reason| RecordError::Invalid { kind, reason })?;
-    let git = |source| RecordError::Git { ref_name: kind.ref_name(), source };
-    let bytes = canonical_bytes(record);
-    let id = sha256_hex(&bytes);
-    let path = record_path(&id);
-    let blob = repo.blob(&bytes).map_err(git)?;
-    update_ref(repo, kind, |current| {
-        let base = match current {
-            Some(commit) => repo.find_commit(commit)?.tree()?,
-            None => empty_tree(repo)?,
-        };
-        if base.get_path(Path::new(&path)).is_ok_and(|entry| entry.id() == blob) {
-            return Ok(None);
-        }
-        // A file of that name with other content is corrupt; the name proves
-        // this content right, so it replaces it.
-        let mut update = TreeUpdateBuilder::new();
-        update.upsert(path.as_str(), blob, FileMode::Blob);
-        let tree = update.create_updated(repo, &base)?;
-        let parents: Vec<Oid> = current.into_iter().collect();
-        Ok(Some(make_commit(repo, tree, &parents, &format!("vouch: add {} {id}", kind.type_name()))?))
-    })?;
-    Ok(id)
-}
-
-/// Moves `kind`'s ref from its current tip to the commit `next` makes from
-/// it (`None`: nothing to do), with a compare-and-swap; on a race, reads the
-/// new tip and asks `next` again.
-fn update_ref(
-    repo: &Repository,
-    kind: Kind,
-    mut next: impl FnMut(Option<Oid>) -> Result<Option<Oid>, git2::Error>,
-) -> Result<Option<Oid>, RecordError> {
-    let git = |source| RecordError::Git { ref_name: kind.ref_name(), source };
-    let deadline = Instant::now() + CONTENTION_TIMEOUT;
-    let mut attempt: u32 = 0;
-    loop {
-        let current = tip(repo, kind)?;
-        let Some(new) = next(current).map_err(git)? else { return Ok(current) };
-        let message = format!("vouch: update {}", kind.ref_name());
-        // The old value is compared under the ref's lock. For a ref that
-        // must not exist yet the expected old value is the zero id: libgit2
-        // checks `force = false` before taking the lock, so two writers
-        // creating the ref at once could both succeed and one record would
-        // be lost (a test caught that).
-        let expected = current.unwrap_or_else(Oid::zero);
-        let result = repo.reference_matching(kind.ref_name(), new, true, expected, &message);
-        match result {
-            Ok(_) => return Ok(Some(new)),
-            Err(e) if matches!(e.code(), ErrorCode::Modified | ErrorCode::Exists | ErrorCode::Locked) => {
-                if Instant::now() >= deadline {
-                    return Err(RecordError::Contention { ref_name: kind.ref_name() });
-                }
-                backoff(attempt);
-                attempt = attempt.saturating_add(1);
-            }
-            Err(e) => return Err(git(e)),
-        }
-    }
-}
-
-/// Sleeps a little, more after each failed attempt, with jitter so that
-/// writers that collided do not collide again in step.
-fn backoff(attempt: u32) {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
-    let ceiling_micros = 200u64 << attempt.min(6);
-    let jitter = u64::from(nanos ^ std::process::id().rotate_left(13)) % ceiling_micros;
-    std::thread::sleep(Duration::from_micros(100 + jitter));
-}
-
-fn empty_tree(repo: &Repository) -> Result<Tree<'_>, git2::Error> {
-    let oid = repo.treebuilder(None)?.write()?;
-    repo.find_tree(oid)
-}
-
-fn make_commit(repo: &Repository, tree: Oid, parents: &[Oid], message: &str) -> Result<Oid, git2::Error> {
-    // The commits are bookkeeping, so they carry vouch's name rather than
-    // the user's (who may have no identity configured); the records inside
-    // say who did what.
-    let signature = Signature::now("vouch", "vouch@localhost")?;
-    let tree = repo.find_tree(tree)?;
-    let parents = parents.iter().map(|p| repo.find_commit(*p)).collect::<Result<Vec<_>, _>>()?;
-    let parents: Vec<&git2::Commit> = parents.iter().collect();
-    repo.commit(None, &signature, &signature, message, &tree, &parents)
-}
-
-/// Every record of type `R` at its ref's tip, each verified. Only the
-/// files that changed since the last read are read (see [`cache`]).
+/// Every record of type `R`: each valid record that a commit of the records
+/// branch's history (or a legacy ref's) added, and the invalid files at
+/// their tips. Only the commits and files that changed since the last read
+/// are read (see [`cache`]).
 pub fn list<R: Record>(repo: &Repository) -> Result<Listing<R>, RecordError> {
-    match tip(repo, R::KIND)? {
-        Some(commit) => cache::list(repo, commit),
-        None => Ok(Listing { records: Vec::new(), bad: Vec::new() }),
-    }
+    cache::list(repo)
 }
 
-/// [`list`], reading and verifying every file, whatever was read before:
-/// for the CI verifier, which may run where untrusted code ran before it.
+/// [`list`], reading and verifying every commit and file, whatever was read
+/// before: for the CI verifier, which may run where untrusted code ran
+/// before it.
 pub fn list_uncached<R: Record>(repo: &Repository) -> Result<Listing<R>, RecordError> {
-    match tip(repo, R::KIND)? {
-        Some(commit) => list_at(repo, commit),
-        None => Ok(Listing { records: Vec::new(), bad: Vec::new() }),
-    }
-}
-
-/// Every record of type `R` in the tree of `commit` (e.g. a fetched remote
-/// version of the ref), each verified. The tree is read once.
-pub fn list_at<R: Record>(repo: &Repository, commit: Oid) -> Result<Listing<R>, RecordError> {
-    let kind = R::KIND;
-    let git = |source| RecordError::Git { ref_name: kind.ref_name(), source };
-    let tree = repo.find_commit(commit).and_then(|c| c.tree()).map_err(git)?;
-    let mut listing = Listing { records: Vec::new(), bad: Vec::new() };
-    let mut bad = |path: String, reason: String| listing.bad.push(BadRecord { kind, path, reason });
-    let mut records = Vec::new();
-    for top in tree.iter() {
-        let name = String::from_utf8_lossy(top.name_bytes()).into_owned();
-        if top.kind() != Some(ObjectType::Tree) || name.len() != 2 || !is_hex(&name, 2) {
-            bad(name, "unexpected entry (records live in <id[0..2]>/<id>.json)".into());
-            continue;
-        }
-        let sub = match repo.find_tree(top.id()) {
-            Ok(sub) => sub,
-            Err(e) => {
-                bad(name, format!("cannot read the directory: {}", e.message()));
-                continue;
-            }
-        };
-        for entry in sub.iter() {
-            let file = String::from_utf8_lossy(entry.name_bytes()).into_owned();
-            let path = format!("{name}/{file}");
-            let id = match file.strip_suffix(".json") {
-                Some(id) if is_hex(id, 64) && id.starts_with(&name) => id,
-                _ => {
-                    bad(path, "unexpected file name (records are <id[0..2]>/<id>.json)".into());
-                    continue;
-                }
-            };
-            if entry.kind() != Some(ObjectType::Blob) {
-                bad(path, "not a file".into());
-                continue;
-            }
-            match repo.find_blob(entry.id()) {
-                Ok(blob) => match verify::<R>(id, blob.content()) {
-                    Ok(record) => records.push(Stored { id: id.to_string(), record }),
-                    Err(reason) => bad(path, reason),
-                },
-                Err(e) => bad(path, format!("cannot read the file: {}", e.message())),
-            }
-        }
-    }
-    listing.records = records;
-    Ok(listing)
+    branch::list_uncached(repo)
 }
 
 /// The record in `bytes`, if it is the valid, canonical record whose id is
@@ -687,7 +898,7 @@ pub fn verify<R: Record>(id: &str, bytes: &[u8]) -> Result<R, String> {
     let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| format!("not JSON: {e}"))?;
     match value.get("type").and_then(|t| t.as_str()) {
         Some(t) if t == kind.type_name() => {}
-        Some(t) => return Err(format!("a {t} record under {}", kind.ref_name())),
+        Some(t) => return Err(format!("a {t} record where {} belong", kind.dir())),
         None => return Err("no `type` field".into()),
     }
     match value.get("version").and_then(|v| v.as_u64()) {
@@ -703,108 +914,6 @@ pub fn verify<R: Record>(id: &str, bytes: &[u8]) -> Result<R, String> {
     Ok(record)
 }
 
-/// What [`merge_union`] did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MergeOutcome {
-    /// The ref's tip afterwards.
-    pub tip: Oid,
-    /// Files the other version added.
-    pub added: usize,
-    /// Paths present in both versions with different content: ours was
-    /// kept. By construction this cannot happen; one of them is corrupt.
-    pub conflicts: Vec<String>,
-}
-
-/// Merges another version of `kind`'s ref (the commit `other`, e.g. the
-/// remote's tip after a fetch) into the local ref: the result's tree is the
-/// union of both trees. When ours already holds everything nothing changes;
-/// when the other version is ours plus more, the ref fast-forwards; else a
-/// merge commit with both parents is made, so that pushing it is a
-/// fast-forward for the remote.
-pub fn merge_union(repo: &Repository, kind: Kind, other: Oid) -> Result<MergeOutcome, RecordError> {
-    let git = |source| RecordError::Git { ref_name: kind.ref_name(), source };
-    let theirs = repo.find_commit(other).map_err(|_| RecordError::NotACommit { ref_name: other.to_string() })?;
-    let theirs_tree = theirs.tree().map_err(git)?;
-    let mut added = 0;
-    let mut conflicts = Vec::new();
-    let tip = update_ref(repo, kind, |current| {
-        added = 0;
-        conflicts.clear();
-        let Some(ours) = current else {
-            added = count_files(repo, &theirs_tree)?;
-            return Ok(Some(other));
-        };
-        if ours == other || repo.graph_descendant_of(ours, other)? {
-            return Ok(None);
-        }
-        let ours_tree = repo.find_commit(ours)?.tree()?;
-        let union = union_trees(repo, &ours_tree, &theirs_tree, "", &mut added, &mut conflicts)?;
-        if union == theirs_tree.id() && repo.graph_descendant_of(other, ours)? {
-            return Ok(Some(other));
-        }
-        let message = format!("vouch: merge {} {other}", kind.ref_name());
-        Ok(Some(make_commit(repo, union, &[ours, other], &message)?))
-    })?;
-    let tip = tip.ok_or_else(|| RecordError::NotACommit { ref_name: kind.ref_name().to_string() })?;
-    Ok(MergeOutcome { tip, added, conflicts })
-}
-
-/// The union of two trees: everything of `ours`, plus what only `theirs`
-/// has; where both have a path with different content, ours (reported).
-fn union_trees(
-    repo: &Repository,
-    ours: &Tree<'_>,
-    theirs: &Tree<'_>,
-    prefix: &str,
-    added: &mut usize,
-    conflicts: &mut Vec<String>,
-) -> Result<Oid, git2::Error> {
-    let mut builder = repo.treebuilder(Some(ours))?;
-    let mut changed = false;
-    for entry in theirs.iter() {
-        let name = entry.name_bytes();
-        let path = format!("{prefix}{}", String::from_utf8_lossy(name));
-        let ours_entry = ours.iter().find(|e| e.name_bytes() == name);
-        match ours_entry {
-            None => {
-                *added += match entry.kind() {
-                    Some(ObjectType::Tree) => count_files(repo, &repo.find_tree(entry.id())?)?,
-                    _ => 1,
-                };
-                builder.insert(bytes_path(name), entry.id(), entry.filemode())?;
-                changed = true;
-            }
-            Some(o) if o.id() == entry.id() => {}
-            Some(o) if o.kind() == Some(ObjectType::Tree) && entry.kind() == Some(ObjectType::Tree) => {
-                let (a, b) = (repo.find_tree(o.id())?, repo.find_tree(entry.id())?);
-                let sub = union_trees(repo, &a, &b, &format!("{path}/"), added, conflicts)?;
-                if sub != o.id() {
-                    builder.insert(bytes_path(name), sub, o.filemode())?;
-                    changed = true;
-                }
-            }
-            Some(_) => conflicts.push(path),
-        }
-    }
-    if changed { builder.write() } else { Ok(ours.id()) }
-}
-
-fn bytes_path(name: &[u8]) -> &Path {
-    use std::os::unix::ffi::OsStrExt;
-    Path::new(std::ffi::OsStr::from_bytes(name))
-}
-
-fn count_files(repo: &Repository, tree: &Tree<'_>) -> Result<usize, git2::Error> {
-    let mut n = 0;
-    for entry in tree.iter() {
-        n += match entry.kind() {
-            Some(ObjectType::Tree) => count_files(repo, &repo.find_tree(entry.id())?)?,
-            _ => 1,
-        };
-    }
-    Ok(n)
-}
-
 /// The time order of records: by `created`, then by id (so the order is
 /// the same everywhere even for records made in the same millisecond).
 fn time_key<R: Record>(stored: &Stored<R>) -> (Option<OffsetDateTime>, String) {
@@ -812,12 +921,16 @@ fn time_key<R: Record>(stored: &Stored<R>) -> (Option<OffsetDateTime>, String) {
 }
 
 /// Approvals by fingerprint, each list in time order; records of another
-/// repository are set aside.
+/// repository, and those whose fingerprint version no longer counts, are
+/// set aside.
 #[derive(Debug, Clone, Default)]
 pub struct ApprovalIndex {
     by_fingerprint: HashMap<String, Vec<Stored<Approval>>>,
     /// Ids of approvals made in another repository.
     pub foreign: Vec<String>,
+    /// Approvals of this repository whose fingerprint version does not
+    /// count (see [`Approval::standing`]), to report, never to count.
+    pub retired: Vec<Stored<Approval>>,
 }
 
 impl ApprovalIndex {
@@ -826,6 +939,10 @@ impl ApprovalIndex {
         for stored in approvals {
             if stored.record.repository != repository {
                 index.foreign.push(stored.id);
+                continue;
+            }
+            if !stored.record.standing().counts() {
+                index.retired.push(stored);
                 continue;
             }
             index.by_fingerprint.entry(stored.record.fingerprint.clone()).or_default().push(stored);
@@ -839,6 +956,36 @@ impl ApprovalIndex {
     /// The approvals of `fingerprint`, oldest first.
     pub fn for_fingerprint(&self, fingerprint: &str) -> &[Stored<Approval>] {
         self.by_fingerprint.get(fingerprint).map_or(&[], Vec::as_slice)
+    }
+
+    /// The approvals set aside because their fingerprint version no longer
+    /// counts ([`ApprovalIndex::retired`]) that were made for the unit
+    /// `kind` `name` at `path`: by the requests that name their
+    /// fingerprint, else (an approval with no request) by the path it
+    /// states. What views report as "version 1, no longer counts" beside a
+    /// unit that lacks sign-off.
+    pub fn retired_for_unit<'a>(
+        &'a self,
+        requests: &RequestIndex,
+        path: &str,
+        kind: &str,
+        name: Option<&str>,
+    ) -> Vec<&'a Stored<Approval>> {
+        self.retired
+            .iter()
+            .filter(|a| {
+                let asked = requests.for_fingerprint(&a.record.fingerprint);
+                if asked.is_empty() {
+                    return a.record.path.as_deref() == Some(path);
+                }
+                asked.iter().flat_map(|r| &r.record.units).any(|u| {
+                    u.fingerprint == a.record.fingerprint
+                        && u.path == path
+                        && u.kind == kind
+                        && u.name.as_deref() == name
+                })
+            })
+            .collect()
     }
 
     /// The votes on `fingerprint`, oldest first, for [`crate::policy::assess`];
@@ -926,9 +1073,13 @@ impl RequestIndex {
 
 #[cfg(test)]
 mod tests {
+    use super::branch::{empty_tree, make_commit};
     use super::*;
     use crate::policy::{Participants, Policy, Status, assess};
     use crate::store::repo::tests::{commit_files, temp_repo};
+    use git2::build::TreeUpdateBuilder;
+    use git2::{FileMode, Oid};
+    use std::path::Path;
 
     const REPO_ID: &str = "0123456789abcdef0123456789abcdef01234567";
 
@@ -951,7 +1102,8 @@ mod tests {
             kind: "function".into(),
             name: Some("f".into()),
             fingerprint: crate::fingerprint::fingerprint("rust", "function", text.as_bytes()),
-            text: text.into(),
+            fingerprint_version: current_fingerprint_version(),
+            text: UnitText::Text(text.into()),
             ai_lines: vec![[1, 1]],
             tool: Some("claude-code".into()),
             model: None,
@@ -959,16 +1111,111 @@ mod tests {
         }
     }
 
-    /// Points `kind`'s ref at a commit whose tree holds exactly `files`.
+    /// Points the records branch at a new root commit whose tree holds
+    /// exactly `files` in `kind`'s directory.
     fn write_raw(repo: &Repository, kind: Kind, files: &[(&str, &[u8])]) -> Oid {
         let mut update = TreeUpdateBuilder::new();
         for (path, bytes) in files {
-            update.upsert(*path, repo.blob(bytes).unwrap(), FileMode::Blob);
+            update.upsert(format!("{}/{path}", kind.dir()), repo.blob(bytes).unwrap(), FileMode::Blob);
         }
         let tree = update.create_updated(repo, &empty_tree(repo).unwrap()).unwrap();
         let commit = make_commit(repo, tree, &[], "raw").unwrap();
-        repo.reference(kind.ref_name(), commit, true, "test").unwrap();
+        repo.reference(RECORDS_BRANCH, commit, true, "test").unwrap();
         commit
+    }
+
+    #[test]
+    fn version_1_records_stay_readable_and_no_longer_count() {
+        let (_dir, repo) = temp_repo();
+        // An approval and a request as vouch wrote them before fingerprints
+        // named their version: no `fingerprint_version`, a version-1 hash.
+        let old_fp = "11".repeat(32);
+        let mut old = approval(1, "carol@example.com", Verdict::Approve, "2026-01-31T09:05:00.000Z");
+        old.fingerprint = old_fp.clone();
+        old.fingerprint_version = None;
+        let bytes = canonical_bytes(&old);
+        assert!(!String::from_utf8_lossy(&bytes).contains("fingerprint_version"));
+        let id = add(&repo, &old).unwrap();
+        // Version 1 as the published vectors of that version fixed it.
+        let crlf = "fn add(a: u32, b: u32) -> u32 {\r\n    a + b   \r\n}";
+        let v1 = "022b78fe8c91c89baf9342476c1e56ebdc662c6b4bbfdf79d5b8b2578ea3e76b";
+        assert_eq!(v1_fingerprint("rust", "function", crlf), v1);
+        assert_eq!(v1_fingerprint("rust", "function", "fn add(a: u32, b: u32) -> u32 {\r    a + b\n}"), v1);
+        let mut unit = unit(crlf);
+        unit.fingerprint = v1.to_string();
+        unit.fingerprint_version = None;
+        // One that says version 1 but whose fingerprint is not version 1's
+        // hash of its text is no old record: it does not match.
+        let mut fake = unit.clone();
+        fake.fingerprint = crate::fingerprint::fingerprint("rust", "function", b"fn other() {}");
+        assert!(matches!(fake.standing(), FingerprintStanding::Mismatch { .. }));
+        let request =
+            Request { created: "2026-01-31T09:05:00.000Z".into(), ..Request::new(REPO_ID, person("d@x"), vec![unit]) };
+        add(&repo, &request).unwrap();
+
+        let approvals = list::<Approval>(&repo).unwrap();
+        assert!(approvals.bad.is_empty(), "{:?}", approvals.bad);
+        assert_eq!(approvals.records[0].record.standing(), FingerprintStanding::Retired { version: 1 });
+        let requests = list::<Request>(&repo).unwrap();
+        assert!(requests.bad.is_empty(), "{:?}", requests.bad);
+        let standing = requests.records[0].record.units[0].standing();
+        assert_eq!(standing, FingerprintStanding::Retired { version: 1 });
+        assert_eq!(
+            standing.to_string(),
+            "fingerprint version 1, no longer counts (version 2 binds the exact bytes; approve the unit again)"
+        );
+        // Set aside by the index: reported, never counted.
+        let index = ApprovalIndex::new(approvals.records, REPO_ID);
+        assert!(index.for_fingerprint(&old_fp).is_empty());
+        assert_eq!(index.retired.iter().map(|a| a.id.as_str()).collect::<Vec<_>>(), [id.as_str()]);
+
+        // New records name version 2, and it is signed with the rest.
+        let new = approval(2, "carol@example.com", Verdict::Approve, "2026-01-31T09:05:00.000Z");
+        assert!(String::from_utf8(new.signed_payload()).unwrap().contains("\"fingerprint_version\":2"));
+        assert!(new.standing().counts());
+        // A newer version is not understood, and says so.
+        assert_eq!(fingerprint_standing(Some(3)), FingerprintStanding::Unknown { version: 3 });
+        // Version 1 has one form: the field left out.
+        let mut explicit = new.clone();
+        explicit.fingerprint_version = Some(1);
+        assert!(explicit.validate().unwrap_err().contains("leaving the field out"));
+    }
+
+    #[test]
+    fn units_of_bytes_that_are_not_utf8_travel_exactly() {
+        let (_dir, repo) = temp_repo();
+        let bytes = b"# caf\xe9\nimport os\n".to_vec();
+        let unit = RequestedUnit {
+            language: "text".into(),
+            kind: "file".into(),
+            name: None,
+            fingerprint: crate::fingerprint::file_fingerprint(&bytes),
+            text: UnitText::from_bytes(bytes.clone()),
+            ..unit("x")
+        };
+        assert!(unit.standing().counts());
+        let json = String::from_utf8(canonical_bytes(&unit)).unwrap();
+        assert!(json.contains("\"text_base64\":\"IyBjYWbpCmltcG9ydCBvcwo=\""), "{json}");
+        assert!(!json.contains("\"text\":"), "{json}");
+        let request = Request::new(REPO_ID, person("d@x"), vec![unit.clone()]);
+        add(&repo, &request).unwrap();
+        let read = list::<Request>(&repo).unwrap();
+        assert!(read.bad.is_empty(), "{:?}", read.bad);
+        assert_eq!(read.records[0].record.units[0].text.as_bytes(), bytes.as_slice());
+        assert_eq!(read.records[0].record.units[0].text.to_text_lossless(), "# caf‹0xE9›\nimport os\n");
+        // A mismatch is a mismatch, for bytes too.
+        let mut forged = unit.clone();
+        forged.text = UnitText::Bytes(b"rm -rf /\xff".to_vec());
+        assert!(matches!(forged.standing(), FingerprintStanding::Mismatch { .. }));
+
+        // One form each: UTF-8 goes in `text`, never in `text_base64`; not both; not neither.
+        let as_json = |s: &str| serde_json::from_str::<RequestedUnit>(s).unwrap_err().to_string();
+        let base = r#""path":"a","language":"text","kind":"file","fingerprint":"00","ai_lines":[]"#;
+        assert!(as_json(&format!(r#"{{{base},"text_base64":"YWJj"}}"#)).contains("holds UTF-8 text"));
+        assert!(as_json(&format!(r#"{{{base},"text":"a","text_base64":"/w=="}}"#)).contains("not both"));
+        assert!(as_json(&format!(r#"{{{base}}}"#)).contains("needs `text` or `text_base64`"));
+        assert!(as_json(&format!(r#"{{{base},"text_base64":"/w"}}"#)).contains("not padded base64"));
+        assert!(as_json(&format!(r#"{{{base},"text":"a","mood":1}}"#)).contains("unknown field `mood`"));
     }
 
     #[test]
@@ -985,9 +1232,9 @@ mod tests {
         let tip1 = tip(&repo, Kind::Approval).unwrap().unwrap();
         // The stored file is the canonical JSON.
         let tree = repo.find_commit(tip1).unwrap().tree().unwrap();
-        let entry = tree.get_path(Path::new(&format!("{}/{id}.json", &id[..2]))).unwrap();
+        let entry = tree.get_path(Path::new(&format!("approvals/{}/{id}.json", &id[..2]))).unwrap();
         let stored = repo.find_blob(entry.id()).unwrap().content().to_vec();
-        expect_test::expect![[r#"{"comment":"looks right","created":"2026-01-31T09:05:00.250Z","decision":"approve","fingerprint":"32a6ff689298f081d70b0573dfeacdfbfb7f74e066280c9fe49374af16d1600c","path":"src/lib.rs","repository":"0123456789abcdef0123456789abcdef01234567","reviewer":{"email":"carol@example.com","name":"carol"},"type":"approval","version":1}"#]]
+        expect_test::expect![[r#"{"comment":"looks right","created":"2026-01-31T09:05:00.250Z","decision":"approve","fingerprint":"32a6ff689298f081d70b0573dfeacdfbfb7f74e066280c9fe49374af16d1600c","fingerprint_version":2,"path":"src/lib.rs","repository":"0123456789abcdef0123456789abcdef01234567","reviewer":{"email":"carol@example.com","name":"carol"},"type":"approval","version":1}"#]]
             .assert_eq(std::str::from_utf8(&stored).unwrap());
         // Adding it again changes nothing.
         assert_eq!(add(&repo, &a).unwrap(), id);
@@ -1129,19 +1376,20 @@ mod tests {
     fn diverged_refs_merge_as_the_union() {
         let (_dir, repo) = temp_repo();
         let t = "2026-01-31T09:05:00.000Z";
+        let branch = RECORDS_BRANCH;
         let a = add(&repo, &approval(1, "a@x", Verdict::Approve, t)).unwrap();
         let base = tip(&repo, Kind::Approval).unwrap().unwrap();
         let b1 = add(&repo, &approval(2, "a@x", Verdict::Approve, t)).unwrap();
         let b2 = add(&repo, &approval(3, "a@x", Verdict::Reject, t)).unwrap();
         let ours = tip(&repo, Kind::Approval).unwrap().unwrap();
         // Another clone, from base, added c (and b1 too).
-        repo.reference(Kind::Approval.ref_name(), base, true, "rewind").unwrap();
+        repo.reference(branch, base, true, "rewind").unwrap();
         let c = add(&repo, &approval(4, "b@x", Verdict::Approve, t)).unwrap();
         add(&repo, &approval(2, "a@x", Verdict::Approve, t)).unwrap();
         let theirs = tip(&repo, Kind::Approval).unwrap().unwrap();
-        repo.reference(Kind::Approval.ref_name(), ours, true, "back").unwrap();
+        repo.reference(branch, ours, true, "back").unwrap();
 
-        let outcome = merge_union(&repo, Kind::Approval, theirs).unwrap();
+        let outcome = merge_union(&repo, branch, theirs).unwrap();
         assert_eq!((outcome.added, outcome.conflicts.len()), (1, 0));
         let merge = repo.find_commit(outcome.tip).unwrap();
         assert_eq!(merge.parent_ids().collect::<Vec<_>>(), [ours, theirs]);
@@ -1152,25 +1400,21 @@ mod tests {
         assert_eq!(ids, expected);
 
         // Merging again, or merging an ancestor, changes nothing.
-        let again = merge_union(&repo, Kind::Approval, theirs).unwrap();
+        let again = merge_union(&repo, branch, theirs).unwrap();
         assert_eq!((again.tip, again.added), (outcome.tip, 0));
-        assert_eq!(merge_union(&repo, Kind::Approval, base).unwrap().tip, outcome.tip);
+        assert_eq!(merge_union(&repo, branch, base).unwrap().tip, outcome.tip);
 
         // A version that is ours plus more fast-forwards.
         add(&repo, &approval(5, "a@x", Verdict::Approve, t)).unwrap();
         let ahead = tip(&repo, Kind::Approval).unwrap().unwrap();
-        repo.reference(Kind::Approval.ref_name(), outcome.tip, true, "back").unwrap();
-        let ff = merge_union(&repo, Kind::Approval, ahead).unwrap();
+        repo.reference(branch, outcome.tip, true, "back").unwrap();
+        let ff = merge_union(&repo, branch, ahead).unwrap();
         assert_eq!((ff.tip, ff.added), (ahead, 1));
 
-        // With no local ref, the other version is taken as is.
-        repo.find_reference(Kind::Request.ref_name()).err().unwrap();
-        let request = Request::new(REPO_ID, person("d@x"), vec![unit("fn g() {}")]);
-        add(&repo, &request).unwrap();
-        let remote = tip(&repo, Kind::Request).unwrap().unwrap();
-        repo.find_reference(Kind::Request.ref_name()).unwrap().delete().unwrap();
-        let taken = merge_union(&repo, Kind::Request, remote).unwrap();
-        assert_eq!((taken.tip, taken.added), (remote, 1));
+        // With no local branch, the other version is taken as is.
+        repo.find_reference(branch).unwrap().delete().unwrap();
+        let taken = merge_union(&repo, branch, ahead).unwrap();
+        assert_eq!((taken.tip, taken.added), (ahead, 5));
     }
 
     #[test]
@@ -1181,9 +1425,9 @@ mod tests {
         let ours = tip(&repo, Kind::Approval).unwrap().unwrap();
         let path = format!("{}/{id}.json", &id[..2]);
         let theirs = write_raw(&repo, Kind::Approval, &[(&path, b"{\"forged\":true}")]);
-        repo.reference(Kind::Approval.ref_name(), ours, true, "back").unwrap();
-        let outcome = merge_union(&repo, Kind::Approval, theirs).unwrap();
-        assert_eq!(outcome.conflicts, [path]);
+        repo.reference(RECORDS_BRANCH, ours, true, "back").unwrap();
+        let outcome = merge_union(&repo, RECORDS_BRANCH, theirs).unwrap();
+        assert_eq!(outcome.conflicts, [format!("approvals/{path}")]);
         let listing = list::<Approval>(&repo).unwrap();
         assert_eq!((listing.records.len(), listing.bad.len()), (1, 0));
     }
@@ -1234,10 +1478,10 @@ mod tests {
         reasons.sort();
         expect_test::expect![[r#"
             [
-                "a request record under refs/vouch/approvals",
+                "a request record where approvals belong",
                 "content does not match its name",
                 "invalid approval record: `created` is not an RFC 3339 time: the 'year' component could not be parsed",
-                "invalid approval record: unknown field `mood`, expected one of `type`, `version`, `repository`, `fingerprint`, `decision`, `reviewer`, `created`, `comment`, `request`, `path`, `signature`",
+                "invalid approval record: unknown field `mood`, expected one of `type`, `version`, `repository`, `fingerprint`, `fingerprint_version`, `decision`, `reviewer`, `created`, `comment`, `request`, `path`, `signature`",
                 "not JSON: expected ident at line 1 column 2",
                 "not in canonical form (RFC 8785)",
                 "unexpected entry (records live in <id[0..2]>/<id>.json)",
@@ -1246,7 +1490,7 @@ mod tests {
             ]
         "#]]
         .assert_debug_eq(&reasons);
-        assert!(listing.bad.iter().all(|b| b.to_string().starts_with("refs/vouch/approvals:")));
+        assert!(listing.bad.iter().all(|b| b.to_string().starts_with("refs/heads/vouch-records:approvals/")));
     }
 
     #[test]
@@ -1293,26 +1537,24 @@ mod tests {
     }
 
     #[test]
-    fn reading_many_records_reads_the_tree_once() {
-        // Not a timing test: it checks that a few thousand records in one
-        // tree are all listed, through the two-level layout.
+    fn many_records_added_by_one_commit_are_all_read() {
+        // Not a timing test: it checks that a couple of thousand records
+        // that one commit added are all listed, through the two-level layout
+        // (as a migration from the legacy refs adds them).
         let (_dir, repo) = temp_repo();
         let mut update = TreeUpdateBuilder::new();
         let mut ids = Vec::new();
-        // Objects stay in memory: the test is about reading, not the disk.
-        let odb = repo.odb().unwrap();
-        odb.add_new_mempack_backend(1000).unwrap();
-        for n in 0..3000 {
+        for n in 0..2000 {
             let bytes = canonical_bytes(&approval(n, "a@x", Verdict::Approve, "2026-01-31T09:05:00.000Z"));
             let id = sha256_hex(&bytes);
-            update.upsert(record_path(&id), repo.blob(&bytes).unwrap(), FileMode::Blob);
+            update.upsert(format!("approvals/{}/{id}.json", &id[..2]), repo.blob(&bytes).unwrap(), FileMode::Blob);
             ids.push(id);
         }
         let tree = update.create_updated(&repo, &empty_tree(&repo).unwrap()).unwrap();
         let commit = make_commit(&repo, tree, &[], "bulk").unwrap();
-        repo.reference(Kind::Approval.ref_name(), commit, true, "bulk").unwrap();
+        repo.reference(RECORDS_BRANCH, commit, true, "bulk").unwrap();
         let listing = list::<Approval>(&repo).unwrap();
-        assert_eq!((listing.records.len(), listing.bad.len()), (3000, 0));
+        assert_eq!((listing.records.len(), listing.bad.len()), (2000, 0));
     }
 
     #[test]

@@ -4,13 +4,16 @@
 //! Trees are re-parsed incrementally: the document calls [`SyntaxTree::edit`]
 //! for each change of a batch and [`SyntaxTree::reparse`] once after it.
 //! A language without a grammar ([`Language::Text`]) has no tree; its review
-//! units are runs of lines.
+//! units are runs of lines. Bytes that are not UTF-8 and submodules are one
+//! unit each ([`blob`]).
 
 use std::path::Path;
 
+pub mod blob;
 pub mod queries;
 pub mod units;
 
+pub use blob::{Content, file_unit, submodule_unit, unit_language};
 pub use units::{Unit, review_units, unit_at, units_in};
 
 /// A language vouch knows, by grammar.

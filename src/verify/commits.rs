@@ -2,7 +2,8 @@
 
 use super::*;
 
-/// Attestation and note consistency, commit by commit.
+/// Attestation and note consistency, commit by commit, and the evidence
+/// each commit carries.
 pub(super) fn check_commits(
     repo: &Repository,
     policy: &Policy,
@@ -11,13 +12,23 @@ pub(super) fn check_commits(
 ) -> Result<(), VerifyError> {
     let coverage = &mut report.coverage;
     coverage.commits = range.commits.len();
+    let none = lineage::CommitEvidence::default();
     for &oid in &range.commits {
         let commit = repo.find_commit(oid).map_err(git(format!("read commit {oid}")))?;
         let merge = commit.parent_count() > 1;
         coverage.merges += usize::from(merge);
+        let evidence = range.lineage.evidence.get(&oid).unwrap_or(&none);
+        let labels = evidence.labels();
+        coverage.with_git_ai_note += usize::from(evidence.git_ai_note.is_some());
+        coverage.with_declaration += usize::from(evidence.declared.is_some());
+        if labels.is_empty() && !merge {
+            coverage.without_provenance.push(oid.to_string());
+        }
+        if !labels.is_empty() {
+            coverage.provenance.insert(oid.to_string(), labels);
+        }
         let subject = commit.summary().unwrap_or("").to_string();
-        // A note of nothing but imported records attests nothing.
-        let Some(records) = range.notes.get(&oid).filter(|r| notes::attests(r)) else {
+        let Some(records) = &evidence.vouch_note else {
             if !merge {
                 coverage.without_note.push(oid.to_string());
                 if policy.require_attestation() {
@@ -35,8 +46,27 @@ pub(super) fn check_commits(
             }
             continue;
         };
-        coverage.with_note += 1;
-        for problem in note_problems(repo, policy, &commit, records)? {
+        // A note of nothing but imported records (Agent Trace) adds AI
+        // lines and attests nothing: the commit counts as one with no note,
+        // and its records are still checked against it.
+        if notes::attests(records) {
+            coverage.with_note += 1;
+        } else if !merge {
+            coverage.without_note.push(oid.to_string());
+            if policy.require_attestation() {
+                let mut failure = Failure::new(
+                    Rule::MissingAttestation,
+                    format!(
+                        "commit {} ({subject}) carries only AI lines imported from another tool's records; the policy \
+                         at BASE requires every commit to attest its AI text with a vouch note",
+                        short(&oid.to_string())
+                    ),
+                );
+                failure.commits.push(oid.to_string());
+                report.failures.push(failure);
+            }
+        }
+        for problem in note_problems(repo, &commit, records, evidence)? {
             let mut failure = Failure::new(Rule::NoteMismatch, problem.reason);
             failure.path = problem.path;
             failure.commits.push(oid.to_string());
@@ -54,12 +84,14 @@ struct NoteProblem {
 /// What is wrong with the note on `commit`: records that name a blob the
 /// commit does not have at that path or lines past the blob's end, text
 /// that is not as vouch writes it (edited by hand), or a `no-ai`
-/// attestation the commit's own trailer or author contradicts.
+/// attestation that the commit's other evidence contradicts (a trailer,
+/// aider or a bot author, a git-ai note attributing lines to AI): a claim of
+/// "not AI" never outranks a claim of AI.
 fn note_problems(
     repo: &Repository,
-    policy: &Policy,
     commit: &Commit<'_>,
     records: &[NoteRecord],
+    evidence: &lineage::CommitEvidence,
 ) -> Result<Vec<NoteProblem>, VerifyError> {
     let oid = commit.id();
     let full = oid.to_string();
@@ -69,7 +101,10 @@ fn note_problems(
     for record in records {
         let NoteRecord::File(file) = record else { continue };
         let entry = tree.get_path(Path::new(&file.path)).ok();
-        let Some(entry) = entry.filter(|e| e.kind() == Some(ObjectType::Blob)) else {
+        // A submodule's record names the submodule's commit as its blob and
+        // has one line.
+        let gitlink = entry.as_ref().is_some_and(|e| e.kind() == Some(ObjectType::Commit));
+        let Some(entry) = entry.filter(|e| gitlink || e.kind() == Some(ObjectType::Blob)) else {
             problems.push(NoteProblem {
                 path: Some(file.path.clone()),
                 reason: format!("the note on commit {id} describes {}, which the commit does not have", file.path),
@@ -88,8 +123,12 @@ fn note_problems(
             });
             continue;
         }
-        let blob = repo.find_blob(entry.id()).map_err(git(format!("read {}:{}", oid, file.path)))?;
-        let lines = notes::line_spans(&String::from_utf8_lossy(blob.content())).len();
+        let lines = if gitlink {
+            1
+        } else {
+            let blob = repo.find_blob(entry.id()).map_err(git(format!("read {}:{}", oid, file.path)))?;
+            notes::line_spans(blob.content()).len()
+        };
         if let Some(&[a, b]) = file.ai.iter().find(|r| r[1] as usize > lines) {
             problems.push(NoteProblem {
                 path: Some(file.path.clone()),
@@ -114,49 +153,18 @@ fn note_problems(
         });
     }
     let only_no_ai = !records.is_empty() && records.iter().all(|r| *r == NoteRecord::NoAi);
-    if only_no_ai {
-        let message = String::from_utf8_lossy(commit.message_bytes()).into_owned();
-        let author = commit.author();
-        let name = String::from_utf8_lossy(author.name_bytes()).into_owned();
-        let email = String::from_utf8_lossy(author.email_bytes()).into_owned();
-        let evidence = history::ai_trailer_tool(&message)
-            .map(|tool| format!("its trailer names {tool}"))
-            .or_else(|| history::is_bot(&name, &email, policy.bots()).then(|| format!("its author {name} is a bot")));
-        if let Some(evidence) = evidence {
-            problems.push(NoteProblem {
-                path: None,
-                reason: format!("the note on commit {id} attests no AI text, but {evidence}"),
-            });
-        }
+    if only_no_ai && let Some(evidence) = evidence.other_ai_claim() {
+        problems.push(NoteProblem {
+            path: None,
+            reason: format!("the note on commit {id} attests no AI text, but {evidence}"),
+        });
     }
     Ok(problems)
 }
 
-/// Paths that commits of the range changed (against their first parent)
-/// and that HEAD still has, sorted.
+/// Paths that commits of the range touched, sorted: those HEAD has (the
+/// lineage's files) and those a commit changed against its first parent,
+/// deleted ones included (a deleted trust file is a change to approve).
 pub(super) fn touched_paths(range: &Range) -> BTreeSet<String> {
-    range.changed.values().flatten().cloned().collect()
-}
-
-/// The paths commit `oid` changed against its first parent (or all of its
-/// files, for a root commit).
-pub(super) fn changed_in(repo: &Repository, oid: Oid) -> Result<Vec<String>, VerifyError> {
-    let commit = repo.find_commit(oid).map_err(git(format!("read commit {oid}")))?;
-    let tree = commit.tree().map_err(git(format!("read the tree of {oid}")))?;
-    let parent = match commit.parent(0) {
-        Ok(p) => Some(p.tree().map_err(git(format!("read the parent tree of {oid}")))?),
-        Err(_) => None,
-    };
-    let diff = repo.diff_tree_to_tree(parent.as_ref(), Some(&tree), None).map_err(git(format!("diff {oid}")))?;
-    let mut out = Vec::new();
-    for delta in diff.deltas() {
-        for file in [delta.new_file(), delta.old_file()] {
-            if let Some(path) = file.path().and_then(Path::to_str)
-                && !out.iter().any(|p| p == path)
-            {
-                out.push(path.to_string());
-            }
-        }
-    }
-    Ok(out)
+    range.lineage.files.keys().chain(range.changed.values().flatten()).cloned().collect()
 }

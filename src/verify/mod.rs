@@ -19,8 +19,15 @@
 //! `require_signed_commits`, every commit of the range must be signed by a
 //! key the allowed signers at BASE list.
 //!
-//! It reports coverage as it is: commits with no note, lines of unknown
-//! origin (no provenance means *unattested*, not human). It fails closed:
+//! Which lines of HEAD are AI from the range is the range's lineage
+//! (`store::lineage`): every line followed from the commit that wrote it to
+//! HEAD, AI origin sticky through whitespace, re-indentation, rewording,
+//! moves and merges. A file that is not UTF-8 and a submodule change are one
+//! unit each; nothing is skipped.
+//!
+//! It reports coverage as it is: commits with no note, the evidence each
+//! commit carries, lines of unknown origin (no provenance means
+//! *unattested*, not human). It fails closed:
 //! a note, record, policy or allowed-signers file it cannot read is an
 //! error naming it ([`VerifyError`], exit 2), never a silent pass. Every
 //! break-glass override that touches the range is reported, whether it
@@ -37,13 +44,15 @@ use git2::{Commit, ObjectType, Oid, Repository, Sort};
 use serde::Serialize;
 
 use crate::document::Document;
+use crate::lineage::Claim;
 use crate::policy::{POLICY_FILE, Participants, Policy, Refusal, Requirement, Signer, Status};
 use crate::provenance::Origin;
 use crate::signoff::{self, Ledger, UnitFacts};
-use crate::store::history::{self, HistoryError, LineOrigin};
+use crate::store::lineage::{self, Lineage, LineageError, VersionKind};
 use crate::store::notes::{self, NOTES_REF, NoteError, NoteRecord};
 use crate::store::policy_file::{self, LoadError, Source};
 use crate::store::records::{self, Approval, BadRecord, Override, Request, Stored};
+use crate::store::repo;
 use crate::store::signature::{self, AllowedSigners, LoadSignersError};
 use crate::syntax::Language;
 
@@ -238,12 +247,26 @@ pub struct OverrideReport {
 pub struct Coverage {
     pub commits: usize,
     pub merges: usize,
+    /// Commits with a vouch note.
     pub with_note: usize,
-    /// Non-merge commits with no vouch note.
+    /// Non-merge commits with no vouch note (what `require_attestation`
+    /// asks for), whatever other evidence they carry.
     pub without_note: Vec<String>,
+    /// Commits with a git-ai note.
+    pub with_git_ai_note: usize,
+    /// Commits that declare AI as a whole: an AI trailer, aider's author
+    /// suffix, a bot author.
+    pub with_declaration: usize,
+    /// Non-merge commits with no provenance at all (no vouch note, no git-ai
+    /// note, no declaration): unattested, not necessarily human.
+    pub without_provenance: Vec<String>,
+    /// The evidence each commit carries (`vouch note`, `git-ai note`,
+    /// `trailer: claude`, `aider author`, `bot author: …`), by commit.
+    pub provenance: BTreeMap<String, Vec<String>>,
     /// Lines in HEAD's files from commits of the range, by what is known.
     pub ai_lines: usize,
-    /// Lines of commits whose note accounts for them as not AI.
+    /// Lines of commits whose note accounts for them as not AI (a vouch
+    /// note, or a git-ai note naming a human).
     pub attested_lines: usize,
     /// Lines of commits with no note and no other evidence: unattested, not
     /// necessarily human.
@@ -252,8 +275,6 @@ pub struct Coverage {
     /// AI units that the policy does not ask sign-off for (exempt, too
     /// little AI text).
     pub units_not_required: usize,
-    /// Files of the range vouch did not read, and why (binary files).
-    pub skipped: BTreeMap<String, String>,
 }
 
 /// The outcome of `vouch verify`.
@@ -305,8 +326,8 @@ pub enum VerifyError {
     BadRecord(BadRecord),
     #[error(transparent)]
     Note(#[from] NoteError),
-    #[error("cannot read the history of {path}: {source}")]
-    History { path: String, source: HistoryError },
+    #[error("cannot read the history of the range: {0}")]
+    Lineage(#[from] LineageError),
     #[error("{what}: {source}")]
     Git { what: String, source: git2::Error },
     #[error("cannot analyze {path}: {reason}")]
@@ -349,33 +370,16 @@ pub fn range_commits(repo: &Repository, base: Oid, head: Oid) -> Result<Vec<Oid>
     walk.collect()
 }
 
-/// The root commit of `head`'s history (the oldest, ties by id): the
-/// repository id records carry.
-fn root_of(repo: &Repository, head: Oid) -> Result<String, git2::Error> {
-    let mut walk = repo.revwalk()?;
-    walk.push(head)?;
-    let mut best: Option<(i64, Oid)> = None;
-    for oid in walk {
-        let commit = repo.find_commit(oid?)?;
-        if commit.parent_count() == 0 {
-            let candidate = (commit.time().seconds(), commit.id());
-            if best.is_none_or(|b| candidate < b) {
-                best = Some(candidate);
-            }
-        }
-    }
-    Ok(best.map_or_else(|| head.to_string(), |(_, oid)| oid.to_string()))
-}
-
 /// Everything verify reads about the range before it judges.
 struct Range {
     commits: Vec<Oid>,
-    set: HashSet<Oid>,
-    notes: HashMap<Oid, Vec<NoteRecord>>,
     /// Author and committer emails per commit.
     people: HashMap<Oid, Vec<String>>,
     /// The paths each commit changed against its first parent.
     changed: HashMap<Oid, Vec<String>>,
+    /// Every line of every file the range touched, as of HEAD: AI or not,
+    /// and which commits touched it.
+    lineage: Lineage,
 }
 
 /// The records of a verification: the ledger the judge reads (the same
@@ -397,7 +401,7 @@ mod trust;
 
 pub use render::{render_text, to_sarif};
 
-use commits::{changed_in, check_commits, touched_paths};
+use commits::{check_commits, touched_paths};
 use overrides::apply_overrides;
 use signers::check_commit_signatures;
 use trust::{check_trust_file, trust_files};
@@ -406,12 +410,25 @@ use trust::{check_trust_file, trust_files};
 pub fn verify(repo: &Repository, base_rev: &str, head_rev: &str) -> Result<Report, VerifyError> {
     let base = resolve(repo, base_rev)?;
     let head = resolve(repo, head_rev)?;
-    let repository = root_of(repo, head.id()).map_err(git("walk the history of HEAD"))?;
     let base_source = Source::Commit(base_rev.to_string());
     let policy = policy_file::load(repo, &base_source).map_err(VerifyError::Policy)?;
+    // The repository id comes from BASE, never from the head under review
+    // (whose history an author can graft another repository's root onto).
+    let (repository, id_warning) = match policy.repository() {
+        Some(id) => (id.to_string(), None),
+        None => {
+            let root = repo::oldest_root(repo, base.id()).map_err(git("walk the history of BASE"))?.to_string();
+            let warning = format!(
+                "the policy at BASE ({}) does not name the repository: verify uses the root of BASE, {root}; {}",
+                base_source.name(POLICY_FILE),
+                repo::add_key_advice(&root)
+            );
+            (root, Some(warning))
+        }
+    };
     let signers = signature::load_allowed_signers(repo, &policy, &base_source).map_err(VerifyError::Signers)?;
     let records = load_records(repo, &repository)?;
-    let mut range = read_range(repo, base.id(), head.id())?;
+    let mut range = read_range(repo, base.id(), head.id(), policy.bots())?;
 
     let mut report = Report {
         base: base_rev.to_string(),
@@ -435,6 +452,7 @@ pub fn verify(repo: &Repository, base_rev: &str, head_rev: &str) -> Result<Repor
         warnings: policy.warnings().to_vec(),
     };
     report.warnings.extend(signers.warnings.iter().cloned());
+    report.warnings.extend(id_warning);
     if policy.require_signatures() && !policy.require_signed_commits() {
         report.warnings.push(
             "the policy at BASE requires signed approvals but not signed commits (require_signed_commits): commit \
@@ -457,12 +475,8 @@ pub fn verify(repo: &Repository, base_rev: &str, head_rev: &str) -> Result<Repor
     let base_tree = base.tree().map_err(git("read BASE's tree"))?;
     let touched = touched_paths(&range);
     let trust_files = trust_files(repo, &policy, &head_tree, head_rev, &touched);
-    for path in &touched {
-        if trust_files.contains(path) {
-            continue;
-        }
-        check_file(repo, &judge, &range, &head_tree, head.id(), path, &mut report)?;
-    }
+    let code: Vec<&String> = touched.iter().filter(|p| !trust_files.contains(*p)).collect();
+    check_files(repo, &judge, &range, &code, &mut report)?;
     for path in &trust_files {
         check_trust_file(repo, &judge, &range, &base_tree, &head_tree, path, &mut report)?;
     }
@@ -484,15 +498,10 @@ fn load_records(repo: &Repository, repository: &str) -> Result<Records, VerifyEr
     Ok(Records { ledger, all_approvals: mine, foreign, overrides })
 }
 
-fn read_range(repo: &Repository, base: Oid, head: Oid) -> Result<Range, VerifyError> {
-    let commits = range_commits(repo, base, head).map_err(git("walk BASE..HEAD"))?;
-    let mut notes_by_commit = HashMap::new();
+fn read_range(repo: &Repository, base: Oid, head: Oid, bots: &[String]) -> Result<Range, VerifyError> {
+    let mut lineage = lineage::walk(repo, base, head, bots)?;
     let mut people = HashMap::new();
-    let mut changed = HashMap::new();
-    for &oid in &commits {
-        if let Some(records) = notes::read_note(repo, oid)? {
-            notes_by_commit.insert(oid, records);
-        }
+    for &oid in &lineage.commits {
         let commit = repo.find_commit(oid).map_err(git(format!("read commit {oid}")))?;
         let mut emails = Vec::new();
         for who in [commit.author(), commit.committer()] {
@@ -502,10 +511,9 @@ fn read_range(repo: &Repository, base: Oid, head: Oid) -> Result<Range, VerifyEr
             }
         }
         people.insert(oid, emails);
-        changed.insert(oid, changed_in(repo, oid)?);
     }
-    let set = commits.iter().copied().collect();
-    Ok(Range { commits, set, notes: notes_by_commit, people, changed })
+    let changed = std::mem::take(&mut lineage.changed);
+    Ok(Range { commits: lineage.commits.clone(), people, changed, lineage })
 }
 
 /// What judging needs, bundled.
@@ -562,6 +570,12 @@ impl Judge<'_> {
                 other => details.push(format!("{what} by {} does not count: {other}", ignored.email)),
             }
         }
+        for a in self.records.all_approvals.iter().filter(|a| a.record.fingerprint == fingerprint) {
+            let standing = a.record.standing();
+            if !standing.counts() {
+                details.push(format!("{} does not count", records::describe_not_counted(a)));
+            }
+        }
         for forged in self.records.ledger.forged.get(fingerprint).into_iter().flatten() {
             details.push(format!(
                 "request {} by {} states this fingerprint for text that hashes to {}: a forged request, \
@@ -585,6 +599,9 @@ impl Judge<'_> {
             // Approvals of an earlier text of this unit: bound to that
             // text, they do not carry over.
             for a in self.records.all_approvals.iter().filter(|a| a.record.fingerprint != fingerprint) {
+                if !a.record.standing().counts() {
+                    continue;
+                }
                 let same_unit = self.records.ledger.requests.for_fingerprint(&a.record.fingerprint).iter().any(|r| {
                     r.record.units.iter().any(|u| {
                         u.fingerprint == a.record.fingerprint
@@ -604,6 +621,13 @@ impl Judge<'_> {
                     ));
                 }
             }
+            // The same unit approved under an older fingerprint version:
+            // not forged, not another text; it no longer counts.
+            let retired =
+                self.records.ledger.approvals.retired_for_unit(&self.records.ledger.requests, path, kind, name);
+            for a in retired {
+                details.push(records::describe_not_counted(a));
+            }
         }
         details
     }
@@ -616,87 +640,203 @@ fn verdict_noun(verdict: crate::policy::Verdict) -> &'static str {
     }
 }
 
-/// The AI units of one file of HEAD whose AI lines come from the range.
-fn check_file(
+/// A text file of HEAD with AI lines from the range, to analyze.
+struct TextFile<'a> {
+    path: &'a str,
+    file: &'a lineage::FileLineage,
+    text: String,
+    /// The AI lines as byte spans, with their attribution.
+    spans: Vec<(std::ops::Range<usize>, crate::provenance::Attribution)>,
+}
+
+/// Check the files of HEAD that the range touched: count what the lineage
+/// says of their lines, analyze the text files that hold AI lines (in
+/// parallel: parsing is most of the work), then judge each AI unit.
+fn check_files(
     repo: &Repository,
     judge: &Judge<'_>,
     range: &Range,
-    head_tree: &git2::Tree<'_>,
-    head: Oid,
-    path: &str,
+    paths: &[&String],
     report: &mut Report,
 ) -> Result<(), VerifyError> {
-    let Ok(entry) = head_tree.get_path(Path::new(path)) else { return Ok(()) };
-    if entry.kind() != Some(ObjectType::Blob) {
-        return Ok(());
+    let mut texts = Vec::new();
+    for path in paths {
+        if let Some(text) = read_file(repo, judge, range, path, report)? {
+            texts.push(text);
+        }
     }
-    let blob = repo.find_blob(entry.id()).map_err(git(format!("read HEAD:{path}")))?;
-    if blob.is_binary() {
-        report.coverage.skipped.insert(path.to_string(), "binary".into());
-        return Ok(());
+    let analyzed = analyze_all(&texts);
+    for (text, facts) in texts.iter().zip(analyzed) {
+        let facts = facts.map_err(|reason| VerifyError::Unreadable { path: text.path.to_string(), reason })?;
+        check_file(judge, range, text, &facts, report);
     }
-    let Ok(text) = String::from_utf8(blob.content().to_vec()) else {
-        report.coverage.skipped.insert(path.to_string(), "not UTF-8".into());
-        return Ok(());
-    };
-    let origins = history::blame_history(repo, path, Some(&head.to_string()), judge.policy.bots())
-        .map_err(|source| VerifyError::History { path: path.to_string(), source })?;
-    let in_range: Vec<&LineOrigin> =
-        origins.iter().filter(|o| o.commit.is_some_and(|c| range.set.contains(&c))).collect();
-    let mut ai_origins: Vec<LineOrigin> = Vec::new();
-    for origin in &in_range {
-        match &origin.attribution.origin {
-            Origin::Ai(_) => {
-                report.coverage.ai_lines += 1;
-                ai_origins.push((*origin).clone());
-            }
-            Origin::Human => report.coverage.attested_lines += 1,
-            Origin::Unknown => {
-                let noted = origin.commit.is_some_and(|c| range.notes.get(&c).is_some_and(|r| notes::attests(r)));
-                if noted {
-                    report.coverage.attested_lines += 1;
-                } else {
-                    report.coverage.unknown_lines += 1;
-                    *report.coverage.unknown_by_path.entry(path.to_string()).or_default() += 1;
-                }
+    Ok(())
+}
+
+/// Count the lines of one file of HEAD by what the lineage says; judge its
+/// one unit right away if it is not text (a file that is not UTF-8, a
+/// submodule); return it for analysis if it is text with AI lines.
+fn read_file<'r>(
+    repo: &Repository,
+    judge: &Judge<'_>,
+    range: &'r Range,
+    path: &'r str,
+    report: &mut Report,
+) -> Result<Option<TextFile<'r>>, VerifyError> {
+    let lineage = &range.lineage;
+    let Some(file) = lineage.files.get(path) else { return Ok(None) };
+    let coverage = &mut report.coverage;
+    for &tag in &file.tags {
+        match lineage.claim(tag) {
+            Claim::Outside => {}
+            Claim::Ai(_) => coverage.ai_lines += 1,
+            Claim::NotAi(_) => coverage.attested_lines += 1,
+            Claim::Unknown => {
+                coverage.unknown_lines += 1;
+                *coverage.unknown_by_path.entry(path.to_string()).or_default() += 1;
             }
         }
     }
-    if ai_origins.is_empty() {
-        return Ok(());
+    if !file.tags.iter().any(|&t| lineage.is_ai(t)) {
+        return Ok(None);
     }
-    let spans = history::line_origins_to_spans(&text, &ai_origins);
-    let language = Language::from_path(Path::new(path));
-    let mut doc = Document::new(language, text.clone())
+    if file.kind != VersionKind::Text {
+        check_whole(repo, judge, range, path, file, report)?;
+        return Ok(None);
+    }
+    let blob = repo.find_blob(file.id).map_err(git(format!("read HEAD:{path}")))?;
+    let text = String::from_utf8(blob.content().to_vec())
         .map_err(|e| VerifyError::Unreadable { path: path.to_string(), reason: e.to_string() })?;
-    doc.reset_provenance(&spans);
-    let facts = signoff::unit_facts(&mut doc);
-    let line_starts = notes::line_spans(&text);
+    let mut spans: Vec<(std::ops::Range<usize>, crate::provenance::Attribution)> = Vec::new();
+    for (line, &tag) in notes::line_spans(&text).into_iter().zip(&file.tags) {
+        let Claim::Ai(attribution) = lineage.claim(tag) else { continue };
+        match spans.last_mut() {
+            Some((prev, attr)) if prev.end == line.start && attr == attribution => prev.end = line.end,
+            _ => spans.push((line, attribution.clone())),
+        }
+    }
+    Ok(Some(TextFile { path, file, text, spans }))
+}
+
+/// The AI units of each file, analyzed on as many threads as the machine
+/// has cores (at most 8), in the files' order; an error says why a file
+/// could not be analyzed.
+fn analyze_all(files: &[TextFile<'_>]) -> Vec<Result<Vec<UnitFacts>, String>> {
+    let analyze = |file: &TextFile<'_>| {
+        let language = Language::from_path(Path::new(file.path));
+        let mut doc = Document::new(language, file.text.clone()).map_err(|e| e.to_string())?;
+        doc.reset_provenance(&file.spans);
+        Ok(signoff::unit_facts(&mut doc))
+    };
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8).min(files.len());
+    if workers <= 1 {
+        return files.iter().map(analyze).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut done: Vec<(usize, Result<Vec<UnitFacts>, String>)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(file) = files.get(i) else { break };
+                        mine.push((i, analyze(file)));
+                    }
+                    mine
+                })
+            })
+            .collect();
+        handles.into_iter().flat_map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
+    });
+    done.sort_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, r)| r).collect()
+}
+
+/// Judge the AI units of one text file of HEAD, each with the commits of
+/// the range that touched its lines (their authors and committers are
+/// participants).
+fn check_file(judge: &Judge<'_>, range: &Range, text: &TextFile<'_>, facts: &[UnitFacts], report: &mut Report) {
+    let line_starts = notes::line_spans(&text.text);
     let line_of = |byte: usize| line_starts.partition_point(|l| l.end <= byte) as u32 + 1;
-    // The commit of each line of HEAD's file that comes from the range.
-    let commit_of_line: HashMap<u32, Oid> = in_range.iter().filter_map(|o| o.commit.map(|c| (o.line, c))).collect();
-    for fact in &facts {
+    let tags = &text.file.tags;
+    for fact in facts {
         let first = line_of(fact.unit.range.start);
         let last = line_of(fact.unit.range.end.saturating_sub(1).max(fact.unit.range.start));
-        let mut commits: Vec<Oid> = Vec::new();
-        for line in first..=last {
-            if let Some(c) = commit_of_line.get(&line)
-                && !commits.contains(c)
-            {
-                commits.push(*c);
-            }
-        }
+        let touched = tags.get(first as usize - 1..(last as usize).min(tags.len())).unwrap_or_default();
+        let commits = range.lineage.commits_touching(touched);
         let authors = people_of(range, &commits);
         let before = report.failures.len();
-        judge_unit(judge, path, fact, first, last, &authors, &commits, report);
+        judge_unit(judge, text.path, fact, first, last, &authors, &commits, report);
         // Why the agent wrote it, beside what failed (attacker text: every
         // format shows details through `display`).
         if report.failures.len() > before
             && let Some(failure) = report.failures.last_mut()
         {
-            failure.details.extend(crate::intent::details(&crate::intent::of_range(&spans, fact.unit.range.clone())));
+            let intents = crate::intent::of_range(&text.spans, fact.unit.range.clone());
+            failure.details.extend(crate::intent::details(&intents));
         }
     }
+}
+
+/// The one unit of a file that is not UTF-8 (language `text`, kind `file`,
+/// over its bytes) or of a submodule (language `git`, kind `submodule`, over
+/// its commit id), which an AI commit of the range changed. It counts as all
+/// AI: no threshold or triage rule lets it through.
+fn check_whole(
+    repo: &Repository,
+    judge: &Judge<'_>,
+    range: &Range,
+    path: &str,
+    file: &lineage::FileLineage,
+    report: &mut Report,
+) -> Result<(), VerifyError> {
+    use crate::fingerprint;
+    let (kind, fp, len, lines) = match file.kind {
+        VersionKind::Submodule => {
+            let id = file.id.to_string();
+            (fingerprint::SUBMODULE, fingerprint::submodule_fingerprint(&id), id.len(), 1)
+        }
+        _ => {
+            let blob = repo.find_blob(file.id).map_err(git(format!("read HEAD:{path}")))?;
+            let bytes = blob.content();
+            let lines = bytes.split_inclusive(|&b| b == b'\n').count().max(1);
+            (fingerprint::FILE, fingerprint::file_fingerprint(bytes), bytes.len(), lines)
+        }
+    };
+    let attribution = file.tags.iter().find_map(|&t| match range.lineage.claim(t) {
+        Claim::Ai(a) => Some(a.clone()),
+        _ => None,
+    });
+    let unit = crate::syntax::Unit {
+        kind: kind.to_string(),
+        name: None,
+        range: 0..len,
+        fingerprint: fp,
+        ai_bytes: len,
+        ai_lines: usize::MAX,
+        ai_ranges: std::iter::once(0..len).collect(),
+        lines,
+        ai_share: 1.0,
+        risk: Vec::new(),
+    };
+    let fact = UnitFacts {
+        unit,
+        ai_range: 0..len,
+        sources: attribution
+            .iter()
+            .filter_map(|a| match &a.origin {
+                Origin::Ai(source) => Some(source.clone()),
+                _ => None,
+            })
+            .collect(),
+        acceptors: attribution.iter().filter_map(|a| a.accepted_by.clone()).collect(),
+        suspected: false,
+    };
+    let commits = range.lineage.commits_touching(&file.tags);
+    let authors = people_of(range, &commits);
+    let last = u32::try_from(lines).unwrap_or(u32::MAX);
+    judge_unit(judge, path, &fact, 1, last, &authors, &commits, report);
     Ok(())
 }
 

@@ -41,8 +41,13 @@ pub(super) fn apply_overrides(repo: &Repository, judge: &Judge<'_>, range: &Rang
             }
         }
         let covers: Vec<String> = range.commits.iter().filter(|c| covered.contains(c)).map(Oid::to_string).collect();
-        let fingerprints: Vec<String> =
-            record.fingerprints.iter().filter(|f| failing.contains(f.as_str())).cloned().collect();
+        // Fingerprints of a version that no longer counts cover nothing.
+        let standing = record.standing();
+        if !standing.counts() {
+            report.warnings.push(format!("override {} names fingerprints of {standing}", short(&stored.id)));
+        }
+        let named: &[String] = if standing.counts() { &record.fingerprints } else { &[] };
+        let fingerprints: Vec<String> = named.iter().filter(|f| failing.contains(f.as_str())).cloned().collect();
         if covers.is_empty() && fingerprints.is_empty() {
             continue;
         }
@@ -60,7 +65,7 @@ pub(super) fn apply_overrides(repo: &Repository, judge: &Judge<'_>, range: &Rang
                 by: record.by.email.clone(),
                 aliases: signer.map(|s| s.principals).unwrap_or_default(),
                 commits: covered.clone(),
-                fingerprints: record.fingerprints.iter().cloned().collect(),
+                fingerprints: named.iter().cloned().collect(),
             });
         }
         report.overrides.push(OverrideReport {

@@ -69,18 +69,29 @@ pub fn render_text(report: &Report) -> String {
         );
     }
     let c = &report.coverage;
+    let list = |commits: &[String]| {
+        if commits.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", commits.iter().map(|s| short(s)).collect::<Vec<_>>().join(", "))
+        }
+    };
     let _ = writeln!(
         out,
-        "coverage: {} commit(s) ({} merge(s)), {} with a note, {} without{}",
+        "coverage: {} commit(s) ({} merge(s)), {} with a vouch note, {} without{}",
         c.commits,
         c.merges,
         c.with_note,
         c.without_note.len(),
-        if c.without_note.is_empty() {
-            String::new()
-        } else {
-            format!(": {}", c.without_note.iter().map(|s| short(s)).collect::<Vec<_>>().join(", "))
-        }
+        list(&c.without_note)
+    );
+    let _ = writeln!(
+        out,
+        "provenance: {} with a git-ai note, {} declaring AI (trailer, aider or bot author), {} with none at all{}",
+        c.with_git_ai_note,
+        c.with_declaration,
+        c.without_provenance.len(),
+        list(&c.without_provenance)
     );
     let _ = writeln!(
         out,
@@ -96,9 +107,6 @@ pub fn render_text(report: &Report) -> String {
             format!(": {}", paths.join(", "))
         }
     );
-    for (path, why) in &c.skipped {
-        let _ = writeln!(out, "not read: {} ({})", display::line(path), display::line(why));
-    }
     let _ = writeln!(
         out,
         "{}: {} unit(s) approved, {} failure(s), {} overridden",
@@ -253,7 +261,8 @@ mod tests {
             src/a.rs:3 function parse unapproved-ai — AI-written code needs 1 approval(s)
                 approval by eve@x does not count: eve@x is not a reviewer
             commit cccccccccc missing-attestation — commit cccccccccc (wip) carries no vouch note
-            coverage: 2 commit(s) (0 merge(s)), 1 with a note, 0 without
+            coverage: 2 commit(s) (0 merge(s)), 1 with a vouch note, 0 without
+            provenance: 0 with a git-ai note, 0 declaring AI (trailer, aider or bot author), 0 with none at all
             lines from the range: 0 AI, 0 attested not AI, 0 of unknown origin (unattested, not necessarily human)
             FAIL: 0 unit(s) approved, 2 failure(s), 0 overridden
         "#]]

@@ -232,6 +232,7 @@ impl Clone {
             kind: "function".into(),
             name: Some("add".into()),
             fingerprint: fingerprint.into(),
+            fingerprint_version: Some(vouch::fingerprint::VERSION),
             text: text.into(),
             ai_lines: vec![[1, 3]],
             tool: Some("claude".into()),
@@ -329,4 +330,84 @@ pub fn feature_world(policy: &str) -> (World, Clone, Value) {
     assert_eq!(code, 1, "{report:#}");
     let failure = only_failure(&report, "unapproved-ai").clone();
     (world, a, failure)
+}
+
+impl Clone {
+    /// Commit as someone else from now on.
+    pub fn act_as(&self, who: &str) {
+        self.git(&["config", "user.email", &email(who)]);
+        self.git(&["config", "user.name", who]);
+    }
+
+    pub fn write_bytes(&self, rel: &str, content: &[u8]) {
+        let path = self.path.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, content).unwrap();
+    }
+
+    pub fn head(&self) -> Oid {
+        Oid::from_str(self.git(&["rev-parse", "HEAD"]).trim()).unwrap()
+    }
+
+    /// The blob id of `path` in `commit`.
+    pub fn blob(&self, commit: Oid, path: &str) -> Oid {
+        self.repo().find_commit(commit).unwrap().tree().unwrap().get_path(Path::new(path)).unwrap().id()
+    }
+}
+
+/// What a command printed, and how it ended.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn from(out: Output) -> Run {
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    pub fn all(&self) -> String {
+        format!("{}{}", self.stdout, self.stderr)
+    }
+}
+
+impl std::fmt::Debug for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "exit {}\n--- stdout\n{}--- stderr\n{}", self.code, self.stdout, self.stderr)
+    }
+}
+
+impl World {
+    pub fn remote(&self) -> PathBuf {
+        self.root.join("remote.git")
+    }
+
+    /// Run git in the bare remote; it must succeed.
+    pub fn remote_git(&self, args: &[&str]) -> String {
+        run_git(&self.remote(), &self.home(), args)
+    }
+
+    /// Set the remote up as docs/trust.md recommends for a plain git server:
+    /// branches can be neither force-pushed nor deleted.
+    pub fn protect(&self) {
+        self.remote_git(&["config", "receive.denyNonFastForwards", "true"]);
+        self.remote_git(&["config", "receive.denyDeletes", "true"]);
+    }
+}
+
+impl Clone {
+    /// [`Clone::vouch`], as a [`Run`].
+    pub fn run(&self, args: &[&str]) -> Run {
+        Run::from(self.vouch(args))
+    }
+
+    /// [`Clone::git_output`], as a [`Run`].
+    pub fn git_run(&self, args: &[&str]) -> Run {
+        Run::from(self.git_output(args))
+    }
 }

@@ -1,0 +1,785 @@
+//! Lineage: how the origin of each line flows through one change of one
+//! file, under the rules that make AI origin sticky.
+//!
+//! A line of a file version carries a [`Tag`]: a [`Claim`] about who wrote
+//! it (outside the range under review, unknown, attested not AI, or AI with
+//! its attribution) and the set of commits of the range that touched it.
+//! Given the versions of a file in a commit's parents, their tags, the new
+//! version and the commit's own evidence, [`Change`] computes the new tags:
+//! - a line that comes unchanged from a parent takes that parent's tag (from
+//!   several parents: AI if any says AI, else outside if any says outside);
+//! - every other line is the commit's own: AI when the commit's evidence
+//!   says so for that line (a vouch note, a git-ai note) or for all it adds
+//!   (a trailer, a bot author); else AI when its diff hunk replaced AI lines
+//!   (whitespace, re-indentation, rewording in place); else AI when its text,
+//!   whitespace aside, is AI text removed earlier in the range (a move, in
+//!   any file: the [`Pool`]); else what the evidence claims (not AI), else
+//!   unknown. A claim of "not AI" never outranks a claim of AI.
+//!
+//! Lines are split at LF only, as git numbers them; a line keeps its LF, so
+//! a last line without one differs from the same line with one, as in git.
+//! A version that is not text (a blob that is not UTF-8, a submodule) is one
+//! opaque line ([`opaque_line`]) that equals only itself, so the same rules
+//! make such a unit AI when an AI commit changed it.
+//!
+//! This module is pure: reading commits and blobs is `store::lineage`'s job.
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::ops::Range;
+use std::time::{Duration, Instant};
+
+use similar::{Algorithm, DiffOp};
+
+use crate::provenance::Attribution;
+
+/// An index into a [`Table`]'s claims.
+pub type ClaimId = u32;
+/// An index into a [`Table`]'s commit sets.
+pub type SetId = u32;
+
+/// What the evidence says about a line.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Claim {
+    /// It comes from outside the range (BASE's side): not judged.
+    Outside,
+    /// A commit of the range wrote it, and nothing says who.
+    Unknown,
+    /// A note of the range says it is not AI.
+    NotAi(Attester),
+    /// AI wrote it.
+    Ai(Attribution),
+}
+
+/// Who says a line is not AI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Attester {
+    /// A vouch note on the commit (its `no-ai` attestation, or file records
+    /// that leave the line out).
+    VouchNote,
+    /// A git-ai note naming a human.
+    GitAi,
+}
+
+/// The claim and the commits of the range that touched a line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Tag {
+    pub claim: ClaimId,
+    pub commits: SetId,
+}
+
+/// The tag of a line from outside the range.
+pub const OUTSIDE: Tag = Tag { claim: 0, commits: 0 };
+const UNKNOWN: ClaimId = 1;
+const EMPTY: SetId = 0;
+
+/// Claims and commit sets, each stored once: lines refer to them by index.
+#[derive(Debug)]
+pub struct Table {
+    claims: Vec<Claim>,
+    claim_ids: HashMap<Claim, ClaimId>,
+    sets: Vec<Box<[u32]>>,
+    set_ids: HashMap<Box<[u32]>, SetId>,
+    unions: HashMap<(SetId, SetId), SetId>,
+}
+
+impl Default for Table {
+    fn default() -> Table {
+        Table::new()
+    }
+}
+
+impl Table {
+    pub fn new() -> Table {
+        let mut table = Table {
+            claims: Vec::new(),
+            claim_ids: HashMap::new(),
+            sets: Vec::new(),
+            set_ids: HashMap::new(),
+            unions: HashMap::new(),
+        };
+        let outside = table.claim(Claim::Outside);
+        let unknown = table.claim(Claim::Unknown);
+        let empty = table.set(Vec::new());
+        debug_assert_eq!((outside, unknown, empty), (OUTSIDE.claim, UNKNOWN, EMPTY));
+        table
+    }
+
+    /// The id of `claim`, stored if new.
+    pub fn claim(&mut self, claim: Claim) -> ClaimId {
+        if let Some(&id) = self.claim_ids.get(&claim) {
+            return id;
+        }
+        let id = self.claims.len() as ClaimId;
+        self.claims.push(claim.clone());
+        self.claim_ids.insert(claim, id);
+        id
+    }
+
+    pub fn get(&self, id: ClaimId) -> &Claim {
+        &self.claims[id as usize]
+    }
+
+    pub fn is_ai(&self, id: ClaimId) -> bool {
+        matches!(self.get(id), Claim::Ai(_))
+    }
+
+    /// The commits (as the caller numbers them) of a set, sorted.
+    pub fn commits(&self, set: SetId) -> &[u32] {
+        &self.sets[set as usize]
+    }
+
+    fn set(&mut self, mut commits: Vec<u32>) -> SetId {
+        commits.sort_unstable();
+        commits.dedup();
+        let commits = commits.into_boxed_slice();
+        if let Some(&id) = self.set_ids.get(&commits) {
+            return id;
+        }
+        let id = self.sets.len() as SetId;
+        self.sets.push(commits.clone());
+        self.set_ids.insert(commits, id);
+        id
+    }
+
+    /// The set holding only `commit`.
+    pub fn single(&mut self, commit: u32) -> SetId {
+        self.set(vec![commit])
+    }
+
+    /// The union of two sets.
+    pub fn union(&mut self, a: SetId, b: SetId) -> SetId {
+        if a == b || b == EMPTY {
+            return a;
+        }
+        if a == EMPTY {
+            return b;
+        }
+        let key = (a.min(b), a.max(b));
+        if let Some(&id) = self.unions.get(&key) {
+            return id;
+        }
+        let mut all = self.sets[a as usize].to_vec();
+        all.extend_from_slice(&self.sets[b as usize]);
+        let id = self.set(all);
+        self.unions.insert(key, id);
+        id
+    }
+
+    /// One tag for a line that several parents hold unchanged: AI if any
+    /// says AI, else outside if any says outside, else the first; touched
+    /// by every commit that touched it on any side.
+    pub fn combine(&mut self, tags: &[Tag]) -> Tag {
+        let Some(first) = tags.first() else { return OUTSIDE };
+        let claim = tags
+            .iter()
+            .find(|t| self.is_ai(t.claim))
+            .or_else(|| tags.iter().find(|t| t.claim == OUTSIDE.claim))
+            .unwrap_or(first)
+            .claim;
+        let commits = tags.iter().fold(EMPTY, |set, t| self.union(set, t.commits));
+        Tag { claim, commits }
+    }
+}
+
+/// What a commit says about the lines of one file version it wrote.
+#[derive(Debug, Clone, Default)]
+pub struct Evidence {
+    /// The commit declares all it adds or changes AI (a trailer, a bot
+    /// author): an AI claim.
+    pub whole: Option<ClaimId>,
+    /// Per line (index 0 is line 1): what its notes say (AI, or not AI).
+    pub lines: Vec<Option<ClaimId>>,
+    /// What its notes say about every other line (a vouch note: not AI).
+    pub rest: Option<ClaimId>,
+}
+
+impl Evidence {
+    fn line(&self, index: usize) -> Option<ClaimId> {
+        self.lines.get(index).copied().flatten()
+    }
+}
+
+/// The lines of `bytes`, split after each LF (git's lines), each with its
+/// LF.
+pub fn split_lines(bytes: &[u8]) -> Vec<&[u8]> {
+    bytes.split_inclusive(|&b| b == b'\n').collect()
+}
+
+/// The one line of a version that is not text: the object id behind a
+/// line break, so it equals only the same content and never a text line.
+pub fn opaque_line(kind: &str, id: &str) -> Vec<u8> {
+    format!("\n\0{kind} {id}\n").into_bytes()
+}
+
+/// AI text removed in the range, whitespace aside: an added line with such
+/// text is AI again (a move, a cut and paste).
+#[derive(Debug, Default)]
+pub struct Pool {
+    removed: HashMap<u64, Tag>,
+}
+
+impl Pool {
+    /// Remember an AI line that was removed.
+    pub fn remember(&mut self, line: &[u8], tag: Tag) {
+        if let Some(key) = move_key(line) {
+            self.removed.insert(key, tag);
+        }
+    }
+
+    /// The tag of removed AI text equal to `line`, whitespace aside.
+    pub fn recall(&self, line: &[u8]) -> Option<Tag> {
+        move_key(line).and_then(|key| self.removed.get(&key).copied())
+    }
+
+    pub fn len(&self) -> usize {
+        self.removed.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.removed.is_empty()
+    }
+}
+
+/// The key a line is matched by when text moves: a hash of its bytes with
+/// whitespace removed; `None` for lines too plain to tell where they came
+/// from (blank, a lone brace: no letter or digit).
+fn move_key(line: &[u8]) -> Option<u64> {
+    if !is_telling(line) {
+        return None;
+    }
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    for &b in line.iter().filter(|b| !b.is_ascii_whitespace()) {
+        b.hash(&mut hasher);
+    }
+    Some(hasher.finish())
+}
+
+/// Whether a line has a letter or a digit (any byte past ASCII counts).
+fn is_telling(line: &[u8]) -> bool {
+    line.iter().any(|&b| b.is_ascii_alphanumeric() || b >= 0x80)
+}
+
+/// How long one diff may search for the best alignment before it settles
+/// for a coarser one (still a correct diff).
+const DIFF_DEADLINE: Duration = Duration::from_secs(2);
+
+/// The changed regions between `old` and `new`: (old lines, new lines)
+/// between two equal runs, with the equal runs as (old start, new start,
+/// length).
+struct Alignment {
+    equal: Vec<(usize, usize, usize)>,
+    hunks: Vec<(Range<usize>, Range<usize>)>,
+}
+
+fn align(old: &[&[u8]], new: &[&[u8]]) -> Alignment {
+    let ops = similar::capture_diff_slices_deadline(Algorithm::Myers, old, new, Some(Instant::now() + DIFF_DEADLINE));
+    let mut segments: Vec<Segment> = Vec::new();
+    for op in ops {
+        if let DiffOp::Equal { old_index, new_index, len } = op {
+            segments.push(Segment::Equal(old_index, new_index, len));
+            continue;
+        }
+        let (o, n) = (op.old_range(), op.new_range());
+        match segments.last_mut() {
+            Some(Segment::Hunk(ho, hn)) => {
+                ho.end = o.end;
+                hn.end = n.end;
+            }
+            _ => segments.push(Segment::Hunk(o, n)),
+        }
+    }
+    let segments = slide_down(segments, old, new);
+    let mut alignment = Alignment { equal: Vec::new(), hunks: Vec::new() };
+    for segment in segments {
+        match segment {
+            Segment::Equal(o, n, len) if len > 0 => alignment.equal.push((o, n, len)),
+            Segment::Equal(..) => {}
+            Segment::Hunk(o, n) => alignment.hunks.push((o, n)),
+        }
+    }
+    alignment
+}
+
+#[derive(Debug)]
+enum Segment {
+    Equal(usize, usize, usize),
+    Hunk(Range<usize>, Range<usize>),
+}
+
+/// Move each pure insertion or deletion as far down as the text allows, as
+/// git does before its indent heuristic: a function added after another
+/// then owns its own closing brace and blank line, not its neighbour's.
+/// A hunk stops one line short of the next, so hunks never merge.
+fn slide_down(mut segments: Vec<Segment>, old: &[&[u8]], new: &[&[u8]]) -> Vec<Segment> {
+    let mut out: Vec<Segment> = Vec::with_capacity(segments.len() + 1);
+    for i in 0..segments.len() {
+        let (o, n) = match std::mem::replace(&mut segments[i], Segment::Equal(0, 0, 0)) {
+            Segment::Hunk(o, n) => (o, n),
+            equal => {
+                push_equal(&mut out, equal);
+                continue;
+            }
+        };
+        let after = match segments.get(i + 1) {
+            Some(Segment::Equal(_, _, len)) => *len,
+            _ => 0,
+        };
+        let mut m = 0;
+        if o.is_empty() {
+            while m + 1 < after && new[n.start + m] == new[n.end + m] {
+                m += 1;
+            }
+        } else if n.is_empty() {
+            while m + 1 < after && old[o.start + m] == old[o.end + m] {
+                m += 1;
+            }
+        }
+        if m > 0 {
+            push_equal(&mut out, Segment::Equal(o.start, n.start, m));
+            if let Some(Segment::Equal(eo, en, len)) = segments.get_mut(i + 1) {
+                *eo += m;
+                *en += m;
+                *len -= m;
+            }
+        }
+        out.push(Segment::Hunk(o.start + m..o.end + m, n.start + m..n.end + m));
+    }
+    out
+}
+
+/// Append an equal run, joining it to the one before when they touch.
+fn push_equal(out: &mut Vec<Segment>, segment: Segment) {
+    let Segment::Equal(o, n, len) = segment else { return out.push(segment) };
+    if len == 0 {
+        return;
+    }
+    if let Some(Segment::Equal(lo, ln, llen)) = out.last_mut()
+        && *lo + *llen == o
+        && *ln + *llen == n
+    {
+        *llen += len;
+        return;
+    }
+    out.push(Segment::Equal(o, n, len));
+}
+
+/// One version of a file in one parent: its lines and their tags (one each).
+pub struct Version<'a> {
+    pub lines: Vec<&'a [u8]>,
+    pub tags: &'a [Tag],
+}
+
+/// The change of one file in one commit, against each parent's version.
+pub struct Change<'a> {
+    parents: Vec<Version<'a>>,
+    new: Vec<&'a [u8]>,
+    alignments: Vec<Alignment>,
+}
+
+/// Why an own line of a change is AI, where it matters afterwards.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Why {
+    Other,
+    Moved,
+}
+
+impl<'a> Change<'a> {
+    /// Diff `new` against each parent's version (a parent that does not
+    /// have the file has no version here).
+    pub fn new(parents: Vec<Version<'a>>, new: Vec<&'a [u8]>) -> Change<'a> {
+        debug_assert!(parents.iter().all(|p| p.lines.len() == p.tags.len()));
+        let alignments = parents.iter().map(|p| align(&p.lines, &new)).collect();
+        Change { parents, new, alignments }
+    }
+
+    /// Put the AI lines this change removes from any parent in `pool`: call
+    /// it for every file of a commit before [`Change::finish`] on any, so
+    /// that a move between two files of one commit is seen.
+    pub fn forget_removed(&self, table: &Table, pool: &mut Pool) {
+        for (parent, alignment) in self.parents.iter().zip(&self.alignments) {
+            for (old, _) in &alignment.hunks {
+                for i in old.clone() {
+                    if table.is_ai(parent.tags[i].claim) {
+                        pool.remember(parent.lines[i], parent.tags[i]);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The tags of the new version, `commit` being the change's commit.
+    pub fn finish(&self, table: &mut Table, pool: &Pool, commit: u32, evidence: &Evidence) -> Vec<Tag> {
+        let n = self.new.len();
+        let mut matched: Vec<Vec<Tag>> = vec![Vec::new(); n];
+        // For own lines: the first AI claim among the lines their hunks
+        // replaced, and who touched those lines.
+        let mut replaced: Vec<(Option<ClaimId>, SetId)> = vec![(None, EMPTY); n];
+        for (parent, alignment) in self.parents.iter().zip(&self.alignments) {
+            for &(old, new, len) in &alignment.equal {
+                for k in 0..len {
+                    matched[new + k].push(parent.tags[old + k]);
+                }
+            }
+            for (old, new) in &alignment.hunks {
+                if new.is_empty() {
+                    continue;
+                }
+                let ai = parent.tags[old.clone()].iter().map(|t| t.claim).find(|&c| table.is_ai(c));
+                let touched = parent.tags[old.clone()].iter().fold(EMPTY, |s, t| table.union(s, t.commits));
+                for slot in &mut replaced[new.clone()] {
+                    slot.0 = slot.0.or(ai);
+                    slot.1 = table.union(slot.1, touched);
+                }
+            }
+        }
+        let own = table.single(commit);
+        let mut tags = Vec::with_capacity(n);
+        let mut why = vec![Why::Other; n];
+        for j in 0..n {
+            if !matched[j].is_empty() {
+                let mut tag = table.combine(&matched[j]);
+                // A note of this commit that calls a line of the range AI
+                // outranks an earlier claim that it is not (text committed
+                // before the note that records it): never a line from
+                // outside the range.
+                if let Some(c) = evidence.line(j).filter(|&c| table.is_ai(c))
+                    && tag.claim != OUTSIDE.claim
+                    && !table.is_ai(tag.claim)
+                {
+                    tag = Tag { claim: c, commits: table.union(tag.commits, own) };
+                }
+                tags.push(tag);
+                continue;
+            }
+            let (replaced_ai, replaced_by) = replaced[j];
+            let noted = evidence.line(j);
+            let mut commits = table.union(own, replaced_by);
+            let claim = if let Some(c) = noted.filter(|&c| table.is_ai(c)) {
+                c
+            } else if let Some(c) = evidence.whole {
+                c
+            } else if let Some(c) = replaced_ai {
+                c
+            } else if let Some(moved) = pool.recall(self.new[j]) {
+                why[j] = Why::Moved;
+                commits = table.union(commits, moved.commits);
+                moved.claim
+            } else {
+                noted.or(evidence.rest).unwrap_or(UNKNOWN)
+            };
+            tags.push(Tag { claim, commits });
+        }
+        let own_lines: Vec<bool> = matched.iter().map(Vec::is_empty).collect();
+        fill_around_moves(table, &self.new, &mut tags, &why, &own_lines);
+        tags
+    }
+}
+
+/// Plain lines (blank, a lone brace) of a moved block are AI with it: in
+/// each run of `eligible` lines, a plain line not AI that touches a moved
+/// line through plain lines takes that line's tag.
+fn fill_around_moves(table: &mut Table, lines: &[&[u8]], tags: &mut [Tag], why: &[Why], eligible: &[bool]) {
+    let n = lines.len();
+    let plain = |j: usize| !is_telling(lines[j]);
+    for pass in 0..2 {
+        // Forward, then backward: a plain line takes the tag of the nearest
+        // moved line before it, then of the nearest after it.
+        let order: Box<dyn Iterator<Item = usize>> = if pass == 0 { Box::new(0..n) } else { Box::new((0..n).rev()) };
+        let mut carry: Option<Tag> = None;
+        for j in order {
+            if !eligible[j] {
+                carry = None;
+            } else if why[j] == Why::Moved {
+                carry = Some(tags[j]);
+            } else if plain(j) {
+                if let Some(tag) = carry
+                    && !table.is_ai(tags[j].claim)
+                {
+                    let commits = table.union(tags[j].commits, tag.commits);
+                    tags[j] = Tag { claim: tag.claim, commits };
+                }
+            } else {
+                carry = None;
+            }
+        }
+    }
+}
+
+/// How far apart two lines of removed AI text may be (counting the lines
+/// between them) to be taken for one block copied before its original was
+/// removed.
+const BLOCK_GAP: usize = 3;
+
+/// The last word on the lines of a file version at the end of the range:
+/// lines equal to BASE's version of the file (aligned by a diff) are
+/// outside the range, whatever happened in between (an AI change reverted);
+/// lines of the range that are not AI but whose text is AI text removed in
+/// the range are AI when they form a block (two such lines at most
+/// [`BLOCK_GAP`] lines apart): text copied before its original was removed,
+/// or moved across branches, in an order the walk could not see. A lone
+/// line is not enough here, where no order says it moved: short lines
+/// (`x += 1`) recur in any code base.
+pub fn settle(table: &mut Table, pool: &Pool, lines: &[&[u8]], tags: &mut [Tag], base: Option<&[&[u8]]>) {
+    if let Some(base) = base {
+        for (_, new, len) in align(base, lines).equal {
+            tags[new..new + len].fill(OUTSIDE);
+        }
+    }
+    let eligible: Vec<bool> = tags.iter().map(|t| t.claim != OUTSIDE.claim && !table.is_ai(t.claim)).collect();
+    let found: Vec<(usize, Tag)> =
+        (0..lines.len()).filter(|&j| eligible[j]).filter_map(|j| pool.recall(lines[j]).map(|t| (j, t))).collect();
+    let mut why = vec![Why::Other; lines.len()];
+    for (i, &(j, moved)) in found.iter().enumerate() {
+        let near = |k: usize| {
+            let (a, b) = (j.min(k), j.max(k));
+            b - a <= BLOCK_GAP + 1 && eligible[a..=b].iter().all(|&e| e)
+        };
+        let in_block = (i > 0 && near(found[i - 1].0)) || found.get(i + 1).is_some_and(|&(k, _)| near(k));
+        if in_block {
+            let commits = table.union(tags[j].commits, moved.commits);
+            tags[j] = Tag { claim: moved.claim, commits };
+            why[j] = Why::Moved;
+        }
+    }
+    fill_around_moves(table, lines, tags, &why, &eligible);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provenance::{AiSource, Evidence as Ev};
+
+    fn ai(table: &mut Table, tool: &str) -> ClaimId {
+        let source = AiSource { tool: tool.into(), model: None, session: None, kind: None };
+        table.claim(Claim::Ai(Attribution::ai(source, Ev::History, None)))
+    }
+
+    /// Apply `new` to a one-parent file `(old, tags)` as commit `commit`.
+    fn step(
+        table: &mut Table,
+        pool: &mut Pool,
+        old: Option<(&str, &[Tag])>,
+        new: &str,
+        commit: u32,
+        evidence: &Evidence,
+    ) -> Vec<Tag> {
+        let parents: Vec<Version<'_>> =
+            old.iter().map(|(text, tags)| Version { lines: split_lines(text.as_bytes()), tags }).collect();
+        let change = Change::new(parents, split_lines(new.as_bytes()));
+        change.forget_removed(table, pool);
+        change.finish(table, pool, commit, evidence)
+    }
+
+    fn labels(table: &Table, tags: &[Tag]) -> String {
+        tags.iter()
+            .map(|t| match table.get(t.claim) {
+                Claim::Outside => 'o',
+                Claim::Unknown => '?',
+                Claim::NotAi(_) => 'h',
+                Claim::Ai(_) => 'A',
+            })
+            .collect()
+    }
+
+    const BASE: &str = "fn base() {\n    1\n}\n";
+
+    fn with_ai_fn(table: &mut Table, pool: &mut Pool) -> (String, Vec<Tag>) {
+        let text = format!("{BASE}\nfn add(a: u32) -> u32 {{\n    a + 1\n}}\n");
+        let outside = vec![OUTSIDE; 3];
+        let whole = Evidence { whole: Some(ai(table, "claude")), ..Evidence::default() };
+        let tags = step(table, pool, Some((BASE, &outside)), &text, 0, &whole);
+        assert_eq!(labels(table, &tags), "oooAAAA");
+        (text, tags)
+    }
+
+    #[test]
+    fn lines_a_commit_adds_take_its_evidence() {
+        let (mut table, mut pool) = (Table::new(), Pool::default());
+        let outside = vec![OUTSIDE; 3];
+        let new = format!("{BASE}x\ny\n");
+        let none = step(&mut table, &mut pool, Some((BASE, &outside)), &new, 0, &Evidence::default());
+        assert_eq!(labels(&table, &none), "ooo??");
+        let not_ai = table.claim(Claim::NotAi(Attester::VouchNote));
+        let noted = Evidence { rest: Some(not_ai), ..Evidence::default() };
+        let got = step(&mut table, &mut pool, Some((BASE, &outside)), &new, 0, &noted);
+        assert_eq!(labels(&table, &got), "ooohh");
+        let claude = ai(&mut table, "claude");
+        let one_line = Evidence { lines: vec![None, None, None, None, Some(claude)], rest: Some(not_ai), whole: None };
+        let got = step(&mut table, &mut pool, Some((BASE, &outside)), &new, 0, &one_line);
+        assert_eq!(labels(&table, &got), "ooohA");
+        assert_eq!(table.commits(none[3].commits), [0]);
+        assert_eq!(table.commits(none[0].commits), [] as [u32; 0]);
+    }
+
+    #[test]
+    fn a_later_note_claiming_ai_outranks_an_earlier_silence_but_not_base() {
+        let (mut table, mut pool) = (Table::new(), Pool::default());
+        let outside = vec![OUTSIDE; 3];
+        let new = format!("{BASE}x\n");
+        let earlier = step(&mut table, &mut pool, Some((BASE, &outside)), &new, 0, &Evidence::default());
+        assert_eq!(labels(&table, &earlier), "ooo?");
+        let claude = ai(&mut table, "claude");
+        let noted = Evidence { lines: vec![Some(claude); 4], ..Evidence::default() };
+        let later = step(&mut table, &mut pool, Some((&new, &earlier)), &new, 1, &noted);
+        assert_eq!(labels(&table, &later), "oooA");
+        assert_eq!(table.commits(later[3].commits), [0, 1]);
+    }
+
+    #[test]
+    fn a_human_claim_never_outranks_a_trailer() {
+        let (mut table, mut pool) = (Table::new(), Pool::default());
+        let human = table.claim(Claim::NotAi(Attester::GitAi));
+        let claude = ai(&mut table, "claude");
+        let evidence = Evidence { whole: Some(claude), lines: vec![Some(human); 5], rest: None };
+        let tags = step(&mut table, &mut pool, None, "a\nb\n", 0, &evidence);
+        assert_eq!(labels(&table, &tags), "AA");
+    }
+
+    #[test]
+    fn whitespace_reindentation_and_rewording_keep_ai_lines_ai() {
+        for rewrite in [
+            "fn add(a: u32) -> u32 { \n    a + 1 \n} \n",
+            "    fn add(a: u32) -> u32 {\n        a + 1\n    }\n",
+            "fn add(x: u32) -> u32 {\n    x + 1\n} // done\n",
+        ] {
+            let (mut table, mut pool) = (Table::new(), Pool::default());
+            let (text, tags) = with_ai_fn(&mut table, &mut pool);
+            let new = format!("{BASE}\n{rewrite}");
+            let after = step(&mut table, &mut pool, Some((&text, &tags)), &new, 1, &Evidence::default());
+            assert_eq!(labels(&table, &after), "oooAAAA", "{rewrite}");
+            assert_eq!(table.commits(after[4].commits), [0, 1], "both commits touched it");
+        }
+    }
+
+    #[test]
+    fn moved_ai_text_is_ai_in_its_new_file_braces_and_all() {
+        let (mut table, mut pool) = (Table::new(), Pool::default());
+        let (text, tags) = with_ai_fn(&mut table, &mut pool);
+        // One commit removes it from the first file and adds it to another.
+        let parents = vec![Version { lines: split_lines(text.as_bytes()), tags: &tags }];
+        let removal = Change::new(parents, split_lines(BASE.as_bytes()));
+        let moved = "// math\n\nfn add(a: u32) -> u32 {\n\ta + 1\n}\n\nfn human() {\n}\n";
+        let addition = Change::new(Vec::new(), split_lines(moved.as_bytes()));
+        removal.forget_removed(&table, &mut pool);
+        addition.forget_removed(&table, &mut pool);
+        let got = removal.finish(&mut table, &pool, 1, &Evidence::default());
+        assert_eq!(labels(&table, &got), "ooo");
+        let added = addition.finish(&mut table, &pool, 1, &Evidence::default());
+        assert_eq!(labels(&table, &added), "?AAAAA??");
+        assert_eq!(table.commits(added[2].commits), [0, 1]);
+    }
+
+    #[test]
+    fn plain_lines_alone_are_not_taken_for_moved_text() {
+        let (mut table, mut pool) = (Table::new(), Pool::default());
+        let (text, tags) = with_ai_fn(&mut table, &mut pool);
+        let removed = step(&mut table, &mut pool, Some((&text, &tags)), BASE, 1, &Evidence::default());
+        assert_eq!(labels(&table, &removed), "ooo");
+        let added = step(&mut table, &mut pool, None, "fn other() {\n}\n\n", 2, &Evidence::default());
+        assert_eq!(labels(&table, &added), "???");
+    }
+
+    #[test]
+    fn a_merge_takes_each_line_from_its_parent_and_owns_the_rest() {
+        let (mut table, mut pool) = (Table::new(), Pool::default());
+        let (ours, our_tags) = with_ai_fn(&mut table, &mut pool);
+        let theirs = format!("// header\n{BASE}");
+        let their_tags = vec![OUTSIDE; 4];
+        // The merge takes both sides and rewrites the AI body on its own.
+        let merged = format!("// header\n{BASE}\nfn add(a: u32) -> u32 {{\n    a + 1 \n}}\nextra\n");
+        let parents = vec![
+            Version { lines: split_lines(ours.as_bytes()), tags: &our_tags },
+            Version { lines: split_lines(theirs.as_bytes()), tags: &their_tags },
+        ];
+        let change = Change::new(parents, split_lines(merged.as_bytes()));
+        change.forget_removed(&table, &mut pool);
+        let tags = change.finish(&mut table, &pool, 5, &Evidence::default());
+        // The AI lines the merge rewrote stay AI; its own new line is its own.
+        assert_eq!(labels(&table, &tags), "ooooAAAA?");
+        assert_eq!(table.commits(tags[6].commits), [0, 5]);
+        assert_eq!(table.commits(tags[8].commits), [5]);
+    }
+
+    #[test]
+    fn a_version_that_is_not_text_is_one_opaque_line() {
+        let (mut table, mut pool) = (Table::new(), Pool::default());
+        let claude = ai(&mut table, "claude");
+        let first = opaque_line("blob", "aa");
+        let ai_bump = Evidence { whole: Some(claude), ..Evidence::default() };
+        let change = Change::new(Vec::new(), vec![&first[..]]);
+        let tags = change.finish(&mut table, &pool, 0, &ai_bump);
+        assert_eq!(labels(&table, &tags), "A");
+        // A later change by a person keeps it AI; text in its place too.
+        let second = opaque_line("blob", "bb");
+        let parents = vec![Version { lines: vec![&first[..]], tags: &tags }];
+        let change = Change::new(parents, vec![&second[..]]);
+        change.forget_removed(&table, &mut pool);
+        let tags = change.finish(&mut table, &pool, 1, &Evidence::default());
+        assert_eq!(labels(&table, &tags), "A");
+        let parents = vec![Version { lines: vec![&second[..]], tags: &tags }];
+        let change = Change::new(parents, split_lines(b"text\n"));
+        let got = change.finish(&mut table, &pool, 2, &Evidence::default());
+        assert_eq!(labels(&table, &got), "A");
+    }
+
+    #[test]
+    fn settling_gives_base_its_lines_back_and_finds_late_moves() {
+        let (mut table, mut pool) = (Table::new(), Pool::default());
+        let (text, mut tags) = with_ai_fn(&mut table, &mut pool);
+        let lines = split_lines(text.as_bytes());
+        // Reverted to BASE: nothing of the range is left.
+        let mut reverted = tags.clone();
+        let base_lines = split_lines(text.as_bytes());
+        settle(&mut table, &pool, &lines, &mut reverted, Some(&base_lines));
+        assert_eq!(labels(&table, &reverted), "ooooooo");
+        // A copy made before the original was removed (another branch).
+        let copy = "fn add(a: u32) -> u32 {\n    a + 1\n}\n";
+        let mut copy_tags = step(&mut table, &mut pool, None, copy, 1, &Evidence::default());
+        assert_eq!(labels(&table, &copy_tags), "???");
+        step(&mut table, &mut pool, Some((&text, &tags)), BASE, 2, &Evidence::default());
+        settle(&mut table, &pool, &split_lines(copy.as_bytes()), &mut copy_tags, None);
+        assert_eq!(labels(&table, &copy_tags), "AAA");
+        settle(&mut table, &pool, &lines, &mut tags, None);
+        assert_eq!(labels(&table, &tags), "oooAAAA");
+    }
+
+    #[test]
+    fn an_added_function_owns_its_closing_brace() {
+        let (mut table, mut pool) = (Table::new(), Pool::default());
+        let old = "fn a() {\n}\n\nfn b() {\n}\n";
+        let outside = vec![OUTSIDE; 5];
+        let claude = Evidence { whole: Some(ai(&mut table, "claude")), ..Evidence::default() };
+        // Inserted between a and b, and at the end: either way the new
+        // function's brace and blank line are its own.
+        let between = "fn a() {\n}\n\nfn new() {\n}\n\nfn b() {\n}\n";
+        let tags = step(&mut table, &mut pool, Some((old, &outside)), between, 0, &claude);
+        assert_eq!(labels(&table, &tags), "oooAAAoo");
+        let deleted = step(&mut table, &mut pool, Some((between, &tags)), old, 1, &Evidence::default());
+        assert_eq!(labels(&table, &deleted), "ooooo");
+        let alignment = align(&split_lines(between.as_bytes()), &split_lines(old.as_bytes()));
+        assert_eq!(alignment.hunks, [(3..6, 3..3)]);
+    }
+
+    #[test]
+    fn a_lone_line_is_not_taken_for_a_late_copy() {
+        let (mut table, mut pool) = (Table::new(), Pool::default());
+        let claude = ai(&mut table, "claude");
+        let ai_tag = Tag { claim: claude, commits: table.single(0) };
+        for line in ["x += 1\n", "y += 2\n", "z += 3\n"] {
+            pool.remember(line.as_bytes(), ai_tag);
+        }
+        let unknown = Tag { claim: UNKNOWN, commits: table.single(1) };
+        let text = "x += 1\nother\nmore\nstuff\nhere\nnow\ny += 2\n\nz += 3\n";
+        let lines = split_lines(text.as_bytes());
+        let mut tags = vec![unknown; lines.len()];
+        settle(&mut table, &pool, &lines, &mut tags, None);
+        assert_eq!(labels(&table, &tags), "??????AAA");
+    }
+
+    #[test]
+    fn lines_split_at_lf_only() {
+        assert_eq!(split_lines(b"a\rb\nc"), [&b"a\rb\n"[..], b"c"]);
+        assert!(split_lines(b"").is_empty());
+    }
+}

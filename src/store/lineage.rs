@@ -1,0 +1,595 @@
+//! The lineage of a range `BASE..HEAD`: for every line of every file the
+//! range touched, as of HEAD, whether AI wrote it (and by what evidence) and
+//! which commits of the range touched it, in one pass over the range's
+//! commits, oldest first, with the rules of [`crate::lineage`] (AI origin is
+//! sticky through whitespace, re-indentation, rewording, moves and merges).
+//!
+//! Evidence per commit: its vouch note (file records for a path at a blob,
+//! or `no-ai`), its git-ai note ([`GitAiReader`]), and what it declares as a
+//! whole (a trailer, aider's author suffix, a bot author:
+//! [`history::commit_declaration`]). A commit outside the range (BASE's
+//! side) contributes "outside" lines, which are not judged.
+//!
+//! A blob that is not UTF-8 is one opaque unit, and so is a submodule
+//! (gitlink). The cost is about one `git log -p` of the range: a tree diff
+//! per commit and parent, a line diff per changed file; a commit's file
+//! states are kept only until its last child in the range has used them.
+//!
+//! This module reads git; the rules themselves are pure (`crate::lineage`).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::Path;
+use std::rc::Rc;
+
+use git2::{Delta, DiffFindOptions, DiffOptions, FileMode, ObjectType, Oid, Repository, Sort, Tree};
+
+use crate::lineage::{self, Attester, Change, Claim, ClaimId, OUTSIDE, Pool, Table, Tag, Version, opaque_line};
+use crate::provenance::{AiSource, Attribution, Evidence as How};
+use crate::store::history::{self, Declared, GitAiNote, GitAiReader, HistoryError};
+use crate::store::notes::{self, NoteError, NoteRecord};
+
+/// Why the lineage could not be computed: verify refuses to decide.
+#[derive(Debug, thiserror::Error)]
+pub enum LineageError {
+    #[error(transparent)]
+    Note(#[from] NoteError),
+    #[error(transparent)]
+    History(#[from] HistoryError),
+    #[error("{action}: {cause}")]
+    Git { action: String, cause: git2::Error },
+    #[error("commit {commit} came before its parent {parent} in the walk of the range")]
+    Order { commit: Oid, parent: Oid },
+}
+
+fn git(action: impl Into<String>) -> impl FnOnce(git2::Error) -> LineageError {
+    let action = action.into();
+    move |cause| LineageError::Git { action, cause }
+}
+
+/// What a commit of the range carries as evidence of who wrote its lines.
+#[derive(Debug, Clone, Default)]
+pub struct CommitEvidence {
+    /// Its vouch note, read and parsed.
+    pub vouch_note: Option<Vec<NoteRecord>>,
+    /// Its git-ai note, read as git-ai reads it.
+    pub git_ai_note: Option<GitAiNote>,
+    /// What it declares as a whole (trailer, aider, bot author).
+    pub declared: Option<Declared>,
+}
+
+impl CommitEvidence {
+    /// Each piece of evidence, as a report names it: `vouch note`,
+    /// `trailer: claude`, `aider author`, `bot author: …`, `git-ai note`.
+    pub fn labels(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.vouch_note.is_some() {
+            out.push("vouch note".to_string());
+        }
+        if let Some(declared) = &self.declared {
+            out.push(declared.label());
+        }
+        if self.git_ai_note.is_some() {
+            out.push("git-ai note".to_string());
+        }
+        out
+    }
+
+    /// Whether anything besides a vouch note says AI wrote part of it: a
+    /// declaration, or a git-ai note attributing some line to AI.
+    pub fn other_ai_claim(&self) -> Option<String> {
+        if let Some(declared) = &self.declared {
+            return Some(match declared {
+                Declared::Trailer(tool) => format!("its trailer names {tool}"),
+                Declared::Aider => "its author is aider".to_string(),
+                Declared::Bot(name) => format!("its author {name} is a bot"),
+            });
+        }
+        self.git_ai_note.as_ref().filter(|n| n.claims_ai()).map(|_| "its git-ai note attributes lines to AI".into())
+    }
+}
+
+/// What one version of a file is to the lineage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VersionKind {
+    /// UTF-8 text, judged line by line (control characters and all).
+    Text,
+    /// A blob that is not UTF-8: one unit.
+    Bytes,
+    /// A submodule (gitlink): one unit, its commit id.
+    Submodule,
+}
+
+/// One file as of HEAD, with the lineage of each of its lines (one tag for
+/// a [`VersionKind::Bytes`] or [`VersionKind::Submodule`] unit).
+#[derive(Debug, Clone)]
+pub struct FileLineage {
+    /// The blob id, or the submodule's commit id.
+    pub id: Oid,
+    pub kind: VersionKind,
+    pub tags: Vec<Tag>,
+}
+
+/// The lineage of a range.
+#[derive(Debug)]
+pub struct Lineage {
+    /// The commits of the range, oldest first (parents before children).
+    pub commits: Vec<Oid>,
+    pub evidence: HashMap<Oid, CommitEvidence>,
+    /// The paths each commit changed against its first parent (all of its
+    /// files for a root commit), old and new names of a rename.
+    pub changed: HashMap<Oid, Vec<String>>,
+    /// Every path of HEAD that a commit of the range touched.
+    pub files: BTreeMap<String, FileLineage>,
+    table: Table,
+}
+
+impl Lineage {
+    pub fn claim(&self, tag: Tag) -> &Claim {
+        self.table.get(tag.claim)
+    }
+
+    pub fn is_ai(&self, tag: Tag) -> bool {
+        self.table.is_ai(tag.claim)
+    }
+
+    /// The commits of the range that touched a line, oldest first.
+    pub fn commits_of(&self, tag: Tag) -> impl Iterator<Item = Oid> + '_ {
+        self.table.commits(tag.commits).iter().map(|&i| self.commits[i as usize])
+    }
+
+    /// The commits of the range that touched any of these lines, oldest
+    /// first.
+    pub fn commits_touching(&self, tags: &[Tag]) -> Vec<Oid> {
+        let mut sets: Vec<u32> = tags.iter().map(|t| t.commits).collect();
+        sets.sort_unstable();
+        sets.dedup();
+        let mut indexes: Vec<u32> = sets.into_iter().flat_map(|s| self.table.commits(s).iter().copied()).collect();
+        indexes.sort_unstable();
+        indexes.dedup();
+        indexes.into_iter().map(|i| self.commits[i as usize]).collect()
+    }
+}
+
+/// The content of one version of a file: text as git stores it, or the one
+/// opaque line of a version that is not text.
+#[derive(Debug)]
+struct Content {
+    id: Oid,
+    kind: VersionKind,
+    bytes: Rc<[u8]>,
+}
+
+impl Content {
+    /// How many lines [`Content::lines`] has, without collecting them.
+    fn line_count(&self) -> usize {
+        match self.kind {
+            VersionKind::Text => {
+                let breaks = self.bytes.iter().filter(|&&b| b == b'\n').count();
+                breaks + usize::from(self.bytes.last().is_some_and(|&b| b != b'\n'))
+            }
+            VersionKind::Bytes | VersionKind::Submodule => 1,
+        }
+    }
+
+    fn lines(&self) -> Vec<&[u8]> {
+        match self.kind {
+            VersionKind::Text => lineage::split_lines(&self.bytes),
+            VersionKind::Bytes | VersionKind::Submodule => vec![&self.bytes[..]],
+        }
+    }
+}
+
+/// A file version and the tags of its lines.
+#[derive(Debug)]
+struct FileState {
+    content: Content,
+    tags: Vec<Tag>,
+}
+
+/// The files the range touched, as of one commit.
+type Snapshot = HashMap<Rc<str>, Rc<FileState>>;
+
+/// The commits of `base..head`, oldest first.
+fn range_commits(repo: &Repository, base: Oid, head: Oid) -> Result<Vec<Oid>, git2::Error> {
+    let mut walk = repo.revwalk()?;
+    walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)?;
+    walk.push(head)?;
+    walk.hide(base)?;
+    walk.collect()
+}
+
+/// Compute the lineage of `base..head`. `bots` are the authors the policy
+/// lists as bots.
+pub fn walk(repo: &Repository, base: Oid, head: Oid, bots: &[String]) -> Result<Lineage, LineageError> {
+    let commits = range_commits(repo, base, head).map_err(git("walk BASE..HEAD"))?;
+    let mut walker = Walker {
+        repo,
+        bots,
+        index: commits.iter().enumerate().map(|(i, &c)| (c, i as u32)).collect(),
+        table: Table::new(),
+        pool: Pool::default(),
+        git_ai: GitAiReader::new(repo),
+        evidence: HashMap::new(),
+        changed: HashMap::new(),
+    };
+    let mut children = vec![0u32; commits.len()];
+    for &oid in &commits {
+        let commit = repo.find_commit(oid).map_err(git(format!("read commit {oid}")))?;
+        for parent in commit.parent_ids() {
+            if let Some(&i) = walker.index.get(&parent) {
+                children[i as usize] += 1;
+            }
+        }
+    }
+    let mut snapshots: HashMap<u32, Rc<Snapshot>> = HashMap::new();
+    for (i, &oid) in commits.iter().enumerate() {
+        let snapshot = walker.commit(oid, i as u32, &mut snapshots, &mut children)?;
+        snapshots.insert(i as u32, Rc::new(snapshot));
+    }
+    let head_snapshot = commits.len().checked_sub(1).and_then(|last| snapshots.remove(&(last as u32)));
+    let base_tree = repo.find_commit(base).and_then(|c| c.tree()).map_err(git("read BASE's tree"))?;
+    let mut files = BTreeMap::new();
+    for (path, state) in head_snapshot.iter().flat_map(|s| s.iter()) {
+        files.insert(path.to_string(), walker.settle(&base_tree, path, state)?);
+    }
+    Ok(Lineage { commits, evidence: walker.evidence, changed: walker.changed, files, table: walker.table })
+}
+
+struct Walker<'r> {
+    repo: &'r Repository,
+    bots: &'r [String],
+    index: HashMap<Oid, u32>,
+    table: Table,
+    pool: Pool,
+    git_ai: GitAiReader<'r>,
+    evidence: HashMap<Oid, CommitEvidence>,
+    changed: HashMap<Oid, Vec<String>>,
+}
+
+/// One file to bring up to a commit: its versions in the parents (each with
+/// tags) and its new version, if it still exists.
+struct Job {
+    path: Option<Rc<str>>,
+    olds: Vec<Rc<FileState>>,
+    new: Option<Content>,
+}
+
+impl Walker<'_> {
+    /// The files the range touched as of commit `oid` (number `at`).
+    fn commit(
+        &mut self,
+        oid: Oid,
+        at: u32,
+        snapshots: &mut HashMap<u32, Rc<Snapshot>>,
+        children: &mut [u32],
+    ) -> Result<Snapshot, LineageError> {
+        let repo = self.repo;
+        let commit = repo.find_commit(oid).map_err(git(format!("read commit {oid}")))?;
+        self.read_evidence(&commit)?;
+        let tree = commit.tree().map_err(git(format!("read the tree of {oid}")))?;
+        let mut parents: Vec<(Tree<'_>, Option<Rc<Snapshot>>)> = Vec::new();
+        for parent in commit.parents() {
+            let ptree = parent.tree().map_err(git(format!("read the tree of {}", parent.id())))?;
+            let snapshot = match self.index.get(&parent.id()) {
+                Some(&i) => {
+                    children[i as usize] -= 1;
+                    let taken =
+                        if children[i as usize] == 0 { snapshots.remove(&i) } else { snapshots.get(&i).cloned() };
+                    // Topological order: an in-range parent came first, and
+                    // its state is kept until its last child is done.
+                    Some(taken.ok_or(LineageError::Order { commit: oid, parent: parent.id() })?)
+                }
+                None => None,
+            };
+            parents.push((ptree, snapshot));
+        }
+        let (mut map, jobs) = if parents.len() <= 1 {
+            self.plan_commit(oid, &tree, parents.pop())?
+        } else {
+            self.plan_merge(oid, &tree, &parents)?
+        };
+        // First what every file loses (so that a move between two files of
+        // this commit is seen), then what each new version holds.
+        let versions: Vec<Vec<Vec<&[u8]>>> =
+            jobs.iter().map(|j| j.olds.iter().map(|s| s.content.lines()).collect()).collect();
+        let changes: Vec<Change<'_>> = jobs
+            .iter()
+            .zip(&versions)
+            .map(|(job, lines)| {
+                let parents = job
+                    .olds
+                    .iter()
+                    .zip(lines)
+                    .map(|(state, lines)| Version { lines: lines.clone(), tags: &state.tags })
+                    .collect();
+                Change::new(parents, job.new.as_ref().map_or_else(Vec::new, Content::lines))
+            })
+            .collect();
+        for change in &changes {
+            change.forget_removed(&self.table, &mut self.pool);
+        }
+        let mut finished: Vec<(Rc<str>, Vec<Tag>)> = Vec::new();
+        for (job, change) in jobs.iter().zip(&changes) {
+            let (Some(path), Some(new)) = (&job.path, &job.new) else { continue };
+            let evidence = self.evidence_for(oid, path, new);
+            finished.push((path.clone(), change.finish(&mut self.table, &self.pool, at, &evidence)));
+        }
+        drop(changes);
+        drop(versions);
+        for (job, (path, tags)) in jobs.into_iter().filter(|j| j.path.is_some() && j.new.is_some()).zip(finished) {
+            let content = job.new.unwrap_or_else(|| unreachable!("filtered above"));
+            map.insert(path, Rc::new(FileState { content, tags }));
+        }
+        Ok(map)
+    }
+
+    /// A commit with one parent (or none): its diff, renames found.
+    fn plan_commit(
+        &mut self,
+        oid: Oid,
+        tree: &Tree<'_>,
+        parent: Option<(Tree<'_>, Option<Rc<Snapshot>>)>,
+    ) -> Result<(Snapshot, Vec<Job>), LineageError> {
+        let (ptree, snapshot) = match parent {
+            Some((t, s)) => (Some(t), s),
+            None => (None, None),
+        };
+        let mut map: Snapshot = snapshot.map(Rc::unwrap_or_clone).unwrap_or_default();
+        let mut diff = self
+            .repo
+            .diff_tree_to_tree(ptree.as_ref(), Some(tree), Some(&mut diff_options()))
+            .map_err(git(format!("diff {oid}")))?;
+        diff.find_similar(Some(DiffFindOptions::new().renames(true))).map_err(git(format!("find renames in {oid}")))?;
+        let mut jobs = Vec::new();
+        let mut changed = Vec::new();
+        for delta in diff.deltas() {
+            let (old, new) = (delta.old_file(), delta.new_file());
+            let old_path = old.path().map(path_str);
+            let new_path = new.path().map(path_str);
+            for p in [&old_path, &new_path].into_iter().flatten() {
+                if !changed.contains(p) {
+                    changed.push(p.clone());
+                }
+            }
+            let removed = matches!(delta.status(), Delta::Deleted);
+            let added = matches!(delta.status(), Delta::Added);
+            if !matches!(
+                delta.status(),
+                Delta::Added | Delta::Deleted | Delta::Modified | Delta::Renamed | Delta::Copied | Delta::Typechange
+            ) {
+                continue;
+            }
+            let mut olds = Vec::new();
+            if !added && let Some(path) = &old_path {
+                let from_map = if delta.status() == Delta::Copied {
+                    map.get(path.as_str()).cloned()
+                } else {
+                    map.remove(path.as_str())
+                };
+                olds.push(match from_map {
+                    Some(state) => state,
+                    None => self.outside(old.id(), old.mode() == FileMode::Commit, path)?,
+                });
+            }
+            let new_content = match (&new_path, removed) {
+                (Some(path), false) => Some(self.content(new.id(), new.mode() == FileMode::Commit, path)?),
+                _ => None,
+            };
+            jobs.push(Job {
+                path: new_path.filter(|_| !removed).map(|p| Rc::from(p.as_str())),
+                olds,
+                new: new_content,
+            });
+        }
+        self.changed.insert(oid, changed);
+        Ok((map, jobs))
+    }
+
+    /// A merge: each path that differs from some parent, against every
+    /// parent's version of it; the other paths are the same in every parent
+    /// and take their tags from all of them.
+    fn plan_merge(
+        &mut self,
+        oid: Oid,
+        tree: &Tree<'_>,
+        parents: &[(Tree<'_>, Option<Rc<Snapshot>>)],
+    ) -> Result<(Snapshot, Vec<Job>), LineageError> {
+        let mut paths: Vec<String> = Vec::new();
+        let mut seen: HashSet<String> = HashSet::new();
+        for (k, (ptree, _)) in parents.iter().enumerate() {
+            let diff = self
+                .repo
+                .diff_tree_to_tree(Some(ptree), Some(tree), Some(&mut diff_options()))
+                .map_err(git(format!("diff {oid} against its parent {}", k + 1)))?;
+            let mut changed = Vec::new();
+            for delta in diff.deltas() {
+                for file in [delta.old_file(), delta.new_file()] {
+                    if let Some(p) = file.path().map(path_str) {
+                        if k == 0 && !changed.contains(&p) {
+                            changed.push(p.clone());
+                        }
+                        if seen.insert(p.clone()) {
+                            paths.push(p);
+                        }
+                    }
+                }
+            }
+            if k == 0 {
+                self.changed.insert(oid, changed);
+            }
+        }
+        // Paths the range touched that the merge did not change against any
+        // parent: one version in every parent, tagged from all of them.
+        let mut map: Snapshot = Snapshot::new();
+        let untouched: HashSet<Rc<str>> = parents
+            .iter()
+            .flat_map(|(_, s)| s.iter().flat_map(|s| s.keys()))
+            .filter(|key| !seen.contains(key.as_ref()))
+            .cloned()
+            .collect();
+        for key in untouched {
+            let states: Vec<Option<&Rc<FileState>>> =
+                parents.iter().map(|(_, s)| s.as_ref().and_then(|s| s.get(&key))).collect();
+            let Some(first) = states.iter().flatten().next().map(|s| Rc::clone(s)) else { continue };
+            let state = if states.iter().all(|s| s.is_some_and(|s| Rc::ptr_eq(s, &first))) {
+                first
+            } else {
+                let tags = (0..first.tags.len())
+                    .map(|j| {
+                        let line: Vec<Tag> =
+                            states.iter().map(|s| s.and_then(|s| s.tags.get(j).copied()).unwrap_or(OUTSIDE)).collect();
+                        self.table.combine(&line)
+                    })
+                    .collect();
+                let content =
+                    Content { id: first.content.id, kind: first.content.kind, bytes: Rc::clone(&first.content.bytes) };
+                Rc::new(FileState { content, tags })
+            };
+            map.insert(key, state);
+        }
+        let mut jobs = Vec::new();
+        for path in paths {
+            map.remove(path.as_str());
+            let entry = |t: &Tree<'_>| t.get_path(Path::new(&path)).ok().filter(|e| e.kind() != Some(ObjectType::Tree));
+            let mut olds = Vec::new();
+            for (ptree, snapshot) in parents {
+                let Some(e) = entry(ptree) else { continue };
+                let from_map = snapshot.as_ref().and_then(|s| s.get(path.as_str())).cloned();
+                olds.push(match from_map {
+                    Some(state) => state,
+                    None => self.outside(e.id(), is_gitlink(&e), &path)?,
+                });
+            }
+            let new = match entry(tree) {
+                Some(e) => Some(self.content(e.id(), is_gitlink(&e), &path)?),
+                None => None,
+            };
+            let path = new.as_ref().map(|_| Rc::from(path.as_str()));
+            jobs.push(Job { path, olds, new });
+        }
+        Ok((map, jobs))
+    }
+
+    /// A version from outside the range: every line outside.
+    fn outside(&self, id: Oid, gitlink: bool, path: &str) -> Result<Rc<FileState>, LineageError> {
+        let content = self.content(id, gitlink, path)?;
+        debug_assert_eq!(content.line_count(), content.lines().len());
+        let tags = vec![OUTSIDE; content.line_count()];
+        Ok(Rc::new(FileState { content, tags }))
+    }
+
+    fn content(&self, id: Oid, gitlink: bool, path: &str) -> Result<Content, LineageError> {
+        if gitlink {
+            let bytes = Rc::from(opaque_line("submodule", &id.to_string()));
+            return Ok(Content { id, kind: VersionKind::Submodule, bytes });
+        }
+        let blob = self.repo.find_blob(id).map_err(git(format!("read {path} (blob {id})")))?;
+        Ok(match std::str::from_utf8(blob.content()) {
+            Ok(_) => Content { id, kind: VersionKind::Text, bytes: blob.content().into() },
+            Err(_) => Content { id, kind: VersionKind::Bytes, bytes: Rc::from(opaque_line("blob", &id.to_string())) },
+        })
+    }
+
+    fn read_evidence(&mut self, commit: &git2::Commit<'_>) -> Result<(), LineageError> {
+        let oid = commit.id();
+        let evidence = CommitEvidence {
+            vouch_note: notes::read_note(self.repo, oid)?,
+            git_ai_note: self.git_ai.read(oid)?,
+            declared: history::commit_declaration(commit, self.bots),
+        };
+        self.evidence.insert(oid, evidence);
+        Ok(())
+    }
+
+    /// What commit `oid` says about the lines of `content`, its version of
+    /// `path`.
+    fn evidence_for(&mut self, oid: Oid, path: &str, content: &Content) -> lineage::Evidence {
+        let Some(ev) = self.evidence.get(&oid) else { return lineage::Evidence::default() };
+        let table = &mut self.table;
+        let ai = |table: &mut Table, attribution: Attribution| table.claim(Claim::Ai(attribution));
+        let whole = ev.declared.as_ref().map(|d| {
+            let source = AiSource { tool: d.tool(), model: None, session: None, kind: None };
+            ai(table, Attribution::ai(source, How::History, None))
+        });
+        // Lines no record claims are attested not AI only by a note that
+        // attests (imported records add AI lines and nothing else).
+        let rest = ev
+            .vouch_note
+            .as_deref()
+            .filter(|n| notes::attests(n))
+            .map(|_| table.claim(Claim::NotAi(Attester::VouchNote)));
+        let n = content.line_count();
+        let mut lines: Vec<Option<ClaimId>> = vec![None; n];
+        let not_ai = table.claim(Claim::NotAi(Attester::GitAi));
+        if let Some(note) = ev.git_ai_note.as_ref().filter(|n| n.files.contains_key(path)) {
+            match content.kind {
+                VersionKind::Text => {
+                    for (i, slot) in lines.iter_mut().enumerate() {
+                        *slot = note.attribution(path, i as u32 + 1).map(|a| match a.is_ai() {
+                            true => ai(table, a),
+                            false => not_ai,
+                        });
+                    }
+                }
+                VersionKind::Bytes | VersionKind::Submodule => {
+                    lines[0] = Some(match note.first_ai(path) {
+                        Some(a) => ai(table, a),
+                        None => not_ai,
+                    });
+                }
+            }
+        }
+        let id = content.id.to_string();
+        let records = ev.vouch_note.iter().flatten().filter_map(|r| match r {
+            NoteRecord::File(f) if f.path == path && f.blob == id => Some(f),
+            _ => None,
+        });
+        for record in records {
+            let claim = ai(table, record.attribution());
+            match content.kind {
+                VersionKind::Text => {
+                    for &[a, b] in &record.ai {
+                        let (a, b) = (a.max(1) as usize, (b as usize).min(n));
+                        for slot in lines.iter_mut().take(b).skip(a - 1) {
+                            *slot = Some(claim);
+                        }
+                    }
+                }
+                VersionKind::Bytes | VersionKind::Submodule => {
+                    if !record.ai.is_empty() {
+                        lines[0] = Some(claim);
+                    }
+                }
+            }
+        }
+        lineage::Evidence { whole, lines, rest }
+    }
+
+    /// The last word on one file of HEAD (see [`lineage::settle`]).
+    fn settle(&mut self, base: &Tree<'_>, path: &str, state: &FileState) -> Result<FileLineage, LineageError> {
+        let mut tags = state.tags.clone();
+        let lines = state.content.lines();
+        let at_base = base.get_path(Path::new(path)).ok();
+        let base_content = match at_base {
+            Some(e) if e.kind() != Some(ObjectType::Tree) => Some(self.content(e.id(), is_gitlink(&e), path)?),
+            _ => None,
+        };
+        let base_lines = base_content.as_ref().map(Content::lines);
+        lineage::settle(&mut self.table, &self.pool, &lines, &mut tags, base_lines.as_deref());
+        Ok(FileLineage { id: state.content.id, kind: state.content.kind, tags })
+    }
+}
+
+fn is_gitlink(entry: &git2::TreeEntry<'_>) -> bool {
+    entry.filemode() == i32::from(FileMode::Commit)
+}
+
+fn diff_options() -> DiffOptions {
+    let mut options = DiffOptions::new();
+    options.include_typechange(true).ignore_submodules(false);
+    options
+}
+
+fn path_str(path: &Path) -> String {
+    path.to_string_lossy().into_owned()
+}

@@ -1,0 +1,350 @@
+//! Laundering AI origin through history, end to end: an author who wants AI
+//! code merged without a senior's approval rewrites history on their side
+//! (whitespace, re-indentation, rewording, moves, evil and unrelated
+//! merges, contradicting notes, bytes vouch might not read), and
+//! `vouch verify` must still find the AI units and name them. Each attack
+//! has its honest counterpart: human edits stay human, and approving the
+//! final units is enough.
+//!
+//! The real `vouch` binary, real git and real `ssh-keygen`, under the strict
+//! signed policy of docs/trust.md.
+
+mod support {
+    pub mod world;
+}
+
+use git2::Oid;
+use serde_json::Value;
+use support::world::{AI_FN, BASE_LIB, Clone, Decision, SIGNED_POLICY, TRAILER, World, failures, only_failure};
+use vouch::provenance::{AiSource, Evidence};
+use vouch::store::notes::{self, FileRecord, NoteRecord};
+
+/// A world whose `main` has `src/lib.rs` = [`BASE_LIB`], and a clone of it
+/// acting as `who` on branch `feature`.
+fn start(policy: &str, who: &str) -> (World, Clone) {
+    let world = World::new(policy);
+    let a = world.clone_as("a", who);
+    a.git(&["checkout", "-q", "-b", "feature"]);
+    (world, a)
+}
+
+/// Claude's `add` appended to src/lib.rs (lines 5-7), with the trailer and a
+/// vouch note that says so.
+fn ai_commit(a: &Clone) -> Oid {
+    a.write("src/lib.rs", &format!("{BASE_LIB}{AI_FN}"));
+    let commit = a.commit("add add()", Some(TRAILER));
+    let record = NoteRecord::File(FileRecord {
+        path: "src/lib.rs".into(),
+        blob: a.blob(commit, "src/lib.rs").to_string(),
+        ai: vec![[5, 7]],
+        origin: AiSource { tool: "claude".into(), model: None, session: None, kind: None },
+        evidence: Evidence::AgentHook,
+        accepted_by: None,
+        rationale: None,
+        approvals: Vec::new(),
+        intent: None,
+        imported: None,
+    });
+    notes::write_note(&a.repo(), commit, &[record]).unwrap();
+    commit
+}
+
+/// A commit with no AI evidence, attested `no-ai` by a vouch note.
+fn no_ai_commit(a: &Clone, subject: &str) -> Oid {
+    let commit = a.commit(subject, None);
+    notes::write_note(&a.repo(), commit, &[NoteRecord::NoAi]).unwrap();
+    commit
+}
+
+/// The one failure, which must be about the AI function `name` in `path`.
+fn ai_unit_failure<'a>(report: &'a Value, path: &str, name: &str) -> &'a Value {
+    let failure = only_failure(report, "unapproved-ai");
+    assert_eq!(failure["path"], path, "{report:#}");
+    assert_eq!(failure["kind"], "function", "{report:#}");
+    assert_eq!(failure["name"], name, "{report:#}");
+    failure
+}
+
+fn commits_of(failure: &Value) -> Vec<String> {
+    failure["commits"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_string()).collect()
+}
+
+fn attested_policy() -> String {
+    format!("{SIGNED_POLICY}require_attestation = true\n")
+}
+
+/// A later commit rewrites Claude's lines as `rewrite` says; verify must
+/// still find the AI function, tied to both commits, and pass once someone
+/// who touched neither approves it.
+fn laundered(rewrite: &str) {
+    let (world, a) = start(&attested_policy(), "dev");
+    let ai = ai_commit(&a);
+    a.write("src/lib.rs", &format!("{BASE_LIB}{rewrite}"));
+    let launder = no_ai_commit(&a, "tidy");
+    let (code, report) = a.verify("origin/main..HEAD");
+    assert_eq!(code, 1, "{report:#}");
+    let failure = ai_unit_failure(&report, "src/lib.rs", "add");
+    assert_eq!(failure["line"], 5);
+    let commits = commits_of(failure);
+    assert!(commits.contains(&ai.to_string()) && commits.contains(&launder.to_string()), "{failure:#}");
+
+    let fingerprint = failure["fingerprint"].as_str().unwrap();
+    world.decide(&a, fingerprint, Decision::by("alice"));
+    let (code, report) = a.verify("origin/main..HEAD");
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(report["approved"][0]["by"][0], "alice@example.com");
+}
+
+#[test]
+fn a_trailing_space_on_every_ai_line_keeps_it_ai() {
+    laundered("\npub fn add(a: u32, b: u32) -> u32 { \n    a + b \n} \n");
+}
+
+#[test]
+fn re_indenting_ai_lines_keeps_them_ai() {
+    laundered("\n    pub fn add(a: u32, b: u32) -> u32 {\n        a + b\n    }\n");
+}
+
+#[test]
+fn rewording_ai_lines_in_place_keeps_them_ai() {
+    laundered("\npub fn add(x: u32, y: u32) -> u32 {\n    x + y\n} // sum\n");
+}
+
+#[test]
+fn moving_ai_lines_to_another_file_keeps_them_ai() {
+    let (world, a) = start(&attested_policy(), "dev");
+    let ai = ai_commit(&a);
+    a.write("src/lib.rs", BASE_LIB);
+    a.write("src/math.rs", &format!("// Arithmetic.\n{}", AI_FN.replace("    a + b", "\ta + b")));
+    let moved = no_ai_commit(&a, "move add() to its own module");
+    let (code, report) = a.verify("origin/main..HEAD");
+    assert_eq!(code, 1, "{report:#}");
+    let failure = ai_unit_failure(&report, "src/math.rs", "add");
+    let commits = commits_of(failure);
+    assert!(commits.contains(&ai.to_string()) && commits.contains(&moved.to_string()), "{failure:#}");
+    world.decide(&a, failure["fingerprint"].as_str().unwrap(), Decision::by("bob"));
+    let (code, report) = a.verify("origin/main..HEAD");
+    assert_eq!(code, 0, "{report:#}");
+}
+
+#[test]
+fn an_evil_merge_that_rewrites_ai_lines_keeps_them_ai() {
+    let (world, a) = start(SIGNED_POLICY, "dev");
+    a.git(&["checkout", "-q", "-b", "side", "origin/main"]);
+    a.write("README", "side work\n");
+    a.commit("readme", None);
+    a.git(&["checkout", "-q", "feature"]);
+    let ai = ai_commit(&a);
+    // The merge takes the README, and rewrites Claude's lines on its own.
+    a.git(&["merge", "-q", "--no-ff", "--no-commit", "side"]);
+    a.write("src/lib.rs", &format!("{BASE_LIB}\npub fn add(a: u32, b: u32) -> u32 {{ \n    a + b \n}} \n"));
+    a.git(&["add", "-A"]);
+    a.git(&["commit", "-q", "--no-verify", "--no-edit"]);
+    let merge = a.head();
+    let (code, report) = a.verify("origin/main..HEAD");
+    assert_eq!(code, 1, "{report:#}");
+    let failure = ai_unit_failure(&report, "src/lib.rs", "add");
+    let commits = commits_of(failure);
+    assert!(commits.contains(&ai.to_string()) && commits.contains(&merge.to_string()), "{failure:#}");
+    world.decide(&a, failure["fingerprint"].as_str().unwrap(), Decision::by("alice"));
+    assert_eq!(a.verify("origin/main..HEAD").0, 0);
+}
+
+#[test]
+fn an_ours_merge_of_an_unrelated_ai_history_does_not_launder_its_text() {
+    let (_world, a) = start(SIGNED_POLICY, "dev");
+    // The agent works on a history of its own...
+    a.git(&["checkout", "-q", "--orphan", "agent"]);
+    a.git(&["rm", "-q", "-rf", "."]);
+    a.write("src/ai.rs", AI_FN.trim_start());
+    a.commit("agent work", Some(TRAILER));
+    // ...which is merged with `-s ours` (its text dropped), and the text is
+    // then committed again as if a person wrote it.
+    a.git(&["checkout", "-q", "feature"]);
+    a.git(&["merge", "-q", "-s", "ours", "--allow-unrelated-histories", "-m", "merge agent", "agent"]);
+    a.write("src/ai.rs", AI_FN.trim_start());
+    a.commit("add ai.rs", None);
+    let (code, report) = a.verify("origin/main..HEAD");
+    assert_eq!(code, 1, "{report:#}");
+    ai_unit_failure(&report, "src/ai.rs", "add");
+}
+
+#[test]
+fn a_git_ai_note_claiming_human_never_outranks_a_claude_trailer() {
+    let (world, a) = start(SIGNED_POLICY, "dev");
+    a.write("src/lib.rs", &format!("{BASE_LIB}{AI_FN}"));
+    let commit = a.commit("add add()", Some(TRAILER));
+    let note = format!(
+        "src/lib.rs\n  h_0123456789abcd 1-7\n---\n{{\"schema_version\":\"authorship/3.0.0\",\"base_commit_sha\":\"{commit}\",\
+         \"prompts\":{{}},\"humans\":{{\"h_0123456789abcd\":{{\"author\":\"dev <dev@example.com>\"}}}}}}\n"
+    );
+    a.write_bytes("../ai-note", note.as_bytes());
+    let note_file = a.path.join("../ai-note");
+    a.git(&["notes", "--ref=ai", "add", "-F", note_file.to_str().unwrap(), &commit.to_string()]);
+    let (code, report) = a.verify("origin/main..HEAD");
+    assert_eq!(code, 1, "{report:#}");
+    ai_unit_failure(&report, "src/lib.rs", "add");
+    // Coverage names the evidence the commit carries.
+    let evidence = &report["coverage"]["provenance"][commit.to_string()];
+    assert_eq!(evidence, &serde_json::json!(["trailer: claude", "git-ai note"]), "{report:#}");
+    world.decide(&a, failures(&report)[0]["fingerprint"].as_str().unwrap(), Decision::by("alice"));
+    assert_eq!(a.verify("origin/main..HEAD").0, 0);
+}
+
+#[test]
+fn control_characters_do_not_make_a_file_unread() {
+    let (world, a) = start(&attested_policy(), "dev");
+    let hidden = "\u{1}".repeat(10);
+    a.write(
+        "src/lib.rs",
+        &format!("{BASE_LIB}\npub fn add(a: u32, b: u32) -> u32 {{\n    // {hidden}\n    a + b\n}}\n"),
+    );
+    let commit = a.commit("add add()", Some(TRAILER));
+    notes::write_note(&a.repo(), commit, &[NoteRecord::NoAi]).unwrap();
+    let (code, text) = a.verify_text("origin/main..HEAD");
+    assert_eq!(code, 1, "{text}");
+    assert!(!text.contains("not read"), "{text}");
+    let (_, report) = a.verify("origin/main..HEAD");
+    let list = failures(&report);
+    let unit = list.iter().find(|f| f["rule"] == "unapproved-ai").expect("the AI unit fails");
+    assert_eq!(
+        (&unit["path"], &unit["kind"], &unit["name"]),
+        (&"src/lib.rs".into(), &"function".into(), &"add".into())
+    );
+    // The `no-ai` note contradicts the trailer.
+    assert!(list.iter().any(|f| f["rule"] == "note-mismatch"), "{report:#}");
+    world.decide(&a, unit["fingerprint"].as_str().unwrap(), Decision::by("alice"));
+    let (_, report) = a.verify("origin/main..HEAD");
+    assert_eq!(only_failure(&report, "note-mismatch")["commits"][0], commit.to_string());
+}
+
+#[test]
+fn a_latin1_file_is_one_unit_that_needs_approval() {
+    let (world, a) = start(SIGNED_POLICY, "dev");
+    let mut bytes = format!("{BASE_LIB}{AI_FN}").into_bytes();
+    bytes.extend_from_slice(b"// caf\xe9\n");
+    a.write_bytes("src/lib.rs", &bytes);
+    a.commit("add add()", Some(TRAILER));
+    let (code, text) = a.verify_text("origin/main..HEAD");
+    assert_eq!(code, 1, "{text}");
+    assert!(!text.contains("not read"), "{text}");
+    let (_, report) = a.verify("origin/main..HEAD");
+    let failure = only_failure(&report, "unapproved-ai");
+    assert_eq!(failure["path"], "src/lib.rs");
+    assert_eq!(failure["kind"], "file");
+    assert_eq!(failure["fingerprint"], vouch::fingerprint::file_fingerprint(&bytes));
+    world.decide(&a, failure["fingerprint"].as_str().unwrap(), Decision::by("bob"));
+    assert_eq!(a.verify("origin/main..HEAD").0, 0);
+}
+
+#[test]
+fn a_submodule_bump_with_a_trailer_needs_approval() {
+    let (world, a) = start(SIGNED_POLICY, "dev");
+    let old = "1".repeat(40);
+    let new = "2".repeat(40);
+    a.git(&["checkout", "-q", "main"]);
+    a.git(&["update-index", "--add", "--cacheinfo", &format!("160000,{old},vendor/dep")]);
+    a.git(&["commit", "-q", "--no-verify", "-m", "vendor dep"]);
+    a.git(&["push", "-q", "origin", "main"]);
+    a.git(&["checkout", "-q", "-B", "feature"]);
+    a.git(&["update-index", "--cacheinfo", &format!("160000,{new},vendor/dep")]);
+    a.git(&["commit", "-q", "--no-verify", "-m", &format!("bump dep\n\n{TRAILER}\n")]);
+    let (code, report) = a.verify("origin/main..HEAD");
+    assert_eq!(code, 1, "{report:#}");
+    let failure = only_failure(&report, "unapproved-ai");
+    assert_eq!(failure["path"], "vendor/dep");
+    assert_eq!(failure["kind"], "submodule");
+    assert_eq!(failure["fingerprint"], vouch::fingerprint::submodule_fingerprint(&new));
+    world.decide(&a, failure["fingerprint"].as_str().unwrap(), Decision::by("alice"));
+    assert_eq!(a.verify("origin/main..HEAD").0, 0);
+}
+
+#[test]
+fn whoever_wrote_the_ai_lines_may_not_approve_them_after_someone_else_touched_them() {
+    // Alice (a reviewer) commits Claude's code; Dev adds the trailing spaces.
+    let (world, a) = start(SIGNED_POLICY, "alice");
+    ai_commit(&a);
+    a.act_as("dev");
+    a.write("src/lib.rs", &format!("{BASE_LIB}\npub fn add(a: u32, b: u32) -> u32 {{ \n    a + b \n}} \n"));
+    a.commit("tidy", None);
+    let (_, report) = a.verify("origin/main..HEAD");
+    let fingerprint = ai_unit_failure(&report, "src/lib.rs", "add")["fingerprint"].as_str().unwrap().to_string();
+    world.decide(&a, &fingerprint, Decision::by("alice"));
+    let (code, report) = a.verify("origin/main..HEAD");
+    assert_eq!(code, 1, "{report:#}");
+    let details = ai_unit_failure(&report, "src/lib.rs", "add")["details"].to_string();
+    assert!(details.contains("alice@example.com authors the commit"), "{details}");
+    world.decide(&a, &fingerprint, Decision::by("bob"));
+    assert_eq!(a.verify("origin/main..HEAD").0, 0);
+}
+
+#[test]
+fn a_person_reformatting_human_code_does_not_make_it_ai() {
+    let (world, a) = start(&attested_policy(), "dev");
+    // An approved AI function elsewhere...
+    a.write("src/math.rs", AI_FN.trim_start());
+    let commit = a.commit("add add()", Some(TRAILER));
+    let record = NoteRecord::File(FileRecord {
+        path: "src/math.rs".into(),
+        blob: a.blob(commit, "src/math.rs").to_string(),
+        ai: vec![[1, 3]],
+        origin: AiSource { tool: "claude".into(), model: None, session: None, kind: None },
+        evidence: Evidence::AgentHook,
+        accepted_by: None,
+        rationale: None,
+        approvals: Vec::new(),
+        intent: None,
+        imported: None,
+    });
+    notes::write_note(&a.repo(), commit, &[record]).unwrap();
+    // ...and whitespace on the human function of BASE.
+    a.write("src/lib.rs", "pub fn base() -> u32 { \n        1\n} \n");
+    no_ai_commit(&a, "reformat");
+    let (_, report) = a.verify("origin/main..HEAD");
+    let units: Vec<&Value> = failures(&report).iter().filter(|f| f["rule"] == "unapproved-ai").collect();
+    assert_eq!(units.len(), 1, "{report:#}");
+    assert_eq!(units[0]["path"], "src/math.rs");
+    world.decide(&a, units[0]["fingerprint"].as_str().unwrap(), Decision::by("alice"));
+    let (code, report) = a.verify("origin/main..HEAD");
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(report["coverage"]["ai_lines"], 3, "{report:#}");
+    assert_eq!(report["coverage"]["attested_lines"], 3, "{report:#}");
+}
+
+#[test]
+fn an_ai_change_reverted_to_base_needs_no_approval() {
+    let (_world, a) = start(SIGNED_POLICY, "dev");
+    a.write("src/lib.rs", "pub fn base() -> u32 {\n    2\n}\n");
+    a.commit("claude's change", Some(TRAILER));
+    a.write("src/lib.rs", BASE_LIB);
+    a.commit("revert", None);
+    let (code, report) = a.verify("origin/main..HEAD");
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(report["coverage"]["ai_lines"], 0, "{report:#}");
+}
+
+#[test]
+fn a_no_ai_note_beside_a_git_ai_claim_of_ai_is_a_mismatch() {
+    let (_world, a) = start(&attested_policy(), "dev");
+    a.write("src/lib.rs", &format!("{BASE_LIB}{AI_FN}"));
+    let commit = a.commit("add add()", None);
+    let note = "src/lib.rs\n  abcd1234abcd1234 5-7\n---\n{\"schema_version\":\"authorship/3.0.0\",\"base_commit_sha\":\"x\",\
+                \"prompts\":{\"abcd1234abcd1234\":{\"agent_id\":{\"tool\":\"cursor\",\"id\":\"c\",\"model\":\"m\"}}}}\n";
+    a.git(&["notes", "--ref=ai", "add", "-m", note, &commit.to_string()]);
+    notes::write_note(&a.repo(), commit, &[NoteRecord::NoAi]).unwrap();
+    let (code, report) = a.verify("origin/main..HEAD");
+    assert_eq!(code, 1, "{report:#}");
+    let mismatch = failures(&report).iter().find(|f| f["rule"] == "note-mismatch").expect("a note mismatch");
+    assert_eq!(
+        mismatch["reason"],
+        format!(
+            "the note on commit {} attests no AI text, but its git-ai note attributes lines to AI",
+            &commit.to_string()[..10]
+        )
+    );
+    assert!(failures(&report).iter().any(|f| f["rule"] == "unapproved-ai" && f["name"] == "add"), "{report:#}");
+    // The coverage line counts the git-ai note as provenance.
+    let (_, text) = a.verify_text("origin/main..HEAD");
+    assert!(text.contains("coverage: 1 commit(s) (0 merge(s)), 1 with a vouch note, 0 without"), "{text}");
+    assert!(text.contains("provenance: 1 with a git-ai note, 0 declaring AI"), "{text}");
+}
