@@ -215,6 +215,10 @@ fn verify_shows_the_intent_beside_the_failing_unit() {
     let sarif: serde_json::Value = serde_json::from_str(&sarif.stdout).unwrap();
     let message = sarif["runs"][0]["results"][0]["message"]["text"].as_str().unwrap();
     assert!(message.contains("- agent's intent: I'll add a Coupon class"), "{message}");
+    // The pull request's summary (Markdown) shows it too, escaped.
+    let md = repo.vouch(&["verify", "HEAD~1..HEAD", "--format", "markdown"]);
+    assert!(md.stdout.contains("- agent's intent\\: I'll add a Coupon class"), "{md:?}");
+    assert!(!md.stdout.contains("hunter22"), "{md:?}");
 }
 
 #[test]

@@ -647,7 +647,7 @@ impl JudgedUnit {
 
     /// The ids of the approvals that count for it.
     pub fn approval_ids(&self, ledger: &Ledger) -> Vec<String> {
-        let Status::Approved { by } = &self.judgement.assessment.status else { return Vec::new() };
+        let Status::Approved { by, .. } = &self.judgement.assessment.status else { return Vec::new() };
         ledger
             .approvals
             .for_fingerprint(&self.facts.unit.fingerprint)

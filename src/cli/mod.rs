@@ -22,6 +22,7 @@ pub mod commit_note;
 pub mod context;
 pub mod doctor;
 pub mod gate_cache;
+pub mod generate;
 pub mod git_hooks;
 pub mod gitfiles;
 pub mod history_index;
@@ -39,6 +40,7 @@ pub mod review;
 pub mod stats;
 pub mod status;
 pub mod sync;
+pub mod team;
 pub mod units;
 pub mod verify;
 
@@ -109,6 +111,10 @@ pub enum Command {
     Stats(stats::Args),
     /// Write a self-contained HTML report.
     Report(report::Args),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(generate::CompletionsArgs),
+    /// Print the manual page, or write one per command with --dir.
+    Man(generate::ManArgs),
     /// Export provenance for other tools (`--agent-trace RANGE`: Agent
     /// Trace records, JSON Lines).
     Export(agent_trace::ExportArgs),
@@ -161,6 +167,8 @@ pub fn main() -> ExitCode {
         Command::Review(args) => review::run(args),
         Command::Stats(args) => stats::run(args),
         Command::Report(args) => report::run(args),
+        Command::Completions(args) => generate::completions(args),
+        Command::Man(args) => generate::man(args),
         Command::Export(args) => agent_trace::run_export(args),
         Command::Import(args) => agent_trace::run_import(args),
     };
