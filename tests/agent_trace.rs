@@ -171,9 +171,11 @@ fn a_record_written_from_the_specification_imports_its_ai_lines_and_nothing_else
     let (repo, head) = foreign();
     let file = repo.root.join(".git/trace.json");
     std::fs::write(&file, spec_example(&head)).unwrap();
-    let out = vouch(&repo, &["import", "--agent-trace", file.to_str().unwrap()], b"");
+    let out = vouch(&repo, &["import", "--agent-trace", file.to_str().unwrap(), "--format", "json"], b"");
     assert_eq!(out.code, 0, "{out:?}");
     assert!(out.stderr.contains("1 range(s) a human or unknown contributor claims were not imported"), "{out:?}");
+    let summary: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(summary, serde_json::json!({"records": 1, "commits": [head], "ai_lines": 5, "not_imported": 1}));
     let note = note(&repo, &head);
     assert!(note.iter().all(|r| r.get("attest").is_none()), "an import never says no-ai: {note:?}");
     let parser = note.iter().find(|r| r["path"] == "src/parser.ts").unwrap();

@@ -18,8 +18,8 @@ use std::path::PathBuf;
 use anyhow::{Context as _, bail};
 use git2::{Oid, Sort};
 
-use super::Outcome;
 use super::context::Context;
+use super::{Format, FormatArg, Outcome};
 use crate::agent_trace::{self, CommitTrace};
 use crate::display;
 use crate::provenance::{AiSource, Evidence};
@@ -45,6 +45,18 @@ pub struct ImportArgs {
     /// Lines); `-` reads standard input.
     #[arg(long = "agent-trace", value_name = "FILE")]
     pub file: PathBuf,
+    #[command(flatten)]
+    pub format: FormatArg,
+}
+
+/// What an import did, for `--format json`.
+#[derive(Debug, serde::Serialize)]
+struct Imported {
+    records: usize,
+    commits: Vec<String>,
+    ai_lines: usize,
+    /// Ranges a human or unknown contributor claims: not imported.
+    not_imported: usize,
 }
 
 pub fn run_export(args: ExportArgs) -> anyhow::Result<Outcome> {
@@ -183,6 +195,15 @@ pub fn run_import(args: ImportArgs) -> anyhow::Result<Outcome> {
         let records: Vec<NoteRecord> =
             notes::merge_records(records.clone()).into_iter().map(NoteRecord::File).collect();
         notes::write_note(repo, *commit, &records).with_context(|| format!("cannot write the note on {commit}"))?;
+    }
+    if args.format.format == Format::Json {
+        let report = Imported {
+            records: all.len(),
+            commits: writes.iter().map(|(c, _)| c.to_string()).collect(),
+            ai_lines: lines,
+            not_imported: not_ai,
+        };
+        println!("{}", serde_json::to_string_pretty(&report)?);
     }
     eprintln!(
         "vouch: imported {lines} AI line(s) into the notes of {} commit(s) from {} record(s)",
