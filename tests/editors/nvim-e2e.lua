@@ -7,7 +7,11 @@
 --      signoff-requested and the extmarks into "requested";
 --   3. :VouchPending fills the quickfix list;
 --   4. a large paste is reported (vouch/humanPaste) and not suspected;
---   5. :VouchProvenance and :checkhealth vouch work.
+--   5. :VouchProvenance and :checkhealth vouch work;
+--   6. vouch's signs sit below another server's error sign on the same line,
+--      and its diagnostics say why at the end of the line (virtual text);
+--   7. the request's notification says it stays local until a sync, and
+--      :VouchSync pushes the records to the remote.
 -- Every wait is bounded. Ends with :qall! on success, :cquit on failure.
 
 local repo = assert(os.getenv("VOUCH_E2E_REPO"))
@@ -65,6 +69,14 @@ local ok, err = xpcall(function()
       table.insert(sent, ev.data.method)
     end,
   })
+
+  -- What the plugin tells the user.
+  local notes = {}
+  local notify = vim.notify
+  vim.notify = function(msg, level, opts)
+    table.insert(notes, msg)
+    return notify(msg, level, opts)
+  end
 
   local vouch = require("vouch")
   check("setup", vouch.setup({ cmd = { bin, "lsp" } }) == true)
@@ -127,6 +139,31 @@ local ok, err = xpcall(function()
   check("pending highlight extmark and signs on both AI lines", hl > 0 and signs >= 2,
     string.format("%d highlights, %d signs", hl, signs))
 
+  -- 6. Another server's error on an AI line keeps its sign visible; vouch's
+  -- own diagnostics have no sign but say why in virtual text.
+  local other = vim.api.nvim_create_namespace("other-server")
+  vim.diagnostic.set(other, buf, { { lnum = 4, col = 0, severity = vim.diagnostic.severity.ERROR, message = "E: broken", source = "other" } })
+  local top
+  for _, m in ipairs(vim.api.nvim_buf_get_extmarks(buf, -1, { 4, 0 }, { 4, -1 }, { details = true, type = "sign" })) do
+    if m[4].sign_text and (top == nil or (m[4].priority or 0) > (top.priority or 0)) then
+      top = m[4]
+    end
+  end
+  check("another server's error sign outranks vouch's on the same line",
+    top ~= nil and top.sign_hl_group == "DiagnosticSignError", vim.inspect(top))
+  vim.diagnostic.reset(other, buf)
+  local ns = vim.lsp.diagnostic.get_namespace(client.id, false)
+  local dconf = vim.diagnostic.config(nil, ns) or {}
+  check("vouch's diagnostics: virtual text on, their own signs off", dconf.virtual_text and dconf.signs == false,
+    vim.inspect(dconf))
+  local vt = 0
+  for _, m in ipairs(vim.api.nvim_buf_get_extmarks(buf, -1, 0, -1, { details = true })) do
+    if m[4].virt_text then
+      vt = vt + 1
+    end
+  end
+  check("the AI unit's reason shows as virtual text", vt >= 1, tostring(vt))
+
   -- 2. Request sign-off through the code action, as a person would.
   local prompted
   vim.ui.input = function(opts, on_confirm)
@@ -169,6 +206,24 @@ local ok, err = xpcall(function()
   local phl = marks("VouchPending")
   check("requested extmarks replace pending ones", rhl > 0 and rsigns >= 2 and phl == 0,
     string.format("requested %d/%d, pending %d", rhl, rsigns, phl))
+
+  check("the request's message says it stays local until a sync", vim.wait(3000, function()
+    return vim.iter(notes):any(function(n)
+      return n:find("stays in this clone until you sync", 1, true) ~= nil
+    end)
+  end, 50), vim.inspect(notes))
+
+  -- 7. :VouchSync pushes the records to the remote.
+  local synced
+  vouch.sync(buf, function(ok_sync, lines)
+    synced = { ok = ok_sync, lines = lines }
+  end)
+  vim.wait(30000, function()
+    return synced ~= nil
+  end, 100)
+  local remote_refs = vim.fn.system({ "git", "--git-dir", os.getenv("VOUCH_E2E_REMOTE"), "for-each-ref", "--format=%(refname)" })
+  check(":VouchSync pushed the request to the remote", synced and synced.ok and remote_refs:find("vouch") ~= nil,
+    vim.inspect(synced) .. " remote refs: " .. remote_refs)
 
   -- 3. The queue.
   local counted

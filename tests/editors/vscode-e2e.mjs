@@ -3,7 +3,10 @@
 // (VS Code 1.100 in a browser) driven through headless Chromium by
 // playwright-core, against the real `vouch lsp` (VOUCH_BIN).
 //
-// In a temporary git repository it opens app.py, types "def add", lets a
+// The extension is the linux-x64 package with VOUCH_BIN inside
+// (server/vouch): no vouch.path is set, none is on PATH, and the
+// repository's own .vscode/settings.json names another program, which must
+// be ignored. In a temporary git repository it opens app.py, types "def add", lets a
 // test-only extension offer the rest as an inline suggestion, accepts it with
 // Tab (the extension reports it through vouch/aiEdit), and then checks:
 //   1. a vouch warning (unreviewed-ai) in the Problems panel and a squiggle,
@@ -31,7 +34,7 @@ const ROOT = path.resolve(HERE, "../..");
 const CACHE = process.env.VOUCH_CI_CACHE ?? path.join(os.homedir(), ".cache/vouch-ci");
 const ARTIFACTS = path.join(ROOT, "target/editor-artifacts");
 const VOUCH_BIN = path.resolve(ROOT, process.env.VOUCH_BIN ?? "target/debug/vouch");
-const VSIX = path.resolve(ROOT, process.env.VOUCH_VSIX ?? "editors/vscode/vouch.vsix");
+const VSIX = path.resolve(ROOT, process.env.VOUCH_VSIX ?? "editors/vscode/vouch-linux-x64.vsix");
 const CODE_SERVER = process.env.CODE_SERVER ?? path.join(CACHE, "code-server-4.100.3/node_modules/.bin/code-server");
 const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
 const PLAYWRIGHT_CORE_DIR =
@@ -55,7 +58,7 @@ function check(name, ok, detail = "") {
 
 for (const [what, file] of [
   ["VOUCH_BIN", VOUCH_BIN],
-  ["the extension (npm run package in editors/vscode)", VSIX],
+  ["the extension (npm run package:target -- --target linux-x64 --binary VOUCH_BIN in editors/vscode)", VSIX],
   ["code-server (scripts/install-editor-deps.sh)", CODE_SERVER],
   ["chromium", CHROMIUM],
   ["playwright-core", PLAYWRIGHT_CORE_DIR],
@@ -87,6 +90,12 @@ sh("git", ["init", "-q", "-b", "main"], { cwd: repo });
 sh("git", ["config", "user.email", "dev@example.com"], { cwd: repo });
 sh("git", ["config", "user.name", "Dev"], { cwd: repo });
 fs.writeFileSync(path.join(repo, "app.py"), 'def greet(name):\n    return "hello " + name\n\n\n');
+// A repository trying to choose the program that runs: must be ignored.
+fs.mkdirSync(path.join(repo, ".vscode"));
+fs.writeFileSync(
+  path.join(repo, ".vscode/settings.json"),
+  JSON.stringify({ "vouch.path": "/bin/false", "vouch.extraArgs": ["--not-an-option"] }),
+);
 sh("git", ["add", "."], { cwd: repo });
 sh("git", ["commit", "-q", "-m", "initial"], { cwd: repo });
 
@@ -108,7 +117,6 @@ fs.writeFileSync(
       "editor.inlineSuggest.enabled": true,
       "editor.glyphMargin": true,
       "git.enabled": false,
-      "vouch.path": VOUCH_BIN,
       "vouch.trace.server": "messages",
     },
     null,
@@ -149,7 +157,12 @@ const server = spawn(
   {
     stdio: ["ignore", serverLog, serverLog],
     detached: true,
-    env: { ...process.env, VOUCH_E2E_HELPER_LOG: path.join(ARTIFACTS, "vscode-helper.log") },
+    env: {
+      ...process.env,
+      // No vouch on PATH: the extension must run the binary inside it.
+      PATH: (process.env.PATH ?? "").split(":").filter((d) => d && !fs.existsSync(path.join(d, "vouch"))).join(":"),
+      VOUCH_E2E_HELPER_LOG: path.join(ARTIFACTS, "vscode-helper.log"),
+    },
   },
 );
 const base = `http://127.0.0.1:${port}`;
@@ -212,6 +225,21 @@ async function decorations(state) {
   }, `gutter-${state}.svg`);
 }
 
+/** The Vouch output channel's log, as the extension host wrote it. */
+function vouchLog() {
+  const logs = path.join(userData, "logs");
+  const found = [];
+  const walk = (dir) => {
+    for (const entry of fs.existsSync(dir) ? fs.readdirSync(dir, { withFileTypes: true }) : []) {
+      const file = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(file);
+      else if (/Vouch\.log$/.test(entry.name)) found.push(fs.readFileSync(file, "utf8"));
+    }
+  };
+  walk(logs);
+  return found.join("\n");
+}
+
 async function problemsText() {
   return page.evaluate(() => document.querySelector(".markers-panel")?.innerText ?? "");
 }
@@ -243,6 +271,12 @@ try {
   const helperLog = path.join(ARTIFACTS, "vscode-helper.log");
   await waitFor("the helper extension", () => fs.existsSync(helperLog) && fs.readFileSync(helperLog, "utf8").includes("activated"));
   await waitFor("the vouch status bar item", () => page.locator(".statusbar-item", { hasText: /vouch/ }).count());
+  const started = await waitFor("the server start in the Vouch log", () => /starting .* lsp in/.test(vouchLog()) && vouchLog()).catch(() => vouchLog());
+  check(
+    "the binary inside the extension runs, not the repository's vouch.path",
+    /starting \S*\/server\/vouch lsp in .*\(the binary inside the extension\)/.test(started) && !/\/bin\/false/.test(started.split("\n").find((l) => l.includes("starting")) ?? ""),
+    started.split("\n").filter((l) => /starting|vouch\.path/.test(l)).join(" | "),
+  );
 
   // Write "def add" at the end, then accept the helper's inline suggestion with Tab.
   await page.locator(".monaco-editor .view-lines").first().click();
