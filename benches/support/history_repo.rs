@@ -49,8 +49,9 @@ use vouch::store::policy_file::Source;
 use vouch::store::records::{self, Approval, Person, Request};
 use vouch::syntax::Language;
 
-/// Bump when the generated repositories change, so cached ones are rebuilt.
-pub const GENERATOR_VERSION: u32 = 4;
+/// Bump when the generated repositories change, so cached ones are rebuilt
+/// (5: records on the records branch, refs/heads/vouch-records).
+pub const GENERATOR_VERSION: u32 = 5;
 
 /// The history's size and proportions.
 #[derive(Debug, Clone)]
