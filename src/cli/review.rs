@@ -31,7 +31,7 @@ use crate::signoff::{self, Ledger, UnitFacts};
 use crate::store::identity::Identity;
 use crate::store::journal::{Journal, Loaded};
 use crate::store::policy_file::Source;
-use crate::store::records::{self, Request};
+use crate::store::records;
 use crate::syntax::{Content, Unit};
 
 #[derive(Debug, clap::Args)]
@@ -87,10 +87,8 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
 /// Every request of the repository (the local refs, which `vouch sync`
 /// merges the remote's into) and the units of them that await sign-off.
 fn load_queue(ctx: &Context, ledger: &Ledger, policy: &Policy) -> anyhow::Result<Queue> {
-    let requests = records::list::<Request>(&ctx.repo).context("cannot read the sign-off requests")?.records;
-    // Signatures are checked where decisions count (the gate, verify); for
-    // the queue an unverified approval does not count.
-    Ok(queue::pending(ledger, policy, &requests, &|_| None))
+    // The language server's `vouch/pending` reads the same queue.
+    crate::store::review_queue::load(&ctx.repo, policy, ledger)
 }
 
 fn print_list(queue: &Queue, me: Option<&str>, format: Format, now: OffsetDateTime) -> anyhow::Result<()> {

@@ -62,6 +62,8 @@ struct Stamp {
     requests: Option<git2::Oid>,
     policy: Option<(SystemTime, u64)>,
     journal: Option<SystemTime>,
+    /// The git identity: who may approve what depends on it.
+    identity: Option<String>,
 }
 
 struct RepoContext {
@@ -116,6 +118,7 @@ fn stamp(repo: &Repository, root: &Path, journal: Option<&Journal>) -> Stamp {
         requests: records::tip(repo, records::Kind::Request).ok().flatten(),
         policy,
         journal,
+        identity: identity::user(repo).ok().map(|i| i.email),
     }
 }
 
@@ -326,8 +329,17 @@ impl Repos {
         in_head || in_index || on_disk
     }
 
+    /// The git identity now: read when an action needs it, so a changed
+    /// `user.email` counts without a restart.
     pub fn identity(&self, root: Option<&PathBuf>) -> Option<String> {
-        self.by_root.get(root?)?.identity.as_ref().map(|i| i.email.clone())
+        identity::user(&self.by_root.get(root?)?.repo).ok().map(|i| i.email)
+    }
+
+    /// Whether the policy wants a rationale with a request for `facts`.
+    pub fn rationale_required(&self, root: &Path, rel: &str, facts: &UnitFacts) -> bool {
+        let Some(ctx) = self.by_root.get(root) else { return false };
+        signoff::check_request(&ctx.policy, rel, facts, None)
+            .is_err_and(|e| matches!(e, signoff::SignoffError::RationaleRequired { .. }))
     }
 
     /// Write what vouch knows of `doc` to the journal: the attribution of

@@ -11,6 +11,7 @@ pub mod notes;
 pub mod policy_file;
 pub mod records;
 pub mod repo;
+pub mod review_queue;
 pub mod signature;
 pub mod sync;
 
