@@ -113,7 +113,19 @@ impl LanguageServer for Backend {
                 protocol::ClientOptions::default()
             }),
         };
-        self.send(Event::Initialize { encoding, lens_refresh, options });
+        let mut folders: Vec<std::path::PathBuf> = params
+            .workspace_folders
+            .iter()
+            .flatten()
+            .filter_map(|f| f.uri.to_file_path().map(|p| p.into_owned()))
+            .collect();
+        #[allow(deprecated)] // Clients without workspace folders send only the root.
+        if folders.is_empty()
+            && let Some(root) = params.root_uri.as_ref().and_then(|u| u.to_file_path())
+        {
+            folders.push(root.into_owned());
+        }
+        self.send(Event::Initialize { encoding, lens_refresh, options, folders });
         Ok(InitializeResult {
             capabilities: ServerCapabilities {
                 position_encoding: Some(super::convert::encoding_kind(encoding)),

@@ -104,7 +104,10 @@ pub fn read(root: &Path, encoding: Encoding) -> anyhow::Result<RepoQueue> {
             let file = root.join(&unit.path);
             let uri = Uri::from_file_path(&file)?;
             let text = files.entry(unit.path.clone()).or_insert_with(|| {
-                std::fs::read(&file).ok().and_then(|bytes| String::from_utf8(bytes).ok()).and_then(|s| Text::new(s).ok())
+                std::fs::read(&file)
+                    .ok()
+                    .and_then(|bytes| String::from_utf8(bytes).ok())
+                    .and_then(|s| Text::new(s).ok())
             });
             let (range, located) = match text.as_ref().and_then(|t| locate(t, unit.bytes.as_bytes()).map(|r| (t, r))) {
                 Some((t, r)) => (convert::lsp_range(t, r, encoding), true),

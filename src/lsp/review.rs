@@ -265,6 +265,18 @@ impl Repos {
         Some((root, rel))
     }
 
+    /// The worktree holding the folder `dir` (a workspace folder), loaded
+    /// as for a document in it.
+    pub fn locate_folder(&mut self, dir: &Path) -> Option<PathBuf> {
+        let repo = crate::store::repo::discover(dir).ok()?;
+        let root = repo.workdir()?.canonicalize().ok()?;
+        if !self.by_root.contains_key(&root) {
+            let ctx = RepoContext::open(repo, root.clone(), &mut self.messages);
+            self.by_root.insert(root.clone(), ctx);
+        }
+        Some(root)
+    }
+
     /// What vouch knows of `rel`'s current text from history and the store.
     pub fn load_spans(
         &mut self,

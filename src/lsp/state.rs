@@ -46,6 +46,9 @@ const POLL: Duration = Duration::from_millis(500);
 const LIVE_TREES: usize = 4;
 /// How often a queue read in the background is looked for.
 const QUEUE_POLL: Duration = Duration::from_millis(20);
+/// How old a queue may be when `vouch/pending` asks for it before it is
+/// read again (in the background: the answer is the queue as it was).
+const QUEUE_FRESH: Duration = Duration::from_secs(5);
 
 /// A request run on the state thread.
 pub type Query = Box<dyn FnOnce(&mut State) + Send>;
@@ -55,6 +58,9 @@ pub enum Event {
         encoding: Encoding,
         lens_refresh: bool,
         options: ClientOptions,
+        /// The workspace folders (or the root): their repositories' queues
+        /// are read before any file is opened.
+        folders: Vec<PathBuf>,
     },
     Initialized,
     Open(TextDocumentItem),
@@ -72,7 +78,11 @@ pub enum Event {
 /// What the state thread says to the client, in order.
 #[derive(Debug)]
 pub enum Outgoing {
-    Diagnostics { uri: Uri, version: Option<i32>, diagnostics: Vec<Diagnostic> },
+    Diagnostics {
+        uri: Uri,
+        version: Option<i32>,
+        diagnostics: Vec<Diagnostic>,
+    },
     Regions(RegionsParams),
     Log(MessageType, String),
     Show(MessageType, String),
@@ -86,6 +96,9 @@ pub enum Outgoing {
 #[derive(Default)]
 struct QueueSlot {
     current: Option<std::sync::Arc<RepoQueue>>,
+    /// When the read that gave `current` began.
+    started: Option<Instant>,
+    read_at: Option<Instant>,
     /// A read is running.
     reading: bool,
     /// Records, the policy or the identity changed since the last read began.
@@ -188,10 +201,18 @@ impl State {
 
     fn handle(&mut self, event: Event) {
         match event {
-            Event::Initialize { encoding, lens_refresh, options } => {
+            Event::Initialize { encoding, lens_refresh, options, folders } => {
                 self.encoding = encoding;
                 self.lens_refresh = lens_refresh;
                 self.client = options;
+                for folder in folders {
+                    if let Some(root) = self.repos.locate_folder(&folder) {
+                        self.queue_stale(&root);
+                    }
+                }
+                for message in self.repos.take_messages() {
+                    self.show(MessageType::WARNING, format!("vouch: {message}"));
+                }
             }
             Event::Initialized => {}
             Event::Open(item) => self.open(item),
@@ -267,6 +288,7 @@ impl State {
             if slot.stale && !slot.reading {
                 slot.stale = false;
                 slot.reading = true;
+                slot.started = Some(Instant::now());
                 repo_queue::spawn(root.clone(), self.encoding, self.queue_tx.clone());
             }
         }
@@ -298,9 +320,15 @@ impl State {
         for problem in &queue.problems {
             log(&self.out, MessageType::WARNING, format!("vouch: review queue: {problem}"));
         }
+        // Said only when it changed: a client asks again on the notice,
+        // and asking may start a read.
+        let changed = slot.current.as_ref().is_none_or(|old| !same_queue(old, &queue));
+        slot.read_at = slot.started;
         slot.current = Some(std::sync::Arc::new(queue));
         self.publish_queue(&read.root);
-        let _ = self.out.send(Outgoing::PendingChanged);
+        if changed {
+            let _ = self.out.send(Outgoing::PendingChanged);
+        }
     }
 
     /// Diagnostics for the queue's units in files that are not open (an
@@ -319,7 +347,8 @@ impl State {
         let published: HashSet<Uri> = by_uri.keys().cloned().collect();
         for gone in slot.published.difference(&published) {
             if !self.docs.contains_key(gone) {
-                let _ = self.out.send(Outgoing::Diagnostics { uri: gone.clone(), version: None, diagnostics: Vec::new() });
+                let _ =
+                    self.out.send(Outgoing::Diagnostics { uri: gone.clone(), version: None, diagnostics: Vec::new() });
             }
         }
         slot.published = published;
@@ -694,6 +723,15 @@ impl State {
     /// the open documents' units that still need a request.
     pub fn pending(&mut self) -> PendingResult {
         let enc = self.encoding;
+        // Other clones push records the poll does not see (a fetch by
+        // `vouch sync` does move the refs, but not every writer is polled):
+        // a queue older than QUEUE_FRESH is read again in the background.
+        let now = Instant::now();
+        for slot in self.queues.values_mut() {
+            if !slot.reading && slot.read_at.is_some_and(|at| now >= at + QUEUE_FRESH) {
+                slot.stale = true;
+            }
+        }
         let uris: Vec<Uri> = self.docs.keys().cloned().collect();
         for uri in &uris {
             self.refresh(uri);
@@ -824,15 +862,14 @@ impl State {
             // Only what will work: a request the policy wants a rationale
             // for, and a reject (always needs a comment), only to a client
             // that asks a person for them.
-            let rationale_required = d
-                .repo
-                .as_ref()
-                .is_some_and(|(root, rel)| self.repos.rationale_required(root, rel, &a.facts));
+            let rationale_required =
+                d.repo.as_ref().is_some_and(|(root, rel)| self.repos.rationale_required(root, rel, &a.facts));
             let prompts = self.client.prompts_for_arguments;
             if matches!(a.verdict.state, UnitState::Pending | UnitState::Rejected | UnitState::Suspected)
                 && (prompts || !rationale_required)
             {
-                let hint = CommandArgs { rationale_required: rationale_required.then_some(true), ..CommandArgs::default() };
+                let hint =
+                    CommandArgs { rationale_required: rationale_required.then_some(true), ..CommandArgs::default() };
                 push(format!("vouch: request sign-off for {name}"), command::REQUEST_SIGNOFF, args(hint), true);
             }
             if a.verdict.may_approve && a.verdict.state.needs_signoff() {
@@ -946,10 +983,13 @@ impl State {
         if let (None, Some(line)) = (args.range, args.line) {
             let d = self.docs.get(&uri).expect("checked above");
             let row = line.checked_sub(1).ok_or_else(|| invalid(format!("{name}: `line` counts from 1")))?;
-            let bytes = d.doc.text().line_range(row as usize).ok_or_else(|| {
-                invalid(format!("{name}: line {line} is past the end of {}", uri.as_str()))
-            })?;
-            let trimmed = bytes.start..bytes.start + d.doc.text().as_str()[bytes.clone()].trim_end_matches(['\n', '\r']).len();
+            let bytes = d
+                .doc
+                .text()
+                .line_range(row as usize)
+                .ok_or_else(|| invalid(format!("{name}: line {line} is past the end of {}", uri.as_str())))?;
+            let trimmed =
+                bytes.start..bytes.start + d.doc.text().as_str()[bytes.clone()].trim_end_matches(['\n', '\r']).len();
             args.range = Some(convert::lsp_range(d.doc.text(), trimmed, enc));
             args.position = args.position.or(Some(Position::new(row, 0)));
         }
@@ -981,10 +1021,7 @@ impl State {
                 self.record(uri, Some(range), None);
                 self.analyse(uri);
                 let what = if name == command::MARK_AI { "AI-written" } else { "human-written" };
-                Ok(Some(Value::String(format!(
-                    "marked {lines} line{} as {what}",
-                    if lines == 1 { "" } else { "s" }
-                ))))
+                Ok(Some(Value::String(format!("marked {lines} line{} as {what}", if lines == 1 { "" } else { "s" }))))
             }
             command::SHOW_PROVENANCE => {
                 self.refresh(uri);
@@ -1127,21 +1164,16 @@ fn line_span(text: &str) -> usize {
 /// whitespace.
 fn with_suspected_blanks(doc: &Document, range: Range<usize>) -> Range<usize> {
     let map = doc.provenance();
-    let text = doc.text().as_str();
-    let (mut start, mut end) = (range.start, range.end);
-    loop {
-        let before = (start, end);
-        for s in map.spans_in(start.saturating_sub(1)..(end + 1).min(text.len())) {
-            let blank = text[s.range.clone()].trim().is_empty();
-            if blank && map.attribution(s.attr).is_suspected() && s.range.start <= end && start <= s.range.end {
-                start = start.min(s.range.start);
-                end = end.max(s.range.end);
-            }
-        }
-        if (start, end) == before {
-            return start..end;
-        }
+    let bytes = doc.text().as_str().as_bytes();
+    let blank_suspect = |at: usize| bytes[at].is_ascii_whitespace() && map.at(at).is_some_and(|a| a.is_suspected());
+    let (mut start, mut end) = (range.start.min(bytes.len()), range.end.min(bytes.len()));
+    while end < bytes.len() && blank_suspect(end) {
+        end += 1;
     }
+    while start > 0 && blank_suspect(start - 1) {
+        start -= 1;
+    }
+    start..end
 }
 
 /// A Markdown text as one line for a status bar: no emphasis, lines joined.
@@ -1213,8 +1245,7 @@ fn diagnostics(d: &OpenDoc, enc: Encoding) -> Vec<Diagnostic> {
             .map_or(a.ai_range.end, |r| r.end)
             .min(a.ai_range.end)
             .max(a.ai_range.start);
-        let first_line_end = first_line_end
-            - text.as_str()[a.ai_range.start..first_line_end].len()
+        let first_line_end = first_line_end - text.as_str()[a.ai_range.start..first_line_end].len()
             + text.as_str()[a.ai_range.start..first_line_end].trim_end_matches(['\n', '\r']).len();
         let (range, related) = if full.end.line > full.start.line {
             let first = convert::lsp_range(text, a.ai_range.start..first_line_end, enc);
@@ -1242,6 +1273,17 @@ fn diagnostics(d: &OpenDoc, enc: Encoding) -> Vec<Diagnostic> {
         });
     }
     out
+}
+
+/// Whether two reads of a queue list the same units the same way.
+fn same_queue(a: &RepoQueue, b: &RepoQueue) -> bool {
+    let key = |q: &RepoQueue| -> Vec<(String, bool, u32, Range<u32>)> {
+        q.units
+            .iter()
+            .map(|u| (u.fingerprint.clone(), u.may_approve, u.have, u.range.start.line..u.range.end.line))
+            .collect()
+    };
+    a.reviewer == b.reviewer && key(a) == key(b)
 }
 
 /// The diagnostic of a queued unit in a file that is not open.
