@@ -549,6 +549,10 @@ impl State {
         self.record(uri, None, None);
         if let Some(d) = self.docs.get_mut(uri) {
             mark_dirty(d);
+            // The queue places units in the files on disk, which just changed.
+            if let Some((root, _)) = d.repo.clone() {
+                self.queue_stale(&root);
+            }
         }
     }
 

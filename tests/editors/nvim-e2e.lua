@@ -11,7 +11,9 @@
 --   6. vouch's signs sit below another server's error sign on the same line,
 --      and its diagnostics say why at the end of the line (virtual text);
 --   7. the request's notification says it stays local until a sync, and
---      :VouchSync pushes the records to the remote.
+--      :VouchSync pushes the records to the remote;
+--   8. with app.py closed, :VouchPending still lists its requested unit:
+--      the queue is the repository's, not the open files'.
 -- Every wait is bounded. Ends with :qall! on success, :cquit on failure.
 
 local repo = assert(os.getenv("VOUCH_E2E_REPO"))
@@ -296,6 +298,36 @@ local ok, err = xpcall(function()
   local health = table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), "\n")
   check(":checkhealth vouch reports the server", health:find("server binary") ~= nil and health:find("ERROR") == nil,
     health)
+
+  -- 8. The queue is the repository's: close app.py, keep another file open.
+  vim.cmd("write")
+  vim.fn.writefile({ "x = 1" }, repo .. "/other.py")
+  vim.cmd("edit " .. vim.fn.fnameescape(repo .. "/other.py"))
+  local other_buf = vim.api.nvim_get_current_buf()
+  vim.wait(10000, function()
+    return vouch.client(other_buf) ~= nil
+  end, 50)
+  vim.cmd("bwipeout! " .. buf)
+  local listed
+  vim.api.nvim_create_autocmd("User", {
+    pattern = "VouchPending",
+    once = true,
+    callback = function(ev)
+      listed = ev.data.count
+    end,
+  })
+  vouch.pending(false)
+  vim.wait(15000, function()
+    return listed ~= nil
+  end, 50)
+  local items = vim.fn.getqflist()
+  local app = vim.iter(items):find(function(i)
+    return vim.api.nvim_buf_get_name(i.bufnr):match("app%.py$") and i.text:find("requested") ~= nil
+  end)
+  check(":VouchPending lists app.py's requested unit with app.py closed", app ~= nil and app.lnum >= 1,
+    vim.inspect(vim.tbl_map(function(i)
+      return { vim.api.nvim_buf_get_name(i.bufnr), i.lnum, i.text }
+    end, items)))
 end, debug.traceback)
 
 if not ok then

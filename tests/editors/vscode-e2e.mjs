@@ -13,7 +13,14 @@
 //   2. the "pending" decoration (gutter mark and background) on the AI text,
 //   3. the "Request sign-off" quick fix, with a rationale typed into the
 //      input box, turns the diagnostic into signoff-requested and the
-//      decoration into the "requested" style.
+//      decoration into the "requested" style, and says that the request
+//      stays in this clone until a sync;
+//   4. the queue lists the unit without an Approve button for its author;
+//   5. Show provenance opens a read-only document that closes without
+//      asking to be saved;
+//   6. Vouch: Sync pushes the records to the remote;
+//   7. accepting an inline suggestion word by word (Ctrl+Right) is reported
+//      as AI text too.
 // Screenshots and logs go to target/editor-artifacts/.
 //
 // Environment: VOUCH_BIN (default target/debug/vouch), CODE_SERVER, CHROMIUM,
@@ -98,6 +105,10 @@ fs.writeFileSync(
 );
 sh("git", ["add", "."], { cwd: repo });
 sh("git", ["commit", "-q", "-m", "initial"], { cwd: repo });
+const remote = path.join(tmp, "remote.git");
+sh("git", ["init", "-q", "--bare", remote]);
+sh("git", ["remote", "add", "origin", remote], { cwd: repo });
+sh("git", ["push", "-q", "origin", "main"], { cwd: repo });
 
 // --- code-server ---------------------------------------------------------------
 fs.mkdirSync(path.join(userData, "User"), { recursive: true });
@@ -244,6 +255,10 @@ async function problemsText() {
   return page.evaluate(() => document.querySelector(".markers-panel")?.innerText ?? "");
 }
 
+async function editorTextOf(locator) {
+  return ((await locator.innerText().catch(() => "")) ?? "").replace(/\u00a0/g, " ");
+}
+
 async function editorText() {
   // Monaco renders spaces as no-break spaces.
   const text = await page.evaluate(() => document.querySelector(".monaco-editor .view-lines")?.innerText ?? "");
@@ -304,7 +319,7 @@ try {
   }).catch((err) => err);
   check("Problems panel shows unreviewed-ai", typeof warned === "string", warned instanceof Error ? warned.message : "");
   const squiggles = await page.locator(".monaco-editor .squiggly-warning, .monaco-editor .squiggly-info").count();
-  check("the AI text has a squiggle", squiggles > 0, `${squiggles} squiggles`);
+  check("the AI unit has one squiggle (its first line), not one per line", squiggles === 1, `${squiggles} squiggles`);
   const pending = await waitFor("the pending decoration", async () => {
     const d = await decorations("pending");
     return d.gutter > 0 && d.background > 0 ? d : undefined;
@@ -345,6 +360,11 @@ try {
     typeof requested === "string",
     requested instanceof Error ? `${requested.message}; panel: ${await problemsText()}` : "",
   );
+  const toast = await waitFor("the request's notification", async () => {
+    const text = await page.evaluate(() => document.querySelector(".notifications-toasts")?.innerText ?? "");
+    return /stays in this clone until you sync/.test(text) ? text : undefined;
+  }).catch((err) => err);
+  check("the request's notification says it stays local until a sync", typeof toast === "string", toast instanceof Error ? toast.message : "");
   const requestedDecorations = await waitFor("the requested decoration", async () => {
     const d = await decorations("requested");
     return d.gutter > 0 && d.background > 0 ? d : undefined;
@@ -396,7 +416,77 @@ try {
     return /app\.py/.test(text) && /requested/.test(text) ? text : undefined;
   }).catch((err) => err);
   check("the status bar opens the queue, listing app.py's unit", typeof queue === "string", queue instanceof Error ? queue.message : "");
+  // The author of the request is never offered Approve on it.
+  const unitRow = page.locator('[id="workbench.view.extension.vouch"] .monaco-list-row', { hasText: /add/ }).first();
+  await unitRow.hover().catch(() => {});
+  const approveButtons = await page.locator('[id="workbench.view.extension.vouch"] .action-label[aria-label*="Approve"]').count();
+  check("the queue offers its author no Approve", approveButtons === 0, `${approveButtons} Approve buttons`);
   await page.screenshot({ path: path.join(ARTIFACTS, "vscode-2-requested.png") });
+
+  async function palette(command) {
+    await page.locator(".monaco-editor .view-lines").first().click();
+    await page.keyboard.press("F1");
+    const box = page.locator(".quick-input-widget input");
+    await box.waitFor({ timeout: STEP_TIMEOUT });
+    await box.fill(`>${command}`);
+    await page.locator(".quick-input-widget .monaco-list-row", { hasText: command }).first().waitFor({ timeout: STEP_TIMEOUT });
+    await page.keyboard.press("Enter");
+  }
+
+  // Provenance in a read-only document, closed without a save prompt.
+  await page.locator(".monaco-editor .view-lines").first().click();
+  await page.keyboard.press("Control+End");
+  await page.keyboard.press("ArrowUp");
+  await palette("Vouch: Show provenance");
+  const tab = await waitFor("the provenance tab", async () => {
+    const labels = await page.locator(".tab").allInnerTexts();
+    return labels.find((l) => /Provenance of app\.py/.test(l));
+  }).catch((err) => err);
+  check("Show provenance opens a 'Provenance of app.py' document", typeof tab === "string", tab instanceof Error ? tab.message : "");
+  const provenanceText = await editorTextOf(page.locator(".editor-group-container.active .monaco-editor .view-lines").first());
+  check("the provenance names the tool", /vscode-inline/.test(provenanceText), provenanceText.slice(0, 200));
+  await page.keyboard.press("Control+W");
+  await new Promise((r) => setTimeout(r, 800));
+  const dialog = await page.locator(".monaco-dialog-box").count();
+  const stillOpen = (await page.locator(".tab").allInnerTexts()).some((l) => /Provenance of/.test(l));
+  check("the provenance closes without asking to be saved", dialog === 0 && !stillOpen, `dialog ${dialog}, open ${stillOpen}`);
+  if (dialog > 0) await page.keyboard.press("Escape");
+
+  // Vouch: Sync pushes the request to the remote.
+  await palette("Vouch: Sync");
+  const synced = await waitFor("the sync notification", async () => {
+    const text = await page.evaluate(() => document.querySelector(".notifications-toasts")?.innerText ?? "");
+    return /vouch: (synced|could not sync)/.test(text) ? text : undefined;
+  }).catch((err) => err);
+  const remoteRefs = sh("git", ["--git-dir", remote, "for-each-ref", "--format=%(refname)"]);
+  check(
+    "Vouch: Sync pushed the records",
+    typeof synced === "string" && /synced/.test(synced) && /vouch/.test(remoteRefs),
+    `${synced instanceof Error ? synced.message : synced} | remote refs: ${remoteRefs}`,
+  );
+
+  // Word by word: Ctrl+Right takes the next word of the suggestion, and it
+  // is reported as AI text like a whole suggestion.
+  const reportsBefore = (vouchLog().match(/aiEdit .*\(vscode-inline\)/g) ?? []).length;
+  await page.locator(".monaco-editor .view-lines").first().click();
+  await page.keyboard.press("Control+End");
+  await page.keyboard.press("Enter");
+  await page.keyboard.type("def add", { delay: 40 });
+  if (!(await waitFor("the inline suggestion", ghost, 5_000).catch(() => 0))) {
+    await page.keyboard.press("Alt+Backslash");
+    await waitFor("the inline suggestion", ghost);
+  }
+  await page.keyboard.press("Control+ArrowRight");
+  const partial = await waitFor("a second vscode-inline report", () => {
+    const n = (vouchLog().match(/aiEdit .*\(vscode-inline\)/g) ?? []).length;
+    return n > reportsBefore ? n : undefined;
+  }).catch((err) => err);
+  const lastLine = (await editorText()).split("\n").filter((l) => l.startsWith("def add")).pop() ?? "";
+  check(
+    "a word accepted from an inline suggestion is reported as AI",
+    typeof partial === "number" && lastLine.length > "def add".length && !/return/.test(lastLine),
+    `${partial instanceof Error ? partial.message : partial} reports; line: ${lastLine}`,
+  );
 } catch (err) {
   failures++;
   log(`FAIL ${err instanceof Error ? err.stack : String(err)}`);
