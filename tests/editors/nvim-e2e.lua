@@ -12,7 +12,7 @@
 --      and its diagnostics say why at the end of the line (virtual text);
 --   7. the request's notification says it stays local until a sync, and
 --      :VouchSync pushes the records to the remote;
---   8. with app.py closed, :VouchPending still lists its requested unit:
+--   8. a new server with only other.py open lists app.py's requested unit:
 --      the queue is the repository's, not the open files'.
 -- Every wait is bounded. Ends with :qall! on success, :cquit on failure.
 
@@ -299,15 +299,25 @@ local ok, err = xpcall(function()
   check(":checkhealth vouch reports the server", health:find("server binary") ~= nil and health:find("ERROR") == nil,
     health)
 
-  -- 8. The queue is the repository's: close app.py, keep another file open.
+  -- 8. The queue is the repository's: a new server that has only other.py
+  -- open (app.py is not open in it) lists app.py's requested unit.
+  vim.cmd("silent! only")
+  vim.api.nvim_set_current_buf(buf)
   vim.cmd("write")
+  client:stop()
+  vim.wait(10000, function()
+    return #vim.lsp.get_clients({ name = "vouch" }) == 0
+  end, 50)
   vim.fn.writefile({ "x = 1" }, repo .. "/other.py")
   vim.cmd("edit " .. vim.fn.fnameescape(repo .. "/other.py"))
   local other_buf = vim.api.nvim_get_current_buf()
   vim.wait(10000, function()
-    return vouch.client(other_buf) ~= nil
+    local c = vouch.client(other_buf)
+    return c ~= nil and c.initialized == true
   end, 50)
-  vim.cmd("bwipeout! " .. buf)
+  local fresh = vouch.client(other_buf)
+  check("a new server serves other.py alone", fresh ~= nil and fresh.id ~= client.id
+    and vim.tbl_count(fresh.attached_buffers) == 1, fresh and vim.inspect(fresh.attached_buffers) or "none")
   local listed
   vim.api.nvim_create_autocmd("User", {
     pattern = "VouchPending",
@@ -324,7 +334,7 @@ local ok, err = xpcall(function()
   local app = vim.iter(items):find(function(i)
     return vim.api.nvim_buf_get_name(i.bufnr):match("app%.py$") and i.text:find("requested") ~= nil
   end)
-  check(":VouchPending lists app.py's requested unit with app.py closed", app ~= nil and app.lnum >= 1,
+  check(":VouchPending lists app.py's requested unit while the server has only other.py open", app ~= nil and app.lnum >= 1,
     vim.inspect(vim.tbl_map(function(i)
       return { vim.api.nvim_buf_get_name(i.bufnr), i.lnum, i.text }
     end, items)))

@@ -534,13 +534,20 @@ async function promptForArguments(
   }
   const argument = { ...(first as Record<string, unknown>) };
   if (command === SERVER_COMMAND.requestSignoff && (argument.rationale === undefined || previous)) {
+    // The server's code actions say whether the policy requires one; from
+    // the palette it is not known until the server answers.
     const required = argument.rationaleRequired === true;
+    const known = typeof argument.rationaleRequired === "boolean";
     const rationale = await vscode.window.showInputBox({
       title: "vouch: request sign-off",
       prompt: previous
         ? `${previous.error}. Edit the rationale and press Enter, or Escape to cancel.`
         : "Why should this AI-written code land? Reviewers see this rationale beside the code.",
-      placeHolder: required ? "rationale (required by the policy for this code)" : "rationale (optional)",
+      placeHolder: required
+        ? "rationale (required by the policy for this code)"
+        : known
+          ? "rationale (optional)"
+          : "rationale (optional unless the policy asks for one)",
       value: previous?.value ?? (typeof argument.rationale === "string" ? argument.rationale : ""),
       ignoreFocusOut: true,
       validateInput: required ? (value) => (value.trim() === "" ? "the policy asks for a rationale here" : undefined) : undefined,

@@ -218,10 +218,13 @@ function M.run(name, args, bufnr, on_done)
   args = vim.deepcopy(args)
   -- A request or a rejection that fails asks again, with the text typed
   -- kept and the reason shown.
-  local function ask(key, prompt, required, previous)
+  local function ask(key, prompt, required, previous, unknown)
+    -- `unknown`: whether the policy requires it is not known here (the
+    -- server's code actions say; a user command does not).
+    local need = required and "(required)" or (unknown and "(optional unless the policy asks for one)" or "(optional)")
     local opts = {
-      prompt = previous and string.format("%s (%s) %s", prompt, previous.why, required and "(required): " or "(optional): ")
-        or (prompt .. (required and " (required): " or " (optional): ")),
+      prompt = previous and string.format("%s (%s) %s: ", prompt, previous.why, need)
+        or string.format("%s %s: ", prompt, need),
       default = previous and previous.text or nil,
     }
     vim.ui.input(opts, function(input)
@@ -236,12 +239,13 @@ function M.run(name, args, bufnr, on_done)
       args[key] = input ~= "" and input or nil
       execute(client, name, args, bufnr, on_done, function(why)
         notify(string.format("could not %s: %s", VERB[name], why), vim.log.levels.ERROR)
-        ask(key, prompt, required, { text = input, why = why })
+        ask(key, prompt, required, { text = input, why = why }, unknown)
       end)
     end)
   end
   if name == COMMAND.request and args.rationale == nil then
-    ask("rationale", "Rationale for the sign-off request", args.rationaleRequired == true)
+    ask("rationale", "Rationale for the sign-off request", args.rationaleRequired == true, nil,
+      args.rationaleRequired == nil)
   elseif name == COMMAND.reject and (type(args.comment) ~= "string" or args.comment == "") then
     ask("comment", "Why reject? What must change?", true)
   else
