@@ -34,8 +34,8 @@ use crate::signoff::UnitFacts;
 use crate::store::journal::RecordId;
 
 /// What an entry must say to be used; a new vouch version may find other
-/// units.
-const STAMP: &str = concat!("vouch-analysis-cache/1 ", env!("CARGO_PKG_VERSION"));
+/// units. Format 2: units carry the AI ranges that belong to them.
+const STAMP: &str = concat!("vouch-analysis-cache/2 ", env!("CARGO_PKG_VERSION"));
 
 /// Entries kept, at most: a commit's worth of files many times over (an
 /// entry is a few kilobytes per AI unit it lists).

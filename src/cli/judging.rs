@@ -178,7 +178,7 @@ impl Analysis<'_> {
         let journal_spans: Spans = view.spans.into_iter().filter(|(_, a)| a.origin != Origin::Unknown).collect();
         let spans = signoff::overlay(text.len(), &history, &journal_spans);
         if spans.iter().any(|(_, a)| a.is_ai()) {
-            crate::syntax::queries::compile_soon(Language::from_path(Path::new(&path)));
+            crate::syntax::queries::compile_soon(Language::from_path(Path::new(&path)), &text);
         }
         let covered = covered(repo, journal, &records, &text);
         let keep = (cacheable && view.problems.is_empty()).then_some(ids);

@@ -806,6 +806,7 @@ fn check_whole(
         fingerprint: fp,
         ai_bytes: len,
         ai_lines: usize::MAX,
+        ai_ranges: std::iter::once(0..len).collect(),
         lines,
         ai_share: 1.0,
         risk: Vec::new(),
