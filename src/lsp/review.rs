@@ -324,8 +324,8 @@ impl Repos {
         Thresholds { min_chars: detection.min_chars as usize, min_lines: detection.min_lines as usize }
     }
 
-    /// Whether `text` is the file as HEAD, the index or the disk has it: a
-    /// branch switch, a revert or a reload, never new AI text.
+    /// Whether `text` is the file as HEAD, the index, the disk or a journal
+    /// record has it: a branch switch, a revert or a reload, never new text.
     pub fn is_known_version(&self, repo: Option<&(PathBuf, String)>, text: &str) -> bool {
         let Some((root, rel)) = repo else { return false };
         let Some(ctx) = self.by_root.get(root) else { return false };
@@ -337,8 +337,15 @@ impl Repos {
             .and_then(|t| t.get_path(Path::new(rel)))
             .is_ok_and(|entry| entry.id() == oid);
         let in_index = ctx.repo.index().ok().and_then(|i| i.get_path(Path::new(rel), 0)).is_some_and(|e| e.id == oid);
-        let on_disk = std::fs::read(root.join(rel)).is_ok_and(|bytes| bytes == text.as_bytes());
-        in_head || in_index || on_disk
+        let on_disk = || std::fs::read(root.join(rel)).is_ok_and(|bytes| bytes == text.as_bytes());
+        // A file version a journal record describes.
+        let hex = oid.to_string();
+        let recorded = || {
+            ctx.loaded
+                .as_ref()
+                .is_some_and(|l| l.records_for(rel).iter().any(|r| r.file().is_some_and(|f| f.blob == hex)))
+        };
+        in_head || in_index || on_disk() || recorded()
     }
 
     /// The git identity now: read when an action needs it, so a changed

@@ -197,6 +197,26 @@ struct OpenDoc {
     last_batch: Option<(i32, Vec<TextDocumentContentChangeEvent>)>,
     /// How many panics happened while handling this document.
     faults: u32,
+    /// The file on disk as this server last compared the text with it (see
+    /// [`DiskStamp`]): when it changes, the next edit may be the editor
+    /// reloading what another writer (an agent) put there.
+    disk: Option<DiskStamp>,
+}
+
+/// A file's size and modification time: cheap to read on every edit, and
+/// different whenever another writer changed the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct DiskStamp {
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+}
+
+impl DiskStamp {
+    fn of(repo: Option<&(PathBuf, String)>) -> Option<DiskStamp> {
+        let (root, rel) = repo?;
+        let meta = std::fs::metadata(root.join(rel)).ok()?;
+        Some(DiskStamp { len: meta.len(), modified: meta.modified().ok() })
+    }
 }
 
 /// Time spent applying each `didChange`, for the replay benchmark.
@@ -597,6 +617,7 @@ impl State {
         }
         let now = Instant::now();
         let uri = item.uri.clone();
+        let disk = DiskStamp::of(repo.as_ref());
         self.dropped.remove(&uri);
         self.docs.insert(
             item.uri.clone(),
@@ -611,6 +632,7 @@ impl State {
                 unrecorded: None,
                 last_batch: None,
                 faults: 0,
+                disk,
             },
         );
         // Diagnostics on open come at once, not after the debounce.
@@ -655,6 +677,7 @@ impl State {
                 text: &c.text,
             })
             .collect();
+        let whole = batch.iter().any(|c| c.range.is_none());
         let typed = Attribution::typed();
         if trapped {
             let _ = d.doc.apply(&changes[..changes.len().min(1)], self.encoding, &typed, &mut self.removed);
@@ -690,7 +713,19 @@ impl State {
                 text.chars().count() >= thresholds.min_chars && line_span(text) >= thresholds.min_lines
             })
             .collect();
-        if !candidates.is_empty() && !self.repos.is_known_version(d.repo.as_ref(), d.doc.text().as_str()) {
+        // A reload: the editor took up a version of the file that another
+        // writer (an agent) made and may have recorded. Looked for after a
+        // whole-text change, a large insertion, or when the file on disk
+        // changed and has the document's length: a stat, not a read, on
+        // an ordinary keystroke.
+        let disk = DiskStamp::of(d.repo.as_ref());
+        let disk_moved = disk != d.disk && disk.is_some_and(|s| s.len == d.doc.text().len() as u64);
+        let known = (whole || disk_moved || !candidates.is_empty())
+            && self.repos.is_known_version(d.repo.as_ref(), d.doc.text().as_str());
+        if known {
+            d.disk = disk;
+        }
+        if !candidates.is_empty() && !known {
             let attr = Attribution::ai(
                 AiSource { tool: "unknown".into(), model: None, session: None, kind: None },
                 Evidence::Heuristic,
@@ -710,7 +745,54 @@ impl State {
                 }
             }
         }
+        if known {
+            // Records the store got since the last poll apply to this text
+            // now, and those it already had take back what the editor's
+            // default "human" covered (issue 13, finding 5).
+            self.poll_store();
+            self.adopt_store(&uri);
+        }
         self.stats.micros.push(started.elapsed().as_micros().min(u32::MAX as u128) as u32);
+    }
+
+    /// Give `uri`'s text what the store (history and journal) says of it
+    /// wherever the document holds only an editor's default: text typed, as
+    /// every edit the client sends is taken, or unknown. For text equal to a
+    /// version the store knows, that is the version's attribution. Never
+    /// overrides AI text or a person's mark.
+    fn adopt_store(&mut self, uri: &Uri) {
+        let Some(d) = self.docs.get_mut(uri) else { return };
+        let Some((root, rel)) = &d.repo else { return };
+        let spans = match self.repos.load_spans(root, rel, d.doc.text().as_str()) {
+            Ok(spans) => spans,
+            Err(e) => {
+                let _ = self.out.send(Outgoing::Show(MessageType::WARNING, format!("vouch: {e:#}")));
+                return;
+            }
+        };
+        let typed = Attribution::typed();
+        let mut adopted = false;
+        for (range, attr) in spans.iter().filter(|(_, a)| a.origin != Origin::Unknown) {
+            let map = d.doc.provenance();
+            let defaults: Vec<Range<usize>> = map
+                .spans_in(range.clone())
+                .filter(|s| {
+                    let held = map.attribution(s.attr);
+                    (*held == typed || held.origin == Origin::Unknown) && held != attr
+                })
+                .map(|s| s.range)
+                .collect();
+            for part in defaults {
+                d.doc.set_attribution(part, attr);
+                adopted = true;
+            }
+        }
+        if adopted {
+            mark_dirty(d);
+        }
+        for message in self.repos.take_messages() {
+            self.show(MessageType::WARNING, format!("vouch: {message}"));
+        }
     }
 
     fn ai_edit(&mut self, params: AiEditParams) {
@@ -769,6 +851,8 @@ impl State {
     fn save(&mut self, uri: &Uri) {
         self.record(uri, None, None);
         if let Some(d) = self.docs.get_mut(uri) {
+            // The editor wrote the file: its text is the document's.
+            d.disk = DiskStamp::of(d.repo.as_ref());
             mark_dirty(d);
             // The queue places units in the files on disk, which just changed.
             if let Some((root, _)) = d.repo.clone() {
@@ -1691,5 +1775,6 @@ fn rebuild_document(old: OpenDoc, enc: Encoding, repos: &mut Repos) -> Option<Op
         unrecorded: old.unrecorded.or(Some(now)),
         last_batch: None,
         faults: old.faults,
+        disk: old.disk,
     })
 }
