@@ -41,7 +41,7 @@ fn ai_lines(repo: &TestRepo) -> Vec<u64> {
         .as_array()
         .unwrap_or_else(|| panic!("blame has no lines: {blame}"))
         .iter()
-        .filter(|l| l.to_string().contains("\"ai\""))
+        .filter(|l| l["origin"] == "ai")
         .map(|l| l["line"].as_u64().unwrap())
         .collect()
 }

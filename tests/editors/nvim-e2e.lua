@@ -14,6 +14,11 @@
 --      :VouchSync pushes the records to the remote;
 --   8. a new server with only other.py open lists app.py's requested unit:
 --      the queue is the repository's, not the open files'.
+--   9. (issue 13, finding 5) an agent rewrites other.py on disk and marks
+--      its function AI; the buffer reloads (:checktime, as autoread does)
+--      and is saved; `vouch blame` still says AI. (Neovim reloads with
+--      didClose and didOpen; VS Code and Helix send a didChange, which
+--      tests/lsp_reload.rs and the VS Code e2e cover.)
 -- Every wait is bounded. Ends with :qall! on success, :cquit on failure.
 
 local repo = assert(os.getenv("VOUCH_E2E_REPO"))
@@ -338,6 +343,43 @@ local ok, err = xpcall(function()
     vim.inspect(vim.tbl_map(function(i)
       return { vim.api.nvim_buf_get_name(i.bufnr), i.lnum, i.text }
     end, items)))
+
+  -- 9. An agent edits the open file on disk and records the edit; the
+  -- buffer reloads; the server's snapshot must not make it human.
+  local sent_before = #sent
+  vim.fn.writefile({ "x = 1", "", "def agent_written(v):", "    return v * 3" }, repo .. "/other.py")
+  local mark = vim.system({ bin, "mark", "--ai", "--tool", "claude-code", "other.py:3-4" }, { cwd = repo }):wait()
+  check("the agent's mark", mark.code == 0, mark.stderr)
+  -- The server reads others' records twice a second: let it see this one
+  -- while the buffer still holds the old text.
+  vim.wait(1500, function()
+    return false
+  end, 100)
+  vim.cmd("checktime")
+  check("the buffer reloaded the agent's edit", vim.wait(5000, function()
+    return #vim.api.nvim_buf_get_lines(other_buf, 0, -1, false) == 4
+  end, 50), vim.inspect(vim.api.nvim_buf_get_lines(other_buf, 0, -1, false)))
+  say("sent on reload: " .. vim.inspect(vim.list_slice(sent, sent_before + 1)))
+  check("the reloaded function shows as AI awaiting sign-off", vim.wait(10000, function()
+    return vim.iter(vim.diagnostic.get(other_buf)):any(function(d)
+      return d.source == "vouch" and tostring(d.code) == "unreviewed-ai"
+    end)
+  end, 50), vim.inspect(vim.diagnostic.get(other_buf)))
+  vim.api.nvim_set_current_buf(other_buf)
+  vim.cmd("write")
+  fresh:stop()
+  vim.wait(10000, function()
+    return #vim.lsp.get_clients({ name = "vouch" }) == 0
+  end, 50)
+  local blame = vim.system({ bin, "blame", "other.py", "--format", "json" }, { cwd = repo }):wait()
+  local ai = {}
+  for _, l in ipairs((blame.code == 0 and vim.json.decode(blame.stdout) or { lines = {} }).lines) do
+    if l.origin == "ai" then
+      table.insert(ai, l.line)
+    end
+  end
+  check("after the reload and the save, vouch blame still says the agent's lines are AI",
+    vim.deep_equal(ai, { 3, 4 }), vim.inspect(ai) .. " " .. (blame.stderr or ""))
 end, debug.traceback)
 
 if not ok then

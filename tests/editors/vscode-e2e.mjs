@@ -97,6 +97,8 @@ sh("git", ["init", "-q", "-b", "main"], { cwd: repo });
 sh("git", ["config", "user.email", "dev@example.com"], { cwd: repo });
 sh("git", ["config", "user.name", "Dev"], { cwd: repo });
 fs.writeFileSync(path.join(repo, "app.py"), 'def greet(name):\n    return "hello " + name\n\n\n');
+// What an agent will rewrite on disk while it is open (issue 13, finding 5).
+fs.writeFileSync(path.join(repo, "agent.py"), "x = 1\n");
 // A repository trying to choose the program that runs: must be ignored.
 fs.mkdirSync(path.join(repo, ".vscode"));
 fs.writeFileSync(
@@ -486,6 +488,41 @@ try {
     "a word accepted from an inline suggestion is reported as AI",
     typeof partial === "number" && lastLine.length > "def add".length && !/return/.test(lastLine),
     `${partial instanceof Error ? partial.message : partial} reports; line: ${lastLine}`,
+  );
+
+  // Issue 13, finding 5: an agent rewrites agent.py, open and unmodified,
+  // on disk and marks its function AI; VS Code reloads it (a didChange of
+  // the difference). The server must not take the reloaded text as typed:
+  // the function shows as AI, and its snapshot keeps the agent's record.
+  const agentRow = page.locator(".explorer-folders-view .monaco-list-row", { hasText: "agent.py" });
+  await agentRow.click();
+  await waitFor("agent.py in the editor", async () => {
+    const text = await editorText();
+    return text.includes("x = 1") && !text.includes("greet");
+  });
+  // The editor sends didOpen as it shows the file; give the server a moment.
+  await new Promise((r) => setTimeout(r, 2_000));
+  fs.writeFileSync(path.join(repo, "agent.py"), "x = 1\n\ndef agent_written(v):\n    return v * 3\n");
+  sh(VOUCH_BIN, ["mark", "--ai", "--tool", "claude-code", "agent.py:3-4"], { cwd: repo });
+  await waitFor("agent.py reloaded", async () => (await editorText()).includes("agent_written"));
+  const agentProblem = await waitFor("agent.py's function in the Problems panel", async () => {
+    const text = await problemsText();
+    return /agent_written[^\n]*claude-code[^\n]*needs sign-off/.test(text) ? text : undefined;
+  }).catch((err) => err);
+  check(
+    "the reloaded agent's function shows as AI awaiting sign-off",
+    typeof agentProblem === "string",
+    agentProblem instanceof Error ? agentProblem.message : "",
+  );
+  // The server writes its snapshot when the file is saved or idle (5 s).
+  await page.keyboard.press("Control+s");
+  await new Promise((r) => setTimeout(r, 6_000));
+  const blame = JSON.parse(sh(VOUCH_BIN, ["blame", "agent.py", "--format", "json"], { cwd: repo }));
+  const aiLines = blame.lines.filter((l) => l.origin === "ai").map((l) => l.line);
+  check(
+    "after the reload and the server's snapshot, vouch blame still says the agent's lines are AI",
+    JSON.stringify(aiLines) === "[3,4]",
+    JSON.stringify(aiLines),
   );
 } catch (err) {
   failures++;
