@@ -494,8 +494,15 @@ try {
   // on disk and marks its function AI; VS Code reloads it (a didChange of
   // the difference). The server must not take the reloaded text as typed:
   // the function shows as AI, and its snapshot keeps the agent's record.
-  const agentRow = page.locator(".explorer-folders-view .monaco-list-row", { hasText: "agent.py" });
-  await agentRow.click();
+  // Quick Open: the side bar shows vouch's queue, not the explorer.
+  await page.keyboard.press("Escape");
+  await page.locator(".monaco-editor .view-lines").first().click();
+  await page.keyboard.press("Control+p");
+  const quickOpen = page.locator(".quick-input-widget input");
+  await quickOpen.waitFor({ timeout: STEP_TIMEOUT });
+  await quickOpen.fill("agent.py");
+  await page.locator(".quick-input-widget .monaco-list-row", { hasText: "agent.py" }).first().waitFor({ timeout: STEP_TIMEOUT });
+  await page.keyboard.press("Enter");
   await waitFor("agent.py in the editor", async () => {
     const text = await editorText();
     return text.includes("x = 1") && !text.includes("greet");
