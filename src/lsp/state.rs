@@ -197,10 +197,13 @@ struct OpenDoc {
     last_batch: Option<(i32, Vec<TextDocumentContentChangeEvent>)>,
     /// How many panics happened while handling this document.
     faults: u32,
-    /// The file on disk as this server last compared the text with it (see
-    /// [`DiskStamp`]): when it changes, the next edit may be the editor
-    /// reloading what another writer (an agent) put there.
+    /// The file on disk as this server last saw it (see [`DiskStamp`]),
+    /// looked at when the store is polled, never on an edit.
     disk: Option<DiskStamp>,
+    /// The file on disk changed since the document was last compared with
+    /// it: the next edit may be the editor reloading what another writer
+    /// (an agent) put there.
+    disk_moved: bool,
 }
 
 /// A file's size and modification time: cheap to read on every edit, and
@@ -633,6 +636,7 @@ impl State {
                 last_batch: None,
                 faults: 0,
                 disk,
+                disk_moved: false,
             },
         );
         // Diagnostics on open come at once, not after the debounce.
@@ -715,16 +719,15 @@ impl State {
             .collect();
         // A reload: the editor took up a version of the file that another
         // writer (an agent) made and may have recorded. Looked for after a
-        // whole-text change, a large insertion, or when the file on disk
-        // changed and has the document's length: a stat, not a read, on
-        // an ordinary keystroke.
-        let disk = DiskStamp::of(d.repo.as_ref());
-        let disk_moved = disk != d.disk && disk.is_some_and(|s| s.len == d.doc.text().len() as u64);
+        // whole-text change, a large insertion, or the first edit that
+        // gives the text the length of a file the last poll saw change
+        // (no system call on an ordinary keystroke).
+        let disk_moved = d.disk_moved && d.disk.is_some_and(|s| s.len == d.doc.text().len() as u64);
+        if disk_moved {
+            d.disk_moved = false;
+        }
         let known = (whole || disk_moved || !candidates.is_empty())
             && self.repos.is_known_version(d.repo.as_ref(), d.doc.text().as_str());
-        if known {
-            d.disk = disk;
-        }
         if !candidates.is_empty() && !known {
             let attr = Attribution::ai(
                 AiSource { tool: "unknown".into(), model: None, session: None, kind: None },
@@ -853,6 +856,7 @@ impl State {
         if let Some(d) = self.docs.get_mut(uri) {
             // The editor wrote the file: its text is the document's.
             d.disk = DiskStamp::of(d.repo.as_ref());
+            d.disk_moved = false;
             mark_dirty(d);
             // The queue places units in the files on disk, which just changed.
             if let Some((root, _)) = d.repo.clone() {
@@ -897,6 +901,15 @@ impl State {
     /// added, and changes to policy and approvals.
     fn poll_store(&mut self) {
         self.last_poll = Instant::now();
+        // Files another writer changed under an open document: the editor
+        // may reload them next (see `change`).
+        for d in self.docs.values_mut() {
+            let now = DiskStamp::of(d.repo.as_ref());
+            if now != d.disk {
+                d.disk = now;
+                d.disk_moved = true;
+            }
+        }
         let changes = self.repos.poll();
         for message in self.repos.take_messages() {
             self.show(MessageType::WARNING, format!("vouch: {message}"));
@@ -1776,5 +1789,6 @@ fn rebuild_document(old: OpenDoc, enc: Encoding, repos: &mut Repos) -> Option<Op
         last_batch: None,
         faults: old.faults,
         disk: old.disk,
+        disk_moved: old.disk_moved,
     })
 }
