@@ -32,7 +32,7 @@ use crate::signoff::{self, Ledger, UnitFacts};
 use crate::store::identity::Identity;
 use crate::store::journal::{Journal, Loaded};
 use crate::store::policy_file::Source;
-use crate::store::records::{self, Request};
+use crate::store::records;
 use crate::syntax::{Content, Unit};
 
 #[derive(Debug, clap::Args)]
@@ -91,10 +91,11 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
 
 /// Every request of the repository (the local refs, which `vouch sync`
 /// merges the remote's into), where each stands, and the units of the
-/// awaiting ones that await sign-off (see [`super::team::load_queue`]).
+/// awaiting ones that await sign-off, read as `vouch stats` and the language
+/// server read it ([`crate::store::review_queue`]).
 fn load_queue(ctx: &Context, ledger: &Ledger, policy: &Policy) -> anyhow::Result<Queue> {
-    let requests = records::list::<Request>(&ctx.repo).context("cannot read the sign-off requests")?.records;
-    super::team::load_queue(ctx, ledger, policy, &requests)
+    // The language server's `vouch/pending` reads the same queue.
+    crate::store::review_queue::load(&ctx.repo, policy, ledger)
 }
 
 fn print_list(queue: &Queue, me: Option<&str>, format: Format, now: OffsetDateTime) -> anyhow::Result<()> {

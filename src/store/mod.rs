@@ -13,6 +13,7 @@ pub mod policy_file;
 pub mod presence;
 pub mod records;
 pub mod repo;
+pub mod review_queue;
 pub mod signature;
 pub mod snapshot;
 pub mod sync;
