@@ -14,6 +14,7 @@ use git2::{Oid, Repository};
 
 use super::agents;
 use crate::display;
+use crate::intent::Intent;
 use crate::provenance::{AiSource, Attribution, Evidence};
 use crate::store::journal::{Entry, Journal};
 use crate::store::{notes, repo};
@@ -98,9 +99,15 @@ pub fn user_email(repo: &Repository) -> Option<String> {
 }
 
 /// Append a delta attributing `ranges` of `target` to `source`, known by
-/// `evidence`.
-pub fn record(target: &Target, ranges: &[Range<usize>], source: AiSource, evidence: Evidence) -> anyhow::Result<()> {
-    let attribution = Attribution::ai(source, evidence, user_email(&target.repo));
+/// `evidence`, with the intent behind the edit (if any).
+pub fn record(
+    target: &Target,
+    ranges: &[Range<usize>],
+    source: AiSource,
+    evidence: Evidence,
+    intent: Option<Intent>,
+) -> anyhow::Result<()> {
+    let attribution = Attribution::ai(source, evidence, user_email(&target.repo)).with_intent(intent);
     let spans: Vec<(Range<usize>, Attribution)> = ranges.iter().map(|r| (r.clone(), attribution.clone())).collect();
     let journal = Journal::open(&target.repo).context("cannot open the journal")?;
     journal
@@ -114,15 +121,21 @@ pub fn lines_in(bytes: &[u8], ranges: &[Range<usize>]) -> usize {
     notes::bytes_to_lines(bytes, ranges).iter().map(|r| (r[1] - r[0] + 1) as usize).sum()
 }
 
-/// Record all of a file that is not UTF-8 as AI, known by `evidence`: the
-/// edit cannot be located in it, and it is one unit to review.
-pub fn record_whole(target: &Target, source: AiSource, evidence: Evidence) -> anyhow::Result<()> {
+/// Record all of a file that is not UTF-8 as AI, known by `evidence`, with
+/// the intent behind the edit: the edit cannot be located in it, and it is
+/// one unit to review.
+pub fn record_whole(
+    target: &Target,
+    source: AiSource,
+    evidence: Evidence,
+    intent: Option<Intent>,
+) -> anyhow::Result<()> {
     if target.bytes.is_empty() {
         eprintln!("vouch: nothing to record in {}", display::line(&target.rel));
         return Ok(());
     }
     let all: Vec<Range<usize>> = std::iter::once(0..target.bytes.len()).collect();
-    record(target, &all, source.clone(), evidence)?;
+    record(target, &all, source.clone(), evidence, intent)?;
     eprintln!(
         "vouch: {} is not UTF-8 text: recorded all of it ({} line(s)) as AI ({})",
         display::line(&target.rel),

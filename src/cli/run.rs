@@ -174,7 +174,7 @@ fn record_changes(repo: &git2::Repository, before: &WorktreeState, source: &AiSo
         }
         let Some(text) = target.text() else {
             // Not UTF-8: the change cannot be located in it, so all of it.
-            agent_record::record_whole(&target, source.clone(), Evidence::Wrapper)?;
+            agent_record::record_whole(&target, source.clone(), Evidence::Wrapper, None)?;
             recorded += 1;
             continue;
         };
@@ -182,7 +182,7 @@ fn record_changes(repo: &git2::Repository, before: &WorktreeState, source: &AiSo
         if ranges.is_empty() {
             continue;
         }
-        agent_record::record(&target, &ranges, source.clone(), Evidence::Wrapper)?;
+        agent_record::record(&target, &ranges, source.clone(), Evidence::Wrapper, None)?;
         eprintln!(
             "vouch: recorded {} AI line(s) of {} ({})",
             agent_record::lines_in(&target.bytes, &ranges),
