@@ -1,8 +1,10 @@
 //! The commit gate's cost, through the release binary and the real git:
 //!
-//! - `vouch hook claude-code` per agent edit (median and p90; target: at
-//!   most 5 ms CPU, one flush per record), measured while building the
-//!   journal below;
+//! - `vouch hook claude-code` per agent edit, its PreToolUse (snapshot) and
+//!   PostToolUse (record) (median and p90 of wall and CPU time; target: at
+//!   most 5 ms CPU, one flush per acknowledged record), measured while
+//!   building the journal below; and for a shell command, which reads the
+//!   worktree's status before and after;
 //! - `vouch check --staged` on a repository of 10,000 files with 50 staged
 //!   files holding 1,000 journal spans (20 agent edits each, every unit
 //!   approved): the first run, with nothing kept from earlier runs; with no
@@ -72,18 +74,21 @@ fn main() {
         t.elapsed().as_secs_f64()
     );
 
-    // Agent edits: the journal the gate reads.
-    let mut hook_times = Vec::new();
-    let mut hook_cpu = Vec::new();
+    // Agent edits, as Claude Code reports them (a snapshot before the tool,
+    // the record after it): the journal the gate reads.
+    let (mut pre_times, mut pre_cpu) = (Vec::new(), Vec::new());
+    let (mut hook_times, mut hook_cpu) = (Vec::new(), Vec::new());
     for k in 0..sizes.edits_per_file {
         for f in 0..sizes.staged {
-            let run = bench.agent_edit(f, k, false);
-            hook_times.push(run.wall);
-            hook_cpu.push(run.cpu);
+            let (pre, post) = bench.agent_edit(f, k, false);
+            pre_times.push(pre.wall);
+            pre_cpu.push(pre.cpu);
+            hook_times.push(post.wall);
+            hook_cpu.push(post.cpu);
         }
     }
     println!(
-        "vouch hook claude-code, per edit: wall median {:.1} ms, p90 {:.1} ms, max {:.1} ms; CPU median {:.1} ms, p90 {:.1} ms over {} edits (target: CPU <= 5 ms)",
+        "vouch hook claude-code, PostToolUse (record) per edit: wall median {:.1} ms, p90 {:.1} ms, max {:.1} ms; CPU median {:.1} ms, p90 {:.1} ms over {} edits (target: CPU <= 5 ms)",
         ms(percentile(&mut hook_times, 50)),
         ms(percentile(&mut hook_times, 90)),
         ms(percentile(&mut hook_times, 100)),
@@ -91,11 +96,21 @@ fn main() {
         ms(percentile(&mut hook_cpu, 90)),
         hook_times.len()
     );
+    println!(
+        "vouch hook claude-code, PreToolUse (snapshot) per edit: wall median {:.1} ms, p90 {:.1} ms; CPU median {:.1} ms, p90 {:.1} ms",
+        ms(percentile(&mut pre_times, 50)),
+        ms(percentile(&mut pre_times, 90)),
+        ms(percentile(&mut pre_cpu, 50)),
+        ms(percentile(&mut pre_cpu, 90)),
+    );
     // One more edit (of a file with a journal already), its flushes counted.
-    match bench.agent_edit(0, sizes.edits_per_file, true).syncs {
-        Some(syncs) => println!("vouch hook claude-code, one edit: {syncs} (target: one flush per record)"),
-        None => println!("vouch hook claude-code, one edit: flushes not counted (strace is not installed)"),
+    match bench.agent_edit(0, sizes.edits_per_file, true) {
+        (Run { syncs: Some(pre), .. }, Run { syncs: Some(post), .. }) => println!(
+            "vouch hook claude-code, one edit: PreToolUse {pre}; PostToolUse {post} (target: one flush per acknowledged record)"
+        ),
+        _ => println!("vouch hook claude-code, one edit: flushes not counted (strace is not installed)"),
     }
+
     let spans = bench.journal_spans();
     println!("journal: {spans} spans");
 
@@ -200,6 +215,19 @@ fn main() {
         sizes.staged,
         ms(percentile(&mut history_times, 50)),
         ms(percentile(&mut history_cpu, 50))
+    );
+
+    // Last, as it adds journal records: a shell command's hooks, which read
+    // the worktree's status before and after.
+    let (pre, post) = bench.shell_command(sizes.staged);
+    println!(
+        "vouch hook claude-code for a shell command ({} files, {} changed): PreToolUse {:.1} ms wall / {:.1} ms CPU, PostToolUse {:.1} ms wall / {:.1} ms CPU",
+        sizes.files,
+        sizes.staged,
+        ms(pre.wall),
+        ms(pre.cpu),
+        ms(post.wall),
+        ms(post.cpu)
     );
 }
 
@@ -341,20 +369,60 @@ impl Bench {
     }
 
     /// Agent edit `k` of staged file `f`: a new function before `# end`,
-    /// reported through the Claude Code hook, measured; with `count_syncs`,
-    /// under `strace -f -c` (if installed), its flushes counted.
-    fn agent_edit(&self, f: usize, k: usize, count_syncs: bool) -> Run {
+    /// reported through the Claude Code hooks (PreToolUse, then
+    /// PostToolUse), each measured; with `count_syncs`, under `strace`
+    /// (when installed), their flushes counted.
+    fn agent_edit(&self, f: usize, k: usize, count_syncs: bool) -> (Run, Run) {
         let path = self.root.join(file_name(f));
         let text = std::fs::read_to_string(&path).unwrap();
         let new = format!("def agent_{f}_{k}(items):\n    total = sum(items)\n    return total * {k}\n\n# end\n");
+        let payload = |event: &str| {
+            serde_json::json!({
+                "session_id": "bench",
+                "hook_event_name": event,
+                "tool_name": "Edit",
+                "tool_use_id": format!("toolu_{f}_{k}"),
+                "tool_input": {"file_path": path, "old_string": "# end\n", "new_string": new},
+            })
+            .to_string()
+        };
+        let pre = self.hook(&payload("PreToolUse"), count_syncs);
         std::fs::write(&path, text.replace("# end\n", &new)).unwrap();
-        let payload = serde_json::json!({
-            "session_id": "bench",
-            "hook_event_name": "PostToolUse",
-            "tool_name": "Edit",
-            "tool_input": {"file_path": path, "old_string": "# end\n", "new_string": new},
-        })
-        .to_string();
+        let post = self.hook(&payload("PostToolUse"), count_syncs);
+        (pre, post)
+    }
+
+    /// A shell command that changes the `staged` files, reported through
+    /// the Claude Code hooks; the change is undone after.
+    fn shell_command(&self, staged: usize) -> (Run, Run) {
+        let payload = |event: &str| {
+            serde_json::json!({
+                "session_id": "bench",
+                "cwd": self.root,
+                "hook_event_name": event,
+                "tool_name": "Bash",
+                "tool_use_id": "toolu_shell",
+                "tool_input": {"command": "sed -i ..."},
+            })
+            .to_string()
+        };
+        let pre = self.hook(&payload("PreToolUse"), false);
+        let files: Vec<PathBuf> = (0..staged).map(|f| self.root.join(file_name(f))).collect();
+        let saved: Vec<String> = files.iter().map(|p| std::fs::read_to_string(p).unwrap()).collect();
+        for (p, text) in files.iter().zip(&saved) {
+            std::fs::write(p, format!("{text}# by the shell\n")).unwrap();
+        }
+        let post = self.hook(&payload("PostToolUse"), false);
+        for (p, text) in files.iter().zip(&saved) {
+            std::fs::write(p, text).unwrap();
+        }
+        (pre, post)
+    }
+
+    /// `vouch hook claude-code` with `payload`, measured; with
+    /// `count_syncs`, under `strace -f -c` (if installed), its flushes
+    /// counted.
+    fn hook(&self, payload: &str, count_syncs: bool) -> Run {
         let strace = count_syncs && Command::new("strace").arg("-V").output().is_ok_and(|o| o.status.success());
         let cmd = if strace {
             let vouch = self.vouch.to_string_lossy().into_owned();

@@ -408,6 +408,19 @@ impl<'a> Change<'a> {
         }
     }
 
+    /// Which lines of the new version are the change's own: found in no
+    /// parent's version (added, or rewritten in place). What the change
+    /// adds, as a diff counts it, for the range's statistics.
+    pub fn own_lines(&self) -> Vec<bool> {
+        let mut own = vec![true; self.new.len()];
+        for alignment in &self.alignments {
+            for &(_, new, len) in &alignment.equal {
+                own[new..new + len].fill(false);
+            }
+        }
+        own
+    }
+
     /// The tags of the new version, `commit` being the change's commit.
     pub fn finish(&self, table: &mut Table, pool: &Pool, commit: u32, evidence: &Evidence) -> Vec<Tag> {
         let n = self.new.len();

@@ -64,10 +64,23 @@ pub struct Args {
     /// `vouch verify` asks for a change to one.
     #[arg(long, value_name = "PATH", conflicts_with = "target")]
     pub file: Option<String>,
-    /// With --file: the revision whose policy says who may sign off (what
-    /// `vouch verify` will use as BASE; default HEAD).
-    #[arg(long, value_name = "REV", requires = "file")]
+    /// The revision whose policy says who may sign off (what `vouch verify`
+    /// will use as BASE). Default: the policy on disk, or HEAD's with
+    /// --file. An automated reviewer run on a pull request's head passes
+    /// the base, so that the head's policy cannot widen what it may clear.
+    #[arg(long, value_name = "REV")]
     pub base: Option<String>,
+    /// Only the unit of the request with this fingerprint (or a unique
+    /// prefix of at least 12 hex digits), e.g. from `vouch review --format
+    /// json`.
+    #[arg(long, value_name = "FINGERPRINT", conflicts_with = "file")]
+    pub unit: Option<String>,
+    /// Record the verdict as an automated reviewer's (the policy's
+    /// `[[automated]]`): required of, and only for, an automated reviewer's
+    /// identity. It clears only what its rule covers, and never counts as
+    /// a person (docs/automated-review.md).
+    #[arg(long, conflicts_with = "file")]
+    pub automated: bool,
     #[command(flatten)]
     pub format: FormatArg,
 }
@@ -87,9 +100,23 @@ pub struct RejectArgs {
     /// Reject the whole current text of a file that decides who may approve.
     #[arg(long, value_name = "PATH", conflicts_with = "target")]
     pub file: Option<String>,
-    /// With --file: the revision whose policy says who may sign off.
-    #[arg(long, value_name = "REV", requires = "file")]
+    /// The revision whose policy says who may sign off (what `vouch verify`
+    /// will use as BASE). Default: the policy on disk, or HEAD's with
+    /// --file. An automated reviewer run on a pull request's head passes
+    /// the base, so that the head's policy cannot widen what it may clear.
+    #[arg(long, value_name = "REV")]
     pub base: Option<String>,
+    /// Only the unit of the request with this fingerprint (or a unique
+    /// prefix of at least 12 hex digits), e.g. from `vouch review --format
+    /// json`.
+    #[arg(long, value_name = "FINGERPRINT", conflicts_with = "file")]
+    pub unit: Option<String>,
+    /// Record the verdict as an automated reviewer's (the policy's
+    /// `[[automated]]`): required of, and only for, an automated reviewer's
+    /// identity. It clears only what its rule covers, and never counts as
+    /// a person (docs/automated-review.md).
+    #[arg(long, conflicts_with = "file")]
+    pub automated: bool,
     #[command(flatten)]
     pub format: FormatArg,
 }
@@ -105,6 +132,9 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         comment: args.comment,
         yes: args.yes,
         format: args.format.format,
+        unit: args.unit,
+        automated: args.automated,
+        base: args.base,
     })
 }
 
@@ -122,6 +152,9 @@ pub fn run_reject(args: RejectArgs) -> anyhow::Result<Outcome> {
         comment: Some(args.comment),
         yes: args.yes,
         format: args.format.format,
+        unit: args.unit,
+        automated: args.automated,
+        base: args.base,
     })
 }
 
@@ -131,6 +164,10 @@ struct Decision {
     comment: Option<String>,
     yes: bool,
     format: Format,
+    unit: Option<String>,
+    automated: bool,
+    /// The revision whose policy decides; `None`: the policy on disk.
+    base: Option<String>,
 }
 
 /// One unit to decide on, with what the reviewer is shown.
@@ -167,6 +204,8 @@ struct Written {
 struct Report {
     decision: &'static str,
     reviewer: String,
+    /// An automated reviewer's verdict.
+    automated: bool,
     request: Option<String>,
     comment: Option<String>,
     approvals: Vec<Written>,
@@ -184,13 +223,39 @@ fn verb(verdict: Verdict) -> (&'static str, &'static str) {
 fn decide(d: Decision) -> anyhow::Result<Outcome> {
     let ctx = Context::open()?;
     let me = ctx.identity()?;
-    let policy = ctx.policy(&Source::Worktree)?;
+    let policy = ctx.policy(&d.base.as_ref().map_or(Source::Worktree, |rev| Source::Commit(rev.clone())))?;
     let ledger = ctx.ledger()?;
     if ledger.repository_id.is_none() {
         return Err(SignoffError::NoCommits.into());
     }
     let (verb, past) = verb(d.verdict);
-    let selection = select(&ctx, &policy, &ledger, d.target.as_deref(), d.yes)?;
+    let is_bot = policy.automated_reviewers().iter().any(|b| b.eq_ignore_ascii_case(&me.email));
+    match (d.automated, is_bot) {
+        (true, false) => bail!(
+            "--automated: {} is not an automated reviewer of the policy ([[automated]] reviewer = ...)",
+            display::line(&me.email)
+        ),
+        (false, true) => bail!(
+            "{} is an automated reviewer of the policy: record its verdict with --automated",
+            display::line(&me.email)
+        ),
+        _ => {}
+    }
+    let mut selection = select(&ctx, &policy, &ledger, d.target.as_deref(), d.yes)?;
+    if let Some(unit) = &d.unit {
+        let prefix = unit.trim().to_ascii_lowercase();
+        if prefix.len() < 12 || !prefix.bytes().all(|b| b.is_ascii_hexdigit()) {
+            bail!("--unit takes a fingerprint, or a prefix of at least 12 hex digits");
+        }
+        selection.items.retain(|i| i.facts.unit.fingerprint.starts_with(&prefix));
+        let mut fingerprints: Vec<&str> = selection.items.iter().map(|i| i.facts.unit.fingerprint.as_str()).collect();
+        fingerprints.dedup();
+        match fingerprints.len() {
+            0 => bail!("no unit with fingerprint {} in what you named", display::line(unit)),
+            1 => {}
+            _ => bail!("fingerprint prefix {} is ambiguous; give more digits", display::line(unit)),
+        }
+    }
 
     // Check every unit before writing anything: all or nothing.
     let mut approvals: Vec<(Approval, &Item)> = Vec::new();
@@ -266,9 +331,13 @@ fn decide(d: Decision) -> anyhow::Result<Outcome> {
             name: item.facts.unit.name.clone(),
         });
     }
+    let signed: Vec<(&str, &Approval)> =
+        written.iter().zip(&approvals).map(|(w, (approval, _))| (w.id.as_str(), approval)).collect();
+    warn_unverifiable(&ctx, &policy, &signed);
     let report = Report {
         decision: verb,
         reviewer: me.email.clone(),
+        automated: d.automated,
         request: selection.request,
         comment: d.comment,
         approvals: written,
@@ -354,6 +423,7 @@ fn decide_trust_file(
     approval.path = Some(path.clone());
     sign(&ctx, &policy, &mut approval)?;
     let id = records::add(&ctx.repo, &approval)?;
+    warn_unverifiable(&ctx, &policy, &[(id.as_str(), &approval)]);
     match format {
         Format::Json => println!(
             "{}",
@@ -367,6 +437,71 @@ fn decide_trust_file(
         ),
     }
     Ok(Outcome::Ok)
+}
+
+/// Warn when a decision just written will not count where signatures are
+/// required: its signature (or its lack of one) checked against the
+/// allowed-signers file as committed at HEAD, and at the default branch's
+/// tip (what `vouch verify` will most likely take as BASE) when that is
+/// another commit, each named. Nothing when no policy there (nor the
+/// working tree's) requires signatures and the decision is unsigned.
+fn warn_unverifiable(ctx: &Context, policy: &Policy, written: &[(&str, &Approval)]) {
+    let mut places: Vec<(String, String)> = Vec::new();
+    if let Ok(head) = ctx.repo.head().and_then(|h| h.peel_to_commit()) {
+        places.push(("HEAD".to_string(), head.id().to_string()));
+        if let Some((name, tip)) = default_branch(&ctx.repo)
+            && tip != head.id()
+        {
+            places.push((name, tip.to_string()));
+        }
+    }
+    for (name, rev) in places {
+        let source = Source::Commit(rev);
+        let at = match ctx.policy(&source) {
+            Ok(p) => p,
+            Err(_) => continue,
+        };
+        let required = at.require_signatures() || policy.require_signatures();
+        if !required && written.iter().all(|(_, a)| a.signature.is_none()) {
+            continue;
+        }
+        let signers = match signature::load_allowed_signers(&ctx.repo, &at, &source) {
+            Ok(signers) => signers,
+            Err(e) => {
+                eprintln!("vouch: warning: cannot check your signature against {name}'s allowed signers: {e}");
+                continue;
+            }
+        };
+        for (id, approval) in written {
+            if let Err(problem) = signers.check_approval(approval) {
+                let short = &id[..12.min(id.len())];
+                let consequence = if required {
+                    "vouch verify will not count it where the policy requires signatures"
+                } else {
+                    "it will not count if the policy comes to require signatures"
+                };
+                eprintln!(
+                    "vouch: warning: decision {short} does not verify against the allowed signers at {name} ({}): it {}; {consequence}",
+                    display::line(at.allowed_signers()),
+                    display::line(&problem.to_string())
+                );
+            }
+        }
+    }
+}
+
+/// The default branch's tip as this clone knows it: what `origin/HEAD`
+/// points to, else a local `main` or `master`.
+fn default_branch(repo: &git2::Repository) -> Option<(String, git2::Oid)> {
+    if let Ok(reference) = repo.find_reference("refs/remotes/origin/HEAD")
+        && let Some(target) = reference.symbolic_target()
+        && let Ok(tip) = repo.refname_to_id(target)
+    {
+        return Some((target.trim_start_matches("refs/remotes/").to_string(), tip));
+    }
+    ["main", "master"]
+        .into_iter()
+        .find_map(|b| repo.refname_to_id(&format!("refs/heads/{b}")).ok().map(|tip| (b.to_string(), tip)))
 }
 
 fn confirm(question: &str) -> anyhow::Result<bool> {
@@ -394,9 +529,12 @@ fn select(
     let requests: Vec<Stored<Request>> =
         listing.records.into_iter().filter(|r| r.record.repository == repository).collect();
     let mut files = Files { sources: units::Sources::open(ctx, policy)?, loaded: HashMap::new() };
+    let ours: Vec<&Stored<Request>> = requests.iter().collect();
+    let withdrawn = super::team::withdrawn(ctx, policy, &ours)?;
     let Some(target) = target else {
         let verified = units::verifier(ctx, policy);
-        let open: Vec<&Stored<Request>> = requests.iter().filter(|r| is_open(ledger, policy, &verified, r)).collect();
+        let open: Vec<&Stored<Request>> =
+            requests.iter().filter(|r| !withdrawn.contains(&r.id) && is_open(ledger, policy, &verified, r)).collect();
         return match open.as_slice() {
             [one] if !yes => from_request(&mut files, ledger, one),
             [] => bail!("no open request; name one (vouch approve REQUEST-ID) or a unit (PATH:LINE)"),
@@ -421,7 +559,15 @@ fn select(
         let prefix = target.to_ascii_lowercase();
         let matching: Vec<&Stored<Request>> = requests.iter().filter(|r| r.id.starts_with(&prefix)).collect();
         return match matching.as_slice() {
-            [one] => from_request(&mut files, ledger, one),
+            [one] => {
+                if withdrawn.contains(&one.id) {
+                    eprintln!(
+                        "vouch: warning: request {} was withdrawn by its requester; a decision still binds to the text",
+                        &one.id[..12]
+                    );
+                }
+                from_request(&mut files, ledger, one)
+            }
             [] => bail!("no request {target} in this repository (vouch sync fetches others' requests)"),
             many => {
                 let ids: Vec<&str> = many.iter().map(|r| &r.id[..16]).collect();
@@ -654,7 +800,9 @@ fn preview(item: &Item, n: usize, of: usize, style: Style) -> String {
 fn print_text(report: &Report, past: &str, style: Style) {
     let n = report.approvals.len();
     let request = report.request.as_deref().map_or(String::new(), |r| format!(" (request {})", &r[..12]));
-    let head = format!("{past} {n} unit{} as {}", if n == 1 { "" } else { "s" }, display::line(&report.reviewer));
+    let who = display::line(&report.reviewer);
+    let who = if report.automated { format!("{who} (automated)") } else { who.into_owned() };
+    let head = format!("{past} {n} unit{} as {who}", if n == 1 { "" } else { "s" });
     let head = if report.decision == "approve" { style.green(&head) } else { style.red(&head) };
     println!("{head}{request}");
     for w in &report.approvals {

@@ -11,6 +11,8 @@
 //! is an error naming it (exit 2). Without `--staged` the same check runs on
 //! the working tree.
 
+use std::collections::HashSet;
+
 use anyhow::Context as _;
 
 use super::analysis_cache::AnalysisCache;
@@ -19,7 +21,7 @@ use super::gate_cache::{CachedFile, CachedSpan, CachedUnit, GateCache};
 use super::history_index::AiPaths;
 use super::judging::{
     Analysed, Analysis, JudgedUnit, Verdicts, Version, join_ledger, ledger_in_background, list_changed, list_staged,
-    verifier,
+    pending_derived, verifier,
 };
 use super::output::Style;
 use super::{Format, FormatArg, Outcome};
@@ -83,6 +85,8 @@ pub fn gate(staged: bool, format: Format, quiet: bool) -> anyhow::Result<Outcome
         let loaded = loading.join().unwrap_or_else(|_| Err(anyhow::anyhow!("reading the journal panicked")))?;
         let files = listed.finish(&ctx, &loaded)?;
         let history = AiPaths::load(&ctx.repo, policy.bots())?;
+        let paths: HashSet<String> = files.iter().map(|f| f.path.clone()).collect();
+        let derived = pending_derived(&ctx.repo, policy.bots(), Some(&paths))?;
         let analysis = Analysis {
             journal: &journal,
             loaded: &loaded,
@@ -90,6 +94,7 @@ pub fn gate(staged: bool, format: Format, quiet: bool) -> anyhow::Result<Outcome
             bots: policy.bots(),
             strict: true,
             cache: Some(&cache),
+            derived: derived.as_ref(),
         };
         let analysed = analysis.run(&git_dir, files)?;
         Ok((analysed, join_ledger(ledger)?, policy))

@@ -15,6 +15,7 @@
 //! ([`crate::syntax::blob`]); with AI evidence they are judged like any
 //! unit.
 
+use std::collections::HashSet;
 use std::ops::Range;
 use std::path::Path;
 
@@ -28,6 +29,7 @@ use crate::document::Document;
 use crate::policy::{Policy, ReviewerSet, Status};
 use crate::provenance::{Attribution, Evidence, Origin, Spans};
 use crate::signoff::{self, Judgement, Ledger, UnitFacts};
+use crate::store::derive::{self, Derived};
 use crate::store::history;
 use crate::store::journal::{Journal, Loaded, Record, RecordId};
 use crate::store::policy_file::Source;
@@ -61,6 +63,10 @@ pub struct Analysis<'a> {
     pub strict: bool,
     /// Where analyses are kept between runs, if they are.
     pub cache: Option<&'a AnalysisCache>,
+    /// What the commits this text comes from say of it (a pending squash
+    /// or cherry-pick, commits that left HEAD's history; see
+    /// [`pending_derived`]).
+    pub derived: Option<&'a Derived>,
 }
 
 /// A file version's attribution and AI units, before judgement.
@@ -148,7 +154,8 @@ impl Analysis<'_> {
         // Only what the journal and the text decide is cached (see
         // [`AnalysisCache`]), and only when there is something to find.
         let ids: Vec<RecordId> = records.iter().map(|r| r.id.clone()).collect();
-        let cacheable = self.cache.is_some() && !may_have_ai_history && !ids.is_empty();
+        let derived = self.derived.filter(|d| d.claims_ai(&path));
+        let cacheable = self.cache.is_some() && !may_have_ai_history && !ids.is_empty() && derived.is_none();
         if cacheable && let Some(hit) = self.cache.and_then(|c| c.get(&Key { path: &path, blob, records: &ids })) {
             let Entry { spans, journal_spans, units, covered } = hit;
             let content = Content::Text(text);
@@ -176,7 +183,11 @@ impl Analysis<'_> {
             eprintln!("vouch: warning: {shown}: {problem}");
         }
         let journal_spans: Spans = view.spans.into_iter().filter(|(_, a)| a.origin != Origin::Unknown).collect();
-        let spans = signoff::overlay(text.len(), &history, &journal_spans);
+        let mut spans = signoff::overlay(text.len(), &history, &journal_spans);
+        if let Some(derived) = derived {
+            spans = with_derived(repo, derived, &history_path, &path, blob, &text, spans)
+                .with_context(|| format!("cannot read the provenance of {path}"))?;
+        }
         if spans.iter().any(|(_, a)| a.is_ai()) {
             crate::syntax::queries::compile_soon(Language::from_path(Path::new(&path)), &text);
         }
@@ -219,7 +230,16 @@ impl Analysis<'_> {
             }
             eprintln!("vouch: warning: {path}: {problem}");
         }
-        let spans = signoff::overlay(bytes.len(), &history, &view.spans);
+        let mut spans = signoff::overlay(bytes.len(), &history, &view.spans);
+        // A squashed, picked or re-committed version is the source's own:
+        // its AI record holds for all of it.
+        if let Some(derived) = self.derived.filter(|d| d.claims_ai(&path))
+            && !bytes.is_empty()
+            && !spans.iter().any(|(_, a)| a.is_ai())
+            && let Some(record) = derived.carry_whole(&path, blob).records.first()
+        {
+            spans = vec![(0..bytes.len(), record.attribution())];
+        }
         let analysed = Analysed {
             path,
             blob,
@@ -252,6 +272,60 @@ impl Analysis<'_> {
         }
         Ok(analysed)
     }
+}
+
+/// `spans` with the AI lines `derived` carries onto `text` (the version
+/// `blob` of `path`, which HEAD has at `history_path`) painted over what
+/// is not AI already: a claim of human text never outranks one of AI text.
+fn with_derived(
+    repo: &Repository,
+    derived: &Derived,
+    history_path: &str,
+    path: &str,
+    blob: Oid,
+    text: &str,
+    spans: Spans,
+) -> anyhow::Result<Spans> {
+    let head = super::gitfiles::head_tree(repo)?;
+    let before = match head.as_ref().and_then(|t| super::gitfiles::tree_blob(t, history_path)) {
+        Some(id) => super::gitfiles::blob_text(repo, id)?.unwrap_or_default(),
+        None => String::new(),
+    };
+    let added = crate::store::notes::added_lines(&before, text);
+    let carried = derived.carry(repo, path, blob, text, &added);
+    if carried.records.is_empty() {
+        return Ok(spans);
+    }
+    let mut map = crate::provenance::ProvenanceMap::from_ranges(text.len(), &spans);
+    for record in &carried.records {
+        let attribution = record.attribution();
+        let id = map.intern(&attribution);
+        for range in crate::store::notes::lines_to_bytes(text, &record.ai) {
+            let holes: Vec<Range<usize>> =
+                map.spans_in(range.clone()).filter(|s| !map.attribution(s.attr).is_ai()).map(|s| s.range).collect();
+            for hole in holes {
+                map.set(hole.start.max(range.start)..hole.end.min(range.end), id);
+            }
+        }
+    }
+    Ok(map.to_vec().into_iter().filter(|(_, a)| a.origin != Origin::Unknown).collect())
+}
+
+/// What the commits the next commit's text comes from say of it: a
+/// pending squash merge or cherry-pick, and commits that left HEAD's
+/// history (a reset, a checkout of an older commit); `None` when there
+/// are none. Only the files at `paths` are read, when given.
+pub fn pending_derived(
+    repo: &Repository,
+    bots: &[String],
+    paths: Option<&HashSet<String>>,
+) -> anyhow::Result<Option<Derived>> {
+    let sources = derive::pending(repo).context("cannot read what the next commit comes from")?;
+    if sources.is_empty() {
+        return Ok(None);
+    }
+    let derived = Derived::load(repo, &sources, bots, paths, false).context("cannot read the commits it comes from")?;
+    Ok(Some(derived))
 }
 
 /// A file version half analysed.
@@ -573,7 +647,7 @@ impl JudgedUnit {
 
     /// The ids of the approvals that count for it.
     pub fn approval_ids(&self, ledger: &Ledger) -> Vec<String> {
-        let Status::Approved { by } = &self.judgement.assessment.status else { return Vec::new() };
+        let Status::Approved { by, .. } = &self.judgement.assessment.status else { return Vec::new() };
         ledger
             .approvals
             .for_fingerprint(&self.facts.unit.fingerprint)

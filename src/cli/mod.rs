@@ -21,6 +21,7 @@ pub mod commit_note;
 pub mod context;
 pub mod doctor;
 pub mod gate_cache;
+pub mod generate;
 pub mod git_hooks;
 pub mod gitfiles;
 pub mod history_index;
@@ -38,6 +39,7 @@ pub mod review;
 pub mod stats;
 pub mod status;
 pub mod sync;
+pub mod team;
 pub mod units;
 pub mod verify;
 
@@ -108,6 +110,10 @@ pub enum Command {
     Stats(stats::Args),
     /// Write a self-contained HTML report.
     Report(report::Args),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(generate::CompletionsArgs),
+    /// Print the manual page, or write one per command with --dir.
+    Man(generate::ManArgs),
 }
 
 /// What a command reports back: the process exit code.
@@ -155,6 +161,8 @@ pub fn main() -> ExitCode {
         Command::Review(args) => review::run(args),
         Command::Stats(args) => stats::run(args),
         Command::Report(args) => report::run(args),
+        Command::Completions(args) => generate::completions(args),
+        Command::Man(args) => generate::man(args),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,

@@ -33,6 +33,8 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let (analysed, ledger) = std::thread::scope(|scope| -> anyhow::Result<_> {
         let ledger = ledger_in_background(scope, &ctx.root, false);
         let journal = ctx.journal()?;
+        let bots = ctx.policy(&Source::Index).map(|p| p.bots().to_vec()).unwrap_or_default();
+        let derived = super::judging::pending_derived(&ctx.repo, &bots, None)?;
         let mut analysed = Vec::new();
         for (version, source) in &versions {
             let policy = ctx.policy(source)?;
@@ -45,6 +47,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
                 bots: policy.bots(),
                 strict: false,
                 cache: Some(&cache),
+                derived: derived.as_ref(),
             };
             let found = analysis.run(&git_dir, files)?;
             analysed.push((policy, found));

@@ -79,6 +79,8 @@ pub struct Sources<'a> {
     pub journal: (Journal, Loaded),
     history: AiPaths,
     cache: AnalysisCache,
+    /// What the commits the next commit's text comes from say of it.
+    derived: Option<crate::store::derive::Derived>,
 }
 
 impl<'a> Sources<'a> {
@@ -89,6 +91,7 @@ impl<'a> Sources<'a> {
             journal: ctx.journal()?,
             history: AiPaths::load(&ctx.repo, policy.bots())?,
             cache: AnalysisCache::of(&ctx.repo),
+            derived: super::judging::pending_derived(&ctx.repo, policy.bots(), None)?,
             ctx,
             policy,
         })
@@ -136,6 +139,7 @@ impl FileUnits {
             bots: sources.policy.bots(),
             strict: false,
             cache: Some(&sources.cache),
+            derived: sources.derived.as_ref(),
         };
         let file = FileVersion { path: path.to_string(), history_path: path.to_string(), blob, content };
         let analysed = analysis.one(&ctx.repo, file)?;

@@ -215,7 +215,7 @@ impl RepoContext {
         };
         let (mut state, note) = match &judgement.assessment.status {
             Status::NotRequired => (UnitState::Exempt, None),
-            Status::Approved { by } => (UnitState::Approved, Some(format!("approved by {}", by.join(", ")))),
+            status @ Status::Approved { .. } => (UnitState::Approved, Some(status.to_string())),
             Status::Rejected { by, comment } => {
                 let why = comment.as_deref().map_or(String::new(), |c| format!(": {c}"));
                 (UnitState::Rejected, Some(format!("rejected by {by}{why}")))

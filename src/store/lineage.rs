@@ -99,6 +99,26 @@ pub enum VersionKind {
     Submodule,
 }
 
+/// The lines one commit added to one text file (those in none of its
+/// parents' versions: added, or rewritten in place), by what the lineage
+/// says of them at that commit: what the range's statistics count.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AddedLines {
+    pub path: String,
+    /// How many added lines carry each claim ([`Lineage::claim_by_id`]).
+    pub by_claim: Vec<(ClaimId, u32)>,
+    /// Of the AI lines, those AI because of text the commit rewrote or
+    /// moved (sticky origin), not because of its own evidence.
+    pub carried: u32,
+}
+
+impl AddedLines {
+    /// All the lines it added.
+    pub fn added(&self) -> u32 {
+        self.by_claim.iter().map(|(_, n)| n).sum()
+    }
+}
+
 /// One file as of HEAD, with the lineage of each of its lines (one tag for
 /// a [`VersionKind::Bytes`] or [`VersionKind::Submodule`] unit).
 #[derive(Debug, Clone)]
@@ -120,6 +140,9 @@ pub struct Lineage {
     pub changed: HashMap<Oid, Vec<String>>,
     /// Every path of HEAD that a commit of the range touched.
     pub files: BTreeMap<String, FileLineage>,
+    /// The lines each commit added to text files, by path (a version that
+    /// is not text, a submodule, adds no lines here).
+    pub added: HashMap<Oid, Vec<AddedLines>>,
     table: Table,
 }
 
@@ -130,6 +153,25 @@ impl Lineage {
 
     pub fn is_ai(&self, tag: Tag) -> bool {
         self.table.is_ai(tag.claim)
+    }
+
+    /// The AI lines of `file` (a text file of HEAD) as byte spans of `text`,
+    /// its content, with their attribution: what analysis turns into units.
+    pub fn ai_spans(&self, file: &FileLineage, text: &str) -> Vec<(std::ops::Range<usize>, Attribution)> {
+        let mut spans: Vec<(std::ops::Range<usize>, Attribution)> = Vec::new();
+        for (line, &tag) in notes::line_spans(text).into_iter().zip(&file.tags) {
+            let Claim::Ai(attribution) = self.claim(tag) else { continue };
+            match spans.last_mut() {
+                Some((prev, attr)) if prev.end == line.start && attr == attribution => prev.end = line.end,
+                _ => spans.push((line, attribution.clone())),
+            }
+        }
+        spans
+    }
+
+    /// The claim a count of [`AddedLines::by_claim`] is about.
+    pub fn claim_by_id(&self, id: ClaimId) -> &Claim {
+        self.table.get(id)
     }
 
     /// The commits of the range that touched a line, oldest first.
@@ -189,8 +231,10 @@ struct FileState {
 /// The files the range touched, as of one commit.
 type Snapshot = HashMap<Rc<str>, Rc<FileState>>;
 
-/// The commits of `base..head`, oldest first.
-fn range_commits(repo: &Repository, base: Oid, head: Oid) -> Result<Vec<Oid>, git2::Error> {
+/// The commits of `base..head`, oldest first, in the order [`walk`] takes
+/// them (the lineage of parallel branches can depend on which comes
+/// first: moved text is matched against text removed before it).
+pub fn range_commits(repo: &Repository, base: Oid, head: Oid) -> Result<Vec<Oid>, git2::Error> {
     let mut walk = repo.revwalk()?;
     walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)?;
     walk.push(head)?;
@@ -202,6 +246,20 @@ fn range_commits(repo: &Repository, base: Oid, head: Oid) -> Result<Vec<Oid>, gi
 /// lists as bots.
 pub fn walk(repo: &Repository, base: Oid, head: Oid, bots: &[String]) -> Result<Lineage, LineageError> {
     let commits = range_commits(repo, base, head).map_err(git("walk BASE..HEAD"))?;
+    walk_commits(repo, commits, Some(base), bots)
+}
+
+/// Compute the lineage of `commits`, parents before children (a
+/// topological order): a parent outside the list is outside the range. The
+/// files of the result are those of the last commit. With `base`, lines of
+/// those files equal to `base`'s version are outside (see
+/// [`lineage::settle`]); without, only what the walk saw counts.
+pub fn walk_commits(
+    repo: &Repository,
+    commits: Vec<Oid>,
+    base: Option<Oid>,
+    bots: &[String],
+) -> Result<Lineage, LineageError> {
     let mut walker = Walker {
         repo,
         bots,
@@ -211,6 +269,7 @@ pub fn walk(repo: &Repository, base: Oid, head: Oid, bots: &[String]) -> Result<
         git_ai: GitAiReader::new(repo),
         evidence: HashMap::new(),
         changed: HashMap::new(),
+        added: HashMap::new(),
     };
     let mut children = vec![0u32; commits.len()];
     for &oid in &commits {
@@ -227,12 +286,22 @@ pub fn walk(repo: &Repository, base: Oid, head: Oid, bots: &[String]) -> Result<
         snapshots.insert(i as u32, Rc::new(snapshot));
     }
     let head_snapshot = commits.len().checked_sub(1).and_then(|last| snapshots.remove(&(last as u32)));
-    let base_tree = repo.find_commit(base).and_then(|c| c.tree()).map_err(git("read BASE's tree"))?;
+    let base_tree = match base {
+        Some(base) => Some(repo.find_commit(base).and_then(|c| c.tree()).map_err(git("read BASE's tree"))?),
+        None => None,
+    };
     let mut files = BTreeMap::new();
     for (path, state) in head_snapshot.iter().flat_map(|s| s.iter()) {
-        files.insert(path.to_string(), walker.settle(&base_tree, path, state)?);
+        files.insert(path.to_string(), walker.settle(base_tree.as_ref(), path, state)?);
     }
-    Ok(Lineage { commits, evidence: walker.evidence, changed: walker.changed, files, table: walker.table })
+    Ok(Lineage {
+        commits,
+        evidence: walker.evidence,
+        changed: walker.changed,
+        files,
+        added: walker.added,
+        table: walker.table,
+    })
 }
 
 struct Walker<'r> {
@@ -244,6 +313,7 @@ struct Walker<'r> {
     git_ai: GitAiReader<'r>,
     evidence: HashMap<Oid, CommitEvidence>,
     changed: HashMap<Oid, Vec<String>>,
+    added: HashMap<Oid, Vec<AddedLines>>,
 }
 
 /// One file to bring up to a commit: its versions in the parents (each with
@@ -309,11 +379,18 @@ impl Walker<'_> {
             change.forget_removed(&self.table, &mut self.pool);
         }
         let mut finished: Vec<(Rc<str>, Vec<Tag>)> = Vec::new();
+        let mut added = Vec::new();
         for (job, change) in jobs.iter().zip(&changes) {
             let (Some(path), Some(new)) = (&job.path, &job.new) else { continue };
             let evidence = self.evidence_for(oid, path, new);
-            finished.push((path.clone(), change.finish(&mut self.table, &self.pool, at, &evidence)));
+            let tags = change.finish(&mut self.table, &self.pool, at, &evidence);
+            if new.kind == VersionKind::Text {
+                added.push(self.count_added(path, &change.own_lines(), &tags, &evidence));
+            }
+            finished.push((path.clone(), tags));
         }
+        added.retain(|a| !a.by_claim.is_empty());
+        self.added.insert(oid, added);
         drop(changes);
         drop(versions);
         for (job, (path, tags)) in jobs.into_iter().filter(|j| j.path.is_some() && j.new.is_some()).zip(finished) {
@@ -321,6 +398,24 @@ impl Walker<'_> {
             map.insert(path, Rc::new(FileState { content, tags }));
         }
         Ok(map)
+    }
+
+    /// The lines of `path` a change added (`own`), by their `tags`, and how
+    /// many of its AI lines are AI by text it rewrote or moved rather than
+    /// by its `evidence`.
+    fn count_added(&self, path: &str, own: &[bool], tags: &[Tag], evidence: &lineage::Evidence) -> AddedLines {
+        let mut by_claim: Vec<(ClaimId, u32)> = Vec::new();
+        let mut carried = 0;
+        for (j, tag) in tags.iter().enumerate().filter(|&(j, _)| own[j]) {
+            match by_claim.iter_mut().find(|(c, _)| *c == tag.claim) {
+                Some((_, n)) => *n += 1,
+                None => by_claim.push((tag.claim, 1)),
+            }
+            let own_evidence = evidence.whole.is_some()
+                || evidence.lines.get(j).copied().flatten().is_some_and(|c| self.table.is_ai(c));
+            carried += u32::from(self.table.is_ai(tag.claim) && !own_evidence);
+        }
+        AddedLines { path: path.to_string(), by_claim, carried }
     }
 
     /// A commit with one parent (or none): its diff, renames found.
@@ -560,10 +655,10 @@ impl Walker<'_> {
     }
 
     /// The last word on one file of HEAD (see [`lineage::settle`]).
-    fn settle(&mut self, base: &Tree<'_>, path: &str, state: &FileState) -> Result<FileLineage, LineageError> {
+    fn settle(&mut self, base: Option<&Tree<'_>>, path: &str, state: &FileState) -> Result<FileLineage, LineageError> {
         let mut tags = state.tags.clone();
         let lines = state.content.lines();
-        let at_base = base.get_path(Path::new(path)).ok();
+        let at_base = base.and_then(|base| base.get_path(Path::new(path)).ok());
         let base_content = match at_base {
             Some(e) if e.kind() != Some(ObjectType::Tree) => Some(self.content(e.id(), is_gitlink(&e), path)?),
             _ => None,

@@ -156,6 +156,34 @@ pub struct Failure {
     /// approve it or override it.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub participants: Vec<String>,
+    /// For a unit or trust file that lacks its sign-off: what the policy
+    /// asks and how to give it (the pull request summary shows it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signoff: Option<Signoff>,
+}
+
+/// What a unit (or a trust file's change) that lacks sign-off needs.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Signoff {
+    /// Approvals required and approvals that count so far.
+    pub need: u32,
+    pub have: u32,
+    /// Who may approve, as the policy at BASE says (besides the
+    /// participants, who may not).
+    pub reviewers: String,
+    /// The unit's risk tags and its path's risk (`low`, `medium`, `high`).
+    pub risk: Vec<String>,
+    pub path_risk: String,
+    /// A high-risk path or a risk tag that the policy raises.
+    pub risky: bool,
+    /// The latest request's rationale, in the requester's words.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rationale: Option<String>,
+    /// The requests for this fingerprint, oldest first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub requests: Vec<String>,
+    /// A trust file: signed off with `vouch approve --file PATH`.
+    pub trust_file: bool,
 }
 
 impl Failure {
@@ -172,6 +200,7 @@ impl Failure {
             details: Vec::new(),
             commits: Vec::new(),
             participants: Vec::new(),
+            signoff: None,
         }
     }
 
@@ -210,6 +239,10 @@ pub struct Approved {
     pub name: Option<String>,
     pub fingerprint: String,
     pub by: Vec<String>,
+    /// Those of `by` that are automated reviewers (the policy's
+    /// `[[automated]]`): never a person.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub automated: Vec<String>,
     /// Each vote on it that did not count, and why (a reject among them is
     /// worth a reader's look).
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -399,7 +432,7 @@ mod render;
 mod signers;
 mod trust;
 
-pub use render::{render_text, to_sarif};
+pub use render::{render_github, render_markdown, render_text, to_gitlab, to_sarif};
 
 use commits::{check_commits, touched_paths};
 use overrides::apply_overrides;
@@ -633,6 +666,28 @@ impl Judge<'_> {
     }
 }
 
+impl Judge<'_> {
+    /// What a unit that lacks sign-off needs, for the report.
+    fn signoff(&self, judgement: &signoff::Judgement, fingerprint: &str, risk: &[String], trust_file: bool) -> Signoff {
+        let requirement = &judgement.requirement;
+        let have = match &judgement.assessment.status {
+            Status::Requested { have, .. } | Status::Pending { have, .. } => *have,
+            _ => 0,
+        };
+        Signoff {
+            need: requirement.approvals,
+            have,
+            reviewers: requirement.reviewers.to_string(),
+            risk: risk.to_vec(),
+            path_risk: requirement.path_risk.label().to_string(),
+            risky: requirement.risky(),
+            rationale: self.records.ledger.rationale(fingerprint).map(str::to_string),
+            requests: self.records.ledger.requests.for_fingerprint(fingerprint).iter().map(|r| r.id.clone()).collect(),
+            trust_file,
+        }
+    }
+}
+
 fn verdict_noun(verdict: crate::policy::Verdict) -> &'static str {
     match verdict {
         crate::policy::Verdict::Approve => "approval",
@@ -640,13 +695,20 @@ fn verdict_noun(verdict: crate::policy::Verdict) -> &'static str {
     }
 }
 
+/// The text of a file with AI lines, to analyze into units.
+#[derive(Debug, Clone)]
+pub struct AiText {
+    pub path: String,
+    pub text: String,
+    /// The AI lines as byte spans, with their attribution.
+    pub spans: Vec<(std::ops::Range<usize>, crate::provenance::Attribution)>,
+}
+
 /// A text file of HEAD with AI lines from the range, to analyze.
 struct TextFile<'a> {
     path: &'a str,
     file: &'a lineage::FileLineage,
-    text: String,
-    /// The AI lines as byte spans, with their attribution.
-    spans: Vec<(std::ops::Range<usize>, crate::provenance::Attribution)>,
+    ai: AiText,
 }
 
 /// Check the files of HEAD that the range touched: count what the lineage
@@ -665,7 +727,8 @@ fn check_files(
             texts.push(text);
         }
     }
-    let analyzed = analyze_all(&texts);
+    let ai: Vec<&AiText> = texts.iter().map(|t| &t.ai).collect();
+    let analyzed = analyze_ai_texts(&ai);
     for (text, facts) in texts.iter().zip(analyzed) {
         let facts = facts.map_err(|reason| VerifyError::Unreadable { path: text.path.to_string(), reason })?;
         check_file(judge, range, text, &facts, report);
@@ -707,23 +770,17 @@ fn read_file<'r>(
     let blob = repo.find_blob(file.id).map_err(git(format!("read HEAD:{path}")))?;
     let text = String::from_utf8(blob.content().to_vec())
         .map_err(|e| VerifyError::Unreadable { path: path.to_string(), reason: e.to_string() })?;
-    let mut spans: Vec<(std::ops::Range<usize>, crate::provenance::Attribution)> = Vec::new();
-    for (line, &tag) in notes::line_spans(&text).into_iter().zip(&file.tags) {
-        let Claim::Ai(attribution) = lineage.claim(tag) else { continue };
-        match spans.last_mut() {
-            Some((prev, attr)) if prev.end == line.start && attr == attribution => prev.end = line.end,
-            _ => spans.push((line, attribution.clone())),
-        }
-    }
-    Ok(Some(TextFile { path, file, text, spans }))
+    let spans = lineage.ai_spans(file, &text);
+    Ok(Some(TextFile { path, file, ai: AiText { path: path.to_string(), text, spans } }))
 }
 
 /// The AI units of each file, analyzed on as many threads as the machine
 /// has cores (at most 8), in the files' order; an error says why a file
-/// could not be analyzed.
-fn analyze_all(files: &[TextFile<'_>]) -> Vec<Result<Vec<UnitFacts>, String>> {
-    let analyze = |file: &TextFile<'_>| {
-        let language = Language::from_path(Path::new(file.path));
+/// could not be analyzed. What verify judges, and what `vouch stats`
+/// counts for triage.
+pub fn analyze_ai_texts(files: &[&AiText]) -> Vec<Result<Vec<UnitFacts>, String>> {
+    let analyze = |file: &&AiText| {
+        let language = Language::from_path(Path::new(&file.path));
         let mut doc = Document::new(language, file.text.clone()).map_err(|e| e.to_string())?;
         doc.reset_provenance(&file.spans);
         Ok(signoff::unit_facts(&mut doc))
@@ -757,7 +814,7 @@ fn analyze_all(files: &[TextFile<'_>]) -> Vec<Result<Vec<UnitFacts>, String>> {
 /// the range that touched its lines (their authors and committers are
 /// participants).
 fn check_file(judge: &Judge<'_>, range: &Range, text: &TextFile<'_>, facts: &[UnitFacts], report: &mut Report) {
-    let line_starts = notes::line_spans(&text.text);
+    let line_starts = notes::line_spans(&text.ai.text);
     let line_of = |byte: usize| line_starts.partition_point(|l| l.end <= byte) as u32 + 1;
     let tags = &text.file.tags;
     for fact in facts {
@@ -861,7 +918,7 @@ fn judge_unit(
         return;
     }
     let unit = &fact.unit;
-    if let Status::Approved { by } = &judgement.assessment.status {
+    if let Status::Approved { by, automated } = &judgement.assessment.status {
         report.approved.push(Approved {
             path: path.to_string(),
             line: first,
@@ -869,6 +926,7 @@ fn judge_unit(
             name: unit.name.clone(),
             fingerprint: unit.fingerprint.clone(),
             by: by.clone(),
+            automated: automated.clone(),
             not_counted: judge.explain(&unit.fingerprint, &judgement.assessment.ignored, None),
         });
         return;
@@ -893,6 +951,7 @@ fn judge_unit(
         details,
         commits: commits.iter().map(Oid::to_string).collect(),
         participants: judgement.participants.everyone(),
+        signoff: Some(judge.signoff(&judgement, &unit.fingerprint, &unit.risk, false)),
     });
 }
 
