@@ -403,6 +403,7 @@ pub fn requested_unit(path: &str, language: &str, facts: &UnitFacts, content: &[
         ai_lines,
         tool: source.map(|s| s.tool.clone()),
         model: source.and_then(|s| s.model.clone()),
+        intents: Vec::new(),
     }
 }
 

@@ -23,6 +23,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::display;
+use crate::intent::{self, Intent};
 use crate::policy::{Status, Verdict};
 use crate::provenance::{Attribution, Origin, ProvenanceMap};
 use crate::signoff::{self, UnitFacts};
@@ -97,6 +98,10 @@ struct UnitReport {
     status: String,
     approved_by: Vec<String>,
     rationale: Option<String>,
+    /// Why the agent wrote the unit's AI text, as recorded at its edits
+    /// (the journal's, else the notes').
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    intents: Vec<Intent>,
     comments: Vec<Comment>,
     /// Decisions made for this unit under a fingerprint version that no
     /// longer counts, described.
@@ -172,7 +177,9 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let verified = units::verifier(&ctx, &policy);
     let mut unit_reports = Vec::new();
     for (f, line, end_line) in &units {
-        unit_reports.push(unit_report(&ledger, &policy, &verified, &path, f, *line as u32, *end_line as u32));
+        let mut report = unit_report(&ledger, &policy, &verified, &path, f, *line as u32, *end_line as u32);
+        report.intents = intent::of_range(&spans, f.unit.range.clone());
+        unit_reports.push(report);
     }
     let facts: Vec<UnitFacts> = units.into_iter().map(|(f, _, _)| f).collect();
 
@@ -340,6 +347,7 @@ fn unit_report(
         status: status.to_string(),
         approved_by,
         rationale: ledger.rationale(&facts.unit.fingerprint).map(str::to_string),
+        intents: Vec::new(),
         comments,
         not_counted: ledger
             .approvals
@@ -430,6 +438,14 @@ fn render(report: &Report, style: Style) -> String {
                 _ => style.yellow(&shown_status),
             };
             let _ = writeln!(out, "{:>number_width$} ┌ {label} (lines {}-{}): {status}", "", u.line, u.end_line);
+            for i in &u.intents {
+                for (label, text) in [("prompt", &i.prompt), ("agent's intent", &i.said)] {
+                    if let Some(text) = text {
+                        let shown = display::line(&intent::fold_whitespace(text)).into_owned();
+                        let _ = writeln!(out, "{:>number_width$} │ {label}: {shown}", "");
+                    }
+                }
+            }
             if let Some(r) = &u.rationale {
                 let _ = writeln!(out, "{:>number_width$} │ rationale: {}", "", display::line(r));
             }

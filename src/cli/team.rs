@@ -20,7 +20,6 @@ use git2::{Oid, Repository, Sort};
 use time::OffsetDateTime;
 
 use super::context::Context;
-use super::units;
 use crate::lineage::Claim;
 use crate::policy::Policy;
 use crate::provenance::Origin;
@@ -31,9 +30,8 @@ use crate::signoff::Ledger;
 use crate::store::lineage::{self, Lineage, VersionKind};
 use crate::store::notes;
 use crate::store::policy_file::Source;
-use crate::store::presence::Presences;
-use crate::store::records::{self, Request, RequestedUnit, Stored, Withdrawal};
-use crate::store::signature;
+use crate::store::records::{self, Request, Stored, Withdrawal};
+use crate::store::review_queue;
 
 /// How many commits of HEAD's history the numbers cover by default.
 pub const DEFAULT_COMMITS: usize = 100;
@@ -87,52 +85,27 @@ pub fn collect(ctx: &Context, window: &Window) -> anyhow::Result<TeamReport> {
 
 /// The queue and every request's state, as this clone sees them: the
 /// records (`vouch sync` merges the remote's into them), the withdrawals
-/// that count (by the requester, signed where the policy requires it,
-/// checked against the working tree's allowed-signers file, as approvals
-/// are for the queue), and where each request's code is
-/// ([`Presences`]).
+/// that count and where each request's code is
+/// ([`crate::store::review_queue`], which the language server reads too).
 pub fn load_queue(
     ctx: &Context,
     ledger: &Ledger,
     policy: &Policy,
     requests: &[Stored<Request>],
 ) -> anyhow::Result<Queue> {
-    let withdrawals = records::list::<Withdrawal>(&ctx.repo).context("cannot read the withdrawals")?.records;
-    let signed = withdrawal_signatures(ctx, policy);
-    let verified = units::verifier(ctx, policy);
-    let presences =
-        Presences::new(&ctx.repo, requests.iter().flat_map(|r| r.record.units.iter().map(|u| u.path.as_str())));
-    let presence = |unit: &RequestedUnit| presences.of(unit);
-    let life = Lifecycle { withdrawals: &withdrawals, signed_as_required: &*signed, presence: &presence };
-    Ok(queue::pending_with(ledger, policy, requests, &verified, &life))
-}
-
-/// Whether a withdrawal is signed as the policy asks.
-pub type WithdrawalCheck = Box<dyn Fn(&Stored<Withdrawal>) -> bool>;
-
-/// Whether a withdrawal is signed as `policy` asks (see
-/// [`Lifecycle::signed_as_required`]): always, when it requires no
-/// signatures; else checked against the working tree's allowed-signers file
-/// (one that cannot be read is a warning, and then none verifies).
-pub fn withdrawal_signatures(ctx: &Context, policy: &Policy) -> WithdrawalCheck {
-    if !policy.require_signatures() {
-        return Box::new(|_| true);
-    }
-    match signature::load_allowed_signers(&ctx.repo, policy, &Source::Worktree) {
-        Ok(signers) => Box::new(move |w: &Stored<Withdrawal>| signers.check_withdrawal(&w.record).is_ok()),
-        Err(e) => {
-            eprintln!("vouch: warning: {e}; no withdrawal's signature can be verified");
-            Box::new(|_| false)
-        }
-    }
+    review_queue::load_of(&ctx.repo, policy, ledger, requests)
 }
 
 /// The requests of `requests` (of one repository) their requesters
 /// withdrew, by id.
 pub fn withdrawn(ctx: &Context, policy: &Policy, requests: &[&Stored<Request>]) -> anyhow::Result<HashSet<String>> {
     let withdrawals = records::list::<Withdrawal>(&ctx.repo).context("cannot read the withdrawals")?.records;
-    let signed = withdrawal_signatures(ctx, policy);
-    let life = Lifecycle { withdrawals: &withdrawals, signed_as_required: &*signed, presence: &|_| Presence::Unseen };
+    let (signers, problem) = review_queue::signers(&ctx.repo, policy);
+    if let Some(problem) = problem {
+        eprintln!("vouch: warning: {}", crate::display::line(&problem));
+    }
+    let signed = |w: &Stored<Withdrawal>| review_queue::withdrawal_counts(policy, signers.as_ref(), w);
+    let life = Lifecycle { withdrawals: &withdrawals, signed_as_required: &signed, presence: &|_| Presence::Unseen };
     let (withdrawn, _) = queue::withdrawals_that_count(requests, &life);
     Ok(withdrawn.into_keys().map(str::to_string).collect())
 }
