@@ -164,6 +164,7 @@ pub enum Outcome {
 }
 
 pub fn main() -> ExitCode {
+    crate::store::repo::tune_libgit2();
     output::end_quietly_on_broken_pipe();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
