@@ -7,6 +7,8 @@
 //!   [`fingerprint`], [`eol`], [`canonical`], [`document`], [`policy`], [`lineage`],
 //!   [`display`] (text shown to a person, hidden characters made visible);
 //! - [`store`]: files and git (journal, notes, request and approval records);
+//! - [`analysis`]: what both front ends ask (attribution, units, where each
+//!   unit stands), over the core and the store;
 //! - front ends: [`lsp`] and [`cli`].
 
 pub mod canonical;
@@ -24,6 +26,8 @@ pub mod text;
 pub mod verify;
 
 pub mod store;
+
+pub mod analysis;
 
 pub mod cli;
 pub mod lsp;

@@ -40,7 +40,7 @@ use crate::syntax::{Language, Unit};
 
 use super::context::Context;
 use super::output::Style;
-use super::units::{self, FileUnits};
+use crate::analysis::worktree::{self as units, FileUnits};
 use super::{Format, FormatArg, Outcome};
 
 /// The shortest request id prefix accepted.

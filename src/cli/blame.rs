@@ -31,7 +31,7 @@ use crate::syntax::Content;
 
 use super::context::Context;
 use super::output::Style;
-use super::units;
+use crate::analysis::worktree as units;
 use super::{Format, FormatArg, Outcome};
 
 #[derive(Debug, clap::Args)]
@@ -139,7 +139,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             (view.spans, view.problems.iter().map(ToString::to_string).collect())
         }
         other => {
-            let view = super::judging::bytes_view(&ctx.repo, &journal.1.records_for(&path), other.as_bytes());
+            let view = crate::analysis::attribution::bytes_view(&ctx.repo, &journal.1.records_for(&path), other.as_bytes());
             (view.spans, view.problems)
         }
     };
@@ -153,7 +153,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     }
     let spans: Vec<(Range<usize>, Attribution)> =
         map.to_vec().into_iter().filter(|(_, a)| a.origin != Origin::Unknown).collect();
-    let units = super::judging::units_of(&path, &content, &spans)?;
+    let units = crate::analysis::attribution::units_of(&path, &content, &spans)?;
 
     // Approval records by id, for the ids that notes list.
     let by_id: HashMap<String, Stored<Approval>> = if origins.iter().any(|o| !o.approvals.is_empty()) {

@@ -13,11 +13,11 @@
 
 use anyhow::Context as _;
 
-use super::analysis_cache::AnalysisCache;
+use crate::analysis::cache::AnalysisCache;
 use super::context::{Context, read_journal_strict};
 use super::gate_cache::{CachedFile, CachedSpan, CachedUnit, GateCache};
-use super::history_index::AiPaths;
-use super::judging::{
+use crate::analysis::ai_paths::AiPaths;
+use crate::analysis::attribution::{
     Analysed, Analysis, JudgedUnit, Verdicts, Version, join_ledger, ledger_in_background, list_changed, list_staged,
     verifier,
 };

@@ -27,8 +27,8 @@ use super::Outcome;
 use super::context::Context;
 use super::gate_cache::{CachedUnit, GateCache};
 use super::gitfiles;
-use super::history_index::AiPaths;
-use super::judging::{Analysis, FileVersion, Verdicts};
+use crate::analysis::ai_paths::AiPaths;
+use crate::analysis::attribution::{Analysis, FileVersion, Verdicts};
 use crate::policy::Policy;
 use crate::provenance::{AiSource, Attribution, Evidence, Origin, Spans};
 use crate::signoff::Ledger;
@@ -92,7 +92,7 @@ struct Fallback {
     policy: Policy,
     ledger: Ledger,
     journal: (Journal, Loaded),
-    verified: super::units::Verifier,
+    verified: crate::analysis::worktree::Verifier,
 }
 
 impl Fallback {
@@ -105,7 +105,7 @@ impl Fallback {
                 Policy::default()
             }
         };
-        let verified = super::judging::verifier(ctx, &policy, &source, false)?;
+        let verified = crate::analysis::attribution::verifier(ctx, &policy, &source, false)?;
         Ok(Fallback { ledger: ctx.ledger()?, journal: ctx.journal()?, policy, verified })
     }
 

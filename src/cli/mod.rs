@@ -13,20 +13,15 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 pub mod agent_config;
 pub mod agents;
-pub mod analysis_cache;
 pub mod approve;
 pub mod blame;
 pub mod check;
 pub mod commit_note;
-pub mod context;
 pub mod doctor;
 pub mod gate_cache;
 pub mod git_hooks;
-pub mod gitfiles;
-pub mod history_index;
 pub mod hook;
 pub mod init;
-pub mod judging;
 pub mod log;
 pub mod mark;
 pub mod notes;
@@ -38,8 +33,13 @@ pub mod review;
 pub mod stats;
 pub mod status;
 pub mod sync;
-pub mod units;
 pub mod verify;
+
+// What every command opens, and the files they look at, live in the
+// analysis layer below the front ends; these names keep the commands'
+// paths short.
+pub use crate::analysis::context;
+pub use crate::analysis::files as gitfiles;
 
 /// Track AI-written code and make sure a senior signed off on it.
 #[derive(Debug, Parser)]

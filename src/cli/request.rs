@@ -24,7 +24,7 @@ use crate::store::records;
 
 use super::context::Context;
 use super::output::Style;
-use super::units::{self, FileUnits, Target};
+use crate::analysis::worktree::{self as units, FileUnits, Target};
 use super::{Format, FormatArg, Outcome};
 
 #[derive(Debug, clap::Args)]

@@ -5,11 +5,11 @@
 //! units' state, and reads on past what it cannot read (with a warning),
 //! unlike the gate.
 
-use super::analysis_cache::AnalysisCache;
+use crate::analysis::cache::AnalysisCache;
 use super::check::{next_step, unit_json};
 use super::context::Context;
-use super::history_index::AiPaths;
-use super::judging::{
+use crate::analysis::ai_paths::AiPaths;
+use crate::analysis::attribution::{
     Analysis, JudgedUnit, Verdicts, Version, changed_files, join_ledger, ledger_in_background, verifier,
 };
 use super::output::Style;

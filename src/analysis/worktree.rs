@@ -21,10 +21,10 @@ use crate::store::signature;
 use crate::syntax::{Content, Language};
 use crate::text::LineIndex;
 
-use super::analysis_cache::AnalysisCache;
+use super::cache::AnalysisCache;
 use super::context::Context;
-use super::history_index::AiPaths;
-use super::judging::{Analysis, FileVersion};
+use super::ai_paths::AiPaths;
+use super::attribution::{Analysis, FileVersion};
 
 /// A `PATH[:LINE]` argument, resolved against the worktree.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,7 +65,7 @@ pub fn parse_target(ctx: &Context, arg: &str) -> anyhow::Result<Target> {
     };
     let rel =
         crate::store::repo::relative_path(&ctx.repo, Path::new(path)).with_context(|| format!("bad target `{arg}`"))?;
-    if !ctx.root.join(&rel).is_file() && super::gitfiles::worktree_gitlink(&ctx.repo, &rel).is_none() {
+    if !ctx.root.join(&rel).is_file() && super::files::worktree_gitlink(&ctx.repo, &rel).is_none() {
         bail!("{rel}: no such file in the working tree");
     }
     Ok(Target { path: rel, line })
@@ -126,7 +126,7 @@ impl FileUnits {
     /// commit after a request usually stages this very text).
     pub fn load_text(sources: &Sources<'_>, path: &str) -> anyhow::Result<Option<FileUnits>> {
         let ctx = sources.ctx;
-        let Some((blob, content)) = super::gitfiles::worktree_content(&ctx.repo, &ctx.root, path)? else {
+        let Some((blob, content)) = super::files::worktree_content(&ctx.repo, &ctx.root, path)? else {
             return Ok(None);
         };
         let analysis = Analysis {
@@ -214,7 +214,7 @@ pub fn candidate_paths(ctx: &Context, journal: &Loaded) -> anyhow::Result<Vec<St
     }
     Ok(paths
         .into_iter()
-        .filter(|p| ctx.root.join(p).is_file() || super::gitfiles::worktree_gitlink(&ctx.repo, p).is_some())
+        .filter(|p| ctx.root.join(p).is_file() || super::files::worktree_gitlink(&ctx.repo, p).is_some())
         .collect())
 }
 
@@ -227,5 +227,5 @@ pub type Verifier = signature::ApprovalVerifier;
 /// warning, and then no signature verifies.
 pub fn verifier(ctx: &Context, policy: &Policy) -> Verifier {
     // Not strict: an unreadable file is a warning, never an error.
-    super::judging::verifier(ctx, policy, &Source::Worktree, false).unwrap_or_else(|_| Box::new(|_| None))
+    super::attribution::verifier(ctx, policy, &Source::Worktree, false).unwrap_or_else(|_| Box::new(|_| None))
 }

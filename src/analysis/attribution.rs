@@ -21,9 +21,9 @@ use std::path::Path;
 use anyhow::Context as _;
 use git2::{Oid, Repository};
 
-use super::analysis_cache::{AnalysisCache, Entry, Key};
+use super::cache::{AnalysisCache, Entry, Key};
 use super::context::Context;
-use super::history_index::AiPaths;
+use super::ai_paths::AiPaths;
 use crate::document::Document;
 use crate::policy::{Policy, ReviewerSet, Status};
 use crate::provenance::{Attribution, Evidence, Origin, Spans};
@@ -596,7 +596,7 @@ pub fn verifier(
     policy: &Policy,
     source: &Source,
     strict: bool,
-) -> anyhow::Result<super::units::Verifier> {
+) -> anyhow::Result<super::worktree::Verifier> {
     if !policy.require_signatures() {
         return Ok(Box::new(|_| None));
     }
@@ -643,7 +643,7 @@ pub fn list_changed(ctx: &Context, version: Version) -> anyhow::Result<Listed> {
         }
         Version::Worktree => {
             let mut found = Vec::new();
-            for path in super::gitfiles::worktree_changed(&ctx.repo)? {
+            for path in super::files::worktree_changed(&ctx.repo)? {
                 found.extend(read_worktree_file(ctx, path)?);
             }
             Ok(Listed { version, found })
@@ -656,8 +656,8 @@ pub fn list_changed(ctx: &Context, version: Version) -> anyhow::Result<Listed> {
 pub fn list_staged(ctx: &Context, index: &mut git2::Index) -> anyhow::Result<Listed> {
     let repo = &ctx.repo;
     let mut found = Vec::new();
-    for changed in super::gitfiles::staged(repo, index)? {
-        let content = super::gitfiles::content(repo, &changed)?;
+    for changed in super::files::staged(repo, index)? {
+        let content = super::files::content(repo, &changed)?;
         let history = changed.from.unwrap_or_else(|| changed.path.clone());
         found.push(Found { path: changed.path, history_path: history, blob: changed.blob, content });
     }
@@ -705,7 +705,7 @@ impl Listed {
 /// The file at `path` on disk, if it is a regular file, or the submodule
 /// checked out there.
 fn read_worktree_file(ctx: &Context, path: String) -> anyhow::Result<Option<Found>> {
-    Ok(super::gitfiles::worktree_content(&ctx.repo, &ctx.root, &path)?.map(|(blob, content)| Found {
+    Ok(super::files::worktree_content(&ctx.repo, &ctx.root, &path)?.map(|(blob, content)| Found {
         history_path: path.clone(),
         path,
         blob,
