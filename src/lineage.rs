@@ -378,17 +378,6 @@ fn align(old: &[&[u8]], new: &[&[u8]]) -> Alignment {
     alignment
 }
 
-/// Which lines of `new` a change from `old` adds or rewrites (those that
-/// are not in an equal run of the alignment [`Change`] uses): the lines a
-/// commit's note speaks for.
-pub fn own_lines(old: &[&[u8]], new: &[&[u8]]) -> Vec<bool> {
-    let mut own = vec![true; new.len()];
-    for (_, n, len) in align(old, new).equal {
-        own[n..n + len].fill(false);
-    }
-    own
-}
-
 #[derive(Debug)]
 enum Segment {
     Equal(usize, usize, usize),
@@ -479,6 +468,18 @@ impl<'a> Change<'a> {
         debug_assert!(parents.iter().all(|p| p.lines.len() == p.tags.len()));
         let alignments = parents.iter().map(|p| align(&p.lines, &new)).collect();
         Change { parents, new, alignments }
+    }
+
+    /// Which lines of the new version the change adds or rewrites: those no
+    /// parent holds unchanged (the lines a commit's note speaks for).
+    pub fn own_lines(&self) -> Vec<bool> {
+        let mut own = vec![true; self.new.len()];
+        for alignment in &self.alignments {
+            for &(_, new, len) in &alignment.equal {
+                own[new..new + len].fill(false);
+            }
+        }
+        own
     }
 
     /// Put the AI lines this change removes from any parent in `pool`: call

@@ -628,6 +628,10 @@ fn approvals_are_signed_when_the_policy_requires_it() {
     assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
     let public = std::fs::read_to_string(key.with_extension("pub")).unwrap();
     repo.write(".vouch/allowed_signers", &format!("carol@example.com namespaces=\"vouch\" {public}"));
+    // Signatures are checked against the allowed signers as of BASE, as
+    // verify checks them: the list lands on main first.
+    repo.git(&["add", ".vouch/allowed_signers"]);
+    repo.git(&["commit", "-q", "--no-verify", "-m", "allowed signers", "--", ".vouch/allowed_signers"]);
     repo.git(&["config", "gpg.format", "ssh"]);
     repo.git(&["config", "user.signingkey", key.to_str().unwrap()]);
 

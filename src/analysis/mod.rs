@@ -12,7 +12,13 @@
 
 pub mod ai_paths;
 pub mod attribution;
+pub mod base;
+pub mod buffer;
 pub mod cache;
+pub mod changes;
 pub mod context;
 pub mod files;
+pub mod judge;
+pub mod next;
+pub mod scope;
 pub mod worktree;

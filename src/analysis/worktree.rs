@@ -1,30 +1,24 @@
-//! The AI units of working-tree files, for the commands that act on them
-//! (`request`, `approve`, `reject`, `blame`): reading a file with its
-//! provenance, resolving `PATH[:LINE]` arguments, and finding the files
-//! worth looking at when no path is given.
-//!
-//! This is not where sign-off is decided: that is [`crate::signoff`].
+//! The units of working-tree files, for the commands that act on them
+//! (`request`, `approve`, `reject`): resolving `PATH[:LINE]` arguments, and
+//! reading a file with the units verify will judge in it, judged as the
+//! gate and `vouch status` judge them (the working tree as the next
+//! commit of the range from BASE, see [`super::next`]).
 
-use std::collections::BTreeSet;
 use std::ops::Range;
 use std::path::Path;
 
 use anyhow::{Context as _, bail};
 
-use crate::document::Document;
 use crate::policy::Policy;
-use crate::provenance::Attribution;
-use crate::signoff::UnitFacts;
-use crate::store::journal::{Journal, Loaded};
-use crate::store::policy_file::Source;
-use crate::store::signature;
+use crate::provenance::Spans;
+use crate::signoff::{Ledger, UnitFacts};
 use crate::syntax::{Content, Language};
 use crate::text::LineIndex;
 
-use super::cache::AnalysisCache;
+use super::changes::Version;
 use super::context::Context;
-use super::ai_paths::AiPaths;
-use super::attribution::{Analysis, FileVersion};
+use super::judge::JudgedUnit;
+use super::next::{Options, Prepared};
 
 /// A `PATH[:LINE]` argument, resolved against the worktree.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,96 +65,88 @@ pub fn parse_target(ctx: &Context, arg: &str) -> anyhow::Result<Target> {
     Ok(Target { path: rel, line })
 }
 
-/// What reading working-tree files with their units needs, read once per
-/// command.
-pub struct Sources<'a> {
-    pub ctx: &'a Context,
-    pub policy: &'a Policy,
-    pub journal: (Journal, Loaded),
-    history: AiPaths,
-    cache: AnalysisCache,
+/// The working tree as the next commit (as `git commit -a` would make
+/// it), placed in its range: what the commands that act on working-tree
+/// units (`request`, `approve`, `reject`) judge them by, as `vouch status`
+/// and the gate do.
+pub struct Worktree {
+    pub prepared: Prepared,
 }
 
-impl<'a> Sources<'a> {
-    /// The journal (problems are warnings) and the history index, for
-    /// files under `policy`.
-    pub fn open(ctx: &'a Context, policy: &'a Policy) -> anyhow::Result<Sources<'a>> {
-        Ok(Sources {
-            journal: ctx.journal()?,
-            history: AiPaths::load(&ctx.repo, policy.bots())?,
-            cache: AnalysisCache::of(&ctx.repo),
-            ctx,
-            policy,
-        })
+impl Worktree {
+    /// Read it; what cannot be read is a warning.
+    pub fn open(ctx: &Context) -> anyhow::Result<Worktree> {
+        let options = Options { version: Version::Worktree, strict: false, all: true, next_people: false };
+        Ok(Worktree { prepared: super::next::prepare(ctx, options)? })
+    }
+
+    /// The policy units are judged under (BASE's).
+    pub fn policy(&self) -> &Policy {
+        &self.prepared.scope.policy
+    }
+
+    pub fn ledger(&self) -> &Ledger {
+        &self.prepared.ledger
+    }
+
+    /// The file (or submodule) at `path` as the working tree has it, with
+    /// the units verify will judge in it; `None` when the working tree
+    /// holds neither a regular file nor a submodule there.
+    pub fn file(&self, ctx: &Context, path: &str) -> anyhow::Result<Option<FileUnits>> {
+        let Some((_, content)) = super::files::worktree_content(&ctx.repo, &ctx.root, path)? else {
+            return Ok(None);
+        };
+        let units = self.prepared.judge(&ctx.repo, Some(&[path.to_string()]))?;
+        let spans = self.prepared.next.ai_spans(path, &content);
+        let lines = LineIndex::git(content.as_bytes());
+        Ok(Some(FileUnits {
+            path: path.to_string(),
+            language: Language::from_path(Path::new(path)),
+            content,
+            units,
+            spans,
+            lines,
+        }))
+    }
+
+    /// Every file with a unit verify will judge (AI-written units from the
+    /// range or the working tree's changes, trust-file changes), in path
+    /// order.
+    pub fn files(&self, ctx: &Context) -> anyhow::Result<Vec<FileUnits>> {
+        let mut paths: Vec<String> = self.prepared.judge(&ctx.repo, None)?.into_iter().map(|u| u.path).collect();
+        paths.dedup();
+        let mut out = Vec::new();
+        for path in paths {
+            out.extend(self.file(ctx, &path)?);
+        }
+        Ok(out)
+    }
+
+    /// [`Worktree::file`], an error when there is nothing at `path`.
+    pub fn load(&self, ctx: &Context, path: &str) -> anyhow::Result<FileUnits> {
+        self.file(ctx, path)?.ok_or_else(|| anyhow::anyhow!("{path}: no such file or submodule"))
     }
 }
 
-/// A working-tree file (or submodule) with its provenance and its AI units.
+/// A working-tree file (or submodule) with the units verify will judge in
+/// it.
 pub struct FileUnits {
     pub path: String,
     pub language: Language,
-    /// Its bytes: text, bytes that are not UTF-8, or a submodule's commit.
+    /// Its bytes, as git would store them: text, bytes that are not UTF-8,
+    /// or a submodule's commit.
     pub content: Content,
-    /// The document, for text.
-    pub doc: Option<Document>,
-    /// The units holding AI text, as [`crate::signoff::unit_facts`] finds them.
-    pub facts: Vec<UnitFacts>,
-    /// The attributed ranges (history, then the journal).
-    pub spans: Vec<(Range<usize>, Attribution)>,
+    /// Its units, judged: AI-written units with AI lines from the range (or
+    /// the working tree's changes), and the change to it when it is a
+    /// trust file.
+    pub units: Vec<JudgedUnit>,
+    /// The AI lines verify will count, as byte ranges.
+    pub spans: Spans,
     /// Lines as git numbers them.
     lines: LineIndex,
 }
 
 impl FileUnits {
-    /// Read `path` (relative to the root) from the working tree: a file,
-    /// whatever its bytes, or a submodule. A journal record that cannot be
-    /// applied is a warning.
-    pub fn load(sources: &Sources<'_>, path: &str) -> anyhow::Result<FileUnits> {
-        FileUnits::load_text(sources, path)?.ok_or_else(|| anyhow::anyhow!("{path}: no such file or submodule"))
-    }
-
-    /// [`FileUnits::load`], with `None` when the working tree holds neither
-    /// a regular file nor a submodule at `path`.
-    ///
-    /// Worked out as the gate works out a staged file (and kept for it: the
-    /// commit after a request usually stages this very text).
-    pub fn load_text(sources: &Sources<'_>, path: &str) -> anyhow::Result<Option<FileUnits>> {
-        let ctx = sources.ctx;
-        let Some((blob, content)) = super::files::worktree_content(&ctx.repo, &ctx.root, path)? else {
-            return Ok(None);
-        };
-        let analysis = Analysis {
-            journal: &sources.journal.0,
-            loaded: &sources.journal.1,
-            history: &sources.history,
-            bots: sources.policy.bots(),
-            strict: false,
-            cache: Some(&sources.cache),
-        };
-        let file = FileVersion { path: path.to_string(), history_path: path.to_string(), blob, content };
-        let analysed = analysis.one(&ctx.repo, file)?;
-        let language = Language::from_path(Path::new(path));
-        let lines = LineIndex::git(analysed.content.as_bytes());
-        let doc = match &analysed.content {
-            Content::Text(text) => {
-                let mut doc = Document::new(language, text.clone()).with_context(|| format!("cannot hold {path}"))?;
-                doc.reset_provenance(&analysed.spans);
-                Some(doc)
-            }
-            _ => None,
-        };
-        let facts = analysed.units.into_iter().map(|(facts, _, _)| facts).collect();
-        Ok(Some(FileUnits {
-            path: path.to_string(),
-            language,
-            content: analysed.content,
-            doc,
-            facts,
-            spans: analysed.spans,
-            lines,
-        }))
-    }
-
     /// The text, when the file is UTF-8 text.
     pub fn text(&self) -> Option<&str> {
         self.content.text()
@@ -171,16 +157,22 @@ impl FileUnits {
         self.lines.line_of(offset) as u32 + 1
     }
 
+    /// The change to this trust file, when it is one that changed.
+    pub fn trust_change(&self) -> Option<&JudgedUnit> {
+        self.units.iter().find(|u| u.trust_file)
+    }
+
     /// The innermost AI unit holding 1-based `line` (as git numbers lines:
     /// a lone CR ends none).
-    pub fn unit_at_line(&self, line: u32) -> Option<&UnitFacts> {
+    pub fn unit_at_line(&self, line: u32) -> Option<&JudgedUnit> {
         let index = line.checked_sub(1)? as usize;
         let start = self.lines.line_start(index)?;
         let end = self.lines.line_start(index + 1).unwrap_or(self.content.len());
-        self.facts
+        self.units
             .iter()
-            .filter(|f| f.unit.range.start < end.max(start + 1) && start < f.unit.range.end)
-            .min_by_key(|f| f.unit.range.len())
+            .filter(|u| !u.trust_file)
+            .filter(|u| u.facts.unit.range.start < end.max(start + 1) && start < u.facts.unit.range.end)
+            .min_by_key(|u| u.facts.unit.range.len())
     }
 
     /// The AI byte ranges of the file.
@@ -193,39 +185,4 @@ impl FileUnits {
         let language = crate::syntax::unit_language(self.language, &facts.unit);
         crate::signoff::requested_unit(&self.path, language, facts, self.content.as_bytes(), &self.ai_ranges())
     }
-}
-
-/// The files worth looking at for AI units when no path is given: those
-/// with live journal records and those that differ from HEAD (in the index
-/// or the working tree), that exist in the working tree; sorted.
-pub fn candidate_paths(ctx: &Context, journal: &Loaded) -> anyhow::Result<Vec<String>> {
-    let mut paths: BTreeSet<String> = journal.live().filter_map(|r| r.path().map(str::to_string)).collect();
-    let mut options = git2::StatusOptions::new();
-    options.include_untracked(true).recurse_untracked_dirs(true).include_ignored(false);
-    let statuses = ctx.repo.statuses(Some(&mut options)).context("cannot read git status")?;
-    for entry in statuses.iter() {
-        let status = entry.status();
-        if status.is_wt_deleted() || status.is_index_deleted() && !status.is_wt_new() {
-            continue;
-        }
-        if let Some(path) = entry.path() {
-            paths.insert(path.to_string());
-        }
-    }
-    Ok(paths
-        .into_iter()
-        .filter(|p| ctx.root.join(p).is_file() || super::files::worktree_gitlink(&ctx.repo, p).is_some())
-        .collect())
-}
-
-/// Whether an approval's signature verifies, for [`crate::signoff::Ledger::judge`].
-pub type Verifier = signature::ApprovalVerifier;
-
-/// Approvals' signatures checked against the working tree's allowed
-/// signers when the policy requires signatures (otherwise they do not
-/// count either way). An allowed-signers file that cannot be read is a
-/// warning, and then no signature verifies.
-pub fn verifier(ctx: &Context, policy: &Policy) -> Verifier {
-    // Not strict: an unreadable file is a warning, never an error.
-    super::attribution::verifier(ctx, policy, &Source::Worktree, false).unwrap_or_else(|_| Box::new(|_| None))
 }

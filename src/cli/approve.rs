@@ -28,11 +28,12 @@ use std::io::{BufRead as _, IsTerminal as _, Write as _};
 use anyhow::{Context as _, bail};
 use serde::Serialize;
 
+use crate::analysis::worktree::Worktree;
 use crate::display;
 use crate::document::Document;
 use crate::policy::{Policy, Verdict};
 use crate::provenance::{AiSource, Attribution, Evidence};
-use crate::signoff::{self, Ledger, SignoffError, UnitFacts};
+use crate::signoff::{self, Judgement, SignoffError, UnitFacts};
 use crate::store::policy_file::Source;
 use crate::store::records::{self, Approval, FingerprintStanding, Request, RequestedUnit, Stored};
 use crate::store::signature;
@@ -40,8 +41,8 @@ use crate::syntax::{Language, Unit};
 
 use super::context::Context;
 use super::output::Style;
-use crate::analysis::worktree::{self as units, FileUnits};
 use super::{Format, FormatArg, Outcome};
+use crate::analysis::worktree::{self as units, FileUnits};
 
 /// The shortest request id prefix accepted.
 const MIN_PREFIX: usize = 6;
@@ -145,6 +146,9 @@ struct Item {
     line: Option<u32>,
     requesters: Vec<String>,
     rationale: Option<String>,
+    /// Where it stands, as the one judge says (with everyone who took part
+    /// in it that vouch knows of).
+    judgement: Judgement,
 }
 
 /// What the reviewer is asked about: a request, or a unit of the worktree.
@@ -184,13 +188,13 @@ fn verb(verdict: Verdict) -> (&'static str, &'static str) {
 fn decide(d: Decision) -> anyhow::Result<Outcome> {
     let ctx = Context::open()?;
     let me = ctx.identity()?;
-    let policy = ctx.policy(&Source::Worktree)?;
-    let ledger = ctx.ledger()?;
+    let worktree = Worktree::open(&ctx)?;
+    let (policy, ledger) = (worktree.policy(), worktree.ledger());
     if ledger.repository_id.is_none() {
         return Err(SignoffError::NoCommits.into());
     }
     let (verb, past) = verb(d.verdict);
-    let selection = select(&ctx, &policy, &ledger, d.target.as_deref(), d.yes)?;
+    let selection = select(&ctx, &worktree, d.target.as_deref(), d.yes)?;
 
     // Check every unit before writing anything: all or nothing.
     let mut approvals: Vec<(Approval, &Item)> = Vec::new();
@@ -202,7 +206,16 @@ fn decide(d: Decision) -> anyhow::Result<Outcome> {
             continue;
         }
         let reviewer = records::Person::from(me.clone());
-        match signoff::decide(&ledger, &policy, &item.path, &item.facts, reviewer, d.verdict, d.comment.as_deref()) {
+        let decided = signoff::decide_judged(
+            ledger,
+            &item.path,
+            &item.facts,
+            &item.judgement,
+            reviewer,
+            d.verdict,
+            d.comment.as_deref(),
+        );
+        match decided {
             Ok(mut approval) => {
                 if selection.request.is_some() {
                     approval.request = selection.request.clone();
@@ -250,7 +263,7 @@ fn decide(d: Decision) -> anyhow::Result<Outcome> {
 
     // Sign every record before writing any.
     for (approval, _) in &mut approvals {
-        sign(&ctx, &policy, approval)?;
+        sign(&ctx, policy, approval)?;
     }
     let mut written = Vec::new();
     for (approval, item) in &approvals {
@@ -301,12 +314,14 @@ fn decide_trust_file(
     format: Format,
 ) -> anyhow::Result<Outcome> {
     let ctx = Context::open()?;
-    let source = match base {
-        Some(rev) => Source::Commit(rev.into()),
-        None if ctx.repo.head().is_ok() => Source::Commit("HEAD".into()),
-        None => Source::Worktree,
+    let worktree = Worktree::open(&ctx)?;
+    // Who may sign off: the policy at BASE, as verify will ask (or at the
+    // revision given).
+    let (source, given) = match base {
+        Some(rev) => (Source::Commit(rev.into()), true),
+        None => (worktree.prepared.scope.source.clone(), false),
     };
-    let policy = ctx.policy(&source)?;
+    let policy = if given { ctx.policy(&source)? } else { worktree.policy().clone() };
     let path = path.trim_start_matches("./").to_string();
     if !policy.is_trust_file(&path) {
         let mut named: Vec<&str> = vec![crate::policy::POLICY_FILE, policy.allowed_signers()];
@@ -326,11 +341,18 @@ fn decide_trust_file(
         Err(e) => return Err(e).with_context(|| format!("cannot read {path}")),
     };
     let me = ctx.identity()?;
-    let ledger = ctx.ledger()?;
+    let ledger = worktree.ledger();
     let repository = ledger.repository_id.clone().ok_or(SignoffError::NoCommits)?;
     let lines = git_line_count(bytes.as_deref().unwrap_or_default());
-    // The same judgement verify makes of this state of the file.
-    let (fingerprint, judgement) = ledger.judge_trust_file(&policy, &path, bytes.as_deref(), &[], &|_| None);
+    // The same judgement verify makes of this state of the file, with
+    // whoever changed it since BASE (or is changing it now) unable to
+    // approve it.
+    let people: Vec<String> = match worktree.file(&ctx, &path)? {
+        Some(file) => file.trust_change().map(|u| u.excluded()).unwrap_or_default(),
+        None => Vec::new(),
+    };
+    let verified = crate::analysis::judge::verifier(&ctx.repo, &policy, &source, false)?;
+    let (fingerprint, judgement) = ledger.judge_trust_file(&policy, &path, bytes.as_deref(), &people, &*verified);
     judgement
         .requirement
         .may_approve(&me.email, &judgement.participants)
@@ -382,23 +404,17 @@ fn confirm(question: &str) -> anyhow::Result<bool> {
 }
 
 /// Resolve the target into the units to decide on.
-fn select(
-    ctx: &Context,
-    policy: &Policy,
-    ledger: &Ledger,
-    target: Option<&str>,
-    yes: bool,
-) -> anyhow::Result<Selection> {
+fn select(ctx: &Context, worktree: &Worktree, target: Option<&str>, yes: bool) -> anyhow::Result<Selection> {
+    let ledger = worktree.ledger();
     let repository = ledger.repository_id.as_deref().unwrap_or_default();
     let listing = records::list::<Request>(&ctx.repo)?;
     let requests: Vec<Stored<Request>> =
         listing.records.into_iter().filter(|r| r.record.repository == repository).collect();
-    let mut files = Files { sources: units::Sources::open(ctx, policy)?, loaded: HashMap::new() };
+    let mut files = Files { ctx, worktree, loaded: HashMap::new() };
     let Some(target) = target else {
-        let verified = units::verifier(ctx, policy);
-        let open: Vec<&Stored<Request>> = requests.iter().filter(|r| is_open(ledger, policy, &verified, r)).collect();
+        let open: Vec<&Stored<Request>> = requests.iter().filter(|r| is_open(worktree, r)).collect();
         return match open.as_slice() {
-            [one] if !yes => from_request(&mut files, ledger, one),
+            [one] if !yes => from_request(&mut files, one),
             [] => bail!("no open request; name one (vouch approve REQUEST-ID) or a unit (PATH:LINE)"),
             many => {
                 let mut list = String::new();
@@ -421,7 +437,7 @@ fn select(
         let prefix = target.to_ascii_lowercase();
         let matching: Vec<&Stored<Request>> = requests.iter().filter(|r| r.id.starts_with(&prefix)).collect();
         return match matching.as_slice() {
-            [one] => from_request(&mut files, ledger, one),
+            [one] => from_request(&mut files, one),
             [] => bail!("no request {target} in this repository (vouch sync fetches others' requests)"),
             many => {
                 let ids: Vec<&str> = many.iter().map(|r| &r.id[..16]).collect();
@@ -436,9 +452,13 @@ fn select(
     let file = files
         .get(&parsed.path)?
         .ok_or_else(|| anyhow::anyhow!("{}: no such file or submodule", display::line(&parsed.path)))?;
-    let facts = file
-        .unit_at_line(line)
-        .ok_or_else(|| anyhow::anyhow!("{}: no AI-written unit at line {line}", display::line(&parsed.label())))?;
+    let unit = file.unit_at_line(line).ok_or_else(|| {
+        anyhow::anyhow!(
+            "{}: no AI-written unit at line {line} that vouch verify would ask about",
+            display::line(&parsed.label())
+        )
+    })?;
+    let facts = &unit.facts;
     let shown = file.requested(facts);
     let item = Item {
         path: file.path.clone(),
@@ -447,13 +467,15 @@ fn select(
         rationale: ledger.rationale(&facts.unit.fingerprint).map(str::to_string),
         facts: facts.clone(),
         shown,
+        judgement: unit.judgement.clone(),
     };
     Ok(Selection { request: None, items: vec![item] })
 }
 
 /// Working-tree files read once each.
 struct Files<'a> {
-    sources: units::Sources<'a>,
+    ctx: &'a Context,
+    worktree: &'a Worktree,
     loaded: HashMap<String, Option<FileUnits>>,
 }
 
@@ -462,25 +484,38 @@ impl Files<'_> {
     /// has no such thing.
     fn get(&mut self, path: &str) -> anyhow::Result<Option<&FileUnits>> {
         if !self.loaded.contains_key(path) {
-            let file = FileUnits::load_text(&self.sources, path)?;
+            let file = self.worktree.file(self.ctx, path)?;
             self.loaded.insert(path.to_string(), file);
         }
         Ok(self.loaded.get(path).and_then(Option::as_ref))
     }
 }
 
+/// Where a requested unit stands from its own account (it is not in the
+/// working tree as the request shows it): the judge's word on its
+/// fingerprint, with no participant but those the records name.
+fn judge_requested(worktree: &Worktree, unit: &RequestedUnit, facts: &UnitFacts) -> Judgement {
+    let judge = worktree.prepared.judge_with();
+    if unit.is_trust_file() {
+        let content = (unit.kind != crate::fingerprint::TRUST_ABSENT).then(|| unit.text.as_bytes());
+        return judge.ledger.judge_trust_file(judge.policy, &unit.path, content, &[], judge.verified).1;
+    }
+    judge.ledger.judge(judge.policy, &unit.path, facts, &[], judge.verified)
+}
+
 /// Whether some unit of `request` still lacks its sign-off.
-fn is_open(ledger: &Ledger, policy: &Policy, verified: &units::Verifier, request: &Stored<Request>) -> bool {
+fn is_open(worktree: &Worktree, request: &Stored<Request>) -> bool {
     request.record.units.iter().filter(|u| u.standing().counts()).any(|u| {
         let facts = facts_from_text(u, &u.fingerprint);
-        ledger.judge(policy, &u.path, &facts, &[], verified).assessment.status.is_blocking()
+        judge_requested(worktree, u, &facts).assessment.status.is_blocking()
     })
 }
 
 /// The units of a request, each recomputed from its bytes; refused as a
 /// whole when any stated fingerprint does not match its bytes, or is of a
 /// fingerprint version that no longer counts.
-fn from_request(files: &mut Files<'_>, ledger: &Ledger, request: &Stored<Request>) -> anyhow::Result<Selection> {
+fn from_request(files: &mut Files<'_>, request: &Stored<Request>) -> anyhow::Result<Selection> {
+    let ledger = files.worktree.ledger();
     let id = &request.id;
     let mut mismatches = Vec::new();
     let mut retired = Vec::new();
@@ -521,14 +556,20 @@ fn from_request(files: &mut Files<'_>, ledger: &Ledger, request: &Stored<Request
         let fingerprint = unit.fingerprint.clone();
         // The unit as the working tree has it, if it is there: its real
         // provenance names who accepted the AI text and which lines are AI,
-        // rather than the request's own account.
+        // and the commits that touched it name who authored them.
         let here = files.get(&unit.path)?.and_then(|file| {
-            let facts = file.facts.iter().find(|f| f.unit.fingerprint == fingerprint)?;
-            Some((facts.clone(), file.requested(facts), file.line_of(facts.unit.range.start)))
+            let found = file.units.iter().find(|u| u.facts.unit.fingerprint == fingerprint)?;
+            let shown = if found.trust_file { unit.clone() } else { file.requested(&found.facts) };
+            let line = (!found.trust_file).then(|| file.line_of(found.facts.unit.range.start));
+            Some((found.facts.clone(), shown, line, found.judgement.clone()))
         });
-        let (facts, shown, line) = match here {
-            Some((facts, shown, line)) => (facts, shown, Some(line)),
-            None => (facts_from_text(unit, &fingerprint), unit.clone(), None),
+        let (facts, shown, line, judgement) = match here {
+            Some(found) => found,
+            None => {
+                let facts = facts_from_text(unit, &fingerprint);
+                let judgement = judge_requested(files.worktree, unit, &facts);
+                (facts, unit.clone(), None, judgement)
+            }
         };
         items.push(Item {
             path: unit.path.clone(),
@@ -537,6 +578,7 @@ fn from_request(files: &mut Files<'_>, ledger: &Ledger, request: &Stored<Request
             line,
             requesters: ledger.requests.requesters(&fingerprint),
             rationale: request.record.rationale.clone().or_else(|| ledger.rationale(&fingerprint).map(str::to_string)),
+            judgement,
         });
     }
     Ok(Selection { request: Some(id.clone()), items })

@@ -2,12 +2,20 @@
 //! of the working tree, in one request record that a reviewer approves or
 //! rejects in one act (`vouch approve <id>`).
 //!
-//! Which units: with no target, every AI unit of the working tree that
-//! needs sign-off and has none requested yet (pending or rejected), across
-//! the files with journal records or uncommitted changes; with `PATH`, that
-//! file's; with `PATH:LINE`, the unit at that line (also when it was
-//! requested before: a new request may carry a better rationale). Text the
-//! size heuristic merely suspects is left out unless named by its line.
+//! Which units: those `vouch verify` will ask about once the working tree
+//! is committed (the gate's and `vouch status`'s judgement, see
+//! [`crate::analysis::next`]): AI-written units with AI lines from the
+//! range since BASE or the uncommitted changes, and changes to trust files
+//! (the policy, the allowed signers, CODEOWNERS, the policy's
+//! `trust_files`), each the whole file. With no target, every such unit
+//! that needs sign-off and has none requested yet (pending or rejected);
+//! with `PATH`, that file's (a trust file: its change, also when requested
+//! before); with `PATH:LINE`, the unit at that line (also when it was
+//! requested before: a new request may carry a better rationale). A unit
+//! whose approvals stopped counting (signatures now required, a
+//! fingerprint version retired) is pending again and can be requested
+//! again. Text the size heuristic merely suspects is left out unless named
+//! by its line.
 //!
 //! Exit codes: 0 when the request was written; 1 when the policy refuses
 //! it (a rationale is required) or nothing there needs sign-off; 2 for
@@ -16,16 +24,16 @@
 
 use serde::Serialize;
 
+use crate::analysis::judge::JudgedUnit;
+use crate::analysis::worktree::{self as units, FileUnits, Target, Worktree};
 use crate::display;
 use crate::policy::{ReviewerSet, Status};
-use crate::signoff::{self, SignoffError, UnitFacts};
-use crate::store::policy_file::Source;
+use crate::signoff::{self, SignoffError};
 use crate::store::records;
 
-use super::context::Context;
 use super::output::Style;
-use crate::analysis::worktree::{self as units, FileUnits, Target};
 use super::{Format, FormatArg, Outcome};
+use crate::analysis::context::Context;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -67,60 +75,60 @@ struct Report {
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let ctx = Context::open()?;
     let me = ctx.identity()?;
-    let policy = ctx.policy(&Source::Worktree)?;
-    let ledger = ctx.ledger()?;
+    let worktree = Worktree::open(&ctx)?;
+    let ledger = worktree.ledger();
     let repository = ledger.repository_id.clone().ok_or(SignoffError::NoCommits)?;
-    let sources = units::Sources::open(&ctx, &policy)?;
-    let verified = units::verifier(&ctx, &policy);
     let rationale = args.rationale.as_deref().map(str::trim).filter(|r| !r.is_empty());
 
     let targets: Vec<Target> = args.targets.iter().map(|t| units::parse_target(&ctx, t)).collect::<Result<_, _>>()?;
     let mut files: Vec<(FileUnits, Option<Target>)> = Vec::new();
     if targets.is_empty() {
-        for path in units::candidate_paths(&ctx, &sources.journal.1)? {
-            if let Some(file) = FileUnits::load_text(&sources, &path)? {
-                files.push((file, None));
-            }
+        for file in worktree.files(&ctx)? {
+            files.push((file, None));
         }
     } else {
         for target in targets {
-            files.push((FileUnits::load(&sources, &target.path)?, Some(target)));
+            files.push((worktree.load(&ctx, &target.path)?, Some(target)));
         }
     }
 
     // Choose the units, then check every one before writing anything.
-    let mut chosen: Vec<(usize, &UnitFacts)> = Vec::new();
+    let mut chosen: Vec<(usize, &JudgedUnit)> = Vec::new();
     let mut refusals: Vec<String> = Vec::new();
     for (i, (file, target)) in files.iter().enumerate() {
         match target.as_ref().and_then(|t| t.line) {
             Some(line) => {
-                let Some(facts) = file.unit_at_line(line) else {
-                    refusals.push(format!("{}:{line}: no AI-written unit there", file.path));
+                let Some(unit) = file.unit_at_line(line) else {
+                    refusals.push(format!(
+                        "{}:{line}: no AI-written unit there that vouch verify would ask about",
+                        file.path
+                    ));
                     continue;
                 };
-                let judgement = ledger.judge(&policy, &file.path, facts, &[], &verified);
-                match &judgement.assessment.status {
+                match &unit.judgement.assessment.status {
                     Status::Approved { by } => refusals.push(format!(
                         "{}:{line}: {} is already approved by {}",
                         file.path,
-                        signoff::unit_label(&facts.unit),
+                        unit.label(),
                         by.join(", ")
                     )),
-                    Status::NotRequired => refusals.push(
-                        SignoffError::NotRequired { path: file.path.clone(), unit: signoff::unit_label(&facts.unit) }
-                            .to_string(),
-                    ),
-                    _ => chosen.push((i, facts)),
+                    Status::NotRequired => refusals
+                        .push(SignoffError::NotRequired { path: file.path.clone(), unit: unit.label() }.to_string()),
+                    _ => chosen.push((i, unit)),
                 }
             }
             None => {
-                for facts in &file.facts {
-                    if facts.suspected {
+                for unit in &file.units {
+                    if unit.facts.suspected {
                         continue;
                     }
-                    let judgement = ledger.judge(&policy, &file.path, facts, &[], &verified);
-                    if matches!(judgement.assessment.status, Status::Pending { .. } | Status::Rejected { .. }) {
-                        chosen.push((i, facts));
+                    // A trust file named by its path: its change, also when
+                    // it was requested before (a better rationale).
+                    let named_trust_file = target.is_some() && unit.trust_file && unit.lacks_signoff();
+                    if named_trust_file
+                        || matches!(unit.judgement.assessment.status, Status::Pending { .. } | Status::Rejected { .. })
+                    {
+                        chosen.push((i, unit));
                     }
                 }
             }
@@ -135,12 +143,15 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     }
     if chosen.is_empty() {
         let place = if args.targets.is_empty() { "in the working tree".to_string() } else { args.targets.join(", ") };
-        eprintln!("vouch: nothing {place} needs sign-off (no AI-written unit that is pending or rejected)");
+        eprintln!(
+            "vouch: nothing {place} needs sign-off (no AI-written unit since BASE, nor a change to a trust file, that is pending or rejected)"
+        );
         return Ok(Outcome::Failed);
     }
     let mut failed = false;
-    for (i, facts) in &chosen {
-        if let Err(e) = signoff::check_request(&policy, &files[*i].0.path, facts, rationale) {
+    for (i, unit) in &chosen {
+        let path = &files[*i].0.path;
+        if let Err(e) = signoff::check_request_with(&unit.judgement.requirement, path, &unit.facts, rationale) {
             eprintln!("vouch: {}", display::line(&e.to_string()));
             failed = true;
         }
@@ -152,20 +163,24 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
 
     let mut wanted = Vec::new();
     let mut reported = Vec::new();
-    for (i, facts) in &chosen {
+    for (i, unit) in &chosen {
         let file = &files[*i].0;
-        wanted.push(file.requested(facts));
-        let requirement = policy.requirement(&file.path, &facts.unit.risk, facts.unit.ai_lines);
+        let facts = &unit.facts;
+        if unit.trust_file {
+            wanted.push(signoff::trust_requested_unit(&file.path, Some(file.content.as_bytes())));
+        } else {
+            wanted.push(file.requested(facts));
+        }
         reported.push(ReportedUnit {
             path: file.path.clone(),
-            line: file.line_of(facts.unit.range.start),
-            end_line: file.line_of(facts.unit.range.end.saturating_sub(1).max(facts.unit.range.start)),
-            kind: facts.unit.kind.clone(),
+            line: unit.line as u32,
+            end_line: unit.end_line as u32,
+            kind: if unit.trust_file { "trust-file".to_string() } else { facts.unit.kind.clone() },
             name: facts.unit.name.clone(),
             fingerprint: facts.unit.fingerprint.clone(),
             ai_lines: facts.unit.ai_lines,
             risk: facts.unit.risk.clone(),
-            reviewers: reviewers_label(&requirement.reviewers),
+            reviewers: reviewers_label(&unit.judgement.requirement.reviewers),
         });
     }
     let requester = me.email.clone();

@@ -26,7 +26,7 @@ use super::protocol::{
 use super::review::{Repos, Severity, Verdict};
 use crate::document::{Change, Document, Parsing};
 use crate::provenance::{AiSource, Attribution, Evidence, Origin, RecentlyRemoved};
-use crate::signoff::{self, UnitFacts, unit_label};
+use crate::signoff::{UnitFacts, unit_label};
 use crate::syntax::Language;
 use crate::text::{Encoding, Text};
 
@@ -499,17 +499,15 @@ impl State {
     fn analyse(&mut self, uri: &Uri) {
         let Some(d) = self.docs.get_mut(uri) else { return };
         d.dirty = None;
-        let facts: Vec<UnitFacts> = if d.units_stale {
-            d.units_stale = false;
-            let mut facts = signoff::unit_facts(&mut d.doc);
-            self.repos.blob_fingerprints(d.repo.as_ref(), &d.doc, &mut facts);
-            facts
-        } else {
-            d.analysis.drain(..).map(|a| a.facts).collect()
-        };
-        let analysis: Vec<Assessed> = facts
+        // Found again whether or not the text changed: who may approve
+        // depends on the range and the records too (see
+        // `crate::analysis::buffer`).
+        d.units_stale = false;
+        let analysis: Vec<Assessed> = self
+            .repos
+            .judge_units(d.repo.as_ref(), &mut d.doc)
             .into_iter()
-            .map(|facts| Assessed { verdict: self.repos.assess(d.repo.as_ref(), &facts), facts })
+            .map(|(facts, verdict)| Assessed { facts, verdict })
             .collect();
         d.analysis = analysis;
         let diagnostics = diagnostics(d, self.encoding);
@@ -799,13 +797,13 @@ impl State {
             return Err(invalid(format!("{name}: {} is not in a git repository; no sign-off applies", uri.as_str())));
         };
         let range = args.range.map(|r| convert::byte_range(d.doc.text(), r, enc).0);
-        let units: Vec<UnitFacts> = d
+        let units: Vec<&crate::analysis::judge::JudgedUnit> = d
             .analysis
             .iter()
             .filter(|a| range.as_ref().is_none_or(|r| overlaps(&a.unit.range, r)))
             .filter(|a| args.fingerprint.as_ref().is_none_or(|f| *f == a.unit.fingerprint))
             .filter(|a| name == command::REQUEST_SIGNOFF || a.verdict.state.needs_signoff())
-            .map(|a| a.facts.clone())
+            .filter_map(|a| a.verdict.judged.as_ref())
             .collect();
         if units.is_empty() {
             let why = if args.fingerprint.is_some() {
@@ -825,7 +823,8 @@ impl State {
         match outcome {
             Ok(message) => {
                 if name == command::REQUEST_SIGNOFF {
-                    for notice in self.repos.budget_notices(&root, &rel, &units) {
+                    let facts: Vec<UnitFacts> = units.iter().map(|u| u.facts.clone()).collect();
+                    for notice in self.repos.budget_notices(&root, &rel, &facts) {
                         self.show(MessageType::WARNING, format!("vouch: {notice}"));
                     }
                 }
@@ -1027,7 +1026,7 @@ fn provenance_markdown(d: &OpenDoc, offset: usize, repos: &Repos) -> Option<Stri
             md.push_str(&format!("- reviewers: {}\n", shown(&a.verdict.reviewers.join(", "))));
         }
         if let Some((root, rel)) = &d.repo {
-            for line in repos.history_of(root, rel, &a.unit) {
+            for line in repos.history_of(root, rel, &a.unit, a.verdict.judged.as_ref()) {
                 md.push_str(&format!("- {line}\n"));
             }
         }

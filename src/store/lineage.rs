@@ -343,11 +343,32 @@ pub struct PendingFile {
     pub ai_lines: Vec<Option<Attribution>>,
 }
 
-/// The new version of a pending file.
-#[derive(Debug, Clone, Copy)]
+/// The new version of a pending file (not necessarily in the object
+/// database yet: the working tree's, an editor's buffer).
+#[derive(Debug, Clone)]
 pub struct PendingVersion {
+    /// Its blob id (as git would store it), or a submodule's commit.
     pub id: Oid,
     pub gitlink: bool,
+    /// Its bytes, as git would store them (nothing for a submodule).
+    pub bytes: Rc<[u8]>,
+}
+
+impl PendingVersion {
+    fn content(&self) -> Content {
+        if self.gitlink {
+            let bytes = Rc::from(opaque_line("submodule", &self.id.to_string()));
+            return Content { id: self.id, kind: VersionKind::Submodule, bytes };
+        }
+        match std::str::from_utf8(&self.bytes) {
+            Ok(_) => Content { id: self.id, kind: VersionKind::Text, bytes: Rc::clone(&self.bytes) },
+            Err(_) => Content {
+                id: self.id,
+                kind: VersionKind::Bytes,
+                bytes: Rc::from(opaque_line("blob", &self.id.to_string())),
+            },
+        }
+    }
 }
 
 /// What a commit not made yet would be to the range: its files and every
@@ -396,6 +417,21 @@ impl Pending {
 }
 
 impl State {
+    /// The state of an empty range ending at no commit (an unborn branch):
+    /// a pending commit on top of it is the first commit, all its own.
+    pub fn empty() -> State {
+        State {
+            base: Oid::zero().to_string(),
+            head: Oid::zero().to_string(),
+            commits: Vec::new(),
+            people: Vec::new(),
+            changed: Vec::new(),
+            files: BTreeMap::new(),
+            table: Table::new(),
+            pool: Pool::default(),
+        }
+    }
+
     /// The state of `base..head`, walked from the start.
     pub fn walk(repo: &Repository, base: Oid, head: Oid, bots: &[String]) -> Result<State, LineageError> {
         let (walker, commits, snapshot) = run(repo, base, head, bots, None)?;
@@ -532,10 +568,7 @@ impl State {
             };
             olds.push(old);
         }
-        let news: Vec<Option<Content>> = files
-            .iter()
-            .map(|f| f.new.map(|v| reader.content(v.id, v.gitlink, &f.path)).transpose())
-            .collect::<Result<_, _>>()?;
+        let news: Vec<Option<Content>> = files.iter().map(|f| f.new.as_ref().map(PendingVersion::content)).collect();
         let old_lines: Vec<Vec<&[u8]>> =
             olds.iter().map(|o| o.as_ref().map_or_else(Vec::new, |o| o.content.lines())).collect();
         let changes: Vec<Change<'_>> = olds
@@ -543,8 +576,7 @@ impl State {
             .zip(&old_lines)
             .zip(&news)
             .map(|((old, lines), new)| {
-                let parents =
-                    old.iter().map(|o| Version { lines: lines.clone(), tags: &o.tags }).collect::<Vec<_>>();
+                let parents = old.iter().map(|o| Version { lines: lines.clone(), tags: &o.tags }).collect::<Vec<_>>();
                 Change::new(parents, new.as_ref().map_or_else(Vec::new, Content::lines))
             })
             .collect();
@@ -556,10 +588,14 @@ impl State {
         let mut done: BTreeMap<String, FileState> = BTreeMap::new();
         for ((file, change), new) in files.iter().zip(&changes).zip(&news) {
             let Some(new) = new else { continue };
+            // The note speaks only for the lines the commit adds or
+            // rewrites; the rest keep what the range says of them.
+            let own = change.own_lines();
             let lines = file
                 .ai_lines
                 .iter()
-                .map(|a| a.as_ref().map(|a| self.table.claim(Claim::Ai(a.clone()))))
+                .zip(own.iter().chain(std::iter::repeat(&false)))
+                .map(|(a, &own)| a.as_ref().filter(|_| own).map(|a| self.table.claim(Claim::Ai(a.clone()))))
                 .collect();
             let evidence = lineage::Evidence { whole, lines, rest };
             let tags = change.finish(&mut self.table, &self.pool, at, &evidence);
