@@ -3,7 +3,14 @@
 //! edit, measured in the same run.
 //!
 //! Prints medians, p99 and the ratio to the bare re-parse, and the memory
-//! one such document takes. Run: `cargo bench --bench core`.
+//! one such document takes; before that, what compiling the queries costs
+//! (whole, and for one file's needs), and how analysis scales with deeply
+//! nested and very wide files. Run: `cargo bench --bench core`, or one
+//! section: `cargo bench --bench core -- queries|nesting|edits [FILTER]`.
+
+// AI text is a list of ranges; a list of one is the common case here, not
+// a mistaken `Vec` of a range.
+#![allow(clippy::single_range_in_vec_init)]
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -133,10 +140,184 @@ fn query_compile_times() {
         line.push_str(&format!(" {} {:.1} + {:.1} ms;", language.name(), time(units), time(risk)));
     }
     println!("{}", line.trim_end_matches(';'));
+    // What a process compiles for one file: the patterns its words need.
+    let mut line = String::from("query compile for one file (the patterns it needs; first use in this process):");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let samples = [
+        (Language::Rust, std::fs::read_to_string(root.join("src/text.rs")).unwrap_or_default()),
+        (Language::Python, "def total(items):\n    return sum(i.price for i in items)\n".to_string()),
+        (Language::TypeScript, std::fs::read_to_string(root.join("editors/vscode/src/queue.ts")).unwrap_or_default()),
+        (Language::Go, "package p\n\nfunc Sum(xs []int) int {\n\treturn 0\n}\n".to_string()),
+        (Language::Java, "class A { int f() { return 1; } }\n".to_string()),
+    ];
+    for (language, text) in samples {
+        let t = Instant::now();
+        vouch::syntax::queries::queries_for(language, &text).expect("a grammar").expect("the queries build");
+        let ms = t.elapsed().as_secs_f64() * 1000.0;
+        let [(u, ut), (r, rt)] = vouch::syntax::queries::needed_patterns(language, &text).expect("a grammar");
+        line.push_str(&format!(" {} {ms:.1} ms ({u}/{ut} + {r}/{rt} patterns);", language.name()));
+    }
+    println!("{}", line.trim_end_matches(';'));
+}
+
+/// Deeply nested sources: `depth` levels of one construct, in one language.
+fn nested(language: Language, shape: &str, depth: usize) -> String {
+    let (open, close): (&str, &str) = match (language, shape) {
+        (Language::Rust, "fn") => ("fn f() {\n", "}\n"),
+        (Language::Rust, "closure") => ("let c = |x: u8| {\n", "};\n"),
+        (Language::Rust, "array") => ("[", "]"),
+        (Language::Rust, "mod") => ("mod m {\n", "}\n"),
+        (Language::Python, "def") => ("def f():\n", ""),
+        (Language::Python, "list") => ("[", "]"),
+        (Language::Python, "call") => ("f(", ")"),
+        (Language::JavaScript | Language::TypeScript, "function") => ("function f() {\n", "}\n"),
+        (Language::JavaScript | Language::TypeScript, "callback") => ("a(() => {\n", "});\n"),
+        (Language::JavaScript | Language::TypeScript, "array") => ("[", "]"),
+        (Language::JavaScript | Language::TypeScript, "class") => ("class A { m() {\n", "} }\n"),
+        (Language::Go, "funclit") => ("func() {\n", "}()\n"),
+        (Language::Go, "composite") => ("[]any{", "}"),
+        (Language::Java, "class") => ("class A {\n", "}\n"),
+        (Language::Java, "lambda") => ("r(() -> {\n", "});\n"),
+        _ => unreachable!(),
+    };
+    let (prefix, suffix) = match (language, shape) {
+        (Language::Rust, "closure" | "array") => ("fn main() {\n", "\n}\n"),
+        (Language::Rust, _) => ("", ""),
+        (Language::Python, "def") => ("", "pass\n"),
+        (Language::Python, _) => ("x = ", "\n"),
+        (Language::JavaScript | Language::TypeScript, "array") => ("const x = ", ";\n"),
+        (Language::JavaScript | Language::TypeScript, _) => ("", ""),
+        (Language::Go, _) => ("package p\n\nfunc main() {\n_ = ", "\n}\n"),
+        (Language::Java, "lambda") => ("class M { void m() {\n", "} }\n"),
+        (Language::Java, _) => ("", ""),
+        _ => ("", ""),
+    };
+    let mut s = String::from(prefix);
+    for i in 0..depth {
+        if language == Language::Python && shape == "def" {
+            s.push_str(&" ".repeat(i));
+        }
+        s.push_str(open);
+    }
+    if language == Language::Python && shape == "def" {
+        s.push_str(&" ".repeat(depth));
+    }
+    for _ in 0..depth {
+        s.push_str(close);
+    }
+    s.push_str(suffix);
+    s
+}
+
+/// Analysis of deeply nested code must stay near-linear: a file that nests
+/// 4,000 items must not freeze the language server or verify.
+fn nesting(filter: &str) {
+    let cases: [(Language, &str); 17] = [
+        (Language::Rust, "fn"),
+        (Language::Rust, "closure"),
+        (Language::Rust, "array"),
+        (Language::Rust, "mod"),
+        (Language::Python, "def"),
+        (Language::Python, "list"),
+        (Language::Python, "call"),
+        (Language::JavaScript, "function"),
+        (Language::JavaScript, "callback"),
+        (Language::JavaScript, "array"),
+        (Language::JavaScript, "class"),
+        (Language::TypeScript, "class"),
+        (Language::TypeScript, "callback"),
+        (Language::Go, "funclit"),
+        (Language::Go, "composite"),
+        (Language::Java, "class"),
+        (Language::Java, "lambda"),
+    ];
+    // Wide files: many units side by side (each unit's siblings matter).
+    for (language, unit) in [
+        (Language::Rust, "#[inline]\nfn f() {}\n"),
+        (Language::Python, "@d\ndef f():\n    pass\n"),
+        (Language::TypeScript, "@d()\nexport class A {}\n"),
+        (Language::Go, "// F does.\nfunc F() {}\n"),
+    ] {
+        if !language.name().contains(filter) && !"wide".contains(filter) {
+            continue;
+        }
+        let units = 20_000;
+        let prefix = if language == Language::Go { "package p\n" } else { "" };
+        let source = format!("{prefix}{}", unit.repeat(units));
+        let text = vouch::text::Text::new(source.clone()).unwrap();
+        let tree = vouch::syntax::SyntaxTree::new(language, &source).unwrap();
+        let t = Instant::now();
+        let all = vouch::syntax::review_units(language, tree.tree(), &text, &[0..source.len()]);
+        let whole = t.elapsed();
+        // One AI byte in the middle, as an edit there asks (median of 21).
+        let mid = source.len() / 2;
+        let mut times = Vec::new();
+        let mut some = Vec::new();
+        for _ in 0..21 {
+            let t = Instant::now();
+            some = vouch::syntax::review_units(language, tree.tree(), &text, &[mid..mid + 1]);
+            times.push(t.elapsed());
+        }
+        let (one, _) = stats(times);
+        println!(
+            "wide   {:<10} x{units:<5} {:>7} bytes: all AI {:>8.1} ms ({} units), one byte {:>8.3} ms ({} units)",
+            language.name(),
+            source.len(),
+            whole.as_secs_f64() * 1e3,
+            all.len(),
+            one.as_secs_f64() * 1e3,
+            some.len()
+        );
+    }
+    for (language, shape) in cases {
+        if !language.name().contains(filter) && !shape.contains(filter) {
+            continue;
+        }
+        for depth in [1000, 4000] {
+            let source = nested(language, shape, depth);
+            let text = vouch::text::Text::new(source.clone()).unwrap();
+            let t = Instant::now();
+            let tree = vouch::syntax::SyntaxTree::new(language, &source).unwrap();
+            let parse = t.elapsed();
+            let t = Instant::now();
+            let all = vouch::syntax::review_units(language, tree.tree(), &text, &[0..source.len()]);
+            let whole = t.elapsed();
+            let mid = source.len() / 2;
+            let t = Instant::now();
+            let some = vouch::syntax::review_units(language, tree.tree(), &text, &[mid..mid + 1]);
+            let deep = t.elapsed();
+            println!(
+                "nested {:<10} {shape:<9} x{depth:<5} {:>7} bytes: parse {:>7.1} ms, all AI {:>8.1} ms ({} units), one byte deep {:>8.1} ms ({} units)",
+                language.name(),
+                source.len(),
+                parse.as_secs_f64() * 1e3,
+                whole.as_secs_f64() * 1e3,
+                all.len(),
+                deep.as_secs_f64() * 1e3,
+                some.len()
+            );
+            if whole.as_secs_f64() > 5.0 || deep.as_secs_f64() > 5.0 {
+                break;
+            }
+        }
+    }
 }
 
 fn main() {
-    query_compile_times();
+    // `cargo bench --bench core -- SECTION [FILTER]` runs one section:
+    // `queries`, `nesting` (FILTER: a language or shape), or `edits`.
+    let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
+    let section = args.first().map(String::as_str);
+    let filter = args.get(1).map(String::as_str).unwrap_or("");
+    if section.is_none_or(|s| s == "queries") {
+        query_compile_times();
+    }
+    if section.is_none_or(|s| s == "nesting") {
+        nesting(filter);
+    }
+    if section.is_some_and(|s| s != "edits") {
+        return;
+    }
     let text = source();
     let lines = text.lines().count();
     let mut doc = Document::new(Language::Rust, text.clone()).unwrap();

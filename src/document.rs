@@ -21,10 +21,14 @@ pub struct Change<'a> {
     pub text: &'a str,
 }
 
-/// What one change did, in byte offsets of the text right after it.
+/// What one change of a batch did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Applied {
-    /// Where the inserted text now is.
+    /// Where the text it inserted is in the text the whole batch left: the
+    /// changes after it in the batch may have moved it or replaced part of
+    /// it; this spans from the first to the last byte left of it (empty if
+    /// none is left). For a change that replaces the
+    /// whole text, the largest piece the diff found inserted.
     pub inserted: Range<usize>,
     /// How many bytes it removed.
     pub removed: usize,
@@ -58,6 +62,24 @@ pub struct Document {
     provenance: ProvenanceMap,
     syntax: Option<SyntaxTree>,
     parsing: Parsing,
+    /// How to take back each byte replacement the last batch made to the
+    /// text, in order: kept until the next batch, so that the text as it
+    /// was before can be had back if applying the batch stopped half way
+    /// (a panic the language server caught).
+    undo: Vec<Undo>,
+    /// Tests of that: panic in the replacement of a batch numbered so
+    /// (from 1), before the text changes or (if true) after.
+    #[cfg(test)]
+    panic_at: Option<(usize, bool)>,
+}
+
+/// One byte replacement taken back: `inserted` bytes at `start` were
+/// `removed`.
+#[derive(Debug, Clone)]
+struct Undo {
+    start: usize,
+    inserted: usize,
+    removed: String,
 }
 
 impl Document {
@@ -73,7 +95,16 @@ impl Document {
             Parsing::OnDemand => SyntaxTree::unparsed(language),
         };
         let provenance = ProvenanceMap::new(text.len());
-        Ok(Document { language, text, provenance, syntax, parsing })
+        Ok(Document {
+            language,
+            text,
+            provenance,
+            syntax,
+            parsing,
+            undo: Vec::new(),
+            #[cfg(test)]
+            panic_at: None,
+        })
     }
 
     pub fn language(&self) -> Language {
@@ -95,6 +126,10 @@ impl Document {
     /// Apply a batch of changes in order; inserted text is attributed to
     /// `attr` unless it takes back the origin of removed AI text.
     ///
+    /// Each change's range is relative to the text the change before it
+    /// left; every range the result holds is relative to the text the whole
+    /// batch left (see [`Applied::inserted`]).
+    ///
     /// On [`TooLarge`] the changes before the failing one stay applied and
     /// the tree is re-parsed, so the document stays consistent.
     pub fn apply(
@@ -104,24 +139,42 @@ impl Document {
         attr: &Attribution,
         removed: &mut RecentlyRemoved,
     ) -> Result<Vec<Applied>, TooLarge> {
+        self.undo.clear();
         let mut applied = Vec::with_capacity(changes.len());
+        // Every byte replacement the batch made, in order, and how many of
+        // them each applied change had made by its end.
+        // How many byte replacements each change had made by its end, when
+        // later changes may move what it inserted.
+        let several = changes.len() > 1;
+        let mut done_after: Vec<usize> = Vec::new();
         let mut fresh = false;
         let mut result = Ok(());
         for change in changes {
             let step = match change.range {
-                Some((start, end)) => self.apply_range(start, end, change.text, enc, attr, removed),
+                Some(range) => self.apply_range(range, change.text, enc, attr, removed),
                 None => {
                     fresh = true;
                     self.apply_whole(change.text, attr, removed)
                 }
             };
             match step {
-                Ok(a) => applied.push(a),
+                Ok(a) => {
+                    applied.push(a);
+                    if several {
+                        done_after.push(self.undo.len());
+                    }
+                }
                 Err(e) => {
                     result = Err(e);
                     break;
                 }
             }
+        }
+        // A change's range is in the text right after it; the changes after
+        // it in the batch move it (issue 14: reading the final text with it
+        // sliced the wrong bytes, or past the end).
+        for (a, &done) in applied.iter_mut().zip(&done_after) {
+            a.inserted = follow(a.inserted.clone(), &self.undo[done..]);
         }
         if let Some(syntax) = &mut self.syntax {
             match (self.parsing, fresh) {
@@ -137,8 +190,7 @@ impl Document {
 
     fn apply_range(
         &mut self,
-        start: Position,
-        end: Position,
+        (start, end): (Position, Position),
         new: &str,
         enc: Encoding,
         attr: &Attribution,
@@ -174,10 +226,11 @@ impl Document {
             removed_bytes += a.removed;
         }
         debug_assert_eq!(self.text.as_str(), new);
-        let inserted = match (hunks.first(), hunks.last()) {
-            (Some(first), Some(last)) => first.new.start..last.new.end,
-            _ => 0..0,
-        };
+        // Several hunks are several edits (a formatter's fixes, a reload),
+        // not one block: the text between them was there before. Report the
+        // largest piece inserted.
+        let inserted = hunks.iter().map(|h| h.new.clone()).max_by_key(|r| (r.len(), std::cmp::Reverse(r.start)));
+        let inserted = inserted.unwrap_or(0..0);
         Ok(Applied { inserted, removed: removed_bytes, clamps: Vec::new(), recalled, restores_removed })
     }
 
@@ -210,7 +263,25 @@ impl Document {
         }
         let start_point = self.text.point(range.start);
         let old_end_point = self.text.point(range.end);
-        self.text.replace(range.clone(), new)?;
+        // The undo entry is written before the text changes, and
+        // `String::replace_range` changes it whole or not at all: it panics
+        // only on a range off character boundaries, which is checked first.
+        // So whatever panics later, the undo entries describe the text.
+        let content = self.text.as_str();
+        assert!(content.is_char_boundary(range.start) && content.is_char_boundary(range.end));
+        #[cfg(test)]
+        if self.panic_at == Some((self.undo.len() + 1, false)) {
+            panic!("a test's panic half way through a batch");
+        }
+        self.undo.push(Undo { start: range.start, inserted: new.len(), removed: old_text.to_string() });
+        if let Err(e) = self.text.replace(range.clone(), new) {
+            self.undo.pop();
+            return Err(e);
+        }
+        #[cfg(test)]
+        if self.panic_at == Some((self.undo.len(), true)) {
+            panic!("a test's panic half way through a batch");
+        }
         let id = self.provenance.intern(attr);
         self.provenance.replace(range.clone(), new.len(), id);
         let inserted = range.start..range.start + new.len();
@@ -236,6 +307,24 @@ impl Document {
             recalled = true;
         }
         Ok(Applied { inserted, removed: range.len(), clamps: Vec::new(), recalled, restores_removed })
+    }
+
+    /// The text as it was before the last batch ([`Document::apply`])
+    /// began, however far the batch got: what a document is rebuilt from
+    /// when a panic interrupted a batch. Reads only the text's bytes, not
+    /// its line index, provenance or tree.
+    pub fn text_before_last_batch(&self) -> String {
+        let mut text = self.text.as_str().to_string();
+        for undo in self.undo.iter().rev() {
+            text.replace_range(undo.start..undo.start + undo.inserted, &undo.removed);
+        }
+        text
+    }
+
+    /// Start a batch that is not applied yet: from now on the text before
+    /// it is the text as it is.
+    pub fn begin_batch(&mut self) {
+        self.undo.clear();
     }
 
     /// Attribute `range` (byte offsets, clamped into the text) to `attr`:
@@ -314,6 +403,54 @@ impl Document {
         }
         self.ensure_tree();
         units::review_units(self.language, self.syntax(), &self.text, &whole)
+    }
+}
+
+/// An undo entry read forward, as the replacement it takes back.
+impl Undo {
+    /// What is left of the bytes `piece` of the text before this
+    /// replacement, in the text after it: none, one or two pieces.
+    fn cut(&self, piece: Range<usize>) -> impl Iterator<Item = Range<usize>> {
+        let end_of_removed = self.start + self.removed.len();
+        let before = piece.start..piece.end.min(self.start);
+        let after = piece.start.max(end_of_removed)..piece.end;
+        let after = self.shift(after.start)..self.shift(after.end.max(after.start));
+        [before, after].into_iter().filter(|r| !r.is_empty())
+    }
+
+    /// Where the offset `at` of the text before this replacement is after
+    /// it.
+    fn point(&self, at: usize) -> usize {
+        if at <= self.start {
+            at
+        } else if at >= self.start + self.removed.len() {
+            self.shift(at)
+        } else {
+            self.start + self.inserted
+        }
+    }
+
+    /// An offset at or after the replaced bytes, moved by the replacement.
+    fn shift(&self, at: usize) -> usize {
+        at - self.removed.len() + self.inserted
+    }
+}
+
+/// Where the bytes `range` are after the replacements `steps`: the span
+/// from the first to the last byte of it that no replacement took, or an
+/// empty range where it was if no byte is left.
+fn follow(range: Range<usize>, steps: &[Undo]) -> Range<usize> {
+    let mut at = range.start;
+    let mut pieces: Vec<Range<usize>> = if range.is_empty() { Vec::new() } else { vec![range] };
+    for step in steps {
+        at = step.point(at);
+        if !pieces.is_empty() {
+            pieces = pieces.into_iter().flat_map(|p| step.cut(p)).collect();
+        }
+    }
+    match (pieces.first(), pieces.last()) {
+        (Some(first), Some(last)) => first.start..last.end,
+        _ => at..at,
     }
 }
 
@@ -420,6 +557,34 @@ mod tests {
         assert_eq!(doc.text().as_str(), "let mut v = compute();\n");
         assert_eq!(applied[0].inserted, 4..8);
         assert_eq!(ai_text(&doc), vec!["let ", "v = compute();"]);
+    }
+
+    #[test]
+    fn the_text_before_a_batch_survives_a_panic_half_way() {
+        let original = "fn a() {}\n    \n}\n";
+        let batch = [
+            change(at(1, 4), at(1, 4), "\n    "),
+            change(at(1, 0), at(1, 4), ""),
+            change(at(0, 3), at(0, 4), "bé"),
+            // A whole text that differs in two places: two replacements.
+            Change { range: None, text: "fn x() {}\n\n    \n}\n!" },
+        ];
+        for at in (1..=5).flat_map(|step| [(step, false), (step, true)]) {
+            let mut doc = Document::new(Language::Rust, original.into()).unwrap();
+            doc.panic_at = Some(at);
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                doc.apply(&batch, Encoding::Utf16, &Attribution::typed(), &mut RecentlyRemoved::default())
+            }));
+            assert!(result.is_err(), "no panic at {at:?}");
+            assert_eq!(doc.text_before_last_batch(), original, "panic at {at:?}");
+        }
+        // Applied whole, and after the next batch begins.
+        let mut doc = Document::new(Language::Rust, original.into()).unwrap();
+        doc.apply(&batch, Encoding::Utf16, &Attribution::typed(), &mut RecentlyRemoved::default()).unwrap();
+        assert_eq!(doc.text().as_str(), "fn x() {}\n\n    \n}\n!");
+        assert_eq!(doc.text_before_last_batch(), original);
+        doc.begin_batch();
+        assert_eq!(doc.text_before_last_batch(), "fn x() {}\n\n    \n}\n!");
     }
 
     #[test]

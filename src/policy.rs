@@ -625,6 +625,7 @@ pub struct Policy {
     require_attestation: bool,
     require_signed_commits: bool,
     allow_override: bool,
+    repository: Option<String>,
     override_by: Reviewers,
     trust_files: Vec<String>,
     trust_matcher: Matcher,
@@ -689,6 +690,7 @@ impl Default for Policy {
             require_attestation: false,
             require_signed_commits: false,
             allow_override: false,
+            repository: None,
             override_by: Reviewers::default(),
             trust_files: DEFAULT_TRUST_FILES.iter().map(|p| p.to_string()).collect(),
             trust_matcher: default_trust_matcher(),
@@ -810,6 +812,13 @@ impl Policy {
 
     pub fn allow_override(&self) -> bool {
         self.allow_override
+    }
+
+    /// The repository id (a root commit, as `vouch init` records it) that
+    /// records must carry to count here; `None` when the policy does not
+    /// name one.
+    pub fn repository(&self) -> Option<&str> {
+        self.repository.as_deref()
     }
 
     /// Whether every commit of a verified range must carry an SSH signature
@@ -1247,6 +1256,7 @@ struct RawPolicy {
     allow_override: Option<Spanned<bool>>,
     override_by: Option<Spanned<Vec<Spanned<String>>>>,
     trust_files: Option<Vec<Spanned<String>>>,
+    repository: Option<Spanned<String>>,
     require_rationale: Option<RationaleRule>,
     groups: Option<BTreeMap<String, Spanned<Vec<Spanned<String>>>>>,
     aliases: Option<BTreeMap<String, Spanned<String>>>,
@@ -1328,6 +1338,22 @@ impl Builder<'_> {
         policy.require_signatures = raw.require_signatures.unwrap_or(false);
         policy.require_attestation = raw.require_attestation.unwrap_or(false);
         policy.require_signed_commits = raw.require_signed_commits.unwrap_or(false);
+        if let Some(repository) = raw.repository {
+            let id = repository.get_ref();
+            let hex = id.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+            if !hex || !(id.len() == 40 || id.len() == 64) {
+                return Err(self.error(
+                    repository.span(),
+                    "repository",
+                    format!(
+                        "`repository` must be a commit id (40 or 64 lowercase hex digits), not \"{}\": the root \
+                         commit `vouch init` records",
+                        id.escape_debug()
+                    ),
+                ));
+            }
+            policy.repository = Some(repository.into_inner());
+        }
         policy.require_rationale = raw.require_rationale.unwrap_or(RationaleRule::Never);
         policy.budget = Budget { ai_lines_per_reviewer: raw.budget.and_then(|b| b.ai_lines_per_reviewer) };
         if let Some(signers) = raw.allowed_signers {
@@ -2204,7 +2230,7 @@ mod tests {
         check(
             "reviewer = []\n",
             expect![
-                ".vouch.toml:1:1: unknown key `reviewer`, expected one of `gate`, `reviewers`, `approvals`, `codeowners`, `exempt`, `bots`, `require_signatures`, `allowed_signers`, `require_attestation`, `require_signed_commits`, `allow_override`, `override_by`, `trust_files`, `require_rationale`, `groups`, `aliases`, `rules`, `triage`, `detection`, `risk`, `budget`"
+                ".vouch.toml:1:1: unknown key `reviewer`, expected one of `gate`, `reviewers`, `approvals`, `codeowners`, `exempt`, `bots`, `require_signatures`, `allowed_signers`, `require_attestation`, `require_signed_commits`, `allow_override`, `override_by`, `trust_files`, `repository`, `require_rationale`, `groups`, `aliases`, `rules`, `triage`, `detection`, `risk`, `budget`"
             ],
         );
         check(
@@ -2559,6 +2585,17 @@ src/db/**         @nobody-known
         let a = assess(&req, &[vote("mallory@x", Approve)], &Participants::default());
         assert_eq!(a.status, Status::NotRequired);
         assert_eq!(a.ignored.len(), 1);
+    }
+
+    #[test]
+    fn the_repository_key_is_a_commit_id() {
+        let root = "0123456789abcdef0123456789abcdef01234567";
+        let policy = Policy::parse(&format!("repository = \"{root}\"\n"), ".vouch.toml").unwrap();
+        assert_eq!(policy.repository(), Some(root));
+        assert_eq!(Policy::parse("gate = \"warn\"\n", ".vouch.toml").unwrap().repository(), None);
+        expect_test::expect![[r#".vouch.toml:2:14: `repository` must be a commit id (40 or 64 lowercase hex digits), not "HEAD": the root commit `vouch init` records"#]]
+            .assert_eq(&error("gate = \"warn\"\nrepository = \"HEAD\"\n"));
+        assert!(error(&format!("repository = \"{}\"\n", root.to_uppercase())).contains("lowercase hex"));
     }
 
     /// Issue 12, finding 3: records anyone can write (an unsigned request,

@@ -344,29 +344,33 @@ pub fn unit_label(unit: &Unit) -> String {
 /// The unit as a request records it: its exact bytes, and its AI lines
 /// counted within them as git counts lines. `content` is the whole file (or
 /// a submodule's commit id); `language` is the fingerprint's language name
-/// ([`crate::syntax::unit_language`]).
-pub fn requested_unit(
-    path: &str,
-    language: &str,
-    facts: &UnitFacts,
-    content: &[u8],
-    ai: &[Range<usize>],
-) -> records::RequestedUnit {
+/// ([`crate::syntax::unit_language`]). The AI lines are those that hold AI
+/// bytes belonging to this unit, not to a unit nested in it
+/// ([`Unit::ai_ranges`]): each AI byte is counted for one unit, so a class
+/// and its methods never count the same lines twice.
+pub fn requested_unit(path: &str, language: &str, facts: &UnitFacts, content: &[u8]) -> records::RequestedUnit {
     let range = facts.unit.range.start.min(content.len())..facts.unit.range.end.min(content.len());
     let newlines = |bytes: &[u8]| bytes.iter().filter(|&&b| b == b'\n').count() as u32;
     let first_line = newlines(&content[..range.start]);
+    // Lines that hold AI text, not blank ones; in a file that is not text,
+    // every byte counts.
+    let counts = |piece: &[u8]| {
+        facts.unit.kind == crate::fingerprint::FILE
+            || piece.iter().any(|c| !matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c))
+    };
     let mut ai_lines: Vec<[u32; 2]> = Vec::new();
-    for r in ai.iter().filter(|r| r.start < range.end && range.start < r.end) {
+    for r in facts.unit.ai_ranges.iter().filter(|r| r.start < range.end && range.start < r.end) {
         let start = r.start.max(range.start);
         let end = r.end.min(range.end);
-        if content[start..end].iter().all(u8::is_ascii_whitespace) && facts.unit.kind != crate::fingerprint::FILE {
-            continue;
-        }
-        let a = newlines(&content[..start]) - first_line + 1;
-        let b = newlines(&content[..end.saturating_sub(1).max(start)]) - first_line + 1;
-        match ai_lines.last_mut() {
-            Some(last) if last[1] + 1 >= a => last[1] = last[1].max(b),
-            _ => ai_lines.push([a, b]),
+        let first = newlines(&content[..start]) - first_line + 1;
+        for (line, piece) in (first..).zip(content[start..end].split(|&b| b == b'\n')) {
+            if counts(piece) {
+                match ai_lines.last_mut() {
+                    Some(last) if last[1] >= line => {}
+                    Some(last) if last[1] + 1 == line => last[1] = line,
+                    _ => ai_lines.push([line, line]),
+                }
+            }
         }
     }
     let source = facts.sources.first();

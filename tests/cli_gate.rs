@@ -967,6 +967,15 @@ fn doctor_says_what_is_missing_and_how_to_fix_it() {
     assert!(run.stdout.contains("FAIL  notes config"), "{run:?}");
 
     let repo = Repo::init_with(&[("a.txt", "a\n")], &[]);
+    // Before the first commit there was no root commit to name: doctor says
+    // so, and vouch init again records it.
+    let run = repo.vouch(&["doctor"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stdout.contains("FAIL  repository id: .vouch.toml does not name the repository"), "{run:?}");
+    let root = repo.git(&["rev-parse", "HEAD"]);
+    let run = repo.vouch(&["init"]);
+    assert!(run.stdout.contains(&format!("added repository = \"{}\"", root.trim())), "{run:?}");
+    repo.git(&["commit", "-q", "--no-verify", "-am", "name the repository"]);
     assert_eq!(repo.vouch(&["doctor"]).code, 0, "{:?}", repo.vouch(&["doctor"]));
     let remote = tempfile::tempdir().unwrap();
     support::repo::git_in(remote.path(), &["init", "-q", "--bare"]);

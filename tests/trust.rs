@@ -41,12 +41,12 @@ fn happy_path_across_clones() {
     let request = a.request(&failure, "adds two numbers");
     a.git(&["push", "-q", "origin", "feature"]);
     let out = a.sync();
-    assert!(out.contains("refs/vouch/requests: origin does not have it, pushed"), "{out}");
+    assert!(out.contains("refs/heads/vouch-records: origin does not have it, pushed"), "{out}");
 
     // The reviewer on clone B sees it, with its text and rationale.
     let b = world.clone_as("b", "alice");
     let out = b.sync();
-    assert!(out.contains("refs/vouch/requests: fetched and merged 1 new record(s)"), "{out}");
+    assert!(out.contains("refs/heads/vouch-records: fetched and merged 1 new record(s)"), "{out}");
     let pending = records::list::<Request>(&b.repo()).unwrap();
     assert_eq!(pending.records.len(), 1);
     assert_eq!(pending.records[0].record.rationale.as_deref(), Some("adds two numbers"));
@@ -61,7 +61,7 @@ fn happy_path_across_clones() {
     let (code, _) = a.verify("origin/main..HEAD");
     assert_eq!(code, 1, "not synced yet");
     let out = a.sync();
-    assert!(out.contains("refs/vouch/approvals: fetched and merged 1 new record(s)"), "{out}");
+    assert!(out.contains("refs/heads/vouch-records: fetched and merged 1 new record(s)"), "{out}");
     let (code, report) = a.verify("origin/main..HEAD");
     assert_eq!(code, 0, "{report:#}");
     assert_eq!(report["approved"][0]["by"][0], "alice@example.com");
@@ -110,7 +110,7 @@ fn concurrent_approvals_and_notes_survive_sync() {
     notes::write_note(&c.repo(), commit, &[record("copilot")]).unwrap();
     b.sync();
     let out = c.sync();
-    assert!(out.contains("refs/vouch/approvals: fetched and merged 1 new record(s), pushed"), "{out}");
+    assert!(out.contains("refs/heads/vouch-records: fetched and merged 1 new record(s), pushed"), "{out}");
     a.sync();
 
     let approvals = records::list::<Approval>(&a.repo()).unwrap();
@@ -135,6 +135,9 @@ fn concurrent_approvals_and_notes_survive_sync() {
 fn sync_fetches_merges_and_pushes_again_when_the_remote_moves_on_meanwhile() {
     let world = World::new(SIGNED_POLICY);
     let fingerprint = "f0".repeat(32);
+    // Z is cloned before any record exists (without hard links), so that
+    // its fetch of the records needs a pack.
+    run_git(&world.root, &world.home(), &["clone", "-q", "--no-local", "remote.git", "z"]);
     let x = world.clone_as("x", "dev");
     world.decide(&x, &fingerprint, Decision::by("alice"));
     x.sync();
@@ -142,13 +145,10 @@ fn sync_fetches_merges_and_pushes_again_when_the_remote_moves_on_meanwhile() {
     let y = world.clone_as("y", "dev");
     y.sync();
     world.decide(&y, &fingerprint, Decision::by("bob"));
-    y.git(&["push", "-q", "origin", "refs/vouch/approvals:refs/parked/approvals"]);
+    y.git(&["push", "-q", "origin", "refs/heads/vouch-records:refs/parked/approvals"]);
     // While Z fetches, the remote's approvals move on to Bob's version: a
     // pack-objects hook (read from global config only) stands in for
     // another reviewer pushing at that moment.
-    // (Cloned without hard links, so that it lacks the records' objects and
-    // its fetch needs a pack.)
-    run_git(&world.root, &world.home(), &["clone", "-q", "--no-local", "remote.git", "z"]);
     let z = Clone { path: world.root.join("z"), home: world.home(), email: email("dev") };
     world.decide(&z, &fingerprint, Decision::by("eve"));
     let remote = world.root.join("remote.git");
@@ -157,7 +157,7 @@ fn sync_fetches_merges_and_pushes_again_when_the_remote_moves_on_meanwhile() {
         &hook,
         format!(
             "#!/bin/sh\nif [ ! -e '{marker}' ]; then\n  touch '{marker}'\n  git --git-dir='{remote}' update-ref \
-             refs/vouch/approvals refs/parked/approvals\nfi\nexec \"$@\"\n",
+             refs/heads/vouch-records refs/parked/approvals\nfi\nexec \"$@\"\n",
             marker = world.root.join("raced").display(),
             remote = remote.display()
         ),

@@ -35,7 +35,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufWriter, Write};
-use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::time::Instant;
@@ -49,8 +48,9 @@ use vouch::store::policy_file::Source;
 use vouch::store::records::{self, Approval, Person, Request};
 use vouch::syntax::Language;
 
-/// Bump when the generated repositories change, so cached ones are rebuilt.
-pub const GENERATOR_VERSION: u32 = 4;
+/// Bump when the generated repositories change, so cached ones are rebuilt
+/// (5: records on the records branch, refs/heads/vouch-records).
+pub const GENERATOR_VERSION: u32 = 5;
 
 /// The history's size and proportions.
 #[derive(Debug, Clone)]
@@ -1743,14 +1743,11 @@ fn sign_off(repo: &Path, plan: &[(u32, Who, i64, Vec<String>)], mut rng: Rng) ->
         if facts.is_empty() {
             continue;
         }
-        let ai: Vec<Range<usize>> = spans.iter().filter(|(_, a)| a.is_ai()).map(|(r, _)| r.clone()).collect();
         let language = Language::from_path(Path::new(path));
         let start = rng.below(facts.len());
         let chosen: Vec<_> = facts.iter().cycle().skip(start).take(facts.len().min(rng.range(1, 3))).collect();
-        let units = chosen
-            .iter()
-            .map(|f| vouch::signoff::requested_unit(path, language.name(), f, text.as_bytes(), &ai))
-            .collect();
+        let units =
+            chosen.iter().map(|f| vouch::signoff::requested_unit(path, language.name(), f, text.as_bytes())).collect();
         let requester = Person { name: author.name.into(), email: author.email.into() };
         let mut request = Request::new(&repository, requester, units);
         request.created = at(time + 3600);

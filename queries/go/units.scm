@@ -5,9 +5,12 @@
 ; parent is a `b` inside an `a`, or a `c`. Patterns start at the unit, never
 ; at its parent, so that a query over a few lines stays within them. The
 ; `//` comment lines just above a declaration (its doc comment) belong to it,
-; and so does the rest of its last line; vouch adds those in code
-; (src/syntax/units.rs). A declaration block with one spec takes the spec's
-; kind and name (the anchors `.` say "the only spec").
+; compiler directives above it (`//go:noinline`, `//go:embed`) across blank
+; lines and comments, and so does the rest of its last line; vouch adds
+; those in code (src/syntax/units.rs). Build constraints before the package
+; clause and `//go:linkname` change what the whole file means: they belong
+; to the unit of the whole file (kind `whole-file`). A declaration block with one
+; spec takes the spec's kind and name (the anchors `.` say "the only spec").
 
 (function_declaration name: (identifier) @name) @unit.function
 (method_declaration name: (field_identifier) @name) @unit.method

@@ -6,8 +6,12 @@
 ; parent is a `b` inside an `a`, or a `c`. Patterns start at the unit, never
 ; at its parent, so that a query over a few lines stays within them. vouch
 ; widens a declaration to the `export` statement around it (before
-; `#parent?` looks at it), and adds the decorators and the `/** */` comment
-; just above it and the rest of its last line, in code (src/syntax/units.rs).
+; `#parent?` looks at it), and adds the decorators above it (across blank
+; lines and comments), the `/** */` comment just above it and the rest of
+; its last line, in code (src/syntax/units.rs). The directives that open a
+; file (`"use strict"`, `"use client"`) change what the whole file means:
+; they belong to the unit of the whole file (kind `whole-file`), which vouch adds
+; in code.
 
 ; Methods: in class bodies, including fields holding a function.
 ([(method_definition name: (_) @name)

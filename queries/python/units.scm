@@ -7,6 +7,9 @@
 ; decorated definition is one unit with its decorators: vouch widens the
 ; definition to its `decorated_definition` (before `#parent?` looks at it),
 ; and adds the rest of its last line, in code (src/syntax/units.rs).
+; `from __future__` imports and an encoding declaration on the first two
+; lines change what the whole file means: they belong to the unit of the
+; whole file (kind `whole-file`), which vouch adds in code.
 
 ; Methods: functions defined directly in a class body.
 ((function_definition name: (identifier) @name) @unit.method
@@ -17,7 +20,7 @@
 (class_definition name: (identifier) @name) @unit.class
 
 ; Module-level statements.
-([(import_statement) (import_from_statement) (future_import_statement)] @unit.import
+([(import_statement) (import_from_statement)] @unit.import
   (#parent? "module"))
 ((expression_statement
    [(assignment left: (identifier) @name)

@@ -4,9 +4,13 @@
 ; the specific patterns come first. `(#parent? "a/b" "c")` keeps a unit whose
 ; parent is a `b` inside an `a`, or a `c`. Patterns start at the unit, never
 ; at its parent, so that a query over a few lines stays within them.
-; Attributes and outer doc comments (`///`, `/** */`) just above an item
-; belong to it, and so does the rest of its last line; vouch adds those in
-; code (src/syntax/units.rs).
+; Attributes and outer doc comments (`///`, `/** */`, which are `#[doc]`
+; attributes) above an item belong to it, across blank lines and comments
+; as rustc reads them, and so does the rest of its last line; vouch adds
+; those in code (src/syntax/units.rs). Inner attributes (`#![...]`) are no
+; unit of their own: one in an inline module or an impl is part of that
+; unit, one at the top of a file belongs to the unit of the whole file
+; (kind `whole-file`), since it changes what every item of the file means.
 
 ; Methods: functions in impl and trait bodies.
 ([(function_item name: (identifier) @name)
@@ -31,6 +35,5 @@
   (static_item name: (identifier) @name) @unit.static
   (type_item name: (type_identifier) @name) @unit.type
   (macro_invocation macro: (_) @name) @unit.statement
-  (inner_attribute_item) @unit.statement
   (foreign_mod_item) @unit.statement]
   (#parent? "source_file" "mod_item/declaration_list"))

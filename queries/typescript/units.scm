@@ -6,11 +6,16 @@
 ; parent is a `b` inside an `a`, or a `c`. Patterns start at the unit, never
 ; at its parent, so that a query over a few lines stays within them. vouch
 ; widens a declaration to the `export` or `declare` around it (before
-; `#parent?` looks at it), and adds the decorators and the `/** */` comment
-; just above it and the rest of its last line, in code (src/syntax/units.rs).
+; `#parent?` looks at it), and adds the decorators above it (across blank
+; lines and comments), the `/** */` comment just above it and the rest of
+; its last line, in code (src/syntax/units.rs). The directives that open a
+; file (`"use strict"`, `"use client"`) change what the whole file means:
+; they belong to the unit of the whole file (kind `whole-file`), which vouch adds
+; in code.
 
 ; Methods: in class bodies, including fields holding a function and
 ; signatures (overloads, abstract methods).
+; needs: class
 ([(method_definition name: (_) @name)
   (method_signature name: (_) @name)
   (abstract_method_signature name: (_) @name)
@@ -24,7 +29,9 @@
 (function_declaration name: (identifier) @name) @unit.function
 (generator_function_declaration name: (identifier) @name) @unit.function
 (function_signature name: (identifier) @name) @unit.function
+; needs: class
 (class_declaration name: (type_identifier) @name) @unit.class
+; needs: class
 (abstract_class_declaration name: (type_identifier) @name) @unit.class
 (interface_declaration name: (type_identifier) @name) @unit.interface
 (enum_declaration name: (identifier) @name) @unit.enum

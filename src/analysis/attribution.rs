@@ -254,7 +254,7 @@ pub fn units_of(path: &str, content: &Content, spans: &Spans) -> anyhow::Result<
         }
     };
     let language = Language::from_path(Path::new(path));
-    crate::syntax::queries::compile_soon(language);
+    crate::syntax::queries::compile_soon(language, text);
     let mut doc = Document::new(language, text.to_string()).with_context(|| format!("cannot hold {path}"))?;
     doc.reset_provenance(spans);
     let facts = signoff::unit_facts(&mut doc);

@@ -183,6 +183,6 @@ impl FileUnits {
     /// The unit as a request records it (and a reviewer is shown it).
     pub fn requested(&self, facts: &UnitFacts) -> crate::store::records::RequestedUnit {
         let language = crate::syntax::unit_language(self.language, &facts.unit);
-        crate::signoff::requested_unit(&self.path, language, facts, self.content.as_bytes(), &self.ai_ranges())
+        crate::signoff::requested_unit(&self.path, language, facts, self.content.as_bytes())
     }
 }

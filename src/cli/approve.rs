@@ -616,7 +616,8 @@ fn facts_from_text(unit: &RequestedUnit, fingerprint: &str) -> UnitFacts {
         .map(|&[a, b]| (b.min(lines as u32) as usize + 1).saturating_sub(a as usize))
         .sum::<usize>()
         .min(lines);
-    let ai_bytes: usize = crate::store::notes::lines_to_bytes(bytes, &unit.ai_lines).iter().map(|r| r.len()).sum();
+    let ai_ranges = crate::store::notes::lines_to_bytes(bytes, &unit.ai_lines);
+    let ai_bytes: usize = ai_ranges.iter().map(|r| r.len()).sum();
     UnitFacts {
         unit: Unit {
             kind: unit.kind.clone(),
@@ -625,6 +626,7 @@ fn facts_from_text(unit: &RequestedUnit, fingerprint: &str) -> UnitFacts {
             fingerprint: fingerprint.to_string(),
             ai_bytes,
             ai_lines,
+            ai_ranges,
             lines,
             ai_share: if bytes.is_empty() { 0.0 } else { ai_bytes as f32 / bytes.len() as f32 },
             risk,

@@ -1,12 +1,13 @@
 //! `vouch doctor`: is vouch set up in this clone? The git hooks (installed,
 //! executable, calling a vouch that exists, chained to the hooks that were
-//! there), the notes configuration that carries notes over amend and
+//! there; the pre-push hook is what carries notes and records to the
+//! remote), the notes configuration that carries notes over amend and
 //! rebase, the remotes' refspecs for vouch's notes and records (a fresh
-//! clone has none of these), the policy and what each of its `exempt`
-//! patterns takes out of review in HEAD, the git identity, the journal, and
-//! the agents' hook configuration where an agent is configured. Each
-//! problem comes with its fix; the exit status is 1 when anything is
-//! missing.
+//! clone has none of these: every clone needs `vouch init`), the policy,
+//! the repository id it names and what each of its `exempt` patterns takes
+//! out of review in HEAD, the git identity, the journal, and the agents'
+//! hook configuration where an agent is configured. Each problem comes with
+//! its fix; the exit status is 1 when anything is missing.
 
 use std::path::Path;
 
@@ -14,14 +15,14 @@ use git2::Repository;
 
 use super::agent_config::{self, AgentName};
 use super::context::Context;
-use super::git_hooks::{self, Found};
+use super::git_hooks::{self, Found, refspec_matches};
 use super::output::Style;
 use super::{Format, FormatArg, Outcome};
 use crate::policy::POLICY_FILE;
 use crate::store::journal::Problem;
 use crate::store::notes::NOTES_REF;
 use crate::store::policy_file::{self, Source};
-use crate::store::sync;
+use crate::store::{repo, sync};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -86,6 +87,7 @@ pub fn checks(ctx: &Context) -> Vec<Check> {
     notes_config(&ctx.repo, &mut out);
     remotes(&ctx.repo, &mut out);
     policy(ctx, &mut out);
+    repository_id(&ctx.repo, &mut out);
     exempt_patterns(ctx, &mut out);
     match ctx.identity() {
         Ok(me) => out.push(Check::ok("identity", format!("{} <{}>", me.name, me.email))),
@@ -235,13 +237,22 @@ fn notes_config(repo: &Repository, out: &mut Vec<Check>) {
     }
 }
 
-/// Whether a ref pattern (`refs/notes/*`, an exact name) matches `name`.
-fn refspec_matches(pattern: &str, name: &str) -> bool {
-    match pattern.split_once('*') {
-        Some((prefix, suffix)) => {
-            name.len() >= prefix.len() + suffix.len() && name.starts_with(prefix) && name.ends_with(suffix)
+fn repository_id(repo: &Repository, out: &mut Vec<Check>) {
+    match repo::repository(repo) {
+        Ok(id) => match (&id.origin, id.warning()) {
+            (repo::IdOrigin::Policy(file), _) => {
+                out.push(Check::ok("repository id", format!("{} (named in {file})", id.id)))
+            }
+            (_, warning) => out.push(Check::fail(
+                "repository id",
+                warning.unwrap_or_default(),
+                format!("vouch init (adds repository = \"{}\" to {POLICY_FILE}), then commit {POLICY_FILE}", id.id),
+            )),
+        },
+        Err(repo::RepoError::NoCommits) => {
+            out.push(Check::ok("repository id", "no commits yet: after the first one, vouch init records it"))
         }
-        None => pattern == name,
+        Err(e) => out.push(Check::fail("repository id", e.to_string(), "check the repository")),
     }
 }
 

@@ -1,7 +1,9 @@
 //! vouch's git hooks: the scripts `vouch init` installs (pre-commit runs
 //! the gate, post-commit writes the note, post-rewrite re-maps notes after
-//! an amend or a rebase), how they chain to the hooks that were there
-//! before, and how `vouch doctor` inspects them.
+//! an amend or a rebase, pre-push shares notes and records with the remote
+//! pushed to), how they chain to the hooks that were there before, how
+//! `vouch doctor` and the gate notice a clone that is not set up, and the
+//! pre-push hook itself.
 //!
 //! A hook that is not vouch's is kept as `<hook>.local`, and vouch's script
 //! runs it first, with the same arguments and input; a failing `.local`
@@ -13,6 +15,12 @@
 //! falling back to `vouch` on `PATH`. With neither, it warns and lets the
 //! commit through: the gate then did not run, which is what CI's
 //! `vouch verify` is for.
+//!
+//! The pre-push hook runs `vouch sync` with the remote being pushed to, so
+//! that a plain `git push` carries the commits' notes and the records to
+//! where CI reads them. It never stops the push: when sharing fails (the
+//! network, a remote that refuses vouch's refs) it says what happened and
+//! what to run, and the push goes on.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -20,8 +28,12 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 use git2::Repository;
 
+use super::Outcome;
+use super::context::Context;
+use crate::store::sync;
+
 /// The hooks vouch installs, and what each runs.
-pub const HOOKS: [&str; 3] = ["pre-commit", "post-commit", "post-rewrite"];
+pub const HOOKS: [&str; 4] = ["pre-commit", "post-commit", "post-rewrite", "pre-push"];
 
 /// The first line after the shebang of every script vouch writes.
 const MARKER: &str = "# vouch-hook:1";
@@ -57,13 +69,16 @@ pub fn script(hook: &str, binary: &str) -> String {
          # No dirname process: a hook runs on every commit.\n\
          case $0 in */*) hook_dir=${{0%/*}} ;; *) hook_dir=. ;; esac\n"
     );
-    let stdin = hook == "post-rewrite";
+    let stdin = hook == "post-rewrite" || hook == "pre-push";
     if stdin {
         s.push_str("input=$(cat)\n");
     }
     s.push_str(&format!("if [ -x \"$hook_dir/{hook}.local\" ]; then\n"));
     match (hook, stdin) {
         ("pre-commit", _) => s.push_str(&format!("    \"$hook_dir/{hook}.local\" \"$@\" || exit $?\n")),
+        ("pre-push", _) => {
+            s.push_str(&format!("    printf '%s\\n' \"$input\" | \"$hook_dir/{hook}.local\" \"$@\" || exit $?\n"))
+        }
         (_, true) => s.push_str(&format!("    printf '%s\\n' \"$input\" | \"$hook_dir/{hook}.local\" \"$@\"\n")),
         _ => s.push_str(&format!("    \"$hook_dir/{hook}.local\" \"$@\"\n")),
     }
@@ -74,6 +89,7 @@ pub fn script(hook: &str, binary: &str) -> String {
     let consequence = match hook {
         "pre-commit" => "the sign-off gate did not run (CI's vouch verify still checks)",
         "post-commit" => "no provenance note was written for this commit",
+        "pre-push" => "notes and records were not shared (run vouch sync)",
         _ => "notes were not re-mapped to the rewritten commits",
     };
     s.push_str(&format!(
@@ -217,6 +233,151 @@ pub fn current_binary() -> String {
         .unwrap_or_else(|| "vouch".to_string())
 }
 
+/// Whether a ref pattern (`refs/notes/*`, an exact name) matches `name`.
+pub fn refspec_matches(pattern: &str, name: &str) -> bool {
+    match pattern.split_once('*') {
+        Some((prefix, suffix)) => {
+            name.len() >= prefix.len() + suffix.len() && name.starts_with(prefix) && name.ends_with(suffix)
+        }
+        None => pattern == name,
+    }
+}
+
+/// The refs `remote` fetches (the source side of its fetch refspecs).
+fn fetched_sources(repo: &Repository, remote: &str) -> Vec<String> {
+    let Ok(found) = repo.find_remote(remote) else { return Vec::new() };
+    found
+        .fetch_refspecs()
+        .map(|specs| {
+            specs
+                .iter()
+                .flatten()
+                .map(|s| s.trim_start_matches('+').split(':').next().unwrap_or("").to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// For each remote, the fetch refspecs of vouch's shared refs it lacks,
+/// `+<ref>:<its private copy>`: with them, `git fetch` brings the remote's
+/// notes and records beside the local ones (never onto them); `vouch sync`
+/// merges them.
+pub fn missing_fetch_refspecs(repo: &Repository) -> Vec<(String, String)> {
+    let remotes: Vec<String> =
+        repo.remotes().map(|list| list.iter().flatten().map(str::to_string).collect()).unwrap_or_default();
+    let mut out = Vec::new();
+    for remote in remotes {
+        let sources = fetched_sources(repo, &remote);
+        for shared in sync::SHARED_REFS {
+            if !sources.iter().any(|s| refspec_matches(s, shared)) {
+                out.push((remote.clone(), format!("+{shared}:{}", sync::private_ref(repo, &remote, shared))));
+            }
+        }
+    }
+    out
+}
+
+/// Adds [`missing_fetch_refspecs`] to the remotes; returns what it added.
+pub fn configure_fetch(repo: &Repository) -> anyhow::Result<Vec<(String, String)>> {
+    let missing = missing_fetch_refspecs(repo);
+    for (remote, spec) in &missing {
+        repo.remote_add_fetch(remote, spec).with_context(|| format!("cannot add {spec} to remote.{remote}.fetch"))?;
+    }
+    Ok(missing)
+}
+
+/// Where git runs hooks from, worked out without running git (for the
+/// gate, which runs on every commit): `core.hooksPath`, else `hooks` in the
+/// common git directory.
+fn hooks_dir_quick(repo: &Repository) -> Option<PathBuf> {
+    let configured = repo.config().ok().and_then(|c| c.get_string("core.hooksPath").ok());
+    match configured {
+        None => Some(repo.commondir().join("hooks")),
+        Some(path) => {
+            let path = match path.strip_prefix("~/") {
+                Some(rest) => PathBuf::from(std::env::var_os("HOME")?).join(rest),
+                None => PathBuf::from(path),
+            };
+            if path.is_absolute() { Some(path) } else { Some(repo.workdir()?.join(path)) }
+        }
+    }
+}
+
+/// Whether `notes.rewriteRef` covers vouch's notes.
+pub fn notes_follow_rewrites(repo: &Repository) -> bool {
+    let Ok(config) = repo.config() else { return false };
+    let Ok(mut entries) = config.multivar("notes.rewriteRef", None) else { return false };
+    let mut covered = false;
+    while let Some(Ok(entry)) = entries.next() {
+        covered |= entry.value().is_some_and(|v| refspec_matches(v, crate::store::notes::NOTES_REF));
+    }
+    covered
+}
+
+/// What keeps this clone from being set up as `vouch init` sets it up: a
+/// hook missing or replaced, notes that do not follow amend and rebase.
+/// Quick enough for the gate.
+pub fn setup_problems(repo: &Repository) -> Vec<String> {
+    let mut problems = Vec::new();
+    if let Some(dir) = hooks_dir_quick(repo) {
+        for hook in HOOKS {
+            match inspect(&dir, hook) {
+                Found::Missing => problems.push(format!("the {hook} hook is missing")),
+                Found::Foreign => problems.push(format!("the {hook} hook is another tool's, not vouch's")),
+                Found::Vouch { .. } => {}
+            }
+        }
+    }
+    if !notes_follow_rewrites(repo) {
+        problems.push(format!(
+            "notes.rewriteRef does not name {} (a rebase or amend drops provenance notes)",
+            crate::store::notes::NOTES_REF
+        ));
+    }
+    problems
+}
+
+/// The warning the gate prints for a clone that is not set up; `None` when
+/// it is.
+pub fn setup_warning(repo: &Repository) -> Option<String> {
+    let problems = setup_problems(repo);
+    (!problems.is_empty()).then(|| format!("this clone is not set up: {}; run `vouch init`", problems.join("; ")))
+}
+
+/// The pre-push hook: share notes and records with `remote` (the one being
+/// pushed to). Never stops the push; says what happened.
+pub fn pre_push(remote: &str) -> anyhow::Result<Outcome> {
+    let ctx = Context::open()?;
+    match sync::sync(&ctx.repo, remote, &sync::Config::default()) {
+        Ok(report) => {
+            for warning in &report.warnings {
+                eprintln!("vouch: warning: {warning}");
+            }
+            for bad in &report.bad_remote_records {
+                eprintln!("vouch: warning: {remote} has an invalid record {bad}");
+            }
+            let pushed: Vec<&str> = report.refs.iter().filter(|r| r.pushed).map(|r| r.name.as_str()).collect();
+            let fetched: usize = report.refs.iter().map(|r| r.added).sum();
+            let what = match (pushed.is_empty(), fetched) {
+                (true, 0) => "already in step".to_string(),
+                (true, n) => format!("fetched {n} new record(s)"),
+                (false, n) => format!(
+                    "pushed {}{}",
+                    pushed.join(", "),
+                    if n > 0 { format!(", fetched {n} new record(s)") } else { String::new() }
+                ),
+            };
+            eprintln!("vouch: shared provenance notes and sign-off records with {remote} ({what})");
+        }
+        Err(e) => eprintln!(
+            "vouch: warning: could not share notes and records with {remote}: {e:#}; the push goes on without them, \
+             so CI may not see this code's provenance and sign-offs: run `vouch sync {remote}` once it can reach \
+             {remote}"
+        ),
+    }
+    Ok(Outcome::Ok)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -229,6 +390,46 @@ mod tests {
         assert!(s.contains("|| exit $?"), "a failing local pre-commit stops the commit");
         let r = script("post-rewrite", "/v");
         assert!(r.contains("input=$(cat)") && r.contains("| \"$vouch\" hook post-rewrite \"$@\""));
+    }
+
+    /// The pre-push script passes git's arguments and its input to the
+    /// chained hook and to vouch, and a failing chained hook stops the push.
+    #[test]
+    fn the_pre_push_script_chains_and_passes_its_input_on() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let hooks = dir.path();
+        let log = hooks.join("log");
+        let fake = hooks.join("fake-vouch");
+        let exe = |path: &Path, body: &str| {
+            std::fs::write(path, body).unwrap();
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        };
+        exe(&fake, &format!("#!/bin/sh\necho \"vouch $*\" >> '{0}'\ncat >> '{0}'\n", log.display()));
+        exe(
+            &hooks.join("pre-push.local"),
+            &format!("#!/bin/sh\necho \"local $*\" >> '{0}'\ncat >> '{0}'\n", log.display()),
+        );
+        install(hooks, "pre-push", fake.to_str().unwrap(), false).unwrap();
+        let push = |input: &str| {
+            let mut child = std::process::Command::new(hooks.join("pre-push"))
+                .args(["origin", "/srv/remote.git"])
+                .stdin(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            std::io::Write::write_all(&mut child.stdin.take().unwrap(), input.as_bytes()).unwrap();
+            child.wait().unwrap()
+        };
+        let line = "refs/heads/main 1111 refs/heads/main 2222\n";
+        assert!(push(line).success());
+        assert_eq!(
+            std::fs::read_to_string(&log).unwrap(),
+            format!("local origin /srv/remote.git\n{line}vouch hook pre-push origin /srv/remote.git\n{line}")
+        );
+        exe(&hooks.join("pre-push.local"), "#!/bin/sh\nexit 7\n");
+        std::fs::remove_file(&log).unwrap();
+        assert_eq!(push(line).code(), Some(7), "a failing chained pre-push stops the push");
+        assert!(!log.exists(), "and vouch did not run");
     }
 
     #[test]

@@ -9,6 +9,8 @@
 //! - `pre-commit`: the gate, `vouch check --staged`. `post-commit`: the note
 //!   on the new commit (see [`super::commit_note`]). `post-rewrite`: notes
 //!   re-mapped to the rewritten commits (`old new` lines on standard input).
+//!   `pre-push`: notes and records shared with the remote pushed to (see
+//!   [`super::git_hooks::pre_push`]).
 //!
 //! An agent hook never stands in the agent's way over a file vouch does not
 //! track (outside any repository, gone, not a regular file): it says so and
@@ -84,6 +86,14 @@ pub enum Which {
         /// What rewrote the commits (git passes "amend" or "rebase").
         kind: Option<String>,
     },
+    /// git's pre-push hook: shares notes and records with the remote pushed
+    /// to (`vouch sync REMOTE`); never stops the push.
+    PrePush {
+        /// The remote's name (or URL, for a push to a URL).
+        remote: String,
+        /// The remote's URL.
+        url: Option<String>,
+    },
 }
 
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
@@ -101,6 +111,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         Which::PreCommit => super::check::gate(true, Format::Text, true),
         Which::PostCommit => super::commit_note::post_commit(),
         Which::PostRewrite { kind: _ } => post_rewrite(),
+        Which::PrePush { remote, url: _ } => super::git_hooks::pre_push(&remote),
     }
 }
 

@@ -1,9 +1,13 @@
-//! `vouch init`: set vouch up in a repository. Writes a starter policy
-//! (`.vouch.toml`, unless there is one), installs the git hooks (chained to
-//! the hooks already there; see [`super::git_hooks`]), configures git to
-//! carry notes over amend and rebase, and with `--agent` merges the agents'
-//! hook configuration (see [`super::agent_config`]). Running it again
-//! changes only what is missing or out of date.
+//! `vouch init`: set vouch up in a clone. Every clone needs it (hooks and
+//! git configuration are not cloned). It writes a starter policy
+//! (`.vouch.toml`, unless there is one) or adds the repository id to an
+//! existing policy that lacks it, installs the git hooks (chained to the
+//! hooks already there; see [`super::git_hooks`]), configures git to carry
+//! notes over amend and rebase and each remote to fetch them beside the
+//! local ones, moves records older versions kept under `refs/vouch/*` onto
+//! the records branch, and with `--agent` merges the agents' hook
+//! configuration (see [`super::agent_config`]). Running it again changes
+//! only what is missing or out of date.
 //!
 //! With `--signed` the starter policy also turns on what the "making it a
 //! control" checklist of `docs/trust.md` asks of the policy (signed
@@ -17,7 +21,7 @@ use super::agent_config::{self, AgentName};
 use super::context::Context;
 use super::git_hooks;
 use crate::policy::{POLICY_FILE, Policy};
-use crate::store::notes;
+use crate::store::{notes, records, repo};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -37,16 +41,32 @@ pub struct Args {
     pub signed: bool,
 }
 
-/// The policy `vouch init` writes: the defaults, said out loud.
-pub const STARTER_POLICY: &str = r#"# vouch policy: who signs off on AI-written code, and how strict the gate is.
+/// The policy `vouch init` writes, naming the repository `id` (`None`
+/// before the first commit, when there is no root commit yet).
+pub fn starter_policy(id: Option<&str>) -> String {
+    let repository = match id {
+        Some(id) => format!("repository = \"{id}\""),
+        None => "# repository = \"<root commit id>\"   # run vouch init again after the first commit".to_string(),
+    };
+    format!(
+        r#"# vouch policy: who signs off on AI-written code, and how strict the gate is.
 # Commit this file and protect it (list it in CODEOWNERS): weakening the
 # policy should itself need review. Every key, with its default, is in
 # vouch's docs/policy.md.
+
+# This repository's id (its root commit). Every request, approval and
+# override carries it; only records of this repository count here.
+{repository}
 
 # What the pre-commit gate does when a staged AI-written unit lacks sign-off:
 # "block" refuses the commit, "warn" prints and lets it through. Either way,
 # `vouch verify` in CI is the check to rely on: hooks can be skipped.
 gate = "block"
+
+# Every commit in a range vouch verify checks must carry a provenance note
+# (vouch's post-commit hook writes one, "no AI" included): a commit without
+# one fails instead of passing as unknown. Run vouch init in every clone.
+require_attestation = true
 
 # Who may approve AI-written units (git emails, or @group from [groups]).
 # Empty: anyone except the people who accepted the AI text, requested the
@@ -72,7 +92,28 @@ exempt = ["**/generated/**", "/vendor/", "*.lock"]
 
 # [detection]
 # min_ai_lines = 1             # units with fewer AI lines need no sign-off
-"#;
+"#
+    )
+}
+
+/// `text` (a policy without a `repository` key) with `repository = "id"`
+/// added before its first key or table, after the comments that open it.
+pub fn with_repository_key(text: &str, id: &str) -> String {
+    let mut at = 0;
+    for line in text.split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        if !(trimmed.is_empty() || trimmed.starts_with('#')) {
+            break;
+        }
+        at += line.len();
+    }
+    let (head, rest) = text.split_at(at);
+    let newline = if head.is_empty() || head.ends_with('\n') { "" } else { "\n" };
+    format!(
+        "{head}{newline}# This repository's id (its root commit): only records that carry it count here.\n\
+         repository = \"{id}\"\n\n{rest}"
+    )
+}
 
 /// What `vouch init --signed` adds to the starter policy: what the "making
 /// it a control" checklist of docs/trust.md asks of the policy.
@@ -119,22 +160,61 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let merges = agents.iter().map(|&agent| agent_config::plan(&ctx.root, agent)).collect::<Result<Vec<_>, _>>()?;
     let hooks_dir = git_hooks::hooks_dir(&ctx.repo)?;
     let binary = git_hooks::current_binary();
+    // The id as local commands know it (the committed policy, the git
+    // config, else the oldest root reachable from HEAD, as earlier versions
+    // worked it out, so that the records made so far keep counting).
+    let id = match repo::repository(&ctx.repo) {
+        Ok(id) => Some(id),
+        Err(repo::RepoError::NoCommits) => None,
+        Err(e) => return Err(e).context("cannot work out the repository id"),
+    };
 
     let policy_path = ctx.root.join(POLICY_FILE);
     if policy_path.exists() {
         let text = std::fs::read_to_string(&policy_path).with_context(|| format!("cannot read {POLICY_FILE}"))?;
         match Policy::parse(&text, POLICY_FILE) {
-            Ok(_) => println!("{POLICY_FILE}: kept (it exists already)"),
+            Ok(policy) => match (policy.repository(), &id) {
+                (Some(named), _) => println!("{POLICY_FILE}: kept (it exists already; repository = \"{named}\")"),
+                (None, None) => println!(
+                    "{POLICY_FILE}: kept; it does not name the repository yet: make the first commit, then run vouch \
+                     init again"
+                ),
+                (None, Some(id)) => {
+                    let updated = with_repository_key(&text, &id.id);
+                    Policy::parse(&updated, POLICY_FILE)
+                        .with_context(|| format!("cannot add the repository id to {POLICY_FILE}"))?;
+                    std::fs::write(&policy_path, updated).with_context(|| format!("cannot write {POLICY_FILE}"))?;
+                    println!(
+                        "{POLICY_FILE}: added repository = \"{}\" (this repository's id; commit it, it is a policy \
+                         change)",
+                        id.id
+                    );
+                }
+            },
             Err(e) => println!("{POLICY_FILE}: kept, but it is invalid: {e}"),
         }
         if args.signed {
             println!("{POLICY_FILE}: --signed changes nothing in an existing policy; see docs/trust.md for the keys");
         }
     } else {
-        let policy = if args.signed { format!("{STARTER_POLICY}{SIGNED_ADDITIONS}") } else { STARTER_POLICY.into() };
+        let starter = starter_policy(id.as_ref().map(|i| i.id.as_str()));
+        let policy = if args.signed { format!("{starter}{SIGNED_ADDITIONS}") } else { starter };
         std::fs::write(&policy_path, policy).with_context(|| format!("cannot write {POLICY_FILE}"))?;
         let what = if args.signed { "a signed starter policy" } else { "a starter policy" };
-        println!("{POLICY_FILE}: written ({what}: list your reviewers, then commit it)");
+        match &id {
+            Some(id) => println!(
+                "{POLICY_FILE}: written ({what} with repository = \"{}\": list your reviewers, then commit it)",
+                id.id
+            ),
+            None => println!(
+                "{POLICY_FILE}: written ({what}: list your reviewers, then commit it; after the first commit, run \
+                 vouch init again to record the repository id)"
+            ),
+        }
+    }
+    if let Some(id) = &id {
+        let mut config = ctx.repo.config().context("cannot open the git config")?;
+        config.set_str(repo::ID_CONFIG_KEY, &id.id).context("cannot set vouch.repository")?;
     }
     if args.signed {
         start_allowed_signers(&ctx)?;
@@ -150,6 +230,19 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         "git config: notes.rewriteRef = {}, notes.rewriteMode = cat_sort_uniq (notes follow amend and rebase)",
         notes::NOTES_REF
     );
+    for (remote, spec) in git_hooks::configure_fetch(&ctx.repo).context("cannot configure the remotes")? {
+        println!(
+            "git config: remote.{remote}.fetch += {spec} (git fetch brings vouch's notes and records beside yours)"
+        );
+    }
+    for moved in records::migrate(&ctx.repo).context("cannot move the records of older versions")? {
+        println!(
+            "{}: {} record(s) moved from {} (where older versions of vouch keep them); vouch sync shares them",
+            records::RECORDS_BRANCH,
+            moved.records,
+            moved.from
+        );
+    }
 
     for merge in &merges {
         let file = shown(&merge.file);
@@ -163,7 +256,10 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     if binary == "vouch" {
         println!("note: could not tell where this vouch binary is; the hooks call `vouch` on PATH");
     }
-    println!("next: commit {POLICY_FILE}, run `vouch doctor` to check the setup, and `vouch sync` to share records");
+    println!(
+        "next: commit {POLICY_FILE}, run `vouch doctor` to check the setup; git push now shares notes and records \
+         (the pre-push hook runs vouch sync), and every other clone needs vouch init too"
+    );
     Ok(Outcome::Ok)
 }
 
@@ -225,17 +321,48 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_starter_policy_is_valid_and_says_the_defaults() {
-        let policy = Policy::parse(STARTER_POLICY, POLICY_FILE).unwrap();
+    fn the_starter_policy_is_valid_and_fails_closed() {
+        let id = "0123456789abcdef0123456789abcdef01234567";
+        let policy = Policy::parse(&starter_policy(Some(id)), POLICY_FILE).unwrap();
         assert_eq!(policy.gate(), crate::policy::Gate::Block);
+        assert_eq!(policy.repository(), Some(id));
+        assert!(policy.require_attestation());
         assert!(!policy.reviewers_configured());
         assert!(policy.is_exempt("src/generated/x.rs") && policy.is_exempt("Cargo.lock"));
         assert!(!policy.is_exempt("src/main.rs"));
+        let unborn = Policy::parse(&starter_policy(None), POLICY_FILE).unwrap();
+        assert_eq!(unborn.repository(), None);
+        assert!(unborn.require_attestation());
+    }
+
+    #[test]
+    fn the_repository_key_goes_before_the_first_key_or_table() {
+        let id = "0123456789abcdef0123456789abcdef01234567";
+        for text in [
+            "",
+            "# policy\n\n[groups]\nx = [\"a@x\"]\n",
+            "reviewers = [\"a@x\"]\n[[rules]]\npaths = [\"src/\"]\n",
+            "# no newline at the end",
+        ] {
+            let updated = with_repository_key(text, id);
+            let policy = Policy::parse(&updated, POLICY_FILE).unwrap_or_else(|e| panic!("{e}\n{updated}"));
+            assert_eq!(policy.repository(), Some(id), "{updated}");
+            // Everything that was there is still there, in order.
+            let kept: Vec<&str> = updated
+                .lines()
+                .filter(|l| !l.is_empty() && !l.starts_with("# This repository's id") && !l.starts_with("repository ="))
+                .collect();
+            assert_eq!(kept, text.lines().filter(|l| !l.is_empty()).collect::<Vec<_>>(), "{updated}");
+        }
     }
 
     #[test]
     fn the_signed_starter_policy_turns_on_what_a_control_needs() {
-        let policy = Policy::parse(&format!("{STARTER_POLICY}{SIGNED_ADDITIONS}"), POLICY_FILE).unwrap();
+        let policy = Policy::parse(
+            &format!("{}{SIGNED_ADDITIONS}", starter_policy(Some("0123456789abcdef0123456789abcdef01234567"))),
+            POLICY_FILE,
+        )
+        .unwrap();
         assert!(policy.require_signatures() && policy.require_signed_commits());
         assert_eq!(policy.allowed_signers(), ".vouch/allowed_signers");
         assert!(policy.is_trust_file(".github/workflows/ci.yml") && policy.is_trust_file("CODEOWNERS"));

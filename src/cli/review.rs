@@ -482,6 +482,7 @@ fn facts_of(unit: &PendingUnit) -> UnitFacts {
             fingerprint: unit.fingerprint.clone(),
             ai_bytes: ai_bytes.iter().map(|r| r.len()).sum(),
             ai_lines: unit.ai_line_count,
+            ai_ranges: ai_bytes.clone(),
             lines,
             ai_share: if lines == 0 { 0.0 } else { unit.ai_line_count as f32 / lines as f32 },
             risk: unit.risk.clone(),

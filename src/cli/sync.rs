@@ -1,6 +1,7 @@
 //! `vouch sync [REMOTE]`: fetch the remote's vouch notes and records, merge
-//! them with ours as a union (nothing on either side is lost), and push the
-//! result.
+//! them with ours as a union (nothing on either side is lost), move records
+//! older versions kept under `refs/vouch/*` onto the records branch, and push
+//! the result (fast-forwards only).
 
 use anyhow::Context as _;
 
@@ -59,6 +60,14 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
                 report.remote
             );
         }
+    }
+    for moved in &report.migrated {
+        println!(
+            "{}: {} record(s) moved from {} (where older versions of vouch keep them)",
+            crate::store::records::RECORDS_BRANCH,
+            moved.records,
+            moved.from
+        );
     }
     if report.attempts > 1 {
         println!("{} moved on while syncing; took {} rounds", report.remote, report.attempts);

@@ -200,6 +200,48 @@ proptest! {
         prop_assert_eq!(batched.syntax().unwrap().root_node().to_sexp(), single.syntax().unwrap().root_node().to_sexp());
     }
 
+    /// Issue 14: each change's range is relative to the text the previous
+    /// one left; what `apply` reports must be where the text is after the
+    /// whole batch. Applied one by one with a tag of its own, each change's
+    /// surviving bytes are exactly the span it reports.
+    #[test]
+    fn a_batch_reports_inserted_text_where_it_ends_up(
+        initial in text_strategy(30),
+        edits in prop::collection::vec(edit_strategy(), 1..10),
+        whole in prop::option::of((0usize..10, text_strategy(20))),
+    ) {
+        let enc = Encoding::Utf16;
+        let mut changes: Vec<Change> = edits
+            .iter()
+            .map(|e| Change { range: Some((Position::new(e.start.0, e.start.1), Position::new(e.end.0, e.end.1))), text: &e.text })
+            .collect();
+        if let Some((at, text)) = &whole {
+            changes.insert((*at).min(changes.len()), Change { range: None, text });
+        }
+        let mut batched = Document::new(Language::Text, initial.clone()).unwrap();
+        let applied = batched.apply(&changes, enc, &attribution(10), &mut RecentlyRemoved::default()).unwrap();
+        let mut single = Document::new(Language::Text, initial).unwrap();
+        for (i, c) in changes.iter().enumerate() {
+            single.apply(std::slice::from_ref(c), enc, &attribution(10 + i as u8), &mut RecentlyRemoved::default()).unwrap();
+        }
+        prop_assert_eq!(batched.text(), single.text());
+        let tags = doc_tags(&single);
+        for (i, a) in applied.iter().enumerate() {
+            let mine: Vec<usize> = (0..tags.len()).filter(|&b| tags[b] == 10 + i as u8).collect();
+            if changes[i].range.is_none() {
+                // A whole replacement reports the largest piece it inserted.
+                prop_assert!(mine.is_empty() || a.inserted.is_empty() || mine.contains(&a.inserted.start));
+                prop_assert!(batched.text().as_str().get(a.inserted.clone()).is_some());
+                continue;
+            }
+            match (mine.first(), mine.last()) {
+                (Some(&first), Some(&last)) => prop_assert_eq!(a.inserted.clone(), first..last + 1, "change {}", i),
+                _ => prop_assert!(a.inserted.is_empty(), "change {}: {:?}", i, a.inserted),
+            }
+            prop_assert!(batched.text().as_str().get(a.inserted.clone()).is_some());
+        }
+    }
+
     #[test]
     fn whole_replacement_keeps_unchanged_text_attributed(
         initial in text_strategy(30),

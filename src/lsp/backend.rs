@@ -11,7 +11,10 @@ use tower_lsp_server::jsonrpc::{Error, Result};
 use tower_lsp_server::ls_types::notification::Notification;
 use tower_lsp_server::ls_types::*;
 
-use super::protocol::{self, AiEditParams, HumanPasteParams, PendingResult, RegionsParams};
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+
+use super::protocol::{self, AiEditParams, DebugPanicParams, HumanPasteParams, PendingResult, RegionsParams};
+use super::recovery::panic_message;
 use super::state::{Event, Query, State};
 
 pub struct Backend {
@@ -37,14 +40,43 @@ impl Backend {
         let _ = self.events.send(event);
     }
 
-    /// Run `f` on the state thread and wait for what it returns.
-    async fn query<T: Send + 'static>(&self, f: impl FnOnce(&mut State) -> T + Send + 'static) -> Result<T> {
+    /// Run `f` on the state thread for the request `method` and wait for
+    /// what it returns. A panic in `f` is an error reply saying so; the
+    /// state thread then recovers (see [`super::recovery`]).
+    async fn query<T: Send + 'static>(
+        &self,
+        method: &'static str,
+        f: impl FnOnce(&mut State) -> T + Send + 'static,
+    ) -> Result<T> {
         let (tx, rx) = oneshot::channel();
         let query: Query = Box::new(move |state| {
-            let _ = tx.send(f(state));
+            match catch_unwind(AssertUnwindSafe(|| {
+                state.before_request();
+                f(state)
+            })) {
+                Ok(value) => {
+                    let _ = tx.send(Ok(value));
+                }
+                Err(payload) => {
+                    let _ = tx.send(Err(panic_message(&*payload)));
+                    resume_unwind(payload);
+                }
+            }
         });
-        self.send(Event::Query(query));
-        rx.await.map_err(|_| Error::internal_error())
+        self.send(Event::Query(method, query));
+        match rx.await {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(message)) => Err(Error {
+                code: tower_lsp_server::jsonrpc::ErrorCode::InternalError,
+                message: super::shown::message(format!(
+                    "vouch: internal error while answering {method}: {message}; the server rebuilt its state and \
+                     keeps serving"
+                ))
+                .into(),
+                data: None,
+            }),
+            Err(_) => Err(Error::internal_error()),
+        }
     }
 
     /// Custom notifications parse their own parameters so that a bad one
@@ -65,22 +97,30 @@ impl Backend {
 
     /// A message the framing guard could not pass on.
     pub async fn malformed(&self, params: Value) {
-        let why = params["error"].as_str().unwrap_or("a malformed message").to_string();
-        self.send(Event::Invalid(format!("vouch: ignored {why}")));
+        let why = params["error"].as_str().unwrap_or("ignored a malformed message").to_string();
+        self.send(Event::Invalid(format!("vouch: {why}")));
+    }
+
+    /// `vouch/debug/panic`, registered only when the test hook is enabled.
+    pub async fn debug_panic(&self, params: Value) {
+        self.send(match serde_json::from_value::<DebugPanicParams>(params) {
+            Ok(p) => Event::DebugPanic(p),
+            Err(e) => Event::Invalid(format!("vouch: ignored vouch/debug/panic with bad parameters: {e}")),
+        });
     }
 
     pub async fn pending(&self, _params: Option<Value>) -> Result<PendingResult> {
-        self.query(|state| state.pending()).await.map(super::shown::pending)
+        self.query("vouch/pending", |state| state.pending()).await.map(super::shown::pending)
     }
 
     pub async fn stats(&self, _params: Option<Value>) -> Result<Value> {
-        self.query(|state| state.stats()).await
+        self.query("vouch/debug/stats", |state| state.stats()).await
     }
 
     /// `vouch/debug/document`: the server's copy of a document (text,
     /// version, AI spans), so tests can check it against the client's.
     pub async fn debug_document(&self, params: TextDocumentIdentifier) -> Result<Value> {
-        self.query(move |state| state.debug_document(&params.uri)).await
+        self.query("vouch/debug/document", move |state| state.debug_document(&params.uri)).await
     }
 }
 
@@ -128,7 +168,7 @@ impl LanguageServer for Backend {
 
     async fn shutdown(&self) -> Result<()> {
         // Flush what the state thread holds before replying.
-        self.query(|state| state.shutdown()).await
+        self.query("shutdown", |state| state.shutdown()).await
     }
 
     async fn did_open(&self, params: DidOpenTextDocumentParams) {
@@ -152,20 +192,24 @@ impl LanguageServer for Backend {
     }
 
     async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
-        self.query(move |state| state.code_actions(&params)).await.map(super::shown::code_actions)
+        self.query("textDocument/codeAction", move |state| state.code_actions(&params))
+            .await
+            .map(super::shown::code_actions)
     }
 
     async fn code_lens(&self, params: CodeLensParams) -> Result<Option<Vec<CodeLens>>> {
-        self.query(move |state| state.code_lenses(&params.text_document.uri)).await.map(super::shown::code_lenses)
+        self.query("textDocument/codeLens", move |state| state.code_lenses(&params.text_document.uri))
+            .await
+            .map(super::shown::code_lenses)
     }
 
     async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
         let at = params.text_document_position_params;
-        self.query(move |state| state.hover(&at.text_document.uri, at.position)).await
+        self.query("textDocument/hover", move |state| state.hover(&at.text_document.uri, at.position)).await
     }
 
     async fn execute_command(&self, params: ExecuteCommandParams) -> Result<Option<LSPAny>> {
-        self.query(move |state| state.execute(&params.command, params.arguments))
+        self.query("workspace/executeCommand", move |state| state.execute(&params.command, params.arguments))
             .await?
             .map(super::shown::command_reply)
     }

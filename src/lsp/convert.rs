@@ -29,11 +29,16 @@ pub fn encoding_kind(enc: Encoding) -> ls_types::PositionEncodingKind {
 }
 
 /// The encoding to use with a client that offers `offered` (in its order of
-/// preference): UTF-8 when offered, as it costs no conversion, else UTF-16,
-/// which every client must support.
+/// preference): UTF-8 when offered, as it costs no conversion (Helix offers
+/// `utf-8, utf-32, utf-16`, Neovim `utf-8, utf-16, utf-32`); else the
+/// first the client offers that vouch speaks; else UTF-16, which every
+/// client must support.
 pub fn negotiate(offered: Option<&[ls_types::PositionEncodingKind]>) -> Encoding {
     let offered = offered.unwrap_or_default();
-    if offered.iter().any(|k| k.as_str() == "utf-8") { Encoding::Utf8 } else { Encoding::Utf16 }
+    if offered.iter().any(|k| k.as_str() == "utf-8") {
+        return Encoding::Utf8;
+    }
+    offered.iter().find_map(encoding).unwrap_or(Encoding::Utf16)
 }
 
 pub fn position(p: ls_types::Position) -> Position {
@@ -64,10 +69,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn utf8_is_chosen_only_when_offered() {
+    fn utf8_first_then_the_clients_preference() {
         use ls_types::PositionEncodingKind as K;
         assert_eq!(negotiate(Some(&[K::UTF16, K::UTF8])), Encoding::Utf8);
-        assert_eq!(negotiate(Some(&[K::UTF32])), Encoding::Utf16);
+        assert_eq!(negotiate(Some(&[K::UTF8, K::UTF32, K::UTF16])), Encoding::Utf8);
+        assert_eq!(negotiate(Some(&[K::UTF32])), Encoding::Utf32);
+        assert_eq!(negotiate(Some(&[K::UTF16, K::UTF32])), Encoding::Utf16);
+        assert_eq!(negotiate(Some(&[K::new("utf-7"), K::UTF32])), Encoding::Utf32);
+        assert_eq!(negotiate(Some(&[K::new("utf-7")])), Encoding::Utf16);
         assert_eq!(negotiate(None), Encoding::Utf16);
     }
 

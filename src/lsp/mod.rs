@@ -11,16 +11,24 @@
 //! The server runs with a concurrency level of 1 as well: tower-lsp runs
 //! handlers concurrently by default (its issue #284), and two `didChange`
 //! handlers could otherwise interleave.
+//!
+//! A panic while handling one message never leaves a server that answers
+//! nothing: the state thread catches it, rebuilds its documents from what
+//! the client sent ([`recovery`]) and goes on; only when panics come faster
+//! than that can help does the process end, with an error, so that a client
+//! that restarts servers starts a new one.
 
 use std::sync::mpsc;
+use std::time::Duration;
 
-use tokio::sync::mpsc as async_mpsc;
+use tokio::sync::{mpsc as async_mpsc, oneshot};
 use tower_lsp_server::{Client, LspService, Server};
 
 mod backend;
 pub mod convert;
 mod framing;
 pub mod protocol;
+mod recovery;
 mod review;
 mod shown;
 mod state;
@@ -30,28 +38,43 @@ pub use state::Outgoing;
 /// Serve LSP on stdin and stdout until the client says `exit`.
 pub fn run() -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
-    runtime.block_on(serve(tokio::io::stdin(), tokio::io::stdout()));
+    let ended = runtime.block_on(serve(tokio::io::stdin(), tokio::io::stdout()));
     // tokio reads stdin on a blocking thread that a runtime's drop waits
     // for, and a client keeps the pipe open until the process is gone:
     // after `exit`, leave without waiting (Neovim waited, then killed it).
     runtime.shutdown_background();
-    Ok(())
+    match ended {
+        state::Ended::Disconnected => Ok(()),
+        state::Ended::GaveUp => anyhow::bail!("the language server stopped after repeated internal errors"),
+    }
 }
 
 /// Serve LSP over any pair of streams (stdio in production, pipes in tests).
-pub async fn serve<I, O>(input: I, output: O)
+pub async fn serve<I, O>(input: I, output: O) -> state::Ended
 where
     I: tokio::io::AsyncRead + Unpin + Send + 'static,
     O: tokio::io::AsyncWrite,
 {
     let (events_tx, events_rx) = mpsc::channel();
     let (out_tx, out_rx) = async_mpsc::unbounded_channel();
+    let (gave_up_tx, gave_up_rx) = oneshot::channel();
+    let (drained_tx, drained_rx) = oneshot::channel();
     let state_thread = std::thread::Builder::new()
         .name("vouch-state".into())
-        .spawn(move || state::State::new(out_tx).run(events_rx))
+        .spawn(move || {
+            let ended = state::State::new(out_tx).run(events_rx);
+            if ended == state::Ended::GaveUp {
+                let _ = gave_up_tx.send(());
+            }
+            ended
+        })
         .expect("spawning a thread succeeds");
-    let (service, socket) = LspService::build(|client: Client| {
-        tokio::spawn(forward(client.clone(), out_rx));
+    let debug_panic = std::env::var(protocol::DEBUG_PANIC_ENV).is_ok_and(|v| v == "1");
+    let mut builder = LspService::build(|client: Client| {
+        tokio::spawn(async move {
+            forward(client, out_rx).await;
+            let _ = drained_tx.send(());
+        });
         backend::Backend::new(events_tx)
     })
     .custom_method("vouch/aiEdit", backend::Backend::ai_edit)
@@ -59,15 +82,61 @@ where
     .custom_method("vouch/malformed", backend::Backend::malformed)
     .custom_method("vouch/pending", backend::Backend::pending)
     .custom_method("vouch/debug/stats", backend::Backend::stats)
-    .custom_method("vouch/debug/document", backend::Backend::debug_document)
-    .finish();
+    .custom_method("vouch/debug/document", backend::Backend::debug_document);
+    if debug_panic {
+        builder = builder.custom_method("vouch/debug/panic", backend::Backend::debug_panic);
+    }
+    let (service, socket) = builder.finish();
     let (guarded, reader) = tokio::io::duplex(1 << 20);
-    let guard = tokio::spawn(framing::guard(input, guarded));
-    Server::new(reader, output, socket).concurrency_level(1).serve(service).await;
+    let guard = tokio::spawn(framing::guard(input, guarded, record_file()));
+    let mut server = Box::pin(Server::new(reader, output, socket).concurrency_level(1).serve(service));
+    let gave_up = async {
+        match gave_up_rx.await {
+            Ok(()) => {}
+            // The state thread ended for the ordinary reason.
+            Err(_) => std::future::pending().await,
+        }
+    };
+    let ended = tokio::select! {
+        () = &mut server => state::Ended::Disconnected,
+        () = gave_up => {
+            // Let the last messages (why the server stops) reach the client:
+            // the server writes them while the outbox drains, and a moment
+            // after.
+            let drained = async {
+                let _ = drained_rx.await;
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            };
+            let _ = tokio::time::timeout(Duration::from_secs(2), async {
+                tokio::select! {
+                    () = &mut server => {}
+                    () = drained => {}
+                }
+            })
+            .await;
+            state::Ended::GaveUp
+        }
+    };
     guard.abort();
+    if ended == state::Ended::GaveUp {
+        return ended;
+    }
     // The service, and with it the last sender of events, is gone: the state
     // thread sees its channel close and returns.
-    let _ = state_thread.join();
+    drop(server);
+    state_thread.join().unwrap_or(state::Ended::Disconnected)
+}
+
+/// The file `VOUCH_LSP_RECORD` names, opened to append the raw input to.
+fn record_file() -> Option<std::fs::File> {
+    let path = std::env::var_os(framing::RECORD_ENV)?;
+    match std::fs::OpenOptions::new().create(true).append(true).open(&path) {
+        Ok(file) => Some(file),
+        Err(e) => {
+            eprintln!("vouch: cannot record the client's messages in {}: {e}", std::path::Path::new(&path).display());
+            None
+        }
+    }
 }
 
 /// Send what the state thread says to the client, in order.

@@ -151,6 +151,42 @@ pub struct CommandArgs {
     pub tool: Option<String>,
 }
 
+/// `vouch/debug/panic` (client → server, a notification): a hidden test
+/// hook, served only when the environment variable [`DEBUG_PANIC_ENV`] is
+/// `1`, that makes the server panic, so tests can check that it recovers.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct DebugPanicParams {
+    pub on: PanicOn,
+    /// How many times (for every place but `now`).
+    #[serde(default = "one")]
+    pub times: u32,
+    /// Only for this document (for `change` and `analysis`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uri: Option<Uri>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// Where `vouch/debug/panic` makes the server panic.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub enum PanicOn {
+    /// At once, while handling the notification.
+    Now,
+    /// In the next `didChange`, after its first change was applied.
+    Change,
+    /// In the next analysis, after the units were found.
+    Analysis,
+    /// While answering the next request.
+    Request,
+}
+
+/// The environment variable that enables `vouch/debug/panic`.
+pub const DEBUG_PANIC_ENV: &str = "VOUCH_LSP_DEBUG_PANIC";
+
 /// Diagnostic codes, stable across versions.
 pub mod code {
     pub const UNREVIEWED_AI: &str = "unreviewed-ai";

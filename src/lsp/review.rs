@@ -607,7 +607,6 @@ impl Repos {
             .ok_or_else(|| anyhow::anyhow!("{} is not a known repository", root.display()))?;
         let me = identity::user(&ctx.repo)?;
         let repository = ctx.ledger.repository_id.clone().ok_or(signoff::SignoffError::NoCommits)?;
-        let ai = doc.provenance().ai_ranges();
         // The request carries each unit as git will store it, matching its
         // fingerprint (see `blob_fingerprints`).
         let conversion = crate::store::attributes::conversion(&ctx.repo, rel, doc.text().as_str().as_bytes());
@@ -616,7 +615,7 @@ impl Repos {
             let facts = &judged.facts;
             signoff::check_request_with(&judged.judgement.requirement, rel, facts, rationale)?;
             let name = crate::syntax::unit_language(language, &facts.unit);
-            let mut unit = signoff::requested_unit(rel, name, facts, doc.text().as_str().as_bytes(), &ai);
+            let mut unit = signoff::requested_unit(rel, name, facts, doc.text().as_str().as_bytes());
             let bytes = crate::eol::apply(conversion, unit.text.as_bytes()).into_owned();
             unit.text = records::UnitText::from_bytes(bytes);
             wanted.push(unit);

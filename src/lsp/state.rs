@@ -6,9 +6,14 @@
 //! diagnostics, regions) is debounced: it runs once the document has been
 //! quiet for [`DEBOUNCE`], or at the latest [`MAX_DELAY`] after the first
 //! unanalysed edit, and at once before any request reads it.
+//!
+//! A panic while handling one event never stops the thread: it is caught,
+//! logged, told to the user once, and the documents are rebuilt from what
+//! the client sent ([`super::recovery`]); the event that failed is dropped.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
@@ -20,9 +25,10 @@ use tower_lsp_server::ls_types::*;
 
 use super::convert;
 use super::protocol::{
-    AiEditParams, CommandArgs, HumanPasteParams, PendingResult, PendingUnit, Region, RegionsParams, UnitState, code,
-    command,
+    AiEditParams, CommandArgs, DebugPanicParams, HumanPasteParams, PanicOn, PendingResult, PendingUnit, Region,
+    RegionsParams, UnitState, code, command,
 };
+use super::recovery::{self, Faults};
 use super::review::{Repos, Severity, Verdict};
 use crate::document::{Change, Document, Parsing};
 use crate::provenance::{AiSource, Attribution, Evidence, Origin, RecentlyRemoved};
@@ -64,7 +70,52 @@ pub enum Event {
     /// A notification whose parameters did not parse: said to the client.
     Invalid(String),
     FilesChanged,
-    Query(Query),
+    /// A request, named by its method.
+    Query(&'static str, Query),
+    /// `vouch/debug/panic`: only sent when the test hook is enabled.
+    DebugPanic(DebugPanicParams),
+}
+
+impl Event {
+    /// What the event is, for a message about it.
+    fn kind(&self) -> &'static str {
+        match self {
+            Event::Initialize { .. } => "initialize",
+            Event::Initialized => "initialized",
+            Event::Open(_) => "textDocument/didOpen",
+            Event::Change(_) => "textDocument/didChange",
+            Event::Save(_) => "textDocument/didSave",
+            Event::Close(_) => "textDocument/didClose",
+            Event::AiEdit(_) => "vouch/aiEdit",
+            Event::HumanPaste(_) => "vouch/humanPaste",
+            Event::Invalid(_) => "a malformed message",
+            Event::FilesChanged => "workspace/didChangeWatchedFiles",
+            Event::Query(method, _) => method,
+            Event::DebugPanic(_) => "vouch/debug/panic",
+        }
+    }
+
+    /// The document the event is about, if one.
+    fn uri(&self) -> Option<&Uri> {
+        match self {
+            Event::Open(item) => Some(&item.uri),
+            Event::Change(params) => Some(&params.text_document.uri),
+            Event::Save(uri) | Event::Close(uri) => Some(uri),
+            Event::AiEdit(params) => Some(&params.text_document.uri),
+            Event::HumanPaste(params) => Some(&params.text_document.uri),
+            _ => None,
+        }
+    }
+}
+
+/// Why the state thread stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    /// Every sender is gone: the server is shutting down.
+    Disconnected,
+    /// Internal errors came too fast to recover from: the process should
+    /// end, so that a client that restarts servers starts a new one.
+    GaveUp,
 }
 
 /// What the state thread says to the client, in order.
@@ -108,6 +159,12 @@ struct OpenDoc {
     /// When the provenance last changed without being written to the
     /// journal: written on save, on close and when idle.
     unrecorded: Option<Instant>,
+    /// The last `didChange` batch and its version, kept until the next one:
+    /// with the text before it, what the document is rebuilt from after a
+    /// panic.
+    last_batch: Option<(i32, Vec<TextDocumentContentChangeEvent>)>,
+    /// How many panics happened while handling this document.
+    faults: u32,
 }
 
 /// Time spent applying each `didChange`, for the replay benchmark.
@@ -127,6 +184,14 @@ pub struct State {
     last_poll: Instant,
     /// Documents holding a tree, most recently analysed last.
     live_trees: Vec<Uri>,
+    /// The document being handled: the one a panic is blamed on.
+    busy: Option<Uri>,
+    faults: Faults,
+    /// Documents no longer tracked after internal errors, until reopened:
+    /// their changes are ignored without a warning each.
+    dropped: HashSet<Uri>,
+    /// `vouch/debug/panic`: where to panic next, and how many times.
+    trap: Option<DebugPanicParams>,
 }
 
 impl State {
@@ -141,24 +206,157 @@ impl State {
             stats: EditStats::default(),
             last_poll: Instant::now(),
             live_trees: Vec::new(),
+            busy: None,
+            faults: Faults::default(),
+            dropped: HashSet::new(),
+            trap: None,
         }
     }
 
-    /// Handle events until every sender is gone.
-    pub fn run(mut self, events: Receiver<Event>) {
+    /// Handle events until every sender is gone, or until internal errors
+    /// come too fast to recover from.
+    pub fn run(mut self, events: Receiver<Event>) -> Ended {
         loop {
             let wait = self.next_wakeup().saturating_duration_since(Instant::now());
             match events.recv_timeout(wait) {
-                Ok(event) => self.handle(event),
+                Ok(event) => {
+                    let kind = event.kind();
+                    if let Err(payload) = catch_unwind(AssertUnwindSafe(|| self.handle(event)))
+                        && !self.recover(kind, &recovery::panic_message(&*payload))
+                    {
+                        return Ended::GaveUp;
+                    }
+                }
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => break,
             }
-            self.tick();
+            if let Err(payload) = catch_unwind(AssertUnwindSafe(|| self.tick()))
+                && !self.recover("background work", &recovery::panic_message(&*payload))
+            {
+                return Ended::GaveUp;
+            }
         }
-        self.shutdown();
+        if let Err(payload) = catch_unwind(AssertUnwindSafe(|| self.shutdown())) {
+            eprintln!("vouch: internal error while writing provenance at exit: {}", recovery::panic_message(&*payload));
+        }
+        Ended::Disconnected
+    }
+
+    /// After a panic while handling `kind`: tell the user (once), blame the
+    /// document being handled, and rebuild every document from what the
+    /// client sent. Whether to go on.
+    fn recover(&mut self, kind: &str, message: &str) -> bool {
+        let culprit = self.busy.take();
+        let what = match &culprit {
+            Some(uri) => format!("{kind} for {}", uri.as_str()),
+            None => kind.to_string(),
+        };
+        let storm = self.faults.count(Instant::now());
+        self.log(MessageType::ERROR, format!("vouch: internal error while handling {what}: {message}"));
+        if storm {
+            self.show(
+                MessageType::ERROR,
+                format!(
+                    "vouch: {} internal errors in {} s (the last while handling {what}: {message}); the language server \
+                     stops. See the server's log; your editor may start it again.",
+                    recovery::STORM,
+                    recovery::STORM_WINDOW.as_secs()
+                ),
+            );
+            return false;
+        }
+        if !self.faults.told {
+            self.faults.told = true;
+            self.show(
+                MessageType::ERROR,
+                format!(
+                    "vouch: internal error while handling {what} ({message}). vouch rebuilt its documents from what \
+                     the editor sent and keeps running; further errors go to the log. Please report it with the log."
+                ),
+            );
+        }
+        if let Err(payload) = catch_unwind(AssertUnwindSafe(|| self.rebuild(culprit.as_ref()))) {
+            // Not even that worked: start from nothing rather than stop.
+            let message = recovery::panic_message(&*payload);
+            self.log(MessageType::ERROR, format!("vouch: internal error while rebuilding the documents: {message}"));
+            let uris: Vec<Uri> = self.docs.keys().cloned().collect();
+            for uri in uris {
+                self.forget(&uri, "after an internal error");
+            }
+            self.docs.clear();
+        }
+        true
+    }
+
+    /// Rebuild every document, and what the server derived from them, from
+    /// what the client sent; stop tracking a document that keeps failing.
+    fn rebuild(&mut self, culprit: Option<&Uri>) {
+        self.removed = RecentlyRemoved::default();
+        self.live_trees.clear();
+        self.repos = Repos::default();
+        let enc = self.encoding;
+        let mut old: Vec<OpenDoc> = self.docs.drain().map(|(_, d)| d).collect();
+        old.sort_by(|a, b| a.uri.as_str().cmp(b.uri.as_str()));
+        for mut d in old {
+            let uri = d.uri.clone();
+            if culprit == Some(&uri) {
+                d.faults += 1;
+            }
+            if d.faults >= recovery::DOCUMENT_FAULTS {
+                self.docs.insert(uri.clone(), d);
+                self.forget(&uri, "after repeated internal errors while handling it");
+                continue;
+            }
+            let repos = &mut self.repos;
+            match catch_unwind(AssertUnwindSafe(|| rebuild_document(d, enc, repos))) {
+                Ok(Some(d)) => {
+                    self.docs.insert(uri, d);
+                }
+                Ok(None) => self.forget(&uri, "after an internal error"),
+                Err(payload) => {
+                    let message = recovery::panic_message(&*payload);
+                    self.log(MessageType::ERROR, format!("vouch: could not rebuild {}: {message}", uri.as_str()));
+                    self.forget(&uri, "after an internal error");
+                }
+            }
+        }
+        self.repos.take_messages();
+    }
+
+    /// Stop tracking `uri` until the client opens it again, and say so.
+    fn forget(&mut self, uri: &Uri, why: &str) {
+        self.docs.remove(uri);
+        self.live_trees.retain(|u| u != uri);
+        self.dropped.insert(uri.clone());
+        let _ = self.out.send(Outgoing::Diagnostics { uri: uri.clone(), version: None, diagnostics: Vec::new() });
+        self.show(
+            MessageType::WARNING,
+            format!("vouch: stopped tracking {} {why}; close and reopen it to track it again", uri.as_str()),
+        );
+    }
+
+    /// `vouch/debug/panic`: whether to panic now at `on` (for `uri`).
+    fn spring(&mut self, on: PanicOn, uri: Option<&Uri>) -> bool {
+        let Some(trap) = &mut self.trap else { return false };
+        if trap.on != on || trap.uri.as_ref().is_some_and(|u| Some(u) != uri) {
+            return false;
+        }
+        trap.times = trap.times.saturating_sub(1);
+        if trap.times == 0 {
+            self.trap = None;
+        }
+        true
+    }
+
+    /// Run before every request: `vouch/debug/panic` may ask for a panic.
+    pub fn before_request(&mut self) {
+        if self.spring(PanicOn::Request, None) {
+            panic!("vouch/debug/panic: a panic while answering a request");
+        }
     }
 
     fn handle(&mut self, event: Event) {
+        self.busy = event.uri().cloned();
         match event {
             Event::Initialize { encoding, lens_refresh } => {
                 self.encoding = encoding;
@@ -173,8 +371,15 @@ impl State {
             Event::HumanPaste(params) => self.human_paste(params),
             Event::Invalid(message) => self.log(MessageType::ERROR, message),
             Event::FilesChanged => self.poll_store(),
-            Event::Query(query) => query(self),
+            Event::Query(_, query) => query(self),
+            Event::DebugPanic(params) => {
+                if params.on == PanicOn::Now {
+                    panic!("vouch/debug/panic: a panic while handling a notification");
+                }
+                self.trap = Some(params);
+            }
         }
+        self.busy = None;
     }
 
     fn log(&self, kind: MessageType, message: String) {
@@ -207,6 +412,7 @@ impl State {
             .filter(|d| d.dirty.is_some_and(|(first, last)| now >= last + DEBOUNCE || now >= first + MAX_DELAY))
             .map(|d| d.uri.clone())
             .collect();
+        self.busy = None;
         for uri in due {
             self.analyse(&uri);
         }
@@ -217,8 +423,10 @@ impl State {
             .map(|d| d.uri.clone())
             .collect();
         for uri in idle {
+            self.busy = Some(uri.clone());
             self.record(&uri, None, None);
         }
+        self.busy = None;
         if now >= self.last_poll + POLL {
             self.poll_store();
         }
@@ -253,6 +461,7 @@ impl State {
         }
         let now = Instant::now();
         let uri = item.uri.clone();
+        self.dropped.remove(&uri);
         self.docs.insert(
             item.uri.clone(),
             OpenDoc {
@@ -264,6 +473,8 @@ impl State {
                 units_stale: true,
                 dirty: Some((now, now)),
                 unrecorded: None,
+                last_batch: None,
+                faults: 0,
             },
         );
         // Diagnostics on open come at once, not after the debounce.
@@ -273,7 +484,11 @@ impl State {
     fn change(&mut self, params: DidChangeTextDocumentParams) {
         let started = Instant::now();
         let uri = params.text_document.uri;
+        let trapped = self.trap.is_some() && self.spring(PanicOn::Change, Some(&uri));
         let Some(d) = self.docs.get_mut(&uri) else {
+            if self.dropped.contains(&uri) {
+                return;
+            }
             log(
                 &self.out,
                 MessageType::WARNING,
@@ -293,8 +508,11 @@ impl State {
                 ),
             );
         }
-        let changes: Vec<Change> = params
-            .content_changes
+        // Kept before it is applied: if applying it fails half way, the
+        // document is rebuilt from the text before it and the whole batch.
+        d.doc.begin_batch();
+        let (_, batch) = d.last_batch.insert((params.text_document.version, params.content_changes));
+        let changes: Vec<Change> = batch
             .iter()
             .map(|c| Change {
                 range: c.range.map(|r| (convert::position(r.start), convert::position(r.end))),
@@ -302,6 +520,10 @@ impl State {
             })
             .collect();
         let typed = Attribution::typed();
+        if trapped {
+            let _ = d.doc.apply(&changes[..changes.len().min(1)], self.encoding, &typed, &mut self.removed);
+            panic!("vouch/debug/panic: a panic in the middle of a didChange batch");
+        }
         let result = d.doc.apply(&changes, self.encoding, &typed, &mut self.removed);
         d.version = params.text_document.version;
         mark_dirty(d);
@@ -320,16 +542,15 @@ impl State {
             let clamps: Vec<_> = applied.iter().flat_map(|a| a.clamps.iter()).collect();
             log(&self.out, MessageType::WARNING, format!("vouch: {}: positions clamped: {clamps:?}", uri.as_str()));
         }
-        // The no-plugin heuristic: one change inserting a large block.
+        // The no-plugin heuristic: one change inserting a large block. Each
+        // change's range is where its text is after the whole batch.
         let thresholds = self.repos.thresholds(d.repo.as_ref().map(|(root, _)| root));
-        let candidates: Vec<Range<usize>> = params
-            .content_changes
+        let candidates: Vec<Range<usize>> = applied
             .iter()
-            .zip(&applied)
-            .filter(|(_, a)| !a.recalled && !a.restores_removed)
-            .map(|(_, a)| a.inserted.clone())
+            .filter(|a| !a.recalled && !a.restores_removed)
+            .map(|a| a.inserted.clone())
             .filter(|r| {
-                let text = &d.doc.text().as_str()[r.clone()];
+                let Some(text) = d.doc.text().as_str().get(r.clone()) else { return false };
                 text.chars().count() >= thresholds.min_chars && line_span(text) >= thresholds.min_lines
             })
             .collect();
@@ -497,12 +718,17 @@ impl State {
 
     /// Recompute a document's units and publish diagnostics and regions.
     fn analyse(&mut self, uri: &Uri) {
+        let trapped = self.trap.is_some() && self.docs.contains_key(uri) && self.spring(PanicOn::Analysis, Some(uri));
         let Some(d) = self.docs.get_mut(uri) else { return };
+        self.busy = Some(uri.clone());
         d.dirty = None;
         // Found again whether or not the text changed: who may approve
         // depends on the range and the records too (see
         // `crate::analysis::buffer`).
         d.units_stale = false;
+        if trapped {
+            panic!("vouch/debug/panic: a panic in the middle of an analysis");
+        }
         let analysis: Vec<Assessed> = self
             .repos
             .judge_units(d.repo.as_ref(), &mut d.doc)
@@ -1032,4 +1258,64 @@ fn provenance_markdown(d: &OpenDoc, offset: usize, repos: &Repos) -> Option<Stri
         }
     }
     Some(md)
+}
+
+/// A document rebuilt after a panic from what the client sent: the text
+/// before the last batch with that batch applied again; the provenance the
+/// old document held, carried over to that text by a diff if it differs,
+/// or, if the old provenance does not fit its text, what the store knows;
+/// the syntax tree and analysis made again. `None` if it cannot be.
+fn rebuild_document(old: OpenDoc, enc: Encoding, repos: &mut Repos) -> Option<OpenDoc> {
+    let before = old.doc.text_before_last_batch();
+    let (text, version) = match &old.last_batch {
+        Some((version, changes)) => (recovery::replay(before, changes, enc)?, *version),
+        None => (before, old.version),
+    };
+    let language = old.doc.language();
+    let held = old.doc.text().as_str();
+    let provenance = (old.doc.provenance().len() == held.len())
+        .then(|| {
+            catch_unwind(AssertUnwindSafe(|| {
+                let spans = old.doc.provenance().to_vec();
+                if held == text {
+                    return Some(spans);
+                }
+                let mut from = Document::with_parsing(language, held.to_string(), Parsing::OnDemand).ok()?;
+                from.reset_provenance(&spans);
+                let whole = Change { range: None, text: &text };
+                from.apply(&[whole], enc, &Attribution::typed(), &mut RecentlyRemoved::default()).ok()?;
+                (from.text().as_str() == text).then(|| from.provenance().to_vec())
+            }))
+            .ok()
+            .flatten()
+        })
+        .flatten();
+    let mut doc = Document::with_parsing(language, text, Parsing::OnDemand).ok()?;
+    let path = old.uri.to_file_path().map(|p| p.into_owned());
+    let repo = path.as_deref().and_then(|p| repos.locate(p));
+    match (provenance, &repo) {
+        (Some(spans), _) => doc.reset_provenance(&spans),
+        (None, Some((root, rel))) => {
+            if let Ok(spans) = repos.load_spans(root, rel, doc.text().as_str()) {
+                doc.reset_provenance(&spans);
+            }
+        }
+        (None, None) => {}
+    }
+    if let Some((root, _)) = &repo {
+        repos.mark_seen(root);
+    }
+    let now = Instant::now();
+    Some(OpenDoc {
+        uri: old.uri,
+        version,
+        doc,
+        repo,
+        analysis: Vec::new(),
+        units_stale: true,
+        dirty: Some((now, now)),
+        unrecorded: old.unrecorded.or(Some(now)),
+        last_batch: None,
+        faults: old.faults,
+    })
 }

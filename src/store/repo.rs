@@ -2,16 +2,31 @@
 //! path, its worktree root, the worktree's git directory, the repository id,
 //! and a file's path relative to the worktree.
 //!
-//! The repository id is the id of its root commit: of the parentless commits
-//! reachable from HEAD, the oldest by committer time (ties: the smallest id).
-//! Every clone and fork computes the same id, so records (which carry it)
-//! travel with the code; a repository with several roots (a subtree merge)
-//! still has one id, as long as HEAD reaches the same roots. Computing it
-//! walks the history from HEAD, so callers compute it once per session.
+//! The repository id is what every record carries, so that records made in
+//! another repository never count here. It has one definition for every
+//! command, fixed per repository and never computed from the head under
+//! review: the `repository` key of the committed policy (`.vouch.toml`),
+//! which `vouch init` writes as the repository's root commit. `vouch verify`
+//! reads it from the policy at BASE ([`crate::verify`]); local commands (the
+//! gate, status, request, approve, the language server) from the policy at
+//! HEAD, else the staged one ([`repository`]). Where the policy does not name
+//! it yet, local commands use `vouch.repository` from the git config (`vouch
+//! init` sets it), else the oldest root commit reachable from HEAD (by
+//! committer time, ties by id: what vouch used before the key existed),
+//! computed once and then kept in the git config; verify uses the oldest
+//! root of BASE. Each fallback comes with a warning to add the key
+//! ([`RepositoryId::warning`]).
 
 use std::path::{Component, Path, PathBuf};
 
 use git2::{Oid, Repository, Sort};
+
+use crate::policy::{POLICY_FILE, Policy};
+use crate::store::policy_file::{self, Source};
+
+/// The git config key where the repository id is kept for local commands
+/// while the policy does not name it.
+pub const ID_CONFIG_KEY: &str = "vouch.repository";
 
 #[derive(Debug, thiserror::Error)]
 pub enum RepoError {
@@ -107,8 +122,76 @@ pub fn index_from(repo: &Repository, file: Option<std::ffi::OsString>) -> Result
     }
 }
 
-/// The repository id: the root commit (see the module docs), as hex.
+/// Where a repository id came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdOrigin {
+    /// The `repository` key of the policy, in the version named
+    /// (`HEAD:.vouch.toml`, `:.vouch.toml`).
+    Policy(String),
+    /// [`ID_CONFIG_KEY`] in the git config.
+    Config,
+    /// The oldest root reachable from HEAD, computed now (and kept in the
+    /// git config from now on).
+    History,
+}
+
+/// The repository id local commands use, and where it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RepositoryId {
+    pub id: String,
+    pub origin: IdOrigin,
+}
+
+impl RepositoryId {
+    /// What to tell the user when the id did not come from the committed
+    /// policy.
+    pub fn warning(&self) -> Option<String> {
+        match self.origin {
+            IdOrigin::Policy(_) => None,
+            IdOrigin::Config | IdOrigin::History => Some(missing_key_warning(&self.id)),
+        }
+    }
+}
+
+/// The warning for a policy that does not name the repository, `id` being
+/// what is used meanwhile.
+pub fn missing_key_warning(id: &str) -> String {
+    format!(
+        "{POLICY_FILE} does not name the repository, so its id ({id}) is worked out from history; {}",
+        add_key_advice(id)
+    )
+}
+
+/// How to name the repository `id` in the policy.
+pub fn add_key_advice(id: &str) -> String {
+    format!(
+        "add `repository = \"{id}\"` to {POLICY_FILE} and commit it (vouch init does) so that every command and CI \
+         use the same id"
+    )
+}
+
+/// Whether `s` is a commit id as records carry it.
+fn is_commit_id(s: &str) -> bool {
+    (s.len() == 40 || s.len() == 64) && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// The repository id (see the module docs), as hex.
 pub fn repository_id(repo: &Repository) -> Result<String, RepoError> {
+    repository(repo).map(|r| r.id)
+}
+
+/// The repository id local commands use, and where it came from: the policy
+/// at HEAD, else the staged policy, else the git config, else the oldest
+/// root reachable from HEAD (then kept in the git config).
+pub fn repository(repo: &Repository) -> Result<RepositoryId, RepoError> {
+    for source in [Source::Commit("HEAD".into()), Source::Index] {
+        if let Some(id) = policy_repository(repo, &source) {
+            return Ok(RepositoryId { id, origin: IdOrigin::Policy(source.name(POLICY_FILE)) });
+        }
+    }
+    if let Some(id) = configured_id(repo) {
+        return Ok(RepositoryId { id, origin: IdOrigin::Config });
+    }
     let head = match repo.head() {
         Ok(head) => head,
         Err(e) if e.code() == git2::ErrorCode::UnbornBranch || e.code() == git2::ErrorCode::NotFound => {
@@ -116,10 +199,34 @@ pub fn repository_id(repo: &Repository) -> Result<String, RepoError> {
         }
         Err(e) => return Err(e.into()),
     };
-    let head = head.peel_to_commit()?.id();
+    let id = oldest_root(repo, head.peel_to_commit()?.id())?.to_string();
+    // Kept, so that history is walked once per clone, not on every command;
+    // failing to keep it costs only time.
+    if let Ok(mut config) = repo.config() {
+        let _ = config.set_str(ID_CONFIG_KEY, &id);
+    }
+    Ok(RepositoryId { id, origin: IdOrigin::History })
+}
+
+/// The `repository` key of the policy in `source`, when it is there and
+/// the policy parses.
+fn policy_repository(repo: &Repository, source: &Source) -> Option<String> {
+    let text = policy_file::read_text(repo, source, POLICY_FILE).ok()??;
+    Policy::parse(&text, &source.name(POLICY_FILE)).ok()?.repository().map(str::to_string)
+}
+
+/// [`ID_CONFIG_KEY`], when set to a commit id.
+pub fn configured_id(repo: &Repository) -> Option<String> {
+    let value = repo.config().ok()?.get_string(ID_CONFIG_KEY).ok()?;
+    is_commit_id(&value).then_some(value)
+}
+
+/// Of the parentless commits reachable from `from`, the oldest by committer
+/// time (ties: the smallest id). Walks the whole history.
+pub fn oldest_root(repo: &Repository, from: Oid) -> Result<Oid, git2::Error> {
     let mut walk = repo.revwalk()?;
     walk.set_sorting(Sort::NONE)?;
-    walk.push(head)?;
+    walk.push(from)?;
     let mut best: Option<(i64, Oid)> = None;
     for oid in walk {
         let commit = repo.find_commit(oid?)?;
@@ -130,7 +237,7 @@ pub fn repository_id(repo: &Repository) -> Result<String, RepoError> {
             }
         }
     }
-    best.map(|(_, oid)| oid.to_string()).ok_or(RepoError::NoCommits)
+    Ok(best.map_or(from, |(_, oid)| oid))
 }
 
 /// The path of `path` (absolute, or relative to the current directory)
@@ -268,8 +375,12 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn repository_id_is_the_oldest_root_reachable_from_head() {
+    fn the_oldest_root_reachable_from_head() {
         let (_dir, repo) = temp_repo();
+        let repository_id = |repo: &Repository| -> Result<String, RepoError> {
+            let head = repo.head().map_err(|_| RepoError::NoCommits)?.peel_to_commit()?.id();
+            Ok(oldest_root(repo, head)?.to_string())
+        };
         assert!(matches!(repository_id(&repo), Err(RepoError::NoCommits)));
         let root = commit_files(&repo, &[("a.txt", "a")], 1_000);
         commit_files(&repo, &[("b.txt", "b")], 2_000);
@@ -291,6 +402,41 @@ pub(crate) mod tests {
         let ancient_commit = repo.find_commit(ancient).unwrap();
         repo.commit(Some("HEAD"), &sig, &sig, "merge 2", &empty, &[&head, &ancient_commit]).unwrap();
         assert_eq!(repository_id(&repo).unwrap(), ancient.to_string());
+    }
+
+    #[test]
+    fn the_repository_id_comes_from_the_committed_policy_else_is_computed_once() {
+        let (dir, repo) = temp_repo();
+        assert!(matches!(repository(&repo), Err(RepoError::NoCommits)));
+        let root = commit_files(&repo, &[("a.txt", "a")], 1_000).to_string();
+        // No key: history, then the git config.
+        let found = repository(&repo).unwrap();
+        assert_eq!((found.id.as_str(), &found.origin), (root.as_str(), &IdOrigin::History));
+        assert!(found.warning().unwrap().contains(&format!("repository = \"{root}\"")));
+        assert_eq!(configured_id(&repo), Some(root.clone()));
+        assert_eq!(repository(&repo).unwrap().origin, IdOrigin::Config);
+
+        // An older unrelated root merged in changes nothing any more.
+        let sig0 = Signature::new("T", "t@x", &Time::new(10, 0)).unwrap();
+        let empty = repo.find_tree(repo.treebuilder(None).unwrap().write().unwrap()).unwrap();
+        let ancient = repo.commit(None, &sig0, &sig0, "ancient", &empty, &[]).unwrap();
+        let head = repo.head().unwrap().peel_to_commit().unwrap();
+        let sig = Signature::new("T", "t@x", &Time::new(3_000, 0)).unwrap();
+        let ancient_commit = repo.find_commit(ancient).unwrap();
+        repo.commit(Some("HEAD"), &sig, &sig, "merge", &head.tree().unwrap(), &[&head, &ancient_commit]).unwrap();
+        assert_eq!(repository_id(&repo).unwrap(), root);
+
+        // The policy's key wins: staged first, then committed.
+        let named = "89abcdef0123456789abcdef0123456789abcdef";
+        std::fs::write(dir.path().join(".vouch.toml"), format!("repository = \"{named}\"\n")).unwrap();
+        let mut index = repo.index().unwrap();
+        index.add_path(Path::new(".vouch.toml")).unwrap();
+        index.write().unwrap();
+        assert_eq!(repository(&repo).unwrap().origin, IdOrigin::Policy(":.vouch.toml".into()));
+        commit_files(&repo, &[(".vouch.toml", &format!("repository = \"{named}\"\n"))], 4_000);
+        let found = repository(&repo).unwrap();
+        assert_eq!((found.id.as_str(), found.origin.clone()), (named, IdOrigin::Policy("HEAD:.vouch.toml".into())));
+        assert_eq!(found.warning(), None);
     }
 
     #[test]

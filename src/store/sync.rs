@@ -1,17 +1,27 @@
 //! Sharing vouch's notes and records through a git remote: fetch the
 //! remote's versions into a private namespace, merge them into ours as a
-//! union, push the result, and start over when the remote moved on
-//! meanwhile.
+//! union, push the result (fast-forwards only, never forced), and start over
+//! when the remote moved on meanwhile.
 //!
-//! What is shared: `refs/notes/vouch` and the record refs
-//! (`refs/vouch/requests`, `refs/vouch/approvals`, `refs/vouch/overrides`);
-//! never the per-worktree journal refs under `refs/vouch/journal/`. The
-//! remote's versions land in `refs/vouch-remote/<remote>/...`, never on top of
-//! our own refs: a plain fetch refspec for notes (`+refs/notes/*:refs/notes/*`)
-//! would overwrite local notes, and one for records would drop records made
-//! here. Records merge with [`records::merge_union`]; notes with
+//! What is shared: `refs/notes/vouch` and the records branch
+//! ([`records::RECORDS_BRANCH`], `refs/heads/vouch-records`); never the
+//! per-worktree journal refs under `refs/vouch/journal/`. The remote's
+//! versions land in `refs/vouch-remote/<remote>/...`, never on top of our own
+//! refs, and the fetch names every refspec itself (`--refmap=`): git
+//! otherwise also updates whatever a configured fetch refspec maps the
+//! fetched refs to, and the common `+refs/notes/*:refs/notes/*` would then
+//! overwrite unpushed local notes. Should a fetch move a local vouch ref
+//! anyway, it is put back and reported. Records merge with
+//! [`records::merge_union`] (a merge commit with both parents, so every
+//! record either history added stays); notes with
 //! `git notes merge -s cat_sort_uniq`, which keeps every line of both sides
 //! (vouch notes are JSON Lines, so the union is a valid note).
+//!
+//! The custom refs older versions kept records under (`refs/vouch/requests`,
+//! `refs/vouch/approvals`, `refs/vouch/overrides`) are fetched when the
+//! remote has them, merged into the local ones the same way, and their
+//! records moved onto the branch ([`records::migrate`]); they are never
+//! pushed.
 //!
 //! The git binary does the network part (it knows every transport,
 //! credential helper and ssh configuration the user has).
@@ -22,10 +32,14 @@ use git2::{Oid, Repository};
 
 use crate::fingerprint::sha256_hex;
 use crate::store::notes::{self, NOTES_REF};
-use crate::store::records::{self, Approval, BadRecord, Kind, Override, RecordError, Request};
+use crate::store::records::{self, BadRecord, Kind, Layout, Migrated, RECORDS_BRANCH, RecordError};
 
 /// The refs `vouch sync` shares, in the order it reports them.
-pub const SHARED_REFS: [&str; 4] = [NOTES_REF, "refs/vouch/requests", "refs/vouch/approvals", "refs/vouch/overrides"];
+pub const SHARED_REFS: [&str; 2] = [NOTES_REF, RECORDS_BRANCH];
+
+/// The refs older versions kept records under: fetched and merged, never
+/// pushed.
+pub const LEGACY_REFS: [&str; 3] = ["refs/vouch/requests", "refs/vouch/approvals", "refs/vouch/overrides"];
 
 /// Where fetched versions of the shared refs are kept.
 pub const PRIVATE_PREFIX: &str = "refs/vouch-remote/";
@@ -49,7 +63,7 @@ impl Default for Config {
 /// What happened to one shared ref.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RefSync {
-    /// The shared ref (`refs/vouch/approvals`).
+    /// The shared ref (`refs/heads/vouch-records`).
     pub name: String,
     /// The remote's version, when it has the ref.
     pub fetched: Option<Oid>,
@@ -57,7 +71,8 @@ pub struct RefSync {
     pub before: Option<Oid>,
     /// Our version after the merge.
     pub after: Option<Oid>,
-    /// Records the remote had that we did not (record refs only).
+    /// Records (files) the remote had that we did not (the records branch
+    /// only).
     pub added: usize,
     /// Record files present on both sides with different content (ours
     /// kept): one of them is corrupt.
@@ -73,12 +88,16 @@ pub struct SyncReport {
     /// Fetch-merge-push rounds it took.
     pub attempts: u32,
     pub refs: Vec<RefSync>,
+    /// Records moved from the legacy refs (here or the remote's) onto the
+    /// records branch.
+    pub migrated: Vec<Migrated>,
     /// Records in the remote's versions that fail their checks: merged like
     /// the rest, so the gate and the verifier will refuse until someone
     /// removes them.
     pub bad_remote_records: Vec<BadRecord>,
     /// Configuration that would defeat the union merge (fetch refspecs that
-    /// overwrite local notes or records).
+    /// overwrite local notes or records), and local refs a fetch moved
+    /// anyway (put back).
     pub warnings: Vec<String>,
 }
 
@@ -117,6 +136,11 @@ fn remote_label(repo: &Repository, remote: &str) -> String {
     if named { remote.to_string() } else { format!("url-{}", &sha256_hex(remote.as_bytes())[..16]) }
 }
 
+/// Every local ref a sync fetches a version of.
+fn fetched_refs() -> impl Iterator<Item = &'static str> {
+    SHARED_REFS.into_iter().chain(LEGACY_REFS)
+}
+
 /// Fetch, merge and push until the remote accepts our merged refs (at most
 /// `config.max_attempts` rounds).
 pub fn sync(repo: &Repository, remote: &str, config: &Config) -> Result<SyncReport, SyncError> {
@@ -127,6 +151,7 @@ pub fn sync(repo: &Repository, remote: &str, config: &Config) -> Result<SyncRepo
         remote: remote.to_string(),
         attempts: 0,
         refs: Vec::new(),
+        migrated: Vec::new(),
         bad_remote_records: Vec::new(),
         warnings: overwriting_refspecs(repo, remote),
     };
@@ -135,10 +160,21 @@ pub fn sync(repo: &Repository, remote: &str, config: &Config) -> Result<SyncRepo
     let mut totals: Vec<RefSync> = Vec::new();
     for attempt in 1..=attempts {
         report.attempts = attempt;
-        let fetched = fetch(repo, remote)?;
-        report.bad_remote_records = bad_records(repo, &fetched)?;
+        let (fetched, moved) = fetch(repo, remote)?;
+        report.warnings.extend(moved);
+        report.bad_remote_records = bad_records(repo, remote, &fetched)?;
         let merged = merge_fetched(repo, remote, &fetched)?;
         accumulate(&mut totals, merged);
+        for m in records::migrate(repo)? {
+            match report.migrated.iter_mut().find(|t| t.from == m.from) {
+                Some(t) => t.records += m.records,
+                None => report.migrated.push(m),
+            }
+        }
+        // What migrating moved the branch to is what to push.
+        if let Some(branch) = totals.iter_mut().find(|r| r.name == RECORDS_BRANCH) {
+            branch.after = repo.refname_to_id(RECORDS_BRANCH).ok();
+        }
         if !config.push {
             report.refs = totals;
             return Ok(report);
@@ -171,35 +207,59 @@ fn accumulate(totals: &mut Vec<RefSync>, round: Vec<RefSync>) {
     }
 }
 
-/// Fetch the remote's versions of the shared refs it has into the private
-/// namespace; returns each shared ref with the remote's commit (`None`: the
-/// remote does not have it). A stale private ref of a ref the remote no
-/// longer has is removed.
-pub fn fetch(repo: &Repository, remote: &str) -> Result<Vec<(String, Option<Oid>)>, SyncError> {
+/// What [`fetch`] got: each ref with the remote's commit (`None`: the remote
+/// does not have it).
+pub type Fetched = Vec<(String, Option<Oid>)>;
+
+/// Fetch the remote's versions of the shared and legacy refs it has into
+/// the private namespace; returns each with the remote's commit, and a
+/// warning for each local ref the fetch moved (it is put back). A stale
+/// private ref of a ref the remote no longer has is removed.
+pub fn fetch(repo: &Repository, remote: &str) -> Result<(Fetched, Vec<String>), SyncError> {
     let mut ls = notes::git_command(repo);
-    ls.args(["ls-remote", "--refs", remote]).args(SHARED_REFS);
+    ls.args(["ls-remote", "--refs", remote]).args(fetched_refs());
     let listing = run(ls, "ls-remote", remote)?;
     let mut present: Vec<(String, Oid)> = Vec::new();
     for line in listing.lines() {
         let Some((id, name)) = line.split_once('\t') else { continue };
         // ls-remote matches patterns against the tail of a name: keep exact
         // names only.
-        if SHARED_REFS.contains(&name)
+        if fetched_refs().any(|r| r == name)
             && let Ok(oid) = Oid::from_str(id)
         {
             present.push((name.to_string(), oid));
         }
     }
+    let mut moved = Vec::new();
     if !present.is_empty() {
+        let before: Vec<(&str, Option<Oid>)> = fetched_refs().map(|r| (r, repo.refname_to_id(r).ok())).collect();
         let mut fetch = notes::git_command(repo);
-        fetch.args(["fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--no-recurse-submodules", remote]);
+        // `--refmap=`: only the refspecs given here, so no configured fetch
+        // refspec updates local refs on the side.
+        fetch.args([
+            "fetch",
+            "--quiet",
+            "--no-tags",
+            "--no-write-fetch-head",
+            "--no-recurse-submodules",
+            "--no-prune",
+            "--refmap=",
+            remote,
+        ]);
         for (name, _) in &present {
             fetch.arg(format!("+{name}:{}", private_ref(repo, remote, name)));
         }
         run(fetch, "fetch", remote)?;
+        for (name, was) in before {
+            let now = repo.refname_to_id(name).ok();
+            if now != was {
+                put_back(repo, name, was, now)?;
+                moved.push(format!("git fetch moved {name} (a fetch refspec of {remote}?); vouch put it back"));
+            }
+        }
     }
     let mut out = Vec::new();
-    for shared in SHARED_REFS {
+    for shared in fetched_refs() {
         let private = private_ref(repo, remote, shared);
         if present.iter().any(|(n, _)| n == shared) {
             let oid = repo
@@ -213,11 +273,29 @@ pub fn fetch(repo: &Repository, remote: &str) -> Result<Vec<(String, Option<Oid>
             out.push((shared.to_string(), None));
         }
     }
-    Ok(out)
+    Ok((out, moved))
+}
+
+/// Set `name` back to `was` (`None`: remove it), if it is still at `now`.
+fn put_back(repo: &Repository, name: &str, was: Option<Oid>, now: Option<Oid>) -> Result<(), SyncError> {
+    let failed = |source| SyncError::Repo { what: format!("put {name} back"), source };
+    match (was, now) {
+        (Some(was), Some(now)) => {
+            repo.reference_matching(name, was, true, now, "vouch sync: put back").map_err(failed)?;
+        }
+        (Some(was), None) => {
+            repo.reference(name, was, false, "vouch sync: put back").map_err(failed)?;
+        }
+        (None, Some(_)) => {
+            repo.find_reference(name).and_then(|mut r| r.delete()).map_err(failed)?;
+        }
+        (None, None) => {}
+    }
+    Ok(())
 }
 
 /// Merge fetched versions into ours: records as a union of files, notes
-/// with `cat_sort_uniq`.
+/// with `cat_sort_uniq`. Returns what happened to the shared refs.
 pub fn merge_fetched(
     repo: &Repository,
     remote: &str,
@@ -240,24 +318,18 @@ pub fn merge_fetched(
                 merge_notes(repo, remote, &private_ref(repo, remote, name))?;
                 entry.after = repo.refname_to_id(name).ok();
             } else {
-                let kind = kind_of(name);
-                let outcome = records::merge_union(repo, kind, theirs)?;
+                let target = fetched_refs().find(|r| r == name).expect("a fetched ref");
+                let outcome = records::merge_union(repo, target, theirs)?;
                 entry.after = Some(outcome.tip);
                 entry.added = outcome.added;
                 entry.conflicts = outcome.conflicts;
             }
         }
-        out.push(entry);
+        if SHARED_REFS.contains(&name.as_str()) {
+            out.push(entry);
+        }
     }
     Ok(out)
-}
-
-fn kind_of(name: &str) -> Kind {
-    match name {
-        n if n == Kind::Request.ref_name() => Kind::Request,
-        n if n == Kind::Approval.ref_name() => Kind::Approval,
-        _ => Kind::Override,
-    }
 }
 
 fn merge_notes(repo: &Repository, remote: &str, private: &str) -> Result<(), SyncError> {
@@ -278,17 +350,23 @@ fn merge_notes(repo: &Repository, remote: &str, private: &str) -> Result<(), Syn
     Ok(())
 }
 
-/// The records in the fetched record refs that fail their checks.
-fn bad_records(repo: &Repository, fetched: &[(String, Option<Oid>)]) -> Result<Vec<BadRecord>, SyncError> {
+/// The invalid records the fetched versions bring that ours do not have.
+fn bad_records(
+    repo: &Repository,
+    remote: &str,
+    fetched: &[(String, Option<Oid>)],
+) -> Result<Vec<BadRecord>, SyncError> {
     let mut bad = Vec::new();
     for (name, oid) in fetched {
         let Some(oid) = *oid else { continue };
-        match kind_of(name) {
-            _ if name == NOTES_REF => {}
-            Kind::Request => bad.extend(records::list_at::<Request>(repo, oid)?.bad),
-            Kind::Approval => bad.extend(records::list_at::<Approval>(repo, oid)?.bad),
-            Kind::Override => bad.extend(records::list_at::<Override>(repo, oid)?.bad),
-        }
+        let layout = match Kind::ALL.into_iter().find(|k| k.legacy_ref() == name) {
+            Some(kind) => Layout::Legacy(kind),
+            None if name == RECORDS_BRANCH => Layout::Branch,
+            None => continue,
+        };
+        let ours = repo.refname_to_id(name).ok();
+        let shown = format!("{remote}'s {name}");
+        bad.extend(records::incoming_bad(repo, layout, &shown, ours, oid)?);
     }
     Ok(bad)
 }
@@ -309,6 +387,8 @@ fn push(repo: &Repository, remote: &str, refs: &[RefSync]) -> Result<PushResult,
     let mut cmd = notes::git_command(repo);
     cmd.args(["push", "--porcelain", "--no-verify", remote]);
     for r in &to_push {
+        // No `+`: a fast-forward or nothing. Ours holds the remote's version
+        // (merged just now), so a refusal means the remote moved on.
         cmd.arg(format!("{0}:{0}", r.name));
     }
     let output = cmd.output().map_err(SyncError::Spawn)?;
@@ -331,6 +411,9 @@ fn push(repo: &Repository, remote: &str, refs: &[RefSync]) -> Result<PushResult,
             {
                 rejected = true
             }
+            // Another push took the remote's ref lock (or created the ref)
+            // at the same moment: the remote moved on, too.
+            "!" if summary.contains("failed to update ref") && stderr.contains("cannot lock ref") => rejected = true,
             "!" => refused.push((to.to_string(), summary.to_string())),
             " " | "*" | "+" => pushed.push(to.to_string()),
             _ => {}
@@ -338,7 +421,11 @@ fn push(repo: &Repository, remote: &str, refs: &[RefSync]) -> Result<PushResult,
     }
     if !refused.is_empty() {
         let refs = refused.iter().map(|(r, _)| r.as_str()).collect::<Vec<_>>().join(", ");
-        let detail = refused.iter().map(|(_, s)| s.as_str()).collect::<Vec<_>>().join("; ");
+        let mut detail = refused.iter().map(|(_, s)| s.as_str()).collect::<Vec<_>>().join("; ");
+        let remote_says: Vec<&str> = stderr.lines().filter(|l| l.starts_with("remote:")).collect();
+        if !remote_says.is_empty() {
+            detail = format!("{detail} ({})", remote_says.join(" ").trim());
+        }
         return Err(SyncError::PushRefused { remote: remote.into(), refs, detail });
     }
     if rejected {
@@ -360,7 +447,7 @@ pub fn overwriting_refspecs(repo: &Repository, remote: &str) -> Vec<String> {
         let Some((_, dst)) = spec.trim_start_matches('+').split_once(':') else { continue };
         let hits =
             |target: &str| dst == target || dst.strip_suffix('*').is_some_and(|prefix| target.starts_with(prefix));
-        if SHARED_REFS.iter().any(|r| hits(r)) {
+        if fetched_refs().any(hits) {
             warnings.push(format!(
                 "remote.{remote}.fetch has `{spec}`, which overwrites local vouch refs on git fetch; \
                  remove it (git config --unset remote.{remote}.fetch '{}') and use vouch sync",
@@ -395,11 +482,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn shared_refs_are_the_record_refs_and_the_notes() {
-        assert_eq!(
-            SHARED_REFS,
-            [NOTES_REF, Kind::Request.ref_name(), Kind::Approval.ref_name(), Kind::Override.ref_name()]
-        );
+    fn shared_refs_are_the_records_branch_and_the_notes() {
+        assert_eq!(SHARED_REFS, [NOTES_REF, RECORDS_BRANCH]);
+        assert_eq!(LEGACY_REFS, Kind::ALL.map(Kind::legacy_ref));
     }
 
     #[test]

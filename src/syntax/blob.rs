@@ -83,6 +83,7 @@ pub fn file_unit(bytes: &[u8], ai: &[Range<usize>]) -> Unit {
     let lines = LineIndex::git(bytes);
     let mut ai_bytes = 0;
     let mut ai_lines: Vec<usize> = Vec::new();
+    let mut ai_ranges: Vec<Range<usize>> = Vec::new();
     for r in ai {
         let r = r.start.min(bytes.len())..r.end.min(bytes.len());
         if r.is_empty() {
@@ -90,6 +91,15 @@ pub fn file_unit(bytes: &[u8], ai: &[Range<usize>]) -> Unit {
         }
         ai_bytes += r.len();
         ai_lines.extend(lines.line_of(r.start)..=lines.line_of(r.end - 1));
+        ai_ranges.push(r);
+    }
+    ai_ranges.sort_by_key(|r| r.start);
+    let mut merged: Vec<Range<usize>> = Vec::with_capacity(ai_ranges.len());
+    for r in ai_ranges {
+        match merged.last_mut() {
+            Some(last) if r.start <= last.end => last.end = last.end.max(r.end),
+            _ => merged.push(r),
+        }
     }
     ai_lines.sort_unstable();
     ai_lines.dedup();
@@ -103,6 +113,7 @@ pub fn file_unit(bytes: &[u8], ai: &[Range<usize>]) -> Unit {
         fingerprint: fingerprint::file_fingerprint(bytes),
         ai_bytes,
         ai_lines: ai_lines.len(),
+        ai_ranges: merged,
         lines: line_count.max(1),
         ai_share: if bytes.is_empty() { 0.0 } else { ai_bytes as f32 / bytes.len() as f32 },
         risk: Vec::new(),
@@ -120,6 +131,7 @@ pub fn submodule_unit(commit: &str) -> Unit {
         fingerprint: fingerprint::submodule_fingerprint(commit),
         ai_bytes: commit.len(),
         ai_lines: 1,
+        ai_ranges: std::iter::once(0..commit.len()).collect(),
         lines: 1,
         ai_share: 1.0,
         risk: Vec::new(),

@@ -3,19 +3,44 @@
 //!
 //! A unit's bytes are its node, widened to the wrapper that belongs to it
 //! (Python's `decorated_definition`, an `export` or `declare` statement in
-//! JavaScript and TypeScript), plus the attributes, decorators and doc
-//! comments just above it (no blank line between) and the rest of its last
-//! line: a `;`, a comment and the line break, when nothing else follows on
-//! that line. Units nest (an impl holds its methods); a byte belongs to the
-//! smallest unit that holds it. Text outside every unit, and all text of a
-//! language without a grammar, falls back to runs of whole lines (kind
-//! [`LINES`]). Lines are git's: only `\n` ends one, so a lone CR never splits
-//! a run, and every line number agrees with `git blame`'s.
+//! JavaScript and TypeScript), plus what applies to it from above and the
+//! rest of its last line: a `;`, a comment and the line break, when nothing
+//! else follows on that line. What applies from above, as the compiler sees
+//! it: attributes (Rust's `#[...]` and its `///` doc comments, which are
+//! `#[doc]` attributes), decorators and compiler directives (Go's `//go:...`)
+//! however many blank lines and comments stand between; doc comments that
+//! carry no meaning (Go's, `/** */` in JavaScript, TypeScript and Java) only
+//! when nothing but a line break does. Units nest (an impl holds its
+//! methods); a byte belongs to the smallest unit that holds it, and an
+//! attribute on an enclosing item (`#[cfg(...)]` on an impl) is part of
+//! that item's unit, whose text is everything it switches.
+//!
+//! Some text changes what a whole file means: Rust's inner attributes at
+//! the top of a file (`#![cfg(...)]`), Go's build constraints and
+//! `//go:linkname`, JavaScript and TypeScript directives (`"use strict"`),
+//! Python's `from __future__` imports and encoding declaration. Such a
+//! *file gate* belongs to a unit of kind [`WHOLE_FILE`] over the whole file, so
+//! an approval of it is an approval of everything it affects. (An inner
+//! attribute of an inline module belongs to the module's unit, like any text
+//! in it.) Text outside every unit, and all text of a language without a
+//! grammar, falls back to runs of whole lines (kind [`LINES`]). Lines are
+//! git's: only `\n` ends one, so a lone CR never splits a run, and every
+//! line number agrees with `git blame`'s.
+//!
+//! Units start at most [`MAX_UNIT_DEPTH`] levels below the root of the
+//! syntax tree: a definition nested deeper is part of the deepest unit
+//! above it (a coarser unit, never no unit). This bounds the work on
+//! pathological nesting (thousands of nested functions) to a constant
+//! factor of the file's size.
 //!
 //! Everything here works on the byte ranges it is given: query cursors are
-//! restricted to those ranges and the units around them, so the cost follows
-//! the size of the AI text and of its units, not of the file.
+//! restricted to those ranges and the units around them, so the cost
+//! follows the size of the AI text and of its units, not of the file.
+//! tree-sitter's `Node::parent` and `Node::prev_sibling` start again at the
+//! root each time; they are called only on nodes at most [`MAX_UNIT_DEPTH`]
+//! deep, and a walk up from a deeper node goes through a `TreeCursor`.
 
+use std::cell::OnceCell;
 use std::collections::BTreeSet;
 use std::ops::Range;
 
@@ -30,6 +55,19 @@ use crate::text::Text;
 /// or any text of a language without a grammar.
 pub const LINES: &str = "lines";
 
+/// The kind of the unit that is a whole source file, which a file gate (see
+/// the module documentation) belongs to. Its fingerprint names the file's
+/// language, unlike [`crate::fingerprint::FILE`] (a file that is not UTF-8,
+/// language `text`).
+pub const WHOLE_FILE: &str = "whole-file";
+
+/// How many levels below the root of the syntax tree a unit may start (the
+/// root's children are at depth 1). Definitions nested deeper belong to the
+/// deepest unit above them. Real code stays far above it: a method in an
+/// impl in three nested modules starts at depth 7, a function declared in a
+/// callback ten callbacks deep at about 50.
+pub const MAX_UNIT_DEPTH: u32 = 64;
+
 /// Windows of AI text closer than this are queried together: walking the
 /// nodes between them costs less than descending the tree again.
 const COALESCE_GAP: usize = 512;
@@ -38,8 +76,9 @@ const COALESCE_GAP: usize = 512;
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Unit {
     /// The unit's kind as the queries name it ("function", "method", "class",
-    /// "impl", "statement", ...), or [`LINES`] for a run of whole lines
-    /// outside every syntax unit or in a language without a grammar.
+    /// "impl", "statement", ...), [`WHOLE_FILE`] for a whole source file, or [`LINES`]
+    /// for a run of whole lines outside every syntax unit or in a language
+    /// without a grammar.
     pub kind: String,
     /// The unit's name, where the syntax gives one.
     pub name: Option<String>,
@@ -53,6 +92,9 @@ pub struct Unit {
     pub ai_bytes: usize,
     /// Lines holding non-whitespace AI bytes that belong to this unit.
     pub ai_lines: usize,
+    /// The AI bytes that belong to this unit, as byte ranges of the
+    /// document: sorted, each without whitespace at its ends.
+    pub ai_ranges: Vec<Range<usize>>,
     /// Lines of the unit.
     pub lines: usize,
     /// AI share of the non-whitespace bytes that belong to this unit (not to
@@ -136,24 +178,50 @@ impl RiskCaptures {
     }
 }
 
+/// How a node before a definition (its sibling) belongs to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Attach {
+    /// An attribute, decorator or compiler directive: it applies to the
+    /// definition after it across blank lines and comments, as the compiler
+    /// reads it.
+    Attribute,
+    /// A doc comment: part of the definition when nothing but a line break
+    /// stands between them (a doc comment with no meaning to the compiler).
+    Doc,
+    /// Any other comment: part of the definition only when something above
+    /// it is (a unit's bytes are contiguous).
+    Comment,
+}
+
 struct Finder<'a> {
     language: Language,
     text: &'a Text,
     src: &'a str,
-    syntax: Option<(Node<'a>, &'static Queries)>,
+    syntax: Option<(Node<'a>, Queries)>,
     /// The AI text: clamped, sorted, merged.
     ai: Vec<Range<usize>>,
+    /// Where the file's preamble ends (see [`Finder::preamble_end`]).
+    preamble: OnceCell<usize>,
 }
 
 impl<'a> Finder<'a> {
     fn new(language: Language, tree: Option<&'a tree_sitter::Tree>, text: &'a Text, ai: &[Range<usize>]) -> Finder<'a> {
         // A query that does not build is a bug the tests catch; should one
         // slip through, units fall back to lines rather than vanish.
-        let syntax = match (tree, queries::queries(language)) {
+        let syntax = match (tree, queries::queries_for(language, text.as_str())) {
             (Some(tree), Some(Ok(queries))) => Some((tree.root_node(), queries)),
             _ => None,
         };
-        Finder { language, text, src: text.as_str(), syntax, ai: normalize(ai, text.len()) }
+        Finder::with(language, syntax, text, ai)
+    }
+
+    fn with(
+        language: Language,
+        syntax: Option<(Node<'a>, Queries)>,
+        text: &'a Text,
+        ai: &[Range<usize>],
+    ) -> Finder<'a> {
+        Finder { language, text, src: text.as_str(), syntax, ai: normalize(ai, text.len()), preamble: OnceCell::new() }
     }
 
     /// The units to which the non-whitespace bytes of `select` belong.
@@ -163,6 +231,10 @@ impl<'a> Finder<'a> {
             return Vec::new();
         }
         let windows = coalesce(select.iter().map(|r| self.window(r.clone())).collect());
+        // The bytes of a file gate belong to the whole file's unit.
+        let gates = self.gates_in(&windows);
+        let in_gates = self.nonws(&intersect(&select, &gates)) > 0;
+        let select = subtract_all(&select, &gates);
         let candidates = self.candidates(&windows);
 
         // Nest the candidates (sorted by start, then longest first) and give
@@ -184,10 +256,14 @@ impl<'a> Finder<'a> {
             }
             stack.push(i);
         }
+        roots.extend(gates.iter().cloned());
         let roots = normalize(&roots, self.src.len());
 
         let chosen: Vec<&Candidate> = candidates.iter().zip(&direct).filter(|&(_, &d)| d > 0).map(|(c, _)| c).collect();
         let mut units = self.syntax_units(&chosen);
+        if in_gates {
+            units.push(self.file_unit());
+        }
         let outside = subtract_all(&select, &roots);
         let runs = runs(&self.lines_with_text(&outside));
         let risk = self.risk_captures(&coalesce(runs.iter().map(|run| self.lines_range(run)).collect()));
@@ -202,6 +278,9 @@ impl<'a> Finder<'a> {
             let start = self.line_start(line);
             let end = if offset < self.src.len() { self.probe_end(offset + 1) } else { offset };
             let window = start..end.max(start + 1);
+            if self.gates_in(std::slice::from_ref(&window)).iter().any(|g| g.contains(&offset)) {
+                return Some(self.file_unit());
+            }
             let candidates = self.candidates(std::slice::from_ref(&window));
             let smallest =
                 candidates.iter().filter(|c| c.range.contains(&offset)).min_by_key(|c| (c.range.len(), c.pattern));
@@ -241,13 +320,16 @@ impl<'a> Finder<'a> {
         self.nonws(&subtract_all(&ai, &covered)) > 0
     }
 
-    /// The ranges of the units that overlap `range`, merged.
+    /// The ranges of the units that overlap `range` (file gates count as
+    /// their own ranges), merged.
     fn unit_ranges_in(&self, range: Range<usize>) -> Vec<Range<usize>> {
         if self.syntax.is_none() || range.is_empty() {
             return Vec::new();
         }
         let window = range.start..self.probe_end(range.end).max(range.end);
-        let ranges: Vec<_> = self.candidates(std::slice::from_ref(&window)).into_iter().map(|c| c.range).collect();
+        let windows = std::slice::from_ref(&window);
+        let mut ranges: Vec<_> = self.candidates(windows).into_iter().map(|c| c.range).collect();
+        ranges.extend(self.gates_in(windows));
         normalize(&ranges, self.src.len())
     }
 
@@ -257,15 +339,19 @@ impl<'a> Finder<'a> {
         let Some((root, queries)) = self.syntax else { return Vec::new() };
         let mut found = Vec::new();
         let mut cursor = QueryCursor::new();
+        // Unit patterns start at the unit's node: this is as deep as a unit
+        // may be. It also bounds what `Node::parent` and
+        // `Node::prev_sibling` cost below: each starts again at the root.
+        cursor.set_max_start_depth(Some(MAX_UNIT_DEPTH));
         for window in windows {
             cursor.set_byte_range(window.clone());
-            let mut matches = cursor.matches(&queries.units, root, self.src.as_bytes());
+            let mut matches = cursor.matches(&queries.units.query, root, self.src.as_bytes());
             while let Some(m) = matches.next() {
                 let mut unit = None;
                 let mut name = None;
                 let mut of_trait = None;
                 for capture in m.captures {
-                    match queries.unit_capture(capture.index) {
+                    match queries.units.unit_capture(capture.index) {
                         UnitCapture::Unit(kind) => unit = Some((capture.node, kind.as_str())),
                         UnitCapture::Name => {
                             name.get_or_insert(capture.node);
@@ -283,14 +369,15 @@ impl<'a> Finder<'a> {
                     continue;
                 }
                 let node = self.widen(node);
-                if !queries.unit_parents(m.pattern_index).iter().all(|paths| has_parent(node, paths)) {
+                if !queries.units.unit_parents(m.pattern_index).iter().all(|paths| has_parent(node, paths)) {
                     continue;
                 }
                 let name = name.map(|n| match of_trait {
                     Some(t) => format!("{} for {}", self.name_text(t), self.name_text(n)),
                     None => self.name_text(n),
                 });
-                found.push(Candidate { range: self.unit_range(node), kind, name, pattern: m.pattern_index });
+                let pattern = queries.units.pattern_order(m.pattern_index);
+                found.push(Candidate { range: self.unit_range(node), kind, name, pattern });
             }
         }
         found.sort_by(|a, b| {
@@ -339,8 +426,30 @@ impl<'a> Finder<'a> {
             fingerprint: fingerprint(self.language.name(), c.kind, self.slice(&range).as_bytes()),
             ai_bytes,
             ai_lines: self.lines_with_text(&ai_own).len(),
+            ai_ranges: self.trimmed(&ai_own),
             lines: self.line_span(&range),
             ai_share: share(ai_bytes, own_bytes),
+            risk: risk.tags_in(&range),
+            range,
+        }
+    }
+
+    /// The unit of the whole file, which owns the bytes of its file gates.
+    fn file_unit(&self) -> Unit {
+        let range = 0..self.src.len();
+        let gates = self.all_gates();
+        let ai_own = intersect(&self.ai, &gates);
+        let ai_bytes = self.nonws(&ai_own);
+        let risk = self.risk_captures(std::slice::from_ref(&range));
+        Unit {
+            kind: WHOLE_FILE.to_string(),
+            name: None,
+            fingerprint: fingerprint(self.language.name(), WHOLE_FILE, self.src.as_bytes()),
+            ai_bytes,
+            ai_lines: self.lines_with_text(&ai_own).len(),
+            ai_ranges: self.trimmed(&ai_own),
+            lines: self.line_span(&range),
+            ai_share: share(ai_bytes, self.nonws(&gates)),
             risk: risk.tags_in(&range),
             range,
         }
@@ -359,6 +468,7 @@ impl<'a> Finder<'a> {
             fingerprint: fingerprint(self.language.name(), LINES, self.slice(&range).as_bytes()),
             ai_bytes,
             ai_lines: self.lines_with_text(&ai_own).len(),
+            ai_ranges: self.trimmed(&ai_own),
             lines: run.len(),
             ai_share: share(ai_bytes, self.nonws(&own)),
             risk: risk.tags_in(&range),
@@ -378,10 +488,10 @@ impl<'a> Finder<'a> {
         let mut cursor = QueryCursor::new();
         for window in windows.iter().filter(|w| !w.is_empty()) {
             cursor.set_byte_range(window.clone());
-            let mut matches = cursor.matches(&queries.risk, root, self.src.as_bytes());
+            let mut matches = cursor.matches(&queries.risk.query, root, self.src.as_bytes());
             while let Some(m) = matches.next() {
                 for capture in m.captures {
-                    if let Some(tag) = queries.risk_tag(capture.index) {
+                    if let Some(tag) = queries.risk.risk_tag(capture.index) {
                         found.push((capture.node.byte_range(), tag));
                     }
                 }
@@ -390,6 +500,97 @@ impl<'a> Finder<'a> {
         found.sort_by_key(|(r, tag)| (r.start, r.end, *tag));
         found.dedup();
         RiskCaptures(found)
+    }
+
+    /// The ranges of the file gates (see the module documentation) among
+    /// the root's children that meet `windows`: each gate's node and the
+    /// rest of its line, sorted, merged.
+    fn gates_in(&self, windows: &[Range<usize>]) -> Vec<Range<usize>> {
+        let Some((root, _)) = self.syntax else { return Vec::new() };
+        let mut out = Vec::new();
+        let mut cursor = root.walk();
+        for window in windows {
+            cursor.reset(root);
+            if cursor.goto_first_child_for_byte(window.start).is_none() {
+                continue;
+            }
+            loop {
+                let node = cursor.node();
+                if node.start_byte() >= window.end {
+                    break;
+                }
+                if self.is_file_gate(node) {
+                    let range = node.start_byte()..self.rest_of_line(node.end_byte());
+                    if range.start < window.end && window.start < range.end {
+                        out.push(range);
+                    }
+                }
+                if !cursor.goto_next_sibling() {
+                    break;
+                }
+            }
+        }
+        normalize(&out, self.src.len())
+    }
+
+    /// The ranges of every file gate of the file.
+    fn all_gates(&self) -> Vec<Range<usize>> {
+        self.gates_in(std::slice::from_ref(&(0..self.src.len())))
+    }
+
+    /// Whether `node`, a child of the root, is a file gate: text that
+    /// changes what the whole file means.
+    fn is_file_gate(&self, node: Node<'_>) -> bool {
+        use Language::*;
+        let text = || self.slice(&node.byte_range());
+        match (self.language, node.kind()) {
+            // rustc accepts inner attributes only before the first item;
+            // any other is an error, so taking them all is exact enough.
+            (Rust, "inner_attribute_item") => true,
+            (Python, "future_import_statement") => true,
+            // An encoding declaration (PEP 263) on the first two lines
+            // decides how every byte after it reads.
+            (Python, "comment") => self.text.lines().line_of(node.start_byte()) < 2 && is_coding_declaration(text()),
+            (JavaScript | TypeScript | Tsx, "expression_statement") => {
+                node.end_byte() <= self.preamble_end() && is_directive(node)
+            }
+            (Go, "comment") => {
+                let t = text();
+                t.starts_with("//go:linkname") || (node.end_byte() <= self.preamble_end() && is_build_constraint(t))
+            }
+            _ => false,
+        }
+    }
+
+    /// Where the file's preamble ends: in JavaScript and TypeScript the
+    /// directive prologue (directives, comments, a `#!` line), in Go what
+    /// comes before the package clause; the end of the text otherwise.
+    fn preamble_end(&self) -> usize {
+        *self.preamble.get_or_init(|| {
+            let len = self.src.len();
+            let Some((root, _)) = self.syntax else { return len };
+            let mut cursor = root.walk();
+            if !cursor.goto_first_child() {
+                return len;
+            }
+            loop {
+                let node = cursor.node();
+                let preamble = match (self.language, node.kind()) {
+                    (Language::JavaScript | Language::TypeScript | Language::Tsx, "comment" | "hash_bang_line") => true,
+                    (Language::JavaScript | Language::TypeScript | Language::Tsx, "expression_statement") => {
+                        is_directive(node)
+                    }
+                    (Language::Go, "comment") => true,
+                    _ => false,
+                };
+                if !preamble {
+                    return node.start_byte();
+                }
+                if !cursor.goto_next_sibling() {
+                    return len;
+                }
+            }
+        })
     }
 
     /// The node a unit node stands for: its wrapper (a decorated
@@ -428,20 +629,41 @@ impl<'a> Finder<'a> {
         node
     }
 
-    /// Whether `node` belongs to the item after it: `Some(true)` for a doc
-    /// comment, `Some(false)` for an attribute or decorator.
-    fn attachment(&self, node: Node<'_>) -> Option<bool> {
+    /// How `node` belongs to the definition after it, if it may.
+    fn attachment(&self, node: Node<'_>) -> Option<Attach> {
         use Language::*;
-        let doc_block = || {
-            let t = self.slice(&node.byte_range());
-            t.starts_with("/**") && !t.starts_with("/**/")
-        };
+        let text = || self.slice(&node.byte_range());
+        let doc_block = || text().starts_with("/**") && !text().starts_with("/**/");
         match (self.language, node.kind()) {
-            (Rust, "attribute_item") => Some(false),
-            (Rust, "line_comment" | "block_comment") => node.child_by_field_name("outer").map(|_| true),
-            (Go, "comment") => Some(true),
-            (JavaScript | TypeScript | Tsx, "decorator") => Some(false),
-            (JavaScript | TypeScript | Tsx, "comment") | (Java, "block_comment") => doc_block().then_some(true),
+            (Rust, "attribute_item") => Some(Attach::Attribute),
+            // `///` and `/** */` are `#[doc]` attributes; `//!` and `/*! */`
+            // belong to the enclosing module.
+            (Rust, "line_comment" | "block_comment") => {
+                if node.child_by_field_name("outer").is_some() {
+                    Some(Attach::Attribute)
+                } else if node.child_by_field_name("inner").is_some() {
+                    None
+                } else {
+                    Some(Attach::Comment)
+                }
+            }
+            // Compiler directives apply to the next declaration across blank
+            // lines and comments; a build constraint or `//go:linkname`
+            // belongs to the whole file.
+            (Go, "comment") => {
+                let t = text();
+                if self.is_file_gate(node) {
+                    None
+                } else if t.starts_with("//go:") || t.starts_with("//export ") || t.starts_with("//extern ") {
+                    Some(Attach::Attribute)
+                } else {
+                    Some(Attach::Doc)
+                }
+            }
+            (JavaScript | TypeScript | Tsx, "decorator") => Some(Attach::Attribute),
+            (JavaScript | TypeScript | Tsx, "comment") | (Java, "block_comment" | "line_comment") => {
+                Some(if doc_block() { Attach::Doc } else { Attach::Comment })
+            }
             _ => None,
         }
     }
@@ -451,16 +673,22 @@ impl<'a> Finder<'a> {
         let lines = self.text.git_lines();
         let len = self.src.len();
         let mut start = node.start_byte().min(len);
-        let mut head = node;
-        while let Some(prev) = head.prev_sibling() {
-            let Some(is_comment) = self.attachment(prev) else { break };
-            let adjacent = prev.end_byte() > prev.start_byte()
-                && lines.line_of(head.start_byte()) <= lines.line_of(prev.end_byte() - 1) + 1;
-            if !adjacent || (is_comment && !self.starts_line(prev.start_byte())) {
-                break;
+        let mut prev = node.prev_sibling();
+        while let Some(p) = prev {
+            let joins = match self.attachment(p) {
+                None => break,
+                Some(Attach::Attribute) => true,
+                Some(Attach::Doc) => {
+                    p.end_byte() > p.start_byte()
+                        && lines.line_of(start) <= lines.line_of(p.end_byte() - 1) + 1
+                        && self.starts_line(p.start_byte())
+                }
+                Some(Attach::Comment) => false,
+            };
+            if joins {
+                start = p.start_byte().min(len);
             }
-            start = prev.start_byte().min(len);
-            head = prev;
+            prev = p.prev_sibling();
         }
         start..self.rest_of_line(node.end_byte().min(len)).max(start)
     }
@@ -539,16 +767,32 @@ impl<'a> Finder<'a> {
         if last == 0 {
             return end;
         }
-        let Some(mut node) = root.descendant_for_byte_range(last - 1, last) else { return end };
+        // Down from the root to the smallest node that holds that byte, or
+        // to the depth below which no unit starts.
+        let mut cursor = root.walk();
+        while cursor.depth() <= MAX_UNIT_DEPTH {
+            match cursor.goto_first_child_for_byte(last - 1) {
+                None => break,
+                Some(_) if cursor.node().start_byte() < last => {}
+                Some(_) => {
+                    cursor.goto_parent();
+                    break;
+                }
+            }
+        }
         let mut best = end;
         loop {
+            let node = cursor.node();
             if self.attachment(node).is_some() {
-                let mut next = node.next_named_sibling();
-                while let Some(n) = next.filter(|n| self.attachment(*n).is_some()) {
-                    next = n.next_named_sibling();
-                }
-                if let Some(n) = next {
-                    best = best.max(self.unwrap_all(n).start_byte() + 1);
+                // The definition after the attributes, doc comments and
+                // comments that this one is among.
+                let mut next = cursor.clone();
+                while next.goto_next_sibling() {
+                    let n = next.node();
+                    if n.is_named() && self.attachment(n).is_none() {
+                        best = best.max(self.unwrap_all(n).start_byte() + 1);
+                        break;
+                    }
                 }
             }
             if self.wrapped(node).is_some() {
@@ -557,9 +801,8 @@ impl<'a> Finder<'a> {
                     best = best.max(inner.start_byte() + 1);
                 }
             }
-            match node.parent() {
-                Some(parent) => node = parent,
-                None => return best,
+            if !cursor.goto_parent() {
+                return best;
             }
         }
     }
@@ -571,6 +814,12 @@ impl<'a> Finder<'a> {
         let first = b.iter().position(|&c| !is_ws(c))?;
         let last = b.iter().rposition(|&c| !is_ws(c))?;
         Some(r.start + first..r.start + last + 1)
+    }
+
+    /// `ranges` without the whitespace at their ends, all-whitespace ones
+    /// dropped.
+    fn trimmed(&self, ranges: &[Range<usize>]) -> Vec<Range<usize>> {
+        ranges.iter().filter_map(|r| self.trim(r.clone())).collect()
     }
 
     fn starts_line(&self, offset: usize) -> bool {
@@ -653,6 +902,23 @@ fn has_parent(node: Node<'_>, paths: &[Vec<String>]) -> bool {
             at.kind() == kind
         })
     })
+}
+
+/// Whether a Python comment is an encoding declaration (PEP 263:
+/// `coding[:=]`).
+fn is_coding_declaration(comment: &str) -> bool {
+    comment.match_indices("coding").any(|(i, _)| matches!(comment.as_bytes().get(i + 6), Some(b':' | b'=')))
+}
+
+/// Whether a JavaScript or TypeScript statement is a directive: a string
+/// alone (`"use strict";`).
+fn is_directive(statement: Node<'_>) -> bool {
+    statement.named_child_count() == 1 && statement.named_child(0).is_some_and(|n| n.kind() == "string")
+}
+
+/// Whether a Go comment is a build constraint.
+fn is_build_constraint(comment: &str) -> bool {
+    comment.starts_with("//go:build") || comment.starts_with("// +build") || comment.starts_with("//+build")
 }
 
 fn is_ws(c: u8) -> bool {
@@ -1118,16 +1384,19 @@ public class Users {»
     #[test]
     fn attachments_belong_to_the_item_below_them() {
         // AI only in the attribute, the doc comment or the decorator still
-        // makes the item below the unit; a blank line or a plain comment
-        // breaks the chain, and a trailing comment belongs to its line's item.
+        // makes the item below the unit. Rust's `///` is a `#[doc]`
+        // attribute: it applies across a blank line and a plain comment, as
+        // rustc reads it. A comment with nothing attached above it stays
+        // apart, and a trailing comment belongs to its line's item.
         check(
             Language::Rust,
-            "«#[inline]»\nfn a() {}\n\n«/// Doc.»\n\nfn b() {}\n\n/// Doc.\n«// plain»\nfn c() {}\n\nconst X: u8 = 1; «// why»\n",
+            "«#[inline]»\nfn a() {}\n\n«/// Doc.»\n\nfn b() {}\n\n/// Doc.\n«// plain»\nfn c() {}\n\nconst X: u8 = 1; «// why»\n«// loose»\n\nfn d() {}\n",
             expect![[r#"
                 function a L1-2 ai_lines=1/2 share=0.56 risk=[]
-                lines - L4-4 ai_lines=1/1 share=1.00 risk=[]
-                lines - L9-9 ai_lines=1/1 share=1.00 risk=[]
+                function b L4-6 ai_lines=1/3 share=0.50 risk=[]
+                function c L8-10 ai_lines=1/3 share=0.33 risk=[]
                 const X L12-12 ai_lines=1/1 share=0.29 risk=[]
+                lines - L13-13 ai_lines=1/1 share=1.00 risk=[]
             "#]],
         );
         check(
@@ -1137,19 +1406,23 @@ public class Users {»
                 method x L2-4 ai_lines=1/3 share=0.33 risk=[]
             "#]],
         );
+        // A doc comment that means nothing to the compiler joins only when
+        // adjacent.
         check(
             Language::TypeScript,
-            "class A {\n  «/** Doc. */»\n  @dec\n  m() {}\n}\n«export» function f() {}\n",
+            "class A {\n  «/** Doc. */»\n  @dec\n  m() {}\n}\n«export» function f() {}\n«/** Far. */»\n\nfunction g() {}\n",
             expect![[r#"
                 method m L2-4 ai_lines=1/3 share=0.50 risk=[]
                 function f L6-6 ai_lines=1/1 share=0.32 risk=[]
+                lines - L7-7 ai_lines=1/1 share=1.00 risk=[]
             "#]],
         );
         check(
             Language::Go,
-            "package p\n\nvar x = 1 // trailing\n«// F does.»\nfunc F() {}\n",
+            "package p\n\nvar x = 1 // trailing\n«// F does.»\nfunc F() {}\n\n«// G does.»\n\nfunc G() {}\n",
             expect![[r#"
                 function F L4-5 ai_lines=1/2 share=0.47 risk=[]
+                lines - L7-7 ai_lines=1/1 share=1.00 risk=[]
             "#]],
         );
         check(
@@ -1160,6 +1433,192 @@ public class Users {»
                 method n L6-6 ai_lines=1/1 share=1.00 risk=[]
             "#]],
         );
+    }
+
+    /// The text of each unit, one `kind name: text` a line (line breaks
+    /// shown as `⏎`).
+    fn check_texts(language: Language, source: &str, expect: Expect) {
+        let (content, ai) = parse_markers(source);
+        let text = Text::new(content.clone()).unwrap();
+        let tree = SyntaxTree::new(language, &content);
+        let units = review_units(language, tree.as_ref().and_then(|t| t.tree()), &text, &ai);
+        let mut out = String::new();
+        for u in &units {
+            let name = u.name.as_deref().unwrap_or("-");
+            out.push_str(&format!("{} {name}: {}\n", u.kind, content[u.range.clone()].replace('\n', "⏎")));
+        }
+        expect.assert_eq(&out);
+    }
+
+    #[test]
+    fn attributes_apply_across_blank_lines_and_comments() {
+        // Issue 12, finding 13: rustc compiles out the impl below a detached
+        // `#[cfg(any())]`; the attribute is part of the impl's unit, so an
+        // approval of the impl without it no longer applies.
+        check_texts(
+            Language::Rust,
+            "pub struct Gate;\n«#[cfg(any())]»\n\n// Checks who may pass.\n/* more */\nimpl Gate {\n    fn allow(&self) -> bool { true }\n}\n",
+            expect![[r#"
+                impl Gate: #[cfg(any())]⏎⏎// Checks who may pass.⏎/* more */⏎impl Gate {⏎    fn allow(&self) -> bool { true }⏎}⏎
+            "#]],
+        );
+        // Inside an impl: the method's unit.
+        check_texts(
+            Language::Rust,
+            "impl Gate {\n    «#[cfg(any())]»\n\n    fn allow(&self) -> bool { true }\n}\n",
+            expect![[r#"
+                method allow: #[cfg(any())]⏎⏎    fn allow(&self) -> bool { true }⏎
+            "#]],
+        );
+        // An inner attribute of an inline module, or of an impl, is part of
+        // the unit it stands in: its text is everything the attribute
+        // switches.
+        check_texts(
+            Language::Rust,
+            "mod checks {\n    «#![cfg(any())]»\n    fn allow() -> bool { true }\n}\nimpl Gate {\n    «#![allow(unused)]»\n    fn deny() {}\n}\n",
+            expect![[r#"
+                module checks: mod checks {⏎    #![cfg(any())]⏎    fn allow() -> bool { true }⏎}⏎
+                impl Gate: impl Gate {⏎    #![allow(unused)]⏎    fn deny() {}⏎}⏎
+            "#]],
+        );
+        // Decorators in a TypeScript class body are siblings of the method.
+        check_texts(
+            Language::TypeScript,
+            "class A {\n  «@Guard()»\n\n  // why\n  open() {}\n}\n",
+            expect![[r#"
+                method open: @Guard()⏎⏎  // why⏎  open() {}⏎
+            "#]],
+        );
+        // Python decorators, JavaScript decorators and Java annotations are
+        // part of their definition's node, blank lines and comments included.
+        check_texts(
+            Language::Python,
+            "«@app.route(\"/admin\")»\n\n# why\ndef admin():\n    pass\n",
+            expect![[r#"
+                function admin: @app.route("/admin")⏎⏎# why⏎def admin():⏎    pass⏎
+            "#]],
+        );
+        check_texts(
+            Language::JavaScript,
+            "«@sealed»\n\nclass A {}\n",
+            expect![[r#"
+                class A: @sealed⏎⏎class A {}⏎
+            "#]],
+        );
+        check_texts(
+            Language::Java,
+            "class A {\n  «@Deprecated»\n\n  // why\n  void m() {}\n}\n",
+            expect![[r#"
+                method m: @Deprecated⏎⏎  // why⏎  void m() {}⏎
+            "#]],
+        );
+        // Go compiler directives apply to the next declaration across blank
+        // lines and comments; a doc comment only when adjacent.
+        check_texts(
+            Language::Go,
+            "package p\n\n«//go:noinline»\n\n// F does.\nfunc F() {}\n\nvar x = 1\n«//go:embed secret.txt»\n\nvar secret string\n",
+            expect![[r#"
+                function F: //go:noinline⏎⏎// F does.⏎func F() {}⏎
+                variable secret: //go:embed secret.txt⏎⏎var secret string⏎
+            "#]],
+        );
+    }
+
+    #[test]
+    fn file_gates_make_the_whole_file_a_unit() {
+        // Text that changes what the whole file means belongs to a unit over
+        // the whole file; the rest of the AI text keeps its own units.
+        check(
+            Language::Rust,
+            "«#![cfg(any())]»\n//! Docs.\n\npub fn allow() -> bool {« true »}\n",
+            expect![[r#"
+                whole-file - L1-4 ai_lines=1/4 share=1.00 risk=[]
+                function allow L4-4 ai_lines=1/1 share=0.17 risk=[]
+            "#]],
+        );
+        check(
+            Language::Python,
+            "«# -*- coding: utf-7 -*-»\nimport os\n«from __future__ import annotations»\n\ndef f():\n    os.system(\"ls\")\n",
+            expect![[r#"
+                whole-file - L1-6 ai_lines=2/6 share=1.00 risk=[exec]
+            "#]],
+        );
+        // Not an encoding declaration past the second line.
+        check(
+            Language::Python,
+            "import os\nx = 1\n«# coding: utf-7»\n",
+            expect![[r#"
+            lines - L3-3 ai_lines=1/1 share=1.00 risk=[]
+        "#]],
+        );
+        check(
+            Language::JavaScript,
+            "#!/usr/bin/env node\n// c\n«'use strict';»\nfoo();\n«'not a directive';»\n",
+            expect![[r#"
+                whole-file - L1-5 ai_lines=1/5 share=1.00 risk=[]
+                statement - L5-5 ai_lines=1/1 share=1.00 risk=[]
+            "#]],
+        );
+        check(
+            Language::TypeScript,
+            "«\"use client\";»\nexport function App() {}\n",
+            expect![[r#"
+                whole-file - L1-2 ai_lines=1/2 share=1.00 risk=[]
+            "#]],
+        );
+        // A build constraint before the package clause, and `//go:linkname`
+        // anywhere; a `//go:build` after the package clause is a comment.
+        check(
+            Language::Go,
+            "«//go:build ignore»\n\npackage p\n\n«//go:linkname now runtime.nanotime»\nfunc now() int64\n«//go:build linux»\n\nvar x = 1\n",
+            expect![[r#"
+                whole-file - L1-9 ai_lines=2/9 share=1.00 risk=[]
+                variable x L7-9 ai_lines=1/3 share=0.71 risk=[]
+            "#]],
+        );
+        // The unit at a gate's byte is the file's.
+        let source = "#![cfg(any())]\nfn f() {}\n";
+        let text = Text::new(source.to_string()).unwrap();
+        let tree = SyntaxTree::new(Language::Rust, source).unwrap();
+        let unit = unit_at(Language::Rust, tree.tree(), &text, 3, &[0..14]).unwrap();
+        assert_eq!((unit.kind.as_str(), unit.range.clone(), unit.ai_lines), (WHOLE_FILE, 0..source.len(), 1));
+        assert_eq!(unit.fingerprint, fingerprint("rust", WHOLE_FILE, source.as_bytes()));
+        // Human gates change nothing: AI text elsewhere has its usual units.
+        check(
+            Language::Rust,
+            "#![allow(dead_code)]\n«fn f() {}»\n",
+            expect![[r#"
+                function f L2-2 ai_lines=1/1 share=1.00 risk=[]
+            "#]],
+        );
+    }
+
+    #[test]
+    fn definitions_nested_past_the_bound_belong_to_the_deepest_unit_above() {
+        // 1,000 nested functions: each is two levels below the one around it
+        // (function_item, block), so the units are the 32 outermost and the
+        // innermost of them holds all the text below it.
+        let depth = 1000;
+        let source = format!("{}{}", "fn f() {\n".repeat(depth), "}\n".repeat(depth));
+        let text = Text::new(source.clone()).unwrap();
+        let tree = SyntaxTree::new(Language::Rust, &source).unwrap();
+        let deep = source.rfind("fn f").unwrap();
+        let ai = [deep..deep + 4];
+        let units = review_units(Language::Rust, tree.tree(), &text, &ai);
+        assert_eq!(units.len(), 1, "{units:#?}");
+        let unit = &units[0];
+        let in_bounds = (MAX_UNIT_DEPTH as usize).div_ceil(2);
+        let expected_start = "fn f() {\n".len() * (in_bounds - 1);
+        assert_eq!((unit.kind.as_str(), unit.range.start), ("function", expected_start));
+        assert!(unit.range.contains(&deep) && unit.ai_bytes == "fnf".len() && unit.ai_lines == 1, "{unit:#?}");
+        assert_eq!(unit_at(Language::Rust, tree.tree(), &text, deep + 1, &ai).as_ref(), Some(unit));
+        // All of it AI: the units in bounds, every AI byte counted once.
+        let all = [0..source.len()];
+        let units = review_units(Language::Rust, tree.tree(), &text, &all);
+        assert_eq!(units.len(), in_bounds);
+        let finder = Finder::new(Language::Rust, tree.tree(), &text, &all);
+        assert_eq!(units.iter().map(|u| u.ai_bytes).sum::<usize>(), finder.nonws(&finder.ai));
+        assert_eq!(units.last().map(|u| u.ai_lines), Some(2 * (depth - in_bounds + 1)));
     }
 
     #[test]
@@ -1332,6 +1791,117 @@ public class Users {»
         assert_eq!(seen.into_iter().collect::<Vec<_>>(), ["go", "javascript", "python", "rust", "text", "typescript"]);
     }
 
+    const RUST_SNIPPETS: &[&str] = &[
+        "fn f() { unsafe { g() } }",
+        "unsafe fn f() {}",
+        "unsafe impl Send for A {}",
+        r#"const Q: &str = "select id, name from users";"#,
+        r#"const Q: &str = r"DELETE FROM t WHERE id = 1";"#,
+        r#"const S: &str = "Please select a file from the list";"#,
+        r#"fn f() { std::process::Command::new("ls"); }"#,
+        "use std::process::{Command, Stdio};",
+        "use sha2::{Digest, Sha256};",
+        "fn f() { let h = Sha256::digest(b\"x\"); }",
+        "fn verify_token(t: &str) {}",
+        "fn f() { user.check_password(p); }",
+        "fn tokenize(s: &str) {}",
+        "fn f() { let v: T = serde_json::from_str(s)?; }",
+        "fn f() { reqwest::get(url); }",
+        "use std::net::TcpStream;",
+        "fn f() { std::fs::remove_dir_all(p); }",
+        "fn f() { let v = vec![1]; v.len(); }",
+    ];
+
+    const PYTHON_SNIPPETS: &[&str] = &[
+        "import ctypes",
+        "cur.execute(\"UPDATE users SET name = ? WHERE id = ?\")",
+        "subprocess.run([\"ls\"])",
+        "os.system(\"ls\")",
+        "eval(code)",
+        "h = hashlib.sha256(b)",
+        "from cryptography.fernet import Fernet",
+        "@login_required\ndef view(r): pass",
+        "def authenticate(user, password): pass",
+        "def author_name(): pass",
+        "data = pickle.loads(blob)",
+        "cfg = yaml.load(f)",
+        "cfg = yaml.safe_load(f)",
+        "requests.get(url)",
+        "import socket",
+        "shutil.rmtree(d)",
+        "path.unlink()",
+        "items.remove(x)",
+        "urlopen(u)",
+        "lib = ctypes.CDLL(name)",
+        "x.eval(s)",
+        "(eval)(code)",
+        "@app.login_required\ndef view(r): pass",
+        "client.login(u)",
+        "await asyncio.create_subprocess_exec(\"ls\")",
+        "t = secrets.token_hex()",
+    ];
+
+    const GO_SNIPPETS: &[&str] = &[
+        "package p\nimport \"unsafe\"",
+        "package p\nvar p = unsafe.Pointer(&x)",
+        "package p\nconst q = `INSERT INTO t (a) VALUES (?)`",
+        "package p\nfunc f() { exec.Command(\"ls\").Run() }",
+        "package p\nimport \"crypto/sha256\"",
+        "package p\nfunc f() { sha256.Sum256(b) }",
+        "package p\nfunc Login(w http.ResponseWriter) {}",
+        "package p\nimport \"encoding/gob\"",
+        "package p\nfunc f() { http.Get(url) }",
+        "package p\nfunc f() { os.RemoveAll(dir) }",
+        "package p\nfunc f() { fmt.Println(\"hi\") }",
+    ];
+
+    const JAVA_SNIPPETS: &[&str] = &[
+        "import sun.misc.Unsafe;",
+        "class A { String q = \"SELECT name FROM users\"; }",
+        "class A { void f() { Runtime.getRuntime().exec(\"ls\"); } }",
+        "class A { void f() { new ProcessBuilder(\"ls\").start(); } }",
+        "import javax.crypto.Cipher;",
+        "class A { void f() { MessageDigest.getInstance(\"SHA-256\"); } }",
+        "class A { @PreAuthorize(\"x\") void f() {} }",
+        "class A { boolean checkPassword(String p) { return true; } }",
+        "class A { void f() { new ObjectInputStream(in).readObject(); } }",
+        "import java.net.URL;",
+        "class A { void f() { Files.delete(p); } }",
+        "class A { void f() { file.delete(); } }",
+        "class A { void f() { list.add(1); } }",
+    ];
+
+    const JS_SNIPPETS: &[&str] = &[
+        "db.query(`SELECT * FROM users WHERE id = ${id}`);",
+        "const cp = require(\"child_process\");",
+        "execSync(\"ls\");",
+        "re.exec(s);",
+        "new Function(\"return 1\");",
+        "import crypto from \"node:crypto\";",
+        "const h = crypto.createHash(\"sha256\");",
+        "function login(user) {}",
+        "auth.verifyToken(t);",
+        "const o = serialize.unserialize(s);",
+        "const r = await fetch(url);",
+        "import http from \"http\";",
+        "fs.rmSync(dir, { recursive: true });",
+        "JSON.parse(s);",
+        "child_process.exec(c);",
+        "new Deno.Command(\"ls\");",
+        "randomBytes(8);",
+        "api.login(u);",
+        "unserialize(s);",
+        "yaml.load(s);",
+        "v8.deserialize(b);",
+        "new WebSocket(u);",
+        "fse.remove(p);",
+        "rimraf(p);",
+        "x.eval(s);",
+        "(eval)(s);",
+        "new x.Function();",
+        "obj.fetch(u);",
+    ];
+
     /// The risk tags of each snippet as a whole, one `snippet => tags` a
     /// line.
     fn risk_table(language: Language, snippets: &[&str]) -> String {
@@ -1349,29 +1919,7 @@ public class Users {»
 
     #[test]
     fn rust_risk_tags() {
-        let table = risk_table(
-            Language::Rust,
-            &[
-                "fn f() { unsafe { g() } }",
-                "unsafe fn f() {}",
-                "unsafe impl Send for A {}",
-                r#"const Q: &str = "select id, name from users";"#,
-                r#"const Q: &str = r"DELETE FROM t WHERE id = 1";"#,
-                r#"const S: &str = "Please select a file from the list";"#,
-                r#"fn f() { std::process::Command::new("ls"); }"#,
-                "use std::process::{Command, Stdio};",
-                "use sha2::{Digest, Sha256};",
-                "fn f() { let h = Sha256::digest(b\"x\"); }",
-                "fn verify_token(t: &str) {}",
-                "fn f() { user.check_password(p); }",
-                "fn tokenize(s: &str) {}",
-                "fn f() { let v: T = serde_json::from_str(s)?; }",
-                "fn f() { reqwest::get(url); }",
-                "use std::net::TcpStream;",
-                "fn f() { std::fs::remove_dir_all(p); }",
-                "fn f() { let v = vec![1]; v.len(); }",
-            ],
-        );
+        let table = risk_table(Language::Rust, RUST_SNIPPETS);
         expect![[r#"
             fn f() { unsafe { g() } } => unsafe
             unsafe fn f() {} => unsafe
@@ -1397,37 +1945,7 @@ public class Users {»
 
     #[test]
     fn python_risk_tags() {
-        let table = risk_table(
-            Language::Python,
-            &[
-                "import ctypes",
-                "cur.execute(\"UPDATE users SET name = ? WHERE id = ?\")",
-                "subprocess.run([\"ls\"])",
-                "os.system(\"ls\")",
-                "eval(code)",
-                "h = hashlib.sha256(b)",
-                "from cryptography.fernet import Fernet",
-                "@login_required\ndef view(r): pass",
-                "def authenticate(user, password): pass",
-                "def author_name(): pass",
-                "data = pickle.loads(blob)",
-                "cfg = yaml.load(f)",
-                "cfg = yaml.safe_load(f)",
-                "requests.get(url)",
-                "import socket",
-                "shutil.rmtree(d)",
-                "path.unlink()",
-                "items.remove(x)",
-                "urlopen(u)",
-                "lib = ctypes.CDLL(name)",
-                "x.eval(s)",
-                "(eval)(code)",
-                "@app.login_required\ndef view(r): pass",
-                "client.login(u)",
-                "await asyncio.create_subprocess_exec(\"ls\")",
-                "t = secrets.token_hex()",
-            ],
-        );
+        let table = risk_table(Language::Python, PYTHON_SNIPPETS);
         expect![[r#"
             import ctypes => unsafe
             cur.execute("UPDATE users SET name = ? WHERE id = ?") => sql
@@ -1461,37 +1979,8 @@ public class Users {»
 
     #[test]
     fn javascript_risk_tags() {
-        let snippets = [
-            "db.query(`SELECT * FROM users WHERE id = ${id}`);",
-            "const cp = require(\"child_process\");",
-            "execSync(\"ls\");",
-            "re.exec(s);",
-            "new Function(\"return 1\");",
-            "import crypto from \"node:crypto\";",
-            "const h = crypto.createHash(\"sha256\");",
-            "function login(user) {}",
-            "auth.verifyToken(t);",
-            "const o = serialize.unserialize(s);",
-            "const r = await fetch(url);",
-            "import http from \"http\";",
-            "fs.rmSync(dir, { recursive: true });",
-            "JSON.parse(s);",
-            "child_process.exec(c);",
-            "new Deno.Command(\"ls\");",
-            "randomBytes(8);",
-            "api.login(u);",
-            "unserialize(s);",
-            "yaml.load(s);",
-            "v8.deserialize(b);",
-            "new WebSocket(u);",
-            "fse.remove(p);",
-            "rimraf(p);",
-            "x.eval(s);",
-            "(eval)(s);",
-            "new x.Function();",
-            "obj.fetch(u);",
-        ];
-        let table = risk_table(Language::JavaScript, &snippets);
+        let snippets = JS_SNIPPETS;
+        let table = risk_table(Language::JavaScript, snippets);
         expect![[r#"
             db.query(`SELECT * FROM users WHERE id = ${id}`); => sql
             const cp = require("child_process"); => exec
@@ -1524,8 +2013,8 @@ public class Users {»
         "#]]
         .assert_eq(&table);
         // The TypeScript grammars share these patterns.
-        assert_eq!(risk_table(Language::TypeScript, &snippets), table);
-        assert_eq!(risk_table(Language::Tsx, &snippets), table);
+        assert_eq!(risk_table(Language::TypeScript, snippets), table);
+        assert_eq!(risk_table(Language::Tsx, snippets), table);
         expect![[r#"
             class A { refreshToken = async () => {}; } => auth
         "#]]
@@ -1534,22 +2023,7 @@ public class Users {»
 
     #[test]
     fn go_risk_tags() {
-        let table = risk_table(
-            Language::Go,
-            &[
-                "package p\nimport \"unsafe\"",
-                "package p\nvar p = unsafe.Pointer(&x)",
-                "package p\nconst q = `INSERT INTO t (a) VALUES (?)`",
-                "package p\nfunc f() { exec.Command(\"ls\").Run() }",
-                "package p\nimport \"crypto/sha256\"",
-                "package p\nfunc f() { sha256.Sum256(b) }",
-                "package p\nfunc Login(w http.ResponseWriter) {}",
-                "package p\nimport \"encoding/gob\"",
-                "package p\nfunc f() { http.Get(url) }",
-                "package p\nfunc f() { os.RemoveAll(dir) }",
-                "package p\nfunc f() { fmt.Println(\"hi\") }",
-            ],
-        );
+        let table = risk_table(Language::Go, GO_SNIPPETS);
         expect![[r#"
             package p import "unsafe" => unsafe
             package p var p = unsafe.Pointer(&x) => unsafe
@@ -1568,24 +2042,7 @@ public class Users {»
 
     #[test]
     fn java_risk_tags() {
-        let table = risk_table(
-            Language::Java,
-            &[
-                "import sun.misc.Unsafe;",
-                "class A { String q = \"SELECT name FROM users\"; }",
-                "class A { void f() { Runtime.getRuntime().exec(\"ls\"); } }",
-                "class A { void f() { new ProcessBuilder(\"ls\").start(); } }",
-                "import javax.crypto.Cipher;",
-                "class A { void f() { MessageDigest.getInstance(\"SHA-256\"); } }",
-                "class A { @PreAuthorize(\"x\") void f() {} }",
-                "class A { boolean checkPassword(String p) { return true; } }",
-                "class A { void f() { new ObjectInputStream(in).readObject(); } }",
-                "import java.net.URL;",
-                "class A { void f() { Files.delete(p); } }",
-                "class A { void f() { file.delete(); } }",
-                "class A { void f() { list.add(1); } }",
-            ],
-        );
+        let table = risk_table(Language::Java, JAVA_SNIPPETS);
         expect![[r#"
             import sun.misc.Unsafe; => unsafe
             class A { String q = "SELECT name FROM users"; } => sql
@@ -1604,22 +2061,93 @@ public class Users {»
         .assert_eq(&table);
     }
 
+    /// Every text the prefilter test reads for `language`: the snippets
+    /// above and the files of this repository in that language.
+    fn corpus(language: Language) -> Vec<String> {
+        let mut out: Vec<String> = match language {
+            Language::Rust => RUST_SNIPPETS.iter().map(|s| s.to_string()).collect(),
+            Language::Python => PYTHON_SNIPPETS.iter().map(|s| s.to_string()).collect(),
+            Language::JavaScript | Language::TypeScript | Language::Tsx => {
+                JS_SNIPPETS.iter().map(|s| s.to_string()).collect()
+            }
+            Language::Go => GO_SNIPPETS.iter().map(|s| s.to_string()).collect(),
+            Language::Java => JAVA_SNIPPETS.iter().map(|s| s.to_string()).collect(),
+            Language::Text => Vec::new(),
+        };
+        out.extend(PROPERTY_SOURCES.iter().filter(|(l, _)| *l == language).map(|(_, s)| s.to_string()));
+        // The whole snippet list as one file, so that patterns meet
+        // each other's words.
+        let joined = out.join("\n");
+        out.push(joined);
+        fn walk(dir: &std::path::Path, language: Language, out: &mut Vec<String>) {
+            let Ok(entries) = std::fs::read_dir(dir) else { return };
+            for entry in entries.flatten() {
+                let path = entry.path();
+                let name = entry.file_name();
+                if path.is_dir() {
+                    if !matches!(name.to_str(), Some("target" | "node_modules" | ".git")) {
+                        walk(&path, language, out);
+                    }
+                } else {
+                    let as_ts = language == Language::TypeScript && Language::from_path(&path) == Language::Tsx;
+                    if (Language::from_path(&path) == language || as_ts)
+                        && let Ok(text) = std::fs::read_to_string(&path)
+                    {
+                        out.push(text);
+                    }
+                }
+            }
+        }
+        walk(std::path::Path::new(env!("CARGO_MANIFEST_DIR")), language, &mut out);
+        out
+    }
+
+    #[test]
+    fn prefiltered_queries_find_what_the_whole_queries_find() {
+        // Issue 15: a process compiles only the patterns whose words occur
+        // in the text; the units and risk tags must be those of the whole
+        // queries, on every snippet above and every file of this repository.
+        let mut compared = 0;
+        for language in Language::ALL {
+            let Some(Ok(whole)) = queries::queries(language) else { continue };
+            for source in corpus(language) {
+                let text = Text::new(source.clone()).unwrap();
+                let tree = SyntaxTree::new(language, &source).unwrap();
+                let root = tree.tree().unwrap().root_node();
+                let all = [0..source.len()];
+                let exact = queries::exactly_for(language, &source);
+                let found = |q: Queries| {
+                    let finder = Finder::with(language, Some((root, q)), &text, &all);
+                    let units = finder.units_holding(&finder.ai);
+                    let risk = finder.risk_captures(&all).0;
+                    (units, risk)
+                };
+                let (units, risk) = found(whole);
+                let (exact_units, exact_risk) = found(exact);
+                assert_eq!(exact_risk, risk, "{language:?}: {source}");
+                assert_eq!(exact_units, units, "{language:?}: {source}");
+                compared += 1;
+            }
+        }
+        assert!(compared > 200, "{compared} texts compared");
+    }
+
     const PROPERTY_SOURCES: [(Language, &str); 4] = [
         (
             Language::Rust,
-            "//! Crate.\nuse std::fs;\n\n#[derive(Debug)]\n/// A.\nstruct A { x: u8 }\n\nimpl A {\n    /// Get.\n    fn get(&self) -> u8 { self.x } // why\n\n    fn put(&mut self) {\n        fs::remove_file(\"x\").ok();\n    }\n}\n\n// loose\nconst C: u8 = 1;\nfn broken( {\n",
+            "#![allow(unused)]\n//! Crate.\nuse std::fs;\n\n#[derive(Debug)]\n\n/// A.\n// plain\nstruct A { x: u8 }\n\n#[cfg(test)]\nimpl A {\n    /// Get.\n    fn get(&self) -> u8 { self.x } // why\n\n    fn put(&mut self) {\n        fs::remove_file(\"x\").ok();\n    }\n}\n\n// loose\nconst C: u8 = 1;\nfn broken( {\n",
         ),
         (
             Language::Python,
-            "import os\n\n@dec\ndef f(x):\n    return x  # why\n\nclass A:\n    \"\"\"Doc.\"\"\"\n\n    @property\n    def p(self):\n        def inner():\n            pass\n        return os.system(\"ls\")\n\n# loose\nX = 1\n",
+            "# coding: utf-8\nfrom __future__ import annotations\nimport os\n\n@dec\n\n# c\ndef f(x):\n    return x  # why\n\nclass A:\n    \"\"\"Doc.\"\"\"\n\n    @property\n    def p(self):\n        def inner():\n            pass\n        return os.system(\"ls\")\n\n# loose\nX = 1\n",
         ),
         (
             Language::TypeScript,
-            "import x from \"x\";\n\n/** A. */\n@dec()\nexport class A {\n  /** m */\n  @m()\n  m(): void {}\n  f = () => 1;\n}\n\n// loose\nexport const g = (a: number) => a;\nnamespace N { export function h() {} }\n",
+            "\"use strict\";\nimport x from \"x\";\n\n/** A. */\n@dec()\nexport class A {\n  /** m */\n  @m()\n\n  // c\n  m(): void {}\n  f = () => 1;\n}\n\n// loose\nexport const g = (a: number) => a;\nnamespace N { export function h() {} }\n",
         ),
         (
             Language::Go,
-            "// Package p.\npackage p\n\nimport \"os\"\n\n// F does.\nfunc F() {\n\tos.RemoveAll(\"/\")\n}\n\nvar x = 1 // why\n\n// loose\n\ntype T struct{ a int }\n",
+            "//go:build linux\n\n// Package p.\npackage p\n\nimport \"os\"\n\n//go:noinline\n\n// F does.\nfunc F() {\n\tos.RemoveAll(\"/\")\n}\n\nvar x = 1 // why\n\n// loose\n\ntype T struct{ a int }\n",
         ),
     ];
 

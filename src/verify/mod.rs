@@ -52,6 +52,7 @@ use crate::store::lineage::{self, Lineage, LineageError, VersionKind};
 use crate::store::notes::{self, NOTES_REF, NoteError, NoteRecord};
 use crate::store::policy_file::{self, LoadError, Source};
 use crate::store::records::{self, Approval, BadRecord, Override, Request, Stored};
+use crate::store::repo;
 use crate::store::signature::{self, AllowedSigners, LoadSignersError};
 use crate::syntax::Language;
 
@@ -369,24 +370,6 @@ pub fn range_commits(repo: &Repository, base: Oid, head: Oid) -> Result<Vec<Oid>
     walk.collect()
 }
 
-/// The root commit of `head`'s history (the oldest, ties by id): the
-/// repository id records carry.
-fn root_of(repo: &Repository, head: Oid) -> Result<String, git2::Error> {
-    let mut walk = repo.revwalk()?;
-    walk.push(head)?;
-    let mut best: Option<(i64, Oid)> = None;
-    for oid in walk {
-        let commit = repo.find_commit(oid?)?;
-        if commit.parent_count() == 0 {
-            let candidate = (commit.time().seconds(), commit.id());
-            if best.is_none_or(|b| candidate < b) {
-                best = Some(candidate);
-            }
-        }
-    }
-    Ok(best.map_or_else(|| head.to_string(), |(_, oid)| oid.to_string()))
-}
-
 /// Everything verify reads about the range before it judges.
 struct Range {
     commits: Vec<Oid>,
@@ -427,9 +410,22 @@ use trust::{check_trust_file, trust_files};
 pub fn verify(repo: &Repository, base_rev: &str, head_rev: &str) -> Result<Report, VerifyError> {
     let base = resolve(repo, base_rev)?;
     let head = resolve(repo, head_rev)?;
-    let repository = root_of(repo, head.id()).map_err(git("walk the history of HEAD"))?;
     let base_source = Source::Commit(base_rev.to_string());
     let policy = policy_file::load(repo, &base_source).map_err(VerifyError::Policy)?;
+    // The repository id comes from BASE, never from the head under review
+    // (whose history an author can graft another repository's root onto).
+    let (repository, id_warning) = match policy.repository() {
+        Some(id) => (id.to_string(), None),
+        None => {
+            let root = repo::oldest_root(repo, base.id()).map_err(git("walk the history of BASE"))?.to_string();
+            let warning = format!(
+                "the policy at BASE ({}) does not name the repository: verify uses the root of BASE, {root}; {}",
+                base_source.name(POLICY_FILE),
+                repo::add_key_advice(&root)
+            );
+            (root, Some(warning))
+        }
+    };
     let signers = signature::load_allowed_signers(repo, &policy, &base_source).map_err(VerifyError::Signers)?;
     let records = load_records(repo, &repository)?;
     let mut range = read_range(repo, base.id(), head.id(), policy.bots())?;
@@ -456,6 +452,7 @@ pub fn verify(repo: &Repository, base_rev: &str, head_rev: &str) -> Result<Repor
         warnings: policy.warnings().to_vec(),
     };
     report.warnings.extend(signers.warnings.iter().cloned());
+    report.warnings.extend(id_warning);
     if policy.require_signatures() && !policy.require_signed_commits() {
         report.warnings.push(
             "the policy at BASE requires signed approvals but not signed commits (require_signed_commits): commit \
@@ -809,6 +806,7 @@ fn check_whole(
         fingerprint: fp,
         ai_bytes: len,
         ai_lines: usize::MAX,
+        ai_ranges: std::iter::once(0..len).collect(),
         lines,
         ai_share: 1.0,
         risk: Vec::new(),

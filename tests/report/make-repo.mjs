@@ -1,7 +1,8 @@
 // Builds a small repository for the report check: a policy, commits over
 // three weeks with vouch notes marking AI lines, and request and approval
-// records under refs/vouch/* written the way vouch writes them (RFC 8785
-// canonical JSON named by its SHA-256, in <id[0..2]>/<id>.json).
+// records on the records branch (refs/heads/vouch-records) written the way
+// vouch writes them (RFC 8785 canonical JSON named by its SHA-256, in
+// <kind>/<id[0..2]>/<id>.json), at fingerprint version 2.
 //
 // Usage: node make-repo.mjs DIR   (DIR must not exist or be empty)
 
@@ -100,6 +101,7 @@ const unit = (path, name, text, ai) => ({
   kind: 'function',
   name,
   fingerprint: fingerprint('rust', 'function', text),
+  fingerprint_version: 2,
   text,
   ai_lines: [ai],
   tool: 'claude-code',
@@ -114,11 +116,12 @@ const requests = [
   { created: '2026-11-27T09:00:00.000Z', units: [unit('tests/double.rs', 'doubles', TEST, [1, 3])] },
 ].map((r) => ({ type: 'request', version: 1, repository, requester: person('dev@example.com'), ...r }));
 const approvals = [
-  { fingerprint: fingerprint('rust', 'function', PLAIN), decision: 'approve', reviewer: person('carol@example.com'), created: '2026-11-20T13:00:00.000Z', path: 'src/parse.rs' },
+  { fingerprint: fingerprint('rust', 'function', PLAIN), fingerprint_version: 2, decision: 'approve', reviewer: person('carol@example.com'), created: '2026-11-20T13:00:00.000Z', path: 'src/parse.rs' },
 ].map((a) => ({ type: 'approval', version: 1, repository, ...a }));
 
-// One commit under refs/vouch/<kind> whose tree holds every record.
-const store = (ref, records) => {
+// One commit on the records branch whose tree holds every record.
+const tree = (entries) => git(['mktree'], { input: `${entries.join('\n')}\n` });
+const kindTree = (records) => {
   const byPrefix = new Map();
   for (const record of records) {
     const json = canonical(record);
@@ -127,15 +130,10 @@ const store = (ref, records) => {
     if (!byPrefix.has(id.slice(0, 2))) byPrefix.set(id.slice(0, 2), []);
     byPrefix.get(id.slice(0, 2)).push(`100644 blob ${blob}\t${id}.json`);
   }
-  const top = [...byPrefix.entries()].map(([prefix, entries]) => {
-    const sub = git(['mktree'], { input: `${entries.join('\n')}\n` });
-    return `040000 tree ${sub}\t${prefix}`;
-  });
-  const tree = git(['mktree'], { input: `${top.join('\n')}\n` });
-  const commit = git(['commit-tree', tree, '-m', `vouch: records for ${ref}`]);
-  git(['update-ref', ref, commit]);
+  return tree([...byPrefix.entries()].map(([prefix, entries]) => `040000 tree ${tree(entries)}\t${prefix}`));
 };
-store('refs/vouch/requests', requests);
-store('refs/vouch/approvals', approvals);
-
-console.log(`made ${dir}: root ${root.slice(0, 12)}, ${requests.length} requests, ${approvals.length} approvals`);
+const records = tree([
+  `040000 tree ${kindTree(approvals)}\tapprovals`,
+  `040000 tree ${kindTree(requests)}\trequests`,
+]);
+git(['update-ref', 'refs/heads/vouch-records', git(['commit-tree', records, '-m', 'vouch: records'])]);

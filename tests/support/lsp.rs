@@ -31,8 +31,38 @@ impl Server {
     }
 
     pub fn start_with_env(cwd: &Path, encodings: &[&str], env: &[(&str, &str)]) -> Server {
+        Server::initialize(Server::spawn(cwd, env), cwd, encodings)
+    }
+
+    /// Like `start_with_env`, with the server's standard error thrown away
+    /// (for tests that make it panic on purpose).
+    pub fn start_quiet(cwd: &Path, encodings: &[&str], env: &[(&str, &str)]) -> Server {
+        Server::initialize(Server::spawn_with(cwd, env, Stdio::null()), cwd, encodings)
+    }
+
+    fn initialize(mut server: Server, cwd: &Path, encodings: &[&str]) -> Server {
+        server.next_id = 1;
+        let caps = json!({
+            "general": { "positionEncodings": encodings },
+            "workspace": { "codeLens": { "refreshSupport": false } },
+        });
+        let root = format!("file://{}", cwd.display());
+        let init = server.request("initialize", json!({ "processId": null, "rootUri": root, "capabilities": caps }));
+        server.encoding = init["capabilities"]["positionEncoding"].as_str().unwrap_or("utf-16").to_string();
+        server.notify("initialized", json!({}));
+        server
+    }
+
+    /// Start `vouch lsp` in `cwd` without initializing it (to replay a
+    /// recorded session, which does). The requests this harness makes get
+    /// ids from 1,000,000 on, clear of the recorded ones.
+    pub fn spawn(cwd: &Path, env: &[(&str, &str)]) -> Server {
+        Server::spawn_with(cwd, env, Stdio::inherit())
+    }
+
+    fn spawn_with(cwd: &Path, env: &[(&str, &str)], stderr: Stdio) -> Server {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_vouch"));
-        cmd.arg("lsp").current_dir(cwd).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::inherit());
+        cmd.arg("lsp").current_dir(cwd).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(stderr);
         for (k, v) in env {
             cmd.env(k, v);
         }
@@ -67,21 +97,53 @@ impl Server {
             }
         });
         let stdin = child.stdin.take();
-        let mut server =
-            Server { child, stdin, incoming: rx, backlog: VecDeque::new(), next_id: 1, encoding: String::new() };
-        let caps = json!({
-            "general": { "positionEncodings": encodings },
-            "workspace": { "codeLens": { "refreshSupport": false } },
-        });
-        let root = format!("file://{}", cwd.display());
-        let init = server.request("initialize", json!({ "processId": null, "rootUri": root, "capabilities": caps }));
-        server.encoding = init["capabilities"]["positionEncoding"].as_str().unwrap_or("utf-16").to_string();
-        server.notify("initialized", json!({}));
-        server
+        Server { child, stdin, incoming: rx, backlog: VecDeque::new(), next_id: 1_000_000, encoding: String::new() }
+    }
+
+    /// Send a recorded message; for a request, wait for its reply and
+    /// return it.
+    pub fn replay(&mut self, msg: &Value) -> Option<Value> {
+        self.send(msg.clone());
+        let id = msg.get("id")?;
+        msg.get("method")?;
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            let reply = self.recv(deadline).unwrap_or_else(|| panic!("no reply to {msg} in {TIMEOUT:?}"));
+            if reply.get("id") == Some(id) && reply.get("method").is_none() {
+                return Some(reply);
+            }
+            self.backlog.push_back(reply);
+        }
     }
 
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// How the process ended, waiting up to `TIMEOUT`; `None` if it runs on.
+    pub fn wait_exit(&mut self) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + TIMEOUT;
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        None
+    }
+
+    /// Every message read so far and not yet consumed, then cleared.
+    pub fn take_backlog(&mut self) -> Vec<Value> {
+        self.backlog.drain(..).collect()
+    }
+
+    /// The messages of `window/showMessage` (or another notification)
+    /// read so far whose params satisfy `pred`, consumed.
+    pub fn take_notifications(&mut self, method: &str, pred: impl Fn(&Value) -> bool) -> Vec<Value> {
+        let (taken, kept): (Vec<Value>, Vec<Value>) =
+            self.backlog.drain(..).partition(|m| m["method"] == method && pred(&m["params"]));
+        self.backlog = kept.into();
+        taken.into_iter().map(|m| m["params"].clone()).collect()
     }
 
     pub fn send_raw(&mut self, body: &[u8]) {
@@ -89,6 +151,33 @@ impl Server {
         write!(stdin, "Content-Length: {}\r\n\r\n", body.len()).unwrap();
         stdin.write_all(body).unwrap();
         stdin.flush().unwrap();
+    }
+
+    /// Write `bytes` to the server as they are, framed or not.
+    pub fn send_bytes(&mut self, bytes: &[u8]) {
+        let stdin = self.stdin.as_mut().expect("stdin open");
+        stdin.write_all(bytes).unwrap();
+        stdin.flush().unwrap();
+    }
+
+    /// Check that no internal error (a panic the server survived) was
+    /// reported: first make sure everything the server said so far has
+    /// arrived (what it says leaves in order: the diagnostics of a document
+    /// opened now come after it), then look.
+    pub fn assert_no_internal_errors(&mut self, cwd: &Path) {
+        let uri = format!("file://{}/vouch-sync-{}.txt", cwd.display(), self.next_id);
+        self.open(&uri, "plaintext", "sync\n");
+        self.diagnostics(&uri, 1);
+        self.notify("textDocument/didClose", json!({ "textDocument": { "uri": uri } }));
+        let errors: Vec<String> = self
+            .backlog
+            .iter()
+            .filter(|m| m["method"] == "window/logMessage" || m["method"] == "window/showMessage")
+            .filter_map(|m| m["params"]["message"].as_str())
+            .filter(|m| m.contains("internal error"))
+            .map(str::to_string)
+            .collect();
+        assert!(errors.is_empty(), "the server panicked: {errors:#?}");
     }
 
     fn send(&mut self, msg: Value) {
@@ -209,4 +298,77 @@ impl Drop for Server {
 
 pub fn range(l1: u32, c1: u32, l2: u32, c2: u32) -> Value {
     json!({ "start": { "line": l1, "character": c1 }, "end": { "line": l2, "character": c2 } })
+}
+
+/// A naive model of how a `didChange` batch edits a buffer, sharing no code
+/// with the server: lines are found one character at a time, each change
+/// applies to the text the previous one left, and a bad position clamps the
+/// way the server documents (a line past the end: the end of the text; a
+/// column past the line's end: the line's end, before its break; a column
+/// inside a character: that character's start).
+pub mod model {
+    use serde_json::Value;
+
+    /// (start, end of content) byte offsets of each line.
+    fn lines(text: &str) -> Vec<(usize, usize)> {
+        let mut out = Vec::new();
+        let mut start = 0;
+        let mut chars = text.char_indices().peekable();
+        while let Some((i, c)) = chars.next() {
+            if c == '\n' || c == '\r' {
+                let mut next = i + 1;
+                if c == '\r' && chars.peek().map(|&(_, c)| c) == Some('\n') {
+                    chars.next();
+                    next += 1;
+                }
+                out.push((start, i));
+                start = next;
+            }
+        }
+        out.push((start, text.len()));
+        out
+    }
+
+    fn units(c: char, encoding: &str) -> usize {
+        match encoding {
+            "utf-8" => c.len_utf8(),
+            "utf-32" => 1,
+            _ => c.len_utf16(),
+        }
+    }
+
+    /// The byte offset an LSP position names in `text`, clamped.
+    pub fn offset(text: &str, position: &Value, encoding: &str) -> usize {
+        let line = position["line"].as_u64().unwrap_or(0) as usize;
+        let column = position["character"].as_u64().unwrap_or(0) as usize;
+        let Some(&(start, end)) = lines(text).get(line) else { return text.len() };
+        let mut at = 0;
+        for (i, c) in text[start..end].char_indices() {
+            if at >= column {
+                return start + i;
+            }
+            at += units(c, encoding);
+            if at > column {
+                return start + i;
+            }
+        }
+        end
+    }
+
+    /// `text` after the changes of one `didChange`, applied in order.
+    pub fn apply(text: &str, changes: &[Value], encoding: &str) -> String {
+        let mut text = text.to_string();
+        for change in changes {
+            let new = change["text"].as_str().unwrap_or_default();
+            match change.get("range") {
+                Some(range) => {
+                    let a = offset(&text, &range["start"], encoding);
+                    let b = offset(&text, &range["end"], encoding);
+                    text.replace_range(a.min(b)..a.max(b), new);
+                }
+                None => text = new.to_string(),
+            }
+        }
+        text
+    }
 }

@@ -353,3 +353,60 @@ impl Clone {
         self.repo().find_commit(commit).unwrap().tree().unwrap().get_path(Path::new(path)).unwrap().id()
     }
 }
+
+/// What a command printed, and how it ended.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn from(out: Output) -> Run {
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    pub fn all(&self) -> String {
+        format!("{}{}", self.stdout, self.stderr)
+    }
+}
+
+impl std::fmt::Debug for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "exit {}\n--- stdout\n{}--- stderr\n{}", self.code, self.stdout, self.stderr)
+    }
+}
+
+impl World {
+    pub fn remote(&self) -> PathBuf {
+        self.root.join("remote.git")
+    }
+
+    /// Run git in the bare remote; it must succeed.
+    pub fn remote_git(&self, args: &[&str]) -> String {
+        run_git(&self.remote(), &self.home(), args)
+    }
+
+    /// Set the remote up as docs/trust.md recommends for a plain git server:
+    /// branches can be neither force-pushed nor deleted.
+    pub fn protect(&self) {
+        self.remote_git(&["config", "receive.denyNonFastForwards", "true"]);
+        self.remote_git(&["config", "receive.denyDeletes", "true"]);
+    }
+}
+
+impl Clone {
+    /// [`Clone::vouch`], as a [`Run`].
+    pub fn run(&self, args: &[&str]) -> Run {
+        Run::from(self.vouch(args))
+    }
+
+    /// [`Clone::git_output`], as a [`Run`].
+    pub fn git_run(&self, args: &[&str]) -> Run {
+        Run::from(self.git_output(args))
+    }
+}

@@ -1,0 +1,301 @@
+//! How the language server follows an editor's buffer: `didChange` batches
+//! of several changes, exactly as VS Code, Neovim and Helix send them, checked
+//! against a naive model of the text; the server must never panic and its
+//! copy must equal the editor's buffer.
+//!
+//! Issue 14, item 1: a batch whose ranges are each relative to the text the
+//! previous change left used to kill the server's state thread.
+
+mod support {
+    pub mod lsp;
+    pub mod repo;
+}
+
+use serde_json::{Value, json};
+use support::lsp::{Server, model, range};
+use support::repo::TestRepo;
+
+/// Open `text`, send `changes` as one `didChange`, and check the server's
+/// text against the model and against `expected`; then check it still
+/// answers and still follows a further edit.
+fn check_batch(encodings: &[&str], text: &str, changes: Value, expected: &str) {
+    let repo = TestRepo::new();
+    repo.write("src/lib.rs", text);
+    repo.commit_all("init");
+    let uri = repo.uri("src/lib.rs");
+    let mut server = Server::start(&repo.root, encodings);
+    let encoding = server.encoding.clone();
+    server.open(&uri, "rust", text);
+    server.diagnostics(&uri, 1);
+    let list = changes.as_array().unwrap().clone();
+    assert_eq!(model::apply(text, &list, &encoding), expected, "the model disagrees with the editor");
+    server.change(&uri, 2, changes);
+    let doc = server.document(&uri);
+    assert_eq!(doc["text"], expected, "server's text after the batch");
+    assert_eq!(doc["version"], 2);
+    // It still answers and still follows edits.
+    server.change(&uri, 3, json!([{ "range": range(0, 0, 0, 0), "text": "// ok\n" }]));
+    assert_eq!(server.document(&uri)["text"], format!("// ok\n{expected}"));
+    server.diagnostics(&uri, 3);
+    // The server recovers from a panic: that it did not panic is checked
+    // on its own.
+    server.assert_no_internal_errors(&repo.root);
+    server.shutdown();
+}
+
+/// VS Code, Enter at the end of a line that holds only auto-indent: the new
+/// line gets the indent and the old one loses it, in one message.
+#[test]
+fn vscode_enter_on_an_auto_indented_line() {
+    let text = "fn main() {\n    let x = 1;\n    \n}\n";
+    let changes = json!([
+        { "range": range(2, 4, 2, 4), "rangeLength": 0, "text": "\n    " },
+        { "range": range(2, 0, 2, 4), "rangeLength": 4, "text": "" },
+    ]);
+    check_batch(&["utf-16"], text, changes, "fn main() {\n    let x = 1;\n\n    \n}\n");
+}
+
+/// Neovim batches the changes of one debounce window: opening a line below a
+/// 60-character line at the end of the file, clearing the auto-indent, two
+/// Enters (the shape recorded in `lsp-sessions/nvim-enter-on-auto-indent`).
+#[test]
+fn neovim_batch_of_four_changes() {
+    let mut text = String::new();
+    for i in 0..19 {
+        text.push_str(&format!("// line {i}\n"));
+    }
+    let long = format!("fn f() -> u32 {{ let total = compute_everything(1, 2, 3); {} }}", "x");
+    let long = format!("{long:<60}");
+    assert_eq!(long.len(), 60);
+    text.push_str(&long);
+    text.push('\n');
+    let changes = json!([
+        { "range": range(19, 60, 20, 0), "text": "\n    \n" },
+        { "range": range(20, 0, 20, 4), "text": "" },
+        { "range": range(20, 0, 20, 0), "text": "\n" },
+        { "range": range(21, 0, 21, 0), "text": "\n" },
+    ]);
+    let expected = format!("{text}\n\n\n");
+    check_batch(&["utf-8", "utf-16", "utf-32"], &text, changes, &expected);
+}
+
+/// VS Code, typing "x" over two selections: one change per selection, the
+/// later one first.
+#[test]
+fn vscode_typing_over_two_selections() {
+    let text = "let st = hello.max(world);\n";
+    let changes = json!([
+        { "range": range(0, 19, 0, 24), "rangeOffset": 19, "rangeLength": 5, "text": "x" },
+        { "range": range(0, 9, 0, 14), "rangeOffset": 9, "rangeLength": 5, "text": "x" },
+    ]);
+    check_batch(&["utf-16"], text, changes, "let st = x.max(x);\n");
+}
+
+/// The same shapes in multi-byte text, where a range of the wrong text
+/// falls inside a character.
+#[test]
+fn batches_in_multibyte_text() {
+    let text = "fn é() { \"😀😀\" }\n    \n";
+    let changes = json!([
+        { "range": range(1, 4, 1, 4), "text": "\n    " },
+        { "range": range(1, 0, 1, 4), "text": "" },
+        { "range": range(0, 10, 0, 12), "text": "ü" },
+        { "range": range(0, 3, 0, 4), "text": "😀" },
+    ]);
+    check_batch(&["utf-16"], text, changes, "fn 😀() { \"ü😀\" }\n\n    \n");
+}
+
+fn codes(diags: &[Value]) -> Vec<String> {
+    diags.iter().map(|d| d["code"].as_str().unwrap_or("").to_string()).collect()
+}
+
+/// A formatter or a client without incremental sync sends the whole text:
+/// two small fixes far apart are not one large insertion, and the text the
+/// user typed between them is not suspected of being AI-written.
+#[test]
+fn whole_text_with_two_small_fixes_is_not_a_large_insertion() {
+    let repo = TestRepo::new();
+    let original = "fn a() {}\n";
+    repo.write("src/lib.rs", original);
+    repo.commit_all("init");
+    let uri = repo.uri("src/lib.rs");
+    let mut server = Server::start(&repo.root, &["utf-16"]);
+    server.open(&uri, "rust", original);
+    server.diagnostics(&uri, 1);
+    // Typed line by line: human text.
+    let lines = [
+        "fn typed(values: &[u32]) -> u32 {",
+        "    let total = values.iter().copied().sum::<u32>();",
+        "    let twice = total * 2;",
+        "    twice + 1",
+        "}",
+    ];
+    let mut text = original.to_string();
+    for (i, line) in lines.iter().enumerate() {
+        let l = 1 + i as u32;
+        server.change(&uri, 2 + i as i64, json!([{ "range": range(l, 0, l, 0), "text": format!("{line}\n") }]));
+        text.push_str(line);
+        text.push('\n');
+    }
+    let version = 2 + lines.len() as i64;
+    assert!(server.diagnostics(&uri, version - 1).is_empty());
+    // The formatter's result, sent whole: two fixes, lines apart.
+    let formatted = text.replace("fn a() {}", "fn a() { }").replace("twice + 1", "twice + 2");
+    server.change(&uri, version, json!([{ "text": formatted }]));
+    let diags = server.diagnostics(&uri, version);
+    assert_eq!(codes(&diags), Vec::<String>::new(), "{diags:?}");
+    assert_eq!(server.document(&uri)["text"], formatted);
+    server.shutdown();
+}
+
+/// Helix offers `utf-8, utf-32, utf-16`, in that order: it gets UTF-8.
+/// A client offering only UTF-32 gets UTF-32.
+#[test]
+fn helix_offers_utf8_first_and_gets_it() {
+    let repo = TestRepo::new();
+    let server = Server::start(&repo.root, &["utf-8", "utf-32", "utf-16"]);
+    assert_eq!(server.encoding, "utf-8");
+    server.shutdown();
+    let server = Server::start(&repo.root, &["utf-32"]);
+    assert_eq!(server.encoding, "utf-32");
+    server.shutdown();
+}
+
+/// What Helix sends, from its source (helix-lsp `generate_transaction_from_edits`
+/// and `changeset_to_changes`): a bare cursor is a one-character selection,
+/// so code actions and commands get one-character ranges, in UTF-8 bytes;
+/// an edit at several cursors is one `didChange` whose changes come in
+/// document order, each relative to the text the previous one left.
+#[test]
+fn helix_one_character_ranges_and_multi_cursor_batches() {
+    let repo = TestRepo::new();
+    let text = "def greet(né):\n    return \"😀\" + né\n";
+    repo.write("app.py", text);
+    repo.commit_all("init");
+    let uri = repo.uri("app.py");
+    let mut server = Server::start(&repo.root, &["utf-8", "utf-32", "utf-16"]);
+    server.open(&uri, "python", text);
+    server.diagnostics(&uri, 1);
+    // Typing "x" at three cursors: before "greet", after "né" and after 😀.
+    let changes = json!([
+        { "range": range(0, 4, 0, 4), "text": "x" },
+        { "range": range(0, 14, 0, 14), "text": "x" },
+        { "range": range(1, 16, 1, 16), "text": "x" },
+    ]);
+    let expected = "def xgreet(néx):\n    return \"😀x\" + né\n";
+    assert_eq!(model::apply(text, changes.as_array().unwrap(), "utf-8"), expected);
+    server.change(&uri, 2, changes);
+    assert_eq!(server.document(&uri)["text"], expected);
+    // A bare cursor on "é", on 😀 and at the end of a line: one character
+    // each, in bytes.
+    for r in [range(0, 12, 0, 14), range(1, 12, 1, 16), range(0, 16, 0, 17)] {
+        let reply = server.request_raw(
+            "textDocument/codeAction",
+            json!({ "textDocument": { "uri": uri }, "range": r, "context": { "diagnostics": [] } }),
+        );
+        assert!(reply.get("error").is_none(), "{reply}");
+        let reply =
+            server.request_raw("textDocument/hover", json!({ "textDocument": { "uri": uri }, "position": r["start"] }));
+        assert!(reply.get("error").is_none(), "{reply}");
+    }
+    // Helix runs a command with the range its code action carried: marking
+    // one character as AI marks exactly that character.
+    server.request(
+        "workspace/executeCommand",
+        json!({ "command": "vouch.markAi", "arguments": [{ "uri": uri, "range": range(1, 12, 1, 16), "tool": "t" }] }),
+    );
+    let doc = server.document(&uri);
+    let ai: Vec<&str> = doc["spans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["origin"] == "ai")
+        .map(|s| s["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(ai, vec!["😀"]);
+    server.assert_no_internal_errors(&repo.root);
+    server.shutdown();
+}
+
+mod batches {
+    //! Random batches of several changes per `didChange`, in each encoding,
+    //! against the naive model: CRLF, lone CR, emoji, positions past the
+    //! end of a line or the text, and inside characters.
+
+    use std::cell::RefCell;
+
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, TestRunner};
+    use serde_json::{Value, json};
+
+    use super::support::lsp::{Server, model, range};
+    use super::support::repo::TestRepo;
+
+    const PIECES: &[&str] = &["a", "b", " ", "é", "中", "😀", "\n", "\r\n", "\r", "fn", "{", "}", "    "];
+
+    fn text(max: usize) -> impl Strategy<Value = String> {
+        prop::collection::vec(prop::sample::select(PIECES), 0..max).prop_map(|p| p.concat())
+    }
+
+    fn position() -> impl Strategy<Value = (u32, u32)> {
+        prop_oneof![
+            8 => (0u32..6, 0u32..12),
+            1 => (0u32..3, Just(u32::MAX)),
+            1 => (Just(u32::MAX), 0u32..3),
+        ]
+    }
+
+    fn change() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            12 => (position(), position(), text(5)).prop_map(|(a, b, t)| json!({ "range": range(a.0, a.1, b.0, b.1), "text": t })),
+            1 => text(12).prop_map(|t| json!({ "text": t })),
+        ]
+    }
+
+    fn run(encoding: &str) {
+        let repo = TestRepo::new();
+        let server = RefCell::new(Server::start(&repo.root, &[encoding]));
+        assert_eq!(server.borrow().encoding, encoding);
+        let case = RefCell::new(0u32);
+        let strategy = (text(24), prop::collection::vec(prop::collection::vec(change(), 1..7), 1..4));
+        let mut runner = TestRunner::new(Config { cases: 128, failure_persistence: None, ..Config::default() });
+        let result = runner.run(&strategy, |(initial, batches)| {
+            let mut server = server.borrow_mut();
+            let mut n = case.borrow_mut();
+            *n += 1;
+            let uri = format!("file://{}/case-{n}.txt", repo.root.display());
+            server.open(&uri, "plaintext", &initial);
+            let mut expected = initial.clone();
+            for (i, batch) in batches.iter().enumerate() {
+                expected = model::apply(&expected, batch, encoding);
+                server.change(&uri, 2 + i as i64, Value::Array(batch.clone()));
+            }
+            let doc = server.document(&uri);
+            server.notify("textDocument/didClose", json!({ "textDocument": { "uri": uri } }));
+            prop_assert_eq!(doc["text"].as_str(), Some(expected.as_str()), "{}", encoding);
+            prop_assert_eq!(&doc["version"], &json!(1 + batches.len()));
+            Ok(())
+        });
+        let mut server = server.into_inner();
+        if let Err(e) = result {
+            panic!("{e}");
+        }
+        server.assert_no_internal_errors(&repo.root);
+        server.shutdown();
+    }
+
+    #[test]
+    fn random_batches_in_utf8() {
+        run("utf-8");
+    }
+
+    #[test]
+    fn random_batches_in_utf16() {
+        run("utf-16");
+    }
+
+    #[test]
+    fn random_batches_in_utf32() {
+        run("utf-32");
+    }
+}
