@@ -104,7 +104,7 @@ impl Judge<'_> {
                 fingerprint,
                 ai_bytes: bytes.len(),
                 ai_lines: lines,
-                ai_ranges: if bytes.is_empty() { Vec::new() } else { vec![0..bytes.len()] },
+                ai_ranges: (!bytes.is_empty()).then_some(0..bytes.len()).into_iter().collect(),
                 lines,
                 ai_share: 1.0,
                 risk: Vec::new(),
