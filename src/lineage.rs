@@ -470,18 +470,6 @@ impl<'a> Change<'a> {
         Change { parents, new, alignments }
     }
 
-    /// Which lines of the new version the change adds or rewrites: those no
-    /// parent holds unchanged (the lines a commit's note speaks for).
-    pub fn own_lines(&self) -> Vec<bool> {
-        let mut own = vec![true; self.new.len()];
-        for alignment in &self.alignments {
-            for &(_, new, len) in &alignment.equal {
-                own[new..new + len].fill(false);
-            }
-        }
-        own
-    }
-
     /// Put the AI lines this change removes from any parent in `pool`: call
     /// it for every file of a commit before [`Change::finish`] on any, so
     /// that a move between two files of one commit is seen.
@@ -495,6 +483,19 @@ impl<'a> Change<'a> {
                 }
             }
         }
+    }
+
+    /// Which lines of the new version are the change's own: found in no
+    /// parent's version (added, or rewritten in place). What the change
+    /// adds, as a diff counts it, for the range's statistics.
+    pub fn own_lines(&self) -> Vec<bool> {
+        let mut own = vec![true; self.new.len()];
+        for alignment in &self.alignments {
+            for &(_, new, len) in &alignment.equal {
+                own[new..new + len].fill(false);
+            }
+        }
+        own
     }
 
     /// The tags of the new version, `commit` being the change's commit.

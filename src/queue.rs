@@ -22,7 +22,7 @@ use time::format_description::well_known::Rfc3339;
 
 use crate::policy::{Budget, Participants, Policy, Requirement, ReviewerSet, Risk, Status, Verdict};
 use crate::signoff::Ledger;
-use crate::store::records::{FingerprintStanding, Request, RequestedUnit, Stored, UnitText};
+use crate::store::records::{FingerprintStanding, Request, RequestedUnit, Stored, UnitText, Withdrawal};
 use crate::syntax::{Language, SyntaxTree, review_units};
 use crate::text::Text;
 
@@ -91,8 +91,13 @@ pub struct PendingUnit {
     pub have: u32,
     pub need: u32,
     pub approved_by: Vec<String>,
-    /// Everyone who voted on this fingerprint (their latest vote stands).
+    /// Everyone whose vote on this fingerprint counts (their latest vote
+    /// stands).
     pub voted: Vec<String>,
+    /// Votes on it that do not count, and why (an unsigned approval where
+    /// the policy requires signatures, one of a fingerprint version that no
+    /// longer counts): their reviewers are asked again.
+    pub not_counted: Vec<String>,
     /// The requests that asked for it, oldest first.
     pub requests: Vec<RequestRef>,
     /// When sign-off was first requested (RFC 3339).
@@ -143,11 +148,13 @@ impl PendingUnit {
     }
 }
 
-/// The queue: units awaiting sign-off, riskiest first, then oldest; and
-/// what could not be queued.
+/// The queue: units awaiting sign-off, riskiest first, then oldest; every
+/// request's state; and what could not be queued.
 #[derive(Debug, Clone, Default)]
 pub struct Queue {
     pub units: Vec<PendingUnit>,
+    /// Every request of the repository and where it stands, oldest first.
+    pub requests: Vec<RequestStatus>,
     /// Requested units left out, and why (a fingerprint that does not match
     /// the text, an unknown language).
     pub problems: Vec<String>,
@@ -207,9 +214,161 @@ fn line_count(ranges: &[[u32; 2]]) -> usize {
     crate::store::notes::merge_line_ranges(ranges.iter().copied()).iter().map(|[a, b]| (b - a + 1) as usize).sum()
 }
 
+// ---------------------------------------------------------------------------
+// The life of a request
+
+/// Where the code a request names is, as this clone sees it (see
+/// [`Lifecycle::presence`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Presence {
+    /// In the working tree, the index or a branch.
+    Present,
+    /// Committed here once, and in none of those any more: reset away,
+    /// rewritten, dropped.
+    Gone,
+    /// Never committed here: a request made before its commit (as the
+    /// pre-commit gate asks), or in another clone. Still awaited.
+    Unseen,
+}
+
+/// Where a request stands. Only `awaiting` asks anything of a reviewer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RequestState {
+    /// Some unit still awaits sign-off.
+    Awaiting,
+    /// Every unit has its sign-off (or needs none any more).
+    Approved,
+    /// A reviewer rejected a unit: back with the requester.
+    Rejected,
+    /// Its requester withdrew it.
+    Withdrawn,
+    /// Closed: the code it names is gone (reset away, rewritten).
+    CodeGone,
+    /// Closed: the policy asks no sign-off for its units any more.
+    NotRequired,
+    /// Closed: its units use a fingerprint version that no longer counts
+    /// (version 1): request the units again.
+    Outdated,
+    /// Closed: it cannot be decided on (a stated fingerprint that does not
+    /// match its text, a language this vouch does not know).
+    Unusable,
+}
+
+impl RequestState {
+    pub const ALL: [RequestState; 8] = [
+        RequestState::Awaiting,
+        RequestState::Approved,
+        RequestState::Rejected,
+        RequestState::Withdrawn,
+        RequestState::CodeGone,
+        RequestState::NotRequired,
+        RequestState::Outdated,
+        RequestState::Unusable,
+    ];
+
+    /// As reports show it.
+    pub fn label(self) -> &'static str {
+        match self {
+            RequestState::Awaiting => "awaiting",
+            RequestState::Approved => "approved",
+            RequestState::Rejected => "rejected",
+            RequestState::Withdrawn => "withdrawn",
+            RequestState::CodeGone => "closed: code gone",
+            RequestState::NotRequired => "closed: needs no sign-off",
+            RequestState::Outdated => "closed: fingerprint version 1 (request again)",
+            RequestState::Unusable => "closed: cannot be decided on",
+        }
+    }
+
+    /// Whether it was ever something a reviewer could decide on: awaiting,
+    /// or decided (for latency).
+    pub fn was_live(self) -> bool {
+        matches!(self, RequestState::Awaiting | RequestState::Approved | RequestState::Rejected)
+    }
+}
+
+/// A withdrawal that counts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WithdrawalRef {
+    pub id: String,
+    pub by: String,
+    /// RFC 3339.
+    pub created: String,
+    pub reason: Option<String>,
+}
+
+/// One request and where it stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RequestStatus {
+    pub id: String,
+    pub requester: String,
+    /// RFC 3339.
+    pub created: String,
+    pub state: RequestState,
+    /// [`RequestState::label`].
+    pub label: &'static str,
+    pub units: usize,
+    /// Its units still awaiting sign-off.
+    pub awaiting_units: usize,
+    /// Why it is closed, in words, when it is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub withdrawal: Option<WithdrawalRef>,
+}
+
+/// What decides the life of requests beyond the approvals: withdrawals,
+/// and where their code is.
+pub struct Lifecycle<'a> {
+    /// Withdrawal records (of any repository: others' are ignored).
+    pub withdrawals: &'a [Stored<Withdrawal>],
+    /// Whether a withdrawal is signed as the policy asks: always true when
+    /// the policy requires no signatures, else whether its signature
+    /// verifies for the person it names.
+    pub signed_as_required: &'a dyn Fn(&Stored<Withdrawal>) -> bool,
+    /// Where a requested unit's code is.
+    pub presence: &'a dyn Fn(&RequestedUnit) -> Presence,
+}
+
+impl Lifecycle<'_> {
+    /// No withdrawals, and no code seen anywhere: requests close only by
+    /// decisions and by being rewritten.
+    pub fn none() -> Lifecycle<'static> {
+        Lifecycle { withdrawals: &[], signed_as_required: &|_| true, presence: &|_| Presence::Unseen }
+    }
+}
+
+/// The state of a request's unit, before the request's own.
+fn unit_state(status: &Status, presence: Presence, rewritten: bool) -> RequestState {
+    match status {
+        Status::Approved { .. } => RequestState::Approved,
+        Status::Rejected { .. } => RequestState::Rejected,
+        Status::NotRequired => RequestState::NotRequired,
+        Status::Requested { .. } | Status::Pending { .. } => match presence {
+            Presence::Present => RequestState::Awaiting,
+            Presence::Gone => RequestState::CodeGone,
+            Presence::Unseen if rewritten => RequestState::CodeGone,
+            Presence::Unseen => RequestState::Awaiting,
+        },
+    }
+}
+
+/// A request's state from its units': awaiting while any unit awaits, then
+/// rejected, then approved, then why it closed.
+fn request_state(units: &[RequestState]) -> RequestState {
+    for state in [RequestState::Awaiting, RequestState::Rejected, RequestState::Approved] {
+        if units.contains(&state) {
+            return state;
+        }
+    }
+    units.iter().copied().min().unwrap_or(RequestState::Unusable)
+}
+
 /// The units of `requests` (records of the ledger's repository; others are
 /// ignored) that still need sign-off under `policy`, riskiest first
-/// ([`order`]). A fingerprint requested several times is one unit.
+/// ([`order`]), with no withdrawals and no code seen ([`Lifecycle::none`]).
 /// `verified` says whether an approval's signature checks out.
 pub fn pending(
     ledger: &Ledger,
@@ -217,27 +376,60 @@ pub fn pending(
     requests: &[Stored<Request>],
     verified: crate::signoff::Verified<'_>,
 ) -> Queue {
+    pending_with(ledger, policy, requests, verified, &Lifecycle::none())
+}
+
+/// Every request's state and the units awaiting sign-off: the units of
+/// awaiting requests (of the ledger's repository) that still need
+/// sign-off under `policy`, riskiest first ([`order`]). A fingerprint
+/// requested several times is one unit.
+///
+/// A request is closed by its requester's withdrawal ([`Lifecycle`]; one by
+/// anyone else, or unsigned where signatures are required, is ignored and
+/// said so), by the decisions on its units, or when its code is gone: a
+/// unit committed here once and in no tree now ([`Presence::Gone`]), or
+/// never seen here and rewritten since (a later request names another text
+/// of the same named unit). Closing takes no approval and no rejection
+/// away, and a requester stays a participant.
+pub fn pending_with(
+    ledger: &Ledger,
+    policy: &Policy,
+    requests: &[Stored<Request>],
+    verified: crate::signoff::Verified<'_>,
+    life: &Lifecycle<'_>,
+) -> Queue {
     let mut queue = Queue::default();
     let Some(repository) = ledger.repository_id.as_deref() else { return queue };
     let mut ours: Vec<&Stored<Request>> = requests.iter().filter(|r| r.record.repository == repository).collect();
     ours.sort_by_cached_key(|r| (parse_time(&r.record.created), r.id.clone()));
 
-    // Every version of each (path, kind, name), to find earlier rejected ones.
+    let (withdrawn, problems) = withdrawals_that_count(&ours, life);
+    queue.problems.extend(problems);
+
+    // Every version of each (path, kind, name), to find earlier rejected
+    // ones, and the latest request of each named unit, to find rewritten
+    // ones.
     let mut versions: HashMap<VersionKey<'_>, Vec<(&str, &UnitText)>> = HashMap::new();
-    for request in &ours {
+    let mut latest: HashMap<VersionKey<'_>, (usize, &str)> = HashMap::new();
+    for (i, request) in ours.iter().enumerate() {
         for unit in &request.record.units {
             let key = (unit.path.as_str(), unit.kind.as_str(), unit.name.as_deref());
             let list = versions.entry(key).or_default();
             if !list.iter().any(|(fp, _)| *fp == unit.fingerprint) {
                 list.push((unit.fingerprint.as_str(), &unit.text));
             }
+            if unit.name.is_some() {
+                latest.insert(key, (i, unit.fingerprint.as_str()));
+            }
         }
     }
 
+    let mut judged: HashMap<String, crate::signoff::Judgement> = HashMap::new();
     let mut by_fingerprint: BTreeMap<String, PendingUnit> = BTreeMap::new();
-    let mut settled: std::collections::HashSet<String> = std::collections::HashSet::new();
-    for request in &ours {
+    for (i, request) in ours.iter().enumerate() {
         let r = &request.record;
+        let short = &request.id[..12.min(request.id.len())];
+        let withdrawal = withdrawn.get(request.id.as_str()).cloned();
         let reference = RequestRef {
             id: request.id.clone(),
             requester: r.requester.email.clone(),
@@ -245,22 +437,86 @@ pub fn pending(
             created: r.created.clone(),
             rationale: r.rationale.clone(),
         };
+        let mut states = Vec::with_capacity(r.units.len());
+        let mut details: Vec<String> = Vec::new();
+        let mut awaiting: Vec<(&RequestedUnit, Language, Vec<String>)> = Vec::new();
         for unit in &r.units {
-            let short = &request.id[..12.min(request.id.len())];
             let Some(language) = unit_language(unit) else {
                 queue.problems.push(format!(
                     "request {short}: {} in {}: unknown language `{}`",
                     unit.kind, unit.path, unit.language
                 ));
+                states.push(RequestState::Unusable);
                 continue;
             };
             // A unit of fingerprint version 1 is not forged: it no longer
             // counts, and is said to be so.
             let standing = unit.standing();
             if standing != FingerprintStanding::Counts {
-                queue.problems.push(format!("request {short}: {} in {}: {standing}", unit.kind, unit.path));
+                if withdrawal.is_none() {
+                    queue.problems.push(format!("request {short}: {} in {}: {standing}", unit.kind, unit.path));
+                }
+                states.push(match standing {
+                    FingerprintStanding::Retired { .. } => RequestState::Outdated,
+                    _ => RequestState::Unusable,
+                });
                 continue;
             }
+            let fingerprint = unit.fingerprint.as_str();
+            let risk = unit_risk_tags(language, &unit.text);
+            let judgement = judged.entry(fingerprint.to_string()).or_insert_with(|| {
+                let requirement = policy.requirement(&unit.path, &risk, crate::signoff::requested_amount(unit));
+                ledger.judge_fingerprint(requirement, fingerprint, &[], &[], verified)
+            });
+            let key = (unit.path.as_str(), unit.kind.as_str(), unit.name.as_deref());
+            let rewritten = latest.get(&key).is_some_and(|&(j, fp)| j > i && fp != fingerprint);
+            let presence = match judgement.assessment.status {
+                Status::Requested { .. } | Status::Pending { .. } => (life.presence)(unit),
+                _ => Presence::Present,
+            };
+            let state = unit_state(&judgement.assessment.status, presence, rewritten);
+            match (state, presence) {
+                (RequestState::CodeGone, Presence::Gone) => details.push(format!(
+                    "{} in {}: committed here once, in no branch, index or working tree now",
+                    label_of(unit),
+                    unit.path
+                )),
+                (RequestState::CodeGone, _) => details.push(format!(
+                    "{} in {}: rewritten (a later request asks for another text of it)",
+                    label_of(unit),
+                    unit.path
+                )),
+                _ => {}
+            }
+            if state == RequestState::Awaiting {
+                awaiting.push((unit, language, risk));
+            }
+            states.push(state);
+        }
+        let state = if withdrawal.is_some() { RequestState::Withdrawn } else { request_state(&states) };
+        let detail = match state {
+            RequestState::Withdrawn => withdrawal.as_ref().map(|w| match &w.reason {
+                Some(reason) => format!("withdrawn by {} on {}: {reason}", w.by, w.created),
+                None => format!("withdrawn by {} on {}", w.by, w.created),
+            }),
+            RequestState::CodeGone => Some(details.join("; ")),
+            _ => None,
+        };
+        queue.requests.push(RequestStatus {
+            id: request.id.clone(),
+            requester: r.requester.email.clone(),
+            created: r.created.clone(),
+            state,
+            label: state.label(),
+            units: r.units.len(),
+            awaiting_units: if state == RequestState::Awaiting { awaiting.len() } else { 0 },
+            detail,
+            withdrawal,
+        });
+        if state != RequestState::Awaiting {
+            continue;
+        }
+        for (unit, _language, risk) in awaiting {
             let actual = unit.fingerprint.clone();
             if let Some(existing) = by_fingerprint.get_mut(&actual) {
                 if !existing.requests.iter().any(|q| q.id == reference.id) {
@@ -268,26 +524,45 @@ pub fn pending(
                 }
                 continue;
             }
-            if settled.contains(&actual) {
-                continue;
-            }
-            let risk = unit_risk_tags(language, &unit.text);
-            let requirement = policy.requirement(&unit.path, &risk, crate::signoff::requested_amount(unit));
-            let judgement = ledger.judge_fingerprint(requirement, &actual, &[], &[], verified);
-            let (requirement, participants) = (judgement.requirement, judgement.participants);
-            let approvals = ledger.approvals.for_fingerprint(&actual);
-            let Status::Requested { have, need, by } = judgement.assessment.status else {
-                // Approved, rejected (back with the requester), or needing no
-                // sign-off: not the reviewers' to act on.
-                settled.insert(actual);
+            let Some(judgement) = judged.get(&actual) else { continue };
+            let (Status::Requested { have, need, by } | Status::Pending { have, need, by }) =
+                judgement.assessment.status.clone()
+            else {
                 continue;
             };
+            let (requirement, participants) = (judgement.requirement.clone(), judgement.participants.clone());
+            // Who voted in a way that counts: their vote stands. A vote that
+            // does not count (unsigned where signatures are required, say)
+            // leaves the unit in its reviewer's queue, with the reason.
+            let ignored: Vec<&str> = judgement.assessment.ignored.iter().map(|g| g.id.as_str()).collect();
             let mut voted: Vec<String> = Vec::new();
-            for a in approvals {
+            for a in ledger.approvals.for_fingerprint(&actual) {
+                if ignored.contains(&a.id.as_str()) {
+                    continue;
+                }
                 if !voted.iter().any(|v| v.eq_ignore_ascii_case(&a.record.reviewer.email)) {
                     voted.push(a.record.reviewer.email.clone());
                 }
             }
+            let not_counted: Vec<String> = judgement
+                .assessment
+                .ignored
+                .iter()
+                .map(|g| {
+                    let verdict = match g.verdict {
+                        Verdict::Approve => "approval",
+                        Verdict::Reject => "rejection",
+                    };
+                    format!("{verdict} by {} does not count: {}", g.email, g.refusal)
+                })
+                .chain(
+                    ledger
+                        .approvals
+                        .retired_for_unit(&ledger.requests, &unit.path, &unit.kind, unit.name.as_deref())
+                        .into_iter()
+                        .map(crate::store::records::describe_not_counted),
+                )
+                .collect();
             let key = (unit.path.as_str(), unit.kind.as_str(), unit.name.as_deref());
             let earlier_rejection = versions
                 .get(&key)
@@ -338,6 +613,7 @@ pub fn pending(
                     need,
                     approved_by: by,
                     voted,
+                    not_counted,
                     waiting_since: r.created.clone(),
                     waiting_since_time: parse_time(&r.created),
                     requests: vec![reference.clone()],
@@ -351,6 +627,81 @@ pub fn pending(
     queue.units = by_fingerprint.into_values().collect();
     order(&mut queue.units);
     queue
+}
+
+/// The withdrawals of `requests` that count, by request id (the first
+/// one of each), and why the others do not: a withdrawal counts when it is
+/// by the request's requester and signed as the policy asks
+/// ([`Lifecycle::signed_as_required`]). `requests` are those of one
+/// repository; withdrawals of others are ignored.
+pub fn withdrawals_that_count<'r>(
+    requests: &[&'r Stored<Request>],
+    life: &Lifecycle<'_>,
+) -> (HashMap<&'r str, WithdrawalRef>, Vec<String>) {
+    let mut withdrawn: HashMap<&str, WithdrawalRef> = HashMap::new();
+    let mut problems = Vec::new();
+    let Some(repository) = requests.first().map(|r| r.record.repository.as_str()) else {
+        return (withdrawn, problems);
+    };
+    let mut withdrawals: Vec<&Stored<Withdrawal>> =
+        life.withdrawals.iter().filter(|w| w.record.repository == repository).collect();
+    withdrawals.sort_by_cached_key(|w| (parse_time(&w.record.created), w.id.clone()));
+    for w in withdrawals {
+        let short = &w.id[..12.min(w.id.len())];
+        let Some(request) = requests.iter().find(|r| r.id == w.record.request) else {
+            problems.push(format!(
+                "withdrawal {short} names request {}, which is not here (vouch sync fetches others' requests)",
+                &w.record.request[..12.min(w.record.request.len())]
+            ));
+            continue;
+        };
+        let requester = &request.record.requester.email;
+        if !w.record.by.email.eq_ignore_ascii_case(requester) {
+            problems.push(format!(
+                "withdrawal {short} of request {} by {} is ignored: only its requester ({requester}) may withdraw it",
+                &request.id[..12],
+                w.record.by.email
+            ));
+            continue;
+        }
+        if !(life.signed_as_required)(w) {
+            problems.push(format!(
+                "withdrawal {short} of request {} by {} is ignored: the policy requires signatures and its \
+                 signature does not verify",
+                &request.id[..12],
+                w.record.by.email
+            ));
+            continue;
+        }
+        withdrawn.entry(request.id.as_str()).or_insert_with(|| WithdrawalRef {
+            id: w.id.clone(),
+            by: w.record.by.email.clone(),
+            created: w.record.created.clone(),
+            reason: w.record.reason.clone(),
+        });
+    }
+    (withdrawn, problems)
+}
+
+/// "function `name`", or the kind alone, of a requested unit.
+fn label_of(unit: &RequestedUnit) -> String {
+    match &unit.name {
+        Some(name) => format!("{} `{name}`", unit.kind),
+        None => unit.kind.clone(),
+    }
+}
+
+/// How many requests are in each state, in [`RequestState::ALL`]'s order
+/// (states no request is in left out).
+pub fn request_counts(requests: &[RequestStatus]) -> Vec<Bucket> {
+    RequestState::ALL
+        .iter()
+        .map(|&state| Bucket {
+            label: state.label().to_string(),
+            count: requests.iter().filter(|r| r.state == state).count(),
+        })
+        .filter(|b| b.count > 0)
+        .collect()
 }
 
 /// Queue order: risky units first (a high-risk path or a raising tag), then
@@ -629,23 +980,58 @@ pub fn percentile(values: &[i64], p: u32) -> Option<i64> {
 // ---------------------------------------------------------------------------
 // AI share
 
-/// What one commit added, from its diff and its vouch note.
+/// What one commit of the range added, line by line as the range's
+/// lineage judges it (`store::lineage`): the one definition of an AI line
+/// that `vouch verify` judges by, with AI origin sticky through rewording,
+/// re-indentation and moves.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CommitLines {
     pub id: String,
     /// Commit time, seconds since the epoch.
     pub time: i64,
-    pub has_note: bool,
+    /// The author's email.
+    pub author: String,
+    pub merge: bool,
+    /// The evidence it carries, as `vouch verify`'s coverage names it
+    /// (`vouch note`, `git-ai note`, `trailer: claude`, `aider author`,
+    /// `bot author: …`); none: no provenance.
+    pub evidence: Vec<String>,
     pub files: Vec<FileLines>,
+    /// AI lines it added, by tool and model.
+    pub tools: Vec<ToolLines>,
 }
 
-/// Lines one commit added to one file, and how many of them its note says
-/// are AI-written.
-#[derive(Debug, Clone, PartialEq, Eq)]
+impl CommitLines {
+    pub fn added(&self) -> usize {
+        self.files.iter().map(|f| f.added).sum()
+    }
+
+    pub fn ai(&self) -> usize {
+        self.files.iter().map(|f| f.ai).sum()
+    }
+}
+
+/// Lines one commit added to one file (in none of its parents' versions),
+/// and what the lineage says of them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FileLines {
     pub path: String,
     pub added: usize,
     pub ai: usize,
+    /// Of `ai`: AI because the commit rewrote or moved AI text, not by its
+    /// own evidence.
+    pub carried: usize,
+    /// Lines a note says are not AI (a vouch note, a git-ai note naming a
+    /// human).
+    pub attested: usize,
+}
+
+/// AI lines written by one tool (and model).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ToolLines {
+    pub tool: String,
+    pub model: Option<String>,
+    pub ai_lines: usize,
 }
 
 /// Added and AI lines for a directory or a period.
@@ -665,15 +1051,55 @@ impl Share {
     }
 }
 
+/// The commits that carry one kind of evidence, and the lines they added.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EvidenceShare {
+    /// `vouch note`, `git-ai note`, `trailer`, `aider author`,
+    /// `bot author`, or `none` (no provenance at all).
+    pub kind: String,
+    pub commits: usize,
+    pub added_lines: usize,
+    pub ai_lines: usize,
+}
+
+/// The evidence kinds, in the order reports list them.
+pub const EVIDENCE_KINDS: [&str; 5] = ["vouch note", "git-ai note", "trailer", "aider author", "bot author"];
+
+/// The kind of an evidence label (`trailer: claude` is a `trailer`).
+pub fn evidence_kind(label: &str) -> &str {
+    label.split_once(':').map_or(label, |(kind, _)| kind).trim()
+}
+
 /// The AI share of the lines added in a range of commits.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AiShare {
-    /// Non-merge commits in the range.
+    /// Commits in the range, merges included (a merge adds the lines it
+    /// wrote itself: a conflict's resolution, an evil merge).
     pub commits: usize,
-    /// Of those, how many carry a vouch note: the others' lines count as
-    /// added with no AI, which is unattested, not human.
+    pub merges: usize,
+    /// Non-merge commits with a vouch note.
     pub commits_with_note: usize,
+    /// Non-merge commits with any provenance (a vouch or git-ai note, an AI
+    /// trailer, aider, a bot author); the lines of the others are
+    /// unattested, not human.
+    pub commits_with_provenance: usize,
     pub total: Share,
+    /// Of the AI lines: AI because a commit rewrote or moved AI text of the
+    /// range rather than by its own evidence.
+    pub carried_lines: usize,
+    /// Lines a note says are not AI.
+    pub attested_lines: usize,
+    /// Lines with no evidence either way: unattested, not human.
+    pub unknown_lines: usize,
+    /// Per kind of evidence ([`EVIDENCE_KINDS`], then `none`): the commits
+    /// carrying it and the lines they added (a commit with two kinds counts
+    /// under each).
+    pub evidence: Vec<EvidenceShare>,
+    /// AI lines per tool and model, most first.
+    pub tools: Vec<ToolLines>,
+    /// Per commit author, by email: for planning, not ranking (listed by
+    /// name).
+    pub authors: Vec<Share>,
     /// By the directory holding the file ("." for the root), most lines
     /// added first.
     pub directories: Vec<Share>,
@@ -689,11 +1115,14 @@ pub fn directory_of(path: &str) -> &str {
 }
 
 /// The AI share of `commits` (newest or oldest first; any order), per
-/// directory and over time: per ISO week when the commits span more than
-/// one week, else per commit.
+/// evidence kind, tool, author and directory, and over time: per ISO week
+/// when the commits span more than one week, else per commit.
 pub fn ai_share(commits: &[CommitLines]) -> AiShare {
     let mut dirs: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
-    let (mut added, mut ai) = (0, 0);
+    let mut authors: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    let mut tools: BTreeMap<(&str, Option<&str>), usize> = BTreeMap::new();
+    let mut kinds: BTreeMap<&str, (usize, usize, usize)> = BTreeMap::new();
+    let (mut added, mut ai, mut carried, mut attested) = (0, 0, 0, 0);
     for commit in commits {
         for file in &commit.files {
             let entry = dirs.entry(directory_of(&file.path)).or_default();
@@ -701,10 +1130,46 @@ pub fn ai_share(commits: &[CommitLines]) -> AiShare {
             entry.1 += file.ai;
             added += file.added;
             ai += file.ai;
+            carried += file.carried;
+            attested += file.attested;
+        }
+        let entry = authors.entry(commit.author.to_ascii_lowercase()).or_default();
+        entry.0 += commit.added();
+        entry.1 += commit.ai();
+        for t in &commit.tools {
+            *tools.entry((t.tool.as_str(), t.model.as_deref())).or_default() += t.ai_lines;
+        }
+        let mut own: Vec<&str> = commit.evidence.iter().map(|l| evidence_kind(l)).collect();
+        own.sort_unstable();
+        own.dedup();
+        if own.is_empty() && !commit.merge {
+            own.push("none");
+        }
+        for kind in own {
+            let entry = kinds.entry(kind).or_default();
+            entry.0 += 1;
+            entry.1 += commit.added();
+            entry.2 += commit.ai();
         }
     }
     let mut directories: Vec<Share> = dirs.into_iter().map(|(d, (a, i))| Share::new(d.to_string(), a, i)).collect();
     directories.sort_by(|a, b| b.added_lines.cmp(&a.added_lines).then_with(|| a.label.cmp(&b.label)));
+    let authors = authors.into_iter().map(|(who, (a, i))| Share::new(who, a, i)).collect();
+    let mut tools: Vec<ToolLines> = tools
+        .into_iter()
+        .map(|((tool, model), n)| ToolLines { tool: tool.to_string(), model: model.map(str::to_string), ai_lines: n })
+        .collect();
+    tools.sort_by(|a, b| b.ai_lines.cmp(&a.ai_lines).then_with(|| (&a.tool, &a.model).cmp(&(&b.tool, &b.model))));
+    let kind_share = |kind: &str| {
+        let (commits, added_lines, ai_lines) = kinds.get(kind).copied().unwrap_or_default();
+        EvidenceShare { kind: kind.to_string(), commits, added_lines, ai_lines }
+    };
+    let mut evidence: Vec<EvidenceShare> = EVIDENCE_KINDS.iter().map(|k| kind_share(k)).collect();
+    // Kinds a newer vouch may name, then commits with none.
+    for kind in kinds.keys().filter(|k| !EVIDENCE_KINDS.contains(k) && **k != "none") {
+        evidence.push(kind_share(kind));
+    }
+    evidence.push(kind_share("none"));
 
     let mut sorted: Vec<&CommitLines> = commits.iter().collect();
     sorted.sort_by_key(|c| c.time);
@@ -717,30 +1182,46 @@ pub fn ai_share(commits: &[CommitLines]) -> AiShare {
         let mut by_week: BTreeMap<(i32, u8), (usize, usize)> = BTreeMap::new();
         for c in &sorted {
             let entry = by_week.entry(week(c)).or_default();
-            entry.0 += c.files.iter().map(|f| f.added).sum::<usize>();
-            entry.1 += c.files.iter().map(|f| f.ai).sum::<usize>();
+            entry.0 += c.added();
+            entry.1 += c.ai();
         }
         let shares = by_week.into_iter().map(|((y, w), (a, i))| Share::new(format!("{y}-W{w:02}"), a, i)).collect();
         ("week", shares)
     } else {
-        let shares = sorted
-            .iter()
-            .map(|c| {
-                let a = c.files.iter().map(|f| f.added).sum();
-                let i = c.files.iter().map(|f| f.ai).sum();
-                Share::new(c.id.chars().take(7).collect(), a, i)
-            })
-            .collect();
+        let shares = sorted.iter().map(|c| Share::new(c.id.chars().take(7).collect(), c.added(), c.ai())).collect();
         ("commit", shares)
     };
+    let plain = |c: &&CommitLines| !c.merge;
     AiShare {
         commits: commits.len(),
-        commits_with_note: commits.iter().filter(|c| c.has_note).count(),
+        merges: commits.iter().filter(|c| c.merge).count(),
+        commits_with_note: commits
+            .iter()
+            .filter(plain)
+            .filter(|c| c.evidence.iter().any(|l| evidence_kind(l) == "vouch note"))
+            .count(),
+        commits_with_provenance: commits.iter().filter(plain).filter(|c| !c.evidence.is_empty()).count(),
         total: Share::new("all".to_string(), added, ai),
+        carried_lines: carried,
+        attested_lines: attested,
+        unknown_lines: added.saturating_sub(ai + attested),
+        evidence,
+        tools,
+        authors,
         directories,
         period,
         over_time,
     }
+}
+
+/// Lines of HEAD's files that commits of the range wrote, as of HEAD, by
+/// what the lineage says of them: what `vouch verify` counts in its
+/// coverage (`ai_lines`, `attested_lines`, `unknown_lines`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct HeadLines {
+    pub ai_lines: usize,
+    pub attested_lines: usize,
+    pub unknown_lines: usize,
 }
 
 // ---------------------------------------------------------------------------
@@ -833,11 +1314,17 @@ pub struct TeamReport {
     /// The commits the AI share and triage cover, in words.
     pub range: String,
     pub queue: QueueSummary,
+    /// How many requests are in each state ([`RequestState::label`]); only
+    /// awaiting ones are in the queue.
+    pub requests: Vec<Bucket>,
     /// By reviewer name: for planning, not a ranking.
     pub reviewers: Vec<ReviewerLoad>,
     pub budget: Option<u32>,
     pub latency: Latency,
     pub ai_share: AiShare,
+    /// The lines of HEAD's files the range wrote, by what the lineage says
+    /// of them (`vouch verify`'s coverage of the same range).
+    pub in_head: HeadLines,
     pub triage: TriageSavings,
     pub queue_age: Vec<Bucket>,
     pub risk_mix: Vec<Bucket>,
@@ -846,9 +1333,11 @@ pub struct TeamReport {
 /// What [`team_report`] is made of.
 pub struct ReportInput<'a> {
     pub queue: &'a [PendingUnit],
+    pub requests: &'a [RequestStatus],
     pub budget: &'a Budget,
     pub latency: Latency,
     pub commits: &'a [CommitLines],
+    pub in_head: HeadLines,
     pub triage: TriageSavings,
     pub range: String,
     pub now: OffsetDateTime,
@@ -860,10 +1349,12 @@ pub fn team_report(input: ReportInput<'_>) -> TeamReport {
         generated: crate::store::records::format_time(now),
         range: input.range,
         queue: summary(input.queue, now),
+        requests: request_counts(input.requests),
         reviewers: reviewer_load(input.queue, input.budget, now),
         budget: input.budget.ai_lines_per_reviewer,
         latency: input.latency,
         ai_share: ai_share(input.commits),
+        in_head: input.in_head,
         triage: input.triage,
         queue_age: age_buckets(input.queue, now),
         risk_mix: risk_mix(input.queue),
@@ -897,6 +1388,10 @@ pub fn render_text(report: &TeamReport) -> String {
         "  {} unit(s) awaiting sign-off, {} AI line(s), in {} request(s); oldest waiting {oldest}",
         q.units, q.ai_lines, q.requests
     );
+    if !report.requests.is_empty() {
+        let states: Vec<String> = report.requests.iter().map(|b| format!("{} {}", b.count, b.label)).collect();
+        let _ = writeln!(out, "  requests: {}", states.join(", "));
+    }
     if !report.reviewers.is_empty() {
         let budget = report.budget.map_or(String::new(), |b| format!(" (budget: {b} AI lines per reviewer)"));
         let _ = writeln!(out, "  awaiting each reviewer, for planning, not ranking{budget}:");
@@ -926,17 +1421,66 @@ pub fn render_text(report: &TeamReport) -> String {
     let _ = writeln!(out, "\nAI share of added lines ({})", crate::display::line(&report.range));
     let _ = writeln!(
         out,
-        "  {} of {} line(s) AI-written ({}); {} of {} commit(s) carry a vouch note (lines of the others are unattested, not human)",
+        "  {} of {} line(s) AI-written ({}); {} attested not AI, {} unknown (unattested, not human)",
         a.total.ai_lines,
         a.total.added_lines,
         percent(a.total.share),
-        a.commits_with_note,
-        a.commits
+        a.attested_lines,
+        a.unknown_lines
     );
+    if a.carried_lines > 0 {
+        let _ = writeln!(
+            out,
+            "  {} of the AI line(s) rewrite or move AI text of the range (AI origin is sticky, as verify judges)",
+            a.carried_lines
+        );
+    }
+    let _ = writeln!(
+        out,
+        "  provenance: {} of {} commit(s) carry some ({} merge(s)); {} carry a vouch note",
+        a.commits_with_provenance,
+        a.commits - a.merges,
+        a.merges,
+        a.commits_with_note
+    );
+    let _ = writeln!(out, "  by evidence (a commit with two kinds counts under each):");
+    for e in &a.evidence {
+        let label = if e.kind == "none" { "no provenance" } else { e.kind.as_str() };
+        let _ = writeln!(
+            out,
+            "    {:<32} {:>5} commit(s) {:>7} AI / {:<7} line(s)",
+            crate::display::line(label),
+            e.commits,
+            e.ai_lines,
+            e.added_lines
+        );
+    }
+    if !a.tools.is_empty() {
+        let _ = writeln!(out, "  by tool:");
+        for t in &a.tools {
+            let name = match &t.model {
+                Some(model) => format!("{} ({model})", t.tool),
+                None => t.tool.clone(),
+            };
+            let _ = writeln!(out, "    {:<40} {:>7} AI line(s)", crate::display::line(&name), t.ai_lines);
+        }
+    }
+    let _ = writeln!(out, "  by directory:");
     for d in &a.directories {
         let label = crate::display::line(&d.label);
         let _ = writeln!(out, "    {label:<40} {:>5} {:>7} / {:<7}", percent(d.share), d.ai_lines, d.added_lines);
     }
+    let _ = writeln!(out, "  by author, for planning, not ranking:");
+    for d in &a.authors {
+        let label = crate::display::line(&d.label);
+        let _ = writeln!(out, "    {label:<40} {:>5} {:>7} / {:<7}", percent(d.share), d.ai_lines, d.added_lines);
+    }
+    let h = &report.in_head;
+    let _ = writeln!(
+        out,
+        "  in HEAD now: {} AI line(s) from the range, {} attested not AI, {} unknown",
+        h.ai_lines, h.attested_lines, h.unknown_lines
+    );
     let t = &report.triage;
     let saved = t.saved();
     let _ =
@@ -1163,8 +1707,13 @@ pub fn render_html(report: &TeamReport) -> String {
     h.push_str("</div>");
     let _ = write!(
         h,
-        "<p class=\"note\">{} of {} commits carry a vouch note; lines of the others count as added, not as AI: no record means unattested, not human.</p></section>",
-        a.commits_with_note, a.commits
+        "<p class=\"note\">{} of {} commits carry provenance (a vouch or git-ai note, an AI trailer, aider, a bot author); \
+         {} of them a vouch note. Lines with no evidence count as added, not as AI: no record means unattested, not human. \
+         {} AI lines of HEAD come from these commits now.</p></section>",
+        a.commits_with_provenance,
+        a.commits - a.merges,
+        a.commits_with_note,
+        report.in_head.ai_lines
     );
 
     h.push_str("<div class=\"grid\">");
@@ -1198,6 +1747,18 @@ pub fn render_html(report: &TeamReport) -> String {
         )
     );
     h.push_str("</div>");
+
+    h.push_str("<section><h2>Requests</h2><p class=\"note\">Only awaiting requests are in the queue; a request closes when its requester withdraws it, when its units are decided, or when its code is gone.</p>");
+    if report.requests.is_empty() {
+        h.push_str("<p>No requests.</p>");
+    } else {
+        h.push_str("<table><thead><tr><th>state</th><th class=\"n\">requests</th></tr></thead><tbody>");
+        for b in &report.requests {
+            let _ = write!(h, "<tr><td>{}</td><td class=\"n\">{}</td></tr>", escape(&b.label), b.count);
+        }
+        h.push_str("</tbody></table>");
+    }
+    h.push_str("</section>");
 
     h.push_str("<section><h2>Awaiting each reviewer</h2>");
     h.push_str("<p class=\"note\">For planning and sharing review, not for ranking people; a unit several people may sign off counts for each.");
@@ -1250,6 +1811,49 @@ pub fn render_html(report: &TeamReport) -> String {
             escape(label),
             tally.units,
             tally.ai_lines
+        );
+    }
+    h.push_str("</tbody></table></section>");
+
+    h.push_str("<section><h2>Evidence</h2><p class=\"note\">What says who wrote the added lines; a commit with two kinds counts under each.</p>");
+    h.push_str("<table><thead><tr><th>evidence</th><th class=\"n\">commits</th><th class=\"n\">AI lines</th><th class=\"n\">added lines</th></tr></thead><tbody>");
+    for e in &a.evidence {
+        let label = if e.kind == "none" { "no provenance" } else { e.kind.as_str() };
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            escape(label),
+            e.commits,
+            e.ai_lines,
+            e.added_lines
+        );
+    }
+    h.push_str("</tbody></table>");
+    let _ = write!(
+        h,
+        "<p class=\"note\">{} AI lines rewrite or move AI text of the range (AI origin is sticky, as <code>vouch verify</code> judges); {} lines are attested not AI, {} unknown.</p></section>",
+        a.carried_lines, a.attested_lines, a.unknown_lines
+    );
+    h.push_str("<section><h2>AI lines per tool</h2><table><thead><tr><th>tool</th><th>model</th><th class=\"n\">AI lines</th></tr></thead><tbody>");
+    for t in &a.tools {
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td class=\"n\">{}</td></tr>",
+            escape(&t.tool),
+            escape(t.model.as_deref().unwrap_or("–")),
+            t.ai_lines
+        );
+    }
+    h.push_str("</tbody></table></section>");
+    h.push_str("<section><h2>AI share per author</h2><p class=\"note\">For planning, not for ranking people.</p><table><thead><tr><th>author</th><th class=\"n\">AI share</th><th class=\"n\">AI lines</th><th class=\"n\">added lines</th></tr></thead><tbody>");
+    for d in &a.authors {
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            escape(&d.label),
+            percent(d.share),
+            d.ai_lines,
+            d.added_lines
         );
     }
     h.push_str("</tbody></table></section>");
@@ -1570,22 +2174,52 @@ ai_lines_per_reviewer = 5
     fn ai_share_per_directory_and_over_time() {
         let day = 86_400;
         let t0 = 1_769_990_400; // a Monday
-        let commit = |id: &str, time: i64, files: &[(&str, usize, usize)]| CommitLines {
-            id: id.to_string(),
-            time,
-            has_note: files.iter().any(|f| f.2 > 0),
-            files: files.iter().map(|(p, a, i)| FileLines { path: p.to_string(), added: *a, ai: *i }).collect(),
-        };
+        let commit =
+            |id: &str, time: i64, author: &str, evidence: &[&str], files: &[(&str, usize, usize)]| CommitLines {
+                id: id.to_string(),
+                time,
+                author: author.to_string(),
+                merge: false,
+                evidence: evidence.iter().map(|e| e.to_string()).collect(),
+                files: files
+                    .iter()
+                    .map(|(p, a, i)| FileLines { path: p.to_string(), added: *a, ai: *i, ..FileLines::default() })
+                    .collect(),
+                tools: vec![ToolLines {
+                    tool: "claude".into(),
+                    model: None,
+                    ai_lines: files.iter().map(|f| f.2).sum(),
+                }],
+            };
         let commits = vec![
-            commit("aaaaaaaa", t0, &[("src/a.rs", 10, 5), ("README.md", 4, 0)]),
-            commit("bbbbbbbb", t0 + day, &[("src/b.rs", 10, 10)]),
-            commit("cccccccc", t0 + 8 * day, &[("tests/t.rs", 6, 3)]),
+            commit("aaaaaaaa", t0, "ann@x", &["vouch note"], &[("src/a.rs", 10, 5), ("README.md", 4, 0)]),
+            commit("bbbbbbbb", t0 + day, "Bob@x", &["trailer: claude", "git-ai note"], &[("src/b.rs", 10, 10)]),
+            commit("cccccccc", t0 + 8 * day, "ann@x", &[], &[("tests/t.rs", 6, 3)]),
         ];
         let share = ai_share(&commits);
-        assert_eq!((share.commits, share.commits_with_note), (3, 3));
-        assert_eq!((share.total.added_lines, share.total.ai_lines), (30, 18));
+        assert_eq!((share.commits, share.commits_with_note, share.commits_with_provenance), (3, 1, 2));
+        assert_eq!((share.total.added_lines, share.total.ai_lines, share.unknown_lines), (30, 18, 12));
         let dirs: Vec<String> = share.directories.iter().map(|d| format!("{} {}", d.label, percent(d.share))).collect();
         assert_eq!(dirs, ["src 75%", "tests 50%", ". 0%"]);
+        let kinds: Vec<String> = share
+            .evidence
+            .iter()
+            .map(|e| format!("{} {} {}/{}", e.kind, e.commits, e.ai_lines, e.added_lines))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                "vouch note 1 5/14",
+                "git-ai note 1 10/10",
+                "trailer 1 10/10",
+                "aider author 0 0/0",
+                "bot author 0 0/0",
+                "none 1 3/6"
+            ]
+        );
+        let authors: Vec<String> = share.authors.iter().map(|a| format!("{} {}", a.label, a.ai_lines)).collect();
+        assert_eq!(authors, ["ann@x 8", "bob@x 10"]);
+        assert_eq!(share.tools, [ToolLines { tool: "claude".into(), model: None, ai_lines: 18 }]);
         assert_eq!(share.period, "week");
         let weeks: Vec<String> = share.over_time.iter().map(|w| format!("{} {}", w.label, percent(w.share))).collect();
         assert_eq!(weeks, ["2026-W06 62%", "2026-W07 50%"]);
@@ -1595,6 +2229,7 @@ ai_lines_per_reviewer = 5
         assert_eq!(one_week.over_time.iter().map(|s| s.label.as_str()).collect::<Vec<_>>(), ["aaaaaaa", "bbbbbbb"]);
         assert_eq!(directory_of("a/b/c.rs"), "a/b");
         assert_eq!(directory_of("c.rs"), ".");
+        assert_eq!(evidence_kind("bot author: x[bot]"), "bot author");
     }
 
     #[test]
@@ -1673,14 +2308,19 @@ ai_lines_per_reviewer = 5
         let queue = pending(&ledger(&requests, Vec::new()), &policy(), &requests, &|_| None);
         let report = team_report(ReportInput {
             queue: &queue.units,
+            requests: &queue.requests,
             budget: &Budget { ai_lines_per_reviewer: Some(2) },
             latency: Latency::default(),
             commits: &[CommitLines {
                 id: "abc".into(),
                 time: 0,
-                has_note: true,
-                files: vec![FileLines { path: "src/<x>/a.rs".into(), added: 4, ai: 1 }],
+                author: "dev@example.com".into(),
+                merge: false,
+                evidence: vec!["vouch note".into()],
+                files: vec![FileLines { path: "src/<x>/a.rs".into(), added: 4, ai: 1, ..FileLines::default() }],
+                tools: Vec::new(),
             }],
+            in_head: HeadLines::default(),
             triage: TriageSavings::default(),
             range: "the last 1 commit(s)".into(),
             now: now(),

@@ -552,11 +552,12 @@ fn log_shows_ai_share_approvals_and_commits_without_a_note() {
     let text = stdout(&out);
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 6, "{text}");
-    assert!(lines[0].ends_with("no note"), "{text}");
+    // No evidence of any kind: unattested, not human.
+    assert!(lines[0].ends_with("no provenance (1 line(s) unattested)"), "{text}");
     assert!(lines[1].contains("readme <dev@example.com>"), "{text}");
     assert!(lines[2].starts_with(&noted.to_string()[..10]), "{text}");
-    assert!(lines[2].contains("75% AI (3/4 lines) by claude; 1 approval: carol@example.com"), "{text}");
-    assert!(lines[4].ends_with("no note"), "{text}");
+    assert!(lines[2].contains("75% AI (3/4 lines) by claude · vouch note; 1 approval: carol@example.com"), "{text}");
+    assert!(lines[4].ends_with("no provenance (4 line(s) unattested)"), "{text}");
 
     let out = vouch(&repo, &["log", "HEAD~2..HEAD", "--format", "json"]);
     assert_exit(&out, 0);
@@ -564,6 +565,8 @@ fn log_shows_ai_share_approvals_and_commits_without_a_note() {
     let entries = entries.as_array().unwrap();
     assert_eq!(entries.len(), 2);
     assert_eq!(entries[0]["note"], false);
+    assert_eq!(entries[0]["evidence"], serde_json::json!([]));
+    assert_eq!(entries[1]["evidence"], serde_json::json!(["vouch note"]));
     assert_eq!(entries[1]["commit"], noted.to_string());
     assert_eq!((entries[1]["ai_lines"].as_u64(), entries[1]["added_lines"].as_u64()), (Some(3), Some(4)));
     assert_eq!(entries[1]["approvals"][0]["reviewer"], "carol@example.com");

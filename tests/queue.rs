@@ -238,7 +238,7 @@ fn list_for_the_current_identity() {
     let (repo, _git, _) = queue_repo();
     // The requester has nothing to sign off.
     let out = ok(vouch(&repo, &["review", "--list"]));
-    assert_eq!(out, "Nothing awaits your sign-off (dev@example.com).\n");
+    assert_eq!(out, "Nothing awaits your sign-off (dev@example.com).\nrequests: 4 awaiting, 1 rejected\n");
     repo.git(&["config", "user.email", "carol@example.com"]);
     let out = ok(vouch(&repo, &["review", "--list"]));
     let lines: Vec<&str> = out.lines().collect();
@@ -367,7 +367,7 @@ fn a_request_whose_fingerprint_does_not_match_its_text_is_not_queued() {
     repo.git(&["config", "user.email", "carol@example.com"]);
     let out = vouch(&repo, &["review", "--list", "--all"]);
     assert!(out.status.success());
-    assert_eq!(stdout(&out), "Nothing awaits sign-off.\n");
+    assert_eq!(stdout(&out), "Nothing awaits sign-off.\nrequests: 1 closed: cannot be decided on\n");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("the fingerprint it states is not that of its text"), "{err}");
     assert!(err.contains("forged or damaged, it cannot be approved"), "{err}");
@@ -561,7 +561,8 @@ fn stats_json_reports_queue_latency_share_and_triage() {
     assert!(text.contains("awaiting each reviewer, for planning, not ranking:"), "{text}");
     assert!(text.contains("  median 1h 0m, p90 3h 0m over 2 decided unit(s); 2 undecided"), "{text}");
     assert!(text.contains("  senior review saved: 2 unit(s), 7 AI line(s) of 4 unit(s), 14 AI line(s)"), "{text}");
-    assert!(text.contains("3 of 5 commit(s) carry a vouch note"), "{text}");
+    assert!(text.contains("provenance: 3 of 5 commit(s) carry some (0 merge(s)); 3 carry a vouch note"), "{text}");
+    assert!(text.contains("  requests: 2 awaiting, 1 approved, 1 rejected"), "{text}");
 }
 
 #[test]
@@ -578,6 +579,19 @@ fn stats_over_a_range() {
     assert_eq!(one["ai_share"]["total"]["ai_lines"], 3);
     assert_eq!(one["triage"]["all"], json!({ "units": 1, "ai_lines": 3 }));
     assert_eq!(one["triage"]["peer"]["units"], 1);
+}
+
+#[test]
+fn stats_over_a_time_window() {
+    let (repo, _git, _, _) = history_repo();
+    let stats = json_of(vouch(&repo, &["stats", "--since", "2026-01-10", "--format", "json"]));
+    assert_eq!(stats["range"], "commits since 2026-01-10");
+    // The docs and README commits, and the policy's (made today); not the
+    // test's AI lines of 2026-01-06.
+    assert_eq!(stats["ai_share"]["commits"], 3);
+    assert_eq!(stats["ai_share"]["total"]["ai_lines"], 4);
+    let html = ok(vouch(&repo, &["report", "--since", "2026-01-10", "-o", "-"]));
+    assert!(html.contains("commits: commits since 2026-01-10"), "{html}");
 }
 
 #[test]

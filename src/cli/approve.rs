@@ -279,6 +279,9 @@ fn decide(d: Decision) -> anyhow::Result<Outcome> {
             name: item.facts.unit.name.clone(),
         });
     }
+    let signed: Vec<(&str, &Approval)> =
+        written.iter().zip(&approvals).map(|(w, (approval, _))| (w.id.as_str(), approval)).collect();
+    warn_unverifiable(&ctx, policy, &signed);
     let report = Report {
         decision: verb,
         reviewer: me.email.clone(),
@@ -376,6 +379,7 @@ fn decide_trust_file(
     approval.path = Some(path.clone());
     sign(&ctx, &policy, &mut approval)?;
     let id = records::add(&ctx.repo, &approval)?;
+    warn_unverifiable(&ctx, &policy, &[(id.as_str(), &approval)]);
     match format {
         Format::Json => println!(
             "{}",
@@ -389,6 +393,71 @@ fn decide_trust_file(
         ),
     }
     Ok(Outcome::Ok)
+}
+
+/// Warn when a decision just written will not count where signatures are
+/// required: its signature (or its lack of one) checked against the
+/// allowed-signers file as committed at HEAD, and at the default branch's
+/// tip (what `vouch verify` will most likely take as BASE) when that is
+/// another commit, each named. Nothing when no policy there (nor the
+/// working tree's) requires signatures and the decision is unsigned.
+fn warn_unverifiable(ctx: &Context, policy: &Policy, written: &[(&str, &Approval)]) {
+    let mut places: Vec<(String, String)> = Vec::new();
+    if let Ok(head) = ctx.repo.head().and_then(|h| h.peel_to_commit()) {
+        places.push(("HEAD".to_string(), head.id().to_string()));
+        if let Some((name, tip)) = default_branch(&ctx.repo)
+            && tip != head.id()
+        {
+            places.push((name, tip.to_string()));
+        }
+    }
+    for (name, rev) in places {
+        let source = Source::Commit(rev);
+        let at = match ctx.policy(&source) {
+            Ok(p) => p,
+            Err(_) => continue,
+        };
+        let required = at.require_signatures() || policy.require_signatures();
+        if !required && written.iter().all(|(_, a)| a.signature.is_none()) {
+            continue;
+        }
+        let signers = match signature::load_allowed_signers(&ctx.repo, &at, &source) {
+            Ok(signers) => signers,
+            Err(e) => {
+                eprintln!("vouch: warning: cannot check your signature against {name}'s allowed signers: {e}");
+                continue;
+            }
+        };
+        for (id, approval) in written {
+            if let Err(problem) = signers.check_approval(approval) {
+                let short = &id[..12.min(id.len())];
+                let consequence = if required {
+                    "vouch verify will not count it where the policy requires signatures"
+                } else {
+                    "it will not count if the policy comes to require signatures"
+                };
+                eprintln!(
+                    "vouch: warning: decision {short} does not verify against the allowed signers at {name} ({}): it {}; {consequence}",
+                    display::line(at.allowed_signers()),
+                    display::line(&problem.to_string())
+                );
+            }
+        }
+    }
+}
+
+/// The default branch's tip as this clone knows it: what `origin/HEAD`
+/// points to, else a local `main` or `master`.
+fn default_branch(repo: &git2::Repository) -> Option<(String, git2::Oid)> {
+    if let Ok(reference) = repo.find_reference("refs/remotes/origin/HEAD")
+        && let Some(target) = reference.symbolic_target()
+        && let Ok(tip) = repo.refname_to_id(target)
+    {
+        return Some((target.trim_start_matches("refs/remotes/").to_string(), tip));
+    }
+    ["main", "master"]
+        .into_iter()
+        .find_map(|b| repo.refname_to_id(&format!("refs/heads/{b}")).ok().map(|tip| (b.to_string(), tip)))
 }
 
 fn confirm(question: &str) -> anyhow::Result<bool> {
@@ -411,8 +480,11 @@ fn select(ctx: &Context, worktree: &Worktree, target: Option<&str>, yes: bool) -
     let requests: Vec<Stored<Request>> =
         listing.records.into_iter().filter(|r| r.record.repository == repository).collect();
     let mut files = Files { ctx, worktree, loaded: HashMap::new() };
+    let ours: Vec<&Stored<Request>> = requests.iter().collect();
+    let withdrawn = super::team::withdrawn(ctx, worktree.policy(), &ours)?;
     let Some(target) = target else {
-        let open: Vec<&Stored<Request>> = requests.iter().filter(|r| is_open(worktree, r)).collect();
+        let open: Vec<&Stored<Request>> =
+            requests.iter().filter(|r| !withdrawn.contains(&r.id) && is_open(worktree, r)).collect();
         return match open.as_slice() {
             [one] if !yes => from_request(&mut files, one),
             [] => bail!("no open request; name one (vouch approve REQUEST-ID) or a unit (PATH:LINE)"),
@@ -437,7 +509,15 @@ fn select(ctx: &Context, worktree: &Worktree, target: Option<&str>, yes: bool) -
         let prefix = target.to_ascii_lowercase();
         let matching: Vec<&Stored<Request>> = requests.iter().filter(|r| r.id.starts_with(&prefix)).collect();
         return match matching.as_slice() {
-            [one] => from_request(&mut files, one),
+            [one] => {
+                if withdrawn.contains(&one.id) {
+                    eprintln!(
+                        "vouch: warning: request {} was withdrawn by its requester; a decision still binds to the text",
+                        &one.id[..12]
+                    );
+                }
+                from_request(&mut files, one)
+            }
             [] => bail!("no request {target} in this repository (vouch sync fetches others' requests)"),
             many => {
                 let ids: Vec<&str> = many.iter().map(|r| &r.id[..16]).collect();

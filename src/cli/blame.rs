@@ -8,7 +8,10 @@
 //! the range since BASE, the working tree's changes as the next commit),
 //! else as history says (`git blame` of the working-tree text against HEAD,
 //! with vouch notes, other tools' notes, trailers and bots) with the journal
-//! of uncommitted provenance laid over it; a blank line inside an AI
+//! of uncommitted provenance laid over it; each line says which evidence
+//! decided it (`source`: `vouch note`, `git-ai note`, `trailer: claude`,
+//! `aider author`, `bot author: …` as `vouch verify`'s coverage names
+//! them, or `journal` for uncommitted text). A blank line inside an AI
 //! insertion is AI, as every count of AI lines says
 //! ([`crate::provenance::line_attributions`]). Units are judged by the one
 //! judge, as the gate and `vouch status` judge them; a unit whose AI text
@@ -59,6 +62,10 @@ struct Line {
     tool: Option<String>,
     model: Option<String>,
     evidence: Option<&'static str>,
+    /// Which evidence says so: `vouch note`, `git-ai note`, `trailer: …`,
+    /// `aider author`, `bot author: …` (of the line's commit), `journal`
+    /// (uncommitted provenance); `None` for a line nothing speaks of.
+    source: Option<String>,
     /// The full commit id, or `None` when uncommitted.
     commit: Option<String>,
     accepted_by: Option<String>,
@@ -158,6 +165,9 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let journal = ctx.journal()?;
     let views = Views { journal: &journal.0, loaded: &journal.1, strict: false, cache: None };
     let view = views.view(&ctx.repo, &file)?;
+    // What the journal says of uncommitted text (a line it speaks of shows
+    // `journal` as its source).
+    let journal_spans = &view.spans;
     let spans = signoff::overlay(text.len(), &history::line_origins_to_spans(text, &origins), &view.spans);
     let map = ProvenanceMap::from_ranges(text.len(), &spans);
     // One rule for every count of AI lines (blank lines inside an AI
@@ -240,12 +250,24 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             Origin::Ai(s) => (Some(s.tool.clone()), s.model.clone()),
             _ => (None, None),
         };
+        let from_journal = journal_spans.iter().any(|(r, a)| {
+            a.origin != Origin::Unknown
+                && r.start < range.end.max(range.start + 1)
+                && range.start < r.end
+                && !text[r.start.max(range.start)..r.end.min(range.end)].iter().all(u8::is_ascii_whitespace)
+        });
+        let source = match (&attr.origin, from_journal) {
+            (Origin::Unknown, _) => None,
+            (_, true) => Some("journal".to_string()),
+            (_, false) => origin.and_then(|o| o.source.clone()),
+        };
         lines.push(Line {
             line: number,
             origin: attr.origin.label(),
             tool,
             model,
             evidence: attr.evidence.map(|e| e.label()),
+            source,
             commit: commit.map(|c| c.to_string()),
             accepted_by: attr.accepted_by.clone(),
             approved_by,
@@ -409,20 +431,21 @@ fn note_rationale(
 fn render(report: &Report, style: Style) -> String {
     let mut out = String::new();
     let dash = || "-".to_string();
-    let rows: Vec<[String; 5]> = report
+    let rows: Vec<[String; 6]> = report
         .lines
         .iter()
         .map(|l| {
             [
                 l.origin.to_string(),
                 l.tool.as_deref().map_or_else(dash, |t| display::line(t).into_owned()),
+                l.source.as_deref().map_or_else(dash, |t| display::line(t).into_owned()),
                 l.commit.as_ref().map_or_else(|| "uncommitted".to_string(), |c| c[..10].to_string()),
                 l.accepted_by.as_deref().map_or_else(dash, |a| display::line(a).into_owned()),
                 if l.approved_by.is_empty() { dash() } else { display::line(&l.approved_by.join(", ")).into_owned() },
             ]
         })
         .collect();
-    let mut widths = [6, 4, 11, 11, 11];
+    let mut widths = [6, 4, 8, 11, 11, 11];
     for row in &rows {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.chars().count());
@@ -433,10 +456,11 @@ fn render(report: &Report, style: Style) -> String {
         out,
         "{}",
         style.bold(&format!(
-            "{:>nw$} {:<w0$} {:<w1$} {:<w2$} {:<w3$} {:<w4$}",
+            "{:>nw$} {:<w0$} {:<w1$} {:<w2$} {:<w3$} {:<w4$} {:<w5$}",
             "line",
             "origin",
             "tool",
+            "evidence",
             "commit",
             "accepted by",
             "approved by",
@@ -446,6 +470,7 @@ fn render(report: &Report, style: Style) -> String {
             w2 = widths[2],
             w3 = widths[3],
             w4 = widths[4],
+            w5 = widths[5],
         ))
     );
     let mut current: Option<usize> = None;
@@ -483,18 +508,20 @@ fn render(report: &Report, style: Style) -> String {
         };
         let _ = writeln!(
             out,
-            "{:>nw$} {origin} {:<w1$} {:<w2$} {:<w3$} {:<w4$} │ {}",
+            "{:>nw$} {origin} {:<w1$} {:<w2$} {:<w3$} {:<w4$} {:<w5$} │ {}",
             l.line,
             row[1],
             row[2],
             row[3],
             row[4],
+            row[5],
             display::code_lines_bytes(&l.text).concat(),
             nw = number_width,
             w1 = widths[1],
             w2 = widths[2],
             w3 = widths[3],
             w4 = widths[4],
+            w5 = widths[5],
         );
         for why in &l.not_counted {
             let _ = writeln!(out, "{:>number_width$} │ not counted: {}", "", display::line(why));

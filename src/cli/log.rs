@@ -1,21 +1,30 @@
-//! `vouch log [RANGE]`: commits with their AI share and approvals, from the
-//! vouch notes on them.
+//! `vouch log [RANGE]`: commits with the evidence each carries, their AI
+//! share and approvals.
 //!
-//! A commit's AI share is the lines it added that its note attributes to
-//! AI, over all the lines it added (against its first parent). Approvals are
-//! the approval records its note lists. A commit without a note says so:
-//! no note means unattested, not human.
+//! A commit's lines are judged by the lineage of the commits shown
+//! (`store::lineage`), as `vouch verify` and `vouch stats` judge them: the
+//! lines it added (in none of its parents' versions; a merge's own lines
+//! are its conflict resolutions) are AI by its evidence (its vouch note,
+//! its git-ai note, an AI trailer, aider, a bot author) or because they
+//! rewrite or move AI text of an earlier commit shown (AI origin is
+//! sticky). Its evidence is listed as verify's coverage names it; a commit
+//! with none says so: no provenance means unattested, not human.
+//! Approvals are the approval records its vouch note lists.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use anyhow::Context as _;
-use git2::{DiffOptions, Oid, Repository, Sort};
+use git2::{Oid, Repository, Sort};
 use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use crate::lineage::Claim;
 use crate::policy::Verdict;
-use crate::store::notes::{self, FileRecord, NoteRecord};
+use crate::provenance::Origin;
+use crate::store::lineage::{self, Lineage};
+use crate::store::notes::NoteRecord;
+use crate::store::policy_file::Source;
 use crate::store::records::{self, Approval};
 
 use super::blame::write_stdout;
@@ -56,18 +65,24 @@ struct Entry {
     date: String,
     author: String,
     subject: String,
+    merge: bool,
+    /// The evidence it carries, as `vouch verify` names it: `vouch note`,
+    /// `git-ai note`, `trailer: claude`, `aider author`, `bot author: …`.
+    evidence: Vec<String>,
     /// Whether the commit has a vouch note.
     note: bool,
-    /// The note says the commit adds no AI text.
+    /// Its vouch note says the commit adds no AI text.
     attested_no_ai: bool,
-    /// Why the note could not be read.
-    unreadable: Option<String>,
-    /// Lines the commit added that its note attributes to AI.
+    /// Lines the commit added that are AI-written.
     ai_lines: u32,
-    /// Lines the commit added.
+    /// Of those, lines AI because they rewrite or move AI text of an
+    /// earlier commit shown, not by this commit's own evidence.
+    ai_lines_carried: u32,
+    /// Lines the commit added (in none of its parents' versions).
     added_lines: u32,
-    /// `ai_lines / added_lines`; `None` without a note or added lines.
+    /// `ai_lines / added_lines`; `None` without added lines.
     ai_share: Option<f64>,
+    /// The AI tools its AI lines name.
     tools: Vec<String>,
     approvals: Vec<Reviewer>,
 }
@@ -76,12 +91,15 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let ctx = Context::open()?;
     let repo = &ctx.repo;
     let commits = walk(repo, args.range.as_deref(), args.max_count)?;
+    let policy = ctx.policy(&Source::Worktree)?;
+    let lineage = lineage::walk_commits(repo, walk_order(repo, args.range.as_deref(), &commits)?, None, policy.bots())
+        .context("cannot read the history of the commits shown")?;
     let approvals: HashMap<String, Approval> =
         records::list::<Approval>(repo)?.records.into_iter().map(|s| (s.id, s.record)).collect();
     // Records that do not read are left out here; the gate and verify refuse them.
     let mut entries = Vec::new();
     for id in commits {
-        entries.push(entry(repo, id, &approvals)?);
+        entries.push(entry(repo, &lineage, id, &approvals)?);
     }
     match args.format.format {
         Format::Json => write_stdout(&format!("{}\n", serde_json::to_string_pretty(&entries)?))?,
@@ -120,130 +138,123 @@ fn walk(repo: &Repository, range: Option<&str>, max: Option<usize>) -> anyhow::R
     Ok(out)
 }
 
-fn entry(repo: &Repository, id: Oid, approvals: &HashMap<String, Approval>) -> anyhow::Result<Entry> {
+/// The commits shown, parents first, in the order `vouch verify` and
+/// `vouch stats` walk a `BASE..HEAD` range (the lineage of parallel
+/// branches can depend on it), so that the three agree.
+fn walk_order(repo: &Repository, range: Option<&str>, shown: &[Oid]) -> anyhow::Result<Vec<Oid>> {
+    let range_order = match range.filter(|r| r.contains("..")) {
+        Some(range) => {
+            let (base, head) = crate::verify::parse_range(range)?;
+            let rev = |r: &str| repo.revparse_single(r).and_then(|o| o.peel_to_commit()).map(|c| c.id());
+            match (rev(&base), rev(&head)) {
+                (Ok(base), Ok(head)) => Some(lineage::range_commits(repo, base, head)?),
+                _ => None,
+            }
+        }
+        None => None,
+    };
+    Ok(match range_order {
+        Some(all) => {
+            let shown: std::collections::HashSet<Oid> = shown.iter().copied().collect();
+            all.into_iter().filter(|c| shown.contains(c)).collect()
+        }
+        None => shown.iter().rev().copied().collect(),
+    })
+}
+
+fn entry(
+    repo: &Repository,
+    lineage: &Lineage,
+    id: Oid,
+    approvals: &HashMap<String, Approval>,
+) -> anyhow::Result<Entry> {
     let commit = repo.find_commit(id)?;
     let date = time::OffsetDateTime::from_unix_timestamp(commit.time().seconds())
         .map(|t| format!("{:04}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day()))
         .unwrap_or_default();
+    let evidence = lineage.evidence.get(&id);
+    let records: &[NoteRecord] = evidence.and_then(|e| e.vouch_note.as_deref()).unwrap_or_default();
     let mut e = Entry {
         commit: id.to_string(),
         date,
         author: commit.author().email().unwrap_or_default().to_string(),
         subject: commit.summary().unwrap_or_default().to_string(),
-        note: false,
-        attested_no_ai: false,
-        unreadable: None,
+        merge: commit.parent_count() > 1,
+        evidence: evidence.map(|e| e.labels()).unwrap_or_default(),
+        note: evidence.is_some_and(|e| e.vouch_note.is_some()),
+        attested_no_ai: records.contains(&NoteRecord::NoAi),
         ai_lines: 0,
+        ai_lines_carried: 0,
         added_lines: 0,
         ai_share: None,
         tools: Vec::new(),
         approvals: Vec::new(),
     };
-    let added = added_lines(repo, &commit)?;
-    e.added_lines = added.values().map(|l| l.len() as u32).sum();
-    let records = match notes::read_note(repo, id) {
-        Ok(Some(records)) => records,
-        Ok(None) => return Ok(e),
-        Err(err) => {
-            e.note = true;
-            e.unreadable = Some(err.to_string());
-            return Ok(e);
-        }
-    };
-    e.note = true;
-    let tree = commit.tree()?;
-    let mut files: Vec<&FileRecord> = Vec::new();
-    for r in &records {
-        match r {
-            NoteRecord::NoAi => e.attested_no_ai = true,
-            NoteRecord::File(f) => files.push(f),
+    let mut tools: BTreeMap<String, ()> = BTreeMap::new();
+    for added in lineage.added.get(&id).into_iter().flatten() {
+        e.added_lines += added.added();
+        e.ai_lines_carried += added.carried;
+        for &(claim, n) in &added.by_claim {
+            if let Claim::Ai(attribution) = lineage.claim_by_id(claim) {
+                e.ai_lines += n;
+                if let Origin::Ai(source) = &attribution.origin {
+                    tools.insert(source.tool.clone(), ());
+                }
+            }
         }
     }
-    let mut tools = BTreeSet::new();
-    let mut ids = BTreeSet::new();
-    for (path, lines) in &added {
-        let blob = tree.get_path(std::path::Path::new(path)).ok().map(|entry| entry.id().to_string());
-        // The records of this very file version; a record of another version
-        // of the path (a note not re-mapped yet) is better than none.
-        let exact: Vec<&&FileRecord> =
-            files.iter().filter(|f| &f.path == path && Some(&f.blob) == blob.as_ref()).collect();
-        let of_path: Vec<&&FileRecord> =
-            if exact.is_empty() { files.iter().filter(|f| &f.path == path).collect() } else { exact };
-        e.ai_lines += lines.iter().filter(|&&l| of_path.iter().any(|f| f.covers(l))).count() as u32;
-    }
-    for f in &files {
-        tools.insert(f.origin.tool.clone());
-        ids.extend(f.approvals.iter().cloned());
-    }
-    e.tools = tools.into_iter().collect();
+    e.tools = tools.into_keys().collect();
+    let ids: BTreeSet<&String> = records
+        .iter()
+        .filter_map(|r| match r {
+            NoteRecord::File(f) => Some(&f.approvals),
+            NoteRecord::NoAi => None,
+        })
+        .flatten()
+        .collect();
     e.approvals = ids
         .into_iter()
         .map(|id| {
-            let a = approvals.get(&id);
+            let a = approvals.get(id);
             Reviewer {
                 reviewer: a.map_or_else(|| "(record not here: vouch sync)".to_string(), |a| a.reviewer.email.clone()),
                 decision: a.map(|a| a.decision),
                 not_counted: a.map(Approval::standing).filter(|s| !s.counts()).map(|s| s.short()),
-                id,
+                id: id.clone(),
             }
         })
         .collect();
     if e.added_lines > 0 {
         e.ai_share = Some(f64::from(e.ai_lines) / f64::from(e.added_lines));
-    } else if e.ai_lines == 0 {
-        e.ai_share = None;
     }
     Ok(e)
-}
-
-/// The 1-based numbers of the lines `commit` added, by path, against its
-/// first parent.
-fn added_lines(repo: &Repository, commit: &git2::Commit) -> anyhow::Result<HashMap<String, Vec<u32>>> {
-    let tree = commit.tree()?;
-    let parent = commit.parent(0).ok().map(|p| p.tree()).transpose()?;
-    let mut options = DiffOptions::new();
-    options.context_lines(0);
-    let diff = repo
-        .diff_tree_to_tree(parent.as_ref(), Some(&tree), Some(&mut options))
-        .with_context(|| format!("cannot diff {}", commit.id()))?;
-    let mut out: HashMap<String, Vec<u32>> = HashMap::new();
-    diff.foreach(
-        &mut |_, _| true,
-        None,
-        None,
-        Some(&mut |delta, _hunk, line| {
-            if line.origin() == '+'
-                && let (Some(n), Some(path)) = (line.new_lineno(), delta.new_file().path().and_then(|p| p.to_str()))
-            {
-                out.entry(path.to_string()).or_default().push(n);
-            }
-            true
-        }),
-    )
-    .with_context(|| format!("cannot diff {}", commit.id()))?;
-    Ok(out)
 }
 
 fn render(entries: &[Entry], style: Style) -> String {
     let mut out = String::new();
     for e in entries {
-        let share = if let Some(why) = &e.unreadable {
-            style.red(&format!("unreadable note: {}", crate::display::line(why)))
-        } else if !e.note {
-            style.dim("no note")
-        } else {
-            match e.ai_share {
-                Some(s) if e.ai_lines > 0 => {
-                    style.yellow(&format!("{:.0}% AI ({}/{} lines)", s * 100.0, e.ai_lines, e.added_lines))
-                }
-                _ if e.attested_no_ai => "no AI (attested)".to_string(),
-                _ => format!("0% AI (0/{} lines)", e.added_lines),
+        let share = match e.ai_share {
+            Some(s) if e.ai_lines > 0 => {
+                let carried = if e.ai_lines_carried > 0 {
+                    format!(", {} carried from earlier AI text", e.ai_lines_carried)
+                } else {
+                    String::new()
+                };
+                style.yellow(&format!("{:.0}% AI ({}/{} lines{carried})", s * 100.0, e.ai_lines, e.added_lines))
             }
+            _ if e.attested_no_ai => "no AI (attested)".to_string(),
+            _ if e.evidence.is_empty() => style.dim(&format!("no provenance ({} line(s) unattested)", e.added_lines)),
+            _ => format!("0% AI (0/{} lines)", e.added_lines),
         };
         let tools = if e.tools.is_empty() {
             String::new()
         } else {
             format!(" by {}", crate::display::line(&e.tools.join(", ")))
+        };
+        let evidence = if e.evidence.is_empty() {
+            String::new()
+        } else {
+            format!(" · {}", crate::display::line(&e.evidence.join(", ")))
         };
         let approvals = if e.approvals.is_empty() {
             String::new()
@@ -264,7 +275,9 @@ fn render(entries: &[Entry], style: Style) -> String {
                 crate::display::line(&names.join(", "))
             )
         };
-        let _ = writeln!(out, "{} {} {}{tools}{approvals}", style.yellow(&e.commit[..10]), e.date, share);
+        let merge = if e.merge { " merge" } else { "" };
+        let _ =
+            writeln!(out, "{} {}{merge} {}{tools}{evidence}{approvals}", style.yellow(&e.commit[..10]), e.date, share);
         let _ = writeln!(out, "    {} <{}>", crate::display::line(&e.subject), crate::display::line(&e.author));
     }
     out

@@ -33,6 +33,7 @@ pub mod review;
 pub mod stats;
 pub mod status;
 pub mod sync;
+pub mod team;
 pub mod verify;
 
 // What every command opens, and the files they look at, live in the

@@ -9,6 +9,7 @@ use anyhow::Context as _;
 
 use super::Outcome;
 use super::context::Context;
+use super::team::{self, Window};
 use crate::queue;
 
 #[derive(Debug, clap::Args)]
@@ -22,11 +23,14 @@ pub struct Args {
     pub output: PathBuf,
     /// The commits to measure, as for `vouch stats`.
     pub range: Option<String>,
+    /// Only commits made since DATE, as for `vouch stats`.
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
 }
 
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let ctx = Context::open()?;
-    let report = super::stats::collect(&ctx, args.range.as_deref())?;
+    let report = team::collect(&ctx, &Window { range: args.range, since: args.since })?;
     let html = queue::render_html(&report);
     if args.output.as_os_str() == "-" {
         print!("{html}");

@@ -17,19 +17,36 @@
 //! again. Text the size heuristic merely suspects is left out unless named
 //! by its line.
 //!
-//! Exit codes: 0 when the request was written; 1 when the policy refuses
-//! it (a rationale is required) or nothing there needs sign-off; 2 for
-//! anything vouch cannot do (no repository, no identity, no commits yet, a
-//! bad argument).
+//! Units asked for before come back when their request no longer asks
+//! anything: when it was withdrawn, when it was made under fingerprint
+//! version 1, or when approvals of the unit stopped counting (unsigned,
+//! since the policy requires signatures); with no target, the files of
+//! such units are looked at too.
+//!
+//! `vouch request --withdraw ID [-m REASON]` withdraws a request: an
+//! append-only withdrawal record (signed where the policy requires
+//! signatures) that closes it. Only its requester may; the units'
+//! approvals and rejections stay as they are.
+//!
+//! Exit codes: 0 when the request (or withdrawal) was written; 1 when the
+//! policy refuses it (a rationale is required, someone else's request) or
+//! nothing there needs sign-off; 2 for anything vouch cannot do (no
+//! repository, no identity, no commits yet, a bad argument, an unknown
+//! request).
 
 use serde::Serialize;
+
+use std::collections::{BTreeSet, HashSet};
 
 use crate::analysis::judge::JudgedUnit;
 use crate::analysis::worktree::{self as units, FileUnits, Target, Worktree};
 use crate::display;
-use crate::policy::{ReviewerSet, Status};
-use crate::signoff::{self, SignoffError};
-use crate::store::records;
+use crate::policy::{Policy, Refusal, ReviewerSet, Status};
+use crate::signoff::{self, Ledger, SignoffError};
+use crate::store::identity::Identity;
+use crate::store::policy_file::Source;
+use crate::store::records::{self, FingerprintStanding, Request, Stored, Withdrawal};
+use crate::store::signature;
 
 use super::output::Style;
 use super::{Format, FormatArg, Outcome};
@@ -41,6 +58,10 @@ pub struct Args {
     /// None: every AI unit in the working tree that needs sign-off.
     #[arg(value_name = "PATH[:LINE]")]
     pub targets: Vec<String>,
+    /// Withdraw your request REQUEST-ID (or a unique prefix of at least 6
+    /// hex digits) instead; -m gives the reason.
+    #[arg(long, value_name = "REQUEST-ID", conflicts_with = "targets")]
+    pub withdraw: Option<String>,
     /// Why the code looks the way it does (shown to reviewers and, later,
     /// in blame and on hover).
     #[arg(short = 'm', long = "rationale", value_name = "TEXT")]
@@ -78,13 +99,27 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let worktree = Worktree::open(&ctx)?;
     let ledger = worktree.ledger();
     let repository = ledger.repository_id.clone().ok_or(SignoffError::NoCommits)?;
+    // Judged under the policy at BASE, as verify will judge the units.
+    let policy = worktree.policy().clone();
+    if let Some(id) = &args.withdraw {
+        return withdraw(&ctx, &policy, &repository, &me, id, args.rationale.as_deref(), args.format.format);
+    }
     let rationale = args.rationale.as_deref().map(str::trim).filter(|r| !r.is_empty());
+    let asked = Asked::read(&ctx, &policy, &repository)?;
 
     let targets: Vec<Target> = args.targets.iter().map(|t| units::parse_target(&ctx, t)).collect::<Result<_, _>>()?;
     let mut files: Vec<(FileUnits, Option<Target>)> = Vec::new();
     if targets.is_empty() {
+        let mut seen: BTreeSet<String> = BTreeSet::new();
         for file in worktree.files(&ctx)? {
+            seen.insert(file.path.clone());
             files.push((file, None));
+        }
+        // Files of units asked about before whose requests no longer ask.
+        for path in asked.revisit.iter().filter(|p| !seen.contains(*p) && ctx.root.join(p).is_file()) {
+            if let Some(file) = worktree.file(&ctx, path)? {
+                files.push((file, None));
+            }
         }
     } else {
         for target in targets {
@@ -125,9 +160,22 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
                     // A trust file named by its path: its change, also when
                     // it was requested before (a better rationale).
                     let named_trust_file = target.is_some() && unit.trust_file && unit.lacks_signoff();
-                    if named_trust_file
-                        || matches!(unit.judgement.assessment.status, Status::Pending { .. } | Status::Rejected { .. })
-                    {
+                    let judgement = &unit.judgement;
+                    let again = match &judgement.assessment.status {
+                        Status::Pending { .. } | Status::Rejected { .. } => true,
+                        // Asked before, but no request asks any more, or
+                        // approvals of it stopped counting.
+                        Status::Requested { .. } => {
+                            !asked.is_live(ledger, &unit.facts.unit.fingerprint)
+                                || judgement
+                                    .assessment
+                                    .ignored
+                                    .iter()
+                                    .any(|g| matches!(g.refusal, Refusal::Unsigned { .. }))
+                        }
+                        _ => false,
+                    };
+                    if named_trust_file || again {
                         chosen.push((i, unit));
                     }
                 }
@@ -240,4 +288,134 @@ fn print_text(report: &Report, style: Style) {
     }
     println!("a reviewer signs off with:\n  {}", report.approve_command);
     println!("or rejects it with:\n  vouch reject {} --comment \"what to change\"", &report.request[..12]);
+}
+
+/// What the records say about earlier requests: which were withdrawn (by
+/// their requester, signed where the policy asks), and the files of units
+/// to look at again when no path is given.
+struct Asked {
+    withdrawn: HashSet<String>,
+    /// Paths of units whose requests no longer ask anything (withdrawn,
+    /// fingerprint version 1) or whose approvals no longer count.
+    revisit: BTreeSet<String>,
+}
+
+impl Asked {
+    fn read(ctx: &Context, policy: &Policy, repository: &str) -> anyhow::Result<Asked> {
+        let requests: Vec<Stored<Request>> = records::list::<Request>(&ctx.repo)?
+            .records
+            .into_iter()
+            .filter(|r| r.record.repository == repository)
+            .collect();
+        let ours: Vec<&Stored<Request>> = requests.iter().collect();
+        let withdrawn = super::team::withdrawn(ctx, policy, &ours)?;
+        let signers = if policy.require_signatures() {
+            signature::load_allowed_signers(&ctx.repo, policy, &Source::Worktree).ok()
+        } else {
+            None
+        };
+        let mut revisit = BTreeSet::new();
+        for request in &requests {
+            let closed = withdrawn.contains(&request.id);
+            for unit in &request.record.units {
+                let outdated = matches!(unit.standing(), FingerprintStanding::Retired { .. });
+                if closed || outdated {
+                    revisit.insert(unit.path.clone());
+                }
+            }
+        }
+        let ledger = ctx.ledger()?;
+        revisit.extend(ledger.approvals.retired.iter().filter_map(|a| a.record.path.clone()));
+        if policy.require_signatures() {
+            // Unsigned approvals of requested units: they stopped counting.
+            for request in &requests {
+                for unit in &request.record.units {
+                    let unsigned = ledger.approvals.for_fingerprint(&unit.fingerprint).iter().any(|a| {
+                        a.record.decision == crate::policy::Verdict::Approve
+                            && signers.as_ref().is_none_or(|s| s.check_approval(&a.record).is_err())
+                    });
+                    if unsigned {
+                        revisit.insert(unit.path.clone());
+                    }
+                }
+            }
+        }
+        Ok(Asked { withdrawn, revisit })
+    }
+
+    /// Whether a request that is not withdrawn asks for `fingerprint`.
+    fn is_live(&self, ledger: &Ledger, fingerprint: &str) -> bool {
+        ledger.requests.for_fingerprint(fingerprint).iter().any(|r| !self.withdrawn.contains(&r.id))
+    }
+}
+
+/// The shortest request id prefix accepted.
+const MIN_PREFIX: usize = 6;
+
+/// `vouch request --withdraw ID`: withdraw the current identity's request.
+fn withdraw(
+    ctx: &Context,
+    policy: &Policy,
+    repository: &str,
+    me: &Identity,
+    id: &str,
+    reason: Option<&str>,
+    format: Format,
+) -> anyhow::Result<Outcome> {
+    let prefix = id.trim().to_ascii_lowercase();
+    if prefix.len() < MIN_PREFIX || !prefix.bytes().all(|b| b.is_ascii_hexdigit()) {
+        anyhow::bail!("bad request id {id:?}: give the id (or at least {MIN_PREFIX} of its first hex digits)");
+    }
+    let requests = records::list::<Request>(&ctx.repo)?.records;
+    let matching: Vec<&Stored<Request>> =
+        requests.iter().filter(|r| r.record.repository == repository && r.id.starts_with(&prefix)).collect();
+    let request = match matching.as_slice() {
+        [one] => *one,
+        [] => anyhow::bail!("no request {id} in this repository (vouch sync fetches others' requests)"),
+        many => {
+            let ids: Vec<&str> = many.iter().map(|r| &r.id[..16]).collect();
+            anyhow::bail!("request id prefix {id} is ambiguous: {}; give more digits", ids.join(", "))
+        }
+    };
+    let short = &request.id[..12];
+    let requester = &request.record.requester.email;
+    if !requester.eq_ignore_ascii_case(&me.email) {
+        eprintln!(
+            "vouch: request {short} was made by {}; only its requester may withdraw it (you are {}); nothing was written",
+            display::line(requester),
+            display::line(&me.email)
+        );
+        return Ok(Outcome::Failed);
+    }
+    let asked = Asked::read(ctx, policy, repository)?;
+    if asked.withdrawn.contains(&request.id) {
+        eprintln!("vouch: request {short} is already withdrawn; nothing was written");
+        return Ok(Outcome::Ok);
+    }
+    let mut withdrawal = Withdrawal::new(repository, &request.id, me.clone().into());
+    withdrawal.reason = reason.map(str::trim).filter(|r| !r.is_empty()).map(str::to_string);
+    signature::sign_withdrawal(&ctx.repo, policy, &mut withdrawal)?;
+    let record = records::add(&ctx.repo, &withdrawal)?;
+    match format {
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "withdrawn": request.id,
+                "withdrawal": record,
+                "by": me.email,
+                "reason": withdrawal.reason,
+                "signed": withdrawal.signature.is_some(),
+            }))?
+        ),
+        Format::Text => {
+            let n = request.record.units.len();
+            println!(
+                "withdrew request {short} ({n} unit{}; withdrawal {})",
+                if n == 1 { "" } else { "s" },
+                &record[..12]
+            );
+            println!("share it with: vouch sync");
+        }
+    }
+    Ok(Outcome::Ok)
 }

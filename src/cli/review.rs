@@ -85,12 +85,11 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
 }
 
 /// Every request of the repository (the local refs, which `vouch sync`
-/// merges the remote's into) and the units of them that await sign-off.
+/// merges the remote's into), where each stands, and the units of the
+/// awaiting ones that await sign-off (see [`super::team::load_queue`]).
 fn load_queue(ctx: &Context, ledger: &Ledger, policy: &Policy) -> anyhow::Result<Queue> {
     let requests = records::list::<Request>(&ctx.repo).context("cannot read the sign-off requests")?.records;
-    // Signatures are checked where decisions count (the gate, verify); for
-    // the queue an unverified approval does not count.
-    Ok(queue::pending(ledger, policy, &requests, &|_| None))
+    super::team::load_queue(ctx, ledger, policy, &requests)
 }
 
 fn print_list(queue: &Queue, me: Option<&str>, format: Format, now: OffsetDateTime) -> anyhow::Result<()> {
@@ -113,6 +112,7 @@ fn print_list(queue: &Queue, me: Option<&str>, format: Format, now: OffsetDateTi
             let out = serde_json::json!({
                 "reviewer": me,
                 "units": list,
+                "requests": queue.requests,
                 "problems": queue.problems,
             });
             println!("{}", serde_json::to_string_pretty(&out)?);
@@ -152,6 +152,14 @@ fn print_list(queue: &Queue, me: Option<&str>, format: Format, now: OffsetDateTi
                     line.push_str(&format!(" · awaits {}", display::line(&unit.awaited_by().join(", "))));
                 }
                 println!("{line}");
+                for why in &unit.not_counted {
+                    println!("      not counted: {}", display::line(why));
+                }
+            }
+            let states = queue::request_counts(&queue.requests);
+            if !states.is_empty() {
+                let states: Vec<String> = states.iter().map(|b| format!("{} {}", b.count, b.label)).collect();
+                println!("requests: {}", states.join(", "));
             }
         }
     }
@@ -309,6 +317,9 @@ impl Session<'_> {
         match unit.rationale() {
             Some(rationale) => writeln!(out, "{} {}", s.bold("rationale:"), display::line(rationale))?,
             None => writeln!(out, "{} {}", s.bold("rationale:"), s.dim("none given"))?,
+        }
+        for why in &unit.not_counted {
+            writeln!(out, "{}", s.yellow(&format!("not counted: {}", display::line(why))))?;
         }
         if let Some(rejection) = &unit.earlier_rejection {
             let why = rejection.comment.as_deref().map_or(String::new(), |c| format!(": {}", display::line(c)));

@@ -51,6 +51,11 @@ pub struct LineOrigin {
     pub orig_line: u32,
     /// Approval ids of the vouch note record that covers the line.
     pub approvals: Vec<String>,
+    /// Which evidence of the commit says who wrote the line, as `vouch
+    /// verify`'s coverage names evidence: `vouch note`, `git-ai note`,
+    /// `trailer: claude`, `aider author`, `bot author: …`; `None` when
+    /// nothing does (unknown).
+    pub source: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -214,8 +219,9 @@ fn unquote(s: &str) -> String {
 
 /// What one commit says about the lines it introduced.
 struct CommitEvidence {
-    /// From the message or the author, for every line of the commit.
-    whole: Option<Attribution>,
+    /// From the message or the author, for every line of the commit, and
+    /// how it says so.
+    whole: Option<(Attribution, Declared)>,
     vouch: Vec<notes::FileRecord>,
     git_ai: Option<GitAiNote>,
 }
@@ -246,6 +252,7 @@ fn attribute(
             orig_path: line.orig_path.clone(),
             orig_line: line.orig_line,
             approvals: Vec::new(),
+            source: None,
         };
         if let Some(ev) = ev {
             if !ev.vouch.is_empty() {
@@ -260,6 +267,7 @@ fn attribute(
                 if let Some(record) = record {
                     origin.attribution = record.attribution();
                     origin.approvals = record.approvals.clone();
+                    origin.source = Some("vouch note".to_string());
                     out.push(origin);
                     continue;
                 }
@@ -268,11 +276,12 @@ fn attribute(
             // another: a git-ai note naming a human does not undo the
             // commit's trailer.
             let noted = ev.git_ai.as_ref().and_then(|n| n.attribution(&line.orig_path, line.orig_line));
-            origin.attribution = match (noted, &ev.whole) {
-                (Some(attr), _) if attr.is_ai() => attr,
-                (_, Some(whole)) => whole.clone(),
-                (Some(attr), None) => attr,
-                (None, None) => Attribution::unknown(),
+            let git_ai = || Some("git-ai note".to_string());
+            (origin.attribution, origin.source) = match (noted, &ev.whole) {
+                (Some(attr), _) if attr.is_ai() => (attr, git_ai()),
+                (_, Some((whole, declared))) => (whole.clone(), Some(declared.label())),
+                (Some(attr), None) => (attr, git_ai()),
+                (None, None) => (Attribution::unknown(), None),
             };
         }
         out.push(origin);
@@ -299,8 +308,8 @@ fn commit_evidence(
     let c = repo
         .find_commit(commit)
         .map_err(|cause| HistoryError::Git { action: format!("read commit {commit}"), cause })?;
-    let tool = commit_ai_tool(&c, bots);
-    let whole = tool.map(|tool| Attribution::ai(source(tool, None), Evidence::History, None));
+    let whole = commit_declaration(&c, bots)
+        .map(|declared| (Attribution::ai(source(declared.tool(), None), Evidence::History, None), declared));
     let vouch = notes::read_note(repo, commit)?
         .unwrap_or_default()
         .into_iter()
@@ -1078,6 +1087,7 @@ mod tests {
             orig_path: "a".into(),
             orig_line: line,
             approvals: Vec::new(),
+            source: None,
         };
         let text = "one\ntwo\nthree\nfour";
         let origins = vec![

@@ -102,6 +102,26 @@ pub enum VersionKind {
     Submodule,
 }
 
+/// The lines one commit added to one text file (those in none of its
+/// parents' versions: added, or rewritten in place), by what the lineage
+/// says of them at that commit: what the range's statistics count.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AddedLines {
+    pub path: String,
+    /// How many added lines carry each claim ([`Lineage::claim_by_id`]).
+    pub by_claim: Vec<(ClaimId, u32)>,
+    /// Of the AI lines, those AI because of text the commit rewrote or
+    /// moved (sticky origin), not because of its own evidence.
+    pub carried: u32,
+}
+
+impl AddedLines {
+    /// All the lines it added.
+    pub fn added(&self) -> u32 {
+        self.by_claim.iter().map(|(_, n)| n).sum()
+    }
+}
+
 /// One file as of HEAD, with the lineage of each of its lines (one tag for
 /// a [`VersionKind::Bytes`] or [`VersionKind::Submodule`] unit).
 #[derive(Debug, Clone)]
@@ -123,6 +143,9 @@ pub struct Lineage {
     pub changed: HashMap<Oid, Vec<String>>,
     /// Every path of HEAD that a commit of the range touched.
     pub files: BTreeMap<String, FileLineage>,
+    /// The lines each commit added to text files, by path (a version that
+    /// is not text, a submodule, adds no lines here).
+    pub added: HashMap<Oid, Vec<AddedLines>>,
     table: Table,
 }
 
@@ -133,6 +156,25 @@ impl Lineage {
 
     pub fn is_ai(&self, tag: Tag) -> bool {
         self.table.is_ai(tag.claim)
+    }
+
+    /// The AI lines of `file` (a text file of HEAD) as byte spans of `text`,
+    /// its content, with their attribution: what analysis turns into units.
+    pub fn ai_spans(&self, file: &FileLineage, text: &str) -> Vec<(std::ops::Range<usize>, Attribution)> {
+        let mut spans: Vec<(std::ops::Range<usize>, Attribution)> = Vec::new();
+        for (line, &tag) in notes::line_spans(text).into_iter().zip(&file.tags) {
+            let Claim::Ai(attribution) = self.claim(tag) else { continue };
+            match spans.last_mut() {
+                Some((prev, attr)) if prev.end == line.start && attr == attribution => prev.end = line.end,
+                _ => spans.push((line, attribution.clone())),
+            }
+        }
+        spans
+    }
+
+    /// The claim a count of [`AddedLines::by_claim`] is about.
+    pub fn claim_by_id(&self, id: ClaimId) -> &Claim {
+        self.table.get(id)
     }
 
     /// The commits of the range that touched a line, oldest first.
@@ -192,27 +234,84 @@ struct FileState {
 /// The files the range touched, as of one commit.
 type Snapshot = HashMap<Rc<str>, Rc<FileState>>;
 
+/// The commits of `base..head`, oldest first, in the order [`walk`] takes
+/// them (the lineage of parallel branches can depend on which comes
+/// first: moved text is matched against text removed before it).
+pub fn range_commits(repo: &Repository, base: Oid, head: Oid) -> Result<Vec<Oid>, git2::Error> {
+    let mut walk = repo.revwalk()?;
+    walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)?;
+    walk.push(head)?;
+    walk.hide(base)?;
+    walk.collect()
+}
+
 /// Compute the lineage of `base..head`. `bots` are the authors the policy
 /// lists as bots.
 pub fn walk(repo: &Repository, base: Oid, head: Oid, bots: &[String]) -> Result<Lineage, LineageError> {
-    let (mut walker, commits, head_snapshot) = run(repo, base, head, bots, None)?;
-    let base_tree = repo.find_commit(base).and_then(|c| c.tree()).map_err(git("read BASE's tree"))?;
-    let mut files = BTreeMap::new();
-    for (path, state) in head_snapshot.iter().flat_map(|s| s.iter()) {
-        files.insert(path.to_string(), walker.settle(&base_tree, path, state)?);
-    }
-    Ok(Lineage { commits, evidence: walker.evidence, changed: walker.changed, files, table: walker.table })
+    let commits = range_commits(repo, base, head).map_err(git("walk BASE..HEAD"))?;
+    walk_commits(repo, commits, Some(base), bots)
 }
 
-/// Walk the commits of `base..head` (after those of `from`, a state at an
-/// earlier head whose commits all come first), oldest first: the walker
-/// with what it found, the commits, and the files the range touched as of
-/// `head`.
-#[allow(clippy::type_complexity)] // Three results of one walk, each used once by the two callers.
+/// Compute the lineage of `commits`, parents before children (a
+/// topological order): a parent outside the list is outside the range. The
+/// files of the result are those of the last commit. With `base`, lines of
+/// those files equal to `base`'s version are outside (see
+/// [`lineage::settle`]); without, only what the walk saw counts.
+pub fn walk_commits(
+    repo: &Repository,
+    commits: Vec<Oid>,
+    base: Option<Oid>,
+    bots: &[String],
+) -> Result<Lineage, LineageError> {
+    let (mut walker, commits, head_snapshot) = run_commits(repo, commits, bots, None)?;
+    let base_tree = match base {
+        Some(base) => Some(repo.find_commit(base).and_then(|c| c.tree()).map_err(git("read BASE's tree"))?),
+        None => None,
+    };
+    let mut files = BTreeMap::new();
+    for (path, state) in head_snapshot.iter().flat_map(|s| s.iter()) {
+        files.insert(path.to_string(), walker.settle(base_tree.as_ref(), path, state)?);
+    }
+    Ok(Lineage {
+        commits,
+        evidence: walker.evidence,
+        changed: walker.changed,
+        files,
+        added: walker.added,
+        table: walker.table,
+    })
+}
+
+/// Walk the commits of `base..head` after those of `from` (a state at an
+/// earlier head whose commits all come first), oldest first: see
+/// [`run_commits`].
+#[allow(clippy::type_complexity)] // Three results of one walk, each used once by the callers.
 fn run<'r>(
     repo: &'r Repository,
     base: Oid,
     head: Oid,
+    bots: &'r [String],
+    from: Option<State>,
+) -> Result<(Walker<'r>, Vec<Oid>, Option<Rc<Snapshot>>), LineageError> {
+    let mut walk = repo.revwalk().map_err(git("walk BASE..HEAD"))?;
+    walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE).map_err(git("walk BASE..HEAD"))?;
+    walk.push(head).map_err(git("walk BASE..HEAD"))?;
+    walk.hide(base).map_err(git("walk BASE..HEAD"))?;
+    for known in from.iter().flat_map(State::commit_ids) {
+        walk.hide(known).map_err(git("walk BASE..HEAD"))?;
+    }
+    let new: Vec<Oid> = walk.collect::<Result<_, _>>().map_err(git("walk BASE..HEAD"))?;
+    run_commits(repo, new, bots, from)
+}
+
+/// Walk `new` commits (parents before children) after those of `from`, a
+/// state at an earlier head whose commits all come first: the walker with
+/// what it found, all the commits, and the files the range touched as of
+/// the last.
+#[allow(clippy::type_complexity)] // Three results of one walk, each used once by the callers.
+fn run_commits<'r>(
+    repo: &'r Repository,
+    new: Vec<Oid>,
     bots: &'r [String],
     from: Option<State>,
 ) -> Result<(Walker<'r>, Vec<Oid>, Option<Rc<Snapshot>>), LineageError> {
@@ -232,16 +331,7 @@ fn run<'r>(
         None => (Vec::new(), Table::new(), Pool::default(), HashMap::new(), HashMap::new(), HashMap::new()),
     };
     let earlier = commits.len();
-    let mut walk = repo.revwalk().map_err(git("walk BASE..HEAD"))?;
-    walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE).map_err(git("walk BASE..HEAD"))?;
-    walk.push(head).map_err(git("walk BASE..HEAD"))?;
-    walk.hide(base).map_err(git("walk BASE..HEAD"))?;
-    for &known in &commits {
-        walk.hide(known).map_err(git("walk BASE..HEAD"))?;
-    }
-    for oid in walk {
-        commits.push(oid.map_err(git("walk BASE..HEAD"))?);
-    }
+    commits.extend(new);
     let mut walker = Walker {
         repo,
         bots,
@@ -252,6 +342,7 @@ fn run<'r>(
         evidence: HashMap::new(),
         changed: std::mem::take(&mut changed),
         people: std::mem::take(&mut people),
+        added: HashMap::new(),
     };
     let mut children = vec![0u32; commits.len()];
     for &oid in &commits[earlier..] {
@@ -650,6 +741,7 @@ struct Walker<'r> {
     changed: HashMap<Oid, Vec<String>>,
     /// Author and committer emails per commit.
     people: HashMap<Oid, Vec<String>>,
+    added: HashMap<Oid, Vec<AddedLines>>,
 }
 
 /// One file to bring up to a commit: its versions in the parents (each with
@@ -715,11 +807,18 @@ impl Walker<'_> {
             change.forget_removed(&self.table, &mut self.pool);
         }
         let mut finished: Vec<(Rc<str>, Vec<Tag>)> = Vec::new();
+        let mut added = Vec::new();
         for (job, change) in jobs.iter().zip(&changes) {
             let (Some(path), Some(new)) = (&job.path, &job.new) else { continue };
             let evidence = self.evidence_for(oid, path, new);
-            finished.push((path.clone(), change.finish(&mut self.table, &self.pool, at, &evidence)));
+            let tags = change.finish(&mut self.table, &self.pool, at, &evidence);
+            if new.kind == VersionKind::Text {
+                added.push(self.count_added(path, &change.own_lines(), &tags, &evidence));
+            }
+            finished.push((path.clone(), tags));
         }
+        added.retain(|a| !a.by_claim.is_empty());
+        self.added.insert(oid, added);
         drop(changes);
         drop(versions);
         for (job, (path, tags)) in jobs.into_iter().filter(|j| j.path.is_some() && j.new.is_some()).zip(finished) {
@@ -727,6 +826,24 @@ impl Walker<'_> {
             map.insert(path, Rc::new(FileState { content, tags }));
         }
         Ok(map)
+    }
+
+    /// The lines of `path` a change added (`own`), by their `tags`, and how
+    /// many of its AI lines are AI by text it rewrote or moved rather than
+    /// by its `evidence`.
+    fn count_added(&self, path: &str, own: &[bool], tags: &[Tag], evidence: &lineage::Evidence) -> AddedLines {
+        let mut by_claim: Vec<(ClaimId, u32)> = Vec::new();
+        let mut carried = 0;
+        for (j, tag) in tags.iter().enumerate().filter(|&(j, _)| own[j]) {
+            match by_claim.iter_mut().find(|(c, _)| *c == tag.claim) {
+                Some((_, n)) => *n += 1,
+                None => by_claim.push((tag.claim, 1)),
+            }
+            let own_evidence = evidence.whole.is_some()
+                || evidence.lines.get(j).copied().flatten().is_some_and(|c| self.table.is_ai(c));
+            carried += u32::from(self.table.is_ai(tag.claim) && !own_evidence);
+        }
+        AddedLines { path: path.to_string(), by_claim, carried }
     }
 
     /// A commit with one parent (or none): its diff, renames found.
@@ -966,9 +1083,9 @@ impl Walker<'_> {
     }
 
     /// The last word on one file of HEAD (see [`lineage::settle`]).
-    fn settle(&mut self, base: &Tree<'_>, path: &str, state: &FileState) -> Result<FileLineage, LineageError> {
+    fn settle(&mut self, base: Option<&Tree<'_>>, path: &str, state: &FileState) -> Result<FileLineage, LineageError> {
         let reader = Reader { repo: self.repo };
-        Settler { reader, table: &mut self.table, pool: &self.pool }.settle(Some(base), path, state)
+        Settler { reader, table: &mut self.table, pool: &self.pool }.settle(base, path, state)
     }
 }
 

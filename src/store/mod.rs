@@ -9,6 +9,7 @@ pub mod journal;
 pub mod lineage;
 pub mod notes;
 pub mod policy_file;
+pub mod presence;
 pub mod records;
 pub mod repo;
 pub mod signature;

@@ -1,11 +1,11 @@
-//! Request, approval and override records: immutable, content-addressed,
-//! kept in git on one branch that a forge can protect.
+//! Request, approval, override and withdrawal records: immutable,
+//! content-addressed, kept in git on one branch that a forge can protect.
 //!
 //! A record's id is the SHA-256 (hex) of its RFC 8785 canonical JSON
 //! ([`crate::canonical`]), and that JSON is exactly what is stored, in a file
 //! `<kind dir>/<id[0..2]>/<id>.json` of the records branch
 //! ([`RECORDS_BRANCH`], `refs/heads/vouch-records`; the kind directories are
-//! `requests`, `approvals` and `overrides`). A record counts if any commit of
+//! `requests`, `approvals`, `overrides` and `withdrawals`). A record counts if any commit of
 //! that branch's history added it: deleting the file later removes nothing.
 //! Where and how records are stored, read, merged and migrated from the refs
 //! older versions used is [`branch`]'s business; a cache ([`cache`]) makes a
@@ -49,10 +49,11 @@ pub enum Kind {
     Request,
     Approval,
     Override,
+    Withdrawal,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 3] = [Kind::Request, Kind::Approval, Kind::Override];
+    pub const ALL: [Kind; 4] = [Kind::Request, Kind::Approval, Kind::Override, Kind::Withdrawal];
 
     /// The directory of [`RECORDS_BRANCH`] that holds records of this kind.
     pub fn dir(self) -> &'static str {
@@ -60,16 +61,19 @@ impl Kind {
             Kind::Request => "requests",
             Kind::Approval => "approvals",
             Kind::Override => "overrides",
+            Kind::Withdrawal => "withdrawals",
         }
     }
 
     /// The custom ref that held records of this kind before they moved to
-    /// [`RECORDS_BRANCH`]: still read, never written (see [`migrate`]).
-    pub fn legacy_ref(self) -> &'static str {
+    /// [`RECORDS_BRANCH`]: still read, never written (see [`migrate`]);
+    /// `None` for withdrawals, which came after the move.
+    pub fn legacy_ref(self) -> Option<&'static str> {
         match self {
-            Kind::Request => "refs/vouch/requests",
-            Kind::Approval => "refs/vouch/approvals",
-            Kind::Override => "refs/vouch/overrides",
+            Kind::Request => Some("refs/vouch/requests"),
+            Kind::Approval => Some("refs/vouch/approvals"),
+            Kind::Override => Some("refs/vouch/overrides"),
+            Kind::Withdrawal => None,
         }
     }
 
@@ -79,6 +83,7 @@ impl Kind {
             Kind::Request => "request",
             Kind::Approval => "approval",
             Kind::Override => "override",
+            Kind::Withdrawal => "withdrawal",
         }
     }
 }
@@ -113,6 +118,7 @@ macro_rules! type_tag {
 type_tag!(RequestType, "request");
 type_tag!(ApprovalType, "approval");
 type_tag!(OverrideType, "override");
+type_tag!(WithdrawalType, "withdrawal");
 
 /// A git identity in a record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -653,7 +659,54 @@ impl Override {
     }
 }
 
-/// What the three record types share.
+/// A requester's withdrawal of their own request: it asks nobody for
+/// sign-off any more (records are immutable, so a request is closed by
+/// another record, never by editing or deleting it). Only a withdrawal by
+/// the request's requester counts, and, where the policy requires
+/// signatures, only one whose signature verifies for them. It takes
+/// nothing away from approvals or rejections, and the requester stays a
+/// participant who may not approve the units.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Withdrawal {
+    pub r#type: WithdrawalType,
+    pub version: u32,
+    pub repository: String,
+    /// The request withdrawn, by id.
+    pub request: String,
+    /// Who withdraws it.
+    pub by: Person,
+    /// RFC 3339, UTC.
+    pub created: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// As for [`Approval::signature`], over [`Withdrawal::signed_payload`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
+}
+
+impl Withdrawal {
+    /// A withdrawal of `request` made now, with no reason.
+    pub fn new(repository: &str, request: &str, by: Person) -> Withdrawal {
+        Withdrawal {
+            r#type: WithdrawalType,
+            version: VERSION,
+            repository: repository.to_string(),
+            request: request.to_string(),
+            by,
+            created: now(),
+            reason: None,
+            signature: None,
+        }
+    }
+
+    /// As [`Approval::signed_payload`].
+    pub fn signed_payload(&self) -> Vec<u8> {
+        canonical_bytes(&Withdrawal { signature: None, ..self.clone() })
+    }
+}
+
+/// What the record types share.
 pub trait Record: Serialize + DeserializeOwned + Clone {
     const KIND: Kind;
     fn repository(&self) -> &str;
@@ -741,6 +794,24 @@ impl Record for Override {
         }
         check_fingerprint_version(self.fingerprint_version)?;
         self.fingerprints.iter().try_for_each(|f| check_fingerprint(f))
+    }
+}
+
+impl Record for Withdrawal {
+    const KIND: Kind = Kind::Withdrawal;
+    fn repository(&self) -> &str {
+        &self.repository
+    }
+    fn created(&self) -> &str {
+        &self.created
+    }
+    fn validate(&self) -> Result<(), String> {
+        check_common(self.version, &self.repository, &self.created)?;
+        check_person("by", &self.by)?;
+        if !is_hex(&self.request, 64) {
+            return Err(format!("`request` is not a record id: \"{}\"", self.request));
+        }
+        Ok(())
     }
 }
 

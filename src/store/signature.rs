@@ -20,7 +20,7 @@ use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time};
 
 use crate::policy::{Policy, Signer};
 use crate::store::policy_file::{self, LoadError, Source};
-use crate::store::records::{Approval, Override, Stored};
+use crate::store::records::{Approval, Override, Stored, Withdrawal};
 
 /// The namespace every vouch signature is made in, so a signature made for
 /// git commits (namespace `git`) or for a file (`file`) never counts.
@@ -102,6 +102,28 @@ pub enum ApprovalSignError {
 /// key; refuse when the policy requires it and there is no key. A key for
 /// another format (openpgp) matters only when signatures are required.
 pub fn sign_approval(repo: &Repository, policy: &Policy, approval: &mut Approval) -> Result<(), ApprovalSignError> {
+    approval.signature = sign_as_policy_asks(repo, policy, &approval.signed_payload())?;
+    Ok(())
+}
+
+/// Sign a withdrawal as an approval is signed (see [`sign_approval`]).
+pub fn sign_withdrawal(
+    repo: &Repository,
+    policy: &Policy,
+    withdrawal: &mut Withdrawal,
+) -> Result<(), ApprovalSignError> {
+    withdrawal.signature = sign_as_policy_asks(repo, policy, &withdrawal.signed_payload())?;
+    Ok(())
+}
+
+/// The signature over `payload` when the policy requires signatures or git
+/// has an SSH signing key; an error when the policy requires one and there
+/// is no key.
+fn sign_as_policy_asks(
+    repo: &Repository,
+    policy: &Policy,
+    payload: &[u8],
+) -> Result<Option<String>, ApprovalSignError> {
     let required = policy.require_signatures();
     let config = match signing_config(repo) {
         Ok(config) => config,
@@ -109,13 +131,9 @@ pub fn sign_approval(repo: &Repository, policy: &Policy, approval: &mut Approval
         Err(e) => return Err(ApprovalSignError::Required(e)),
     };
     match config {
-        Some(config) => {
-            let signed = sign_with(&config, &approval.signed_payload()).map_err(ApprovalSignError::Failed)?;
-            approval.signature = Some(signed);
-            Ok(())
-        }
+        Some(config) => Ok(Some(sign_with(&config, payload).map_err(ApprovalSignError::Failed)?)),
         None if required => Err(ApprovalSignError::NoKey),
-        None => Ok(()),
+        None => Ok(None),
     }
 }
 
@@ -504,6 +522,13 @@ impl AllowedSigners {
         let signature = approval.signature.as_deref().ok_or(SigError::Unsigned)?;
         let now = OffsetDateTime::now_utc();
         self.signer_at(NAMESPACE, Some(&approval.reviewer.email), &approval.signed_payload(), signature, now)
+    }
+
+    /// Whether `withdrawal`'s signature verifies for the person it names.
+    pub fn check_withdrawal(&self, withdrawal: &Withdrawal) -> Result<(), SigError> {
+        let signature = withdrawal.signature.as_deref().ok_or(SigError::Unsigned)?;
+        let now = OffsetDateTime::now_utc();
+        self.signer_at(NAMESPACE, Some(&withdrawal.by.email), &withdrawal.signed_payload(), signature, now).map(|_| ())
     }
 
     /// Whether `record`'s signature verifies for the person it names.

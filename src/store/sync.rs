@@ -4,7 +4,8 @@
 //! when the remote moved on meanwhile.
 //!
 //! What is shared: `refs/notes/vouch` and the records branch
-//! ([`records::RECORDS_BRANCH`], `refs/heads/vouch-records`); never the
+//! ([`records::RECORDS_BRANCH`], `refs/heads/vouch-records`, which holds
+//! requests, approvals, overrides and withdrawals); never the
 //! per-worktree journal refs under `refs/vouch/journal/`. The remote's
 //! versions land in `refs/vouch-remote/<remote>/...`, never on top of our own
 //! refs, and the fetch names every refspec itself (`--refmap=`): git
@@ -359,7 +360,7 @@ fn bad_records(
     let mut bad = Vec::new();
     for (name, oid) in fetched {
         let Some(oid) = *oid else { continue };
-        let layout = match Kind::ALL.into_iter().find(|k| k.legacy_ref() == name) {
+        let layout = match Kind::ALL.into_iter().find(|k| k.legacy_ref() == Some(name.as_str())) {
             Some(kind) => Layout::Legacy(kind),
             None if name == RECORDS_BRANCH => Layout::Branch,
             None => continue,
@@ -484,7 +485,7 @@ mod tests {
     #[test]
     fn shared_refs_are_the_records_branch_and_the_notes() {
         assert_eq!(SHARED_REFS, [NOTES_REF, RECORDS_BRANCH]);
-        assert_eq!(LEGACY_REFS, Kind::ALL.map(Kind::legacy_ref));
+        assert_eq!(LEGACY_REFS.to_vec(), Kind::ALL.into_iter().filter_map(Kind::legacy_ref).collect::<Vec<_>>());
     }
 
     #[test]

@@ -640,13 +640,20 @@ fn verdict_noun(verdict: crate::policy::Verdict) -> &'static str {
     }
 }
 
+/// The text of a file with AI lines, to analyze into units.
+#[derive(Debug, Clone)]
+pub struct AiText {
+    pub path: String,
+    pub text: String,
+    /// The AI lines as byte spans, with their attribution.
+    pub spans: Vec<(std::ops::Range<usize>, crate::provenance::Attribution)>,
+}
+
 /// A text file of HEAD with AI lines from the range, to analyze.
 struct TextFile<'a> {
     path: &'a str,
     file: &'a lineage::FileLineage,
-    text: String,
-    /// The AI lines as byte spans, with their attribution.
-    spans: Vec<(std::ops::Range<usize>, crate::provenance::Attribution)>,
+    ai: AiText,
 }
 
 /// Check the files of HEAD that the range touched: count what the lineage
@@ -665,7 +672,8 @@ fn check_files(
             texts.push(text);
         }
     }
-    let analyzed = analyze_all(&texts);
+    let ai: Vec<&AiText> = texts.iter().map(|t| &t.ai).collect();
+    let analyzed = analyze_ai_texts(&ai);
     for (text, facts) in texts.iter().zip(analyzed) {
         let facts = facts.map_err(|reason| VerifyError::Unreadable { path: text.path.to_string(), reason })?;
         check_file(judge, range, text, &facts, report);
@@ -707,23 +715,17 @@ fn read_file<'r>(
     let blob = repo.find_blob(file.id).map_err(git(format!("read HEAD:{path}")))?;
     let text = String::from_utf8(blob.content().to_vec())
         .map_err(|e| VerifyError::Unreadable { path: path.to_string(), reason: e.to_string() })?;
-    let mut spans: Vec<(std::ops::Range<usize>, crate::provenance::Attribution)> = Vec::new();
-    for (line, &tag) in notes::line_spans(&text).into_iter().zip(&file.tags) {
-        let Claim::Ai(attribution) = lineage.claim(tag) else { continue };
-        match spans.last_mut() {
-            Some((prev, attr)) if prev.end == line.start && attr == attribution => prev.end = line.end,
-            _ => spans.push((line, attribution.clone())),
-        }
-    }
-    Ok(Some(TextFile { path, file, text, spans }))
+    let spans = lineage.ai_spans(file, &text);
+    Ok(Some(TextFile { path, file, ai: AiText { path: path.to_string(), text, spans } }))
 }
 
 /// The AI units of each file, analyzed on as many threads as the machine
 /// has cores (at most 8), in the files' order; an error says why a file
-/// could not be analyzed.
-fn analyze_all(files: &[TextFile<'_>]) -> Vec<Result<Vec<UnitFacts>, String>> {
-    let analyze = |file: &TextFile<'_>| {
-        let language = Language::from_path(Path::new(file.path));
+/// could not be analyzed. What verify judges, and what `vouch stats`
+/// counts for triage.
+pub fn analyze_ai_texts(files: &[&AiText]) -> Vec<Result<Vec<UnitFacts>, String>> {
+    let analyze = |file: &&AiText| {
+        let language = Language::from_path(Path::new(&file.path));
         let mut doc = Document::new(language, file.text.clone()).map_err(|e| e.to_string())?;
         doc.reset_provenance(&file.spans);
         Ok(signoff::unit_facts(&mut doc))
@@ -757,7 +759,7 @@ fn analyze_all(files: &[TextFile<'_>]) -> Vec<Result<Vec<UnitFacts>, String>> {
 /// the range that touched its lines (their authors and committers are
 /// participants).
 fn check_file(judge: &Judge<'_>, range: &Range, text: &TextFile<'_>, facts: &[UnitFacts], report: &mut Report) {
-    let line_starts = notes::line_spans(&text.text);
+    let line_starts = notes::line_spans(&text.ai.text);
     let line_of = |byte: usize| line_starts.partition_point(|l| l.end <= byte) as u32 + 1;
     let tags = &text.file.tags;
     for fact in facts {

@@ -96,7 +96,8 @@ fn ref_tip(repo: &Repository, ref_name: &'static str) -> Result<Option<Oid>, Rec
 /// ref, each when it exists.
 fn sources(repo: &Repository, kind: Kind) -> Result<Vec<Source>, RecordError> {
     let mut out = Vec::new();
-    for (ref_name, layout) in [(RECORDS_BRANCH, Layout::Branch), (kind.legacy_ref(), Layout::Legacy(kind))] {
+    let legacy = kind.legacy_ref().map(|r| (r, Layout::Legacy(kind)));
+    for (ref_name, layout) in std::iter::once((RECORDS_BRANCH, Layout::Branch)).chain(legacy) {
         if let (Some(tip), Some(dir)) = (ref_tip(repo, ref_name)?, layout.dir(kind)) {
             out.push(Source { ref_name, dir, tip });
         }
@@ -110,7 +111,10 @@ fn sources(repo: &Repository, kind: Kind) -> Result<Vec<Source>, RecordError> {
 pub fn tip(repo: &Repository, kind: Kind) -> Result<Option<Oid>, RecordError> {
     match ref_tip(repo, RECORDS_BRANCH)? {
         Some(tip) => Ok(Some(tip)),
-        None => ref_tip(repo, kind.legacy_ref()),
+        None => match kind.legacy_ref() {
+            Some(legacy) => ref_tip(repo, legacy),
+            None => Ok(None),
+        },
     }
 }
 
@@ -584,6 +588,9 @@ pub fn incoming_bad(
                     Kind::Request => check_entry::<super::Request>(repo, d, file, id, object, &mut BTreeMap::new()),
                     Kind::Approval => check_entry::<super::Approval>(repo, d, file, id, object, &mut BTreeMap::new()),
                     Kind::Override => check_entry::<super::Override>(repo, d, file, id, object, &mut BTreeMap::new()),
+                    Kind::Withdrawal => {
+                        check_entry::<super::Withdrawal>(repo, d, file, id, object, &mut BTreeMap::new())
+                    }
                 },
             };
             if let Err(reason) = result {
@@ -806,10 +813,10 @@ pub struct Migrated {
 /// left as they are, for older clients.
 pub fn migrate(repo: &Repository) -> Result<Vec<Migrated>, RecordError> {
     // Per legacy ref: its tip, and the (id, blob) of the records it holds.
-    type Pending = (Kind, Oid, Vec<(String, Oid)>);
+    type Pending = (Kind, &'static str, Oid, Vec<(String, Oid)>);
     let mut pending: Vec<Pending> = Vec::new();
     for kind in Kind::ALL {
-        let legacy = kind.legacy_ref();
+        let Some(legacy) = kind.legacy_ref() else { continue };
         let Some(tip) = ref_tip(repo, legacy)? else { continue };
         let marker = format!("{MIGRATED_PREFIX}{}", kind.dir());
         let done = repo.refname_to_id(&marker).ok();
@@ -822,8 +829,9 @@ pub fn migrate(repo: &Repository) -> Result<Vec<Migrated>, RecordError> {
             Kind::Request => collect::<super::Request>(repo, &source, done)?,
             Kind::Approval => collect::<super::Approval>(repo, &source, done)?,
             Kind::Override => collect::<super::Override>(repo, &source, done)?,
+            Kind::Withdrawal => collect::<super::Withdrawal>(repo, &source, done)?,
         };
-        pending.push((kind, tip, found));
+        pending.push((kind, legacy, tip, found));
     }
     if pending.is_empty() {
         return Ok(Vec::new());
@@ -837,7 +845,7 @@ pub fn migrate(repo: &Repository) -> Result<Vec<Migrated>, RecordError> {
         };
         let mut update = TreeUpdateBuilder::new();
         let mut any = false;
-        for (kind, _, found) in &pending {
+        for (kind, legacy, _, found) in &pending {
             let mut n = 0;
             for (id, blob) in found {
                 let path = join(kind.dir(), &record_path(id));
@@ -848,7 +856,7 @@ pub fn migrate(repo: &Repository) -> Result<Vec<Migrated>, RecordError> {
                 n += 1;
             }
             if n > 0 {
-                counts.push(Migrated { from: kind.legacy_ref(), records: n });
+                counts.push(Migrated { from: legacy, records: n });
                 any = true;
             }
         }
@@ -860,10 +868,10 @@ pub fn migrate(repo: &Repository) -> Result<Vec<Migrated>, RecordError> {
         let what = counts.iter().map(|m| format!("{} from {}", m.records, m.from)).collect::<Vec<_>>().join(", ");
         Ok(Some(make_commit(repo, tree, &parents, &format!("vouch: move records to the records branch ({what})"))?))
     })?;
-    for (kind, tip, _) in &pending {
+    for (kind, legacy, tip, _) in &pending {
         let marker = format!("{MIGRATED_PREFIX}{}", kind.dir());
         repo.reference(&marker, *tip, true, "vouch: migrated")
-            .map_err(|source| RecordError::Git { ref_name: kind.legacy_ref(), source })?;
+            .map_err(|source| RecordError::Git { ref_name: legacy, source })?;
     }
     Ok(counts)
 }
@@ -924,7 +932,7 @@ mod tests {
     fn legacy_refs_are_read_and_migrated_once() {
         let (_dir, repo) = temp_repo();
         let first = legacy_commit(&repo, &[approval(1), approval(2)], None);
-        repo.reference(Kind::Approval.legacy_ref(), first, true, "old").unwrap();
+        repo.reference(Kind::Approval.legacy_ref().unwrap(), first, true, "old").unwrap();
         add(&repo, &approval(3)).unwrap();
         // Read from both places, the branch knowing nothing of the legacy ref.
         assert_eq!(list::<Approval>(&repo).unwrap().records.len(), 3);
@@ -944,10 +952,10 @@ mod tests {
         assert_eq!(ref_tip(&repo, RECORDS_BRANCH).unwrap(), tip);
         // An older client adds one more: only that one moves.
         let second = legacy_commit(&repo, &[approval(4)], Some(first));
-        repo.reference(Kind::Approval.legacy_ref(), second, true, "old").unwrap();
+        repo.reference(Kind::Approval.legacy_ref().unwrap(), second, true, "old").unwrap();
         assert_eq!(migrate(&repo).unwrap(), [Migrated { from: "refs/vouch/approvals", records: 1 }]);
         // With the legacy ref gone, the branch holds everything.
-        repo.find_reference(Kind::Approval.legacy_ref()).unwrap().delete().unwrap();
+        repo.find_reference(Kind::Approval.legacy_ref().unwrap()).unwrap().delete().unwrap();
         let listing = list::<Approval>(&repo).unwrap();
         assert_eq!(listing.records.len(), 4);
         assert_eq!(ids(&listing), ids(&list_uncached::<Approval>(&repo).unwrap()));

@@ -1,0 +1,314 @@
+//! What `vouch stats` and `vouch report` measure, read from git: the
+//! reviewer's queue and the request states, review latency, and the range's
+//! numbers (the AI share of the lines its commits added, per evidence kind,
+//! tool, author and directory; the AI lines of HEAD it wrote; the triage
+//! savings over its AI units).
+//!
+//! Every number about lines comes from one walk of the range's lineage
+//! (`store::lineage`), the walk `vouch verify` judges by: an AI line here is
+//! what verify calls one, by every kind of evidence (vouch notes, git-ai
+//! notes, AI trailers, aider, bot authors), AI origin sticky through
+//! rewording, re-indentation and moves. The numbers themselves are computed
+//! in [`crate::queue`]. Not a command: the helper both commands share, with
+//! the queue and the withdrawals that count, which `vouch review`,
+//! `vouch request` and `vouch approve` read the same way.
+
+use std::collections::{BTreeMap, HashSet};
+
+use anyhow::Context as _;
+use git2::{Oid, Repository, Sort};
+use time::OffsetDateTime;
+
+use super::context::Context;
+use crate::lineage::Claim;
+use crate::policy::Policy;
+use crate::provenance::Origin;
+use crate::queue::{
+    self, CommitLines, FileLines, HeadLines, Lifecycle, Presence, Queue, ReportInput, TeamReport, ToolLines, TriageUnit,
+};
+use crate::signoff::Ledger;
+use crate::store::lineage::{self, Lineage, VersionKind};
+use crate::store::notes;
+use crate::store::policy_file::Source;
+use crate::store::presence::Presences;
+use crate::store::records::{self, Request, RequestedUnit, Stored, Withdrawal};
+use crate::store::signature;
+
+/// How many commits of HEAD's history the numbers cover by default.
+pub const DEFAULT_COMMITS: usize = 100;
+
+/// The commits a report covers, as the user named them.
+#[derive(Debug, Clone, Default)]
+pub struct Window {
+    /// `BASE..HEAD`, or a revision and all its history; none: the last
+    /// [`DEFAULT_COMMITS`] commits of HEAD (with `since`: all of HEAD's
+    /// history since then).
+    pub range: Option<String>,
+    /// Only commits made since this date (any date git reads:
+    /// `2026-01-31`, `2 weeks ago`).
+    pub since: Option<String>,
+}
+
+/// Everything the team report holds, read from the repository of `ctx`.
+pub fn collect(ctx: &Context, window: &Window) -> anyhow::Result<TeamReport> {
+    let policy = ctx.policy(&Source::Worktree)?;
+    let ledger = ctx.ledger()?;
+    let requests = records::list::<Request>(&ctx.repo).context("cannot read the sign-off requests")?.records;
+    let pending = load_queue(ctx, &ledger, &policy, &requests)?;
+    for problem in &pending.problems {
+        eprintln!("vouch: warning: {}", crate::display::line(problem));
+    }
+    // Latency over the requests a reviewer could act on (awaiting or
+    // decided), not those withdrawn or closed unseen.
+    let live: Vec<Stored<Request>> = requests
+        .iter()
+        .filter(|r| pending.requests.iter().any(|s| s.id == r.id && s.state.was_live()))
+        .cloned()
+        .collect();
+    let selection = select(&ctx.repo, window)?;
+    let lineage = lineage::walk_commits(&ctx.repo, selection.commits, selection.base, policy.bots())
+        .context("cannot read the history of the range")?;
+    let commits = commit_lines(&ctx.repo, &lineage)?;
+    let in_head = head_lines(&lineage, &policy);
+    let triage = triage_units(&ctx.repo, &lineage, &policy)?;
+    Ok(queue::team_report(ReportInput {
+        queue: &pending.units,
+        requests: &pending.requests,
+        budget: policy.budget(),
+        latency: queue::latency(&ledger, &live),
+        commits: &commits,
+        in_head,
+        triage: queue::triage_savings(&policy, &triage),
+        range: selection.label,
+        now: OffsetDateTime::now_utc(),
+    }))
+}
+
+/// The queue and every request's state, as this clone sees them: the
+/// records (`vouch sync` merges the remote's into them), the withdrawals
+/// that count (by the requester, signed where the policy requires it,
+/// checked against the working tree's allowed-signers file, as approvals
+/// are for the queue), and where each request's code is
+/// ([`Presences`]).
+pub fn load_queue(
+    ctx: &Context,
+    ledger: &Ledger,
+    policy: &Policy,
+    requests: &[Stored<Request>],
+) -> anyhow::Result<Queue> {
+    let withdrawals = records::list::<Withdrawal>(&ctx.repo).context("cannot read the withdrawals")?.records;
+    let signed = withdrawal_signatures(ctx, policy);
+    // Not strict: an unreadable allowed-signers file is a warning.
+    let verified = crate::analysis::judge::verifier(&ctx.repo, policy, &Source::Worktree, false)
+        .unwrap_or_else(|_| Box::new(|_| None));
+    let presences =
+        Presences::new(&ctx.repo, requests.iter().flat_map(|r| r.record.units.iter().map(|u| u.path.as_str())));
+    let presence = |unit: &RequestedUnit| presences.of(unit);
+    let life = Lifecycle { withdrawals: &withdrawals, signed_as_required: &*signed, presence: &presence };
+    Ok(queue::pending_with(ledger, policy, requests, &verified, &life))
+}
+
+/// Whether a withdrawal is signed as the policy asks.
+pub type WithdrawalCheck = Box<dyn Fn(&Stored<Withdrawal>) -> bool>;
+
+/// Whether a withdrawal is signed as `policy` asks (see
+/// [`Lifecycle::signed_as_required`]): always, when it requires no
+/// signatures; else checked against the working tree's allowed-signers file
+/// (one that cannot be read is a warning, and then none verifies).
+pub fn withdrawal_signatures(ctx: &Context, policy: &Policy) -> WithdrawalCheck {
+    if !policy.require_signatures() {
+        return Box::new(|_| true);
+    }
+    match signature::load_allowed_signers(&ctx.repo, policy, &Source::Worktree) {
+        Ok(signers) => Box::new(move |w: &Stored<Withdrawal>| signers.check_withdrawal(&w.record).is_ok()),
+        Err(e) => {
+            eprintln!("vouch: warning: {e}; no withdrawal's signature can be verified");
+            Box::new(|_| false)
+        }
+    }
+}
+
+/// The requests of `requests` (of one repository) their requesters
+/// withdrew, by id.
+pub fn withdrawn(ctx: &Context, policy: &Policy, requests: &[&Stored<Request>]) -> anyhow::Result<HashSet<String>> {
+    let withdrawals = records::list::<Withdrawal>(&ctx.repo).context("cannot read the withdrawals")?.records;
+    let signed = withdrawal_signatures(ctx, policy);
+    let life = Lifecycle { withdrawals: &withdrawals, signed_as_required: &*signed, presence: &|_| Presence::Unseen };
+    let (withdrawn, _) = queue::withdrawals_that_count(requests, &life);
+    Ok(withdrawn.into_keys().map(str::to_string).collect())
+}
+
+/// The commits of a window, parents before children, and what bounds them.
+#[derive(Debug)]
+pub struct Selection {
+    pub commits: Vec<Oid>,
+    /// BASE of a `BASE..HEAD` range: lines as BASE has them are not the
+    /// range's.
+    pub base: Option<Oid>,
+    /// The range in words.
+    pub label: String,
+}
+
+/// The commits `window` names.
+pub fn select(repo: &Repository, window: &Window) -> anyhow::Result<Selection> {
+    let head_missing = repo.head().and_then(|h| h.peel_to_commit()).is_err();
+    let (base, head, label) = match window.range.as_deref() {
+        None if head_missing => {
+            return Ok(Selection { commits: Vec::new(), base: None, label: "no commits yet".to_string() });
+        }
+        None => (None, resolve(repo, "HEAD")?, None),
+        Some(range) if range.contains("..") => {
+            let invalid = || format!("invalid range {range:?}: expected BASE..HEAD");
+            let (base, head) = crate::verify::parse_range(range).with_context(invalid)?;
+            let base = resolve(repo, &base).with_context(invalid)?;
+            (Some(base), resolve(repo, &head).with_context(invalid)?, Some(range.to_string()))
+        }
+        Some(rev) => (None, resolve(repo, rev)?, Some(format!("{rev} and its history"))),
+    };
+    let mut commits = match (&window.since, base) {
+        (Some(since), _) => since_commits(repo, base, head, since)?,
+        // The order `vouch verify` walks a range in, newest first here.
+        (None, Some(base)) => {
+            let mut commits = lineage::range_commits(repo, base, head)?;
+            commits.reverse();
+            commits
+        }
+        (None, None) => {
+            let mut walk = repo.revwalk()?;
+            walk.set_sorting(Sort::TOPOLOGICAL | Sort::TIME)?;
+            walk.push(head)?;
+            walk.collect::<Result<Vec<Oid>, _>>()?
+        }
+    };
+    let label = match (label, &window.since) {
+        (Some(label), None) => label,
+        (Some(label), Some(since)) => format!("{label}, since {since}"),
+        (None, Some(since)) => format!("commits since {since}"),
+        (None, None) if commits.len() > DEFAULT_COMMITS => {
+            commits.truncate(DEFAULT_COMMITS);
+            format!("the last {DEFAULT_COMMITS} commits")
+        }
+        (None, None) => format!("all {} commit(s)", commits.len()),
+    };
+    // Newest first so far; the lineage walks parents first.
+    commits.reverse();
+    Ok(Selection { commits, base, label })
+}
+
+fn resolve(repo: &Repository, rev: &str) -> anyhow::Result<Oid> {
+    repo.revparse_single(rev)
+        .and_then(|o| o.peel_to_commit())
+        .map(|c| c.id())
+        .with_context(|| format!("unknown revision {rev:?}"))
+}
+
+/// The commits of `head` (less those of `base`) made since `since`, newest
+/// first, through git, which reads every date format git users know.
+fn since_commits(repo: &Repository, base: Option<Oid>, head: Oid, since: &str) -> anyhow::Result<Vec<Oid>> {
+    if since.trim().is_empty() || since.starts_with('-') {
+        anyhow::bail!("invalid date {since:?} for --since");
+    }
+    let mut cmd = notes::git_command(repo);
+    cmd.args(["rev-list", "--topo-order", &format!("--since-as-filter={since}"), &head.to_string()]);
+    if let Some(base) = base {
+        cmd.arg(format!("^{base}"));
+    }
+    let out = cmd.output().context("cannot run git rev-list")?;
+    if !out.status.success() {
+        anyhow::bail!("git rev-list --since {since:?}: {}", String::from_utf8_lossy(&out.stderr).trim());
+    }
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| Oid::from_str(l.trim()).with_context(|| format!("git rev-list printed {l:?}")))
+        .collect()
+}
+
+/// What each commit of the lineage added, as [`crate::queue`] counts it.
+pub fn commit_lines(repo: &Repository, lineage: &Lineage) -> anyhow::Result<Vec<CommitLines>> {
+    let mut out = Vec::with_capacity(lineage.commits.len());
+    for &oid in &lineage.commits {
+        let commit = repo.find_commit(oid).with_context(|| format!("cannot read commit {oid}"))?;
+        let evidence = lineage.evidence.get(&oid).map(|e| e.labels()).unwrap_or_default();
+        let mut tools: BTreeMap<(String, Option<String>), usize> = BTreeMap::new();
+        let mut files = Vec::new();
+        for added in lineage.added.get(&oid).into_iter().flatten() {
+            let mut file = FileLines {
+                path: added.path.clone(),
+                added: added.added() as usize,
+                carried: added.carried as usize,
+                ..FileLines::default()
+            };
+            for &(claim, n) in &added.by_claim {
+                match lineage.claim_by_id(claim) {
+                    Claim::Ai(attribution) => {
+                        file.ai += n as usize;
+                        if let Origin::Ai(source) = &attribution.origin {
+                            *tools.entry((source.tool.clone(), source.model.clone())).or_default() += n as usize;
+                        }
+                    }
+                    Claim::NotAi(_) => file.attested += n as usize,
+                    Claim::Outside | Claim::Unknown => {}
+                }
+            }
+            files.push(file);
+        }
+        out.push(CommitLines {
+            id: oid.to_string(),
+            time: commit.time().seconds(),
+            author: String::from_utf8_lossy(commit.author().email_bytes()).trim().to_string(),
+            merge: commit.parent_count() > 1,
+            evidence,
+            files,
+            tools: tools.into_iter().map(|((tool, model), ai_lines)| ToolLines { tool, model, ai_lines }).collect(),
+        });
+    }
+    Ok(out)
+}
+
+/// The lines of HEAD's files the range wrote, trust files aside, as
+/// `vouch verify` counts them in its coverage.
+pub fn head_lines(lineage: &Lineage, policy: &Policy) -> HeadLines {
+    let mut lines = HeadLines::default();
+    for (_, file) in lineage.files.iter().filter(|(p, _)| !policy.is_trust_file(p)) {
+        for &tag in &file.tags {
+            match lineage.claim(tag) {
+                Claim::Ai(_) => lines.ai_lines += 1,
+                Claim::NotAi(_) => lines.attested_lines += 1,
+                Claim::Unknown => lines.unknown_lines += 1,
+                Claim::Outside => {}
+            }
+        }
+    }
+    lines
+}
+
+/// The AI units of HEAD whose AI lines come from the range (trust files
+/// aside, which have their own rule): the units `vouch verify` judges.
+fn triage_units(repo: &Repository, lineage: &Lineage, policy: &Policy) -> anyhow::Result<Vec<TriageUnit>> {
+    let mut units = Vec::new();
+    let mut texts = Vec::new();
+    for (path, file) in &lineage.files {
+        if policy.is_trust_file(path) || !file.tags.iter().any(|&t| lineage.is_ai(t)) {
+            continue;
+        }
+        if file.kind != VersionKind::Text {
+            // One unit, all of it AI (see `vouch verify`).
+            units.push(TriageUnit { path: path.clone(), risk: Vec::new(), ai_lines: file.tags.len().max(1) });
+            continue;
+        }
+        let blob = repo.find_blob(file.id).with_context(|| format!("cannot read HEAD:{path}"))?;
+        let text = String::from_utf8(blob.content().to_vec()).with_context(|| format!("{path} is not UTF-8"))?;
+        let spans = lineage.ai_spans(file, &text);
+        texts.push(crate::verify::AiText { path: path.clone(), text, spans });
+    }
+    let refs: Vec<&crate::verify::AiText> = texts.iter().collect();
+    for (text, facts) in texts.iter().zip(crate::verify::analyze_ai_texts(&refs)) {
+        let facts = facts.map_err(|reason| anyhow::anyhow!("cannot analyze {}: {reason}", text.path))?;
+        units.extend(facts.into_iter().map(|f| TriageUnit {
+            path: text.path.clone(),
+            risk: f.unit.risk,
+            ai_lines: f.unit.ai_lines,
+        }));
+    }
+    Ok(units)
+}
