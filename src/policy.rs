@@ -289,9 +289,31 @@ pub struct Requirement {
     pub rule: Option<RuleRef>,
     /// The `[[triage]]` entry that applied, if any.
     pub triage: Option<RuleRef>,
+    /// The automated reviewers whose `[[automated]]` rule lets them clear
+    /// this unit (lowercase): a small unit without risk tags, on a path of
+    /// low enough risk, never a trust file.
+    pub automated: Vec<String>,
+    /// Every automated reviewer the policy names (lowercase): their votes
+    /// never count as a person's.
+    pub automated_identities: Vec<String>,
 }
 
 impl Requirement {
+    /// Whether `email` is one of the policy's automated reviewers.
+    pub fn is_automated(&self, email: &str) -> bool {
+        contains_email(&self.automated_identities, email)
+    }
+
+    /// Whether automated reviewer `email` may clear this unit, as an
+    /// automated approval; when not, why.
+    pub fn may_clear(&self, email: &str, participants: &Participants) -> Result<(), Refusal> {
+        participants.refusal(email, &[])?;
+        if !contains_email(&self.automated, email) {
+            return Err(Refusal::AutomatedNotAllowed { identity: email.to_string(), path: self.path.clone() });
+        }
+        Ok(())
+    }
+
     /// Risky: a high-risk path, or a risk tag that `[risk] raise` lists.
     pub fn risky(&self) -> bool {
         self.path_risk == Risk::High || !self.raised_by.is_empty()
@@ -395,6 +417,18 @@ pub enum Refusal {
     /// under.
     #[error("{identity} signed with key {key}, as {other} did: one key is one approver")]
     SameSigner { identity: String, other: String, key: String },
+    /// An automated reviewer's approval counts only where an `[[automated]]`
+    /// rule lets it clear the unit, and never as a person's.
+    #[error(
+        "{identity} is an automated reviewer, and no [[automated]] rule lets it clear this unit of {path} (a unit \
+         with a risk tag, on a riskier path, larger than its max_ai_lines, outside its paths, or a trust file); a \
+         person must approve it"
+    )]
+    AutomatedNotAllowed { identity: String, path: String },
+    /// An automated reviewer's reject is advice: it withdraws the reviewer's
+    /// own approval, and a person decides.
+    #[error("the automated reviewer {identity} rejected it: that leaves the decision to a person, it does not block")]
+    AutomatedReject { identity: String },
     /// Overrides only by the people `override_by` names.
     #[error("{identity} is not among the people the policy lets override (override_by: {allowed})")]
     NotAnOverrider { identity: String, allowed: String },
@@ -429,6 +463,8 @@ pub struct Vote {
     /// The key whose signature over the record verified for `email`
     /// against the allowed signers; `None` when unsigned or not verified.
     pub signer: Option<Signer>,
+    /// The record says it is an automated reviewer's verdict.
+    pub automated: bool,
 }
 
 impl Vote {
@@ -443,8 +479,11 @@ impl Vote {
 pub enum Status {
     /// Exempt, too little AI text, or a triage rule that asks for nothing.
     NotRequired,
-    /// Enough distinct entitled reviewers approved, and none rejects.
-    Approved { by: Vec<String> },
+    /// Enough distinct entitled reviewers approved, and none rejects; or an
+    /// automated reviewer whose rule covers the unit approved it. `by` is
+    /// everyone whose approval counts; `automated` the automated reviewers
+    /// among them (never people).
+    Approved { by: Vec<String>, automated: Vec<String> },
     /// An entitled reviewer's latest vote is a reject (the latest such
     /// reviewer is named).
     Rejected { by: String, comment: Option<String> },
@@ -465,7 +504,13 @@ impl fmt::Display for Status {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Status::NotRequired => f.write_str("needs no sign-off"),
-            Status::Approved { by } => write!(f, "approved by {}", by.join(", ")),
+            Status::Approved { by, automated } => {
+                let names: Vec<String> = by
+                    .iter()
+                    .map(|b| if contains_email(automated, b) { format!("{b} (automated)") } else { b.clone() })
+                    .collect();
+                write!(f, "approved by {}", names.join(", "))
+            }
             Status::Rejected { by, comment: Some(c) } => write!(f, "rejected by {by}: {c}"),
             Status::Rejected { by, comment: None } => write!(f, "rejected by {by}"),
             Status::Requested { have, need, .. } => write!(f, "sign-off requested: {have} of {need} approvals"),
@@ -524,8 +569,42 @@ pub fn assess(requirement: &Requirement, votes: &[Vote], participants: &Particip
     let signed_mode = requirement.require_signatures;
     // Latest entitled vote per person, with its position.
     let mut latest: BTreeMap<String, (usize, &Vote)> = BTreeMap::new();
+    // Latest vote per automated reviewer that may clear the unit.
+    let mut automated: BTreeMap<String, (usize, &Vote)> = BTreeMap::new();
     for (i, vote) in votes.iter().enumerate() {
         let aliases = vote.signer.as_ref().map_or(&[][..], |s| s.principals.as_slice());
+        // An automated reviewer's vote, whatever the record claims: its
+        // identity, or a key also listed for one, is never a person.
+        let bot = vote.automated
+            || requirement.is_automated(&vote.email)
+            || aliases.iter().any(|a| requirement.is_automated(a));
+        if bot {
+            let signed = if signed_mode && !vote.signed() {
+                Err(Refusal::Unsigned { identity: vote.email.clone() })
+            } else {
+                Ok(())
+            };
+            // A key also listed for a participant is that participant's.
+            let cleared = participants
+                .refusal(&vote.email, aliases)
+                .and_then(|()| requirement.may_clear(&vote.email, participants))
+                .and(signed);
+            match (vote.verdict, cleared) {
+                (Verdict::Approve, Ok(())) => {
+                    automated.insert(vote.email.to_ascii_lowercase(), (i, vote));
+                }
+                (Verdict::Reject, Ok(())) => {
+                    // Withdraws its own approval; the decision is a person's.
+                    automated.insert(vote.email.to_ascii_lowercase(), (i, vote));
+                    ignored.push(Ignored::new(vote, Refusal::AutomatedReject { identity: vote.email.clone() }));
+                }
+                (Verdict::Reject, Err(_)) => {
+                    ignored.push(Ignored::new(vote, Refusal::AutomatedReject { identity: vote.email.clone() }));
+                }
+                (Verdict::Approve, Err(refusal)) => ignored.push(Ignored::new(vote, refusal)),
+            }
+            continue;
+        }
         let entitled = requirement.may_review(&vote.email).and_then(|()| {
             if signed_mode && !vote.signed() { Err(Refusal::Unsigned { identity: vote.email.clone() }) } else { Ok(()) }
         });
@@ -586,8 +665,16 @@ pub fn assess(requirement: &Requirement, votes: &[Vote], participants: &Particip
     let by: Vec<String> = approvers.iter().map(|(_, v)| v.email.clone()).collect();
     let have = u32::try_from(by.len()).unwrap_or(u32::MAX);
     let need = requirement.approvals;
+    // An automated approval that its rule covers clears the unit by itself
+    // (and only such a unit); it adds nothing to a count of people.
+    let cleared_by: Vec<String> =
+        automated.values().filter(|(_, v)| v.verdict == Verdict::Approve).map(|(_, v)| v.email.clone()).collect();
     let status = if have >= need {
-        Status::Approved { by }
+        Status::Approved { by, automated: Vec::new() }
+    } else if !cleared_by.is_empty() {
+        let mut all = by;
+        all.extend(cleared_by.iter().cloned());
+        Status::Approved { by: all, automated: cleared_by }
     } else if participants.requesters.is_empty() {
         Status::Pending { have, need, by }
     } else {
@@ -618,6 +705,7 @@ pub struct Policy {
     bots: Vec<String>,
     triage: Vec<Triage>,
     triage_matcher: Matcher,
+    automated: Vec<Automated>,
     require_rationale: RationaleRule,
     budget: Budget,
     require_signatures: bool,
@@ -655,6 +743,17 @@ struct Triage {
     approvals: Option<u32>,
 }
 
+/// An `[[automated]]` entry: what one automated reviewer may clear.
+#[derive(Debug, Clone)]
+struct Automated {
+    /// The reviewer's identity, lowercase.
+    reviewer: String,
+    max_ai_lines: u32,
+    max_risk: Risk,
+    /// `None`: every path.
+    paths: Option<Matcher>,
+}
+
 #[derive(Debug, Clone)]
 struct ResolvedCodeowners {
     file: String,
@@ -683,6 +782,7 @@ impl Default for Policy {
             bots: Vec::new(),
             triage: Vec::new(),
             triage_matcher: Matcher::default(),
+            automated: Vec::new(),
             require_rationale: RationaleRule::Never,
             budget: Budget::default(),
             require_signatures: false,
@@ -877,10 +977,19 @@ impl Policy {
         requirement.exempt = false;
         requirement.triage = None;
         requirement.peer_ok = false;
+        requirement.automated.clear();
         requirement.approvals = rule.and_then(|r| r.approvals).unwrap_or(self.approvals).max(1);
         requirement.reviewers = self.reviewers_for(path, rule);
         requirement.needs_signoff = true;
         requirement
+    }
+
+    /// The automated reviewers `[[automated]]` names (lowercase), each once.
+    pub fn automated_reviewers(&self) -> Vec<String> {
+        let mut all: Vec<String> = self.automated.iter().map(|a| a.reviewer.clone()).collect();
+        all.sort();
+        all.dedup();
+        all
     }
 
     /// The `bots` list as written.
@@ -952,6 +1061,19 @@ impl Policy {
         // AI edits of human code through, never a whole AI unit.
         let enough_ai = ai.whole || u32::try_from(ai_lines).map_or(true, |n| n >= self.detection.min_ai_lines);
         let risky = path_risk == Risk::High || !raised_by.is_empty();
+        // Never a unit with any risk tag (raising or not), never a trust
+        // file, never more AI lines than the rule allows.
+        let mut automated: Vec<String> = Vec::new();
+        if risk_tags.is_empty() && !self.is_trust_file(path) {
+            for a in &self.automated {
+                let fits = u32::try_from(ai_lines).is_ok_and(|n| n <= a.max_ai_lines)
+                    && path_risk <= a.max_risk
+                    && a.paths.as_ref().is_none_or(|m| m.last_match(path).is_some());
+                if fits && !automated.contains(&a.reviewer) {
+                    automated.push(a.reviewer.clone());
+                }
+            }
+        }
         Requirement {
             path: path.to_string(),
             exempt,
@@ -970,6 +1092,8 @@ impl Policy {
             require_signatures: self.require_signatures,
             rule: rule.map(|r| r.at),
             triage: triage.map(|t| t.at),
+            automated,
+            automated_identities: self.automated_reviewers(),
         }
     }
 
@@ -1262,6 +1386,7 @@ struct RawPolicy {
     aliases: Option<BTreeMap<String, Spanned<String>>>,
     rules: Option<Vec<Spanned<RawRule>>>,
     triage: Option<Vec<Spanned<RawTriage>>>,
+    automated: Option<Vec<Spanned<RawAutomated>>>,
     detection: Option<RawDetection>,
     risk: Option<RawRisk>,
     budget: Option<RawBudget>,
@@ -1284,6 +1409,15 @@ struct RawTriage {
     max_risk: Option<Risk>,
     peer: Option<bool>,
     approvals: Option<u32>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAutomated {
+    reviewer: Spanned<String>,
+    max_ai_lines: u32,
+    max_risk: Option<Risk>,
+    paths: Option<Vec<Spanned<String>>>,
 }
 
 #[derive(Deserialize)]
@@ -1496,6 +1630,45 @@ impl Builder<'_> {
             });
         }
         policy.triage_matcher = matcher.build().map_err(|m| self.error(0..0, "triage", m))?;
+
+        for raw_automated in raw.automated.unwrap_or_default() {
+            let span = raw_automated.span();
+            let a = raw_automated.into_inner();
+            let reviewer = a.reviewer.get_ref().trim();
+            if !is_email(reviewer) {
+                return Err(self.error(
+                    a.reviewer.span(),
+                    "reviewer",
+                    format!("an automated reviewer is one identity (an email), not \"{reviewer}\""),
+                ));
+            }
+            if a.max_ai_lines == 0 {
+                return Err(self.error(span, "max_ai_lines", "`max_ai_lines` must be at least 1".into()));
+            }
+            let paths = match &a.paths {
+                Some(paths) => {
+                    let mut m = MatcherBuilder::default();
+                    self.add_paths(&mut m, paths, 0, span.clone(), "[[automated]]")?;
+                    Some(m.build().map_err(|e| self.error(span.clone(), "paths", e))?)
+                }
+                None => None,
+            };
+            let reviewer = reviewer.to_ascii_lowercase();
+            if policy.reviewers.emails.contains(&reviewer) || policy.override_by.emails.contains(&reviewer) {
+                policy.warnings.push(format!(
+                    "{}:{}: {reviewer} is an automated reviewer and is also listed as a person; its votes count \
+                     only as automated",
+                    self.file,
+                    self.line(&span)
+                ));
+            }
+            policy.automated.push(Automated {
+                reviewer,
+                max_ai_lines: a.max_ai_lines,
+                max_risk: a.max_risk.unwrap_or(Risk::Low),
+                paths,
+            });
+        }
         Ok(policy)
     }
 
@@ -2230,7 +2403,7 @@ mod tests {
         check(
             "reviewer = []\n",
             expect![
-                ".vouch.toml:1:1: unknown key `reviewer`, expected one of `gate`, `reviewers`, `approvals`, `codeowners`, `exempt`, `bots`, `require_signatures`, `allowed_signers`, `require_attestation`, `require_signed_commits`, `allow_override`, `override_by`, `trust_files`, `repository`, `require_rationale`, `groups`, `aliases`, `rules`, `triage`, `detection`, `risk`, `budget`"
+                ".vouch.toml:1:1: unknown key `reviewer`, expected one of `gate`, `reviewers`, `approvals`, `codeowners`, `exempt`, `bots`, `require_signatures`, `allowed_signers`, `require_attestation`, `require_signed_commits`, `allow_override`, `override_by`, `trust_files`, `repository`, `require_rationale`, `groups`, `aliases`, `rules`, `triage`, `automated`, `detection`, `risk`, `budget`"
             ],
         );
         check(
@@ -2464,7 +2637,7 @@ src/db/**         @nobody-known
     // The decision.
 
     fn vote(email: &str, verdict: Verdict) -> Vote {
-        Vote { id: String::new(), email: email.to_string(), verdict, comment: None, signer: None }
+        Vote { id: String::new(), email: email.to_string(), verdict, comment: None, signer: None, automated: false }
     }
 
     fn key(name: &str, principals: &[&str]) -> Signer {
@@ -2501,7 +2674,10 @@ src/db/**         @nobody-known
         );
         let both = [vote("carol@example.com", Approve), vote("dora@example.com", Approve)];
         let a = assess(&req, &both, &requested);
-        assert_eq!(a.status, Status::Approved { by: strings(&["carol@example.com", "dora@example.com"]) });
+        assert_eq!(
+            a.status,
+            Status::Approved { by: strings(&["carol@example.com", "dora@example.com"]), automated: Vec::new() }
+        );
         assert!(a.ignored.is_empty());
         assert!(!a.status.is_blocking());
     }
@@ -2527,7 +2703,7 @@ src/db/**         @nobody-known
         more.push(vote("carol@example.com", Approve));
         assert_eq!(
             assess(&req, &more, &none).status,
-            Status::Approved { by: strings(&["dora@example.com", "carol@example.com"]) }
+            Status::Approved { by: strings(&["dora@example.com", "carol@example.com"]), automated: Vec::new() }
         );
         // Of two standing rejects, the later is reported.
         let two = [reject("dora@example.com", "first"), reject("carol@example.com", "second")];
@@ -2575,7 +2751,7 @@ src/db/**         @nobody-known
         let signed = Vote { signer: Some(key("k1", &["a@x"])), ..vote("a@x", Approve) };
         assert_eq!(
             assess(&req, &[signed], &Participants::default()).status,
-            Status::Approved { by: strings(&["a@x"]) }
+            Status::Approved { by: strings(&["a@x"]), automated: Vec::new() }
         );
     }
 
@@ -2625,7 +2801,10 @@ src/db/**         @nobody-known
         let mut more = votes.to_vec();
         more.push(vote("carol@example.com", Approve));
         let a = assess(&req, &more, &forged);
-        assert_eq!(a.status, Status::Approved { by: strings(&["dora@example.com", "dan@example.com"]) });
+        assert_eq!(
+            a.status,
+            Status::Approved { by: strings(&["dora@example.com", "dan@example.com"]), automated: Vec::new() }
+        );
         assert_eq!(a.ignored.len(), 1);
         assert_eq!(a.ignored[0].refusal, Refusal::AcceptedTheAiText { identity: "carol@example.com".into() });
         // A reject that does not count is reported.
@@ -2649,7 +2828,7 @@ src/db/**         @nobody-known
             .assert_eq(&a.ignored[0].refusal.to_string());
         let b = key("b", &["b@x"]);
         let a = assess(&req, &[by("a@x", &shared), by("b@x", &b)], &none);
-        assert_eq!(a.status, Status::Approved { by: strings(&["a@x", "b@x"]) });
+        assert_eq!(a.status, Status::Approved { by: strings(&["a@x", "b@x"]), automated: Vec::new() });
         // The author committed as a@x; her key is also listed as a2@x.
         let author = Participants { authors: strings(&["a@x"]), ..Participants::default() };
         let a = assess(&req, &[by("a2@x", &shared), by("b@x", &b)], &author);
@@ -2659,7 +2838,7 @@ src/db/**         @nobody-known
         // Without signatures required, people are emails.
         let unsigned = Policy::parse("reviewers = [\"a@x\", \"a2@x\"]\napprovals = 2\n", ".vouch.toml").unwrap();
         let a = assess(&unsigned.requirement("f.rs", &[], 5), &[by("a@x", &shared), by("a2@x", &shared)], &none);
-        assert_eq!(a.status, Status::Approved { by: strings(&["a@x", "a2@x"]) });
+        assert_eq!(a.status, Status::Approved { by: strings(&["a@x", "a2@x"]), automated: Vec::new() });
     }
 
     /// Issue 12, finding 14: a threshold lets small AI edits through, never
@@ -2743,5 +2922,122 @@ src/db/**         @nobody-known
         let quiet = Policy::parse("override_by = [\"a@x\"]\n", ".vouch.toml").unwrap();
         assert!(!quiet.allow_override() && quiet.warnings().len() == 1);
         assert!(!Policy::default().require_signed_commits());
+    }
+
+    // Automated reviewers (issue 16, item 5).
+
+    const AUTOMATED: &str = r#"
+reviewers = ["alice@example.com", "bob@example.com"]
+approvals = 2
+[[rules]]
+paths = ["src/billing/"]
+risk = "high"
+[[automated]]
+reviewer = "Bot@Example.com"
+max_ai_lines = 10
+paths = ["src/"]
+"#;
+
+    fn bot_vote(verdict: Verdict) -> Vote {
+        Vote { automated: true, ..vote("bot@example.com", verdict) }
+    }
+
+    #[test]
+    fn an_automated_rule_covers_small_plain_units_only() {
+        let p = Policy::parse(AUTOMATED, ".vouch.toml").unwrap();
+        assert_eq!(p.automated_reviewers(), strings(&["bot@example.com"]));
+        let bots = strings(&["bot@example.com"]);
+        assert_eq!(p.requirement("src/a.rs", &[], 5).automated, bots);
+        assert_eq!(p.requirement("src/a.rs", &[], 10).automated, bots);
+        assert!(p.requirement("src/a.rs", &[], 11).automated.is_empty(), "too large");
+        // Any risk tag, raising or not.
+        assert!(p.requirement("src/a.rs", &strings(&["network"]), 2).automated.is_empty());
+        assert!(p.requirement("src/billing/a.rs", &[], 2).automated.is_empty(), "high-risk path");
+        assert!(p.requirement("docs/a.md", &[], 2).automated.is_empty(), "outside its paths");
+        assert!(p.trust_requirement(".vouch.toml").automated.is_empty(), "never a trust file");
+        assert!(p.requirement("src/a.rs", &[], 2).is_automated("BOT@example.com"));
+    }
+
+    #[test]
+    fn automated_entries_are_checked() {
+        let bad = |extra: &str, says: &str| {
+            let e = Policy::parse(&format!("[[automated]]\n{extra}"), ".vouch.toml").unwrap_err();
+            assert!(e.to_string().contains(says), "{e}");
+        };
+        bad("reviewer = \"@bots\"\nmax_ai_lines = 3", "one identity");
+        bad("reviewer = \"b@x.com\"\nmax_ai_lines = 0", "at least 1");
+        bad("reviewer = \"b@x.com\"", "max_ai_lines");
+        bad("reviewer = \"b@x.com\"\nmax_ai_lines = 3\npaths = []", "paths");
+    }
+
+    #[test]
+    fn an_automated_approval_clears_only_what_its_rule_covers() {
+        let p = Policy::parse(AUTOMATED, ".vouch.toml").unwrap();
+        let none = Participants::default();
+        let covered = p.requirement("src/a.rs", &[], 3);
+        let a = assess(&covered, &[bot_vote(Verdict::Approve)], &none);
+        let bots = strings(&["bot@example.com"]);
+        assert_eq!(a.status, Status::Approved { by: bots.clone(), automated: bots });
+        assert_eq!(a.status.to_string(), "approved by bot@example.com (automated)");
+
+        // A risky unit: the bot's approval does not count, and never as a
+        // person: alice's one approval of two needed stays one.
+        let risky = p.requirement("src/a.rs", &strings(&["exec"]), 3);
+        let votes = [bot_vote(Verdict::Approve), vote("alice@example.com", Verdict::Approve)];
+        let a = assess(&risky, &votes, &none);
+        assert!(matches!(a.status, Status::Pending { have: 1, need: 2, .. }), "{:?}", a.status);
+        assert!(matches!(a.ignored[0].refusal, Refusal::AutomatedNotAllowed { .. }));
+    }
+
+    #[test]
+    fn an_automated_identity_is_never_a_person() {
+        let p = Policy::parse(AUTOMATED, ".vouch.toml").unwrap();
+        let none = Participants::default();
+        let risky = p.requirement("src/a.rs", &strings(&["exec"]), 3);
+        // Not flagged automated, by the bot's identity.
+        let a = assess(&risky, &[vote("bot@example.com", Verdict::Approve)], &none);
+        assert!(a.status.is_blocking());
+        // Signed with a key the allowed signers also list for the bot.
+        let mut disguised = vote("carol@example.com", Verdict::Approve);
+        disguised.signer = Some(key("k", &["carol@example.com", "bot@example.com"]));
+        let unconfigured = Policy::parse("[[automated]]\nreviewer = \"bot@example.com\"\nmax_ai_lines = 1", "p")
+            .unwrap()
+            .requirement("src/a.rs", &strings(&["exec"]), 3);
+        let a = assess(&unconfigured, &[disguised], &none);
+        assert!(a.status.is_blocking(), "{:?}", a.status);
+        // A participant cannot clear its own unit either.
+        let covered = p.requirement("src/a.rs", &[], 3);
+        let bot_authored = Participants { authors: strings(&["bot@example.com"]), ..Participants::default() };
+        assert!(assess(&covered, &[bot_vote(Verdict::Approve)], &bot_authored).status.is_blocking());
+        // Nor with a key also listed for the unit's author.
+        let dev_authored = Participants { authors: strings(&["dev@example.com"]), ..Participants::default() };
+        let mut shared = bot_vote(Verdict::Approve);
+        shared.signer = Some(key("k", &["bot@example.com", "dev@example.com"]));
+        let a = assess(&covered, &[shared], &dev_authored);
+        assert!(a.status.is_blocking(), "{:?}", a.status);
+        assert!(matches!(a.ignored[0].refusal, Refusal::AuthorsTheCommit { .. }), "{:?}", a.ignored);
+    }
+
+    #[test]
+    fn an_automated_reject_leaves_the_decision_to_people() {
+        let p = Policy::parse(AUTOMATED, ".vouch.toml").unwrap();
+        let none = Participants::default();
+        let covered = p.requirement("src/a.rs", &[], 3);
+        // Its reject withdraws its own approval and blocks nothing.
+        let a = assess(&covered, &[bot_vote(Verdict::Approve), bot_vote(Verdict::Reject)], &none);
+        assert!(matches!(a.status, Status::Pending { have: 0, .. }), "{:?}", a.status);
+        let votes = [
+            bot_vote(Verdict::Reject),
+            vote("alice@example.com", Verdict::Approve),
+            vote("bob@example.com", Verdict::Approve),
+        ];
+        let a = assess(&covered, &votes, &none);
+        assert_eq!(
+            a.status,
+            Status::Approved { by: strings(&["alice@example.com", "bob@example.com"]), automated: vec![] }
+        );
+        // A person's reject still blocks, whatever the bot said.
+        let votes = [bot_vote(Verdict::Approve), reject("alice@example.com", "no")];
+        assert!(matches!(assess(&covered, &votes, &none).status, Status::Rejected { .. }));
     }
 }

@@ -481,9 +481,14 @@ pub fn decide_judged(
     if !judgement.requirement.needs_signoff {
         return Err(SignoffError::NotRequired { path: path.into(), unit: unit_label(&facts.unit) });
     }
-    let allowed = match verdict {
-        Verdict::Approve => judgement.requirement.may_approve(&reviewer.email, &judgement.participants),
-        Verdict::Reject => judgement.requirement.may_review(&reviewer.email),
+    let requirement = &judgement.requirement;
+    let allowed = match (verdict, requirement.is_automated(&reviewer.email)) {
+        // An automated reviewer's verdict is recorded as one, where its
+        // rule lets it clear the unit; its reject is advice.
+        (Verdict::Approve, true) => requirement.may_clear(&reviewer.email, &judgement.participants),
+        (Verdict::Reject, true) => Ok(()),
+        (Verdict::Approve, false) => requirement.may_approve(&reviewer.email, &judgement.participants),
+        (Verdict::Reject, false) => requirement.may_review(&reviewer.email),
     };
     allowed.map_err(|refusal| SignoffError::Refused {
         path: path.into(),
@@ -491,7 +496,9 @@ pub fn decide_judged(
         refusal: Box::new(refusal),
     })?;
     let fingerprint = &facts.unit.fingerprint;
+    let automated = requirement.is_automated(&reviewer.email);
     let mut approval = Approval::new(repository, fingerprint, verdict, reviewer);
+    approval.automated = automated;
     approval.comment = comment.filter(|c| !c.trim().is_empty()).map(str::to_string);
     approval.request = ledger
         .requests

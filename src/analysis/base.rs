@@ -15,6 +15,10 @@
 //! itself: the next commit is judged alone. On an unborn branch there is
 //! no BASE (and no policy at BASE): the first commit is judged under the
 //! policy it holds.
+//!
+//! A command given `--base REV` (an automated reviewer run on a pull
+//! request's head, which knows the base CI verifies against) takes REV
+//! itself as BASE ([`given`]), as `vouch verify REV..HEAD` does.
 
 use git2::{ErrorCode, Oid, Repository};
 
@@ -23,6 +27,8 @@ use git2::{ErrorCode, Oid, Repository};
 pub enum BaseError {
     #[error("git config vouch.base names `{name}`, which is not a commit here: {message}")]
     Configured { name: String, message: String },
+    #[error("--base {name}: not a commit here: {message}")]
+    Given { name: String, message: String },
     #[error("cannot read {what}: {message}")]
     Git { what: String, message: String },
 }
@@ -38,6 +44,8 @@ pub enum Rule {
     Default(String),
     /// HEAD itself: no branch to compare with (or no merge-base).
     Head,
+    /// The revision a command was given (`--base REV`), itself.
+    Given(String),
 }
 
 /// The commit the work in progress is verified against.
@@ -56,6 +64,7 @@ impl Base {
             Rule::Upstream(name) => format!("BASE {short} (merge-base with the upstream {name})"),
             Rule::Default(name) => format!("BASE {short} (merge-base with {name})"),
             Rule::Head => format!("BASE {short} (HEAD: no upstream or default branch to compare with)"),
+            Rule::Given(name) => format!("BASE {short} ({name}, as given)"),
         }
     }
 }
@@ -98,6 +107,18 @@ pub fn resolve(repo: &Repository) -> Result<Option<Base>, BaseError> {
         }
     }
     Ok(Some(Base { commit: head_commit, rule: Rule::Head }))
+}
+
+/// BASE as a command was told it (`--base REV`): REV's commit itself, as
+/// `vouch verify REV..HEAD` takes it; a name that does not resolve is an
+/// error.
+pub fn given(repo: &Repository, name: &str) -> Result<Base, BaseError> {
+    let name = name.trim();
+    let commit = repo
+        .revparse_single(name)
+        .and_then(|o| o.peel_to_commit())
+        .map_err(|e| BaseError::Given { name: name.to_string(), message: e.message().to_string() })?;
+    Ok(Base { commit: commit.id(), rule: Rule::Given(name.to_string()) })
 }
 
 fn merge_base(repo: &Repository, head: Oid, other: Oid, rule: Rule) -> Base {
@@ -157,5 +178,9 @@ mod tests {
         git(root, &["config", "vouch.base", "main"]);
         git(root, &["checkout", "-q", "main"]);
         assert_eq!(resolve(&repo).unwrap().unwrap().commit, c);
+        // A given revision is BASE itself, not a merge-base.
+        git(root, &["checkout", "-q", "feature"]);
+        assert_eq!(given(&repo, "main").unwrap(), Base { commit: c, rule: Rule::Given("main".into()) });
+        assert!(matches!(given(&repo, "nowhere"), Err(BaseError::Given { .. })));
     }
 }

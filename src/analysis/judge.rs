@@ -244,7 +244,7 @@ impl JudgedUnit {
     /// The approvals that count for it, by reviewer.
     pub fn approved_by(&self) -> Vec<String> {
         match &self.judgement.assessment.status {
-            Status::Approved { by } => by.clone(),
+            Status::Approved { by, .. } => by.clone(),
             _ => Vec::new(),
         }
     }
@@ -287,7 +287,7 @@ impl JudgedUnit {
 
 /// The ids of the approvals of `fingerprint` that count in `judgement`.
 pub fn approval_ids(ledger: &Ledger, fingerprint: &str, judgement: &Judgement) -> Vec<String> {
-    let Status::Approved { by } = &judgement.assessment.status else { return Vec::new() };
+    let Status::Approved { by, .. } = &judgement.assessment.status else { return Vec::new() };
     let refused: Vec<&str> = judgement.assessment.ignored.iter().map(|i| i.id.as_str()).collect();
     ledger
         .approvals

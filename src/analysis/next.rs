@@ -25,7 +25,7 @@ use crate::syntax::Content;
 
 /// How to look at the next commit.
 #[derive(Debug, Clone, Copy)]
-pub struct Options {
+pub struct Options<'a> {
     pub version: Version,
     /// Fail closed on anything that cannot be read (the gate).
     pub strict: bool,
@@ -40,6 +40,8 @@ pub struct Options {
     /// runs them may be a reviewer deciding, not the one who commits; if
     /// they do commit the unit, the gate and verify refuse their approval.
     pub next_people: bool,
+    /// BASE as given (`--base REV`); `None`: found by [`super::base::resolve`].
+    pub base: Option<&'a super::base::Base>,
 }
 
 /// The next commit, read and placed in its range, before any unit is
@@ -116,7 +118,7 @@ pub fn prepare(ctx: &Context, options: Options) -> anyhow::Result<Prepared> {
                 Ok(loaded)
             }
         });
-        let scope = Scope::open(repo, fallback.clone())?;
+        let scope = Scope::open(repo, fallback.clone(), options.base)?;
         let mut index = match options.version {
             Version::Staged => Some(crate::store::repo::index(repo).context("cannot read the index")?),
             Version::Worktree => None,

@@ -59,21 +59,50 @@ pub struct Scope {
     state: State,
 }
 
-impl Scope {
-    /// The scope of the next commit in `repo`. On an unborn branch there is
-    /// no BASE, and the policy comes from `fallback` (the index or the
-    /// working tree: the first commit holds it).
-    pub fn open(repo: &Repository, fallback: Source) -> anyhow::Result<Scope> {
-        let base = base::resolve(repo)?;
-        let head = match repo.head() {
-            Ok(h) => Some(h.peel_to_commit().context("cannot read the commit of HEAD")?.id()),
-            Err(_) => None,
+/// BASE and what it decides with: the policy and the allowed signers as of
+/// BASE. Every command that judges a unit judges under these (the gate,
+/// status, request, approve, the reviewer's queue, stats), as
+/// `vouch verify BASE..HEAD` does; a change to the policy counts once it is
+/// part of BASE.
+pub struct AtBase {
+    /// BASE; `None` on an unborn branch.
+    pub base: Option<Base>,
+    /// Where the policy (and the allowed signers) are read: BASE's commit,
+    /// or on an unborn branch `fallback`.
+    pub source: Source,
+    pub policy: Policy,
+}
+
+impl AtBase {
+    /// BASE as `given` (`--base REV`), else as [`base::resolve`] finds it,
+    /// with its policy. On an unborn branch the policy comes from
+    /// `fallback` (the index or the working tree: the first commit holds
+    /// it).
+    pub fn open(repo: &Repository, fallback: Source, given: Option<&Base>) -> anyhow::Result<AtBase> {
+        let base = match given {
+            Some(b) => Some(b.clone()),
+            None => base::resolve(repo)?,
         };
         let source = match &base {
             Some(b) => Source::Commit(b.commit.to_string()),
             None => fallback,
         };
         let policy = policy_file::load(repo, &source)?;
+        Ok(AtBase { base, source, policy })
+    }
+}
+
+impl Scope {
+    /// The scope of the next commit in `repo`, from `given` BASE or the one
+    /// [`base::resolve`] finds. On an unborn branch there is no BASE, and
+    /// the policy comes from `fallback` (the index or the working tree: the
+    /// first commit holds it).
+    pub fn open(repo: &Repository, fallback: Source, given: Option<&Base>) -> anyhow::Result<Scope> {
+        let AtBase { base, source, policy } = AtBase::open(repo, fallback, given)?;
+        let head = match repo.head() {
+            Ok(h) => Some(h.peel_to_commit().context("cannot read the commit of HEAD")?.id()),
+            Err(_) => None,
+        };
         let state = match (&base, head) {
             (Some(b), Some(h)) => lineage_at(repo, b.commit, h, policy.bots())
                 .with_context(|| format!("cannot read the history of {}..HEAD", short(&b.commit)))?,

@@ -76,7 +76,13 @@ pub struct Worktree {
 impl Worktree {
     /// Read it; what cannot be read is a warning.
     pub fn open(ctx: &Context) -> anyhow::Result<Worktree> {
-        let options = Options { version: Version::Worktree, strict: false, all: true, next_people: false };
+        Worktree::open_at(ctx, None)
+    }
+
+    /// [`Worktree::open`] in the range from `base` (`--base REV`), or from
+    /// the BASE [`super::base::resolve`] finds.
+    pub fn open_at(ctx: &Context, base: Option<&super::base::Base>) -> anyhow::Result<Worktree> {
+        let options = Options { version: Version::Worktree, strict: false, all: true, next_people: false, base };
         Ok(Worktree { prepared: super::next::prepare(ctx, options)? })
     }
 

@@ -65,10 +65,24 @@ pub struct Args {
     /// `vouch verify` asks for a change to one.
     #[arg(long, value_name = "PATH", conflicts_with = "target")]
     pub file: Option<String>,
-    /// With --file: the revision whose policy says who may sign off (what
-    /// `vouch verify` will use as BASE; default HEAD).
-    #[arg(long, value_name = "REV", requires = "file")]
+    /// BASE: the revision whose policy and allowed signers say who may sign
+    /// off (what `vouch verify` will use as BASE). Default: the BASE `vouch
+    /// status` names (the merge-base with the upstream or default branch).
+    /// An automated reviewer run on a pull request's head passes the base,
+    /// so that the head's policy cannot widen what it may clear.
+    #[arg(long, value_name = "REV")]
     pub base: Option<String>,
+    /// Only the unit of the request with this fingerprint (or a unique
+    /// prefix of at least 12 hex digits), e.g. from `vouch review --format
+    /// json`.
+    #[arg(long, value_name = "FINGERPRINT", conflicts_with = "file")]
+    pub unit: Option<String>,
+    /// Record the verdict as an automated reviewer's (the policy's
+    /// `[[automated]]`): required of, and only for, an automated reviewer's
+    /// identity. It clears only what its rule covers, and never counts as
+    /// a person (docs/automated-review.md).
+    #[arg(long, conflicts_with = "file")]
+    pub automated: bool,
     #[command(flatten)]
     pub format: FormatArg,
 }
@@ -88,9 +102,24 @@ pub struct RejectArgs {
     /// Reject the whole current text of a file that decides who may approve.
     #[arg(long, value_name = "PATH", conflicts_with = "target")]
     pub file: Option<String>,
-    /// With --file: the revision whose policy says who may sign off.
-    #[arg(long, value_name = "REV", requires = "file")]
+    /// BASE: the revision whose policy and allowed signers say who may sign
+    /// off (what `vouch verify` will use as BASE). Default: the BASE `vouch
+    /// status` names (the merge-base with the upstream or default branch).
+    /// An automated reviewer run on a pull request's head passes the base,
+    /// so that the head's policy cannot widen what it may clear.
+    #[arg(long, value_name = "REV")]
     pub base: Option<String>,
+    /// Only the unit of the request with this fingerprint (or a unique
+    /// prefix of at least 12 hex digits), e.g. from `vouch review --format
+    /// json`.
+    #[arg(long, value_name = "FINGERPRINT", conflicts_with = "file")]
+    pub unit: Option<String>,
+    /// Record the verdict as an automated reviewer's (the policy's
+    /// `[[automated]]`): required of, and only for, an automated reviewer's
+    /// identity. It clears only what its rule covers, and never counts as
+    /// a person (docs/automated-review.md).
+    #[arg(long, conflicts_with = "file")]
+    pub automated: bool,
     #[command(flatten)]
     pub format: FormatArg,
 }
@@ -106,6 +135,9 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         comment: args.comment,
         yes: args.yes,
         format: args.format.format,
+        unit: args.unit,
+        automated: args.automated,
+        base: args.base,
     })
 }
 
@@ -123,6 +155,9 @@ pub fn run_reject(args: RejectArgs) -> anyhow::Result<Outcome> {
         comment: Some(args.comment),
         yes: args.yes,
         format: args.format.format,
+        unit: args.unit,
+        automated: args.automated,
+        base: args.base,
     })
 }
 
@@ -132,6 +167,10 @@ struct Decision {
     comment: Option<String>,
     yes: bool,
     format: Format,
+    unit: Option<String>,
+    automated: bool,
+    /// BASE as given (`--base REV`); `None`: BASE as `vouch status` finds it.
+    base: Option<String>,
 }
 
 /// One unit to decide on, with what the reviewer is shown.
@@ -171,6 +210,8 @@ struct Written {
 struct Report {
     decision: &'static str,
     reviewer: String,
+    /// An automated reviewer's verdict.
+    automated: bool,
     request: Option<String>,
     comment: Option<String>,
     approvals: Vec<Written>,
@@ -188,13 +229,42 @@ fn verb(verdict: Verdict) -> (&'static str, &'static str) {
 fn decide(d: Decision) -> anyhow::Result<Outcome> {
     let ctx = Context::open()?;
     let me = ctx.identity()?;
-    let worktree = Worktree::open(&ctx)?;
+    // BASE's policy and signers judge, as verify will (BASE as given with
+    // --base, as an automated reviewer run on a pull request's head is).
+    let given = d.base.as_deref().map(|rev| crate::analysis::base::given(&ctx.repo, rev)).transpose()?;
+    let worktree = Worktree::open_at(&ctx, given.as_ref())?;
     let (policy, ledger) = (worktree.policy(), worktree.ledger());
     if ledger.repository_id.is_none() {
         return Err(SignoffError::NoCommits.into());
     }
     let (verb, past) = verb(d.verdict);
-    let selection = select(&ctx, &worktree, d.target.as_deref(), d.yes)?;
+    let is_bot = policy.automated_reviewers().iter().any(|b| b.eq_ignore_ascii_case(&me.email));
+    match (d.automated, is_bot) {
+        (true, false) => bail!(
+            "--automated: {} is not an automated reviewer of the policy ([[automated]] reviewer = ...)",
+            display::line(&me.email)
+        ),
+        (false, true) => bail!(
+            "{} is an automated reviewer of the policy: record its verdict with --automated",
+            display::line(&me.email)
+        ),
+        _ => {}
+    }
+    let mut selection = select(&ctx, &worktree, d.target.as_deref(), d.yes)?;
+    if let Some(unit) = &d.unit {
+        let prefix = unit.trim().to_ascii_lowercase();
+        if prefix.len() < 12 || !prefix.bytes().all(|b| b.is_ascii_hexdigit()) {
+            bail!("--unit takes a fingerprint, or a prefix of at least 12 hex digits");
+        }
+        selection.items.retain(|i| i.facts.unit.fingerprint.starts_with(&prefix));
+        let mut fingerprints: Vec<&str> = selection.items.iter().map(|i| i.facts.unit.fingerprint.as_str()).collect();
+        fingerprints.dedup();
+        match fingerprints.len() {
+            0 => bail!("no unit with fingerprint {} in what you named", display::line(unit)),
+            1 => {}
+            _ => bail!("fingerprint prefix {} is ambiguous; give more digits", display::line(unit)),
+        }
+    }
 
     // Check every unit before writing anything: all or nothing.
     let mut approvals: Vec<(Approval, &Item)> = Vec::new();
@@ -285,6 +355,7 @@ fn decide(d: Decision) -> anyhow::Result<Outcome> {
     let report = Report {
         decision: verb,
         reviewer: me.email.clone(),
+        automated: d.automated,
         request: selection.request,
         comment: d.comment,
         approvals: written,
@@ -317,14 +388,11 @@ fn decide_trust_file(
     format: Format,
 ) -> anyhow::Result<Outcome> {
     let ctx = Context::open()?;
-    let worktree = Worktree::open(&ctx)?;
     // Who may sign off: the policy at BASE, as verify will ask (or at the
-    // revision given).
-    let (source, given) = match base {
-        Some(rev) => (Source::Commit(rev.into()), true),
-        None => (worktree.prepared.scope.source.clone(), false),
-    };
-    let policy = if given { ctx.policy(&source)? } else { worktree.policy().clone() };
+    // revision given, itself BASE then).
+    let given = base.map(|rev| crate::analysis::base::given(&ctx.repo, rev)).transpose()?;
+    let worktree = Worktree::open_at(&ctx, given.as_ref())?;
+    let (policy, source) = (worktree.policy(), worktree.prepared.scope.source.clone());
     let path = path.trim_start_matches("./").to_string();
     if !policy.is_trust_file(&path) {
         let mut named: Vec<&str> = vec![crate::policy::POLICY_FILE, policy.allowed_signers()];
@@ -481,7 +549,7 @@ fn select(ctx: &Context, worktree: &Worktree, target: Option<&str>, yes: bool) -
         listing.records.into_iter().filter(|r| r.record.repository == repository).collect();
     let mut files = Files { ctx, worktree, loaded: HashMap::new() };
     let ours: Vec<&Stored<Request>> = requests.iter().collect();
-    let withdrawn = super::team::withdrawn(ctx, worktree.policy(), &ours)?;
+    let withdrawn = super::team::withdrawn(ctx, worktree.policy(), &worktree.prepared.scope.source, &ours)?;
     let Some(target) = target else {
         let open: Vec<&Stored<Request>> =
             requests.iter().filter(|r| !withdrawn.contains(&r.id) && is_open(worktree, r)).collect();
@@ -776,7 +844,9 @@ fn preview(item: &Item, n: usize, of: usize, style: Style) -> String {
 fn print_text(report: &Report, past: &str, style: Style) {
     let n = report.approvals.len();
     let request = report.request.as_deref().map_or(String::new(), |r| format!(" (request {})", &r[..12]));
-    let head = format!("{past} {n} unit{} as {}", if n == 1 { "" } else { "s" }, display::line(&report.reviewer));
+    let who = display::line(&report.reviewer);
+    let who = if report.automated { format!("{who} (automated)") } else { who.into_owned() };
+    let head = format!("{past} {n} unit{} as {who}", if n == 1 { "" } else { "s" });
     let head = if report.decision == "approve" { style.green(&head) } else { style.red(&head) };
     println!("{head}{request}");
     for w in &report.approvals {

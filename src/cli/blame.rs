@@ -332,7 +332,19 @@ fn unit_report(ledger: &signoff::Ledger, unit: &JudgedUnit) -> UnitReport {
     let facts = &unit.facts;
     let status = &unit.judgement.assessment.status;
     let (state, approved_by) = match status {
-        Status::Approved { by } => ("approved", by.clone()),
+        // An automated reviewer is named as one.
+        Status::Approved { by, automated } => (
+            "approved",
+            by.iter()
+                .map(|b| {
+                    if automated.iter().any(|a| a.eq_ignore_ascii_case(b)) {
+                        format!("{b} (automated)")
+                    } else {
+                        b.clone()
+                    }
+                })
+                .collect(),
+        ),
         _ if landed => ("landed", Vec::new()),
         Status::NotRequired => ("needs-no-signoff", Vec::new()),
         Status::Rejected { .. } => ("rejected", Vec::new()),

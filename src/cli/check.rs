@@ -54,7 +54,7 @@ pub fn gate(staged: bool, format: Format, quiet: bool) -> anyhow::Result<Outcome
         }
     }
     let version = if staged { Version::Staged } else { Version::Worktree };
-    let next = next::next(&ctx, Options { version, strict: true, all: false, next_people: true })?;
+    let next = next::next(&ctx, Options { version, strict: true, all: false, next_people: true, base: None })?;
     if staged {
         cache_for_post_commit(&ctx, &next);
     }

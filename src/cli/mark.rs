@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 
-use super::Outcome;
 use super::context::Context;
+use super::{Format, FormatArg, Outcome};
 use crate::provenance::{AiSource, Attribution, Evidence, Origin};
 use crate::store::journal::{Entry, Journal};
 use crate::store::{notes, repo};
@@ -36,6 +36,8 @@ pub struct Args {
     /// The model that wrote them.
     #[arg(long, value_name = "MODEL", conflicts_with = "human")]
     pub model: Option<String>,
+    #[command(flatten)]
+    pub format: FormatArg,
 }
 
 /// `PATH:LINE` or `PATH:FIRST-LAST`, split (the path may hold colons).
@@ -102,6 +104,19 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         .append(&ctx.repo, Entry::delta(&rel, &text, &spans))
         .with_context(|| format!("cannot record the mark on {rel}"))?;
     super::context::tidy_journal(&journal, &ctx.repo);
+    if args.format.format == Format::Json {
+        let report = serde_json::json!({
+            "path": rel,
+            "first_line": first,
+            "last_line": last,
+            "origin": if args.ai { "ai" } else { "human" },
+            "tool": args.ai.then(|| args.tool.as_deref().map(str::trim).filter(|t| !t.is_empty()).unwrap_or("unknown")),
+            "model": args.model,
+            "by": me.email,
+        });
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(Outcome::Ok);
+    }
     let lines = if first == last { format!("{first}") } else { format!("{first}-{last}") };
     let what = if args.ai {
         format!("AI-written ({})", args.tool.as_deref().unwrap_or("unknown tool"))

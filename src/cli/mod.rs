@@ -19,6 +19,7 @@ pub mod check;
 pub mod commit_note;
 pub mod doctor;
 pub mod gate_cache;
+pub mod generate;
 pub mod git_hooks;
 pub mod hook;
 pub mod init;
@@ -109,6 +110,10 @@ pub enum Command {
     Stats(stats::Args),
     /// Write a self-contained HTML report.
     Report(report::Args),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(generate::CompletionsArgs),
+    /// Print the manual page, or write one per command with --dir.
+    Man(generate::ManArgs),
 }
 
 /// What a command reports back: the process exit code.
@@ -155,6 +160,8 @@ pub fn main() -> ExitCode {
         Command::Review(args) => review::run(args),
         Command::Stats(args) => stats::run(args),
         Command::Report(args) => report::run(args),
+        Command::Completions(args) => generate::completions(args),
+        Command::Man(args) => generate::man(args),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,

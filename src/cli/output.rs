@@ -1,7 +1,8 @@
 //! Terminal output: colour only on a terminal, never with `NO_COLOR`;
-//! errors shown with their hidden characters visible; and output into a
-//! closed pipe (`vouch log | head -1`) ends vouch as it ends other Unix
-//! tools.
+//! progress on standard error only when it is a terminal (never in CI logs,
+//! pipes or files); errors shown with their hidden characters visible; and
+//! output into a closed pipe (`vouch log | head -1`) ends vouch as it ends
+//! other Unix tools.
 
 use std::io::IsTerminal;
 
@@ -131,6 +132,24 @@ pub fn error_text(error: &anyhow::Error) -> String {
         out.push_str(line);
     }
     out
+}
+
+/// Whether progress may be drawn: standard error is a terminal, not a dumb
+/// one.
+fn progress_wanted() -> bool {
+    std::io::stderr().is_terminal() && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
+}
+
+/// A spinner on standard error for work whose steps are not counted, or
+/// `None` where no one watches.
+pub fn spinner(what: &str) -> Option<indicatif::ProgressBar> {
+    if !progress_wanted() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_message(what.to_string());
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    Some(bar)
 }
 
 #[cfg(test)]

@@ -9,8 +9,8 @@
 use anyhow::{Context as _, bail};
 use git2::Oid;
 
-use super::Outcome;
 use super::context::Context;
+use super::{Format, FormatArg, Outcome};
 use crate::store::policy_file::Source;
 use crate::store::records::{self, Override, Person};
 use crate::store::{repo, signature};
@@ -35,6 +35,8 @@ pub struct Args {
     /// given (default: HEAD).
     #[arg(long, value_name = "REV")]
     pub base: Option<String>,
+    #[command(flatten)]
+    pub format: FormatArg,
 }
 
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
@@ -112,6 +114,10 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         None => {}
     }
     let id = records::add(&cx.repo, &record)?;
+    if args.format.format == Format::Json {
+        println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "id": id, "override": record }))?);
+        return Ok(Outcome::Ok);
+    }
     println!(
         "override {id} recorded by {}: {}",
         crate::display::line(&record.by.email),

@@ -101,11 +101,13 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let repository = ledger.repository_id.clone().ok_or(SignoffError::NoCommits)?;
     // Judged under the policy at BASE, as verify will judge the units.
     let policy = worktree.policy().clone();
+    let source = worktree.prepared.scope.source.clone();
     if let Some(id) = &args.withdraw {
-        return withdraw(&ctx, &policy, &repository, &me, id, args.rationale.as_deref(), args.format.format);
+        let format = args.format.format;
+        return withdraw(&ctx, (&policy, &source), &repository, &me, id, args.rationale.as_deref(), format);
     }
     let rationale = args.rationale.as_deref().map(str::trim).filter(|r| !r.is_empty());
-    let asked = Asked::read(&ctx, &policy, &repository)?;
+    let asked = Asked::read(&ctx, &policy, &source, &repository)?;
 
     let targets: Vec<Target> = args.targets.iter().map(|t| units::parse_target(&ctx, t)).collect::<Result<_, _>>()?;
     let mut files: Vec<(FileUnits, Option<Target>)> = Vec::new();
@@ -141,12 +143,9 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
                     continue;
                 };
                 match &unit.judgement.assessment.status {
-                    Status::Approved { by } => refusals.push(format!(
-                        "{}:{line}: {} is already approved by {}",
-                        file.path,
-                        unit.label(),
-                        by.join(", ")
-                    )),
+                    status @ Status::Approved { .. } => {
+                        refusals.push(format!("{}:{line}: {} is already {status}", file.path, unit.label()))
+                    }
                     Status::NotRequired => refusals
                         .push(SignoffError::NotRequired { path: file.path.clone(), unit: unit.label() }.to_string()),
                     _ => chosen.push((i, unit)),
@@ -301,16 +300,18 @@ struct Asked {
 }
 
 impl Asked {
-    fn read(ctx: &Context, policy: &Policy, repository: &str) -> anyhow::Result<Asked> {
+    /// `policy` and the allowed signers of `source` (BASE's) decide which
+    /// withdrawals count and which approvals stopped counting.
+    fn read(ctx: &Context, policy: &Policy, source: &Source, repository: &str) -> anyhow::Result<Asked> {
         let requests: Vec<Stored<Request>> = records::list::<Request>(&ctx.repo)?
             .records
             .into_iter()
             .filter(|r| r.record.repository == repository)
             .collect();
         let ours: Vec<&Stored<Request>> = requests.iter().collect();
-        let withdrawn = super::team::withdrawn(ctx, policy, &ours)?;
+        let withdrawn = super::team::withdrawn(ctx, policy, source, &ours)?;
         let signers = if policy.require_signatures() {
-            signature::load_allowed_signers(&ctx.repo, policy, &Source::Worktree).ok()
+            signature::load_allowed_signers(&ctx.repo, policy, source).ok()
         } else {
             None
         };
@@ -352,10 +353,11 @@ impl Asked {
 /// The shortest request id prefix accepted.
 const MIN_PREFIX: usize = 6;
 
-/// `vouch request --withdraw ID`: withdraw the current identity's request.
+/// `vouch request --withdraw ID`: withdraw the current identity's request,
+/// signed where the policy at BASE (`at`: it and where it was read) asks.
 fn withdraw(
     ctx: &Context,
-    policy: &Policy,
+    at: (&Policy, &Source),
     repository: &str,
     me: &Identity,
     id: &str,
@@ -387,7 +389,8 @@ fn withdraw(
         );
         return Ok(Outcome::Failed);
     }
-    let asked = Asked::read(ctx, policy, repository)?;
+    let (policy, source) = at;
+    let asked = Asked::read(ctx, policy, source, repository)?;
     if asked.withdrawn.contains(&request.id) {
         eprintln!("vouch: request {short} is already withdrawn; nothing was written");
         return Ok(Outcome::Ok);

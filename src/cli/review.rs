@@ -22,6 +22,7 @@ use time::OffsetDateTime;
 use super::context::Context;
 use super::output::Style;
 use super::{Format, Outcome};
+use crate::analysis::scope::AtBase;
 use crate::display;
 use crate::fingerprint::fingerprint;
 use crate::policy::{Policy, Verdict};
@@ -45,13 +46,22 @@ pub struct Args {
     /// Output format of --list (json implies --list).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// BASE, whose policy and allowed signers decide who may sign off what
+    /// (what `vouch verify` will use as BASE); default: the BASE `vouch
+    /// status` names (the merge-base with the upstream or default branch).
+    #[arg(long, value_name = "REV")]
+    pub base: Option<String>,
 }
 
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let ctx = Context::open()?;
-    let policy = ctx.policy(&Source::Worktree)?;
+    // BASE's policy and signers, as request, approve and verify judge by
+    // (BASE as given with --base).
+    let given = args.base.as_deref().map(|rev| crate::analysis::base::given(&ctx.repo, rev)).transpose()?;
+    let at = AtBase::open(&ctx.repo, Source::Worktree, given.as_ref())?;
     let ledger = ctx.ledger()?;
-    let queue = load_queue(&ctx, &ledger, &policy)?;
+    let queue = load_queue(&ctx, &ledger, &at)?;
+    let policy = at.policy;
     for problem in &queue.problems {
         eprintln!("vouch: warning: {}", display::line(&problem.to_string()));
     }
@@ -87,9 +97,9 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
 /// Every request of the repository (the local refs, which `vouch sync`
 /// merges the remote's into), where each stands, and the units of the
 /// awaiting ones that await sign-off (see [`super::team::load_queue`]).
-fn load_queue(ctx: &Context, ledger: &Ledger, policy: &Policy) -> anyhow::Result<Queue> {
+fn load_queue(ctx: &Context, ledger: &Ledger, at: &AtBase) -> anyhow::Result<Queue> {
     let requests = records::list::<Request>(&ctx.repo).context("cannot read the sign-off requests")?.records;
-    super::team::load_queue(ctx, ledger, policy, &requests)
+    super::team::load_queue(ctx, ledger, at, &requests)
 }
 
 fn print_list(queue: &Queue, me: Option<&str>, format: Format, now: OffsetDateTime) -> anyhow::Result<()> {

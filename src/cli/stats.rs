@@ -29,7 +29,13 @@ pub struct Args {
 
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let ctx = Context::open()?;
-    let report = team::collect(&ctx, &Window { range: args.range, since: args.since })?;
+    // The history is read in one walk: a spinner, on a terminal only.
+    let progress = super::output::spinner("reading the history");
+    let report = team::collect(&ctx, &Window { range: args.range, since: args.since });
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
+    let report = report?;
     match args.format.format {
         super::Format::Text => print!("{}", queue::render_text(&report)),
         super::Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),

@@ -28,7 +28,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let mut sections = Vec::new();
     let mut base = None;
     for version in [Version::Staged, Version::Worktree] {
-        let next = next::next(&ctx, Options { version, strict: false, all: true, next_people: false })?;
+        let next = next::next(&ctx, Options { version, strict: false, all: true, next_people: false, base: None })?;
         base = next.scope.base.as_ref().map(|b| b.describe());
         sections.push((version, next.units));
     }

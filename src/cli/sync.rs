@@ -5,9 +5,9 @@
 
 use anyhow::Context as _;
 
-use super::Outcome;
 use super::context::Context;
 use super::output::Style;
+use super::{Format, FormatArg, Outcome};
 use crate::store::notes::NOTES_REF;
 use crate::store::sync::{self, Config};
 
@@ -19,6 +19,8 @@ pub struct Args {
     /// Fetch and merge, but do not push.
     #[arg(long)]
     pub no_push: bool,
+    #[command(flatten)]
+    pub format: FormatArg,
 }
 
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
@@ -26,6 +28,10 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let config = Config { push: !args.no_push, ..Config::default() };
     let report =
         sync::sync(&cx.repo, &args.remote, &config).with_context(|| format!("cannot sync with {}", args.remote))?;
+    if args.format.format == Format::Json {
+        println!("{}", serde_json::to_string_pretty(&report_json(&report, !args.no_push))?);
+        return Ok(Outcome::Ok);
+    }
     let style = Style::stdout();
     let warn = Style::stderr();
     for warning in &report.warnings {
@@ -76,4 +82,37 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         println!("not pushed (--no-push)");
     }
     Ok(Outcome::Ok)
+}
+
+/// The report as data: each shared ref (ids in full), what moved, and every
+/// warning (which text mode prints on standard error).
+fn report_json(report: &sync::SyncReport, push: bool) -> serde_json::Value {
+    let id = |o: Option<git2::Oid>| o.map(|o| o.to_string());
+    let refs: Vec<serde_json::Value> = report
+        .refs
+        .iter()
+        .map(|r| {
+            serde_json::json!({
+                "name": r.name,
+                "fetched": id(r.fetched),
+                "before": id(r.before),
+                "after": id(r.after),
+                "added": r.added,
+                "conflicts": r.conflicts,
+                "pushed": r.pushed,
+            })
+        })
+        .collect();
+    let migrated: Vec<serde_json::Value> =
+        report.migrated.iter().map(|m| serde_json::json!({ "from": m.from, "records": m.records })).collect();
+    let bad: Vec<String> = report.bad_remote_records.iter().map(ToString::to_string).collect();
+    serde_json::json!({
+        "remote": report.remote,
+        "push": push,
+        "attempts": report.attempts,
+        "refs": refs,
+        "migrated": migrated,
+        "bad_remote_records": bad,
+        "warnings": report.warnings,
+    })
 }

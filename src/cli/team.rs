@@ -20,6 +20,7 @@ use git2::{Oid, Repository, Sort};
 use time::OffsetDateTime;
 
 use super::context::Context;
+use crate::analysis::scope::AtBase;
 use crate::lineage::Claim;
 use crate::policy::Policy;
 use crate::provenance::Origin;
@@ -51,10 +52,13 @@ pub struct Window {
 
 /// Everything the team report holds, read from the repository of `ctx`.
 pub fn collect(ctx: &Context, window: &Window) -> anyhow::Result<TeamReport> {
-    let policy = ctx.policy(&Source::Worktree)?;
+    // One policy source: BASE's, as the queue, request, approve and verify
+    // judge by.
+    let at = AtBase::open(&ctx.repo, Source::Worktree, None)?;
     let ledger = ctx.ledger()?;
     let requests = records::list::<Request>(&ctx.repo).context("cannot read the sign-off requests")?.records;
-    let pending = load_queue(ctx, &ledger, &policy, &requests)?;
+    let pending = load_queue(ctx, &ledger, &at, &requests)?;
+    let policy = at.policy;
     for problem in &pending.problems {
         eprintln!("vouch: warning: {}", crate::display::line(problem));
     }
@@ -85,27 +89,21 @@ pub fn collect(ctx: &Context, window: &Window) -> anyhow::Result<TeamReport> {
 }
 
 /// The queue and every request's state, as this clone sees them: the
-/// records (`vouch sync` merges the remote's into them), the withdrawals
-/// that count (by the requester, signed where the policy requires it,
-/// checked against the working tree's allowed-signers file, as approvals
-/// are for the queue), and where each request's code is
-/// ([`Presences`]).
-pub fn load_queue(
-    ctx: &Context,
-    ledger: &Ledger,
-    policy: &Policy,
-    requests: &[Stored<Request>],
-) -> anyhow::Result<Queue> {
+/// records (`vouch sync` merges the remote's into them), judged under the
+/// policy and the allowed signers as of BASE (`at`), as `vouch request`,
+/// `vouch approve` and `vouch verify BASE..HEAD` judge; the withdrawals
+/// that count (by the requester, signed where that policy requires it);
+/// and where each request's code is ([`Presences`]).
+pub fn load_queue(ctx: &Context, ledger: &Ledger, at: &AtBase, requests: &[Stored<Request>]) -> anyhow::Result<Queue> {
     let withdrawals = records::list::<Withdrawal>(&ctx.repo).context("cannot read the withdrawals")?.records;
-    let signed = withdrawal_signatures(ctx, policy);
+    let signed = withdrawal_signatures(ctx, &at.policy, &at.source);
     // Not strict: an unreadable allowed-signers file is a warning.
-    let verified = crate::analysis::judge::verifier(&ctx.repo, policy, &Source::Worktree, false)
-        .unwrap_or_else(|_| Box::new(|_| None));
+    let verified = crate::analysis::judge::verifier(&ctx.repo, &at.policy, &at.source, false)?;
     let presences =
         Presences::new(&ctx.repo, requests.iter().flat_map(|r| r.record.units.iter().map(|u| u.path.as_str())));
     let presence = |unit: &RequestedUnit| presences.of(unit);
     let life = Lifecycle { withdrawals: &withdrawals, signed_as_required: &*signed, presence: &presence };
-    Ok(queue::pending_with(ledger, policy, requests, &verified, &life))
+    Ok(queue::pending_with(ledger, &at.policy, requests, &verified, &life))
 }
 
 /// Whether a withdrawal is signed as the policy asks.
@@ -113,13 +111,14 @@ pub type WithdrawalCheck = Box<dyn Fn(&Stored<Withdrawal>) -> bool>;
 
 /// Whether a withdrawal is signed as `policy` asks (see
 /// [`Lifecycle::signed_as_required`]): always, when it requires no
-/// signatures; else checked against the working tree's allowed-signers file
-/// (one that cannot be read is a warning, and then none verifies).
-pub fn withdrawal_signatures(ctx: &Context, policy: &Policy) -> WithdrawalCheck {
+/// signatures; else checked against the allowed-signers file of `source`,
+/// where the policy was read (one that cannot be read is a warning, and
+/// then none verifies).
+pub fn withdrawal_signatures(ctx: &Context, policy: &Policy, source: &Source) -> WithdrawalCheck {
     if !policy.require_signatures() {
         return Box::new(|_| true);
     }
-    match signature::load_allowed_signers(&ctx.repo, policy, &Source::Worktree) {
+    match signature::load_allowed_signers(&ctx.repo, policy, source) {
         Ok(signers) => Box::new(move |w: &Stored<Withdrawal>| signers.check_withdrawal(&w.record).is_ok()),
         Err(e) => {
             eprintln!("vouch: warning: {e}; no withdrawal's signature can be verified");
@@ -130,9 +129,15 @@ pub fn withdrawal_signatures(ctx: &Context, policy: &Policy) -> WithdrawalCheck 
 
 /// The requests of `requests` (of one repository) their requesters
 /// withdrew, by id.
-pub fn withdrawn(ctx: &Context, policy: &Policy, requests: &[&Stored<Request>]) -> anyhow::Result<HashSet<String>> {
+/// `policy` and `source` as in [`withdrawal_signatures`].
+pub fn withdrawn(
+    ctx: &Context,
+    policy: &Policy,
+    source: &Source,
+    requests: &[&Stored<Request>],
+) -> anyhow::Result<HashSet<String>> {
     let withdrawals = records::list::<Withdrawal>(&ctx.repo).context("cannot read the withdrawals")?.records;
-    let signed = withdrawal_signatures(ctx, policy);
+    let signed = withdrawal_signatures(ctx, policy, source);
     let life = Lifecycle { withdrawals: &withdrawals, signed_as_required: &*signed, presence: &|_| Presence::Unseen };
     let (withdrawn, _) = queue::withdrawals_that_count(requests, &life);
     Ok(withdrawn.into_keys().map(str::to_string).collect())

@@ -86,9 +86,6 @@ struct RepoContext {
     stamp: Stamp,
     journal: Option<Journal>,
     loaded: Option<Loaded>,
-    /// Whether an approval's signature checks out against the allowed
-    /// signers in the worktree (only loaded where the policy requires it).
-    verifier: Option<crate::store::signature::ApprovalVerifier>,
     /// The range the next commit ends (BASE..HEAD) and BASE's policy: what
     /// units are judged by, as the gate judges them.
     scope: Option<Scope>,
@@ -162,7 +159,6 @@ impl RepoContext {
             ledger: Ledger::default(),
             journal,
             loaded: None,
-            verifier: None,
             scope: None,
             scope_verifier: None,
             ai_paths: None,
@@ -205,18 +201,7 @@ impl RepoContext {
             Err(e) => messages.push(format!("cannot read sign-off records in {}: {e}", self.root.display())),
         }
         self.identity = identity::user(&self.repo).ok();
-        self.verifier = None;
         self.reload_scope(messages);
-        if self.policy.require_signatures() {
-            match crate::store::signature::approval_verifier_at(
-                &self.repo,
-                &self.policy,
-                &policy_file::Source::Worktree,
-            ) {
-                Ok(verifier) => self.verifier = Some(verifier),
-                Err(e) => messages.push(format!("{e}; no signed approval counts until it is fixed")),
-            }
-        }
     }
 
     /// Find BASE and the range's lineage again (HEAD, the notes, the
@@ -225,7 +210,7 @@ impl RepoContext {
         self.scope = None;
         self.scope_verifier = None;
         self.ai_paths = None;
-        match Scope::open(&self.repo, policy_file::Source::Worktree) {
+        match Scope::open(&self.repo, policy_file::Source::Worktree, None) {
             Ok(scope) => {
                 match crate::analysis::judge::verifier(&self.repo, &scope.policy, &scope.source, false) {
                     Ok(v) => self.scope_verifier = Some(v),
@@ -248,10 +233,6 @@ impl RepoContext {
     fn wrote_records(&mut self, messages: &mut Vec<String>) {
         self.reload(messages);
         self.stamp = stamp(&self.repo, &self.root, self.journal.as_ref());
-    }
-
-    fn verified(&self, approval: &records::Stored<records::Approval>) -> Option<crate::policy::Signer> {
-        self.verifier.as_ref().and_then(|v| v(approval))
     }
 
     /// The units of `doc` (the buffer of `rel`) that verify will judge once
@@ -285,7 +266,7 @@ impl RepoContext {
             ReviewerSet::Unconfigured => Vec::new(),
         };
         let (mut state, mut note) = match &judgement.assessment.status {
-            Status::Approved { by } => (UnitState::Approved, Some(format!("approved by {}", by.join(", ")))),
+            status @ Status::Approved { .. } => (UnitState::Approved, Some(status.to_string())),
             _ if unit.landed => (UnitState::Exempt, Some(unit.reason())),
             Status::NotRequired => (UnitState::Exempt, None),
             Status::Rejected { by, comment } => {
@@ -633,20 +614,24 @@ impl Repos {
     /// per session. The numbers are [`crate::queue`]'s.
     pub fn budget_notices(&mut self, root: &Path, rel: &str, units: &[UnitFacts]) -> Vec<String> {
         let Some(ctx) = self.by_root.get(root) else { return Vec::new() };
-        let budget = ctx.policy.budget();
+        // The queue as `vouch review` judges it: BASE's policy and signers.
+        let Some(scope) = &ctx.scope else { return Vec::new() };
+        let policy = &scope.policy;
+        let budget = policy.budget();
         if budget.ai_lines_per_reviewer.is_none() {
             return Vec::new();
         }
         let mut reviewers = Vec::new();
         for facts in units {
             if let ReviewerSet::Listed { emails, .. } =
-                ctx.policy.requirement(rel, &facts.unit.risk, facts.unit.ai_lines).reviewers
+                policy.requirement(rel, &facts.unit.risk, facts.unit.ai_lines).reviewers
             {
                 reviewers.extend(emails);
             }
         }
         let Ok(requests) = records::list::<records::Request>(&ctx.repo) else { return Vec::new() };
-        let queue = crate::queue::pending(&ctx.ledger, &ctx.policy, &requests.records, &|a| ctx.verified(a));
+        let verified = |a: &records::Stored<records::Approval>| ctx.scope_verifier.as_ref().and_then(|v| v(a));
+        let queue = crate::queue::pending(&ctx.ledger, policy, &requests.records, &verified);
         let loads = crate::queue::reviewer_load(&queue.units, budget, time::OffsetDateTime::now_utc());
         crate::queue::over_budget(&loads, budget, &reviewers)
             .into_iter()

@@ -523,6 +523,11 @@ pub struct Approval {
     /// Where the unit was (informational).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
+    /// An automated reviewer's verdict (the policy's `[[automated]]`),
+    /// never a person's; part of what is signed. Absent when false, so
+    /// that a person's record has one form.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub automated: bool,
     /// An SSH signature (`ssh-keygen -Y sign`, namespace `vouch`) over
     /// [`Approval::signed_payload`]; not itself part of what is signed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -544,6 +549,7 @@ impl Approval {
             comment: None,
             request: None,
             path: None,
+            automated: false,
             signature: None,
         }
     }
@@ -568,6 +574,7 @@ impl Approval {
             verdict: self.decision,
             comment: self.comment.clone(),
             signer,
+            automated: self.automated,
         }
     }
 }
@@ -1541,7 +1548,7 @@ mod tests {
                 "a request record where approvals belong",
                 "content does not match its name",
                 "invalid approval record: `created` is not an RFC 3339 time: the 'year' component could not be parsed",
-                "invalid approval record: unknown field `mood`, expected one of `type`, `version`, `repository`, `fingerprint`, `fingerprint_version`, `decision`, `reviewer`, `created`, `comment`, `request`, `path`, `signature`",
+                "invalid approval record: unknown field `mood`, expected one of `type`, `version`, `repository`, `fingerprint`, `fingerprint_version`, `decision`, `reviewer`, `created`, `comment`, `request`, `path`, `automated`, `signature`",
                 "not JSON: expected ident at line 1 column 2",
                 "not in canonical form (RFC 8785)",
                 "unexpected entry (records live in <id[0..2]>/<id>.json)",

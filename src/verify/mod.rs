@@ -156,6 +156,34 @@ pub struct Failure {
     /// approve it or override it.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub participants: Vec<String>,
+    /// For a unit or trust file that lacks its sign-off: what the policy
+    /// asks and how to give it (the pull request summary shows it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signoff: Option<Signoff>,
+}
+
+/// What a unit (or a trust file's change) that lacks sign-off needs.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Signoff {
+    /// Approvals required and approvals that count so far.
+    pub need: u32,
+    pub have: u32,
+    /// Who may approve, as the policy at BASE says (besides the
+    /// participants, who may not).
+    pub reviewers: String,
+    /// The unit's risk tags and its path's risk (`low`, `medium`, `high`).
+    pub risk: Vec<String>,
+    pub path_risk: String,
+    /// A high-risk path or a risk tag that the policy raises.
+    pub risky: bool,
+    /// The latest request's rationale, in the requester's words.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rationale: Option<String>,
+    /// The requests for this fingerprint, oldest first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub requests: Vec<String>,
+    /// A trust file: signed off with `vouch approve --file PATH`.
+    pub trust_file: bool,
 }
 
 impl Failure {
@@ -172,6 +200,7 @@ impl Failure {
             details: Vec::new(),
             commits: Vec::new(),
             participants: Vec::new(),
+            signoff: None,
         }
     }
 
@@ -210,6 +239,10 @@ pub struct Approved {
     pub name: Option<String>,
     pub fingerprint: String,
     pub by: Vec<String>,
+    /// Those of `by` that are automated reviewers (the policy's
+    /// `[[automated]]`): never a person.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub automated: Vec<String>,
     /// Each vote on it that did not count, and why (a reject among them is
     /// worth a reader's look).
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -399,7 +432,7 @@ mod render;
 mod signers;
 mod trust;
 
-pub use render::{render_text, to_sarif};
+pub use render::{render_github, render_markdown, render_text, to_gitlab, to_sarif};
 
 use commits::{check_commits, touched_paths};
 use overrides::apply_overrides;
@@ -633,6 +666,28 @@ impl Judge<'_> {
     }
 }
 
+impl Judge<'_> {
+    /// What a unit that lacks sign-off needs, for the report.
+    fn signoff(&self, judgement: &signoff::Judgement, fingerprint: &str, risk: &[String], trust_file: bool) -> Signoff {
+        let requirement = &judgement.requirement;
+        let have = match &judgement.assessment.status {
+            Status::Requested { have, .. } | Status::Pending { have, .. } => *have,
+            _ => 0,
+        };
+        Signoff {
+            need: requirement.approvals,
+            have,
+            reviewers: requirement.reviewers.to_string(),
+            risk: risk.to_vec(),
+            path_risk: requirement.path_risk.label().to_string(),
+            risky: requirement.risky(),
+            rationale: self.records.ledger.rationale(fingerprint).map(str::to_string),
+            requests: self.records.ledger.requests.for_fingerprint(fingerprint).iter().map(|r| r.id.clone()).collect(),
+            trust_file,
+        }
+    }
+}
+
 fn verdict_noun(verdict: crate::policy::Verdict) -> &'static str {
     match verdict {
         crate::policy::Verdict::Approve => "approval",
@@ -863,7 +918,7 @@ fn judge_unit(
         return;
     }
     let unit = &fact.unit;
-    if let Status::Approved { by } = &judgement.assessment.status {
+    if let Status::Approved { by, automated } = &judgement.assessment.status {
         report.approved.push(Approved {
             path: path.to_string(),
             line: first,
@@ -871,6 +926,7 @@ fn judge_unit(
             name: unit.name.clone(),
             fingerprint: unit.fingerprint.clone(),
             by: by.clone(),
+            automated: automated.clone(),
             not_counted: judge.explain(&unit.fingerprint, &judgement.assessment.ignored, None),
         });
         return;
@@ -895,6 +951,7 @@ fn judge_unit(
         details,
         commits: commits.iter().map(Oid::to_string).collect(),
         participants: judgement.participants.everyone(),
+        signoff: Some(judge.signoff(&judgement, &unit.fingerprint, &unit.risk, false)),
     });
 }
 

@@ -77,7 +77,7 @@ pub(super) fn check_trust_file(
     let lines = bytes.as_deref().map_or(0, |b| b.split(|&c| c == b'\n').filter(|l| !l.is_empty()).count());
     let lines = u32::try_from(lines).unwrap_or(u32::MAX).max(1);
     let assessment = &judgement.assessment;
-    if let Status::Approved { by } = &assessment.status {
+    if let Status::Approved { by, automated } = &assessment.status {
         report.approved.push(Approved {
             path: path.to_string(),
             line: 1,
@@ -85,6 +85,7 @@ pub(super) fn check_trust_file(
             name: None,
             fingerprint: fp.clone(),
             by: by.clone(),
+            automated: automated.clone(),
             not_counted: judge.explain(&fp, &assessment.ignored, None),
         });
         return Ok(());
@@ -111,11 +112,12 @@ pub(super) fn check_trust_file(
         end_line: Some(lines),
         kind: Some(crate::syntax::units::LINES.to_string()),
         name: None,
-        fingerprint: Some(fp),
+        fingerprint: Some(fp.clone()),
         reason,
         details,
         commits: commits.iter().map(Oid::to_string).collect(),
         participants: judgement.participants.everyone(),
+        signoff: Some(judge.signoff(&judgement, &fp, &[], true)),
     });
     Ok(())
 }

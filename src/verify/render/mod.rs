@@ -11,6 +11,51 @@
 use super::*;
 use crate::display;
 
+mod github;
+mod gitlab;
+mod markdown;
+
+pub use github::render_github;
+pub use gitlab::to_gitlab;
+pub use markdown::render_markdown;
+
+/// The command that approves a failure's unit, for a reviewer to copy: the
+/// request's id when one was made (`vouch approve` shows its units from
+/// the request), else the unit at `PATH:LINE` in a checkout of HEAD, or the
+/// trust file with `--file`. `None` when approving does not fix it (a
+/// reject, a commit-level failure). Every value is shown through
+/// [`display::shell_word`], so pasting it runs nothing planted in a name.
+pub fn approve_command(report: &Report, failure: &Failure) -> Option<String> {
+    let signoff = failure.signoff.as_ref()?;
+    if failure.rule == Rule::Rejected {
+        return None;
+    }
+    let path = failure.path.as_deref()?;
+    if signoff.trust_file {
+        return Some(format!(
+            "vouch approve --file {} --base {}",
+            display::shell_word(path),
+            display::shell_word(&report.base_commit)
+        ));
+    }
+    match signoff.requests.last() {
+        Some(request) => Some(format!("vouch approve {}", display::shell_word(short(request)))),
+        None => Some(format!("vouch approve {}", display::shell_word(&format!("{path}:{}", failure.line?)))),
+    }
+}
+
+/// What a reviewer runs before [`approve_command`]: fetch the records and
+/// notes, and check out HEAD when the unit is approved from the working
+/// tree.
+pub fn setup_commands(report: &Report, failure: &Failure) -> Vec<String> {
+    let mut commands = vec!["vouch sync".to_string()];
+    let from_worktree = failure.signoff.as_ref().is_some_and(|s| s.trust_file || s.requests.is_empty());
+    if from_worktree {
+        commands.push(format!("git checkout --detach {}", display::shell_word(&report.head_commit)));
+    }
+    commands
+}
+
 /// The report as text: one line per failure (`path:line kind name — reason`),
 /// its details indented below, then overrides and coverage.
 pub fn render_text(report: &Report) -> String {
@@ -33,12 +78,13 @@ pub fn render_text(report: &Report) -> String {
             let _ = writeln!(out, "    {}", display::line(detail));
         }
     }
-    // An approved unit is listed only when a vote on it did not count: a
-    // reject that did not count is worth a reader's look.
-    for a in report.approved.iter().filter(|a| !a.not_counted.is_empty()) {
+    // An approved unit is listed only when a vote on it did not count (a
+    // reject that did not count is worth a reader's look) or an automated
+    // reviewer cleared it (a person may want to look again).
+    for a in report.approved.iter().filter(|a| !a.not_counted.is_empty() || !a.automated.is_empty()) {
         let name = a.name.as_deref().map_or(String::new(), |n| format!(" {n}"));
         let place = format!("{}:{} {}{name}", a.path, a.line, a.kind);
-        let _ = writeln!(out, "approved: {} by {}", display::line(&place), display::line(&a.by.join(", ")));
+        let _ = writeln!(out, "approved: {} by {}", display::line(&place), display::line(&approvers(a)));
         for detail in &a.not_counted {
             let _ = writeln!(out, "    {}", display::line(detail));
         }
@@ -107,11 +153,13 @@ pub fn render_text(report: &Report) -> String {
             format!(": {}", paths.join(", "))
         }
     );
+    let automated = report.approved.iter().filter(|a| !a.automated.is_empty()).count();
     let _ = writeln!(
         out,
-        "{}: {} unit(s) approved, {} failure(s), {} overridden",
+        "{}: {} unit(s) approved{}, {} failure(s), {} overridden",
         if report.passed() { "PASS" } else { "FAIL" },
         report.approved.len(),
+        if automated > 0 { format!(" ({automated} by an automated reviewer)") } else { String::new() },
         report.failures.len(),
         report.overridden.len()
     );
@@ -293,4 +341,22 @@ mod tests {
         let index = results[1]["ruleIndex"].as_u64().unwrap() as usize;
         assert_eq!(rules[index]["id"], "vouch/missing-attestation");
     }
+}
+
+#[cfg(test)]
+mod format_tests;
+
+/// Who approved `a`, an automated reviewer named as one.
+pub(super) fn approvers(a: &Approved) -> String {
+    let named: Vec<String> =
+        a.by.iter()
+            .map(|b| {
+                if a.automated.iter().any(|x| x.eq_ignore_ascii_case(b)) {
+                    format!("{b} (automated)")
+                } else {
+                    b.clone()
+                }
+            })
+            .collect();
+    named.join(", ")
 }

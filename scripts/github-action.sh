@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# The work of vouch's GitHub Action (action.yml at the repository root):
+# verify a pull request with `vouch verify BASE..HEAD` and leave its results
+# where GitHub shows them. Run by the action's first step; it can be run
+# locally with the same environment (tests/pull_request.rs does).
+#
+# Reads (action.yml sets them from its inputs and the event):
+#   INPUT_BASE, INPUT_HEAD   BASE and HEAD (default: the pull request's base
+#                            and head commits, PR_BASE_SHA and PR_HEAD_SHA)
+#   INPUT_REMOTE             the remote to fetch from (default origin)
+#   INPUT_VOUCH              the vouch program (default: vouch on PATH, else
+#                            built from the action's own source)
+#   PR_BASE_REF, PR_BASE_SHA, PR_HEAD_SHA, PR_NUMBER   from the event
+#   GITHUB_OUTPUT, GITHUB_STEP_SUMMARY, GITHUB_ACTION_PATH, RUNNER_TEMP
+# Writes:
+#   annotations (workflow commands) on standard output, the report as
+#   Markdown appended to $GITHUB_STEP_SUMMARY, and outputs: result
+#   (pass, fail or error), exit-code, sarif, summary, report, sarif-ref and
+#   sarif-sha. It exits 0 whatever vouch found, so that the SARIF upload
+#   runs; the action's last step fails the job on exit-code.
+set -euo pipefail
+
+: "${GITHUB_OUTPUT:?GITHUB_OUTPUT is not set: run this from action.yml}"
+: "${GITHUB_STEP_SUMMARY:?GITHUB_STEP_SUMMARY is not set: run this from action.yml}"
+
+output() { printf '%s=%s\n' "$1" "$2" >>"$GITHUB_OUTPUT"; }
+fail() {
+  # Values are the action's own, but escape them as the runner reads them.
+  local message=${1//'%'/'%25'}
+  message=${message//$'\r'/'%0D'}
+  message=${message//$'\n'/'%0A'}
+  echo "::error title=vouch::${message}"
+  printf '## vouch verify — ERROR\n\n%s\n' "$1" >>"$GITHUB_STEP_SUMMARY"
+  output result error
+  output exit-code 2
+  exit 0
+}
+
+remote=${INPUT_REMOTE:-origin}
+work="${RUNNER_TEMP:-${TMPDIR:-/tmp}}/vouch-action"
+mkdir -p "$work"
+
+# The program. Never one from the pull request's tree: vouch on PATH (set
+# up by the workflow), the one named, or the action's own source, which is
+# the version the workflow pinned in `uses:`.
+vouch=${INPUT_VOUCH:-}
+if [ -z "$vouch" ]; then
+  if command -v vouch >/dev/null 2>&1; then
+    vouch=vouch
+  elif [ -n "${GITHUB_ACTION_PATH:-}" ] && [ -f "$GITHUB_ACTION_PATH/Cargo.toml" ]; then
+    echo "::group::Build vouch from the action's source"
+    cargo install --locked --quiet --path "$GITHUB_ACTION_PATH" --root "$work/install" ||
+      fail "cannot build vouch from the action's source"
+    echo "::endgroup::"
+    vouch="$work/install/bin/vouch"
+  else
+    fail "vouch is not on PATH; install it first (cargo install --locked vouch-cli) or set the input vouch"
+  fi
+fi
+"$vouch" --version || fail "cannot run $vouch"
+
+# History: blame, lineage and the repository id need all of it.
+if [ "$(git rev-parse --is-shallow-repository)" = true ]; then
+  git fetch --no-tags --quiet --unshallow "$remote" || fail "cannot fetch the full history from $remote"
+fi
+
+# BASE: the pull request's base commit, fetched with its branch.
+base=${INPUT_BASE:-${PR_BASE_SHA:-}}
+base_ref=${PR_BASE_REF:-${GITHUB_BASE_REF:-}}
+if [ -n "$base_ref" ]; then
+  git check-ref-format --branch "$base_ref" >/dev/null 2>&1 || fail "the base branch name is not a branch name"
+  git fetch --no-tags --quiet "$remote" "+refs/heads/$base_ref:refs/remotes/$remote/$base_ref" ||
+    fail "cannot fetch the base branch from $remote"
+  base=${base:-"$remote/$base_ref"}
+fi
+[ -n "$base" ] || fail "no BASE: run on a pull request, or set the input base"
+
+# HEAD: the pull request's head commit (not the merge commit GitHub makes:
+# verify judges what the branch holds).
+head=${INPUT_HEAD:-${PR_HEAD_SHA:-HEAD}}
+if ! git cat-file -e "$head^{commit}" 2>/dev/null && [ -n "${PR_NUMBER:-}" ]; then
+  git fetch --no-tags --quiet "$remote" "+refs/pull/$PR_NUMBER/head:refs/remotes/$remote/pull/$PR_NUMBER" ||
+    fail "cannot fetch the pull request's head from $remote"
+fi
+head_sha=$(git rev-parse --verify --quiet "$head^{commit}") || fail "HEAD $head is not a commit here"
+git rev-parse --verify --quiet "$base^{commit}" >/dev/null || fail "BASE $base is not a commit here"
+
+# vouch's notes and records: vouch knows where they live (sync never
+# pushes with --no-push, and merges as a union: nothing local is lost).
+echo "::group::Fetch vouch's notes and records"
+"$vouch" sync --no-push "$remote" || fail "cannot fetch vouch's notes and records from $remote"
+echo "::endgroup::"
+
+sarif="$work/vouch.sarif"
+summary="$work/summary.md"
+report="$work/report.json"
+rm -f "$sarif" "$summary" "$report"
+set +e
+"$vouch" verify "$base..$head_sha" --format github \
+  --report "sarif=$sarif" --report "markdown=$summary" --report "json=$report"
+code=$?
+set -e
+
+output exit-code "$code"
+# Code scanning files results of a pull_request_target run under the base
+# branch unless told the pull request's ref and commit (both or neither).
+if [ -n "${PR_NUMBER:-}" ]; then
+  output sarif-ref "refs/pull/$PR_NUMBER/head"
+  output sarif-sha "$head_sha"
+fi
+case $code in
+  0) output result pass ;;
+  1) output result fail ;;
+  *)
+    fail "vouch verify could not decide (exit $code): it fails closed on a note, record, policy or allowed-signers file it cannot read; the log says which"
+    ;;
+esac
+cat "$summary" >>"$GITHUB_STEP_SUMMARY"
+output summary "$summary"
+output sarif "$sarif"
+output report "$report"
