@@ -1,7 +1,10 @@
 //! The commit gate's cost, through the release binary and the real git:
 //!
-//! - `vouch hook claude-code` per agent edit (median and p90; target: under
-//!   20 ms median), measured while building the journal below;
+//! - `vouch hook claude-code` per agent edit, its PreToolUse (snapshot) and
+//!   PostToolUse (record) (median and p90; target: under 20 ms median), and
+//!   the CPU time of both (target: 5 ms), measured while building the
+//!   journal below; and for a shell command, which reads the worktree's
+//!   status before and after;
 //! - `vouch check --staged` on a repository of 10,000 files with 50 staged
 //!   files holding 1,000 journal spans (20 agent edits each, every unit
 //!   approved): the first run, with nothing kept from earlier runs; with no
@@ -63,20 +66,36 @@ fn main() {
         t.elapsed().as_secs_f64()
     );
 
-    // Agent edits: the journal the gate reads.
+    // Agent edits, as Claude Code reports them (a snapshot before the tool,
+    // the record after it): the journal the gate reads.
+    let mut pre_times = Vec::new();
     let mut hook_times = Vec::new();
+    let cpu = children_cpu();
     for k in 0..sizes.edits_per_file {
         for f in 0..sizes.staged {
-            hook_times.push(bench.agent_edit(f, k));
+            let (pre, post) = bench.agent_edit(f, k);
+            pre_times.push(pre);
+            hook_times.push(post);
         }
     }
+    let cpu = children_cpu().saturating_sub(cpu);
     println!(
-        "vouch hook claude-code, per edit: median {:.1} ms, p90 {:.1} ms, max {:.1} ms over {} edits (target: median < 20 ms)",
+        "vouch hook claude-code, PostToolUse per edit: median {:.1} ms, p90 {:.1} ms, max {:.1} ms over {} edits (target: median < 20 ms)",
         ms(percentile(&mut hook_times, 50)),
         ms(percentile(&mut hook_times, 90)),
         ms(percentile(&mut hook_times, 100)),
         hook_times.len()
     );
+    println!(
+        "vouch hook claude-code, PreToolUse (snapshot) per edit: median {:.1} ms, p90 {:.1} ms",
+        ms(percentile(&mut pre_times, 50)),
+        ms(percentile(&mut pre_times, 90)),
+    );
+    println!(
+        "vouch hook claude-code, CPU (user + system, both hooks) per edit: {:.1} ms (target: <= 5 ms; /proc clock ticks)",
+        ms(cpu) / hook_times.len() as f64
+    );
+
     let spans = bench.journal_spans();
     println!("journal: {spans} spans");
 
@@ -164,6 +183,29 @@ fn main() {
         sizes.staged,
         ms(percentile(&mut history_times, 50))
     );
+
+    // Last, as it adds journal records: a shell command's hooks, which read
+    // the worktree's status before and after.
+    let (pre, post) = bench.shell_command(sizes.staged);
+    println!(
+        "vouch hook claude-code for a shell command ({} files, {} changed): PreToolUse {:.1} ms, PostToolUse {:.1} ms",
+        sizes.files,
+        sizes.staged,
+        ms(pre),
+        ms(post)
+    );
+}
+
+/// CPU time (user and system) of this process's children that were waited
+/// for, from `/proc/self/stat` (clock ticks, taken as 100 a second).
+fn children_cpu() -> Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name (which may hold spaces) in parentheses.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<u64> = rest.split_whitespace().map(|f| f.parse().unwrap_or(0)).collect();
+    // cutime and cstime are fields 16 and 17 of the line, 14 and 15 here.
+    let ticks = fields.get(13).copied().unwrap_or(0) + fields.get(14).copied().unwrap_or(0);
+    Duration::from_millis(ticks * 10)
 }
 
 fn ms(d: Duration) -> f64 {
@@ -239,19 +281,57 @@ impl Bench {
     }
 
     /// Agent edit `k` of staged file `f`: a new function before `# end`,
-    /// reported through the Claude Code hook. Returns the hook's time.
-    fn agent_edit(&self, f: usize, k: usize) -> Duration {
+    /// reported through the Claude Code hooks (PreToolUse, then
+    /// PostToolUse). Returns each hook's time.
+    fn agent_edit(&self, f: usize, k: usize) -> (Duration, Duration) {
         let path = self.root.join(file_name(f));
         let text = std::fs::read_to_string(&path).unwrap();
         let new = format!("def agent_{f}_{k}(items):\n    total = sum(items)\n    return total * {k}\n\n# end\n");
+        let payload = |event: &str| {
+            serde_json::json!({
+                "session_id": "bench",
+                "hook_event_name": event,
+                "tool_name": "Edit",
+                "tool_use_id": format!("toolu_{f}_{k}"),
+                "tool_input": {"file_path": path, "old_string": "# end\n", "new_string": new},
+            })
+            .to_string()
+        };
+        let pre = self.hook(&payload("PreToolUse"));
         std::fs::write(&path, text.replace("# end\n", &new)).unwrap();
-        let payload = serde_json::json!({
-            "session_id": "bench",
-            "hook_event_name": "PostToolUse",
-            "tool_name": "Edit",
-            "tool_input": {"file_path": path, "old_string": "# end\n", "new_string": new},
-        })
-        .to_string();
+        let post = self.hook(&payload("PostToolUse"));
+        (pre, post)
+    }
+
+    /// A shell command that changes the `staged` files, reported through
+    /// the Claude Code hooks; the change is undone after.
+    fn shell_command(&self, staged: usize) -> (Duration, Duration) {
+        let payload = |event: &str| {
+            serde_json::json!({
+                "session_id": "bench",
+                "cwd": self.root,
+                "hook_event_name": event,
+                "tool_name": "Bash",
+                "tool_use_id": "toolu_shell",
+                "tool_input": {"command": "sed -i ..."},
+            })
+            .to_string()
+        };
+        let pre = self.hook(&payload("PreToolUse"));
+        let files: Vec<PathBuf> = (0..staged).map(|f| self.root.join(file_name(f))).collect();
+        let saved: Vec<String> = files.iter().map(|p| std::fs::read_to_string(p).unwrap()).collect();
+        for (p, text) in files.iter().zip(&saved) {
+            std::fs::write(p, format!("{text}# by the shell\n")).unwrap();
+        }
+        let post = self.hook(&payload("PostToolUse"));
+        for (p, text) in files.iter().zip(&saved) {
+            std::fs::write(p, text).unwrap();
+        }
+        (pre, post)
+    }
+
+    /// `vouch hook claude-code` with `payload`; its time.
+    fn hook(&self, payload: &str) -> Duration {
         let mut child = self
             .command(&self.vouch, &["hook", "claude-code"])
             .stdin(Stdio::piped())

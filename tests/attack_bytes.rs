@@ -387,11 +387,21 @@ fn a_submodule_bump_by_an_agent_needs_sign_off() {
     assert_eq!((units[0]["path"].as_str(), units[0]["kind"].as_str()), (Some("deps/lib"), Some("submodule")));
     let mismatches: Vec<&str> =
         failures.iter().filter(|f| f["rule"] == "note-mismatch").map(|f| f["reason"].as_str().unwrap()).collect();
-    // FIXME(issue 13.3): the post-commit hook attests `no-ai` on a commit
-    // whose trailer names an AI tool; once its note records what the
-    // trailer says, no mismatch is left here.
-    assert_eq!(mismatches.len(), 1, "{report}");
-    assert!(mismatches[0].contains("attests no AI text, but its trailer names claude"), "{report}");
+    // The post-commit hook noted what the trailer says of the submodule's
+    // new commit (issue 13.3): its note and its trailer agree.
+    assert!(mismatches.is_empty(), "{report}");
+    let note = repo.git(&["notes", "--ref=vouch", "show", "HEAD"]);
+    assert!(!note.contains("no-ai"), "a trailer commit is not attested as free of AI: {note}");
+    assert!(note.contains("\"path\":\"deps/lib\"") && note.contains(&third), "{note}");
+    assert!(note.contains("\"evidence\":\"history\""), "{note}");
+
+    // The working tree's units are those verify judges in the range
+    // (issue 13.8, 13.11): the committed bump's unit can be approved by
+    // PATH:LINE, and that is all verify asks.
+    let approved = repo.alice_approves("deps/lib:1");
+    assert_eq!(approved.code, 0, "{approved:?}");
+    let (code, report) = repo.verify("main..feature");
+    assert_eq!(code, 0, "{report}");
 }
 
 const JS_APPROVED: &str = "function cleanup(t) {\n  cp.execSync(`echo would run: \\\n rm -rf \"${t}\"`);\n}\n";

@@ -592,11 +592,12 @@ fn files_vouch_does_not_track_are_skipped_without_blocking_the_agent() {
         assert_eq!(run.code, 0, "{run:?}");
         assert!(run.stderr.contains(why), "{why}: {run:?}");
     }
-    // Other events and tools are not edits.
+    // A PreToolUse is no edit: it takes a snapshot for the PostToolUse,
+    // not a journal record.
     let run = repo
         .vouch_stdin(&["hook", "claude-code"], repo.claude_payload("claude-code-pre-tool-use-edit.json").as_bytes());
     assert_eq!(run.code, 0, "{run:?}");
-    assert!(run.stderr.contains("PreToolUse"), "{run:?}");
+    assert!(repo.root().join(".git/vouch/pre/toolu_01ABCDEF.snap").exists(), "{run:?}");
     assert_eq!(repo.journal_state(), before);
     // A file that is not UTF-8 is tracked: all of it is recorded as AI
     // (issue 12: "not read" never passes).
@@ -936,7 +937,8 @@ fn agent_configuration_is_merged() {
     assert_eq!(run.code, 0, "{run:?}");
     let settings: serde_json::Value = serde_json::from_str(&repo.read(".claude/settings.json")).unwrap();
     assert_eq!(settings["model"], "opus");
-    assert_eq!(settings["hooks"]["PostToolUse"][0]["matcher"], "Write|Edit|MultiEdit");
+    assert_eq!(settings["hooks"]["PostToolUse"][0]["matcher"], "Write|Edit|MultiEdit|Bash");
+    assert_eq!(settings["hooks"]["PreToolUse"][0]["hooks"][0]["command"], "vouch hook claude-code");
     assert_eq!(settings["hooks"]["PostToolUse"][0]["hooks"][0]["command"], "vouch hook claude-code");
     let cursor: serde_json::Value = serde_json::from_str(&repo.read(".cursor/hooks.json")).unwrap();
     assert_eq!(cursor["hooks"]["afterTabFileEdit"][0]["command"], "vouch hook cursor");

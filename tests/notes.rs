@@ -391,7 +391,7 @@ fn squash_merged_repo() -> (Repo, Oid) {
 #[test]
 fn rebuild_recovers_a_squash_merge_from_the_branch_commits() {
     let (repo, squash) = squash_merged_repo();
-    let config = RebuildConfig { sources: vec!["origin/feature".into()], all_notes: false };
+    let config = RebuildConfig { sources: vec!["origin/feature".into()], ..RebuildConfig::default() };
     let done = rebuild(&repo.open(), "HEAD~1..HEAD", &config).unwrap();
     assert_eq!(done.len(), 1);
     assert_eq!(done[0].commit, squash);
@@ -420,7 +420,7 @@ fn rebuild_uses_every_branch_by_default_and_all_notes_after_the_branch_is_gone()
     repo.git(&["branch", "-q", "-D", "feature"]);
     repo.git(&["update-ref", "-d", "refs/remotes/origin/feature"]);
     assert!(rebuild(&repo.open(), "HEAD", &RebuildConfig::default()).unwrap().is_empty());
-    let config = RebuildConfig { sources: vec![], all_notes: true };
+    let config = RebuildConfig { all_notes: true, ..RebuildConfig::default() };
     let done = rebuild(&repo.open(), "HEAD", &config).unwrap();
     assert_eq!(done.len(), 1);
     assert_eq!(summary(&repo.file_records(squash)).len(), 2);

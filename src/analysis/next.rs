@@ -1,11 +1,12 @@
 //! Where the units of the next commit stand, for the gate (`vouch check`),
 //! `vouch status` and the commands that act on the working tree: the files
 //! it changes ([`super::changes`]), the journal's view of each
-//! ([`super::attribution::Views`]), the range it ends ([`super::scope`]),
+//! ([`super::attribution::Views`]) with what the commits its text comes
+//! from say of it ([`super::derived`]), the range it ends ([`super::scope`]),
 //! and every unit verify will judge in it, judged ([`super::judge`]),
 //! changes to trust files included.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use std::path::Path;
 
 use anyhow::Context as _;
@@ -147,8 +148,19 @@ pub fn prepare(ctx: &Context, options: Options) -> anyhow::Result<Prepared> {
     {
         warnings.push(format!("{e}; the change to it is judged under the policy at BASE"));
     }
-    let pending: Vec<(FileVersion, crate::provenance::Spans)> =
-        files.iter().cloned().zip(seen.iter().map(|v| v.spans.clone())).collect();
+    // A squash, a pick or a re-commit: the AI lines of the commits its text
+    // comes from, which the post-commit note will carry, are its evidence too.
+    let paths: HashSet<String> = files.iter().map(|f| f.path.clone()).collect();
+    let derived = super::derived::pending(repo, scope.policy.bots(), Some(&paths))?;
+    let mut pending: Vec<(FileVersion, crate::provenance::Spans)> = Vec::with_capacity(files.len());
+    for (file, view) in files.iter().zip(&seen) {
+        let spans = match &derived {
+            Some(derived) => super::derived::carried(repo, derived, file, view.spans.clone())
+                .with_context(|| format!("cannot read the provenance of {}", file.path))?,
+            None => view.spans.clone(),
+        };
+        pending.push((file.clone(), spans));
+    }
     let people = if options.next_people { Scope::next_people(repo) } else { Vec::new() };
     let next = scope.next_commit(repo, &pending, &deleted, people, options.all)?;
     let verified = verifier(repo, &scope.policy, &scope.source, options.strict)?;

@@ -1,10 +1,18 @@
 //! The hook configuration of AI agents, merged into the files they read:
-//! Claude Code's `.claude/settings.json` (a `PostToolUse` hook on its file
-//! tools) and Cursor's `.cursor/hooks.json` (`afterFileEdit` and
-//! `afterTabFileEdit`). What is there already is kept, in its order; adding
+//! Claude Code's `.claude/settings.json` (a `PreToolUse` hook that takes a
+//! snapshot and a `PostToolUse` hook that records what changed, on its file
+//! tools and its shell) and Cursor's `.cursor/hooks.json` (`afterFileEdit`
+//! and `afterTabFileEdit`). What is there already is kept, in its order; adding
 //! vouch's hook twice changes nothing. A file that is not valid JSON, or
 //! whose `hooks` have another shape, is an error naming the file, and
 //! nothing is written.
+//!
+//! The command written is a bare `vouch hook …`: the file is usually
+//! committed, and one machine's path to vouch would break every other
+//! clone. So `vouch` must be on the `PATH` the agent runs hooks with;
+//! `vouch init` says when it is not, and `vouch doctor` runs each
+//! configured command as the agent would ([`probe`]: `sh -c`, this `PATH`)
+//! and reports a command the shell cannot find (exit 127).
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -20,10 +28,13 @@ pub enum AgentName {
     Cursor,
 }
 
-/// The command Claude Code runs after an edit.
+/// The command Claude Code runs before and after a tool that may edit.
 pub const CLAUDE_COMMAND: &str = "vouch hook claude-code";
-/// The tools whose edits it reports.
-pub const CLAUDE_MATCHER: &str = "Write|Edit|MultiEdit";
+/// The tools it runs for: the file tools and the shell.
+pub const CLAUDE_MATCHER: &str = "Write|Edit|MultiEdit|Bash";
+/// The Claude Code events vouch's hook runs on: a snapshot before the
+/// tool, the record after it.
+pub const CLAUDE_EVENTS: [&str; 2] = ["PreToolUse", "PostToolUse"];
 /// The command Cursor runs after an edit.
 pub const CURSOR_COMMAND: &str = "vouch hook cursor";
 /// The Cursor events vouch records.
@@ -246,27 +257,41 @@ fn event_list<'a>(doc: &'a mut Json, event: &str) -> Result<&'a mut Vec<Json>, S
     }
 }
 
-/// Add vouch's `PostToolUse` hook; whether anything changed.
+/// Add vouch's `PreToolUse` and `PostToolUse` hooks, or bring their
+/// matcher up to date; whether anything changed.
 fn merge_claude(doc: &mut Json) -> Result<bool, String> {
-    let list = event_list(doc, "PostToolUse")?;
-    let present = list.iter().any(|entry| {
-        matches!(entry.get("hooks"), Some(Json::Array(hooks))
-            if hooks.iter().any(|h| h.get("command").and_then(Json::as_str).is_some_and(is_claude_command)))
-    });
-    if present {
-        return Ok(false);
+    let mut changed = false;
+    for event in CLAUDE_EVENTS {
+        let list = event_list(doc, event)?;
+        let ours = list.iter_mut().find(|entry| {
+            matches!(entry.get("hooks"), Some(Json::Array(hooks))
+                if hooks.iter().any(|h| h.get("command").and_then(Json::as_str).is_some_and(is_claude_command)))
+        });
+        match ours {
+            Some(entry) => {
+                if entry.get("matcher").and_then(Json::as_str) != Some(CLAUDE_MATCHER) {
+                    if let Some(matcher) = entry.entry("matcher", || Json::Null) {
+                        *matcher = Json::string(CLAUDE_MATCHER);
+                    }
+                    changed = true;
+                }
+            }
+            None => {
+                list.push(Json::object(vec![
+                    ("matcher", Json::string(CLAUDE_MATCHER)),
+                    (
+                        "hooks",
+                        Json::Array(vec![Json::object(vec![
+                            ("type", Json::string("command")),
+                            ("command", Json::string(CLAUDE_COMMAND)),
+                        ])]),
+                    ),
+                ]));
+                changed = true;
+            }
+        }
     }
-    list.push(Json::object(vec![
-        ("matcher", Json::string(CLAUDE_MATCHER)),
-        (
-            "hooks",
-            Json::Array(vec![Json::object(vec![
-                ("type", Json::string("command")),
-                ("command", Json::string(CLAUDE_COMMAND)),
-            ])]),
-        ),
-    ]));
-    Ok(true)
+    Ok(changed)
 }
 
 fn is_claude_command(command: &str) -> bool {
@@ -298,6 +323,116 @@ pub fn installed(root: &Path, agent: AgentName) -> Option<Result<bool, ConfigErr
         return None;
     }
     Some(plan(root, agent).map(|m| m.content.is_none()))
+}
+
+/// vouch's hook commands in `agent`'s configuration under `root`, each
+/// once: Claude Code's `settings.json` and `settings.local.json` (it runs
+/// the hooks of both), Cursor's `hooks.json`. Files that cannot be read are
+/// left out (`installed` reports them).
+pub fn vouch_commands(root: &Path, agent: AgentName) -> Vec<String> {
+    let files = match agent {
+        AgentName::ClaudeCode => vec![config_file(root, agent), root.join(".claude").join("settings.local.json")],
+        AgentName::Cursor => vec![config_file(root, agent)],
+    };
+    let mut out: Vec<String> = Vec::new();
+    for file in files {
+        let Ok(bytes) = std::fs::read(&file) else { continue };
+        let Ok(doc) = serde_json::from_slice::<Json>(&bytes) else { continue };
+        let Some(Json::Object(events)) = doc.get("hooks") else { continue };
+        for (_, list) in events {
+            let Json::Array(entries) = list else { continue };
+            for entry in entries {
+                // Claude Code nests commands under `hooks`; Cursor lists them.
+                let nested = match entry.get("hooks") {
+                    Some(Json::Array(hooks)) => hooks.iter().collect(),
+                    _ => vec![entry],
+                };
+                for hook in nested {
+                    let Some(command) = hook.get("command").and_then(Json::as_str) else { continue };
+                    let ours = match agent {
+                        AgentName::ClaudeCode => is_claude_command(command),
+                        AgentName::Cursor => command.trim().ends_with("hook cursor") && command.contains("vouch"),
+                    };
+                    if ours && !out.iter().any(|c| c == command) {
+                        out.push(command.to_string());
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// How a hook command fared when run as the agent runs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Probe {
+    Ran,
+    /// The shell found no such command (exit 127): not on `PATH`.
+    NotFound {
+        stderr: String,
+    },
+    /// It ran and failed.
+    Failed {
+        code: Option<i32>,
+        stderr: String,
+    },
+}
+
+/// Run `command` as `agent` runs a hook: through `sh -c`, in `root`, with
+/// this process's environment (its `PATH`), a payload on standard input
+/// that vouch's hook reads and ignores. At most [`PROBE_TIMEOUT`].
+pub fn probe(root: &Path, agent: AgentName, command: &str) -> std::io::Result<Probe> {
+    use std::io::Write as _;
+    use std::process::{Command, Stdio};
+    let payload = match agent {
+        AgentName::ClaudeCode => r#"{"hook_event_name":"PostToolUse","tool_name":"vouch-doctor","tool_input":{}}"#,
+        AgentName::Cursor => r#"{"hook_event_name":"vouch-doctor"}"#,
+    };
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg(command)
+        .current_dir(root)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    if let Some(mut stdin) = child.stdin.take() {
+        let _ = stdin.write_all(payload.as_bytes());
+    }
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break Some(status);
+        }
+        if started.elapsed() > PROBE_TIMEOUT {
+            let _ = child.kill();
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    };
+    let mut stderr = String::new();
+    if let Some(mut pipe) = child.stderr.take() {
+        let _ = std::io::Read::read_to_string(&mut pipe, &mut stderr);
+    }
+    let _ = child.wait();
+    let stderr = stderr.trim().to_string();
+    Ok(match status.and_then(|s| s.code()) {
+        Some(0) => Probe::Ran,
+        Some(127) => Probe::NotFound { stderr },
+        code => Probe::Failed { code, stderr },
+    })
+}
+
+/// How long [`probe`] waits for a hook command.
+pub const PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Whether `vouch` on `PATH` (as a shell finds it) is there at all.
+pub fn vouch_on_path() -> Option<PathBuf> {
+    let paths = std::env::var_os("PATH")?;
+    std::env::split_paths(&paths).map(|dir| dir.join("vouch")).find(|p| {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    })
 }
 
 /// Write a planned merge (creating its directory).
@@ -343,7 +478,7 @@ mod tests {
                     ]
                   },
                   {
-                    "matcher": "Write|Edit|MultiEdit",
+                    "matcher": "Write|Edit|MultiEdit|Bash",
                     "hooks": [
                       {
                         "type": "command",
@@ -352,7 +487,18 @@ mod tests {
                     ]
                   }
                 ],
-                "Stop": []
+                "Stop": [],
+                "PreToolUse": [
+                  {
+                    "matcher": "Write|Edit|MultiEdit|Bash",
+                    "hooks": [
+                      {
+                        "type": "command",
+                        "command": "vouch hook claude-code"
+                      }
+                    ]
+                  }
+                ]
               },
               "model": "opus"
             }
@@ -361,6 +507,20 @@ mod tests {
         // Merging into the result changes nothing.
         let again = merged(AgentName::ClaudeCode, merge.content.as_deref()).unwrap();
         assert_eq!(again.content, None);
+    }
+
+    #[test]
+    fn an_older_vouch_hook_gets_the_snapshot_and_the_shell() {
+        let older = r#"{"hooks":{"PostToolUse":[{"matcher":"Write|Edit|MultiEdit","hooks":[{"type":"command","command":"vouch hook claude-code"}]}]}}"#;
+        let merge = merged(AgentName::ClaudeCode, Some(older)).unwrap();
+        let text = merge.content.unwrap();
+        let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+        for event in CLAUDE_EVENTS {
+            let entries = doc["hooks"][event].as_array().unwrap();
+            assert_eq!(entries.len(), 1, "{text}");
+            assert_eq!(entries[0]["matcher"], CLAUDE_MATCHER, "{text}");
+        }
+        assert_eq!(merged(AgentName::ClaudeCode, Some(&text)).unwrap().content, None);
     }
 
     #[test]

@@ -1,25 +1,26 @@
 //! AI agents' hook payloads: what Claude Code and Cursor send on standard
-//! input after they edit a file, parsed into the edit vouch records, and
-//! where in the edited file that edit's text now is.
+//! input around their edits, parsed into what vouch snapshots or records,
+//! and where in the edited file an edit's text now is.
 //!
 //! Pure: no file, git or environment access (finding the model in a Claude
-//! Code transcript takes the transcript's bytes). Writing the journal record
-//! is `hook`'s job.
+//! Code transcript takes the transcript's bytes). Taking snapshots and
+//! writing the journal record is `hook`'s job.
 //!
 //! Formats (samples in `tests/fixtures/agent-hooks/`):
-//! - Claude Code `PostToolUse`: `tool_name` (`Write`, `Edit`, `MultiEdit`),
-//!   `tool_input.file_path`, and `content` (Write), `old_string`,
-//!   `new_string`, `replace_all` (Edit) or `edits: [{old_string,
-//!   new_string, replace_all}]` (MultiEdit); `session_id`, `transcript_path`,
-//!   `cwd`. The payload names no model.
+//! - Claude Code `PreToolUse` and `PostToolUse`: `hook_event_name`,
+//!   `tool_name` (`Write`, `Edit`, `MultiEdit`, `Bash`), `tool_use_id`
+//!   (the same in both events of one tool call), `tool_input.file_path`
+//!   and `content` (Write), `old_string`, `new_string`, `replace_all`
+//!   (Edit) or `edits: [{old_string, new_string, replace_all}]`
+//!   (MultiEdit), `tool_input.command` (Bash); `session_id`,
+//!   `transcript_path`, `cwd`. The payload names no model.
 //! - Cursor `afterFileEdit` (agent) and `afterTabFileEdit` (Tab completion):
 //!   `file_path`, `edits: [{old_string, new_string}]`, `model`,
 //!   `conversation_id`.
 //!
 //! A payload that is not JSON, or whose fields have the wrong shape, is an
-//! error naming the field. An event or tool that edits no file (a
-//! `PreToolUse`, a `Bash` call) is not an error: it is ignored, with the
-//! reason.
+//! error naming the field. An event or tool that edits nothing vouch
+//! tracks is not an error: it is ignored, with the reason.
 
 use std::ops::Range;
 
@@ -49,6 +50,9 @@ impl Agent {
 pub struct AgentEdit {
     /// As the payload gives it (Claude Code and Cursor send absolute paths).
     pub file_path: String,
+    /// The tool call, when the agent names it: the snapshot taken before it
+    /// ran (see [`Parsed::Before`]) has this id.
+    pub tool_use_id: Option<String>,
     /// The agent's working directory, for a relative `file_path`.
     pub cwd: Option<String>,
     pub source: AiSource,
@@ -77,9 +81,41 @@ pub struct Replacement {
 /// A payload, read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Parsed {
+    /// A tool that may edit is about to run: take a snapshot.
+    Before(Before),
+    /// A file tool ran.
     Edit(AgentEdit),
+    /// A shell command ran (Claude Code's `Bash`): it may have edited any
+    /// file of the worktree.
+    Shell(Shell),
     /// Nothing to record (another event, a tool that edits no file).
     Ignored(String),
+}
+
+/// What a tool about to run may change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// One file (absolute, or relative to `cwd`).
+    File(String),
+    /// Any file of the worktree `cwd` is in.
+    Worktree,
+}
+
+/// A `PreToolUse`: what to keep before the tool runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Before {
+    pub tool_use_id: String,
+    pub scope: Scope,
+    pub cwd: Option<String>,
+}
+
+/// A shell command that ran (`PostToolUse` of `Bash`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shell {
+    pub tool_use_id: Option<String>,
+    pub cwd: Option<String>,
+    pub source: AiSource,
+    pub transcript_path: Option<String>,
 }
 
 /// A payload that cannot be read: said to the user as is (exit 2).
@@ -192,17 +228,44 @@ fn claude_code(fields: &Fields<'_>) -> Result<Parsed, String> {
     let session = fields.opt_str("session_id")?;
     let transcript = fields.opt_str("transcript_path")?;
     let cwd = fields.opt_str("cwd")?;
-    if let Some(event) = fields.opt_str("hook_event_name")?
-        && event != "PostToolUse"
-    {
-        return Ok(Parsed::Ignored(format!("{event} is not an edit that happened (vouch records PostToolUse)")));
-    }
+    let tool_use_id = fields.opt_str("tool_use_id")?.filter(|id| !id.trim().is_empty());
+    let before = match fields.opt_str("hook_event_name")? {
+        None | Some("PostToolUse") => false,
+        Some("PreToolUse") => true,
+        Some(event) => {
+            return Ok(Parsed::Ignored(format!(
+                "{event} is not a tool call (vouch records PreToolUse and PostToolUse)"
+            )));
+        }
+    };
     let tool = fields.str("tool_name")?;
-    if !matches!(tool, "Write" | "Edit" | "MultiEdit") {
+    let shell = tool == "Bash";
+    if !shell && !matches!(tool, "Write" | "Edit" | "MultiEdit") {
         return Ok(Parsed::Ignored(format!("tool {tool} edits no file vouch tracks")));
     }
     let input = Fields { object: fields.object("tool_input")?, prefix: "tool_input." };
-    let file_path = input.str("file_path")?;
+    let file_path = if shell { None } else { Some(input.str("file_path")?) };
+    if before {
+        let Some(id) = tool_use_id else {
+            return Ok(Parsed::Ignored("a PreToolUse with no `tool_use_id` cannot be paired with its result".into()));
+        };
+        let scope = file_path.map_or(Scope::Worktree, |p| Scope::File(p.to_string()));
+        return Ok(Parsed::Before(Before { tool_use_id: id.to_string(), scope, cwd: cwd.map(str::to_string) }));
+    }
+    let source = AiSource {
+        tool: Agent::ClaudeCode.tool().into(),
+        model: None,
+        session: session.map(str::to_string),
+        kind: Some(AiKind::Agent),
+    };
+    let Some(file_path) = file_path else {
+        return Ok(Parsed::Shell(Shell {
+            tool_use_id: tool_use_id.map(str::to_string),
+            cwd: cwd.map(str::to_string),
+            source,
+            transcript_path: transcript.map(str::to_string),
+        }));
+    };
     let change = match tool {
         "Write" => Change::Write { content: input.str("content")?.to_string() },
         "Edit" => Change::Replace(vec![Replacement {
@@ -214,13 +277,9 @@ fn claude_code(fields: &Fields<'_>) -> Result<Parsed, String> {
     };
     Ok(Parsed::Edit(AgentEdit {
         file_path: file_path.to_string(),
+        tool_use_id: tool_use_id.map(str::to_string),
         cwd: cwd.map(str::to_string),
-        source: AiSource {
-            tool: Agent::ClaudeCode.tool().into(),
-            model: None,
-            session: session.map(str::to_string),
-            kind: Some(AiKind::Agent),
-        },
+        source,
         transcript_path: transcript.map(str::to_string),
         change,
     }))
@@ -246,6 +305,7 @@ fn cursor(fields: &Fields<'_>) -> Result<Parsed, String> {
     };
     Ok(Parsed::Edit(AgentEdit {
         file_path: file_path.to_string(),
+        tool_use_id: None,
         cwd,
         source: AiSource {
             tool: Agent::Cursor.tool().into(),
@@ -428,7 +488,15 @@ mod tests {
         assert_eq!(w.file_path, "/home/dev/shop/src/coupons.py");
         assert!(matches!(&w.change, Change::Write { content } if content.starts_with("import hashlib")));
 
-        assert!(matches!(parse(Agent::ClaudeCode, PRE.as_bytes()), Ok(Parsed::Ignored(r)) if r.contains("PreToolUse")));
+        assert_eq!(
+            parse(Agent::ClaudeCode, PRE.as_bytes()).unwrap(),
+            Parsed::Before(Before {
+                tool_use_id: "toolu_01ABCDEF".into(),
+                scope: Scope::File("/home/dev/shop/src/cart.py".into()),
+                cwd: Some("/home/dev/shop".into()),
+            })
+        );
+        assert_eq!(e.tool_use_id.as_deref(), Some("toolu_01ABCDEF"));
     }
 
     #[test]
@@ -443,8 +511,19 @@ mod tests {
                 Replacement { old: "c".into(), new: "d".into(), all: true },
             ])
         );
-        let bash = r#"{"hook_event_name":"PostToolUse","tool_name":"Bash","tool_input":{"command":"ls"}}"#;
-        assert!(matches!(parse(Agent::ClaudeCode, bash.as_bytes()), Ok(Parsed::Ignored(_))));
+        let bash = r#"{"hook_event_name":"PostToolUse","tool_name":"Bash","tool_use_id":"t1","cwd":"/r","tool_input":{"command":"ls"}}"#;
+        let Ok(Parsed::Shell(shell)) = parse(Agent::ClaudeCode, bash.as_bytes()) else { panic!("a shell run") };
+        assert_eq!((shell.tool_use_id.as_deref(), shell.cwd.as_deref()), (Some("t1"), Some("/r")));
+        let pre = bash.replace("PostToolUse", "PreToolUse");
+        assert!(
+            matches!(parse(Agent::ClaudeCode, pre.as_bytes()), Ok(Parsed::Before(b)) if b.scope == Scope::Worktree)
+        );
+        let no_id = r#"{"hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{"command":"ls"}}"#;
+        assert!(
+            matches!(parse(Agent::ClaudeCode, no_id.as_bytes()), Ok(Parsed::Ignored(r)) if r.contains("tool_use_id"))
+        );
+        let read = r#"{"hook_event_name":"PreToolUse","tool_name":"Read","tool_use_id":"t","tool_input":{}}"#;
+        assert!(matches!(parse(Agent::ClaudeCode, read.as_bytes()), Ok(Parsed::Ignored(_))));
     }
 
     #[test]

@@ -601,8 +601,14 @@ fn select(ctx: &Context, worktree: &Worktree, target: Option<&str>, yes: bool) -
         .get(&parsed.path)?
         .ok_or_else(|| anyhow::anyhow!("{}: no such file or submodule", display::line(&parsed.path)))?;
     let unit = file.unit_at_line(line).ok_or_else(|| {
+        // Say which range that is: a unit that landed before BASE is asked
+        // about with the BASE verify is run with (--base REV).
+        let range = match &worktree.prepared.scope.base {
+            Some(base) => format!(" from {} (--base REV names another)", base.describe()),
+            None => String::new(),
+        };
         anyhow::anyhow!(
-            "{}: no AI-written unit at line {line} that vouch verify would ask about",
+            "{}: no AI-written unit at line {line} that vouch verify would ask about{range}",
             display::line(&parsed.label())
         )
     })?;

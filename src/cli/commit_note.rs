@@ -1,23 +1,36 @@
 //! The post-commit hook: the provenance note on the commit just made, and
-//! the journal records it covers retired.
+//! the journal records it covers retired; and the prepare-commit-msg hook,
+//! which keeps what the commit comes from for it.
 //!
 //! For each file the commit added or changed, the journal's view of the
 //! committed version gives its AI text; the note records, per origin, the
 //! AI lines among the lines this commit added (older lines are covered by
 //! the notes of the commits that added them, which blame finds), with the
 //! ids of the approvals of the units that hold them and the rationale of
-//! their latest request. A commit with no AI text gets the `no-ai`
-//! attestation. Reading no blame keeps the hook quick.
+//! their latest request. Reading no blame keeps the hook quick.
+//!
+//! A commit made from other commits takes their AI lines too (see
+//! [`crate::store::derive`]): a local squash merge (the commits git's
+//! squash message lists, kept by prepare-commit-msg, since git removes
+//! `SQUASH_MSG` before post-commit), a cherry-pick (`CHERRY_PICK_HEAD`, the
+//! `-x` line, else the patch id), and a re-commit of text whose commit left
+//! HEAD's history (a reset, a checkout of an older commit). A commit whose
+//! trailer names an AI tool, or whose author is a bot, has every line it
+//! added noted as AI with `history` evidence, the tool named.
+//!
+//! The `no-ai` attestation is written only when vouch knows: a commit with
+//! no AI text found, none of whose lines came from a commit no vouch note
+//! attests, whose sources were all found. A cherry-pick whose source is not
+//! found, or a squash of commits vouch never saw, gets no `no-ai` (its
+//! origin is unknown); a rebase's commits get their notes from the
+//! post-rewrite hook.
 //!
 //! A journal record retires when all of its AI text is in the commit,
 //! unchanged: text left out (partial staging, a stash) keeps its record, so
 //! its provenance is still known when it is committed later. Records of a
 //! person's mark that text is human-written are kept while they last.
-//!
-//! A cherry-pick carries the note of its source over; a rebase's commits get
-//! their notes from the post-rewrite hook; neither gets an attestation here.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::ops::Range;
 
 use anyhow::Context as _;
@@ -31,6 +44,7 @@ use crate::analysis::attribution::{self, FileVersion, Views};
 use crate::policy::Policy;
 use crate::provenance::{AiSource, Attribution, Evidence, Origin, Spans};
 use crate::signoff::Ledger;
+use crate::store::derive::{self, Derived, Sources};
 use crate::store::journal::{Journal, Loaded, RecordId};
 use crate::store::notes::{self, FileRecord, NoteRecord};
 use crate::store::policy_file::Source;
@@ -38,34 +52,190 @@ use crate::syntax::Content;
 
 pub fn post_commit() -> anyhow::Result<Outcome> {
     let ctx = Context::open()?;
-    let head = ctx.repo.head().context("cannot read HEAD")?.peel_to_commit().context("HEAD is not a commit")?;
-    let action = ctx
-        .repo
+    let repo = &ctx.repo;
+    let head = repo.head().context("cannot read HEAD")?.peel_to_commit().context("HEAD is not a commit")?;
+    let (action, before) = repo
         .reflog("HEAD")
         .ok()
-        .and_then(|log| log.get(0).and_then(|e| e.message().map(str::to_string)))
-        .unwrap_or_default();
-    // A rebased or cherry-picked commit's text comes from another commit,
-    // whose note follows it (post-rewrite, or here): it attests nothing new.
-    let copied = action.starts_with("rebase") || action.starts_with("cherry-pick");
-    if action.starts_with("cherry-pick") {
-        notes::follow_cherry_pick(&ctx.repo, head.id()).context("cannot carry the note of the cherry-picked commit")?;
+        .and_then(|log| log.get(0).map(|e| (e.message().unwrap_or_default().to_string(), e.id_old())))
+        .unwrap_or((String::new(), Oid::zero()));
+    let prepared = Prepared::take(repo).filter(|p| p.head.as_deref() == Some(before.to_string().as_str()));
+    // A rebased commit's text comes from another commit, whose note the
+    // post-rewrite hook carries over: it attests nothing new.
+    let rebased = action.starts_with("rebase");
+    let picking = action.starts_with("cherry-pick");
+    let bots = match ctx.policy(&Source::Commit(head.id().to_string())) {
+        Ok(policy) => policy.bots().to_vec(),
+        Err(_) => Vec::new(),
+    };
+    let mut sources = Sources::default();
+    let mut source_unknown = false;
+    if !rebased {
+        if let Some(prepared) = &prepared {
+            prepared.add_to(repo, &mut sources);
+        }
+        sources.add_from_message(repo, &String::from_utf8_lossy(head.message_bytes()));
+        if picking && sources.picked.is_empty() {
+            match notes::find_source(repo, head.id()).context("cannot find the cherry-picked commit")? {
+                Some(source) => sources.picked.push(source),
+                None => source_unknown = true,
+            }
+        }
+        sources.left = derive::left_commits(repo).context("cannot read which commits left HEAD's history")?;
     }
-    let cache = GateCache::take(&ctx.repo).unwrap_or_default();
+    let cache = GateCache::take(repo).unwrap_or_default();
     let note = note_for(&ctx, &head, &cache)?;
-    let mut records: Vec<NoteRecord> = note.files.into_iter().map(NoteRecord::File).collect();
-    if records.is_empty() && !copied {
+    let derived = derived_for(&ctx, &head, &sources, &bots)?;
+    let mut files = note.files;
+    add_uncovered(&mut files, derived.records);
+    add_uncovered(&mut files, derived.own);
+    let mut records: Vec<NoteRecord> = notes::merge_records(files).into_iter().map(NoteRecord::File).collect();
+    let known = !rebased && !source_unknown && !derived.unknown;
+    if records.is_empty() && known {
         records.push(NoteRecord::NoAi);
     }
     if !records.is_empty() {
-        notes::write_note(&ctx.repo, head.id(), &records).context("cannot write the vouch note")?;
+        notes::write_note(repo, head.id(), &records).context("cannot write the vouch note")?;
     }
     if !note.retire.is_empty() {
-        let journal = Journal::open(&ctx.repo).context("cannot open the journal")?;
+        let journal = Journal::open(repo).context("cannot open the journal")?;
         journal.retire(&note.retire, head.id()).context("cannot retire the journal records the note covers")?;
-        super::context::tidy_journal(&journal, &ctx.repo);
+        super::context::tidy_journal(&journal, repo);
     }
     Ok(Outcome::Ok)
+}
+
+/// git's prepare-commit-msg hook: what the commit about to be made comes
+/// from (a squash merge's commits, the commit being cherry-picked), kept
+/// for the post-commit hook. git removes `SQUASH_MSG` and
+/// `CHERRY_PICK_HEAD` before the post-commit hook runs, and the pre-commit
+/// hook does not run for `git commit --no-verify`; this hook runs for every
+/// commit.
+pub fn prepare_commit_msg() -> anyhow::Result<Outcome> {
+    let ctx = Context::open()?;
+    let repo = &ctx.repo;
+    let git_dir = repo.path();
+    let mut sources = Sources::default();
+    if let Ok(text) = std::fs::read_to_string(git_dir.join("SQUASH_MSG")) {
+        sources.add_from_message(repo, &text);
+    }
+    if let Ok(text) = std::fs::read_to_string(git_dir.join("CHERRY_PICK_HEAD")) {
+        sources.add_picked(repo, text.trim());
+    }
+    let head = repo.head().ok().and_then(|h| h.peel_to_commit().ok()).map(|c| c.id().to_string());
+    Prepared {
+        v: PREPARED_VERSION,
+        head,
+        squashed: sources.squashed.iter().map(Oid::to_string).collect(),
+        picked: sources.picked.iter().map(Oid::to_string).collect(),
+        missing: sources.missing,
+    }
+    .write(repo);
+    Ok(Outcome::Ok)
+}
+
+const PREPARED_VERSION: u32 = 1;
+
+/// What the prepare-commit-msg hook found, for the post-commit hook; at
+/// `<worktree git dir>/vouch/commit-sources.json`. Used only by the commit
+/// made on top of `head`, the HEAD it saw.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+struct Prepared {
+    v: u32,
+    head: Option<String>,
+    squashed: Vec<String>,
+    picked: Vec<String>,
+    missing: Vec<String>,
+}
+
+impl Prepared {
+    fn file(repo: &git2::Repository) -> std::path::PathBuf {
+        crate::store::repo::git_dir(repo).join("vouch").join("commit-sources.json")
+    }
+
+    /// Write it; a file with nothing to say is removed instead. Failing
+    /// costs the post-commit hook its sources: it then writes no `no-ai`
+    /// for a commit whose message names a squash or a pick, and treats
+    /// the rest as ordinary commits.
+    fn write(&self, repo: &git2::Repository) {
+        let file = Self::file(repo);
+        if self.squashed.is_empty() && self.picked.is_empty() && self.missing.is_empty() {
+            let _ = std::fs::remove_file(&file);
+            return;
+        }
+        if let Ok(bytes) = serde_json::to_vec(self)
+            && let Err(e) = crate::store::write_atomic(&file, &bytes)
+        {
+            eprintln!("vouch: warning: cannot keep the commit's sources in {}: {e}", file.display());
+        }
+    }
+
+    /// Read and remove it.
+    fn take(repo: &git2::Repository) -> Option<Prepared> {
+        let file = Self::file(repo);
+        let bytes = std::fs::read(&file).ok()?;
+        let _ = std::fs::remove_file(&file);
+        serde_json::from_slice::<Prepared>(&bytes).ok().filter(|p| p.v == PREPARED_VERSION)
+    }
+
+    fn add_to(&self, repo: &git2::Repository, sources: &mut Sources) {
+        for id in &self.squashed {
+            sources.add_squashed(repo, id);
+        }
+        for id in &self.picked {
+            sources.add_picked(repo, id);
+        }
+        sources.missing.extend(self.missing.iter().cloned());
+    }
+}
+
+/// What a commit's sources and its own trailer or author say of it.
+struct DerivedNote {
+    /// The sources' AI lines among the lines the commit added.
+    records: Vec<FileRecord>,
+    /// The commit's own claims (a trailer naming an AI tool, a bot author,
+    /// a git-ai note): the lines it added.
+    own: Vec<FileRecord>,
+    /// Some of its lines came from a commit no vouch note attests, or a
+    /// source could not be found.
+    unknown: bool,
+}
+
+/// The records `commit` takes from `sources` and from itself.
+fn derived_for(
+    ctx: &Context,
+    commit: &git2::Commit<'_>,
+    sources: &Sources,
+    bots: &[String],
+) -> anyhow::Result<DerivedNote> {
+    let repo = &ctx.repo;
+    let own = derive::own_claims(repo, commit.id(), bots)
+        .with_context(|| format!("cannot read what commit {} says of itself", commit.id()))?;
+    let mut out = DerivedNote { records: Vec::new(), own, unknown: false };
+    if sources.is_empty() {
+        return Ok(out);
+    }
+    let paths: HashSet<String> = gitfiles::committed(repo, commit)?.into_iter().map(|c| c.path).collect();
+    let derived =
+        Derived::load(repo, sources, bots, Some(&paths), true).context("cannot read the commits it came from")?;
+    let carried = derived.carry_onto(repo, commit).context("cannot carry their AI lines over")?;
+    out.unknown = derived.unattested() || carried.unknown;
+    out.records = carried.records;
+    Ok(out)
+}
+
+/// Add to `files` the lines of `more` that no record in `files` has for
+/// the same file version yet: one origin per line, the first one found.
+fn add_uncovered(files: &mut Vec<FileRecord>, more: Vec<FileRecord>) {
+    for mut record in more {
+        let taken = notes::merge_line_ranges(
+            files.iter().filter(|f| f.path == record.path && f.blob == record.blob).flat_map(|f| f.ai.clone()),
+        );
+        record.ai = derive::subtract(&record.ai, &taken);
+        if !record.ai.is_empty() {
+            files.push(record);
+        }
+    }
 }
 
 /// What the post-commit hook writes.

@@ -129,7 +129,10 @@ pub fn checks(ctx: &Context) -> Vec<Check> {
         let shown = file.strip_prefix(&ctx.root).unwrap_or(&file).display().to_string();
         match agent_config::installed(&ctx.root, agent) {
             None => {}
-            Some(Ok(true)) => out.push(Check::ok(format!("agent {name}"), format!("{shown} runs vouch's hook"))),
+            Some(Ok(true)) => {
+                out.push(Check::ok(format!("agent {name}"), format!("{shown} runs vouch's hook")));
+                agent_commands(ctx, agent, name, &mut out);
+            }
             Some(Ok(false)) => out.push(Check::fail(
                 format!("agent {name}"),
                 format!("{shown} exists but does not run vouch's hook: its edits are not recorded"),
@@ -139,6 +142,35 @@ pub fn checks(ctx: &Context) -> Vec<Check> {
         }
     }
     out
+}
+
+/// Run each of vouch's hook commands in `agent`'s configuration as the
+/// agent would (see [`agent_config::probe`]).
+fn agent_commands(ctx: &Context, agent: AgentName, name: &str, out: &mut Vec<Check>) {
+    for command in agent_config::vouch_commands(&ctx.root, agent) {
+        let check = format!("agent {name} hook");
+        out.push(match agent_config::probe(&ctx.root, agent, &command) {
+            Ok(agent_config::Probe::Ran) => Check::ok(check, format!("`{command}` runs")),
+            Ok(agent_config::Probe::NotFound { stderr }) => Check::fail(
+                check,
+                format!(
+                    "`{command}` fails with exit 127: the shell finds no `vouch` on PATH ({stderr}); \
+                     {name} runs it the same way, so its edits are not recorded"
+                ),
+                "put vouch on PATH (e.g. cargo install --path . in vouch's source, or a link to the \
+                 binary in ~/.local/bin), then run vouch doctor again",
+            ),
+            Ok(agent_config::Probe::Failed { code, stderr }) => Check::fail(
+                check,
+                format!(
+                    "`{command}` fails ({}): {stderr}",
+                    code.map_or("killed, or it took too long".to_string(), |c| format!("exit {c}"))
+                ),
+                "run the command by hand to see why",
+            ),
+            Err(e) => Check::fail(check, format!("cannot run `{command}` through sh: {e}"), "check that sh works"),
+        });
+    }
 }
 
 fn on_path(name: &str) -> bool {

@@ -1,9 +1,11 @@
 //! vouch's git hooks: the scripts `vouch init` installs (pre-commit runs
-//! the gate, post-commit writes the note, post-rewrite re-maps notes after
-//! an amend or a rebase, pre-push shares notes and records with the remote
-//! pushed to), how they chain to the hooks that were there before, how
-//! `vouch doctor` and the gate notice a clone that is not set up, and the
-//! pre-push hook itself.
+//! the gate, prepare-commit-msg keeps what a commit comes from (a squash
+//! merge's commits, a cherry-pick's source: git removes them before
+//! post-commit, and `--no-verify` skips pre-commit), post-commit writes the
+//! note, post-rewrite re-maps notes after an amend or a rebase, pre-push
+//! shares notes and records with the remote pushed to), how they chain to
+//! the hooks that were there before, how `vouch doctor` and the gate notice
+//! a clone that is not set up, and the pre-push hook itself.
 //!
 //! A hook that is not vouch's is kept as `<hook>.local`, and vouch's script
 //! runs it first, with the same arguments and input; a failing `.local`
@@ -33,7 +35,7 @@ use super::context::Context;
 use crate::store::sync;
 
 /// The hooks vouch installs, and what each runs.
-pub const HOOKS: [&str; 4] = ["pre-commit", "post-commit", "post-rewrite", "pre-push"];
+pub const HOOKS: [&str; 5] = ["pre-commit", "prepare-commit-msg", "post-commit", "post-rewrite", "pre-push"];
 
 /// The first line after the shebang of every script vouch writes.
 const MARKER: &str = "# vouch-hook:1";
@@ -75,7 +77,9 @@ pub fn script(hook: &str, binary: &str) -> String {
     }
     s.push_str(&format!("if [ -x \"$hook_dir/{hook}.local\" ]; then\n"));
     match (hook, stdin) {
-        ("pre-commit", _) => s.push_str(&format!("    \"$hook_dir/{hook}.local\" \"$@\" || exit $?\n")),
+        ("pre-commit" | "prepare-commit-msg", _) => {
+            s.push_str(&format!("    \"$hook_dir/{hook}.local\" \"$@\" || exit $?\n"))
+        }
         ("pre-push", _) => {
             s.push_str(&format!("    printf '%s\\n' \"$input\" | \"$hook_dir/{hook}.local\" \"$@\" || exit $?\n"))
         }
@@ -88,6 +92,7 @@ pub fn script(hook: &str, binary: &str) -> String {
     s.push_str("if [ -z \"$vouch\" ]; then\n");
     let consequence = match hook {
         "pre-commit" => "the sign-off gate did not run (CI's vouch verify still checks)",
+        "prepare-commit-msg" => "what this commit comes from (a squash, a cherry-pick) was not kept",
         "post-commit" => "no provenance note was written for this commit",
         "pre-push" => "notes and records were not shared (run vouch sync)",
         _ => "notes were not re-mapped to the rewritten commits",

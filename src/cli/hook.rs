@@ -1,20 +1,33 @@
 //! `vouch hook`: what agents and git run.
 //!
 //! - `claude-code`, `cursor`: the agent's hook payload on standard input
-//!   (see [`super::agents`]); the text the edit inserted is recorded in the
-//!   journal as AI (evidence `agent-hook`, accepted by the current git
-//!   user). `generic --file PATH`: whatever changed in the file since vouch
-//!   last saw it (the journal's latest version of it, else the index's,
-//!   else HEAD's; all of a new file).
-//! - `pre-commit`: the gate, `vouch check --staged`. `post-commit`: the note
-//!   on the new commit (see [`super::commit_note`]). `post-rewrite`: notes
-//!   re-mapped to the rewritten commits (`old new` lines on standard input).
-//!   `pre-push`: notes and records shared with the remote pushed to (see
+//!   (see [`super::agents`]). Before a Claude Code tool runs (`PreToolUse`)
+//!   the file it will edit, or for a shell command the worktree's changed
+//!   files, is kept in a snapshot ([`crate::store::snapshot`]); after it
+//!   (`PostToolUse`, Cursor's edit hooks) the lines that differ from the
+//!   snapshot are recorded in the journal as AI (evidence `agent-hook`,
+//!   accepted by the current git user). So an edit another hook reformatted
+//!   first, a `Write` over a file that existed, and the files a shell
+//!   command changed are recorded as they are. With no snapshot (Cursor,
+//!   an older configuration), the edit's text is looked for in the file;
+//!   where it is gone, or a `Write` replaced a file that existed, what
+//!   changed since vouch last saw the file is recorded (more than the
+//!   edit, perhaps; never less). A shell command with no snapshot records
+//!   nothing, and says so. `generic --file PATH`: whatever changed in the
+//!   file since vouch last saw it (the journal's latest version of it,
+//!   else the index's, else HEAD's; all of a new file).
+//! - `pre-commit`: the gate, `vouch check --staged`. `prepare-commit-msg`:
+//!   what the commit comes from (a squash, a cherry-pick), for
+//!   `post-commit`: the note on the new commit (see
+//!   [`super::commit_note`]). `post-rewrite`: notes re-mapped to the
+//!   rewritten commits (`old new` lines on standard input). `pre-push`:
+//!   notes and records shared with the remote pushed to (see
 //!   [`super::git_hooks::pre_push`]).
 //!
 //! An agent hook never stands in the agent's way over a file vouch does not
 //! track (outside any repository, gone, not a regular file): it says so and
-//! exits 0. A file that is not UTF-8 is tracked too: vouch cannot locate the
+//! exits 0; a snapshot that cannot be taken is a warning, never a blocked
+//! tool. A file that is not UTF-8 is tracked too: vouch cannot locate the
 //! edit in bytes it does not read as text, so all of the file is recorded as
 //! AI (it is one unit to review anyway). A payload it cannot read is an
 //! error (exit 2) and records nothing. So is a path that leads out of the
@@ -23,8 +36,11 @@
 //! agent (or a prompt that steers it) must not get it stored as a git
 //! object; the message says where the path leads. Paths are resolved as the
 //! file system resolves them (see [`repo::relative_path`]) and the file is
-//! read where it resolves to. It reads no history (no blame), so it stays
-//! fast.
+//! read where it resolves to (a snapshot too; a shell command's snapshot
+//! keeps regular files only). Snapshots are compared in the form git stores
+//! (see [`crate::store::attributes`]). It reads no history (no blame), so
+//! it stays fast; a shell command's snapshot reads the worktree's status
+//! twice (before and after), as `git status` does.
 
 use std::cell::OnceCell;
 use std::io::Read;
@@ -34,11 +50,12 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 use git2::{ObjectType, Oid, Repository};
 
-use super::agents::{self, Agent, Parsed};
+use super::agents::{self, Agent, Parsed, Scope};
 use super::{Format, Outcome};
 use crate::display;
 use crate::provenance::{AiKind, AiSource, Attribution, Evidence};
 use crate::store::journal::{Entry, Journal};
+use crate::store::snapshot::Snapshot;
 use crate::store::{notes, repo};
 
 /// The largest payload read: larger input is refused rather than held.
@@ -55,8 +72,8 @@ pub struct Args {
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Which {
-    /// Claude Code's PostToolUse hook (Write, Edit, MultiEdit): reads its
-    /// JSON payload on standard input.
+    /// Claude Code's PreToolUse and PostToolUse hooks (Write, Edit,
+    /// MultiEdit, Bash): reads its JSON payload on standard input.
     ClaudeCode,
     /// Cursor's afterFileEdit and afterTabFileEdit hooks: reads the JSON
     /// payload on standard input.
@@ -78,6 +95,13 @@ pub enum Which {
     },
     /// git's pre-commit hook: the sign-off gate (`vouch check --staged`).
     PreCommit,
+    /// git's prepare-commit-msg hook: keeps what the commit comes from (a
+    /// squash merge's commits, a cherry-picked commit) for post-commit.
+    PrepareCommitMsg {
+        /// What git passes: the message file, its source, a commit.
+        #[arg(num_args = 0..=3)]
+        args: Vec<String>,
+    },
     /// git's post-commit hook: writes the provenance note on HEAD.
     PostCommit,
     /// git's post-rewrite hook: re-maps notes after an amend or a rebase
@@ -109,6 +133,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             generic(&file, source)
         }
         Which::PreCommit => super::check::gate(true, Format::Text, true),
+        Which::PrepareCommitMsg { args: _ } => super::commit_note::prepare_commit_msg(),
         Which::PostCommit => super::commit_note::post_commit(),
         Which::PostRewrite { kind: _ } => post_rewrite(),
         Which::PrePush { remote, url: _ } => super::git_hooks::pre_push(&remote),
@@ -239,13 +264,79 @@ fn record_whole(target: &Target, source: AiSource) -> anyhow::Result<Outcome> {
 
 fn agent_hook(agent: Agent) -> anyhow::Result<Outcome> {
     let bytes = read_stdin()?;
-    let edit = match agents::parse(agent, &bytes)? {
-        Parsed::Edit(edit) => edit,
+    match agents::parse(agent, &bytes)? {
+        Parsed::Before(before) => {
+            // Never in the tool's way: a snapshot that cannot be taken costs
+            // precision after the tool, which then falls back.
+            if let Err(e) = before_tool(&before) {
+                eprintln!("vouch: warning: no snapshot before the tool ran: {}", display::line(&format!("{e:#}")));
+            }
+            Ok(Outcome::Ok)
+        }
+        Parsed::Edit(edit) => after_edit(agent, edit),
+        Parsed::Shell(shell) => after_shell(shell),
         Parsed::Ignored(why) => {
             eprintln!("vouch: nothing to record: {}", display::line(&why));
-            return Ok(Outcome::Ok);
+            Ok(Outcome::Ok)
         }
-    };
+    }
+}
+
+/// `PreToolUse`: keep the file the tool will edit, or the worktree's
+/// changed files for a shell command (see [`crate::store::snapshot`]).
+fn before_tool(before: &agents::Before) -> anyhow::Result<()> {
+    match &before.scope {
+        Scope::File(file_path) => {
+            let path = absolute(file_path, before.cwd.as_deref())?;
+            let Ok(repo) = repo::discover(&path) else { return Ok(()) };
+            let Some(root) = repo.workdir().map(Path::to_path_buf) else { return Ok(()) };
+            // A path vouch would refuse after the tool gets no snapshot; the
+            // file is read where the path resolves to.
+            let Ok(rel) = repo::relative_path(&repo, &path) else { return Ok(()) };
+            Snapshot::of_file(&rel, &root.join(&rel))?.save(&repo, &before.tool_use_id)?;
+        }
+        Scope::Worktree => {
+            let dir = absolute(".", before.cwd.as_deref())?;
+            let Ok(repo) = repo::discover(&dir) else { return Ok(()) };
+            if repo.is_bare() {
+                return Ok(());
+            }
+            Snapshot::of_worktree(&repo)?.save(&repo, &before.tool_use_id)?;
+        }
+    }
+    Ok(())
+}
+
+/// The snapshot taken before tool call `id`, if there is one (a damaged
+/// one is said and not used).
+fn snapshot_for(repo: &Repository, id: Option<&str>) -> Option<Snapshot> {
+    match Snapshot::take(repo, id?) {
+        Ok(found) => found,
+        Err(e) => {
+            eprintln!("vouch: warning: {}; recording without it", display::line(&e.to_string()));
+            None
+        }
+    }
+}
+
+/// What the snapshot says `rel` was before the tool ran, as git would store
+/// it (empty: it did not exist); `None` when it does not know.
+fn snapshot_before(repo: &Repository, snapshot: &Snapshot, rel: &str) -> Option<Vec<u8>> {
+    let bytes = snapshot.before(repo, rel)?.unwrap_or_default();
+    Some(crate::store::attributes::to_blob(repo, rel, &bytes).into_owned())
+}
+
+/// The byte ranges of `current` that the tool wrote, by the line diff
+/// from `before`.
+fn written(before: &str, current: &str) -> Vec<Range<usize>> {
+    if before == current { Vec::new() } else { agents::inserted_ranges(before, current) }
+}
+
+/// `PostToolUse` of a file tool (and Cursor's edit hooks): what changed
+/// between the snapshot taken before the tool ran and the file now; with
+/// no snapshot, where the edit's text is, else what changed since vouch
+/// last saw the file.
+fn after_edit(agent: Agent, edit: agents::AgentEdit) -> anyhow::Result<Outcome> {
     let path = absolute(&edit.file_path, edit.cwd.as_deref())?;
     let target = match target(&path)? {
         Ok(target) => target,
@@ -258,37 +349,121 @@ fn agent_hook(agent: Agent) -> anyhow::Result<Outcome> {
     if agent == Agent::ClaudeCode {
         source.model = model_from_env().or_else(|| edit.transcript_path.as_deref().and_then(transcript_model));
     }
+    let snapshot = snapshot_for(&target.repo, edit.tool_use_id.as_deref());
     let Some(text) = target.text() else { return record_whole(&target, source) };
+    let before = snapshot.as_ref().and_then(|s| snapshot_before(&target.repo, s, &target.rel));
+    let ranges = match before {
+        Some(before) => written(&String::from_utf8_lossy(&before), text),
+        None => without_snapshot(&target, text, &edit.change)?,
+    };
+    if ranges.is_empty() {
+        eprintln!("vouch: nothing to record in {}", display::line(&target.rel));
+        return Ok(Outcome::Ok);
+    }
+    record(&target, &ranges, source.clone())?;
+    eprintln!(
+        "vouch: recorded {} AI line(s) of {} ({})",
+        lines_in(&target.bytes, &ranges),
+        display::line(&target.rel),
+        display::line(&source.tool)
+    );
+    Ok(Outcome::Ok)
+}
+
+/// What an edit wrote in `text` (the file now), with no snapshot to compare
+/// with: where its text is in the file; where that text is gone (another
+/// hook reformatted it) or the edit wrote a whole file that existed, what
+/// changed since vouch last saw the file (more than the edit, perhaps:
+/// never less).
+fn without_snapshot(target: &Target, text: &str, change: &agents::Change) -> anyhow::Result<Vec<Range<usize>>> {
     let candidates: OnceCell<Vec<Oid>> = OnceCell::new();
     let previous = |text: &str| {
         let known = candidates.get_or_init(|| previous_versions(&target.repo, &target.rel));
         Oid::hash_object(ObjectType::Blob, text.as_bytes()).is_ok_and(|id| known.contains(&id))
     };
-    let located = agents::locate(&edit.change, text, &previous);
-    if located.missing > 0 {
-        eprintln!(
-            "vouch: {} of the edit's text is no longer in {} (edited since); recorded what is there",
-            if located.missing == 1 { "some".to_string() } else { format!("{} parts", located.missing) },
-            display::line(&target.rel)
-        );
-    }
+    let located = agents::locate(change, text, &previous);
     if located.ambiguous > 0 {
         eprintln!(
             "vouch: the edited text occurs more than once in {}; every occurrence is recorded as AI",
             display::line(&target.rel)
         );
     }
-    if located.ranges.is_empty() {
-        eprintln!("vouch: nothing to record in {}", display::line(&target.rel));
-        return Ok(Outcome::Ok);
+    let whole_write = matches!(change, agents::Change::Write { .. });
+    if located.missing == 0 && !whole_write {
+        return Ok(located.ranges);
     }
-    record(&target, &located.ranges, source.clone())?;
-    eprintln!(
-        "vouch: recorded {} AI line(s) of {} ({})",
-        lines_in(&target.bytes, &located.ranges),
-        display::line(&target.rel),
-        display::line(&source.tool)
-    );
+    let journal = Journal::open(&target.repo).context("cannot open the journal")?;
+    let seen = last_seen(&target.repo, &journal, &target.rel)?;
+    let seen = String::from_utf8_lossy(&seen);
+    if located.missing > 0 {
+        eprintln!(
+            "vouch: the edit's text is not in {} as written (reformatted?); recording what changed since vouch last saw it",
+            display::line(&target.rel)
+        );
+    }
+    if whole_write {
+        // All of a new file; of a file that existed, what the write changed.
+        return Ok(if seen.is_empty() { located.ranges } else { written(&seen, text) });
+    }
+    let mut ranges = located.ranges;
+    ranges.extend(written(&seen, text));
+    Ok(agents::merge(ranges))
+}
+
+/// `PostToolUse` of a shell command: every file that changed between the
+/// snapshot taken before it and now.
+fn after_shell(shell: agents::Shell) -> anyhow::Result<Outcome> {
+    let dir = absolute(".", shell.cwd.as_deref())?;
+    let Ok(repo) = repo::discover(&dir) else {
+        eprintln!("vouch: nothing to record: {} is not in a git repository", display::line(&dir.display().to_string()));
+        return Ok(Outcome::Ok);
+    };
+    let Some(snapshot) = snapshot_for(&repo, shell.tool_use_id.as_deref()) else {
+        eprintln!(
+            "vouch: nothing recorded for the shell command: no snapshot was taken before it ran \
+             (vouch init --agent claude-code adds the PreToolUse hook that takes one)"
+        );
+        return Ok(Outcome::Ok);
+    };
+    let root = repo::worktree_root(&repo)?.to_path_buf();
+    let mut source = shell.source.clone();
+    source.model = model_from_env().or_else(|| shell.transcript_path.as_deref().and_then(transcript_model));
+    let journal = Journal::open(&repo).context("cannot open the journal")?;
+    let mut recorded = 0;
+    for rel in snapshot.candidates(&repo).context("cannot list the files the command may have changed")? {
+        let Ok(Ok(target)) = target(&root.join(&rel)) else { continue };
+        let before = match snapshot_before(&repo, &snapshot, &rel) {
+            Some(before) => before,
+            None => last_seen(&repo, &journal, &rel)?,
+        };
+        if before == target.bytes {
+            continue;
+        }
+        let ranges = match target.text() {
+            Some(text) => written(&String::from_utf8_lossy(&before), text),
+            None => std::iter::once(0..target.bytes.len()).collect(),
+        };
+        if ranges.is_empty() {
+            continue;
+        }
+        let attribution = Attribution::ai(source.clone(), Evidence::AgentHook, user_email(&repo));
+        let spans: Vec<(Range<usize>, Attribution)> = ranges.iter().map(|r| (r.clone(), attribution.clone())).collect();
+        journal
+            .append(&repo, Entry::delta(&target.rel, &target.bytes, &spans))
+            .with_context(|| format!("cannot record the edit of {}", target.rel))?;
+        eprintln!(
+            "vouch: recorded {} AI line(s) of {} ({})",
+            lines_in(&target.bytes, &ranges),
+            display::line(&target.rel),
+            display::line(&source.tool)
+        );
+        recorded += 1;
+    }
+    if recorded == 0 {
+        eprintln!("vouch: nothing to record: the command changed no tracked file");
+    } else {
+        super::context::tidy_journal(&journal, &repo);
+    }
     Ok(Outcome::Ok)
 }
 

@@ -253,6 +253,13 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         agent_config::write(merge).with_context(|| format!("cannot write {}", merge.file.display()))?;
         println!("{file}: {} vouch's hook", if merge.created { "written with" } else { "merged" });
     }
+    if !merges.is_empty() && agent_config::vouch_on_path().is_none() {
+        println!(
+            "warning: no `vouch` on PATH: the agents' hooks run `vouch hook …` and will fail (exit 127) \
+             until vouch is on PATH (e.g. cargo install --path ., or a link to {binary} in ~/.local/bin); \
+             vouch doctor checks it"
+        );
+    }
     if binary == "vouch" {
         println!("note: could not tell where this vouch binary is; the hooks call `vouch` on PATH");
     }

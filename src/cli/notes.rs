@@ -60,7 +60,10 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
 
 fn rebuild(args: RebuildArgs) -> anyhow::Result<Outcome> {
     let ctx = Context::open()?;
-    let config = RebuildConfig { sources: args.sources, all_notes: args.all_notes };
+    // Bot authors as the checked-out policy lists them; an unreadable policy
+    // lists none (trailers still count).
+    let bots = ctx.policy(&crate::store::policy_file::Source::Worktree).map(|p| p.bots().to_vec()).unwrap_or_default();
+    let config = RebuildConfig { sources: args.sources, all_notes: args.all_notes, bots };
     let count = count_commits(&ctx.repo, &args.range)?;
     // A spinner only where someone watches: never in CI logs or pipes.
     let progress = std::io::stderr().is_terminal().then(|| {

@@ -18,6 +18,13 @@
 //! view computed from the live records and the blobs ([`Loaded::current_spans`]),
 //! so text that leaves and comes back is recognized.
 //!
+//! A retirement is for good: once a commit's note covers a record, the note
+//! is where that provenance lives. Should the commit leave HEAD's history
+//! (`git reset`, a checkout of an older commit) with its text kept, the
+//! gate, status, request and the post-commit hook read it back from that
+//! commit's note, which stays with the commit reachable or not
+//! (`crate::store::derive`); compaction can drop retired records safely.
+//!
 //! # Files
 //!
 //! ```text

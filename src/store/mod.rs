@@ -3,6 +3,7 @@
 //! file), kept safe from crashes and concurrent writers.
 
 pub mod attributes;
+pub mod derive;
 pub mod history;
 pub mod identity;
 pub mod journal;
@@ -13,6 +14,7 @@ pub mod presence;
 pub mod records;
 pub mod repo;
 pub mod signature;
+pub mod snapshot;
 pub mod sync;
 
 /// Replace `file` with `bytes` in one step (a temporary file beside it,

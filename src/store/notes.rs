@@ -86,7 +86,7 @@ impl FileRecord {
     }
 
     /// The same record with other line ranges, for another blob.
-    fn moved(&self, blob: Oid, ai: Vec<[u32; 2]>) -> FileRecord {
+    pub(crate) fn moved(&self, blob: Oid, ai: Vec<[u32; 2]>) -> FileRecord {
         FileRecord { blob: blob.to_string(), ai, ..self.clone() }
     }
 
@@ -186,6 +186,8 @@ pub enum NoteError {
     Git { action: String, cause: git2::Error },
     #[error("{action}: {detail}")]
     Command { action: String, detail: String },
+    #[error("cannot read the provenance of the commits {commit} came from: {reason}")]
+    Sources { commit: Oid, reason: String },
 }
 
 impl NoteError {
@@ -396,7 +398,7 @@ fn equal_lines(old: &str, new: &str) -> Vec<(usize, usize, usize)> {
 
 /// 1-based ranges of the lines of `new` that are not in `old` (added or
 /// changed), by a line diff.
-fn added_lines(old: &str, new: &str) -> Vec<[u32; 2]> {
+pub fn added_lines(old: &str, new: &str) -> Vec<[u32; 2]> {
     let total = line_spans(new).len() as u32;
     let mut out = Vec::new();
     let mut next = 1;
@@ -413,7 +415,8 @@ fn added_lines(old: &str, new: &str) -> Vec<[u32; 2]> {
     out
 }
 
-fn intersect(a: &[[u32; 2]], b: &[[u32; 2]]) -> Vec<[u32; 2]> {
+/// The lines in both `a` and `b`, merged.
+pub fn intersect(a: &[[u32; 2]], b: &[[u32; 2]]) -> Vec<[u32; 2]> {
     let mut out = Vec::new();
     for x in a {
         for y in b {
@@ -428,7 +431,7 @@ fn intersect(a: &[[u32; 2]], b: &[[u32; 2]]) -> Vec<[u32; 2]> {
 }
 
 /// Merge records that differ only in their line ranges.
-fn merge_records(records: Vec<FileRecord>) -> Vec<FileRecord> {
+pub(crate) fn merge_records(records: Vec<FileRecord>) -> Vec<FileRecord> {
     let mut order: Vec<(String, String, String)> = Vec::new();
     let mut by_key: HashMap<(String, String, String), FileRecord> = HashMap::new();
     for record in records {
@@ -572,17 +575,17 @@ fn remap_records(
 }
 
 /// The blob id at `path` in `tree`, if it is a file.
-fn tree_blob(tree: &git2::Tree, path: &str) -> Option<Oid> {
+pub(crate) fn tree_blob(tree: &git2::Tree, path: &str) -> Option<Oid> {
     let entry = tree.get_path(std::path::Path::new(path)).ok()?;
     (entry.kind() == Some(ObjectType::Blob)).then(|| entry.id())
 }
 
 /// Blob texts read once each (lossy UTF-8: line structure is kept).
 #[derive(Default)]
-struct BlobTexts(HashMap<Oid, Option<std::rc::Rc<str>>>);
+pub(crate) struct BlobTexts(HashMap<Oid, Option<std::rc::Rc<str>>>);
 
 impl BlobTexts {
-    fn get(&mut self, repo: &Repository, id: Oid) -> Option<std::rc::Rc<str>> {
+    pub(crate) fn get(&mut self, repo: &Repository, id: Oid) -> Option<std::rc::Rc<str>> {
         self.0
             .entry(id)
             .or_insert_with(|| {
@@ -598,8 +601,9 @@ impl BlobTexts {
 
 /// The commit that `commit` was cherry-picked from: the last
 /// `(cherry picked from commit X)` line that `git cherry-pick -x` writes,
-/// if X exists here, else the most recent commit with a vouch note and the
-/// same patch id (`git patch-id --stable`).
+/// if X exists here, else the most recent commit with a vouch note with AI
+/// lines and the same patch id (`git patch-id --stable`), else the most
+/// recent with any vouch note and that patch id.
 pub fn find_source(repo: &Repository, commit: Oid) -> Result<Option<Oid>, NoteError> {
     find_source_with(repo, commit, &mut None)
 }
@@ -638,7 +642,16 @@ fn find_source_with(
     let Some(target) = patch_ids(repo, &[commit])?.remove(&commit) else {
         return Ok(None);
     };
-    Ok(candidates.iter().find(|(id, pid)| *id != commit && *pid == target).map(|&(id, _)| id))
+    // Several commits may share the patch (the source, an earlier pick, a
+    // squash of it): one whose note has AI lines says the most.
+    let matching: Vec<Oid> =
+        candidates.iter().filter(|(id, pid)| *id != commit && *pid == target).map(|&(id, _)| id).collect();
+    for &id in &matching {
+        if read_note(repo, id)?.is_some_and(|r| r.iter().any(|r| matches!(r, NoteRecord::File(_)))) {
+            return Ok(Some(id));
+        }
+    }
+    Ok(matching.first().copied())
 }
 
 /// The source named by the last `(cherry picked from commit X)` line.
@@ -760,6 +773,8 @@ pub struct RebuildConfig {
     /// Also consider every note in `refs/notes/vouch`, e.g. those of a branch
     /// that was deleted after its merge.
     pub all_notes: bool,
+    /// Bot authors (the policy's): their commits' lines are AI.
+    pub bots: Vec<String>,
 }
 
 /// Give notes to the commits in `range` (`BASE..HEAD`, or one revision)
@@ -773,6 +788,15 @@ pub struct RebuildConfig {
 ///    copied; a record of another version of the path gives the lines that
 ///    survive unchanged in the new file and that the commit added (lines it
 ///    did not add are blamed on older commits, whose own notes cover them).
+///
+/// A commit whose note says only `no-ai` is looked at again, as an older
+/// vouch wrote that note for local squash merges and cherry-picks: when it
+/// is recognizably made from other commits (a cherry-pick's source; the
+/// commits git's squash message lists; its own AI trailer or bot author;
+/// the candidates of `config`, only when `config` names them with
+/// `sources` or `all_notes`), and they carry AI lines into it, its note is
+/// replaced by those lines (see [`crate::store::derive`]). A note with file
+/// records is never changed: nothing is downgraded to `no-ai`.
 ///
 /// Merge commits are skipped. Returns what was written.
 pub fn rebuild(repo: &Repository, range: &str, config: &RebuildConfig) -> Result<Vec<Remapped>, NoteError> {
@@ -798,11 +822,33 @@ pub fn rebuild(repo: &Repository, range: &str, config: &RebuildConfig) -> Result
     let mut patch_id_cache = None;
     let mut out = Vec::new();
     for commit in commits {
-        if read_note(repo, commit)?.is_some() {
+        let existing = read_note(repo, commit)?;
+        let only_no_ai = existing.as_ref().is_some_and(|r| !r.is_empty() && r.iter().all(|r| *r == NoteRecord::NoAi));
+        if existing.is_some() && !only_no_ai {
             continue;
         }
         let c = repo.find_commit(commit).map_err(NoteError::git(format!("read commit {commit}")))?;
         if c.parent_count() > 1 {
+            continue;
+        }
+        if only_no_ai {
+            let explicit = !config.sources.is_empty() || config.all_notes;
+            let mut candidates = Vec::new();
+            if explicit {
+                candidates = source_commits(repo, &c, config)?;
+                if config.all_notes {
+                    let all = match &all_notes {
+                        Some(all) => all,
+                        None => all_notes.insert(noted_commits(repo)?),
+                    };
+                    candidates.extend(all.iter().map(|&(id, _)| id).filter(|&id| id != commit));
+                }
+                let mut seen = HashSet::new();
+                candidates.retain(|id| seen.insert(*id));
+            }
+            if let Some(done) = repair_no_ai(repo, &c, &candidates, config, &mut patch_id_cache)? {
+                out.push(done);
+            }
             continue;
         }
         if let Some(source) = find_source_with(repo, commit, &mut patch_id_cache)?
@@ -826,6 +872,48 @@ pub fn rebuild(repo: &Repository, range: &str, config: &RebuildConfig) -> Result
         }
     }
     Ok(out)
+}
+
+/// Replace the `no-ai` note of `commit` with the AI lines the commits it
+/// came from carry into it, if they carry any (see [`rebuild`]).
+fn repair_no_ai(
+    repo: &Repository,
+    commit: &git2::Commit,
+    candidates: &[Oid],
+    config: &RebuildConfig,
+    patch_id_cache: &mut Option<Vec<(Oid, String)>>,
+) -> Result<Option<Remapped>, NoteError> {
+    use crate::store::derive::{self, Derived, Sources};
+    let id = commit.id();
+    let failed = |e: crate::store::history::HistoryError| NoteError::Sources { commit: id, reason: e.to_string() };
+    let mut sources = Sources::default();
+    sources.add_from_message(repo, &String::from_utf8_lossy(commit.message_bytes()));
+    if sources.picked.is_empty()
+        && let Some(source) = find_source_with(repo, id, patch_id_cache)?
+    {
+        sources.picked.push(source);
+    }
+    let mut files = derive::claims(repo, id, &config.bots, None).map_err(failed)?.records;
+    let mut from: Vec<Oid> = Vec::new();
+    if !sources.is_empty() {
+        let derived = Derived::load(repo, &sources, &config.bots, None, true).map_err(failed)?;
+        let carried = derived.carry_onto(repo, commit)?;
+        if !carried.records.is_empty() {
+            from.extend(derived.commits());
+        }
+        files.extend(carried.records);
+    }
+    if !candidates.is_empty() {
+        let (records, used) = recover_records(repo, commit, candidates)?;
+        files.extend(records);
+        from.extend(used);
+    }
+    if files.is_empty() {
+        return Ok(None);
+    }
+    let records: Vec<NoteRecord> = merge_records(files).into_iter().map(NoteRecord::File).collect();
+    replace_note(repo, id, &records)?;
+    Ok(Some(Remapped { commit: id, from, records: records.len(), dropped: vec!["the no-ai attestation".into()] }))
 }
 
 /// Commits reachable from the configured sources and not merged into
@@ -872,6 +960,22 @@ fn source_commits(repo: &Repository, commit: &git2::Commit, config: &RebuildConf
 
 /// Build the note of `commit` from the notes of `candidates`.
 fn recover_from(repo: &Repository, commit: &git2::Commit, candidates: &[Oid]) -> Result<Option<Remapped>, NoteError> {
+    let (files, from) = recover_records(repo, commit, candidates)?;
+    if files.is_empty() {
+        return Ok(None);
+    }
+    let records: Vec<NoteRecord> = merge_records(files).into_iter().map(NoteRecord::File).collect();
+    write_note(repo, commit.id(), &records)?;
+    Ok(Some(Remapped { commit: commit.id(), from, records: records.len(), dropped: Vec::new() }))
+}
+
+/// The records of `candidates` that describe text `commit` added, carried
+/// onto its files, and the candidates they came from.
+fn recover_records(
+    repo: &Repository,
+    commit: &git2::Commit,
+    candidates: &[Oid],
+) -> Result<(Vec<FileRecord>, Vec<Oid>), NoteError> {
     let tree = commit.tree().map_err(NoteError::git(format!("read the tree of {}", commit.id())))?;
     let parent_tree = match commit.parent(0) {
         Ok(p) => Some(p.tree().map_err(NoteError::git(format!("read the tree of {}", p.id())))?),
@@ -893,7 +997,7 @@ fn recover_from(repo: &Repository, commit: &git2::Commit, candidates: &[Oid]) ->
         }
     }
     if changed.is_empty() {
-        return Ok(None);
+        return Ok((Vec::new(), Vec::new()));
     }
     let mut texts = BlobTexts::default();
     let mut added: HashMap<String, Vec<[u32; 2]>> = HashMap::new();
@@ -931,12 +1035,7 @@ fn recover_from(repo: &Repository, commit: &git2::Commit, candidates: &[Oid]) ->
             from.push(candidate);
         }
     }
-    if files.is_empty() {
-        return Ok(None);
-    }
-    let records: Vec<NoteRecord> = merge_records(files).into_iter().map(NoteRecord::File).collect();
-    write_note(repo, commit.id(), &records)?;
-    Ok(Some(Remapped { commit: commit.id(), from, records: records.len(), dropped: Vec::new() }))
+    Ok((files, from))
 }
 
 #[cfg(test)]

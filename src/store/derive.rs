@@ -1,0 +1,627 @@
+//! Provenance a new commit takes from the commits its text came from: the
+//! commits a local squash merge squashed, the commit a cherry-pick picked,
+//! and the commits that left HEAD's history (a reset, a checkout of an
+//! older commit) whose text is committed again. Their AI lines, as their
+//! vouch notes, git-ai notes, trailers and bot authors say ([`claims`]),
+//! are carried onto the new file versions by a line diff and kept where the
+//! new commit adds them ([`Derived::carry`]).
+//!
+//! Why from notes and not from the journal: a journal record retires once
+//! a commit's note covers it, and compaction then drops it. The note stays
+//! with its commit for good, reachable or not (git keeps a commit that left
+//! HEAD's history in the reflog for months, and its note with it), so "the
+//! records a commit retired come back when the commit leaves HEAD's history"
+//! is read from that commit's note, whenever and however often it is
+//! needed, with no state of its own to keep in step. The reflog of HEAD
+//! says which commits left (see [`left_commits`]).
+//!
+//! The rule behind it: vouch says "no AI" only when it knows. A source
+//! commit that no vouch note attests (made where vouch was not set up) and
+//! whose lines are in the new commit makes the new commit's origin partly
+//! unknown ([`Carried::unknown`]): its note then carries no `no-ai`.
+//!
+//! Text of a commit that left HEAD's history counts only where it is back:
+//! a record is carried when at least one of its AI lines with some
+//! substance (not a lone brace or a blank) is in the new version unchanged,
+//! so that code a person writes after a hard reset, where the discarded AI
+//! code was, is not taken for it. Text of a squashed or picked commit is
+//! there by construction and is carried as a rewrite carries it: a line
+//! that replaced only AI text stays AI.
+//!
+//! A version that is one unit (a submodule's commit, bytes that are not
+//! UTF-8) has no lines to follow: a trailer or bot commit, or a git-ai
+//! note, claims all of it (line 1, as verify reads it), and a source's
+//! record of it is carried only onto that very version
+//! ([`Derived::carry_whole`]).
+//!
+//! This module reads git; it writes nothing (see `notes`).
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use git2::{ErrorCode, Oid, Repository, Sort};
+
+use crate::provenance::{AiSource, Evidence, Origin};
+use crate::store::history::{self, GIT_AI_NOTES_REF, HistoryError};
+use crate::store::notes::{self, BlobTexts, FileRecord, NoteError, NoteRecord};
+
+/// The most entries of HEAD's reflog read for commits that left it.
+const MAX_REFLOG: usize = 100;
+
+/// The most commits that left HEAD's history taken as sources.
+const MAX_LEFT: usize = 200;
+
+/// What one commit says about the text it added.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claims {
+    pub commit: Oid,
+    /// AI lines of the commit's own file versions: from its vouch note,
+    /// else its git-ai note, else its trailer or bot author (every line it
+    /// added); a line one source calls AI is AI.
+    pub records: Vec<FileRecord>,
+    /// Whether a vouch note attests the commit (file records, `no-ai`).
+    pub attested: bool,
+    /// Of a commit no vouch note attests: the lines it added that nothing
+    /// calls AI, whose origin nobody knows.
+    pub unknown: Vec<Lines>,
+}
+
+/// Lines of one file version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lines {
+    pub path: String,
+    pub blob: Oid,
+    /// 1-based inclusive ranges.
+    pub lines: Vec<[u32; 2]>,
+}
+
+/// One file a commit added or changed against its first parent.
+struct Changed {
+    path: String,
+    /// The parent's version (a blob, or a submodule's commit), if any.
+    old: Option<Oid>,
+    /// The commit's version: its blob, or a submodule's commit.
+    new: Oid,
+    /// A submodule, whose version is one line (its commit id), as verify
+    /// reads it.
+    gitlink: bool,
+}
+
+/// The files a commit added or changed against its first parent, blobs
+/// and submodules.
+fn changed_files(repo: &Repository, commit: &git2::Commit<'_>) -> Result<Vec<Changed>, NoteError> {
+    let id = commit.id();
+    let tree = commit.tree().map_err(NoteError::git(format!("read the tree of {id}")))?;
+    let parent = match commit.parent(0) {
+        Ok(p) => Some(p.tree().map_err(NoteError::git(format!("read the tree of {}", p.id())))?),
+        Err(_) => None,
+    };
+    let diff =
+        repo.diff_tree_to_tree(parent.as_ref(), Some(&tree), None).map_err(NoteError::git(format!("diff {id}")))?;
+    let mut out = Vec::new();
+    for delta in diff.deltas() {
+        let new = delta.new_file();
+        let gitlink = new.mode() == git2::FileMode::Commit;
+        if new.id().is_zero()
+            || !(gitlink || matches!(new.mode(), git2::FileMode::Blob | git2::FileMode::BlobExecutable))
+        {
+            continue;
+        }
+        let Some(path) = new.path().and_then(Path::to_str) else { continue };
+        let old = (!delta.old_file().id().is_zero()).then(|| delta.old_file().id());
+        out.push(Changed { path: path.to_string(), old, new: new.id(), gitlink });
+    }
+    Ok(out)
+}
+
+/// What `commit` says about the text it added; `paths`, when given, limits
+/// the work to those files. `bots` are the policy's bot authors.
+pub fn claims(
+    repo: &Repository,
+    commit: Oid,
+    bots: &[String],
+    paths: Option<&HashSet<String>>,
+) -> Result<Claims, HistoryError> {
+    claims_with(repo, commit, bots, paths, true, true)
+}
+
+/// What `commit` says of itself (its trailer or bot author, its git-ai
+/// note) as records of its own file versions; its vouch note and the
+/// lines of unknown origin are not looked at. For the post-commit hook,
+/// before the note is written.
+pub fn own_claims(repo: &Repository, commit: Oid, bots: &[String]) -> Result<Vec<FileRecord>, HistoryError> {
+    Ok(claims_with(repo, commit, bots, None, false, false)?.records)
+}
+
+fn claims_with(
+    repo: &Repository,
+    commit: Oid,
+    bots: &[String],
+    paths: Option<&HashSet<String>>,
+    read_note: bool,
+    want_unknown: bool,
+) -> Result<Claims, HistoryError> {
+    let c = repo
+        .find_commit(commit)
+        .map_err(|cause| HistoryError::Git { action: format!("read commit {commit}"), cause })?;
+    let note = if read_note { notes::read_note(repo, commit)? } else { None };
+    let attested = note.is_some() || !read_note;
+    let mut records: Vec<FileRecord> = note
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|r| match r {
+            NoteRecord::File(f) => Some(f),
+            NoteRecord::NoAi => None,
+        })
+        .filter(|f| paths.is_none_or(|p| p.contains(&f.path)))
+        .collect();
+    let git_ai = match repo.find_note(Some(GIT_AI_NOTES_REF), commit) {
+        Ok(note) => {
+            let text = String::from_utf8_lossy(note.message_bytes());
+            Some(history::parse_git_ai_note(&text).map_err(|reason| HistoryError::GitAiNote { commit, reason })?)
+        }
+        Err(e) if e.code() == ErrorCode::NotFound => None,
+        Err(cause) => return Err(HistoryError::Git { action: format!("read the git-ai note on {commit}"), cause }),
+    };
+    let whole = history::commit_ai_tool(&c, bots);
+    if git_ai.is_none() && whole.is_none() && (attested || !want_unknown) {
+        return Ok(Claims { commit, records, attested, unknown: Vec::new() });
+    }
+    let mut texts = BlobTexts::default();
+    let mut unknown = Vec::new();
+    for Changed { path, old, new, gitlink } in changed_files(repo, &c)? {
+        if paths.is_some_and(|p| !p.contains(&path)) {
+            continue;
+        }
+        let blob = new.to_string();
+        let mut ai: Vec<[u32; 2]> = notes::merge_line_ranges(
+            records.iter().filter(|r| r.path == path && r.blob == blob).flat_map(|r| r.ai.clone()),
+        );
+        // A submodule's commit, or bytes that are not UTF-8: one unit, all
+        // of it the commit's, AI if any source says so (as verify reads it).
+        let opaque = gitlink || repo.find_blob(new).is_ok_and(|b| std::str::from_utf8(b.content()).is_err());
+        if opaque {
+            if !ai.is_empty() {
+                continue;
+            }
+            let claimed = git_ai.as_ref().and_then(|n| n.first_ai(&path)).and_then(|a| match a.origin {
+                Origin::Ai(source) => Some(source),
+                _ => None,
+            });
+            match (claimed, &whole) {
+                (Some(source), _) => records.push(record(&path, &blob, vec![[1, 1]], source)),
+                (None, Some(tool)) => {
+                    let origin = AiSource { tool: tool.clone(), model: None, session: None, kind: None };
+                    records.push(record(&path, &blob, vec![[1, 1]], origin));
+                }
+                (None, None) if !attested && want_unknown => {
+                    unknown.push(Lines { path, blob: new, lines: vec![[1, 1]] })
+                }
+                (None, None) => {}
+            }
+            continue;
+        }
+        let Some(text) = texts.get(repo, new) else { continue };
+        if let Some(note) = &git_ai {
+            let count = notes::line_spans(text.as_bytes()).len() as u32;
+            let mut by_origin: Vec<(AiSource, Vec<[u32; 2]>)> = Vec::new();
+            for line in 1..=count {
+                let Some(attr) = note.attribution(&path, line) else { continue };
+                let Origin::Ai(source) = &attr.origin else { continue };
+                if covers(&ai, line) {
+                    continue;
+                }
+                match by_origin.iter_mut().find(|(s, _)| s == source) {
+                    Some((_, lines)) => lines.push([line, line]),
+                    None => by_origin.push((source.clone(), vec![[line, line]])),
+                }
+            }
+            for (origin, lines) in by_origin {
+                let lines = notes::merge_line_ranges(lines);
+                ai = notes::merge_line_ranges(ai.iter().chain(&lines).copied());
+                records.push(record(&path, &blob, lines, origin));
+            }
+        }
+        let base = old.and_then(|id| texts.get(repo, id));
+        let added = notes::added_lines(base.as_deref().unwrap_or(""), &text);
+        let rest = subtract(&added, &ai);
+        if rest.is_empty() {
+            continue;
+        }
+        match &whole {
+            Some(tool) => {
+                let origin = AiSource { tool: tool.clone(), model: None, session: None, kind: None };
+                records.push(record(&path, &blob, rest, origin));
+            }
+            None if !attested && want_unknown => unknown.push(Lines { path, blob: new, lines: rest }),
+            None => {}
+        }
+    }
+    Ok(Claims { commit, records, attested, unknown })
+}
+
+fn record(path: &str, blob: &str, ai: Vec<[u32; 2]>, origin: AiSource) -> FileRecord {
+    FileRecord {
+        path: path.to_string(),
+        blob: blob.to_string(),
+        ai,
+        origin,
+        evidence: Evidence::History,
+        accepted_by: None,
+        rationale: None,
+        approvals: Vec::new(),
+    }
+}
+
+fn covers(ranges: &[[u32; 2]], line: u32) -> bool {
+    ranges.iter().any(|r| r[0] <= line && line <= r[1])
+}
+
+/// The lines of `a` that are not in `b`.
+pub fn subtract(a: &[[u32; 2]], b: &[[u32; 2]]) -> Vec<[u32; 2]> {
+    let mut out = Vec::new();
+    for &[start, end] in a {
+        let mut at = start;
+        for &[bs, be] in b.iter().filter(|r| r[1] >= start && r[0] <= end) {
+            if bs > at {
+                out.push([at, bs - 1]);
+            }
+            at = at.max(be.saturating_add(1));
+        }
+        if at <= end {
+            out.push([at, end]);
+        }
+    }
+    notes::merge_line_ranges(out)
+}
+
+/// Where a source's text came from, which decides how it is carried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Squashed or picked into the new commit: its text is there.
+    Source,
+    /// Left HEAD's history: its text counts where it is back.
+    Left,
+}
+
+/// The commits a new commit's text may have come from.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Sources {
+    /// Squashed by `git merge --squash`.
+    pub squashed: Vec<Oid>,
+    /// Picked by `git cherry-pick`.
+    pub picked: Vec<Oid>,
+    /// Left HEAD's history (see [`left_commits`]).
+    pub left: Vec<Oid>,
+    /// Sources named but not found here (a squash message naming a commit
+    /// this repository does not have): the new commit's origin is then
+    /// partly unknown.
+    pub missing: Vec<String>,
+}
+
+impl Sources {
+    pub fn is_empty(&self) -> bool {
+        self.squashed.is_empty() && self.picked.is_empty() && self.left.is_empty() && self.missing.is_empty()
+    }
+
+    /// Add `rev` to `list` if it names a commit here, else to `missing`.
+    fn resolve(repo: &Repository, rev: &str, list: &mut Vec<Oid>, missing: &mut Vec<String>) {
+        match repo.revparse_single(rev).and_then(|o| o.peel_to_commit()) {
+            Ok(c) if !list.contains(&c.id()) => list.push(c.id()),
+            Ok(_) => {}
+            Err(_) => missing.push(rev.to_string()),
+        }
+    }
+
+    /// Add the sources a commit message names: the commits of git's squash
+    /// message, the `(cherry picked from commit X)` line.
+    pub fn add_from_message(&mut self, repo: &Repository, message: &str) {
+        for commit in squashed_commits(message) {
+            Self::resolve(repo, &commit, &mut self.squashed, &mut self.missing);
+        }
+        if let Some(source) = notes::cherry_picked_from(message.as_bytes()) {
+            Self::resolve(repo, &source, &mut self.picked, &mut self.missing);
+        }
+    }
+
+    pub fn add_picked(&mut self, repo: &Repository, rev: &str) {
+        Self::resolve(repo, rev, &mut self.picked, &mut self.missing);
+    }
+
+    pub fn add_squashed(&mut self, repo: &Repository, rev: &str) {
+        Self::resolve(repo, rev, &mut self.squashed, &mut self.missing);
+    }
+}
+
+/// The sources of the commit being prepared in `repo`'s worktree (for the
+/// pre-commit gate and the prepare-commit-msg hook): the commits of a
+/// pending squash (`SQUASH_MSG`), a pending cherry-pick
+/// (`CHERRY_PICK_HEAD`), and the commits that left HEAD's history.
+pub fn pending(repo: &Repository) -> Result<Sources, NoteError> {
+    let git_dir = repo.path();
+    let mut sources = Sources::default();
+    if let Ok(text) = std::fs::read_to_string(git_dir.join("SQUASH_MSG")) {
+        sources.add_from_message(repo, &text);
+    }
+    if let Ok(text) = std::fs::read_to_string(git_dir.join("CHERRY_PICK_HEAD")) {
+        sources.add_picked(repo, text.trim());
+    }
+    sources.left = left_commits(repo)?;
+    Ok(sources)
+}
+
+/// The commits of git's squash message (`SQUASH_MSG`, or a squash commit
+/// made with `--no-edit`): its `commit <id>` lines, after the "Squashed
+/// commit of the following:" line.
+pub fn squashed_commits(message: &str) -> Vec<String> {
+    let Some(at) = message.find("Squashed commit of the following:") else { return Vec::new() };
+    message[at..]
+        .lines()
+        .filter_map(|l| l.strip_prefix("commit "))
+        .map(str::trim)
+        .filter(|id| matches!(id.len(), 40 | 64) && id.bytes().all(|b| b.is_ascii_hexdigit()))
+        .map(str::to_string)
+        .collect()
+}
+
+/// The commits that left HEAD's history: reachable from where HEAD was
+/// before a reset (`reset:` in its reflog) or before a checkout of one of
+/// its ancestors (an older commit), and not from HEAD now; newest first,
+/// from the last [`MAX_REFLOG`] moves, at most [`MAX_LEFT`]. Rewrites
+/// (amend, rebase) are left out: their commits' notes follow them through
+/// the post-rewrite hook. A branch switch is left out: the other branch's
+/// commits did not leave anything.
+pub fn left_commits(repo: &Repository) -> Result<Vec<Oid>, NoteError> {
+    let head = match repo.head().and_then(|h| h.peel_to_commit()) {
+        Ok(c) => Some(c.id()),
+        Err(e) if matches!(e.code(), ErrorCode::UnbornBranch | ErrorCode::NotFound) => None,
+        Err(e) => return Err(NoteError::git("read HEAD")(e)),
+    };
+    let reflog = match repo.reflog("HEAD") {
+        Ok(log) => log,
+        Err(e) if e.code() == ErrorCode::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(NoteError::git("read the reflog of HEAD")(e)),
+    };
+    let mut tips: Vec<Oid> = Vec::new();
+    for entry in reflog.iter().take(MAX_REFLOG) {
+        let (old, new) = (entry.id_old(), entry.id_new());
+        if old.is_zero() || old == new || tips.contains(&old) {
+            continue;
+        }
+        let message = entry.message().unwrap_or("");
+        let counts = if message.starts_with("reset:") {
+            true
+        } else if message.starts_with("checkout:") {
+            !new.is_zero() && repo.graph_descendant_of(old, new).unwrap_or(false)
+        } else {
+            false
+        };
+        if !counts || repo.find_commit(old).is_err() {
+            continue;
+        }
+        let reachable = head.is_some_and(|h| h == old || repo.graph_descendant_of(h, old).unwrap_or(false));
+        if !reachable {
+            tips.push(old);
+        }
+    }
+    if tips.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut walk = repo.revwalk().map_err(NoteError::git("walk history"))?;
+    walk.set_sorting(Sort::TOPOLOGICAL | Sort::TIME).map_err(NoteError::git("walk history"))?;
+    for tip in &tips {
+        walk.push(*tip).map_err(NoteError::git("walk the commits that left HEAD"))?;
+    }
+    if let Some(head) = head {
+        walk.hide(head).map_err(NoteError::git("walk the commits that left HEAD"))?;
+    }
+    let mut out = Vec::new();
+    for id in walk.take(MAX_LEFT) {
+        out.push(id.map_err(NoteError::git("walk the commits that left HEAD"))?);
+    }
+    Ok(out)
+}
+
+/// The claims of a commit's sources, read once.
+#[derive(Debug, Clone, Default)]
+pub struct Derived {
+    sources: Vec<(Claims, Kind)>,
+    /// Sources named but not found here.
+    pub missing: Vec<String>,
+}
+
+/// What the sources say of one new file version.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Carried {
+    /// The sources' AI lines carried onto it, as records of it.
+    pub records: Vec<FileRecord>,
+    /// Lines of a source no vouch note attests are in it.
+    pub unknown: bool,
+}
+
+impl Derived {
+    /// Read what `sources` claim, for the files in `paths` (all, if
+    /// `None`). With `unknown`, also the lines of unattested sources, for
+    /// [`Carried::unknown`] (the note's `no-ai`); a judge of AI text (the
+    /// gate) does without them.
+    pub fn load(
+        repo: &Repository,
+        sources: &Sources,
+        bots: &[String],
+        paths: Option<&HashSet<String>>,
+        unknown: bool,
+    ) -> Result<Derived, HistoryError> {
+        let mut out = Derived { sources: Vec::new(), missing: sources.missing.clone() };
+        let mut seen = HashSet::new();
+        let tagged = sources
+            .squashed
+            .iter()
+            .chain(&sources.picked)
+            .map(|&c| (c, Kind::Source))
+            .chain(sources.left.iter().map(|&c| (c, Kind::Left)));
+        for (commit, kind) in tagged {
+            if seen.insert(commit) {
+                let mut claims = claims_with(repo, commit, bots, paths, true, unknown)?;
+                claims.records.retain(|r| !r.ai.is_empty());
+                out.sources.push((claims, kind));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Whether any source says anything of `path`.
+    pub fn touches(&self, path: &str) -> bool {
+        self.sources
+            .iter()
+            .any(|(c, _)| c.records.iter().any(|r| r.path == path) || c.unknown.iter().any(|u| u.path == path))
+    }
+
+    /// Whether any source claims AI lines of `path`.
+    pub fn claims_ai(&self, path: &str) -> bool {
+        self.sources.iter().any(|(c, _)| c.records.iter().any(|r| r.path == path))
+    }
+
+    /// Whether any source is not attested by a vouch note, or missing.
+    pub fn unattested(&self) -> bool {
+        !self.missing.is_empty() || self.sources.iter().any(|(c, k)| *k == Kind::Source && !c.attested)
+    }
+
+    /// The commits whose claims were read.
+    pub fn commits(&self) -> Vec<Oid> {
+        self.sources.iter().map(|(c, _)| c.commit).collect()
+    }
+
+    /// What the sources say of the file versions `commit` added or
+    /// changed against its first parent.
+    pub fn carry_onto(&self, repo: &Repository, commit: &git2::Commit<'_>) -> Result<Carried, NoteError> {
+        let mut out = Carried::default();
+        let mut texts = BlobTexts::default();
+        for Changed { path, old, new, gitlink } in changed_files(repo, commit)? {
+            if !self.touches(&path) {
+                continue;
+            }
+            if gitlink || repo.find_blob(new).is_ok_and(|b| std::str::from_utf8(b.content()).is_err()) {
+                let carried = self.carry_whole(&path, new);
+                out.unknown |= carried.unknown;
+                out.records.extend(carried.records);
+                continue;
+            }
+            let Some(text) = texts.get(repo, new) else { continue };
+            let base = old.and_then(|id| texts.get(repo, id));
+            let added = notes::added_lines(base.as_deref().unwrap_or(""), &text);
+            let carried = self.carry(repo, &path, new, &text, &added);
+            out.unknown |= carried.unknown;
+            out.records.extend(carried.records);
+        }
+        out.records = notes::merge_records(out.records);
+        Ok(out)
+    }
+
+    /// What the sources say of a version of `path` that is one unit (a
+    /// submodule's commit `id`, bytes that are not UTF-8 with blob `id`):
+    /// a source's AI record of that very version, moved to its one line.
+    /// Carried only when the version is the source's own: such content
+    /// has no lines to follow through a change.
+    pub fn carry_whole(&self, path: &str, id: Oid) -> Carried {
+        let mut carried = Carried::default();
+        let version = id.to_string();
+        let mut records = Vec::new();
+        for (claims, _) in &self.sources {
+            for record in claims.records.iter().filter(|r| r.path == path && r.blob == version && !r.ai.is_empty()) {
+                records.push(record.moved(id, vec![[1, 1]]));
+            }
+            carried.unknown |= claims.unknown.iter().any(|u| u.path == path && u.blob == id);
+        }
+        carried.records = notes::merge_records(records);
+        carried
+    }
+
+    /// What the sources say of `text`, the version (`blob`) of `path` that
+    /// adds the lines `added` (1-based): their AI lines among those, as
+    /// records of this version, and whether lines of unknown origin came
+    /// from them.
+    pub fn carry(&self, repo: &Repository, path: &str, blob: Oid, text: &str, added: &[[u32; 2]]) -> Carried {
+        let mut carried = Carried::default();
+        if added.is_empty() {
+            return carried;
+        }
+        let mut texts = BlobTexts::default();
+        let mut records = Vec::new();
+        for (claims, kind) in &self.sources {
+            for record in claims.records.iter().filter(|r| r.path == path) {
+                let Some(old) = Oid::from_str(&record.blob).ok().and_then(|id| texts.get(repo, id)) else { continue };
+                if *kind == Kind::Left && !back(&old, &record.ai, text, added) {
+                    continue;
+                }
+                let lines = notes::intersect(&notes::reanchor_lines(&old, &record.ai, text), added);
+                if !lines.is_empty() {
+                    records.push(record.moved(blob, lines));
+                }
+            }
+            for lines in claims.unknown.iter().filter(|u| u.path == path) {
+                let Some(old) = texts.get(repo, lines.blob) else { continue };
+                if back(&old, &lines.lines, text, added) {
+                    carried.unknown = true;
+                }
+            }
+        }
+        carried.records = notes::merge_records(records);
+        carried
+    }
+}
+
+/// Whether a line of `old` among `lines` with some substance is in `new`
+/// unchanged, among the lines `added`.
+fn back(old: &str, lines: &[[u32; 2]], new: &str, added: &[[u32; 2]]) -> bool {
+    let kept = notes::intersect(&notes::surviving_lines(old, lines, new), added);
+    if kept.is_empty() {
+        return false;
+    }
+    let spans = notes::line_spans(new);
+    kept.iter()
+        .flat_map(|r| r[0]..=r[1])
+        .any(|line| spans.get(line as usize - 1).is_some_and(|r| substantial(&new[r.clone()])))
+}
+
+/// A line with at least four visible characters, one of them a letter or
+/// digit: not a brace, a blank or a lone keyword like `end`.
+fn substantial(line: &str) -> bool {
+    let visible = line.chars().filter(|c| !c.is_whitespace()).count();
+    visible >= 4 && line.chars().any(char::is_alphanumeric)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn squash_messages_name_their_commits() {
+        let a = "a".repeat(40);
+        let b = "b".repeat(40);
+        let msg = format!(
+            "Squashed commit of the following:\n\ncommit {a}\nAuthor: A <a@x>\nDate:   now\n\n    one\n\ncommit {b}\nAuthor: A <a@x>\n\n    commit deadbeef in a body\n"
+        );
+        assert_eq!(squashed_commits(&msg), vec![a.clone(), b]);
+        assert!(squashed_commits(&format!("plain\n\ncommit {a}\n")).is_empty());
+    }
+
+    #[test]
+    fn subtract_leaves_the_rest() {
+        assert_eq!(subtract(&[[1, 10]], &[[3, 4], [8, 12]]), vec![[1, 2], [5, 7]]);
+        assert_eq!(subtract(&[[1, 3]], &[]), vec![[1, 3]]);
+        assert_eq!(subtract(&[[2, 3]], &[[1, 5]]), Vec::<[u32; 2]>::new());
+    }
+
+    #[test]
+    fn only_lines_with_substance_bring_text_back() {
+        let old = "def f():\n    return compute(x)\n}\n";
+        let new = "def g():\n    pass\n}\n";
+        // Only the brace is unchanged: nothing of the old text is back.
+        assert!(!back(old, &[[1, 3]], new, &[[1, 3]]));
+        let new = "def g():\n    return compute(x)\n}\n";
+        assert!(back(old, &[[1, 3]], new, &[[1, 3]]));
+        // Back, but not added by the new commit.
+        assert!(!back(old, &[[1, 3]], new, &[[1, 1]]));
+        assert!(substantial("    pass\n") && !substantial("  })\n") && !substantial("end\n"));
+    }
+}

@@ -1,0 +1,379 @@
+//! Snapshots an agent hook takes before a tool runs (Claude Code's
+//! `PreToolUse`), so that the hook after it (`PostToolUse`) records exactly
+//! what the tool changed: the difference between the snapshot and the
+//! files after it. Not the journal: a snapshot says nothing about origin
+//! and lives only for one tool call.
+//!
+//! Why: the text an agent says it wrote is not always in the file when
+//! vouch looks (another hook may have reformatted it), a `Write` over an
+//! existing file says nothing about which lines changed, and a shell
+//! command says nothing at all about the files it touched.
+//!
+//! # Files
+//!
+//! ```text
+//! <worktree git dir>/vouch/pre/<id>.snap
+//! ```
+//!
+//! `<id>` is the tool call's id when it is a plain name (letters, digits,
+//! `-`, `_`), else the SHA-256 of it. A snapshot is one JSON line (what was
+//! kept, see [`Meta`]), a newline, then the kept files' bytes one after the
+//! other. It is written atomically (a temporary file, then a rename) and
+//! not synced: a snapshot lost to a crash costs precision, not provenance
+//! (the hook after the tool then records what changed since vouch last saw
+//! the file).
+//!
+//! # Bounds and cleanup
+//!
+//! One file is kept up to [`MAX_FILE`] bytes; a worktree snapshot (for a
+//! shell command) keeps at most [`MAX_FILES`] changed files and
+//! [`MAX_TOTAL`] bytes, and names the rest as not kept. The hook after the
+//! tool takes its snapshot (reads and removes it); snapshots of tool calls
+//! whose second hook never came (a tool call that was denied, an agent that
+//! died) are removed by a later snapshot once they are [`STALE_AFTER`] old.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use git2::{Oid, Repository, Status, StatusOptions};
+use serde::{Deserialize, Serialize};
+
+/// The largest file kept.
+pub const MAX_FILE: u64 = 8 << 20;
+/// The most changed files a worktree snapshot keeps.
+pub const MAX_FILES: usize = 2000;
+/// The most bytes a worktree snapshot keeps.
+pub const MAX_TOTAL: u64 = 32 << 20;
+/// Snapshots older than this are removed by the next one taken.
+pub const STALE_AFTER: Duration = Duration::from_secs(24 * 3600);
+
+const VERSION: u32 = 1;
+
+/// A file as it was before the tool ran.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Before {
+    /// It did not exist.
+    Absent,
+    /// Its bytes.
+    Bytes(Vec<u8>),
+    /// It existed but was not kept (too large, or past a bound).
+    NotKept,
+}
+
+/// What a snapshot holds.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Snapshot {
+    /// HEAD when it was taken (worktree snapshots).
+    pub head: Option<Oid>,
+    /// Files whose staged version differed from HEAD's, and that staged
+    /// blob (worktree snapshots).
+    pub staged: BTreeMap<String, Oid>,
+    /// Kept files, by repository-relative path.
+    pub files: BTreeMap<String, Before>,
+    /// Whether it covers the whole worktree (a shell command) rather than
+    /// the files named.
+    pub worktree: bool,
+}
+
+/// The JSON line a snapshot file starts with.
+#[derive(Debug, Serialize, Deserialize)]
+struct Meta {
+    v: u32,
+    worktree: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    head: Option<String>,
+    #[serde(default)]
+    staged: BTreeMap<String, String>,
+    /// Path, and the length of its kept bytes (`null`: absent, `-1`: not
+    /// kept), in the order of the bytes after the line.
+    files: Vec<(String, Option<i64>)>,
+}
+
+/// Something wrong with a snapshot.
+#[derive(Debug, thiserror::Error)]
+pub enum SnapshotError {
+    #[error("snapshot {}: {source}", path.display())]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("snapshot {}: {reason}", path.display())]
+    Malformed { path: PathBuf, reason: String },
+    #[error("snapshot: git: {0}")]
+    Git(#[from] git2::Error),
+}
+
+/// The directory of snapshots of `repo`'s worktree.
+pub fn dir(repo: &Repository) -> PathBuf {
+    crate::store::repo::git_dir(repo).join("vouch").join("pre")
+}
+
+/// The file of the snapshot for tool call `id`.
+pub fn file(repo: &Repository, id: &str) -> PathBuf {
+    let plain =
+        !id.is_empty() && id.len() <= 128 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    let name = if plain { id.to_string() } else { crate::fingerprint::sha256_hex(id.as_bytes()) };
+    dir(repo).join(format!("{name}.snap"))
+}
+
+impl Snapshot {
+    /// One file (repository-relative `rel`, at `path` on disk) as it is now.
+    pub fn of_file(rel: &str, path: &Path) -> Result<Snapshot, SnapshotError> {
+        let mut snapshot = Snapshot::default();
+        snapshot.files.insert(rel.to_string(), read_before(path, MAX_FILE)?);
+        Ok(snapshot)
+    }
+
+    /// The worktree as it is now: HEAD, the staged versions that differ
+    /// from it, and the files whose content differs from the index
+    /// (modified or untracked, ignored files left out), within the bounds.
+    pub fn of_worktree(repo: &Repository) -> Result<Snapshot, SnapshotError> {
+        let root = crate::store::repo::worktree_root(repo)
+            .map_err(|e| SnapshotError::Malformed { path: repo.path().to_path_buf(), reason: e.to_string() })?
+            .to_path_buf();
+        let mut snapshot = Snapshot { worktree: true, head: head(repo), ..Snapshot::default() };
+        let index = repo.index()?;
+        let mut total = 0u64;
+        for (path, status) in dirty(repo)? {
+            if status.intersects(Status::INDEX_NEW | Status::INDEX_MODIFIED | Status::INDEX_TYPECHANGE)
+                && let Some(entry) = index.get_path(Path::new(&path), 0)
+            {
+                snapshot.staged.insert(path.clone(), entry.id);
+            }
+            if !status.intersects(Status::WT_NEW | Status::WT_MODIFIED | Status::WT_TYPECHANGE | Status::WT_DELETED) {
+                continue;
+            }
+            let full = root.join(&path);
+            let room = MAX_TOTAL.saturating_sub(total).min(MAX_FILE);
+            let before = if snapshot.files.len() >= MAX_FILES { Before::NotKept } else { read_before(&full, room)? };
+            if let Before::Bytes(bytes) = &before {
+                total += bytes.len() as u64;
+            }
+            snapshot.files.insert(path, before);
+        }
+        Ok(snapshot)
+    }
+
+    /// Write it as the snapshot of tool call `id`, and remove stale ones.
+    pub fn save(&self, repo: &Repository, id: &str) -> Result<(), SnapshotError> {
+        let path = file(repo, id);
+        let meta = Meta {
+            v: VERSION,
+            worktree: self.worktree,
+            head: self.head.map(|h| h.to_string()),
+            staged: self.staged.iter().map(|(p, id)| (p.clone(), id.to_string())).collect(),
+            files: self
+                .files
+                .iter()
+                .map(|(p, b)| {
+                    let len = match b {
+                        Before::Absent => None,
+                        Before::Bytes(bytes) => Some(bytes.len() as i64),
+                        Before::NotKept => Some(-1),
+                    };
+                    (p.clone(), len)
+                })
+                .collect(),
+        };
+        let io = |source| SnapshotError::Io { path: path.clone(), source };
+        let dir = path.parent().unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir).map_err(io)?;
+        sweep(dir);
+        let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
+        let line = serde_json::to_vec(&meta)
+            .map_err(|e| SnapshotError::Malformed { path: path.clone(), reason: e.to_string() })?;
+        let mut out = std::io::BufWriter::new(temp.as_file_mut());
+        out.write_all(&line).map_err(io)?;
+        out.write_all(b"\n").map_err(io)?;
+        for before in self.files.values() {
+            if let Before::Bytes(bytes) = before {
+                out.write_all(bytes).map_err(io)?;
+            }
+        }
+        out.flush().map_err(io)?;
+        drop(out);
+        temp.persist(&path).map_err(|e| io(e.error))?;
+        Ok(())
+    }
+
+    /// Read and remove the snapshot of tool call `id`; `None` when there is
+    /// none.
+    pub fn take(repo: &Repository, id: &str) -> Result<Option<Snapshot>, SnapshotError> {
+        let path = file(repo, id);
+        let bytes = match std::fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(source) => return Err(SnapshotError::Io { path, source }),
+        };
+        let _ = std::fs::remove_file(&path);
+        let malformed = |reason: String| SnapshotError::Malformed { path: path.clone(), reason };
+        let end = bytes.iter().position(|&b| b == b'\n').ok_or_else(|| malformed("no header line".into()))?;
+        let meta: Meta = serde_json::from_slice(&bytes[..end]).map_err(|e| malformed(e.to_string()))?;
+        if meta.v != VERSION {
+            return Err(malformed(format!("version {} (this vouch reads {VERSION})", meta.v)));
+        }
+        let oid = |s: &str| Oid::from_str(s).map_err(|_| malformed(format!("{s:?} is not an object id")));
+        let mut snapshot = Snapshot {
+            worktree: meta.worktree,
+            head: meta.head.as_deref().map(oid).transpose()?,
+            ..Snapshot::default()
+        };
+        for (p, id) in &meta.staged {
+            snapshot.staged.insert(p.clone(), oid(id)?);
+        }
+        let mut at = end + 1;
+        for (p, len) in meta.files {
+            let before = match len {
+                None => Before::Absent,
+                Some(n) if n < 0 => Before::NotKept,
+                Some(n) => {
+                    let to = at.checked_add(n as usize).filter(|&to| to <= bytes.len());
+                    let to = to.ok_or_else(|| malformed(format!("{p}: {n} bytes past the end")))?;
+                    let kept = bytes[at..to].to_vec();
+                    at = to;
+                    Before::Bytes(kept)
+                }
+            };
+            snapshot.files.insert(p, before);
+        }
+        Ok(Some(snapshot))
+    }
+
+    /// The files a worktree snapshot's tool call may have changed: those it
+    /// kept, and those that differ from HEAD (as it was) or the index now.
+    pub fn candidates(&self, repo: &Repository) -> Result<BTreeSet<String>, SnapshotError> {
+        let mut out: BTreeSet<String> = self.files.keys().cloned().collect();
+        out.extend(dirty(repo)?.into_iter().map(|(p, _)| p));
+        if let (Some(then), Some(now)) = (self.head, head(repo))
+            && then != now
+        {
+            let (a, b) = (repo.find_commit(then)?.tree()?, repo.find_commit(now)?.tree()?);
+            let diff = repo.diff_tree_to_tree(Some(&a), Some(&b), None)?;
+            for delta in diff.deltas() {
+                out.extend(delta.new_file().path().and_then(Path::to_str).map(str::to_string));
+            }
+        }
+        Ok(out)
+    }
+
+    /// The bytes of `rel` before the tool ran, as this snapshot knows them:
+    /// kept, else the staged version it noted, else HEAD's (as it was);
+    /// `Some(None)` when the file did not exist, `None` when not known (not
+    /// kept, or not in the snapshot of one file).
+    pub fn before(&self, repo: &Repository, rel: &str) -> Option<Option<Vec<u8>>> {
+        match self.files.get(rel) {
+            Some(Before::Bytes(bytes)) => return Some(Some(bytes.clone())),
+            Some(Before::Absent) => return Some(None),
+            Some(Before::NotKept) => return None,
+            None if !self.worktree => return None,
+            None => {}
+        }
+        let blob = match self.staged.get(rel) {
+            Some(id) => Some(*id),
+            None => {
+                let tree = self.head.and_then(|h| repo.find_commit(h).ok()).and_then(|c| c.tree().ok());
+                match tree {
+                    Some(tree) => tree.get_path(Path::new(rel)).ok().map(|e| e.id()),
+                    None if self.head.is_none() => None,
+                    None => return None,
+                }
+            }
+        };
+        match blob {
+            Some(id) => repo.find_blob(id).ok().map(|b| Some(b.content().to_vec())),
+            None => Some(None),
+        }
+    }
+}
+
+fn head(repo: &Repository) -> Option<Oid> {
+    repo.head().ok().and_then(|h| h.peel_to_commit().ok()).map(|c| c.id())
+}
+
+/// Paths whose worktree or index version differs (untracked included,
+/// ignored and submodules left out), with their status.
+fn dirty(repo: &Repository) -> Result<Vec<(String, Status)>, SnapshotError> {
+    let mut opts = StatusOptions::new();
+    opts.include_untracked(true)
+        .recurse_untracked_dirs(true)
+        .include_ignored(false)
+        .exclude_submodules(true)
+        .renames_head_to_index(false);
+    let statuses = repo.statuses(Some(&mut opts))?;
+    Ok(statuses.iter().filter_map(|e| Some((e.path()?.to_string(), e.status()))).collect())
+}
+
+/// A file as it is now, kept when it is a regular file of at most `room`
+/// bytes.
+fn read_before(path: &Path, room: u64) -> Result<Before, SnapshotError> {
+    let meta = match std::fs::symlink_metadata(path) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Before::Absent),
+        Err(source) => return Err(SnapshotError::Io { path: path.to_path_buf(), source }),
+    };
+    if !meta.file_type().is_file() || meta.len() > room {
+        return Ok(Before::NotKept);
+    }
+    match std::fs::read(path) {
+        Ok(bytes) => Ok(Before::Bytes(bytes)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Before::Absent),
+        Err(source) => Err(SnapshotError::Io { path: path.to_path_buf(), source }),
+    }
+}
+
+/// Remove snapshots older than [`STALE_AFTER`] from `dir` (and temporary
+/// files a crash left). Failures are ignored: it is tidying.
+fn sweep(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let now = SystemTime::now();
+    for entry in entries.flatten() {
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| now.duration_since(t).ok())
+            .is_some_and(|age| age > STALE_AFTER);
+        if old {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::repo::tests::git;
+
+    #[test]
+    fn a_snapshot_round_trips_and_is_taken_once() {
+        let dir = tempfile::tempdir().unwrap();
+        git(dir.path(), &["init", "-q"]);
+        let repo = Repository::open(dir.path()).unwrap();
+        std::fs::write(dir.path().join("a.txt"), "one\n").unwrap();
+        let mut snapshot = Snapshot::of_file("a.txt", &dir.path().join("a.txt")).unwrap();
+        snapshot.files.insert("gone.txt".into(), Before::Absent);
+        snapshot.files.insert("big.bin".into(), Before::NotKept);
+        snapshot.save(&repo, "toolu_01").unwrap();
+        assert!(file(&repo, "toolu_01").ends_with("vouch/pre/toolu_01.snap"));
+        assert_eq!(Snapshot::take(&repo, "toolu_01").unwrap(), Some(snapshot.clone()));
+        assert_eq!(Snapshot::take(&repo, "toolu_01").unwrap(), None);
+        // An id that is not a plain name is hashed.
+        snapshot.save(&repo, "../../x").unwrap();
+        assert!(!file(&repo, "../../x").to_string_lossy().contains(".."));
+        assert_eq!(snapshot.before(&repo, "a.txt"), Some(Some(b"one\n".to_vec())));
+        assert_eq!(snapshot.before(&repo, "gone.txt"), Some(None));
+        assert_eq!(snapshot.before(&repo, "big.bin"), None);
+        assert_eq!(snapshot.before(&repo, "other.txt"), None);
+    }
+
+    #[test]
+    fn a_damaged_snapshot_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        git(dir.path(), &["init", "-q"]);
+        let repo = Repository::open(dir.path()).unwrap();
+        let path = file(&repo, "t");
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, "{\"v\":1,\"worktree\":false,\"files\":[[\"a\",10]]}\nshort").unwrap();
+        let err = Snapshot::take(&repo, "t").unwrap_err().to_string();
+        assert!(err.contains("a: 10 bytes past the end"), "{err}");
+    }
+}
