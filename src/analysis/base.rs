@@ -7,7 +7,10 @@
 //!    origin/develop`), for a team whose pull requests target another
 //!    branch; a name that does not resolve is an error, never a silent
 //!    fallback;
-//! 2. the current branch's upstream (`@{upstream}`);
+//! 2. the current branch's upstream (`@{upstream}`), unless it is the
+//!    branch's own published copy (`feature` tracking `origin/feature`,
+//!    as `git push -u` sets it), whose pushed commits are still under
+//!    review;
 //! 3. the default branch: `origin/HEAD`, then `main`, `master`,
 //!    `origin/main`, `origin/master`.
 //!
@@ -99,7 +102,13 @@ pub fn resolve(repo: &Repository) -> Result<Option<Base>, BaseError> {
         && let Ok(target) = upstream.get().peel_to_commit()
     {
         let name = upstream.name().ok().flatten().unwrap_or("@{upstream}").to_string();
-        return Ok(Some(merge_base(repo, head_commit, target.id(), Rule::Upstream(name))));
+        // A branch's own published copy (`feature` tracking
+        // `origin/feature`, as `git push -u` sets it) is not what it
+        // merges into: its pushed commits are still under review.
+        let own = name.rsplit_once('/').is_some_and(|(_, b)| b == branch) || name == branch;
+        if !own {
+            return Ok(Some(merge_base(repo, head_commit, target.id(), Rule::Upstream(name))));
+        }
     }
     for name in DEFAULT_BRANCHES {
         if let Ok(target) = repo.revparse_single(name).and_then(|o| o.peel_to_commit()) {
@@ -170,6 +179,15 @@ mod tests {
         git(root, &["branch", "-q", "trunk", "main"]);
         git(root, &["branch", "-q", "--set-upstream-to=trunk"]);
         assert_eq!(resolve(&repo).unwrap().unwrap().rule, Rule::Upstream("trunk".into()));
+        // The branch's own published copy is not what it merges into.
+        git(root, &["branch", "-q", "feature-pushed", "feature"]);
+        git(root, &["update-ref", "refs/remotes/origin/feature", "feature"]);
+        git(root, &["config", "branch.feature.remote", "origin"]);
+        git(root, &["config", "branch.feature.merge", "refs/heads/feature"]);
+        git(root, &["config", "remote.origin.url", "/nowhere"]);
+        git(root, &["config", "remote.origin.fetch", "+refs/heads/*:refs/remotes/origin/*"]);
+        assert_eq!(resolve(&repo).unwrap().unwrap(), Base { commit: a, rule: Rule::Default("main".into()) });
+        git(root, &["branch", "-q", "--set-upstream-to=trunk"]);
         // git config vouch.base comes first; a bad name is an error.
         git(root, &["config", "vouch.base", "main"]);
         assert_eq!(resolve(&repo).unwrap().unwrap(), Base { commit: a, rule: Rule::Configured("main".into()) });

@@ -422,8 +422,8 @@ fn decide_trust_file(
         Some(file) => file.trust_change().map(|u| u.excluded()).unwrap_or_default(),
         None => Vec::new(),
     };
-    let verified = crate::analysis::judge::verifier(&ctx.repo, &policy, &source, false)?;
-    let (fingerprint, judgement) = ledger.judge_trust_file(&policy, &path, bytes.as_deref(), &people, &*verified);
+    let verified = crate::analysis::judge::verifier(&ctx.repo, policy, &source, false)?;
+    let (fingerprint, judgement) = ledger.judge_trust_file(policy, &path, bytes.as_deref(), &people, &*verified);
     judgement
         .requirement
         .may_approve(&me.email, &judgement.participants)
@@ -445,9 +445,9 @@ fn decide_trust_file(
     let mut approval = Approval::new(&repository, &fingerprint, verdict, me.clone().into());
     approval.comment = comment.filter(|c| !c.trim().is_empty()).map(str::to_string);
     approval.path = Some(path.clone());
-    sign(&ctx, &policy, &mut approval)?;
+    sign(&ctx, policy, &mut approval)?;
     let id = records::add(&ctx.repo, &approval)?;
-    warn_unverifiable(&ctx, &policy, &[(id.as_str(), &approval)]);
+    warn_unverifiable(&ctx, policy, &[(id.as_str(), &approval)]);
     match format {
         Format::Json => println!(
             "{}",
