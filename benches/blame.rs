@@ -103,6 +103,8 @@ fn build(repo: &Repository) -> usize {
                 accepted_by: None,
                 rationale: None,
                 approvals: vec![],
+                intent: None,
+                imported: None,
             };
             write_note(repo, id, &[NoteRecord::File(record)]).expect("note");
             notes += 1;

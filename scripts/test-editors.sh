@@ -53,7 +53,9 @@ nvim_unit() {
 
 step "vscode: lint" vscode lint
 step "vscode: unit tests" vscode test
+step "vscode: manifest" vscode check-manifest
 step "vscode: package" vscode package
+step "vscode: package linux-x64 with the server" vscode package:target -- --target linux-x64 --binary "$VOUCH_BIN" --out vouch-linux-x64.vsix
 step "nvim: unit tests" nvim_unit
 step "nvim: e2e" bash tests/editors/nvim-e2e.sh
 step "vscode: e2e" node tests/editors/vscode-e2e.mjs

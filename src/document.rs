@@ -45,7 +45,10 @@ pub struct Applied {
 /// When a document parses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Parsing {
-    /// At creation and after each batch of edits: the tree is always there.
+    /// After each batch of edits, and the first time something needs the
+    /// tree: a document that is never asked for its units (one with no AI
+    /// text, say) is never parsed, and one that is has its tree kept up to
+    /// date through edits.
     #[default]
     Eager,
     /// Only when something needs the tree (the units): edits only mark it,
@@ -90,10 +93,9 @@ impl Document {
 
     pub fn with_parsing(language: Language, content: String, parsing: Parsing) -> Result<Document, TooLarge> {
         let text = Text::new(content)?;
-        let syntax = match parsing {
-            Parsing::Eager => SyntaxTree::new(language, text.as_str()),
-            Parsing::OnDemand => SyntaxTree::unparsed(language),
-        };
+        // Parsed when first needed (`units`) or edited: most documents a
+        // command reads hold no AI text and need no tree.
+        let syntax = SyntaxTree::unparsed(language);
         let provenance = ProvenanceMap::new(text.len());
         Ok(Document {
             language,
@@ -179,7 +181,9 @@ impl Document {
         if let Some(syntax) = &mut self.syntax {
             match (self.parsing, fresh) {
                 (Parsing::Eager, true) => syntax.parse_fresh(self.text.as_str()),
-                (Parsing::Eager, false) if !applied.is_empty() => syntax.reparse(self.text.as_str()),
+                (Parsing::Eager, false) if !applied.is_empty() => {
+                    syntax.ensure(self.text.as_str());
+                }
                 // A whole replacement: the old tree is no help.
                 (Parsing::OnDemand, true) => syntax.release(),
                 _ => {}

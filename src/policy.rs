@@ -25,6 +25,8 @@ use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::intent::IntentLevel;
+
 /// The name of the policy file at the repository root.
 pub const POLICY_FILE: &str = ".vouch.toml";
 
@@ -707,6 +709,7 @@ pub struct Policy {
     triage_matcher: Matcher,
     automated: Vec<Automated>,
     require_rationale: RationaleRule,
+    intent: IntentLevel,
     budget: Budget,
     require_signatures: bool,
     allowed_signers: String,
@@ -784,6 +787,7 @@ impl Default for Policy {
             triage_matcher: Matcher::default(),
             automated: Vec::new(),
             require_rationale: RationaleRule::Never,
+            intent: IntentLevel::default(),
             budget: Budget::default(),
             require_signatures: false,
             allowed_signers: ".vouch/allowed_signers".to_string(),
@@ -895,6 +899,12 @@ impl Policy {
 
     pub fn require_rationale(&self) -> RationaleRule {
         self.require_rationale
+    }
+
+    /// How much of an agent's reasoning its hook keeps with an edit
+    /// (`intent`; see [`crate::intent`]).
+    pub fn intent(&self) -> IntentLevel {
+        self.intent
     }
 
     pub fn require_signatures(&self) -> bool {
@@ -1382,6 +1392,7 @@ struct RawPolicy {
     trust_files: Option<Vec<Spanned<String>>>,
     repository: Option<Spanned<String>>,
     require_rationale: Option<RationaleRule>,
+    intent: Option<IntentLevel>,
     groups: Option<BTreeMap<String, Spanned<Vec<Spanned<String>>>>>,
     aliases: Option<BTreeMap<String, Spanned<String>>>,
     rules: Option<Vec<Spanned<RawRule>>>,
@@ -1489,6 +1500,7 @@ impl Builder<'_> {
             policy.repository = Some(repository.into_inner());
         }
         policy.require_rationale = raw.require_rationale.unwrap_or(RationaleRule::Never);
+        policy.intent = raw.intent.unwrap_or_default();
         policy.budget = Budget { ai_lines_per_reviewer: raw.budget.and_then(|b| b.ai_lines_per_reviewer) };
         if let Some(signers) = raw.allowed_signers {
             if signers.get_ref().trim().is_empty() {
@@ -1959,6 +1971,7 @@ fn describe_value_error(raw: &str, key: &str) -> (String, Option<String>) {
         "gate" => Some("\"block\" or \"warn\""),
         "risk" | "max_risk" => Some("\"low\", \"medium\" or \"high\""),
         "require_rationale" => Some("\"never\", \"risky\" or \"always\""),
+        "intent" => Some("\"none\", \"summary\" or \"full\""),
         _ => None,
     };
     if let Some(rest) = raw.strip_prefix("unknown variant `") {
@@ -2183,6 +2196,13 @@ mod tests {
         assert!(!policy.require_signatures());
         assert!(!policy.require_attestation());
         assert_eq!(policy.require_rationale(), RationaleRule::Risky);
+        assert_eq!(Policy::default().intent(), IntentLevel::Summary);
+        for (text, level) in
+            [("none", IntentLevel::None), ("summary", IntentLevel::Summary), ("full", IntentLevel::Full)]
+        {
+            let parsed = Policy::parse(&format!("intent = \"{text}\"\n"), ".vouch.toml").expect("a valid level");
+            assert_eq!(parsed.intent(), level);
+        }
         assert_eq!(policy.budget().ai_lines_per_reviewer, Some(400));
         assert_eq!(
             policy.detection(),
@@ -2396,6 +2416,16 @@ mod tests {
             ]],
         );
         check(
+            "intent = \"everything\"\n",
+            expect![[
+                r#".vouch.toml:1:10: invalid value for `intent`: expected "none", "summary" or "full", found "everything""#
+            ]],
+        );
+        check(
+            "intent = true\n",
+            expect![[r#".vouch.toml:1:10: invalid value for `intent`: expected "none", "summary" or "full""#]],
+        );
+        check(
             "\n\ngate = \"blok\"\n",
             expect![[r#".vouch.toml:3:8: invalid value for `gate`: expected "block" or "warn", found "blok""#]],
         );
@@ -2403,7 +2433,7 @@ mod tests {
         check(
             "reviewer = []\n",
             expect![
-                ".vouch.toml:1:1: unknown key `reviewer`, expected one of `gate`, `reviewers`, `approvals`, `codeowners`, `exempt`, `bots`, `require_signatures`, `allowed_signers`, `require_attestation`, `require_signed_commits`, `allow_override`, `override_by`, `trust_files`, `repository`, `require_rationale`, `groups`, `aliases`, `rules`, `triage`, `automated`, `detection`, `risk`, `budget`"
+                ".vouch.toml:1:1: unknown key `reviewer`, expected one of `gate`, `reviewers`, `approvals`, `codeowners`, `exempt`, `bots`, `require_signatures`, `allowed_signers`, `require_attestation`, `require_signed_commits`, `allow_override`, `override_by`, `trust_files`, `repository`, `require_rationale`, `intent`, `groups`, `aliases`, `rules`, `triage`, `automated`, `detection`, `risk`, `budget`"
             ],
         );
         check(

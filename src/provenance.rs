@@ -14,6 +14,8 @@ use std::ops::Range;
 
 use serde::{Deserialize, Serialize};
 
+use crate::intent::Intent;
+
 /// How an AI tool produced text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -101,20 +103,31 @@ pub struct Attribution {
     /// The identity (git `user.email`) that accepted AI text or marked it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub accepted_by: Option<String>,
+    /// Why an agent wrote AI text, in its own words at the edit (see
+    /// [`crate::intent`]); attacker text, shown only through `display`,
+    /// never part of a decision.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intent: Option<Box<Intent>>,
 }
 
 impl Attribution {
     pub fn unknown() -> Attribution {
-        Attribution { origin: Origin::Unknown, evidence: None, accepted_by: None }
+        Attribution { origin: Origin::Unknown, evidence: None, accepted_by: None, intent: None }
     }
 
     /// Text typed in an editor with no report of an AI source.
     pub fn typed() -> Attribution {
-        Attribution { origin: Origin::Human, evidence: Some(Evidence::Editor), accepted_by: None }
+        Attribution { origin: Origin::Human, evidence: Some(Evidence::Editor), accepted_by: None, intent: None }
     }
 
     pub fn ai(source: AiSource, evidence: Evidence, accepted_by: Option<String>) -> Attribution {
-        Attribution { origin: Origin::Ai(source), evidence: Some(evidence), accepted_by }
+        Attribution { origin: Origin::Ai(source), evidence: Some(evidence), accepted_by, intent: None }
+    }
+
+    /// The same attribution with `intent` (kept for AI text only).
+    pub fn with_intent(mut self, intent: Option<Intent>) -> Attribution {
+        self.intent = intent.filter(|_| self.is_ai()).map(Box::new);
+        self
     }
 
     pub fn is_ai(&self) -> bool {

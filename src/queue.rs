@@ -77,6 +77,10 @@ pub struct PendingUnit {
     pub ai_line_count: usize,
     pub tool: Option<String>,
     pub model: Option<String>,
+    /// Why the agent wrote the AI text, as the request carries it
+    /// (attacker text: shown through `display`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub intents: Vec<crate::intent::Intent>,
     /// Risk tags of the unit's text (captures of `queries/<lang>/risk.scm`).
     pub risk: Vec<String>,
     /// The tags among `risk` that the policy's `[risk] raise` lists.
@@ -608,6 +612,7 @@ pub fn pending_with(
                     ai_line_count: line_count(&unit.ai_lines),
                     tool: unit.tool.clone(),
                     model: unit.model.clone(),
+                    intents: unit.intents.clone(),
                     raised_by: requirement.raised_by.clone(),
                     path_risk: requirement.path_risk.label(),
                     risky: requirement.risky(),
@@ -1332,6 +1337,22 @@ pub struct TeamReport {
     pub triage: TriageSavings,
     pub queue_age: Vec<Bucket>,
     pub risk_mix: Vec<Bucket>,
+    /// Units awaiting sign-off whose requests carry the agent's intent,
+    /// riskiest first (at most [`WHY_UNITS`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub why: Vec<WhyUnit>,
+}
+
+/// How many units the report's "why" section lists.
+pub const WHY_UNITS: usize = 50;
+
+/// A unit awaiting sign-off and why the agent wrote it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WhyUnit {
+    pub path: String,
+    pub unit: String,
+    /// "prompt: ..." and "agent's intent: ..." lines (raw text).
+    pub intent: Vec<String>,
 }
 
 /// What [`team_report`] is made of.
@@ -1362,6 +1383,13 @@ pub fn team_report(input: ReportInput<'_>) -> TeamReport {
         triage: input.triage,
         queue_age: age_buckets(input.queue, now),
         risk_mix: risk_mix(input.queue),
+        why: input
+            .queue
+            .iter()
+            .filter(|u| !u.intents.is_empty())
+            .take(WHY_UNITS)
+            .map(|u| WhyUnit { path: u.path.clone(), unit: u.label(), intent: crate::intent::details(&u.intents) })
+            .collect(),
     }
 }
 
@@ -1789,6 +1817,18 @@ pub fn render_html(report: &TeamReport) -> String {
     }
     h.push_str("</section>");
 
+    if !report.why.is_empty() {
+        h.push_str("<section><h2>Why the agent wrote what awaits sign-off</h2>");
+        h.push_str("<p class=\"note\">In the agent's and the user's words at the edit, as recorded by its hook (trimmed, secrets redacted); not vouch's judgement.</p>");
+        h.push_str("<table><thead><tr><th>unit</th><th>intent</th></tr></thead><tbody>");
+        for w in &report.why {
+            let lines: Vec<String> = w.intent.iter().map(|l| escape(l)).collect();
+            let _ =
+                write!(h, "<tr><td>{} {}</td><td>{}</td></tr>", escape(&w.path), escape(&w.unit), lines.join("<br>"));
+        }
+        h.push_str("</tbody></table></section>");
+    }
+
     let t = &report.triage;
     h.push_str("<section><h2>Senior review the policy saves</h2>");
     let _ = write!(
@@ -1906,6 +1946,7 @@ mod tests {
             ai_lines: vec![ai],
             tool: Some("claude".to_string()),
             model: Some("opus".to_string()),
+            intents: Vec::new(),
         }
     }
 

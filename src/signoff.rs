@@ -385,6 +385,7 @@ pub fn requested_unit(path: &str, language: &str, facts: &UnitFacts, content: &[
         ai_lines,
         tool: source.map(|s| s.tool.clone()),
         model: source.and_then(|s| s.model.clone()),
+        intents: Vec::new(),
     }
 }
 
@@ -406,6 +407,7 @@ pub fn trust_requested_unit(path: &str, content: Option<&[u8]>) -> records::Requ
         ai_lines: if bytes.is_empty() { Vec::new() } else { vec![[1, lines]] },
         tool: None,
         model: None,
+        intents: Vec::new(),
     }
 }
 

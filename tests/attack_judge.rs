@@ -40,6 +40,7 @@ fn forge_request(clone: &Clone, requester: &str, fingerprint: &str, text: &str) 
         ai_lines: vec![[1, 3]],
         tool: Some("claude".into()),
         model: None,
+        intents: Vec::new(),
     };
     let person = Person { name: requester.into(), email: email(requester) };
     records::add(&clone.repo(), &Request::new(&clone.repository_id(), person, vec![unit])).unwrap()
@@ -237,6 +238,8 @@ fn finding_3_a_forged_request_or_note_naming_the_rejecting_reviewer_does_not_voi
         accepted_by: Some("bob@example.com".into()),
         rationale: None,
         approvals: Vec::new(),
+        intent: None,
+        imported: None,
     });
     notes::write_note(&a.repo(), oid, &[record]).unwrap();
     let (code, report) = a.verify("origin/main..HEAD");

@@ -42,6 +42,8 @@ fn ai_commit(a: &Clone) -> Oid {
         accepted_by: None,
         rationale: None,
         approvals: Vec::new(),
+        intent: None,
+        imported: None,
     });
     notes::write_note(&a.repo(), commit, &[record]).unwrap();
     commit
@@ -291,6 +293,8 @@ fn a_person_reformatting_human_code_does_not_make_it_ai() {
         accepted_by: None,
         rationale: None,
         approvals: Vec::new(),
+        intent: None,
+        imported: None,
     });
     notes::write_note(&a.repo(), commit, &[record]).unwrap();
     // ...and whitespace on the human function of BASE.

@@ -467,6 +467,8 @@ fn note_record(clone: &Clone, commit: Oid, tool: &str) -> NoteRecord {
         accepted_by: None,
         rationale: None,
         approvals: Vec::new(),
+        intent: None,
+        imported: None,
     })
 }
 

@@ -502,6 +502,8 @@ fn commit_with_note(repo: &TestRepo, message: &str, path: &str, ai: Vec<[u32; 2]
         accepted_by: Some("dev@example.com".into()),
         rationale: Some("from the note".into()),
         approvals,
+        intent: None,
+        imported: None,
     };
     notes::write_note(&git, head.id(), &[NoteRecord::File(record)]).unwrap();
     head.id()

@@ -145,8 +145,9 @@ fn progress_is_drawn_on_a_terminal_and_never_into_a_pipe() {
 }
 
 /// Commands that do not report: the server, setup, the agents' and git's
-/// hooks (whose output their caller defines), the generators, the HTML page.
-const NOT_REPORTING: [&str; 6] = ["lsp", "init", "hook", "completions", "man", "report"];
+/// hooks (whose output their caller defines), the generators, the HTML page,
+/// the Agent Trace export (its output is that format).
+const NOT_REPORTING: [&str; 7] = ["lsp", "init", "hook", "completions", "man", "report", "export"];
 
 #[test]
 fn every_command_that_reports_takes_format_json() {

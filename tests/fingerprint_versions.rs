@@ -79,6 +79,7 @@ fn setup() -> (TestRepo, String) {
         ai_lines: vec![[1, 3]],
         tool: Some("claude".into()),
         model: None,
+        intents: Vec::new(),
     };
     let dev = Person { name: "dev".into(), email: "dev@example.com".into() };
     let mut request = Request::new(&repository, dev, vec![unit]);

@@ -81,7 +81,9 @@ fn ai_edit_puts_a_diagnostic_on_the_unit() {
     assert_eq!(codes(&diags), vec!["unreviewed-ai"]);
     let d = &diags[0];
     assert_eq!(d["source"], "vouch");
-    assert_eq!(d["range"], range(5, 0, 7, 1));
+    // One line underlined, not the whole unit; the whole is related.
+    assert_eq!(d["range"], range(5, 0, 5, 29));
+    assert_eq!(d["relatedInformation"][0]["location"]["range"], range(5, 0, 7, 1));
     let message = d["message"].as_str().unwrap();
     assert!(message.contains("function `generated`"), "{message}");
     assert!(message.contains("copilot (gpt-x)"), "{message}");
@@ -106,7 +108,7 @@ fn multibyte_text_before_the_unit_in_utf16_and_utf8() {
         assert_eq!(ai.len(), 1, "{enc}: {doc}");
         assert_eq!(ai[0]["text"], inserted, "{enc}");
         assert_eq!(codes(&diags), vec!["unreviewed-ai"], "{enc}");
-        assert_eq!(diags[0]["range"], range(2, 0, 4, 1), "{enc}");
+        assert_eq!(diags[0]["range"], range(2, 0, 2, 24), "{enc}");
         server.shutdown();
     }
 }
@@ -117,7 +119,8 @@ fn crlf_file() {
     let inserted = "fn c(x: i32) -> i32 {\r\n    x + 1\r\n}\r\n";
     let (diags, doc, server, _) = ai_insert("utf-16", text, 2, 0, inserted);
     assert_eq!(codes(&diags), vec!["unreviewed-ai"]);
-    assert_eq!(diags[0]["range"], range(2, 0, 4, 1));
+    // The first line, without its CR LF.
+    assert_eq!(diags[0]["range"], range(2, 0, 2, 21));
     assert!(diags[0]["message"].as_str().unwrap().contains("function `c`"));
     let ai: Vec<&Value> = doc["spans"].as_array().unwrap().iter().filter(|s| s["origin"] == "ai").collect();
     assert_eq!(ai[0]["text"], inserted);

@@ -131,6 +131,8 @@ fn ai_record(path: &str, blob: &str, ai: Vec<[u32; 2]>, tool: &str) -> FileRecor
         accepted_by: Some("ann@example.com".into()),
         rationale: Some("boilerplate".into()),
         approvals: vec![],
+        intent: None,
+        imported: None,
     }
 }
 

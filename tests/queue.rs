@@ -114,6 +114,7 @@ fn unit(path: &str, name: &str, text: &str, ai: [u32; 2]) -> RequestedUnit {
         ai_lines: vec![ai],
         tool: Some("claude-code".into()),
         model: Some("claude-opus-4".into()),
+        intents: Vec::new(),
     }
 }
 
@@ -429,6 +430,8 @@ fn commit_with_note(
                 accepted_by: Some("dev@example.com".into()),
                 rationale: None,
                 approvals: Vec::new(),
+                intent: None,
+                imported: None,
             }))
         })
         .collect();

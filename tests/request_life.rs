@@ -317,6 +317,7 @@ fn a_request_under_fingerprint_version_1_is_closed_and_its_unit_can_be_asked_for
         ai_lines: vec![[1, 3]],
         tool: Some("claude".into()),
         model: None,
+        intents: Vec::new(),
     };
     let repo: Repository = a.repo();
     let old = records::add(&repo, &Request::new(&a.repository_id(), a.person(), vec![unit])).unwrap();

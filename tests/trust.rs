@@ -96,6 +96,8 @@ fn concurrent_approvals_and_notes_survive_sync() {
             accepted_by: None,
             rationale: None,
             approvals: Vec::new(),
+            intent: None,
+            imported: None,
         })
     };
     notes::write_note(&a.repo(), commit, &[record("claude")]).unwrap();
@@ -234,6 +236,8 @@ fn approval_by_whoever_accepted_the_ai_text() {
         accepted_by: Some("bob@example.com".into()),
         rationale: None,
         approvals: Vec::new(),
+        intent: None,
+        imported: None,
     });
     notes::write_note(&a.repo(), commit, &[record]).unwrap();
     world.decide(&a, failure["fingerprint"].as_str().unwrap(), Decision::by("bob"));

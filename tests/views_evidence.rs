@@ -139,6 +139,8 @@ fn one_commit_of_each_kind_of_evidence_counts_the_same_in_every_view() {
         accepted_by: Some("dev@example.com".into()),
         rationale: None,
         approvals: Vec::new(),
+        intent: None,
+        imported: None,
     };
     notes::write_note(&Repository::open(&repo.root).unwrap(), noted, &[NoteRecord::File(record)]).unwrap();
     // A git-ai note (authorship/3.0.0) naming all four lines Cursor's.

@@ -1406,6 +1406,8 @@ impl History<'_> {
                     accepted_by: Some(author.email.to_string()),
                     rationale: None,
                     approvals: Vec::new(),
+                    intent: None,
+                    imported: None,
                 };
                 lines.insert(NoteRecord::File(record).to_line());
             }

@@ -429,7 +429,8 @@ mod tests {
             Evidence::History,
             None,
         );
-        let human = Attribution { origin: Origin::Human, evidence: Some(Evidence::Manual), accepted_by: None };
+        let human =
+            Attribution { origin: Origin::Human, evidence: Some(Evidence::Manual), accepted_by: None, intent: None };
         let got = signoff::overlay(10, &[(0..6, ai.clone())], &[(4..8, human.clone())]);
         assert_eq!(got, vec![(0..4, ai), (4..8, human)]);
     }

@@ -16,7 +16,7 @@
 //!   `transcript_path`, `cwd`. The payload names no model.
 //! - Cursor `afterFileEdit` (agent) and `afterTabFileEdit` (Tab completion):
 //!   `file_path`, `edits: [{old_string, new_string}]`, `model`,
-//!   `conversation_id`.
+//!   `conversation_id`, `generation_id`.
 //!
 //! A payload that is not JSON, or whose fields have the wrong shape, is an
 //! error naming the field. An event or tool that edits nothing vouch
@@ -56,8 +56,11 @@ pub struct AgentEdit {
     /// The agent's working directory, for a relative `file_path`.
     pub cwd: Option<String>,
     pub source: AiSource,
-    /// Claude Code's transcript (JSON Lines), where the model can be found.
+    /// Claude Code's transcript (JSON Lines), where the model and the
+    /// intent behind the edit can be found.
     pub transcript_path: Option<String>,
+    /// Cursor's `generation_id` (its `conversation_id` is the session).
+    pub generation: Option<String>,
     pub change: Change,
 }
 
@@ -281,6 +284,7 @@ fn claude_code(fields: &Fields<'_>) -> Result<Parsed, String> {
         cwd: cwd.map(str::to_string),
         source,
         transcript_path: transcript.map(str::to_string),
+        generation: None,
         change,
     }))
 }
@@ -288,6 +292,7 @@ fn claude_code(fields: &Fields<'_>) -> Result<Parsed, String> {
 fn cursor(fields: &Fields<'_>) -> Result<Parsed, String> {
     let model = fields.opt_str("model")?;
     let conversation = fields.opt_str("conversation_id")?;
+    let generation = fields.opt_str("generation_id")?;
     let kind = match fields.str("hook_event_name")? {
         "afterFileEdit" => AiKind::Agent,
         "afterTabFileEdit" => AiKind::Completion,
@@ -314,6 +319,7 @@ fn cursor(fields: &Fields<'_>) -> Result<Parsed, String> {
             kind: Some(kind),
         },
         transcript_path: None,
+        generation: generation.filter(|g| !g.trim().is_empty()).map(str::to_string),
         change: Change::Replace(edits),
     }))
 }

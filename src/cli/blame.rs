@@ -35,6 +35,7 @@ use crate::analysis::judge::JudgedUnit;
 use crate::analysis::scope::ScopedUnit;
 use crate::analysis::worktree::{self as units, Worktree};
 use crate::display;
+use crate::intent::{self, Intent};
 use crate::policy::{Status, Verdict};
 use crate::provenance::{Attribution, Origin, ProvenanceMap};
 use crate::signoff::{self, UnitFacts};
@@ -110,6 +111,10 @@ struct UnitReport {
     status: String,
     approved_by: Vec<String>,
     rationale: Option<String>,
+    /// Why the agent wrote the unit's AI text, as recorded at its edits
+    /// (the journal's, else the notes').
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    intents: Vec<Intent>,
     comments: Vec<Comment>,
     /// Every decision on it that does not count, and why: the judge's
     /// refusals (a forged request answered, no valid signature where one is
@@ -199,6 +204,11 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         };
         unit_reports.push(unit_report(ledger, &judge.landed(&landed)));
         facts.push(f);
+    }
+    // Why the agent wrote each unit's AI text, as its edits recorded it
+    // (the journal's, else the notes').
+    for (report, f) in unit_reports.iter_mut().zip(&facts) {
+        report.intents = intent::of_range(&spans, f.unit.range.clone());
     }
 
     // Approval records by id, for the ids that notes list.
@@ -385,6 +395,7 @@ fn unit_report(ledger: &signoff::Ledger, unit: &JudgedUnit) -> UnitReport {
         status: status_text,
         approved_by,
         rationale: ledger.rationale(&facts.unit.fingerprint).map(str::to_string),
+        intents: Vec::new(),
         comments,
         not_counted: unit.not_counted(),
         decisions: decisions.into_iter().map(|(a, s)| (a, s.err())).collect(),
@@ -500,6 +511,14 @@ fn render(report: &Report, style: Style) -> String {
                 _ => style.yellow(&shown_status),
             };
             let _ = writeln!(out, "{:>number_width$} ┌ {label} (lines {}-{}): {status}", "", u.line, u.end_line);
+            for i in &u.intents {
+                for (label, text) in [("prompt", &i.prompt), ("agent's intent", &i.said)] {
+                    if let Some(text) = text {
+                        let shown = display::line(&intent::fold_whitespace(text)).into_owned();
+                        let _ = writeln!(out, "{:>number_width$} │ {label}: {shown}", "");
+                    }
+                }
+            }
             if let Some(r) = &u.rationale {
                 let _ = writeln!(out, "{:>number_width$} │ rationale: {}", "", display::line(r));
             }

@@ -376,6 +376,7 @@ fn file_records(
         origin: AiSource,
         evidence: Evidence,
         accepted_by: Option<String>,
+        intent: Option<crate::intent::Intent>,
         bytes: Vec<Range<usize>>,
     }
     // Group the AI bytes that fall in added lines by origin.
@@ -391,11 +392,12 @@ fn file_records(
                 continue;
             }
             let evidence = attr.evidence.unwrap_or(Evidence::Editor);
-            let key = serde_json::to_string(&(source, evidence, &attr.accepted_by)).unwrap_or_default();
+            let key = serde_json::to_string(&(source, evidence, &attr.accepted_by, &attr.intent)).unwrap_or_default();
             let group = groups.entry(key).or_insert_with(|| Group {
                 origin: source.clone(),
                 evidence,
                 accepted_by: attr.accepted_by.clone(),
+                intent: attr.intent.as_deref().cloned(),
                 bytes: Vec::new(),
             });
             group.bytes.push(start..end);
@@ -403,7 +405,7 @@ fn file_records(
     }
     groups
         .into_values()
-        .filter_map(|Group { origin, evidence, accepted_by, bytes }| {
+        .filter_map(|Group { origin, evidence, accepted_by, intent, bytes }| {
             let ai = notes::bytes_to_lines(text, &bytes);
             if ai.is_empty() {
                 return None;
@@ -423,6 +425,8 @@ fn file_records(
                 accepted_by,
                 rationale,
                 approvals,
+                intent,
+                imported: None,
             })
         })
         .collect()

@@ -13,7 +13,11 @@
 //!   where it is gone, or a `Write` replaced a file that existed, what
 //!   changed since vouch last saw the file is recorded (more than the
 //!   edit, perhaps; never less). A shell command with no snapshot records
-//!   nothing, and says so. `generic --file PATH`: whatever changed in the
+//!   nothing, and says so. The edit's AI spans carry its intent (see
+//!   [`crate::intent`]): for Claude Code, the prompt and the agent's words
+//!   found in the transcript's last [`transcript::TAIL_BUDGET`] bytes; for
+//!   Cursor, its conversation and generation ids; as much as the
+//!   worktree's policy (`intent`) keeps. `generic --file PATH`: whatever changed in the
 //!   file since vouch last saw it (the journal's latest version of it,
 //!   else the index's, else HEAD's; all of a new file).
 //! - `pre-commit`: the gate, `vouch check --staged`. `prepare-commit-msg`:
@@ -53,16 +57,18 @@ use git2::{ObjectType, Oid, Repository};
 use super::agents::{self, Agent, Parsed, Scope};
 use super::{Format, Outcome};
 use crate::display;
+use crate::intent::{self, Intent, IntentLevel};
 use crate::provenance::{AiKind, AiSource, Attribution, Evidence};
 use crate::store::journal::{Entry, Journal};
 use crate::store::snapshot::Snapshot;
-use crate::store::{notes, repo};
+use crate::store::{notes, policy_file, repo, transcript};
 
 /// The largest payload read: larger input is refused rather than held.
 const MAX_INPUT: u64 = 64 << 20;
 
-/// How much of a Claude Code transcript's end is read to find the model.
-const TRANSCRIPT_TAILS: [u64; 2] = [256 << 10, 4 << 20];
+/// How much of a Claude Code transcript's end is read to find the model
+/// when the intent's read ([`transcript::TAIL_BUDGET`]) did not find it.
+const TRANSCRIPT_TAILS: [u64; 1] = [4 << 20];
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -228,9 +234,10 @@ fn user_email(repo: &Repository) -> Option<String> {
     (!email.is_empty()).then(|| email.to_string())
 }
 
-/// Append a delta attributing `ranges` of `target` to `source`.
-fn record(target: &Target, ranges: &[Range<usize>], source: AiSource) -> anyhow::Result<()> {
-    let attribution = Attribution::ai(source, Evidence::AgentHook, user_email(&target.repo));
+/// Append a delta attributing `ranges` of `target` to `source`, with the
+/// intent behind the edit.
+fn record(target: &Target, ranges: &[Range<usize>], source: AiSource, intent: Option<Intent>) -> anyhow::Result<()> {
+    let attribution = Attribution::ai(source, Evidence::AgentHook, user_email(&target.repo)).with_intent(intent);
     let spans: Vec<(Range<usize>, Attribution)> = ranges.iter().map(|r| (r.clone(), attribution.clone())).collect();
     let journal = Journal::open(&target.repo).context("cannot open the journal")?;
     journal
@@ -246,13 +253,13 @@ fn lines_in(text: &[u8], ranges: &[Range<usize>]) -> usize {
 
 /// Record all of a file that is not UTF-8 as AI: the edit cannot be located
 /// in it, and it is one unit to review.
-fn record_whole(target: &Target, source: AiSource) -> anyhow::Result<Outcome> {
+fn record_whole(target: &Target, source: AiSource, intent: Option<Intent>) -> anyhow::Result<Outcome> {
     if target.bytes.is_empty() {
         eprintln!("vouch: nothing to record in {}", display::line(&target.rel));
         return Ok(Outcome::Ok);
     }
     let all: Vec<Range<usize>> = std::iter::once(0..target.bytes.len()).collect();
-    record(target, &all, source.clone())?;
+    record(target, &all, source.clone(), intent)?;
     eprintln!(
         "vouch: {} is not UTF-8 text: recorded all of it ({} line(s)) as AI ({})",
         display::line(&target.rel),
@@ -346,11 +353,17 @@ fn after_edit(agent: Agent, edit: agents::AgentEdit) -> anyhow::Result<Outcome> 
         }
     };
     let mut source = edit.source.clone();
-    if agent == Agent::ClaudeCode {
-        source.model = model_from_env().or_else(|| edit.transcript_path.as_deref().and_then(transcript_model));
-    }
+    let level = intent_level(&target.repo);
+    let intent = match agent {
+        Agent::ClaudeCode => {
+            let (model, intent) = from_transcript(edit.transcript_path.as_deref(), edit.tool_use_id.as_deref(), level);
+            source.model = model;
+            intent
+        }
+        Agent::Cursor => Intent::from_ids(source.session.as_deref(), edit.generation.as_deref(), level),
+    };
     let snapshot = snapshot_for(&target.repo, edit.tool_use_id.as_deref());
-    let Some(text) = target.text() else { return record_whole(&target, source) };
+    let Some(text) = target.text() else { return record_whole(&target, source, intent) };
     let before = snapshot.as_ref().and_then(|s| snapshot_before(&target.repo, s, &target.rel));
     let ranges = match before {
         Some(before) => written(&String::from_utf8_lossy(&before), text),
@@ -360,14 +373,48 @@ fn after_edit(agent: Agent, edit: agents::AgentEdit) -> anyhow::Result<Outcome> 
         eprintln!("vouch: nothing to record in {}", display::line(&target.rel));
         return Ok(Outcome::Ok);
     }
-    record(&target, &ranges, source.clone())?;
+    let redacted = intent.as_ref().map_or(0, |i| i.redacted);
+    record(&target, &ranges, source.clone(), intent)?;
     eprintln!(
         "vouch: recorded {} AI line(s) of {} ({})",
         lines_in(&target.bytes, &ranges),
         display::line(&target.rel),
         display::line(&source.tool)
     );
+    if redacted > 0 {
+        eprintln!("vouch: {redacted} secret(s) redacted from the intent kept with the edit");
+    }
     Ok(Outcome::Ok)
+}
+
+/// How much of the agent's reasoning the worktree's policy keeps; a
+/// policy that cannot be read keeps the default (and says so), so the
+/// agent is never stopped over it.
+fn intent_level(repo: &Repository) -> IntentLevel {
+    match policy_file::load(repo, &policy_file::Source::Worktree) {
+        Ok(policy) => policy.intent(),
+        Err(e) => {
+            eprintln!(
+                "vouch: warning: {}; keeping the default intent ({})",
+                display::line(&e.to_string()),
+                IntentLevel::default().label()
+            );
+            IntentLevel::default()
+        }
+    }
+}
+
+/// The model and the intent behind tool call `call`, from the end of a
+/// Claude Code transcript ([`transcript::TAIL_BUDGET`] bytes, read once);
+/// the model from the environment first, and from further back in the
+/// transcript when these bytes do not name it.
+fn from_transcript(path: Option<&str>, call: Option<&str>, level: IntentLevel) -> (Option<String>, Option<Intent>) {
+    let tail = path.and_then(|p| transcript::tail(Path::new(p), transcript::TAIL_BUDGET));
+    let intent = tail.as_ref().and_then(|t| intent::from_transcript(&t.bytes, t.whole, call, level));
+    let model = model_from_env()
+        .or_else(|| tail.as_ref().and_then(|t| agents::transcript_model(&t.bytes)))
+        .or_else(|| path.filter(|_| tail.as_ref().is_some_and(|t| !t.whole)).and_then(transcript_model));
+    (model, intent)
 }
 
 /// What an edit wrote in `text` (the file now), with no snapshot to compare
@@ -427,7 +474,9 @@ fn after_shell(shell: agents::Shell) -> anyhow::Result<Outcome> {
     };
     let root = repo::worktree_root(&repo)?.to_path_buf();
     let mut source = shell.source.clone();
-    source.model = model_from_env().or_else(|| shell.transcript_path.as_deref().and_then(transcript_model));
+    let (model, intent) =
+        from_transcript(shell.transcript_path.as_deref(), shell.tool_use_id.as_deref(), intent_level(&repo));
+    source.model = model;
     let journal = Journal::open(&repo).context("cannot open the journal")?;
     let mut recorded = 0;
     for rel in snapshot.candidates(&repo).context("cannot list the files the command may have changed")? {
@@ -446,7 +495,8 @@ fn after_shell(shell: agents::Shell) -> anyhow::Result<Outcome> {
         if ranges.is_empty() {
             continue;
         }
-        let attribution = Attribution::ai(source.clone(), Evidence::AgentHook, user_email(&repo));
+        let attribution =
+            Attribution::ai(source.clone(), Evidence::AgentHook, user_email(&repo)).with_intent(intent.clone());
         let spans: Vec<(Range<usize>, Attribution)> = ranges.iter().map(|r| (r.clone(), attribution.clone())).collect();
         journal
             .append(&repo, Entry::delta(&target.rel, &target.bytes, &spans))
@@ -555,14 +605,14 @@ fn generic(file: &Path, source: AiSource) -> anyhow::Result<Outcome> {
         return Ok(Outcome::Ok);
     }
     let (Some(text), Ok(before)) = (target.text(), String::from_utf8(before)) else {
-        return record_whole(&target, source);
+        return record_whole(&target, source, None);
     };
     let ranges = agents::inserted_ranges(&before, text);
     if ranges.is_empty() {
         eprintln!("vouch: nothing to record: {} has no new text since vouch last saw it", display::line(&target.rel));
         return Ok(Outcome::Ok);
     }
-    record(&target, &ranges, source.clone())?;
+    record(&target, &ranges, source.clone(), None)?;
     eprintln!(
         "vouch: recorded {} AI line(s) of {} ({})",
         lines_in(&target.bytes, &ranges),

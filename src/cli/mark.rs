@@ -95,7 +95,12 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         let source = AiSource { tool: tool.to_string(), model: args.model.clone(), session: None, kind: None };
         Attribution::ai(source, Evidence::Manual, Some(me.email.clone()))
     } else {
-        Attribution { origin: Origin::Human, evidence: Some(Evidence::Manual), accepted_by: Some(me.email.clone()) }
+        Attribution {
+            origin: Origin::Human,
+            evidence: Some(Evidence::Manual),
+            accepted_by: Some(me.email.clone()),
+            intent: None,
+        }
     };
     let ranges: Vec<Range<usize>> = notes::lines_to_bytes(&text, &[[first, last]]);
     let spans: Vec<(Range<usize>, Attribution)> = ranges.into_iter().map(|r| (r, attribution.clone())).collect();

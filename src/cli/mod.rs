@@ -12,6 +12,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 pub mod agent_config;
+pub mod agent_trace;
 pub mod agents;
 pub mod approve;
 pub mod blame;
@@ -114,6 +115,12 @@ pub enum Command {
     Completions(generate::CompletionsArgs),
     /// Print the manual page, or write one per command with --dir.
     Man(generate::ManArgs),
+    /// Export provenance for other tools (`--agent-trace RANGE`: Agent
+    /// Trace records, JSON Lines).
+    Export(agent_trace::ExportArgs),
+    /// Import provenance from other tools (`--agent-trace FILE`): their AI
+    /// lines join the vouch notes.
+    Import(agent_trace::ImportArgs),
 }
 
 /// What a command reports back: the process exit code.
@@ -126,6 +133,7 @@ pub enum Outcome {
 }
 
 pub fn main() -> ExitCode {
+    crate::store::repo::tune_libgit2();
     output::end_quietly_on_broken_pipe();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -162,6 +170,8 @@ pub fn main() -> ExitCode {
         Command::Report(args) => report::run(args),
         Command::Completions(args) => generate::completions(args),
         Command::Man(args) => generate::man(args),
+        Command::Export(args) => agent_trace::run_export(args),
+        Command::Import(args) => agent_trace::run_import(args),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,

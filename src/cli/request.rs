@@ -17,6 +17,12 @@
 //! again. Text the size heuristic merely suspects is left out unless named
 //! by its line.
 //!
+//! The rationale is the requester's: `-m TEXT`, or, at a terminal (or with
+//! `--from-intent`), a draft made from the units' recorded intents (see
+//! [`crate::intent::draft_rationale`]) that Enter accepts (recorded as
+//! `rationale_from: intent`) and anything typed replaces. Each requested
+//! unit carries its intents for the reviewer.
+//!
 //! Units asked for before come back when their request no longer asks
 //! anything: when it was withdrawn, when it was made under fingerprint
 //! version 1, or when approvals of the unit stopped counting (unsigned,
@@ -34,6 +40,9 @@
 //! repository, no identity, no commits yet, a bad argument, an unknown
 //! request).
 
+use std::io::IsTerminal as _;
+
+use anyhow::Context as _;
 use serde::Serialize;
 
 use std::collections::{BTreeSet, HashSet};
@@ -41,11 +50,12 @@ use std::collections::{BTreeSet, HashSet};
 use crate::analysis::judge::JudgedUnit;
 use crate::analysis::worktree::{self as units, FileUnits, Target, Worktree};
 use crate::display;
+use crate::intent::{self, Intent};
 use crate::policy::{Policy, Refusal, ReviewerSet, Status};
 use crate::signoff::{self, Ledger, SignoffError};
 use crate::store::identity::Identity;
 use crate::store::policy_file::Source;
-use crate::store::records::{self, FingerprintStanding, Request, Stored, Withdrawal};
+use crate::store::records::{self, FingerprintStanding, RationaleFrom, Request, Stored, Withdrawal};
 use crate::store::signature;
 
 use super::output::Style;
@@ -66,6 +76,11 @@ pub struct Args {
     /// in blame and on hover).
     #[arg(short = 'm', long = "rationale", value_name = "TEXT")]
     pub rationale: Option<String>,
+    /// Draft the rationale from the agent's recorded intent and ask on
+    /// standard input to confirm it (Enter) or type another; the default
+    /// without -m when standard input is a terminal.
+    #[arg(long, conflicts_with = "rationale")]
+    pub from_intent: bool,
     #[command(flatten)]
     pub format: FormatArg,
 }
@@ -89,8 +104,36 @@ struct Report {
     request: String,
     requester: String,
     rationale: Option<String>,
+    /// `intent` when the rationale is the draft from the agent's intent,
+    /// confirmed unchanged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rationale_from: Option<RationaleFrom>,
     units: Vec<ReportedUnit>,
     approve_command: String,
+}
+
+/// Show the rationale drafted from `intents` on standard error and read
+/// one line from standard input: empty accepts the draft (recorded as
+/// taken from the intent), anything else is the requester's own words.
+/// With no draft, the line read is the rationale (empty: none).
+fn confirm_draft(intents: &[Intent]) -> anyhow::Result<(Option<String>, Option<RationaleFrom>)> {
+    let draft = intent::draft_rationale(intents);
+    match &draft {
+        Some(draft) => {
+            eprintln!("vouch: rationale drafted from the agent's recorded intent (its words, not yours):");
+            eprintln!("  {}", display::line(draft));
+            eprint!("vouch: press Enter to use it, or type your own rationale: ");
+        }
+        None => eprint!("vouch: no intent was recorded for these units; rationale (Enter for none): "),
+    }
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line).context("cannot read the rationale from standard input")?;
+    let line = line.trim();
+    Ok(match (line.is_empty(), draft) {
+        (false, _) => (Some(line.to_string()), None),
+        (true, Some(draft)) => (Some(draft), Some(RationaleFrom::Intent)),
+        (true, None) => (None, None),
+    })
 }
 
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
@@ -106,7 +149,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         let format = args.format.format;
         return withdraw(&ctx, (&policy, &source), &repository, &me, id, args.rationale.as_deref(), format);
     }
-    let rationale = args.rationale.as_deref().map(str::trim).filter(|r| !r.is_empty());
+    let typed = args.rationale.as_deref().map(str::trim).filter(|r| !r.is_empty()).map(str::to_string);
     let asked = Asked::read(&ctx, &policy, &source, &repository)?;
 
     let targets: Vec<Target> = args.targets.iter().map(|t| units::parse_target(&ctx, t)).collect::<Result<_, _>>()?;
@@ -195,6 +238,15 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         );
         return Ok(Outcome::Failed);
     }
+    let intents: Vec<Vec<Intent>> =
+        chosen.iter().map(|(i, unit)| intent::of_range(&files[*i].0.spans, unit.facts.unit.range.clone())).collect();
+    let ask = args.from_intent || (args.rationale.is_none() && std::io::stdin().is_terminal());
+    let (rationale, rationale_from) = match typed {
+        Some(typed) => (Some(typed), None),
+        None if ask => confirm_draft(&intents.concat())?,
+        None => (None, None),
+    };
+    let rationale = rationale.as_deref();
     let mut failed = false;
     for (i, unit) in &chosen {
         let path = &files[*i].0.path;
@@ -210,13 +262,15 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
 
     let mut wanted = Vec::new();
     let mut reported = Vec::new();
-    for (i, unit) in &chosen {
+    for ((i, unit), intents) in chosen.iter().zip(intents) {
         let file = &files[*i].0;
         let facts = &unit.facts;
         if unit.trust_file {
             wanted.push(signoff::trust_requested_unit(&file.path, Some(file.content.as_bytes())));
         } else {
-            wanted.push(file.requested(facts));
+            let mut requested = file.requested(facts);
+            requested.intents = intents;
+            wanted.push(requested);
         }
         reported.push(ReportedUnit {
             path: file.path.clone(),
@@ -233,6 +287,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let requester = me.email.clone();
     let mut request = records::Request::new(&repository, me.into(), wanted);
     request.rationale = rationale.map(str::to_string);
+    request.rationale_from = rationale_from;
     let id = records::add(&ctx.repo, &request)?;
 
     let report = Report {
@@ -240,6 +295,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         request: id,
         requester,
         rationale: request.rationale.clone(),
+        rationale_from: request.rationale_from,
         units: reported,
     };
     match args.format.format {
@@ -283,7 +339,8 @@ fn print_text(report: &Report, style: Style) {
         );
     }
     if let Some(rationale) = &report.rationale {
-        println!("rationale: {}", display::line(rationale));
+        let from = if report.rationale_from.is_some() { " (drafted from the agent's intent, confirmed)" } else { "" };
+        println!("rationale{from}: {}", display::line(rationale));
     }
     println!("a reviewer signs off with:\n  {}", report.approve_command);
     println!("or rejects it with:\n  vouch reject {} --comment \"what to change\"", &report.request[..12]);

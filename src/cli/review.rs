@@ -25,6 +25,7 @@ use super::{Format, Outcome};
 use crate::analysis::scope::AtBase;
 use crate::display;
 use crate::fingerprint::fingerprint;
+use crate::intent;
 use crate::policy::{Policy, Verdict};
 use crate::provenance::AiSource;
 use crate::queue::{self, DiffTag, PendingUnit, Queue};
@@ -32,7 +33,7 @@ use crate::signoff::{self, Ledger, UnitFacts};
 use crate::store::identity::Identity;
 use crate::store::journal::{Journal, Loaded};
 use crate::store::policy_file::Source;
-use crate::store::records::{self, Request};
+use crate::store::records;
 use crate::syntax::{Content, Unit};
 
 #[derive(Debug, clap::Args)]
@@ -96,10 +97,11 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
 
 /// Every request of the repository (the local refs, which `vouch sync`
 /// merges the remote's into), where each stands, and the units of the
-/// awaiting ones that await sign-off (see [`super::team::load_queue`]).
+/// awaiting ones that await sign-off, judged under the policy and the
+/// allowed signers as of BASE (`at`), read as `vouch stats` and the
+/// language server's `vouch/pending` read it ([`crate::store::review_queue`]).
 fn load_queue(ctx: &Context, ledger: &Ledger, at: &AtBase) -> anyhow::Result<Queue> {
-    let requests = records::list::<Request>(&ctx.repo).context("cannot read the sign-off requests")?.records;
-    super::team::load_queue(ctx, ledger, at, &requests)
+    crate::store::review_queue::load(&ctx.repo, &at.policy, &at.source, ledger)
 }
 
 fn print_list(queue: &Queue, me: Option<&str>, format: Format, now: OffsetDateTime) -> anyhow::Result<()> {
@@ -162,6 +164,9 @@ fn print_list(queue: &Queue, me: Option<&str>, format: Format, now: OffsetDateTi
                     line.push_str(&format!(" · awaits {}", display::line(&unit.awaited_by().join(", "))));
                 }
                 println!("{line}");
+                if let Some(headline) = unit.intents.iter().find_map(|i| i.headline()) {
+                    println!("    intent: {}", display::line(&headline));
+                }
                 for why in &unit.not_counted {
                     println!("      not counted: {}", display::line(why));
                 }
@@ -309,6 +314,14 @@ impl Session<'_> {
             (None, _) => "written by an unknown AI tool".to_string(),
         };
         writeln!(out, "{written}")?;
+        for intent in &unit.intents {
+            if let Some(prompt) = &intent.prompt {
+                writeln!(out, "{} {}", s.bold("prompt:"), display::line(&intent::fold_whitespace(prompt)))?;
+            }
+            if let Some(said) = &intent.said {
+                writeln!(out, "{} {}", s.bold("agent's intent:"), display::line(&intent::fold_whitespace(said)))?;
+            }
+        }
         for request in &unit.requests {
             let who = if request.requester_name.is_empty() {
                 request.requester.clone()

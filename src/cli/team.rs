@@ -31,9 +31,8 @@ use crate::signoff::Ledger;
 use crate::store::lineage::{self, Lineage, VersionKind};
 use crate::store::notes;
 use crate::store::policy_file::Source;
-use crate::store::presence::Presences;
-use crate::store::records::{self, Request, RequestedUnit, Stored, Withdrawal};
-use crate::store::signature;
+use crate::store::records::{self, Request, Stored, Withdrawal};
+use crate::store::review_queue;
 
 /// How many commits of HEAD's history the numbers cover by default.
 pub const DEFAULT_COMMITS: usize = 100;
@@ -93,43 +92,17 @@ pub fn collect(ctx: &Context, window: &Window) -> anyhow::Result<TeamReport> {
 /// policy and the allowed signers as of BASE (`at`), as `vouch request`,
 /// `vouch approve` and `vouch verify BASE..HEAD` judge; the withdrawals
 /// that count (by the requester, signed where that policy requires it);
-/// and where each request's code is ([`Presences`]).
+/// and where each request's code is. Read by
+/// [`crate::store::review_queue`], which `vouch review` and the language
+/// server read too.
 pub fn load_queue(ctx: &Context, ledger: &Ledger, at: &AtBase, requests: &[Stored<Request>]) -> anyhow::Result<Queue> {
-    let withdrawals = records::list::<Withdrawal>(&ctx.repo).context("cannot read the withdrawals")?.records;
-    let signed = withdrawal_signatures(ctx, &at.policy, &at.source);
-    // Not strict: an unreadable allowed-signers file is a warning.
-    let verified = crate::analysis::judge::verifier(&ctx.repo, &at.policy, &at.source, false)?;
-    let presences =
-        Presences::new(&ctx.repo, requests.iter().flat_map(|r| r.record.units.iter().map(|u| u.path.as_str())));
-    let presence = |unit: &RequestedUnit| presences.of(unit);
-    let life = Lifecycle { withdrawals: &withdrawals, signed_as_required: &*signed, presence: &presence };
-    Ok(queue::pending_with(ledger, &at.policy, requests, &verified, &life))
-}
-
-/// Whether a withdrawal is signed as the policy asks.
-pub type WithdrawalCheck = Box<dyn Fn(&Stored<Withdrawal>) -> bool>;
-
-/// Whether a withdrawal is signed as `policy` asks (see
-/// [`Lifecycle::signed_as_required`]): always, when it requires no
-/// signatures; else checked against the allowed-signers file of `source`,
-/// where the policy was read (one that cannot be read is a warning, and
-/// then none verifies).
-pub fn withdrawal_signatures(ctx: &Context, policy: &Policy, source: &Source) -> WithdrawalCheck {
-    if !policy.require_signatures() {
-        return Box::new(|_| true);
-    }
-    match signature::load_allowed_signers(&ctx.repo, policy, source) {
-        Ok(signers) => Box::new(move |w: &Stored<Withdrawal>| signers.check_withdrawal(&w.record).is_ok()),
-        Err(e) => {
-            eprintln!("vouch: warning: {e}; no withdrawal's signature can be verified");
-            Box::new(|_| false)
-        }
-    }
+    review_queue::load_of(&ctx.repo, &at.policy, &at.source, ledger, requests)
 }
 
 /// The requests of `requests` (of one repository) their requesters
 /// withdrew, by id.
-/// `policy` and `source` as in [`withdrawal_signatures`].
+/// `policy` and `source` (where it was read) as in
+/// [`review_queue::signers`].
 pub fn withdrawn(
     ctx: &Context,
     policy: &Policy,
@@ -137,8 +110,12 @@ pub fn withdrawn(
     requests: &[&Stored<Request>],
 ) -> anyhow::Result<HashSet<String>> {
     let withdrawals = records::list::<Withdrawal>(&ctx.repo).context("cannot read the withdrawals")?.records;
-    let signed = withdrawal_signatures(ctx, policy, source);
-    let life = Lifecycle { withdrawals: &withdrawals, signed_as_required: &*signed, presence: &|_| Presence::Unseen };
+    let (signers, problem) = review_queue::signers(&ctx.repo, policy, source);
+    if let Some(problem) = problem {
+        eprintln!("vouch: warning: {}", crate::display::line(&problem));
+    }
+    let signed = |w: &Stored<Withdrawal>| review_queue::withdrawal_counts(policy, signers.as_ref(), w);
+    let life = Lifecycle { withdrawals: &withdrawals, signed_as_required: &signed, presence: &|_| Presence::Unseen };
     let (withdrawn, _) = queue::withdrawals_that_count(requests, &life);
     Ok(withdrawn.into_keys().map(str::to_string).collect())
 }

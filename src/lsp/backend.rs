@@ -29,6 +29,15 @@ impl Notification for RegionsNotification {
     const METHOD: &'static str = "vouch/regions";
 }
 
+/// `vouch/pendingChanged`, server → client: a repository's review queue
+/// was read again; ask `vouch/pending` for it.
+pub enum PendingChangedNotification {}
+
+impl Notification for PendingChangedNotification {
+    type Params = Value;
+    const METHOD: &'static str = "vouch/pendingChanged";
+}
+
 impl Backend {
     pub fn new(events: Sender<Event>) -> Backend {
         Backend { events }
@@ -135,7 +144,28 @@ impl LanguageServer for Backend {
             .and_then(|w| w.code_lens.as_ref())
             .and_then(|c| c.refresh_support)
             .unwrap_or(false);
-        self.send(Event::Initialize { encoding, lens_refresh });
+        // What the client does itself (prompts, showing results); a bad
+        // value is said and the defaults used.
+        let options = match params.initialization_options.clone().filter(|v| !v.is_null()) {
+            None => protocol::ClientOptions::default(),
+            Some(value) => serde_json::from_value(value).unwrap_or_else(|e| {
+                self.send(Event::Invalid(format!("vouch: ignored initializationOptions: {e}")));
+                protocol::ClientOptions::default()
+            }),
+        };
+        let mut folders: Vec<std::path::PathBuf> = params
+            .workspace_folders
+            .iter()
+            .flatten()
+            .filter_map(|f| f.uri.to_file_path().map(|p| p.into_owned()))
+            .collect();
+        #[allow(deprecated)] // Clients without workspace folders send only the root.
+        if folders.is_empty()
+            && let Some(root) = params.root_uri.as_ref().and_then(|u| u.to_file_path())
+        {
+            folders.push(root.into_owned());
+        }
+        self.send(Event::Initialize { encoding, lens_refresh, options, folders });
         Ok(InitializeResult {
             capabilities: ServerCapabilities {
                 position_encoding: Some(super::convert::encoding_kind(encoding)),

@@ -29,6 +29,7 @@ pub mod convert;
 mod framing;
 pub mod protocol;
 mod recovery;
+mod repo_queue;
 mod review;
 mod shown;
 mod state;
@@ -151,6 +152,9 @@ async fn forward(client: Client, mut out: async_mpsc::UnboundedReceiver<Outgoing
             }
             Outgoing::Log(kind, message) => client.log_message(kind, shown::message(message)).await,
             Outgoing::Show(kind, message) => client.show_message(kind, shown::message(message)).await,
+            Outgoing::PendingChanged => {
+                client.send_notification::<backend::PendingChangedNotification>(serde_json::json!({})).await;
+            }
             Outgoing::RefreshCodeLens => {
                 // A request to the client: never awaited on the edit path.
                 let client = client.clone();

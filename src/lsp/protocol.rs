@@ -89,12 +89,19 @@ impl UnitState {
     }
 }
 
-/// Result of `vouch/pending`: the workspace's units awaiting sign-off, the
-/// riskiest first.
+/// Result of `vouch/pending`: the repositories' review queues (what `vouch
+/// review --list --all` lists, open files or not) and the open documents'
+/// units that still need a request, the riskiest first.
 #[derive(Debug, Clone, Deserialize, Serialize, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct PendingResult {
     pub units: Vec<PendingUnit>,
+    /// A repository's queue is being read in the background: ask again
+    /// after `vouch/pendingChanged`.
+    pub computing: bool,
+    /// The git identity the queue was read as (`mayApprove` is for it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reviewer: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -115,6 +122,38 @@ pub struct PendingUnit {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tool: Option<String>,
     pub reviewers: Vec<String>,
+    /// Whether the current git identity may approve or reject it now.
+    pub may_approve: bool,
+    /// Who asked for sign-off (requested units).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requester: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rationale: Option<String>,
+    /// False when the requested text is no longer in the file as it is now
+    /// (`range` is then the file's start).
+    pub located: bool,
+}
+
+/// What a client says it does itself, in `initializationOptions`. A client
+/// that says nothing (Helix) gets only what works without a plugin.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ClientOptions {
+    /// The client asks a person for a rationale or a rejection comment
+    /// before it runs a command: a reject is offered only then.
+    pub prompts_for_arguments: bool,
+    /// The client shows what a command returned: otherwise the server says
+    /// it with `window/showMessage`.
+    pub shows_command_results: bool,
+    /// Publish diagnostics for the queue's units in files that are not open
+    /// (the workspace diagnostics picker of Helix, VS Code's Problems).
+    pub queue_diagnostics: bool,
+}
+
+impl Default for ClientOptions {
+    fn default() -> ClientOptions {
+        ClientOptions { prompts_for_arguments: false, shows_command_results: false, queue_diagnostics: true }
+    }
 }
 
 /// The commands a client runs through `workspace/executeCommand`; code
@@ -145,10 +184,28 @@ pub struct CommandArgs {
     pub fingerprint: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rationale: Option<String>,
+    /// On a request's code action: the rationale drafted from the agent's
+    /// recorded intent, for the client to offer as the default; a request
+    /// whose `rationale` is exactly this draft is recorded as taken from
+    /// the intent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rationale_draft: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tool: Option<String>,
+    /// Instead of `uri`: the document's path, absolute or relative (matched
+    /// against the open documents by its last components), for clients
+    /// that can only name a file (Helix's `%{buffer_name}`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// Instead of `range`: a 1-based line (Helix's `%{cursor_line}`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+    /// A hint the server puts in a request's code action for the client's
+    /// prompt: the policy requires a rationale here. Ignored on the way in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rationale_required: Option<bool>,
 }
 
 /// `vouch/debug/panic` (client → server, a notification): a hidden test

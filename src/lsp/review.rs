@@ -74,6 +74,8 @@ struct Stamp {
     /// HEAD and the notes: the range BASE..HEAD and what it says.
     head: Option<git2::Oid>,
     notes: Vec<Option<git2::Oid>>,
+    /// The git identity: who may approve what depends on it.
+    identity: Option<String>,
 }
 
 struct RepoContext {
@@ -138,6 +140,7 @@ fn stamp(repo: &Repository, root: &Path, journal: Option<&Journal>) -> Stamp {
             .iter()
             .map(|r| repo.refname_to_id(r).ok())
             .collect(),
+        identity: identity::user(repo).ok().map(|i| i.email),
     }
 }
 
@@ -324,6 +327,18 @@ impl Repos {
         Some((root, rel))
     }
 
+    /// The worktree holding the folder `dir` (a workspace folder), loaded
+    /// as for a document in it.
+    pub fn locate_folder(&mut self, dir: &Path) -> Option<PathBuf> {
+        let repo = crate::store::repo::discover(dir).ok()?;
+        let root = repo.workdir()?.canonicalize().ok()?;
+        if !self.by_root.contains_key(&root) {
+            let ctx = RepoContext::open(repo, root.clone(), &mut self.messages);
+            self.by_root.insert(root.clone(), ctx);
+        }
+        Some(root)
+    }
+
     /// What vouch knows of `rel`'s current text from history and the store
     /// (see [`attribution::display_spans`]: the same account blame gives).
     pub fn load_spans(
@@ -384,8 +399,8 @@ impl Repos {
         Thresholds { min_chars: detection.min_chars as usize, min_lines: detection.min_lines as usize }
     }
 
-    /// Whether `text` is the file as HEAD, the index or the disk has it: a
-    /// branch switch, a revert or a reload, never new AI text.
+    /// Whether `text` is the file as HEAD, the index, the disk or a journal
+    /// record has it: a branch switch, a revert or a reload, never new text.
     pub fn is_known_version(&self, repo: Option<&(PathBuf, String)>, text: &str) -> bool {
         let Some((root, rel)) = repo else { return false };
         let Some(ctx) = self.by_root.get(root) else { return false };
@@ -397,12 +412,33 @@ impl Repos {
             .and_then(|t| t.get_path(Path::new(rel)))
             .is_ok_and(|entry| entry.id() == oid);
         let in_index = ctx.repo.index().ok().and_then(|i| i.get_path(Path::new(rel), 0)).is_some_and(|e| e.id == oid);
-        let on_disk = std::fs::read(root.join(rel)).is_ok_and(|bytes| bytes == text.as_bytes());
-        in_head || in_index || on_disk
+        let on_disk = || std::fs::read(root.join(rel)).is_ok_and(|bytes| bytes == text.as_bytes());
+        // A file version a journal record describes.
+        let hex = oid.to_string();
+        let recorded = || {
+            ctx.loaded
+                .as_ref()
+                .is_some_and(|l| l.records_for(rel).iter().any(|r| r.file().is_some_and(|f| f.blob == hex)))
+        };
+        in_head || in_index || on_disk() || recorded()
     }
 
+    /// The git identity now: read when an action needs it, so a changed
+    /// `user.email` counts without a restart.
     pub fn identity(&self, root: Option<&PathBuf>) -> Option<String> {
-        self.by_root.get(root?)?.identity.as_ref().map(|i| i.email.clone())
+        identity::user(&self.by_root.get(root?)?.repo).ok().map(|i| i.email)
+    }
+
+    /// Whether the policy wants a rationale with a request for `facts`:
+    /// the requirement the judge found (`judged`: BASE's policy, a trust
+    /// file's), else BASE's policy, else the worktree's.
+    pub fn rationale_required(&self, root: &Path, rel: &str, facts: &UnitFacts, judged: Option<&JudgedUnit>) -> bool {
+        let Some(ctx) = self.by_root.get(root) else { return false };
+        let checked = match judged {
+            Some(j) => signoff::check_request_with(&j.judgement.requirement, rel, facts, None),
+            None => signoff::check_request(ctx.scope.as_ref().map_or(&ctx.policy, |s| &s.policy), rel, facts, None),
+        };
+        checked.is_err_and(|e| matches!(e, signoff::SignoffError::RationaleRequired { .. }))
     }
 
     /// Write what vouch knows of `doc` to the journal: the attribution of
@@ -591,7 +627,9 @@ impl Repos {
         // The request carries each unit as git will store it, matching its
         // fingerprint (see `blob_fingerprints`).
         let conversion = crate::store::attributes::conversion(&ctx.repo, rel, doc.text().as_str().as_bytes());
+        let spans = doc.provenance().to_vec();
         let mut wanted = Vec::new();
+        let mut intents = Vec::new();
         for judged in units {
             let facts = &judged.facts;
             signoff::check_request_with(&judged.judgement.requirement, rel, facts, rationale)?;
@@ -599,10 +637,17 @@ impl Repos {
             let mut unit = signoff::requested_unit(rel, name, facts, doc.text().as_str().as_bytes());
             let bytes = crate::eol::apply(conversion, unit.text.as_bytes()).into_owned();
             unit.text = records::UnitText::from_bytes(bytes);
+            unit.intents = crate::intent::of_range(&spans, facts.unit.range.clone());
+            intents.extend(unit.intents.iter().cloned());
             wanted.push(unit);
         }
         let mut request = records::Request::new(&repository, me.into(), wanted);
-        request.rationale = rationale.filter(|r| !r.trim().is_empty()).map(str::to_string);
+        request.rationale = rationale.map(str::trim).filter(|r| !r.is_empty()).map(str::to_string);
+        // The client offered the draft (`rationaleDraft`) and the requester
+        // sent it back unchanged: say where those words came from.
+        if request.rationale.is_some() && request.rationale == crate::intent::draft_rationale(&intents) {
+            request.rationale_from = Some(records::RationaleFrom::Intent);
+        }
         let id = records::add(&ctx.repo, &request)?;
         ctx.wrote_records(&mut self.messages);
         Ok(format!("requested sign-off for {} unit(s) (request {})", units.len(), &id[..12]))
@@ -629,9 +674,11 @@ impl Repos {
                 reviewers.extend(emails);
             }
         }
-        let Ok(requests) = records::list::<records::Request>(&ctx.repo) else { return Vec::new() };
-        let verified = |a: &records::Stored<records::Approval>| ctx.scope_verifier.as_ref().and_then(|v| v(a));
-        let queue = crate::queue::pending(&ctx.ledger, policy, &requests.records, &verified);
+        // The one reader of the queue (withdrawals and code gone count), as
+        // `vouch review` and `vouch/pending` read it.
+        let Ok(queue) = crate::store::review_queue::load(&ctx.repo, policy, &scope.source, &ctx.ledger) else {
+            return Vec::new();
+        };
         let loads = crate::queue::reviewer_load(&queue.units, budget, time::OffsetDateTime::now_utc());
         crate::queue::over_budget(&loads, budget, &reviewers)
             .into_iter()

@@ -15,7 +15,7 @@ use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
-use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -25,10 +25,11 @@ use tower_lsp_server::ls_types::*;
 
 use super::convert;
 use super::protocol::{
-    AiEditParams, CommandArgs, DebugPanicParams, HumanPasteParams, PanicOn, PendingResult, PendingUnit, Region,
-    RegionsParams, UnitState, code, command,
+    AiEditParams, ClientOptions, CommandArgs, DebugPanicParams, HumanPasteParams, PanicOn, PendingResult, PendingUnit,
+    Region, RegionsParams, UnitState, code, command,
 };
 use super::recovery::{self, Faults};
+use super::repo_queue::{self, RepoQueue};
 use super::review::{Repos, Severity, Verdict};
 use crate::document::{Change, Document, Parsing};
 use crate::provenance::{AiSource, Attribution, Evidence, Origin, RecentlyRemoved};
@@ -49,8 +50,11 @@ const POLL: Duration = Duration::from_millis(500);
 /// the least recently analysed documents drop theirs and parse again when
 /// next edited or asked about (about 20 ms for 10,000 lines).
 const LIVE_TREES: usize = 4;
-/// Units longer than this get a diagnostic on their first line only.
-const LONG_UNIT_LINES: usize = 40;
+/// How often a queue read in the background is looked for.
+const QUEUE_POLL: Duration = Duration::from_millis(20);
+/// How old a queue may be when `vouch/pending` asks for it before it is
+/// read again (in the background: the answer is the queue as it was).
+const QUEUE_FRESH: Duration = Duration::from_secs(5);
 
 /// A request run on the state thread.
 pub type Query = Box<dyn FnOnce(&mut State) + Send>;
@@ -59,6 +63,10 @@ pub enum Event {
     Initialize {
         encoding: Encoding,
         lens_refresh: bool,
+        options: ClientOptions,
+        /// The workspace folders (or the root): their repositories' queues
+        /// are read before any file is opened.
+        folders: Vec<PathBuf>,
     },
     Initialized,
     Open(TextDocumentItem),
@@ -121,11 +129,35 @@ pub enum Ended {
 /// What the state thread says to the client, in order.
 #[derive(Debug)]
 pub enum Outgoing {
-    Diagnostics { uri: Uri, version: Option<i32>, diagnostics: Vec<Diagnostic> },
+    Diagnostics {
+        uri: Uri,
+        version: Option<i32>,
+        diagnostics: Vec<Diagnostic>,
+    },
     Regions(RegionsParams),
     Log(MessageType, String),
     Show(MessageType, String),
     RefreshCodeLens,
+    /// A repository's review queue changed: `vouch/pendingChanged`.
+    PendingChanged,
+}
+
+/// A repository's review queue, read in the background (see
+/// [`repo_queue`]).
+#[derive(Default)]
+struct QueueSlot {
+    current: Option<std::sync::Arc<RepoQueue>>,
+    /// When the read that gave `current` began.
+    started: Option<Instant>,
+    read_at: Option<Instant>,
+    /// A read is running.
+    reading: bool,
+    /// Records, the policy or the identity changed since the last read began.
+    stale: bool,
+    /// The files not open whose queue diagnostics were published.
+    published: HashSet<Uri>,
+    /// The last read failed with this (said once).
+    failed: Option<String>,
 }
 
 /// One review unit of an open document and where it stands.
@@ -165,6 +197,29 @@ struct OpenDoc {
     last_batch: Option<(i32, Vec<TextDocumentContentChangeEvent>)>,
     /// How many panics happened while handling this document.
     faults: u32,
+    /// The file on disk as this server last saw it (see [`DiskStamp`]),
+    /// looked at when the store is polled, never on an edit.
+    disk: Option<DiskStamp>,
+    /// The file on disk changed since the document was last compared with
+    /// it: the next edit may be the editor reloading what another writer
+    /// (an agent) put there.
+    disk_moved: bool,
+}
+
+/// A file's size and modification time: cheap to read on every edit, and
+/// different whenever another writer changed the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct DiskStamp {
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+}
+
+impl DiskStamp {
+    fn of(repo: Option<&(PathBuf, String)>) -> Option<DiskStamp> {
+        let (root, rel) = repo?;
+        let meta = std::fs::metadata(root.join(rel)).ok()?;
+        Some(DiskStamp { len: meta.len(), modified: meta.modified().ok() })
+    }
 }
 
 /// Time spent applying each `didChange`, for the replay benchmark.
@@ -177,6 +232,10 @@ pub struct State {
     out: UnboundedSender<Outgoing>,
     encoding: Encoding,
     lens_refresh: bool,
+    client: ClientOptions,
+    queues: HashMap<PathBuf, QueueSlot>,
+    queue_tx: mpsc::Sender<repo_queue::Read>,
+    queue_rx: Receiver<repo_queue::Read>,
     docs: HashMap<Uri, OpenDoc>,
     removed: RecentlyRemoved,
     repos: Repos,
@@ -196,10 +255,15 @@ pub struct State {
 
 impl State {
     pub fn new(out: UnboundedSender<Outgoing>) -> State {
+        let (queue_tx, queue_rx) = mpsc::channel();
         State {
             out,
             encoding: Encoding::Utf16,
             lens_refresh: false,
+            client: ClientOptions::default(),
+            queues: HashMap::new(),
+            queue_tx,
+            queue_rx,
             docs: HashMap::new(),
             removed: RecentlyRemoved::default(),
             repos: Repos::default(),
@@ -358,9 +422,18 @@ impl State {
     fn handle(&mut self, event: Event) {
         self.busy = event.uri().cloned();
         match event {
-            Event::Initialize { encoding, lens_refresh } => {
+            Event::Initialize { encoding, lens_refresh, options, folders } => {
                 self.encoding = encoding;
                 self.lens_refresh = lens_refresh;
+                self.client = options;
+                for folder in folders {
+                    if let Some(root) = self.repos.locate_folder(&folder) {
+                        self.queue_stale(&root);
+                    }
+                }
+                for message in self.repos.take_messages() {
+                    self.show(MessageType::WARNING, format!("vouch: {message}"));
+                }
             }
             Event::Initialized => {}
             Event::Open(item) => self.open(item),
@@ -392,6 +465,9 @@ impl State {
 
     fn next_wakeup(&self) -> Instant {
         let mut at = self.last_poll + POLL;
+        if self.queues.values().any(|q| q.reading || q.stale) {
+            at = at.min(Instant::now() + QUEUE_POLL);
+        }
         for d in self.docs.values() {
             if let Some(changed) = d.unrecorded {
                 at = at.min(changed + IDLE_RECORD);
@@ -430,6 +506,86 @@ impl State {
         if now >= self.last_poll + POLL {
             self.poll_store();
         }
+        self.queue_reads();
+    }
+
+    /// Take the queues read in the background, and start reading those
+    /// that are stale (one read per repository at a time).
+    fn queue_reads(&mut self) {
+        while let Ok(read) = self.queue_rx.try_recv() {
+            self.queue_read(read);
+        }
+        for (root, slot) in &mut self.queues {
+            if slot.stale && !slot.reading {
+                slot.stale = false;
+                slot.reading = true;
+                slot.started = Some(Instant::now());
+                repo_queue::spawn(root.clone(), self.encoding, self.queue_tx.clone());
+            }
+        }
+    }
+
+    /// Records, the policy or the identity of `root` changed: its queue is
+    /// read again.
+    fn queue_stale(&mut self, root: &std::path::Path) {
+        self.queues.entry(root.to_path_buf()).or_default().stale = true;
+    }
+
+    fn queue_read(&mut self, read: repo_queue::Read) {
+        let slot = self.queues.entry(read.root.clone()).or_default();
+        slot.reading = false;
+        let queue = match read.result {
+            Ok(queue) => {
+                slot.failed = None;
+                queue
+            }
+            Err(e) => {
+                if slot.failed.as_deref() != Some(e.as_str()) {
+                    slot.failed = Some(e.clone());
+                    let message = format!("vouch: cannot read the review queue of {}: {e}", read.root.display());
+                    let _ = self.out.send(Outgoing::Show(MessageType::WARNING, message));
+                }
+                return;
+            }
+        };
+        for problem in &queue.problems {
+            log(&self.out, MessageType::WARNING, format!("vouch: review queue: {problem}"));
+        }
+        // Said only when it changed: a client asks again on the notice,
+        // and asking may start a read.
+        let changed = slot.current.as_ref().is_none_or(|old| !same_queue(old, &queue));
+        slot.read_at = slot.started;
+        slot.current = Some(std::sync::Arc::new(queue));
+        self.publish_queue(&read.root);
+        if changed {
+            let _ = self.out.send(Outgoing::PendingChanged);
+        }
+    }
+
+    /// Diagnostics for the queue's units in files that are not open (an
+    /// open file's come from its own analysis); files that left the queue
+    /// are cleared.
+    fn publish_queue(&mut self, root: &std::path::Path) {
+        let Some(slot) = self.queues.get_mut(root) else { return };
+        let mut by_uri: HashMap<Uri, Vec<Diagnostic>> = HashMap::new();
+        if self.client.queue_diagnostics {
+            for unit in slot.current.iter().flat_map(|q| q.units.iter()) {
+                if !self.docs.contains_key(&unit.uri) {
+                    by_uri.entry(unit.uri.clone()).or_default().push(queue_diagnostic(unit));
+                }
+            }
+        }
+        let published: HashSet<Uri> = by_uri.keys().cloned().collect();
+        for gone in slot.published.difference(&published) {
+            if !self.docs.contains_key(gone) {
+                let _ =
+                    self.out.send(Outgoing::Diagnostics { uri: gone.clone(), version: None, diagnostics: Vec::new() });
+            }
+        }
+        slot.published = published;
+        for (uri, diagnostics) in by_uri {
+            let _ = self.out.send(Outgoing::Diagnostics { uri, version: None, diagnostics });
+        }
     }
 
     fn open(&mut self, item: TextDocumentItem) {
@@ -455,12 +611,16 @@ impl State {
                 Err(e) => self.show(MessageType::WARNING, format!("vouch: {e:#}")),
             }
             self.repos.mark_seen(root);
+            if !self.queues.contains_key(root) {
+                self.queue_stale(&root.clone());
+            }
         }
         for message in self.repos.take_messages() {
             self.show(MessageType::WARNING, format!("vouch: {message}"));
         }
         let now = Instant::now();
         let uri = item.uri.clone();
+        let disk = DiskStamp::of(repo.as_ref());
         self.dropped.remove(&uri);
         self.docs.insert(
             item.uri.clone(),
@@ -475,6 +635,8 @@ impl State {
                 unrecorded: None,
                 last_batch: None,
                 faults: 0,
+                disk,
+                disk_moved: false,
             },
         );
         // Diagnostics on open come at once, not after the debounce.
@@ -519,6 +681,7 @@ impl State {
                 text: &c.text,
             })
             .collect();
+        let whole = batch.iter().any(|c| c.range.is_none());
         let typed = Attribution::typed();
         if trapped {
             let _ = d.doc.apply(&changes[..changes.len().min(1)], self.encoding, &typed, &mut self.removed);
@@ -554,7 +717,18 @@ impl State {
                 text.chars().count() >= thresholds.min_chars && line_span(text) >= thresholds.min_lines
             })
             .collect();
-        if !candidates.is_empty() && !self.repos.is_known_version(d.repo.as_ref(), d.doc.text().as_str()) {
+        // A reload: the editor took up a version of the file that another
+        // writer (an agent) made and may have recorded. Looked for after a
+        // whole-text change, a large insertion, or the first edit that
+        // gives the text the length of a file the last poll saw change
+        // (no system call on an ordinary keystroke).
+        let disk_moved = d.disk_moved && d.disk.is_some_and(|s| s.len == d.doc.text().len() as u64);
+        if disk_moved {
+            d.disk_moved = false;
+        }
+        let known = (whole || disk_moved || !candidates.is_empty())
+            && self.repos.is_known_version(d.repo.as_ref(), d.doc.text().as_str());
+        if !candidates.is_empty() && !known {
             let attr = Attribution::ai(
                 AiSource { tool: "unknown".into(), model: None, session: None, kind: None },
                 Evidence::Heuristic,
@@ -574,7 +748,54 @@ impl State {
                 }
             }
         }
+        if known {
+            // Records the store got since the last poll apply to this text
+            // now, and those it already had take back what the editor's
+            // default "human" covered (issue 13, finding 5).
+            self.poll_store();
+            self.adopt_store(&uri);
+        }
         self.stats.micros.push(started.elapsed().as_micros().min(u32::MAX as u128) as u32);
+    }
+
+    /// Give `uri`'s text what the store (history and journal) says of it
+    /// wherever the document holds only an editor's default: text typed, as
+    /// every edit the client sends is taken, or unknown. For text equal to a
+    /// version the store knows, that is the version's attribution. Never
+    /// overrides AI text or a person's mark.
+    fn adopt_store(&mut self, uri: &Uri) {
+        let Some(d) = self.docs.get_mut(uri) else { return };
+        let Some((root, rel)) = &d.repo else { return };
+        let spans = match self.repos.load_spans(root, rel, d.doc.text().as_str()) {
+            Ok(spans) => spans,
+            Err(e) => {
+                let _ = self.out.send(Outgoing::Show(MessageType::WARNING, format!("vouch: {e:#}")));
+                return;
+            }
+        };
+        let typed = Attribution::typed();
+        let mut adopted = false;
+        for (range, attr) in spans.iter().filter(|(_, a)| a.origin != Origin::Unknown) {
+            let map = d.doc.provenance();
+            let defaults: Vec<Range<usize>> = map
+                .spans_in(range.clone())
+                .filter(|s| {
+                    let held = map.attribution(s.attr);
+                    (*held == typed || held.origin == Origin::Unknown) && held != attr
+                })
+                .map(|s| s.range)
+                .collect();
+            for part in defaults {
+                d.doc.set_attribution(part, attr);
+                adopted = true;
+            }
+        }
+        if adopted {
+            mark_dirty(d);
+        }
+        for message in self.repos.take_messages() {
+            self.show(MessageType::WARNING, format!("vouch: {message}"));
+        }
     }
 
     fn ai_edit(&mut self, params: AiEditParams) {
@@ -633,15 +854,26 @@ impl State {
     fn save(&mut self, uri: &Uri) {
         self.record(uri, None, None);
         if let Some(d) = self.docs.get_mut(uri) {
+            // The editor wrote the file: its text is the document's.
+            d.disk = DiskStamp::of(d.repo.as_ref());
+            d.disk_moved = false;
             mark_dirty(d);
+            // The queue places units in the files on disk, which just changed.
+            if let Some((root, _)) = d.repo.clone() {
+                self.queue_stale(&root);
+            }
         }
     }
 
     fn close(&mut self, uri: &Uri) {
         self.record(uri, None, None);
         self.live_trees.retain(|u| u != uri);
-        if self.docs.remove(uri).is_some() {
+        if let Some(d) = self.docs.remove(uri) {
             let _ = self.out.send(Outgoing::Diagnostics { uri: uri.clone(), version: None, diagnostics: Vec::new() });
+            // What the queue says of the file shows again once it is closed.
+            if let Some((root, _)) = &d.repo {
+                self.publish_queue(&root.clone());
+            }
         }
     }
 
@@ -669,12 +901,24 @@ impl State {
     /// added, and changes to policy and approvals.
     fn poll_store(&mut self) {
         self.last_poll = Instant::now();
+        // Files another writer changed under an open document: the editor
+        // may reload them next (see `change`).
+        for d in self.docs.values_mut() {
+            let now = DiskStamp::of(d.repo.as_ref());
+            if now != d.disk {
+                d.disk = now;
+                d.disk_moved = true;
+            }
+        }
         let changes = self.repos.poll();
         for message in self.repos.take_messages() {
             self.show(MessageType::WARNING, format!("vouch: {message}"));
         }
         if changes.is_empty() {
             return;
+        }
+        for change in changes.iter().filter(|c| c.judgement) {
+            self.queue_stale(&change.root.clone());
         }
         let changed: Vec<PathBuf> = changes.iter().map(|c| c.root.clone()).collect();
         let uris: Vec<Uri> = self
@@ -798,15 +1042,70 @@ impl State {
         json!({ "version": d.version, "text": d.doc.text().as_str(), "spans": spans })
     }
 
+    /// `vouch/pending`: every repository's queue as last read in the
+    /// background (the same units `vouch review --list --all` lists, open
+    /// files or not), placed where an open document has the unit now; then
+    /// the open documents' units that still need a request.
     pub fn pending(&mut self) -> PendingResult {
         let enc = self.encoding;
+        // Other clones push records the poll does not see (a fetch by
+        // `vouch sync` does move the refs, but not every writer is polled):
+        // a queue older than QUEUE_FRESH is read again in the background.
+        let now = Instant::now();
+        for slot in self.queues.values_mut() {
+            if !slot.reading && slot.read_at.is_some_and(|at| now >= at + QUEUE_FRESH) {
+                slot.stale = true;
+            }
+        }
         let uris: Vec<Uri> = self.docs.keys().cloned().collect();
-        let mut units = Vec::new();
-        for uri in uris {
-            self.refresh(&uri);
-            let Some(d) = self.docs.get(&uri) else { continue };
+        for uri in &uris {
+            self.refresh(uri);
+        }
+        // Where each open unit is now, by fingerprint.
+        let mut open: HashMap<&str, (&OpenDoc, &Assessed)> = HashMap::new();
+        for d in self.docs.values() {
             for a in &d.analysis {
-                if !a.verdict.state.needs_signoff() {
+                open.entry(a.unit.fingerprint.as_str()).or_insert((d, a));
+            }
+        }
+        let mut units = Vec::new();
+        let mut queued: HashSet<String> = HashSet::new();
+        let mut computing = false;
+        let mut reviewer = None;
+        for slot in self.queues.values() {
+            computing |= slot.reading || slot.stale || (slot.current.is_none() && slot.failed.is_none());
+            let Some(queue) = &slot.current else { continue };
+            reviewer = reviewer.or_else(|| queue.reviewer.clone());
+            for q in &queue.units {
+                queued.insert(q.fingerprint.clone());
+                let (uri, range, located) = match open.get(q.fingerprint.as_str()) {
+                    Some((d, a)) => (d.uri.clone(), convert::lsp_range(d.doc.text(), a.unit.range.clone(), enc), true),
+                    None => (q.uri.clone(), q.range, q.located),
+                };
+                units.push(PendingUnit {
+                    uri,
+                    range,
+                    path: q.path.clone(),
+                    kind: q.kind.clone(),
+                    name: q.name.clone(),
+                    fingerprint: q.fingerprint.clone(),
+                    risk: q.risk.clone(),
+                    severity: if q.warning { "warning" } else { "information" }.into(),
+                    state: UnitState::Requested,
+                    ai_lines: q.ai_lines,
+                    tool: q.tool.clone(),
+                    reviewers: q.reviewers.clone(),
+                    may_approve: q.may_approve,
+                    requester: q.requester.clone(),
+                    rationale: q.rationale.clone(),
+                    located,
+                });
+            }
+        }
+        for uri in &uris {
+            let Some(d) = self.docs.get(uri) else { continue };
+            for a in &d.analysis {
+                if !a.verdict.state.needs_signoff() || queued.contains(&a.unit.fingerprint) {
                     continue;
                 }
                 units.push(PendingUnit {
@@ -822,6 +1121,10 @@ impl State {
                     ai_lines: a.unit.ai_lines,
                     tool: a.sources.first().map(|s| s.tool.clone()),
                     reviewers: a.verdict.reviewers.clone(),
+                    may_approve: a.verdict.may_approve && a.verdict.state.needs_signoff(),
+                    requester: None,
+                    rationale: None,
+                    located: true,
                 });
             }
         }
@@ -834,7 +1137,7 @@ impl State {
                 &b.path,
             ))
         });
-        PendingResult { units }
+        PendingResult { units, computing, reviewer }
     }
 
     pub fn code_actions(&mut self, params: &CodeActionParams) -> Option<CodeActionResponse> {
@@ -881,17 +1184,30 @@ impl State {
                     false,
                 );
             }
-            if matches!(a.verdict.state, UnitState::Pending | UnitState::Rejected | UnitState::Suspected) {
-                push(
-                    format!("vouch: request sign-off for {name}"),
-                    command::REQUEST_SIGNOFF,
-                    args(CommandArgs::default()),
-                    true,
-                );
+            // Only what will work: a request the policy wants a rationale
+            // for, and a reject (always needs a comment), only to a client
+            // that asks a person for them.
+            let rationale_required = d.repo.as_ref().is_some_and(|(root, rel)| {
+                self.repos.rationale_required(root, rel, &a.facts, a.verdict.judged.as_ref())
+            });
+            let prompts = self.client.prompts_for_arguments;
+            if matches!(a.verdict.state, UnitState::Pending | UnitState::Rejected | UnitState::Suspected)
+                && (prompts || !rationale_required)
+            {
+                let spans = d.doc.provenance().to_vec();
+                let draft = crate::intent::draft_rationale(&crate::intent::of_range(&spans, a.unit.range.clone()));
+                let hint = CommandArgs {
+                    rationale_required: rationale_required.then_some(true),
+                    rationale_draft: draft,
+                    ..CommandArgs::default()
+                };
+                push(format!("vouch: request sign-off for {name}"), command::REQUEST_SIGNOFF, args(hint), true);
             }
             if a.verdict.may_approve && a.verdict.state.needs_signoff() {
                 push(format!("vouch: approve {name}"), command::APPROVE, args(CommandArgs::default()), false);
-                push(format!("vouch: reject {name}"), command::REJECT, args(CommandArgs::default()), false);
+                if prompts {
+                    push(format!("vouch: reject {name}"), command::REJECT, args(CommandArgs::default()), false);
+                }
             }
             let position = Some(convert::to_lsp_position(d.doc.text().position(a.ai_range.start, enc)));
             push(
@@ -901,8 +1217,11 @@ impl State {
                 false,
             );
         }
-        // A selection can be marked whatever its units.
-        if !range.is_empty() {
+        // A selection can be marked whatever its units; not a single
+        // character, which is what Helix sends for a bare cursor (choosing
+        // "human" there once recorded one byte).
+        let selected = &d.doc.text().as_str()[range.clone()];
+        if selected.chars().nth(1).is_some() {
             let selection = CommandArgs { uri: Some(uri.clone()), range: Some(params.range), ..CommandArgs::default() };
             let arguments = vec![serde_json::to_value(&selection).unwrap_or(Value::Null)];
             for (title, cmd) in [
@@ -969,17 +1288,53 @@ impl State {
     }
 
     pub fn execute(&mut self, name: &str, arguments: Vec<Value>) -> jsonrpc::Result<Option<Value>> {
-        let args = parse_args(name, arguments)?;
-        let uri = args.uri.clone().ok_or_else(|| invalid(format!("{name}: missing `uri`")))?;
+        let result = self.execute_inner(name, arguments);
+        // A client that does not show what a command returned (Helix) is
+        // told in a message; failures come back as errors, which it shows.
+        if !self.client.shows_command_results
+            && let Ok(Some(Value::String(text))) = &result
+        {
+            let text = if name == command::SHOW_PROVENANCE { one_line(text) } else { text.clone() };
+            self.show(MessageType::INFO, format!("vouch: {text}"));
+        }
+        result
+    }
+
+    fn execute_inner(&mut self, name: &str, arguments: Vec<Value>) -> jsonrpc::Result<Option<Value>> {
+        let mut args = parse_args(name, arguments)?;
+        let uri = match (&args.uri, &args.path) {
+            (Some(uri), _) => uri.clone(),
+            (None, Some(path)) => self.open_doc_at(path).map_err(|why| invalid(format!("{name}: {why}")))?,
+            (None, None) => return Err(invalid(format!("{name}: missing `uri` (or `path`)"))),
+        };
         if !self.docs.contains_key(&uri) {
             return Err(invalid(format!("{name}: {} is not open", uri.as_str())));
         }
         let enc = self.encoding;
+        if let (None, Some(line)) = (args.range, args.line) {
+            let d = self.docs.get(&uri).expect("checked above");
+            let row = line.checked_sub(1).ok_or_else(|| invalid(format!("{name}: `line` counts from 1")))?;
+            let bytes = d
+                .doc
+                .text()
+                .line_range(row as usize)
+                .ok_or_else(|| invalid(format!("{name}: line {line} is past the end of {}", uri.as_str())))?;
+            let trimmed =
+                bytes.start..bytes.start + d.doc.text().as_str()[bytes.clone()].trim_end_matches(['\n', '\r']).len();
+            args.range = Some(convert::lsp_range(d.doc.text(), trimmed, enc));
+            args.position = args.position.or(Some(Position::new(row, 0)));
+        }
+        let uri = &uri;
+        let args = &args;
         match name {
             command::MARK_AI | command::MARK_HUMAN => {
-                let d = self.docs.get_mut(&uri).expect("checked above");
+                let d = self.docs.get_mut(uri).expect("checked above");
                 let lsp_range = args.range.ok_or_else(|| invalid(format!("{name}: missing `range`")))?;
                 let (range, _) = convert::byte_range(d.doc.text(), lsp_range, enc);
+                // Blank text the heuristic suspected along with the unit
+                // (the lines after it) goes with the decision, so no
+                // "suspected" mark stays behind on empty lines.
+                let range = with_suspected_blanks(&d.doc, range);
                 let who = self.repos.identity(d.repo.as_ref().map(|(root, _)| root));
                 let attr = if name == command::MARK_AI {
                     let tool = args
@@ -989,17 +1344,24 @@ impl State {
                         .unwrap_or_else(|| "unknown".into());
                     Attribution::ai(AiSource { tool, model: None, session: None, kind: None }, Evidence::Manual, who)
                 } else {
-                    Attribution { origin: Origin::Human, evidence: Some(Evidence::Manual), accepted_by: who }
+                    Attribution {
+                        origin: Origin::Human,
+                        evidence: Some(Evidence::Manual),
+                        accepted_by: who,
+                        intent: None,
+                    }
                 };
                 d.doc.set_attribution(range.clone(), &attr);
                 mark_dirty(d);
-                self.record(&uri, Some(range), None);
-                self.analyse(&uri);
-                Ok(None)
+                let lines = line_span(&d.doc.text().as_str()[range.clone()]).max(1);
+                self.record(uri, Some(range), None);
+                self.analyse(uri);
+                let what = if name == command::MARK_AI { "AI-written" } else { "human-written" };
+                Ok(Some(Value::String(format!("marked {lines} line{} as {what}", if lines == 1 { "" } else { "s" }))))
             }
             command::SHOW_PROVENANCE => {
-                self.refresh(&uri);
-                let d = self.docs.get(&uri).expect("checked above");
+                self.refresh(uri);
+                let d = self.docs.get(uri).expect("checked above");
                 let offset = match (args.position, args.range) {
                     (Some(p), _) => d.doc.text().offset(convert::position(p), enc).offset,
                     (None, Some(r)) => convert::byte_range(d.doc.text(), r, enc).0.start,
@@ -1010,8 +1372,33 @@ impl State {
                 });
                 Ok(Some(Value::String(markdown)))
             }
-            command::REQUEST_SIGNOFF | command::APPROVE | command::REJECT => self.review_command(name, &uri, &args),
+            command::REQUEST_SIGNOFF | command::APPROVE | command::REJECT => self.review_command(name, uri, args),
             _ => Err(invalid(format!("unknown command `{name}`"))),
+        }
+    }
+
+    /// The open document at `path`: the one whose file is `path`, or, for a
+    /// relative path, the one whose path ends with its components (Helix's
+    /// `%{buffer_name}` is relative to its working directory, not ours).
+    fn open_doc_at(&self, path: &str) -> Result<Uri, String> {
+        let wanted = std::path::Path::new(path);
+        let matches: Vec<&Uri> = self
+            .docs
+            .keys()
+            .filter(|uri| {
+                uri.to_file_path().is_some_and(|file| {
+                    if wanted.is_absolute() { file.as_ref() == wanted } else { file.ends_with(wanted) }
+                })
+            })
+            .collect();
+        match matches.as_slice() {
+            [one] => Ok((*one).clone()),
+            [] => Err(format!("no open document is {path}")),
+            many => Err(format!(
+                "{path} names {} open documents ({}); give the whole path",
+                many.len(),
+                many.iter().map(|u| u.as_str()).collect::<Vec<_>>().join(", ")
+            )),
         }
     }
 
@@ -1068,6 +1455,7 @@ impl State {
                 if self.lens_refresh {
                     let _ = self.out.send(Outgoing::RefreshCodeLens);
                 }
+                self.queue_stale(&root);
                 Ok(Some(Value::String(message)))
             }
             Err(e) => Err(invalid(format!("{name}: {e:#}"))),
@@ -1107,6 +1495,32 @@ fn line_span(text: &str) -> usize {
     let breaks = Text::new(text.to_string()).map_or(1, |t| t.line_count());
     // A final line break ends the last line rather than starting one.
     if text.ends_with(['\n', '\r']) { breaks - 1 } else { breaks }
+}
+
+/// `range`, grown over the suspected spans next to it that hold only
+/// whitespace.
+fn with_suspected_blanks(doc: &Document, range: Range<usize>) -> Range<usize> {
+    let map = doc.provenance();
+    let bytes = doc.text().as_str().as_bytes();
+    let blank_suspect = |at: usize| bytes[at].is_ascii_whitespace() && map.at(at).is_some_and(|a| a.is_suspected());
+    let (mut start, mut end) = (range.start.min(bytes.len()), range.end.min(bytes.len()));
+    while end < bytes.len() && blank_suspect(end) {
+        end += 1;
+    }
+    while start > 0 && blank_suspect(start - 1) {
+        start -= 1;
+    }
+    start..end
+}
+
+/// A Markdown text as one line for a status bar: no emphasis, lines joined.
+fn one_line(markdown: &str) -> String {
+    markdown
+        .lines()
+        .map(|l| l.trim().trim_start_matches("- ").replace("**", ""))
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 fn overlaps(a: &Range<usize>, b: &Range<usize>) -> bool {
@@ -1159,14 +1573,22 @@ fn diagnostics(d: &OpenDoc, enc: Encoding) -> Vec<Diagnostic> {
                 message.push_str(&format!("; sign-off by: {}", a.verdict.reviewers.join(", ")));
             }
         }
+        // One line: the first of the AI text, without its line break, so
+        // an editor underlines one line rather than every line of the unit;
+        // the whole is related information.
         let full = convert::lsp_range(text, a.ai_range.clone(), enc);
-        let long = (full.end.line - full.start.line) as usize >= LONG_UNIT_LINES;
-        let (range, related) = if long {
-            let first_line_end = text.line_range(full.start.line as usize).map_or(a.ai_range.end, |r| r.end);
-            let first = convert::lsp_range(text, a.ai_range.start..first_line_end.max(a.ai_range.start), enc);
+        let first_line_end = text
+            .line_range(full.start.line as usize)
+            .map_or(a.ai_range.end, |r| r.end)
+            .min(a.ai_range.end)
+            .max(a.ai_range.start);
+        let first_line_end = first_line_end - text.as_str()[a.ai_range.start..first_line_end].len()
+            + text.as_str()[a.ai_range.start..first_line_end].trim_end_matches(['\n', '\r']).len();
+        let (range, related) = if full.end.line > full.start.line {
+            let first = convert::lsp_range(text, a.ai_range.start..first_line_end, enc);
             let related = DiagnosticRelatedInformation {
                 location: Location { uri: d.uri.clone(), range: full },
-                message: format!("the AI-written text of {} ends here", unit_label(&a.unit)),
+                message: format!("the AI-written text of {}", unit_label(&a.unit)),
             };
             (first, Some(vec![related]))
         } else {
@@ -1188,6 +1610,65 @@ fn diagnostics(d: &OpenDoc, enc: Encoding) -> Vec<Diagnostic> {
         });
     }
     out
+}
+
+/// Whether two reads of a queue list the same units the same way.
+fn same_queue(a: &RepoQueue, b: &RepoQueue) -> bool {
+    let key = |q: &RepoQueue| -> Vec<(String, bool, u32, Range<u32>)> {
+        q.units
+            .iter()
+            .map(|u| (u.fingerprint.clone(), u.may_approve, u.have, u.range.start.line..u.range.end.line))
+            .collect()
+    };
+    a.reviewer == b.reviewer && key(a) == key(b)
+}
+
+/// The diagnostic of a queued unit in a file that is not open.
+fn queue_diagnostic(unit: &repo_queue::QueuedUnit) -> Diagnostic {
+    let mut message = format!(
+        "AI-written {} ({}{} line{}) awaits sign-off",
+        unit.label(),
+        unit.tool.as_deref().map_or(String::new(), |t| format!("{t}, ")),
+        unit.ai_lines,
+        if unit.ai_lines == 1 { "" } else { "s" },
+    );
+    if let Some(who) = &unit.requester {
+        message.push_str(&format!("; requested by {who}"));
+    }
+    message.push_str(&format!("; {} of {} approvals", unit.have, unit.need));
+    if !unit.risk.is_empty() {
+        message.push_str(&format!("; risk: {}", unit.risk.join(", ")));
+    }
+    if let Some(rationale) = &unit.rationale {
+        message.push_str(&format!("; rationale: {rationale}"));
+    }
+    if !unit.reviewers.is_empty() {
+        message.push_str(&format!("; sign-off by: {}", unit.reviewers.join(", ")));
+    }
+    if unit.may_approve {
+        message.push_str("; you may sign it off");
+    }
+    if !unit.located {
+        message.push_str("; the requested text is no longer in the file as it is now");
+    }
+    // One line, as for an open file's units.
+    let range = tower_lsp_server::ls_types::Range::new(
+        unit.range.start,
+        if unit.range.end.line > unit.range.start.line {
+            Position::new(unit.range.start.line + 1, 0)
+        } else {
+            unit.range.end
+        },
+    );
+    Diagnostic {
+        range,
+        severity: Some(if unit.warning { DiagnosticSeverity::WARNING } else { DiagnosticSeverity::INFORMATION }),
+        code: Some(NumberOrString::String(code::SIGNOFF_REQUESTED.into())),
+        source: Some("vouch".into()),
+        message,
+        data: Some(json!({ "fingerprint": unit.fingerprint })),
+        ..Diagnostic::default()
+    }
 }
 
 fn regions(d: &OpenDoc, enc: Encoding) -> Vec<Region> {
@@ -1241,6 +1722,9 @@ fn provenance_markdown(d: &OpenDoc, offset: usize, repos: &Repos) -> Option<Stri
     }
     if let Some(who) = &at.accepted_by {
         md.push_str(&format!("- accepted by: {}\n", crate::display::markdown(who)));
+    }
+    if let Some(intent) = &at.intent {
+        md.push_str(&crate::intent::markdown(intent));
     }
     if let Some(a) = d.analysis.iter().find(|a| a.unit.range.start <= offset && offset <= a.unit.range.end) {
         let shown = crate::display::markdown;
@@ -1317,5 +1801,7 @@ fn rebuild_document(old: OpenDoc, enc: Encoding, repos: &mut Repos) -> Option<Op
         unrecorded: old.unrecorded.or(Some(now)),
         last_batch: None,
         faults: old.faults,
+        disk: old.disk,
+        disk_moved: old.disk_moved,
     })
 }

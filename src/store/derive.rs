@@ -145,7 +145,7 @@ fn claims_with(
         .find_commit(commit)
         .map_err(|cause| HistoryError::Git { action: format!("read commit {commit}"), cause })?;
     let note = if read_note { notes::read_note(repo, commit)? } else { None };
-    let attested = note.is_some() || !read_note;
+    let attested = note.as_deref().is_some_and(notes::attests) || !read_note;
     let mut records: Vec<FileRecord> = note
         .unwrap_or_default()
         .into_iter()
@@ -250,6 +250,8 @@ fn record(path: &str, blob: &str, ai: Vec<[u32; 2]>, origin: AiSource) -> FileRe
         accepted_by: None,
         rationale: None,
         approvals: Vec::new(),
+        intent: None,
+        imported: None,
     }
 }
 

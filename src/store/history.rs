@@ -597,6 +597,7 @@ impl GitAiNote {
                         origin: Origin::Human,
                         evidence: Some(Evidence::History),
                         accepted_by: None,
+                        intent: None,
                     });
                 }
             }
@@ -788,6 +789,7 @@ fn git_ai_key_author(meta: &serde_json::Value, key: &str) -> GitAiAuthor {
             origin: Origin::Human,
             evidence: Some(Evidence::History),
             accepted_by: author.map(str::to_string),
+            intent: None,
         });
     }
     if key.starts_with("s_") {
@@ -860,6 +862,7 @@ fn parse_git_ai_json(text: &str) -> Result<GitAiNote, String> {
                     origin: Origin::Human,
                     evidence: Some(Evidence::History),
                     accepted_by: None,
+                    intent: None,
                 }),
             };
             note.files.entry(path.clone()).or_default().push((ranges, author));
@@ -1094,7 +1097,15 @@ mod tests {
             origin(1, Attribution::unknown()),
             origin(3, ai.clone()),
             origin(2, ai.clone()),
-            origin(4, Attribution { origin: Origin::Human, evidence: Some(Evidence::History), accepted_by: None }),
+            origin(
+                4,
+                Attribution {
+                    origin: Origin::Human,
+                    evidence: Some(Evidence::History),
+                    accepted_by: None,
+                    intent: None,
+                },
+            ),
             origin(9, ai.clone()),
         ];
         let spans = line_origins_to_spans(text, &origins);

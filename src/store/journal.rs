@@ -67,10 +67,17 @@
 //!   between leaves duplicates, which readers drop by record id. Retired
 //!   records are dropped; a retirement is kept while any record it names still
 //!   exists anywhere, so no crash point brings a retired record back.
-//! - *Durable blobs.* The blob is written (and fsynced, when loose) and added
-//!   to the reachability tree before the record's line is written, so a
-//!   durable record never names a blob that could vanish. Should the ref ever
-//!   be found broken, it is rebuilt from the records.
+//! - *Durable blobs.* The blob is written (and written out to the disk,
+//!   when loose) and added to the reachability tree before the record's
+//!   line is written, so a durable record never names a blob that could
+//!   vanish. Should the ref ever be found broken, it is rebuilt from the
+//!   records.
+//! - *One flush per record.* An acknowledged record costs one `fsync` or
+//!   `fdatasync`, whatever files it needed (a new blob, a new segment): the
+//!   others are only written out, and that one flush commits them, in the
+//!   way of git's `core.fsyncMethod=batch` ([`segment::Flush`]; the git
+//!   setting `vouch.fsyncMethod=fsync` flushes each file and directory on
+//!   its own instead).
 //! - *Damage.* What a crash can leave is a torn *last* line after complete
 //!   ones (ignored: it was never acknowledged). Anything else is damage: a
 //!   line that does not decode (a bad checksum, not a record), a segment
@@ -106,7 +113,7 @@ use time::OffsetDateTime;
 pub use record::{Body, FileVersion, Record, RecordId, Retirement, SCHEMA_VERSION, SpanRecord};
 
 use crate::provenance::Attribution;
-use segment::{DirLock, OwnSegment, SEGMENT_EXT, SegmentRead};
+use segment::{DirLock, Flush, OwnSegment, SEGMENT_EXT, SegmentRead};
 
 /// A writer starts a new segment once its current one is this large, so
 /// that a long-lived language server's records can be compacted.
@@ -419,6 +426,7 @@ pub struct Journal {
     lock_path: PathBuf,
     ref_name: String,
     writer: String,
+    flush: Flush,
     state: Mutex<WriterState>,
     blobs: Mutex<BlobCache>,
 }
@@ -447,6 +455,7 @@ impl Journal {
             lock_path: root.join("journal.lock"),
             ref_name: reach::ref_name(repo),
             writer: new_writer_id(),
+            flush: Flush::of(repo),
             state: Mutex::new(WriterState { seq: 0, files: 0, own: None, last_time: OffsetDateTime::UNIX_EPOCH }),
             blobs: Mutex::default(),
             git_dir,
@@ -481,7 +490,7 @@ impl Journal {
         let blob = Oid::hash_object(ObjectType::Blob, bytes)?;
         if !repo.odb()?.exists(blob) {
             repo.blob(bytes)?;
-            reach::sync_loose_object(repo, blob).map_err(io_at(repo.commondir()))?;
+            reach::sync_loose_object(repo, blob, self.flush).map_err(io_at(repo.commondir()))?;
         }
         let file = FileVersion {
             path: entry.path.to_string(),
@@ -535,7 +544,9 @@ impl Journal {
                 state.own = None;
                 state.files += 1;
                 let name = format!("{}.{}{SEGMENT_EXT}", self.writer, state.files);
-                state.own = Some(OwnSegment::create(&self.dir, &name, &line).map_err(io_at(&self.dir.join(&name)))?);
+                state.own = Some(
+                    OwnSegment::create(&self.dir, &name, &line, self.flush).map_err(io_at(&self.dir.join(&name)))?,
+                );
             }
         }
         Ok(id)
@@ -547,6 +558,11 @@ impl Journal {
             return Ok(());
         }
         fs::create_dir_all(&self.dir).map_err(io_at(&self.dir))?;
+        // With a batch flush, the flush that ends the write commits the new
+        // directories' names too.
+        if self.flush == Flush::Batch {
+            return Ok(());
+        }
         for dir in [self.dir.parent().unwrap_or(&self.git_dir), &self.git_dir] {
             segment::sync_dir(dir).map_err(io_at(dir))?;
         }

@@ -1034,7 +1034,13 @@ impl Walker<'_> {
             let source = AiSource { tool: d.tool(), model: None, session: None, kind: None };
             ai(table, Attribution::ai(source, How::History, None))
         });
-        let rest = ev.vouch_note.as_ref().map(|_| table.claim(Claim::NotAi(Attester::VouchNote)));
+        // Lines no record claims are attested not AI only by a note that
+        // attests (imported records add AI lines and nothing else).
+        let rest = ev
+            .vouch_note
+            .as_deref()
+            .filter(|n| notes::attests(n))
+            .map(|_| table.claim(Claim::NotAi(Attester::VouchNote)));
         let n = content.line_count();
         let mut lines: Vec<Option<ClaimId>> = vec![None; n];
         let not_ai = table.claim(Claim::NotAi(Attester::GitAi));

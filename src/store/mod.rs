@@ -13,9 +13,11 @@ pub mod policy_file;
 pub mod presence;
 pub mod records;
 pub mod repo;
+pub mod review_queue;
 pub mod signature;
 pub mod snapshot;
 pub mod sync;
+pub mod transcript;
 
 /// Replace `file` with `bytes` in one step (a temporary file beside it,
 /// then a rename), creating its directory: a reader sees the old content or

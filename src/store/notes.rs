@@ -16,6 +16,12 @@
 //! means no AI text at all); it survives a squash next to the records of the
 //! other commits.
 //!
+//! A file record may carry the agent's `intent` (see [`crate::intent`];
+//! at most [`crate::intent::NOTE_BUDGET`] bytes of them a note) and
+//! `imported` (lines read from another tool's format, which add AI lines
+//! but do not attest the commit: [`attests`]). Both are optional: older
+//! notes read as before, and older readers ignore them.
+//!
 //! A note that cannot be read is an error naming the commit and the line:
 //! the gate and the verifier fail closed on it.
 //!
@@ -30,6 +36,7 @@ use std::process::{Command, Stdio};
 use git2::{ErrorCode, ObjectType, Oid, Repository, Signature, Sort};
 use serde::{Deserialize, Serialize};
 
+use crate::intent::{self, Intent};
 use crate::provenance::{AiSource, Attribution, Evidence, reanchor};
 
 /// The notes ref vouch writes.
@@ -71,6 +78,15 @@ pub struct FileRecord {
     /// Ids of approval records that cover this text.
     #[serde(default)]
     pub approvals: Vec<String>,
+    /// Why the agent wrote these lines, as it said at the edit (optional:
+    /// notes written before it, and readers that predate it, do without).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intent: Option<Intent>,
+    /// Set on AI lines read from another tool's records (`agent-trace`):
+    /// they add AI lines and nothing else; a note of nothing but imported
+    /// records does not attest its commit (see `store::derive`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub imported: Option<String>,
 }
 
 impl FileRecord {
@@ -82,7 +98,7 @@ impl FileRecord {
 
     /// The attribution this record gives its AI lines.
     pub fn attribution(&self) -> Attribution {
-        Attribution::ai(self.origin.clone(), self.evidence, self.accepted_by.clone())
+        Attribution::ai(self.origin.clone(), self.evidence, self.accepted_by.clone()).with_intent(self.intent.clone())
     }
 
     /// The same record with other line ranges, for another blob.
@@ -197,6 +213,17 @@ impl NoteError {
     }
 }
 
+/// Whether a note's records attest its commit: a `no-ai` line, or a file
+/// record vouch itself wrote. Records imported from another tool's format
+/// (`imported`) add AI lines only: a note of nothing else leaves the
+/// commit's other lines unattested, as if it had no note.
+pub fn attests(records: &[NoteRecord]) -> bool {
+    records.iter().any(|r| match r {
+        NoteRecord::NoAi => true,
+        NoteRecord::File(f) => f.imported.is_none(),
+    })
+}
+
 /// Parse a note's bytes. Blank lines are skipped; any other line that is not
 /// a valid record is an error naming `commit` and the 1-based line.
 pub fn parse_note(commit: Oid, bytes: &[u8]) -> Result<Vec<NoteRecord>, NoteError> {
@@ -245,7 +272,7 @@ pub fn replace_note(repo: &Repository, commit: Oid, records: &[NoteRecord]) -> R
             _ => Ok(()),
         };
     }
-    let lines: BTreeSet<String> = records.iter().map(NoteRecord::to_line).collect();
+    let lines: BTreeSet<String> = bounded(records).iter().map(NoteRecord::to_line).collect();
     let mut text = String::new();
     for line in lines {
         text.push_str(&line);
@@ -254,6 +281,23 @@ pub fn replace_note(repo: &Repository, commit: Oid, records: &[NoteRecord]) -> R
     repo.note(&sig, &sig, Some(NOTES_REF), commit, &text, true)
         .map_err(NoteError::git(format!("write the vouch note on {commit}")))?;
     Ok(())
+}
+
+/// `records` with their intents within [`intent::NOTE_BUDGET`]: the
+/// records of the largest intents lose theirs first, and every record
+/// keeps its AI lines. (A squash that git concatenates may bring many.)
+fn bounded(records: &[NoteRecord]) -> Vec<NoteRecord> {
+    let mut records = records.to_vec();
+    let mut files: Vec<&mut FileRecord> = records
+        .iter_mut()
+        .filter_map(|r| match r {
+            NoteRecord::File(f) => Some(f),
+            NoteRecord::NoAi => None,
+        })
+        .collect();
+    files.sort_by_key(|f| f.intent.as_ref().map_or(0, Intent::weight));
+    intent::bound_intents(files.into_iter().map(|f| &mut f.intent), intent::NOTE_BUDGET);
+    records
 }
 
 fn signature(repo: &Repository) -> Signature<'static> {
@@ -1052,6 +1096,8 @@ mod tests {
             accepted_by: None,
             rationale: None,
             approvals: vec!["a1".into()],
+            intent: None,
+            imported: None,
         }
     }
 

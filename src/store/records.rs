@@ -148,7 +148,20 @@ pub struct Request {
     /// Why the code looks the way it does, in the requester's words.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rationale: Option<String>,
+    /// Where the rationale came from when the requester did not type it:
+    /// `intent`, the draft made from the units' intents, which the
+    /// requester confirmed unchanged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rationale_from: Option<RationaleFrom>,
     pub units: Vec<RequestedUnit>,
+}
+
+/// Where a request's rationale came from, when not the requester's keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RationaleFrom {
+    /// Drafted from the agent's recorded intent, confirmed by the requester.
+    Intent,
 }
 
 /// One unit of a request, with the bytes it was made for.
@@ -180,6 +193,11 @@ pub struct RequestedUnit {
     pub ai_lines: Vec<[u32; 2]>,
     pub tool: Option<String>,
     pub model: Option<String>,
+    /// Why the agent wrote the unit's AI text, as recorded at its edits
+    /// (at most [`crate::intent::UNIT_INTENTS`]): attacker text, shown to
+    /// the reviewer through `display`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub intents: Vec<crate::intent::Intent>,
 }
 
 /// [`RequestedUnit`] as it is stored.
@@ -203,6 +221,8 @@ struct WireUnit {
     tool: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     model: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    intents: Vec<crate::intent::Intent>,
 }
 
 impl TryFrom<WireUnit> for RequestedUnit {
@@ -234,6 +254,7 @@ impl TryFrom<WireUnit> for RequestedUnit {
             ai_lines: w.ai_lines,
             tool: w.tool,
             model: w.model,
+            intents: w.intents,
         })
     }
 }
@@ -257,6 +278,7 @@ impl From<RequestedUnit> for WireUnit {
             ai_lines: u.ai_lines,
             tool: u.tool,
             model: u.model,
+            intents: u.intents,
         }
     }
 }
@@ -589,6 +611,7 @@ impl Request {
             requester,
             created: now(),
             rationale: None,
+            rationale_from: None,
             units,
         }
     }
@@ -1175,6 +1198,7 @@ mod tests {
             ai_lines: vec![[1, 1]],
             tool: Some("claude-code".into()),
             model: None,
+            intents: Vec::new(),
         }
     }
 

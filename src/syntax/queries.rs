@@ -628,14 +628,27 @@ mod tests {
         let mut out = Vec::new();
         for op in ["(#eq? ", "(#any-of? "] {
             for (at, _) in pattern.match_indices(op) {
-                let rest = &pattern[at + op.len()..];
-                let end = rest.find(')').unwrap();
-                let args: Vec<String> = rest[..end]
-                    .split('"')
-                    .enumerate()
-                    .filter(|(i, _)| i % 2 == 1)
-                    .map(|(_, s)| s.to_ascii_lowercase())
-                    .collect();
+                // The quoted arguments up to the closing parenthesis, with
+                // `\"` and `\\` read as the query reads them.
+                let mut args = Vec::new();
+                let mut chars = pattern[at + op.len()..].chars();
+                while let Some(c) = chars.next() {
+                    match c {
+                        ')' => break,
+                        '"' => {
+                            let mut arg = String::new();
+                            while let Some(c) = chars.next() {
+                                match c {
+                                    '"' => break,
+                                    '\\' => arg.extend(chars.next()),
+                                    c => arg.push(c),
+                                }
+                            }
+                            args.push(arg.to_ascii_lowercase());
+                        }
+                        _ => {}
+                    }
+                }
                 out.push(args);
             }
         }

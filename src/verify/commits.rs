@@ -46,7 +46,26 @@ pub(super) fn check_commits(
             }
             continue;
         };
-        coverage.with_note += 1;
+        // A note of nothing but imported records (Agent Trace) adds AI
+        // lines and attests nothing: the commit counts as one with no note,
+        // and its records are still checked against it.
+        if notes::attests(records) {
+            coverage.with_note += 1;
+        } else if !merge {
+            coverage.without_note.push(oid.to_string());
+            if policy.require_attestation() {
+                let mut failure = Failure::new(
+                    Rule::MissingAttestation,
+                    format!(
+                        "commit {} ({subject}) carries only AI lines imported from another tool's records; the policy \
+                         at BASE requires every commit to attest its AI text with a vouch note",
+                        short(&oid.to_string())
+                    ),
+                );
+                failure.commits.push(oid.to_string());
+                report.failures.push(failure);
+            }
+        }
         for problem in note_problems(repo, &commit, records, evidence)? {
             let mut failure = Failure::new(Rule::NoteMismatch, problem.reason);
             failure.path = problem.path;

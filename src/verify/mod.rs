@@ -823,7 +823,16 @@ fn check_file(judge: &Judge<'_>, range: &Range, text: &TextFile<'_>, facts: &[Un
         let touched = tags.get(first as usize - 1..(last as usize).min(tags.len())).unwrap_or_default();
         let commits = range.lineage.commits_touching(touched);
         let authors = people_of(range, &commits);
+        let before = report.failures.len();
         judge_unit(judge, text.path, fact, first, last, &authors, &commits, report);
+        // Why the agent wrote it, beside what failed (attacker text: every
+        // format shows details through `display`).
+        if report.failures.len() > before
+            && let Some(failure) = report.failures.last_mut()
+        {
+            let intents = crate::intent::of_range(&text.ai.spans, fact.unit.range.clone());
+            failure.details.extend(crate::intent::details(&intents));
+        }
     }
 }
 

@@ -27,12 +27,15 @@ git -C "$repo" config user.name Dev
 printf 'def greet(name):\n    return "hello " + name\n\n\n' >"$repo/app.py"
 git -C "$repo" add .
 git -C "$repo" commit -q -m initial
+git init -q --bare "$tmp/remote.git"
+git -C "$repo" remote add origin "$tmp/remote.git"
+git -C "$repo" push -q origin main
 
 "$NVIM" --version | head -1
 status=0
 XDG_CONFIG_HOME="$tmp/xdg/config" XDG_DATA_HOME="$tmp/xdg/data" XDG_STATE_HOME="$tmp/xdg/state" \
   XDG_CACHE_HOME="$tmp/xdg/cache" VOUCH_E2E_REPO="$repo" VOUCH_E2E_PLUGIN="$ROOT/editors/nvim" \
-  VOUCH_BIN="$VOUCH_BIN" VOUCH_E2E_LOG="$ARTIFACTS/nvim-e2e.log" \
+  VOUCH_BIN="$VOUCH_BIN" VOUCH_E2E_REMOTE="$tmp/remote.git" VOUCH_E2E_LOG="$ARTIFACTS/nvim-e2e.log" \
   timeout 180 "$NVIM" --headless -n -u NONE -i NONE -c "luafile $HERE/nvim-e2e.lua" || status=$?
 cp "$tmp/xdg/state/nvim/lsp.log" "$ARTIFACTS/nvim-lsp.log" 2>/dev/null || true
 if [[ $status -ne 0 ]]; then

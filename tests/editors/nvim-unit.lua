@@ -71,5 +71,33 @@ end
 eq("render: one highlight", hl, 1)
 eq("render: signs on rows 1 and 2, not on row 3", sign_rows, { 1, 2 })
 
+-- The binary: cmd from setup, PATH, or one built in the plugin's repository.
+local vouch = require("vouch")
+local fake_repo = vim.fn.tempname()
+vim.fn.mkdir(fake_repo .. "/target/release", "p")
+local built = fake_repo .. "/target/release/vouch"
+vim.fn.writefile({ "#!/bin/sh" }, built)
+vim.fn.setfperm(built, "rwxr-xr-x")
+local saved_path = vim.env.PATH
+vim.env.PATH = "/nonexistent"
+eq("a binary built in the plugin's repository is found", { vouch.find_binary(nil, fake_repo) }, { built })
+local none, why = vouch.find_binary(nil, fake_repo .. "/elsewhere")
+eq("no binary: nil", none, nil)
+eq("no binary: says the lazy.nvim build step", why:find('build = "cargo build --release --locked"', 1, true) ~= nil, true)
+eq("setup's cmd wins", { vouch.find_binary({ built, "lsp" }, "/nowhere") }, { built })
+eq("a missing setup cmd is an error, not a fallback", (vouch.find_binary({ "/no/such/vouch", "lsp" }, fake_repo)), nil)
+vim.env.PATH = saved_path
+
+-- Messages: each prefix once; decisions remind that they stay local until sync.
+eq("reason strips prefixes", vouch.reason({ message = "vouch.approve: no AI-written unit there" }, "vouch.approve"),
+  "no AI-written unit there")
+eq("reason strips repeated vouch:", vouch.reason("vouch: vouch: cannot read the policy"), "cannot read the policy")
+eq("approve says sync", vouch.success_text("vouch.approve", "approved 1 unit(s) as a@example.com"),
+  "approved 1 unit(s) as a@example.com. It stays in this clone until you sync (:VouchSync, or vouch sync).")
+eq("provenance has no message", vouch.success_text("vouch.showProvenance", "# x"), nil)
+
+-- Signs sit below the diagnostics' priority (10).
+eq("sign priority below diagnostics", regions.sign_priority < 10, true)
+
 io.stdout:write(string.format("nvim-unit: %d passed, %d failed\n", passed, failed))
 vim.cmd(failed == 0 and "qall!" or "cquit 1")

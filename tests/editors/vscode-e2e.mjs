@@ -3,14 +3,24 @@
 // (VS Code 1.100 in a browser) driven through headless Chromium by
 // playwright-core, against the real `vouch lsp` (VOUCH_BIN).
 //
-// In a temporary git repository it opens app.py, types "def add", lets a
+// The extension is the linux-x64 package with VOUCH_BIN inside
+// (server/vouch): no vouch.path is set, none is on PATH, and the
+// repository's own .vscode/settings.json names another program, which must
+// be ignored. In a temporary git repository it opens app.py, types "def add", lets a
 // test-only extension offer the rest as an inline suggestion, accepts it with
 // Tab (the extension reports it through vouch/aiEdit), and then checks:
 //   1. a vouch warning (unreviewed-ai) in the Problems panel and a squiggle,
 //   2. the "pending" decoration (gutter mark and background) on the AI text,
 //   3. the "Request sign-off" quick fix, with a rationale typed into the
 //      input box, turns the diagnostic into signoff-requested and the
-//      decoration into the "requested" style.
+//      decoration into the "requested" style, and says that the request
+//      stays in this clone until a sync;
+//   4. the queue lists the unit without an Approve button for its author;
+//   5. Show provenance opens a read-only document that closes without
+//      asking to be saved;
+//   6. Vouch: Sync pushes the records to the remote;
+//   7. accepting an inline suggestion word by word (Ctrl+Right) is reported
+//      as AI text too.
 // Screenshots and logs go to target/editor-artifacts/.
 //
 // Environment: VOUCH_BIN (default target/debug/vouch), CODE_SERVER, CHROMIUM,
@@ -31,7 +41,7 @@ const ROOT = path.resolve(HERE, "../..");
 const CACHE = process.env.VOUCH_CI_CACHE ?? path.join(os.homedir(), ".cache/vouch-ci");
 const ARTIFACTS = path.join(ROOT, "target/editor-artifacts");
 const VOUCH_BIN = path.resolve(ROOT, process.env.VOUCH_BIN ?? "target/debug/vouch");
-const VSIX = path.resolve(ROOT, process.env.VOUCH_VSIX ?? "editors/vscode/vouch.vsix");
+const VSIX = path.resolve(ROOT, process.env.VOUCH_VSIX ?? "editors/vscode/vouch-linux-x64.vsix");
 const CODE_SERVER = process.env.CODE_SERVER ?? path.join(CACHE, "code-server-4.100.3/node_modules/.bin/code-server");
 const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
 const PLAYWRIGHT_CORE_DIR =
@@ -55,7 +65,7 @@ function check(name, ok, detail = "") {
 
 for (const [what, file] of [
   ["VOUCH_BIN", VOUCH_BIN],
-  ["the extension (npm run package in editors/vscode)", VSIX],
+  ["the extension (npm run package:target -- --target linux-x64 --binary VOUCH_BIN in editors/vscode)", VSIX],
   ["code-server (scripts/install-editor-deps.sh)", CODE_SERVER],
   ["chromium", CHROMIUM],
   ["playwright-core", PLAYWRIGHT_CORE_DIR],
@@ -87,8 +97,20 @@ sh("git", ["init", "-q", "-b", "main"], { cwd: repo });
 sh("git", ["config", "user.email", "dev@example.com"], { cwd: repo });
 sh("git", ["config", "user.name", "Dev"], { cwd: repo });
 fs.writeFileSync(path.join(repo, "app.py"), 'def greet(name):\n    return "hello " + name\n\n\n');
+// What an agent will rewrite on disk while it is open (issue 13, finding 5).
+fs.writeFileSync(path.join(repo, "agent.py"), "x = 1\n");
+// A repository trying to choose the program that runs: must be ignored.
+fs.mkdirSync(path.join(repo, ".vscode"));
+fs.writeFileSync(
+  path.join(repo, ".vscode/settings.json"),
+  JSON.stringify({ "vouch.path": "/bin/false", "vouch.extraArgs": ["--not-an-option"] }),
+);
 sh("git", ["add", "."], { cwd: repo });
 sh("git", ["commit", "-q", "-m", "initial"], { cwd: repo });
+const remote = path.join(tmp, "remote.git");
+sh("git", ["init", "-q", "--bare", remote]);
+sh("git", ["remote", "add", "origin", remote], { cwd: repo });
+sh("git", ["push", "-q", "origin", "main"], { cwd: repo });
 
 // --- code-server ---------------------------------------------------------------
 fs.mkdirSync(path.join(userData, "User"), { recursive: true });
@@ -108,7 +130,6 @@ fs.writeFileSync(
       "editor.inlineSuggest.enabled": true,
       "editor.glyphMargin": true,
       "git.enabled": false,
-      "vouch.path": VOUCH_BIN,
       "vouch.trace.server": "messages",
     },
     null,
@@ -149,7 +170,12 @@ const server = spawn(
   {
     stdio: ["ignore", serverLog, serverLog],
     detached: true,
-    env: { ...process.env, VOUCH_E2E_HELPER_LOG: path.join(ARTIFACTS, "vscode-helper.log") },
+    env: {
+      ...process.env,
+      // No vouch on PATH: the extension must run the binary inside it.
+      PATH: (process.env.PATH ?? "").split(":").filter((d) => d && !fs.existsSync(path.join(d, "vouch"))).join(":"),
+      VOUCH_E2E_HELPER_LOG: path.join(ARTIFACTS, "vscode-helper.log"),
+    },
   },
 );
 const base = `http://127.0.0.1:${port}`;
@@ -212,8 +238,27 @@ async function decorations(state) {
   }, `gutter-${state}.svg`);
 }
 
+/** The Vouch output channel's log, as the extension host wrote it. */
+function vouchLog() {
+  const logs = path.join(userData, "logs");
+  const found = [];
+  const walk = (dir) => {
+    for (const entry of fs.existsSync(dir) ? fs.readdirSync(dir, { withFileTypes: true }) : []) {
+      const file = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(file);
+      else if (/Vouch\.log$/.test(entry.name)) found.push(fs.readFileSync(file, "utf8"));
+    }
+  };
+  walk(logs);
+  return found.join("\n");
+}
+
 async function problemsText() {
   return page.evaluate(() => document.querySelector(".markers-panel")?.innerText ?? "");
+}
+
+async function editorTextOf(locator) {
+  return ((await locator.innerText().catch(() => "")) ?? "").replace(/\u00a0/g, " ");
 }
 
 async function editorText() {
@@ -243,6 +288,12 @@ try {
   const helperLog = path.join(ARTIFACTS, "vscode-helper.log");
   await waitFor("the helper extension", () => fs.existsSync(helperLog) && fs.readFileSync(helperLog, "utf8").includes("activated"));
   await waitFor("the vouch status bar item", () => page.locator(".statusbar-item", { hasText: /vouch/ }).count());
+  const started = await waitFor("the server start in the Vouch log", () => /starting .* lsp in/.test(vouchLog()) && vouchLog()).catch(() => vouchLog());
+  check(
+    "the binary inside the extension runs, not the repository's vouch.path",
+    /starting \S*\/server\/vouch lsp in .*\(the binary inside the extension\)/.test(started) && !/\/bin\/false/.test(started.split("\n").find((l) => l.includes("starting")) ?? ""),
+    started.split("\n").filter((l) => /starting|vouch\.path/.test(l)).join(" | "),
+  );
 
   // Write "def add" at the end, then accept the helper's inline suggestion with Tab.
   await page.locator(".monaco-editor .view-lines").first().click();
@@ -270,7 +321,7 @@ try {
   }).catch((err) => err);
   check("Problems panel shows unreviewed-ai", typeof warned === "string", warned instanceof Error ? warned.message : "");
   const squiggles = await page.locator(".monaco-editor .squiggly-warning, .monaco-editor .squiggly-info").count();
-  check("the AI text has a squiggle", squiggles > 0, `${squiggles} squiggles`);
+  check("the AI unit has one squiggle (its first line), not one per line", squiggles === 1, `${squiggles} squiggles`);
   const pending = await waitFor("the pending decoration", async () => {
     const d = await decorations("pending");
     return d.gutter > 0 && d.background > 0 ? d : undefined;
@@ -311,6 +362,11 @@ try {
     typeof requested === "string",
     requested instanceof Error ? `${requested.message}; panel: ${await problemsText()}` : "",
   );
+  const toast = await waitFor("the request's notification", async () => {
+    const text = await page.evaluate(() => document.querySelector(".notifications-toasts")?.innerText ?? "");
+    return /stays in this clone until you sync/.test(text) ? text : undefined;
+  }).catch((err) => err);
+  check("the request's notification says it stays local until a sync", typeof toast === "string", toast instanceof Error ? toast.message : "");
   const requestedDecorations = await waitFor("the requested decoration", async () => {
     const d = await decorations("requested");
     return d.gutter > 0 && d.background > 0 ? d : undefined;
@@ -362,7 +418,119 @@ try {
     return /app\.py/.test(text) && /requested/.test(text) ? text : undefined;
   }).catch((err) => err);
   check("the status bar opens the queue, listing app.py's unit", typeof queue === "string", queue instanceof Error ? queue.message : "");
+  // The author of the request is never offered Approve on it.
+  const unitRow = page.locator('[id="workbench.view.extension.vouch"] .monaco-list-row', { hasText: /add/ }).first();
+  await unitRow.hover().catch(() => {});
+  const approveButtons = await page.locator('[id="workbench.view.extension.vouch"] .action-label[aria-label*="Approve"]').count();
+  check("the queue offers its author no Approve", approveButtons === 0, `${approveButtons} Approve buttons`);
   await page.screenshot({ path: path.join(ARTIFACTS, "vscode-2-requested.png") });
+
+  async function palette(command) {
+    await page.locator(".monaco-editor .view-lines").first().click();
+    await page.keyboard.press("F1");
+    const box = page.locator(".quick-input-widget input");
+    await box.waitFor({ timeout: STEP_TIMEOUT });
+    await box.fill(`>${command}`);
+    await page.locator(".quick-input-widget .monaco-list-row", { hasText: command }).first().waitFor({ timeout: STEP_TIMEOUT });
+    await page.keyboard.press("Enter");
+  }
+
+  // Provenance in a read-only document, closed without a save prompt.
+  await page.locator(".monaco-editor .view-lines").first().click();
+  await page.keyboard.press("Control+End");
+  await page.keyboard.press("ArrowUp");
+  await palette("Vouch: Show provenance");
+  const tab = await waitFor("the provenance tab", async () => {
+    const labels = await page.locator(".tab").allInnerTexts();
+    return labels.find((l) => /Provenance of app\.py/.test(l));
+  }).catch((err) => err);
+  check("Show provenance opens a 'Provenance of app.py' document", typeof tab === "string", tab instanceof Error ? tab.message : "");
+  const provenanceText = await editorTextOf(page.locator(".editor-group-container.active .monaco-editor .view-lines").first());
+  check("the provenance names the tool", /vscode-inline/.test(provenanceText), provenanceText.slice(0, 200));
+  await page.keyboard.press("Control+W");
+  await new Promise((r) => setTimeout(r, 800));
+  const dialog = await page.locator(".monaco-dialog-box").count();
+  const stillOpen = (await page.locator(".tab").allInnerTexts()).some((l) => /Provenance of/.test(l));
+  check("the provenance closes without asking to be saved", dialog === 0 && !stillOpen, `dialog ${dialog}, open ${stillOpen}`);
+  if (dialog > 0) await page.keyboard.press("Escape");
+
+  // Vouch: Sync pushes the request to the remote.
+  await palette("Vouch: Sync");
+  const synced = await waitFor("the sync notification", async () => {
+    const text = await page.evaluate(() => document.querySelector(".notifications-toasts")?.innerText ?? "");
+    return /vouch: (synced|could not sync)/.test(text) ? text : undefined;
+  }).catch((err) => err);
+  const remoteRefs = sh("git", ["--git-dir", remote, "for-each-ref", "--format=%(refname)"]);
+  check(
+    "Vouch: Sync pushed the records",
+    typeof synced === "string" && /synced/.test(synced) && /vouch/.test(remoteRefs),
+    `${synced instanceof Error ? synced.message : synced} | remote refs: ${remoteRefs}`,
+  );
+
+  // Word by word: Ctrl+Right takes the next word of the suggestion, and it
+  // is reported as AI text like a whole suggestion.
+  const reportsBefore = (vouchLog().match(/aiEdit .*\(vscode-inline\)/g) ?? []).length;
+  await page.locator(".monaco-editor .view-lines").first().click();
+  await page.keyboard.press("Control+End");
+  await page.keyboard.press("Enter");
+  await page.keyboard.type("def add", { delay: 40 });
+  if (!(await waitFor("the inline suggestion", ghost, 5_000).catch(() => 0))) {
+    await page.keyboard.press("Alt+Backslash");
+    await waitFor("the inline suggestion", ghost);
+  }
+  await page.keyboard.press("Control+ArrowRight");
+  const partial = await waitFor("a second vscode-inline report", () => {
+    const n = (vouchLog().match(/aiEdit .*\(vscode-inline\)/g) ?? []).length;
+    return n > reportsBefore ? n : undefined;
+  }).catch((err) => err);
+  const lastLine = (await editorText()).split("\n").filter((l) => l.startsWith("def add")).pop() ?? "";
+  check(
+    "a word accepted from an inline suggestion is reported as AI",
+    typeof partial === "number" && lastLine.length > "def add".length && !/return/.test(lastLine),
+    `${partial instanceof Error ? partial.message : partial} reports; line: ${lastLine}`,
+  );
+
+  // Issue 13, finding 5: an agent rewrites agent.py, open and unmodified,
+  // on disk and marks its function AI; VS Code reloads it (a didChange of
+  // the difference). The server must not take the reloaded text as typed:
+  // the function shows as AI, and its snapshot keeps the agent's record.
+  // Quick Open: the side bar shows vouch's queue, not the explorer.
+  await page.keyboard.press("Escape");
+  await page.locator(".monaco-editor .view-lines").first().click();
+  await page.keyboard.press("Control+p");
+  const quickOpen = page.locator(".quick-input-widget input");
+  await quickOpen.waitFor({ timeout: STEP_TIMEOUT });
+  await quickOpen.fill("agent.py");
+  await page.locator(".quick-input-widget .monaco-list-row", { hasText: "agent.py" }).first().waitFor({ timeout: STEP_TIMEOUT });
+  await page.keyboard.press("Enter");
+  await waitFor("agent.py in the editor", async () => {
+    const text = await editorText();
+    return text.includes("x = 1") && !text.includes("greet");
+  });
+  // The editor sends didOpen as it shows the file; give the server a moment.
+  await new Promise((r) => setTimeout(r, 2_000));
+  fs.writeFileSync(path.join(repo, "agent.py"), "x = 1\n\ndef agent_written(v):\n    return v * 3\n");
+  sh(VOUCH_BIN, ["mark", "--ai", "--tool", "claude-code", "agent.py:3-4"], { cwd: repo });
+  await waitFor("agent.py reloaded", async () => (await editorText()).includes("agent_written"));
+  const agentProblem = await waitFor("agent.py's function in the Problems panel", async () => {
+    const text = await problemsText();
+    return /agent_written[^\n]*claude-code[^\n]*needs sign-off/.test(text) ? text : undefined;
+  }).catch((err) => err);
+  check(
+    "the reloaded agent's function shows as AI awaiting sign-off",
+    typeof agentProblem === "string",
+    agentProblem instanceof Error ? agentProblem.message : "",
+  );
+  // The server writes its snapshot when the file is saved or idle (5 s).
+  await page.keyboard.press("Control+s");
+  await new Promise((r) => setTimeout(r, 6_000));
+  const blame = JSON.parse(sh(VOUCH_BIN, ["blame", "agent.py", "--format", "json"], { cwd: repo }));
+  const aiLines = blame.lines.filter((l) => l.origin === "ai").map((l) => l.line);
+  check(
+    "after the reload and the server's snapshot, vouch blame still says the agent's lines are AI",
+    JSON.stringify(aiLines) === "[3,4]",
+    JSON.stringify(aiLines),
+  );
 } catch (err) {
   failures++;
   log(`FAIL ${err instanceof Error ? err.stack : String(err)}`);

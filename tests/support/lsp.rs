@@ -14,6 +14,12 @@ use serde_json::{Value, json};
 
 pub const TIMEOUT: Duration = Duration::from_secs(20);
 
+thread_local! {
+    /// `initializationOptions` the next server started on this thread sends
+    /// (see [`Server::start_with_options`]).
+    static INIT_OPTIONS: std::cell::RefCell<Value> = const { std::cell::RefCell::new(Value::Null) };
+}
+
 pub struct Server {
     child: Child,
     stdin: Option<ChildStdin>,
@@ -28,6 +34,15 @@ impl Server {
     /// Start `vouch lsp` in `cwd` and initialize it, offering `encodings`.
     pub fn start(cwd: &Path, encodings: &[&str]) -> Server {
         Server::start_with_env(cwd, encodings, &[])
+    }
+
+    /// Start `vouch lsp` as a client that sends `options` as its
+    /// `initializationOptions` (what the editor plugins say they do).
+    pub fn start_with_options(cwd: &Path, encodings: &[&str], options: Value) -> Server {
+        INIT_OPTIONS.with(|o| *o.borrow_mut() = options);
+        let server = Server::start(cwd, encodings);
+        INIT_OPTIONS.with(|o| *o.borrow_mut() = Value::Null);
+        server
     }
 
     pub fn start_with_env(cwd: &Path, encodings: &[&str], env: &[(&str, &str)]) -> Server {
@@ -47,7 +62,11 @@ impl Server {
             "workspace": { "codeLens": { "refreshSupport": false } },
         });
         let root = format!("file://{}", cwd.display());
-        let init = server.request("initialize", json!({ "processId": null, "rootUri": root, "capabilities": caps }));
+        let options = INIT_OPTIONS.with(|o| o.borrow().clone());
+        let init = server.request(
+            "initialize",
+            json!({ "processId": null, "rootUri": root, "capabilities": caps, "initializationOptions": options }),
+        );
         server.encoding = init["capabilities"]["positionEncoding"].as_str().unwrap_or("utf-16").to_string();
         server.notify("initialized", json!({}));
         server

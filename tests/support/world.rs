@@ -237,6 +237,7 @@ impl Clone {
             ai_lines: vec![[1, 3]],
             tool: Some("claude".into()),
             model: None,
+            intents: Vec::new(),
         };
         let mut request = Request::new(&self.repository_id(), self.person(), vec![unit]);
         request.rationale = Some(rationale.into());

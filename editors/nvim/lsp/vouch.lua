@@ -10,13 +10,18 @@ local ok, vouch = pcall(require, "vouch")
 
 ---@type vim.lsp.Config
 return {
-  cmd = { "vouch", "lsp" },
+  -- `vouch` on PATH, else the binary built in the plugin's repository.
+  cmd = { (ok and vouch.find_binary()) or "vouch", "lsp" },
   root_dir = function(bufnr, on_dir)
     local root = vim.fs.root(bufnr, ".git")
     if root then
       on_dir(root)
     end
   end,
-  handlers = ok and { ["vouch/regions"] = require("vouch.regions").handler } or nil,
+  handlers = ok and vouch.handlers() or nil,
   commands = ok and vouch.client_commands or nil,
+  init_options = ok and { promptsForArguments = true, showsCommandResults = true } or nil,
+  on_attach = ok and function(client)
+    vouch.configure_diagnostics(client)
+  end or nil,
 }

@@ -1,5 +1,6 @@
 // Reports where text came from: an accepted inline suggestion is AI text
-// (`vouch/aiEdit`, tool "vscode-inline"), and a large insertion equal to the
+// (`vouch/aiEdit`, tool "vscode-inline"), whether taken whole (Tab) or a
+// word or a line at a time, and a large insertion equal to the
 // clipboard is a human paste (`vouch/humanPaste`), so the server's heuristic
 // does not suspect it.
 
@@ -26,14 +27,16 @@ export class OriginTracker implements vscode.Disposable {
   }
 
   /**
-   * Accepts the visible inline suggestion (what Tab does) and reports the text
-   * it inserted. The document is snapshotted before and after the commit and
-   * the two are diffed, since the commit command does not say what it did.
+   * Accepts the visible inline suggestion, or part of it, with VS Code's own
+   * command (`editor.action.inlineSuggest.commit` for Tab,
+   * `...acceptNextWord`, `...acceptNextLine`) and reports the text it
+   * inserted. The document is snapshotted before and after and the two are
+   * diffed, since the command does not say what it did.
    */
-  async acceptInlineSuggestion(): Promise<void> {
+  async acceptInlineSuggestion(command = "editor.action.inlineSuggest.commit"): Promise<void> {
     const editor = vscode.window.activeTextEditor;
     if (editor === undefined) {
-      await vscode.commands.executeCommand("editor.action.inlineSuggest.commit");
+      await vscode.commands.executeCommand(command);
       return;
     }
     const document = editor.document;
@@ -42,7 +45,7 @@ export class OriginTracker implements vscode.Disposable {
     this.accepting.add(key);
     try {
       const changed = nextChange(document, 500);
-      await vscode.commands.executeCommand("editor.action.inlineSuggest.commit");
+      await vscode.commands.executeCommand(command);
       if (document.getText() === before) {
         await changed;
       }

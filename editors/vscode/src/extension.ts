@@ -1,7 +1,13 @@
 // The vouch extension: runs `vouch lsp` for file documents in git work trees
 // and adds what plain LSP cannot show: decorations from `vouch/regions`, the
-// review queue from `vouch/pending`, prompts for rationales and comments, and
-// reports of AI and pasted text.
+// repository's review queue from `vouch/pending`, prompts for rationales and
+// comments, what each command did, `vouch sync`, and reports of AI and
+// pasted text.
+//
+// The program that runs is the extension's own (server/vouch), or the one
+// the user's settings name, never one a repository's settings name; in an
+// untrusted folder (Restricted Mode) nothing runs, since vouch runs git
+// there and a repository's git configuration can name programs too.
 
 import * as fs from "fs";
 import * as os from "os";
@@ -14,10 +20,14 @@ import {
   type Middleware,
   type ServerOptions,
 } from "vscode-languageclient/node";
+import * as path from "path";
 import { OriginTracker, type OriginSink } from "./aiDetection";
-import { resolveBinary } from "./binary";
-import { RegionDecorations } from "./decorations";
+import { chooseBinary, type BinaryChoice } from "./binary";
+import { decorationOptions, RegionDecorations } from "./decorations";
 import { gitRootOf } from "./git";
+import { failureText, successText } from "./messages";
+import { ProvenanceView } from "./provenanceView";
+import { runSync } from "./sync";
 import {
   METHOD,
   SERVER_COMMAND,
@@ -25,7 +35,6 @@ import {
   type AiKind,
   type HumanPasteParams,
   type PendingResult,
-  type PendingUnit,
   type Range,
   type RegionsParams,
 } from "./protocol";
@@ -66,9 +75,12 @@ class Session implements vscode.Disposable, OriginSink {
   private readonly decorations: RegionDecorations;
   private readonly queue: QueueView;
   private readonly tracker: OriginTracker;
+  private readonly provenance = new ProvenanceView();
   private readonly disposables: vscode.Disposable[] = [];
+  /** The binary the running server was started from. */
+  private binary: BinaryChoice | undefined;
 
-  constructor(context: vscode.ExtensionContext) {
+  constructor(private readonly context: vscode.ExtensionContext) {
     const toCode = (uri: string): vscode.Uri =>
       this.client ? this.client.protocol2CodeConverter.asUri(uri) : vscode.Uri.parse(uri);
     this.decorations = new RegionDecorations(context.extensionUri, toCode);
@@ -79,6 +91,7 @@ class Session implements vscode.Disposable, OriginSink {
       this.decorations,
       this.queue,
       this.tracker,
+      this.provenance,
       vscode.window.registerTreeDataProvider("vouch.pending", this.queue),
     );
     this.registerCommands();
@@ -88,7 +101,12 @@ class Session implements vscode.Disposable, OriginSink {
           void this.restart();
         }
         if (e.affectsConfiguration("vouch.decorations")) {
-          this.decorations.setEnabled(vscode.workspace.getConfiguration("vouch").get("decorations", true));
+          this.decorations.configure(decorationOptions(vscode.workspace.getConfiguration("vouch")));
+        }
+      }),
+      vscode.workspace.onDidGrantWorkspaceTrust(() => {
+        if (this.client === undefined) {
+          void this.start();
         }
       }),
       vscode.workspace.onDidChangeWorkspaceFolders(() => {
@@ -98,7 +116,7 @@ class Session implements vscode.Disposable, OriginSink {
       }),
       vscode.workspace.onDidSaveTextDocument(() => this.queue.scheduleRefresh()),
     );
-    this.decorations.setEnabled(vscode.workspace.getConfiguration("vouch").get("decorations", true));
+    this.decorations.configure(decorationOptions(vscode.workspace.getConfiguration("vouch")));
   }
 
   api(): VouchApi {
@@ -140,23 +158,19 @@ class Session implements vscode.Disposable, OriginSink {
   }
 
   async start(): Promise<void> {
+    if (!vscode.workspace.isTrusted) {
+      this.queue.setStopped("vouch: this folder is not trusted (Restricted Mode); vouch starts once you trust it");
+      return;
+    }
     const roots = this.gitRoots();
     if (roots.length === 0) {
       this.queue.setStopped("vouch: no git repository in this workspace");
       return;
     }
     const config = vscode.workspace.getConfiguration("vouch");
-    const setting = config.get<string>("path", "vouch");
-    const binary = resolveBinary(setting, {
-      searchPath: process.env.PATH,
-      workspaceRoot: vscode.workspace.workspaceFolders?.[0]?.uri.fsPath,
-      home: os.homedir(),
-      isExecutable,
-    });
-    if (binary === undefined) {
-      const message =
-        `vouch: cannot find the vouch binary ("vouch.path" is "${setting}"). ` +
-        "Install vouch (cargo install --path . in its repository) or set vouch.path to the binary.";
+    const binary = this.chooseBinary();
+    if ("error" in binary) {
+      const message = `vouch: ${binary.error}`;
       this.output.error(message);
       this.queue.setStopped(message);
       const choice = await vscode.window.showErrorMessage(message, "Open Settings");
@@ -165,9 +179,10 @@ class Session implements vscode.Disposable, OriginSink {
       }
       return;
     }
+    this.binary = binary;
     const serverOptions: ServerOptions = {
-      command: binary,
-      args: ["lsp", ...config.get<string[]>("extraArgs", [])],
+      command: binary.file,
+      args: ["lsp", ...userValue<string[]>(config, "extraArgs", [])],
       options: { cwd: roots[0] },
     };
     const clientOptions: LanguageClientOptions = {
@@ -175,6 +190,9 @@ class Session implements vscode.Disposable, OriginSink {
       diagnosticCollectionName: "vouch",
       outputChannel: this.output,
       middleware: this.middleware(),
+      // This client asks people for rationales and comments, and shows what
+      // each command did: the server leaves both to it.
+      initializationOptions: { promptsForArguments: true, showsCommandResults: true },
       synchronize: {
         fileEvents: [
           vscode.workspace.createFileSystemWatcher("**/.vouch.toml"),
@@ -188,6 +206,7 @@ class Session implements vscode.Disposable, OriginSink {
       this.decorations.update(params);
       this.queue.scheduleRefresh();
     });
+    client.onNotification(METHOD.pendingChanged, () => this.queue.scheduleRefresh(0));
     client.onDidChangeState((e) => {
       if (e.newState === State.Stopped) {
         this.queue.setStopped("vouch: the language server stopped (see the Vouch output)");
@@ -195,11 +214,11 @@ class Session implements vscode.Disposable, OriginSink {
     });
     this.client = client;
     try {
-      this.output.info(`starting ${binary} lsp in ${roots[0]}`);
+      this.output.info(`starting ${binary.file} lsp in ${roots[0]} (${SOURCE_TEXT[binary.source]})`);
       await client.start();
       this.queue.scheduleRefresh(0);
     } catch (err) {
-      const message = `vouch: the language server (${binary} lsp) failed to start: ${errorText(err)}`;
+      const message = `vouch: the language server (${binary.file} lsp) failed to start: ${errorText(err)}`;
       this.output.error(message);
       this.queue.setStopped(message);
       void vscode.window.showErrorMessage(message);
@@ -241,10 +260,32 @@ class Session implements vscode.Disposable, OriginSink {
     return client;
   }
 
-  private async fetchPending(): Promise<PendingUnit[]> {
+  /**
+   * The binary to run: the user's own `vouch.path` (never a workspace's),
+   * else the one inside the extension, else `vouch` on PATH.
+   */
+  private chooseBinary(): BinaryChoice | { error: string } {
+    const config = vscode.workspace.getConfiguration("vouch");
+    const ignored = config.inspect<string>("path");
+    if (ignored?.workspaceValue !== undefined || ignored?.workspaceFolderValue !== undefined) {
+      this.output.warn("ignoring vouch.path from the workspace settings: only your user settings choose the program");
+    }
+    const exe = process.platform === "win32" ? "vouch.exe" : "vouch";
+    const bundled = path.join(this.context.extensionUri.fsPath, "server", exe);
+    makeExecutable(bundled);
+    return chooseBinary({
+      userSetting: userValue<string>(config, "path", ""),
+      bundled,
+      searchPath: process.env.PATH,
+      home: os.homedir(),
+      isExecutable,
+    });
+  }
+
+  private async fetchPending(): Promise<{ units: PendingResult["units"]; computing: boolean }> {
     const client = await this.ready();
     const result = await client.sendRequest<PendingResult>(METHOD.pending, {});
-    return result?.units ?? [];
+    return { units: result?.units ?? [], computing: result?.computing === true };
   }
 
   // --- OriginSink -----------------------------------------------------------
@@ -291,22 +332,63 @@ class Session implements vscode.Disposable, OriginSink {
   private middleware(): Middleware {
     return {
       executeCommand: async (command, args, next) => {
-        const prepared = await promptForArguments(command, args);
-        if (prepared === undefined) {
-          return undefined;
-        }
-        const result: unknown = await next(command, prepared);
-        await this.afterCommand(command, result);
-        return result;
+        await this.runWithPrompts(command, args, (prepared) => Promise.resolve(next(command, prepared)));
+        return undefined;
       },
+      provideCodeLenses: (document, token, next) =>
+        vscode.workspace.getConfiguration("vouch").get<boolean>("codeLens", true) ? next(document, token) : [],
     };
   }
 
-  private async afterCommand(command: string, result: unknown): Promise<void> {
+  /**
+   * Asks for what the command needs, runs it, and says what happened. A
+   * request or a rejection that fails asks again with the person's text
+   * kept and the server's reason shown, so nothing typed is lost.
+   */
+  private async runWithPrompts(command: string, args: unknown[], run: (args: unknown[]) => Promise<unknown>): Promise<void> {
+    let previous: { value: string; error: string } | undefined;
+    for (;;) {
+      const prepared = await promptForArguments(command, args, previous);
+      if (prepared === undefined) {
+        return;
+      }
+      try {
+        const result = await run(prepared);
+        await this.afterCommand(command, result, prepared[0]);
+        return;
+      } catch (err) {
+        const message = failureText(command, err);
+        this.output.error(message);
+        const typed = typedText(command, prepared[0]);
+        if (typed === undefined) {
+          void vscode.window.showErrorMessage(message);
+          return;
+        }
+        previous = { value: typed, error: message };
+      }
+    }
+  }
+
+  private async afterCommand(command: string, result: unknown, argument: unknown): Promise<void> {
     if (command === SERVER_COMMAND.showProvenance) {
-      await showMarkdown(markdownOf(result));
-    } else {
-      this.queue.scheduleRefresh(100);
+      const given = typeof argument === "object" && argument !== null ? (argument as { uri?: unknown }).uri : undefined;
+      const uri = typeof given === "string" ? given : "";
+      await this.provenance.show(uri, markdownOf(result));
+      return;
+    }
+    this.queue.scheduleRefresh(100);
+    const text = successText(command, result);
+    if (text === undefined) {
+      return;
+    }
+    this.output.info(text);
+    if (command === SERVER_COMMAND.markAi || command === SERVER_COMMAND.markHuman) {
+      vscode.window.setStatusBarMessage(text, 5000);
+      return;
+    }
+    const choice = await vscode.window.showInformationMessage(text, "Sync now");
+    if (choice === "Sync now") {
+      await this.sync();
     }
   }
 
@@ -316,19 +398,39 @@ class Session implements vscode.Disposable, OriginSink {
     try {
       client = await this.ready();
     } catch (err) {
-      void vscode.window.showErrorMessage(`vouch: ${errorText(err)}`);
+      void vscode.window.showErrorMessage(failureText(command, err));
       return;
     }
-    const prepared = await promptForArguments(command, [argument]);
-    if (prepared === undefined) {
+    await this.runWithPrompts(command, [argument], (prepared) =>
+      client.sendRequest(ExecuteCommandRequest.type, { command, arguments: prepared }),
+    );
+  }
+
+  /** `Vouch: Sync`: `vouch sync` in the repository of the active file (or the workspace's first). */
+  private async sync(): Promise<void> {
+    const active = vscode.window.activeTextEditor?.document.uri;
+    const root = (active?.scheme === "file" ? gitRootOf(path.dirname(active.fsPath)) : undefined) ?? this.gitRoots()[0];
+    if (root === undefined) {
+      void vscode.window.showErrorMessage("vouch: could not sync: no git repository is open");
       return;
     }
-    try {
-      const result: unknown = await client.sendRequest(ExecuteCommandRequest.type, { command, arguments: prepared });
-      await this.afterCommand(command, result);
-    } catch (err) {
-      void vscode.window.showErrorMessage(`vouch: ${command} failed: ${errorText(err)}`);
+    const binary = this.binary ?? this.chooseBinary();
+    if ("error" in binary) {
+      void vscode.window.showErrorMessage(`vouch: could not sync: ${binary.error}`);
+      return;
     }
+    const result = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `vouch: syncing ${path.basename(root)}` },
+      () => runSync(binary.file, root),
+    );
+    this.output.info(`vouch sync in ${root}:\n${result.output}`);
+    const last = result.output.split("\n").filter((l) => l.trim() !== "").pop() ?? "";
+    if (result.ok) {
+      void vscode.window.showInformationMessage(`vouch: synced${last ? `: ${last}` : ""}`);
+    } else {
+      void vscode.window.showErrorMessage(`vouch: could not sync: ${last || "vouch sync failed"} (details in the Vouch output)`);
+    }
+    this.queue.scheduleRefresh(0);
   }
 
   /** The document and range a command acts on: a queue entry, else the active editor's selection. */
@@ -394,6 +496,13 @@ class Session implements vscode.Disposable, OriginSink {
     register("vouch.ui.refreshQueue", () => this.queue.refresh());
     register("vouch.ui.restartServer", () => this.restart());
     register("vouch.ui.acceptInlineSuggestion", () => this.tracker.acceptInlineSuggestion());
+    register("vouch.ui.acceptInlineSuggestionNextWord", () =>
+      this.tracker.acceptInlineSuggestion("editor.action.inlineSuggest.acceptNextWord"),
+    );
+    register("vouch.ui.acceptInlineSuggestionNextLine", () =>
+      this.tracker.acceptInlineSuggestion("editor.action.inlineSuggest.acceptNextLine"),
+    );
+    register("vouch.ui.sync", () => this.sync());
   }
 
   dispose(): void {
@@ -401,35 +510,69 @@ class Session implements vscode.Disposable, OriginSink {
   }
 }
 
+const SOURCE_TEXT: Record<BinaryChoice["source"], string> = {
+  setting: "from your vouch.path setting",
+  bundled: "the binary inside the extension",
+  path: "found on PATH",
+};
+
 /**
  * Fills in what a person must supply: a rationale for a sign-off request
- * (optional, but asked for) and a comment for a rejection (required).
+ * (required or optional as the policy says: the server's code actions carry
+ * `rationaleRequired`) and a comment for a rejection (always required).
+ * `previous` is the text typed before a failed attempt, and why it failed.
  * Undefined when the person cancelled.
  */
-async function promptForArguments(command: string, args: unknown[]): Promise<unknown[] | undefined> {
+async function promptForArguments(
+  command: string,
+  args: unknown[],
+  previous?: { value: string; error: string },
+): Promise<unknown[] | undefined> {
   const first = args[0];
   if (typeof first !== "object" || first === null) {
     return args;
   }
   const argument = { ...(first as Record<string, unknown>) };
-  if (command === SERVER_COMMAND.requestSignoff && argument.rationale === undefined) {
+  if (command === SERVER_COMMAND.requestSignoff && (argument.rationale === undefined || previous)) {
+    // The server's code actions say whether the policy requires one; from
+    // the palette it is not known until the server answers.
+    const required = argument.rationaleRequired === true;
+    const known = typeof argument.rationaleRequired === "boolean";
     const rationale = await vscode.window.showInputBox({
       title: "vouch: request sign-off",
-      prompt: "Why should this AI-written code land? Reviewers see this rationale beside the code.",
-      placeHolder: "rationale (optional)",
+      prompt: previous
+        ? `${previous.error}. Edit the rationale and press Enter, or Escape to cancel.`
+        : "Why should this AI-written code land? Reviewers see this rationale beside the code.",
+      placeHolder: required
+        ? "rationale (required by the policy for this code)"
+        : known
+          ? "rationale (optional)"
+          : "rationale (optional unless the policy asks for one)",
+      // The server drafts one from the agent's recorded intent: the
+      // requester confirms it (Enter) or writes their own.
+      value:
+        previous?.value ??
+        (typeof argument.rationaleDraft === "string"
+          ? argument.rationaleDraft
+          : typeof argument.rationale === "string"
+            ? argument.rationale
+            : ""),
       ignoreFocusOut: true,
+      validateInput: required ? (value) => (value.trim() === "" ? "the policy asks for a rationale here" : undefined) : undefined,
     });
     if (rationale === undefined) {
       return undefined;
     }
+    delete argument.rationale;
     if (rationale.trim() !== "") {
       argument.rationale = rationale.trim();
     }
-  } else if (command === SERVER_COMMAND.reject && (typeof argument.comment !== "string" || argument.comment === "")) {
+  } else if (command === SERVER_COMMAND.reject && (typeof argument.comment !== "string" || argument.comment === "" || previous)) {
     const comment = await vscode.window.showInputBox({
       title: "vouch: reject",
-      prompt: "What must change? The author sees this comment.",
+      prompt: previous ? `${previous.error}. Edit the comment and press Enter, or Escape to cancel.` : "What must change? The author sees this comment.",
       placeHolder: "comment (required)",
+      value: previous?.value ?? "",
       ignoreFocusOut: true,
       validateInput: (value) => (value.trim() === "" ? "a rejection needs a comment" : undefined),
     });
@@ -439,6 +582,38 @@ async function promptForArguments(command: string, args: unknown[]): Promise<unk
     argument.comment = comment.trim();
   }
   return [argument, ...args.slice(1)];
+}
+
+/** What the person typed for a command that asks for text, to offer again after a failure. */
+function typedText(command: string, argument: unknown): string | undefined {
+  if (typeof argument !== "object" || argument === null) {
+    return undefined;
+  }
+  const a = argument as { rationale?: unknown; comment?: unknown };
+  if (command === SERVER_COMMAND.requestSignoff) {
+    return typeof a.rationale === "string" ? a.rationale : "";
+  }
+  if (command === SERVER_COMMAND.reject) {
+    return typeof a.comment === "string" ? a.comment : "";
+  }
+  return undefined;
+}
+
+/** A setting's value from the user's own settings (user or machine), never a workspace's. */
+function userValue<T>(config: vscode.WorkspaceConfiguration, key: string, fallback: T): T {
+  const inspected = config.inspect<T>(key);
+  return inspected?.globalValue ?? inspected?.defaultValue ?? fallback;
+}
+
+/** A packaged binary may lose its executable bit on the way through a .vsix. */
+function makeExecutable(file: string): void {
+  try {
+    if (fs.statSync(file).isFile() && !isExecutable(file) && process.platform !== "win32") {
+      fs.chmodSync(file, 0o755);
+    }
+  } catch {
+    // No bundled binary: nothing to do.
+  }
 }
 
 function markdownOf(result: unknown): string {
@@ -454,11 +629,6 @@ function markdownOf(result: unknown): string {
     }
   }
   return "No provenance is recorded here.";
-}
-
-async function showMarkdown(content: string): Promise<void> {
-  const document = await vscode.workspace.openTextDocument({ language: "markdown", content });
-  await vscode.window.showTextDocument(document, { viewColumn: vscode.ViewColumn.Beside, preview: true });
 }
 
 function isUnitNode(node: unknown): node is Extract<QueueNode, { kind: "unit" }> {

@@ -54,17 +54,33 @@ export interface PendingUnit {
   path: string;
   kind: string;
   name?: string;
+  fingerprint?: string;
   risk: string[];
   severity: "warning" | "information";
   state: RegionState;
   aiLines: number;
   tool?: string;
   reviewers: string[];
+  /** Whether the current git identity may approve or reject it now. */
+  mayApprove?: boolean;
+  /** Who asked for sign-off (requested units). */
+  requester?: string;
+  rationale?: string;
+  /** False when the requested text is no longer in the file as it is now. */
+  located?: boolean;
 }
 
-/** Result of the request `vouch/pending` (params `{}`), ordered by risk. */
+/**
+ * Result of the request `vouch/pending` (params `{}`): the repository's
+ * review queue (what `vouch review --list --all` lists) and the open files'
+ * units that still need a request, riskiest first. `computing` is true while
+ * the server reads the queue in the background; `vouch/pendingChanged` says
+ * when a new one is ready.
+ */
 export interface PendingResult {
   units: PendingUnit[];
+  computing?: boolean;
+  reviewer?: string | null;
 }
 
 export const METHOD = {
@@ -72,6 +88,7 @@ export const METHOD = {
   humanPaste: "vouch/humanPaste",
   regions: "vouch/regions",
   pending: "vouch/pending",
+  pendingChanged: "vouch/pendingChanged",
 } as const;
 
 /** Commands the server executes (workspace/executeCommand). */

@@ -40,9 +40,9 @@ export function unitLabel(unit: PendingUnit): string {
   return unit.name ? `${kind} ${unit.name}` : `${kind} (line ${unit.range.start.line + 1})`;
 }
 
-/** The short text beside a unit: state, risks, AI line count, reviewers. */
+/** The short text beside a unit: state, risks, AI line count. */
 export function unitDescription(unit: PendingUnit): string {
-  const parts: string[] = [unit.state];
+  const parts: string[] = [unit.mayApprove ? `${unit.state}, for you` : unit.state];
   if (unit.risk.length > 0) {
     parts.push(unit.risk.join(", "));
   }
@@ -60,13 +60,26 @@ export function unitTooltip(unit: PendingUnit): string {
   if (unit.reviewers.length > 0) {
     lines.push(`reviewers: ${unit.reviewers.join(", ")}`);
   }
+  if (unit.requester) {
+    lines.push(`requested by: ${unit.requester}`);
+  }
+  if (unit.rationale) {
+    lines.push(`rationale: ${unit.rationale}`);
+  }
+  if (unit.located === false) {
+    lines.push("the requested text is no longer in the file as it is now");
+  }
+  if (unit.mayApprove) {
+    lines.push("you may sign it off");
+  }
   return lines.join("\n");
 }
 
-/** The status bar text for a pending count. */
-export function statusText(count: number | undefined): string {
-  if (count === undefined) {
-    return "$(shield) vouch";
-  }
-  return count === 0 ? "$(pass) vouch" : `$(shield) vouch: ${count}`;
+/**
+ * The tree item's context value, which decides the buttons it shows:
+ * `unit.<state>`, plus `.approvable` when the current identity may approve
+ * or reject it (so the author of a request is never offered Approve).
+ */
+export function unitContext(unit: PendingUnit): string {
+  return `unit.${unit.state}${unit.mayApprove ? ".approvable" : ""}`;
 }

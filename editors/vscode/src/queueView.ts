@@ -3,7 +3,8 @@
 
 import * as vscode from "vscode";
 import type { PendingUnit } from "./protocol";
-import { fileDescription, groupByFile, statusText, unitDescription, unitLabel, unitTooltip, type FileGroup } from "./queue";
+import { queueStatus } from "./messages";
+import { fileDescription, groupByFile, unitContext, unitDescription, unitLabel, unitTooltip, type FileGroup } from "./queue";
 
 export type QueueNode = { kind: "file"; group: FileGroup } | { kind: "unit"; unit: PendingUnit };
 
@@ -16,13 +17,13 @@ export class QueueView implements vscode.TreeDataProvider<QueueNode>, vscode.Dis
   private inFlight: Promise<void> | undefined;
 
   constructor(
-    private readonly fetch: () => Promise<PendingUnit[]>,
+    private readonly fetch: () => Promise<{ units: PendingUnit[]; computing: boolean }>,
     private readonly toCode: (uri: string) => vscode.Uri,
   ) {
     this.status = vscode.window.createStatusBarItem("vouch.pending", vscode.StatusBarAlignment.Left, 10);
     this.status.name = "Vouch";
     this.status.command = "vouch.ui.showQueue";
-    this.status.text = statusText(undefined);
+    this.status.text = queueStatus(undefined, 0).text;
     this.status.tooltip = "vouch: starting";
     this.status.show();
   }
@@ -52,16 +53,14 @@ export class QueueView implements vscode.TreeDataProvider<QueueNode>, vscode.Dis
 
   private async load(): Promise<void> {
     try {
-      const units = await this.fetch();
+      const { units, computing } = await this.fetch();
       this.groups = groupByFile(units);
-      this.status.text = statusText(units.length);
-      this.status.tooltip =
-        units.length === 0
-          ? "vouch: nothing awaits sign-off"
-          : `vouch: ${units.length} unit${units.length === 1 ? "" : "s"} awaiting sign-off (click for the queue)`;
+      const shown = queueStatus(computing && units.length === 0 ? undefined : units.length, units.filter((u) => u.mayApprove).length);
+      this.status.text = shown.text;
+      this.status.tooltip = shown.tooltip;
     } catch (err) {
-      this.status.text = statusText(undefined);
-      this.status.tooltip = `vouch: could not read the queue: ${String(err)}`;
+      this.status.text = queueStatus(undefined, 0).text;
+      this.status.tooltip = `vouch: could not read the queue: ${err instanceof Error ? err.message : String(err)}`;
     }
     this.changed.fire(undefined);
   }
@@ -84,7 +83,7 @@ export class QueueView implements vscode.TreeDataProvider<QueueNode>, vscode.Dis
     const item = new vscode.TreeItem(unitLabel(unit), vscode.TreeItemCollapsibleState.None);
     item.description = unitDescription(unit);
     item.tooltip = unitTooltip(unit);
-    item.contextValue = `unit.${unit.state}`;
+    item.contextValue = unitContext(unit);
     item.iconPath = new vscode.ThemeIcon(
       unit.severity === "warning" ? "warning" : "info",
       new vscode.ThemeColor(unit.severity === "warning" ? "problemsWarningIcon.foreground" : "problemsInfoIcon.foreground"),

@@ -24,18 +24,26 @@ export function styleOf(region: Region): RegionStyle | undefined {
 
 export interface StyledRange {
   range: Range;
-  hover: string;
+}
+
+/** Which marks a person asked for (settings `vouch.decorations.*`). */
+export interface MarkOptions {
+  /** Marks on approved AI text too (`vouch.decorations.approved`). */
+  approved: boolean;
 }
 
 /**
  * Groups regions by style. A range that ends at column 0 of a later line is
  * cut back to the end of the line before, so the gutter mark does not spill
  * onto a line the region does not touch; `lineLength(line)` gives that end.
- * Empty ranges are dropped.
+ * Empty ranges are dropped, and approved text when `options.approved` is
+ * false. The marks carry no hover of their own: the server's hover and the
+ * diagnostic already say what the text is, once each.
  */
 export function groupByStyle(
   regions: readonly Region[],
   lineLength: (line: number) => number,
+  options: MarkOptions = { approved: true },
 ): Map<RegionStyle, StyledRange[]> {
   const groups = new Map<RegionStyle, StyledRange[]>();
   for (const style of REGION_STATES) {
@@ -43,14 +51,14 @@ export function groupByStyle(
   }
   for (const region of regions) {
     const style = styleOf(region);
-    if (style === undefined) {
+    if (style === undefined || (style === "approved" && !options.approved)) {
       continue;
     }
     const range = trimTrailingNewline(region.range, lineLength);
     if (isEmpty(range)) {
       continue;
     }
-    groups.get(style)?.push({ range, hover: describe(region) });
+    groups.get(style)?.push({ range });
   }
   return groups;
 }
@@ -66,18 +74,4 @@ function trimTrailingNewline(range: Range, lineLength: (line: number) => number)
 
 function isEmpty(range: Range): boolean {
   return range.start.line === range.end.line && range.start.character >= range.end.character;
-}
-
-const STATE_TEXT: Record<RegionState, string> = {
-  pending: "needs a sign-off request",
-  suspected: "suspected AI text (a large insertion no tool reported): mark it as AI or as human",
-  requested: "sign-off requested, awaiting a reviewer",
-  approved: "approved",
-  rejected: "rejected by a reviewer",
-};
-
-/** The hover text of a decorated region. */
-export function describe(region: Region): string {
-  const who = region.origin === "ai" ? `AI-written${region.tool ? ` (${region.tool})` : ""}` : "Unattested";
-  return `vouch: ${who}, ${STATE_TEXT[region.state] ?? region.state}`;
 }

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { PendingUnit } from "../src/protocol";
-import { fileDescription, groupByFile, statusText, unitDescription, unitLabel } from "../src/queue";
+import { queueStatus } from "../src/messages";
+import { fileDescription, groupByFile, unitContext, unitDescription, unitLabel } from "../src/queue";
 
 function unit(uri: string, line: number, extra: Partial<PendingUnit> = {}): PendingUnit {
   return {
@@ -45,9 +46,17 @@ test("labels and descriptions", () => {
 });
 
 test("status text", () => {
-  assert.equal(statusText(undefined), "$(shield) vouch");
-  assert.equal(statusText(0), "$(pass) vouch");
-  assert.equal(statusText(3), "$(shield) vouch: 3");
+  assert.equal(queueStatus(undefined, 0).text, "$(shield) vouch");
+  assert.equal(queueStatus(0, 0).text, "$(pass) vouch");
+  assert.equal(queueStatus(3, 0).text, "$(shield) vouch: 3");
+  assert.equal(queueStatus(3, 2).text, "$(shield) vouch: 2 for you");
+  assert.match(queueStatus(3, 2).tooltip, /3 units await sign-off; 2 of them you may sign off/);
+});
+
+test("only a unit the identity may sign off gets the approve buttons", () => {
+  assert.equal(unitContext(unit("file:///repo/a.rs", 1, { state: "requested" })), "unit.requested");
+  assert.equal(unitContext(unit("file:///repo/a.rs", 1, { state: "requested", mayApprove: true })), "unit.requested.approvable");
+  assert.equal(unitDescription(unit("file:///repo/a.rs", 1, { state: "requested", mayApprove: true })), "requested, for you · 3 AI lines");
 });
 
 test("file descriptions name the folder, not the file again", () => {

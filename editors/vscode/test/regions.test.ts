@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { Region } from "../src/protocol";
-import { describe, groupByStyle, styleOf } from "../src/regions";
+import { groupByStyle, styleOf } from "../src/regions";
 
 const r = (l1: number, c1: number, l2: number, c2: number) => ({
   start: { line: l1, character: c1 },
@@ -43,16 +43,15 @@ test("a region ending at column 0 stops at the end of the line before", () => {
     [r(7, 4, 7, 9)],
   );
   assert.deepEqual(groups.get("rejected"), []);
-  assert.equal(groups.get("pending")?.[0].hover, "vouch: AI-written (copilot), needs a sign-off request");
 });
 
-test("hover text names the origin and the state", () => {
-  assert.equal(
-    describe({ range: r(0, 0, 0, 1), origin: "unknown", state: "suspected" }),
-    "vouch: Unattested, suspected AI text (a large insertion no tool reported): mark it as AI or as human",
-  );
-  assert.equal(
-    describe({ range: r(0, 0, 0, 1), origin: "ai", state: "requested" }),
-    "vouch: AI-written, sign-off requested, awaiting a reviewer",
-  );
+test("approved text can go unmarked", () => {
+  const regions: Region[] = [
+    { range: r(1, 0, 2, 0), origin: "ai", state: "approved" },
+    { range: r(4, 0, 5, 0), origin: "ai", state: "pending" },
+  ];
+  const hidden = groupByStyle(regions, () => 3, { approved: false });
+  assert.deepEqual(hidden.get("approved"), []);
+  assert.equal(hidden.get("pending")?.length, 1);
+  assert.equal(groupByStyle(regions, () => 3).get("approved")?.length, 1);
 });

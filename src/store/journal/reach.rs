@@ -13,6 +13,8 @@ use std::time::{Duration, Instant};
 
 use git2::{ErrorCode, Oid, Repository, Tree};
 
+use super::segment::Flush;
+
 const BLOB_MODE: i32 = 0o100644;
 const TREE_MODE: i32 = 0o040000;
 
@@ -153,13 +155,15 @@ pub(super) fn blobs(repo: &Repository, refname: &str) -> Result<BTreeSet<Oid>, g
 }
 
 /// Flush a freshly written loose object to disk, so that a record naming it
-/// never outlives it. Packed objects (and objects in alternates) are left
-/// alone: they were durable before.
-pub(super) fn sync_loose_object(repo: &Repository, id: Oid) -> std::io::Result<()> {
+/// never outlives it; with [`Flush::Batch`], only write it out: the flush
+/// that makes the record durable makes it durable first. Packed objects
+/// (and objects in alternates) are left alone: they were durable before.
+pub(super) fn sync_loose_object(repo: &Repository, id: Oid, flush: Flush) -> std::io::Result<()> {
     let hex = id.to_string();
     let dir = repo.commondir().join("objects").join(&hex[..2]);
     let path = dir.join(&hex[2..]);
     match File::open(&path) {
+        Ok(file) if flush == Flush::Batch => super::segment::write_out(&file),
         Ok(file) => {
             file.sync_all()?;
             super::segment::sync_dir(&dir)

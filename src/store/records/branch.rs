@@ -232,6 +232,36 @@ fn commit_subtree<'r>(
 /// them through libgit2, which re-hashes and re-parses every directory of
 /// every commit. Replacement refs are ignored, and a shallow history is
 /// refused rather than read in part.
+/// `git log --raw` of `source.tip` (since `old`), every kind's files at
+/// once. A process that reads several kinds from one branch (approvals and
+/// requests, for every judgement) runs it once: the last one is kept, by
+/// repository, tip and starting point.
+fn raw_log(repo: &Repository, source: &Source, old: Option<Oid>) -> Result<std::sync::Arc<Vec<u8>>, RecordError> {
+    type Key = (std::path::PathBuf, Oid, Option<Oid>);
+    static LAST: std::sync::Mutex<Option<(Key, std::sync::Arc<Vec<u8>>)>> = std::sync::Mutex::new(None);
+    let key = (repo.path().to_path_buf(), source.tip, old);
+    if let Some((k, out)) = LAST.lock().unwrap_or_else(|e| e.into_inner()).as_ref()
+        && *k == key
+    {
+        return Ok(out.clone());
+    }
+    let mut log = crate::store::notes::git_command(repo);
+    log.args(["--no-replace-objects", "log", "--format=%x01%H", "--raw", "-z", "--no-abbrev", "--no-renames"])
+        .args(["--no-color", "--no-show-signature", "--diff-merges=first-parent", "--root", "--diff-filter=AMT"])
+        .arg(source.tip.to_string());
+    if let Some(old) = old {
+        log.arg(format!("^{old}"));
+    }
+    let output = log.output().map_err(|e| RecordError::Command { ref_name: source.ref_name, detail: e.to_string() })?;
+    if !output.status.success() {
+        let detail = String::from_utf8_lossy(&output.stderr).trim().to_string();
+        return Err(RecordError::Command { ref_name: source.ref_name, detail });
+    }
+    let out = std::sync::Arc::new(output.stdout);
+    *LAST.lock().unwrap_or_else(|e| e.into_inner()) = Some((key, out.clone()));
+    Ok(out)
+}
+
 fn walk_history<R: Record>(
     repo: &Repository,
     source: &Source,
@@ -253,24 +283,13 @@ fn walk_history<R: Record>(
             }
         }
     }
-    let mut log = crate::store::notes::git_command(repo);
-    log.args(["--no-replace-objects", "log", "--format=%x01%H", "--raw", "-z", "--no-abbrev", "--no-renames"])
-        .args(["--no-color", "--no-show-signature", "--diff-merges=first-parent", "--root", "--diff-filter=AMT"])
-        .arg(source.tip.to_string());
-    if let Some(old) = old {
-        log.arg(format!("^{old}"));
-    }
-    let output = log.output().map_err(|e| RecordError::Command { ref_name: source.ref_name, detail: e.to_string() })?;
-    if !output.status.success() {
-        let detail = String::from_utf8_lossy(&output.stderr).trim().to_string();
-        return Err(RecordError::Command { ref_name: source.ref_name, detail });
-    }
+    let output = raw_log(repo, source, old)?;
     let prefix = if source.dir.is_empty() { String::new() } else { format!("{}/", source.dir) };
     let mut walked = 0;
     // Tokens are NUL-separated: `\x01<commit>`, then for each file
     // `:<modes> <old blob> <new blob> <status>` and its path. A path is taken
     // by its position after a status token, whatever bytes it holds.
-    let mut tokens = output.stdout.split(|&b| b == 0);
+    let mut tokens = output.split(|&b| b == 0);
     while let Some(token) = tokens.next() {
         let token = token.strip_prefix(b"\n").unwrap_or(token);
         if token.first() == Some(&1) {

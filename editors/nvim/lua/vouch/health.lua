@@ -15,16 +15,12 @@ function M.check()
   end
 
   local vouch = require("vouch")
-  local cmd = vouch.config.cmd
-  local bin = type(cmd) == "table" and cmd[1] or nil
-  if bin and vim.fn.executable(bin) == 1 then
+  local bin, why = vouch.find_binary(vouch.config.cmd)
+  if bin then
     local out = vim.fn.system({ bin, "--version" })
-    health.ok(string.format("server binary: %s (%s)", vim.fn.exepath(bin), vim.trim(out)))
-  elseif bin then
-    health.error(
-      string.format("server binary %q not found", bin),
-      { "install vouch (cargo install --path . in its repository)", "or set cmd in require('vouch').setup({ cmd = { '/path/to/vouch', 'lsp' } })" }
-    )
+    health.ok(string.format("server binary: %s (%s)", vim.fn.exepath(bin) ~= "" and vim.fn.exepath(bin) or bin, vim.trim(out)))
+  else
+    health.error("server binary not found", { why })
   end
 
   if vim.fn.executable("git") == 1 then

@@ -20,14 +20,22 @@ local COMMAND = {
 M.COMMAND = COMMAND
 
 local defaults = {
-  -- The server command; the binary is looked up on PATH.
-  cmd = { "vouch", "lsp" },
+  -- The server command. nil: `vouch` on PATH, else the binary built in
+  -- the plugin's own repository (lazy.nvim's `build`, see :help vouch-install).
+  cmd = nil,
   -- Filetypes to attach to; nil means every file in a git repository.
   filetypes = nil,
   -- Report pastes (vim.paste) as human text.
   paste = true,
   -- Sign text per state, merged over the defaults (see :help vouch-signs).
   signs = {},
+  -- Priority of vouch's signs: below the diagnostics' (10), so another
+  -- server's error sign on the same line wins the sign column.
+  sign_priority = 6,
+  -- Say why a line is marked at the end of the unit's first line
+  -- (virtual text of vouch's own diagnostics; other servers' are left as
+  -- they are). false: only on hover and in the diagnostic float.
+  virtual_text = true,
   -- Passed on to vim.lsp.start.
   on_attach = nil,
   capabilities = nil,
@@ -38,6 +46,78 @@ local did_setup = false
 
 local function notify(msg, level)
   vim.notify("vouch: " .. msg, level or vim.log.levels.INFO)
+end
+
+--- The reason of an error, without the prefixes the server and the client
+--- put on it ("vouch: ", "vouch.approve: ").
+function M.reason(err, command)
+  local text = type(err) == "table" and (err.message or vim.inspect(err)) or tostring(err)
+  while true do
+    local before = text
+    text = text:gsub("^vouch:%s*", "")
+    if command and text:sub(1, #command + 2) == command .. ": " then
+      text = text:sub(#command + 3)
+    end
+    text = vim.trim(text)
+    if text == before then
+      return text
+    end
+  end
+end
+
+local VERB = {
+  [COMMAND.request] = "request sign-off",
+  [COMMAND.approve] = "approve",
+  [COMMAND.reject] = "reject",
+  [COMMAND.mark_ai] = "mark the text as AI-written",
+  [COMMAND.mark_human] = "mark the text as human-written",
+  [COMMAND.provenance] = "show provenance",
+}
+
+--- The root of the repository this plugin came from (editors/nvim/lua/vouch/init.lua).
+local function plugin_repo()
+  local source = debug.getinfo(1, "S").source:gsub("^@", "")
+  return vim.fs.normalize(vim.fs.dirname(source) .. "/../../../..")
+end
+
+--- The vouch binary: `cmd[1]` when setup() was given a cmd, else `vouch`
+--- on PATH, else one built in the plugin's repository (lazy.nvim's build
+--- step). Returns the path, or nil and what to do about it.
+function M.find_binary(cmd, repo)
+  if type(cmd) == "table" and cmd[1] then
+    if vim.fn.executable(cmd[1]) == 1 then
+      return cmd[1]
+    end
+    return nil, string.format("cannot run %q (from setup({ cmd = ... }))", cmd[1])
+  end
+  if vim.fn.executable("vouch") == 1 then
+    return vim.fn.exepath("vouch")
+  end
+  repo = repo or plugin_repo()
+  for _, built in ipairs({ repo .. "/target/release/vouch", repo .. "/target/debug/vouch" }) do
+    if vim.fn.executable(built) == 1 then
+      return built
+    end
+  end
+  return nil,
+    "cannot find the vouch binary: with lazy.nvim add build = \"cargo build --release --locked\" to the plugin's spec "
+      .. "(then :Lazy build vouch), or run cargo install --locked --path . in "
+      .. repo
+      .. ", or set cmd in require('vouch').setup({ cmd = { '/path/to/vouch', 'lsp' } })"
+end
+
+--- The server command after setup().
+local function server_cmd()
+  local bin, why = M.find_binary(M.config.cmd)
+  if not bin then
+    return nil, why
+  end
+  if type(M.config.cmd) == "table" then
+    local cmd = vim.deepcopy(M.config.cmd)
+    cmd[1] = bin
+    return cmd
+  end
+  return { bin, "lsp" }
 end
 
 --- Whether this Neovim is new enough (0.11: vim.lsp.config, Client methods).
@@ -83,15 +163,38 @@ local function markdown_of(result)
   return "No provenance is recorded here."
 end
 
---- Sends `workspace/executeCommand` and reports the outcome.
-local function execute(client, name, args, bufnr, on_done)
+--- What to say after a command succeeded. Requests and decisions are
+--- records in this clone until `vouch sync` pushes them: said each time.
+function M.success_text(name, result)
+  local said = type(result) == "string" and vim.trim(result) ~= "" and M.reason(result, name) or nil
+  if name == COMMAND.approve or name == COMMAND.reject or name == COMMAND.request then
+    return (said or (VERB[name] .. ": done")) .. ". It stays in this clone until you sync (:VouchSync, or vouch sync)."
+  elseif name == COMMAND.mark_ai or name == COMMAND.mark_human then
+    return said
+  end
+  return nil
+end
+
+--- Sends `workspace/executeCommand` and says what happened. `on_error`
+--- gets the reason when it failed (for prompts that ask again).
+local function execute(client, name, args, bufnr, on_done, on_error)
   client:request("workspace/executeCommand", { command = name, arguments = { args } }, function(err, result)
     if err then
-      notify(string.format("%s failed: %s", name, err.message or vim.inspect(err)), vim.log.levels.ERROR)
+      local why = M.reason(err, name)
+      if on_error then
+        on_error(why)
+      else
+        notify(string.format("could not %s: %s", VERB[name] or name, why), vim.log.levels.ERROR)
+      end
       return
     end
     if name == COMMAND.provenance then
       show_markdown(markdown_of(result))
+    else
+      local text = M.success_text(name, result)
+      if text then
+        notify(text)
+      end
     end
     if on_done then
       on_done(result)
@@ -113,28 +216,75 @@ function M.run(name, args, bufnr, on_done)
     return
   end
   args = vim.deepcopy(args)
-  if name == COMMAND.request and args.rationale == nil then
-    vim.ui.input({ prompt = "Rationale for the sign-off request (optional): " }, function(input)
+  -- A request or a rejection that fails asks again, with the text typed
+  -- kept and the reason shown.
+  local function ask(key, prompt, required, previous, unknown)
+    -- `unknown`: whether the policy requires it is not known here (the
+    -- server's code actions say; a user command does not).
+    local need = required and "(required)" or (unknown and "(optional unless the policy asks for one)" or "(optional)")
+    local opts = {
+      prompt = previous and string.format("%s (%s) %s: ", prompt, previous.why, need)
+        or string.format("%s %s: ", prompt, need),
+      default = previous and previous.text or nil,
+    }
+    vim.ui.input(opts, function(input)
       if input == nil then
         return
       end
-      if vim.trim(input) ~= "" then
-        args.rationale = vim.trim(input)
-      end
-      execute(client, name, args, bufnr, on_done)
-    end)
-  elseif name == COMMAND.reject and (type(args.comment) ~= "string" or args.comment == "") then
-    vim.ui.input({ prompt = "Why reject? (required): " }, function(input)
-      if input == nil or vim.trim(input) == "" then
-        notify("a rejection needs a comment; nothing was sent", vim.log.levels.WARN)
+      input = vim.trim(input)
+      if input == "" and required then
+        notify(string.format("%s needs a %s; nothing was sent", VERB[name], key), vim.log.levels.WARN)
         return
       end
-      args.comment = vim.trim(input)
-      execute(client, name, args, bufnr, on_done)
+      args[key] = input ~= "" and input or nil
+      execute(client, name, args, bufnr, on_done, function(why)
+        notify(string.format("could not %s: %s", VERB[name], why), vim.log.levels.ERROR)
+        ask(key, prompt, required, { text = input, why = why }, unknown)
+      end)
     end)
+  end
+  if name == COMMAND.request and args.rationale == nil then
+    ask("rationale", "Rationale for the sign-off request", args.rationaleRequired == true, nil,
+      args.rationaleRequired == nil)
+  elseif name == COMMAND.reject and (type(args.comment) ~= "string" or args.comment == "") then
+    ask("comment", "Why reject? What must change?", true)
   else
     execute(client, name, args, bufnr, on_done)
   end
+end
+
+--- Runs `vouch sync` in the repository of `bufnr` (or the working
+--- directory's), so that requests and approvals reach the remote.
+function M.sync(bufnr, on_done)
+  bufnr = (bufnr == nil or bufnr == 0) and vim.api.nvim_get_current_buf() or bufnr
+  local root = vim.fs.root(bufnr, ".git") or vim.fs.root(vim.fn.getcwd(), ".git")
+  if not root then
+    notify("could not sync: not in a git repository", vim.log.levels.ERROR)
+    return
+  end
+  local cmd, why = server_cmd()
+  if not cmd then
+    notify("could not sync: " .. why, vim.log.levels.ERROR)
+    return
+  end
+  notify("syncing " .. root .. " ...")
+  vim.system({ cmd[1], "sync" }, { cwd = root, text = true, env = { GIT_TERMINAL_PROMPT = "0" } }, function(out)
+    vim.schedule(function()
+      local lines = vim.split(vim.trim((out.stdout or "") .. "\n" .. (out.stderr or "")), "\n", { trimempty = true })
+      local last = lines[#lines] or ""
+      if out.code == 0 then
+        notify("synced" .. (last ~= "" and (": " .. last) or ""))
+      else
+        notify("could not sync: " .. (last ~= "" and last or "vouch sync failed") .. " (:messages for more)", vim.log.levels.ERROR)
+        for _, l in ipairs(lines) do
+          vim.api.nvim_echo({ { l } }, true, {})
+        end
+      end
+      if on_done then
+        on_done(out.code == 0, lines)
+      end
+    end)
+  end)
 end
 
 --- Client-side handlers for the server's commands, so that code actions and
@@ -257,12 +407,45 @@ function M.lsp_config(opts)
   opts = vim.tbl_deep_extend("force", M.config, opts or {})
   return {
     name = "vouch",
-    cmd = opts.cmd,
-    handlers = { ["vouch/regions"] = regions.handler },
+    cmd = opts.cmd or server_cmd(),
+    handlers = M.handlers(),
     commands = M.client_commands,
     capabilities = opts.capabilities,
-    on_attach = opts.on_attach,
+    -- This client asks for rationales and comments and says what each
+    -- command did: the server leaves both to it.
+    init_options = { promptsForArguments = true, showsCommandResults = true },
+    on_attach = function(client, bufnr)
+      M.configure_diagnostics(client)
+      if opts.on_attach then
+        opts.on_attach(client, bufnr)
+      end
+    end,
   }
+end
+
+--- The handlers for vouch's own notifications.
+function M.handlers()
+  return {
+    ["vouch/regions"] = regions.handler,
+    ["vouch/pendingChanged"] = function()
+      vim.api.nvim_exec_autocmds("User", { pattern = "VouchPendingChanged", modeline = false })
+    end,
+  }
+end
+
+--- vouch's diagnostics: no signs of their own (the region signs say it, at
+--- a lower priority, so other servers' signs stay visible) and, with
+--- `virtual_text`, a short reason at the end of the unit's first line.
+--- Other servers' diagnostics keep the user's configuration.
+function M.configure_diagnostics(client)
+  local ok, ns = pcall(vim.lsp.diagnostic.get_namespace, client.id, false)
+  if not ok or not ns then
+    return
+  end
+  vim.diagnostic.config({
+    signs = false,
+    virtual_text = M.config.virtual_text and { prefix = "●", spacing = 2, source = false } or false,
+  }, ns)
 end
 
 local warned_missing = false
@@ -281,22 +464,16 @@ function M.attach(bufnr)
   if not root then
     return nil
   end
-  local cmd = M.config.cmd
-  if type(cmd) == "table" and vim.fn.executable(cmd[1]) == 0 then
+  local cmd, why = server_cmd()
+  if not cmd then
     if not warned_missing then
       warned_missing = true
-      notify(
-        string.format(
-          "cannot find the vouch binary %q; install vouch (cargo install --path . in its repository) "
-            .. "or set cmd in require('vouch').setup({ cmd = { '/path/to/vouch', 'lsp' } })",
-          cmd[1]
-        ),
-        vim.log.levels.ERROR
-      )
+      notify(why, vim.log.levels.ERROR)
     end
     return nil
   end
   local config = M.lsp_config()
+  config.cmd = cmd
   config.root_dir = root
   return vim.lsp.start(config, { bufnr = bufnr })
 end
@@ -345,58 +522,76 @@ local function target(cmd_opts, need_text)
 end
 
 --- Fills the quickfix list with the units awaiting sign-off, riskiest first,
---- from every running vouch server.
-function M.pending(open)
+--- from every running vouch server: the repository's whole review queue
+--- (what `vouch review --list --all` lists), open files or not, and the open
+--- files' units that still need a request. While a server is still reading
+--- its queue, waits for it (at most `timeout_ms`, default 10 s).
+function M.pending(open, timeout_ms)
   local clients = vim.lsp.get_clients({ name = "vouch" })
   if #clients == 0 then
     notify("no vouch language server is running", vim.log.levels.WARN)
     return
   end
+  local deadline = vim.uv.now() + (timeout_ms or 10000)
   local items, left = {}, #clients
   local results = {}
-  for i, client in ipairs(clients) do
+  local function fill()
+    for _, r in ipairs(results) do
+      if r.err then
+        notify("could not read the queue: " .. M.reason(r.err), vim.log.levels.ERROR)
+      end
+      for _, unit in ipairs(r.units) do
+        local fname = vim.uri_to_fname(unit.uri)
+        local bufnr = vim.fn.bufnr(fname)
+        local lnum, col = unit.range.start.line + 1, unit.range.start.character + 1
+        if bufnr > 0 and vim.api.nvim_buf_is_loaded(bufnr) then
+          local row, c = position.to_byte(bufnr, unit.range.start, r.client.offset_encoding)
+          lnum, col = row + 1, c + 1
+        end
+        local what = unit.kind:gsub("_", " ") .. (unit.name and (" " .. unit.name) or "")
+        local risk = (#(unit.risk or {}) > 0) and table.concat(unit.risk, ", ") or "no extra risk"
+        local state = unit.mayApprove and (unit.state .. ", for you") or unit.state
+        local text = string.format("[%s] %s: %s; %d AI line%s%s%s%s", state, what, risk, unit.aiLines or 0,
+          (unit.aiLines == 1) and "" or "s", unit.tool and (" from " .. unit.tool) or "",
+          unit.requester and ("; requested by " .. unit.requester) or "",
+          (#(unit.reviewers or {}) > 0) and ("; reviewers: " .. table.concat(unit.reviewers, ", ")) or "")
+        table.insert(items, {
+          filename = fname,
+          lnum = lnum,
+          col = col,
+          text = text,
+          type = unit.severity == "warning" and "W" or "I",
+        })
+      end
+    end
+    vim.fn.setqflist({}, " ", { title = "vouch: awaiting sign-off", items = items })
+    vim.api.nvim_exec_autocmds("User", { pattern = "VouchPending", modeline = false, data = { count = #items } })
+    if open ~= false then
+      if #items == 0 then
+        notify("nothing awaits sign-off")
+      else
+        vim.cmd("copen")
+      end
+    end
+  end
+  local function ask(i, client)
     client:request("vouch/pending", vim.empty_dict(), function(err, result)
-      results[i] = { client = client, err = err, units = result and result.units or {} }
-      left = left - 1
-      if left > 0 then
+      if not err and result and result.computing and vim.uv.now() < deadline then
+        -- The server is reading the queue in the background: ask again soon.
+        vim.defer_fn(function()
+          ask(i, client)
+        end, 200)
         return
       end
-      for _, r in ipairs(results) do
-        if r.err then
-          notify("vouch/pending failed: " .. (r.err.message or vim.inspect(r.err)), vim.log.levels.ERROR)
-        end
-        for _, unit in ipairs(r.units) do
-          local fname = vim.uri_to_fname(unit.uri)
-          local bufnr = vim.fn.bufnr(fname)
-          local lnum, col = unit.range.start.line + 1, unit.range.start.character + 1
-          if bufnr > 0 and vim.api.nvim_buf_is_loaded(bufnr) then
-            local row, c = position.to_byte(bufnr, unit.range.start, r.client.offset_encoding)
-            lnum, col = row + 1, c + 1
-          end
-          local what = unit.kind:gsub("_", " ") .. (unit.name and (" " .. unit.name) or "")
-          local risk = (#(unit.risk or {}) > 0) and table.concat(unit.risk, ", ") or "no extra risk"
-          local text = string.format("[%s] %s: %s; %d AI line%s%s%s", unit.state, what, risk, unit.aiLines or 0,
-            (unit.aiLines == 1) and "" or "s", unit.tool and (" from " .. unit.tool) or "",
-            (#(unit.reviewers or {}) > 0) and ("; reviewers: " .. table.concat(unit.reviewers, ", ")) or "")
-          table.insert(items, {
-            filename = fname,
-            lnum = lnum,
-            col = col,
-            text = text,
-            type = unit.severity == "warning" and "W" or "I",
-          })
-        end
-      end
-      vim.fn.setqflist({}, " ", { title = "vouch: awaiting sign-off", items = items })
-      vim.api.nvim_exec_autocmds("User", { pattern = "VouchPending", modeline = false, data = { count = #items } })
-      if open ~= false then
-        if #items == 0 then
-          notify("nothing awaits sign-off")
-        else
-          vim.cmd("copen")
-        end
+      results[i] = { client = client, err = err, units = result and result.units or {} }
+      left = left - 1
+      if left == 0 then
+        fill()
       end
     end)
+  end
+  for i, client in ipairs(clients) do
+    ask(i, client)
   end
 end
 
@@ -445,7 +640,10 @@ local function define_commands()
   end, { desc = "vouch: show where the code under the cursor came from" })
   cmd("VouchPending", function()
     M.pending(true)
-  end, { desc = "vouch: units awaiting sign-off, riskiest first, in the quickfix list" })
+  end, { desc = "vouch: the repository's units awaiting sign-off, riskiest first, in the quickfix list" })
+  cmd("VouchSync", function()
+    M.sync(0)
+  end, { desc = "vouch: push and fetch requests, approvals and notes (vouch sync)" })
 end
 
 --- Sets vouch up: see :help vouch-setup.
@@ -459,6 +657,7 @@ function M.setup(opts)
     M.config.cmd = { M.config.cmd, "lsp" }
   end
   regions.signs = vim.tbl_extend("force", regions.signs, M.config.signs or {})
+  regions.sign_priority = M.config.sign_priority
   regions.define_highlights()
   define_commands()
   if M.config.paste then

@@ -23,6 +23,10 @@ local function cap(s)
   return s:sub(1, 1):upper() .. s:sub(2)
 end
 
+--- Below vim.diagnostic's signs (10): another server's error sign on the
+--- same line stays visible. `setup({ sign_priority = n })` changes it.
+M.sign_priority = 6
+
 --- The highlight group of a state's background (`VouchPending`, ...) and sign (`VouchPendingSign`).
 function M.hl(state)
   return "Vouch" .. cap(state)
@@ -105,7 +109,7 @@ function M.render(bufnr, regions, encoding)
           vim.api.nvim_buf_set_extmark(bufnr, M.ns, row, 0, {
             sign_text = M.signs[style],
             sign_hl_group = M.hl(style) .. "Sign",
-            priority = 11,
+            priority = M.sign_priority,
             strict = false,
           })
         end

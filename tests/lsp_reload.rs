@@ -1,0 +1,156 @@
+//! Issue 13, finding 5: an editor reloading a file an agent edited on disk
+//! must not erase the agent's record. The agent writes the file and records
+//! its edit (`vouch mark ... --ai`, as its hook does); the editor, which had
+//! the file open, reloads it and sends the new text; the language server
+//! then writes its snapshot of the file. Its default "human" for text it
+//! did not see being typed must never override the AI record: text equal
+//! to a version the store knows takes that version's attribution.
+
+mod support {
+    pub mod lsp;
+    pub mod repo;
+}
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use support::lsp::{Server, range};
+use support::repo::TestRepo;
+
+const BEFORE: &str = "use std::fmt;\n\nfn human() -> u32 {\n    1\n}\n";
+const GENERATED: &str = "\nfn generated(x: u32) -> u32 {\n    x * 2\n}\n";
+const FILE: &str = "src/lib.rs";
+
+fn vouch(repo: &TestRepo, args: &[&str]) -> Value {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_vouch"))
+        .args(args)
+        .current_dir(&repo.root)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("HOME", &repo.root)
+        .output()
+        .unwrap();
+    assert!(out.status.code().is_some_and(|c| c <= 1), "vouch {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    if args.contains(&"json") { serde_json::from_slice(&out.stdout).unwrap() } else { Value::Null }
+}
+
+/// The lines `vouch blame` attributes to AI.
+fn ai_lines(repo: &TestRepo) -> Vec<u64> {
+    let blame = vouch(repo, &["blame", FILE, "--format", "json"]);
+    blame["lines"]
+        .as_array()
+        .unwrap_or_else(|| panic!("blame has no lines: {blame}"))
+        .iter()
+        .filter(|l| l["origin"] == "ai")
+        .map(|l| l["line"].as_u64().unwrap())
+        .collect()
+}
+
+/// How the editor tells the server of the reloaded text.
+enum Reload {
+    /// One change without a range: the whole new text.
+    FullText,
+    /// The difference only, as Helix and VS Code compute it on a reload.
+    Diff,
+}
+
+/// Open `FILE`, let an agent append a function on disk and mark it AI,
+/// wait for the server to have read the record, then reload the editor's
+/// buffer from disk and save; return the server to check and shut down.
+fn agent_edit_then_reload(repo: &TestRepo, reload: Reload) -> Server {
+    let uri = repo.uri(FILE);
+    let mut server = Server::start(&repo.root, &["utf-8", "utf-32", "utf-16"]);
+    server.open(&uri, "rust", BEFORE);
+    assert!(server.diagnostics(&uri, 1).is_empty());
+
+    // The agent: the file on disk, then its record.
+    let after = format!("{BEFORE}{GENERATED}");
+    repo.write(FILE, &after);
+    vouch(repo, &["mark", "--ai", "--tool", "claude-code", &format!("{FILE}:7-9")]);
+    assert_eq!(ai_lines(repo), vec![7, 8, 9], "the agent's record, before the editor reloads");
+    // The server reads other writers' records every half second: let it
+    // see this one while the buffer still has the old text.
+    std::thread::sleep(Duration::from_millis(1500));
+
+    let changes = match reload {
+        Reload::FullText => json!([{ "text": after }]),
+        Reload::Diff => json!([{ "range": range(5, 0, 5, 0), "text": GENERATED }]),
+    };
+    server.change(&uri, 2, changes);
+    let diagnostics = server.diagnostics(&uri, 2);
+    assert!(
+        diagnostics.iter().any(|d| d["message"].as_str().is_some_and(|m| m.contains("generated"))
+            || d["range"]["start"]["line"] == 7),
+        "the reloaded AI function shows as AI in the editor: {diagnostics:?}"
+    );
+    // The editor saves (or the server goes idle): the snapshot is written.
+    server.notify("textDocument/didSave", json!({ "textDocument": { "uri": uri } }));
+    server
+}
+
+fn check_still_ai(repo: &TestRepo, server: Server) {
+    server.shutdown();
+    assert_eq!(ai_lines(repo), vec![7, 8, 9], "blame after the editor's snapshot");
+    let status = vouch(repo, &["status", "--format", "json"]);
+    let text = status.to_string();
+    assert!(text.contains("generated") && text.contains("claude-code"), "status still names the AI unit: {status}");
+}
+
+#[test]
+fn a_full_text_reload_keeps_the_agents_record() {
+    let repo = TestRepo::new();
+    repo.write(FILE, BEFORE);
+    repo.commit_all("init");
+    let server = agent_edit_then_reload(&repo, Reload::FullText);
+    check_still_ai(&repo, server);
+}
+
+#[test]
+fn a_reload_sent_as_a_diff_keeps_the_agents_record() {
+    let repo = TestRepo::new();
+    repo.write(FILE, BEFORE);
+    repo.commit_all("init");
+    let server = agent_edit_then_reload(&repo, Reload::Diff);
+    check_still_ai(&repo, server);
+}
+
+/// What the user types stays theirs: the rule is about text a known
+/// version holds, not a way to turn typing into AI.
+#[test]
+fn typing_after_the_reload_stays_human() {
+    let repo = TestRepo::new();
+    repo.write(FILE, BEFORE);
+    repo.commit_all("init");
+    let uri = repo.uri(FILE);
+    let mut server = agent_edit_then_reload(&repo, Reload::FullText);
+    // A human function typed below the agent's.
+    server.change(&uri, 3, json!([{ "range": range(10, 0, 10, 0), "text": "\nfn mine() {}\n" }]));
+    server.diagnostics(&uri, 3);
+    repo.write(FILE, &format!("{BEFORE}{GENERATED}\nfn mine() {{}}\n"));
+    server.notify("textDocument/didSave", json!({ "textDocument": { "uri": uri } }));
+    server.shutdown();
+    assert_eq!(ai_lines(&repo), vec![7, 8, 9], "the typed function is not AI");
+}
+
+/// An agent's one-character edit, reloaded as the one-character change an
+/// editor's diff makes: nothing about the change itself says "reload".
+#[test]
+fn a_one_character_reload_keeps_the_agents_record() {
+    let repo = TestRepo::new();
+    repo.write(FILE, BEFORE);
+    repo.commit_all("init");
+    let uri = repo.uri(FILE);
+    let mut server = Server::start(&repo.root, &["utf-16"]);
+    server.open(&uri, "rust", BEFORE);
+    server.diagnostics(&uri, 1);
+    let after = BEFORE.replace("    1\n", "    2\n");
+    repo.write(FILE, &after);
+    vouch(&repo, &["mark", "--ai", "--tool", "claude-code", &format!("{FILE}:4")]);
+    std::thread::sleep(Duration::from_millis(1500));
+    server.change(&uri, 2, json!([{ "range": range(3, 4, 3, 5), "text": "2" }]));
+    server.diagnostics(&uri, 2);
+    assert_eq!(server.document(&uri)["text"].as_str(), Some(after.as_str()));
+    server.notify("textDocument/didSave", json!({ "textDocument": { "uri": uri } }));
+    server.shutdown();
+    assert_eq!(ai_lines(&repo), vec![4], "blame after the editor's snapshot");
+}
