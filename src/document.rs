@@ -374,6 +374,17 @@ impl Document {
         units::review_units(self.language, self.syntax(), &self.text, &ai)
     }
 
+    /// The review units holding the text of `ai` (byte ranges of this
+    /// text), whatever the document's own provenance says: for a judgement
+    /// that counts other AI text than the one shown (the range's lineage).
+    pub fn units_holding(&mut self, ai: &[Range<usize>]) -> Vec<Unit> {
+        if ai.is_empty() {
+            return Vec::new();
+        }
+        self.ensure_tree();
+        units::review_units(self.language, self.syntax(), &self.text, ai)
+    }
+
     /// The review units holding AI text that overlap `range`: the cheap way
     /// to refresh what one edit touched.
     pub fn units_touching(&mut self, range: Range<usize>) -> Vec<Unit> {

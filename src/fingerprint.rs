@@ -65,6 +65,14 @@ pub fn submodule_fingerprint(commit: &str) -> String {
     fingerprint(GIT, SUBMODULE, commit.as_bytes())
 }
 
+/// The language name a request gives the change to a trust file: its
+/// fingerprint is [`trust_fingerprint`] of the unit's path and bytes.
+pub const TRUST: &str = "trust";
+/// The kind of a trust-file unit whose file exists (its bytes are the text).
+pub const TRUST_PRESENT: &str = "present";
+/// The kind of a trust-file unit whose file is deleted (its text is empty).
+pub const TRUST_ABSENT: &str = "absent";
+
 /// The fingerprint of the state of trust file `path`: its exact bytes, or
 /// `None` when it is deleted (which differs from an empty file).
 pub fn trust_fingerprint(path: &str, content: Option<&[u8]>) -> String {

@@ -8,6 +8,8 @@
 //!   [`display`] (text shown to a person, hidden characters made visible),
 //!   [`intent`] (an agent's reasoning at an edit: excerpts, redaction);
 //! - [`store`]: files and git (journal, notes, request and approval records);
+//! - [`analysis`]: what both front ends ask (attribution, units, where each
+//!   unit stands), over the core and the store;
 //! - front ends: [`lsp`] and [`cli`].
 
 pub mod agent_trace;
@@ -27,6 +29,8 @@ pub mod text;
 pub mod verify;
 
 pub mod store;
+
+pub mod analysis;
 
 pub mod cli;
 pub mod lsp;

@@ -29,6 +29,7 @@ use std::hash::{Hash, Hasher};
 use std::ops::Range;
 use std::time::{Duration, Instant};
 
+use serde::{Deserialize, Serialize};
 use similar::{Algorithm, DiffOp};
 
 use crate::provenance::Attribution;
@@ -39,7 +40,7 @@ pub type ClaimId = u32;
 pub type SetId = u32;
 
 /// What the evidence says about a line.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Claim {
     /// It comes from outside the range (BASE's side): not judged.
     Outside,
@@ -52,7 +53,7 @@ pub enum Claim {
 }
 
 /// Who says a line is not AI.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Attester {
     /// A vouch note on the commit (its `no-ai` attestation, or file records
     /// that leave the line out).
@@ -62,7 +63,7 @@ pub enum Attester {
 }
 
 /// The claim and the commits of the range that touched a line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Tag {
     pub claim: ClaimId,
     pub commits: SetId,
@@ -74,13 +75,58 @@ const UNKNOWN: ClaimId = 1;
 const EMPTY: SetId = 0;
 
 /// Claims and commit sets, each stored once: lines refer to them by index.
-#[derive(Debug)]
+/// It is kept between runs as its claims and sets (the indexes that find
+/// them again are rebuilt).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(into = "TableData", from = "TableData")]
 pub struct Table {
     claims: Vec<Claim>,
     claim_ids: HashMap<Claim, ClaimId>,
     sets: Vec<Box<[u32]>>,
     set_ids: HashMap<Box<[u32]>, SetId>,
     unions: HashMap<(SetId, SetId), SetId>,
+}
+
+/// A [`Table`] as it is kept.
+#[derive(Serialize, Deserialize)]
+struct TableData {
+    claims: Vec<Claim>,
+    sets: Vec<Vec<u32>>,
+}
+
+impl From<Table> for TableData {
+    fn from(table: Table) -> TableData {
+        TableData { claims: table.claims, sets: table.sets.into_iter().map(Vec::from).collect() }
+    }
+}
+
+impl From<TableData> for Table {
+    fn from(data: TableData) -> Table {
+        let mut table = Table {
+            claims: Vec::new(),
+            claim_ids: HashMap::new(),
+            sets: Vec::new(),
+            set_ids: HashMap::new(),
+            unions: HashMap::new(),
+        };
+        for claim in data.claims {
+            let id = table.claims.len() as ClaimId;
+            table.claim_ids.entry(claim.clone()).or_insert(id);
+            table.claims.push(claim);
+        }
+        for set in data.sets {
+            let set = set.into_boxed_slice();
+            let id = table.sets.len() as SetId;
+            table.set_ids.entry(set.clone()).or_insert(id);
+            table.sets.push(set);
+        }
+        if table.claims.len() < 2 || table.sets.is_empty() {
+            // Damaged: start again from an empty table (the caller sees
+            // every tag it kept out of bounds and discards them).
+            return Table::new();
+        }
+        table
+    }
 }
 
 impl Default for Table {
@@ -118,6 +164,12 @@ impl Table {
 
     pub fn get(&self, id: ClaimId) -> &Claim {
         &self.claims[id as usize]
+    }
+
+    /// Whether `tag` names a claim and a set of this table (a check for
+    /// tags read back from a cache).
+    pub fn holds(&self, tag: Tag) -> bool {
+        (tag.claim as usize) < self.claims.len() && (tag.commits as usize) < self.sets.len()
     }
 
     pub fn is_ai(&self, id: ClaimId) -> bool {
@@ -214,9 +266,27 @@ pub fn opaque_line(kind: &str, id: &str) -> Vec<u8> {
 
 /// AI text removed in the range, whitespace aside: an added line with such
 /// text is AI again (a move, a cut and paste).
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
 pub struct Pool {
+    #[serde(with = "pool_entries")]
     removed: HashMap<u64, Tag>,
+}
+
+/// A pool kept as a list (JSON object keys are strings).
+mod pool_entries {
+    use super::Tag;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use std::collections::HashMap;
+
+    pub fn serialize<S: Serializer>(map: &HashMap<u64, Tag>, s: S) -> Result<S::Ok, S::Error> {
+        let mut list: Vec<(u64, Tag)> = map.iter().map(|(k, v)| (*k, *v)).collect();
+        list.sort_by_key(|(k, _)| *k);
+        list.serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<HashMap<u64, Tag>, D::Error> {
+        Ok(Vec::<(u64, Tag)>::deserialize(d)?.into_iter().collect())
+    }
 }
 
 impl Pool {
@@ -239,6 +309,13 @@ impl Pool {
     pub fn is_empty(&self) -> bool {
         self.removed.is_empty()
     }
+}
+
+/// A number that changes when the hash [`Pool`] keys lines by changes (a
+/// new Rust release may change it): part of the name of anything that
+/// keeps a pool between runs.
+pub fn pool_stamp() -> u64 {
+    move_key(b"vouch lineage pool stamp").unwrap_or_default()
 }
 
 /// The key a line is matched by when text moves: a hash of its bytes with

@@ -154,6 +154,59 @@ impl Attribution {
 /// Attributed byte ranges of a text, in order: what records and views hold.
 pub type Spans = Vec<(Range<usize>, Attribution)>;
 
+/// The AI attribution of each line of `text` (lines as git splits them, at
+/// LF only), from its attributed byte ranges `spans` (sorted): the one rule
+/// every count of AI lines follows (the post-commit note, blame, status,
+/// the units' AI line counts, the gate's view of the next commit).
+///
+/// A line is AI when AI text covers a byte of it that is not whitespace
+/// (its attribution is that of the first such byte). A line of whitespace
+/// only (a blank line) takes the origin of the insertion it is inside: it
+/// is AI when AI text covers all of its bytes, line end included, so the
+/// blank lines between the functions an agent wrote are its lines, and the
+/// blank line a person left before them is not.
+pub fn line_attributions(text: &[u8], spans: &[(Range<usize>, Attribution)]) -> Vec<Option<Attribution>> {
+    let is_ws = |b: u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c);
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut next = 0;
+    while start < text.len() {
+        let end = text[start..].iter().position(|&b| b == b'\n').map_or(text.len(), |i| start + i + 1);
+        while next < spans.len() && spans[next].0.end <= start {
+            next += 1;
+        }
+        let line = &text[start..end];
+        let blank = line.iter().all(|&b| is_ws(b));
+        let mut found = None;
+        let mut covered = start;
+        for (range, attr) in spans[next..].iter().take_while(|(r, _)| r.start < end) {
+            if !attr.is_ai() {
+                continue;
+            }
+            let (a, b) = (range.start.max(start), range.end.min(end));
+            if a >= b {
+                continue;
+            }
+            if blank {
+                // Contiguous AI coverage from the line's start.
+                if a <= covered {
+                    covered = covered.max(b);
+                    found.get_or_insert(attr);
+                }
+            } else if text[a..b].iter().any(|&c| !is_ws(c)) {
+                found = Some(attr);
+                break;
+            }
+        }
+        if blank && covered < end {
+            found = None;
+        }
+        out.push(found.cloned());
+        start = end;
+    }
+    out
+}
+
 /// An index into a map's table of attributions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct AttrId(u32);
@@ -563,6 +616,32 @@ pub fn reanchor(
     }
     debug_assert_eq!(map.len(), new.len());
     map.to_vec()
+}
+
+#[cfg(test)]
+mod line_tests {
+    use super::*;
+
+    #[test]
+    fn a_blank_line_takes_the_origin_of_the_insertion_it_is_inside() {
+        let ai = Attribution::ai(
+            AiSource { tool: "claude".into(), model: None, session: None, kind: None },
+            Evidence::AgentHook,
+            None,
+        );
+        let text = b"x = 1\n\ndef f():\n    pass\n\ndef g():\n    pass\n";
+        // The agent inserted from "def f" to the end; the blank line before
+        // it is the person's, the one between f and g the agent's.
+        let start = 7;
+        let got = line_attributions(text, &[(start..text.len(), ai.clone())]);
+        let labels: String = got.iter().map(|a| if a.is_some() { 'A' } else { '.' }).collect();
+        assert_eq!(labels, "..AAAAA");
+        // An AI run that ends inside a blank line does not make it AI; one
+        // that covers a word of a line does.
+        let got = line_attributions(b"a\n  \nb c\n", &[(0..3, ai.clone()), (7..8, ai)]);
+        let labels: String = got.iter().map(|a| if a.is_some() { 'A' } else { '.' }).collect();
+        assert_eq!(labels, "A.A");
+    }
 }
 
 #[cfg(test)]

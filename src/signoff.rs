@@ -43,8 +43,11 @@ pub struct UnitFacts {
 /// The review units of `doc` that hold AI text, with their provenance.
 pub fn unit_facts(doc: &mut Document) -> Vec<UnitFacts> {
     let units = doc.units();
-    let map = doc.provenance();
-    let text = doc.text().as_str();
+    facts_of(units, doc.provenance(), doc.text().as_str())
+}
+
+/// The facts of `units` of `text` whose provenance is `map`.
+pub fn facts_of(units: Vec<Unit>, map: &crate::provenance::ProvenanceMap, text: &str) -> Vec<UnitFacts> {
     units
         .into_iter()
         .map(|unit| {
@@ -317,27 +320,6 @@ pub fn ai_amount(unit: &Unit) -> AiAmount {
     AiAmount { lines: unit.ai_lines, bytes: unit.ai_bytes, whole: unit.ai_bytes > 0 && unit.ai_share >= 1.0 }
 }
 
-/// The attribution of `text`, the content of `path`, from history: lines
-/// that HEAD's commits attribute to AI (notes, trailers, bots, git-ai), as
-/// blamed against `text` itself, so uncommitted lines are unknown.
-pub fn history_spans(
-    repo: &Repository,
-    path: &str,
-    text: &(impl AsRef<[u8]> + ?Sized),
-    bots: &[String],
-) -> Result<Vec<(Range<usize>, Attribution)>, crate::store::history::HistoryError> {
-    let text = text.as_ref();
-    use crate::store::history;
-    // A path HEAD does not have (a new file, an unborn branch) has no history.
-    let in_head =
-        repo.head().and_then(|h| h.peel_to_tree()).and_then(|t| t.get_path(std::path::Path::new(path))).is_ok();
-    if !in_head {
-        return Ok(Vec::new());
-    }
-    let origins = history::blame_contents(repo, path, Some("HEAD"), text, bots)?;
-    Ok(history::line_origins_to_spans(text, &origins))
-}
-
 /// Why a request or a decision was refused: said to the user as is.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SignoffError {
@@ -407,6 +389,28 @@ pub fn requested_unit(path: &str, language: &str, facts: &UnitFacts, content: &[
     }
 }
 
+/// The change to trust file `path` as a request records it: its whole
+/// bytes as git stores them (`None`: the file is deleted), under its
+/// trust-file fingerprint ([`crate::fingerprint::trust_fingerprint`]).
+pub fn trust_requested_unit(path: &str, content: Option<&[u8]>) -> records::RequestedUnit {
+    use crate::fingerprint::{TRUST, TRUST_ABSENT, TRUST_PRESENT};
+    let bytes = content.unwrap_or_default();
+    let lines = crate::store::notes::line_spans(bytes).len().max(1) as u32;
+    records::RequestedUnit {
+        path: path.to_string(),
+        language: TRUST.to_string(),
+        kind: if content.is_some() { TRUST_PRESENT } else { TRUST_ABSENT }.to_string(),
+        name: None,
+        fingerprint: crate::fingerprint::trust_fingerprint(path, content),
+        fingerprint_version: records::current_fingerprint_version(),
+        text: records::UnitText::from_bytes(bytes.to_vec()),
+        ai_lines: if bytes.is_empty() { Vec::new() } else { vec![[1, lines]] },
+        tool: None,
+        model: None,
+        intents: Vec::new(),
+    }
+}
+
 /// Check a request for `facts` at `path` against the policy's rationale rule.
 pub fn check_request(
     policy: &Policy,
@@ -415,6 +419,17 @@ pub fn check_request(
     rationale: Option<&str>,
 ) -> Result<(), SignoffError> {
     let requirement = policy.requirement(path, &facts.unit.risk, ai_amount(&facts.unit));
+    check_request_with(&requirement, path, facts, rationale)
+}
+
+/// [`check_request`] under `requirement`, the one the judge found (a trust
+/// file's, say).
+pub fn check_request_with(
+    requirement: &Requirement,
+    path: &str,
+    facts: &UnitFacts,
+    rationale: Option<&str>,
+) -> Result<(), SignoffError> {
     if !requirement.needs_signoff {
         return Err(SignoffError::NotRequired { path: path.into(), unit: unit_label(&facts.unit) });
     }
@@ -435,6 +450,10 @@ pub fn check_request(
 /// rejection needs only a reviewer: a participant's reject still counts, see
 /// [`crate::policy::assess`]). The decision answers the latest request for
 /// the unit whose text really has its fingerprint, never a forged one.
+///
+/// Participants are those the records name; a front end that knows who
+/// authors the commits that touched the unit (the analysis does) judges
+/// the unit itself and calls [`decide_judged`].
 pub fn decide(
     ledger: &Ledger,
     policy: &Policy,
@@ -444,8 +463,23 @@ pub fn decide(
     verdict: Verdict,
     comment: Option<&str>,
 ) -> Result<Approval, SignoffError> {
-    let repository = ledger.repository_id.as_deref().ok_or(SignoffError::NoCommits)?;
     let judgement = ledger.judge(policy, path, facts, &[], &|_| None);
+    decide_judged(ledger, path, facts, &judgement, reviewer, verdict, comment)
+}
+
+/// [`decide`] for a unit the judge already judged (with every participant
+/// the front end knows of): refused when `judgement` says `reviewer` may
+/// not approve (or, for a rejection, is no reviewer).
+pub fn decide_judged(
+    ledger: &Ledger,
+    path: &str,
+    facts: &UnitFacts,
+    judgement: &Judgement,
+    reviewer: records::Person,
+    verdict: Verdict,
+    comment: Option<&str>,
+) -> Result<Approval, SignoffError> {
+    let repository = ledger.repository_id.as_deref().ok_or(SignoffError::NoCommits)?;
     if !judgement.requirement.needs_signoff {
         return Err(SignoffError::NotRequired { path: path.into(), unit: unit_label(&facts.unit) });
     }
@@ -477,32 +511,6 @@ pub fn decide(
         .map(|r| r.id.clone());
     approval.path = Some(path.to_string());
     Ok(approval)
-}
-
-/// Why the provenance of a file could not be read.
-#[derive(Debug, thiserror::Error)]
-pub enum SpansError {
-    #[error(transparent)]
-    History(#[from] crate::store::history::HistoryError),
-    #[error(transparent)]
-    Journal(#[from] crate::store::journal::JournalError),
-}
-
-/// The attribution of `text`, the current content of `path`: history
-/// (committed AI lines, blamed against `text`), overridden by the journal's
-/// view (uncommitted records, which are newer). Only attributed ranges are
-/// returned; the rest is unknown.
-pub fn file_spans(
-    repo: &Repository,
-    bots: &[String],
-    journal: &crate::store::journal::Journal,
-    loaded: &crate::store::journal::Loaded,
-    path: &str,
-    text: &str,
-) -> Result<(Spans, Vec<crate::store::journal::Problem>), SpansError> {
-    let history = history_spans(repo, path, text, bots)?;
-    let view = journal.view(repo, loaded, path, text)?;
-    Ok((overlay(text.len(), &history, &view.spans), view.problems))
 }
 
 /// History's attribution of a text of `len` bytes with the journal's laid

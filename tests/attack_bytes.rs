@@ -395,13 +395,13 @@ fn a_submodule_bump_by_an_agent_needs_sign_off() {
     assert!(note.contains("\"path\":\"deps/lib\"") && note.contains(&third), "{note}");
     assert!(note.contains("\"evidence\":\"history\""), "{note}");
 
-    // FIXME(issue 13.8): the working tree's views read no history for a
-    // submodule, so the committed bump's unit cannot be approved by
-    // PATH:LINE (nor requested); once they count the note, approving it
-    // is all verify asks.
+    // The working tree's units are those verify judges in the range
+    // (issue 13.8, 13.11): the committed bump's unit can be approved by
+    // PATH:LINE, and that is all verify asks.
     let approved = repo.alice_approves("deps/lib:1");
-    assert_eq!(approved.code, 2, "{approved:?}");
-    assert!(approved.stderr.contains("no AI-written unit at line 1"), "{approved:?}");
+    assert_eq!(approved.code, 0, "{approved:?}");
+    let (code, report) = repo.verify("main..feature");
+    assert_eq!(code, 0, "{report}");
 }
 
 const JS_APPROVED: &str = "function cleanup(t) {\n  cp.execSync(`echo would run: \\\n rm -rf \"${t}\"`);\n}\n";

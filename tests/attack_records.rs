@@ -502,6 +502,10 @@ fn sync_keeps_unpushed_notes_whatever_fetch_refspecs_say() {
 /// A clone set up with `vouch init`, on a feature branch with Claude's code
 /// committed through vouch's hooks.
 fn initialised_feature(world: &World, dir: &str) -> Clone {
+    // The repository id is recorded in the policy on main first: a clone's
+    // `vouch init` writing it there is a policy change, which the gate (as
+    // verify) refuses without a reviewer's sign-off.
+    record_repository_id(world);
     let a = world.clone_as(dir, "dev");
     let run = a.run(&["init"]);
     assert_eq!(run.code, 0, "{run:?}");

@@ -633,6 +633,10 @@ fn approvals_are_signed_when_the_policy_requires_it() {
     assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
     let public = std::fs::read_to_string(key.with_extension("pub")).unwrap();
     repo.write(".vouch/allowed_signers", &format!("carol@example.com namespaces=\"vouch\" {public}"));
+    // Signatures are checked against the allowed signers as of BASE, as
+    // verify checks them: the list lands on main first.
+    repo.git(&["add", ".vouch/allowed_signers"]);
+    repo.git(&["commit", "-q", "--no-verify", "-m", "allowed signers", "--", ".vouch/allowed_signers"]);
     repo.git(&["config", "gpg.format", "ssh"]);
     repo.git(&["config", "user.signingkey", key.to_str().unwrap()]);
 
@@ -661,4 +665,47 @@ fn a_request_for_text_no_longer_in_the_working_tree_is_decided_on_its_own_text()
     assert_eq!(report["approvals"][0]["line"], Value::Null);
     assert_eq!(report["approvals"][0]["fingerprint"], requested.units[0].fingerprint.as_str());
     assert_eq!(approvals(&repo)[0].fingerprint, requested.units[0].fingerprint);
+}
+
+/// Issue 13 finding 13: text `vouch status` shows a unit's risk tags, and an
+/// approval that stopped counting (signatures turned on afterwards) with
+/// the reason, not as an approval; blame agrees.
+#[test]
+fn status_text_shows_risk_tags_and_approvals_that_do_not_count() {
+    let repo = repo_with_policy(POLICY);
+    let risky = "pub fn peek(p: *const u32) -> u32 {\n    unsafe { *p }\n}\n";
+    ai_edit(&repo, "src/lib.rs", &format!("{BASE}\n{risky}"), risky, "dev@example.com");
+    let id = request(&repo, &["-m", "the pointer comes from a live Vec"]);
+    user(&repo, "carol@example.com");
+    assert_exit(&vouch(&repo, &["approve", &id, "--yes"]), 0);
+    user(&repo, "dev@example.com");
+    let out = vouch(&repo, &["status"]);
+    assert_exit(&out, 0);
+    let text = stdout(&out);
+    assert!(text.contains("[approved]"), "{text}");
+    assert!(text.contains("risk: unsafe"), "{text}");
+    assert!(text.contains("approved by: carol@example.com"), "{text}");
+    assert!(!text.contains("not counted"), "{text}");
+
+    // Signatures become required on main: carol's unsigned approval no
+    // longer counts, and status says why instead of listing it as valid.
+    repo.write(".vouch.toml", &format!("{POLICY}require_signatures = true\n"));
+    repo.git(&["commit", "-q", "--no-verify", "-m", "require signatures", "--", ".vouch.toml"]);
+    let out = vouch(&repo, &["status"]);
+    assert_exit(&out, 0);
+    let text = stdout(&out);
+    assert!(text.contains("[requested]"), "{text}");
+    assert!(text.contains("risk: unsafe"), "{text}");
+    assert!(!text.contains("approved by:"), "{text}");
+    assert!(
+        text.contains(
+            "not counted: the approval by carol@example.com carries no valid signature and the policy requires one"
+        ),
+        "{text}"
+    );
+    let report: Value =
+        serde_json::from_str(&stdout(&vouch(&repo, &["blame", "src/lib.rs", "--format", "json"]))).unwrap();
+    assert_eq!(report["units"][0]["state"], "requested", "{report}");
+    assert_eq!(report["units"][0]["approved_by"], serde_json::json!([]), "{report}");
+    assert_eq!(report["units"][0]["not_counted"].as_array().map(Vec::len), Some(1), "{report}");
 }

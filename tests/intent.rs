@@ -272,8 +272,14 @@ fn the_policy_decides_what_is_kept() {
     let transcript = bad.transcript(&[user("add coupons"), call("toolu_x")]);
     let r = bad.agent_write("src/coupons.py", COUPONS, "toolu_x", Some(&transcript));
     assert!(r.stderr.contains("invalid value for `intent`"), "{r:?}");
-    let check = bad.vouch(&["status"]);
-    assert_eq!(check.code, 2, "a bad policy is an error for the commands that judge: {check:?}");
+    // The commands that judge do so under the policy as of BASE (as
+    // verify will): the broken policy in the working tree is a change to a
+    // trust file that needs sign-off, and doctor names what is wrong in it.
+    let status = bad.vouch(&["status"]);
+    assert!(status.stdout.contains(".vouch.toml:1 trust file change [pending]"), "{status:?}");
+    let doctor = bad.vouch(&["doctor"]);
+    assert_ne!(doctor.code, 0, "{doctor:?}");
+    assert!(format!("{}{}", doctor.stdout, doctor.stderr).contains("invalid value for `intent`"), "{doctor:?}");
 }
 
 #[test]

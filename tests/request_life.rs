@@ -252,12 +252,27 @@ fn approvals_that_stop_counting_bring_the_unit_back_and_it_can_be_asked_for_agai
     a.sync();
     assert_eq!(states(&queue(&a)), ["approved"]);
     assert_eq!(unit_count(&json(&b, &["review", "--list", "--format", "json"])), 0);
+    assert_eq!(a.verify("origin/main..HEAD").0, 0);
 
-    // The team turns signatures on: alice's unsigned approval stops
+    // A policy counts as of BASE, for the queue as for verify: turning
+    // signatures on in a working tree changes nothing yet.
+    let signed = format!("{policy}require_signatures = true\n");
+    b.write(".vouch.toml", &signed);
+    assert_eq!(unit_count(&json(&b, &["review", "--list", "--format", "json"])), 0);
+    b.git(&["checkout", "--", ".vouch.toml"]);
+
+    // The team turns signatures on, on the base branch; the feature is
+    // brought up to date with it. Alice's unsigned approval stops
     // counting, and the unit is back in her queue, saying why.
-    for clone in [&a, &b] {
-        clone.write(".vouch.toml", &format!("{policy}require_signatures = true\n"));
-    }
+    let lead = world.clone_as("lead", "bob");
+    lead.write(".vouch.toml", &signed);
+    lead.commit("require signatures", None);
+    lead.git(&["push", "-q", "origin", "main"]);
+    a.git(&["fetch", "-q", "origin"]);
+    a.git(&["rebase", "-q", "origin/main"]);
+    b.git(&["pull", "-q", "--ff-only"]);
+    let (code, report) = a.verify("origin/main..HEAD");
+    assert_eq!(code, 1, "verify no longer counts the unsigned approval: {report:#}");
     let mine = json(&b, &["review", "--list", "--format", "json"]);
     assert_eq!(unit_count(&mine), 1, "{mine:#}");
     let why = mine["units"][0]["not_counted"][0].as_str().unwrap();
@@ -280,6 +295,7 @@ fn approvals_that_stop_counting_bring_the_unit_back_and_it_can_be_asked_for_agai
     b.sync();
     a.sync();
     assert_eq!(states(&queue(&a)), ["approved", "approved"]);
+    assert_eq!(a.verify("origin/main..HEAD").0, 0);
 }
 
 #[test]

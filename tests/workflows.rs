@@ -525,13 +525,19 @@ fn a_trailer_commit_through_the_hooks_notes_its_lines_and_approval_clears_it() {
     assert!(!says_no_ai(&note), "{note:?}");
     assert_unapproved(&repo, "HEAD~1..HEAD", "src/coupons.py");
 
-    // Alice approves every unit verify names: that is all it asks.
+    // Alice approves every unit verify names: that is all it asks. The
+    // commit is on main itself, so the range is named as verify names it.
     let (_, report) = repo.verify("HEAD~1..HEAD");
     let me = repo.ok(&["config", "user.email"]);
     repo.ok(&["config", "user.email", "alice@example.com"]);
     for failure in report["failures"].as_array().unwrap() {
         let at = format!("{}:{}", failure["path"].as_str().unwrap(), failure["line"]);
-        let run = repo.vouch(&["approve", &at, "--yes"]);
+        // With BASE the merge-base with main (HEAD here), the unit landed
+        // before it, and approve says which range it looked in.
+        let landed = repo.vouch(&["approve", &at, "--yes"]);
+        assert_eq!(landed.code, 2, "{landed:?}");
+        assert!(landed.all().contains("would ask about from BASE"), "{landed:?}");
+        let run = repo.vouch(&["approve", &at, "--yes", "--base", "HEAD~1"]);
         assert_eq!(run.code, 0, "{run:?}");
     }
     repo.ok(&["config", "user.email", me.trim()]);

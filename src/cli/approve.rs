@@ -28,11 +28,12 @@ use std::io::{BufRead as _, IsTerminal as _, Write as _};
 use anyhow::{Context as _, bail};
 use serde::Serialize;
 
+use crate::analysis::worktree::Worktree;
 use crate::display;
 use crate::document::Document;
 use crate::policy::{Policy, Verdict};
 use crate::provenance::{AiSource, Attribution, Evidence};
-use crate::signoff::{self, Ledger, SignoffError, UnitFacts};
+use crate::signoff::{self, Judgement, SignoffError, UnitFacts};
 use crate::store::policy_file::Source;
 use crate::store::records::{self, Approval, FingerprintStanding, Request, RequestedUnit, Stored};
 use crate::store::signature;
@@ -40,8 +41,8 @@ use crate::syntax::{Language, Unit};
 
 use super::context::Context;
 use super::output::Style;
-use super::units::{self, FileUnits};
 use super::{Format, FormatArg, Outcome};
+use crate::analysis::worktree::{self as units, FileUnits};
 
 /// The shortest request id prefix accepted.
 const MIN_PREFIX: usize = 6;
@@ -64,10 +65,11 @@ pub struct Args {
     /// `vouch verify` asks for a change to one.
     #[arg(long, value_name = "PATH", conflicts_with = "target")]
     pub file: Option<String>,
-    /// The revision whose policy says who may sign off (what `vouch verify`
-    /// will use as BASE). Default: the policy on disk, or HEAD's with
-    /// --file. An automated reviewer run on a pull request's head passes
-    /// the base, so that the head's policy cannot widen what it may clear.
+    /// BASE: the revision whose policy and allowed signers say who may sign
+    /// off (what `vouch verify` will use as BASE). Default: the BASE `vouch
+    /// status` names (the merge-base with the upstream or default branch).
+    /// An automated reviewer run on a pull request's head passes the base,
+    /// so that the head's policy cannot widen what it may clear.
     #[arg(long, value_name = "REV")]
     pub base: Option<String>,
     /// Only the unit of the request with this fingerprint (or a unique
@@ -100,10 +102,11 @@ pub struct RejectArgs {
     /// Reject the whole current text of a file that decides who may approve.
     #[arg(long, value_name = "PATH", conflicts_with = "target")]
     pub file: Option<String>,
-    /// The revision whose policy says who may sign off (what `vouch verify`
-    /// will use as BASE). Default: the policy on disk, or HEAD's with
-    /// --file. An automated reviewer run on a pull request's head passes
-    /// the base, so that the head's policy cannot widen what it may clear.
+    /// BASE: the revision whose policy and allowed signers say who may sign
+    /// off (what `vouch verify` will use as BASE). Default: the BASE `vouch
+    /// status` names (the merge-base with the upstream or default branch).
+    /// An automated reviewer run on a pull request's head passes the base,
+    /// so that the head's policy cannot widen what it may clear.
     #[arg(long, value_name = "REV")]
     pub base: Option<String>,
     /// Only the unit of the request with this fingerprint (or a unique
@@ -166,7 +169,7 @@ struct Decision {
     format: Format,
     unit: Option<String>,
     automated: bool,
-    /// The revision whose policy decides; `None`: the policy on disk.
+    /// BASE as given (`--base REV`); `None`: BASE as `vouch status` finds it.
     base: Option<String>,
 }
 
@@ -182,6 +185,9 @@ struct Item {
     line: Option<u32>,
     requesters: Vec<String>,
     rationale: Option<String>,
+    /// Where it stands, as the one judge says (with everyone who took part
+    /// in it that vouch knows of).
+    judgement: Judgement,
 }
 
 /// What the reviewer is asked about: a request, or a unit of the worktree.
@@ -223,8 +229,11 @@ fn verb(verdict: Verdict) -> (&'static str, &'static str) {
 fn decide(d: Decision) -> anyhow::Result<Outcome> {
     let ctx = Context::open()?;
     let me = ctx.identity()?;
-    let policy = ctx.policy(&d.base.as_ref().map_or(Source::Worktree, |rev| Source::Commit(rev.clone())))?;
-    let ledger = ctx.ledger()?;
+    // BASE's policy and signers judge, as verify will (BASE as given with
+    // --base, as an automated reviewer run on a pull request's head is).
+    let given = d.base.as_deref().map(|rev| crate::analysis::base::given(&ctx.repo, rev)).transpose()?;
+    let worktree = Worktree::open_at(&ctx, given.as_ref())?;
+    let (policy, ledger) = (worktree.policy(), worktree.ledger());
     if ledger.repository_id.is_none() {
         return Err(SignoffError::NoCommits.into());
     }
@@ -241,7 +250,7 @@ fn decide(d: Decision) -> anyhow::Result<Outcome> {
         ),
         _ => {}
     }
-    let mut selection = select(&ctx, &policy, &ledger, d.target.as_deref(), d.yes)?;
+    let mut selection = select(&ctx, &worktree, d.target.as_deref(), d.yes)?;
     if let Some(unit) = &d.unit {
         let prefix = unit.trim().to_ascii_lowercase();
         if prefix.len() < 12 || !prefix.bytes().all(|b| b.is_ascii_hexdigit()) {
@@ -267,7 +276,16 @@ fn decide(d: Decision) -> anyhow::Result<Outcome> {
             continue;
         }
         let reviewer = records::Person::from(me.clone());
-        match signoff::decide(&ledger, &policy, &item.path, &item.facts, reviewer, d.verdict, d.comment.as_deref()) {
+        let decided = signoff::decide_judged(
+            ledger,
+            &item.path,
+            &item.facts,
+            &item.judgement,
+            reviewer,
+            d.verdict,
+            d.comment.as_deref(),
+        );
+        match decided {
             Ok(mut approval) => {
                 if selection.request.is_some() {
                     approval.request = selection.request.clone();
@@ -315,7 +333,7 @@ fn decide(d: Decision) -> anyhow::Result<Outcome> {
 
     // Sign every record before writing any.
     for (approval, _) in &mut approvals {
-        sign(&ctx, &policy, approval)?;
+        sign(&ctx, policy, approval)?;
     }
     let mut written = Vec::new();
     for (approval, item) in &approvals {
@@ -333,7 +351,7 @@ fn decide(d: Decision) -> anyhow::Result<Outcome> {
     }
     let signed: Vec<(&str, &Approval)> =
         written.iter().zip(&approvals).map(|(w, (approval, _))| (w.id.as_str(), approval)).collect();
-    warn_unverifiable(&ctx, &policy, &signed);
+    warn_unverifiable(&ctx, policy, &signed);
     let report = Report {
         decision: verb,
         reviewer: me.email.clone(),
@@ -370,12 +388,11 @@ fn decide_trust_file(
     format: Format,
 ) -> anyhow::Result<Outcome> {
     let ctx = Context::open()?;
-    let source = match base {
-        Some(rev) => Source::Commit(rev.into()),
-        None if ctx.repo.head().is_ok() => Source::Commit("HEAD".into()),
-        None => Source::Worktree,
-    };
-    let policy = ctx.policy(&source)?;
+    // Who may sign off: the policy at BASE, as verify will ask (or at the
+    // revision given, itself BASE then).
+    let given = base.map(|rev| crate::analysis::base::given(&ctx.repo, rev)).transpose()?;
+    let worktree = Worktree::open_at(&ctx, given.as_ref())?;
+    let (policy, source) = (worktree.policy(), worktree.prepared.scope.source.clone());
     let path = path.trim_start_matches("./").to_string();
     if !policy.is_trust_file(&path) {
         let mut named: Vec<&str> = vec![crate::policy::POLICY_FILE, policy.allowed_signers()];
@@ -395,11 +412,18 @@ fn decide_trust_file(
         Err(e) => return Err(e).with_context(|| format!("cannot read {path}")),
     };
     let me = ctx.identity()?;
-    let ledger = ctx.ledger()?;
+    let ledger = worktree.ledger();
     let repository = ledger.repository_id.clone().ok_or(SignoffError::NoCommits)?;
     let lines = git_line_count(bytes.as_deref().unwrap_or_default());
-    // The same judgement verify makes of this state of the file.
-    let (fingerprint, judgement) = ledger.judge_trust_file(&policy, &path, bytes.as_deref(), &[], &|_| None);
+    // The same judgement verify makes of this state of the file, with
+    // whoever changed it since BASE (or is changing it now) unable to
+    // approve it.
+    let people: Vec<String> = match worktree.file(&ctx, &path)? {
+        Some(file) => file.trust_change().map(|u| u.excluded()).unwrap_or_default(),
+        None => Vec::new(),
+    };
+    let verified = crate::analysis::judge::verifier(&ctx.repo, policy, &source, false)?;
+    let (fingerprint, judgement) = ledger.judge_trust_file(policy, &path, bytes.as_deref(), &people, &*verified);
     judgement
         .requirement
         .may_approve(&me.email, &judgement.participants)
@@ -421,9 +445,9 @@ fn decide_trust_file(
     let mut approval = Approval::new(&repository, &fingerprint, verdict, me.clone().into());
     approval.comment = comment.filter(|c| !c.trim().is_empty()).map(str::to_string);
     approval.path = Some(path.clone());
-    sign(&ctx, &policy, &mut approval)?;
+    sign(&ctx, policy, &mut approval)?;
     let id = records::add(&ctx.repo, &approval)?;
-    warn_unverifiable(&ctx, &policy, &[(id.as_str(), &approval)]);
+    warn_unverifiable(&ctx, policy, &[(id.as_str(), &approval)]);
     match format {
         Format::Json => println!(
             "{}",
@@ -517,26 +541,20 @@ fn confirm(question: &str) -> anyhow::Result<bool> {
 }
 
 /// Resolve the target into the units to decide on.
-fn select(
-    ctx: &Context,
-    policy: &Policy,
-    ledger: &Ledger,
-    target: Option<&str>,
-    yes: bool,
-) -> anyhow::Result<Selection> {
+fn select(ctx: &Context, worktree: &Worktree, target: Option<&str>, yes: bool) -> anyhow::Result<Selection> {
+    let ledger = worktree.ledger();
     let repository = ledger.repository_id.as_deref().unwrap_or_default();
     let listing = records::list::<Request>(&ctx.repo)?;
     let requests: Vec<Stored<Request>> =
         listing.records.into_iter().filter(|r| r.record.repository == repository).collect();
-    let mut files = Files { sources: units::Sources::open(ctx, policy)?, loaded: HashMap::new() };
+    let mut files = Files { ctx, worktree, loaded: HashMap::new() };
     let ours: Vec<&Stored<Request>> = requests.iter().collect();
-    let withdrawn = super::team::withdrawn(ctx, policy, &ours)?;
+    let withdrawn = super::team::withdrawn(ctx, worktree.policy(), &worktree.prepared.scope.source, &ours)?;
     let Some(target) = target else {
-        let verified = units::verifier(ctx, policy);
         let open: Vec<&Stored<Request>> =
-            requests.iter().filter(|r| !withdrawn.contains(&r.id) && is_open(ledger, policy, &verified, r)).collect();
+            requests.iter().filter(|r| !withdrawn.contains(&r.id) && is_open(worktree, r)).collect();
         return match open.as_slice() {
-            [one] if !yes => from_request(&mut files, ledger, one),
+            [one] if !yes => from_request(&mut files, one),
             [] => bail!("no open request; name one (vouch approve REQUEST-ID) or a unit (PATH:LINE)"),
             many => {
                 let mut list = String::new();
@@ -566,7 +584,7 @@ fn select(
                         &one.id[..12]
                     );
                 }
-                from_request(&mut files, ledger, one)
+                from_request(&mut files, one)
             }
             [] => bail!("no request {target} in this repository (vouch sync fetches others' requests)"),
             many => {
@@ -582,9 +600,19 @@ fn select(
     let file = files
         .get(&parsed.path)?
         .ok_or_else(|| anyhow::anyhow!("{}: no such file or submodule", display::line(&parsed.path)))?;
-    let facts = file
-        .unit_at_line(line)
-        .ok_or_else(|| anyhow::anyhow!("{}: no AI-written unit at line {line}", display::line(&parsed.label())))?;
+    let unit = file.unit_at_line(line).ok_or_else(|| {
+        // Say which range that is: a unit that landed before BASE is asked
+        // about with the BASE verify is run with (--base REV).
+        let range = match &worktree.prepared.scope.base {
+            Some(base) => format!(" from {} (--base REV names another)", base.describe()),
+            None => String::new(),
+        };
+        anyhow::anyhow!(
+            "{}: no AI-written unit at line {line} that vouch verify would ask about{range}",
+            display::line(&parsed.label())
+        )
+    })?;
+    let facts = &unit.facts;
     let shown = file.requested(facts);
     let item = Item {
         path: file.path.clone(),
@@ -593,13 +621,15 @@ fn select(
         rationale: ledger.rationale(&facts.unit.fingerprint).map(str::to_string),
         facts: facts.clone(),
         shown,
+        judgement: unit.judgement.clone(),
     };
     Ok(Selection { request: None, items: vec![item] })
 }
 
 /// Working-tree files read once each.
 struct Files<'a> {
-    sources: units::Sources<'a>,
+    ctx: &'a Context,
+    worktree: &'a Worktree,
     loaded: HashMap<String, Option<FileUnits>>,
 }
 
@@ -608,25 +638,38 @@ impl Files<'_> {
     /// has no such thing.
     fn get(&mut self, path: &str) -> anyhow::Result<Option<&FileUnits>> {
         if !self.loaded.contains_key(path) {
-            let file = FileUnits::load_text(&self.sources, path)?;
+            let file = self.worktree.file(self.ctx, path)?;
             self.loaded.insert(path.to_string(), file);
         }
         Ok(self.loaded.get(path).and_then(Option::as_ref))
     }
 }
 
+/// Where a requested unit stands from its own account (it is not in the
+/// working tree as the request shows it): the judge's word on its
+/// fingerprint, with no participant but those the records name.
+fn judge_requested(worktree: &Worktree, unit: &RequestedUnit, facts: &UnitFacts) -> Judgement {
+    let judge = worktree.prepared.judge_with();
+    if unit.is_trust_file() {
+        let content = (unit.kind != crate::fingerprint::TRUST_ABSENT).then(|| unit.text.as_bytes());
+        return judge.ledger.judge_trust_file(judge.policy, &unit.path, content, &[], judge.verified).1;
+    }
+    judge.ledger.judge(judge.policy, &unit.path, facts, &[], judge.verified)
+}
+
 /// Whether some unit of `request` still lacks its sign-off.
-fn is_open(ledger: &Ledger, policy: &Policy, verified: &units::Verifier, request: &Stored<Request>) -> bool {
+fn is_open(worktree: &Worktree, request: &Stored<Request>) -> bool {
     request.record.units.iter().filter(|u| u.standing().counts()).any(|u| {
         let facts = facts_from_text(u, &u.fingerprint);
-        ledger.judge(policy, &u.path, &facts, &[], verified).assessment.status.is_blocking()
+        judge_requested(worktree, u, &facts).assessment.status.is_blocking()
     })
 }
 
 /// The units of a request, each recomputed from its bytes; refused as a
 /// whole when any stated fingerprint does not match its bytes, or is of a
 /// fingerprint version that no longer counts.
-fn from_request(files: &mut Files<'_>, ledger: &Ledger, request: &Stored<Request>) -> anyhow::Result<Selection> {
+fn from_request(files: &mut Files<'_>, request: &Stored<Request>) -> anyhow::Result<Selection> {
+    let ledger = files.worktree.ledger();
     let id = &request.id;
     let mut mismatches = Vec::new();
     let mut retired = Vec::new();
@@ -667,14 +710,20 @@ fn from_request(files: &mut Files<'_>, ledger: &Ledger, request: &Stored<Request
         let fingerprint = unit.fingerprint.clone();
         // The unit as the working tree has it, if it is there: its real
         // provenance names who accepted the AI text and which lines are AI,
-        // rather than the request's own account.
+        // and the commits that touched it name who authored them.
         let here = files.get(&unit.path)?.and_then(|file| {
-            let facts = file.facts.iter().find(|f| f.unit.fingerprint == fingerprint)?;
-            Some((facts.clone(), file.requested(facts), file.line_of(facts.unit.range.start)))
+            let found = file.units.iter().find(|u| u.facts.unit.fingerprint == fingerprint)?;
+            let shown = if found.trust_file { unit.clone() } else { file.requested(&found.facts) };
+            let line = (!found.trust_file).then(|| file.line_of(found.facts.unit.range.start));
+            Some((found.facts.clone(), shown, line, found.judgement.clone()))
         });
-        let (facts, shown, line) = match here {
-            Some((facts, shown, line)) => (facts, shown, Some(line)),
-            None => (facts_from_text(unit, &fingerprint), unit.clone(), None),
+        let (facts, shown, line, judgement) = match here {
+            Some(found) => found,
+            None => {
+                let facts = facts_from_text(unit, &fingerprint);
+                let judgement = judge_requested(files.worktree, unit, &facts);
+                (facts, unit.clone(), None, judgement)
+            }
         };
         items.push(Item {
             path: unit.path.clone(),
@@ -683,6 +732,7 @@ fn from_request(files: &mut Files<'_>, ledger: &Ledger, request: &Stored<Request
             line,
             requesters: ledger.requests.requesters(&fingerprint),
             rationale: request.record.rationale.clone().or_else(|| ledger.rationale(&fingerprint).map(str::to_string)),
+            judgement,
         });
     }
     Ok(Selection { request: Some(id.clone()), items })

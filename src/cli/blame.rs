@@ -4,14 +4,22 @@
 //! unit, where its sign-off stands, the requester's rationale and the
 //! reviewers' comments, so that review teaches as well as gates.
 //!
-//! Origins come from history (`git blame` of the working-tree text against
-//! HEAD, with vouch notes, git-ai notes, AI trailers, aider and bot
-//! authors), overridden by the journal of uncommitted provenance; each line
-//! says which evidence decided it (`source`: `vouch note`, `git-ai note`,
-//! `trailer: claude`, `aider author`, `bot author: …` as `vouch verify`'s
-//! coverage names them, or `journal` for uncommitted text). Approvals are those bound to
-//! the fingerprint of the unit as it is now, plus those a commit's note
-//! lists for the line.
+//! A line is AI when `vouch verify` will count it so (its lineage through
+//! the range since BASE, the working tree's changes as the next commit),
+//! else as history says (`git blame` of the working-tree text against HEAD,
+//! with vouch notes, other tools' notes, trailers and bots) with the journal
+//! of uncommitted provenance laid over it; each line says which evidence
+//! decided it (`source`: `vouch note`, `git-ai note`, `trailer: claude`,
+//! `aider author`, `bot author: …` as `vouch verify`'s coverage names
+//! them, or `journal` for uncommitted text). A blank line inside an AI
+//! insertion is AI, as every count of AI lines says
+//! ([`crate::provenance::line_attributions`]). Units are judged by the one
+//! judge, as the gate and `vouch status` judge them; a unit whose AI text
+//! landed before BASE is shown as landed (verify does not ask for it).
+//! Approvers are those whose approval counts now; a decision that does not
+//! count (forged request, no valid signature where one is required, a
+//! participant, a retired fingerprint version, other text), whether bound
+//! to the unit or listed by a commit's note, is shown with the reason.
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -22,6 +30,10 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use crate::analysis::attribution::Views;
+use crate::analysis::judge::JudgedUnit;
+use crate::analysis::scope::ScopedUnit;
+use crate::analysis::worktree::{self as units, Worktree};
 use crate::display;
 use crate::intent::{self, Intent};
 use crate::policy::{Status, Verdict};
@@ -29,13 +41,11 @@ use crate::provenance::{Attribution, Origin, ProvenanceMap};
 use crate::signoff::{self, UnitFacts};
 use crate::store::history::{self, LineOrigin};
 use crate::store::notes::{self, NoteRecord};
-use crate::store::policy_file::Source;
 use crate::store::records::{self, Approval, Stored};
 use crate::syntax::Content;
 
 use super::context::Context;
 use super::output::Style;
-use super::units;
 use super::{Format, FormatArg, Outcome};
 
 #[derive(Debug, clap::Args)]
@@ -84,6 +94,9 @@ struct Comment {
     decision: Verdict,
     comment: String,
     created: String,
+    /// Why the decision does not count, when it does not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    not_counted: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -103,9 +116,14 @@ struct UnitReport {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     intents: Vec<Intent>,
     comments: Vec<Comment>,
-    /// Decisions made for this unit under a fingerprint version that no
-    /// longer counts, described.
+    /// Every decision on it that does not count, and why: the judge's
+    /// refusals (a forged request answered, no valid signature where one is
+    /// required, a participant, no reviewer), and decisions made for this
+    /// unit under a fingerprint version that no longer counts.
     not_counted: Vec<String>,
+    /// The decisions on its fingerprint, each with why it does not count.
+    #[serde(skip)]
+    decisions: Vec<(Stored<Approval>, Option<String>)>,
 }
 
 #[derive(Debug, Serialize)]
@@ -122,17 +140,21 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         bail!("vouch blame takes a file, not a line: {}", args.path);
     }
     let path = target.path;
-    let policy = ctx.policy(&Source::Worktree)?;
-    let ledger = ctx.ledger()?;
-    let journal = ctx.journal()?;
+    // The units verify will judge, judged as the gate and status judge them.
+    let worktree = Worktree::open(&ctx)?;
+    let policy = worktree.policy();
+    let ledger = worktree.ledger();
+    let scoped = worktree.load(&ctx, &path)?;
     // The file as git would store it (its line endings converted as git
     // converts them), whatever its bytes.
-    let content = match super::gitfiles::worktree_content(&ctx.repo, &ctx.root, &path)? {
-        Some((_, Content::Submodule(_))) => bail!("{path} is a submodule: vouch status shows its units"),
-        Some((_, content)) => content,
+    let file = match crate::analysis::changes::worktree_file(&ctx.repo, &ctx.root, &path)? {
+        Some(f) if matches!(f.content, Content::Submodule(_)) => {
+            bail!("{path} is a submodule: vouch status shows its units")
+        }
+        Some(f) => f,
         None => bail!("{path}: no such file in the working tree"),
     };
-    let text = content.as_bytes();
+    let text = file.content.as_bytes();
 
     // History, blamed against the working-tree text; a path HEAD does not
     // have is all uncommitted.
@@ -145,27 +167,49 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         Vec::new()
     };
     let by_line: HashMap<u32, &LineOrigin> = origins.iter().map(|o| (o.line, o)).collect();
-    let (journal_spans, problems) = match &content {
-        Content::Text(text) => {
-            let view = journal.0.view(&ctx.repo, &journal.1, &path, text)?;
-            (view.spans, view.problems.iter().map(ToString::to_string).collect())
+    let journal = ctx.journal()?;
+    let views = Views { journal: &journal.0, loaded: &journal.1, strict: false, cache: None };
+    let view = views.view(&ctx.repo, &file)?;
+    // What the journal says of uncommitted text (a line it speaks of shows
+    // `journal` as its source).
+    let journal_spans = &view.spans;
+    let spans = signoff::overlay(text.len(), &history::line_origins_to_spans(text, &origins), &view.spans);
+    let map = ProvenanceMap::from_ranges(text.len(), &spans);
+    // One rule for every count of AI lines (blank lines inside an AI
+    // insertion are AI): verify's lines first, then what history and the
+    // journal say.
+    let in_scope = crate::provenance::line_attributions(text, &scoped.spans);
+    let shown = crate::provenance::line_attributions(text, &spans);
+
+    // The units: those verify will judge (judged), then AI units that
+    // landed before BASE (not asked about again; an approval that counts
+    // is still shown).
+    let verified = crate::analysis::judge::verifier(&ctx.repo, policy, &worktree.prepared.scope.source, false)?;
+    let mut unit_reports: Vec<UnitReport> =
+        scoped.units.iter().filter(|u| !u.trust_file).map(|u| unit_report(ledger, u)).collect();
+    let mut facts: Vec<UnitFacts> = scoped.units.iter().filter(|u| !u.trust_file).map(|u| u.facts.clone()).collect();
+    let judge = crate::analysis::judge::Judge { policy, ledger, verified: &*verified };
+    for (f, line, end_line) in crate::analysis::attribution::units_of(&path, &file.content, &spans)? {
+        if facts.iter().any(|s| s.unit.range.start < f.unit.range.end && f.unit.range.start < s.unit.range.end) {
+            continue;
         }
-        other => {
-            let view = super::judging::bytes_view(&ctx.repo, &journal.1.records_for(&path), other.as_bytes());
-            (view.spans, view.problems)
-        }
-    };
-    for problem in &problems {
-        eprintln!("vouch: warning: {}: {}", display::line(&path), display::line(problem));
+        let landed = ScopedUnit {
+            path: path.clone(),
+            facts: f.clone(),
+            line,
+            end_line,
+            commits: Vec::new(),
+            next: false,
+            people: Vec::new(),
+        };
+        unit_reports.push(unit_report(ledger, &judge.landed(&landed)));
+        facts.push(f);
     }
-    let mut map = ProvenanceMap::from_ranges(text.len(), &history::line_origins_to_spans(text, &origins));
-    for (range, attr) in journal_spans.iter().filter(|(_, a)| a.origin != Origin::Unknown) {
-        let id = map.intern(attr);
-        map.set(range.clone(), id);
+    // Why the agent wrote each unit's AI text, as its edits recorded it
+    // (the journal's, else the notes').
+    for (report, f) in unit_reports.iter_mut().zip(&facts) {
+        report.intents = intent::of_range(&spans, f.unit.range.clone());
     }
-    let spans: Vec<(Range<usize>, Attribution)> =
-        map.to_vec().into_iter().filter(|(_, a)| a.origin != Origin::Unknown).collect();
-    let units = super::judging::units_of(&path, &content, &spans)?;
 
     // Approval records by id, for the ids that notes list.
     let by_id: HashMap<String, Stored<Approval>> = if origins.iter().any(|o| !o.approvals.is_empty()) {
@@ -174,15 +218,6 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         HashMap::new()
     };
 
-    let verified = units::verifier(&ctx, &policy);
-    let mut unit_reports = Vec::new();
-    for (f, line, end_line) in &units {
-        let mut report = unit_report(&ledger, &policy, &verified, &path, f, *line as u32, *end_line as u32);
-        report.intents = intent::of_range(&spans, f.unit.range.clone());
-        unit_reports.push(report);
-    }
-    let facts: Vec<UnitFacts> = units.into_iter().map(|(f, _, _)| f).collect();
-
     let mut notes_cache: HashMap<Oid, Vec<NoteRecord>> = HashMap::new();
     let mut lines = Vec::new();
     // A line's CR stays with it unless every line of the file ends in CRLF.
@@ -190,22 +225,31 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let windows = lf > 0 && text.windows(2).filter(|w| w == b"\r\n").count() == lf;
     for (i, range) in notes::line_spans(text).into_iter().enumerate() {
         let number = i as u32 + 1;
-        let attr = line_attribution(&map, range.clone(), text);
+        let attr = match in_scope.get(i).cloned().flatten().or_else(|| shown.get(i).cloned().flatten()) {
+            Some(ai) => ai,
+            None => line_attribution(&map, range.clone(), text),
+        };
         let origin = by_line.get(&number);
         let commit = origin.and_then(|o| o.commit);
         let unit = innermost(&facts, &range);
-        let mut approved_by: Vec<String> = unit.map(|u| unit_reports[u].approved_by.clone()).unwrap_or_default();
+        let approved_by: Vec<String> = unit.map(|u| unit_reports[u].approved_by.clone()).unwrap_or_default();
         let mut not_counted = Vec::new();
         if let Some(o) = origin {
+            // The approvals the commit's note listed when it was made: only
+            // those that count now are named as approvers; the others are
+            // said not to count, and why.
             for id in &o.approvals {
                 let Some(a) = by_id.get(id) else { continue };
-                if !a.record.standing().counts() {
-                    not_counted.push(records::describe_not_counted(a));
-                } else if a.record.decision == Verdict::Approve
-                    && !approved_by.iter().any(|e| e.eq_ignore_ascii_case(&a.record.reviewer.email))
+                if approved_by.iter().any(|e| e.eq_ignore_ascii_case(&a.record.reviewer.email))
+                    && unit.is_some_and(|u| unit_reports[u].fingerprint == a.record.fingerprint)
                 {
-                    approved_by.push(a.record.reviewer.email.clone());
+                    continue;
                 }
+                let why = match unit.map(|u| &unit_reports[u]) {
+                    Some(u) => u.why_not_counted(a),
+                    None => describe_not_counted_or(a, "the unit it approved is not here any more"),
+                };
+                not_counted.push(why);
             }
         }
         let rationale = match (commit, origin) {
@@ -262,10 +306,9 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     Ok(Outcome::Ok)
 }
 
-/// The attribution of a line: its AI text if it has any (of its first AI
-/// run), else human if any of it is, else unknown.
+/// The attribution of a line that is not AI: human if any of its text is,
+/// else unknown.
 fn line_attribution(map: &ProvenanceMap, range: Range<usize>, text: &[u8]) -> Attribution {
-    let mut human = None;
     for span in map.spans_in(range.clone()) {
         let start = span.range.start.max(range.start);
         let end = span.range.end.min(range.end);
@@ -273,13 +316,11 @@ fn line_attribution(map: &ProvenanceMap, range: Range<usize>, text: &[u8]) -> At
             continue;
         }
         let attr = map.attribution(span.attr);
-        match attr.origin {
-            Origin::Ai(_) => return attr.clone(),
-            Origin::Human if human.is_none() => human = Some(attr.clone()),
-            _ => {}
+        if attr.origin == Origin::Human {
+            return attr.clone();
         }
     }
-    human.unwrap_or_else(Attribution::unknown)
+    Attribution::unknown()
 }
 
 /// The smallest AI unit that holds part of the line.
@@ -293,19 +334,14 @@ fn innermost(facts: &[UnitFacts], line: &Range<usize>) -> Option<usize> {
         .map(|(i, _)| i)
 }
 
-fn unit_report(
-    ledger: &signoff::Ledger,
-    policy: &crate::policy::Policy,
-    verified: &units::Verifier,
-    path: &str,
-    facts: &UnitFacts,
-    line: u32,
-    end_line: u32,
-) -> UnitReport {
-    let judgement = ledger.judge(policy, path, facts, &[], verified);
-    let status = &judgement.assessment.status;
+/// A unit as blame reports it: where the one judge says it stands, every
+/// decision on it with whether it counts, and why those that do not.
+/// `landed`: its AI text came before BASE, so verify does not ask for it.
+fn unit_report(ledger: &signoff::Ledger, unit: &JudgedUnit) -> UnitReport {
+    let landed = unit.landed;
+    let facts = &unit.facts;
+    let status = &unit.judgement.assessment.status;
     let (state, approved_by) = match status {
-        Status::NotRequired => ("needs-no-signoff", Vec::new()),
         // An automated reviewer is named as one.
         Status::Approved { by, automated } => (
             "approved",
@@ -319,43 +355,80 @@ fn unit_report(
                 })
                 .collect(),
         ),
+        _ if landed => ("landed", Vec::new()),
+        Status::NotRequired => ("needs-no-signoff", Vec::new()),
         Status::Rejected { .. } => ("rejected", Vec::new()),
-        Status::Requested { by, .. } => ("requested", by.clone()),
-        Status::Pending { by, .. } => ("pending", by.clone()),
+        Status::Requested { .. } => ("requested", Vec::new()),
+        Status::Pending { .. } => ("pending", Vec::new()),
     };
-    let comments = ledger
+    let status_text = if landed && approved_by.is_empty() {
+        "landed before BASE: vouch verify does not ask for its sign-off".to_string()
+    } else {
+        status.to_string()
+    };
+    let decisions: Vec<(Stored<Approval>, Result<(), String>)> = ledger
         .approvals
         .for_fingerprint(&facts.unit.fingerprint)
         .iter()
-        .filter_map(|a| {
+        .map(|a| ((*a).clone(), unit.standing_of(a)))
+        .collect();
+    let comments = decisions
+        .iter()
+        .filter_map(|(a, standing)| {
             let comment = a.record.comment.clone()?;
             Some(Comment {
                 reviewer: a.record.reviewer.email.clone(),
                 decision: a.record.decision,
                 comment,
                 created: a.record.created.clone(),
+                not_counted: standing.clone().err(),
             })
         })
         .collect();
     UnitReport {
         kind: facts.unit.kind.clone(),
         name: facts.unit.name.clone(),
-        line,
-        end_line,
+        line: unit.line as u32,
+        end_line: unit.end_line as u32,
         fingerprint: facts.unit.fingerprint.clone(),
         state,
-        status: status.to_string(),
+        status: status_text,
         approved_by,
         rationale: ledger.rationale(&facts.unit.fingerprint).map(str::to_string),
         intents: Vec::new(),
         comments,
-        not_counted: ledger
-            .approvals
-            .retired_for_unit(&ledger.requests, path, &facts.unit.kind, facts.unit.name.as_deref())
-            .into_iter()
-            .map(records::describe_not_counted)
-            .collect(),
+        not_counted: unit.not_counted(),
+        decisions: decisions.into_iter().map(|(a, s)| (a, s.err())).collect(),
     }
+}
+
+impl UnitReport {
+    /// Why `approval`, which a note lists for a line of this unit, does not
+    /// count for it now.
+    fn why_not_counted(&self, approval: &Stored<Approval>) -> String {
+        let who = &approval.record.reviewer.email;
+        let id = approval.id.get(..12).unwrap_or(&approval.id);
+        if let Some((_, Some(why))) = self.decisions.iter().find(|(a, _)| a.id == approval.id) {
+            return format!("approval by {who} ({id}) does not count: {why}");
+        }
+        describe_not_counted_or(
+            approval,
+            &format!(
+                "it was for other text (fingerprint {}); approvals are bound to the exact text",
+                approval.record.fingerprint.get(..12).unwrap_or(&approval.record.fingerprint)
+            ),
+        )
+    }
+}
+
+/// Why `approval` does not count: its fingerprint version, if that is
+/// why, else `other`.
+fn describe_not_counted_or(approval: &Stored<Approval>, other: &str) -> String {
+    if !approval.record.standing().counts() {
+        return records::describe_not_counted(approval);
+    }
+    let id = approval.id.get(..12).unwrap_or(&approval.id);
+    format!("approval by {} ({id}) does not count: {other}", approval.record.reviewer.email)
 }
 
 /// The rationale the note on `commit` gives line `line` of `path`.
@@ -452,10 +525,11 @@ fn render(report: &Report, style: Style) -> String {
             for c in &u.comments {
                 let verb = if c.decision == Verdict::Approve { "approved" } else { "rejected" };
                 let (who, comment) = (display::line(&c.reviewer), display::line(&c.comment));
-                let _ = writeln!(out, "{:>number_width$} │ {who} {verb}: {comment}", "");
+                let counted = if c.not_counted.is_some() { " (does not count)" } else { "" };
+                let _ = writeln!(out, "{:>number_width$} │ {who} {verb}{counted}: {comment}", "");
             }
             for why in &u.not_counted {
-                let _ = writeln!(out, "{:>number_width$} │ not counted: {why}", "");
+                let _ = writeln!(out, "{:>number_width$} │ not counted: {}", "", display::line(why));
             }
         }
         current = l.unit;
@@ -481,7 +555,7 @@ fn render(report: &Report, style: Style) -> String {
             w5 = widths[5],
         );
         for why in &l.not_counted {
-            let _ = writeln!(out, "{:>number_width$} │ not counted: {why}", "");
+            let _ = writeln!(out, "{:>number_width$} │ not counted: {}", "", display::line(why));
         }
     }
     out

@@ -1,36 +1,31 @@
-//! `vouch check --staged`: the commit gate. For every file staged for the
-//! next commit (read from the index `git commit` will commit, so partial
-//! staging and `git commit -a` are exact), its AI spans (history and
-//! journal) are mapped onto the staged content, its review units found and
-//! judged under the staged policy, with the commit's author unable to
-//! approve. A unit that lacks sign-off is printed as
-//! `path:line kind name — reason`, with what to do next; the exit status is
-//! 1 (0 under `gate = "warn"`).
+//! `vouch check --staged`: the commit gate. It asks of the next commit
+//! exactly what `vouch verify BASE..HEAD` will ask of it in CI (see
+//! [`crate::analysis::scope`]): the index `git commit` will commit (partial
+//! staging and `git commit -a` exact) as the last commit of the range from
+//! BASE (the merge-base with the upstream or default branch, or git config
+//! `vouch.base`), with the note the post-commit hook will write for it as
+//! its evidence, judged under the policy and allowed signers as of BASE,
+//! with the next commit's author and committer, like every author of the
+//! range's commits that touched a unit, unable to approve it. A unit the
+//! next commit touches that lacks sign-off (an AI-written unit, or a change
+//! to a trust file) is printed as `path:line kind name — reason`, with what
+//! to do next; the exit status is 1 (0 under `gate = "warn"`). Units that
+//! earlier commits of the range left without sign-off are counted, not
+//! refused here: verify asks them of those commits.
 //!
 //! Fail closed: a journal file, a record or the policy that cannot be read
 //! is an error naming it (exit 2). Without `--staged` the same check runs on
 //! the working tree.
 
-use std::collections::HashSet;
-
-use anyhow::Context as _;
-
-use super::analysis_cache::AnalysisCache;
-use super::context::{Context, read_journal_strict};
 use super::gate_cache::{CachedFile, CachedSpan, CachedUnit, GateCache};
-use super::history_index::AiPaths;
-use super::judging::{
-    Analysed, Analysis, JudgedUnit, Verdicts, Version, join_ledger, ledger_in_background, list_changed, list_staged,
-    pending_derived, verifier,
-};
 use super::output::Style;
 use super::{Format, FormatArg, Outcome};
+use crate::analysis::changes::Version;
+use crate::analysis::context::Context;
+use crate::analysis::judge::JudgedUnit;
+use crate::analysis::next::{self, Next, Options};
 use crate::display;
 use crate::policy::{Gate, Status};
-use crate::signoff::Ledger;
-use crate::store::identity;
-use crate::store::journal::Journal;
-use crate::store::policy_file::{self, Source};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -59,60 +54,18 @@ pub fn gate(staged: bool, format: Format, quiet: bool) -> anyhow::Result<Outcome
         }
     }
     let version = if staged { Version::Staged } else { Version::Worktree };
-    let source = if staged { Source::Index } else { Source::Worktree };
-    let git_dir = ctx.repo.path().to_path_buf();
-    let cache = AnalysisCache::of(&ctx.repo);
-    let journal = Journal::open(&ctx.repo)?;
-    // The records and the journal are read on other threads while this one
-    // reads the index, the policy and the files.
-    let (analysed, ledger, policy) = std::thread::scope(|scope| -> anyhow::Result<_> {
-        let ledger = ledger_in_background(scope, &ctx.root, true);
-        let loading = scope.spawn(|| read_journal_strict(&journal));
-        // The index is read once, for the policy and the staged files: a
-        // large one takes milliseconds.
-        let mut index = match version {
-            Version::Staged => Some(crate::store::repo::index(&ctx.repo).context("cannot read the index")?),
-            Version::Worktree => None,
-        };
-        let policy = match &index {
-            Some(index) => policy_file::load_staged(&ctx.repo, index)?,
-            None => ctx.policy(&source)?,
-        };
-        let listed = match &mut index {
-            Some(index) => list_staged(&ctx, index)?,
-            None => list_changed(&ctx, version)?,
-        };
-        let loaded = loading.join().unwrap_or_else(|_| Err(anyhow::anyhow!("reading the journal panicked")))?;
-        let files = listed.finish(&ctx, &loaded)?;
-        let history = AiPaths::load(&ctx.repo, policy.bots())?;
-        let paths: HashSet<String> = files.iter().map(|f| f.path.clone()).collect();
-        let derived = pending_derived(&ctx.repo, policy.bots(), Some(&paths))?;
-        let analysis = Analysis {
-            journal: &journal,
-            loaded: &loaded,
-            history: &history,
-            bots: policy.bots(),
-            strict: true,
-            cache: Some(&cache),
-            derived: derived.as_ref(),
-        };
-        let analysed = analysis.run(&git_dir, files)?;
-        Ok((analysed, join_ledger(ledger)?, policy))
-    })?;
-    let author = identity::commit_author(&ctx.repo).ok();
-    let verified = verifier(&ctx, &policy, &source, true)?;
-    let verdicts = Verdicts {
-        policy: &policy,
-        ledger: &ledger,
-        authors: author.iter().map(|a| a.email.clone()).collect(),
-        verified: &*verified,
-    };
-    let judged: Vec<Vec<JudgedUnit>> = analysed.iter().map(|file| verdicts.judge(file)).collect();
+    let next = next::next(&ctx, Options { version, strict: true, all: false, next_people: true, base: None })?;
     if staged {
-        cache_for_post_commit(&ctx, &ledger, &analysed, &judged);
+        cache_for_post_commit(&ctx, &next);
     }
-    let units: Vec<JudgedUnit> = judged.into_iter().flatten().collect();
-    let blocking: Vec<&JudgedUnit> = units.iter().filter(|u| u.blocking).collect();
+    let policy = next.policy();
+    for warning in &next.warnings {
+        eprintln!("vouch: warning: {}", display::line(warning));
+    }
+    // The units the next commit touches: what verify will ask of it.
+    let units: Vec<&JudgedUnit> = next.units.iter().filter(|u| u.next).collect();
+    let blocking: Vec<&JudgedUnit> = units.iter().copied().filter(|u| u.blocking).collect();
+    let earlier = next.units.iter().filter(|u| !u.next && u.lacks_signoff()).count();
     let warn = policy.gate() == Gate::Warn;
     let outcome = match (blocking.is_empty(), warn) {
         (true, _) => "passed",
@@ -120,47 +73,61 @@ pub fn gate(staged: bool, format: Format, quiet: bool) -> anyhow::Result<Outcome
         (false, false) => "refused",
     };
     let policy_name = policy.file().map(str::to_string).unwrap_or_else(|| "(no policy file: defaults)".into());
+    let base = next.scope.base.as_ref().map(|b| b.describe());
     match format {
         Format::Json => {
             let report = serde_json::json!({
                 "version": version.label(),
+                "base": next.scope.base.as_ref().map(|b| b.commit.to_string()),
+                "base_rule": base,
                 "policy": policy_name,
                 "gate": if warn { "warn" } else { "block" },
                 "outcome": outcome,
-                "units": units.iter().map(unit_json).collect::<Vec<_>>(),
+                "units": units.iter().map(|u| unit_json(u)).collect::<Vec<_>>(),
+                "earlier_units_lacking_signoff": earlier,
             });
             println!("{}", serde_json::to_string_pretty(&report)?);
         }
         Format::Text if quiet && blocking.is_empty() => {}
-        Format::Text => print_text(&units, &blocking, warn, staged, ledger.repository_id.is_none()),
+        Format::Text => {
+            print_text(&units, &blocking, warn, staged, next.ledger.repository_id.is_none());
+            if earlier > 0 {
+                println!(
+                    "    {earlier} AI-written unit(s) from earlier commits since {} lack sign-off too: vouch status lists them, and vouch verify will ask",
+                    base.as_deref().unwrap_or("BASE")
+                );
+            }
+        }
     }
     Ok(if blocking.is_empty() || warn { Outcome::Ok } else { Outcome::Failed })
 }
 
 /// Keep what the gate found for the post-commit hook (see
 /// [`super::gate_cache`]).
-fn cache_for_post_commit(ctx: &Context, ledger: &Ledger, analysed: &[Analysed], judged: &[Vec<JudgedUnit>]) {
-    let files = analysed
+fn cache_for_post_commit(ctx: &Context, next: &Next) {
+    let files = next
+        .files
         .iter()
-        .zip(judged)
-        .map(|(file, units)| CachedFile {
+        .map(|(file, view)| CachedFile {
             path: file.path.clone(),
             blob: file.blob.to_string(),
-            spans: file
-                .journal_spans
+            spans: view
+                .spans
                 .iter()
                 .map(|(r, a)| CachedSpan { start: r.start, end: r.end, attribution: a.clone() })
                 .collect(),
-            units: units
+            units: next
+                .units
                 .iter()
+                .filter(|u| u.path == file.path && !u.trust_file)
                 .map(|u| CachedUnit {
                     start: u.facts.unit.range.start,
                     end: u.facts.unit.range.end,
-                    approvals: u.approval_ids(ledger),
-                    rationale: ledger.rationale(&u.facts.unit.fingerprint).map(str::to_string),
+                    approvals: u.approval_ids(&next.ledger),
+                    rationale: next.ledger.rationale(&u.facts.unit.fingerprint).map(str::to_string),
                 })
                 .collect(),
-            covered: file.covered.clone(),
+            covered: view.covered.clone(),
         })
         .collect();
     GateCache::new(files).write(&ctx.repo);
@@ -185,13 +152,22 @@ pub fn unit_json(u: &JudgedUnit) -> serde_json::Value {
         "tools": u.tools(),
         "suspected": u.facts.suspected,
         "not_counted": u.not_counted(),
+        "approved_by": u.approved_by(),
+        "commits": u.commits,
+        "next_commit": u.next,
+        "trust_file": u.trust_file,
     })
 }
 
 /// What to do about a unit that lacks sign-off (shown to a person: names
 /// made visible, paths quoted for the shell).
 pub fn next_step(u: &JudgedUnit) -> String {
-    let at = display::shell_word(&format!("{}:{}", u.path, u.line));
+    // A trust file's change is the whole file: it is named by its path.
+    let at = if u.trust_file {
+        display::shell_word(&u.path)
+    } else {
+        display::shell_word(&format!("{}:{}", u.path, u.line))
+    };
     let reviewers = display::line(&u.reviewers().join(", ")).into_owned();
     match &u.judgement.assessment.status {
         _ if u.facts.suspected => format!(
@@ -204,7 +180,7 @@ pub fn next_step(u: &JudgedUnit) -> String {
     }
 }
 
-fn print_text(units: &[JudgedUnit], blocking: &[&JudgedUnit], warn: bool, staged: bool, no_commits: bool) {
+fn print_text(units: &[&JudgedUnit], blocking: &[&JudgedUnit], warn: bool, staged: bool, no_commits: bool) {
     let style = Style::stdout();
     let what = if staged { "staged" } else { "in the working tree" };
     if blocking.is_empty() {

@@ -40,8 +40,7 @@ use super::Outcome;
 use super::context::Context;
 use super::gate_cache::{CachedUnit, GateCache};
 use super::gitfiles;
-use super::history_index::AiPaths;
-use super::judging::{Analysis, FileVersion, Verdicts};
+use crate::analysis::attribution::{self, FileVersion, Views};
 use crate::policy::Policy;
 use crate::provenance::{AiSource, Attribution, Evidence, Origin, Spans};
 use crate::signoff::Ledger;
@@ -262,7 +261,7 @@ struct Fallback {
     policy: Policy,
     ledger: Ledger,
     journal: (Journal, Loaded),
-    verified: super::units::Verifier,
+    verified: crate::analysis::judge::Verifier,
 }
 
 impl Fallback {
@@ -275,7 +274,7 @@ impl Fallback {
                 Policy::default()
             }
         };
-        let verified = super::judging::verifier(ctx, &policy, &source, false)?;
+        let verified = crate::analysis::judge::verifier(&ctx.repo, &policy, &source, false)?;
         Ok(Fallback { ledger: ctx.ledger()?, journal: ctx.journal()?, policy, verified })
     }
 
@@ -285,34 +284,22 @@ impl Fallback {
         if self.journal.1.records_for(&file.path).is_empty() {
             return Ok(None);
         }
-        let nothing = AiPaths::nothing();
-        let analysis = Analysis {
-            journal: &self.journal.0,
-            loaded: &self.journal.1,
-            history: &nothing,
-            bots: self.policy.bots(),
-            strict: false,
-            cache: None,
-            derived: None,
-        };
-        let analysed = analysis.one(&ctx.repo, file)?;
-        let verdicts = Verdicts {
-            policy: &self.policy,
-            ledger: &self.ledger,
-            authors: vec![String::from_utf8_lossy(commit.author().email_bytes()).into_owned()],
-            verified: &*self.verified,
-        };
-        let units = verdicts
-            .judge(&analysed)
-            .iter()
-            .map(|u| CachedUnit {
-                start: u.facts.unit.range.start,
-                end: u.facts.unit.range.end,
-                approvals: u.approval_ids(&self.ledger),
-                rationale: self.ledger.rationale(&u.facts.unit.fingerprint).map(str::to_string),
+        let views = Views { journal: &self.journal.0, loaded: &self.journal.1, strict: false, cache: None };
+        let view = views.view(&ctx.repo, &file)?;
+        let authors = vec![String::from_utf8_lossy(commit.author().email_bytes()).into_owned()];
+        let units = attribution::units_of(&file.path, &file.content, &view.spans)?
+            .into_iter()
+            .map(|(facts, _, _)| {
+                let judgement = self.ledger.judge(&self.policy, &file.path, &facts, &authors, &*self.verified);
+                CachedUnit {
+                    start: facts.unit.range.start,
+                    end: facts.unit.range.end,
+                    approvals: crate::analysis::judge::approval_ids(&self.ledger, &facts.unit.fingerprint, &judgement),
+                    rationale: self.ledger.rationale(&facts.unit.fingerprint).map(str::to_string),
+                }
             })
             .collect();
-        Ok(Some(Found { spans: analysed.journal_spans, units, covered: analysed.covered }))
+        Ok(Some(Found { spans: view.spans, units, covered: view.covered }))
     }
 }
 

@@ -2,12 +2,20 @@
 //! of the working tree, in one request record that a reviewer approves or
 //! rejects in one act (`vouch approve <id>`).
 //!
-//! Which units: with no target, every AI unit of the working tree that
-//! needs sign-off and has none requested yet (pending or rejected), across
-//! the files with journal records or uncommitted changes; with `PATH`, that
-//! file's; with `PATH:LINE`, the unit at that line (also when it was
-//! requested before: a new request may carry a better rationale). Text the
-//! size heuristic merely suspects is left out unless named by its line.
+//! Which units: those `vouch verify` will ask about once the working tree
+//! is committed (the gate's and `vouch status`'s judgement, see
+//! [`crate::analysis::next`]): AI-written units with AI lines from the
+//! range since BASE or the uncommitted changes, and changes to trust files
+//! (the policy, the allowed signers, CODEOWNERS, the policy's
+//! `trust_files`), each the whole file. With no target, every such unit
+//! that needs sign-off and has none requested yet (pending or rejected);
+//! with `PATH`, that file's (a trust file: its change, also when requested
+//! before); with `PATH:LINE`, the unit at that line (also when it was
+//! requested before: a new request may carry a better rationale). A unit
+//! whose approvals stopped counting (signatures now required, a
+//! fingerprint version retired) is pending again and can be requested
+//! again. Text the size heuristic merely suspects is left out unless named
+//! by its line.
 //!
 //! The rationale is the requester's: `-m TEXT`, or, at a terminal (or with
 //! `--from-intent`), a draft made from the units' recorded intents (see
@@ -39,19 +47,20 @@ use serde::Serialize;
 
 use std::collections::{BTreeSet, HashSet};
 
+use crate::analysis::judge::JudgedUnit;
+use crate::analysis::worktree::{self as units, FileUnits, Target, Worktree};
 use crate::display;
 use crate::intent::{self, Intent};
 use crate::policy::{Policy, Refusal, ReviewerSet, Status};
-use crate::signoff::{self, Ledger, SignoffError, UnitFacts};
+use crate::signoff::{self, Ledger, SignoffError};
 use crate::store::identity::Identity;
 use crate::store::policy_file::Source;
 use crate::store::records::{self, FingerprintStanding, RationaleFrom, Request, Stored, Withdrawal};
 use crate::store::signature;
 
-use super::context::Context;
 use super::output::Style;
-use super::units::{self, FileUnits, Target};
 use super::{Format, FormatArg, Outcome};
+use crate::analysis::context::Context;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -130,70 +139,76 @@ fn confirm_draft(intents: &[Intent]) -> anyhow::Result<(Option<String>, Option<R
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let ctx = Context::open()?;
     let me = ctx.identity()?;
-    let policy = ctx.policy(&Source::Worktree)?;
-    let ledger = ctx.ledger()?;
+    let worktree = Worktree::open(&ctx)?;
+    let ledger = worktree.ledger();
     let repository = ledger.repository_id.clone().ok_or(SignoffError::NoCommits)?;
+    // Judged under the policy at BASE, as verify will judge the units.
+    let policy = worktree.policy().clone();
+    let source = worktree.prepared.scope.source.clone();
     if let Some(id) = &args.withdraw {
-        return withdraw(&ctx, &policy, &repository, &me, id, args.rationale.as_deref(), args.format.format);
+        let format = args.format.format;
+        return withdraw(&ctx, (&policy, &source), &repository, &me, id, args.rationale.as_deref(), format);
     }
-    let sources = units::Sources::open(&ctx, &policy)?;
-    let verified = units::verifier(&ctx, &policy);
     let typed = args.rationale.as_deref().map(str::trim).filter(|r| !r.is_empty()).map(str::to_string);
-    let asked = Asked::read(&ctx, &policy, &repository)?;
+    let asked = Asked::read(&ctx, &policy, &source, &repository)?;
 
     let targets: Vec<Target> = args.targets.iter().map(|t| units::parse_target(&ctx, t)).collect::<Result<_, _>>()?;
     let mut files: Vec<(FileUnits, Option<Target>)> = Vec::new();
     if targets.is_empty() {
-        let mut paths: std::collections::BTreeSet<String> =
-            units::candidate_paths(&ctx, &sources.journal.1)?.into_iter().collect();
-        paths.extend(asked.revisit.iter().filter(|p| ctx.root.join(p).is_file()).cloned());
-        for path in paths {
-            if let Some(file) = FileUnits::load_text(&sources, &path)? {
+        let mut seen: BTreeSet<String> = BTreeSet::new();
+        for file in worktree.files(&ctx)? {
+            seen.insert(file.path.clone());
+            files.push((file, None));
+        }
+        // Files of units asked about before whose requests no longer ask.
+        for path in asked.revisit.iter().filter(|p| !seen.contains(*p) && ctx.root.join(p).is_file()) {
+            if let Some(file) = worktree.file(&ctx, path)? {
                 files.push((file, None));
             }
         }
     } else {
         for target in targets {
-            files.push((FileUnits::load(&sources, &target.path)?, Some(target)));
+            files.push((worktree.load(&ctx, &target.path)?, Some(target)));
         }
     }
 
     // Choose the units, then check every one before writing anything.
-    let mut chosen: Vec<(usize, &UnitFacts)> = Vec::new();
+    let mut chosen: Vec<(usize, &JudgedUnit)> = Vec::new();
     let mut refusals: Vec<String> = Vec::new();
     for (i, (file, target)) in files.iter().enumerate() {
         match target.as_ref().and_then(|t| t.line) {
             Some(line) => {
-                let Some(facts) = file.unit_at_line(line) else {
-                    refusals.push(format!("{}:{line}: no AI-written unit there", file.path));
+                let Some(unit) = file.unit_at_line(line) else {
+                    refusals.push(format!(
+                        "{}:{line}: no AI-written unit there that vouch verify would ask about",
+                        file.path
+                    ));
                     continue;
                 };
-                let judgement = ledger.judge(&policy, &file.path, facts, &[], &verified);
-                match &judgement.assessment.status {
-                    status @ Status::Approved { .. } => refusals.push(format!(
-                        "{}:{line}: {} is already {status}",
-                        file.path,
-                        signoff::unit_label(&facts.unit)
-                    )),
-                    Status::NotRequired => refusals.push(
-                        SignoffError::NotRequired { path: file.path.clone(), unit: signoff::unit_label(&facts.unit) }
-                            .to_string(),
-                    ),
-                    _ => chosen.push((i, facts)),
+                match &unit.judgement.assessment.status {
+                    status @ Status::Approved { .. } => {
+                        refusals.push(format!("{}:{line}: {} is already {status}", file.path, unit.label()))
+                    }
+                    Status::NotRequired => refusals
+                        .push(SignoffError::NotRequired { path: file.path.clone(), unit: unit.label() }.to_string()),
+                    _ => chosen.push((i, unit)),
                 }
             }
             None => {
-                for facts in &file.facts {
-                    if facts.suspected {
+                for unit in &file.units {
+                    if unit.facts.suspected {
                         continue;
                     }
-                    let judgement = ledger.judge(&policy, &file.path, facts, &[], &verified);
+                    // A trust file named by its path: its change, also when
+                    // it was requested before (a better rationale).
+                    let named_trust_file = target.is_some() && unit.trust_file && unit.lacks_signoff();
+                    let judgement = &unit.judgement;
                     let again = match &judgement.assessment.status {
                         Status::Pending { .. } | Status::Rejected { .. } => true,
                         // Asked before, but no request asks any more, or
                         // approvals of it stopped counting.
                         Status::Requested { .. } => {
-                            !asked.is_live(&ledger, &facts.unit.fingerprint)
+                            !asked.is_live(ledger, &unit.facts.unit.fingerprint)
                                 || judgement
                                     .assessment
                                     .ignored
@@ -202,8 +217,8 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
                         }
                         _ => false,
                     };
-                    if again {
-                        chosen.push((i, facts));
+                    if named_trust_file || again {
+                        chosen.push((i, unit));
                     }
                 }
             }
@@ -218,11 +233,13 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     }
     if chosen.is_empty() {
         let place = if args.targets.is_empty() { "in the working tree".to_string() } else { args.targets.join(", ") };
-        eprintln!("vouch: nothing {place} needs sign-off (no AI-written unit that is pending or rejected)");
+        eprintln!(
+            "vouch: nothing {place} needs sign-off (no AI-written unit since BASE, nor a change to a trust file, that is pending or rejected)"
+        );
         return Ok(Outcome::Failed);
     }
     let intents: Vec<Vec<Intent>> =
-        chosen.iter().map(|(i, facts)| intent::of_range(&files[*i].0.spans, facts.unit.range.clone())).collect();
+        chosen.iter().map(|(i, unit)| intent::of_range(&files[*i].0.spans, unit.facts.unit.range.clone())).collect();
     let ask = args.from_intent || (args.rationale.is_none() && std::io::stdin().is_terminal());
     let (rationale, rationale_from) = match typed {
         Some(typed) => (Some(typed), None),
@@ -231,8 +248,9 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     };
     let rationale = rationale.as_deref();
     let mut failed = false;
-    for (i, facts) in &chosen {
-        if let Err(e) = signoff::check_request(&policy, &files[*i].0.path, facts, rationale) {
+    for (i, unit) in &chosen {
+        let path = &files[*i].0.path;
+        if let Err(e) = signoff::check_request_with(&unit.judgement.requirement, path, &unit.facts, rationale) {
             eprintln!("vouch: {}", display::line(&e.to_string()));
             failed = true;
         }
@@ -244,22 +262,26 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
 
     let mut wanted = Vec::new();
     let mut reported = Vec::new();
-    for ((i, facts), intents) in chosen.iter().zip(intents) {
+    for ((i, unit), intents) in chosen.iter().zip(intents) {
         let file = &files[*i].0;
-        let mut unit = file.requested(facts);
-        unit.intents = intents;
-        wanted.push(unit);
-        let requirement = policy.requirement(&file.path, &facts.unit.risk, facts.unit.ai_lines);
+        let facts = &unit.facts;
+        if unit.trust_file {
+            wanted.push(signoff::trust_requested_unit(&file.path, Some(file.content.as_bytes())));
+        } else {
+            let mut requested = file.requested(facts);
+            requested.intents = intents;
+            wanted.push(requested);
+        }
         reported.push(ReportedUnit {
             path: file.path.clone(),
-            line: file.line_of(facts.unit.range.start),
-            end_line: file.line_of(facts.unit.range.end.saturating_sub(1).max(facts.unit.range.start)),
-            kind: facts.unit.kind.clone(),
+            line: unit.line as u32,
+            end_line: unit.end_line as u32,
+            kind: if unit.trust_file { "trust-file".to_string() } else { facts.unit.kind.clone() },
             name: facts.unit.name.clone(),
             fingerprint: facts.unit.fingerprint.clone(),
             ai_lines: facts.unit.ai_lines,
             risk: facts.unit.risk.clone(),
-            reviewers: reviewers_label(&requirement.reviewers),
+            reviewers: reviewers_label(&unit.judgement.requirement.reviewers),
         });
     }
     let requester = me.email.clone();
@@ -335,16 +357,18 @@ struct Asked {
 }
 
 impl Asked {
-    fn read(ctx: &Context, policy: &Policy, repository: &str) -> anyhow::Result<Asked> {
+    /// `policy` and the allowed signers of `source` (BASE's) decide which
+    /// withdrawals count and which approvals stopped counting.
+    fn read(ctx: &Context, policy: &Policy, source: &Source, repository: &str) -> anyhow::Result<Asked> {
         let requests: Vec<Stored<Request>> = records::list::<Request>(&ctx.repo)?
             .records
             .into_iter()
             .filter(|r| r.record.repository == repository)
             .collect();
         let ours: Vec<&Stored<Request>> = requests.iter().collect();
-        let withdrawn = super::team::withdrawn(ctx, policy, &ours)?;
+        let withdrawn = super::team::withdrawn(ctx, policy, source, &ours)?;
         let signers = if policy.require_signatures() {
-            signature::load_allowed_signers(&ctx.repo, policy, &Source::Worktree).ok()
+            signature::load_allowed_signers(&ctx.repo, policy, source).ok()
         } else {
             None
         };
@@ -386,10 +410,11 @@ impl Asked {
 /// The shortest request id prefix accepted.
 const MIN_PREFIX: usize = 6;
 
-/// `vouch request --withdraw ID`: withdraw the current identity's request.
+/// `vouch request --withdraw ID`: withdraw the current identity's request,
+/// signed where the policy at BASE (`at`: it and where it was read) asks.
 fn withdraw(
     ctx: &Context,
-    policy: &Policy,
+    at: (&Policy, &Source),
     repository: &str,
     me: &Identity,
     id: &str,
@@ -421,7 +446,8 @@ fn withdraw(
         );
         return Ok(Outcome::Failed);
     }
-    let asked = Asked::read(ctx, policy, repository)?;
+    let (policy, source) = at;
+    let asked = Asked::read(ctx, policy, source, repository)?;
     if asked.withdrawn.contains(&request.id) {
         eprintln!("vouch: request {short} is already withdrawn; nothing was written");
         return Ok(Outcome::Ok);

@@ -22,6 +22,7 @@ use time::OffsetDateTime;
 use super::context::Context;
 use super::output::Style;
 use super::{Format, Outcome};
+use crate::analysis::scope::AtBase;
 use crate::display;
 use crate::fingerprint::fingerprint;
 use crate::intent;
@@ -46,17 +47,22 @@ pub struct Args {
     /// Output format of --list (json implies --list).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
-    /// The revision whose policy decides who may sign off what (what `vouch
-    /// verify` will use as BASE); default: the policy on disk.
+    /// BASE, whose policy and allowed signers decide who may sign off what
+    /// (what `vouch verify` will use as BASE); default: the BASE `vouch
+    /// status` names (the merge-base with the upstream or default branch).
     #[arg(long, value_name = "REV")]
     pub base: Option<String>,
 }
 
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let ctx = Context::open()?;
-    let policy = ctx.policy(&args.base.map_or(Source::Worktree, Source::Commit))?;
+    // BASE's policy and signers, as request, approve and verify judge by
+    // (BASE as given with --base).
+    let given = args.base.as_deref().map(|rev| crate::analysis::base::given(&ctx.repo, rev)).transpose()?;
+    let at = AtBase::open(&ctx.repo, Source::Worktree, given.as_ref())?;
     let ledger = ctx.ledger()?;
-    let queue = load_queue(&ctx, &ledger, &policy)?;
+    let queue = load_queue(&ctx, &ledger, &at)?;
+    let policy = at.policy;
     for problem in &queue.problems {
         eprintln!("vouch: warning: {}", display::line(&problem.to_string()));
     }
@@ -91,11 +97,11 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
 
 /// Every request of the repository (the local refs, which `vouch sync`
 /// merges the remote's into), where each stands, and the units of the
-/// awaiting ones that await sign-off, read as `vouch stats` and the language
-/// server read it ([`crate::store::review_queue`]).
-fn load_queue(ctx: &Context, ledger: &Ledger, policy: &Policy) -> anyhow::Result<Queue> {
-    // The language server's `vouch/pending` reads the same queue.
-    crate::store::review_queue::load(&ctx.repo, policy, ledger)
+/// awaiting ones that await sign-off, judged under the policy and the
+/// allowed signers as of BASE (`at`), read as `vouch stats` and the
+/// language server's `vouch/pending` read it ([`crate::store::review_queue`]).
+fn load_queue(ctx: &Context, ledger: &Ledger, at: &AtBase) -> anyhow::Result<Queue> {
+    crate::store::review_queue::load(&ctx.repo, &at.policy, &at.source, ledger)
 }
 
 fn print_list(queue: &Queue, me: Option<&str>, format: Format, now: OffsetDateTime) -> anyhow::Result<()> {

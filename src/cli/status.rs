@@ -1,22 +1,21 @@
-//! `vouch status`: the AI-written units of what is staged (the index, under
-//! the staged policy) and of the working tree (files changed since HEAD and
-//! files the journal holds records for, under the policy on disk), each with
-//! its state and who may sign it off. A report: it exits 0 whatever the
-//! units' state, and reads on past what it cannot read (with a warning),
-//! unlike the gate.
+//! `vouch status`: the units `vouch verify` will judge, as the next commit
+//! would leave them if made from what is staged (the index) and from the
+//! working tree (files changed since HEAD and files the journal holds
+//! records for): AI-written units from the range since BASE and changes to
+//! trust files, each with its state, its risk tags, who may sign it off,
+//! who may not, and every decision on it that does not count and why. The
+//! same judgement the gate and the editor make ([`crate::analysis::next`]).
+//! A report: it exits 0 whatever the units' state, and reads on past what
+//! it cannot read (with a warning), unlike the gate.
 
-use super::analysis_cache::AnalysisCache;
 use super::check::{next_step, unit_json};
-use super::context::Context;
-use super::history_index::AiPaths;
-use super::judging::{
-    Analysis, JudgedUnit, Verdicts, Version, changed_files, join_ledger, ledger_in_background, verifier,
-};
 use super::output::Style;
 use super::{Format, FormatArg, Outcome};
+use crate::analysis::changes::Version;
+use crate::analysis::context::Context;
+use crate::analysis::judge::JudgedUnit;
+use crate::analysis::next::{self, Options};
 use crate::display;
-use crate::store::identity;
-use crate::store::policy_file::Source;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -26,45 +25,12 @@ pub struct Args {
 
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let ctx = Context::open()?;
-    let git_dir = ctx.repo.path().to_path_buf();
-    let cache = AnalysisCache::of(&ctx.repo);
-    let author = identity::commit_author(&ctx.repo).ok();
-    let versions = [(Version::Staged, Source::Index), (Version::Worktree, Source::Worktree)];
-    let (analysed, ledger) = std::thread::scope(|scope| -> anyhow::Result<_> {
-        let ledger = ledger_in_background(scope, &ctx.root, false);
-        let journal = ctx.journal()?;
-        let bots = ctx.policy(&Source::Index).map(|p| p.bots().to_vec()).unwrap_or_default();
-        let derived = super::judging::pending_derived(&ctx.repo, &bots, None)?;
-        let mut analysed = Vec::new();
-        for (version, source) in &versions {
-            let policy = ctx.policy(source)?;
-            let files = changed_files(&ctx, *version, &journal.1)?;
-            let history = AiPaths::load(&ctx.repo, policy.bots())?;
-            let analysis = Analysis {
-                journal: &journal.0,
-                loaded: &journal.1,
-                history: &history,
-                bots: policy.bots(),
-                strict: false,
-                cache: Some(&cache),
-                derived: derived.as_ref(),
-            };
-            let found = analysis.run(&git_dir, files)?;
-            analysed.push((policy, found));
-        }
-        Ok((analysed, join_ledger(ledger)?))
-    })?;
     let mut sections = Vec::new();
-    for ((version, source), (policy, files)) in versions.iter().zip(&analysed) {
-        let verified = verifier(&ctx, policy, source, false)?;
-        let verdicts = Verdicts {
-            policy,
-            ledger: &ledger,
-            authors: author.iter().map(|a| a.email.clone()).collect(),
-            verified: &*verified,
-        };
-        let units: Vec<JudgedUnit> = files.iter().flat_map(|f| verdicts.judge(f)).collect();
-        sections.push((*version, units));
+    let mut base = None;
+    for version in [Version::Staged, Version::Worktree] {
+        let next = next::next(&ctx, Options { version, strict: false, all: true, next_people: false, base: None })?;
+        base = next.scope.base.as_ref().map(|b| b.describe());
+        sections.push((version, next.units));
     }
     match args.format.format {
         Format::Json => {
@@ -72,16 +38,20 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             for (version, units) in &sections {
                 report.insert(version.label().to_string(), units.iter().map(unit_json).collect());
             }
+            report.insert("base".into(), base.into());
             println!("{}", serde_json::to_string_pretty(&report)?);
         }
         Format::Text => {
             let style = Style::stdout();
+            if let Some(base) = &base {
+                println!("{}", style.dim(&format!("as vouch verify will judge it against {base}")));
+            }
             for (version, units) in &sections {
                 let title = match version {
                     Version::Staged => "staged (what the next commit holds)",
                     Version::Worktree => "working tree",
                 };
-                println!("{}", style.bold(&format!("{title}: {} AI-written unit(s)", units.len())));
+                println!("{}", style.bold(&format!("{title}: {} unit(s) to sign off", units.len())));
                 for u in units {
                     print_unit(style, u);
                 }
@@ -98,22 +68,36 @@ fn print_unit(style: Style, u: &JudgedUnit) {
         other => style.yellow(other),
     };
     let tools = u.tools();
+    let what = if u.trust_file {
+        String::new()
+    } else {
+        format!(
+            " ({} AI line(s){})",
+            u.facts.unit.ai_lines,
+            if tools.is_empty() { String::new() } else { format!(", {}", display::line(&tools.join(", "))) }
+        )
+    };
     println!(
-        "  {}:{} {} [{state}] {} ({} AI line(s){})",
+        "  {}:{} {} [{state}] {}{what}",
         display::line(&u.path),
         u.line,
         display::line(&u.label()),
         display::line(&u.reason()),
-        u.facts.unit.ai_lines,
-        if tools.is_empty() { String::new() } else { format!(", {}", display::line(&tools.join(", "))) }
     );
+    if !u.facts.unit.risk.is_empty() {
+        println!("      risk: {}", style.red(&display::line(&u.facts.unit.risk.join(", "))));
+    }
+    let approved = u.approved_by();
+    if !approved.is_empty() {
+        println!("      approved by: {}", display::line(&approved.join(", ")));
+    }
+    for why in u.not_counted() {
+        println!("      not counted: {}", display::line(&why));
+    }
     if u.lacks_signoff() {
         let excluded = u.excluded();
         if !excluded.is_empty() {
             println!("      may not: {} (accepted, requested or authors it)", display::line(&excluded.join(", ")));
-        }
-        for why in u.not_counted() {
-            println!("      not counted: {why}");
         }
         println!("      {}", style.dim(&next_step(u)));
     }

@@ -20,6 +20,7 @@ use git2::{Oid, Repository, Sort};
 use time::OffsetDateTime;
 
 use super::context::Context;
+use crate::analysis::scope::AtBase;
 use crate::lineage::Claim;
 use crate::policy::Policy;
 use crate::provenance::Origin;
@@ -50,10 +51,13 @@ pub struct Window {
 
 /// Everything the team report holds, read from the repository of `ctx`.
 pub fn collect(ctx: &Context, window: &Window) -> anyhow::Result<TeamReport> {
-    let policy = ctx.policy(&Source::Worktree)?;
+    // One policy source: BASE's, as the queue, request, approve and verify
+    // judge by.
+    let at = AtBase::open(&ctx.repo, Source::Worktree, None)?;
     let ledger = ctx.ledger()?;
     let requests = records::list::<Request>(&ctx.repo).context("cannot read the sign-off requests")?.records;
-    let pending = load_queue(ctx, &ledger, &policy, &requests)?;
+    let pending = load_queue(ctx, &ledger, &at, &requests)?;
+    let policy = at.policy;
     for problem in &pending.problems {
         eprintln!("vouch: warning: {}", crate::display::line(problem));
     }
@@ -84,23 +88,29 @@ pub fn collect(ctx: &Context, window: &Window) -> anyhow::Result<TeamReport> {
 }
 
 /// The queue and every request's state, as this clone sees them: the
-/// records (`vouch sync` merges the remote's into them), the withdrawals
-/// that count and where each request's code is
-/// ([`crate::store::review_queue`], which the language server reads too).
-pub fn load_queue(
-    ctx: &Context,
-    ledger: &Ledger,
-    policy: &Policy,
-    requests: &[Stored<Request>],
-) -> anyhow::Result<Queue> {
-    review_queue::load_of(&ctx.repo, policy, ledger, requests)
+/// records (`vouch sync` merges the remote's into them), judged under the
+/// policy and the allowed signers as of BASE (`at`), as `vouch request`,
+/// `vouch approve` and `vouch verify BASE..HEAD` judge; the withdrawals
+/// that count (by the requester, signed where that policy requires it);
+/// and where each request's code is. Read by
+/// [`crate::store::review_queue`], which `vouch review` and the language
+/// server read too.
+pub fn load_queue(ctx: &Context, ledger: &Ledger, at: &AtBase, requests: &[Stored<Request>]) -> anyhow::Result<Queue> {
+    review_queue::load_of(&ctx.repo, &at.policy, &at.source, ledger, requests)
 }
 
 /// The requests of `requests` (of one repository) their requesters
 /// withdrew, by id.
-pub fn withdrawn(ctx: &Context, policy: &Policy, requests: &[&Stored<Request>]) -> anyhow::Result<HashSet<String>> {
+/// `policy` and `source` (where it was read) as in
+/// [`review_queue::signers`].
+pub fn withdrawn(
+    ctx: &Context,
+    policy: &Policy,
+    source: &Source,
+    requests: &[&Stored<Request>],
+) -> anyhow::Result<HashSet<String>> {
     let withdrawals = records::list::<Withdrawal>(&ctx.repo).context("cannot read the withdrawals")?.records;
-    let (signers, problem) = review_queue::signers(&ctx.repo, policy);
+    let (signers, problem) = review_queue::signers(&ctx.repo, policy, source);
     if let Some(problem) = problem {
         eprintln!("vouch: warning: {}", crate::display::line(&problem));
     }

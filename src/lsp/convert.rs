@@ -1,15 +1,13 @@
 //! Conversions at the protocol edge: LSP positions (whose lines end at LF,
 //! CRLF or a lone CR, in the negotiated encoding) to vouch's byte offsets
-//! and back, and the editor's buffer to the bytes git stores, which
-//! fingerprints bind. Everything past this module counts lines as git does.
+//! and back. (The editor's buffer is fingerprinted as the bytes git stores
+//! by [`crate::analysis::buffer::blob_fingerprints`].) Everything past this
+//! module counts lines as git does.
 
 use std::ops::Range;
 
 use tower_lsp_server::ls_types;
 
-use crate::eol::Conversion;
-use crate::signoff::UnitFacts;
-use crate::syntax::{Language, unit_language};
 use crate::text::{Clamp, Encoding, Position, Text};
 
 /// The encoding a `positionEncoding` kind names, if vouch speaks it.
@@ -57,22 +55,6 @@ pub fn byte_range(text: &Text, range: ls_types::Range, enc: Encoding) -> (Range<
     let e = text.offset(position(range.end), enc);
     let clamps = s.clamp.into_iter().chain(e.clamp).collect();
     (s.offset.min(e.offset)..s.offset.max(e.offset), clamps)
-}
-
-/// Fingerprint each unit of `facts` over its bytes in `text` (the buffer)
-/// converted as git converts the file on the way in (`conversion`, from
-/// [`crate::store::attributes::conversion`]): the fingerprint the gate and
-/// `vouch verify` compute from the blob. Units never split a CRLF, so each
-/// converts as its part of the whole file does.
-pub fn blob_fingerprints(facts: &mut [UnitFacts], language: Language, text: &str, conversion: Conversion) {
-    if conversion == Conversion::None {
-        return;
-    }
-    for f in facts {
-        let Some(bytes) = text.as_bytes().get(f.unit.range.clone()) else { continue };
-        let blob = crate::eol::apply(conversion, bytes);
-        f.unit.fingerprint = crate::fingerprint::fingerprint(unit_language(language, &f.unit), &f.unit.kind, &blob);
-    }
 }
 
 pub fn lsp_range(text: &Text, range: Range<usize>, enc: Encoding) -> ls_types::Range {

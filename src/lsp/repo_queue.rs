@@ -15,9 +15,10 @@ use git2::Repository;
 use tower_lsp_server::ls_types::{Range, Uri};
 
 use super::convert;
+use crate::analysis::scope::AtBase;
 use crate::policy::Severity;
 use crate::signoff::Ledger;
-use crate::store::policy_file::{self, Source};
+use crate::store::policy_file::Source;
 use crate::store::{identity, review_queue};
 use crate::text::{Encoding, Text};
 
@@ -92,9 +93,11 @@ pub fn spawn(root: PathBuf, encoding: Encoding, done: Sender<Read>) {
 /// Read `root`'s queue now (on the calling thread).
 pub fn read(root: &Path, encoding: Encoding) -> anyhow::Result<RepoQueue> {
     let repo = Repository::open(root).with_context(|| format!("cannot open {}", root.display()))?;
-    let policy = policy_file::load(&repo, &Source::Worktree)?;
+    // Judged as `vouch review` judges: the policy and the allowed signers
+    // as of BASE.
+    let at = AtBase::open(&repo, Source::Worktree, None)?;
     let ledger = Ledger::load(&repo).context("cannot read the sign-off records")?;
-    let queue = review_queue::load(&repo, &policy, &ledger)?;
+    let queue = review_queue::load(&repo, &at.policy, &at.source, &ledger)?;
     let reviewer = identity::user(&repo).ok().map(|me| me.email);
     let mut files: std::collections::HashMap<String, Option<Text>> = Default::default();
     let units = queue

@@ -1,6 +1,9 @@
 //! The server's view of the repositories its documents belong to: where a
 //! file lives, who the user is, the policy, the records, and how each review
-//! unit stands. The decisions themselves are [`crate::signoff`]'s.
+//! unit stands. Which units `vouch verify` will ask about and who may sign
+//! them off is the analysis layer's ([`crate::analysis::buffer`], the same
+//! judgement the gate and `vouch status` make); the decisions themselves
+//! are [`crate::signoff`]'s.
 
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
@@ -9,6 +12,10 @@ use std::time::SystemTime;
 
 use git2::Repository;
 
+use crate::analysis::ai_paths::AiPaths;
+use crate::analysis::attribution::{self, FileVersion, Views};
+use crate::analysis::judge::{Judge, JudgedUnit};
+use crate::analysis::scope::Scope;
 use crate::display::markdown;
 use crate::document::Document;
 use crate::policy::{Policy, ReviewerSet, Status, Verdict as Decision};
@@ -46,6 +53,8 @@ pub struct Verdict {
     pub may_approve: bool,
     /// More to say: who rejected it and why, who requested it.
     pub note: Option<String>,
+    /// The judge's word on it, when it is in a repository.
+    pub judged: Option<JudgedUnit>,
 }
 
 /// The no-plugin heuristic's thresholds.
@@ -62,6 +71,9 @@ struct Stamp {
     requests: Option<git2::Oid>,
     policy: Option<(SystemTime, u64)>,
     journal: Option<SystemTime>,
+    /// HEAD and the notes: the range BASE..HEAD and what it says.
+    head: Option<git2::Oid>,
+    notes: Vec<Option<git2::Oid>>,
     /// The git identity: who may approve what depends on it.
     identity: Option<String>,
 }
@@ -76,9 +88,14 @@ struct RepoContext {
     stamp: Stamp,
     journal: Option<Journal>,
     loaded: Option<Loaded>,
+    /// The range the next commit ends (BASE..HEAD) and BASE's policy: what
+    /// units are judged by, as the gate judges them.
+    scope: Option<Scope>,
     /// Whether an approval's signature checks out against the allowed
-    /// signers in the worktree (only loaded where the policy requires it).
-    verifier: Option<crate::store::signature::ApprovalVerifier>,
+    /// signers at BASE.
+    scope_verifier: Option<crate::store::signature::ApprovalVerifier>,
+    /// Which paths history may hold AI text in (for what is shown).
+    ai_paths: Option<AiPaths>,
     /// Journal records already applied to open documents (or written by
     /// this server): a poll applies only the others.
     seen: HashSet<RecordId>,
@@ -118,6 +135,11 @@ fn stamp(repo: &Repository, root: &Path, journal: Option<&Journal>) -> Stamp {
         requests: records::tip(repo, records::Kind::Request).ok().flatten(),
         policy,
         journal,
+        head: repo.head().ok().and_then(|h| h.target()),
+        notes: [crate::store::notes::NOTES_REF, crate::store::history::GIT_AI_NOTES_REF]
+            .iter()
+            .map(|r| repo.refname_to_id(r).ok())
+            .collect(),
         identity: identity::user(repo).ok().map(|i| i.email),
     }
 }
@@ -140,7 +162,9 @@ impl RepoContext {
             ledger: Ledger::default(),
             journal,
             loaded: None,
-            verifier: None,
+            scope: None,
+            scope_verifier: None,
+            ai_paths: None,
             seen: HashSet::new(),
         };
         ctx.reload(messages);
@@ -180,16 +204,30 @@ impl RepoContext {
             Err(e) => messages.push(format!("cannot read sign-off records in {}: {e}", self.root.display())),
         }
         self.identity = identity::user(&self.repo).ok();
-        self.verifier = None;
-        if self.policy.require_signatures() {
-            match crate::store::signature::approval_verifier_at(
-                &self.repo,
-                &self.policy,
-                &policy_file::Source::Worktree,
-            ) {
-                Ok(verifier) => self.verifier = Some(verifier),
-                Err(e) => messages.push(format!("{e}; no signed approval counts until it is fixed")),
+        self.reload_scope(messages);
+    }
+
+    /// Find BASE and the range's lineage again (HEAD, the notes, the
+    /// records or the policy changed).
+    fn reload_scope(&mut self, messages: &mut Vec<String>) {
+        self.scope = None;
+        self.scope_verifier = None;
+        self.ai_paths = None;
+        match Scope::open(&self.repo, policy_file::Source::Worktree, None) {
+            Ok(scope) => {
+                match crate::analysis::judge::verifier(&self.repo, &scope.policy, &scope.source, false) {
+                    Ok(v) => self.scope_verifier = Some(v),
+                    Err(e) => messages.push(format!("{e:#}; no signed approval counts until it is fixed")),
+                }
+                self.scope = Some(scope);
             }
+            Err(e) => messages.push(format!(
+                "cannot place the working tree in its range ({e:#}); no unit is judged until it is fixed"
+            )),
+        }
+        match AiPaths::load(&self.repo, self.policy.bots()) {
+            Ok(paths) => self.ai_paths = Some(paths),
+            Err(e) => messages.push(format!("cannot index which files history holds AI text in: {e:#}")),
         }
     }
 
@@ -200,12 +238,26 @@ impl RepoContext {
         self.stamp = stamp(&self.repo, &self.root, self.journal.as_ref());
     }
 
-    fn verified(&self, approval: &records::Stored<records::Approval>) -> Option<crate::policy::Signer> {
-        self.verifier.as_ref().and_then(|v| v(approval))
+    /// The units of `doc` (the buffer of `rel`) that verify will judge once
+    /// it is committed, and the AI units it shows that landed before BASE,
+    /// judged as the gate judges them; `None` when the range cannot be read.
+    fn judge_buffer(&self, rel: &str, doc: &mut Document) -> anyhow::Result<Vec<JudgedUnit>> {
+        let Some(scope) = &self.scope else { anyhow::bail!("the range since BASE cannot be read") };
+        let none = |_: &records::Stored<records::Approval>| None;
+        let verified: signoff::Verified<'_> = match &self.scope_verifier {
+            Some(v) => &**v,
+            None => &none,
+        };
+        let judge = Judge { policy: &scope.policy, ledger: &self.ledger, verified };
+        // Who will commit the buffer is not known here (the gate knows,
+        // and asks the same judge with them): as for `vouch approve` and
+        // `vouch status`, the people of the range's commits, the AI text's
+        // acceptors and the requesters are the participants.
+        crate::analysis::buffer::judge_buffer(&self.repo, scope, &judge, rel, doc, Vec::new(), None)
     }
 
-    fn verdict(&self, rel: &str, facts: &UnitFacts) -> Verdict {
-        let judgement = self.ledger.judge(&self.policy, rel, facts, &[], &|a| self.verified(a));
+    fn verdict(&self, unit: JudgedUnit) -> Verdict {
+        let judgement = &unit.judgement;
         let requirement = &judgement.requirement;
         let severity = match requirement.severity {
             crate::policy::Severity::Warning => Severity::Warning,
@@ -216,9 +268,10 @@ impl RepoContext {
             ReviewerSet::Peers => vec!["any peer".into()],
             ReviewerSet::Unconfigured => Vec::new(),
         };
-        let (mut state, note) = match &judgement.assessment.status {
-            Status::NotRequired => (UnitState::Exempt, None),
+        let (mut state, mut note) = match &judgement.assessment.status {
             status @ Status::Approved { .. } => (UnitState::Approved, Some(status.to_string())),
+            _ if unit.landed => (UnitState::Exempt, Some(unit.reason())),
+            Status::NotRequired => (UnitState::Exempt, None),
             Status::Rejected { by, comment } => {
                 let why = comment.as_deref().map_or(String::new(), |c| format!(": {c}"));
                 (UnitState::Rejected, Some(format!("rejected by {by}{why}")))
@@ -229,15 +282,24 @@ impl RepoContext {
             }
             Status::Pending { .. } => (UnitState::Pending, None),
         };
-        if facts.suspected && judgement.assessment.status.is_blocking() {
+        if unit.facts.suspected && unit.lacks_signoff() {
             state = UnitState::Suspected;
         }
-        let may_approve = requirement.needs_signoff
-            && self
-                .identity
-                .as_ref()
-                .is_some_and(|me| requirement.may_approve(&me.email, &judgement.participants).is_ok());
-        Verdict { state, severity, reviewers, may_approve, note }
+        // Who may approve: the identity the gate and `vouch status` ask
+        // about, with everyone who took part (this buffer's author among
+        // them, when the uncommitted change touches the unit).
+        let mine = self.identity.as_ref().map(|me| unit.may_approve(&me.email));
+        let may_approve = requirement.needs_signoff && !unit.landed && matches!(mine, Some(Ok(())));
+        if unit.lacks_signoff()
+            && let Some(Err(refusal)) = &mine
+        {
+            let why = format!("you may not sign it off: {refusal}");
+            note = Some(match note {
+                Some(n) => format!("{n}; {why}"),
+                None => why,
+            });
+        }
+        Verdict { state, severity, reviewers, may_approve, note, judged: Some(unit) }
     }
 }
 
@@ -277,7 +339,8 @@ impl Repos {
         Some(root)
     }
 
-    /// What vouch knows of `rel`'s current text from history and the store.
+    /// What vouch knows of `rel`'s current text from history and the store
+    /// (see [`attribution::display_spans`]: the same account blame gives).
     pub fn load_spans(
         &mut self,
         root: &Path,
@@ -285,12 +348,24 @@ impl Repos {
         text: &str,
     ) -> anyhow::Result<Vec<(Range<usize>, Attribution)>> {
         let Some(ctx) = self.by_root.get(root) else { return Ok(Vec::new()) };
-        let (Some(journal), Some(loaded)) = (&ctx.journal, &ctx.loaded) else {
-            return Ok(signoff::history_spans(&ctx.repo, rel, text, ctx.policy.bots())?);
+        let blob = git2::Oid::hash_object(git2::ObjectType::Blob, text.as_bytes())?;
+        let file = FileVersion {
+            path: rel.to_string(),
+            history_path: rel.to_string(),
+            blob,
+            content: crate::syntax::Content::Text(text.to_string()),
         };
-        let (spans, problems) = signoff::file_spans(&ctx.repo, ctx.policy.bots(), journal, loaded, rel, text)?;
-        self.messages.extend(problems.iter().map(|p| format!("{rel}: {p}")));
-        Ok(spans)
+        let view = match (&ctx.journal, &ctx.loaded) {
+            (Some(journal), Some(loaded)) => {
+                let views = Views { journal, loaded, strict: false, cache: None };
+                views.view(&ctx.repo, &file)?
+            }
+            _ => attribution::View::default(),
+        };
+        self.messages.extend(view.problems.iter().map(|p| format!("{rel}: {p}")));
+        let everything = AiPaths::everything();
+        let ai_paths = ctx.ai_paths.as_ref().unwrap_or(&everything);
+        attribution::display_spans(&ctx.repo, ai_paths, ctx.policy.bots(), &file, &view)
     }
 
     /// Spans that records added since the last poll give `rel`'s text.
@@ -354,11 +429,16 @@ impl Repos {
         identity::user(&self.by_root.get(root?)?.repo).ok().map(|i| i.email)
     }
 
-    /// Whether the policy wants a rationale with a request for `facts`.
-    pub fn rationale_required(&self, root: &Path, rel: &str, facts: &UnitFacts) -> bool {
+    /// Whether the policy wants a rationale with a request for `facts`:
+    /// the requirement the judge found (`judged`: BASE's policy, a trust
+    /// file's), else BASE's policy, else the worktree's.
+    pub fn rationale_required(&self, root: &Path, rel: &str, facts: &UnitFacts, judged: Option<&JudgedUnit>) -> bool {
         let Some(ctx) = self.by_root.get(root) else { return false };
-        signoff::check_request(&ctx.policy, rel, facts, None)
-            .is_err_and(|e| matches!(e, signoff::SignoffError::RationaleRequired { .. }))
+        let checked = match judged {
+            Some(j) => signoff::check_request_with(&j.judgement.requirement, rel, facts, None),
+            None => signoff::check_request(ctx.scope.as_ref().map_or(&ctx.policy, |s| &s.policy), rel, facts, None),
+        };
+        checked.is_err_and(|e| matches!(e, signoff::SignoffError::RationaleRequired { .. }))
     }
 
     /// Write what vouch knows of `doc` to the journal: the attribution of
@@ -445,25 +525,49 @@ impl Repos {
         std::mem::take(&mut self.messages)
     }
 
-    pub fn assess(&self, repo: Option<&(PathBuf, String)>, facts: &UnitFacts) -> Verdict {
-        let Some(ctx) = repo.and_then(|(root, _)| self.by_root.get(root)) else {
-            // Outside any repository: tracked and shown, but no sign-off applies.
-            return Verdict {
-                state: if facts.suspected { UnitState::Suspected } else { UnitState::Exempt },
-                severity: Severity::Information,
-                reviewers: Vec::new(),
-                may_approve: false,
-                note: None,
-            };
-        };
-        let rel = &repo.expect("a context means a repository").1;
-        ctx.verdict(rel, facts)
+    /// The units of `doc` and where each stands: those verify will ask
+    /// about once the buffer is committed, judged as the gate and `vouch
+    /// status` judge them, and the AI units it shows that landed before
+    /// BASE. Outside any repository (or when the range cannot be read)
+    /// every AI unit is shown, and no sign-off applies.
+    pub fn judge_units(&mut self, repo: Option<&(PathBuf, String)>, doc: &mut Document) -> Vec<(UnitFacts, Verdict)> {
+        if let Some((root, rel)) = repo
+            && let Some(ctx) = self.by_root.get(root)
+        {
+            match ctx.judge_buffer(rel, doc) {
+                Ok(units) => {
+                    return units.into_iter().map(|u| (u.facts.clone(), ctx.verdict(u))).collect();
+                }
+                Err(e) => self.messages.push(format!("{rel}: cannot judge its units: {e:#}")),
+            }
+        }
+        // Outside any repository: tracked and shown, but no sign-off applies.
+        signoff::unit_facts(doc)
+            .into_iter()
+            .map(|facts| {
+                let verdict = Verdict {
+                    state: if facts.suspected { UnitState::Suspected } else { UnitState::Exempt },
+                    severity: Severity::Information,
+                    reviewers: Vec::new(),
+                    may_approve: false,
+                    note: None,
+                    judged: None,
+                };
+                (facts, verdict)
+            })
+            .collect()
     }
 
     /// Lines for the hover (Markdown): the rationale and the decisions on
     /// this text, and those made for the unit under a fingerprint version
     /// that no longer counts, every value escaped.
-    pub fn history_of(&self, root: &Path, rel: &str, unit: &crate::syntax::Unit) -> Vec<String> {
+    pub fn history_of(
+        &self,
+        root: &Path,
+        rel: &str,
+        unit: &crate::syntax::Unit,
+        judged: Option<&JudgedUnit>,
+    ) -> Vec<String> {
         let Some(ctx) = self.by_root.get(root) else { return Vec::new() };
         let fingerprint = unit.fingerprint.as_str();
         let mut lines = Vec::new();
@@ -488,7 +592,13 @@ impl Repos {
             };
             let comment = a.record.comment.as_deref().map_or(String::new(), |c| format!(": {}", markdown(c)));
             let (who, at) = (markdown(&a.record.reviewer.email), markdown(&a.record.created));
-            lines.push(format!("{verb} by {who} on {at}{comment}"));
+            // Every decision on this text, and whether it counts (the
+            // judge's word, as status and blame give it).
+            let counted = match judged.map(|j| j.standing_of(a)) {
+                Some(Err(why)) => format!(" (does not count: {})", markdown(&why)),
+                _ => String::new(),
+            };
+            lines.push(format!("{verb} by {who} on {at}{comment}{counted}"));
         }
         let retired =
             ctx.ledger.approvals.retired_for_unit(&ctx.ledger.requests, rel, &unit.kind, unit.name.as_deref());
@@ -498,17 +608,6 @@ impl Repos {
         lines
     }
 
-    /// Fingerprint `facts`, units of `doc`, as `vouch verify` will: over the
-    /// bytes git stores for the file (its line endings converted as the
-    /// repository's `core.autocrlf` and `.gitattributes` say), not the
-    /// buffer's. Outside any repository nothing converts.
-    pub fn blob_fingerprints(&self, repo: Option<&(PathBuf, String)>, doc: &Document, facts: &mut [UnitFacts]) {
-        let Some(ctx) = repo.and_then(|(root, _)| self.by_root.get(root)) else { return };
-        let rel = &repo.expect("a context means a repository").1;
-        let conversion = crate::store::attributes::conversion(&ctx.repo, rel, doc.text().as_str().as_bytes());
-        super::convert::blob_fingerprints(facts, doc.language(), doc.text().as_str(), conversion);
-    }
-
     /// Request sign-off for `units` of `rel` as the current identity.
     pub fn request(
         &mut self,
@@ -516,7 +615,7 @@ impl Repos {
         rel: &str,
         language: Language,
         doc: &Document,
-        units: &[UnitFacts],
+        units: &[&JudgedUnit],
         rationale: Option<&str>,
     ) -> anyhow::Result<String> {
         let ctx = self
@@ -531,8 +630,9 @@ impl Repos {
         let spans = doc.provenance().to_vec();
         let mut wanted = Vec::new();
         let mut intents = Vec::new();
-        for facts in units {
-            signoff::check_request(&ctx.policy, rel, facts, rationale)?;
+        for judged in units {
+            let facts = &judged.facts;
+            signoff::check_request_with(&judged.judgement.requirement, rel, facts, rationale)?;
             let name = crate::syntax::unit_language(language, &facts.unit);
             let mut unit = signoff::requested_unit(rel, name, facts, doc.text().as_str().as_bytes());
             let bytes = crate::eol::apply(conversion, unit.text.as_bytes()).into_owned();
@@ -559,20 +659,26 @@ impl Repos {
     /// per session. The numbers are [`crate::queue`]'s.
     pub fn budget_notices(&mut self, root: &Path, rel: &str, units: &[UnitFacts]) -> Vec<String> {
         let Some(ctx) = self.by_root.get(root) else { return Vec::new() };
-        let budget = ctx.policy.budget();
+        // The queue as `vouch review` judges it: BASE's policy and signers.
+        let Some(scope) = &ctx.scope else { return Vec::new() };
+        let policy = &scope.policy;
+        let budget = policy.budget();
         if budget.ai_lines_per_reviewer.is_none() {
             return Vec::new();
         }
         let mut reviewers = Vec::new();
         for facts in units {
             if let ReviewerSet::Listed { emails, .. } =
-                ctx.policy.requirement(rel, &facts.unit.risk, facts.unit.ai_lines).reviewers
+                policy.requirement(rel, &facts.unit.risk, facts.unit.ai_lines).reviewers
             {
                 reviewers.extend(emails);
             }
         }
-        let Ok(requests) = records::list::<records::Request>(&ctx.repo) else { return Vec::new() };
-        let queue = crate::queue::pending(&ctx.ledger, &ctx.policy, &requests.records, &|a| ctx.verified(a));
+        // The one reader of the queue (withdrawals and code gone count), as
+        // `vouch review` and `vouch/pending` read it.
+        let Ok(queue) = crate::store::review_queue::load(&ctx.repo, policy, &scope.source, &ctx.ledger) else {
+            return Vec::new();
+        };
         let loads = crate::queue::reviewer_load(&queue.units, budget, time::OffsetDateTime::now_utc());
         crate::queue::over_budget(&loads, budget, &reviewers)
             .into_iter()
@@ -586,7 +692,7 @@ impl Repos {
         &mut self,
         root: &Path,
         rel: &str,
-        units: &[UnitFacts],
+        units: &[&JudgedUnit],
         approve: bool,
         comment: Option<&str>,
     ) -> anyhow::Result<String> {
@@ -600,13 +706,18 @@ impl Repos {
             anyhow::bail!("a rejection needs a comment saying what to change");
         }
         // Check every unit before writing anything: all or nothing.
+        // The judgement the editor showed (who took part, BASE's policy),
+        // as the gate and `vouch status` make it.
         let approvals: Vec<records::Approval> = units
             .iter()
-            .map(|facts| signoff::decide(&ctx.ledger, &ctx.policy, rel, facts, me.clone().into(), verdict, comment))
+            .map(|u| {
+                signoff::decide_judged(&ctx.ledger, rel, &u.facts, &u.judgement, me.clone().into(), verdict, comment)
+            })
             .collect::<Result<_, _>>()?;
         let mut approvals = approvals;
+        let policy = ctx.scope.as_ref().map_or(&ctx.policy, |s| &s.policy);
         for approval in &mut approvals {
-            crate::store::signature::sign_approval(&ctx.repo, &ctx.policy, approval)?;
+            crate::store::signature::sign_approval(&ctx.repo, policy, approval)?;
         }
         for approval in &approvals {
             records::add(&ctx.repo, approval)?;

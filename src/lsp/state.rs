@@ -33,7 +33,7 @@ use super::repo_queue::{self, RepoQueue};
 use super::review::{Repos, Severity, Verdict};
 use crate::document::{Change, Document, Parsing};
 use crate::provenance::{AiSource, Attribution, Evidence, Origin, RecentlyRemoved};
-use crate::signoff::{self, UnitFacts, unit_label};
+use crate::signoff::{UnitFacts, unit_label};
 use crate::syntax::Language;
 use crate::text::{Encoding, Text};
 
@@ -966,20 +966,18 @@ impl State {
         let Some(d) = self.docs.get_mut(uri) else { return };
         self.busy = Some(uri.clone());
         d.dirty = None;
-        let facts: Vec<UnitFacts> = if d.units_stale {
-            d.units_stale = false;
-            let mut facts = signoff::unit_facts(&mut d.doc);
-            self.repos.blob_fingerprints(d.repo.as_ref(), &d.doc, &mut facts);
-            facts
-        } else {
-            d.analysis.drain(..).map(|a| a.facts).collect()
-        };
+        // Found again whether or not the text changed: who may approve
+        // depends on the range and the records too (see
+        // `crate::analysis::buffer`).
+        d.units_stale = false;
         if trapped {
             panic!("vouch/debug/panic: a panic in the middle of an analysis");
         }
-        let analysis: Vec<Assessed> = facts
+        let analysis: Vec<Assessed> = self
+            .repos
+            .judge_units(d.repo.as_ref(), &mut d.doc)
             .into_iter()
-            .map(|facts| Assessed { verdict: self.repos.assess(d.repo.as_ref(), &facts), facts })
+            .map(|(facts, verdict)| Assessed { facts, verdict })
             .collect();
         d.analysis = analysis;
         let diagnostics = diagnostics(d, self.encoding);
@@ -1189,8 +1187,9 @@ impl State {
             // Only what will work: a request the policy wants a rationale
             // for, and a reject (always needs a comment), only to a client
             // that asks a person for them.
-            let rationale_required =
-                d.repo.as_ref().is_some_and(|(root, rel)| self.repos.rationale_required(root, rel, &a.facts));
+            let rationale_required = d.repo.as_ref().is_some_and(|(root, rel)| {
+                self.repos.rationale_required(root, rel, &a.facts, a.verdict.judged.as_ref())
+            });
             let prompts = self.client.prompts_for_arguments;
             if matches!(a.verdict.state, UnitState::Pending | UnitState::Rejected | UnitState::Suspected)
                 && (prompts || !rationale_required)
@@ -1411,13 +1410,13 @@ impl State {
             return Err(invalid(format!("{name}: {} is not in a git repository; no sign-off applies", uri.as_str())));
         };
         let range = args.range.map(|r| convert::byte_range(d.doc.text(), r, enc).0);
-        let units: Vec<UnitFacts> = d
+        let units: Vec<&crate::analysis::judge::JudgedUnit> = d
             .analysis
             .iter()
             .filter(|a| range.as_ref().is_none_or(|r| overlaps(&a.unit.range, r)))
             .filter(|a| args.fingerprint.as_ref().is_none_or(|f| *f == a.unit.fingerprint))
             .filter(|a| name == command::REQUEST_SIGNOFF || a.verdict.state.needs_signoff())
-            .map(|a| a.facts.clone())
+            .filter_map(|a| a.verdict.judged.as_ref())
             .collect();
         if units.is_empty() {
             let why = if args.fingerprint.is_some() {
@@ -1437,7 +1436,8 @@ impl State {
         match outcome {
             Ok(message) => {
                 if name == command::REQUEST_SIGNOFF {
-                    for notice in self.repos.budget_notices(&root, &rel, &units) {
+                    let facts: Vec<UnitFacts> = units.iter().map(|u| u.facts.clone()).collect();
+                    for notice in self.repos.budget_notices(&root, &rel, &facts) {
                         self.show(MessageType::WARNING, format!("vouch: {notice}"));
                     }
                 }
@@ -1736,7 +1736,7 @@ fn provenance_markdown(d: &OpenDoc, offset: usize, repos: &Repos) -> Option<Stri
             md.push_str(&format!("- reviewers: {}\n", shown(&a.verdict.reviewers.join(", "))));
         }
         if let Some((root, rel)) = &d.repo {
-            for line in repos.history_of(root, rel, &a.unit) {
+            for line in repos.history_of(root, rel, &a.unit, a.verdict.judged.as_ref()) {
                 md.push_str(&format!("- {line}\n"));
             }
         }

@@ -39,6 +39,8 @@ pub enum LineageError {
     Git { action: String, cause: git2::Error },
     #[error("commit {commit} came before its parent {parent} in the walk of the range")]
     Order { commit: Oid, parent: Oid },
+    #[error("the kept lineage of {path} does not match its file")]
+    Stale { path: String },
 }
 
 fn git(action: impl Into<String>) -> impl FnOnce(git2::Error) -> LineageError {
@@ -89,7 +91,8 @@ impl CommitEvidence {
 }
 
 /// What one version of a file is to the lineage.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum VersionKind {
     /// UTF-8 text, judged line by line (control characters and all).
     Text,
@@ -260,32 +263,7 @@ pub fn walk_commits(
     base: Option<Oid>,
     bots: &[String],
 ) -> Result<Lineage, LineageError> {
-    let mut walker = Walker {
-        repo,
-        bots,
-        index: commits.iter().enumerate().map(|(i, &c)| (c, i as u32)).collect(),
-        table: Table::new(),
-        pool: Pool::default(),
-        git_ai: GitAiReader::new(repo),
-        evidence: HashMap::new(),
-        changed: HashMap::new(),
-        added: HashMap::new(),
-    };
-    let mut children = vec![0u32; commits.len()];
-    for &oid in &commits {
-        let commit = repo.find_commit(oid).map_err(git(format!("read commit {oid}")))?;
-        for parent in commit.parent_ids() {
-            if let Some(&i) = walker.index.get(&parent) {
-                children[i as usize] += 1;
-            }
-        }
-    }
-    let mut snapshots: HashMap<u32, Rc<Snapshot>> = HashMap::new();
-    for (i, &oid) in commits.iter().enumerate() {
-        let snapshot = walker.commit(oid, i as u32, &mut snapshots, &mut children)?;
-        snapshots.insert(i as u32, Rc::new(snapshot));
-    }
-    let head_snapshot = commits.len().checked_sub(1).and_then(|last| snapshots.remove(&(last as u32)));
+    let (mut walker, commits, head_snapshot) = run_commits(repo, commits, bots, None)?;
     let base_tree = match base {
         Some(base) => Some(repo.find_commit(base).and_then(|c| c.tree()).map_err(git("read BASE's tree"))?),
         None => None,
@@ -304,6 +282,454 @@ pub fn walk_commits(
     })
 }
 
+/// Walk the commits of `base..head` after those of `from` (a state at an
+/// earlier head whose commits all come first), oldest first: see
+/// [`run_commits`].
+#[allow(clippy::type_complexity)] // Three results of one walk, each used once by the callers.
+fn run<'r>(
+    repo: &'r Repository,
+    base: Oid,
+    head: Oid,
+    bots: &'r [String],
+    from: Option<State>,
+) -> Result<(Walker<'r>, Vec<Oid>, Option<Rc<Snapshot>>), LineageError> {
+    let mut walk = repo.revwalk().map_err(git("walk BASE..HEAD"))?;
+    walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE).map_err(git("walk BASE..HEAD"))?;
+    walk.push(head).map_err(git("walk BASE..HEAD"))?;
+    walk.hide(base).map_err(git("walk BASE..HEAD"))?;
+    for known in from.iter().flat_map(State::commit_ids) {
+        walk.hide(known).map_err(git("walk BASE..HEAD"))?;
+    }
+    let new: Vec<Oid> = walk.collect::<Result<_, _>>().map_err(git("walk BASE..HEAD"))?;
+    run_commits(repo, new, bots, from)
+}
+
+/// Walk `new` commits (parents before children) after those of `from`, a
+/// state at an earlier head whose commits all come first: the walker with
+/// what it found, all the commits, and the files the range touched as of
+/// the last.
+#[allow(clippy::type_complexity)] // Three results of one walk, each used once by the callers.
+fn run_commits<'r>(
+    repo: &'r Repository,
+    new: Vec<Oid>,
+    bots: &'r [String],
+    from: Option<State>,
+) -> Result<(Walker<'r>, Vec<Oid>, Option<Rc<Snapshot>>), LineageError> {
+    let (mut commits, table, pool, mut snapshots, mut people, mut changed) = match from {
+        Some(state) => {
+            let at = state.commits.len().checked_sub(1).map(|i| i as u32);
+            let snapshot = state.snapshot(repo)?;
+            let commits = state.commit_ids();
+            let mut snapshots = HashMap::new();
+            if let Some(at) = at {
+                snapshots.insert(at, Rc::new(snapshot));
+            }
+            let people: HashMap<Oid, Vec<String>> = commits.iter().copied().zip(state.people).collect();
+            let changed: HashMap<Oid, Vec<String>> = commits.iter().copied().zip(state.changed).collect();
+            (commits, state.table, state.pool, snapshots, people, changed)
+        }
+        None => (Vec::new(), Table::new(), Pool::default(), HashMap::new(), HashMap::new(), HashMap::new()),
+    };
+    let earlier = commits.len();
+    commits.extend(new);
+    let mut walker = Walker {
+        repo,
+        bots,
+        index: commits.iter().enumerate().map(|(i, &c)| (c, i as u32)).collect(),
+        table,
+        pool,
+        git_ai: GitAiReader::new(repo),
+        evidence: HashMap::new(),
+        changed: std::mem::take(&mut changed),
+        people: std::mem::take(&mut people),
+        added: HashMap::new(),
+    };
+    let mut children = vec![0u32; commits.len()];
+    for &oid in &commits[earlier..] {
+        let commit = repo.find_commit(oid).map_err(git(format!("read commit {oid}")))?;
+        for parent in commit.parent_ids() {
+            if let Some(&i) = walker.index.get(&parent) {
+                children[i as usize] += 1;
+            }
+        }
+    }
+    for (i, &oid) in commits.iter().enumerate().skip(earlier) {
+        let snapshot = walker.commit(oid, i as u32, &mut snapshots, &mut children)?;
+        snapshots.insert(i as u32, Rc::new(snapshot));
+    }
+    let head_snapshot = commits.len().checked_sub(1).and_then(|last| snapshots.remove(&(last as u32)));
+    Ok((walker, commits, head_snapshot))
+}
+
+/// The lineage of a range at its head before the last word on each file
+/// ([`lineage::settle`]): what a next commit on top of the head continues
+/// from. It can be kept between runs (serde) and brought forward by a
+/// commit ([`State::extend`]); [`State::pending`] adds a commit not made
+/// yet (the index, the working tree, an editor's buffer) as the range's
+/// last commit and settles its files, as `vouch verify` would once it is
+/// made.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct State {
+    base: String,
+    head: String,
+    /// The commits of the range, oldest first.
+    commits: Vec<String>,
+    /// Author and committer emails, per commit.
+    people: Vec<Vec<String>>,
+    /// The paths each commit changed against its first parent.
+    changed: Vec<Vec<String>>,
+    /// Every path of the head that the range touched.
+    files: BTreeMap<String, StateFile>,
+    table: Table,
+    pool: Pool,
+}
+
+/// One file of a [`State`]: its version at the head and its lines' tags,
+/// run-length encoded (claim, commit set, count).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+struct StateFile {
+    id: String,
+    kind: VersionKind,
+    tags: Vec<[u32; 3]>,
+}
+
+impl StateFile {
+    fn tags(&self) -> Vec<Tag> {
+        let mut out = Vec::new();
+        for &[claim, commits, count] in &self.tags {
+            out.extend(std::iter::repeat_n(Tag { claim, commits }, count as usize));
+        }
+        out
+    }
+}
+
+fn run_length(tags: &[Tag]) -> Vec<[u32; 3]> {
+    let mut out: Vec<[u32; 3]> = Vec::new();
+    for tag in tags {
+        match out.last_mut() {
+            Some(last) if last[0] == tag.claim && last[1] == tag.commits => last[2] += 1,
+            _ => out.push([tag.claim, tag.commits, 1]),
+        }
+    }
+    out
+}
+
+fn oid(hex: &str) -> Result<Oid, LineageError> {
+    Oid::from_str(hex).map_err(git(format!("read the object id {hex}")))
+}
+
+/// A file that a commit not made yet changes (see [`State::pending`]).
+#[derive(Debug, Clone)]
+pub struct PendingFile {
+    pub path: String,
+    /// Where the head has it, when that is another path (a rename).
+    pub from: Option<String>,
+    /// Its new version: a blob, or a submodule's commit; `None` when the
+    /// commit deletes it.
+    pub new: Option<PendingVersion>,
+    /// The AI attribution of each line of the new version that the commit's
+    /// note will record (`None`: not AI). Lines the commit does not add or
+    /// rewrite are left to the range's lineage, as a note speaks only for
+    /// the lines its commit adds.
+    pub ai_lines: Vec<Option<Attribution>>,
+}
+
+/// The new version of a pending file (not necessarily in the object
+/// database yet: the working tree's, an editor's buffer).
+#[derive(Debug, Clone)]
+pub struct PendingVersion {
+    /// Its blob id (as git would store it), or a submodule's commit.
+    pub id: Oid,
+    pub gitlink: bool,
+    /// Its bytes, as git would store them (nothing for a submodule).
+    pub bytes: Rc<[u8]>,
+}
+
+impl PendingVersion {
+    fn content(&self) -> Content {
+        if self.gitlink {
+            let bytes = Rc::from(opaque_line("submodule", &self.id.to_string()));
+            return Content { id: self.id, kind: VersionKind::Submodule, bytes };
+        }
+        match std::str::from_utf8(&self.bytes) {
+            Ok(_) => Content { id: self.id, kind: VersionKind::Text, bytes: Rc::clone(&self.bytes) },
+            Err(_) => Content {
+                id: self.id,
+                kind: VersionKind::Bytes,
+                bytes: Rc::from(opaque_line("blob", &self.id.to_string())),
+            },
+        }
+    }
+}
+
+/// What a commit not made yet would be to the range: its files and every
+/// other file the range touched, settled as `vouch verify` settles HEAD's.
+#[derive(Debug)]
+pub struct Pending {
+    /// The commits of the range, oldest first; the pending commit is number
+    /// `commits.len()` in commit sets.
+    pub commits: Vec<Oid>,
+    /// Author and committer emails of each commit of the range.
+    pub people: Vec<Vec<String>>,
+    /// The paths each commit of the range changed against its first parent.
+    pub changed: Vec<Vec<String>>,
+    /// The files, as the pending commit leaves them.
+    pub files: BTreeMap<String, FileLineage>,
+    /// The files the pending commit changes (its own paths).
+    pub touched: Vec<String>,
+    table: Table,
+}
+
+impl Pending {
+    /// The number the pending commit has in commit sets.
+    pub fn index(&self) -> u32 {
+        self.commits.len() as u32
+    }
+
+    pub fn claim(&self, tag: Tag) -> &Claim {
+        self.table.get(tag.claim)
+    }
+
+    pub fn is_ai(&self, tag: Tag) -> bool {
+        self.table.is_ai(tag.claim)
+    }
+
+    /// The commits (by number; [`Pending::index`] for the pending one) that
+    /// touched any of these lines, in order.
+    pub fn commits_touching(&self, tags: &[Tag]) -> Vec<u32> {
+        let mut sets: Vec<u32> = tags.iter().map(|t| t.commits).collect();
+        sets.sort_unstable();
+        sets.dedup();
+        let mut out: Vec<u32> = sets.into_iter().flat_map(|s| self.table.commits(s).iter().copied()).collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+}
+
+impl State {
+    /// The state of an empty range ending at no commit (an unborn branch):
+    /// a pending commit on top of it is the first commit, all its own.
+    pub fn empty() -> State {
+        State {
+            base: Oid::zero().to_string(),
+            head: Oid::zero().to_string(),
+            commits: Vec::new(),
+            people: Vec::new(),
+            changed: Vec::new(),
+            files: BTreeMap::new(),
+            table: Table::new(),
+            pool: Pool::default(),
+        }
+    }
+
+    /// The state of `base..head`, walked from the start.
+    pub fn walk(repo: &Repository, base: Oid, head: Oid, bots: &[String]) -> Result<State, LineageError> {
+        let (walker, commits, snapshot) = run(repo, base, head, bots, None)?;
+        Ok(State::of(walker, base, head, &commits, snapshot))
+    }
+
+    /// This state brought forward to `head`, a descendant of its head whose
+    /// commits since it have all their parents in the range or outside it
+    /// (behind BASE): only the new commits are walked.
+    pub fn extend(self, repo: &Repository, head: Oid, bots: &[String]) -> Result<State, LineageError> {
+        let base = oid(&self.base)?;
+        let (walker, commits, snapshot) = run(repo, base, head, bots, Some(self))?;
+        Ok(State::of(walker, base, head, &commits, snapshot))
+    }
+
+    fn of(walker: Walker<'_>, base: Oid, head: Oid, commits: &[Oid], snapshot: Option<Rc<Snapshot>>) -> State {
+        let files = snapshot
+            .iter()
+            .flat_map(|s| s.iter())
+            .map(|(path, state)| {
+                let file = StateFile {
+                    id: state.content.id.to_string(),
+                    kind: state.content.kind,
+                    tags: run_length(&state.tags),
+                };
+                (path.to_string(), file)
+            })
+            .collect();
+        let mut people = walker.people;
+        let mut changed = walker.changed;
+        State {
+            base: base.to_string(),
+            head: head.to_string(),
+            commits: commits.iter().map(Oid::to_string).collect(),
+            people: commits.iter().map(|c| people.remove(c).unwrap_or_default()).collect(),
+            changed: commits.iter().map(|c| changed.remove(c).unwrap_or_default()).collect(),
+            files,
+            table: walker.table,
+            pool: walker.pool,
+        }
+    }
+
+    /// The BASE and head it is the state of.
+    pub fn ends(&self) -> (String, String) {
+        (self.base.clone(), self.head.clone())
+    }
+
+    /// The commits of the range, oldest first, as hex.
+    pub fn commit_hexes(&self) -> &[String] {
+        &self.commits
+    }
+
+    fn commit_ids(&self) -> Vec<Oid> {
+        self.commits.iter().filter_map(|c| Oid::from_str(c).ok()).collect()
+    }
+
+    /// Whether everything it refers to is there (a state read back from a
+    /// cache that was cut short or came from elsewhere is not used).
+    pub fn is_whole(&self) -> bool {
+        let n = self.commits.len();
+        self.people.len() == n
+            && self.changed.len() == n
+            && self.commit_ids().len() == n
+            && self.files.values().all(|f| {
+                Oid::from_str(&f.id).is_ok()
+                    && f.tags.iter().all(|&[claim, commits, _]| self.table.holds(Tag { claim, commits }))
+            })
+    }
+
+    /// The files of the head with their content, as the walk holds them.
+    fn snapshot(&self, repo: &Repository) -> Result<Snapshot, LineageError> {
+        let reader = Reader { repo };
+        let mut out = Snapshot::new();
+        for (path, file) in &self.files {
+            let content = reader.content(oid(&file.id)?, file.kind == VersionKind::Submodule, path)?;
+            let tags = file.tags();
+            if tags.len() != content.line_count() {
+                return Err(LineageError::Stale { path: path.clone() });
+            }
+            out.insert(Rc::from(path.as_str()), Rc::new(FileState { content, tags }));
+        }
+        Ok(out)
+    }
+
+    /// Add a commit not made yet on top of the head: `files` are what it
+    /// changes, `people` who will author and commit it, `whole` an AI claim
+    /// on every line it adds (its author is a bot). Every file the pending
+    /// commit changes is settled against BASE, and with `all`, every other
+    /// file the range touched too.
+    pub fn pending(
+        mut self,
+        repo: &Repository,
+        files: &[PendingFile],
+        people: Vec<String>,
+        whole: Option<Attribution>,
+        all: bool,
+    ) -> Result<Pending, LineageError> {
+        let reader = Reader { repo };
+        let base = oid(&self.base)?;
+        let head = oid(&self.head)?;
+        let at = self.commits.len() as u32;
+        let head_tree = if head.is_zero() {
+            None
+        } else {
+            Some(repo.find_commit(head).and_then(|c| c.tree()).map_err(git("read HEAD's tree"))?)
+        };
+        let base_tree = if base.is_zero() {
+            None
+        } else {
+            Some(repo.find_commit(base).and_then(|c| c.tree()).map_err(git("read BASE's tree"))?)
+        };
+        // Each file's version at the head, with its tags: from the range,
+        // or from outside it.
+        let mut olds: Vec<Option<FileState>> = Vec::new();
+        for file in files {
+            let from = file.from.as_deref().unwrap_or(&file.path);
+            let old = match self.files.get(from) {
+                Some(kept) => {
+                    let content = reader.content(oid(&kept.id)?, kept.kind == VersionKind::Submodule, from)?;
+                    let tags = kept.tags();
+                    if tags.len() != content.line_count() {
+                        return Err(LineageError::Stale { path: from.to_string() });
+                    }
+                    Some(FileState { content, tags })
+                }
+                None => match head_tree.as_ref().and_then(|t| t.get_path(Path::new(from)).ok()) {
+                    Some(e) if e.kind() != Some(ObjectType::Tree) => {
+                        let content = reader.content(e.id(), is_gitlink(&e), from)?;
+                        let tags = vec![OUTSIDE; content.line_count()];
+                        Some(FileState { content, tags })
+                    }
+                    _ => None,
+                },
+            };
+            olds.push(old);
+        }
+        let news: Vec<Option<Content>> = files.iter().map(|f| f.new.as_ref().map(PendingVersion::content)).collect();
+        let old_lines: Vec<Vec<&[u8]>> =
+            olds.iter().map(|o| o.as_ref().map_or_else(Vec::new, |o| o.content.lines())).collect();
+        let changes: Vec<Change<'_>> = olds
+            .iter()
+            .zip(&old_lines)
+            .zip(&news)
+            .map(|((old, lines), new)| {
+                let parents = old.iter().map(|o| Version { lines: lines.clone(), tags: &o.tags }).collect::<Vec<_>>();
+                Change::new(parents, new.as_ref().map_or_else(Vec::new, Content::lines))
+            })
+            .collect();
+        for change in &changes {
+            change.forget_removed(&self.table, &mut self.pool);
+        }
+        let whole = whole.map(|a| self.table.claim(Claim::Ai(a)));
+        let rest = Some(self.table.claim(Claim::NotAi(Attester::VouchNote)));
+        let mut done: BTreeMap<String, FileState> = BTreeMap::new();
+        for ((file, change), new) in files.iter().zip(&changes).zip(&news) {
+            let Some(new) = new else { continue };
+            // The note speaks only for the lines the commit adds or
+            // rewrites; the rest keep what the range says of them.
+            let own = change.own_lines();
+            let lines = file
+                .ai_lines
+                .iter()
+                .zip(own.iter().chain(std::iter::repeat(&false)))
+                .map(|(a, &own)| a.as_ref().filter(|_| own).map(|a| self.table.claim(Claim::Ai(a.clone()))))
+                .collect();
+            let evidence = lineage::Evidence { whole, lines, rest };
+            let tags = change.finish(&mut self.table, &self.pool, at, &evidence);
+            let content = Content { id: new.id, kind: new.kind, bytes: Rc::clone(&new.bytes) };
+            done.insert(file.path.clone(), FileState { content, tags });
+        }
+        drop(changes);
+        let mut touched: Vec<String> = Vec::new();
+        for file in files {
+            touched.push(file.path.clone());
+            if let Some(from) = &file.from {
+                touched.push(from.clone());
+            }
+        }
+        touched.sort();
+        touched.dedup();
+        let mut settler = Settler { reader, table: &mut self.table, pool: &self.pool };
+        let mut out = BTreeMap::new();
+        for (path, state) in &done {
+            out.insert(path.clone(), settler.settle(base_tree.as_ref(), path, state)?);
+        }
+        if all {
+            let moved_away: Vec<&str> = files.iter().filter_map(|f| f.from.as_deref()).collect();
+            for (path, kept) in &self.files {
+                if out.contains_key(path) || moved_away.contains(&path.as_str()) || touched.contains(path) {
+                    continue;
+                }
+                let content = settler.reader.content(oid(&kept.id)?, kept.kind == VersionKind::Submodule, path)?;
+                let tags = kept.tags();
+                if tags.len() != content.line_count() {
+                    return Err(LineageError::Stale { path: path.clone() });
+                }
+                let state = FileState { content, tags };
+                out.insert(path.clone(), settler.settle(base_tree.as_ref(), path, &state)?);
+            }
+        }
+        let commits = self.commit_ids();
+        let mut all_people = self.people;
+        all_people.push(people);
+        Ok(Pending { commits, people: all_people, changed: self.changed, files: out, touched, table: self.table })
+    }
+}
+
 struct Walker<'r> {
     repo: &'r Repository,
     bots: &'r [String],
@@ -313,6 +739,8 @@ struct Walker<'r> {
     git_ai: GitAiReader<'r>,
     evidence: HashMap<Oid, CommitEvidence>,
     changed: HashMap<Oid, Vec<String>>,
+    /// Author and committer emails per commit.
+    people: HashMap<Oid, Vec<String>>,
     added: HashMap<Oid, Vec<AddedLines>>,
 }
 
@@ -574,19 +1002,19 @@ impl Walker<'_> {
     }
 
     fn content(&self, id: Oid, gitlink: bool, path: &str) -> Result<Content, LineageError> {
-        if gitlink {
-            let bytes = Rc::from(opaque_line("submodule", &id.to_string()));
-            return Ok(Content { id, kind: VersionKind::Submodule, bytes });
-        }
-        let blob = self.repo.find_blob(id).map_err(git(format!("read {path} (blob {id})")))?;
-        Ok(match std::str::from_utf8(blob.content()) {
-            Ok(_) => Content { id, kind: VersionKind::Text, bytes: blob.content().into() },
-            Err(_) => Content { id, kind: VersionKind::Bytes, bytes: Rc::from(opaque_line("blob", &id.to_string())) },
-        })
+        Reader { repo: self.repo }.content(id, gitlink, path)
     }
 
     fn read_evidence(&mut self, commit: &git2::Commit<'_>) -> Result<(), LineageError> {
         let oid = commit.id();
+        let mut emails: Vec<String> = Vec::new();
+        for who in [commit.author(), commit.committer()] {
+            let email = String::from_utf8_lossy(who.email_bytes()).trim().to_string();
+            if !email.is_empty() && !emails.iter().any(|e| e.eq_ignore_ascii_case(&email)) {
+                emails.push(email);
+            }
+        }
+        self.people.insert(oid, emails);
         let evidence = CommitEvidence {
             vouch_note: notes::read_note(self.repo, oid)?,
             git_ai_note: self.git_ai.read(oid)?,
@@ -662,15 +1090,50 @@ impl Walker<'_> {
 
     /// The last word on one file of HEAD (see [`lineage::settle`]).
     fn settle(&mut self, base: Option<&Tree<'_>>, path: &str, state: &FileState) -> Result<FileLineage, LineageError> {
+        let reader = Reader { repo: self.repo };
+        Settler { reader, table: &mut self.table, pool: &self.pool }.settle(base, path, state)
+    }
+}
+
+/// Reads file versions as the lineage holds them.
+struct Reader<'r> {
+    repo: &'r Repository,
+}
+
+impl Reader<'_> {
+    fn content(&self, id: Oid, gitlink: bool, path: &str) -> Result<Content, LineageError> {
+        if gitlink {
+            let bytes = Rc::from(opaque_line("submodule", &id.to_string()));
+            return Ok(Content { id, kind: VersionKind::Submodule, bytes });
+        }
+        let blob = self.repo.find_blob(id).map_err(git(format!("read {path} (blob {id})")))?;
+        Ok(match std::str::from_utf8(blob.content()) {
+            Ok(_) => Content { id, kind: VersionKind::Text, bytes: blob.content().into() },
+            Err(_) => Content { id, kind: VersionKind::Bytes, bytes: Rc::from(opaque_line("blob", &id.to_string())) },
+        })
+    }
+}
+
+/// Settles files against BASE (see [`lineage::settle`]).
+struct Settler<'a, 'r> {
+    reader: Reader<'r>,
+    table: &'a mut Table,
+    pool: &'a Pool,
+}
+
+impl Settler<'_, '_> {
+    /// The last word on one file at the end of the range; `base` is BASE's
+    /// tree (`None` when there is no BASE: nothing is outside the range).
+    fn settle(&mut self, base: Option<&Tree<'_>>, path: &str, state: &FileState) -> Result<FileLineage, LineageError> {
         let mut tags = state.tags.clone();
         let lines = state.content.lines();
-        let at_base = base.and_then(|base| base.get_path(Path::new(path)).ok());
+        let at_base = base.and_then(|b| b.get_path(Path::new(path)).ok());
         let base_content = match at_base {
-            Some(e) if e.kind() != Some(ObjectType::Tree) => Some(self.content(e.id(), is_gitlink(&e), path)?),
+            Some(e) if e.kind() != Some(ObjectType::Tree) => Some(self.reader.content(e.id(), is_gitlink(&e), path)?),
             _ => None,
         };
         let base_lines = base_content.as_ref().map(Content::lines);
-        lineage::settle(&mut self.table, &self.pool, &lines, &mut tags, base_lines.as_deref());
+        lineage::settle(self.table, self.pool, &lines, &mut tags, base_lines.as_deref());
         Ok(FileLineage { id: state.content.id, kind: state.content.kind, tags })
     }
 }

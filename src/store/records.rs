@@ -379,9 +379,22 @@ impl RequestedUnit {
         }
     }
 
-    /// The fingerprint of the unit's bytes under the current version.
+    /// The fingerprint of the unit's bytes under the current version (for
+    /// the change to a trust file, language [`crate::fingerprint::TRUST`],
+    /// its trust-file fingerprint, bound to its path).
     pub fn actual_fingerprint(&self) -> String {
+        use crate::fingerprint::{TRUST, TRUST_ABSENT, trust_fingerprint};
+        if self.language == TRUST {
+            let content = (self.kind != TRUST_ABSENT).then(|| self.text.as_bytes());
+            return trust_fingerprint(&self.path, content);
+        }
         crate::fingerprint::fingerprint(&self.language, &self.kind, self.text.as_bytes())
+    }
+
+    /// Whether it is the change to a trust file (see
+    /// [`RequestedUnit::actual_fingerprint`]).
+    pub fn is_trust_file(&self) -> bool {
+        self.language == crate::fingerprint::TRUST
     }
 
     /// Whether `fingerprint` is the current version's fingerprint of the

@@ -1,10 +1,12 @@
 //! The reviewer's queue as read from a repository: its requests and their
 //! lives (withdrawals that count, code gone), each approval's and
-//! withdrawal's signature checked against the worktree's allowed signers
-//! where the policy asks for signatures, then [`crate::queue::pending_with`].
+//! withdrawal's signature checked against the allowed signers where the
+//! policy asks for signatures, then [`crate::queue::pending_with`].
 //! `vouch review`, `vouch stats`, `vouch report` and the language server's
 //! `vouch/pending` all read it here, so the editor and the terminal list the
-//! same units.
+//! same units; each passes the policy and the allowed signers as of BASE
+//! ([`crate::analysis::scope::AtBase`]), as `vouch verify BASE..HEAD`
+//! judges.
 
 use anyhow::Context as _;
 use git2::Repository;
@@ -18,23 +20,25 @@ use crate::store::records::{self, Request, RequestedUnit, Stored, Withdrawal};
 use crate::store::signature::{self, AllowedSigners};
 
 /// The units of `repo`'s requests that still await sign-off under `policy`,
-/// riskiest first, with every request's state. An allowed-signers file that
-/// cannot be read is a problem in the queue (no signed approval or
-/// withdrawal counts then), not an error.
-pub fn load(repo: &Repository, policy: &Policy, ledger: &Ledger) -> anyhow::Result<Queue> {
+/// riskiest first, with every request's state; signatures are checked
+/// against the allowed signers of `source`, where `policy` was read. An
+/// allowed-signers file that cannot be read is a problem in the queue (no
+/// signed approval or withdrawal counts then), not an error.
+pub fn load(repo: &Repository, policy: &Policy, source: &Source, ledger: &Ledger) -> anyhow::Result<Queue> {
     let requests = records::list::<Request>(repo).context("cannot read the sign-off requests")?.records;
-    load_of(repo, policy, ledger, &requests)
+    load_of(repo, policy, source, ledger, &requests)
 }
 
 /// [`load`] of requests already read.
 pub fn load_of(
     repo: &Repository,
     policy: &Policy,
+    source: &Source,
     ledger: &Ledger,
     requests: &[Stored<Request>],
 ) -> anyhow::Result<Queue> {
     let withdrawals = records::list::<Withdrawal>(repo).context("cannot read the withdrawals")?.records;
-    let (signers, problem) = signers(repo, policy);
+    let (signers, problem) = signers(repo, policy, source);
     let verified = |a: &Stored<records::Approval>| signers.as_ref().and_then(|s| s.approval_signer(&a.record).ok());
     let signed = |w: &Stored<Withdrawal>| withdrawal_counts(policy, signers.as_ref(), w);
     let presences = Presences::new(repo, requests.iter().flat_map(|r| r.record.units.iter().map(|u| u.path.as_str())));
@@ -45,13 +49,14 @@ pub fn load_of(
     Ok(queue)
 }
 
-/// The worktree's allowed signers where `policy` requires signatures; a file
-/// that cannot be read is `None` and the problem to report.
-pub fn signers(repo: &Repository, policy: &Policy) -> (Option<AllowedSigners>, Option<String>) {
+/// The allowed signers of `source` (where `policy` was read) where `policy`
+/// requires signatures; a file that cannot be read is `None` and the
+/// problem to report.
+pub fn signers(repo: &Repository, policy: &Policy, source: &Source) -> (Option<AllowedSigners>, Option<String>) {
     if !policy.require_signatures() {
         return (None, None);
     }
-    match signature::load_allowed_signers(repo, policy, &Source::Worktree) {
+    match signature::load_allowed_signers(repo, policy, source) {
         Ok(signers) => (Some(signers), None),
         Err(e) => (None, Some(format!("{e}; no signed approval or withdrawal counts until it is fixed"))),
     }

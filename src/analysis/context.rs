@@ -120,9 +120,10 @@ impl Context {
         Ok(identity::user(&self.repo)?)
     }
 
-    /// The attribution of `text` (the content of `path`) from history and
-    /// the journal. With `strict`, a journal record that cannot be applied
-    /// is an error.
+    /// What is known of who wrote `text` (the content of `path`): history
+    /// where it may hold AI text, with the journal's view laid over it (see
+    /// [`super::attribution::display_spans`]). With `strict`, a journal
+    /// record that cannot be applied is an error.
     pub fn spans(
         &self,
         policy: &Policy,
@@ -131,16 +132,18 @@ impl Context {
         text: &str,
         strict: bool,
     ) -> anyhow::Result<Vec<(Range<usize>, Attribution)>> {
-        let (spans, problems) = signoff::file_spans(&self.repo, policy.bots(), &journal.0, &journal.1, path, text)
-            .with_context(|| format!("cannot read the provenance of {path}"))?;
-        if let Some(problem) = problems.first() {
-            let (path, problem) = (crate::display::line(path), crate::display::line(&problem.to_string()).into_owned());
-            if strict {
-                bail!("{path}: {problem}");
-            }
-            eprintln!("vouch: warning: {path}: {problem}");
-        }
-        Ok(spans)
+        use super::attribution::{FileVersion, Views};
+        let blob = git2::Oid::hash_object(git2::ObjectType::Blob, text.as_bytes())?;
+        let file = FileVersion {
+            path: path.to_string(),
+            history_path: path.to_string(),
+            blob,
+            content: crate::syntax::Content::Text(text.to_string()),
+        };
+        let views = Views { journal: &journal.0, loaded: &journal.1, strict, cache: None };
+        let view = views.view(&self.repo, &file)?;
+        let ai_paths = super::ai_paths::AiPaths::load(&self.repo, policy.bots())?;
+        super::attribution::display_spans(&self.repo, &ai_paths, policy.bots(), &file, &view)
     }
 
     /// The document for `text` at `path` with `spans`, and its AI units.

@@ -1,0 +1,437 @@
+//! What is known of who wrote a file version: the journal's records of
+//! uncommitted provenance ([`view`]), history's account of committed lines
+//! ([`display_spans`], for what a person is shown: blame, hover), and the
+//! review units of a text with given AI lines ([`units_of`]). Where each
+//! unit stands is [`super::judge`]'s; which lines `vouch verify` will ask
+//! about is [`super::scope`]'s.
+//!
+//! Nothing is left unread: a file that is not UTF-8 is one unit over its
+//! bytes, and a submodule change one unit over its commit id
+//! ([`crate::syntax::blob`]).
+
+use std::ops::Range;
+use std::path::Path;
+
+use anyhow::Context as _;
+use git2::{Oid, Repository};
+use serde::{Deserialize, Serialize};
+
+use super::ai_paths::AiPaths;
+use super::cache::{AnalysisCache, Key};
+use crate::document::Document;
+use crate::provenance::{Attribution, Evidence, Origin, Spans};
+use crate::signoff::{self, UnitFacts};
+use crate::store::history;
+use crate::store::journal::{Journal, Loaded, Record, RecordId};
+use crate::syntax::{Content, Language};
+
+/// Worker threads for the per-file work, at most.
+const MAX_WORKERS: usize = 4;
+
+/// One version of one file (or submodule) to look at.
+#[derive(Debug, Clone)]
+pub struct FileVersion {
+    pub path: String,
+    /// Where HEAD has the file (its path before a staged rename).
+    pub history_path: String,
+    /// The blob of this version; for a submodule, its commit.
+    pub blob: Oid,
+    pub content: Content,
+}
+
+/// The journal's account of a file version.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct View {
+    /// The journal's attributed ranges (nothing unknown).
+    pub spans: Spans,
+    /// Live journal records of the path whose AI text is all in this
+    /// version, unchanged: what a commit of it retires.
+    pub covered: Vec<RecordId>,
+    /// Records that could not be applied, said in words.
+    #[serde(skip)]
+    pub problems: Vec<String>,
+}
+
+/// What reading the journal's view of file versions needs, read once.
+pub struct Views<'a> {
+    pub journal: &'a Journal,
+    pub loaded: &'a Loaded,
+    /// Fail on any journal record that cannot be applied (the gate).
+    pub strict: bool,
+    /// Where views are kept between runs, if they are.
+    pub cache: Option<&'a AnalysisCache>,
+}
+
+impl Views<'_> {
+    /// The journal's view of `file`: kept from an earlier run when its
+    /// records are the same, else worked out (and kept).
+    pub fn view(&self, repo: &Repository, file: &FileVersion) -> anyhow::Result<View> {
+        let records = self.loaded.records_for(&file.path);
+        if records.is_empty() {
+            return Ok(View::default());
+        }
+        let key =
+            records.iter().fold(Key::new("view").with(&file.path).with(file.blob), |key, r| key.with(r.id.as_str()));
+        if let Some(kept) = self.cache.and_then(|c| c.get::<View>(&key)) {
+            return Ok(kept);
+        }
+        let view = match &file.content {
+            Content::Text(text) => {
+                let view = self
+                    .journal
+                    .view(repo, self.loaded, &file.path, text)
+                    .with_context(|| format!("cannot read the provenance of {}", file.path))?;
+                let spans: Spans = view.spans.into_iter().filter(|(_, a)| a.origin != Origin::Unknown).collect();
+                let covered = covered(repo, self.journal, &records, text);
+                View { spans, covered, problems: view.problems.iter().map(ToString::to_string).collect() }
+            }
+            other => {
+                let view = bytes_view(repo, &records, other.as_bytes());
+                View { spans: view.spans, covered: view.covered, problems: view.problems }
+            }
+        };
+        if let Some(problem) = view.problems.first() {
+            let (shown, problem) = (crate::display::line(&file.path), crate::display::line(problem).into_owned());
+            if self.strict {
+                anyhow::bail!("{shown}: {problem}; refusing to decide without it");
+            }
+            eprintln!("vouch: warning: {shown}: {problem}");
+        } else if let Some(cache) = self.cache {
+            cache.put(&key, &view);
+        }
+        Ok(view)
+    }
+
+    /// [`Views::view`] of every file, on up to [`MAX_WORKERS`] threads
+    /// (each with its own handle on the repository at `git_dir`), in the
+    /// order given.
+    pub fn all(&self, git_dir: &Path, files: &[FileVersion]) -> anyhow::Result<Vec<View>> {
+        parallel(git_dir, files, |repo, file| self.view(repo, file))
+    }
+}
+
+/// Run `work` over `items` on up to [`MAX_WORKERS`] threads, each opening
+/// the repository at `git_dir` for itself; results in the order given.
+pub fn parallel<T: Sync, R: Send>(
+    git_dir: &Path,
+    items: &[T],
+    work: impl Fn(&Repository, &T) -> anyhow::Result<R> + Sync,
+) -> anyhow::Result<Vec<R>> {
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, MAX_WORKERS).min(items.len());
+    if workers <= 1 {
+        let repo = open(git_dir)?;
+        return items.iter().map(|item| work(&repo, item)).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: Vec<anyhow::Result<Vec<(usize, R)>>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                let (work, next) = (&work, &next);
+                scope.spawn(move || -> anyhow::Result<Vec<(usize, R)>> {
+                    let repo = open(git_dir)?;
+                    let mut mine = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(item) = items.get(i) else { break };
+                        mine.push((i, work(&repo, item)?));
+                    }
+                    Ok(mine)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err(anyhow::anyhow!("a worker thread panicked"))))
+            .collect()
+    });
+    let mut all: Vec<(usize, R)> = Vec::with_capacity(items.len());
+    for result in results {
+        all.extend(result?);
+    }
+    all.sort_by_key(|(i, _)| *i);
+    Ok(all.into_iter().map(|(_, r)| r).collect())
+}
+
+fn open(git_dir: &Path) -> anyhow::Result<Repository> {
+    Repository::open(git_dir).with_context(|| format!("cannot open the repository at {}", git_dir.display()))
+}
+
+/// Everything known of who wrote `file`, for a person to see (blame, the
+/// editor's hover): history's account of its lines (`git blame` against
+/// HEAD, with notes, trailers and bots; only where `ai_paths` says history
+/// may hold AI text), with the journal's `view` laid over it (it is
+/// newer). Whether a unit needs sign-off is not decided from this: see
+/// [`super::scope`].
+pub fn display_spans(
+    repo: &Repository,
+    ai_paths: &AiPaths,
+    bots: &[String],
+    file: &FileVersion,
+    view: &View,
+) -> anyhow::Result<Spans> {
+    let history = match &file.content {
+        Content::Submodule(_) => Vec::new(),
+        content if ai_paths.may_have_ai(&file.history_path) => {
+            history_spans(repo, &file.history_path, content.as_bytes(), bots)
+                .with_context(|| format!("cannot read the history of {}", file.path))?
+        }
+        _ => Vec::new(),
+    };
+    Ok(signoff::overlay(file.content.len(), &history, &view.spans))
+}
+
+/// History's attribution of `text`, the new content of a file HEAD has at
+/// `path`: lines that HEAD's commits attribute to AI (notes, trailers,
+/// bots, git-ai), as blamed against `text` itself, so uncommitted lines are
+/// unknown. A path HEAD does not have has no history.
+pub fn history_spans(
+    repo: &Repository,
+    path: &str,
+    text: &[u8],
+    bots: &[String],
+) -> Result<Spans, history::HistoryError> {
+    let in_head = repo.head().and_then(|h| h.peel_to_tree()).and_then(|t| t.get_path(Path::new(path))).is_ok();
+    if !in_head {
+        return Ok(Vec::new());
+    }
+    let origins = history::blame_contents(repo, path, Some("HEAD"), text, bots)?;
+    Ok(history::line_origins_to_spans(text, &origins))
+}
+
+/// A unit with AI text and its 1-based first and last lines (as git numbers
+/// them).
+pub type UnitAt = (UnitFacts, usize, usize);
+
+/// The AI units of `content` (the version `blob` of `path`) whose AI text
+/// is `spans`, kept in `cache` by what they depend on: the path (its
+/// language), the blob and the attributed ranges.
+pub fn units_cached(
+    cache: Option<&AnalysisCache>,
+    path: &str,
+    blob: Oid,
+    content: &Content,
+    spans: &Spans,
+) -> anyhow::Result<Vec<UnitAt>> {
+    if !spans.iter().any(|(_, a)| a.is_ai()) {
+        return Ok(Vec::new());
+    }
+    let key = cache.map(|_| {
+        let described = serde_json::to_string(spans).unwrap_or_default();
+        Key::new("units").with(path).with(blob).with(crate::fingerprint::sha256_hex(described.as_bytes()))
+    });
+    if let (Some(cache), Some(key)) = (cache, &key)
+        && let Some(kept) = cache.get::<Vec<UnitAt>>(key)
+    {
+        return Ok(kept);
+    }
+    let units = units_of(path, content, spans)?;
+    if let (Some(cache), Some(key)) = (cache, &key) {
+        cache.put(key, &units);
+    }
+    Ok(units)
+}
+
+/// The AI units of `content`, with their lines (as git numbers them).
+pub fn units_of(path: &str, content: &Content, spans: &Spans) -> anyhow::Result<Vec<UnitAt>> {
+    let text = match content {
+        Content::Text(text) => text,
+        Content::Bytes(bytes) => {
+            let ai: Vec<Range<usize>> = spans.iter().filter(|(_, a)| a.is_ai()).map(|(r, _)| r.clone()).collect();
+            let unit = crate::syntax::file_unit(bytes, &ai);
+            if unit.ai_bytes == 0 {
+                return Ok(Vec::new());
+            }
+            let lines = crate::text::LineIndex::git(bytes);
+            let last = lines.line_of(bytes.len().saturating_sub(1)) + 1;
+            return Ok(vec![(signoff::whole_unit_facts(unit, spans), 1, last)]);
+        }
+        Content::Submodule(commit) => {
+            if !spans.iter().any(|(_, a)| a.is_ai()) {
+                return Ok(Vec::new());
+            }
+            let unit = crate::syntax::submodule_unit(commit);
+            return Ok(vec![(signoff::whole_unit_facts(unit, spans), 1, 1)]);
+        }
+    };
+    let language = Language::from_path(Path::new(path));
+    crate::syntax::queries::compile_soon(language, text);
+    let mut doc = Document::new(language, text.to_string()).with_context(|| format!("cannot hold {path}"))?;
+    doc.reset_provenance(spans);
+    let facts = signoff::unit_facts(&mut doc);
+    let lines = doc.text().git_lines();
+    Ok(facts
+        .into_iter()
+        .map(|f| {
+            let line = lines.line_of(f.unit.range.start) + 1;
+            let end_line = lines.line_of(f.unit.range.end.saturating_sub(1).max(f.unit.range.start)) + 1;
+            (f, line, end_line)
+        })
+        .collect())
+}
+
+/// The records (of one path) that a commit of `text` covers: each holds AI
+/// text, all of it in `text` unchanged, and no person's mark of human
+/// text (such a mark stays while it lasts). Text left out of the commit
+/// (partial staging, a stash) keeps its record.
+fn covered(repo: &Repository, journal: &Journal, records: &[&Record], text: &str) -> Vec<RecordId> {
+    let mut out = Vec::new();
+    for record in records {
+        let Some(file) = record.file() else { continue };
+        let ai: Vec<Range<usize>> = file.ranges().filter(|(_, a)| a.is_ai()).map(|(r, _)| r).collect();
+        let marked_human =
+            file.ranges().any(|(_, a)| a.origin == Origin::Human && a.evidence == Some(Evidence::Manual));
+        if ai.is_empty() || marked_human {
+            continue;
+        }
+        let Ok(old) = journal.version_text(repo, &file.blob) else { continue };
+        let old = &*old;
+        let unchanged = old == text || {
+            let kept = unchanged_lines(old, text);
+            ai.iter().all(|span| {
+                let i = kept.partition_point(|r| r.end < span.end);
+                kept.get(i).is_some_and(|r| r.start <= span.start && span.end <= r.end)
+            })
+        };
+        if unchanged {
+            out.push(record.id.clone());
+        }
+    }
+    out
+}
+
+/// The journal's account of content that is not text, which has no text to
+/// carry records onto; see [`bytes_view`].
+#[derive(Debug, Default)]
+pub struct BytesView {
+    pub spans: Spans,
+    /// Records whose AI bytes all occur in the content, unchanged: what a
+    /// commit of it covers.
+    pub covered: Vec<RecordId>,
+    pub problems: Vec<String>,
+}
+
+/// The journal's attribution of `content` (bytes that are not UTF-8, or a
+/// submodule's commit id in hex), from the live `records` of its path, in
+/// time order, later ones painted over earlier ones. A record of this very
+/// content applies as it is. A record of another version applies where
+/// each of its AI byte runs occurs in `content`; if one of them no longer
+/// occurs (it was edited), AI text was changed in a way vouch cannot follow
+/// through bytes it cannot parse, so all of `content` is AI: AI origin is
+/// sticky, and the file is one unit anyway. A record whose version cannot
+/// be read is a problem, and its AI covers all of `content` too.
+pub fn bytes_view(repo: &Repository, records: &[&Record], content: &[u8]) -> BytesView {
+    let current = Oid::hash_object(git2::ObjectType::Blob, content).ok().map(|id| id.to_string());
+    let mut map = crate::provenance::ProvenanceMap::from_ranges(content.len(), &[]);
+    let mut view = BytesView::default();
+    for record in records {
+        let Some(file) = record.file() else { continue };
+        let ai: Vec<(Range<usize>, &Attribution)> = file.ranges().filter(|(_, a)| a.is_ai()).collect();
+        let marked_human =
+            file.ranges().any(|(_, a)| a.origin == Origin::Human && a.evidence == Some(Evidence::Manual));
+        if current.as_deref() == Some(file.blob.as_str()) {
+            for (range, attr) in file.ranges() {
+                let range = range.start.min(content.len())..range.end.min(content.len());
+                let id = map.intern(attr);
+                map.set(range, id);
+            }
+            if !ai.is_empty() && !marked_human {
+                view.covered.push(record.id.clone());
+            }
+            continue;
+        }
+        if ai.is_empty() {
+            continue;
+        }
+        let old = Oid::from_str(&file.blob).ok().and_then(|id| repo.find_blob(id).ok()).map(|b| b.content().to_vec());
+        let Some(old) = old else {
+            view.problems
+                .push(format!("journal record {} names file version {}, which cannot be read", record.id, file.blob));
+            let id = map.intern(ai[0].1);
+            map.set(0..content.len(), id);
+            continue;
+        };
+        let found: Option<Vec<(Range<usize>, &Attribution)>> = ai
+            .iter()
+            .map(|(range, attr)| {
+                let run = old.get(range.clone())?;
+                let at = find_bytes(content, run)?;
+                Some((at..at + run.len(), *attr))
+            })
+            .collect();
+        match found {
+            Some(found) => {
+                for (range, attr) in found {
+                    let id = map.intern(attr);
+                    map.set(range, id);
+                }
+                if !marked_human {
+                    view.covered.push(record.id.clone());
+                }
+            }
+            None => {
+                let id = map.intern(ai[0].1);
+                map.set(0..content.len(), id);
+            }
+        }
+    }
+    view.spans = map.to_vec().into_iter().filter(|(_, a)| a.origin != Origin::Unknown).collect();
+    view
+}
+
+/// Where `needle` first occurs in `haystack`.
+fn find_bytes(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    if needle.is_empty() {
+        return Some(0);
+    }
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// The byte ranges of `old` that a line diff finds unchanged in `new`,
+/// sorted, touching runs merged.
+fn unchanged_lines(old: &str, new: &str) -> Vec<Range<usize>> {
+    use similar::{Algorithm, DiffTag, TextDiff};
+    let lines = TextDiff::configure().algorithm(Algorithm::Myers).diff_lines(old, new);
+    let mut starts = Vec::with_capacity(lines.old_slices().len() + 1);
+    let mut at = 0;
+    for s in lines.old_slices() {
+        starts.push(at);
+        at += s.len();
+    }
+    starts.push(at);
+    let mut out: Vec<Range<usize>> = Vec::new();
+    for op in lines.ops().iter().filter(|op| op.tag() == DiffTag::Equal) {
+        let range = starts[op.old_range().start]..starts[op.old_range().end];
+        match out.last_mut() {
+            Some(last) if last.end == range.start => last.end = range.end,
+            _ => out.push(range),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provenance::AiSource;
+
+    #[test]
+    fn unchanged_lines_of_a_version() {
+        let old = "a\nb\nc\nd\n";
+        assert_eq!(unchanged_lines(old, "a\nb\nX\nd\n"), vec![0..4, 6..8]);
+        assert_eq!(unchanged_lines(old, old), vec![0..8]);
+        assert_eq!(unchanged_lines(old, "new\na\nb\nc\nd\n"), vec![0..8]);
+    }
+
+    #[test]
+    fn the_journal_paints_over_history() {
+        let ai = Attribution::ai(
+            AiSource { tool: "t".into(), model: None, session: None, kind: None },
+            Evidence::History,
+            None,
+        );
+        let human =
+            Attribution { origin: Origin::Human, evidence: Some(Evidence::Manual), accepted_by: None, intent: None };
+        let got = signoff::overlay(10, &[(0..6, ai.clone())], &[(4..8, human.clone())]);
+        assert_eq!(got, vec![(0..4, ai), (4..8, human)]);
+    }
+}

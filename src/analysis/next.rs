@@ -1,0 +1,311 @@
+//! Where the units of the next commit stand, for the gate (`vouch check`),
+//! `vouch status` and the commands that act on the working tree: the files
+//! it changes ([`super::changes`]), the journal's view of each
+//! ([`super::attribution::Views`]) with what the commits its text comes
+//! from say of it ([`super::derived`]), the range it ends ([`super::scope`]),
+//! and every unit verify will judge in it, judged ([`super::judge`]),
+//! changes to trust files included.
+
+use std::collections::{BTreeSet, HashSet};
+use std::path::Path;
+
+use anyhow::Context as _;
+use git2::Repository;
+
+use super::attribution::{FileVersion, View, Views};
+use super::cache::AnalysisCache;
+use super::changes::{self, Changes, Version};
+use super::context::{Context, read_journal_strict};
+use super::judge::{Judge, JudgedUnit, verifier};
+use super::scope::{NextCommit, Scope};
+use crate::policy::Policy;
+use crate::signoff::Ledger;
+use crate::store::journal::{Journal, Loaded};
+use crate::store::policy_file::Source;
+use crate::syntax::Content;
+
+/// How to look at the next commit.
+#[derive(Debug, Clone, Copy)]
+pub struct Options<'a> {
+    pub version: Version,
+    /// Fail closed on anything that cannot be read (the gate).
+    pub strict: bool,
+    /// Also the units of files only earlier commits of the range touched
+    /// (status, request), not only those of the files the next commit
+    /// touches (the gate).
+    pub all: bool,
+    /// The configured author and committer make the next commit, so they
+    /// may not approve what it touches: the gate, where git is about to
+    /// record them. Off for the views and commands that act on the working
+    /// tree (`vouch status`, `approve`, `request`, the editor): whoever
+    /// runs them may be a reviewer deciding, not the one who commits; if
+    /// they do commit the unit, the gate and verify refuse their approval.
+    pub next_people: bool,
+    /// BASE as given (`--base REV`); `None`: found by [`super::base::resolve`].
+    pub base: Option<&'a super::base::Base>,
+}
+
+/// The next commit, read and placed in its range, before any unit is
+/// judged: what [`Prepared::judge`] judges.
+pub struct Prepared {
+    pub scope: Scope,
+    pub ledger: Ledger,
+    /// The files the next commit adds or changes, with the journal's view
+    /// of each (what the post-commit note records).
+    pub files: Vec<(FileVersion, View)>,
+    pub next: NextCommit,
+    /// What a person needs to hear about (a view that could not use every
+    /// record, when not strict).
+    pub warnings: Vec<String>,
+    verified: super::judge::Verifier,
+    cache: AnalysisCache,
+    git_dir: std::path::PathBuf,
+}
+
+/// The next commit and where its units stand.
+pub struct Next {
+    pub scope: Scope,
+    pub ledger: Ledger,
+    /// The units verify will judge, by path (trust-file changes among them).
+    pub units: Vec<JudgedUnit>,
+    /// The files the next commit adds or changes, with the journal's view
+    /// of each.
+    pub files: Vec<(FileVersion, View)>,
+    pub warnings: Vec<String>,
+}
+
+impl Next {
+    /// The policy it is judged under (BASE's).
+    pub fn policy(&self) -> &Policy {
+        &self.scope.policy
+    }
+}
+
+/// Look at the next commit in `ctx`'s repository and judge every unit
+/// verify will judge in it.
+pub fn next(ctx: &Context, options: Options) -> anyhow::Result<Next> {
+    let prepared = prepare(ctx, options)?;
+    let units = prepared.judge(&ctx.repo, None)?;
+    let Prepared { scope, ledger, files, warnings, .. } = prepared;
+    Ok(Next { scope, ledger, units, files, warnings })
+}
+
+/// Read the next commit in `ctx`'s repository and place it in its range.
+pub fn prepare(ctx: &Context, options: Options) -> anyhow::Result<Prepared> {
+    let repo = &ctx.repo;
+    let git_dir = repo.path().to_path_buf();
+    let cache = AnalysisCache::of(repo);
+    let journal = Journal::open(repo)?;
+    let fallback = match options.version {
+        Version::Staged => Source::Index,
+        Version::Worktree => Source::Worktree,
+    };
+    // The records and the journal are read on other threads while this one
+    // finds BASE, the range's lineage and the changed files.
+    let (scope, changes, loaded, ledger) = std::thread::scope(|s| -> anyhow::Result<_> {
+        let root = ctx.root.as_path();
+        let ledger = s.spawn(move || -> anyhow::Result<Ledger> {
+            let ctx = Context::open_at(root)?;
+            if options.strict { ctx.ledger_strict() } else { ctx.ledger() }
+        });
+        let loading = s.spawn(|| -> anyhow::Result<Loaded> {
+            if options.strict {
+                read_journal_strict(&journal)
+            } else {
+                let loaded = journal.records()?;
+                for problem in &loaded.problems {
+                    eprintln!("vouch: warning: {}", crate::display::line(&problem.to_string()));
+                }
+                Ok(loaded)
+            }
+        });
+        let scope = Scope::open(repo, fallback.clone(), options.base)?;
+        let mut index = match options.version {
+            Version::Staged => Some(crate::store::repo::index(repo).context("cannot read the index")?),
+            Version::Worktree => None,
+        };
+        let staged = match &mut index {
+            Some(index) => Some(changes::staged(repo, index)?),
+            None => None,
+        };
+        let loaded = loading.join().unwrap_or_else(|_| Err(anyhow::anyhow!("reading the journal panicked")))?;
+        let changes = match staged {
+            Some(staged) => staged,
+            None => changes::worktree(repo, &ctx.root, &loaded)?,
+        };
+        let ledger = ledger.join().unwrap_or_else(|_| Err(anyhow::anyhow!("reading the records panicked")))?;
+        Ok((scope, changes, loaded, ledger))
+    })?;
+    let views = Views { journal: &journal, loaded: &loaded, strict: options.strict, cache: Some(&cache) };
+    let Changes { files, deleted } = changes;
+    let seen = views.all(&git_dir, &files)?;
+    let mut warnings: Vec<String> = seen.iter().flat_map(|v| v.problems.iter().cloned()).collect();
+    // A policy the next commit brings that does not parse: it is judged as
+    // a change to a trust file under BASE's policy, and the author hears why
+    // it would not work.
+    if let Some(text) = files.iter().find(|f| f.path == crate::policy::POLICY_FILE).and_then(|f| f.content.text())
+        && let Err(e) = Policy::parse(text, &fallback.name(crate::policy::POLICY_FILE))
+    {
+        warnings.push(format!("{e}; the change to it is judged under the policy at BASE"));
+    }
+    // A squash, a pick or a re-commit: the AI lines of the commits its text
+    // comes from, which the post-commit note will carry, are its evidence too.
+    let paths: HashSet<String> = files.iter().map(|f| f.path.clone()).collect();
+    let derived = super::derived::pending(repo, scope.policy.bots(), Some(&paths))?;
+    let mut pending: Vec<(FileVersion, crate::provenance::Spans)> = Vec::with_capacity(files.len());
+    for (file, view) in files.iter().zip(&seen) {
+        let spans = match &derived {
+            Some(derived) => super::derived::carried(repo, derived, file, view.spans.clone())
+                .with_context(|| format!("cannot read the provenance of {}", file.path))?,
+            None => view.spans.clone(),
+        };
+        pending.push((file.clone(), spans));
+    }
+    let people = if options.next_people { Scope::next_people(repo) } else { Vec::new() };
+    let next = scope.next_commit(repo, &pending, &deleted, people, options.all)?;
+    let verified = verifier(repo, &scope.policy, &scope.source, options.strict)?;
+    Ok(Prepared {
+        scope,
+        ledger,
+        files: files.into_iter().zip(seen).collect(),
+        next,
+        warnings,
+        verified,
+        cache,
+        git_dir,
+    })
+}
+
+impl Prepared {
+    /// The one judge, with this commit's policy and signers.
+    pub fn judge_with(&self) -> Judge<'_> {
+        Judge { policy: &self.scope.policy, ledger: &self.ledger, verified: &*self.verified }
+    }
+
+    /// The version of `path` the next commit leaves: its own, or HEAD's.
+    pub fn version(&self, repo: &Repository, path: &str) -> anyhow::Result<Option<(git2::Oid, Content)>> {
+        version_of(repo, &self.files, &self.next, path)
+    }
+
+    /// Every unit verify will judge in `paths` (all the paths it settled
+    /// when `None`), judged, trust-file changes included, in path order.
+    pub fn judge(&self, repo: &Repository, paths: Option<&[String]>) -> anyhow::Result<Vec<JudgedUnit>> {
+        let files: Vec<FileVersion> = self.files.iter().map(|(f, _)| f.clone()).collect();
+        let judge = self.judge_with();
+        let mut trust = trust_paths(repo, &self.scope, &self.next, &files);
+        if let Some(paths) = paths {
+            trust.retain(|p| paths.contains(p));
+        }
+        let code: Vec<String> = self
+            .next
+            .paths()
+            .filter(|p| !trust.contains(*p) && paths.is_none_or(|ps| ps.iter().any(|x| x == p)))
+            .map(str::to_string)
+            .collect();
+        let (all, next, cache) = (&self.files, &self.next, &self.cache);
+        let found = super::attribution::parallel(&self.git_dir, &code, |repo, path| {
+            let Some((blob, content)) = version_of(repo, all, next, path)? else { return Ok(Vec::new()) };
+            next.units(Some(cache), path, blob, &content)
+        })?;
+        let mut units: Vec<JudgedUnit> = found.iter().flatten().map(|u| judge.unit(u)).collect();
+        for path in &trust {
+            if let Some(unit) = judge_trust_file(repo, &self.scope, &self.next, &judge, &files, path)? {
+                units.push(unit);
+            }
+        }
+        units.sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
+        Ok(units)
+    }
+}
+
+/// The version of `path` the next commit leaves (its own, or HEAD's) and
+/// its blob; `None` when it deletes it.
+fn version_of(
+    repo: &Repository,
+    files: &[(FileVersion, View)],
+    next: &NextCommit,
+    path: &str,
+) -> anyhow::Result<Option<(git2::Oid, Content)>> {
+    match (files.iter().find(|(f, _)| f.path == path), next.content(path)) {
+        (Some((f, _)), Some(content)) => Ok(Some((f.blob, content.clone()))),
+        _ if next.touched().iter().any(|p| p == path) => Ok(None),
+        _ => head_version(repo, path),
+    }
+}
+
+/// The content of `path` at HEAD, and its blob (or a submodule's commit).
+fn head_version(repo: &Repository, path: &str) -> anyhow::Result<Option<(git2::Oid, Content)>> {
+    let Some(tree) = super::files::head_tree(repo)? else { return Ok(None) };
+    let Ok(entry) = tree.get_path(Path::new(path)) else { return Ok(None) };
+    if entry.filemode() == i32::from(git2::FileMode::Commit) {
+        return Ok(Some((entry.id(), Content::Submodule(entry.id().to_string()))));
+    }
+    Ok(Some((entry.id(), super::files::blob_content(repo, entry.id())?)))
+}
+
+/// The paths the range or the next commit touched that are trust files
+/// under the policy at BASE, or under the policy the next commit holds
+/// (it may name another allowed-signers file, or more `trust_files`).
+fn trust_paths(repo: &Repository, scope: &Scope, next: &NextCommit, files: &[FileVersion]) -> BTreeSet<String> {
+    let mut touched: BTreeSet<String> = next.touched().iter().cloned().collect();
+    for i in 0..next.range_commits().len() {
+        touched.extend(next.changed_by(i).iter().cloned());
+    }
+    let next_policy = files
+        .iter()
+        .find(|f| f.path == crate::policy::POLICY_FILE)
+        .and_then(|f| f.content.text())
+        .and_then(|text| Policy::parse(text, crate::policy::POLICY_FILE).ok())
+        .or_else(|| crate::store::policy_file::load(repo, &Source::Commit("HEAD".into())).ok());
+    if scope.base.is_none() {
+        // The first commit: nothing before it to protect.
+        return BTreeSet::new();
+    }
+    touched
+        .into_iter()
+        .filter(|p| scope.policy.is_trust_file(p) || next_policy.as_ref().is_some_and(|n| n.is_trust_file(p)))
+        .collect()
+}
+
+/// The change to trust file `path` from BASE to what the next commit leaves,
+/// judged as verify judges it; `None` when there is none.
+fn judge_trust_file(
+    repo: &Repository,
+    scope: &Scope,
+    next: &NextCommit,
+    judge: &Judge<'_>,
+    files: &[FileVersion],
+    path: &str,
+) -> anyhow::Result<Option<JudgedUnit>> {
+    let Some(base) = &scope.base else { return Ok(None) };
+    let base_tree = repo.find_commit(base.commit).and_then(|c| c.tree()).context("cannot read BASE's tree")?;
+    let at_base = base_tree.get_path(Path::new(path)).ok().map(|e| (e.id(), e.filemode()));
+    let in_next = next.touched().iter().any(|p| p == path);
+    let after: Option<(git2::Oid, Vec<u8>)> = match files.iter().find(|f| f.path == path) {
+        Some(f) => Some((f.blob, f.content.as_bytes().to_vec())),
+        None if in_next => None,
+        None => head_version(repo, path)?.map(|(id, content)| (id, content.as_bytes().to_vec())),
+    };
+    let unchanged = match (&at_base, &after) {
+        (None, None) => true,
+        (Some((id, _)), Some((after, _))) => id == after,
+        _ => false,
+    };
+    if unchanged {
+        return Ok(None);
+    }
+    let numbers: Vec<u32> = (0..next.range_commits().len())
+        .filter(|&i| next.changed_by(i).iter().any(|p| p == path))
+        .map(|i| i as u32)
+        .chain(in_next.then_some(next.range_commits().len() as u32))
+        .collect();
+    if numbers.is_empty() {
+        // The difference comes from BASE's side.
+        return Ok(None);
+    }
+    let commits =
+        numbers.iter().filter_map(|&i| next.range_commits().get(i as usize)).map(git2::Oid::to_string).collect();
+    let people = next.people_of(&numbers);
+    let bytes = after.as_ref().map(|(_, b)| b.as_slice());
+    Ok(Some(judge.trust_file(path, bytes, &people, commits, in_next)))
+}

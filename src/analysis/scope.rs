@@ -1,0 +1,466 @@
+//! What `vouch verify BASE..HEAD` will ask of the next commit: the range
+//! from BASE ([`super::base`]) to HEAD, with the commit not made yet (the
+//! index, the working tree, an editor's buffer) as its last commit, and
+//! the note the post-commit hook will write for it (the journal's AI lines
+//! among the lines it adds) as that commit's evidence. Every line of the
+//! files it touches is followed through the range by verify's own rules
+//! ([`crate::store::lineage`]: AI origin sticky through whitespace,
+//! re-indentation, rewording, moves and merges), under the policy and the
+//! allowed signers as of BASE. So the gate refuses what verify would
+//! refuse of this commit, and only that: an AI unit that landed before
+//! BASE is not asked about again because a person edited a line next to it.
+//!
+//! Walking the range costs about one `git log -p` of it. The lineage at
+//! HEAD is kept under `<common git dir>/vouch/cache/lineage/`, one file per
+//! BASE, HEAD and policy bots, each holding the notes tips it was computed
+//! with: derived data, safe to delete. A kept lineage is used while no note
+//! of a commit in the range changed, and one kept for HEAD's parent is
+//! brought forward by the one new commit, so that the gate only adds the
+//! next commit to what an earlier run found.
+
+use std::collections::{BTreeMap, HashMap};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use git2::{Oid, Repository};
+use serde::{Deserialize, Serialize};
+
+use super::attribution::{self, FileVersion, UnitAt};
+use super::base::{self, Base};
+use super::cache::AnalysisCache;
+use crate::lineage::{Claim, Tag};
+use crate::policy::Policy;
+use crate::provenance::{AiSource, Attribution, Evidence, Spans};
+use crate::store::history::{self, GIT_AI_NOTES_REF};
+use crate::store::lineage::{FileLineage, Pending, PendingFile, PendingVersion, State, VersionKind};
+use crate::store::notes::NOTES_REF;
+use crate::store::policy_file::{self, Source};
+use crate::syntax::Content;
+
+/// The format of the kept lineage (with vouch's version and the hash the
+/// lineage keys moved text by).
+const STAMP: &str = concat!("vouch-lineage-cache/1 ", env!("CARGO_PKG_VERSION"));
+
+/// Kept lineages, at most (one per BASE and HEAD: branches switched
+/// between, commits made).
+const MAX_KEPT: usize = 16;
+
+/// The range the next commit will be verified in, and its policy.
+pub struct Scope {
+    /// BASE; `None` on an unborn branch.
+    pub base: Option<Base>,
+    /// HEAD's commit; `None` on an unborn branch.
+    pub head: Option<Oid>,
+    /// The policy as of BASE (on an unborn branch: as `fallback` has it).
+    pub policy: Policy,
+    /// Where the policy (and the allowed signers) were read.
+    pub source: Source,
+    state: State,
+}
+
+/// BASE and what it decides with: the policy and the allowed signers as of
+/// BASE. Every command that judges a unit judges under these (the gate,
+/// status, request, approve, the reviewer's queue, stats), as
+/// `vouch verify BASE..HEAD` does; a change to the policy counts once it is
+/// part of BASE.
+pub struct AtBase {
+    /// BASE; `None` on an unborn branch.
+    pub base: Option<Base>,
+    /// Where the policy (and the allowed signers) are read: BASE's commit,
+    /// or on an unborn branch `fallback`.
+    pub source: Source,
+    pub policy: Policy,
+}
+
+impl AtBase {
+    /// BASE as `given` (`--base REV`), else as [`base::resolve`] finds it,
+    /// with its policy. On an unborn branch the policy comes from
+    /// `fallback` (the index or the working tree: the first commit holds
+    /// it).
+    pub fn open(repo: &Repository, fallback: Source, given: Option<&Base>) -> anyhow::Result<AtBase> {
+        let base = match given {
+            Some(b) => Some(b.clone()),
+            None => base::resolve(repo)?,
+        };
+        let source = match &base {
+            Some(b) => Source::Commit(b.commit.to_string()),
+            None => fallback,
+        };
+        let policy = policy_file::load(repo, &source)?;
+        Ok(AtBase { base, source, policy })
+    }
+}
+
+impl Scope {
+    /// The scope of the next commit in `repo`, from `given` BASE or the one
+    /// [`base::resolve`] finds. On an unborn branch there is no BASE, and
+    /// the policy comes from `fallback` (the index or the working tree: the
+    /// first commit holds it).
+    pub fn open(repo: &Repository, fallback: Source, given: Option<&Base>) -> anyhow::Result<Scope> {
+        let AtBase { base, source, policy } = AtBase::open(repo, fallback, given)?;
+        let head = match repo.head() {
+            Ok(h) => Some(h.peel_to_commit().context("cannot read the commit of HEAD")?.id()),
+            Err(_) => None,
+        };
+        let state = match (&base, head) {
+            (Some(b), Some(h)) => lineage_at(repo, b.commit, h, policy.bots())
+                .with_context(|| format!("cannot read the history of {}..HEAD", short(&b.commit)))?,
+            _ => State::empty(),
+        };
+        Ok(Scope { base, head, policy, source, state })
+    }
+
+    /// Who authors and commits the next commit, as git will record them.
+    pub fn next_people(repo: &Repository) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        let author = crate::store::identity::commit_author(repo).ok().map(|i| i.email);
+        let committer = std::env::var("GIT_COMMITTER_EMAIL")
+            .ok()
+            .filter(|e| !e.trim().is_empty())
+            .or_else(|| repo.config().ok().and_then(|c| c.get_string("committer.email").ok()))
+            .or_else(|| repo.config().ok().and_then(|c| c.get_string("user.email").ok()));
+        for email in author.into_iter().chain(committer) {
+            let email = email.trim().to_string();
+            if !email.is_empty() && !out.iter().any(|e| e.eq_ignore_ascii_case(&email)) {
+                out.push(email);
+            }
+        }
+        out
+    }
+
+    /// The commits of the range BASE..HEAD, oldest first.
+    pub fn range_commits(&self) -> usize {
+        self.state.commit_hexes().len()
+    }
+
+    /// The next commit on top of HEAD: `files` it adds or changes (each
+    /// with the AI text the journal, or an editor, knows of in it: what
+    /// the post-commit note will record), `deleted` paths, authored and
+    /// committed by `people`. Every file it touches is settled as verify
+    /// settles HEAD's; with `all`, every other file the range touched too.
+    pub fn next_commit(
+        &self,
+        repo: &Repository,
+        files: &[(FileVersion, Spans)],
+        deleted: &[String],
+        people: Vec<String>,
+        all: bool,
+    ) -> anyhow::Result<NextCommit> {
+        let mut pending = Vec::with_capacity(files.len() + deleted.len());
+        for (file, spans) in files {
+            let gitlink = matches!(file.content, Content::Submodule(_));
+            let ai_lines = match &file.content {
+                Content::Text(text) => crate::provenance::line_attributions(text.as_bytes(), spans),
+                // One opaque line: AI when any of it is.
+                other => vec![spans.iter().find(|(r, a)| a.is_ai() && r.start < other.len()).map(|(_, a)| a.clone())],
+            };
+            let from = (file.history_path != file.path).then(|| file.history_path.clone());
+            pending.push(PendingFile {
+                path: file.path.clone(),
+                from,
+                new: Some(PendingVersion {
+                    id: file.blob,
+                    gitlink,
+                    bytes: if gitlink {
+                        std::rc::Rc::from(&[][..])
+                    } else {
+                        std::rc::Rc::from(file.content.as_bytes())
+                    },
+                }),
+                ai_lines,
+            });
+        }
+        for path in deleted {
+            pending.push(PendingFile { path: path.clone(), from: None, new: None, ai_lines: Vec::new() });
+        }
+        let whole = bot_claim(repo, &self.policy);
+        let lineage = self.state.clone().pending(repo, &pending, people, whole, all)?;
+        let contents = files.iter().map(|(f, _)| (f.path.clone(), f.content.clone())).collect();
+        Ok(NextCommit { lineage, contents })
+    }
+}
+
+/// The AI claim on every line of a commit whose author is a bot (as the
+/// policy at BASE lists them, or `[bot]`), as verify reads it.
+fn bot_claim(repo: &Repository, policy: &Policy) -> Option<Attribution> {
+    let author = crate::store::identity::commit_author(repo).ok()?;
+    if !history::is_bot(&author.name, &author.email, policy.bots()) {
+        return None;
+    }
+    let source = AiSource { tool: author.name.trim().to_string(), model: None, session: None, kind: None };
+    Some(Attribution::ai(source, Evidence::History, None))
+}
+
+/// A unit of the next commit's files that verify will judge: AI lines from
+/// the range (or the next commit), with the commits that touched it.
+#[derive(Debug, Clone)]
+pub struct ScopedUnit {
+    pub path: String,
+    pub facts: crate::signoff::UnitFacts,
+    /// 1-based first and last lines.
+    pub line: usize,
+    pub end_line: usize,
+    /// The commits of the range that touched its lines (hex), oldest first.
+    pub commits: Vec<String>,
+    /// Whether the next commit touches it: the gate asks about it now.
+    pub next: bool,
+    /// Who authored, committed (or will author and commit) the commits
+    /// that touched it: none of them may approve it.
+    pub people: Vec<String>,
+}
+
+/// The next commit, as verify will see the range it ends.
+pub struct NextCommit {
+    lineage: Pending,
+    contents: HashMap<String, Content>,
+}
+
+impl NextCommit {
+    /// The paths it settled: the files it touches (and with `all`, every
+    /// file the range touched), in order.
+    pub fn paths(&self) -> impl Iterator<Item = &str> {
+        self.lineage.files.keys().map(String::as_str)
+    }
+
+    /// The paths the next commit itself changes (old and new names).
+    pub fn touched(&self) -> &[String] {
+        &self.lineage.touched
+    }
+
+    /// The commits of the range BASE..HEAD, oldest first (the next commit
+    /// is not among them).
+    pub fn range_commits(&self) -> &[Oid] {
+        &self.lineage.commits
+    }
+
+    /// The paths commit number `i` of the range changed.
+    pub fn changed_by(&self, i: usize) -> &[String] {
+        self.lineage.changed.get(i).map_or(&[], Vec::as_slice)
+    }
+
+    /// The people of these commits (numbers; the next commit's is
+    /// `range_commits().len()`).
+    pub fn people_of(&self, commits: &[u32]) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for &c in commits {
+            for email in self.lineage.people.get(c as usize).into_iter().flatten() {
+                if !out.iter().any(|e| e.eq_ignore_ascii_case(email)) {
+                    out.push(email.clone());
+                }
+            }
+        }
+        out
+    }
+
+    /// The AI lines of `path` that verify will count (from the range or the
+    /// next commit), as byte spans of `content` with their attribution.
+    pub fn ai_spans(&self, path: &str, content: &Content) -> Spans {
+        let Some(file) = self.lineage.files.get(path) else { return Vec::new() };
+        ai_spans(&self.lineage, file, content)
+    }
+
+    /// What verify will count of each line of `path` (lines as git splits
+    /// them): its AI attribution, or `None` (not AI, or not in the range).
+    pub fn line_claims(&self, path: &str) -> Vec<Option<Attribution>> {
+        let Some(file) = self.lineage.files.get(path) else { return Vec::new() };
+        file.tags
+            .iter()
+            .map(|&t| match self.lineage.claim(t) {
+                Claim::Ai(a) => Some(a.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The commits that touched lines `first..=last` (1-based) of `path`:
+    /// their ids (hex, the range's), whether the next commit is among them,
+    /// and their people.
+    pub fn touching(&self, path: &str, first: usize, last: usize) -> (Vec<String>, bool, Vec<String>) {
+        let Some(file) = self.lineage.files.get(path) else { return (Vec::new(), false, Vec::new()) };
+        let tags = file.tags.get(first.saturating_sub(1)..last.min(file.tags.len())).unwrap_or_default();
+        let numbers = self.lineage.commits_touching(tags);
+        let commits =
+            numbers.iter().filter_map(|&i| self.lineage.commits.get(i as usize)).map(Oid::to_string).collect();
+        (commits, numbers.contains(&self.lineage.index()), self.people_of(&numbers))
+    }
+
+    /// The content of `path` the next commit holds, if it changes it.
+    pub fn content(&self, path: &str) -> Option<&Content> {
+        self.contents.get(path)
+    }
+
+    /// The units verify will judge in `path`, whose content (as the next
+    /// commit leaves it) is `content`, version `blob`; their facts kept in
+    /// `cache` when given.
+    pub fn units(
+        &self,
+        cache: Option<&AnalysisCache>,
+        path: &str,
+        blob: Oid,
+        content: &Content,
+    ) -> anyhow::Result<Vec<ScopedUnit>> {
+        let Some(file) = self.lineage.files.get(path) else { return Ok(Vec::new()) };
+        let spans = ai_spans(&self.lineage, file, content);
+        if spans.is_empty() {
+            return Ok(Vec::new());
+        }
+        let units: Vec<UnitAt> = match file.kind {
+            VersionKind::Text => attribution::units_cached(cache, path, blob, content, &spans)?,
+            // One unit, all of it AI: no threshold lets it through.
+            VersionKind::Bytes | VersionKind::Submodule => {
+                let whole: Spans = spans.first().map(|(_, a)| (0..content.len(), a.clone())).into_iter().collect();
+                attribution::units_of(path, content, &whole)?
+            }
+        };
+        let next = self.lineage.index();
+        Ok(units
+            .into_iter()
+            .map(|(facts, line, end_line)| {
+                let touched: &[Tag] = match file.kind {
+                    VersionKind::Text => file.tags.get(line - 1..end_line.min(file.tags.len())).unwrap_or_default(),
+                    _ => &file.tags,
+                };
+                let numbers = self.lineage.commits_touching(touched);
+                let commits =
+                    numbers.iter().filter_map(|&i| self.lineage.commits.get(i as usize)).map(Oid::to_string).collect();
+                ScopedUnit {
+                    path: path.to_string(),
+                    facts,
+                    line,
+                    end_line,
+                    commits,
+                    next: numbers.contains(&next),
+                    people: self.people_of(&numbers),
+                }
+            })
+            .collect())
+    }
+}
+
+/// The AI lines of `file` as byte spans of `content`, each with its claim's
+/// attribution (a line of verify's lineage is AI or not as a whole).
+fn ai_spans(lineage: &Pending, file: &FileLineage, content: &Content) -> Spans {
+    let mut spans: Spans = Vec::new();
+    if file.kind != VersionKind::Text {
+        if let Some(a) = file.tags.iter().find_map(|&t| match lineage.claim(t) {
+            Claim::Ai(a) => Some(a.clone()),
+            _ => None,
+        }) {
+            spans.push((0..content.len(), a));
+        }
+        return spans;
+    }
+    let lines: Vec<Range<usize>> = crate::store::notes::line_spans(content.as_bytes());
+    for (line, &tag) in lines.into_iter().zip(&file.tags) {
+        let Claim::Ai(attribution) = lineage.claim(tag) else { continue };
+        match spans.last_mut() {
+            Some((prev, attr)) if prev.end == line.start && attr == attribution => prev.end = line.end,
+            _ => spans.push((line, attribution.clone())),
+        }
+    }
+    spans
+}
+
+fn short(id: &Oid) -> String {
+    id.to_string()[..10].to_string()
+}
+
+// ---------------------------------------------------------------------------
+// The kept lineage
+
+/// A lineage kept on disk.
+#[derive(Serialize, Deserialize)]
+struct Kept {
+    stamp: String,
+    key: String,
+    /// The notes tips it was computed with (`None`: no such ref).
+    notes: BTreeMap<String, Option<String>>,
+    state: State,
+}
+
+fn dir(repo: &Repository) -> PathBuf {
+    repo.commondir().join("vouch").join("cache").join("lineage")
+}
+
+fn key(base: Oid, head: Oid, bots: &[String]) -> String {
+    let mut bots: Vec<String> = bots.iter().map(|b| b.trim().to_ascii_lowercase()).collect();
+    bots.sort();
+    let text = format!("{STAMP}\0{}\0{base}\0{head}\0{}", crate::lineage::pool_stamp(), bots.join("\0"));
+    crate::fingerprint::sha256_hex(text.as_bytes())
+}
+
+fn notes_tips(repo: &Repository) -> BTreeMap<String, Option<String>> {
+    [NOTES_REF, GIT_AI_NOTES_REF]
+        .into_iter()
+        .map(|r| (r.to_string(), repo.refname_to_id(r).ok().map(|id| id.to_string())))
+        .collect()
+}
+
+/// The lineage of `base..head` at `head`: kept, brought forward from the
+/// one kept for `head`'s parent, or walked; kept for the next run.
+fn lineage_at(repo: &Repository, base: Oid, head: Oid, bots: &[String]) -> anyhow::Result<State> {
+    let dir = dir(repo);
+    let tips = notes_tips(repo);
+    let name = key(base, head, bots);
+    if let Some(state) = read_kept(repo, &dir, &name, &tips) {
+        return Ok(state);
+    }
+    let parent = repo.find_commit(head).ok().filter(|c| c.parent_count() == 1).and_then(|c| c.parent_id(0).ok());
+    let state = match parent.filter(|&p| p != base) {
+        Some(p) => match read_kept(repo, &dir, &key(base, p, bots), &tips) {
+            Some(earlier) => earlier.extend(repo, head, bots)?,
+            None => State::walk(repo, base, head, bots)?,
+        },
+        None => State::walk(repo, base, head, bots)?,
+    };
+    let kept = Kept { stamp: STAMP.to_string(), key: name.clone(), notes: tips, state };
+    let _ = super::cache::write(&dir, &format!("{name}.json"), &kept);
+    super::cache::prune(&dir, MAX_KEPT);
+    Ok(kept.state)
+}
+
+/// The lineage kept as `name`, if it is whole and still holds: no note of
+/// a commit of its range changed since (a git-ai note changing anywhere
+/// may change how others read, so that discards it too).
+fn read_kept(repo: &Repository, dir: &Path, name: &str, tips: &BTreeMap<String, Option<String>>) -> Option<State> {
+    let bytes = std::fs::read(dir.join(format!("{name}.json"))).ok()?;
+    let kept: Kept = serde_json::from_slice(&bytes).ok()?;
+    if kept.stamp != STAMP || kept.key != name || !kept.state.is_whole() {
+        return None;
+    }
+    if &kept.notes == tips {
+        return Some(kept.state);
+    }
+    if kept.notes.get(GIT_AI_NOTES_REF) != tips.get(GIT_AI_NOTES_REF) {
+        return None;
+    }
+    let old = kept.notes.get(NOTES_REF).cloned().flatten();
+    let new = tips.get(NOTES_REF).cloned().flatten();
+    let noted = notes_changed(repo, old.as_deref(), new.as_deref())?;
+    let range: std::collections::HashSet<&str> = kept.state.commit_hexes().iter().map(String::as_str).collect();
+    if noted.iter().any(|c| range.contains(c.as_str())) {
+        return None;
+    }
+    Some(kept.state)
+}
+
+/// The commits whose note differs between two versions of the notes ref;
+/// `None` when they cannot be compared.
+fn notes_changed(repo: &Repository, old: Option<&str>, new: Option<&str>) -> Option<Vec<String>> {
+    let tree = |hex: Option<&str>| -> Option<Option<git2::Tree<'_>>> {
+        match hex {
+            None => Some(None),
+            Some(hex) => Some(Some(repo.find_commit(Oid::from_str(hex).ok()?).ok()?.tree().ok()?)),
+        }
+    };
+    let (old, new) = (tree(old)?, tree(new)?);
+    let diff = repo.diff_tree_to_tree(old.as_ref(), new.as_ref(), None).ok()?;
+    Some(
+        diff.deltas()
+            .filter_map(|d| {
+                d.new_file().path().or(d.old_file().path()).and_then(Path::to_str).map(|p| p.replace('/', ""))
+            })
+            .collect(),
+    )
+}

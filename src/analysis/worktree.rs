@@ -1,0 +1,194 @@
+//! The units of working-tree files, for the commands that act on them
+//! (`request`, `approve`, `reject`): resolving `PATH[:LINE]` arguments, and
+//! reading a file with the units verify will judge in it, judged as the
+//! gate and `vouch status` judge them (the working tree as the next
+//! commit of the range from BASE, see [`super::next`]).
+
+use std::ops::Range;
+use std::path::Path;
+
+use anyhow::{Context as _, bail};
+
+use crate::policy::Policy;
+use crate::provenance::Spans;
+use crate::signoff::{Ledger, UnitFacts};
+use crate::syntax::{Content, Language};
+use crate::text::LineIndex;
+
+use super::changes::Version;
+use super::context::Context;
+use super::judge::JudgedUnit;
+use super::next::{Options, Prepared};
+
+/// A `PATH[:LINE]` argument, resolved against the worktree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// Relative to the worktree root, with forward slashes.
+    pub path: String,
+    /// 1-based.
+    pub line: Option<u32>,
+}
+
+impl Target {
+    /// `path:line`, or the path alone.
+    pub fn label(&self) -> String {
+        match self.line {
+            Some(line) => format!("{}:{line}", self.path),
+            None => self.path.clone(),
+        }
+    }
+}
+
+/// Parse `arg` as `PATH` or `PATH:LINE` (a path relative to the current
+/// directory, or absolute). A file whose own name ends in `:digits` is taken
+/// as a path when it exists.
+pub fn parse_target(ctx: &Context, arg: &str) -> anyhow::Result<Target> {
+    if arg.trim().is_empty() {
+        bail!("empty target: give PATH or PATH:LINE");
+    }
+    let (path, line) = match arg.rsplit_once(':') {
+        Some((path, digits)) if !path.is_empty() && !Path::new(arg).exists() && !digits.is_empty() => {
+            let line: u32 = digits
+                .parse()
+                .ok()
+                .filter(|&n| n > 0)
+                .ok_or_else(|| anyhow::anyhow!("bad target `{arg}`: LINE must be a line number from 1"))?;
+            (path, Some(line))
+        }
+        _ => (arg, None),
+    };
+    let rel =
+        crate::store::repo::relative_path(&ctx.repo, Path::new(path)).with_context(|| format!("bad target `{arg}`"))?;
+    if !ctx.root.join(&rel).is_file() && super::files::worktree_gitlink(&ctx.repo, &rel).is_none() {
+        bail!("{rel}: no such file in the working tree");
+    }
+    Ok(Target { path: rel, line })
+}
+
+/// The working tree as the next commit (as `git commit -a` would make
+/// it), placed in its range: what the commands that act on working-tree
+/// units (`request`, `approve`, `reject`) judge them by, as `vouch status`
+/// and the gate do.
+pub struct Worktree {
+    pub prepared: Prepared,
+}
+
+impl Worktree {
+    /// Read it; what cannot be read is a warning.
+    pub fn open(ctx: &Context) -> anyhow::Result<Worktree> {
+        Worktree::open_at(ctx, None)
+    }
+
+    /// [`Worktree::open`] in the range from `base` (`--base REV`), or from
+    /// the BASE [`super::base::resolve`] finds.
+    pub fn open_at(ctx: &Context, base: Option<&super::base::Base>) -> anyhow::Result<Worktree> {
+        let options = Options { version: Version::Worktree, strict: false, all: true, next_people: false, base };
+        Ok(Worktree { prepared: super::next::prepare(ctx, options)? })
+    }
+
+    /// The policy units are judged under (BASE's).
+    pub fn policy(&self) -> &Policy {
+        &self.prepared.scope.policy
+    }
+
+    pub fn ledger(&self) -> &Ledger {
+        &self.prepared.ledger
+    }
+
+    /// The file (or submodule) at `path` as the working tree has it, with
+    /// the units verify will judge in it; `None` when the working tree
+    /// holds neither a regular file nor a submodule there.
+    pub fn file(&self, ctx: &Context, path: &str) -> anyhow::Result<Option<FileUnits>> {
+        let Some((_, content)) = super::files::worktree_content(&ctx.repo, &ctx.root, path)? else {
+            return Ok(None);
+        };
+        let units = self.prepared.judge(&ctx.repo, Some(&[path.to_string()]))?;
+        let spans = self.prepared.next.ai_spans(path, &content);
+        let lines = LineIndex::git(content.as_bytes());
+        Ok(Some(FileUnits {
+            path: path.to_string(),
+            language: Language::from_path(Path::new(path)),
+            content,
+            units,
+            spans,
+            lines,
+        }))
+    }
+
+    /// Every file with a unit verify will judge (AI-written units from the
+    /// range or the working tree's changes, trust-file changes), in path
+    /// order.
+    pub fn files(&self, ctx: &Context) -> anyhow::Result<Vec<FileUnits>> {
+        let mut paths: Vec<String> = self.prepared.judge(&ctx.repo, None)?.into_iter().map(|u| u.path).collect();
+        paths.dedup();
+        let mut out = Vec::new();
+        for path in paths {
+            out.extend(self.file(ctx, &path)?);
+        }
+        Ok(out)
+    }
+
+    /// [`Worktree::file`], an error when there is nothing at `path`.
+    pub fn load(&self, ctx: &Context, path: &str) -> anyhow::Result<FileUnits> {
+        self.file(ctx, path)?.ok_or_else(|| anyhow::anyhow!("{path}: no such file or submodule"))
+    }
+}
+
+/// A working-tree file (or submodule) with the units verify will judge in
+/// it.
+pub struct FileUnits {
+    pub path: String,
+    pub language: Language,
+    /// Its bytes, as git would store them: text, bytes that are not UTF-8,
+    /// or a submodule's commit.
+    pub content: Content,
+    /// Its units, judged: AI-written units with AI lines from the range (or
+    /// the working tree's changes), and the change to it when it is a
+    /// trust file.
+    pub units: Vec<JudgedUnit>,
+    /// The AI lines verify will count, as byte ranges.
+    pub spans: Spans,
+    /// Lines as git numbers them.
+    lines: LineIndex,
+}
+
+impl FileUnits {
+    /// The text, when the file is UTF-8 text.
+    pub fn text(&self) -> Option<&str> {
+        self.content.text()
+    }
+
+    /// The 1-based line of byte `offset`, as git numbers lines.
+    pub fn line_of(&self, offset: usize) -> u32 {
+        self.lines.line_of(offset) as u32 + 1
+    }
+
+    /// The change to this trust file, when it is one that changed.
+    pub fn trust_change(&self) -> Option<&JudgedUnit> {
+        self.units.iter().find(|u| u.trust_file)
+    }
+
+    /// The innermost AI unit holding 1-based `line` (as git numbers lines:
+    /// a lone CR ends none).
+    pub fn unit_at_line(&self, line: u32) -> Option<&JudgedUnit> {
+        let index = line.checked_sub(1)? as usize;
+        let start = self.lines.line_start(index)?;
+        let end = self.lines.line_start(index + 1).unwrap_or(self.content.len());
+        self.units
+            .iter()
+            .filter(|u| !u.trust_file)
+            .filter(|u| u.facts.unit.range.start < end.max(start + 1) && start < u.facts.unit.range.end)
+            .min_by_key(|u| u.facts.unit.range.len())
+    }
+
+    /// The AI byte ranges of the file.
+    pub fn ai_ranges(&self) -> Vec<Range<usize>> {
+        self.spans.iter().filter(|(_, a)| a.is_ai()).map(|(r, _)| r.clone()).collect()
+    }
+
+    /// The unit as a request records it (and a reviewer is shown it).
+    pub fn requested(&self, facts: &UnitFacts) -> crate::store::records::RequestedUnit {
+        let language = crate::syntax::unit_language(self.language, &facts.unit);
+        crate::signoff::requested_unit(&self.path, language, facts, self.content.as_bytes())
+    }
+}
