@@ -28,6 +28,10 @@ reviewers = ["sam@example.com"]
 require_rationale = "risky"
 TOML
 git add -A && git commit -q -m "Start" --no-verify
+# Name the repository by its root commit, so every command and CI agree on
+# its id (vouch init does this in a repository that has a commit).
+printf 'repository = "%s"\n' "$(git rev-parse HEAD)" >> .vouch.toml
+git commit -q -am "Name the repository" --no-verify
 
 # Claude Code adds a function; its PostToolUse hook reports the edit.
 cat >> pricing.py <<'PY'
