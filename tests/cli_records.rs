@@ -534,6 +534,28 @@ fn blame_after_commit_names_the_commit_and_the_notes_approvals() {
 }
 
 #[test]
+fn blame_says_nothing_of_an_approval_on_an_ai_line_outside_the_unit_it_approved() {
+    // The note's AI lines start at the blank line above the approved
+    // function: that line belongs to no unit, and the approval is valid.
+    let repo = repo_with_policy(POLICY);
+    ai_edit(&repo, "src/lib.rs", WITH_AI, AI_FN, "dev@example.com");
+    let id = request(&repo, &[]);
+    user(&repo, "carol@example.com");
+    let out = vouch(&repo, &["approve", &id, "--yes", "--format", "json"]);
+    let approval_id = json(&out)["approvals"][0]["id"].as_str().unwrap().to_string();
+    user(&repo, "dev@example.com");
+    commit_with_note(&repo, "double", "src/lib.rs", vec![[4, 7]], vec![approval_id]);
+
+    let report = json(&vouch(&repo, &["blame", "src/lib.rs", "--format", "json"]));
+    let blank = &report["lines"][3];
+    assert_eq!(blank["text"], "", "{report}");
+    assert_eq!(blank["not_counted"], serde_json::json!([]), "{report}");
+    assert_eq!(report["lines"][5]["approved_by"], serde_json::json!(["carol@example.com"]));
+    let text = stdout(&vouch(&repo, &["blame", "src/lib.rs"]));
+    assert!(!text.contains("not counted"), "{text}");
+}
+
+#[test]
 fn log_shows_ai_share_approvals_and_commits_without_a_note() {
     let repo = repo_with_policy(POLICY);
     // A commit with AI text, approved.

@@ -247,6 +247,10 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
                 }
                 let why = match unit.map(|u| &unit_reports[u]) {
                     Some(u) => u.why_not_counted(a),
+                    // A line of no unit (a blank line above a function the
+                    // note's AI lines began at): an approval of a unit still
+                    // in the file is that unit's to show, not this line's.
+                    None if unit_reports.iter().any(|u| u.fingerprint == a.record.fingerprint) => continue,
                     None => describe_not_counted_or(a, "the unit it approved is not here any more"),
                 };
                 not_counted.push(why);
