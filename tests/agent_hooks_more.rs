@@ -8,6 +8,7 @@
 
 mod support {
     pub mod repo;
+    pub mod run;
 }
 
 use std::collections::BTreeMap;
@@ -18,6 +19,7 @@ use std::process::{Command, Stdio};
 
 use serde_json::{Value, json};
 use support::repo::TestRepo;
+use support::run::Run;
 
 const VOUCH: &str = env!("CARGO_BIN_EXE_vouch");
 
@@ -31,18 +33,6 @@ const SECRET: &str =
 fn fixture(name: &str) -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/agent-hooks").join(name);
     std::fs::read_to_string(path).unwrap()
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl std::fmt::Debug for Run {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "exit {}\n--- stdout\n{}--- stderr\n{}", self.code, self.stdout, self.stderr)
-    }
 }
 
 struct Repo {
@@ -93,12 +83,7 @@ impl Repo {
         }
         let mut child = cmd.spawn().unwrap();
         child.stdin.take().unwrap().write_all(input).unwrap();
-        let out = child.wait_with_output().unwrap();
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        Run::from(child.wait_with_output().unwrap())
     }
 
     fn hook(&self, agent: &str, payload: &str) -> Run {

@@ -13,14 +13,16 @@
 
 mod support {
     pub mod repo;
+    pub mod run;
 }
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
 use serde_json::Value;
 use support::repo::TestRepo;
+use support::run::Run;
 
 const VOUCH: &str = env!("CARGO_BIN_EXE_vouch");
 const TRAILER: &str = "Co-authored-by: Claude <noreply@anthropic.com>";
@@ -35,33 +37,9 @@ allowed_signers = ".vouch/allowed_signers"
 exempt = []
 "#;
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
 impl Run {
-    fn from(out: Output) -> Run {
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
-    }
-
-    fn all(&self) -> String {
-        format!("{}{}", self.stdout, self.stderr)
-    }
-
     fn json(&self) -> Value {
         serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {self:?}"))
-    }
-}
-
-impl std::fmt::Debug for Run {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "exit {}\n--- stdout\n{}--- stderr\n{}", self.code, self.stdout, self.stderr)
     }
 }
 

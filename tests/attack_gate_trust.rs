@@ -6,6 +6,7 @@
 //! request, with the real binary, real git and real signatures.
 
 mod support {
+    pub mod run;
     pub mod world;
 }
 

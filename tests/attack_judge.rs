@@ -8,6 +8,7 @@
 //! --staged` and `git commit` through the hooks refuse the same thing.
 
 mod support {
+    pub mod run;
     pub mod world;
 }
 

@@ -10,6 +10,7 @@
 //! signed policy of docs/trust.md.
 
 mod support {
+    pub mod run;
     pub mod world;
 }
 

@@ -11,6 +11,7 @@
 
 mod support {
     pub mod lsp;
+    pub mod run;
     pub mod world;
 }
 

@@ -5,6 +5,7 @@
 //! tells the model. The example script runs with a fake model command.
 
 mod support {
+    pub mod run;
     pub mod world;
 }
 

@@ -7,37 +7,19 @@
 
 mod support {
     pub mod repo;
+    pub mod run;
 }
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
 use support::repo::TestRepo;
+use support::run::Run;
 
 const VOUCH: &str = env!("CARGO_BIN_EXE_vouch");
 const WARN: &str = "gate = \"warn\"\nreviewers = [\"alice@example.com\"]\n";
 const COUPONS: &str = "class Coupon:\n    def __init__(self, code, percent):\n        self.code = code\n        self.percent = percent\n\n    def discount(self, amount):\n        return amount * self.percent / 100\n";
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl std::fmt::Debug for Run {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "exit {}\n--- stdout\n{}--- stderr\n{}", self.code, self.stdout, self.stderr)
-    }
-}
-
-fn run(out: Output) -> Run {
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
 
 struct Repo {
     inner: TestRepo,
@@ -75,7 +57,7 @@ impl Repo {
     }
 
     fn ok(&self, args: &[&str]) -> String {
-        let r = run(self.command("git", args).output().unwrap());
+        let r = Run::from(self.command("git", args).output().unwrap());
         assert_eq!(r.code, 0, "git {args:?}: {r:?}");
         r.stdout
     }
@@ -95,7 +77,7 @@ impl Repo {
         });
         let out = child.wait_with_output().unwrap();
         writer.join().unwrap();
-        run(out)
+        Run::from(out)
     }
 
     /// A transcript (outside the worktree) with these lines.
@@ -127,7 +109,7 @@ impl Repo {
     }
 
     fn note(&self, rev: &str) -> Vec<serde_json::Value> {
-        let r = run(self.command("git", &["notes", "--ref=vouch", "show", rev]).output().unwrap());
+        let r = Run::from(self.command("git", &["notes", "--ref=vouch", "show", rev]).output().unwrap());
         if r.code != 0 {
             return Vec::new();
         }
@@ -356,7 +338,7 @@ fn requests(repo: &Repo) -> Vec<serde_json::Value> {
 /// records branch, or the older refs/vouch/requests).
 fn request_record(repo: &Repo) -> serde_json::Value {
     let branch =
-        run(repo.command("git", &["rev-parse", "-q", "--verify", "refs/heads/vouch-records"]).output().unwrap());
+        Run::from(repo.command("git", &["rev-parse", "-q", "--verify", "refs/heads/vouch-records"]).output().unwrap());
     let (tree, prefix) = if branch.code == 0 {
         (repo.ok(&["ls-tree", "-r", "--name-only", "refs/heads/vouch-records", "requests"]), "refs/heads/vouch-records")
     } else {

@@ -9,6 +9,7 @@
 //! could install it.
 
 mod support {
+    pub mod run;
     pub mod world;
 }
 

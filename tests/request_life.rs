@@ -8,6 +8,7 @@
 //! warns when the signature it just made will not verify.
 
 mod support {
+    pub mod run;
     pub mod world;
 }
 

@@ -8,6 +8,7 @@
 //! and `vouch request` do), signed through `store::signature`.
 
 mod support {
+    pub mod run;
     pub mod world;
 }
 

@@ -9,13 +9,15 @@
 
 mod support {
     pub mod repo;
+    pub mod run;
 }
 
 use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
 use support::repo::TestRepo;
+use support::run::Run;
 
 const VOUCH: &str = env!("CARGO_BIN_EXE_vouch");
 
@@ -28,32 +30,6 @@ const BLOCK: &str = "reviewers = [\"alice@example.com\"]\n";
 const CART_BEFORE: &str = "def total(items):\n    return sum(i.price for i in items)\n";
 const CART_AFTER: &str = "def total(items, coupon=None):\n    subtotal = sum(i.price * i.qty for i in items)\n    if coupon:\n        subtotal -= coupon.discount(subtotal)\n    return max(subtotal, 0)\n";
 const COUPONS: &str = "import hashlib\n\n\nclass Coupon:\n    def __init__(self, code, percent):\n        self.code = code\n        self.percent = percent\n\n    def discount(self, amount):\n        return amount * self.percent / 100\n";
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn from(out: Output) -> Run {
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
-    }
-
-    fn all(&self) -> String {
-        format!("{}{}", self.stdout, self.stderr)
-    }
-}
-
-impl std::fmt::Debug for Run {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "exit {}\n--- stdout\n{}--- stderr\n{}", self.code, self.stdout, self.stderr)
-    }
-}
 
 /// A repository set up with `vouch init`, driven through the real hooks.
 struct Repo {

@@ -7,6 +7,8 @@
 // Each test binary uses a different part of the support code.
 #![allow(dead_code)]
 
+pub use super::run::Run;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -352,33 +354,6 @@ impl Clone {
     /// The blob id of `path` in `commit`.
     pub fn blob(&self, commit: Oid, path: &str) -> Oid {
         self.repo().find_commit(commit).unwrap().tree().unwrap().get_path(Path::new(path)).unwrap().id()
-    }
-}
-
-/// What a command printed, and how it ended.
-pub struct Run {
-    pub code: i32,
-    pub stdout: String,
-    pub stderr: String,
-}
-
-impl Run {
-    pub fn from(out: Output) -> Run {
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
-    }
-
-    pub fn all(&self) -> String {
-        format!("{}{}", self.stdout, self.stderr)
-    }
-}
-
-impl std::fmt::Debug for Run {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "exit {}\n--- stdout\n{}--- stderr\n{}", self.code, self.stdout, self.stderr)
     }
 }
 
