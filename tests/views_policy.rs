@@ -71,7 +71,17 @@ fn commit_file(repo: &TestRepo, path: &str, name: &str, author: (&str, &str), me
     repo.write(path, &function(name));
     repo.git(&["add", "-A"]);
     let ident = format!("{} <{}>", author.0, author.1);
-    repo.git(&["-c", &format!("user.name={}", author.0), "commit", "-q", "--no-verify", "--author", &ident, "-m", message]);
+    repo.git(&[
+        "-c",
+        &format!("user.name={}", author.0),
+        "commit",
+        "-q",
+        "--no-verify",
+        "--author",
+        &ident,
+        "-m",
+        message,
+    ]);
     head(repo)
 }
 

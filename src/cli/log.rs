@@ -277,11 +277,8 @@ fn render(entries: &[Entry], style: Style) -> String {
                 } else {
                     String::new()
                 };
-                let unknown = if e.unknown_lines > 0 {
-                    format!("; {} unattested", e.unknown_lines)
-                } else {
-                    String::new()
-                };
+                let unknown =
+                    if e.unknown_lines > 0 { format!("; {} unattested", e.unknown_lines) } else { String::new() };
                 style.yellow(&format!(
                     "{:.0}% AI ({}/{} lines{carried}{unknown})",
                     s * 100.0,

@@ -86,8 +86,23 @@ pub fn collect(ctx: &Context, window: &Window) -> anyhow::Result<TeamReport> {
         in_head,
         triage: queue::triage_savings(&policy, &triage),
         range: selection.label,
-        now: OffsetDateTime::now_utc(),
+        now: now()?,
     }))
+}
+
+/// The time the numbers are as of: now, or the time `SOURCE_DATE_EPOCH`
+/// gives (seconds since 1970, the reproducible-builds convention), so that
+/// a report of the same history can be made again byte for byte.
+fn now() -> anyhow::Result<OffsetDateTime> {
+    match std::env::var("SOURCE_DATE_EPOCH") {
+        Ok(value) => value
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .and_then(|s| OffsetDateTime::from_unix_timestamp(s).ok())
+            .with_context(|| format!("SOURCE_DATE_EPOCH={value:?} is not a time (seconds since 1970)")),
+        Err(_) => Ok(OffsetDateTime::now_utc()),
+    }
 }
 
 /// The queue and every request's state, as this clone sees them: the
