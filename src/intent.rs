@@ -19,7 +19,7 @@
 //! them inside the AI attribution, see `provenance::Attribution::intent`
 //! and `store::notes`), nor how front ends lay them out.
 
-use std::sync::LazyLock;
+use std::sync::OnceLock;
 
 use regex::Regex;
 use serde::{Deserialize, Serialize};
@@ -289,92 +289,158 @@ fn clip_id(id: &str) -> String {
 /// What replaces a secret.
 pub const REDACTED: &str = "[redacted]";
 
+/// A pattern of what looks like a secret, with a test that holds of every
+/// text the pattern can match (a literal it needs). The pattern is compiled
+/// and run only on a text that passes the test: compiling them all costs an
+/// agent hook about 2 ms on every edit, and most texts need none of them.
+/// The tests never change what is redacted (see the tests below, which
+/// compare with every pattern run on every text).
+struct Pattern {
+    source: &'static str,
+    /// A necessary condition for a match in a text.
+    needs: fn(&str) -> bool,
+    regex: OnceLock<Regex>,
+}
+
+impl Pattern {
+    const fn new(source: &'static str, needs: fn(&str) -> bool) -> Pattern {
+        Pattern { source, needs, regex: OnceLock::new() }
+    }
+
+    /// The compiled pattern when `text` may hold a match.
+    fn for_text(&self, text: &str) -> Option<&Regex> {
+        (self.needs)(text).then(|| self.regex.get_or_init(|| Regex::new(self.source).expect("the pattern is valid")))
+    }
+}
+
+fn any_of(text: &str, literals: &[&str]) -> bool {
+    literals.iter().any(|l| text.contains(l))
+}
+
+/// `text` as `(?i)` compares it for patterns written in ASCII: lowercase,
+/// with the two characters whose case folds into ASCII letters (U+017F
+/// LATIN SMALL LETTER LONG S, U+212A KELVIN SIGN) made `s` and `k`.
+fn folded(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '\u{17F}' => 's',
+            '\u{212A}' => 'k',
+            c => c.to_ascii_lowercase(),
+        })
+        .collect()
+}
+
 /// Patterns of secrets, each replaced whole by [`REDACTED`].
-static SECRETS: LazyLock<Vec<Regex>> = LazyLock::new(|| {
-    [
-        // Private key blocks (PEM, OpenSSH), to their end or the text's end.
+static SECRETS: [Pattern; 12] = [
+    // Private key blocks (PEM, OpenSSH), to their end or the text's end.
+    Pattern::new(
         r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----(?s:.*?)(-----END [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----|\z)",
-        // AWS access key ids.
-        r"\b(AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|ANPA|ANVA|APKA)[0-9A-Z]{16}\b",
-        // GitHub tokens.
-        r"\b(ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{30,255}\b",
-        r"\bgithub_pat_[A-Za-z0-9_]{22,255}\b",
-        // GitLab tokens.
-        r"\b(glpat|gldt|glrt|glptt|glsoat|glcbt|gloas)-[A-Za-z0-9_\-]{20,}",
-        // Slack tokens and webhooks.
-        r"\bxox[abposre]-[A-Za-z0-9\-]{10,}",
-        r"https://hooks\.slack\.com/services/[A-Za-z0-9/_\-]+",
-        // OpenAI, Anthropic and similar keys; Stripe keys.
-        r"\bsk-[A-Za-z0-9_\-]{16,}",
-        r"\b[rsp]k_(live|test)_[A-Za-z0-9]{16,}",
-        // Google API keys.
-        r"\bAIza[0-9A-Za-z_\-]{35}",
-        // JSON Web Tokens.
-        r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}",
-        // Bearer tokens.
-        r"(?i)\bbearer\s+[A-Za-z0-9._~+/=\-]{16,}",
-    ]
-    .iter()
-    .map(|p| Regex::new(p).expect("secret patterns are valid"))
-    .collect()
-});
+        |t| t.contains("-----BEGIN "),
+    ),
+    // AWS access key ids.
+    Pattern::new(r"\b(AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|ANPA|ANVA|APKA)[0-9A-Z]{16}\b", |t| {
+        any_of(t, &["AKIA", "ASIA", "ABIA", "ACCA", "AGPA", "AIDA", "AROA", "ANPA", "ANVA", "APKA"])
+    }),
+    // GitHub tokens.
+    Pattern::new(r"\b(ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{30,255}\b", |t| {
+        any_of(t, &["ghp_", "gho_", "ghu_", "ghs_", "ghr_"])
+    }),
+    Pattern::new(r"\bgithub_pat_[A-Za-z0-9_]{22,255}\b", |t| t.contains("github_pat_")),
+    // GitLab tokens.
+    Pattern::new(r"\b(glpat|gldt|glrt|glptt|glsoat|glcbt|gloas)-[A-Za-z0-9_\-]{20,}", |t| {
+        any_of(t, &["glpat-", "gldt-", "glrt-", "glptt-", "glsoat-", "glcbt-", "gloas-"])
+    }),
+    // Slack tokens and webhooks.
+    Pattern::new(r"\bxox[abposre]-[A-Za-z0-9\-]{10,}", |t| t.contains("xox")),
+    Pattern::new(r"https://hooks\.slack\.com/services/[A-Za-z0-9/_\-]+", |t| {
+        t.contains("https://hooks.slack.com/services/")
+    }),
+    // OpenAI, Anthropic and similar keys; Stripe keys.
+    Pattern::new(r"\bsk-[A-Za-z0-9_\-]{16,}", |t| t.contains("sk-")),
+    Pattern::new(r"\b[rsp]k_(live|test)_[A-Za-z0-9]{16,}", |t| any_of(t, &["k_live_", "k_test_"])),
+    // Google API keys.
+    Pattern::new(r"\bAIza[0-9A-Za-z_\-]{35}", |t| t.contains("AIza")),
+    // JSON Web Tokens.
+    Pattern::new(r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}", |t| t.contains("eyJ")),
+    // Bearer tokens.
+    Pattern::new(r"(?i)\bbearer\s+[A-Za-z0-9._~+/=\-]{16,}", |t| folded(t).contains("bearer")),
+];
 
 /// `password=...`, `api_key: "..."`, `export TOKEN=...`: the value.
-static ASSIGNMENT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r#"(?i)\b([A-Za-z0-9_\-]*(password|passwd|pwd|secret|token|api[_\-]?key|access[_\-]?key|private[_\-]?key|credentials?|auth)[A-Za-z0-9_\-]*)(["']?\s*[:=]\s*)("[^"\n]*"|'[^'\n]*'|[^\s,;]+)"#,
-    )
-    .expect("the assignment pattern is valid")
-});
+static ASSIGNMENT: Pattern = Pattern::new(
+    r#"(?i)\b([A-Za-z0-9_\-]*(password|passwd|pwd|secret|token|api[_\-]?key|access[_\-]?key|private[_\-]?key|credentials?|auth)[A-Za-z0-9_\-]*)(["']?\s*[:=]\s*)("[^"\n]*"|'[^'\n]*'|[^\s,;]+)"#,
+    |t| {
+        (t.contains(':') || t.contains('='))
+            && any_of(&folded(t), &["passw", "pwd", "secret", "token", "key", "credential", "auth"])
+    },
+);
 
 /// Credentials in a URL (`https://user:pass@host`).
-static URL_CREDENTIALS: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"://[^/\s:@]+:[^/\s@]+@").expect("the URL pattern is valid"));
+static URL_CREDENTIALS: Pattern = Pattern::new(r"://[^/\s:@]+:[^/\s@]+@", |t| t.contains("://") && t.contains('@'));
 
 /// Long runs of token characters: candidates for a high-entropy secret.
-static LONG_TOKEN: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"[A-Za-z0-9+/=_\-]{32,}").expect("the token pattern is valid"));
+static LONG_TOKEN: Pattern = Pattern::new(r"[A-Za-z0-9+/=_\-]{32,}", |t| {
+    let token = |b: &u8| b.is_ascii_alphanumeric() || b"+/=_-".contains(b);
+    let mut run = 0;
+    t.as_bytes().iter().any(|b| {
+        run = if token(b) { run + 1 } else { 0 };
+        run >= 32
+    })
+});
 
 /// `text` with what looks like a secret replaced by [`REDACTED`], and how
 /// many were: key blocks, cloud and forge tokens, `sk-` keys, JWTs, bearer
 /// tokens, the value of `password=`-like assignments, URL credentials,
 /// and long strings of high entropy.
 pub fn redact(text: &str) -> (String, u32) {
+    redact_with(text, &|pattern: &'static Pattern, text: &str| pattern.for_text(text).cloned())
+}
+
+/// [`redact`], each pattern given by `compiled` (none: it cannot match).
+fn redact_with(text: &str, compiled: &dyn Fn(&'static Pattern, &str) -> Option<Regex>) -> (String, u32) {
     let mut count = 0u32;
     let mut out = text.to_string();
-    for pattern in SECRETS.iter() {
-        let replaced = pattern.replace_all(&out, |_: &regex::Captures<'_>| {
+    for pattern in &SECRETS {
+        let Some(regex) = compiled(pattern, &out) else { continue };
+        let replaced = regex.replace_all(&out, |_: &regex::Captures<'_>| {
             count += 1;
             REDACTED
         });
         out = replaced.into_owned();
     }
-    let replaced = ASSIGNMENT.replace_all(&out, |c: &regex::Captures<'_>| {
-        let value = c.get(4).map_or("", |m| m.as_str());
-        let bare = value.trim_matches(|ch| ch == '"' || ch == '\'');
-        // Already redacted, or a placeholder word rather than a value.
-        if bare.is_empty() || bare == REDACTED || bare.len() < 4 {
-            return c[0].to_string();
-        }
-        count += 1;
-        format!("{}{}{REDACTED}", &c[1], &c[3])
-    });
-    out = replaced.into_owned();
-    let replaced = URL_CREDENTIALS.replace_all(&out, |_: &regex::Captures<'_>| {
-        count += 1;
-        format!("://{REDACTED}@")
-    });
-    out = replaced.into_owned();
-    let replaced = LONG_TOKEN.replace_all(&out, |c: &regex::Captures<'_>| {
-        let token = &c[0];
-        if looks_random(token) {
+    if let Some(regex) = compiled(&ASSIGNMENT, &out) {
+        let replaced = regex.replace_all(&out, |c: &regex::Captures<'_>| {
+            let value = c.get(4).map_or("", |m| m.as_str());
+            let bare = value.trim_matches(|ch| ch == '"' || ch == '\'');
+            // Already redacted, or a placeholder word rather than a value.
+            if bare.is_empty() || bare == REDACTED || bare.len() < 4 {
+                return c[0].to_string();
+            }
             count += 1;
-            REDACTED.to_string()
-        } else {
-            token.to_string()
-        }
-    });
-    (replaced.into_owned(), count)
+            format!("{}{}{REDACTED}", &c[1], &c[3])
+        });
+        out = replaced.into_owned();
+    }
+    if let Some(regex) = compiled(&URL_CREDENTIALS, &out) {
+        let replaced = regex.replace_all(&out, |_: &regex::Captures<'_>| {
+            count += 1;
+            format!("://{REDACTED}@")
+        });
+        out = replaced.into_owned();
+    }
+    if let Some(regex) = compiled(&LONG_TOKEN, &out) {
+        let replaced = regex.replace_all(&out, |c: &regex::Captures<'_>| {
+            let token = &c[0];
+            if looks_random(token) {
+                count += 1;
+                REDACTED.to_string()
+            } else {
+                token.to_string()
+            }
+        });
+        out = replaced.into_owned();
+    }
+    (out, count)
 }
 
 /// Whether a long token looks like a random secret: letters and digits
@@ -719,6 +785,103 @@ mod tests {
                 assert!(!json.contains(secret), "{json}");
             }
             assert_eq!(intent.redacted, 3);
+        }
+    }
+
+    /// Every pattern run on every text, as redaction went before each
+    /// pattern had a literal test.
+    fn redact_everything(text: &str) -> (String, u32) {
+        static ALL: std::sync::LazyLock<std::collections::HashMap<&'static str, Regex>> =
+            std::sync::LazyLock::new(|| {
+                let all = SECRETS.iter().chain([&ASSIGNMENT, &URL_CREDENTIALS, &LONG_TOKEN]);
+                all.map(|p| (p.source, Regex::new(p.source).unwrap())).collect()
+            });
+        redact_with(text, &|p, _| Some(ALL[p.source].clone()))
+    }
+
+    /// Pieces of text that each pattern (or its test) turns on, including
+    /// the characters `(?i)` folds into ASCII letters.
+    const PIECES: &[&str] = &[
+        "AKIAIOSFODNN7EXAMPLE",
+        "ASIA",
+        "ghp_",
+        "16C7e42F292c6912E7710c838347Ae178B4a",
+        "github_pat_",
+        "11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyzABCDEFGHIJ",
+        "glpat-",
+        "xxxxXXXX1234567890ab",
+        "xoxb-",
+        "1234567890-0987654321",
+        "https://hooks.slack.com/services/",
+        "T000/B000/XXXXXXXXXXXXXXXX",
+        "sk-",
+        "sk_live_",
+        "pk_test_",
+        "4eC39HqLyjWDarjtT1zdp7dc",
+        "AIza",
+        "SyA-abcdefghijklmnopqrstuvwxyz0123456",
+        "eyJhbGciOiJIUzI1NiJ9",
+        ".",
+        "eyJzdWIiOiIxMjM0NTY3ODkwIn0",
+        "-----BEGIN RSA PRIVATE KEY-----",
+        "\n",
+        "-----END RSA PRIVATE KEY-----",
+        "Bearer ",
+        "BEARER\t",
+        "bearer",
+        "password",
+        "PASSWORD",
+        "pa\u{17F}\u{17F}word",
+        "to\u{212A}en",
+        "api_\u{212A}ey",
+        "Auth",
+        "credentials",
+        "secret",
+        "pwd",
+        "=",
+        ": ",
+        "\"",
+        "'",
+        "hunter22",
+        "correct horse",
+        "://",
+        "bob",
+        ":",
+        "s3cretpass",
+        "@",
+        "example.com",
+        "Zx9Qw3Er5Ty7Ui9Op1As3Df5Gh7Jk9Lz2Xc4Vb6",
+        "aaaaaaaaaaaaaaaa",
+        " ",
+        ",",
+        ";",
+        "é",
+        "\u{202E}",
+        "[redacted]",
+        "token",
+        "key",
+        "=abc123def456",
+    ];
+
+    #[test]
+    fn the_literal_tests_never_change_what_is_redacted() {
+        let mut texts: Vec<String> = PIECES.iter().map(|p| p.to_string()).collect();
+        for a in PIECES {
+            for b in PIECES {
+                texts.push(format!("{a}{b}"));
+                texts.push(format!("x {a} {b} y"));
+            }
+        }
+        for text in &texts {
+            assert_eq!(redact(text), redact_everything(text), "{text:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn literal_tests_agree_with_every_pattern(picks in proptest::collection::vec(0..PIECES.len(), 0..12)) {
+            let text: String = picks.iter().map(|&i| PIECES[i]).collect();
+            proptest::prop_assert_eq!(redact(&text), redact_everything(&text));
         }
     }
 
