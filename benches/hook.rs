@@ -14,9 +14,9 @@
 //! Target: at most 5 ms CPU per PostToolUse, and one flush per
 //! acknowledged record (counted under `strace -f -c` when it is installed).
 //!
-//! Every binary edits its own copy of the same repository (2,000 files, a
-//! committed policy), in turn, edit by edit, so that all see the same
-//! machine load: median and p90 of CPU (user + system, children included,
+//! Every binary edits its own copy of the same repository (10,000 files, a
+//! committed policy, a journal holding 100 earlier edits), in turn, edit by
+//! edit, so that all see the same machine load: median and p90 of CPU (user + system, children included,
 //! from `wait4`) and median wall, per call. Prints numbers; asserts
 //! nothing.
 //!
@@ -33,8 +33,11 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-/// Files in each repository.
-const FILES: usize = 2_000;
+/// Files in each repository (as many as `cargo bench --bench gate`'s).
+const FILES: usize = 10_000;
+/// Agent edits made before anything is measured, so that the journal holds
+/// what a working session leaves in it.
+const EARLIER_EDITS: usize = 100;
 /// Files the edits cycle over.
 const EDITED: usize = 10;
 /// The transcript size of a long session.
@@ -55,11 +58,20 @@ fn main() {
     let repos: Vec<Repo> = bins.iter().map(|b| Repo::build(&root.join(format!("repo-{}", b.label)), b)).collect();
     let transcripts = Transcripts::build(&root.join("transcripts"));
     println!(
-        "{} repositories of {FILES} files, transcripts of {:.1} MB, built in {:.1} s",
+        "{} repositories of {FILES} files, transcripts of {:.1} MB, built in {:.1} s; {EARLIER_EDITS} earlier edits in each journal",
         repos.len(),
         file_len(&transcripts.big_end) as f64 / 1e6,
         t.elapsed().as_secs_f64()
     );
+
+    // A working session's journal, not measured.
+    let mut k = 0;
+    for _ in 0..EARLIER_EDITS {
+        k += 1;
+        for repo in &repos {
+            repo.edit(k, &format!("toolu_earlier_{k:05}"), None, false);
+        }
+    }
 
     // The floor: starting the process.
     let mut floor: Vec<Vec<Run>> = bins.iter().map(|_| Vec::new()).collect();
@@ -77,7 +89,6 @@ fn main() {
         ("50 MB transcript, call at its end", Some(&transcripts.big_end), Placement::End),
         ("50 MB transcript, call at the start of the window", Some(&transcripts.big_window), Placement::WindowStart),
     ];
-    let mut k = 0;
     for (title, transcript, placement) in cases {
         let mut pre: Vec<Vec<Run>> = bins.iter().map(|_| Vec::new()).collect();
         let mut post: Vec<Vec<Run>> = bins.iter().map(|_| Vec::new()).collect();
@@ -134,7 +145,7 @@ struct Repo {
 }
 
 fn module(i: usize) -> String {
-    format!("pkg{:02}/mod{:03}.py", i / 100, i % 100)
+    format!("pkg{:03}/mod{:03}.py", i / 100, i % 100)
 }
 
 impl Repo {
@@ -289,7 +300,7 @@ fn said(k: usize) -> String {
 
 fn tool_use(call: &str, k: usize) -> String {
     line(json!({"type": "assistant", "message": {"role": "assistant", "model": MODEL, "content": [{"type": "tool_use",
-        "id": call, "name": "Edit", "input": {"file_path": format!("/repo/pkg00/mod{:03}.py", k % 10),
+        "id": call, "name": "Edit", "input": {"file_path": format!("/repo/pkg000/mod{:03}.py", k % 10),
         "old_string": "# end\n", "new_string": format!("def agent_{k}(items):\n    ...\n")}}]},
         "timestamp": "2026-11-20T10:00:05Z", "sessionId": "bench"}))
 }
