@@ -144,32 +144,50 @@ impl Intent {
 /// bytes). `whole` says whether `tail` starts at the file's start; when
 /// not, its first line (cut) is skipped. Malformed lines are skipped.
 pub fn from_transcript(tail: &[u8], whole: bool, call: Option<&str>, level: IntentLevel) -> Option<Intent> {
+    from_transcript_text(&String::from_utf8_lossy(tail), whole, call, level)
+}
+
+/// [`from_transcript`] of a tail already read as text (invalid UTF-8
+/// replaced).
+///
+/// Only the lines that can matter are parsed as JSON: a line is looked
+/// at for the tool call only when it holds the call's id (or a `\u`
+/// escape, which could spell it), and from the call back only as far as
+/// the prompt that started its turn; the tool results after the call
+/// (often most of the bytes read) are never parsed. The answer is the
+/// one a parse of every line gives (a test compares them).
+pub fn from_transcript_text(text: &str, whole: bool, call: Option<&str>, level: IntentLevel) -> Option<Intent> {
     let (prompt_max, said_max) = level.limits()?;
-    let mut text = String::from_utf8_lossy(tail);
-    if !whole {
-        // The first line may be cut anywhere: it is not a record.
-        text = match text.find('\n') {
-            Some(i) => std::borrow::Cow::Owned(text[i + 1..].to_string()),
-            None => return None,
-        };
+    // The first line may be cut anywhere: it is not a record.
+    let text = if whole { text } else { &text[text.find('\n')? + 1..] };
+    let lines: Vec<&str> = text.lines().collect();
+    let target = call.and_then(|id| first_call(&lines, id)).or_else(|| last_call(&lines));
+    // The entries before the call, newest first: of its own line, then of
+    // each line before it.
+    let (line, entries, at) = match target {
+        Some((line, entries, at)) => (line, entries, at),
+        None => (lines.len(), Vec::new(), 0),
+    };
+    let mut prompt: Option<String> = None;
+    let mut said: Option<String> = None;
+    // Lines are parsed as the walk back reaches them.
+    let before = entries[..at]
+        .iter()
+        .rev()
+        .cloned()
+        .chain(lines[..line].iter().rev().flat_map(|l| parse_line(l).into_iter().rev()));
+    for entry in before {
+        match entry {
+            Entry::Prompt(p) => {
+                prompt = Some(p);
+                break;
+            }
+            Entry::Said(s) if said.is_none() => said = Some(s),
+            _ => {}
+        }
     }
-    let entries: Vec<Entry> = text.lines().flat_map(parse_line).collect();
-    let target = call
-        .and_then(|id| entries.iter().position(|e| matches!(e, Entry::Call(c) if c == id)))
-        .or_else(|| entries.iter().rposition(|e| matches!(e, Entry::Call(_))))
-        .unwrap_or(entries.len());
-    let before = &entries[..target];
-    let turn_start = before.iter().rposition(|e| matches!(e, Entry::Prompt(_)));
-    let prompt = turn_start.and_then(|i| match &before[i] {
-        Entry::Prompt(p) => Some(p.as_str()),
-        _ => None,
-    });
-    let said = before[turn_start.map_or(0, |i| i + 1)..].iter().rev().find_map(|e| match e {
-        Entry::Said(s) => Some(s.as_str()),
-        _ => None,
-    });
     let mut intent = Intent {
-        call: call.map(clip_id).or_else(|| match entries.get(target) {
+        call: call.map(clip_id).or_else(|| match entries.get(at) {
             Some(Entry::Call(id)) => Some(clip_id(id)),
             _ => None,
         }),
@@ -178,7 +196,7 @@ pub fn from_transcript(tail: &[u8], whole: bool, call: Option<&str>, level: Inte
     let keep_lines = level == IntentLevel::Full;
     for (slot, text, max) in [(&mut intent.prompt, prompt, prompt_max), (&mut intent.said, said, said_max)] {
         let Some(text) = text else { continue };
-        let (kept, redacted, cut) = excerpt(text, max, keep_lines);
+        let (kept, redacted, cut) = excerpt(&text, max, keep_lines);
         intent.redacted += redacted;
         intent.cut |= cut;
         if !kept.is_empty() {
@@ -188,7 +206,39 @@ pub fn from_transcript(tail: &[u8], whole: bool, call: Option<&str>, level: Inte
     (intent.prompt.is_some() || intent.said.is_some()).then_some(intent)
 }
 
+/// The first mention of tool call `id` among `lines`: the line, its
+/// entries, and the call's place among them. A line is parsed only when
+/// it can hold the id: it holds it as written, or a `\u` escape (JSON may
+/// spell any character so); an id with a character JSON escapes otherwise
+/// (a quote, a backslash, a slash, a control character) is looked for in
+/// every line.
+fn first_call(lines: &[&str], id: &str) -> Option<(usize, Vec<Entry>, usize)> {
+    let verbatim = !id.chars().any(|c| c == '"' || c == '\\' || c == '/' || c.is_control());
+    lines.iter().enumerate().find_map(|(i, line)| {
+        if verbatim && !line.contains(id) && !line.contains("\\u") {
+            return None;
+        }
+        let entries = parse_line(line);
+        let at = entries.iter().position(|e| matches!(e, Entry::Call(c) if c == id))?;
+        Some((i, entries, at))
+    })
+}
+
+/// The last tool call among `lines`, as [`first_call`] returns it; only
+/// lines that name a `tool_use` (or hold a `\u` escape) are parsed.
+fn last_call(lines: &[&str]) -> Option<(usize, Vec<Entry>, usize)> {
+    lines.iter().enumerate().rev().find_map(|(i, line)| {
+        if !line.contains("tool_use") && !line.contains("\\u") {
+            return None;
+        }
+        let entries = parse_line(line);
+        let at = entries.iter().rposition(|e| matches!(e, Entry::Call(_)))?;
+        Some((i, entries, at))
+    })
+}
+
 /// What one transcript line says, for finding an intent.
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Entry {
     /// A prompt the user typed (not a tool's result).
     Prompt(String),
@@ -594,6 +644,112 @@ mod tests {
         let mut out = lines.join("\n");
         out.push('\n');
         out.into_bytes()
+    }
+
+    /// Every line parsed, as the intent was found before only the lines
+    /// that can matter were.
+    fn from_transcript_reference(tail: &[u8], whole: bool, call: Option<&str>, level: IntentLevel) -> Option<Intent> {
+        let (prompt_max, said_max) = level.limits()?;
+        let mut text = String::from_utf8_lossy(tail);
+        if !whole {
+            text = match text.find('\n') {
+                Some(i) => std::borrow::Cow::Owned(text[i + 1..].to_string()),
+                None => return None,
+            };
+        }
+        let entries: Vec<Entry> = text.lines().flat_map(parse_line).collect();
+        let target = call
+            .and_then(|id| entries.iter().position(|e| matches!(e, Entry::Call(c) if c == id)))
+            .or_else(|| entries.iter().rposition(|e| matches!(e, Entry::Call(_))))
+            .unwrap_or(entries.len());
+        let before = &entries[..target];
+        let turn_start = before.iter().rposition(|e| matches!(e, Entry::Prompt(_)));
+        let prompt = turn_start.and_then(|i| match &before[i] {
+            Entry::Prompt(p) => Some(p.as_str()),
+            _ => None,
+        });
+        let said = before[turn_start.map_or(0, |i| i + 1)..].iter().rev().find_map(|e| match e {
+            Entry::Said(s) => Some(s.as_str()),
+            _ => None,
+        });
+        let mut intent = Intent {
+            call: call.map(clip_id).or_else(|| match entries.get(target) {
+                Some(Entry::Call(id)) => Some(clip_id(id)),
+                _ => None,
+            }),
+            ..Intent::default()
+        };
+        let keep_lines = level == IntentLevel::Full;
+        for (slot, text, max) in [(&mut intent.prompt, prompt, prompt_max), (&mut intent.said, said, said_max)] {
+            let Some(text) = text else { continue };
+            let (kept, redacted, cut) = excerpt(text, max, keep_lines);
+            intent.redacted += redacted;
+            intent.cut |= cut;
+            if !kept.is_empty() {
+                *slot = Some(kept);
+            }
+        }
+        (intent.prompt.is_some() || intent.said.is_some()).then_some(intent)
+    }
+
+    /// Lines of every kind the parse tells apart, and some it skips.
+    fn line_kinds() -> Vec<String> {
+        let both = serde_json::json!({"type": "assistant", "message": {"content": [
+            {"type": "text", "text": "before b"}, {"type": "tool_use", "id": "b", "input": {}},
+            {"type": "text", "text": "after b"}]}})
+        .to_string();
+        let blocks =
+            serde_json::json!({"type": "user", "message": {"content": [{"type": "text", "text": "typed in blocks"}]}})
+                .to_string();
+        let meta =
+            serde_json::json!({"type": "user", "isMeta": true, "message": {"content": "a meta prompt"}}).to_string();
+        vec![
+            user("first prompt"),
+            user("second prompt mentions a and tool_use"),
+            said("words one"),
+            said("words two"),
+            said("   "),
+            call("a"),
+            call("b"),
+            call("c"),
+            call("a/b"),
+            result("a"),
+            result("b"),
+            both,
+            blocks,
+            meta,
+            r#"{"type":"assistant","message":{"content":[{"type":"tool_use","id":"\u007aq"}]}}"#.to_string(),
+            r#"{"type":"assistant","message":{"content":[{"type":"tool_\u0075se","id":"c"}]}}"#.to_string(),
+            r#"{"type":"\u0075ser","message":{"content":"escaped user"}}"#.to_string(),
+            r#"{"type":"assistant","message":{"content":"not blocks"}}"#.to_string(),
+            "{not json".to_string(),
+            String::new(),
+            "[1,2]".to_string(),
+        ]
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
+        #[test]
+        fn only_the_lines_that_matter_are_parsed_and_the_answer_is_the_same(
+            picks in proptest::collection::vec(0..21usize, 0..14),
+            call in proptest::option::of(proptest::sample::select(vec!["a", "b", "c", "d", "zq", "a/b", ""])),
+            whole: bool,
+            full: bool,
+            cut in 0..40usize,
+        ) {
+            let kinds = line_kinds();
+            let lines: Vec<String> = picks.iter().map(|&i| kinds[i].clone()).collect();
+            let mut bytes = transcript(&lines);
+            if !whole {
+                bytes.drain(..cut.min(bytes.len()));
+            }
+            let level = if full { IntentLevel::Full } else { IntentLevel::Summary };
+            proptest::prop_assert_eq!(
+                from_transcript(&bytes, whole, call, level),
+                from_transcript_reference(&bytes, whole, call, level)
+            );
+        }
     }
 
     #[test]

@@ -507,7 +507,11 @@ pub fn patch_paths(patch: &str) -> Vec<String> {
 /// The model of the last assistant entry (`message.model`) in a Claude Code
 /// transcript, given its last bytes (a line cut at the start is skipped).
 pub fn transcript_model(tail: &[u8]) -> Option<String> {
-    let text = String::from_utf8_lossy(tail);
+    transcript_model_text(&String::from_utf8_lossy(tail))
+}
+
+/// [`transcript_model`] of a tail already read as text.
+pub fn transcript_model_text(text: &str) -> Option<String> {
     text.lines().rev().find_map(|line| {
         // Only an assistant entry names the model: a line without the word
         // (or a `\u` escape, which could spell it) is not parsed, so the

@@ -51,10 +51,17 @@ pub fn index_has_crlf(repo: &Repository, path: &str) -> bool {
 /// then (reading them loads the whole index, which an agent hook on a
 /// large repository would otherwise pay on every edit).
 pub fn conversion(repo: &Repository, path: &str, content: &[u8]) -> Conversion {
-    if memchr::memmem::find(content, b"\r\n").is_none() {
+    if !has_crlf(content) {
         return Conversion::None;
     }
     eol::conversion(eol_rule(repo, path), content, || index_has_crlf(repo, path))
+}
+
+/// Whether `bytes` hold a CRLF. (Not `memchr::memmem`: its first search
+/// asks the processor what it supports, which costs a short-lived process
+/// like an agent hook more than the search, in a virtual machine.)
+fn has_crlf(bytes: &[u8]) -> bool {
+    bytes.contains(&b'\r') && bytes.windows(2).any(|w| w == b"\r\n")
 }
 
 /// `content`, the working-tree bytes of `path`, as git would store them.
