@@ -255,7 +255,23 @@ impl Evidence {
 /// The lines of `bytes`, split after each LF (git's lines), each with its
 /// LF.
 pub fn split_lines(bytes: &[u8]) -> Vec<&[u8]> {
-    bytes.split_inclusive(|&b| b == b'\n').collect()
+    // What `bytes.split_inclusive(|&b| b == b'\n')` gives, found with
+    // memchr: every version the lineage reads is split, some twice.
+    let mut out = Vec::new();
+    let mut start = 0;
+    for end in memchr::memchr_iter(b'\n', bytes) {
+        out.push(&bytes[start..=end]);
+        start = end + 1;
+    }
+    if start < bytes.len() {
+        out.push(&bytes[start..]);
+    }
+    out
+}
+
+/// How many lines [`split_lines`] finds in `bytes`.
+pub fn count_lines(bytes: &[u8]) -> usize {
+    memchr::memchr_iter(b'\n', bytes).count() + usize::from(bytes.last().is_some_and(|&b| b != b'\n'))
 }
 
 /// The one line of a version that is not text: the object id behind a
@@ -638,6 +654,17 @@ pub fn settle(table: &mut Table, pool: &Pool, lines: &[&[u8]], tags: &mut [Tag],
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn lines_split_as_split_inclusive_splits_them(bytes in proptest::collection::vec(
+            proptest::sample::select(vec![b'a', b'\n', b'\r', b' ', 0xff]), 0..40)
+        ) {
+            let want: Vec<&[u8]> = bytes.split_inclusive(|&b| b == b'\n').collect();
+            proptest::prop_assert_eq!(split_lines(&bytes), want.clone());
+            proptest::prop_assert_eq!(count_lines(&bytes), want.len());
+        }
+    }
     use crate::provenance::{AiSource, Evidence as Ev};
 
     fn ai(table: &mut Table, tool: &str) -> ClaimId {

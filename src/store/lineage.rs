@@ -17,6 +17,7 @@
 //!
 //! This module reads git; the rules themselves are pure (`crate::lineage`).
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 use std::rc::Rc;
@@ -226,10 +227,7 @@ impl Content {
     /// How many lines [`Content::lines`] has, without collecting them.
     fn line_count(&self) -> usize {
         match self.kind {
-            VersionKind::Text => {
-                let breaks = self.bytes.iter().filter(|&&b| b == b'\n').count();
-                breaks + usize::from(self.bytes.last().is_some_and(|&b| b != b'\n'))
-            }
+            VersionKind::Text => lineage::count_lines(&self.bytes),
             VersionKind::Bytes | VersionKind::Submodule => 1,
         }
     }
@@ -356,6 +354,7 @@ fn run_commits<'r>(
         index: commits.iter().enumerate().map(|(i, &c)| (c, i as u32)).collect(),
         table,
         pool,
+        reader: Reader::new(repo),
         git_ai: GitAiReader::new(repo),
         evidence: HashMap::new(),
         changed: std::mem::take(&mut changed),
@@ -612,7 +611,7 @@ impl State {
 
     /// The files of the head with their content, as the walk holds them.
     fn snapshot(&self, repo: &Repository) -> Result<Snapshot, LineageError> {
-        let reader = Reader { repo };
+        let reader = Reader::new(repo);
         let mut out = Snapshot::new();
         for (path, file) in &self.files {
             let content = reader.content(oid(&file.id)?, file.kind == VersionKind::Submodule, path)?;
@@ -638,7 +637,7 @@ impl State {
         whole: Option<Attribution>,
         all: bool,
     ) -> Result<Pending, LineageError> {
-        let reader = Reader { repo };
+        let reader = Reader::new(repo);
         let base = oid(&self.base)?;
         let head = oid(&self.head)?;
         let at = self.commits.len() as u32;
@@ -721,7 +720,7 @@ impl State {
         }
         touched.sort();
         touched.dedup();
-        let mut settler = Settler { reader, table: &mut self.table, pool: &self.pool };
+        let mut settler = Settler { reader: &reader, table: &mut self.table, pool: &self.pool };
         let mut out = BTreeMap::new();
         for (path, state) in &done {
             out.insert(path.clone(), settler.settle(base_tree.as_ref(), path, state)?);
@@ -750,6 +749,7 @@ impl State {
 
 struct Walker<'r> {
     repo: &'r Repository,
+    reader: Reader<'r>,
     bots: &'r [String],
     index: HashMap<Oid, u32>,
     table: Table,
@@ -1020,7 +1020,7 @@ impl Walker<'_> {
     }
 
     fn content(&self, id: Oid, gitlink: bool, path: &str) -> Result<Content, LineageError> {
-        Reader { repo: self.repo }.content(id, gitlink, path)
+        self.reader.content(id, gitlink, path)
     }
 
     fn read_evidence(&mut self, commit: &git2::Commit<'_>) -> Result<(), LineageError> {
@@ -1108,33 +1108,82 @@ impl Walker<'_> {
 
     /// The last word on one file of HEAD (see [`lineage::settle`]).
     fn settle(&mut self, base: Option<&Tree<'_>>, path: &str, state: &FileState) -> Result<FileLineage, LineageError> {
-        let reader = Reader { repo: self.repo };
-        Settler { reader, table: &mut self.table, pool: &self.pool }.settle(base, path, state)
+        Settler { reader: &self.reader, table: &mut self.table, pool: &self.pool }.settle(base, path, state)
     }
 }
 
-/// Reads file versions as the lineage holds them.
+/// Reads file versions as the lineage holds them, keeping the last ones
+/// read: a walk reads most versions more than once (a merge's version of a
+/// path is one of its parents', the same version from outside the range
+/// comes back in several merges, BASE's versions are read again to settle
+/// HEAD's files), about three reads for each version on a history with
+/// merges.
 struct Reader<'r> {
     repo: &'r Repository,
+    kept: RefCell<Kept>,
 }
 
-impl Reader<'_> {
+/// Versions read lately, within [`KEPT_BYTES`].
+#[derive(Default)]
+struct Kept {
+    versions: HashMap<Oid, (VersionKind, Rc<[u8]>, u64)>,
+    bytes: usize,
+    clock: u64,
+}
+
+/// How many bytes of versions a [`Reader`] keeps at most (the versions the
+/// walk holds anyway are shared, not copied).
+const KEPT_BYTES: usize = 16 << 20;
+
+impl<'r> Reader<'r> {
+    fn new(repo: &'r Repository) -> Reader<'r> {
+        Reader { repo, kept: RefCell::default() }
+    }
+
     fn content(&self, id: Oid, gitlink: bool, path: &str) -> Result<Content, LineageError> {
         if gitlink {
             let bytes = Rc::from(opaque_line("submodule", &id.to_string()));
             return Ok(Content { id, kind: VersionKind::Submodule, bytes });
         }
+        let mut kept = self.kept.borrow_mut();
+        kept.clock += 1;
+        let now = kept.clock;
+        if let Some((kind, bytes, used)) = kept.versions.get_mut(&id) {
+            *used = now;
+            return Ok(Content { id, kind: *kind, bytes: Rc::clone(bytes) });
+        }
         let blob = self.repo.find_blob(id).map_err(git(format!("read {path} (blob {id})")))?;
-        Ok(match std::str::from_utf8(blob.content()) {
+        let content = match std::str::from_utf8(blob.content()) {
             Ok(_) => Content { id, kind: VersionKind::Text, bytes: blob.content().into() },
             Err(_) => Content { id, kind: VersionKind::Bytes, bytes: Rc::from(opaque_line("blob", &id.to_string())) },
-        })
+        };
+        kept.keep(id, &content, now);
+        Ok(content)
+    }
+}
+
+impl Kept {
+    fn keep(&mut self, id: Oid, content: &Content, now: u64) {
+        let size = content.bytes.len();
+        if size > KEPT_BYTES / 4 {
+            return;
+        }
+        if self.bytes + size > KEPT_BYTES {
+            // Forget the least lately used half.
+            let mut ages: Vec<u64> = self.versions.values().map(|v| v.2).collect();
+            ages.sort_unstable();
+            let cut = ages[ages.len() / 2];
+            self.versions.retain(|_, v| v.2 > cut);
+            self.bytes = self.versions.values().map(|v| v.1.len()).sum();
+        }
+        self.bytes += size;
+        self.versions.insert(id, (content.kind, Rc::clone(&content.bytes), now));
     }
 }
 
 /// Settles files against BASE (see [`lineage::settle`]).
 struct Settler<'a, 'r> {
-    reader: Reader<'r>,
+    reader: &'a Reader<'r>,
     table: &'a mut Table,
     pool: &'a Pool,
 }
