@@ -29,8 +29,9 @@
 //!
 //! `cargo bench --bench history`. Environment:
 //! - `VOUCH_BIN`: the vouch binary (default: the release binary, built
-//!   first); `VOUCH_BIN_BEFORE`: a second one, measured in the same runs,
-//!   with after/before ratios (e.g. `/work/bin/vouch-before`);
+//!   first); `VOUCH_BIN_BEFORE` and `VOUCH_BIN_MAIN`: others, measured in
+//!   the same runs (each run started by the next binary), with the ratios
+//!   of `VOUCH_BIN` to each (e.g. `/work/bin/vouch-before`);
 //! - `HISTORY_BENCH_SIZE=small`: a few hundred commits, for a quick run;
 //! - `HISTORY_BENCH_ONLY=blame,verify,stats,report,synthetic,nested`: some
 //!   cases only (`none`: build the repositories and stop);
@@ -260,16 +261,19 @@ fn binaries() -> Vec<Bin> {
             target.join("release").join("vouch")
         }
     };
-    match std::env::var_os("VOUCH_BIN_BEFORE") {
-        Some(before) => vec![
-            Bin { label: "before".into(), path: PathBuf::from(before) },
-            Bin { label: "after".into(), path: after },
-        ],
-        None => {
-            let label = after.file_name().map_or("vouch".into(), |n| n.to_string_lossy().into_owned());
-            vec![Bin { label, path: after }]
+    let mut bins = Vec::new();
+    for (var, label) in [("VOUCH_BIN_BEFORE", "before"), ("VOUCH_BIN_MAIN", "main")] {
+        if let Some(path) = std::env::var_os(var) {
+            bins.push(Bin { label: label.into(), path: PathBuf::from(path) });
         }
     }
+    let label = if bins.is_empty() {
+        after.file_name().map_or("vouch".into(), |n| n.to_string_lossy().into_owned())
+    } else {
+        "after".into()
+    };
+    bins.push(Bin { label, path: after });
+    bins
 }
 
 fn cores() -> usize {
@@ -512,9 +516,12 @@ fn run_case(case: &Case, bins: &[Bin], config: &Config) -> Outcome {
     let mut git_samples = Vec::new();
     let mut samples: Vec<Vec<Sample>> = bins.iter().map(|_| Vec::new()).collect();
     let mut notes: Vec<Option<String>> = bins.iter().map(|_| None).collect();
-    for _ in 0..runs {
+    for run in 0..runs {
         git_samples.push(measure(case.command(git, &case.git), timeout).0);
-        for (i, bin) in bins.iter().enumerate() {
+        // Each run starts with the next binary, so that none always runs
+        // right after git or right after another vouch.
+        for i in (0..bins.len()).map(|i| (i + run) % bins.len()) {
+            let bin = &bins[i];
             if samples[i].iter().any(|s| s.timed_out) {
                 continue;
             }
@@ -571,18 +578,20 @@ fn run_case(case: &Case, bins: &[Bin], config: &Config) -> Outcome {
             println!("    !! [{}] {note}", bin.label);
         }
     }
-    if let [before, after] = summaries.as_slice()
-        && !before.timed_out
-        && !after.timed_out
-    {
-        println!(
-            "  {:<30} {:>11.2} {:>9.2} {:>7.2} {:>7.2}",
-            "after / before",
-            after.wall / before.wall,
-            after.cpu / before.cpu,
-            after.rss / before.rss,
-            after.own_rss / before.own_rss
-        );
+    if let Some(after) = summaries.last().filter(|a| !a.timed_out) {
+        for (bin, earlier) in bins.iter().zip(&summaries).take(bins.len() - 1) {
+            if earlier.timed_out {
+                continue;
+            }
+            println!(
+                "  {:<30} {:>11.2} {:>9.2} {:>7.2} {:>7.2}",
+                format!("after / {}", bin.label),
+                after.wall / earlier.wall,
+                after.cpu / earlier.cpu,
+                after.rss / earlier.rss,
+                after.own_rss / earlier.own_rss
+            );
+        }
     }
     Outcome { git: git_summary, vouch: summaries }
 }
