@@ -18,6 +18,7 @@ pub mod cache;
 pub mod changes;
 pub mod context;
 pub mod derived;
+pub mod evidence;
 pub mod files;
 pub mod judge;
 pub mod next;
