@@ -5,7 +5,7 @@
 //!
 //! The main flow requests and approves through `vouch request` and
 //! `vouch approve`; other tests write approvals through the library
-//! (`signoff::decide`, `records::add`) as a second identity, as
+//! (`signoff::decide_judged`, `records::add`) as a second identity, as
 //! `vouch approve` does.
 
 mod support {
@@ -176,7 +176,8 @@ impl Repo {
         let mut ids = Vec::new();
         for f in &facts {
             let comment = (verdict == Verdict::Reject).then_some("use decimals");
-            let approval = signoff::decide(&ledger, &policy, path, f, reviewer.clone(), verdict, comment)?;
+            let judgement = ledger.judge(&policy, path, f, &[], &|_| None);
+            let approval = signoff::decide_judged(&ledger, path, f, &judgement, reviewer.clone(), verdict, comment)?;
             ids.push(records::add(&ctx.repo, &approval).unwrap());
         }
         Ok(ids)

@@ -17,6 +17,7 @@ pub mod buffer;
 pub mod cache;
 pub mod changes;
 pub mod context;
+pub mod decision;
 pub mod derived;
 pub mod evidence;
 pub mod files;
