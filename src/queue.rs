@@ -41,6 +41,10 @@ pub struct RequestRef {
     /// RFC 3339.
     pub created: String,
     pub rationale: Option<String>,
+    /// Where the rationale's words came from when the requester did not
+    /// type them: `intent`, drafted from the agent's recorded intent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rationale_from: Option<crate::store::records::RationaleFrom>,
 }
 
 /// An earlier version of a unit (same path, kind and name, another
@@ -127,6 +131,12 @@ impl PendingUnit {
     /// The latest rationale any request gave.
     pub fn rationale(&self) -> Option<&str> {
         self.requests.iter().rev().find_map(|r| r.rationale.as_deref())
+    }
+
+    /// Where the words of [`PendingUnit::rationale`] came from, when the
+    /// requester did not type them (drafted from the agent's intent).
+    pub fn rationale_from(&self) -> Option<crate::store::records::RationaleFrom> {
+        self.requests.iter().rev().find(|r| r.rationale.is_some()).and_then(|r| r.rationale_from)
     }
 
     /// How long it has waited, in seconds, at `now`.
@@ -444,6 +454,7 @@ pub fn pending_with(
             requester_name: r.requester.name.clone(),
             created: r.created.clone(),
             rationale: r.rationale.clone(),
+            rationale_from: r.rationale.as_ref().and(r.rationale_from),
         };
         let mut states = Vec::with_capacity(r.units.len());
         let mut details: Vec<String> = Vec::new();

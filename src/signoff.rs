@@ -295,7 +295,17 @@ impl Ledger {
 
     /// The latest request's rationale for `fingerprint`, if any.
     pub fn rationale(&self, fingerprint: &str) -> Option<&str> {
-        self.requests.for_fingerprint(fingerprint).iter().rev().find_map(|r| r.record.rationale.as_deref())
+        self.rationale_with_source(fingerprint).map(|(text, _)| text)
+    }
+
+    /// [`Ledger::rationale`], with where its words came from when the
+    /// requester did not type them (drafted from the agent's intent).
+    pub fn rationale_with_source(&self, fingerprint: &str) -> Option<(&str, Option<records::RationaleFrom>)> {
+        self.requests
+            .for_fingerprint(fingerprint)
+            .iter()
+            .rev()
+            .find_map(|r| r.record.rationale.as_deref().map(|text| (text, r.record.rationale_from)))
     }
 }
 

@@ -165,12 +165,12 @@ pub fn git_line_count(bytes: &[u8]) -> usize {
 /// likely take as BASE) when that is another commit, each named. Nothing
 /// when no policy there (nor `policy`) requires signatures and the
 /// decisions are unsigned.
-pub fn unverifiable(ctx: &Context, policy: &Policy, written: &[(&str, &Approval)]) -> Vec<String> {
+pub fn unverifiable(repo: &git2::Repository, policy: &Policy, written: &[(&str, &Approval)]) -> Vec<String> {
     let mut out = Vec::new();
     let mut places: Vec<(String, String)> = Vec::new();
-    if let Ok(head) = ctx.repo.head().and_then(|h| h.peel_to_commit()) {
+    if let Ok(head) = repo.head().and_then(|h| h.peel_to_commit()) {
         places.push(("HEAD".to_string(), head.id().to_string()));
-        if let Some((name, tip)) = default_branch(&ctx.repo)
+        if let Some((name, tip)) = default_branch(repo)
             && tip != head.id()
         {
             places.push((name, tip.to_string()));
@@ -178,12 +178,12 @@ pub fn unverifiable(ctx: &Context, policy: &Policy, written: &[(&str, &Approval)
     }
     for (name, rev) in places {
         let source = Source::Commit(rev);
-        let Ok(at) = ctx.policy(&source) else { continue };
+        let Ok(at) = crate::store::policy_file::load(repo, &source) else { continue };
         let required = at.require_signatures() || policy.require_signatures();
         if !required && written.iter().all(|(_, a)| a.signature.is_none()) {
             continue;
         }
-        let signers = match signature::load_allowed_signers(&ctx.repo, &at, &source) {
+        let signers = match signature::load_allowed_signers(repo, &at, &source) {
             Ok(signers) => signers,
             Err(e) => {
                 out.push(format!("cannot check your signature against {name}'s allowed signers: {e}"));

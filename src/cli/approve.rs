@@ -181,6 +181,9 @@ struct Item {
     line: Option<u32>,
     requesters: Vec<String>,
     rationale: Option<String>,
+    /// Where the rationale's words came from, when not typed by the
+    /// requester.
+    rationale_from: Option<records::RationaleFrom>,
     /// Where it stands, as the one judge says (with everyone who took part
     /// in it that vouch knows of).
     judgement: Judgement,
@@ -367,7 +370,7 @@ fn decide(d: Decision) -> anyhow::Result<Outcome> {
 /// Warn when a decision just written will not count where signatures are
 /// required ([`decision::unverifiable`]).
 fn warn_unverifiable(ctx: &Context, policy: &Policy, written: &[(&str, &Approval)]) {
-    for warning in decision::unverifiable(ctx, policy, written) {
+    for warning in decision::unverifiable(&ctx.repo, policy, written) {
         eprintln!("vouch: warning: {warning}");
     }
 }
@@ -558,6 +561,7 @@ fn select(ctx: &Context, worktree: &Worktree, target: Option<&str>, yes: bool) -
         line: Some(file.line_of(facts.unit.range.start)),
         requesters: ledger.requests.requesters(&facts.unit.fingerprint),
         rationale: ledger.rationale(&facts.unit.fingerprint).map(str::to_string),
+        rationale_from: ledger.rationale_with_source(&facts.unit.fingerprint).and_then(|(_, from)| from),
         facts: facts.clone(),
         shown,
         judgement: unit.judgement.clone(),
@@ -626,6 +630,10 @@ fn from_request(files: &mut Files<'_>, request: &Stored<Request>) -> anyhow::Res
             line,
             requesters: ledger.requests.requesters(&fingerprint),
             rationale: request.record.rationale.clone().or_else(|| ledger.rationale(&fingerprint).map(str::to_string)),
+            rationale_from: match &request.record.rationale {
+                Some(_) => request.record.rationale_from,
+                None => ledger.rationale_with_source(&fingerprint).and_then(|(_, from)| from),
+            },
             judgement,
         });
     }
@@ -669,7 +677,12 @@ fn preview(item: &Item, n: usize, of: usize, style: Style) -> String {
     }
     out.push_str(&format!("  {}\n", about.join(" · ")));
     match &item.rationale {
-        Some(r) => out.push_str(&format!("  rationale: {}\n", display::line(r))),
+        Some(r) => {
+            let from = item
+                .rationale_from
+                .map_or(String::new(), |f| format!(" {}", style.dim(&format!("({})", f.describe()))));
+            out.push_str(&format!("  rationale: {}{from}\n", display::line(r)))
+        }
         None => out.push_str(&format!("  {}\n", style.dim("no rationale given"))),
     }
     let width = (first + count).to_string().len();

@@ -1,7 +1,8 @@
 //! `vouch review`: the reviewer's queue in the terminal. Units awaiting the
 //! current identity's sign-off, riskiest first, then oldest; for each its
 //! path, kind and name, its text with the AI-written lines marked, tool and
-//! model, the requester's rationale, risk tags, and what changed since an
+//! model, the requester's rationale (and whether it was drafted from the
+//! agent's intent), risk tags, and what changed since an
 //! earlier rejected version. `--list` prints the queue for scripts.
 //!
 //! The interaction is line-based: each key is a line (`a`, `r`, `s`, `e`,
@@ -122,6 +123,7 @@ fn print_list(queue: &Queue, me: Option<&str>, format: Format, now: OffsetDateTi
                     object.insert("age_seconds".into(), unit.age(now).into());
                     object.insert("awaited_by".into(), unit.awaited_by().into());
                     object.insert("rationale".into(), unit.rationale().into());
+                    object.insert("rationale_from".into(), serde_json::to_value(unit.rationale_from())?);
                 }
                 list.push(value);
             }
@@ -344,7 +346,13 @@ impl Session<'_> {
             )?;
         }
         match unit.rationale() {
-            Some(rationale) => writeln!(out, "{} {}", s.bold("rationale:"), display::line(rationale))?,
+            Some(rationale) => {
+                // Whose words they are, when not the requester's own.
+                let from = unit
+                    .rationale_from()
+                    .map_or(String::new(), |f| format!(" {}", s.dim(&format!("({})", f.describe()))));
+                writeln!(out, "{} {}{from}", s.bold("rationale:"), display::line(rationale))?
+            }
             None => writeln!(out, "{} {}", s.bold("rationale:"), s.dim("none given"))?,
         }
         for why in &unit.not_counted {
@@ -430,7 +438,7 @@ impl Session<'_> {
         let policy = worktree.policy();
         crate::store::signature::sign_approval(&self.ctx.repo, policy, &mut approval)?;
         let id = records::add(&self.ctx.repo, &approval)?;
-        for warning in decision::unverifiable(self.ctx, policy, &[(id.as_str(), &approval)]) {
+        for warning in decision::unverifiable(&self.ctx.repo, policy, &[(id.as_str(), &approval)]) {
             writeln!(out, "{}", self.style.yellow(&format!("warning: {}", display::line(&warning))))?;
         }
         // Later units see this decision (and whatever others added since).

@@ -658,8 +658,10 @@ impl Repos {
         {
             lines.push(format!("accepted at: {at}"));
         }
-        if let Some(rationale) = ctx.ledger.rationale(fingerprint) {
-            lines.push(format!("rationale: {}", markdown(rationale)));
+        if let Some((rationale, from)) = ctx.ledger.rationale_with_source(fingerprint) {
+            // Whose words they are, when not the requester's own.
+            let from = from.map_or(String::new(), |f| format!(" _({})_", f.describe()));
+            lines.push(format!("rationale: {}{from}", markdown(rationale)));
         }
         for a in ctx.ledger.approvals.for_fingerprint(fingerprint) {
             let verb = match a.record.decision {
@@ -795,11 +797,20 @@ impl Repos {
         for approval in &mut approvals {
             crate::store::signature::sign_approval(&ctx.repo, policy, approval)?;
         }
+        let mut ids = Vec::with_capacity(approvals.len());
         for approval in &approvals {
-            records::add(&ctx.repo, approval)?;
+            ids.push(records::add(&ctx.repo, approval)?);
         }
+        // As `vouch approve` and `vouch review` warn: a signature that will
+        // not verify where verify checks it.
+        let written: Vec<(&str, &records::Approval)> = ids.iter().map(String::as_str).zip(&approvals).collect();
+        let warnings = crate::analysis::decision::unverifiable(&ctx.repo, ctx.base_policy(), &written);
         ctx.wrote_records(&mut self.messages);
         let verb = if approve { "approved" } else { "rejected" };
-        Ok(format!("{verb} {} unit(s) as {}", approvals.len(), me.email))
+        let mut said = format!("{verb} {} unit(s) as {}", approvals.len(), me.email);
+        for warning in warnings {
+            said.push_str(&format!("; warning: {warning}"));
+        }
+        Ok(said)
     }
 }
