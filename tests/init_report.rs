@@ -125,7 +125,11 @@ fn init_reports_what_it_wrote_changed_and_left_alone_as_json() {
     let root = repo.git(&["rev-list", "--max-parents=0", "HEAD"]).trim().to_string();
     let again = init_json(&repo, &["--agent", "claude-code", "--agent", "codex"]);
     assert_eq!(again["repository"], root.as_str(), "{again:#}");
-    assert_eq!((again["policy"]["action"].as_str(), again["policy"]["repository"].as_str()), (Some("updated"), Some(root.as_str())), "{again:#}");
+    assert_eq!(
+        (again["policy"]["action"].as_str(), again["policy"]["repository"].as_str()),
+        (Some("updated"), Some(root.as_str())),
+        "{again:#}"
+    );
     assert!(repo.read(".vouch.toml").contains(&format!("repository = \"{root}\"")));
     assert!(again["hooks"].as_array().unwrap().iter().all(|h| h["action"] == "unchanged"), "{again:#}");
     assert_eq!(again["fetch_refspecs"], serde_json::json!([]), "{again:#}");
@@ -135,7 +139,11 @@ fn init_reports_what_it_wrote_changed_and_left_alone_as_json() {
 
     // Once the policy names it: kept.
     let third = init_json(&repo, &[]);
-    assert_eq!((third["policy"]["action"].as_str(), third["policy"]["repository"].as_str()), (Some("kept"), Some(root.as_str())), "{third:#}");
+    assert_eq!(
+        (third["policy"]["action"].as_str(), third["policy"]["repository"].as_str()),
+        (Some("kept"), Some(root.as_str())),
+        "{third:#}"
+    );
     assert_eq!(third["agents"], serde_json::json!([]), "{third:#}");
     // The text report says the same things in words.
     let text = vouch(&repo.root, &["init"]);
@@ -152,7 +160,10 @@ fn init_reports_an_invalid_policy_and_the_signed_setup_as_json() {
     assert_eq!(run["policy"]["action"], "kept", "{run:#}");
     assert!(run["policy"]["error"].as_str().unwrap().contains("gate"), "{run:#}");
     assert_eq!(repo.read(".vouch.toml"), "gate = \"sometimes\"\n");
-    assert!(run["notes"].as_array().unwrap().iter().any(|n| n.as_str().unwrap().contains("--signed changes nothing")), "{run:#}");
+    assert!(
+        run["notes"].as_array().unwrap().iter().any(|n| n.as_str().unwrap().contains("--signed changes nothing")),
+        "{run:#}"
+    );
     assert_eq!(run["allowed_signers"]["file"], ".vouch/allowed_signers", "{run:#}");
     assert_eq!(run["allowed_signers"]["action"], "written", "{run:#}");
     assert_eq!(run["allowed_signers"]["signer"], Value::Null, "no signing key configured: {run:#}");
@@ -160,7 +171,11 @@ fn init_reports_an_invalid_policy_and_the_signed_setup_as_json() {
 
     let fresh = TestRepo::new();
     let run = init_json(&fresh, &["--signed"]);
-    assert_eq!((run["policy"]["action"].as_str(), run["policy"]["signed"].as_bool()), (Some("written"), Some(true)), "{run:#}");
+    assert_eq!(
+        (run["policy"]["action"].as_str(), run["policy"]["signed"].as_bool()),
+        (Some("written"), Some(true)),
+        "{run:#}"
+    );
     assert!(fresh.read(".vouch.toml").contains("require_signatures = true"));
     assert_eq!(run["policy"]["error"], Value::Null, "{run:#}");
     let again = init_json(&fresh, &["--signed"]);

@@ -436,8 +436,9 @@ fn write_policy(ctx: &Context, args: &Args, id: Option<&str>, steps: &mut Steps)
             }
         }
         if args.signed {
-            let note =
-                format!("{POLICY_FILE}: --signed changes nothing in an existing policy; see docs/trust.md for the keys");
+            let note = format!(
+                "{POLICY_FILE}: --signed changes nothing in an existing policy; see docs/trust.md for the keys"
+            );
             steps.say(&note);
             steps.report.notes.push(note);
         }
