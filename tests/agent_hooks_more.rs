@@ -9,19 +9,18 @@
 mod support {
     pub mod repo;
     pub mod run;
+    pub mod vouch_repo;
 }
 
 use std::collections::BTreeMap;
-use std::io::Write as _;
+use std::ops::Deref;
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 use serde_json::{Value, json};
-use support::repo::TestRepo;
 use support::run::Run;
+use support::vouch_repo::{VOUCH, VouchRepo};
 
-const VOUCH: &str = env!("CARGO_BIN_EXE_vouch");
 
 const CART_BEFORE: &str = "def total(items):\n    return sum(i.price for i in items)\n";
 const CART_AFTER: &str = "def total(items, coupon=None):\n    subtotal = sum(i.price * i.qty for i in items)\n    if coupon:\n        subtotal -= coupon.discount(subtotal)\n    return max(subtotal, 0)\n";
@@ -35,29 +34,28 @@ fn fixture(name: &str) -> String {
     std::fs::read_to_string(path).unwrap()
 }
 
+/// A repository (vouch not set up unless a test runs `vouch init`), driven
+/// through the shared harness (see [`VouchRepo`]), with what these tests
+/// ask of it besides.
 struct Repo {
-    inner: TestRepo,
+    inner: VouchRepo,
+}
+
+impl Deref for Repo {
+    type Target = VouchRepo;
+
+    fn deref(&self) -> &VouchRepo {
+        &self.inner
+    }
 }
 
 impl Repo {
     /// `src/cart.py` committed.
     fn new() -> Repo {
-        let inner = TestRepo::new();
+        let inner = VouchRepo::new();
         inner.write("src/cart.py", CART_BEFORE);
         inner.commit_all("start");
         Repo { inner }
-    }
-
-    fn root(&self) -> &Path {
-        &self.inner.root
-    }
-
-    fn write(&self, rel: &str, content: &str) {
-        self.inner.write(rel, content);
-    }
-
-    fn read(&self, rel: &str) -> String {
-        self.inner.read(rel)
     }
 
     /// A fixture with the sample project's path replaced by this one's.
@@ -65,25 +63,9 @@ impl Repo {
         fixture(name).replace("/home/dev/shop", self.root().to_str().unwrap())
     }
 
+    /// vouch, reading `input`, with `env` set besides.
     fn vouch(&self, args: &[&str], input: &[u8], env: &[(&str, &str)]) -> Run {
-        let mut cmd = Command::new(VOUCH);
-        cmd.args(args)
-            .current_dir(self.root())
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("NO_COLOR", "1")
-            .env_remove("GEMINI_MODEL")
-            .env_remove("ANTHROPIC_MODEL")
-            .env_remove("CLAUDE_MODEL")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let mut child = cmd.spawn().unwrap();
-        child.stdin.take().unwrap().write_all(input).unwrap();
-        Run::from(child.wait_with_output().unwrap())
+        self.vouch_with(self.root(), args, input, env)
     }
 
     fn hook(&self, agent: &str, payload: &str) -> Run {
