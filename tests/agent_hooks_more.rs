@@ -21,7 +21,6 @@ use serde_json::{Value, json};
 use support::run::Run;
 use support::vouch_repo::{VOUCH, VouchRepo};
 
-
 const CART_BEFORE: &str = "def total(items):\n    return sum(i.price for i in items)\n";
 const CART_AFTER: &str = "def total(items, coupon=None):\n    subtotal = sum(i.price * i.qty for i in items)\n    if coupon:\n        subtotal -= coupon.discount(subtotal)\n    return max(subtotal, 0)\n";
 /// A person's line, written before the agent's tool ran: never the agent's.

@@ -7,38 +7,23 @@
 mod support {
     pub mod repo;
     pub mod run;
+    pub mod vouch_repo;
 }
 
 use std::path::Path;
-use std::process::Command;
 
 use serde_json::Value;
-use support::repo::TestRepo;
-use support::run::Run;
+use support::vouch_repo::VouchRepo;
 
-const VOUCH: &str = env!("CARGO_BIN_EXE_vouch");
 const HOOKS: [&str; 5] = ["pre-commit", "prepare-commit-msg", "post-commit", "post-rewrite", "pre-push"];
-
-fn vouch(dir: &Path, args: &[&str]) -> Run {
-    let out = Command::new(VOUCH)
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("HOME", dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
-    Run::from(out)
-}
 
 /// `vouch init ARGS --format json` in `repo`: its exit 0, and its whole
 /// standard output as one JSON document.
-fn init_json(repo: &TestRepo, args: &[&str]) -> Value {
+fn init_json(repo: &VouchRepo, args: &[&str]) -> Value {
     let mut all = vec!["init"];
     all.extend_from_slice(args);
     all.extend_from_slice(&["--format", "json"]);
-    let run = vouch(&repo.root, &all);
+    let run = repo.vouch(&all);
     assert_eq!(run.code, 0, "{run:?}");
     serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("not one JSON document ({e}): {run:?}"))
 }
@@ -51,7 +36,7 @@ fn make_executable(path: &Path) {
 
 #[test]
 fn init_reports_what_it_wrote_changed_and_left_alone_as_json() {
-    let repo = TestRepo::new();
+    let repo = VouchRepo::new();
     let remote = tempfile::tempdir().unwrap();
     support::repo::git_in(remote.path(), &["init", "-q", "--bare"]);
     repo.git(&["remote", "add", "origin", remote.path().to_str().unwrap()]);
@@ -146,7 +131,7 @@ fn init_reports_what_it_wrote_changed_and_left_alone_as_json() {
     );
     assert_eq!(third["agents"], serde_json::json!([]), "{third:#}");
     // The text report says the same things in words.
-    let text = vouch(&repo.root, &["init"]);
+    let text = repo.vouch(&["init"]);
     assert_eq!(text.code, 0, "{text:?}");
     assert!(text.stdout.contains(".vouch.toml: kept (it exists already;"), "{text:?}");
     assert!(text.stdout.contains(".git/hooks/post-commit: already installed"), "{text:?}");
@@ -154,7 +139,7 @@ fn init_reports_what_it_wrote_changed_and_left_alone_as_json() {
 
 #[test]
 fn init_reports_an_invalid_policy_and_the_signed_setup_as_json() {
-    let repo = TestRepo::new();
+    let repo = VouchRepo::new();
     repo.write(".vouch.toml", "gate = \"sometimes\"\n");
     let run = init_json(&repo, &["--signed"]);
     assert_eq!(run["policy"]["action"], "kept", "{run:#}");
@@ -169,7 +154,7 @@ fn init_reports_an_invalid_policy_and_the_signed_setup_as_json() {
     assert_eq!(run["allowed_signers"]["signer"], Value::Null, "no signing key configured: {run:#}");
     assert!(repo.read(".vouch/allowed_signers").starts_with("# Allowed signers"));
 
-    let fresh = TestRepo::new();
+    let fresh = VouchRepo::new();
     let run = init_json(&fresh, &["--signed"]);
     assert_eq!(
         (run["policy"]["action"].as_str(), run["policy"]["signed"].as_bool()),
@@ -186,12 +171,12 @@ fn init_reports_an_invalid_policy_and_the_signed_setup_as_json() {
 fn init_that_cannot_finish_changes_nothing_and_prints_no_json() {
     // A hook of someone else's, with a `.local` beside it already: init
     // cannot chain it without --force.
-    let repo = TestRepo::new();
+    let repo = VouchRepo::new();
     repo.write(".git/hooks/post-commit", "#!/bin/sh\necho theirs\n");
     repo.write(".git/hooks/post-commit.local", "#!/bin/sh\necho older\n");
     make_executable(&repo.path(".git/hooks/post-commit"));
     for format in ["text", "json"] {
-        let run = vouch(&repo.root, &["init", "--agent", "cursor", "--format", format]);
+        let run = repo.vouch(&["init", "--agent", "cursor", "--format", format]);
         assert_eq!(run.code, 2, "{run:?}");
         assert!(run.stderr.contains("post-commit is not vouch's hook") && run.stderr.contains("--force"), "{run:?}");
         assert_eq!(run.stdout, "", "{format}: {run:?}");
@@ -211,7 +196,7 @@ fn init_that_cannot_finish_changes_nothing_and_prints_no_json() {
 
     // Outside a repository: the error as every command gives it.
     let dir = tempfile::tempdir().unwrap();
-    let run = vouch(dir.path(), &["init", "--format", "json"]);
+    let run = repo.vouch_in(dir.path(), &["init", "--format", "json"], None);
     assert_eq!(run.code, 2, "{run:?}");
     assert_eq!(run.stdout, "", "{run:?}");
     assert!(run.stderr.starts_with("vouch: not in a git repository"), "{run:?}");
