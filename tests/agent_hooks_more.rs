@@ -13,13 +13,12 @@ mod support {
 }
 
 use std::collections::BTreeMap;
-use std::ops::Deref;
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 use support::run::Run;
-use support::vouch_repo::{VOUCH, VouchRepo};
+use support::vouch_repo::{VOUCH, VouchRepo, deref_to_inner};
 
 const CART_BEFORE: &str = "def total(items):\n    return sum(i.price for i in items)\n";
 const CART_AFTER: &str = "def total(items, coupon=None):\n    subtotal = sum(i.price * i.qty for i in items)\n    if coupon:\n        subtotal -= coupon.discount(subtotal)\n    return max(subtotal, 0)\n";
@@ -40,13 +39,7 @@ struct Repo {
     inner: VouchRepo,
 }
 
-impl Deref for Repo {
-    type Target = VouchRepo;
-
-    fn deref(&self) -> &VouchRepo {
-        &self.inner
-    }
-}
+deref_to_inner!(Repo);
 
 impl Repo {
     /// `src/cart.py` committed.

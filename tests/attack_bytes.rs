@@ -17,14 +17,13 @@ mod support {
     pub mod vouch_repo;
 }
 
-use std::ops::Deref;
 use std::path::PathBuf;
 use std::process::Command;
 
 use serde_json::Value;
 use support::repo::TestRepo;
 use support::run::Run;
-use support::vouch_repo::VouchRepo;
+use support::vouch_repo::{VouchRepo, deref_to_inner};
 
 const TRAILER: &str = "Co-authored-by: Claude <noreply@anthropic.com>";
 
@@ -52,13 +51,7 @@ struct Repo {
     keys: tempfile::TempDir,
 }
 
-impl Deref for Repo {
-    type Target = VouchRepo;
-
-    fn deref(&self) -> &VouchRepo {
-        &self.inner
-    }
-}
+deref_to_inner!(Repo);
 
 impl Repo {
     fn new() -> Repo {

@@ -16,12 +16,11 @@ mod support {
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::ops::Deref;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
 use support::run::Run;
-use support::vouch_repo::{VOUCH, VouchRepo};
+use support::vouch_repo::{VOUCH, VouchRepo, deref_to_inner};
 use vouch::cli::context::Context;
 use vouch::policy::Verdict;
 use vouch::signoff::{self, SignoffError};
@@ -42,13 +41,7 @@ struct Repo {
     inner: VouchRepo,
 }
 
-impl Deref for Repo {
-    type Target = VouchRepo;
-
-    fn deref(&self) -> &VouchRepo {
-        &self.inner
-    }
-}
+deref_to_inner!(Repo);
 
 impl Repo {
     fn new() -> Repo {

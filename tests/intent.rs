@@ -11,11 +11,10 @@ mod support {
     pub mod vouch_repo;
 }
 
-use std::ops::Deref;
 use std::path::{Path, PathBuf};
 
 use support::run::Run;
-use support::vouch_repo::VouchRepo;
+use support::vouch_repo::{VouchRepo, deref_to_inner};
 
 const WARN: &str = "gate = \"warn\"\nreviewers = [\"alice@example.com\"]\n";
 const COUPONS: &str = "class Coupon:\n    def __init__(self, code, percent):\n        self.code = code\n        self.percent = percent\n\n    def discount(self, amount):\n        return amount * self.percent / 100\n";
@@ -26,13 +25,7 @@ struct Repo {
     inner: VouchRepo,
 }
 
-impl Deref for Repo {
-    type Target = VouchRepo;
-
-    fn deref(&self) -> &VouchRepo {
-        &self.inner
-    }
-}
+deref_to_inner!(Repo);
 
 impl Repo {
     fn init(policy: &str) -> Repo {

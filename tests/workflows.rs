@@ -13,10 +13,8 @@ mod support {
     pub mod vouch_repo;
 }
 
-use std::ops::Deref;
-
 use support::run::Run;
-use support::vouch_repo::{VOUCH, VouchRepo};
+use support::vouch_repo::{VOUCH, VouchRepo, deref_to_inner};
 
 /// The gate warns (so unapproved AI commits can be made through the
 /// hooks, as a team in `warn` mode makes them); alice reviews.
@@ -34,13 +32,7 @@ struct Repo {
     inner: VouchRepo,
 }
 
-impl Deref for Repo {
-    type Target = VouchRepo;
-
-    fn deref(&self) -> &VouchRepo {
-        &self.inner
-    }
-}
+deref_to_inner!(Repo);
 
 impl Repo {
     /// `vouch init` with `policy`, and a first commit of it and `files`.

@@ -6,9 +6,11 @@
 //!
 //! The single-repository end-to-end tests (cli_gate, workflows, intent,
 //! agent_hooks_more, attack_bytes) each wrap [`VouchRepo`] in their own
-//! `Repo`, which dereferences to it and adds what only that file needs;
-//! the trust and attack tests with a remote and several people use
-//! [`super::world`].
+//! `Repo { inner: VouchRepo, .. }`, which dereferences to it
+//! ([`deref_to_inner`]) and adds what only that file needs, under the
+//! names that file's tests call (where a file's `git` or `vouch` takes
+//! other arguments, its own shadows the harness's). The trust and attack
+//! tests with a remote and several people use `support::world`.
 
 // Each test binary uses a different part of the support code.
 #![allow(dead_code)]
@@ -22,6 +24,23 @@ use super::repo::TestRepo;
 use super::run::Run;
 
 pub const VOUCH: &str = env!("CARGO_BIN_EXE_vouch");
+
+/// `impl Deref<Target = VouchRepo>` for a test file's `Repo`, whose field
+/// `inner` is the harness.
+#[allow(unused_macros)]
+macro_rules! deref_to_inner {
+    ($repo:ty) => {
+        impl std::ops::Deref for $repo {
+            type Target = $crate::support::vouch_repo::VouchRepo;
+
+            fn deref(&self) -> &Self::Target {
+                &self.inner
+            }
+        }
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use deref_to_inner;
 
 pub struct VouchRepo {
     pub inner: TestRepo,
