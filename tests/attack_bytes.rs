@@ -84,6 +84,12 @@ impl Repo {
         self.keys.path().join(name)
     }
 
+    fn write(&self, rel: &str, bytes: &[u8]) {
+        let path = self.root().join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, bytes).unwrap();
+    }
+
     /// Act as `name`@example.com, signing with that person's key.
     fn as_user(&self, name: &str) {
         self.git(&["config", "user.email", &format!("{name}@example.com")]);

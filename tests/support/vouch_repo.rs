@@ -8,7 +8,7 @@
 //! agent_hooks_more, attack_bytes) each wrap [`VouchRepo`] in their own
 //! `Repo { inner: VouchRepo, .. }`, which dereferences to it
 //! ([`deref_to_inner`]) and adds what only that file needs, under the
-//! names that file's tests call (where a file's `git` or `vouch` takes
+//! names that file's tests call (where a file's `git`, `vouch` or `write` takes
 //! other arguments, its own shadows the harness's). The trust and attack
 //! tests with a remote and several people use `support::world`.
 
@@ -77,12 +77,6 @@ impl VouchRepo {
 
     pub fn root(&self) -> &Path {
         &self.inner.root
-    }
-
-    pub fn write(&self, rel: &str, content: impl AsRef<[u8]>) {
-        let path = self.inner.path(rel);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, content).unwrap();
     }
 
     /// `program ARGS` in the repository, in the environment every command
