@@ -206,7 +206,7 @@ struct Session<'a> {
     base: Option<crate::analysis::base::Base>,
     /// The working tree as the next commit, in its range from BASE: what a
     /// decision is judged by, as `vouch approve` judges it. Read on the
-    /// first decision, and again after each (it holds the records).
+    /// first decision; its records are read again after each.
     worktree: Option<Worktree>,
     me: Identity,
     style: Style,
@@ -441,8 +441,12 @@ impl Session<'_> {
         for warning in decision::unverifiable(&self.ctx.repo, policy, &[(id.as_str(), &approval)]) {
             writeln!(out, "{}", self.style.yellow(&format!("warning: {}", display::line(&warning))))?;
         }
-        // Later units see this decision (and whatever others added since).
-        self.worktree = None;
+        // Later units see this decision (and whatever others added since):
+        // the records read again, the range and the working tree kept.
+        let ledger = self.ctx.ledger()?;
+        if let Some(worktree) = &mut self.worktree {
+            worktree.prepared.ledger = ledger;
+        }
         let verb = if verdict == Verdict::Approve { "Approved" } else { "Rejected" };
         Ok(format!(
             "{verb} {} in {} as {} (record {})",
