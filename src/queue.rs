@@ -1394,12 +1394,13 @@ pub fn team_report(input: ReportInput<'_>) -> TeamReport {
         triage: input.triage,
         queue_age: age_buckets(input.queue, now),
         risk_mix: risk_mix(input.queue),
+        // Ids alone (Cursor's, Codex's) are no words to list.
         why: input
             .queue
             .iter()
-            .filter(|u| !u.intents.is_empty())
-            .take(WHY_UNITS)
             .map(|u| WhyUnit { path: u.path.clone(), unit: u.label(), intent: crate::intent::details(&u.intents) })
+            .filter(|w| !w.intent.is_empty())
+            .take(WHY_UNITS)
             .collect(),
     }
 }
@@ -2393,6 +2394,33 @@ ai_lines_per_reviewer = 5
             text.contains("1 unit(s) awaiting sign-off, 3 AI line(s), in 1 request(s); oldest waiting 9d 3h"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn the_why_section_lists_units_with_words_not_ids_alone() {
+        use crate::intent::Intent;
+        let ids = Intent { call: Some("call_1".into()), generation: Some("turn-1".into()), ..Intent::default() };
+        let words = Intent { said: Some("Rename price to unit_price".into()), ..ids.clone() };
+        let mut only_ids = unit("src/a.rs", "a", "fn a() {}\n", [1, 1]);
+        only_ids.intents = vec![ids];
+        let mut with_words = unit("src/b.rs", "b", "fn b() {}\n", [1, 1]);
+        with_words.intents = vec![words];
+        let requests = vec![request(1, "dev@example.com", "2026-02-01T09:00:00Z", vec![only_ids, with_words])];
+        let queue = pending(&ledger(&requests, Vec::new()), &policy(), &requests, &|_| None);
+        assert_eq!(queue.units.len(), 2);
+        let report = team_report(ReportInput {
+            queue: &queue.units,
+            requests: &queue.requests,
+            budget: &Budget::default(),
+            latency: Latency::default(),
+            commits: &[],
+            in_head: HeadLines::default(),
+            triage: TriageSavings::default(),
+            range: "the last 1 commit(s)".into(),
+            now: now(),
+        });
+        let why: Vec<(&str, &[String])> = report.why.iter().map(|w| (w.path.as_str(), w.intent.as_slice())).collect();
+        assert_eq!(why, [("src/b.rs", &["agent's intent: Rename price to unit_price".to_string()][..])]);
     }
 
     #[test]
