@@ -655,6 +655,37 @@ pub fn inserted_ranges(old: &str, new: &str) -> Vec<Range<usize>> {
     merge(ranges)
 }
 
+/// Where `new` lacks lines of `old`, by whole lines: for each place, the
+/// byte offset of `new` where the removed lines stood (the start of the
+/// line after them, or the end) and how many lines went (removed, or
+/// replaced by other lines: the lineage tells which by the lines that
+/// stand there).
+pub fn removed_places(old: &str, new: &str) -> Vec<(usize, u32)> {
+    use similar::{Algorithm, DiffTag, TextDiff};
+    if old.is_empty() {
+        return Vec::new();
+    }
+    let lines = TextDiff::configure().algorithm(Algorithm::Myers).diff_lines(old, new);
+    let slices = lines.new_slices();
+    let mut starts = Vec::with_capacity(slices.len() + 1);
+    let mut at = 0;
+    for s in slices {
+        starts.push(at);
+        at += s.len();
+    }
+    starts.push(at);
+    let mut out: Vec<(usize, u32)> = Vec::new();
+    for op in lines.ops().iter().filter(|op| matches!(op.tag(), DiffTag::Delete | DiffTag::Replace)) {
+        let place = starts[op.new_range().start.min(starts.len() - 1)];
+        let removed = op.old_range().len() as u32;
+        match out.last_mut() {
+            Some((at, n)) if *at == place => *n += removed,
+            _ => out.push((place, removed)),
+        }
+    }
+    out
+}
+
 /// Sort and merge overlapping or touching ranges.
 pub fn merge(mut ranges: Vec<Range<usize>>) -> Vec<Range<usize>> {
     ranges.retain(|r| !r.is_empty());

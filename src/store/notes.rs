@@ -87,6 +87,13 @@ pub struct FileRecord {
     /// records does not attest its commit (see `store::derive`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub imported: Option<String>,
+    /// Where this origin removed lines in the commit: each the 1-based line
+    /// of the blob that the removed lines stood just before (one past its
+    /// last line: at its end), sorted, unique. A removal leaves no AI line,
+    /// so the place is what the lineage keeps ([`crate::lineage::Deletion`]).
+    /// Optional: notes without deletions are written as before.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deleted_before: Vec<u32>,
 }
 
 impl FileRecord {
@@ -101,16 +108,19 @@ impl FileRecord {
         Attribution::ai(self.origin.clone(), self.evidence, self.accepted_by.clone()).with_intent(self.intent.clone())
     }
 
-    /// The same record with other line ranges, for another blob.
+    /// The same record with other line ranges, for another blob (the
+    /// places of its deletions are the old blob's: the caller carries them
+    /// or leaves them out).
     pub(crate) fn moved(&self, blob: Oid, ai: Vec<[u32; 2]>) -> FileRecord {
-        FileRecord { blob: blob.to_string(), ai, ..self.clone() }
+        FileRecord { blob: blob.to_string(), ai, deleted_before: Vec::new(), ..self.clone() }
     }
 
-    /// Everything but the blob and the line ranges, to merge records that
-    /// differ only in those.
+    /// Everything but the blob, the line ranges and the places of
+    /// deletions, to merge records that differ only in those.
     fn key(&self) -> (String, String, String) {
         let mut meta = self.clone();
         meta.ai.clear();
+        meta.deleted_before.clear();
         let meta = serde_json::to_string(&meta).unwrap_or_default();
         (self.path.clone(), self.blob.clone(), meta)
     }
@@ -160,6 +170,13 @@ impl NoteRecord {
                 return Err(format!("line range [{start},{end}] is out of order or overlaps the one before"));
             }
             last = end;
+        }
+        let mut last = 0;
+        for &line in &record.deleted_before {
+            if line <= last {
+                return Err(format!("deleted_before {line} is 0, out of order or repeated"));
+            }
+            last = line;
         }
         Ok(NoteRecord::File(record))
     }
@@ -407,6 +424,35 @@ pub fn reanchor_lines(old: &str, ai: &[[u32; 2]], new: &str) -> Vec<[u32; 2]> {
     bytes_to_lines(new, &ai_bytes)
 }
 
+/// Carry the places of deletions (`deleted_before`: 1-based lines of
+/// `old` the removed lines stood before) over to `new`: after the line
+/// before the place where a line diff finds it unchanged, else before the
+/// line after it; a place with neither left is dropped.
+pub fn reanchor_gaps(old: &str, deleted_before: &[u32], new: &str) -> Vec<u32> {
+    if deleted_before.is_empty() {
+        return Vec::new();
+    }
+    let equal = equal_lines(old, new);
+    let image =
+        |line: usize| equal.iter().find(|&&(o, _, len)| o <= line && line < o + len).map(|&(o, n, _)| n + line - o);
+    let mut out: Vec<u32> = deleted_before
+        .iter()
+        .filter_map(|&before| {
+            let gap = before.checked_sub(1)? as usize;
+            if gap == 0 {
+                return Some(1);
+            }
+            match image(gap - 1) {
+                Some(n) => Some(n as u32 + 2),
+                None => image(gap).map(|n| n as u32 + 1),
+            }
+        })
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
 /// Carry AI line ranges of `old` over to `new` strictly: only lines that a
 /// line diff finds unchanged keep their origin. For recovering notes from
 /// other commits, where replaced text is not evidence of anything.
@@ -483,6 +529,9 @@ pub(crate) fn merge_records(records: Vec<FileRecord>) -> Vec<FileRecord> {
         match by_key.get_mut(&key) {
             Some(existing) => {
                 existing.ai = merge_line_ranges(existing.ai.iter().chain(&record.ai).copied());
+                existing.deleted_before.extend(record.deleted_before);
+                existing.deleted_before.sort_unstable();
+                existing.deleted_before.dedup();
             }
             None => {
                 order.push(key.clone());
@@ -605,11 +654,12 @@ fn remap_records(
             continue;
         };
         let ai = reanchor_lines(&old, &record.ai, &new);
-        if ai.is_empty() {
+        let deleted_before = reanchor_gaps(&old, &record.deleted_before, &new);
+        if ai.is_empty() && deleted_before.is_empty() {
             dropped.push(format!("{}: no AI text left", record.path));
             continue;
         }
-        files.push(record.moved(blob, ai));
+        files.push(FileRecord { deleted_before, ..record.moved(blob, ai) });
     }
     let mut records: Vec<NoteRecord> = merge_records(files).into_iter().map(NoteRecord::File).collect();
     if no_ai {
@@ -1098,6 +1148,7 @@ mod tests {
             approvals: vec!["a1".into()],
             intent: None,
             imported: None,
+            deleted_before: Vec::new(),
         }
     }
 
