@@ -2875,6 +2875,22 @@ src/db/**         @nobody-known
         assert_eq!(a.status, Status::Approved { by: strings(&["a@x", "a2@x"]), automated: Vec::new() });
     }
 
+    /// Lines an AI removed from a unit count as an edit of as many lines:
+    /// by default any removal needs sign-off, and a threshold lets a small
+    /// one through as it does a small edit.
+    #[test]
+    fn lines_an_ai_removed_count_toward_the_thresholds() {
+        let removed = |deleted: usize| AiAmount { deleted, ..AiAmount::default() };
+        assert!(Policy::default().requirement("src/a.rs", &[], removed(1)).needs_signoff);
+        assert!(!Policy::default().requirement("src/a.rs", &[], removed(0)).needs_signoff);
+        let policy = Policy::parse("[detection]\nmin_ai_lines = 3\n", ".vouch.toml").unwrap();
+        let needs = |ai: AiAmount| policy.requirement("src/a.rs", &[], ai).needs_signoff;
+        assert!(!needs(removed(2)));
+        assert!(needs(removed(3)));
+        assert!(needs(AiAmount { lines: 1, bytes: 20, whole: false, deleted: 2 }));
+        assert_eq!(AiAmount { lines: 1, bytes: 200, whole: false, deleted: 2 }.effective_lines(), 5);
+    }
+
     /// Issue 12, finding 14: a threshold lets small AI edits through, never
     /// a whole AI unit, and a long line counts as the lines it would take.
     #[test]

@@ -289,6 +289,68 @@ fn a_claude_code_edit_that_deletes_the_check_is_noted_and_needs_sign_off() {
 }
 
 #[test]
+fn a_trailer_commit_through_the_hooks_notes_its_deletions() {
+    let repo = Repo::init(WARN, GUARDED);
+    repo.write("src/auth.rs", UNGUARDED);
+    repo.ok(&["add", "-A"]);
+    let run = repo.git_run(&["commit", "-q", "-m", &format!("simplify delete_user\n\n{TRAILER}\n")]);
+    assert_eq!(run.code, 0, "{run:?}");
+    // The note says what the trailer says: never `no-ai`.
+    let note = repo.note("HEAD");
+    assert!(!note.iter().any(|r| r["attest"] == "no-ai"), "{note:#?}");
+    let record = note.iter().find(|r| r["path"] == "src/auth.rs").unwrap_or_else(|| panic!("{note:#?}"));
+    assert_eq!(record["deleted_before"], serde_json::json!([6]), "{record:#}");
+    assert_eq!(record["evidence"], "history", "{record:#}");
+    let (code, report) = repo.verify("main..HEAD");
+    assert_eq!(code, 1, "{report:#}");
+    let failure = only_failure(&report, "unapproved-ai");
+    assert_eq!(failure["name"], "delete_user", "no note-mismatch, the function: {report:#}");
+}
+
+#[test]
+fn a_local_squash_of_an_ai_deletion_carries_it() {
+    let repo = Repo::init(WARN, GUARDED);
+    repo.write("src/auth.rs", UNGUARDED);
+    repo.ok(&["add", "-A"]);
+    repo.ok(&["commit", "-q", "--no-verify", "-m", &format!("simplify delete_user\n\n{TRAILER}\n")]);
+    repo.ok(&["checkout", "-q", "main"]);
+    repo.ok(&["merge", "-q", "--squash", "feature"]);
+    // The gate already asks for the function the squash changes.
+    let (_, report) = repo.gate();
+    let units = report["units"].as_array().unwrap();
+    assert_eq!(named(units, "delete_user").len(), 1, "{report:#}");
+    let run = repo.git_run(&["commit", "-q", "-m", "squashed feature"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let note = repo.note("HEAD");
+    let record = note.iter().find(|r| r["path"] == "src/auth.rs").unwrap_or_else(|| panic!("{note:#?}"));
+    assert_eq!(record["deleted_before"], serde_json::json!([6]), "{record:#}");
+    let (code, report) = repo.verify("HEAD~1..HEAD");
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(only_failure(&report, "unapproved-ai")["name"], "delete_user", "{report:#}");
+}
+
+#[test]
+fn a_server_squash_rebuilt_from_the_branch_notes_keeps_the_deletion() {
+    let repo = Repo::init(WARN, GUARDED);
+    repo.agent_edit("src/auth.rs", CHECK_OLD, CHECK_NEW, "toolu_del");
+    repo.ok(&["add", "-A"]);
+    repo.ok(&["commit", "-q", "-m", "simplify delete_user"]);
+    // The forge squashes the branch into main: no hook, no note.
+    repo.ok(&["checkout", "-q", "main"]);
+    repo.ok(&["-c", "core.hooksPath=/dev/null", "merge", "-q", "--squash", "feature"]);
+    repo.ok(&["-c", "core.hooksPath=/dev/null", "commit", "-q", "-m", "simplify delete_user (#1)"]);
+    assert!(repo.note("HEAD").is_empty());
+    let run = repo.vouch(&["notes", "rebuild", "HEAD~1..HEAD", "--source", "feature"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let note = repo.note("HEAD");
+    let record = note.iter().find(|r| r["path"] == "src/auth.rs").unwrap_or_else(|| panic!("{note:#?}"));
+    assert_eq!(record["deleted_before"], serde_json::json!([6]), "{record:#}");
+    let (code, report) = repo.verify("HEAD~1..HEAD");
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(only_failure(&report, "unapproved-ai")["name"], "delete_user", "{report:#}");
+}
+
+#[test]
 fn the_gate_refuses_a_staged_ai_deletion_until_it_is_approved() {
     let repo = Repo::init(BLOCK, GUARDED);
     repo.agent_edit("src/auth.rs", CHECK_OLD, CHECK_NEW, "toolu_del");
@@ -366,5 +428,7 @@ fn the_editor_marks_the_function_an_agent_deleted_lines_from() {
     let diagnostics = server.diagnostics(&uri, 1);
     assert_eq!(diagnostics.len(), 1, "the editor asks what status asks: {diagnostics:#?}");
     assert_eq!(diagnostics[0]["data"]["fingerprint"], fingerprint.as_str(), "{diagnostics:#?}");
+    let message = str_of(&diagnostics[0]["message"]);
+    assert!(message.contains("3 lines deleted"), "said as what it is, not as AI lines: {message}");
     server.shutdown();
 }

@@ -657,9 +657,10 @@ pub fn inserted_ranges(old: &str, new: &str) -> Vec<Range<usize>> {
 
 /// Where `new` lacks lines of `old`, by whole lines: for each place, the
 /// byte offset of `new` where the removed lines stood (the start of the
-/// line after them, or the end) and how many lines went (removed, or
-/// replaced by other lines: the lineage tells which by the lines that
-/// stand there).
+/// line after them, or the end) and how many lines went. Lines replaced by
+/// text of substance are not a removal but that text's edit (recorded as
+/// its AI lines; a person who marks them as theirs claims the rewrite):
+/// only lines removed, or replaced by blank lines, count.
 pub fn removed_places(old: &str, new: &str) -> Vec<(usize, u32)> {
     use similar::{Algorithm, DiffTag, TextDiff};
     if old.is_empty() {
@@ -675,7 +676,12 @@ pub fn removed_places(old: &str, new: &str) -> Vec<(usize, u32)> {
     }
     starts.push(at);
     let mut out: Vec<(usize, u32)> = Vec::new();
-    for op in lines.ops().iter().filter(|op| matches!(op.tag(), DiffTag::Delete | DiffTag::Replace)) {
+    let blank = |range: std::ops::Range<usize>| lines.new_slices()[range].iter().all(|l| l.trim().is_empty());
+    for op in lines.ops().iter().filter(|op| match op.tag() {
+        DiffTag::Delete => true,
+        DiffTag::Replace => blank(op.new_range()),
+        _ => false,
+    }) {
         let place = starts[op.new_range().start.min(starts.len() - 1)];
         let removed = op.old_range().len() as u32;
         match out.last_mut() {
@@ -710,6 +716,19 @@ mod tests {
     const CURSOR: &str = include_str!("../../tests/fixtures/agent-hooks/cursor-after-file-edit.json");
     const TAB: &str = include_str!("../../tests/fixtures/agent-hooks/cursor-after-tab-file-edit.json");
     const TRANSCRIPT: &str = include_str!("../../tests/fixtures/agent-hooks/claude-code-transcript.jsonl");
+
+    #[test]
+    fn removed_lines_are_placed_where_they_stood() {
+        let old = "a\ncheck\nguard\nb\nc\nd\n";
+        // Removed: before `b` (byte 2 of the new text), 2 lines.
+        assert_eq!(removed_places(old, "a\nb\nc\nd\n"), [(2, 2)]);
+        // Replaced by a blank line: still a removal; by text: that text's.
+        assert_eq!(removed_places(old, "a\n\nb\nc\nd\n"), [(2, 2)]);
+        assert!(removed_places(old, "a\nlog()\nb\nc\nd\n").is_empty());
+        // At the end, and nothing for a new file.
+        assert_eq!(removed_places(old, "a\ncheck\nguard\nb\n"), [(16, 2)]);
+        assert!(removed_places("", "x\n").is_empty());
+    }
 
     fn edit(parsed: Result<Parsed, PayloadError>) -> AgentEdit {
         match parsed {

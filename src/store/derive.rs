@@ -480,7 +480,7 @@ impl Derived {
         for (commit, kind) in tagged {
             if seen.insert(commit) {
                 let mut claims = claims_with(repo, commit, bots, paths, true, unknown)?;
-                claims.records.retain(|r| !r.ai.is_empty());
+                claims.records.retain(|r| !r.ai.is_empty() || !r.deleted_before.is_empty());
                 out.sources.push((claims, kind));
             }
         }

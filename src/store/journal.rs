@@ -978,6 +978,17 @@ mod tests {
     }
 
     #[test]
+    fn places_of_deletions_are_line_starts_of_a_text() {
+        let removed = |at: usize| AiDeletion { at, lines: 2, first: String::new(), attribution: Attribution::typed() };
+        let text = b"one\ntwo\n";
+        let got = check_deletions(text, &[removed(8), removed(0), removed(4), removed(4)]).unwrap();
+        assert_eq!(got.iter().map(|d| d.at).collect::<Vec<_>>(), [0, 4, 8], "sorted, one per place");
+        assert!(check_deletions(text, &[removed(2)]).is_err(), "inside a line");
+        assert!(check_deletions(text, &[removed(9)]).is_err(), "past the end");
+        assert!(check_deletions(b"\xff\n", &[removed(0)]).is_err(), "not text");
+    }
+
+    #[test]
     fn a_journal_can_be_shared_between_threads() {
         fn shared<T: Send + Sync>() {}
         shared::<Journal>();

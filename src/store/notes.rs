@@ -22,6 +22,22 @@
 //! but do not attest the commit: [`attests`]). Both are optional: older
 //! notes read as before, and older readers ignore them.
 //!
+//! A file record may also carry `deleted_before`: the places where that
+//! origin removed lines in the commit, each the 1-based line of the blob
+//! the removed lines stood just before (its line count plus one: at its
+//! end). A removal leaves no AI line, so a record may have `"ai":[]` and
+//! places only:
+//!
+//! ```text
+//! {"v":1,"path":"src/auth.rs","blob":"<oid>","ai":[],"origin":{"tool":"claude-code"},"evidence":"agent-hook","approvals":[],"deleted_before":[6]}
+//! ```
+//!
+//! Older readers parse such a record (the field is unknown to them and
+//! ignored), but `vouch verify` of a build that predates it finds the note
+//! not as it would write it and reports `note-mismatch` on that commit: it
+//! fails closed rather than passing the removal. Notes without removals
+//! are written exactly as before.
+//!
 //! A note that cannot be read is an error naming the commit and the line:
 //! the gate and the verifier fail closed on it.
 //!
@@ -1120,8 +1136,22 @@ fn recover_records(
                 }
             };
             let ai = intersect(&surviving_lines(&old, &record.ai, &new), &fresh);
-            if !ai.is_empty() {
-                files.push(record.moved(new_blob, ai));
+            // Places of AI deletions, where this commit removes lines too.
+            let deleted_before = if record.deleted_before.is_empty() {
+                Vec::new()
+            } else {
+                let base = old_blob.and_then(|id| texts.get(repo, id));
+                let removals = crate::lineage::removals(
+                    &crate::lineage::split_lines(base.as_deref().unwrap_or("").as_bytes()),
+                    &crate::lineage::split_lines(new.as_bytes()),
+                );
+                reanchor_gaps(&old, &record.deleted_before, &new)
+                    .into_iter()
+                    .filter(|&before| removals.iter().any(|r| r.gaps.contains(&(before as usize - 1))))
+                    .collect()
+            };
+            if !ai.is_empty() || !deleted_before.is_empty() {
+                files.push(FileRecord { deleted_before, ..record.moved(new_blob, ai) });
                 used = true;
             }
         }
@@ -1162,6 +1192,35 @@ mod tests {
         assert_eq!(NoteRecord::NoAi.to_line(), r#"{"v":1,"attest":"no-ai"}"#);
         let via_serde: NoteRecord = serde_json::from_str(&line).unwrap();
         assert_eq!(serde_json::to_string(&via_serde).unwrap(), line);
+    }
+
+    #[test]
+    fn places_of_ai_deletions_round_trip_and_are_checked() {
+        let r = NoteRecord::File(FileRecord { deleted_before: vec![2, 9], ..record("src/a.rs", Vec::new()) });
+        let line = r.to_line();
+        expect_test::expect![[r#"{"v":1,"path":"src/a.rs","blob":"0123456789abcdef0123456789abcdef01234567","ai":[],"origin":{"tool":"claude","model":"opus"},"evidence":"agent-hook","approvals":["a1"],"deleted_before":[2,9]}"#]].assert_eq(&line);
+        assert_eq!(NoteRecord::parse_line(&line), Ok(r));
+        for bad in ["[0]", "[3,3]", "[9,2]"] {
+            let got = NoteRecord::parse_line(&line.replace("[2,9]", bad));
+            assert!(got.as_ref().is_err_and(|e| e.contains("deleted_before")), "{bad}: {got:?}");
+        }
+        // Records of one origin merge their places, as their lines.
+        let a = FileRecord { deleted_before: vec![4], ..record("src/a.rs", vec![[1, 1]]) };
+        let b = FileRecord { deleted_before: vec![2, 4], ..record("src/a.rs", Vec::new()) };
+        let merged = merge_records(vec![a, b]);
+        assert_eq!(merged.len(), 1);
+        assert_eq!((merged[0].ai.clone(), merged[0].deleted_before.clone()), (vec![[1, 1]], vec![2, 4]));
+    }
+
+    #[test]
+    fn places_of_deletions_follow_a_rewrite() {
+        // Lines added above move the place; the end stays the end.
+        assert_eq!(reanchor_gaps("a\nb\nc\n", &[2, 4], "x\ny\na\nb\nc\n"), [4, 6]);
+        // The line before it rewritten: placed before the line after it.
+        assert_eq!(reanchor_gaps("a\nb\nc\n", &[3], "a\nB\nc\n"), [3]);
+        // Both gone: dropped.
+        assert_eq!(reanchor_gaps("a\nb\nc\n", &[3], "a\nx\n"), Vec::<u32>::new());
+        assert_eq!(reanchor_gaps("a\n", &[1], "z\na\n"), [1]);
     }
 
     #[test]

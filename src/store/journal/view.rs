@@ -414,6 +414,30 @@ mod tests {
         assert_eq!(guessed, vec![" ", "\n    ", " ", " ", "\n"]);
     }
 
+    #[test]
+    fn places_of_deletions_follow_the_text() {
+        let old = "a\nb\nc\n";
+        let removed = AiDeletion { at: 2, lines: 1, first: String::new(), attribution: ai("agent") };
+        let mut r = record(1, false, old, &[]);
+        if let super::super::record::Body::Delta(f) = &mut r.body {
+            f.deletions.push(removed);
+        }
+        let mut text_of = |hex: &str| -> Result<Arc<str>, String> {
+            hex.strip_prefix("blob-of-").map(Arc::from).ok_or_else(|| "unknown".to_string())
+        };
+        let at = |current: &str, text_of: &mut dyn FnMut(&str) -> Result<Arc<str>, String>| {
+            let (found, unusable) = deletions(&[&r], current, None, text_of);
+            assert!(unusable.is_empty());
+            found.iter().map(|d| d.at).collect::<Vec<_>>()
+        };
+        assert_eq!(at(old, &mut text_of), [2]);
+        // Lines added above move it; a changed line after it keeps it
+        // before that line.
+        assert_eq!(at("x\ny\na\nb\nc\n", &mut text_of), [6]);
+        assert_eq!(at("a\nB!\nc\n", &mut text_of), [2]);
+        assert_eq!(carry_point(5, &[(2..8, 1)]), 2, "inside replaced text: where it starts");
+    }
+
     fn record(n: u64, snapshot: bool, text: &str, spans: &[(Range<usize>, Attribution)]) -> Record {
         use super::super::record::{Body, FileVersion, SCHEMA_VERSION, SpanRecord};
         let file = FileVersion {
