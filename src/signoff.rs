@@ -322,8 +322,14 @@ impl Ledger {
 }
 
 /// How much AI text a requested unit holds by its own account (its
-/// `ai_lines`), for the policy's thresholds.
+/// `ai_lines`), for the policy's thresholds. A request names no AI line of
+/// a unit only when an AI removed lines from it (a removal leaves none):
+/// that counts as one removed line, so the request is not closed as
+/// needing nothing.
 pub fn requested_amount(unit: &records::RequestedUnit) -> AiAmount {
+    if unit.ai_lines.is_empty() {
+        return AiAmount { deleted: 1, ..AiAmount::default() };
+    }
     // Whitespace as the review units count it (ASCII), over the unit's
     // bytes, UTF-8 or not.
     let text = unit.text.as_bytes();

@@ -93,6 +93,9 @@ fn an_ai_commit_that_only_deletes_a_permission_check_needs_sign_off() {
     assert_eq!(coverage["ai_lines"], 0, "{report:#}");
     assert_eq!(coverage["ai_deletions"], 1, "{report:#}");
     assert!(coverage.to_string().contains("trailer: claude"), "{report:#}");
+    let log = a.run(&["log", "origin/main..HEAD", "--format", "json"]);
+    let log: Value = serde_json::from_str(&log.stdout).unwrap_or_else(|e| panic!("{e}: {log:?}"));
+    assert_eq!((log[0]["ai_lines"].as_u64(), log[0]["ai_deleted_lines"].as_u64()), (Some(0), Some(3)), "{log:#}");
     // The author may not approve it; alice's approval of the function as it
     // is now covers the deletion.
     let participants: Vec<&str> = failure["participants"].as_array().unwrap().iter().map(str_of).collect();
@@ -365,10 +368,17 @@ fn the_gate_refuses_a_staged_ai_deletion_until_it_is_approved() {
     assert_eq!(refused.code, 1, "{refused:?}");
     assert!(refused.all().contains("src/auth.rs:5 function `delete_user`"), "{refused:?}");
 
+    // Requested: the reviewer's queue offers it (a request of a unit an AI
+    // removed lines from names no AI line, and is not closed for that).
+    let run = repo.vouch(&["request", "src/auth.rs:5", "-m", "the router checks admin now"]);
+    assert_eq!(run.code, 0, "{run:?}");
     // The one who accepted the agent's edit may not approve it; alice may.
     let run = repo.vouch(&["approve", "src/auth.rs:5", "--yes"]);
     assert_eq!(run.code, 1, "{run:?}");
     repo.as_user("alice");
+    let queue = repo.vouch(&["review", "--list", "--format", "json"]);
+    let queue: Value = serde_json::from_str(&queue.stdout).unwrap_or_else(|e| panic!("{e}: {queue:?}"));
+    assert_eq!(named(queue["units"].as_array().unwrap(), "delete_user").len(), 1, "{queue:#}");
     let run = repo.vouch(&["approve", "src/auth.rs:5", "--yes"]);
     assert_eq!(run.code, 0, "{run:?}");
     repo.as_user("dev");

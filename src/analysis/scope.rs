@@ -40,7 +40,7 @@ use crate::syntax::Content;
 
 /// The format of the kept lineage (with vouch's version and the hash the
 /// lineage keys moved text by).
-const STAMP: &str = concat!("vouch-lineage-cache/1 ", env!("CARGO_PKG_VERSION"));
+const STAMP: &str = concat!("vouch-lineage-cache/2 ", env!("CARGO_PKG_VERSION"));
 
 /// Kept lineages, at most (one per BASE and HEAD: branches switched
 /// between, commits made).

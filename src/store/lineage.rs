@@ -150,6 +150,9 @@ pub struct Lineage {
     /// The lines each commit added to text files, by path (a version that
     /// is not text, a submodule, adds no lines here).
     pub added: HashMap<Oid, Vec<AddedLines>>,
+    /// The lines each commit removed as an AI (its own AI deletions; a
+    /// removal adds no line to `added`).
+    pub deleted: HashMap<Oid, u32>,
     table: Table,
 }
 
@@ -312,6 +315,7 @@ pub fn walk_commits(
         changed: walker.changed,
         files,
         added: walker.added,
+        deleted: walker.deleted,
         table: walker.table,
     })
 }
@@ -377,6 +381,7 @@ fn run_commits<'r>(
         changed: std::mem::take(&mut changed),
         people: std::mem::take(&mut people),
         added: HashMap::new(),
+        deleted: HashMap::new(),
     };
     let mut children = vec![0u32; commits.len()];
     for &oid in &commits[earlier..] {
@@ -795,6 +800,8 @@ struct Walker<'r> {
     /// Author and committer emails per commit.
     people: HashMap<Oid, Vec<String>>,
     added: HashMap<Oid, Vec<AddedLines>>,
+    /// Lines each commit removed as an AI.
+    deleted: HashMap<Oid, u32>,
 }
 
 /// One file to bring up to a commit: its versions in the parents (each with
@@ -867,6 +874,11 @@ impl Walker<'_> {
             let tags = change.finish(&mut self.table, &self.pool, at, &evidence);
             let kept: Vec<&[Deletion]> = job.olds.iter().map(|o| o.deletions.as_slice()).collect();
             let deletions = change.deletions(&mut self.table, &kept, &tags, at, &evidence);
+            let own: u32 =
+                deletions.iter().filter(|d| self.table.commits(d.tag.commits) == [at]).map(|d| d.lines).sum();
+            if own > 0 {
+                *self.deleted.entry(oid).or_default() += own;
+            }
             if new.kind == VersionKind::Text {
                 added.push(self.count_added(path, &change.own_lines(), &tags, &evidence));
             }
