@@ -414,40 +414,31 @@ fn add_deletion(table: &mut Table, out: &mut Vec<Deletion>, deletion: Deletion) 
 }
 
 /// The last word on the AI deletions of a file version at the end of the
-/// range: one whose place has BASE's lines on both sides, next to each
-/// other as BASE has them, removed nothing of BASE (the lines came back,
-/// or were added and removed within the range) and is dropped; the rest
-/// stand, wherever the lines around them came from.
+/// range: one stands only where the version lacks lines of BASE, at any
+/// place a diff could put that removal (with repeated lines, a removal can
+/// be placed at several: BASE's lines on both sides of a deletion prove
+/// nothing then). One at a place where nothing of BASE is missing removed
+/// nothing of it (the lines came back, or were added and removed within
+/// the range) and is dropped.
 pub fn settle_deletions(lines: &[&[u8]], deletions: &mut Vec<Deletion>, base: Option<&[&[u8]]>) {
     let Some(base) = base else { return };
     if deletions.is_empty() {
         return;
     }
-    let alignment = align(lines, base);
-    deletions.retain(|d| !joined(&alignment, lines.len(), base.len(), d.at as usize));
+    let missing = removals_in(&align(base, lines), base);
+    deletions.retain(|d| missing.iter().any(|r| r.gaps.contains(&(d.at as usize))));
 }
 
-/// Which `gaps` of `old` (as [`Deletion::at`]) `new` still has: the lines
-/// on both sides of the gap, next to each other in `new` too (nothing was
-/// put back between them).
+/// Which `gaps` of `old` (as [`Deletion::at`]) `new` still has: no lines
+/// of `new` stand at the place that `old` lacks (nothing was put back
+/// there, at any place a diff could put it).
 pub fn gaps_kept(old: &[&[u8]], new: &[&[u8]], gaps: &[usize]) -> Vec<bool> {
     if gaps.is_empty() {
         return Vec::new();
     }
-    let alignment = align(old, new);
-    gaps.iter().map(|&g| joined(&alignment, old.len(), new.len(), g)).collect()
-}
-
-/// Whether gap `g` of the old side of `alignment` (`old_len` lines, the new
-/// side `new_len`) lies inside one equal run: the lines on both sides of it
-/// (or the start or the end of both texts) are next to each other on both
-/// sides.
-fn joined(alignment: &Alignment, old_len: usize, new_len: usize, g: usize) -> bool {
-    alignment.equal.iter().any(|&(o, n, len)| {
-        (o < g && g < o + len)
-            || (g == 0 && o == 0 && n == 0)
-            || (g == old_len && o + len == old_len && n + len == new_len)
-    })
+    // Where `old` lacks lines of `new`, in `old`'s gaps.
+    let put_back = removals_in(&align(new, old), new);
+    gaps.iter().map(|g| !put_back.iter().any(|r| r.gaps.contains(g))).collect()
 }
 
 /// A number that changes when the hash [`Pool`] keys lines by changes (a
@@ -1178,13 +1169,43 @@ mod tests {
     }
 
     #[test]
+    fn a_removal_of_repeated_lines_is_not_settled_away() {
+        // BASE repeats a block; the AI removes the first copy. Aligned to
+        // BASE, the lines around the place look untouched (the removal can
+        // as well be the second copy): the deletion stands.
+        let (mut table, pool) = (Table::new(), Pool::default());
+        let base = "check(a);\nuse(a);\ncheck(a);\nuse(a);\n";
+        let outside = vec![OUTSIDE; 4];
+        let claude = Evidence { whole: Some(ai(&mut table, "claude")), ..Evidence::default() };
+        let parents = vec![Version { lines: split_lines(base.as_bytes()), tags: &outside }];
+        let after = "check(a);\nuse(a);\n";
+        let change = Change::new(parents, split_lines(after.as_bytes()));
+        let tags = change.finish(&mut table, &pool, 0, &claude);
+        let mut deletions = change.deletions(&mut table, &[&[]], &tags, 0, &claude);
+        assert_eq!(deletions.len(), 1);
+        // Wherever the lineage placed it, settling keeps it.
+        for at in 0..=2 {
+            let mut placed = vec![Deletion { at, ..deletions[0].clone() }];
+            settle_deletions(&split_lines(after.as_bytes()), &mut placed, Some(&split_lines(base.as_bytes())));
+            assert_eq!(placed.len(), 1, "placed at {at}");
+        }
+        settle_deletions(&split_lines(after.as_bytes()), &mut deletions, Some(&split_lines(base.as_bytes())));
+        assert_eq!(deletions.len(), 1);
+    }
+
+    #[test]
     fn removals_can_be_placed_anywhere_along_equal_lines() {
         let old = split_lines(b"a\nx\nx\nx\nb\n");
         let new = split_lines(b"a\nx\nx\nb\n");
         let found = removals(&old, &new);
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].gaps, 1..=3, "{found:?}");
-        assert_eq!(gaps_kept(&old, &new, &[0, 1, 4, 5]), [true, true, false, true]);
+        // Lines put back at a gap, wherever a diff could put them.
+        let (after, back) = (split_lines(b"a\nb\n"), split_lines(b"a\nc\nb\n"));
+        assert_eq!(gaps_kept(&after, &back, &[0, 1, 2]), [true, false, true]);
+        let (after, back) = (split_lines(b"x\nb\n"), split_lines(b"x\nx\nb\n"));
+        assert_eq!(gaps_kept(&after, &back, &[0, 1, 2]), [false, false, true]);
+        assert_eq!(gaps_kept(&new, &new, &[0, 2, 4]), [true, true, true]);
     }
 
     #[test]
