@@ -391,6 +391,31 @@ fn the_gate_refuses_a_staged_ai_deletion_until_it_is_approved() {
 }
 
 #[test]
+fn an_edit_hook_without_a_snapshot_and_vouch_run_record_removals_too() {
+    // Claude Code's PostToolUse alone (a configuration without PreToolUse).
+    let repo = Repo::init(WARN, GUARDED);
+    let input = serde_json::json!({
+        "file_path": repo.root().join("src/auth.rs"), "old_string": CHECK_OLD, "new_string": CHECK_NEW,
+    });
+    repo.write("src/auth.rs", UNGUARDED);
+    let run = repo.claude_hook("PostToolUse", "Edit", "toolu_post", input);
+    assert!(run.stderr.contains("deleted 3 line(s)"), "{run:?}");
+    let units = repo.status_units("worktree");
+    assert_eq!(named(&units, "delete_user").len(), 1, "{units:#?}");
+
+    // An agent wrapped by `vouch run` that removes the check with sed.
+    let repo = Repo::init(WARN, GUARDED);
+    let run = repo.vouch(&["run", "--", "sed", "-i", "6,8d", "src/auth.rs"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(repo.read("src/auth.rs"), UNGUARDED);
+    assert!(run.stderr.contains("sed deleted 3 line(s) of src/auth.rs"), "{run:?}");
+    let units = repo.status_units("worktree");
+    let found = named(&units, "delete_user");
+    assert_eq!(found.len(), 1, "{units:#?}");
+    assert_eq!(found[0]["ai_deleted"], 3, "{units:#?}");
+}
+
+#[test]
 fn a_person_deleting_through_the_hooks_is_not_flagged() {
     let repo = Repo::init(BLOCK, GUARDED);
     repo.write("src/auth.rs", UNGUARDED);
