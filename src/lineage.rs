@@ -414,19 +414,28 @@ fn add_deletion(table: &mut Table, out: &mut Vec<Deletion>, deletion: Deletion) 
 }
 
 /// The last word on the AI deletions of a file version at the end of the
-/// range: one stands only where the version lacks lines of BASE, at any
-/// place a diff could put that removal (with repeated lines, a removal can
-/// be placed at several: BASE's lines on both sides of a deletion prove
-/// nothing then). One at a place where nothing of BASE is missing removed
-/// nothing of it (the lines came back, or were added and removed within
-/// the range) and is dropped.
+/// range: one whose place has BASE's lines on both sides, next to each
+/// other as in BASE, and where no line of BASE is missing (at any place a
+/// diff could put a removal: with repeated lines a removal can be placed
+/// at several, and the lines around one prove nothing then), removed
+/// nothing and is dropped: the lines came back. The rest stand, those
+/// between lines the range added among them (an AI that removed lines of
+/// a function written earlier in the range changed it).
 pub fn settle_deletions(lines: &[&[u8]], deletions: &mut Vec<Deletion>, base: Option<&[&[u8]]>) {
     let Some(base) = base else { return };
     if deletions.is_empty() {
         return;
     }
-    let missing = removals_in(&align(base, lines), base);
-    deletions.retain(|d| missing.iter().any(|r| r.gaps.contains(&(d.at as usize))));
+    let alignment = align(base, lines);
+    let missing = removals_in(&alignment, base);
+    let (b, n) = (base.len(), lines.len());
+    deletions.retain(|d| {
+        let g = d.at as usize;
+        let between_base_lines = alignment.equal.iter().any(|&(o, s, len)| {
+            (s < g && g < s + len) || (g == 0 && s == 0 && o == 0) || (g == n && s + len == n && o + len == b)
+        });
+        !between_base_lines || missing.iter().any(|r| r.gaps.contains(&g))
+    });
 }
 
 /// Which `gaps` of `old` (as [`Deletion::at`]) `new` still has: no lines
@@ -1166,6 +1175,22 @@ mod tests {
         let mut settled = back.clone();
         settle_deletions(&split_lines(restored.as_bytes()), &mut settled, Some(&base));
         assert!(settled.is_empty(), "the lines are back: {settled:?}");
+    }
+
+    #[test]
+    fn an_ai_removal_from_lines_the_range_added_stands() {
+        // A person adds a function in the range; an AI removes its check.
+        let mut table = Table::new();
+        let base = "fn other() {\n}\n";
+        let mut deletions = vec![Deletion {
+            at: 3,
+            lines: 3,
+            first: "if !actor.admin {".into(),
+            tag: Tag { claim: ai(&mut table, "claude"), commits: table.single(1) },
+        }];
+        let lines = format!("{base}{UNGUARDED}");
+        settle_deletions(&split_lines(lines.as_bytes()), &mut deletions, Some(&split_lines(base.as_bytes())));
+        assert_eq!(deletions.len(), 1, "nothing of BASE is missing, but the function changed");
     }
 
     #[test]

@@ -134,6 +134,22 @@ fn an_ai_deletion_undone_later_in_the_range_needs_nothing() {
 }
 
 #[test]
+fn an_ai_deletion_from_a_function_written_earlier_on_the_branch_needs_sign_off() {
+    // The person writes the guarded function on the branch; the agent then
+    // removes its check. Nothing of BASE is missing, yet the AI changed it.
+    let world = World::new(POLICY);
+    let a = world.clone_as("a", "dev");
+    a.git(&["checkout", "-q", "-b", "feature"]);
+    a.write("src/auth.rs", GUARDED);
+    a.commit("delete_user", None);
+    a.write("src/auth.rs", UNGUARDED);
+    a.commit("simplify delete_user", Some(TRAILER));
+    let (code, report) = a.verify("origin/main..HEAD");
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(only_failure(&report, "unapproved-ai")["name"], "delete_user", "{report:#}");
+}
+
+#[test]
 fn an_ai_deletion_survives_a_person_editing_the_function_afterwards() {
     let (_world, a) = trailer_commit(GUARDED, UNGUARDED);
     // A person reformats the signature in a later commit: the function
