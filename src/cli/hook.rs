@@ -19,9 +19,11 @@
 //!   nothing, and says so. The edit's AI spans carry its intent (see
 //!   [`crate::intent`]): for Claude Code, the prompt and the agent's words
 //!   found in the transcript's last [`transcript::TAIL_BUDGET`] bytes; for
-//!   Cursor, its conversation and generation ids; for Gemini CLI and Codex,
-//!   none (their transcripts' formats are not documented); as much as the
-//!   worktree's policy (`intent`) keeps. `generic --file PATH`: whatever changed in the
+//!   the others, what their payloads offer ([`intent::Offered`]: Cursor's
+//!   conversation and generation ids, Codex's call and turn ids, Gemini
+//!   CLI's words for the call; their transcripts' formats are not
+//!   documented, so none is read); as much as the worktree's policy
+//!   (`intent`) keeps. `generic --file PATH`: whatever changed in the
 //!   file since vouch last saw it (the journal's latest version of it,
 //!   else the index's, else HEAD's; all of a new file).
 //! - `pre-commit`: the gate, `vouch check --staged`. `prepare-commit-msg`:
@@ -52,19 +54,20 @@
 
 use std::cell::OnceCell;
 use std::io::Read;
-use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use git2::{ObjectType, Oid, Repository};
 
-use super::agent_record::{Target, absolute, last_seen, lines_in, record, record_whole, target, user_email, written};
+use super::agent_record::{
+    Target, Written, absolute, append, last_seen, record, record_whole, say_recorded, target, written,
+};
 use super::agents::{self, Agent, Parsed, Scope};
 use super::{Format, Outcome};
 use crate::display;
 use crate::intent::{self, Intent, IntentLevel};
-use crate::provenance::{AiKind, AiSource, Attribution, Evidence};
-use crate::store::journal::{Entry, Journal};
+use crate::provenance::{AiKind, AiSource, Evidence};
+use crate::store::journal::Journal;
 use crate::store::snapshot::Snapshot;
 use crate::store::{notes, policy_file, repo, transcript};
 
@@ -286,40 +289,33 @@ fn after_edit(agent: Agent, edit: agents::AgentEdit) -> anyhow::Result<Outcome> 
     let mut source = edit.source.clone();
     let level = intent_level(&target.repo);
     // Only Claude Code's transcript has a format vouch reads (see
-    // [`crate::intent`]); Gemini CLI's and Codex's are not documented, so
-    // their edits carry no intent.
+    // [`crate::intent`]); the others keep what their payloads offer.
     let intent = match agent {
         Agent::ClaudeCode => {
             let (model, intent) = from_transcript(edit.transcript_path.as_deref(), edit.tool_use_id.as_deref(), level);
             source.model = model;
             intent
         }
-        Agent::Cursor => Intent::from_ids(source.session.as_deref(), edit.generation.as_deref(), level),
         Agent::Gemini => {
             source.model = gemini_model();
-            None
+            Intent::from_payload(&edit.offered, level)
         }
-        Agent::Codex => None,
+        Agent::Cursor | Agent::Codex => Intent::from_payload(&edit.offered, level),
     };
     let snapshot = snapshot_for(&target.repo, edit.tool_use_id.as_deref());
     let Some(text) = target.text() else { return whole(&target, source, intent) };
     let before = snapshot.as_ref().and_then(|s| snapshot_before(&target.repo, s, &target.rel));
-    let ranges = match before {
+    let changed = match before {
         Some(before) => written(&String::from_utf8_lossy(&before), text),
         None => without_snapshot(&target, text, &edit.change)?,
     };
-    if ranges.is_empty() {
+    if changed.is_empty() {
         eprintln!("vouch: nothing to record in {}", display::line(&target.rel));
         return Ok(Outcome::Ok);
     }
     let redacted = intent.as_ref().map_or(0, |i| i.redacted);
-    record(&target, &ranges, source.clone(), Evidence::AgentHook, intent)?;
-    eprintln!(
-        "vouch: recorded {} AI line(s) of {} ({})",
-        lines_in(&target.bytes, &ranges),
-        display::line(&target.rel),
-        display::line(&source.tool)
-    );
+    record(&target, &changed, source.clone(), Evidence::AgentHook, intent)?;
+    say_recorded(&target, &changed, &source.tool);
     if redacted > 0 {
         eprintln!("vouch: {redacted} secret(s) redacted from the intent kept with the edit");
     }
@@ -343,6 +339,15 @@ fn intent_level(repo: &Repository) -> IntentLevel {
     }
 }
 
+/// What a payload offers as intent, as the worktree's policy keeps it (the
+/// policy is read only when there is something to keep).
+fn payload_intent(repo: &Repository, offered: &intent::Offered) -> Option<Intent> {
+    if *offered == intent::Offered::default() {
+        return None;
+    }
+    Intent::from_payload(offered, intent_level(repo))
+}
+
 /// The model and the intent behind tool call `call`, from the end of a
 /// Claude Code transcript ([`transcript::TAIL_BUDGET`] bytes, read once);
 /// the model from the environment first, and from further back in the
@@ -363,8 +368,10 @@ fn from_transcript(path: Option<&str>, call: Option<&str>, level: IntentLevel) -
 /// with: where its text is in the file; where that text is gone (another
 /// hook reformatted it) or the edit wrote a whole file that existed, what
 /// changed since vouch last saw the file (more than the edit, perhaps:
-/// never less).
-fn without_snapshot(target: &Target, text: &str, change: &agents::Change) -> anyhow::Result<Vec<Range<usize>>> {
+/// never less). An edit that removes lines (a replacement with fewer
+/// lines, a whole file written over another) takes the removals since
+/// vouch last saw the file: its own among them.
+fn without_snapshot(target: &Target, text: &str, change: &agents::Change) -> anyhow::Result<Written> {
     let candidates: OnceCell<Vec<Oid>> = OnceCell::new();
     let previous = |text: &str| {
         let known = candidates.get_or_init(|| previous_versions(&target.repo, &target.rel));
@@ -378,12 +385,22 @@ fn without_snapshot(target: &Target, text: &str, change: &agents::Change) -> any
         );
     }
     let whole_write = matches!(change, agents::Change::Write { .. });
-    if located.missing == 0 && !whole_write {
-        return Ok(located.ranges);
+    let removes = match change {
+        agents::Change::Write { .. } => true,
+        agents::Change::Replace(replacements) => {
+            replacements.iter().any(|r| !agents::removed_places(&r.old, &r.new).is_empty())
+        }
+    };
+    if located.missing == 0 && !whole_write && !removes {
+        return Ok(Written::ranges(located.ranges));
     }
     let journal = Journal::open(&target.repo).context("cannot open the journal")?;
     let seen = last_seen(&target.repo, &journal, &target.rel)?;
     let seen = String::from_utf8_lossy(&seen);
+    let since = written(&seen, text);
+    if located.missing == 0 && !whole_write {
+        return Ok(Written { ranges: located.ranges, removed: since.removed });
+    }
     if located.missing > 0 {
         eprintln!(
             "vouch: the edit's text is not in {} as written (reformatted?); recording what changed since vouch last saw it",
@@ -392,11 +409,11 @@ fn without_snapshot(target: &Target, text: &str, change: &agents::Change) -> any
     }
     if whole_write {
         // All of a new file; of a file that existed, what the write changed.
-        return Ok(if seen.is_empty() { located.ranges } else { written(&seen, text) });
+        return Ok(if seen.is_empty() { Written::ranges(located.ranges) } else { since });
     }
     let mut ranges = located.ranges;
-    ranges.extend(written(&seen, text));
-    Ok(agents::merge(ranges))
+    ranges.extend(since.ranges);
+    Ok(Written { ranges: agents::merge(ranges), removed: since.removed })
 }
 
 /// `PostToolUse` of a shell command: every file that changed between the
@@ -430,9 +447,9 @@ fn after_shell(agent: Agent, shell: agents::Shell) -> anyhow::Result<Outcome> {
         }
         Agent::Gemini => {
             source.model = gemini_model();
-            None
+            payload_intent(&repo, &shell.offered)
         }
-        Agent::Cursor | Agent::Codex => None,
+        Agent::Cursor | Agent::Codex => payload_intent(&repo, &shell.offered),
     };
     let journal = Journal::open(&repo).context("cannot open the journal")?;
     let mut recorded = 0;
@@ -445,25 +462,15 @@ fn after_shell(agent: Agent, shell: agents::Shell) -> anyhow::Result<Outcome> {
         if before == target.bytes {
             continue;
         }
-        let ranges = match target.text() {
+        let changed = match target.text() {
             Some(text) => written(&String::from_utf8_lossy(&before), text),
-            None => std::iter::once(0..target.bytes.len()).collect(),
+            None => Written::ranges(std::iter::once(0..target.bytes.len()).collect()),
         };
-        if ranges.is_empty() {
+        if changed.is_empty() {
             continue;
         }
-        let attribution =
-            Attribution::ai(source.clone(), Evidence::AgentHook, user_email(&repo)).with_intent(intent.clone());
-        let spans: Vec<(Range<usize>, Attribution)> = ranges.iter().map(|r| (r.clone(), attribution.clone())).collect();
-        journal
-            .append(&repo, Entry::delta(&target.rel, &target.bytes, &spans))
-            .with_context(|| format!("cannot record the edit of {}", target.rel))?;
-        eprintln!(
-            "vouch: recorded {} AI line(s) of {} ({})",
-            lines_in(&target.bytes, &ranges),
-            display::line(&target.rel),
-            display::line(&source.tool)
-        );
+        append(&journal, &target, &changed, source.clone(), Evidence::AgentHook, intent.clone())?;
+        say_recorded(&target, &changed, &source.tool);
         recorded += 1;
     }
     if recorded == 0 {
@@ -493,6 +500,7 @@ fn after_files(files: agents::FileSet) -> anyhow::Result<Outcome> {
         return Ok(Outcome::Ok);
     };
     let snapshot = snapshot_for(&first.repo, files.tool_use_id.as_deref());
+    let intent = payload_intent(&first.repo, &files.offered);
     let mut recorded = 0;
     for target in &targets {
         let before = match snapshot.as_ref().and_then(|s| snapshot_before(&target.repo, s, &target.rel)) {
@@ -507,20 +515,15 @@ fn after_files(files: agents::FileSet) -> anyhow::Result<Outcome> {
         }
         // A file that is not UTF-8 is recorded whole: the edit cannot be
         // located in it.
-        let ranges = match target.text() {
+        let changed = match target.text() {
             Some(text) => written(&String::from_utf8_lossy(&before), text),
-            None => std::iter::once(0..target.bytes.len()).collect(),
+            None => Written::ranges(std::iter::once(0..target.bytes.len()).collect()),
         };
-        if ranges.is_empty() {
+        if changed.is_empty() {
             continue;
         }
-        record(target, &ranges, files.source.clone(), Evidence::AgentHook, None)?;
-        eprintln!(
-            "vouch: recorded {} AI line(s) of {} ({})",
-            lines_in(&target.bytes, &ranges),
-            display::line(&target.rel),
-            display::line(&files.source.tool)
-        );
+        record(target, &changed, files.source.clone(), Evidence::AgentHook, intent.clone())?;
+        say_recorded(target, &changed, &files.source.tool);
         recorded += 1;
     }
     if recorded == 0 {
@@ -603,18 +606,13 @@ fn generic(file: &Path, source: AiSource) -> anyhow::Result<Outcome> {
     let (Some(text), Ok(before)) = (target.text(), String::from_utf8(before)) else {
         return whole(&target, source, None);
     };
-    let ranges = agents::inserted_ranges(&before, text);
-    if ranges.is_empty() {
+    let changed = written(&before, text);
+    if changed.is_empty() {
         eprintln!("vouch: nothing to record: {} has no new text since vouch last saw it", display::line(&target.rel));
         return Ok(Outcome::Ok);
     }
-    record(&target, &ranges, source.clone(), Evidence::AgentHook, None)?;
-    eprintln!(
-        "vouch: recorded {} AI line(s) of {} ({})",
-        lines_in(&target.bytes, &ranges),
-        display::line(&target.rel),
-        display::line(&source.tool)
-    );
+    record(&target, &changed, source.clone(), Evidence::AgentHook, None)?;
+    say_recorded(&target, &changed, &source.tool);
     Ok(Outcome::Ok)
 }
 

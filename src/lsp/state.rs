@@ -1098,6 +1098,7 @@ impl State {
                     may_approve: q.may_approve,
                     requester: q.requester.clone(),
                     rationale: q.rationale.clone(),
+                    rationale_from: q.rationale_from,
                     located,
                 });
             }
@@ -1124,6 +1125,7 @@ impl State {
                     may_approve: a.verdict.may_approve && a.verdict.state.needs_signoff(),
                     requester: None,
                     rationale: None,
+                    rationale_from: None,
                     located: true,
                 });
             }
@@ -1553,13 +1555,28 @@ fn diagnostics(d: &OpenDoc, enc: Encoding) -> Vec<Diagnostic> {
             UnitState::Approved | UnitState::Exempt => continue,
         };
         let sources: Vec<String> = a.sources.iter().map(source_label).collect();
-        let mut message = format!(
-            "AI-written {} ({}, {} line{}) {state_text}",
-            unit_label(&a.unit),
-            sources.join(", "),
-            a.unit.ai_lines,
-            if a.unit.ai_lines == 1 { "" } else { "s" },
-        );
+        let deleted = a.ai_deleted();
+        let mut message = if a.unit.ai_lines == 0 && deleted > 0 {
+            // Nothing AI-written is left: an AI removed lines from it.
+            format!(
+                "{} changed by an AI deletion ({}, {deleted} line{} deleted) {state_text}",
+                unit_label(&a.unit),
+                sources.join(", "),
+                if deleted == 1 { "" } else { "s" },
+            )
+        } else {
+            format!(
+                "AI-written {} ({}, {} line{}) {state_text}",
+                unit_label(&a.unit),
+                sources.join(", "),
+                a.unit.ai_lines,
+                if a.unit.ai_lines == 1 { "" } else { "s" },
+            )
+        };
+        if a.unit.ai_lines > 0 && deleted > 0 {
+            message
+                .push_str(&format!("; an AI also deleted {deleted} line{} of it", if deleted == 1 { "" } else { "s" }));
+        }
         if !a.unit.risk.is_empty() {
             message.push_str(&format!("; risk: {}", a.unit.risk.join(", ")));
         }
@@ -1641,6 +1658,9 @@ fn queue_diagnostic(unit: &repo_queue::QueuedUnit) -> Diagnostic {
     }
     if let Some(rationale) = &unit.rationale {
         message.push_str(&format!("; rationale: {rationale}"));
+        if let Some(from) = unit.rationale_from {
+            message.push_str(&format!(" ({})", from.describe()));
+        }
     }
     if !unit.reviewers.is_empty() {
         message.push_str(&format!("; sign-off by: {}", unit.reviewers.join(", ")));
