@@ -12,6 +12,12 @@
 //! removed as an AI are counted apart (`AI deletion`): a removal adds no
 //! AI line.
 //! Approvals are the approval records its vouch note lists.
+//!
+//! The bots and the rest of the policy are the policy at A for a range
+//! `A..B` (as verify reads them), else at BASE of the work in progress;
+//! never the working tree's. A note of nothing but imported records (Agent
+//! Trace) is named `imported: agent-trace` and does not count as a note,
+//! as in verify.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 

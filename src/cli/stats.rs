@@ -6,6 +6,12 @@
 //! wrote, and how much senior review the policy's `[[triage]]` saves.
 //! `vouch report` draws the same numbers.
 //!
+//! A range `A..B` is judged as `vouch verify A..B` judges it, under the
+//! policy (and allowed signers) at A; without one, under the policy at BASE
+//! of the work in progress. `SOURCE_DATE_EPOCH` (seconds since 1970), when
+//! set, is the time the numbers are as of (ages, the report's date), so
+//! that the same history gives the same output.
+//!
 //! The numbers are read by [`super::team`] and computed in
 //! [`crate::queue`].
 
