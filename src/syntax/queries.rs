@@ -67,6 +67,25 @@ pub fn sources(language: Language) -> Option<(&'static str, &'static str)> {
     })
 }
 
+/// A digest of every query text compiled in: what the units and risk tags
+/// found in a text depend on, besides the grammars (which change only with
+/// vouch's dependencies, and so with its version).
+pub fn digest() -> &'static str {
+    static DIGEST: OnceLock<String> = OnceLock::new();
+    DIGEST.get_or_init(|| {
+        let mut all = String::new();
+        for language in Language::ALL {
+            if let Some((units, risk)) = sources(language) {
+                for part in [language.name(), units, risk] {
+                    all.push_str(part);
+                    all.push('\0');
+                }
+            }
+        }
+        crate::fingerprint::sha256_hex(all.as_bytes())
+    })
+}
+
 /// What a capture of `units.scm` means.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UnitCapture {

@@ -260,7 +260,7 @@ impl<'a> Finder<'a> {
         let roots = normalize(&roots, self.src.len());
 
         let chosen: Vec<&Candidate> = candidates.iter().zip(&direct).filter(|&(_, &d)| d > 0).map(|(c, _)| c).collect();
-        let mut units = self.syntax_units(&chosen);
+        let mut units = self.syntax_units(&chosen, Some((&windows, &candidates)));
         if in_gates {
             units.push(self.file_unit());
         }
@@ -285,7 +285,7 @@ impl<'a> Finder<'a> {
             let smallest =
                 candidates.iter().filter(|c| c.range.contains(&offset)).min_by_key(|c| (c.range.len(), c.pattern));
             if let Some(c) = smallest {
-                return self.syntax_units(&[c]).pop();
+                return self.syntax_units(&[c], None).pop();
             }
         }
         let line = self.text.git_lines().line_of(offset);
@@ -380,27 +380,42 @@ impl<'a> Finder<'a> {
                 found.push(Candidate { range: self.unit_range(node), kind, name, pattern });
             }
         }
-        found.sort_by(|a, b| {
-            (a.range.start, std::cmp::Reverse(a.range.end), a.pattern, a.name.is_none()).cmp(&(
-                b.range.start,
-                std::cmp::Reverse(b.range.end),
-                b.pattern,
-                b.name.is_none(),
-            ))
-        });
-        found.dedup_by(|later, earlier| later.range == earlier.range);
+        sort_candidates(&mut found);
         found
     }
 
     /// The units of `chosen` candidates. The units nested in them and
     /// their risk captures are found in one pass over their text, not one
     /// per unit: a query cursor walks from the root to its range each time.
-    fn syntax_units(&self, chosen: &[&Candidate]) -> Vec<Unit> {
+    /// `known`: windows already queried (sorted, disjoint) and the
+    /// candidates found in them; the chosen text inside them is not
+    /// queried again (for a file that is all AI, that is all of it).
+    fn syntax_units(&self, chosen: &[&Candidate], known: Option<(&[Range<usize>], &[Candidate])>) -> Vec<Unit> {
         if chosen.is_empty() {
             return Vec::new();
         }
         let windows = coalesce(chosen.iter().map(|c| c.range.clone()).collect());
-        let nested = self.candidates(&windows);
+        let nested = match known {
+            // Every candidate whose node meets a queried window was found
+            // there, so the candidates inside a chosen range that lies in
+            // one are among `found`; only the other ranges are queried.
+            Some((queried, found)) => {
+                let inside = |w: &Range<usize>| {
+                    let i = queried.partition_point(|q| q.end < w.end);
+                    queried.get(i).is_some_and(|q| q.start <= w.start && w.end <= q.end)
+                };
+                let rest: Vec<Range<usize>> = windows.iter().filter(|w| !inside(w)).cloned().collect();
+                if rest.is_empty() {
+                    found.to_vec()
+                } else {
+                    let mut all = found.to_vec();
+                    all.extend(self.candidates(&rest));
+                    sort_candidates(&mut all);
+                    all
+                }
+            }
+            None => self.candidates(&windows),
+        };
         let risk = self.risk_captures(&windows);
         chosen.iter().map(|c| self.syntax_unit(c, &nested, &risk)).collect()
     }
@@ -946,6 +961,20 @@ fn normalize(ranges: &[Range<usize>], len: usize) -> Vec<Range<usize>> {
         }
     }
     out
+}
+
+/// Sort candidates by start, longest first, and keep one per unit range:
+/// the first pattern's (then a named one).
+fn sort_candidates(found: &mut Vec<Candidate>) {
+    found.sort_by(|a, b| {
+        (a.range.start, std::cmp::Reverse(a.range.end), a.pattern, a.name.is_none()).cmp(&(
+            b.range.start,
+            std::cmp::Reverse(b.range.end),
+            b.pattern,
+            b.name.is_none(),
+        ))
+    });
+    found.dedup_by(|later, earlier| later.range == earlier.range);
 }
 
 /// Windows (sorted by start) merged where they overlap or nearly touch.
