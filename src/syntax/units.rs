@@ -202,6 +202,10 @@ struct Finder<'a> {
     ai: Vec<Range<usize>>,
     /// Where the file's preamble ends (see [`Finder::preamble_end`]).
     preamble: OnceCell<usize>,
+    /// Take the units nested in chosen ones from the candidates already
+    /// found where they can be (see [`Finder::syntax_units`]); off only in
+    /// the tests that check it changes nothing.
+    reuse: bool,
 }
 
 impl<'a> Finder<'a> {
@@ -221,7 +225,15 @@ impl<'a> Finder<'a> {
         text: &'a Text,
         ai: &[Range<usize>],
     ) -> Finder<'a> {
-        Finder { language, text, src: text.as_str(), syntax, ai: normalize(ai, text.len()), preamble: OnceCell::new() }
+        Finder {
+            language,
+            text,
+            src: text.as_str(),
+            syntax,
+            ai: normalize(ai, text.len()),
+            preamble: OnceCell::new(),
+            reuse: true,
+        }
     }
 
     /// The units to which the non-whitespace bytes of `select` belong.
@@ -260,7 +272,7 @@ impl<'a> Finder<'a> {
         let roots = normalize(&roots, self.src.len());
 
         let chosen: Vec<&Candidate> = candidates.iter().zip(&direct).filter(|&(_, &d)| d > 0).map(|(c, _)| c).collect();
-        let mut units = self.syntax_units(&chosen, Some((&windows, &candidates)));
+        let mut units = self.syntax_units(&chosen, self.reuse.then_some((&windows[..], &candidates[..])));
         if in_gates {
             units.push(self.file_unit());
         }
@@ -389,7 +401,7 @@ impl<'a> Finder<'a> {
     /// per unit: a query cursor walks from the root to its range each time.
     /// `known`: windows already queried (sorted, disjoint) and the
     /// candidates found in them; the chosen text inside them is not
-    /// queried again (for a file that is all AI, that is all of it).
+    /// queried again (for a file that is all AI, that is nearly all of it).
     fn syntax_units(&self, chosen: &[&Candidate], known: Option<(&[Range<usize>], &[Candidate])>) -> Vec<Unit> {
         if chosen.is_empty() {
             return Vec::new();
@@ -397,14 +409,11 @@ impl<'a> Finder<'a> {
         let windows = coalesce(chosen.iter().map(|c| c.range.clone()).collect());
         let nested = match known {
             // Every candidate whose node meets a queried window was found
-            // there, so the candidates inside a chosen range that lies in
-            // one are among `found`; only the other ranges are queried.
+            // there; one inside a chosen range that meets none lies in the
+            // chosen text outside them (a unit's attributes above it, the
+            // rest of its last line), which alone is queried.
             Some((queried, found)) => {
-                let inside = |w: &Range<usize>| {
-                    let i = queried.partition_point(|q| q.end < w.end);
-                    queried.get(i).is_some_and(|q| q.start <= w.start && w.end <= q.end)
-                };
-                let rest: Vec<Range<usize>> = windows.iter().filter(|w| !inside(w)).cloned().collect();
+                let rest = subtract_all(&windows, queried);
                 if rest.is_empty() {
                     found.to_vec()
                 } else {
@@ -2155,6 +2164,11 @@ public class Users {»
                 let (exact_units, exact_risk) = found(exact);
                 assert_eq!(exact_risk, risk, "{language:?}: {source}");
                 assert_eq!(exact_units, units, "{language:?}: {source}");
+                // The nested units taken from the first query are those a
+                // query of their own finds.
+                let mut fresh = Finder::with(language, Some((root, whole)), &text, &all);
+                fresh.reuse = false;
+                assert_eq!(fresh.units_holding(&fresh.ai), units, "{language:?}: {source}");
                 compared += 1;
             }
         }
@@ -2196,7 +2210,10 @@ public class Users {»
             cuts.dedup();
             let ai: Vec<Range<usize>> = cuts.chunks_exact(2).map(|c| c[0]..c[1]).collect();
             let units = review_units(language, tree.tree(), &text, &ai);
-            let finder = Finder::new(language, tree.tree(), &text, &ai);
+            let mut finder = Finder::new(language, tree.tree(), &text, &ai);
+            finder.reuse = false;
+            proptest::prop_assert_eq!(&finder.units_holding(&finder.ai), &units, "nested units queried again");
+            finder.reuse = true;
             let total: usize = units.iter().map(|u| u.ai_bytes).sum();
             proptest::prop_assert_eq!(total, finder.nonws(&finder.ai), "{:#?}", units);
             for u in &units {
