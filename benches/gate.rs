@@ -469,8 +469,10 @@ impl Bench {
             let spans = ctx.spans(&policy, &journal, &path, &text, true).unwrap();
             let (_, facts) = ctx.facts(&path, text, &spans).unwrap();
             for unit in &facts {
+                let judgement = ledger.judge(&policy, &path, unit, &[], &|_| None);
                 let approval =
-                    signoff::decide(&ledger, &policy, &path, unit, reviewer.clone(), Verdict::Approve, None).unwrap();
+                    signoff::decide_judged(&ledger, &path, unit, &judgement, reviewer.clone(), Verdict::Approve, None)
+                        .unwrap();
                 records::add(&ctx.repo, &approval).unwrap();
                 count += 1;
             }

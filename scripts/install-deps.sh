@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# System packages the Rust tests need: git and ssh-keygen (signed approvals).
+# System packages the Rust tests need: git and ssh-keygen (signed approvals);
+# optional ones (actionlint, shellcheck, zsh, fish, elvish) when it can.
 # Idempotent: installs only what is missing.
 set -euo pipefail
 missing=()
@@ -29,9 +30,26 @@ if [ ! -x "$tools/bin/actionlint" ]; then
     echo "warning: $(cat "$cache/actionlint-unavailable"); the action will not be linted" >&2
   fi
 fi
-# shellcheck lets actionlint check the action's shell steps too (optional).
+# With shellcheck, actionlint checks the action's shell steps too (optional).
 if ! command -v shellcheck >/dev/null && [ "$(id -u)" -eq 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck >/dev/null 2>&1 ||
     { apt-get update -qq >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck >/dev/null 2>&1; } ||
     echo "warning: shellcheck could not be installed; actionlint skips the shell steps" >&2
+fi
+# zsh, fish and elvish, in which tests/completions.rs runs vouch's
+# completion scripts (optional: a test whose shell is missing says it
+# skipped). PowerShell is not in Debian's archive: its script is generated
+# and checked, never run.
+shells=()
+for shell in zsh fish elvish; do
+  command -v "$shell" >/dev/null || shells+=("$shell")
+done
+if [ ${#shells[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "warning: ${shells[*]} not installed (run as root to install them); their completion tests will skip" >&2
+  else
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${shells[@]}" >/dev/null 2>&1 ||
+      { apt-get update -qq >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${shells[@]}" >/dev/null 2>&1; } ||
+      echo "warning: ${shells[*]} could not be installed; their completion tests will skip" >&2
+  fi
 fi

@@ -9,8 +9,15 @@
 //! `full` (longer, line breaks kept). Nothing is ever summarized by a
 //! model: an excerpt is the agent's and the user's own words.
 //!
-//! Pure: the transcript's last bytes come in, an [`Intent`] goes out (the
-//! hook reads the file, see `store::transcript`). An intent is attacker
+//! Agents with no transcript vouch reads keep what their hook payloads
+//! offer ([`Offered`], [`Intent::from_payload`]): Cursor's conversation and
+//! generation ids, Codex's tool call and turn ids, and the words Gemini
+//! CLI's model gives a tool call (a shell command's `description`, a
+//! `replace`'s `instruction`), kept as the agent's words under the same
+//! levels, trimming and redaction.
+//!
+//! Pure: the transcript's last bytes (or a payload's fields) come in, an
+//! [`Intent`] goes out (the hook reads the file, see `store::transcript`). An intent is attacker
 //! text: whoever drives the agent (or a prompt that steers it) writes it,
 //! so every front end shows it through [`crate::display`], and it never
 //! decides anything (no claim of origin, no approval).
@@ -31,7 +38,7 @@ use crate::provenance::Attribution;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum IntentLevel {
-    /// Nothing: no prompt, no words of the agent, no conversation ids.
+    /// Nothing: no prompt, no words of the agent, no ids.
     None,
     /// A short excerpt of the prompt and of what the agent said.
     #[default]
@@ -80,16 +87,20 @@ pub struct Intent {
     /// The user's prompt that started the agent's turn.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prompt: Option<String>,
-    /// What the agent said just before the tool call that made the edit.
+    /// What the agent said just before the tool call that made the edit
+    /// (Claude Code's transcript), or the words its model gave the tool
+    /// call itself (Gemini CLI's `description` of a shell command,
+    /// `instruction` of a `replace`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub said: Option<String>,
-    /// The tool call (Claude Code's `tool_use_id`).
+    /// The tool call (Claude Code's and Codex's `tool_use_id`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub call: Option<String>,
     /// Cursor's `conversation_id`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conversation: Option<String>,
-    /// Cursor's `generation_id`.
+    /// The turn: the agent's work on one message of the user (Cursor's
+    /// `generation_id`, Codex's `turn_id`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub generation: Option<String>,
     /// How many secrets were replaced with `[redacted]`.
@@ -104,18 +115,55 @@ fn is_zero(n: &u32) -> bool {
     *n == 0
 }
 
+/// What an agent's hook payload offers as intent besides a transcript,
+/// raw, as the payload has it: [`Intent::from_payload`] keeps it as the
+/// policy says.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Offered {
+    /// Words the agent's model gave the tool call about its purpose
+    /// (Gemini CLI's `description` of a shell command, `instruction` of a
+    /// `replace`).
+    pub said: Option<String>,
+    /// The tool call's id (Codex's `tool_use_id`).
+    pub call: Option<String>,
+    /// Cursor's `conversation_id`.
+    pub conversation: Option<String>,
+    /// The turn's id (Cursor's `generation_id`, Codex's `turn_id`).
+    pub generation: Option<String>,
+}
+
 impl Intent {
-    /// Whether it says nothing a reviewer could read.
+    /// Whether it says nothing a reviewer could read or look up (words, or
+    /// an id of the agent's conversation, turn or tool call).
     pub fn is_empty(&self) -> bool {
-        self.prompt.is_none() && self.said.is_none() && self.conversation.is_none() && self.generation.is_none()
+        self.prompt.is_none()
+            && self.said.is_none()
+            && self.call.is_none()
+            && self.conversation.is_none()
+            && self.generation.is_none()
     }
 
-    /// What a payload offers besides a transcript (Cursor's ids), at
-    /// `level`; `None` when the policy keeps nothing or there is nothing.
-    pub fn from_ids(conversation: Option<&str>, generation: Option<&str>, level: IntentLevel) -> Option<Intent> {
-        level.limits()?;
-        let id = |s: Option<&str>| s.map(str::trim).filter(|s| !s.is_empty()).map(clip_id);
-        let intent = Intent { conversation: id(conversation), generation: id(generation), ..Intent::default() };
+    /// What a payload offers besides a transcript, at `level`: the ids
+    /// trimmed and clipped, the words redacted and cut to the level's
+    /// size for the agent's words (see [`excerpt`]); `None` when the
+    /// policy keeps nothing or there is nothing.
+    pub fn from_payload(offered: &Offered, level: IntentLevel) -> Option<Intent> {
+        let (_, said_max) = level.limits()?;
+        let id = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(clip_id);
+        let mut intent = Intent {
+            call: id(&offered.call),
+            conversation: id(&offered.conversation),
+            generation: id(&offered.generation),
+            ..Intent::default()
+        };
+        if let Some(text) = &offered.said {
+            let (kept, redacted, cut) = excerpt(text, said_max, level == IntentLevel::Full);
+            if !kept.is_empty() {
+                intent.said = Some(kept);
+                intent.redacted = redacted;
+                intent.cut = cut;
+            }
+        }
         (!intent.is_empty()).then_some(intent)
     }
 
@@ -407,7 +455,9 @@ pub fn markdown(intent: &Intent) -> String {
     if let Some(said) = &intent.said {
         md.push_str(&format!("- agent's intent: {}\n", shown(said)));
     }
-    for (label, id) in [("conversation", &intent.conversation), ("generation", &intent.generation)] {
+    for (label, id) in
+        [("conversation", &intent.conversation), ("turn (generation)", &intent.generation), ("tool call", &intent.call)]
+    {
         if let Some(id) = id {
             md.push_str(&format!("- {label}: {}\n", crate::display::markdown_code(id)));
         }
@@ -731,12 +781,64 @@ mod tests {
         assert!(!kept.contains("sk-ant"), "{kept}");
     }
 
+    fn offered(
+        said: Option<&str>,
+        call: Option<&str>,
+        conversation: Option<&str>,
+        generation: Option<&str>,
+    ) -> Offered {
+        let own = |s: Option<&str>| s.map(str::to_string);
+        Offered { said: own(said), call: own(call), conversation: own(conversation), generation: own(generation) }
+    }
+
     #[test]
-    fn cursor_ids_are_kept_unless_none() {
-        let i = Intent::from_ids(Some("conv-1"), Some("gen-2"), IntentLevel::Summary).unwrap();
+    fn payload_ids_are_kept_unless_none() {
+        // Cursor's.
+        let cursor = offered(None, None, Some("conv-1"), Some("gen-2"));
+        let i = Intent::from_payload(&cursor, IntentLevel::Summary).unwrap();
         assert_eq!((i.conversation.as_deref(), i.generation.as_deref()), (Some("conv-1"), Some("gen-2")));
-        assert_eq!(Intent::from_ids(Some("conv-1"), None, IntentLevel::None), None);
-        assert_eq!(Intent::from_ids(Some("  "), None, IntentLevel::Full), None);
+        assert_eq!(Intent::from_payload(&cursor, IntentLevel::None), None);
+        assert_eq!(Intent::from_payload(&offered(None, None, Some("  "), None), IntentLevel::Full), None);
+        assert_eq!(Intent::from_payload(&Offered::default(), IntentLevel::Full), None);
+        // Codex's: the call and the turn, trimmed and clipped.
+        let long = "t".repeat(ID_MAX * 2);
+        let codex = offered(None, Some(" call_1 "), None, Some(&long));
+        let i = Intent::from_payload(&codex, IntentLevel::Full).unwrap();
+        assert_eq!(i.call.as_deref(), Some("call_1"));
+        assert_eq!(i.generation.as_ref().map(|g| g.chars().count()), Some(ID_MAX));
+        assert_eq!((i.prompt, i.said, i.redacted, i.cut), (None, None, 0, false));
+        // A call alone is something to look up.
+        assert!(!Intent { call: Some("c".into()), ..Intent::default() }.is_empty());
+    }
+
+    #[test]
+    fn payload_words_are_the_agents_redacted_and_cut_to_the_level() {
+        let words = format!(
+            "Rename price\n\n\n\nto unit_price with sk-ant-api03-ABCDEFGHIJKLMNOPQRSTUVWX {}",
+            "now ".repeat(400)
+        );
+        let gemini = offered(Some(&words), None, None, None);
+        let summary = Intent::from_payload(&gemini, IntentLevel::Summary).unwrap();
+        let said = summary.said.as_deref().unwrap();
+        assert!(said.starts_with("Rename price to unit_price with [redacted] now now"), "{said}");
+        assert_eq!(said.chars().count(), SUMMARY_SAID + 1);
+        assert!(said.ends_with('…') && summary.cut);
+        assert_eq!(summary.redacted, 1);
+        assert_eq!((summary.prompt.as_deref(), summary.call.as_deref()), (None, None));
+        let full = Intent::from_payload(&gemini, IntentLevel::Full).unwrap();
+        assert!(full.said.as_deref().unwrap().starts_with("Rename price\n\nto unit_price with [redacted]"), "{full:?}");
+        assert!(!full.cut);
+        assert_eq!(Intent::from_payload(&gemini, IntentLevel::None), None);
+        // Words of nothing but whitespace are no words.
+        assert_eq!(Intent::from_payload(&offered(Some(" \n\t"), None, None, None), IntentLevel::Full), None);
+        // The headline a list shows is the words; ids alone make none.
+        assert_eq!(full.headline().as_deref().map(|h| h.starts_with("Rename price to unit_price")), Some(true));
+        let ids = Intent::from_payload(&offered(None, Some("c"), None, Some("t")), IntentLevel::Summary).unwrap();
+        assert_eq!(ids.headline(), None);
+        assert!(details(std::slice::from_ref(&ids)).is_empty(), "ids are not particulars");
+        // The hover shows the ids, as code.
+        let md = markdown(&ids);
+        assert!(md.contains("- turn (generation): `t`") && md.contains("- tool call: `c`"), "{md}");
     }
 
     #[test]

@@ -41,6 +41,10 @@ pub struct RequestRef {
     /// RFC 3339.
     pub created: String,
     pub rationale: Option<String>,
+    /// Where the rationale's words came from when the requester did not
+    /// type them: `intent`, drafted from the agent's recorded intent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rationale_from: Option<crate::store::records::RationaleFrom>,
 }
 
 /// An earlier version of a unit (same path, kind and name, another
@@ -127,6 +131,12 @@ impl PendingUnit {
     /// The latest rationale any request gave.
     pub fn rationale(&self) -> Option<&str> {
         self.requests.iter().rev().find_map(|r| r.rationale.as_deref())
+    }
+
+    /// Where the words of [`PendingUnit::rationale`] came from, when the
+    /// requester did not type them (drafted from the agent's intent).
+    pub fn rationale_from(&self) -> Option<crate::store::records::RationaleFrom> {
+        self.requests.iter().rev().find(|r| r.rationale.is_some()).and_then(|r| r.rationale_from)
     }
 
     /// How long it has waited, in seconds, at `now`.
@@ -444,6 +454,7 @@ pub fn pending_with(
             requester_name: r.requester.name.clone(),
             created: r.created.clone(),
             rationale: r.rationale.clone(),
+            rationale_from: r.rationale.as_ref().and(r.rationale_from),
         };
         let mut states = Vec::with_capacity(r.units.len());
         let mut details: Vec<String> = Vec::new();
@@ -1383,12 +1394,13 @@ pub fn team_report(input: ReportInput<'_>) -> TeamReport {
         triage: input.triage,
         queue_age: age_buckets(input.queue, now),
         risk_mix: risk_mix(input.queue),
+        // Ids alone (Cursor's, Codex's) are no words to list.
         why: input
             .queue
             .iter()
-            .filter(|u| !u.intents.is_empty())
-            .take(WHY_UNITS)
             .map(|u| WhyUnit { path: u.path.clone(), unit: u.label(), intent: crate::intent::details(&u.intents) })
+            .filter(|w| !w.intent.is_empty())
+            .take(WHY_UNITS)
             .collect(),
     }
 }
@@ -2382,6 +2394,33 @@ ai_lines_per_reviewer = 5
             text.contains("1 unit(s) awaiting sign-off, 3 AI line(s), in 1 request(s); oldest waiting 9d 3h"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn the_why_section_lists_units_with_words_not_ids_alone() {
+        use crate::intent::Intent;
+        let ids = Intent { call: Some("call_1".into()), generation: Some("turn-1".into()), ..Intent::default() };
+        let words = Intent { said: Some("Rename price to unit_price".into()), ..ids.clone() };
+        let mut only_ids = unit("src/a.rs", "a", "fn a() {}\n", [1, 1]);
+        only_ids.intents = vec![ids];
+        let mut with_words = unit("src/b.rs", "b", "fn b() {}\n", [1, 1]);
+        with_words.intents = vec![words];
+        let requests = vec![request(1, "dev@example.com", "2026-02-01T09:00:00Z", vec![only_ids, with_words])];
+        let queue = pending(&ledger(&requests, Vec::new()), &policy(), &requests, &|_| None);
+        assert_eq!(queue.units.len(), 2);
+        let report = team_report(ReportInput {
+            queue: &queue.units,
+            requests: &queue.requests,
+            budget: &Budget::default(),
+            latency: Latency::default(),
+            commits: &[],
+            in_head: HeadLines::default(),
+            triage: TriageSavings::default(),
+            range: "the last 1 commit(s)".into(),
+            now: now(),
+        });
+        let why: Vec<(&str, &[String])> = report.why.iter().map(|w| (w.path.as_str(), w.intent.as_slice())).collect();
+        assert_eq!(why, [("src/b.rs", &["agent's intent: Rename price to unit_price".to_string()][..])]);
     }
 
     #[test]

@@ -295,7 +295,17 @@ impl Ledger {
 
     /// The latest request's rationale for `fingerprint`, if any.
     pub fn rationale(&self, fingerprint: &str) -> Option<&str> {
-        self.requests.for_fingerprint(fingerprint).iter().rev().find_map(|r| r.record.rationale.as_deref())
+        self.rationale_with_source(fingerprint).map(|(text, _)| text)
+    }
+
+    /// [`Ledger::rationale`], with where its words came from when the
+    /// requester did not type them (drafted from the agent's intent).
+    pub fn rationale_with_source(&self, fingerprint: &str) -> Option<(&str, Option<records::RationaleFrom>)> {
+        self.requests
+            .for_fingerprint(fingerprint)
+            .iter()
+            .rev()
+            .find_map(|r| r.record.rationale.as_deref().map(|text| (text, r.record.rationale_from)))
     }
 }
 
@@ -445,31 +455,18 @@ pub fn check_request_with(
     Ok(())
 }
 
-/// An approval or rejection of `facts` at `path` by `reviewer`, after the
-/// policy's checks: refused when the reviewer may not sign off this unit (a
-/// rejection needs only a reviewer: a participant's reject still counts, see
+/// An approval or rejection of `facts` at `path` by `reviewer`, for a unit
+/// the judge already judged (with every participant the front end knows
+/// of, under the policy and allowed signers at BASE): refused when
+/// `judgement` says `reviewer` may not approve it (a rejection needs only a
+/// reviewer: a participant's reject still counts, see
 /// [`crate::policy::assess`]). The decision answers the latest request for
 /// the unit whose text really has its fingerprint, never a forged one.
 ///
-/// Participants are those the records name; a front end that knows who
-/// authors the commits that touched the unit (the analysis does) judges
-/// the unit itself and calls [`decide_judged`].
-pub fn decide(
-    ledger: &Ledger,
-    policy: &Policy,
-    path: &str,
-    facts: &UnitFacts,
-    reviewer: records::Person,
-    verdict: Verdict,
-    comment: Option<&str>,
-) -> Result<Approval, SignoffError> {
-    let judgement = ledger.judge(policy, path, facts, &[], &|_| None);
-    decide_judged(ledger, path, facts, &judgement, reviewer, verdict, comment)
-}
-
-/// [`decide`] for a unit the judge already judged (with every participant
-/// the front end knows of): refused when `judgement` says `reviewer` may
-/// not approve (or, for a rejection, is no reviewer).
+/// The one way every front end records a decision (`vouch approve`,
+/// `vouch review`, the language server): each judges the unit as the gate
+/// and verify do first ([`crate::analysis::decision`], the editor's
+/// buffer), so that what one refuses, all refuse.
 pub fn decide_judged(
     ledger: &Ledger,
     path: &str,

@@ -4,24 +4,23 @@
 //! same questions as for Claude Code and Cursor: what is recorded (tool,
 //! model, session, exactly the agent's lines thanks to the snapshot taken
 //! before the tool), what a malformed payload does (exit 2, nothing
-//! changed), and paths that lead out of the worktree (refused).
+//! changed), paths that lead out of the worktree (refused), and the intent
+//! their payloads offer (issue 17.1: Gemini's words for its call, Codex's
+//! ids; their transcripts never read).
 
 mod support {
     pub mod repo;
     pub mod run;
+    pub mod vouch_repo;
 }
 
 use std::collections::BTreeMap;
-use std::io::Write as _;
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 use serde_json::{Value, json};
-use support::repo::TestRepo;
 use support::run::Run;
-
-const VOUCH: &str = env!("CARGO_BIN_EXE_vouch");
+use support::vouch_repo::{VOUCH, VouchRepo, deref_to_inner};
 
 const CART_BEFORE: &str = "def total(items):\n    return sum(i.price for i in items)\n";
 const CART_AFTER: &str = "def total(items, coupon=None):\n    subtotal = sum(i.price * i.qty for i in items)\n    if coupon:\n        subtotal -= coupon.discount(subtotal)\n    return max(subtotal, 0)\n";
@@ -35,29 +34,22 @@ fn fixture(name: &str) -> String {
     std::fs::read_to_string(path).unwrap()
 }
 
+/// A repository (vouch not set up unless a test runs `vouch init`), driven
+/// through the shared harness (see [`VouchRepo`]), with what these tests
+/// ask of it besides.
 struct Repo {
-    inner: TestRepo,
+    inner: VouchRepo,
 }
+
+deref_to_inner!(Repo);
 
 impl Repo {
     /// `src/cart.py` committed.
     fn new() -> Repo {
-        let inner = TestRepo::new();
+        let inner = VouchRepo::new();
         inner.write("src/cart.py", CART_BEFORE);
         inner.commit_all("start");
         Repo { inner }
-    }
-
-    fn root(&self) -> &Path {
-        &self.inner.root
-    }
-
-    fn write(&self, rel: &str, content: &str) {
-        self.inner.write(rel, content);
-    }
-
-    fn read(&self, rel: &str) -> String {
-        self.inner.read(rel)
     }
 
     /// A fixture with the sample project's path replaced by this one's.
@@ -65,25 +57,9 @@ impl Repo {
         fixture(name).replace("/home/dev/shop", self.root().to_str().unwrap())
     }
 
+    /// vouch, reading `input`, with `env` set besides.
     fn vouch(&self, args: &[&str], input: &[u8], env: &[(&str, &str)]) -> Run {
-        let mut cmd = Command::new(VOUCH);
-        cmd.args(args)
-            .current_dir(self.root())
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("NO_COLOR", "1")
-            .env_remove("GEMINI_MODEL")
-            .env_remove("ANTHROPIC_MODEL")
-            .env_remove("CLAUDE_MODEL")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let mut child = cmd.spawn().unwrap();
-        child.stdin.take().unwrap().write_all(input).unwrap();
-        Run::from(child.wait_with_output().unwrap())
+        self.vouch_with(self.root(), args, input, env)
     }
 
     fn hook(&self, agent: &str, payload: &str) -> Run {
@@ -381,4 +357,194 @@ fn init_writes_both_configurations_and_doctor_runs_them() {
         "{run:?}"
     );
     assert!(run.stdout.contains("fix: vouch init --agent codex"), "{run:?}");
+}
+
+/// A transcript in Claude Code's format (the one format vouch reads), whose
+/// prompt and words carry `mark`, with tool calls of the ids the Codex
+/// fixtures use: what vouch would find if it read Gemini CLI's or Codex's
+/// transcript path (their formats are undocumented; vouch reads neither).
+fn transcript_with(dir: &Path, mark: &str) -> PathBuf {
+    let path = dir.join("transcript.jsonl");
+    let mut text = String::new();
+    for (i, id) in ["toolu_control", "call_7Hk2pQ9rT4", "call_9Lm3nB5vX1"].iter().enumerate() {
+        for line in [
+            json!({"type": "user", "message": {"role": "user", "content": format!("prompt {i} {mark}")}}),
+            json!({"type": "assistant", "message": {"role": "assistant", "model": "claude-opus-4-5-20251101",
+                "content": [{"type": "text", "text": format!("intent {i} {mark}")}]}}),
+            json!({"type": "assistant", "message": {"role": "assistant", "model": "claude-opus-4-5-20251101",
+                "content": [{"type": "tool_use", "id": id, "name": "Write", "input": {}}]}}),
+        ] {
+            text.push_str(&format!("{line}\n"));
+        }
+    }
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// Codex's turn in the fixtures (`turn_id`).
+const CODEX_TURN: &str = "019a7f3e-7c3d-7e21-8f50-1b2c3d4e5f60";
+/// A secret in the words Gemini CLI gives its shell command.
+const AWS_KEY: &str = "AKIAIOSFODNN7EXAMPLE";
+
+/// Gemini CLI's and Codex CLI's edits keep what their payloads offer as
+/// intent (docs/intent.md), as the policy's `intent` says: Gemini's own
+/// words for the tool call (a `replace`'s `instruction`, a shell command's
+/// `description`) as the agent's intent, trimmed to the level and with
+/// secrets redacted; Codex's `tool_use_id` and `turn_id` as the call and
+/// the turn (`generation`); nothing at `none`. Their transcripts are never
+/// read (their formats are undocumented): a transcript in Claude Code's
+/// format at their `transcript_path` leaves no word in the journal or the
+/// note, while Claude Code's hook, given the same transcript, keeps its
+/// intent. Blame shows Gemini's words beside the unit, and never Codex's
+/// ids (they are details, for the hover).
+#[test]
+fn gemini_and_codex_edits_keep_what_their_payloads_offer_and_never_read_the_transcript() {
+    const MARK: &str = "zq7-transcript-words";
+    let instruction = format!(
+        "In total(), take an optional coupon and clamp at zero.\n\n\nSo carts never go negative.   \n{}",
+        "Keep the old signature working. ".repeat(30)
+    );
+    let description = format!("Rename price to unit_price\nin the cart (deploy key {AWS_KEY})");
+    let folded = instruction.split_whitespace().collect::<Vec<_>>().join(" ");
+    for level in ["none", "summary", "full"] {
+        // `summary` is the default: the policy does not name it.
+        let policy = match level {
+            "summary" => "gate = \"warn\"\n".to_string(),
+            _ => format!("gate = \"warn\"\nintent = \"{level}\"\n"),
+        };
+        for agent in ["gemini", "codex"] {
+            let case = format!("{level} {agent}");
+            let repo = Repo::new();
+            repo.write(".vouch.toml", &policy);
+            let init = repo.vouch(&["init"], b"", &[]);
+            assert_eq!(init.code, 0, "{init:?}");
+            repo.inner.commit_all("policy");
+            let outside = tempfile::tempdir().unwrap();
+            let transcript = transcript_with(outside.path(), MARK);
+            // A fixture with the transcript at its path and these tool
+            // arguments besides (the same in the events before and after).
+            let payload = |name: &str, input: &[(&str, &str)]| -> String {
+                let mut payload: Value = serde_json::from_str(&repo.payload(name)).unwrap();
+                payload["transcript_path"] = json!(transcript);
+                for (key, value) in input {
+                    payload["tool_input"][*key] = json!(value);
+                }
+                payload.to_string()
+            };
+
+            // The control: Claude Code's hook reads this transcript.
+            repo.write("src/control.py", "x = 1\n");
+            let control = json!({"session_id": "s-1", "transcript_path": transcript, "hook_event_name": "PostToolUse",
+                "tool_name": "Write", "tool_use_id": "toolu_control",
+                "tool_input": {"file_path": repo.root().join("src/control.py"), "content": "x = 1\n"}});
+            repo.hook("claude-code", &control.to_string());
+            let kept = &repo.recorded()["src/control.py"].1["intent"];
+            if level == "none" {
+                assert_eq!(kept, &Value::Null, "{case}");
+            } else {
+                assert!(kept["prompt"].as_str().is_some_and(|p| p.contains(MARK)), "{case}: {kept}");
+            }
+
+            // The agent's file tool, then its shell tool, each with its hook
+            // before and after; what each file's intent must be.
+            let mut expected: Vec<(&str, Value)> = Vec::new();
+            match agent {
+                "gemini" => {
+                    let words = [("instruction", instruction.as_str())];
+                    repo.hook(agent, &payload("gemini-before-tool-replace.json", &words));
+                    repo.write("src/cart.py", CART_AFTER);
+                    repo.hook(agent, &payload("gemini-after-tool-replace.json", &words));
+                    let words = [("description", description.as_str())];
+                    repo.hook(agent, &payload("gemini-before-tool-shell.json", &words));
+                    repo.write("src/shell.py", "y = 2\n");
+                    repo.hook(agent, &payload("gemini-after-tool-shell.json", &words));
+                    let cart = match level {
+                        // Folded on one line, cut to 500 characters.
+                        "summary" => {
+                            let cut: String = folded.chars().take(500).collect();
+                            json!({"said": format!("{}…", cut.trim_end()), "cut": true})
+                        }
+                        // Line breaks kept (one blank line at most), not cut.
+                        _ => json!({"said": instruction
+                            .replace("\n\n\n", "\n\n")
+                            .replace("negative.   \n", "negative.\n")
+                            .trim_end()}),
+                    };
+                    let shell = match level {
+                        "summary" => "Rename price to unit_price in the cart (deploy key [redacted])",
+                        _ => "Rename price to unit_price\nin the cart (deploy key [redacted])",
+                    };
+                    expected.push(("src/cart.py", cart));
+                    expected.push(("src/shell.py", json!({"said": shell, "redacted": 1})));
+                }
+                _ => {
+                    repo.hook(agent, &payload("codex-pre-tool-use-apply-patch.json", &[]));
+                    repo.write("src/cart.py", CART_AFTER);
+                    repo.write("src/coupons.py", "class Coupon:\n    pass\n");
+                    repo.hook(agent, &payload("codex-post-tool-use-apply-patch.json", &[]));
+                    repo.hook(agent, &payload("codex-pre-tool-use-bash.json", &[]));
+                    repo.write("src/shell.py", "y = 2\n");
+                    repo.hook(agent, &payload("codex-post-tool-use-bash.json", &[]));
+                    let patch = json!({"call": "call_7Hk2pQ9rT4", "generation": CODEX_TURN});
+                    expected.push(("src/cart.py", patch.clone()));
+                    expected.push(("src/coupons.py", patch));
+                    expected.push(("src/shell.py", json!({"call": "call_9Lm3nB5vX1", "generation": CODEX_TURN})));
+                }
+            }
+            if level == "none" {
+                for (_, intent) in &mut expected {
+                    *intent = Value::Null;
+                }
+            }
+            let recorded = repo.recorded();
+            for (path, intent) in &expected {
+                let (spans, span) = recorded.get(*path).unwrap_or_else(|| panic!("{case}: {path} not recorded"));
+                assert!(!spans.is_empty(), "{case}: {path}");
+                assert_eq!(span["tool"], if agent == "gemini" { "gemini-cli" } else { "codex" }, "{span}");
+                assert_eq!(&span["intent"], intent, "{case}: {path}: {span}");
+            }
+            // Only the control's journal record holds the transcript's
+            // words; the secret is nowhere.
+            for (path, bytes) in repo.vouch_state() {
+                let text = String::from_utf8_lossy(&bytes);
+                assert!(!text.contains(AWS_KEY), "{case}: {} holds the secret", path.display());
+                for line in text.lines().filter(|l| l.contains(MARK)) {
+                    assert!(line.contains("src/control.py"), "{case}: {}: {line}", path.display());
+                }
+            }
+
+            // Committed: the note's records carry the same intents, and no
+            // word of the transcript.
+            repo.inner.commit_all("the agent's edits");
+            let note = repo.inner.git(&["notes", "--ref=vouch", "show", "HEAD"]);
+            assert!(!note.contains(AWS_KEY), "{case}: {note}");
+            let records: Vec<Value> = note.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+            for (path, intent) in &expected {
+                let record = records.iter().find(|r| r["path"] == *path);
+                let record = record.unwrap_or_else(|| panic!("{case}: no note record of {path}: {note}"));
+                assert!(!record["ai"].as_array().unwrap().is_empty(), "{record}");
+                assert_eq!(&record["intent"], intent, "{case}: {record}");
+                assert!(!record.to_string().contains(MARK), "{record}");
+            }
+            if level != "none" {
+                let control = records.iter().find(|r| r["path"] == "src/control.py").unwrap();
+                assert!(control["intent"]["prompt"].as_str().is_some_and(|p| p.contains(MARK)), "{control}");
+            }
+
+            // Blame: Gemini's words beside the unit; Codex's ids are not
+            // words a reviewer reads there.
+            if level == "summary" {
+                let blame = repo.vouch(&["blame", "src/shell.py"], b"", &[]);
+                assert_eq!(blame.code, 0, "{blame:?}");
+                if agent == "gemini" {
+                    let line = "│ agent's intent: Rename price to unit_price in the cart (deploy key [redacted])";
+                    assert!(blame.stdout.contains(line), "{blame:?}");
+                } else {
+                    assert!(!blame.stdout.contains("call_9Lm3nB5vX1"), "{blame:?}");
+                    assert!(!blame.stdout.contains(CODEX_TURN), "{blame:?}");
+                    assert!(!blame.stdout.contains("intent"), "{blame:?}");
+                }
+            }
+        }
+    }
 }

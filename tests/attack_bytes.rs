@@ -14,17 +14,17 @@
 mod support {
     pub mod repo;
     pub mod run;
+    pub mod vouch_repo;
 }
 
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::PathBuf;
+use std::process::Command;
 
 use serde_json::Value;
 use support::repo::TestRepo;
 use support::run::Run;
+use support::vouch_repo::{VouchRepo, deref_to_inner};
 
-const VOUCH: &str = env!("CARGO_BIN_EXE_vouch");
 const TRAILER: &str = "Co-authored-by: Claude <noreply@anthropic.com>";
 
 /// docs/trust.md's signed policy, attestation on: alice reviews.
@@ -45,15 +45,17 @@ impl Run {
 
 /// A repository under the signed policy, with keys for dev (the author)
 /// and alice (the reviewer), vouch's hooks installed, and a first commit
-/// on `main`.
+/// on `main`; driven through the shared harness (see [`VouchRepo`]).
 struct Repo {
-    inner: TestRepo,
+    inner: VouchRepo,
     keys: tempfile::TempDir,
 }
 
+deref_to_inner!(Repo);
+
 impl Repo {
     fn new() -> Repo {
-        let repo = Repo { inner: TestRepo::new(), keys: tempfile::tempdir().unwrap() };
+        let repo = Repo { inner: VouchRepo::new(), keys: tempfile::tempdir().unwrap() };
         let mut signers = String::new();
         for name in ["alice", "dev"] {
             let key = repo.key(name);
@@ -78,10 +80,6 @@ impl Repo {
         repo
     }
 
-    fn root(&self) -> &Path {
-        &self.inner.root
-    }
-
     fn key(&self, name: &str) -> PathBuf {
         self.keys.path().join(name)
     }
@@ -90,10 +88,6 @@ impl Repo {
         let path = self.root().join(rel);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, bytes).unwrap();
-    }
-
-    fn git(&self, args: &[&str]) -> String {
-        self.inner.git(args)
     }
 
     /// Act as `name`@example.com, signing with that person's key.
@@ -105,42 +99,6 @@ impl Repo {
         self.git(&["config", "commit.gpgsign", "false"]);
     }
 
-    fn command(&self, program: &str, args: &[&str]) -> Command {
-        let mut cmd = Command::new(program);
-        cmd.args(args)
-            .current_dir(self.root())
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("HOME", self.root())
-            .env("NO_COLOR", "1")
-            .env_remove("ANTHROPIC_MODEL")
-            .env_remove("CLAUDE_MODEL")
-            .env_remove("GIT_INDEX_FILE");
-        cmd
-    }
-
-    fn vouch(&self, args: &[&str]) -> Run {
-        self.vouch_stdin(args, b"")
-    }
-
-    fn vouch_stdin(&self, args: &[&str], input: &[u8]) -> Run {
-        let mut child = self
-            .command(VOUCH, args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut stdin = child.stdin.take().unwrap();
-        let bytes = input.to_vec();
-        let writer = std::thread::spawn(move || {
-            let _ = stdin.write_all(&bytes);
-        });
-        let out = child.wait_with_output().unwrap();
-        writer.join().unwrap();
-        Run::from(out)
-    }
-
     /// A real commit of what is staged, through the hooks (the gate first,
     /// then the post-commit note); with `trailer`, an AI co-author.
     fn commit(&self, subject: &str, trailer: Option<&str>) -> Run {
@@ -148,7 +106,7 @@ impl Repo {
             Some(t) => format!("{subject}\n\n{t}\n"),
             None => subject.to_string(),
         };
-        Run::from(self.command("git", &["commit", "-q", "-m", &message]).output().unwrap())
+        self.git_run(&["commit", "-q", "-m", &message])
     }
 
     /// A commit that skips the gate (`--no-verify`), as an author can; the
@@ -158,7 +116,7 @@ impl Repo {
             Some(t) => format!("{subject}\n\n{t}\n"),
             None => subject.to_string(),
         };
-        let run = Run::from(self.command("git", &["commit", "-q", "--no-verify", "-m", &message]).output().unwrap());
+        let run = self.git_run(&["commit", "-q", "--no-verify", "-m", &message]);
         assert_eq!(run.code, 0, "{run:?}");
     }
 

@@ -5,28 +5,27 @@
 //!
 //! The main flow requests and approves through `vouch request` and
 //! `vouch approve`; other tests write approvals through the library
-//! (`signoff::decide`, `records::add`) as a second identity, as
+//! (`signoff::decide_judged`, `records::add`) as a second identity, as
 //! `vouch approve` does.
 
 mod support {
     pub mod repo;
     pub mod run;
+    pub mod vouch_repo;
 }
 
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
-use support::repo::TestRepo;
 use support::run::Run;
+use support::vouch_repo::{VOUCH, VouchRepo, deref_to_inner};
 use vouch::cli::context::Context;
 use vouch::policy::Verdict;
 use vouch::signoff::{self, SignoffError};
 use vouch::store::policy_file::Source;
 use vouch::store::records::{self, Person};
-
-const VOUCH: &str = env!("CARGO_BIN_EXE_vouch");
 
 fn fixture(name: &str) -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/agent-hooks").join(name);
@@ -36,87 +35,22 @@ fn fixture(name: &str) -> String {
 const CART_BEFORE: &str = "def total(items):\n    return sum(i.price for i in items)\n";
 const CART_AFTER: &str = "def total(items, coupon=None):\n    subtotal = sum(i.price * i.qty for i in items)\n    if coupon:\n        subtotal -= coupon.discount(subtotal)\n    return max(subtotal, 0)\n";
 
-/// A test repository and how to drive vouch and git in it.
+/// A test repository and how to drive vouch and git in it (see
+/// [`VouchRepo`]), with what these tests ask of it besides.
 struct Repo {
-    inner: TestRepo,
+    inner: VouchRepo,
 }
+
+deref_to_inner!(Repo);
 
 impl Repo {
     fn new() -> Repo {
-        Repo { inner: TestRepo::new() }
-    }
-
-    fn root(&self) -> &Path {
-        &self.inner.root
-    }
-
-    fn write(&self, rel: &str, content: &str) {
-        self.inner.write(rel, content);
-    }
-
-    fn read(&self, rel: &str) -> String {
-        self.inner.read(rel)
-    }
-
-    fn git(&self, args: &[&str]) -> String {
-        self.inner.git(args)
-    }
-
-    fn command(&self, program: &str, args: &[&str]) -> Command {
-        let mut cmd = Command::new(program);
-        cmd.args(args)
-            .current_dir(self.root())
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("HOME", self.root())
-            .env("NO_COLOR", "1")
-            .env_remove("ANTHROPIC_MODEL")
-            .env_remove("CLAUDE_MODEL")
-            .env_remove("GIT_INDEX_FILE");
-        cmd
-    }
-
-    /// Run git through the hooks (a real commit); returns how it went.
-    fn git_run(&self, args: &[&str]) -> Run {
-        Run::from(self.command("git", args).output().unwrap())
-    }
-
-    fn vouch(&self, args: &[&str]) -> Run {
-        self.vouch_in(self.root(), args, None)
-    }
-
-    fn vouch_stdin(&self, args: &[&str], input: &[u8]) -> Run {
-        self.vouch_in(self.root(), args, Some(input))
-    }
-
-    fn vouch_in(&self, dir: &Path, args: &[&str], input: Option<&[u8]>) -> Run {
-        let mut cmd = self.command(VOUCH, args);
-        cmd.current_dir(dir).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
-        let mut child = cmd.spawn().unwrap();
-        let mut stdin = child.stdin.take().unwrap();
-        let bytes = input.unwrap_or_default().to_vec();
-        let writer = std::thread::spawn(move || {
-            let _ = stdin.write_all(&bytes);
-        });
-        let out = child.wait_with_output().unwrap();
-        writer.join().unwrap();
-        Run::from(out)
+        Repo { inner: VouchRepo::new() }
     }
 
     /// `vouch init`, then commit the policy and the starting files.
     fn init_with(files: &[(&str, &str)], init_args: &[&str]) -> Repo {
-        let repo = Repo::new();
-        for (path, content) in files {
-            repo.write(path, content);
-        }
-        let mut args = vec!["init"];
-        args.extend_from_slice(init_args);
-        let run = repo.vouch(&args);
-        assert_eq!(run.code, 0, "{run:?}");
-        repo.git(&["add", "-A"]);
-        let run = repo.git_run(&["commit", "-q", "-m", "start"]);
-        assert_eq!(run.code, 0, "{run:?}");
-        repo
+        Repo { inner: VouchRepo::init_with(files, init_args) }
     }
 
     /// A Claude Code payload from `fixture`, pointed at this repository.
@@ -176,7 +110,8 @@ impl Repo {
         let mut ids = Vec::new();
         for f in &facts {
             let comment = (verdict == Verdict::Reject).then_some("use decimals");
-            let approval = signoff::decide(&ledger, &policy, path, f, reviewer.clone(), verdict, comment)?;
+            let judgement = ledger.judge(&policy, path, f, &[], &|_| None);
+            let approval = signoff::decide_judged(&ledger, path, f, &judgement, reviewer.clone(), verdict, comment)?;
             ids.push(records::add(&ctx.repo, &approval).unwrap());
         }
         Ok(ids)

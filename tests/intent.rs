@@ -8,76 +8,28 @@
 mod support {
     pub mod repo;
     pub mod run;
+    pub mod vouch_repo;
 }
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
-use support::repo::TestRepo;
 use support::run::Run;
+use support::vouch_repo::{VouchRepo, deref_to_inner};
 
-const VOUCH: &str = env!("CARGO_BIN_EXE_vouch");
 const WARN: &str = "gate = \"warn\"\nreviewers = [\"alice@example.com\"]\n";
 const COUPONS: &str = "class Coupon:\n    def __init__(self, code, percent):\n        self.code = code\n        self.percent = percent\n\n    def discount(self, amount):\n        return amount * self.percent / 100\n";
 
+/// A repository set up with `vouch init`, driven through the real hooks
+/// (see [`VouchRepo`]), with what these tests ask of it besides.
 struct Repo {
-    inner: TestRepo,
+    inner: VouchRepo,
 }
+
+deref_to_inner!(Repo);
 
 impl Repo {
     fn init(policy: &str) -> Repo {
-        let repo = Repo { inner: TestRepo::new() };
-        repo.inner.write(".vouch.toml", policy);
-        repo.inner.write("README", "readme\n");
-        let r = repo.vouch(&["init"]);
-        assert_eq!(r.code, 0, "{r:?}");
-        repo.ok(&["add", "-A"]);
-        repo.ok(&["commit", "-q", "-m", "start"]);
-        repo
-    }
-
-    fn root(&self) -> &Path {
-        &self.inner.root
-    }
-
-    fn command(&self, program: &str, args: &[&str]) -> Command {
-        let mut cmd = Command::new(program);
-        cmd.args(args)
-            .current_dir(self.root())
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("HOME", self.root())
-            .env("NO_COLOR", "1")
-            .env("GIT_EDITOR", "true")
-            .env_remove("ANTHROPIC_MODEL")
-            .env_remove("CLAUDE_MODEL")
-            .env_remove("GIT_INDEX_FILE");
-        cmd
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let r = Run::from(self.command("git", args).output().unwrap());
-        assert_eq!(r.code, 0, "git {args:?}: {r:?}");
-        r.stdout
-    }
-
-    fn vouch(&self, args: &[&str]) -> Run {
-        self.vouch_stdin(args, b"")
-    }
-
-    fn vouch_stdin(&self, args: &[&str], input: &[u8]) -> Run {
-        let mut cmd = self.command(VOUCH, args);
-        cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
-        let mut child = cmd.spawn().unwrap();
-        let mut stdin = child.stdin.take().unwrap();
-        let bytes = input.to_vec();
-        let writer = std::thread::spawn(move || {
-            let _ = stdin.write_all(&bytes);
-        });
-        let out = child.wait_with_output().unwrap();
-        writer.join().unwrap();
-        Run::from(out)
+        Repo { inner: VouchRepo::init_with(&[(".vouch.toml", policy), ("README", "readme\n")], &[]) }
     }
 
     /// A transcript (outside the worktree) with these lines.
@@ -109,7 +61,7 @@ impl Repo {
     }
 
     fn note(&self, rev: &str) -> Vec<serde_json::Value> {
-        let r = Run::from(self.command("git", &["notes", "--ref=vouch", "show", rev]).output().unwrap());
+        let r = self.git_run(&["notes", "--ref=vouch", "show", rev]);
         if r.code != 0 {
             return Vec::new();
         }

@@ -10,16 +10,11 @@
 mod support {
     pub mod repo;
     pub mod run;
+    pub mod vouch_repo;
 }
 
-use std::io::Write;
-use std::path::Path;
-use std::process::{Command, Stdio};
-
-use support::repo::TestRepo;
 use support::run::Run;
-
-const VOUCH: &str = env!("CARGO_BIN_EXE_vouch");
+use support::vouch_repo::{VOUCH, VouchRepo, deref_to_inner};
 
 /// The gate warns (so unapproved AI commits can be made through the
 /// hooks, as a team in `warn` mode makes them); alice reviews.
@@ -31,59 +26,25 @@ const CART_BEFORE: &str = "def total(items):\n    return sum(i.price for i in it
 const CART_AFTER: &str = "def total(items, coupon=None):\n    subtotal = sum(i.price * i.qty for i in items)\n    if coupon:\n        subtotal -= coupon.discount(subtotal)\n    return max(subtotal, 0)\n";
 const COUPONS: &str = "import hashlib\n\n\nclass Coupon:\n    def __init__(self, code, percent):\n        self.code = code\n        self.percent = percent\n\n    def discount(self, amount):\n        return amount * self.percent / 100\n";
 
-/// A repository set up with `vouch init`, driven through the real hooks.
+/// A repository set up with `vouch init`, driven through the real hooks
+/// (see [`VouchRepo`]), with what these tests ask of it besides.
 struct Repo {
-    inner: TestRepo,
+    inner: VouchRepo,
 }
+
+deref_to_inner!(Repo);
 
 impl Repo {
     /// `vouch init` with `policy`, and a first commit of it and `files`.
     fn init(policy: &str, files: &[(&str, &str)]) -> Repo {
-        let repo = Repo { inner: TestRepo::new() };
-        repo.write(".vouch.toml", policy);
-        for (path, content) in files {
-            repo.write(path, content);
-        }
-        let run = repo.vouch(&["init"]);
-        assert_eq!(run.code, 0, "{run:?}");
-        repo.ok(&["add", "-A"]);
-        repo.ok(&["commit", "-q", "-m", "start"]);
-        repo
-    }
-
-    fn root(&self) -> &Path {
-        &self.inner.root
-    }
-
-    fn write(&self, rel: &str, content: &str) {
-        self.inner.write(rel, content);
-    }
-
-    fn command(&self, program: &str, args: &[&str]) -> Command {
-        let mut cmd = Command::new(program);
-        cmd.args(args)
-            .current_dir(self.root())
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("HOME", self.root())
-            .env("NO_COLOR", "1")
-            .env("GIT_EDITOR", "true")
-            .env_remove("ANTHROPIC_MODEL")
-            .env_remove("CLAUDE_MODEL")
-            .env_remove("GIT_INDEX_FILE");
-        cmd
+        let mut all = vec![(".vouch.toml", policy)];
+        all.extend_from_slice(files);
+        Repo { inner: VouchRepo::init_with(&all, &[]) }
     }
 
     /// git, through the hooks.
     fn git(&self, args: &[&str]) -> Run {
-        Run::from(self.command("git", args).output().unwrap())
-    }
-
-    /// git, through the hooks; it must succeed.
-    fn ok(&self, args: &[&str]) -> String {
-        let run = self.git(args);
-        assert_eq!(run.code, 0, "git {args:?}: {run:?}");
-        run.stdout
+        self.git_run(args)
     }
 
     /// git with no hooks at all: what a clone without vouch does.
@@ -95,24 +56,6 @@ impl Repo {
 
     fn rev(&self, rev: &str) -> String {
         self.ok(&["rev-parse", rev]).trim().to_string()
-    }
-
-    fn vouch(&self, args: &[&str]) -> Run {
-        self.vouch_stdin(args, b"")
-    }
-
-    fn vouch_stdin(&self, args: &[&str], input: &[u8]) -> Run {
-        let mut cmd = self.command(VOUCH, args);
-        cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
-        let mut child = cmd.spawn().unwrap();
-        let mut stdin = child.stdin.take().unwrap();
-        let bytes = input.to_vec();
-        let writer = std::thread::spawn(move || {
-            let _ = stdin.write_all(&bytes);
-        });
-        let out = child.wait_with_output().unwrap();
-        writer.join().unwrap();
-        Run::from(out)
     }
 
     /// Claude Code's PostToolUse hook for an edit that replaced `old` by

@@ -1,8 +1,10 @@
 //! The units of an editor's buffer, judged as the gate judges the next
 //! commit: the buffer is the file as the next commit would hold it (in the
 //! bytes git stores, its line endings converted as the repository says),
-//! the AI text the editor knows of in it is what the post-commit note would
-//! record, and the range since BASE says which lines `vouch verify` will
+//! the AI text the editor knows of in it, with the AI lines a pending
+//! squash merge, cherry-pick or re-commit carries from its sources
+//! ([`super::derived`]), is what the post-commit note would record, and
+//! the range since BASE says which lines `vouch verify` will
 //! count as AI ([`super::scope`]). So the editor offers "approve" to exactly
 //! those `vouch status` says may approve: never to the person whose
 //! uncommitted change touches the unit (they will author the commit).
@@ -15,13 +17,13 @@ use std::ops::Range;
 
 use git2::Repository;
 
-use super::cache::AnalysisCache;
 use super::judge::{Judge, JudgedUnit};
 use super::scope::{Scope, ScopedUnit};
 use crate::document::Document;
 use crate::eol::Conversion;
 use crate::provenance::{Attribution, ProvenanceMap};
 use crate::signoff::{self, UnitFacts};
+use crate::store::derive::Derived;
 use crate::syntax::{Content, Language, unit_language};
 
 /// Fingerprint `facts`, units of `text` (a buffer of `language`), as
@@ -43,6 +45,10 @@ pub fn blob_fingerprints(facts: &mut [UnitFacts], language: Language, text: &str
 /// The units of `doc` (the buffer of `rel`) that verify will judge once it
 /// is committed by `people`, judged; then the AI units the buffer shows
 /// whose AI text all landed before BASE ([`JudgedUnit::landed`]).
+/// `derived`: what the commits the next commit's text comes from claim of
+/// `rel` (a pending squash merge or cherry-pick, commits that left HEAD's
+/// history, [`super::derived::pending`]): their AI lines are the buffer's
+/// evidence too, as they are the gate's.
 pub fn judge_buffer(
     repo: &Repository,
     scope: &Scope,
@@ -50,7 +56,7 @@ pub fn judge_buffer(
     rel: &str,
     doc: &mut Document,
     people: Vec<String>,
-    _cache: Option<&AnalysisCache>,
+    derived: Option<&Derived>,
 ) -> anyhow::Result<Vec<JudgedUnit>> {
     let text = doc.text().as_str().to_string();
     let conversion = crate::store::attributes::conversion(repo, rel, text.as_bytes());
@@ -69,6 +75,10 @@ pub fn judge_buffer(
         history_path: rel.to_string(),
         blob: id,
         content: Content::of_blob(blob),
+    };
+    let spans = match derived {
+        Some(derived) => super::derived::carried(repo, derived, &file, spans)?,
+        None => spans,
     };
     let next = scope.next_commit(repo, &[(file, spans)], &[], people, false)?;
     // Verify's AI lines, in the buffer's coordinates.

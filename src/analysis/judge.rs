@@ -72,6 +72,7 @@ impl Judge<'_> {
             next: unit.next,
             trust_file: false,
             landed: false,
+            evidence: Vec::new(),
         }
     }
 
@@ -127,6 +128,7 @@ impl Judge<'_> {
             next,
             trust_file: true,
             landed: false,
+            evidence: Vec::new(),
         }
     }
 }
@@ -158,6 +160,11 @@ pub struct JudgedUnit {
     /// Its AI text all landed before BASE: verify does not ask for its
     /// sign-off (shown by blame and the editor, never refused).
     pub landed: bool,
+    /// The evidence that made its lines AI, named as `vouch log` and
+    /// `vouch blame` name it (`vouch note`, `git-ai note`, `trailer: …`,
+    /// `journal`, ...): filled by the views that show it
+    /// ([`super::next::Prepared::name_evidence`]), else empty.
+    pub evidence: Vec<String>,
 }
 
 impl JudgedUnit {

@@ -16,6 +16,7 @@ use super::attribution::{FileVersion, View, Views};
 use super::cache::AnalysisCache;
 use super::changes::{self, Changes, Version};
 use super::context::{Context, read_journal_strict};
+use super::evidence::{Namer, add_labels};
 use super::judge::{Judge, JudgedUnit, verifier};
 use super::scope::{NextCommit, Scope};
 use crate::policy::Policy;
@@ -57,6 +58,9 @@ pub struct Prepared {
     /// What a person needs to hear about (a view that could not use every
     /// record, when not strict).
     pub warnings: Vec<String>,
+    /// What the commits the next commit's text comes from claim of it (a
+    /// pending squash merge, cherry-pick or re-commit), if any.
+    derived: Option<crate::store::derive::Derived>,
     verified: super::judge::Verifier,
     cache: AnalysisCache,
     git_dir: std::path::PathBuf,
@@ -170,6 +174,7 @@ pub fn prepare(ctx: &Context, options: Options) -> anyhow::Result<Prepared> {
         files: files.into_iter().zip(seen).collect(),
         next,
         warnings,
+        derived,
         verified,
         cache,
         git_dir,
@@ -180,6 +185,78 @@ impl Prepared {
     /// The one judge, with this commit's policy and signers.
     pub fn judge_with(&self) -> Judge<'_> {
         Judge { policy: &self.scope.policy, ledger: &self.ledger, verified: &*self.verified }
+    }
+
+    /// Name the evidence that made `unit`'s lines AI ([`super::evidence`])
+    /// into its [`JudgedUnit::evidence`]: for each AI line, the evidence of
+    /// the commits that touched it that makes the line's very claim (else
+    /// every kind of AI evidence they carry); for the next commit, the
+    /// journal, the source commits of a pending squash, pick or re-commit,
+    /// or a bot author.
+    pub fn name_evidence(&self, repo: &Repository, namer: &mut Namer<'_>, unit: &mut JudgedUnit) {
+        if unit.trust_file {
+            return;
+        }
+        let file = self.files.iter().find(|(f, _)| f.path == unit.path);
+        let mut exact: Vec<String> = Vec::new();
+        let mut loose: Vec<String> = Vec::new();
+        for (line, attribution, commits) in self.next.ai_lines(&unit.path, unit.line, unit.end_line) {
+            for commit in commits {
+                match commit {
+                    Some(c) => match namer.claims_exactly(c, &attribution) {
+                        Some(label) => add_labels(&mut exact, [label]),
+                        None => add_labels(&mut loose, namer.commit_labels(c, &attribution)),
+                    },
+                    None => {
+                        let labels = self.next_labels(repo, namer, file, line, &attribution);
+                        add_labels(&mut exact, labels);
+                    }
+                }
+            }
+        }
+        unit.evidence = if exact.is_empty() { loose } else { exact };
+    }
+
+    /// What makes line `line` (1-based) of `file` AI in the next commit,
+    /// with `attribution`: the journal, a source commit it comes from, or
+    /// its bot author.
+    fn next_labels(
+        &self,
+        repo: &Repository,
+        namer: &mut Namer<'_>,
+        file: Option<&(FileVersion, View)>,
+        line: usize,
+        attribution: &crate::provenance::Attribution,
+    ) -> Vec<String> {
+        if let Some((f, view)) = file {
+            let bytes = f.content.as_bytes();
+            let range = match &f.content {
+                Content::Text(_) => crate::store::notes::line_spans(bytes).get(line - 1).cloned(),
+                _ => Some(0..bytes.len()),
+            };
+            let in_journal = range.is_some_and(|r| {
+                view.spans.iter().any(|(s, a)| a.is_ai() && s.start < r.end.max(r.start + 1) && r.start < s.end)
+            });
+            if in_journal {
+                return vec![super::evidence::JOURNAL.to_string()];
+            }
+        }
+        let mut out = Vec::new();
+        if let Some(derived) = &self.derived {
+            for source in derived.commits() {
+                if let Some(label) = namer.claims_exactly(source, attribution) {
+                    let short = &source.to_string()[..10];
+                    out.push(format!("{label} (carried from {short})"));
+                }
+            }
+        }
+        if out.is_empty()
+            && let Some((claim, label)) = super::scope::next_bot(repo, &self.scope.policy)
+            && &claim == attribution
+        {
+            out.push(label);
+        }
+        out
     }
 
     /// The version of `path` the next commit leaves: its own, or HEAD's.

@@ -184,12 +184,20 @@ impl Scope {
 /// The AI claim on every line of a commit whose author is a bot (as the
 /// policy at BASE lists them, or `[bot]`), as verify reads it.
 fn bot_claim(repo: &Repository, policy: &Policy) -> Option<Attribution> {
+    next_bot(repo, policy).map(|(claim, _)| claim)
+}
+
+/// The next commit's bot author's claim ([`bot_claim`]) and its label, as
+/// a report names it (`bot author: …`).
+pub fn next_bot(repo: &Repository, policy: &Policy) -> Option<(Attribution, String)> {
     let author = crate::store::identity::commit_author(repo).ok()?;
     if !history::is_bot(&author.name, &author.email, policy.bots()) {
         return None;
     }
-    let source = AiSource { tool: author.name.trim().to_string(), model: None, session: None, kind: None };
-    Some(Attribution::ai(source, Evidence::History, None))
+    let name = author.name.trim().to_string();
+    let source = AiSource { tool: name.clone(), model: None, session: None, kind: None };
+    let label = history::Declared::Bot(name).label();
+    Some((Attribution::ai(source, Evidence::History, None), label))
 }
 
 /// A unit of the next commit's files that verify will judge: AI lines from
@@ -269,6 +277,32 @@ impl NextCommit {
             .map(|&t| match self.lineage.claim(t) {
                 Claim::Ai(a) => Some(a.clone()),
                 _ => None,
+            })
+            .collect()
+    }
+
+    /// The lines of `first..=last` (1-based; the one line of a version that
+    /// is not text) of `path` that verify will count as AI, each with its
+    /// claim's attribution and the commits that touched it, oldest first
+    /// (`None`: the next commit).
+    pub fn ai_lines(&self, path: &str, first: usize, last: usize) -> Vec<(usize, Attribution, Vec<Option<Oid>>)> {
+        let Some(file) = self.lineage.files.get(path) else { return Vec::new() };
+        let start = first.max(1);
+        let tags = file.tags.get(start - 1..last.min(file.tags.len())).unwrap_or_default();
+        let next = self.lineage.index();
+        tags.iter()
+            .enumerate()
+            .filter_map(|(i, &tag)| {
+                let Claim::Ai(attribution) = self.lineage.claim(tag) else { return None };
+                let commits = self
+                    .lineage
+                    .commits_touching(&[tag])
+                    .into_iter()
+                    .filter_map(|n| {
+                        if n == next { Some(None) } else { self.lineage.commits.get(n as usize).map(|&c| Some(c)) }
+                    })
+                    .collect();
+                Some((start + i, attribution.clone(), commits))
             })
             .collect()
     }

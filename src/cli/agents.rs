@@ -17,21 +17,32 @@
 //!   `transcript_path`, `cwd`. The payload names no model.
 //! - Cursor `afterFileEdit` (agent) and `afterTabFileEdit` (Tab completion):
 //!   `file_path`, `edits: [{old_string, new_string}]`, `model`,
-//!   `conversation_id`, `generation_id`.
+//!   `conversation_id`, `generation_id` (kept as the intent's ids).
 //! - Gemini CLI `BeforeTool` and `AfterTool` (geminicli.com/docs/hooks/reference):
 //!   `hook_event_name`, `tool_name` (`write_file`, `replace`,
 //!   `run_shell_command`), `tool_input.file_path` and `content`
-//!   (write_file), `old_string`, `new_string`, `expected_replacements`
-//!   (replace); `session_id`, `transcript_path`, `cwd`, `timestamp`. No tool
-//!   call id and no model: the two events of one call are paired by the
-//!   session, the tool and its arguments ([`gemini_call_id`]).
+//!   (write_file), `old_string`, `new_string`, `instruction` (the model's
+//!   statement of the change), `allow_multiple` (or, in older versions,
+//!   `expected_replacements`) (replace), `command` and `description` (the
+//!   model's statement of the command's purpose) (run_shell_command);
+//!   `session_id`, `transcript_path`, `cwd`, `timestamp`. No tool call id
+//!   and no model: the two events of one call are paired by the session,
+//!   the tool and its arguments ([`gemini_call_id`]). The `instruction` and
+//!   `description` are kept as the agent's words (the intent's `said`).
 //! - Codex CLI `PreToolUse` and `PostToolUse`
 //!   (developers.openai.com/codex/hooks; the schemas in openai/codex
 //!   `codex-rs/hooks/schema/generated/`): Claude Code's shape plus `model`
 //!   and `turn_id`; `tool_name` `apply_patch` (its file edits:
 //!   `tool_input.command` is the patch, whose `*** Add File:`,
 //!   `*** Update File:`, `*** Delete File:` and `*** Move to:` lines name
-//!   the files) or `Bash` (`tool_input.command`, a shell command).
+//!   the files) or `Bash` (`tool_input.command`, a shell command). The
+//!   `tool_use_id` and `turn_id` are kept as the intent's call and turn.
+//!
+//! What a payload offers as intent besides a transcript is an
+//! [`Offered`]; the hook keeps it as the policy says
+//! ([`crate::intent::Intent::from_payload`]). Those fields are read
+//! leniently: one of another shape is not kept, and never costs the edit's
+//! record.
 //!
 //! A payload that is not JSON, or whose fields have the wrong shape, is an
 //! error naming the field. An event or tool that edits nothing vouch
@@ -41,6 +52,7 @@ use std::ops::Range;
 
 use serde_json::{Map, Value};
 
+use crate::intent::Offered;
 use crate::provenance::{AiKind, AiSource};
 
 /// The agents whose payloads vouch reads.
@@ -78,8 +90,9 @@ pub struct AgentEdit {
     /// Claude Code's transcript (JSON Lines), where the model and the
     /// intent behind the edit can be found.
     pub transcript_path: Option<String>,
-    /// Cursor's `generation_id` (its `conversation_id` is the session).
-    pub generation: Option<String>,
+    /// What the payload offers as intent (not Claude Code's: its intent is
+    /// in the transcript).
+    pub offered: Offered,
     pub change: Change,
 }
 
@@ -143,6 +156,8 @@ pub struct Shell {
     pub cwd: Option<String>,
     pub source: AiSource,
     pub transcript_path: Option<String>,
+    /// What the payload offers as intent (see [`AgentEdit::offered`]).
+    pub offered: Offered,
 }
 
 /// The files a tool edited (`PostToolUse` of Codex's `apply_patch`).
@@ -153,6 +168,8 @@ pub struct FileSet {
     pub tool_use_id: Option<String>,
     pub cwd: Option<String>,
     pub source: AiSource,
+    /// What the payload offers as intent (see [`AgentEdit::offered`]).
+    pub offered: Offered,
 }
 
 /// A payload that cannot be read: said to the user as is (exit 2).
@@ -218,6 +235,12 @@ impl<'a> Fields<'a> {
             }
             Some(other) => Err(format!("{} must be a number, found {}", self.name(key), kind(other))),
         }
+    }
+
+    /// A string kept only as intent: absent, empty or of another shape is
+    /// `None` (never an error: the edit is recorded all the same).
+    fn words(&self, key: &str) -> Option<String> {
+        self.object.get(key).and_then(Value::as_str).filter(|s| !s.trim().is_empty()).map(str::to_string)
     }
 
     fn opt_bool(&self, key: &str) -> Result<Option<bool>, String> {
@@ -314,6 +337,7 @@ fn claude_code(fields: &Fields<'_>) -> Result<Parsed, String> {
             cwd: cwd.map(str::to_string),
             source,
             transcript_path: transcript.map(str::to_string),
+            offered: Offered::default(),
         }));
     };
     let change = match tool {
@@ -331,7 +355,7 @@ fn claude_code(fields: &Fields<'_>) -> Result<Parsed, String> {
         cwd: cwd.map(str::to_string),
         source,
         transcript_path: transcript.map(str::to_string),
-        generation: None,
+        offered: Offered::default(),
         change,
     }))
 }
@@ -339,7 +363,11 @@ fn claude_code(fields: &Fields<'_>) -> Result<Parsed, String> {
 fn cursor(fields: &Fields<'_>) -> Result<Parsed, String> {
     let model = fields.opt_str("model")?;
     let conversation = fields.opt_str("conversation_id")?;
-    let generation = fields.opt_str("generation_id")?;
+    let offered = Offered {
+        conversation: fields.words("conversation_id"),
+        generation: fields.words("generation_id"),
+        ..Offered::default()
+    };
     let kind = match fields.str("hook_event_name")? {
         "afterFileEdit" => AiKind::Agent,
         "afterTabFileEdit" => AiKind::Completion,
@@ -366,7 +394,7 @@ fn cursor(fields: &Fields<'_>) -> Result<Parsed, String> {
             kind: Some(kind),
         },
         transcript_path: None,
-        generation: generation.filter(|g| !g.trim().is_empty()).map(str::to_string),
+        offered,
         change: Change::Replace(edits),
     }))
 }
@@ -407,7 +435,8 @@ fn gemini(fields: &Fields<'_>) -> Result<Parsed, String> {
         "replace" => Some(Change::Replace(vec![Replacement {
             old: input.opt_str("old_string")?.unwrap_or_default().to_string(),
             new: input.str("new_string")?.to_string(),
-            all: input.opt_count("expected_replacements")?.is_some_and(|n| n > 1),
+            all: input.opt_count("expected_replacements")?.is_some_and(|n| n > 1)
+                || input.opt_bool("allow_multiple")? == Some(true),
         }])),
         _ => None,
     };
@@ -422,6 +451,10 @@ fn gemini(fields: &Fields<'_>) -> Result<Parsed, String> {
         session: session.map(str::to_string),
         kind: Some(AiKind::Agent),
     };
+    // The model's own words for the call; the pairing id is vouch's, not
+    // the agent's, so it is no call id to keep.
+    let offered =
+        Offered { said: input.words(if shell { "description" } else { "instruction" }), ..Offered::default() };
     match (file_path, change) {
         (Some(file_path), Some(change)) => Ok(Parsed::Edit(AgentEdit {
             file_path: file_path.to_string(),
@@ -429,14 +462,15 @@ fn gemini(fields: &Fields<'_>) -> Result<Parsed, String> {
             cwd: cwd.map(str::to_string),
             source,
             transcript_path: None,
+            offered,
             change,
-            generation: None,
         })),
         _ => Ok(Parsed::Shell(Shell {
             tool_use_id: Some(id),
             cwd: cwd.map(str::to_string),
             source,
             transcript_path: None,
+            offered,
         })),
     }
 }
@@ -482,10 +516,11 @@ fn codex(fields: &Fields<'_>) -> Result<Parsed, String> {
         kind: Some(AiKind::Agent),
     };
     let (tool_use_id, cwd) = (tool_use_id.map(str::to_string), cwd.map(str::to_string));
+    let offered = Offered { call: tool_use_id.clone(), generation: fields.words("turn_id"), ..Offered::default() };
     if shell {
-        return Ok(Parsed::Shell(Shell { tool_use_id, cwd, source, transcript_path: None }));
+        return Ok(Parsed::Shell(Shell { tool_use_id, cwd, source, transcript_path: None, offered }));
     }
-    Ok(Parsed::Files(FileSet { paths, tool_use_id, cwd, source }))
+    Ok(Parsed::Files(FileSet { paths, tool_use_id, cwd, source, offered }))
 }
 
 /// The files a Codex patch (`*** Begin Patch` … `*** End Patch`) adds,
@@ -726,6 +761,8 @@ mod tests {
             }
         );
         assert_eq!(e.cwd.as_deref(), Some("/home/dev/shop"));
+        assert_eq!(e.offered.conversation.as_deref(), Some("c0ffee00-1111-2222-3333-444455556666"));
+        assert!(e.offered.generation.is_some() && e.offered.said.is_none() && e.offered.call.is_none());
         let t = edit(parse(Agent::Cursor, TAB.as_bytes()));
         assert_eq!(t.source.kind, Some(AiKind::Completion));
         assert_eq!(
@@ -805,6 +842,26 @@ mod tests {
         assert_eq!(e.tool_use_id.as_deref(), Some(b.tool_use_id.as_str()), "the same call, paired");
         assert_eq!((e.source.tool.as_str(), e.source.model.as_deref()), ("gemini-cli", None));
         assert!(matches!(&e.change, Change::Replace(r) if r.len() == 1 && !r[0].all));
+        // The model's words for the call; vouch's pairing id is not the agent's.
+        assert_eq!(
+            e.offered,
+            Offered {
+                said: Some(
+                    "In total(), take an optional coupon, subtract its discount and never return less than zero."
+                        .into()
+                ),
+                ..Offered::default()
+            }
+        );
+        let mut multiple: Value = serde_json::from_str(after).unwrap();
+        multiple["tool_input"]["allow_multiple"] = Value::Bool(true);
+        assert!(
+            matches!(&edit(parse(Agent::Gemini, multiple.to_string().as_bytes())).change, Change::Replace(r) if r[0].all)
+        );
+        // Words of another shape are not kept, and cost nothing else.
+        multiple["tool_input"]["instruction"] = serde_json::json!(["not", "words"]);
+        let e2 = edit(parse(Agent::Gemini, multiple.to_string().as_bytes()));
+        assert_eq!(e2.offered, Offered::default());
         // The order of the arguments does not matter; their values do.
         let mut reordered: Value = serde_json::from_str(after).unwrap();
         let input = reordered["tool_input"].as_object().unwrap().clone();
@@ -818,6 +875,9 @@ mod tests {
         assert_ne!(gemini_call_id(Some("4f6e2b1a-9c3d-4e8f-a1b2-c3d4e5f60718"), "replace", &flipped), b.tool_use_id);
         let shell = include_str!("../../tests/fixtures/agent-hooks/gemini-before-tool-shell.json");
         assert!(matches!(parse(Agent::Gemini, shell.as_bytes()), Ok(Parsed::Before(b)) if b.scope == Scope::Worktree));
+        let shell = include_str!("../../tests/fixtures/agent-hooks/gemini-after-tool-shell.json");
+        let Ok(Parsed::Shell(s)) = parse(Agent::Gemini, shell.as_bytes()) else { panic!("a shell run") };
+        assert_eq!(s.offered.said.as_deref(), Some("Rename price to unit_price in the cart"));
     }
 
     #[test]
@@ -836,10 +896,20 @@ mod tests {
         let Ok(Parsed::Files(set)) = parse(Agent::Codex, post.as_bytes()) else { panic!("an apply_patch") };
         assert_eq!(set.paths, files);
         assert_eq!(set.source.model.as_deref(), Some("gpt-5.5-codex"));
-        let bash = include_str!("../../tests/fixtures/agent-hooks/codex-post-tool-use-bash.json");
-        assert!(
-            matches!(parse(Agent::Codex, bash.as_bytes()), Ok(Parsed::Shell(s)) if s.tool_use_id.as_deref() == Some("call_9Lm3nB5vX1"))
+        let turn = "019a7f3e-7c3d-7e21-8f50-1b2c3d4e5f60";
+        assert_eq!(
+            set.offered,
+            Offered { call: Some("call_7Hk2pQ9rT4".into()), generation: Some(turn.into()), ..Offered::default() }
         );
+        let bash = include_str!("../../tests/fixtures/agent-hooks/codex-post-tool-use-bash.json");
+        let Ok(Parsed::Shell(s)) = parse(Agent::Codex, bash.as_bytes()) else { panic!("a shell run") };
+        assert_eq!(s.tool_use_id.as_deref(), Some("call_9Lm3nB5vX1"));
+        assert_eq!((s.offered.call.as_deref(), s.offered.generation.as_deref()), (Some("call_9Lm3nB5vX1"), Some(turn)));
+        // A turn id of another shape is not kept, and costs nothing else.
+        let mut odd: Value = serde_json::from_str(bash).unwrap();
+        odd["turn_id"] = Value::from(7);
+        let Ok(Parsed::Shell(s)) = parse(Agent::Codex, odd.to_string().as_bytes()) else { panic!("a shell run") };
+        assert_eq!(s.offered.generation, None);
         assert_eq!(
             patch_paths(
                 "*** Begin Patch\n*** Update File: a.rs\n*** Move to: b.rs\n@@\n-x\n+y\n*** Delete File: c.rs\r\n*** Update File: a.rs\n*** End Patch"

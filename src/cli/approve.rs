@@ -22,27 +22,23 @@
 //! or ambiguous id, a tampered request, a bad target, no terminal and no
 //! `--yes`, no identity).
 
-use std::collections::HashMap;
 use std::io::{BufRead as _, IsTerminal as _, Write as _};
 
 use anyhow::{Context as _, bail};
 use serde::Serialize;
 
+use crate::analysis::decision::{self, Candidate, Files, facts_from_text, git_line_count, judge_requested};
 use crate::analysis::worktree::Worktree;
 use crate::display;
-use crate::document::Document;
 use crate::policy::{Policy, Verdict};
-use crate::provenance::{AiSource, Attribution, Evidence};
 use crate::signoff::{self, Judgement, SignoffError, UnitFacts};
-use crate::store::policy_file::Source;
 use crate::store::records::{self, Approval, FingerprintStanding, Request, RequestedUnit, Stored};
 use crate::store::signature;
-use crate::syntax::{Language, Unit};
 
 use super::context::Context;
 use super::output::Style;
 use super::{Format, FormatArg, Outcome};
-use crate::analysis::worktree::{self as units, FileUnits};
+use crate::analysis::worktree::{self as units};
 
 /// The shortest request id prefix accepted.
 const MIN_PREFIX: usize = 6;
@@ -185,6 +181,9 @@ struct Item {
     line: Option<u32>,
     requesters: Vec<String>,
     rationale: Option<String>,
+    /// Where the rationale's words came from, when not typed by the
+    /// requester.
+    rationale_from: Option<records::RationaleFrom>,
     /// Where it stands, as the one judge says (with everyone who took part
     /// in it that vouch knows of).
     judgement: Judgement,
@@ -368,6 +367,14 @@ fn decide(d: Decision) -> anyhow::Result<Outcome> {
     Ok(Outcome::Ok)
 }
 
+/// Warn when a decision just written will not count where signatures are
+/// required ([`decision::unverifiable`]).
+fn warn_unverifiable(ctx: &Context, policy: &Policy, written: &[(&str, &Approval)]) {
+    for warning in decision::unverifiable(&ctx.repo, policy, written) {
+        eprintln!("vouch: warning: {warning}");
+    }
+}
+
 /// Sign `approval` when the policy requires it or git is set up to sign
 /// with an SSH key (`gpg.format=ssh`, `user.signingkey`), as git signs
 /// commits. A configured key that fails to sign is an error, not a silent
@@ -463,71 +470,6 @@ fn decide_trust_file(
     Ok(Outcome::Ok)
 }
 
-/// Warn when a decision just written will not count where signatures are
-/// required: its signature (or its lack of one) checked against the
-/// allowed-signers file as committed at HEAD, and at the default branch's
-/// tip (what `vouch verify` will most likely take as BASE) when that is
-/// another commit, each named. Nothing when no policy there (nor the
-/// working tree's) requires signatures and the decision is unsigned.
-fn warn_unverifiable(ctx: &Context, policy: &Policy, written: &[(&str, &Approval)]) {
-    let mut places: Vec<(String, String)> = Vec::new();
-    if let Ok(head) = ctx.repo.head().and_then(|h| h.peel_to_commit()) {
-        places.push(("HEAD".to_string(), head.id().to_string()));
-        if let Some((name, tip)) = default_branch(&ctx.repo)
-            && tip != head.id()
-        {
-            places.push((name, tip.to_string()));
-        }
-    }
-    for (name, rev) in places {
-        let source = Source::Commit(rev);
-        let at = match ctx.policy(&source) {
-            Ok(p) => p,
-            Err(_) => continue,
-        };
-        let required = at.require_signatures() || policy.require_signatures();
-        if !required && written.iter().all(|(_, a)| a.signature.is_none()) {
-            continue;
-        }
-        let signers = match signature::load_allowed_signers(&ctx.repo, &at, &source) {
-            Ok(signers) => signers,
-            Err(e) => {
-                eprintln!("vouch: warning: cannot check your signature against {name}'s allowed signers: {e}");
-                continue;
-            }
-        };
-        for (id, approval) in written {
-            if let Err(problem) = signers.check_approval(approval) {
-                let short = &id[..12.min(id.len())];
-                let consequence = if required {
-                    "vouch verify will not count it where the policy requires signatures"
-                } else {
-                    "it will not count if the policy comes to require signatures"
-                };
-                eprintln!(
-                    "vouch: warning: decision {short} does not verify against the allowed signers at {name} ({}): it {}; {consequence}",
-                    display::line(at.allowed_signers()),
-                    display::line(&problem.to_string())
-                );
-            }
-        }
-    }
-}
-
-/// The default branch's tip as this clone knows it: what `origin/HEAD`
-/// points to, else a local `main` or `master`.
-fn default_branch(repo: &git2::Repository) -> Option<(String, git2::Oid)> {
-    if let Ok(reference) = repo.find_reference("refs/remotes/origin/HEAD")
-        && let Some(target) = reference.symbolic_target()
-        && let Ok(tip) = repo.refname_to_id(target)
-    {
-        return Some((target.trim_start_matches("refs/remotes/").to_string(), tip));
-    }
-    ["main", "master"]
-        .into_iter()
-        .find_map(|b| repo.refname_to_id(&format!("refs/heads/{b}")).ok().map(|tip| (b.to_string(), tip)))
-}
-
 fn confirm(question: &str) -> anyhow::Result<bool> {
     let stdin = std::io::stdin();
     if !stdin.is_terminal() {
@@ -547,7 +489,7 @@ fn select(ctx: &Context, worktree: &Worktree, target: Option<&str>, yes: bool) -
     let listing = records::list::<Request>(&ctx.repo)?;
     let requests: Vec<Stored<Request>> =
         listing.records.into_iter().filter(|r| r.record.repository == repository).collect();
-    let mut files = Files { ctx, worktree, loaded: HashMap::new() };
+    let mut files = Files::new(ctx, worktree);
     let ours: Vec<&Stored<Request>> = requests.iter().collect();
     let withdrawn = super::team::withdrawn(ctx, worktree.policy(), &worktree.prepared.scope.source, &ours)?;
     let Some(target) = target else {
@@ -619,42 +561,12 @@ fn select(ctx: &Context, worktree: &Worktree, target: Option<&str>, yes: bool) -
         line: Some(file.line_of(facts.unit.range.start)),
         requesters: ledger.requests.requesters(&facts.unit.fingerprint),
         rationale: ledger.rationale(&facts.unit.fingerprint).map(str::to_string),
+        rationale_from: ledger.rationale_with_source(&facts.unit.fingerprint).and_then(|(_, from)| from),
         facts: facts.clone(),
         shown,
         judgement: unit.judgement.clone(),
     };
     Ok(Selection { request: None, items: vec![item] })
-}
-
-/// Working-tree files read once each.
-struct Files<'a> {
-    ctx: &'a Context,
-    worktree: &'a Worktree,
-    loaded: HashMap<String, Option<FileUnits>>,
-}
-
-impl Files<'_> {
-    /// The file (or submodule) at `path`, or `None` when the working tree
-    /// has no such thing.
-    fn get(&mut self, path: &str) -> anyhow::Result<Option<&FileUnits>> {
-        if !self.loaded.contains_key(path) {
-            let file = self.worktree.file(self.ctx, path)?;
-            self.loaded.insert(path.to_string(), file);
-        }
-        Ok(self.loaded.get(path).and_then(Option::as_ref))
-    }
-}
-
-/// Where a requested unit stands from its own account (it is not in the
-/// working tree as the request shows it): the judge's word on its
-/// fingerprint, with no participant but those the records name.
-fn judge_requested(worktree: &Worktree, unit: &RequestedUnit, facts: &UnitFacts) -> Judgement {
-    let judge = worktree.prepared.judge_with();
-    if unit.is_trust_file() {
-        let content = (unit.kind != crate::fingerprint::TRUST_ABSENT).then(|| unit.text.as_bytes());
-        return judge.ledger.judge_trust_file(judge.policy, &unit.path, content, &[], judge.verified).1;
-    }
-    judge.ledger.judge(judge.policy, &unit.path, facts, &[], judge.verified)
 }
 
 /// Whether some unit of `request` still lacks its sign-off.
@@ -669,7 +581,7 @@ fn is_open(worktree: &Worktree, request: &Stored<Request>) -> bool {
 /// whole when any stated fingerprint does not match its bytes, or is of a
 /// fingerprint version that no longer counts.
 fn from_request(files: &mut Files<'_>, request: &Stored<Request>) -> anyhow::Result<Selection> {
-    let ledger = files.worktree.ledger();
+    let ledger = files.worktree().ledger();
     let id = &request.id;
     let mut mismatches = Vec::new();
     let mut retired = Vec::new();
@@ -708,23 +620,9 @@ fn from_request(files: &mut Files<'_>, request: &Stored<Request>) -> anyhow::Res
     let mut items = Vec::new();
     for unit in &request.record.units {
         let fingerprint = unit.fingerprint.clone();
-        // The unit as the working tree has it, if it is there: its real
-        // provenance names who accepted the AI text and which lines are AI,
-        // and the commits that touched it name who authored them.
-        let here = files.get(&unit.path)?.and_then(|file| {
-            let found = file.units.iter().find(|u| u.facts.unit.fingerprint == fingerprint)?;
-            let shown = if found.trust_file { unit.clone() } else { file.requested(&found.facts) };
-            let line = (!found.trust_file).then(|| file.line_of(found.facts.unit.range.start));
-            Some((found.facts.clone(), shown, line, found.judgement.clone()))
-        });
-        let (facts, shown, line, judgement) = match here {
-            Some(found) => found,
-            None => {
-                let facts = facts_from_text(unit, &fingerprint);
-                let judgement = judge_requested(files.worktree, unit, &facts);
-                (facts, unit.clone(), None, judgement)
-            }
-        };
+        // The unit as the working tree has it, if it is there (the one way
+        // every decision is judged: `analysis::decision`).
+        let Candidate { facts, shown, line, judgement } = files.candidate(unit)?;
         items.push(Item {
             path: unit.path.clone(),
             facts,
@@ -732,69 +630,14 @@ fn from_request(files: &mut Files<'_>, request: &Stored<Request>) -> anyhow::Res
             line,
             requesters: ledger.requests.requesters(&fingerprint),
             rationale: request.record.rationale.clone().or_else(|| ledger.rationale(&fingerprint).map(str::to_string)),
+            rationale_from: match &request.record.rationale {
+                Some(_) => request.record.rationale_from,
+                None => ledger.rationale_with_source(&fingerprint).and_then(|(_, from)| from),
+            },
             judgement,
         });
     }
     Ok(Selection { request: Some(id.clone()), items })
-}
-
-/// A unit's facts from its text alone (a unit no longer in the working
-/// tree): the risk tags of every syntax unit in the text, its AI lines as
-/// the request states them, and nobody known to have accepted it.
-fn facts_from_text(unit: &RequestedUnit, fingerprint: &str) -> UnitFacts {
-    let language = Language::ALL.into_iter().find(|l| l.name() == unit.language).unwrap_or(Language::Text);
-    let bytes = unit.text.as_bytes();
-    let source = AiSource {
-        tool: unit.tool.clone().unwrap_or_else(|| "unknown".into()),
-        model: unit.model.clone(),
-        session: None,
-        kind: None,
-    };
-    // Risk is read from the whole text, so it cannot be understated by
-    // the request's own account of which lines are AI.
-    let mut risk: Vec<String> = Vec::new();
-    if let Some(text) = unit.text.as_text()
-        && let Ok(mut doc) = Document::new(language, text.to_string())
-    {
-        doc.set_attribution(0..text.len(), &Attribution::ai(source.clone(), Evidence::Manual, None));
-        for u in doc.units() {
-            risk.extend(u.risk);
-        }
-    }
-    risk.sort();
-    risk.dedup();
-    let lines = git_line_count(bytes);
-    let ai_lines: usize = unit
-        .ai_lines
-        .iter()
-        .map(|&[a, b]| (b.min(lines as u32) as usize + 1).saturating_sub(a as usize))
-        .sum::<usize>()
-        .min(lines);
-    let ai_ranges = crate::store::notes::lines_to_bytes(bytes, &unit.ai_lines);
-    let ai_bytes: usize = ai_ranges.iter().map(|r| r.len()).sum();
-    UnitFacts {
-        unit: Unit {
-            kind: unit.kind.clone(),
-            name: unit.name.clone(),
-            range: 0..bytes.len(),
-            fingerprint: fingerprint.to_string(),
-            ai_bytes,
-            ai_lines,
-            ai_ranges,
-            lines,
-            ai_share: if bytes.is_empty() { 0.0 } else { ai_bytes as f32 / bytes.len() as f32 },
-            risk,
-        },
-        ai_range: 0..bytes.len(),
-        sources: vec![source],
-        acceptors: Vec::new(),
-        suspected: false,
-    }
-}
-
-/// The number of lines of `bytes` as git counts them (at least one).
-fn git_line_count(bytes: &[u8]) -> usize {
-    crate::store::notes::line_spans(bytes).len().max(1)
 }
 
 /// The unit as the reviewer sees it before deciding: every byte (bytes
@@ -834,7 +677,12 @@ fn preview(item: &Item, n: usize, of: usize, style: Style) -> String {
     }
     out.push_str(&format!("  {}\n", about.join(" · ")));
     match &item.rationale {
-        Some(r) => out.push_str(&format!("  rationale: {}\n", display::line(r))),
+        Some(r) => {
+            let from = item
+                .rationale_from
+                .map_or(String::new(), |f| format!(" {}", style.dim(&format!("({})", f.describe()))));
+            out.push_str(&format!("  rationale: {}{from}\n", display::line(r)))
+        }
         None => out.push_str(&format!("  {}\n", style.dim("no rationale given"))),
     }
     let width = (first + count).to_string().len();

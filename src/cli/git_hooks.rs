@@ -175,11 +175,35 @@ impl fmt::Display for Installed {
     }
 }
 
+/// Whether `local` (a hook's `.local` name) is free for the hook there.
+fn local_free(local: &Path) -> bool {
+    !local.exists() && std::fs::symlink_metadata(local).is_err()
+}
+
+/// Why [`install`] would refuse `hook` in `dir`, found without changing
+/// anything: a foreign hook whose `.local` name is taken, without `force`.
+/// `vouch init` asks this of every hook before it writes anything.
+pub fn refusal(dir: &Path, hook: &str, force: bool) -> Option<String> {
+    let path = dir.join(hook);
+    let local = dir.join(format!("{hook}.local"));
+    (inspect(dir, hook) == Found::Foreign && !local_free(&local) && !force).then(|| {
+        format!(
+            "{} is not vouch's hook, and {} exists already: merge them by hand, or run vouch init --force \
+             to move {hook} aside (kept as {hook}.vouch-backup)",
+            path.display(),
+            local.display()
+        )
+    })
+}
+
 /// Install vouch's `hook` into `dir`, calling `binary`. A foreign hook is
 /// moved to `<hook>.local`; if that exists already, the foreign hook is only
 /// replaced with `force` (and kept as `<hook>.vouch-backup`).
 pub fn install(dir: &Path, hook: &str, binary: &str, force: bool) -> anyhow::Result<Installed> {
     use std::os::unix::fs::PermissionsExt;
+    if let Some(why) = refusal(dir, hook, force) {
+        anyhow::bail!(why);
+    }
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create the hooks directory {}", dir.display()))?;
     let path = dir.join(hook);
     let content = script(hook, binary);
@@ -194,23 +218,18 @@ pub fn install(dir: &Path, hook: &str, binary: &str, force: bool) -> anyhow::Res
             }
             Installed::Updated
         }
-        Found::Foreign if !local.exists() && std::fs::symlink_metadata(&local).is_err() => {
+        Found::Foreign if local_free(&local) => {
             std::fs::rename(&path, &local)
                 .with_context(|| format!("cannot move {} to {}", path.display(), local.display()))?;
             Installed::Chained
         }
-        Found::Foreign if force => {
+        // Not free, and `refusal` let it through: with --force.
+        Found::Foreign => {
             let backup = free_name(dir, &format!("{hook}.vouch-backup"));
             std::fs::rename(&path, &backup)
                 .with_context(|| format!("cannot move {} to {}", path.display(), backup.display()))?;
             Installed::BackedUp(backup)
         }
-        Found::Foreign => anyhow::bail!(
-            "{} is not vouch's hook, and {} exists already: merge them by hand, or run vouch init --force \
-             to move {hook} aside (kept as {hook}.vouch-backup)",
-            path.display(),
-            local.display()
-        ),
     };
     let temp = dir.join(format!(".{hook}.vouch-tmp"));
     std::fs::write(&temp, &content).with_context(|| format!("cannot write {}", temp.display()))?;

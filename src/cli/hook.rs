@@ -19,9 +19,11 @@
 //!   nothing, and says so. The edit's AI spans carry its intent (see
 //!   [`crate::intent`]): for Claude Code, the prompt and the agent's words
 //!   found in the transcript's last [`transcript::TAIL_BUDGET`] bytes; for
-//!   Cursor, its conversation and generation ids; for Gemini CLI and Codex,
-//!   none (their transcripts' formats are not documented); as much as the
-//!   worktree's policy (`intent`) keeps. `generic --file PATH`: whatever changed in the
+//!   the others, what their payloads offer ([`intent::Offered`]: Cursor's
+//!   conversation and generation ids, Codex's call and turn ids, Gemini
+//!   CLI's words for the call; their transcripts' formats are not
+//!   documented, so none is read); as much as the worktree's policy
+//!   (`intent`) keeps. `generic --file PATH`: whatever changed in the
 //!   file since vouch last saw it (the journal's latest version of it,
 //!   else the index's, else HEAD's; all of a new file).
 //! - `pre-commit`: the gate, `vouch check --staged`. `prepare-commit-msg`:
@@ -286,20 +288,18 @@ fn after_edit(agent: Agent, edit: agents::AgentEdit) -> anyhow::Result<Outcome> 
     let mut source = edit.source.clone();
     let level = intent_level(&target.repo);
     // Only Claude Code's transcript has a format vouch reads (see
-    // [`crate::intent`]); Gemini CLI's and Codex's are not documented, so
-    // their edits carry no intent.
+    // [`crate::intent`]); the others keep what their payloads offer.
     let intent = match agent {
         Agent::ClaudeCode => {
             let (model, intent) = from_transcript(edit.transcript_path.as_deref(), edit.tool_use_id.as_deref(), level);
             source.model = model;
             intent
         }
-        Agent::Cursor => Intent::from_ids(source.session.as_deref(), edit.generation.as_deref(), level),
         Agent::Gemini => {
             source.model = gemini_model();
-            None
+            Intent::from_payload(&edit.offered, level)
         }
-        Agent::Codex => None,
+        Agent::Cursor | Agent::Codex => Intent::from_payload(&edit.offered, level),
     };
     let snapshot = snapshot_for(&target.repo, edit.tool_use_id.as_deref());
     let Some(text) = target.text() else { return whole(&target, source, intent) };
@@ -341,6 +341,15 @@ fn intent_level(repo: &Repository) -> IntentLevel {
             IntentLevel::default()
         }
     }
+}
+
+/// What a payload offers as intent, as the worktree's policy keeps it (the
+/// policy is read only when there is something to keep).
+fn payload_intent(repo: &Repository, offered: &intent::Offered) -> Option<Intent> {
+    if *offered == intent::Offered::default() {
+        return None;
+    }
+    Intent::from_payload(offered, intent_level(repo))
 }
 
 /// The model and the intent behind tool call `call`, from the end of a
@@ -427,9 +436,9 @@ fn after_shell(agent: Agent, shell: agents::Shell) -> anyhow::Result<Outcome> {
         }
         Agent::Gemini => {
             source.model = gemini_model();
-            None
+            payload_intent(&repo, &shell.offered)
         }
-        Agent::Cursor | Agent::Codex => None,
+        Agent::Cursor | Agent::Codex => payload_intent(&repo, &shell.offered),
     };
     let journal = Journal::open(&repo).context("cannot open the journal")?;
     let mut recorded = 0;
@@ -490,6 +499,7 @@ fn after_files(files: agents::FileSet) -> anyhow::Result<Outcome> {
         return Ok(Outcome::Ok);
     };
     let snapshot = snapshot_for(&first.repo, files.tool_use_id.as_deref());
+    let intent = payload_intent(&first.repo, &files.offered);
     let mut recorded = 0;
     for target in &targets {
         let before = match snapshot.as_ref().and_then(|s| snapshot_before(&target.repo, s, &target.rel)) {
@@ -511,7 +521,7 @@ fn after_files(files: agents::FileSet) -> anyhow::Result<Outcome> {
         if ranges.is_empty() {
             continue;
         }
-        record(target, &ranges, files.source.clone(), Evidence::AgentHook, None)?;
+        record(target, &ranges, files.source.clone(), Evidence::AgentHook, intent.clone())?;
         eprintln!(
             "vouch: recorded {} AI line(s) of {} ({})",
             lines_in(&target.bytes, &ranges),

@@ -13,13 +13,19 @@
 //! control" checklist of `docs/trust.md` asks of the policy (signed
 //! approvals, signed commits, trust files), and an allowed-signers file is
 //! started (with the current user's signing key, when git has one).
+//!
+//! It checks what can stop it (the agents' files, a hook of someone else's
+//! it could not chain) before it writes anything. `--format json` reports
+//! every step as data (see [`Report`]); text mode says each step as it
+//! happens.
 
 use anyhow::Context as _;
+use serde::Serialize;
 
-use super::Outcome;
 use super::agent_config::{self, AgentName};
 use super::context::Context;
-use super::git_hooks;
+use super::git_hooks::{self, Installed};
+use super::{Format, FormatArg, Outcome};
 use crate::policy::{POLICY_FILE, Policy};
 use crate::store::{notes, records, repo};
 
@@ -39,6 +45,8 @@ pub struct Args {
     /// allowed-signers file.
     #[arg(long)]
     pub signed: bool,
+    #[command(flatten)]
+    pub format: FormatArg,
 }
 
 /// The policy `vouch init` writes, naming the repository `id` (`None`
@@ -144,6 +152,10 @@ trust_files = [".github/workflows/", ".gitlab-ci.yml"]
 # override_by = ["@leads"]
 "#;
 
+/// Where `vouch init --signed` starts the allowed-signers file (the signed
+/// starter policy's `allowed_signers`).
+const SIGNERS_FILE: &str = ".vouch/allowed_signers";
+
 /// The allowed-signers file `vouch init --signed` starts.
 const SIGNERS_HEADER: &str = "# Allowed signers: git's gpg.ssh.allowedSignersFile format, one line per
 # reviewer and committer (EMAIL KEYTYPE KEY). vouch checks approvals
@@ -152,6 +164,121 @@ const SIGNERS_HEADER: &str = "# Allowed signers: git's gpg.ssh.allowedSignersFil
 # CODEOWNERS; a change to it needs approval like a change to the policy.
 ";
 
+/// What `vouch init` did, as `--format json` reports it: every file and
+/// setting it wrote, changed or left as it was. Text mode prints the same
+/// steps in words, each as it happens.
+#[derive(Debug, Default, Serialize)]
+struct Report {
+    /// The repository id (its root commit); `None` before the first commit.
+    repository: Option<String>,
+    policy: PolicyStep,
+    /// The allowed-signers file (`--signed` only).
+    allowed_signers: Option<SignersStep>,
+    hooks: Vec<HookStep>,
+    /// The git configuration set (each value as set; setting is idempotent).
+    git_config: Vec<ConfigStep>,
+    /// Fetch refspecs added to the remotes (those missing only).
+    fetch_refspecs: Vec<RefspecStep>,
+    /// Records moved from where older versions kept them.
+    migrated: Vec<MigratedStep>,
+    agents: Vec<AgentStep>,
+    /// What init could not do well, and what will fail until it is fixed.
+    warnings: Vec<String>,
+    /// What to know.
+    notes: Vec<String>,
+    next: String,
+}
+
+#[derive(Debug, Default, Serialize)]
+struct PolicyStep {
+    file: &'static str,
+    /// `written` (a starter policy), `updated` (the repository id added) or
+    /// `kept` (as it was).
+    action: &'static str,
+    /// Whether the starter policy written is the signed one.
+    signed: bool,
+    /// The repository the policy names, after init.
+    repository: Option<String>,
+    /// Why the policy kept is invalid.
+    error: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct SignersStep {
+    file: &'static str,
+    /// `written` or `kept`.
+    action: &'static str,
+    /// Whose signing key the written file lists (none: no key found).
+    signer: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct HookStep {
+    hook: &'static str,
+    file: String,
+    /// `installed`, `updated`, `unchanged`, `chained` (the hook that was
+    /// there runs first, as `<hook>.local`) or `backed_up` (`--force`).
+    action: &'static str,
+    /// Where the hook that was there went.
+    kept_as: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct ConfigStep {
+    key: String,
+    value: String,
+}
+
+#[derive(Debug, Serialize)]
+struct RefspecStep {
+    remote: String,
+    refspec: String,
+}
+
+#[derive(Debug, Serialize)]
+struct MigratedStep {
+    from: &'static str,
+    to: &'static str,
+    records: usize,
+}
+
+#[derive(Debug, Serialize)]
+struct AgentStep {
+    /// Its `--agent` value.
+    agent: &'static str,
+    file: String,
+    /// `written` (a new file), `merged` (into the file there) or
+    /// `unchanged` (vouch's hook is there already).
+    action: &'static str,
+    /// What the person must still do for the agent to run the hook.
+    note: Option<&'static str>,
+}
+
+/// Collects the report; in text mode also says each step as it happens, so
+/// that an init that stops on an error has said what it did before.
+struct Steps {
+    text: bool,
+    report: Report,
+}
+
+impl Steps {
+    fn say(&self, line: impl std::fmt::Display) {
+        if self.text {
+            println!("{line}");
+        }
+    }
+
+    fn note(&mut self, note: String) {
+        self.say(format_args!("note: {note}"));
+        self.report.notes.push(note);
+    }
+
+    fn warn(&mut self, warning: String) {
+        self.say(format_args!("warning: {warning}"));
+        self.report.warnings.push(warning);
+    }
+}
+
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let ctx = Context::open()?;
     // Read everything that can fail before writing anything.
@@ -159,150 +286,217 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     agents.dedup();
     let merges = agents.iter().map(|&agent| agent_config::plan(&ctx.root, agent)).collect::<Result<Vec<_>, _>>()?;
     let hooks_dir = git_hooks::hooks_dir(&ctx.repo)?;
+    if let Some(why) = git_hooks::HOOKS.iter().find_map(|hook| git_hooks::refusal(&hooks_dir, hook, args.force)) {
+        anyhow::bail!("{why}; nothing was changed");
+    }
     let binary = git_hooks::current_binary();
     // The id as local commands know it (the committed policy, the git
     // config, else the oldest root reachable from HEAD, as earlier versions
     // worked it out, so that the records made so far keep counting).
     let id = match repo::repository(&ctx.repo) {
-        Ok(id) => Some(id),
+        Ok(id) => Some(id.id),
         Err(repo::RepoError::NoCommits) => None,
         Err(e) => return Err(e).context("cannot work out the repository id"),
     };
+    let mut steps = Steps {
+        text: args.format.format == Format::Text,
+        report: Report { repository: id.clone(), ..Report::default() },
+    };
 
-    let policy_path = ctx.root.join(POLICY_FILE);
-    if policy_path.exists() {
-        let text = std::fs::read_to_string(&policy_path).with_context(|| format!("cannot read {POLICY_FILE}"))?;
-        match Policy::parse(&text, POLICY_FILE) {
-            Ok(policy) => match (policy.repository(), &id) {
-                (Some(named), _) => println!("{POLICY_FILE}: kept (it exists already; repository = \"{named}\")"),
-                (None, None) => println!(
-                    "{POLICY_FILE}: kept; it does not name the repository yet: make the first commit, then run vouch \
-                     init again"
-                ),
-                (None, Some(id)) => {
-                    let updated = with_repository_key(&text, &id.id);
-                    Policy::parse(&updated, POLICY_FILE)
-                        .with_context(|| format!("cannot add the repository id to {POLICY_FILE}"))?;
-                    std::fs::write(&policy_path, updated).with_context(|| format!("cannot write {POLICY_FILE}"))?;
-                    println!(
-                        "{POLICY_FILE}: added repository = \"{}\" (this repository's id; commit it, it is a policy \
-                         change)",
-                        id.id
-                    );
-                }
-            },
-            Err(e) => println!("{POLICY_FILE}: kept, but it is invalid: {e}"),
-        }
-        if args.signed {
-            println!("{POLICY_FILE}: --signed changes nothing in an existing policy; see docs/trust.md for the keys");
-        }
-    } else {
-        let starter = starter_policy(id.as_ref().map(|i| i.id.as_str()));
-        let policy = if args.signed { format!("{starter}{SIGNED_ADDITIONS}") } else { starter };
-        std::fs::write(&policy_path, policy).with_context(|| format!("cannot write {POLICY_FILE}"))?;
-        let what = if args.signed { "a signed starter policy" } else { "a starter policy" };
-        match &id {
-            Some(id) => println!(
-                "{POLICY_FILE}: written ({what} with repository = \"{}\": list your reviewers, then commit it)",
-                id.id
-            ),
-            None => println!(
-                "{POLICY_FILE}: written ({what}: list your reviewers, then commit it; after the first commit, run \
-                 vouch init again to record the repository id)"
-            ),
-        }
-    }
+    steps.report.policy = write_policy(&ctx, &args, id.as_deref(), &mut steps)?;
     if let Some(id) = &id {
         let mut config = ctx.repo.config().context("cannot open the git config")?;
-        config.set_str(repo::ID_CONFIG_KEY, &id.id).context("cannot set vouch.repository")?;
+        config.set_str(repo::ID_CONFIG_KEY, id).context("cannot set vouch.repository")?;
+        steps.report.git_config.push(ConfigStep { key: repo::ID_CONFIG_KEY.to_string(), value: id.clone() });
     }
     if args.signed {
-        start_allowed_signers(&ctx)?;
+        let signers = start_allowed_signers(&ctx, &steps)?;
+        steps.report.allowed_signers = Some(signers);
     }
 
     let shown = |p: &std::path::Path| p.strip_prefix(&ctx.root).unwrap_or(p).display().to_string();
     for hook in git_hooks::HOOKS {
         let outcome = git_hooks::install(&hooks_dir, hook, &binary, args.force)?;
-        println!("{}: {outcome}", shown(&hooks_dir.join(hook)));
+        let file = shown(&hooks_dir.join(hook));
+        steps.say(format_args!("{file}: {outcome}"));
+        let (action, kept_as) = match &outcome {
+            Installed::Created => ("installed", None),
+            Installed::Updated => ("updated", None),
+            Installed::Unchanged => ("unchanged", None),
+            Installed::Chained => ("chained", Some(shown(&hooks_dir.join(format!("{hook}.local"))))),
+            Installed::BackedUp(backup) => ("backed_up", Some(shown(backup))),
+        };
+        steps.report.hooks.push(HookStep { hook, file, action, kept_as });
     }
     notes::configure(&ctx.repo).context("cannot configure git notes")?;
-    println!(
+    steps.say(format_args!(
         "git config: notes.rewriteRef = {}, notes.rewriteMode = cat_sort_uniq (notes follow amend and rebase)",
         notes::NOTES_REF
-    );
-    for (remote, spec) in git_hooks::configure_fetch(&ctx.repo).context("cannot configure the remotes")? {
-        println!(
-            "git config: remote.{remote}.fetch += {spec} (git fetch brings vouch's notes and records beside yours)"
-        );
+    ));
+    for (key, value) in [
+        ("notes.rewriteRef", notes::NOTES_REF),
+        ("notes.rewriteMode", "cat_sort_uniq"),
+        ("notes.rewrite.amend", "true"),
+        ("notes.rewrite.rebase", "true"),
+    ] {
+        steps.report.git_config.push(ConfigStep { key: key.to_string(), value: value.to_string() });
+    }
+    for (remote, refspec) in git_hooks::configure_fetch(&ctx.repo).context("cannot configure the remotes")? {
+        steps.say(format_args!(
+            "git config: remote.{remote}.fetch += {refspec} (git fetch brings vouch's notes and records beside yours)"
+        ));
+        steps.report.fetch_refspecs.push(RefspecStep { remote, refspec });
     }
     for moved in records::migrate(&ctx.repo).context("cannot move the records of older versions")? {
-        println!(
+        steps.say(format_args!(
             "{}: {} record(s) moved from {} (where older versions of vouch keep them); vouch sync shares them",
             records::RECORDS_BRANCH,
             moved.records,
             moved.from
-        );
+        ));
+        steps.report.migrated.push(MigratedStep {
+            from: moved.from,
+            to: records::RECORDS_BRANCH,
+            records: moved.records,
+        });
     }
 
-    for merge in &merges {
+    for (merge, &agent) in merges.iter().zip(&agents) {
         let file = shown(&merge.file);
-        if merge.content.is_none() {
-            println!("{file}: vouch's hook is there already");
-            continue;
-        }
-        agent_config::write(merge).with_context(|| format!("cannot write {}", merge.file.display()))?;
-        println!("{file}: {} vouch's hook", if merge.created { "written with" } else { "merged" });
+        let action = if merge.content.is_none() {
+            steps.say(format_args!("{file}: vouch's hook is there already"));
+            "unchanged"
+        } else {
+            agent_config::write(merge).with_context(|| format!("cannot write {}", merge.file.display()))?;
+            steps.say(format_args!("{file}: {} vouch's hook", if merge.created { "written with" } else { "merged" }));
+            if merge.created { "written" } else { "merged" }
+        };
+        let note = agent_config::activation_note(agent);
+        steps.report.agents.push(AgentStep { agent: agent.flag(), file, action, note });
     }
     for agent in &agents {
         if let Some(note) = agent_config::activation_note(*agent) {
-            println!("note: {note}");
+            steps.note(note.to_string());
         }
     }
     if !merges.is_empty() && agent_config::vouch_on_path().is_none() {
-        println!(
-            "warning: no `vouch` on PATH: the agents' hooks run `vouch hook …` and will fail (exit 127) \
-             until vouch is on PATH (e.g. cargo install --path ., or a link to {binary} in ~/.local/bin); \
-             vouch doctor checks it"
-        );
+        steps.warn(format!(
+            "no `vouch` on PATH: the agents' hooks run `vouch hook …` and will fail (exit 127) until vouch is on \
+             PATH (e.g. cargo install --path ., or a link to {binary} in ~/.local/bin); vouch doctor checks it"
+        ));
     }
     if binary == "vouch" {
-        println!("note: could not tell where this vouch binary is; the hooks call `vouch` on PATH");
+        steps.note("could not tell where this vouch binary is; the hooks call `vouch` on PATH".to_string());
     }
-    println!(
-        "next: commit {POLICY_FILE}, run `vouch doctor` to check the setup; git push now shares notes and records \
-         (the pre-push hook runs vouch sync), and every other clone needs vouch init too"
+    let next = format!(
+        "commit {POLICY_FILE}, run `vouch doctor` to check the setup; git push now shares notes and records (the \
+         pre-push hook runs vouch sync), and every other clone needs vouch init too"
     );
+    steps.say(format_args!("next: {next}"));
+    steps.report.next = next;
+    if !steps.text {
+        println!("{}", serde_json::to_string_pretty(&steps.report)?);
+    }
     Ok(Outcome::Ok)
+}
+
+/// Write the starter policy, or add the repository id to the policy there
+/// when it lacks one, or keep it as it is.
+fn write_policy(ctx: &Context, args: &Args, id: Option<&str>, steps: &mut Steps) -> anyhow::Result<PolicyStep> {
+    let policy_path = ctx.root.join(POLICY_FILE);
+    let mut step = PolicyStep { file: POLICY_FILE, action: "kept", ..PolicyStep::default() };
+    if policy_path.exists() {
+        let text = std::fs::read_to_string(&policy_path).with_context(|| format!("cannot read {POLICY_FILE}"))?;
+        match Policy::parse(&text, POLICY_FILE) {
+            Ok(policy) => match (policy.repository(), id) {
+                (Some(named), _) => {
+                    steps.say(format_args!("{POLICY_FILE}: kept (it exists already; repository = \"{named}\")"));
+                    step.repository = Some(named.to_string());
+                }
+                (None, None) => steps.say(format_args!(
+                    "{POLICY_FILE}: kept; it does not name the repository yet: make the first commit, then run \
+                     vouch init again"
+                )),
+                (None, Some(id)) => {
+                    let updated = with_repository_key(&text, id);
+                    Policy::parse(&updated, POLICY_FILE)
+                        .with_context(|| format!("cannot add the repository id to {POLICY_FILE}"))?;
+                    std::fs::write(&policy_path, updated).with_context(|| format!("cannot write {POLICY_FILE}"))?;
+                    steps.say(format_args!(
+                        "{POLICY_FILE}: added repository = \"{id}\" (this repository's id; commit it, it is a \
+                         policy change)"
+                    ));
+                    step.action = "updated";
+                    step.repository = Some(id.to_string());
+                }
+            },
+            Err(e) => {
+                steps.say(format_args!("{POLICY_FILE}: kept, but it is invalid: {e}"));
+                step.error = Some(e.to_string());
+            }
+        }
+        if args.signed {
+            let note = format!(
+                "{POLICY_FILE}: --signed changes nothing in an existing policy; see docs/trust.md for the keys"
+            );
+            steps.say(&note);
+            steps.report.notes.push(note);
+        }
+        return Ok(step);
+    }
+    let starter = starter_policy(id);
+    let policy = if args.signed { format!("{starter}{SIGNED_ADDITIONS}") } else { starter };
+    std::fs::write(&policy_path, policy).with_context(|| format!("cannot write {POLICY_FILE}"))?;
+    let what = if args.signed { "a signed starter policy" } else { "a starter policy" };
+    match id {
+        Some(id) => steps.say(format_args!(
+            "{POLICY_FILE}: written ({what} with repository = \"{id}\": list your reviewers, then commit it)"
+        )),
+        None => steps.say(format_args!(
+            "{POLICY_FILE}: written ({what}: list your reviewers, then commit it; after the first commit, run vouch \
+             init again to record the repository id)"
+        )),
+    }
+    Ok(PolicyStep {
+        file: POLICY_FILE,
+        action: "written",
+        signed: args.signed,
+        repository: id.map(str::to_string),
+        error: None,
+    })
 }
 
 /// Start the allowed-signers file the signed starter policy names, unless
 /// there is one: a header and, when git is set up to sign with an SSH key
 /// whose public half vouch can read, a line for the current user.
-fn start_allowed_signers(ctx: &Context) -> anyhow::Result<()> {
-    let rel = ".vouch/allowed_signers";
+fn start_allowed_signers(ctx: &Context, steps: &Steps) -> anyhow::Result<SignersStep> {
+    let rel = SIGNERS_FILE;
     let path = ctx.root.join(rel);
     if path.exists() {
-        println!("{rel}: kept (it exists already)");
-        return Ok(());
+        steps.say(format_args!("{rel}: kept (it exists already)"));
+        return Ok(SignersStep { file: rel, action: "kept", signer: None });
     }
     let mut text = SIGNERS_HEADER.to_string();
     let me = ctx.identity().ok();
     let key = crate::store::signature::signing_config(&ctx.repo).ok().flatten().and_then(|c| public_key(&c.key));
-    let added = match (me, key) {
+    let (added, signer) = match (me, key) {
         (Some(me), Some(key)) => {
             text.push_str(&format!("{} {key}\n", me.email));
-            format!("with {}'s signing key", me.email)
+            (format!("with {}'s signing key", me.email), Some(me.email))
         }
-        _ => "no key yet: add one line per reviewer and committer (git config gpg.format ssh; \
-              git config user.signingkey ~/.ssh/id_ed25519.pub)"
-            .to_string(),
+        _ => (
+            "no key yet: add one line per reviewer and committer (git config gpg.format ssh; git config \
+             user.signingkey ~/.ssh/id_ed25519.pub)"
+                .to_string(),
+            None,
+        ),
     };
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
     std::fs::write(&path, text).with_context(|| format!("cannot write {rel}"))?;
-    println!("{rel}: written ({added}); commit it with the policy");
-    Ok(())
+    steps.say(format_args!("{rel}: written ({added}); commit it with the policy"));
+    Ok(SignersStep { file: rel, action: "written", signer })
 }
 
 /// The public key (`type base64`) of git's `user.signingkey`: a `key::`

@@ -1,16 +1,23 @@
 //! `vouch review`: the reviewer's queue in the terminal. Units awaiting the
 //! current identity's sign-off, riskiest first, then oldest; for each its
 //! path, kind and name, its text with the AI-written lines marked, tool and
-//! model, the requester's rationale, risk tags, and what changed since an
+//! model, the requester's rationale (and whether it was drafted from the
+//! agent's intent), risk tags, and what changed since an
 //! earlier rejected version. `--list` prints the queue for scripts.
 //!
 //! The interaction is line-based: each key is a line (`a`, `r`, `s`, `e`,
 //! `q`, then Enter) read from standard input. That works over ssh, in any
 //! terminal and multiplexer, and from a pipe; it leaves no terminal mode to
 //! restore when an editor runs or the program is interrupted, and a
-//! rejection's comment is typed on the same line discipline. Decisions go
-//! through [`signoff::decide`], as the language server's do, over the text
-//! the reviewer was shown: the fingerprint is recomputed from it.
+//! rejection's comment is typed on the same line discipline. Decisions are
+//! judged as `vouch approve` judges them ([`crate::analysis::decision`]:
+//! the unit as the working tree holds it, with everyone who took part,
+//! under the policy and allowed signers at BASE, then
+//! [`signoff::decide_judged`]), over the text the reviewer was shown (the
+//! fingerprint is recomputed from it), signed as the policy asks, and
+//! followed by the same warning when a signature will not verify. The queue
+//! offers a unit on the records' account of it; whether the reviewer may
+//! sign it off is decided only there.
 
 use std::io::{BufRead, Write};
 use std::path::Path;
@@ -22,19 +29,18 @@ use time::OffsetDateTime;
 use super::context::Context;
 use super::output::Style;
 use super::{Format, Outcome};
+use crate::analysis::decision::{self, Files};
 use crate::analysis::scope::AtBase;
+use crate::analysis::worktree::Worktree;
 use crate::display;
 use crate::fingerprint::fingerprint;
 use crate::intent;
-use crate::policy::{Policy, Verdict};
-use crate::provenance::AiSource;
+use crate::policy::Verdict;
 use crate::queue::{self, DiffTag, PendingUnit, Queue};
-use crate::signoff::{self, Ledger, UnitFacts};
+use crate::signoff::{self, Ledger};
 use crate::store::identity::Identity;
-use crate::store::journal::{Journal, Loaded};
 use crate::store::policy_file::Source;
 use crate::store::records;
-use crate::syntax::{Content, Unit};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -62,7 +68,6 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let at = AtBase::open(&ctx.repo, Source::Worktree, given.as_ref())?;
     let ledger = ctx.ledger()?;
     let queue = load_queue(&ctx, &ledger, &at)?;
-    let policy = at.policy;
     for problem in &queue.problems {
         eprintln!("vouch: warning: {}", display::line(&problem.to_string()));
     }
@@ -87,7 +92,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         }
         return Ok(Outcome::Ok);
     }
-    let mut session = Session { ctx: &ctx, policy: &policy, ledger, me, style, journal: None, now };
+    let mut session = Session { ctx: &ctx, base: given, worktree: None, me, style, now };
     let stdin = std::io::stdin();
     let mut input = stdin.lock();
     let mut output = std::io::stdout();
@@ -118,6 +123,7 @@ fn print_list(queue: &Queue, me: Option<&str>, format: Format, now: OffsetDateTi
                     object.insert("age_seconds".into(), unit.age(now).into());
                     object.insert("awaited_by".into(), unit.awaited_by().into());
                     object.insert("rationale".into(), unit.rationale().into());
+                    object.insert("rationale_from".into(), serde_json::to_value(unit.rationale_from())?);
                 }
                 list.push(value);
             }
@@ -196,12 +202,14 @@ fn risk_words(unit: &PendingUnit) -> String {
 /// One reviewer going through their queue.
 struct Session<'a> {
     ctx: &'a Context,
-    policy: &'a Policy,
-    ledger: Ledger,
+    /// BASE as given (`--base REV`).
+    base: Option<crate::analysis::base::Base>,
+    /// The working tree as the next commit, in its range from BASE: what a
+    /// decision is judged by, as `vouch approve` judges it. Read on the
+    /// first decision; its records are read again after each.
+    worktree: Option<Worktree>,
     me: Identity,
     style: Style,
-    /// Read on first use, to find who accepted a unit's AI text.
-    journal: Option<Option<(Journal, Loaded)>>,
     now: OffsetDateTime,
 }
 
@@ -232,7 +240,7 @@ impl Session<'_> {
                 };
                 let key = answer.trim().chars().next().map(|c| c.to_ascii_lowercase());
                 match key {
-                    Some('a') => match self.decide(unit, Verdict::Approve, None) {
+                    Some('a') => match self.decide(unit, Verdict::Approve, None, out) {
                         Ok(message) => {
                             writeln!(out, "{}", self.style.green(&message))?;
                             tally.approved += 1;
@@ -249,7 +257,7 @@ impl Session<'_> {
                             writeln!(out, "Not rejected: a rejection needs a comment saying what to change.")?;
                             continue;
                         }
-                        match self.decide(unit, Verdict::Reject, Some(comment)) {
+                        match self.decide(unit, Verdict::Reject, Some(comment), out) {
                             Ok(message) => {
                                 writeln!(out, "{}", self.style.yellow(&message))?;
                                 tally.rejected += 1;
@@ -338,7 +346,13 @@ impl Session<'_> {
             )?;
         }
         match unit.rationale() {
-            Some(rationale) => writeln!(out, "{} {}", s.bold("rationale:"), display::line(rationale))?,
+            Some(rationale) => {
+                // Whose words they are, when not the requester's own.
+                let from = unit
+                    .rationale_from()
+                    .map_or(String::new(), |f| format!(" {}", s.dim(&format!("({})", f.describe()))));
+                writeln!(out, "{} {}{from}", s.bold("rationale:"), display::line(rationale))?
+            }
             None => writeln!(out, "{} {}", s.bold("rationale:"), s.dim("none given"))?,
         }
         for why in &unit.not_counted {
@@ -383,20 +397,56 @@ impl Session<'_> {
     }
 
     /// Approve or reject `unit` as the current identity: the bytes shown
-    /// are what is signed off.
-    fn decide(&mut self, unit: &PendingUnit, verdict: Verdict, comment: Option<&str>) -> anyhow::Result<String> {
+    /// are what is signed off, judged and refused as `vouch approve` judges
+    /// and refuses a decision on them.
+    fn decide(
+        &mut self,
+        unit: &PendingUnit,
+        verdict: Verdict,
+        comment: Option<&str>,
+        out: &mut dyn Write,
+    ) -> anyhow::Result<String> {
         let actual = fingerprint(&unit.language, &unit.kind, unit.bytes.as_bytes());
         if actual != unit.fingerprint {
             bail!("the fingerprint of the text shown does not match the request; refusing to sign it off");
         }
-        let mut facts = facts_of(unit);
-        facts.acceptors = self.acceptors(unit);
-        let mut approval =
-            signoff::decide(&self.ledger, self.policy, &unit.path, &facts, self.me.clone().into(), verdict, comment)?;
-        crate::store::signature::sign_approval(&self.ctx.repo, self.policy, &mut approval)?;
+        if self.worktree.is_none() {
+            self.worktree = Some(Worktree::open_at(self.ctx, self.base.as_ref())?);
+        }
+        let Some(worktree) = &self.worktree else { bail!("cannot read the working tree") };
+        let ledger = worktree.ledger();
+        // The unit as a request that counts records it: these very bytes.
+        let requested = ledger
+            .requests
+            .for_fingerprint(&unit.fingerprint)
+            .iter()
+            .rev()
+            .flat_map(|r| r.record.units.iter())
+            .find(|u| u.fingerprint == unit.fingerprint && u.standing().counts() && u.text == unit.bytes)
+            .cloned()
+            .ok_or_else(|| anyhow::anyhow!("no request that counts shows this text any more"))?;
+        let candidate = Files::new(self.ctx, worktree).candidate(&requested)?;
+        let mut approval = signoff::decide_judged(
+            ledger,
+            &unit.path,
+            &candidate.facts,
+            &candidate.judgement,
+            self.me.clone().into(),
+            verdict,
+            comment,
+        )?;
+        let policy = worktree.policy();
+        crate::store::signature::sign_approval(&self.ctx.repo, policy, &mut approval)?;
         let id = records::add(&self.ctx.repo, &approval)?;
-        // Later units see this decision (and whatever others added since).
-        self.ledger = Ledger::load(&self.ctx.repo)?;
+        for warning in decision::unverifiable(&self.ctx.repo, policy, &[(id.as_str(), &approval)]) {
+            writeln!(out, "{}", self.style.yellow(&format!("warning: {}", display::line(&warning))))?;
+        }
+        // Later units see this decision (and whatever others added since):
+        // the records read again, the range and the working tree kept.
+        let ledger = self.ctx.ledger()?;
+        if let Some(worktree) = &mut self.worktree {
+            worktree.prepared.ledger = ledger;
+        }
         let verb = if verdict == Verdict::Approve { "Approved" } else { "Rejected" };
         Ok(format!(
             "{verb} {} in {} as {} (record {})",
@@ -405,25 +455,6 @@ impl Session<'_> {
             display::line(&self.me.email),
             &id[..12]
         ))
-    }
-
-    /// Who accepted the unit's AI text, where the working tree still holds
-    /// the unit: they may not approve it. Elsewhere (another clone) none are
-    /// known here; `vouch verify` checks them against the notes.
-    fn acceptors(&mut self, unit: &PendingUnit) -> Vec<String> {
-        let in_tree = super::gitfiles::worktree_content(&self.ctx.repo, &self.ctx.root, &unit.path);
-        let Ok(Some((_, Content::Text(text)))) = in_tree else { return Vec::new() };
-        let Some(unit_text) = unit.bytes.as_text() else { return Vec::new() };
-        if !text.contains(unit_text) {
-            return Vec::new();
-        }
-        if self.journal.is_none() {
-            self.journal = Some(self.ctx.journal().ok());
-        }
-        let Some(Some(journal)) = &self.journal else { return Vec::new() };
-        let Ok(spans) = self.ctx.spans(self.policy, journal, &unit.path, &text, false) else { return Vec::new() };
-        let Ok((_, facts)) = self.ctx.facts(&unit.path, text, &spans) else { return Vec::new() };
-        facts.into_iter().filter(|f| f.unit.fingerprint == unit.fingerprint).flat_map(|f| f.acceptors).collect()
     }
 
     /// Open the unit in `$VISUAL` or `$EDITOR` (else `vi`): the working-tree
@@ -491,39 +522,4 @@ fn read_line(input: &mut dyn BufRead) -> anyhow::Result<Option<String>> {
         return Ok(None);
     }
     Ok(Some(line.trim_end_matches(['\n', '\r']).to_string()))
-}
-
-/// The facts [`signoff::decide`] needs, from the requested text alone.
-fn facts_of(unit: &PendingUnit) -> UnitFacts {
-    let bytes = unit.bytes.as_bytes();
-    let ai_bytes = crate::store::notes::lines_to_bytes(bytes, &unit.ai_lines);
-    let ai_range = match (ai_bytes.first(), ai_bytes.last()) {
-        (Some(first), Some(last)) => first.start..last.end,
-        _ => 0..bytes.len(),
-    };
-    let lines = crate::store::notes::line_spans(bytes).len();
-    let sources = unit
-        .tool
-        .as_ref()
-        .map(|tool| AiSource { tool: tool.clone(), model: unit.model.clone(), session: None, kind: None })
-        .into_iter()
-        .collect();
-    UnitFacts {
-        unit: Unit {
-            kind: unit.kind.clone(),
-            name: unit.name.clone(),
-            range: 0..bytes.len(),
-            fingerprint: unit.fingerprint.clone(),
-            ai_bytes: ai_bytes.iter().map(|r| r.len()).sum(),
-            ai_lines: unit.ai_line_count,
-            ai_ranges: ai_bytes.clone(),
-            lines,
-            ai_share: if lines == 0 { 0.0 } else { unit.ai_line_count as f32 / lines as f32 },
-            risk: unit.risk.clone(),
-        },
-        ai_range,
-        sources,
-        acceptors: Vec::new(),
-        suspected: false,
-    }
 }

@@ -3,8 +3,10 @@
 //! working tree (files changed since HEAD and files the journal holds
 //! records for): AI-written units from the range since BASE and changes to
 //! trust files, each with its state, its risk tags, who may sign it off,
-//! who may not, and every decision on it that does not count and why. The
-//! same judgement the gate and the editor make ([`crate::analysis::next`]).
+//! who may not, the evidence that made it AI (named as `vouch log` and
+//! `vouch blame` name it), and every decision on it that does not count
+//! and why. The same judgement the gate and the editor make
+//! ([`crate::analysis::next`]).
 //! A report: it exits 0 whatever the units' state, and reads on past what
 //! it cannot read (with a warning), unlike the gate.
 
@@ -13,6 +15,7 @@ use super::output::Style;
 use super::{Format, FormatArg, Outcome};
 use crate::analysis::changes::Version;
 use crate::analysis::context::Context;
+use crate::analysis::evidence::Namer;
 use crate::analysis::judge::JudgedUnit;
 use crate::analysis::next::{self, Options};
 use crate::display;
@@ -28,15 +31,30 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let mut sections = Vec::new();
     let mut base = None;
     for version in [Version::Staged, Version::Worktree] {
-        let next = next::next(&ctx, Options { version, strict: false, all: true, next_people: false, base: None })?;
-        base = next.scope.base.as_ref().map(|b| b.describe());
-        sections.push((version, next.units));
+        let prepared =
+            next::prepare(&ctx, Options { version, strict: false, all: true, next_people: false, base: None })?;
+        let mut units = prepared.judge(&ctx.repo, None)?;
+        // Which evidence made each unit AI, as log and blame name it.
+        let mut namer = Namer::new(&ctx.repo, prepared.scope.policy.bots());
+        for unit in &mut units {
+            prepared.name_evidence(&ctx.repo, &mut namer, unit);
+        }
+        base = prepared.scope.base.as_ref().map(|b| b.describe());
+        sections.push((version, units));
     }
     match args.format.format {
         Format::Json => {
             let mut report = serde_json::Map::new();
             for (version, units) in &sections {
-                report.insert(version.label().to_string(), units.iter().map(unit_json).collect());
+                let units = units
+                    .iter()
+                    .map(|u| {
+                        let mut json = unit_json(u);
+                        json["evidence"] = u.evidence.clone().into();
+                        json
+                    })
+                    .collect();
+                report.insert(version.label().to_string(), units);
             }
             report.insert("base".into(), base.into());
             println!("{}", serde_json::to_string_pretty(&report)?);
@@ -71,11 +89,14 @@ fn print_unit(style: Style, u: &JudgedUnit) {
     let what = if u.trust_file {
         String::new()
     } else {
-        format!(
-            " ({} AI line(s){})",
-            u.facts.unit.ai_lines,
-            if tools.is_empty() { String::new() } else { format!(", {}", display::line(&tools.join(", "))) }
-        )
+        // As `vouch log` says it: the tools, then the evidence.
+        let by = if tools.is_empty() { String::new() } else { format!(" by {}", display::line(&tools.join(", "))) };
+        let evidence = if u.evidence.is_empty() {
+            String::new()
+        } else {
+            format!(" · {}", display::line(&u.evidence.join(", ")))
+        };
+        format!(" ({} AI line(s){by}{evidence})", u.facts.unit.ai_lines)
     };
     println!(
         "  {}:{} {} [{state}] {}{what}",

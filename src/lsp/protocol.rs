@@ -129,6 +129,11 @@ pub struct PendingUnit {
     pub requester: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rationale: Option<String>,
+    /// `"intent"` when the rationale was drafted from the agent's recorded
+    /// intent (and confirmed by the requester), not typed: a client shows
+    /// it beside the rationale.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rationale_from: Option<crate::store::records::RationaleFrom>,
     /// False when the requested text is no longer in the file as it is now
     /// (`range` is then the file's start).
     pub located: bool,

@@ -52,6 +52,9 @@ pub struct QueuedUnit {
     pub may_approve: bool,
     pub requester: Option<String>,
     pub rationale: Option<String>,
+    /// Where the rationale's words came from, when not typed by the
+    /// requester (drafted from the agent's intent).
+    pub rationale_from: Option<crate::store::records::RationaleFrom>,
     pub have: u32,
     pub need: u32,
 }
@@ -132,6 +135,7 @@ pub fn read(root: &Path, encoding: Encoding) -> anyhow::Result<RepoQueue> {
                 may_approve: reviewer.as_deref().is_some_and(|me| unit.awaits(me)),
                 requester: unit.requests.last().map(|r| r.requester.clone()),
                 rationale: unit.rationale().map(str::to_string),
+                rationale_from: unit.rationale_from(),
                 have: unit.have,
                 need: unit.need,
             })

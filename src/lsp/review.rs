@@ -76,13 +76,22 @@ struct Stamp {
     notes: Vec<Option<git2::Oid>>,
     /// The git identity: who may approve what depends on it.
     identity: Option<String>,
+    /// A pending squash merge or cherry-pick (`SQUASH_MSG`,
+    /// `CHERRY_PICK_HEAD`): what the next commit's text comes from.
+    sources: Vec<Option<(SystemTime, u64)>>,
 }
 
 struct RepoContext {
     repo: Repository,
     root: PathBuf,
-    /// The last valid policy.
+    /// The working tree's last valid policy: read to tell the user when
+    /// the `.vouch.toml` they edit does not parse, never to judge or show
+    /// anything (the author writes it; see [`RepoContext::base_policy`]).
     policy: Policy,
+    /// The policy at BASE, as the range's scope read it (or, when the range
+    /// cannot be read, BASE's policy alone): what every judgement and what
+    /// the editor shows (bot authors, thresholds) go by.
+    base_policy: Option<Policy>,
     ledger: Ledger,
     identity: Option<identity::Identity>,
     stamp: Stamp,
@@ -96,6 +105,11 @@ struct RepoContext {
     scope_verifier: Option<crate::store::signature::ApprovalVerifier>,
     /// Which paths history may hold AI text in (for what is shown).
     ai_paths: Option<AiPaths>,
+    /// What the commits the next commit's text comes from (a pending
+    /// squash merge or cherry-pick, commits that left HEAD's history) claim
+    /// of each path asked about: read once per path until HEAD, the notes,
+    /// the records or a pending squash or pick change.
+    derived: HashMap<String, Option<crate::store::derive::Derived>>,
     /// Journal records already applied to open documents (or written by
     /// this server): a poll applies only the others.
     seen: HashSet<RecordId>,
@@ -141,6 +155,14 @@ fn stamp(repo: &Repository, root: &Path, journal: Option<&Journal>) -> Stamp {
             .map(|r| repo.refname_to_id(r).ok())
             .collect(),
         identity: identity::user(repo).ok().map(|i| i.email),
+        sources: ["SQUASH_MSG", "CHERRY_PICK_HEAD"]
+            .iter()
+            .map(|f| {
+                std::fs::metadata(repo.path().join(f))
+                    .ok()
+                    .map(|m| (m.modified().unwrap_or(SystemTime::UNIX_EPOCH), m.len()))
+            })
+            .collect(),
     }
 }
 
@@ -159,12 +181,14 @@ impl RepoContext {
             repo,
             root,
             policy: Policy::default(),
+            base_policy: None,
             ledger: Ledger::default(),
             journal,
             loaded: None,
             scope: None,
             scope_verifier: None,
             ai_paths: None,
+            derived: HashMap::new(),
             seen: HashSet::new(),
         };
         ctx.reload(messages);
@@ -213,19 +237,32 @@ impl RepoContext {
         self.scope = None;
         self.scope_verifier = None;
         self.ai_paths = None;
+        self.derived.clear();
+        self.base_policy = None;
         match Scope::open(&self.repo, policy_file::Source::Worktree, None) {
             Ok(scope) => {
                 match crate::analysis::judge::verifier(&self.repo, &scope.policy, &scope.source, false) {
                     Ok(v) => self.scope_verifier = Some(v),
                     Err(e) => messages.push(format!("{e:#}; no signed approval counts until it is fixed")),
                 }
+                self.base_policy = Some(scope.policy.clone());
                 self.scope = Some(scope);
             }
-            Err(e) => messages.push(format!(
-                "cannot place the working tree in its range ({e:#}); no unit is judged until it is fixed"
-            )),
+            Err(e) => {
+                messages.push(format!(
+                    "cannot place the working tree in its range ({e:#}); no unit is judged until it is fixed"
+                ));
+                // What is shown still goes by BASE's policy, when it can be read.
+                match crate::analysis::scope::AtBase::open(&self.repo, policy_file::Source::Worktree, None) {
+                    Ok(at) => self.base_policy = Some(at.policy),
+                    Err(e) => {
+                        messages.push(format!("cannot read the policy at BASE ({e:#}); vouch shows by its defaults"))
+                    }
+                }
+            }
         }
-        match AiPaths::load(&self.repo, self.policy.bots()) {
+        let bots = self.base_policy().bots().to_vec();
+        match AiPaths::load(&self.repo, &bots) {
             Ok(paths) => self.ai_paths = Some(paths),
             Err(e) => messages.push(format!("cannot index which files history holds AI text in: {e:#}")),
         }
@@ -238,10 +275,48 @@ impl RepoContext {
         self.stamp = stamp(&self.repo, &self.root, self.journal.as_ref());
     }
 
+    /// The policy at BASE, or the defaults when it cannot be read (never
+    /// the working tree's).
+    fn base_policy(&self) -> &Policy {
+        static DEFAULT: std::sync::OnceLock<Policy> = std::sync::OnceLock::new();
+        self.base_policy.as_ref().unwrap_or_else(|| DEFAULT.get_or_init(Policy::default))
+    }
+
+    /// Read what the commits the next commit's text comes from claim of
+    /// `rel` ([`crate::analysis::derived`]), once. What cannot be read is
+    /// said, and the buffer judged without it.
+    fn load_derived(&mut self, rel: &str, messages: &mut Vec<String>) {
+        if self.derived.contains_key(rel) {
+            return;
+        }
+        let paths: HashSet<String> = [rel.to_string()].into_iter().collect();
+        let derived = match crate::analysis::derived::pending(&self.repo, self.base_policy().bots(), Some(&paths)) {
+            Ok(derived) => derived,
+            Err(e) => {
+                messages
+                    .push(format!("{rel}: {e:#}; the AI lines it takes from a squash, pick or reset are not shown"));
+                None
+            }
+        };
+        self.derived.insert(rel.to_string(), derived);
+    }
+
     /// The units of `doc` (the buffer of `rel`) that verify will judge once
     /// it is committed, and the AI units it shows that landed before BASE,
     /// judged as the gate judges them; `None` when the range cannot be read.
-    fn judge_buffer(&self, rel: &str, doc: &mut Document) -> anyhow::Result<Vec<JudgedUnit>> {
+    fn judge_buffer(
+        &mut self,
+        rel: &str,
+        doc: &mut Document,
+        messages: &mut Vec<String>,
+    ) -> anyhow::Result<Vec<JudgedUnit>> {
+        if self.scope.is_none() {
+            anyhow::bail!("the range since BASE cannot be read");
+        }
+        // A pending squash, pick or re-commit: the AI lines its sources
+        // carry are the next commit's evidence, as at the gate.
+        self.load_derived(rel, messages);
+        let derived = self.derived.get(rel).and_then(Option::as_ref);
         let Some(scope) = &self.scope else { anyhow::bail!("the range since BASE cannot be read") };
         let none = |_: &records::Stored<records::Approval>| None;
         let verified: signoff::Verified<'_> = match &self.scope_verifier {
@@ -253,7 +328,7 @@ impl RepoContext {
         // and asks the same judge with them): as for `vouch approve` and
         // `vouch status`, the people of the range's commits, the AI text's
         // acceptors and the requesters are the participants.
-        crate::analysis::buffer::judge_buffer(&self.repo, scope, &judge, rel, doc, Vec::new(), None)
+        crate::analysis::buffer::judge_buffer(&self.repo, scope, &judge, rel, doc, Vec::new(), derived)
     }
 
     fn verdict(&self, unit: JudgedUnit) -> Verdict {
@@ -365,7 +440,8 @@ impl Repos {
         self.messages.extend(view.problems.iter().map(|p| format!("{rel}: {p}")));
         let everything = AiPaths::everything();
         let ai_paths = ctx.ai_paths.as_ref().unwrap_or(&everything);
-        attribution::display_spans(&ctx.repo, ai_paths, ctx.policy.bots(), &file, &view)
+        // Bot authors as BASE's policy lists them, as verify reads them.
+        attribution::display_spans(&ctx.repo, ai_paths, ctx.base_policy().bots(), &file, &view)
     }
 
     /// Spans that records added since the last poll give `rel`'s text.
@@ -394,7 +470,7 @@ impl Repos {
     }
 
     pub fn thresholds(&self, root: Option<&PathBuf>) -> Thresholds {
-        let policy = root.and_then(|r| self.by_root.get(r)).map(|c| &c.policy);
+        let policy = root.and_then(|r| self.by_root.get(r)).map(|c| c.base_policy());
         let detection = policy.map(|p| p.detection().clone()).unwrap_or_else(|| Policy::default().detection().clone());
         Thresholds { min_chars: detection.min_chars as usize, min_lines: detection.min_lines as usize }
     }
@@ -436,7 +512,7 @@ impl Repos {
         let Some(ctx) = self.by_root.get(root) else { return false };
         let checked = match judged {
             Some(j) => signoff::check_request_with(&j.judgement.requirement, rel, facts, None),
-            None => signoff::check_request(ctx.scope.as_ref().map_or(&ctx.policy, |s| &s.policy), rel, facts, None),
+            None => signoff::check_request(ctx.base_policy(), rel, facts, None),
         };
         checked.is_err_and(|e| matches!(e, signoff::SignoffError::RationaleRequired { .. }))
     }
@@ -532,9 +608,9 @@ impl Repos {
     /// every AI unit is shown, and no sign-off applies.
     pub fn judge_units(&mut self, repo: Option<&(PathBuf, String)>, doc: &mut Document) -> Vec<(UnitFacts, Verdict)> {
         if let Some((root, rel)) = repo
-            && let Some(ctx) = self.by_root.get(root)
+            && let Some(ctx) = self.by_root.get_mut(root)
         {
-            match ctx.judge_buffer(rel, doc) {
+            match ctx.judge_buffer(rel, doc, &mut self.messages) {
                 Ok(units) => {
                     return units.into_iter().map(|u| (u.facts.clone(), ctx.verdict(u))).collect();
                 }
@@ -582,8 +658,10 @@ impl Repos {
         {
             lines.push(format!("accepted at: {at}"));
         }
-        if let Some(rationale) = ctx.ledger.rationale(fingerprint) {
-            lines.push(format!("rationale: {}", markdown(rationale)));
+        if let Some((rationale, from)) = ctx.ledger.rationale_with_source(fingerprint) {
+            // Whose words they are, when not the requester's own.
+            let from = from.map_or(String::new(), |f| format!(" _({})_", f.describe()));
+            lines.push(format!("rationale: {}{from}", markdown(rationale)));
         }
         for a in ctx.ledger.approvals.for_fingerprint(fingerprint) {
             let verb = match a.record.decision {
@@ -715,15 +793,24 @@ impl Repos {
             })
             .collect::<Result<_, _>>()?;
         let mut approvals = approvals;
-        let policy = ctx.scope.as_ref().map_or(&ctx.policy, |s| &s.policy);
+        let policy = ctx.base_policy();
         for approval in &mut approvals {
             crate::store::signature::sign_approval(&ctx.repo, policy, approval)?;
         }
+        let mut ids = Vec::with_capacity(approvals.len());
         for approval in &approvals {
-            records::add(&ctx.repo, approval)?;
+            ids.push(records::add(&ctx.repo, approval)?);
         }
+        // As `vouch approve` and `vouch review` warn: a signature that will
+        // not verify where verify checks it.
+        let written: Vec<(&str, &records::Approval)> = ids.iter().map(String::as_str).zip(&approvals).collect();
+        let warnings = crate::analysis::decision::unverifiable(&ctx.repo, ctx.base_policy(), &written);
         ctx.wrote_records(&mut self.messages);
         let verb = if approve { "approved" } else { "rejected" };
-        Ok(format!("{verb} {} unit(s) as {}", approvals.len(), me.email))
+        let mut said = format!("{verb} {} unit(s) as {}", approvals.len(), me.email);
+        for warning in warnings {
+            said.push_str(&format!("; warning: {warning}"));
+        }
+        Ok(said)
     }
 }

@@ -1098,6 +1098,7 @@ impl State {
                     may_approve: q.may_approve,
                     requester: q.requester.clone(),
                     rationale: q.rationale.clone(),
+                    rationale_from: q.rationale_from,
                     located,
                 });
             }
@@ -1124,6 +1125,7 @@ impl State {
                     may_approve: a.verdict.may_approve && a.verdict.state.needs_signoff(),
                     requester: None,
                     rationale: None,
+                    rationale_from: None,
                     located: true,
                 });
             }
@@ -1641,6 +1643,9 @@ fn queue_diagnostic(unit: &repo_queue::QueuedUnit) -> Diagnostic {
     }
     if let Some(rationale) = &unit.rationale {
         message.push_str(&format!("; rationale: {rationale}"));
+        if let Some(from) = unit.rationale_from {
+            message.push_str(&format!(" ({})", from.describe()));
+        }
     }
     if !unit.reviewers.is_empty() {
         message.push_str(&format!("; sign-off by: {}", unit.reviewers.join(", ")));

@@ -164,6 +164,15 @@ pub enum RationaleFrom {
     Intent,
 }
 
+impl RationaleFrom {
+    /// What a reviewer is told beside the rationale: whose words they are.
+    pub fn describe(self) -> &'static str {
+        match self {
+            RationaleFrom::Intent => "drafted from the agent's intent, confirmed by the requester",
+        }
+    }
+}
+
 /// One unit of a request, with the bytes it was made for.
 ///
 /// In JSON the bytes are `text` when they are UTF-8, else `text_base64`

@@ -66,6 +66,11 @@ export interface PendingUnit {
   /** Who asked for sign-off (requested units). */
   requester?: string;
   rationale?: string;
+  /**
+   * `"intent"` when the rationale was drafted from the agent's recorded
+   * intent (and confirmed by the requester), not typed by them.
+   */
+  rationaleFrom?: "intent";
   /** False when the requested text is no longer in the file as it is now. */
   located?: boolean;
 }

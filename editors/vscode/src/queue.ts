@@ -64,7 +64,9 @@ export function unitTooltip(unit: PendingUnit): string {
     lines.push(`requested by: ${unit.requester}`);
   }
   if (unit.rationale) {
-    lines.push(`rationale: ${unit.rationale}`);
+    // Whose words they are, when not the requester's own.
+    const from = unit.rationaleFrom === "intent" ? " (drafted from the agent's intent, confirmed by the requester)" : "";
+    lines.push(`rationale: ${unit.rationale}${from}`);
   }
   if (unit.located === false) {
     lines.push("the requested text is no longer in the file as it is now");

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { PendingUnit } from "../src/protocol";
 import { queueStatus } from "../src/messages";
-import { fileDescription, groupByFile, unitContext, unitDescription, unitLabel } from "../src/queue";
+import { fileDescription, groupByFile, unitContext, unitDescription, unitLabel, unitTooltip } from "../src/queue";
 
 function unit(uri: string, line: number, extra: Partial<PendingUnit> = {}): PendingUnit {
   return {
@@ -43,6 +43,13 @@ test("labels and descriptions", () => {
     unitDescription(unit("file:///repo/a.rs", 4, { risk: ["sql", "unsafe"], aiLines: 1, state: "requested" })),
     "requested · sql, unsafe · 1 AI line",
   );
+});
+
+test("the tooltip says when the rationale was drafted from the agent's intent", () => {
+  const drafted = unitTooltip(unit("file:///repo/a.rs", 4, { rationale: "doubles it", rationaleFrom: "intent" }));
+  assert.match(drafted, /^rationale: doubles it \(drafted from the agent's intent, confirmed by the requester\)$/m);
+  const typed = unitTooltip(unit("file:///repo/a.rs", 4, { rationale: "doubles it" }));
+  assert.match(typed, /^rationale: doubles it$/m);
 });
 
 test("status text", () => {

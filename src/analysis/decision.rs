@@ -1,0 +1,224 @@
+//! A reviewer's decision on a requested unit, judged one way wherever it
+//! is made on the command line (`vouch approve`, `vouch reject`, the
+//! interactive `vouch review`), as the language server's is made on its
+//! buffer: the unit as the working tree holds it, when it is there (its
+//! real AI lines, who accepted them, the people of the commits that touched
+//! it: [`super::worktree`]), else from the request's own text; judged under
+//! the policy and allowed signers at BASE ([`super::judge`]); the decision
+//! checked by [`crate::signoff::decide_judged`]. A request's account of
+//! itself never decides who may approve a unit the working tree holds.
+//!
+//! Also what follows a decision, for each of them: the warning that a
+//! signature just made will not verify where `vouch verify` will check it.
+
+use std::collections::HashMap;
+
+use crate::document::Document;
+use crate::policy::Policy;
+use crate::provenance::{AiSource, Attribution, Evidence};
+use crate::signoff::{Judgement, UnitFacts};
+use crate::store::policy_file::Source;
+use crate::store::records::{Approval, RequestedUnit};
+use crate::store::signature;
+use crate::syntax::{Language, Unit};
+
+use super::context::Context;
+use super::worktree::{FileUnits, Worktree};
+
+/// Working-tree files read once each, for the units of requests.
+pub struct Files<'a> {
+    ctx: &'a Context,
+    worktree: &'a Worktree,
+    loaded: HashMap<String, Option<FileUnits>>,
+}
+
+/// A requested unit, where it stands, and what the reviewer is shown of it.
+pub struct Candidate {
+    pub facts: UnitFacts,
+    /// The unit as shown: as the working tree has it, else as requested.
+    pub shown: RequestedUnit,
+    /// Its first line in the working tree, when it is there.
+    pub line: Option<u32>,
+    /// The one judge's word, with everyone who took part that vouch knows.
+    pub judgement: Judgement,
+}
+
+impl<'a> Files<'a> {
+    pub fn new(ctx: &'a Context, worktree: &'a Worktree) -> Files<'a> {
+        Files { ctx, worktree, loaded: HashMap::new() }
+    }
+
+    pub fn worktree(&self) -> &'a Worktree {
+        self.worktree
+    }
+
+    /// The file (or submodule) at `path`, or `None` when the working tree
+    /// has no such thing.
+    pub fn get(&mut self, path: &str) -> anyhow::Result<Option<&FileUnits>> {
+        if !self.loaded.contains_key(path) {
+            let file = self.worktree.file(self.ctx, path)?;
+            self.loaded.insert(path.to_string(), file);
+        }
+        Ok(self.loaded.get(path).and_then(Option::as_ref))
+    }
+
+    /// Where `unit` (a unit of a request, its fingerprint checked against
+    /// its text) stands. Found in the working tree by its fingerprint, its
+    /// real provenance names who accepted the AI text and which lines are
+    /// AI, and the range's commits that touched it name who authored them;
+    /// elsewhere, the request's text is judged with the participants the
+    /// records name.
+    pub fn candidate(&mut self, unit: &RequestedUnit) -> anyhow::Result<Candidate> {
+        let worktree = self.worktree;
+        let here = self.get(&unit.path)?.and_then(|file| {
+            let found = file.units.iter().find(|u| u.facts.unit.fingerprint == unit.fingerprint)?;
+            let shown = if found.trust_file { unit.clone() } else { file.requested(&found.facts) };
+            let line = (!found.trust_file).then(|| file.line_of(found.facts.unit.range.start));
+            Some(Candidate { facts: found.facts.clone(), shown, line, judgement: found.judgement.clone() })
+        });
+        Ok(match here {
+            Some(found) => found,
+            None => {
+                let facts = facts_from_text(unit, &unit.fingerprint);
+                let judgement = judge_requested(worktree, unit, &facts);
+                Candidate { facts, shown: unit.clone(), line: None, judgement }
+            }
+        })
+    }
+}
+
+/// Where a requested unit stands from its own account (it is not in the
+/// working tree as the request shows it): the judge's word on its
+/// fingerprint, with no participant but those the records name.
+pub fn judge_requested(worktree: &Worktree, unit: &RequestedUnit, facts: &UnitFacts) -> Judgement {
+    let judge = worktree.prepared.judge_with();
+    if unit.is_trust_file() {
+        let content = (unit.kind != crate::fingerprint::TRUST_ABSENT).then(|| unit.text.as_bytes());
+        return judge.ledger.judge_trust_file(judge.policy, &unit.path, content, &[], judge.verified).1;
+    }
+    judge.ledger.judge(judge.policy, &unit.path, facts, &[], judge.verified)
+}
+
+/// A unit's facts from its text alone (a unit no longer in the working
+/// tree): the risk tags of every syntax unit in the text, its AI lines as
+/// the request states them, and nobody known to have accepted it.
+pub fn facts_from_text(unit: &RequestedUnit, fingerprint: &str) -> UnitFacts {
+    let language = Language::ALL.into_iter().find(|l| l.name() == unit.language).unwrap_or(Language::Text);
+    let bytes = unit.text.as_bytes();
+    let source = AiSource {
+        tool: unit.tool.clone().unwrap_or_else(|| "unknown".into()),
+        model: unit.model.clone(),
+        session: None,
+        kind: None,
+    };
+    // Risk is read from the whole text, so it cannot be understated by
+    // the request's own account of which lines are AI.
+    let mut risk: Vec<String> = Vec::new();
+    if let Some(text) = unit.text.as_text()
+        && let Ok(mut doc) = Document::new(language, text.to_string())
+    {
+        doc.set_attribution(0..text.len(), &Attribution::ai(source.clone(), Evidence::Manual, None));
+        for u in doc.units() {
+            risk.extend(u.risk);
+        }
+    }
+    risk.sort();
+    risk.dedup();
+    let lines = git_line_count(bytes);
+    let ai_lines: usize = unit
+        .ai_lines
+        .iter()
+        .map(|&[a, b]| (b.min(lines as u32) as usize + 1).saturating_sub(a as usize))
+        .sum::<usize>()
+        .min(lines);
+    let ai_ranges = crate::store::notes::lines_to_bytes(bytes, &unit.ai_lines);
+    let ai_bytes: usize = ai_ranges.iter().map(|r| r.len()).sum();
+    UnitFacts {
+        unit: Unit {
+            kind: unit.kind.clone(),
+            name: unit.name.clone(),
+            range: 0..bytes.len(),
+            fingerprint: fingerprint.to_string(),
+            ai_bytes,
+            ai_lines,
+            ai_ranges,
+            lines,
+            ai_share: if bytes.is_empty() { 0.0 } else { ai_bytes as f32 / bytes.len() as f32 },
+            risk,
+        },
+        ai_range: 0..bytes.len(),
+        sources: vec![source],
+        acceptors: Vec::new(),
+        suspected: false,
+    }
+}
+
+/// The number of lines of `bytes` as git counts them (at least one).
+pub fn git_line_count(bytes: &[u8]) -> usize {
+    crate::store::notes::line_spans(bytes).len().max(1)
+}
+
+/// Warnings for decisions just written (`written`: record id and record)
+/// that will not count where signatures are required: each signature (or
+/// its lack) checked against the allowed-signers file as committed at
+/// HEAD, and at the default branch's tip (what `vouch verify` will most
+/// likely take as BASE) when that is another commit, each named. Nothing
+/// when no policy there (nor `policy`) requires signatures and the
+/// decisions are unsigned.
+pub fn unverifiable(repo: &git2::Repository, policy: &Policy, written: &[(&str, &Approval)]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut places: Vec<(String, String)> = Vec::new();
+    if let Ok(head) = repo.head().and_then(|h| h.peel_to_commit()) {
+        places.push(("HEAD".to_string(), head.id().to_string()));
+        if let Some((name, tip)) = default_branch(repo)
+            && tip != head.id()
+        {
+            places.push((name, tip.to_string()));
+        }
+    }
+    for (name, rev) in places {
+        let source = Source::Commit(rev);
+        let Ok(at) = crate::store::policy_file::load(repo, &source) else { continue };
+        let required = at.require_signatures() || policy.require_signatures();
+        if !required && written.iter().all(|(_, a)| a.signature.is_none()) {
+            continue;
+        }
+        let signers = match signature::load_allowed_signers(repo, &at, &source) {
+            Ok(signers) => signers,
+            Err(e) => {
+                out.push(format!("cannot check your signature against {name}'s allowed signers: {e}"));
+                continue;
+            }
+        };
+        for (id, approval) in written {
+            if let Err(problem) = signers.check_approval(approval) {
+                let short = &id[..12.min(id.len())];
+                let consequence = if required {
+                    "vouch verify will not count it where the policy requires signatures"
+                } else {
+                    "it will not count if the policy comes to require signatures"
+                };
+                out.push(format!(
+                    "decision {short} does not verify against the allowed signers at {name} ({}): it {}; {consequence}",
+                    crate::display::line(at.allowed_signers()),
+                    crate::display::line(&problem.to_string())
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// The default branch's tip as this clone knows it: what `origin/HEAD`
+/// points to, else a local `main` or `master`.
+fn default_branch(repo: &git2::Repository) -> Option<(String, git2::Oid)> {
+    if let Ok(reference) = repo.find_reference("refs/remotes/origin/HEAD")
+        && let Some(target) = reference.symbolic_target()
+        && let Ok(tip) = repo.refname_to_id(target)
+    {
+        return Some((target.trim_start_matches("refs/remotes/").to_string(), tip));
+    }
+    ["main", "master"]
+        .into_iter()
+        .find_map(|b| repo.refname_to_id(&format!("refs/heads/{b}")).ok().map(|tip| (b.to_string(), tip)))
+}

@@ -1,0 +1,178 @@
+//! `vouch status` names the evidence that made each unit AI (issue 13.8),
+//! as `vouch log`, `vouch blame` and verify's coverage name it: `vouch
+//! note`, `git-ai note`, `trailer: claude`, `aider author`, `bot author:
+//! …`, `journal` for what the next commit's note will record, and the
+//! evidence of the commit a pending squash merge carries lines from.
+//! Through the real binary and real git.
+
+mod support {
+    pub mod repo;
+}
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::{Command, Output};
+
+use git2::{Oid, Repository};
+use serde_json::Value;
+use support::repo::TestRepo;
+use vouch::provenance::{AiSource, Evidence};
+use vouch::store::notes::{self, FileRecord, NoteRecord};
+
+const POLICY: &str = "reviewers = [\"carol@example.com\"]\n";
+
+fn vouch(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_vouch"))
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("vouch runs")
+}
+
+fn ok(dir: &Path, args: &[&str]) -> String {
+    let out = vouch(dir, args);
+    assert!(
+        out.status.success(),
+        "vouch {args:?}: {:?}\n{}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// A distinct four-line Rust function.
+fn function(name: &str) -> String {
+    format!("pub fn {name}(x: u64) -> u64 {{\n    let y = x.wrapping_mul({});\n    y ^ 0x5f\n}}\n", name.len() * 7919)
+}
+
+fn head(repo: &TestRepo) -> Oid {
+    Oid::from_str(repo.git(&["rev-parse", "HEAD"]).trim()).unwrap()
+}
+
+/// Commit `path` holding one new function, as `author` (name, email), with
+/// `message`.
+fn commit_file(repo: &TestRepo, path: &str, name: &str, author: (&str, &str), message: &str) -> Oid {
+    repo.write(path, &function(name));
+    repo.git(&["add", "-A"]);
+    let ident = format!("{} <{}>", author.0, author.1);
+    repo.git(&[
+        "-c",
+        &format!("user.name={}", author.0),
+        "commit",
+        "-q",
+        "--no-verify",
+        "--author",
+        &ident,
+        "-m",
+        message,
+    ]);
+    head(repo)
+}
+
+/// The evidence `vouch status --format json` names for each unit of the
+/// working tree, by path.
+fn evidence_by_path(status: &Value) -> BTreeMap<String, Vec<String>> {
+    status["worktree"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| {
+            let labels = u["evidence"]
+                .as_array()
+                .unwrap_or_else(|| panic!("no evidence in {u}"))
+                .iter()
+                .map(|l| l.as_str().unwrap().to_string())
+                .collect();
+            (u["path"].as_str().unwrap().to_string(), labels)
+        })
+        .collect()
+}
+
+#[test]
+fn status_names_the_evidence_of_every_unit_as_log_and_blame_do() {
+    let repo = TestRepo::new();
+    repo.write(".vouch.toml", POLICY);
+    repo.write("README.md", "a project\n");
+    repo.commit_all("start");
+    let base = head(&repo);
+    let dev = ("Dev", "dev@example.com");
+
+    // A side branch whose commit a squash merge brings in later.
+    repo.git(&["checkout", "-q", "-b", "side"]);
+    let side =
+        commit_file(&repo, "src/side.rs", "side", dev, "side\n\nCo-authored-by: Claude <noreply@anthropic.com>\n");
+    repo.git(&["checkout", "-q", "main"]);
+
+    // A vouch note from an agent hook.
+    let noted = commit_file(&repo, "src/noted.rs", "noted", dev, "noted");
+    let blob = repo.git(&["rev-parse", "HEAD:src/noted.rs"]).trim().to_string();
+    let record = FileRecord {
+        path: "src/noted.rs".into(),
+        blob,
+        ai: vec![[1, 4]],
+        origin: AiSource { tool: "claude-code".into(), model: Some("opus".into()), session: None, kind: None },
+        evidence: Evidence::AgentHook,
+        accepted_by: Some("dev@example.com".into()),
+        rationale: None,
+        approvals: Vec::new(),
+        intent: None,
+        imported: None,
+    };
+    notes::write_note(&Repository::open(&repo.root).unwrap(), noted, &[NoteRecord::File(record)]).unwrap();
+    // A git-ai note (authorship/3.0.0) naming all four lines Cursor's.
+    let git_ai = commit_file(&repo, "src/gitai.rs", "gitai", dev, "git-ai");
+    let note = "src/gitai.rs\n  0123456789abcdef 1-4\n---\n{\"schema_version\":\"authorship/3.0.0\",\"git_ai_version\":\"1.3.4\",\
+                \"base_commit_sha\":\"0000000000000000000000000000000000000000\",\"prompts\":{\"0123456789abcdef\":\
+                {\"agent_id\":{\"tool\":\"cursor\",\"id\":\"p1\",\"model\":\"gpt-5\"},\"human_author\":\"Dev <dev@example.com>\",\
+                \"messages\":[],\"total_additions\":4,\"total_deletions\":0,\"accepted_lines\":4,\"overriden_lines\":0}}}\n";
+    repo.git(&["notes", "--ref=ai", "add", "-m", note, &git_ai.to_string()]);
+    // An AI trailer, aider's author, a bot author, and a commit with none.
+    commit_file(&repo, "src/trailer.rs", "trailer", dev, "trailer\n\nCo-authored-by: Claude <noreply@anthropic.com>\n");
+    commit_file(&repo, "src/aider.rs", "aider", ("Ana Lima (aider)", "ana@example.com"), "aider");
+    let bot = ("dependabot[bot]", "49699333+dependabot[bot]@users.noreply.github.com");
+    commit_file(&repo, "src/bot.rs", "bot", bot, "bump");
+    commit_file(&repo, "src/human.rs", "human", dev, "by hand");
+    repo.git(&["config", "vouch.base", &base.to_string()]);
+
+    // Not committed yet: a file an agent wrote (the journal), and a
+    // pending squash merge of the side branch.
+    repo.write("src/fresh.rs", &function("fresh"));
+    ok(&repo.root, &["mark", "src/fresh.rs:1-4", "--ai", "--tool", "codex"]);
+    repo.git(&["merge", "-q", "--squash", "side"]);
+
+    let status: Value = serde_json::from_str(&ok(&repo.root, &["status", "--format", "json"])).unwrap();
+    let short = &side.to_string()[..10];
+    let expected: BTreeMap<String, Vec<String>> = [
+        ("src/aider.rs", "aider author".to_string()),
+        ("src/bot.rs", "bot author: dependabot[bot]".to_string()),
+        ("src/fresh.rs", "journal".to_string()),
+        ("src/gitai.rs", "git-ai note".to_string()),
+        ("src/noted.rs", "vouch note".to_string()),
+        ("src/side.rs", format!("trailer: claude (carried from {short})")),
+        ("src/trailer.rs", "trailer: claude".to_string()),
+    ]
+    .into_iter()
+    .map(|(p, l)| (p.to_string(), vec![l]))
+    .collect();
+    assert_eq!(evidence_by_path(&status), expected, "{status:#}");
+    // The staged section (what the next commit holds) names the same.
+    let staged: Vec<&Value> = status["index"].as_array().unwrap().iter().collect();
+    let side_staged = staged.iter().find(|u| u["path"] == "src/side.rs").expect("the squash is staged");
+    assert_eq!(side_staged["evidence"], serde_json::json!([format!("trailer: claude (carried from {short})")]));
+
+    // The text says it too, beside the tools.
+    let text = ok(&repo.root, &["status"]);
+    for line in
+        ["src/gitai.rs:1 function `gitai`", "src/trailer.rs:1 function `trailer`", "src/fresh.rs:1 function `fresh`"]
+    {
+        assert!(text.contains(line), "{line} in {text}");
+    }
+    assert!(text.contains("(4 AI line(s) by cursor · git-ai note)"), "{text}");
+    assert!(text.contains("(4 AI line(s) by dependabot[bot] · bot author: dependabot[bot])"), "{text}");
+    assert!(text.contains("(4 AI line(s) by codex · journal)"), "{text}");
+    assert!(text.contains(&format!("(4 AI line(s) by claude · trailer: claude (carried from {short}))")), "{text}");
+}
