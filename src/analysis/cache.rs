@@ -32,7 +32,7 @@ use serde::{Deserialize, Serialize};
 
 /// What an entry must say to be used; a new vouch version may find other
 /// units.
-const STAMP: &str = concat!("vouch-analysis-cache/2 ", env!("CARGO_PKG_VERSION"));
+const STAMP: &str = concat!("vouch-analysis-cache/3 ", env!("CARGO_PKG_VERSION"));
 
 /// [`STAMP`] with the digest of the query files compiled in: two builds of
 /// one version with other queries find other units, so neither reads the

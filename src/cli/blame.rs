@@ -194,7 +194,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     // there too.
     let cache = crate::analysis::cache::AnalysisCache::of(&ctx.repo);
     let from_history =
-        crate::analysis::attribution::units_cached(Some(&cache), &path, file.blob, &file.content, &spans)?;
+        crate::analysis::attribution::units_cached(Some(&cache), &path, file.blob, &file.content, &spans, &[])?;
     for (f, line, end_line) in from_history {
         if facts.iter().any(|s| s.unit.range.start < f.unit.range.end && f.unit.range.start < s.unit.range.end) {
             continue;
