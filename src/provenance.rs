@@ -166,12 +166,38 @@ pub type Spans = Vec<(Range<usize>, Attribution)>;
 /// blank lines between the functions an agent wrote are its lines, and the
 /// blank line a person left before them is not.
 pub fn line_attributions(text: &[u8], spans: &[(Range<usize>, Attribution)]) -> Vec<Option<Attribution>> {
+    let mut start = 0;
+    let lines = std::iter::from_fn(|| {
+        if start >= text.len() {
+            return None;
+        }
+        let end = memchr::memchr(b'\n', &text[start..]).map_or(text.len(), |i| start + i + 1);
+        let line = start..end;
+        start = end;
+        Some(line)
+    });
+    attributions_by_line(text, lines, spans)
+}
+
+/// [`line_attributions`], given the lines of `text` (as git splits them,
+/// in order: what a line index already knows).
+pub fn line_attributions_at(
+    text: &[u8],
+    lines: &[Range<usize>],
+    spans: &[(Range<usize>, Attribution)],
+) -> Vec<Option<Attribution>> {
+    attributions_by_line(text, lines.iter().cloned(), spans)
+}
+
+fn attributions_by_line(
+    text: &[u8],
+    lines: impl Iterator<Item = Range<usize>>,
+    spans: &[(Range<usize>, Attribution)],
+) -> Vec<Option<Attribution>> {
     let is_ws = |b: u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c);
     let mut out = Vec::new();
-    let mut start = 0;
     let mut next = 0;
-    while start < text.len() {
-        let end = text[start..].iter().position(|&b| b == b'\n').map_or(text.len(), |i| start + i + 1);
+    for Range { start, end } in lines {
         while next < spans.len() && spans[next].0.end <= start {
             next += 1;
         }
@@ -202,7 +228,6 @@ pub fn line_attributions(text: &[u8], spans: &[(Range<usize>, Attribution)]) -> 
             found = None;
         }
         out.push(found.cloned());
-        start = end;
     }
     out
 }

@@ -49,6 +49,11 @@ pub fn blob_fingerprints(facts: &mut [UnitFacts], language: Language, text: &str
 /// `rel` (a pending squash merge or cherry-pick, commits that left HEAD's
 /// history, [`super::derived::pending`]): their AI lines are the buffer's
 /// evidence too, as they are the gate's.
+///
+/// The language server calls this after every pause in typing, on files of
+/// any size: each step reads the buffer once, HEAD's and BASE's versions
+/// of the file come from the scope's cache, and the blob id of the buffer
+/// is computed only when a pending squash or pick needs it.
 pub fn judge_buffer(
     repo: &Repository,
     scope: &Scope,
@@ -61,28 +66,41 @@ pub fn judge_buffer(
     let text = doc.text().as_str().to_string();
     let conversion = crate::store::attributes::conversion(repo, rel, text.as_bytes());
     let blob = crate::eol::apply(conversion, text.as_bytes()).into_owned();
+    // The buffer's lines as git splits them: the document keeps them.
+    let buffer_lines = git_line_spans(doc.text());
+    debug_assert_eq!(buffer_lines, crate::store::notes::line_spans(text.as_bytes()));
     // The editor's AI text, line by line (one rule for every count), laid
-    // on the blob's lines.
+    // on the blob's lines (git's end-of-line conversion keeps every LF).
     let shown: Vec<(Range<usize>, Attribution)> =
         doc.provenance().to_vec().into_iter().filter(|(_, a)| a.is_ai()).collect();
-    let per_line = crate::provenance::line_attributions(text.as_bytes(), &shown);
-    let blob_lines = crate::store::notes::line_spans(&blob);
-    let spans: Vec<(Range<usize>, Attribution)> =
-        blob_lines.iter().zip(&per_line).filter_map(|(r, a)| a.as_ref().map(|a| (r.clone(), a.clone()))).collect();
-    let id = git2::Oid::hash_object(git2::ObjectType::Blob, &blob)?;
-    let file = super::attribution::FileVersion {
-        path: rel.to_string(),
-        history_path: rel.to_string(),
-        blob: id,
-        content: Content::of_blob(blob),
+    let per_line = crate::provenance::line_attributions_at(text.as_bytes(), &buffer_lines, &shown);
+    let next = match derived.filter(|d| d.claims_ai(rel)) {
+        // What a pending squash or pick carries is found by the blob's id.
+        Some(derived) => {
+            let blob_lines = crate::store::notes::line_spans(&blob);
+            let spans: Vec<(Range<usize>, Attribution)> = blob_lines
+                .iter()
+                .zip(&per_line)
+                .filter_map(|(r, a)| a.as_ref().map(|a| (r.clone(), a.clone())))
+                .collect();
+            let id = git2::Oid::hash_object(git2::ObjectType::Blob, &blob)?;
+            let file = super::attribution::FileVersion {
+                path: rel.to_string(),
+                history_path: rel.to_string(),
+                blob: id,
+                content: Content::of_blob(blob),
+            };
+            let spans = super::derived::carried(repo, derived, &file, spans)?;
+            scope.next_commit(repo, &[(file, spans)], &[], people, false)?
+        }
+        None => {
+            // The buffer is UTF-8, and so is the blob: the conversion only
+            // adds or removes CRs.
+            let blob = String::from_utf8(blob).map_err(|_| anyhow::anyhow!("{rel}: the blob is not UTF-8"))?;
+            scope.next_commit_text(repo, rel, blob, per_line, people)?
+        }
     };
-    let spans = match derived {
-        Some(derived) => super::derived::carried(repo, derived, &file, spans)?,
-        None => spans,
-    };
-    let next = scope.next_commit(repo, &[(file, spans)], &[], people, false)?;
     // Verify's AI lines, in the buffer's coordinates.
-    let buffer_lines = crate::store::notes::line_spans(text.as_bytes());
     let claims = next.line_claims(rel);
     let in_scope: Vec<(Range<usize>, Attribution)> =
         buffer_lines.iter().zip(&claims).filter_map(|(r, a)| a.as_ref().map(|a| (r.clone(), a.clone()))).collect();
@@ -102,8 +120,15 @@ pub fn judge_buffer(
         out.push(judge.unit(&unit));
     }
     // AI text the buffer shows that verify will not ask about: it landed
-    // before BASE.
-    let mut landed = signoff::unit_facts(doc);
+    // before BASE. Each unit holding the buffer's AI text holds some of
+    // it, so when all of it lies in the units just judged, every such unit
+    // overlaps one of them and none is added: they are not looked for.
+    let judged: Vec<Range<usize>> = out.iter().map(|u| u.facts.unit.range.clone()).collect();
+    let mut landed = if within(text.as_bytes(), &doc.provenance().ai_ranges(), &judged) {
+        Vec::new()
+    } else {
+        signoff::unit_facts(doc)
+    };
     blob_fingerprints(&mut landed, doc.language(), &text, conversion);
     for f in landed {
         if out
@@ -127,4 +152,109 @@ pub fn judge_buffer(
     }
     out.sort_by_key(|u| u.facts.unit.range.start);
     Ok(out)
+}
+
+/// The byte range of each line of `text` as git splits them (at LF only,
+/// each with its LF; no empty last line), from its line index.
+fn git_line_spans(text: &crate::text::Text) -> Vec<Range<usize>> {
+    let index = text.git_lines();
+    (0..index.len())
+        .filter_map(|i| {
+            let start = index.line_start(i)?;
+            let end = index.line_start(i + 1).unwrap_or(text.len());
+            (start < end).then_some(start..end)
+        })
+        .collect()
+}
+
+/// Whether every byte of `text` in `ranges` that is not whitespace lies in
+/// one of `within` (any order, may overlap).
+fn within(text: &[u8], ranges: &[Range<usize>], within: &[Range<usize>]) -> bool {
+    let mut cover: Vec<Range<usize>> = within.to_vec();
+    cover.sort_by_key(|r| r.start);
+    let is_ws = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r');
+    for r in ranges {
+        let mut at = r.start.min(text.len());
+        let end = r.end.min(text.len());
+        for c in &cover {
+            if at >= end {
+                break;
+            }
+            if c.end <= at {
+                continue;
+            }
+            if c.start > at && !text[at..c.start.min(end)].iter().all(is_ws) {
+                return false;
+            }
+            at = at.max(c.end);
+        }
+        if at < end && !text[at..end].iter().all(is_ws) {
+            return false;
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::syntax::{Language, SyntaxTree, units};
+    use crate::text::Text;
+
+    #[test]
+    fn within_looks_at_what_is_not_whitespace() {
+        let text = b"ab  cd\n  ef\n";
+        assert!(within(text, &[0..2], &[0..2]));
+        assert!(within(text, &[0..4], &[0..2]), "trailing spaces need no cover");
+        assert!(!within(text, &[0..6], &[0..2]));
+        assert!(within(text, &[0..6], &[4..6, 0..2]), "covers in any order");
+        assert!(within(text, &[0..12], &[9..11, 0..3, 3..6]));
+        assert!(!within(text, &[0..12], &[0..6, 10..12]), "`e` is not covered");
+        assert!(within(text, &[], &[]));
+        assert!(within(text, &[6..9], &[]), "only whitespace");
+    }
+
+    const SOURCE: &str = "use std::fs;\n\n/// A.\nstruct A { x: u8 }\n\nimpl A {\n    /// Get.\n    fn get(&self) -> u8 { self.x } // why\n\n    fn put(&mut self) {\n        fs::remove_file(\"x\").ok();\n    }\n}\n\n// loose\nconst C: u8 = 1;\nfn broken( {\n";
+
+    proptest::proptest! {
+        /// What `judge_buffer` relies on to skip looking for units of AI
+        /// text that landed before BASE: when the non-whitespace bytes of
+        /// the buffer's AI text all lie in the units judged (those holding
+        /// verify's AI lines), every unit holding that AI text overlaps
+        /// one of them.
+        #[test]
+        fn units_of_covered_ai_text_overlap_the_units_covering_it(
+            ai in proptest::collection::vec((0.0f64..1.0, 0usize..40), 0..4),
+            judged in proptest::collection::vec((0.0f64..1.0, 0usize..80), 0..4),
+        ) {
+            let text = Text::new(SOURCE.to_string()).unwrap();
+            let tree = SyntaxTree::new(Language::Rust, SOURCE).unwrap();
+            let ranges = |picked: &[(f64, usize)]| -> Vec<Range<usize>> {
+                let mut out: Vec<Range<usize>> = picked
+                    .iter()
+                    .map(|&(at, len)| {
+                        let start = (at * SOURCE.len() as f64) as usize;
+                        start..(start + len).min(SOURCE.len())
+                    })
+                    .collect();
+                out.sort_by_key(|r| r.start);
+                out
+            };
+            let ai = ranges(&ai);
+            // Verify's AI lines hold the buffer's AI text, and maybe more.
+            let mut lines: Vec<Range<usize>> = ranges(&judged);
+            lines.extend(ai.iter().cloned());
+            lines.sort_by_key(|r| r.start);
+            let held = units::review_units(Language::Rust, tree.tree(), &text, &lines);
+            let covered: Vec<Range<usize>> = held.iter().map(|u| u.range.clone()).collect();
+            if within(SOURCE.as_bytes(), &ai, &covered) {
+                for unit in units::review_units(Language::Rust, tree.tree(), &text, &ai) {
+                    proptest::prop_assert!(
+                        covered.iter().any(|c| c.start < unit.range.end && unit.range.start < c.end),
+                        "{:?} overlaps none of {:?}", unit, covered
+                    );
+                }
+            }
+        }
+    }
 }

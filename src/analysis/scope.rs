@@ -33,7 +33,7 @@ use crate::lineage::{Claim, Tag};
 use crate::policy::Policy;
 use crate::provenance::{AiSource, Attribution, Evidence, Spans};
 use crate::store::history::{self, GIT_AI_NOTES_REF};
-use crate::store::lineage::{FileLineage, Pending, PendingFile, PendingVersion, State, VersionKind};
+use crate::store::lineage::{Blobs, FileLineage, Pending, PendingFile, PendingVersion, State, VersionKind};
 use crate::store::notes::NOTES_REF;
 use crate::store::policy_file::{self, Source};
 use crate::syntax::Content;
@@ -57,6 +57,9 @@ pub struct Scope {
     /// Where the policy (and the allowed signers) were read.
     pub source: Source,
     state: State,
+    /// The file versions [`Scope::next_commit`] read (HEAD's and BASE's),
+    /// kept for the next call: a scope lives as long as HEAD and BASE do.
+    blobs: Blobs,
 }
 
 /// BASE and what it decides with: the policy and the allowed signers as of
@@ -108,7 +111,7 @@ impl Scope {
                 .with_context(|| format!("cannot read the history of {}..HEAD", short(&b.commit)))?,
             _ => State::empty(),
         };
-        Ok(Scope { base, head, policy, source, state })
+        Ok(Scope { base, head, policy, source, state, blobs: Blobs::default() })
     }
 
     /// Who authors and commits the next commit, as git will record them.
@@ -160,7 +163,7 @@ impl Scope {
                 path: file.path.clone(),
                 from,
                 new: Some(PendingVersion {
-                    id: file.blob,
+                    id: Some(file.blob),
                     gitlink,
                     bytes: if gitlink {
                         std::rc::Rc::from(&[][..])
@@ -174,9 +177,45 @@ impl Scope {
         for path in deleted {
             pending.push(PendingFile { path: path.clone(), from: None, new: None, ai_lines: Vec::new() });
         }
-        let whole = bot_claim(repo, &self.policy);
-        let lineage = self.state.clone().pending(repo, &pending, people, whole, all)?;
         let contents = files.iter().map(|(f, _)| (f.path.clone(), f.content.clone())).collect();
+        self.settle_next(repo, &pending, contents, people, all)
+    }
+
+    /// The next commit when it changes one text file, `path` (in HEAD
+    /// under the same path), and nothing else: an editor's buffer. `blob`
+    /// is its text as git will store it, `ai_lines` the AI attribution of
+    /// each of its lines (as git splits them) that the post-commit note
+    /// would record. Its blob id is not computed (a hash of the whole
+    /// file after every pause in typing): nothing asked of the result
+    /// needs it.
+    pub fn next_commit_text(
+        &self,
+        repo: &Repository,
+        path: &str,
+        blob: String,
+        ai_lines: Vec<Option<Attribution>>,
+        people: Vec<String>,
+    ) -> anyhow::Result<NextCommit> {
+        let pending = [PendingFile {
+            path: path.to_string(),
+            from: None,
+            new: Some(PendingVersion { id: None, gitlink: false, bytes: std::rc::Rc::from(blob.as_bytes()) }),
+            ai_lines,
+        }];
+        let contents = [(path.to_string(), Content::Text(blob))].into_iter().collect();
+        self.settle_next(repo, &pending, contents, people, false)
+    }
+
+    fn settle_next(
+        &self,
+        repo: &Repository,
+        pending: &[PendingFile],
+        contents: HashMap<String, Content>,
+        people: Vec<String>,
+        all: bool,
+    ) -> anyhow::Result<NextCommit> {
+        let whole = bot_claim(repo, &self.policy);
+        let lineage = self.state.pending(repo, &self.blobs, pending, people, whole, all)?;
         Ok(NextCommit { lineage, contents })
     }
 }

@@ -222,10 +222,23 @@ impl DiskStamp {
     }
 }
 
-/// Time spent applying each `didChange`, for the replay benchmark.
+/// Time spent applying each `didChange`, and analysing a document (its
+/// units judged, diagnostics and regions made), for the replay benchmark.
 #[derive(Default)]
 struct EditStats {
     micros: Vec<u32>,
+    analyses: Vec<u32>,
+}
+
+/// How many of the latest analysis times `vouch/debug/stats` lists.
+const RECENT_ANALYSES: usize = 64;
+
+/// `count`, median, p99 and max of `micros`.
+fn percentiles(micros: &[u32]) -> (usize, u32, u32, u32) {
+    let mut sorted = micros.to_vec();
+    sorted.sort_unstable();
+    let pct = |p: f64| sorted.get(((sorted.len() as f64 - 1.0) * p).round() as usize).copied().unwrap_or(0);
+    (sorted.len(), pct(0.5), pct(0.99), sorted.last().copied().unwrap_or(0))
 }
 
 pub struct State {
@@ -604,6 +617,10 @@ impl State {
                 return;
             }
         };
+        // The server finds units in this language from now on: its whole
+        // queries, compiled once in the background, serve every text
+        // without looking for which patterns each needs.
+        crate::syntax::queries::compile_whole_soon(language);
         let repo = path.as_deref().and_then(|p| self.repos.locate(p));
         if let Some((root, rel)) = &repo {
             match self.repos.load_spans(root, rel, doc.text().as_str()) {
@@ -964,6 +981,7 @@ impl State {
     fn analyse(&mut self, uri: &Uri) {
         let trapped = self.trap.is_some() && self.docs.contains_key(uri) && self.spring(PanicOn::Analysis, Some(uri));
         let Some(d) = self.docs.get_mut(uri) else { return };
+        let started = Instant::now();
         self.busy = Some(uri.clone());
         d.dirty = None;
         // Found again whether or not the text changed: who may approve
@@ -989,6 +1007,7 @@ impl State {
         let has_tree = d.doc.has_tree();
         let _ = self.out.send(Outgoing::Diagnostics { uri: uri.clone(), version: Some(d.version), diagnostics });
         let _ = self.out.send(Outgoing::Regions(RegionsParams { uri: uri.clone(), version: d.version, regions }));
+        self.stats.analyses.push(started.elapsed().as_micros().min(u32::MAX as u128) as u32);
         self.live_trees.retain(|u| u != uri);
         if has_tree {
             self.live_trees.push(uri.clone());
@@ -1016,10 +1035,14 @@ impl State {
     }
 
     pub fn stats(&mut self) -> Value {
-        let mut micros = self.stats.micros.clone();
-        micros.sort_unstable();
-        let pct = |p: f64| micros.get(((micros.len() as f64 - 1.0) * p).round() as usize).copied().unwrap_or(0);
-        json!({ "edits": micros.len(), "medianMicros": pct(0.5), "p99Micros": pct(0.99), "maxMicros": micros.last().copied().unwrap_or(0) })
+        let (edits, median, p99, max) = percentiles(&self.stats.micros);
+        let (analyses, a_median, a_p99, a_max) = percentiles(&self.stats.analyses);
+        json!({
+            "edits": edits, "medianMicros": median, "p99Micros": p99, "maxMicros": max,
+            "analyses": analyses, "analyseMedianMicros": a_median, "analyseP99Micros": a_p99,
+            "analyseMaxMicros": a_max,
+            "recentAnalyseMicros": &self.stats.analyses[self.stats.analyses.len().saturating_sub(RECENT_ANALYSES)..],
+        })
     }
 
     pub fn debug_document(&mut self, uri: &Uri) -> Value {
