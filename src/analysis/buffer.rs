@@ -65,7 +65,7 @@ pub fn judge_buffer(
 ) -> anyhow::Result<Vec<JudgedUnit>> {
     let text = doc.text().as_str().to_string();
     let conversion = crate::store::attributes::conversion(repo, rel, text.as_bytes());
-    let blob = crate::eol::apply(conversion, text.as_bytes()).into_owned();
+    let blob = crate::eol::apply(conversion, text.as_bytes());
     // The buffer's lines as git splits them: the document keeps them.
     let buffer_lines = git_line_spans(doc.text());
     debug_assert_eq!(buffer_lines, crate::store::notes::line_spans(text.as_bytes()));
@@ -73,16 +73,14 @@ pub fn judge_buffer(
     // on the blob's lines (git's end-of-line conversion keeps every LF).
     let shown: Vec<(Range<usize>, Attribution)> =
         doc.provenance().to_vec().into_iter().filter(|(_, a)| a.is_ai()).collect();
-    let per_line = crate::provenance::line_attributions_at(text.as_bytes(), &buffer_lines, &shown);
+    let ai_lines = crate::provenance::ai_lines_at(text.as_bytes(), &buffer_lines, &shown);
     let next = match derived.filter(|d| d.claims_ai(rel)) {
         // What a pending squash or pick carries is found by the blob's id.
         Some(derived) => {
+            let blob = blob.into_owned();
             let blob_lines = crate::store::notes::line_spans(&blob);
-            let spans: Vec<(Range<usize>, Attribution)> = blob_lines
-                .iter()
-                .zip(&per_line)
-                .filter_map(|(r, a)| a.as_ref().map(|a| (r.clone(), a.clone())))
-                .collect();
+            let spans: Vec<(Range<usize>, Attribution)> =
+                ai_lines.into_iter().filter_map(|(i, a)| blob_lines.get(i).map(|r| (r.clone(), a))).collect();
             let id = git2::Oid::hash_object(git2::ObjectType::Blob, &blob)?;
             let file = super::attribution::FileVersion {
                 path: rel.to_string(),
@@ -96,14 +94,21 @@ pub fn judge_buffer(
         None => {
             // The buffer is UTF-8, and so is the blob: the conversion only
             // adds or removes CRs.
-            let blob = String::from_utf8(blob).map_err(|_| anyhow::anyhow!("{rel}: the blob is not UTF-8"))?;
-            scope.next_commit_text(repo, rel, blob, per_line, people)?
+            let blob = match blob {
+                std::borrow::Cow::Borrowed(_) => text.clone(),
+                std::borrow::Cow::Owned(bytes) => {
+                    String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("{rel}: the blob is not UTF-8"))?
+                }
+            };
+            scope.next_commit_text(repo, rel, blob, ai_lines, people)?
         }
     };
     // Verify's AI lines, in the buffer's coordinates.
-    let claims = next.line_claims(rel);
-    let in_scope: Vec<(Range<usize>, Attribution)> =
-        buffer_lines.iter().zip(&claims).filter_map(|(r, a)| a.as_ref().map(|a| (r.clone(), a.clone()))).collect();
+    let in_scope: Vec<(Range<usize>, Attribution)> = next
+        .ai_line_claims(rel)
+        .into_iter()
+        .filter_map(|(i, a)| buffer_lines.get(i).map(|r| (r.clone(), a.clone())))
+        .collect();
     let ranges: Vec<Range<usize>> = in_scope.iter().map(|(r, _)| r.clone()).collect();
     let map = ProvenanceMap::from_ranges(text.len(), &in_scope);
     let mut facts = signoff::facts_of(doc.units_holding(&ranges), &map, &text);

@@ -57,8 +57,10 @@ pub struct Scope {
     /// Where the policy (and the allowed signers) were read.
     pub source: Source,
     state: State,
-    /// The file versions [`Scope::next_commit`] read (HEAD's and BASE's),
-    /// kept for the next call: a scope lives as long as HEAD and BASE do.
+    /// The file versions [`Scope::next_commit_text`] read (HEAD's and
+    /// BASE's versions of an editor's file), kept for its next call: the
+    /// language server asks again after every pause in typing, and a scope
+    /// lives as long as HEAD and BASE do.
     blobs: Blobs,
 }
 
@@ -153,10 +155,19 @@ impl Scope {
         let mut pending = Vec::with_capacity(files.len() + deleted.len());
         for (file, spans) in files {
             let gitlink = matches!(file.content, Content::Submodule(_));
-            let ai_lines = match &file.content {
-                Content::Text(text) => crate::provenance::line_attributions(text.as_bytes(), spans),
+            let ai_lines: Vec<(usize, Attribution)> = match &file.content {
+                Content::Text(text) => crate::provenance::line_attributions(text.as_bytes(), spans)
+                    .into_iter()
+                    .enumerate()
+                    .filter_map(|(i, a)| a.map(|a| (i, a)))
+                    .collect(),
                 // One opaque line: AI when any of it is.
-                other => vec![spans.iter().find(|(r, a)| a.is_ai() && r.start < other.len()).map(|(_, a)| a.clone())],
+                other => spans
+                    .iter()
+                    .find(|(r, a)| a.is_ai() && r.start < other.len())
+                    .map(|(_, a)| (0, a.clone()))
+                    .into_iter()
+                    .collect(),
             };
             let from = (file.history_path != file.path).then(|| file.history_path.clone());
             pending.push(PendingFile {
@@ -178,22 +189,23 @@ impl Scope {
             pending.push(PendingFile { path: path.clone(), from: None, new: None, ai_lines: Vec::new() });
         }
         let contents = files.iter().map(|(f, _)| (f.path.clone(), f.content.clone())).collect();
-        self.settle_next(repo, &pending, contents, people, all)
+        // A command asks once: what it reads is not kept.
+        self.settle_next(repo, &Blobs::default(), &pending, contents, people, all)
     }
 
     /// The next commit when it changes one text file, `path` (in HEAD
     /// under the same path), and nothing else: an editor's buffer. `blob`
-    /// is its text as git will store it, `ai_lines` the AI attribution of
-    /// each of its lines (as git splits them) that the post-commit note
-    /// would record. Its blob id is not computed (a hash of the whole
-    /// file after every pause in typing): nothing asked of the result
-    /// needs it.
+    /// is its text as git will store it, `ai_lines` the lines (0-based,
+    /// ascending, as git splits them) that the post-commit note would
+    /// record as AI, with their attribution. Its blob id is not computed
+    /// (a hash of the whole file after every pause in typing): nothing
+    /// asked of the result needs it.
     pub fn next_commit_text(
         &self,
         repo: &Repository,
         path: &str,
         blob: String,
-        ai_lines: Vec<Option<Attribution>>,
+        ai_lines: Vec<(usize, Attribution)>,
         people: Vec<String>,
     ) -> anyhow::Result<NextCommit> {
         let pending = [PendingFile {
@@ -203,19 +215,20 @@ impl Scope {
             ai_lines,
         }];
         let contents = [(path.to_string(), Content::Text(blob))].into_iter().collect();
-        self.settle_next(repo, &pending, contents, people, false)
+        self.settle_next(repo, &self.blobs, &pending, contents, people, false)
     }
 
     fn settle_next(
         &self,
         repo: &Repository,
+        blobs: &Blobs,
         pending: &[PendingFile],
         contents: HashMap<String, Content>,
         people: Vec<String>,
         all: bool,
     ) -> anyhow::Result<NextCommit> {
         let whole = bot_claim(repo, &self.policy);
-        let lineage = self.state.pending(repo, &self.blobs, pending, people, whole, all)?;
+        let lineage = self.state.pending(repo, blobs, pending, people, whole, all)?;
         Ok(NextCommit { lineage, contents })
     }
 }
@@ -315,6 +328,21 @@ impl NextCommit {
             .iter()
             .map(|&t| match self.lineage.claim(t) {
                 Claim::Ai(a) => Some(a.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The lines of `path` (0-based, ascending) that verify will count as
+    /// AI, with their claim's attribution: [`NextCommit::line_claims`]
+    /// without the others.
+    pub fn ai_line_claims(&self, path: &str) -> Vec<(usize, &Attribution)> {
+        let Some(file) = self.lineage.files.get(path) else { return Vec::new() };
+        file.tags
+            .iter()
+            .enumerate()
+            .filter_map(|(i, &t)| match self.lineage.claim(t) {
+                Claim::Ai(a) => Some((i, a)),
                 _ => None,
             })
             .collect()
@@ -536,4 +564,103 @@ fn notes_changed(repo: &Repository, old: Option<&str>, new: Option<&str>) -> Opt
             })
             .collect(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provenance::{AiSource, Evidence};
+    use crate::store::repo::tests::git;
+
+    fn ai() -> Attribution {
+        Attribution::ai(
+            AiSource { tool: "claude".into(), model: None, session: None, kind: None },
+            Evidence::Editor,
+            None,
+        )
+    }
+
+    /// The lines numbered in `numbers` (0-based) attributed to AI.
+    fn with_ai(numbers: &[usize]) -> Vec<(usize, Attribution)> {
+        numbers.iter().map(|&i| (i, ai())).collect()
+    }
+
+    fn function(name: &str, body: &str) -> String {
+        format!("fn {name}(x: u32) -> u32 {{\n    let y = x + 1;\n    {body}\n}}\n\n")
+    }
+
+    #[test]
+    fn a_buffer_judged_again_and_again_is_judged_as_a_command_judges_it() {
+        // The language server asks `next_commit_text` after every pause in
+        // typing, keeping HEAD's and BASE's versions of the file between
+        // calls and reusing the alignment with HEAD when BASE holds the same
+        // version; a command asks `next_commit` once. Both must give every
+        // line the same claim and the same commits.
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        git(root, &["init", "-q", "-b", "main"]);
+        git(root, &["config", "user.email", "dev@example.com"]);
+        git(root, &["config", "user.name", "Dev"]);
+        let plain: String = (0..20).map(|i| function(&format!("f{i}"), "y * 2")).collect();
+        std::fs::write(root.join("untouched.rs"), &plain).unwrap();
+        std::fs::write(root.join("touched.rs"), &plain).unwrap();
+        git(root, &["add", "-A"]);
+        git(root, &["commit", "-q", "-m", "start"]);
+        git(root, &["checkout", "-q", "-b", "feature"]);
+        git(root, &["config", "vouch.base", "main"]);
+        let touched = format!("{plain}{}", function("generated", "y * 3"));
+        std::fs::write(root.join("touched.rs"), &touched).unwrap();
+        git(root, &["add", "-A"]);
+        git(root, &["commit", "-q", "-m", "generated\n\nCo-authored-by: Claude <noreply@anthropic.com>\n"]);
+        let repo = Repository::open(root).unwrap();
+        let scope = Scope::open(&repo, Source::Worktree, None).unwrap();
+        assert_eq!(scope.range_commits(), 1);
+
+        let inserted = |text: &str, at: usize, what: &str| {
+            let mut lines: Vec<&str> = text.split_inclusive('\n').collect();
+            lines.insert(at, what);
+            lines.concat()
+        };
+        let moved = {
+            // The AI function cut from the end and pasted at the start.
+            let tail = function("generated", "y * 3");
+            format!("{tail}{plain}")
+        };
+        let buffers: Vec<(&str, String, Vec<usize>)> = vec![
+            ("untouched.rs", plain.clone(), vec![]),
+            ("untouched.rs", inserted(&plain, 7, "    let z = y;\n"), vec![7]),
+            ("untouched.rs", inserted(&plain, 7, "    let z = y;\n"), vec![]),
+            ("untouched.rs", plain.replacen("y * 2", "y * 4", 3), vec![2]),
+            ("touched.rs", touched.clone(), vec![]),
+            ("touched.rs", touched.replace("y * 3", "y  *  3"), vec![]),
+            ("touched.rs", moved, vec![]),
+            ("touched.rs", inserted(&touched, 3, "// a person's note\n"), vec![]),
+            ("touched.rs", touched[..touched.len() - 30].to_string(), vec![0]),
+            ("new.rs", "fn new() {}\n".to_string(), vec![0]),
+        ];
+        for (path, text, ai_lines) in buffers {
+            let lines = with_ai(&ai_lines);
+            let kept = scope.next_commit_text(&repo, path, text.clone(), lines.clone(), Vec::new()).unwrap();
+            let line_spans = crate::store::notes::line_spans(&text);
+            let spans: Spans = lines.iter().map(|(i, a)| (line_spans[*i].clone(), a.clone())).collect();
+            let file = FileVersion {
+                path: path.to_string(),
+                history_path: path.to_string(),
+                blob: Oid::hash_object(git2::ObjectType::Blob, text.as_bytes()).unwrap(),
+                content: Content::Text(text.clone()),
+            };
+            let once = scope.next_commit(&repo, &[(file, spans)], &[], Vec::new(), false).unwrap();
+            let claims = once.line_claims(path);
+            assert_eq!(kept.line_claims(path), claims, "{path}: {text}");
+            let ai: Vec<(usize, Attribution)> =
+                claims.iter().enumerate().filter_map(|(i, a)| a.clone().map(|a| (i, a))).collect();
+            let sparse: Vec<(usize, Attribution)> =
+                kept.ai_line_claims(path).into_iter().map(|(i, a)| (i, a.clone())).collect();
+            assert_eq!(sparse, ai, "{path}");
+            assert!(claims.iter().any(Option::is_some) || ai_lines.is_empty() && path == "untouched.rs", "{path}");
+            for line in 1..=line_spans.len() {
+                assert_eq!(kept.touching(path, line, line), once.touching(path, line, line), "{path}:{line}");
+            }
+        }
+    }
 }

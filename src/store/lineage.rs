@@ -436,11 +436,11 @@ pub struct PendingFile {
     /// Its new version: a blob, or a submodule's commit; `None` when the
     /// commit deletes it.
     pub new: Option<PendingVersion>,
-    /// The AI attribution of each line of the new version that the commit's
-    /// note will record (`None`: not AI). Lines the commit does not add or
-    /// rewrite are left to the range's lineage, as a note speaks only for
-    /// the lines its commit adds.
-    pub ai_lines: Vec<Option<Attribution>>,
+    /// The lines of the new version (0-based, ascending) that the commit's
+    /// note will record as AI, with their attribution; the others are not
+    /// AI. Lines the commit does not add or rewrite are left to the range's
+    /// lineage, as a note speaks only for the lines its commit adds.
+    pub ai_lines: Vec<(usize, Attribution)>,
 }
 
 /// The new version of a pending file (not necessarily in the object
@@ -713,12 +713,12 @@ impl State {
             // The note speaks only for the lines the commit adds or
             // rewrites; the rest keep what the range says of them.
             let own = change.own_lines();
-            let lines = file
-                .ai_lines
-                .iter()
-                .zip(own.iter().chain(std::iter::repeat(&false)))
-                .map(|(a, &own)| a.as_ref().filter(|_| own).map(|a| table.claim(Claim::Ai(a.clone()))))
-                .collect();
+            let mut lines: Vec<Option<ClaimId>> = vec![None; own.len()];
+            for (line, a) in &file.ai_lines {
+                if own.get(*line).copied().unwrap_or(false) {
+                    lines[*line] = Some(table.claim(Claim::Ai(a.clone())));
+                }
+            }
             let evidence = lineage::Evidence { whole, lines, rest };
             let tags = change.finish(&mut table, &pool, at, &evidence);
             done.insert(file.path.as_str(), (FileState { content: new.clone(), tags }, i));
