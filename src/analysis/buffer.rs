@@ -209,14 +209,19 @@ mod tests {
     #[test]
     fn within_looks_at_what_is_not_whitespace() {
         let text = b"ab  cd\n  ef\n";
-        assert!(within(text, &[0..2], &[0..2]));
-        assert!(within(text, &[0..4], &[0..2]), "trailing spaces need no cover");
-        assert!(!within(text, &[0..6], &[0..2]));
-        assert!(within(text, &[0..6], &[4..6, 0..2]), "covers in any order");
-        assert!(within(text, &[0..12], &[9..11, 0..3, 3..6]));
-        assert!(!within(text, &[0..12], &[0..6, 10..12]), "`e` is not covered");
-        assert!(within(text, &[], &[]));
-        assert!(within(text, &[6..9], &[]), "only whitespace");
+        let check = |ranges: &[(usize, usize)], cover: &[(usize, usize)]| {
+            let ranges: Vec<Range<usize>> = ranges.iter().map(|&(a, b)| a..b).collect();
+            let cover: Vec<Range<usize>> = cover.iter().map(|&(a, b)| a..b).collect();
+            within(text, &ranges, &cover)
+        };
+        assert!(check(&[(0, 2)], &[(0, 2)]));
+        assert!(check(&[(0, 4)], &[(0, 2)]), "trailing spaces need no cover");
+        assert!(!check(&[(0, 6)], &[(0, 2)]));
+        assert!(check(&[(0, 6)], &[(4, 6), (0, 2)]), "covers in any order");
+        assert!(check(&[(0, 12)], &[(9, 11), (0, 3), (3, 6)]));
+        assert!(!check(&[(0, 12)], &[(0, 6), (10, 12)]), "`e` is not covered");
+        assert!(check(&[], &[]));
+        assert!(check(&[(6, 9)], &[]), "only whitespace");
     }
 
     const SOURCE: &str = "use std::fs;\n\n/// A.\nstruct A { x: u8 }\n\nimpl A {\n    /// Get.\n    fn get(&self) -> u8 { self.x } // why\n\n    fn put(&mut self) {\n        fs::remove_file(\"x\").ok();\n    }\n}\n\n// loose\nconst C: u8 = 1;\nfn broken( {\n";

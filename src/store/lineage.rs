@@ -740,7 +740,11 @@ impl State {
             // same.
             let known = Known {
                 lines: changes[*i].new_lines(),
-                aligned: olds[*i].as_ref().map(|o| (o.content.id, o.content.kind, changes[*i].equal_runs(0))),
+                aligned: olds[*i].as_ref().map(|o| Aligned {
+                    id: o.content.id,
+                    kind: o.content.kind,
+                    equal: changes[*i].equal_runs(0),
+                }),
             };
             out.insert(path.to_string(), settler.settle(base_tree.as_ref(), path, state, Some(known))?);
         }
@@ -1183,8 +1187,15 @@ impl Reader<'_> {
 /// at most [`Blobs::MAX_COUNT`] of them and [`Blobs::MAX_BYTES`] in all.
 #[derive(Debug, Default)]
 pub struct Blobs {
-    /// Least recently used first, each with where its lines end once asked.
-    kept: std::cell::RefCell<Vec<(Content, Option<Rc<[usize]>>)>>,
+    /// Least recently used first.
+    kept: std::cell::RefCell<Vec<Kept>>,
+}
+
+/// A version [`Blobs`] keeps, with where its lines end once asked.
+#[derive(Debug)]
+struct Kept {
+    content: Content,
+    ends: Option<Rc<[usize]>>,
 }
 
 impl Blobs {
@@ -1193,9 +1204,9 @@ impl Blobs {
 
     fn get(&self, id: Oid) -> Option<Content> {
         let mut kept = self.kept.borrow_mut();
-        let at = kept.iter().position(|(c, _)| c.id == id)?;
+        let at = kept.iter().position(|k| k.content.id == id)?;
         let entry = kept.remove(at);
-        let content = entry.0.clone();
+        let content = entry.content.clone();
         kept.push(entry);
         Some(content)
     }
@@ -1205,19 +1216,19 @@ impl Blobs {
             return;
         }
         let mut kept = self.kept.borrow_mut();
-        kept.retain(|(c, _)| c.id != content.id);
-        kept.push((content.clone(), None));
-        let mut bytes: usize = kept.iter().map(|(c, _)| c.bytes.len()).sum();
+        kept.retain(|k| k.content.id != content.id);
+        kept.push(Kept { content: content.clone(), ends: None });
+        let mut bytes: usize = kept.iter().map(|k| k.content.bytes.len()).sum();
         while kept.len() > Self::MAX_COUNT || bytes > Self::MAX_BYTES {
-            bytes -= kept.remove(0).0.bytes.len();
+            bytes -= kept.remove(0).content.bytes.len();
         }
     }
 
     /// Where the lines of `content` end, if it is kept here (found once).
     fn ends(&self, content: &Content) -> Option<Rc<[usize]>> {
         let mut kept = self.kept.borrow_mut();
-        let (_, ends) = kept.iter_mut().find(|(c, _)| Rc::ptr_eq(&c.bytes, &content.bytes))?;
-        Some(Rc::clone(ends.get_or_insert_with(|| Rc::from(content.line_ends()))))
+        let kept = kept.iter_mut().find(|k| Rc::ptr_eq(&k.content.bytes, &content.bytes))?;
+        Some(Rc::clone(kept.ends.get_or_insert_with(|| Rc::from(content.line_ends()))))
     }
 
     /// How many versions are kept (for tests).
@@ -1238,11 +1249,19 @@ struct Settler<'a, 'r> {
 }
 
 /// What is already known of a file version being settled: its lines, and
-/// (when it was just aligned with another version, by id and kind) the
-/// equal runs of that alignment.
+/// the alignment just made with another version, when there is one.
 struct Known<'k, 'a> {
     lines: &'k [&'a [u8]],
-    aligned: Option<(Oid, VersionKind, &'k [(usize, usize, usize)])>,
+    aligned: Option<Aligned<'k>>,
+}
+
+/// The runs of lines equal in a version (`id`, `kind`) and the one being
+/// settled, as (that version's start, start, length).
+#[derive(Clone, Copy)]
+struct Aligned<'k> {
+    id: Oid,
+    kind: VersionKind,
+    equal: &'k [(usize, usize, usize)],
 }
 
 impl Settler<'_, '_> {
@@ -1269,8 +1288,8 @@ impl Settler<'_, '_> {
         let gitlink = at_base.as_ref().is_some_and(is_gitlink);
         // BASE holds the version the lines were just aligned with (the same
         // blob, or the same submodule commit): the same alignment.
-        let same = at_base.as_ref().zip(known.as_ref().and_then(|k| k.aligned)).and_then(|(e, (id, kind, equal))| {
-            (e.id() == id && !id.is_zero() && gitlink == (kind == VersionKind::Submodule)).then_some(equal)
+        let same = at_base.as_ref().zip(known.as_ref().and_then(|k| k.aligned)).and_then(|(e, a)| {
+            (e.id() == a.id && !a.id.is_zero() && gitlink == (a.kind == VersionKind::Submodule)).then_some(a.equal)
         });
         if let Some(equal) = same {
             lineage::settle_aligned(self.table, self.pool, lines, &mut tags, equal);
