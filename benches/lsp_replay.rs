@@ -140,16 +140,21 @@ fn main() {
     // keystrokes (units judged, diagnostics and regions made): the part of
     // the latency that is not the debounce.
     let new = stats["analyses"].as_u64().unwrap_or(0).saturating_sub(before["analyses"].as_u64().unwrap_or(0));
-    let recent: Vec<u64> =
-        stats["recentAnalyseMicros"].as_array().into_iter().flatten().filter_map(|v| v.as_u64()).collect();
-    let mut last: Vec<u64> = recent[recent.len().saturating_sub(new as usize)..].to_vec();
-    last.sort_unstable();
+    let last = |key: &str| {
+        let recent: Vec<u64> = stats[key].as_array().into_iter().flatten().filter_map(|v| v.as_u64()).collect();
+        let mut last: Vec<u64> = recent[recent.len().saturating_sub(new as usize)..].to_vec();
+        last.sort_unstable();
+        last
+    };
+    let (wall, cpu) = (last("recentAnalyseMicros"), last("recentAnalyseCpuMicros"));
     println!(
-        "server time per analysis of that file: median {} µs, max {} µs ({} analyses); over the whole session: median {} µs, p99 {} µs ({} analyses)",
-        last.get(last.len() / 2).copied().unwrap_or(0),
-        last.last().copied().unwrap_or(0),
-        last.len(),
+        "server time per analysis of that file: median {} µs (CPU {} µs), max {} µs ({} analyses); over the whole session: median {} µs (CPU {} µs), p99 {} µs ({} analyses)",
+        wall.get(wall.len() / 2).copied().unwrap_or(0),
+        cpu.get(cpu.len() / 2).copied().unwrap_or(0),
+        wall.last().copied().unwrap_or(0),
+        wall.len(),
         stats["analyseMedianMicros"],
+        stats["analyseCpuMedianMicros"],
         stats["analyseP99Micros"],
         stats["analyses"]
     );
