@@ -74,10 +74,17 @@ pub fn judge_buffer(
     let shown: Vec<(Range<usize>, Attribution)> =
         doc.provenance().to_vec().into_iter().filter(|(_, a)| a.is_ai()).collect();
     let ai_lines = crate::provenance::ai_lines_at(text.as_bytes(), &buffer_lines, &shown);
-    let next = match derived.filter(|d| d.claims_ai(rel)) {
+    // The buffer is UTF-8, and so is its blob (the conversion only adds or
+    // removes CRs).
+    let blob: Result<String, Vec<u8>> = match blob {
+        std::borrow::Cow::Borrowed(_) => Ok(text.clone()),
+        std::borrow::Cow::Owned(bytes) => String::from_utf8(bytes).map_err(|e| e.into_bytes()),
+    };
+    let next = match (derived.filter(|d| d.claims_ai(rel)), blob) {
+        (None, Ok(blob)) => scope.next_commit_text(repo, rel, blob, ai_lines, people)?,
         // What a pending squash or pick carries is found by the blob's id.
-        Some(derived) => {
-            let blob = blob.into_owned();
+        (carried_from, blob) => {
+            let blob = blob.map(String::into_bytes).unwrap_or_else(|bytes| bytes);
             let blob_lines = crate::store::notes::line_spans(&blob);
             let spans: Vec<(Range<usize>, Attribution)> =
                 ai_lines.into_iter().filter_map(|(i, a)| blob_lines.get(i).map(|r| (r.clone(), a))).collect();
@@ -88,19 +95,11 @@ pub fn judge_buffer(
                 blob: id,
                 content: Content::of_blob(blob),
             };
-            let spans = super::derived::carried(repo, derived, &file, spans)?;
-            scope.next_commit(repo, &[(file, spans)], &[], people, false)?
-        }
-        None => {
-            // The buffer is UTF-8, and so is the blob: the conversion only
-            // adds or removes CRs.
-            let blob = match blob {
-                std::borrow::Cow::Borrowed(_) => text.clone(),
-                std::borrow::Cow::Owned(bytes) => {
-                    String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("{rel}: the blob is not UTF-8"))?
-                }
+            let spans = match carried_from {
+                Some(derived) => super::derived::carried(repo, derived, &file, spans)?,
+                None => spans,
             };
-            scope.next_commit_text(repo, rel, blob, ai_lines, people)?
+            scope.next_commit(repo, &[(file, spans)], &[], people, false)?
         }
     };
     // Verify's AI lines, in the buffer's coordinates.
@@ -173,9 +172,9 @@ fn git_line_spans(text: &crate::text::Text) -> Vec<Range<usize>> {
 }
 
 /// Whether every byte of `text` in `ranges` that is not whitespace lies in
-/// one of `within` (any order, may overlap).
-fn within(text: &[u8], ranges: &[Range<usize>], within: &[Range<usize>]) -> bool {
-    let mut cover: Vec<Range<usize>> = within.to_vec();
+/// one of `covers` (any order, may overlap).
+fn within(text: &[u8], ranges: &[Range<usize>], covers: &[Range<usize>]) -> bool {
+    let mut cover: Vec<Range<usize>> = covers.to_vec();
     cover.sort_by_key(|r| r.start);
     let is_ws = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r');
     for r in ranges {
