@@ -105,6 +105,7 @@ fn build(repo: &Repository) -> usize {
                 approvals: vec![],
                 intent: None,
                 imported: None,
+                deleted_before: Vec::new(),
             };
             write_note(repo, id, &[NoteRecord::File(record)]).expect("note");
             notes += 1;

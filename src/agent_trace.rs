@@ -306,6 +306,7 @@ mod tests {
             approvals: Vec::new(),
             intent: Some(Intent { said: Some("adding the coupon".into()), ..Intent::default() }),
             imported: None,
+            deleted_before: Vec::new(),
         }
     }
 

@@ -385,6 +385,15 @@ impl Document {
         units::review_units(self.language, self.syntax(), &self.text, ai)
     }
 
+    /// The unit that lines removed at byte `offset` changed (see
+    /// [`units::unit_around`]), its AI fields counting the document's AI
+    /// text.
+    pub fn unit_around(&mut self, offset: usize) -> Unit {
+        let ai = self.provenance.ai_ranges();
+        self.ensure_tree();
+        units::unit_around(self.language, self.syntax(), &self.text, offset, &ai)
+    }
+
     /// The review units holding AI text that overlap `range`: the cheap way
     /// to refresh what one edit touched.
     pub fn units_touching(&mut self, range: Range<usize>) -> Vec<Unit> {

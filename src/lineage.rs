@@ -238,12 +238,19 @@ impl Table {
 #[derive(Debug, Clone, Default)]
 pub struct Evidence {
     /// The commit declares all it adds or changes AI (a trailer, a bot
-    /// author): an AI claim.
+    /// author): an AI claim, on the lines it removes too.
     pub whole: Option<ClaimId>,
     /// Per line (index 0 is line 1): what its notes say (AI, or not AI).
     pub lines: Vec<Option<ClaimId>>,
     /// What its notes say about every other line (a vouch note: not AI).
     pub rest: Option<ClaimId>,
+    /// Places of the new version where its notes say an AI removed lines
+    /// (gaps, as [`Deletion::at`]), with that AI claim.
+    pub deleted: Vec<(usize, ClaimId)>,
+    /// An AI claim on every line the commit removes from this file, when
+    /// its evidence cannot say which removal was whose (a git-ai note that
+    /// attributes lines of the file to AI).
+    pub removes: Option<ClaimId>,
 }
 
 impl Evidence {
@@ -340,6 +347,138 @@ impl Pool {
     pub fn is_empty(&self) -> bool {
         self.removed.is_empty()
     }
+}
+
+/// Lines a change removed from a file, and the place they leave in a
+/// version of it. A removal leaves no line to tag, so the lineage keeps its
+/// place instead, and only for removals an AI made: the unit around the
+/// place changed, and its reviewer must see that.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Deletion {
+    /// The removed lines stood between line `at - 1` and line `at` of the
+    /// version (0-based: 0 is before its first line, its line count after
+    /// its last).
+    pub at: u32,
+    /// How many lines were removed.
+    pub lines: u32,
+    /// The first removed line with a letter or a digit, trimmed, cut to
+    /// [`SHOWN_CHARS`] characters: what a reviewer is told went (attacker
+    /// text, shown only through `display`).
+    pub first: String,
+    /// The AI claim, and the commits of the range that removed the lines.
+    pub tag: Tag,
+}
+
+/// How much of a removed line a [`Deletion`] keeps to show.
+pub const SHOWN_CHARS: usize = 80;
+
+/// Lines of an old version that a new version lacks at one place (removed,
+/// or replaced by other lines).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Removal {
+    /// The lines of the old version.
+    pub old: Range<usize>,
+    /// The lines of the new version in their place (empty for a removal).
+    pub new: Range<usize>,
+    /// The gaps of the new version (as [`Deletion::at`]) the removal can be
+    /// placed at: a run of equal lines lets a diff put it at any of them,
+    /// and an agent's diff and git's may choose differently.
+    pub gaps: std::ops::RangeInclusive<usize>,
+}
+
+/// Where `new` lacks lines of `old`.
+pub fn removals(old: &[&[u8]], new: &[&[u8]]) -> Vec<Removal> {
+    removals_in(&align(old, new), old)
+}
+
+fn removals_in(alignment: &Alignment, old: &[&[u8]]) -> Vec<Removal> {
+    let mut out = Vec::new();
+    for (o, n) in alignment.hunks.iter().filter(|(o, _)| !o.is_empty()) {
+        let gaps = if n.is_empty() {
+            // How far up the removal could slide: along the equal run before
+            // it, while the line above equals the removal's last line.
+            let run = alignment.equal.iter().find(|&&(eo, en, len)| eo + len == o.start && en + len == n.start);
+            let room = run.map_or(0, |&(_, _, len)| len);
+            let mut up = 0;
+            while up < room && old[o.start - 1 - up] == old[o.end - 1 - up] {
+                up += 1;
+            }
+            n.start - up..=n.start
+        } else {
+            n.start..=n.end
+        };
+        out.push(Removal { old: o.clone(), new: n.clone(), gaps });
+    }
+    out
+}
+
+/// What a reviewer is told of removed `lines`: the first with a letter or
+/// a digit, trimmed and cut short.
+fn shown(lines: &[&[u8]]) -> String {
+    let Some(line) = lines.iter().find(|l| is_telling(l)) else { return String::new() };
+    let text = String::from_utf8_lossy(line);
+    let text = text.trim();
+    let mut out: String = text.chars().take(SHOWN_CHARS).collect();
+    if text.chars().nth(SHOWN_CHARS).is_some() {
+        out.push('…');
+    }
+    out
+}
+
+/// Add `deletion` to `out`: at a place that has one already, the two are
+/// one (the same deletion carried from two parents of a merge), or their
+/// lines add up.
+fn add_deletion(table: &mut Table, out: &mut Vec<Deletion>, deletion: Deletion) {
+    match out.iter_mut().find(|d| d.at == deletion.at) {
+        Some(d) => {
+            let same = d.lines == deletion.lines && d.first == deletion.first && d.tag.claim == deletion.tag.claim;
+            if !same {
+                d.lines += deletion.lines;
+                if d.first.is_empty() {
+                    d.first = deletion.first;
+                }
+            }
+            d.tag.commits = table.union(d.tag.commits, deletion.tag.commits);
+        }
+        None => out.push(deletion),
+    }
+}
+
+/// The last word on the AI deletions of a file version at the end of the
+/// range: one whose place has BASE's lines on both sides, next to each
+/// other as in BASE, and where no line of BASE is missing (at any place a
+/// diff could put a removal: with repeated lines a removal can be placed
+/// at several, and the lines around one prove nothing then), removed
+/// nothing and is dropped: the lines came back. The rest stand, those
+/// between lines the range added among them (an AI that removed lines of
+/// a function written earlier in the range changed it).
+pub fn settle_deletions(lines: &[&[u8]], deletions: &mut Vec<Deletion>, base: Option<&[&[u8]]>) {
+    let Some(base) = base else { return };
+    if deletions.is_empty() {
+        return;
+    }
+    let alignment = align(base, lines);
+    let missing = removals_in(&alignment, base);
+    let (b, n) = (base.len(), lines.len());
+    deletions.retain(|d| {
+        let g = d.at as usize;
+        let between_base_lines = alignment.equal.iter().any(|&(o, s, len)| {
+            (s < g && g < s + len) || (g == 0 && s == 0 && o == 0) || (g == n && s + len == n && o + len == b)
+        });
+        !between_base_lines || missing.iter().any(|r| r.gaps.contains(&g))
+    });
+}
+
+/// Which `gaps` of `old` (as [`Deletion::at`]) `new` still has: no lines
+/// of `new` stand at the place that `old` lacks (nothing was put back
+/// there, at any place a diff could put it).
+pub fn gaps_kept(old: &[&[u8]], new: &[&[u8]], gaps: &[usize]) -> Vec<bool> {
+    if gaps.is_empty() {
+        return Vec::new();
+    }
+    // Where `old` lacks lines of `new`, in `old`'s gaps.
+    let put_back = removals_in(&align(new, old), new);
+    gaps.iter().map(|g| !put_back.iter().any(|r| r.gaps.contains(g))).collect()
 }
 
 /// A number that changes when the hash [`Pool`] keys lines by changes (a
@@ -615,6 +754,86 @@ impl<'a> Change<'a> {
         fill_around_moves(table, &self.new, &mut tags, &why, &own_lines);
         tags
     }
+
+    /// The AI deletions of the new version: each parent's (`kept`, one list
+    /// per parent), carried to where their place is now, and the lines
+    /// this change, commit `commit`, removes where its `evidence` says an
+    /// AI removed them (in a merge: lines no parent's version has there).
+    /// `tags` are the new version's, from [`Change::finish`]: a removal
+    /// whose place holds lines they call AI is left out, as those lines
+    /// make the unit around it AI already.
+    pub fn deletions(
+        &self,
+        table: &mut Table,
+        kept: &[&[Deletion]],
+        tags: &[Tag],
+        commit: u32,
+        evidence: &Evidence,
+    ) -> Vec<Deletion> {
+        let mut out: Vec<Deletion> = Vec::new();
+        for (alignment, deletions) in self.alignments.iter().zip(kept) {
+            for d in deletions.iter() {
+                let at = self.carry_gap(alignment, d.at as usize) as u32;
+                add_deletion(table, &mut out, Deletion { at, ..d.clone() });
+            }
+        }
+        let claim_all = evidence.whole.or(evidence.removes).filter(|&c| table.is_ai(c));
+        let noted: Vec<(usize, ClaimId)> = evidence.deleted.iter().copied().filter(|&(_, c)| table.is_ai(c)).collect();
+        if claim_all.is_some() || !noted.is_empty() {
+            self.own_deletions(table, tags, commit, claim_all, &noted, &mut out);
+        }
+        out.sort_by_key(|d| d.at);
+        out
+    }
+
+    fn own_deletions(
+        &self,
+        table: &mut Table,
+        tags: &[Tag],
+        commit: u32,
+        claim_all: Option<ClaimId>,
+        noted: &[(usize, ClaimId)],
+        out: &mut Vec<Deletion>,
+    ) {
+        let (Some(first), Some(alignment)) = (self.parents.first(), self.alignments.first()) else { return };
+        let others: Vec<Vec<Removal>> =
+            self.parents.iter().zip(&self.alignments).skip(1).map(|(p, a)| removals_in(a, &p.lines)).collect();
+        for removal in removals_in(alignment, &first.lines) {
+            let meets = |r: &Removal| r.new.start <= removal.new.end && removal.new.start <= r.new.end;
+            if !others.iter().all(|rs| rs.iter().any(meets)) {
+                continue;
+            }
+            if tags.get(removal.new.clone()).unwrap_or_default().iter().any(|t| table.is_ai(t.claim)) {
+                continue;
+            }
+            let (at, claim) = match noted.iter().find(|(g, _)| removal.gaps.contains(g)) {
+                Some(&(g, c)) => (g, c),
+                None => match claim_all {
+                    Some(c) => (removal.new.start, c),
+                    None => continue,
+                },
+            };
+            let removed = &first.lines[removal.old.clone()];
+            let tag = Tag { claim, commits: table.single(commit) };
+            let deletion = Deletion { at: at as u32, lines: removed.len() as u32, first: shown(removed), tag };
+            add_deletion(table, out, deletion);
+        }
+    }
+
+    /// Where gap `g` of a parent's version (aligned to the new version by
+    /// `alignment`) is in the new version: just after the line before it,
+    /// or, where that line was rewritten or removed, after what stands in
+    /// its place.
+    fn carry_gap(&self, alignment: &Alignment, g: usize) -> usize {
+        let Some(line) = g.checked_sub(1) else { return 0 };
+        if let Some(&(o, n, _)) = alignment.equal.iter().find(|&&(o, _, len)| o <= line && line < o + len) {
+            return n + (line - o) + 1;
+        }
+        if let Some((_, new)) = alignment.hunks.iter().find(|(old, _)| old.start <= line && line < old.end) {
+            return new.end;
+        }
+        self.new.len()
+    }
 }
 
 /// Plain lines (blank, a lone brace) of a moved block are AI with it: in
@@ -789,7 +1008,8 @@ mod tests {
         let got = step(&mut table, &mut pool, Some((BASE, &outside)), &new, 0, &noted);
         assert_eq!(labels(&table, &got), "ooohh");
         let claude = ai(&mut table, "claude");
-        let one_line = Evidence { lines: vec![None, None, None, None, Some(claude)], rest: Some(not_ai), whole: None };
+        let one_line =
+            Evidence { lines: vec![None, None, None, None, Some(claude)], rest: Some(not_ai), ..Evidence::default() };
         let got = step(&mut table, &mut pool, Some((BASE, &outside)), &new, 0, &one_line);
         assert_eq!(labels(&table, &got), "ooohA");
         assert_eq!(table.commits(none[3].commits), [0]);
@@ -815,7 +1035,7 @@ mod tests {
         let (mut table, mut pool) = (Table::new(), Pool::default());
         let human = table.claim(Claim::NotAi(Attester::GitAi));
         let claude = ai(&mut table, "claude");
-        let evidence = Evidence { whole: Some(claude), lines: vec![Some(human); 5], rest: None };
+        let evidence = Evidence { whole: Some(claude), lines: vec![Some(human); 5], ..Evidence::default() };
         let tags = step(&mut table, &mut pool, None, "a\nb\n", 0, &evidence);
         assert_eq!(labels(&table, &tags), "AA");
     }
@@ -959,6 +1179,152 @@ mod tests {
         let mut tags = vec![unknown; lines.len()];
         settle(&mut table, &pool, &lines, &mut tags, None);
         assert_eq!(labels(&table, &tags), "??????AAA");
+    }
+
+    /// Apply `new` to a one-parent file `(old, tags, deletions)` as commit
+    /// `commit`: its tags and its AI deletions.
+    fn step_deleting(
+        table: &mut Table,
+        pool: &mut Pool,
+        old: (&str, &[Tag], &[Deletion]),
+        new: &str,
+        commit: u32,
+        evidence: &Evidence,
+    ) -> (Vec<Tag>, Vec<Deletion>) {
+        let parents = vec![Version { lines: split_lines(old.0.as_bytes()), tags: old.1 }];
+        let change = Change::new(parents, split_lines(new.as_bytes()));
+        change.forget_removed(table, pool);
+        let tags = change.finish(table, pool, commit, evidence);
+        let deletions = change.deletions(table, &[old.2], &tags, commit, evidence);
+        (tags, deletions)
+    }
+
+    const GUARDED: &str = "fn delete(actor: &User) {\n    if !actor.admin {\n        return;\n    }\n    drop();\n}\n";
+    const UNGUARDED: &str = "fn delete(actor: &User) {\n    drop();\n}\n";
+
+    #[test]
+    fn an_ai_removal_keeps_its_place_and_a_persons_does_not() {
+        let (mut table, mut pool) = (Table::new(), Pool::default());
+        let outside = vec![OUTSIDE; 6];
+        let claude = ai(&mut table, "claude");
+        let trailer = Evidence { whole: Some(claude), ..Evidence::default() };
+        let (tags, deletions) = step_deleting(&mut table, &mut pool, (GUARDED, &outside, &[]), UNGUARDED, 0, &trailer);
+        assert_eq!(labels(&table, &tags), "ooo", "a removal adds no AI line");
+        assert_eq!(deletions.len(), 1);
+        let d = &deletions[0];
+        assert_eq!((d.at, d.lines, d.first.as_str()), (1, 3, "if !actor.admin {"));
+        assert_eq!(d.tag.claim, claude);
+        assert_eq!(table.commits(d.tag.commits), [0]);
+        // A person's removal (no evidence, or a note that names no
+        // deletion) leaves nothing.
+        let not_ai = table.claim(Claim::NotAi(Attester::VouchNote));
+        for evidence in [Evidence::default(), Evidence { rest: Some(not_ai), ..Evidence::default() }] {
+            let (_, deletions) =
+                step_deleting(&mut table, &mut pool, (GUARDED, &outside, &[]), UNGUARDED, 0, &evidence);
+            assert!(deletions.is_empty());
+        }
+        // A note that places an AI deletion there: taken at its place.
+        let noted = Evidence { deleted: vec![(1, claude)], rest: Some(not_ai), ..Evidence::default() };
+        let (_, deletions) = step_deleting(&mut table, &mut pool, (GUARDED, &outside, &[]), UNGUARDED, 0, &noted);
+        assert_eq!(deletions.iter().map(|d| (d.at, d.lines)).collect::<Vec<_>>(), [(1, 3)]);
+        // A note placing one where nothing was removed says nothing.
+        let elsewhere = Evidence { deleted: vec![(3, claude)], ..Evidence::default() };
+        let (_, deletions) = step_deleting(&mut table, &mut pool, (GUARDED, &outside, &[]), UNGUARDED, 0, &elsewhere);
+        assert!(deletions.is_empty());
+    }
+
+    #[test]
+    fn a_removal_replaced_by_ai_lines_is_those_lines() {
+        let (mut table, mut pool) = (Table::new(), Pool::default());
+        let outside = vec![OUTSIDE; 6];
+        let claude = Evidence { whole: Some(ai(&mut table, "claude")), ..Evidence::default() };
+        let rewritten = "fn delete(actor: &User) {\n    log();\n    drop();\n}\n";
+        let (tags, deletions) = step_deleting(&mut table, &mut pool, (GUARDED, &outside, &[]), rewritten, 0, &claude);
+        assert_eq!(labels(&table, &tags), "oAoo");
+        assert!(deletions.is_empty(), "the AI line makes the unit AI already: {deletions:?}");
+    }
+
+    #[test]
+    fn an_ai_removal_follows_later_changes_and_goes_when_undone() {
+        let (mut table, mut pool) = (Table::new(), Pool::default());
+        let outside = vec![OUTSIDE; 6];
+        let claude = Evidence { whole: Some(ai(&mut table, "claude")), ..Evidence::default() };
+        let (tags, deletions) = step_deleting(&mut table, &mut pool, (GUARDED, &outside, &[]), UNGUARDED, 0, &claude);
+        // A person adds lines above: the place moves with its lines.
+        let later = format!("// header\n\n{UNGUARDED}");
+        let (tags2, moved) =
+            step_deleting(&mut table, &mut pool, (UNGUARDED, &tags, &deletions), &later, 1, &Evidence::default());
+        assert_eq!(moved.iter().map(|d| (d.at, d.lines)).collect::<Vec<_>>(), [(3, 3)]);
+        assert_eq!(table.commits(moved[0].tag.commits), [0], "still the AI commit's");
+        // Settled against BASE: it stands while BASE's lines are missing
+        // there, and goes once they are back.
+        let base = split_lines(GUARDED.as_bytes());
+        let mut kept = moved.clone();
+        settle_deletions(&split_lines(later.as_bytes()), &mut kept, Some(&base));
+        assert_eq!(kept.len(), 1);
+        let restored = format!("// header\n\n{GUARDED}");
+        let (_, back) =
+            step_deleting(&mut table, &mut pool, (&later, &tags2, &moved), &restored, 2, &Evidence::default());
+        assert_eq!(back.len(), 1, "carried until settled");
+        let mut settled = back.clone();
+        settle_deletions(&split_lines(restored.as_bytes()), &mut settled, Some(&base));
+        assert!(settled.is_empty(), "the lines are back: {settled:?}");
+    }
+
+    #[test]
+    fn an_ai_removal_from_lines_the_range_added_stands() {
+        // A person adds a function in the range; an AI removes its check.
+        let mut table = Table::new();
+        let base = "fn other() {\n}\n";
+        let mut deletions = vec![Deletion {
+            at: 3,
+            lines: 3,
+            first: "if !actor.admin {".into(),
+            tag: Tag { claim: ai(&mut table, "claude"), commits: table.single(1) },
+        }];
+        let lines = format!("{base}{UNGUARDED}");
+        settle_deletions(&split_lines(lines.as_bytes()), &mut deletions, Some(&split_lines(base.as_bytes())));
+        assert_eq!(deletions.len(), 1, "nothing of BASE is missing, but the function changed");
+    }
+
+    #[test]
+    fn a_removal_of_repeated_lines_is_not_settled_away() {
+        // BASE repeats a block; the AI removes the first copy. Aligned to
+        // BASE, the lines around the place look untouched (the removal can
+        // as well be the second copy): the deletion stands.
+        let (mut table, pool) = (Table::new(), Pool::default());
+        let base = "check(a);\nuse(a);\ncheck(a);\nuse(a);\n";
+        let outside = vec![OUTSIDE; 4];
+        let claude = Evidence { whole: Some(ai(&mut table, "claude")), ..Evidence::default() };
+        let parents = vec![Version { lines: split_lines(base.as_bytes()), tags: &outside }];
+        let after = "check(a);\nuse(a);\n";
+        let change = Change::new(parents, split_lines(after.as_bytes()));
+        let tags = change.finish(&mut table, &pool, 0, &claude);
+        let mut deletions = change.deletions(&mut table, &[&[]], &tags, 0, &claude);
+        assert_eq!(deletions.len(), 1);
+        // Wherever the lineage placed it, settling keeps it.
+        for at in 0..=2 {
+            let mut placed = vec![Deletion { at, ..deletions[0].clone() }];
+            settle_deletions(&split_lines(after.as_bytes()), &mut placed, Some(&split_lines(base.as_bytes())));
+            assert_eq!(placed.len(), 1, "placed at {at}");
+        }
+        settle_deletions(&split_lines(after.as_bytes()), &mut deletions, Some(&split_lines(base.as_bytes())));
+        assert_eq!(deletions.len(), 1);
+    }
+
+    #[test]
+    fn removals_can_be_placed_anywhere_along_equal_lines() {
+        let old = split_lines(b"a\nx\nx\nx\nb\n");
+        let new = split_lines(b"a\nx\nx\nb\n");
+        let found = removals(&old, &new);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].gaps, 1..=3, "{found:?}");
+        // Lines put back at a gap, wherever a diff could put them.
+        let (after, back) = (split_lines(b"a\nb\n"), split_lines(b"a\nc\nb\n"));
+        assert_eq!(gaps_kept(&after, &back, &[0, 1, 2]), [true, false, true]);
+        let (after, back) = (split_lines(b"x\nb\n"), split_lines(b"x\nx\nb\n"));
+        assert_eq!(gaps_kept(&after, &back, &[0, 1, 2]), [false, false, true]);
+        assert_eq!(gaps_kept(&new, &new, &[0, 2, 4]), [true, true, true]);
     }
 
     #[test]

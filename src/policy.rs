@@ -52,13 +52,17 @@ pub struct AiAmount {
     pub bytes: usize,
     /// All of the unit's own non-whitespace text is AI text.
     pub whole: bool,
+    /// Lines an AI removed from the unit: a removal changes what the unit
+    /// does as much as an edit of as many lines.
+    pub deleted: usize,
 }
 
 impl AiAmount {
     /// The AI lines the thresholds compare: the AI lines, or one per
-    /// [`BYTES_PER_LINE`] non-whitespace AI bytes, whichever is more.
+    /// [`BYTES_PER_LINE`] non-whitespace AI bytes, whichever is more, and
+    /// the lines an AI removed.
     pub fn effective_lines(&self) -> usize {
-        self.lines.max(self.bytes.div_ceil(BYTES_PER_LINE))
+        self.lines.max(self.bytes.div_ceil(BYTES_PER_LINE)) + self.deleted
     }
 }
 
@@ -66,7 +70,7 @@ impl AiAmount {
 /// know only lines pass.
 impl From<usize> for AiAmount {
     fn from(lines: usize) -> AiAmount {
-        AiAmount { lines, bytes: 0, whole: false }
+        AiAmount { lines, ..AiAmount::default() }
     }
 }
 
@@ -982,7 +986,7 @@ impl Policy {
     pub fn trust_requirement(&self, path: &str) -> Requirement {
         let path = clean_path(path);
         let rule = self.rule_matcher.last_match(path).map(|i| &self.rules[i]);
-        let mut requirement = self.requirement(path, &[], AiAmount { lines: 1, bytes: 0, whole: true });
+        let mut requirement = self.requirement(path, &[], AiAmount { lines: 1, bytes: 0, whole: true, deleted: 0 });
         // No exemption and no triage: a trust file is not small code.
         requirement.exempt = false;
         requirement.triage = None;
@@ -2871,6 +2875,22 @@ src/db/**         @nobody-known
         assert_eq!(a.status, Status::Approved { by: strings(&["a@x", "a2@x"]), automated: Vec::new() });
     }
 
+    /// Lines an AI removed from a unit count as an edit of as many lines:
+    /// by default any removal needs sign-off, and a threshold lets a small
+    /// one through as it does a small edit.
+    #[test]
+    fn lines_an_ai_removed_count_toward_the_thresholds() {
+        let removed = |deleted: usize| AiAmount { deleted, ..AiAmount::default() };
+        assert!(Policy::default().requirement("src/a.rs", &[], removed(1)).needs_signoff);
+        assert!(!Policy::default().requirement("src/a.rs", &[], removed(0)).needs_signoff);
+        let policy = Policy::parse("[detection]\nmin_ai_lines = 3\n", ".vouch.toml").unwrap();
+        let needs = |ai: AiAmount| policy.requirement("src/a.rs", &[], ai).needs_signoff;
+        assert!(!needs(removed(2)));
+        assert!(needs(removed(3)));
+        assert!(needs(AiAmount { lines: 1, bytes: 20, whole: false, deleted: 2 }));
+        assert_eq!(AiAmount { lines: 1, bytes: 200, whole: false, deleted: 2 }.effective_lines(), 5);
+    }
+
     /// Issue 12, finding 14: a threshold lets small AI edits through, never
     /// a whole AI unit, and a long line counts as the lines it would take.
     #[test]
@@ -2878,19 +2898,27 @@ src/db/**         @nobody-known
         let policy = Policy::parse("[detection]\nmin_ai_lines = 3\n", ".vouch.toml").unwrap();
         let needs = |ai: AiAmount| policy.requirement("src/a.rs", &[], ai).needs_signoff;
         // One human-written function with one short AI line: below.
-        assert!(!needs(AiAmount { lines: 1, bytes: 20, whole: false }));
+        assert!(!needs(AiAmount { lines: 1, bytes: 20, whole: false, deleted: 0 }));
         // A function written entirely by AI on one line.
-        assert!(needs(AiAmount { lines: 1, bytes: 20, whole: true }));
+        assert!(needs(AiAmount { lines: 1, bytes: 20, whole: true, deleted: 0 }));
         // One long AI line in a human function: 200 bytes are 3 lines.
-        assert!(needs(AiAmount { lines: 1, bytes: 200, whole: false }));
-        assert_eq!(AiAmount { lines: 1, bytes: 200, whole: false }.effective_lines(), 3);
-        assert!(!needs(AiAmount { lines: 2, bytes: 160, whole: false }));
+        assert!(needs(AiAmount { lines: 1, bytes: 200, whole: false, deleted: 0 }));
+        assert_eq!(AiAmount { lines: 1, bytes: 200, whole: false, deleted: 0 }.effective_lines(), 3);
+        assert!(!needs(AiAmount { lines: 2, bytes: 160, whole: false, deleted: 0 }));
         // Triage compares the same count.
         let triage =
             Policy::parse("[[triage]]\npaths = [\"tests/\"]\nmax_ai_lines = 2\napprovals = 0\n", ".vouch.toml")
                 .unwrap();
-        assert!(!triage.requirement("tests/a.rs", &[], AiAmount { lines: 1, bytes: 100, whole: false }).needs_signoff);
-        assert!(triage.requirement("tests/a.rs", &[], AiAmount { lines: 1, bytes: 900, whole: false }).needs_signoff);
+        assert!(
+            !triage
+                .requirement("tests/a.rs", &[], AiAmount { lines: 1, bytes: 100, whole: false, deleted: 0 })
+                .needs_signoff
+        );
+        assert!(
+            triage
+                .requirement("tests/a.rs", &[], AiAmount { lines: 1, bytes: 900, whole: false, deleted: 0 })
+                .needs_signoff
+        );
     }
 
     /// Issue 12, finding 2: which files are trust files, and what a change

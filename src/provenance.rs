@@ -154,6 +154,23 @@ impl Attribution {
 /// Attributed byte ranges of a text, in order: what records and views hold.
 pub type Spans = Vec<(Range<usize>, Attribution)>;
 
+/// Lines an AI removed from a text, at one place: a removal leaves no byte
+/// to attribute, so it is kept as the place, for the unit around it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct AiDeletion {
+    /// The byte offset of the place: the start of the line the removed
+    /// lines stood before (the text's length: after its last line).
+    pub at: usize,
+    /// How many lines were removed (0: not known).
+    pub lines: u32,
+    /// The first removed line with a letter or a digit, cut short, when
+    /// known: what a reviewer is told went (attacker text).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub first: String,
+    /// Who removed them.
+    pub attribution: Attribution,
+}
+
 /// The AI attribution of each line of `text` (lines as git splits them, at
 /// LF only), from its attributed byte ranges `spans` (sorted): the one rule
 /// every count of AI lines follows (the post-commit note, blame, status,

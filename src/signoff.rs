@@ -21,7 +21,7 @@ use crate::document::Document;
 use crate::policy::{
     AiAmount, Assessment, Ignored, Participants, Policy, Refusal, Requirement, Signer, Verdict, assess,
 };
-use crate::provenance::{AiSource, Attribution, Origin, Spans};
+use crate::provenance::{AiDeletion, AiSource, Attribution, Origin, Spans};
 use crate::store::records::{self, Approval, ApprovalIndex, BadRecord, Request, RequestIndex, Stored};
 use crate::store::repo;
 use crate::syntax::Unit;
@@ -38,6 +38,18 @@ pub struct UnitFacts {
     pub acceptors: Vec<String>,
     /// All of its AI text is only suspected (the size heuristic).
     pub suspected: bool,
+    /// Where an AI removed lines from it ([`add_deletions`]): a removal
+    /// adds no AI line, but it changed what the unit does, so the unit
+    /// needs sign-off as AI text does.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deletions: Vec<AiDeletion>,
+}
+
+impl UnitFacts {
+    /// The lines an AI removed from it.
+    pub fn ai_deleted(&self) -> u32 {
+        self.deletions.iter().map(|d| d.lines.max(1)).sum()
+    }
 }
 
 /// The review units of `doc` that hold AI text, with their provenance.
@@ -79,7 +91,7 @@ pub fn facts_of(units: Vec<Unit>, map: &crate::provenance::ProvenanceMap, text: 
                 }
             }
             let ai_range = if first <= last { first..last } else { unit.range.clone() };
-            UnitFacts { unit, ai_range, sources, acceptors, suspected }
+            UnitFacts { unit, ai_range, sources, acceptors, suspected, deletions: Vec::new() }
         })
         .collect()
 }
@@ -112,7 +124,7 @@ pub fn whole_unit_facts(unit: Unit, spans: &[(Range<usize>, Attribution)]) -> Un
         }
     }
     let ai_range = if first <= last { first..last } else { unit.range.clone() };
-    UnitFacts { unit, ai_range, sources, acceptors, suspected }
+    UnitFacts { unit, ai_range, sources, acceptors, suspected, deletions: Vec::new() }
 }
 
 /// Where one unit stands.
@@ -235,7 +247,7 @@ impl Ledger {
         authors: &[String],
         verified: Verified<'_>,
     ) -> Judgement {
-        let requirement = policy.requirement(path, &facts.unit.risk, ai_amount(&facts.unit));
+        let requirement = policy.requirement(path, &facts.unit.risk, facts_amount(facts));
         self.judge_fingerprint(requirement, &facts.unit.fingerprint, &facts.acceptors, authors, verified)
     }
 
@@ -310,8 +322,14 @@ impl Ledger {
 }
 
 /// How much AI text a requested unit holds by its own account (its
-/// `ai_lines`), for the policy's thresholds.
+/// `ai_lines`), for the policy's thresholds. A request names no AI line of
+/// a unit only when an AI removed lines from it (a removal leaves none):
+/// that counts as one removed line, so the request is not closed as
+/// needing nothing.
 pub fn requested_amount(unit: &records::RequestedUnit) -> AiAmount {
+    if unit.ai_lines.is_empty() {
+        return AiAmount { deleted: 1, ..AiAmount::default() };
+    }
     // Whitespace as the review units count it (ASCII), over the unit's
     // bytes, UTF-8 or not.
     let text = unit.text.as_bytes();
@@ -322,12 +340,76 @@ pub fn requested_amount(unit: &records::RequestedUnit) -> AiAmount {
     let lines = crate::store::notes::line_spans(text);
     let ai_lines =
         lines.iter().filter(|l| nonws(l) > 0 && ai.iter().any(|r| r.start <= l.start && l.end <= r.end)).count();
-    AiAmount { lines: ai_lines, bytes, whole: bytes > 0 && bytes == nonws(&(0..text.len())) }
+    AiAmount { lines: ai_lines, bytes, whole: bytes > 0 && bytes == nonws(&(0..text.len())), deleted: 0 }
 }
 
 /// How much AI text `unit` holds, for the policy's thresholds.
 pub fn ai_amount(unit: &Unit) -> AiAmount {
-    AiAmount { lines: unit.ai_lines, bytes: unit.ai_bytes, whole: unit.ai_bytes > 0 && unit.ai_share >= 1.0 }
+    AiAmount {
+        lines: unit.ai_lines,
+        bytes: unit.ai_bytes,
+        whole: unit.ai_bytes > 0 && unit.ai_share >= 1.0,
+        deleted: 0,
+    }
+}
+
+/// How much AI change a unit holds, for the policy's thresholds: its AI
+/// text and the lines an AI removed from it.
+pub fn facts_amount(facts: &UnitFacts) -> AiAmount {
+    AiAmount { deleted: facts.ai_deleted() as usize, ..ai_amount(&facts.unit) }
+}
+
+/// Add to `facts` (the AI units of `doc`, from [`unit_facts`] or
+/// [`facts_of`]) the units that AI `deletions` changed: for each, the
+/// smallest syntax unit with text of its own on both sides of the place
+/// (a removal inside it), else the whole file's unit (a unit removed
+/// whole, or lines outside every unit, leave nothing smaller to show:
+/// approving the file as it is now covers the removal). A unit keeps its
+/// AI text as counted; its deletions are listed beside it.
+pub fn add_deletions(doc: &mut Document, facts: &mut Vec<UnitFacts>, deletions: &[AiDeletion]) {
+    if deletions.is_empty() {
+        return;
+    }
+    for deletion in deletions {
+        let unit = doc.unit_around(deletion.at);
+        let slot = match facts.iter().position(|f| f.unit.range == unit.range && f.unit.kind == unit.kind) {
+            Some(i) => i,
+            None => {
+                // What an editor marks: the line after the place (before it,
+                // at the end of the text), within the unit.
+                let text = doc.text().as_str();
+                let at = deletion.at.min(text.len());
+                let line_end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+                let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+                let ai_range = if line_end > at { at..line_end } else { line_start..at };
+                let ai_range =
+                    ai_range.start.max(unit.range.start)..ai_range.end.min(unit.range.end).max(unit.range.start);
+                facts.push(UnitFacts {
+                    unit,
+                    ai_range,
+                    sources: Vec::new(),
+                    acceptors: Vec::new(),
+                    suspected: false,
+                    deletions: Vec::new(),
+                });
+                facts.len() - 1
+            }
+        };
+        let f = &mut facts[slot];
+        if let Origin::Ai(source) = &deletion.attribution.origin
+            && !f.sources.contains(source)
+        {
+            f.sources.push(source.clone());
+        }
+        if let Some(who) = &deletion.attribution.accepted_by
+            && !f.acceptors.iter().any(|a| a.eq_ignore_ascii_case(who))
+        {
+            f.acceptors.push(who.clone());
+        }
+        f.suspected &= deletion.attribution.is_suspected();
+        f.deletions.push(deletion.clone());
+    }
+    facts.sort_by(|a, b| a.unit.range.start.cmp(&b.unit.range.start).then(b.unit.range.end.cmp(&a.unit.range.end)));
 }
 
 /// Why a request or a decision was refused: said to the user as is.
@@ -428,7 +510,7 @@ pub fn check_request(
     facts: &UnitFacts,
     rationale: Option<&str>,
 ) -> Result<(), SignoffError> {
-    let requirement = policy.requirement(path, &facts.unit.risk, ai_amount(&facts.unit));
+    let requirement = policy.requirement(path, &facts.unit.risk, facts_amount(facts));
     check_request_with(&requirement, path, facts, rationale)
 }
 

@@ -1,25 +1,36 @@
-//! An AI commit that only deletes lines (issue 13, a known limit of the
-//! lineage, docs/architecture.md "What a unit's approval does not cover"):
-//! an agent removes the permission check of a function a person wrote.
-//! Verify judges the AI lines the range leaves in HEAD; a deletion leaves
-//! none, so nothing asks for sign-off. The right behaviour: the unit that
-//! held the deleted lines, when it still exists, needs sign-off as
-//! AI-changed (a unit removed whole cannot be shown). That needs the
-//! lineage (`src/lineage.rs`, `Change::finish`) to tag the lines beside
-//! an AI deletion as touched by that commit with its AI claim.
+//! An AI change that only deletes lines (issue 13): an agent removes the
+//! permission check of a function a person wrote. Nothing AI-written is
+//! left in HEAD, yet the function does something else now. The unit that
+//! lost the lines needs sign-off as AI-changed (its approval covers its
+//! current text, so approving it covers the deletion); a deletion outside
+//! every unit that is left (a function deleted whole) makes the file's
+//! whole-file unit need sign-off. Every view agrees: `vouch verify`, the
+//! gate on the index, `vouch status` and the language server. A person's
+//! deletion stays unflagged, and a deletion adds no AI line to any count.
 //!
-//! FIXME: this test asserts today's wrong behaviour (verify passes), so
-//! that the day the lineage flags the deletion, it fails and is turned
-//! into the attack test it should be.
+//! Each scenario runs from the attacker's side through the real `vouch`
+//! binary, real git, and (where a person works) the hooks `vouch init`
+//! installs.
 
 mod support {
+    pub mod lsp;
+    pub mod repo;
     pub mod run;
+    pub mod vouch_repo;
     pub mod world;
 }
 
-use support::world::{TRAILER, World};
+use serde_json::Value;
+use support::run::Run;
+use support::vouch_repo::{VouchRepo, deref_to_inner};
+use support::world::{Decision, TRAILER, World, details, failures, only_failure};
 
 const POLICY: &str = "reviewers = [\"alice@example.com\"]\n";
+/// The gate warns (so the agent's work can be committed through the hooks);
+/// alice reviews.
+const WARN: &str = "gate = \"warn\"\nreviewers = [\"alice@example.com\"]\n";
+/// The gate blocks; alice reviews.
+const BLOCK: &str = "reviewers = [\"alice@example.com\"]\n";
 
 const GUARDED: &str = "pub struct User {\n    pub admin: bool,\n}\n\n\
 pub fn delete_user(actor: &User, id: u64) -> Result<u64, String> {\n    if !actor.admin {\n        return Err(\"forbidden\".into());\n    }\n    Ok(id)\n}\n";
@@ -27,23 +38,448 @@ pub fn delete_user(actor: &User, id: u64) -> Result<u64, String> {\n    if !acto
 const UNGUARDED: &str = "pub struct User {\n    pub admin: bool,\n}\n\n\
 pub fn delete_user(actor: &User, id: u64) -> Result<u64, String> {\n    Ok(id)\n}\n";
 
+/// The check as the agent's Edit replaces it.
+const CHECK_OLD: &str = "    if !actor.admin {\n        return Err(\"forbidden\".into());\n    }\n    Ok(id)\n";
+const CHECK_NEW: &str = "    Ok(id)\n";
+
+/// A file with an audit function a person wrote before `delete_user`.
+const WITH_AUDIT: &str = "pub struct User {\n    pub admin: bool,\n}\n\n\
+pub fn audit(actor: &User) -> bool {\n    actor.admin\n}\n\n\
+pub fn delete_user(actor: &User, id: u64) -> Result<u64, String> {\n    Ok(id)\n}\n";
+
+/// The same with `audit` gone.
+const WITHOUT_AUDIT: &str = UNGUARDED;
+
+fn str_of(v: &Value) -> &str {
+    v.as_str().unwrap_or_default()
+}
+
+// ---------------------------------------------------------------------------
+// Commits with history evidence (a trailer): `vouch verify` in CI.
+
+/// A feature branch of clone `a` whose one commit, with Claude's trailer,
+/// turns `before` (on main) into `after`.
+fn trailer_commit(before: &str, after: &str) -> (World, support::world::Clone) {
+    let world = World::new(POLICY);
+    world.on_main(&[("src/auth.rs", before)]);
+    let a = world.clone_as("a", "dev");
+    a.git(&["checkout", "-q", "-b", "feature"]);
+    a.write("src/auth.rs", after);
+    a.commit("simplify delete_user", Some(TRAILER));
+    (world, a)
+}
+
 #[test]
-fn an_ai_commit_that_only_deletes_a_permission_check_is_not_flagged_yet() {
+fn an_ai_commit_that_only_deletes_a_permission_check_needs_sign_off() {
+    let (world, a) = trailer_commit(GUARDED, UNGUARDED);
+    let diff = a.git(&["diff", "--numstat", "origin/main..HEAD"]);
+    assert_eq!(diff.trim(), "0\t3\tsrc/auth.rs", "the AI commit only deletes");
+
+    let (code, report) = a.verify("origin/main..HEAD");
+    assert_eq!(code, 1, "{report:#}");
+    let failure = only_failure(&report, "unapproved-ai");
+    assert_eq!(failure["path"], "src/auth.rs", "{report:#}");
+    assert_eq!(failure["kind"], "function", "{report:#}");
+    assert_eq!(failure["name"], "delete_user", "the unit that lost the lines: {report:#}");
+    assert_eq!((failure["line"].as_u64(), failure["end_line"].as_u64()), (Some(5), Some(7)), "{report:#}");
+    assert!(str_of(&failure["reason"]).contains("deleted"), "{report:#}");
+    let said = details(failure);
+    assert!(
+        said.iter().any(|d| d.contains("deleted 3 line(s)") && d.contains("if !actor.admin") && d.contains("trailer")),
+        "the reviewer is told what went and why it counts: {said:#?}"
+    );
+    // A deletion adds no AI line; it is counted as what it is.
+    let coverage = &report["coverage"];
+    assert_eq!(coverage["ai_lines"], 0, "{report:#}");
+    assert_eq!(coverage["ai_deletions"], 1, "{report:#}");
+    assert!(coverage.to_string().contains("trailer: claude"), "{report:#}");
+    let log = a.run(&["log", "origin/main..HEAD", "--format", "json"]);
+    let log: Value = serde_json::from_str(&log.stdout).unwrap_or_else(|e| panic!("{e}: {log:?}"));
+    assert_eq!((log[0]["ai_lines"].as_u64(), log[0]["ai_deleted_lines"].as_u64()), (Some(0), Some(3)), "{log:#}");
+    // The author may not approve it; alice's approval of the function as it
+    // is now covers the deletion.
+    let participants: Vec<&str> = failure["participants"].as_array().unwrap().iter().map(str_of).collect();
+    assert!(participants.contains(&"dev@example.com"), "{report:#}");
+    let fingerprint = str_of(&failure["fingerprint"]).to_string();
+    world.decide(&a, &fingerprint, Decision::by("alice"));
+    let (code, report) = a.verify("origin/main..HEAD");
+    assert_eq!(code, 0, "{report:#}");
+    let approved = report["approved"].as_array().unwrap();
+    assert_eq!(approved.len(), 1, "{report:#}");
+    assert_eq!(approved[0]["name"], "delete_user", "{report:#}");
+}
+
+#[test]
+fn a_person_deleting_the_check_is_not_flagged() {
     let world = World::new(POLICY);
     world.on_main(&[("src/auth.rs", GUARDED)]);
     let a = world.clone_as("a", "dev");
     a.git(&["checkout", "-q", "-b", "feature"]);
     a.write("src/auth.rs", UNGUARDED);
-    a.commit("simplify delete_user", Some(TRAILER));
-    let diff = a.git(&["diff", "--numstat", "origin/main..HEAD"]);
-    assert_eq!(diff.trim(), "0\t3\tsrc/auth.rs", "the AI commit only deletes");
-
+    a.commit("simplify delete_user", None);
     let (code, report) = a.verify("origin/main..HEAD");
-    // FIXME: should be 1, with an `unapproved-ai` failure on `delete_user`
-    // (the unit the deletion changed): see the module comment.
     assert_eq!(code, 0, "{report:#}");
-    assert!(report["failures"].as_array().unwrap().is_empty(), "{report:#}");
-    // The commit's AI evidence is still reported, honestly.
-    let coverage = &report["coverage"];
-    assert!(coverage.to_string().contains("trailer: claude"), "{report:#}");
+    assert!(failures(&report).is_empty(), "{report:#}");
+    assert_eq!(report["coverage"]["ai_deletions"], 0, "{report:#}");
+}
+
+#[test]
+fn an_ai_deletion_undone_later_in_the_range_needs_nothing() {
+    let (_world, a) = trailer_commit(GUARDED, UNGUARDED);
+    a.write("src/auth.rs", GUARDED);
+    a.commit("put the check back", None);
+    let (code, report) = a.verify("origin/main..HEAD");
+    assert_eq!(code, 0, "{report:#}");
+    assert!(failures(&report).is_empty(), "{report:#}");
+}
+
+#[test]
+fn an_ai_deletion_from_a_function_written_earlier_on_the_branch_needs_sign_off() {
+    // The person writes the guarded function on the branch; the agent then
+    // removes its check. Nothing of BASE is missing, yet the AI changed it.
+    let world = World::new(POLICY);
+    let a = world.clone_as("a", "dev");
+    a.git(&["checkout", "-q", "-b", "feature"]);
+    a.write("src/auth.rs", GUARDED);
+    a.commit("delete_user", None);
+    a.write("src/auth.rs", UNGUARDED);
+    a.commit("simplify delete_user", Some(TRAILER));
+    let (code, report) = a.verify("origin/main..HEAD");
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(only_failure(&report, "unapproved-ai")["name"], "delete_user", "{report:#}");
+}
+
+#[test]
+fn an_ai_deletion_survives_a_person_editing_the_function_afterwards() {
+    let (_world, a) = trailer_commit(GUARDED, UNGUARDED);
+    // A person reformats the signature in a later commit: the function
+    // still lost its check to the AI.
+    a.write("src/auth.rs", &UNGUARDED.replace("id: u64)", "id: u64,)"));
+    a.commit("format", None);
+    let (code, report) = a.verify("origin/main..HEAD");
+    assert_eq!(code, 1, "{report:#}");
+    let failure = only_failure(&report, "unapproved-ai");
+    assert_eq!(failure["name"], "delete_user", "{report:#}");
+    assert_eq!(failure["commits"].as_array().map(Vec::len), Some(2), "both commits touched it: {report:#}");
+}
+
+#[test]
+fn an_ai_commit_deleting_a_whole_function_needs_the_file_signed_off() {
+    let (world, a) = trailer_commit(WITH_AUDIT, WITHOUT_AUDIT);
+    let (code, report) = a.verify("origin/main..HEAD");
+    assert_eq!(code, 1, "{report:#}");
+    let failure = only_failure(&report, "unapproved-ai");
+    assert_eq!(failure["path"], "src/auth.rs", "{report:#}");
+    assert_eq!(failure["kind"], "whole-file", "no unit is left to show: the file is: {report:#}");
+    assert_eq!(failure["line"], 1, "{report:#}");
+    let said = details(failure);
+    assert!(
+        said.iter().any(|d| d.contains("deleted 4 line(s)") && d.contains("pub fn audit")),
+        "the reviewer is told what went: {said:#?}"
+    );
+    assert_eq!(report["coverage"]["ai_lines"], 0, "{report:#}");
+    let fingerprint = str_of(&failure["fingerprint"]).to_string();
+    world.decide(&a, &fingerprint, Decision::by("alice"));
+    let (code, report) = a.verify("origin/main..HEAD");
+    assert_eq!(code, 0, "approving the file as it is now covers the deletion: {report:#}");
+}
+
+// ---------------------------------------------------------------------------
+// An agent's hook (Claude Code): the journal, the gate, the note, status,
+// the editor.
+
+struct Repo {
+    inner: VouchRepo,
+}
+
+deref_to_inner!(Repo);
+
+impl Repo {
+    /// `vouch init --agent claude-code` with `policy` and `src/auth.rs`,
+    /// committed on main; then a branch `feature`.
+    fn init(policy: &str, auth: &str) -> Repo {
+        let inner = VouchRepo::init_with(&[(".vouch.toml", policy), ("src/auth.rs", auth)], &[]);
+        inner.ok(&["checkout", "-q", "-b", "feature"]);
+        Repo { inner }
+    }
+
+    /// Claude Code's hook for `event` of tool call `id`.
+    fn claude_hook(&self, event: &str, tool: &str, id: &str, input: Value) -> Run {
+        let payload = serde_json::json!({
+            "session_id": "s-1",
+            "cwd": self.root(),
+            "hook_event_name": event,
+            "tool_name": tool,
+            "tool_use_id": id,
+            "tool_input": input,
+        });
+        let run = self.vouch_stdin(&["hook", "claude-code"], payload.to_string().as_bytes());
+        assert_eq!(run.code, 0, "{run:?}");
+        run
+    }
+
+    /// Claude Code's Edit of `rel` replacing `old` by `new`, with both hooks
+    /// around the tool: its PostToolUse output.
+    fn agent_edit(&self, rel: &str, old: &str, new: &str, id: &str) -> Run {
+        let input = serde_json::json!({"file_path": self.root().join(rel), "old_string": old, "new_string": new});
+        self.claude_hook("PreToolUse", "Edit", id, input.clone());
+        let text = self.read(rel);
+        assert!(text.contains(old), "the edit applies");
+        self.write(rel, &text.replacen(old, new, 1));
+        self.claude_hook("PostToolUse", "Edit", id, input)
+    }
+
+    fn as_user(&self, name: &str) {
+        self.ok(&["config", "user.email", &format!("{name}@example.com")]);
+    }
+
+    fn note(&self, rev: &str) -> Vec<Value> {
+        let run = self.git_run(&["notes", "--ref=vouch", "show", rev]);
+        if run.code != 0 {
+            return Vec::new();
+        }
+        run.stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    }
+
+    fn verify(&self, range: &str) -> (i32, Value) {
+        let run = self.vouch(&["verify", range, "--format", "json"]);
+        assert!(run.code == 0 || run.code == 1, "{run:?}");
+        (run.code, serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {run:?}")))
+    }
+
+    /// `vouch status` units of `version` (`index`, `worktree`).
+    fn status_units(&self, version: &str) -> Vec<Value> {
+        let run = self.vouch(&["status", "--format", "json"]);
+        assert_eq!(run.code, 0, "{run:?}");
+        let status: Value = serde_json::from_str(&run.stdout).unwrap();
+        status[version].as_array().unwrap().clone()
+    }
+
+    fn gate(&self) -> (i32, Value) {
+        let run = self.vouch(&["check", "--staged", "--format", "json"]);
+        assert!(run.code == 0 || run.code == 1, "{run:?}");
+        (run.code, serde_json::from_str(&run.stdout).unwrap())
+    }
+}
+
+fn named<'a>(units: &'a [Value], name: &str) -> Vec<&'a Value> {
+    units.iter().filter(|u| u["name"] == name).collect()
+}
+
+#[test]
+fn a_claude_code_edit_that_deletes_the_check_is_noted_and_needs_sign_off() {
+    let repo = Repo::init(WARN, GUARDED);
+    let run = repo.agent_edit("src/auth.rs", CHECK_OLD, CHECK_NEW, "toolu_del");
+    assert!(run.stderr.contains("deleted 3 line(s)"), "the hook says what it recorded: {run:?}");
+    assert_eq!(repo.read("src/auth.rs"), UNGUARDED);
+
+    // Before the commit: status asks for the function, with no AI line.
+    let units = repo.status_units("worktree");
+    let found = named(&units, "delete_user");
+    assert_eq!(found.len(), 1, "{units:#?}");
+    assert_eq!(found[0]["state"], "pending", "{units:#?}");
+    assert_eq!(found[0]["ai_lines"], 0, "a deletion adds no AI line: {units:#?}");
+    assert_eq!(found[0]["ai_deleted"], 3, "{units:#?}");
+    let evidence = found[0]["evidence"].to_string();
+    assert!(evidence.contains("AI deletion"), "{units:#?}");
+
+    // Committed through the hooks (the gate warns): the note records the
+    // deletion, not a `no-ai` attestation.
+    repo.ok(&["add", "-A"]);
+    let run = repo.git_run(&["commit", "-q", "-m", "simplify delete_user"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.all().contains("delete_user"), "the warning names the unit: {run:?}");
+    let note = repo.note("HEAD");
+    assert!(!note.iter().any(|r| r["attest"] == "no-ai"), "{note:#?}");
+    let record = note.iter().find(|r| r["path"] == "src/auth.rs").unwrap_or_else(|| panic!("{note:#?}"));
+    assert_eq!(record["deleted_before"], serde_json::json!([6]), "{record:#}");
+    assert_eq!(record["ai"], serde_json::json!([]), "{record:#}");
+    assert_eq!(record["origin"]["tool"], "claude-code", "{record:#}");
+
+    // CI: verify fails on the function, and counts no AI line.
+    let (code, report) = repo.verify("main..HEAD");
+    assert_eq!(code, 1, "{report:#}");
+    let failure = only_failure(&report, "unapproved-ai");
+    assert_eq!(failure["name"], "delete_user", "{report:#}");
+    assert_eq!(report["coverage"]["ai_lines"], 0, "{report:#}");
+    assert_eq!(report["coverage"]["ai_deletions"], 1, "{report:#}");
+    let said = details(failure);
+    assert!(said.iter().any(|d| d.contains("vouch note")), "{said:#?}");
+}
+
+#[test]
+fn a_trailer_commit_through_the_hooks_notes_its_deletions() {
+    let repo = Repo::init(WARN, GUARDED);
+    repo.write("src/auth.rs", UNGUARDED);
+    repo.ok(&["add", "-A"]);
+    let run = repo.git_run(&["commit", "-q", "-m", &format!("simplify delete_user\n\n{TRAILER}\n")]);
+    assert_eq!(run.code, 0, "{run:?}");
+    // The note says what the trailer says: never `no-ai`.
+    let note = repo.note("HEAD");
+    assert!(!note.iter().any(|r| r["attest"] == "no-ai"), "{note:#?}");
+    let record = note.iter().find(|r| r["path"] == "src/auth.rs").unwrap_or_else(|| panic!("{note:#?}"));
+    assert_eq!(record["deleted_before"], serde_json::json!([6]), "{record:#}");
+    assert_eq!(record["evidence"], "history", "{record:#}");
+    let (code, report) = repo.verify("main..HEAD");
+    assert_eq!(code, 1, "{report:#}");
+    let failure = only_failure(&report, "unapproved-ai");
+    assert_eq!(failure["name"], "delete_user", "no note-mismatch, the function: {report:#}");
+}
+
+#[test]
+fn a_local_squash_of_an_ai_deletion_carries_it() {
+    let repo = Repo::init(WARN, GUARDED);
+    repo.write("src/auth.rs", UNGUARDED);
+    repo.ok(&["add", "-A"]);
+    repo.ok(&["commit", "-q", "--no-verify", "-m", &format!("simplify delete_user\n\n{TRAILER}\n")]);
+    repo.ok(&["checkout", "-q", "main"]);
+    repo.ok(&["merge", "-q", "--squash", "feature"]);
+    // The gate already asks for the function the squash changes.
+    let (_, report) = repo.gate();
+    let units = report["units"].as_array().unwrap();
+    assert_eq!(named(units, "delete_user").len(), 1, "{report:#}");
+    let run = repo.git_run(&["commit", "-q", "-m", "squashed feature"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let note = repo.note("HEAD");
+    let record = note.iter().find(|r| r["path"] == "src/auth.rs").unwrap_or_else(|| panic!("{note:#?}"));
+    assert_eq!(record["deleted_before"], serde_json::json!([6]), "{record:#}");
+    let (code, report) = repo.verify("HEAD~1..HEAD");
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(only_failure(&report, "unapproved-ai")["name"], "delete_user", "{report:#}");
+}
+
+#[test]
+fn a_server_squash_rebuilt_from_the_branch_notes_keeps_the_deletion() {
+    let repo = Repo::init(WARN, GUARDED);
+    repo.agent_edit("src/auth.rs", CHECK_OLD, CHECK_NEW, "toolu_del");
+    repo.ok(&["add", "-A"]);
+    repo.ok(&["commit", "-q", "-m", "simplify delete_user"]);
+    // The forge squashes the branch into main: no hook, no note.
+    repo.ok(&["checkout", "-q", "main"]);
+    repo.ok(&["-c", "core.hooksPath=/dev/null", "merge", "-q", "--squash", "feature"]);
+    repo.ok(&["-c", "core.hooksPath=/dev/null", "commit", "-q", "-m", "simplify delete_user (#1)"]);
+    assert!(repo.note("HEAD").is_empty());
+    let run = repo.vouch(&["notes", "rebuild", "HEAD~1..HEAD", "--source", "feature"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let note = repo.note("HEAD");
+    let record = note.iter().find(|r| r["path"] == "src/auth.rs").unwrap_or_else(|| panic!("{note:#?}"));
+    assert_eq!(record["deleted_before"], serde_json::json!([6]), "{record:#}");
+    let (code, report) = repo.verify("HEAD~1..HEAD");
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(only_failure(&report, "unapproved-ai")["name"], "delete_user", "{report:#}");
+}
+
+#[test]
+fn the_gate_refuses_a_staged_ai_deletion_until_it_is_approved() {
+    let repo = Repo::init(BLOCK, GUARDED);
+    repo.agent_edit("src/auth.rs", CHECK_OLD, CHECK_NEW, "toolu_del");
+    repo.ok(&["add", "-A"]);
+    let (code, report) = repo.gate();
+    assert_eq!(code, 1, "{report:#}");
+    let units = report["units"].as_array().unwrap();
+    assert_eq!(units.len(), 1, "{report:#}");
+    assert_eq!(units[0]["name"], "delete_user", "{report:#}");
+    assert_eq!(units[0]["ai_deleted"], 3, "{report:#}");
+    let refused = repo.git_run(&["commit", "-q", "-m", "simplify delete_user"]);
+    assert_eq!(refused.code, 1, "{refused:?}");
+    assert!(refused.all().contains("src/auth.rs:5 function `delete_user`"), "{refused:?}");
+
+    // Requested: the reviewer's queue offers it (a request of a unit an AI
+    // removed lines from names no AI line, and is not closed for that).
+    let run = repo.vouch(&["request", "src/auth.rs:5", "-m", "the router checks admin now"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    // The one who accepted the agent's edit may not approve it; alice may.
+    let run = repo.vouch(&["approve", "src/auth.rs:5", "--yes"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    repo.as_user("alice");
+    let queue = repo.vouch(&["review", "--list", "--format", "json"]);
+    let queue: Value = serde_json::from_str(&queue.stdout).unwrap_or_else(|e| panic!("{e}: {queue:?}"));
+    assert_eq!(named(queue["units"].as_array().unwrap(), "delete_user").len(), 1, "{queue:#}");
+    let run = repo.vouch(&["approve", "src/auth.rs:5", "--yes"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    repo.as_user("dev");
+    let (code, report) = repo.gate();
+    assert_eq!(code, 0, "{report:#}");
+    let run = repo.git_run(&["commit", "-q", "-m", "simplify delete_user"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let (code, report) = repo.verify("main..HEAD");
+    assert_eq!(code, 0, "{report:#}");
+}
+
+#[test]
+fn an_edit_hook_without_a_snapshot_and_vouch_run_record_removals_too() {
+    // Claude Code's PostToolUse alone (a configuration without PreToolUse).
+    let repo = Repo::init(WARN, GUARDED);
+    let input = serde_json::json!({
+        "file_path": repo.root().join("src/auth.rs"), "old_string": CHECK_OLD, "new_string": CHECK_NEW,
+    });
+    repo.write("src/auth.rs", UNGUARDED);
+    let run = repo.claude_hook("PostToolUse", "Edit", "toolu_post", input);
+    assert!(run.stderr.contains("deleted 3 line(s)"), "{run:?}");
+    let units = repo.status_units("worktree");
+    assert_eq!(named(&units, "delete_user").len(), 1, "{units:#?}");
+
+    // An agent wrapped by `vouch run` that removes the check with sed.
+    let repo = Repo::init(WARN, GUARDED);
+    let run = repo.vouch(&["run", "--", "sed", "-i", "6,8d", "src/auth.rs"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(repo.read("src/auth.rs"), UNGUARDED);
+    assert!(run.stderr.contains("sed deleted 3 line(s) of src/auth.rs"), "{run:?}");
+    let units = repo.status_units("worktree");
+    let found = named(&units, "delete_user");
+    assert_eq!(found.len(), 1, "{units:#?}");
+    assert_eq!(found[0]["ai_deleted"], 3, "{units:#?}");
+}
+
+#[test]
+fn a_person_deleting_through_the_hooks_is_not_flagged() {
+    let repo = Repo::init(BLOCK, GUARDED);
+    repo.write("src/auth.rs", UNGUARDED);
+    repo.ok(&["add", "-A"]);
+    let (code, report) = repo.gate();
+    assert_eq!(code, 0, "{report:#}");
+    assert!(report["units"].as_array().unwrap().is_empty(), "{report:#}");
+    repo.ok(&["commit", "-q", "-m", "simplify"]);
+    assert!(repo.note("HEAD").iter().any(|r| r["attest"] == "no-ai"), "vouch saw it all: no AI");
+    let (code, report) = repo.verify("main..HEAD");
+    assert_eq!(code, 0, "{report:#}");
+}
+
+#[test]
+fn an_agent_write_that_deletes_here_and_adds_there_flags_both_units() {
+    let repo = Repo::init(WARN, &WITH_AUDIT.replace("    Ok(id)\n", CHECK_OLD));
+    // One Write: the check goes from delete_user, a line comes into audit.
+    let before = repo.read("src/auth.rs");
+    let after = before
+        .replace(CHECK_OLD, CHECK_NEW)
+        .replace("    actor.admin\n", "    log::info!(\"audit\");\n    actor.admin\n");
+    let input = serde_json::json!({"file_path": repo.root().join("src/auth.rs"), "content": after});
+    repo.claude_hook("PreToolUse", "Write", "toolu_w", input.clone());
+    repo.write("src/auth.rs", &after);
+    repo.claude_hook("PostToolUse", "Write", "toolu_w", input);
+    let units = repo.status_units("worktree");
+    let audit = named(&units, "audit");
+    let delete = named(&units, "delete_user");
+    assert_eq!((audit.len(), delete.len()), (1, 1), "{units:#?}");
+    assert_eq!((audit[0]["ai_lines"].as_u64(), audit[0]["ai_deleted"].as_u64()), (Some(1), Some(0)), "{units:#?}");
+    assert_eq!((delete[0]["ai_lines"].as_u64(), delete[0]["ai_deleted"].as_u64()), (Some(0), Some(3)), "{units:#?}");
+}
+
+#[test]
+fn the_editor_marks_the_function_an_agent_deleted_lines_from() {
+    use support::lsp::Server;
+    let repo = Repo::init(WARN, GUARDED);
+    repo.agent_edit("src/auth.rs", CHECK_OLD, CHECK_NEW, "toolu_del");
+    let status = repo.status_units("worktree");
+    let fingerprint = str_of(&named(&status, "delete_user")[0]["fingerprint"]).to_string();
+
+    let uri = repo.uri("src/auth.rs");
+    let mut server = Server::start_with_env(repo.root(), &["utf-8"], &[("HOME", repo.root().to_str().unwrap())]);
+    server.open(&uri, "rust", &repo.read("src/auth.rs"));
+    let diagnostics = server.diagnostics(&uri, 1);
+    assert_eq!(diagnostics.len(), 1, "the editor asks what status asks: {diagnostics:#?}");
+    assert_eq!(diagnostics[0]["data"]["fingerprint"], fingerprint.as_str(), "{diagnostics:#?}");
+    let message = str_of(&diagnostics[0]["message"]);
+    assert!(message.contains("3 lines deleted"), "said as what it is, not as AI lines: {message}");
+    server.shutdown();
 }

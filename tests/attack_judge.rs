@@ -241,6 +241,7 @@ fn finding_3_a_forged_request_or_note_naming_the_rejecting_reviewer_does_not_voi
         approvals: Vec::new(),
         intent: None,
         imported: None,
+        deleted_before: Vec::new(),
     });
     notes::write_note(&a.repo(), oid, &[record]).unwrap();
     let (code, report) = a.verify("origin/main..HEAD");

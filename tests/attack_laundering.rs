@@ -45,6 +45,7 @@ fn ai_commit(a: &Clone) -> Oid {
         approvals: Vec::new(),
         intent: None,
         imported: None,
+        deleted_before: Vec::new(),
     });
     notes::write_note(&a.repo(), commit, &[record]).unwrap();
     commit
@@ -296,6 +297,7 @@ fn a_person_reformatting_human_code_does_not_make_it_ai() {
         approvals: Vec::new(),
         intent: None,
         imported: None,
+        deleted_before: Vec::new(),
     });
     notes::write_note(&a.repo(), commit, &[record]).unwrap();
     // ...and whitespace on the human function of BASE.

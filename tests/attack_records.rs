@@ -470,6 +470,7 @@ fn note_record(clone: &Clone, commit: Oid, tool: &str) -> NoteRecord {
         approvals: Vec::new(),
         intent: None,
         imported: None,
+        deleted_before: Vec::new(),
     })
 }
 

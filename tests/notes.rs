@@ -133,6 +133,7 @@ fn ai_record(path: &str, blob: &str, ai: Vec<[u32; 2]>, tool: &str) -> FileRecor
         approvals: vec![],
         intent: None,
         imported: None,
+        deleted_before: Vec::new(),
     }
 }
 

@@ -432,6 +432,7 @@ fn commit_with_note(
                 approvals: Vec::new(),
                 intent: None,
                 imported: None,
+                deleted_before: Vec::new(),
             }))
         })
         .collect();

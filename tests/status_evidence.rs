@@ -121,6 +121,7 @@ fn status_names_the_evidence_of_every_unit_as_log_and_blame_do() {
         approvals: Vec::new(),
         intent: None,
         imported: None,
+        deleted_before: Vec::new(),
     };
     notes::write_note(&Repository::open(&repo.root).unwrap(), noted, &[NoteRecord::File(record)]).unwrap();
     // A git-ai note (authorship/3.0.0) naming all four lines Cursor's.

@@ -99,6 +99,7 @@ fn concurrent_approvals_and_notes_survive_sync() {
             approvals: Vec::new(),
             intent: None,
             imported: None,
+            deleted_before: Vec::new(),
         })
     };
     notes::write_note(&a.repo(), commit, &[record("claude")]).unwrap();
@@ -239,6 +240,7 @@ fn approval_by_whoever_accepted_the_ai_text() {
         approvals: Vec::new(),
         intent: None,
         imported: None,
+        deleted_before: Vec::new(),
     });
     notes::write_note(&a.repo(), commit, &[record]).unwrap();
     world.decide(&a, failure["fingerprint"].as_str().unwrap(), Decision::by("bob"));

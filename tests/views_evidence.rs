@@ -141,6 +141,7 @@ fn one_commit_of_each_kind_of_evidence_counts_the_same_in_every_view() {
         approvals: Vec::new(),
         intent: None,
         imported: None,
+        deleted_before: Vec::new(),
     };
     notes::write_note(&Repository::open(&repo.root).unwrap(), noted, &[NoteRecord::File(record)]).unwrap();
     // A git-ai note (authorship/3.0.0) naming all four lines Cursor's.

@@ -1408,6 +1408,7 @@ impl History<'_> {
                     approvals: Vec::new(),
                     intent: None,
                     imported: None,
+                    deleted_before: Vec::new(),
                 };
                 lines.insert(NoteRecord::File(record).to_line());
             }

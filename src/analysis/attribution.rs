@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use super::ai_paths::AiPaths;
 use super::cache::{AnalysisCache, Key};
 use crate::document::Document;
-use crate::provenance::{Attribution, Evidence, Origin, Spans};
+use crate::provenance::{AiDeletion, Attribution, Evidence, Origin, Spans};
 use crate::signoff::{self, UnitFacts};
 use crate::store::history;
 use crate::store::journal::{Journal, Loaded, Record, RecordId};
@@ -44,6 +44,9 @@ pub struct FileVersion {
 pub struct View {
     /// The journal's attributed ranges (nothing unknown).
     pub spans: Spans,
+    /// Where agents removed lines, as byte offsets of the version.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deletions: Vec<AiDeletion>,
     /// Live journal records of the path whose AI text is all in this
     /// version, unchanged: what a commit of it retires.
     pub covered: Vec<RecordId>,
@@ -83,11 +86,12 @@ impl Views<'_> {
                     .with_context(|| format!("cannot read the provenance of {}", file.path))?;
                 let spans: Spans = view.spans.into_iter().filter(|(_, a)| a.origin != Origin::Unknown).collect();
                 let covered = covered(repo, self.journal, &records, text);
-                View { spans, covered, problems: view.problems.iter().map(ToString::to_string).collect() }
+                let problems = view.problems.iter().map(ToString::to_string).collect();
+                View { spans, deletions: view.deletions, covered, problems }
             }
             other => {
                 let view = bytes_view(repo, &records, other.as_bytes());
-                View { spans: view.spans, covered: view.covered, problems: view.problems }
+                View { spans: view.spans, deletions: Vec::new(), covered: view.covered, problems: view.problems }
             }
         };
         if let Some(problem) = view.problems.first() {
@@ -203,20 +207,25 @@ pub fn history_spans(
 pub type UnitAt = (UnitFacts, usize, usize);
 
 /// The AI units of `content` (the version `blob` of `path`) whose AI text
-/// is `spans`, kept in `cache` by what they depend on: the path (its
-/// language), the blob and the attributed ranges.
+/// is `spans`, with the units AI `deletions` changed, kept in `cache` by
+/// what they depend on: the path (its language), the blob, the attributed
+/// ranges and the deletions.
 pub fn units_cached(
     cache: Option<&AnalysisCache>,
     path: &str,
     blob: Oid,
     content: &Content,
     spans: &Spans,
+    deletions: &[AiDeletion],
 ) -> anyhow::Result<Vec<UnitAt>> {
-    if !spans.iter().any(|(_, a)| a.is_ai()) {
+    if !spans.iter().any(|(_, a)| a.is_ai()) && deletions.is_empty() {
         return Ok(Vec::new());
     }
     let key = cache.map(|_| {
-        let described = serde_json::to_string(spans).unwrap_or_default();
+        let mut described = serde_json::to_string(spans).unwrap_or_default();
+        if !deletions.is_empty() {
+            described.push_str(&serde_json::to_string(deletions).unwrap_or_default());
+        }
         Key::new("units").with(path).with(blob).with(crate::fingerprint::sha256_hex(described.as_bytes()))
     });
     if let (Some(cache), Some(key)) = (cache, &key)
@@ -224,7 +233,7 @@ pub fn units_cached(
     {
         return Ok(kept);
     }
-    let units = units_of(path, content, spans)?;
+    let units = units_changed(path, content, spans, deletions)?;
     if let (Some(cache), Some(key)) = (cache, &key) {
         cache.put(key, &units);
     }
@@ -233,6 +242,18 @@ pub fn units_cached(
 
 /// The AI units of `content`, with their lines (as git numbers them).
 pub fn units_of(path: &str, content: &Content, spans: &Spans) -> anyhow::Result<Vec<UnitAt>> {
+    units_changed(path, content, spans, &[])
+}
+
+/// The AI units of `content` and the units AI `deletions` (byte offsets of
+/// a text) changed ([`signoff::add_deletions`]), with their lines (as git
+/// numbers them).
+pub fn units_changed(
+    path: &str,
+    content: &Content,
+    spans: &Spans,
+    deletions: &[AiDeletion],
+) -> anyhow::Result<Vec<UnitAt>> {
     let text = match content {
         Content::Text(text) => text,
         Content::Bytes(bytes) => {
@@ -257,7 +278,8 @@ pub fn units_of(path: &str, content: &Content, spans: &Spans) -> anyhow::Result<
     crate::syntax::queries::compile_soon(language, text);
     let mut doc = Document::new(language, text.to_string()).with_context(|| format!("cannot hold {path}"))?;
     doc.reset_provenance(spans);
-    let facts = signoff::unit_facts(&mut doc);
+    let mut facts = signoff::unit_facts(&mut doc);
+    signoff::add_deletions(&mut doc, &mut facts, deletions);
     let lines = doc.text().git_lines();
     Ok(facts
         .into_iter()
@@ -270,7 +292,8 @@ pub fn units_of(path: &str, content: &Content, spans: &Spans) -> anyhow::Result<
 }
 
 /// The records (of one path) that a commit of `text` covers: each holds AI
-/// text, all of it in `text` unchanged, and no person's mark of human
+/// text or AI deletions, all of its AI text in `text` unchanged and the
+/// lines around each of its deletions too, and no person's mark of human
 /// text (such a mark stays while it lasts). Text left out of the commit
 /// (partial staging, a stash) keeps its record.
 fn covered(repo: &Repository, journal: &Journal, records: &[&Record], text: &str) -> Vec<RecordId> {
@@ -280,7 +303,7 @@ fn covered(repo: &Repository, journal: &Journal, records: &[&Record], text: &str
         let ai: Vec<Range<usize>> = file.ranges().filter(|(_, a)| a.is_ai()).map(|(r, _)| r).collect();
         let marked_human =
             file.ranges().any(|(_, a)| a.origin == Origin::Human && a.evidence == Some(Evidence::Manual));
-        if ai.is_empty() || marked_human {
+        if (ai.is_empty() && file.deletions.is_empty()) || marked_human {
             continue;
         }
         let Ok(old) = journal.version_text(repo, &file.blob) else { continue };
@@ -290,13 +313,27 @@ fn covered(repo: &Repository, journal: &Journal, records: &[&Record], text: &str
             ai.iter().all(|span| {
                 let i = kept.partition_point(|r| r.end < span.end);
                 kept.get(i).is_some_and(|r| r.start <= span.start && span.end <= r.end)
-            })
+            }) && deletions_kept(old, text, &file.deletions)
         };
         if unchanged {
             out.push(record.id.clone());
         }
     }
     out
+}
+
+/// Whether every deletion of `old` (byte offsets) is in `new`: the lines
+/// around it next to each other there too (not put back, nor left out of
+/// the commit by partial staging).
+fn deletions_kept(old: &str, new: &str, deletions: &[AiDeletion]) -> bool {
+    if deletions.is_empty() {
+        return true;
+    }
+    let old_lines = crate::lineage::split_lines(old.as_bytes());
+    let new_lines = crate::lineage::split_lines(new.as_bytes());
+    let starts = crate::store::notes::line_spans(old.as_bytes());
+    let gaps: Vec<usize> = deletions.iter().map(|d| starts.partition_point(|l| l.start < d.at)).collect();
+    crate::lineage::gaps_kept(&old_lines, &new_lines, &gaps).into_iter().all(|kept| kept)
 }
 
 /// The journal's account of content that is not text, which has no text to

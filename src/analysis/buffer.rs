@@ -18,10 +18,10 @@ use std::ops::Range;
 use git2::Repository;
 
 use super::judge::{Judge, JudgedUnit};
-use super::scope::{Scope, ScopedUnit};
+use super::scope::{NextFile, Scope, ScopedUnit};
 use crate::document::Document;
 use crate::eol::Conversion;
-use crate::provenance::{Attribution, ProvenanceMap};
+use crate::provenance::{AiDeletion, Attribution, ProvenanceMap};
 use crate::signoff::{self, UnitFacts};
 use crate::store::derive::Derived;
 use crate::syntax::{Content, Language, unit_language};
@@ -48,12 +48,16 @@ pub fn blob_fingerprints(facts: &mut [UnitFacts], language: Language, text: &str
 /// `derived`: what the commits the next commit's text comes from claim of
 /// `rel` (a pending squash merge or cherry-pick, commits that left HEAD's
 /// history, [`super::derived::pending`]): their AI lines are the buffer's
-/// evidence too, as they are the gate's.
+/// evidence too, as they are the gate's. `deletions`: where the journal
+/// says agents removed lines, as byte offsets of the buffer in the form git
+/// stores: the units around them need sign-off as the
+/// gate's do.
 ///
 /// The language server calls this after every pause in typing, on files of
 /// any size: each step reads the buffer once, HEAD's and BASE's versions
 /// of the file come from the scope's cache, and the blob id of the buffer
 /// is computed only when a pending squash or pick needs it.
+#[allow(clippy::too_many_arguments)] // What the buffer is and what is known of it, each needed once.
 pub fn judge_buffer(
     repo: &Repository,
     scope: &Scope,
@@ -62,6 +66,7 @@ pub fn judge_buffer(
     doc: &mut Document,
     people: Vec<String>,
     derived: Option<&Derived>,
+    deletions: &[AiDeletion],
 ) -> anyhow::Result<Vec<JudgedUnit>> {
     let text = doc.text().as_str().to_string();
     let conversion = crate::store::attributes::conversion(repo, rel, text.as_bytes());
@@ -80,8 +85,9 @@ pub fn judge_buffer(
         std::borrow::Cow::Borrowed(_) => Ok(text.clone()),
         std::borrow::Cow::Owned(bytes) => String::from_utf8(bytes).map_err(|e| e.into_bytes()),
     };
+    let mut deletions = deletions.to_vec();
     let next = match (derived.filter(|d| d.claims_ai(rel)), blob) {
-        (None, Ok(blob)) => scope.next_commit_text(repo, rel, blob, ai_lines, people)?,
+        (None, Ok(blob)) => scope.next_commit_text(repo, rel, blob, ai_lines, &deletions, people)?,
         // What a pending squash or pick carries is found by the blob's id.
         (carried_from, blob) => {
             let blob = blob.map(String::into_bytes).unwrap_or_else(|bytes| bytes);
@@ -96,12 +102,23 @@ pub fn judge_buffer(
                 content: Content::of_blob(blob),
             };
             let spans = match carried_from {
-                Some(derived) => super::derived::carried(repo, derived, &file, spans)?,
+                Some(derived) => {
+                    let (spans, more) = super::derived::carried_all(repo, derived, &file, spans)?;
+                    for d in more {
+                        if !deletions.iter().any(|e| e.at == d.at) {
+                            deletions.push(d);
+                        }
+                    }
+                    spans
+                }
                 None => spans,
             };
-            scope.next_commit(repo, &[(file, spans)], &[], people, false)?
+            scope.next_commit(repo, &[NextFile { file, spans, deletions }], &[], people, false)?
         }
     };
+    // The blob, as the next commit holds it.
+    let stored = next.content(rel);
+    let content: &[u8] = stored.map_or(&[], Content::as_bytes);
     // Verify's AI lines, in the buffer's coordinates.
     let in_scope: Vec<(Range<usize>, Attribution)> = next
         .ai_line_claims(rel)
@@ -111,6 +128,16 @@ pub fn judge_buffer(
     let ranges: Vec<Range<usize>> = in_scope.iter().map(|(r, _)| r.clone()).collect();
     let map = ProvenanceMap::from_ranges(text.len(), &in_scope);
     let mut facts = signoff::facts_of(doc.units_holding(&ranges), &map, &text);
+    // Verify's AI deletions, in the buffer's coordinates (by line: the
+    // blob's lines are the buffer's).
+    let in_blob = stored.map(|c| next.ai_deletions(rel, c)).unwrap_or_default();
+    let blob_lines = if in_blob.is_empty() { Vec::new() } else { crate::store::notes::line_spans(content) };
+    let to_buffer = |at: usize| {
+        let line = blob_lines.partition_point(|l| l.start < at);
+        buffer_lines.get(line).map_or(text.len(), |l| l.start)
+    };
+    let shifted: Vec<AiDeletion> = in_blob.iter().map(|d| AiDeletion { at: to_buffer(d.at), ..d.clone() }).collect();
+    signoff::add_deletions(doc, &mut facts, &shifted);
     blob_fingerprints(&mut facts, doc.language(), &text, conversion);
     let lines = doc.text().git_lines().clone();
     let line_of = |offset: usize| lines.line_of(offset) + 1;
@@ -118,7 +145,13 @@ pub fn judge_buffer(
     for f in facts {
         let (first, last) =
             (line_of(f.unit.range.start), line_of(f.unit.range.end.saturating_sub(1).max(f.unit.range.start)));
-        let (commits, touched, people) = next.touching(rel, first, last);
+        let at: Vec<usize> = in_blob
+            .iter()
+            .zip(&shifted)
+            .filter(|(_, s)| f.deletions.iter().any(|d| d.at == s.at))
+            .map(|(b, _)| b.at)
+            .collect();
+        let (commits, touched, people) = next.touching(rel, first, last, content, &at);
         let unit =
             ScopedUnit { path: rel.to_string(), facts: f, line: first, end_line: last, commits, next: touched, people };
         out.push(judge.unit(&unit));

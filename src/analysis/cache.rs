@@ -32,7 +32,7 @@ use serde::{Deserialize, Serialize};
 
 /// What an entry must say to be used; a new vouch version may find other
 /// units.
-const STAMP: &str = concat!("vouch-analysis-cache/2 ", env!("CARGO_PKG_VERSION"));
+const STAMP: &str = concat!("vouch-analysis-cache/3 ", env!("CARGO_PKG_VERSION"));
 
 /// Entries kept, at most: a commit's worth of files many times over (an
 /// entry is a few kilobytes per AI unit it lists).

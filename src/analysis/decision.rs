@@ -147,9 +147,22 @@ pub fn facts_from_text(unit: &RequestedUnit, fingerprint: &str) -> UnitFacts {
             risk,
         },
         ai_range: 0..bytes.len(),
-        sources: vec![source],
+        sources: vec![source.clone()],
         acceptors: Vec::new(),
         suspected: false,
+        // A request names no AI line of a unit only when an AI removed
+        // lines from it (a removal leaves none): it needs sign-off as
+        // such, however many lines went.
+        deletions: if unit.ai_lines.is_empty() {
+            vec![crate::provenance::AiDeletion {
+                at: 0,
+                lines: 0,
+                first: String::new(),
+                attribution: Attribution::ai(source, Evidence::Manual, None),
+            }]
+        } else {
+            Vec::new()
+        },
     }
 }
 

@@ -21,7 +21,7 @@ use anyhow::Context as _;
 use git2::Repository;
 
 use super::attribution::FileVersion;
-use crate::provenance::{Origin, ProvenanceMap, Spans};
+use crate::provenance::{AiDeletion, Origin, ProvenanceMap, Spans};
 use crate::store::derive::{self, Derived};
 use crate::store::notes;
 use crate::syntax::Content;
@@ -44,21 +44,33 @@ pub fn pending(repo: &Repository, bots: &[String], paths: Option<&HashSet<String
 /// that are not UTF-8) takes a source's record only when it is that very
 /// version, and then whole.
 pub fn carried(repo: &Repository, derived: &Derived, file: &FileVersion, spans: Spans) -> anyhow::Result<Spans> {
+    Ok(carried_all(repo, derived, file, spans)?.0)
+}
+
+/// [`carried`], with the AI deletions `derived` carries onto `file` where
+/// it removes lines from HEAD's version (byte offsets of its text).
+pub fn carried_all(
+    repo: &Repository,
+    derived: &Derived,
+    file: &FileVersion,
+    spans: Spans,
+) -> anyhow::Result<(Spans, Vec<AiDeletion>)> {
     if !derived.claims_ai(&file.path) {
-        return Ok(spans);
+        return Ok((spans, Vec::new()));
     }
     let text = match &file.content {
         Content::Text(text) => text,
         other => {
             let len = other.len();
             if len == 0 || spans.iter().any(|(_, a)| a.is_ai()) {
-                return Ok(spans);
+                return Ok((spans, Vec::new()));
             }
             let carried = derived.carry_whole(&file.path, file.blob);
-            return Ok(match carried.records.first() {
+            let spans = match carried.records.first() {
                 Some(record) => vec![(0..len, record.attribution())],
                 None => spans,
-            });
+            };
+            return Ok((spans, Vec::new()));
         }
     };
     let head = super::files::head_tree(repo)?;
@@ -66,11 +78,24 @@ pub fn carried(repo: &Repository, derived: &Derived, file: &FileVersion, spans: 
         Some(id) => super::files::blob_text(repo, id)?.unwrap_or_default(),
         None => String::new(),
     };
-    let added = notes::added_lines(&before, text);
-    let carried = derived.carry(repo, &file.path, file.blob, text, &added);
+    let carried = derived.carry(repo, &file.path, file.blob, text, &before);
     if carried.records.is_empty() {
-        return Ok(spans);
+        return Ok((spans, Vec::new()));
     }
+    let starts = notes::line_spans(text.as_bytes());
+    let deletions: Vec<AiDeletion> = carried
+        .records
+        .iter()
+        .flat_map(|record| {
+            let starts = &starts;
+            record.deleted_before.iter().map(move |&before| AiDeletion {
+                at: starts.get(before as usize - 1).map_or(text.len(), |l| l.start),
+                lines: 0,
+                first: String::new(),
+                attribution: record.attribution(),
+            })
+        })
+        .collect();
     let mut map = ProvenanceMap::from_ranges(text.len(), &spans);
     for record in &carried.records {
         let id = map.intern(&record.attribution());
@@ -82,5 +107,5 @@ pub fn carried(repo: &Repository, derived: &Derived, file: &FileVersion, spans: 
             }
         }
     }
-    Ok(map.to_vec().into_iter().filter(|(_, a)| a.origin != Origin::Unknown).collect())
+    Ok((map.to_vec().into_iter().filter(|(_, a)| a.origin != Origin::Unknown).collect(), deletions))
 }

@@ -4,7 +4,8 @@
 //! with `journal` for the AI text the next commit's note will record and
 //! `… (carried from <commit>)` for lines a pending squash merge,
 //! cherry-pick or re-commit carries from its source commit
-//! ([`super::derived`]).
+//! ([`super::derived`]), and `AI deletion (…)` for the evidence of lines an
+//! AI removed from a unit (a removal leaves no AI line to name).
 //!
 //! The range's lineage keeps, for each line, the AI claim that made it AI
 //! and the commits that touched it, not which of a commit's kinds of
@@ -25,6 +26,11 @@ use crate::store::notes::{self, NoteRecord};
 /// The label of AI text the journal holds: what the next commit's note
 /// will record (as `vouch blame` names it).
 pub const JOURNAL: &str = "journal";
+
+/// What evidence of a removal is named as, before the evidence itself
+/// (`AI deletion (trailer: claude)`): a removal leaves no AI line, and a
+/// unit can need sign-off for it alone.
+pub const AI_DELETION: &str = "AI deletion";
 
 /// The AI claims one commit's evidence makes, each with its label.
 #[derive(Debug, Default)]
@@ -99,7 +105,7 @@ fn read_claims(repo: &Repository, git_ai: &mut GitAiReader<'_>, commit: Oid, bot
         Ok(Some(records)) => {
             for record in records {
                 if let NoteRecord::File(f) = record
-                    && !f.ai.is_empty()
+                    && (!f.ai.is_empty() || !f.deleted_before.is_empty())
                 {
                     claims.claims.push((f.attribution(), "vouch note".to_string()));
                 }

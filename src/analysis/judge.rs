@@ -114,6 +114,7 @@ impl Judge<'_> {
             sources: Vec::new(),
             acceptors: Vec::new(),
             suspected: false,
+            deletions: Vec::new(),
         };
         let blocking = judgement.assessment.status.is_blocking() && next;
         JudgedUnit {

@@ -18,8 +18,9 @@ use super::changes::{self, Changes, Version};
 use super::context::{Context, read_journal_strict};
 use super::evidence::{Namer, add_labels};
 use super::judge::{Judge, JudgedUnit, verifier};
-use super::scope::{NextCommit, Scope};
+use super::scope::{NextCommit, NextFile, Scope};
 use crate::policy::Policy;
+use crate::provenance::Attribution;
 use crate::signoff::Ledger;
 use crate::store::journal::{Journal, Loaded};
 use crate::store::policy_file::Source;
@@ -156,14 +157,23 @@ pub fn prepare(ctx: &Context, options: Options) -> anyhow::Result<Prepared> {
     // comes from, which the post-commit note will carry, are its evidence too.
     let paths: HashSet<String> = files.iter().map(|f| f.path.clone()).collect();
     let derived = super::derived::pending(repo, scope.policy.bots(), Some(&paths))?;
-    let mut pending: Vec<(FileVersion, crate::provenance::Spans)> = Vec::with_capacity(files.len());
+    let mut pending: Vec<NextFile> = Vec::with_capacity(files.len());
     for (file, view) in files.iter().zip(&seen) {
+        let mut deletions = view.deletions.clone();
         let spans = match &derived {
-            Some(derived) => super::derived::carried(repo, derived, file, view.spans.clone())
-                .with_context(|| format!("cannot read the provenance of {}", file.path))?,
+            Some(derived) => {
+                let (spans, more) = super::derived::carried_all(repo, derived, file, view.spans.clone())
+                    .with_context(|| format!("cannot read the provenance of {}", file.path))?;
+                for d in more {
+                    if !deletions.iter().any(|e| e.at == d.at) {
+                        deletions.push(d);
+                    }
+                }
+                spans
+            }
             None => view.spans.clone(),
         };
-        pending.push((file.clone(), spans));
+        pending.push(NextFile { file: file.clone(), spans, deletions });
     }
     let people = if options.next_people { Scope::next_people(repo) } else { Vec::new() };
     let next = scope.next_commit(repo, &pending, &deleted, people, options.all)?;
@@ -214,7 +224,40 @@ impl Prepared {
                 }
             }
         }
-        unit.evidence = if exact.is_empty() { loose } else { exact };
+        let mut labels = if exact.is_empty() { loose } else { exact };
+        // A removal leaves no AI line: its evidence is named apart.
+        if !unit.facts.deletions.is_empty() {
+            let content = self.version(repo, &unit.path).ok().flatten().map(|(_, c)| c);
+            let at: Vec<usize> = unit.facts.deletions.iter().map(|d| d.at).collect();
+            let bytes = content.as_ref().map_or(&[][..], Content::as_bytes);
+            for (_, attribution, commits) in self.next.deletions_in(&unit.path, bytes, &at) {
+                for commit in commits {
+                    let named = match commit {
+                        Some(c) => match namer.claims_exactly(c, &attribution) {
+                            Some(label) => vec![label],
+                            None => namer.commit_labels(c, &attribution),
+                        },
+                        None => self.next_deletion_labels(repo, &attribution),
+                    };
+                    add_labels(
+                        &mut labels,
+                        named.into_iter().map(|l| format!("{} ({l})", super::evidence::AI_DELETION)),
+                    );
+                }
+            }
+        }
+        unit.evidence = labels;
+    }
+
+    /// What makes a removal the next commit makes an AI's, with
+    /// `attribution`: the journal, or its bot author.
+    fn next_deletion_labels(&self, repo: &Repository, attribution: &Attribution) -> Vec<String> {
+        if let Some((claim, label)) = super::scope::next_bot(repo, &self.scope.policy)
+            && &claim == attribution
+        {
+            return vec![label];
+        }
+        vec![super::evidence::JOURNAL.to_string()]
     }
 
     /// What makes line `line` (1-based) of `file` AI in the next commit,
@@ -226,7 +269,7 @@ impl Prepared {
         namer: &mut Namer<'_>,
         file: Option<&(FileVersion, View)>,
         line: usize,
-        attribution: &crate::provenance::Attribution,
+        attribution: &Attribution,
     ) -> Vec<String> {
         if let Some((f, view)) = file {
             let bytes = f.content.as_bytes();

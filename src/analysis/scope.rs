@@ -29,9 +29,9 @@ use serde::{Deserialize, Serialize};
 use super::attribution::{self, FileVersion, UnitAt};
 use super::base::{self, Base};
 use super::cache::AnalysisCache;
-use crate::lineage::{Claim, Tag};
+use crate::lineage::{Claim, Deletion, Tag};
 use crate::policy::Policy;
-use crate::provenance::{AiSource, Attribution, Evidence, Spans};
+use crate::provenance::{AiDeletion, AiSource, Attribution, Evidence, Spans};
 use crate::store::history::{self, GIT_AI_NOTES_REF};
 use crate::store::lineage::{Blobs, FileLineage, Pending, PendingFile, PendingVersion, State, VersionKind};
 use crate::store::notes::NOTES_REF;
@@ -40,7 +40,7 @@ use crate::syntax::Content;
 
 /// The format of the kept lineage (with vouch's version and the hash the
 /// lineage keys moved text by).
-const STAMP: &str = concat!("vouch-lineage-cache/1 ", env!("CARGO_PKG_VERSION"));
+const STAMP: &str = concat!("vouch-lineage-cache/2 ", env!("CARGO_PKG_VERSION"));
 
 /// Kept lineages, at most (one per BASE and HEAD: branches switched
 /// between, commits made).
@@ -140,20 +140,21 @@ impl Scope {
     }
 
     /// The next commit on top of HEAD: `files` it adds or changes (each
-    /// with the AI text the journal, or an editor, knows of in it: what
-    /// the post-commit note will record), `deleted` paths, authored and
-    /// committed by `people`. Every file it touches is settled as verify
-    /// settles HEAD's; with `all`, every other file the range touched too.
+    /// with the AI text the journal, or an editor, knows of in it, and
+    /// where an AI removed lines: what the post-commit note will record),
+    /// `deleted` paths, authored and committed by `people`. Every file it
+    /// touches is settled as verify settles HEAD's; with `all`, every other
+    /// file the range touched too.
     pub fn next_commit(
         &self,
         repo: &Repository,
-        files: &[(FileVersion, Spans)],
+        files: &[NextFile],
         deleted: &[String],
         people: Vec<String>,
         all: bool,
     ) -> anyhow::Result<NextCommit> {
         let mut pending = Vec::with_capacity(files.len() + deleted.len());
-        for (file, spans) in files {
+        for NextFile { file, spans, deletions } in files {
             let gitlink = matches!(file.content, Content::Submodule(_));
             let ai_lines: Vec<(usize, Attribution)> = match &file.content {
                 Content::Text(text) => crate::provenance::line_attributions(text.as_bytes(), spans)
@@ -170,6 +171,16 @@ impl Scope {
                     .collect(),
             };
             let from = (file.history_path != file.path).then(|| file.history_path.clone());
+            let deleted = match &file.content {
+                Content::Text(text) => {
+                    let lines = crate::store::notes::line_spans(text.as_bytes());
+                    deletions
+                        .iter()
+                        .map(|d| (lines.partition_point(|l| l.start < d.at), d.attribution.clone()))
+                        .collect()
+                }
+                _ => Vec::new(),
+            };
             pending.push(PendingFile {
                 path: file.path.clone(),
                 from,
@@ -183,12 +194,19 @@ impl Scope {
                     },
                 }),
                 ai_lines,
+                deleted,
             });
         }
         for path in deleted {
-            pending.push(PendingFile { path: path.clone(), from: None, new: None, ai_lines: Vec::new() });
+            pending.push(PendingFile {
+                path: path.clone(),
+                from: None,
+                new: None,
+                ai_lines: Vec::new(),
+                deleted: Vec::new(),
+            });
         }
-        let contents = files.iter().map(|(f, _)| (f.path.clone(), f.content.clone())).collect();
+        let contents = files.iter().map(|f| (f.file.path.clone(), f.file.content.clone())).collect();
         // A command asks once: what it reads is not kept.
         self.settle_next(repo, &Blobs::default(), &pending, contents, people, all)
     }
@@ -197,22 +215,31 @@ impl Scope {
     /// under the same path), and nothing else: an editor's buffer. `blob`
     /// is its text as git will store it, `ai_lines` the lines (0-based,
     /// ascending, as git splits them) that the post-commit note would
-    /// record as AI, with their attribution. Its blob id is not computed
-    /// (a hash of the whole file after every pause in typing): nothing
-    /// asked of the result needs it.
+    /// record as AI, with their attribution, and `deletions` (byte offsets
+    /// of `blob`) where it would say an AI removed lines. Its blob id is
+    /// not computed (a hash of the whole file after every pause in
+    /// typing): nothing asked of the result needs it.
     pub fn next_commit_text(
         &self,
         repo: &Repository,
         path: &str,
         blob: String,
         ai_lines: Vec<(usize, Attribution)>,
+        deletions: &[AiDeletion],
         people: Vec<String>,
     ) -> anyhow::Result<NextCommit> {
+        let deleted = if deletions.is_empty() {
+            Vec::new()
+        } else {
+            let lines = crate::store::notes::line_spans(blob.as_bytes());
+            deletions.iter().map(|d| (lines.partition_point(|l| l.start < d.at), d.attribution.clone())).collect()
+        };
         let pending = [PendingFile {
             path: path.to_string(),
             from: None,
             new: Some(PendingVersion { id: None, gitlink: false, bytes: std::rc::Rc::from(blob.as_bytes()) }),
             ai_lines,
+            deleted,
         }];
         let contents = [(path.to_string(), Content::Text(blob))].into_iter().collect();
         self.settle_next(repo, &self.blobs, &pending, contents, people, false)
@@ -250,6 +277,17 @@ pub fn next_bot(repo: &Repository, policy: &Policy) -> Option<(Attribution, Stri
     let source = AiSource { tool: name.clone(), model: None, session: None, kind: None };
     let label = history::Declared::Bot(name).label();
     Some((Attribution::ai(source, Evidence::History, None), label))
+}
+
+/// A file the next commit adds or changes, with what the journal (or an
+/// editor) knows of it: its AI text and where an AI removed lines, which
+/// the post-commit note will record.
+#[derive(Debug, Clone)]
+pub struct NextFile {
+    pub file: FileVersion,
+    pub spans: Spans,
+    /// Byte offsets of its content.
+    pub deletions: Vec<AiDeletion>,
 }
 
 /// A unit of the next commit's files that verify will judge: AI lines from
@@ -320,6 +358,52 @@ impl NextCommit {
         ai_spans(&self.lineage, file, content)
     }
 
+    /// The AI deletions of `path` that verify will count (from the range or
+    /// the next commit), as byte offsets of `content`.
+    pub fn ai_deletions(&self, path: &str, content: &Content) -> Vec<AiDeletion> {
+        match self.lineage.files.get(path) {
+            Some(file) if file.kind == VersionKind::Text => self.lineage.ai_deletions(file, content.as_bytes()),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The lineage's AI deletions of `path` at byte offsets `at` of
+    /// `content`.
+    fn deletions_at(&self, path: &str, content: &[u8], at: &[usize]) -> Vec<&Deletion> {
+        let Some(file) = self.lineage.files.get(path) else { return Vec::new() };
+        if at.is_empty() || file.deletions.is_empty() {
+            return Vec::new();
+        }
+        let lines = crate::store::notes::line_spans(content);
+        file.deletions
+            .iter()
+            .filter(|d| at.contains(&lines.get(d.at as usize).map_or(content.len(), |l| l.start)))
+            .collect()
+    }
+
+    /// The AI deletions of `path` at byte offsets `at` of `content` (those
+    /// of a unit: [`crate::signoff::UnitFacts::deletions`]), each with its
+    /// lines, its claim's attribution and the commits that made it, oldest
+    /// first (`None`: the next commit).
+    pub fn deletions_in(&self, path: &str, content: &[u8], at: &[usize]) -> Vec<(u32, Attribution, Vec<Option<Oid>>)> {
+        let next = self.lineage.index();
+        self.deletions_at(path, content, at)
+            .into_iter()
+            .filter_map(|d| {
+                let Claim::Ai(attribution) = self.lineage.claim(d.tag) else { return None };
+                let commits = self
+                    .lineage
+                    .commits_touching(&[d.tag])
+                    .into_iter()
+                    .filter_map(|n| {
+                        if n == next { Some(None) } else { self.lineage.commits.get(n as usize).map(|&c| Some(c)) }
+                    })
+                    .collect();
+                Some((d.lines, attribution.clone(), commits))
+            })
+            .collect()
+    }
+
     /// What verify will count of each line of `path` (lines as git splits
     /// them): its AI attribution, or `None` (not AI, or not in the range).
     pub fn line_claims(&self, path: &str) -> Vec<Option<Attribution>> {
@@ -374,13 +458,22 @@ impl NextCommit {
             .collect()
     }
 
-    /// The commits that touched lines `first..=last` (1-based) of `path`:
-    /// their ids (hex, the range's), whether the next commit is among them,
-    /// and their people.
-    pub fn touching(&self, path: &str, first: usize, last: usize) -> (Vec<String>, bool, Vec<String>) {
+    /// The commits that touched lines `first..=last` (1-based) of `path`,
+    /// or made its AI deletions at byte offsets `at` of `content`: their
+    /// ids (hex, the range's), whether the next commit is among them, and
+    /// their people.
+    pub fn touching(
+        &self,
+        path: &str,
+        first: usize,
+        last: usize,
+        content: &[u8],
+        at: &[usize],
+    ) -> (Vec<String>, bool, Vec<String>) {
         let Some(file) = self.lineage.files.get(path) else { return (Vec::new(), false, Vec::new()) };
-        let tags = file.tags.get(first.saturating_sub(1)..last.min(file.tags.len())).unwrap_or_default();
-        let numbers = self.lineage.commits_touching(tags);
+        let mut tags = file.tags.get(first.saturating_sub(1)..last.min(file.tags.len())).unwrap_or_default().to_vec();
+        tags.extend(self.deletions_at(path, content, at).into_iter().map(|d| d.tag));
+        let numbers = self.lineage.commits_touching(&tags);
         let commits =
             numbers.iter().filter_map(|&i| self.lineage.commits.get(i as usize)).map(Oid::to_string).collect();
         (commits, numbers.contains(&self.lineage.index()), self.people_of(&numbers))
@@ -403,11 +496,12 @@ impl NextCommit {
     ) -> anyhow::Result<Vec<ScopedUnit>> {
         let Some(file) = self.lineage.files.get(path) else { return Ok(Vec::new()) };
         let spans = ai_spans(&self.lineage, file, content);
-        if spans.is_empty() {
+        let deletions = self.ai_deletions(path, content);
+        if spans.is_empty() && deletions.is_empty() {
             return Ok(Vec::new());
         }
         let units: Vec<UnitAt> = match file.kind {
-            VersionKind::Text => attribution::units_cached(cache, path, blob, content, &spans)?,
+            VersionKind::Text => attribution::units_cached(cache, path, blob, content, &spans, &deletions)?,
             // One unit, all of it AI: no threshold lets it through.
             VersionKind::Bytes | VersionKind::Submodule => {
                 let whole: Spans = spans.first().map(|(_, a)| (0..content.len(), a.clone())).into_iter().collect();
@@ -418,11 +512,15 @@ impl NextCommit {
         Ok(units
             .into_iter()
             .map(|(facts, line, end_line)| {
-                let touched: &[Tag] = match file.kind {
-                    VersionKind::Text => file.tags.get(line - 1..end_line.min(file.tags.len())).unwrap_or_default(),
-                    _ => &file.tags,
+                let mut touched: Vec<Tag> = match file.kind {
+                    VersionKind::Text => {
+                        file.tags.get(line - 1..end_line.min(file.tags.len())).unwrap_or_default().to_vec()
+                    }
+                    _ => file.tags.clone(),
                 };
-                let numbers = self.lineage.commits_touching(touched);
+                let at: Vec<usize> = facts.deletions.iter().map(|d| d.at).collect();
+                touched.extend(self.deletions_at(path, content.as_bytes(), &at).into_iter().map(|d| d.tag));
+                let numbers = self.lineage.commits_touching(&touched);
                 let commits =
                     numbers.iter().filter_map(|&i| self.lineage.commits.get(i as usize)).map(Oid::to_string).collect();
                 ScopedUnit {
@@ -626,21 +724,32 @@ mod tests {
             let tail = function("generated", "y * 3");
             format!("{tail}{plain}")
         };
-        let buffers: Vec<(&str, String, Vec<usize>)> = vec![
-            ("untouched.rs", plain.clone(), vec![]),
-            ("untouched.rs", inserted(&plain, 7, "    let z = y;\n"), vec![7]),
-            ("untouched.rs", inserted(&plain, 7, "    let z = y;\n"), vec![]),
-            ("untouched.rs", plain.replacen("y * 2", "y * 4", 3), vec![2]),
-            ("touched.rs", touched.clone(), vec![]),
-            ("touched.rs", touched.replace("y * 3", "y  *  3"), vec![]),
-            ("touched.rs", moved, vec![]),
-            ("touched.rs", inserted(&touched, 3, "// a person's note\n"), vec![]),
-            ("touched.rs", touched[..touched.len() - 30].to_string(), vec![0]),
-            ("new.rs", "fn new() {}\n".to_string(), vec![0]),
+        // An agent removed the `let y` line of `f3` (line 17 of 0-based
+        // lines, at byte `removed_at` once gone).
+        let removed: String =
+            plain.split_inclusive('\n').enumerate().filter(|&(i, _)| i != 16).map(|(_, l)| l).collect();
+        let removed_at: usize = plain.split_inclusive('\n').take(16).map(str::len).sum();
+        let buffers: Vec<(&str, String, Vec<usize>, Option<usize>)> = vec![
+            ("untouched.rs", plain.clone(), vec![], None),
+            ("untouched.rs", inserted(&plain, 7, "    let z = y;\n"), vec![7], None),
+            ("untouched.rs", inserted(&plain, 7, "    let z = y;\n"), vec![], None),
+            ("untouched.rs", plain.replacen("y * 2", "y * 4", 3), vec![2], None),
+            ("untouched.rs", removed.clone(), vec![], Some(removed_at)),
+            ("touched.rs", touched.clone(), vec![], None),
+            ("touched.rs", touched.replace("y * 3", "y  *  3"), vec![], None),
+            ("touched.rs", moved, vec![], None),
+            ("touched.rs", inserted(&touched, 3, "// a person's note\n"), vec![], None),
+            ("touched.rs", touched[..touched.len() - 30].to_string(), vec![0], None),
+            ("new.rs", "fn new() {}\n".to_string(), vec![0], None),
         ];
-        for (path, text, ai_lines) in buffers {
+        for (path, text, ai_lines, removal) in buffers {
             let lines = with_ai(&ai_lines);
-            let kept = scope.next_commit_text(&repo, path, text.clone(), lines.clone(), Vec::new()).unwrap();
+            let deletions: Vec<AiDeletion> = removal
+                .map(|at| AiDeletion { at, lines: 1, first: "let y = x + 1;".into(), attribution: ai() })
+                .into_iter()
+                .collect();
+            let kept =
+                scope.next_commit_text(&repo, path, text.clone(), lines.clone(), &deletions, Vec::new()).unwrap();
             let line_spans = crate::store::notes::line_spans(&text);
             let spans: Spans = lines.iter().map(|(i, a)| (line_spans[*i].clone(), a.clone())).collect();
             let file = FileVersion {
@@ -649,7 +758,9 @@ mod tests {
                 blob: Oid::hash_object(git2::ObjectType::Blob, text.as_bytes()).unwrap(),
                 content: Content::Text(text.clone()),
             };
-            let once = scope.next_commit(&repo, &[(file, spans)], &[], Vec::new(), false).unwrap();
+            let content = file.content.clone();
+            let next = NextFile { file, spans, deletions: deletions.clone() };
+            let once = scope.next_commit(&repo, &[next], &[], Vec::new(), false).unwrap();
             let claims = once.line_claims(path);
             assert_eq!(kept.line_claims(path), claims, "{path}: {text}");
             let ai: Vec<(usize, Attribution)> =
@@ -658,8 +769,16 @@ mod tests {
                 kept.ai_line_claims(path).into_iter().map(|(i, a)| (i, a.clone())).collect();
             assert_eq!(sparse, ai, "{path}");
             assert!(claims.iter().any(Option::is_some) || ai_lines.is_empty() && path == "untouched.rs", "{path}");
+            let gone = once.ai_deletions(path, &content);
+            assert_eq!(kept.ai_deletions(path, &content), gone, "{path}");
+            assert_eq!(gone.len(), deletions.len(), "{path}: the removal stands");
+            let at: Vec<usize> = gone.iter().map(|d| d.at).collect();
             for line in 1..=line_spans.len() {
-                assert_eq!(kept.touching(path, line, line), once.touching(path, line, line), "{path}:{line}");
+                assert_eq!(
+                    kept.touching(path, line, line, text.as_bytes(), &at),
+                    once.touching(path, line, line, text.as_bytes(), &at),
+                    "{path}:{line}"
+                );
             }
         }
     }

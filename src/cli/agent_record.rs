@@ -15,7 +15,7 @@ use git2::{Oid, Repository};
 use super::agents;
 use crate::display;
 use crate::intent::Intent;
-use crate::provenance::{AiSource, Attribution, Evidence};
+use crate::provenance::{AiDeletion, AiSource, Attribution, Evidence};
 use crate::store::journal::{Entry, Journal};
 use crate::store::{notes, repo};
 
@@ -98,23 +98,89 @@ pub fn user_email(repo: &Repository) -> Option<String> {
     (!email.is_empty()).then(|| email.to_string())
 }
 
-/// Append a delta attributing `ranges` of `target` to `source`, known by
-/// `evidence`, with the intent behind the edit (if any).
+/// What a tool changed in a file: the byte ranges it inserted or rewrote,
+/// and where it removed lines (byte offsets of the file, each the start of
+/// a line or its end, with how many lines went).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Written {
+    pub ranges: Vec<Range<usize>>,
+    pub removed: Vec<(usize, u32)>,
+}
+
+impl Written {
+    /// Only inserted or rewritten text (a file that is not text, whose
+    /// removals cannot be placed).
+    pub fn ranges(ranges: Vec<Range<usize>>) -> Written {
+        Written { ranges, removed: Vec::new() }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ranges.is_empty() && self.removed.is_empty()
+    }
+
+    /// Lines removed, all places together.
+    pub fn removed_lines(&self) -> u32 {
+        self.removed.iter().map(|(_, n)| n).sum()
+    }
+}
+
+/// Append a delta attributing what `written` says of `target` to `source`,
+/// known by `evidence`, with the intent behind the edit (if any): its
+/// inserted text, and the places it removed lines at.
 pub fn record(
     target: &Target,
-    ranges: &[Range<usize>],
+    written: &Written,
+    source: AiSource,
+    evidence: Evidence,
+    intent: Option<Intent>,
+) -> anyhow::Result<()> {
+    let journal = Journal::open(&target.repo).context("cannot open the journal")?;
+    append(&journal, target, written, source, evidence, intent)?;
+    super::context::tidy_journal(&journal, &target.repo);
+    Ok(())
+}
+
+/// [`record`] in `journal`, which stays open (for a tool that edited many
+/// files).
+pub fn append(
+    journal: &Journal,
+    target: &Target,
+    written: &Written,
     source: AiSource,
     evidence: Evidence,
     intent: Option<Intent>,
 ) -> anyhow::Result<()> {
     let attribution = Attribution::ai(source, evidence, user_email(&target.repo)).with_intent(intent);
-    let spans: Vec<(Range<usize>, Attribution)> = ranges.iter().map(|r| (r.clone(), attribution.clone())).collect();
-    let journal = Journal::open(&target.repo).context("cannot open the journal")?;
-    journal
-        .append(&target.repo, Entry::delta(&target.rel, &target.bytes, &spans))
-        .with_context(|| format!("cannot record the edit of {}", target.rel))?;
-    super::context::tidy_journal(&journal, &target.repo);
+    let spans: Vec<(Range<usize>, Attribution)> =
+        written.ranges.iter().map(|r| (r.clone(), attribution.clone())).collect();
+    let deletions: Vec<AiDeletion> = written
+        .removed
+        .iter()
+        .map(|&(at, lines)| AiDeletion { at, lines, first: String::new(), attribution: attribution.clone() })
+        .collect();
+    let entry = Entry { deletions: &deletions, ..Entry::delta(&target.rel, &target.bytes, &spans) };
+    journal.append(&target.repo, entry).with_context(|| format!("cannot record the edit of {}", target.rel))?;
     Ok(())
+}
+
+/// Say what was recorded of `target`'s edit by `tool`.
+pub fn say_recorded(target: &Target, written: &Written, tool: &str) {
+    if !written.ranges.is_empty() {
+        eprintln!(
+            "vouch: recorded {} AI line(s) of {} ({})",
+            lines_in(&target.bytes, &written.ranges),
+            display::line(&target.rel),
+            display::line(tool)
+        );
+    }
+    if !written.removed.is_empty() {
+        eprintln!(
+            "vouch: recorded that {} deleted {} line(s) of {}: the code around them needs sign-off",
+            display::line(tool),
+            written.removed_lines(),
+            display::line(&target.rel)
+        );
+    }
 }
 
 pub fn lines_in(bytes: &[u8], ranges: &[Range<usize>]) -> usize {
@@ -135,7 +201,7 @@ pub fn record_whole(
         return Ok(());
     }
     let all: Vec<Range<usize>> = std::iter::once(0..target.bytes.len()).collect();
-    record(target, &all, source.clone(), evidence, intent)?;
+    record(target, &Written::ranges(all.clone()), source.clone(), evidence, intent)?;
     eprintln!(
         "vouch: {} is not UTF-8 text: recorded all of it ({} line(s)) as AI ({})",
         display::line(&target.rel),
@@ -145,10 +211,13 @@ pub fn record_whole(
     Ok(())
 }
 
-/// The byte ranges of `current` that the tool wrote, by the line diff
-/// from `before`.
-pub fn written(before: &str, current: &str) -> Vec<Range<usize>> {
-    if before == current { Vec::new() } else { agents::inserted_ranges(before, current) }
+/// What the tool wrote in `current`, by the line diff from `before`: the
+/// byte ranges it inserted or rewrote, and where it removed lines.
+pub fn written(before: &str, current: &str) -> Written {
+    if before == current {
+        return Written::default();
+    }
+    Written { ranges: agents::inserted_ranges(before, current), removed: agents::removed_places(before, current) }
 }
 
 /// The bytes of `rel` as vouch last saw them: the journal's latest version,

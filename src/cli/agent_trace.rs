@@ -183,6 +183,7 @@ pub fn run_import(args: ImportArgs) -> anyhow::Result<Outcome> {
                 approvals: Vec::new(),
                 intent: claim.intent.clone(),
                 imported: Some(IMPORTED.to_string()),
+                deleted_before: Vec::new(),
             });
         }
         if !records.is_empty() {

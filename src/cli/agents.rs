@@ -655,6 +655,43 @@ pub fn inserted_ranges(old: &str, new: &str) -> Vec<Range<usize>> {
     merge(ranges)
 }
 
+/// Where `new` lacks lines of `old`, by whole lines: for each place, the
+/// byte offset of `new` where the removed lines stood (the start of the
+/// line after them, or the end) and how many lines went. Lines replaced by
+/// text of substance are not a removal but that text's edit (recorded as
+/// its AI lines; a person who marks them as theirs claims the rewrite):
+/// only lines removed, or replaced by blank lines, count.
+pub fn removed_places(old: &str, new: &str) -> Vec<(usize, u32)> {
+    use similar::{Algorithm, DiffTag, TextDiff};
+    if old.is_empty() {
+        return Vec::new();
+    }
+    let lines = TextDiff::configure().algorithm(Algorithm::Myers).diff_lines(old, new);
+    let slices = lines.new_slices();
+    let mut starts = Vec::with_capacity(slices.len() + 1);
+    let mut at = 0;
+    for s in slices {
+        starts.push(at);
+        at += s.len();
+    }
+    starts.push(at);
+    let mut out: Vec<(usize, u32)> = Vec::new();
+    let blank = |range: std::ops::Range<usize>| lines.new_slices()[range].iter().all(|l| l.trim().is_empty());
+    for op in lines.ops().iter().filter(|op| match op.tag() {
+        DiffTag::Delete => true,
+        DiffTag::Replace => blank(op.new_range()),
+        _ => false,
+    }) {
+        let place = starts[op.new_range().start.min(starts.len() - 1)];
+        let removed = op.old_range().len() as u32;
+        match out.last_mut() {
+            Some((at, n)) if *at == place => *n += removed,
+            _ => out.push((place, removed)),
+        }
+    }
+    out
+}
+
 /// Sort and merge overlapping or touching ranges.
 pub fn merge(mut ranges: Vec<Range<usize>>) -> Vec<Range<usize>> {
     ranges.retain(|r| !r.is_empty());
@@ -679,6 +716,19 @@ mod tests {
     const CURSOR: &str = include_str!("../../tests/fixtures/agent-hooks/cursor-after-file-edit.json");
     const TAB: &str = include_str!("../../tests/fixtures/agent-hooks/cursor-after-tab-file-edit.json");
     const TRANSCRIPT: &str = include_str!("../../tests/fixtures/agent-hooks/claude-code-transcript.jsonl");
+
+    #[test]
+    fn removed_lines_are_placed_where_they_stood() {
+        let old = "a\ncheck\nguard\nb\nc\nd\n";
+        // Removed: before `b` (byte 2 of the new text), 2 lines.
+        assert_eq!(removed_places(old, "a\nb\nc\nd\n"), [(2, 2)]);
+        // Replaced by a blank line: still a removal; by text: that text's.
+        assert_eq!(removed_places(old, "a\n\nb\nc\nd\n"), [(2, 2)]);
+        assert!(removed_places(old, "a\nlog()\nb\nc\nd\n").is_empty());
+        // At the end, and nothing for a new file.
+        assert_eq!(removed_places(old, "a\ncheck\nguard\nb\n"), [(16, 2)]);
+        assert!(removed_places("", "x\n").is_empty());
+    }
 
     fn edit(parsed: Result<Parsed, PayloadError>) -> AgentEdit {
         match parsed {

@@ -116,6 +116,7 @@ fn cache_for_post_commit(ctx: &Context, next: &Next) {
                 .iter()
                 .map(|(r, a)| CachedSpan { start: r.start, end: r.end, attribution: a.clone() })
                 .collect(),
+            deletions: view.deletions.clone(),
             units: next
                 .units
                 .iter()
@@ -148,6 +149,7 @@ pub fn unit_json(u: &JudgedUnit) -> serde_json::Value {
         "reviewers": u.reviewers(),
         "excluded": u.excluded(),
         "ai_lines": u.facts.unit.ai_lines,
+        "ai_deleted": u.facts.ai_deleted(),
         "risk": u.facts.unit.risk,
         "tools": u.tools(),
         "suspected": u.facts.suspected,

@@ -42,7 +42,7 @@ use super::gate_cache::{CachedUnit, GateCache};
 use super::gitfiles;
 use crate::analysis::attribution::{self, FileVersion, Views};
 use crate::policy::Policy;
-use crate::provenance::{AiSource, Attribution, Evidence, Origin, Spans};
+use crate::provenance::{AiDeletion, AiSource, Attribution, Evidence, Origin, Spans};
 use crate::signoff::Ledger;
 use crate::store::derive::{self, Derived, Sources};
 use crate::store::journal::{Journal, Loaded, RecordId};
@@ -224,15 +224,23 @@ fn derived_for(
     Ok(out)
 }
 
-/// Add to `files` the lines of `more` that no record in `files` has for
-/// the same file version yet: one origin per line, the first one found.
+/// Add to `files` the lines (and places of AI deletions) of `more` that no
+/// record in `files` has for the same file version yet: one origin per
+/// line, the first one found.
 fn add_uncovered(files: &mut Vec<FileRecord>, more: Vec<FileRecord>) {
     for mut record in more {
         let taken = notes::merge_line_ranges(
             files.iter().filter(|f| f.path == record.path && f.blob == record.blob).flat_map(|f| f.ai.clone()),
         );
         record.ai = derive::subtract(&record.ai, &taken);
-        if !record.ai.is_empty() {
+        // A place of an AI deletion that a record already has is taken too.
+        let places: Vec<u32> = files
+            .iter()
+            .filter(|f| f.path == record.path && f.blob == record.blob)
+            .flat_map(|f| f.deleted_before.iter().copied())
+            .collect();
+        record.deleted_before.retain(|p| !places.contains(p));
+        if !record.ai.is_empty() || !record.deleted_before.is_empty() {
             files.push(record);
         }
     }
@@ -250,6 +258,8 @@ pub struct Note {
 struct Found {
     /// The journal's attributed ranges.
     spans: Spans,
+    /// Where the journal says agents removed lines (byte offsets).
+    deletions: Vec<AiDeletion>,
     units: Vec<CachedUnit>,
     /// The journal records a commit of it covers.
     covered: Vec<RecordId>,
@@ -287,7 +297,7 @@ impl Fallback {
         let views = Views { journal: &self.journal.0, loaded: &self.journal.1, strict: false, cache: None };
         let view = views.view(&ctx.repo, &file)?;
         let authors = vec![String::from_utf8_lossy(commit.author().email_bytes()).into_owned()];
-        let units = attribution::units_of(&file.path, &file.content, &view.spans)?
+        let units = attribution::units_changed(&file.path, &file.content, &view.spans, &view.deletions)?
             .into_iter()
             .map(|(facts, _, _)| {
                 let judgement = self.ledger.judge(&self.policy, &file.path, &facts, &authors, &*self.verified);
@@ -299,7 +309,7 @@ impl Fallback {
                 }
             })
             .collect();
-        Ok(Some(Found { spans: view.spans, units, covered: view.covered }))
+        Ok(Some(Found { spans: view.spans, deletions: view.deletions, units, covered: view.covered }))
     }
 }
 
@@ -312,12 +322,17 @@ pub fn note_for(ctx: &Context, commit: &git2::Commit<'_>, cache: &GateCache) -> 
     let mut note = Note::default();
     for changed in gitfiles::committed(repo, commit)? {
         let cached = cache.get(&changed.path, &changed.blob.to_string());
-        if cached.is_some_and(|c| c.spans.is_empty() && c.covered.is_empty()) {
+        if cached.is_some_and(|c| c.spans.is_empty() && c.deletions.is_empty() && c.covered.is_empty()) {
             continue;
         }
         let content = gitfiles::content(repo, &changed)?;
-        let Found { spans, units, covered } = match cached {
-            Some(c) => Found { spans: c.spans(), units: c.units.clone(), covered: c.covered.clone() },
+        let Found { spans, deletions, units, covered } = match cached {
+            Some(c) => Found {
+                spans: c.spans(),
+                deletions: c.deletions.clone(),
+                units: c.units.clone(),
+                covered: c.covered.clone(),
+            },
             None => {
                 if fallback.is_none() {
                     fallback = Some(Fallback::load(ctx, commit)?);
@@ -336,10 +351,10 @@ pub fn note_for(ctx: &Context, commit: &git2::Commit<'_>, cache: &GateCache) -> 
             }
         };
         note.retire.extend(covered);
-        if !spans.iter().any(|(_, a)| a.is_ai()) {
+        if !spans.iter().any(|(_, a)| a.is_ai()) && deletions.is_empty() {
             continue;
         }
-        let added = match &content {
+        let (added, removed) = match &content {
             Content::Text(text) => {
                 let before = parent
                     .as_ref()
@@ -348,42 +363,93 @@ pub fn note_for(ctx: &Context, commit: &git2::Commit<'_>, cache: &GateCache) -> 
                     .transpose()?
                     .flatten()
                     .unwrap_or_default();
-                // All of a new file, else the lines that differ from the parent's.
-                super::agents::inserted_ranges(&before, text)
+                // All of a new file, else the lines that differ from the
+                // parent's; and the places the commit removed lines at.
+                (super::agents::inserted_ranges(&before, text), removed_in(&before, text, &deletions))
             }
             // Bytes vouch cannot diff as text, and a submodule's new
             // commit: all of it is what the commit brings.
-            other => std::iter::once(0..other.len()).collect(),
+            other => (std::iter::once(0..other.len()).collect(), Vec::new()),
         };
-        note.files.extend(file_records(&changed.path, changed.blob, content.as_bytes(), &spans, &added, &units));
+        let change = Change { added: &added, removed: &removed };
+        note.files.extend(file_records(&changed.path, changed.blob, content.as_bytes(), &spans, &change, &units));
     }
     Ok(note)
 }
 
-/// The note's records for one committed file: AI lines among `added`, one
-/// record per origin, with the approvals and rationale of the units that
-/// hold them.
+/// The AI deletions (byte offsets of `text`) that are the commit's own: at
+/// a place where it removed lines of `before` (a diff may put a removal at
+/// any of several places: each counts), one each.
+fn removed_in(before: &str, text: &str, deletions: &[AiDeletion]) -> Vec<AiDeletion> {
+    if deletions.is_empty() || before.is_empty() {
+        return Vec::new();
+    }
+    let removals = crate::lineage::removals(
+        &crate::lineage::split_lines(before.as_bytes()),
+        &crate::lineage::split_lines(text.as_bytes()),
+    );
+    let starts = notes::line_spans(text.as_bytes());
+    deletions
+        .iter()
+        .filter(|d| {
+            let gap = starts.partition_point(|l| l.start < d.at);
+            removals.iter().any(|r| r.gaps.contains(&gap))
+        })
+        .cloned()
+        .collect()
+}
+
+/// What a commit changed in one file: the byte ranges of its lines that
+/// differ from the parent's, and the AI deletions that are its own.
+struct Change<'a> {
+    added: &'a [Range<usize>],
+    removed: &'a [AiDeletion],
+}
+
+/// The note's records for one committed file: AI lines among the lines
+/// `change` added and the places of its AI deletions, one record per
+/// origin, with the approvals and rationale of the units that hold them.
 fn file_records(
     path: &str,
     blob: Oid,
     text: &[u8],
     spans: &[(Range<usize>, Attribution)],
-    added: &[Range<usize>],
+    change: &Change<'_>,
     units: &[CachedUnit],
 ) -> Vec<FileRecord> {
-    /// The AI bytes of one origin.
+    /// The AI bytes and deletions of one origin.
     struct Group {
         origin: AiSource,
         evidence: Evidence,
         accepted_by: Option<String>,
         intent: Option<crate::intent::Intent>,
         bytes: Vec<Range<usize>>,
+        /// Byte offsets of the places lines were removed at.
+        removed: Vec<usize>,
     }
-    // Group the AI bytes that fall in added lines by origin.
+    let key_of = |source: &AiSource, attr: &Attribution| {
+        let evidence = attr.evidence.unwrap_or(Evidence::Editor);
+        serde_json::to_string(&(source, evidence, &attr.accepted_by, &attr.intent)).unwrap_or_default()
+    };
+    let group_of = |source: &AiSource, attr: &Attribution| Group {
+        origin: source.clone(),
+        evidence: attr.evidence.unwrap_or(Evidence::Editor),
+        accepted_by: attr.accepted_by.clone(),
+        intent: attr.intent.as_deref().cloned(),
+        bytes: Vec::new(),
+        removed: Vec::new(),
+    };
+    // Group the AI bytes that fall in added lines, and the AI deletions, by
+    // origin.
     let mut groups: BTreeMap<String, Group> = BTreeMap::new();
+    for d in change.removed {
+        let Origin::Ai(source) = &d.attribution.origin else { continue };
+        let group = groups.entry(key_of(source, &d.attribution)).or_insert_with(|| group_of(source, &d.attribution));
+        group.removed.push(d.at);
+    }
     for (range, attr) in spans {
         let Origin::Ai(source) = &attr.origin else { continue };
-        for a in added {
+        for a in change.added {
             let (start, end) = (range.start.max(a.start), range.end.min(a.end));
             // Whitespace alone is no AI line, except in content that is not
             // text, where every byte counts.
@@ -391,27 +457,29 @@ fn file_records(
             {
                 continue;
             }
-            let evidence = attr.evidence.unwrap_or(Evidence::Editor);
-            let key = serde_json::to_string(&(source, evidence, &attr.accepted_by, &attr.intent)).unwrap_or_default();
-            let group = groups.entry(key).or_insert_with(|| Group {
-                origin: source.clone(),
-                evidence,
-                accepted_by: attr.accepted_by.clone(),
-                intent: attr.intent.as_deref().cloned(),
-                bytes: Vec::new(),
-            });
+            let group = groups.entry(key_of(source, attr)).or_insert_with(|| group_of(source, attr));
             group.bytes.push(start..end);
         }
     }
+    let starts = notes::line_spans(text);
     groups
         .into_values()
-        .filter_map(|Group { origin, evidence, accepted_by, intent, bytes }| {
+        .filter_map(|Group { origin, evidence, accepted_by, intent, bytes, removed }| {
             let ai = notes::bytes_to_lines(text, &bytes);
-            if ai.is_empty() {
+            let mut deleted_before: Vec<u32> =
+                removed.iter().map(|&at| starts.partition_point(|l| l.start < at) as u32 + 1).collect();
+            deleted_before.sort_unstable();
+            deleted_before.dedup();
+            if ai.is_empty() && deleted_before.is_empty() {
                 return None;
             }
-            let holding: Vec<&CachedUnit> =
-                units.iter().filter(|u| bytes.iter().any(|b| b.start < u.end && u.start < b.end)).collect();
+            let holding: Vec<&CachedUnit> = units
+                .iter()
+                .filter(|u| {
+                    bytes.iter().any(|b| b.start < u.end && u.start < b.end)
+                        || removed.iter().any(|&at| u.start <= at && at <= u.end)
+                })
+                .collect();
             let mut approvals: Vec<String> = holding.iter().flat_map(|u| u.approvals.iter().cloned()).collect();
             approvals.sort();
             approvals.dedup();
@@ -427,6 +495,7 @@ fn file_records(
                 approvals,
                 intent,
                 imported: None,
+                deleted_before,
             })
         })
         .collect()
@@ -449,7 +518,8 @@ mod tests {
         // Lines 1-2 by tool a (line 1 not added by this commit), line 4 by b.
         let spans = vec![(0..8, ai("a")), (14..19, ai("b"))];
         let added: Vec<Range<usize>> = std::iter::once(4..19).collect();
-        let records = file_records("f.txt", Oid::zero(), text.as_bytes(), &spans, &added, &[]);
+        let change = Change { added: &added, removed: &[] };
+        let records = file_records("f.txt", Oid::zero(), text.as_bytes(), &spans, &change, &[]);
         let got: Vec<(String, Vec<[u32; 2]>)> = records.iter().map(|r| (r.origin.tool.clone(), r.ai.clone())).collect();
         assert_eq!(got, vec![("a".to_string(), vec![[2, 2]]), ("b".to_string(), vec![[4, 4]])]);
         assert!(records.iter().all(|r| r.evidence == Evidence::AgentHook && r.accepted_by.as_deref() == Some("a@x")));

@@ -1,5 +1,6 @@
 //! What the pre-commit gate found, kept for the post-commit hook: for each
-//! staged file version (path and blob), the journal's AI spans, the units
+//! staged file version (path and blob), the journal's AI spans and AI
+//! deletions, the units
 //! with the approvals that count for them and their request's rationale,
 //! and the journal records that a commit of it covers. The post-commit hook
 //! takes it (reads and removes it) and uses an entry only for a committed
@@ -16,10 +17,10 @@ use std::path::PathBuf;
 use git2::Repository;
 use serde::{Deserialize, Serialize};
 
-use crate::provenance::Attribution;
+use crate::provenance::{AiDeletion, Attribution};
 use crate::store::journal::RecordId;
 
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct GateCache {
@@ -34,6 +35,9 @@ pub struct CachedFile {
     pub blob: String,
     /// The journal's attributed ranges.
     pub spans: Vec<CachedSpan>,
+    /// Where the journal says agents removed lines (byte offsets).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deletions: Vec<AiDeletion>,
     pub units: Vec<CachedUnit>,
     /// Journal records a commit of this version covers.
     pub covered: Vec<RecordId>,

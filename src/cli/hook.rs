@@ -54,19 +54,20 @@
 
 use std::cell::OnceCell;
 use std::io::Read;
-use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use git2::{ObjectType, Oid, Repository};
 
-use super::agent_record::{Target, absolute, last_seen, lines_in, record, record_whole, target, user_email, written};
+use super::agent_record::{
+    Target, Written, absolute, append, last_seen, record, record_whole, say_recorded, target, written,
+};
 use super::agents::{self, Agent, Parsed, Scope};
 use super::{Format, Outcome};
 use crate::display;
 use crate::intent::{self, Intent, IntentLevel};
-use crate::provenance::{AiKind, AiSource, Attribution, Evidence};
-use crate::store::journal::{Entry, Journal};
+use crate::provenance::{AiKind, AiSource, Evidence};
+use crate::store::journal::Journal;
 use crate::store::snapshot::Snapshot;
 use crate::store::{notes, policy_file, repo, transcript};
 
@@ -304,22 +305,17 @@ fn after_edit(agent: Agent, edit: agents::AgentEdit) -> anyhow::Result<Outcome> 
     let snapshot = snapshot_for(&target.repo, edit.tool_use_id.as_deref());
     let Some(text) = target.text() else { return whole(&target, source, intent) };
     let before = snapshot.as_ref().and_then(|s| snapshot_before(&target.repo, s, &target.rel));
-    let ranges = match before {
+    let changed = match before {
         Some(before) => written(&String::from_utf8_lossy(&before), text),
         None => without_snapshot(&target, text, &edit.change)?,
     };
-    if ranges.is_empty() {
+    if changed.is_empty() {
         eprintln!("vouch: nothing to record in {}", display::line(&target.rel));
         return Ok(Outcome::Ok);
     }
     let redacted = intent.as_ref().map_or(0, |i| i.redacted);
-    record(&target, &ranges, source.clone(), Evidence::AgentHook, intent)?;
-    eprintln!(
-        "vouch: recorded {} AI line(s) of {} ({})",
-        lines_in(&target.bytes, &ranges),
-        display::line(&target.rel),
-        display::line(&source.tool)
-    );
+    record(&target, &changed, source.clone(), Evidence::AgentHook, intent)?;
+    say_recorded(&target, &changed, &source.tool);
     if redacted > 0 {
         eprintln!("vouch: {redacted} secret(s) redacted from the intent kept with the edit");
     }
@@ -369,8 +365,10 @@ fn from_transcript(path: Option<&str>, call: Option<&str>, level: IntentLevel) -
 /// with: where its text is in the file; where that text is gone (another
 /// hook reformatted it) or the edit wrote a whole file that existed, what
 /// changed since vouch last saw the file (more than the edit, perhaps:
-/// never less).
-fn without_snapshot(target: &Target, text: &str, change: &agents::Change) -> anyhow::Result<Vec<Range<usize>>> {
+/// never less). An edit that removes lines (a replacement with fewer
+/// lines, a whole file written over another) takes the removals since
+/// vouch last saw the file: its own among them.
+fn without_snapshot(target: &Target, text: &str, change: &agents::Change) -> anyhow::Result<Written> {
     let candidates: OnceCell<Vec<Oid>> = OnceCell::new();
     let previous = |text: &str| {
         let known = candidates.get_or_init(|| previous_versions(&target.repo, &target.rel));
@@ -384,12 +382,22 @@ fn without_snapshot(target: &Target, text: &str, change: &agents::Change) -> any
         );
     }
     let whole_write = matches!(change, agents::Change::Write { .. });
-    if located.missing == 0 && !whole_write {
-        return Ok(located.ranges);
+    let removes = match change {
+        agents::Change::Write { .. } => true,
+        agents::Change::Replace(replacements) => {
+            replacements.iter().any(|r| !agents::removed_places(&r.old, &r.new).is_empty())
+        }
+    };
+    if located.missing == 0 && !whole_write && !removes {
+        return Ok(Written::ranges(located.ranges));
     }
     let journal = Journal::open(&target.repo).context("cannot open the journal")?;
     let seen = last_seen(&target.repo, &journal, &target.rel)?;
     let seen = String::from_utf8_lossy(&seen);
+    let since = written(&seen, text);
+    if located.missing == 0 && !whole_write {
+        return Ok(Written { ranges: located.ranges, removed: since.removed });
+    }
     if located.missing > 0 {
         eprintln!(
             "vouch: the edit's text is not in {} as written (reformatted?); recording what changed since vouch last saw it",
@@ -398,11 +406,11 @@ fn without_snapshot(target: &Target, text: &str, change: &agents::Change) -> any
     }
     if whole_write {
         // All of a new file; of a file that existed, what the write changed.
-        return Ok(if seen.is_empty() { located.ranges } else { written(&seen, text) });
+        return Ok(if seen.is_empty() { Written::ranges(located.ranges) } else { since });
     }
     let mut ranges = located.ranges;
-    ranges.extend(written(&seen, text));
-    Ok(agents::merge(ranges))
+    ranges.extend(since.ranges);
+    Ok(Written { ranges: agents::merge(ranges), removed: since.removed })
 }
 
 /// `PostToolUse` of a shell command: every file that changed between the
@@ -451,25 +459,15 @@ fn after_shell(agent: Agent, shell: agents::Shell) -> anyhow::Result<Outcome> {
         if before == target.bytes {
             continue;
         }
-        let ranges = match target.text() {
+        let changed = match target.text() {
             Some(text) => written(&String::from_utf8_lossy(&before), text),
-            None => std::iter::once(0..target.bytes.len()).collect(),
+            None => Written::ranges(std::iter::once(0..target.bytes.len()).collect()),
         };
-        if ranges.is_empty() {
+        if changed.is_empty() {
             continue;
         }
-        let attribution =
-            Attribution::ai(source.clone(), Evidence::AgentHook, user_email(&repo)).with_intent(intent.clone());
-        let spans: Vec<(Range<usize>, Attribution)> = ranges.iter().map(|r| (r.clone(), attribution.clone())).collect();
-        journal
-            .append(&repo, Entry::delta(&target.rel, &target.bytes, &spans))
-            .with_context(|| format!("cannot record the edit of {}", target.rel))?;
-        eprintln!(
-            "vouch: recorded {} AI line(s) of {} ({})",
-            lines_in(&target.bytes, &ranges),
-            display::line(&target.rel),
-            display::line(&source.tool)
-        );
+        append(&journal, &target, &changed, source.clone(), Evidence::AgentHook, intent.clone())?;
+        say_recorded(&target, &changed, &source.tool);
         recorded += 1;
     }
     if recorded == 0 {
@@ -514,20 +512,15 @@ fn after_files(files: agents::FileSet) -> anyhow::Result<Outcome> {
         }
         // A file that is not UTF-8 is recorded whole: the edit cannot be
         // located in it.
-        let ranges = match target.text() {
+        let changed = match target.text() {
             Some(text) => written(&String::from_utf8_lossy(&before), text),
-            None => std::iter::once(0..target.bytes.len()).collect(),
+            None => Written::ranges(std::iter::once(0..target.bytes.len()).collect()),
         };
-        if ranges.is_empty() {
+        if changed.is_empty() {
             continue;
         }
-        record(target, &ranges, files.source.clone(), Evidence::AgentHook, intent.clone())?;
-        eprintln!(
-            "vouch: recorded {} AI line(s) of {} ({})",
-            lines_in(&target.bytes, &ranges),
-            display::line(&target.rel),
-            display::line(&files.source.tool)
-        );
+        record(target, &changed, files.source.clone(), Evidence::AgentHook, intent.clone())?;
+        say_recorded(target, &changed, &files.source.tool);
         recorded += 1;
     }
     if recorded == 0 {
@@ -610,18 +603,13 @@ fn generic(file: &Path, source: AiSource) -> anyhow::Result<Outcome> {
     let (Some(text), Ok(before)) = (target.text(), String::from_utf8(before)) else {
         return whole(&target, source, None);
     };
-    let ranges = agents::inserted_ranges(&before, text);
-    if ranges.is_empty() {
+    let changed = written(&before, text);
+    if changed.is_empty() {
         eprintln!("vouch: nothing to record: {} has no new text since vouch last saw it", display::line(&target.rel));
         return Ok(Outcome::Ok);
     }
-    record(&target, &ranges, source.clone(), Evidence::AgentHook, None)?;
-    eprintln!(
-        "vouch: recorded {} AI line(s) of {} ({})",
-        lines_in(&target.bytes, &ranges),
-        display::line(&target.rel),
-        display::line(&source.tool)
-    );
+    record(&target, &changed, source.clone(), Evidence::AgentHook, None)?;
+    say_recorded(&target, &changed, &source.tool);
     Ok(Outcome::Ok)
 }
 

@@ -8,7 +8,9 @@
 //! its git-ai note, an AI trailer, aider, a bot author) or because they
 //! rewrite or move AI text of an earlier commit shown (AI origin is
 //! sticky). Its evidence is listed as verify's coverage names it; a commit
-//! with none says so: no provenance means unattested, not human.
+//! with none says so: no provenance means unattested, not human. Lines it
+//! removed as an AI are counted apart (`AI deletion`): a removal adds no
+//! AI line.
 //! Approvals are the approval records its vouch note lists.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -80,6 +82,9 @@ struct Entry {
     ai_lines_carried: u32,
     /// Lines the commit added (in none of its parents' versions).
     added_lines: u32,
+    /// Lines the commit removed where its evidence says an AI removed them
+    /// (no AI line is left of them: they are not in `ai_lines`).
+    ai_deleted_lines: u32,
     /// `ai_lines / added_lines`; `None` without added lines.
     ai_share: Option<f64>,
     /// The AI tools its AI lines name.
@@ -186,6 +191,7 @@ fn entry(
         ai_lines: 0,
         ai_lines_carried: 0,
         added_lines: 0,
+        ai_deleted_lines: lineage.deleted.get(&id).copied().unwrap_or(0),
         ai_share: None,
         tools: Vec::new(),
         approvals: Vec::new(),
@@ -276,8 +282,18 @@ fn render(entries: &[Entry], style: Style) -> String {
             )
         };
         let merge = if e.merge { " merge" } else { "" };
-        let _ =
-            writeln!(out, "{} {}{merge} {}{tools}{evidence}{approvals}", style.yellow(&e.commit[..10]), e.date, share);
+        let deleted = if e.ai_deleted_lines > 0 {
+            style.yellow(&format!(" · AI deletion: {} line(s)", e.ai_deleted_lines))
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            out,
+            "{} {}{merge} {}{tools}{evidence}{deleted}{approvals}",
+            style.yellow(&e.commit[..10]),
+            e.date,
+            share
+        );
         let _ = writeln!(out, "    {} <{}>", crate::display::line(&e.subject), crate::display::line(&e.author));
     }
     out

@@ -178,17 +178,12 @@ fn record_changes(repo: &git2::Repository, before: &WorktreeState, source: &AiSo
             recorded += 1;
             continue;
         };
-        let ranges = agent_record::written(&String::from_utf8_lossy(&was), text);
-        if ranges.is_empty() {
+        let changed = agent_record::written(&String::from_utf8_lossy(&was), text);
+        if changed.is_empty() {
             continue;
         }
-        agent_record::record(&target, &ranges, source.clone(), Evidence::Wrapper, None)?;
-        eprintln!(
-            "vouch: recorded {} AI line(s) of {} ({})",
-            agent_record::lines_in(&target.bytes, &ranges),
-            display::line(rel),
-            display::line(&source.tool)
-        );
+        agent_record::record(&target, &changed, source.clone(), Evidence::Wrapper, None)?;
+        agent_record::say_recorded(&target, &changed, &source.tool);
         recorded += 1;
     }
     if recorded == 0 {

@@ -281,7 +281,9 @@ fn triage_units(repo: &Repository, lineage: &Lineage, policy: &Policy) -> anyhow
         let blob = repo.find_blob(file.id).with_context(|| format!("cannot read HEAD:{path}"))?;
         let text = String::from_utf8(blob.content().to_vec()).with_context(|| format!("{path} is not UTF-8"))?;
         let spans = lineage.ai_spans(file, &text);
-        texts.push(crate::verify::AiText { path: path.clone(), text, spans });
+        // Triage tallies AI lines: a unit an AI only removed lines from has
+        // none, and is left out of it (verify still asks for it).
+        texts.push(crate::verify::AiText { path: path.clone(), text, spans, deletions: Vec::new() });
     }
     let refs: Vec<&crate::verify::AiText> = texts.iter().collect();
     for (text, facts) in texts.iter().zip(crate::verify::analyze_ai_texts(&refs)) {

@@ -19,7 +19,7 @@ use crate::analysis::scope::Scope;
 use crate::display::markdown;
 use crate::document::Document;
 use crate::policy::{Policy, ReviewerSet, Status, Verdict as Decision};
-use crate::provenance::Attribution;
+use crate::provenance::{AiDeletion, Attribution};
 use crate::signoff::{self, Ledger, UnitFacts};
 use crate::store::journal::{Entry, Journal, Loaded, RecordId};
 use crate::store::{identity, policy_file, records};
@@ -328,7 +328,32 @@ impl RepoContext {
         // and asks the same judge with them): as for `vouch approve` and
         // `vouch status`, the people of the range's commits, the AI text's
         // acceptors and the requesters are the participants.
-        crate::analysis::buffer::judge_buffer(&self.repo, scope, &judge, rel, doc, Vec::new(), derived)
+        let deletions = self.journal_deletions(rel, doc, messages);
+        crate::analysis::buffer::judge_buffer(&self.repo, scope, &judge, rel, doc, Vec::new(), derived, &deletions)
+    }
+
+    /// Where the journal says agents removed lines from `rel`, carried onto
+    /// the buffer in the form git stores it (byte offsets of that form):
+    /// read only when a record of the path holds a deletion.
+    fn journal_deletions(&self, rel: &str, doc: &Document, messages: &mut Vec<String>) -> Vec<AiDeletion> {
+        let (Some(journal), Some(loaded)) = (&self.journal, &self.loaded) else { return Vec::new() };
+        if !loaded.records_for(rel).iter().any(|r| r.file().is_some_and(|f| !f.deletions.is_empty())) {
+            return Vec::new();
+        }
+        let text = doc.text().as_str();
+        let conversion = crate::store::attributes::conversion(&self.repo, rel, text.as_bytes());
+        let blob = crate::eol::apply(conversion, text.as_bytes());
+        let Ok(blob) = std::str::from_utf8(&blob) else { return Vec::new() };
+        match journal.view(&self.repo, loaded, rel, blob) {
+            Ok(view) => {
+                messages.extend(view.problems.iter().map(|p| format!("{rel}: {p}")));
+                view.deletions
+            }
+            Err(e) => {
+                messages.push(format!("{rel}: {e}; what agents removed from it is not shown"));
+                Vec::new()
+            }
+        }
     }
 
     fn verdict(&self, unit: JudgedUnit) -> Verdict {

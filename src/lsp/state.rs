@@ -1597,13 +1597,28 @@ fn diagnostics(d: &OpenDoc, enc: Encoding) -> Vec<Diagnostic> {
             UnitState::Approved | UnitState::Exempt => continue,
         };
         let sources: Vec<String> = a.sources.iter().map(source_label).collect();
-        let mut message = format!(
-            "AI-written {} ({}, {} line{}) {state_text}",
-            unit_label(&a.unit),
-            sources.join(", "),
-            a.unit.ai_lines,
-            if a.unit.ai_lines == 1 { "" } else { "s" },
-        );
+        let deleted = a.ai_deleted();
+        let mut message = if a.unit.ai_lines == 0 && deleted > 0 {
+            // Nothing AI-written is left: an AI removed lines from it.
+            format!(
+                "{} changed by an AI deletion ({}, {deleted} line{} deleted) {state_text}",
+                unit_label(&a.unit),
+                sources.join(", "),
+                if deleted == 1 { "" } else { "s" },
+            )
+        } else {
+            format!(
+                "AI-written {} ({}, {} line{}) {state_text}",
+                unit_label(&a.unit),
+                sources.join(", "),
+                a.unit.ai_lines,
+                if a.unit.ai_lines == 1 { "" } else { "s" },
+            )
+        };
+        if a.unit.ai_lines > 0 && deleted > 0 {
+            message
+                .push_str(&format!("; an AI also deleted {deleted} line{} of it", if deleted == 1 { "" } else { "s" }));
+        }
         if !a.unit.risk.is_empty() {
             message.push_str(&format!("; risk: {}", a.unit.risk.join(", ")));
         }

@@ -41,6 +41,7 @@ use std::path::Path;
 
 use git2::{ErrorCode, Oid, Repository, Sort};
 
+use crate::lineage;
 use crate::provenance::{AiSource, Evidence, Origin};
 use crate::store::history::{self, GIT_AI_NOTES_REF, HistoryError};
 use crate::store::notes::{self, BlobTexts, FileRecord, NoteError, NoteRecord};
@@ -225,14 +226,28 @@ fn claims_with(
         let base = old.and_then(|id| texts.get(repo, id));
         let added = notes::added_lines(base.as_deref().unwrap_or(""), &text);
         let rest = subtract(&added, &ai);
-        if rest.is_empty() {
+        // A commit that declares all it changes AI removed its lines as an
+        // AI: the places of its pure removals (lines it replaced are AI
+        // lines of its own already).
+        let removed: Vec<u32> = match (&whole, &base) {
+            (Some(_), Some(base)) => {
+                lineage::removals(&lineage::split_lines(base.as_bytes()), &lineage::split_lines(text.as_bytes()))
+                    .into_iter()
+                    .filter(|r| r.new.is_empty())
+                    .map(|r| r.new.start as u32 + 1)
+                    .collect()
+            }
+            _ => Vec::new(),
+        };
+        if rest.is_empty() && removed.is_empty() {
             continue;
         }
         match &whole {
             Some(tool) => {
                 let origin = AiSource { tool: tool.clone(), model: None, session: None, kind: None };
-                records.push(record(&path, &blob, rest, origin));
+                records.push(FileRecord { deleted_before: removed, ..record(&path, &blob, rest, origin) });
             }
+            None if rest.is_empty() => {}
             None if !attested && want_unknown => unknown.push(Lines { path, blob: new, lines: rest }),
             None => {}
         }
@@ -252,6 +267,7 @@ fn record(path: &str, blob: &str, ai: Vec<[u32; 2]>, origin: AiSource) -> FileRe
         approvals: Vec::new(),
         intent: None,
         imported: None,
+        deleted_before: Vec::new(),
     }
 }
 
@@ -464,7 +480,7 @@ impl Derived {
         for (commit, kind) in tagged {
             if seen.insert(commit) {
                 let mut claims = claims_with(repo, commit, bots, paths, true, unknown)?;
-                claims.records.retain(|r| !r.ai.is_empty());
+                claims.records.retain(|r| !r.ai.is_empty() || !r.deleted_before.is_empty());
                 out.sources.push((claims, kind));
             }
         }
@@ -510,8 +526,7 @@ impl Derived {
             }
             let Some(text) = texts.get(repo, new) else { continue };
             let base = old.and_then(|id| texts.get(repo, id));
-            let added = notes::added_lines(base.as_deref().unwrap_or(""), &text);
-            let carried = self.carry(repo, &path, new, &text, &added);
+            let carried = self.carry(repo, &path, new, &text, base.as_deref().unwrap_or(""));
             out.unknown |= carried.unknown;
             out.records.extend(carried.records);
         }
@@ -539,25 +554,37 @@ impl Derived {
     }
 
     /// What the sources say of `text`, the version (`blob`) of `path` that
-    /// adds the lines `added` (1-based): their AI lines among those, as
-    /// records of this version, and whether lines of unknown origin came
-    /// from them.
-    pub fn carry(&self, repo: &Repository, path: &str, blob: Oid, text: &str, added: &[[u32; 2]]) -> Carried {
+    /// changes `before` (the parent's version; empty for a new file): their
+    /// AI lines among the lines it adds, and the places of their AI
+    /// deletions where it removes lines too, as records of this version,
+    /// and whether lines of unknown origin came from them.
+    pub fn carry(&self, repo: &Repository, path: &str, blob: Oid, text: &str, before: &str) -> Carried {
         let mut carried = Carried::default();
-        if added.is_empty() {
+        let added = notes::added_lines(before, text);
+        let removals = if before.is_empty() {
+            Vec::new()
+        } else {
+            lineage::removals(&lineage::split_lines(before.as_bytes()), &lineage::split_lines(text.as_bytes()))
+        };
+        if added.is_empty() && removals.is_empty() {
             return carried;
         }
+        let added = &added[..];
         let mut texts = BlobTexts::default();
         let mut records = Vec::new();
         for (claims, kind) in &self.sources {
             for record in claims.records.iter().filter(|r| r.path == path) {
                 let Some(old) = Oid::from_str(&record.blob).ok().and_then(|id| texts.get(repo, id)) else { continue };
-                if *kind == Kind::Left && !back(&old, &record.ai, text, added) {
+                let deleted_before: Vec<u32> = notes::reanchor_gaps(&old, &record.deleted_before, text)
+                    .into_iter()
+                    .filter(|&before| removals.iter().any(|r| r.gaps.contains(&(before as usize - 1))))
+                    .collect();
+                if *kind == Kind::Left && !back(&old, &record.ai, text, added) && deleted_before.is_empty() {
                     continue;
                 }
                 let lines = notes::intersect(&notes::reanchor_lines(&old, &record.ai, text), added);
-                if !lines.is_empty() {
-                    records.push(record.moved(blob, lines));
+                if !lines.is_empty() || !deleted_before.is_empty() {
+                    records.push(FileRecord { deleted_before, ..record.moved(blob, lines) });
                 }
             }
             for lines in claims.unknown.iter().filter(|u| u.path == path) {

@@ -112,7 +112,7 @@ use time::OffsetDateTime;
 
 pub use record::{Body, FileVersion, Record, RecordId, Retirement, SCHEMA_VERSION, SpanRecord};
 
-use crate::provenance::Attribution;
+use crate::provenance::{AiDeletion, Attribution};
 use segment::{DirLock, Flush, OwnSegment, SEGMENT_EXT, SegmentRead};
 
 /// A writer starts a new segment once its current one is this large, so
@@ -262,6 +262,9 @@ pub struct Entry<'a> {
     pub spans: &'a [(Range<usize>, Attribution)],
     pub rationale: Option<&'a str>,
     pub accepted_at: Option<OffsetDateTime>,
+    /// Where lines were removed, as byte offsets of `text` (each the start
+    /// of a line, or its end), with who removed them.
+    pub deletions: &'a [AiDeletion],
 }
 
 impl<'a> Entry<'a> {
@@ -270,7 +273,15 @@ impl<'a> Entry<'a> {
         text: &'a (impl AsRef<[u8]> + ?Sized),
         spans: &'a [(Range<usize>, Attribution)],
     ) -> Entry<'a> {
-        Entry { kind: EntryKind::Delta, path, text: text.as_ref(), spans, rationale: None, accepted_at: None }
+        Entry {
+            kind: EntryKind::Delta,
+            path,
+            text: text.as_ref(),
+            spans,
+            rationale: None,
+            accepted_at: None,
+            deletions: &[],
+        }
     }
 
     pub fn snapshot(
@@ -342,10 +353,17 @@ impl Loaded {
         let records = self.records_for(path);
         let current_blob = Oid::hash_object(ObjectType::Blob, current.as_bytes()).ok().map(|id| id.to_string());
         let mut text_of = |hex: &str| version_text(repo, hex, cache);
-        let (spans, unusable) = view::view(&records, current, current_blob.as_deref(), &mut text_of);
+        let (spans, mut unusable) = view::view(&records, current, current_blob.as_deref(), &mut text_of);
+        let deletions = if records.iter().any(|r| r.file().is_some_and(|f| !f.deletions.is_empty())) {
+            let (deletions, more) = view::deletions(&records, current, current_blob.as_deref(), &mut text_of);
+            unusable.extend(more);
+            deletions
+        } else {
+            Vec::new()
+        };
         let problems =
             unusable.into_iter().map(|(id, reason)| Problem::Record { id, path: path.to_string(), reason }).collect();
-        View { spans, problems }
+        View { spans, deletions, problems }
     }
 }
 
@@ -400,6 +418,8 @@ impl BlobCache {
 #[derive(Debug, Clone, PartialEq)]
 pub struct View {
     pub spans: Vec<(Range<usize>, Attribution)>,
+    /// Where agents removed lines, as byte offsets of the current text.
+    pub deletions: Vec<AiDeletion>,
     pub problems: Vec<Problem>,
 }
 
@@ -499,6 +519,7 @@ impl Journal {
             spans,
             rationale: entry.rationale.map(str::to_string),
             accepted_at: entry.accepted_at,
+            deletions: check_deletions(entry.text, entry.deletions)?,
         };
         let body = match entry.kind {
             EntryKind::Delta => Body::Delta(file),
@@ -906,6 +927,31 @@ fn check_spans(bytes: &[u8], spans: &[(Range<usize>, Attribution)]) -> Result<Ve
     Ok(out)
 }
 
+/// The places of deletions, sorted, checked against `bytes`: each at the
+/// start of a line or at the end, in a text.
+fn check_deletions(bytes: &[u8], deletions: &[AiDeletion]) -> Result<Vec<AiDeletion>, JournalError> {
+    if deletions.is_empty() {
+        return Ok(Vec::new());
+    }
+    if std::str::from_utf8(bytes).is_err() {
+        return Err(JournalError::Invalid("deletions are recorded in text files only".into()));
+    }
+    let mut out = deletions.to_vec();
+    out.sort_by_key(|d| d.at);
+    out.dedup_by_key(|d| d.at);
+    for d in &out {
+        let at_line = d.at == bytes.len() || d.at == 0 || bytes.get(d.at - 1) == Some(&b'\n');
+        if d.at > bytes.len() || !at_line {
+            return Err(JournalError::Invalid(format!(
+                "deletion at byte {} is not at the start of a line of the {} byte text",
+                d.at,
+                bytes.len()
+            )));
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -929,6 +975,17 @@ mod tests {
         assert!(check_spans(text.as_bytes(), &[(0..2, a.clone())]).is_err(), "splits é");
         assert!(check_spans(text.as_bytes(), &[(0..13, a.clone())]).is_err(), "past the end");
         assert!(check_spans(text.as_bytes(), &[(0..5, a.clone()), (4..6, a.clone())]).is_err(), "overlap");
+    }
+
+    #[test]
+    fn places_of_deletions_are_line_starts_of_a_text() {
+        let removed = |at: usize| AiDeletion { at, lines: 2, first: String::new(), attribution: Attribution::typed() };
+        let text = b"one\ntwo\n";
+        let got = check_deletions(text, &[removed(8), removed(0), removed(4), removed(4)]).unwrap();
+        assert_eq!(got.iter().map(|d| d.at).collect::<Vec<_>>(), [0, 4, 8], "sorted, one per place");
+        assert!(check_deletions(text, &[removed(2)]).is_err(), "inside a line");
+        assert!(check_deletions(text, &[removed(9)]).is_err(), "past the end");
+        assert!(check_deletions(b"\xff\n", &[removed(0)]).is_err(), "not text");
     }
 
     #[test]

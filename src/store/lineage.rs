@@ -23,7 +23,9 @@ use std::rc::Rc;
 
 use git2::{Delta, DiffFindOptions, DiffOptions, FileMode, ObjectType, Oid, Repository, Sort, Tree};
 
-use crate::lineage::{self, Attester, Change, Claim, ClaimId, OUTSIDE, Pool, Table, Tag, Version, opaque_line};
+use crate::lineage::{
+    self, Attester, Change, Claim, ClaimId, Deletion, OUTSIDE, Pool, Table, Tag, Version, opaque_line,
+};
 use crate::provenance::{AiSource, Attribution, Evidence as How};
 use crate::store::history::{self, Declared, GitAiNote, GitAiReader, HistoryError};
 use crate::store::notes::{self, NoteError, NoteRecord};
@@ -131,6 +133,8 @@ pub struct FileLineage {
     pub id: Oid,
     pub kind: VersionKind,
     pub tags: Vec<Tag>,
+    /// Where an AI commit of the range removed lines, in this version.
+    pub deletions: Vec<Deletion>,
 }
 
 /// The lineage of a range.
@@ -147,6 +151,9 @@ pub struct Lineage {
     /// The lines each commit added to text files, by path (a version that
     /// is not text, a submodule, adds no lines here).
     pub added: HashMap<Oid, Vec<AddedLines>>,
+    /// The lines each commit removed as an AI (its own AI deletions; a
+    /// removal adds no line to `added`).
+    pub deleted: HashMap<Oid, u32>,
     table: Table,
 }
 
@@ -157,6 +164,13 @@ impl Lineage {
 
     pub fn is_ai(&self, tag: Tag) -> bool {
         self.table.is_ai(tag.claim)
+    }
+
+    /// The AI deletions of `file` (a text file of HEAD) as byte offsets of
+    /// `text`, its content, with their attribution: what analysis turns
+    /// into the units they changed.
+    pub fn ai_deletions(&self, file: &FileLineage, text: &str) -> Vec<crate::provenance::AiDeletion> {
+        ai_deletions(&self.table, &file.deletions, text.as_bytes())
     }
 
     /// The AI lines of `file` (a text file of HEAD) as byte spans of `text`,
@@ -233,11 +247,34 @@ impl Content {
     }
 }
 
-/// A file version and the tags of its lines.
+/// A file version, the tags of its lines, and its AI deletions.
 #[derive(Debug)]
 struct FileState {
     content: Content,
     tags: Vec<Tag>,
+    deletions: Vec<Deletion>,
+}
+
+/// `deletions` of a text `content` as byte offsets, with their claims'
+/// attributions (only AI claims are kept as deletions).
+fn ai_deletions(table: &Table, deletions: &[Deletion], content: &[u8]) -> Vec<crate::provenance::AiDeletion> {
+    if deletions.is_empty() {
+        return Vec::new();
+    }
+    let lines = notes::line_spans(content);
+    deletions
+        .iter()
+        .filter_map(|d| {
+            let Claim::Ai(attribution) = table.get(d.tag.claim) else { return None };
+            let at = lines.get(d.at as usize).map_or(content.len(), |l| l.start);
+            Some(crate::provenance::AiDeletion {
+                at,
+                lines: d.lines,
+                first: d.first.clone(),
+                attribution: attribution.clone(),
+            })
+        })
+        .collect()
 }
 
 /// The files the range touched, as of one commit.
@@ -287,6 +324,7 @@ pub fn walk_commits(
         changed: walker.changed,
         files,
         added: walker.added,
+        deleted: walker.deleted,
         table: walker.table,
     })
 }
@@ -352,6 +390,7 @@ fn run_commits<'r>(
         changed: std::mem::take(&mut changed),
         people: std::mem::take(&mut people),
         added: HashMap::new(),
+        deleted: HashMap::new(),
     };
     let mut children = vec![0u32; commits.len()];
     for &oid in &commits[earlier..] {
@@ -400,6 +439,8 @@ struct StateFile {
     id: String,
     kind: VersionKind,
     tags: Vec<[u32; 3]>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    deletions: Vec<Deletion>,
 }
 
 impl StateFile {
@@ -441,6 +482,11 @@ pub struct PendingFile {
     /// AI. Lines the commit does not add or rewrite are left to the range's
     /// lineage, as a note speaks only for the lines its commit adds.
     pub ai_lines: Vec<(usize, Attribution)>,
+    /// Where the commit's note will say an AI removed lines: gaps of the
+    /// new version (as [`Deletion::at`]), with the AI attribution. They
+    /// count only where the commit does remove lines from the head's
+    /// version.
+    pub deleted: Vec<(usize, Attribution)>,
 }
 
 /// The new version of a pending file (not necessarily in the object
@@ -508,6 +554,12 @@ impl Pending {
         self.commits.len() as u32
     }
 
+    /// The AI deletions of `file` (a text file) as byte offsets of
+    /// `content`, its content, with their attribution.
+    pub fn ai_deletions(&self, file: &FileLineage, content: &[u8]) -> Vec<crate::provenance::AiDeletion> {
+        ai_deletions(&self.table, &file.deletions, content)
+    }
+
     pub fn claim(&self, tag: Tag) -> &Claim {
         self.table.get(tag.claim)
     }
@@ -569,6 +621,7 @@ impl State {
                     id: state.content.id.to_string(),
                     kind: state.content.kind,
                     tags: run_length(&state.tags),
+                    deletions: state.deletions.clone(),
                 };
                 (path.to_string(), file)
             })
@@ -611,6 +664,7 @@ impl State {
             && self.files.values().all(|f| {
                 Oid::from_str(&f.id).is_ok()
                     && f.tags.iter().all(|&[claim, commits, _]| self.table.holds(Tag { claim, commits }))
+                    && f.deletions.iter().all(|d| self.table.holds(d.tag))
             })
     }
 
@@ -624,7 +678,8 @@ impl State {
             if tags.len() != content.line_count() {
                 return Err(LineageError::Stale { path: path.clone() });
             }
-            out.insert(Rc::from(path.as_str()), Rc::new(FileState { content, tags }));
+            let deletions = file.deletions.clone();
+            out.insert(Rc::from(path.as_str()), Rc::new(FileState { content, tags, deletions }));
         }
         Ok(out)
     }
@@ -674,13 +729,13 @@ impl State {
                     if tags.len() != reader.line_count(&content) {
                         return Err(LineageError::Stale { path: from.to_string() });
                     }
-                    Some(FileState { content, tags })
+                    Some(FileState { content, tags, deletions: kept.deletions.clone() })
                 }
                 None => match head_tree.as_ref().and_then(|t| t.get_path(Path::new(from)).ok()) {
                     Some(e) if e.kind() != Some(ObjectType::Tree) => {
                         let content = reader.content(e.id(), is_gitlink(&e), from)?;
                         let tags = vec![OUTSIDE; reader.line_count(&content)];
-                        Some(FileState { content, tags })
+                        Some(FileState { content, tags, deletions: Vec::new() })
                     }
                     _ => None,
                 },
@@ -708,7 +763,7 @@ impl State {
         // The files with a new version, by path: their tags, and which of
         // `files` they are.
         let mut done: BTreeMap<&str, (FileState, usize)> = BTreeMap::new();
-        for (i, ((file, change), new)) in files.iter().zip(&changes).zip(&news).enumerate() {
+        for (i, (((file, change), new), old)) in files.iter().zip(&changes).zip(&news).zip(&olds).enumerate() {
             let Some(new) = new else { continue };
             // The note speaks only for the lines the commit adds or
             // rewrites; the rest keep what the range says of them.
@@ -719,9 +774,12 @@ impl State {
                     lines[*line] = Some(table.claim(Claim::Ai(a.clone())));
                 }
             }
-            let evidence = lineage::Evidence { whole, lines, rest };
+            let deleted = file.deleted.iter().map(|(g, a)| (*g, table.claim(Claim::Ai(a.clone())))).collect();
+            let evidence = lineage::Evidence { whole, lines, rest, deleted, removes: None };
             let tags = change.finish(&mut table, &pool, at, &evidence);
-            done.insert(file.path.as_str(), (FileState { content: new.clone(), tags }, i));
+            let kept: Vec<&[Deletion]> = old.iter().map(|o| o.deletions.as_slice()).collect();
+            let deletions = change.deletions(&mut table, &kept, &tags, at, &evidence);
+            done.insert(file.path.as_str(), (FileState { content: new.clone(), tags, deletions }, i));
         }
         let mut touched: Vec<String> = Vec::new();
         for file in files {
@@ -759,7 +817,7 @@ impl State {
                 if tags.len() != content.line_count() {
                     return Err(LineageError::Stale { path: path.clone() });
                 }
-                let state = FileState { content, tags };
+                let state = FileState { content, tags, deletions: kept.deletions.clone() };
                 out.insert(path.clone(), settler.settle(base_tree.as_ref(), path, &state, None)?);
             }
         }
@@ -782,6 +840,8 @@ struct Walker<'r> {
     /// Author and committer emails per commit.
     people: HashMap<Oid, Vec<String>>,
     added: HashMap<Oid, Vec<AddedLines>>,
+    /// Lines each commit removed as an AI.
+    deleted: HashMap<Oid, u32>,
 }
 
 /// One file to bring up to a commit: its versions in the parents (each with
@@ -846,24 +906,33 @@ impl Walker<'_> {
         for change in &changes {
             change.forget_removed(&self.table, &mut self.pool);
         }
-        let mut finished: Vec<(Rc<str>, Vec<Tag>)> = Vec::new();
+        let mut finished: Vec<(Rc<str>, Vec<Tag>, Vec<Deletion>)> = Vec::new();
         let mut added = Vec::new();
         for (job, change) in jobs.iter().zip(&changes) {
             let (Some(path), Some(new)) = (&job.path, &job.new) else { continue };
             let evidence = self.evidence_for(oid, path, new);
             let tags = change.finish(&mut self.table, &self.pool, at, &evidence);
+            let kept: Vec<&[Deletion]> = job.olds.iter().map(|o| o.deletions.as_slice()).collect();
+            let deletions = change.deletions(&mut self.table, &kept, &tags, at, &evidence);
+            let own: u32 =
+                deletions.iter().filter(|d| self.table.commits(d.tag.commits) == [at]).map(|d| d.lines).sum();
+            if own > 0 {
+                *self.deleted.entry(oid).or_default() += own;
+            }
             if new.kind == VersionKind::Text {
                 added.push(self.count_added(path, &change.own_lines(), &tags, &evidence));
             }
-            finished.push((path.clone(), tags));
+            finished.push((path.clone(), tags, deletions));
         }
         added.retain(|a| !a.by_claim.is_empty());
         self.added.insert(oid, added);
         drop(changes);
         drop(versions);
-        for (job, (path, tags)) in jobs.into_iter().filter(|j| j.path.is_some() && j.new.is_some()).zip(finished) {
+        for (job, (path, tags, deletions)) in
+            jobs.into_iter().filter(|j| j.path.is_some() && j.new.is_some()).zip(finished)
+        {
             let content = job.new.unwrap_or_else(|| unreachable!("filtered above"));
-            map.insert(path, Rc::new(FileState { content, tags }));
+            map.insert(path, Rc::new(FileState { content, tags, deletions }));
         }
         Ok(map)
     }
@@ -1006,7 +1075,15 @@ impl Walker<'_> {
                     .collect();
                 let content =
                     Content { id: first.content.id, kind: first.content.kind, bytes: Rc::clone(&first.content.bytes) };
-                Rc::new(FileState { content, tags })
+                // One version in every parent: the AI deletions of each.
+                let mut deletions: Vec<Deletion> = Vec::new();
+                for d in states.iter().flatten().flat_map(|s| &s.deletions) {
+                    if !deletions.contains(d) {
+                        deletions.push(d.clone());
+                    }
+                }
+                deletions.sort_by_key(|d| d.at);
+                Rc::new(FileState { content, tags, deletions })
             };
             map.insert(key, state);
         }
@@ -1038,7 +1115,7 @@ impl Walker<'_> {
         let content = self.content(id, gitlink, path)?;
         debug_assert_eq!(content.line_count(), content.lines().len());
         let tags = vec![OUTSIDE; content.line_count()];
-        Ok(Rc::new(FileState { content, tags }))
+        Ok(Rc::new(FileState { content, tags, deletions: Vec::new() }))
     }
 
     fn content(&self, id: Oid, gitlink: bool, path: &str) -> Result<Content, LineageError> {
@@ -1102,6 +1179,16 @@ impl Walker<'_> {
                 }
             }
         }
+        // git-ai notes name no removals: when one attributes lines of the
+        // file to AI, every removal from it may be the AI's (AI origin is
+        // sticky; a claim of "human" never outranks one of AI).
+        let removes = ev
+            .git_ai_note
+            .as_ref()
+            .filter(|n| n.files.contains_key(path))
+            .and_then(|n| n.first_ai(path))
+            .map(|a| ai(table, a));
+        let mut deleted: Vec<(usize, ClaimId)> = Vec::new();
         let id = content.id.to_string();
         let records = ev.vouch_note.iter().flatten().filter_map(|r| match r {
             NoteRecord::File(f) if f.path == path && f.blob == id => Some(f),
@@ -1109,6 +1196,9 @@ impl Walker<'_> {
         });
         for record in records {
             let claim = ai(table, record.attribution());
+            if content.kind == VersionKind::Text {
+                deleted.extend(record.deleted_before.iter().map(|&before| (before.saturating_sub(1) as usize, claim)));
+            }
             match content.kind {
                 VersionKind::Text => {
                     for &[a, b] in &record.ai {
@@ -1125,7 +1215,7 @@ impl Walker<'_> {
                 }
             }
         }
-        lineage::Evidence { whole, lines, rest }
+        lineage::Evidence { whole, lines, rest, deleted, removes }
     }
 
     /// The last word on one file of HEAD (see [`lineage::settle`]).
@@ -1291,17 +1381,20 @@ impl Settler<'_, '_> {
         let same = at_base.as_ref().zip(known.as_ref().and_then(|k| k.aligned)).and_then(|(e, a)| {
             (e.id() == a.id && !a.id.is_zero() && gitlink == (a.kind == VersionKind::Submodule)).then_some(a.equal)
         });
-        if let Some(equal) = same {
-            lineage::settle_aligned(self.table, self.pool, lines, &mut tags, equal);
-        } else {
-            let base_content = match &at_base {
-                Some(e) => Some(self.reader.content(e.id(), gitlink, path)?),
-                None => None,
-            };
-            let base_lines = base_content.as_ref().map(|c| self.reader.lines(c));
-            lineage::settle(self.table, self.pool, lines, &mut tags, base_lines.as_deref());
+        let mut deletions = state.deletions.clone();
+        // BASE's lines, when they are needed.
+        let base_content = match (&at_base, same) {
+            (Some(e), None) => Some(self.reader.content(e.id(), gitlink, path)?),
+            (Some(e), Some(_)) if !deletions.is_empty() => Some(self.reader.content(e.id(), gitlink, path)?),
+            _ => None,
+        };
+        let base_lines = base_content.as_ref().map(|c| self.reader.lines(c));
+        match same {
+            Some(equal) => lineage::settle_aligned(self.table, self.pool, lines, &mut tags, equal),
+            None => lineage::settle(self.table, self.pool, lines, &mut tags, base_lines.as_deref()),
         }
-        Ok(FileLineage { id: state.content.id, kind: state.content.kind, tags })
+        lineage::settle_deletions(lines, &mut deletions, base_lines.as_deref());
+        Ok(FileLineage { id: state.content.id, kind: state.content.kind, tags, deletions })
     }
 }
 

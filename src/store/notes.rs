@@ -22,6 +22,22 @@
 //! but do not attest the commit: [`attests`]). Both are optional: older
 //! notes read as before, and older readers ignore them.
 //!
+//! A file record may also carry `deleted_before`: the places where that
+//! origin removed lines in the commit, each the 1-based line of the blob
+//! the removed lines stood just before (its line count plus one: at its
+//! end). A removal leaves no AI line, so a record may have `"ai":[]` and
+//! places only:
+//!
+//! ```text
+//! {"v":1,"path":"src/auth.rs","blob":"<oid>","ai":[],"origin":{"tool":"claude-code"},"evidence":"agent-hook","approvals":[],"deleted_before":[6]}
+//! ```
+//!
+//! Older readers parse such a record (the field is unknown to them and
+//! ignored), but `vouch verify` of a build that predates it finds the note
+//! not as it would write it and reports `note-mismatch` on that commit: it
+//! fails closed rather than passing the removal. Notes without removals
+//! are written exactly as before.
+//!
 //! A note that cannot be read is an error naming the commit and the line:
 //! the gate and the verifier fail closed on it.
 //!
@@ -87,6 +103,13 @@ pub struct FileRecord {
     /// records does not attest its commit (see `store::derive`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub imported: Option<String>,
+    /// Where this origin removed lines in the commit: each the 1-based line
+    /// of the blob that the removed lines stood just before (one past its
+    /// last line: at its end), sorted, unique. A removal leaves no AI line,
+    /// so the place is what the lineage keeps ([`crate::lineage::Deletion`]).
+    /// Optional: notes without deletions are written as before.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deleted_before: Vec<u32>,
 }
 
 impl FileRecord {
@@ -101,16 +124,19 @@ impl FileRecord {
         Attribution::ai(self.origin.clone(), self.evidence, self.accepted_by.clone()).with_intent(self.intent.clone())
     }
 
-    /// The same record with other line ranges, for another blob.
+    /// The same record with other line ranges, for another blob (the
+    /// places of its deletions are the old blob's: the caller carries them
+    /// or leaves them out).
     pub(crate) fn moved(&self, blob: Oid, ai: Vec<[u32; 2]>) -> FileRecord {
-        FileRecord { blob: blob.to_string(), ai, ..self.clone() }
+        FileRecord { blob: blob.to_string(), ai, deleted_before: Vec::new(), ..self.clone() }
     }
 
-    /// Everything but the blob and the line ranges, to merge records that
-    /// differ only in those.
+    /// Everything but the blob, the line ranges and the places of
+    /// deletions, to merge records that differ only in those.
     fn key(&self) -> (String, String, String) {
         let mut meta = self.clone();
         meta.ai.clear();
+        meta.deleted_before.clear();
         let meta = serde_json::to_string(&meta).unwrap_or_default();
         (self.path.clone(), self.blob.clone(), meta)
     }
@@ -160,6 +186,13 @@ impl NoteRecord {
                 return Err(format!("line range [{start},{end}] is out of order or overlaps the one before"));
             }
             last = end;
+        }
+        let mut last = 0;
+        for &line in &record.deleted_before {
+            if line <= last {
+                return Err(format!("deleted_before {line} is 0, out of order or repeated"));
+            }
+            last = line;
         }
         Ok(NoteRecord::File(record))
     }
@@ -405,6 +438,35 @@ pub fn reanchor_lines(old: &str, ai: &[[u32; 2]], new: &str) -> Vec<[u32; 2]> {
     bytes_to_lines(new, &ai_bytes)
 }
 
+/// Carry the places of deletions (`deleted_before`: 1-based lines of
+/// `old` the removed lines stood before) over to `new`: after the line
+/// before the place where a line diff finds it unchanged, else before the
+/// line after it; a place with neither left is dropped.
+pub fn reanchor_gaps(old: &str, deleted_before: &[u32], new: &str) -> Vec<u32> {
+    if deleted_before.is_empty() {
+        return Vec::new();
+    }
+    let equal = equal_lines(old, new);
+    let image =
+        |line: usize| equal.iter().find(|&&(o, _, len)| o <= line && line < o + len).map(|&(o, n, _)| n + line - o);
+    let mut out: Vec<u32> = deleted_before
+        .iter()
+        .filter_map(|&before| {
+            let gap = before.checked_sub(1)? as usize;
+            if gap == 0 {
+                return Some(1);
+            }
+            match image(gap - 1) {
+                Some(n) => Some(n as u32 + 2),
+                None => image(gap).map(|n| n as u32 + 1),
+            }
+        })
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
 /// Carry AI line ranges of `old` over to `new` strictly: only lines that a
 /// line diff finds unchanged keep their origin. For recovering notes from
 /// other commits, where replaced text is not evidence of anything.
@@ -481,6 +543,9 @@ pub(crate) fn merge_records(records: Vec<FileRecord>) -> Vec<FileRecord> {
         match by_key.get_mut(&key) {
             Some(existing) => {
                 existing.ai = merge_line_ranges(existing.ai.iter().chain(&record.ai).copied());
+                existing.deleted_before.extend(record.deleted_before);
+                existing.deleted_before.sort_unstable();
+                existing.deleted_before.dedup();
             }
             None => {
                 order.push(key.clone());
@@ -603,11 +668,12 @@ fn remap_records(
             continue;
         };
         let ai = reanchor_lines(&old, &record.ai, &new);
-        if ai.is_empty() {
+        let deleted_before = reanchor_gaps(&old, &record.deleted_before, &new);
+        if ai.is_empty() && deleted_before.is_empty() {
             dropped.push(format!("{}: no AI text left", record.path));
             continue;
         }
-        files.push(record.moved(blob, ai));
+        files.push(FileRecord { deleted_before, ..record.moved(blob, ai) });
     }
     let mut records: Vec<NoteRecord> = merge_records(files).into_iter().map(NoteRecord::File).collect();
     if no_ai {
@@ -1068,8 +1134,22 @@ fn recover_records(
                 }
             };
             let ai = intersect(&surviving_lines(&old, &record.ai, &new), &fresh);
-            if !ai.is_empty() {
-                files.push(record.moved(new_blob, ai));
+            // Places of AI deletions, where this commit removes lines too.
+            let deleted_before = if record.deleted_before.is_empty() {
+                Vec::new()
+            } else {
+                let base = old_blob.and_then(|id| texts.get(repo, id));
+                let removals = crate::lineage::removals(
+                    &crate::lineage::split_lines(base.as_deref().unwrap_or("").as_bytes()),
+                    &crate::lineage::split_lines(new.as_bytes()),
+                );
+                reanchor_gaps(&old, &record.deleted_before, &new)
+                    .into_iter()
+                    .filter(|&before| removals.iter().any(|r| r.gaps.contains(&(before as usize - 1))))
+                    .collect()
+            };
+            if !ai.is_empty() || !deleted_before.is_empty() {
+                files.push(FileRecord { deleted_before, ..record.moved(new_blob, ai) });
                 used = true;
             }
         }
@@ -1096,6 +1176,7 @@ mod tests {
             approvals: vec!["a1".into()],
             intent: None,
             imported: None,
+            deleted_before: Vec::new(),
         }
     }
 
@@ -1109,6 +1190,35 @@ mod tests {
         assert_eq!(NoteRecord::NoAi.to_line(), r#"{"v":1,"attest":"no-ai"}"#);
         let via_serde: NoteRecord = serde_json::from_str(&line).unwrap();
         assert_eq!(serde_json::to_string(&via_serde).unwrap(), line);
+    }
+
+    #[test]
+    fn places_of_ai_deletions_round_trip_and_are_checked() {
+        let r = NoteRecord::File(FileRecord { deleted_before: vec![2, 9], ..record("src/a.rs", Vec::new()) });
+        let line = r.to_line();
+        expect_test::expect![[r#"{"v":1,"path":"src/a.rs","blob":"0123456789abcdef0123456789abcdef01234567","ai":[],"origin":{"tool":"claude","model":"opus"},"evidence":"agent-hook","approvals":["a1"],"deleted_before":[2,9]}"#]].assert_eq(&line);
+        assert_eq!(NoteRecord::parse_line(&line), Ok(r));
+        for bad in ["[0]", "[3,3]", "[9,2]"] {
+            let got = NoteRecord::parse_line(&line.replace("[2,9]", bad));
+            assert!(got.as_ref().is_err_and(|e| e.contains("deleted_before")), "{bad}: {got:?}");
+        }
+        // Records of one origin merge their places, as their lines.
+        let a = FileRecord { deleted_before: vec![4], ..record("src/a.rs", vec![[1, 1]]) };
+        let b = FileRecord { deleted_before: vec![2, 4], ..record("src/a.rs", Vec::new()) };
+        let merged = merge_records(vec![a, b]);
+        assert_eq!(merged.len(), 1);
+        assert_eq!((merged[0].ai.clone(), merged[0].deleted_before.clone()), (vec![[1, 1]], vec![2, 4]));
+    }
+
+    #[test]
+    fn places_of_deletions_follow_a_rewrite() {
+        // Lines added above move the place; the end stays the end.
+        assert_eq!(reanchor_gaps("a\nb\nc\n", &[2, 4], "x\ny\na\nb\nc\n"), [4, 6]);
+        // The line before it rewritten: placed before the line after it.
+        assert_eq!(reanchor_gaps("a\nb\nc\n", &[3], "a\nB\nc\n"), [3]);
+        // Both gone: dropped.
+        assert_eq!(reanchor_gaps("a\nb\nc\n", &[3], "a\nx\n"), Vec::<u32>::new());
+        assert_eq!(reanchor_gaps("a\n", &[1], "z\na\n"), [1]);
     }
 
     #[test]

@@ -14,7 +14,7 @@ pub mod queries;
 pub mod units;
 
 pub use blob::{Content, file_unit, submodule_unit, unit_language};
-pub use units::{Unit, review_units, unit_at, units_in};
+pub use units::{Unit, review_units, unit_around, unit_at, units_in};
 
 /// A language vouch knows, by grammar.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

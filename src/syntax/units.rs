@@ -150,6 +150,23 @@ pub fn unit_at(
     finder.unit_at(offset.min(text.len()))
 }
 
+/// The unit that lines removed at byte `offset` (the start of a line, or
+/// the end of the text: where they stood) changed: the smallest syntax
+/// unit with text of its own on both sides of the place, else the whole
+/// file's unit ([`WHOLE_FILE`]: a unit removed whole, or lines outside
+/// every unit, leave nothing smaller that shows the change). Its AI fields
+/// count the AI text `ai`.
+pub fn unit_around(
+    language: Language,
+    tree: Option<&tree_sitter::Tree>,
+    text: &Text,
+    offset: usize,
+    ai: &[Range<usize>],
+) -> Unit {
+    let finder = Finder::new(language, tree, text, ai);
+    finder.unit_around(offset.min(text.len()))
+}
+
 /// A syntax node that the units query names a unit, with what vouch makes
 /// of it.
 #[derive(Debug, Clone)]
@@ -270,6 +287,24 @@ impl<'a> Finder<'a> {
         units.extend(runs.into_iter().map(|run| self.lines_unit(run, &roots, &risk)));
         units.sort_by(|a, b| a.range.start.cmp(&b.range.start).then(b.range.end.cmp(&a.range.end)));
         units
+    }
+
+    fn unit_around(&self, offset: usize) -> Unit {
+        if self.syntax.is_some() && offset > 0 && offset < self.src.len() {
+            let window = self.window(offset - 1..offset + 1);
+            let candidates = self.candidates(std::slice::from_ref(&window));
+            let bytes = self.src.as_bytes();
+            let has_text = |r: Range<usize>| bytes[r].iter().any(|&b| !is_ws(b));
+            let smallest = candidates
+                .iter()
+                .filter(|c| c.range.start < offset && offset < c.range.end)
+                .filter(|c| has_text(c.range.start..offset) && has_text(offset..c.range.end))
+                .min_by_key(|c| (c.range.len(), c.pattern));
+            if let Some(unit) = smallest.and_then(|c| self.syntax_units(&[c]).pop()) {
+                return unit;
+            }
+        }
+        self.file_unit()
     }
 
     fn unit_at(&self, offset: usize) -> Option<Unit> {

@@ -138,6 +138,15 @@ fn note_problems(
                 ),
             });
         }
+        if let Some(before) = file.deleted_before.iter().find(|&&b| b as usize > lines + 1 || gitlink) {
+            problems.push(NoteProblem {
+                path: Some(file.path.clone()),
+                reason: format!(
+                    "the note on commit {id} places an AI deletion before line {before} of {}, which has {lines} lines",
+                    file.path
+                ),
+            });
+        }
     }
     let raw = repo.find_note(Some(NOTES_REF), oid).map_err(git(format!("read the note on {oid}")))?;
     let text = String::from_utf8_lossy(raw.message_bytes()).into_owned();

@@ -298,6 +298,9 @@ pub struct Coverage {
     pub provenance: BTreeMap<String, Vec<String>>,
     /// Lines in HEAD's files from commits of the range, by what is known.
     pub ai_lines: usize,
+    /// Places in HEAD's files where a commit of the range with AI evidence
+    /// removed lines (a removal adds no AI line: it is counted here).
+    pub ai_deletions: usize,
     /// Lines of commits whose note accounts for them as not AI (a vouch
     /// note, or a git-ai note naming a human).
     pub attested_lines: usize,
@@ -702,6 +705,8 @@ pub struct AiText {
     pub text: String,
     /// The AI lines as byte spans, with their attribution.
     pub spans: Vec<(std::ops::Range<usize>, crate::provenance::Attribution)>,
+    /// Where an AI removed lines.
+    pub deletions: Vec<crate::provenance::AiDeletion>,
 }
 
 /// A text file of HEAD with AI lines from the range, to analyze.
@@ -749,6 +754,7 @@ fn read_file<'r>(
     let lineage = &range.lineage;
     let Some(file) = lineage.files.get(path) else { return Ok(None) };
     let coverage = &mut report.coverage;
+    coverage.ai_deletions += file.deletions.len();
     for &tag in &file.tags {
         match lineage.claim(tag) {
             Claim::Outside => {}
@@ -760,7 +766,7 @@ fn read_file<'r>(
             }
         }
     }
-    if !file.tags.iter().any(|&t| lineage.is_ai(t)) {
+    if !file.tags.iter().any(|&t| lineage.is_ai(t)) && file.deletions.is_empty() {
         return Ok(None);
     }
     if file.kind != VersionKind::Text {
@@ -771,7 +777,8 @@ fn read_file<'r>(
     let text = String::from_utf8(blob.content().to_vec())
         .map_err(|e| VerifyError::Unreadable { path: path.to_string(), reason: e.to_string() })?;
     let spans = lineage.ai_spans(file, &text);
-    Ok(Some(TextFile { path, file, ai: AiText { path: path.to_string(), text, spans } }))
+    let deletions = lineage.ai_deletions(file, &text);
+    Ok(Some(TextFile { path, file, ai: AiText { path: path.to_string(), text, spans, deletions } }))
 }
 
 /// The AI units of each file, analyzed on as many threads as the machine
@@ -783,7 +790,9 @@ pub fn analyze_ai_texts(files: &[&AiText]) -> Vec<Result<Vec<UnitFacts>, String>
         let language = Language::from_path(Path::new(&file.path));
         let mut doc = Document::new(language, file.text.clone()).map_err(|e| e.to_string())?;
         doc.reset_provenance(&file.spans);
-        Ok(signoff::unit_facts(&mut doc))
+        let mut facts = signoff::unit_facts(&mut doc);
+        signoff::add_deletions(&mut doc, &mut facts, &file.deletions);
+        Ok(facts)
     };
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8).min(files.len());
     if workers <= 1 {
@@ -820,20 +829,53 @@ fn check_file(judge: &Judge<'_>, range: &Range, text: &TextFile<'_>, facts: &[Un
     for fact in facts {
         let first = line_of(fact.unit.range.start);
         let last = line_of(fact.unit.range.end.saturating_sub(1).max(fact.unit.range.start));
-        let touched = tags.get(first as usize - 1..(last as usize).min(tags.len())).unwrap_or_default();
-        let commits = range.lineage.commits_touching(touched);
+        let mut touched = tags.get(first as usize - 1..(last as usize).min(tags.len())).unwrap_or_default().to_vec();
+        // The AI deletions in it: the commits that removed the lines took
+        // part in it too.
+        let deletions: Vec<&crate::lineage::Deletion> = text
+            .file
+            .deletions
+            .iter()
+            .filter(|d| {
+                let at = line_starts.get(d.at as usize).map_or(text.ai.text.len(), |l| l.start);
+                fact.deletions.iter().any(|f| f.at == at)
+            })
+            .collect();
+        touched.extend(deletions.iter().map(|d| d.tag));
+        let commits = range.lineage.commits_touching(&touched);
         let authors = people_of(range, &commits);
         let before = report.failures.len();
         judge_unit(judge, text.path, fact, first, last, &authors, &commits, report);
-        // Why the agent wrote it, beside what failed (attacker text: every
-        // format shows details through `display`).
+        // Why the agent wrote it, and what an AI removed from it, beside
+        // what failed (attacker text: every format shows details through
+        // `display`).
         if report.failures.len() > before
             && let Some(failure) = report.failures.last_mut()
         {
             let intents = crate::intent::of_range(&text.ai.spans, fact.unit.range.clone());
             failure.details.extend(crate::intent::details(&intents));
+            for d in deletions {
+                failure.details.push(deletion_detail(range, d, line_starts.len()));
+            }
         }
     }
+}
+
+/// What an AI removed, in words: how many lines, where, by which commits
+/// and by what evidence, and the first of them.
+fn deletion_detail(range: &Range, d: &crate::lineage::Deletion, lines: usize) -> String {
+    let place = if (d.at as usize) < lines { format!("before line {}", d.at + 1) } else { "at the end".to_string() };
+    let none = lineage::CommitEvidence::default();
+    let by: Vec<String> = range
+        .lineage
+        .commits_of(d.tag)
+        .map(|c| {
+            let labels = range.lineage.evidence.get(&c).unwrap_or(&none).labels();
+            format!("commit {} ({})", short(&c.to_string()), labels.join(", "))
+        })
+        .collect();
+    let first = if d.first.is_empty() { String::new() } else { format!(", from `{}`", d.first) };
+    format!("an AI deleted {} line(s) {place} in {}{first}", d.lines, by.join(", "))
 }
 
 /// The one unit of a file that is not UTF-8 (language `text`, kind `file`,
@@ -889,6 +931,7 @@ fn check_whole(
             .collect(),
         acceptors: attribution.iter().filter_map(|a| a.accepted_by.clone()).collect(),
         suspected: false,
+        deletions: Vec::new(),
     };
     let commits = range.lineage.commits_touching(&file.tags);
     let authors = people_of(range, &commits);
@@ -942,12 +985,14 @@ fn judge_unit(
     }
     let details =
         judge.explain(&unit.fingerprint, &judgement.assessment.ignored, Some((path, &unit.kind, unit.name.as_deref())));
-    let (rule, reason) = failure_reason(
-        &judgement.requirement,
-        &judgement.assessment.status,
-        &judgement.assessment.ignored,
-        "AI-written code",
-    );
+    // Nothing AI-written is left in a unit an AI only removed lines from.
+    let what = if unit.ai_bytes == 0 && !fact.deletions.is_empty() {
+        "code an AI deleted lines from"
+    } else {
+        "AI-written code"
+    };
+    let (rule, reason) =
+        failure_reason(&judgement.requirement, &judgement.assessment.status, &judgement.assessment.ignored, what);
     report.failures.push(Failure {
         rule,
         path: Some(path.to_string()),

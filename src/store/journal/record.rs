@@ -8,7 +8,7 @@ use std::ops::Range;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::provenance::Attribution;
+use crate::provenance::{AiDeletion, Attribution};
 
 /// The version of the record schema this code writes and reads.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -110,6 +110,12 @@ pub struct FileVersion {
     /// When the AI text was accepted in the editor, if known.
     #[serde(default, skip_serializing_if = "Option::is_none", with = "rfc3339::option")]
     pub accepted_at: Option<OffsetDateTime>,
+    /// Where an agent removed lines from the file, as byte offsets of this
+    /// version (each the start of a line, or its end), with who removed
+    /// them: a removal leaves no span to attribute. Optional: older
+    /// records, and older readers, do without.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deletions: Vec<AiDeletion>,
 }
 
 impl FileVersion {
@@ -252,6 +258,7 @@ mod tests {
                 }],
                 rationale: Some("tab\there".into()),
                 accepted_at: Some(datetime!(2026-11-28 01:51:00 UTC)),
+                deletions: Vec::new(),
             }),
         }
     }

@@ -24,7 +24,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use super::record::{Record, RecordId};
-use crate::provenance::{Attribution, Hunk, Origin, ProvenanceMap, diff};
+use crate::provenance::{AiDeletion, Attribution, Hunk, Origin, ProvenanceMap, diff};
 
 /// Where the spans of one file version land in a newer text.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -168,6 +168,70 @@ pub(super) fn view(
         map.set(range, id);
     }
     (map.to_vec(), versions.unusable)
+}
+
+/// Where the AI deletions of `records` (the live records of one path, in
+/// time order) are in `current`: each place carried from its record's
+/// version onto the current text through a diff, fresh records and stale
+/// ones alike (a person's snapshot says nothing of what an agent removed).
+/// A place inside text that changed since lands where that text now
+/// starts. Whether lines are really gone there is for the range's lineage
+/// to say, against HEAD. Later records win at one place.
+pub(super) fn deletions(
+    records: &[&Record],
+    current: &str,
+    current_blob: Option<&str>,
+    text_of: &mut dyn FnMut(&str) -> Result<Arc<str>, String>,
+) -> (Vec<AiDeletion>, Vec<Unusable>) {
+    let mut out: Vec<AiDeletion> = Vec::new();
+    let mut unusable = Vec::new();
+    for record in records {
+        let Some(file) = record.file().filter(|f| !f.deletions.is_empty()) else { continue };
+        let hunks = if current_blob == Some(file.blob.as_str()) {
+            Vec::new()
+        } else {
+            match text_of(&file.blob) {
+                Ok(text) => {
+                    if file.deletions.iter().any(|d| d.at > text.len() || !text.is_char_boundary(d.at)) {
+                        unusable.push((record.id.clone(), "a deletion's place is outside its file".to_string()));
+                        continue;
+                    }
+                    normalize(&diff(&text, current))
+                }
+                Err(reason) => {
+                    unusable.push((record.id.clone(), reason));
+                    continue;
+                }
+            }
+        };
+        for d in &file.deletions {
+            let at = carry_point(d.at, &hunks).min(current.len());
+            let carried = AiDeletion { at, ..d.clone() };
+            match out.iter_mut().find(|e| e.at == at) {
+                Some(e) => *e = carried,
+                None => out.push(carried),
+            }
+        }
+    }
+    out.sort_by_key(|d| d.at);
+    (out, unusable)
+}
+
+/// Where byte `p` of an old text is in the new one, through `hunks`
+/// (normalized): shifted by what changed before it; inside a replaced
+/// range, where its replacement starts.
+fn carry_point(p: usize, hunks: &[(Range<usize>, usize)]) -> usize {
+    let mut shift: isize = 0;
+    for (old, new_len) in hunks {
+        if p <= old.start {
+            break;
+        }
+        if p < old.end {
+            return (old.start as isize + shift) as usize;
+        }
+        shift += *new_len as isize - old.len() as isize;
+    }
+    (p as isize + shift).max(0) as usize
 }
 
 /// A record's attributed ranges over its own text.
@@ -350,6 +414,30 @@ mod tests {
         assert_eq!(guessed, vec![" ", "\n    ", " ", " ", "\n"]);
     }
 
+    #[test]
+    fn places_of_deletions_follow_the_text() {
+        let old = "a\nb\nc\n";
+        let removed = AiDeletion { at: 2, lines: 1, first: String::new(), attribution: ai("agent") };
+        let mut r = record(1, false, old, &[]);
+        if let super::super::record::Body::Delta(f) = &mut r.body {
+            f.deletions.push(removed);
+        }
+        let mut text_of = |hex: &str| -> Result<Arc<str>, String> {
+            hex.strip_prefix("blob-of-").map(Arc::from).ok_or_else(|| "unknown".to_string())
+        };
+        let at = |current: &str, text_of: &mut dyn FnMut(&str) -> Result<Arc<str>, String>| {
+            let (found, unusable) = deletions(&[&r], current, None, text_of);
+            assert!(unusable.is_empty());
+            found.iter().map(|d| d.at).collect::<Vec<_>>()
+        };
+        assert_eq!(at(old, &mut text_of), [2]);
+        // Lines added above move it; a changed line after it keeps it
+        // before that line.
+        assert_eq!(at("x\ny\na\nb\nc\n", &mut text_of), [6]);
+        assert_eq!(at("a\nB!\nc\n", &mut text_of), [2]);
+        assert_eq!(carry_point(5, &[(2..8, 1)]), 2, "inside replaced text: where it starts");
+    }
+
     fn record(n: u64, snapshot: bool, text: &str, spans: &[(Range<usize>, Attribution)]) -> Record {
         use super::super::record::{Body, FileVersion, SCHEMA_VERSION, SpanRecord};
         let file = FileVersion {
@@ -362,6 +450,7 @@ mod tests {
                 .collect(),
             rationale: None,
             accepted_at: None,
+            deletions: Vec::new(),
         };
         Record {
             schema: SCHEMA_VERSION,

@@ -205,6 +205,9 @@ pub fn render_markdown(report: &Report) -> String {
     let _ = writeln!(out, "| with no provenance at all | {} |", c.without_provenance.len());
     let _ = writeln!(out, "| lines from the range: AI | {} |", c.ai_lines);
     let _ = writeln!(out, "| lines from the range: attested not AI | {} |", c.attested_lines);
+    if c.ai_deletions > 0 {
+        let _ = writeln!(out, "| places where AI deleted lines | {} |", c.ai_deletions);
+    }
     let _ = writeln!(out, "| lines from the range: unknown origin | {} |\n", c.unknown_lines);
     if c.unknown_lines > 0 {
         let _ = writeln!(

@@ -153,6 +153,14 @@ pub fn render_text(report: &Report) -> String {
             format!(": {}", paths.join(", "))
         }
     );
+    if c.ai_deletions > 0 {
+        let _ = writeln!(
+            out,
+            "AI deletions: {} place(s) where a commit with AI evidence removed lines (no AI line is left there; the \
+             unit around each needs sign-off)",
+            c.ai_deletions
+        );
+    }
     let automated = report.approved.iter().filter(|a| !a.automated.is_empty()).count();
     let _ = writeln!(
         out,
