@@ -212,6 +212,26 @@ pub fn compile_soon(language: Language, text: &str) {
     });
 }
 
+/// Compile every pattern of `language`'s queries on another thread, once
+/// per process: for a process that analyses text after text for as long as
+/// it runs (the language server, from the first document of the language
+/// it opens), after which [`queries_for`] gives the whole queries without
+/// looking for words in the text.
+pub fn compile_whole_soon(language: Language) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    static STARTED: [AtomicBool; Language::ALL.len()] = [const { AtomicBool::new(false) }; Language::ALL.len()];
+    if language.grammar().is_none() || STARTED[language as usize].swap(true, Ordering::Relaxed) {
+        return;
+    }
+    std::thread::spawn(move || {
+        for which in [Which::Units, Which::Risk] {
+            if let Some(Ok(file)) = file(language, which) {
+                let _ = file.full();
+            }
+        }
+    });
+}
+
 /// The queries of `language` compiled from exactly the patterns `text`
 /// needs, with no selection reused: for tests that compare them with
 /// [`queries`].
