@@ -26,7 +26,7 @@
 //! them inside the AI attribution, see `provenance::Attribution::intent`
 //! and `store::notes`), nor how front ends lay them out.
 
-use std::sync::LazyLock;
+use std::sync::OnceLock;
 
 use regex::Regex;
 use serde::{Deserialize, Serialize};
@@ -192,32 +192,50 @@ impl Intent {
 /// bytes). `whole` says whether `tail` starts at the file's start; when
 /// not, its first line (cut) is skipped. Malformed lines are skipped.
 pub fn from_transcript(tail: &[u8], whole: bool, call: Option<&str>, level: IntentLevel) -> Option<Intent> {
+    from_transcript_text(&String::from_utf8_lossy(tail), whole, call, level)
+}
+
+/// [`from_transcript`] of a tail already read as text (invalid UTF-8
+/// replaced).
+///
+/// Only the lines that can matter are parsed as JSON: a line is looked
+/// at for the tool call only when it holds the call's id (or a `\u`
+/// escape, which could spell it), and from the call back only as far as
+/// the prompt that started its turn; the tool results after the call
+/// (often most of the bytes read) are never parsed. The answer is the
+/// one a parse of every line gives (a test compares them).
+pub fn from_transcript_text(text: &str, whole: bool, call: Option<&str>, level: IntentLevel) -> Option<Intent> {
     let (prompt_max, said_max) = level.limits()?;
-    let mut text = String::from_utf8_lossy(tail);
-    if !whole {
-        // The first line may be cut anywhere: it is not a record.
-        text = match text.find('\n') {
-            Some(i) => std::borrow::Cow::Owned(text[i + 1..].to_string()),
-            None => return None,
-        };
+    // The first line may be cut anywhere: it is not a record.
+    let text = if whole { text } else { &text[text.find('\n')? + 1..] };
+    let lines: Vec<&str> = text.lines().collect();
+    let target = call.and_then(|id| first_call(&lines, id)).or_else(|| last_call(&lines));
+    // The entries before the call, newest first: of its own line, then of
+    // each line before it.
+    let (line, entries, at) = match target {
+        Some((line, entries, at)) => (line, entries, at),
+        None => (lines.len(), Vec::new(), 0),
+    };
+    let mut prompt: Option<String> = None;
+    let mut said: Option<String> = None;
+    // Lines are parsed as the walk back reaches them.
+    let before = entries[..at]
+        .iter()
+        .rev()
+        .cloned()
+        .chain(lines[..line].iter().rev().flat_map(|l| parse_line(l).into_iter().rev()));
+    for entry in before {
+        match entry {
+            Entry::Prompt(p) => {
+                prompt = Some(p);
+                break;
+            }
+            Entry::Said(s) if said.is_none() => said = Some(s),
+            _ => {}
+        }
     }
-    let entries: Vec<Entry> = text.lines().flat_map(parse_line).collect();
-    let target = call
-        .and_then(|id| entries.iter().position(|e| matches!(e, Entry::Call(c) if c == id)))
-        .or_else(|| entries.iter().rposition(|e| matches!(e, Entry::Call(_))))
-        .unwrap_or(entries.len());
-    let before = &entries[..target];
-    let turn_start = before.iter().rposition(|e| matches!(e, Entry::Prompt(_)));
-    let prompt = turn_start.and_then(|i| match &before[i] {
-        Entry::Prompt(p) => Some(p.as_str()),
-        _ => None,
-    });
-    let said = before[turn_start.map_or(0, |i| i + 1)..].iter().rev().find_map(|e| match e {
-        Entry::Said(s) => Some(s.as_str()),
-        _ => None,
-    });
     let mut intent = Intent {
-        call: call.map(clip_id).or_else(|| match entries.get(target) {
+        call: call.map(clip_id).or_else(|| match entries.get(at) {
             Some(Entry::Call(id)) => Some(clip_id(id)),
             _ => None,
         }),
@@ -226,7 +244,7 @@ pub fn from_transcript(tail: &[u8], whole: bool, call: Option<&str>, level: Inte
     let keep_lines = level == IntentLevel::Full;
     for (slot, text, max) in [(&mut intent.prompt, prompt, prompt_max), (&mut intent.said, said, said_max)] {
         let Some(text) = text else { continue };
-        let (kept, redacted, cut) = excerpt(text, max, keep_lines);
+        let (kept, redacted, cut) = excerpt(&text, max, keep_lines);
         intent.redacted += redacted;
         intent.cut |= cut;
         if !kept.is_empty() {
@@ -236,7 +254,39 @@ pub fn from_transcript(tail: &[u8], whole: bool, call: Option<&str>, level: Inte
     (intent.prompt.is_some() || intent.said.is_some()).then_some(intent)
 }
 
+/// The first mention of tool call `id` among `lines`: the line, its
+/// entries, and the call's place among them. A line is parsed only when
+/// it can hold the id: it holds it as written, or a `\u` escape (JSON may
+/// spell any character so); an id with a character JSON escapes otherwise
+/// (a quote, a backslash, a slash, a control character) is looked for in
+/// every line.
+fn first_call(lines: &[&str], id: &str) -> Option<(usize, Vec<Entry>, usize)> {
+    let verbatim = !id.chars().any(|c| c == '"' || c == '\\' || c == '/' || c.is_control());
+    lines.iter().enumerate().find_map(|(i, line)| {
+        if verbatim && !line.contains(id) && !line.contains("\\u") {
+            return None;
+        }
+        let entries = parse_line(line);
+        let at = entries.iter().position(|e| matches!(e, Entry::Call(c) if c == id))?;
+        Some((i, entries, at))
+    })
+}
+
+/// The last tool call among `lines`, as [`first_call`] returns it; only
+/// lines that name a `tool_use` (or hold a `\u` escape) are parsed.
+fn last_call(lines: &[&str]) -> Option<(usize, Vec<Entry>, usize)> {
+    lines.iter().enumerate().rev().find_map(|(i, line)| {
+        if !line.contains("tool_use") && !line.contains("\\u") {
+            return None;
+        }
+        let entries = parse_line(line);
+        let at = entries.iter().rposition(|e| matches!(e, Entry::Call(_)))?;
+        Some((i, entries, at))
+    })
+}
+
 /// What one transcript line says, for finding an intent.
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Entry {
     /// A prompt the user typed (not a tool's result).
     Prompt(String),
@@ -337,92 +387,158 @@ fn clip_id(id: &str) -> String {
 /// What replaces a secret.
 pub const REDACTED: &str = "[redacted]";
 
+/// A pattern of what looks like a secret, with a test that holds of every
+/// text the pattern can match (a literal it needs). The pattern is compiled
+/// and run only on a text that passes the test: compiling them all costs an
+/// agent hook about 2 ms on every edit, and most texts need none of them.
+/// The tests never change what is redacted (see the tests below, which
+/// compare with every pattern run on every text).
+struct Pattern {
+    source: &'static str,
+    /// A necessary condition for a match in a text.
+    needs: fn(&str) -> bool,
+    regex: OnceLock<Regex>,
+}
+
+impl Pattern {
+    const fn new(source: &'static str, needs: fn(&str) -> bool) -> Pattern {
+        Pattern { source, needs, regex: OnceLock::new() }
+    }
+
+    /// The compiled pattern when `text` may hold a match.
+    fn for_text(&self, text: &str) -> Option<&Regex> {
+        (self.needs)(text).then(|| self.regex.get_or_init(|| Regex::new(self.source).expect("the pattern is valid")))
+    }
+}
+
+fn any_of(text: &str, literals: &[&str]) -> bool {
+    literals.iter().any(|l| text.contains(l))
+}
+
+/// `text` as `(?i)` compares it for patterns written in ASCII: lowercase,
+/// with the two characters whose case folds into ASCII letters (U+017F
+/// LATIN SMALL LETTER LONG S, U+212A KELVIN SIGN) made `s` and `k`.
+fn folded(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '\u{17F}' => 's',
+            '\u{212A}' => 'k',
+            c => c.to_ascii_lowercase(),
+        })
+        .collect()
+}
+
 /// Patterns of secrets, each replaced whole by [`REDACTED`].
-static SECRETS: LazyLock<Vec<Regex>> = LazyLock::new(|| {
-    [
-        // Private key blocks (PEM, OpenSSH), to their end or the text's end.
+static SECRETS: [Pattern; 12] = [
+    // Private key blocks (PEM, OpenSSH), to their end or the text's end.
+    Pattern::new(
         r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----(?s:.*?)(-----END [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----|\z)",
-        // AWS access key ids.
-        r"\b(AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|ANPA|ANVA|APKA)[0-9A-Z]{16}\b",
-        // GitHub tokens.
-        r"\b(ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{30,255}\b",
-        r"\bgithub_pat_[A-Za-z0-9_]{22,255}\b",
-        // GitLab tokens.
-        r"\b(glpat|gldt|glrt|glptt|glsoat|glcbt|gloas)-[A-Za-z0-9_\-]{20,}",
-        // Slack tokens and webhooks.
-        r"\bxox[abposre]-[A-Za-z0-9\-]{10,}",
-        r"https://hooks\.slack\.com/services/[A-Za-z0-9/_\-]+",
-        // OpenAI, Anthropic and similar keys; Stripe keys.
-        r"\bsk-[A-Za-z0-9_\-]{16,}",
-        r"\b[rsp]k_(live|test)_[A-Za-z0-9]{16,}",
-        // Google API keys.
-        r"\bAIza[0-9A-Za-z_\-]{35}",
-        // JSON Web Tokens.
-        r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}",
-        // Bearer tokens.
-        r"(?i)\bbearer\s+[A-Za-z0-9._~+/=\-]{16,}",
-    ]
-    .iter()
-    .map(|p| Regex::new(p).expect("secret patterns are valid"))
-    .collect()
-});
+        |t| t.contains("-----BEGIN "),
+    ),
+    // AWS access key ids.
+    Pattern::new(r"\b(AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|ANPA|ANVA|APKA)[0-9A-Z]{16}\b", |t| {
+        any_of(t, &["AKIA", "ASIA", "ABIA", "ACCA", "AGPA", "AIDA", "AROA", "ANPA", "ANVA", "APKA"])
+    }),
+    // GitHub tokens.
+    Pattern::new(r"\b(ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{30,255}\b", |t| {
+        any_of(t, &["ghp_", "gho_", "ghu_", "ghs_", "ghr_"])
+    }),
+    Pattern::new(r"\bgithub_pat_[A-Za-z0-9_]{22,255}\b", |t| t.contains("github_pat_")),
+    // GitLab tokens.
+    Pattern::new(r"\b(glpat|gldt|glrt|glptt|glsoat|glcbt|gloas)-[A-Za-z0-9_\-]{20,}", |t| {
+        any_of(t, &["glpat-", "gldt-", "glrt-", "glptt-", "glsoat-", "glcbt-", "gloas-"])
+    }),
+    // Slack tokens and webhooks.
+    Pattern::new(r"\bxox[abposre]-[A-Za-z0-9\-]{10,}", |t| t.contains("xox")),
+    Pattern::new(r"https://hooks\.slack\.com/services/[A-Za-z0-9/_\-]+", |t| {
+        t.contains("https://hooks.slack.com/services/")
+    }),
+    // OpenAI, Anthropic and similar keys; Stripe keys.
+    Pattern::new(r"\bsk-[A-Za-z0-9_\-]{16,}", |t| t.contains("sk-")),
+    Pattern::new(r"\b[rsp]k_(live|test)_[A-Za-z0-9]{16,}", |t| any_of(t, &["k_live_", "k_test_"])),
+    // Google API keys.
+    Pattern::new(r"\bAIza[0-9A-Za-z_\-]{35}", |t| t.contains("AIza")),
+    // JSON Web Tokens.
+    Pattern::new(r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}", |t| t.contains("eyJ")),
+    // Bearer tokens.
+    Pattern::new(r"(?i)\bbearer\s+[A-Za-z0-9._~+/=\-]{16,}", |t| folded(t).contains("bearer")),
+];
 
 /// `password=...`, `api_key: "..."`, `export TOKEN=...`: the value.
-static ASSIGNMENT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r#"(?i)\b([A-Za-z0-9_\-]*(password|passwd|pwd|secret|token|api[_\-]?key|access[_\-]?key|private[_\-]?key|credentials?|auth)[A-Za-z0-9_\-]*)(["']?\s*[:=]\s*)("[^"\n]*"|'[^'\n]*'|[^\s,;]+)"#,
-    )
-    .expect("the assignment pattern is valid")
-});
+static ASSIGNMENT: Pattern = Pattern::new(
+    r#"(?i)\b([A-Za-z0-9_\-]*(password|passwd|pwd|secret|token|api[_\-]?key|access[_\-]?key|private[_\-]?key|credentials?|auth)[A-Za-z0-9_\-]*)(["']?\s*[:=]\s*)("[^"\n]*"|'[^'\n]*'|[^\s,;]+)"#,
+    |t| {
+        (t.contains(':') || t.contains('='))
+            && any_of(&folded(t), &["passw", "pwd", "secret", "token", "key", "credential", "auth"])
+    },
+);
 
 /// Credentials in a URL (`https://user:pass@host`).
-static URL_CREDENTIALS: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"://[^/\s:@]+:[^/\s@]+@").expect("the URL pattern is valid"));
+static URL_CREDENTIALS: Pattern = Pattern::new(r"://[^/\s:@]+:[^/\s@]+@", |t| t.contains("://") && t.contains('@'));
 
 /// Long runs of token characters: candidates for a high-entropy secret.
-static LONG_TOKEN: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"[A-Za-z0-9+/=_\-]{32,}").expect("the token pattern is valid"));
+static LONG_TOKEN: Pattern = Pattern::new(r"[A-Za-z0-9+/=_\-]{32,}", |t| {
+    let token = |b: &u8| b.is_ascii_alphanumeric() || b"+/=_-".contains(b);
+    let mut run = 0;
+    t.as_bytes().iter().any(|b| {
+        run = if token(b) { run + 1 } else { 0 };
+        run >= 32
+    })
+});
 
 /// `text` with what looks like a secret replaced by [`REDACTED`], and how
 /// many were: key blocks, cloud and forge tokens, `sk-` keys, JWTs, bearer
 /// tokens, the value of `password=`-like assignments, URL credentials,
 /// and long strings of high entropy.
 pub fn redact(text: &str) -> (String, u32) {
+    redact_with(text, &|pattern: &'static Pattern, text: &str| pattern.for_text(text).cloned())
+}
+
+/// [`redact`], each pattern given by `compiled` (none: it cannot match).
+fn redact_with(text: &str, compiled: &dyn Fn(&'static Pattern, &str) -> Option<Regex>) -> (String, u32) {
     let mut count = 0u32;
     let mut out = text.to_string();
-    for pattern in SECRETS.iter() {
-        let replaced = pattern.replace_all(&out, |_: &regex::Captures<'_>| {
+    for pattern in &SECRETS {
+        let Some(regex) = compiled(pattern, &out) else { continue };
+        let replaced = regex.replace_all(&out, |_: &regex::Captures<'_>| {
             count += 1;
             REDACTED
         });
         out = replaced.into_owned();
     }
-    let replaced = ASSIGNMENT.replace_all(&out, |c: &regex::Captures<'_>| {
-        let value = c.get(4).map_or("", |m| m.as_str());
-        let bare = value.trim_matches(|ch| ch == '"' || ch == '\'');
-        // Already redacted, or a placeholder word rather than a value.
-        if bare.is_empty() || bare == REDACTED || bare.len() < 4 {
-            return c[0].to_string();
-        }
-        count += 1;
-        format!("{}{}{REDACTED}", &c[1], &c[3])
-    });
-    out = replaced.into_owned();
-    let replaced = URL_CREDENTIALS.replace_all(&out, |_: &regex::Captures<'_>| {
-        count += 1;
-        format!("://{REDACTED}@")
-    });
-    out = replaced.into_owned();
-    let replaced = LONG_TOKEN.replace_all(&out, |c: &regex::Captures<'_>| {
-        let token = &c[0];
-        if looks_random(token) {
+    if let Some(regex) = compiled(&ASSIGNMENT, &out) {
+        let replaced = regex.replace_all(&out, |c: &regex::Captures<'_>| {
+            let value = c.get(4).map_or("", |m| m.as_str());
+            let bare = value.trim_matches(|ch| ch == '"' || ch == '\'');
+            // Already redacted, or a placeholder word rather than a value.
+            if bare.is_empty() || bare == REDACTED || bare.len() < 4 {
+                return c[0].to_string();
+            }
             count += 1;
-            REDACTED.to_string()
-        } else {
-            token.to_string()
-        }
-    });
-    (replaced.into_owned(), count)
+            format!("{}{}{REDACTED}", &c[1], &c[3])
+        });
+        out = replaced.into_owned();
+    }
+    if let Some(regex) = compiled(&URL_CREDENTIALS, &out) {
+        let replaced = regex.replace_all(&out, |_: &regex::Captures<'_>| {
+            count += 1;
+            format!("://{REDACTED}@")
+        });
+        out = replaced.into_owned();
+    }
+    if let Some(regex) = compiled(&LONG_TOKEN, &out) {
+        let replaced = regex.replace_all(&out, |c: &regex::Captures<'_>| {
+            let token = &c[0];
+            if looks_random(token) {
+                count += 1;
+                REDACTED.to_string()
+            } else {
+                token.to_string()
+            }
+        });
+        out = replaced.into_owned();
+    }
+    (out, count)
 }
 
 /// Whether a long token looks like a random secret: letters and digits
@@ -578,6 +694,112 @@ mod tests {
         let mut out = lines.join("\n");
         out.push('\n');
         out.into_bytes()
+    }
+
+    /// Every line parsed, as the intent was found before only the lines
+    /// that can matter were.
+    fn from_transcript_reference(tail: &[u8], whole: bool, call: Option<&str>, level: IntentLevel) -> Option<Intent> {
+        let (prompt_max, said_max) = level.limits()?;
+        let mut text = String::from_utf8_lossy(tail);
+        if !whole {
+            text = match text.find('\n') {
+                Some(i) => std::borrow::Cow::Owned(text[i + 1..].to_string()),
+                None => return None,
+            };
+        }
+        let entries: Vec<Entry> = text.lines().flat_map(parse_line).collect();
+        let target = call
+            .and_then(|id| entries.iter().position(|e| matches!(e, Entry::Call(c) if c == id)))
+            .or_else(|| entries.iter().rposition(|e| matches!(e, Entry::Call(_))))
+            .unwrap_or(entries.len());
+        let before = &entries[..target];
+        let turn_start = before.iter().rposition(|e| matches!(e, Entry::Prompt(_)));
+        let prompt = turn_start.and_then(|i| match &before[i] {
+            Entry::Prompt(p) => Some(p.as_str()),
+            _ => None,
+        });
+        let said = before[turn_start.map_or(0, |i| i + 1)..].iter().rev().find_map(|e| match e {
+            Entry::Said(s) => Some(s.as_str()),
+            _ => None,
+        });
+        let mut intent = Intent {
+            call: call.map(clip_id).or_else(|| match entries.get(target) {
+                Some(Entry::Call(id)) => Some(clip_id(id)),
+                _ => None,
+            }),
+            ..Intent::default()
+        };
+        let keep_lines = level == IntentLevel::Full;
+        for (slot, text, max) in [(&mut intent.prompt, prompt, prompt_max), (&mut intent.said, said, said_max)] {
+            let Some(text) = text else { continue };
+            let (kept, redacted, cut) = excerpt(text, max, keep_lines);
+            intent.redacted += redacted;
+            intent.cut |= cut;
+            if !kept.is_empty() {
+                *slot = Some(kept);
+            }
+        }
+        (intent.prompt.is_some() || intent.said.is_some()).then_some(intent)
+    }
+
+    /// Lines of every kind the parse tells apart, and some it skips.
+    fn line_kinds() -> Vec<String> {
+        let both = serde_json::json!({"type": "assistant", "message": {"content": [
+            {"type": "text", "text": "before b"}, {"type": "tool_use", "id": "b", "input": {}},
+            {"type": "text", "text": "after b"}]}})
+        .to_string();
+        let blocks =
+            serde_json::json!({"type": "user", "message": {"content": [{"type": "text", "text": "typed in blocks"}]}})
+                .to_string();
+        let meta =
+            serde_json::json!({"type": "user", "isMeta": true, "message": {"content": "a meta prompt"}}).to_string();
+        vec![
+            user("first prompt"),
+            user("second prompt mentions a and tool_use"),
+            said("words one"),
+            said("words two"),
+            said("   "),
+            call("a"),
+            call("b"),
+            call("c"),
+            call("a/b"),
+            result("a"),
+            result("b"),
+            both,
+            blocks,
+            meta,
+            r#"{"type":"assistant","message":{"content":[{"type":"tool_use","id":"\u007aq"}]}}"#.to_string(),
+            r#"{"type":"assistant","message":{"content":[{"type":"tool_\u0075se","id":"c"}]}}"#.to_string(),
+            r#"{"type":"\u0075ser","message":{"content":"escaped user"}}"#.to_string(),
+            r#"{"type":"assistant","message":{"content":"not blocks"}}"#.to_string(),
+            "{not json".to_string(),
+            String::new(),
+            "[1,2]".to_string(),
+        ]
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
+        #[test]
+        fn only_the_lines_that_matter_are_parsed_and_the_answer_is_the_same(
+            picks in proptest::collection::vec(0..21usize, 0..14),
+            call in proptest::option::of(proptest::sample::select(vec!["a", "b", "c", "d", "zq", "a/b", ""])),
+            whole: bool,
+            full: bool,
+            cut in 0..40usize,
+        ) {
+            let kinds = line_kinds();
+            let lines: Vec<String> = picks.iter().map(|&i| kinds[i].clone()).collect();
+            let mut bytes = transcript(&lines);
+            if !whole {
+                bytes.drain(..cut.min(bytes.len()));
+            }
+            let level = if full { IntentLevel::Full } else { IntentLevel::Summary };
+            proptest::prop_assert_eq!(
+                from_transcript(&bytes, whole, call, level),
+                from_transcript_reference(&bytes, whole, call, level)
+            );
+        }
     }
 
     #[test]
@@ -769,6 +991,103 @@ mod tests {
                 assert!(!json.contains(secret), "{json}");
             }
             assert_eq!(intent.redacted, 3);
+        }
+    }
+
+    /// Every pattern run on every text, as redaction went before each
+    /// pattern had a literal test.
+    fn redact_everything(text: &str) -> (String, u32) {
+        static ALL: std::sync::LazyLock<std::collections::HashMap<&'static str, Regex>> =
+            std::sync::LazyLock::new(|| {
+                let all = SECRETS.iter().chain([&ASSIGNMENT, &URL_CREDENTIALS, &LONG_TOKEN]);
+                all.map(|p| (p.source, Regex::new(p.source).unwrap())).collect()
+            });
+        redact_with(text, &|p, _| Some(ALL[p.source].clone()))
+    }
+
+    /// Pieces of text that each pattern (or its test) turns on, including
+    /// the characters `(?i)` folds into ASCII letters.
+    const PIECES: &[&str] = &[
+        "AKIAIOSFODNN7EXAMPLE",
+        "ASIA",
+        "ghp_",
+        "16C7e42F292c6912E7710c838347Ae178B4a",
+        "github_pat_",
+        "11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyzABCDEFGHIJ",
+        "glpat-",
+        "xxxxXXXX1234567890ab",
+        "xoxb-",
+        "1234567890-0987654321",
+        "https://hooks.slack.com/services/",
+        "T000/B000/XXXXXXXXXXXXXXXX",
+        "sk-",
+        "sk_live_",
+        "pk_test_",
+        "4eC39HqLyjWDarjtT1zdp7dc",
+        "AIza",
+        "SyA-abcdefghijklmnopqrstuvwxyz0123456",
+        "eyJhbGciOiJIUzI1NiJ9",
+        ".",
+        "eyJzdWIiOiIxMjM0NTY3ODkwIn0",
+        "-----BEGIN RSA PRIVATE KEY-----",
+        "\n",
+        "-----END RSA PRIVATE KEY-----",
+        "Bearer ",
+        "BEARER\t",
+        "bearer",
+        "password",
+        "PASSWORD",
+        "pa\u{17F}\u{17F}word",
+        "to\u{212A}en",
+        "api_\u{212A}ey",
+        "Auth",
+        "credentials",
+        "secret",
+        "pwd",
+        "=",
+        ": ",
+        "\"",
+        "'",
+        "hunter22",
+        "correct horse",
+        "://",
+        "bob",
+        ":",
+        "s3cretpass",
+        "@",
+        "example.com",
+        "Zx9Qw3Er5Ty7Ui9Op1As3Df5Gh7Jk9Lz2Xc4Vb6",
+        "aaaaaaaaaaaaaaaa",
+        " ",
+        ",",
+        ";",
+        "é",
+        "\u{202E}",
+        "[redacted]",
+        "token",
+        "key",
+        "=abc123def456",
+    ];
+
+    #[test]
+    fn the_literal_tests_never_change_what_is_redacted() {
+        let mut texts: Vec<String> = PIECES.iter().map(|p| p.to_string()).collect();
+        for a in PIECES {
+            for b in PIECES {
+                texts.push(format!("{a}{b}"));
+                texts.push(format!("x {a} {b} y"));
+            }
+        }
+        for text in &texts {
+            assert_eq!(redact(text), redact_everything(text), "{text:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn literal_tests_agree_with_every_pattern(picks in proptest::collection::vec(0..PIECES.len(), 0..12)) {
+            let text: String = picks.iter().map(|&i| PIECES[i]).collect();
+            proptest::prop_assert_eq!(redact(&text), redact_everything(&text));
         }
     }
 

@@ -723,7 +723,10 @@ pub struct Policy {
     repository: Option<String>,
     override_by: Reviewers,
     trust_files: Vec<String>,
-    trust_matcher: Matcher,
+    /// The matcher of `trust_files`; `None` for the defaults, whose matcher
+    /// is built once, on first use ([`DEFAULT_TRUST_MATCHER`]): most
+    /// commands (an agent hook) never ask, and building it compiles globs.
+    trust_matcher: Option<Matcher>,
     warnings: Vec<String>,
 }
 
@@ -801,11 +804,14 @@ impl Default for Policy {
             repository: None,
             override_by: Reviewers::default(),
             trust_files: DEFAULT_TRUST_FILES.iter().map(|p| p.to_string()).collect(),
-            trust_matcher: default_trust_matcher(),
+            trust_matcher: None,
             warnings: Vec::new(),
         }
     }
 }
+
+/// The matcher of [`DEFAULT_TRUST_FILES`], built when first asked.
+static DEFAULT_TRUST_MATCHER: std::sync::LazyLock<Matcher> = std::sync::LazyLock::new(default_trust_matcher);
 
 /// The matcher of [`DEFAULT_TRUST_FILES`].
 fn default_trust_matcher() -> Matcher {
@@ -977,7 +983,7 @@ impl Policy {
         path == POLICY_FILE
             || path == clean_path(&self.allowed_signers)
             || CODEOWNERS_PATHS.contains(&path)
-            || self.trust_matcher.last_match(path).is_some()
+            || self.trust_matcher.as_ref().unwrap_or(&DEFAULT_TRUST_MATCHER).last_match(path).is_some()
     }
 
     /// What the policy asks of a change to trust file `path`: the approvals
@@ -1597,7 +1603,7 @@ impl Builder<'_> {
                 trust.add(pattern.get_ref(), 0).map_err(|m| self.error(pattern.span(), "trust_files", m))?;
                 policy.trust_files.push(pattern.into_inner());
             }
-            policy.trust_matcher = trust.build().map_err(|m| self.error(0..0, "trust_files", m))?;
+            policy.trust_matcher = Some(trust.build().map_err(|m| self.error(0..0, "trust_files", m))?);
         }
         if let Some(approvals) = raw.approvals {
             self.check_nonzero(&approvals)?;

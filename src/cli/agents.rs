@@ -542,8 +542,18 @@ pub fn patch_paths(patch: &str) -> Vec<String> {
 /// The model of the last assistant entry (`message.model`) in a Claude Code
 /// transcript, given its last bytes (a line cut at the start is skipped).
 pub fn transcript_model(tail: &[u8]) -> Option<String> {
-    let text = String::from_utf8_lossy(tail);
+    transcript_model_text(&String::from_utf8_lossy(tail))
+}
+
+/// [`transcript_model`] of a tail already read as text.
+pub fn transcript_model_text(text: &str) -> Option<String> {
     text.lines().rev().find_map(|line| {
+        // Only an assistant entry names the model: a line without the word
+        // (or a `\u` escape, which could spell it) is not parsed, so the
+        // large tool results after the last assistant entry cost a scan.
+        if !line.contains("assistant") && !line.contains("\\u") {
+            return None;
+        }
         let value: Value = serde_json::from_str(line.trim()).ok()?;
         if value.get("type").and_then(Value::as_str) != Some("assistant") {
             return None;
@@ -880,6 +890,13 @@ mod tests {
         assert_eq!(transcript_model(tail.as_bytes()).as_deref(), Some("claude-opus-4-5-20251101"));
         assert_eq!(transcript_model(b"{\"type\":\"user\"}\n"), None);
         assert_eq!(transcript_model(b""), None);
+        // JSON may spell the words with escapes: still read.
+        let escaped = br#"{"type":"\u0061ssistant","message":{"\u006dodel":"m-1"}}"#;
+        assert_eq!(transcript_model(escaped).as_deref(), Some("m-1"));
+        // Tool results after the last assistant entry are skipped over.
+        let results = "{\"type\":\"user\",\"message\":{\"content\":[{\"type\":\"tool_result\",\"content\":\"x\"}]}}\n";
+        let tail = format!("{}\n{}", TRANSCRIPT.lines().nth(1).unwrap(), results.repeat(100));
+        assert_eq!(transcript_model(tail.as_bytes()).as_deref(), Some("claude-opus-4-5-20251101"));
     }
 
     #[test]

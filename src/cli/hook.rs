@@ -354,9 +354,12 @@ fn payload_intent(repo: &Repository, offered: &intent::Offered) -> Option<Intent
 /// transcript when these bytes do not name it.
 fn from_transcript(path: Option<&str>, call: Option<&str>, level: IntentLevel) -> (Option<String>, Option<Intent>) {
     let tail = path.and_then(|p| transcript::tail(Path::new(p), transcript::TAIL_BUDGET));
-    let intent = tail.as_ref().and_then(|t| intent::from_transcript(&t.bytes, t.whole, call, level));
+    // Read as text once, for the intent and the model.
+    let text = tail.as_ref().map(|t| String::from_utf8_lossy(&t.bytes));
+    let whole = tail.as_ref().is_some_and(|t| t.whole);
+    let intent = text.as_deref().and_then(|t| intent::from_transcript_text(t, whole, call, level));
     let model = model_from_env()
-        .or_else(|| tail.as_ref().and_then(|t| agents::transcript_model(&t.bytes)))
+        .or_else(|| text.as_deref().and_then(agents::transcript_model_text))
         .or_else(|| path.filter(|_| tail.as_ref().is_some_and(|t| !t.whole)).and_then(transcript_model));
     (model, intent)
 }

@@ -21,11 +21,13 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use crate::analysis::base::{Base, Rule};
+use crate::analysis::scope::AtBase;
 use crate::lineage::Claim;
-use crate::policy::Verdict;
+use crate::policy::{Policy, Verdict};
 use crate::provenance::Origin;
 use crate::store::lineage::{self, Lineage};
-use crate::store::notes::NoteRecord;
+use crate::store::notes::{self, NoteRecord};
 use crate::store::policy_file::Source;
 use crate::store::records::{self, Approval};
 
@@ -71,7 +73,9 @@ struct Entry {
     /// The evidence it carries, as `vouch verify` names it: `vouch note`,
     /// `git-ai note`, `trailer: claude`, `aider author`, `bot author: …`.
     evidence: Vec<String>,
-    /// Whether the commit has a vouch note.
+    /// Whether the commit has a vouch note that attests it, as
+    /// `vouch verify` counts notes: a note of nothing but records imported
+    /// from another tool (Agent Trace) adds AI lines and attests nothing.
     note: bool,
     /// Its vouch note says the commit adds no AI text.
     attested_no_ai: bool,
@@ -80,6 +84,12 @@ struct Entry {
     /// Of those, lines AI because they rewrite or move AI text of an
     /// earlier commit shown, not by this commit's own evidence.
     ai_lines_carried: u32,
+    /// Of the lines it added, those attested not AI (a vouch note that
+    /// attests, a git-ai note's human lines).
+    attested_lines: u32,
+    /// Of the lines it added, those nothing says anything of: unattested,
+    /// not human.
+    unknown_lines: u32,
     /// Lines the commit added (in none of its parents' versions).
     added_lines: u32,
     /// Lines the commit removed where its evidence says an AI removed them
@@ -96,7 +106,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let ctx = Context::open()?;
     let repo = &ctx.repo;
     let commits = walk(repo, args.range.as_deref(), args.max_count)?;
-    let policy = ctx.policy(&Source::Worktree)?;
+    let policy = policy_at_base(repo, args.range.as_deref())?;
     let lineage = lineage::walk_commits(repo, walk_order(repo, args.range.as_deref(), &commits)?, None, policy.bots())
         .context("cannot read the history of the commits shown")?;
     let approvals: HashMap<String, Approval> =
@@ -111,6 +121,26 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         Format::Text => write_stdout(&render(&entries, Style::stdout()))?,
     }
     Ok(Outcome::Ok)
+}
+
+/// The policy the commits shown are judged by, as `vouch verify` judges:
+/// for a range `A..B`, the policy at A; otherwise the policy at BASE of the
+/// work in progress ([`crate::analysis::base`]), as `vouch stats` reads it.
+/// Never the working tree's: an edit to `.vouch.toml` that is not part of
+/// BASE changes nothing.
+fn policy_at_base(repo: &Repository, range: Option<&str>) -> anyhow::Result<Policy> {
+    let given = match range.filter(|r| r.contains("..")) {
+        Some(range) => {
+            let (base, _) = crate::verify::parse_range(range)?;
+            let commit = repo
+                .revparse_single(&base)
+                .and_then(|o| o.peel_to_commit())
+                .with_context(|| format!("bad range `{range}`: unknown revision `{base}`"))?;
+            Some(Base { commit: commit.id(), rule: Rule::Given(base) })
+        }
+        None => None,
+    };
+    Ok(AtBase::open(repo, Source::Worktree, given.as_ref())?.policy)
 }
 
 /// The commits to show, newest first.
@@ -186,10 +216,12 @@ fn entry(
         subject: commit.summary().unwrap_or_default().to_string(),
         merge: commit.parent_count() > 1,
         evidence: evidence.map(|e| e.labels()).unwrap_or_default(),
-        note: evidence.is_some_and(|e| e.vouch_note.is_some()),
+        note: evidence.and_then(|e| e.vouch_note.as_deref()).is_some_and(notes::attests),
         attested_no_ai: records.contains(&NoteRecord::NoAi),
         ai_lines: 0,
         ai_lines_carried: 0,
+        attested_lines: 0,
+        unknown_lines: 0,
         added_lines: 0,
         ai_deleted_lines: lineage.deleted.get(&id).copied().unwrap_or(0),
         ai_share: None,
@@ -201,11 +233,16 @@ fn entry(
         e.added_lines += added.added();
         e.ai_lines_carried += added.carried;
         for &(claim, n) in &added.by_claim {
-            if let Claim::Ai(attribution) = lineage.claim_by_id(claim) {
-                e.ai_lines += n;
-                if let Origin::Ai(source) = &attribution.origin {
-                    tools.insert(source.tool.clone(), ());
+            match lineage.claim_by_id(claim) {
+                Claim::Ai(attribution) => {
+                    e.ai_lines += n;
+                    if let Origin::Ai(source) = &attribution.origin {
+                        tools.insert(source.tool.clone(), ());
+                    }
                 }
+                Claim::NotAi(_) => e.attested_lines += n,
+                Claim::Unknown => e.unknown_lines += n,
+                Claim::Outside => {}
             }
         }
     }
@@ -246,7 +283,14 @@ fn render(entries: &[Entry], style: Style) -> String {
                 } else {
                     String::new()
                 };
-                style.yellow(&format!("{:.0}% AI ({}/{} lines{carried})", s * 100.0, e.ai_lines, e.added_lines))
+                let unknown =
+                    if e.unknown_lines > 0 { format!("; {} unattested", e.unknown_lines) } else { String::new() };
+                style.yellow(&format!(
+                    "{:.0}% AI ({}/{} lines{carried}{unknown})",
+                    s * 100.0,
+                    e.ai_lines,
+                    e.added_lines
+                ))
             }
             _ if e.attested_no_ai => "no AI (attested)".to_string(),
             _ if e.evidence.is_empty() => style.dim(&format!("no provenance ({} line(s) unattested)", e.added_lines)),

@@ -20,6 +20,7 @@ use git2::{Oid, Repository, Sort};
 use time::OffsetDateTime;
 
 use super::context::Context;
+use crate::analysis::base::{Base, Rule};
 use crate::analysis::scope::AtBase;
 use crate::lineage::Claim;
 use crate::policy::Policy;
@@ -51,9 +52,12 @@ pub struct Window {
 
 /// Everything the team report holds, read from the repository of `ctx`.
 pub fn collect(ctx: &Context, window: &Window) -> anyhow::Result<TeamReport> {
+    let selection = select(&ctx.repo, window)?;
     // One policy source: BASE's, as the queue, request, approve and verify
-    // judge by.
-    let at = AtBase::open(&ctx.repo, Source::Worktree, None)?;
+    // judge by. A range `A..B` is judged as `vouch verify A..B` judges it,
+    // under the policy and the allowed signers at A; otherwise BASE is the
+    // work in progress's ([`crate::analysis::base`]).
+    let at = AtBase::open(&ctx.repo, Source::Worktree, selection.given_base().as_ref())?;
     let ledger = ctx.ledger()?;
     let requests = records::list::<Request>(&ctx.repo).context("cannot read the sign-off requests")?.records;
     let pending = load_queue(ctx, &ledger, &at, &requests)?;
@@ -68,7 +72,6 @@ pub fn collect(ctx: &Context, window: &Window) -> anyhow::Result<TeamReport> {
         .filter(|r| pending.requests.iter().any(|s| s.id == r.id && s.state.was_live()))
         .cloned()
         .collect();
-    let selection = select(&ctx.repo, window)?;
     let lineage = lineage::walk_commits(&ctx.repo, selection.commits, selection.base, policy.bots())
         .context("cannot read the history of the range")?;
     let commits = commit_lines(&ctx.repo, &lineage)?;
@@ -83,8 +86,23 @@ pub fn collect(ctx: &Context, window: &Window) -> anyhow::Result<TeamReport> {
         in_head,
         triage: queue::triage_savings(&policy, &triage),
         range: selection.label,
-        now: OffsetDateTime::now_utc(),
+        now: now()?,
     }))
+}
+
+/// The time the numbers are as of: now, or the time `SOURCE_DATE_EPOCH`
+/// gives (seconds since 1970, the reproducible-builds convention), so that
+/// a report of the same history can be made again byte for byte.
+fn now() -> anyhow::Result<OffsetDateTime> {
+    match std::env::var("SOURCE_DATE_EPOCH") {
+        Ok(value) => value
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .and_then(|s| OffsetDateTime::from_unix_timestamp(s).ok())
+            .with_context(|| format!("SOURCE_DATE_EPOCH={value:?} is not a time (seconds since 1970)")),
+        Err(_) => Ok(OffsetDateTime::now_utc()),
+    }
 }
 
 /// The queue and every request's state, as this clone sees them: the
@@ -129,6 +147,13 @@ pub struct Selection {
     pub base: Option<Oid>,
     /// The range in words.
     pub label: String,
+}
+
+impl Selection {
+    /// BASE of a `BASE..HEAD` range, as a command given it takes it.
+    pub fn given_base(&self) -> Option<Base> {
+        self.base.map(|commit| Base { commit, rule: Rule::Given(commit.to_string()) })
+    }
 }
 
 /// The commits `window` names.

@@ -46,9 +46,22 @@ pub fn index_has_crlf(repo: &Repository, path: &str) -> bool {
 }
 
 /// The conversion git applies to `content`, the working-tree bytes of
-/// `path`, on the way in.
+/// `path`, on the way in. Only a CRLF ever converts: bytes without one are
+/// stored as they are whatever the attributes say, so they are not read
+/// then (reading them loads the whole index, which an agent hook on a
+/// large repository would otherwise pay on every edit).
 pub fn conversion(repo: &Repository, path: &str, content: &[u8]) -> Conversion {
+    if !has_crlf(content) {
+        return Conversion::None;
+    }
     eol::conversion(eol_rule(repo, path), content, || index_has_crlf(repo, path))
+}
+
+/// Whether `bytes` hold a CRLF. (Not `memchr::memmem`: its first search
+/// asks the processor what it supports, which costs a short-lived process
+/// like an agent hook more than the search, in a virtual machine.)
+fn has_crlf(bytes: &[u8]) -> bool {
+    bytes.contains(&b'\r') && bytes.windows(2).any(|w| w == b"\r\n")
 }
 
 /// `content`, the working-tree bytes of `path`, as git would store them.
@@ -87,5 +100,24 @@ mod tests {
             .unwrap()
             .stdout;
         assert_eq!(stored, to_blob(&repo, "a.rs", crlf).as_ref());
+    }
+
+    #[test]
+    fn bytes_without_a_crlf_convert_to_themselves_under_every_rule() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        git(root, &["init", "-q", "-b", "main"]);
+        let repo = Repository::open(root).unwrap();
+        std::fs::write(root.join(".gitattributes"), "*.rs text eol=crlf\n*.txt text=auto\n").unwrap();
+        git(root, &["config", "core.autocrlf", "true"]);
+        for (path, bytes) in
+            [("a.rs", &b"fn a() {\n}\n"[..]), ("b.txt", b"one\rtwo\n"), ("c.bin", b"\0\r\n"[..2].as_ref())]
+        {
+            assert_eq!(eol::conversion(eol_rule(&repo, path), bytes, || false), Conversion::None, "{path}");
+            assert_eq!(conversion(&repo, path, bytes), Conversion::None, "{path}");
+            assert_eq!(to_blob(&repo, path, bytes).as_ref(), bytes, "{path}");
+        }
+        // With a CRLF, the attributes decide.
+        assert_eq!(conversion(&repo, "a.rs", b"fn a() {\r\n}\r\n"), Conversion::CrlfToLf);
     }
 }

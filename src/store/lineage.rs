@@ -64,10 +64,28 @@ pub struct CommitEvidence {
 impl CommitEvidence {
     /// Each piece of evidence, as a report names it: `vouch note`,
     /// `trailer: claude`, `aider author`, `bot author: …`, `git-ai note`.
+    /// A vouch note is a `vouch note` when it attests its commit
+    /// ([`notes::attests`]); a note of nothing but records imported from
+    /// another tool's format is `imported: <format>` (`imported:
+    /// agent-trace`), which adds AI lines and attests nothing, as verify
+    /// counts it; an empty note says nothing.
     pub fn labels(&self) -> Vec<String> {
         let mut out = Vec::new();
-        if self.vouch_note.is_some() {
-            out.push("vouch note".to_string());
+        if let Some(note) = &self.vouch_note {
+            if notes::attests(note) {
+                out.push("vouch note".to_string());
+            } else {
+                for record in note {
+                    if let NoteRecord::File(f) = record
+                        && let Some(format) = &f.imported
+                    {
+                        let label = format!("imported: {format}");
+                        if !out.contains(&label) {
+                            out.push(label);
+                        }
+                    }
+                }
+            }
         }
         if let Some(declared) = &self.declared {
             out.push(declared.label());
