@@ -365,7 +365,13 @@ impl Bench {
         let out = self.command(&self.vouch, &["init"]).output().unwrap();
         assert!(out.status.success(), "vouch init: {}", String::from_utf8_lossy(&out.stderr));
         self.git(&["add", "-A"]);
-        self.git(&["commit", "-q", "-m", "vouch policy"]);
+        // The policy is a trust file: the gate asks a sign-off for a change
+        // to it, which this setup does not measure.
+        self.git(&["commit", "-q", "--no-verify", "-m", "vouch policy"]);
+        // The agent works on a branch: its commits are the range BASE..HEAD
+        // that the gate and verify judge (on `main` itself BASE is HEAD,
+        // and committed AI text has landed).
+        self.git(&["checkout", "-q", "-b", "feature"]);
     }
 
     /// Agent edit `k` of staged file `f`: a new function before `# end`,

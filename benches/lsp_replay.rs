@@ -4,7 +4,10 @@
 //!
 //! Prints the server's own time per edit (median, p99, from
 //! `vouch/debug/stats`), the latency from the last edit to its diagnostics,
-//! and the server's peak memory. Run: `cargo bench --bench lsp_replay`.
+//! the server's own time per analysis of the edited file (and over the
+//! whole session), and the server's peak memory. Run: `cargo bench --bench lsp_replay`;
+//! with `VOUCH_REPLAY_SERVER=<path to a vouch binary>`, that build is
+//! measured under this harness (to compare builds in interleaved runs).
 
 #[path = "../tests/support/lsp.rs"]
 mod lsp;
@@ -105,10 +108,13 @@ fn main() {
     // The client sent edits faster than anyone types: let the server catch
     // up (a request is answered after every notification before it), then
     // time one last keystroke to its diagnostics, as an editor sees it.
-    server.request("vouch/debug/stats", json!({}));
+    let before = server.request("vouch/debug/stats", json!({}));
     let typing = typed_start.elapsed();
     let mut latencies = Vec::new();
-    for k in 0..20 {
+    // More keystrokes than the 20 timed by default, for a profile of this
+    // phase: `VOUCH_REPLAY_KEYSTROKES=200`.
+    let keystrokes: u32 = std::env::var("VOUCH_REPLAY_KEYSTROKES").ok().and_then(|k| k.parse().ok()).unwrap_or(20);
+    for k in 0..keystrokes {
         version += 1;
         let text = if k % 2 == 0 { "}" } else { "\n" };
         server.change(&uri, version, json!([{ "range": lsp::range(line, 0, line, 0), "text": text }]));
@@ -126,9 +132,31 @@ fn main() {
         stats["medianMicros"], stats["p99Micros"], stats["maxMicros"]
     );
     println!(
-        "latency from the last edit to its diagnostics: median {:.1} ms, max {:.1} ms (20 keystrokes; debounce is 25 ms)",
+        "latency from the last edit to its diagnostics: median {:.1} ms, max {:.1} ms ({keystrokes} keystrokes; debounce is 25 ms)",
         latency.as_secs_f64() * 1e3,
         latencies.last().unwrap().as_secs_f64() * 1e3
+    );
+    // The server's own time to analyse the document after each of those
+    // keystrokes (units judged, diagnostics and regions made): the part of
+    // the latency that is not the debounce.
+    let new = stats["analyses"].as_u64().unwrap_or(0).saturating_sub(before["analyses"].as_u64().unwrap_or(0));
+    let last = |key: &str| {
+        let recent: Vec<u64> = stats[key].as_array().into_iter().flatten().filter_map(|v| v.as_u64()).collect();
+        let mut last: Vec<u64> = recent[recent.len().saturating_sub(new as usize)..].to_vec();
+        last.sort_unstable();
+        last
+    };
+    let (wall, cpu) = (last("recentAnalyseMicros"), last("recentAnalyseCpuMicros"));
+    println!(
+        "server time per analysis of that file: median {} µs (CPU {} µs), max {} µs ({} analyses); over the whole session: median {} µs (CPU {} µs), p99 {} µs ({} analyses)",
+        wall.get(wall.len() / 2).copied().unwrap_or(0),
+        cpu.get(cpu.len() / 2).copied().unwrap_or(0),
+        wall.last().copied().unwrap_or(0),
+        wall.len(),
+        stats["analyseMedianMicros"],
+        stats["analyseCpuMedianMicros"],
+        stats["analyseP99Micros"],
+        stats["analyses"]
     );
     println!("peak memory of the server with {FILES} files open: {:.0} MiB", peak_rss_mib(pid));
     server.shutdown();

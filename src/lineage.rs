@@ -262,9 +262,7 @@ impl Evidence {
 /// The lines of `bytes`, split after each LF (git's lines), each with its
 /// LF.
 pub fn split_lines(bytes: &[u8]) -> Vec<&[u8]> {
-    // What `bytes.split_inclusive(|&b| b == b'\n')` gives, found with
-    // memchr: every version the lineage reads is split, some twice.
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(bytes.len() / 32 + 1);
     let mut start = 0;
     for end in memchr::memchr_iter(b'\n', bytes) {
         out.push(&bytes[start..=end]);
@@ -279,6 +277,28 @@ pub fn split_lines(bytes: &[u8]) -> Vec<&[u8]> {
 /// How many lines [`split_lines`] finds in `bytes`.
 pub fn count_lines(bytes: &[u8]) -> usize {
     memchr::memchr_iter(b'\n', bytes).count() + usize::from(bytes.last().is_some_and(|&b| b != b'\n'))
+}
+
+/// Where each line of `bytes` ends (just past its LF, or at the end of the
+/// text), as [`split_lines`] splits them.
+pub fn line_ends(bytes: &[u8]) -> Vec<usize> {
+    let mut out: Vec<usize> = memchr::memchr_iter(b'\n', bytes).map(|i| i + 1).collect();
+    if out.last().copied().unwrap_or(0) < bytes.len() {
+        out.push(bytes.len());
+    }
+    out
+}
+
+/// The lines of `bytes` that end at `ends` (from [`line_ends`]).
+pub fn lines_at<'b>(bytes: &'b [u8], ends: &[usize]) -> Vec<&'b [u8]> {
+    let mut start = 0;
+    ends.iter()
+        .map(|&end| {
+            let line = &bytes[start..end];
+            start = end;
+            line
+        })
+        .collect()
 }
 
 /// The one line of a version that is not text: the object id behind a
@@ -480,9 +500,11 @@ fn move_key(line: &[u8]) -> Option<u64> {
     if !is_telling(line) {
         return None;
     }
+    // The bytes other than whitespace, written in runs: the hasher reads
+    // a stream of bytes, so this is the hash of writing them one by one.
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    for &b in line.iter().filter(|b| !b.is_ascii_whitespace()) {
-        b.hash(&mut hasher);
+    for run in line.split(u8::is_ascii_whitespace).filter(|r| !r.is_empty()) {
+        hasher.write(run);
     }
     Some(hasher.finish())
 }
@@ -640,6 +662,17 @@ impl<'a> Change<'a> {
         }
     }
 
+    /// The lines of the new version.
+    pub fn new_lines(&self) -> &[&'a [u8]] {
+        &self.new
+    }
+
+    /// The runs of lines equal in parent `parent`'s version and the new
+    /// one, as (old start, new start, length).
+    pub fn equal_runs(&self, parent: usize) -> &[(usize, usize, usize)] {
+        self.alignments.get(parent).map_or(&[], |a| &a.equal)
+    }
+
     /// Which lines of the new version are the change's own: found in no
     /// parent's version (added, or rewritten in place). What the change
     /// adds, as a diff counts it, for the range's statistics.
@@ -656,14 +689,17 @@ impl<'a> Change<'a> {
     /// The tags of the new version, `commit` being the change's commit.
     pub fn finish(&self, table: &mut Table, pool: &Pool, commit: u32, evidence: &Evidence) -> Vec<Tag> {
         let n = self.new.len();
-        let mut matched: Vec<Vec<Tag>> = vec![Vec::new(); n];
+        // The tag each parent gives each new line it has (the equal runs of
+        // one alignment never overlap): line `j`'s are `matched[j * p..][..p]`.
+        let p = self.parents.len();
+        let mut matched: Vec<Option<Tag>> = vec![None; n * p];
         // For own lines: the first AI claim among the lines their hunks
         // replaced, and who touched those lines.
         let mut replaced: Vec<(Option<ClaimId>, SetId)> = vec![(None, EMPTY); n];
-        for (parent, alignment) in self.parents.iter().zip(&self.alignments) {
+        for (i, (parent, alignment)) in self.parents.iter().zip(&self.alignments).enumerate() {
             for &(old, new, len) in &alignment.equal {
                 for k in 0..len {
-                    matched[new + k].push(parent.tags[old + k]);
+                    matched[(new + k) * p + i] = Some(parent.tags[old + k]);
                 }
             }
             for (old, new) in &alignment.hunks {
@@ -681,9 +717,14 @@ impl<'a> Change<'a> {
         let own = table.single(commit);
         let mut tags = Vec::with_capacity(n);
         let mut why = vec![Why::Other; n];
+        let mut from_parents: Vec<Tag> = Vec::with_capacity(p);
+        let mut own_lines: Vec<bool> = Vec::with_capacity(n);
         for j in 0..n {
-            if !matched[j].is_empty() {
-                let mut tag = table.combine(&matched[j]);
+            from_parents.clear();
+            from_parents.extend(matched[j * p..(j + 1) * p].iter().flatten());
+            own_lines.push(from_parents.is_empty());
+            if !from_parents.is_empty() {
+                let mut tag = table.combine(&from_parents);
                 // A note of this commit that calls a line of the range AI
                 // outranks an earlier claim that it is not (text committed
                 // before the note that records it): never a line from
@@ -715,7 +756,6 @@ impl<'a> Change<'a> {
             };
             tags.push(Tag { claim, commits });
         }
-        let own_lines: Vec<bool> = matched.iter().map(Vec::is_empty).collect();
         fill_around_moves(table, &self.new, &mut tags, &why, &own_lines);
         tags
     }
@@ -806,27 +846,37 @@ impl<'a> Change<'a> {
 /// line through plain lines takes that line's tag.
 fn fill_around_moves(table: &mut Table, lines: &[&[u8]], tags: &mut [Tag], why: &[Why], eligible: &[bool]) {
     let n = lines.len();
+    // Forward, then backward: a plain line takes the tag of the nearest
+    // moved line before it, then of the nearest after it.
+    fill_pass(table, lines, tags, why, eligible, 0..n);
+    fill_pass(table, lines, tags, why, eligible, (0..n).rev());
+}
+
+/// One pass of [`fill_around_moves`], over the lines in `order`.
+fn fill_pass(
+    table: &mut Table,
+    lines: &[&[u8]],
+    tags: &mut [Tag],
+    why: &[Why],
+    eligible: &[bool],
+    order: impl Iterator<Item = usize>,
+) {
     let plain = |j: usize| !is_telling(lines[j]);
-    for pass in 0..2 {
-        // Forward, then backward: a plain line takes the tag of the nearest
-        // moved line before it, then of the nearest after it.
-        let order: Box<dyn Iterator<Item = usize>> = if pass == 0 { Box::new(0..n) } else { Box::new((0..n).rev()) };
-        let mut carry: Option<Tag> = None;
-        for j in order {
-            if !eligible[j] {
-                carry = None;
-            } else if why[j] == Why::Moved {
-                carry = Some(tags[j]);
-            } else if plain(j) {
-                if let Some(tag) = carry
-                    && !table.is_ai(tags[j].claim)
-                {
-                    let commits = table.union(tags[j].commits, tag.commits);
-                    tags[j] = Tag { claim: tag.claim, commits };
-                }
-            } else {
-                carry = None;
+    let mut carry: Option<Tag> = None;
+    for j in order {
+        if !eligible[j] {
+            carry = None;
+        } else if why[j] == Why::Moved {
+            carry = Some(tags[j]);
+        } else if plain(j) {
+            if let Some(tag) = carry
+                && !table.is_ai(tags[j].claim)
+            {
+                let commits = table.union(tags[j].commits, tag.commits);
+                tags[j] = Tag { claim: tag.claim, commits };
             }
+        } else {
+            carry = None;
         }
     }
 }
@@ -846,10 +896,23 @@ const BLOCK_GAP: usize = 3;
 /// line is not enough here, where no order says it moved: short lines
 /// (`x += 1`) recur in any code base.
 pub fn settle(table: &mut Table, pool: &Pool, lines: &[&[u8]], tags: &mut [Tag], base: Option<&[&[u8]]>) {
-    if let Some(base) = base {
-        for (_, new, len) in align(base, lines).equal {
-            tags[new..new + len].fill(OUTSIDE);
-        }
+    let equal = base.map(|base| align(base, lines).equal).unwrap_or_default();
+    settle_aligned(table, pool, lines, tags, &equal);
+}
+
+/// [`settle`], given the runs of lines equal in BASE's version and `lines`
+/// (as (BASE start, start, length), the equal runs of the alignment
+/// [`settle`] makes: a caller that just aligned the same two versions
+/// passes its own).
+pub fn settle_aligned(
+    table: &mut Table,
+    pool: &Pool,
+    lines: &[&[u8]],
+    tags: &mut [Tag],
+    base_equal: &[(usize, usize, usize)],
+) {
+    for &(_, new, len) in base_equal {
+        tags[new..new + len].fill(OUTSIDE);
     }
     let eligible: Vec<bool> = tags.iter().map(|t| t.claim != OUTSIDE.claim && !table.is_ai(t.claim)).collect();
     let found: Vec<(usize, Tag)> =
@@ -873,6 +936,7 @@ pub fn settle(table: &mut Table, pool: &Pool, lines: &[&[u8]], tags: &mut [Tag],
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::provenance::{AiSource, Evidence as Ev};
 
     proptest::proptest! {
         #[test]
@@ -882,9 +946,9 @@ mod tests {
             let want: Vec<&[u8]> = bytes.split_inclusive(|&b| b == b'\n').collect();
             proptest::prop_assert_eq!(split_lines(&bytes), want.clone());
             proptest::prop_assert_eq!(count_lines(&bytes), want.len());
+            proptest::prop_assert_eq!(lines_at(&bytes, &line_ends(&bytes)), want);
         }
     }
-    use crate::provenance::{AiSource, Evidence as Ev};
 
     fn ai(table: &mut Table, tool: &str) -> ClaimId {
         let source = AiSource { tool: tool.into(), model: None, session: None, kind: None };
@@ -927,6 +991,26 @@ mod tests {
         let tags = step(table, pool, Some((BASE, &outside)), &text, 0, &whole);
         assert_eq!(labels(table, &tags), "oooAAAA");
         (text, tags)
+    }
+
+    #[test]
+    fn move_keys_are_the_hash_of_the_bytes_other_than_whitespace() {
+        // Kept pools (the lineage cache) hold these keys: the hash of every
+        // byte but whitespace, written one by one, whatever the code that
+        // writes them.
+        let one_by_one = |line: &[u8]| {
+            let mut hasher = std::collections::hash_map::DefaultHasher::new();
+            for &b in line.iter().filter(|b| !b.is_ascii_whitespace()) {
+                b.hash(&mut hasher);
+            }
+            hasher.finish()
+        };
+        for line in
+            ["    let x = a + b;\n", "x", "\tfoo(bar,  baz)\r\n", "é ü\u{202e}1", " a b c d e f g h i j k l m n o p "]
+        {
+            assert_eq!(move_key(line.as_bytes()), Some(one_by_one(line.as_bytes())), "{line:?}");
+        }
+        assert_eq!(move_key(b"  }\n"), None);
     }
 
     #[test]

@@ -1184,24 +1184,49 @@ fn is_email(s: &str) -> bool {
 
 /// A set of gitignore-like patterns, each owned by an entry (a rule, a
 /// CODEOWNERS line); answers which entry matched last.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 struct Matcher {
     set: GlobSet,
     owner: Vec<usize>,
+    /// The last path asked about and its answer: the units of one file ask
+    /// about the same path one after another (hundreds of times in a large
+    /// file), and the patterns never change.
+    last: std::sync::Mutex<Option<(String, Option<usize>)>>,
+}
+
+impl Clone for Matcher {
+    fn clone(&self) -> Matcher {
+        Matcher::new(self.set.clone(), self.owner.clone())
+    }
 }
 
 impl Default for Matcher {
     fn default() -> Matcher {
-        Matcher { set: GlobSet::empty(), owner: Vec::new() }
+        Matcher::new(GlobSet::empty(), Vec::new())
     }
 }
 
 impl Matcher {
+    fn new(set: GlobSet, owner: Vec<usize>) -> Matcher {
+        Matcher { set, owner, last: std::sync::Mutex::new(None) }
+    }
+
     fn last_match(&self, path: &str) -> Option<usize> {
         if self.owner.is_empty() {
             return None;
         }
-        self.set.matches(clean_path(path)).into_iter().map(|i| self.owner[i]).max()
+        let path = clean_path(path);
+        if let Ok(last) = self.last.lock()
+            && let Some((asked, answer)) = &*last
+            && asked == path
+        {
+            return *answer;
+        }
+        let answer = self.set.matches(path).into_iter().map(|i| self.owner[i]).max();
+        if let Ok(mut last) = self.last.lock() {
+            *last = Some((path.to_string(), answer));
+        }
+        answer
     }
 }
 
@@ -1233,7 +1258,7 @@ impl MatcherBuilder {
 
     fn build(self) -> Result<Matcher, String> {
         let set = self.builder.build().map_err(|e| format!("invalid path patterns: {e}"))?;
-        Ok(Matcher { set, owner: self.owner })
+        Ok(Matcher::new(set, self.owner))
     }
 }
 

@@ -183,45 +183,86 @@ pub struct AiDeletion {
 /// blank lines between the functions an agent wrote are its lines, and the
 /// blank line a person left before them is not.
 pub fn line_attributions(text: &[u8], spans: &[(Range<usize>, Attribution)]) -> Vec<Option<Attribution>> {
-    let is_ws = |b: u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c);
     let mut out = Vec::new();
     let mut start = 0;
     let mut next = 0;
     while start < text.len() {
-        let end = text[start..].iter().position(|&b| b == b'\n').map_or(text.len(), |i| start + i + 1);
+        let end = memchr::memchr(b'\n', &text[start..]).map_or(text.len(), |i| start + i + 1);
         while next < spans.len() && spans[next].0.end <= start {
             next += 1;
         }
-        let line = &text[start..end];
-        let blank = line.iter().all(|&b| is_ws(b));
-        let mut found = None;
-        let mut covered = start;
-        for (range, attr) in spans[next..].iter().take_while(|(r, _)| r.start < end) {
-            if !attr.is_ai() {
-                continue;
-            }
-            let (a, b) = (range.start.max(start), range.end.min(end));
-            if a >= b {
-                continue;
-            }
-            if blank {
-                // Contiguous AI coverage from the line's start.
-                if a <= covered {
-                    covered = covered.max(b);
-                    found.get_or_insert(attr);
-                }
-            } else if text[a..b].iter().any(|&c| !is_ws(c)) {
-                found = Some(attr);
-                break;
-            }
-        }
-        if blank && covered < end {
-            found = None;
-        }
-        out.push(found.cloned());
+        out.push(line_attribution(text, start..end, &spans[next..]).cloned());
         start = end;
     }
     out
+}
+
+/// The lines of `text` that [`line_attributions`] calls AI, with their
+/// attribution, given the lines (as git splits them, in order: what a
+/// line index already knows): only the lines `spans` touch are looked at.
+pub fn ai_lines_at(
+    text: &[u8],
+    lines: &[Range<usize>],
+    spans: &[(Range<usize>, Attribution)],
+) -> Vec<(usize, Attribution)> {
+    let mut out = Vec::new();
+    let mut next = 0;
+    let mut i = 0;
+    while i < lines.len() {
+        let Range { start, end } = lines[i].clone();
+        while next < spans.len() && spans[next].0.end <= start {
+            next += 1;
+        }
+        let Some((span, _)) = spans.get(next) else { break };
+        if span.start >= end {
+            // No span reaches this line, nor any line before the one the
+            // next span starts on.
+            i = i.max(lines.partition_point(|l| l.end <= span.start));
+            continue;
+        }
+        if let Some(attr) = line_attribution(text, start..end, &spans[next..]) {
+            out.push((i, attr.clone()));
+        }
+        i += 1;
+    }
+    out
+}
+
+/// The attribution of the line `start..end` of `text` by [`line_attributions`]'s
+/// rule, from `spans` (sorted; those that end before the line left out).
+fn line_attribution<'s>(
+    text: &[u8],
+    Range { start, end }: Range<usize>,
+    spans: &'s [(Range<usize>, Attribution)],
+) -> Option<&'s Attribution> {
+    let is_ws = |b: u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c);
+    let line = &text[start..end];
+    let blank = line.iter().all(|&b| is_ws(b));
+    let mut found = None;
+    let mut covered = start;
+    for (range, attr) in spans.iter().take_while(|(r, _)| r.start < end) {
+        if !attr.is_ai() {
+            continue;
+        }
+        let (a, b) = (range.start.max(start), range.end.min(end));
+        if a >= b {
+            continue;
+        }
+        if blank {
+            // Contiguous AI coverage from the line's start.
+            if a <= covered {
+                covered = covered.max(b);
+                found.get_or_insert(attr);
+            }
+        } else if text[a..b].iter().any(|&c| !is_ws(c)) {
+            found = Some(attr);
+            break;
+        }
+    }
+    if blank && covered < end {
+        found = None;
+    }
+    found
 }
 
 /// An index into a map's table of attributions.
@@ -803,6 +844,35 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// The language server's sparse count of a buffer's AI lines
+        /// (given its lines, looking only at those a span touches) follows
+        /// the one rule every other count follows.
+        #[test]
+        fn ai_lines_at_are_the_ai_lines_of_line_attributions(
+            text in "[a \t\n\r]{0,60}",
+            cuts in proptest::collection::vec((0usize..64, 0usize..12, proptest::bool::ANY), 0..6),
+        ) {
+            let source = AiSource { tool: "t".into(), model: None, session: None, kind: None };
+            let ai = Attribution::ai(source, Evidence::Editor, None);
+            let mut spans: Vec<(Range<usize>, Attribution)> = Vec::new();
+            let mut at = 0;
+            for (gap, len, is_ai) in cuts {
+                let start = (at + gap).min(text.len());
+                let end = (start + len).min(text.len());
+                if start < end {
+                    spans.push((start..end, if is_ai { ai.clone() } else { Attribution::typed() }));
+                }
+                at = end;
+            }
+            let dense: Vec<(usize, Attribution)> = line_attributions(text.as_bytes(), &spans)
+                .into_iter()
+                .enumerate()
+                .filter_map(|(i, a)| a.map(|a| (i, a)))
+                .collect();
+            let lines = crate::store::notes::line_spans(text.as_bytes());
+            proptest::prop_assert_eq!(ai_lines_at(text.as_bytes(), &lines, &spans), dense);
+        }
+
         #[test]
         fn diff_hunks_are_ordered_and_rebuild_the_new_text(
             old in "[a\n\r é😀]{0,40}",

@@ -52,6 +52,11 @@ pub fn blob_fingerprints(facts: &mut [UnitFacts], language: Language, text: &str
 /// says agents removed lines, as byte offsets of the buffer in the form git
 /// stores: the units around them need sign-off as the
 /// gate's do.
+///
+/// The language server calls this after every pause in typing, on files of
+/// any size: each step reads the buffer once, HEAD's and BASE's versions
+/// of the file come from the scope's cache, and the blob id of the buffer
+/// is computed only when a pending squash or pick needs it.
 #[allow(clippy::too_many_arguments)] // What the buffer is and what is known of it, each needed once.
 pub fn judge_buffer(
     repo: &Repository,
@@ -65,49 +70,68 @@ pub fn judge_buffer(
 ) -> anyhow::Result<Vec<JudgedUnit>> {
     let text = doc.text().as_str().to_string();
     let conversion = crate::store::attributes::conversion(repo, rel, text.as_bytes());
-    let blob = crate::eol::apply(conversion, text.as_bytes()).into_owned();
+    let blob = crate::eol::apply(conversion, text.as_bytes());
+    // The buffer's lines as git splits them: the document keeps them.
+    let buffer_lines = git_line_spans(doc.text());
+    debug_assert_eq!(buffer_lines, crate::store::notes::line_spans(text.as_bytes()));
     // The editor's AI text, line by line (one rule for every count), laid
-    // on the blob's lines.
+    // on the blob's lines (git's end-of-line conversion keeps every LF).
     let shown: Vec<(Range<usize>, Attribution)> =
         doc.provenance().to_vec().into_iter().filter(|(_, a)| a.is_ai()).collect();
-    let per_line = crate::provenance::line_attributions(text.as_bytes(), &shown);
-    let blob_lines = crate::store::notes::line_spans(&blob);
-    let spans: Vec<(Range<usize>, Attribution)> =
-        blob_lines.iter().zip(&per_line).filter_map(|(r, a)| a.as_ref().map(|a| (r.clone(), a.clone()))).collect();
-    let id = git2::Oid::hash_object(git2::ObjectType::Blob, &blob)?;
-    let file = super::attribution::FileVersion {
-        path: rel.to_string(),
-        history_path: rel.to_string(),
-        blob: id,
-        content: Content::of_blob(blob),
+    let ai_lines = crate::provenance::ai_lines_at(text.as_bytes(), &buffer_lines, &shown);
+    // The buffer is UTF-8, and so is its blob (the conversion only adds or
+    // removes CRs).
+    let blob: Result<String, Vec<u8>> = match blob {
+        std::borrow::Cow::Borrowed(_) => Ok(text.clone()),
+        std::borrow::Cow::Owned(bytes) => String::from_utf8(bytes).map_err(|e| e.into_bytes()),
     };
     let mut deletions = deletions.to_vec();
-    let spans = match derived {
-        Some(derived) => {
-            let (spans, more) = super::derived::carried_all(repo, derived, &file, spans)?;
-            for d in more {
-                if !deletions.iter().any(|e| e.at == d.at) {
-                    deletions.push(d);
+    let next = match (derived.filter(|d| d.claims_ai(rel)), blob) {
+        (None, Ok(blob)) => scope.next_commit_text(repo, rel, blob, ai_lines, &deletions, people)?,
+        // What a pending squash or pick carries is found by the blob's id.
+        (carried_from, blob) => {
+            let blob = blob.map(String::into_bytes).unwrap_or_else(|bytes| bytes);
+            let blob_lines = crate::store::notes::line_spans(&blob);
+            let spans: Vec<(Range<usize>, Attribution)> =
+                ai_lines.into_iter().filter_map(|(i, a)| blob_lines.get(i).map(|r| (r.clone(), a))).collect();
+            let id = git2::Oid::hash_object(git2::ObjectType::Blob, &blob)?;
+            let file = super::attribution::FileVersion {
+                path: rel.to_string(),
+                history_path: rel.to_string(),
+                blob: id,
+                content: Content::of_blob(blob),
+            };
+            let spans = match carried_from {
+                Some(derived) => {
+                    let (spans, more) = super::derived::carried_all(repo, derived, &file, spans)?;
+                    for d in more {
+                        if !deletions.iter().any(|e| e.at == d.at) {
+                            deletions.push(d);
+                        }
+                    }
+                    spans
                 }
-            }
-            spans
+                None => spans,
+            };
+            scope.next_commit(repo, &[NextFile { file, spans, deletions }], &[], people, false)?
         }
-        None => spans,
     };
-    let content = file.content.clone();
-    let pending = NextFile { file, spans, deletions };
-    let next = scope.next_commit(repo, &[pending], &[], people, false)?;
+    // The blob, as the next commit holds it.
+    let stored = next.content(rel);
+    let content: &[u8] = stored.map_or(&[], Content::as_bytes);
     // Verify's AI lines, in the buffer's coordinates.
-    let buffer_lines = crate::store::notes::line_spans(text.as_bytes());
-    let claims = next.line_claims(rel);
-    let in_scope: Vec<(Range<usize>, Attribution)> =
-        buffer_lines.iter().zip(&claims).filter_map(|(r, a)| a.as_ref().map(|a| (r.clone(), a.clone()))).collect();
+    let in_scope: Vec<(Range<usize>, Attribution)> = next
+        .ai_line_claims(rel)
+        .into_iter()
+        .filter_map(|(i, a)| buffer_lines.get(i).map(|r| (r.clone(), a.clone())))
+        .collect();
     let ranges: Vec<Range<usize>> = in_scope.iter().map(|(r, _)| r.clone()).collect();
     let map = ProvenanceMap::from_ranges(text.len(), &in_scope);
     let mut facts = signoff::facts_of(doc.units_holding(&ranges), &map, &text);
     // Verify's AI deletions, in the buffer's coordinates (by line: the
     // blob's lines are the buffer's).
-    let in_blob = next.ai_deletions(rel, &content);
+    let in_blob = stored.map(|c| next.ai_deletions(rel, c)).unwrap_or_default();
+    let blob_lines = if in_blob.is_empty() { Vec::new() } else { crate::store::notes::line_spans(content) };
     let to_buffer = |at: usize| {
         let line = blob_lines.partition_point(|l| l.start < at);
         buffer_lines.get(line).map_or(text.len(), |l| l.start)
@@ -127,14 +151,21 @@ pub fn judge_buffer(
             .filter(|(_, s)| f.deletions.iter().any(|d| d.at == s.at))
             .map(|(b, _)| b.at)
             .collect();
-        let (commits, touched, people) = next.touching(rel, first, last, content.as_bytes(), &at);
+        let (commits, touched, people) = next.touching(rel, first, last, content, &at);
         let unit =
             ScopedUnit { path: rel.to_string(), facts: f, line: first, end_line: last, commits, next: touched, people };
         out.push(judge.unit(&unit));
     }
     // AI text the buffer shows that verify will not ask about: it landed
-    // before BASE.
-    let mut landed = signoff::unit_facts(doc);
+    // before BASE. Each unit holding the buffer's AI text holds some of
+    // it, so when all of it lies in the units just judged, every such unit
+    // overlaps one of them and none is added: they are not looked for.
+    let judged: Vec<Range<usize>> = out.iter().map(|u| u.facts.unit.range.clone()).collect();
+    let mut landed = if within(text.as_bytes(), &doc.provenance().ai_ranges(), &judged) {
+        Vec::new()
+    } else {
+        signoff::unit_facts(doc)
+    };
     blob_fingerprints(&mut landed, doc.language(), &text, conversion);
     for f in landed {
         if out
@@ -158,4 +189,114 @@ pub fn judge_buffer(
     }
     out.sort_by_key(|u| u.facts.unit.range.start);
     Ok(out)
+}
+
+/// The byte range of each line of `text` as git splits them (at LF only,
+/// each with its LF; no empty last line), from its line index.
+fn git_line_spans(text: &crate::text::Text) -> Vec<Range<usize>> {
+    let index = text.git_lines();
+    (0..index.len())
+        .filter_map(|i| {
+            let start = index.line_start(i)?;
+            let end = index.line_start(i + 1).unwrap_or(text.len());
+            (start < end).then_some(start..end)
+        })
+        .collect()
+}
+
+/// Whether every byte of `text` in `ranges` that is not whitespace lies in
+/// one of `covers` (any order, may overlap).
+fn within(text: &[u8], ranges: &[Range<usize>], covers: &[Range<usize>]) -> bool {
+    let mut cover: Vec<Range<usize>> = covers.to_vec();
+    cover.sort_by_key(|r| r.start);
+    let is_ws = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r');
+    for r in ranges {
+        let mut at = r.start.min(text.len());
+        let end = r.end.min(text.len());
+        for c in &cover {
+            if at >= end {
+                break;
+            }
+            if c.end <= at {
+                continue;
+            }
+            if c.start > at && !text[at..c.start.min(end)].iter().all(is_ws) {
+                return false;
+            }
+            at = at.max(c.end);
+        }
+        if at < end && !text[at..end].iter().all(is_ws) {
+            return false;
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::syntax::{Language, SyntaxTree, units};
+    use crate::text::Text;
+
+    #[test]
+    fn within_looks_at_what_is_not_whitespace() {
+        let text = b"ab  cd\n  ef\n";
+        let check = |ranges: &[(usize, usize)], cover: &[(usize, usize)]| {
+            let ranges: Vec<Range<usize>> = ranges.iter().map(|&(a, b)| a..b).collect();
+            let cover: Vec<Range<usize>> = cover.iter().map(|&(a, b)| a..b).collect();
+            within(text, &ranges, &cover)
+        };
+        assert!(check(&[(0, 2)], &[(0, 2)]));
+        assert!(check(&[(0, 4)], &[(0, 2)]), "trailing spaces need no cover");
+        assert!(!check(&[(0, 6)], &[(0, 2)]));
+        assert!(check(&[(0, 6)], &[(4, 6), (0, 2)]), "covers in any order");
+        assert!(check(&[(0, 12)], &[(9, 11), (0, 3), (3, 6)]));
+        assert!(!check(&[(0, 12)], &[(0, 6), (10, 12)]), "`e` is not covered");
+        assert!(check(&[], &[]));
+        assert!(check(&[(6, 9)], &[]), "only whitespace");
+    }
+
+    const SOURCE: &str = "use std::fs;\n\n/// A.\nstruct A { x: u8 }\n\nimpl A {\n    /// Get.\n    fn get(&self) -> u8 { self.x } // why\n\n    fn put(&mut self) {\n        fs::remove_file(\"x\").ok();\n    }\n}\n\n// loose\nconst C: u8 = 1;\nfn broken( {\n";
+
+    proptest::proptest! {
+        /// What `judge_buffer` relies on to skip looking for units of AI
+        /// text that landed before BASE: when the non-whitespace bytes of
+        /// the buffer's AI text all lie in the units judged (those holding
+        /// verify's AI lines), every unit holding that AI text overlaps
+        /// one of them.
+        #[test]
+        fn units_of_covered_ai_text_overlap_the_units_covering_it(
+            ai in proptest::collection::vec((0.0f64..1.0, 0usize..40), 0..4),
+            judged in proptest::collection::vec((0.0f64..1.0, 0usize..80), 0..4),
+        ) {
+            let text = Text::new(SOURCE.to_string()).unwrap();
+            let tree = SyntaxTree::new(Language::Rust, SOURCE).unwrap();
+            let ranges = |picked: &[(f64, usize)]| -> Vec<Range<usize>> {
+                let mut out: Vec<Range<usize>> = picked
+                    .iter()
+                    .map(|&(at, len)| {
+                        let start = (at * SOURCE.len() as f64) as usize;
+                        start..(start + len).min(SOURCE.len())
+                    })
+                    .collect();
+                out.sort_by_key(|r| r.start);
+                out
+            };
+            let ai = ranges(&ai);
+            // Verify's AI lines hold the buffer's AI text, and maybe more.
+            let mut lines: Vec<Range<usize>> = ranges(&judged);
+            lines.extend(ai.iter().cloned());
+            lines.sort_by_key(|r| r.start);
+            let held = units::review_units(Language::Rust, tree.tree(), &text, &lines);
+            let covered: Vec<Range<usize>> = held.iter().map(|u| u.range.clone()).collect();
+            if within(SOURCE.as_bytes(), &ai, &covered) {
+                for unit in units::review_units(Language::Rust, tree.tree(), &text, &ai) {
+                    proptest::prop_assert!(
+                        covered.iter().any(|c| c.start < unit.range.end && unit.range.start < c.end),
+                        "{:?} overlaps none of {:?}", unit, covered
+                    );
+                }
+            }
+        }
+    }
 }

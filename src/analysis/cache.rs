@@ -7,7 +7,7 @@
 //! ([`super::scope`]).
 //!
 //! An entry is a pure function of what its key names (see [`Key`]):
-//! vouch's version (the queries are compiled in), its kind, and the kind's
+//! vouch's version and the digest of its query files (compiled in), its kind, and the kind's
 //! inputs, for a journal view the path, the blob of the version and the
 //! ids of the journal records that speak for the path (records never
 //! change; the view of them is computed from them and from the blobs they
@@ -33,6 +33,14 @@ use serde::{Deserialize, Serialize};
 /// What an entry must say to be used; a new vouch version may find other
 /// units.
 const STAMP: &str = concat!("vouch-analysis-cache/3 ", env!("CARGO_PKG_VERSION"));
+
+/// [`STAMP`] with the digest of the query files compiled in: two builds of
+/// one version with other queries find other units, so neither reads the
+/// other's entries.
+fn stamp() -> &'static str {
+    static STAMPED: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    STAMPED.get_or_init(|| format!("{STAMP} queries {}", crate::syntax::queries::digest()))
+}
 
 /// Entries kept, at most: a commit's worth of files many times over (an
 /// entry is a few kilobytes per AI unit it lists).
@@ -61,7 +69,7 @@ pub struct Key {
 impl Key {
     /// A key of `kind` (an entry of one kind is never read as another).
     pub fn new(kind: &str) -> Key {
-        Key { text: format!("{STAMP}\0{kind}") }
+        Key { text: format!("{}\0{kind}", stamp()) }
     }
 
     /// Add a part.
@@ -86,7 +94,7 @@ impl AnalysisCache {
         let digest = key.digest();
         let bytes = std::fs::read(self.dir.join(format!("{digest}.json"))).ok()?;
         let file: File<T> = serde_json::from_slice(&bytes).ok()?;
-        (file.stamp == STAMP && file.key == digest).then_some(file.entry)
+        (file.stamp == stamp() && file.key == digest).then_some(file.entry)
     }
 
     /// Keep `entry` for `key`. Failing costs only time later, so it is
@@ -94,7 +102,7 @@ impl AnalysisCache {
     pub fn put<T: Serialize>(&self, key: &Key, entry: &T) {
         let digest = key.digest();
         let name = format!("{digest}.json");
-        let file = File { stamp: STAMP.to_string(), key: digest, entry };
+        let file = File { stamp: stamp().to_string(), key: digest, entry };
         let _ = write(&self.dir, &name, &file);
         // Counting the entries costs a directory listing: one write in 256
         // (by its key, so no state is needed) does it.

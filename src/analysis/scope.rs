@@ -33,7 +33,7 @@ use crate::lineage::{Claim, Deletion, Tag};
 use crate::policy::Policy;
 use crate::provenance::{AiDeletion, AiSource, Attribution, Evidence, Spans};
 use crate::store::history::{self, GIT_AI_NOTES_REF};
-use crate::store::lineage::{FileLineage, Pending, PendingFile, PendingVersion, State, VersionKind};
+use crate::store::lineage::{Blobs, FileLineage, Pending, PendingFile, PendingVersion, State, VersionKind};
 use crate::store::notes::NOTES_REF;
 use crate::store::policy_file::{self, Source};
 use crate::syntax::Content;
@@ -57,6 +57,11 @@ pub struct Scope {
     /// Where the policy (and the allowed signers) were read.
     pub source: Source,
     state: State,
+    /// The file versions [`Scope::next_commit_text`] read (HEAD's and
+    /// BASE's versions of an editor's file), kept for its next call: the
+    /// language server asks again after every pause in typing, and a scope
+    /// lives as long as HEAD and BASE do.
+    blobs: Blobs,
 }
 
 /// BASE and what it decides with: the policy and the allowed signers as of
@@ -108,7 +113,7 @@ impl Scope {
                 .with_context(|| format!("cannot read the history of {}..HEAD", short(&b.commit)))?,
             _ => State::empty(),
         };
-        Ok(Scope { base, head, policy, source, state })
+        Ok(Scope { base, head, policy, source, state, blobs: Blobs::default() })
     }
 
     /// Who authors and commits the next commit, as git will record them.
@@ -151,10 +156,19 @@ impl Scope {
         let mut pending = Vec::with_capacity(files.len() + deleted.len());
         for NextFile { file, spans, deletions } in files {
             let gitlink = matches!(file.content, Content::Submodule(_));
-            let ai_lines = match &file.content {
-                Content::Text(text) => crate::provenance::line_attributions(text.as_bytes(), spans),
+            let ai_lines: Vec<(usize, Attribution)> = match &file.content {
+                Content::Text(text) => crate::provenance::line_attributions(text.as_bytes(), spans)
+                    .into_iter()
+                    .enumerate()
+                    .filter_map(|(i, a)| a.map(|a| (i, a)))
+                    .collect(),
                 // One opaque line: AI when any of it is.
-                other => vec![spans.iter().find(|(r, a)| a.is_ai() && r.start < other.len()).map(|(_, a)| a.clone())],
+                other => spans
+                    .iter()
+                    .find(|(r, a)| a.is_ai() && r.start < other.len())
+                    .map(|(_, a)| (0, a.clone()))
+                    .into_iter()
+                    .collect(),
             };
             let from = (file.history_path != file.path).then(|| file.history_path.clone());
             let deleted = match &file.content {
@@ -171,7 +185,7 @@ impl Scope {
                 path: file.path.clone(),
                 from,
                 new: Some(PendingVersion {
-                    id: file.blob,
+                    id: Some(file.blob),
                     gitlink,
                     bytes: if gitlink {
                         std::rc::Rc::from(&[][..])
@@ -192,9 +206,56 @@ impl Scope {
                 deleted: Vec::new(),
             });
         }
-        let whole = bot_claim(repo, &self.policy);
-        let lineage = self.state.clone().pending(repo, &pending, people, whole, all)?;
         let contents = files.iter().map(|f| (f.file.path.clone(), f.file.content.clone())).collect();
+        // A command asks once: what it reads is not kept.
+        self.settle_next(repo, &Blobs::default(), &pending, contents, people, all)
+    }
+
+    /// The next commit when it changes one text file, `path` (in HEAD
+    /// under the same path), and nothing else: an editor's buffer. `blob`
+    /// is its text as git will store it, `ai_lines` the lines (0-based,
+    /// ascending, as git splits them) that the post-commit note would
+    /// record as AI, with their attribution, and `deletions` (byte offsets
+    /// of `blob`) where it would say an AI removed lines. Its blob id is
+    /// not computed (a hash of the whole file after every pause in
+    /// typing): nothing asked of the result needs it.
+    pub fn next_commit_text(
+        &self,
+        repo: &Repository,
+        path: &str,
+        blob: String,
+        ai_lines: Vec<(usize, Attribution)>,
+        deletions: &[AiDeletion],
+        people: Vec<String>,
+    ) -> anyhow::Result<NextCommit> {
+        let deleted = if deletions.is_empty() {
+            Vec::new()
+        } else {
+            let lines = crate::store::notes::line_spans(blob.as_bytes());
+            deletions.iter().map(|d| (lines.partition_point(|l| l.start < d.at), d.attribution.clone())).collect()
+        };
+        let pending = [PendingFile {
+            path: path.to_string(),
+            from: None,
+            new: Some(PendingVersion { id: None, gitlink: false, bytes: std::rc::Rc::from(blob.as_bytes()) }),
+            ai_lines,
+            deleted,
+        }];
+        let contents = [(path.to_string(), Content::Text(blob))].into_iter().collect();
+        self.settle_next(repo, &self.blobs, &pending, contents, people, false)
+    }
+
+    fn settle_next(
+        &self,
+        repo: &Repository,
+        blobs: &Blobs,
+        pending: &[PendingFile],
+        contents: HashMap<String, Content>,
+        people: Vec<String>,
+        all: bool,
+    ) -> anyhow::Result<NextCommit> {
+        let whole = bot_claim(repo, &self.policy);
+        let lineage = self.state.pending(repo, blobs, pending, people, whole, all)?;
         Ok(NextCommit { lineage, contents })
     }
 }
@@ -351,6 +412,21 @@ impl NextCommit {
             .iter()
             .map(|&t| match self.lineage.claim(t) {
                 Claim::Ai(a) => Some(a.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The lines of `path` (0-based, ascending) that verify will count as
+    /// AI, with their claim's attribution: [`NextCommit::line_claims`]
+    /// without the others.
+    pub fn ai_line_claims(&self, path: &str) -> Vec<(usize, &Attribution)> {
+        let Some(file) = self.lineage.files.get(path) else { return Vec::new() };
+        file.tags
+            .iter()
+            .enumerate()
+            .filter_map(|(i, &t)| match self.lineage.claim(t) {
+                Claim::Ai(a) => Some((i, a)),
                 _ => None,
             })
             .collect()
@@ -586,4 +662,124 @@ fn notes_changed(repo: &Repository, old: Option<&str>, new: Option<&str>) -> Opt
             })
             .collect(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provenance::{AiSource, Evidence};
+    use crate::store::repo::tests::git;
+
+    fn ai() -> Attribution {
+        Attribution::ai(
+            AiSource { tool: "claude".into(), model: None, session: None, kind: None },
+            Evidence::Editor,
+            None,
+        )
+    }
+
+    /// The lines numbered in `numbers` (0-based) attributed to AI.
+    fn with_ai(numbers: &[usize]) -> Vec<(usize, Attribution)> {
+        numbers.iter().map(|&i| (i, ai())).collect()
+    }
+
+    fn function(name: &str, body: &str) -> String {
+        format!("fn {name}(x: u32) -> u32 {{\n    let y = x + 1;\n    {body}\n}}\n\n")
+    }
+
+    #[test]
+    fn a_buffer_judged_again_and_again_is_judged_as_a_command_judges_it() {
+        // The language server asks `next_commit_text` after every pause in
+        // typing, keeping HEAD's and BASE's versions of the file between
+        // calls and reusing the alignment with HEAD when BASE holds the same
+        // version; a command asks `next_commit` once. Both must give every
+        // line the same claim and the same commits.
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        git(root, &["init", "-q", "-b", "main"]);
+        git(root, &["config", "user.email", "dev@example.com"]);
+        git(root, &["config", "user.name", "Dev"]);
+        let plain: String = (0..20).map(|i| function(&format!("f{i}"), "y * 2")).collect();
+        std::fs::write(root.join("untouched.rs"), &plain).unwrap();
+        std::fs::write(root.join("touched.rs"), &plain).unwrap();
+        git(root, &["add", "-A"]);
+        git(root, &["commit", "-q", "-m", "start"]);
+        git(root, &["checkout", "-q", "-b", "feature"]);
+        git(root, &["config", "vouch.base", "main"]);
+        let touched = format!("{plain}{}", function("generated", "y * 3"));
+        std::fs::write(root.join("touched.rs"), &touched).unwrap();
+        git(root, &["add", "-A"]);
+        git(root, &["commit", "-q", "-m", "generated\n\nCo-authored-by: Claude <noreply@anthropic.com>\n"]);
+        let repo = Repository::open(root).unwrap();
+        let scope = Scope::open(&repo, Source::Worktree, None).unwrap();
+        assert_eq!(scope.range_commits(), 1);
+
+        let inserted = |text: &str, at: usize, what: &str| {
+            let mut lines: Vec<&str> = text.split_inclusive('\n').collect();
+            lines.insert(at, what);
+            lines.concat()
+        };
+        let moved = {
+            // The AI function cut from the end and pasted at the start.
+            let tail = function("generated", "y * 3");
+            format!("{tail}{plain}")
+        };
+        // An agent removed the `let y` line of `f3` (line 17 of 0-based
+        // lines, at byte `removed_at` once gone).
+        let removed: String =
+            plain.split_inclusive('\n').enumerate().filter(|&(i, _)| i != 16).map(|(_, l)| l).collect();
+        let removed_at: usize = plain.split_inclusive('\n').take(16).map(str::len).sum();
+        let buffers: Vec<(&str, String, Vec<usize>, Option<usize>)> = vec![
+            ("untouched.rs", plain.clone(), vec![], None),
+            ("untouched.rs", inserted(&plain, 7, "    let z = y;\n"), vec![7], None),
+            ("untouched.rs", inserted(&plain, 7, "    let z = y;\n"), vec![], None),
+            ("untouched.rs", plain.replacen("y * 2", "y * 4", 3), vec![2], None),
+            ("untouched.rs", removed.clone(), vec![], Some(removed_at)),
+            ("touched.rs", touched.clone(), vec![], None),
+            ("touched.rs", touched.replace("y * 3", "y  *  3"), vec![], None),
+            ("touched.rs", moved, vec![], None),
+            ("touched.rs", inserted(&touched, 3, "// a person's note\n"), vec![], None),
+            ("touched.rs", touched[..touched.len() - 30].to_string(), vec![0], None),
+            ("new.rs", "fn new() {}\n".to_string(), vec![0], None),
+        ];
+        for (path, text, ai_lines, removal) in buffers {
+            let lines = with_ai(&ai_lines);
+            let deletions: Vec<AiDeletion> = removal
+                .map(|at| AiDeletion { at, lines: 1, first: "let y = x + 1;".into(), attribution: ai() })
+                .into_iter()
+                .collect();
+            let kept =
+                scope.next_commit_text(&repo, path, text.clone(), lines.clone(), &deletions, Vec::new()).unwrap();
+            let line_spans = crate::store::notes::line_spans(&text);
+            let spans: Spans = lines.iter().map(|(i, a)| (line_spans[*i].clone(), a.clone())).collect();
+            let file = FileVersion {
+                path: path.to_string(),
+                history_path: path.to_string(),
+                blob: Oid::hash_object(git2::ObjectType::Blob, text.as_bytes()).unwrap(),
+                content: Content::Text(text.clone()),
+            };
+            let content = file.content.clone();
+            let next = NextFile { file, spans, deletions: deletions.clone() };
+            let once = scope.next_commit(&repo, &[next], &[], Vec::new(), false).unwrap();
+            let claims = once.line_claims(path);
+            assert_eq!(kept.line_claims(path), claims, "{path}: {text}");
+            let ai: Vec<(usize, Attribution)> =
+                claims.iter().enumerate().filter_map(|(i, a)| a.clone().map(|a| (i, a))).collect();
+            let sparse: Vec<(usize, Attribution)> =
+                kept.ai_line_claims(path).into_iter().map(|(i, a)| (i, a.clone())).collect();
+            assert_eq!(sparse, ai, "{path}");
+            assert!(claims.iter().any(Option::is_some) || ai_lines.is_empty() && path == "untouched.rs", "{path}");
+            let gone = once.ai_deletions(path, &content);
+            assert_eq!(kept.ai_deletions(path, &content), gone, "{path}");
+            assert_eq!(gone.len(), deletions.len(), "{path}: the removal stands");
+            let at: Vec<usize> = gone.iter().map(|d| d.at).collect();
+            for line in 1..=line_spans.len() {
+                assert_eq!(
+                    kept.touching(path, line, line, text.as_bytes(), &at),
+                    once.touching(path, line, line, text.as_bytes(), &at),
+                    "{path}:{line}"
+                );
+            }
+        }
+    }
 }

@@ -189,7 +189,13 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         scoped.units.iter().filter(|u| !u.trust_file).map(|u| unit_report(ledger, u)).collect();
     let mut facts: Vec<UnitFacts> = scoped.units.iter().filter(|u| !u.trust_file).map(|u| u.facts.clone()).collect();
     let judge = crate::analysis::judge::Judge { policy, ledger, verified: &*verified };
-    for (f, line, end_line) in crate::analysis::attribution::units_of(&path, &file.content, &spans)? {
+    // Kept by path, blob and attributed lines (a second look at an
+    // unchanged file parses nothing); the gate and status keep theirs
+    // there too.
+    let cache = crate::analysis::cache::AnalysisCache::of(&ctx.repo);
+    let from_history =
+        crate::analysis::attribution::units_cached(Some(&cache), &path, file.blob, &file.content, &spans, &[])?;
+    for (f, line, end_line) in from_history {
         if facts.iter().any(|s| s.unit.range.start < f.unit.range.end && f.unit.range.start < s.unit.range.end) {
             continue;
         }

@@ -222,10 +222,38 @@ impl DiskStamp {
     }
 }
 
-/// Time spent applying each `didChange`, for the replay benchmark.
+/// Time spent applying each `didChange`, and analysing a document (its
+/// units judged, diagnostics and regions made), for the replay benchmark.
 #[derive(Default)]
 struct EditStats {
     micros: Vec<u32>,
+    analyses: Vec<u32>,
+    /// The CPU time of the same analyses: their own work, whatever else
+    /// the machine runs.
+    analyses_cpu: Vec<u32>,
+}
+
+/// The CPU time this thread has used, in microseconds (0 where it cannot
+/// be read).
+fn thread_cpu_micros() -> u64 {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: clock_gettime only writes the timespec it is given.
+    let read = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    if read != 0 {
+        return 0;
+    }
+    (ts.tv_sec as u64).saturating_mul(1_000_000) + ts.tv_nsec as u64 / 1_000
+}
+
+/// How many of the latest analysis times `vouch/debug/stats` lists.
+const RECENT_ANALYSES: usize = 64;
+
+/// `count`, median, p99 and max of `micros`.
+fn percentiles(micros: &[u32]) -> (usize, u32, u32, u32) {
+    let mut sorted = micros.to_vec();
+    sorted.sort_unstable();
+    let pct = |p: f64| sorted.get(((sorted.len() as f64 - 1.0) * p).round() as usize).copied().unwrap_or(0);
+    (sorted.len(), pct(0.5), pct(0.99), sorted.last().copied().unwrap_or(0))
 }
 
 pub struct State {
@@ -604,6 +632,10 @@ impl State {
                 return;
             }
         };
+        // The server finds units in this language from now on: its whole
+        // queries, compiled once in the background, serve every text
+        // without looking for which patterns each needs.
+        crate::syntax::queries::compile_whole_soon(language);
         let repo = path.as_deref().and_then(|p| self.repos.locate(p));
         if let Some((root, rel)) = &repo {
             match self.repos.load_spans(root, rel, doc.text().as_str()) {
@@ -964,6 +996,8 @@ impl State {
     fn analyse(&mut self, uri: &Uri) {
         let trapped = self.trap.is_some() && self.docs.contains_key(uri) && self.spring(PanicOn::Analysis, Some(uri));
         let Some(d) = self.docs.get_mut(uri) else { return };
+        let started = Instant::now();
+        let cpu = thread_cpu_micros();
         self.busy = Some(uri.clone());
         d.dirty = None;
         // Found again whether or not the text changed: who may approve
@@ -989,6 +1023,8 @@ impl State {
         let has_tree = d.doc.has_tree();
         let _ = self.out.send(Outgoing::Diagnostics { uri: uri.clone(), version: Some(d.version), diagnostics });
         let _ = self.out.send(Outgoing::Regions(RegionsParams { uri: uri.clone(), version: d.version, regions }));
+        self.stats.analyses.push(started.elapsed().as_micros().min(u32::MAX as u128) as u32);
+        self.stats.analyses_cpu.push(thread_cpu_micros().saturating_sub(cpu).min(u32::MAX as u64) as u32);
         self.live_trees.retain(|u| u != uri);
         if has_tree {
             self.live_trees.push(uri.clone());
@@ -1016,10 +1052,16 @@ impl State {
     }
 
     pub fn stats(&mut self) -> Value {
-        let mut micros = self.stats.micros.clone();
-        micros.sort_unstable();
-        let pct = |p: f64| micros.get(((micros.len() as f64 - 1.0) * p).round() as usize).copied().unwrap_or(0);
-        json!({ "edits": micros.len(), "medianMicros": pct(0.5), "p99Micros": pct(0.99), "maxMicros": micros.last().copied().unwrap_or(0) })
+        let (edits, median, p99, max) = percentiles(&self.stats.micros);
+        let (analyses, a_median, a_p99, a_max) = percentiles(&self.stats.analyses);
+        let (_, cpu_median, cpu_p99, _) = percentiles(&self.stats.analyses_cpu);
+        json!({
+            "edits": edits, "medianMicros": median, "p99Micros": p99, "maxMicros": max,
+            "analyses": analyses, "analyseMedianMicros": a_median, "analyseP99Micros": a_p99,
+            "analyseMaxMicros": a_max, "analyseCpuMedianMicros": cpu_median, "analyseCpuP99Micros": cpu_p99,
+            "recentAnalyseMicros": &self.stats.analyses[self.stats.analyses.len().saturating_sub(RECENT_ANALYSES)..],
+            "recentAnalyseCpuMicros": &self.stats.analyses_cpu[self.stats.analyses_cpu.len().saturating_sub(RECENT_ANALYSES)..],
+        })
     }
 
     pub fn debug_document(&mut self, uri: &Uri) -> Value {

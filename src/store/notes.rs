@@ -365,11 +365,9 @@ pub fn line_spans(text: &(impl AsRef<[u8]> + ?Sized)) -> Vec<Range<usize>> {
     let text = text.as_ref();
     let mut out = Vec::new();
     let mut start = 0;
-    for (i, &b) in text.iter().enumerate() {
-        if b == b'\n' {
-            out.push(start..i + 1);
-            start = i + 1;
-        }
+    for i in memchr::memchr_iter(b'\n', text) {
+        out.push(start..i + 1);
+        start = i + 1;
     }
     if start < text.len() {
         out.push(start..text.len());

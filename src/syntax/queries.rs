@@ -67,6 +67,25 @@ pub fn sources(language: Language) -> Option<(&'static str, &'static str)> {
     })
 }
 
+/// A digest of every query text compiled in: what the units and risk tags
+/// found in a text depend on, besides the grammars (which change only with
+/// vouch's dependencies, and so with its version).
+pub fn digest() -> &'static str {
+    static DIGEST: OnceLock<String> = OnceLock::new();
+    DIGEST.get_or_init(|| {
+        let mut all = String::new();
+        for language in Language::ALL {
+            if let Some((units, risk)) = sources(language) {
+                for part in [language.name(), units, risk] {
+                    all.push_str(part);
+                    all.push('\0');
+                }
+            }
+        }
+        crate::fingerprint::sha256_hex(all.as_bytes())
+    })
+}
+
 /// What a capture of `units.scm` means.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UnitCapture {
@@ -190,6 +209,26 @@ pub fn compile_soon(language: Language, text: &str) {
     std::thread::spawn(move || {
         let _ = units.select_needed(&need_units);
         let _ = risk.select_needed(&need_risk);
+    });
+}
+
+/// Compile every pattern of `language`'s queries on another thread, once
+/// per process: for a process that analyses text after text for as long as
+/// it runs (the language server, from the first document of the language
+/// it opens), after which [`queries_for`] gives the whole queries without
+/// looking for words in the text.
+pub fn compile_whole_soon(language: Language) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    static STARTED: [AtomicBool; Language::ALL.len()] = [const { AtomicBool::new(false) }; Language::ALL.len()];
+    if language.grammar().is_none() || STARTED[language as usize].swap(true, Ordering::Relaxed) {
+        return;
+    }
+    std::thread::spawn(move || {
+        for which in [Which::Units, Which::Risk] {
+            if let Some(Ok(file)) = file(language, which) {
+                let _ = file.full();
+            }
+        }
     });
 }
 

@@ -219,6 +219,10 @@ struct Finder<'a> {
     ai: Vec<Range<usize>>,
     /// Where the file's preamble ends (see [`Finder::preamble_end`]).
     preamble: OnceCell<usize>,
+    /// Take the units nested in chosen ones from the candidates already
+    /// found where they can be (see [`Finder::syntax_units`]); off only in
+    /// the tests that check it changes nothing.
+    reuse: bool,
 }
 
 impl<'a> Finder<'a> {
@@ -238,7 +242,15 @@ impl<'a> Finder<'a> {
         text: &'a Text,
         ai: &[Range<usize>],
     ) -> Finder<'a> {
-        Finder { language, text, src: text.as_str(), syntax, ai: normalize(ai, text.len()), preamble: OnceCell::new() }
+        Finder {
+            language,
+            text,
+            src: text.as_str(),
+            syntax,
+            ai: normalize(ai, text.len()),
+            preamble: OnceCell::new(),
+            reuse: true,
+        }
     }
 
     /// The units to which the non-whitespace bytes of `select` belong.
@@ -277,7 +289,7 @@ impl<'a> Finder<'a> {
         let roots = normalize(&roots, self.src.len());
 
         let chosen: Vec<&Candidate> = candidates.iter().zip(&direct).filter(|&(_, &d)| d > 0).map(|(c, _)| c).collect();
-        let mut units = self.syntax_units(&chosen);
+        let mut units = self.syntax_units(&chosen, self.reuse.then_some((&windows[..], &candidates[..])));
         if in_gates {
             units.push(self.file_unit());
         }
@@ -300,7 +312,7 @@ impl<'a> Finder<'a> {
                 .filter(|c| c.range.start < offset && offset < c.range.end)
                 .filter(|c| has_text(c.range.start..offset) && has_text(offset..c.range.end))
                 .min_by_key(|c| (c.range.len(), c.pattern));
-            if let Some(unit) = smallest.and_then(|c| self.syntax_units(&[c]).pop()) {
+            if let Some(unit) = smallest.and_then(|c| self.syntax_units(&[c], None).pop()) {
                 return unit;
             }
         }
@@ -320,7 +332,7 @@ impl<'a> Finder<'a> {
             let smallest =
                 candidates.iter().filter(|c| c.range.contains(&offset)).min_by_key(|c| (c.range.len(), c.pattern));
             if let Some(c) = smallest {
-                return self.syntax_units(&[c]).pop();
+                return self.syntax_units(&[c], None).pop();
             }
         }
         let line = self.text.git_lines().line_of(offset);
@@ -415,27 +427,39 @@ impl<'a> Finder<'a> {
                 found.push(Candidate { range: self.unit_range(node), kind, name, pattern });
             }
         }
-        found.sort_by(|a, b| {
-            (a.range.start, std::cmp::Reverse(a.range.end), a.pattern, a.name.is_none()).cmp(&(
-                b.range.start,
-                std::cmp::Reverse(b.range.end),
-                b.pattern,
-                b.name.is_none(),
-            ))
-        });
-        found.dedup_by(|later, earlier| later.range == earlier.range);
+        sort_candidates(&mut found);
         found
     }
 
     /// The units of `chosen` candidates. The units nested in them and
     /// their risk captures are found in one pass over their text, not one
     /// per unit: a query cursor walks from the root to its range each time.
-    fn syntax_units(&self, chosen: &[&Candidate]) -> Vec<Unit> {
+    /// `known`: windows already queried (sorted, disjoint) and the
+    /// candidates found in them; the chosen text inside them is not
+    /// queried again (for a file that is all AI, that is nearly all of it).
+    fn syntax_units(&self, chosen: &[&Candidate], known: Option<(&[Range<usize>], &[Candidate])>) -> Vec<Unit> {
         if chosen.is_empty() {
             return Vec::new();
         }
         let windows = coalesce(chosen.iter().map(|c| c.range.clone()).collect());
-        let nested = self.candidates(&windows);
+        let nested = match known {
+            // Every candidate whose node meets a queried window was found
+            // there; one inside a chosen range that meets none lies in the
+            // chosen text outside them (a unit's attributes above it, the
+            // rest of its last line), which alone is queried.
+            Some((queried, found)) => {
+                let rest = subtract_all(&windows, queried);
+                if rest.is_empty() {
+                    found.to_vec()
+                } else {
+                    let mut all = found.to_vec();
+                    all.extend(self.candidates(&rest));
+                    sort_candidates(&mut all);
+                    all
+                }
+            }
+            None => self.candidates(&windows),
+        };
         let risk = self.risk_captures(&windows);
         chosen.iter().map(|c| self.syntax_unit(c, &nested, &risk)).collect()
     }
@@ -981,6 +1005,20 @@ fn normalize(ranges: &[Range<usize>], len: usize) -> Vec<Range<usize>> {
         }
     }
     out
+}
+
+/// Sort candidates by start, longest first, and keep one per unit range:
+/// the first pattern's (then a named one).
+fn sort_candidates(found: &mut Vec<Candidate>) {
+    found.sort_by(|a, b| {
+        (a.range.start, std::cmp::Reverse(a.range.end), a.pattern, a.name.is_none()).cmp(&(
+            b.range.start,
+            std::cmp::Reverse(b.range.end),
+            b.pattern,
+            b.name.is_none(),
+        ))
+    });
+    found.dedup_by(|later, earlier| later.range == earlier.range);
 }
 
 /// Windows (sorted by start) merged where they overlap or nearly touch.
@@ -2161,6 +2199,11 @@ public class Users {»
                 let (exact_units, exact_risk) = found(exact);
                 assert_eq!(exact_risk, risk, "{language:?}: {source}");
                 assert_eq!(exact_units, units, "{language:?}: {source}");
+                // The nested units taken from the first query are those a
+                // query of their own finds.
+                let mut fresh = Finder::with(language, Some((root, whole)), &text, &all);
+                fresh.reuse = false;
+                assert_eq!(fresh.units_holding(&fresh.ai), units, "{language:?}: {source}");
                 compared += 1;
             }
         }
@@ -2202,7 +2245,10 @@ public class Users {»
             cuts.dedup();
             let ai: Vec<Range<usize>> = cuts.chunks_exact(2).map(|c| c[0]..c[1]).collect();
             let units = review_units(language, tree.tree(), &text, &ai);
-            let finder = Finder::new(language, tree.tree(), &text, &ai);
+            let mut finder = Finder::new(language, tree.tree(), &text, &ai);
+            finder.reuse = false;
+            proptest::prop_assert_eq!(&finder.units_holding(&finder.ai), &units, "nested units queried again");
+            finder.reuse = true;
             let total: usize = units.iter().map(|u| u.ai_bytes).sum();
             proptest::prop_assert_eq!(total, finder.nonws(&finder.ai), "{:#?}", units);
             for u in &units {

@@ -80,7 +80,10 @@ impl Server {
     }
 
     fn spawn_with(cwd: &Path, env: &[(&str, &str)], stderr: Stdio) -> Server {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_vouch"));
+        // `VOUCH_REPLAY_SERVER` names another build of vouch to run under
+        // the same harness (the replay benchmark compares builds with it).
+        let bin = std::env::var_os("VOUCH_REPLAY_SERVER").unwrap_or_else(|| env!("CARGO_BIN_EXE_vouch").into());
+        let mut cmd = Command::new(bin);
         cmd.arg("lsp").current_dir(cwd).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(stderr);
         for (k, v) in env {
             cmd.env(k, v);
