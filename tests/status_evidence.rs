@@ -6,6 +6,7 @@
 //! Through the real binary and real git.
 
 mod support {
+    pub mod commits;
     pub mod repo;
 }
 
@@ -13,8 +14,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use git2::{Oid, Repository};
+use git2::Repository;
 use serde_json::Value;
+use support::commits::{commit_file, function, head};
 use support::repo::TestRepo;
 use vouch::provenance::{AiSource, Evidence};
 use vouch::store::notes::{self, FileRecord, NoteRecord};
@@ -42,35 +44,6 @@ fn ok(dir: &Path, args: &[&str]) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout).unwrap()
-}
-
-/// A distinct four-line Rust function.
-fn function(name: &str) -> String {
-    format!("pub fn {name}(x: u64) -> u64 {{\n    let y = x.wrapping_mul({});\n    y ^ 0x5f\n}}\n", name.len() * 7919)
-}
-
-fn head(repo: &TestRepo) -> Oid {
-    Oid::from_str(repo.git(&["rev-parse", "HEAD"]).trim()).unwrap()
-}
-
-/// Commit `path` holding one new function, as `author` (name, email), with
-/// `message`.
-fn commit_file(repo: &TestRepo, path: &str, name: &str, author: (&str, &str), message: &str) -> Oid {
-    repo.write(path, &function(name));
-    repo.git(&["add", "-A"]);
-    let ident = format!("{} <{}>", author.0, author.1);
-    repo.git(&[
-        "-c",
-        &format!("user.name={}", author.0),
-        "commit",
-        "-q",
-        "--no-verify",
-        "--author",
-        &ident,
-        "-m",
-        message,
-    ]);
-    head(repo)
 }
 
 /// The evidence `vouch status --format json` names for each unit of the

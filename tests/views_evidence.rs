@@ -5,6 +5,7 @@
 //! and a generated AI-heavy history (the benchmark's generator, small).
 
 mod support {
+    pub mod commits;
     pub mod repo;
 }
 
@@ -16,8 +17,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::process::{Command, Output};
 
-use git2::{Oid, Repository};
+use git2::Repository;
 use serde_json::Value;
+use support::commits::{commit_file, head};
 use support::repo::TestRepo;
 use vouch::provenance::{AiSource, Evidence};
 use vouch::store::notes::{self, FileRecord, NoteRecord};
@@ -47,35 +49,6 @@ fn text_in(dir: &Path, args: &[&str]) -> String {
     let out = vouch_in(dir, args);
     assert!(matches!(out.status.code(), Some(0 | 1)), "vouch {args:?}: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap()
-}
-
-/// A distinct four-line Rust function.
-fn function(name: &str) -> String {
-    format!("pub fn {name}(x: u64) -> u64 {{\n    let y = x.wrapping_mul({});\n    y ^ 0x5f\n}}\n", name.len() * 7919)
-}
-
-fn head(repo: &TestRepo) -> Oid {
-    Oid::from_str(repo.git(&["rev-parse", "HEAD"]).trim()).unwrap()
-}
-
-/// Commit `path` holding one new function, as `author` (name, email), with
-/// `message`.
-fn commit_file(repo: &TestRepo, path: &str, name: &str, author: (&str, &str), message: &str) -> Oid {
-    repo.write(path, &function(name));
-    repo.git(&["add", "-A"]);
-    let ident = format!("{} <{}>", author.0, author.1);
-    repo.git(&[
-        "-c",
-        &format!("user.name={}", author.0),
-        "commit",
-        "-q",
-        "--no-verify",
-        "--author",
-        &ident,
-        "-m",
-        message,
-    ]);
-    head(repo)
 }
 
 /// The evidence labels `vouch log --format json` gives each commit.

@@ -10,6 +10,7 @@
 //!   attests nothing, in stats and log as in verify.
 
 mod support {
+    pub mod commits;
     pub mod repo;
 }
 
@@ -18,6 +19,7 @@ use std::process::Command;
 
 use git2::{Oid, Repository};
 use serde_json::Value;
+use support::commits::{commit_file, function, head};
 use support::repo::TestRepo;
 use vouch::provenance::{AiSource, Evidence};
 use vouch::store::notes::{self, FileRecord, NoteRecord};
@@ -55,34 +57,6 @@ fn text(dir: &Path, args: &[&str]) -> String {
 fn json(dir: &Path, args: &[&str]) -> Value {
     let out = text(dir, args);
     serde_json::from_str(&out).unwrap_or_else(|e| panic!("vouch {args:?}: {e}\n{out}"))
-}
-
-fn head(repo: &TestRepo) -> Oid {
-    Oid::from_str(repo.git(&["rev-parse", "HEAD"]).trim()).unwrap()
-}
-
-/// A distinct four-line Rust function.
-fn function(name: &str) -> String {
-    format!("pub fn {name}(x: u64) -> u64 {{\n    let y = x.wrapping_mul({});\n    y ^ 0x5f\n}}\n", name.len() * 7919)
-}
-
-/// Commit `path` holding one new function, as `author`.
-fn commit_file(repo: &TestRepo, path: &str, name: &str, author: (&str, &str), message: &str) -> Oid {
-    repo.write(path, &function(name));
-    repo.git(&["add", "-A"]);
-    let ident = format!("{} <{}>", author.0, author.1);
-    repo.git(&[
-        "-c",
-        &format!("user.name={}", author.0),
-        "commit",
-        "-q",
-        "--no-verify",
-        "--author",
-        &ident,
-        "-m",
-        message,
-    ]);
-    head(repo)
 }
 
 /// A repository whose policy at its first commit (BASE) lists `helper` as a
