@@ -163,6 +163,10 @@ pub enum Outcome {
     Code(u8),
 }
 
+/// Bytes of text whose syntax trees a CLI command leaves unfreed at its exit
+/// (about 100 MiB of trees at most; see [`crate::syntax::leave_trees_unfreed`]).
+const CLI_UNFREED_TEXT: usize = 1 << 20;
+
 pub fn main() -> ExitCode {
     crate::store::repo::tune_libgit2();
     output::end_quietly_on_broken_pipe();
@@ -178,6 +182,11 @@ pub fn main() -> ExitCode {
     {
         eprintln!("vouch: cannot change to {}: {e}", crate::display::line(&dir.display().to_string()));
         return ExitCode::from(2);
+    }
+    if !matches!(cli.command, Command::Lsp) {
+        // A command exits soon after its analyses: the syntax trees of its
+        // first few MiB of text are left to the exit rather than freed.
+        crate::syntax::leave_trees_unfreed(CLI_UNFREED_TEXT);
     }
     let result = match cli.command {
         Command::Lsp => crate::lsp::run().map(|()| Outcome::Ok),
