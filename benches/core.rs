@@ -6,7 +6,9 @@
 //! one such document takes; before that, what compiling the queries costs
 //! (whole, and for one file's needs), and how analysis scales with deeply
 //! nested and very wide files. Run: `cargo bench --bench core`, or one
-//! section: `cargo bench --bench core -- queries|nesting|edits [FILTER]`.
+//! section: `cargo bench --bench core -- queries|nesting|edits [FILTER]`;
+//! `-- patterns [LANGUAGE]` (not run by default) prints what each query
+//! pattern costs to compile.
 
 // AI text is a list of ranges; a list of one is the common case here, not
 // a mistaken `Vec` of a range.
@@ -160,6 +162,49 @@ fn query_compile_times() {
     println!("{}", line.trim_end_matches(';'));
 }
 
+/// What compiling each pattern of each query costs alone, beside the
+/// fixed cost of a query of one pattern that needs no analysis (`(ERROR)`):
+/// where a query's compile time goes (`cargo bench --bench core --
+/// patterns [LANGUAGE]`). With `PATTERNS_PREFIXES=1`, each line compiles the
+/// file up to and including the pattern instead: a pattern can cost more
+/// beside others than alone (tree-sitter's analysis of a pattern descends
+/// into the nodes other patterns have children under).
+fn pattern_compile_times(filter: &str) {
+    let min_of = |grammar: &tree_sitter::Language, source: &str| {
+        (0..5)
+            .map(|_| {
+                let t = Instant::now();
+                tree_sitter::Query::new(grammar, source).expect("the queries build");
+                t.elapsed().as_secs_f64() * 1000.0
+            })
+            .fold(f64::INFINITY, f64::min)
+    };
+    for language in Language::ALL {
+        let (Some(grammar), Some((units, risk))) = (language.grammar(), vouch::syntax::queries::sources(language))
+        else {
+            continue;
+        };
+        if !language.name().contains(filter) {
+            continue;
+        }
+        let fixed = min_of(&grammar, "(ERROR) @e");
+        println!("{}: a one-pattern query {fixed:.2} ms", language.name());
+        for (file, source) in [("units", units), ("risk", risk)] {
+            let whole = tree_sitter::Query::new(&grammar, source).expect("the queries build");
+            let starts: Vec<usize> = (0..whole.pattern_count()).map(|i| whole.start_byte_for_pattern(i)).collect();
+            println!("  {file}: whole {:.2} ms, {} patterns", min_of(&grammar, source), starts.len());
+            for (i, &start) in starts.iter().enumerate() {
+                let end = starts.get(i + 1).copied().unwrap_or(source.len());
+                let text =
+                    if std::env::var_os("PATTERNS_PREFIXES").is_some() { &source[..end] } else { &source[start..end] };
+                let ms = min_of(&grammar, text);
+                let head: String = text.split_whitespace().collect::<Vec<_>>().join(" ").chars().take(90).collect();
+                println!("    {:>7.2} ms (+{:.2})  {head}", ms, ms - fixed);
+            }
+        }
+    }
+}
+
 /// Deeply nested sources: `depth` levels of one construct, in one language.
 fn nested(language: Language, shape: &str, depth: usize) -> String {
     let (open, close): (&str, &str) = match (language, shape) {
@@ -311,6 +356,10 @@ fn main() {
     let filter = args.get(1).map(String::as_str).unwrap_or("");
     if section.is_none_or(|s| s == "queries") {
         query_compile_times();
+    }
+    if section == Some("patterns") {
+        pattern_compile_times(filter);
+        return;
     }
     if section.is_none_or(|s| s == "nesting") {
         nesting(filter);
