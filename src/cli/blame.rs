@@ -9,7 +9,8 @@
 //! else as history says (`git blame` of the working-tree text against HEAD,
 //! with vouch notes, other tools' notes, trailers and bots) with the journal
 //! of uncommitted provenance laid over it; each line says which evidence
-//! decided it (`source`: `vouch note`, `git-ai note`, `trailer: claude`,
+//! decided it (`source`: `vouch note`, `imported: agent-trace` for a
+//! record imported from another tool, `git-ai note`, `trailer: claude`,
 //! `aider author`, `bot author: …` as `vouch verify`'s coverage names
 //! them, or `journal` for uncommitted text). A blank line inside an AI
 //! insertion is AI, as every count of AI lines says
@@ -63,7 +64,8 @@ struct Line {
     tool: Option<String>,
     model: Option<String>,
     evidence: Option<&'static str>,
-    /// Which evidence says so: `vouch note`, `git-ai note`, `trailer: …`,
+    /// Which evidence says so: `vouch note`, `imported: agent-trace`,
+    /// `git-ai note`, `trailer: …`,
     /// `aider author`, `bot author: …` (of the line's commit), `journal`
     /// (uncommitted provenance); `None` for a line nothing speaks of.
     source: Option<String>,
