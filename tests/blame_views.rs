@@ -242,3 +242,21 @@ fn blame_shows_a_typed_rationale_with_no_mark() {
     assert!(unit.get("rationale_from").is_none_or(Value::is_null), "{unit:#}");
     assert!(text.contains("rationale: for the spring pricing table") && !text.contains(MARK), "{text}");
 }
+
+#[test]
+fn the_pull_request_summary_says_a_rationale_was_drafted_from_the_agents_intent() {
+    let repo = requested(&["request", "--from-intent", "src/lib.rs"]);
+    let base = head(&repo);
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-q", "--no-verify", "-m", "generated\n\nCo-authored-by: Claude <noreply@anthropic.com>\n"]);
+    let range = format!("{base}..HEAD");
+    let out = vouch(&repo.root, &["verify", &range, "--format", "json"]);
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {out:?}"));
+    let signoff = &report["failures"][0]["signoff"];
+    assert_eq!(signoff["rationale"], WORDS, "{report:#}");
+    assert_eq!(signoff["rationale_from"], "intent", "{report:#}");
+    let out = vouch(&repo.root, &["verify", &range, "--format", "markdown"]);
+    let summary = String::from_utf8_lossy(&out.stdout);
+    let line = summary.lines().find(|l| l.starts_with("| rationale |")).unwrap_or_else(|| panic!("{summary}"));
+    assert!(line.contains("Doubling the input") && line.contains(MARK), "{summary}");
+}
