@@ -16,6 +16,7 @@ use std::collections::HashMap;
 use crate::document::Document;
 use crate::policy::Policy;
 use crate::provenance::{AiSource, Attribution, Evidence};
+use crate::queue::Held;
 use crate::signoff::{Judgement, UnitFacts};
 use crate::store::policy_file::Source;
 use crate::store::records::{Approval, RequestedUnit};
@@ -48,6 +49,11 @@ impl<'a> Files<'a> {
         Files { ctx, worktree, loaded: HashMap::new() }
     }
 
+    /// The queue's view of the units this working tree holds.
+    pub fn holder(ctx: &'a Context, worktree: &'a Worktree) -> Holder<'a> {
+        Holder::new(ctx, worktree)
+    }
+
     pub fn worktree(&self) -> &'a Worktree {
         self.worktree
     }
@@ -70,12 +76,7 @@ impl<'a> Files<'a> {
     /// records name.
     pub fn candidate(&mut self, unit: &RequestedUnit) -> anyhow::Result<Candidate> {
         let worktree = self.worktree;
-        let here = self.get(&unit.path)?.and_then(|file| {
-            let found = file.units.iter().find(|u| u.facts.unit.fingerprint == unit.fingerprint)?;
-            let shown = if found.trust_file { unit.clone() } else { file.requested(&found.facts) };
-            let line = (!found.trust_file).then(|| file.line_of(found.facts.unit.range.start));
-            Some(Candidate { facts: found.facts.clone(), shown, line, judgement: found.judgement.clone() })
-        });
+        let here = self.in_worktree(unit)?;
         Ok(match here {
             Some(found) => found,
             None => {
@@ -84,6 +85,52 @@ impl<'a> Files<'a> {
                 Candidate { facts, shown: unit.clone(), line: None, judgement }
             }
         })
+    }
+}
+
+impl Files<'_> {
+    /// Where `unit` stands when the working tree holds a unit with its
+    /// fingerprint (judged with its real provenance and people); `None`
+    /// when it does not.
+    pub fn in_worktree(&mut self, unit: &RequestedUnit) -> anyhow::Result<Option<Candidate>> {
+        Ok(self.get(&unit.path)?.and_then(|file| {
+            let found = file.units.iter().find(|u| u.facts.unit.fingerprint == unit.fingerprint)?;
+            let shown = if found.trust_file { unit.clone() } else { file.requested(&found.facts) };
+            let line = (!found.trust_file).then(|| file.line_of(found.facts.unit.range.start));
+            Some(Candidate { facts: found.facts.clone(), shown, line, judgement: found.judgement.clone() })
+        }))
+    }
+}
+
+/// The review queue's view of the requested units the working tree holds
+/// ([`crate::queue::Lifecycle::held`]): each judged as a decision on it
+/// would be judged ([`Files::in_worktree`]), so that the queue offers it
+/// by the count the judge uses, not by the request's own account.
+pub struct Holder<'a> {
+    files: std::cell::RefCell<Files<'a>>,
+}
+
+impl<'a> Holder<'a> {
+    fn new(ctx: &'a Context, worktree: &'a Worktree) -> Holder<'a> {
+        Holder { files: std::cell::RefCell::new(Files::new(ctx, worktree)) }
+    }
+
+    /// `unit` as the working tree holds it, judged; `None` when it holds
+    /// no unit with its fingerprint, or cannot be read (a warning: the
+    /// request's own account is used then, and the decision is judged
+    /// again when it is made).
+    pub fn held(&self, unit: &RequestedUnit) -> Option<Held> {
+        match self.files.borrow_mut().in_worktree(unit) {
+            Ok(found) => found.map(|c| Held {
+                ai_lines: c.shown.ai_lines.clone(),
+                ai_deleted: c.facts.ai_deleted(),
+                judgement: c.judgement,
+            }),
+            Err(e) => {
+                eprintln!("vouch: warning: cannot read {} to judge its requested units: {e:#}", unit.path);
+                None
+            }
+        }
     }
 }
 
