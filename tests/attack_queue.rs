@@ -130,3 +130,55 @@ fn a_unit_an_ai_only_removed_lines_from_says_so_in_the_queue() {
     assert!(out.stdout.contains("3 AI-deleted line(s)"), "{out:?}");
     assert!(!out.stdout.contains("0 AI line(s)"), "{out:?}");
 }
+
+/// `vouch approve` by a reviewer whose working tree lacks the unit (they
+/// approve from the request alone): the request's own account cannot let
+/// in someone verify will not count. Judged as if all its lines were AI,
+/// a peer is refused, naming why; a listed reviewer's approval is
+/// recorded, with a plain word that the unit was not in their working
+/// tree, and verify counts it.
+#[test]
+fn approving_a_unit_the_working_tree_lacks_cannot_let_in_whom_verify_refuses() {
+    let (world, a, failure) = feature_world(TRIAGE);
+    let (first, last) = (failure["line"].as_u64().unwrap(), failure["end_line"].as_u64().unwrap());
+    let path = failure["path"].as_str().unwrap();
+    let unit = RequestedUnit {
+        path: path.into(),
+        language: "rust".into(),
+        kind: "function".into(),
+        name: Some("add".into()),
+        fingerprint: failure["fingerprint"].as_str().unwrap().into(),
+        fingerprint_version: Some(vouch::fingerprint::VERSION),
+        text: a.unit_text(path, first, last).into(),
+        ai_lines: vec![[1, 1]],
+        tool: Some("claude".into()),
+        model: None,
+        intents: Vec::new(),
+    };
+    let mut request = Request::new(&a.repository_id(), a.person(), vec![unit]);
+    request.rationale = Some("tiny".into());
+    let id = records::add(&a.repo(), &request).unwrap();
+    a.git(&["push", "-q", "origin", "feature"]);
+    a.sync();
+
+    // Eve, a peer, on main (her working tree lacks the unit).
+    let e = world.clone_as("e", "eve");
+    e.sync();
+    let out = e.run(&["approve", &id, "--yes"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(out.stderr.contains("not in your working tree"), "{out:?}");
+    assert!(
+        records::list::<records::Approval>(&e.repo()).unwrap().records.is_empty(),
+        "a decision verify will not count was recorded: {out:?}"
+    );
+
+    // Alice, a reviewer, also on main: recorded, and told plainly.
+    let b = world.clone_as("b", "alice");
+    b.sync();
+    let out = b.run(&["approve", &id, "--yes"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(out.stderr.contains("not in your working tree"), "{out:?}");
+    b.sync();
+    a.sync();
+    assert_eq!(a.verify("origin/main..HEAD").0, 0, "verify counts alice's approval");
+}

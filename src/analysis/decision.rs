@@ -42,6 +42,47 @@ pub struct Candidate {
     pub line: Option<u32>,
     /// The one judge's word, with everyone who took part that vouch knows.
     pub judgement: Judgement,
+    /// The working tree holds it: judged with its real AI lines and the
+    /// people of the commits that touched it. Otherwise it was judged from
+    /// the request's text as if all of it were AI, with only the people the
+    /// records name ([`Candidate::unheld_note`]).
+    pub held: bool,
+}
+
+impl Candidate {
+    /// What a reviewer must be told of a decision on a unit their working
+    /// tree lacks (`None` when it holds it): how it was judged, and what
+    /// vouch verify, which judges it where it is, may still refuse.
+    pub fn unheld_note(&self, path: &str) -> Option<String> {
+        if self.held {
+            return None;
+        }
+        let label = crate::signoff::unit_label(&self.facts.unit);
+        if self.shown.is_trust_file() {
+            return Some(format!(
+                "{path} is not in your working tree as the request shows it: judged from the request's text"
+            ));
+        }
+        let lines = git_line_count(self.shown.text.as_bytes());
+        let claimed: u32 = self.shown.ai_lines.iter().map(|[a, b]| b + 1 - a).sum();
+        Some(format!(
+            "{label} in {path} is not in your working tree: its AI lines cannot be checked, so it was judged as if \
+             all {lines} of its lines were AI (the request says {claimed}), and no commit that touched it is known; \
+             vouch verify will not count a decision by an author or committer of such a commit (check out the \
+             branch that holds it to be judged as verify will)"
+        ))
+    }
+}
+
+/// `facts` with every line of the unit's text AI: the strictest count.
+fn all_ai(facts: &UnitFacts) -> UnitFacts {
+    let mut strict = facts.clone();
+    let len = strict.unit.range.len();
+    strict.unit.ai_bytes = len;
+    strict.unit.ai_lines = strict.unit.lines;
+    strict.unit.ai_ranges = if len > 0 { vec![0..len] } else { Vec::new() };
+    strict.unit.ai_share = 1.0;
+    strict
 }
 
 impl<'a> Files<'a> {
@@ -81,8 +122,17 @@ impl<'a> Files<'a> {
             Some(found) => found,
             None => {
                 let facts = facts_from_text(unit, &unit.fingerprint);
-                let judgement = judge_requested(worktree, unit, &facts);
-                Candidate { facts, shown: unit.clone(), line: None, judgement }
+                // Its AI lines cannot be checked here, so it is judged as
+                // if every line of its text were AI (the strictest count:
+                // no [[triage]] rule or threshold a smaller count would
+                // meet): the request's own account never lets in someone
+                // the real count would not.
+                let judgement = if unit.is_trust_file() {
+                    judge_requested(worktree, unit, &facts)
+                } else {
+                    judge_requested(worktree, unit, &all_ai(&facts))
+                };
+                Candidate { facts, shown: unit.clone(), line: None, judgement, held: false }
             }
         })
     }
@@ -97,7 +147,7 @@ impl Files<'_> {
             let found = file.units.iter().find(|u| u.facts.unit.fingerprint == unit.fingerprint)?;
             let shown = if found.trust_file { unit.clone() } else { file.requested(&found.facts) };
             let line = (!found.trust_file).then(|| file.line_of(found.facts.unit.range.start));
-            Some(Candidate { facts: found.facts.clone(), shown, line, judgement: found.judgement.clone() })
+            Some(Candidate { facts: found.facts.clone(), shown, line, judgement: found.judgement.clone(), held: true })
         }))
     }
 }

@@ -440,7 +440,8 @@ impl Session<'_> {
             .cloned()
             .ok_or_else(|| anyhow::anyhow!("no request that counts shows this text any more"))?;
         let candidate = Files::new(self.ctx, worktree).candidate(&requested)?;
-        let mut approval = signoff::decide_judged(
+        let unheld = candidate.unheld_note(&unit.path);
+        let mut approval = match signoff::decide_judged(
             ledger,
             &unit.path,
             &candidate.facts,
@@ -448,7 +449,16 @@ impl Session<'_> {
             self.me.clone().into(),
             verdict,
             comment,
-        )?;
+        ) {
+            Ok(approval) => approval,
+            Err(e) => match &unheld {
+                Some(note) => bail!("{e}: {note}"),
+                None => return Err(e.into()),
+            },
+        };
+        if let Some(note) = &unheld {
+            writeln!(out, "{}", self.style.yellow(&format!("warning: {}", display::line(note))))?;
+        }
         let policy = worktree.policy();
         crate::store::signature::sign_approval(&self.ctx.repo, policy, &mut approval)?;
         let id = records::add(&self.ctx.repo, &approval)?;
