@@ -19,19 +19,6 @@ const POLICY: &str = "reviewers = [\"carol@example.com\"]\n";
 const TRAILER: &str = "Co-authored-by: Claude <noreply@anthropic.com>";
 const AI_FN: &str = "pub fn discount(total: u64) -> u64 {\n    let cut = total / 10;\n    total - cut\n}\n";
 
-fn vouch_json(repo: &TestRepo, args: &[&str]) -> Value {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_vouch"))
-        .args(args)
-        .current_dir(&repo.root)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("HOME", &repo.root)
-        .output()
-        .unwrap();
-    assert!(out.status.code().is_some_and(|c| c <= 1), "{}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
 /// A repository on `main` with the policy and a README, and a branch
 /// `side` whose one commit (an AI trailer) adds `src/side.rs`; back on
 /// main, which moved on. Returns the side commit.
@@ -54,7 +41,7 @@ fn with_side_branch() -> (TestRepo, String) {
 /// `vouch status` demands sign-off for `src/side.rs`, and the editor,
 /// opening the file, marks it as needing sign-off.
 fn editor_agrees_with_status(repo: &TestRepo, how: &str) {
-    let status = vouch_json(repo, &["status", "--format", "json"]);
+    let status = repo.vouch_json(&["status", "--format", "json"]);
     let units: Vec<&Value> =
         status["worktree"].as_array().unwrap().iter().filter(|u| u["path"] == "src/side.rs").collect();
     assert_eq!(units.len(), 1, "{how}: status asks for the unit: {status:#}");
