@@ -55,6 +55,28 @@ fn editor_agrees_with_status(repo: &TestRepo, how: &str) {
     assert_eq!(diagnostics.len(), 1, "{how}: the editor marks the unit status asks for: {diagnostics:#?}");
     assert_eq!(diagnostics[0]["code"], "unreviewed-ai", "{how}: {diagnostics:#?}");
     assert_eq!(diagnostics[0]["data"]["fingerprint"], fingerprint, "{how}: the same unit");
+    // The gutter marks the lines the next commit carries as AI, each line
+    // of the function, as pending sign-off.
+    let regions = server.wait_for("vouch/regions", |p| p["uri"] == uri.as_str() && p["version"] == 1);
+    let regions = regions["regions"].as_array().unwrap();
+    let lines = AI_FN.lines().count() as u64;
+    for line in 0..lines {
+        assert!(
+            regions.iter().any(|r| r["origin"] == "ai"
+                && r["state"] == "pending"
+                && r["range"]["start"]["line"].as_u64() <= Some(line)
+                && r["range"]["end"]["line"].as_u64() >= Some(line)),
+            "{how}: line {line} is shown as AI: {regions:#?}"
+        );
+    }
+    // The hover says what the lines are and why.
+    let hover = server.request(
+        "textDocument/hover",
+        json!({ "textDocument": { "uri": uri }, "position": { "line": 1, "character": 8 } }),
+    );
+    let hover = hover["contents"]["value"].as_str().unwrap_or_default().to_string();
+    assert!(hover.contains("**AI-written** by `claude`"), "{how}: {hover}");
+    assert!(hover.contains("carried"), "{how}: the hover says the next commit carries the lines: {hover}");
     // The reviewer's queue in the editor lists it as needing a request.
     let pending = server.request("vouch/pending", json!({}));
     let listed: Vec<&Value> =
