@@ -80,7 +80,7 @@ fn all_ai(facts: &UnitFacts) -> UnitFacts {
     let len = strict.unit.range.len();
     strict.unit.ai_bytes = len;
     strict.unit.ai_lines = strict.unit.lines;
-    strict.unit.ai_ranges = if len > 0 { vec![0..len] } else { Vec::new() };
+    strict.unit.ai_ranges = (len > 0).then_some(0..len).into_iter().collect();
     strict.unit.ai_share = 1.0;
     strict
 }
