@@ -168,7 +168,9 @@ fn query_compile_times() {
 /// patterns [LANGUAGE]`). With `PATTERNS_PREFIXES=1`, each line compiles the
 /// file up to and including the pattern instead: a pattern can cost more
 /// beside others than alone (tree-sitter's analysis of a pattern descends
-/// into the nodes other patterns have children under).
+/// into the nodes other patterns have children under). With
+/// `PATTERNS_FILE=path`, the patterns of that file are measured instead of
+/// the language's query files (to try a rewrite without rebuilding).
 fn pattern_compile_times(filter: &str) {
     let min_of = |grammar: &tree_sitter::Language, source: &str| {
         (0..5)
@@ -189,7 +191,12 @@ fn pattern_compile_times(filter: &str) {
         }
         let fixed = min_of(&grammar, "(ERROR) @e");
         println!("{}: a one-pattern query {fixed:.2} ms", language.name());
-        for (file, source) in [("units", units), ("risk", risk)] {
+        let extra = std::env::var("PATTERNS_FILE").ok().map(|p| std::fs::read_to_string(p).expect("PATTERNS_FILE"));
+        let files: Vec<(&str, &str)> = match &extra {
+            Some(text) => vec![("PATTERNS_FILE", text.as_str())],
+            None => vec![("units", units), ("risk", risk)],
+        };
+        for (file, source) in files {
             let whole = tree_sitter::Query::new(&grammar, source).expect("the queries build");
             let starts: Vec<usize> = (0..whole.pattern_count()).map(|i| whole.start_byte_for_pattern(i)).collect();
             println!("  {file}: whole {:.2} ms, {} patterns", min_of(&grammar, source), starts.len());
