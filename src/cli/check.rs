@@ -159,14 +159,16 @@ pub fn unit_json(u: &JudgedUnit) -> serde_json::Value {
         "commits": u.commits,
         "next_commit": u.next,
         "trust_file": u.trust_file,
+        "deleted_file": u.deleted_file,
     })
 }
 
 /// What to do about a unit that lacks sign-off (shown to a person: names
 /// made visible, paths quoted for the shell).
 pub fn next_step(u: &JudgedUnit) -> String {
-    // A trust file's change is the whole file: it is named by its path.
-    let at = if u.trust_file {
+    // A trust file's change is the whole file, and a deleted file has no
+    // line: each is named by its path.
+    let at = if u.trust_file || u.deleted_file {
         display::shell_word(&u.path)
     } else {
         display::shell_word(&format!("{}:{}", u.path, u.line))

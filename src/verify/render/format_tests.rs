@@ -39,6 +39,7 @@ fn sample() -> Report {
         rationale: Some("build the query from the form fields".into()),
         requests: vec!["1234567890abcdef".repeat(4)],
         trust_file: false,
+        deleted_file: false,
     };
     let plain = Signoff {
         risk: Vec::new(),
