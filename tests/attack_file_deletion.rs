@@ -292,3 +292,28 @@ fn a_note_that_speaks_for_other_files_does_not_flag_a_persons_deletion() {
     let failure = only_failure(&report, "unapproved-ai");
     assert_eq!(failure["path"], "src/lib.rs", "{report:#}");
 }
+
+#[test]
+fn the_gate_counts_an_earlier_ai_deletion_and_refuses_a_bots_own() {
+    // An earlier commit of the range deleted the file: the gate on a
+    // person's next commit counts it (verify will ask), without refusing.
+    let (_world, a) = ai_deletes();
+    a.write("src/lib.rs", &format!("{}// a person's note\n", support::world::BASE_LIB));
+    a.git(&["add", "-A"]);
+    let run = a.run(&["check", "--staged", "--format", "json"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let gate: Value = serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {run:?}"));
+    assert_eq!(gate["earlier_units_lacking_signoff"], 1, "{gate:#}");
+
+    // A bot author's next commit deletes the file: the gate refuses it.
+    let (_world, a) = start();
+    a.act_as("renovate[bot]");
+    a.git(&["rm", "-q", DELETED]);
+    let run = a.run(&["check", "--staged", "--format", "json"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    let gate: Value = serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {run:?}"));
+    let units = gate["units"].as_array().unwrap();
+    assert_eq!(units.len(), 1, "{gate:#}");
+    assert_eq!((units[0]["path"].as_str(), units[0]["deleted_file"].as_bool()), (Some(DELETED), Some(true)));
+    assert_eq!(units[0]["blocking"], true, "{gate:#}");
+}
