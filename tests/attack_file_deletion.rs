@@ -317,3 +317,20 @@ fn the_gate_counts_an_earlier_ai_deletion_and_refuses_a_bots_own() {
     assert_eq!((units[0]["path"].as_str(), units[0]["deleted_file"].as_bool()), (Some(DELETED), Some(true)));
     assert_eq!(units[0]["blocking"], true, "{gate:#}");
 }
+
+#[test]
+fn a_rename_then_a_deletion_is_the_deletion_of_the_file_base_had() {
+    // The AI moves the test away (a rename, not a deletion), then deletes
+    // it under its new name: BASE's file is gone all the same.
+    let (_world, a) = start();
+    a.git(&["mv", DELETED, "tests/old_auth.rs"]);
+    a.commit("park the test", None);
+    a.git(&["rm", "-q", "tests/old_auth.rs"]);
+    a.commit("drop the parked test", Some(TRAILER));
+    let (code, report) = a.verify("origin/main..HEAD");
+    assert_eq!(code, 1, "{report:#}");
+    let failure = only_failure(&report, "unapproved-ai");
+    assert_eq!(failure["path"], DELETED, "named by the path BASE had: {report:#}");
+    assert_eq!(failure["kind"], "deleted-file", "{report:#}");
+    assert_eq!(failure["fingerprint"], vouch::fingerprint::trust_fingerprint(DELETED, None), "{report:#}");
+}

@@ -7,8 +7,9 @@
 //! ([`RemovedFile`]): a path BASE has and the head lacks, removed so, is a
 //! [`DeletedFile`] that needs sign-off like a unit (nothing of it is left
 //! to hold an AI line). A rename is not a removal (renames are found, as
-//! `git log -M` finds them), and a merge removes a file only when every
-//! parent has it.
+//! `git log -M` finds them), a file keeps the path it had at BASE through
+//! renames (what a removal after them removes), and a merge removes a file
+//! only when every parent has it.
 //!
 //! Evidence per commit: its vouch note (file records for a path at a blob,
 //! or `no-ai`), its git-ai note ([`GitAiReader`]), and what it declares as a
@@ -347,6 +348,10 @@ struct FileState {
     content: Content,
     tags: Vec<Tag>,
     deletions: Vec<Deletion>,
+    /// The path its content had when it came from outside the range (BASE's
+    /// side), carried through renames: what a removal of it removes of
+    /// BASE. `None`: created within the range.
+    origin: Option<Rc<str>>,
 }
 
 /// `deletions` of a text `content` as byte offsets, with their claims'
@@ -556,6 +561,9 @@ struct StateFile {
     tags: Vec<[u32; 3]>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     deletions: Vec<Deletion>,
+    /// [`FileState::origin`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    origin: Option<String>,
 }
 
 impl StateFile {
@@ -747,6 +755,7 @@ impl State {
                     kind: state.content.kind,
                     tags: run_length(&state.tags),
                     deletions: state.deletions.clone(),
+                    origin: state.origin.as_deref().map(str::to_string),
                 };
                 (path.to_string(), file)
             })
@@ -808,7 +817,8 @@ impl State {
                 return Err(LineageError::Stale { path: path.clone() });
             }
             let deletions = file.deletions.clone();
-            out.insert(Rc::from(path.as_str()), Rc::new(FileState { content, tags, deletions }));
+            let origin = file.origin.as_deref().map(Rc::from);
+            out.insert(Rc::from(path.as_str()), Rc::new(FileState { content, tags, deletions, origin }));
         }
         Ok(out)
     }
@@ -858,13 +868,14 @@ impl State {
                     if tags.len() != reader.line_count(&content) {
                         return Err(LineageError::Stale { path: from.to_string() });
                     }
-                    Some(FileState { content, tags, deletions: kept.deletions.clone() })
+                    let origin = kept.origin.as_deref().map(Rc::from);
+                    Some(FileState { content, tags, deletions: kept.deletions.clone(), origin })
                 }
                 None => match head_tree.as_ref().and_then(|t| t.get_path(Path::new(from)).ok()) {
                     Some(e) if e.kind() != Some(ObjectType::Tree) => {
                         let content = reader.content(e.id(), is_gitlink(&e), from)?;
                         let tags = vec![OUTSIDE; reader.line_count(&content)];
-                        Some(FileState { content, tags, deletions: Vec::new() })
+                        Some(FileState { content, tags, deletions: Vec::new(), origin: Some(Rc::from(from)) })
                     }
                     _ => None,
                 },
@@ -908,7 +919,8 @@ impl State {
             let tags = change.finish(&mut table, &pool, at, &evidence);
             let kept: Vec<&[Deletion]> = old.iter().map(|o| o.deletions.as_slice()).collect();
             let deletions = change.deletions(&mut table, &kept, &tags, at, &evidence);
-            done.insert(file.path.as_str(), (FileState { content: new.clone(), tags, deletions }, i));
+            let origin = old.as_ref().and_then(|o| o.origin.clone());
+            done.insert(file.path.as_str(), (FileState { content: new.clone(), tags, deletions, origin }, i));
         }
         let mut touched: Vec<String> = Vec::new();
         for file in files {
@@ -946,7 +958,8 @@ impl State {
                 if tags.len() != content.line_count() {
                     return Err(LineageError::Stale { path: path.clone() });
                 }
-                let state = FileState { content, tags, deletions: kept.deletions.clone() };
+                let origin = kept.origin.as_deref().map(Rc::from);
+                let state = FileState { content, tags, deletions: kept.deletions.clone(), origin };
                 out.insert(path.clone(), settler.settle(base_tree.as_ref(), path, &state, None)?);
             }
         }
@@ -957,11 +970,11 @@ impl State {
             Some(claim) => files
                 .iter()
                 .zip(&olds)
-                .filter(|(f, old)| f.new.is_none() && f.from.is_none() && old.is_some())
-                .map(|(f, old)| RemovedFile {
-                    path: f.path.clone(),
-                    claim,
-                    lines: old.as_ref().map_or(1, |o| o.content.line_count() as u32),
+                .filter(|(f, _)| f.new.is_none() && f.from.is_none())
+                .filter_map(|(_, old)| {
+                    let old = old.as_ref()?;
+                    let origin = old.origin.as_deref()?;
+                    Some(RemovedFile { path: origin.to_string(), claim, lines: old.content.line_count() as u32 })
                 })
                 .collect(),
             None => Vec::new(),
@@ -1107,8 +1120,9 @@ impl Walker<'_> {
         for (job, (path, tags, deletions)) in
             jobs.into_iter().filter(|j| j.path.is_some() && j.new.is_some()).zip(finished)
         {
+            let origin = job.olds.iter().find_map(|o| o.origin.clone());
             let content = job.new.unwrap_or_else(|| unreachable!("filtered above"));
-            map.insert(path, Rc::new(FileState { content, tags, deletions }));
+            map.insert(path, Rc::new(FileState { content, tags, deletions, origin }));
         }
         Ok(map)
     }
@@ -1179,8 +1193,11 @@ impl Walker<'_> {
                     None => self.outside(old.id(), old.mode() == FileMode::Commit, path)?,
                 });
             }
-            if removed && let (Some(path), Some(old)) = (&old_path, olds.first()) {
-                self.gone.push((path.clone(), old.content.line_count() as u32));
+            // What a removal removes of BASE: the file its content came
+            // from, under the name it had there (a file renamed, then
+            // removed, is BASE's file removed).
+            if removed && let Some(origin) = olds.first().and_then(|o| o.origin.as_deref()) {
+                self.gone.push((origin.to_string(), olds[0].content.line_count() as u32));
             }
             let new_content = match (&new_path, removed) {
                 (Some(path), false) => Some(self.content(new.id(), new.mode() == FileMode::Commit, path)?),
@@ -1262,7 +1279,8 @@ impl Walker<'_> {
                     }
                 }
                 deletions.sort_by_key(|d| d.at);
-                Rc::new(FileState { content, tags, deletions })
+                let origin = states.iter().flatten().find_map(|s| s.origin.clone());
+                Rc::new(FileState { content, tags, deletions, origin })
             };
             map.insert(key, state);
         }
@@ -1285,9 +1303,12 @@ impl Walker<'_> {
             };
             // The merge itself removes a file only when every parent has
             // it; else the removal is the other side's.
-            if new.is_none() && olds.len() == parents.len() {
+            if new.is_none()
+                && olds.len() == parents.len()
+                && let Some(origin) = olds.iter().find_map(|o| o.origin.as_deref())
+            {
                 let lines = olds.first().map_or(1, |o| o.content.line_count() as u32);
-                self.gone.push((path.clone(), lines));
+                self.gone.push((origin.to_string(), lines));
             }
             let path = new.as_ref().map(|_| Rc::from(path.as_str()));
             jobs.push(Job { path, olds, new });
@@ -1332,7 +1353,7 @@ impl Walker<'_> {
         let content = self.content(id, gitlink, path)?;
         debug_assert_eq!(content.line_count(), content.lines().len());
         let tags = vec![OUTSIDE; content.line_count()];
-        Ok(Rc::new(FileState { content, tags, deletions: Vec::new() }))
+        Ok(Rc::new(FileState { content, tags, deletions: Vec::new(), origin: Some(Rc::from(path)) }))
     }
 
     fn content(&self, id: Oid, gitlink: bool, path: &str) -> Result<Content, LineageError> {
