@@ -334,3 +334,26 @@ fn a_rename_then_a_deletion_is_the_deletion_of_the_file_base_had() {
     assert_eq!(failure["kind"], "deleted-file", "{report:#}");
     assert_eq!(failure["fingerprint"], vouch::fingerprint::trust_fingerprint(DELETED, None), "{report:#}");
 }
+
+#[test]
+fn a_request_for_a_deleted_file_is_approved_by_its_id() {
+    let (_world, a) = ai_deletes();
+    let run = a.run(&["request", "-m", "the case moved into tests/admin.rs", "--format", "json"]);
+    assert_eq!(run.code, 0, "every unit that needs sign-off, the deleted file among them: {run:?}");
+    let request: Value = serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {run:?}"));
+    let units = request["units"].as_array().unwrap();
+    assert_eq!(units.len(), 1, "{request:#}");
+    assert_eq!((units[0]["path"].as_str(), units[0]["kind"].as_str()), (Some(DELETED), Some("deleted-file")));
+    let id = str_of(&request["request"]).to_string();
+    // The requester may not approve it; alice may, by the request's id.
+    let run = a.run(&["approve", &id, "--yes"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.all().contains("dev@example.com") && run.all().contains("cannot approve"), "{run:?}");
+    assert_eq!(a.verify("origin/main..HEAD").0, 1);
+    a.act_as("alice");
+    let run = a.run(&["approve", &id, "--yes"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    a.act_as("dev");
+    let (code, report) = a.verify("origin/main..HEAD");
+    assert_eq!(code, 0, "{report:#}");
+}
