@@ -74,3 +74,14 @@ fn a_commit_of_ai_text_and_a_trust_file_counts_each_for_what_it_is() {
         "{said}"
     );
 }
+
+#[test]
+fn doctor_says_the_id_is_written_and_the_policy_only_needs_committing() {
+    let (repo, _) = adopted_late();
+    let doctor = repo.vouch(&["doctor"]);
+    let said = doctor.all();
+    let line = said.lines().skip_while(|l| !l.contains("repository id")).take(2).collect::<Vec<_>>().join("\n");
+    assert!(line.contains("FAIL"), "CI cannot know the id until the policy is committed: {said}");
+    assert!(!line.contains("fix: vouch init"), "init has already written it: {line}");
+    assert!(line.contains("vouch request .vouch.toml"), "the fix is the policy's reviewed first commit: {line}");
+}

@@ -37,6 +37,7 @@ fn sample() -> Report {
         path_risk: "high".into(),
         risky: true,
         rationale: Some("build the query from the form fields".into()),
+        rationale_from: None,
         requests: vec!["1234567890abcdef".repeat(4)],
         trust_file: false,
         deleted_file: false,
@@ -46,6 +47,7 @@ fn sample() -> Report {
         path_risk: "low".into(),
         risky: false,
         rationale: None,
+        rationale_from: None,
         requests: Vec::new(),
         ..risky.clone()
     };
