@@ -85,6 +85,7 @@ fn an_ai_commit_deleting_a_test_file_whole_needs_sign_off() {
     // The text report says it, and how to approve it.
     let (_, text) = a.verify_text("origin/main..HEAD");
     assert!(text.contains(DELETED) && text.contains("deleted by AI"), "{text}");
+    assert!(text.contains(&format!("files deleted by AI: {DELETED}")), "the coverage says it too: {text}");
     let markdown = a.vouch(&["verify", "origin/main..HEAD", "--format", "markdown"]);
     let markdown = String::from_utf8_lossy(&markdown.stdout);
     assert!(markdown.contains(&format!("vouch approve --file {DELETED}")), "{markdown}");

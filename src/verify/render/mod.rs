@@ -162,6 +162,14 @@ pub fn render_text(report: &Report) -> String {
             c.ai_deletions
         );
     }
+    if !c.ai_deleted_files.is_empty() {
+        let paths: Vec<String> = c.ai_deleted_files.iter().map(|p| display::line(p).into_owned()).collect();
+        let _ = writeln!(
+            out,
+            "files deleted by AI: {} (each needs its deletion signed off: vouch approve --file PATH)",
+            paths.join(", ")
+        );
+    }
     let automated = report.approved.iter().filter(|a| !a.automated.is_empty()).count();
     let _ = writeln!(
         out,
