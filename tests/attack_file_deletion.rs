@@ -317,6 +317,9 @@ fn the_gate_counts_an_earlier_ai_deletion_and_refuses_a_bots_own() {
     assert_eq!(units.len(), 1, "{gate:#}");
     assert_eq!((units[0]["path"].as_str(), units[0]["deleted_file"].as_bool()), (Some(DELETED), Some(true)));
     assert_eq!(units[0]["blocking"], true, "{gate:#}");
+    // Named for what it is, not as AI-written text.
+    let run = a.run(&["check", "--staged"]);
+    assert!(run.stdout.contains("1 file(s) deleted by AI staged lack sign-off"), "{run:?}");
 }
 
 #[test]

@@ -186,14 +186,22 @@ pub fn next_step(u: &JudgedUnit) -> String {
 }
 
 /// How many units, named for what they are: AI-written units, changes to
-/// trust files (the policy, the allowed signers, CODEOWNERS, CI), or both.
+/// trust files (the policy, the allowed signers, CODEOWNERS, CI), files
+/// deleted by AI, or a mix.
 fn counted(units: &[&JudgedUnit]) -> String {
     let trust = units.iter().filter(|u| u.trust_file).count();
-    let ai = units.len() - trust;
-    match (ai, trust) {
-        (_, 0) => format!("{ai} AI-written unit(s)"),
-        (0, _) => format!("{trust} trust-file change(s)"),
-        _ => format!("{} unit(s) ({ai} AI-written unit(s), {trust} trust-file change(s))", units.len()),
+    let deleted = units.iter().filter(|u| u.deleted_file && !u.trust_file).count();
+    let ai = units.len() - trust - deleted;
+    let kinds: Vec<String> =
+        [(ai, "AI-written unit(s)"), (trust, "trust-file change(s)"), (deleted, "file(s) deleted by AI")]
+            .into_iter()
+            .filter(|&(n, _)| n > 0)
+            .map(|(n, what)| format!("{n} {what}"))
+            .collect();
+    match kinds.as_slice() {
+        [] => "0 AI-written unit(s)".to_string(),
+        [one] => one.clone(),
+        _ => format!("{} unit(s) ({})", units.len(), kinds.join(", ")),
     }
 }
 
