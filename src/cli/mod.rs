@@ -164,7 +164,7 @@ pub enum Outcome {
 }
 
 /// Bytes of text whose syntax trees a CLI command leaves unfreed at its exit
-/// (about 100 MiB of trees at most; see [`crate::syntax::leave_trees_unfreed`]).
+/// (about 20 MB of trees at most; see [`crate::syntax::leave_trees_unfreed`]).
 const CLI_UNFREED_TEXT: usize = 1 << 20;
 
 pub fn main() -> ExitCode {

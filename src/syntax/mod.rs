@@ -129,8 +129,9 @@ static UNFREED_BUDGET: AtomicUsize = AtomicUsize::new(0);
 /// Freeing a tree walks every one of its nodes (for a file of a few
 /// thousand lines, about a tenth of the cost of analysing it, and more in
 /// the allocator's consolidation of the freed chunks that follows); past
-/// the budget trees are freed as usual, so memory stays bounded (a tree
-/// takes about 100 bytes per byte of text).
+/// the budget trees are freed as usual, so memory stays bounded (measured:
+/// the trees of a 221 KB file hold about 3.7 MB, some 17 bytes per byte of
+/// text, so a 1 MiB budget leaves about 20 MB to the exit).
 pub fn leave_trees_unfreed(text_bytes: usize) {
     UNFREED_BUDGET.store(text_bytes, Ordering::Relaxed);
 }
