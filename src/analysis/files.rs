@@ -72,9 +72,10 @@ fn changed_files(diff: &mut git2::Diff<'_>) -> anyhow::Result<Vec<Changed>> {
 }
 
 /// The files `index` holds that differ from HEAD: what the next commit
-/// adds or changes. Conflicted paths are an error (git refuses to commit
-/// them anyway).
-pub fn staged(repo: &Repository, index: &mut Index) -> anyhow::Result<Vec<Changed>> {
+/// adds or changes; and the paths HEAD has that the index does not hold
+/// (found before renames are looked for, sorted), from the same diff.
+/// Conflicted paths are an error (git refuses to commit them anyway).
+pub fn staged(repo: &Repository, index: &mut Index) -> anyhow::Result<(Vec<Changed>, Vec<String>)> {
     if index.has_conflicts() {
         anyhow::bail!("the index has unresolved merge conflicts; resolve them before committing");
     }
@@ -86,7 +87,13 @@ pub fn staged(repo: &Repository, index: &mut Index) -> anyhow::Result<Vec<Change
     let mut diff = repo
         .diff_tree_to_index(head.as_ref(), Some(index), Some(&mut opts))
         .context("cannot compare the index with HEAD")?;
-    changed_files(&mut diff)
+    let mut deleted: Vec<String> = diff
+        .deltas()
+        .filter(|d| d.status() == Delta::Deleted)
+        .filter_map(|d| d.old_file().path().and_then(Path::to_str).map(str::to_string))
+        .collect();
+    deleted.sort();
+    Ok((changed_files(&mut diff)?, deleted))
 }
 
 /// The files `commit` added or changed against its first parent (all of

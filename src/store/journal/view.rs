@@ -24,7 +24,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use super::record::{Record, RecordId};
-use crate::provenance::{AiDeletion, Attribution, Hunk, Origin, ProvenanceMap, diff};
+use crate::provenance::{AiDeletion, Attribution, Hunk, Origin, ProvenanceMap, diff, diff_and_unchanged};
 
 /// Where the spans of one file version land in a newer text.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -106,16 +106,22 @@ fn normalize(hunks: &[Hunk]) -> Vec<(Range<usize>, usize)> {
 /// A record that could not be used, and why.
 pub(super) type Unusable = (RecordId, String);
 
+/// For each file version diffed against the current text, by blob id: the
+/// byte ranges of that version its line diff finds unchanged
+/// ([`crate::provenance::unchanged_lines`]).
+pub type Unchanged = HashMap<String, Vec<Range<usize>>>;
+
 /// The attribution of every byte of `current` (sorted, covering it, merged
 /// like [`ProvenanceMap::to_vec`]), from `records`: the live records of one
-/// path in time order. `current_blob` is the blob id of `current`, when
-/// known; `text_of` gives a blob's text.
+/// path in time order, with the records that could not be used and the
+/// unchanged lines of the versions diffed. `current_blob` is the blob id of
+/// `current`, when known; `text_of` gives a blob's text.
 pub(super) fn view(
     records: &[&Record],
     current: &str,
     current_blob: Option<&str>,
     text_of: &mut dyn FnMut(&str) -> Result<Arc<str>, String>,
-) -> (Vec<(Range<usize>, Attribution)>, Vec<Unusable>) {
+) -> (Vec<(Range<usize>, Attribution)>, Vec<Unusable>, Unchanged) {
     let unknown = Attribution::unknown();
     let latest_snapshot = records.iter().rposition(|r| r.is_snapshot()).unwrap_or(0);
     let (stale_records, fresh_records) = records.split_at(latest_snapshot);
@@ -126,6 +132,7 @@ pub(super) fn view(
         texts: HashMap::new(),
         shared_current: None,
         hunks: HashMap::new(),
+        unchanged: HashMap::new(),
         unusable: Vec::new(),
     };
     // Paint layers, weakest first.
@@ -167,7 +174,8 @@ pub(super) fn view(
         let id = map.intern(attr);
         map.set(range, id);
     }
-    (map.to_vec(), versions.unusable)
+    let unchanged = versions.unchanged.into_iter().map(|(blob, lines)| (blob.to_string(), lines)).collect();
+    (map.to_vec(), versions.unusable, unchanged)
 }
 
 /// Where the AI deletions of `records` (the live records of one path, in
@@ -247,6 +255,8 @@ struct Versions<'r, 'f> {
     /// `current`, shared, once a record of its version needs it.
     shared_current: Option<Arc<str>>,
     hunks: HashMap<&'r str, Rc<Vec<Hunk>>>,
+    /// What the line diffs behind `hunks` found unchanged.
+    unchanged: HashMap<&'r str, Vec<Range<usize>>>,
     unusable: Vec<Unusable>,
 }
 
@@ -288,8 +298,16 @@ impl<'r> Versions<'r, '_> {
         if self.current_blob == Some(file.blob.as_str()) {
             return carry(&ranges, text.len(), &[]);
         }
-        let current = self.current;
-        let hunks = self.hunks.entry(&file.blob).or_insert_with(|| Rc::new(diff(text, current))).clone();
+        let hunks = match self.hunks.get(file.blob.as_str()) {
+            Some(hunks) => hunks.clone(),
+            None => {
+                let (hunks, unchanged) = diff_and_unchanged(text, self.current);
+                let hunks = Rc::new(hunks);
+                self.hunks.insert(&file.blob, hunks.clone());
+                self.unchanged.insert(&file.blob, unchanged);
+                hunks
+            }
+        };
         carry(&ranges, text.len(), &hunks)
     }
 }
