@@ -79,6 +79,11 @@ pub struct PendingUnit {
     pub ai_lines: Vec<[u32; 2]>,
     /// How many lines `ai_lines` covers.
     pub ai_line_count: usize,
+    /// Lines an AI removed from it, where the front end holds the unit
+    /// (the judge's count); `None` where only the request speaks of it (a
+    /// request carries no removed line: one that names no AI line is of a
+    /// unit an AI only removed lines from).
+    pub ai_deleted_lines: Option<u32>,
     pub tool: Option<String>,
     pub model: Option<String>,
     /// Why the agent wrote the AI text, as the request carries it
@@ -125,6 +130,20 @@ impl PendingUnit {
         match &self.name {
             Some(name) => format!("{} `{name}`", self.kind),
             None => self.kind.clone(),
+        }
+    }
+
+    /// "3 AI line(s)", "3 AI-deleted line(s)", "2 AI line(s), 1
+    /// AI-deleted line(s)", or, for a unit an AI only removed lines from
+    /// that only a request speaks of, "AI-deleted lines (how many: not in
+    /// the request)".
+    pub fn ai_summary(&self) -> String {
+        match (self.ai_line_count, self.ai_deleted_lines) {
+            (_, Some(0)) => format!("{} AI line(s)", self.ai_line_count),
+            (0, Some(n)) => format!("{n} AI-deleted line(s)"),
+            (lines, Some(n)) => format!("{lines} AI line(s), {n} AI-deleted line(s)"),
+            (0, None) => "AI-deleted lines (how many: not in the request)".to_string(),
+            (lines, None) => format!("{lines} AI line(s)"),
         }
     }
 
@@ -348,13 +367,32 @@ pub struct Lifecycle<'a> {
     pub signed_as_required: &'a dyn Fn(&Stored<Withdrawal>) -> bool,
     /// Where a requested unit's code is.
     pub presence: &'a dyn Fn(&RequestedUnit) -> Presence,
+    /// The judge's word on a requested unit the front end holds (the
+    /// working tree's unit with its fingerprint: its real AI lines, who
+    /// accepted them, who authored the commits that touched it), by which
+    /// the queue offers it, as `vouch approve` and verify judge it; `None`
+    /// when it holds no such unit, and the request's own account is all
+    /// there is.
+    pub held: &'a dyn Fn(&RequestedUnit) -> Option<Held>,
+}
+
+/// A requested unit as the front end's judge sees it where it holds the
+/// unit ([`Lifecycle::held`]).
+#[derive(Debug, Clone)]
+pub struct Held {
+    pub judgement: crate::signoff::Judgement,
+    /// Its AI lines as the judge counts them, `[first, last]`, 1-based
+    /// within its text.
+    pub ai_lines: Vec<[u32; 2]>,
+    /// Lines an AI removed from it.
+    pub ai_deleted: u32,
 }
 
 impl Lifecycle<'_> {
     /// No withdrawals, and no code seen anywhere: requests close only by
     /// decisions and by being rewritten.
     pub fn none() -> Lifecycle<'static> {
-        Lifecycle { withdrawals: &[], signed_as_required: &|_| true, presence: &|_| Presence::Unseen }
+        Lifecycle { withdrawals: &[], signed_as_required: &|_| true, presence: &|_| Presence::Unseen, held: &|_| None }
     }
 }
 
@@ -443,6 +481,8 @@ pub fn pending_with(
     }
 
     let mut judged: HashMap<String, crate::signoff::Judgement> = HashMap::new();
+    // The AI lines and AI-removed lines of the units the front end holds.
+    let mut held: HashMap<String, (Vec<[u32; 2]>, u32)> = HashMap::new();
     let mut by_fingerprint: BTreeMap<String, PendingUnit> = BTreeMap::new();
     for (i, request) in ours.iter().enumerate() {
         let r = &request.record;
@@ -483,10 +523,22 @@ pub fn pending_with(
             }
             let fingerprint = unit.fingerprint.as_str();
             let risk = unit_risk_tags(language, &unit.text);
-            let judgement = judged.entry(fingerprint.to_string()).or_insert_with(|| {
-                let requirement = policy.requirement(&unit.path, &risk, crate::signoff::requested_amount(unit));
-                ledger.judge_fingerprint(requirement, fingerprint, &[], &[], verified)
-            });
+            // Judged as the front end's judge judges the unit it holds,
+            // else on the request's own account.
+            if !judged.contains_key(fingerprint) {
+                let judgement = match (life.held)(unit) {
+                    Some(h) => {
+                        held.insert(fingerprint.to_string(), (h.ai_lines, h.ai_deleted));
+                        h.judgement
+                    }
+                    None => {
+                        let requirement = policy.requirement(&unit.path, &risk, crate::signoff::requested_amount(unit));
+                        ledger.judge_fingerprint(requirement, fingerprint, &[], &[], verified)
+                    }
+                };
+                judged.insert(fingerprint.to_string(), judgement);
+            }
+            let judgement = &judged[fingerprint];
             let key = (unit.path.as_str(), unit.kind.as_str(), unit.name.as_deref());
             let rewritten = latest.get(&key).is_some_and(|&(j, fp)| j > i && fp != fingerprint);
             let presence = match judgement.assessment.status {
@@ -609,6 +661,13 @@ pub fn pending_with(
                 ReviewerSet::Peers => vec![ANY_PEER.to_string()],
                 ReviewerSet::Unconfigured => Vec::new(),
             };
+            // As the judge counts them where the front end holds the unit;
+            // else as the request states them (it carries no removed line,
+            // so how many went is not known then).
+            let (ai_lines, ai_deleted_lines) = match held.get(&actual) {
+                Some((lines, deleted)) => (lines.clone(), Some(*deleted)),
+                None => (unit.ai_lines.clone(), None),
+            };
             by_fingerprint.insert(
                 actual.clone(),
                 PendingUnit {
@@ -619,8 +678,9 @@ pub fn pending_with(
                     name: unit.name.clone(),
                     text: unit.text.to_text_lossless().into_owned(),
                     bytes: unit.text.clone(),
-                    ai_lines: unit.ai_lines.clone(),
-                    ai_line_count: line_count(&unit.ai_lines),
+                    ai_lines: ai_lines.clone(),
+                    ai_line_count: line_count(&ai_lines),
+                    ai_deleted_lines,
                     tool: unit.tool.clone(),
                     model: unit.model.clone(),
                     intents: unit.intents.clone(),

@@ -319,6 +319,19 @@ impl Ledger {
             .rev()
             .find_map(|r| r.record.rationale.as_deref().map(|text| (text, r.record.rationale_from)))
     }
+
+    /// Where the words of a rationale a commit's note gives a unit at
+    /// `path` came from (a note copies the latest request's rationale and
+    /// not its source): the latest request for a unit at `path` whose
+    /// rationale is exactly `text` says, `None` when it was typed or no
+    /// such request is here.
+    pub fn rationale_source_of(&self, path: &str, text: &str) -> Option<records::RationaleFrom> {
+        self.requests
+            .iter()
+            .filter(|r| r.record.rationale.as_deref() == Some(text) && r.record.units.iter().any(|u| u.path == path))
+            .max_by(|a, b| (&a.record.created, &a.id).cmp(&(&b.record.created, &b.id)))
+            .and_then(|r| r.record.rationale_from)
+    }
 }
 
 /// How much AI text a requested unit holds by its own account (its

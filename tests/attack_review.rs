@@ -94,10 +94,11 @@ fn the_author_of_the_ai_commit_cannot_approve_it_in_the_review() {
     assert!(said.contains("alice@example.com"), "{said}");
     assert!(decisions_by(&a, "alice@example.com").is_empty(), "{said}");
 
-    // The review offers her the unit (the queue knows only the records),
-    // but refuses her decision just the same.
+    // The review does not offer her the unit: the queue judges the unit
+    // her working tree holds, with the authors of the commits that touched
+    // it, as approve does.
     let out = review(&a, "a\nq\n");
-    assert!(out.contains("not approved:"), "{out}");
+    assert!(out.contains("Nothing awaits your sign-off"), "{out}");
     assert!(decisions_by(&a, "alice@example.com").is_empty(), "the review recorded her approval: {out}");
     assert_eq!(a.verify("origin/main..HEAD").0, 1);
 
@@ -110,8 +111,7 @@ fn the_author_of_the_ai_commit_cannot_approve_it_in_the_review() {
 #[test]
 fn a_junior_let_in_by_an_understated_request_cannot_approve_in_the_review() {
     // Small AI units (at most 2 AI lines) may be approved by any peer; the
-    // AI function has 3. Its author asks for sign-off claiming 1 AI line,
-    // so the queue offers it to any peer.
+    // AI function has 3. Its author asks for sign-off claiming 1 AI line.
     let policy =
         "reviewers = [\"alice@example.com\"]\n\n[[triage]]\npaths = [\"src/**\"]\nmax_ai_lines = 2\npeer = true\n";
     let (_world, a, failure) = feature_world(policy);
@@ -125,10 +125,10 @@ fn a_junior_let_in_by_an_understated_request_cannot_approve_in_the_review() {
     let (code, said) = approve(&a, &id);
     assert_eq!(code, 1, "{said}");
     assert!(decisions_by(&a, "eve@example.com").is_empty(), "{said}");
-    // ...and by the review, which offers it to her.
+    // ...and by the review, which does not offer it to her: the working
+    // tree's unit has 3 AI lines (tests/attack_queue.rs).
     let out = review(&a, "a\nq\n");
-    assert!(out.contains("add"), "the queue offers her the unit: {out}");
-    assert!(out.contains("not approved:"), "{out}");
+    assert!(out.contains("Nothing awaits your sign-off"), "the queue offers her the unit: {out}");
     assert!(decisions_by(&a, "eve@example.com").is_empty(), "the review recorded a junior's approval: {out}");
 }
 

@@ -147,7 +147,7 @@ fn version_1_records_are_reported_as_such_in_every_view() {
     // log: the note's approval, said not to count.
     let out = run(&repo, &["log", "main..feature"]);
     let log = text(&out);
-    assert!(log.contains(&format!("alice@example.com ({RETIRED})")), "{log}");
+    assert!(log.contains(&format!("alice@example.com (does not count: {RETIRED})")), "{log}");
 
     // The language server's hover.
     let uri = repo.uri("src/lib.rs");

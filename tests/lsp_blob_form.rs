@@ -10,7 +10,7 @@ mod support {
     pub mod repo;
 }
 
-use serde_json::{Value, json};
+use serde_json::json;
 use support::lsp::{Server, range};
 use support::repo::TestRepo;
 
@@ -18,19 +18,6 @@ const CRLF: &str = "fn generated(x: u32) -> u32 {\r\n    x * 2\r\n}\r\n";
 
 fn lf_fingerprint() -> String {
     vouch::fingerprint::fingerprint("rust", "function", CRLF.replace("\r\n", "\n").as_bytes())
-}
-
-fn vouch(repo: &TestRepo, args: &[&str]) -> Value {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_vouch"))
-        .args(args)
-        .current_dir(&repo.root)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("HOME", &repo.root)
-        .output()
-        .unwrap();
-    assert!(out.status.code().is_some_and(|c| c <= 1), "{}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 /// The fingerprint the server gives the unit of `CRLF` once it is AI.
@@ -68,7 +55,7 @@ fn with_text_auto_eol_crlf_the_editor_fingerprints_the_blob() {
         json!({ "command": "vouch.requestSignoff", "arguments": [{ "uri": uri, "range": range(1, 0, 1, 0), "rationale": "why" }] }),
     );
     assert!(reply.to_string().contains("requested sign-off"), "{reply}");
-    let queue = vouch(&repo, &["review", "--list", "--all", "--format", "json"]);
+    let queue = repo.vouch_json(&["review", "--list", "--all", "--format", "json"]);
     assert!(queue["problems"].as_array().unwrap().is_empty(), "{queue}");
     assert_eq!(queue["units"][0]["fingerprint"], fingerprint.as_str());
     assert_eq!(queue["units"][0]["text"], CRLF.replace("\r\n", "\n"));
@@ -78,7 +65,7 @@ fn with_text_auto_eol_crlf_the_editor_fingerprints_the_blob() {
     repo.git(&["add", "src/gen.rs"]);
     let stored = repo.git(&["cat-file", "-p", ":src/gen.rs"]);
     assert_eq!(stored, CRLF.replace("\r\n", "\n"));
-    let status = vouch(&repo, &["status", "--format", "json"]);
+    let status = repo.vouch_json(&["status", "--format", "json"]);
     for section in ["index", "worktree"] {
         assert_eq!(status[section][0]["fingerprint"], fingerprint.as_str(), "{section}: {status}");
     }

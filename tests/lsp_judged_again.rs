@@ -22,24 +22,6 @@ const AI_FN: &str = "\npub fn discount(total: u64) -> u64 {\n    let cut = total
 const TRAILER: &str = "Co-authored-by: Claude <noreply@anthropic.com>";
 const FILE: &str = "src/lib.rs";
 
-fn vouch(repo: &TestRepo, args: &[&str]) -> String {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_vouch"))
-        .args(args)
-        .current_dir(&repo.root)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("HOME", &repo.root)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "vouch {args:?}: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 fn codes(diagnostics: &Value) -> Vec<String> {
     diagnostics.as_array().unwrap().iter().map(|d| d["code"].as_str().unwrap_or_default().to_string()).collect()
 }
@@ -159,10 +141,10 @@ fn records_written_from_the_command_line_are_followed() {
     server.notify("textDocument/didSave", json!({ "textDocument": { "uri": uri } }));
     server.document(&uri);
     let line = format!("{FILE}:6");
-    vouch(&repo, &["request", &line, "-m", "a tenth off for members"]);
+    repo.vouch_stdout(&["request", &line, "-m", "a tenth off for members"], false);
     judged_as(&mut server, &uri, &["signoff-requested"]);
     repo.git(&["config", "user.email", "carol@example.com"]);
-    vouch(&repo, &["approve", &line, "--yes"]);
+    repo.vouch_stdout(&["approve", &line, "--yes"], false);
     judged_as(&mut server, &uri, &[]);
     server.shutdown();
 }

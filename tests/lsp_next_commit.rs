@@ -19,19 +19,6 @@ const POLICY: &str = "reviewers = [\"carol@example.com\"]\n";
 const TRAILER: &str = "Co-authored-by: Claude <noreply@anthropic.com>";
 const AI_FN: &str = "pub fn discount(total: u64) -> u64 {\n    let cut = total / 10;\n    total - cut\n}\n";
 
-fn vouch_json(repo: &TestRepo, args: &[&str]) -> Value {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_vouch"))
-        .args(args)
-        .current_dir(&repo.root)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("HOME", &repo.root)
-        .output()
-        .unwrap();
-    assert!(out.status.code().is_some_and(|c| c <= 1), "{}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
 /// A repository on `main` with the policy and a README, and a branch
 /// `side` whose one commit (an AI trailer) adds `src/side.rs`; back on
 /// main, which moved on. Returns the side commit.
@@ -54,7 +41,7 @@ fn with_side_branch() -> (TestRepo, String) {
 /// `vouch status` demands sign-off for `src/side.rs`, and the editor,
 /// opening the file, marks it as needing sign-off.
 fn editor_agrees_with_status(repo: &TestRepo, how: &str) {
-    let status = vouch_json(repo, &["status", "--format", "json"]);
+    let status = repo.vouch_json(&["status", "--format", "json"]);
     let units: Vec<&Value> =
         status["worktree"].as_array().unwrap().iter().filter(|u| u["path"] == "src/side.rs").collect();
     assert_eq!(units.len(), 1, "{how}: status asks for the unit: {status:#}");
@@ -68,6 +55,28 @@ fn editor_agrees_with_status(repo: &TestRepo, how: &str) {
     assert_eq!(diagnostics.len(), 1, "{how}: the editor marks the unit status asks for: {diagnostics:#?}");
     assert_eq!(diagnostics[0]["code"], "unreviewed-ai", "{how}: {diagnostics:#?}");
     assert_eq!(diagnostics[0]["data"]["fingerprint"], fingerprint, "{how}: the same unit");
+    // The gutter marks the lines the next commit carries as AI, each line
+    // of the function, as pending sign-off.
+    let regions = server.wait_for("vouch/regions", |p| p["uri"] == uri.as_str() && p["version"] == 1);
+    let regions = regions["regions"].as_array().unwrap();
+    let lines = AI_FN.lines().count() as u64;
+    for line in 0..lines {
+        assert!(
+            regions.iter().any(|r| r["origin"] == "ai"
+                && r["state"] == "pending"
+                && r["range"]["start"]["line"].as_u64() <= Some(line)
+                && r["range"]["end"]["line"].as_u64() >= Some(line)),
+            "{how}: line {line} is shown as AI: {regions:#?}"
+        );
+    }
+    // The hover says what the lines are and why.
+    let hover = server.request(
+        "textDocument/hover",
+        json!({ "textDocument": { "uri": uri }, "position": { "line": 1, "character": 8 } }),
+    );
+    let hover = hover["contents"]["value"].as_str().unwrap_or_default().to_string();
+    assert!(hover.contains("**AI-written** by `claude`"), "{how}: {hover}");
+    assert!(hover.contains("carried"), "{how}: the hover says the next commit carries the lines: {hover}");
     // The reviewer's queue in the editor lists it as needing a request.
     let pending = server.request("vouch/pending", json!({}));
     let listed: Vec<&Value> =

@@ -13,7 +13,7 @@ mod support {
 
 use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde_json::json;
 use support::lsp::{Server, range};
 use support::repo::TestRepo;
 
@@ -21,22 +21,9 @@ const BEFORE: &str = "use std::fmt;\n\nfn human() -> u32 {\n    1\n}\n";
 const GENERATED: &str = "\nfn generated(x: u32) -> u32 {\n    x * 2\n}\n";
 const FILE: &str = "src/lib.rs";
 
-fn vouch(repo: &TestRepo, args: &[&str]) -> Value {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_vouch"))
-        .args(args)
-        .current_dir(&repo.root)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("HOME", &repo.root)
-        .output()
-        .unwrap();
-    assert!(out.status.code().is_some_and(|c| c <= 1), "vouch {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    if args.contains(&"json") { serde_json::from_slice(&out.stdout).unwrap() } else { Value::Null }
-}
-
 /// The lines `vouch blame` attributes to AI.
 fn ai_lines(repo: &TestRepo) -> Vec<u64> {
-    let blame = vouch(repo, &["blame", FILE, "--format", "json"]);
+    let blame = repo.vouch_json(&["blame", FILE, "--format", "json"]);
     blame["lines"]
         .as_array()
         .unwrap_or_else(|| panic!("blame has no lines: {blame}"))
@@ -66,7 +53,7 @@ fn agent_edit_then_reload(repo: &TestRepo, reload: Reload) -> Server {
     // The agent: the file on disk, then its record.
     let after = format!("{BEFORE}{GENERATED}");
     repo.write(FILE, &after);
-    vouch(repo, &["mark", "--ai", "--tool", "claude-code", &format!("{FILE}:7-9")]);
+    repo.vouch_stdout(&["mark", "--ai", "--tool", "claude-code", &format!("{FILE}:7-9")], true);
     assert_eq!(ai_lines(repo), vec![7, 8, 9], "the agent's record, before the editor reloads");
     // The server reads other writers' records every half second: let it
     // see this one while the buffer still has the old text.
@@ -91,7 +78,7 @@ fn agent_edit_then_reload(repo: &TestRepo, reload: Reload) -> Server {
 fn check_still_ai(repo: &TestRepo, server: Server) {
     server.shutdown();
     assert_eq!(ai_lines(repo), vec![7, 8, 9], "blame after the editor's snapshot");
-    let status = vouch(repo, &["status", "--format", "json"]);
+    let status = repo.vouch_json(&["status", "--format", "json"]);
     let text = status.to_string();
     assert!(text.contains("generated") && text.contains("claude-code"), "status still names the AI unit: {status}");
 }
@@ -145,7 +132,7 @@ fn a_one_character_reload_keeps_the_agents_record() {
     server.diagnostics(&uri, 1);
     let after = BEFORE.replace("    1\n", "    2\n");
     repo.write(FILE, &after);
-    vouch(&repo, &["mark", "--ai", "--tool", "claude-code", &format!("{FILE}:4")]);
+    repo.vouch_stdout(&["mark", "--ai", "--tool", "claude-code", &format!("{FILE}:4")], true);
     std::thread::sleep(Duration::from_millis(1500));
     server.change(&uri, 2, json!([{ "range": range(3, 4, 3, 5), "text": "2" }]));
     server.diagnostics(&uri, 2);

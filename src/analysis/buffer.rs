@@ -67,7 +67,7 @@ pub fn judge_buffer(
     people: Vec<String>,
     derived: Option<&Derived>,
     deletions: &[AiDeletion],
-) -> anyhow::Result<Vec<JudgedUnit>> {
+) -> anyhow::Result<Judged> {
     let text = doc.text().as_str().to_string();
     let conversion = crate::store::attributes::conversion(repo, rel, text.as_bytes());
     let blob = crate::eol::apply(conversion, text.as_bytes());
@@ -126,6 +126,17 @@ pub fn judge_buffer(
         .filter_map(|(i, a)| buffer_lines.get(i).map(|r| (r.clone(), a.clone())))
         .collect();
     let ranges: Vec<Range<usize>> = in_scope.iter().map(|(r, _)| r.clone()).collect();
+    // Lines verify counts as AI that the buffer's own provenance does not
+    // show (what a pending squash or pick carries): shown with them. The
+    // provenance's spans are in order and do not overlap.
+    let unshown: Vec<(Range<usize>, Attribution)> = in_scope
+        .iter()
+        .filter(|(line, _)| {
+            let first = shown.partition_point(|(s, _)| s.end <= line.start);
+            shown.get(first).is_none_or(|(s, _)| s.start >= line.end)
+        })
+        .cloned()
+        .collect();
     let map = ProvenanceMap::from_ranges(text.len(), &in_scope);
     let mut facts = signoff::facts_of(doc.units_holding(&ranges), &map, &text);
     // Verify's AI deletions, in the buffer's coordinates (by line: the
@@ -188,7 +199,20 @@ pub fn judge_buffer(
         out.push(judge.landed(&unit));
     }
     out.sort_by_key(|u| u.facts.unit.range.start);
-    Ok(out)
+    Ok(Judged { units: out, unshown })
+}
+
+/// What [`judge_buffer`] found of a buffer.
+#[derive(Debug)]
+pub struct Judged {
+    /// Its units verify will judge, then the AI units it shows that landed
+    /// before BASE, in the order of the text.
+    pub units: Vec<JudgedUnit>,
+    /// The lines (byte ranges of the buffer, each with its LF) verify will
+    /// count as AI that the buffer's provenance does not hold as AI, with
+    /// the attribution that makes them so: the lines a pending squash
+    /// merge, cherry-pick or re-commit carries from its source commits.
+    pub unshown: Vec<(Range<usize>, Attribution)>,
 }
 
 /// The byte range of each line of `text` as git splits them (at LF only,

@@ -16,6 +16,7 @@ use std::collections::HashMap;
 use crate::document::Document;
 use crate::policy::Policy;
 use crate::provenance::{AiSource, Attribution, Evidence};
+use crate::queue::Held;
 use crate::signoff::{Judgement, UnitFacts};
 use crate::store::policy_file::Source;
 use crate::store::records::{Approval, RequestedUnit};
@@ -41,11 +42,57 @@ pub struct Candidate {
     pub line: Option<u32>,
     /// The one judge's word, with everyone who took part that vouch knows.
     pub judgement: Judgement,
+    /// The working tree holds it: judged with its real AI lines and the
+    /// people of the commits that touched it. Otherwise it was judged from
+    /// the request's text as if all of it were AI, with only the people the
+    /// records name ([`Candidate::unheld_note`]).
+    pub held: bool,
+}
+
+impl Candidate {
+    /// What a reviewer must be told of a decision on a unit their working
+    /// tree lacks (`None` when it holds it): how it was judged, and what
+    /// vouch verify, which judges it where it is, may still refuse.
+    pub fn unheld_note(&self, path: &str) -> Option<String> {
+        if self.held {
+            return None;
+        }
+        let label = crate::signoff::unit_label(&self.facts.unit);
+        if self.shown.is_trust_file() {
+            return Some(format!(
+                "{path} is not in your working tree as the request shows it: judged from the request's text"
+            ));
+        }
+        let lines = git_line_count(self.shown.text.as_bytes());
+        let claimed: u32 = self.shown.ai_lines.iter().map(|[a, b]| b + 1 - a).sum();
+        Some(format!(
+            "{label} in {path} is not in your working tree: its AI lines cannot be checked, so it was judged as if \
+             all {lines} of its lines were AI (the request says {claimed}), and no commit that touched it is known; \
+             vouch verify will not count a decision by an author or committer of such a commit (check out the \
+             branch that holds it to be judged as verify will)"
+        ))
+    }
+}
+
+/// `facts` with every line of the unit's text AI: the strictest count.
+fn all_ai(facts: &UnitFacts) -> UnitFacts {
+    let mut strict = facts.clone();
+    let len = strict.unit.range.len();
+    strict.unit.ai_bytes = len;
+    strict.unit.ai_lines = strict.unit.lines;
+    strict.unit.ai_ranges = (len > 0).then_some(0..len).into_iter().collect();
+    strict.unit.ai_share = 1.0;
+    strict
 }
 
 impl<'a> Files<'a> {
     pub fn new(ctx: &'a Context, worktree: &'a Worktree) -> Files<'a> {
         Files { ctx, worktree, loaded: HashMap::new() }
+    }
+
+    /// The queue's view of the units this working tree holds.
+    pub fn holder(ctx: &'a Context, worktree: &'a Worktree) -> Holder<'a> {
+        Holder::new(ctx, worktree)
     }
 
     pub fn worktree(&self) -> &'a Worktree {
@@ -70,20 +117,70 @@ impl<'a> Files<'a> {
     /// records name.
     pub fn candidate(&mut self, unit: &RequestedUnit) -> anyhow::Result<Candidate> {
         let worktree = self.worktree;
-        let here = self.get(&unit.path)?.and_then(|file| {
-            let found = file.units.iter().find(|u| u.facts.unit.fingerprint == unit.fingerprint)?;
-            let shown = if found.trust_file { unit.clone() } else { file.requested(&found.facts) };
-            let line = (!found.trust_file).then(|| file.line_of(found.facts.unit.range.start));
-            Some(Candidate { facts: found.facts.clone(), shown, line, judgement: found.judgement.clone() })
-        });
+        let here = self.in_worktree(unit)?;
         Ok(match here {
             Some(found) => found,
             None => {
                 let facts = facts_from_text(unit, &unit.fingerprint);
-                let judgement = judge_requested(worktree, unit, &facts);
-                Candidate { facts, shown: unit.clone(), line: None, judgement }
+                // Its AI lines cannot be checked here, so it is judged as
+                // if every line of its text were AI (the strictest count:
+                // no [[triage]] rule or threshold a smaller count would
+                // meet): the request's own account never lets in someone
+                // the real count would not.
+                let judgement = if unit.is_trust_file() {
+                    judge_requested(worktree, unit, &facts)
+                } else {
+                    judge_requested(worktree, unit, &all_ai(&facts))
+                };
+                Candidate { facts, shown: unit.clone(), line: None, judgement, held: false }
             }
         })
+    }
+}
+
+impl Files<'_> {
+    /// Where `unit` stands when the working tree holds a unit with its
+    /// fingerprint (judged with its real provenance and people); `None`
+    /// when it does not.
+    pub fn in_worktree(&mut self, unit: &RequestedUnit) -> anyhow::Result<Option<Candidate>> {
+        Ok(self.get(&unit.path)?.and_then(|file| {
+            let found = file.units.iter().find(|u| u.facts.unit.fingerprint == unit.fingerprint)?;
+            let shown = if found.trust_file { unit.clone() } else { file.requested(&found.facts) };
+            let line = (!found.trust_file).then(|| file.line_of(found.facts.unit.range.start));
+            Some(Candidate { facts: found.facts.clone(), shown, line, judgement: found.judgement.clone(), held: true })
+        }))
+    }
+}
+
+/// The review queue's view of the requested units the working tree holds
+/// ([`crate::queue::Lifecycle::held`]): each judged as a decision on it
+/// would be judged ([`Files::in_worktree`]), so that the queue offers it
+/// by the count the judge uses, not by the request's own account.
+pub struct Holder<'a> {
+    files: std::cell::RefCell<Files<'a>>,
+}
+
+impl<'a> Holder<'a> {
+    fn new(ctx: &'a Context, worktree: &'a Worktree) -> Holder<'a> {
+        Holder { files: std::cell::RefCell::new(Files::new(ctx, worktree)) }
+    }
+
+    /// `unit` as the working tree holds it, judged; `None` when it holds
+    /// no unit with its fingerprint, or cannot be read (a warning: the
+    /// request's own account is used then, and the decision is judged
+    /// again when it is made).
+    pub fn held(&self, unit: &RequestedUnit) -> Option<Held> {
+        match self.files.borrow_mut().in_worktree(unit) {
+            Ok(found) => found.map(|c| Held {
+                ai_lines: c.shown.ai_lines.clone(),
+                ai_deleted: c.facts.ai_deleted(),
+                judgement: c.judgement,
+            }),
+            Err(e) => {
+                eprintln!("vouch: warning: cannot read {} to judge its requested units: {e:#}", unit.path);
+                None
+            }
+        }
     }
 }
 

@@ -1,5 +1,6 @@
 //! Which evidence made a unit's lines AI, named as `vouch log`, `vouch
 //! blame` and verify's coverage name a commit's evidence (`vouch note`,
+//! `imported: agent-trace` for a note record imported from another tool,
 //! `git-ai note`, `trailer: claude`, `aider author`, `bot author: …`),
 //! with `journal` for the AI text the next commit's note will record and
 //! `… (carried from <commit>)` for lines a pending squash merge,
@@ -107,7 +108,7 @@ fn read_claims(repo: &Repository, git_ai: &mut GitAiReader<'_>, commit: Oid, bot
                 if let NoteRecord::File(f) = record
                     && (!f.ai.is_empty() || !f.deleted_before.is_empty())
                 {
-                    claims.claims.push((f.attribution(), "vouch note".to_string()));
+                    claims.claims.push((f.attribution(), f.evidence_label()));
                 }
             }
         }

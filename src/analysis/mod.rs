@@ -22,6 +22,7 @@ pub mod derived;
 pub mod evidence;
 pub mod files;
 pub mod judge;
+pub mod listed;
 pub mod next;
 pub mod scope;
 pub mod worktree;

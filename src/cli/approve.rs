@@ -187,6 +187,9 @@ struct Item {
     /// Where it stands, as the one judge says (with everyone who took part
     /// in it that vouch knows of).
     judgement: Judgement,
+    /// How it was judged when the working tree lacks it
+    /// ([`Candidate::unheld_note`]), said with the decision.
+    unheld: Option<String>,
 }
 
 /// What the reviewer is asked about: a request, or a unit of the worktree.
@@ -289,10 +292,16 @@ fn decide(d: Decision) -> anyhow::Result<Outcome> {
                 if selection.request.is_some() {
                     approval.request = selection.request.clone();
                 }
+                if let Some(note) = &item.unheld {
+                    eprintln!("vouch: warning: {}", display::line(note));
+                }
                 approvals.push((approval, item));
             }
             Err(e @ SignoffError::NotRequired { .. }) => skipped.push(e.to_string()),
-            Err(e) => refusals.push(e.to_string()),
+            Err(e) => match &item.unheld {
+                Some(note) => refusals.push(format!("{e}: {note}")),
+                None => refusals.push(e.to_string()),
+            },
         }
     }
     if !refusals.is_empty() {
@@ -565,6 +574,7 @@ fn select(ctx: &Context, worktree: &Worktree, target: Option<&str>, yes: bool) -
         facts: facts.clone(),
         shown,
         judgement: unit.judgement.clone(),
+        unheld: None,
     };
     Ok(Selection { request: None, items: vec![item] })
 }
@@ -622,8 +632,11 @@ fn from_request(files: &mut Files<'_>, request: &Stored<Request>) -> anyhow::Res
         let fingerprint = unit.fingerprint.clone();
         // The unit as the working tree has it, if it is there (the one way
         // every decision is judged: `analysis::decision`).
-        let Candidate { facts, shown, line, judgement } = files.candidate(unit)?;
+        let candidate = files.candidate(unit)?;
+        let unheld = candidate.unheld_note(&unit.path);
+        let Candidate { facts, shown, line, judgement, .. } = candidate;
         items.push(Item {
+            unheld,
             path: unit.path.clone(),
             facts,
             shown,

@@ -9,7 +9,8 @@
 //! else as history says (`git blame` of the working-tree text against HEAD,
 //! with vouch notes, other tools' notes, trailers and bots) with the journal
 //! of uncommitted provenance laid over it; each line says which evidence
-//! decided it (`source`: `vouch note`, `git-ai note`, `trailer: claude`,
+//! decided it (`source`: `vouch note`, `imported: agent-trace` for a
+//! record imported from another tool, `git-ai note`, `trailer: claude`,
 //! `aider author`, `bot author: …` as `vouch verify`'s coverage names
 //! them, or `journal` for uncommitted text). A blank line inside an AI
 //! insertion is AI, as every count of AI lines says
@@ -41,7 +42,7 @@ use crate::provenance::{Attribution, Origin, ProvenanceMap};
 use crate::signoff::{self, UnitFacts};
 use crate::store::history::{self, LineOrigin};
 use crate::store::notes::{self, NoteRecord};
-use crate::store::records::{self, Approval, Stored};
+use crate::store::records::{self, Approval, RationaleFrom, Stored};
 use crate::syntax::Content;
 
 use super::context::Context;
@@ -63,7 +64,8 @@ struct Line {
     tool: Option<String>,
     model: Option<String>,
     evidence: Option<&'static str>,
-    /// Which evidence says so: `vouch note`, `git-ai note`, `trailer: …`,
+    /// Which evidence says so: `vouch note`, `imported: agent-trace`,
+    /// `git-ai note`, `trailer: …`,
     /// `aider author`, `bot author: …` (of the line's commit), `journal`
     /// (uncommitted provenance); `None` for a line nothing speaks of.
     source: Option<String>,
@@ -110,7 +112,12 @@ struct UnitReport {
     state: &'static str,
     status: String,
     approved_by: Vec<String>,
+    /// The latest request's rationale, else the one its lines' notes give.
     rationale: Option<String>,
+    /// Where the rationale's words came from when the requester did not
+    /// type them: `intent`, drafted from the agent's recorded intent and
+    /// confirmed by the requester (as `vouch review` says it).
+    rationale_from: Option<RationaleFrom>,
     /// Why the agent wrote the unit's AI text, as recorded at its edits
     /// (the journal's, else the notes').
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -302,10 +309,12 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             },
         });
     }
-    // A unit without a request's rationale shows the one its notes give.
+    // A unit without a request's rationale shows the one its notes give,
+    // with where its words came from when a request here says.
     for (i, u) in unit_reports.iter_mut().enumerate() {
         if u.rationale.is_none() {
             u.rationale = lines.iter().filter(|l| l.unit == Some(i)).find_map(|l| l.rationale.clone());
+            u.rationale_from = u.rationale.as_deref().and_then(|text| ledger.rationale_source_of(&path, text));
         }
     }
     let report = Report { path, lines, units: unit_reports };
@@ -371,6 +380,7 @@ fn unit_report(ledger: &signoff::Ledger, unit: &JudgedUnit) -> UnitReport {
         Status::Requested { .. } => ("requested", Vec::new()),
         Status::Pending { .. } => ("pending", Vec::new()),
     };
+    let rationale = ledger.rationale_with_source(&facts.unit.fingerprint);
     let status_text = if landed && approved_by.is_empty() {
         "landed before BASE: vouch verify does not ask for its sign-off".to_string()
     } else {
@@ -404,7 +414,8 @@ fn unit_report(ledger: &signoff::Ledger, unit: &JudgedUnit) -> UnitReport {
         state,
         status: status_text,
         approved_by,
-        rationale: ledger.rationale(&facts.unit.fingerprint).map(str::to_string),
+        rationale: rationale.map(|(text, _)| text.to_string()),
+        rationale_from: rationale.and_then(|(_, from)| from),
         intents: Vec::new(),
         comments,
         not_counted: unit.not_counted(),
@@ -530,7 +541,10 @@ fn render(report: &Report, style: Style) -> String {
                 }
             }
             if let Some(r) = &u.rationale {
-                let _ = writeln!(out, "{:>number_width$} │ rationale: {}", "", display::line(r));
+                let from = u
+                    .rationale_from
+                    .map_or(String::new(), |f| format!(" {}", style.dim(&format!("({})", f.describe()))));
+                let _ = writeln!(out, "{:>number_width$} │ rationale: {}{from}", "", display::line(r));
             }
             for c in &u.comments {
                 let verb = if c.decision == Verdict::Approve { "approved" } else { "rejected" };

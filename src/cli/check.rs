@@ -65,7 +65,7 @@ pub fn gate(staged: bool, format: Format, quiet: bool) -> anyhow::Result<Outcome
     // The units the next commit touches: what verify will ask of it.
     let units: Vec<&JudgedUnit> = next.units.iter().filter(|u| u.next).collect();
     let blocking: Vec<&JudgedUnit> = units.iter().copied().filter(|u| u.blocking).collect();
-    let earlier = next.units.iter().filter(|u| !u.next && u.lacks_signoff()).count();
+    let earlier: Vec<&JudgedUnit> = next.units.iter().filter(|u| !u.next && u.lacks_signoff()).collect();
     let warn = policy.gate() == Gate::Warn;
     let outcome = match (blocking.is_empty(), warn) {
         (true, _) => "passed",
@@ -84,16 +84,17 @@ pub fn gate(staged: bool, format: Format, quiet: bool) -> anyhow::Result<Outcome
                 "gate": if warn { "warn" } else { "block" },
                 "outcome": outcome,
                 "units": units.iter().map(|u| unit_json(u)).collect::<Vec<_>>(),
-                "earlier_units_lacking_signoff": earlier,
+                "earlier_units_lacking_signoff": earlier.len(),
             });
             println!("{}", serde_json::to_string_pretty(&report)?);
         }
         Format::Text if quiet && blocking.is_empty() => {}
         Format::Text => {
             print_text(&units, &blocking, warn, staged, next.ledger.repository_id.is_none());
-            if earlier > 0 {
+            if !earlier.is_empty() {
                 println!(
-                    "    {earlier} AI-written unit(s) from earlier commits since {} lack sign-off too: vouch status lists them, and vouch verify will ask",
+                    "    {} from earlier commits since {} lack sign-off too: vouch status lists them, and vouch verify will ask",
+                    counted(&earlier),
                     base.as_deref().unwrap_or("BASE")
                 );
             }
@@ -182,13 +183,25 @@ pub fn next_step(u: &JudgedUnit) -> String {
     }
 }
 
+/// How many units, named for what they are: AI-written units, changes to
+/// trust files (the policy, the allowed signers, CODEOWNERS, CI), or both.
+fn counted(units: &[&JudgedUnit]) -> String {
+    let trust = units.iter().filter(|u| u.trust_file).count();
+    let ai = units.len() - trust;
+    match (ai, trust) {
+        (_, 0) => format!("{ai} AI-written unit(s)"),
+        (0, _) => format!("{trust} trust-file change(s)"),
+        _ => format!("{} unit(s) ({ai} AI-written unit(s), {trust} trust-file change(s))", units.len()),
+    }
+}
+
 fn print_text(units: &[&JudgedUnit], blocking: &[&JudgedUnit], warn: bool, staged: bool, no_commits: bool) {
     let style = Style::stdout();
     let what = if staged { "staged" } else { "in the working tree" };
     if blocking.is_empty() {
         let signed = units.iter().filter(|u| !u.lacks_signoff()).count();
         let suspected = units.len() - signed;
-        let mut line = format!("vouch: {} AI-written unit(s) {what}; none lacks sign-off", units.len());
+        let mut line = format!("vouch: {} {what}; none lacks sign-off", counted(units));
         if suspected > 0 {
             line.push_str(&format!(" ({suspected} merely suspected: classify them with vouch mark)"));
         }
@@ -209,14 +222,14 @@ fn print_text(units: &[&JudgedUnit], blocking: &[&JudgedUnit], warn: bool, stage
         }
         println!("    {}", style.dim(&next_step(u)));
     }
-    let count = blocking.len();
+    let count = counted(blocking);
     let summary = if warn {
         format!(
-            "vouch: warning: {count} AI-written unit(s) {what} lack sign-off (gate = \"warn\": the commit goes ahead; CI's vouch verify will still ask)"
+            "vouch: warning: {count} {what} lack sign-off (gate = \"warn\": the commit goes ahead; CI's vouch verify will still ask)"
         )
     } else {
         let verdict = if staged { "commit refused" } else { "a commit of them would be refused" };
-        format!("vouch: {count} AI-written unit(s) {what} lack sign-off; {verdict}")
+        format!("vouch: {count} {what} lack sign-off; {verdict}")
     };
     println!("{}", style.bold(&summary));
     if no_commits {

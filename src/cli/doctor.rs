@@ -274,11 +274,22 @@ fn repository_id(repo: &Repository, out: &mut Vec<Check>) {
             (repo::IdOrigin::Policy(file), _) => {
                 out.push(Check::ok("repository id", format!("{} (named in {file})", id.id)))
             }
-            (_, warning) => out.push(Check::fail(
-                "repository id",
-                warning.unwrap_or_default(),
-                format!("vouch init (adds repository = \"{}\" to {POLICY_FILE}), then commit {POLICY_FILE}", id.id),
-            )),
+            (_, warning) => {
+                // `vouch init` may have written the id into a policy not
+                // committed yet: then committing it is all that is left.
+                let written = crate::store::policy_file::load(repo, &crate::store::policy_file::Source::Worktree)
+                    .ok()
+                    .is_some_and(|p| p.repository() == Some(id.id.as_str()));
+                let fix = if written {
+                    format!(
+                        "commit {POLICY_FILE}, which names it already: a change to it needs a second person's \
+                         sign-off (vouch request {POLICY_FILE} -m \"why\", then they run vouch approve)"
+                    )
+                } else {
+                    format!("vouch init (adds repository = \"{}\" to {POLICY_FILE}), then commit {POLICY_FILE}", id.id)
+                };
+                out.push(Check::fail("repository id", warning.unwrap_or_default(), fix))
+            }
         },
         Err(repo::RepoError::NoCommits) => {
             out.push(Check::ok("repository id", "no commits yet: after the first one, vouch init records it"))

@@ -388,8 +388,22 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     if binary == "vouch" {
         steps.note("could not tell where this vouch binary is; the hooks call `vouch` on PATH".to_string());
     }
+    // After the first commit the policy is a trust file like any other: its
+    // first commit needs a second person's sign-off, as a change to it
+    // would (on an unborn branch there is nothing before it to protect).
+    let policy_committed =
+        ctx.repo.head().and_then(|h| h.peel_to_tree()).map(|t| t.get_path(std::path::Path::new(POLICY_FILE)).is_ok());
+    let commit_policy = match policy_committed {
+        Ok(false) => format!(
+            "commit {POLICY_FILE} once someone else signed it off (it decides who may approve, so the gate and \
+             vouch verify ask for a second person's sign-off of it: vouch request {POLICY_FILE} -m \"adopt vouch\", \
+             then they run vouch approve), "
+        ),
+        Ok(true) => String::new(),
+        Err(_) => format!("commit {POLICY_FILE}, "),
+    };
     let next = format!(
-        "commit {POLICY_FILE}, run `vouch doctor` to check the setup; git push now shares notes and records (the \
+        "{commit_policy}run `vouch doctor` to check the setup; git push now shares notes and records (the \
          pre-push hook runs vouch sync), and every other clone needs vouch init too"
     );
     steps.say(format_args!("next: {next}"));

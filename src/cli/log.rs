@@ -11,7 +11,13 @@
 //! with none says so: no provenance means unattested, not human. Lines it
 //! removed as an AI are counted apart (`AI deletion`): a removal adds no
 //! AI line.
-//! Approvals are the approval records its vouch note lists.
+//! Approvals are the approval records its vouch note lists, each judged
+//! now as verify judges approvals ([`crate::analysis::listed`]: the one
+//! judge, for the unit it binds in the commit's file version, under the
+//! policy and allowed signers read as below): one that does not count (a
+//! fingerprint version that no longer does, no valid signature where the
+//! policy requires one, a key listed for someone else, a participant, no
+//! reviewer for the path, ...) is marked with why.
 //!
 //! The bots and the rest of the policy are the policy at A for a range
 //! `A..B` (as verify reads them), else at BASE of the work in progress;
@@ -28,14 +34,15 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::analysis::base::{Base, Rule};
+use crate::analysis::listed::Listed;
 use crate::analysis::scope::AtBase;
 use crate::lineage::Claim;
-use crate::policy::{Policy, Verdict};
+use crate::policy::Verdict;
 use crate::provenance::Origin;
 use crate::store::lineage::{self, Lineage};
-use crate::store::notes::{self, NoteRecord};
+use crate::store::notes::{self, FileRecord, NoteRecord};
 use crate::store::policy_file::Source;
-use crate::store::records::{self, Approval};
+use crate::store::records::{self, Approval, Stored};
 
 use super::blame::write_stdout;
 use super::context::Context;
@@ -62,8 +69,11 @@ struct Reviewer {
     id: String,
     reviewer: String,
     decision: Option<Verdict>,
-    /// Why the decision does not count (a fingerprint version that no
-    /// longer does), if it does not.
+    /// Why the decision does not count now, as verify judges it (a
+    /// fingerprint version that no longer does, no valid signature where
+    /// the policy requires one, a key the allowed signers list for someone
+    /// else, a participant, no reviewer for the path, a later rejection),
+    /// if it does not.
     #[serde(skip_serializing_if = "Option::is_none")]
     not_counted: Option<String>,
 }
@@ -112,15 +122,17 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let ctx = Context::open()?;
     let repo = &ctx.repo;
     let commits = walk(repo, args.range.as_deref(), args.max_count)?;
-    let policy = policy_at_base(repo, args.range.as_deref())?;
+    let at = at_base(repo, args.range.as_deref())?;
+    let policy = &at.policy;
     let lineage = lineage::walk_commits(repo, walk_order(repo, args.range.as_deref(), &commits)?, None, policy.bots())
         .context("cannot read the history of the commits shown")?;
-    let approvals: HashMap<String, Approval> =
-        records::list::<Approval>(repo)?.records.into_iter().map(|s| (s.id, s.record)).collect();
+    let approvals: HashMap<String, Stored<Approval>> =
+        records::list::<Approval>(repo)?.records.into_iter().map(|s| (s.id.clone(), s)).collect();
     // Records that do not read are left out here; the gate and verify refuse them.
+    let mut listed = Listed::open(repo, policy, &at.source)?;
     let mut entries = Vec::new();
     for id in commits {
-        entries.push(entry(repo, &lineage, id, &approvals)?);
+        entries.push(entry(repo, &lineage, id, &approvals, &mut listed)?);
     }
     match args.format.format {
         Format::Json => write_stdout(&format!("{}\n", serde_json::to_string_pretty(&entries)?))?,
@@ -134,7 +146,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
 /// work in progress ([`crate::analysis::base`]), as `vouch stats` reads it.
 /// Never the working tree's: an edit to `.vouch.toml` that is not part of
 /// BASE changes nothing.
-fn policy_at_base(repo: &Repository, range: Option<&str>) -> anyhow::Result<Policy> {
+fn at_base(repo: &Repository, range: Option<&str>) -> anyhow::Result<AtBase> {
     let given = match range.filter(|r| r.contains("..")) {
         Some(range) => {
             let (base, _) = crate::verify::parse_range(range)?;
@@ -146,7 +158,7 @@ fn policy_at_base(repo: &Repository, range: Option<&str>) -> anyhow::Result<Poli
         }
         None => None,
     };
-    Ok(AtBase::open(repo, Source::Worktree, given.as_ref())?.policy)
+    AtBase::open(repo, Source::Worktree, given.as_ref())
 }
 
 /// The commits to show, newest first.
@@ -207,7 +219,8 @@ fn entry(
     repo: &Repository,
     lineage: &Lineage,
     id: Oid,
-    approvals: &HashMap<String, Approval>,
+    approvals: &HashMap<String, Stored<Approval>>,
+    listed: &mut Listed<'_>,
 ) -> anyhow::Result<Entry> {
     let commit = repo.find_commit(id)?;
     let date = time::OffsetDateTime::from_unix_timestamp(commit.time().seconds())
@@ -253,26 +266,25 @@ fn entry(
         }
     }
     e.tools = tools.into_keys().collect();
-    let ids: BTreeSet<&String> = records
-        .iter()
-        .filter_map(|r| match r {
-            NoteRecord::File(f) => Some(&f.approvals),
-            NoteRecord::NoAi => None,
-        })
-        .flatten()
-        .collect();
-    e.approvals = ids
-        .into_iter()
-        .map(|id| {
-            let a = approvals.get(id);
-            Reviewer {
-                reviewer: a.map_or_else(|| "(record not here: vouch sync)".to_string(), |a| a.reviewer.email.clone()),
-                decision: a.map(|a| a.decision),
-                not_counted: a.map(Approval::standing).filter(|s| !s.counts()).map(|s| s.short()),
-                id: id.clone(),
+    // Each listed approval once, judged for the first record that lists it.
+    let mut ids: BTreeMap<&String, &FileRecord> = BTreeMap::new();
+    for record in records {
+        if let NoteRecord::File(f) = record {
+            for id in &f.approvals {
+                ids.entry(id).or_insert(f);
             }
-        })
-        .collect();
+        }
+    }
+    for (id, record) in ids {
+        let a = approvals.get(id);
+        e.approvals.push(Reviewer {
+            reviewer: a
+                .map_or_else(|| "(record not here: vouch sync)".to_string(), |a| a.record.reviewer.email.clone()),
+            decision: a.map(|a| a.record.decision),
+            not_counted: a.and_then(|a| listed.not_counted(&commit, record, a)),
+            id: id.clone(),
+        });
+    }
     if e.added_lines > 0 {
         e.ai_share = Some(f64::from(e.ai_lines) / f64::from(e.added_lines));
     }
@@ -319,7 +331,7 @@ fn render(entries: &[Entry], style: Style) -> String {
                 .approvals
                 .iter()
                 .map(|a| match &a.not_counted {
-                    Some(why) => format!("{} ({why})", a.reviewer),
+                    Some(why) => format!("{} (does not count: {why})", a.reviewer),
                     None => a.reviewer.clone(),
                 })
                 .collect();

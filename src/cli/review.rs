@@ -16,8 +16,11 @@
 //! [`signoff::decide_judged`]), over the text the reviewer was shown (the
 //! fingerprint is recomputed from it), signed as the policy asks, and
 //! followed by the same warning when a signature will not verify. The queue
-//! offers a unit on the records' account of it; whether the reviewer may
-//! sign it off is decided only there.
+//! offers a unit the working tree holds as that judge judges it (its real
+//! AI lines, who accepted them, who authored the commits that touched it:
+//! a request that understates its AI lines is not offered to a peer), and
+//! a unit it does not hold on the records' account of it; whether the
+//! reviewer may sign it off is decided again at the decision.
 
 use std::io::{BufRead, Write};
 use std::path::Path;
@@ -67,7 +70,18 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let given = args.base.as_deref().map(|rev| crate::analysis::base::given(&ctx.repo, rev)).transpose()?;
     let at = AtBase::open(&ctx.repo, Source::Worktree, given.as_ref())?;
     let ledger = ctx.ledger()?;
-    let queue = load_queue(&ctx, &ledger, &at)?;
+    let mut queue = load_queue(&ctx, &ledger, &at)?;
+    // Units the working tree holds are offered as the judge judges them
+    // (their real AI lines and people), not on the request's account: read
+    // it when there is something to offer.
+    let mut worktree = None;
+    if !queue.units.is_empty() {
+        let opened = Worktree::open_at(&ctx, given.as_ref())?;
+        let holder = Files::holder(&ctx, &opened);
+        queue = crate::store::review_queue::load_held(&ctx.repo, &at.policy, &at.source, &ledger, &|u| holder.held(u))?;
+        drop(holder);
+        worktree = Some(opened);
+    }
     for problem in &queue.problems {
         eprintln!("vouch: warning: {}", display::line(&problem.to_string()));
     }
@@ -92,7 +106,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         }
         return Ok(Outcome::Ok);
     }
-    let mut session = Session { ctx: &ctx, base: given, worktree: None, me, style, now };
+    let mut session = Session { ctx: &ctx, base: given, worktree, me, style, now };
     let stdin = std::io::stdin();
     let mut input = stdin.lock();
     let mut output = std::io::stdout();
@@ -149,10 +163,10 @@ fn print_list(queue: &Queue, me: Option<&str>, format: Format, now: OffsetDateTi
             }
             for unit in units {
                 let mut line = format!(
-                    "  {} {} · {} AI line(s)",
+                    "  {} {} · {}",
                     style.bold(&display::line(&unit.path)),
                     display::line(&unit.label()),
-                    unit.ai_line_count
+                    unit.ai_summary()
                 );
                 let risk = risk_words(unit);
                 if !risk.is_empty() {
@@ -304,7 +318,7 @@ impl Session<'_> {
         // Every byte shown, numbered as git numbers lines (a lone CR ends
         // none); bytes that are not UTF-8 as `‹0xE9›`.
         let lines = display::code_lines_bytes(unit.bytes.as_bytes());
-        let mut facts = format!("{} AI line(s) of {}", unit.ai_line_count, lines.len());
+        let mut facts = format!("{} of {}", unit.ai_summary(), lines.len());
         if !risk.is_empty() {
             facts.push_str(&format!(" · {}", s.red(&display::line(&risk))));
         }
@@ -426,7 +440,8 @@ impl Session<'_> {
             .cloned()
             .ok_or_else(|| anyhow::anyhow!("no request that counts shows this text any more"))?;
         let candidate = Files::new(self.ctx, worktree).candidate(&requested)?;
-        let mut approval = signoff::decide_judged(
+        let unheld = candidate.unheld_note(&unit.path);
+        let mut approval = match signoff::decide_judged(
             ledger,
             &unit.path,
             &candidate.facts,
@@ -434,7 +449,16 @@ impl Session<'_> {
             self.me.clone().into(),
             verdict,
             comment,
-        )?;
+        ) {
+            Ok(approval) => approval,
+            Err(e) => match &unheld {
+                Some(note) => bail!("{e}: {note}"),
+                None => return Err(e.into()),
+            },
+        };
+        if let Some(note) = &unheld {
+            writeln!(out, "{}", self.style.yellow(&format!("warning: {}", display::line(note))))?;
+        }
         let policy = worktree.policy();
         crate::store::signature::sign_approval(&self.ctx.repo, policy, &mut approval)?;
         let id = records::add(&self.ctx.repo, &approval)?;

@@ -114,7 +114,7 @@ fn now() -> anyhow::Result<OffsetDateTime> {
 /// [`crate::store::review_queue`], which `vouch review` and the language
 /// server read too.
 pub fn load_queue(ctx: &Context, ledger: &Ledger, at: &AtBase, requests: &[Stored<Request>]) -> anyhow::Result<Queue> {
-    review_queue::load_of(&ctx.repo, &at.policy, &at.source, ledger, requests)
+    review_queue::load_of(&ctx.repo, &at.policy, &at.source, ledger, requests, &|_| None)
 }
 
 /// The requests of `requests` (of one repository) their requesters
@@ -133,7 +133,12 @@ pub fn withdrawn(
         eprintln!("vouch: warning: {}", crate::display::line(&problem));
     }
     let signed = |w: &Stored<Withdrawal>| review_queue::withdrawal_counts(policy, signers.as_ref(), w);
-    let life = Lifecycle { withdrawals: &withdrawals, signed_as_required: &signed, presence: &|_| Presence::Unseen };
+    let life = Lifecycle {
+        withdrawals: &withdrawals,
+        signed_as_required: &signed,
+        presence: &|_| Presence::Unseen,
+        held: &|_| None,
+    };
     let (withdrawn, _) = queue::withdrawals_that_count(requests, &life);
     Ok(withdrawn.into_keys().map(str::to_string).collect())
 }

@@ -119,6 +119,11 @@ pub struct PendingUnit {
     pub severity: String,
     pub state: UnitState,
     pub ai_lines: usize,
+    /// Lines an AI removed from the unit (none of them is an AI line):
+    /// absent when none were, or when only a request speaks of the unit
+    /// and it names no AI line (a request carries no removed line).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ai_deleted_lines: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tool: Option<String>,
     pub reviewers: Vec<String>,

@@ -1,6 +1,9 @@
 //! A repository's review queue for `vouch/pending`: the same units `vouch
 //! review --list --all` lists ([`crate::store::review_queue`]), open files
-//! or not, each placed where its text is in the file on disk.
+//! or not, each placed where its text is in the file on disk. A unit the
+//! working tree holds is offered as the judge judges it there (its real AI
+//! lines and people: [`crate::analysis::decision::Holder`]), as `vouch
+//! review` offers it.
 //!
 //! Reading it means reading every request and approval, so it never runs on
 //! the state thread: [`spawn`] reads it on a thread of its own, from git and
@@ -47,6 +50,9 @@ pub struct QueuedUnit {
     pub risk: Vec<String>,
     pub warning: bool,
     pub ai_lines: usize,
+    /// Lines an AI removed from it, as the judge counts them where the
+    /// working tree holds it.
+    pub ai_deleted_lines: Option<u32>,
     pub tool: Option<String>,
     pub reviewers: Vec<String>,
     pub may_approve: bool,
@@ -100,7 +106,15 @@ pub fn read(root: &Path, encoding: Encoding) -> anyhow::Result<RepoQueue> {
     // as of BASE.
     let at = AtBase::open(&repo, Source::Worktree, None)?;
     let ledger = Ledger::load(&repo).context("cannot read the sign-off records")?;
-    let queue = review_queue::load(&repo, &at.policy, &at.source, &ledger)?;
+    let mut queue = review_queue::load(&repo, &at.policy, &at.source, &ledger)?;
+    // Units the working tree holds are offered as the judge judges them
+    // (their real AI lines and people), as `vouch review` offers them.
+    if !queue.units.is_empty() {
+        let ctx = crate::analysis::context::Context::open_at(root)?;
+        let worktree = crate::analysis::worktree::Worktree::open(&ctx)?;
+        let holder = crate::analysis::decision::Files::holder(&ctx, &worktree);
+        queue = review_queue::load_held(&repo, &at.policy, &at.source, &ledger, &|u| holder.held(u))?;
+    }
     let reviewer = identity::user(&repo).ok().map(|me| me.email);
     let mut files: std::collections::HashMap<String, Option<Text>> = Default::default();
     let units = queue
@@ -130,6 +144,7 @@ pub fn read(root: &Path, encoding: Encoding) -> anyhow::Result<RepoQueue> {
                 risk: unit.risk.clone(),
                 warning: unit.requirement.severity == Severity::Warning,
                 ai_lines: unit.ai_line_count,
+                ai_deleted_lines: unit.ai_deleted_lines,
                 tool: unit.tool.clone(),
                 reviewers: unit.reviewers.clone(),
                 may_approve: reviewer.as_deref().is_some_and(|me| unit.awaits(me)),

@@ -42,6 +42,10 @@ impl Severity {
     }
 }
 
+/// A document's units with how each stands, and the lines verify counts as
+/// AI that its provenance does not show ([`Repos::judge_units`]).
+pub type JudgedUnits = (Vec<(UnitFacts, Verdict)>, Vec<(Range<usize>, Attribution)>);
+
 /// How one unit stands, as the editor shows it.
 #[derive(Debug, Clone)]
 pub struct Verdict {
@@ -309,7 +313,7 @@ impl RepoContext {
         rel: &str,
         doc: &mut Document,
         messages: &mut Vec<String>,
-    ) -> anyhow::Result<Vec<JudgedUnit>> {
+    ) -> anyhow::Result<crate::analysis::buffer::Judged> {
         if self.scope.is_none() {
             anyhow::bail!("the range since BASE cannot be read");
         }
@@ -630,20 +634,23 @@ impl Repos {
     /// about once the buffer is committed, judged as the gate and `vouch
     /// status` judge them, and the AI units it shows that landed before
     /// BASE. Outside any repository (or when the range cannot be read)
-    /// every AI unit is shown, and no sign-off applies.
-    pub fn judge_units(&mut self, repo: Option<&(PathBuf, String)>, doc: &mut Document) -> Vec<(UnitFacts, Verdict)> {
+    /// every AI unit is shown, and no sign-off applies. Then the lines
+    /// verify counts as AI that the document's provenance does not show
+    /// (see [`crate::analysis::buffer::Judged::unshown`]).
+    pub fn judge_units(&mut self, repo: Option<&(PathBuf, String)>, doc: &mut Document) -> JudgedUnits {
         if let Some((root, rel)) = repo
             && let Some(ctx) = self.by_root.get_mut(root)
         {
             match ctx.judge_buffer(rel, doc, &mut self.messages) {
-                Ok(units) => {
-                    return units.into_iter().map(|u| (u.facts.clone(), ctx.verdict(u))).collect();
+                Ok(judged) => {
+                    let units = judged.units.into_iter().map(|u| (u.facts.clone(), ctx.verdict(u))).collect();
+                    return (units, judged.unshown);
                 }
                 Err(e) => self.messages.push(format!("{rel}: cannot judge its units: {e:#}")),
             }
         }
         // Outside any repository: tracked and shown, but no sign-off applies.
-        signoff::unit_facts(doc)
+        let units = signoff::unit_facts(doc)
             .into_iter()
             .map(|facts| {
                 let verdict = Verdict {
@@ -656,7 +663,8 @@ impl Repos {
                 };
                 (facts, verdict)
             })
-            .collect()
+            .collect();
+        (units, Vec::new())
     }
 
     /// Lines for the hover (Markdown): the rationale and the decisions on

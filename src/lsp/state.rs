@@ -182,6 +182,10 @@ struct OpenDoc {
     /// The repository holding the file and its path inside it.
     repo: Option<(PathBuf, String)>,
     analysis: Vec<Assessed>,
+    /// Lines verify will count as AI that the provenance does not show (a
+    /// pending squash merge, cherry-pick or re-commit carries them), as of
+    /// the last analysis: shown as AI regions and in the hover.
+    unshown: Vec<(Range<usize>, Attribution)>,
     /// The text or provenance changed since the units were last found: the
     /// next analysis finds them again (which may need a parse). Otherwise it
     /// only judges the known units again (records or policy changed).
@@ -662,6 +666,7 @@ impl State {
                 doc,
                 repo,
                 analysis: Vec::new(),
+                unshown: Vec::new(),
                 units_stale: true,
                 dirty: Some((now, now)),
                 unrecorded: None,
@@ -1007,13 +1012,9 @@ impl State {
         if trapped {
             panic!("vouch/debug/panic: a panic in the middle of an analysis");
         }
-        let analysis: Vec<Assessed> = self
-            .repos
-            .judge_units(d.repo.as_ref(), &mut d.doc)
-            .into_iter()
-            .map(|(facts, verdict)| Assessed { facts, verdict })
-            .collect();
-        d.analysis = analysis;
+        let (units, unshown) = self.repos.judge_units(d.repo.as_ref(), &mut d.doc);
+        d.analysis = units.into_iter().map(|(facts, verdict)| Assessed { facts, verdict }).collect();
+        d.unshown = unshown;
         let diagnostics = diagnostics(d, self.encoding);
         let regions = regions(d, self.encoding);
         // A document without AI text needs no tree until AI text arrives.
@@ -1135,6 +1136,7 @@ impl State {
                     severity: if q.warning { "warning" } else { "information" }.into(),
                     state: UnitState::Requested,
                     ai_lines: q.ai_lines,
+                    ai_deleted_lines: q.ai_deleted_lines.filter(|&n| n > 0),
                     tool: q.tool.clone(),
                     reviewers: q.reviewers.clone(),
                     may_approve: q.may_approve,
@@ -1162,6 +1164,7 @@ impl State {
                     severity: a.verdict.severity.label().into(),
                     state: a.verdict.state,
                     ai_lines: a.unit.ai_lines,
+                    ai_deleted_lines: Some(a.ai_deleted()).filter(|&n| n > 0),
                     tool: a.sources.first().map(|s| s.tool.clone()),
                     reviewers: a.verdict.reviewers.clone(),
                     may_approve: a.verdict.may_approve && a.verdict.state.needs_signoff(),
@@ -1754,12 +1757,46 @@ fn regions(d: &OpenDoc, enc: Encoding) -> Vec<Region> {
                 state,
             })
         })
+        .chain(unshown_regions(d).into_iter().map(|(range, attr)| {
+            let state = d
+                .analysis
+                .iter()
+                .find(|a| a.unit.range.start < range.end && range.start < a.unit.range.end)
+                .map_or(UnitState::Pending, |a| a.verdict.state);
+            let tool = match &attr.origin {
+                Origin::Ai(src) => Some(src.tool.clone()),
+                _ => None,
+            };
+            Region { range: convert::lsp_range(text, range, enc), origin: "ai".into(), tool, state }
+        }))
         .collect()
+}
+
+/// The lines verify counts as AI that the provenance does not show, runs
+/// of adjacent lines with one attribution made one region.
+fn unshown_regions(d: &OpenDoc) -> Vec<(Range<usize>, &Attribution)> {
+    let mut out: Vec<(Range<usize>, &Attribution)> = Vec::new();
+    for (range, attr) in &d.unshown {
+        match out.last_mut() {
+            Some((last, a)) if last.end == range.start && *a == attr => last.end = range.end,
+            _ => out.push((range.clone(), attr)),
+        }
+    }
+    out
 }
 
 fn provenance_markdown(d: &OpenDoc, offset: usize, repos: &Repos) -> Option<String> {
     let map = d.doc.provenance();
-    let at = map.at(offset).or_else(|| offset.checked_sub(1).and_then(|o| map.at(o)))?;
+    let recorded = map.at(offset).or_else(|| offset.checked_sub(1).and_then(|o| map.at(o)));
+    // Lines the next commit carries as AI that no provenance of the buffer
+    // records (a pending squash merge, cherry-pick or re-commit).
+    let carried = || {
+        d.unshown.iter().find(|(r, _)| r.contains(&offset) || (offset > 0 && r.contains(&(offset - 1)))).map(|(_, a)| a)
+    };
+    let (at, carried) = match recorded.filter(|a| a.is_ai()) {
+        Some(at) => (at, false),
+        None => (carried()?, true),
+    };
     let Origin::Ai(src) = &at.origin else { return None };
     let mut md = String::new();
     if at.is_suspected() {
@@ -1781,6 +1818,12 @@ fn provenance_markdown(d: &OpenDoc, offset: usize, repos: &Repos) -> Option<Stri
     }
     if let Some(evidence) = at.evidence {
         md.push_str(&format!("- evidence: {}\n", evidence.label()));
+    }
+    if carried {
+        md.push_str(
+            "- carried: the next commit takes these lines from a commit that made them AI \
+             (a pending squash merge, cherry-pick or re-commit)\n",
+        );
     }
     if let Some(who) = &at.accepted_by {
         md.push_str(&format!("- accepted by: {}\n", crate::display::markdown(who)));
@@ -1858,6 +1901,7 @@ fn rebuild_document(old: OpenDoc, enc: Encoding, repos: &mut Repos) -> Option<Op
         doc,
         repo,
         analysis: Vec::new(),
+        unshown: Vec::new(),
         units_stale: true,
         dirty: Some((now, now)),
         unrecorded: old.unrecorded.or(Some(now)),

@@ -5,7 +5,9 @@
 //! names the commit that introduced each line and the line's number in that
 //! commit. A line is AI when, in that order of precedence:
 //! 1. a vouch note on that commit covers it (for its path at that blob); the
-//!    note's own evidence and approvals are kept;
+//!    note's own evidence and approvals are kept, and the line is named by
+//!    the record that covers it (`vouch note`, or `imported: agent-trace`
+//!    for a record imported from another tool, which attests nothing);
 //! 2. a git-ai note (`refs/notes/ai`, `authorship/3.0.0` and the older JSON
 //!    `authorship/2.x` layout) covers it;
 //! 3. the commit says so as a whole: a trailer (`Co-authored-by:` naming an
@@ -52,8 +54,9 @@ pub struct LineOrigin {
     /// Approval ids of the vouch note record that covers the line.
     pub approvals: Vec<String>,
     /// Which evidence of the commit says who wrote the line, as `vouch
-    /// verify`'s coverage names evidence: `vouch note`, `git-ai note`,
-    /// `trailer: claude`, `aider author`, `bot author: …`; `None` when
+    /// verify`'s coverage names evidence: `vouch note`, `imported:
+    /// agent-trace`, `git-ai note`, `trailer: claude`, `aider author`,
+    /// `bot author: …`; `None` when
     /// nothing does (unknown).
     pub source: Option<String>,
 }
@@ -267,7 +270,7 @@ fn attribute(
                 if let Some(record) = record {
                     origin.attribution = record.attribution();
                     origin.approvals = record.approvals.clone();
-                    origin.source = Some("vouch note".to_string());
+                    origin.source = Some(record.evidence_label());
                     out.push(origin);
                     continue;
                 }

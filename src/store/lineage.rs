@@ -77,9 +77,9 @@ impl CommitEvidence {
             } else {
                 for record in note {
                     if let NoteRecord::File(f) = record
-                        && let Some(format) = &f.imported
+                        && f.imported.is_some()
                     {
-                        let label = format!("imported: {format}");
+                        let label = f.evidence_label();
                         if !out.contains(&label) {
                             out.push(label);
                         }

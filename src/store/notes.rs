@@ -119,6 +119,17 @@ impl FileRecord {
         self.ai.get(i).is_some_and(|r| r[0] <= line)
     }
 
+    /// How views name this record as evidence, as verify's coverage and
+    /// `vouch log` name a note: `vouch note` for a record vouch wrote,
+    /// `imported: <format>` (`imported: agent-trace`) for one read from
+    /// another tool's format, which adds AI lines and attests nothing.
+    pub fn evidence_label(&self) -> String {
+        match &self.imported {
+            Some(format) => format!("imported: {format}"),
+            None => "vouch note".to_string(),
+        }
+    }
+
     /// The attribution this record gives its AI lines.
     pub fn attribution(&self) -> Attribution {
         Attribution::ai(self.origin.clone(), self.evidence, self.accepted_by.clone()).with_intent(self.intent.clone())

@@ -1142,6 +1142,11 @@ impl RequestIndex {
         self.by_id.get(id)
     }
 
+    /// Every request (of the index's repository), in no given order.
+    pub fn iter(&self) -> impl Iterator<Item = &Stored<Request>> {
+        self.by_id.values()
+    }
+
     /// The requests that include `fingerprint`, oldest first.
     pub fn for_fingerprint(&self, fingerprint: &str) -> Vec<&Stored<Request>> {
         self.by_fingerprint

@@ -12,7 +12,7 @@ use anyhow::Context as _;
 use git2::Repository;
 
 use crate::policy::Policy;
-use crate::queue::{self, Lifecycle, Queue};
+use crate::queue::{self, Held, Lifecycle, Queue};
 use crate::signoff::Ledger;
 use crate::store::policy_file::Source;
 use crate::store::presence::Presences;
@@ -24,18 +24,34 @@ use crate::store::signature::{self, AllowedSigners};
 /// against the allowed signers of `source`, where `policy` was read. An
 /// allowed-signers file that cannot be read is a problem in the queue (no
 /// signed approval or withdrawal counts then), not an error.
+/// Each unit is offered on its request's account of it; [`load_held`]
+/// offers those the front end holds as its judge judges them.
 pub fn load(repo: &Repository, policy: &Policy, source: &Source, ledger: &Ledger) -> anyhow::Result<Queue> {
-    let requests = records::list::<Request>(repo).context("cannot read the sign-off requests")?.records;
-    load_of(repo, policy, source, ledger, &requests)
+    load_held(repo, policy, source, ledger, &|_| None)
 }
 
-/// [`load`] of requests already read.
+/// [`load`], the units the front end holds (`held`: the working tree's
+/// unit with a requested fingerprint, judged) offered as its judge judges
+/// them (see [`crate::queue::Lifecycle::held`]).
+pub fn load_held(
+    repo: &Repository,
+    policy: &Policy,
+    source: &Source,
+    ledger: &Ledger,
+    held: &dyn Fn(&RequestedUnit) -> Option<Held>,
+) -> anyhow::Result<Queue> {
+    let requests = records::list::<Request>(repo).context("cannot read the sign-off requests")?.records;
+    load_of(repo, policy, source, ledger, &requests, held)
+}
+
+/// [`load_held`] of requests already read.
 pub fn load_of(
     repo: &Repository,
     policy: &Policy,
     source: &Source,
     ledger: &Ledger,
     requests: &[Stored<Request>],
+    held: &dyn Fn(&RequestedUnit) -> Option<Held>,
 ) -> anyhow::Result<Queue> {
     let withdrawals = records::list::<Withdrawal>(repo).context("cannot read the withdrawals")?.records;
     let (signers, problem) = signers(repo, policy, source);
@@ -43,7 +59,7 @@ pub fn load_of(
     let signed = |w: &Stored<Withdrawal>| withdrawal_counts(policy, signers.as_ref(), w);
     let presences = Presences::new(repo, requests.iter().flat_map(|r| r.record.units.iter().map(|u| u.path.as_str())));
     let presence = |unit: &RequestedUnit| presences.of(unit);
-    let life = Lifecycle { withdrawals: &withdrawals, signed_as_required: &signed, presence: &presence };
+    let life = Lifecycle { withdrawals: &withdrawals, signed_as_required: &signed, presence: &presence, held };
     let mut queue = queue::pending_with(ledger, policy, requests, &verified, &life);
     queue.problems.extend(problem);
     Ok(queue)

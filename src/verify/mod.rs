@@ -176,9 +176,14 @@ pub struct Signoff {
     pub path_risk: String,
     /// A high-risk path or a risk tag that the policy raises.
     pub risky: bool,
-    /// The latest request's rationale, in the requester's words.
+    /// The latest request's rationale: the requester's words, or a draft
+    /// from the agent's intent the requester confirmed (`rationale_from`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rationale: Option<String>,
+    /// `intent` when the rationale was drafted from the agent's recorded
+    /// intent, not typed by the requester.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rationale_from: Option<records::RationaleFrom>,
     /// The requests for this fingerprint, oldest first.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub requests: Vec<String>,
@@ -685,6 +690,7 @@ impl Judge<'_> {
             path_risk: requirement.path_risk.label().to_string(),
             risky: requirement.risky(),
             rationale: self.records.ledger.rationale(fingerprint).map(str::to_string),
+            rationale_from: self.records.ledger.rationale_with_source(fingerprint).and_then(|(_, from)| from),
             requests: self.records.ledger.requests.for_fingerprint(fingerprint).iter().map(|r| r.id.clone()).collect(),
             trust_file,
         }

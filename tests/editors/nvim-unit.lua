@@ -96,6 +96,18 @@ eq("approve says sync", vouch.success_text("vouch.approve", "approved 1 unit(s) 
   "approved 1 unit(s) as a@example.com. It stays in this clone until you sync (:VouchSync, or vouch sync).")
 eq("provenance has no message", vouch.success_text("vouch.showProvenance", "# x"), nil)
 
+-- The queue's lines say what an AI did to each unit.
+local function queued(extra)
+  return vim.tbl_extend("force", { kind = "function_item", name = "f", state = "pending", risk = {}, aiLines = 3 }, extra)
+end
+eq("queue: AI lines", vouch.queue_text(queued({})), "[pending] function item f: no extra risk; 3 AI lines")
+eq("queue: one AI line", vouch.queue_text(queued({ aiLines = 1, tool = "copilot" })),
+  "[pending] function item f: no extra risk; 1 AI line from copilot")
+eq("queue: only removed", vouch.queue_text(queued({ aiLines = 0, aiDeletedLines = 2 })),
+  "[pending] function item f: no extra risk; 2 AI-deleted lines")
+eq("queue: both", vouch.queue_text(queued({ aiDeletedLines = 1, mayApprove = true, reviewers = { "carol" } })),
+  "[pending, for you] function item f: no extra risk; 3 AI lines, 1 AI-deleted line; reviewers: carol")
+
 -- Signs sit below the diagnostics' priority (10).
 eq("sign priority below diagnostics", regions.sign_priority < 10, true)
 

@@ -53,6 +53,41 @@ impl TestRepo {
         git_in(&self.root, args)
     }
 
+    /// Run the real `vouch` binary in the repository, away from the
+    /// user's git configuration and home.
+    pub fn vouch_output(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_vouch"))
+            .args(args)
+            .current_dir(&self.root)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("HOME", &self.root)
+            .output()
+            .expect("vouch runs")
+    }
+
+    /// Run vouch and return what it printed; panics unless it exits 0, or 1
+    /// with `findings_allowed` (1: it found something to review).
+    pub fn vouch_stdout(&self, args: &[&str], findings_allowed: bool) -> String {
+        let out = self.vouch_output(args);
+        let code = out.status.code();
+        let ok = code == Some(0) || (findings_allowed && code == Some(1));
+        assert!(
+            ok,
+            "vouch {args:?} exited {code:?}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("vouch prints UTF-8")
+    }
+
+    /// Run vouch with `--format json` among `args` (exit 0 or 1) and parse
+    /// what it printed.
+    pub fn vouch_json(&self, args: &[&str]) -> serde_json::Value {
+        let stdout = self.vouch_stdout(args, true);
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("vouch {args:?} printed no JSON ({e}): {stdout}"))
+    }
+
     pub fn commit_all(&self, message: &str) {
         self.git(&["add", "-A"]);
         self.git(&["commit", "-q", "--no-verify", "-m", message]);

@@ -59,6 +59,12 @@ export interface PendingUnit {
   severity: "warning" | "information";
   state: RegionState;
   aiLines: number;
+  /**
+   * Lines an AI removed from the unit (none of them an AI line), when the
+   * server knows how many: a unit an AI only removed lines from has no AI
+   * line and still needs sign-off.
+   */
+  aiDeletedLines?: number;
   tool?: string;
   reviewers: string[];
   /** Whether the current git identity may approve or reject it now. */

@@ -40,13 +40,27 @@ export function unitLabel(unit: PendingUnit): string {
   return unit.name ? `${kind} ${unit.name}` : `${kind} (line ${unit.range.start.line + 1})`;
 }
 
-/** The short text beside a unit: state, risks, AI line count. */
+function counted(n: number, what: string): string {
+  return `${n} ${what}${n === 1 ? "" : "s"}`;
+}
+
+/** "3 AI lines", "2 AI-deleted lines", or both: what an AI did to the unit. */
+export function aiAmount(unit: PendingUnit): string {
+  const deleted = unit.aiDeletedLines ?? 0;
+  if (deleted === 0) {
+    return counted(unit.aiLines, "AI line");
+  }
+  const removed = counted(deleted, "AI-deleted line");
+  return unit.aiLines === 0 ? removed : `${counted(unit.aiLines, "AI line")}, ${removed}`;
+}
+
+/** The short text beside a unit: state, risks, what an AI did to it. */
 export function unitDescription(unit: PendingUnit): string {
   const parts: string[] = [unit.mayApprove ? `${unit.state}, for you` : unit.state];
   if (unit.risk.length > 0) {
     parts.push(unit.risk.join(", "));
   }
-  parts.push(`${unit.aiLines} AI line${unit.aiLines === 1 ? "" : "s"}`);
+  parts.push(aiAmount(unit));
   return parts.join(" · ");
 }
 
@@ -55,7 +69,7 @@ export function unitTooltip(unit: PendingUnit): string {
     `${unitLabel(unit)} in ${unit.path}`,
     `state: ${unit.state}`,
     `risk: ${unit.risk.length > 0 ? unit.risk.join(", ") : "none beyond AI origin"}`,
-    `AI lines: ${unit.aiLines}${unit.tool ? ` (${unit.tool})` : ""}`,
+    `AI lines: ${unit.aiLines}${unit.aiDeletedLines ? `, AI-deleted lines: ${unit.aiDeletedLines}` : ""}${unit.tool ? ` (${unit.tool})` : ""}`,
   ];
   if (unit.reviewers.length > 0) {
     lines.push(`reviewers: ${unit.reviewers.join(", ")}`);

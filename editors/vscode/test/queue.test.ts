@@ -45,6 +45,17 @@ test("labels and descriptions", () => {
   );
 });
 
+test("a unit an AI removed lines from says so", () => {
+  const removed = unit("file:///repo/a.rs", 4, { aiLines: 0, aiDeletedLines: 2 });
+  assert.equal(unitDescription(removed), "pending · 2 AI-deleted lines");
+  assert.match(unitTooltip(removed), /^AI lines: 0, AI-deleted lines: 2$/m);
+  const both = unit("file:///repo/a.rs", 4, { aiLines: 3, aiDeletedLines: 1 });
+  assert.equal(unitDescription(both), "pending · 3 AI lines, 1 AI-deleted line");
+  // Where only the request speaks of the unit, the server cannot count them.
+  const unknown = unit("file:///repo/a.rs", 4, { aiLines: 0 });
+  assert.equal(unitDescription(unknown), "pending · 0 AI lines");
+});
+
 test("the tooltip says when the rationale was drafted from the agent's intent", () => {
   const drafted = unitTooltip(unit("file:///repo/a.rs", 4, { rationale: "doubles it", rationaleFrom: "intent" }));
   assert.match(drafted, /^rationale: doubles it \(drafted from the agent's intent, confirmed by the requester\)$/m);

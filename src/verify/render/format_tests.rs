@@ -37,6 +37,7 @@ fn sample() -> Report {
         path_risk: "high".into(),
         risky: true,
         rationale: Some("build the query from the form fields".into()),
+        rationale_from: None,
         requests: vec!["1234567890abcdef".repeat(4)],
         trust_file: false,
     };
@@ -45,6 +46,7 @@ fn sample() -> Report {
         path_risk: "low".into(),
         risky: false,
         rationale: None,
+        rationale_from: None,
         requests: Vec::new(),
         ..risky.clone()
     };

@@ -252,9 +252,10 @@ fn unit_section(out: &mut String, report: &Report, n: usize, failure: &Failure) 
     }
     risk.push(format!("path risk {}", md(&signoff.path_risk)));
     let _ = writeln!(out, "| risk | {} |", risk.join(" · "));
-    let rationale = match &signoff.rationale {
-        Some(r) => md(r),
-        None => "*none given*".to_string(),
+    let rationale = match (&signoff.rationale, signoff.rationale_from) {
+        (Some(r), Some(from)) => format!("{} *({})*", md(r), from.describe()),
+        (Some(r), None) => md(r),
+        (None, _) => "*none given*".to_string(),
     };
     let _ = writeln!(out, "| rationale | {rationale} |");
     let _ =

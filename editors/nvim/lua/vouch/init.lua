@@ -526,6 +526,28 @@ end
 --- (what `vouch review --list --all` lists), open files or not, and the open
 --- files' units that still need a request. While a server is still reading
 --- its queue, waits for it (at most `timeout_ms`, default 10 s).
+local function counted(n, what)
+  return string.format("%d %s%s", n, what, n == 1 and "" or "s")
+end
+
+--- The quickfix text of a unit of `vouch/pending`: its state, what it is,
+--- its risk, and what an AI did to it (lines written, lines removed).
+function M.queue_text(unit)
+  local what = unit.kind:gsub("_", " ") .. (unit.name and (" " .. unit.name) or "")
+  local risk = (#(unit.risk or {}) > 0) and table.concat(unit.risk, ", ") or "no extra risk"
+  local state = unit.mayApprove and (unit.state .. ", for you") or unit.state
+  local lines, deleted = unit.aiLines or 0, unit.aiDeletedLines or 0
+  local amount = counted(lines, "AI line")
+  if deleted > 0 then
+    local removed = counted(deleted, "AI-deleted line")
+    amount = lines == 0 and removed or (amount .. ", " .. removed)
+  end
+  return string.format("[%s] %s: %s; %s%s%s%s", state, what, risk, amount,
+    unit.tool and (" from " .. unit.tool) or "",
+    unit.requester and ("; requested by " .. unit.requester) or "",
+    (#(unit.reviewers or {}) > 0) and ("; reviewers: " .. table.concat(unit.reviewers, ", ")) or "")
+end
+
 function M.pending(open, timeout_ms)
   local clients = vim.lsp.get_clients({ name = "vouch" })
   if #clients == 0 then
@@ -548,13 +570,7 @@ function M.pending(open, timeout_ms)
           local row, c = position.to_byte(bufnr, unit.range.start, r.client.offset_encoding)
           lnum, col = row + 1, c + 1
         end
-        local what = unit.kind:gsub("_", " ") .. (unit.name and (" " .. unit.name) or "")
-        local risk = (#(unit.risk or {}) > 0) and table.concat(unit.risk, ", ") or "no extra risk"
-        local state = unit.mayApprove and (unit.state .. ", for you") or unit.state
-        local text = string.format("[%s] %s: %s; %d AI line%s%s%s%s", state, what, risk, unit.aiLines or 0,
-          (unit.aiLines == 1) and "" or "s", unit.tool and (" from " .. unit.tool) or "",
-          unit.requester and ("; requested by " .. unit.requester) or "",
-          (#(unit.reviewers or {}) > 0) and ("; reviewers: " .. table.concat(unit.reviewers, ", ")) or "")
+        local text = M.queue_text(unit)
         table.insert(items, {
           filename = fname,
           lnum = lnum,
