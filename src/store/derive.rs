@@ -124,7 +124,10 @@ impl Shared {
     /// Whether blob `id` holds bytes that are not UTF-8 (false when it
     /// cannot be read).
     fn binary(&mut self, repo: &Repository, id: Oid) -> bool {
-        *self.binary.entry(id).or_insert_with(|| repo.find_blob(id).is_ok_and(|b| std::str::from_utf8(b.content()).is_err()))
+        *self
+            .binary
+            .entry(id)
+            .or_insert_with(|| repo.find_blob(id).is_ok_and(|b| std::str::from_utf8(b.content()).is_err()))
     }
 
     /// The lines version `new` adds to `old` (all of them without one).
@@ -656,7 +659,10 @@ impl Derived {
                     break;
                 }
                 let Some(old) = texts.get(repo, lines.blob) else { continue };
-                if *backs.entry((lines.blob, lines.lines.clone())).or_insert_with(|| back(&old, &lines.lines, text, added)) {
+                if *backs
+                    .entry((lines.blob, lines.lines.clone()))
+                    .or_insert_with(|| back(&old, &lines.lines, text, added))
+                {
                     carried.unknown = true;
                 }
             }
