@@ -218,8 +218,10 @@ mod tests {
         git(root, &["add", "a.rs"]);
         // Before the first commit everything staged is new.
         let mut index = repo.index().unwrap();
-        let got: Vec<String> = staged(&repo, &mut index).unwrap().into_iter().map(|c| c.path).collect();
+        let (got, deleted) = staged(&repo, &mut index).unwrap();
+        let got: Vec<String> = got.into_iter().map(|c| c.path).collect();
         assert_eq!(got, vec!["a.rs"]);
+        assert!(deleted.is_empty(), "{deleted:?}");
         git(root, &["commit", "-q", "-m", "one"]);
 
         let moved = "fn a() {\n    println!(\"a long enough body for rename detection\");\n}\n";
@@ -232,8 +234,11 @@ mod tests {
         std::fs::write(root.join("c.rs"), "fn c() { changed }\n").unwrap();
         let mut index = repo.index().unwrap();
         index.read(true).unwrap();
-        let got = staged(&repo, &mut index).unwrap();
+        let (got, deleted) = staged(&repo, &mut index).unwrap();
         assert_eq!(got.len(), 2, "{got:?}");
+        // The renamed file's old path, as the diff gives it before renames
+        // are looked for (`changes::staged` leaves it out).
+        assert_eq!(deleted, vec!["a.rs"]);
         assert_eq!((got[0].path.as_str(), got[0].from.as_deref()), ("b.rs", Some("a.rs")));
         assert_eq!(got[1].path, "c.rs");
         // The staged blob, not the working tree's.

@@ -246,7 +246,6 @@ pub fn main() -> ExitCode {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::Parser as _;
 
     /// The hooks dispatched without clap are what clap parses them into.
     #[test]

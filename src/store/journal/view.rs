@@ -479,13 +479,37 @@ mod tests {
         }
     }
 
+    /// The unchanged lines a view hands back for each version it diffed
+    /// are what a line diff of that version with the current text finds
+    /// (`attribution::covered` decides with them which records a commit
+    /// covers, without diffing again).
+    #[test]
+    fn the_unchanged_lines_of_each_version_are_its_line_diff() {
+        let v1 = "fn a() {}\nfn ai() {\n    one()\n}\n";
+        let v2 = "fn a() {}\nfn ai() {\n    one()\n}\nfn more() {\n    two()\n}\n";
+        let current = "// header\nfn a() { changed }\nfn ai() {\n    one()\n}\nfn more() {\n    two()\n}\n";
+        let records =
+            [record(1, false, v1, &[(10..v1.len(), ai("x"))]), record(2, false, v2, &[(31..v2.len(), ai("y"))])];
+        let refs: Vec<&Record> = records.iter().collect();
+        let mut text_of = |blob: &str| -> Result<Arc<str>, String> {
+            blob.strip_prefix("blob-of-").map(Arc::from).ok_or_else(|| "missing".to_string())
+        };
+        let (_, unusable, unchanged) = view(&refs, current, None, &mut text_of);
+        assert!(unusable.is_empty());
+        assert_eq!(unchanged.len(), 2, "{unchanged:?}");
+        for version in [v1, v2] {
+            let got = &unchanged[&format!("blob-of-{version}")];
+            assert_eq!(got, &crate::provenance::unchanged_lines(version, current), "{version:?}");
+        }
+    }
+
     /// The AI text of the view of `current` from `records`.
     fn ai_view(records: &[Record], current: &str) -> Vec<String> {
         let refs: Vec<&Record> = records.iter().collect();
         let mut text_of = |blob: &str| -> Result<Arc<str>, String> {
             blob.strip_prefix("blob-of-").map(Arc::from).ok_or_else(|| "missing".to_string())
         };
-        let (spans, unusable) = view(&refs, current, None, &mut text_of);
+        let (spans, unusable, _) = view(&refs, current, None, &mut text_of);
         assert_eq!(unusable, vec![]);
         spans.into_iter().filter(|(_, a)| a.is_ai()).map(|(r, _)| current[r].to_string()).collect()
     }
