@@ -90,6 +90,9 @@ struct Changed {
     gitlink: bool,
 }
 
+/// Line ranges (1-based, inclusive), as notes keep them.
+type LineRanges = Vec<[u32; 2]>;
+
 /// What reading several commits' claims shares: file versions, the files
 /// changed between two trees and the lines added between two versions, all
 /// functions of content alone. The commits that left HEAD's history are
@@ -101,7 +104,7 @@ struct Shared {
     /// [`changed_files`] by (parent's tree, commit's tree).
     changed: HashMap<(Option<Oid>, Oid), Rc<Vec<Changed>>>,
     /// [`notes::added_lines`] by (old version, new version).
-    added: HashMap<(Option<Oid>, Oid), Rc<Vec<[u32; 2]>>>,
+    added: HashMap<(Option<Oid>, Oid), Rc<LineRanges>>,
     /// Whether a blob's bytes are not UTF-8.
     binary: HashMap<Oid, bool>,
 }
@@ -131,7 +134,7 @@ impl Shared {
     }
 
     /// The lines version `new` adds to `old` (all of them without one).
-    fn added_lines(&mut self, repo: &Repository, old: Option<Oid>, new: Oid, text: &str) -> Rc<Vec<[u32; 2]>> {
+    fn added_lines(&mut self, repo: &Repository, old: Option<Oid>, new: Oid, text: &str) -> Rc<LineRanges> {
         if let Some(found) = self.added.get(&(old, new)) {
             return found.clone();
         }
@@ -629,8 +632,8 @@ impl Derived {
         let mut texts = BlobTexts::default();
         // Sources often hold the same version with the same lines (a
         // commit reset and made again): each is compared once.
-        let mut backs: HashMap<(Oid, Vec<[u32; 2]>), bool> = HashMap::new();
-        let mut moved: HashMap<(Oid, Vec<[u32; 2]>), Vec<[u32; 2]>> = HashMap::new();
+        let mut backs: HashMap<(Oid, LineRanges), bool> = HashMap::new();
+        let mut moved: HashMap<(Oid, LineRanges), LineRanges> = HashMap::new();
         let mut records = Vec::new();
         for (claims, kind) in &self.sources {
             for record in claims.records.iter().filter(|r| r.path == path) {

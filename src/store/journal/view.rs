@@ -106,6 +106,9 @@ fn normalize(hunks: &[Hunk]) -> Vec<(Range<usize>, usize)> {
 /// A record that could not be used, and why.
 pub(super) type Unusable = (RecordId, String);
 
+/// Attributed byte ranges of a text, sorted.
+type Spans = Vec<(Range<usize>, Attribution)>;
+
 /// For each file version diffed against the current text, by blob id: the
 /// byte ranges of that version its line diff finds unchanged
 /// ([`crate::provenance::unchanged_lines`]).
@@ -121,7 +124,7 @@ pub(super) fn view(
     current: &str,
     current_blob: Option<&str>,
     text_of: &mut dyn FnMut(&str) -> Result<Arc<str>, String>,
-) -> (Vec<(Range<usize>, Attribution)>, Vec<Unusable>, Unchanged) {
+) -> (Spans, Vec<Unusable>, Unchanged) {
     let unknown = Attribution::unknown();
     let latest_snapshot = records.iter().rposition(|r| r.is_snapshot()).unwrap_or(0);
     let (stale_records, fresh_records) = records.split_at(latest_snapshot);
