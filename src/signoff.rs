@@ -267,6 +267,28 @@ impl Ledger {
         (fingerprint, judgement)
     }
 
+    /// Judge the removal of file `path` (`lines` long) by an AI in the
+    /// range: its fingerprint is that of the path's absence
+    /// ([`crate::fingerprint::trust_fingerprint`] with no content, as a
+    /// deleted trust file's: bound to the path, never to code), and the
+    /// policy asks of it what it asks of an AI change of as many lines at
+    /// that path (its reviewers, exemptions and triage; a whole unit, so
+    /// no threshold lets it through).
+    pub fn judge_deleted_file(
+        &self,
+        policy: &Policy,
+        path: &str,
+        lines: u32,
+        authors: &[String],
+        verified: Verified<'_>,
+    ) -> (String, Judgement) {
+        let fingerprint = crate::fingerprint::trust_fingerprint(path, None);
+        let amount = AiAmount { lines: 0, bytes: 0, whole: true, deleted: (lines as usize).max(1) };
+        let requirement = policy.requirement(path, &[], amount);
+        let judgement = self.judge_fingerprint(requirement, &fingerprint, &[], authors, verified);
+        (fingerprint, judgement)
+    }
+
     /// Where a unit with `requirement` and `fingerprint` stands: the votes
     /// on the fingerprint (less those that answer a forged request), and the
     /// participants (`acceptors`, the requesters the records name, `authors`).
@@ -333,6 +355,10 @@ impl Ledger {
             .and_then(|r| r.record.rationale_from)
     }
 }
+
+/// The kind of the unit a file an AI deleted whole is (see
+/// [`Ledger::judge_deleted_file`]).
+pub const DELETED_FILE: &str = "deleted-file";
 
 /// How much AI text a requested unit holds by its own account (its
 /// `ai_lines`), for the policy's thresholds. A request names no AI line of

@@ -145,8 +145,10 @@ impl Files<'_> {
     pub fn in_worktree(&mut self, unit: &RequestedUnit) -> anyhow::Result<Option<Candidate>> {
         Ok(self.get(&unit.path)?.and_then(|file| {
             let found = file.units.iter().find(|u| u.facts.unit.fingerprint == unit.fingerprint)?;
-            let shown = if found.trust_file { unit.clone() } else { file.requested(&found.facts) };
-            let line = (!found.trust_file).then(|| file.line_of(found.facts.unit.range.start));
+            // A trust file's change and a deleted file are the whole file.
+            let whole = found.trust_file || found.deleted_file;
+            let shown = if whole { unit.clone() } else { file.requested(&found.facts) };
+            let line = (!whole).then(|| file.line_of(found.facts.unit.range.start));
             Some(Candidate { facts: found.facts.clone(), shown, line, judgement: found.judgement.clone(), held: true })
         }))
     }

@@ -71,6 +71,61 @@ impl Judge<'_> {
             commits: unit.commits.clone(),
             next: unit.next,
             trust_file: false,
+            deleted_file: false,
+            landed: false,
+            evidence: Vec::new(),
+        }
+    }
+
+    /// Judge the deletion of `deleted`, a file BASE has that an AI deleted
+    /// whole ([`crate::signoff::Ledger::judge_deleted_file`]): a unit of
+    /// kind [`signoff::DELETED_FILE`] with no text, its removed lines
+    /// counted as such.
+    pub fn deleted_file(&self, deleted: &super::scope::DeletedByAi) -> JudgedUnit {
+        let path = &deleted.path;
+        let (fingerprint, judgement) =
+            self.ledger.judge_deleted_file(self.policy, path, deleted.lines, &deleted.people, self.verified);
+        let source = match &deleted.attribution.origin {
+            crate::provenance::Origin::Ai(source) => Some(source.clone()),
+            _ => None,
+        };
+        let facts = UnitFacts {
+            unit: Unit {
+                kind: signoff::DELETED_FILE.to_string(),
+                name: None,
+                range: 0..0,
+                fingerprint,
+                ai_bytes: 0,
+                ai_lines: 0,
+                ai_ranges: Default::default(),
+                lines: 0,
+                ai_share: 0.0,
+                risk: Vec::new(),
+            },
+            ai_range: 0..0,
+            sources: source.into_iter().collect(),
+            acceptors: Vec::new(),
+            suspected: false,
+            deletions: vec![crate::provenance::AiDeletion {
+                at: 0,
+                lines: deleted.lines,
+                first: String::new(),
+                attribution: deleted.attribution.clone(),
+            }],
+        };
+        let blocking = judgement.assessment.status.is_blocking() && deleted.next;
+        JudgedUnit {
+            path: path.clone(),
+            line: 1,
+            end_line: 1,
+            facts,
+            judgement,
+            blocking,
+            retired: Vec::new(),
+            commits: deleted.commits.clone(),
+            next: deleted.next,
+            trust_file: false,
+            deleted_file: true,
             landed: false,
             evidence: Vec::new(),
         }
@@ -128,6 +183,7 @@ impl Judge<'_> {
             commits,
             next,
             trust_file: true,
+            deleted_file: false,
             landed: false,
             evidence: Vec::new(),
         }
@@ -158,6 +214,10 @@ pub struct JudgedUnit {
     /// A change to a trust file (the policy, the allowed signers,
     /// CODEOWNERS, the policy's `trust_files`): the whole file is the unit.
     pub trust_file: bool,
+    /// A file BASE has that an AI deleted whole: its absence is the unit
+    /// (kind [`signoff::DELETED_FILE`], fingerprint of the path's absence),
+    /// signed off with `vouch approve --file PATH`.
+    pub deleted_file: bool,
     /// Its AI text all landed before BASE: verify does not ask for its
     /// sign-off (shown by blame and the editor, never refused).
     pub landed: bool,
@@ -208,6 +268,14 @@ impl JudgedUnit {
                 self.judgement.assessment.status
             );
         }
+        if self.deleted_file {
+            return format!(
+                "the file was deleted by AI ({} line(s)): nothing of it is left to review, its deletion is \
+                 approved; {}",
+                self.facts.ai_deleted(),
+                self.judgement.assessment.status
+            );
+        }
         self.judgement.assessment.status.to_string()
     }
 
@@ -245,6 +313,9 @@ impl JudgedUnit {
     pub fn label(&self) -> String {
         if self.trust_file {
             return "trust file change".to_string();
+        }
+        if self.deleted_file {
+            return "file deleted by AI".to_string();
         }
         signoff::unit_label(&self.facts.unit)
     }

@@ -4,7 +4,7 @@
 //! ([`super::attribution::Views`]) with what the commits its text comes
 //! from say of it ([`super::derived`]), the range it ends ([`super::scope`]),
 //! and every unit verify will judge in it, judged ([`super::judge`]),
-//! changes to trust files included.
+//! changes to trust files and files an AI deleted whole included.
 
 use std::collections::{BTreeSet, HashSet};
 use std::path::Path;
@@ -207,6 +207,10 @@ impl Prepared {
         if unit.trust_file {
             return;
         }
+        if unit.deleted_file {
+            unit.evidence = self.deletion_evidence(repo, namer, &unit.path);
+            return;
+        }
         let file = self.files.iter().find(|(f, _)| f.path == unit.path);
         let mut exact: Vec<String> = Vec::new();
         let mut loose: Vec<String> = Vec::new();
@@ -247,6 +251,23 @@ impl Prepared {
             }
         }
         unit.evidence = labels;
+    }
+
+    /// The evidence of the commits that deleted file `path` whole, each
+    /// named as [`Prepared::name_evidence`] names a removal's
+    /// (`AI deletion (trailer: claude)`).
+    fn deletion_evidence(&self, repo: &Repository, namer: &mut Namer<'_>, path: &str) -> Vec<String> {
+        let mut labels = Vec::new();
+        for deleted in self.next.deleted_files().into_iter().filter(|d| d.path == path) {
+            for commit in &deleted.deleting {
+                let named = match commit {
+                    Some(c) => namer.commit_labels(*c, &deleted.attribution),
+                    None => self.next_deletion_labels(repo, &deleted.attribution),
+                };
+                add_labels(&mut labels, named.into_iter().map(|l| format!("{} ({l})", super::evidence::AI_DELETION)));
+            }
+        }
+        labels
     }
 
     /// What makes a removal the next commit makes an AI's, with
@@ -308,11 +329,22 @@ impl Prepared {
     }
 
     /// Every unit verify will judge in `paths` (all the paths it settled
-    /// when `None`), judged, trust-file changes included, in path order.
+    /// when `None`), judged, trust-file changes and files an AI deleted
+    /// whole included, in path order.
     pub fn judge(&self, repo: &Repository, paths: Option<&[String]>) -> anyhow::Result<Vec<JudgedUnit>> {
         let files: Vec<FileVersion> = self.files.iter().map(|(f, _)| f.clone()).collect();
         let judge = self.judge_with();
         let mut trust = trust_paths(repo, &self.scope, &self.next, &files);
+        // A trust file's deletion is judged as a trust-file change.
+        let deleted: Vec<_> = match &self.scope.base {
+            Some(_) => self
+                .next
+                .deleted_files()
+                .into_iter()
+                .filter(|d| !trust.contains(&d.path) && paths.is_none_or(|ps| ps.contains(&d.path)))
+                .collect(),
+            None => Vec::new(),
+        };
         if let Some(paths) = paths {
             trust.retain(|p| paths.contains(p));
         }
@@ -333,6 +365,7 @@ impl Prepared {
                 units.push(unit);
             }
         }
+        units.extend(deleted.iter().map(|d| judge.deleted_file(d)));
         units.sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
         Ok(units)
     }

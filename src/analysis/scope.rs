@@ -39,8 +39,9 @@ use crate::store::policy_file::{self, Source};
 use crate::syntax::Content;
 
 /// The format of the kept lineage (with vouch's version and the hash the
-/// lineage keys moved text by).
-const STAMP: &str = concat!("vouch-lineage-cache/2 ", env!("CARGO_PKG_VERSION"));
+/// lineage keys moved text by). 3: the files each commit removed whole as
+/// an AI.
+const STAMP: &str = concat!("vouch-lineage-cache/3 ", env!("CARGO_PKG_VERSION"));
 
 /// Kept lineages, at most (one per BASE and HEAD: branches switched
 /// between, commits made).
@@ -308,6 +309,29 @@ pub struct ScopedUnit {
     pub people: Vec<String>,
 }
 
+/// A file BASE has and the next commit leaves absent, which a commit of
+/// the range (or the next commit, whose author is a bot) deleted whole with
+/// AI evidence: a unit verify will judge ("file deleted by AI").
+#[derive(Debug, Clone)]
+pub struct DeletedByAi {
+    pub path: String,
+    /// The lines of the version deleted first.
+    pub lines: u32,
+    /// The AI claim of its deletion.
+    pub attribution: Attribution,
+    /// The commits that deleted it with AI evidence, oldest first (`None`:
+    /// the next commit).
+    pub deleting: Vec<Option<Oid>>,
+    /// The commits of the range that deleted or changed it (hex), oldest
+    /// first.
+    pub commits: Vec<String>,
+    /// The next commit deletes it.
+    pub next: bool,
+    /// Who authored, committed (or will author and commit) those commits:
+    /// none of them may approve the deletion.
+    pub people: Vec<String>,
+}
+
 /// The next commit, as verify will see the range it ends.
 pub struct NextCommit {
     lineage: Pending,
@@ -477,6 +501,37 @@ impl NextCommit {
         let commits =
             numbers.iter().filter_map(|&i| self.lineage.commits.get(i as usize)).map(Oid::to_string).collect();
         (commits, numbers.contains(&self.lineage.index()), self.people_of(&numbers))
+    }
+
+    /// The files BASE has that the next commit leaves absent, deleted whole
+    /// by AI in the range or by the next commit, in path order.
+    pub fn deleted_files(&self) -> Vec<DeletedByAi> {
+        let next = self.lineage.index();
+        let mut out = Vec::new();
+        for (path, file) in &self.lineage.deleted_files {
+            let Claim::Ai(attribution) = self.lineage.claim_by_id(file.claim) else { continue };
+            let deleting: Vec<Option<Oid>> =
+                file.commits.iter().map(|&i| self.lineage.commits.get(i as usize).copied()).collect();
+            let in_next = file.commits.contains(&next) || self.lineage.touched.iter().any(|p| p == path);
+            let mut numbers: Vec<u32> = (0..self.lineage.commits.len() as u32)
+                .filter(|&i| file.commits.contains(&i) || self.changed_by(i as usize).iter().any(|p| p == path))
+                .collect();
+            if in_next {
+                numbers.push(next);
+            }
+            let commits =
+                numbers.iter().filter_map(|&i| self.lineage.commits.get(i as usize)).map(Oid::to_string).collect();
+            out.push(DeletedByAi {
+                path: path.clone(),
+                lines: file.lines,
+                attribution: attribution.clone(),
+                deleting,
+                commits,
+                next: in_next,
+                people: self.people_of(&numbers),
+            });
+        }
+        out
     }
 
     /// The content of `path` the next commit holds, if it changes it.

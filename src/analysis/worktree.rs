@@ -96,11 +96,30 @@ impl Worktree {
     }
 
     /// The file (or submodule) at `path` as the working tree has it, with
-    /// the units verify will judge in it; `None` when the working tree
-    /// holds neither a regular file nor a submodule there.
+    /// the units verify will judge in it; for a path the working tree
+    /// lacks, its deletion when verify will judge that (a trust file's, or
+    /// one an AI made: [`FileUnits::absent`]); else `None` when the working
+    /// tree holds neither a regular file nor a submodule there.
     pub fn file(&self, ctx: &Context, path: &str) -> anyhow::Result<Option<FileUnits>> {
         let Some((_, content)) = super::files::worktree_content(&ctx.repo, &ctx.root, path)? else {
-            return Ok(None);
+            let units: Vec<JudgedUnit> = self
+                .prepared
+                .judge(&ctx.repo, Some(&[path.to_string()]))?
+                .into_iter()
+                .filter(|u| u.path == path && (u.trust_file || u.deleted_file))
+                .collect();
+            if units.is_empty() {
+                return Ok(None);
+            }
+            return Ok(Some(FileUnits {
+                path: path.to_string(),
+                language: Language::from_path(Path::new(path)),
+                content: Content::Text(String::new()),
+                absent: true,
+                units,
+                spans: Vec::new(),
+                lines: LineIndex::git(b""),
+            }));
         };
         let units = self.prepared.judge(&ctx.repo, Some(&[path.to_string()]))?;
         let spans = self.prepared.next.ai_spans(path, &content);
@@ -109,6 +128,7 @@ impl Worktree {
             path: path.to_string(),
             language: Language::from_path(Path::new(path)),
             content,
+            absent: false,
             units,
             spans,
             lines,
@@ -140,8 +160,11 @@ pub struct FileUnits {
     pub path: String,
     pub language: Language,
     /// Its bytes, as git would store them: text, bytes that are not UTF-8,
-    /// or a submodule's commit.
+    /// or a submodule's commit; empty when [`FileUnits::absent`].
     pub content: Content,
+    /// The working tree lacks the file: its units are its deletion (a
+    /// trust file's change, or a file an AI deleted whole).
+    pub absent: bool,
     /// Its units, judged: AI-written units with AI lines from the range (or
     /// the working tree's changes), and the change to it when it is a
     /// trust file.
@@ -168,6 +191,11 @@ impl FileUnits {
         self.units.iter().find(|u| u.trust_file)
     }
 
+    /// Its deletion by an AI, when it is a file an AI deleted whole.
+    pub fn deletion(&self) -> Option<&JudgedUnit> {
+        self.units.iter().find(|u| u.deleted_file)
+    }
+
     /// The innermost AI unit holding 1-based `line` (as git numbers lines:
     /// a lone CR ends none).
     pub fn unit_at_line(&self, line: u32) -> Option<&JudgedUnit> {
@@ -176,7 +204,7 @@ impl FileUnits {
         let end = self.lines.line_start(index + 1).unwrap_or(self.content.len());
         self.units
             .iter()
-            .filter(|u| !u.trust_file)
+            .filter(|u| !u.trust_file && !u.deleted_file)
             .filter(|u| u.facts.unit.range.start < end.max(start + 1) && start < u.facts.unit.range.end)
             .min_by_key(|u| u.facts.unit.range.len())
     }

@@ -58,7 +58,8 @@ pub struct Args {
     pub yes: bool,
     /// Sign off the whole current text of a file that decides who may
     /// approve (.vouch.toml, the allowed-signers file, CODEOWNERS), as
-    /// `vouch verify` asks for a change to one.
+    /// `vouch verify` asks for a change to one; or the deletion of a file
+    /// an AI deleted whole (absent from the working tree).
     #[arg(long, value_name = "PATH", conflicts_with = "target")]
     pub file: Option<String>,
     /// BASE: the revision whose policy and allowed signers say who may sign
@@ -95,7 +96,8 @@ pub struct RejectArgs {
     /// Do not show the units and ask; needed when stdin is not a terminal.
     #[arg(long, short = 'y')]
     pub yes: bool,
-    /// Reject the whole current text of a file that decides who may approve.
+    /// Reject the whole current text of a file that decides who may
+    /// approve, or the deletion of a file an AI deleted whole.
     #[arg(long, value_name = "PATH", conflicts_with = "target")]
     pub file: Option<String>,
     /// BASE: the revision whose policy and allowed signers say who may sign
@@ -393,8 +395,10 @@ fn sign(ctx: &Context, policy: &Policy, approval: &mut Approval) -> anyhow::Resu
 }
 
 /// Sign off a change to a trust file: its whole current text, under the
-/// fingerprint `vouch verify` names. The policy at `base` (default HEAD)
-/// decides who may; verify checks again against the policy at its base.
+/// fingerprint `vouch verify` names; or the deletion of a file an AI
+/// deleted whole (the working tree lacks it), under the fingerprint of its
+/// absence. The policy at `base` (default HEAD) decides who may; verify
+/// checks again against the policy at its base.
 fn decide_trust_file(
     path: &str,
     base: Option<&str>,
@@ -410,13 +414,18 @@ fn decide_trust_file(
     let worktree = Worktree::open_at(&ctx, given.as_ref())?;
     let (policy, source) = (worktree.policy(), worktree.prepared.scope.source.clone());
     let path = path.trim_start_matches("./").to_string();
-    if !policy.is_trust_file(&path) {
+    // What verify will judge at this path: the trust file's change, or the
+    // file's deletion by an AI, with whoever changed or deleted it since
+    // BASE (or is doing so now) unable to approve it.
+    let file = worktree.file(&ctx, &path)?;
+    let deletion = file.as_ref().and_then(|f| f.deletion()).cloned();
+    if !policy.is_trust_file(&path) && deletion.is_none() {
         let mut named: Vec<&str> = vec![crate::policy::POLICY_FILE, policy.allowed_signers()];
         named.extend(crate::policy::CODEOWNERS_PATHS);
         named.extend(policy.trust_file_patterns().iter().map(String::as_str));
         bail!(
-            "{path} is not a trust file (it does not decide who may approve, nor is it listed in trust_files); \
-             --file takes one of: {}",
+            "{path} is not a trust file (it does not decide who may approve, nor is it listed in trust_files), nor a \
+             file an AI deleted in the range; --file takes one of: {}",
             named.join(", ")
         );
     }
@@ -434,12 +443,15 @@ fn decide_trust_file(
     // The same judgement verify makes of this state of the file, with
     // whoever changed it since BASE (or is changing it now) unable to
     // approve it.
-    let people: Vec<String> = match worktree.file(&ctx, &path)? {
-        Some(file) => file.trust_change().map(|u| u.excluded()).unwrap_or_default(),
-        None => Vec::new(),
+    let (fingerprint, judgement) = match deletion {
+        Some(unit) if bytes.is_none() => (unit.facts.unit.fingerprint.clone(), unit.judgement.clone()),
+        _ => {
+            let people: Vec<String> =
+                file.as_ref().and_then(|f| f.trust_change()).map(|u| u.excluded()).unwrap_or_default();
+            let verified = crate::analysis::judge::verifier(&ctx.repo, policy, &source, false)?;
+            ledger.judge_trust_file(policy, &path, bytes.as_deref(), &people, &*verified)
+        }
     };
-    let verified = crate::analysis::judge::verifier(&ctx.repo, policy, &source, false)?;
-    let (fingerprint, judgement) = ledger.judge_trust_file(policy, &path, bytes.as_deref(), &people, &*verified);
     judgement
         .requirement
         .may_approve(&me.email, &judgement.participants)
@@ -449,13 +461,24 @@ fn decide_trust_file(
         if !std::io::stdin().is_terminal() {
             bail!("stdin is not a terminal: pass --yes to {ask} {path} without being shown it");
         }
-        println!("{} as it is now ({lines} lines, fingerprint {}):", display::line(&path), &fingerprint[..12]);
-        let width = lines.to_string().len();
-        for (i, line) in display::code_lines_bytes(bytes.as_deref().unwrap_or_default()).iter().enumerate() {
-            println!("  {:>width$} │ {line}", i + 1);
-        }
-        if !confirm(&format!("{ask} this text of {} as {}? [y/N] ", display::line(&path), display::line(&me.email)))? {
-            return Ok(Outcome::Failed);
+        if bytes.is_none() {
+            // Nothing is left to show: the deletion itself is decided (the
+            // removed text is in the pull request's diff).
+            println!("{} is deleted (fingerprint {})", display::line(&path), &fingerprint[..12]);
+            if !confirm(&format!("{ask} its deletion as {}? [y/N] ", display::line(&me.email)))? {
+                return Ok(Outcome::Failed);
+            }
+        } else {
+            println!("{} as it is now ({lines} lines, fingerprint {}):", display::line(&path), &fingerprint[..12]);
+            let width = lines.to_string().len();
+            for (i, line) in display::code_lines_bytes(bytes.as_deref().unwrap_or_default()).iter().enumerate() {
+                println!("  {:>width$} │ {line}", i + 1);
+            }
+            let question =
+                format!("{ask} this text of {} as {}? [y/N] ", display::line(&path), display::line(&me.email));
+            if !confirm(&question)? {
+                return Ok(Outcome::Failed);
+            }
         }
     }
     let mut approval = Approval::new(&repository, &fingerprint, verdict, me.clone().into());

@@ -159,14 +159,16 @@ pub fn unit_json(u: &JudgedUnit) -> serde_json::Value {
         "commits": u.commits,
         "next_commit": u.next,
         "trust_file": u.trust_file,
+        "deleted_file": u.deleted_file,
     })
 }
 
 /// What to do about a unit that lacks sign-off (shown to a person: names
 /// made visible, paths quoted for the shell).
 pub fn next_step(u: &JudgedUnit) -> String {
-    // A trust file's change is the whole file: it is named by its path.
-    let at = if u.trust_file {
+    // A trust file's change is the whole file, and a deleted file has no
+    // line: each is named by its path.
+    let at = if u.trust_file || u.deleted_file {
         display::shell_word(&u.path)
     } else {
         display::shell_word(&format!("{}:{}", u.path, u.line))
@@ -184,14 +186,22 @@ pub fn next_step(u: &JudgedUnit) -> String {
 }
 
 /// How many units, named for what they are: AI-written units, changes to
-/// trust files (the policy, the allowed signers, CODEOWNERS, CI), or both.
+/// trust files (the policy, the allowed signers, CODEOWNERS, CI), files
+/// deleted by AI, or a mix.
 fn counted(units: &[&JudgedUnit]) -> String {
     let trust = units.iter().filter(|u| u.trust_file).count();
-    let ai = units.len() - trust;
-    match (ai, trust) {
-        (_, 0) => format!("{ai} AI-written unit(s)"),
-        (0, _) => format!("{trust} trust-file change(s)"),
-        _ => format!("{} unit(s) ({ai} AI-written unit(s), {trust} trust-file change(s))", units.len()),
+    let deleted = units.iter().filter(|u| u.deleted_file && !u.trust_file).count();
+    let ai = units.len() - trust - deleted;
+    let kinds: Vec<String> =
+        [(ai, "AI-written unit(s)"), (trust, "trust-file change(s)"), (deleted, "file(s) deleted by AI")]
+            .into_iter()
+            .filter(|&(n, _)| n > 0)
+            .map(|(n, what)| format!("{n} {what}"))
+            .collect();
+    match kinds.as_slice() {
+        [] => "0 AI-written unit(s)".to_string(),
+        [one] => one.clone(),
+        _ => format!("{} unit(s) ({})", units.len(), kinds.join(", ")),
     }
 }
 

@@ -10,7 +10,8 @@
 //! `trust_files`), each the whole file. With no target, every such unit
 //! that needs sign-off and has none requested yet (pending or rejected);
 //! with `PATH`, that file's (a trust file: its change, also when requested
-//! before); with `PATH:LINE`, the unit at that line (also when it was
+//! before; a file an AI deleted whole, which the working tree lacks: its
+//! deletion, likewise); with `PATH:LINE`, the unit at that line (also when it was
 //! requested before: a new request may carry a better rationale). A unit
 //! whose approvals stopped counting (signatures now required, a
 //! fingerprint version retired) is pending again and can be requested
@@ -152,9 +153,25 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let typed = args.rationale.as_deref().map(str::trim).filter(|r| !r.is_empty()).map(str::to_string);
     let asked = Asked::read(&ctx, &policy, &source, &repository)?;
 
-    let targets: Vec<Target> = args.targets.iter().map(|t| units::parse_target(&ctx, t)).collect::<Result<_, _>>()?;
     let mut files: Vec<(FileUnits, Option<Target>)> = Vec::new();
-    if targets.is_empty() {
+    let mut targets: Vec<Target> = Vec::new();
+    for arg in &args.targets {
+        match units::parse_target(&ctx, arg) {
+            Ok(target) => targets.push(target),
+            // A path the working tree lacks: its deletion, when verify will
+            // judge one (a file an AI deleted, a trust file's deletion).
+            Err(e) => {
+                let deletion = match crate::store::repo::relative_path(&ctx.repo, std::path::Path::new(arg)) {
+                    Ok(rel) => worktree.file(&ctx, &rel)?.filter(|f| f.absent),
+                    Err(_) => None,
+                };
+                let Some(file) = deletion else { return Err(e) };
+                let target = Target { path: file.path.clone(), line: None };
+                files.push((file, Some(target)));
+            }
+        }
+    }
+    if args.targets.is_empty() {
         let mut seen: BTreeSet<String> = BTreeSet::new();
         for file in worktree.files(&ctx)? {
             seen.insert(file.path.clone());
@@ -201,7 +218,8 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
                     }
                     // A trust file named by its path: its change, also when
                     // it was requested before (a better rationale).
-                    let named_trust_file = target.is_some() && unit.trust_file && unit.lacks_signoff();
+                    let named_trust_file =
+                        target.is_some() && (unit.trust_file || unit.deleted_file) && unit.lacks_signoff();
                     let judgement = &unit.judgement;
                     let again = match &judgement.assessment.status {
                         Status::Pending { .. } | Status::Rejected { .. } => true,
@@ -265,8 +283,10 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     for ((i, unit), intents) in chosen.iter().zip(intents) {
         let file = &files[*i].0;
         let facts = &unit.facts;
-        if unit.trust_file {
-            wanted.push(signoff::trust_requested_unit(&file.path, Some(file.content.as_bytes())));
+        if unit.trust_file || unit.deleted_file {
+            // A deleted file is requested as its path's absence.
+            let content = (!file.absent).then(|| file.content.as_bytes());
+            wanted.push(signoff::trust_requested_unit(&file.path, content));
         } else {
             let mut requested = file.requested(facts);
             requested.intents = intents;

@@ -86,8 +86,12 @@ fn print_unit(style: Style, u: &JudgedUnit) {
         other => style.yellow(other),
     };
     let tools = u.tools();
+    let evidence =
+        if u.evidence.is_empty() { String::new() } else { format!(" · {}", display::line(&u.evidence.join(", "))) };
     let what = if u.trust_file {
         String::new()
+    } else if u.deleted_file {
+        format!(" ({} line(s) deleted{evidence})", u.facts.ai_deleted())
     } else {
         // As `vouch log` says it: the tools, then the evidence.
         let by = if tools.is_empty() { String::new() } else { format!(" by {}", display::line(&tools.join(", "))) };

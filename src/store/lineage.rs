@@ -3,6 +3,13 @@
 //! which commits of the range touched it, in one pass over the range's
 //! commits, oldest first, with the rules of [`crate::lineage`] (AI origin is
 //! sticky through whitespace, re-indentation, rewording, moves and merges).
+//! It also keeps the files a change with AI evidence removed whole
+//! ([`RemovedFile`]): a path BASE has and the head lacks, removed so, is a
+//! [`DeletedFile`] that needs sign-off like a unit (nothing of it is left
+//! to hold an AI line). A rename is not a removal (renames are found, as
+//! `git log -M` finds them), a file keeps the path it had at BASE through
+//! renames (what a removal after them removes), and a merge removes a file
+//! only when every parent has it.
 //!
 //! Evidence per commit: its vouch note (file records for a path at a blob,
 //! or `no-ai`), its git-ai note ([`GitAiReader`]), and what it declares as a
@@ -142,6 +149,68 @@ impl AddedLines {
     }
 }
 
+/// A file one commit removed whole, with AI evidence for the removal: the
+/// commit's trailer, aider's author or a bot author (every file it removes),
+/// or a git-ai note that attributes lines of that very path to AI. A vouch
+/// note speaks for the versions it names, which a removed file no longer
+/// has: it makes no removal of a file an AI's.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RemovedFile {
+    pub path: String,
+    /// The AI claim of the removal (its evidence).
+    pub claim: ClaimId,
+    /// The lines the removed version had (one for a version that is not
+    /// text).
+    pub lines: u32,
+}
+
+/// A path that BASE has and the end of the range lacks, which a commit of
+/// the range with AI evidence removed ([`RemovedFile`]): a unit of its own
+/// that needs sign-off (a file created and removed within the range, or
+/// removed and restored, is none; nor is one BASE's side removed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeletedFile {
+    /// The commits that removed it with AI evidence, by number in the
+    /// range's commits (a pending commit: the number after the last).
+    pub commits: Vec<u32>,
+    /// The first of their claims.
+    pub claim: ClaimId,
+    /// The lines of the version removed first.
+    pub lines: u32,
+}
+
+/// The paths of `base` (a tree) that `present` says the end of the range
+/// lacks and that `removed` (each commit's AI removals, by number) names.
+fn deleted_files<'a>(
+    removed: impl IntoIterator<Item = (u32, &'a RemovedFile)>,
+    base: Option<&Tree<'_>>,
+    present: impl Fn(&str) -> bool,
+) -> BTreeMap<String, DeletedFile> {
+    let mut out: BTreeMap<String, DeletedFile> = BTreeMap::new();
+    let Some(base) = base else { return out };
+    for (commit, r) in removed {
+        if let Some(found) = out.get_mut(&r.path) {
+            if !found.commits.contains(&commit) {
+                found.commits.push(commit);
+            }
+            continue;
+        }
+        let at_base = base.get_path(Path::new(&r.path)).ok().is_some_and(|e| e.kind() != Some(ObjectType::Tree));
+        if at_base && !present(&r.path) {
+            out.insert(r.path.clone(), DeletedFile { commits: vec![commit], claim: r.claim, lines: r.lines });
+        }
+    }
+    for file in out.values_mut() {
+        file.commits.sort_unstable();
+    }
+    out
+}
+
+/// Whether `tree` holds a file (or a submodule) at `path`.
+fn holds_file(tree: Option<&Tree<'_>>, path: &str) -> bool {
+    tree.and_then(|t| t.get_path(Path::new(path)).ok()).is_some_and(|e| e.kind() != Some(ObjectType::Tree))
+}
+
 /// One file as of HEAD, with the lineage of each of its lines (one tag for
 /// a [`VersionKind::Bytes`] or [`VersionKind::Submodule`] unit).
 #[derive(Debug, Clone)]
@@ -169,13 +238,24 @@ pub struct Lineage {
     /// The lines each commit added to text files, by path (a version that
     /// is not text, a submodule, adds no lines here).
     pub added: HashMap<Oid, Vec<AddedLines>>,
-    /// The lines each commit removed as an AI (its own AI deletions; a
-    /// removal adds no line to `added`).
+    /// The lines each commit removed as an AI (its own AI deletions, and
+    /// the lines of the files it removed whole as an AI; a removal adds no
+    /// line to `added`).
     pub deleted: HashMap<Oid, u32>,
+    /// The files each commit removed whole with AI evidence.
+    pub removed: HashMap<Oid, Vec<RemovedFile>>,
+    /// The paths BASE has and HEAD lacks that a commit of the range
+    /// removed with AI evidence (empty without BASE).
+    pub deleted_files: BTreeMap<String, DeletedFile>,
     table: Table,
 }
 
 impl Lineage {
+    /// The commits (ids) that removed `file` with AI evidence.
+    pub fn commits_deleting(&self, file: &DeletedFile) -> Vec<Oid> {
+        file.commits.iter().filter_map(|&i| self.commits.get(i as usize).copied()).collect()
+    }
+
     pub fn claim(&self, tag: Tag) -> &Claim {
         self.table.get(tag.claim)
     }
@@ -268,6 +348,10 @@ struct FileState {
     content: Content,
     tags: Vec<Tag>,
     deletions: Vec<Deletion>,
+    /// The path its content had when it came from outside the range (BASE's
+    /// side), carried through renames: what a removal of it removes of
+    /// BASE. `None`: created within the range.
+    origin: Option<Rc<str>>,
 }
 
 /// `deletions` of a text `content` as byte offsets, with their claims'
@@ -333,6 +417,15 @@ pub fn walk_commits(
     for (path, state) in head_snapshot.iter().flat_map(|s| s.iter()) {
         files.insert(path.to_string(), walker.settle(base_tree.as_ref(), path, state)?);
     }
+    let head_tree = match commits.last() {
+        Some(&last) => Some(repo.find_commit(last).and_then(|c| c.tree()).map_err(git("read HEAD's tree"))?),
+        None => None,
+    };
+    let removed = commits
+        .iter()
+        .enumerate()
+        .flat_map(|(i, c)| walker.removed.get(c).into_iter().flatten().map(move |r| (i as u32, r)));
+    let deleted_files = deleted_files(removed, base_tree.as_ref(), |p| holds_file(head_tree.as_ref(), p));
     Ok(Lineage {
         commits,
         evidence: walker.evidence,
@@ -340,6 +433,8 @@ pub fn walk_commits(
         files,
         added: walker.added,
         deleted: walker.deleted,
+        removed: walker.removed,
+        deleted_files,
         table: walker.table,
     })
 }
@@ -377,7 +472,7 @@ fn run_commits<'r>(
     bots: &'r [String],
     from: Option<State>,
 ) -> Result<(Walker<'r>, Vec<Oid>, Option<Rc<Snapshot>>), LineageError> {
-    let (mut commits, table, pool, mut snapshots, mut people, mut changed) = match from {
+    let (mut commits, table, pool, mut snapshots, mut people, mut changed, removed) = match from {
         Some(state) => {
             let at = state.commits.len().checked_sub(1).map(|i| i as u32);
             let snapshot = state.snapshot(repo)?;
@@ -388,9 +483,13 @@ fn run_commits<'r>(
             }
             let people: HashMap<Oid, Vec<String>> = commits.iter().copied().zip(state.people).collect();
             let changed: HashMap<Oid, Vec<String>> = commits.iter().copied().zip(state.changed).collect();
-            (commits, state.table, state.pool, snapshots, people, changed)
+            let removed: HashMap<Oid, Vec<RemovedFile>> =
+                commits.iter().copied().zip(state.removed).filter(|(_, r)| !r.is_empty()).collect();
+            (commits, state.table, state.pool, snapshots, people, changed, removed)
         }
-        None => (Vec::new(), Table::new(), Pool::default(), HashMap::new(), HashMap::new(), HashMap::new()),
+        None => {
+            (Vec::new(), Table::new(), Pool::default(), HashMap::new(), HashMap::new(), HashMap::new(), HashMap::new())
+        }
     };
     let earlier = commits.len();
     commits.extend(new);
@@ -406,6 +505,8 @@ fn run_commits<'r>(
         people: std::mem::take(&mut people),
         added: HashMap::new(),
         deleted: HashMap::new(),
+        removed,
+        gone: Vec::new(),
         blobs: Blobs::for_walk(),
     };
     let mut children = vec![0u32; commits.len()];
@@ -442,6 +543,9 @@ pub struct State {
     people: Vec<Vec<String>>,
     /// The paths each commit changed against its first parent.
     changed: Vec<Vec<String>>,
+    /// The files each commit removed whole with AI evidence (no default:
+    /// a state kept before it was recorded is not read back).
+    removed: Vec<Vec<RemovedFile>>,
     /// Every path of the head that the range touched.
     files: BTreeMap<String, StateFile>,
     table: Table,
@@ -457,6 +561,9 @@ struct StateFile {
     tags: Vec<[u32; 3]>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     deletions: Vec<Deletion>,
+    /// [`FileState::origin`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    origin: Option<String>,
 }
 
 impl StateFile {
@@ -561,6 +668,10 @@ pub struct Pending {
     pub files: BTreeMap<String, FileLineage>,
     /// The files the pending commit changes (its own paths).
     pub touched: Vec<String>,
+    /// The paths BASE has and the pending commit leaves absent that a
+    /// commit of the range (or the pending one, whose author is a bot)
+    /// removed with AI evidence.
+    pub deleted_files: BTreeMap<String, DeletedFile>,
     table: Table,
 }
 
@@ -578,6 +689,11 @@ impl Pending {
 
     pub fn claim(&self, tag: Tag) -> &Claim {
         self.table.get(tag.claim)
+    }
+
+    /// The claim a [`DeletedFile::claim`] is about.
+    pub fn claim_by_id(&self, id: ClaimId) -> &Claim {
+        self.table.get(id)
     }
 
     pub fn is_ai(&self, tag: Tag) -> bool {
@@ -607,6 +723,7 @@ impl State {
             commits: Vec::new(),
             people: Vec::new(),
             changed: Vec::new(),
+            removed: Vec::new(),
             files: BTreeMap::new(),
             table: Table::new(),
             pool: Pool::default(),
@@ -638,18 +755,21 @@ impl State {
                     kind: state.content.kind,
                     tags: run_length(&state.tags),
                     deletions: state.deletions.clone(),
+                    origin: state.origin.as_deref().map(str::to_string),
                 };
                 (path.to_string(), file)
             })
             .collect();
         let mut people = walker.people;
         let mut changed = walker.changed;
+        let mut removed = walker.removed;
         State {
             base: base.to_string(),
             head: head.to_string(),
             commits: commits.iter().map(Oid::to_string).collect(),
             people: commits.iter().map(|c| people.remove(c).unwrap_or_default()).collect(),
             changed: commits.iter().map(|c| changed.remove(c).unwrap_or_default()).collect(),
+            removed: commits.iter().map(|c| removed.remove(c).unwrap_or_default()).collect(),
             files,
             table: walker.table,
             pool: walker.pool,
@@ -676,6 +796,8 @@ impl State {
         let n = self.commits.len();
         self.people.len() == n
             && self.changed.len() == n
+            && self.removed.len() == n
+            && self.removed.iter().flatten().all(|r| self.table.holds(Tag { claim: r.claim, commits: 0 }))
             && self.commit_ids().len() == n
             && self.files.values().all(|f| {
                 Oid::from_str(&f.id).is_ok()
@@ -695,7 +817,8 @@ impl State {
                 return Err(LineageError::Stale { path: path.clone() });
             }
             let deletions = file.deletions.clone();
-            out.insert(Rc::from(path.as_str()), Rc::new(FileState { content, tags, deletions }));
+            let origin = file.origin.as_deref().map(Rc::from);
+            out.insert(Rc::from(path.as_str()), Rc::new(FileState { content, tags, deletions, origin }));
         }
         Ok(out)
     }
@@ -745,13 +868,14 @@ impl State {
                     if tags.len() != reader.line_count(&content) {
                         return Err(LineageError::Stale { path: from.to_string() });
                     }
-                    Some(FileState { content, tags, deletions: kept.deletions.clone() })
+                    let origin = kept.origin.as_deref().map(Rc::from);
+                    Some(FileState { content, tags, deletions: kept.deletions.clone(), origin })
                 }
                 None => match head_tree.as_ref().and_then(|t| t.get_path(Path::new(from)).ok()) {
                     Some(e) if e.kind() != Some(ObjectType::Tree) => {
                         let content = reader.content(e.id(), is_gitlink(&e), from)?;
                         let tags = vec![OUTSIDE; reader.line_count(&content)];
-                        Some(FileState { content, tags, deletions: Vec::new() })
+                        Some(FileState { content, tags, deletions: Vec::new(), origin: Some(Rc::from(from)) })
                     }
                     _ => None,
                 },
@@ -795,7 +919,8 @@ impl State {
             let tags = change.finish(&mut table, &pool, at, &evidence);
             let kept: Vec<&[Deletion]> = old.iter().map(|o| o.deletions.as_slice()).collect();
             let deletions = change.deletions(&mut table, &kept, &tags, at, &evidence);
-            done.insert(file.path.as_str(), (FileState { content: new.clone(), tags, deletions }, i));
+            let origin = old.as_ref().and_then(|o| o.origin.clone());
+            done.insert(file.path.as_str(), (FileState { content: new.clone(), tags, deletions, origin }, i));
         }
         let mut touched: Vec<String> = Vec::new();
         for file in files {
@@ -833,14 +958,50 @@ impl State {
                 if tags.len() != content.line_count() {
                     return Err(LineageError::Stale { path: path.clone() });
                 }
-                let state = FileState { content, tags, deletions: kept.deletions.clone() };
+                let origin = kept.origin.as_deref().map(Rc::from);
+                let state = FileState { content, tags, deletions: kept.deletions.clone(), origin };
                 out.insert(path.clone(), settler.settle(base_tree.as_ref(), path, &state, None)?);
             }
         }
+        // The files removed whole: by the range's commits, and by the
+        // pending one when its author is a bot (the journal records no
+        // removal of a file).
+        let own: Vec<RemovedFile> = match whole {
+            Some(claim) => files
+                .iter()
+                .zip(&olds)
+                .filter(|(f, _)| f.new.is_none() && f.from.is_none())
+                .filter_map(|(_, old)| {
+                    let old = old.as_ref()?;
+                    let origin = old.origin.as_deref()?;
+                    Some(RemovedFile { path: origin.to_string(), claim, lines: old.content.line_count() as u32 })
+                })
+                .collect(),
+            None => Vec::new(),
+        };
+        let removed = self
+            .removed
+            .iter()
+            .enumerate()
+            .flat_map(|(i, r)| r.iter().map(move |r| (i as u32, r)))
+            .chain(own.iter().map(|r| (at, r)));
+        let present = |path: &str| match files.iter().find(|f| f.path == path) {
+            Some(f) => f.new.is_some(),
+            None => !files.iter().any(|f| f.from.as_deref() == Some(path)) && holds_file(head_tree.as_ref(), path),
+        };
+        let deleted_files = deleted_files(removed, base_tree.as_ref(), present);
         let commits = self.commit_ids();
         let mut all_people = self.people.clone();
         all_people.push(people);
-        Ok(Pending { commits, people: all_people, changed: self.changed.clone(), files: out, touched, table })
+        Ok(Pending {
+            commits,
+            people: all_people,
+            changed: self.changed.clone(),
+            files: out,
+            touched,
+            deleted_files,
+            table,
+        })
     }
 }
 
@@ -858,6 +1019,11 @@ struct Walker<'r> {
     added: HashMap<Oid, Vec<AddedLines>>,
     /// Lines each commit removed as an AI.
     deleted: HashMap<Oid, u32>,
+    /// The files each commit removed whole with AI evidence.
+    removed: HashMap<Oid, Vec<RemovedFile>>,
+    /// The files the commit being walked removes whole (path, lines), as
+    /// its plan finds them.
+    gone: Vec<(String, u32)>,
     /// The versions read lately: a walk reads most versions more than once
     /// (a merge's version of a path is one of its parents', the same
     /// version from outside the range comes back in several merges, BASE's
@@ -908,6 +1074,7 @@ impl Walker<'_> {
         } else {
             self.plan_merge(oid, &tree, &parents)?
         };
+        self.record_removals(oid);
         // First what every file loses (so that a move between two files of
         // this commit is seen), then what each new version holds.
         let versions: Vec<Vec<Vec<&[u8]>>> =
@@ -953,8 +1120,9 @@ impl Walker<'_> {
         for (job, (path, tags, deletions)) in
             jobs.into_iter().filter(|j| j.path.is_some() && j.new.is_some()).zip(finished)
         {
+            let origin = job.olds.iter().find_map(|o| o.origin.clone());
             let content = job.new.unwrap_or_else(|| unreachable!("filtered above"));
-            map.insert(path, Rc::new(FileState { content, tags, deletions }));
+            map.insert(path, Rc::new(FileState { content, tags, deletions, origin }));
         }
         Ok(map)
     }
@@ -1024,6 +1192,12 @@ impl Walker<'_> {
                     Some(state) => state,
                     None => self.outside(old.id(), old.mode() == FileMode::Commit, path)?,
                 });
+            }
+            // What a removal removes of BASE: the file its content came
+            // from, under the name it had there (a file renamed, then
+            // removed, is BASE's file removed).
+            if removed && let Some(origin) = olds.first().and_then(|o| o.origin.as_deref()) {
+                self.gone.push((origin.to_string(), olds[0].content.line_count() as u32));
             }
             let new_content = match (&new_path, removed) {
                 (Some(path), false) => Some(self.content(new.id(), new.mode() == FileMode::Commit, path)?),
@@ -1105,7 +1279,8 @@ impl Walker<'_> {
                     }
                 }
                 deletions.sort_by_key(|d| d.at);
-                Rc::new(FileState { content, tags, deletions })
+                let origin = states.iter().flatten().find_map(|s| s.origin.clone());
+                Rc::new(FileState { content, tags, deletions, origin })
             };
             map.insert(key, state);
         }
@@ -1126,10 +1301,51 @@ impl Walker<'_> {
                 Some(e) => Some(self.content(e.id(), is_gitlink(&e), &path)?),
                 None => None,
             };
+            // The merge itself removes a file only when every parent has
+            // it; else the removal is the other side's.
+            if new.is_none()
+                && olds.len() == parents.len()
+                && let Some(origin) = olds.iter().find_map(|o| o.origin.as_deref())
+            {
+                let lines = olds.first().map_or(1, |o| o.content.line_count() as u32);
+                self.gone.push((origin.to_string(), lines));
+            }
             let path = new.as_ref().map(|_| Rc::from(path.as_str()));
             jobs.push(Job { path, olds, new });
         }
         Ok((map, jobs))
+    }
+
+    /// Keep the files commit `oid` removed whole ([`Walker::gone`]) whose
+    /// removal its evidence makes an AI's, and count their lines as its AI
+    /// deletions.
+    fn record_removals(&mut self, oid: Oid) {
+        let gone = std::mem::take(&mut self.gone);
+        let mut removed = Vec::new();
+        for (path, lines) in gone {
+            if let Some(claim) = self.removal_claim(oid, &path) {
+                *self.deleted.entry(oid).or_default() += lines;
+                removed.push(RemovedFile { path, claim, lines });
+            }
+        }
+        if !removed.is_empty() {
+            self.removed.insert(oid, removed);
+        }
+    }
+
+    /// The AI claim of commit `oid`'s removal of file `path`: its
+    /// declaration (every file it removes), or a git-ai note attributing
+    /// lines of that very path to AI.
+    fn removal_claim(&mut self, oid: Oid, path: &str) -> Option<ClaimId> {
+        let ev = self.evidence.get(&oid)?;
+        let attribution = match &ev.declared {
+            Some(d) => {
+                let source = AiSource { tool: d.tool(), model: None, session: None, kind: None };
+                Attribution::ai(source, How::History, None)
+            }
+            None => ev.git_ai_note.as_ref()?.first_ai(path)?,
+        };
+        Some(self.table.claim(Claim::Ai(attribution)))
     }
 
     /// A version from outside the range: every line outside.
@@ -1137,7 +1353,7 @@ impl Walker<'_> {
         let content = self.content(id, gitlink, path)?;
         debug_assert_eq!(content.line_count(), content.lines().len());
         let tags = vec![OUTSIDE; content.line_count()];
-        Ok(Rc::new(FileState { content, tags, deletions: Vec::new() }))
+        Ok(Rc::new(FileState { content, tags, deletions: Vec::new(), origin: Some(Rc::from(path)) }))
     }
 
     fn content(&self, id: Oid, gitlink: bool, path: &str) -> Result<Content, LineageError> {

@@ -23,7 +23,9 @@
 //! (`store::lineage`): every line followed from the commit that wrote it to
 //! HEAD, AI origin sticky through whitespace, re-indentation, rewording,
 //! moves and merges. A file that is not UTF-8 and a submodule change are one
-//! unit each; nothing is skipped.
+//! unit each; nothing is skipped. A file that BASE has and HEAD lacks,
+//! removed by a commit of the range with AI evidence, is a unit too: "file
+//! deleted by AI", signed off by its path's absence (`deleted`).
 //!
 //! It reports coverage as it is: commits with no note, the evidence each
 //! commit carries, lines of unknown origin (no provenance means
@@ -189,6 +191,9 @@ pub struct Signoff {
     pub requests: Vec<String>,
     /// A trust file: signed off with `vouch approve --file PATH`.
     pub trust_file: bool,
+    /// A file an AI deleted whole: signed off with `vouch approve --file
+    /// PATH` too (in a checkout of HEAD, which lacks it).
+    pub deleted_file: bool,
 }
 
 impl Failure {
@@ -306,6 +311,9 @@ pub struct Coverage {
     /// Places in HEAD's files where a commit of the range with AI evidence
     /// removed lines (a removal adds no AI line: it is counted here).
     pub ai_deletions: usize,
+    /// Files BASE has and HEAD lacks that a commit of the range with AI
+    /// evidence deleted whole (each a unit that needs sign-off).
+    pub ai_deleted_files: Vec<String>,
     /// Lines of commits whose note accounts for them as not AI (a vouch
     /// note, or a git-ai note naming a human).
     pub attested_lines: usize,
@@ -435,6 +443,7 @@ struct Records {
 }
 
 mod commits;
+mod deleted;
 mod overrides;
 mod render;
 mod signers;
@@ -443,6 +452,7 @@ mod trust;
 pub use render::{render_github, render_markdown, render_text, to_gitlab, to_sarif};
 
 use commits::{check_commits, touched_paths};
+use deleted::check_deleted_files;
 use overrides::apply_overrides;
 use signers::check_commit_signatures;
 use trust::{check_trust_file, trust_files};
@@ -521,6 +531,7 @@ pub fn verify(repo: &Repository, base_rev: &str, head_rev: &str) -> Result<Repor
     for path in &trust_files {
         check_trust_file(repo, &judge, &range, &base_tree, &head_tree, path, &mut report)?;
     }
+    check_deleted_files(&judge, &range, &trust_files, &mut report);
     apply_overrides(repo, &judge, &range, &mut report);
     Ok(report)
 }
@@ -677,6 +688,17 @@ impl Judge<'_> {
 impl Judge<'_> {
     /// What a unit that lacks sign-off needs, for the report.
     fn signoff(&self, judgement: &signoff::Judgement, fingerprint: &str, risk: &[String], trust_file: bool) -> Signoff {
+        self.signoff_of(judgement, fingerprint, risk, trust_file, false)
+    }
+
+    fn signoff_of(
+        &self,
+        judgement: &signoff::Judgement,
+        fingerprint: &str,
+        risk: &[String],
+        trust_file: bool,
+        deleted_file: bool,
+    ) -> Signoff {
         let requirement = &judgement.requirement;
         let have = match &judgement.assessment.status {
             Status::Requested { have, .. } | Status::Pending { have, .. } => *have,
@@ -693,6 +715,7 @@ impl Judge<'_> {
             rationale_from: self.records.ledger.rationale_with_source(fingerprint).and_then(|(_, from)| from),
             requests: self.records.ledger.requests.for_fingerprint(fingerprint).iter().map(|r| r.id.clone()).collect(),
             trust_file,
+            deleted_file,
         }
     }
 }

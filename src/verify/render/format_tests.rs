@@ -40,6 +40,7 @@ fn sample() -> Report {
         rationale_from: None,
         requests: vec!["1234567890abcdef".repeat(4)],
         trust_file: false,
+        deleted_file: false,
     };
     let plain = Signoff {
         risk: Vec::new(),

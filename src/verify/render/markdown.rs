@@ -208,6 +208,9 @@ pub fn render_markdown(report: &Report) -> String {
     if c.ai_deletions > 0 {
         let _ = writeln!(out, "| places where AI deleted lines | {} |", c.ai_deletions);
     }
+    if !c.ai_deleted_files.is_empty() {
+        let _ = writeln!(out, "| files deleted by AI | {} |", c.ai_deleted_files.len());
+    }
     let _ = writeln!(out, "| lines from the range: unknown origin | {} |\n", c.unknown_lines);
     if c.unknown_lines > 0 {
         let _ = writeln!(

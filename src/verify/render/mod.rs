@@ -22,7 +22,7 @@ pub use markdown::render_markdown;
 /// The command that approves a failure's unit, for a reviewer to copy: the
 /// request's id when one was made (`vouch approve` shows its units from
 /// the request), else the unit at `PATH:LINE` in a checkout of HEAD, or the
-/// trust file with `--file`. `None` when approving does not fix it (a
+/// trust file (or the file an AI deleted) with `--file`. `None` when approving does not fix it (a
 /// reject, a commit-level failure). Every value is shown through
 /// [`display::shell_word`], so pasting it runs nothing planted in a name.
 pub fn approve_command(report: &Report, failure: &Failure) -> Option<String> {
@@ -31,7 +31,7 @@ pub fn approve_command(report: &Report, failure: &Failure) -> Option<String> {
         return None;
     }
     let path = failure.path.as_deref()?;
-    if signoff.trust_file {
+    if signoff.trust_file || signoff.deleted_file {
         return Some(format!(
             "vouch approve --file {} --base {}",
             display::shell_word(path),
@@ -49,7 +49,8 @@ pub fn approve_command(report: &Report, failure: &Failure) -> Option<String> {
 /// tree.
 pub fn setup_commands(report: &Report, failure: &Failure) -> Vec<String> {
     let mut commands = vec!["vouch sync".to_string()];
-    let from_worktree = failure.signoff.as_ref().is_some_and(|s| s.trust_file || s.requests.is_empty());
+    let from_worktree =
+        failure.signoff.as_ref().is_some_and(|s| s.trust_file || s.deleted_file || s.requests.is_empty());
     if from_worktree {
         commands.push(format!("git checkout --detach {}", display::shell_word(&report.head_commit)));
     }
@@ -159,6 +160,14 @@ pub fn render_text(report: &Report) -> String {
             "AI deletions: {} place(s) where a commit with AI evidence removed lines (no AI line is left there; the \
              unit around each needs sign-off)",
             c.ai_deletions
+        );
+    }
+    if !c.ai_deleted_files.is_empty() {
+        let paths: Vec<String> = c.ai_deleted_files.iter().map(|p| display::line(p).into_owned()).collect();
+        let _ = writeln!(
+            out,
+            "files deleted by AI: {} (each needs its deletion signed off: vouch approve --file PATH)",
+            paths.join(", ")
         );
     }
     let automated = report.approved.iter().filter(|a| !a.automated.is_empty()).count();

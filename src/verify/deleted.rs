@@ -1,0 +1,115 @@
+//! Files an AI deleted whole: a path that BASE has and HEAD lacks, removed
+//! by a commit of the range whose evidence makes the removal an AI's
+//! ([`crate::store::lineage::DeletedFile`]). Nothing of it is left in HEAD
+//! to hold an AI line, yet the program changed (the tests of a security
+//! check, a middleware, a configuration gone): the removal is a unit of its
+//! own, "file deleted by AI", judged by [`crate::signoff::Ledger::judge_deleted_file`]
+//! under the policy at BASE, bound to the path's absence. A trust file's
+//! removal is judged as a trust-file change instead (`trust`).
+
+use super::*;
+
+/// Judge every file the range's AI commits deleted whole that is not a
+/// trust file (whose change `trust` judges).
+pub(super) fn check_deleted_files(
+    judge: &Judge<'_>,
+    range: &Range,
+    trust_files: &BTreeSet<String>,
+    report: &mut Report,
+) {
+    let lineage = &range.lineage;
+    for (path, file) in &lineage.deleted_files {
+        report.coverage.ai_deleted_files.push(path.clone());
+        if trust_files.contains(path) {
+            continue;
+        }
+        check_deleted_file(judge, range, path, file, report);
+    }
+}
+
+/// The evidence of the commits that deleted `file`, named as a report
+/// names a commit's (`trailer: claude`, `bot author: …`, `git-ai note`),
+/// each once.
+pub(super) fn evidence_of(range: &Range, commits: &[Oid]) -> Vec<String> {
+    let none = lineage::CommitEvidence::default();
+    let mut out: Vec<String> = Vec::new();
+    for c in commits {
+        let ev = range.lineage.evidence.get(c).unwrap_or(&none);
+        let labels = match &ev.declared {
+            Some(d) => vec![d.label()],
+            None => ev.labels().into_iter().filter(|l| l == "git-ai note").collect(),
+        };
+        for label in labels {
+            if !out.contains(&label) {
+                out.push(label);
+            }
+        }
+    }
+    out
+}
+
+fn check_deleted_file(judge: &Judge<'_>, range: &Range, path: &str, file: &lineage::DeletedFile, report: &mut Report) {
+    let deleting = range.lineage.commits_deleting(file);
+    // Everyone who touched the path in the range took part in what it is
+    // now (absent): none of them may approve it.
+    let commits: Vec<Oid> = range
+        .commits
+        .iter()
+        .copied()
+        .filter(|c| deleting.contains(c) || range.changed.get(c).is_some_and(|p| p.iter().any(|p| p == path)))
+        .collect();
+    let authors = people_of(range, &commits);
+    let verified = |s: &Stored<Approval>| judge.verified(s);
+    let (fp, judgement) = judge.records.ledger.judge_deleted_file(judge.policy, path, file.lines, &authors, &verified);
+    if !judgement.requirement.needs_signoff {
+        report.coverage.units_not_required += 1;
+        return;
+    }
+    let assessment = &judgement.assessment;
+    if let Status::Approved { by, automated } = &assessment.status {
+        report.approved.push(Approved {
+            path: path.to_string(),
+            line: 1,
+            kind: signoff::DELETED_FILE.to_string(),
+            name: None,
+            fingerprint: fp.clone(),
+            by: by.clone(),
+            automated: automated.clone(),
+            not_counted: judge.explain(&fp, &assessment.ignored, None),
+        });
+        return;
+    }
+    let evidence = evidence_of(range, &deleting);
+    let (rule, reason) =
+        failure_reason(&judgement.requirement, &assessment.status, &assessment.ignored, "the deletion");
+    let by: Vec<String> = deleting.iter().map(|c| format!("commit {}", short(&c.to_string()))).collect();
+    let reason = format!(
+        "{path} was deleted by AI in the range ({}, {}), so {reason}; approve fingerprint {fp}",
+        evidence.join(", "),
+        by.join(", ")
+    );
+    let mut details = vec![format!(
+        "an AI deleted the whole file ({} line(s) at BASE) in {} ({}): nothing of it is left in HEAD",
+        file.lines,
+        by.join(", "),
+        evidence.join(", ")
+    )];
+    if rule == Rule::Rejected {
+        details.insert(0, "a reviewer rejected this deletion".into());
+    }
+    details.extend(judge.explain(&fp, &assessment.ignored, None));
+    report.failures.push(Failure {
+        rule,
+        path: Some(path.to_string()),
+        line: None,
+        end_line: None,
+        kind: Some(signoff::DELETED_FILE.to_string()),
+        name: None,
+        fingerprint: Some(fp.clone()),
+        reason,
+        details,
+        commits: commits.iter().map(Oid::to_string).collect(),
+        participants: judgement.participants.everyone(),
+        signoff: Some(judge.signoff_of(&judgement, &fp, &[], false, true)),
+    });
+}
