@@ -830,6 +830,16 @@ impl Policy {
         Builder { text, file }.build(raw)
     }
 
+    /// The `intent` level policy file `text` sets (the default when it sets
+    /// none), read as [`Policy::parse`] reads it (bad TOML, an unknown key
+    /// or a wrong type is the same error), without building the rest: its
+    /// path patterns, reviewers and rules. For the agent hooks, which need
+    /// only this, on every edit.
+    pub fn parse_intent(text: &str, file: &str) -> Result<IntentLevel, PolicyError> {
+        let raw: RawPolicy = toml::from_str(text).map_err(|e| from_toml(&e, text, file))?;
+        Ok(raw.intent.unwrap_or_default())
+    }
+
     /// The policy with CODEOWNERS attached (used when `codeowners = true`).
     /// Owners that map to no email (a `@handle` missing from `[aliases]` and
     /// `[groups]`) are kept by name, reported in [`Policy::warnings`], and

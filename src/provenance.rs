@@ -563,11 +563,18 @@ const MAX_CHAR_DIFF: usize = 64 * 1024;
 /// The hunks that turn `old` into `new`: a line diff, refined by a character
 /// diff inside each changed block of lines.
 pub fn diff(old: &str, new: &str) -> Vec<Hunk> {
+    diff_and_unchanged(old, new).0
+}
+
+/// [`diff`], and the byte ranges of `old` that its line diff finds
+/// unchanged in `new` ([`unchanged_lines`]), from one line diff.
+pub fn diff_and_unchanged(old: &str, new: &str) -> (Vec<Hunk>, Vec<Range<usize>>) {
     use similar::{Algorithm, TextDiff};
 
     let lines = TextDiff::configure().algorithm(Algorithm::Myers).diff_lines(old, new);
     let old_starts = prefix_offsets(lines.old_slices());
     let new_starts = prefix_offsets(lines.new_slices());
+    let unchanged = equal_runs(lines.ops(), &old_starts);
     let mut hunks = Vec::new();
     for (o, n) in changed_blocks(lines.ops()) {
         let old_range = old_starts[o.start]..old_starts[o.end];
@@ -578,7 +585,29 @@ pub fn diff(old: &str, new: &str) -> Vec<Hunk> {
             char_hunks(&old[old_range.clone()], &new[new_range.clone()], old_range.start, new_range.start, &mut hunks);
         }
     }
-    hunks
+    (hunks, unchanged)
+}
+
+/// The byte ranges of `old` that a line diff finds unchanged in `new`,
+/// sorted, touching runs merged.
+pub fn unchanged_lines(old: &str, new: &str) -> Vec<Range<usize>> {
+    use similar::{Algorithm, TextDiff};
+    let lines = TextDiff::configure().algorithm(Algorithm::Myers).diff_lines(old, new);
+    equal_runs(lines.ops(), &prefix_offsets(lines.old_slices()))
+}
+
+/// The old byte ranges of the equal operations of a line diff whose old
+/// lines start at `old_starts`, touching runs merged.
+fn equal_runs(ops: &[similar::DiffOp], old_starts: &[usize]) -> Vec<Range<usize>> {
+    let mut out: Vec<Range<usize>> = Vec::new();
+    for op in ops.iter().filter(|op| op.tag() == similar::DiffTag::Equal) {
+        let range = old_starts[op.old_range().start]..old_starts[op.old_range().end];
+        match out.last_mut() {
+            Some(last) if last.end == range.start => last.end = range.end,
+            _ => out.push(range),
+        }
+    }
+    out
 }
 
 /// The maximal runs of non-equal diff operations, as token index ranges.

@@ -387,6 +387,23 @@ fn reset_mixed_and_recommit_is_judged_like_the_original() {
     assert_judged_like_the_original(&repo, &["commit", "-q", "-m", "coupons, again"]);
 }
 
+/// The same commit reset and made again and again (with its note, and
+/// once past every hook, with none): the commits that left HEAD hold the
+/// same text, read once for all (`store::derive`), and the last commit is
+/// still judged like the original.
+#[test]
+fn the_same_commit_reset_again_and_again_is_judged_like_the_original() {
+    let repo = unapproved_cart();
+    repo.ok(&["reset", "-q", "--soft", "HEAD~1"]);
+    repo.ok(&["commit", "-q", "--no-verify", "-m", "coupons, again"]);
+    assert_eq!(ai_lines(&repo.note("HEAD"), "src/cart.py"), [[1, 5]]);
+    repo.ok(&["reset", "-q", "--soft", "HEAD~1"]);
+    repo.ok(&["-c", "core.hooksPath=/nonexistent", "commit", "-q", "-m", "coupons, with no hooks"]);
+    repo.ok(&["reset", "-q", "--soft", "HEAD~1"]);
+    assert_judged_like_the_original(&repo, &["commit", "-q", "-m", "coupons, once more"]);
+    assert_unapproved(&repo, "HEAD~1..HEAD", "src/cart.py");
+}
+
 #[test]
 fn amend_after_a_reset_is_judged_like_the_original() {
     let repo = Repo::init(BLOCK, &[("src/cart.py", CART_BEFORE)]);

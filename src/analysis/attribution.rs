@@ -85,7 +85,7 @@ impl Views<'_> {
                     .view(repo, self.loaded, &file.path, text)
                     .with_context(|| format!("cannot read the provenance of {}", file.path))?;
                 let spans: Spans = view.spans.into_iter().filter(|(_, a)| a.origin != Origin::Unknown).collect();
-                let covered = covered(repo, self.journal, &records, text);
+                let covered = covered(repo, self.journal, &records, text, &view.unchanged);
                 let problems = view.problems.iter().map(ToString::to_string).collect();
                 View { spans, deletions: view.deletions, covered, problems }
             }
@@ -296,7 +296,13 @@ pub fn units_changed(
 /// lines around each of its deletions too, and no person's mark of human
 /// text (such a mark stays while it lasts). Text left out of the commit
 /// (partial staging, a stash) keeps its record.
-fn covered(repo: &Repository, journal: &Journal, records: &[&Record], text: &str) -> Vec<RecordId> {
+fn covered(
+    repo: &Repository,
+    journal: &Journal,
+    records: &[&Record],
+    text: &str,
+    unchanged: &crate::store::journal::Unchanged,
+) -> Vec<RecordId> {
     let mut out = Vec::new();
     for record in records {
         let Some(file) = record.file() else { continue };
@@ -308,14 +314,22 @@ fn covered(repo: &Repository, journal: &Journal, records: &[&Record], text: &str
         }
         let Ok(old) = journal.version_text(repo, &file.blob) else { continue };
         let old = &*old;
-        let unchanged = old == text || {
-            let kept = unchanged_lines(old, text);
+        let intact = old == text || {
+            // The view's line diff of this version, when it made one.
+            let computed;
+            let kept: &[Range<usize>] = match unchanged.get(&file.blob) {
+                Some(kept) => kept,
+                None => {
+                    computed = crate::provenance::unchanged_lines(old, text);
+                    &computed
+                }
+            };
             ai.iter().all(|span| {
                 let i = kept.partition_point(|r| r.end < span.end);
                 kept.get(i).is_some_and(|r| r.start <= span.start && span.end <= r.end)
             }) && deletions_kept(old, text, &file.deletions)
         };
-        if unchanged {
+        if intact {
             out.push(record.id.clone());
         }
     }
@@ -423,29 +437,6 @@ fn find_bytes(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }
 
-/// The byte ranges of `old` that a line diff finds unchanged in `new`,
-/// sorted, touching runs merged.
-fn unchanged_lines(old: &str, new: &str) -> Vec<Range<usize>> {
-    use similar::{Algorithm, DiffTag, TextDiff};
-    let lines = TextDiff::configure().algorithm(Algorithm::Myers).diff_lines(old, new);
-    let mut starts = Vec::with_capacity(lines.old_slices().len() + 1);
-    let mut at = 0;
-    for s in lines.old_slices() {
-        starts.push(at);
-        at += s.len();
-    }
-    starts.push(at);
-    let mut out: Vec<Range<usize>> = Vec::new();
-    for op in lines.ops().iter().filter(|op| op.tag() == DiffTag::Equal) {
-        let range = starts[op.old_range().start]..starts[op.old_range().end];
-        match out.last_mut() {
-            Some(last) if last.end == range.start => last.end = range.end,
-            _ => out.push(range),
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -453,6 +444,7 @@ mod tests {
 
     #[test]
     fn unchanged_lines_of_a_version() {
+        use crate::provenance::unchanged_lines;
         let old = "a\nb\nc\nd\n";
         assert_eq!(unchanged_lines(old, "a\nb\nX\nd\n"), vec![0..4, 6..8]);
         assert_eq!(unchanged_lines(old, old), vec![0..8]);

@@ -45,12 +45,14 @@ pub struct Changes {
 /// HEAD.
 pub fn staged(repo: &Repository, index: &mut git2::Index) -> anyhow::Result<Changes> {
     let mut out = Changes::default();
-    for changed in files::staged(repo, index)? {
+    // One diff of HEAD with the index gives both what changes and what goes.
+    let (changed, deleted) = files::staged(repo, index)?;
+    for changed in changed {
         let content = files::content(repo, &changed)?;
         let history_path = changed.from.clone().unwrap_or_else(|| changed.path.clone());
         out.files.push(FileVersion { path: changed.path, history_path, blob: changed.blob, content });
     }
-    out.deleted = deleted(repo, Some(index))?;
+    out.deleted = deleted;
     let renamed: Vec<&str> =
         out.files.iter().filter(|f| f.history_path != f.path).map(|f| f.history_path.as_str()).collect();
     out.deleted.retain(|d| !renamed.contains(&d.as_str()));
@@ -70,7 +72,7 @@ pub fn worktree(repo: &Repository, root: &Path, loaded: &Loaded) -> anyhow::Resu
             out.files.push(file);
         }
     }
-    out.deleted = deleted(repo, None)?;
+    out.deleted = deleted(repo)?;
     Ok(out)
 }
 
@@ -85,17 +87,14 @@ pub fn worktree_file(repo: &Repository, root: &Path, path: &str) -> anyhow::Resu
     }))
 }
 
-/// Paths HEAD has that the index (or, without one, the working tree) no
-/// longer has.
-fn deleted(repo: &Repository, index: Option<&git2::Index>) -> anyhow::Result<Vec<String>> {
+/// Paths HEAD has that the working tree no longer has.
+fn deleted(repo: &Repository) -> anyhow::Result<Vec<String>> {
     let Some(head) = files::head_tree(repo)? else { return Ok(Vec::new()) };
     let mut opts = DiffOptions::new();
     opts.ignore_submodules(false);
-    let diff = match index {
-        Some(index) => repo.diff_tree_to_index(Some(&head), Some(index), Some(&mut opts)),
-        None => repo.diff_tree_to_workdir_with_index(Some(&head), Some(&mut opts)),
-    }
-    .context("cannot compare HEAD with what the next commit holds")?;
+    let diff = repo
+        .diff_tree_to_workdir_with_index(Some(&head), Some(&mut opts))
+        .context("cannot compare HEAD with what the next commit holds")?;
     let mut out: Vec<String> = diff
         .deltas()
         .filter(|d| d.status() == Delta::Deleted)

@@ -72,9 +72,10 @@ fn changed_files(diff: &mut git2::Diff<'_>) -> anyhow::Result<Vec<Changed>> {
 }
 
 /// The files `index` holds that differ from HEAD: what the next commit
-/// adds or changes. Conflicted paths are an error (git refuses to commit
-/// them anyway).
-pub fn staged(repo: &Repository, index: &mut Index) -> anyhow::Result<Vec<Changed>> {
+/// adds or changes; and the paths HEAD has that the index does not hold
+/// (found before renames are looked for, sorted), from the same diff.
+/// Conflicted paths are an error (git refuses to commit them anyway).
+pub fn staged(repo: &Repository, index: &mut Index) -> anyhow::Result<(Vec<Changed>, Vec<String>)> {
     if index.has_conflicts() {
         anyhow::bail!("the index has unresolved merge conflicts; resolve them before committing");
     }
@@ -86,7 +87,13 @@ pub fn staged(repo: &Repository, index: &mut Index) -> anyhow::Result<Vec<Change
     let mut diff = repo
         .diff_tree_to_index(head.as_ref(), Some(index), Some(&mut opts))
         .context("cannot compare the index with HEAD")?;
-    changed_files(&mut diff)
+    let mut deleted: Vec<String> = diff
+        .deltas()
+        .filter(|d| d.status() == Delta::Deleted)
+        .filter_map(|d| d.old_file().path().and_then(Path::to_str).map(str::to_string))
+        .collect();
+    deleted.sort();
+    Ok((changed_files(&mut diff)?, deleted))
 }
 
 /// The files `commit` added or changed against its first parent (all of
@@ -211,8 +218,10 @@ mod tests {
         git(root, &["add", "a.rs"]);
         // Before the first commit everything staged is new.
         let mut index = repo.index().unwrap();
-        let got: Vec<String> = staged(&repo, &mut index).unwrap().into_iter().map(|c| c.path).collect();
+        let (got, deleted) = staged(&repo, &mut index).unwrap();
+        let got: Vec<String> = got.into_iter().map(|c| c.path).collect();
         assert_eq!(got, vec!["a.rs"]);
+        assert!(deleted.is_empty(), "{deleted:?}");
         git(root, &["commit", "-q", "-m", "one"]);
 
         let moved = "fn a() {\n    println!(\"a long enough body for rename detection\");\n}\n";
@@ -225,8 +234,11 @@ mod tests {
         std::fs::write(root.join("c.rs"), "fn c() { changed }\n").unwrap();
         let mut index = repo.index().unwrap();
         index.read(true).unwrap();
-        let got = staged(&repo, &mut index).unwrap();
+        let (got, deleted) = staged(&repo, &mut index).unwrap();
         assert_eq!(got.len(), 2, "{got:?}");
+        // The renamed file's old path, as the diff gives it before renames
+        // are looked for (`changes::staged` leaves it out).
+        assert_eq!(deleted, vec!["a.rs"]);
         assert_eq!((got[0].path.as_str(), got[0].from.as_deref()), ("b.rs", Some("a.rs")));
         assert_eq!(got[1].path, "c.rs");
         // The staged blob, not the working tree's.

@@ -287,7 +287,8 @@ fn after_edit(agent: Agent, edit: agents::AgentEdit) -> anyhow::Result<Outcome> 
         }
     };
     let mut source = edit.source.clone();
-    let level = intent_level(&target.repo);
+    // Read from the policy only when there is reasoning to keep.
+    let level = || intent_level(&target.repo);
     // Only Claude Code's transcript has a format vouch reads (see
     // [`crate::intent`]); the others keep what their payloads offer.
     let intent = match agent {
@@ -298,9 +299,9 @@ fn after_edit(agent: Agent, edit: agents::AgentEdit) -> anyhow::Result<Outcome> 
         }
         Agent::Gemini => {
             source.model = gemini_model();
-            Intent::from_payload(&edit.offered, level)
+            payload_intent(&target.repo, &edit.offered)
         }
-        Agent::Cursor | Agent::Codex => Intent::from_payload(&edit.offered, level),
+        Agent::Cursor | Agent::Codex => payload_intent(&target.repo, &edit.offered),
     };
     let snapshot = snapshot_for(&target.repo, edit.tool_use_id.as_deref());
     let Some(text) = target.text() else { return whole(&target, source, intent) };
@@ -326,8 +327,8 @@ fn after_edit(agent: Agent, edit: agents::AgentEdit) -> anyhow::Result<Outcome> 
 /// policy that cannot be read keeps the default (and says so), so the
 /// agent is never stopped over it.
 fn intent_level(repo: &Repository) -> IntentLevel {
-    match policy_file::load(repo, &policy_file::Source::Worktree) {
-        Ok(policy) => policy.intent(),
+    match policy_file::load_intent(repo, &policy_file::Source::Worktree) {
+        Ok(level) => level,
         Err(e) => {
             eprintln!(
                 "vouch: warning: {}; keeping the default intent ({})",
@@ -352,12 +353,16 @@ fn payload_intent(repo: &Repository, offered: &intent::Offered) -> Option<Intent
 /// Claude Code transcript ([`transcript::TAIL_BUDGET`] bytes, read once);
 /// the model from the environment first, and from further back in the
 /// transcript when these bytes do not name it.
-fn from_transcript(path: Option<&str>, call: Option<&str>, level: IntentLevel) -> (Option<String>, Option<Intent>) {
+fn from_transcript(
+    path: Option<&str>,
+    call: Option<&str>,
+    level: impl FnOnce() -> IntentLevel,
+) -> (Option<String>, Option<Intent>) {
     let tail = path.and_then(|p| transcript::tail(Path::new(p), transcript::TAIL_BUDGET));
     // Read as text once, for the intent and the model.
     let text = tail.as_ref().map(|t| String::from_utf8_lossy(&t.bytes));
     let whole = tail.as_ref().is_some_and(|t| t.whole);
-    let intent = text.as_deref().and_then(|t| intent::from_transcript_text(t, whole, call, level));
+    let intent = text.as_deref().and_then(|t| intent::from_transcript_text(t, whole, call, level()));
     let model = model_from_env()
         .or_else(|| text.as_deref().and_then(agents::transcript_model_text))
         .or_else(|| path.filter(|_| tail.as_ref().is_some_and(|t| !t.whole)).and_then(transcript_model));
@@ -441,7 +446,7 @@ fn after_shell(agent: Agent, shell: agents::Shell) -> anyhow::Result<Outcome> {
     let intent = match agent {
         Agent::ClaudeCode => {
             let (model, intent) =
-                from_transcript(shell.transcript_path.as_deref(), shell.tool_use_id.as_deref(), intent_level(&repo));
+                from_transcript(shell.transcript_path.as_deref(), shell.tool_use_id.as_deref(), || intent_level(&repo));
             source.model = model;
             intent
         }

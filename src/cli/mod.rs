@@ -152,6 +152,27 @@ pub enum Command {
     Import(agent_trace::ImportArgs),
 }
 
+/// The hooks run on every agent edit and every commit, called with exactly
+/// these arguments (as `vouch init` installs them): what clap would parse
+/// them into, without building the whole command line's parser first
+/// (about a quarter of a millisecond of every call). Anything else,
+/// `--help` included, goes through clap.
+fn hot_hook(args: &[std::ffi::OsString]) -> Option<hook::Which> {
+    let [_, command, which] = args else { return None };
+    if command.to_str() != Some("hook") {
+        return None;
+    }
+    match which.to_str()? {
+        "claude-code" => Some(hook::Which::ClaudeCode),
+        "cursor" => Some(hook::Which::Cursor),
+        "gemini" => Some(hook::Which::Gemini),
+        "codex" => Some(hook::Which::Codex),
+        "pre-commit" => Some(hook::Which::PreCommit),
+        "post-commit" => Some(hook::Which::PostCommit),
+        _ => None,
+    }
+}
+
 /// What a command reports back: the process exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -170,7 +191,12 @@ const CLI_UNFREED_TEXT: usize = 1 << 20;
 pub fn main() -> ExitCode {
     crate::store::repo::tune_libgit2();
     output::end_quietly_on_broken_pipe();
-    let cli = match Cli::try_parse() {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let parsed = match hot_hook(&args) {
+        Some(which) => Ok(Cli { directory: None, command: Command::Hook(hook::Args { which }) }),
+        None => Cli::try_parse_from(&args),
+    };
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
@@ -222,6 +248,35 @@ pub fn main() -> ExitCode {
         Err(e) => {
             eprintln!("vouch: {}", output::error_text(&e));
             ExitCode::from(2)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The hooks dispatched without clap are what clap parses them into.
+    #[test]
+    fn hot_hooks_are_parsed_as_clap_parses_them() {
+        for name in ["claude-code", "cursor", "gemini", "codex", "pre-commit", "post-commit"] {
+            let args: Vec<std::ffi::OsString> = ["vouch", "hook", name].iter().map(Into::into).collect();
+            let fast = hot_hook(&args).unwrap_or_else(|| panic!("{name} is a hot hook"));
+            let Command::Hook(parsed) = Cli::try_parse_from(&args).expect("clap parses it").command else {
+                panic!("clap parses {name} as a hook")
+            };
+            assert_eq!(format!("{fast:?}"), format!("{:?}", parsed.which), "{name}");
+        }
+        for other in [
+            &["vouch", "hook", "claude-code", "--help"][..],
+            &["vouch", "-C", "dir", "hook", "pre-commit"],
+            &["vouch", "hook", "prepare-commit-msg"],
+            &["vouch", "hook", "post-rewrite"],
+            &["vouch", "check", "--staged"],
+            &["vouch", "hook"],
+        ] {
+            let args: Vec<std::ffi::OsString> = other.iter().map(Into::into).collect();
+            assert!(hot_hook(&args).is_none(), "{other:?} goes through clap");
         }
     }
 }

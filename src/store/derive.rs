@@ -36,8 +36,9 @@
 //!
 //! This module reads git; it writes nothing (see `notes`).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
+use std::rc::Rc;
 
 use git2::{ErrorCode, Oid, Repository, Sort};
 
@@ -77,6 +78,7 @@ pub struct Lines {
 }
 
 /// One file a commit added or changed against its first parent.
+#[derive(Clone)]
 struct Changed {
     path: String,
     /// The parent's version (a blob, or a submodule's commit), if any.
@@ -86,6 +88,61 @@ struct Changed {
     /// A submodule, whose version is one line (its commit id), as verify
     /// reads it.
     gitlink: bool,
+}
+
+/// Line ranges (1-based, inclusive), as notes keep them.
+type LineRanges = Vec<[u32; 2]>;
+
+/// What reading several commits' claims shares: file versions, the files
+/// changed between two trees and the lines added between two versions, all
+/// functions of content alone. The commits that left HEAD's history are
+/// often the same text committed again and reset again (a commit undone
+/// with `git reset --soft` and made anew), so each is read once.
+#[derive(Default)]
+struct Shared {
+    texts: BlobTexts,
+    /// [`changed_files`] by (parent's tree, commit's tree).
+    changed: HashMap<(Option<Oid>, Oid), Rc<Vec<Changed>>>,
+    /// [`notes::added_lines`] by (old version, new version).
+    added: HashMap<(Option<Oid>, Oid), Rc<LineRanges>>,
+    /// Whether a blob's bytes are not UTF-8.
+    binary: HashMap<Oid, bool>,
+}
+
+impl Shared {
+    fn changed_files(&mut self, repo: &Repository, commit: &git2::Commit<'_>) -> Result<Rc<Vec<Changed>>, NoteError> {
+        let tree = commit.tree_id();
+        let parent = match commit.parent(0) {
+            Ok(p) => Some(p.tree_id()),
+            Err(_) => None,
+        };
+        if let Some(found) = self.changed.get(&(parent, tree)) {
+            return Ok(found.clone());
+        }
+        let changed = Rc::new(changed_files(repo, commit)?);
+        self.changed.insert((parent, tree), changed.clone());
+        Ok(changed)
+    }
+
+    /// Whether blob `id` holds bytes that are not UTF-8 (false when it
+    /// cannot be read).
+    fn binary(&mut self, repo: &Repository, id: Oid) -> bool {
+        *self
+            .binary
+            .entry(id)
+            .or_insert_with(|| repo.find_blob(id).is_ok_and(|b| std::str::from_utf8(b.content()).is_err()))
+    }
+
+    /// The lines version `new` adds to `old` (all of them without one).
+    fn added_lines(&mut self, repo: &Repository, old: Option<Oid>, new: Oid, text: &str) -> Rc<LineRanges> {
+        if let Some(found) = self.added.get(&(old, new)) {
+            return found.clone();
+        }
+        let base = old.and_then(|id| self.texts.get(repo, id));
+        let added = Rc::new(notes::added_lines(base.as_deref().unwrap_or(""), text));
+        self.added.insert((old, new), added.clone());
+        added
+    }
 }
 
 /// The files a commit added or changed against its first parent, blobs
@@ -123,7 +180,7 @@ pub fn claims(
     bots: &[String],
     paths: Option<&HashSet<String>>,
 ) -> Result<Claims, HistoryError> {
-    claims_with(repo, commit, bots, paths, true, true)
+    claims_with(repo, commit, bots, paths, true, true, &mut Shared::default())
 }
 
 /// What `commit` says of itself (its trailer or bot author, its git-ai
@@ -131,7 +188,7 @@ pub fn claims(
 /// lines of unknown origin are not looked at. For the post-commit hook,
 /// before the note is written.
 pub fn own_claims(repo: &Repository, commit: Oid, bots: &[String]) -> Result<Vec<FileRecord>, HistoryError> {
-    Ok(claims_with(repo, commit, bots, None, false, false)?.records)
+    Ok(claims_with(repo, commit, bots, None, false, false, &mut Shared::default())?.records)
 }
 
 fn claims_with(
@@ -141,6 +198,7 @@ fn claims_with(
     paths: Option<&HashSet<String>>,
     read_note: bool,
     want_unknown: bool,
+    shared: &mut Shared,
 ) -> Result<Claims, HistoryError> {
     let c = repo
         .find_commit(commit)
@@ -168,9 +226,9 @@ fn claims_with(
     if git_ai.is_none() && whole.is_none() && (attested || !want_unknown) {
         return Ok(Claims { commit, records, attested, unknown: Vec::new() });
     }
-    let mut texts = BlobTexts::default();
     let mut unknown = Vec::new();
-    for Changed { path, old, new, gitlink } in changed_files(repo, &c)? {
+    let changed = shared.changed_files(repo, &c)?;
+    for Changed { path, old, new, gitlink } in changed.iter().cloned() {
         if paths.is_some_and(|p| !p.contains(&path)) {
             continue;
         }
@@ -180,7 +238,7 @@ fn claims_with(
         );
         // A submodule's commit, or bytes that are not UTF-8: one unit, all
         // of it the commit's, AI if any source says so (as verify reads it).
-        let opaque = gitlink || repo.find_blob(new).is_ok_and(|b| std::str::from_utf8(b.content()).is_err());
+        let opaque = gitlink || shared.binary(repo, new);
         if opaque {
             if !ai.is_empty() {
                 continue;
@@ -202,7 +260,7 @@ fn claims_with(
             }
             continue;
         }
-        let Some(text) = texts.get(repo, new) else { continue };
+        let Some(text) = shared.texts.get(repo, new) else { continue };
         if let Some(note) = &git_ai {
             let count = notes::line_spans(text.as_bytes()).len() as u32;
             let mut by_origin: Vec<(AiSource, Vec<[u32; 2]>)> = Vec::new();
@@ -223,8 +281,8 @@ fn claims_with(
                 records.push(record(&path, &blob, lines, origin));
             }
         }
-        let base = old.and_then(|id| texts.get(repo, id));
-        let added = notes::added_lines(base.as_deref().unwrap_or(""), &text);
+        let base = old.and_then(|id| shared.texts.get(repo, id));
+        let added = shared.added_lines(repo, old, new, &text);
         let rest = subtract(&added, &ai);
         // A commit that declares all it changes AI removed its lines as an
         // AI: the places of its pure removals (lines it replaced are AI
@@ -471,6 +529,7 @@ impl Derived {
     ) -> Result<Derived, HistoryError> {
         let mut out = Derived { sources: Vec::new(), missing: sources.missing.clone() };
         let mut seen = HashSet::new();
+        let mut shared = Shared::default();
         let tagged = sources
             .squashed
             .iter()
@@ -479,7 +538,7 @@ impl Derived {
             .chain(sources.left.iter().map(|&c| (c, Kind::Left)));
         for (commit, kind) in tagged {
             if seen.insert(commit) {
-                let mut claims = claims_with(repo, commit, bots, paths, true, unknown)?;
+                let mut claims = claims_with(repo, commit, bots, paths, true, unknown, &mut shared)?;
                 claims.records.retain(|r| !r.ai.is_empty() || !r.deleted_before.is_empty());
                 out.sources.push((claims, kind));
             }
@@ -571,25 +630,42 @@ impl Derived {
         }
         let added = &added[..];
         let mut texts = BlobTexts::default();
+        // Sources often hold the same version with the same lines (a
+        // commit reset and made again): each is compared once.
+        let mut backs: HashMap<(Oid, LineRanges), bool> = HashMap::new();
+        let mut moved: HashMap<(Oid, LineRanges), LineRanges> = HashMap::new();
         let mut records = Vec::new();
         for (claims, kind) in &self.sources {
             for record in claims.records.iter().filter(|r| r.path == path) {
-                let Some(old) = Oid::from_str(&record.blob).ok().and_then(|id| texts.get(repo, id)) else { continue };
+                let Some(id) = Oid::from_str(&record.blob).ok() else { continue };
+                let Some(old) = texts.get(repo, id) else { continue };
                 let deleted_before: Vec<u32> = notes::reanchor_gaps(&old, &record.deleted_before, text)
                     .into_iter()
                     .filter(|&before| removals.iter().any(|r| r.gaps.contains(&(before as usize - 1))))
                     .collect();
-                if *kind == Kind::Left && !back(&old, &record.ai, text, added) && deleted_before.is_empty() {
+                if *kind == Kind::Left
+                    && deleted_before.is_empty()
+                    && !*backs.entry((id, record.ai.clone())).or_insert_with(|| back(&old, &record.ai, text, added))
+                {
                     continue;
                 }
-                let lines = notes::intersect(&notes::reanchor_lines(&old, &record.ai, text), added);
+                let lines = moved
+                    .entry((id, record.ai.clone()))
+                    .or_insert_with(|| notes::intersect(&notes::reanchor_lines(&old, &record.ai, text), added))
+                    .clone();
                 if !lines.is_empty() || !deleted_before.is_empty() {
                     records.push(FileRecord { deleted_before, ..record.moved(blob, lines) });
                 }
             }
             for lines in claims.unknown.iter().filter(|u| u.path == path) {
+                if carried.unknown {
+                    break;
+                }
                 let Some(old) = texts.get(repo, lines.blob) else { continue };
-                if back(&old, &lines.lines, text, added) {
+                if *backs
+                    .entry((lines.blob, lines.lines.clone()))
+                    .or_insert_with(|| back(&old, &lines.lines, text, added))
+                {
                     carried.unknown = true;
                 }
             }

@@ -111,6 +111,7 @@ use git2::{ObjectType, Oid, Repository};
 use time::OffsetDateTime;
 
 pub use record::{Body, FileVersion, Record, RecordId, Retirement, SCHEMA_VERSION, SpanRecord};
+pub use view::Unchanged;
 
 use crate::provenance::{AiDeletion, Attribution};
 use segment::{DirLock, Flush, OwnSegment, SEGMENT_EXT, SegmentRead};
@@ -353,7 +354,7 @@ impl Loaded {
         let records = self.records_for(path);
         let current_blob = Oid::hash_object(ObjectType::Blob, current.as_bytes()).ok().map(|id| id.to_string());
         let mut text_of = |hex: &str| version_text(repo, hex, cache);
-        let (spans, mut unusable) = view::view(&records, current, current_blob.as_deref(), &mut text_of);
+        let (spans, mut unusable, unchanged) = view::view(&records, current, current_blob.as_deref(), &mut text_of);
         let deletions = if records.iter().any(|r| r.file().is_some_and(|f| !f.deletions.is_empty())) {
             let (deletions, more) = view::deletions(&records, current, current_blob.as_deref(), &mut text_of);
             unusable.extend(more);
@@ -363,7 +364,7 @@ impl Loaded {
         };
         let problems =
             unusable.into_iter().map(|(id, reason)| Problem::Record { id, path: path.to_string(), reason }).collect();
-        View { spans, deletions, problems }
+        View { spans, deletions, problems, unchanged }
     }
 }
 
@@ -421,6 +422,10 @@ pub struct View {
     /// Where agents removed lines, as byte offsets of the current text.
     pub deletions: Vec<AiDeletion>,
     pub problems: Vec<Problem>,
+    /// The unchanged lines of the versions the view diffed against the
+    /// current text, by blob id: a caller comparing those versions with it
+    /// again (which records a commit covers) diffs nothing twice.
+    pub unchanged: view::Unchanged,
 }
 
 /// What a compaction did.

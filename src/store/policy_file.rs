@@ -63,6 +63,16 @@ pub fn load(repo: &Repository, source: &Source) -> Result<Policy, LoadError> {
     load_with(repo, source, None)
 }
 
+/// The `intent` level of the policy in `source` ([`Policy::parse_intent`]:
+/// the rest of the policy is not built); the default without a policy file.
+pub fn load_intent(repo: &Repository, source: &Source) -> Result<crate::intent::IntentLevel, LoadError> {
+    let name = source.name(POLICY_FILE);
+    match read_text_with(repo, source, POLICY_FILE, None)? {
+        Some(text) => Ok(Policy::parse_intent(&text, &name)?),
+        None => Ok(crate::intent::IntentLevel::default()),
+    }
+}
+
 /// The staged policy, read from `index` (the index `git commit` will
 /// commit, already read: reading a large one takes milliseconds).
 pub fn load_staged(repo: &Repository, index: &git2::Index) -> Result<Policy, LoadError> {

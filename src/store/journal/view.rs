@@ -24,7 +24,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use super::record::{Record, RecordId};
-use crate::provenance::{AiDeletion, Attribution, Hunk, Origin, ProvenanceMap, diff};
+use crate::provenance::{AiDeletion, Attribution, Hunk, Origin, ProvenanceMap, diff, diff_and_unchanged};
 
 /// Where the spans of one file version land in a newer text.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -106,16 +106,25 @@ fn normalize(hunks: &[Hunk]) -> Vec<(Range<usize>, usize)> {
 /// A record that could not be used, and why.
 pub(super) type Unusable = (RecordId, String);
 
+/// Attributed byte ranges of a text, sorted.
+type Spans = Vec<(Range<usize>, Attribution)>;
+
+/// For each file version diffed against the current text, by blob id: the
+/// byte ranges of that version its line diff finds unchanged
+/// ([`crate::provenance::unchanged_lines`]).
+pub type Unchanged = HashMap<String, Vec<Range<usize>>>;
+
 /// The attribution of every byte of `current` (sorted, covering it, merged
 /// like [`ProvenanceMap::to_vec`]), from `records`: the live records of one
-/// path in time order. `current_blob` is the blob id of `current`, when
-/// known; `text_of` gives a blob's text.
+/// path in time order, with the records that could not be used and the
+/// unchanged lines of the versions diffed. `current_blob` is the blob id of
+/// `current`, when known; `text_of` gives a blob's text.
 pub(super) fn view(
     records: &[&Record],
     current: &str,
     current_blob: Option<&str>,
     text_of: &mut dyn FnMut(&str) -> Result<Arc<str>, String>,
-) -> (Vec<(Range<usize>, Attribution)>, Vec<Unusable>) {
+) -> (Spans, Vec<Unusable>, Unchanged) {
     let unknown = Attribution::unknown();
     let latest_snapshot = records.iter().rposition(|r| r.is_snapshot()).unwrap_or(0);
     let (stale_records, fresh_records) = records.split_at(latest_snapshot);
@@ -126,6 +135,7 @@ pub(super) fn view(
         texts: HashMap::new(),
         shared_current: None,
         hunks: HashMap::new(),
+        unchanged: HashMap::new(),
         unusable: Vec::new(),
     };
     // Paint layers, weakest first.
@@ -167,7 +177,8 @@ pub(super) fn view(
         let id = map.intern(attr);
         map.set(range, id);
     }
-    (map.to_vec(), versions.unusable)
+    let unchanged = versions.unchanged.into_iter().map(|(blob, lines)| (blob.to_string(), lines)).collect();
+    (map.to_vec(), versions.unusable, unchanged)
 }
 
 /// Where the AI deletions of `records` (the live records of one path, in
@@ -247,6 +258,8 @@ struct Versions<'r, 'f> {
     /// `current`, shared, once a record of its version needs it.
     shared_current: Option<Arc<str>>,
     hunks: HashMap<&'r str, Rc<Vec<Hunk>>>,
+    /// What the line diffs behind `hunks` found unchanged.
+    unchanged: HashMap<&'r str, Vec<Range<usize>>>,
     unusable: Vec<Unusable>,
 }
 
@@ -288,8 +301,16 @@ impl<'r> Versions<'r, '_> {
         if self.current_blob == Some(file.blob.as_str()) {
             return carry(&ranges, text.len(), &[]);
         }
-        let current = self.current;
-        let hunks = self.hunks.entry(&file.blob).or_insert_with(|| Rc::new(diff(text, current))).clone();
+        let hunks = match self.hunks.get(file.blob.as_str()) {
+            Some(hunks) => hunks.clone(),
+            None => {
+                let (hunks, unchanged) = diff_and_unchanged(text, self.current);
+                let hunks = Rc::new(hunks);
+                self.hunks.insert(&file.blob, hunks.clone());
+                self.unchanged.insert(&file.blob, unchanged);
+                hunks
+            }
+        };
         carry(&ranges, text.len(), &hunks)
     }
 }
@@ -461,13 +482,37 @@ mod tests {
         }
     }
 
+    /// The unchanged lines a view hands back for each version it diffed
+    /// are what a line diff of that version with the current text finds
+    /// (`attribution::covered` decides with them which records a commit
+    /// covers, without diffing again).
+    #[test]
+    fn the_unchanged_lines_of_each_version_are_its_line_diff() {
+        let v1 = "fn a() {}\nfn ai() {\n    one()\n}\n";
+        let v2 = "fn a() {}\nfn ai() {\n    one()\n}\nfn more() {\n    two()\n}\n";
+        let current = "// header\nfn a() { changed }\nfn ai() {\n    one()\n}\nfn more() {\n    two()\n}\n";
+        let records =
+            [record(1, false, v1, &[(10..v1.len(), ai("x"))]), record(2, false, v2, &[(31..v2.len(), ai("y"))])];
+        let refs: Vec<&Record> = records.iter().collect();
+        let mut text_of = |blob: &str| -> Result<Arc<str>, String> {
+            blob.strip_prefix("blob-of-").map(Arc::from).ok_or_else(|| "missing".to_string())
+        };
+        let (_, unusable, unchanged) = view(&refs, current, None, &mut text_of);
+        assert!(unusable.is_empty());
+        assert_eq!(unchanged.len(), 2, "{unchanged:?}");
+        for version in [v1, v2] {
+            let got = &unchanged[&format!("blob-of-{version}")];
+            assert_eq!(got, &crate::provenance::unchanged_lines(version, current), "{version:?}");
+        }
+    }
+
     /// The AI text of the view of `current` from `records`.
     fn ai_view(records: &[Record], current: &str) -> Vec<String> {
         let refs: Vec<&Record> = records.iter().collect();
         let mut text_of = |blob: &str| -> Result<Arc<str>, String> {
             blob.strip_prefix("blob-of-").map(Arc::from).ok_or_else(|| "missing".to_string())
         };
-        let (spans, unusable) = view(&refs, current, None, &mut text_of);
+        let (spans, unusable, _) = view(&refs, current, None, &mut text_of);
         assert_eq!(unusable, vec![]);
         spans.into_iter().filter(|(_, a)| a.is_ai()).map(|(r, _)| current[r].to_string()).collect()
     }
