@@ -28,12 +28,15 @@
 //! `GATE_BENCH_KEEP=1` keeps it, as `vouch check --staged` saw it, and stops
 //! there, for profiling.
 
+#[path = "support/measure.rs"]
+mod measure;
+
 use std::collections::BTreeSet;
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
+use measure::{Run, measured, syncs_counted};
 use vouch::cli::context::Context;
 use vouch::policy::Verdict;
 use vouch::signoff;
@@ -54,7 +57,7 @@ fn main() {
     } else {
         Sizes { files: 10_000, staged: 50, edits_per_file: 20, runs: 7 }
     };
-    let vouch = binary();
+    let vouch = measure::release_binary();
     println!("vouch binary: {}", vouch.display());
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().canonicalize().unwrap();
@@ -231,71 +234,6 @@ fn main() {
     );
 }
 
-/// One measured run of a command.
-struct Run {
-    wall: Duration,
-    /// User + system time of the process and the children it waited for.
-    cpu: Duration,
-    code: Option<i32>,
-    stdout: Vec<u8>,
-    stderr: Vec<u8>,
-    /// `fsync` and `fdatasync` calls, as strace counted them.
-    syncs: Option<String>,
-}
-
-/// Run `cmd` (with `stdin` as its input) to its end and measure it.
-fn measured(mut cmd: Command, stdin: Option<&[u8]>) -> Run {
-    cmd.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let t = Instant::now();
-    let mut child = cmd.spawn().expect("the command starts");
-    let pid = child.id() as libc::pid_t;
-    if let Some(bytes) = stdin {
-        child.stdin.take().expect("stdin").write_all(bytes).expect("the payload is written");
-    }
-    let (mut out, mut err) = (child.stdout.take().expect("stdout"), child.stderr.take().expect("stderr"));
-    let errors = std::thread::spawn(move || {
-        let mut bytes = Vec::new();
-        let _ = std::io::Read::read_to_end(&mut err, &mut bytes);
-        bytes
-    });
-    let mut stdout = Vec::new();
-    let _ = std::io::Read::read_to_end(&mut out, &mut stdout);
-    let mut status = 0;
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let reaped = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    let wall = t.elapsed();
-    assert_eq!(reaped, pid, "wait4: {}", std::io::Error::last_os_error());
-    // Reaped by wait4: std must not wait for it again.
-    std::mem::forget(child);
-    let tv = |t: libc::timeval| Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64);
-    Run {
-        wall,
-        cpu: tv(usage.ru_utime) + tv(usage.ru_stime),
-        code: libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status)),
-        stdout,
-        stderr: errors.join().unwrap_or_default(),
-        syncs: None,
-    }
-}
-
-/// The `fsync` and `fdatasync` lines of `strace -c` output, summed up.
-fn syncs_counted(strace: &str) -> String {
-    let mut counts = Vec::new();
-    for name in ["fsync", "fdatasync"] {
-        let calls = strace
-            .lines()
-            .filter_map(|l| {
-                let cols: Vec<&str> = l.split_whitespace().collect();
-                (cols.last() == Some(&name)).then(|| cols.get(3).and_then(|c| c.parse::<u64>().ok())).flatten()
-            })
-            .sum::<u64>();
-        counts.push(format!("{calls} {name}"));
-    }
-    counts.join(" + ")
-}
-
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
@@ -304,22 +242,6 @@ fn percentile(times: &mut [Duration], p: usize) -> Duration {
     times.sort();
     let i = ((times.len() - 1) * p) / 100;
     times[i]
-}
-
-/// The release binary, built if needed.
-fn binary() -> PathBuf {
-    if let Some(bin) = std::env::var_os("VOUCH_BIN") {
-        return PathBuf::from(bin);
-    }
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .args(["build", "--release", "--quiet", "--bin", "vouch"])
-        .current_dir(manifest)
-        .status()
-        .expect("cargo runs");
-    assert!(status.success(), "cargo build --release failed");
-    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| manifest.join("target"));
-    target.join("release").join("vouch")
 }
 
 struct Bench {

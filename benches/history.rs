@@ -43,6 +43,9 @@
 #[path = "support/history_repo.rs"]
 mod history_repo;
 
+#[path = "support/measure.rs"]
+mod measure;
+
 use std::collections::BTreeSet;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -50,6 +53,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use history_repo::{Shape, build_blame_file, build_history, build_nested, cache_root, cached};
+use measure::{Bin, binaries, cores, load};
 
 fn main() {
     let config = Config::from_env();
@@ -236,54 +240,6 @@ impl Config {
     fn wants(&self, case: &str) -> bool {
         self.only.as_ref().is_none_or(|only| only.contains(case))
     }
-}
-
-struct Bin {
-    label: String,
-    path: PathBuf,
-}
-
-/// The binaries to measure: `$VOUCH_BIN_BEFORE` if set, and `$VOUCH_BIN`
-/// or the release binary (built if needed).
-fn binaries() -> Vec<Bin> {
-    let after = match std::env::var_os("VOUCH_BIN") {
-        Some(bin) => PathBuf::from(bin),
-        None => {
-            let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-            let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-                .args(["build", "--release", "--quiet", "--bin", "vouch"])
-                .current_dir(manifest)
-                .status()
-                .expect("cargo runs");
-            assert!(status.success(), "cargo build --release failed");
-            let target =
-                std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| manifest.join("target"));
-            target.join("release").join("vouch")
-        }
-    };
-    let mut bins = Vec::new();
-    for (var, label) in [("VOUCH_BIN_BEFORE", "before"), ("VOUCH_BIN_MAIN", "main")] {
-        if let Some(path) = std::env::var_os(var) {
-            bins.push(Bin { label: label.into(), path: PathBuf::from(path) });
-        }
-    }
-    let label = if bins.is_empty() {
-        after.file_name().map_or("vouch".into(), |n| n.to_string_lossy().into_owned())
-    } else {
-        "after".into()
-    };
-    bins.push(Bin { label, path: after });
-    bins
-}
-
-fn cores() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
-}
-
-fn load() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|_| "unknown".into())
 }
 
 // ---------------------------------------------------------------------------

@@ -26,12 +26,16 @@
 //! (measured in the same runs, with ratios to the first of them),
 //! `HOOK_BENCH_EDITS` (edits per case, default 25).
 
+#[path = "support/measure.rs"]
+mod measure;
+
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Instant;
 
+use measure::{Bin, Run, binaries, cores, load, measured, strace_installed, syncs_counted};
 use serde_json::json;
 
 /// Files in each repository (as many as `cargo bench --bench gate`'s).
@@ -392,82 +396,6 @@ fn file_len(path: &Path) -> u64 {
 // ---------------------------------------------------------------------------
 // Measuring
 
-struct Bin {
-    label: String,
-    path: PathBuf,
-}
-
-/// `$VOUCH_BIN_BEFORE`, `$VOUCH_BIN_MAIN` (when set) and `$VOUCH_BIN` or
-/// the release binary (built if needed), in that order.
-fn binaries() -> Vec<Bin> {
-    let mut out = Vec::new();
-    for (var, label) in [("VOUCH_BIN_BEFORE", "before"), ("VOUCH_BIN_MAIN", "main")] {
-        if let Some(path) = std::env::var_os(var) {
-            out.push(Bin { label: label.into(), path: PathBuf::from(path) });
-        }
-    }
-    let after = match std::env::var_os("VOUCH_BIN") {
-        Some(bin) => PathBuf::from(bin),
-        None => {
-            let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-            let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-                .args(["build", "--release", "--quiet", "--bin", "vouch"])
-                .current_dir(manifest)
-                .status()
-                .expect("cargo runs");
-            assert!(status.success(), "cargo build --release failed");
-            let target =
-                std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| manifest.join("target"));
-            target.join("release").join("vouch")
-        }
-    };
-    out.push(Bin { label: if out.is_empty() { "vouch".into() } else { "after".into() }, path: after });
-    out
-}
-
-struct Run {
-    wall: Duration,
-    cpu: Duration,
-    code: Option<i32>,
-    stderr: Vec<u8>,
-    syncs: Option<String>,
-}
-
-fn measured(mut cmd: Command, stdin: Option<&[u8]>) -> Run {
-    cmd.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let t = Instant::now();
-    let mut child = cmd.spawn().expect("the command starts");
-    let pid = child.id() as libc::pid_t;
-    if let Some(bytes) = stdin {
-        child.stdin.take().expect("stdin").write_all(bytes).expect("the payload is written");
-    }
-    let (mut out, mut err) = (child.stdout.take().expect("stdout"), child.stderr.take().expect("stderr"));
-    let errors = std::thread::spawn(move || {
-        let mut bytes = Vec::new();
-        let _ = std::io::Read::read_to_end(&mut err, &mut bytes);
-        bytes
-    });
-    let mut stdout = Vec::new();
-    let _ = std::io::Read::read_to_end(&mut out, &mut stdout);
-    let mut status = 0;
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let reaped = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    let wall = t.elapsed();
-    assert_eq!(reaped, pid, "wait4: {}", std::io::Error::last_os_error());
-    // Reaped by wait4: std must not wait for it again.
-    std::mem::forget(child);
-    let tv = |t: libc::timeval| Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64);
-    Run {
-        wall,
-        cpu: tv(usage.ru_utime) + tv(usage.ru_stime),
-        code: libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status)),
-        stderr: errors.join().unwrap_or_default(),
-        syncs: None,
-    }
-}
-
 fn percentile(values: &[f64], p: usize) -> f64 {
     let mut v = values.to_vec();
     v.sort_by(f64::total_cmp);
@@ -501,34 +429,4 @@ fn table(bins: &[Bin], rows: &[(&str, &Vec<Vec<Run>>)]) {
             );
         }
     }
-}
-
-fn strace_installed() -> bool {
-    Command::new("strace").arg("-V").output().is_ok_and(|o| o.status.success())
-}
-
-/// The `fsync` and `fdatasync` lines of `strace -c` output, summed up.
-fn syncs_counted(strace: &str) -> String {
-    let mut counts = Vec::new();
-    for name in ["fsync", "fdatasync"] {
-        let calls = strace
-            .lines()
-            .filter_map(|l| {
-                let cols: Vec<&str> = l.split_whitespace().collect();
-                (cols.last() == Some(&name)).then(|| cols.get(3).and_then(|c| c.parse::<u64>().ok())).flatten()
-            })
-            .sum::<u64>();
-        counts.push(format!("{calls} {name}"));
-    }
-    counts.join(" + ")
-}
-
-fn cores() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
-}
-
-fn load() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|_| "unknown".into())
 }
