@@ -114,6 +114,9 @@ fn main() {
             format!("blame {} ({} lines, {} commits), nothing kept", m.hot_file, m.hot_file_lines, m.hot_file_commits);
         let case = Case::new(&title, &repo, &["blame", "--porcelain", "--", &m.hot_file], &["blame", &m.hot_file]);
         results.push(("blame", run_case(&case, &bins, &config)));
+        let title = format!("blame {}, records kept (a file version not looked at before)", m.hot_file);
+        let records = Case { records_kept: true, ..Case::new(&title, &repo, &case.git_args(), &case.vouch_args()) };
+        results.push(("blame, records kept", run_case(&records, &bins, &config)));
         let title = format!("blame {}, after a run (caches kept)", m.hot_file);
         let case = Case { warm: true, ..Case::new(&title, &repo, &case.git_args(), &case.vouch_args()) };
         results.push(("blame, warm", run_case(&case, &bins, &config)));
@@ -382,6 +385,10 @@ struct Case {
     slow: bool,
     /// Keep `.git/vouch` between runs (after one warm-up run).
     warm: bool,
+    /// Keep only the records caches between runs (after one warm-up run):
+    /// what a clone where vouch has run holds before it first looks at a
+    /// file version (no analysis, no lineage kept).
+    records_kept: bool,
     /// Instead of `HISTORY_BENCH_TIMEOUT`.
     timeout: Option<Duration>,
 }
@@ -395,6 +402,7 @@ impl Case {
             vouch: vouch.iter().map(|s| s.to_string()).collect(),
             slow: false,
             warm: false,
+            records_kept: false,
             timeout: None,
         }
     }
@@ -416,7 +424,18 @@ impl Case {
         cmd
     }
 
+    /// Before a timed run: remove what the case does not keep.
     fn clear_vouch_state(&self) {
+        if self.warm {
+            return;
+        }
+        if self.records_kept {
+            let cache = self.repo.join(".git/vouch/cache");
+            for derived in ["analysis", "lineage"] {
+                let _ = std::fs::remove_dir_all(cache.join(derived));
+            }
+            return;
+        }
         let _ = std::fs::remove_dir_all(self.repo.join(".git/vouch"));
     }
 }
@@ -465,7 +484,7 @@ fn run_case(case: &Case, bins: &[Bin], config: &Config) -> Outcome {
     let _ = measure(case.command(git, &case.git), timeout);
     if !case.slow || case.warm {
         for bin in bins {
-            case.clear_vouch_state();
+            let _ = std::fs::remove_dir_all(case.repo.join(".git/vouch"));
             let _ = measure(case.command(&bin.path, &case.vouch), timeout);
         }
     }
@@ -481,9 +500,7 @@ fn run_case(case: &Case, bins: &[Bin], config: &Config) -> Outcome {
             if samples[i].iter().any(|s| s.timed_out) {
                 continue;
             }
-            if !case.warm {
-                case.clear_vouch_state();
-            }
+            case.clear_vouch_state();
             let (sample, stderr) = measure(case.command(&bin.path, &case.vouch), timeout);
             if sample.code == Some(2) || sample.code.is_none() && !sample.timed_out {
                 notes[i] =
@@ -571,6 +588,11 @@ fn summary(results: &[(&str, Outcome)], bins: &[Bin]) {
                 v.own_rss,
                 g.rss
             ));
+        }
+        for name in ["blame, records kept", "blame, warm"] {
+            if let Some(o) = find(name) {
+                lines.push(format!("{name}: {:.2}x git CPU (goal <= 1.5x)", o.vouch[i].cpu / o.git.cpu));
+            }
         }
         if let Some(o) = find("verify") {
             let v = &o.vouch[i];
