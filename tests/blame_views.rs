@@ -15,12 +15,12 @@ mod support {
 }
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
 use git2::{Oid, Repository};
 use serde_json::Value;
 use support::commits::{commit_file, function, head};
-use support::repo::TestRepo;
+use support::repo::{TestRepo, vouch_in, vouch_ok_in};
 use vouch::intent::Intent;
 use vouch::provenance::{AiSource, Attribution, Evidence};
 use vouch::store::notes::{self, FileRecord, NoteRecord};
@@ -28,35 +28,8 @@ use vouch::store::notes::{self, FileRecord, NoteRecord};
 const POLICY: &str = "reviewers = [\"carol@example.com\"]\n";
 const DEV: (&str, &str) = ("Dev", "dev@example.com");
 
-fn vouch(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vouch"))
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("HOME", dir)
-        .env("NO_COLOR", "1")
-        .env_remove("GIT_DIR")
-        .env_remove("GIT_INDEX_FILE")
-        .env_remove("GIT_WORK_TREE")
-        .output()
-        .expect("vouch runs")
-}
-
-fn ok(dir: &Path, args: &[&str]) -> String {
-    let out = vouch(dir, args);
-    assert!(
-        out.status.success(),
-        "vouch {args:?}: {:?}\n{}{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
 fn json(dir: &Path, args: &[&str]) -> Value {
-    let out = ok(dir, args);
+    let out = vouch_ok_in(dir, args);
     serde_json::from_str(&out).unwrap_or_else(|e| panic!("vouch {args:?}: {e}\n{out}"))
 }
 
@@ -145,7 +118,7 @@ fn blame_and_status_name_imported_records_as_imported_not_as_a_vouch_note() {
     assert!(sources(&blame).iter().all(|(_, s)| s.as_deref() == Some("vouch note")), "{blame:#}");
 
     // blame, text: the evidence column says it.
-    let text = ok(&repo.root, &["blame", "src/parser.rs"]);
+    let text = vouch_ok_in(&repo.root, &["blame", "src/parser.rs"]);
     assert!(!text.contains("vouch note"), "{text}");
     let first = text.lines().find(|l| l.contains("pub fn parse")).unwrap_or_else(|| panic!("{text}"));
     assert!(first.contains("imported: agent-trace"), "{text}");
@@ -164,7 +137,7 @@ fn blame_and_status_name_imported_records_as_imported_not_as_a_vouch_note() {
     assert_eq!(evidence("src/parser.rs"), serde_json::json!(["imported: agent-trace"]), "{status:#}");
     assert_eq!(evidence("src/theirs.rs"), serde_json::json!(["imported: agent-trace"]), "{status:#}");
     assert_eq!(evidence("src/own.rs"), serde_json::json!(["vouch note"]), "{status:#}");
-    let text = ok(&repo.root, &["status"]);
+    let text = vouch_ok_in(&repo.root, &["status"]);
     assert!(text.contains("(4 AI line(s) by cursor · imported: agent-trace)"), "{text}");
 }
 
@@ -221,7 +194,7 @@ fn blame_unit(repo: &TestRepo) -> (Value, String) {
         .find(|u| u["name"] == "generated")
         .unwrap_or_else(|| panic!("no unit: {blame:#}"))
         .clone();
-    (unit, ok(&repo.root, &["blame", "src/lib.rs"]))
+    (unit, vouch_ok_in(&repo.root, &["blame", "src/lib.rs"]))
 }
 
 #[test]
@@ -250,12 +223,12 @@ fn the_pull_request_summary_says_a_rationale_was_drafted_from_the_agents_intent(
     repo.git(&["add", "-A"]);
     repo.git(&["commit", "-q", "--no-verify", "-m", "generated\n\nCo-authored-by: Claude <noreply@anthropic.com>\n"]);
     let range = format!("{base}..HEAD");
-    let out = vouch(&repo.root, &["verify", &range, "--format", "json"]);
+    let out = vouch_in(&repo.root, &["verify", &range, "--format", "json"]);
     let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {out:?}"));
     let signoff = &report["failures"][0]["signoff"];
     assert_eq!(signoff["rationale"], WORDS, "{report:#}");
     assert_eq!(signoff["rationale_from"], "intent", "{report:#}");
-    let out = vouch(&repo.root, &["verify", &range, "--format", "markdown"]);
+    let out = vouch_in(&repo.root, &["verify", &range, "--format", "markdown"]);
     let summary = String::from_utf8_lossy(&out.stdout);
     let line = summary.lines().find(|l| l.starts_with("| rationale |")).unwrap_or_else(|| panic!("{summary}"));
     assert!(line.contains("Doubling the input") && line.contains(MARK), "{summary}");

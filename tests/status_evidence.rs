@@ -11,40 +11,15 @@ mod support {
 }
 
 use std::collections::BTreeMap;
-use std::path::Path;
-use std::process::{Command, Output};
 
 use git2::Repository;
 use serde_json::Value;
 use support::commits::{commit_file, function, head};
-use support::repo::TestRepo;
+use support::repo::{TestRepo, vouch_ok_in};
 use vouch::provenance::{AiSource, Evidence};
 use vouch::store::notes::{self, FileRecord, NoteRecord};
 
 const POLICY: &str = "reviewers = [\"carol@example.com\"]\n";
-
-fn vouch(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vouch"))
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("vouch runs")
-}
-
-fn ok(dir: &Path, args: &[&str]) -> String {
-    let out = vouch(dir, args);
-    assert!(
-        out.status.success(),
-        "vouch {args:?}: {:?}\n{}{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
 
 /// The evidence `vouch status --format json` names for each unit of the
 /// working tree, by path.
@@ -115,10 +90,10 @@ fn status_names_the_evidence_of_every_unit_as_log_and_blame_do() {
     // Not committed yet: a file an agent wrote (the journal), and a
     // pending squash merge of the side branch.
     repo.write("src/fresh.rs", &function("fresh"));
-    ok(&repo.root, &["mark", "src/fresh.rs:1-4", "--ai", "--tool", "codex"]);
+    vouch_ok_in(&repo.root, &["mark", "src/fresh.rs:1-4", "--ai", "--tool", "codex"]);
     repo.git(&["merge", "-q", "--squash", "side"]);
 
-    let status: Value = serde_json::from_str(&ok(&repo.root, &["status", "--format", "json"])).unwrap();
+    let status: Value = serde_json::from_str(&vouch_ok_in(&repo.root, &["status", "--format", "json"])).unwrap();
     let short = &side.to_string()[..10];
     let expected: BTreeMap<String, Vec<String>> = [
         ("src/aider.rs", "aider author".to_string()),
@@ -139,7 +114,7 @@ fn status_names_the_evidence_of_every_unit_as_log_and_blame_do() {
     assert_eq!(side_staged["evidence"], serde_json::json!([format!("trailer: claude (carried from {short})")]));
 
     // The text says it too, beside the tools.
-    let text = ok(&repo.root, &["status"]);
+    let text = vouch_ok_in(&repo.root, &["status"]);
     for line in
         ["src/gitai.rs:1 function `gitai`", "src/trailer.rs:1 function `trailer`", "src/fresh.rs:1 function `fresh`"]
     {

@@ -53,17 +53,9 @@ impl TestRepo {
         git_in(&self.root, args)
     }
 
-    /// Run the real `vouch` binary in the repository, away from the
-    /// user's git configuration and home.
+    /// Run the real `vouch` binary in the repository ([`vouch_in`]).
     pub fn vouch_output(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_vouch"))
-            .args(args)
-            .current_dir(&self.root)
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("HOME", &self.root)
-            .output()
-            .expect("vouch runs")
+        vouch_in(&self.root, args)
     }
 
     /// Run vouch and return what it printed; panics unless it exits 0, or 1
@@ -102,4 +94,36 @@ pub fn git_in(dir: &Path, args: &[&str]) -> Output {
         .env("GIT_CONFIG_GLOBAL", "/dev/null")
         .output()
         .expect("git runs")
+}
+
+/// Run the real `vouch` binary in `dir`, away from the user's git
+/// configuration, home and terminal (no colour, no input, no git
+/// environment inherited from a hook).
+pub fn vouch_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_vouch"))
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("HOME", dir)
+        .env("NO_COLOR", "1")
+        .env_remove("GIT_DIR")
+        .env_remove("GIT_INDEX_FILE")
+        .env_remove("GIT_WORK_TREE")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("vouch runs")
+}
+
+/// [`vouch_in`], which must succeed; what it printed.
+pub fn vouch_ok_in(dir: &Path, args: &[&str]) -> String {
+    let out = vouch_in(dir, args);
+    assert!(
+        out.status.success(),
+        "vouch {args:?}: {:?}\n{}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("vouch prints UTF-8")
 }
