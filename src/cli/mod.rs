@@ -184,8 +184,8 @@ pub enum Outcome {
     Code(u8),
 }
 
-/// Bytes of text whose syntax trees a CLI command leaves unfreed at its exit
-/// (about 20 MB of trees at most; see [`crate::syntax::leave_trees_unfreed`]).
+/// Bytes of text whose syntax trees `vouch blame` leaves unfreed at its
+/// exit (see [`crate::syntax::leave_trees_unfreed`]): one large file's.
 const CLI_UNFREED_TEXT: usize = 1 << 20;
 
 pub fn main() -> ExitCode {
@@ -209,9 +209,12 @@ pub fn main() -> ExitCode {
         eprintln!("vouch: cannot change to {}: {e}", crate::display::line(&dir.display().to_string()));
         return ExitCode::from(2);
     }
-    if !matches!(cli.command, Command::Lsp) {
-        // A command exits soon after its analyses: the syntax trees of its
-        // first few MiB of text are left to the exit rather than freed.
+    if matches!(cli.command, Command::Blame(_)) {
+        // Blame analyses one file and exits: its tree is left to the exit
+        // rather than freed. Not for commands that analyse many files
+        // (verify, stats, report): there the trees of the first MiB of
+        // text held 50 MB more at their peak (113 → 161 MB for verify over
+        // 1,000 commits) for no measurable CPU.
         crate::syntax::leave_trees_unfreed(CLI_UNFREED_TEXT);
     }
     let result = match cli.command {

@@ -130,8 +130,9 @@ static UNFREED_BUDGET: AtomicUsize = AtomicUsize::new(0);
 /// thousand lines, about a tenth of the cost of analysing it, and more in
 /// the allocator's consolidation of the freed chunks that follows); past
 /// the budget trees are freed as usual, so memory stays bounded (measured:
-/// the trees of a 221 KB file hold about 3.7 MB, some 17 bytes per byte of
-/// text, so a 1 MiB budget leaves about 20 MB to the exit).
+/// the trees of one 221 KB file hold about 3.7 MB, some 17 bytes per byte
+/// of text; the trees of many small files hold more, about 50 MB for the
+/// first MiB of verify's, which is why only blame leaves them).
 pub fn leave_trees_unfreed(text_bytes: usize) {
     UNFREED_BUDGET.store(text_bytes, Ordering::Relaxed);
 }
