@@ -124,10 +124,10 @@ fn the_reviewer_signs_off_a_deleted_file_with_approve_file_and_the_author_cannot
     // The author asks for sign-off of a path the working tree lacks.
     let run = a.run(&["request", DELETED, "-m", "the case moved into tests/admin.rs"]);
     assert_eq!(run.code, 0, "{run:?}");
-    // The author may not sign it off (refused as a trust file's change is,
-    // exit 2), and nothing is written.
+    // The author may not sign it off (refused by the policy, exit 1, as a
+    // trust file's change is), and nothing is written.
     let run = a.run(&["approve", "--file", DELETED, "--base", "origin/main", "--yes"]);
-    assert_eq!(run.code, 2, "{run:?}");
+    assert_eq!(run.code, 1, "{run:?}");
     assert!(run.all().contains("dev@example.com") && run.all().contains("cannot approve"), "{run:?}");
     let (code, report) = a.verify("origin/main..HEAD");
     assert_eq!(code, 1, "{report:#}");

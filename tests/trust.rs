@@ -788,9 +788,11 @@ fn policy_change_signed_off_from_the_command_line() {
     // Bob is a reviewer only in the new policy: the base's decides.
     d.git(&["config", "user.email", "bob@example.com"]);
     let out = d.vouch(&["approve", "--file", ".vouch.toml", "--base", "origin/main", "--yes"]);
-    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stdout));
+    // Refused by the policy: exit 1, as approve's other refusals; bad input is 2.
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stdout));
     assert!(String::from_utf8_lossy(&out.stderr).contains("bob@example.com is not a reviewer"));
     let out = d.vouch(&["approve", "--file", "src/lib.rs", "--yes"]);
+    assert_eq!(out.status.code(), Some(2), "not a trust file: bad input");
     assert!(String::from_utf8_lossy(&out.stderr).contains("does not decide who may approve"));
     // Alice may; verify then passes.
     d.git(&["config", "user.email", "alice@example.com"]);

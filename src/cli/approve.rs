@@ -452,11 +452,13 @@ fn decide_trust_file(
             ledger.judge_trust_file(policy, &path, bytes.as_deref(), &people, &*verified)
         }
     };
-    judgement
-        .requirement
-        .may_approve(&me.email, &judgement.participants)
-        .map_err(|refusal| anyhow::anyhow!("{path}: {refusal}"))?;
     let (ask, past) = verb(verdict);
+    // Refused by the policy: said, and exit 1, as approve's other refusals.
+    if let Err(refusal) = judgement.requirement.may_approve(&me.email, &judgement.participants) {
+        eprintln!("vouch: {}", display::line(&format!("{path}: {refusal}")));
+        eprintln!("vouch: refused; nothing was {past}");
+        return Ok(Outcome::Failed);
+    }
     if !yes {
         if !std::io::stdin().is_terminal() {
             bail!("stdin is not a terminal: pass --yes to {ask} {path} without being shown it");
