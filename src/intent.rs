@@ -205,7 +205,8 @@ pub fn from_transcript(tail: &[u8], whole: bool, call: Option<&str>, level: Inte
 /// (often most of the bytes read) are never parsed. The answer is the
 /// one a parse of every line gives (a test compares them).
 pub fn from_transcript_text(text: &str, whole: bool, call: Option<&str>, level: IntentLevel) -> Option<Intent> {
-    let (prompt_max, said_max) = level.limits()?;
+    // A level that keeps nothing reads nothing.
+    level.limits()?;
     // The first line may be cut anywhere: it is not a record.
     let text = if whole { text } else { &text[text.find('\n')? + 1..] };
     let lines: Vec<&str> = text.lines().collect();
@@ -234,17 +235,23 @@ pub fn from_transcript_text(text: &str, whole: bool, call: Option<&str>, level: 
             _ => {}
         }
     }
-    let mut intent = Intent {
-        call: call.map(clip_id).or_else(|| match entries.get(at) {
-            Some(Entry::Call(id)) => Some(clip_id(id)),
-            _ => None,
-        }),
-        ..Intent::default()
-    };
+    let call = call.map(clip_id).or_else(|| match entries.get(at) {
+        Some(Entry::Call(id)) => Some(clip_id(id)),
+        _ => None,
+    });
+    kept_intent(call, prompt.as_deref(), said.as_deref(), level)
+}
+
+/// The intent of a tool call `call` from its turn's `prompt` and the
+/// agent's last words before it (`said`), each excerpted to what `level`
+/// keeps; `None` when neither keeps anything.
+fn kept_intent(call: Option<String>, prompt: Option<&str>, said: Option<&str>, level: IntentLevel) -> Option<Intent> {
+    let (prompt_max, said_max) = level.limits()?;
+    let mut intent = Intent { call, ..Intent::default() };
     let keep_lines = level == IntentLevel::Full;
     for (slot, text, max) in [(&mut intent.prompt, prompt, prompt_max), (&mut intent.said, said, said_max)] {
         let Some(text) = text else { continue };
-        let (kept, redacted, cut) = excerpt(&text, max, keep_lines);
+        let (kept, redacted, cut) = excerpt(text, max, keep_lines);
         intent.redacted += redacted;
         intent.cut |= cut;
         if !kept.is_empty() {
@@ -699,7 +706,7 @@ mod tests {
     /// Every line parsed, as the intent was found before only the lines
     /// that can matter were.
     fn from_transcript_reference(tail: &[u8], whole: bool, call: Option<&str>, level: IntentLevel) -> Option<Intent> {
-        let (prompt_max, said_max) = level.limits()?;
+        level.limits()?;
         let mut text = String::from_utf8_lossy(tail);
         if !whole {
             text = match text.find('\n') {
@@ -722,24 +729,13 @@ mod tests {
             Entry::Said(s) => Some(s.as_str()),
             _ => None,
         });
-        let mut intent = Intent {
-            call: call.map(clip_id).or_else(|| match entries.get(target) {
-                Some(Entry::Call(id)) => Some(clip_id(id)),
-                _ => None,
-            }),
-            ..Intent::default()
-        };
-        let keep_lines = level == IntentLevel::Full;
-        for (slot, text, max) in [(&mut intent.prompt, prompt, prompt_max), (&mut intent.said, said, said_max)] {
-            let Some(text) = text else { continue };
-            let (kept, redacted, cut) = excerpt(text, max, keep_lines);
-            intent.redacted += redacted;
-            intent.cut |= cut;
-            if !kept.is_empty() {
-                *slot = Some(kept);
-            }
-        }
-        (intent.prompt.is_some() || intent.said.is_some()).then_some(intent)
+        // Which entries are the call, its prompt and words is what this
+        // checks; what is kept of them is the same excerpting.
+        let call = call.map(clip_id).or_else(|| match entries.get(target) {
+            Some(Entry::Call(id)) => Some(clip_id(id)),
+            _ => None,
+        });
+        kept_intent(call, prompt, said, level)
     }
 
     /// Lines of every kind the parse tells apart, and some it skips.

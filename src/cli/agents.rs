@@ -648,14 +648,7 @@ pub fn inserted_ranges(old: &str, new: &str) -> Vec<Range<usize>> {
         return std::iter::once(0..new.len()).collect();
     }
     let lines = TextDiff::configure().algorithm(Algorithm::Myers).diff_lines(old, new);
-    let slices = lines.new_slices();
-    let mut starts = Vec::with_capacity(slices.len() + 1);
-    let mut at = 0;
-    for s in slices {
-        starts.push(at);
-        at += s.len();
-    }
-    starts.push(at);
+    let starts = line_starts(lines.new_slices());
     let ranges = lines
         .ops()
         .iter()
@@ -677,14 +670,7 @@ pub fn removed_places(old: &str, new: &str) -> Vec<(usize, u32)> {
         return Vec::new();
     }
     let lines = TextDiff::configure().algorithm(Algorithm::Myers).diff_lines(old, new);
-    let slices = lines.new_slices();
-    let mut starts = Vec::with_capacity(slices.len() + 1);
-    let mut at = 0;
-    for s in slices {
-        starts.push(at);
-        at += s.len();
-    }
-    starts.push(at);
+    let starts = line_starts(lines.new_slices());
     let mut out: Vec<(usize, u32)> = Vec::new();
     let blank = |range: std::ops::Range<usize>| lines.new_slices()[range].iter().all(|l| l.trim().is_empty());
     for op in lines.ops().iter().filter(|op| match op.tag() {
@@ -700,6 +686,19 @@ pub fn removed_places(old: &str, new: &str) -> Vec<(usize, u32)> {
         }
     }
     out
+}
+
+/// The byte offset where each of `slices` (a text's lines, in order)
+/// starts, then the text's end.
+fn line_starts(slices: &[&str]) -> Vec<usize> {
+    let mut starts = Vec::with_capacity(slices.len() + 1);
+    let mut at = 0;
+    for s in slices {
+        starts.push(at);
+        at += s.len();
+    }
+    starts.push(at);
+    starts
 }
 
 /// Sort and merge overlapping or touching ranges.
