@@ -14,16 +14,15 @@ mod support {
     pub mod repo;
 }
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
-use support::repo::TestRepo;
+use support::repo::{TestRepo, vouch_in};
 use vouch::policy::Verdict;
 use vouch::store::records::{self, Approval, Person};
 use vouch::syntax::{Language, SyntaxTree, review_units};
 use vouch::text::Text;
 
-const VOUCH: &str = env!("CARGO_BIN_EXE_vouch");
 const TRAILER: &str = "Co-authored-by: Claude <noreply@anthropic.com>";
 const POLICY: &str = "reviewers = [\"alice@example.com\"]\n";
 
@@ -33,16 +32,7 @@ const IMPL: &str = "impl Gate {\n    pub fn allow(&self, user: &str) -> bool {\n
 const DETACHED: &str = "#[cfg(any())]\n\n";
 
 fn vouch(repo: &TestRepo, args: &[&str]) -> Output {
-    Command::new(VOUCH)
-        .args(args)
-        .current_dir(&repo.root)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("HOME", &repo.root)
-        .env("NO_COLOR", "1")
-        .env_remove("GIT_INDEX_FILE")
-        .output()
-        .expect("vouch runs")
+    vouch_in(&repo.root, args)
 }
 
 fn commit_ai(repo: &TestRepo, subject: &str) {

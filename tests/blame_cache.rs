@@ -9,12 +9,10 @@ mod support {
 }
 
 use std::path::PathBuf;
-use std::process::Command;
 
 use serde_json::Value;
-use support::repo::TestRepo;
+use support::repo::{TestRepo, vouch_ok_in};
 
-const VOUCH: &str = env!("CARGO_BIN_EXE_vouch");
 const TRAILER: &str = "Co-authored-by: Claude <noreply@anthropic.com>";
 const BASE: &str = "pub fn base() -> u32 {\n    1\n}\n";
 const ADD: &str = "\npub fn add(a: u32, b: u32) -> u32 {\n    a + b\n}\n";
@@ -33,18 +31,7 @@ fn repo() -> TestRepo {
 }
 
 fn vouch(repo: &TestRepo, args: &[&str]) -> String {
-    let out = Command::new(VOUCH)
-        .args(args)
-        .current_dir(&repo.root)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("HOME", &repo.root)
-        .env("NO_COLOR", "1")
-        .env_remove("GIT_INDEX_FILE")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "vouch {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap()
+    vouch_ok_in(&repo.root, args)
 }
 
 fn analysis_cache(repo: &TestRepo) -> PathBuf {

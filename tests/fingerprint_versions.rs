@@ -10,12 +10,12 @@ mod support {
     pub mod repo;
 }
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 use git2::{Oid, Repository};
 use serde_json::{Value, json};
 use support::lsp::{Server, range};
-use support::repo::TestRepo;
+use support::repo::{TestRepo, vouch_in};
 use vouch::policy::Verdict;
 use vouch::store::notes::{self, NoteRecord};
 use vouch::store::records::{self, Approval, Person, Request, RequestedUnit};
@@ -33,15 +33,7 @@ fn v1_fingerprint(language: &str, kind: &str, text: &str) -> String {
 }
 
 fn run(repo: &TestRepo, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vouch"))
-        .args(args)
-        .current_dir(&repo.root)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("HOME", &repo.root)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap()
+    vouch_in(&repo.root, args)
 }
 
 fn text(out: &Output) -> String {

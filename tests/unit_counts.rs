@@ -8,26 +8,15 @@ mod support {
     pub mod repo;
 }
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
-use support::repo::TestRepo;
-
-const VOUCH: &str = env!("CARGO_BIN_EXE_vouch");
+use support::repo::{TestRepo, vouch_in};
 
 const SHOP: &str = "class Shop:\n    \"\"\"A shop.\"\"\"\n\n    def total(self, items):\n        return sum(items)\n\n    def tax(self, amount):\n        return amount * 0.2\n";
 
 fn vouch(repo: &TestRepo, args: &[&str]) -> Output {
-    let out = Command::new(VOUCH)
-        .args(args)
-        .current_dir(&repo.root)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("HOME", &repo.root)
-        .env("NO_COLOR", "1")
-        .env_remove("GIT_INDEX_FILE")
-        .output()
-        .expect("vouch runs");
+    let out = vouch_in(&repo.root, args);
     assert!(
         out.status.success(),
         "vouch {args:?}: {}{}",

@@ -15,12 +15,11 @@ mod support {
 }
 
 use std::path::Path;
-use std::process::Command;
 
 use git2::{Oid, Repository};
 use serde_json::Value;
 use support::commits::{commit_file, function, head};
-use support::repo::TestRepo;
+use support::repo::{TestRepo, vouch_in};
 use vouch::provenance::{AiSource, Evidence};
 use vouch::store::notes::{self, FileRecord, NoteRecord};
 
@@ -28,18 +27,7 @@ const POLICY: &str = "reviewers = [\"carol@example.com\"]\n";
 const HELPER: (&str, &str) = ("helper", "helper@example.com");
 
 fn vouch(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_vouch"))
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("HOME", dir)
-        .env("NO_COLOR", "1")
-        .env_remove("GIT_DIR")
-        .env_remove("GIT_INDEX_FILE")
-        .env_remove("GIT_WORK_TREE")
-        .output()
-        .expect("vouch runs");
+    let out = vouch_in(dir, args);
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
