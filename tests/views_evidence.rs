@@ -19,10 +19,8 @@ use std::process::{Command, Output};
 
 use git2::Repository;
 use serde_json::Value;
-use support::commits::{commit_file, head};
+use support::commits::{commit_file, commit_git_ai_noted, commit_noted, head};
 use support::repo::TestRepo;
-use vouch::provenance::{AiSource, Evidence};
-use vouch::store::notes::{self, FileRecord, NoteRecord};
 
 const POLICY: &str = "reviewers = [\"carol@example.com\"]\n";
 
@@ -101,29 +99,9 @@ fn one_commit_of_each_kind_of_evidence_counts_the_same_in_every_view() {
     let dev = ("Dev", "dev@example.com");
 
     // A vouch note from an agent hook.
-    let noted = commit_file(&repo, "src/noted.rs", "noted", dev, "noted");
-    let blob = repo.git(&["rev-parse", "HEAD:src/noted.rs"]).trim().to_string();
-    let record = FileRecord {
-        path: "src/noted.rs".into(),
-        blob,
-        ai: vec![[1, 4]],
-        origin: AiSource { tool: "claude-code".into(), model: Some("opus".into()), session: None, kind: None },
-        evidence: Evidence::AgentHook,
-        accepted_by: Some("dev@example.com".into()),
-        rationale: None,
-        approvals: Vec::new(),
-        intent: None,
-        imported: None,
-        deleted_before: Vec::new(),
-    };
-    notes::write_note(&Repository::open(&repo.root).unwrap(), noted, &[NoteRecord::File(record)]).unwrap();
+    let noted = commit_noted(&repo, "src/noted.rs", "noted", dev);
     // A git-ai note (authorship/3.0.0) naming all four lines Cursor's.
-    let git_ai = commit_file(&repo, "src/gitai.rs", "gitai", dev, "git-ai");
-    let note = "src/gitai.rs\n  0123456789abcdef 1-4\n---\n{\"schema_version\":\"authorship/3.0.0\",\"git_ai_version\":\"1.3.4\",\
-                \"base_commit_sha\":\"0000000000000000000000000000000000000000\",\"prompts\":{\"0123456789abcdef\":\
-                {\"agent_id\":{\"tool\":\"cursor\",\"id\":\"p1\",\"model\":\"gpt-5\"},\"human_author\":\"Dev <dev@example.com>\",\
-                \"messages\":[],\"total_additions\":4,\"total_deletions\":0,\"accepted_lines\":4,\"overriden_lines\":0}}}\n";
-    repo.git(&["notes", "--ref=ai", "add", "-m", note, &git_ai.to_string()]);
+    let git_ai = commit_git_ai_noted(&repo, "src/gitai.rs", "gitai", dev);
     // An AI trailer, aider's author, a bot author, and a commit with none.
     let trailer = commit_file(
         &repo,
