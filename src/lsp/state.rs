@@ -1739,36 +1739,25 @@ fn queue_diagnostic(unit: &repo_queue::QueuedUnit) -> Diagnostic {
 fn regions(d: &OpenDoc, enc: Encoding) -> Vec<Region> {
     let map = d.doc.provenance();
     let text = d.doc.text();
-    map.spans()
-        .filter_map(|s| {
-            let attr = map.attribution(s.attr);
+    let recorded = map.spans().map(|s| (s.range, map.attribution(s.attr)));
+    recorded
+        .chain(unshown_regions(d))
+        .filter_map(|(range, attr)| {
             let Origin::Ai(src) = &attr.origin else { return None };
             let state = d
                 .analysis
                 .iter()
-                .find(|a| a.unit.range.start < s.range.end && s.range.start < a.unit.range.end)
+                .find(|a| a.unit.range.start < range.end && range.start < a.unit.range.end)
                 .map_or(if attr.is_suspected() { UnitState::Suspected } else { UnitState::Pending }, |a| {
                     a.verdict.state
                 });
             Some(Region {
-                range: convert::lsp_range(text, s.range, enc),
+                range: convert::lsp_range(text, range, enc),
                 origin: "ai".into(),
                 tool: Some(src.tool.clone()),
                 state,
             })
         })
-        .chain(unshown_regions(d).into_iter().map(|(range, attr)| {
-            let state = d
-                .analysis
-                .iter()
-                .find(|a| a.unit.range.start < range.end && range.start < a.unit.range.end)
-                .map_or(UnitState::Pending, |a| a.verdict.state);
-            let tool = match &attr.origin {
-                Origin::Ai(src) => Some(src.tool.clone()),
-                _ => None,
-            };
-            Region { range: convert::lsp_range(text, range, enc), origin: "ai".into(), tool, state }
-        }))
         .collect()
 }
 
