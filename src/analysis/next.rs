@@ -176,6 +176,10 @@ pub fn prepare(ctx: &Context, options: Options) -> anyhow::Result<Prepared> {
         pending.push(NextFile { file: file.clone(), spans, deletions });
     }
     let people = if options.next_people { Scope::next_people(repo) } else { Vec::new() };
+    // A file an agent removed whole: the journal says so until a commit's
+    // note covers its removal.
+    let deleted: Vec<(String, Option<Attribution>)> =
+        deleted.into_iter().map(|p| (p.clone(), loaded.removal(&p).map(|(_, a)| a.clone()))).collect();
     let next = scope.next_commit(repo, &pending, &deleted, people, options.all)?;
     let verified = verifier(repo, &scope.policy, &scope.source, options.strict)?;
     Ok(Prepared {

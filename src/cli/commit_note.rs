@@ -84,9 +84,12 @@ pub fn post_commit() -> anyhow::Result<Outcome> {
         sources.left = derive::left_commits(repo).context("cannot read which commits left HEAD's history")?;
     }
     let cache = GateCache::take(repo).unwrap_or_default();
-    let note = note_for(&ctx, &head, &cache)?;
+    let mut note = note_for(&ctx, &head, &cache)?;
     let derived = derived_for(&ctx, &head, &sources, &bots)?;
+    let removals = removals(&ctx, &head)?;
+    note.retire.extend(removals.retire);
     let mut files = note.files;
+    files.extend(removals.records);
     add_uncovered(&mut files, derived.records);
     add_uncovered(&mut files, derived.own);
     let mut records: Vec<NoteRecord> = notes::merge_records(files).into_iter().map(NoteRecord::File).collect();
@@ -313,6 +316,56 @@ impl Fallback {
     }
 }
 
+/// What the commit does with the files agents removed whole (the
+/// journal's records of removals, see [`Loaded::removal`]).
+#[derive(Default)]
+struct Removals {
+    /// A note record for each file the commit removed that an agent had
+    /// removed.
+    records: Vec<FileRecord>,
+    /// The removal records the commit settles: those of the files it
+    /// removed (its note now says so), and those of files an agent removed
+    /// that are back in the worktree (the removal was undone, and a later
+    /// removal by a person is theirs).
+    retire: Vec<RecordId>,
+}
+
+fn removals(ctx: &Context, commit: &git2::Commit<'_>) -> anyhow::Result<Removals> {
+    let mut out = Removals::default();
+    let (_, loaded) = ctx.journal()?;
+    let live: Vec<_> = loaded.live().filter_map(|r| Some((r, r.path()?, r.file()?.removed.as_ref()?))).collect();
+    if live.is_empty() {
+        return Ok(out);
+    }
+    let tree = commit.tree().context("cannot read the commit's tree")?;
+    let parent = commit.parent(0).ok().map(|p| p.tree()).transpose().context("cannot read the parent's tree")?;
+    for (record, path, by) in live {
+        let at = std::path::Path::new(path);
+        let removed = parent.as_ref().and_then(|t| t.get_path(at).ok()).filter(|_| tree.get_path(at).is_err());
+        if let Some(entry) = removed {
+            let Origin::Ai(origin) = &by.origin else { continue };
+            out.records.push(FileRecord {
+                path: path.to_string(),
+                blob: entry.id().to_string(),
+                ai: Vec::new(),
+                origin: origin.clone(),
+                evidence: by.evidence.unwrap_or(Evidence::AgentHook),
+                accepted_by: by.accepted_by.clone(),
+                rationale: None,
+                approvals: Vec::new(),
+                intent: by.intent.as_deref().cloned(),
+                imported: None,
+                deleted_before: Vec::new(),
+                removed: true,
+            });
+            out.retire.push(record.id.clone());
+        } else if std::fs::symlink_metadata(ctx.root.join(path)).is_ok() {
+            out.retire.push(record.id.clone());
+        }
+    }
+    Ok(out)
+}
+
 /// The note for `commit`: from what the gate found where it saw the
 /// committed version of a file, else from the journal.
 pub fn note_for(ctx: &Context, commit: &git2::Commit<'_>, cache: &GateCache) -> anyhow::Result<Note> {
@@ -496,6 +549,7 @@ fn file_records(
                 intent,
                 imported: None,
                 deleted_before,
+                removed: false,
             })
         })
         .collect()

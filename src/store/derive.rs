@@ -326,6 +326,7 @@ fn record(path: &str, blob: &str, ai: Vec<[u32; 2]>, origin: AiSource) -> FileRe
         intent: None,
         imported: None,
         deleted_before: Vec::new(),
+        removed: false,
     }
 }
 

@@ -38,6 +38,17 @@
 //! fails closed rather than passing the removal. Notes without removals
 //! are written exactly as before.
 //!
+//! A file an agent removed whole (through the hooks or `vouch run`) has a
+//! record of its own, `removed`, naming the version removed (the first
+//! parent's blob) and no lines:
+//!
+//! ```text
+//! {"v":1,"path":"tests/test_auth.py","blob":"<oid>","ai":[],"origin":{"tool":"claude-code"},"evidence":"agent-hook","approvals":[],"removed":true}
+//! ```
+//!
+//! Older readers parse it as a record of a version the commit does not
+//! have, and their `vouch verify` reports `note-mismatch`: it fails closed.
+//!
 //! A note that cannot be read is an error naming the commit and the line:
 //! the gate and the verifier fail closed on it.
 //!
@@ -110,6 +121,12 @@ pub struct FileRecord {
     /// Optional: notes without deletions are written as before.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub deleted_before: Vec<u32>,
+    /// Set when the commit removed the file whole and this origin removed
+    /// it (an agent's shell command, a patch): `blob` is then the version
+    /// removed (the first parent's), `ai` and `deleted_before` are empty.
+    /// Optional: notes without removals are written as before.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub removed: bool,
 }
 
 impl FileRecord {
@@ -197,6 +214,9 @@ impl NoteRecord {
                 return Err(format!("line range [{start},{end}] is out of order or overlaps the one before"));
             }
             last = end;
+        }
+        if record.removed && (!record.ai.is_empty() || !record.deleted_before.is_empty()) {
+            return Err("a record of a removed file names lines".into());
         }
         let mut last = 0;
         for &line in &record.deleted_before {
@@ -1188,6 +1208,7 @@ mod tests {
             intent: None,
             imported: None,
             deleted_before: Vec::new(),
+            removed: false,
         }
     }
 
