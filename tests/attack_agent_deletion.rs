@@ -314,3 +314,28 @@ fn a_note_that_claims_a_removal_the_commit_did_not_make_is_refused() {
         "{report:#}"
     );
 }
+
+#[test]
+fn a_rebase_keeps_the_agents_removal() {
+    let repo = Repo::init(WARN);
+    let start = repo.start();
+    repo.ok(&["checkout", "-q", "-b", "feature"]);
+    repo.agent_rm();
+    repo.ok(&["add", "-A"]);
+    assert_eq!(repo.git_run(&["commit", "-q", "-m", "drop the test"]).code, 0);
+    // main moves on, under the deleted file too; the feature is rebased
+    // onto it (the post-rewrite hook carries notes over).
+    repo.ok(&["checkout", "-q", "main"]);
+    repo.write("src/app.py", &format!("{APP}# main moved\n"));
+    repo.ok(&["add", "-A"]);
+    repo.ok(&["commit", "-q", "--no-verify", "-m", "main moves"]);
+    repo.ok(&["checkout", "-q", "feature"]);
+    let rebase = repo.git_run(&["rebase", "-q", "main"]);
+    assert_eq!(rebase.code, 0, "{rebase:?}");
+    let note = repo.note("HEAD");
+    assert!(note.iter().any(|r| r["path"] == DELETED && r["removed"] == true), "{note:#?}");
+    let (code, report) = repo.verify(&format!("{start}..HEAD"));
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(deleted_file_failures(&report).len(), 1, "{report:#}");
+    assert!(failures(&report).iter().all(|f| f["rule"] != "note-mismatch"), "{report:#}");
+}

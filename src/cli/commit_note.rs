@@ -38,7 +38,7 @@ use git2::Oid;
 
 use super::Outcome;
 use super::context::Context;
-use super::gate_cache::{CachedUnit, GateCache};
+use super::gate_cache::{CachedRemoval, CachedUnit, GateCache};
 use super::gitfiles;
 use crate::analysis::attribution::{self, FileVersion, Views};
 use crate::policy::Policy;
@@ -86,7 +86,7 @@ pub fn post_commit() -> anyhow::Result<Outcome> {
     let cache = GateCache::take(repo).unwrap_or_default();
     let mut note = note_for(&ctx, &head, &cache)?;
     let derived = derived_for(&ctx, &head, &sources, &bots)?;
-    let removals = removals(&ctx, &head)?;
+    let removals = removals(&ctx, &head, &cache)?;
     note.retire.extend(removals.retire);
     let mut files = note.files;
     files.extend(removals.records);
@@ -330,22 +330,31 @@ struct Removals {
     retire: Vec<RecordId>,
 }
 
-fn removals(ctx: &Context, commit: &git2::Commit<'_>) -> anyhow::Result<Removals> {
+fn removals(ctx: &Context, commit: &git2::Commit<'_>, cache: &GateCache) -> anyhow::Result<Removals> {
     let mut out = Removals::default();
-    let (_, loaded) = ctx.journal()?;
-    let live: Vec<_> = loaded.live().filter_map(|r| Some((r, r.path()?, r.file()?.removed.as_ref()?))).collect();
+    // As the gate read them; else (no gate ran) from the journal.
+    let live: Vec<CachedRemoval> = match &cache.removals {
+        Some(seen) => seen.clone(),
+        None => {
+            let (_, loaded) = ctx.journal()?;
+            loaded
+                .removals()
+                .filter_map(|(r, by)| Some(CachedRemoval { id: r.id.clone(), path: r.path()?.into(), by: by.clone() }))
+                .collect()
+        }
+    };
     if live.is_empty() {
         return Ok(out);
     }
     let tree = commit.tree().context("cannot read the commit's tree")?;
     let parent = commit.parent(0).ok().map(|p| p.tree()).transpose().context("cannot read the parent's tree")?;
-    for (record, path, by) in live {
-        let at = std::path::Path::new(path);
+    for CachedRemoval { id, path, by } in live {
+        let at = std::path::Path::new(&path);
         let removed = parent.as_ref().and_then(|t| t.get_path(at).ok()).filter(|_| tree.get_path(at).is_err());
         if let Some(entry) = removed {
             let Origin::Ai(origin) = &by.origin else { continue };
             out.records.push(FileRecord {
-                path: path.to_string(),
+                path: path.clone(),
                 blob: entry.id().to_string(),
                 ai: Vec::new(),
                 origin: origin.clone(),
@@ -358,9 +367,9 @@ fn removals(ctx: &Context, commit: &git2::Commit<'_>) -> anyhow::Result<Removals
                 deleted_before: Vec::new(),
                 removed: true,
             });
-            out.retire.push(record.id.clone());
-        } else if std::fs::symlink_metadata(ctx.root.join(path)).is_ok() {
-            out.retire.push(record.id.clone());
+            out.retire.push(id);
+        } else if std::fs::symlink_metadata(ctx.root.join(&path)).is_ok() {
+            out.retire.push(id);
         }
     }
     Ok(out)

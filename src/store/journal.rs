@@ -357,7 +357,13 @@ impl Loaded {
     /// a commit's note covers it (the commit removed the file, or has it
     /// back): see `cli::commit_note`.
     pub fn removal(&self, path: &str) -> Option<(&Record, &Attribution)> {
-        self.live().filter(|r| r.path() == Some(path)).filter_map(|r| Some((r, r.file()?.removed.as_ref()?))).last()
+        self.removals().filter(|(r, _)| r.path() == Some(path)).last()
+    }
+
+    /// Every live record of an agent's removal of a file, in time order,
+    /// with who removed it.
+    pub fn removals(&self) -> impl Iterator<Item = (&Record, &Attribution)> {
+        self.live().filter_map(|r| Some((r, r.file()?.removed.as_ref()?)))
     }
 
     /// The attribution of every byte of `current`, the text of `path` now

@@ -660,6 +660,16 @@ pub fn parse_rewrite_pairs(input: &str) -> Result<Vec<(Oid, Oid)>, String> {
     Ok(out)
 }
 
+/// The version of `path` that `commit` (whose tree is `tree`) removes: its
+/// first parent's, when the commit lacks the path.
+fn removed_from_parent(repo: &Repository, commit: Oid, tree: &git2::Tree<'_>, path: &str) -> Option<Oid> {
+    if tree_blob(tree, path).is_some() {
+        return None;
+    }
+    let parent = repo.find_commit(commit).ok()?.parent(0).ok()?.tree().ok()?;
+    tree_blob(&parent, path)
+}
+
 /// Fit `input` to the files of `commit`.
 fn remap_records(
     repo: &Repository,
@@ -682,6 +692,15 @@ fn remap_records(
             }
             NoteRecord::File(f) => f,
         };
+        if record.removed {
+            // The rewritten commit removes the file too: from its own
+            // parent's version.
+            match removed_from_parent(repo, commit, &tree, &record.path) {
+                Some(blob) => files.push(FileRecord { blob: blob.to_string(), ..record }),
+                None => dropped.push(format!("{}: {commit} does not remove it", record.path)),
+            }
+            continue;
+        }
         let Some(blob) = tree_blob(&tree, &record.path) else {
             dropped.push(format!("{}: not in {commit}", record.path));
             continue;
