@@ -98,7 +98,7 @@ fn failures(report: &Value) -> Vec<&Value> {
     report["failures"].as_array().map(|a| a.iter().collect()).unwrap_or_default()
 }
 
-fn deleted_file_failures<'a>(report: &'a Value) -> Vec<&'a Value> {
+fn deleted_file_failures(report: &Value) -> Vec<&Value> {
     failures(report).into_iter().filter(|f| f["kind"] == "deleted-file").collect()
 }
 
