@@ -99,6 +99,16 @@ pub fn staged(repo: &Repository, index: &mut Index) -> anyhow::Result<(Vec<Chang
 /// The files `commit` added or changed against its first parent (all of
 /// them for a root commit).
 pub fn committed(repo: &Repository, commit: &git2::Commit<'_>) -> anyhow::Result<Vec<Changed>> {
+    Ok(committed_both(repo, commit)?.0)
+}
+
+/// [`committed`], and the same files as [`crate::store::derive`] reads
+/// them (each against the parent's version at the same path: renames not
+/// looked for), from one diff of the commit.
+pub fn committed_both(
+    repo: &Repository,
+    commit: &git2::Commit<'_>,
+) -> anyhow::Result<(Vec<Changed>, Vec<crate::store::derive::Changed>)> {
     let tree = commit.tree().with_context(|| format!("cannot read the tree of {}", commit.id()))?;
     let parent = match commit.parent(0) {
         Ok(p) => Some(p.tree().with_context(|| format!("cannot read the tree of {}", p.id()))?),
@@ -109,7 +119,19 @@ pub fn committed(repo: &Repository, commit: &git2::Commit<'_>) -> anyhow::Result
     let mut diff = repo
         .diff_tree_to_tree(parent.as_ref(), Some(&tree), Some(&mut opts))
         .with_context(|| format!("cannot diff {}", commit.id()))?;
-    changed_files(&mut diff)
+    // Read before renames are looked for, which rewrites the deltas.
+    let mut raw = Vec::new();
+    for delta in diff.deltas() {
+        let new = delta.new_file();
+        let gitlink = new.mode() == FileMode::Commit;
+        if new.id().is_zero() || !(gitlink || is_file(new.mode())) {
+            continue;
+        }
+        let Some(path) = new.path().and_then(Path::to_str) else { continue };
+        let old = (!delta.old_file().id().is_zero()).then(|| delta.old_file().id());
+        raw.push(crate::store::derive::Changed { path: path.to_string(), old, new: new.id(), gitlink });
+    }
+    Ok((changed_files(&mut diff)?, raw))
 }
 
 /// Tracked regular files whose working-tree content differs from HEAD
@@ -250,5 +272,17 @@ mod tests {
         let got: Vec<(String, Option<String>)> =
             committed(&repo, &head).unwrap().into_iter().map(|c| (c.path, c.from)).collect();
         assert_eq!(got, vec![("b.rs".to_string(), Some("a.rs".to_string())), ("c.rs".to_string(), None)]);
+        // The same diff read as derive reads it: renames not looked for, so
+        // the renamed file has no parent version at its path.
+        let (both, raw) = committed_both(&repo, &head).unwrap();
+        assert_eq!(both, committed(&repo, &head).unwrap());
+        let raw: Vec<(String, Option<Oid>)> = raw.into_iter().map(|c| (c.path, c.old)).collect();
+        assert_eq!(raw, vec![("b.rs".to_string(), None), ("c.rs".to_string(), None)]);
+        // A changed file: against the parent's version at its path.
+        let two = head.parent(0).unwrap();
+        let (_, raw) = committed_both(&repo, &two).unwrap();
+        let one = two.parent(0).unwrap().tree().unwrap();
+        assert_eq!(raw.len(), 1);
+        assert_eq!((raw[0].path.as_str(), raw[0].old), ("a.rs", tree_blob(&one, "a.rs")));
     }
 }

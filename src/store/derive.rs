@@ -78,16 +78,17 @@ pub struct Lines {
 }
 
 /// One file a commit added or changed against its first parent.
-#[derive(Clone)]
-struct Changed {
-    path: String,
-    /// The parent's version (a blob, or a submodule's commit), if any.
-    old: Option<Oid>,
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Changed {
+    pub path: String,
+    /// The parent's version at the same path (a blob, or a submodule's
+    /// commit), if any: a file git finds renamed has none here.
+    pub old: Option<Oid>,
     /// The commit's version: its blob, or a submodule's commit.
-    new: Oid,
+    pub new: Oid,
     /// A submodule, whose version is one line (its commit id), as verify
     /// reads it.
-    gitlink: bool,
+    pub gitlink: bool,
 }
 
 /// Line ranges (1-based, inclusive), as notes keep them.
@@ -571,9 +572,16 @@ impl Derived {
     /// What the sources say of the file versions `commit` added or
     /// changed against its first parent.
     pub fn carry_onto(&self, repo: &Repository, commit: &git2::Commit<'_>) -> Result<Carried, NoteError> {
+        Ok(self.carry_onto_files(repo, &changed_files(repo, commit)?))
+    }
+
+    /// [`Derived::carry_onto`] with the commit's changed files already
+    /// known (the post-commit hook diffs the commit once for its note and
+    /// for this).
+    pub fn carry_onto_files(&self, repo: &Repository, changed: &[Changed]) -> Carried {
         let mut out = Carried::default();
         let mut texts = BlobTexts::default();
-        for Changed { path, old, new, gitlink } in changed_files(repo, commit)? {
+        for Changed { path, old, new, gitlink } in changed.iter().cloned() {
             if !self.touches(&path) {
                 continue;
             }
@@ -590,7 +598,7 @@ impl Derived {
             out.records.extend(carried.records);
         }
         out.records = notes::merge_records(out.records);
-        Ok(out)
+        out
     }
 
     /// What the sources say of a version of `path` that is one unit (a
