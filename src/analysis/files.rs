@@ -114,11 +114,41 @@ pub fn committed_both(
         Ok(p) => Some(p.tree().with_context(|| format!("cannot read the tree of {}", p.id()))?),
         Err(_) => None,
     };
+    // The walk skips what both trees share; libgit2's diff (which visits
+    // every entry) is needed only to look for renames, which pair an added
+    // file with a deleted one.
+    let changes = crate::store::tree_diff::changes(repo, parent.as_ref(), &tree)
+        .with_context(|| format!("cannot diff {}", commit.id()))?;
+    if !changes.iter().any(crate::store::tree_diff::Change::deletes) {
+        let mut files = Vec::new();
+        let mut raw = Vec::new();
+        for change in changes {
+            let Some((new, mode)) = change.new else { continue };
+            let submodule = mode == i32::from(FileMode::Commit);
+            if !submodule && mode != i32::from(FileMode::Blob) && mode != i32::from(FileMode::BlobExecutable) {
+                continue;
+            }
+            let old = change.base();
+            files.push(Changed { path: change.path.clone(), blob: new, from: None, submodule });
+            raw.push(crate::store::derive::Changed { path: change.path, old, new, gitlink: submodule });
+        }
+        return Ok((files, raw));
+    }
+    diffed(repo, parent.as_ref(), &tree, commit.id())
+}
+
+/// [`committed_both`] through libgit2's diff of the two trees, renames
+/// looked for.
+fn diffed(
+    repo: &Repository,
+    parent: Option<&Tree<'_>>,
+    tree: &Tree<'_>,
+    id: Oid,
+) -> anyhow::Result<(Vec<Changed>, Vec<crate::store::derive::Changed>)> {
     let mut opts = DiffOptions::new();
     opts.ignore_submodules(false);
-    let mut diff = repo
-        .diff_tree_to_tree(parent.as_ref(), Some(&tree), Some(&mut opts))
-        .with_context(|| format!("cannot diff {}", commit.id()))?;
+    let mut diff =
+        repo.diff_tree_to_tree(parent, Some(tree), Some(&mut opts)).with_context(|| format!("cannot diff {id}"))?;
     // Read before renames are looked for, which rewrites the deltas.
     let mut raw = Vec::new();
     for delta in diff.deltas() {
@@ -284,5 +314,22 @@ mod tests {
         let one = two.parent(0).unwrap().tree().unwrap();
         assert_eq!(raw.len(), 1);
         assert_eq!((raw[0].path.as_str(), raw[0].old), ("a.rs", tree_blob(&one, "a.rs")));
+
+        // A commit that deletes nothing skips libgit2's diff, which visits
+        // every entry: it finds the same, new files, changed files and a
+        // changed mode, nested or not.
+        std::fs::create_dir_all(root.join("d/e")).unwrap();
+        std::fs::write(root.join("d/e/f.rs"), "fn f() {}\n").unwrap();
+        std::fs::write(root.join("c.rs"), "fn c() { again }\n").unwrap();
+        git(root, &["add", "-A"]);
+        git(root, &["update-index", "--chmod=+x", "b.rs"]);
+        git(root, &["commit", "-q", "-m", "four"]);
+        let four = repo.head().unwrap().peel_to_commit().unwrap();
+        let fast = committed_both(&repo, &four).unwrap();
+        let slow =
+            diffed(&repo, Some(&four.parent(0).unwrap().tree().unwrap()), &four.tree().unwrap(), four.id()).unwrap();
+        assert_eq!(fast, slow);
+        let paths: Vec<&str> = fast.0.iter().map(|c| c.path.as_str()).collect();
+        assert_eq!(paths, ["b.rs", "c.rs", "d/e/f.rs"]);
     }
 }
