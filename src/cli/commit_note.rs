@@ -335,7 +335,7 @@ pub fn note_for(
         if cached.is_some_and(|c| c.spans.is_empty() && c.deletions.is_empty() && c.covered.is_empty()) {
             continue;
         }
-        let content = gitfiles::content(repo, &changed)?;
+        let content = gitfiles::content(repo, changed)?;
         let Found { spans, deletions, units, covered } = match cached {
             Some(c) => Found {
                 spans: c.spans(),
