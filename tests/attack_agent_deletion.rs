@@ -339,3 +339,62 @@ fn a_rebase_keeps_the_agents_removal() {
     assert_eq!(deleted_file_failures(&report).len(), 1, "{report:#}");
     assert!(failures(&report).iter().all(|f| f["rule"] != "note-mismatch"), "{report:#}");
 }
+
+/// On a branch, the agent removes the file and the person commits it; then
+/// the branch comes to main by `how` (a local squash merge, a cherry-pick),
+/// committed through the hooks with no trailer.
+fn brought_to_main(how: &[&str], trailer: bool) -> (Repo, String) {
+    let repo = Repo::init(WARN);
+    let start = repo.start();
+    repo.ok(&["checkout", "-q", "-b", "feature"]);
+    if trailer {
+        repo.ok(&["rm", "-q", DELETED]);
+        let message = "drop the test\n\nCo-authored-by: Claude <noreply@anthropic.com>";
+        assert_eq!(repo.git_run(&["commit", "-q", "-m", message]).code, 0);
+    } else {
+        repo.agent_rm();
+        repo.ok(&["add", "-A"]);
+        assert_eq!(repo.git_run(&["commit", "-q", "-m", "drop the test"]).code, 0);
+    }
+    repo.ok(&["checkout", "-q", "main"]);
+    let run = repo.git_run(how);
+    assert_eq!(run.code, 0, "{run:?}");
+    if how.contains(&"--squash") {
+        assert_eq!(repo.git_run(&["commit", "-q", "-m", "feature, squashed"]).code, 0);
+    }
+    (repo, start)
+}
+
+#[test]
+fn a_local_squash_merge_keeps_the_agents_removal() {
+    for trailer in [false, true] {
+        let (repo, start) = brought_to_main(&["merge", "--squash", "-q", "feature"], trailer);
+        let (code, report) = repo.verify(&format!("{start}..HEAD"));
+        assert_eq!(code, 1, "trailer: {trailer}: {report:#}");
+        assert_eq!(deleted_file_failures(&report).len(), 1, "trailer: {trailer}: {report:#}");
+    }
+}
+
+#[test]
+fn a_cherry_pick_keeps_the_agents_removal() {
+    for trailer in [false, true] {
+        let (repo, start) = brought_to_main(&["cherry-pick", "feature"], trailer);
+        let (code, report) = repo.verify(&format!("{start}..HEAD"));
+        assert_eq!(code, 1, "trailer: {trailer}: {report:#}");
+        assert_eq!(deleted_file_failures(&report).len(), 1, "trailer: {trailer}: {report:#}");
+    }
+}
+
+#[test]
+fn the_blocking_gate_refuses_a_squash_that_brings_an_agents_removal() {
+    let repo = Repo::init(BLOCK);
+    repo.ok(&["checkout", "-q", "-b", "feature"]);
+    repo.agent_rm();
+    repo.ok(&["add", "-A"]);
+    assert_eq!(repo.git_run(&["commit", "-q", "--no-verify", "-m", "drop the test"]).code, 0);
+    repo.ok(&["checkout", "-q", "main"]);
+    assert_eq!(repo.git_run(&["merge", "--squash", "-q", "feature"]).code, 0);
+    let commit = repo.git_run(&["commit", "-q", "-m", "feature, squashed"]);
+    assert_ne!(commit.code, 0, "{commit:?}");
+    assert!(commit.stderr.contains(DELETED) && commit.stderr.contains("deleted by AI"), "{commit:?}");
+}

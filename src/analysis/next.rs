@@ -183,9 +183,14 @@ pub fn prepare(ctx: &Context, options: Options) -> anyhow::Result<Prepared> {
     }
     let people = if options.next_people { Scope::next_people(repo) } else { Vec::new() };
     // A file an agent removed whole: the journal says so until a commit's
-    // note covers its removal.
+    // note covers its removal; or a commit this one comes from removed it
+    // with an AI claim (a squash, a pick, a re-commit).
+    let removed_by = |path: &str| {
+        let recorded = loaded.removal(path).map(|(_, a)| a);
+        recorded.or_else(|| derived.as_ref().and_then(|d| d.removal_claim(path))).cloned()
+    };
     let deleted: Vec<(String, Option<Attribution>)> =
-        deleted.into_iter().map(|p| (p.clone(), loaded.removal(&p).map(|(_, a)| a.clone()))).collect();
+        deleted.into_iter().map(|p| (p.clone(), removed_by(&p))).collect();
     let removals =
         loaded.removals().filter_map(|(r, a)| Some((r.id.clone(), r.path()?.to_string(), a.clone()))).collect();
     let next = scope.next_commit(repo, &pending, &deleted, people, options.all)?;

@@ -228,7 +228,41 @@ fn derived_for(
     let carried = derived.carry_onto_files(repo, raw);
     out.unknown = derived.unattested() || carried.unknown;
     out.records = carried.records;
+    // A file the commit removes that a source removed with an AI claim.
+    let tree = commit.tree().context("cannot read the commit's tree")?;
+    if let Ok(parent) = commit.parent(0) {
+        let parent = parent.tree().context("cannot read the parent's tree")?;
+        let changes = crate::store::tree_diff::changes(repo, Some(&parent), &tree)
+            .with_context(|| format!("cannot diff {}", commit.id()))?;
+        for change in changes {
+            if let (None, Some((blob, _))) = (change.new, change.old)
+                && let Some(by) = derived.removal_claim(&change.path)
+            {
+                out.records.extend(removed_record(&change.path, blob, by));
+            }
+        }
+    }
     Ok(out)
+}
+
+/// The note's record that `by` removed file `path` whole, whose last
+/// version was `blob`; `None` when `by` is no AI.
+fn removed_record(path: &str, blob: Oid, by: &Attribution) -> Option<FileRecord> {
+    let Origin::Ai(origin) = &by.origin else { return None };
+    Some(FileRecord {
+        path: path.to_string(),
+        blob: blob.to_string(),
+        ai: Vec::new(),
+        origin: origin.clone(),
+        evidence: by.evidence.unwrap_or(Evidence::AgentHook),
+        accepted_by: by.accepted_by.clone(),
+        rationale: None,
+        approvals: Vec::new(),
+        intent: by.intent.as_deref().cloned(),
+        imported: None,
+        deleted_before: Vec::new(),
+        removed: true,
+    })
 }
 
 /// Add to `files` the lines (and places of AI deletions) of `more` that no
@@ -247,7 +281,9 @@ fn add_uncovered(files: &mut Vec<FileRecord>, more: Vec<FileRecord>) {
             .flat_map(|f| f.deleted_before.iter().copied())
             .collect();
         record.deleted_before.retain(|p| !places.contains(p));
-        if !record.ai.is_empty() || !record.deleted_before.is_empty() {
+        // A file's removal that a record already has is taken too.
+        let removal = record.removed && !files.iter().any(|f| f.removed && f.path == record.path);
+        if !record.ai.is_empty() || !record.deleted_before.is_empty() || removal {
             files.push(record);
         }
     }
@@ -356,21 +392,7 @@ fn removals(ctx: &Context, commit: &git2::Commit<'_>, cache: &GateCache) -> anyh
         let at = std::path::Path::new(&path);
         let removed = parent.as_ref().and_then(|t| t.get_path(at).ok()).filter(|_| tree.get_path(at).is_err());
         if let Some(entry) = removed {
-            let Origin::Ai(origin) = &by.origin else { continue };
-            out.records.push(FileRecord {
-                path: path.clone(),
-                blob: entry.id().to_string(),
-                ai: Vec::new(),
-                origin: origin.clone(),
-                evidence: by.evidence.unwrap_or(Evidence::AgentHook),
-                accepted_by: by.accepted_by.clone(),
-                rationale: None,
-                approvals: Vec::new(),
-                intent: by.intent.as_deref().cloned(),
-                imported: None,
-                deleted_before: Vec::new(),
-                removed: true,
-            });
+            out.records.extend(removed_record(&path, entry.id(), &by));
             out.retire.push(id);
         } else if std::fs::symlink_metadata(ctx.root.join(&path)).is_ok() {
             out.retire.push(id);
