@@ -54,9 +54,14 @@
 //! node in that supertype (a `lexical_declaration` in a `for` loop's
 //! initializer is no `statement` to tree-sitter). Under the `#parent?`
 //! predicates of the unit patterns that use one (a child of the program,
-//! every one of which the grammar wraps) the two agree; a test pins the
-//! difference. Grammars older than ABI 15 do not carry their subtypes; they
-//! are read from the grammar's `node-types.json` instead.
+//! every one of which the grammar wraps) the two agree. And a field pattern
+//! `name: (identifier)` takes every child in that field, where tree-sitter's
+//! cursor takes only the first of the children a grammar puts in one field
+//! through a repetition (in Go's `const l, m = 1, 2`, `l` only): a unit's
+//! first match wins, which is tree-sitter's, and a risk pattern can only tag
+//! more. Tests pin both differences. Grammars older than ABI 15 do not
+//! carry their subtypes; they are read from the grammar's `node-types.json`
+//! instead.
 
 use std::ops::Range;
 use std::sync::OnceLock;
@@ -1042,6 +1047,24 @@ mod tests {
         };
         assert_eq!(texts(&theirs), ["for (let i = 0; i < 1; i++) {}", "{}"]);
         assert_eq!(texts(&ours), ["for (let i = 0; i < 1; i++) {}", "let i = 0;", "{}"]);
+    }
+
+    #[test]
+    fn a_field_pattern_takes_every_child_in_the_field() {
+        // Where vouch differs from tree-sitter (see the module
+        // documentation): Go's `const l, m = 1, 2` has two children in
+        // field `name`; tree-sitter's cursor matches `name: (identifier)`
+        // with the first only, the matcher with both.
+        let source = "package p\nconst l, m = 1, 2\n";
+        let [ours, theirs] = both(Language::Go, "(const_spec name: (identifier) @n)", source);
+        let texts = |list: &[(usize, Vec<(String, String)>)]| -> Vec<String> {
+            list.iter().map(|(_, c)| c[0].1.clone()).collect()
+        };
+        assert_eq!(texts(&theirs), ["l"]);
+        assert_eq!(texts(&ours), ["l", "m"]);
+        // Without the field both find both.
+        let [ours, theirs] = both(Language::Go, "(const_spec (identifier) @n)", source);
+        assert_eq!((texts(&ours), texts(&theirs)), (vec!["l".to_string(), "m".into()], vec!["l".to_string(), "m".into()]));
     }
 
     #[test]
