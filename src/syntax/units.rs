@@ -2283,6 +2283,33 @@ public class Users {»
         out
     }
 
+    /// Where the matcher and tree-sitter's cursor disagree on `source` in
+    /// `windows`, if anywhere: every match tree-sitter finds, and no other
+    /// but those that take a later child in a field (see `matcher`).
+    fn disagreement(language: Language, source: &str, windows: &[Range<usize>]) -> Option<String> {
+        let queries = queries::queries(language)?.ok()?;
+        let text = Text::new(source.to_string()).ok()?;
+        let tree = SyntaxTree::new(language, source)?;
+        let root = tree.tree()?.root_node();
+        let mut finder = Finder::with(language, Some((root, queries)), &text, &[]);
+        for window in windows {
+            for (file, depth) in
+                [(File::Units, Some(MAX_UNIT_DEPTH)), (File::Units, Some(2)), (File::Risk, None), (File::Units, None)]
+            {
+                let ours = match_set(&mut finder, false, file, window.clone(), depth);
+                let theirs = match_set(&mut finder, true, file, window.clone(), depth);
+                let only_ours: Vec<_> = ours.difference(&theirs).filter(|m| !m.2).collect();
+                let only_theirs: Vec<_> = theirs.difference(&ours).collect();
+                if !only_ours.is_empty() || !only_theirs.is_empty() {
+                    return Some(format!(
+                        "{language:?} {file:?} {window:?} depth {depth:?}: only ours {only_ours:?}, only tree-sitter's {only_theirs:?} in\n{source}"
+                    ));
+                }
+            }
+        }
+        None
+    }
+
     #[test]
     fn the_matcher_finds_what_tree_sitter_finds() {
         // The matcher replaces tree-sitter's query cursor: on every snippet
@@ -2291,36 +2318,49 @@ public class Users {»
         // tree-sitter's cursor running the same query files.
         let mut compared = 0;
         for language in Language::ALL {
-            let Some(Ok(queries)) = queries::queries(language) else { continue };
             for source in corpus(language) {
-                let text = Text::new(source.clone()).unwrap();
-                let tree = SyntaxTree::new(language, &source).unwrap();
-                let root = tree.tree().unwrap().root_node();
-                let mut finder = Finder::with(language, Some((root, queries)), &text, &[]);
-                for window in windows_of(&source) {
-                    for (file, depth) in [
-                        (File::Units, Some(MAX_UNIT_DEPTH)),
-                        (File::Units, Some(2)),
-                        (File::Risk, None),
-                        (File::Units, None),
-                    ] {
-                        let ours = match_set(&mut finder, false, file, window.clone(), depth);
-                        let theirs = match_set(&mut finder, true, file, window.clone(), depth);
-                        // Every match tree-sitter finds, and no other but
-                        // those that take a later child in a field.
-                        let only_ours: Vec<_> = ours.difference(&theirs).filter(|m| !m.2).collect();
-                        let only_theirs: Vec<_> = theirs.difference(&ours).collect();
-                        if !only_ours.is_empty() || !only_theirs.is_empty() {
-                            panic!(
-                                "{language:?} {file:?} {window:?} depth {depth:?}: only ours {only_ours:?}, only tree-sitter's {only_theirs:?} in\n{source}"
-                            );
-                        }
-                    }
+                if let Some(problem) = disagreement(language, &source, &windows_of(&source)) {
+                    panic!("{problem}");
                 }
                 compared += 1;
             }
         }
         assert!(compared > 200, "{compared} texts compared");
+    }
+
+    /// Text inserted by the edits of the property test below.
+    const INSERTS: [&str; 16] = [
+        "", "{", "}", "(", ")", "\n", "fn f() ", "unsafe ", "\"select * from t\"", "import os\n", ";", "class A:\n ", "=>",
+        "const ( a = 1; b = 2 )", ".", "@d\n",
+    ];
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+        /// The matcher finds what tree-sitter's cursor finds in sources
+        /// broken by random edits too (error recovery makes shapes no
+        /// file has).
+        #[test]
+        fn the_matcher_agrees_on_edited_sources(
+            which in 0..PROPERTY_SOURCES.len() + SHAPES.len(),
+            edits in proptest::collection::vec((0.0f64..1.0, 0usize..12, 0..INSERTS.len()), 1..6),
+        ) {
+            let (language, original) = PROPERTY_SOURCES.iter().chain(SHAPES).nth(which).copied().unwrap();
+            let mut source = original.to_string();
+            for (at, remove, insert) in edits {
+                let mut at = (at * source.len() as f64) as usize;
+                while !source.is_char_boundary(at) {
+                    at -= 1;
+                }
+                let mut end = (at + remove).min(source.len());
+                while !source.is_char_boundary(end) {
+                    end += 1;
+                }
+                source.replace_range(at..end, INSERTS[insert]);
+            }
+            let windows = windows_of(&source);
+            let problem = disagreement(language, &source, &windows[..windows.len().min(6)]);
+            proptest::prop_assert!(problem.is_none(), "{}", problem.unwrap_or_default());
+        }
     }
 
     #[test]
