@@ -663,7 +663,11 @@ impl<'a> Parser<'a> {
         }
         let id = self.grammar.id_for_node_kind(name, named);
         if id == 0 {
-            return Err(if named { format!("unknown node kind ({name})") } else { format!("unknown node kind {name:?}") });
+            return Err(if named {
+                format!("unknown node kind ({name})")
+            } else {
+                format!("unknown node kind {name:?}")
+            });
         }
         self.kinds.push(((name.to_string(), named), id));
         Ok(id)
@@ -693,9 +697,7 @@ impl<'a> Parser<'a> {
                 }
                 direct
             } else {
-                own.iter()
-                    .map(|&s| (s, grammar.node_kind_for_id(s).unwrap_or_default().to_string()))
-                    .collect()
+                own.iter().map(|&s| (s, grammar.node_kind_for_id(s).unwrap_or_default().to_string())).collect()
             };
             if direct.is_empty() {
                 return Err(format!("no subtypes known for supertype ({name})"));
@@ -745,7 +747,9 @@ impl<'a> Parser<'a> {
                             self.at += 1;
                             break;
                         }
-                        Some(b'[') => return Err("an alternation directly inside an alternation is not supported".into()),
+                        Some(b'[') => {
+                            return Err("an alternation directly inside an alternation is not supported".into());
+                        }
                         None => return Err("unterminated alternation".into()),
                         _ => {}
                     }
@@ -977,7 +981,8 @@ pub(crate) fn reference_matches<'tree>(
     cursor.set_byte_range(window);
     let mut matches = cursor.matches(query, root, text);
     while let Some(m) = matches.next() {
-        let captures: Vec<Capture<'tree>> = m.captures.iter().map(|c| Capture { index: c.index, node: c.node }).collect();
+        let captures: Vec<Capture<'tree>> =
+            m.captures.iter().map(|c| Capture { index: c.index, node: c.node }).collect();
         each(m.pattern_index, &captures);
     }
 }
@@ -1041,8 +1046,16 @@ mod tests {
                 "(call_expression function: [(identifier) @f (field_expression field: (_) @f)] (#eq? @f \"g\"))",
                 "fn m() { g(); a.g(); h(); }",
             ),
-            (Language::Go, "(type_declaration . (type_spec name: (_) @n) .) @t", "package p\ntype A int\ntype ( B int; C int )\n"),
-            (Language::Python, "((dotted_name . (identifier) @x) (#any-of? @x \"os\" \"a\"))", "import os.path\nimport a.os\n"),
+            (
+                Language::Go,
+                "(type_declaration . (type_spec name: (_) @n) .) @t",
+                "package p\ntype A int\ntype ( B int; C int )\n",
+            ),
+            (
+                Language::Python,
+                "((dotted_name . (identifier) @x) (#any-of? @x \"os\" \"a\"))",
+                "import os.path\nimport a.os\n",
+            ),
             (Language::TypeScript, "((lexical_declaration) @s (#match? @s \"^co\"))", "const a = 1;\nlet b = 2;\n"),
         ];
         for (language, query, source) in cases {
@@ -1084,7 +1097,10 @@ mod tests {
         assert_eq!(texts(&ours), ["l", "m"]);
         // Without the field both find both.
         let [ours, theirs] = both(Language::Go, "(const_spec (identifier) @n)", source);
-        assert_eq!((texts(&ours), texts(&theirs)), (vec!["l".to_string(), "m".into()], vec!["l".to_string(), "m".into()]));
+        assert_eq!(
+            (texts(&ours), texts(&theirs)),
+            (vec!["l".to_string(), "m".into()], vec!["l".to_string(), "m".into()])
+        );
     }
 
     #[test]

@@ -23,8 +23,8 @@
 
 use std::sync::OnceLock;
 
-use super::matcher::{GeneralPredicate, PredicateArg, Query};
 use super::Language;
+use super::matcher::{GeneralPredicate, PredicateArg, Query};
 
 /// The risk tags a `risk.scm` may capture, in the order of the design.
 pub const RISK_TAGS: [&str; 8] = ["unsafe", "sql", "exec", "crypto", "auth", "deserialize", "network", "fs-delete"];
@@ -361,14 +361,23 @@ mod tests {
             ("(function_item nam: (identifier)) @unsafe", "line 1: unknown field nam:"),
             ("(function_item !name) @unsafe", "line 1: negated fields (`!field`) are not supported"),
             ("(_ (unsafe_block)) @unsafe", "line 1: a pattern whose root is a wildcard is not supported"),
-            ("((unsafe_block) (unsafe_block)) @unsafe", "line 1: a group of several patterns (a sequence) is not supported"),
-            ("(block [[(unsafe_block)] (loop_expression)] @unsafe)", "line 1: an alternation directly inside an alternation is not supported"),
+            (
+                "((unsafe_block) (unsafe_block)) @unsafe",
+                "line 1: a group of several patterns (a sequence) is not supported",
+            ),
+            (
+                "(block [[(unsafe_block)] (loop_expression)] @unsafe)",
+                "line 1: an alternation directly inside an alternation is not supported",
+            ),
             ("(MISSING identifier) @unsafe", "line 1: (MISSING) is not supported"),
             ("(_expression/identifier) @unsafe", "line 1: (supertype/subtype) is not supported"),
             ("((identifier) @unsafe (#not-eq? @unsafe \"x\"))", "line 1: predicate #not-eq? is not supported"),
             ("((identifier) @unsafe (#any-match? @unsafe \"x\"))", "line 1: predicate #any-match? is not supported"),
             ("((identifier) @unsafe (#set! x \"y\"))", "line 1: predicate #set! is not supported"),
-            ("((identifier) @unsafe (#eq? @unsafe @unsafe))", "line 1: #eq? takes a capture and 1 string, not 1 argument"),
+            (
+                "((identifier) @unsafe (#eq? @unsafe @unsafe))",
+                "line 1: #eq? takes a capture and 1 string, not 1 argument",
+            ),
             ("((identifier) @unsafe (#eq? @other \"x\"))", "line 1: #eq? names unknown capture @other"),
             ("(identifier) @unsafe\n(block", "line 2: unterminated node pattern (block"),
         ];

@@ -2220,7 +2220,9 @@ public class Users {»
             // A supertype matches more nodes than tree-sitter's (see
             // `matcher`): compare such patterns where their `#parent?`
             // predicates hold, where the two agree.
-            if let Some(units) = units.filter(|u| file == File::Units && u.query.patterns()[pattern].has_supertype_root()) {
+            if let Some(units) =
+                units.filter(|u| file == File::Units && u.query.patterns()[pattern].has_supertype_root())
+            {
                 let unit = captures.iter().find(|c| matches!(units.unit_capture(c.index), UnitCapture::Unit(_)));
                 if !unit.is_some_and(|c| units.unit_parents(pattern).iter().all(|paths| has_parent(c.node, paths))) {
                     return;
@@ -2330,8 +2332,22 @@ public class Users {»
 
     /// Text inserted by the edits of the property test below.
     const INSERTS: [&str; 16] = [
-        "", "{", "}", "(", ")", "\n", "fn f() ", "unsafe ", "\"select * from t\"", "import os\n", ";", "class A:\n ", "=>",
-        "const ( a = 1; b = 2 )", ".", "@d\n",
+        "",
+        "{",
+        "}",
+        "(",
+        ")",
+        "\n",
+        "fn f() ",
+        "unsafe ",
+        "\"select * from t\"",
+        "import os\n",
+        ";",
+        "class A:\n ",
+        "=>",
+        "const ( a = 1; b = 2 )",
+        ".",
+        "@d\n",
     ];
 
     proptest::proptest! {
@@ -2441,10 +2457,22 @@ public class Users {»
             "package p\ntype A int\ntype ( B int; C string )\ntype (\n\t// c\n\tD struct{}\n)\nvar ( x = 1; y = 2 )\nvar z = 3\nconst ( k = 1 )\nconst ( l, m = 1, 2 )\ntype E = int\nimport ( \"os\"; \"unsafe\" )\n",
         ),
         (Language::Python, "import os.path, a.os\nfrom b.subprocess import x\nimport pickle as p\nx = y = 1\nx += 1\n"),
-        (Language::Rust, "use std::process::{Stdio, Command};\nuse a::{b, c::{d, e}};\nunsafe impl<T> S for T {}\nimpl<T> S for T {}\nfn f( {\n"),
-        (Language::JavaScript, "let a = 1, b = () => 2;\nvar c = function() {}, d;\nexport function e() {}\nfor (let i = 0;;) {}\nclass K { m() {} f = () => 1; }\n"),
-        (Language::TypeScript, "export default class A { m(): void {} }\ndeclare function f(): void;\nabstract class B { abstract m(): void; }\nlet a = 1, b = () => 2;\n"),
-        (Language::Java, "@Deprecated package a.b;\nimport java.net.URL;\nclass A { void f() { Files.delete(p); new File(x).delete(); } }\n"),
+        (
+            Language::Rust,
+            "use std::process::{Stdio, Command};\nuse a::{b, c::{d, e}};\nunsafe impl<T> S for T {}\nimpl<T> S for T {}\nfn f( {\n",
+        ),
+        (
+            Language::JavaScript,
+            "let a = 1, b = () => 2;\nvar c = function() {}, d;\nexport function e() {}\nfor (let i = 0;;) {}\nclass K { m() {} f = () => 1; }\n",
+        ),
+        (
+            Language::TypeScript,
+            "export default class A { m(): void {} }\ndeclare function f(): void;\nabstract class B { abstract m(): void; }\nlet a = 1, b = () => 2;\n",
+        ),
+        (
+            Language::Java,
+            "@Deprecated package a.b;\nimport java.net.URL;\nclass A { void f() { Files.delete(p); new File(x).delete(); } }\n",
+        ),
     ];
 
     const PROPERTY_SOURCES: [(Language, &str); 4] = [
