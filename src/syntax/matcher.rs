@@ -1000,7 +1000,10 @@ mod tests {
 
     /// The matches of `query` in `source` as (pattern, [(capture, text)]),
     /// by the matcher and by tree-sitter.
-    fn both(language: Language, query: &str, source: &str) -> [Vec<(usize, Vec<(String, String)>)>; 2] {
+    /// Matches as (pattern, [(capture name, text)]).
+    type Found = Vec<(usize, Vec<(String, String)>)>;
+
+    fn both(language: Language, query: &str, source: &str) -> [Found; 2] {
         let grammar = language.grammar().unwrap();
         let ours = Query::new(&grammar, language.node_types(), query).unwrap();
         let theirs = tree_sitter::Query::new(&grammar, query).unwrap();

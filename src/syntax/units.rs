@@ -2203,16 +2203,19 @@ public class Users {»
         out
     }
 
+    /// A match as (pattern, sorted (capture, start, end), whether a capture
+    /// is a later child in its field).
+    type FoundMatch = (usize, Vec<(u32, usize, usize)>, bool);
+
     /// Every match of query `file` that meets `window`, by the matcher or
-    /// (`reference`) by tree-sitter's query cursor: (pattern, sorted
-    /// (capture, byte range)), as a set.
+    /// (`reference`) by tree-sitter's query cursor, as a set.
     fn match_set(
         finder: &mut Finder<'_>,
         reference: bool,
         file: File,
         window: Range<usize>,
         max_depth: Option<u32>,
-    ) -> BTreeSet<(usize, Vec<(u32, usize, usize)>, bool)> {
+    ) -> BTreeSet<FoundMatch> {
         finder.reference = reference;
         let mut out = BTreeSet::new();
         let units = finder.syntax.map(|(_, q)| q.units);
