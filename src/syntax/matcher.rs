@@ -376,6 +376,8 @@ impl Query {
         each: &mut dyn FnMut(usize, &[Capture<'tree>]),
     ) {
         let Some(starts) = self.by_kind.get(node.kind_id() as usize) else { return };
+        // The node's children, collected once for all its patterns.
+        let mut kids: Option<Vec<Child<'tree>>> = None;
         let mut at = 0;
         while at < starts.len() {
             let p = starts[at].0;
@@ -385,8 +387,7 @@ impl Query {
             while at < starts.len() && starts[at].0 == p {
                 let root = &pattern.roots[starts[at].1 as usize];
                 at += 1;
-                captures.clear();
-                self.match_node(root, node, scratch, captures, &mut |captures, _| {
+                let mut emit = |captures: &mut Vec<Capture<'tree>>, _: &mut TreeCursor<'tree>| {
                     if !self.predicates_hold(pattern, captures, text) {
                         return;
                     }
@@ -397,7 +398,15 @@ impl Query {
                         seen.push(captures.clone());
                     }
                     each(p as usize, captures);
-                });
+                };
+                captures.clear();
+                captures.extend(root.captures.iter().map(|&index| Capture { index, node }));
+                if root.children.is_empty() {
+                    emit(captures, scratch);
+                } else {
+                    let kids = kids.get_or_insert_with(|| children(node, scratch));
+                    self.match_steps(&root.children, 0, kids, 0, false, scratch, captures, &mut emit);
+                }
             }
         }
     }

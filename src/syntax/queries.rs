@@ -12,7 +12,7 @@
 //! keeps the pattern's unit only if its parent is a `declaration_list` inside
 //! an `impl_item`, or a `source_file`. Patterns say where a unit may be this
 //! way, rather than by starting at its parent, because a pattern that starts
-//! at a parent makes the query cursor visit every child of that parent, even
+//! at a parent makes the matcher visit every child of that parent, even
 //! outside the byte range it is given: a pattern on the root would cost a
 //! walk over every top-level item of the file for each edit.
 //!

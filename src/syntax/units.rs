@@ -33,7 +33,7 @@
 //! pathological nesting (thousands of nested functions) to a constant
 //! factor of the file's size.
 //!
-//! Everything here works on the byte ranges it is given: query cursors are
+//! Everything here works on the byte ranges it is given: the queries are
 //! restricted to those ranges and the units around them, so the cost
 //! follows the size of the AI text and of its units, not of the file.
 //! tree-sitter's `Node::parent` and `Node::prev_sibling` start again at the
@@ -442,7 +442,7 @@ impl<'a> Finder<'a> {
 
     /// The units of `chosen` candidates. The units nested in them and
     /// their risk captures are found in one pass over their text, not one
-    /// per unit: a query cursor walks from the root to its range each time.
+    /// per unit: matching walks from the root to its range each time.
     /// `known`: windows already queried (sorted, disjoint) and the
     /// candidates found in them; the chosen text inside them is not
     /// queried again (for a file that is all AI, that is nearly all of it).
