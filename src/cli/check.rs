@@ -100,7 +100,14 @@ pub fn gate(staged: bool, format: Format, quiet: bool) -> anyhow::Result<Outcome
             }
         }
     }
-    Ok(if blocking.is_empty() || warn { Outcome::Ok } else { Outcome::Failed })
+    let result = if blocking.is_empty() || warn { Outcome::Ok } else { Outcome::Failed };
+    // The command ends here: what it read (the units, their facts, the
+    // records, the repository's caches) is left to the process's exit
+    // rather than freed piece by piece (about 2 ms of the gate's CPU on 50
+    // files). Nothing in it writes when dropped.
+    std::mem::forget(next);
+    std::mem::forget(ctx);
+    Ok(result)
 }
 
 /// Keep what the gate found for the post-commit hook (see

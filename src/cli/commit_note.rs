@@ -84,8 +84,10 @@ pub fn post_commit() -> anyhow::Result<Outcome> {
         sources.left = derive::left_commits(repo).context("cannot read which commits left HEAD's history")?;
     }
     let cache = GateCache::take(repo).unwrap_or_default();
-    let note = note_for(&ctx, &head, &cache)?;
-    let derived = derived_for(&ctx, &head, &sources, &bots)?;
+    // One diff of the commit serves the note and what its sources carry.
+    let (committed, raw) = gitfiles::committed_both(repo, &head)?;
+    let note = note_for(&ctx, &head, &cache, &committed)?;
+    let derived = derived_for(&ctx, &head, &sources, &bots, &committed, &raw)?;
     let mut files = note.files;
     add_uncovered(&mut files, derived.records);
     add_uncovered(&mut files, derived.own);
@@ -207,6 +209,8 @@ fn derived_for(
     commit: &git2::Commit<'_>,
     sources: &Sources,
     bots: &[String],
+    committed: &[gitfiles::Changed],
+    raw: &[derive::Changed],
 ) -> anyhow::Result<DerivedNote> {
     let repo = &ctx.repo;
     let own = derive::own_claims(repo, commit.id(), bots)
@@ -215,10 +219,10 @@ fn derived_for(
     if sources.is_empty() {
         return Ok(out);
     }
-    let paths: HashSet<String> = gitfiles::committed(repo, commit)?.into_iter().map(|c| c.path).collect();
+    let paths: HashSet<String> = committed.iter().map(|c| c.path.clone()).collect();
     let derived =
         Derived::load(repo, sources, bots, Some(&paths), true).context("cannot read the commits it came from")?;
-    let carried = derived.carry_onto(repo, commit).context("cannot carry their AI lines over")?;
+    let carried = derived.carry_onto_files(repo, raw);
     out.unknown = derived.unattested() || carried.unknown;
     out.records = carried.records;
     Ok(out)
@@ -313,19 +317,25 @@ impl Fallback {
     }
 }
 
-/// The note for `commit`: from what the gate found where it saw the
+/// The note for `commit`, which changed `committed` (see
+/// [`gitfiles::committed`]): from what the gate found where it saw the
 /// committed version of a file, else from the journal.
-pub fn note_for(ctx: &Context, commit: &git2::Commit<'_>, cache: &GateCache) -> anyhow::Result<Note> {
+pub fn note_for(
+    ctx: &Context,
+    commit: &git2::Commit<'_>,
+    cache: &GateCache,
+    committed: &[gitfiles::Changed],
+) -> anyhow::Result<Note> {
     let repo = &ctx.repo;
     let parent = commit.parent(0).ok().map(|p| p.tree()).transpose().context("cannot read the parent's tree")?;
     let mut fallback: Option<Fallback> = None;
     let mut note = Note::default();
-    for changed in gitfiles::committed(repo, commit)? {
+    for changed in committed {
         let cached = cache.get(&changed.path, &changed.blob.to_string());
         if cached.is_some_and(|c| c.spans.is_empty() && c.deletions.is_empty() && c.covered.is_empty()) {
             continue;
         }
-        let content = gitfiles::content(repo, &changed)?;
+        let content = gitfiles::content(repo, changed)?;
         let Found { spans, deletions, units, covered } = match cached {
             Some(c) => Found {
                 spans: c.spans(),

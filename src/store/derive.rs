@@ -37,7 +37,6 @@
 //! This module reads git; it writes nothing (see `notes`).
 
 use std::collections::{HashMap, HashSet};
-use std::path::Path;
 use std::rc::Rc;
 
 use git2::{ErrorCode, Oid, Repository, Sort};
@@ -46,6 +45,7 @@ use crate::lineage;
 use crate::provenance::{AiSource, Evidence, Origin};
 use crate::store::history::{self, GIT_AI_NOTES_REF, HistoryError};
 use crate::store::notes::{self, BlobTexts, FileRecord, NoteError, NoteRecord};
+use crate::store::tree_diff;
 
 /// The most entries of HEAD's reflog read for commits that left it.
 const MAX_REFLOG: usize = 100;
@@ -78,16 +78,17 @@ pub struct Lines {
 }
 
 /// One file a commit added or changed against its first parent.
-#[derive(Clone)]
-struct Changed {
-    path: String,
-    /// The parent's version (a blob, or a submodule's commit), if any.
-    old: Option<Oid>,
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Changed {
+    pub path: String,
+    /// The parent's version at the same path (a blob, or a submodule's
+    /// commit), if any: a file git finds renamed has none here.
+    pub old: Option<Oid>,
     /// The commit's version: its blob, or a submodule's commit.
-    new: Oid,
+    pub new: Oid,
     /// A submodule, whose version is one line (its commit id), as verify
     /// reads it.
-    gitlink: bool,
+    pub gitlink: bool,
 }
 
 /// Line ranges (1-based, inclusive), as notes keep them.
@@ -146,7 +147,8 @@ impl Shared {
 }
 
 /// The files a commit added or changed against its first parent, blobs
-/// and submodules.
+/// and submodules, each against the parent's version at its path (no
+/// renames), in path order.
 fn changed_files(repo: &Repository, commit: &git2::Commit<'_>) -> Result<Vec<Changed>, NoteError> {
     let id = commit.id();
     let tree = commit.tree().map_err(NoteError::git(format!("read the tree of {id}")))?;
@@ -154,20 +156,16 @@ fn changed_files(repo: &Repository, commit: &git2::Commit<'_>) -> Result<Vec<Cha
         Ok(p) => Some(p.tree().map_err(NoteError::git(format!("read the tree of {}", p.id())))?),
         Err(_) => None,
     };
-    let diff =
-        repo.diff_tree_to_tree(parent.as_ref(), Some(&tree), None).map_err(NoteError::git(format!("diff {id}")))?;
+    let changes = tree_diff::changes(repo, parent.as_ref(), &tree).map_err(NoteError::git(format!("diff {id}")))?;
     let mut out = Vec::new();
-    for delta in diff.deltas() {
-        let new = delta.new_file();
-        let gitlink = new.mode() == git2::FileMode::Commit;
-        if new.id().is_zero()
-            || !(gitlink || matches!(new.mode(), git2::FileMode::Blob | git2::FileMode::BlobExecutable))
-        {
+    for change in changes {
+        let Some((new, mode)) = change.new else { continue };
+        let gitlink = mode == i32::from(git2::FileMode::Commit);
+        if !gitlink && mode != i32::from(git2::FileMode::Blob) && mode != i32::from(git2::FileMode::BlobExecutable) {
             continue;
         }
-        let Some(path) = new.path().and_then(Path::to_str) else { continue };
-        let old = (!delta.old_file().id().is_zero()).then(|| delta.old_file().id());
-        out.push(Changed { path: path.to_string(), old, new: new.id(), gitlink });
+        let old = change.base();
+        out.push(Changed { path: change.path, old, new, gitlink });
     }
     Ok(out)
 }
@@ -571,9 +569,16 @@ impl Derived {
     /// What the sources say of the file versions `commit` added or
     /// changed against its first parent.
     pub fn carry_onto(&self, repo: &Repository, commit: &git2::Commit<'_>) -> Result<Carried, NoteError> {
+        Ok(self.carry_onto_files(repo, &changed_files(repo, commit)?))
+    }
+
+    /// [`Derived::carry_onto`] with the commit's changed files already
+    /// known (the post-commit hook diffs the commit once for its note and
+    /// for this).
+    pub fn carry_onto_files(&self, repo: &Repository, changed: &[Changed]) -> Carried {
         let mut out = Carried::default();
         let mut texts = BlobTexts::default();
-        for Changed { path, old, new, gitlink } in changed_files(repo, commit)? {
+        for Changed { path, old, new, gitlink } in changed.iter().cloned() {
             if !self.touches(&path) {
                 continue;
             }
@@ -590,7 +595,7 @@ impl Derived {
             out.records.extend(carried.records);
         }
         out.records = notes::merge_records(out.records);
-        Ok(out)
+        out
     }
 
     /// What the sources say of a version of `path` that is one unit (a

@@ -18,6 +18,7 @@ pub mod signature;
 pub mod snapshot;
 pub mod sync;
 pub mod transcript;
+pub mod tree_diff;
 pub mod worktree_state;
 
 /// Replace `file` with `bytes` in one step (a temporary file beside it,
