@@ -2,38 +2,27 @@
 ; (unsafe, sql, exec, crypto, auth, deserialize, network, fs-delete), given
 ; to each unit whose text holds the captured node. An imported package is
 ; named by its import path; a use of it by `package.Name`.
-;
-; `; needs: w1 w2` before a pattern names words it cannot match without (any
-; of them, in any case); vouch compiles the pattern only for a text that
-; holds one (src/syntax/queries.rs). Keep them true to the predicates.
 
 ; unsafe: the unsafe package.
-; needs: unsafe
 ((import_spec path: (interpreted_string_literal) @unsafe)
   (#eq? @unsafe "\"unsafe\""))
-; needs: unsafe
 ((selector_expression operand: (identifier) @unsafe)
   (#eq? @unsafe "unsafe"))
-; needs: unsafe
 ((qualified_type package: (package_identifier) @unsafe)
   (#eq? @unsafe "unsafe"))
 
 ; sql: string literals that read like a raw SQL statement.
-; needs: select insert update delete table index view database schema
 ([(interpreted_string_literal) (raw_string_literal)] @sql
   (#match? @sql "(?is)\\b(select\\s+(distinct\\s+)?(\\*|count\\s*\\(|[\\w.]+\\s*(,|\\bfrom\\b|\\bas\\b))|insert\\s+(or\\s+\\w+\\s+)?into\\s|update\\s+[\\w.\"`]+\\s+set\\s|delete\\s+from\\s|(create|drop|alter|truncate)\\s+(table|index|view|database|schema)\\b)"))
 
 ; exec: processes and shells.
-; needs: os/exec
 ((import_spec path: (interpreted_string_literal) @exec)
   (#eq? @exec "\"os/exec\""))
-; needs: exec
 (selector_expression
   operand: (identifier) @_package
   field: (field_identifier) @exec
   (#eq? @_package "exec")
   (#any-of? @exec "Command" "CommandContext" "LookPath"))
-; needs: exec startprocess
 (selector_expression
   operand: (identifier) @_package
   field: (field_identifier) @exec
@@ -41,15 +30,12 @@
   (#any-of? @exec "Exec" "ForkExec" "StartProcess"))
 
 ; crypto: the crypto packages and x/crypto.
-; needs: crypto
 ((import_spec path: (interpreted_string_literal) @crypto)
   (#match? @crypto "^\"(crypto(/.*)?|golang\\.org/x/crypto(/.*)?)\"$"))
-; needs: sha md5 hmac aes cipher des rsa ecdsa ed25519 ecdh elliptic tls x509 subtle bcrypt argon2 scrypt pbkdf2 hkdf chacha nacl secretbox
 ((selector_expression operand: (identifier) @crypto)
   (#any-of? @crypto "sha1" "sha256" "sha512" "sha3" "md5" "hmac" "aes" "cipher" "des" "rsa" "ecdsa" "ed25519" "ecdh" "elliptic" "tls" "x509" "subtle" "bcrypt" "argon2" "scrypt" "pbkdf2" "hkdf" "chacha20poly1305" "nacl" "secretbox"))
 
 ; auth: functions named for, and calls of, authentication and authorization.
-; needs: auth login logout logon signin signout password passwd passphrase token session permission role jwt oauth credential sso saml acl
 ([(function_declaration name: (identifier) @auth)
   (method_declaration name: (field_identifier) @auth)
   (call_expression function: (identifier) @auth)
@@ -57,23 +43,18 @@
   (#match? @auth "(^|_)(?i:auth|authn|authz|authenticate[sd]?|authentication|authori[sz]e[sd]?|authori[sz]ation|login|logout|logon|signin|signout|password|passwd|passphrase|token|session|permission|role|jwt|oauth2?|credential|sso|saml|acl)s?($|_|[A-Z0-9])|[a-z0-9](Auth|Authn|Authz|Authenticate[sd]?|Authentication|Authori[sz]e[sd]?|Authori[sz]ation|Login|Logout|Logon|Signin|SignIn|Signout|SignOut|Password|Passwd|Passphrase|Token|Session|Permission|Role|Jwt|JWT|OAuth2?|Oauth2?|Credential|Sso|SSO|Saml|SAML|Acl|ACL)s?($|_|[A-Z0-9])"))
 
 ; deserialize: gob, which decodes types chosen by the sender.
-; needs: encoding/gob
 ((import_spec path: (interpreted_string_literal) @deserialize)
   (#eq? @deserialize "\"encoding/gob\""))
-; needs: gob
 ((selector_expression operand: (identifier) @deserialize)
   (#eq? @deserialize "gob"))
 
 ; network: the net packages, gRPC and websockets.
-; needs: net grpc websocket
 ((import_spec path: (interpreted_string_literal) @network)
   (#match? @network "^\"(net(/.*)?|google\\.golang\\.org/grpc(/.*)?|github\\.com/gorilla/websocket|nhooyr\\.io/websocket|golang\\.org/x/net(/.*)?)\"$"))
-; needs: http net rpc smtp websocket
 ((selector_expression operand: (identifier) @network)
   (#any-of? @network "http" "net" "rpc" "smtp" "grpc" "websocket" "httputil"))
 
 ; fs-delete: removing files and directories.
-; needs: remove
 (selector_expression
   operand: (identifier) @_package
   field: (field_identifier) @fs-delete

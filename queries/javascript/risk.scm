@@ -5,40 +5,29 @@
 ; code. A module name is a string equal to it (`import`, `require`). The
 ; TypeScript grammars build these patterns too, so they use only node kinds
 ; that all three grammars have.
-;
-; `; needs: w1 w2` before a pattern names words it cannot match without (any
-; of them, in any case); vouch compiles the pattern only for a text that
-; holds one (src/syntax/queries.rs). Keep them true to the predicates.
 
 ; sql: string literals that read like a raw SQL statement.
-; needs: select insert update delete table index view database schema
 ([(string) (template_string)] @sql
   (#match? @sql "(?is)\\b(select\\s+(distinct\\s+)?(\\*|count\\s*\\(|[\\w.]+\\s*(,|\\bfrom\\b|\\bas\\b))|insert\\s+(or\\s+\\w+\\s+)?into\\s|update\\s+[\\w.\"`]+\\s+set\\s|delete\\s+from\\s|(create|drop|alter|truncate)\\s+(table|index|view|database|schema)\\b)"))
 
 ; exec: processes, shells and evaluated code.
-; needs: child_process execa shelljs cross-spawn
 ((string (string_fragment) @exec)
   (#match? @exec "^(node:)?child_process$|^(execa|shelljs|cross-spawn)$"))
-; needs: eval exec spawn
 (call_expression
   function: (identifier) @exec
   (#any-of? @exec "eval" "exec" "execSync" "execFile" "execFileSync" "spawn" "spawnSync" "execa" "execaSync" "execaCommand"))
-; needs: exec spawnsync
 (call_expression
   function: (member_expression property: (property_identifier) @exec)
   (#any-of? @exec "execSync" "execFile" "execFileSync" "spawnSync"))
-; needs: child_process childprocess cp shell bun deno
 (call_expression
   function: (member_expression
     object: (identifier) @_object
     property: (property_identifier) @exec)
   (#any-of? @_object "child_process" "childProcess" "cp" "shell" "Bun" "Deno")
   (#any-of? @exec "exec" "spawn" "fork" "run"))
-; needs: function
 (new_expression
   constructor: (identifier) @exec
   (#eq? @exec "Function"))
-; needs: deno
 (new_expression
   constructor: (member_expression
     object: (identifier) @_object
@@ -47,20 +36,16 @@
   (#eq? @exec "Command"))
 
 ; crypto: hashing, ciphers, signatures and secure randomness.
-; needs: crypto bcrypt argon2 tweetnacl node-forge jose @noble
 ((string (string_fragment) @crypto)
   (#match? @crypto "^((node:)?crypto|crypto-js|bcrypt|bcryptjs|argon2|tweetnacl|node-forge|jose|@noble/.+)$"))
-; needs: crypto bcrypt nacl forge argon2
 (member_expression
   object: (identifier) @crypto
   (#any-of? @crypto "crypto" "CryptoJS" "bcrypt" "nacl" "forge" "argon2"))
-; needs: subtle createhash createhmac createcipheriv createdecipheriv randombytes pbkdf2 scrypt createsign createverify generatekeypair getrandomvalues
 ([(member_expression property: (property_identifier) @crypto)
   (call_expression function: (identifier) @crypto)]
   (#any-of? @crypto "subtle" "createHash" "createHmac" "createCipheriv" "createDecipheriv" "randomBytes" "pbkdf2" "pbkdf2Sync" "scrypt" "scryptSync" "createSign" "createVerify" "generateKeyPair" "generateKeyPairSync" "getRandomValues"))
 
 ; auth: functions named for, and calls of, authentication and authorization.
-; needs: auth login logout logon signin signout password passwd passphrase token session permission role jwt oauth credential sso saml acl
 ([(function_declaration name: (identifier) @auth)
   (generator_function_declaration name: (identifier) @auth)
   (method_definition name: (property_identifier) @auth)
@@ -72,22 +57,18 @@
   (#match? @auth "(^|_)(?i:auth|authn|authz|authenticate[sd]?|authentication|authori[sz]e[sd]?|authori[sz]ation|login|logout|logon|signin|signout|password|passwd|passphrase|token|session|permission|role|jwt|oauth2?|credential|sso|saml|acl)s?($|_|[A-Z0-9])|[a-z0-9](Auth|Authn|Authz|Authenticate[sd]?|Authentication|Authori[sz]e[sd]?|Authori[sz]ation|Login|Logout|Logon|Signin|SignIn|Signout|SignOut|Password|Passwd|Passphrase|Token|Session|Permission|Role|Jwt|JWT|OAuth2?|Oauth2?|Credential|Sso|SSO|Saml|SAML|Acl|ACL)s?($|_|[A-Z0-9])"))
 
 ; deserialize: libraries that revive code or objects from text.
-; needs: node-serialize funcster cryo
 ((string (string_fragment) @deserialize)
   (#any-of? @deserialize "node-serialize" "funcster" "cryo"))
-; needs: unserialize
 (call_expression
   function: [(identifier) @deserialize
              (member_expression property: (property_identifier) @deserialize)]
   (#eq? @deserialize "unserialize"))
-; needs: yaml
 (call_expression
   function: (member_expression
     object: (identifier) @_module
     property: (property_identifier) @deserialize)
   (#any-of? @_module "yaml" "jsyaml" "jsYaml")
   (#any-of? @deserialize "load" "loadAll"))
-; needs: deserialize
 (call_expression
   function: (member_expression
     object: (identifier) @_module
@@ -96,39 +77,31 @@
   (#eq? @deserialize "deserialize"))
 
 ; network: HTTP clients and servers, sockets.
-; needs: http net tls dgram axios node-fetch got superagent undici ws socket.io request needle
 ((string (string_fragment) @network)
   (#match? @network "^((node:)?(http|https|http2|net|tls|dgram)|axios|node-fetch|got|superagent|undici|ws|socket\\.io|socket\\.io-client|request|needle)$"))
-; needs: fetch axios got superagent
 (call_expression
   function: (identifier) @network
   (#any-of? @network "fetch" "axios" "got" "superagent"))
-; needs: axios http net tls dgram got superagent undici
 (member_expression
   object: (identifier) @network
   (#any-of? @network "axios" "http" "https" "http2" "net" "tls" "dgram" "got" "superagent" "undici"))
-; needs: xmlhttprequest websocket eventsource
 (new_expression
   constructor: (identifier) @network
   (#any-of? @network "XMLHttpRequest" "WebSocket" "EventSource"))
 
 ; fs-delete: removing files and directories.
-; needs: rm unlink
 (call_expression
   function: (member_expression property: (property_identifier) @fs-delete)
   (#any-of? @fs-delete "rm" "rmSync" "rmdir" "rmdirSync" "unlink" "unlinkSync"))
-; needs: remove emptydir
 (call_expression
   function: (member_expression
     object: (identifier) @_object
     property: (property_identifier) @fs-delete)
   (#any-of? @_object "fs" "fse" "fsp" "Deno")
   (#any-of? @fs-delete "remove" "removeSync" "emptyDir" "emptyDirSync"))
-; needs: rimraf rmsync unlinksync rmdirsync
 (call_expression
   function: (identifier) @fs-delete
   (#any-of? @fs-delete "rimraf" "rimrafSync" "rmSync" "unlinkSync" "rmdirSync"))
-; needs: rimraf
 ((string (string_fragment) @fs-delete)
   (#eq? @fs-delete "rimraf"))
 

@@ -3,65 +3,49 @@
 ; given to each unit whose text holds the captured node.
 ;
 ; `(dotted_name . (identifier))` is the first name of an imported module.
-;
-; `; needs: w1 w2` before a pattern names words it cannot match without (any
-; of them, in any case); vouch compiles the pattern only for a text that
-; holds one (src/syntax/queries.rs). Keep them true to the predicates.
 
 ; unsafe: raw memory through ctypes and cffi.
-; needs: ctypes cffi
 ((dotted_name . (identifier) @unsafe)
   (#any-of? @unsafe "ctypes" "cffi"))
-; needs: ctypes cffi
 (attribute
   object: (identifier) @unsafe
   (#any-of? @unsafe "ctypes" "cffi"))
 
 ; sql: string literals that read like a raw SQL statement.
-; needs: select insert update delete table index view database schema
 ((string) @sql
   (#match? @sql "(?is)\\b(select\\s+(distinct\\s+)?(\\*|count\\s*\\(|[\\w.]+\\s*(,|\\bfrom\\b|\\bas\\b))|insert\\s+(or\\s+\\w+\\s+)?into\\s|update\\s+[\\w.\"`]+\\s+set\\s|delete\\s+from\\s|(create|drop|alter|truncate)\\s+(table|index|view|database|schema)\\b)"))
 
 ; exec: processes, shells and evaluated code.
-; needs: subprocess pty commands
 ((dotted_name . (identifier) @exec)
   (#any-of? @exec "subprocess" "pty" "commands"))
-; needs: subprocess pty
 (attribute
   object: (identifier) @exec
   (#any-of? @exec "subprocess" "pty"))
-; needs: system popen exec spawn startfile fork
 (call
   function: (attribute
     object: (identifier) @_module
     attribute: (identifier) @exec)
   (#eq? @_module "os")
   (#match? @exec "^(system|popen|exec[lv]p?e?|spawn[lv]p?e?|posix_spawnp?|startfile|fork|forkpty)$"))
-; needs: create_subprocess
 (call
   function: (attribute attribute: (identifier) @exec)
   (#match? @exec "^create_subprocess_(exec|shell)$"))
-; needs: eval exec
 (call
   function: (identifier) @exec
   (#any-of? @exec "eval" "exec"))
 
 ; crypto: hashing, ciphers, signatures, TLS and secrets.
-; needs: hashlib hmac secrets ssl crypto nacl bcrypt passlib argon2 rsa ecdsa openssl
 ((dotted_name . (identifier) @crypto)
   (#any-of? @crypto "hashlib" "hmac" "secrets" "ssl" "cryptography" "Crypto" "Cryptodome" "nacl" "bcrypt" "passlib" "argon2" "rsa" "ecdsa" "OpenSSL"))
-; needs: hashlib hmac secrets ssl bcrypt nacl argon2 rsa ecdsa
 (attribute
   object: (identifier) @crypto
   (#any-of? @crypto "hashlib" "hmac" "secrets" "ssl" "bcrypt" "nacl" "argon2" "rsa" "ecdsa"))
 
 ; auth: functions named for, decorators and calls of authentication and
 ; authorization.
-; needs: auth login logout logon signin signout password passwd passphrase token session permission role jwt oauth credential sso saml acl
 (function_definition
   name: (identifier) @auth
   (#match? @auth "(^|_)(?i:auth|authn|authz|authenticate[sd]?|authentication|authori[sz]e[sd]?|authori[sz]ation|login|logout|logon|signin|signout|password|passwd|passphrase|token|session|permission|role|jwt|oauth2?|credential|sso|saml|acl)s?($|_|[A-Z0-9])|[a-z0-9](Auth|Authn|Authz|Authenticate[sd]?|Authentication|Authori[sz]e[sd]?|Authori[sz]ation|Login|Logout|Logon|Signin|SignIn|Signout|SignOut|Password|Passwd|Passphrase|Token|Session|Permission|Role|Jwt|JWT|OAuth2?|Oauth2?|Credential|Sso|SSO|Saml|SAML|Acl|ACL)s?($|_|[A-Z0-9])"))
-; needs: auth login logout logon signin signout password passwd passphrase token session permission role jwt oauth credential sso saml acl
 ([(call function: (identifier) @auth)
   (call function: (attribute attribute: (identifier) @auth))
   (decorator (identifier) @auth)
@@ -69,50 +53,41 @@
   (#match? @auth "(^|_)(?i:auth|authn|authz|authenticate[sd]?|authentication|authori[sz]e[sd]?|authori[sz]ation|login|logout|logon|signin|signout|password|passwd|passphrase|token|session|permission|role|jwt|oauth2?|credential|sso|saml|acl)s?($|_|[A-Z0-9])|[a-z0-9](Auth|Authn|Authz|Authenticate[sd]?|Authentication|Authori[sz]e[sd]?|Authori[sz]ation|Login|Logout|Logon|Signin|SignIn|Signout|SignOut|Password|Passwd|Passphrase|Token|Session|Permission|Role|Jwt|JWT|OAuth2?|Oauth2?|Credential|Sso|SSO|Saml|SAML|Acl|ACL)s?($|_|[A-Z0-9])"))
 
 ; deserialize: pickle and its kin, unsafe YAML loading.
-; needs: pickle dill marshal shelve
 ((dotted_name . (identifier) @deserialize)
   (#any-of? @deserialize "pickle" "cPickle" "_pickle" "dill" "cloudpickle" "marshal" "shelve" "jsonpickle"))
-; needs: pickle dill marshal shelve torch
 (call
   function: (attribute
     object: (identifier) @_module
     attribute: (identifier) @deserialize)
   (#any-of? @_module "pickle" "cPickle" "_pickle" "dill" "cloudpickle" "marshal" "shelve" "jsonpickle" "torch")
   (#any-of? @deserialize "load" "loads" "Unpickler" "decode" "open"))
-; needs: yaml
 (call
   function: (attribute
     object: (identifier) @_module
     attribute: (identifier) @deserialize)
   (#eq? @_module "yaml")
   (#any-of? @deserialize "load" "load_all" "unsafe_load" "unsafe_load_all" "full_load" "full_load_all"))
-; needs: read_pickle
 (call
   function: (attribute attribute: (identifier) @deserialize)
   (#eq? @deserialize "read_pickle"))
 
 ; network: sockets, HTTP clients and servers, mail, remote shells.
-; needs: socket requests urllib http ftplib smtplib telnetlib paramiko websocket grpc xmlrpc
 ((dotted_name . (identifier) @network)
   (#any-of? @network "socket" "socketserver" "requests" "urllib" "urllib2" "urllib3" "httpx" "aiohttp" "http" "ftplib" "smtplib" "telnetlib" "paramiko" "websocket" "websockets" "grpc" "xmlrpc"))
-; needs: socket requests urllib http ftplib smtplib paramiko grpc
 (attribute
   object: (identifier) @network
   (#any-of? @network "socket" "requests" "urllib" "urllib2" "urllib3" "httpx" "aiohttp" "ftplib" "smtplib" "paramiko" "grpc"))
-; needs: urlopen
 (call
   function: (identifier) @network
   (#eq? @network "urlopen"))
 
 ; fs-delete: removing files and directories.
-; needs: remove unlink rmdir rmtree
 (call
   function: (attribute
     object: (identifier) @_module
     attribute: (identifier) @fs-delete)
   (#any-of? @_module "os" "shutil")
   (#any-of? @fs-delete "remove" "unlink" "rmdir" "removedirs" "rmtree"))
-; needs: unlink rmdir rmtree
 (call
   function: (attribute attribute: (identifier) @fs-delete)
   (#any-of? @fs-delete "unlink" "rmdir" "rmtree"))

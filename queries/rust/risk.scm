@@ -1,34 +1,22 @@
 ; Risk tags of Rust: every capture whose name does not start with `_` is a
 ; tag (unsafe, sql, exec, crypto, auth, deserialize, network, fs-delete),
 ; given to each unit whose text holds the captured node.
-;
-; `; needs: w1 w2` before a pattern names words it cannot match without (any
-; of them, in any case); vouch compiles the pattern only for a text that
-; holds one (src/syntax/queries.rs). Keep them true to the predicates.
 
 ; unsafe: unsafe blocks, functions, impls and traits.
-; needs: unsafe
 (unsafe_block) @unsafe
-; needs: unsafe
 (function_modifiers "unsafe") @unsafe
-; needs: unsafe
 (impl_item "unsafe") @unsafe
-; needs: unsafe
 (trait_item "unsafe") @unsafe
 
 ; sql: string literals that read like a raw SQL statement.
-; needs: select insert update delete table index view database schema
 (([(string_literal) (raw_string_literal)] @sql)
   (#match? @sql "(?is)\\b(select\\s+(distinct\\s+)?(\\*|count\\s*\\(|[\\w.]+\\s*(,|\\bfrom\\b|\\bas\\b))|insert\\s+(or\\s+\\w+\\s+)?into\\s|update\\s+[\\w.\"`]+\\s+set\\s|delete\\s+from\\s|(create|drop|alter|truncate)\\s+(table|index|view|database|schema)\\b)"))
 
 ; exec: processes and shells.
-; needs: command
 ((scoped_identifier) @exec
   (#match? @exec "(^|::)(process::Command|Command::new)$"))
-; needs: libc unistd
 ((scoped_identifier) @exec
   (#match? @exec "(^|::)(libc|nix::unistd)::(system|exec[a-z]*|fork|posix_spawnp?)$"))
-; needs: command
 (scoped_use_list
   path: (_) @exec
   list: (use_list (identifier) @_name)
@@ -36,28 +24,22 @@
   (#eq? @_name "Command"))
 
 ; crypto: hashing, ciphers, signatures, TLS and randomness crates and types.
-; needs: sha md5 md4 ring openssl rustls native_tls aes chacha rsa ecdsa p256 p384 k256 ed25519 x25519 hmac hkdf pbkdf2 argon2 bcrypt scrypt blake getrandom orion sodiumoxide subtle osrng signingkey verifyingkey
 (scoped_identifier
   path: (identifier) @crypto
   (#match? @crypto "^(sha1|sha2|sha3|md5|md4|ring|openssl|rustls|native_tls|aes|aes_gcm|aes_gcm_siv|chacha20|chacha20poly1305|rsa|ecdsa|p256|p384|k256|ed25519|ed25519_dalek|x25519_dalek|hmac|hkdf|pbkdf2|argon2|bcrypt|scrypt|blake2|blake3|getrandom|orion|sodiumoxide|subtle|Sha1|Sha224|Sha256|Sha384|Sha512|Md5|Hmac|Aes128Gcm|Aes256Gcm|ChaCha20Poly1305|OsRng|SigningKey|VerifyingKey|RsaPrivateKey|RsaPublicKey)$"))
-; needs: sha md5 md4 ring openssl rustls native_tls aes chacha rsa ecdsa p256 p384 k256 ed25519 x25519 hmac hkdf pbkdf2 argon2 bcrypt scrypt blake getrandom orion sodiumoxide subtle
 (scoped_use_list
   path: (identifier) @crypto
   (#match? @crypto "^(sha1|sha2|sha3|md5|md4|ring|openssl|rustls|native_tls|aes|aes_gcm|aes_gcm_siv|chacha20|chacha20poly1305|rsa|ecdsa|p256|p384|k256|ed25519|ed25519_dalek|x25519_dalek|hmac|hkdf|pbkdf2|argon2|bcrypt|scrypt|blake2|blake3|getrandom|orion|sodiumoxide|subtle)$"))
-; needs: sha md5 hmac aes chacha osrng signingkey verifyingkey rsa
 ((type_identifier) @crypto
   (#match? @crypto "^(Sha1|Sha224|Sha256|Sha384|Sha512|Md5|Hmac|Aes128Gcm|Aes256Gcm|ChaCha20Poly1305|OsRng|SigningKey|VerifyingKey|RsaPrivateKey|RsaPublicKey)$"))
 
 ; auth: functions named for, and calls of, authentication and authorization.
-; needs: auth login logout logon signin signout password passwd passphrase token session permission role jwt oauth credential sso saml acl
 (function_item
   name: (identifier) @auth
   (#match? @auth "(^|_)(?i:auth|authn|authz|authenticate[sd]?|authentication|authori[sz]e[sd]?|authori[sz]ation|login|logout|logon|signin|signout|password|passwd|passphrase|token|session|permission|role|jwt|oauth2?|credential|sso|saml|acl)s?($|_|[A-Z0-9])|[a-z0-9](Auth|Authn|Authz|Authenticate[sd]?|Authentication|Authori[sz]e[sd]?|Authori[sz]ation|Login|Logout|Logon|Signin|SignIn|Signout|SignOut|Password|Passwd|Passphrase|Token|Session|Permission|Role|Jwt|JWT|OAuth2?|Oauth2?|Credential|Sso|SSO|Saml|SAML|Acl|ACL)s?($|_|[A-Z0-9])"))
-; needs: auth login logout logon signin signout password passwd passphrase token session permission role jwt oauth credential sso saml acl
 (function_signature_item
   name: (identifier) @auth
   (#match? @auth "(^|_)(?i:auth|authn|authz|authenticate[sd]?|authentication|authori[sz]e[sd]?|authori[sz]ation|login|logout|logon|signin|signout|password|passwd|passphrase|token|session|permission|role|jwt|oauth2?|credential|sso|saml|acl)s?($|_|[A-Z0-9])|[a-z0-9](Auth|Authn|Authz|Authenticate[sd]?|Authentication|Authori[sz]e[sd]?|Authori[sz]ation|Login|Logout|Logon|Signin|SignIn|Signout|SignOut|Password|Passwd|Passphrase|Token|Session|Permission|Role|Jwt|JWT|OAuth2?|Oauth2?|Credential|Sso|SSO|Saml|SAML|Acl|ACL)s?($|_|[A-Z0-9])"))
-; needs: auth login logout logon signin signout password passwd passphrase token session permission role jwt oauth credential sso saml acl
 (call_expression
   function: [(identifier) @auth
              (scoped_identifier name: (identifier) @auth)
@@ -65,32 +47,25 @@
   (#match? @auth "(^|_)(?i:auth|authn|authz|authenticate[sd]?|authentication|authori[sz]e[sd]?|authori[sz]ation|login|logout|logon|signin|signout|password|passwd|passphrase|token|session|permission|role|jwt|oauth2?|credential|sso|saml|acl)s?($|_|[A-Z0-9])|[a-z0-9](Auth|Authn|Authz|Authenticate[sd]?|Authentication|Authori[sz]e[sd]?|Authori[sz]ation|Login|Logout|Logon|Signin|SignIn|Signout|SignOut|Password|Passwd|Passphrase|Token|Session|Permission|Role|Jwt|JWT|OAuth2?|Oauth2?|Credential|Sso|SSO|Saml|SAML|Acl|ACL)s?($|_|[A-Z0-9])"))
 
 ; deserialize: decoding bytes from outside into values.
-; needs: serde bincode ciborium postcard bson
 ((scoped_identifier) @deserialize
   (#match? @deserialize "(^|::)(serde_json|serde_yaml|serde_cbor|serde_pickle|bincode|rmp_serde|ciborium|postcard|bson)(::serde|::de)?::(from_[a-z_]+|deserialize[a-z_]*|decode[a-z_]*)$"))
 
 ; network: HTTP clients and servers, sockets.
-; needs: reqwest hyper ureq surf isahc curl attohttpc tonic axum actix_web warp rocket tungstenite quinn lettre
 (scoped_identifier
   path: (identifier) @network
   (#match? @network "^(reqwest|hyper|hyper_util|ureq|surf|isahc|curl|attohttpc|tonic|axum|actix_web|warp|rocket|tungstenite|tokio_tungstenite|quinn|lettre)$"))
-; needs: reqwest hyper ureq surf isahc curl attohttpc tonic axum actix_web warp rocket tungstenite quinn lettre
 (scoped_use_list
   path: (identifier) @network
   (#match? @network "^(reqwest|hyper|hyper_util|ureq|surf|isahc|curl|attohttpc|tonic|axum|actix_web|warp|rocket|tungstenite|tokio_tungstenite|quinn|lettre)$"))
-; needs: ::net
 ((scoped_identifier) @network
   (#match? @network "^(std|tokio|async_std|smol|mio)::net$"))
-; needs: tcpstream tcplistener udpsocket unixstream unixlistener unixdatagram
 ([(identifier) (type_identifier)] @network
   (#match? @network "^(TcpStream|TcpListener|UdpSocket|UnixStream|UnixListener|UnixDatagram)$"))
 
 ; fs-delete: removing files and directories.
-; needs: remove_file remove_dir
 (scoped_identifier
   name: (identifier) @fs-delete
   (#any-of? @fs-delete "remove_file" "remove_dir" "remove_dir_all"))
-; needs: remove_file remove_dir
 (call_expression
   function: (identifier) @fs-delete
   (#any-of? @fs-delete "remove_file" "remove_dir" "remove_dir_all"))

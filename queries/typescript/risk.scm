@@ -3,7 +3,6 @@
 ; only node kinds that both grammars have); these are TypeScript's own.
 
 ; auth: class fields holding a function, named for authentication.
-; needs: auth login logout logon signin signout password passwd passphrase token session permission role jwt oauth credential sso saml acl
 (public_field_definition
   name: (property_identifier) @auth
   value: [(arrow_function) (function_expression)]

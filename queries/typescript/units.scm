@@ -15,7 +15,6 @@
 
 ; Methods: in class bodies, including fields holding a function and
 ; signatures (overloads, abstract methods).
-; needs: class
 ([(method_definition name: (_) @name)
   (method_signature name: (_) @name)
   (abstract_method_signature name: (_) @name)
@@ -29,9 +28,7 @@
 (function_declaration name: (identifier) @name) @unit.function
 (generator_function_declaration name: (identifier) @name) @unit.function
 (function_signature name: (identifier) @name) @unit.function
-; needs: class
 (class_declaration name: (type_identifier) @name) @unit.class
-; needs: class
 (abstract_class_declaration name: (type_identifier) @name) @unit.class
 (interface_declaration name: (type_identifier) @name) @unit.interface
 (enum_declaration name: (identifier) @name) @unit.enum

@@ -275,7 +275,6 @@ pub fn units_changed(
         }
     };
     let language = Language::from_path(Path::new(path));
-    crate::syntax::queries::compile_soon(language, text);
     let mut doc = Document::new(language, text.to_string()).with_context(|| format!("cannot hold {path}"))?;
     doc.reset_provenance(spans);
     let mut facts = signoff::unit_facts(&mut doc);

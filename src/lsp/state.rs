@@ -636,10 +636,6 @@ impl State {
                 return;
             }
         };
-        // The server finds units in this language from now on: its whole
-        // queries, compiled once in the background, serve every text
-        // without looking for which patterns each needs.
-        crate::syntax::queries::compile_whole_soon(language);
         let repo = path.as_deref().and_then(|p| self.repos.locate(p));
         if let Some((root, rel)) = &repo {
             match self.repos.load_spans(root, rel, doc.text().as_str()) {

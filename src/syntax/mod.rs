@@ -11,6 +11,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 pub mod blob;
+pub mod matcher;
 pub mod queries;
 pub mod units;
 
@@ -99,6 +100,18 @@ impl Language {
             Language::Java => tree_sitter_java::LANGUAGE.into(),
             Language::Text => return None,
         })
+    }
+
+    /// The grammar's `node-types.json`, for a grammar older than ABI 15,
+    /// which does not carry its supertypes' subtypes itself (see
+    /// [`matcher`]); `None` for the others.
+    pub fn node_types(self) -> Option<&'static str> {
+        match self {
+            Language::TypeScript => Some(tree_sitter_typescript::TYPESCRIPT_NODE_TYPES),
+            Language::Tsx => Some(tree_sitter_typescript::TSX_NODE_TYPES),
+            Language::Java => Some(tree_sitter_java::NODE_TYPES),
+            _ => None,
+        }
     }
 }
 

@@ -33,7 +33,7 @@
 //! pathological nesting (thousands of nested functions) to a constant
 //! factor of the file's size.
 //!
-//! Everything here works on the byte ranges it is given: query cursors are
+//! Everything here works on the byte ranges it is given: the queries are
 //! restricted to those ranges and the units around them, so the cost
 //! follows the size of the AI text and of its units, not of the file.
 //! tree-sitter's `Node::parent` and `Node::prev_sibling` start again at the
@@ -44,9 +44,10 @@ use std::cell::OnceCell;
 use std::collections::BTreeSet;
 use std::ops::Range;
 
-use tree_sitter::{Node, QueryCursor, StreamingIterator};
+use tree_sitter::Node;
 
 use super::Language;
+use super::matcher::Capture;
 use super::queries::{self, Queries, UnitCapture};
 use crate::fingerprint::fingerprint;
 use crate::text::Text;
@@ -223,13 +224,24 @@ struct Finder<'a> {
     /// found where they can be (see [`Finder::syntax_units`]); off only in
     /// the tests that check it changes nothing.
     reuse: bool,
+    /// Find matches with tree-sitter's own query cursor, the reference the
+    /// matcher is compared with.
+    #[cfg(test)]
+    reference: bool,
+}
+
+/// Which query file a match comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum File {
+    Units,
+    Risk,
 }
 
 impl<'a> Finder<'a> {
     fn new(language: Language, tree: Option<&'a tree_sitter::Tree>, text: &'a Text, ai: &[Range<usize>]) -> Finder<'a> {
         // A query that does not build is a bug the tests catch; should one
         // slip through, units fall back to lines rather than vanish.
-        let syntax = match (tree, queries::queries_for(language, text.as_str())) {
+        let syntax = match (tree, queries::queries(language)) {
             (Some(tree), Some(Ok(queries))) => Some((tree.root_node(), queries)),
             _ => None,
         };
@@ -250,6 +262,8 @@ impl<'a> Finder<'a> {
             ai: normalize(ai, text.len()),
             preamble: OnceCell::new(),
             reuse: true,
+            #[cfg(test)]
+            reference: false,
         }
     }
 
@@ -383,21 +397,17 @@ impl<'a> Finder<'a> {
     /// The unit candidates whose nodes meet the windows, sorted by start,
     /// longest first, one per unit range (the first pattern wins).
     fn candidates(&self, windows: &[Range<usize>]) -> Vec<Candidate> {
-        let Some((root, queries)) = self.syntax else { return Vec::new() };
+        let Some((_, queries)) = self.syntax else { return Vec::new() };
         let mut found = Vec::new();
-        let mut cursor = QueryCursor::new();
-        // Unit patterns start at the unit's node: this is as deep as a unit
-        // may be. It also bounds what `Node::parent` and
-        // `Node::prev_sibling` cost below: each starts again at the root.
-        cursor.set_max_start_depth(Some(MAX_UNIT_DEPTH));
         for window in windows {
-            cursor.set_byte_range(window.clone());
-            let mut matches = cursor.matches(&queries.units.query, root, self.src.as_bytes());
-            while let Some(m) = matches.next() {
+            // Unit patterns start at the unit's node: this is as deep as a
+            // unit may be. It also bounds what `Node::parent` and
+            // `Node::prev_sibling` cost below: each starts again at the root.
+            self.each_match(File::Units, window.clone(), Some(MAX_UNIT_DEPTH), &mut |pattern, captures| {
                 let mut unit = None;
                 let mut name = None;
                 let mut of_trait = None;
-                for capture in m.captures {
+                for capture in captures {
                     match queries.units.unit_capture(capture.index) {
                         UnitCapture::Unit(kind) => unit = Some((capture.node, kind.as_str())),
                         UnitCapture::Name => {
@@ -409,23 +419,22 @@ impl<'a> Finder<'a> {
                         UnitCapture::Private => {}
                     }
                 }
-                let Some((node, kind)) = unit else { continue };
+                let Some((node, kind)) = unit else { return };
                 if node.end_byte() <= window.start || node.start_byte() >= window.end {
                     // A match whose parent meets the window; its own text lies
                     // outside.
-                    continue;
+                    return;
                 }
                 let node = self.widen(node);
-                if !queries.units.unit_parents(m.pattern_index).iter().all(|paths| has_parent(node, paths)) {
-                    continue;
+                if !queries.units.unit_parents(pattern).iter().all(|paths| has_parent(node, paths)) {
+                    return;
                 }
                 let name = name.map(|n| match of_trait {
                     Some(t) => format!("{} for {}", self.name_text(t), self.name_text(n)),
                     None => self.name_text(n),
                 });
-                let pattern = queries.units.pattern_order(m.pattern_index);
                 found.push(Candidate { range: self.unit_range(node), kind, name, pattern });
-            }
+            });
         }
         sort_candidates(&mut found);
         found
@@ -433,7 +442,7 @@ impl<'a> Finder<'a> {
 
     /// The units of `chosen` candidates. The units nested in them and
     /// their risk captures are found in one pass over their text, not one
-    /// per unit: a query cursor walks from the root to its range each time.
+    /// per unit: matching walks from the root to its range each time.
     /// `known`: windows already queried (sorted, disjoint) and the
     /// candidates found in them; the chosen text inside them is not
     /// queried again (for a file that is all AI, that is nearly all of it).
@@ -543,22 +552,40 @@ impl<'a> Finder<'a> {
     /// The risk captures that meet `windows`.
     fn risk_captures(&self, windows: &[Range<usize>]) -> RiskCaptures {
         let mut found = Vec::new();
-        let Some((root, queries)) = self.syntax else { return RiskCaptures(found) };
-        let mut cursor = QueryCursor::new();
+        let Some((_, queries)) = self.syntax else { return RiskCaptures(found) };
         for window in windows.iter().filter(|w| !w.is_empty()) {
-            cursor.set_byte_range(window.clone());
-            let mut matches = cursor.matches(&queries.risk.query, root, self.src.as_bytes());
-            while let Some(m) = matches.next() {
-                for capture in m.captures {
+            self.each_match(File::Risk, window.clone(), None, &mut |_, captures| {
+                for capture in captures {
                     if let Some(tag) = queries.risk.risk_tag(capture.index) {
                         found.push((capture.node.byte_range(), tag));
                     }
                 }
-            }
+            });
         }
         found.sort_by_key(|(r, tag)| (r.start, r.end, *tag));
         found.dedup();
         RiskCaptures(found)
+    }
+
+    /// Call `f` with the pattern index and captures of each match of query
+    /// `file` whose root meets `window`, at most `max_depth` levels deep.
+    fn each_match(
+        &self,
+        file: File,
+        window: Range<usize>,
+        max_depth: Option<u32>,
+        f: &mut dyn FnMut(usize, &[Capture<'a>]),
+    ) {
+        let Some((root, queries)) = self.syntax else { return };
+        #[cfg(test)]
+        if self.reference {
+            let (units, risk) = queries::reference(self.language);
+            let query = if file == File::Units { units } else { risk };
+            super::matcher::reference_matches(query, root, self.src.as_bytes(), window, max_depth, f);
+            return;
+        }
+        let compiled = if file == File::Units { queries.units } else { queries.risk };
+        compiled.query.matches(root, self.src.as_bytes(), window, max_depth, f);
     }
 
     /// The ranges of the file gates (see the module documentation) among
@@ -2134,7 +2161,7 @@ public class Users {»
         .assert_eq(&table);
     }
 
-    /// Every text the prefilter test reads for `language`: the snippets
+    /// Every text the differential tests read for `language`: the snippets
     /// above and the files of this repository in that language.
     fn corpus(language: Language) -> Vec<String> {
         let mut out: Vec<String> = match language {
@@ -2148,6 +2175,7 @@ public class Users {»
             Language::Text => Vec::new(),
         };
         out.extend(PROPERTY_SOURCES.iter().filter(|(l, _)| *l == language).map(|(_, s)| s.to_string()));
+        out.extend(SHAPES.iter().filter(|(l, _)| *l == language).map(|(_, s)| s.to_string()));
         // The whole snippet list as one file, so that patterns meet
         // each other's words.
         let joined = out.join("\n");
@@ -2175,40 +2203,280 @@ public class Users {»
         out
     }
 
+    /// A match as (pattern, sorted (capture, start, end), whether a capture
+    /// is a later child in its field).
+    type FoundMatch = (usize, Vec<(u32, usize, usize)>, bool);
+
+    /// Every match of query `file` that meets `window`, by the matcher or
+    /// (`reference`) by tree-sitter's query cursor, as a set.
+    fn match_set(
+        finder: &mut Finder<'_>,
+        reference: bool,
+        file: File,
+        window: Range<usize>,
+        max_depth: Option<u32>,
+    ) -> BTreeSet<FoundMatch> {
+        finder.reference = reference;
+        let mut out = BTreeSet::new();
+        let units = finder.syntax.map(|(_, q)| q.units);
+        finder.each_match(file, window, max_depth, &mut |pattern, captures| {
+            // A supertype matches more nodes than tree-sitter's (see
+            // `matcher`): compare such patterns where their `#parent?`
+            // predicates hold, where the two agree.
+            if let Some(units) =
+                units.filter(|u| file == File::Units && u.query.patterns()[pattern].has_supertype_root())
+            {
+                let unit = captures.iter().find(|c| matches!(units.unit_capture(c.index), UnitCapture::Unit(_)));
+                if !unit.is_some_and(|c| units.unit_parents(pattern).iter().all(|paths| has_parent(c.node, paths))) {
+                    return;
+                }
+            }
+            let mut caps: Vec<(u32, usize, usize)> =
+                captures.iter().map(|c| (c.index, c.node.start_byte(), c.node.end_byte())).collect();
+            caps.sort();
+            out.insert((pattern, caps, captures.iter().any(|c| later_in_its_field(c.node))));
+        });
+        finder.reference = false;
+        out
+    }
+
+    /// Whether `node` is in a field that a sibling before it is in too:
+    /// where the matcher finds more than tree-sitter (see `matcher`).
+    fn later_in_its_field(node: Node<'_>) -> bool {
+        let Some(parent) = node.parent() else { return false };
+        let mut cursor = parent.walk();
+        let mut seen = Vec::new();
+        if cursor.goto_first_child() {
+            loop {
+                let field = cursor.field_id();
+                if cursor.node() == node {
+                    return field.is_some_and(|f| seen.contains(&f));
+                }
+                seen.extend(field);
+                if !cursor.goto_next_sibling() {
+                    break;
+                }
+            }
+        }
+        false
+    }
+
+    /// Windows to compare matches in: the whole text, the empty window
+    /// (tree-sitter reads `0..0` as all of it), single bytes and empty
+    /// windows inside it, whole lines, and a few pseudo-random spans.
+    fn windows_of(source: &str) -> Vec<Range<usize>> {
+        let n = source.len();
+        let mut out = vec![0..n, 0..0, 0..1.min(n)];
+        let line_starts: Vec<usize> =
+            std::iter::once(0).chain(source.match_indices('\n').map(|(i, _)| i + 1)).collect();
+        let mut seed = n as u64 ^ 0x9e37_79b9_7f4a_7c15;
+        let mut next = |bound: usize| {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            if bound == 0 { 0 } else { (seed >> 33) as usize % bound }
+        };
+        for _ in 0..3 {
+            let at = next(n + 1);
+            out.push(at..at);
+            out.push(at..(at + 1).min(n));
+            let line = next(line_starts.len());
+            let end = line_starts.get(line + 1 + next(3)).copied().unwrap_or(n);
+            out.push(line_starts[line]..end);
+            let (a, b) = (next(n + 1), next(n + 1));
+            out.push(a.min(b)..a.max(b));
+        }
+        out.push(n..n);
+        out
+    }
+
+    /// Where the matcher and tree-sitter's cursor disagree on `source` in
+    /// `windows`, if anywhere: every match tree-sitter finds, and no other
+    /// but those that take a later child in a field (see `matcher`).
+    fn disagreement(language: Language, source: &str, windows: &[Range<usize>]) -> Option<String> {
+        let queries = queries::queries(language)?.ok()?;
+        let text = Text::new(source.to_string()).ok()?;
+        let tree = SyntaxTree::new(language, source)?;
+        let root = tree.tree()?.root_node();
+        let mut finder = Finder::with(language, Some((root, queries)), &text, &[]);
+        for window in windows {
+            for (file, depth) in
+                [(File::Units, Some(MAX_UNIT_DEPTH)), (File::Units, Some(2)), (File::Risk, None), (File::Units, None)]
+            {
+                let ours = match_set(&mut finder, false, file, window.clone(), depth);
+                let theirs = match_set(&mut finder, true, file, window.clone(), depth);
+                let only_ours: Vec<_> = ours.difference(&theirs).filter(|m| !m.2).collect();
+                let only_theirs: Vec<_> = theirs.difference(&ours).collect();
+                if !only_ours.is_empty() || !only_theirs.is_empty() {
+                    return Some(format!(
+                        "{language:?} {file:?} {window:?} depth {depth:?}: only ours {only_ours:?}, only tree-sitter's {only_theirs:?} in\n{source}"
+                    ));
+                }
+            }
+        }
+        None
+    }
+
     #[test]
-    fn prefiltered_queries_find_what_the_whole_queries_find() {
-        // Issue 15: a process compiles only the patterns whose words occur
-        // in the text; the units and risk tags must be those of the whole
-        // queries, on every snippet above and every file of this repository.
+    fn the_matcher_finds_what_tree_sitter_finds() {
+        // The matcher replaces tree-sitter's query cursor: on every snippet
+        // above and every file of this repository, in many windows and
+        // with and without a depth bound, it finds the same matches as
+        // tree-sitter's cursor running the same query files.
         let mut compared = 0;
         for language in Language::ALL {
-            let Some(Ok(whole)) = queries::queries(language) else { continue };
             for source in corpus(language) {
-                let text = Text::new(source.clone()).unwrap();
-                let tree = SyntaxTree::new(language, &source).unwrap();
-                let root = tree.tree().unwrap().root_node();
-                let all = [0..source.len()];
-                let exact = queries::exactly_for(language, &source);
-                let found = |q: Queries| {
-                    let finder = Finder::with(language, Some((root, q)), &text, &all);
-                    let units = finder.units_holding(&finder.ai);
-                    let risk = finder.risk_captures(&all).0;
-                    (units, risk)
-                };
-                let (units, risk) = found(whole);
-                let (exact_units, exact_risk) = found(exact);
-                assert_eq!(exact_risk, risk, "{language:?}: {source}");
-                assert_eq!(exact_units, units, "{language:?}: {source}");
-                // The nested units taken from the first query are those a
-                // query of their own finds.
-                let mut fresh = Finder::with(language, Some((root, whole)), &text, &all);
-                fresh.reuse = false;
-                assert_eq!(fresh.units_holding(&fresh.ai), units, "{language:?}: {source}");
+                if let Some(problem) = disagreement(language, &source, &windows_of(&source)) {
+                    panic!("{problem}");
+                }
                 compared += 1;
             }
         }
         assert!(compared > 200, "{compared} texts compared");
     }
+
+    /// Text inserted by the edits of the property test below.
+    const INSERTS: [&str; 16] = [
+        "",
+        "{",
+        "}",
+        "(",
+        ")",
+        "\n",
+        "fn f() ",
+        "unsafe ",
+        "\"select * from t\"",
+        "import os\n",
+        ";",
+        "class A:\n ",
+        "=>",
+        "const ( a = 1; b = 2 )",
+        ".",
+        "@d\n",
+    ];
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+        /// The matcher finds what tree-sitter's cursor finds in sources
+        /// broken by random edits too (error recovery makes shapes no
+        /// file has).
+        #[test]
+        fn the_matcher_agrees_on_edited_sources(
+            which in 0..PROPERTY_SOURCES.len() + SHAPES.len(),
+            edits in proptest::collection::vec((0.0f64..1.0, 0usize..12, 0..INSERTS.len()), 1..6),
+        ) {
+            let (language, original) = PROPERTY_SOURCES.iter().chain(SHAPES).nth(which).copied().unwrap();
+            let mut source = original.to_string();
+            for (at, remove, insert) in edits {
+                let mut at = (at * source.len() as f64) as usize;
+                while !source.is_char_boundary(at) {
+                    at -= 1;
+                }
+                let mut end = (at + remove).min(source.len());
+                while !source.is_char_boundary(end) {
+                    end += 1;
+                }
+                source.replace_range(at..end, INSERTS[insert]);
+            }
+            let windows = windows_of(&source);
+            let problem = disagreement(language, &source, &windows[..windows.len().min(6)]);
+            proptest::prop_assert!(problem.is_none(), "{}", problem.unwrap_or_default());
+        }
+    }
+
+    #[test]
+    fn units_and_risk_tags_are_those_tree_sitter_finds() {
+        // What vouch makes of the matches: the units and risk tags of every
+        // text are those found through tree-sitter's query cursor, for the
+        // whole text and for a few selections.
+        for language in Language::ALL {
+            let Some(Ok(queries)) = queries::queries(language) else { continue };
+            for source in corpus(language) {
+                let text = Text::new(source.clone()).unwrap();
+                let tree = SyntaxTree::new(language, &source).unwrap();
+                let root = tree.tree().unwrap().root_node();
+                let all = [0..source.len()];
+                let mut selections: Vec<Vec<Range<usize>>> = vec![all.to_vec()];
+                selections.extend(windows_of(&source).into_iter().skip(3).step_by(2).map(|w| vec![w]));
+                for ai in selections {
+                    let found = |reference: bool| {
+                        let mut finder = Finder::with(language, Some((root, queries)), &text, &ai);
+                        finder.reference = reference;
+                        let units = finder.units_holding(&finder.ai);
+                        let risk = finder.risk_captures(&all).0;
+                        (units, risk)
+                    };
+                    let (units, risk) = found(false);
+                    let (reference_units, reference_risk) = found(true);
+                    assert_eq!(risk, reference_risk, "{language:?}: {source}");
+                    assert_eq!(units, reference_units, "{language:?} {ai:?}: {source}");
+                }
+                // The nested units taken from the first query are those a
+                // query of their own finds.
+                let mut fresh = Finder::with(language, Some((root, queries)), &text, &all);
+                let units = fresh.units_holding(&fresh.ai);
+                fresh.reuse = false;
+                assert_eq!(fresh.units_holding(&fresh.ai), units, "{language:?}: {source}");
+            }
+        }
+    }
+
+    #[test]
+    fn kind_ids_by_name_are_the_ids_of_nodes() {
+        // The matcher looks kinds up by name (`id_for_node_kind`) and
+        // compares them with `Node::kind_id`: the two agree for every node
+        // of every corpus text, aliased kinds included.
+        for language in Language::ALL {
+            let Some(grammar) = language.grammar() else { continue };
+            for source in corpus(language) {
+                let tree = SyntaxTree::new(language, &source).unwrap();
+                let mut cursor = tree.tree().unwrap().walk();
+                'walk: loop {
+                    let node = cursor.node();
+                    assert_eq!(
+                        grammar.id_for_node_kind(node.kind(), node.is_named()),
+                        node.kind_id(),
+                        "{language:?} {:?} named {}",
+                        node.kind(),
+                        node.is_named()
+                    );
+                    if cursor.goto_first_child() {
+                        continue;
+                    }
+                    while !cursor.goto_next_sibling() {
+                        if !cursor.goto_parent() {
+                            break 'walk;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Shapes the query files tell apart that the files of this repository
+    /// may lack: anchored children (one spec in a block or several),
+    /// several children a child pattern can take, errors.
+    const SHAPES: &[(Language, &str)] = &[
+        (
+            Language::Go,
+            "package p\ntype A int\ntype ( B int; C string )\ntype (\n\t// c\n\tD struct{}\n)\nvar ( x = 1; y = 2 )\nvar z = 3\nconst ( k = 1 )\nconst ( l, m = 1, 2 )\ntype E = int\nimport ( \"os\"; \"unsafe\" )\n",
+        ),
+        (Language::Python, "import os.path, a.os\nfrom b.subprocess import x\nimport pickle as p\nx = y = 1\nx += 1\n"),
+        (
+            Language::Rust,
+            "use std::process::{Stdio, Command};\nuse a::{b, c::{d, e}};\nunsafe impl<T> S for T {}\nimpl<T> S for T {}\nfn f( {\n",
+        ),
+        (
+            Language::JavaScript,
+            "let a = 1, b = () => 2;\nvar c = function() {}, d;\nexport function e() {}\nfor (let i = 0;;) {}\nclass K { m() {} f = () => 1; }\n",
+        ),
+        (
+            Language::TypeScript,
+            "export default class A { m(): void {} }\ndeclare function f(): void;\nabstract class B { abstract m(): void; }\nlet a = 1, b = () => 2;\n",
+        ),
+        (
+            Language::Java,
+            "@Deprecated package a.b;\nimport java.net.URL;\nclass A { void f() { Files.delete(p); new File(x).delete(); } }\n",
+        ),
+    ];
 
     const PROPERTY_SOURCES: [(Language, &str); 4] = [
         (
