@@ -106,6 +106,7 @@ fn build(repo: &Repository) -> usize {
                 intent: None,
                 imported: None,
                 deleted_before: Vec::new(),
+                removed: false,
             };
             write_note(repo, id, &[NoteRecord::File(record)]).expect("note");
             notes += 1;

@@ -307,6 +307,7 @@ mod tests {
             intent: Some(Intent { said: Some("adding the coupon".into()), ..Intent::default() }),
             imported: None,
             deleted_before: Vec::new(),
+            removed: false,
         }
     }
 

@@ -46,6 +46,7 @@ fn ai_commit(a: &Clone) -> Oid {
         intent: None,
         imported: None,
         deleted_before: Vec::new(),
+        removed: false,
     });
     notes::write_note(&a.repo(), commit, &[record]).unwrap();
     commit
@@ -298,6 +299,7 @@ fn a_person_reformatting_human_code_does_not_make_it_ai() {
         intent: None,
         imported: None,
         deleted_before: Vec::new(),
+        removed: false,
     });
     notes::write_note(&a.repo(), commit, &[record]).unwrap();
     // ...and whitespace on the human function of BASE.

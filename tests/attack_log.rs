@@ -57,6 +57,7 @@ fn log_does_not_count_an_approval_verify_refuses_for_its_signature_and_says_why(
         intent: None,
         imported: None,
         deleted_before: Vec::new(),
+        removed: false,
     };
     notes::write_note(&a.repo(), commit, &[NoteRecord::File(record(vec![unsigned.clone(), borrowed.clone()]))])
         .unwrap();
@@ -120,6 +121,7 @@ fn log_does_not_count_the_approval_of_the_commits_author() {
         intent: None,
         imported: None,
         deleted_before: Vec::new(),
+        removed: false,
     };
     notes::write_note(&a.repo(), commit, &[NoteRecord::File(record)]).unwrap();
     let (code, report) = a.verify("origin/main..HEAD");

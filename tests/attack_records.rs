@@ -471,6 +471,7 @@ fn note_record(clone: &Clone, commit: Oid, tool: &str) -> NoteRecord {
         intent: None,
         imported: None,
         deleted_before: Vec::new(),
+        removed: false,
     })
 }
 

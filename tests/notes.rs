@@ -134,6 +134,7 @@ fn ai_record(path: &str, blob: &str, ai: Vec<[u32; 2]>, tool: &str) -> FileRecor
         intent: None,
         imported: None,
         deleted_before: Vec::new(),
+        removed: false,
     }
 }
 

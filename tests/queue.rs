@@ -433,6 +433,7 @@ fn commit_with_note(
                 intent: None,
                 imported: None,
                 deleted_before: Vec::new(),
+                removed: false,
             }))
         })
         .collect();

@@ -57,24 +57,38 @@ fn run_with_stdin(dir: &Path, args: &[&str], input: &[u8]) -> Output {
     child.wait_with_output().unwrap()
 }
 
-/// Path → (the text of its AI spans, the first span).
-fn recorded(repo: &TestRepo) -> BTreeMap<String, (Vec<String>, Value)> {
-    let mut out = BTreeMap::new();
+/// Every record of the journal.
+fn journal(repo: &TestRepo) -> Vec<Value> {
+    let mut out = Vec::new();
     let Ok(entries) = std::fs::read_dir(repo.root.join(".git/vouch/journal")) else { return out };
     for entry in entries.flatten() {
         for line in String::from_utf8_lossy(&std::fs::read(entry.path()).unwrap()).lines() {
             let json = line.rsplit_once('\t').map_or(line, |(json, _)| json);
-            let record: Value = serde_json::from_str(json).unwrap();
-            let Some(path) = record["path"].as_str() else { continue };
-            let text = repo.read(path);
-            let spans = record["spans"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|s| text[s["start"].as_u64().unwrap() as usize..s["end"].as_u64().unwrap() as usize].to_string())
-                .collect();
-            out.insert(path.to_string(), (spans, record["spans"][0].clone()));
+            out.push(serde_json::from_str(json).unwrap());
         }
+    }
+    out
+}
+
+/// Path → who removed it, for the files recorded as removed whole.
+fn removed(repo: &TestRepo) -> BTreeMap<String, Value> {
+    let removals = journal(repo).into_iter().filter(|r| r["removed"].is_object());
+    removals.map(|r| (r["path"].as_str().unwrap_or_default().to_string(), r["removed"].clone())).collect()
+}
+
+/// Path → (the text of its AI spans, the first span).
+fn recorded(repo: &TestRepo) -> BTreeMap<String, (Vec<String>, Value)> {
+    let mut out = BTreeMap::new();
+    for record in journal(repo).into_iter().filter(|r| !r["removed"].is_object()) {
+        let Some(path) = record["path"].as_str() else { continue };
+        let text = repo.read(path);
+        let spans = record["spans"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| text[s["start"].as_u64().unwrap() as usize..s["end"].as_u64().unwrap() as usize].to_string())
+            .collect();
+        out.insert(path.to_string(), (spans, record["spans"][0].clone()));
     }
     out
 }
@@ -113,6 +127,14 @@ fn what_the_agent_changed_is_recorded_and_its_terminal_and_exit_code_pass_throug
         (Some("fake-agent"), Some("wrapper"), Some("agent"))
     );
     assert_eq!(span["accepted_by"], "dev@example.com");
+    // The file it removed is recorded as its removal.
+    let removed = removed(&repo);
+    assert_eq!(removed.keys().collect::<Vec<_>>(), vec!["src/old.py"], "{removed:?}");
+    assert_eq!(
+        (removed["src/old.py"]["tool"].as_str(), removed["src/old.py"]["evidence"].as_str()),
+        (Some("fake-agent"), Some("wrapper"))
+    );
+    assert!(stderr.contains("recorded that fake-agent deleted src/old.py"), "{stderr}");
 
     // The gate knows them.
     let status = run_with_stdin(&repo.root, &["status", "--format", "json"], b"");

@@ -100,6 +100,7 @@ fn concurrent_approvals_and_notes_survive_sync() {
             intent: None,
             imported: None,
             deleted_before: Vec::new(),
+            removed: false,
         })
     };
     notes::write_note(&a.repo(), commit, &[record("claude")]).unwrap();
@@ -241,6 +242,7 @@ fn approval_by_whoever_accepted_the_ai_text() {
         intent: None,
         imported: None,
         deleted_before: Vec::new(),
+        removed: false,
     });
     notes::write_note(&a.repo(), commit, &[record]).unwrap();
     world.decide(&a, failure["fingerprint"].as_str().unwrap(), Decision::by("bob"));

@@ -186,6 +186,7 @@ fn a_note_of_imported_records_only_attests_nothing_in_stats_and_log_as_in_verify
         intent: None,
         imported: Some("agent-trace".into()),
         deleted_before: Vec::new(),
+        removed: false,
     };
     notes::write_note(&Repository::open(&repo.root).unwrap(), imported, &[NoteRecord::File(record)]).unwrap();
     let attested = commit_file(&repo, "src/other.rs", "other", dev, "other");
@@ -202,6 +203,7 @@ fn a_note_of_imported_records_only_attests_nothing_in_stats_and_log_as_in_verify
         intent: None,
         imported: None,
         deleted_before: Vec::new(),
+        removed: false,
     };
     notes::write_note(&Repository::open(&repo.root).unwrap(), attested, &[NoteRecord::File(own)]).unwrap();
     let range = format!("{base}..HEAD");

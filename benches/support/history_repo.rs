@@ -1409,6 +1409,7 @@ impl History<'_> {
                     intent: None,
                     imported: None,
                     deleted_before: Vec::new(),
+                    removed: false,
                 };
                 lines.insert(NoteRecord::File(record).to_line());
             }

@@ -106,7 +106,7 @@ fn read_claims(repo: &Repository, git_ai: &mut GitAiReader<'_>, commit: Oid, bot
         Ok(Some(records)) => {
             for record in records {
                 if let NoteRecord::File(f) = record
-                    && (!f.ai.is_empty() || !f.deleted_before.is_empty())
+                    && (!f.ai.is_empty() || !f.deleted_before.is_empty() || f.removed)
                 {
                     claims.claims.push((f.attribution(), f.evidence_label()));
                 }

@@ -22,7 +22,7 @@ use super::scope::{NextCommit, NextFile, Scope};
 use crate::policy::Policy;
 use crate::provenance::Attribution;
 use crate::signoff::Ledger;
-use crate::store::journal::{Journal, Loaded};
+use crate::store::journal::{Journal, Loaded, RecordId};
 use crate::store::policy_file::Source;
 use crate::syntax::Content;
 
@@ -55,6 +55,9 @@ pub struct Prepared {
     /// The files the next commit adds or changes, with the journal's view
     /// of each (what the post-commit note records).
     pub files: Vec<(FileVersion, View)>,
+    /// The journal's live records of files agents removed whole: (record,
+    /// path, who removed it).
+    pub removals: Vec<(RecordId, String, Attribution)>,
     pub next: NextCommit,
     /// What a person needs to hear about (a view that could not use every
     /// record, when not strict).
@@ -77,6 +80,9 @@ pub struct Next {
     /// of each.
     pub files: Vec<(FileVersion, View)>,
     pub warnings: Vec<String>,
+    /// The journal's live records of files agents removed whole: (record,
+    /// path, who removed it).
+    pub removals: Vec<(RecordId, String, Attribution)>,
 }
 
 impl Next {
@@ -91,8 +97,8 @@ impl Next {
 pub fn next(ctx: &Context, options: Options) -> anyhow::Result<Next> {
     let prepared = prepare(ctx, options)?;
     let units = prepared.judge(&ctx.repo, None)?;
-    let Prepared { scope, ledger, files, warnings, .. } = prepared;
-    Ok(Next { scope, ledger, units, files, warnings })
+    let Prepared { scope, ledger, files, warnings, removals, .. } = prepared;
+    Ok(Next { scope, ledger, units, files, warnings, removals })
 }
 
 /// Read the next commit in `ctx`'s repository and place it in its range.
@@ -176,12 +182,24 @@ pub fn prepare(ctx: &Context, options: Options) -> anyhow::Result<Prepared> {
         pending.push(NextFile { file: file.clone(), spans, deletions });
     }
     let people = if options.next_people { Scope::next_people(repo) } else { Vec::new() };
+    // A file an agent removed whole: the journal says so until a commit's
+    // note covers its removal; or a commit this one comes from removed it
+    // with an AI claim (a squash, a pick, a re-commit).
+    let removed_by = |path: &str| {
+        let recorded = loaded.removal(path).map(|(_, a)| a);
+        recorded.or_else(|| derived.as_ref().and_then(|d| d.removal_claim(path))).cloned()
+    };
+    let deleted: Vec<(String, Option<Attribution>)> =
+        deleted.into_iter().map(|p| (p.clone(), removed_by(&p))).collect();
+    let removals =
+        loaded.removals().filter_map(|(r, a)| Some((r.id.clone(), r.path()?.to_string(), a.clone()))).collect();
     let next = scope.next_commit(repo, &pending, &deleted, people, options.all)?;
     let verified = verifier(repo, &scope.policy, &scope.source, options.strict)?;
     Ok(Prepared {
         scope,
         ledger,
         files: files.into_iter().zip(seen).collect(),
+        removals,
         next,
         warnings,
         derived,

@@ -143,14 +143,15 @@ impl Scope {
     /// The next commit on top of HEAD: `files` it adds or changes (each
     /// with the AI text the journal, or an editor, knows of in it, and
     /// where an AI removed lines: what the post-commit note will record),
-    /// `deleted` paths, authored and committed by `people`. Every file it
+    /// `deleted` paths (each with who removed it, when an AI did, as the
+    /// journal recorded), authored and committed by `people`. Every file it
     /// touches is settled as verify settles HEAD's; with `all`, every other
     /// file the range touched too.
     pub fn next_commit(
         &self,
         repo: &Repository,
         files: &[NextFile],
-        deleted: &[String],
+        deleted: &[(String, Option<Attribution>)],
         people: Vec<String>,
         all: bool,
     ) -> anyhow::Result<NextCommit> {
@@ -198,13 +199,13 @@ impl Scope {
                 deleted,
             });
         }
-        for path in deleted {
+        for (path, removed_by) in deleted {
             pending.push(PendingFile {
                 path: path.clone(),
                 from: None,
                 new: None,
                 ai_lines: Vec::new(),
-                deleted: Vec::new(),
+                deleted: removed_by.iter().map(|a| (0, a.clone())).collect(),
             });
         }
         let contents = files.iter().map(|f| (f.file.path.clone(), f.file.content.clone())).collect();

@@ -163,6 +163,41 @@ pub fn append(
     Ok(())
 }
 
+/// Record in `journal` that `source` (known by `evidence`) removed file
+/// `rel` of `repo`'s worktree whole, whose last version was `before` (as
+/// git would store it): a removal leaves no text to attribute, yet the
+/// program changed, so the gate and the commit's note must know.
+pub fn record_removal(
+    repo: &Repository,
+    journal: &Journal,
+    rel: &str,
+    before: &[u8],
+    source: AiSource,
+    evidence: Evidence,
+    intent: Option<Intent>,
+) -> anyhow::Result<()> {
+    let tool = source.tool.clone();
+    let attribution = Attribution::ai(source, evidence, user_email(repo)).with_intent(intent);
+    journal
+        .append(repo, Entry::removal(rel, before, &attribution))
+        .with_context(|| format!("cannot record the removal of {rel}"))?;
+    eprintln!(
+        "vouch: recorded that {} deleted {} ({} line(s)): the deletion needs sign-off",
+        display::line(&tool),
+        display::line(rel),
+        crate::lineage::split_lines(before).len()
+    );
+    Ok(())
+}
+
+/// Whether HEAD or the index has a file at `rel`: the removal of a file
+/// git does not know changes nothing a commit holds.
+pub fn known_to_git(repo: &Repository, rel: &str) -> bool {
+    let path = Path::new(rel);
+    let in_head = repo.head().and_then(|h| h.peel_to_tree()).is_ok_and(|t| t.get_path(path).is_ok());
+    in_head || repo.index().is_ok_and(|i| i.get_path(path, 0).is_some())
+}
+
 /// Say what was recorded of `target`'s edit by `tool`.
 pub fn say_recorded(target: &Target, written: &Written, tool: &str) {
     if !written.ranges.is_empty() {

@@ -184,6 +184,7 @@ pub fn run_import(args: ImportArgs) -> anyhow::Result<Outcome> {
                 intent: claim.intent.clone(),
                 imported: Some(IMPORTED.to_string()),
                 deleted_before: Vec::new(),
+                removed: false,
             });
         }
         if !records.is_empty() {

@@ -17,7 +17,7 @@
 //! is an error naming it (exit 2). Without `--staged` the same check runs on
 //! the working tree.
 
-use super::gate_cache::{CachedFile, CachedSpan, CachedUnit, GateCache};
+use super::gate_cache::{CachedFile, CachedRemoval, CachedSpan, CachedUnit, GateCache};
 use super::output::Style;
 use super::{Format, FormatArg, Outcome};
 use crate::analysis::changes::Version;
@@ -139,7 +139,12 @@ fn cache_for_post_commit(ctx: &Context, next: &Next) {
             covered: view.covered.clone(),
         })
         .collect();
-    GateCache::new(files).write(&ctx.repo);
+    let removals = next
+        .removals
+        .iter()
+        .map(|(id, path, by)| CachedRemoval { id: id.clone(), path: path.clone(), by: by.clone() })
+        .collect();
+    GateCache::new(files, removals).write(&ctx.repo);
 }
 
 /// A unit as JSON, for `check` and `status`.

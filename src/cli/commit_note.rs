@@ -38,7 +38,7 @@ use git2::Oid;
 
 use super::Outcome;
 use super::context::Context;
-use super::gate_cache::{CachedUnit, GateCache};
+use super::gate_cache::{CachedRemoval, CachedUnit, GateCache};
 use super::gitfiles;
 use crate::analysis::attribution::{self, FileVersion, Views};
 use crate::policy::Policy;
@@ -86,9 +86,12 @@ pub fn post_commit() -> anyhow::Result<Outcome> {
     let cache = GateCache::take(repo).unwrap_or_default();
     // One diff of the commit serves the note and what its sources carry.
     let (committed, raw) = gitfiles::committed_both(repo, &head)?;
-    let note = note_for(&ctx, &head, &cache, &committed)?;
+    let mut note = note_for(&ctx, &head, &cache, &committed)?;
     let derived = derived_for(&ctx, &head, &sources, &bots, &committed, &raw)?;
+    let removals = removals(&ctx, &head, &cache)?;
+    note.retire.extend(removals.retire);
     let mut files = note.files;
+    files.extend(removals.records);
     add_uncovered(&mut files, derived.records);
     add_uncovered(&mut files, derived.own);
     let mut records: Vec<NoteRecord> = notes::merge_records(files).into_iter().map(NoteRecord::File).collect();
@@ -225,7 +228,41 @@ fn derived_for(
     let carried = derived.carry_onto_files(repo, raw);
     out.unknown = derived.unattested() || carried.unknown;
     out.records = carried.records;
+    // A file the commit removes that a source removed with an AI claim.
+    let tree = commit.tree().context("cannot read the commit's tree")?;
+    if let Ok(parent) = commit.parent(0) {
+        let parent = parent.tree().context("cannot read the parent's tree")?;
+        let changes = crate::store::tree_diff::changes(repo, Some(&parent), &tree)
+            .with_context(|| format!("cannot diff {}", commit.id()))?;
+        for change in changes {
+            if let (None, Some((blob, _))) = (change.new, change.old)
+                && let Some(by) = derived.removal_claim(&change.path)
+            {
+                out.records.extend(removed_record(&change.path, blob, by));
+            }
+        }
+    }
     Ok(out)
+}
+
+/// The note's record that `by` removed file `path` whole, whose last
+/// version was `blob`; `None` when `by` is no AI.
+fn removed_record(path: &str, blob: Oid, by: &Attribution) -> Option<FileRecord> {
+    let Origin::Ai(origin) = &by.origin else { return None };
+    Some(FileRecord {
+        path: path.to_string(),
+        blob: blob.to_string(),
+        ai: Vec::new(),
+        origin: origin.clone(),
+        evidence: by.evidence.unwrap_or(Evidence::AgentHook),
+        accepted_by: by.accepted_by.clone(),
+        rationale: None,
+        approvals: Vec::new(),
+        intent: by.intent.as_deref().cloned(),
+        imported: None,
+        deleted_before: Vec::new(),
+        removed: true,
+    })
 }
 
 /// Add to `files` the lines (and places of AI deletions) of `more` that no
@@ -244,7 +281,9 @@ fn add_uncovered(files: &mut Vec<FileRecord>, more: Vec<FileRecord>) {
             .flat_map(|f| f.deleted_before.iter().copied())
             .collect();
         record.deleted_before.retain(|p| !places.contains(p));
-        if !record.ai.is_empty() || !record.deleted_before.is_empty() {
+        // A file's removal that a record already has is taken too.
+        let removal = record.removed && !files.iter().any(|f| f.removed && f.path == record.path);
+        if !record.ai.is_empty() || !record.deleted_before.is_empty() || removal {
             files.push(record);
         }
     }
@@ -315,6 +354,51 @@ impl Fallback {
             .collect();
         Ok(Some(Found { spans: view.spans, deletions: view.deletions, units, covered: view.covered }))
     }
+}
+
+/// What the commit does with the files agents removed whole (the
+/// journal's records of removals, see [`Loaded::removal`]).
+#[derive(Default)]
+struct Removals {
+    /// A note record for each file the commit removed that an agent had
+    /// removed.
+    records: Vec<FileRecord>,
+    /// The removal records the commit settles: those of the files it
+    /// removed (its note now says so), and those of files an agent removed
+    /// that are back in the worktree (the removal was undone, and a later
+    /// removal by a person is theirs).
+    retire: Vec<RecordId>,
+}
+
+fn removals(ctx: &Context, commit: &git2::Commit<'_>, cache: &GateCache) -> anyhow::Result<Removals> {
+    let mut out = Removals::default();
+    // As the gate read them; else (no gate ran) from the journal.
+    let live: Vec<CachedRemoval> = match &cache.removals {
+        Some(seen) => seen.clone(),
+        None => {
+            let (_, loaded) = ctx.journal()?;
+            loaded
+                .removals()
+                .filter_map(|(r, by)| Some(CachedRemoval { id: r.id.clone(), path: r.path()?.into(), by: by.clone() }))
+                .collect()
+        }
+    };
+    if live.is_empty() {
+        return Ok(out);
+    }
+    let tree = commit.tree().context("cannot read the commit's tree")?;
+    let parent = commit.parent(0).ok().map(|p| p.tree()).transpose().context("cannot read the parent's tree")?;
+    for CachedRemoval { id, path, by } in live {
+        let at = std::path::Path::new(&path);
+        let removed = parent.as_ref().and_then(|t| t.get_path(at).ok()).filter(|_| tree.get_path(at).is_err());
+        if let Some(entry) = removed {
+            out.records.extend(removed_record(&path, entry.id(), &by));
+            out.retire.push(id);
+        } else if std::fs::symlink_metadata(ctx.root.join(&path)).is_ok() {
+            out.retire.push(id);
+        }
+    }
+    Ok(out)
 }
 
 /// The note for `commit`, which changed `committed` (see
@@ -506,6 +590,7 @@ fn file_records(
                 intent,
                 imported: None,
                 deleted_before,
+                removed: false,
             })
         })
         .collect()

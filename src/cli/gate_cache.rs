@@ -2,7 +2,8 @@
 //! staged file version (path and blob), the journal's AI spans and AI
 //! deletions, the units
 //! with the approvals that count for them and their request's rationale,
-//! and the journal records that a commit of it covers. The post-commit hook
+//! the journal records that a commit of it covers, and the journal's
+//! records of files agents removed whole. The post-commit hook
 //! takes it (reads and removes it) and uses an entry only for a committed
 //! file whose blob is the one the gate saw, so it never describes other
 //! content; without it (a commit with `--no-verify`), the hook works it all
@@ -26,6 +27,19 @@ const VERSION: u32 = 2;
 pub struct GateCache {
     v: u32,
     pub files: Vec<CachedFile>,
+    /// The journal's live records of files agents removed whole, as the
+    /// gate read them; `None` when not known (then the post-commit hook
+    /// reads the journal).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub removals: Option<Vec<CachedRemoval>>,
+}
+
+/// A journal record that an agent removed a file whole.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CachedRemoval {
+    pub id: RecordId,
+    pub path: String,
+    pub by: Attribution,
 }
 
 /// One staged file version as the gate saw it.
@@ -78,8 +92,8 @@ fn file(repo: &Repository) -> PathBuf {
 }
 
 impl GateCache {
-    pub fn new(files: Vec<CachedFile>) -> GateCache {
-        GateCache { v: VERSION, files }
+    pub fn new(files: Vec<CachedFile>, removals: Vec<CachedRemoval>) -> GateCache {
+        GateCache { v: VERSION, files, removals: Some(removals) }
     }
 
     /// Write it for the post-commit hook. A failure costs only time later,

@@ -60,7 +60,8 @@ use anyhow::Context as _;
 use git2::{ObjectType, Oid, Repository};
 
 use super::agent_record::{
-    Target, Written, absolute, append, last_seen, record, record_whole, say_recorded, target, written,
+    Target, Written, absolute, append, known_to_git, last_seen, record, record_removal, record_whole, say_recorded,
+    target, written,
 };
 use super::agents::{self, Agent, Parsed, Scope};
 use super::{Format, Outcome};
@@ -273,6 +274,18 @@ fn snapshot_before(repo: &Repository, snapshot: &Snapshot, rel: &str) -> Option<
     Some(crate::store::attributes::to_blob(repo, rel, &bytes).into_owned())
 }
 
+/// The version of `rel` that the tool call of `snapshot` removed, as git
+/// would store it: the file is gone from the worktree, it was there before
+/// the tool ran, and git knows it (HEAD or the index has it: an untracked
+/// file's removal changes nothing a commit holds). `None` otherwise.
+fn removed_since(repo: &Repository, snapshot: &Snapshot, root: &Path, rel: &str) -> Option<Vec<u8>> {
+    if std::fs::symlink_metadata(root.join(rel)).is_ok() || !known_to_git(repo, rel) {
+        return None;
+    }
+    let bytes = snapshot.before(repo, rel)??;
+    Some(crate::store::attributes::to_blob(repo, rel, &bytes).into_owned())
+}
+
 /// `PostToolUse` of a file tool (and Cursor's edit hooks): what changed
 /// between the snapshot taken before the tool ran and the file now; with
 /// no snapshot, where the edit's text is, else what changed since vouch
@@ -459,6 +472,11 @@ fn after_shell(agent: Agent, shell: agents::Shell) -> anyhow::Result<Outcome> {
     let journal = Journal::open(&repo).context("cannot open the journal")?;
     let mut recorded = 0;
     for rel in snapshot.candidates(&repo).context("cannot list the files the command may have changed")? {
+        if let Some(before) = removed_since(&repo, &snapshot, &root, &rel) {
+            record_removal(&repo, &journal, &rel, &before, source.clone(), Evidence::AgentHook, intent.clone())?;
+            recorded += 1;
+            continue;
+        }
         let Ok(Ok(target)) = target(&root.join(&rel)) else { continue };
         let before = match snapshot_before(&repo, &snapshot, &rel) {
             Some(before) => before,
@@ -493,20 +511,29 @@ fn after_shell(agent: Agent, shell: agents::Shell) -> anyhow::Result<Outcome> {
 /// directory refuses the whole call.
 fn after_files(files: agents::FileSet) -> anyhow::Result<Outcome> {
     let mut targets: Vec<Target> = Vec::new();
+    let mut gone: Vec<PathBuf> = Vec::new();
     for file_path in &files.paths {
         let path = absolute(file_path, files.cwd.as_deref())?;
+        if std::fs::symlink_metadata(&path).is_err() {
+            gone.push(path);
+            continue;
+        }
         match target(&path)? {
             Ok(target) => targets.push(target),
             Err(why) => eprintln!("vouch: not recorded: {why}"),
         }
     }
-    let Some(first) = targets.first() else {
+    let discovered = match targets.first() {
+        Some(_) => None,
+        None => gone.iter().find_map(|p| existing_dir(p).and_then(|d| repo::discover(&d).ok())),
+    };
+    let Some(repo) = targets.first().map(|t| &t.repo).or(discovered.as_ref()) else {
         eprintln!("vouch: nothing to record: the tool left no file vouch tracks");
         return Ok(Outcome::Ok);
     };
-    let snapshot = snapshot_for(&first.repo, files.tool_use_id.as_deref());
-    let intent = payload_intent(&first.repo, &files.offered);
-    let mut recorded = 0;
+    let snapshot = snapshot_for(repo, files.tool_use_id.as_deref());
+    let intent = payload_intent(repo, &files.offered);
+    let mut recorded = record_removed_files(repo, snapshot.as_ref(), &gone, &files, &intent)?;
     for target in &targets {
         let before = match snapshot.as_ref().and_then(|s| snapshot_before(&target.repo, s, &target.rel)) {
             Some(before) => before,
@@ -535,6 +562,46 @@ fn after_files(files: agents::FileSet) -> anyhow::Result<Outcome> {
         eprintln!("vouch: nothing to record: the tool changed none of the files it named");
     }
     Ok(Outcome::Ok)
+}
+
+/// The nearest directory that exists at or above `path`'s parent, resolved.
+fn existing_dir(path: &Path) -> Option<PathBuf> {
+    path.parent()?.ancestors().find(|a| a.is_dir())?.canonicalize().ok()
+}
+
+/// The files of a tool's set that are gone (`paths`, absolute): each one
+/// that `snapshot`, taken before the tool ran, says was there is recorded
+/// as removed by the tool. Returns how many were.
+fn record_removed_files(
+    repo: &Repository,
+    snapshot: Option<&Snapshot>,
+    paths: &[PathBuf],
+    files: &agents::FileSet,
+    intent: &Option<Intent>,
+) -> anyhow::Result<usize> {
+    if paths.is_empty() {
+        return Ok(0);
+    }
+    let Some(snapshot) = snapshot else {
+        eprintln!("vouch: not recorded: the tool removed files, and no snapshot was taken before it ran");
+        return Ok(0);
+    };
+    let root = repo::worktree_root(repo)?.canonicalize().context("cannot resolve the worktree")?;
+    let journal = Journal::open(repo).context("cannot open the journal")?;
+    let mut recorded = 0;
+    for path in paths {
+        // The parent resolved as the worktree's root is, so that a path
+        // through a symbolic link is placed where it leads.
+        let Some(dir) = path.parent().and_then(|d| d.canonicalize().ok()) else { continue };
+        let Some(rel) = path.file_name().map(|n| dir.join(n)) else { continue };
+        let Ok(rel) = rel.strip_prefix(&root) else { continue };
+        let Some(rel) = rel.to_str().map(|r| r.replace(std::path::MAIN_SEPARATOR, "/")) else { continue };
+        if let Some(before) = removed_since(repo, snapshot, &root, &rel) {
+            record_removal(repo, &journal, &rel, &before, files.source.clone(), Evidence::AgentHook, intent.clone())?;
+            recorded += 1;
+        }
+    }
+    Ok(recorded)
 }
 
 /// The model Gemini CLI runs, from its environment (`GEMINI_MODEL`).

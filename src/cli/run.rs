@@ -155,7 +155,15 @@ fn record_changes(repo: &git2::Repository, before: &WorktreeState, source: &AiSo
     let mut recorded = 0usize;
     for rel in &changed {
         if !after.files.contains_key(rel) {
-            continue; // Deleted: no text left to attribute.
+            // Deleted: no text left to attribute, but its removal is the
+            // command's, when git knows the file.
+            if let Was::Bytes(bytes) = before.was(repo, rel)
+                && agent_record::known_to_git(repo, rel)
+            {
+                agent_record::record_removal(repo, &journal, rel, &bytes, source.clone(), Evidence::Wrapper, None)?;
+                recorded += 1;
+            }
+            continue;
         }
         let target = match target(&root.join(rel))? {
             Ok(target) => target,

@@ -28,6 +28,11 @@
 //! there by construction and is carried as a rewrite carries it: a line
 //! that replaced only AI text stays AI.
 //!
+//! A file a source removed whole with an AI claim on the removal (its
+//! trailer or bot author, its note's `removed` record, a git-ai note
+//! naming the path) is removed by the AI in a new commit that removes it
+//! too ([`Derived::removal_claim`]).
+//!
 //! A version that is one unit (a submodule's commit, bytes that are not
 //! UTF-8) has no lines to follow: a trailer or bot commit, or a git-ai
 //! note, claims all of it (line 1, as verify reads it), and a source's
@@ -42,7 +47,7 @@ use std::rc::Rc;
 use git2::{ErrorCode, Oid, Repository, Sort};
 
 use crate::lineage;
-use crate::provenance::{AiSource, Evidence, Origin};
+use crate::provenance::{AiSource, Attribution, Evidence, Origin};
 use crate::store::history::{self, GIT_AI_NOTES_REF, HistoryError};
 use crate::store::notes::{self, BlobTexts, FileRecord, NoteError, NoteRecord};
 use crate::store::tree_diff;
@@ -168,6 +173,53 @@ fn changed_files(repo: &Repository, commit: &git2::Commit<'_>) -> Result<Vec<Cha
         out.push(Changed { path: change.path, old, new, gitlink });
     }
     Ok(out)
+}
+
+/// The files `commit` removed whole against its first parent whose
+/// removal an AI claim covers: its declaration (trailer, aider, bot author:
+/// every file it removes), its vouch note's `removed` record of the path,
+/// a git-ai note attributing lines of the path to AI.
+fn removal_claims(repo: &Repository, commit: Oid, bots: &[String]) -> Result<Vec<(String, Attribution)>, HistoryError> {
+    let git = |action: String| move |cause| HistoryError::Git { action, cause };
+    let c = repo.find_commit(commit).map_err(git(format!("read commit {commit}")))?;
+    let Ok(parent) = c.parent(0) else { return Ok(Vec::new()) };
+    let old = parent.tree().map_err(git(format!("read the tree of {}", parent.id())))?;
+    let new = c.tree().map_err(git(format!("read the tree of {commit}")))?;
+    let changes = tree_diff::changes(repo, Some(&old), &new).map_err(git(format!("diff {commit}")))?;
+    let gone: Vec<String> =
+        changes.into_iter().filter(|ch| ch.new.is_none() && ch.old.is_some()).map(|ch| ch.path).collect();
+    if gone.is_empty() {
+        return Ok(Vec::new());
+    }
+    let declared = history::commit_declaration(&c, bots).map(|d| {
+        Attribution::ai(AiSource { tool: d.tool(), model: None, session: None, kind: None }, Evidence::History, None)
+    });
+    let noted: Vec<FileRecord> = notes::read_note(repo, commit)?
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|r| match r {
+            NoteRecord::File(f) if f.removed => Some(f),
+            _ => None,
+        })
+        .collect();
+    let git_ai = match repo.find_note(Some(GIT_AI_NOTES_REF), commit) {
+        Ok(note) => {
+            let text = String::from_utf8_lossy(note.message_bytes());
+            Some(history::parse_git_ai_note(&text).map_err(|reason| HistoryError::GitAiNote { commit, reason })?)
+        }
+        Err(e) if e.code() == ErrorCode::NotFound => None,
+        Err(cause) => return Err(HistoryError::Git { action: format!("read the git-ai note on {commit}"), cause }),
+    };
+    Ok(gone
+        .into_iter()
+        .filter_map(|path| {
+            let claim = declared
+                .clone()
+                .or_else(|| noted.iter().find(|f| f.path == path).map(FileRecord::attribution))
+                .or_else(|| git_ai.as_ref().and_then(|n| n.first_ai(&path)))?;
+            Some((path, claim))
+        })
+        .collect())
 }
 
 /// What `commit` says about the text it added; `paths`, when given, limits
@@ -324,6 +376,7 @@ fn record(path: &str, blob: &str, ai: Vec<[u32; 2]>, origin: AiSource) -> FileRe
         intent: None,
         imported: None,
         deleted_before: Vec::new(),
+        removed: false,
     }
 }
 
@@ -500,6 +553,10 @@ pub fn left_commits(repo: &Repository) -> Result<Vec<Oid>, NoteError> {
 #[derive(Debug, Clone, Default)]
 pub struct Derived {
     sources: Vec<(Claims, Kind)>,
+    /// The files the sources removed whole with an AI claim on the
+    /// removal (their trailer or bot author, their vouch note's `removed`
+    /// record, a git-ai note naming the path), by path, the first claim.
+    removals: Vec<(String, Attribution)>,
     /// Sources named but not found here.
     pub missing: Vec<String>,
 }
@@ -525,7 +582,7 @@ impl Derived {
         paths: Option<&HashSet<String>>,
         unknown: bool,
     ) -> Result<Derived, HistoryError> {
-        let mut out = Derived { sources: Vec::new(), missing: sources.missing.clone() };
+        let mut out = Derived { sources: Vec::new(), removals: Vec::new(), missing: sources.missing.clone() };
         let mut seen = HashSet::new();
         let mut shared = Shared::default();
         let tagged = sources
@@ -539,9 +596,20 @@ impl Derived {
                 let mut claims = claims_with(repo, commit, bots, paths, true, unknown, &mut shared)?;
                 claims.records.retain(|r| !r.ai.is_empty() || !r.deleted_before.is_empty());
                 out.sources.push((claims, kind));
+                for (path, attribution) in removal_claims(repo, commit, bots)? {
+                    if !out.removals.iter().any(|(p, _)| *p == path) {
+                        out.removals.push((path, attribution));
+                    }
+                }
             }
         }
         Ok(out)
+    }
+
+    /// Who removed file `path` whole in a source, when an AI claim on that
+    /// removal says so: for a new commit that removes it too.
+    pub fn removal_claim(&self, path: &str) -> Option<&Attribution> {
+        self.removals.iter().find(|(p, _)| p == path).map(|(_, a)| a)
     }
 
     /// Whether any source says anything of `path`.

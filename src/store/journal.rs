@@ -16,7 +16,10 @@
 //! `refs/vouch/journal/…` while the record lives, so `git gc` keeps it) and
 //! the SHA-256 of its AI text. The attribution of a file's current text is a
 //! view computed from the live records and the blobs ([`Loaded::current_spans`]),
-//! so text that leaves and comes back is recognized.
+//! so text that leaves and comes back is recognized. A delta may instead
+//! record that an agent removed a file whole (`removed`: who; its blob is
+//! the version removed): it describes no text, only the file's absence
+//! ([`Loaded::removal`]), until a commit's note covers it.
 //!
 //! A retirement is for good: once a commit's note covers a record, the note
 //! is where that provenance lives. Should the commit leave HEAD's history
@@ -266,6 +269,9 @@ pub struct Entry<'a> {
     /// Where lines were removed, as byte offsets of `text` (each the start
     /// of a line, or its end), with who removed them.
     pub deletions: &'a [AiDeletion],
+    /// Who removed the file whole, for a record of its removal: `text` is
+    /// then the version removed, and `spans` and `deletions` are empty.
+    pub removed: Option<&'a Attribution>,
 }
 
 impl<'a> Entry<'a> {
@@ -282,7 +288,14 @@ impl<'a> Entry<'a> {
             rationale: None,
             accepted_at: None,
             deletions: &[],
+            removed: None,
         }
+    }
+
+    /// A record that `by` removed file `path` whole, whose last version
+    /// was `text`.
+    pub fn removal(path: &'a str, text: &'a (impl AsRef<[u8]> + ?Sized), by: &'a Attribution) -> Entry<'a> {
+        Entry { removed: Some(by), ..Entry::delta(path, text, &[]) }
     }
 
     pub fn snapshot(
@@ -333,9 +346,24 @@ impl Loaded {
         self.records.iter().filter(|r| r.file().is_some() && !self.retired.contains(&r.id))
     }
 
-    /// The live records of `path`, in time order.
+    /// The live records of the text of `path`, in time order (records of
+    /// its removal describe no text: see [`Loaded::removal`]).
     pub fn records_for(&self, path: &str) -> Vec<&Record> {
-        self.live().filter(|r| r.path() == Some(path)).collect()
+        self.live().filter(|r| r.path() == Some(path) && r.file().is_some_and(|f| f.removed.is_none())).collect()
+    }
+
+    /// The latest live record that an agent removed file `path` whole.
+    /// It speaks for the file's absence wherever the file is absent, until
+    /// a commit's note covers it (the commit removed the file, or has it
+    /// back): see `cli::commit_note`.
+    pub fn removal(&self, path: &str) -> Option<(&Record, &Attribution)> {
+        self.removals().filter(|(r, _)| r.path() == Some(path)).last()
+    }
+
+    /// Every live record of an agent's removal of a file, in time order,
+    /// with who removed it.
+    pub fn removals(&self) -> impl Iterator<Item = (&Record, &Attribution)> {
+        self.live().filter_map(|r| Some((r, r.file()?.removed.as_ref()?)))
     }
 
     /// The attribution of every byte of `current`, the text of `path` now
@@ -506,6 +534,9 @@ impl Journal {
     pub fn append(&self, repo: &Repository, entry: Entry<'_>) -> Result<RecordId, JournalError> {
         self.check_repo(repo)?;
         check_path(entry.path)?;
+        if entry.removed.is_some() && (!entry.spans.is_empty() || !entry.deletions.is_empty()) {
+            return Err(JournalError::Invalid("a record of a file's removal describes no text".into()));
+        }
         let spans = check_spans(entry.text, entry.spans)?;
         let mut ai = Vec::new();
         for span in spans.iter().filter(|s| s.attribution.is_ai()) {
@@ -525,6 +556,7 @@ impl Journal {
             rationale: entry.rationale.map(str::to_string),
             accepted_at: entry.accepted_at,
             deletions: check_deletions(entry.text, entry.deletions)?,
+            removed: entry.removed.cloned(),
         };
         let body = match entry.kind {
             EntryKind::Delta => Body::Delta(file),

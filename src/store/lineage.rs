@@ -608,7 +608,8 @@ pub struct PendingFile {
     /// Where the commit's note will say an AI removed lines: gaps of the
     /// new version (as [`Deletion::at`]), with the AI attribution. They
     /// count only where the commit does remove lines from the head's
-    /// version.
+    /// version. For a file the commit deletes (`new` is `None`), the first
+    /// says who removed it whole, if an AI did.
     pub deleted: Vec<(usize, Attribution)>,
 }
 
@@ -964,21 +965,19 @@ impl State {
             }
         }
         // The files removed whole: by the range's commits, and by the
-        // pending one when its author is a bot (the journal records no
-        // removal of a file).
-        let own: Vec<RemovedFile> = match whole {
-            Some(claim) => files
-                .iter()
-                .zip(&olds)
-                .filter(|(f, _)| f.new.is_none() && f.from.is_none())
-                .filter_map(|(_, old)| {
-                    let old = old.as_ref()?;
-                    let origin = old.origin.as_deref()?;
-                    Some(RemovedFile { path: origin.to_string(), claim, lines: old.content.line_count() as u32 })
-                })
-                .collect(),
-            None => Vec::new(),
-        };
+        // pending one when its author is a bot, or when the file says who
+        // removed it (an agent, as the journal recorded).
+        let own: Vec<RemovedFile> = files
+            .iter()
+            .zip(&olds)
+            .filter(|(f, _)| f.new.is_none() && f.from.is_none())
+            .filter_map(|(f, old)| {
+                let claim = whole.or_else(|| f.deleted.first().map(|(_, a)| table.claim(Claim::Ai(a.clone()))))?;
+                let old = old.as_ref()?;
+                let origin = old.origin.as_deref()?;
+                Some(RemovedFile { path: origin.to_string(), claim, lines: old.content.line_count() as u32 })
+            })
+            .collect();
         let removed = self
             .removed
             .iter()
@@ -1334,16 +1333,26 @@ impl Walker<'_> {
     }
 
     /// The AI claim of commit `oid`'s removal of file `path`: its
-    /// declaration (every file it removes), or a git-ai note attributing
-    /// lines of that very path to AI.
+    /// declaration (every file it removes), its vouch note's record that an
+    /// agent removed that very path, or a git-ai note attributing lines of
+    /// that path to AI.
     fn removal_claim(&mut self, oid: Oid, path: &str) -> Option<ClaimId> {
         let ev = self.evidence.get(&oid)?;
+        let noted = || {
+            ev.vouch_note.iter().flatten().find_map(|r| match r {
+                NoteRecord::File(f) if f.removed && f.path == path => Some(f.attribution()),
+                _ => None,
+            })
+        };
         let attribution = match &ev.declared {
             Some(d) => {
                 let source = AiSource { tool: d.tool(), model: None, session: None, kind: None };
                 Attribution::ai(source, How::History, None)
             }
-            None => ev.git_ai_note.as_ref()?.first_ai(path)?,
+            None => match noted() {
+                Some(attribution) => attribution,
+                None => ev.git_ai_note.as_ref()?.first_ai(path)?,
+            },
         };
         Some(self.table.claim(Claim::Ai(attribution)))
     }

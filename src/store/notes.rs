@@ -38,6 +38,17 @@
 //! fails closed rather than passing the removal. Notes without removals
 //! are written exactly as before.
 //!
+//! A file an agent removed whole (through the hooks or `vouch run`) has a
+//! record of its own, `removed`, naming the version removed (the first
+//! parent's blob) and no lines:
+//!
+//! ```text
+//! {"v":1,"path":"tests/test_auth.py","blob":"<oid>","ai":[],"origin":{"tool":"claude-code"},"evidence":"agent-hook","approvals":[],"removed":true}
+//! ```
+//!
+//! Older readers parse it as a record of a version the commit does not
+//! have, and their `vouch verify` reports `note-mismatch`: it fails closed.
+//!
 //! A note that cannot be read is an error naming the commit and the line:
 //! the gate and the verifier fail closed on it.
 //!
@@ -110,6 +121,12 @@ pub struct FileRecord {
     /// Optional: notes without deletions are written as before.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub deleted_before: Vec<u32>,
+    /// Set when the commit removed the file whole and this origin removed
+    /// it (an agent's shell command, a patch): `blob` is then the version
+    /// removed (the first parent's), `ai` and `deleted_before` are empty.
+    /// Optional: notes without removals are written as before.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub removed: bool,
 }
 
 impl FileRecord {
@@ -197,6 +214,9 @@ impl NoteRecord {
                 return Err(format!("line range [{start},{end}] is out of order or overlaps the one before"));
             }
             last = end;
+        }
+        if record.removed && (!record.ai.is_empty() || !record.deleted_before.is_empty()) {
+            return Err("a record of a removed file names lines".into());
         }
         let mut last = 0;
         for &line in &record.deleted_before {
@@ -640,6 +660,16 @@ pub fn parse_rewrite_pairs(input: &str) -> Result<Vec<(Oid, Oid)>, String> {
     Ok(out)
 }
 
+/// The version of `path` that `commit` (whose tree is `tree`) removes: its
+/// first parent's, when the commit lacks the path.
+fn removed_from_parent(repo: &Repository, commit: Oid, tree: &git2::Tree<'_>, path: &str) -> Option<Oid> {
+    if tree_blob(tree, path).is_some() {
+        return None;
+    }
+    let parent = repo.find_commit(commit).ok()?.parent(0).ok()?.tree().ok()?;
+    tree_blob(&parent, path)
+}
+
 /// Fit `input` to the files of `commit`.
 fn remap_records(
     repo: &Repository,
@@ -662,6 +692,15 @@ fn remap_records(
             }
             NoteRecord::File(f) => f,
         };
+        if record.removed {
+            // The rewritten commit removes the file too: from its own
+            // parent's version.
+            match removed_from_parent(repo, commit, &tree, &record.path) {
+                Some(blob) => files.push(FileRecord { blob: blob.to_string(), ..record }),
+                None => dropped.push(format!("{}: {commit} does not remove it", record.path)),
+            }
+            continue;
+        }
         let Some(blob) = tree_blob(&tree, &record.path) else {
             dropped.push(format!("{}: not in {commit}", record.path));
             continue;
@@ -1188,6 +1227,7 @@ mod tests {
             intent: None,
             imported: None,
             deleted_before: Vec::new(),
+            removed: false,
         }
     }
 

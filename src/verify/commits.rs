@@ -87,6 +87,36 @@ struct NoteProblem {
 /// attestation that the commit's other evidence contradicts (a trailer,
 /// aider or a bot author, a git-ai note attributing lines to AI): a claim of
 /// "not AI" never outranks a claim of AI.
+/// What is wrong with `file`, a note's record that the commit removed a
+/// file: the commit must lack the path, and its first parent must have it
+/// as the blob the record names.
+fn removal_problem(
+    commit: &Commit<'_>,
+    tree: &git2::Tree<'_>,
+    file: &notes::FileRecord,
+    id: &str,
+) -> Result<Option<NoteProblem>, VerifyError> {
+    let path = Path::new(&file.path);
+    let problem = |reason: String| Ok(Some(NoteProblem { path: Some(file.path.clone()), reason }));
+    if tree.get_path(path).is_ok() {
+        return problem(format!("the note on commit {id} says it removed {}, which the commit has", file.path));
+    }
+    let parent = match commit.parent(0) {
+        Ok(parent) => parent.tree().map_err(git(format!("read the tree of {}'s parent", commit.id())))?,
+        Err(_) => {
+            return problem(format!("the note on commit {id} says it removed {}, but it has no parent", file.path));
+        }
+    };
+    match parent.get_path(path) {
+        Ok(entry) if entry.id().to_string() == file.blob => Ok(None),
+        _ => problem(format!(
+            "the note on commit {id} says it removed blob {} of {}, which its parent does not have",
+            short(&file.blob),
+            file.path
+        )),
+    }
+}
+
 fn note_problems(
     repo: &Repository,
     commit: &Commit<'_>,
@@ -100,6 +130,10 @@ fn note_problems(
     let tree = commit.tree().map_err(git(format!("read the tree of {oid}")))?;
     for record in records {
         let NoteRecord::File(file) = record else { continue };
+        if file.removed {
+            problems.extend(removal_problem(commit, &tree, file, id)?);
+            continue;
+        }
         let entry = tree.get_path(Path::new(&file.path)).ok();
         // A submodule's record names the submodule's commit as its blob and
         // has one line.

@@ -37,7 +37,12 @@ pub(super) fn evidence_of(range: &Range, commits: &[Oid]) -> Vec<String> {
         let ev = range.lineage.evidence.get(c).unwrap_or(&none);
         let labels = match &ev.declared {
             Some(d) => vec![d.label()],
-            None => ev.labels().into_iter().filter(|l| l == "git-ai note").collect(),
+            None => {
+                // A vouch note speaks of a removal when it has a record of
+                // one (an agent's, as the journal recorded it).
+                let noted = ev.vouch_note.iter().flatten().any(|r| matches!(r, NoteRecord::File(f) if f.removed));
+                ev.labels().into_iter().filter(|l| l == "git-ai note" || noted && l == "vouch note").collect()
+            }
         };
         for label in labels {
             if !out.contains(&label) {

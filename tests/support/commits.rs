@@ -56,6 +56,7 @@ pub fn commit_noted(repo: &TestRepo, path: &str, name: &str, author: (&str, &str
         intent: None,
         imported: None,
         deleted_before: Vec::new(),
+        removed: false,
     };
     notes::write_note(&Repository::open(&repo.root).unwrap(), commit, &[NoteRecord::File(record)]).unwrap();
     commit

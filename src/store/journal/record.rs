@@ -116,6 +116,14 @@ pub struct FileVersion {
     /// records, and older readers, do without.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub deletions: Vec<AiDeletion>,
+    /// Set when an agent removed the file whole (a shell command's `rm`, a
+    /// patch that deletes it): who removed it. `blob` is then the version
+    /// it removed, and `spans` and `deletions` are empty; such a record
+    /// describes no text of the file, only its absence
+    /// ([`super::Loaded::removal`]). Optional: older records do without,
+    /// and older readers take it for a record of no spans.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub removed: Option<Attribution>,
 }
 
 impl FileVersion {
@@ -259,6 +267,7 @@ mod tests {
                 rationale: Some("tab\there".into()),
                 accepted_at: Some(datetime!(2026-11-28 01:51:00 UTC)),
                 deletions: Vec::new(),
+                removed: None,
             }),
         }
     }

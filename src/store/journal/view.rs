@@ -472,6 +472,7 @@ mod tests {
             rationale: None,
             accepted_at: None,
             deletions: Vec::new(),
+            removed: None,
         };
         Record {
             schema: SCHEMA_VERSION,
