@@ -825,9 +825,26 @@ fn default_trust_matcher() -> Matcher {
 
 impl Policy {
     /// Parses the text of a policy file; `file` names it in messages.
+    ///
+    /// The last policy parsed is kept for the process: one command reads
+    /// the same policy several times (the gate: for the repository id, the
+    /// records and its decisions), and parsing is a pure function of
+    /// `text` and `file`.
     pub fn parse(text: &str, file: &str) -> Result<Policy, PolicyError> {
+        static LAST: std::sync::Mutex<Option<(String, String, Policy)>> = std::sync::Mutex::new(None);
+        if let Ok(last) = LAST.lock()
+            && let Some((kept_file, kept_text, policy)) = last.as_ref()
+            && kept_file == file
+            && kept_text == text
+        {
+            return Ok(policy.clone());
+        }
         let raw: RawPolicy = toml::from_str(text).map_err(|e| from_toml(&e, text, file))?;
-        Builder { text, file }.build(raw)
+        let policy = Builder { text, file }.build(raw)?;
+        if let Ok(mut last) = LAST.lock() {
+            *last = Some((file.to_string(), text.to_string(), policy.clone()));
+        }
+        Ok(policy)
     }
 
     /// The `intent` level policy file `text` sets (the default when it sets
@@ -2613,6 +2630,26 @@ mod tests {
             ]
         "#]]
         .assert_debug_eq(&policy.warnings());
+    }
+
+    /// The kept last policy answers only for the same text and file name:
+    /// another text, or the same text under another name (its errors name
+    /// the file), is parsed afresh.
+    #[test]
+    fn a_kept_policy_answers_only_for_its_own_text() {
+        let one = "repository = \"1111111111111111111111111111111111111111\"\n";
+        let two = "repository = \"2222222222222222222222222222222222222222\"\n";
+        for _ in 0..2 {
+            for (text, id) in [(one, '1'), (two, '2'), (one, '1')] {
+                let policy = Policy::parse(text, ".vouch.toml").unwrap();
+                assert_eq!(policy.repository(), Some(id.to_string().repeat(40).as_str()), "{text}");
+            }
+        }
+        let bad = "approvals = \"two\"\n";
+        for file in ["a.toml", "b.toml", "a.toml"] {
+            let e = Policy::parse(bad, file).unwrap_err().to_string();
+            assert!(e.contains(file), "{e}");
+        }
     }
 
     #[test]

@@ -569,9 +569,17 @@ pub fn diff(old: &str, new: &str) -> Vec<Hunk> {
 /// [`diff`], and the byte ranges of `old` that its line diff finds
 /// unchanged in `new` ([`unchanged_lines`]), from one line diff.
 pub fn diff_and_unchanged(old: &str, new: &str) -> (Vec<Hunk>, Vec<Range<usize>>) {
-    use similar::{Algorithm, TextDiff};
+    diff_and_unchanged_lines(old, new, &similar::DiffableStr::tokenize_lines(new))
+}
 
-    let lines = TextDiff::configure().algorithm(Algorithm::Myers).diff_lines(old, new);
+/// [`diff_and_unchanged`] with `new` already split into lines (similar's
+/// `tokenize_lines`, as its line diff splits it): a caller diffing many
+/// versions against one text splits it once.
+pub fn diff_and_unchanged_lines(old: &str, new: &str, new_lines: &[&str]) -> (Vec<Hunk>, Vec<Range<usize>>) {
+    use similar::{Algorithm, DiffableStr, TextDiff};
+
+    let old_lines = old.tokenize_lines();
+    let lines = TextDiff::configure().algorithm(Algorithm::Myers).diff_slices(&old_lines, new_lines);
     let old_starts = prefix_offsets(lines.old_slices());
     let new_starts = prefix_offsets(lines.new_slices());
     let unchanged = equal_runs(lines.ops(), &old_starts);

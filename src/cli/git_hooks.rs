@@ -101,6 +101,9 @@ pub fn script(hook: &str, binary: &str) -> String {
         "    echo \"vouch: warning: vouch not found (at {} or on PATH); {consequence}\" >&2\n    exit 0\nfi\n",
         binary.replace(['"', '$', '`', '\\'], "_")
     ));
+    if hook == "prepare-commit-msg" {
+        s.push_str(NOTHING_TO_PREPARE);
+    }
     if stdin {
         s.push_str(&format!("printf '%s\\n' \"$input\" | \"$vouch\" hook {hook} \"$@\"\n"));
     } else {
@@ -108,6 +111,29 @@ pub fn script(hook: &str, binary: &str) -> String {
     }
     s
 }
+
+/// The prepare-commit-msg script's shortcut: vouch's hook reads only
+/// `SQUASH_MSG` and `CHERRY_PICK_HEAD` in the worktree's git directory and
+/// removes a stale `vouch/commit-sources.json` there; with none of the
+/// three it has nothing to do, and starting it would cost every commit a
+/// process. The git directory is `$GIT_DIR` when git set it, else `.git`
+/// in the worktree root (where git runs hooks), or the `gitdir:` a `.git`
+/// file names (a linked worktree, a submodule). When it cannot be found,
+/// vouch runs.
+const NOTHING_TO_PREPARE: &str = "\
+git_dir=${GIT_DIR:-}
+if [ -z \"$git_dir\" ]; then
+    if [ -d .git ]; then
+        git_dir=.git
+    elif [ -f .git ] && read -r line < .git; then
+        case $line in \"gitdir: \"*) git_dir=${line#gitdir: } ;; esac
+    fi
+fi
+if [ -n \"$git_dir\" ] && [ -d \"$git_dir\" ] && [ ! -e \"$git_dir/SQUASH_MSG\" ] \\
+    && [ ! -e \"$git_dir/CHERRY_PICK_HEAD\" ] && [ ! -e \"$git_dir/vouch/commit-sources.json\" ]; then
+    exit 0
+fi
+";
 
 /// The binary a vouch script calls, as written in it.
 fn script_binary(text: &str) -> Option<String> {
@@ -454,6 +480,82 @@ mod tests {
         std::fs::remove_file(&log).unwrap();
         assert_eq!(push(line).code(), Some(7), "a failing chained pre-push stops the push");
         assert!(!log.exists(), "and vouch did not run");
+    }
+
+    /// The prepare-commit-msg script starts vouch only when there is
+    /// something for it to keep or clear: a squash message, a cherry-pick's
+    /// source, or sources an earlier run left; in the git directory of a
+    /// plain clone, of a linked worktree (a `.git` file) and of `$GIT_DIR`.
+    /// The chained hook runs either way, and vouch runs when the git
+    /// directory cannot be found.
+    #[test]
+    fn the_prepare_commit_msg_script_starts_vouch_only_with_something_to_keep() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let hooks = dir.path().join("hooks");
+        std::fs::create_dir(&hooks).unwrap();
+        let log = dir.path().join("log");
+        let fake = dir.path().join("fake-vouch");
+        let exe = |path: &Path, body: &str| {
+            std::fs::write(path, body).unwrap();
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        };
+        exe(&fake, &format!("#!/bin/sh\necho \"vouch $*\" >> '{0}'\n", log.display()));
+        exe(
+            &hooks.join("prepare-commit-msg.local"),
+            &format!("#!/bin/sh\necho \"local $*\" >> '{0}'\n", log.display()),
+        );
+        install(&hooks, "prepare-commit-msg", fake.to_str().unwrap(), false).unwrap();
+        let run = |cwd: &Path, git_dir: Option<&Path>| {
+            let _ = std::fs::remove_file(&log);
+            let mut command = std::process::Command::new(hooks.join("prepare-commit-msg"));
+            command.args([".git/COMMIT_EDITMSG", "message"]).current_dir(cwd).env_remove("GIT_DIR");
+            if let Some(git_dir) = git_dir {
+                command.env("GIT_DIR", git_dir);
+            }
+            assert!(command.status().unwrap().success());
+            std::fs::read_to_string(&log).unwrap_or_default()
+        };
+        let local = "local .git/COMMIT_EDITMSG message\n";
+        let both = format!("{local}vouch hook prepare-commit-msg .git/COMMIT_EDITMSG message\n");
+
+        // A plain clone: `.git` is the git directory.
+        let clone = dir.path().join("clone");
+        let git = clone.join(".git");
+        std::fs::create_dir_all(&git).unwrap();
+        assert_eq!(run(&clone, None), local, "nothing to keep: vouch does not start");
+        for file in ["SQUASH_MSG", "CHERRY_PICK_HEAD", "vouch/commit-sources.json"] {
+            let path = git.join(file);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, "x\n").unwrap();
+            assert_eq!(run(&clone, None), both, "with {file}, vouch runs");
+            std::fs::remove_file(&path).unwrap();
+        }
+
+        // A linked worktree: `.git` is a file naming its git directory.
+        let linked = dir.path().join("linked");
+        let linked_git = git.join("worktrees").join("linked");
+        std::fs::create_dir_all(&linked_git).unwrap();
+        std::fs::create_dir_all(&linked).unwrap();
+        std::fs::write(linked.join(".git"), format!("gitdir: {}\n", linked_git.display())).unwrap();
+        assert_eq!(run(&linked, None), local);
+        std::fs::write(git.join("CHERRY_PICK_HEAD"), "x\n").unwrap();
+        assert_eq!(run(&linked, None), local, "the main worktree's pick is not this worktree's");
+        std::fs::remove_file(git.join("CHERRY_PICK_HEAD")).unwrap();
+        std::fs::write(linked_git.join("CHERRY_PICK_HEAD"), "x\n").unwrap();
+        assert_eq!(run(&linked, None), both);
+
+        // `$GIT_DIR` wins over the `.git` in the directory.
+        assert_eq!(run(&clone, Some(&linked_git)), both);
+        std::fs::remove_file(linked_git.join("CHERRY_PICK_HEAD")).unwrap();
+        assert_eq!(run(&clone, Some(&linked_git)), local);
+
+        // No git directory to be found: vouch runs and decides.
+        let elsewhere = dir.path().join("elsewhere");
+        std::fs::create_dir_all(&elsewhere).unwrap();
+        assert_eq!(run(&elsewhere, None), both);
+        std::fs::write(elsewhere.join(".git"), "not a gitdir line\n").unwrap();
+        assert_eq!(run(&elsewhere, None), both);
     }
 
     #[test]

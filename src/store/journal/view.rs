@@ -24,7 +24,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use super::record::{Record, RecordId};
-use crate::provenance::{AiDeletion, Attribution, Hunk, Origin, ProvenanceMap, diff, diff_and_unchanged};
+use crate::provenance::{AiDeletion, Attribution, Hunk, Origin, ProvenanceMap, diff, diff_and_unchanged_lines};
 
 /// Where the spans of one file version land in a newer text.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -134,6 +134,7 @@ pub(super) fn view(
         text_of,
         texts: HashMap::new(),
         shared_current: None,
+        current_lines: None,
         hunks: HashMap::new(),
         unchanged: HashMap::new(),
         unusable: Vec::new(),
@@ -257,6 +258,8 @@ struct Versions<'r, 'f> {
     texts: HashMap<&'r str, Result<Arc<str>, String>>,
     /// `current`, shared, once a record of its version needs it.
     shared_current: Option<Arc<str>>,
+    /// `current` split into lines, once a version is diffed against it.
+    current_lines: Option<Vec<&'r str>>,
     hunks: HashMap<&'r str, Rc<Vec<Hunk>>>,
     /// What the line diffs behind `hunks` found unchanged.
     unchanged: HashMap<&'r str, Vec<Range<usize>>>,
@@ -304,7 +307,9 @@ impl<'r> Versions<'r, '_> {
         let hunks = match self.hunks.get(file.blob.as_str()) {
             Some(hunks) => hunks.clone(),
             None => {
-                let (hunks, unchanged) = diff_and_unchanged(text, self.current);
+                let current = self.current;
+                let lines = self.current_lines.get_or_insert_with(|| similar::DiffableStr::tokenize_lines(current));
+                let (hunks, unchanged) = diff_and_unchanged_lines(text, current, lines);
                 let hunks = Rc::new(hunks);
                 self.hunks.insert(&file.blob, hunks.clone());
                 self.unchanged.insert(&file.blob, unchanged);
