@@ -488,7 +488,23 @@ fn damaged_segment(bytes: impl FnOnce(&[u8]) -> Vec<u8>) -> (TempDir, Repository
     drop(writer);
     let damaged = bytes(&std::fs::read(&segment).unwrap());
     std::fs::write(&segment, &damaged).unwrap();
+    wait_until_sealed(&segment);
     (dir, repo, segment, damaged)
+}
+
+/// Wait until no process holds `segment`'s lock. The writer is gone, but a
+/// process another test forks at that moment holds its descriptors (and so
+/// the lock) until it execs, and a reader then takes the segment for a live
+/// writer's: it is reported, not set aside, as it should be.
+fn wait_until_sealed(segment: &Path) {
+    for _ in 0..500 {
+        let file = std::fs::File::open(segment).unwrap();
+        if file.try_lock().is_ok() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    panic!("{} stays locked", segment.display());
 }
 
 /// A crash cannot leave a segment without a complete line: a segment is
