@@ -656,23 +656,106 @@ impl GitAiNote {
 pub struct GitAiReader<'r> {
     repo: &'r Repository,
     foreign: Option<HashMap<String, AiSource>>,
+    /// The notes ref's tree, once read (`None` inside: no notes ref), and
+    /// the index of each tree of it looked at: `git_note_read` parses
+    /// the whole notes tree (thousands of entries, through delta chains)
+    /// again for every commit asked about.
+    notes: Option<Option<Oid>>,
+    trees: HashMap<Oid, NotesLevel>,
+}
+
+/// One tree of the git-ai notes ref, indexed the way libgit2's note
+/// lookup reads it: each name's first entry, with its position, and each
+/// two-hex-digit fan-out directory's first entry.
+struct NotesLevel {
+    names: HashMap<Vec<u8>, (usize, Oid)>,
+    dirs: HashMap<[u8; 2], (usize, Oid)>,
+}
+
+impl NotesLevel {
+    fn of(tree: &git2::Tree<'_>) -> NotesLevel {
+        let mut names = HashMap::with_capacity(tree.len());
+        let mut dirs = HashMap::new();
+        for (index, entry) in tree.iter().enumerate() {
+            let name = entry.name_bytes();
+            names.entry(name.to_vec()).or_insert((index, entry.id()));
+            let is_dir = entry.filemode() & 0o170000 == 0o040000;
+            if is_dir && name.len() == 2 && name.iter().all(u8::is_ascii_hexdigit) {
+                dirs.entry([name[0], name[1]]).or_insert((index, entry.id()));
+            }
+        }
+        NotesLevel { names, dirs }
+    }
 }
 
 impl<'r> GitAiReader<'r> {
     pub fn new(repo: &'r Repository) -> GitAiReader<'r> {
-        GitAiReader { repo, foreign: None }
+        GitAiReader { repo, foreign: None, notes: None, trees: HashMap::new() }
+    }
+
+    /// The blob of the git-ai note on `commit`, found as `git_note_read`
+    /// finds it (the same entries win when a tree holds a note both flat
+    /// and under a fan-out directory), reading each tree of the notes ref
+    /// once per reader.
+    fn note_blob(&mut self, commit: Oid) -> Result<Option<Oid>, git2::Error> {
+        let root = match self.notes {
+            Some(root) => root,
+            None => {
+                let root = match self.repo.refname_to_id(GIT_AI_NOTES_REF) {
+                    Ok(id) => Some(self.repo.find_commit(id)?.tree_id()),
+                    Err(e) if e.code() == ErrorCode::NotFound => None,
+                    Err(e) => return Err(e),
+                };
+                self.notes = Some(root);
+                root
+            }
+        };
+        let Some(mut tree) = root else { return Ok(None) };
+        let target = commit.to_string().into_bytes();
+        let mut fanout = 0;
+        loop {
+            if !self.trees.contains_key(&tree) {
+                let level = NotesLevel::of(&self.repo.find_tree(tree)?);
+                self.trees.insert(tree, level);
+            }
+            let level = &self.trees[&tree];
+            let rest = &target[fanout..];
+            let named = level.names.get(rest).copied();
+            // Before its note's own entry, a fan-out directory named by the
+            // next two digits leads deeper (`find_subtree_in_current_level`).
+            let dir = match rest {
+                [a, b, ..] => level.dirs.get(&[*a, *b]).copied(),
+                _ => None,
+            };
+            match (dir, named) {
+                (Some((at, sub)), named) if named.is_none_or(|(first, _)| at < first) => {
+                    tree = sub;
+                    fanout += 2;
+                }
+                (_, Some((_, blob))) => return Ok(Some(blob)),
+                _ => return Ok(None),
+            }
+        }
     }
 
     /// The git-ai note on `commit`, if it has one.
     pub fn read(&mut self, commit: Oid) -> Result<Option<GitAiNote>, HistoryError> {
-        let note = match self.repo.find_note(Some(GIT_AI_NOTES_REF), commit) {
-            Ok(note) => note,
+        let failed = |cause| HistoryError::Git { action: format!("read the git-ai note on {commit}"), cause };
+        let blob = match self.note_blob(commit) {
+            Ok(Some(blob)) => blob,
+            Ok(None) => return Ok(None),
             Err(e) if e.code() == ErrorCode::NotFound => return Ok(None),
-            Err(cause) => {
-                return Err(HistoryError::Git { action: format!("read the git-ai note on {commit}"), cause });
-            }
+            Err(cause) => return Err(failed(cause)),
         };
-        let text = String::from_utf8_lossy(note.message_bytes());
+        let blob = match self.repo.find_blob(blob) {
+            Ok(blob) => blob,
+            Err(e) if e.code() == ErrorCode::NotFound => return Ok(None),
+            Err(cause) => return Err(failed(cause)),
+        };
+        // libgit2 keeps a note's text up to its first NUL byte.
+        let content = blob.content();
+        let message = content.iter().position(|&b| b == 0).map_or(content, |end| &content[..end]);
+        let text = String::from_utf8_lossy(message);
         let mut parsed = parse_git_ai_note(&text).map_err(|reason| HistoryError::GitAiNote { commit, reason })?;
         if parsed.has_foreign_prompts() {
             parsed.resolve_foreign(self.foreign_prompts()?);
