@@ -73,20 +73,6 @@ impl Repo {
         self.ok(&["rev-parse", "HEAD"]).trim().to_string()
     }
 
-    fn note(&self, rev: &str) -> Vec<Value> {
-        let run = self.git_run(&["notes", "--ref=vouch", "show", rev]);
-        if run.code != 0 {
-            return Vec::new();
-        }
-        run.stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
-    }
-
-    fn verify(&self, range: &str) -> (i32, Value) {
-        let run = self.vouch(&["verify", range, "--format", "json"]);
-        assert!(run.code == 0 || run.code == 1, "{run:?}");
-        (run.code, serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {run:?}")))
-    }
-
     fn status(&self) -> Value {
         let run = self.vouch(&["status", "--format", "json"]);
         assert_eq!(run.code, 0, "{run:?}");

@@ -60,14 +60,6 @@ impl Repo {
         r
     }
 
-    fn note(&self, rev: &str) -> Vec<serde_json::Value> {
-        let r = self.git_run(&["notes", "--ref=vouch", "show", rev]);
-        if r.code != 0 {
-            return Vec::new();
-        }
-        r.stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
-    }
-
     /// The intents of the note records of `path` on `rev`.
     fn intents(&self, rev: &str, path: &str) -> Vec<serde_json::Value> {
         self.note(rev).into_iter().filter(|r| r["path"] == path).filter_map(|r| r.get("intent").cloned()).collect()

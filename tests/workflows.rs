@@ -86,22 +86,6 @@ impl Repo {
         let run = self.vouch_stdin(&["hook", "claude-code"], payload.to_string().as_bytes());
         assert_eq!(run.code, 0, "{run:?}");
     }
-
-    /// The vouch note on `rev`, one JSON value per line; empty when none.
-    fn note(&self, rev: &str) -> Vec<serde_json::Value> {
-        let run = self.git(&["notes", "--ref=vouch", "show", rev]);
-        if run.code != 0 {
-            return Vec::new();
-        }
-        run.stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
-    }
-
-    /// `vouch verify range` as JSON, and its exit code.
-    fn verify(&self, range: &str) -> (i32, serde_json::Value) {
-        let run = self.vouch(&["verify", range, "--format", "json"]);
-        assert!(run.code == 0 || run.code == 1, "{run:?}");
-        (run.code, serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {run:?}")))
-    }
 }
 
 /// The file records of a note (its `no-ai` line left out).

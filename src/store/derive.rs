@@ -202,14 +202,7 @@ fn removal_claims(repo: &Repository, commit: Oid, bots: &[String]) -> Result<Vec
             _ => None,
         })
         .collect();
-    let git_ai = match repo.find_note(Some(GIT_AI_NOTES_REF), commit) {
-        Ok(note) => {
-            let text = String::from_utf8_lossy(note.message_bytes());
-            Some(history::parse_git_ai_note(&text).map_err(|reason| HistoryError::GitAiNote { commit, reason })?)
-        }
-        Err(e) if e.code() == ErrorCode::NotFound => None,
-        Err(cause) => return Err(HistoryError::Git { action: format!("read the git-ai note on {commit}"), cause }),
-    };
+    let git_ai = git_ai_note(repo, commit)?;
     Ok(gone
         .into_iter()
         .filter_map(|path| {
@@ -220,6 +213,18 @@ fn removal_claims(repo: &Repository, commit: Oid, bots: &[String]) -> Result<Vec
             Some((path, claim))
         })
         .collect())
+}
+
+/// The git-ai note on `commit`, read as git-ai reads it, if it has one.
+fn git_ai_note(repo: &Repository, commit: Oid) -> Result<Option<history::GitAiNote>, HistoryError> {
+    match repo.find_note(Some(GIT_AI_NOTES_REF), commit) {
+        Ok(note) => {
+            let text = String::from_utf8_lossy(note.message_bytes());
+            Ok(Some(history::parse_git_ai_note(&text).map_err(|reason| HistoryError::GitAiNote { commit, reason })?))
+        }
+        Err(e) if e.code() == ErrorCode::NotFound => Ok(None),
+        Err(cause) => Err(HistoryError::Git { action: format!("read the git-ai note on {commit}"), cause }),
+    }
 }
 
 /// What `commit` says about the text it added; `paths`, when given, limits
@@ -264,14 +269,7 @@ fn claims_with(
         })
         .filter(|f| paths.is_none_or(|p| p.contains(&f.path)))
         .collect();
-    let git_ai = match repo.find_note(Some(GIT_AI_NOTES_REF), commit) {
-        Ok(note) => {
-            let text = String::from_utf8_lossy(note.message_bytes());
-            Some(history::parse_git_ai_note(&text).map_err(|reason| HistoryError::GitAiNote { commit, reason })?)
-        }
-        Err(e) if e.code() == ErrorCode::NotFound => None,
-        Err(cause) => return Err(HistoryError::Git { action: format!("read the git-ai note on {commit}"), cause }),
-    };
+    let git_ai = git_ai_note(repo, commit)?;
     let whole = history::commit_ai_tool(&c, bots);
     if git_ai.is_none() && whole.is_none() && (attested || !want_unknown) {
         return Ok(Claims { commit, records, attested, unknown: Vec::new() });

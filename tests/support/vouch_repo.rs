@@ -143,6 +143,23 @@ impl VouchRepo {
         Run::from(out)
     }
 
+    /// The records of the vouch note on `rev`, one JSON value a line
+    /// (none when it has no note).
+    pub fn note(&self, rev: &str) -> Vec<serde_json::Value> {
+        let run = self.git_run(&["notes", "--ref=vouch", "show", rev]);
+        if run.code != 0 {
+            return Vec::new();
+        }
+        run.stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    }
+
+    /// `vouch verify range` as JSON, and its exit code (0 or 1).
+    pub fn verify(&self, range: &str) -> (i32, serde_json::Value) {
+        let run = self.vouch(&["verify", range, "--format", "json"]);
+        assert!(run.code == 0 || run.code == 1, "{run:?}");
+        (run.code, serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {run:?}")))
+    }
+
     /// vouch; it must exit 0.
     pub fn vouch_ok(&self, args: &[&str]) -> Run {
         let run = self.vouch(args);
