@@ -47,26 +47,12 @@ impl Repo {
         Repo { inner: VouchRepo::init_with(&files, &[]) }
     }
 
-    fn claude(&self, event: &str, tool: &str, id: &str, input: Value) -> Run {
-        let payload = json!({
-            "session_id": "s-1",
-            "cwd": self.root(),
-            "hook_event_name": event,
-            "tool_name": tool,
-            "tool_use_id": id,
-            "tool_input": input,
-        });
-        let run = self.vouch_stdin(&["hook", "claude-code"], payload.to_string().as_bytes());
-        assert_eq!(run.code, 0, "{run:?}");
-        run
-    }
-
     /// Claude Code runs `rm DELETED` through its Bash tool, with both hooks.
     fn agent_rm(&self) -> Run {
         let input = json!({"command": format!("rm {DELETED}")});
-        self.claude("PreToolUse", "Bash", "toolu_rm", input.clone());
+        self.claude_hook("PreToolUse", "Bash", "toolu_rm", input.clone());
         std::fs::remove_file(self.root().join(DELETED)).unwrap();
-        self.claude("PostToolUse", "Bash", "toolu_rm", input)
+        self.claude_hook("PostToolUse", "Bash", "toolu_rm", input)
     }
 
     fn start(&self) -> String {
@@ -215,9 +201,9 @@ fn a_file_a_person_deleted_before_the_agent_ran_is_theirs() {
     // touches something else.
     std::fs::remove_file(repo.root().join(DELETED)).unwrap();
     let input = json!({"command": "echo '# x' >> src/app.py"});
-    repo.claude("PreToolUse", "Bash", "toolu_x", input.clone());
+    repo.claude_hook("PreToolUse", "Bash", "toolu_x", input.clone());
     repo.write("src/app.py", &format!("{APP}# x\n"));
-    repo.claude("PostToolUse", "Bash", "toolu_x", input);
+    repo.claude_hook("PostToolUse", "Bash", "toolu_x", input);
     assert!(deleted_units(&repo.status()).is_empty());
     repo.ok(&["rm", "-q", "--cached", DELETED]);
     let commit = repo.git_run(&["commit", "-q", "-m", "drop the test", "--", DELETED]);
@@ -272,7 +258,7 @@ fn a_file_an_agent_deletes_and_writes_again_is_judged_by_its_new_text() {
     let new = "def test_admins_may_delete_users():\n    assert may_delete(admin())\n";
     std::fs::write(&path, new).unwrap();
     let input = json!({"file_path": path, "content": new});
-    repo.claude("PostToolUse", "Write", "toolu_w", input);
+    repo.claude_hook("PostToolUse", "Write", "toolu_w", input);
     let status = repo.status();
     assert!(deleted_units(&status).is_empty(), "{status:#}");
     let worktree: Vec<&Value> = status["worktree"].as_array().unwrap().iter().collect();

@@ -203,21 +203,6 @@ impl Repo {
         Repo { inner }
     }
 
-    /// Claude Code's hook for `event` of tool call `id`.
-    fn claude_hook(&self, event: &str, tool: &str, id: &str, input: Value) -> Run {
-        let payload = serde_json::json!({
-            "session_id": "s-1",
-            "cwd": self.root(),
-            "hook_event_name": event,
-            "tool_name": tool,
-            "tool_use_id": id,
-            "tool_input": input,
-        });
-        let run = self.vouch_stdin(&["hook", "claude-code"], payload.to_string().as_bytes());
-        assert_eq!(run.code, 0, "{run:?}");
-        run
-    }
-
     /// Claude Code's Edit of `rel` replacing `old` by `new`, with both hooks
     /// around the tool: its PostToolUse output.
     fn agent_edit(&self, rel: &str, old: &str, new: &str, id: &str) -> Run {

@@ -488,22 +488,6 @@ const FORMATTED: &str = "def total(items, coupon=None):\n    subtotal = sum(i.pr
 const HUMAN_TAIL: &str = "\n\ndef count(items):\n    return len(items)\n";
 
 impl Repo {
-    /// Claude Code's hook for `event` (PreToolUse, PostToolUse) of a tool
-    /// call `id`.
-    fn claude_hook(&self, event: &str, tool: &str, id: &str, input: serde_json::Value) -> Run {
-        let payload = serde_json::json!({
-            "session_id": "s-1",
-            "cwd": self.root(),
-            "hook_event_name": event,
-            "tool_name": tool,
-            "tool_use_id": id,
-            "tool_input": input,
-        });
-        let run = self.vouch_stdin(&["hook", "claude-code"], payload.to_string().as_bytes());
-        assert_eq!(run.code, 0, "{run:?}");
-        run
-    }
-
     fn edit_input(&self, rel: &str, old: &str, new: &str) -> serde_json::Value {
         serde_json::json!({"file_path": self.root().join(rel), "old_string": old, "new_string": new})
     }

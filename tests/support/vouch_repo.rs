@@ -143,6 +143,23 @@ impl VouchRepo {
         Run::from(out)
     }
 
+    /// Claude Code's hook for `event` (`PreToolUse`, `PostToolUse`) of
+    /// tool call `id` of `tool`, with `input` as its `tool_input`; it must
+    /// exit 0.
+    pub fn claude_hook(&self, event: &str, tool: &str, id: &str, input: serde_json::Value) -> Run {
+        let payload = serde_json::json!({
+            "session_id": "s-1",
+            "cwd": self.root(),
+            "hook_event_name": event,
+            "tool_name": tool,
+            "tool_use_id": id,
+            "tool_input": input,
+        });
+        let run = self.vouch_stdin(&["hook", "claude-code"], payload.to_string().as_bytes());
+        assert_eq!(run.code, 0, "{run:?}");
+        run
+    }
+
     /// The records of the vouch note on `rev`, one JSON value a line
     /// (none when it has no note).
     pub fn note(&self, rev: &str) -> Vec<serde_json::Value> {
