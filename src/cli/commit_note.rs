@@ -228,9 +228,12 @@ fn derived_for(
     let carried = derived.carry_onto_files(repo, raw);
     out.unknown = derived.unattested() || carried.unknown;
     out.records = carried.records;
-    // A file the commit removes that a source removed with an AI claim.
-    let tree = commit.tree().context("cannot read the commit's tree")?;
-    if let Ok(parent) = commit.parent(0) {
+    // A file the commit removes that a source removed with an AI claim
+    // (the commit is diffed for its removals only when a source has one).
+    if derived.claims_removals()
+        && let Ok(parent) = commit.parent(0)
+    {
+        let tree = commit.tree().context("cannot read the commit's tree")?;
         let parent = parent.tree().context("cannot read the parent's tree")?;
         let changes = crate::store::tree_diff::changes(repo, Some(&parent), &tree)
             .with_context(|| format!("cannot diff {}", commit.id()))?;

@@ -183,14 +183,6 @@ fn removal_claims(repo: &Repository, commit: Oid, bots: &[String]) -> Result<Vec
     let git = |action: String| move |cause| HistoryError::Git { action, cause };
     let c = repo.find_commit(commit).map_err(git(format!("read commit {commit}")))?;
     let Ok(parent) = c.parent(0) else { return Ok(Vec::new()) };
-    let old = parent.tree().map_err(git(format!("read the tree of {}", parent.id())))?;
-    let new = c.tree().map_err(git(format!("read the tree of {commit}")))?;
-    let changes = tree_diff::changes(repo, Some(&old), &new).map_err(git(format!("diff {commit}")))?;
-    let gone: Vec<String> =
-        changes.into_iter().filter(|ch| ch.new.is_none() && ch.old.is_some()).map(|ch| ch.path).collect();
-    if gone.is_empty() {
-        return Ok(Vec::new());
-    }
     let declared = history::commit_declaration(&c, bots).map(|d| {
         Attribution::ai(AiSource { tool: d.tool(), model: None, session: None, kind: None }, Evidence::History, None)
     });
@@ -203,8 +195,16 @@ fn removal_claims(repo: &Repository, commit: Oid, bots: &[String]) -> Result<Vec
         })
         .collect();
     let git_ai = git_ai_note(repo, commit)?;
+    // Nothing could claim a removal: the commit need not be diffed (most
+    // sources, and every commit that left HEAD holding a person's work).
+    if declared.is_none() && noted.is_empty() && git_ai.is_none() {
+        return Ok(Vec::new());
+    }
+    let old = parent.tree().map_err(git(format!("read the tree of {}", parent.id())))?;
+    let new = c.tree().map_err(git(format!("read the tree of {commit}")))?;
+    let changes = tree_diff::changes(repo, Some(&old), &new).map_err(git(format!("diff {commit}")))?;
+    let gone = changes.into_iter().filter(|ch| ch.new.is_none() && ch.old.is_some()).map(|ch| ch.path);
     Ok(gone
-        .into_iter()
         .filter_map(|path| {
             let claim = declared
                 .clone()
@@ -602,6 +602,11 @@ impl Derived {
             }
         }
         Ok(out)
+    }
+
+    /// Whether any source removed a file whole with an AI claim on it.
+    pub fn claims_removals(&self) -> bool {
+        !self.removals.is_empty()
     }
 
     /// Who removed file `path` whole in a source, when an AI claim on that
