@@ -241,31 +241,11 @@ fn derived_for(
             if let (None, Some((blob, _))) = (change.new, change.old)
                 && let Some(by) = derived.removal_claim(&change.path)
             {
-                out.records.extend(removed_record(&change.path, blob, by));
+                out.records.extend(FileRecord::removal(&change.path, blob, by));
             }
         }
     }
     Ok(out)
-}
-
-/// The note's record that `by` removed file `path` whole, whose last
-/// version was `blob`; `None` when `by` is no AI.
-fn removed_record(path: &str, blob: Oid, by: &Attribution) -> Option<FileRecord> {
-    let Origin::Ai(origin) = &by.origin else { return None };
-    Some(FileRecord {
-        path: path.to_string(),
-        blob: blob.to_string(),
-        ai: Vec::new(),
-        origin: origin.clone(),
-        evidence: by.evidence.unwrap_or(Evidence::AgentHook),
-        accepted_by: by.accepted_by.clone(),
-        rationale: None,
-        approvals: Vec::new(),
-        intent: by.intent.as_deref().cloned(),
-        imported: None,
-        deleted_before: Vec::new(),
-        removed: true,
-    })
 }
 
 /// Add to `files` the lines (and places of AI deletions) of `more` that no
@@ -395,7 +375,7 @@ fn removals(ctx: &Context, commit: &git2::Commit<'_>, cache: &GateCache) -> anyh
         let at = std::path::Path::new(&path);
         let removed = parent.as_ref().and_then(|t| t.get_path(at).ok()).filter(|_| tree.get_path(at).is_err());
         if let Some(entry) = removed {
-            out.records.extend(removed_record(&path, entry.id(), &by));
+            out.records.extend(FileRecord::removal(&path, entry.id(), &by));
             out.retire.push(id);
         } else if std::fs::symlink_metadata(ctx.root.join(&path)).is_ok() {
             out.retire.push(id);

@@ -64,7 +64,7 @@ use git2::{ErrorCode, ObjectType, Oid, Repository, Signature, Sort};
 use serde::{Deserialize, Serialize};
 
 use crate::intent::{self, Intent};
-use crate::provenance::{AiSource, Attribution, Evidence, reanchor};
+use crate::provenance::{AiSource, Attribution, Evidence, Origin, reanchor};
 
 /// The notes ref vouch writes.
 pub const NOTES_REF: &str = "refs/notes/vouch";
@@ -150,6 +150,26 @@ impl FileRecord {
     /// The attribution this record gives its AI lines.
     pub fn attribution(&self) -> Attribution {
         Attribution::ai(self.origin.clone(), self.evidence, self.accepted_by.clone()).with_intent(self.intent.clone())
+    }
+
+    /// The record that `by` removed file `path` whole, whose last version
+    /// was `blob`; `None` when `by` is no AI.
+    pub fn removal(path: &str, blob: Oid, by: &Attribution) -> Option<FileRecord> {
+        let Origin::Ai(origin) = &by.origin else { return None };
+        Some(FileRecord {
+            path: path.to_string(),
+            blob: blob.to_string(),
+            ai: Vec::new(),
+            origin: origin.clone(),
+            evidence: by.evidence.unwrap_or(Evidence::AgentHook),
+            accepted_by: by.accepted_by.clone(),
+            rationale: None,
+            approvals: Vec::new(),
+            intent: by.intent.as_deref().cloned(),
+            imported: None,
+            deleted_before: Vec::new(),
+            removed: true,
+        })
     }
 
     /// The same record with other line ranges, for another blob (the
