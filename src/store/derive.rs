@@ -605,11 +605,6 @@ impl Derived {
         Ok(out)
     }
 
-    /// Whether any source removed a file whole with an AI claim on it.
-    pub fn claims_removals(&self) -> bool {
-        !self.removals.is_empty()
-    }
-
     /// Who removed file `path` whole in a source, when an AI claim on that
     /// removal says so: for a new commit that removes it too.
     pub fn removal_claim(&self, path: &str) -> Option<&Attribution> {
@@ -621,10 +616,10 @@ impl Derived {
     /// ([`FileRecord::removal`]): the removal is that AI's in `commit` too.
     /// Nothing to read (and no diff) when no source claims a removal.
     pub fn removals_onto(&self, repo: &Repository, commit: &git2::Commit<'_>) -> Result<Vec<FileRecord>, NoteError> {
-        let Ok(parent) = commit.parent(0) else { return Ok(Vec::new()) };
         if self.removals.is_empty() {
             return Ok(Vec::new());
         }
+        let Ok(parent) = commit.parent(0) else { return Ok(Vec::new()) };
         let tree = commit.tree().map_err(NoteError::git(format!("read the tree of {}", commit.id())))?;
         let old = parent.tree().map_err(NoteError::git(format!("read the tree of {}", parent.id())))?;
         let changes =
