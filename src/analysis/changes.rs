@@ -6,8 +6,7 @@
 
 use std::path::Path;
 
-use anyhow::Context as _;
-use git2::{Delta, DiffOptions, Repository};
+use git2::Repository;
 
 use super::attribution::FileVersion;
 use super::files;
@@ -63,7 +62,7 @@ pub fn staged(repo: &Repository, index: &mut git2::Index) -> anyhow::Result<Chan
 /// the files the journal holds records for.
 pub fn worktree(repo: &Repository, root: &Path, loaded: &Loaded) -> anyhow::Result<Changes> {
     let mut out = Changes::default();
-    let mut paths = files::worktree_changed(repo)?;
+    let (mut paths, deleted) = files::worktree_status(repo)?;
     paths.extend(loaded.live().filter_map(|r| r.path()).map(str::to_string));
     paths.sort();
     paths.dedup();
@@ -72,7 +71,7 @@ pub fn worktree(repo: &Repository, root: &Path, loaded: &Loaded) -> anyhow::Resu
             out.files.push(file);
         }
     }
-    out.deleted = deleted(repo)?;
+    out.deleted = deleted;
     Ok(out)
 }
 
@@ -85,21 +84,4 @@ pub fn worktree_file(repo: &Repository, root: &Path, path: &str) -> anyhow::Resu
         blob,
         content,
     }))
-}
-
-/// Paths HEAD has that the working tree no longer has.
-fn deleted(repo: &Repository) -> anyhow::Result<Vec<String>> {
-    let Some(head) = files::head_tree(repo)? else { return Ok(Vec::new()) };
-    let mut opts = DiffOptions::new();
-    opts.ignore_submodules(false);
-    let diff = repo
-        .diff_tree_to_workdir_with_index(Some(&head), Some(&mut opts))
-        .context("cannot compare HEAD with what the next commit holds")?;
-    let mut out: Vec<String> = diff
-        .deltas()
-        .filter(|d| d.status() == Delta::Deleted)
-        .filter_map(|d| d.old_file().path().and_then(Path::to_str).map(str::to_string))
-        .collect();
-    out.sort();
-    Ok(out)
 }

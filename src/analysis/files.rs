@@ -201,27 +201,75 @@ fn diffed(
     Ok((changed_files(&mut diff)?, raw))
 }
 
-/// Tracked regular files whose working-tree content differs from HEAD
-/// (staged or not), by path.
-pub fn worktree_changed(repo: &Repository) -> anyhow::Result<Vec<String>> {
+/// What the working tree changes against HEAD, from one status of the
+/// working tree: the tracked regular files whose working-tree content
+/// differs from HEAD (staged or not), by path, and the paths HEAD has that
+/// the working tree no longer has, sorted (what [`deleted_by_diff`] finds,
+/// without a second scan of the working tree).
+pub fn worktree_status(repo: &Repository) -> anyhow::Result<(Vec<String>, Vec<String>)> {
     let root = crate::store::repo::worktree_root(repo)?.to_path_buf();
     let mut opts = git2::StatusOptions::new();
-    opts.include_untracked(false).include_ignored(false).exclude_submodules(true).renames_head_to_index(false);
+    // Submodules included, as the diff includes them (a status excludes
+    // a path that is a submodule everywhere, which it can only be deleted
+    // as); a path the working tree holds a submodule at is not a regular
+    // file, so none of them is a changed file.
+    opts.include_untracked(false).include_ignored(false).exclude_submodules(false).renames_head_to_index(false);
     let statuses = repo.statuses(Some(&mut opts)).context("cannot read the status of the working tree")?;
-    let mut out = Vec::new();
+    // The statuses whose deletions read the same as in the diff of HEAD
+    // with the working tree: a status diffs HEAD with the index and the
+    // index with the working tree, as that diff does before it merges the
+    // two, so a path is deleted when the index lost it, or when the
+    // working tree lost a path the index did not add. A type change, a
+    // conflict or an unreadable file reads differently in the two (a
+    // status reports a type change where the diff reports a deletion and
+    // an addition): then the diff says.
+    let plain = git2::Status::INDEX_NEW
+        | git2::Status::INDEX_MODIFIED
+        | git2::Status::INDEX_DELETED
+        | git2::Status::WT_MODIFIED
+        | git2::Status::WT_DELETED;
+    let mut all_plain = true;
+    let mut changed = Vec::new();
+    let mut deleted = Vec::new();
     for entry in statuses.iter() {
         let status = entry.status();
+        all_plain &= plain.contains(status);
+        let Some(path) = entry.path() else { continue };
+        if status.is_index_deleted() || (status.is_wt_deleted() && !status.is_index_new()) {
+            deleted.push(path.to_string());
+        }
         if status.is_wt_deleted() || (status.is_index_deleted() && !status.is_wt_new()) {
             continue;
         }
-        let Some(path) = entry.path() else { continue };
         let is_regular = std::fs::symlink_metadata(root.join(path)).is_ok_and(|m| m.file_type().is_file());
         if is_regular {
-            out.push(path.to_string());
+            changed.push(path.to_string());
         }
     }
+    changed.sort();
+    changed.dedup();
+    if !all_plain {
+        deleted = deleted_by_diff(repo)?;
+    }
+    deleted.sort();
+    Ok((changed, deleted))
+}
+
+/// Paths HEAD has that the working tree no longer has, from libgit2's diff
+/// of HEAD with the working tree (a type change is a deletion there).
+pub fn deleted_by_diff(repo: &Repository) -> anyhow::Result<Vec<String>> {
+    let Some(head) = head_tree(repo)? else { return Ok(Vec::new()) };
+    let mut opts = DiffOptions::new();
+    opts.ignore_submodules(false);
+    let diff = repo
+        .diff_tree_to_workdir_with_index(Some(&head), Some(&mut opts))
+        .context("cannot compare HEAD with what the next commit holds")?;
+    let mut out: Vec<String> = diff
+        .deltas()
+        .filter(|d| d.status() == Delta::Deleted)
+        .filter_map(|d| d.old_file().path().and_then(Path::to_str).map(str::to_string))
+        .collect();
     out.sort();
-    out.dedup();
     Ok(out)
 }
 
@@ -295,6 +343,127 @@ mod tests {
     use super::*;
     use crate::store::repo::tests::git;
 
+    /// The deletions read from the one status of the working tree are the
+    /// diff of HEAD with the working tree's, in every way a path can go.
+    #[test]
+    fn worktree_deletions_are_the_diffs() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        git(root, &["init", "-q", "-b", "main"]);
+        git(root, &["config", "user.email", "t@example.com"]);
+        git(root, &["config", "user.name", "T"]);
+        std::fs::write(root.join(".gitignore"), "ignored/\n").unwrap();
+        std::fs::create_dir_all(root.join("ignored")).unwrap();
+        std::fs::create_dir_all(root.join("dir")).unwrap();
+        let names =
+            ["wt.rs", "index.rs", "both.rs", "moved.rs", "mv_wt.rs", "staged_then_gone.rs", "kept.rs", "typed.rs"];
+        for name in names {
+            std::fs::write(root.join(name), format!("fn {}() {{ a body long enough }}\n", name.len())).unwrap();
+        }
+        std::fs::write(root.join("ignored/tracked.rs"), "fn t() {}\n").unwrap();
+        std::fs::write(root.join("dir/inner.rs"), "fn i() {}\n").unwrap();
+        std::fs::write(root.join("became_dir"), "x\n").unwrap();
+        git(root, &["add", "."]);
+        git(root, &["add", "-f", "ignored/tracked.rs"]);
+        git(root, &["commit", "-q", "-m", "one"]);
+        let repo = Repository::open(root).unwrap();
+        let check = |want: &[&str]| {
+            let (_, deleted) = worktree_status(&repo).unwrap();
+            assert_eq!(deleted_by_diff(&repo).unwrap(), want, "the diff");
+            assert_eq!(deleted, want, "the status");
+        };
+        check(&[]);
+
+        // Deleted in the working tree only, from the index only (the file
+        // stays, untracked), from both, renamed in the index, renamed in the
+        // working tree only, inside an ignored directory, changed in the
+        // index then deleted from the working tree, added then deleted from
+        // the working tree (HEAD never had it), a whole directory.
+        std::fs::remove_file(root.join("wt.rs")).unwrap();
+        git(root, &["rm", "-q", "--cached", "index.rs"]);
+        git(root, &["rm", "-q", "both.rs"]);
+        git(root, &["mv", "moved.rs", "renamed.rs"]);
+        std::fs::rename(root.join("mv_wt.rs"), root.join("mv_wt2.rs")).unwrap();
+        std::fs::remove_file(root.join("ignored/tracked.rs")).unwrap();
+        std::fs::write(root.join("staged_then_gone.rs"), "fn s() { changed }\n").unwrap();
+        git(root, &["add", "staged_then_gone.rs"]);
+        std::fs::remove_file(root.join("staged_then_gone.rs")).unwrap();
+        std::fs::write(root.join("new.rs"), "fn n() {}\n").unwrap();
+        git(root, &["add", "new.rs"]);
+        std::fs::remove_file(root.join("new.rs")).unwrap();
+        std::fs::remove_dir_all(root.join("dir")).unwrap();
+        let plain = [
+            "both.rs",
+            "dir/inner.rs",
+            "ignored/tracked.rs",
+            "index.rs",
+            "moved.rs",
+            "mv_wt.rs",
+            "staged_then_gone.rs",
+            "wt.rs",
+        ];
+        check(&plain);
+
+        // A type change (the diff gives a deletion and an addition): a
+        // file become a symbolic link, then a directory.
+        std::fs::remove_file(root.join("typed.rs")).unwrap();
+        std::os::unix::fs::symlink("kept.rs", root.join("typed.rs")).unwrap();
+        let mut typed: Vec<&str> = plain.to_vec();
+        typed.push("typed.rs");
+        typed.sort();
+        check(&typed);
+        std::fs::remove_file(root.join("became_dir")).unwrap();
+        std::fs::create_dir_all(root.join("became_dir")).unwrap();
+        std::fs::write(root.join("became_dir/x"), "x\n").unwrap();
+        typed.insert(0, "became_dir");
+        check(&typed);
+        git(root, &["add", "-A"]);
+        let (_, deleted) = worktree_status(&repo).unwrap();
+        assert_eq!(deleted, deleted_by_diff(&repo).unwrap());
+        assert!(deleted.contains(&"typed.rs".to_string()), "{deleted:?}");
+
+        // Submodules (gitlinks): not checked out, checked out as empty
+        // directories, one dropped from the index.
+        git(root, &["commit", "-q", "-m", "two"]);
+        let head = repo.head().unwrap().peel_to_commit().unwrap().id().to_string();
+        for sub in ["sub_a", "sub_b"] {
+            git(root, &["update-index", "--add", "--cacheinfo", &format!("160000,{head},{sub}")]);
+        }
+        git(root, &["commit", "-q", "-m", "three"]);
+        // Not checked out: their directories are missing.
+        check(&["sub_a", "sub_b"]);
+        std::fs::create_dir_all(root.join("sub_a")).unwrap();
+        std::fs::create_dir_all(root.join("sub_b")).unwrap();
+        check(&[]);
+        // A submodule is never a changed file, even one whose commit the
+        // index changes.
+        git(root, &["update-index", "--cacheinfo", &format!("160000,{},sub_b", "1".repeat(40))]);
+        std::fs::write(root.join("kept.rs"), "fn kept() { changed }\n").unwrap();
+        check(&[]);
+        assert_eq!(worktree_status(&repo).unwrap().0, vec!["kept.rs"]);
+        git(root, &["reset", "-q", "--hard"]);
+        std::fs::create_dir_all(root.join("sub_a")).unwrap();
+        std::fs::create_dir_all(root.join("sub_b")).unwrap();
+        git(root, &["rm", "-q", "--cached", "sub_a"]);
+        let (_, deleted) = worktree_status(&repo).unwrap();
+        assert_eq!(deleted, deleted_by_diff(&repo).unwrap());
+        assert!(deleted.contains(&"sub_a".to_string()), "{deleted:?}");
+        git(root, &["reset", "-q", "--hard"]);
+
+        // A conflict.
+        git(root, &["checkout", "-q", "-b", "other"]);
+        std::fs::write(root.join("kept.rs"), "fn other() {}\n").unwrap();
+        git(root, &["commit", "-q", "-am", "other"]);
+        git(root, &["checkout", "-q", "main"]);
+        git(root, &["rm", "-q", "kept.rs"]);
+        git(root, &["commit", "-q", "-m", "gone"]);
+        let merge =
+            std::process::Command::new("git").args(["merge", "-q", "other"]).current_dir(root).output().unwrap();
+        assert!(!merge.status.success(), "the merge conflicts");
+        let (_, deleted) = worktree_status(&repo).unwrap();
+        assert_eq!(deleted, deleted_by_diff(&repo).unwrap());
+    }
+
     #[test]
     fn staged_and_committed_files() {
         let dir = tempfile::tempdir().unwrap();
@@ -332,7 +501,7 @@ mod tests {
         assert_eq!(got[1].path, "c.rs");
         // The staged blob, not the working tree's.
         assert_eq!(blob_text(&repo, got[1].blob).unwrap().as_deref(), Some("fn c() {}\n"));
-        assert_eq!(worktree_changed(&repo).unwrap(), vec!["b.rs", "c.rs"]);
+        assert_eq!(worktree_status(&repo).unwrap().0, vec!["b.rs", "c.rs"]);
 
         // A rename: left to libgit2's diff, which finds it.
         assert!(staged_quickly(&repo, &mut index, head_tree(&repo).unwrap().as_ref()).is_none());
