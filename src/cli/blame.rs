@@ -232,6 +232,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     };
 
     let mut notes_cache: HashMap<Oid, Vec<NoteRecord>> = HashMap::new();
+    let mut note_reader = notes::NoteReader::new(&ctx.repo);
     let mut lines = Vec::new();
     // A line's CR stays with it unless every line of the file ends in CRLF.
     let lf = text.iter().filter(|&&b| b == b'\n').count();
@@ -270,7 +271,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             }
         }
         let rationale = match (commit, origin) {
-            (Some(c), Some(o)) => note_rationale(&ctx, &mut notes_cache, c, &o.orig_path, o.orig_line)?,
+            (Some(c), Some(o)) => note_rationale(&mut note_reader, &mut notes_cache, c, &o.orig_path, o.orig_line)?,
             _ => None,
         };
         let (tool, model) = match &attr.origin {
@@ -454,7 +455,7 @@ fn describe_not_counted_or(approval: &Stored<Approval>, other: &str) -> String {
 
 /// The rationale the note on `commit` gives line `line` of `path`.
 fn note_rationale(
-    ctx: &Context,
+    reader: &mut notes::NoteReader<'_>,
     cache: &mut HashMap<Oid, Vec<NoteRecord>>,
     commit: Oid,
     path: &str,
@@ -462,9 +463,7 @@ fn note_rationale(
 ) -> anyhow::Result<Option<String>> {
     let records = match cache.entry(commit) {
         std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-        std::collections::hash_map::Entry::Vacant(e) => {
-            e.insert(notes::read_note(&ctx.repo, commit)?.unwrap_or_default())
-        }
+        std::collections::hash_map::Entry::Vacant(e) => e.insert(reader.read(commit)?.unwrap_or_default()),
     };
     Ok(records.iter().find_map(|r| match r {
         NoteRecord::File(f) if f.path == path && f.covers(line) => f.rationale.clone(),

@@ -239,12 +239,13 @@ fn attribute(
     let mut evidence: HashMap<Oid, Option<CommitEvidence>> = HashMap::new();
     let mut blobs: HashMap<(Oid, String), Option<String>> = HashMap::new();
     let mut git_ai = GitAiReader::new(repo);
+    let mut vouch_notes = notes::NoteReader::new(repo);
     let mut out = Vec::with_capacity(blame.len());
     for line in blame {
         let ev = match evidence.get(&line.commit) {
             Some(ev) => ev,
             None => {
-                let ev = commit_evidence(repo, &mut git_ai, line.commit, bots)?;
+                let ev = commit_evidence(repo, &mut git_ai, &mut vouch_notes, line.commit, bots)?;
                 evidence.entry(line.commit).or_insert(ev)
             }
         };
@@ -302,6 +303,7 @@ fn blob_at(repo: &Repository, commit: Oid, path: &str) -> Option<String> {
 fn commit_evidence(
     repo: &Repository,
     git_ai: &mut GitAiReader<'_>,
+    vouch_notes: &mut notes::NoteReader<'_>,
     commit: Oid,
     bots: &[String],
 ) -> Result<Option<CommitEvidence>, HistoryError> {
@@ -313,7 +315,8 @@ fn commit_evidence(
         .map_err(|cause| HistoryError::Git { action: format!("read commit {commit}"), cause })?;
     let whole = commit_declaration(&c, bots)
         .map(|declared| (Attribution::ai(source(declared.tool(), None), Evidence::History, None), declared));
-    let vouch = notes::read_note(repo, commit)?
+    let vouch = vouch_notes
+        .read(commit)?
         .unwrap_or_default()
         .into_iter()
         .filter_map(|r| match r {
@@ -656,101 +659,19 @@ impl GitAiNote {
 pub struct GitAiReader<'r> {
     repo: &'r Repository,
     foreign: Option<HashMap<String, AiSource>>,
-    /// The notes ref's tree, once read (`None` inside: no notes ref), and
-    /// the index of each tree of it looked at: `git_note_read` parses
-    /// the whole notes tree (thousands of entries, through delta chains)
-    /// again for every commit asked about.
-    notes: Option<Option<Oid>>,
-    trees: HashMap<Oid, NotesLevel>,
-}
-
-/// One tree of the git-ai notes ref, indexed the way libgit2's note
-/// lookup reads it: each name's first entry, with its position, and each
-/// two-hex-digit fan-out directory's first entry.
-struct NotesLevel {
-    names: HashMap<Vec<u8>, (usize, Oid)>,
-    dirs: HashMap<[u8; 2], (usize, Oid)>,
-}
-
-impl NotesLevel {
-    fn of(tree: &git2::Tree<'_>) -> NotesLevel {
-        let mut names = HashMap::with_capacity(tree.len());
-        let mut dirs = HashMap::new();
-        for (index, entry) in tree.iter().enumerate() {
-            let name = entry.name_bytes();
-            names.entry(name.to_vec()).or_insert((index, entry.id()));
-            let is_dir = entry.filemode() & 0o170000 == 0o040000;
-            if is_dir && name.len() == 2 && name.iter().all(u8::is_ascii_hexdigit) {
-                dirs.entry([name[0], name[1]]).or_insert((index, entry.id()));
-            }
-        }
-        NotesLevel { names, dirs }
-    }
+    /// The git-ai notes ref's trees, each indexed once per reader.
+    notes: notes::NotesIndex,
 }
 
 impl<'r> GitAiReader<'r> {
     pub fn new(repo: &'r Repository) -> GitAiReader<'r> {
-        GitAiReader { repo, foreign: None, notes: None, trees: HashMap::new() }
+        GitAiReader { repo, foreign: None, notes: notes::NotesIndex::new(GIT_AI_NOTES_REF) }
     }
 
-    /// The blob of the git-ai note on `commit`, found as `git_note_read`
-    /// finds it (the same entries win when a tree holds a note both flat
-    /// and under a fan-out directory), reading each tree of the notes ref
-    /// once per reader.
-    fn note_blob(&mut self, commit: Oid) -> Result<Option<Oid>, git2::Error> {
-        let root = match self.notes {
-            Some(root) => root,
-            None => {
-                let root = match self.repo.refname_to_id(GIT_AI_NOTES_REF) {
-                    Ok(id) => Some(self.repo.find_commit(id)?.tree_id()),
-                    Err(e) if e.code() == ErrorCode::NotFound => None,
-                    Err(e) => return Err(e),
-                };
-                self.notes = Some(root);
-                root
-            }
-        };
-        let Some(mut tree) = root else { return Ok(None) };
-        let target = commit.to_string().into_bytes();
-        let mut fanout = 0;
-        loop {
-            if !self.trees.contains_key(&tree) {
-                let level = NotesLevel::of(&self.repo.find_tree(tree)?);
-                self.trees.insert(tree, level);
-            }
-            let level = &self.trees[&tree];
-            let rest = &target[fanout..];
-            let named = level.names.get(rest).copied();
-            // Before its note's own entry, a fan-out directory named by the
-            // next two digits leads deeper (`find_subtree_in_current_level`).
-            let dir = match rest {
-                [a, b, ..] => level.dirs.get(&[*a, *b]).copied(),
-                _ => None,
-            };
-            match (dir, named) {
-                (Some((at, sub)), named) if named.is_none_or(|(first, _)| at < first) => {
-                    tree = sub;
-                    fanout += 2;
-                }
-                (_, Some((_, blob))) => return Ok(Some(blob)),
-                _ => return Ok(None),
-            }
-        }
-    }
-
-    /// The text of the git-ai note on `commit` as `git_note_read` gives
-    /// it (up to its first NUL byte), if it has one.
+    /// The blob of the git-ai note on `commit`, if it has one, found as
+    /// `git_note_read` finds it.
     fn note_message(&mut self, commit: Oid) -> Result<Option<git2::Blob<'r>>, git2::Error> {
-        let found = match self.note_blob(commit) {
-            Ok(Some(blob)) => self.repo.find_blob(blob),
-            Ok(None) => return Ok(None),
-            Err(e) => Err(e),
-        };
-        match found {
-            Ok(blob) => Ok(Some(blob)),
-            Err(e) if e.code() == ErrorCode::NotFound => Ok(None),
-            Err(e) => Err(e),
-        }
+        self.notes.note_blob(self.repo, commit)
     }
 
     /// The git-ai note on `commit`, if it has one.
@@ -762,7 +683,7 @@ impl<'r> GitAiReader<'r> {
                 return Err(HistoryError::Git { action: format!("read the git-ai note on {commit}"), cause });
             }
         };
-        let text = String::from_utf8_lossy(note_text(blob.content()));
+        let text = String::from_utf8_lossy(notes::note_text(blob.content()));
         let mut parsed = parse_git_ai_note(&text).map_err(|reason| HistoryError::GitAiNote { commit, reason })?;
         if parsed.has_foreign_prompts() {
             parsed.resolve_foreign(self.foreign_prompts()?);
@@ -792,11 +713,6 @@ impl<'r> GitAiReader<'r> {
         }
         Ok(self.foreign.get_or_insert_with(HashMap::new))
     }
-}
-
-/// A note's text as libgit2 keeps it: up to its first NUL byte.
-fn note_text(content: &[u8]) -> &[u8] {
-    content.iter().position(|&b| b == 0).map_or(content, |end| &content[..end])
 }
 
 /// The prompts a git-ai note defines (key and agent), whatever its layout;
@@ -1066,49 +982,13 @@ mod tests {
     fn git_ai_notes_are_found_as_libgit2_finds_them() {
         let dir = tempfile::tempdir().unwrap();
         let repo = Repository::init(dir.path()).unwrap();
-        let sig = git2::Signature::now("t", "t@example.com").unwrap();
-        let empty = repo.treebuilder(None).unwrap().write().unwrap();
-        let empty = repo.find_tree(empty).unwrap();
-        let mut commits = Vec::new();
-        let mut parents: Vec<git2::Commit<'_>> = Vec::new();
-        for i in 0..8 {
-            let parent_refs: Vec<&git2::Commit<'_>> = parents.iter().collect();
-            let id = repo.commit(None, &sig, &sig, &format!("c{i}"), &empty, &parent_refs).unwrap();
-            commits.push(id);
-            parents = vec![repo.find_commit(id).unwrap()];
-        }
-        let blob = |text: &[u8]| repo.blob(text).unwrap();
-        let hex: Vec<String> = commits.iter().map(Oid::to_string).collect();
-        // Notes flat, under one and two levels of fan-out, under fan-out and
-        // flat at once (two different texts), with a NUL inside, and a
-        // fan-out directory holding something that is not a note.
-        let mut root = repo.treebuilder(None).unwrap();
-        root.insert(&hex[0], blob(b"flat"), 0o100644).unwrap();
-        let mut sub = repo.treebuilder(None).unwrap();
-        sub.insert(&hex[1][2..], blob(b"fanned"), 0o100644).unwrap();
-        root.insert(&hex[1][..2], sub.write().unwrap(), 0o040000).unwrap();
-        let mut inner = repo.treebuilder(None).unwrap();
-        inner.insert(&hex[2][4..], blob(b"deep"), 0o100644).unwrap();
-        let mut outer = repo.treebuilder(None).unwrap();
-        outer.insert(&hex[2][2..4], inner.write().unwrap(), 0o040000).unwrap();
-        root.insert(&hex[2][..2], outer.write().unwrap(), 0o040000).unwrap();
-        let mut both = repo.treebuilder(None).unwrap();
-        both.insert(&hex[3][2..], blob(b"under"), 0o100644).unwrap();
-        root.insert(&hex[3][..2], both.write().unwrap(), 0o040000).unwrap();
-        root.insert(&hex[3], blob(b"beside"), 0o100644).unwrap();
-        root.insert(&hex[4], blob(b"before\0after"), 0o100644).unwrap();
-        let mut other = repo.treebuilder(None).unwrap();
-        other.insert("unrelated", blob(b"x"), 0o100644).unwrap();
-        root.insert(&hex[5][..2], other.write().unwrap(), 0o040000).unwrap();
-        root.insert(&hex[5], blob(b"hidden by the directory"), 0o100644).unwrap();
-        let tree = repo.find_tree(root.write().unwrap()).unwrap();
-        repo.commit(Some(GIT_AI_NOTES_REF), &sig, &sig, "notes", &tree, &[]).unwrap();
-
+        let texts: [&[u8]; 6] = [b"flat", b"fanned", b"deep", b"under", b"before\0after", b"hidden by the directory"];
+        let commits = notes::tests::notes_in_every_layout(&repo, GIT_AI_NOTES_REF, |i| texts[i].to_vec());
         let mut reader = GitAiReader::new(&repo);
         let mut found = 0;
         for commit in &commits {
             let want = repo.find_note(Some(GIT_AI_NOTES_REF), *commit).ok().map(|n| n.message_bytes().to_vec());
-            let got = reader.note_message(*commit).unwrap().map(|b| note_text(b.content()).to_vec());
+            let got = reader.note_message(*commit).unwrap().map(|b| notes::note_text(b.content()).to_vec());
             assert_eq!(got, want, "note on {commit}");
             found += usize::from(want.is_some());
         }

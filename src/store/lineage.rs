@@ -500,6 +500,7 @@ fn run_commits<'r>(
         table,
         pool,
         git_ai: GitAiReader::new(repo),
+        vouch_notes: notes::NoteReader::new(repo),
         evidence: HashMap::new(),
         changed: std::mem::take(&mut changed),
         people: std::mem::take(&mut people),
@@ -1011,6 +1012,7 @@ struct Walker<'r> {
     table: Table,
     pool: Pool,
     git_ai: GitAiReader<'r>,
+    vouch_notes: notes::NoteReader<'r>,
     evidence: HashMap<Oid, CommitEvidence>,
     changed: HashMap<Oid, Vec<String>>,
     /// Author and committer emails per commit.
@@ -1380,7 +1382,7 @@ impl Walker<'_> {
         }
         self.people.insert(oid, emails);
         let evidence = CommitEvidence {
-            vouch_note: notes::read_note(self.repo, oid)?,
+            vouch_note: self.vouch_notes.read(oid)?,
             git_ai_note: self.git_ai.read(oid)?,
             declared: history::commit_declaration(commit, self.bots),
         };

@@ -330,6 +330,134 @@ pub fn parse_note(commit: Oid, bytes: &[u8]) -> Result<Vec<NoteRecord>, NoteErro
     Ok(records)
 }
 
+/// A note's text as libgit2 keeps it: up to its first NUL byte.
+pub fn note_text(content: &[u8]) -> &[u8] {
+    content.iter().position(|&b| b == 0).map_or(content, |end| &content[..end])
+}
+
+/// A notes ref's notes, found as `git_note_read` finds them, reading each
+/// tree of the ref once: `git_note_read` parses the whole notes tree
+/// (thousands of entries, through delta chains) again for every commit
+/// asked about. The ref is read when first asked: notes written after
+/// that are not seen.
+pub struct NotesIndex {
+    refname: &'static str,
+    /// The ref's tree, once read (`None` inside: no such ref).
+    root: Option<Option<Oid>>,
+    trees: HashMap<Oid, NotesLevel>,
+}
+
+/// One tree of a notes ref, indexed the way libgit2's note lookup reads
+/// it: each name's first entry, with its position, and each
+/// two-hex-digit fan-out directory's first entry.
+struct NotesLevel {
+    names: HashMap<Vec<u8>, (usize, Oid)>,
+    dirs: HashMap<[u8; 2], (usize, Oid)>,
+}
+
+impl NotesLevel {
+    fn of(tree: &git2::Tree<'_>) -> NotesLevel {
+        let mut names = HashMap::with_capacity(tree.len());
+        let mut dirs = HashMap::new();
+        for (index, entry) in tree.iter().enumerate() {
+            let name = entry.name_bytes();
+            names.entry(name.to_vec()).or_insert((index, entry.id()));
+            let is_dir = entry.filemode() & 0o170000 == 0o040000;
+            if is_dir && name.len() == 2 && name.iter().all(u8::is_ascii_hexdigit) {
+                dirs.entry([name[0], name[1]]).or_insert((index, entry.id()));
+            }
+        }
+        NotesLevel { names, dirs }
+    }
+}
+
+impl NotesIndex {
+    pub fn new(refname: &'static str) -> NotesIndex {
+        NotesIndex { refname, root: None, trees: HashMap::new() }
+    }
+
+    /// The id of the note on `commit`, found as `git_note_read` finds it
+    /// (the same entries win when a tree holds a note both flat and under
+    /// a fan-out directory).
+    fn note_id(&mut self, repo: &Repository, commit: Oid) -> Result<Option<Oid>, git2::Error> {
+        let root = match self.root {
+            Some(root) => root,
+            None => {
+                let root = match repo.refname_to_id(self.refname) {
+                    Ok(id) => Some(repo.find_commit(id)?.tree_id()),
+                    Err(e) if e.code() == ErrorCode::NotFound => None,
+                    Err(e) => return Err(e),
+                };
+                self.root = Some(root);
+                root
+            }
+        };
+        let Some(mut tree) = root else { return Ok(None) };
+        let target = commit.to_string().into_bytes();
+        let mut fanout = 0;
+        loop {
+            if !self.trees.contains_key(&tree) {
+                let level = NotesLevel::of(&repo.find_tree(tree)?);
+                self.trees.insert(tree, level);
+            }
+            let level = &self.trees[&tree];
+            let rest = &target[fanout..];
+            let named = level.names.get(rest).copied();
+            // Before its note's own entry, a fan-out directory named by the
+            // next two digits leads deeper (`find_subtree_in_current_level`).
+            let dir = match rest {
+                [a, b, ..] => level.dirs.get(&[*a, *b]).copied(),
+                _ => None,
+            };
+            match (dir, named) {
+                (Some((at, sub)), named) if named.is_none_or(|(first, _)| at < first) => {
+                    tree = sub;
+                    fanout += 2;
+                }
+                (_, Some((_, blob))) => return Ok(Some(blob)),
+                _ => return Ok(None),
+            }
+        }
+    }
+
+    /// The blob of the note on `commit`, if it has one (its text is
+    /// [`note_text`] of its content, as `git_note_read` gives it).
+    pub fn note_blob<'r>(&mut self, repo: &'r Repository, commit: Oid) -> Result<Option<git2::Blob<'r>>, git2::Error> {
+        let found = match self.note_id(repo, commit) {
+            Ok(Some(blob)) => repo.find_blob(blob),
+            Ok(None) => return Ok(None),
+            Err(e) => Err(e),
+        };
+        match found {
+            Ok(blob) => Ok(Some(blob)),
+            Err(e) if e.code() == ErrorCode::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// [`read_note`] for many commits: the vouch notes ref's trees read once
+/// (see [`NotesIndex`]).
+pub struct NoteReader<'r> {
+    repo: &'r Repository,
+    notes: NotesIndex,
+}
+
+impl<'r> NoteReader<'r> {
+    pub fn new(repo: &'r Repository) -> NoteReader<'r> {
+        NoteReader { repo, notes: NotesIndex::new(NOTES_REF) }
+    }
+
+    /// What [`read_note`] gives for `commit`.
+    pub fn read(&mut self, commit: Oid) -> Result<Option<Vec<NoteRecord>>, NoteError> {
+        match self.notes.note_blob(self.repo, commit) {
+            Ok(Some(blob)) => parse_note(commit, note_text(blob.content())).map(Some),
+            Ok(None) => Ok(None),
+            Err(e) => Err(NoteError::git(format!("read the vouch note on {commit}"))(e)),
+        }
+    }
+}
+
 /// The records of the note on `commit`, or `None` when it has no note.
 pub fn read_note(repo: &Repository, commit: Oid) -> Result<Option<Vec<NoteRecord>>, NoteError> {
     match repo.find_note(Some(NOTES_REF), commit) {
@@ -1259,8 +1387,82 @@ fn recover_records(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// Eight commits and a notes ref `refname` holding notes of texts
+    /// `text(0..6)` in every layout libgit2 reads: flat, under fan-out,
+    /// both at once, and a flat note hidden by a fan-out directory.
+    pub(crate) fn notes_in_every_layout(repo: &Repository, refname: &str, text: impl Fn(usize) -> Vec<u8>) -> Vec<Oid> {
+        let sig = git2::Signature::now("t", "t@example.com").unwrap();
+        let empty = repo.treebuilder(None).unwrap().write().unwrap();
+        let empty = repo.find_tree(empty).unwrap();
+        let mut commits = Vec::new();
+        let mut parents: Vec<git2::Commit<'_>> = Vec::new();
+        for i in 0..8 {
+            let parent_refs: Vec<&git2::Commit<'_>> = parents.iter().collect();
+            let id = repo.commit(None, &sig, &sig, &format!("c{i}"), &empty, &parent_refs).unwrap();
+            commits.push(id);
+            parents = vec![repo.find_commit(id).unwrap()];
+        }
+        let blob = |i: usize| repo.blob(&text(i)).unwrap();
+        let hex: Vec<String> = commits.iter().map(Oid::to_string).collect();
+        // Commit 0 flat, 1 under one level of fan-out, 2 under two, 3 under
+        // fan-out (text 3) and flat (text 4) at once, 4 flat (text 4), 5
+        // flat behind a fan-out directory that holds no note of it.
+        let mut root = repo.treebuilder(None).unwrap();
+        root.insert(&hex[0], blob(0), 0o100644).unwrap();
+        let mut sub = repo.treebuilder(None).unwrap();
+        sub.insert(&hex[1][2..], blob(1), 0o100644).unwrap();
+        root.insert(&hex[1][..2], sub.write().unwrap(), 0o040000).unwrap();
+        let mut inner = repo.treebuilder(None).unwrap();
+        inner.insert(&hex[2][4..], blob(2), 0o100644).unwrap();
+        let mut outer = repo.treebuilder(None).unwrap();
+        outer.insert(&hex[2][2..4], inner.write().unwrap(), 0o040000).unwrap();
+        root.insert(&hex[2][..2], outer.write().unwrap(), 0o040000).unwrap();
+        let mut both = repo.treebuilder(None).unwrap();
+        both.insert(&hex[3][2..], blob(3), 0o100644).unwrap();
+        root.insert(&hex[3][..2], both.write().unwrap(), 0o040000).unwrap();
+        root.insert(&hex[3], blob(4), 0o100644).unwrap();
+        root.insert(&hex[4], blob(4), 0o100644).unwrap();
+        let mut other = repo.treebuilder(None).unwrap();
+        other.insert("unrelated", repo.blob(b"x").unwrap(), 0o100644).unwrap();
+        root.insert(&hex[5][..2], other.write().unwrap(), 0o040000).unwrap();
+        root.insert(&hex[5], blob(5), 0o100644).unwrap();
+        let tree = repo.find_tree(root.write().unwrap()).unwrap();
+        repo.commit(Some(refname), &sig, &sig, "notes", &tree, &[]).unwrap();
+        commits
+    }
+
+    #[test]
+    fn note_reader_reads_what_read_note_reads() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repository::init(dir.path()).unwrap();
+        let line = |i: usize| NoteRecord::File(record(&format!("f{i}.rs"), vec![[1, 2]])).to_line();
+        // Records, records cut by a NUL, and a note that is not records.
+        let commits = notes_in_every_layout(&repo, NOTES_REF, |i| match i {
+            4 => format!("{}\0not a record", line(4)).into_bytes(),
+            1 => b"not a record".to_vec(),
+            i => format!("{}\n{}\n", line(i), line(i + 10)).into_bytes(),
+        });
+        let mut reader = NoteReader::new(&repo);
+        let mut found = 0;
+        for commit in &commits {
+            let want = read_note(&repo, *commit).map_err(|e| e.to_string());
+            let got = reader.read(*commit).map_err(|e| e.to_string());
+            assert_eq!(got, want, "note on {commit}");
+            found += usize::from(want.is_ok_and(|n| n.is_some()));
+        }
+        // Four read, one not records; the rest without a note (one hidden).
+        assert_eq!(found, 4);
+        assert!(reader.read(commits[1]).is_err());
+        assert_eq!(reader.read(commits[3]).unwrap().unwrap().len(), 2);
+        assert_eq!(reader.read(commits[4]).unwrap().unwrap().len(), 1);
+        // No notes ref at all: no note.
+        let bare = tempfile::tempdir().unwrap();
+        let bare = Repository::init(bare.path()).unwrap();
+        assert!(NoteReader::new(&bare).read(commits[0]).unwrap().is_none());
+    }
 
     fn record(path: &str, ai: Vec<[u32; 2]>) -> FileRecord {
         FileRecord {
