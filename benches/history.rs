@@ -9,7 +9,9 @@
 //! - `vouch stats` and `vouch report` over the same range beside
 //!   `git log --numstat`;
 //! - a 5,200-line file blamed through 200 AI commits, and written by one AI
-//!   commit (`vouch blame` beside `git blame`);
+//!   commit (`vouch blame` beside `git blame`); and a 100-line file written
+//!   by one AI commit, where what vouch adds is its fixed cost per process
+//!   (the 5,200-line one adds the analysis of 5,200 AI lines);
 //! - 4,000 and 10,000 nested Rust `fn` items through `vouch verify`,
 //!   killed after a timeout (printed as such, never a hang).
 //!
@@ -52,7 +54,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use history_repo::{Shape, build_blame_file, build_history, build_nested, cache_root, cached};
+use history_repo::{Shape, build_blame_file, build_history, build_nested, build_small_file, cache_root, cached};
 use measure::{Bin, binaries, cores, load};
 
 fn main() {
@@ -103,7 +105,8 @@ fn main() {
         own_peak_rss() as f64 / 1024.0
     );
     let history = &repos.history;
-    let (blame200, blame1, nested, depths) = (&repos.blame200, &repos.blame1, &repos.nested, repos.depths);
+    let (blame200, blame1, small, nested, depths) =
+        (&repos.blame200, &repos.blame1, &repos.small, &repos.nested, repos.depths);
 
     let repo = history.repo();
     let range = format!("{}..{}", m.base, m.head);
@@ -140,14 +143,15 @@ fn main() {
         results.push(("report", run_case(&case, &bins, &config)));
     }
     if config.wants("synthetic") {
-        for (built, label) in [(blame200, "200 AI commits"), (blame1, "1 AI commit")] {
+        for (built, label, name) in [
+            (blame200, "200 AI commits", "blame, 200 AI commits"),
+            (blame1, "1 AI commit", "blame, 1 AI commit"),
+            (small, "1 AI commit", "blame, small AI file"),
+        ] {
             let s = &built.manifest;
             let title = format!("blame {} ({} lines, {label}), nothing kept", s.path, s.lines);
             let case = Case::new(&title, &built.repo(), &["blame", "--porcelain", "--", &s.path], &["blame", &s.path]);
-            results.push((
-                if s.commits == 1 { "blame, 1 AI commit" } else { "blame, 200 AI commits" },
-                run_case(&case, &bins, &config),
-            ));
+            results.push((name, run_case(&case, &bins, &config)));
         }
     }
     if config.wants("nested") {
@@ -175,6 +179,7 @@ struct Repos {
     history: history_repo::Built<history_repo::Manifest>,
     blame200: history_repo::Built<history_repo::Synthetic>,
     blame1: history_repo::Built<history_repo::Synthetic>,
+    small: history_repo::Built<history_repo::Synthetic>,
     nested: Vec<(usize, history_repo::Built<history_repo::Synthetic>)>,
     depths: [usize; 2],
 }
@@ -199,12 +204,13 @@ fn repositories(shape: &Shape, root: &Path) -> Repos {
     };
     let blame200 = synthetic("blame-200".into(), &|d| build_blame_file(d, 200));
     let blame1 = synthetic("blame-1".into(), &|d| build_blame_file(d, 1));
+    let small = synthetic("blame-small".into(), &|d| build_small_file(d));
     let depths: [usize; 2] = if shape.name == "small" { [400, 1000] } else { [4000, 10_000] };
     let nested = depths
         .iter()
         .map(|&depth| (depth, synthetic(format!("nested-{depth}"), &|d| build_nested(d, depth))))
         .collect();
-    Repos { history, blame200, blame1, nested, depths }
+    Repos { history, blame200, blame1, small, nested, depths }
 }
 
 /// The peak RSS of this process's memory (`VmHWM`), in KiB: what every
@@ -604,7 +610,7 @@ fn summary(results: &[(&str, Outcome)], bins: &[Bin]) {
                 lines.push(format!("{name} {:.1} s wall, {:.1} s CPU (goal < 5 s)", v.wall / 1000.0, v.cpu / 1000.0));
             }
         }
-        for name in ["blame, 200 AI commits", "blame, 1 AI commit"] {
+        for name in ["blame, 200 AI commits", "blame, 1 AI commit", "blame, small AI file"] {
             if let Some(o) = find(name) {
                 let (v, g) = (&o.vouch[i], &o.git);
                 let goal = if g.wall >= 40.0 {

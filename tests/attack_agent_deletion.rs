@@ -12,6 +12,13 @@
 //! person deleted before the agent ran, and a file the agent deleted that
 //! is back when the commit is made.
 //!
+//! The removal follows the commit: a rebase, a local squash merge, a
+//! cherry-pick, and commits a forge made on the server with plain git (a
+//! "squash and merge", a "rebase and merge") once CI's `vouch notes
+//! rebuild` gave them notes from the branch's. Before, the rebuild carried
+//! only records of files the new commit has, and the deletion landed on
+//! main as a person's.
+//!
 //! Each scenario runs through the real `vouch` binary, real git and the
 //! hooks `vouch init` installs.
 
@@ -19,11 +26,13 @@ mod support {
     pub mod repo;
     pub mod run;
     pub mod vouch_repo;
+    pub mod world;
 }
 
 use serde_json::{Value, json};
 use support::run::Run;
 use support::vouch_repo::{VouchRepo, deref_to_inner};
+use support::world::{Clone, World, git_env};
 
 /// The gate warns (so the commit can be made through the hooks); alice
 /// reviews.
@@ -369,4 +378,210 @@ fn the_blocking_gate_refuses_a_squash_that_brings_an_agents_removal() {
     let commit = repo.git_run(&["commit", "-q", "-m", "feature, squashed"]);
     assert_ne!(commit.code, 0, "{commit:?}");
     assert!(commit.stderr.contains(DELETED) && commit.stderr.contains("deleted by AI"), "{commit:?}");
+}
+
+// ---------------------------------------------------------------------------
+// Landed on the server: a forge's "squash and merge" or "rebase and merge"
+// makes new commits on main with plain git (no vouch hooks, no note). CI
+// gives them notes from the branch's with `vouch notes rebuild`; the
+// agent's removal must come along, as the lines of present files do.
+
+/// How the forge lands the branch on main.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Landing {
+    /// "Squash and merge": one new commit of the branch's changes.
+    Squash,
+    /// "Rebase and merge": the branch's commits made anew on main.
+    Rebase,
+    /// "Create a merge commit": the branch's commits, as they are, under a
+    /// merge.
+    Merge,
+}
+
+/// Claude Code's hooks around `rm DELETED` in `clone`, and the removal.
+fn claude_rm_in(clone: &Clone) {
+    for event in ["PreToolUse", "PostToolUse"] {
+        if event == "PostToolUse" {
+            std::fs::remove_file(clone.path.join(DELETED)).unwrap();
+        }
+        let payload = json!({
+            "session_id": "s-forge",
+            "cwd": clone.path,
+            "hook_event_name": event,
+            "tool_name": "Bash",
+            "tool_use_id": "toolu_forge_rm",
+            "tool_input": {"command": format!("rm {DELETED}")},
+        });
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_vouch"));
+        cmd.args(["hook", "claude-code"]).current_dir(&clone.path);
+        git_env(&mut cmd, &clone.home);
+        cmd.stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped());
+        cmd.stderr(std::process::Stdio::piped());
+        let mut child = cmd.spawn().unwrap();
+        use std::io::Write as _;
+        child.stdin.take().unwrap().write_all(payload.to_string().as_bytes()).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{event}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+}
+
+/// The remote's main holds [`DELETED`] and `src/app.py`; on branch
+/// `feature` of clone `a` (dev, vouch set up), Claude Code removes
+/// [`DELETED`] through its Bash tool and dev commits it through the hooks
+/// with no trailer, with an edit of `src/app.py` of dev's own, then a
+/// commit of dev's alone; pushes the branch and syncs, as docs/trust.md
+/// says. Meanwhile main moves (a line on top of `src/app.py`), so that the
+/// landed commit that removes the file has the patch of no branch commit. `landing` lands it on main in
+/// another clone with plain git; returns the world, clone `a` and main
+/// before the landing (BASE).
+fn landed_by_the_forge(landing: Landing) -> (World, Clone, String) {
+    let world = World::new(WARN);
+    world.on_main(&[(DELETED, AUTH_TEST), ("src/app.py", APP)]);
+    let a = world.clone_as("a", "dev");
+    let run = a.run(&["init"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    // init names the repository in the policy; that change is not the
+    // branch's to make.
+    a.git(&["checkout", "-q", "--", ".vouch.toml"]);
+    a.git(&["checkout", "-q", "-b", "feature"]);
+    claude_rm_in(&a);
+    // dev's own edit goes in the same commit.
+    a.write("src/app.py", &format!("{APP}# by hand\n"));
+    a.git(&["add", "-A"]);
+    a.git(&["commit", "-q", "-m", "clean up tests"]);
+    let note = a.git(&["notes", "--ref=vouch", "show", "HEAD"]);
+    assert!(note.contains("\"removed\":true") && note.contains(DELETED), "{note}");
+    // More of dev's work on the branch.
+    a.write("README.md", "tests: see tests/\n");
+    a.git(&["add", "-A"]);
+    a.git(&["commit", "-q", "-m", "readme"]);
+    a.git(&["push", "-q", "origin", "feature"]);
+    a.sync();
+
+    world.on_main(&[("src/app.py", &format!("# main\n{APP}"))]);
+    let base = world.remote_git(&["rev-parse", "main"]).trim().to_string();
+    // The forge: plain git, no hooks, no vouch, the merge named as forges
+    // name it (no AI trailer).
+    let forge = world.clone_as("forge", "dev");
+    let git = |args: &[&str]| {
+        let mut all = vec!["-c", "core.hooksPath=/dev/null"];
+        all.extend_from_slice(args);
+        forge.git(&all)
+    };
+    match landing {
+        Landing::Squash => {
+            git(&["merge", "-q", "--squash", "origin/feature"]);
+            git(&["commit", "-q", "-m", "Clean up tests (#1)"]);
+        }
+        Landing::Rebase => {
+            git(&["checkout", "-q", "-b", "land", "origin/feature"]);
+            git(&["rebase", "-q", "origin/main"]);
+        }
+        Landing::Merge => {
+            git(&["merge", "-q", "--no-ff", "-m", "Merge pull request #1 from dev/feature", "origin/feature"]);
+        }
+    }
+    git(&["push", "-q", "origin", "HEAD:main"]);
+    (world, a, base)
+}
+
+/// A CI clone: sync, give the server's commits notes, verify `base..HEAD`.
+fn ci_verifies(world: &World, name: &str, base: &str) -> (i32, Value) {
+    let ci = world.clone_as(name, "ci");
+    ci.sync();
+    let range = format!("{base}..HEAD");
+    let run = ci.run(&["notes", "rebuild", &range]);
+    assert_eq!(run.code, 0, "{run:?}");
+    ci.verify(&range)
+}
+
+#[test]
+fn a_squash_or_rebase_on_the_server_keeps_the_agents_removal() {
+    for landing in [Landing::Squash, Landing::Rebase, Landing::Merge] {
+        let (world, a, base) = landed_by_the_forge(landing);
+        let (code, report) = ci_verifies(&world, "ci", &base);
+        assert_eq!(code, 1, "{landing:?}: the agent's deletion is not a person's on main: {report:#}");
+        let found = deleted_file_failures(&report);
+        assert_eq!(found.len(), 1, "{landing:?}: {report:#}");
+        assert_eq!(found[0]["path"], DELETED, "{landing:?}: {report:#}");
+        assert_eq!(found[0]["rule"], "unapproved-ai", "{landing:?}: {report:#}");
+        assert!(found[0]["reason"].as_str().unwrap_or_default().contains("vouch note"), "{landing:?}: {report:#}");
+        assert!(failures(&report).iter().all(|f| f["rule"] != "note-mismatch"), "{landing:?}: {report:#}");
+
+        // Alice approves the deletion on the branch; the approval travels,
+        // and the same commits on main pass.
+        a.act_as("alice");
+        let run = a.run(&["approve", "--file", DELETED, "--base", "origin/main", "--yes"]);
+        assert_eq!(run.code, 0, "{landing:?}: {run:?}");
+        a.sync();
+        let (code, report) = ci_verifies(&world, "ci2", &base);
+        assert_eq!(code, 0, "{landing:?}: {report:#}");
+        let approved = report["approved"].as_array().unwrap();
+        assert!(approved.iter().any(|u| u["path"] == DELETED && u["kind"] == "deleted-file"), "{report:#}");
+    }
+}
+
+#[test]
+fn the_evidence_of_a_deletion_is_what_speaks_for_that_file() {
+    // One commit removes two files: its vouch note records the agent's
+    // removal of one, its git-ai note attributes lines of the other to AI.
+    // Each deletion names its own evidence: the vouch note speaks for the
+    // first only, the git-ai note for the second only.
+    const OTHER: &str = "tests/test_admin.py";
+    let files = [(".vouch.toml", WARN), (DELETED, AUTH_TEST), (OTHER, AUTH_TEST), ("src/app.py", APP)];
+    let repo = Repo { inner: VouchRepo::init_with(&files, &[]) };
+    let start = repo.start();
+    let blob = repo.ok(&["rev-parse", &format!("HEAD:{DELETED}")]).trim().to_string();
+    repo.ok(&["rm", "-q", DELETED, OTHER]);
+    repo.ok(&["-c", "core.hooksPath=/dev/null", "commit", "-q", "-m", "drop tests"]);
+    let removal = json!({
+        "v": 1, "path": DELETED, "blob": blob, "ai": [], "origin": {"tool": "claude-code"},
+        "evidence": "agent-hook", "approvals": [], "removed": true,
+    });
+    repo.ok(&["notes", "--ref=vouch", "add", "-f", "-m", &removal.to_string(), "HEAD"]);
+    let git_ai = format!(
+        "{OTHER}\n  abcd1234abcd1234 1-2\n---\n{{\"schema_version\":\"authorship/3.0.0\",\"base_commit_sha\":\"x\",\
+         \"prompts\":{{\"abcd1234abcd1234\":{{\"agent_id\":{{\"tool\":\"cursor\",\"id\":\"c\",\"model\":\"m\"}}}}}}}}\n"
+    );
+    repo.ok(&["notes", "--ref=ai", "add", "-m", &git_ai, "HEAD"]);
+    let (code, report) = repo.verify(&format!("{start}..HEAD"));
+    assert_eq!(code, 1, "{report:#}");
+    let found = deleted_file_failures(&report);
+    assert_eq!(found.len(), 2, "{report:#}");
+    let reason = |path: &str| {
+        let f = found.iter().find(|f| f["path"] == path).unwrap_or_else(|| panic!("{path}: {report:#}"));
+        f["reason"].as_str().unwrap_or_default().to_string()
+    };
+    let (mine, other) = (reason(DELETED), reason(OTHER));
+    assert!(mine.contains("vouch note") && !mine.contains("git-ai note"), "{mine}");
+    assert!(other.contains("git-ai note") && !other.contains("vouch note"), "{other}");
+}
+
+#[test]
+fn notes_rebuild_gives_an_old_no_ai_squash_the_agents_removal() {
+    // A squash merge made without vouch's hooks (git's message lists the
+    // squashed commits) whose note an older vouch wrote as `no-ai`:
+    // `vouch notes rebuild` repairs it from the commits the message names,
+    // removal included.
+    let repo = Repo::init(WARN);
+    let start = repo.start();
+    repo.ok(&["checkout", "-q", "-b", "feature"]);
+    repo.agent_rm();
+    repo.ok(&["add", "-A"]);
+    assert_eq!(repo.git_run(&["commit", "-q", "-m", "drop the test"]).code, 0);
+    repo.ok(&["checkout", "-q", "main"]);
+    repo.write("src/app.py", &format!("# main\n{APP}"));
+    repo.ok(&["-c", "core.hooksPath=/dev/null", "commit", "-q", "-am", "main moves"]);
+    let base = repo.start();
+    repo.ok(&["-c", "core.hooksPath=/dev/null", "merge", "-q", "--squash", "feature"]);
+    repo.ok(&["-c", "core.hooksPath=/dev/null", "commit", "-q", "--no-edit"]);
+    repo.ok(&["notes", "--ref=vouch", "add", "-f", "-m", r#"{"v":1,"attest":"no-ai"}"#, "HEAD"]);
+    let run = repo.vouch(&["notes", "rebuild", &format!("{base}..HEAD")]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let note = repo.note("HEAD");
+    assert!(note.iter().any(|r| r["path"] == DELETED && r["removed"] == true), "{note:#?}");
+    let (code, report) = repo.verify(&format!("{start}..HEAD"));
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(deleted_file_failures(&report).len(), 1, "{report:#}");
+    assert!(failures(&report).iter().all(|f| f["rule"] != "note-mismatch"), "{report:#}");
 }

@@ -1848,24 +1848,47 @@ pub fn build_blame_file(dir: &Path, ai_commits: usize) -> Synthetic {
     let commits: Vec<&String> =
         if ai_commits == 1 { vec![&versions[199]] } else { versions.iter().take(ai_commits).collect() };
     for (i, text) in commits.iter().enumerate() {
-        let mark = i + 2;
-        let time = EPOCH + 3600 * (i as i64 + 1);
-        let who = DEVS[i % DEVS.len()];
-        let out = &mut fi.out;
-        write!(out, "commit refs/heads/main\nmark :{mark}\n").expect("write");
-        writeln!(out, "author {}", ident(who, time)).expect("write");
-        writeln!(out, "committer {}", ident(who, time)).expect("write");
-        data(
-            out,
-            format!("feat(engine): rework the scheduler, step {i}\n\nCo-authored-by: Claude <noreply@anthropic.com>\n")
-                .as_bytes(),
-        );
-        writeln!(out, "from :{}", mark - 1).expect("write");
-        writeln!(out, "M 100644 inline {PATH}").expect("write");
-        data(out, text.as_bytes());
+        claude_commit(&mut fi, i, PATH, text);
     }
     fi.finish();
     synthetic_manifest(&repo, PATH, commits.len())
+}
+
+/// One AI commit writing a Rust file of about 100 lines: what blame costs
+/// beyond `git blame` where there is little to analyse (vouch's fixed cost
+/// per process).
+pub fn build_small_file(dir: &Path) -> Synthetic {
+    const PATH: &str = "src/small.rs";
+    let repo = dir.join("repo");
+    init_repo(&repo);
+    let mut fi = FastImport::start(&repo);
+    synthetic_root(&mut fi, EPOCH);
+    let mut rng = Rng::new(0x5EED_0001);
+    let mut file = File::new(Lang::Rust, &mut rng, "engine", 2);
+    file.fill(&mut rng, 100, 2);
+    claude_commit(&mut fi, 0, PATH, &file.render());
+    fi.finish();
+    synthetic_manifest(&repo, PATH, 1)
+}
+
+/// The `i`th commit after the synthetic root (mark `i + 2`), writing `text`
+/// to `path`, with a Claude trailer.
+fn claude_commit(fi: &mut FastImport, i: usize, path: &str, text: &str) {
+    let mark = i + 2;
+    let time = EPOCH + 3600 * (i as i64 + 1);
+    let who = DEVS[i % DEVS.len()];
+    let out = &mut fi.out;
+    write!(out, "commit refs/heads/main\nmark :{mark}\n").expect("write");
+    writeln!(out, "author {}", ident(who, time)).expect("write");
+    writeln!(out, "committer {}", ident(who, time)).expect("write");
+    data(
+        out,
+        format!("feat(engine): rework the scheduler, step {i}\n\nCo-authored-by: Claude <noreply@anthropic.com>\n")
+            .as_bytes(),
+    );
+    writeln!(out, "from :{}", mark - 1).expect("write");
+    writeln!(out, "M 100644 inline {path}").expect("write");
+    data(out, text.as_bytes());
 }
 
 /// `depth` Rust `fn` items, each inside the one before (`fn f(){` per line,

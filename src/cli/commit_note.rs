@@ -230,21 +230,7 @@ fn derived_for(
     out.records = carried.records;
     // A file the commit removes that a source removed with an AI claim
     // (the commit is diffed for its removals only when a source has one).
-    if derived.claims_removals()
-        && let Ok(parent) = commit.parent(0)
-    {
-        let tree = commit.tree().context("cannot read the commit's tree")?;
-        let parent = parent.tree().context("cannot read the parent's tree")?;
-        let changes = crate::store::tree_diff::changes(repo, Some(&parent), &tree)
-            .with_context(|| format!("cannot diff {}", commit.id()))?;
-        for change in changes {
-            if let (None, Some((blob, _))) = (change.new, change.old)
-                && let Some(by) = derived.removal_claim(&change.path)
-            {
-                out.records.extend(FileRecord::removal(&change.path, blob, by));
-            }
-        }
-    }
+    out.records.extend(derived.removals_onto(repo, commit).context("cannot read the files the commit removes")?);
     Ok(out)
 }
 

@@ -31,7 +31,8 @@
 //! A file a source removed whole with an AI claim on the removal (its
 //! trailer or bot author, its note's `removed` record, a git-ai note
 //! naming the path) is removed by the AI in a new commit that removes it
-//! too ([`Derived::removal_claim`]).
+//! too ([`Derived::removal_claim`]; [`Derived::removals_onto`] gives the
+//! records of such a commit's removals).
 //!
 //! A version that is one unit (a submodule's commit, bytes that are not
 //! UTF-8) has no lines to follow: a trailer or bot commit, or a git-ai
@@ -604,15 +605,32 @@ impl Derived {
         Ok(out)
     }
 
-    /// Whether any source removed a file whole with an AI claim on it.
-    pub fn claims_removals(&self) -> bool {
-        !self.removals.is_empty()
-    }
-
     /// Who removed file `path` whole in a source, when an AI claim on that
     /// removal says so: for a new commit that removes it too.
     pub fn removal_claim(&self, path: &str) -> Option<&Attribution> {
         self.removals.iter().find(|(p, _)| p == path).map(|(_, a)| a)
+    }
+
+    /// Records of the files `commit` removes whole against its first
+    /// parent that a source removed with an AI claim on the removal
+    /// ([`FileRecord::removal`]): the removal is that AI's in `commit` too.
+    /// Nothing to read (and no diff) when no source claims a removal.
+    pub fn removals_onto(&self, repo: &Repository, commit: &git2::Commit<'_>) -> Result<Vec<FileRecord>, NoteError> {
+        if self.removals.is_empty() {
+            return Ok(Vec::new());
+        }
+        let Ok(parent) = commit.parent(0) else { return Ok(Vec::new()) };
+        let tree = commit.tree().map_err(NoteError::git(format!("read the tree of {}", commit.id())))?;
+        let old = parent.tree().map_err(NoteError::git(format!("read the tree of {}", parent.id())))?;
+        let changes =
+            tree_diff::changes(repo, Some(&old), &tree).map_err(NoteError::git(format!("diff {}", commit.id())))?;
+        Ok(changes
+            .into_iter()
+            .filter_map(|change| match (change.new, change.old) {
+                (None, Some((blob, _))) => FileRecord::removal(&change.path, blob, self.removal_claim(&change.path)?),
+                _ => None,
+            })
+            .collect())
     }
 
     /// Whether any source says anything of `path`.

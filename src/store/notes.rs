@@ -48,6 +48,9 @@
 //!
 //! Older readers parse it as a record of a version the commit does not
 //! have, and their `vouch verify` reports `note-mismatch`: it fails closed.
+//! A rewrite, a pick and [`rebuild`] (a server's squash or rebase) carry
+//! it onto a new commit that removes the file too, naming the version
+//! that commit's parent has.
 //!
 //! A note that cannot be read is an error naming the commit and the line:
 //! the gate and the verifier fail closed on it.
@@ -965,15 +968,19 @@ pub struct RebuildConfig {
 ///    candidate commits of `config`) whose blob is that very file version is
 ///    copied; a record of another version of the path gives the lines that
 ///    survive unchanged in the new file and that the commit added (lines it
-///    did not add are blamed on older commits, whose own notes cover them).
+///    did not add are blamed on older commits, whose own notes cover them);
+///    a candidate's record of a file an agent removed whole (`removed`)
+///    is copied, naming the commit's parent's version, when the commit
+///    removes that file too.
 ///
 /// A commit whose note says only `no-ai` is looked at again, as an older
 /// vouch wrote that note for local squash merges and cherry-picks: when it
 /// is recognizably made from other commits (a cherry-pick's source; the
 /// commits git's squash message lists; its own AI trailer or bot author;
 /// the candidates of `config`, only when `config` names them with
-/// `sources` or `all_notes`), and they carry AI lines into it, its note is
-/// replaced by those lines (see [`crate::store::derive`]). A note with file
+/// `sources` or `all_notes`), and they carry AI lines or an AI's removal
+/// of a file it removes too into it, its note is replaced by those records
+/// (see [`crate::store::derive`]). A note with file
 /// records is never changed: nothing is downgraded to `no-ai`.
 ///
 /// Merge commits are skipped. Returns what was written.
@@ -1075,11 +1082,13 @@ fn repair_no_ai(
     let mut from: Vec<Oid> = Vec::new();
     if !sources.is_empty() {
         let derived = Derived::load(repo, &sources, &config.bots, None, true).map_err(failed)?;
-        let carried = derived.carry_onto(repo, commit)?;
-        if !carried.records.is_empty() {
+        let mut carried = derived.carry_onto(repo, commit)?.records;
+        // The files it removes that a source's AI removed.
+        carried.extend(derived.removals_onto(repo, commit)?);
+        if !carried.is_empty() {
             from.extend(derived.commits());
         }
-        files.extend(carried.records);
+        files.extend(carried);
     }
     if !candidates.is_empty() {
         let (records, used) = recover_records(repo, commit, candidates)?;
@@ -1164,9 +1173,18 @@ fn recover_records(
         .map_err(NoteError::git(format!("diff {}", commit.id())))?;
     // Path -> (old blob in the parent, new blob).
     let mut changed: HashMap<String, (Option<Oid>, Oid)> = HashMap::new();
+    // Path -> the parent's version, of the files the commit removes whole.
+    let mut removed: HashMap<String, Oid> = HashMap::new();
     for delta in diff.deltas() {
         let new = delta.new_file();
         if new.id().is_zero() {
+            let old = delta.old_file();
+            if let Some(path) = old.path().and_then(|p| p.to_str())
+                && !old.id().is_zero()
+                && delta.status() == git2::Delta::Deleted
+            {
+                removed.insert(path.to_string(), old.id());
+            }
             continue;
         }
         if let Some(path) = new.path().and_then(|p| p.to_str()) {
@@ -1174,7 +1192,7 @@ fn recover_records(
             changed.insert(path.to_string(), (old, new.id()));
         }
     }
-    if changed.is_empty() {
+    if changed.is_empty() && removed.is_empty() {
         return Ok((Vec::new(), Vec::new()));
     }
     let mut texts = BlobTexts::default();
@@ -1186,6 +1204,16 @@ fn recover_records(
         let mut used = false;
         for record in records {
             let NoteRecord::File(record) = record else { continue };
+            if record.removed {
+                // An agent removed the file in the candidate, and this
+                // commit removes it too: the removal is the agent's here as
+                // well, of the version this commit's parent has.
+                if let Some(&blob) = removed.get(&record.path) {
+                    files.push(FileRecord { blob: blob.to_string(), ..record });
+                    used = true;
+                }
+                continue;
+            }
             let Some(&(old_blob, new_blob)) = changed.get(&record.path) else { continue };
             if record.blob == new_blob.to_string() {
                 files.push(record);

@@ -173,9 +173,8 @@ pub struct Query {
     /// Per node kind id: the (pattern, root alternative) that may start
     /// at a node of that kind, in pattern order.
     by_kind: Vec<Vec<(u32, u32)>>,
-    /// The distinct regexes of `#match?`, each built on first use (`None`
-    /// if it does not build).
-    regexes: Vec<(String, OnceLock<Option<regex::bytes::Regex>>)>,
+    /// The distinct regexes of `#match?`, each built on first use.
+    regexes: Vec<TextRegex>,
 }
 
 impl Query {
@@ -185,7 +184,7 @@ impl Query {
     pub fn new(grammar: &tree_sitter::Language, node_types: Option<&str>, source: &str) -> Result<Query, String> {
         let mut parser = Parser { src: source, at: 0, grammar, node_types, names: Vec::new(), kinds: Vec::new() };
         let mut patterns = Vec::new();
-        let mut regexes: Vec<(String, OnceLock<Option<regex::bytes::Regex>>)> = Vec::new();
+        let mut regexes: Vec<TextRegex> = Vec::new();
         loop {
             parser.skip_space();
             if parser.at >= source.len() {
@@ -244,10 +243,10 @@ impl Query {
                     "match?" => {
                         let (c, s) = capture_then_strings(1, 1).map_err(located)?;
                         let regex = s.into_iter().next().unwrap_or_default();
-                        let index = match regexes.iter().position(|(r, _)| *r == regex) {
+                        let index = match regexes.iter().position(|r| r.source == regex) {
                             Some(i) => i,
                             None => {
-                                regexes.push((regex, OnceLock::new()));
+                                regexes.push(TextRegex::new(regex));
                                 regexes.len() - 1
                             }
                         };
@@ -300,19 +299,21 @@ impl Query {
 
     /// Build every regex of the query now; the first that does not build,
     /// with why.
+    /// Build every regex of the query now, in both its forms (see
+    /// [`TextRegex`]); the first that does not build, with why.
     pub fn check_regexes(&self) -> Result<(), String> {
-        for (i, (source, _)) in self.regexes.iter().enumerate() {
-            if self.regex(i).is_none() {
+        for regex in &self.regexes {
+            let source = &regex.source;
+            if regex.unicode().is_none() {
                 let why = regex::bytes::Regex::new(source).err().map(|e| e.to_string()).unwrap_or_default();
                 return Err(format!("regex {source:?} does not build: {why}"));
             }
+            if source.is_ascii() && regex.ascii().is_none() {
+                let why = ascii_regex(source).err().map(|e| e.to_string()).unwrap_or_default();
+                return Err(format!("regex {source:?} does not build without Unicode classes: {why}"));
+            }
         }
         Ok(())
-    }
-
-    fn regex(&self, index: usize) -> Option<&regex::bytes::Regex> {
-        let (source, built) = &self.regexes[index];
-        built.get_or_init(|| shared_regex(source)).as_ref()
     }
 
     /// Call `each` with the pattern index and the captures of every match
@@ -479,28 +480,83 @@ impl Query {
             TextPredicate::AnyOf(c, v) => texts(*c).all(|t| v.iter().any(|s| t == &s[..])),
             // A regex that does not build (the tests rule it out) holds:
             // more risk tags and units, never fewer.
-            TextPredicate::Match(c, r) => match self.regex(*r) {
-                Some(regex) => texts(*c).all(|t| regex.is_match(t)),
-                None => true,
-            },
+            TextPredicate::Match(c, r) => texts(*c).all(|t| self.regexes[*r].is_match(t).unwrap_or(true)),
         })
     }
 }
 
-/// The regex `source` (`None` if it does not build), built once per
-/// process: the query files of several languages share their SQL and
-/// authentication regexes, the costliest to build.
-fn shared_regex(source: &str) -> Option<regex::bytes::Regex> {
+/// The regex of a `#match?`, in two forms built on first use: with
+/// Unicode classes (the regex crate's default, tree-sitter's meaning) and,
+/// when its source is ASCII, without them (`\w`, `\s`, `\b`, `.` and
+/// `(?i)` on ASCII only). On ASCII text the two find the same matches: the
+/// Unicode classes differ from the ASCII ones only in characters outside
+/// ASCII (`\w` holds no other ASCII character than `[0-9A-Za-z_]`, `\s` no
+/// other than `[\t\n\v\f\r ]`, and case folding takes an ASCII letter only
+/// to itself, its other case, or a non-ASCII character such as the Kelvin
+/// sign), so on ASCII text, nearly every capture, the ASCII form answers;
+/// it costs a fraction to build (the SQL and authentication regexes'
+/// Unicode word classes were a sixth of the matcher's time in `vouch
+/// blame`) and its lazy DFA never gives up on a Unicode word boundary.
+/// Text with any other byte gets the Unicode form. Tests compare the two
+/// on random ASCII text.
+#[derive(Debug)]
+struct TextRegex {
+    source: String,
+    unicode: OnceLock<Option<regex::bytes::Regex>>,
+    ascii: OnceLock<Option<regex::bytes::Regex>>,
+}
+
+impl TextRegex {
+    fn new(source: String) -> TextRegex {
+        TextRegex { source, unicode: OnceLock::new(), ascii: OnceLock::new() }
+    }
+
+    /// The Unicode form (`None` if it does not build).
+    fn unicode(&self) -> Option<&regex::bytes::Regex> {
+        self.unicode.get_or_init(|| shared_regex(&self.source, false)).as_ref()
+    }
+
+    /// The ASCII form (`None` if the source is not ASCII or it does not
+    /// build).
+    fn ascii(&self) -> Option<&regex::bytes::Regex> {
+        self.ascii.get_or_init(|| if self.source.is_ascii() { shared_regex(&self.source, true) } else { None }).as_ref()
+    }
+
+    /// Whether the regex finds a match in `text`; `None` if it does not
+    /// build. On ASCII text the ASCII form answers without the Unicode
+    /// form being built: [`Query::check_regexes`], which the tests call on
+    /// every query vouch ships, checks that both forms build.
+    fn is_match(&self, text: &[u8]) -> Option<bool> {
+        if text.is_ascii()
+            && let Some(ascii) = self.ascii()
+        {
+            return Some(ascii.is_match(text));
+        }
+        self.unicode().map(|regex| regex.is_match(text))
+    }
+}
+
+/// The regex `source` without Unicode classes.
+fn ascii_regex(source: &str) -> Result<regex::bytes::Regex, regex::Error> {
+    regex::bytes::RegexBuilder::new(source).unicode(false).build()
+}
+
+/// The regex `source` (`None` if it does not build), with or without
+/// Unicode classes, built once per process: the query files of several
+/// languages share their SQL and authentication regexes, the costliest to
+/// build.
+fn shared_regex(source: &str, ascii: bool) -> Option<regex::bytes::Regex> {
     use std::collections::HashMap;
     use std::sync::Mutex;
-    static BUILT: Mutex<Option<HashMap<String, Option<regex::bytes::Regex>>>> = Mutex::new(None);
+    type Built = HashMap<(String, bool), Option<regex::bytes::Regex>>;
+    static BUILT: Mutex<Option<Built>> = Mutex::new(None);
     let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
     let built = built.get_or_insert_with(HashMap::new);
-    if let Some(regex) = built.get(source) {
+    if let Some(regex) = built.get(&(source.to_string(), ascii)) {
         return regex.clone();
     }
-    let regex = regex::bytes::Regex::new(source).ok();
-    built.insert(source.to_string(), regex.clone());
+    let regex = if ascii { ascii_regex(source).ok() } else { regex::bytes::Regex::new(source).ok() };
+    built.insert((source.to_string(), ascii), regex.clone());
     regex
 }
 
@@ -1145,5 +1201,152 @@ mod tests {
         let Kind::OneOf(ids) = &query.patterns[0].roots[0].kind else { panic!() };
         let function = typescript.id_for_node_kind("function_declaration", true);
         assert!(ids.contains(&function), "a declaration is a statement");
+    }
+
+    /// Every `#match?` regex of the queries vouch ships.
+    fn shipped_regexes() -> Vec<&'static TextRegex> {
+        let mut all: Vec<&'static TextRegex> = Vec::new();
+        for language in Language::ALL {
+            let Some(queries) = crate::syntax::queries::queries(language) else { continue };
+            let queries = queries.unwrap();
+            for compiled in [queries.units, queries.risk] {
+                for regex in &compiled.query.regexes {
+                    if !all.iter().any(|r| r.source == regex.source) {
+                        all.push(regex);
+                    }
+                }
+            }
+        }
+        assert!(all.len() > 10, "the risk queries' regexes are found");
+        all
+    }
+
+    /// Pieces of text the shipped regexes look for (SQL words, the
+    /// authentication words in both cases, module paths), mixed with single
+    /// ASCII characters: random characters alone would almost never match.
+    fn ascii_text() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let words = proptest::sample::select(vec![
+            "select",
+            "SELECT",
+            "Select",
+            "distinct",
+            "count",
+            "(",
+            "*",
+            "from",
+            "FROM",
+            "as",
+            "insert",
+            "or",
+            "into",
+            "update",
+            "set",
+            "delete",
+            "create",
+            "DROP",
+            "table",
+            "index",
+            "view",
+            "auth",
+            "Auth",
+            "AUTH",
+            "token",
+            "Token",
+            "TOKEN",
+            "login",
+            "signIn",
+            "SignIn",
+            "Password",
+            "oauth2",
+            "OAuth",
+            "session",
+            "role",
+            "jwt",
+            "JWT",
+            "acl",
+            "ACL",
+            "authorized",
+            "authorised",
+            "s",
+            "_",
+            "::",
+            "process",
+            "Command",
+            "new",
+            "libc",
+            "execvp",
+            "serde_json",
+            "from_str",
+            "crypto",
+            "golang.org/x/crypto",
+            "net",
+            "\"",
+            "k",
+            "K",
+            "sha2",
+            "Sha256",
+            "std",
+            "tokio",
+            "TcpStream",
+            "node:",
+            "child_process",
+            "java.net",
+            "sun.misc",
+            ".",
+            ",",
+            "`",
+            "x1",
+            "9",
+        ]);
+        let piece = prop_oneof![
+            3 => words.prop_map(str::to_string),
+            1 => proptest::char::range('\0', '\x7f').prop_map(|c| c.to_string()),
+            1 => proptest::sample::select(vec![" ", "\t", "\n", "\r", "\x0b", "\x0c", "\x1c"]).prop_map(str::to_string),
+        ];
+        proptest::collection::vec(piece, 0..12).prop_map(|pieces| pieces.concat())
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config::with_cases(2000))]
+        /// On ASCII text, each shipped regex without Unicode classes finds
+        /// a match exactly when the regex with them (tree-sitter's meaning)
+        /// does.
+        #[test]
+        fn ascii_regexes_agree_with_unicode_ones_on_ascii_text(text in ascii_text()) {
+            for regex in shipped_regexes() {
+                let unicode = regex.unicode().unwrap().is_match(text.as_bytes());
+                let ascii = regex.ascii().unwrap().is_match(text.as_bytes());
+                proptest::prop_assert_eq!(ascii, unicode, "{:?} on {:?}", regex.source, text);
+                proptest::prop_assert_eq!(regex.is_match(text.as_bytes()), Some(unicode));
+            }
+        }
+    }
+
+    #[test]
+    fn text_with_other_bytes_is_matched_with_unicode_classes() {
+        // `\w` holds `é` only with Unicode classes; `(?i)s` holds the long
+        // s, `(?i)k` the Kelvin sign.
+        for (source, text) in [("^\\w+$", "café"), ("(?i)^ses$", "ſeſ"), ("(?i)^token$", "to\u{212a}en")] {
+            let regex = TextRegex::new(source.to_string());
+            assert!(regex.unicode().unwrap().is_match(text.as_bytes()), "{source} {text}");
+            assert!(!regex.ascii().unwrap().is_match(text.as_bytes()), "{source} {text}");
+            assert_eq!(regex.is_match(text.as_bytes()), Some(true), "{source} {text}");
+        }
+        // A non-ASCII source has no ASCII form.
+        let regex = TextRegex::new("^é$".to_string());
+        assert!(regex.ascii().is_none());
+        assert_eq!(regex.is_match(b"e"), Some(false));
+        // A regex that does not build holds, as before.
+        assert_eq!(TextRegex::new("(".to_string()).is_match(b"x"), None);
+    }
+
+    #[test]
+    fn shipped_regexes_build_in_both_forms() {
+        for regex in shipped_regexes() {
+            assert!(regex.source.is_ascii(), "{}", regex.source);
+            assert!(regex.unicode().is_some(), "{}", regex.source);
+            assert!(regex.ascii().is_some(), "{}", regex.source);
+        }
     }
 }

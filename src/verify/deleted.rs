@@ -27,10 +27,15 @@ pub(super) fn check_deleted_files(
     }
 }
 
-/// The evidence of the commits that deleted `file`, named as a report
-/// names a commit's (`trailer: claude`, `bot author: …`, `git-ai note`),
-/// each once.
-pub(super) fn evidence_of(range: &Range, commits: &[Oid]) -> Vec<String> {
+/// The evidence of the commits that deleted `path`, named as a report
+/// names a commit's (`trailer: claude`, `bot author: …`, `git-ai note`,
+/// `vouch note`), each once: what makes that very removal an AI's, as the
+/// lineage read it (`lineage::Walker::removal_claim`). A declaration
+/// speaks for every file its commit removes; a vouch note only through a
+/// `removed` record of `path`, and a git-ai note only when it attributes
+/// lines of `path` to AI: a note that speaks for another file the commit
+/// removed is not named.
+pub(super) fn evidence_of(range: &Range, commits: &[Oid], path: &str) -> Vec<String> {
     let none = lineage::CommitEvidence::default();
     let mut out: Vec<String> = Vec::new();
     for c in commits {
@@ -38,10 +43,12 @@ pub(super) fn evidence_of(range: &Range, commits: &[Oid]) -> Vec<String> {
         let labels = match &ev.declared {
             Some(d) => vec![d.label()],
             None => {
-                // A vouch note speaks of a removal when it has a record of
-                // one (an agent's, as the journal recorded it).
-                let noted = ev.vouch_note.iter().flatten().any(|r| matches!(r, NoteRecord::File(f) if f.removed));
-                ev.labels().into_iter().filter(|l| l == "git-ai note" || noted && l == "vouch note").collect()
+                let noted = ev.vouch_note.iter().flatten().find_map(|r| match r {
+                    NoteRecord::File(f) if f.removed && f.path == path => Some(f.evidence_label()),
+                    _ => None,
+                });
+                let git_ai = ev.git_ai_note.as_ref().and_then(|n| n.first_ai(path)).map(|_| "git-ai note".to_string());
+                noted.into_iter().chain(git_ai).collect()
             }
         };
         for label in labels {
@@ -84,7 +91,7 @@ fn check_deleted_file(judge: &Judge<'_>, range: &Range, path: &str, file: &linea
         });
         return;
     }
-    let evidence = evidence_of(range, &deleting);
+    let evidence = evidence_of(range, &deleting, path);
     let (rule, reason) =
         failure_reason(&judgement.requirement, &assessment.status, &assessment.ignored, "the deletion");
     let by: Vec<String> = deleting.iter().map(|c| format!("commit {}", short(&c.to_string()))).collect();
