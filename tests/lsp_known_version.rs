@@ -128,3 +128,26 @@ fn an_insertion_that_makes_no_known_version_is_suspected() {
     repo.commit_all("init");
     assert_suspected(insert_block(&repo, BLOCK), "no version with the block");
 }
+
+#[test]
+fn a_version_staged_after_the_server_started_is_known() {
+    let repo = TestRepo::new();
+    repo.write(FILE, BEFORE);
+    repo.commit_all("init");
+    let uri = repo.uri(FILE);
+    let mut server = Server::start(&repo.root, &["utf-16"]);
+    server.open(&uri, "rust", BEFORE);
+    assert!(server.diagnostics(&uri, 1).is_empty());
+    // In a terminal, while the editor is open: the version with the block
+    // is staged, and the disk goes back to the one without it. Then the
+    // editor's buffer becomes the staged version (a paste of it).
+    repo.write(FILE, &after());
+    repo.git(&["add", FILE]);
+    repo.write(FILE, BEFORE);
+    server.change(&uri, 2, json!([{ "range": range(3, 0, 3, 0), "text": BLOCK }]));
+    let codes: Vec<String> =
+        server.diagnostics(&uri, 2).iter().map(|d| d["code"].as_str().unwrap_or_default().to_string()).collect();
+    let spans = server.document(&uri)["spans"].as_array().cloned().unwrap_or_default();
+    server.shutdown();
+    assert_known((spans, codes), "index, staged after the server read it");
+}

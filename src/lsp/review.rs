@@ -535,7 +535,8 @@ impl Repos {
         let path = Path::new(rel);
         let in_head =
             ctx.repo.head().and_then(|h| h.peel_to_tree()).and_then(|t| t.get_path(path)).ok().map(|e| e.id());
-        let in_index = ctx.repo.index().ok().and_then(|i| i.get_path(path, 0)).map(|e| e.id);
+        let in_index =
+            crate::store::repo::current_index(&ctx.repo).ok().and_then(|i| i.get_path(path, 0)).map(|e| e.id);
         // The file versions journal records describe, by the blob id they
         // name (spelled as git spells an id, or it can equal no hash).
         let recorded = ctx.loaded.as_ref().map(|l| l.records_for(rel)).unwrap_or_default();
