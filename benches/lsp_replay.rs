@@ -2,8 +2,10 @@
 //! 10,000 lines open, a 300-line function typed character by character into
 //! one of them, with AI insertions reported in between.
 //!
-//! Prints the server's own time per edit (median, p99, from
-//! `vouch/debug/stats`), the latency from the last edit to its diagnostics,
+//! Prints the server's own time per edit (median, p99, max, wall and CPU,
+//! from `vouch/debug/stats`) and the edits that took the most CPU with
+//! their kind (bytes and lines inserted, whether the known-version check
+//! ran and its time), the latency from the last edit to its diagnostics,
 //! the server's own time per analysis of the edited file (and over the
 //! whole session), and the server's peak memory. Run: `cargo bench --bench lsp_replay`;
 //! with `VOUCH_REPLAY_SERVER=<path to a vouch binary>`, that build is
@@ -128,9 +130,31 @@ fn main() {
     let stats = server.request("vouch/debug/stats", json!({}));
     println!("typed {edits} characters ({} changes in all) in {typing:.2?} of wall time", stats["edits"]);
     println!(
-        "server time per edit: median {} µs, p99 {} µs, max {} µs",
-        stats["medianMicros"], stats["p99Micros"], stats["maxMicros"]
+        "server time per edit: median {} µs, p99 {} µs, max {} µs (CPU: median {} µs, p99 {} µs, max {} µs)",
+        stats["medianMicros"],
+        stats["p99Micros"],
+        stats["maxMicros"],
+        stats["cpuMedianMicros"],
+        stats["cpuP99Micros"],
+        stats["cpuMaxMicros"]
     );
+    // The edits that took the most CPU and what they were: a large
+    // insertion (the no-plugin heuristic's case) or a whole-text change
+    // asks whether the text is a version the store knows. (The wall-time
+    // max on a shared machine is mostly the scheduler.)
+    for e in stats["slowestEdits"].as_array().into_iter().flatten() {
+        let kind = if e["whole"] == true {
+            "whole text".to_string()
+        } else {
+            format!("+{} B ({} lines) -{} B", e["insertedBytes"], e["insertedLines"], e["removedBytes"])
+        };
+        let large = if e["large"] == true { ", large insertion" } else { "" };
+        let check = match e["versionCheckMicros"].as_u64() {
+            Some(us) => format!(", known-version check {us} µs"),
+            None => String::new(),
+        };
+        println!("  slow edit: CPU {} µs (wall {} µs): {kind}{large}{check}", e["cpuMicros"], e["micros"]);
+    }
     println!(
         "latency from the last edit to its diagnostics: median {:.1} ms, max {:.1} ms ({keystrokes} keystrokes; debounce is 25 ms)",
         latency.as_secs_f64() * 1e3,

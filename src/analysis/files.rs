@@ -314,7 +314,7 @@ pub fn worktree_content(repo: &Repository, root: &Path, path: &str) -> anyhow::R
 /// The commit of the submodule at `path`: checked out in the working tree,
 /// else as the index records it; `None` when `path` is no submodule.
 pub fn worktree_gitlink(repo: &Repository, path: &str) -> Option<Oid> {
-    let index = repo.index().ok()?;
+    let index = crate::store::repo::current_index(repo).ok()?;
     let entry = index.get_path(Path::new(path), 0)?;
     if entry.mode != u32::from(FileMode::Commit) {
         return None;

@@ -117,6 +117,9 @@ struct RepoContext {
     /// Journal records already applied to open documents (or written by
     /// this server): a poll applies only the others.
     seen: HashSet<RecordId>,
+    /// The size of objects [`Repos::is_known_version`] asked about: an
+    /// object's content never changes.
+    sizes: HashMap<git2::Oid, u64>,
 }
 
 /// What changed in one repository.
@@ -194,6 +197,7 @@ impl RepoContext {
             ai_paths: None,
             derived: HashMap::new(),
             seen: HashSet::new(),
+            sizes: HashMap::new(),
         };
         ctx.reload(messages);
         ctx.reload_journal(messages);
@@ -277,6 +281,18 @@ impl RepoContext {
     fn wrote_records(&mut self, messages: &mut Vec<String>) {
         self.reload(messages);
         self.stamp = stamp(&self.repo, &self.root, self.journal.as_ref());
+    }
+
+    /// The size of object `oid` (from its header, read once), or `None` when
+    /// it cannot be read.
+    fn blob_size(&mut self, oid: git2::Oid) -> Option<u64> {
+        if let Some(&size) = self.sizes.get(&oid) {
+            return Some(size);
+        }
+        let (size, _) = self.repo.odb().ok()?.read_header(oid).ok()?;
+        let size = size as u64;
+        self.sizes.insert(oid, size);
+        Some(size)
     }
 
     /// The policy at BASE, or the defaults when it cannot be read (never
@@ -506,26 +522,40 @@ impl Repos {
 
     /// Whether `text` is the file as HEAD, the index, the disk or a journal
     /// record has it: a branch switch, a revert or a reload, never new text.
-    pub fn is_known_version(&self, repo: Option<&(PathBuf, String)>, text: &str) -> bool {
+    ///
+    /// Asked on the edit path (after a large insertion or a whole-text
+    /// change), so it hashes the text only when it could match: a version
+    /// has the text's length, or the length of one cannot be read. Each
+    /// version's length is an object header (read once per object) or a
+    /// `stat`; hashing a 10,000-line buffer takes a millisecond.
+    pub fn is_known_version(&mut self, repo: Option<&(PathBuf, String)>, text: &str) -> bool {
         let Some((root, rel)) = repo else { return false };
-        let Some(ctx) = self.by_root.get(root) else { return false };
-        let Ok(oid) = git2::Oid::hash_object(git2::ObjectType::Blob, text.as_bytes()) else { return false };
-        let in_head = ctx
-            .repo
-            .head()
-            .and_then(|h| h.peel_to_tree())
-            .and_then(|t| t.get_path(Path::new(rel)))
-            .is_ok_and(|entry| entry.id() == oid);
-        let in_index = ctx.repo.index().ok().and_then(|i| i.get_path(Path::new(rel), 0)).is_some_and(|e| e.id == oid);
-        let on_disk = || std::fs::read(root.join(rel)).is_ok_and(|bytes| bytes == text.as_bytes());
-        // A file version a journal record describes.
-        let hex = oid.to_string();
-        let recorded = || {
-            ctx.loaded
-                .as_ref()
-                .is_some_and(|l| l.records_for(rel).iter().any(|r| r.file().is_some_and(|f| f.blob == hex)))
-        };
-        in_head || in_index || on_disk() || recorded()
+        let Some(ctx) = self.by_root.get_mut(root) else { return false };
+        let len = text.len() as u64;
+        let path = Path::new(rel);
+        let in_head =
+            ctx.repo.head().and_then(|h| h.peel_to_tree()).and_then(|t| t.get_path(path)).ok().map(|e| e.id());
+        let in_index =
+            crate::store::repo::current_index(&ctx.repo).ok().and_then(|i| i.get_path(path, 0)).map(|e| e.id);
+        // The file versions journal records describe, by the blob id they
+        // name (spelled as git spells an id, or it can equal no hash).
+        let recorded = ctx.loaded.as_ref().map(|l| l.records_for(rel)).unwrap_or_default();
+        let recorded = recorded
+            .iter()
+            .filter_map(|r| r.file())
+            .filter(|f| f.blob.len() == 40 && f.blob.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
+            .filter_map(|f| git2::Oid::from_str(&f.blob).ok());
+        let mut candidates: Vec<git2::Oid> = in_head.into_iter().chain(in_index).chain(recorded).collect();
+        candidates.retain(|&oid| ctx.blob_size(oid).is_none_or(|size| size == len));
+        if !candidates.is_empty()
+            && let Ok(oid) = git2::Oid::hash_object(git2::ObjectType::Blob, text.as_bytes())
+            && candidates.contains(&oid)
+        {
+            return true;
+        }
+        let file = root.join(rel);
+        std::fs::metadata(&file).is_ok_and(|m| m.len() == len)
+            && std::fs::read(&file).is_ok_and(|bytes| bytes == text.as_bytes())
     }
 
     /// The git identity now: read when an action needs it, so a changed

@@ -231,6 +231,10 @@ impl DiskStamp {
 #[derive(Default)]
 struct EditStats {
     micros: Vec<u32>,
+    cpu_micros: Vec<u32>,
+    /// The edits that took the most CPU time, most first (at most
+    /// [`SLOWEST_EDITS`]).
+    slowest: Vec<EditRecord>,
     analyses: Vec<u32>,
     /// The CPU time of the same analyses: their own work, whatever else
     /// the machine runs.
@@ -247,6 +251,49 @@ fn thread_cpu_micros() -> u64 {
         return 0;
     }
     (ts.tv_sec as u64).saturating_mul(1_000_000) + ts.tv_nsec as u64 / 1_000
+}
+
+/// One `didChange` as `vouch/debug/stats` reports it among the slowest:
+/// how long it took (wall and CPU) and what kind of change it was.
+#[derive(Debug, Clone, Copy)]
+struct EditRecord {
+    micros: u32,
+    /// The CPU time of the same edit: its own work, whatever else the
+    /// machine runs (a shared machine makes the wall time's tail).
+    cpu_micros: u32,
+    /// Bytes inserted and removed by the batch, and lines it inserted.
+    inserted: usize,
+    removed: usize,
+    lines: usize,
+    /// A change in the batch replaced the whole text.
+    whole: bool,
+    /// Some change was large enough for the no-plugin heuristic.
+    large: bool,
+    /// Time spent asking whether the text is a version the store knows,
+    /// when it was asked.
+    version_check_micros: Option<u32>,
+}
+
+/// Microseconds since `start`, saturated.
+fn micros_since(start: Instant) -> u32 {
+    start.elapsed().as_micros().min(u32::MAX as u128) as u32
+}
+
+/// How many of the slowest edits `vouch/debug/stats` lists.
+const SLOWEST_EDITS: usize = 8;
+
+impl EditStats {
+    fn edit(&mut self, record: EditRecord) {
+        self.micros.push(record.micros);
+        self.cpu_micros.push(record.cpu_micros);
+        // By CPU time: on a shared machine, the slowest by wall time are
+        // whichever edits the scheduler paused.
+        if self.slowest.len() < SLOWEST_EDITS || self.slowest.last().is_some_and(|s| s.cpu_micros < record.cpu_micros) {
+            let at = self.slowest.partition_point(|s| s.cpu_micros >= record.cpu_micros);
+            self.slowest.insert(at, record);
+            self.slowest.truncate(SLOWEST_EDITS);
+        }
+    }
 }
 
 /// How many of the latest analysis times `vouch/debug/stats` lists.
@@ -678,6 +725,7 @@ impl State {
 
     fn change(&mut self, params: DidChangeTextDocumentParams) {
         let started = Instant::now();
+        let cpu = thread_cpu_micros();
         let uri = params.text_document.uri;
         let trapped = self.trap.is_some() && self.spring(PanicOn::Change, Some(&uri));
         let Some(d) = self.docs.get_mut(&uri) else {
@@ -715,6 +763,7 @@ impl State {
             })
             .collect();
         let whole = batch.iter().any(|c| c.range.is_none());
+        let lines = batch.iter().map(|c| c.text.matches('\n').count()).sum();
         let typed = Attribution::typed();
         if trapped {
             let _ = d.doc.apply(&changes[..changes.len().min(1)], self.encoding, &typed, &mut self.removed);
@@ -759,8 +808,20 @@ impl State {
         if disk_moved {
             d.disk_moved = false;
         }
-        let known = (whole || disk_moved || !candidates.is_empty())
-            && self.repos.is_known_version(d.repo.as_ref(), d.doc.text().as_str());
+        let check = whole || disk_moved || !candidates.is_empty();
+        let check_started = Instant::now();
+        let known = check && self.repos.is_known_version(d.repo.as_ref(), d.doc.text().as_str());
+        let version_check_micros = check.then(|| micros_since(check_started));
+        let record = EditRecord {
+            micros: 0,
+            cpu_micros: 0,
+            inserted: applied.iter().map(|a| a.inserted.len()).sum(),
+            removed: applied.iter().map(|a| a.removed).sum(),
+            lines,
+            whole,
+            large: !candidates.is_empty(),
+            version_check_micros,
+        };
         if !candidates.is_empty() && !known {
             let attr = Attribution::ai(
                 AiSource { tool: "unknown".into(), model: None, session: None, kind: None },
@@ -788,7 +849,8 @@ impl State {
             self.poll_store();
             self.adopt_store(&uri);
         }
-        self.stats.micros.push(started.elapsed().as_micros().min(u32::MAX as u128) as u32);
+        let cpu_micros = thread_cpu_micros().saturating_sub(cpu).min(u32::MAX as u64) as u32;
+        self.stats.edit(EditRecord { micros: micros_since(started), cpu_micros, ..record });
     }
 
     /// Give `uri`'s text what the store (history and journal) says of it
@@ -1050,12 +1112,19 @@ impl State {
 
     pub fn stats(&mut self) -> Value {
         let (edits, median, p99, max) = percentiles(&self.stats.micros);
+        let (_, cpu_median, cpu_p99, cpu_max) = percentiles(&self.stats.cpu_micros);
         let (analyses, a_median, a_p99, a_max) = percentiles(&self.stats.analyses);
-        let (_, cpu_median, cpu_p99, _) = percentiles(&self.stats.analyses_cpu);
+        let (_, a_cpu_median, a_cpu_p99, _) = percentiles(&self.stats.analyses_cpu);
         json!({
             "edits": edits, "medianMicros": median, "p99Micros": p99, "maxMicros": max,
+            "cpuMedianMicros": cpu_median, "cpuP99Micros": cpu_p99, "cpuMaxMicros": cpu_max,
             "analyses": analyses, "analyseMedianMicros": a_median, "analyseP99Micros": a_p99,
-            "analyseMaxMicros": a_max, "analyseCpuMedianMicros": cpu_median, "analyseCpuP99Micros": cpu_p99,
+            "analyseMaxMicros": a_max, "analyseCpuMedianMicros": a_cpu_median, "analyseCpuP99Micros": a_cpu_p99,
+            "slowestEdits": self.stats.slowest.iter().map(|e| json!({
+                "micros": e.micros, "cpuMicros": e.cpu_micros, "insertedBytes": e.inserted, "removedBytes": e.removed,
+                "insertedLines": e.lines, "whole": e.whole, "large": e.large,
+                "versionCheckMicros": e.version_check_micros,
+            })).collect::<Vec<_>>(),
             "recentAnalyseMicros": &self.stats.analyses[self.stats.analyses.len().saturating_sub(RECENT_ANALYSES)..],
             "recentAnalyseCpuMicros": &self.stats.analyses_cpu[self.stats.analyses_cpu.len().saturating_sub(RECENT_ANALYSES)..],
         })

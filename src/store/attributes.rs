@@ -40,7 +40,7 @@ pub fn eol_rule(repo: &Repository, path: &str) -> Rule {
 /// Whether the index's version of `path` is text holding CRLF (then git's
 /// automatic conversion leaves the file alone).
 pub fn index_has_crlf(repo: &Repository, path: &str) -> bool {
-    let Ok(index) = repo.index() else { return false };
+    let Ok(index) = crate::store::repo::current_index(repo) else { return false };
     let Some(entry) = index.get_path(Path::new(path), 0) else { return false };
     repo.find_blob(entry.id).is_ok_and(|blob| eol::has_crlf_text(blob.content()))
 }

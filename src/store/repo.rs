@@ -126,6 +126,16 @@ pub fn index(repo: &Repository) -> Result<git2::Index, RepoError> {
     index_from(repo, std::env::var_os("GIT_INDEX_FILE"))
 }
 
+/// The repository's own index as the file now has it. libgit2 reads
+/// `.git/index` once per opened repository and keeps it: a long-lived
+/// process (the language server) would go on seeing what was staged when
+/// it first asked. Reading it again costs a `stat` when it has not changed.
+pub fn current_index(repo: &Repository) -> Result<git2::Index, RepoError> {
+    let mut index = repo.index()?;
+    index.read(false)?;
+    Ok(index)
+}
+
 /// [`index`] with the value of `GIT_INDEX_FILE` given; a relative path is
 /// relative to the current directory, as for git.
 pub fn index_from(repo: &Repository, file: Option<std::ffi::OsString>) -> Result<git2::Index, RepoError> {
@@ -139,7 +149,7 @@ pub fn index_from(repo: &Repository, file: Option<std::ffi::OsString>) -> Result
             };
             Ok(git2::Index::open(&path)?)
         }
-        None => Ok(repo.index()?),
+        None => current_index(repo),
     }
 }
 
