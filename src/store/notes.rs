@@ -396,11 +396,10 @@ impl NotesIndex {
         let target = commit.to_string().into_bytes();
         let mut fanout = 0;
         loop {
-            if !self.trees.contains_key(&tree) {
-                let level = NotesLevel::of(&repo.find_tree(tree)?);
-                self.trees.insert(tree, level);
-            }
-            let level = &self.trees[&tree];
+            let level = match self.trees.entry(tree) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(e) => e.insert(NotesLevel::of(&repo.find_tree(tree)?)),
+            };
             let rest = &target[fanout..];
             let named = level.names.get(rest).copied();
             // Before its note's own entry, a fan-out directory named by the

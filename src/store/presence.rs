@@ -156,7 +156,7 @@ impl<'r> Presences<'r> {
                 add(entry.id());
             }
         }
-        if let Ok(index) = crate::store::repo::current_index(&self.repo)
+        if let Ok(index) = crate::store::repo::current_index(self.repo)
             && let Some(entry) = index.get_path(Path::new(path), 0)
         {
             add(entry.id);
