@@ -676,7 +676,12 @@ impl State {
             self.log(MessageType::INFO, format!("vouch: {} looks binary; not tracked", item.uri.as_str()));
             return;
         }
-        let mut doc = match Document::with_parsing(language, item.text, Parsing::OnDemand) {
+        // Room to type into, taken now: without it the first keystroke in
+        // a large file grows the text, copying all of it into fresh pages
+        // (half a millisecond for 500 KB in the replay bench).
+        let mut text = item.text;
+        text.reserve(text.len() / 4 + 4096);
+        let mut doc = match Document::with_parsing(language, text, Parsing::OnDemand) {
             Ok(doc) => doc,
             Err(e) => {
                 self.log(MessageType::WARNING, format!("vouch: {}: {e}; not tracked", item.uri.as_str()));
