@@ -68,6 +68,17 @@ impl Repo {
         self.ok(&["rev-parse", "HEAD"]).trim().to_string()
     }
 
+    /// On a new branch `feature`: the agent removes DELETED, and the
+    /// author commits it as "drop the test" (`commit_args` added, e.g.
+    /// `--no-verify`).
+    fn agent_removal_on_feature(&self, commit_args: &[&str]) {
+        self.ok(&["checkout", "-q", "-b", "feature"]);
+        self.agent_rm();
+        self.ok(&["add", "-A"]);
+        let args = [&["commit", "-q"][..], commit_args, &["-m", "drop the test"]].concat();
+        assert_eq!(self.git_run(&args).code, 0);
+    }
+
     fn status(&self) -> Value {
         let run = self.vouch(&["status", "--format", "json"]);
         assert_eq!(run.code, 0, "{run:?}");
@@ -300,10 +311,7 @@ fn a_note_that_claims_a_removal_the_commit_did_not_make_is_refused() {
 fn a_rebase_keeps_the_agents_removal() {
     let repo = Repo::init(WARN);
     let start = repo.start();
-    repo.ok(&["checkout", "-q", "-b", "feature"]);
-    repo.agent_rm();
-    repo.ok(&["add", "-A"]);
-    assert_eq!(repo.git_run(&["commit", "-q", "-m", "drop the test"]).code, 0);
+    repo.agent_removal_on_feature(&[]);
     // main moves on, under the deleted file too; the feature is rebased
     // onto it (the post-rewrite hook carries notes over).
     repo.ok(&["checkout", "-q", "main"]);
@@ -369,10 +377,7 @@ fn a_cherry_pick_keeps_the_agents_removal() {
 #[test]
 fn the_blocking_gate_refuses_a_squash_that_brings_an_agents_removal() {
     let repo = Repo::init(BLOCK);
-    repo.ok(&["checkout", "-q", "-b", "feature"]);
-    repo.agent_rm();
-    repo.ok(&["add", "-A"]);
-    assert_eq!(repo.git_run(&["commit", "-q", "--no-verify", "-m", "drop the test"]).code, 0);
+    repo.agent_removal_on_feature(&["--no-verify"]);
     repo.ok(&["checkout", "-q", "main"]);
     assert_eq!(repo.git_run(&["merge", "--squash", "-q", "feature"]).code, 0);
     let commit = repo.git_run(&["commit", "-q", "-m", "feature, squashed"]);
@@ -565,10 +570,7 @@ fn notes_rebuild_gives_an_old_no_ai_squash_the_agents_removal() {
     // removal included.
     let repo = Repo::init(WARN);
     let start = repo.start();
-    repo.ok(&["checkout", "-q", "-b", "feature"]);
-    repo.agent_rm();
-    repo.ok(&["add", "-A"]);
-    assert_eq!(repo.git_run(&["commit", "-q", "-m", "drop the test"]).code, 0);
+    repo.agent_removal_on_feature(&[]);
     repo.ok(&["checkout", "-q", "main"]);
     repo.write("src/app.py", &format!("# main\n{APP}"));
     repo.ok(&["-c", "core.hooksPath=/dev/null", "commit", "-q", "-am", "main moves"]);
