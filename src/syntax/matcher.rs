@@ -297,8 +297,6 @@ impl Query {
         &self.capture_names
     }
 
-    /// Build every regex of the query now; the first that does not build,
-    /// with why.
     /// Build every regex of the query now, in both its forms (see
     /// [`TextRegex`]); the first that does not build, with why.
     pub fn check_regexes(&self) -> Result<(), String> {
