@@ -62,8 +62,37 @@ fn kind(mode: i32) -> i32 {
 /// path order (bytes). Paths that are not UTF-8 are left out, as the
 /// callers' libgit2 diffs left them out.
 pub fn changes(repo: &Repository, old: Option<&Tree<'_>>, new: &Tree<'_>) -> Result<Vec<Change>, git2::Error> {
+    changes_named(repo, old, Some(new), Names::Utf8)
+}
+
+/// [`changes`] between two trees either of which may be absent, with every
+/// path kept, a name that is not UTF-8 spelled lossily (what a report of
+/// a directory's entries must still name).
+pub fn changes_lossy(
+    repo: &Repository,
+    old: Option<&Tree<'_>>,
+    new: Option<&Tree<'_>>,
+) -> Result<Vec<Change>, git2::Error> {
+    changes_named(repo, old, new, Names::Lossy)
+}
+
+/// What becomes of an entry whose name is not UTF-8.
+#[derive(Clone, Copy)]
+enum Names {
+    /// Left out.
+    Utf8,
+    /// Kept, its name spelled with U+FFFD for what is not UTF-8.
+    Lossy,
+}
+
+fn changes_named(
+    repo: &Repository,
+    old: Option<&Tree<'_>>,
+    new: Option<&Tree<'_>>,
+    names: Names,
+) -> Result<Vec<Change>, git2::Error> {
     let mut out = Vec::new();
-    walk(repo, old, Some(new), "", &mut out)?;
+    walk(repo, old, new, "", names, &mut out)?;
     out.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(out)
 }
@@ -75,8 +104,14 @@ fn walk(
     old: Option<&Tree<'_>>,
     new: Option<&Tree<'_>>,
     prefix: &str,
+    names: Names,
     out: &mut Vec<Change>,
 ) -> Result<(), git2::Error> {
+    if let (Some(o), Some(n)) = (old, new)
+        && o.id() == n.id()
+    {
+        return Ok(());
+    }
     let mut entries: BTreeMap<Vec<u8>, (Side, Side)> = BTreeMap::new();
     for entry in old.into_iter().flat_map(|t| t.iter()) {
         entries.entry(entry.name_bytes().to_vec()).or_default().0 = Some((entry.id(), entry.filemode()));
@@ -88,8 +123,11 @@ fn walk(
         if o == n {
             continue;
         }
-        let Ok(name) = std::str::from_utf8(&name) else { continue };
-        let path = format!("{prefix}{name}");
+        let path = match (std::str::from_utf8(&name), names) {
+            (Ok(name), _) => format!("{prefix}{name}"),
+            (Err(_), Names::Utf8) => continue,
+            (Err(_), Names::Lossy) => format!("{prefix}{}", String::from_utf8_lossy(&name)),
+        };
         let subtree = |side: Side| -> Result<Option<Tree<'_>>, git2::Error> {
             match side {
                 Some((id, mode)) if mode == TREE_MODE => repo.find_tree(id).map(Some),
@@ -100,7 +138,7 @@ fn walk(
         let leaf = |side: Side| side.filter(|&(_, mode)| mode != TREE_MODE);
         let (old_leaf, new_leaf) = (leaf(o), leaf(n));
         if old_tree.is_some() || new_tree.is_some() {
-            walk(repo, old_tree.as_ref(), new_tree.as_ref(), &format!("{path}/"), out)?;
+            walk(repo, old_tree.as_ref(), new_tree.as_ref(), &format!("{path}/"), names, out)?;
         }
         if old_leaf.is_some() || new_leaf.is_some() {
             out.push(Change { path, old: old_leaf, new: new_leaf });
@@ -248,5 +286,27 @@ mod tests {
         let paths: Vec<&str> = found.iter().map(|c| c.path.as_str()).collect();
         assert_eq!(paths, ["dir/sub/w.rs", "dir/x.rs"]);
         assert_eq!(walked(&repo, Some(&c), &d), libgit2(&repo, Some(&c), &d));
+    }
+
+    /// A name that is not UTF-8 is left out of [`changes`] (as libgit2's
+    /// diff leaves it out for its callers) and kept, spelled lossily, by
+    /// [`changes_lossy`], which also takes an absent new tree.
+    #[test]
+    fn names_that_are_not_utf8() {
+        let (_dir, repo) = temp_repo();
+        let blob = repo.blob(b"x\n").unwrap();
+        let mut sub = repo.treebuilder(None).unwrap();
+        sub.insert(&b"bad\xff.json"[..], blob, 0o100644).unwrap();
+        sub.insert("good.json", blob, 0o100644).unwrap();
+        let sub = sub.write().unwrap();
+        let mut root = repo.treebuilder(None).unwrap();
+        root.insert("ab", sub, TREE_MODE).unwrap();
+        let tree = repo.find_tree(root.write().unwrap()).unwrap();
+        let paths = |found: Vec<Change>| found.into_iter().map(|c| c.path).collect::<Vec<_>>();
+        assert_eq!(paths(changes(&repo, None, &tree).unwrap()), ["ab/good.json"]);
+        assert_eq!(paths(changes_lossy(&repo, None, Some(&tree)).unwrap()), ["ab/bad\u{fffd}.json", "ab/good.json"]);
+        let gone = changes_lossy(&repo, Some(&tree), None).unwrap();
+        assert_eq!(gone.len(), 2);
+        assert!(gone.iter().all(|c| c.new.is_none() && c.old == Some((blob, 0o100644))), "{gone:?}");
     }
 }

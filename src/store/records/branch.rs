@@ -39,6 +39,7 @@ use git2::{ErrorCode, FileMode, ObjectType, Oid, Repository, Signature, Tree, bu
 
 use super::{BadRecord, Kind, Listing, Record, RecordError, Stored, canonical_bytes, is_hex, verify};
 use crate::fingerprint::sha256_hex;
+use crate::store::tree_diff;
 
 /// The branch that holds every record. Protect it on the remote from
 /// force-pushes and deletions (see docs/trust.md, "Protecting the records").
@@ -375,14 +376,13 @@ fn update_bad<R: Record>(
     if let Some(old) = old {
         let before = Dir::of(repo, &repo.find_commit(old).map_err(git)?, source.dir).map_err(git)?;
         if !matches!(before, Dir::NotATree) && !matches!(new, Dir::NotATree) {
-            let mut changes = Vec::new();
-            tree_changes(repo, before.tree(), new.tree(), "", &mut changes).map_err(git)?;
-            if changes.iter().all(|c| record_name(&c.path).is_some()) {
-                for change in changes {
-                    let path = join(source.dir, &change.path);
+            let changes = tree_changes(repo, before.tree(), new.tree()).map_err(git)?;
+            if changes.iter().all(|(path, _)| record_name(path).is_some()) {
+                for (rel, change) in changes {
+                    let path = join(source.dir, &rel);
                     state.bad.remove(&key(path.clone()));
-                    let Some((id, object)) = change.new else { continue };
-                    let (dir, file) = record_name(&change.path).expect("checked above");
+                    let Some((id, object)) = change else { continue };
+                    let (dir, file) = record_name(&rel).expect("checked above");
                     if let Err(reason) = check_entry(repo, dir, file, id, object, &mut state.records) {
                         state.bad.insert(key(path), reason);
                     }
@@ -477,97 +477,27 @@ fn record_id(path: &str) -> Option<&str> {
     (is_hex(id, 64) && id.starts_with(dir)).then_some(id)
 }
 
-/// One path that differs between two trees.
-#[derive(Debug, Clone)]
-struct Change {
-    path: String,
-    /// The object there afterwards; `None`: removed.
-    new: Option<(Oid, Option<ObjectType>)>,
-}
-
-/// The entries of `tree` in git's order (a directory sorts as if its name
-/// ended in `/`), whatever order the object lists them in.
-fn entries<'t>(tree: Option<&'t Tree<'_>>) -> Vec<git2::TreeEntry<'t>> {
-    let Some(tree) = tree else { return Vec::new() };
-    let mut out: Vec<git2::TreeEntry<'t>> = tree.iter().collect();
-    if !out.is_sorted_by(|a, b| git_order(a, b).is_le()) {
-        out.sort_by(git_order);
-    }
-    out
-}
-
-fn is_tree(entry: &git2::TreeEntry<'_>) -> bool {
-    entry.kind() == Some(ObjectType::Tree)
-}
-
-fn git_order(a: &git2::TreeEntry<'_>, b: &git2::TreeEntry<'_>) -> std::cmp::Ordering {
-    fn key<'e>(e: &'e git2::TreeEntry<'_>) -> impl Iterator<Item = u8> + 'e {
-        e.name_bytes().iter().copied().chain(is_tree(e).then_some(b'/'))
-    }
-    key(a).cmp(key(b))
-}
+/// The object at a path afterwards, with its kind (`None`: removed).
+type After = Option<(Oid, Option<ObjectType>)>;
 
 /// The files that differ between `old` and `new` (either may be absent),
-/// with paths below `prefix`. Subtrees with the same id are not read; the
-/// two trees are walked side by side, in git's order.
+/// with paths below them, each with the object there afterwards (`None`:
+/// removed) and its kind; subtrees both share are not read
+/// ([`tree_diff::changes_lossy`]).
 fn tree_changes(
     repo: &Repository,
     old: Option<&Tree<'_>>,
     new: Option<&Tree<'_>>,
-    prefix: &str,
-    out: &mut Vec<Change>,
-) -> Result<(), git2::Error> {
-    if let (Some(o), Some(n)) = (old, new)
-        && o.id() == n.id()
-    {
-        return Ok(());
-    }
-    let (olds, news) = (entries(old), entries(new));
-    let (mut i, mut j) = (0, 0);
-    let path_of = |e: &git2::TreeEntry<'_>| format!("{prefix}{}", String::from_utf8_lossy(e.name_bytes()));
-    while i < olds.len() || j < news.len() {
-        let order = match (olds.get(i), news.get(j)) {
-            (Some(o), Some(n)) => git_order(o, n),
-            (Some(_), None) => std::cmp::Ordering::Less,
-            _ => std::cmp::Ordering::Greater,
-        };
-        match order {
-            std::cmp::Ordering::Less => {
-                // Only in old: removed.
-                let o = &olds[i];
-                if is_tree(o) {
-                    tree_changes(repo, Some(&repo.find_tree(o.id())?), None, &format!("{}/", path_of(o)), out)?;
-                } else {
-                    out.push(Change { path: path_of(o), new: None });
-                }
-                i += 1;
-            }
-            std::cmp::Ordering::Greater => {
-                // Only in new: added.
-                let n = &news[j];
-                if is_tree(n) {
-                    tree_changes(repo, None, Some(&repo.find_tree(n.id())?), &format!("{}/", path_of(n)), out)?;
-                } else {
-                    out.push(Change { path: path_of(n), new: Some((n.id(), n.kind())) });
-                }
-                j += 1;
-            }
-            std::cmp::Ordering::Equal => {
-                let (o, n) = (&olds[i], &news[j]);
-                if o.id() != n.id() || o.filemode() != n.filemode() {
-                    if is_tree(n) {
-                        let (a, b) = (repo.find_tree(o.id())?, repo.find_tree(n.id())?);
-                        tree_changes(repo, Some(&a), Some(&b), &format!("{}/", path_of(n)), out)?;
-                    } else {
-                        out.push(Change { path: path_of(n), new: Some((n.id(), n.kind())) });
-                    }
-                }
-                i += 1;
-                j += 1;
-            }
-        }
-    }
-    Ok(())
+) -> Result<Vec<(String, After)>, git2::Error> {
+    let kind = |mode: i32| match mode & 0o170000 {
+        0o160000 => ObjectType::Commit,
+        0o040000 => ObjectType::Tree,
+        _ => ObjectType::Blob,
+    };
+    Ok(tree_diff::changes_lossy(repo, old, new)?
+        .into_iter()
+        .map(|c| (c.path, c.new.map(|(id, mode)| (id, Some(kind(mode))))))
+        .collect())
 }
 
 /// The records of `R` here, reading and verifying every commit of every
@@ -596,12 +526,10 @@ pub fn incoming_bad(
             Some(o) => commit_subtree(repo, o, dir).map_err(git)?,
             None => None,
         };
-        let mut changes = Vec::new();
-        tree_changes(repo, old.as_ref(), new.as_ref(), "", &mut changes).map_err(git)?;
-        for change in changes {
-            let Some((id, object)) = change.new else { continue };
-            let path = join(dir, &change.path);
-            let result = match record_name(&change.path) {
+        for (rel, change) in tree_changes(repo, old.as_ref(), new.as_ref()).map_err(git)? {
+            let Some((id, object)) = change else { continue };
+            let path = join(dir, &rel);
+            let result = match record_name(&rel) {
                 None => Err("unexpected entry (records live in <id[0..2]>/<id>.json)".to_string()),
                 Some((d, file)) => match kind {
                     Kind::Request => check_entry::<super::Request>(repo, d, file, id, object, &mut BTreeMap::new()),
