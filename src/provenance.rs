@@ -98,7 +98,14 @@ impl Evidence {
 }
 
 /// Everything vouch knows about where a run of bytes came from.
+///
+/// Stored as one flat map: the origin's tag (`"origin":"ai"`) beside its
+/// source's fields and the rest. It is read through [`Flat`] in one pass:
+/// serde's `flatten` and internally tagged enums first buffer every map
+/// into a tree of its values, which made reading the journal and the
+/// caches that hold attributions about twice as slow.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "Flat")]
 pub struct Attribution {
     #[serde(flatten)]
     pub origin: Origin,
@@ -153,6 +160,79 @@ impl Attribution {
 
 /// Attributed byte ranges of a text, in order: what records and views hold.
 pub type Spans = Vec<(Range<usize>, Attribution)>;
+
+/// A byte range with its attribution, stored as one flat map:
+/// `{"start":3,"end":9,"origin":"ai","tool":"copilot",...}` (journal
+/// records, the gate's cache).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "Flat")]
+pub struct StoredSpan {
+    pub start: usize,
+    pub end: usize,
+    #[serde(flatten)]
+    pub attribution: Attribution,
+}
+
+/// What may be in the map of a stored [`Attribution`] or [`StoredSpan`],
+/// read in one pass (see [`Attribution`]). Keys it does not name are
+/// ignored, as they were when the maps were read through `flatten`.
+#[derive(Deserialize)]
+struct Flat {
+    #[serde(default)]
+    start: Option<usize>,
+    #[serde(default)]
+    end: Option<usize>,
+    origin: OriginTag,
+    #[serde(default)]
+    tool: Option<String>,
+    #[serde(default)]
+    model: Option<String>,
+    #[serde(default)]
+    session: Option<String>,
+    #[serde(default)]
+    kind: Option<AiKind>,
+    #[serde(default)]
+    evidence: Option<Evidence>,
+    #[serde(default)]
+    accepted_by: Option<String>,
+    #[serde(default)]
+    intent: Option<Box<Intent>>,
+}
+
+/// The tag of [`Origin`].
+#[derive(Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum OriginTag {
+    Ai,
+    Human,
+    Unknown,
+}
+
+impl TryFrom<Flat> for Attribution {
+    type Error = String;
+
+    fn try_from(flat: Flat) -> Result<Attribution, String> {
+        let origin = match flat.origin {
+            OriginTag::Ai => {
+                let tool = flat.tool.ok_or("missing field `tool`")?;
+                Origin::Ai(AiSource { tool, model: flat.model, session: flat.session, kind: flat.kind })
+            }
+            OriginTag::Human => Origin::Human,
+            OriginTag::Unknown => Origin::Unknown,
+        };
+        Ok(Attribution { origin, evidence: flat.evidence, accepted_by: flat.accepted_by, intent: flat.intent })
+    }
+}
+
+impl TryFrom<Flat> for StoredSpan {
+    type Error = String;
+
+    fn try_from(mut flat: Flat) -> Result<StoredSpan, String> {
+        let start = flat.start.take().ok_or("missing field `start`")?;
+        let end = flat.end.take().ok_or("missing field `end`")?;
+        Ok(StoredSpan { start, end, attribution: Attribution::try_from(flat)? })
+    }
+}
 
 /// Lines an AI removed from a text, at one place: a removal leaves no byte
 /// to attribute, so it is kept as the place, for the unit around it.
@@ -736,6 +816,70 @@ mod line_tests {
         let got = line_attributions(b"a\n  \nb c\n", &[(0..3, ai.clone()), (7..8, ai)]);
         let labels: String = got.iter().map(|a| if a.is_some() { 'A' } else { '.' }).collect();
         assert_eq!(labels, "A.A");
+    }
+}
+
+#[cfg(test)]
+mod stored_tests {
+    use super::*;
+
+    fn every_shape() -> Vec<Attribution> {
+        let full = AiSource {
+            tool: "claude-code".into(),
+            model: Some("opus".into()),
+            session: Some("s1".into()),
+            kind: Some(AiKind::Agent),
+        };
+        let intent = crate::intent::Intent { prompt: Some("add a cache".into()), ..Default::default() };
+        vec![
+            Attribution::ai(full, Evidence::AgentHook, Some("a@example.com".into())).with_intent(Some(intent)),
+            Attribution::ai(
+                AiSource { tool: "copilot".into(), model: None, session: None, kind: None },
+                Evidence::Editor,
+                None,
+            ),
+            Attribution::typed(),
+            Attribution {
+                origin: Origin::Human,
+                evidence: Some(Evidence::Manual),
+                accepted_by: Some("b@x".into()),
+                intent: None,
+            },
+            Attribution::unknown(),
+        ]
+    }
+
+    #[test]
+    fn attributions_and_spans_read_back_what_is_written() {
+        for (i, attribution) in every_shape().into_iter().enumerate() {
+            let json = serde_json::to_string(&attribution).unwrap();
+            assert_eq!(serde_json::from_str::<Attribution>(&json).unwrap(), attribution, "{json}");
+            let span = StoredSpan { start: i, end: i + 3, attribution };
+            let json = serde_json::to_string(&span).unwrap();
+            assert!(json.starts_with(&format!("{{\"start\":{i},\"end\":{},\"origin\":", i + 3)), "flat: {json}");
+            assert_eq!(serde_json::from_str::<StoredSpan>(&json).unwrap(), span, "{json}");
+        }
+    }
+
+    #[test]
+    fn a_stored_attribution_is_read_as_flatten_read_it() {
+        // Keys another kind of origin has, or a later version added, are
+        // ignored; a missing tag or tool is an error that names it.
+        let human: Attribution =
+            serde_json::from_str(r#"{"origin":"human","tool":"x","evidence":"editor","later":[1]}"#).unwrap();
+        assert_eq!(human, Attribution::typed());
+        let span: StoredSpan = serde_json::from_str(r#"{"end":4,"origin":"unknown","start":1}"#).unwrap();
+        assert_eq!((span.start, span.end, span.attribution), (1, 4, Attribution::unknown()));
+        for (json, named) in [
+            (r#"{"origin":"ai","evidence":"editor"}"#, "`tool`"),
+            (r#"{"tool":"x"}"#, "`origin`"),
+            (r#"{"origin":"robot","tool":"x"}"#, "robot"),
+        ] {
+            let e = serde_json::from_str::<Attribution>(json).unwrap_err().to_string();
+            assert!(e.contains(named), "{json}: {e}");
+        }
+        let e = serde_json::from_str::<StoredSpan>(r#"{"start":1,"origin":"human"}"#).unwrap_err().to_string();
+        assert!(e.contains("`end`"), "{e}");
     }
 }
 

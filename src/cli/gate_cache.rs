@@ -57,13 +57,8 @@ pub struct CachedFile {
     pub covered: Vec<RecordId>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CachedSpan {
-    pub start: usize,
-    pub end: usize,
-    #[serde(flatten)]
-    pub attribution: Attribution,
-}
+/// A span of the journal's, stored as the journal stores one.
+pub type CachedSpan = crate::provenance::StoredSpan;
 
 /// A unit's bytes, the approvals that count for it and its rationale.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -40,8 +40,11 @@ impl From<&str> for RecordId {
     }
 }
 
-/// One entry of the journal.
+/// One entry of the journal: one flat map, the body's fields and its tag
+/// (`"kind":"delta"`) beside the record's own, read through [`Flat`] in one
+/// pass (see [`Attribution`] for why not through `flatten`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "Flat")]
 pub struct Record {
     /// Schema version ([`SCHEMA_VERSION`]).
     #[serde(rename = "v")]
@@ -75,8 +78,8 @@ impl Record {
     }
 }
 
-/// What a record says.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// What a record says (read through [`Flat`]).
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum Body {
     /// These ranges of this file version got these attributions (an
@@ -133,12 +136,72 @@ impl FileVersion {
 }
 
 /// One attributed byte range, stored as `{"start":..,"end":..,"origin":..}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SpanRecord {
-    pub start: usize,
-    pub end: usize,
-    #[serde(flatten)]
-    pub attribution: Attribution,
+pub type SpanRecord = crate::provenance::StoredSpan;
+
+/// What may be in a stored record's map (see [`Record`]). Keys it does not
+/// name are ignored, as they were when the body was read through
+/// `flatten`, and so are the fields of the other kinds of body.
+#[derive(Deserialize)]
+struct Flat {
+    v: u32,
+    id: RecordId,
+    #[serde(with = "rfc3339")]
+    time: OffsetDateTime,
+    writer: String,
+    kind: Kind,
+    path: Option<String>,
+    blob: Option<String>,
+    ai_sha256: Option<String>,
+    spans: Option<Vec<SpanRecord>>,
+    #[serde(default)]
+    rationale: Option<String>,
+    #[serde(default, with = "rfc3339::option")]
+    accepted_at: Option<OffsetDateTime>,
+    #[serde(default)]
+    deletions: Vec<AiDeletion>,
+    #[serde(default)]
+    removed: Option<Attribution>,
+    ids: Option<Vec<RecordId>>,
+    note_commit: Option<String>,
+}
+
+/// The tag of [`Body`].
+#[derive(Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum Kind {
+    Delta,
+    Snapshot,
+    Retire,
+}
+
+impl TryFrom<Flat> for Record {
+    type Error = String;
+
+    fn try_from(flat: Flat) -> Result<Record, String> {
+        fn field<T>(value: Option<T>, name: &str) -> Result<T, String> {
+            value.ok_or_else(|| format!("missing field `{name}`"))
+        }
+        let body = match flat.kind {
+            Kind::Retire => Body::Retire(Retirement {
+                ids: field(flat.ids, "ids")?,
+                note_commit: field(flat.note_commit, "note_commit")?,
+            }),
+            kind => {
+                let file = FileVersion {
+                    path: field(flat.path, "path")?,
+                    blob: field(flat.blob, "blob")?,
+                    ai_sha256: field(flat.ai_sha256, "ai_sha256")?,
+                    spans: field(flat.spans, "spans")?,
+                    rationale: flat.rationale,
+                    accepted_at: flat.accepted_at,
+                    deletions: flat.deletions,
+                    removed: flat.removed,
+                };
+                if matches!(kind, Kind::Snapshot) { Body::Snapshot(file) } else { Body::Delta(file) }
+            }
+        };
+        Ok(Record { schema: flat.v, id: flat.id, time: flat.time, writer: flat.writer, body })
+    }
 }
 
 /// Record ids that a commit's note now covers.
@@ -281,6 +344,61 @@ mod tests {
         "#]]
         .assert_eq(text);
         assert_eq!(decode(&line[..line.len() - 1]), Ok(sample()));
+    }
+
+    /// A stored line for `json`, with its checksum.
+    fn line(json: &str) -> Vec<u8> {
+        let mut line = json.as_bytes().to_vec();
+        line.push(b'\t');
+        line.extend_from_slice(checksum(json.as_bytes()).as_bytes());
+        line
+    }
+
+    #[test]
+    fn every_kind_of_body_reads_back() {
+        let Body::Delta(file) = sample().body else { unreachable!() };
+        let removal = FileVersion {
+            spans: Vec::new(),
+            rationale: None,
+            accepted_at: None,
+            deletions: vec![AiDeletion {
+                at: 4,
+                lines: 2,
+                first: "x".into(),
+                attribution: file.spans[0].attribution.clone(),
+            }],
+            removed: Some(file.spans[0].attribution.clone()),
+            ..file.clone()
+        };
+        let retire =
+            Retirement { ids: vec![RecordId::new("w1", 7), RecordId::new("w2", 1)], note_commit: "c".repeat(40) };
+        for body in [Body::Delta(file.clone()), Body::Snapshot(file), Body::Snapshot(removal), Body::Retire(retire)] {
+            let record = Record { body, ..sample() };
+            let line = encode(&record).unwrap();
+            assert_eq!(decode(&line[..line.len() - 1]), Ok(record));
+        }
+    }
+
+    #[test]
+    fn a_record_missing_what_its_kind_needs_is_corrupt_and_says_what() {
+        let head = r#"{"v":1,"id":"w.1","time":"2026-11-28T01:52:00Z","writer":"w","#;
+        for (rest, named) in [
+            (r#""kind":"delta","blob":"b","ai_sha256":"a","spans":[]}"#, "`path`"),
+            (r#""kind":"snapshot","path":"p","ai_sha256":"a","spans":[]}"#, "`blob`"),
+            (r#""kind":"retire","ids":[]}"#, "`note_commit`"),
+            (r#""kind":"rename","path":"p"}"#, "rename"),
+            (r#""path":"p"}"#, "`kind`"),
+        ] {
+            let got = decode(&line(&format!("{head}{rest}")));
+            assert!(matches!(&got, Err(LineError::Corrupt(why)) if why.contains(named)), "{rest}: {got:?}");
+        }
+        // What another kind of body has, or a later version added, is ignored.
+        let got =
+            decode(&line(&format!(r#"{head}"kind":"retire","ids":["w.0"],"note_commit":"c","path":"p","new":1}}"#)));
+        assert_eq!(
+            got.map(|r| r.body),
+            Ok(Body::Retire(Retirement { ids: vec![RecordId::from("w.0")], note_commit: "c".into() }))
+        );
     }
 
     #[test]
