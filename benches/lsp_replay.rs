@@ -182,6 +182,36 @@ fn main() {
         stats["analyseP99Micros"],
         stats["analyses"]
     );
+    undo_to_saved(&mut server, &repo);
     println!("peak memory of the server with {FILES} files open: {:.0} MiB", peak_rss_mib(pid));
     server.shutdown();
+}
+
+/// Give a file its committed text again, as a reload does (the whole text
+/// in one change: the known-version check's case), then delete a 40-line
+/// block and undo it. Prints what each edit cost the server.
+fn undo_to_saved(server: &mut lsp::Server, repo: &repo::TestRepo) {
+    let uri = repo.uri("src/file_1.rs");
+    let text = source(1);
+    let version = 100;
+    let block: String = text.lines().skip(100).take(40).map(|l| format!("{l}\n")).collect();
+    let before = server.request("vouch/debug/stats", json!({}));
+    // A reload from disk, as an editor sends it after `git checkout`.
+    server.change(&uri, version, json!([{ "range": null, "text": text }]));
+    server.change(&uri, version + 1, json!([{ "range": lsp::range(100, 0, 140, 0), "text": "" }]));
+    server.change(&uri, version + 2, json!([{ "range": lsp::range(100, 0, 100, 0), "text": block }]));
+    let after = server.request("vouch/debug/stats", json!({}));
+    let edits = after["edits"].as_u64().unwrap_or(0) - before["edits"].as_u64().unwrap_or(0);
+    let recent: Vec<&serde_json::Value> = after["recentEdits"].as_array().into_iter().flatten().collect();
+    println!("the committed text again ({edits} edits: the whole text, delete 40 lines, undo):");
+    for e in &recent[recent.len().saturating_sub(edits as usize)..] {
+        let check = match e["versionCheckMicros"].as_u64() {
+            Some(us) => format!(", known-version check {us} µs"),
+            None => String::new(),
+        };
+        println!(
+            "  CPU {} µs (wall {} µs): +{} B -{} B{check}",
+            e["cpuMicros"], e["micros"], e["insertedBytes"], e["removedBytes"]
+        );
+    }
 }

@@ -235,6 +235,8 @@ struct EditStats {
     /// The edits that took the most CPU time, most first (at most
     /// [`SLOWEST_EDITS`]).
     slowest: Vec<EditRecord>,
+    /// The latest edits, oldest first (at most [`RECENT_EDITS`]).
+    recent: std::collections::VecDeque<EditRecord>,
     analyses: Vec<u32>,
     /// The CPU time of the same analyses: their own work, whatever else
     /// the machine runs.
@@ -274,6 +276,16 @@ struct EditRecord {
     version_check_micros: Option<u32>,
 }
 
+impl EditRecord {
+    fn json(&self) -> Value {
+        json!({
+            "micros": self.micros, "cpuMicros": self.cpu_micros, "insertedBytes": self.inserted,
+            "removedBytes": self.removed, "insertedLines": self.lines, "whole": self.whole, "large": self.large,
+            "versionCheckMicros": self.version_check_micros,
+        })
+    }
+}
+
 /// Microseconds since `start`, saturated.
 fn micros_since(start: Instant) -> u32 {
     start.elapsed().as_micros().min(u32::MAX as u128) as u32
@@ -281,6 +293,9 @@ fn micros_since(start: Instant) -> u32 {
 
 /// How many of the slowest edits `vouch/debug/stats` lists.
 const SLOWEST_EDITS: usize = 8;
+
+/// How many of the latest edits `vouch/debug/stats` lists.
+const RECENT_EDITS: usize = 16;
 
 impl EditStats {
     fn edit(&mut self, record: EditRecord) {
@@ -293,6 +308,10 @@ impl EditStats {
             self.slowest.insert(at, record);
             self.slowest.truncate(SLOWEST_EDITS);
         }
+        if self.recent.len() == RECENT_EDITS {
+            self.recent.pop_front();
+        }
+        self.recent.push_back(record);
     }
 }
 
@@ -1125,11 +1144,8 @@ impl State {
             "cpuMedianMicros": cpu_median, "cpuP99Micros": cpu_p99, "cpuMaxMicros": cpu_max,
             "analyses": analyses, "analyseMedianMicros": a_median, "analyseP99Micros": a_p99,
             "analyseMaxMicros": a_max, "analyseCpuMedianMicros": a_cpu_median, "analyseCpuP99Micros": a_cpu_p99,
-            "slowestEdits": self.stats.slowest.iter().map(|e| json!({
-                "micros": e.micros, "cpuMicros": e.cpu_micros, "insertedBytes": e.inserted, "removedBytes": e.removed,
-                "insertedLines": e.lines, "whole": e.whole, "large": e.large,
-                "versionCheckMicros": e.version_check_micros,
-            })).collect::<Vec<_>>(),
+            "slowestEdits": self.stats.slowest.iter().map(EditRecord::json).collect::<Vec<_>>(),
+            "recentEdits": self.stats.recent.iter().map(EditRecord::json).collect::<Vec<_>>(),
             "recentAnalyseMicros": &self.stats.analyses[self.stats.analyses.len().saturating_sub(RECENT_ANALYSES)..],
             "recentAnalyseCpuMicros": &self.stats.analyses_cpu[self.stats.analyses_cpu.len().saturating_sub(RECENT_ANALYSES)..],
         })
