@@ -102,8 +102,8 @@ impl Evidence {
 /// Stored as one flat map: the origin's tag (`"origin":"ai"`) beside its
 /// source's fields and the rest. It is read through [`Flat`] in one pass:
 /// serde's `flatten` and internally tagged enums first buffer every map
-/// into a tree of its values, which made reading the journal and the
-/// caches that hold attributions about twice as slow.
+/// into a tree of its values, which made reading the journal about a
+/// third slower.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "Flat")]
 pub struct Attribution {
