@@ -173,15 +173,26 @@ pub fn display_spans(
     file: &FileVersion,
     view: &View,
 ) -> anyhow::Result<Spans> {
-    let history = match &file.content {
+    let history = displayed_history(repo, ai_paths, bots, file)?;
+    Ok(signoff::overlay(file.content.len(), &history, &view.spans))
+}
+
+/// History's part of [`display_spans`]: what it lays the journal's view
+/// over.
+pub fn displayed_history(
+    repo: &Repository,
+    ai_paths: &AiPaths,
+    bots: &[String],
+    file: &FileVersion,
+) -> anyhow::Result<Spans> {
+    Ok(match &file.content {
         Content::Submodule(_) => Vec::new(),
         content if ai_paths.may_have_ai(&file.history_path) => {
             history_spans(repo, &file.history_path, content.as_bytes(), bots)
                 .with_context(|| format!("cannot read the history of {}", file.path))?
         }
         _ => Vec::new(),
-    };
-    Ok(signoff::overlay(file.content.len(), &history, &view.spans))
+    })
 }
 
 /// History's attribution of `text`, the new content of a file HEAD has at

@@ -120,7 +120,30 @@ struct RepoContext {
     /// The size of objects [`Repos::is_known_version`] asked about: an
     /// object's content never changes.
     sizes: HashMap<git2::Oid, u64>,
+    /// History's account of file versions ([`Repos::load_spans`]), by
+    /// path and blob, for HEAD and the notes as they were when it was read
+    /// ([`HistoryKey`]); emptied when the range or BASE's policy (its bot
+    /// authors) is read again. A `git blame` of a file with a long history
+    /// takes tens of milliseconds on the state thread, and editors open
+    /// files again and reload the versions they had.
+    history: HashMap<HistoryKey, crate::provenance::Spans>,
+    /// How many times history was read for [`Repos::load_spans`] (for
+    /// `vouch/debug/stats`).
+    history_reads: u64,
 }
+
+/// What history's account of a file version depends on, besides BASE's
+/// policy: the version, HEAD and the notes' tips.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct HistoryKey {
+    path: String,
+    blob: git2::Oid,
+    head: Option<git2::Oid>,
+    notes: [Option<git2::Oid>; 2],
+}
+
+/// How many file versions' history [`RepoContext::history`] keeps.
+const HISTORY_KEPT: usize = 64;
 
 /// What changed in one repository.
 pub struct Changed {
@@ -198,6 +221,8 @@ impl RepoContext {
             derived: HashMap::new(),
             seen: HashSet::new(),
             sizes: HashMap::new(),
+            history: HashMap::new(),
+            history_reads: 0,
         };
         ctx.reload(messages);
         ctx.reload_journal(messages);
@@ -246,6 +271,7 @@ impl RepoContext {
         self.scope_verifier = None;
         self.ai_paths = None;
         self.derived.clear();
+        self.history.clear();
         self.base_policy = None;
         match Scope::open(&self.repo, policy_file::Source::Worktree, None) {
             Ok(scope) => {
@@ -483,10 +509,36 @@ impl Repos {
             _ => attribution::View::default(),
         };
         self.messages.extend(view.problems.iter().map(|p| format!("{rel}: {p}")));
-        let everything = AiPaths::everything();
-        let ai_paths = ctx.ai_paths.as_ref().unwrap_or(&everything);
-        // Bot authors as BASE's policy lists them, as verify reads them.
-        attribution::display_spans(&ctx.repo, ai_paths, ctx.base_policy().bots(), &file, &view)
+        let key = HistoryKey {
+            path: rel.to_string(),
+            blob,
+            head: ctx.repo.head().ok().and_then(|h| h.target()),
+            notes: [crate::store::notes::NOTES_REF, crate::store::history::GIT_AI_NOTES_REF]
+                .map(|r| ctx.repo.refname_to_id(r).ok()),
+        };
+        let history = match ctx.history.get(&key) {
+            Some(kept) => kept.clone(),
+            None => {
+                let everything = AiPaths::everything();
+                let ai_paths = ctx.ai_paths.as_ref().unwrap_or(&everything);
+                // Bot authors as BASE's policy lists them, as verify reads them.
+                let history = attribution::displayed_history(&ctx.repo, ai_paths, ctx.base_policy().bots(), &file)?;
+                let Some(ctx) = self.by_root.get_mut(root) else { return Ok(Vec::new()) };
+                ctx.history_reads += 1;
+                if ctx.history.len() >= HISTORY_KEPT {
+                    ctx.history.clear();
+                }
+                ctx.history.insert(key, history.clone());
+                history
+            }
+        };
+        Ok(signoff::overlay(text.len(), &history, &view.spans))
+    }
+
+    /// How many times [`Repos::load_spans`] read history, in every
+    /// repository.
+    pub fn history_reads(&self) -> u64 {
+        self.by_root.values().map(|ctx| ctx.history_reads).sum()
     }
 
     /// Spans that records added since the last poll give `rel`'s text.

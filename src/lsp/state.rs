@@ -1146,6 +1146,7 @@ impl State {
             "analyseMaxMicros": a_max, "analyseCpuMedianMicros": a_cpu_median, "analyseCpuP99Micros": a_cpu_p99,
             "slowestEdits": self.stats.slowest.iter().map(EditRecord::json).collect::<Vec<_>>(),
             "recentEdits": self.stats.recent.iter().map(EditRecord::json).collect::<Vec<_>>(),
+            "historyReads": self.repos.history_reads(),
             "recentAnalyseMicros": &self.stats.analyses[self.stats.analyses.len().saturating_sub(RECENT_ANALYSES)..],
             "recentAnalyseCpuMicros": &self.stats.analyses_cpu[self.stats.analyses_cpu.len().saturating_sub(RECENT_ANALYSES)..],
         })

@@ -190,7 +190,7 @@ impl Server {
         let uri = format!("file://{}/vouch-sync-{}.txt", cwd.display(), self.next_id);
         self.open(&uri, "plaintext", "sync\n");
         self.diagnostics(&uri, 1);
-        self.notify("textDocument/didClose", json!({ "textDocument": { "uri": uri } }));
+        self.close(&uri);
         let errors: Vec<String> = self
             .backlog
             .iter()
@@ -279,6 +279,10 @@ impl Server {
             "textDocument/didOpen",
             json!({ "textDocument": { "uri": uri, "languageId": language, "version": 1, "text": text } }),
         );
+    }
+
+    pub fn close(&mut self, uri: &str) {
+        self.notify("textDocument/didClose", json!({ "textDocument": { "uri": uri } }));
     }
 
     pub fn change(&mut self, uri: &str, version: i64, changes: Value) {

@@ -1,0 +1,108 @@
+//! The language server keeps history's account of a file version (what
+//! `git blame` and the notes say of its lines) while HEAD and the notes
+//! stay as they were: a file opened again, or reloaded to a version the
+//! server read, is not blamed again. What history says that is new (a note
+//! added, a commit) shows the next time the file is read.
+
+mod support {
+    pub mod lsp;
+    pub mod repo;
+}
+
+use serde_json::{Value, json};
+use support::lsp::Server;
+use support::repo::TestRepo;
+
+const FILE: &str = "src/lib.rs";
+const FIRST: &str = "pub fn discount(total: u64) -> u64 {\n    let cut = total / 10;\n    total - cut\n}\n";
+const SECOND: &str = "pub fn markup(total: u64) -> u64 {\n    let add = total / 5;\n    total + add\n}\n";
+
+/// The AI spans the server gives `FILE` when it is opened with `text`, as
+/// `(first line, last line, tool)`; the file is closed again.
+fn ai_lines(server: &mut Server, repo: &TestRepo, text: &str) -> Vec<(usize, usize, String)> {
+    let uri = repo.uri(FILE);
+    server.open(&uri, "rust", text);
+    let doc = server.document(&uri);
+    server.close(&uri);
+    let spans = doc["spans"].as_array().cloned().unwrap_or_default();
+    spans
+        .iter()
+        .filter(|s| s["origin"] == "ai")
+        .map(|s| {
+            let (start, end) = (&s["range"]["start"], &s["range"]["end"]);
+            let last = end["line"].as_u64().unwrap() + u64::from(end["character"] != 0);
+            (
+                start["line"].as_u64().unwrap() as usize + 1,
+                last as usize,
+                s["tool"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn history_reads(server: &mut Server) -> u64 {
+    let stats: Value = server.request("vouch/debug/stats", json!({}));
+    stats["historyReads"].as_u64().expect("historyReads in vouch/debug/stats")
+}
+
+#[test]
+fn a_version_read_once_is_not_blamed_again() {
+    let repo = TestRepo::new();
+    repo.write(FILE, FIRST);
+    repo.commit_all("discount");
+    let uri = repo.uri(FILE);
+    let mut server = Server::start(&repo.root, &["utf-16"]);
+    server.open(&uri, "rust", FIRST);
+    assert_eq!(history_reads(&mut server), 1);
+    // A reload to the committed text (the whole text in one change), and the
+    // file closed and opened again: history is not read again.
+    server.change(&uri, 2, json!([{ "text": format!("{FIRST}// x\n") }]));
+    server.change(&uri, 3, json!([{ "text": FIRST }]));
+    server.close(&uri);
+    server.open(&uri, "rust", FIRST);
+    assert_eq!(history_reads(&mut server), 1);
+    // Another version is read.
+    server.close(&uri);
+    server.open(&uri, "rust", SECOND);
+    assert_eq!(history_reads(&mut server), 2);
+    server.shutdown();
+}
+
+#[test]
+fn what_history_says_later_shows_when_the_file_is_read_again() {
+    let repo = TestRepo::new();
+    repo.write(FILE, FIRST);
+    repo.commit_all("discount");
+    let mut server = Server::start(&repo.root, &["utf-16"]);
+    assert_eq!(ai_lines(&mut server, &repo, FIRST), Vec::new(), "a person's commit");
+
+    // A git-ai note on that commit, added after the server read it.
+    let head = repo.git(&["rev-parse", "HEAD"]).trim().to_string();
+    let note = format!(
+        "{FILE}\n  0123456789abcdef 1-4\n---\n{{\"schema_version\":\"authorship/3.0.0\",\"git_ai_version\":\"1.3.4\",\
+         \"base_commit_sha\":\"0000000000000000000000000000000000000000\",\"prompts\":{{\"0123456789abcdef\":\
+         {{\"agent_id\":{{\"tool\":\"cursor\",\"id\":\"p1\",\"model\":\"gpt-5\"}},\"human_author\":\"A <a@example.com>\",\
+         \"messages\":[],\"total_additions\":4,\"total_deletions\":0,\"accepted_lines\":4,\"overriden_lines\":0}}}}}}\n"
+    );
+    repo.git(&["notes", "--ref=ai", "add", "-m", &note, &head]);
+    // As an editor watching the repository says it (else the server's
+    // next poll finds it): which paths history may hold AI text in is read
+    // again then.
+    server.notify("workspace/didChangeWatchedFiles", json!({ "changes": [] }));
+    assert_eq!(ai_lines(&mut server, &repo, FIRST), vec![(1, 4, "cursor".to_string())], "the note, read again");
+
+    // Text not committed yet has no history; once a commit with an AI
+    // trailer brings it, it has, before the server polls the repository
+    // (the version's history is kept for the HEAD it was read at).
+    let both = format!("{FIRST}\n{SECOND}");
+    assert_eq!(ai_lines(&mut server, &repo, &both), vec![(1, 4, "cursor".to_string())]);
+    repo.write(FILE, &both);
+    repo.git(&["add", FILE]);
+    repo.git(&["commit", "-q", "--no-verify", "-m", "markup\n\nCo-authored-by: Claude <noreply@anthropic.com>\n"]);
+    assert_eq!(
+        ai_lines(&mut server, &repo, &both),
+        vec![(1, 4, "cursor".to_string()), (5, 9, "claude".to_string())],
+        "the commit, read again"
+    );
+    server.shutdown();
+}
