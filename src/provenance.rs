@@ -768,25 +768,48 @@ pub fn reanchor(
     new: &str,
     fallback: &Attribution,
 ) -> Vec<(Range<usize>, Attribution)> {
+    carry(old, spans, new, fallback, |map, hunk| {
+        let inside: Vec<Span> = map.spans_in(hunk.old.clone()).collect();
+        if hunk.old.is_empty() {
+            let before = hunk.old.start.checked_sub(1).and_then(|b| map.spans_in(b..b + 1).next());
+            let after = map.spans_in(hunk.old.start..hunk.old.start + 1).next();
+            match (before, after) {
+                (Some(b), Some(a)) if a.attr == b.attr => Some(a.attr),
+                _ => None,
+            }
+        } else if inside.len() == 1 {
+            Some(inside[0].attr)
+        } else {
+            None
+        }
+    })
+}
+
+/// Carry attributed ranges of `old` over to `new` where the text is
+/// unchanged; what changed is of unknown origin ([`reanchor`] guesses for
+/// it instead).
+pub fn carry_unchanged(
+    old: &str,
+    spans: &[(Range<usize>, Attribution)],
+    new: &str,
+) -> Vec<(Range<usize>, Attribution)> {
+    carry(old, spans, new, &Attribution::unknown(), |_, _| None)
+}
+
+/// Carry `spans` of `old` through the diff to `new`: each changed piece
+/// takes what `inherit` picks from the map before it, else `fallback`.
+fn carry(
+    old: &str,
+    spans: &[(Range<usize>, Attribution)],
+    new: &str,
+    fallback: &Attribution,
+    inherit: impl Fn(&ProvenanceMap, &Hunk) -> Option<AttrId>,
+) -> Vec<(Range<usize>, Attribution)> {
     let mut map = ProvenanceMap::from_ranges(old.len(), spans);
     let fallback_id = map.intern(fallback);
     // Apply from the end so earlier hunks' old offsets stay valid.
     for hunk in diff(old, new).into_iter().rev() {
-        let inherited = {
-            let inside: Vec<Span> = map.spans_in(hunk.old.clone()).collect();
-            if hunk.old.is_empty() {
-                let before = hunk.old.start.checked_sub(1).and_then(|b| map.spans_in(b..b + 1).next());
-                let after = map.spans_in(hunk.old.start..hunk.old.start + 1).next();
-                match (before, after) {
-                    (Some(b), Some(a)) if a.attr == b.attr => Some(a.attr),
-                    _ => None,
-                }
-            } else if inside.len() == 1 {
-                Some(inside[0].attr)
-            } else {
-                None
-            }
-        };
+        let inherited = inherit(&map, &hunk);
         map.replace(hunk.old.clone(), hunk.new.len(), inherited.unwrap_or(fallback_id));
     }
     debug_assert_eq!(map.len(), new.len());
@@ -1004,6 +1027,26 @@ mod tests {
         let got = reanchor(old, &spans, new, &Attribution::unknown());
         let ai: Vec<_> = got.iter().filter(|(_, a)| a.is_ai()).map(|(r, _)| r.clone()).collect();
         assert_eq!(ai, vec![7..new.len() - 1], "{got:?}");
+    }
+
+    #[test]
+    fn carry_unchanged_guesses_nothing() {
+        // The reformat that reanchor keeps AI above: only the characters
+        // left as they were keep their attribution; the spaces and line
+        // breaks added are unknown.
+        let old = "// top\nfn b(){x+1}\n";
+        let spans = vec![(0..7, Attribution::typed()), (7..18, ai("c"))];
+        let new = "// top\nfn b() {\n    x + 1\n}\n";
+        let got = carry_unchanged(old, &spans, new);
+        let known: Vec<(&str, &str)> = got
+            .iter()
+            .filter(|(_, a)| a.origin != Origin::Unknown)
+            .map(|(r, a)| (&new[r.clone()], a.origin.label()))
+            .collect();
+        let expected =
+            [("// top\n", "human"), ("fn b()", "ai"), ("{", "ai"), ("x", "ai"), ("+", "ai"), ("1", "ai"), ("}", "ai")];
+        assert_eq!(known, expected, "{got:?}");
+        assert_eq!(got.last().map(|(r, _)| r.end), Some(new.len()));
     }
 
     /// Apply hunks from the last to the first, as the callers do.

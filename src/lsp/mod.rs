@@ -27,6 +27,7 @@ use tower_lsp_server::{Client, LspService, Server};
 mod backend;
 pub mod convert;
 mod framing;
+mod history_reads;
 pub mod protocol;
 mod recovery;
 mod repo_queue;

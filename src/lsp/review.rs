@@ -10,6 +10,7 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
+use anyhow::Context as _;
 use git2::Repository;
 
 use crate::analysis::ai_paths::AiPaths;
@@ -144,6 +145,41 @@ struct HistoryKey {
 
 /// How many file versions' history [`RepoContext::history`] keeps.
 const HISTORY_KEPT: usize = 64;
+
+/// History's account of a file version, kept or to be read.
+pub enum History {
+    Kept(crate::provenance::Spans),
+    Read(Box<HistoryJob>),
+}
+
+/// The reading of history's account of one file version: `git blame` and
+/// the notes, tens of milliseconds for a file with a long history, so the
+/// language server runs it off its state thread. It holds what it needs.
+pub struct HistoryJob {
+    root: PathBuf,
+    key: HistoryKey,
+    file: FileVersion,
+    ai_paths: AiPaths,
+    bots: Vec<String>,
+}
+
+/// What a [`HistoryJob`] read, and the file version it read it for.
+pub struct HistoryRead {
+    pub root: PathBuf,
+    key: HistoryKey,
+    pub file: FileVersion,
+    pub result: anyhow::Result<crate::provenance::Spans>,
+}
+
+impl HistoryJob {
+    /// Read it, with a handle of its own on the repository.
+    pub fn run(self: Box<Self>) -> HistoryRead {
+        let result = Repository::open(&self.root)
+            .with_context(|| format!("cannot open the repository at {}", self.root.display()))
+            .and_then(|repo| attribution::displayed_history(&repo, &self.ai_paths, &self.bots, &self.file));
+        HistoryRead { root: self.root, key: self.key, file: self.file, result }
+    }
+}
 
 /// What changed in one repository.
 pub struct Changed {
@@ -486,14 +522,35 @@ impl Repos {
     }
 
     /// What vouch knows of `rel`'s current text from history and the store
-    /// (see [`attribution::display_spans`]: the same account blame gives).
+    /// (see [`attribution::display_spans`]: the same account blame gives),
+    /// history read here if it is not kept.
     pub fn load_spans(
         &mut self,
         root: &Path,
         rel: &str,
         text: &str,
     ) -> anyhow::Result<Vec<(Range<usize>, Attribution)>> {
-        let Some(ctx) = self.by_root.get(root) else { return Ok(Vec::new()) };
+        let Some((file, view)) = self.view(root, rel, text)? else { return Ok(Vec::new()) };
+        let history = match self.history(root, &file) {
+            History::Kept(history) => history,
+            History::Read(job) => {
+                let read = job.run();
+                self.keep_history(&read);
+                read.result?
+            }
+        };
+        Ok(signoff::overlay(text.len(), &history, &view))
+    }
+
+    /// The journal's account of `rel`'s `text` (the spans it attributes),
+    /// with the file version it is of; `None` outside a known repository.
+    pub fn view(
+        &mut self,
+        root: &Path,
+        rel: &str,
+        text: &str,
+    ) -> anyhow::Result<Option<(FileVersion, crate::provenance::Spans)>> {
+        let Some(ctx) = self.by_root.get(root) else { return Ok(None) };
         let blob = git2::Oid::hash_object(git2::ObjectType::Blob, text.as_bytes())?;
         let file = FileVersion {
             path: rel.to_string(),
@@ -509,30 +566,44 @@ impl Repos {
             _ => attribution::View::default(),
         };
         self.messages.extend(view.problems.iter().map(|p| format!("{rel}: {p}")));
+        Ok(Some((file, view.spans)))
+    }
+
+    /// History's account of `file` ([`attribution::displayed_history`]):
+    /// kept from an earlier read, or the job of reading it, which may run
+    /// on another thread ([`HistoryJob::run`]; [`Repos::keep_history`]
+    /// keeps what it read).
+    pub fn history(&self, root: &Path, file: &FileVersion) -> History {
+        let Some(ctx) = self.by_root.get(root) else { return History::Kept(Vec::new()) };
         let key = HistoryKey {
-            path: rel.to_string(),
-            blob,
+            path: file.path.clone(),
+            blob: file.blob,
             head: ctx.repo.head().ok().and_then(|h| h.target()),
             notes: [crate::store::notes::NOTES_REF, crate::store::history::GIT_AI_NOTES_REF]
                 .map(|r| ctx.repo.refname_to_id(r).ok()),
         };
-        let history = match ctx.history.get(&key) {
-            Some(kept) => kept.clone(),
-            None => {
-                let everything = AiPaths::everything();
-                let ai_paths = ctx.ai_paths.as_ref().unwrap_or(&everything);
-                // Bot authors as BASE's policy lists them, as verify reads them.
-                let history = attribution::displayed_history(&ctx.repo, ai_paths, ctx.base_policy().bots(), &file)?;
-                let Some(ctx) = self.by_root.get_mut(root) else { return Ok(Vec::new()) };
-                ctx.history_reads += 1;
-                if ctx.history.len() >= HISTORY_KEPT {
-                    ctx.history.clear();
-                }
-                ctx.history.insert(key, history.clone());
-                history
-            }
-        };
-        Ok(signoff::overlay(text.len(), &history, &view.spans))
+        if let Some(kept) = ctx.history.get(&key) {
+            return History::Kept(kept.clone());
+        }
+        History::Read(Box::new(HistoryJob {
+            root: root.to_path_buf(),
+            key,
+            file: file.clone(),
+            ai_paths: ctx.ai_paths.clone().unwrap_or_else(AiPaths::everything),
+            // Bot authors as BASE's policy lists them, as verify reads them.
+            bots: ctx.base_policy().bots().to_vec(),
+        }))
+    }
+
+    /// Keep what a [`HistoryJob`] read, when it read it.
+    pub fn keep_history(&mut self, read: &HistoryRead) {
+        let Some(ctx) = self.by_root.get_mut(&read.root) else { return };
+        ctx.history_reads += 1;
+        let Ok(history) = &read.result else { return };
+        if ctx.history.len() >= HISTORY_KEPT {
+            ctx.history.clear();
+        }
+        ctx.history.insert(read.key.clone(), history.clone());
     }
 
     /// How many times [`Repos::load_spans`] read history, in every

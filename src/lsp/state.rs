@@ -24,13 +24,14 @@ use tower_lsp_server::jsonrpc;
 use tower_lsp_server::ls_types::*;
 
 use super::convert;
+use super::history_reads::{self, Reads};
 use super::protocol::{
     AiEditParams, ClientOptions, CommandArgs, DebugPanicParams, HumanPasteParams, PanicOn, PendingResult, PendingUnit,
     Region, RegionsParams, UnitState, code, command,
 };
 use super::recovery::{self, Faults};
 use super::repo_queue::{self, RepoQueue};
-use super::review::{Repos, Severity, Verdict};
+use super::review::{History, HistoryRead, Repos, Severity, Verdict};
 use crate::document::{Change, Document, Parsing};
 use crate::provenance::{AiSource, Attribution, Evidence, Origin, RecentlyRemoved};
 use crate::signoff::{UnitFacts, unit_label};
@@ -55,6 +56,12 @@ const QUEUE_POLL: Duration = Duration::from_millis(20);
 /// How old a queue may be when `vouch/pending` asks for it before it is
 /// read again (in the background: the answer is the queue as it was).
 const QUEUE_FRESH: Duration = Duration::from_secs(5);
+/// How long a document's diagnostics wait for history's account of it
+/// ([`super::history_reads`]) before they come without it (and again with it).
+const HISTORY_PATIENCE: Duration = Duration::from_secs(2);
+/// How long a request, a save or a close waits for history's account of a
+/// document at most.
+const HISTORY_WAIT: Duration = Duration::from_secs(30);
 
 /// A request run on the state thread.
 pub type Query = Box<dyn FnOnce(&mut State) + Send>;
@@ -335,6 +342,8 @@ pub struct State {
     queue_tx: mpsc::Sender<repo_queue::Read>,
     queue_rx: Receiver<repo_queue::Read>,
     docs: HashMap<Uri, OpenDoc>,
+    /// History's account of open documents, read off this thread.
+    histories: Reads,
     removed: RecentlyRemoved,
     repos: Repos,
     stats: EditStats,
@@ -363,6 +372,7 @@ impl State {
             queue_tx,
             queue_rx,
             docs: HashMap::new(),
+            histories: Reads::default(),
             removed: RecentlyRemoved::default(),
             repos: Repos::default(),
             stats: EditStats::default(),
@@ -488,6 +498,7 @@ impl State {
     /// Stop tracking `uri` until the client opens it again, and say so.
     fn forget(&mut self, uri: &Uri, why: &str) {
         self.docs.remove(uri);
+        self.histories.forget(uri);
         self.live_trees.retain(|u| u != uri);
         self.dropped.insert(uri.clone());
         let _ = self.out.send(Outgoing::Diagnostics { uri: uri.clone(), version: None, diagnostics: Vec::new() });
@@ -563,7 +574,7 @@ impl State {
 
     fn next_wakeup(&self) -> Instant {
         let mut at = self.last_poll + POLL;
-        if self.queues.values().any(|q| q.reading || q.stale) {
+        if self.queues.values().any(|q| q.reading || q.stale) || self.histories.any() {
             at = at.min(Instant::now() + QUEUE_POLL);
         }
         for d in self.docs.values() {
@@ -579,11 +590,18 @@ impl State {
 
     /// Analyse documents whose debounce ran out; poll the store now and then.
     fn tick(&mut self) {
+        while let Some((id, read)) = self.histories.try_take() {
+            self.history_read(id, read);
+        }
         let now = Instant::now();
+        // A document whose history is being read is analysed once it is in
+        // (or after HISTORY_PATIENCE without it).
+        let waits = |d: &OpenDoc| self.histories.since(&d.uri).is_some_and(|since| now < since + HISTORY_PATIENCE);
         let due: Vec<Uri> = self
             .docs
             .values()
             .filter(|d| d.dirty.is_some_and(|(first, last)| now >= last + DEBOUNCE || now >= first + MAX_DELAY))
+            .filter(|d| !waits(d))
             .map(|d| d.uri.clone())
             .collect();
         self.busy = None;
@@ -593,7 +611,7 @@ impl State {
         let idle: Vec<Uri> = self
             .docs
             .values()
-            .filter(|d| d.unrecorded.is_some_and(|at| now >= at + IDLE_RECORD))
+            .filter(|d| d.unrecorded.is_some_and(|at| now >= at + IDLE_RECORD) && !self.histories.is_pending(&d.uri))
             .map(|d| d.uri.clone())
             .collect();
         for uri in idle {
@@ -700,7 +718,7 @@ impl State {
         // (half a millisecond for 500 KB in the replay bench).
         let mut text = item.text;
         text.reserve(text.len() / 4 + 4096);
-        let mut doc = match Document::with_parsing(language, text, Parsing::OnDemand) {
+        let doc = match Document::with_parsing(language, text, Parsing::OnDemand) {
             Ok(doc) => doc,
             Err(e) => {
                 self.log(MessageType::WARNING, format!("vouch: {}: {e}; not tracked", item.uri.as_str()));
@@ -708,30 +726,18 @@ impl State {
             }
         };
         let repo = path.as_deref().and_then(|p| self.repos.locate(p));
-        if let Some((root, rel)) = &repo {
-            match self.repos.load_spans(root, rel, doc.text().as_str()) {
-                Ok(spans) => doc.reset_provenance(&spans),
-                Err(e) => self.show(MessageType::WARNING, format!("vouch: {e:#}")),
-            }
-            self.repos.mark_seen(root);
-            if !self.queues.contains_key(root) {
-                self.queue_stale(&root.clone());
-            }
-        }
-        for message in self.repos.take_messages() {
-            self.show(MessageType::WARNING, format!("vouch: {message}"));
-        }
         let now = Instant::now();
         let uri = item.uri.clone();
         let disk = DiskStamp::of(repo.as_ref());
         self.dropped.remove(&uri);
+        self.histories.forget(&uri);
         self.docs.insert(
             item.uri.clone(),
             OpenDoc {
                 uri: item.uri,
                 version: item.version,
                 doc,
-                repo,
+                repo: repo.clone(),
                 analysis: Vec::new(),
                 unshown: Vec::new(),
                 units_stale: true,
@@ -743,8 +749,21 @@ impl State {
                 disk_moved: false,
             },
         );
-        // Diagnostics on open come at once, not after the debounce.
-        self.analyse(&uri);
+        if let Some((root, _)) = &repo {
+            self.read_store(&uri);
+            self.repos.mark_seen(root);
+            if !self.queues.contains_key(root) {
+                self.queue_stale(&root.clone());
+            }
+        }
+        for message in self.repos.take_messages() {
+            self.show(MessageType::WARNING, format!("vouch: {message}"));
+        }
+        // Diagnostics on open come at once, not after the debounce (or once
+        // history's account of the file is in).
+        if !self.histories.is_pending(&uri) {
+            self.analyse(&uri);
+        }
     }
 
     fn change(&mut self, params: DidChangeTextDocumentParams) {
@@ -871,27 +890,106 @@ impl State {
             // now, and those it already had take back what the editor's
             // default "human" covered (issue 13, finding 5).
             self.poll_store();
-            self.adopt_store(&uri);
+            self.read_store(&uri);
         }
         let cpu_micros = thread_cpu_micros().saturating_sub(cpu).min(u32::MAX as u64) as u32;
         self.stats.edit(EditRecord { micros: micros_since(started), cpu_micros, ..record });
     }
 
     /// Give `uri`'s text what the store (history and journal) says of it
-    /// wherever the document holds only an editor's default: text typed, as
-    /// every edit the client sends is taken, or unknown. For text equal to a
-    /// version the store knows, that is the version's attribution. Never
-    /// overrides AI text or a person's mark.
-    fn adopt_store(&mut self, uri: &Uri) {
-        let Some(d) = self.docs.get_mut(uri) else { return };
-        let Some((root, rel)) = &d.repo else { return };
-        let spans = match self.repos.load_spans(root, rel, d.doc.text().as_str()) {
-            Ok(spans) => spans,
+    /// wherever the document holds only an editor's default ([`State::adopt`]):
+    /// the journal's account at once, history's at once if it is kept, else
+    /// when it has been read off this thread ([`super::history_reads`]).
+    fn read_store(&mut self, uri: &Uri) {
+        let Some((root, rel)) = self.docs.get(uri).and_then(|d| d.repo.clone()) else { return };
+        let Some(text) = self.docs.get(uri).map(|d| d.doc.text().as_str()) else { return };
+        let (file, view) = match self.repos.view(&root, &rel, text) {
+            Ok(Some(read)) => read,
+            Ok(None) => return,
             Err(e) => {
-                let _ = self.out.send(Outgoing::Show(MessageType::WARNING, format!("vouch: {e:#}")));
+                self.show(MessageType::WARNING, format!("vouch: {e:#}"));
                 return;
             }
         };
+        match self.repos.history(&root, &file) {
+            History::Kept(history) => {
+                let spans = crate::signoff::overlay(file.content.len(), &history, &view);
+                self.adopt(uri, &spans);
+            }
+            History::Read(job) => {
+                self.adopt(uri, &view);
+                let version = self.docs.get(uri).map_or(0, |d| d.version);
+                self.histories.start(uri.clone(), version, view, job);
+            }
+        }
+        for message in self.repos.take_messages() {
+            self.show(MessageType::WARNING, format!("vouch: {message}"));
+        }
+    }
+
+    /// History's account of a document came in ([`super::history_reads`]):
+    /// laid under the journal's, carried onto the text as it is now (only
+    /// where the text is unchanged since the read began) and adopted.
+    fn history_read(&mut self, id: u64, outcome: history_reads::Outcome) {
+        if let Ok(read) = &outcome {
+            self.repos.keep_history(read);
+        }
+        let Some((uri, pending)) = self.histories.finish(id) else { return };
+        let Some(d) = self.docs.get(&uri) else { return };
+        match outcome {
+            Ok(HistoryRead { result: Ok(history), file, .. }) => {
+                let then = file.content.text().unwrap_or_default();
+                let spans = crate::signoff::overlay(then.len(), &history, &pending.view);
+                let now = d.doc.text().as_str();
+                let spans = if now == then { spans } else { crate::provenance::carry_unchanged(then, &spans, now) };
+                self.adopt(&uri, &spans);
+            }
+            Ok(HistoryRead { result: Err(e), .. }) => self.show(MessageType::WARNING, format!("vouch: {e:#}")),
+            Err(panic) => self.show(
+                MessageType::WARNING,
+                format!("vouch: internal error while reading the history of {}: {panic}", uri.as_str()),
+            ),
+        }
+        // Diagnostics at once for the version the read was for (an opened
+        // document waits for them); after later edits, when their debounce
+        // runs out.
+        match self.docs.get_mut(&uri) {
+            Some(d) if d.version == pending.version => self.analyse(&uri),
+            Some(d) => mark_dirty(d),
+            None => {}
+        }
+    }
+
+    /// Wait for history's account of `uri` (of every document, with
+    /// `None`) if it is being read, so that what follows sees it; after
+    /// [`HISTORY_WAIT`], go on without it (and say so).
+    fn wait_history(&mut self, uri: Option<&Uri>) {
+        let deadline = Instant::now() + HISTORY_WAIT;
+        while self.histories.pending_for(uri) {
+            match self.histories.wait(deadline) {
+                Some((id, outcome)) => self.history_read(id, outcome),
+                None => {
+                    for late in self.histories.give_up(uri) {
+                        let message = format!(
+                            "vouch: the history of {} took longer than {} s to read; shown without it",
+                            late.as_str(),
+                            HISTORY_WAIT.as_secs()
+                        );
+                        self.show(MessageType::WARNING, message);
+                    }
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Give `uri`'s text `spans` wherever the document holds only an
+    /// editor's default: text typed, as every edit the client sends is
+    /// taken, or unknown. For text equal to a version the store knows, the
+    /// store's account is the version's attribution. Never overrides AI
+    /// text or a person's mark.
+    fn adopt(&mut self, uri: &Uri, spans: &[(Range<usize>, Attribution)]) {
+        let Some(d) = self.docs.get_mut(uri) else { return };
         let typed = Attribution::typed();
         let mut adopted = false;
         for (range, attr) in spans.iter().filter(|(_, a)| a.origin != Origin::Unknown) {
@@ -911,9 +1009,6 @@ impl State {
         }
         if adopted {
             mark_dirty(d);
-        }
-        for message in self.repos.take_messages() {
-            self.show(MessageType::WARNING, format!("vouch: {message}"));
         }
     }
 
@@ -971,6 +1066,7 @@ impl State {
     }
 
     fn save(&mut self, uri: &Uri) {
+        self.wait_history(Some(uri));
         self.record(uri, None, None);
         if let Some(d) = self.docs.get_mut(uri) {
             // The editor wrote the file: its text is the document's.
@@ -985,6 +1081,7 @@ impl State {
     }
 
     fn close(&mut self, uri: &Uri) {
+        self.wait_history(Some(uri));
         self.record(uri, None, None);
         self.live_trees.retain(|u| u != uri);
         if let Some(d) = self.docs.remove(uri) {
@@ -1122,12 +1219,14 @@ impl State {
 
     /// Make sure a request sees the document as it is now.
     fn refresh(&mut self, uri: &Uri) {
+        self.wait_history(Some(uri));
         if self.docs.get(uri).is_some_and(|d| d.dirty.is_some()) {
             self.analyse(uri);
         }
     }
 
     pub fn shutdown(&mut self) {
+        self.wait_history(None);
         let uris: Vec<Uri> = self.docs.keys().cloned().collect();
         for uri in uris {
             self.record(&uri, None, None);
@@ -1135,6 +1234,7 @@ impl State {
     }
 
     pub fn stats(&mut self) -> Value {
+        self.wait_history(None);
         let (edits, median, p99, max) = percentiles(&self.stats.micros);
         let (_, cpu_median, cpu_p99, cpu_max) = percentiles(&self.stats.cpu_micros);
         let (analyses, a_median, a_p99, a_max) = percentiles(&self.stats.analyses);
@@ -1153,6 +1253,7 @@ impl State {
     }
 
     pub fn debug_document(&mut self, uri: &Uri) -> Value {
+        self.wait_history(Some(uri));
         let Some(d) = self.docs.get(uri) else { return Value::Null };
         let map = d.doc.provenance();
         let spans: Vec<Value> = map

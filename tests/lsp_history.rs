@@ -1,0 +1,200 @@
+//! History's account of an open file (what `git blame` and the notes say
+//! of its lines) in the language server.
+//!
+//! It is read off the state thread: while a file with a long history is
+//! blamed, the server goes on with the other files, and the edits made to
+//! the file meanwhile keep what they are while history's account lands on
+//! the text they left unchanged. It is kept while HEAD and the notes stay
+//! as they were: a file opened again, or reloaded to a version the server
+//! read, is not blamed again. What history says that is new (a note
+//! added, a commit) shows the next time the file is read.
+
+mod support {
+    pub mod lsp;
+    pub mod repo;
+}
+
+use serde_json::{Value, json};
+use support::lsp::{Server, range};
+use support::repo::TestRepo;
+
+const FILE: &str = "src/lib.rs";
+const FIRST: &str = "pub fn discount(total: u64) -> u64 {\n    let cut = total / 10;\n    total - cut\n}\n";
+const SECOND: &str = "pub fn markup(total: u64) -> u64 {\n    let add = total / 5;\n    total + add\n}\n";
+
+/// The AI spans the server gives `FILE` when it is opened with `text`, as
+/// `(first line, last line, tool)`; the file is closed again.
+fn ai_lines(server: &mut Server, repo: &TestRepo, text: &str) -> Vec<(usize, usize, String)> {
+    let uri = repo.uri(FILE);
+    server.open(&uri, "rust", text);
+    let doc = server.document(&uri);
+    server.close(&uri);
+    let spans = doc["spans"].as_array().cloned().unwrap_or_default();
+    spans
+        .iter()
+        .filter(|s| s["origin"] == "ai")
+        .map(|s| {
+            let (start, end) = (&s["range"]["start"], &s["range"]["end"]);
+            let last = end["line"].as_u64().unwrap() + u64::from(end["character"] != 0);
+            (
+                start["line"].as_u64().unwrap() as usize + 1,
+                last as usize,
+                s["tool"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn history_reads(server: &mut Server) -> u64 {
+    let stats: Value = server.request("vouch/debug/stats", json!({}));
+    stats["historyReads"].as_u64().expect("historyReads in vouch/debug/stats")
+}
+
+#[test]
+fn a_version_read_once_is_not_blamed_again() {
+    let repo = TestRepo::new();
+    repo.write(FILE, FIRST);
+    repo.commit_all("discount");
+    let uri = repo.uri(FILE);
+    let mut server = Server::start(&repo.root, &["utf-16"]);
+    server.open(&uri, "rust", FIRST);
+    assert_eq!(history_reads(&mut server), 1);
+    // A reload to the committed text (the whole text in one change), and the
+    // file closed and opened again: history is not read again.
+    server.change(&uri, 2, json!([{ "text": format!("{FIRST}// x\n") }]));
+    server.change(&uri, 3, json!([{ "text": FIRST }]));
+    server.close(&uri);
+    server.open(&uri, "rust", FIRST);
+    assert_eq!(history_reads(&mut server), 1);
+    // Another version is read.
+    server.close(&uri);
+    server.open(&uri, "rust", SECOND);
+    assert_eq!(history_reads(&mut server), 2);
+    server.shutdown();
+}
+
+#[test]
+fn what_history_says_later_shows_when_the_file_is_read_again() {
+    let repo = TestRepo::new();
+    repo.write(FILE, FIRST);
+    repo.commit_all("discount");
+    let mut server = Server::start(&repo.root, &["utf-16"]);
+    assert_eq!(ai_lines(&mut server, &repo, FIRST), Vec::new(), "a person's commit");
+
+    // A git-ai note on that commit, added after the server read it.
+    let head = repo.git(&["rev-parse", "HEAD"]).trim().to_string();
+    let note = format!(
+        "{FILE}\n  0123456789abcdef 1-4\n---\n{{\"schema_version\":\"authorship/3.0.0\",\"git_ai_version\":\"1.3.4\",\
+         \"base_commit_sha\":\"0000000000000000000000000000000000000000\",\"prompts\":{{\"0123456789abcdef\":\
+         {{\"agent_id\":{{\"tool\":\"cursor\",\"id\":\"p1\",\"model\":\"gpt-5\"}},\"human_author\":\"A <a@example.com>\",\
+         \"messages\":[],\"total_additions\":4,\"total_deletions\":0,\"accepted_lines\":4,\"overriden_lines\":0}}}}}}\n"
+    );
+    repo.git(&["notes", "--ref=ai", "add", "-m", &note, &head]);
+    // As an editor watching the repository says it (else the server's
+    // next poll finds it): which paths history may hold AI text in is read
+    // again then.
+    server.notify("workspace/didChangeWatchedFiles", json!({ "changes": [] }));
+    assert_eq!(ai_lines(&mut server, &repo, FIRST), vec![(1, 4, "cursor".to_string())], "the note, read again");
+
+    // Text not committed yet has no history; once a commit with an AI
+    // trailer brings it, it has, before the server polls the repository
+    // (the version's history is kept for the HEAD it was read at).
+    let both = format!("{FIRST}\n{SECOND}");
+    assert_eq!(ai_lines(&mut server, &repo, &both), vec![(1, 4, "cursor".to_string())]);
+    repo.write(FILE, &both);
+    repo.git(&["add", FILE]);
+    repo.git(&["commit", "-q", "--no-verify", "-m", "markup\n\nCo-authored-by: Claude <noreply@anthropic.com>\n"]);
+    assert_eq!(
+        ai_lines(&mut server, &repo, &both),
+        vec![(1, 4, "cursor".to_string()), (5, 9, "claude".to_string())],
+        "the commit, read again"
+    );
+    server.shutdown();
+}
+
+/// A directory holding a `git` that takes `seconds` more for `git blame`,
+/// then runs the real git: a file with a long history.
+fn slow_blame(seconds: f64) -> tempfile::TempDir {
+    let real =
+        String::from_utf8(std::process::Command::new("sh").args(["-c", "command -v git"]).output().unwrap().stdout)
+            .unwrap()
+            .trim()
+            .to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let script =
+        format!("#!/bin/sh\nfor a in \"$@\"; do [ \"$a\" = blame ] && sleep {seconds}; done\nexec {real} \"$@\"\n");
+    let git = dir.path().join("git");
+    std::fs::write(&git, script).unwrap();
+    std::fs::set_permissions(&git, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    dir
+}
+
+fn server_with_slow_blame(repo: &TestRepo, bin: &tempfile::TempDir) -> Server {
+    let path = format!("{}:{}", bin.path().display(), std::env::var("PATH").unwrap_or_default());
+    Server::start_with_env(&repo.root, &["utf-16"], &[("PATH", &path)])
+}
+
+#[test]
+fn other_files_are_served_while_a_files_history_is_read() {
+    let repo = TestRepo::new();
+    repo.write(FILE, FIRST);
+    repo.git(&["add", FILE]);
+    repo.git(&["commit", "-q", "--no-verify", "-m", "discount\n\nCo-authored-by: Claude <noreply@anthropic.com>\n"]);
+    let bin = slow_blame(3.0);
+    let mut server = server_with_slow_blame(&repo, &bin);
+    let other = repo.uri("src/other.rs");
+    server.open(&other, "rust", "fn other() {}\n");
+    server.document(&other);
+    let uri = repo.uri(FILE);
+    server.open(&uri, "rust", FIRST);
+    // A keystroke in the other file is handled, and a request about it
+    // answered, before the blame of this one is done: nothing of this file
+    // has been published yet.
+    server.change(&other, 2, json!([{ "range": range(0, 0, 0, 0), "text": "x" }]));
+    assert_eq!(server.document(&other)["text"], "xfn other() {}\n");
+    let published = server.take_notifications("textDocument/publishDiagnostics", |p| p["uri"] == uri.as_str());
+    assert!(published.is_empty(), "the file's diagnostics came before its history: {published:?}");
+    // They come once it is in, and the file has the AI lines history gives
+    // it.
+    server.diagnostics(&uri, 1);
+    let doc = server.document(&uri);
+    let ai: Vec<&Value> = doc["spans"].as_array().unwrap().iter().filter(|s| s["origin"] == "ai").collect();
+    assert_eq!(ai.len(), 1, "{doc:#}");
+    assert_eq!((ai[0]["text"].as_str(), ai[0]["tool"].as_str()), (Some(FIRST), Some("claude")), "{doc:#}");
+    server.shutdown();
+}
+
+#[test]
+fn edits_made_while_history_is_read_keep_what_they_are() {
+    let repo = TestRepo::new();
+    repo.write(FILE, FIRST);
+    repo.git(&["add", FILE]);
+    repo.git(&["commit", "-q", "--no-verify", "-m", "discount\n\nCo-authored-by: Claude <noreply@anthropic.com>\n"]);
+    let bin = slow_blame(0.5);
+    let mut server = server_with_slow_blame(&repo, &bin);
+    let uri = repo.uri(FILE);
+    server.open(&uri, "rust", FIRST);
+    // Typed at once, before the blame is done: a line above the function
+    // and a word inside it.
+    server.change(&uri, 2, json!([{ "range": range(0, 0, 0, 0), "text": "// typed\n" }]));
+    server.change(&uri, 3, json!([{ "range": range(2, 24, 2, 24), "text": " + 0" }]));
+    let doc = server.document(&uri);
+    let text = doc["text"].as_str().unwrap();
+    assert_eq!(
+        text,
+        "// typed\npub fn discount(total: u64) -> u64 {\n    let cut = total / 10 + 0;\n    total - cut\n}\n"
+    );
+    let spans = doc["spans"].as_array().unwrap();
+    let of = |origin: &str| -> Vec<String> {
+        spans.iter().filter(|s| s["origin"] == origin).map(|s| s["text"].as_str().unwrap().to_string()).collect()
+    };
+    // History's account lands on the text the edits left unchanged, and
+    // only there; what was typed stays the person's.
+    assert_eq!(
+        of("ai"),
+        vec!["pub fn discount(total: u64) -> u64 {\n    let cut = total / 10", ";\n    total - cut\n}\n"],
+        "{doc:#}"
+    );
+    assert_eq!(of("human"), vec!["// typed\n", " + 0"], "{doc:#}");
+    server.shutdown();
+}
