@@ -147,9 +147,13 @@ fn other_files_are_served_while_a_files_history_is_read() {
     server.document(&other);
     let uri = repo.uri(FILE);
     server.open(&uri, "rust", FIRST);
-    // A keystroke in the other file is handled, and a request about it
-    // answered, before the blame of this one is done: nothing of this file
-    // has been published yet.
+    // The editor asks for the file's code lenses at once, as VS Code does:
+    // answered without waiting for the file's history (the client's
+    // messages are handled one at a time). A keystroke in the other file
+    // is handled, and a request about it answered, before the blame of this
+    // one is done; nothing of this file has been published yet.
+    let lenses = server.request("textDocument/codeLens", json!({ "textDocument": { "uri": uri } }));
+    assert_eq!(lenses, json!([]), "no units known before history is in");
     server.change(&other, 2, json!([{ "range": range(0, 0, 0, 0), "text": "x" }]));
     assert_eq!(server.document(&other)["text"], "xfn other() {}\n");
     let published = server.take_notifications("textDocument/publishDiagnostics", |p| p["uri"] == uri.as_str());

@@ -4,9 +4,11 @@
 //! journal's account at once, and history's (`git blame` and the notes:
 //! tens of milliseconds for a file with a long history) when a thread of
 //! its own has read it ([`crate::lsp::review::HistoryJob`]); meanwhile the
-//! state thread handles the other documents' edits. A request, a save or
-//! a close of the document waits for its read, and its diagnostics come
-//! once the read is in (see the state thread's use of [`Reads`]).
+//! state thread handles the other documents' edits. Its diagnostics come
+//! once the read is in; a code action, hover, command, save or close of it
+//! waits for the read, while code lenses (which clients ask for on their
+//! own as a file opens) are answered at once and refreshed once it is in
+//! (see the state thread's use of [`Reads`]).
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::mpsc::{self, Receiver, Sender};

@@ -958,6 +958,10 @@ impl State {
             Some(d) => mark_dirty(d),
             None => {}
         }
+        // The lenses the client showed were of the units without history.
+        if self.lens_refresh {
+            let _ = self.out.send(Outgoing::RefreshCodeLens);
+        }
     }
 
     /// Wait for history's account of `uri` (of every document, with
@@ -1217,10 +1221,14 @@ impl State {
         }
     }
 
-    /// Make sure a request sees the document as it is now.
+    /// Make sure a request sees the document as it is now; while its
+    /// history is being read, as it was last analysed. Code lenses, which
+    /// clients ask for on their own as a file opens, do not wait for
+    /// history (the client's messages are handled one at a time, so a
+    /// wait holds up every other file too): they are refreshed once it is
+    /// in. Code actions, hovers and commands wait for it.
     fn refresh(&mut self, uri: &Uri) {
-        self.wait_history(Some(uri));
-        if self.docs.get(uri).is_some_and(|d| d.dirty.is_some()) {
+        if self.docs.get(uri).is_some_and(|d| d.dirty.is_some()) && !self.histories.is_pending(uri) {
             self.analyse(uri);
         }
     }
@@ -1378,6 +1386,9 @@ impl State {
     pub fn code_actions(&mut self, params: &CodeActionParams) -> Option<CodeActionResponse> {
         let enc = self.encoding;
         let uri = &params.text_document.uri;
+        // What to offer depends on history's AI lines: asked for by hand (or
+        // for the lightbulb at the cursor), worth the wait.
+        self.wait_history(Some(uri));
         self.refresh(uri);
         let d = self.docs.get(uri)?;
         let (range, _) = convert::byte_range(d.doc.text(), params.range, enc);
@@ -1512,6 +1523,7 @@ impl State {
 
     pub fn hover(&mut self, uri: &Uri, position: Position) -> Option<Hover> {
         let enc = self.encoding;
+        self.wait_history(Some(uri));
         self.refresh(uri);
         let d = self.docs.get(uri)?;
         let offset = d.doc.text().offset(convert::position(position), enc).offset;
@@ -1523,6 +1535,8 @@ impl State {
     }
 
     pub fn execute(&mut self, name: &str, arguments: Vec<Value>) -> jsonrpc::Result<Option<Value>> {
+        // A command acts on the units as they are, history included.
+        self.wait_history(None);
         let result = self.execute_inner(name, arguments);
         // A client that does not show what a command returned (Helix) is
         // told in a message; failures come back as errors, which it shows.

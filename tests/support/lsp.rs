@@ -213,13 +213,28 @@ impl Server {
 
     /// Send a request and return the whole response (with `result` or `error`).
     pub fn request_raw(&mut self, method: &str, params: Value) -> Value {
+        let id = self.send_request(method, params);
+        self.response(id)
+    }
+
+    /// Send a request without waiting for its reply; its id.
+    pub fn send_request(&mut self, method: &str, params: Value) -> i64 {
         let id = self.next_id;
         self.next_id += 1;
         self.send(json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params }));
+        id
+    }
+
+    /// The whole response to request `id`, read now or earlier.
+    pub fn response(&mut self, id: i64) -> Value {
+        let is_it = |m: &Value| m.get("id") == Some(&json!(id)) && m.get("method").is_none();
+        if let Some(i) = self.backlog.iter().position(is_it) {
+            return self.backlog.remove(i).unwrap();
+        }
         let deadline = Instant::now() + TIMEOUT;
         loop {
-            let msg = self.recv(deadline).unwrap_or_else(|| panic!("no reply to {method} in {TIMEOUT:?}"));
-            if msg.get("id") == Some(&json!(id)) && msg.get("method").is_none() {
+            let msg = self.recv(deadline).unwrap_or_else(|| panic!("no reply to request {id} in {TIMEOUT:?}"));
+            if is_it(&msg) {
                 return msg;
             }
             self.backlog.push_back(msg);
