@@ -101,9 +101,7 @@ fn what_history_says_later_shows_when_the_file_is_read_again() {
     // (the version's history is kept for the HEAD it was read at).
     let both = format!("{FIRST}\n{SECOND}");
     assert_eq!(ai_lines(&mut server, &repo, &both), vec![(1, 4, "cursor".to_string())]);
-    repo.write(FILE, &both);
-    repo.git(&["add", FILE]);
-    repo.git(&["commit", "-q", "--no-verify", "-m", "markup\n\nCo-authored-by: Claude <noreply@anthropic.com>\n"]);
+    claude_commits(&repo, &both);
     assert_eq!(
         ai_lines(&mut server, &repo, &both),
         vec![(1, 4, "cursor".to_string()), (5, 9, "claude".to_string())],
@@ -129,19 +127,32 @@ fn slow_blame(seconds: f64) -> tempfile::TempDir {
     dir
 }
 
-fn server_with_slow_blame(repo: &TestRepo, bin: &tempfile::TempDir) -> Server {
+/// A server whose `git blame` takes `seconds` more, and the directory of
+/// the `git` that makes it so (kept while the server runs).
+fn server_with_slow_blame(repo: &TestRepo, seconds: f64) -> (Server, tempfile::TempDir) {
+    let bin = slow_blame(seconds);
     let path = format!("{}:{}", bin.path().display(), std::env::var("PATH").unwrap_or_default());
-    Server::start_with_env(&repo.root, &["utf-16"], &[("PATH", &path)])
+    (Server::start_with_env(&repo.root, &["utf-16"], &[("PATH", &path)]), bin)
+}
+
+/// Commit `text` as `FILE` with Claude's trailer.
+fn claude_commits(repo: &TestRepo, text: &str) {
+    repo.write(FILE, text);
+    repo.git(&["add", FILE]);
+    repo.git(&["commit", "-q", "--no-verify", "-m", "change\n\nCo-authored-by: Claude <noreply@anthropic.com>\n"]);
+}
+
+/// A repository whose one commit, Claude's, wrote `text` as `FILE`.
+fn claude_wrote(text: &str) -> TestRepo {
+    let repo = TestRepo::new();
+    claude_commits(&repo, text);
+    repo
 }
 
 #[test]
 fn other_files_are_served_while_a_files_history_is_read() {
-    let repo = TestRepo::new();
-    repo.write(FILE, FIRST);
-    repo.git(&["add", FILE]);
-    repo.git(&["commit", "-q", "--no-verify", "-m", "discount\n\nCo-authored-by: Claude <noreply@anthropic.com>\n"]);
-    let bin = slow_blame(3.0);
-    let mut server = server_with_slow_blame(&repo, &bin);
+    let repo = claude_wrote(FIRST);
+    let (mut server, _git) = server_with_slow_blame(&repo, 3.0);
     let other = repo.uri("src/other.rs");
     server.open(&other, "rust", "fn other() {}\n");
     server.document(&other);
@@ -170,12 +181,8 @@ fn other_files_are_served_while_a_files_history_is_read() {
 
 #[test]
 fn edits_made_while_history_is_read_keep_what_they_are() {
-    let repo = TestRepo::new();
-    repo.write(FILE, FIRST);
-    repo.git(&["add", FILE]);
-    repo.git(&["commit", "-q", "--no-verify", "-m", "discount\n\nCo-authored-by: Claude <noreply@anthropic.com>\n"]);
-    let bin = slow_blame(0.5);
-    let mut server = server_with_slow_blame(&repo, &bin);
+    let repo = claude_wrote(FIRST);
+    let (mut server, _git) = server_with_slow_blame(&repo, 0.5);
     let uri = repo.uri(FILE);
     server.open(&uri, "rust", FIRST);
     // Typed at once, before the blame is done: a line above the function
