@@ -121,26 +121,32 @@ struct RepoContext {
     /// The size of objects [`Repos::is_known_version`] asked about: an
     /// object's content never changes.
     sizes: HashMap<git2::Oid, u64>,
-    /// History's account of file versions ([`Repos::load_spans`]), by
+    /// History's account of file versions read for open documents, by
     /// path and blob, for HEAD and the notes as they were when it was read
     /// ([`HistoryKey`]); emptied when the range or BASE's policy (its bot
-    /// authors) is read again. A `git blame` of a file with a long history
-    /// takes tens of milliseconds on the state thread, and editors open
-    /// files again and reload the versions they had.
+    /// authors) is read again, and a read begun before that is not kept.
+    /// A `git blame` of a file with a long history takes tens of
+    /// milliseconds, and editors open files again and reload the versions
+    /// they had.
     history: HashMap<HistoryKey, crate::provenance::Spans>,
+    /// How many times the range and BASE's policy were read: what
+    /// [`HistoryKey::scope`] holds.
+    scopes_read: u64,
     /// How many times history was read for [`Repos::load_spans`] (for
     /// `vouch/debug/stats`).
     history_reads: u64,
 }
 
-/// What history's account of a file version depends on, besides BASE's
-/// policy: the version, HEAD and the notes' tips.
+/// What history's account of a file version depends on: the version,
+/// HEAD, the notes' tips, and BASE's policy (its bot authors) as last read.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct HistoryKey {
     path: String,
     blob: git2::Oid,
     head: Option<git2::Oid>,
     notes: [Option<git2::Oid>; 2],
+    /// [`RepoContext::scopes_read`] when it was read.
+    scope: u64,
 }
 
 /// How many file versions' history [`RepoContext::history`] keeps.
@@ -258,6 +264,7 @@ impl RepoContext {
             seen: HashSet::new(),
             sizes: HashMap::new(),
             history: HashMap::new(),
+            scopes_read: 0,
             history_reads: 0,
         };
         ctx.reload(messages);
@@ -308,6 +315,7 @@ impl RepoContext {
         self.ai_paths = None;
         self.derived.clear();
         self.history.clear();
+        self.scopes_read += 1;
         self.base_policy = None;
         match Scope::open(&self.repo, policy_file::Source::Worktree, None) {
             Ok(scope) => {
@@ -581,6 +589,7 @@ impl Repos {
             head: ctx.repo.head().ok().and_then(|h| h.target()),
             notes: [crate::store::notes::NOTES_REF, crate::store::history::GIT_AI_NOTES_REF]
                 .map(|r| ctx.repo.refname_to_id(r).ok()),
+            scope: ctx.scopes_read,
         };
         if let Some(kept) = ctx.history.get(&key) {
             return History::Kept(kept.clone());
@@ -600,6 +609,9 @@ impl Repos {
         let Some(ctx) = self.by_root.get_mut(&read.root) else { return };
         ctx.history_reads += 1;
         let Ok(history) = &read.result else { return };
+        if read.key.scope != ctx.scopes_read {
+            return;
+        }
         if ctx.history.len() >= HISTORY_KEPT {
             ctx.history.clear();
         }
