@@ -7,7 +7,8 @@
 //! their kind (bytes and lines inserted, whether the known-version check
 //! ran and its time), the latency from the last edit to its diagnostics,
 //! the server's own time per analysis of the edited file (and over the
-//! whole session), and the server's peak memory. Run: `cargo bench --bench lsp_replay`;
+//! whole session), and the server's peak memory; then what opening a
+//! file with a long history (git blame of it) holds up. Run: `cargo bench --bench lsp_replay`;
 //! with `VOUCH_REPLAY_SERVER=<path to a vouch binary>`, that build is
 //! measured under this harness (to compare builds in interleaved runs).
 
@@ -55,6 +56,7 @@ fn main() {
         repo.write(&format!("src/file_{f}.rs"), &source(f));
     }
     repo.commit_all("init");
+    let history_text = with_history(&repo);
     let mut server = lsp::Server::start(&repo.root, &["utf-16"]);
     let pid = server.pid();
     let started = Instant::now();
@@ -183,6 +185,7 @@ fn main() {
         stats["analyses"]
     );
     undo_to_saved(&mut server, &repo);
+    open_with_history(&mut server, &repo, &history_text);
     println!("peak memory of the server with {FILES} files open: {:.0} MiB", peak_rss_mib(pid));
     server.shutdown();
 }
@@ -214,4 +217,47 @@ fn undo_to_saved(server: &mut lsp::Server, repo: &repo::TestRepo) {
             e["cpuMicros"], e["micros"], e["insertedBytes"], e["removedBytes"]
         );
     }
+}
+
+/// Lines of [`HISTORY_FILE`] and the commits that wrote it.
+const HISTORY_LINES: usize = 2_000;
+const HISTORY_COMMITS: usize = 80;
+const HISTORY_FILE: &str = "src/history.rs";
+
+/// Give the repository a file of [`HISTORY_LINES`] lines written over
+/// [`HISTORY_COMMITS`] commits, every third with an AI trailer, each
+/// rewriting a stretch of it; its text at the end.
+fn with_history(repo: &repo::TestRepo) -> String {
+    let mut lines: Vec<String> = (0..HISTORY_LINES).map(|i| format!("pub const C{i}: u32 = {i};")).collect();
+    for c in 0..HISTORY_COMMITS {
+        let start = (c * 97) % (HISTORY_LINES - 50);
+        for (k, line) in lines.iter_mut().enumerate().skip(start).take(50) {
+            *line = format!("pub const C{k}: u32 = {} + {c};", k * 3);
+        }
+        repo.write(HISTORY_FILE, &(lines.join("\n") + "\n"));
+        let trailer = if c % 3 == 0 { "\n\nCo-authored-by: Claude <noreply@anthropic.com>" } else { "" };
+        repo.commit_all(&format!("change {c}{trailer}"));
+    }
+    lines.join("\n") + "\n"
+}
+
+/// Open the file with a long history, then at once type in another file
+/// and ask about it: how long the keystroke waits, and how long until the
+/// opened file's provenance (its history) is in.
+fn open_with_history(server: &mut lsp::Server, repo: &repo::TestRepo, text: &str) {
+    let uri = repo.uri(HISTORY_FILE);
+    let other = repo.uri("src/file_2.rs");
+    let started = Instant::now();
+    server.open(&uri, "rust", text);
+    server.change(&other, 100, json!([{ "range": lsp::range(0, 0, 0, 0), "text": "x" }]));
+    server.document(&other);
+    let keystroke = started.elapsed();
+    let doc = server.document(&uri);
+    let provenance = started.elapsed();
+    let ai = doc["spans"].as_array().map_or(0, |s| s.iter().filter(|s| s["origin"] == "ai").count());
+    println!(
+        "opening a file of {HISTORY_LINES} lines and {HISTORY_COMMITS} commits: a keystroke in another file answered after {:.1} ms, the file's provenance in after {:.1} ms ({ai} AI spans)",
+        keystroke.as_secs_f64() * 1e3,
+        provenance.as_secs_f64() * 1e3
+    );
 }

@@ -28,7 +28,7 @@ pub struct Pending {
     pub view: Spans,
     /// The document's version when the read began.
     pub version: i32,
-    pub since: Instant,
+    since: Instant,
 }
 
 /// What a read brought: what it read, or why it stopped (a panic).
