@@ -234,3 +234,37 @@ fn the_pull_request_summary_says_a_rationale_was_drafted_from_the_agents_intent(
     let line = summary.lines().find(|l| l.starts_with("| rationale |")).unwrap_or_else(|| panic!("{summary}"));
     assert!(line.contains("Doubling the input") && line.contains(MARK), "{summary}");
 }
+
+/// A journal record whose file version is lost is said once, and the
+/// records that can be used still speak.
+#[test]
+fn blame_says_once_that_a_journal_record_cannot_be_used() {
+    use vouch::store::journal::{Entry, Journal};
+    let repo = TestRepo::new();
+    repo.write("src/lib.rs", RUST);
+    repo.commit_all("init");
+    let git = Repository::open(&repo.root).unwrap();
+    let journal = Journal::open(&git).unwrap();
+    let attr = Attribution::ai(
+        AiSource { tool: "claude-code".into(), model: None, session: None, kind: None },
+        Evidence::AgentHook,
+        None,
+    );
+    // An earlier version, whose blob goes missing.
+    let lost = format!("{RUST}// lost\n");
+    journal.append(&git, Entry::delta("src/lib.rs", &lost, &[(RUST.len()..lost.len() - 1, attr.clone())])).unwrap();
+    let id = Oid::hash_object(git2::ObjectType::Blob, lost.as_bytes()).unwrap().to_string();
+    std::fs::remove_file(repo.root.join(".git/objects").join(&id[..2]).join(&id[2..])).unwrap();
+    let text = format!("{RUST}{GENERATED}");
+    repo.write("src/lib.rs", &text);
+    journal.append(&git, Entry::delta("src/lib.rs", &text, &[(RUST.len()..text.len() - 1, attr)])).unwrap();
+
+    let out = vouch_in(&repo.root, &["blame", "src/lib.rs", "--format", "json"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(stderr.matches(&format!("blob {id} cannot be read")).count(), 1, "said once: {stderr}");
+    let blame: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ai: Vec<&Value> = blame["lines"].as_array().unwrap().iter().filter(|l| l["origin"] == "ai").collect();
+    assert_eq!(ai.len(), 3, "{blame:#}");
+    assert!(ai.iter().all(|l| l["source"] == "journal" && l["tool"] == "claude-code"), "{blame:#}");
+}

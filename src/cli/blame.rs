@@ -31,7 +31,6 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::analysis::attribution::Views;
 use crate::analysis::judge::JudgedUnit;
 use crate::analysis::scope::ScopedUnit;
 use crate::analysis::worktree::{self as units, Worktree};
@@ -174,9 +173,10 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         Vec::new()
     };
     let by_line: HashMap<u32, &LineOrigin> = origins.iter().map(|o| (o.line, o)).collect();
-    let journal = ctx.journal()?;
-    let views = Views { journal: &journal.0, loaded: &journal.1, strict: false, cache: None };
-    let view = views.view(&ctx.repo, &file)?;
+    // The journal's view of the file, as the next commit's preparation read
+    // it (a file with live records is among its files; read once, its
+    // problems said once).
+    let view = worktree.prepared.files.iter().find(|(f, _)| f.path == path).map(|(_, v)| v.clone()).unwrap_or_default();
     // What the journal says of uncommitted text (a line it speaks of shows
     // `journal` as its source).
     let journal_spans = &view.spans;
