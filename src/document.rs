@@ -353,6 +353,15 @@ impl Document {
         }
     }
 
+    /// Take `tree`, parsed from this document's very text elsewhere (off the
+    /// language server's state thread: [`SyntaxTree::parse_apart`]), when
+    /// the document holds none.
+    pub fn adopt_tree(&mut self, tree: tree_sitter::Tree) {
+        if let Some(syntax) = &mut self.syntax {
+            syntax.adopt(tree);
+        }
+    }
+
     /// Whether the document holds a tree now (up to date or not).
     pub fn has_tree(&self) -> bool {
         self.syntax.as_ref().is_some_and(SyntaxTree::holds_tree)
@@ -505,6 +514,24 @@ mod tests {
 
     fn ai_text(doc: &Document) -> Vec<&str> {
         doc.provenance().ai_ranges().into_iter().map(|r| &doc.text().as_str()[r]).collect()
+    }
+
+    #[test]
+    fn a_tree_parsed_apart_serves_as_the_documents_own() {
+        let text = "fn a() -> u32 {\n    1\n}\n\nfn b() -> u32 {\n    2\n}\n";
+        let mut own = Document::with_parsing(Language::Rust, text.into(), Parsing::OnDemand).unwrap();
+        let mut adopted = Document::with_parsing(Language::Rust, text.into(), Parsing::OnDemand).unwrap();
+        assert!(!adopted.has_tree());
+        adopted.adopt_tree(SyntaxTree::parse_apart(Language::Rust, text).unwrap());
+        assert!(adopted.has_tree());
+        for doc in [&mut own, &mut adopted] {
+            doc.set_attribution(20..22, &ai("c"));
+        }
+        assert_eq!(adopted.units(), own.units());
+        // A document that holds a tree keeps its own.
+        let other = SyntaxTree::parse_apart(Language::Rust, "struct S;\n").unwrap();
+        adopted.adopt_tree(other);
+        assert_eq!(adopted.syntax().unwrap().root_node().end_byte(), text.len());
     }
 
     #[test]

@@ -167,6 +167,10 @@ pub struct HistoryJob {
     file: FileVersion,
     ai_paths: AiPaths,
     bots: Vec<String>,
+    /// Parse the text too, in this language, if it has AI text (the
+    /// journal's, `ai_already`, or history's): its units will need the
+    /// tree, and a large file's first parse takes tens of milliseconds.
+    parse: Option<(Language, bool)>,
 }
 
 /// What a [`HistoryJob`] read, and the file version it read it for.
@@ -175,15 +179,30 @@ pub struct HistoryRead {
     key: HistoryKey,
     pub file: FileVersion,
     pub result: anyhow::Result<crate::provenance::Spans>,
+    /// The syntax tree of the file version, when it was asked for.
+    pub tree: Option<tree_sitter::Tree>,
 }
 
 impl HistoryJob {
+    /// Also parse the file version (in `language`) if it has AI text:
+    /// `ai_already` when the journal gives it some.
+    pub fn parse_too(&mut self, language: Language, ai_already: bool) {
+        self.parse = Some((language, ai_already));
+    }
+
     /// Read it, with a handle of its own on the repository.
     pub fn run(self: Box<Self>) -> HistoryRead {
         let result = Repository::open(&self.root)
             .with_context(|| format!("cannot open the repository at {}", self.root.display()))
             .and_then(|repo| attribution::displayed_history(&repo, &self.ai_paths, &self.bots, &self.file));
-        HistoryRead { root: self.root, key: self.key, file: self.file, result }
+        let has_ai = |spans: &crate::provenance::Spans| spans.iter().any(|(_, a)| a.is_ai());
+        let tree = match (self.parse, self.file.content.text()) {
+            (Some((language, ai_already)), Some(text)) if ai_already || result.as_ref().is_ok_and(has_ai) => {
+                crate::syntax::SyntaxTree::parse_apart(language, text)
+            }
+            _ => None,
+        };
+        HistoryRead { root: self.root, key: self.key, file: self.file, result, tree }
     }
 }
 
@@ -601,6 +620,7 @@ impl Repos {
             ai_paths: ctx.ai_paths.clone().unwrap_or_else(AiPaths::everything),
             // Bot authors as BASE's policy lists them, as verify reads them.
             bots: ctx.base_policy().bots().to_vec(),
+            parse: None,
         }))
     }
 

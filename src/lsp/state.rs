@@ -215,6 +215,9 @@ struct OpenDoc {
     /// it: the next edit may be the editor reloading what another writer
     /// (an agent) put there.
     disk_moved: bool,
+    /// The CPU time of its last analysis on the state thread (for
+    /// `vouch/debug/document`).
+    analysed_cpu_micros: u32,
 }
 
 /// A file's size and modification time: cheap to read on every edit, and
@@ -747,6 +750,7 @@ impl State {
                 faults: 0,
                 disk,
                 disk_moved: false,
+                analysed_cpu_micros: 0,
             },
         );
         if let Some((root, _)) = &repo {
@@ -916,7 +920,10 @@ impl State {
                 let spans = crate::signoff::overlay(file.content.len(), &history, &view);
                 self.adopt(uri, &spans);
             }
-            History::Read(job) => {
+            History::Read(mut job) => {
+                if let Some(d) = self.docs.get(uri) {
+                    job.parse_too(d.doc.language(), view.iter().any(|(_, a)| a.is_ai()));
+                }
                 self.adopt(uri, &view);
                 let version = self.docs.get(uri).map_or(0, |d| d.version);
                 self.histories.start(uri.clone(), version, view, job);
@@ -935,13 +942,21 @@ impl State {
             self.repos.keep_history(read);
         }
         let Some((uri, pending)) = self.histories.finish(id) else { return };
-        let Some(d) = self.docs.get(&uri) else { return };
+        let Some(d) = self.docs.get_mut(&uri) else { return };
         match outcome {
-            Ok(HistoryRead { result: Ok(history), file, .. }) => {
+            Ok(HistoryRead { result: Ok(history), file, tree, .. }) => {
                 let then = file.content.text().unwrap_or_default();
                 let spans = crate::signoff::overlay(then.len(), &history, &pending.view);
                 let now = d.doc.text().as_str();
-                let spans = if now == then { spans } else { crate::provenance::carry_unchanged(then, &spans, now) };
+                let spans = if now == then {
+                    // The first parse, done off this thread too.
+                    if let Some(tree) = tree {
+                        d.doc.adopt_tree(tree);
+                    }
+                    spans
+                } else {
+                    crate::provenance::carry_unchanged(then, &spans, now)
+                };
                 self.adopt(&uri, &spans);
             }
             Ok(HistoryRead { result: Err(e), .. }) => self.show(MessageType::WARNING, format!("vouch: {e:#}")),
@@ -1208,7 +1223,11 @@ impl State {
         let _ = self.out.send(Outgoing::Diagnostics { uri: uri.clone(), version: Some(d.version), diagnostics });
         let _ = self.out.send(Outgoing::Regions(RegionsParams { uri: uri.clone(), version: d.version, regions }));
         self.stats.analyses.push(started.elapsed().as_micros().min(u32::MAX as u128) as u32);
-        self.stats.analyses_cpu.push(thread_cpu_micros().saturating_sub(cpu).min(u32::MAX as u64) as u32);
+        let cpu_micros = thread_cpu_micros().saturating_sub(cpu).min(u32::MAX as u64) as u32;
+        self.stats.analyses_cpu.push(cpu_micros);
+        if let Some(d) = self.docs.get_mut(uri) {
+            d.analysed_cpu_micros = cpu_micros;
+        }
         self.live_trees.retain(|u| u != uri);
         if has_tree {
             self.live_trees.push(uri.clone());
@@ -1278,7 +1297,10 @@ impl State {
                 })
             })
             .collect();
-        json!({ "version": d.version, "text": d.doc.text().as_str(), "spans": spans })
+        json!({
+            "version": d.version, "text": d.doc.text().as_str(), "spans": spans,
+            "analyseCpuMicros": d.analysed_cpu_micros,
+        })
     }
 
     /// `vouch/pending`: every repository's queue as last read in the
@@ -2100,5 +2122,6 @@ fn rebuild_document(old: OpenDoc, enc: Encoding, repos: &mut Repos) -> Option<Op
         faults: old.faults,
         disk: old.disk,
         disk_moved: old.disk_moved,
+        analysed_cpu_micros: old.analysed_cpu_micros,
     })
 }

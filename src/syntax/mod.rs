@@ -174,6 +174,22 @@ impl SyntaxTree {
         Some(syntax)
     }
 
+    /// The tree of `text`, parsed with a parser of its own (on any thread):
+    /// what [`SyntaxTree::adopt`] takes. `None` for a language without a
+    /// grammar.
+    pub fn parse_apart(language: Language, text: &str) -> Option<tree_sitter::Tree> {
+        SyntaxTree::new(language, text)?.tree.take()
+    }
+
+    /// Take `tree`, parsed elsewhere from the very text this tree is of,
+    /// when this one holds none.
+    pub fn adopt(&mut self, tree: tree_sitter::Tree) {
+        if self.tree.is_none() {
+            self.tree = Some(tree);
+            self.stale = false;
+        }
+    }
+
     /// A parser with no tree yet: the first [`SyntaxTree::ensure`] parses.
     pub fn unparsed(language: Language) -> Option<SyntaxTree> {
         let grammar = language.grammar()?;
