@@ -132,7 +132,7 @@ struct RepoContext {
     /// How many times the range and BASE's policy were read: what
     /// [`HistoryKey::scope`] holds.
     scopes_read: u64,
-    /// How many times history was read for [`Repos::load_spans`] (for
+    /// How many times history was read, here or by a [`HistoryJob`] (for
     /// `vouch/debug/stats`).
     history_reads: u64,
 }
@@ -638,7 +638,7 @@ impl Repos {
         ctx.history.insert(read.key.clone(), history.clone());
     }
 
-    /// How many times [`Repos::load_spans`] read history, in every
+    /// How many times history was read ([`Repos::keep_history`]), in every
     /// repository.
     pub fn history_reads(&self) -> u64 {
         self.by_root.values().map(|ctx| ctx.history_reads).sum()
