@@ -165,10 +165,34 @@ fn other_files_are_served_while_a_files_history_is_read() {
     // one is done; nothing of this file has been published yet.
     let lenses = server.request("textDocument/codeLens", json!({ "textDocument": { "uri": uri } }));
     assert_eq!(lenses, json!([]), "no units known before history is in");
+    // So are the code actions it asks for on its own at the cursor (its
+    // lightbulb), from what is known then; it asks again when the
+    // diagnostics change.
+    let automatic = json!({
+        "textDocument": { "uri": uri },
+        "range": range(1, 4, 1, 4),
+        "context": { "diagnostics": [], "triggerKind": 2 },
+    });
+    let titles = |actions: &Value| -> Vec<String> {
+        actions.as_array().into_iter().flatten().filter_map(|a| a["title"].as_str().map(str::to_string)).collect()
+    };
+    let asked = server.request("textDocument/codeAction", automatic);
+    assert_eq!(titles(&asked), Vec::<String>::new(), "no units known before history is in");
     server.change(&other, 2, json!([{ "range": range(0, 0, 0, 0), "text": "x" }]));
     assert_eq!(server.document(&other)["text"], "xfn other() {}\n");
     let published = server.take_notifications("textDocument/publishDiagnostics", |p| p["uri"] == uri.as_str());
     assert!(published.is_empty(), "the file's diagnostics came before its history: {published:?}");
+    // Code actions asked for by hand wait for it.
+    let invoked = json!({
+        "textDocument": { "uri": uri },
+        "range": range(1, 4, 1, 4),
+        "context": { "diagnostics": [], "triggerKind": 1 },
+    });
+    let asked = server.request("textDocument/codeAction", invoked);
+    assert!(
+        titles(&asked).iter().any(|t| t == "vouch: show provenance of function `discount`"),
+        "the actions of the AI function history gives: {asked:#}"
+    );
     // They come once it is in, and the file has the AI lines history gives
     // it.
     server.diagnostics(&uri, 1);

@@ -1245,7 +1245,8 @@ impl State {
     /// clients ask for on their own as a file opens, do not wait for
     /// history (the client's messages are handled one at a time, so a
     /// wait holds up every other file too): they are refreshed once it is
-    /// in. Code actions, hovers and commands wait for it.
+    /// in; nor do code actions asked for automatically. Code actions asked
+    /// for by hand, hovers and commands wait for it.
     fn refresh(&mut self, uri: &Uri) {
         if self.docs.get(uri).is_some_and(|d| d.dirty.is_some()) && !self.histories.is_pending(uri) {
             self.analyse(uri);
@@ -1408,9 +1409,13 @@ impl State {
     pub fn code_actions(&mut self, params: &CodeActionParams) -> Option<CodeActionResponse> {
         let enc = self.encoding;
         let uri = &params.text_document.uri;
-        // What to offer depends on history's AI lines: asked for by hand (or
-        // for the lightbulb at the cursor), worth the wait.
-        self.wait_history(Some(uri));
+        // What to offer depends on history's AI lines: asked for by hand,
+        // worth the wait. Asked for on its own (a lightbulb at the cursor,
+        // as VS Code asks as a file opens), answered from what is known:
+        // the client asks again when the diagnostics change.
+        if params.context.trigger_kind != Some(CodeActionTriggerKind::AUTOMATIC) {
+            self.wait_history(Some(uri));
+        }
         self.refresh(uri);
         let d = self.docs.get(uri)?;
         let (range, _) = convert::byte_range(d.doc.text(), params.range, enc);
