@@ -202,8 +202,9 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let cache = crate::analysis::cache::AnalysisCache::of(&ctx.repo);
     let from_history =
         crate::analysis::attribution::units_cached(Some(&cache), &path, file.blob, &file.content, &spans, &[])?;
+    let mut taken = Taken::new(facts.iter().map(|f| f.unit.range.clone()));
     for (f, line, end_line) in from_history {
-        if facts.iter().any(|s| s.unit.range.start < f.unit.range.end && f.unit.range.start < s.unit.range.end) {
+        if !taken.take(f.unit.range.clone()) {
             continue;
         }
         let landed = ScopedUnit {
@@ -237,6 +238,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     // A line's CR stays with it unless every line of the file ends in CRLF.
     let lf = text.iter().filter(|&&b| b == b'\n').count();
     let windows = lf > 0 && text.windows(2).filter(|w| w == b"\r\n").count() == lf;
+    let mut innermost = Innermost::new(&facts);
     for (i, range) in notes::line_spans(text).into_iter().enumerate() {
         let number = i as u32 + 1;
         let attr = match in_scope.get(i).cloned().flatten().or_else(|| shown.get(i).cloned().flatten()) {
@@ -245,7 +247,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         };
         let origin = by_line.get(&number);
         let commit = origin.and_then(|o| o.commit);
-        let unit = innermost(&facts, &range);
+        let unit = innermost.of(&range);
         let approved_by: Vec<String> = unit.map(|u| unit_reports[u].approved_by.clone()).unwrap_or_default();
         let mut not_counted = Vec::new();
         if let Some(o) = origin {
@@ -343,15 +345,86 @@ fn line_attribution(map: &ProvenanceMap, range: Range<usize>, text: &[u8]) -> At
     Attribution::unknown()
 }
 
-/// The smallest AI unit that holds part of the line.
-fn innermost(facts: &[UnitFacts], line: &Range<usize>) -> Option<usize> {
-    let end = line.end.max(line.start + 1);
-    facts
-        .iter()
-        .enumerate()
-        .filter(|(_, f)| f.unit.range.start < end && line.start < f.unit.range.end)
-        .min_by_key(|(_, f)| f.unit.range.len())
-        .map(|(i, _)| i)
+/// The smallest AI unit that holds part of each line, for lines asked
+/// about in order (ties: the first in `facts`), in one sweep over the units
+/// by start: a file has thousands of units.
+struct Innermost<'a> {
+    facts: &'a [UnitFacts],
+    /// Unit indices by start.
+    by_start: Vec<usize>,
+    next: usize,
+    /// Units begun before the last line asked about that may still hold
+    /// part of a later one.
+    open: Vec<usize>,
+}
+
+impl<'a> Innermost<'a> {
+    fn new(facts: &'a [UnitFacts]) -> Innermost<'a> {
+        let mut by_start: Vec<usize> = (0..facts.len()).collect();
+        by_start.sort_by_key(|&i| facts[i].unit.range.start);
+        Innermost { facts, by_start, next: 0, open: Vec::new() }
+    }
+
+    /// The smallest unit that holds part of `line` (a line after the ones
+    /// asked about before).
+    fn of(&mut self, line: &Range<usize>) -> Option<usize> {
+        let end = line.end.max(line.start + 1);
+        while let Some(&i) = self.by_start.get(self.next).filter(|&&i| self.facts[i].unit.range.start < end) {
+            self.open.push(i);
+            self.next += 1;
+        }
+        let facts = self.facts;
+        self.open.retain(|&i| line.start < facts[i].unit.range.end);
+        self.open.iter().copied().min_by_key(|&i| (facts[i].unit.range.len(), i))
+    }
+}
+
+/// Byte ranges taken, asked whether a range overlaps any, in time
+/// logarithmic in their number: the units verify judges, then the landed
+/// units history gives, each taken unless it overlaps one taken before.
+struct Taken {
+    /// Sorted by start, each with the largest end up to it.
+    ranges: Vec<(usize, usize)>,
+    max_end: Vec<usize>,
+}
+
+impl Taken {
+    fn new(ranges: impl Iterator<Item = Range<usize>>) -> Taken {
+        let mut taken = Taken { ranges: ranges.map(|r| (r.start, r.end)).collect(), max_end: Vec::new() };
+        taken.index();
+        taken
+    }
+
+    fn index(&mut self) {
+        self.ranges.sort_unstable();
+        self.max_end = self
+            .ranges
+            .iter()
+            .scan(0, |max, &(_, end)| {
+                *max = (*max).max(end);
+                Some(*max)
+            })
+            .collect();
+    }
+
+    /// Whether `range` overlaps no range taken (a range `a` overlaps `b`
+    /// when `a.start < b.end && b.start < a.end`); if so, it is taken.
+    fn take(&mut self, range: Range<usize>) -> bool {
+        let before = self.ranges.partition_point(|&(start, _)| start < range.end);
+        if before > 0 && self.max_end[before - 1] > range.start {
+            return false;
+        }
+        // Units come by start: most are taken at the end.
+        if self.ranges.last().is_none_or(|&(start, _)| start <= range.start) {
+            let max = self.max_end.last().copied().unwrap_or(0).max(range.end);
+            self.ranges.push((range.start, range.end));
+            self.max_end.push(max);
+        } else {
+            self.ranges.push((range.start, range.end));
+            self.index();
+        }
+        true
+    }
 }
 
 /// A unit as blame reports it: where the one judge says it stands, every
@@ -593,5 +666,74 @@ pub(super) fn write_stdout(text: &str) -> anyhow::Result<()> {
     match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => super::output::broken_pipe(),
         result => result.context("cannot write to stdout"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::syntax::units::Unit;
+    use proptest::prelude::*;
+
+    fn fact(range: Range<usize>) -> UnitFacts {
+        let unit = Unit {
+            kind: "function".into(),
+            name: None,
+            range,
+            fingerprint: String::new(),
+            ai_bytes: 0,
+            ai_lines: 0,
+            ai_ranges: Vec::new(),
+            lines: 0,
+            ai_share: 0.0,
+            risk: Vec::new(),
+        };
+        UnitFacts {
+            unit,
+            ai_range: 0..0,
+            sources: Vec::new(),
+            acceptors: Vec::new(),
+            suspected: false,
+            deletions: Vec::new(),
+        }
+    }
+
+    proptest! {
+        /// The sweeps answer as the scans over every unit they replace.
+        #[test]
+        fn the_sweeps_agree_with_a_scan_of_every_unit(
+            units in proptest::collection::vec((0usize..300, 0usize..80), 0..60),
+            more in proptest::collection::vec((0usize..300, 0usize..80), 0..60),
+            line_ends in proptest::collection::btree_set(1usize..400, 1..40),
+        ) {
+            let facts: Vec<UnitFacts> = units.iter().map(|&(s, l)| fact(s..s + l)).collect();
+            let mut lines = Vec::new();
+            let mut start = 0;
+            for end in line_ends {
+                lines.push(start..end);
+                start = end;
+            }
+            let mut innermost = Innermost::new(&facts);
+            for line in &lines {
+                let end = line.end.max(line.start + 1);
+                let scanned = facts
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, f)| f.unit.range.start < end && line.start < f.unit.range.end)
+                    .min_by_key(|(_, f)| f.unit.range.len())
+                    .map(|(i, _)| i);
+                prop_assert_eq!(innermost.of(line), scanned, "line {:?}", line);
+            }
+            let mut all: Vec<Range<usize>> = facts.iter().map(|f| f.unit.range.clone()).collect();
+            let mut taken = Taken::new(all.clone().into_iter());
+            for &(s, l) in &more {
+                let r = s..s + l;
+                let free = !all.iter().any(|a| a.start < r.end && r.start < a.end);
+                prop_assert_eq!(taken.take(r.clone()), free, "{:?}", r);
+                if free {
+                    all.push(r);
+                }
+            }
+        }
     }
 }
