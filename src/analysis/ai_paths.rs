@@ -287,7 +287,7 @@ fn update_notes(repo: &Repository, cache: &mut Cache, notes_ref: &str) -> anyhow
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::repo::tests::git;
+    use crate::store::repo::tests::{git, git_repo};
 
     fn commit(dir: &Path, files: &[(&str, &str)], message: &str) {
         for (path, content) in files {
@@ -301,11 +301,8 @@ mod tests {
 
     #[test]
     fn ai_commits_notes_renames_and_bots() {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = git_repo();
         let root = dir.path();
-        git(root, &["init", "-q", "-b", "main"]);
-        git(root, &["config", "user.email", "t@example.com"]);
-        git(root, &["config", "user.name", "T"]);
         commit(root, &[("human.rs", "fn h() {}\n"), ("old.rs", "fn o() {}\n")], "plain");
         let repo = Repository::open(root).unwrap();
         let paths = AiPaths::load(&repo, &[]).unwrap();

@@ -140,7 +140,7 @@ fn merge_base(repo: &Repository, head: Oid, other: Oid, rule: Rule) -> Base {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::repo::tests::git;
+    use crate::store::repo::tests::{git, git_repo};
 
     fn commit(root: &std::path::Path, name: &str) {
         std::fs::write(root.join(name), name).unwrap();
@@ -155,11 +155,8 @@ mod tests {
 
     #[test]
     fn base_is_the_merge_base_with_the_configured_upstream_or_default_branch() {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = git_repo();
         let root = dir.path();
-        git(root, &["init", "-q", "-b", "main"]);
-        git(root, &["config", "user.email", "t@example.com"]);
-        git(root, &["config", "user.name", "T"]);
         let repo = Repository::open(root).unwrap();
         assert_eq!(resolve(&repo).unwrap(), None, "an unborn branch has no BASE");
         commit(root, "a");

@@ -341,17 +341,14 @@ pub fn index_blob(index: &Index, path: &str) -> Option<Oid> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::repo::tests::git;
+    use crate::store::repo::tests::{git, git_repo};
 
     /// The deletions read from the one status of the working tree are the
     /// diff of HEAD with the working tree's, in every way a path can go.
     #[test]
     fn worktree_deletions_are_the_diffs() {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = git_repo();
         let root = dir.path();
-        git(root, &["init", "-q", "-b", "main"]);
-        git(root, &["config", "user.email", "t@example.com"]);
-        git(root, &["config", "user.name", "T"]);
         std::fs::write(root.join(".gitignore"), "ignored/\n").unwrap();
         std::fs::create_dir_all(root.join("ignored")).unwrap();
         std::fs::create_dir_all(root.join("dir")).unwrap();
@@ -466,11 +463,8 @@ mod tests {
 
     #[test]
     fn staged_and_committed_files() {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = git_repo();
         let root = dir.path();
-        git(root, &["init", "-q", "-b", "main"]);
-        git(root, &["config", "user.email", "t@example.com"]);
-        git(root, &["config", "user.name", "T"]);
         let repo = Repository::open(root).unwrap();
         std::fs::write(root.join("a.rs"), "fn a() {}\n").unwrap();
         git(root, &["add", "a.rs"]);

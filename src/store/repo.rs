@@ -380,6 +380,16 @@ pub(crate) mod tests {
         assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
     }
 
+    /// A new repository made by the git binary on branch `main`, with an
+    /// identity to commit as, in a temporary directory.
+    pub(crate) fn git_repo() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        git(dir.path(), &["init", "-q", "-b", "main"]);
+        git(dir.path(), &["config", "user.email", "t@example.com"]);
+        git(dir.path(), &["config", "user.name", "T"]);
+        dir
+    }
+
     /// A new repository in a temporary directory.
     pub(crate) fn temp_repo() -> (tempfile::TempDir, Repository) {
         let dir = tempfile::tempdir().unwrap();
