@@ -1393,14 +1393,26 @@ pub(crate) mod tests {
     /// `text(0..6)` in every layout libgit2 reads: flat, under fan-out,
     /// both at once, and a flat note hidden by a fan-out directory.
     pub(crate) fn notes_in_every_layout(repo: &Repository, refname: &str, text: impl Fn(usize) -> Vec<u8>) -> Vec<Oid> {
-        let sig = git2::Signature::now("t", "t@example.com").unwrap();
+        // A fixed time, so the commits' ids are the same on every run, and
+        // commits chosen so that the layouts below do not share a fan-out
+        // directory: with ids that change every second, two of them did now
+        // and then, and one note hid another.
+        let sig = git2::Signature::new("t", "t@example.com", &git2::Time::new(1_700_000_000, 0)).unwrap();
         let empty = repo.treebuilder(None).unwrap().write().unwrap();
         let empty = repo.find_tree(empty).unwrap();
-        let mut commits = Vec::new();
+        let mut commits: Vec<Oid> = Vec::new();
         let mut parents: Vec<git2::Commit<'_>> = Vec::new();
+        let fanned = [1, 2, 3, 5];
         for i in 0..8 {
             let parent_refs: Vec<&git2::Commit<'_>> = parents.iter().collect();
-            let id = repo.commit(None, &sig, &sig, &format!("c{i}"), &empty, &parent_refs).unwrap();
+            let id = (0..)
+                .map(|salt| repo.commit(None, &sig, &sig, &format!("c{i} {salt}"), &empty, &parent_refs).unwrap())
+                .find(|id| {
+                    let dir = &id.as_bytes()[0];
+                    !fanned.contains(&i)
+                        || commits.iter().enumerate().all(|(j, c)| !fanned.contains(&j) || c.as_bytes()[0] != *dir)
+                })
+                .unwrap();
             commits.push(id);
             parents = vec![repo.find_commit(id).unwrap()];
         }
