@@ -52,9 +52,9 @@ fn history_reads(server: &mut Server) -> u64 {
 
 #[test]
 fn a_version_read_once_is_not_blamed_again() {
-    let repo = TestRepo::new();
-    repo.write(FILE, FIRST);
-    repo.commit_all("discount");
+    let repo = claude_wrote(FIRST);
+    repo.write("src/plain.rs", SECOND);
+    repo.commit_all("a person's file");
     let uri = repo.uri(FILE);
     let mut server = Server::start(&repo.root, &["utf-16"]);
     server.open(&uri, "rust", FIRST);
@@ -69,6 +69,9 @@ fn a_version_read_once_is_not_blamed_again() {
     // Another version is read.
     server.close(&uri);
     server.open(&uri, "rust", SECOND);
+    assert_eq!(history_reads(&mut server), 2);
+    // A file no AI commit, note or bot touched is not blamed at all.
+    server.open(&repo.uri("src/plain.rs"), "rust", SECOND);
     assert_eq!(history_reads(&mut server), 2);
     server.shutdown();
 }
@@ -178,8 +181,17 @@ fn other_files_are_served_while_a_files_history_is_read() {
     };
     let asked = server.request("textDocument/codeAction", automatic);
     assert_eq!(titles(&asked), Vec::<String>::new(), "no units known before history is in");
+    // So is a hover (asked for whenever the pointer rests on text): it
+    // says that history is still being read.
+    let hover = json!({ "textDocument": { "uri": uri }, "position": { "line": 1, "character": 4 } });
+    let shown = server.request("textDocument/hover", hover.clone());
+    let said = shown["contents"]["value"].as_str().unwrap_or_default().to_string();
+    assert!(said.contains("still reading this file's history"), "{shown:#}");
+    assert!(!said.contains("AI-written"), "nothing of history is known yet: {shown:#}");
     server.change(&other, 2, json!([{ "range": range(0, 0, 0, 0), "text": "x" }]));
     assert_eq!(server.document(&other)["text"], "xfn other() {}\n");
+    // None of these waited for the file's history: its diagnostics, which
+    // come with it, have not come.
     let published = server.take_notifications("textDocument/publishDiagnostics", |p| p["uri"] == uri.as_str());
     assert!(published.is_empty(), "the file's diagnostics came before its history: {published:?}");
     // Code actions asked for by hand wait for it.
@@ -200,6 +212,12 @@ fn other_files_are_served_while_a_files_history_is_read() {
     let ai: Vec<&Value> = doc["spans"].as_array().unwrap().iter().filter(|s| s["origin"] == "ai").collect();
     assert_eq!(ai.len(), 1, "{doc:#}");
     assert_eq!((ai[0]["text"].as_str(), ai[0]["tool"].as_str()), (Some(FIRST), Some("claude")), "{doc:#}");
+    // The hover then shows what history says, and no longer that it is
+    // being read.
+    let shown = server.request("textDocument/hover", hover);
+    let said = shown["contents"]["value"].as_str().unwrap_or_default();
+    assert!(said.contains("**AI-written** by `claude`"), "{shown:#}");
+    assert!(!said.contains("still reading"), "{shown:#}");
     server.shutdown();
 }
 

@@ -602,6 +602,14 @@ impl Repos {
     /// keeps what it read).
     pub fn history(&self, root: &Path, file: &FileVersion) -> History {
         let Some(ctx) = self.by_root.get(root) else { return History::Kept(Vec::new()) };
+        // What history cannot speak of is not read at all: a submodule, and
+        // a path no AI commit, note or bot ever touched (most files of a
+        // repository), which `displayed_history` would answer with nothing.
+        let silent = matches!(file.content, crate::syntax::Content::Submodule(_))
+            || ctx.ai_paths.as_ref().is_some_and(|paths| !paths.may_have_ai(&file.history_path));
+        if silent {
+            return History::Kept(Vec::new());
+        }
         let key = HistoryKey {
             path: file.path.clone(),
             blob: file.blob,

@@ -63,6 +63,9 @@ const HISTORY_PATIENCE: Duration = Duration::from_secs(2);
 /// document at most.
 const HISTORY_WAIT: Duration = Duration::from_secs(30);
 
+/// What a hover adds while the file's history is being read.
+const HISTORY_BEING_READ: &str = "_vouch is still reading this file's history (git blame and notes): what it says of these lines may change._\n";
+
 /// A request run on the state thread.
 pub type Query = Box<dyn FnOnce(&mut State) + Send>;
 
@@ -1548,13 +1551,22 @@ impl State {
         Some(lenses)
     }
 
+    /// A hover is answered at once, from what is known: editors ask for
+    /// one whenever the pointer rests on text, and waiting for a file's
+    /// history would hold up every other file meanwhile (the client's
+    /// messages are handled one at a time). While that history is being
+    /// read, the hover says so.
     pub fn hover(&mut self, uri: &Uri, position: Position) -> Option<Hover> {
         let enc = self.encoding;
-        self.wait_history(Some(uri));
         self.refresh(uri);
+        let reading = self.histories.pending_for(Some(uri));
         let d = self.docs.get(uri)?;
         let offset = d.doc.text().offset(convert::position(position), enc).offset;
-        let markdown = provenance_markdown(d, offset, &self.repos)?;
+        let markdown = match (provenance_markdown(d, offset, &self.repos), reading) {
+            (Some(known), false) => known,
+            (known, true) => format!("{}{HISTORY_BEING_READ}", known.map(|k| k + "\n").unwrap_or_default()),
+            (None, false) => return None,
+        };
         Some(Hover {
             contents: HoverContents::Markup(MarkupContent { kind: MarkupKind::Markdown, value: markdown }),
             range: None,
