@@ -120,6 +120,12 @@ fn main() {
         let title = format!("blame {}, records kept (a file version not looked at before)", m.hot_file);
         let records = Case { records_kept: true, ..Case::new(&title, &repo, &case.git_args(), &case.vouch_args()) };
         results.push(("blame, records kept", run_case(&records, &bins, &config)));
+        let title = format!(
+            "blame {}, records and notes' texts kept (a file version not looked at before; its commits' notes read before)",
+            m.hot_file
+        );
+        let notes = Case { notes_kept: true, ..Case::new(&title, &repo, &case.git_args(), &case.vouch_args()) };
+        results.push(("blame, notes kept", run_case(&notes, &bins, &config)));
         let title = format!("blame {}, after a run (caches kept)", m.hot_file);
         let case = Case { warm: true, ..Case::new(&title, &repo, &case.git_args(), &case.vouch_args()) };
         results.push(("blame, warm", run_case(&case, &bins, &config)));
@@ -393,8 +399,12 @@ struct Case {
     warm: bool,
     /// Keep only the records caches between runs (after one warm-up run):
     /// what a clone where vouch has run holds before it first looks at a
-    /// file version (no analysis, no lineage kept).
+    /// file version (no analysis, no lineage, no notes' texts kept).
     records_kept: bool,
+    /// As `records_kept`, with the texts of the notes read before kept too
+    /// (the file's commits were looked at before, for another version of
+    /// it or for another file they wrote).
+    notes_kept: bool,
     /// Instead of `HISTORY_BENCH_TIMEOUT`.
     timeout: Option<Duration>,
 }
@@ -409,6 +419,7 @@ impl Case {
             slow: false,
             warm: false,
             records_kept: false,
+            notes_kept: false,
             timeout: None,
         }
     }
@@ -435,9 +446,10 @@ impl Case {
         if self.warm {
             return;
         }
-        if self.records_kept {
+        if self.records_kept || self.notes_kept {
             let cache = self.repo.join(".git/vouch/cache");
-            for derived in ["analysis", "lineage"] {
+            let notes = (!self.notes_kept).then_some("notes");
+            for derived in ["analysis", "lineage"].into_iter().chain(notes) {
                 let _ = std::fs::remove_dir_all(cache.join(derived));
             }
             return;
@@ -595,7 +607,7 @@ fn summary(results: &[(&str, Outcome)], bins: &[Bin]) {
                 g.rss
             ));
         }
-        for name in ["blame, records kept", "blame, warm"] {
+        for name in ["blame, records kept", "blame, notes kept", "blame, warm"] {
             if let Some(o) = find(name) {
                 lines.push(format!("{name}: {:.2}x git CPU (goal <= 1.5x)", o.vouch[i].cpu / o.git.cpu));
             }

@@ -113,23 +113,7 @@ impl AnalysisCache {
 
     /// Remove the oldest entries once there are more than [`MAX_ENTRIES`].
     fn prune(&self) {
-        prune(&self.dir, MAX_ENTRIES);
-    }
-}
-
-/// Remove the oldest files of `dir` once there are more than `max`, down
-/// to three quarters of it.
-pub fn prune(dir: &Path, max: usize) {
-    let Ok(listing) = std::fs::read_dir(dir) else { return };
-    let mut entries: Vec<(std::time::SystemTime, PathBuf)> =
-        listing.flatten().filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path()))).collect();
-    if entries.len() <= max {
-        return;
-    }
-    entries.sort();
-    let excess = entries.len() - max * 3 / 4;
-    for (_, path) in entries.into_iter().take(excess) {
-        let _ = std::fs::remove_file(path);
+        crate::store::kept::prune(&self.dir, MAX_ENTRIES);
     }
 }
 
@@ -138,14 +122,7 @@ pub fn prune(dir: &Path, max: usize) {
 /// same bytes, and a reader that finds it cut short (a crash, a writer not
 /// done yet) cannot parse it and works the analysis out itself.
 pub fn write(dir: &Path, name: &str, value: &impl Serialize) -> std::io::Result<()> {
-    let path = dir.join(name);
-    let file = match std::fs::File::create(&path) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            std::fs::create_dir_all(dir)?;
-            std::fs::File::create(&path)?
-        }
-        other => other?,
-    };
+    let file = crate::store::kept::create(dir, name)?;
     let mut out = std::io::BufWriter::new(file);
     serde_json::to_writer(&mut out, value)?;
     std::io::Write::flush(&mut out)

@@ -671,7 +671,7 @@ fn lineage_at(repo: &Repository, base: Oid, head: Oid, bots: &[String]) -> anyho
     };
     let kept = Kept { stamp: STAMP.to_string(), key: name.clone(), notes: tips, state };
     let _ = super::cache::write(&dir, &format!("{name}.json"), &kept);
-    super::cache::prune(&dir, MAX_KEPT);
+    crate::store::kept::prune(&dir, MAX_KEPT);
     Ok(kept.state)
 }
 

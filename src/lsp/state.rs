@@ -64,7 +64,8 @@ const HISTORY_PATIENCE: Duration = Duration::from_secs(2);
 const HISTORY_WAIT: Duration = Duration::from_secs(30);
 
 /// What a hover adds while the file's history is being read.
-const HISTORY_BEING_READ: &str = "_vouch is still reading this file's history (git blame and notes): what it says of these lines may change._\n";
+const HISTORY_BEING_READ: &str =
+    "_vouch is still reading this file's history (git blame and notes): what it says of these lines may change._\n";
 
 /// A request run on the state thread.
 pub type Query = Box<dyn FnOnce(&mut State) + Send>;

@@ -35,6 +35,7 @@ use std::process::Stdio;
 use git2::{ErrorCode, Oid, Repository};
 
 use crate::provenance::{AiSource, Attribution, Evidence, Origin};
+use crate::store::kept::NoteTexts;
 use crate::store::notes::{self, NoteError, NoteRecord};
 
 /// The notes ref git-ai writes.
@@ -238,7 +239,10 @@ fn attribute(
     let blame = parse_porcelain(porcelain, path).map_err(|detail| HistoryError::Blame { path: path.into(), detail })?;
     let mut evidence: HashMap<Oid, Option<CommitEvidence>> = HashMap::new();
     let mut blobs: HashMap<(Oid, String), Option<String>> = HashMap::new();
-    let mut git_ai = GitAiReader::new(repo);
+    // The notes of the commits a file's lines come from are read again at
+    // the next blame of it (or of a file they also wrote): their texts are
+    // kept.
+    let mut git_ai = GitAiReader::keeping(repo);
     let mut vouch_notes = notes::NoteReader::new(repo);
     let mut out = Vec::with_capacity(blame.len());
     for line in blame {
@@ -661,29 +665,49 @@ pub struct GitAiReader<'r> {
     foreign: Option<HashMap<String, AiSource>>,
     /// The git-ai notes ref's trees, each indexed once per reader.
     notes: notes::NotesIndex,
+    /// Notes' texts kept between runs, when this reader uses them.
+    kept: Option<NoteTexts>,
 }
 
 impl<'r> GitAiReader<'r> {
     pub fn new(repo: &'r Repository) -> GitAiReader<'r> {
-        GitAiReader { repo, foreign: None, notes: notes::NotesIndex::new(GIT_AI_NOTES_REF) }
+        GitAiReader { repo, foreign: None, notes: notes::NotesIndex::new(GIT_AI_NOTES_REF), kept: None }
     }
 
-    /// The blob of the git-ai note on `commit`, if it has one, found as
-    /// `git_note_read` finds it.
-    fn note_message(&mut self, commit: Oid) -> Result<Option<git2::Blob<'r>>, git2::Error> {
-        self.notes.note_blob(self.repo, commit)
+    /// A reader that keeps the texts of the notes it reads, and reads those
+    /// kept by earlier runs (see [`NoteTexts`]).
+    pub fn keeping(repo: &'r Repository) -> GitAiReader<'r> {
+        GitAiReader { kept: Some(NoteTexts::of(repo)), ..GitAiReader::new(repo) }
+    }
+
+    /// The content of the git-ai note blob on `commit`, if it has one,
+    /// found as `git_note_read` finds it.
+    fn note_message(&mut self, commit: Oid) -> Result<Option<Vec<u8>>, git2::Error> {
+        let Some(id) = self.notes.note_id(self.repo, commit)? else { return Ok(None) };
+        if let Some(text) = self.kept.as_ref().and_then(|k| k.get(id)) {
+            return Ok(Some(text));
+        }
+        let blob = match self.repo.find_blob(id) {
+            Ok(blob) => blob,
+            Err(e) if e.code() == ErrorCode::NotFound => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        if let Some(kept) = &self.kept {
+            kept.put(id, blob.content());
+        }
+        Ok(Some(blob.content().to_vec()))
     }
 
     /// The git-ai note on `commit`, if it has one.
     pub fn read(&mut self, commit: Oid) -> Result<Option<GitAiNote>, HistoryError> {
-        let blob = match self.note_message(commit) {
-            Ok(Some(blob)) => blob,
+        let content = match self.note_message(commit) {
+            Ok(Some(content)) => content,
             Ok(None) => return Ok(None),
             Err(cause) => {
                 return Err(HistoryError::Git { action: format!("read the git-ai note on {commit}"), cause });
             }
         };
-        let text = String::from_utf8_lossy(notes::note_text(blob.content()));
+        let text = String::from_utf8_lossy(notes::note_text(&content));
         let mut parsed = parse_git_ai_note(&text).map_err(|reason| HistoryError::GitAiNote { commit, reason })?;
         if parsed.has_foreign_prompts() {
             parsed.resolve_foreign(self.foreign_prompts()?);
@@ -984,15 +1008,27 @@ mod tests {
         let repo = Repository::init(dir.path()).unwrap();
         let texts: [&[u8]; 6] = [b"flat", b"fanned", b"deep", b"under", b"before\0after", b"hidden by the directory"];
         let commits = notes::tests::notes_in_every_layout(&repo, GIT_AI_NOTES_REF, |i| texts[i].to_vec());
-        let mut reader = GitAiReader::new(&repo);
-        let mut found = 0;
-        for commit in &commits {
-            let want = repo.find_note(Some(GIT_AI_NOTES_REF), *commit).ok().map(|n| n.message_bytes().to_vec());
-            let got = reader.note_message(*commit).unwrap().map(|b| notes::note_text(b.content()).to_vec());
-            assert_eq!(got, want, "note on {commit}");
-            found += usize::from(want.is_some());
+        // Read from git, from git again keeping the texts, then from those
+        // kept: the same each time.
+        for mut reader in [GitAiReader::new(&repo), GitAiReader::keeping(&repo), GitAiReader::keeping(&repo)] {
+            let mut found = 0;
+            for commit in &commits {
+                let want = repo.find_note(Some(GIT_AI_NOTES_REF), *commit).ok().map(|n| n.message_bytes().to_vec());
+                let got = reader.note_message(*commit).unwrap().map(|b| notes::note_text(&b).to_vec());
+                assert_eq!(got, want, "note on {commit}");
+                found += usize::from(want.is_some());
+            }
+            assert_eq!(found, 5);
         }
-        assert_eq!(found, 5);
+        let kept = std::fs::read_dir(repo.commondir().join("vouch/cache/notes")).unwrap().count();
+        assert_eq!(kept, 5, "one text kept for each note read");
+        // What is kept is what is read: with a note's blob gone from git,
+        // only a reader that keeps texts still finds it.
+        let hex = repo.find_note(Some(GIT_AI_NOTES_REF), commits[0]).unwrap().id().to_string();
+        std::fs::remove_file(repo.path().join("objects").join(&hex[..2]).join(&hex[2..])).unwrap();
+        assert!(GitAiReader::new(&repo).note_message(commits[0]).unwrap().is_none());
+        let kept = GitAiReader::keeping(&repo).note_message(commits[0]).unwrap().map(|b| notes::note_text(&b).to_vec());
+        assert_eq!(kept.as_deref(), Some(&b"flat"[..]));
         // No notes ref at all: no note.
         let bare = tempfile::tempdir().unwrap();
         let bare = Repository::init(bare.path()).unwrap();

@@ -7,6 +7,7 @@ pub mod derive;
 pub mod history;
 pub mod identity;
 pub mod journal;
+pub mod kept;
 pub mod lineage;
 pub mod notes;
 pub mod policy_file;

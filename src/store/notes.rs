@@ -379,7 +379,7 @@ impl NotesIndex {
     /// The id of the note on `commit`, found as `git_note_read` finds it
     /// (the same entries win when a tree holds a note both flat and under
     /// a fan-out directory).
-    fn note_id(&mut self, repo: &Repository, commit: Oid) -> Result<Option<Oid>, git2::Error> {
+    pub(crate) fn note_id(&mut self, repo: &Repository, commit: Oid) -> Result<Option<Oid>, git2::Error> {
         let root = match self.root {
             Some(root) => root,
             None => {
