@@ -21,14 +21,15 @@
 //! path count.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::Context as _;
-use git2::{Commit, Delta, DiffOptions, ErrorCode, Oid, Repository, Sort};
+use git2::{Commit, ErrorCode, Oid, Repository, Sort};
 use serde::{Deserialize, Serialize};
 
 use crate::store::history::{self, GIT_AI_NOTES_REF};
 use crate::store::notes::{NOTES_REF, NoteRecord};
+use crate::store::tree_diff;
 
 /// The cache format this code writes (2: notes that attest no AI text
 /// seed no paths).
@@ -195,31 +196,39 @@ struct DiffPaths {
 }
 
 /// The paths `commit` changed against its first parent (every path of a
-/// root commit).
+/// root commit), as libgit2's tree diff told to ignore submodules finds
+/// them (a change of kind is a deletion and an addition; a submodule moved
+/// to another commit is no change), walked by [`tree_diff`], which skips
+/// the subtrees both share: every commit of the history is diffed once,
+/// and libgit2's diff visits every entry of both trees.
 fn diff_paths(repo: &Repository, commit: &Commit<'_>) -> anyhow::Result<DiffPaths> {
     let tree = commit.tree().with_context(|| format!("cannot read the tree of {}", commit.id()))?;
     let parent = match commit.parent(0) {
         Ok(p) => Some(p.tree().with_context(|| format!("cannot read the tree of {}", p.id()))?),
         Err(_) => None,
     };
-    let mut opts = DiffOptions::new();
-    opts.ignore_submodules(true);
-    let diff = repo
-        .diff_tree_to_tree(parent.as_ref(), Some(&tree), Some(&mut opts))
-        .with_context(|| format!("cannot diff {}", commit.id()))?;
+    let changes =
+        tree_diff::changes(repo, parent.as_ref(), &tree).with_context(|| format!("cannot diff {}", commit.id()))?;
     let mut out = DiffPaths::default();
-    for delta in diff.deltas() {
-        let old = delta.old_file().path().and_then(Path::to_str).map(str::to_string);
-        let new = delta.new_file().path().and_then(Path::to_str).map(str::to_string);
-        match delta.status() {
-            Delta::Deleted => out.deleted.extend(old.clone()),
-            Delta::Added => out.added.extend(new.clone()),
-            _ => {}
+    for change in changes {
+        let gitlink = |side: Option<(Oid, i32)>| side.is_some_and(|(_, mode)| mode == GITLINK_MODE);
+        if gitlink(change.old) && gitlink(change.new) {
+            continue;
         }
-        out.touched.extend(new.or(old));
+        let retyped = change.deletes() && change.new.is_some();
+        if change.new.is_none() || retyped {
+            out.deleted.push(change.path.clone());
+        }
+        if change.old.is_none() || retyped {
+            out.added.push(change.path.clone());
+        }
+        out.touched.push(change.path);
     }
     Ok(out)
 }
+
+/// The mode of a tree entry that is a submodule.
+const GITLINK_MODE: i32 = 0o160000;
 
 /// Read what changed in `notes_ref` since the cache last read it.
 fn update_notes(repo: &Repository, cache: &mut Cache, notes_ref: &str) -> anyhow::Result<bool> {
@@ -241,21 +250,16 @@ fn update_notes(repo: &Repository, cache: &mut Cache, notes_ref: &str) -> anyhow
         ),
         None => None,
     };
-    let diff = repo
-        .diff_tree_to_tree(tree_of(old).as_ref(), new_tree.as_ref(), None)
+    let changes = tree_diff::changes_lossy(repo, tree_of(old).as_ref(), new_tree.as_ref())
         .with_context(|| format!("cannot compare versions of {notes_ref}"))?;
-    for delta in diff.deltas() {
-        if !matches!(delta.status(), Delta::Added | Delta::Modified) {
-            continue;
-        }
-        let file = delta.new_file();
+    // Notes added or changed (what is gone names no path).
+    for (name, note) in changes.into_iter().filter_map(|c| Some((c.path, c.new?.0))) {
         // Notes trees name each note by its commit's id, maybe fanned out
         // into directories (`ab/cdef…`).
-        let Some(name) = file.path().and_then(Path::to_str) else { continue };
         let Ok(commit_id) = Oid::from_str(&name.replace('/', "")) else { continue };
         let mut attests_no_ai = false;
         if notes_ref == NOTES_REF
-            && let Ok(blob) = repo.find_blob(file.id())
+            && let Ok(blob) = repo.find_blob(note)
         {
             let text = String::from_utf8_lossy(blob.content());
             let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
@@ -286,6 +290,8 @@ fn update_notes(repo: &Repository, cache: &mut Cache, notes_ref: &str) -> anyhow
 
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
     use super::*;
     use crate::store::repo::tests::{git, git_repo};
 
@@ -342,5 +348,86 @@ mod tests {
         std::fs::write(cache_file(&repo), "{not json").unwrap();
         let paths = AiPaths::load(&repo, &[]).unwrap();
         assert!(paths.may_have_ai("new.rs") && !paths.may_have_ai("human.rs"));
+    }
+
+    /// What the old code took from libgit2's tree diff, ignoring
+    /// submodules: (touched, deleted, added), sorted.
+    fn libgit2_paths(repo: &Repository, commit: &Commit<'_>) -> (Vec<String>, Vec<String>, Vec<String>) {
+        let tree = commit.tree().unwrap();
+        let parent = commit.parent(0).ok().map(|p| p.tree().unwrap());
+        let mut opts = git2::DiffOptions::new();
+        opts.ignore_submodules(true);
+        let diff = repo.diff_tree_to_tree(parent.as_ref(), Some(&tree), Some(&mut opts)).unwrap();
+        let (mut touched, mut deleted, mut added) = (Vec::new(), Vec::new(), Vec::new());
+        for delta in diff.deltas() {
+            let old = delta.old_file().path().and_then(Path::to_str).map(str::to_string);
+            let new = delta.new_file().path().and_then(Path::to_str).map(str::to_string);
+            match delta.status() {
+                git2::Delta::Deleted => deleted.extend(old.clone()),
+                git2::Delta::Added => added.extend(new.clone()),
+                _ => {}
+            }
+            touched.extend(new.or(old));
+        }
+        for list in [&mut touched, &mut deleted, &mut added] {
+            list.sort();
+        }
+        // A change of kind is two deltas of one path; the paths touched are
+        // a set to their one user.
+        touched.dedup();
+        (touched, deleted, added)
+    }
+
+    #[test]
+    fn a_commits_paths_are_what_libgit2s_diff_ignoring_submodules_finds() {
+        use crate::store::tree_diff::tests::{Leaf, tree};
+        let dir = git_repo();
+        let repo = Repository::open(dir.path()).unwrap();
+        let (x, y) = (Oid::from_str(&"1".repeat(40)).unwrap(), Oid::from_str(&"2".repeat(40)).unwrap());
+        let before = tree(
+            &repo,
+            &[
+                ("a.txt", Leaf::File("one\n")),
+                ("dir/x.rs", Leaf::File("x\n")),
+                ("dir/y.rs", Leaf::File("y\n")),
+                ("keep/deep/k.rs", Leaf::File("k\n")),
+                ("link", Leaf::Link("a.txt")),
+                ("module", Leaf::Submodule(x)),
+                ("module2", Leaf::Submodule(x)),
+                ("gone", Leaf::Submodule(x)),
+                ("swap", Leaf::File("becomes a directory\n")),
+                ("exec.sh", Leaf::File("#!/bin/sh\n")),
+                ("old/deep/g.rs", Leaf::File("g\n")),
+            ],
+        );
+        let after = tree(
+            &repo,
+            &[
+                ("a.txt", Leaf::File("two\n")),
+                ("dir/x.rs", Leaf::File("x\n")),
+                ("dir/z.rs", Leaf::File("y\n")),
+                ("keep/deep/k.rs", Leaf::File("k\n")),
+                ("link", Leaf::File("a.txt")),
+                ("module", Leaf::Submodule(y)),
+                ("module2", Leaf::File("no longer a submodule\n")),
+                ("added", Leaf::Submodule(y)),
+                ("swap/inner.rs", Leaf::File("inside\n")),
+                ("exec.sh", Leaf::Exec("#!/bin/sh\n")),
+                ("new/deep/g.rs", Leaf::File("g\n")),
+            ],
+        );
+        let sig = git2::Signature::now("t", "t@example.com").unwrap();
+        let root = repo.commit(None, &sig, &sig, "before", &repo.find_tree(before).unwrap(), &[]).unwrap();
+        let root = repo.find_commit(root).unwrap();
+        let next = repo.commit(None, &sig, &sig, "after", &repo.find_tree(after).unwrap(), &[&root]).unwrap();
+        for commit in [root, repo.find_commit(next).unwrap()] {
+            let got = diff_paths(&repo, &commit).unwrap();
+            let sorted = |mut v: Vec<String>| {
+                v.sort();
+                v
+            };
+            let got = (sorted(got.touched), sorted(got.deleted), sorted(got.added));
+            assert_eq!(got, libgit2_paths(&repo, &commit), "commit {}", commit.summary().unwrap_or_default());
+        }
     }
 }

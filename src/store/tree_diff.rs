@@ -148,19 +148,21 @@ fn walk(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::store::repo::tests::temp_repo;
     use git2::{Index, IndexEntry, IndexTime};
 
-    enum Leaf<'a> {
+    /// A leaf of a tree built by [`tree`].
+    pub(crate) enum Leaf<'a> {
         File(&'a str),
         Exec(&'a str),
         Link(&'a str),
         Submodule(Oid),
     }
 
-    fn tree(repo: &Repository, leaves: &[(&str, Leaf<'_>)]) -> Oid {
+    /// The tree of `leaves` (paths with forward slashes), written to `repo`.
+    pub(crate) fn tree(repo: &Repository, leaves: &[(&str, Leaf<'_>)]) -> Oid {
         let mut index = Index::new().unwrap();
         for (path, leaf) in leaves {
             let (mode, bytes) = match leaf {
