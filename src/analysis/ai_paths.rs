@@ -126,8 +126,11 @@ fn cache_file(repo: &Repository) -> PathBuf {
 /// Bring `cache` up to date; whether anything changed.
 fn update(repo: &Repository, cache: &mut Cache, bots: &[String]) -> anyhow::Result<bool> {
     let mut changed = false;
+    // A noted commit is diffed for its note and again in the walk below:
+    // once.
+    let mut diffs = Diffs::default();
     for notes_ref in [NOTES_REF, GIT_AI_NOTES_REF] {
-        changed |= update_notes(repo, cache, notes_ref)?;
+        changed |= update_notes(repo, cache, notes_ref, &mut diffs)?;
     }
     let head = match repo.head() {
         Ok(head) => head.peel_to_commit().context("cannot read the commit of HEAD")?.id(),
@@ -165,12 +168,12 @@ fn update(repo: &Repository, cache: &mut Cache, bots: &[String]) -> anyhow::Resu
         if commit.parent_count() > 1 && !declares {
             continue;
         }
-        let paths = diff_paths(repo, &commit)?;
+        let paths = diffs.of(repo, &commit)?;
         if declares {
             cache.seeds.extend(paths.touched.iter().cloned());
         }
         if !paths.deleted.is_empty() && !paths.added.is_empty() {
-            cache.moves.push((paths.deleted, paths.added));
+            cache.moves.push((paths.deleted.clone(), paths.added.clone()));
         }
     }
     cache.tips.retain(|t| t != &hex);
@@ -230,8 +233,25 @@ fn diff_paths(repo: &Repository, commit: &Commit<'_>) -> anyhow::Result<DiffPath
 /// The mode of a tree entry that is a submodule.
 const GITLINK_MODE: i32 = 0o160000;
 
+/// [`diff_paths`] of the commits one update diffed, by commit.
+#[derive(Default)]
+struct Diffs {
+    done: std::collections::HashMap<Oid, std::rc::Rc<DiffPaths>>,
+}
+
+impl Diffs {
+    fn of(&mut self, repo: &Repository, commit: &Commit<'_>) -> anyhow::Result<std::rc::Rc<DiffPaths>> {
+        if let Some(paths) = self.done.get(&commit.id()) {
+            return Ok(paths.clone());
+        }
+        let paths = std::rc::Rc::new(diff_paths(repo, commit)?);
+        self.done.insert(commit.id(), paths.clone());
+        Ok(paths)
+    }
+}
+
 /// Read what changed in `notes_ref` since the cache last read it.
-fn update_notes(repo: &Repository, cache: &mut Cache, notes_ref: &str) -> anyhow::Result<bool> {
+fn update_notes(repo: &Repository, cache: &mut Cache, notes_ref: &str, diffs: &mut Diffs) -> anyhow::Result<bool> {
     let tip = match repo.refname_to_id(notes_ref) {
         Ok(id) => Some(id),
         Err(e) if e.code() == ErrorCode::NotFound => None,
@@ -278,7 +298,7 @@ fn update_notes(repo: &Repository, cache: &mut Cache, notes_ref: &str) -> anyhow
             continue;
         }
         if let Ok(commit) = repo.find_commit(commit_id) {
-            cache.seeds.extend(diff_paths(repo, &commit)?.touched);
+            cache.seeds.extend(diffs.of(repo, &commit)?.touched.iter().cloned());
         }
     }
     match tip {
