@@ -165,7 +165,11 @@ pub struct HistoryJob {
     root: PathBuf,
     key: HistoryKey,
     file: FileVersion,
-    ai_paths: AiPaths,
+    /// Which paths history may hold AI text in; `None` when it is not
+    /// indexed yet: the job brings the index up to date first (on a fresh
+    /// clone of a long history that walks every commit, hundreds of
+    /// milliseconds, which the state thread does not wait for).
+    ai_paths: Option<AiPaths>,
     bots: Vec<String>,
     /// Parse the text too, in this language, if it has AI text (the
     /// journal's, `ai_already`, or history's): its units will need the
@@ -181,6 +185,9 @@ pub struct HistoryRead {
     pub result: anyhow::Result<crate::provenance::Spans>,
     /// The syntax tree of the file version, when it was asked for.
     pub tree: Option<tree_sitter::Tree>,
+    /// The index of which paths history may hold AI text in, when the job
+    /// brought it up to date.
+    ai_paths: Option<anyhow::Result<AiPaths>>,
 }
 
 impl HistoryJob {
@@ -192,9 +199,22 @@ impl HistoryJob {
 
     /// Read it, with a handle of its own on the repository.
     pub fn run(self: Box<Self>) -> HistoryRead {
+        let mut indexed = None;
         let result = Repository::open(&self.root)
             .with_context(|| format!("cannot open the repository at {}", self.root.display()))
-            .and_then(|repo| attribution::displayed_history(&repo, &self.ai_paths, &self.bots, &self.file));
+            .and_then(|repo| {
+                let ai_paths = match &self.ai_paths {
+                    Some(paths) => paths,
+                    None => {
+                        let loaded = AiPaths::load(&repo, &self.bots);
+                        // An index that cannot be built hides nothing: every
+                        // path is blamed.
+                        let paths = loaded.as_ref().ok().cloned().unwrap_or_else(AiPaths::everything);
+                        &indexed.insert((loaded, paths)).1
+                    }
+                };
+                attribution::displayed_history(&repo, ai_paths, &self.bots, &self.file)
+            });
         let has_ai = |spans: &crate::provenance::Spans| spans.iter().any(|(_, a)| a.is_ai());
         let tree = match (self.parse, self.file.content.text()) {
             (Some((language, ai_already)), Some(text)) if ai_already || result.as_ref().is_ok_and(has_ai) => {
@@ -202,7 +222,8 @@ impl HistoryJob {
             }
             _ => None,
         };
-        HistoryRead { root: self.root, key: self.key, file: self.file, result, tree }
+        let ai_paths = indexed.map(|(loaded, _)| loaded);
+        HistoryRead { root: self.root, key: self.key, file: self.file, result, tree, ai_paths }
     }
 }
 
@@ -358,11 +379,8 @@ impl RepoContext {
                 }
             }
         }
-        let bots = self.base_policy().bots().to_vec();
-        match AiPaths::load(&self.repo, &bots) {
-            Ok(paths) => self.ai_paths = Some(paths),
-            Err(e) => messages.push(format!("cannot index which files history holds AI text in: {e:#}")),
-        }
+        // Which paths history may hold AI text in is indexed by the next
+        // history read, off this thread (see `HistoryJob::ai_paths`).
     }
 
     /// After this server added records: read them, and take the new state
@@ -625,7 +643,7 @@ impl Repos {
             root: root.to_path_buf(),
             key,
             file: file.clone(),
-            ai_paths: ctx.ai_paths.clone().unwrap_or_else(AiPaths::everything),
+            ai_paths: ctx.ai_paths.clone(),
             // Bot authors as BASE's policy lists them, as verify reads them.
             bots: ctx.base_policy().bots().to_vec(),
             parse: None,
@@ -636,6 +654,17 @@ impl Repos {
     pub fn keep_history(&mut self, read: &HistoryRead) {
         let Some(ctx) = self.by_root.get_mut(&read.root) else { return };
         ctx.history_reads += 1;
+        // An index built for the range and policy as they are now.
+        match &read.ai_paths {
+            Some(Ok(paths)) if read.key.scope == ctx.scopes_read => ctx.ai_paths = Some(paths.clone()),
+            Some(Err(e)) if read.key.scope == ctx.scopes_read => {
+                // Said once: every path is blamed until the range is read
+                // again, rather than the index tried for every file.
+                self.messages.push(format!("cannot index which files history holds AI text in: {e:#}"));
+                ctx.ai_paths = Some(AiPaths::everything());
+            }
+            _ => {}
+        }
         let Ok(history) = &read.result else { return };
         if read.key.scope != ctx.scopes_read {
             return;
@@ -1038,5 +1067,49 @@ impl Repos {
             said.push_str(&format!("; warning: {warning}"));
         }
         Ok(said)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::repo::tests::{git, git_repo};
+
+    fn write(root: &Path, path: &str, text: &str) {
+        std::fs::create_dir_all(root.join(path).parent().unwrap()).unwrap();
+        std::fs::write(root.join(path), text).unwrap();
+    }
+
+    #[test]
+    fn which_paths_history_may_hold_ai_in_is_indexed_by_a_history_read_not_by_the_caller() {
+        let dir = git_repo();
+        let root = dir.path();
+        write(root, "plain.rs", "fn plain() {}\n");
+        git(root, &["add", "-A"]);
+        git(root, &["commit", "-q", "-m", "a person's"]);
+        write(root, "ai.rs", "fn ai() {}\n");
+        git(root, &["add", "-A"]);
+        git(root, &["commit", "-q", "-m", "Claude's\n\nCo-authored-by: Claude <noreply@anthropic.com>"]);
+        let index = root.join(".git/vouch/cache/ai-paths.json");
+
+        let mut repos = Repos::default();
+        let (root, rel) = repos.locate(&root.join("ai.rs")).unwrap();
+        assert!(!index.exists(), "opening the repository does not index its history");
+        let (file, _) = repos.view(&root, &rel, "fn ai() {}\n").unwrap().unwrap();
+        let History::Read(job) = repos.history(&root, &file) else { panic!("history is read") };
+        assert!(job.ai_paths.is_none(), "the read indexes it");
+        let read = job.run();
+        assert!(index.exists());
+        assert!(read.result.as_ref().unwrap().iter().any(|(_, a)| a.is_ai()));
+        repos.keep_history(&read);
+        assert!(repos.take_messages().is_empty());
+
+        // Kept: a path no AI commit touched is not read at all, and the next
+        // read is given the index.
+        let (plain, _) = repos.view(&root, "plain.rs", "fn plain() {}\n").unwrap().unwrap();
+        assert!(matches!(repos.history(&root, &plain), History::Kept(spans) if spans.is_empty()));
+        let (changed, _) = repos.view(&root, &rel, "fn ai() { 1 }\n").unwrap().unwrap();
+        let History::Read(job) = repos.history(&root, &changed) else { panic!("another version is read") };
+        assert!(job.ai_paths.as_ref().is_some_and(|p| p.may_have_ai("ai.rs") && !p.may_have_ai("plain.rs")));
     }
 }

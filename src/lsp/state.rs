@@ -944,6 +944,9 @@ impl State {
     fn history_read(&mut self, id: u64, outcome: history_reads::Outcome) {
         if let Ok(read) = &outcome {
             self.repos.keep_history(read);
+            for message in self.repos.take_messages() {
+                self.show(MessageType::WARNING, format!("vouch: {message}"));
+            }
         }
         let Some((uri, pending)) = self.histories.finish(id) else { return };
         let Some(d) = self.docs.get_mut(&uri) else { return };
