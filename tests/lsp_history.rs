@@ -190,6 +190,12 @@ fn other_files_are_served_while_a_files_history_is_read() {
     assert!(!said.contains("AI-written"), "nothing of history is known yet: {shown:#}");
     server.change(&other, 2, json!([{ "range": range(0, 0, 0, 0), "text": "x" }]));
     assert_eq!(server.document(&other)["text"], "xfn other() {}\n");
+    // A command on the other file does not wait for this one's history.
+    let marked = server.request(
+        "workspace/executeCommand",
+        json!({ "command": "vouch.markHuman", "arguments": [{ "uri": other, "range": range(0, 0, 0, 1) }] }),
+    );
+    assert_eq!(marked, json!("marked 1 line as human-written"));
     // None of these waited for the file's history: its diagnostics, which
     // come with it, have not come.
     let published = server.take_notifications("textDocument/publishDiagnostics", |p| p["uri"] == uri.as_str());

@@ -1578,8 +1578,6 @@ impl State {
     }
 
     pub fn execute(&mut self, name: &str, arguments: Vec<Value>) -> jsonrpc::Result<Option<Value>> {
-        // A command acts on the units as they are, history included.
-        self.wait_history(None);
         let result = self.execute_inner(name, arguments);
         // A client that does not show what a command returned (Helix) is
         // told in a message; failures come back as errors, which it shows.
@@ -1602,6 +1600,9 @@ impl State {
         if !self.docs.contains_key(&uri) {
             return Err(invalid(format!("{name}: {} is not open", uri.as_str())));
         }
+        // A command acts on the units of its document as they are, history
+        // included; other documents' histories are not waited for.
+        self.wait_history(Some(&uri));
         let enc = self.encoding;
         if let (None, Some(line)) = (args.range, args.line) {
             let d = self.docs.get(&uri).expect("checked above");
