@@ -687,11 +687,7 @@ impl<'r> GitAiReader<'r> {
         if let Some(text) = self.kept.as_ref().and_then(|k| k.get(id)) {
             return Ok(Some(text));
         }
-        let blob = match self.repo.find_blob(id) {
-            Ok(blob) => blob,
-            Err(e) if e.code() == ErrorCode::NotFound => return Ok(None),
-            Err(e) => return Err(e),
-        };
+        let Some(blob) = self.notes.note_blob(self.repo, commit)? else { return Ok(None) };
         if let Some(kept) = &self.kept {
             kept.put(id, blob.content());
         }
