@@ -400,42 +400,9 @@ mod tests {
 
     #[test]
     fn a_commits_paths_are_what_libgit2s_diff_ignoring_submodules_finds() {
-        use crate::store::tree_diff::tests::{Leaf, tree};
         let dir = git_repo();
         let repo = Repository::open(dir.path()).unwrap();
-        let (x, y) = (Oid::from_str(&"1".repeat(40)).unwrap(), Oid::from_str(&"2".repeat(40)).unwrap());
-        let before = tree(
-            &repo,
-            &[
-                ("a.txt", Leaf::File("one\n")),
-                ("dir/x.rs", Leaf::File("x\n")),
-                ("dir/y.rs", Leaf::File("y\n")),
-                ("keep/deep/k.rs", Leaf::File("k\n")),
-                ("link", Leaf::Link("a.txt")),
-                ("module", Leaf::Submodule(x)),
-                ("module2", Leaf::Submodule(x)),
-                ("gone", Leaf::Submodule(x)),
-                ("swap", Leaf::File("becomes a directory\n")),
-                ("exec.sh", Leaf::File("#!/bin/sh\n")),
-                ("old/deep/g.rs", Leaf::File("g\n")),
-            ],
-        );
-        let after = tree(
-            &repo,
-            &[
-                ("a.txt", Leaf::File("two\n")),
-                ("dir/x.rs", Leaf::File("x\n")),
-                ("dir/z.rs", Leaf::File("y\n")),
-                ("keep/deep/k.rs", Leaf::File("k\n")),
-                ("link", Leaf::File("a.txt")),
-                ("module", Leaf::Submodule(y)),
-                ("module2", Leaf::File("no longer a submodule\n")),
-                ("added", Leaf::Submodule(y)),
-                ("swap/inner.rs", Leaf::File("inside\n")),
-                ("exec.sh", Leaf::Exec("#!/bin/sh\n")),
-                ("new/deep/g.rs", Leaf::File("g\n")),
-            ],
-        );
+        let (before, after) = crate::store::tree_diff::tests::trees_differing_every_way(&repo);
         let sig = git2::Signature::now("t", "t@example.com").unwrap();
         let root = repo.commit(None, &sig, &sig, "before", &repo.find_tree(before).unwrap(), &[]).unwrap();
         let root = repo.find_commit(root).unwrap();

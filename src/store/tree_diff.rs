@@ -153,16 +153,14 @@ pub(crate) mod tests {
     use crate::store::repo::tests::temp_repo;
     use git2::{Index, IndexEntry, IndexTime};
 
-    /// A leaf of a tree built by [`tree`].
-    pub(crate) enum Leaf<'a> {
+    enum Leaf<'a> {
         File(&'a str),
         Exec(&'a str),
         Link(&'a str),
         Submodule(Oid),
     }
 
-    /// The tree of `leaves` (paths with forward slashes), written to `repo`.
-    pub(crate) fn tree(repo: &Repository, leaves: &[(&str, Leaf<'_>)]) -> Oid {
+    fn tree(repo: &Repository, leaves: &[(&str, Leaf<'_>)]) -> Oid {
         let mut index = Index::new().unwrap();
         for (path, leaf) in leaves {
             let (mode, bytes) = match leaf {
@@ -230,12 +228,15 @@ pub(crate) mod tests {
         out
     }
 
-    #[test]
-    fn finds_what_libgit2s_diff_finds_and_skips_shared_trees() {
-        let (_dir, repo) = temp_repo();
+    /// Two trees that differ in every way a tree diff tells apart: a file
+    /// changed, added, removed, moved deeper; a symbolic link become a file;
+    /// a submodule moved to another commit, become a file, removed, added;
+    /// a file become a directory and a directory a file; a mode changed;
+    /// and a subtree both share (`keep/`).
+    pub(crate) fn trees_differing_every_way(repo: &Repository) -> (Oid, Oid) {
         let (x, y) = (Oid::from_str(&"1".repeat(40)).unwrap(), Oid::from_str(&"2".repeat(40)).unwrap());
         let a = tree(
-            &repo,
+            repo,
             &[
                 ("a.txt", Leaf::File("one\n")),
                 ("dir/x.rs", Leaf::File("x\n")),
@@ -244,6 +245,7 @@ pub(crate) mod tests {
                 ("link", Leaf::Link("a.txt")),
                 ("module", Leaf::Submodule(x)),
                 ("module2", Leaf::Submodule(x)),
+                ("module3", Leaf::Submodule(x)),
                 ("swap", Leaf::File("becomes a directory\n")),
                 ("tree2file/inner.rs", Leaf::File("inner\n")),
                 ("exec.sh", Leaf::File("#!/bin/sh\n")),
@@ -251,7 +253,7 @@ pub(crate) mod tests {
             ],
         );
         let b = tree(
-            &repo,
+            repo,
             &[
                 ("a.txt", Leaf::File("two\n")),
                 ("dir/x.rs", Leaf::File("x\n")),
@@ -260,6 +262,7 @@ pub(crate) mod tests {
                 ("link", Leaf::File("a.txt")),
                 ("module", Leaf::Submodule(y)),
                 ("module2", Leaf::File("no longer a submodule\n")),
+                ("module4", Leaf::Submodule(y)),
                 ("swap/inner.rs", Leaf::File("inside\n")),
                 ("swap.rs", Leaf::File("beside\n")),
                 ("tree2file", Leaf::File("now a file\n")),
@@ -267,6 +270,13 @@ pub(crate) mod tests {
                 ("new/deep/n.rs", Leaf::File("n\n")),
             ],
         );
+        (a, b)
+    }
+
+    #[test]
+    fn finds_what_libgit2s_diff_finds_and_skips_shared_trees() {
+        let (_dir, repo) = temp_repo();
+        let (a, b) = trees_differing_every_way(&repo);
         let (a, b) = (repo.find_tree(a).unwrap(), repo.find_tree(b).unwrap());
         let got = walked(&repo, Some(&a), &b);
         assert_eq!(got, libgit2(&repo, Some(&a), &b));
