@@ -108,8 +108,10 @@ struct RepoContext {
     /// Whether an approval's signature checks out against the allowed
     /// signers at BASE.
     scope_verifier: Option<crate::store::signature::ApprovalVerifier>,
-    /// Which paths history may hold AI text in (for what is shown).
-    ai_paths: Option<AiPaths>,
+    /// Which paths history may hold AI text in (for what is shown), for
+    /// the range and policy as last read: built by the first history read
+    /// that needs it, on its worker (see [`AiIndex`]).
+    ai_paths: AiIndex,
     /// What the commits the next commit's text comes from (a pending
     /// squash merge or cherry-pick, commits that left HEAD's history) claim
     /// of each path asked about: read once per path until HEAD, the notes,
@@ -165,11 +167,9 @@ pub struct HistoryJob {
     root: PathBuf,
     key: HistoryKey,
     file: FileVersion,
-    /// Which paths history may hold AI text in; `None` when it is not
-    /// indexed yet: the job brings the index up to date first (on a fresh
-    /// clone of a long history that walks every commit, hundreds of
-    /// milliseconds, which the state thread does not wait for).
-    ai_paths: Option<AiPaths>,
+    /// Which paths history may hold AI text in: the job brings the index
+    /// up to date first when no read has yet.
+    ai_paths: AiIndex,
     bots: Vec<String>,
     /// Parse the text too, in this language, if it has AI text (the
     /// journal's, `ai_already`, or history's): its units will need the
@@ -185,9 +185,27 @@ pub struct HistoryRead {
     pub result: anyhow::Result<crate::provenance::Spans>,
     /// The syntax tree of the file version, when it was asked for.
     pub tree: Option<tree_sitter::Tree>,
-    /// The index of which paths history may hold AI text in, when the job
-    /// brought it up to date.
-    ai_paths: Option<anyhow::Result<AiPaths>>,
+    /// Why the index of which paths history may hold AI text in could not
+    /// be built, when this job tried.
+    index_failed: Option<String>,
+}
+
+/// The index of which paths history may hold AI text in, for one reading
+/// of the range and policy, shared by the history reads that need it. The
+/// first to need it brings `ai-paths.json` up to date (on a fresh clone of
+/// a long history that walks every commit: hundreds of milliseconds, which
+/// the state thread does not wait for); a read that needs it meanwhile
+/// waits for that one, on its own worker.
+#[derive(Clone, Default)]
+pub struct AiIndex(std::sync::Arc<std::sync::OnceLock<Result<AiPaths, String>>>);
+
+impl AiIndex {
+    /// The index, if a read has built it; an index that could not be built
+    /// counts every path.
+    fn get(&self) -> Option<&AiPaths> {
+        static EVERYTHING: std::sync::LazyLock<AiPaths> = std::sync::LazyLock::new(AiPaths::everything);
+        self.0.get().map(|built| built.as_ref().unwrap_or(&EVERYTHING))
+    }
 }
 
 impl HistoryJob {
@@ -199,20 +217,20 @@ impl HistoryJob {
 
     /// Read it, with a handle of its own on the repository.
     pub fn run(self: Box<Self>) -> HistoryRead {
-        let mut indexed = None;
+        let mut index_failed = None;
         let result = Repository::open(&self.root)
             .with_context(|| format!("cannot open the repository at {}", self.root.display()))
             .and_then(|repo| {
-                let ai_paths = match &self.ai_paths {
-                    Some(paths) => paths,
-                    None => {
-                        let loaded = AiPaths::load(&repo, &self.bots);
-                        // An index that cannot be built hides nothing: every
-                        // path is blamed.
-                        let paths = loaded.as_ref().ok().cloned().unwrap_or_else(AiPaths::everything);
-                        &indexed.insert((loaded, paths)).1
-                    }
-                };
+                self.ai_paths.0.get_or_init(|| {
+                    AiPaths::load(&repo, &self.bots).map_err(|e| {
+                        let why = format!("{e:#}");
+                        index_failed = Some(why.clone());
+                        why
+                    })
+                });
+                // An index that cannot be built hides nothing: every path
+                // is blamed.
+                let ai_paths = self.ai_paths.get().expect("built above");
                 attribution::displayed_history(&repo, ai_paths, &self.bots, &self.file)
             });
         let has_ai = |spans: &crate::provenance::Spans| spans.iter().any(|(_, a)| a.is_ai());
@@ -222,8 +240,7 @@ impl HistoryJob {
             }
             _ => None,
         };
-        let ai_paths = indexed.map(|(loaded, _)| loaded);
-        HistoryRead { root: self.root, key: self.key, file: self.file, result, tree, ai_paths }
+        HistoryRead { root: self.root, key: self.key, file: self.file, result, tree, index_failed }
     }
 }
 
@@ -299,7 +316,7 @@ impl RepoContext {
             loaded: None,
             scope: None,
             scope_verifier: None,
-            ai_paths: None,
+            ai_paths: AiIndex::default(),
             derived: HashMap::new(),
             seen: HashSet::new(),
             sizes: HashMap::new(),
@@ -352,7 +369,7 @@ impl RepoContext {
     fn reload_scope(&mut self, messages: &mut Vec<String>) {
         self.scope = None;
         self.scope_verifier = None;
-        self.ai_paths = None;
+        self.ai_paths = AiIndex::default();
         self.derived.clear();
         self.history.clear();
         self.scopes_read += 1;
@@ -380,7 +397,7 @@ impl RepoContext {
             }
         }
         // Which paths history may hold AI text in is indexed by the next
-        // history read, off this thread (see `HistoryJob::ai_paths`).
+        // history read, off this thread (see `AiIndex`).
     }
 
     /// After this server added records: read them, and take the new state
@@ -624,7 +641,7 @@ impl Repos {
         // a path no AI commit, note or bot ever touched (most files of a
         // repository), which `displayed_history` would answer with nothing.
         let silent = matches!(file.content, crate::syntax::Content::Submodule(_))
-            || ctx.ai_paths.as_ref().is_some_and(|paths| !paths.may_have_ai(&file.history_path));
+            || ctx.ai_paths.get().is_some_and(|paths| !paths.may_have_ai(&file.history_path));
         if silent {
             return History::Kept(Vec::new());
         }
@@ -654,16 +671,10 @@ impl Repos {
     pub fn keep_history(&mut self, read: &HistoryRead) {
         let Some(ctx) = self.by_root.get_mut(&read.root) else { return };
         ctx.history_reads += 1;
-        // An index built for the range and policy as they are now.
-        match &read.ai_paths {
-            Some(Ok(paths)) if read.key.scope == ctx.scopes_read => ctx.ai_paths = Some(paths.clone()),
-            Some(Err(e)) if read.key.scope == ctx.scopes_read => {
-                // Said once: every path is blamed until the range is read
-                // again, rather than the index tried for every file.
-                self.messages.push(format!("cannot index which files history holds AI text in: {e:#}"));
-                ctx.ai_paths = Some(AiPaths::everything());
-            }
-            _ => {}
+        // Said by the one read that tried; every path is blamed until the
+        // range is read again.
+        if let Some(why) = &read.index_failed {
+            self.messages.push(format!("cannot index which files history holds AI text in: {why}"));
         }
         let Ok(history) = &read.result else { return };
         if read.key.scope != ctx.scopes_read {
@@ -1097,9 +1108,13 @@ mod tests {
         assert!(!index.exists(), "opening the repository does not index its history");
         let (file, _) = repos.view(&root, &rel, "fn ai() {}\n").unwrap().unwrap();
         let History::Read(job) = repos.history(&root, &file) else { panic!("history is read") };
-        assert!(job.ai_paths.is_none(), "the read indexes it");
+        assert!(job.ai_paths.get().is_none(), "the read indexes it");
+        // A second read asked for meanwhile shares what the first builds.
+        let (other, _) = repos.view(&root, &rel, "fn ai() { 2 }\n").unwrap().unwrap();
+        let History::Read(second) = repos.history(&root, &other) else { panic!("history is read") };
         let read = job.run();
         assert!(index.exists());
+        assert!(second.ai_paths.get().is_some_and(|p| p.may_have_ai("ai.rs")), "built once, for both");
         assert!(read.result.as_ref().unwrap().iter().any(|(_, a)| a.is_ai()));
         repos.keep_history(&read);
         assert!(repos.take_messages().is_empty());
@@ -1110,6 +1125,6 @@ mod tests {
         assert!(matches!(repos.history(&root, &plain), History::Kept(spans) if spans.is_empty()));
         let (changed, _) = repos.view(&root, &rel, "fn ai() { 1 }\n").unwrap().unwrap();
         let History::Read(job) = repos.history(&root, &changed) else { panic!("another version is read") };
-        assert!(job.ai_paths.as_ref().is_some_and(|p| p.may_have_ai("ai.rs") && !p.may_have_ai("plain.rs")));
+        assert!(job.ai_paths.get().is_some_and(|p| p.may_have_ai("ai.rs") && !p.may_have_ai("plain.rs")));
     }
 }
