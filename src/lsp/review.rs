@@ -197,7 +197,7 @@ pub struct HistoryRead {
 /// the state thread does not wait for); a read that needs it meanwhile
 /// waits for that one, on its own worker.
 #[derive(Clone, Default)]
-pub struct AiIndex(std::sync::Arc<std::sync::OnceLock<Result<AiPaths, String>>>);
+struct AiIndex(std::sync::Arc<std::sync::OnceLock<Result<AiPaths, String>>>);
 
 impl AiIndex {
     /// The index, if a read has built it; an index that could not be built
