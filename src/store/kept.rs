@@ -44,9 +44,10 @@ pub fn prune(dir: &Path, max: usize) {
 
 /// The texts of git-ai notes as git stores them, by blob id, one file per
 /// note (`cache/notes/<blob>`). `vouch blame` reads the note of every
-/// commit that wrote a line of the file; packed, a note is often the end of
-/// a long chain of deltas (git-ai rewrites its notes from one another), and
-/// reading one back costs tens of inflates, about 0.15 ms each note.
+/// commit that wrote a line of the file; packed, notes are alike and git
+/// stores them as deltas of one another, so a note is often the end of a
+/// long chain of deltas, and reading one back costs tens of inflates
+/// (about 0.15 ms a note in the history bench).
 ///
 /// A kept text counts only when it hashes to its blob id, as git hashes a
 /// blob: one cut short or changed is read from git again. So it can say no
