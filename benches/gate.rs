@@ -197,7 +197,8 @@ fn main() {
     }
 
     // Once the AI text is committed (with its note), a later change to
-    // those files needs their history: one git blame per file.
+    // those files needs their history (from the range's lineage and a
+    // lineage step of each staged file, not git blame).
     let out = bench.command(Path::new("git"), &["commit", "-q", "-m", "agent work"]).output().unwrap();
     assert!(out.status.success(), "git commit: {}", String::from_utf8_lossy(&out.stderr));
     for f in 0..sizes.staged {
@@ -214,7 +215,7 @@ fn main() {
         assert_eq!(run.code, Some(1), "the edited units need sign-off again");
     }
     println!(
-        "vouch check --staged, {} staged files with AI history (one blame each): wall median {:.1} ms, CPU median {:.1} ms",
+        "vouch check --staged, {} staged files with AI history: wall median {:.1} ms, CPU median {:.1} ms",
         sizes.staged,
         ms(percentile(&mut history_times, 50)),
         ms(percentile(&mut history_cpu, 50))

@@ -1,7 +1,8 @@
 //! Which paths may hold AI-written lines according to history, so that the
-//! gate, `vouch status` and the post-commit hook run `git blame` (the costly
-//! part of reading history evidence: one process per file) only for files
-//! whose history has any AI evidence at all.
+//! language server runs `git blame` of an opened file (the costly part of
+//! reading history evidence: one process per file) only when its history
+//! has any AI evidence at all. (The gate, `vouch status` and the
+//! post-commit hook take history from the range's lineage instead.)
 //!
 //! A path *may have AI history* when it was touched by a commit that history
 //! evidence counts as AI (a trailer, aider's author suffix, a bot author; see
