@@ -199,12 +199,29 @@ pub struct HistoryRead {
 #[derive(Clone, Default)]
 struct AiIndex(std::sync::Arc<std::sync::OnceLock<Result<AiPaths, String>>>);
 
+/// What an index that could not be built stands for: every path (it hides
+/// nothing; every path is blamed).
+static EVERYTHING: std::sync::LazyLock<AiPaths> = std::sync::LazyLock::new(AiPaths::everything);
+
 impl AiIndex {
-    /// The index, if a read has built it; an index that could not be built
-    /// counts every path.
+    /// The index, if a read has built it.
     fn get(&self) -> Option<&AiPaths> {
-        static EVERYTHING: std::sync::LazyLock<AiPaths> = std::sync::LazyLock::new(AiPaths::everything);
         self.0.get().map(|built| built.as_ref().unwrap_or(&EVERYTHING))
+    }
+
+    /// The index, built from `repo` for a policy listing `bots` if no read
+    /// has yet (waiting for a read building it meanwhile); and why it could
+    /// not be built, when this call tried and failed.
+    fn get_or_build(&self, repo: &Repository, bots: &[String]) -> (&AiPaths, Option<String>) {
+        let mut failed = None;
+        let built = self.0.get_or_init(|| {
+            AiPaths::load(repo, bots).map_err(|e| {
+                let why = format!("{e:#}");
+                failed = Some(why.clone());
+                why
+            })
+        });
+        (built.as_ref().unwrap_or(&EVERYTHING), failed)
     }
 }
 
@@ -221,16 +238,8 @@ impl HistoryJob {
         let result = Repository::open(&self.root)
             .with_context(|| format!("cannot open the repository at {}", self.root.display()))
             .and_then(|repo| {
-                self.ai_paths.0.get_or_init(|| {
-                    AiPaths::load(&repo, &self.bots).map_err(|e| {
-                        let why = format!("{e:#}");
-                        index_failed = Some(why.clone());
-                        why
-                    })
-                });
-                // An index that cannot be built hides nothing: every path
-                // is blamed.
-                let ai_paths = self.ai_paths.get().expect("built above");
+                let (ai_paths, failed) = self.ai_paths.get_or_build(&repo, &self.bots);
+                index_failed = failed;
                 attribution::displayed_history(&repo, ai_paths, &self.bots, &self.file)
             });
         let has_ai = |spans: &crate::provenance::Spans| spans.iter().any(|(_, a)| a.is_ai());
