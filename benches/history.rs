@@ -447,7 +447,16 @@ impl Case {
             return;
         }
         if self.records_kept || self.notes_kept {
-            let cache = self.repo.join(".git/vouch/cache");
+            // Only caches: a journal left by someone's editor would make it a
+            // blame of a worktree with edits.
+            let vouch = self.repo.join(".git/vouch");
+            for entry in std::fs::read_dir(&vouch).into_iter().flatten().flatten() {
+                if entry.file_name() != "cache" {
+                    let path = entry.path();
+                    let _ = std::fs::remove_dir_all(&path).or_else(|_| std::fs::remove_file(&path));
+                }
+            }
+            let cache = vouch.join("cache");
             let notes = (!self.notes_kept).then_some("notes");
             for derived in ["analysis", "lineage"].into_iter().chain(notes) {
                 let _ = std::fs::remove_dir_all(cache.join(derived));

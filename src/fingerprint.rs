@@ -17,6 +17,11 @@
 //! binds the path and tells deletion from emptying, so no unit of code and
 //! no other trust file can share it.
 //!
+//! A file an AI deleted whole has its own as well ([`deleted_fingerprint`]):
+//! the path and the bytes deleted (BASE's version), so that an approval of
+//! one deletion covers deleting exactly that text there, never what is
+//! written at that path later.
+//!
 //! Test vectors: `tests/fixtures/fingerprints.json`. Version-1 fingerprints
 //! (normalized text) no longer count; records name the version they use.
 
@@ -88,6 +93,47 @@ pub fn trust_fingerprint(path: &str, content: Option<&[u8]>) -> String {
         }
     }
     hex(&hasher.finalize())
+}
+
+/// The language name a request gives the deletion of a file an AI deleted
+/// whole: its fingerprint is [`deleted_fingerprint`] of the path, the kind
+/// and the text (the bytes deleted).
+pub const DELETED: &str = "deleted";
+/// The kind of a deleted file, symbolic link included (its bytes are the
+/// blob's).
+pub const DELETED_BLOB: &str = "file";
+/// The kind of a deleted submodule (its bytes are the 40-hex commit id).
+pub const DELETED_SUBMODULE: &str = "submodule";
+
+/// Prefix of the deleted-file scheme.
+const DELETED_DOMAIN: &[u8] = b"vouch-deleted/1\0";
+
+/// The fingerprint of the deletion of `path`, whose version deleted was of
+/// `kind` ([`DELETED_BLOB`] or [`DELETED_SUBMODULE`]) with `bytes`:
+/// SHA-256 of "vouch-deleted/1" NUL path NUL kind NUL bytes. Bound to what
+/// was deleted, not only to the path's absence: an approval of deleting
+/// one text does not cover deleting another written there since.
+pub fn deleted_fingerprint(path: &str, kind: &str, bytes: &[u8]) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(DELETED_DOMAIN);
+    hasher.update(path.as_bytes());
+    hasher.update(b"\0");
+    hasher.update(kind.as_bytes());
+    hasher.update(b"\0");
+    hasher.update(bytes);
+    hex(&hasher.finalize())
+}
+
+/// The fingerprint a requested unit's `bytes` have at `path` under its
+/// `language` and `kind`: a trust file's ([`TRUST`]: [`trust_fingerprint`],
+/// [`TRUST_ABSENT`] for a deleted one), a deleted file's ([`DELETED`]:
+/// [`deleted_fingerprint`]), else a unit's ([`fingerprint`]).
+pub fn requested_fingerprint(path: &str, language: &str, kind: &str, bytes: &[u8]) -> String {
+    match language {
+        TRUST => trust_fingerprint(path, (kind != TRUST_ABSENT).then_some(bytes)),
+        DELETED => deleted_fingerprint(path, kind, bytes),
+        _ => fingerprint(language, kind, bytes),
+    }
 }
 
 /// SHA-256 of `bytes` as lowercase hex: the content hash vouch uses for AI
@@ -196,6 +242,27 @@ mod tests {
         let text = b"reviewers = []\n";
         assert_ne!(trust_fingerprint(".vouch.toml", Some(text)), trust_fingerprint("docs/x.toml", Some(text)));
         assert_ne!(trust_fingerprint(".vouch.toml", Some(text)), fingerprint(TEXT, "lines", text));
+    }
+
+    #[test]
+    fn deleted_fingerprints_bind_the_path_the_kind_and_the_bytes_deleted() {
+        // Vectors computed apart from this code (Python's hashlib).
+        let test = b"#[test]\nfn t() {}\n";
+        let deleted = deleted_fingerprint("tests/auth_test.rs", DELETED_BLOB, test);
+        assert_eq!(deleted, "e707262a1f6f1d2f220d513b008c1825d514612bdce0d90616085bc005adc6a4");
+        assert_eq!(
+            deleted_fingerprint("tests/auth_test.rs", DELETED_BLOB, b""),
+            "2230b389852a6a262c295195d4f483c8219e4060ddef4f50f589e76eb0871efe"
+        );
+        let commit = b"0123456789abcdef0123456789abcdef01234567";
+        assert_eq!(
+            deleted_fingerprint("vendor/lib", DELETED_SUBMODULE, commit),
+            "df0c15c487d4df3fce6d39aaa7178a67ed8b18b6fedb4bfbc6e7206e06852cac"
+        );
+        assert_ne!(deleted, deleted_fingerprint("tests/other_test.rs", DELETED_BLOB, test));
+        assert_ne!(deleted, deleted_fingerprint("tests/auth_test.rs", DELETED_BLOB, b"#[test]\nfn u() {}\n"));
+        assert_ne!(deleted, trust_fingerprint("tests/auth_test.rs", None));
+        assert_ne!(deleted, fingerprint(TEXT, FILE, test));
     }
 
     #[test]

@@ -127,6 +127,9 @@ pub struct PendingUnit {
 impl PendingUnit {
     /// "function `name`", or the kind alone.
     pub fn label(&self) -> String {
+        if self.language == crate::fingerprint::DELETED {
+            return format!("{} deleted by AI", self.kind);
+        }
         match &self.name {
             Some(name) => format!("{} `{name}`", self.kind),
             None => self.kind.clone(),
@@ -211,11 +214,13 @@ pub fn language_named(name: &str) -> Option<Language> {
 }
 
 /// The language of a requested unit: its grammar, or plain text for the
-/// `file` and `submodule` units (which have no risk tags); `None` for a
-/// language vouch does not know.
+/// `file` and `submodule` units, a trust file's change and a file's
+/// deletion (which have no risk tags); `None` for a language vouch does
+/// not know.
 pub fn unit_language(unit: &RequestedUnit) -> Option<Language> {
     match (unit.language.as_str(), unit.kind.as_str()) {
         (crate::fingerprint::GIT, crate::fingerprint::SUBMODULE) => Some(Language::Text),
+        (crate::fingerprint::TRUST | crate::fingerprint::DELETED, _) => Some(Language::Text),
         (name, _) => language_named(name),
     }
 }
@@ -532,7 +537,11 @@ pub fn pending_with(
                         h.judgement
                     }
                     None => {
-                        let requirement = policy.requirement(&unit.path, &risk, crate::signoff::requested_amount(unit));
+                        let requirement = if unit.is_trust_file() {
+                            policy.trust_requirement(&unit.path)
+                        } else {
+                            policy.requirement(&unit.path, &risk, crate::signoff::requested_amount(unit))
+                        };
                         ledger.judge_fingerprint(requirement, fingerprint, &[], &[], verified)
                     }
                 };

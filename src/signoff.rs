@@ -268,25 +268,23 @@ impl Ledger {
     }
 
     /// Judge the removal of file `path` (`lines` long) by an AI in the
-    /// range: its fingerprint is that of the path's absence
-    /// ([`crate::fingerprint::trust_fingerprint`] with no content, as a
-    /// deleted trust file's: bound to the path, never to code), and the
-    /// policy asks of it what it asks of an AI change of as many lines at
-    /// that path (its reviewers, exemptions and triage; a whole unit, so
-    /// no threshold lets it through).
+    /// range, under `fingerprint`, the fingerprint of its deletion
+    /// ([`crate::fingerprint::deleted_fingerprint`]: its path and the bytes
+    /// deleted, never code's): the policy asks of it what it asks of an AI
+    /// change of as many lines at that path (its reviewers, exemptions and
+    /// triage; a whole unit, so no threshold lets it through).
     pub fn judge_deleted_file(
         &self,
         policy: &Policy,
         path: &str,
+        fingerprint: &str,
         lines: u32,
         authors: &[String],
         verified: Verified<'_>,
-    ) -> (String, Judgement) {
-        let fingerprint = crate::fingerprint::trust_fingerprint(path, None);
+    ) -> Judgement {
         let amount = AiAmount { lines: 0, bytes: 0, whole: true, deleted: (lines as usize).max(1) };
         let requirement = policy.requirement(path, &[], amount);
-        let judgement = self.judge_fingerprint(requirement, &fingerprint, &[], authors, verified);
-        (fingerprint, judgement)
+        self.judge_fingerprint(requirement, fingerprint, &[], authors, verified)
     }
 
     /// Where a unit with `requirement` and `fingerprint` stands: the votes
@@ -366,6 +364,12 @@ pub const DELETED_FILE: &str = "deleted-file";
 /// that counts as one removed line, so the request is not closed as
 /// needing nothing.
 pub fn requested_amount(unit: &records::RequestedUnit) -> AiAmount {
+    if unit.is_deleted_file() {
+        // A whole unit of removed lines, as [`Ledger::judge_deleted_file`]
+        // counts it.
+        let lines = crate::store::notes::line_spans(unit.text.as_bytes()).len().max(1);
+        return AiAmount { lines: 0, bytes: 0, whole: true, deleted: lines };
+    }
     if unit.ai_lines.is_empty() {
         return AiAmount { deleted: 1, ..AiAmount::default() };
     }
@@ -536,6 +540,28 @@ pub fn trust_requested_unit(path: &str, content: Option<&[u8]>) -> records::Requ
         fingerprint_version: records::current_fingerprint_version(),
         text: records::UnitText::from_bytes(bytes.to_vec()),
         ai_lines: if bytes.is_empty() { Vec::new() } else { vec![[1, lines]] },
+        tool: None,
+        model: None,
+        intents: Vec::new(),
+    }
+}
+
+/// The deletion of file `path` by an AI as a request records it: the
+/// version deleted (`kind` and `bytes`, as
+/// [`crate::store::lineage::deleted_version`] reads BASE's), under its
+/// fingerprint ([`crate::fingerprint::deleted_fingerprint`]), so that the
+/// reviewer sees what is deleted and checks it.
+pub fn deleted_requested_unit(path: &str, kind: &str, bytes: &[u8]) -> records::RequestedUnit {
+    records::RequestedUnit {
+        path: path.to_string(),
+        language: crate::fingerprint::DELETED.to_string(),
+        kind: kind.to_string(),
+        name: None,
+        fingerprint: crate::fingerprint::deleted_fingerprint(path, kind, bytes),
+        fingerprint_version: records::current_fingerprint_version(),
+        text: records::UnitText::from_bytes(bytes.to_vec()),
+        // No AI line is left: the lines are removed.
+        ai_lines: Vec::new(),
         tool: None,
         model: None,
         intents: Vec::new(),

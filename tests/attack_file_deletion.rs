@@ -71,9 +71,11 @@ fn an_ai_commit_deleting_a_test_file_whole_needs_sign_off() {
     assert!(reason.contains("trailer: claude"), "with the evidence: {reason}");
     let said = details(failure);
     assert!(said.iter().any(|d| d.contains("4 line(s)") && d.contains("trailer: claude")), "{said:#?}");
-    // Bound to the path and to its absence, as a deleted trust file is.
+    // Bound to the path and to the text deleted (BASE's version).
     let fingerprint = str_of(&failure["fingerprint"]).to_string();
-    assert_eq!(fingerprint, vouch::fingerprint::trust_fingerprint(DELETED, None), "{report:#}");
+    let deleted =
+        vouch::fingerprint::deleted_fingerprint(DELETED, vouch::fingerprint::DELETED_BLOB, AUTH_TEST.as_bytes());
+    assert_eq!(fingerprint, deleted, "{report:#}");
     let participants: Vec<&str> = failure["participants"].as_array().unwrap().iter().map(str_of).collect();
     assert!(participants.contains(&"dev@example.com"), "{report:#}");
     assert_eq!(failure["signoff"]["deleted_file"], true, "{report:#}");
@@ -103,6 +105,46 @@ fn an_ai_commit_deleting_a_test_file_whole_needs_sign_off() {
     let approved = report["approved"].as_array().unwrap();
     assert_eq!(approved.len(), 1, "{report:#}");
     assert_eq!((approved[0]["path"].as_str(), approved[0]["kind"].as_str()), (Some(DELETED), Some("deleted-file")));
+}
+
+/// A test file that took [`DELETED`]'s place after its deletion was
+/// approved.
+const NEW_AUTH_TEST: &str = "#[test]\nfn only_owners_may_export_users() {\n    assert!(!may_export(&member()));\n}\n";
+
+#[test]
+fn an_approved_deletion_does_not_cover_deleting_what_was_written_there_since() {
+    // Alice signed off the AI's deletion of the old tests...
+    let (world, a) = ai_deletes();
+    let (_, report) = a.verify("origin/main..HEAD");
+    let old = str_of(&only_failure(&report, "unapproved-ai")["fingerprint"]).to_string();
+    world.decide(&a, &old, Decision::by("alice"));
+    let (code, report) = a.verify("origin/main..HEAD");
+    assert_eq!(code, 0, "{report:#}");
+    // ...then, the branch abandoned, a person wrote other tests at that
+    // path on main, and an AI deletes those.
+    world.on_main(&[(DELETED, NEW_AUTH_TEST)]);
+    a.git(&["fetch", "-q", "origin"]);
+    a.git(&["checkout", "-q", "-b", "again", "origin/main"]);
+    a.git(&["rm", "-q", DELETED]);
+    a.commit("drop another flaky test", Some(TRAILER));
+    let (code, report) = a.verify("origin/main..HEAD");
+    assert_eq!(code, 1, "alice approved deleting other text: {report:#}");
+    let failure = only_failure(&report, "unapproved-ai");
+    assert_eq!((failure["path"].as_str(), failure["kind"].as_str()), (Some(DELETED), Some("deleted-file")));
+    let new = str_of(&failure["fingerprint"]);
+    assert_ne!(new, old, "{report:#}");
+    assert_eq!(
+        new,
+        vouch::fingerprint::deleted_fingerprint(DELETED, vouch::fingerprint::DELETED_BLOB, NEW_AUTH_TEST.as_bytes())
+    );
+    // The same text deleted again is what alice saw deleted: hers counts.
+    let (world, a) = ai_deletes();
+    world.decide(&a, &old, Decision::by("alice"));
+    a.git(&["checkout", "-q", "-b", "again", "origin/main"]);
+    a.git(&["rm", "-q", DELETED]);
+    a.commit("drop the flaky test again", Some(TRAILER));
+    let (code, report) = a.verify("origin/main..HEAD");
+    assert_eq!(code, 0, "{report:#}");
 }
 
 #[test]
@@ -154,7 +196,9 @@ fn status_and_log_see_the_deleted_file() {
     assert_eq!(found[0]["state"], "pending", "{status:#}");
     assert_eq!(found[0]["kind"], "deleted-file", "{status:#}");
     assert_eq!(found[0]["deleted_file"], true, "{status:#}");
-    assert_eq!(found[0]["fingerprint"], vouch::fingerprint::trust_fingerprint(DELETED, None), "{status:#}");
+    let deleted =
+        vouch::fingerprint::deleted_fingerprint(DELETED, vouch::fingerprint::DELETED_BLOB, AUTH_TEST.as_bytes());
+    assert_eq!(found[0]["fingerprint"], deleted, "{status:#}");
     assert!(str_of(&found[0]["reason"]).contains("deleted by AI"), "{status:#}");
     assert!(found[0]["evidence"].to_string().contains("trailer: claude"), "{status:#}");
     assert!(found[0]["excluded"].to_string().contains("dev@example.com"), "{status:#}");
@@ -317,6 +361,9 @@ fn the_gate_counts_an_earlier_ai_deletion_and_refuses_a_bots_own() {
     assert_eq!(units.len(), 1, "{gate:#}");
     assert_eq!((units[0]["path"].as_str(), units[0]["deleted_file"].as_bool()), (Some(DELETED), Some(true)));
     assert_eq!(units[0]["blocking"], true, "{gate:#}");
+    let deleted =
+        vouch::fingerprint::deleted_fingerprint(DELETED, vouch::fingerprint::DELETED_BLOB, AUTH_TEST.as_bytes());
+    assert_eq!(units[0]["fingerprint"].as_str(), Some(deleted.as_str()), "as verify will name it: {gate:#}");
     // Named for what it is, not as AI-written text.
     let run = a.run(&["check", "--staged"]);
     assert!(run.stdout.contains("1 file(s) deleted by AI staged lack sign-off"), "{run:?}");
@@ -336,7 +383,25 @@ fn a_rename_then_a_deletion_is_the_deletion_of_the_file_base_had() {
     let failure = only_failure(&report, "unapproved-ai");
     assert_eq!(failure["path"], DELETED, "named by the path BASE had: {report:#}");
     assert_eq!(failure["kind"], "deleted-file", "{report:#}");
-    assert_eq!(failure["fingerprint"], vouch::fingerprint::trust_fingerprint(DELETED, None), "{report:#}");
+    let deleted =
+        vouch::fingerprint::deleted_fingerprint(DELETED, vouch::fingerprint::DELETED_BLOB, AUTH_TEST.as_bytes());
+    assert_eq!(failure["fingerprint"], deleted, "BASE's text, deleted under another name: {report:#}");
+}
+
+#[test]
+fn a_reviewer_is_shown_the_text_deleted_and_approves_it_in_the_review() {
+    let (_world, a) = ai_deletes();
+    let run = a.run(&["request", DELETED, "-m", "the case moved into tests/admin.rs"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    a.act_as("alice");
+    let run = a.run_with_input(&["review"], "a\nq\n");
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("only_admins_may_delete_users"), "the text deleted is shown: {run:?}");
+    assert!(run.stdout.contains("file deleted by AI") && run.stdout.contains("the text deleted"), "{run:?}");
+    let approvals = vouch::store::records::list::<vouch::store::records::Approval>(&a.repo()).unwrap().records;
+    assert_eq!(approvals.len(), 1, "{run:?}");
+    let (code, report) = a.verify("origin/main..HEAD");
+    assert_eq!(code, 0, "{report:#}");
 }
 
 #[test]
@@ -349,6 +414,13 @@ fn a_request_for_a_deleted_file_is_approved_by_its_id() {
     assert_eq!(units.len(), 1, "{request:#}");
     assert_eq!((units[0]["path"].as_str(), units[0]["kind"].as_str()), (Some(DELETED), Some("deleted-file")));
     let id = str_of(&request["request"]).to_string();
+    // It holds the text deleted, bound to it: what the reviewer is shown.
+    let stored = vouch::store::records::list::<vouch::store::records::Request>(&a.repo()).unwrap().records;
+    let unit = &stored.iter().find(|r| r.id == id).expect("the request is stored").record.units[0];
+    assert_eq!((unit.language.as_str(), unit.kind.as_str()), ("deleted", "file"));
+    assert_eq!(unit.text.as_bytes(), AUTH_TEST.as_bytes());
+    assert!(unit.fingerprint_matches(), "{unit:?}");
+    assert_eq!(units[0]["fingerprint"].as_str(), Some(unit.fingerprint.as_str()), "{request:#}");
     // The requester may not approve it; alice may, by the request's id.
     let run = a.run(&["approve", &id, "--yes"]);
     assert_eq!(run.code, 1, "{run:?}");

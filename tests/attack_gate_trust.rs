@@ -160,3 +160,31 @@ fn a_trust_file_change_can_be_requested_and_approved_through_the_request() {
     assert_eq!(code, 0, "{report:#}");
     assert_eq!(trust_units(&report), [(".vouch.toml".to_string(), "approved".to_string())], "{report:#}");
 }
+
+/// The same request reaches the reviewer's queue: `vouch review` shows the
+/// policy's new text and records the approval that clears the gate (it
+/// used to set such a request aside: "unknown language `trust`").
+#[test]
+fn a_requested_trust_file_change_is_approved_in_the_review() {
+    let world = World::new(SIGNED_POLICY);
+    let d = world.clone_as("d", "dev");
+    d.git(&["checkout", "-q", "-b", "tighten"]);
+    let tighter = format!("{SIGNED_POLICY}require_attestation = true\n");
+    d.write(".vouch.toml", &tighter);
+    d.git(&["add", ".vouch.toml"]);
+    let run = d.run(&["request", ".vouch.toml", "-m", "require attestation"]);
+    assert_eq!(run.code, 0, "{run:?}");
+
+    d.act_as("alice");
+    d.git(&["config", "gpg.format", "ssh"]);
+    d.git(&["config", "user.signingkey", &world.key("alice").display().to_string()]);
+    let run = d.run_with_input(&["review"], "a\nq\n");
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(!run.stderr.contains("unknown language"), "{run:?}");
+    assert!(run.stdout.contains("require_attestation = true"), "the new text is shown: {run:?}");
+    assert!(run.stdout.contains("Approved 1"), "{run:?}");
+    d.act_as("dev");
+    let (code, report) = gate(&d);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(trust_units(&report), [(".vouch.toml".to_string(), "approved".to_string())], "{report:#}");
+}

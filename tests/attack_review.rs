@@ -12,11 +12,8 @@ mod support {
     pub mod world;
 }
 
-use std::io::Write as _;
-use std::process::{Command, Stdio};
-
 use serde_json::Value;
-use support::world::{self, Clone, SIGNED_POLICY, World, feature_world, git_env};
+use support::world::{self, Clone, SIGNED_POLICY, World, feature_world};
 use vouch::store::records::{self, Approval, Request, RequestedUnit};
 
 const TWO_REVIEWERS: &str = "reviewers = [\"alice@example.com\", \"bob@example.com\"]\n";
@@ -24,15 +21,9 @@ const TWO_REVIEWERS: &str = "reviewers = [\"alice@example.com\", \"bob@example.c
 /// `vouch review` in `clone`, answering with `keys` on standard input:
 /// everything it printed.
 fn review(clone: &Clone, keys: &str) -> String {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_vouch"));
-    cmd.arg("review").current_dir(&clone.path).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
-    git_env(&mut cmd, &clone.home);
-    let mut child = cmd.spawn().expect("vouch runs");
-    child.stdin.take().unwrap().write_all(keys.as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert_eq!(out.status.code(), Some(0), "vouch review: {text}");
-    text
+    let run = clone.run_with_input(&["review"], keys);
+    assert_eq!(run.code, 0, "vouch review: {run:?}");
+    run.all()
 }
 
 /// The approvals (and rejections) `email` has recorded in `clone`.

@@ -63,6 +63,12 @@ impl Candidate {
                 "{path} is not in your working tree as the request shows it: judged from the request's text"
             ));
         }
+        if self.shown.is_deleted_file() {
+            return Some(format!(
+                "your working tree does not delete {path} as the request shows it: judged from the request's text \
+                 (the text deleted), with no commit that deleted it known"
+            ));
+        }
         let lines = git_line_count(self.shown.text.as_bytes());
         let claimed: u32 = self.shown.ai_lines.iter().map(|[a, b]| b + 1 - a).sum();
         Some(format!(
@@ -127,7 +133,7 @@ impl<'a> Files<'a> {
                 // no [[triage]] rule or threshold a smaller count would
                 // meet): the request's own account never lets in someone
                 // the real count would not.
-                let judgement = if unit.is_trust_file() {
+                let judgement = if unit.is_trust_file() || unit.is_deleted_file() {
                     judge_requested(worktree, unit, &facts)
                 } else {
                     judge_requested(worktree, unit, &all_ai(&facts))
@@ -194,6 +200,17 @@ pub fn judge_requested(worktree: &Worktree, unit: &RequestedUnit, facts: &UnitFa
     if unit.is_trust_file() {
         let content = (unit.kind != crate::fingerprint::TRUST_ABSENT).then(|| unit.text.as_bytes());
         return judge.ledger.judge_trust_file(judge.policy, &unit.path, content, &[], judge.verified).1;
+    }
+    if unit.is_deleted_file() {
+        let lines = git_line_count(unit.text.as_bytes()) as u32;
+        return judge.ledger.judge_deleted_file(
+            judge.policy,
+            &unit.path,
+            &unit.fingerprint,
+            lines,
+            &[],
+            judge.verified,
+        );
     }
     judge.ledger.judge(judge.policy, &unit.path, facts, &[], judge.verified)
 }

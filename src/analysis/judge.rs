@@ -83,8 +83,15 @@ impl Judge<'_> {
     /// counted as such.
     pub fn deleted_file(&self, deleted: &super::scope::DeletedByAi) -> JudgedUnit {
         let path = &deleted.path;
-        let (fingerprint, judgement) =
-            self.ledger.judge_deleted_file(self.policy, path, deleted.lines, &deleted.people, self.verified);
+        let fingerprint = deleted.fingerprint.clone();
+        let judgement = self.ledger.judge_deleted_file(
+            self.policy,
+            path,
+            &fingerprint,
+            deleted.lines,
+            &deleted.people,
+            self.verified,
+        );
         let source = match &deleted.attribution.origin {
             crate::provenance::Origin::Ai(source) => Some(source.clone()),
             _ => None,
@@ -214,8 +221,9 @@ pub struct JudgedUnit {
     /// A change to a trust file (the policy, the allowed signers,
     /// CODEOWNERS, the policy's `trust_files`): the whole file is the unit.
     pub trust_file: bool,
-    /// A file BASE has that an AI deleted whole: its absence is the unit
-    /// (kind [`signoff::DELETED_FILE`], fingerprint of the path's absence),
+    /// A file BASE has that an AI deleted whole: its deletion is the unit
+    /// (kind [`signoff::DELETED_FILE`], fingerprint of the path and the text
+    /// deleted),
     /// signed off with `vouch approve --file PATH`.
     pub deleted_file: bool,
     /// Its AI text all landed before BASE: verify does not ask for its

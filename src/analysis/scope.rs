@@ -318,6 +318,8 @@ pub struct DeletedByAi {
     pub path: String,
     /// The lines of the version deleted first.
     pub lines: u32,
+    /// The fingerprint of its deletion ([`crate::store::lineage::DeletedFile::fingerprint`]).
+    pub fingerprint: String,
     /// The AI claim of its deletion.
     pub attribution: Attribution,
     /// The commits that deleted it with AI evidence, oldest first (`None`:
@@ -525,6 +527,7 @@ impl NextCommit {
             out.push(DeletedByAi {
                 path: path.clone(),
                 lines: file.lines,
+                fingerprint: file.fingerprint.clone(),
                 attribution: attribution.clone(),
                 deleting,
                 commits,

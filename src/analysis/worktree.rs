@@ -8,6 +8,7 @@ use std::ops::Range;
 use std::path::Path;
 
 use anyhow::{Context as _, bail};
+use git2::Repository;
 
 use crate::policy::Policy;
 use crate::provenance::Spans;
@@ -93,6 +94,16 @@ impl Worktree {
 
     pub fn ledger(&self) -> &Ledger {
         &self.prepared.ledger
+    }
+
+    /// What an AI's deletion of `path` deletes: BASE's version, its kind and
+    /// bytes as its fingerprint binds them
+    /// ([`crate::store::lineage::deleted_version`]); `None` without BASE or
+    /// when BASE has no file there.
+    pub fn deleted_version(&self, repo: &Repository, path: &str) -> anyhow::Result<Option<(&'static str, Vec<u8>)>> {
+        let Some(base) = &self.prepared.scope.base else { return Ok(None) };
+        let tree = repo.find_commit(base.commit).and_then(|c| c.tree()).context("cannot read BASE's tree")?;
+        crate::store::lineage::deleted_version(repo, &tree, path).with_context(|| format!("cannot read BASE's {path}"))
     }
 
     /// The file (or submodule) at `path` as the working tree has it, with

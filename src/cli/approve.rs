@@ -397,7 +397,7 @@ fn sign(ctx: &Context, policy: &Policy, approval: &mut Approval) -> anyhow::Resu
 /// Sign off a change to a trust file: its whole current text, under the
 /// fingerprint `vouch verify` names; or the deletion of a file an AI
 /// deleted whole (the working tree lacks it), under the fingerprint of its
-/// absence. The policy at `base` (default HEAD) decides who may; verify
+/// deletion (its path and BASE's version). The policy at `base` (default HEAD) decides who may; verify
 /// checks again against the policy at its base.
 fn decide_trust_file(
     path: &str,
@@ -443,7 +443,7 @@ fn decide_trust_file(
     // The same judgement verify makes of this state of the file, with
     // whoever changed it since BASE (or is changing it now) unable to
     // approve it.
-    let (fingerprint, judgement) = match deletion {
+    let (fingerprint, judgement) = match &deletion {
         Some(unit) if bytes.is_none() => (unit.facts.unit.fingerprint.clone(), unit.judgement.clone()),
         _ => {
             let people: Vec<String> =
@@ -464,9 +464,33 @@ fn decide_trust_file(
             bail!("stdin is not a terminal: pass --yes to {ask} {path} without being shown it");
         }
         if bytes.is_none() {
-            // Nothing is left to show: the deletion itself is decided (the
-            // removed text is in the pull request's diff).
-            println!("{} is deleted (fingerprint {})", display::line(&path), &fingerprint[..12]);
+            // The deletion is decided: shown by what it deletes (BASE's
+            // version), which its fingerprint binds.
+            let shown = match &deletion {
+                Some(_) => worktree.deleted_version(&ctx.repo, &path)?,
+                None => None,
+            };
+            match shown {
+                Some((crate::fingerprint::DELETED_SUBMODULE, commit)) => println!(
+                    "{} is deleted: the submodule at commit {} (fingerprint {})",
+                    display::line(&path),
+                    String::from_utf8_lossy(&commit),
+                    &fingerprint[..12]
+                ),
+                Some((_, removed)) => {
+                    let lines = git_line_count(&removed);
+                    println!(
+                        "{} is deleted; the text deleted ({lines} lines, fingerprint {}):",
+                        display::line(&path),
+                        &fingerprint[..12]
+                    );
+                    let width = lines.to_string().len();
+                    for (i, line) in display::code_lines_bytes(&removed).iter().enumerate() {
+                        println!("  {:>width$} │ {line}", i + 1);
+                    }
+                }
+                None => println!("{} is deleted (fingerprint {})", display::line(&path), &fingerprint[..12]),
+            }
             if !confirm(&format!("{ask} its deletion as {}? [y/N] ", display::line(&me.email)))? {
                 return Ok(Outcome::Failed);
             }

@@ -43,7 +43,7 @@
 
 use std::io::IsTerminal as _;
 
-use anyhow::Context as _;
+use anyhow::{Context as _, bail};
 use serde::Serialize;
 
 use std::collections::{BTreeSet, HashSet};
@@ -283,8 +283,17 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     for ((i, unit), intents) in chosen.iter().zip(intents) {
         let file = &files[*i].0;
         let facts = &unit.facts;
-        if unit.trust_file || unit.deleted_file {
-            // A deleted file is requested as its path's absence.
+        if unit.deleted_file {
+            // Requested as the version deleted, which the reviewer is shown.
+            let Some((kind, bytes)) = worktree.deleted_version(&ctx.repo, &file.path)? else {
+                bail!("{}: BASE no longer has the file an AI deleted; nothing was requested", file.path);
+            };
+            let requested = signoff::deleted_requested_unit(&file.path, kind, &bytes);
+            if requested.fingerprint != facts.unit.fingerprint {
+                bail!("{}: BASE's version changed while it was read; nothing was requested", file.path);
+            }
+            wanted.push(requested);
+        } else if unit.trust_file {
             let content = (!file.absent).then(|| file.content.as_bytes());
             wanted.push(signoff::trust_requested_unit(&file.path, content));
         } else {

@@ -36,7 +36,7 @@ use crate::analysis::decision::{self, Files};
 use crate::analysis::scope::AtBase;
 use crate::analysis::worktree::Worktree;
 use crate::display;
-use crate::fingerprint::fingerprint;
+use crate::fingerprint::requested_fingerprint;
 use crate::intent;
 use crate::policy::Verdict;
 use crate::queue::{self, DiffTag, PendingUnit, Queue};
@@ -396,7 +396,11 @@ impl Session<'_> {
                 writeln!(out, "{shown}")?;
             }
         }
-        writeln!(out, "{}", s.dim("text (lines marked ai are AI-written):"))?;
+        if unit.language == crate::fingerprint::DELETED {
+            writeln!(out, "{}", s.dim("the text deleted (BASE's version; nothing of it is left):"))?;
+        } else {
+            writeln!(out, "{}", s.dim("text (lines marked ai are AI-written):"))?;
+        }
         let width = lines.len().to_string().len();
         for (i, line) in lines.iter().enumerate() {
             let n = i as u32 + 1;
@@ -420,7 +424,7 @@ impl Session<'_> {
         comment: Option<&str>,
         out: &mut dyn Write,
     ) -> anyhow::Result<String> {
-        let actual = fingerprint(&unit.language, &unit.kind, unit.bytes.as_bytes());
+        let actual = requested_fingerprint(&unit.path, &unit.language, &unit.kind, unit.bytes.as_bytes());
         if actual != unit.fingerprint {
             bail!("the fingerprint of the text shown does not match the request; refusing to sign it off");
         }

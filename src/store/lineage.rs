@@ -177,17 +177,43 @@ pub struct DeletedFile {
     pub claim: ClaimId,
     /// The lines of the version removed first.
     pub lines: u32,
+    /// The fingerprint of its deletion: its path and BASE's version
+    /// ([`crate::fingerprint::deleted_fingerprint`] of [`deleted_version`]).
+    pub fingerprint: String,
+}
+
+/// What deleting `path` from BASE (whose tree is `base`) deletes, as its
+/// fingerprint binds it: the kind ([`crate::fingerprint::DELETED_BLOB`] or
+/// [`crate::fingerprint::DELETED_SUBMODULE`]) and the bytes (the blob's, or
+/// the submodule's 40-hex commit id); `None` when BASE has no file there.
+pub fn deleted_version(
+    repo: &Repository,
+    base: &Tree<'_>,
+    path: &str,
+) -> Result<Option<(&'static str, Vec<u8>)>, git2::Error> {
+    use crate::fingerprint::{DELETED_BLOB, DELETED_SUBMODULE};
+    let entry = match base.get_path(Path::new(path)) {
+        Ok(entry) => entry,
+        Err(e) if e.code() == git2::ErrorCode::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    Ok(match entry.kind() {
+        Some(ObjectType::Tree) => None,
+        Some(ObjectType::Commit) => Some((DELETED_SUBMODULE, entry.id().to_string().into_bytes())),
+        _ => Some((DELETED_BLOB, repo.find_blob(entry.id())?.content().to_vec())),
+    })
 }
 
 /// The paths of `base` (a tree) that `present` says the end of the range
 /// lacks and that `removed` (each commit's AI removals, by number) names.
 fn deleted_files<'a>(
+    repo: &Repository,
     removed: impl IntoIterator<Item = (u32, &'a RemovedFile)>,
     base: Option<&Tree<'_>>,
     present: impl Fn(&str) -> bool,
-) -> BTreeMap<String, DeletedFile> {
+) -> Result<BTreeMap<String, DeletedFile>, LineageError> {
     let mut out: BTreeMap<String, DeletedFile> = BTreeMap::new();
-    let Some(base) = base else { return out };
+    let Some(base) = base else { return Ok(out) };
     for (commit, r) in removed {
         if let Some(found) = out.get_mut(&r.path) {
             if !found.commits.contains(&commit) {
@@ -195,15 +221,22 @@ fn deleted_files<'a>(
             }
             continue;
         }
-        let at_base = base.get_path(Path::new(&r.path)).ok().is_some_and(|e| e.kind() != Some(ObjectType::Tree));
-        if at_base && !present(&r.path) {
-            out.insert(r.path.clone(), DeletedFile { commits: vec![commit], claim: r.claim, lines: r.lines });
+        if present(&r.path) {
+            continue;
+        }
+        let version = deleted_version(repo, base, &r.path).map_err(git(format!("read BASE's {}", r.path)))?;
+        if let Some((kind, bytes)) = version {
+            let fingerprint = crate::fingerprint::deleted_fingerprint(&r.path, kind, &bytes);
+            out.insert(
+                r.path.clone(),
+                DeletedFile { commits: vec![commit], claim: r.claim, lines: r.lines, fingerprint },
+            );
         }
     }
     for file in out.values_mut() {
         file.commits.sort_unstable();
     }
-    out
+    Ok(out)
 }
 
 /// Whether `tree` holds a file (or a submodule) at `path`.
@@ -425,7 +458,7 @@ pub fn walk_commits(
         .iter()
         .enumerate()
         .flat_map(|(i, c)| walker.removed.get(c).into_iter().flatten().map(move |r| (i as u32, r)));
-    let deleted_files = deleted_files(removed, base_tree.as_ref(), |p| holds_file(head_tree.as_ref(), p));
+    let deleted_files = deleted_files(repo, removed, base_tree.as_ref(), |p| holds_file(head_tree.as_ref(), p))?;
     Ok(Lineage {
         commits,
         evidence: walker.evidence,
@@ -989,7 +1022,7 @@ impl State {
             Some(f) => f.new.is_some(),
             None => !files.iter().any(|f| f.from.as_deref() == Some(path)) && holds_file(head_tree.as_ref(), path),
         };
-        let deleted_files = deleted_files(removed, base_tree.as_ref(), present);
+        let deleted_files = deleted_files(repo, removed, base_tree.as_ref(), present)?;
         let commits = self.commit_ids();
         let mut all_people = self.people.clone();
         all_people.push(people);
@@ -1710,4 +1743,27 @@ fn diff_options() -> DiffOptions {
 
 fn path_str(path: &Path) -> String {
     path.to_string_lossy().into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fingerprint::{DELETED_BLOB, DELETED_SUBMODULE};
+
+    #[test]
+    fn a_deletion_binds_the_version_base_has_of_each_kind() {
+        let (_dir, repo) = crate::store::repo::tests::temp_repo();
+        let (base, _) = crate::store::tree_diff::tests::trees_differing_every_way(&repo);
+        let base = repo.find_tree(base).unwrap();
+        let read = |path: &str| deleted_version(&repo, &base, path).unwrap();
+        assert_eq!(read("a.txt"), Some((DELETED_BLOB, b"one\n".to_vec())));
+        assert_eq!(read("exec.sh"), Some((DELETED_BLOB, b"#!/bin/sh\n".to_vec())));
+        // A symbolic link's bytes are its target, as git stores them.
+        assert_eq!(read("link"), Some((DELETED_BLOB, b"a.txt".to_vec())));
+        assert_eq!(read("module"), Some((DELETED_SUBMODULE, "1".repeat(40).into_bytes())));
+        // No file there: a directory, or nothing.
+        assert_eq!(read("dir"), None);
+        assert_eq!(read("nowhere.rs"), None);
+        assert_eq!(read("dir/nowhere.rs"), None);
+    }
 }

@@ -14,6 +14,9 @@
 //! before its commit (as the pre-commit gate asks) or in another clone,
 //! which stays awaited: absence proves nothing where the code never was.
 //!
+//! The deletion of a file an AI deleted whole is present wherever the file
+//! is not (the working tree, the index or a tip lacks it), else unseen.
+//!
 //! Tags are not looked at: a release tag keeps old code, which says
 //! nothing about what a request still asks.
 //!
@@ -116,6 +119,11 @@ impl<'r> Presences<'r> {
     }
 
     fn find(&self, unit: &RequestedUnit) -> Presence {
+        if unit.is_deleted_file() {
+            // The deletion of a file is there wherever the file is not;
+            // elsewhere it may be yet to come (it stays awaited).
+            return if self.lacks(&unit.path) { Presence::Present } else { Presence::Unseen };
+        }
         let submodule = unit.kind == crate::fingerprint::SUBMODULE;
         let bytes = unit.text.as_bytes();
         let versions = self.versions_of(&unit.path);
@@ -168,6 +176,18 @@ impl<'r> Presences<'r> {
         }
         self.versions.borrow_mut().insert(path.to_string(), versions.clone());
         versions
+    }
+
+    /// Whether the working tree, the index or a tip lacks a file at `path`.
+    fn lacks(&self, path: &str) -> bool {
+        let holds = |tip: Oid| {
+            let entry = self.repo.find_commit(tip).and_then(|c| c.tree()).and_then(|t| t.get_path(Path::new(path)));
+            entry.is_ok_and(|e| e.kind() != Some(ObjectType::Tree))
+        };
+        let in_index = crate::store::repo::current_index(self.repo)
+            .is_ok_and(|index| index.get_path(Path::new(path), 0).is_some());
+        let in_worktree = self.workdir.as_ref().is_none_or(|dir| dir.join(path).symlink_metadata().is_ok());
+        !in_worktree || !in_index || !self.tips.iter().all(|&tip| holds(tip))
     }
 
     /// The blobs of every file of HEAD.

@@ -390,20 +390,23 @@ impl RequestedUnit {
 
     /// The fingerprint of the unit's bytes under the current version (for
     /// the change to a trust file, language [`crate::fingerprint::TRUST`],
-    /// its trust-file fingerprint, bound to its path).
+    /// its trust-file fingerprint, bound to its path; for a file an AI
+    /// deleted, language [`crate::fingerprint::DELETED`], the fingerprint
+    /// of its deletion, bound to its path and the bytes deleted).
     pub fn actual_fingerprint(&self) -> String {
-        use crate::fingerprint::{TRUST, TRUST_ABSENT, trust_fingerprint};
-        if self.language == TRUST {
-            let content = (self.kind != TRUST_ABSENT).then(|| self.text.as_bytes());
-            return trust_fingerprint(&self.path, content);
-        }
-        crate::fingerprint::fingerprint(&self.language, &self.kind, self.text.as_bytes())
+        crate::fingerprint::requested_fingerprint(&self.path, &self.language, &self.kind, self.text.as_bytes())
     }
 
     /// Whether it is the change to a trust file (see
     /// [`RequestedUnit::actual_fingerprint`]).
     pub fn is_trust_file(&self) -> bool {
         self.language == crate::fingerprint::TRUST
+    }
+
+    /// Whether it is the deletion of a file an AI deleted whole (see
+    /// [`RequestedUnit::actual_fingerprint`]).
+    pub fn is_deleted_file(&self) -> bool {
+        self.language == crate::fingerprint::DELETED
     }
 
     /// Whether `fingerprint` is the current version's fingerprint of the

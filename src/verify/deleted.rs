@@ -4,7 +4,8 @@
 //! to hold an AI line, yet the program changed (the tests of a security
 //! check, a middleware, a configuration gone): the removal is a unit of its
 //! own, "file deleted by AI", judged by [`crate::signoff::Ledger::judge_deleted_file`]
-//! under the policy at BASE, bound to the path's absence. A trust file's
+//! under the policy at BASE, bound to the path and the text deleted
+//! ([`crate::fingerprint::deleted_fingerprint`]). A trust file's
 //! removal is judged as a trust-file change instead (`trust`).
 
 use super::*;
@@ -72,7 +73,8 @@ fn check_deleted_file(judge: &Judge<'_>, range: &Range, path: &str, file: &linea
         .collect();
     let authors = people_of(range, &commits);
     let verified = |s: &Stored<Approval>| judge.verified(s);
-    let (fp, judgement) = judge.records.ledger.judge_deleted_file(judge.policy, path, file.lines, &authors, &verified);
+    let fp = file.fingerprint.clone();
+    let judgement = judge.records.ledger.judge_deleted_file(judge.policy, path, &fp, file.lines, &authors, &verified);
     if !judgement.requirement.needs_signoff {
         report.coverage.units_not_required += 1;
         return;

@@ -381,6 +381,19 @@ impl Clone {
         Run::from(self.vouch(args))
     }
 
+    /// `vouch ARGS` answering with `input` on standard input (a pipe, not a
+    /// terminal), as a [`Run`].
+    pub fn run_with_input(&self, args: &[&str], input: &str) -> Run {
+        use std::io::Write as _;
+        use std::process::Stdio;
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_vouch"));
+        cmd.args(args).current_dir(&self.path).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        git_env(&mut cmd, &self.home);
+        let mut child = cmd.spawn().expect("vouch runs");
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        Run::from(child.wait_with_output().unwrap())
+    }
+
     /// [`Clone::git_output`], as a [`Run`].
     pub fn git_run(&self, args: &[&str]) -> Run {
         Run::from(self.git_output(args))
