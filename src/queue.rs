@@ -125,7 +125,8 @@ pub struct PendingUnit {
 }
 
 impl PendingUnit {
-    /// "function `name`", or the kind alone.
+    /// "function `name`", the kind alone, or for a file an AI deleted
+    /// "file deleted by AI".
     pub fn label(&self) -> String {
         if self.language == crate::fingerprint::DELETED {
             return format!("{} deleted by AI", self.kind);

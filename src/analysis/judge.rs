@@ -223,8 +223,7 @@ pub struct JudgedUnit {
     pub trust_file: bool,
     /// A file BASE has that an AI deleted whole: its deletion is the unit
     /// (kind [`signoff::DELETED_FILE`], fingerprint of the path and the text
-    /// deleted),
-    /// signed off with `vouch approve --file PATH`.
+    /// deleted), signed off with `vouch approve --file PATH`.
     pub deleted_file: bool,
     /// Its AI text all landed before BASE: verify does not ask for its
     /// sign-off (shown by blame and the editor, never refused).

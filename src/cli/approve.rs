@@ -397,8 +397,9 @@ fn sign(ctx: &Context, policy: &Policy, approval: &mut Approval) -> anyhow::Resu
 /// Sign off a change to a trust file: its whole current text, under the
 /// fingerprint `vouch verify` names; or the deletion of a file an AI
 /// deleted whole (the working tree lacks it), under the fingerprint of its
-/// deletion (its path and BASE's version). The policy at `base` (default HEAD) decides who may; verify
-/// checks again against the policy at its base.
+/// deletion (its path and BASE's version). The policy at `base` (default
+/// HEAD) decides who may; verify checks again against the policy at its
+/// base.
 fn decide_trust_file(
     path: &str,
     base: Option<&str>,
