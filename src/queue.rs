@@ -125,15 +125,16 @@ pub struct PendingUnit {
 }
 
 impl PendingUnit {
-    /// "function `name`", the kind alone, or for a file an AI deleted
-    /// "file deleted by AI".
+    /// "function `name`", the kind alone, "file deleted by AI" or
+    /// "trust-file".
     pub fn label(&self) -> String {
         if self.language == crate::fingerprint::DELETED {
             return format!("{} deleted by AI", self.kind);
         }
+        let kind = shown_kind(&self.language, &self.kind);
         match &self.name {
-            Some(name) => format!("{} `{name}`", self.kind),
-            None => self.kind.clone(),
+            Some(name) => format!("{kind} `{name}`"),
+            None => kind.to_string(),
         }
     }
 
@@ -213,6 +214,21 @@ impl Queue {
 pub fn language_named(name: &str) -> Option<Language> {
     Language::ALL.into_iter().find(|l| l.name() == name)
 }
+
+/// The kind of a requested unit as verify, the gate and the editors name
+/// it: a trust file's change is a `trust-file`, a file's deletion a
+/// `deleted-file`; a request records instead the kind its fingerprint binds
+/// (`present`, `absent`, `file`, `submodule`).
+pub fn shown_kind<'a>(language: &str, kind: &'a str) -> &'a str {
+    match language {
+        crate::fingerprint::TRUST => TRUST_FILE,
+        crate::fingerprint::DELETED => crate::signoff::DELETED_FILE,
+        _ => kind,
+    }
+}
+
+/// The kind of the unit a trust file's change is (see [`shown_kind`]).
+pub const TRUST_FILE: &str = "trust-file";
 
 /// The language of a requested unit: its grammar, or plain text for the
 /// `file` and `submodule` units, a trust file's change and a file's

@@ -182,6 +182,7 @@ fn a_requested_trust_file_change_is_approved_in_the_review() {
     assert_eq!(run.code, 0, "{run:?}");
     assert!(!run.stderr.contains("unknown language"), "{run:?}");
     assert!(run.stdout.contains("require_attestation = true"), "the new text is shown: {run:?}");
+    assert!(run.stdout.contains(".vouch.toml · trust-file"), "named as verify names it: {run:?}");
     assert!(run.stdout.contains("Approved 1"), "{run:?}");
     d.act_as("dev");
     let (code, report) = gate(&d);

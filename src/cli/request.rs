@@ -305,7 +305,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             path: file.path.clone(),
             line: unit.line as u32,
             end_line: unit.end_line as u32,
-            kind: if unit.trust_file { "trust-file".to_string() } else { facts.unit.kind.clone() },
+            kind: if unit.trust_file { crate::queue::TRUST_FILE.to_string() } else { facts.unit.kind.clone() },
             name: facts.unit.name.clone(),
             fingerprint: facts.unit.fingerprint.clone(),
             ai_lines: facts.unit.ai_lines,

@@ -138,7 +138,7 @@ pub fn read(root: &Path, encoding: Encoding) -> anyhow::Result<RepoQueue> {
                 range,
                 located,
                 path: unit.path.clone(),
-                kind: unit.kind.clone(),
+                kind: crate::queue::shown_kind(&unit.language, &unit.kind).to_string(),
                 name: unit.name.clone(),
                 fingerprint: unit.fingerprint.clone(),
                 risk: unit.risk.clone(),
