@@ -50,12 +50,18 @@ pub const SUBMODULE: &str = "submodule";
 /// The fingerprint of a unit of `kind` (e.g. "function") written in
 /// `language` (e.g. "rust") whose exact bytes are `bytes`.
 pub fn fingerprint(language: &str, kind: &str, bytes: &[u8]) -> String {
+    hash_fields(DOMAIN, &[language.as_bytes(), kind.as_bytes()], bytes)
+}
+
+/// SHA-256 of `domain`, then each of `fields` and a NUL, then `bytes`, as
+/// lowercase hex: the shape of every fingerprint scheme.
+fn hash_fields(domain: &[u8], fields: &[&[u8]], bytes: &[u8]) -> String {
     let mut hasher = Sha256::new();
-    hasher.update(DOMAIN);
-    hasher.update(language.as_bytes());
-    hasher.update(b"\0");
-    hasher.update(kind.as_bytes());
-    hasher.update(b"\0");
+    hasher.update(domain);
+    for field in fields {
+        hasher.update(field);
+        hasher.update(b"\0");
+    }
     hasher.update(bytes);
     hex(&hasher.finalize())
 }
@@ -81,18 +87,10 @@ pub const TRUST_ABSENT: &str = "absent";
 /// The fingerprint of the state of trust file `path`: its exact bytes, or
 /// `None` when it is deleted (which differs from an empty file).
 pub fn trust_fingerprint(path: &str, content: Option<&[u8]>) -> String {
-    let mut hasher = Sha256::new();
-    hasher.update(TRUST_DOMAIN);
-    hasher.update(path.as_bytes());
-    hasher.update(b"\0");
     match content {
-        None => hasher.update(b"absent"),
-        Some(bytes) => {
-            hasher.update(b"present\0");
-            hasher.update(bytes);
-        }
+        None => hash_fields(TRUST_DOMAIN, &[path.as_bytes()], b"absent"),
+        Some(bytes) => hash_fields(TRUST_DOMAIN, &[path.as_bytes(), b"present"], bytes),
     }
-    hex(&hasher.finalize())
 }
 
 /// The language name a request gives the deletion of a file an AI deleted
@@ -114,14 +112,7 @@ const DELETED_DOMAIN: &[u8] = b"vouch-deleted/1\0";
 /// was deleted, not only to the path's absence: an approval of deleting
 /// one text does not cover deleting another written there since.
 pub fn deleted_fingerprint(path: &str, kind: &str, bytes: &[u8]) -> String {
-    let mut hasher = Sha256::new();
-    hasher.update(DELETED_DOMAIN);
-    hasher.update(path.as_bytes());
-    hasher.update(b"\0");
-    hasher.update(kind.as_bytes());
-    hasher.update(b"\0");
-    hasher.update(bytes);
-    hex(&hasher.finalize())
+    hash_fields(DELETED_DOMAIN, &[path.as_bytes(), kind.as_bytes()], bytes)
 }
 
 /// The fingerprint a requested unit's `bytes` have at `path` under its

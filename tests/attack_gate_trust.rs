@@ -127,18 +127,24 @@ fn the_gate_refuses_staged_changes_to_the_signers_codeowners_and_ci() {
     assert_eq!(unit["fingerprint"], trust_fingerprint(".vouch/allowed_signers", None).as_str());
 }
 
-/// `vouch request .vouch.toml` asks for sign-off on the policy change
-/// (issue 13 finding 12: it used to find nothing), with the exact bytes
-/// and the trust-file fingerprint; a reviewer's approval of that request
-/// clears the gate.
-#[test]
-fn a_trust_file_change_can_be_requested_and_approved_through_the_request() {
+/// Dev's clone with a stricter policy staged on a branch, and its text.
+fn tightening() -> (World, Clone, String) {
     let world = World::new(SIGNED_POLICY);
     let d = world.clone_as("d", "dev");
     d.git(&["checkout", "-q", "-b", "tighten"]);
     let tighter = format!("{SIGNED_POLICY}require_attestation = true\n");
     d.write(".vouch.toml", &tighter);
     d.git(&["add", ".vouch.toml"]);
+    (world, d, tighter)
+}
+
+/// `vouch request .vouch.toml` asks for sign-off on the policy change
+/// (issue 13 finding 12: it used to find nothing), with the exact bytes
+/// and the trust-file fingerprint; a reviewer's approval of that request
+/// clears the gate.
+#[test]
+fn a_trust_file_change_can_be_requested_and_approved_through_the_request() {
+    let (world, d, tighter) = tightening();
 
     let out = d.vouch(&["request", ".vouch.toml", "-m", "require attestation", "--format", "json"]);
     assert!(out.status.success(), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
@@ -166,12 +172,7 @@ fn a_trust_file_change_can_be_requested_and_approved_through_the_request() {
 /// used to set such a request aside: "unknown language `trust`").
 #[test]
 fn a_requested_trust_file_change_is_approved_in_the_review() {
-    let world = World::new(SIGNED_POLICY);
-    let d = world.clone_as("d", "dev");
-    d.git(&["checkout", "-q", "-b", "tighten"]);
-    let tighter = format!("{SIGNED_POLICY}require_attestation = true\n");
-    d.write(".vouch.toml", &tighter);
-    d.git(&["add", ".vouch.toml"]);
+    let (world, d, _) = tightening();
     let run = d.run(&["request", ".vouch.toml", "-m", "require attestation"]);
     assert_eq!(run.code, 0, "{run:?}");
 
