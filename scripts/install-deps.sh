@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# System packages the Rust tests need: git and ssh-keygen (signed approvals);
+# System packages the Rust tests need: git, ssh-keygen (signed approvals) and
+# util-linux's script (a terminal for the prompts of vouch approve);
 # optional ones (actionlint, shellcheck, zsh, fish, elvish) when it can.
 # Idempotent: installs only what is missing.
 set -euo pipefail
 missing=()
 command -v git >/dev/null || missing+=(git)
 command -v ssh-keygen >/dev/null || missing+=(openssh-client)
+command -v script >/dev/null || missing+=(bsdutils)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "vouch tests need: ${missing[*]} (run as root, or install them)" >&2

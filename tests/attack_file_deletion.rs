@@ -185,6 +185,34 @@ fn the_reviewer_signs_off_a_deleted_file_with_approve_file_and_the_author_cannot
 }
 
 #[test]
+fn approve_file_shows_the_reviewer_the_text_deleted() {
+    let (_world, a) = ai_deletes();
+    a.act_as("alice");
+    // A terminal, as a reviewer has (util-linux `script` gives the command
+    // one), answering yes.
+    let vouch = env!("CARGO_BIN_EXE_vouch");
+    let command = format!("{vouch} approve --file {DELETED} --base origin/main");
+    let run = support::run::Run::from({
+        let mut cmd = std::process::Command::new("script");
+        cmd.args(["-qec", &command, "/dev/null"]).current_dir(&a.path);
+        support::world::git_env(&mut cmd, &a.home);
+        let mut child = cmd
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("script runs");
+        std::io::Write::write_all(&mut child.stdin.take().unwrap(), b"y\n").unwrap();
+        child.wait_with_output().unwrap()
+    });
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("the text deleted (4 lines"), "{run:?}");
+    assert!(run.stdout.contains("fn only_admins_may_delete_users()"), "{run:?}");
+    let (code, report) = a.verify("origin/main..HEAD");
+    assert_eq!(code, 0, "{report:#}");
+}
+
+#[test]
 fn status_and_log_see_the_deleted_file() {
     let (_world, a) = ai_deletes();
     let run = a.run(&["status", "--format", "json"]);
