@@ -287,6 +287,31 @@ impl Ledger {
         self.judge_fingerprint(requirement, fingerprint, &[], authors, verified)
     }
 
+    /// Why the decisions on the deletion of `path` made under the
+    /// fingerprint of the path's absence alone (what a deletion of a file
+    /// that is not a trust file was approved by before it was bound to the
+    /// text deleted) do not count, one line each.
+    pub fn path_only_deletion_decisions(&self, path: &str) -> Vec<String> {
+        let old = crate::fingerprint::trust_fingerprint(path, None);
+        self.approvals
+            .for_fingerprint(&old)
+            .iter()
+            .map(|a| {
+                let noun = match a.record.decision {
+                    Verdict::Approve => "approval",
+                    Verdict::Reject => "rejection",
+                };
+                format!(
+                    "{noun} by {} ({}) on {} does not count: it names only the path's absence (an older \
+                     fingerprint); a deletion is decided with the text deleted, so decide again",
+                    a.record.reviewer.email,
+                    &a.id[..a.id.len().min(12)],
+                    a.record.created
+                )
+            })
+            .collect()
+    }
+
     /// Where a unit with `requirement` and `fingerprint` stands: the votes
     /// on the fingerprint (less those that answer a forged request), and the
     /// participants (`acceptors`, the requesters the records name, `authors`).

@@ -148,6 +148,20 @@ fn an_approved_deletion_does_not_cover_deleting_what_was_written_there_since() {
 }
 
 #[test]
+fn an_approval_of_the_paths_absence_alone_is_said_not_to_count() {
+    // Made as vouch made them before a deletion was bound to its text.
+    let (world, a) = ai_deletes();
+    world.decide(&a, &vouch::fingerprint::trust_fingerprint(DELETED, None), Decision::by("alice"));
+    let (code, report) = a.verify("origin/main..HEAD");
+    assert_eq!(code, 1, "{report:#}");
+    let said = details(only_failure(&report, "unapproved-ai"));
+    let why = "names only the path's absence";
+    assert!(said.iter().any(|d| d.contains("alice@example.com") && d.contains(why)), "{said:#?}");
+    let run = a.run(&["status"]);
+    assert!(run.stdout.contains(why), "status says it too: {run:?}");
+}
+
+#[test]
 fn a_bot_author_deleting_a_file_needs_sign_off() {
     let (_world, a) = start();
     a.act_as("renovate[bot]");

@@ -128,7 +128,7 @@ impl Judge<'_> {
             facts,
             judgement,
             blocking,
-            retired: Vec::new(),
+            retired: self.ledger.path_only_deletion_decisions(path),
             commits: deleted.commits.clone(),
             next: deleted.next,
             trust_file: false,
@@ -212,7 +212,9 @@ pub struct JudgedUnit {
     /// `heuristic_blocks` says so).
     pub blocking: bool,
     /// Decisions made for this unit under a fingerprint version that no
-    /// longer counts, described (see [`crate::store::records::FingerprintStanding`]).
+    /// longer counts, described (see [`crate::store::records::FingerprintStanding`]);
+    /// for a deleted file, those made under the path's absence alone
+    /// ([`crate::signoff::Ledger::path_only_deletion_decisions`]).
     pub retired: Vec<String>,
     /// The commits of the range that touched it (hex), oldest first.
     pub commits: Vec<String>,

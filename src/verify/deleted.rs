@@ -112,6 +112,7 @@ fn check_deleted_file(judge: &Judge<'_>, range: &Range, path: &str, file: &linea
         details.insert(0, "a reviewer rejected this deletion".into());
     }
     details.extend(judge.explain(&fp, &assessment.ignored, None));
+    details.extend(judge.records.ledger.path_only_deletion_decisions(path));
     report.failures.push(Failure {
         rule,
         path: Some(path.to_string()),
