@@ -182,3 +182,32 @@ fn approving_a_unit_the_working_tree_lacks_cannot_let_in_whom_verify_refuses() {
     a.sync();
     assert_eq!(a.verify("origin/main..HEAD").0, 0, "verify counts alice's approval");
 }
+
+/// A whole-file unit (a trust file's change, a file an AI deleted) is
+/// signed off with `vouch approve --file` or `vouch review`, not from an
+/// editor's buffer: the editor's queue lists it under the kind verify
+/// names and offers no Approve that would fail.
+#[test]
+fn the_editors_queue_lists_a_deleted_file_and_offers_no_approve_it_cannot_do() {
+    let world = World::new("reviewers = [\"alice@example.com\"]\n");
+    world.on_main(&[("tests/auth_test.rs", "#[test]\nfn only_admins() {}\n")]);
+    let a = world.clone_as("a", "dev");
+    a.git(&["checkout", "-q", "-b", "feature"]);
+    a.git(&["rm", "-q", "tests/auth_test.rs"]);
+    a.commit("drop a flaky test", Some(TRAILER));
+    let run = a.run(&["request", "tests/auth_test.rs", "-m", "moved into tests/admin.rs"]);
+    assert_eq!(run.code, 0, "{run:?}");
+
+    a.act_as("alice");
+    let mine = queue(&a, &[]);
+    assert_eq!(mine["units"].as_array().map(Vec::len), Some(1), "vouch review offers it to alice: {mine:#}");
+    let mut server = Server::start(&a.path, &["utf-8"]);
+    let pending = settled_pending(&mut server);
+    server.shutdown();
+    let items = pending["units"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{pending:#}");
+    assert_eq!(items[0]["kind"], "deleted-file", "{pending:#}");
+    assert_eq!(items[0]["path"], "tests/auth_test.rs", "{pending:#}");
+    assert_eq!(items[0]["located"], false, "{pending:#}");
+    assert_eq!(items[0]["mayApprove"], false, "an editor cannot approve it from a buffer: {pending:#}");
+}

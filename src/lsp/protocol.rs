@@ -127,7 +127,9 @@ pub struct PendingUnit {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tool: Option<String>,
     pub reviewers: Vec<String>,
-    /// Whether the current git identity may approve or reject it now.
+    /// Whether the current git identity may approve or reject it now,
+    /// from the editor (never a trust file's change or a file's deletion,
+    /// which `vouch approve --file` signs off).
     pub may_approve: bool,
     /// Who asked for sign-off (requested units).
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -82,7 +82,11 @@ export function unitTooltip(unit: PendingUnit): string {
     const from = unit.rationaleFrom === "intent" ? " (drafted from the agent's intent, confirmed by the requester)" : "";
     lines.push(`rationale: ${unit.rationale}${from}`);
   }
-  if (unit.located === false) {
+  if (unit.kind === "deleted-file" || unit.kind === "trust-file") {
+    // A whole-file unit: no buffer holds it, the CLI signs it off.
+    const what = unit.kind === "deleted-file" ? "the file was deleted by AI" : "a change to a trust file";
+    lines.push(`${what}: sign it off with \`vouch approve --file ${unit.path}\` or \`vouch review\``);
+  } else if (unit.located === false) {
     lines.push("the requested text is no longer in the file as it is now");
   }
   if (unit.mayApprove) {

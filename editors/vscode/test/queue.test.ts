@@ -82,3 +82,14 @@ test("file descriptions name the folder, not the file again", () => {
   assert.equal(fileDescription(top), "1 unit");
   assert.equal(fileDescription(nested), "src/net · 2 units");
 });
+
+test("a file deleted by AI or a trust file's change says how to sign it off", () => {
+  const deleted = unit("file:///repo/tests/auth_test.rs", 0, { kind: "deleted-file", located: false, aiLines: 0 });
+  assert.match(
+    unitTooltip(deleted),
+    /^the file was deleted by AI: sign it off with `vouch approve --file tests\/auth_test.rs` or `vouch review`$/m,
+  );
+  assert.doesNotMatch(unitTooltip(deleted), /no longer in the file/);
+  const policy = unit("file:///repo/.vouch.toml", 0, { kind: "trust-file" });
+  assert.match(unitTooltip(policy), /^a change to a trust file: sign it off with `vouch approve --file .vouch.toml`/m);
+});
