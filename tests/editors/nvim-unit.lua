@@ -107,6 +107,9 @@ eq("queue: only removed", vouch.queue_text(queued({ aiLines = 0, aiDeletedLines 
   "[pending] function item f: no extra risk; 2 AI-deleted lines")
 eq("queue: both", vouch.queue_text(queued({ aiDeletedLines = 1, mayApprove = true, reviewers = { "carol" } })),
   "[pending, for you] function item f: no extra risk; 3 AI lines, 1 AI-deleted line; reviewers: carol")
+eq("queue: a deleted file says how to sign it off",
+  vouch.queue_text({ kind = "deleted-file", path = "tests/a.rs", state = "requested", risk = {}, aiLines = 0 }),
+  "[requested] deleted-file: no extra risk; 0 AI lines; sign off with: vouch approve --file tests/a.rs")
 
 -- Signs sit below the diagnostics' priority (10).
 eq("sign priority below diagnostics", regions.sign_priority < 10, true)

@@ -531,7 +531,9 @@ local function counted(n, what)
 end
 
 --- The quickfix text of a unit of `vouch/pending`: its state, what it is,
---- its risk, and what an AI did to it (lines written, lines removed).
+--- its risk, and what an AI did to it (lines written, lines removed); for a
+--- whole-file unit no buffer holds (a file an AI deleted, a trust file's
+--- change), the command that signs it off.
 function M.queue_text(unit)
   local what = unit.kind:gsub("_", " ") .. (unit.name and (" " .. unit.name) or "")
   local risk = (#(unit.risk or {}) > 0) and table.concat(unit.risk, ", ") or "no extra risk"
@@ -542,10 +544,12 @@ function M.queue_text(unit)
     local removed = counted(deleted, "AI-deleted line")
     amount = lines == 0 and removed or (amount .. ", " .. removed)
   end
-  return string.format("[%s] %s: %s; %s%s%s%s", state, what, risk, amount,
+  local whole = unit.kind == "deleted-file" or unit.kind == "trust-file"
+  return string.format("[%s] %s: %s; %s%s%s%s%s", state, what, risk, amount,
     unit.tool and (" from " .. unit.tool) or "",
     unit.requester and ("; requested by " .. unit.requester) or "",
-    (#(unit.reviewers or {}) > 0) and ("; reviewers: " .. table.concat(unit.reviewers, ", ")) or "")
+    (#(unit.reviewers or {}) > 0) and ("; reviewers: " .. table.concat(unit.reviewers, ", ")) or "",
+    whole and ("; sign off with: vouch approve --file " .. unit.path) or "")
 end
 
 function M.pending(open, timeout_ms)
