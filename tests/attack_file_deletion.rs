@@ -53,6 +53,11 @@ fn ai_deletes() -> (World, support::world::Clone) {
     (world, a)
 }
 
+/// The fingerprint of deleting [`DELETED`] when it holds `text`.
+fn deletion_of(text: &str) -> String {
+    vouch::fingerprint::deleted_fingerprint(DELETED, vouch::fingerprint::DELETED_BLOB, text.as_bytes())
+}
+
 /// The failures of `report` about `path`.
 fn about<'a>(report: &'a Value, path: &str) -> Vec<&'a Value> {
     failures(report).iter().filter(|f| f["path"] == path).collect()
@@ -73,8 +78,7 @@ fn an_ai_commit_deleting_a_test_file_whole_needs_sign_off() {
     assert!(said.iter().any(|d| d.contains("4 line(s)") && d.contains("trailer: claude")), "{said:#?}");
     // Bound to the path and to the text deleted (BASE's version).
     let fingerprint = str_of(&failure["fingerprint"]).to_string();
-    let deleted =
-        vouch::fingerprint::deleted_fingerprint(DELETED, vouch::fingerprint::DELETED_BLOB, AUTH_TEST.as_bytes());
+    let deleted = deletion_of(AUTH_TEST);
     assert_eq!(fingerprint, deleted, "{report:#}");
     let participants: Vec<&str> = failure["participants"].as_array().unwrap().iter().map(str_of).collect();
     assert!(participants.contains(&"dev@example.com"), "{report:#}");
@@ -133,10 +137,7 @@ fn an_approved_deletion_does_not_cover_deleting_what_was_written_there_since() {
     assert_eq!((failure["path"].as_str(), failure["kind"].as_str()), (Some(DELETED), Some("deleted-file")));
     let new = str_of(&failure["fingerprint"]);
     assert_ne!(new, old, "{report:#}");
-    assert_eq!(
-        new,
-        vouch::fingerprint::deleted_fingerprint(DELETED, vouch::fingerprint::DELETED_BLOB, NEW_AUTH_TEST.as_bytes())
-    );
+    assert_eq!(new, deletion_of(NEW_AUTH_TEST));
     // The same text deleted again is what alice saw deleted: hers counts.
     let (world, a) = ai_deletes();
     world.decide(&a, &old, Decision::by("alice"));
@@ -238,8 +239,7 @@ fn status_and_log_see_the_deleted_file() {
     assert_eq!(found[0]["state"], "pending", "{status:#}");
     assert_eq!(found[0]["kind"], "deleted-file", "{status:#}");
     assert_eq!(found[0]["deleted_file"], true, "{status:#}");
-    let deleted =
-        vouch::fingerprint::deleted_fingerprint(DELETED, vouch::fingerprint::DELETED_BLOB, AUTH_TEST.as_bytes());
+    let deleted = deletion_of(AUTH_TEST);
     assert_eq!(found[0]["fingerprint"], deleted, "{status:#}");
     assert!(str_of(&found[0]["reason"]).contains("deleted by AI"), "{status:#}");
     assert!(found[0]["evidence"].to_string().contains("trailer: claude"), "{status:#}");
@@ -403,8 +403,7 @@ fn the_gate_counts_an_earlier_ai_deletion_and_refuses_a_bots_own() {
     assert_eq!(units.len(), 1, "{gate:#}");
     assert_eq!((units[0]["path"].as_str(), units[0]["deleted_file"].as_bool()), (Some(DELETED), Some(true)));
     assert_eq!(units[0]["blocking"], true, "{gate:#}");
-    let deleted =
-        vouch::fingerprint::deleted_fingerprint(DELETED, vouch::fingerprint::DELETED_BLOB, AUTH_TEST.as_bytes());
+    let deleted = deletion_of(AUTH_TEST);
     assert_eq!(units[0]["fingerprint"].as_str(), Some(deleted.as_str()), "as verify will name it: {gate:#}");
     // Named for what it is, not as AI-written text.
     let run = a.run(&["check", "--staged"]);
@@ -425,8 +424,7 @@ fn a_rename_then_a_deletion_is_the_deletion_of_the_file_base_had() {
     let failure = only_failure(&report, "unapproved-ai");
     assert_eq!(failure["path"], DELETED, "named by the path BASE had: {report:#}");
     assert_eq!(failure["kind"], "deleted-file", "{report:#}");
-    let deleted =
-        vouch::fingerprint::deleted_fingerprint(DELETED, vouch::fingerprint::DELETED_BLOB, AUTH_TEST.as_bytes());
+    let deleted = deletion_of(AUTH_TEST);
     assert_eq!(failure["fingerprint"], deleted, "BASE's text, deleted under another name: {report:#}");
 }
 
