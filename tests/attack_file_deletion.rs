@@ -241,9 +241,15 @@ fn status_and_log_see_the_deleted_file() {
     assert_eq!(found[0]["deleted_file"], true, "{status:#}");
     let deleted = deletion_of(AUTH_TEST);
     assert_eq!(found[0]["fingerprint"], deleted, "{status:#}");
-    assert!(str_of(&found[0]["reason"]).contains("deleted by AI"), "{status:#}");
+    let reason = str_of(&found[0]["reason"]);
+    assert!(reason.contains("deleted by AI") && reason.contains("not requested yet"), "{status:#}");
+    assert!(!reason.contains("is approved"), "a pending deletion reads as pending: {status:#}");
     assert!(found[0]["evidence"].to_string().contains("trailer: claude"), "{status:#}");
     assert!(found[0]["excluded"].to_string().contains("dev@example.com"), "{status:#}");
+    // blame has no lines to show, and says why.
+    let blame = a.run(&["blame", DELETED]);
+    assert_ne!(blame.code, 0, "{blame:?}");
+    assert!(blame.stderr.contains("deleted by AI") && blame.stderr.contains("vouch approve --file"), "{blame:?}");
     let text = a.run(&["status"]);
     assert!(text.stdout.contains("file deleted by AI"), "{text:?}");
     assert!(text.stdout.contains(&format!("vouch request {DELETED}")), "{text:?}");

@@ -279,8 +279,8 @@ impl JudgedUnit {
         }
         if self.deleted_file {
             return format!(
-                "the file was deleted by AI ({} line(s)): nothing of it is left to review, its deletion is \
-                 approved; {}",
+                "the file was deleted by AI ({} line(s)): what is signed off is its deletion, the text BASE \
+                 had; {}",
                 self.facts.ai_deleted(),
                 self.judgement.assessment.status
             );

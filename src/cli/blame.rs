@@ -132,6 +132,21 @@ struct UnitReport {
     decisions: Vec<(Stored<Approval>, Option<String>)>,
 }
 
+/// For `arg`, a path the working tree lacks that an AI deleted: an error
+/// saying so (there are no lines to blame; its deletion is the unit), else
+/// `None`.
+fn deleted_by_ai(ctx: &Context, arg: &str) -> Option<anyhow::Error> {
+    let path = crate::store::repo::relative_path(&ctx.repo, std::path::Path::new(arg)).ok()?;
+    let worktree = Worktree::open(ctx).ok()?;
+    let file = worktree.file(ctx, &path).ok()??;
+    let deletion = file.deletion()?;
+    Some(anyhow::anyhow!(
+        "{path}: no such file in the working tree: {}; a reviewer signs off its deletion with \
+         `vouch approve --file {path}`",
+        deletion.reason()
+    ))
+}
+
 #[derive(Debug, Serialize)]
 struct Report {
     path: String,
@@ -141,7 +156,10 @@ struct Report {
 
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let ctx = Context::open()?;
-    let target = units::parse_target(&ctx, &args.path)?;
+    let target = match units::parse_target(&ctx, &args.path) {
+        Ok(target) => target,
+        Err(e) => return Err(deleted_by_ai(&ctx, &args.path).unwrap_or(e)),
+    };
     if target.line.is_some() {
         bail!("vouch blame takes a file, not a line: {}", args.path);
     }
