@@ -96,6 +96,14 @@ export function unitTooltip(unit: PendingUnit): string {
 }
 
 /**
+ * Whether clicking the unit opens its file: not for a file an AI deleted,
+ * which no longer exists (its tooltip says how to sign it off).
+ */
+export function opensFile(unit: PendingUnit): boolean {
+  return unit.kind !== "deleted-file";
+}
+
+/**
  * The tree item's context value, which decides the buttons it shows:
  * `unit.<state>`, plus `.approvable` when the current identity may approve
  * or reject it (so the author of a request is never offered Approve).

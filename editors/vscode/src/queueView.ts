@@ -4,7 +4,16 @@
 import * as vscode from "vscode";
 import type { PendingUnit } from "./protocol";
 import { queueStatus } from "./messages";
-import { fileDescription, groupByFile, unitContext, unitDescription, unitLabel, unitTooltip, type FileGroup } from "./queue";
+import {
+  fileDescription,
+  groupByFile,
+  opensFile,
+  unitContext,
+  unitDescription,
+  unitLabel,
+  unitTooltip,
+  type FileGroup,
+} from "./queue";
 
 export type QueueNode = { kind: "file"; group: FileGroup } | { kind: "unit"; unit: PendingUnit };
 
@@ -94,11 +103,13 @@ export class QueueView implements vscode.TreeDataProvider<QueueNode>, vscode.Dis
       unit.range.end.line,
       unit.range.end.character,
     );
-    item.command = {
-      command: "vscode.open",
-      title: "Open",
-      arguments: [this.toCode(unit.uri), { selection: new vscode.Range(range.start, range.start) }],
-    };
+    if (opensFile(unit)) {
+      item.command = {
+        command: "vscode.open",
+        title: "Open",
+        arguments: [this.toCode(unit.uri), { selection: new vscode.Range(range.start, range.start) }],
+      };
+    }
     return item;
   }
 

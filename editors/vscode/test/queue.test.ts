@@ -2,7 +2,15 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { PendingUnit } from "../src/protocol";
 import { queueStatus } from "../src/messages";
-import { fileDescription, groupByFile, unitContext, unitDescription, unitLabel, unitTooltip } from "../src/queue";
+import {
+  fileDescription,
+  groupByFile,
+  opensFile,
+  unitContext,
+  unitDescription,
+  unitLabel,
+  unitTooltip,
+} from "../src/queue";
 
 function unit(uri: string, line: number, extra: Partial<PendingUnit> = {}): PendingUnit {
   return {
@@ -90,6 +98,8 @@ test("a file deleted by AI or a trust file's change says how to sign it off", ()
     /^the file was deleted by AI: sign it off with `vouch approve --file tests\/auth_test.rs` or `vouch review`$/m,
   );
   assert.doesNotMatch(unitTooltip(deleted), /no longer in the file/);
+  assert.equal(opensFile(deleted), false, "the file no longer exists");
   const policy = unit("file:///repo/.vouch.toml", 0, { kind: "trust-file" });
   assert.match(unitTooltip(policy), /^a change to a trust file: sign it off with `vouch approve --file .vouch.toml`/m);
+  assert.equal(opensFile(policy), true, "the policy's new text is in the file");
 });
