@@ -448,6 +448,16 @@ pub enum Verdict {
     Reject,
 }
 
+impl Verdict {
+    /// "approval" or "rejection": what a decision of this verdict is called.
+    pub fn noun(self) -> &'static str {
+        match self {
+            Verdict::Approve => "approval",
+            Verdict::Reject => "rejection",
+        }
+    }
+}
+
 /// The key that made a signature that verified, and every identity the
 /// allowed-signers file lists it for.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -125,6 +125,12 @@ pub struct PendingUnit {
 }
 
 impl PendingUnit {
+    /// A trust file's change or a file's deletion: the whole file, a unit
+    /// no buffer holds.
+    pub fn is_whole_file(&self) -> bool {
+        matches!(self.language.as_str(), crate::fingerprint::TRUST | crate::fingerprint::DELETED)
+    }
+
     /// "function `name`", the kind alone, "file deleted by AI" or
     /// "trust-file".
     pub fn label(&self) -> String {
@@ -645,13 +651,7 @@ pub fn pending_with(
                 .assessment
                 .ignored
                 .iter()
-                .map(|g| {
-                    let verdict = match g.verdict {
-                        Verdict::Approve => "approval",
-                        Verdict::Reject => "rejection",
-                    };
-                    format!("{verdict} by {} does not count: {}", g.email, g.refusal)
-                })
+                .map(|g| format!("{} by {} does not count: {}", g.verdict.noun(), g.email, g.refusal))
                 .chain(
                     ledger
                         .approvals

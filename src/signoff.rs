@@ -297,16 +297,10 @@ impl Ledger {
             .for_fingerprint(&old)
             .iter()
             .map(|a| {
-                let noun = match a.record.decision {
-                    Verdict::Approve => "approval",
-                    Verdict::Reject => "rejection",
-                };
                 format!(
-                    "{noun} by {} ({}) on {} does not count: it names only the path's absence (an older \
-                     fingerprint); a deletion is decided with the text deleted, so decide again",
-                    a.record.reviewer.email,
-                    &a.id[..a.id.len().min(12)],
-                    a.record.created
+                    "{} does not count: it names only the path's absence (an older fingerprint); a deletion is \
+                     decided with the text deleted, so decide again",
+                    records::describe_decision(a)
                 )
             })
             .collect()

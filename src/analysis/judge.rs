@@ -361,7 +361,7 @@ impl JudgedUnit {
         if approval.record.fingerprint != self.facts.unit.fingerprint {
             return Err(format!(
                 "{} was for other text (fingerprint {}); approvals are bound to the exact text",
-                verdict_noun(approval.record.decision),
+                approval.record.decision.noun(),
                 approval.record.fingerprint.get(..12).unwrap_or(&approval.record.fingerprint)
             ));
         }
@@ -388,11 +388,4 @@ pub fn approval_ids(ledger: &Ledger, fingerprint: &str, judgement: &Judgement) -
         })
         .map(|a| a.id.clone())
         .collect()
-}
-
-fn verdict_noun(verdict: crate::policy::Verdict) -> &'static str {
-    match verdict {
-        crate::policy::Verdict::Approve => "approval",
-        crate::policy::Verdict::Reject => "rejection",
-    }
 }

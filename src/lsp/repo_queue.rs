@@ -99,11 +99,6 @@ pub fn spawn(root: PathBuf, encoding: Encoding, done: Sender<Read>) {
     }
 }
 
-/// A trust file's change or a file's deletion: a unit of no buffer.
-fn whole_file(unit: &crate::queue::PendingUnit) -> bool {
-    matches!(unit.language.as_str(), crate::fingerprint::TRUST | crate::fingerprint::DELETED)
-}
-
 /// Read `root`'s queue now (on the calling thread).
 pub fn read(root: &Path, encoding: Encoding) -> anyhow::Result<RepoQueue> {
     let repo = Repository::open(root).with_context(|| format!("cannot open {}", root.display()))?;
@@ -154,7 +149,7 @@ pub fn read(root: &Path, encoding: Encoding) -> anyhow::Result<RepoQueue> {
                 reviewers: unit.reviewers.clone(),
                 // A whole-file unit is signed off with `vouch approve
                 // --file` or `vouch review`: no buffer holds it.
-                may_approve: !whole_file(unit) && reviewer.as_deref().is_some_and(|me| unit.awaits(me)),
+                may_approve: !unit.is_whole_file() && reviewer.as_deref().is_some_and(|me| unit.awaits(me)),
                 requester: unit.requests.last().map(|r| r.requester.clone()),
                 rationale: unit.rationale().map(str::to_string),
                 rationale_from: unit.rationale_from(),

@@ -503,16 +503,18 @@ impl fmt::Display for FingerprintStanding {
 /// fingerprint version 1, no longer counts (...)": how views name an
 /// approval whose fingerprint does not count.
 pub fn describe_not_counted(approval: &Stored<Approval>) -> String {
-    let noun = match approval.record.decision {
-        Verdict::Approve => "approval",
-        Verdict::Reject => "rejection",
-    };
+    format!("{}: {}", describe_decision(approval), approval.record.standing())
+}
+
+/// "approval by alice@example.com (1a2b3c4d5e6f) on 2026-01-31T09:05:00Z":
+/// how views name a decision.
+pub fn describe_decision(approval: &Stored<Approval>) -> String {
     format!(
-        "{noun} by {} ({}) on {}: {}",
+        "{} by {} ({}) on {}",
+        approval.record.decision.noun(),
         approval.record.reviewer.email,
         &approval.id[..approval.id.len().min(12)],
-        approval.record.created,
-        approval.record.standing()
+        approval.record.created
     )
 }
 

@@ -594,7 +594,7 @@ impl Judge<'_> {
         let approvals = self.records.ledger.approvals.for_fingerprint(fingerprint);
         let mut seen_unsigned: HashSet<String> = HashSet::new();
         for ignored in ignored {
-            let what = verdict_noun(ignored.verdict);
+            let what = ignored.verdict.noun();
             match &ignored.refusal {
                 Refusal::Unsigned { identity } => {
                     // Each unsigned vote once per identity, with the
@@ -609,7 +609,7 @@ impl Judge<'_> {
                         };
                         details.push(format!(
                             "{} by {} ({}) does not count: it {problem}",
-                            verdict_noun(a.record.decision),
+                            a.record.decision.noun(),
                             identity,
                             short(&a.id)
                         ));
@@ -641,7 +641,7 @@ impl Judge<'_> {
         for a in self.records.foreign.iter().filter(|a| a.record.fingerprint == fingerprint) {
             details.push(format!(
                 "{} by {} ({}) does not count: it was made in another repository (root {}, not {})",
-                verdict_noun(a.record.decision),
+                a.record.decision.noun(),
                 a.record.reviewer.email,
                 short(&a.id),
                 short(&a.record.repository),
@@ -667,7 +667,7 @@ impl Judge<'_> {
                     details.push(format!(
                         "{} by {} ({}) was for an earlier text of this unit (fingerprint {}); approvals are bound to \
                          the exact text, and it changed since",
-                        verdict_noun(a.record.decision),
+                        a.record.decision.noun(),
                         a.record.reviewer.email,
                         short(&a.id),
                         short(&a.record.fingerprint)
@@ -718,13 +718,6 @@ impl Judge<'_> {
             trust_file,
             deleted_file,
         }
-    }
-}
-
-fn verdict_noun(verdict: crate::policy::Verdict) -> &'static str {
-    match verdict {
-        crate::policy::Verdict::Approve => "approval",
-        crate::policy::Verdict::Reject => "rejection",
     }
 }
 
