@@ -58,6 +58,8 @@ pub struct Presences<'r> {
 struct Versions {
     ids: Vec<Oid>,
     worktree: Option<Vec<u8>>,
+    /// The working tree, the index or a tip has no file at the path.
+    missing: bool,
 }
 
 impl Versions {
@@ -122,7 +124,7 @@ impl<'r> Presences<'r> {
         if unit.is_deleted_file() {
             // The deletion of a file is there wherever the file is not;
             // elsewhere it may be yet to come (it stays awaited).
-            return if self.lacks(&unit.path) { Presence::Present } else { Presence::Unseen };
+            return if self.versions_of(&unit.path).missing { Presence::Present } else { Presence::Unseen };
         }
         let submodule = unit.kind == crate::fingerprint::SUBMODULE;
         let bytes = unit.text.as_bytes();
@@ -156,38 +158,28 @@ impl<'r> Presences<'r> {
                 versions.ids.push(id);
             }
         };
+        let mut missing = false;
         for &tip in &self.tips {
             let entry = self.repo.find_commit(tip).and_then(|c| c.tree()).and_then(|t| t.get_path(Path::new(path)));
-            if let Ok(entry) = entry
-                && entry.kind() != Some(ObjectType::Tree)
-            {
-                add(entry.id());
+            match entry {
+                Ok(entry) if entry.kind() != Some(ObjectType::Tree) => add(entry.id()),
+                _ => missing = true,
             }
         }
-        if let Ok(index) = crate::store::repo::current_index(self.repo)
-            && let Some(entry) = index.get_path(Path::new(path), 0)
-        {
-            add(entry.id);
+        match crate::store::repo::current_index(self.repo).map(|index| index.get_path(Path::new(path), 0)) {
+            Ok(Some(entry)) => add(entry.id),
+            _ => missing = true,
         }
-        if let Some(dir) = &self.workdir
-            && let Ok(bytes) = std::fs::read(dir.join(path))
-        {
-            versions.worktree = Some(crate::store::attributes::to_blob(self.repo, path, &bytes).into_owned());
+        if let Some(dir) = &self.workdir {
+            let file = dir.join(path);
+            missing |= file.symlink_metadata().is_err();
+            if let Ok(bytes) = std::fs::read(file) {
+                versions.worktree = Some(crate::store::attributes::to_blob(self.repo, path, &bytes).into_owned());
+            }
         }
+        versions.missing = missing;
         self.versions.borrow_mut().insert(path.to_string(), versions.clone());
         versions
-    }
-
-    /// Whether the working tree, the index or a tip lacks a file at `path`.
-    fn lacks(&self, path: &str) -> bool {
-        let holds = |tip: Oid| {
-            let entry = self.repo.find_commit(tip).and_then(|c| c.tree()).and_then(|t| t.get_path(Path::new(path)));
-            entry.is_ok_and(|e| e.kind() != Some(ObjectType::Tree))
-        };
-        let in_index = crate::store::repo::current_index(self.repo)
-            .is_ok_and(|index| index.get_path(Path::new(path), 0).is_some());
-        let in_worktree = self.workdir.as_ref().is_none_or(|dir| dir.join(path).symlink_metadata().is_ok());
-        !in_worktree || !in_index || !self.tips.iter().all(|&tip| holds(tip))
     }
 
     /// The blobs of every file of HEAD.
