@@ -191,23 +191,66 @@ pub fn deleted_version(
     base: &Tree<'_>,
     path: &str,
 ) -> Result<Option<(&'static str, Vec<u8>)>, git2::Error> {
+    match file_entry(base, path)? {
+        Some(entry) => entry_version(repo, &entry).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// The entry of the file (or submodule) at `path` in `tree`; `None` when
+/// there is none.
+fn file_entry<'t>(tree: &'t Tree<'_>, path: &str) -> Result<Option<git2::TreeEntry<'t>>, git2::Error> {
+    match tree.get_path(Path::new(path)) {
+        Ok(entry) if entry.kind() == Some(ObjectType::Tree) => Ok(None),
+        Ok(entry) => Ok(Some(entry)),
+        Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// The kind and bytes of the version `entry` names, as a deletion's
+/// fingerprint binds them.
+fn entry_version(repo: &Repository, entry: &git2::TreeEntry<'_>) -> Result<(&'static str, Vec<u8>), git2::Error> {
     use crate::fingerprint::{DELETED_BLOB, DELETED_SUBMODULE};
-    let entry = match base.get_path(Path::new(path)) {
-        Ok(entry) => entry,
-        Err(e) if e.code() == git2::ErrorCode::NotFound => return Ok(None),
-        Err(e) => return Err(e),
-    };
     Ok(match entry.kind() {
-        Some(ObjectType::Tree) => None,
-        Some(ObjectType::Commit) => Some((DELETED_SUBMODULE, entry.id().to_string().into_bytes())),
-        _ => Some((DELETED_BLOB, repo.find_blob(entry.id())?.content().to_vec())),
+        Some(ObjectType::Commit) => (DELETED_SUBMODULE, entry.id().to_string().into_bytes()),
+        _ => (DELETED_BLOB, repo.find_blob(entry.id())?.content().to_vec()),
     })
+}
+
+/// The fingerprint of deleting `path` from `base`
+/// ([`crate::fingerprint::deleted_fingerprint`] of [`deleted_version`]);
+/// `None` when `base` has no file there. Kept in `memo` by the version
+/// deleted, so that the language server's step after each pause in typing
+/// does not read and hash it again.
+fn deletion_fingerprint(
+    repo: &Repository,
+    base: &Tree<'_>,
+    path: &str,
+    memo: Option<&Blobs>,
+) -> Result<Option<String>, git2::Error> {
+    let Some(entry) = file_entry(base, path)? else { return Ok(None) };
+    let key = (path.to_string(), entry.id());
+    if let Some(kept) = memo.and_then(|m| m.deletions.borrow().get(&key).cloned()) {
+        return Ok(Some(kept));
+    }
+    let (kind, bytes) = entry_version(repo, &entry)?;
+    let fingerprint = crate::fingerprint::deleted_fingerprint(path, kind, &bytes);
+    if let Some(memo) = memo {
+        let mut kept = memo.deletions.borrow_mut();
+        if kept.len() >= Blobs::MAX_COUNT {
+            kept.clear();
+        }
+        kept.insert(key, fingerprint.clone());
+    }
+    Ok(Some(fingerprint))
 }
 
 /// The paths of `base` (a tree) that `present` says the end of the range
 /// lacks and that `removed` (each commit's AI removals, by number) names.
 fn deleted_files<'a>(
     repo: &Repository,
+    memo: Option<&Blobs>,
     removed: impl IntoIterator<Item = (u32, &'a RemovedFile)>,
     base: Option<&Tree<'_>>,
     present: impl Fn(&str) -> bool,
@@ -224,9 +267,8 @@ fn deleted_files<'a>(
         if present(&r.path) {
             continue;
         }
-        let version = deleted_version(repo, base, &r.path).map_err(git(format!("read BASE's {}", r.path)))?;
-        if let Some((kind, bytes)) = version {
-            let fingerprint = crate::fingerprint::deleted_fingerprint(&r.path, kind, &bytes);
+        let found = deletion_fingerprint(repo, base, &r.path, memo).map_err(git(format!("read BASE's {}", r.path)))?;
+        if let Some(fingerprint) = found {
             out.insert(
                 r.path.clone(),
                 DeletedFile { commits: vec![commit], claim: r.claim, lines: r.lines, fingerprint },
@@ -458,7 +500,7 @@ pub fn walk_commits(
         .iter()
         .enumerate()
         .flat_map(|(i, c)| walker.removed.get(c).into_iter().flatten().map(move |r| (i as u32, r)));
-    let deleted_files = deleted_files(repo, removed, base_tree.as_ref(), |p| holds_file(head_tree.as_ref(), p))?;
+    let deleted_files = deleted_files(repo, None, removed, base_tree.as_ref(), |p| holds_file(head_tree.as_ref(), p))?;
     Ok(Lineage {
         commits,
         evidence: walker.evidence,
@@ -1022,7 +1064,7 @@ impl State {
             Some(f) => f.new.is_some(),
             None => !files.iter().any(|f| f.from.as_deref() == Some(path)) && holds_file(head_tree.as_ref(), path),
         };
-        let deleted_files = deleted_files(repo, removed, base_tree.as_ref(), present)?;
+        let deleted_files = deleted_files(repo, Some(blobs), removed, base_tree.as_ref(), present)?;
         let commits = self.commit_ids();
         let mut all_people = self.people.clone();
         all_people.push(people);
@@ -1562,6 +1604,10 @@ impl Reader<'_> {
 #[derive(Debug)]
 pub struct Blobs {
     kept: std::cell::RefCell<KeptBlobs>,
+    /// The fingerprints of deletions worked out, by path and the version
+    /// deleted ([`deletion_fingerprint`]): a pending commit that leaves a
+    /// file an AI deleted absent names the same one at every call.
+    deletions: std::cell::RefCell<HashMap<(String, Oid), String>>,
     max_count: usize,
     max_bytes: usize,
 }
@@ -1596,7 +1642,7 @@ impl Blobs {
     pub const WALK_BYTES: usize = 16 << 20;
 
     fn with_limits(max_count: usize, max_bytes: usize) -> Blobs {
-        Blobs { kept: std::cell::RefCell::default(), max_count, max_bytes }
+        Blobs { kept: std::cell::RefCell::default(), deletions: std::cell::RefCell::default(), max_count, max_bytes }
     }
 
     /// The versions a walk of a range keeps: [`Blobs::WALK_BYTES`], any
@@ -1765,5 +1811,27 @@ mod tests {
         assert_eq!(read("dir"), None);
         assert_eq!(read("nowhere.rs"), None);
         assert_eq!(read("dir/nowhere.rs"), None);
+    }
+
+    #[test]
+    fn a_deletions_fingerprint_kept_between_calls_is_the_one_worked_out() {
+        let (_dir, repo) = crate::store::repo::tests::temp_repo();
+        let (before, after) = crate::store::tree_diff::tests::trees_differing_every_way(&repo);
+        let (before, after) = (repo.find_tree(before).unwrap(), repo.find_tree(after).unwrap());
+        let memo = Blobs::default();
+        for path in ["a.txt", "link", "module", "dir", "nowhere.rs"] {
+            let fresh = deletion_fingerprint(&repo, &before, path, None).unwrap();
+            let expected = deleted_version(&repo, &before, path)
+                .unwrap()
+                .map(|(kind, bytes)| crate::fingerprint::deleted_fingerprint(path, kind, &bytes));
+            assert_eq!(fresh, expected, "{path}");
+            assert_eq!(deletion_fingerprint(&repo, &before, path, Some(&memo)).unwrap(), fresh, "{path}");
+            assert_eq!(deletion_fingerprint(&repo, &before, path, Some(&memo)).unwrap(), fresh, "{path}, kept");
+        }
+        // Kept by the version deleted: another BASE's text at the path is
+        // another deletion.
+        let other = deletion_fingerprint(&repo, &after, "a.txt", Some(&memo)).unwrap();
+        assert_ne!(other, deletion_fingerprint(&repo, &before, "a.txt", Some(&memo)).unwrap());
+        assert_eq!(other, deletion_fingerprint(&repo, &after, "a.txt", None).unwrap());
     }
 }
