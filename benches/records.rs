@@ -3,6 +3,14 @@
 //! `vouch verify` does (everything, no cache), and as the gate does (through
 //! the cache: nothing new, then one new record). Prints its numbers; run
 //! with `cargo bench --bench records` (add `-- 20000` for another size).
+//!
+//! Then a repository with many records (`-- --ledger 100000`: that many
+//! approvals and half as many requests, in one commit of the records branch,
+//! as a union merge or a migration leaves them): what a process that judges
+//! a commit's units pays to read them (`Ledger::load` and the judgement of
+//! 250 units, half of them approved), once the cache is kept. Set
+//! `VOUCH_BENCH_KEEP=DIR` to keep that repository in `DIR` (to time `vouch`
+//! in it).
 
 use std::time::{Duration, Instant};
 
@@ -37,7 +45,12 @@ fn median(runs: usize, mut f: impl FnMut()) -> Duration {
 }
 
 fn main() {
-    let n: usize = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(5_000);
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(i) = args.iter().position(|a| a == "--ledger") {
+        let n = args.get(i + 1).and_then(|a| a.parse().ok()).unwrap_or(100_000);
+        return ledger(n);
+    }
+    let n: usize = args.iter().find_map(|a| a.parse().ok()).unwrap_or(5_000);
     let dir = tempfile::tempdir().expect("temp dir");
     let repo = Repository::init(dir.path()).expect("init");
     let start = Instant::now();
@@ -69,4 +82,105 @@ fn main() {
         .collect();
     times.sort();
     println!("read through the cache after one new record: {:.1?}", times[2]);
+}
+
+/// A unit fingerprint of the ledger bench.
+fn unit_fingerprint(n: usize) -> String {
+    vouch::fingerprint::fingerprint("rust", "function", format!("fn unit_{n}() {{}}\n").as_bytes())
+}
+
+/// `n` approvals and `n / 2` requests in one commit of the records branch of
+/// a fresh repository (or the one `VOUCH_BENCH_KEEP` names, as it is when it
+/// holds records already), then the read and judgement a gate makes.
+fn ledger(n: usize) {
+    use vouch::policy::{AiAmount, Policy, Status};
+    use vouch::signoff::Ledger;
+
+    let keep = std::env::var_os("VOUCH_BENCH_KEEP");
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = keep.map_or_else(|| temp.path().to_path_buf(), std::path::PathBuf::from);
+    let repo = Repository::init(&dir).expect("init");
+    if repo.find_reference(records::RECORDS_BRANCH).is_ok() {
+        println!("{} holds records already: measured as it is", dir.display());
+    } else {
+        write_ledger(&repo, n);
+    }
+
+    let start = Instant::now();
+    Ledger::load(&repo).expect("ledger");
+    println!("first read (the cache is built): {:.1?}", start.elapsed());
+
+    // A gate's judgement: 250 units, the even ones approved.
+    let amount = AiAmount { lines: 10, bytes: 200, whole: true, deleted: 0 };
+    let requirement = Policy::default().requirement("src/m1.rs", &[], amount);
+    let asked: Vec<String> = (0..250).map(|u| unit_fingerprint(if u % 2 == 0 { u * 397 % n } else { n + u })).collect();
+    let mut approved = 0;
+    let took = median(5, || {
+        let ledger = Ledger::load(&repo).expect("ledger");
+        approved = asked
+            .iter()
+            .filter(|fp| {
+                let j = ledger.judge_fingerprint(requirement.clone(), fp, &[], &[], &|_| None);
+                matches!(j.assessment.status, Status::Approved { .. })
+            })
+            .count();
+    });
+    println!("read the records and judge 250 units ({approved} approved), cache kept: {took:.1?}");
+}
+
+/// `n` approvals and `n / 2` requests in one commit of `repo`'s records
+/// branch, on top of a first commit.
+fn write_ledger(repo: &Repository, n: usize) {
+    use vouch::policy::Verdict;
+    use vouch::store::records::{Request, RequestedUnit};
+
+    let sig = git2::Signature::now("bench", "bench@example.com").expect("signature");
+    let blob = repo.blob(b"fn main() {}\n").expect("blob");
+    let mut tree = repo.treebuilder(None).expect("tree");
+    tree.insert("main.rs", blob, 0o100644).expect("insert");
+    let tree = repo.find_tree(tree.write().expect("write")).expect("tree");
+    repo.commit(Some("HEAD"), &sig, &sig, "init", &tree, &[]).expect("commit");
+    let id = vouch::store::repo::repository_id(repo).expect("repository id");
+
+    let start = Instant::now();
+    let mut update = git2::build::TreeUpdateBuilder::new();
+    let mut put = |dir: &str, bytes: Vec<u8>| {
+        let name = vouch::fingerprint::sha256_hex(&bytes);
+        let blob = repo.blob(&bytes).expect("blob");
+        update.upsert(format!("{dir}/{}/{name}.json", &name[..2]), blob, git2::FileMode::Blob);
+    };
+    let requester = Person { name: "dev".into(), email: "dev@example.com".into() };
+    let mut requests = Vec::new();
+    for r in 0..n / 2 {
+        let unit = |u: usize| RequestedUnit {
+            path: format!("src/m{}.rs", u % 1000),
+            language: "rust".into(),
+            kind: "function".into(),
+            name: Some(format!("unit_{u}")),
+            fingerprint: unit_fingerprint(u),
+            fingerprint_version: vouch::store::records::current_fingerprint_version(),
+            text: format!("fn unit_{u}() {{}}\n").into(),
+            ai_lines: vec![[1, 1]],
+            tool: Some("claude".into()),
+            model: None,
+            intents: Vec::new(),
+        };
+        let mut request = Request::new(&id, requester.clone(), vec![unit(2 * r), unit(2 * r + 1)]);
+        request.created = "2026-01-31T09:05:00.000Z".into();
+        requests.push(records::id_of(&request));
+        put("requests", records::canonical_bytes(&request));
+    }
+    for a in 0..n {
+        let reviewer = Person { name: format!("rev{}", a % 50), email: format!("rev{}@example.com", a % 50) };
+        let mut approval = Approval::new(&id, &unit_fingerprint(a), Verdict::Approve, reviewer);
+        approval.created = "2026-02-01T10:00:00.000Z".into();
+        approval.request = requests.get(a / 2).cloned();
+        approval.path = Some(format!("src/m{}.rs", a % 1000));
+        put("approvals", records::canonical_bytes(&approval));
+    }
+    let empty = repo.find_tree(repo.treebuilder(None).expect("tree").write().expect("tree")).expect("tree");
+    let tree = repo.find_tree(update.create_updated(repo, &empty).expect("tree")).expect("tree");
+    let commit = repo.commit(None, &sig, &sig, "records", &tree, &[]).expect("commit");
+    repo.reference(records::RECORDS_BRANCH, commit, true, "bench").expect("ref");
+    println!("{n} approvals and {} requests written, one commit: {:.1?}", n / 2, start.elapsed());
 }

@@ -670,7 +670,7 @@ pub fn pending_with(
                     let reject = ledger
                         .approvals
                         .for_fingerprint(fp)
-                        .iter()
+                        .into_iter()
                         .rev()
                         .find(|a| a.record.decision == Verdict::Reject)?;
                     Some(Rejection {

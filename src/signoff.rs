@@ -12,7 +12,6 @@
 //! between them: the policy and allowed signers they read (the worktree,
 //! the index, BASE) and who authors the commit.
 
-use std::collections::HashMap;
 use std::ops::Range;
 
 use git2::Repository;
@@ -22,7 +21,7 @@ use crate::policy::{
     AiAmount, Assessment, Ignored, Participants, Policy, Refusal, Requirement, Signer, Verdict, assess,
 };
 use crate::provenance::{AiDeletion, AiSource, Attribution, Origin, Spans};
-use crate::store::records::{self, Approval, ApprovalIndex, BadRecord, Request, RequestIndex, Stored};
+use crate::store::records::{self, Approval, ApprovalIndex, BadRecord, Records, Request, RequestIndex, Stored};
 use crate::store::repo;
 use crate::syntax::Unit;
 
@@ -171,32 +170,32 @@ pub struct Ledger {
     /// Records that failed their checks: reported, never used. The gate and
     /// the verifier refuse to run while there are any.
     pub bad: Vec<BadRecord>,
-    /// Request units whose stated fingerprint does not match their text,
-    /// by the fingerprint they state.
-    pub forged: HashMap<String, Vec<ForgedRequest>>,
-    /// Approvals that answer such a request, for the fingerprint it states:
-    /// approval id to request id. They never count.
-    pub answers_forgery: HashMap<String, String>,
 }
 
 impl Ledger {
-    /// Read both record refs of `repo`.
+    /// Read both record refs of `repo`: from the records cache when it is
+    /// up to date, a fingerprint's records when it is judged (so a commit's
+    /// gate reads its units' records, not every record ever made).
     pub fn load(repo: &Repository) -> Result<Ledger, LedgerError> {
         let repository_id = match repo::repository_id(repo) {
             Ok(id) => Some(id),
             Err(repo::RepoError::NoCommits) => None,
             Err(e) => return Err(e.into()),
         };
-        let approvals = records::list::<Approval>(repo)?;
-        let requests = records::list::<Request>(repo)?;
-        let mut bad = approvals.bad;
-        bad.extend(requests.bad);
-        Ok(Ledger::new(approvals.records, requests.records, repository_id, bad))
+        let id = repository_id.as_deref().unwrap_or("");
+        let (approvals, mut bad) = Records::<Approval>::open(repo)?;
+        let (requests, more) = Records::<Request>::open(repo)?;
+        bad.extend(more);
+        Ok(Ledger {
+            approvals: ApprovalIndex::of(approvals, id),
+            requests: RequestIndex::of(requests, id),
+            repository_id,
+            bad,
+        })
     }
 
     /// The ledger of these records, for `repository_id`: records of other
-    /// repositories are set aside, and approvals that answer a forged
-    /// request are found.
+    /// repositories are set aside.
     pub fn new(
         approvals: Vec<Stored<Approval>>,
         requests: Vec<Stored<Request>>,
@@ -204,36 +203,38 @@ impl Ledger {
         bad: Vec<BadRecord>,
     ) -> Ledger {
         let id = repository_id.as_deref().unwrap_or("");
-        let mut forged: HashMap<String, Vec<ForgedRequest>> = HashMap::new();
-        for request in requests.iter().filter(|r| r.record.repository == id) {
+        Ledger {
+            approvals: ApprovalIndex::new(approvals, id),
+            requests: RequestIndex::new(requests, id),
+            repository_id,
+            bad,
+        }
+    }
+
+    /// Why the ledger's answers may lack records: the records cache failed
+    /// a check as it was read and the records branch could not be read
+    /// either. Strict front ends refuse to decide when there is a reason.
+    pub fn damage(&self) -> Option<&str> {
+        self.approvals.damage().or_else(|| self.requests.damage())
+    }
+
+    /// The request units whose stated fingerprint is `fingerprint` but
+    /// whose text has another.
+    pub fn forged(&self, fingerprint: &str) -> Vec<ForgedRequest> {
+        let mut forged = Vec::new();
+        for request in self.requests.for_fingerprint(fingerprint) {
             // A unit of an older fingerprint version is not forged: it no
             // longer counts, and views say so.
-            for unit in &request.record.units {
+            for unit in request.record.units.iter().filter(|u| u.fingerprint == fingerprint) {
                 let records::FingerprintStanding::Mismatch { actual } = unit.standing() else { continue };
-                forged.entry(unit.fingerprint.clone()).or_default().push(ForgedRequest {
+                forged.push(ForgedRequest {
                     request: request.id.clone(),
                     requester: request.record.requester.email.clone(),
                     actual,
                 });
             }
         }
-        let mut answers_forgery = HashMap::new();
-        for approval in approvals.iter().filter(|a| a.record.repository == id) {
-            let Some(request) = &approval.record.request else { continue };
-            let forged_here =
-                forged.get(&approval.record.fingerprint).is_some_and(|list| list.iter().any(|f| &f.request == request));
-            if forged_here {
-                answers_forgery.insert(approval.id.clone(), request.clone());
-            }
-        }
-        Ledger {
-            approvals: ApprovalIndex::new(approvals, id),
-            requests: RequestIndex::new(requests, id),
-            repository_id,
-            bad,
-            forged,
-            answers_forgery,
-        }
+        forged
     }
 
     /// Judge one unit at `path`. `authors` are the people who author (or
@@ -324,11 +325,13 @@ impl Ledger {
         };
         let mut dropped = Vec::new();
         let mut votes = Vec::new();
+        let forged = self.forged(fingerprint);
         for stored in self.approvals.for_fingerprint(fingerprint) {
             let vote = stored.record.vote(&stored.id, verified(stored));
             // Only approvals: a reject of the text someone was shown still
             // says no.
-            match self.answers_forgery.get(&stored.id) {
+            let answers = stored.record.request.as_ref().filter(|r| forged.iter().any(|f| &&f.request == r));
+            match answers {
                 Some(request) if vote.verdict == Verdict::Approve => {
                     let refusal = Refusal::AnswersForgedRequest {
                         identity: vote.email.clone(),
@@ -670,7 +673,7 @@ pub fn decide_judged(
         .for_fingerprint(fingerprint)
         .iter()
         .rev()
-        .find(|r| !ledger.forged.get(fingerprint).is_some_and(|f| f.iter().any(|f| f.request == r.id)))
+        .find(|r| !ledger.forged(fingerprint).iter().any(|f| f.request == r.id))
         .map(|r| r.id.clone());
     approval.path = Some(path.to_string());
     Ok(approval)
@@ -689,4 +692,153 @@ pub fn overlay(len: usize, history: &[(Range<usize>, Attribution)], journal: &[(
         map.set(range.clone(), id);
     }
     map.to_vec().into_iter().filter(|(_, a)| a.origin != Origin::Unknown).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::records::{Person, RequestedUnit, UnitText, add, current_fingerprint_version, list_uncached};
+    use crate::store::repo::tests::{commit_files, temp_repo};
+
+    fn person(n: u64) -> Person {
+        Person { name: format!("p{n}"), email: format!("p{n}@example.com") }
+    }
+
+    /// A requested unit of text `text` at `path`, stating `fingerprint`
+    /// (its own unless forged).
+    fn unit(text: &str, path: &str, fingerprint: Option<&str>) -> RequestedUnit {
+        let own = crate::fingerprint::fingerprint("rust", "function", text.as_bytes());
+        RequestedUnit {
+            path: path.into(),
+            language: "rust".into(),
+            kind: "function".into(),
+            name: Some("f".into()),
+            fingerprint: fingerprint.map_or(own, str::to_string),
+            fingerprint_version: current_fingerprint_version(),
+            text: UnitText::Text(text.into()),
+            ai_lines: vec![[1, 1]],
+            tool: None,
+            model: None,
+            intents: Vec::new(),
+        }
+    }
+
+    /// What a front end asks of a ledger about `fingerprint` and the units
+    /// at `paths`, written out to compare.
+    fn answers(ledger: &Ledger, policy: &Policy, fingerprint: &str, paths: &[&str]) -> String {
+        let requirement = policy.requirement("src/a.rs", &[], 3);
+        let judged = ledger.judge_fingerprint(requirement, fingerprint, &[], &["p9@example.com".into()], &|_| None);
+        let approvals: Vec<&str> =
+            ledger.approvals.for_fingerprint(fingerprint).iter().map(|a| a.id.as_str()).collect();
+        let requests: Vec<&str> = ledger.requests.for_fingerprint(fingerprint).iter().map(|r| r.id.as_str()).collect();
+        let retired: Vec<Vec<&str>> = paths
+            .iter()
+            .map(|p| {
+                let found = ledger.approvals.retired_for_unit(&ledger.requests, p, "function", Some("f"));
+                found.iter().map(|a| a.id.as_str()).collect()
+            })
+            .collect();
+        format!(
+            "{:?}\n{approvals:?}\n{requests:?}\n{:?}\n{:?}\n{:?}\n{retired:?}",
+            judged.assessment,
+            ledger.forged(fingerprint),
+            ledger.requests.requesters(fingerprint),
+            ledger.rationale_with_source(fingerprint),
+        )
+    }
+
+    /// The ledger a process reads from the kept records cache, one
+    /// fingerprint's records at a time, says what a ledger of every record
+    /// read whole says: the same votes in the same order, requesters,
+    /// forged requests, retired approvals and rationales.
+    #[test]
+    fn a_ledger_read_by_fingerprint_from_the_cache_answers_as_a_whole_read() {
+        let (_dir, repo) = temp_repo();
+        commit_files(&repo, &[("src/a.rs", "fn f() {}\n")], 1_700_000_000);
+        let here = crate::store::repo::repository_id(&repo).unwrap();
+        let elsewhere = "1".repeat(40);
+        let texts: Vec<String> = (0..5).map(|n| format!("fn f() {{ {n} }}\n")).collect();
+        let fingerprints: Vec<String> =
+            texts.iter().map(|t| crate::fingerprint::fingerprint("rust", "function", t.as_bytes())).collect();
+        let paths = ["src/a.rs", "src/b.rs"];
+        // A small generator, so that every run makes the same records.
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        let mut request_ids = Vec::new();
+        for r in 0..12 {
+            let i = next(5) as usize;
+            let path = paths[next(2) as usize];
+            let forged = next(4) == 0;
+            let text = if forged { "fn f() { evil }\n" } else { texts[i].as_str() };
+            let mut units = vec![unit(text, path, forged.then_some(fingerprints[i].as_str()))];
+            if next(2) == 0 {
+                let j = next(5) as usize;
+                units.push(unit(&texts[j], paths[next(2) as usize], None));
+            }
+            let repository = if next(6) == 0 { elsewhere.as_str() } else { here.as_str() };
+            let mut request = Request::new(repository, person(next(4)), units);
+            request.created = format!("2026-02-01T10:{:02}:00.000Z", next(60));
+            if next(2) == 0 {
+                request.rationale = Some(format!("why {r}"));
+            }
+            request_ids.push(add(&repo, &request).unwrap());
+        }
+        for _ in 0..30 {
+            let i = next(5) as usize;
+            let repository = if next(8) == 0 { elsewhere.as_str() } else { here.as_str() };
+            let verdict = if next(4) == 0 { Verdict::Reject } else { Verdict::Approve };
+            let mut approval = Approval::new(repository, &fingerprints[i], verdict, person(next(5)));
+            approval.created = format!("2026-02-01T11:{:02}:00.000Z", next(60));
+            if next(5) == 0 {
+                // Made under the first fingerprint version: no longer counts.
+                approval.fingerprint_version = None;
+                approval.fingerprint = crate::store::records::v1_fingerprint("rust", "function", &texts[i]);
+            }
+            if next(2) == 0 {
+                approval.request = Some(request_ids[next(12) as usize].clone());
+            }
+            approval.path = Some(paths[next(2) as usize].to_string());
+            add(&repo, &approval).unwrap();
+        }
+
+        let whole = Ledger::new(
+            list_uncached::<Approval>(&repo).unwrap().records,
+            list_uncached::<Request>(&repo).unwrap().records,
+            Some(here.clone()),
+            Vec::new(),
+        );
+        Ledger::load(&repo).unwrap();
+        let kept = Ledger::load(&repo).unwrap();
+        assert!(kept.approvals.is_keyed() && kept.requests.is_keyed(), "the second read uses the kept cache");
+        let policy = Policy::parse(
+            "reviewers = [\"p0@example.com\", \"p1@example.com\", \"p2@example.com\"]\napprovals = 2\n",
+            ".vouch.toml",
+        )
+        .unwrap();
+        let mut asked: Vec<String> = fingerprints.clone();
+        asked.push(crate::fingerprint::sha256_hex(b"nothing"));
+        let mut forged = 0;
+        for fingerprint in &asked {
+            assert_eq!(answers(&kept, &policy, fingerprint, &paths), answers(&whole, &policy, fingerprint, &paths));
+            forged += whole.forged(fingerprint).len();
+        }
+        assert!(forged > 0, "the records include a forged request");
+        assert!(!whole.approvals.retired().is_empty(), "and retired approvals");
+        for id in &request_ids {
+            assert_eq!(kept.requests.get(id).map(|r| &r.id), whole.requests.get(id).map(|r| &r.id));
+        }
+        let ids = |l: &Ledger| {
+            let mut ids: Vec<String> = l.requests.iter().map(|r| r.id.clone()).collect();
+            ids.sort();
+            ids
+        };
+        assert_eq!(ids(&kept), ids(&whole));
+        assert_eq!(kept.approvals.foreign().len(), whole.approvals.foreign().len());
+        assert!(!whole.approvals.foreign().is_empty());
+    }
 }

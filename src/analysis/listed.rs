@@ -47,6 +47,11 @@ pub struct Listed<'a> {
 }
 
 impl<'a> Listed<'a> {
+    /// The approval record `id`, if it is here.
+    pub fn approval(&self, id: &str) -> Option<Stored<Approval>> {
+        self.ledger.approvals.record(id).cloned()
+    }
+
     /// For `policy`, read at `source` (its allowed signers are read there).
     pub fn open(repo: &'a Repository, policy: &'a Policy, source: &Source) -> anyhow::Result<Listed<'a>> {
         let ledger = Ledger::load(repo)?;

@@ -97,6 +97,11 @@ impl Next {
 pub fn next(ctx: &Context, options: Options) -> anyhow::Result<Next> {
     let prepared = prepare(ctx, options)?;
     let units = prepared.judge(&ctx.repo, None)?;
+    if options.strict
+        && let Some(why) = prepared.ledger.damage()
+    {
+        anyhow::bail!("refusing to decide without every record: {}", crate::display::line(why));
+    }
     let Prepared { scope, ledger, files, warnings, removals, .. } = prepared;
     Ok(Next { scope, ledger, units, files, warnings, removals })
 }

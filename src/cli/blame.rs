@@ -243,13 +243,6 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         report.intents = intent::of_range(&spans, f.unit.range.clone());
     }
 
-    // Approval records by id, for the ids that notes list.
-    let by_id: HashMap<String, Stored<Approval>> = if origins.iter().any(|o| !o.approvals.is_empty()) {
-        records::list::<Approval>(&ctx.repo)?.records.into_iter().map(|s| (s.id.clone(), s)).collect()
-    } else {
-        HashMap::new()
-    };
-
     let mut notes_cache: HashMap<Oid, Vec<NoteRecord>> = HashMap::new();
     let mut note_reader = notes::NoteReader::new(&ctx.repo);
     let mut lines = Vec::new();
@@ -273,7 +266,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             // those that count now are named as approvers; the others are
             // said not to count, and why.
             for id in &o.approvals {
-                let Some(a) = by_id.get(id) else { continue };
+                let Some(a) = ledger.approvals.record(id) else { continue };
                 if approved_by.iter().any(|e| e.eq_ignore_ascii_case(&a.record.reviewer.email))
                     && unit.is_some_and(|u| unit_reports[u].fingerprint == a.record.fingerprint)
                 {

@@ -25,7 +25,7 @@
 //! Trace) is named `imported: agent-trace` and does not count as a note,
 //! as in verify.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::Context as _;
 use git2::{Oid, Repository, Sort};
@@ -42,7 +42,6 @@ use crate::provenance::Origin;
 use crate::store::lineage::{self, Lineage};
 use crate::store::notes::{self, FileRecord, NoteRecord};
 use crate::store::policy_file::Source;
-use crate::store::records::{self, Approval, Stored};
 
 use super::blame::write_stdout;
 use super::context::Context;
@@ -126,13 +125,11 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let policy = &at.policy;
     let lineage = lineage::walk_commits(repo, walk_order(repo, args.range.as_deref(), &commits)?, None, policy.bots())
         .context("cannot read the history of the commits shown")?;
-    let approvals: HashMap<String, Stored<Approval>> =
-        records::list::<Approval>(repo)?.records.into_iter().map(|s| (s.id.clone(), s)).collect();
     // Records that do not read are left out here; the gate and verify refuse them.
     let mut listed = Listed::open(repo, policy, &at.source)?;
     let mut entries = Vec::new();
     for id in commits {
-        entries.push(entry(repo, &lineage, id, &approvals, &mut listed)?);
+        entries.push(entry(repo, &lineage, id, &mut listed)?);
     }
     match args.format.format {
         Format::Json => write_stdout(&format!("{}\n", serde_json::to_string_pretty(&entries)?))?,
@@ -215,13 +212,7 @@ fn walk_order(repo: &Repository, range: Option<&str>, shown: &[Oid]) -> anyhow::
     })
 }
 
-fn entry(
-    repo: &Repository,
-    lineage: &Lineage,
-    id: Oid,
-    approvals: &HashMap<String, Stored<Approval>>,
-    listed: &mut Listed<'_>,
-) -> anyhow::Result<Entry> {
+fn entry(repo: &Repository, lineage: &Lineage, id: Oid, listed: &mut Listed<'_>) -> anyhow::Result<Entry> {
     let commit = repo.find_commit(id)?;
     let date = time::OffsetDateTime::from_unix_timestamp(commit.time().seconds())
         .map(|t| format!("{:04}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day()))
@@ -276,7 +267,8 @@ fn entry(
         }
     }
     for (id, record) in ids {
-        let a = approvals.get(id);
+        let found = listed.approval(id);
+        let a = found.as_ref();
         e.approvals.push(Reviewer {
             reviewer: a
                 .map_or_else(|| "(record not here: vouch sync)".to_string(), |a| a.record.reviewer.email.clone()),

@@ -412,7 +412,7 @@ impl Asked {
             }
         }
         let ledger = ctx.ledger()?;
-        revisit.extend(ledger.approvals.retired.iter().filter_map(|a| a.record.path.clone()));
+        revisit.extend(ledger.approvals.retired().iter().filter_map(|a| a.record.path.clone()));
         if policy.require_signatures() {
             // Unsigned approvals of requested units: they stopped counting.
             for request in &requests {

@@ -22,6 +22,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::Arc;
 
 use git2::Repository;
 use serde::de::DeserializeOwned;
@@ -758,7 +759,20 @@ pub trait Record: Serialize + DeserializeOwned + Clone {
     /// Checks what the types cannot: ids are hex, dates parse, required
     /// text is not empty. The message names the field.
     fn validate(&self) -> Result<(), String>;
+    /// What the record is looked up by besides its id ([`cache`]): an
+    /// approval's fingerprint, a request's units' fingerprints.
+    fn index_keys(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
+
+/// The key of the records about `fingerprint`.
+fn fingerprint_key(fingerprint: &str) -> String {
+    format!("fingerprint {fingerprint}")
+}
+
+/// The key of approvals whose fingerprint version no longer counts.
+const RETIRED_KEY: &str = "retired";
 
 impl Record for Request {
     const KIND: Kind = Kind::Request;
@@ -787,6 +801,9 @@ impl Record for Request {
         }
         Ok(())
     }
+    fn index_keys(&self) -> Vec<String> {
+        self.units.iter().map(|u| fingerprint_key(&u.fingerprint)).collect()
+    }
 }
 
 impl Record for Approval {
@@ -808,6 +825,9 @@ impl Record for Approval {
             return Err(format!("`request` is not a record id: \"{request}\""));
         }
         Ok(())
+    }
+    fn index_keys(&self) -> Vec<String> {
+        if self.standing().counts() { vec![fingerprint_key(&self.fingerprint)] } else { vec![RETIRED_KEY.to_string()] }
     }
 }
 
@@ -1025,42 +1045,124 @@ fn time_key<R: Record>(stored: &Stored<R>) -> (Option<OffsetDateTime>, String) {
     (OffsetDateTime::parse(stored.record.created(), &Rfc3339).ok(), stored.id.clone())
 }
 
+/// The records of one kind, asked for by key ([`Record::index_keys`], or
+/// a record's id): read whole, or from an up-to-date cache, one key's
+/// records at a time ([`cache::Keyed`]). Both answer alike; the second
+/// reads only what is asked for.
+#[derive(Debug)]
+pub enum Records<R> {
+    Listed { records: Vec<Stored<R>>, by_key: HashMap<String, Vec<usize>> },
+    Keyed(Box<cache::Keyed<R>>),
+}
+
+impl<R: Record> Records<R> {
+    /// These records, held in memory.
+    pub fn listed(records: Vec<Stored<R>>) -> Records<R> {
+        let mut by_key: HashMap<String, Vec<usize>> = HashMap::new();
+        for (n, stored) in records.iter().enumerate() {
+            for key in cache::keys_of(&stored.id, &stored.record) {
+                by_key.entry(key).or_default().push(n);
+            }
+        }
+        for list in by_key.values_mut() {
+            list.sort_by_cached_key(|&n| time_key(&records[n]));
+        }
+        Records::Listed { records, by_key }
+    }
+
+    /// The records of `R` in `repo`, from the cache when it is up to date
+    /// (read by key, as asked), else read (through the cache) whole; and
+    /// the invalid files at the tips.
+    pub fn open(repo: &Repository) -> Result<(Records<R>, Vec<BadRecord>), RecordError> {
+        Ok(match cache::open::<R>(repo)? {
+            cache::Opened::Keyed(keyed) => {
+                let bad = keyed.bad().to_vec();
+                (Records::Keyed(keyed), bad)
+            }
+            cache::Opened::Listing(listing) => (Records::listed(listing.records), listing.bad),
+        })
+    }
+
+    /// The records under `key`, in time order.
+    fn get(&self, key: &str) -> Vec<&Stored<R>> {
+        match self {
+            Records::Listed { records, by_key } => {
+                by_key.get(key).map_or(Vec::new(), |list| list.iter().map(|&n| &records[n]).collect())
+            }
+            Records::Keyed(keyed) => keyed.get(key).iter().collect(),
+        }
+    }
+
+    /// Every record, in no given order.
+    fn all(&self) -> &[Stored<R>] {
+        match self {
+            Records::Listed { records, .. } => records,
+            Records::Keyed(keyed) => keyed.all(),
+        }
+    }
+
+    /// Why answers may lack records: the cache failed a check and the
+    /// records branch could not be read either.
+    pub fn damage(&self) -> Option<&str> {
+        match self {
+            Records::Listed { .. } => None,
+            Records::Keyed(keyed) => keyed.damage(),
+        }
+    }
+}
+
+impl<R: Record> Default for Records<R> {
+    fn default() -> Records<R> {
+        Records::listed(Vec::new())
+    }
+}
+
 /// Approvals by fingerprint, each list in time order; records of another
 /// repository, and those whose fingerprint version no longer counts, are
 /// set aside.
 #[derive(Debug, Clone, Default)]
 pub struct ApprovalIndex {
-    by_fingerprint: HashMap<String, Vec<Stored<Approval>>>,
-    /// Ids of approvals made in another repository.
-    pub foreign: Vec<String>,
-    /// Approvals of this repository whose fingerprint version does not
-    /// count (see [`Approval::standing`]), to report, never to count.
-    pub retired: Vec<Stored<Approval>>,
+    records: Arc<Records<Approval>>,
+    repository: String,
 }
 
 impl ApprovalIndex {
     pub fn new(approvals: Vec<Stored<Approval>>, repository: &str) -> ApprovalIndex {
-        let mut index = ApprovalIndex::default();
-        for stored in approvals {
-            if stored.record.repository != repository {
-                index.foreign.push(stored.id);
-                continue;
-            }
-            if !stored.record.standing().counts() {
-                index.retired.push(stored);
-                continue;
-            }
-            index.by_fingerprint.entry(stored.record.fingerprint.clone()).or_default().push(stored);
-        }
-        for list in index.by_fingerprint.values_mut() {
-            list.sort_by_cached_key(time_key);
-        }
-        index
+        ApprovalIndex::of(Records::listed(approvals), repository)
+    }
+
+    pub fn of(records: Records<Approval>, repository: &str) -> ApprovalIndex {
+        ApprovalIndex { records: Arc::new(records), repository: repository.to_string() }
     }
 
     /// The approvals of `fingerprint`, oldest first.
-    pub fn for_fingerprint(&self, fingerprint: &str) -> &[Stored<Approval>] {
-        self.by_fingerprint.get(fingerprint).map_or(&[], Vec::as_slice)
+    pub fn for_fingerprint(&self, fingerprint: &str) -> Vec<&Stored<Approval>> {
+        let mut found = self.records.get(&fingerprint_key(fingerprint));
+        found.retain(|a| {
+            a.record.repository == self.repository
+                && a.record.fingerprint == fingerprint
+                && a.record.standing().counts()
+        });
+        found
+    }
+
+    /// The approval record `id`, whatever its repository or fingerprint
+    /// version (what a commit's note lists is looked up by id).
+    pub fn record(&self, id: &str) -> Option<&Stored<Approval>> {
+        self.records.get(&cache::id_key(id)).into_iter().find(|a| a.id == id)
+    }
+
+    /// Approvals of this repository whose fingerprint version does not
+    /// count (see [`Approval::standing`]), to report, never to count.
+    pub fn retired(&self) -> Vec<&Stored<Approval>> {
+        let mut found = self.records.get(RETIRED_KEY);
+        found.retain(|a| a.record.repository == self.repository && !a.record.standing().counts());
+        found
+    }
+
+    /// Ids of approvals made in another repository.
+    pub fn foreign(&self) -> Vec<&str> {
+        self.records.all().iter().filter(|a| a.record.repository != self.repository).map(|a| a.id.as_str()).collect()
     }
 
     /// The approvals set aside because their fingerprint version no longer
@@ -1076,8 +1178,8 @@ impl ApprovalIndex {
         kind: &str,
         name: Option<&str>,
     ) -> Vec<&'a Stored<Approval>> {
-        self.retired
-            .iter()
+        self.retired()
+            .into_iter()
             .filter(|a| {
                 let asked = requests.for_fingerprint(&a.record.fingerprint);
                 if asked.is_empty() {
@@ -1100,12 +1202,15 @@ impl ApprovalIndex {
         self.for_fingerprint(fingerprint).iter().map(|s| s.record.vote(&s.id, verified(s))).collect()
     }
 
-    pub fn len(&self) -> usize {
-        self.by_fingerprint.values().map(Vec::len).sum()
+    /// Whether it reads the kept cache by key.
+    #[cfg(test)]
+    pub fn is_keyed(&self) -> bool {
+        matches!(*self.records, Records::Keyed(_))
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.by_fingerprint.is_empty()
+    /// Why answers may lack approvals (see [`Records::damage`]).
+    pub fn damage(&self) -> Option<&str> {
+        self.records.damage()
     }
 }
 
@@ -1113,50 +1218,40 @@ impl ApprovalIndex {
 /// repository are set aside.
 #[derive(Debug, Clone, Default)]
 pub struct RequestIndex {
-    by_id: HashMap<String, Stored<Request>>,
-    by_fingerprint: HashMap<String, Vec<String>>,
-    /// Ids of requests made in another repository.
-    pub foreign: Vec<String>,
+    records: Arc<Records<Request>>,
+    repository: String,
 }
 
 impl RequestIndex {
     pub fn new(requests: Vec<Stored<Request>>, repository: &str) -> RequestIndex {
-        let mut index = RequestIndex::default();
-        let mut ordered: Vec<Stored<Request>> = Vec::with_capacity(requests.len());
-        for stored in requests {
-            if stored.record.repository == repository {
-                ordered.push(stored);
-            } else {
-                index.foreign.push(stored.id);
-            }
-        }
-        ordered.sort_by_cached_key(time_key);
-        for stored in ordered {
-            for unit in &stored.record.units {
-                let ids = index.by_fingerprint.entry(unit.fingerprint.clone()).or_default();
-                if !ids.contains(&stored.id) {
-                    ids.push(stored.id.clone());
-                }
-            }
-            index.by_id.insert(stored.id.clone(), stored);
-        }
-        index
+        RequestIndex::of(Records::listed(requests), repository)
+    }
+
+    pub fn of(records: Records<Request>, repository: &str) -> RequestIndex {
+        RequestIndex { records: Arc::new(records), repository: repository.to_string() }
     }
 
     pub fn get(&self, id: &str) -> Option<&Stored<Request>> {
-        self.by_id.get(id)
+        self.records.get(&cache::id_key(id)).into_iter().find(|r| r.id == id && r.record.repository == self.repository)
     }
 
     /// Every request (of the index's repository), in no given order.
     pub fn iter(&self) -> impl Iterator<Item = &Stored<Request>> {
-        self.by_id.values()
+        self.records.all().iter().filter(|r| r.record.repository == self.repository)
+    }
+
+    /// Ids of requests made in another repository.
+    pub fn foreign(&self) -> Vec<&str> {
+        self.records.all().iter().filter(|r| r.record.repository != self.repository).map(|r| r.id.as_str()).collect()
     }
 
     /// The requests that include `fingerprint`, oldest first.
     pub fn for_fingerprint(&self, fingerprint: &str) -> Vec<&Stored<Request>> {
-        self.by_fingerprint
-            .get(fingerprint)
-            .map_or(Vec::new(), |ids| ids.iter().filter_map(|id| self.by_id.get(id)).collect())
+        let mut found = self.records.get(&fingerprint_key(fingerprint));
+        found.retain(|r| {
+            r.record.repository == self.repository && r.record.units.iter().any(|u| u.fingerprint == fingerprint)
+        });
+        found
     }
 
     /// The emails of everyone who requested sign-off on `fingerprint`
@@ -1172,12 +1267,15 @@ impl RequestIndex {
         emails
     }
 
-    pub fn len(&self) -> usize {
-        self.by_id.len()
+    /// Whether it reads the kept cache by key.
+    #[cfg(test)]
+    pub fn is_keyed(&self) -> bool {
+        matches!(*self.records, Records::Keyed(_))
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.by_id.is_empty()
+    /// Why answers may lack requests (see [`Records::damage`]).
+    pub fn damage(&self) -> Option<&str> {
+        self.records.damage()
     }
 }
 
@@ -1277,7 +1375,7 @@ mod tests {
         // Set aside by the index: reported, never counted.
         let index = ApprovalIndex::new(approvals.records, REPO_ID);
         assert!(index.for_fingerprint(&old_fp).is_empty());
-        assert_eq!(index.retired.iter().map(|a| a.id.as_str()).collect::<Vec<_>>(), [id.as_str()]);
+        assert_eq!(index.retired().iter().map(|a| a.id.as_str()).collect::<Vec<_>>(), [id.as_str()]);
 
         // New records name version 2, and it is signed with the rest.
         let new = approval(2, "carol@example.com", Verdict::Approve, "2026-01-31T09:05:00.000Z");
@@ -1623,8 +1721,8 @@ mod tests {
         let repository = crate::store::repo::repository_id(&repo).unwrap();
         assert_eq!(repository, real_id);
         let index = ApprovalIndex::new(list::<Approval>(&repo).unwrap().records, &repository);
-        assert_eq!(index.foreign.len(), 1);
-        assert_eq!(index.len(), 3);
+        assert_eq!(index.foreign().len(), 1);
+        assert_eq!(index.for_fingerprint(&fp(1)).len(), 3);
         let order: Vec<&str> = index.for_fingerprint(&fp(1)).iter().map(|s| s.record.created.as_str()).collect();
         assert_eq!(order, ["2026-01-31T09:00:00.000Z", "2026-01-31T10:00:00.000Z", "2026-01-31T11:00:00.000Z"]);
         assert!(index.for_fingerprint(&fp(2)).is_empty());

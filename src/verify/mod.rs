@@ -629,7 +629,7 @@ impl Judge<'_> {
                 details.push(format!("{} does not count", records::describe_not_counted(a)));
             }
         }
-        for forged in self.records.ledger.forged.get(fingerprint).into_iter().flatten() {
+        for forged in self.records.ledger.forged(fingerprint) {
             details.push(format!(
                 "request {} by {} states this fingerprint for text that hashes to {}: a forged request, \
                  which no approval can answer",

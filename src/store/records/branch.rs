@@ -106,6 +106,15 @@ fn sources(repo: &Repository, kind: Kind) -> Result<Vec<Source>, RecordError> {
     Ok(out)
 }
 
+/// The tips of the refs that hold records of `kind`, as a read of them
+/// leaves [`State::tips`]: `(ref, tip)`, sorted.
+pub(super) fn current_tips(repo: &Repository, kind: Kind) -> Result<Vec<(String, Oid)>, RecordError> {
+    let mut tips: Vec<(String, Oid)> =
+        sources(repo, kind)?.into_iter().map(|s| (s.ref_name.to_string(), s.tip)).collect();
+    tips.sort();
+    Ok(tips)
+}
+
 /// What the records of `kind` are read from, as a marker of change: the
 /// records branch's tip (a legacy ref's before the branch exists); `None`
 /// before the first record.

@@ -1,94 +1,510 @@
 //! A cache of what reading one kind's records found, so that a read costs
-//! what changed since the last one, not every record ever made: a
-//! repository gathers approvals for as long as it lives, and the commit gate
-//! reads them on every commit.
+//! what changed since the last one, not every record ever made, and so that
+//! a process that judges a few units reads the records of those units only:
+//! a repository gathers approvals for as long as it lives, and the commit
+//! gate reads them on every commit.
 //!
-//! `<common git dir>/vouch/cache/<kind>.json` holds the tip of each ref it
+//! `<common git dir>/vouch/cache/<kind>.keyed` holds the tip of each ref it
 //! read (the records branch, a legacy ref), every valid record their
-//! histories added (with the blob it was read from) and the invalid files at
-//! their tips. When a ref has moved on, only the commits since the cached
-//! tip are walked, and only the files that changed at the tip are checked
-//! again (see [`super::branch::read`]). A ref that moved elsewhere (not to a
-//! descendant), a ref that is gone, or a cache of another vouch version
-//! means reading everything.
+//! histories added (with the blob it was read from), the invalid files at
+//! their tips, and an index from keys to records: a record's id, and what
+//! [`Record::index_keys`] names (an approval's fingerprint, a request's
+//! units' fingerprints). When a ref has moved on, only the commits since the
+//! cached tip are walked, and only the files that changed at the tip are
+//! checked again (see [`super::branch::read`]). A ref that moved elsewhere
+//! (not to a descendant), a ref that is gone, or a cache of another vouch
+//! version means reading everything.
+//!
+//! When the tips it names are the refs' tips, [`open`] hands out the cache
+//! itself ([`Keyed`]): it reads the index and then, for each key asked
+//! about, the records under it, each checked against its id (the hash of
+//! its canonical form) as it is read. So judging the 250 units of a commit
+//! reads 250 keys' records, not 100,000 approvals.
+//!
+//! The file, after a stamp line ([`STAMP`]): the header's length (u64, little
+//! endian) and the header (JSON: tips, bad files, table sizes), then three
+//! tables and the records:
+//! - keys: 16 bytes of the key's SHA-256, the first member (u32) and the
+//!   number of members (u32), sorted by key;
+//! - members: where each key's records are (as in the records table), in
+//!   id order;
+//! - records: each record's offset from the start of the records (u64) and
+//!   length (u32), in id order;
+//! - the records, each as JSON `[id, blob, record]`.
 //!
 //! It is derived data, never the record of anything: a cache that cannot be
-//! read is ignored and written anew, and failing to write one costs only
-//! time. It grants nothing a record on the branch could not: records are read
-//! from it as they were verified, and approvals' signatures are checked
-//! when they are judged, from the records themselves.
+//! read is ignored and written anew, a record in it that fails its check
+//! sends the reader to the records branch, and failing to write one costs
+//! only time. It grants nothing a record on the branch could not: records
+//! are read from it as they were verified, and approvals' signatures are
+//! checked when they are judged, from the records themselves.
 
-use std::path::PathBuf;
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
 
 use git2::{Oid, Repository};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use super::branch::{self, State};
-use super::{Listing, Record, RecordError};
+use super::{BadRecord, Listing, Record, RecordError, Stored};
 
-/// What a cache file must say to be used: vouch's version, since what it
-/// accepts as a valid record may change between versions.
-const STAMP: &str = concat!("vouch-records-cache/2 ", env!("CARGO_PKG_VERSION"));
+/// What a cache file must start with to be used: vouch's version, since
+/// what it accepts as a valid record, and how it keys records, may change
+/// between versions.
+const STAMP: &str = concat!("vouch-records-cache/3 ", env!("CARGO_PKG_VERSION"), "\n");
+
+/// Bytes of a key's hash kept in the index: a collision only makes a
+/// lookup read a record it then leaves out.
+const KEY_BYTES: usize = 16;
+const KEY_ENTRY: usize = KEY_BYTES + 8;
+/// Keys per block of the keys table: a lookup reads the fence (each
+/// block's first key) when the cache is opened, then one block.
+const BLOCK: usize = 64;
+const RECORD_ENTRY: usize = 12;
 
 #[derive(Serialize, Deserialize)]
-#[serde(bound = "R: Record")]
-struct CacheFile<R> {
-    stamp: String,
+struct Header {
     /// `(ref, tip)`, sorted.
     tips: Vec<(String, String)>,
-    /// `(id, blob, record)`, sorted by id.
-    records: Vec<(String, String, R)>,
     /// `(ref, path, reason)`, sorted.
     bad: Vec<(String, String, String)>,
+    keys: usize,
+    members: usize,
+    records: usize,
+    /// The length of the records section.
+    data: u64,
 }
 
 fn file(repo: &Repository, kind: super::Kind) -> PathBuf {
-    repo.commondir().join("vouch").join("cache").join(format!("{}.json", kind.type_name()))
+    repo.commondir().join("vouch").join("cache").join(format!("{}.keyed", kind.type_name()))
+}
+
+/// The key of record id `id`.
+pub(super) fn id_key(id: &str) -> String {
+    format!("id {id}")
+}
+
+fn key_hash(key: &str) -> [u8; KEY_BYTES] {
+    let digest = Sha256::digest(key.as_bytes());
+    let mut out = [0u8; KEY_BYTES];
+    out.copy_from_slice(&digest[..KEY_BYTES]);
+    out
+}
+
+/// Every key of `record`, stored as `id`.
+pub(super) fn keys_of<R: Record>(id: &str, record: &R) -> Vec<String> {
+    let mut keys = record.index_keys();
+    keys.push(id_key(id));
+    keys.sort();
+    keys.dedup();
+    keys
 }
 
 /// The records of `R`, through the cache.
 pub(super) fn list<R: Record>(repo: &Repository) -> Result<Listing<R>, RecordError> {
+    Ok(update::<R>(repo)?.listing())
+}
+
+/// The records of `R` as the cache holds them when it is up to date (the
+/// records read as keys are asked for); else brought up to date and
+/// listed.
+pub(super) fn open<R: Record>(repo: &Repository) -> Result<Opened<R>, RecordError> {
     let path = file(repo, R::KIND);
-    let cached = std::fs::read(&path)
-        .ok()
-        .and_then(|bytes| serde_json::from_slice::<CacheFile<R>>(&bytes).ok())
-        .filter(|c| c.stamp == STAMP)
-        .and_then(into_state);
+    if let Some(keyed) = Keyed::<R>::open(&path, repo.commondir())
+        && keyed.tips == branch::current_tips(repo, R::KIND)?
+    {
+        return Ok(Opened::Keyed(Box::new(keyed)));
+    }
+    Ok(Opened::Listing(update::<R>(repo)?.listing()))
+}
+
+/// What [`open`] found.
+pub enum Opened<R> {
+    /// The cache, up to date.
+    Keyed(Box<Keyed<R>>),
+    /// Every record, read (and the cache written anew).
+    Listing(Listing<R>),
+}
+
+/// The state of `R`'s records, brought up to date from the cache, which is
+/// written again when the tips moved.
+fn update<R: Record>(repo: &Repository) -> Result<State<R>, RecordError> {
+    let path = file(repo, R::KIND);
+    let cached = Keyed::<R>::open(&path, repo.commondir()).and_then(|k| k.state().ok());
     let before = cached.as_ref().map(|s| s.tips.clone());
     let state = branch::read(repo, cached)?;
     if before.as_ref() != Some(&state.tips) {
         write(&path, &state);
     }
-    Ok(state.listing())
-}
-
-fn into_state<R: Record>(cache: CacheFile<R>) -> Option<State<R>> {
-    let mut state = State::empty();
-    for (name, tip) in cache.tips {
-        state.tips.push((name, Oid::from_str(&tip).ok()?));
-    }
-    for (id, blob, record) in cache.records {
-        state.records.insert(id, (Oid::from_str(&blob).ok()?, record));
-    }
-    for (source, path, reason) in cache.bad {
-        state.bad.insert((source, path), reason);
-    }
-    Some(state)
+    Ok(state)
 }
 
 /// Keep `state`. A failure costs only time later, so it is ignored.
-fn write<R: Record>(path: &std::path::Path, state: &State<R>) {
-    let cache = CacheFile {
-        stamp: STAMP.to_string(),
-        tips: state.tips.iter().map(|(name, tip)| (name.clone(), tip.to_string())).collect(),
-        records: state.records.iter().map(|(id, (blob, r))| (id.clone(), blob.to_string(), r.clone())).collect(),
-        bad: state.bad.iter().map(|((s, p), reason)| (s.clone(), p.clone(), reason.clone())).collect(),
-    };
-    if let Ok(bytes) = serde_json::to_vec(&cache) {
-        let _ = crate::store::write_atomic(path, &bytes);
+fn write<R: Record>(path: &Path, state: &State<R>) {
+    if let Ok(bytes) = encode(state)
+        && crate::store::write_atomic(path, &bytes).is_ok()
+    {
+        // The cache vouch kept before this one (`<kind>.json`, the same
+        // records as one JSON document): derived data nothing reads now.
+        let _ = std::fs::remove_file(path.with_extension("json"));
     }
 }
 
+fn encode<R: Record>(state: &State<R>) -> Result<Vec<u8>, serde_json::Error> {
+    let mut data = Vec::new();
+    let mut records = Vec::with_capacity(state.records.len() * RECORD_ENTRY);
+    let mut entries: Vec<([u8; KEY_BYTES], u32)> = Vec::new();
+    for (number, (id, (blob, record))) in state.records.iter().enumerate() {
+        let start = data.len() as u64;
+        serde_json::to_writer(&mut data, &(id, blob.to_string(), record))?;
+        records.extend_from_slice(&start.to_le_bytes());
+        records.extend_from_slice(&((data.len() as u64 - start) as u32).to_le_bytes());
+        entries.extend(keys_of(id, record).iter().map(|k| (key_hash(k), number as u32)));
+    }
+    entries.sort_unstable();
+    entries.dedup();
+    let mut keys = Vec::new();
+    let mut members = Vec::with_capacity(entries.len() * RECORD_ENTRY);
+    let mut n_keys = 0;
+    let mut i = 0;
+    while i < entries.len() {
+        let key = entries[i].0;
+        let first = i;
+        while i < entries.len() && entries[i].0 == key {
+            let at = entries[i].1 as usize * RECORD_ENTRY;
+            members.extend_from_slice(&records[at..at + RECORD_ENTRY]);
+            i += 1;
+        }
+        keys.extend_from_slice(&key);
+        keys.extend_from_slice(&(first as u32).to_le_bytes());
+        keys.extend_from_slice(&((i - first) as u32).to_le_bytes());
+        n_keys += 1;
+    }
+    let header = Header {
+        tips: state.tips.iter().map(|(name, tip)| (name.clone(), tip.to_string())).collect(),
+        bad: state.bad.iter().map(|((s, p), reason)| (s.clone(), p.clone(), reason.clone())).collect(),
+        keys: n_keys,
+        members: entries.len(),
+        records: state.records.len(),
+        data: data.len() as u64,
+    };
+    let header = serde_json::to_vec(&header)?;
+    let fence: Vec<u8> = keys.chunks(BLOCK * KEY_ENTRY).flat_map(|block| block[..KEY_BYTES].to_vec()).collect();
+    let mut out =
+        Vec::with_capacity(STAMP.len() + 8 + header.len() + fence.len() + keys.len() + members.len() + records.len());
+    out.extend_from_slice(STAMP.as_bytes());
+    out.extend_from_slice(&(header.len() as u64).to_le_bytes());
+    out.extend_from_slice(&header);
+    out.extend_from_slice(&fence);
+    out.extend_from_slice(&keys);
+    out.extend_from_slice(&members);
+    out.extend_from_slice(&records);
+    out.extend_from_slice(&data);
+    Ok(out)
+}
+
+/// The records of a block's keys, each once read.
+type Block<R> = Box<[OnceLock<Vec<Stored<R>>>]>;
+
+/// Where a key is: its position in the keys table, and its first member
+/// and number of members.
+type Found = (usize, (usize, usize));
+
+/// An up-to-date cache of `R`'s records, read by key: the keys table is
+/// read when it is opened, each key's members and records when the key is
+/// first asked for, in time order. A record that fails its check (the file
+/// was damaged after it was written) sends every later question to the
+/// records branch itself, read whole.
+pub struct Keyed<R> {
+    path: PathBuf,
+    common_dir: PathBuf,
+    file: Mutex<File>,
+    /// The first key of each block of the keys table.
+    fence: Vec<u8>,
+    /// Where the keys, the members, the records table and the records
+    /// start.
+    keys_start: u64,
+    members_start: u64,
+    records_start: u64,
+    data_start: u64,
+    n_members: usize,
+    n_records: usize,
+    data_len: u64,
+    tips: Vec<(String, Oid)>,
+    bad: Vec<BadRecord>,
+    /// Each key's records once read, by blocks of [`BLOCK`] keys.
+    slots: Vec<OnceLock<Block<R>>>,
+    n_keys: usize,
+    all: OnceLock<Vec<Stored<R>>>,
+    /// Every record, read from the branch, once the cache failed a check,
+    /// and by key.
+    fallback: OnceLock<Vec<Stored<R>>>,
+    fallback_by_key: OnceLock<HashMap<String, Vec<Stored<R>>>>,
+    /// Why the branch could not be read either, if it could not: the
+    /// answers given since are incomplete.
+    damage: OnceLock<String>,
+}
+
+impl<R> std::fmt::Debug for Keyed<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Keyed").field("path", &self.path).field("keys", &self.n_keys).finish()
+    }
+}
+
+impl<R: Record> Keyed<R> {
+    /// The cache at `path`, when it is one this vouch wrote whole.
+    fn open(path: &Path, common_dir: &Path) -> Option<Keyed<R>> {
+        let mut file = File::open(path).ok()?;
+        let mut stamp = vec![0u8; STAMP.len() + 8];
+        file.read_exact(&mut stamp).ok()?;
+        if &stamp[..STAMP.len()] != STAMP.as_bytes() {
+            return None;
+        }
+        let header_len = u64::from_le_bytes(stamp[STAMP.len()..].try_into().ok()?);
+        let mut header = vec![0u8; usize::try_from(header_len).ok()?];
+        file.read_exact(&mut header).ok()?;
+        let header: Header = serde_json::from_slice(&header).ok()?;
+        let mut fence = vec![0u8; header.keys.div_ceil(BLOCK).checked_mul(KEY_BYTES)?];
+        file.read_exact(&mut fence).ok()?;
+        let keys_start = file.stream_position().ok()?;
+        let members_start = keys_start.checked_add(u64::try_from(header.keys.checked_mul(KEY_ENTRY)?).ok()?)?;
+        let records_start =
+            members_start.checked_add(u64::try_from(header.members.checked_mul(RECORD_ENTRY)?).ok()?)?;
+        let data_start = records_start.checked_add(u64::try_from(header.records.checked_mul(RECORD_ENTRY)?).ok()?)?;
+        // A file cut short, or longer than what was written, is not used.
+        if file.metadata().ok()?.len() != data_start.checked_add(header.data)? {
+            return None;
+        }
+        let mut tips = Vec::with_capacity(header.tips.len());
+        for (name, tip) in header.tips {
+            tips.push((name, Oid::from_str(&tip).ok()?));
+        }
+        let bad = header
+            .bad
+            .into_iter()
+            .map(|(source, path, reason)| BadRecord { kind: R::KIND, source, path, reason })
+            .collect();
+        let slots = std::iter::repeat_with(OnceLock::new).take(header.keys.div_ceil(BLOCK)).collect();
+        Some(Keyed {
+            path: path.to_path_buf(),
+            common_dir: common_dir.to_path_buf(),
+            file: Mutex::new(file),
+            fence,
+            keys_start,
+            members_start,
+            records_start,
+            data_start,
+            n_members: header.members,
+            n_records: header.records,
+            data_len: header.data,
+            tips,
+            bad,
+            slots,
+            n_keys: header.keys,
+            all: OnceLock::new(),
+            fallback: OnceLock::new(),
+            fallback_by_key: OnceLock::new(),
+            damage: OnceLock::new(),
+        })
+    }
+
+    /// The invalid files at the tips.
+    pub fn bad(&self) -> &[BadRecord] {
+        &self.bad
+    }
+
+    /// Why some answers may lack records: the cache failed a check and the
+    /// records branch could not be read either.
+    pub fn damage(&self) -> Option<&str> {
+        self.damage.get().map(String::as_str)
+    }
+
+    /// The records under `key`, in time order ([`super::time_key`]).
+    pub fn get(&self, key: &str) -> &[Stored<R>] {
+        if self.fallback.get().is_some() {
+            return self.fallback_slot(key);
+        }
+        let found = match self.find(key) {
+            Ok(Some(found)) => found,
+            Ok(None) => return &[],
+            Err(e) => {
+                // The keys cannot be read: every key's records come from
+                // the branch, in a slot of their own.
+                self.fall_back(&e);
+                return self.fallback_slot(key);
+            }
+        };
+        let (slot, members) = found;
+        let block = self.slots[slot / BLOCK]
+            .get_or_init(|| std::iter::repeat_with(OnceLock::new).take(BLOCK).collect::<Vec<_>>().into_boxed_slice());
+        block[slot % BLOCK].get_or_init(|| match self.read_members(members) {
+            Ok(read) => {
+                let mut records: Vec<Stored<R>> =
+                    read.into_iter().filter(|s| keys_of(&s.id, &s.record).iter().any(|k| k == key)).collect();
+                records.sort_by_cached_key(super::time_key);
+                records
+            }
+            Err(e) => {
+                self.fall_back(&e);
+                self.fallback_slot(key).to_vec()
+            }
+        })
+    }
+
+    /// Every record, in id order.
+    pub fn all(&self) -> &[Stored<R>] {
+        self.all.get_or_init(|| {
+            if self.fallback.get().is_none() {
+                let read = self.locations(self.records_start, self.n_records).and_then(|locations| {
+                    locations.into_iter().map(|at| self.read_record(at)).collect::<Result<Vec<_>, _>>()
+                });
+                match read {
+                    Ok(all) => return all,
+                    Err(e) => self.fall_back(&e),
+                }
+            }
+            self.fallback.get().cloned().unwrap_or_default()
+        })
+    }
+
+    /// The state this cache holds, to bring up to date.
+    fn state(&self) -> Result<State<R>, String> {
+        let mut state = State::empty();
+        state.tips = self.tips.clone();
+        for at in self.locations(self.records_start, self.n_records)? {
+            let (id, blob, record) = self.read_entry(at)?;
+            state.records.insert(id, (blob, record));
+        }
+        for bad in &self.bad {
+            state.bad.insert((bad.source.clone(), bad.path.clone()), bad.reason.clone());
+        }
+        Ok(state)
+    }
+
+    /// Where `key` is in the keys table and where its members are
+    /// (first, count), if it is there.
+    fn find(&self, key: &str) -> Result<Option<Found>, String> {
+        let hash = key_hash(key);
+        let firsts = self.fence.len() / KEY_BYTES;
+        let first = |i: usize| &self.fence[i * KEY_BYTES..(i + 1) * KEY_BYTES];
+        let Some(block) = partition_point(firsts, |i| first(i) <= &hash[..]).checked_sub(1) else { return Ok(None) };
+        let count = BLOCK.min(self.n_keys - block * BLOCK);
+        let keys = self.read_at(self.keys_start + (block * BLOCK * KEY_ENTRY) as u64, count * KEY_ENTRY)?;
+        let entry = |i: usize| &keys[i * KEY_ENTRY..(i + 1) * KEY_ENTRY];
+        let i = partition_point(count, |i| entry(i)[..KEY_BYTES] < hash[..]);
+        if i == count || entry(i)[..KEY_BYTES] != hash {
+            return Ok(None);
+        }
+        let entry = entry(i);
+        Ok(Some((block * BLOCK + i, (u32_at(entry, KEY_BYTES) as usize, u32_at(entry, KEY_BYTES + 4) as usize))))
+    }
+
+    fn read_members(&self, (first, count): (usize, usize)) -> Result<Vec<Stored<R>>, String> {
+        if first.checked_add(count).is_none_or(|end| end > self.n_members) {
+            return Err("a key's members are out of bounds".into());
+        }
+        let start = self.members_start + (first * RECORD_ENTRY) as u64;
+        self.locations(start, count)?.into_iter().map(|at| self.read_record(at)).collect()
+    }
+
+    /// `count` locations of records, from the table at `start`.
+    fn locations(&self, start: u64, count: usize) -> Result<Vec<(u64, u32)>, String> {
+        let bytes = self.read_at(start, count * RECORD_ENTRY)?;
+        Ok(bytes.chunks_exact(RECORD_ENTRY).map(|e| (u64_at(e, 0), u32_at(e, 8))).collect())
+    }
+
+    /// The record at `at`, checked against its id.
+    fn read_record(&self, at: (u64, u32)) -> Result<Stored<R>, String> {
+        let (id, _, record) = self.read_entry(at)?;
+        if super::id_of(&record) != id {
+            return Err(format!("record {id} does not match its id"));
+        }
+        Ok(Stored { id, record })
+    }
+
+    fn read_entry(&self, (offset, len): (u64, u32)) -> Result<(String, Oid, R), String> {
+        if offset.checked_add(u64::from(len)).is_none_or(|end| end > self.data_len) {
+            return Err("a record lies outside the file".into());
+        }
+        let bytes = self.read_at(self.data_start + offset, len as usize)?;
+        let (id, blob, record): (String, String, R) = serde_json::from_slice(&bytes).map_err(|e| e.to_string())?;
+        Ok((id, Oid::from_str(&blob).map_err(|e| e.to_string())?, record))
+    }
+
+    fn read_at(&self, at: u64, len: usize) -> Result<Vec<u8>, String> {
+        let mut bytes = vec![0u8; len];
+        let mut file = self.file.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        file.seek(SeekFrom::Start(at)).map_err(|e| e.to_string())?;
+        file.read_exact(&mut bytes).map_err(|e| e.to_string())?;
+        Ok(bytes)
+    }
+
+    /// Read every record from the branch itself, once, after the cache
+    /// failed a check (`why`).
+    fn fall_back(&self, why: &str) {
+        self.fallback.get_or_init(|| {
+            eprintln!(
+                "vouch: warning: the records cache {} is damaged ({}); reading the records branch instead",
+                self.path.display(),
+                crate::display::line(why)
+            );
+            let read = Repository::open(&self.common_dir)
+                .map_err(|e| e.to_string())
+                .and_then(|repo| super::list_uncached::<R>(&repo).map_err(|e| e.to_string()));
+            match read {
+                Ok(listing) => listing.records,
+                Err(e) => {
+                    let _ =
+                        self.damage.set(format!("the records cache is damaged and the records cannot be read: {e}"));
+                    Vec::new()
+                }
+            }
+        });
+    }
+
+    /// The records under `key` of those read from the branch, in time
+    /// order.
+    fn fallback_slot(&self, key: &str) -> &[Stored<R>] {
+        let by_key = self.fallback_by_key.get_or_init(|| {
+            let mut by_key: HashMap<String, Vec<Stored<R>>> = HashMap::new();
+            for stored in self.fallback.get().map_or(&[][..], Vec::as_slice) {
+                for key in keys_of(&stored.id, &stored.record) {
+                    by_key.entry(key).or_default().push(stored.clone());
+                }
+            }
+            for list in by_key.values_mut() {
+                list.sort_by_cached_key(super::time_key);
+            }
+            by_key
+        });
+        by_key.get(key).map_or(&[], Vec::as_slice)
+    }
+}
+
+/// The first of `0..n` for which `below` is false (`below` is true of a
+/// prefix of `0..n`).
+fn partition_point(n: usize, below: impl Fn(usize) -> bool) -> usize {
+    let (mut low, mut high) = (0, n);
+    while low < high {
+        let mid = low + (high - low) / 2;
+        if below(mid) { low = mid + 1 } else { high = mid }
+    }
+    low
+}
+
+fn u64_at(bytes: &[u8], at: usize) -> u64 {
+    let mut b = [0u8; 8];
+    b.copy_from_slice(&bytes[at..at + 8]);
+    u64::from_le_bytes(b)
+}
+
+fn u32_at(bytes: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]])
+}
 #[cfg(test)]
 mod tests {
     use super::super::branch::make_commit;
@@ -107,12 +523,12 @@ mod tests {
         }
     }
 
-    fn cached(repo: &Repository) -> CacheFile<Approval> {
-        serde_json::from_slice(&std::fs::read(file(repo, Kind::Approval)).unwrap()).unwrap()
+    fn keyed(repo: &Repository) -> Keyed<Approval> {
+        Keyed::open(&file(repo, Kind::Approval), repo.commondir()).expect("a cache")
     }
 
     fn cached_state(repo: &Repository) -> State<Approval> {
-        into_state(cached(repo)).unwrap()
+        keyed(repo).state().unwrap()
     }
 
     fn ids(listing: &Listing<Approval>) -> Vec<String> {
@@ -139,7 +555,7 @@ mod tests {
         let first = list::<Approval>(&repo).unwrap();
         assert_eq!(ids(&first), ids(&list_uncached::<Approval>(&repo).unwrap()));
         let tip1 = tip(&repo, Kind::Approval).unwrap().unwrap();
-        assert_eq!(cached(&repo).tips, [(RECORDS_BRANCH.to_string(), tip1.to_string())]);
+        assert_eq!(cached_state(&repo).tips, [(RECORDS_BRANCH.to_string(), tip1)]);
 
         // Three more records: three commits walked, from the cache.
         for n in 5..8 {
@@ -235,19 +651,88 @@ mod tests {
         let full = list_uncached::<Approval>(&repo).unwrap();
         let path = file(&repo, Kind::Approval);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, b"{\"stamp\": tru").unwrap();
+        std::fs::write(&path, b"vouch-records-cache/3 tru").unwrap();
         assert_eq!(ids(&list::<Approval>(&repo).unwrap()), ids(&full));
         // Written by another version of vouch: read everything again.
-        let mut other = cached(&repo);
-        other.stamp = "vouch-records-cache/2 0.0.0".into();
-        other.records.clear();
-        std::fs::write(&path, serde_json::to_vec(&other).unwrap()).unwrap();
+        let written = std::fs::read(&path).unwrap();
+        let mut other = b"vouch-records-cache/3 0.0.0\n".to_vec();
+        other.extend_from_slice(&written[STAMP.len()..]);
+        std::fs::write(&path, &other).unwrap();
+        assert!(Keyed::<Approval>::open(&path, repo.commondir()).is_none());
+        assert_eq!(ids(&list::<Approval>(&repo).unwrap()), ids(&full));
+        // Cut short, or with bytes after its end.
+        let written = std::fs::read(&path).unwrap();
+        std::fs::write(&path, &written[..written.len() - 1]).unwrap();
+        assert!(Keyed::<Approval>::open(&path, repo.commondir()).is_none());
+        let mut longer = written.clone();
+        longer.push(b'\n');
+        std::fs::write(&path, &longer).unwrap();
+        assert!(Keyed::<Approval>::open(&path, repo.commondir()).is_none());
         assert_eq!(ids(&list::<Approval>(&repo).unwrap()), ids(&full));
         // An old tip that no longer exists: read everything again.
-        let mut gone = cached(&repo);
-        gone.tips[0].1 = "1111111111111111111111111111111111111111".into();
-        gone.records.clear();
-        std::fs::write(&path, serde_json::to_vec(&gone).unwrap()).unwrap();
+        let mut gone = State::<Approval>::empty();
+        gone.tips
+            .push((RECORDS_BRANCH.to_string(), Oid::from_str("1111111111111111111111111111111111111111").unwrap()));
+        std::fs::write(&path, encode(&gone).unwrap()).unwrap();
         assert_eq!(ids(&list::<Approval>(&repo).unwrap()), ids(&full));
+    }
+
+    #[test]
+    fn an_up_to_date_cache_answers_by_key_as_a_whole_read_does() {
+        let (_dir, repo) = temp_repo();
+        let mut made = Vec::new();
+        // More keys than a block of the keys table holds.
+        for n in 0..120 {
+            // Three approvals of each fingerprint, made in another order
+            // than their ids'.
+            let mut a = approval(n / 3);
+            a.created = format!("2026-01-31T{:02}:{:02}:00.000Z", 10 - n / 60, 59 - n % 60);
+            made.push(id_of(&a));
+            add(&repo, &a).unwrap();
+        }
+        list::<Approval>(&repo).unwrap();
+        let Opened::Keyed(keyed) = open::<Approval>(&repo).unwrap() else { panic!("the cache is up to date") };
+        let whole = super::super::Records::listed(list_uncached::<Approval>(&repo).unwrap().records);
+        assert!(keyed.n_keys > 2 * BLOCK);
+        for n in 0..42 {
+            let key = super::super::fingerprint_key(&approval(n).fingerprint);
+            let by_key: Vec<&str> = keyed.get(&key).iter().map(|s| s.id.as_str()).collect();
+            let read: Vec<&str> = whole.get(&key).iter().map(|s| s.id.as_str()).collect();
+            assert_eq!(by_key, read, "fingerprint {n}");
+            assert_eq!(by_key.len(), if n < 40 { 3 } else { 0 });
+        }
+        assert!(keyed.get("fingerprint nothing").is_empty());
+        assert_eq!(keyed.get(&id_key(&made[7]))[0].id, made[7]);
+        assert_eq!(keyed.all().len(), 120);
+
+        // A new record: the cache is behind the branch, and is not handed
+        // out until it is brought up to date.
+        add(&repo, &approval(99)).unwrap();
+        assert!(matches!(open::<Approval>(&repo).unwrap(), Opened::Listing(l) if l.records.len() == 121));
+        assert!(matches!(open::<Approval>(&repo).unwrap(), Opened::Keyed(k) if k.all().len() == 121));
+    }
+
+    #[test]
+    fn a_damaged_record_in_the_cache_sends_the_reader_to_the_branch() {
+        let (_dir, repo) = temp_repo();
+        for n in 0..3 {
+            add(&repo, &approval(n)).unwrap();
+        }
+        list::<Approval>(&repo).unwrap();
+        // The records' reviewer, changed inside the cache (same length).
+        let path = file(&repo, Kind::Approval);
+        let bytes = std::fs::read(&path).unwrap();
+        let at = bytes.windows(15).position(|w| w == b"rev@example.com").unwrap();
+        let mut damaged = bytes.clone();
+        damaged[at..at + 3].copy_from_slice(b"eve");
+        std::fs::write(&path, &damaged).unwrap();
+
+        let Opened::Keyed(keyed) = open::<Approval>(&repo).unwrap() else { panic!("the cache looks whole") };
+        let key = super::super::fingerprint_key(&approval(0).fingerprint);
+        let found = keyed.get(&key);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].record.reviewer.email, "rev@example.com", "read from the branch, not the cache");
+        assert_eq!(keyed.all().len(), 3);
+        assert!(keyed.damage().is_none(), "the branch could be read");
     }
 }
