@@ -369,8 +369,9 @@ impl Ledger {
     /// such request is here.
     pub fn rationale_source_of(&self, path: &str, text: &str) -> Option<records::RationaleFrom> {
         self.requests
-            .iter()
-            .filter(|r| r.record.rationale.as_deref() == Some(text) && r.record.units.iter().any(|u| u.path == path))
+            .at_path(path)
+            .into_iter()
+            .filter(|r| r.record.rationale.as_deref() == Some(text))
             .max_by(|a, b| (&a.record.created, &a.id).cmp(&(&b.record.created, &b.id)))
             .and_then(|r| r.record.rationale_from)
     }
@@ -784,7 +785,9 @@ mod tests {
             let mut request = Request::new(repository, person(next(4)), units);
             request.created = format!("2026-02-01T10:{:02}:00.000Z", next(60));
             if next(2) == 0 {
-                request.rationale = Some(format!("why {r}"));
+                // The same words in two requests, drafted in one.
+                request.rationale = Some(format!("why {}", r % 6));
+                request.rationale_from = (r % 4 == 0).then_some(records::RationaleFrom::Intent);
             }
             request_ids.push(add(&repo, &request).unwrap());
         }
@@ -832,6 +835,18 @@ mod tests {
         for id in &request_ids {
             assert_eq!(kept.requests.get(id).map(|r| &r.id), whole.requests.get(id).map(|r| &r.id));
         }
+        let mut drafted = 0;
+        for path in paths {
+            let at = |l: &Ledger| l.requests.at_path(path).iter().map(|r| r.id.clone()).collect::<Vec<_>>();
+            assert_eq!(at(&kept), at(&whole));
+            assert!(!at(&whole).is_empty());
+            for r in 0..6 {
+                let why = format!("why {r}");
+                assert_eq!(kept.rationale_source_of(path, &why), whole.rationale_source_of(path, &why));
+                drafted += usize::from(whole.rationale_source_of(path, &why).is_some());
+            }
+        }
+        assert!(drafted > 0, "a rationale drafted from intents is found by its path");
         let ids = |l: &Ledger| {
             let mut ids: Vec<String> = l.requests.iter().map(|r| r.id.clone()).collect();
             ids.sort();

@@ -771,6 +771,11 @@ fn fingerprint_key(fingerprint: &str) -> String {
     format!("fingerprint {fingerprint}")
 }
 
+/// The key of the requests for a unit at `path`.
+fn path_key(path: &str) -> String {
+    format!("path {path}")
+}
+
 /// The key of approvals whose fingerprint version no longer counts.
 const RETIRED_KEY: &str = "retired";
 
@@ -802,7 +807,8 @@ impl Record for Request {
         Ok(())
     }
     fn index_keys(&self) -> Vec<String> {
-        self.units.iter().map(|u| fingerprint_key(&u.fingerprint)).collect()
+        let fingerprints = self.units.iter().map(|u| fingerprint_key(&u.fingerprint));
+        fingerprints.chain(self.units.iter().map(|u| path_key(&u.path))).collect()
     }
 }
 
@@ -1251,6 +1257,13 @@ impl RequestIndex {
         found.retain(|r| {
             r.record.repository == self.repository && r.record.units.iter().any(|u| u.fingerprint == fingerprint)
         });
+        found
+    }
+
+    /// The requests that include a unit at `path`, oldest first.
+    pub fn at_path(&self, path: &str) -> Vec<&Stored<Request>> {
+        let mut found = self.records.get(&path_key(path));
+        found.retain(|r| r.record.repository == self.repository && r.record.units.iter().any(|u| u.path == path));
         found
     }
 

@@ -359,8 +359,14 @@ impl<R: Record> Keyed<R> {
     pub fn all(&self) -> &[Stored<R>] {
         self.all.get_or_init(|| {
             if self.fallback.get().is_none() {
-                let read = self.locations(self.records_start, self.n_records).and_then(|locations| {
-                    locations.into_iter().map(|at| self.read_record(at)).collect::<Result<Vec<_>, _>>()
+                let read = self.entries().and_then(|entries| {
+                    entries
+                        .into_iter()
+                        .map(|(id, _, record)| match super::id_of(&record) == id {
+                            true => Ok(Stored { id, record }),
+                            false => Err(format!("record {id} does not match its id")),
+                        })
+                        .collect::<Result<Vec<_>, _>>()
                 });
                 match read {
                     Ok(all) => return all,
@@ -375,14 +381,20 @@ impl<R: Record> Keyed<R> {
     fn state(&self) -> Result<State<R>, String> {
         let mut state = State::empty();
         state.tips = self.tips.clone();
-        for at in self.locations(self.records_start, self.n_records)? {
-            let (id, blob, record) = self.read_entry(at)?;
+        for (id, blob, record) in self.entries()? {
             state.records.insert(id, (blob, record));
         }
         for bad in &self.bad {
             state.bad.insert((bad.source.clone(), bad.path.clone()), bad.reason.clone());
         }
         Ok(state)
+    }
+
+    /// Every entry, read in one pass over the records.
+    fn entries(&self) -> Result<Vec<(String, Oid, R)>, String> {
+        let locations = self.locations(self.records_start, self.n_records)?;
+        let data = self.read_at(self.data_start, usize::try_from(self.data_len).map_err(|e| e.to_string())?)?;
+        locations.into_iter().map(|at| parse_entry(&data, at)).collect()
     }
 
     /// Where `key` is in the keys table and where its members are
@@ -431,8 +443,7 @@ impl<R: Record> Keyed<R> {
             return Err("a record lies outside the file".into());
         }
         let bytes = self.read_at(self.data_start + offset, len as usize)?;
-        let (id, blob, record): (String, String, R) = serde_json::from_slice(&bytes).map_err(|e| e.to_string())?;
-        Ok((id, Oid::from_str(&blob).map_err(|e| e.to_string())?, record))
+        parse_entry(&bytes, (0, len))
     }
 
     fn read_at(&self, at: u64, len: usize) -> Result<Vec<u8>, String> {
@@ -483,6 +494,16 @@ impl<R: Record> Keyed<R> {
         });
         by_key.get(key).map_or(&[], Vec::as_slice)
     }
+}
+
+/// The entry at `(offset, len)` of `data`: `[id, blob, record]`.
+fn parse_entry<R: Record>(data: &[u8], (offset, len): (u64, u32)) -> Result<(String, Oid, R), String> {
+    let bytes = usize::try_from(offset)
+        .ok()
+        .and_then(|start| data.get(start..start.checked_add(len as usize)?))
+        .ok_or("a record lies outside the file")?;
+    let (id, blob, record): (String, String, R) = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+    Ok((id, Oid::from_str(&blob).map_err(|e| e.to_string())?, record))
 }
 
 /// The first of `0..n` for which `below` is false (`below` is true of a
