@@ -809,6 +809,15 @@ mod tests {
             add(&repo, &approval).unwrap();
         }
 
+        // Most records are in the keyed file, the last few in its delta.
+        Ledger::load(&repo).unwrap();
+        for n in 0..3 {
+            let mut approval = Approval::new(&here, &fingerprints[n], Verdict::Approve, person(n as u64 + 1));
+            approval.request = Some(request_ids[n].clone());
+            add(&repo, &approval).unwrap();
+        }
+        add(&repo, &Request::new(&here, person(1), vec![unit("fn f() { evil }\n", paths[0], Some(&fingerprints[0]))]))
+            .unwrap();
         let whole = Ledger::new(
             list_uncached::<Approval>(&repo).unwrap().records,
             list_uncached::<Request>(&repo).unwrap().records,
@@ -818,6 +827,8 @@ mod tests {
         Ledger::load(&repo).unwrap();
         let kept = Ledger::load(&repo).unwrap();
         assert!(kept.approvals.is_keyed() && kept.requests.is_keyed(), "the second read uses the kept cache");
+        let cache = repo.commondir().join("vouch").join("cache");
+        assert!(cache.join("approval.delta").exists() && cache.join("request.delta").exists());
         let policy = Policy::parse(
             "reviewers = [\"p0@example.com\", \"p1@example.com\", \"p2@example.com\"]\napprovals = 2\n",
             ".vouch.toml",

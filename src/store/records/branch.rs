@@ -155,11 +155,15 @@ pub(super) struct State<R> {
     pub bad: BTreeMap<(String, String), String>,
     /// Commits compared to bring this state up to date (not kept).
     pub walked: usize,
+    /// Whether the last read started from nothing (no earlier read, or one
+    /// that no longer describes the refs' history), so that it holds every
+    /// record, not only those added since an earlier read (not kept).
+    pub whole: bool,
 }
 
 impl<R: Record> State<R> {
     pub fn empty() -> State<R> {
-        State { tips: Vec::new(), records: BTreeMap::new(), bad: BTreeMap::new(), walked: 0 }
+        State { tips: Vec::new(), records: BTreeMap::new(), bad: BTreeMap::new(), walked: 0, whole: false }
     }
 
     pub fn listing(self) -> Listing<R> {
@@ -181,8 +185,8 @@ impl<R: Record> State<R> {
 pub(super) fn read<R: Record>(repo: &Repository, known: Option<State<R>>) -> Result<State<R>, RecordError> {
     let sources = sources(repo, R::KIND)?;
     let mut state = match known {
-        Some(known) if still_valid(repo, &known.tips, &sources) => known,
-        _ => State::empty(),
+        Some(known) if still_valid(repo, &known.tips, &sources) => State { whole: false, ..known },
+        _ => State { whole: true, ..State::empty() },
     };
     state.walked = 0;
     let mut shallow = None;

@@ -9,21 +9,26 @@
 //! histories added (with the blob it was read from), the invalid files at
 //! their tips, and an index from keys to records: a record's id, and what
 //! [`Record::index_keys`] names (an approval's fingerprint, a request's
-//! units' fingerprints). When a ref has moved on, only the commits since the
-//! cached tip are walked, and only the files that changed at the tip are
-//! checked again (see [`super::branch::read`]). A ref that moved elsewhere
-//! (not to a descendant), a ref that is gone, or a cache of another vouch
-//! version means reading everything.
+//! units' fingerprints and paths). When a ref has moved on, only the commits
+//! since the cached tip are walked, and only the files that changed at the
+//! tip are checked again (see [`super::branch::read`]); what they added is
+//! kept in `<kind>.delta` beside it (JSON, at most [`DELTA_LIMIT`] records),
+//! so that bringing the cache up to date costs what changed, not a rewrite
+//! of every record. A ref that moved elsewhere (not to a descendant), a ref
+//! that is gone, a full delta, or a cache of another vouch version means
+//! writing the keyed file anew.
 //!
-//! When the tips it names are the refs' tips, [`open`] hands out the cache
-//! itself ([`Keyed`]): it reads the index and then, for each key asked
-//! about, the records under it, each checked against its id (the hash of
-//! its canonical form) as it is read. So judging the 250 units of a commit
-//! reads 250 keys' records, not 100,000 approvals.
+//! While the tips it names (the delta's, when it has one) are the refs'
+//! tips, [`open`] hands out the cache itself ([`Keyed`]): it reads the
+//! index's fence and the delta, and then, for each key asked about, one
+//! block of the index and the records under the key, each checked against
+//! its id (the hash of its canonical form) as it is read. So judging the
+//! 250 units of a commit reads 250 keys' records, not 100,000 approvals.
 //!
-//! The file, after a stamp line ([`STAMP`]): the header's length (u64, little
-//! endian) and the header (JSON: tips, bad files, table sizes), then three
-//! tables and the records:
+//! The keyed file, after a stamp line ([`STAMP`]): the header's length (u64,
+//! little endian) and the header (JSON: tips, bad files, table sizes), the
+//! fence (the first key of each block of [`BLOCK`] keys), then three tables
+//! and the records:
 //! - keys: 16 bytes of the key's SHA-256, the first member (u32) and the
 //!   number of members (u32), sorted by key;
 //! - members: where each key's records are (as in the records table), in
@@ -106,20 +111,48 @@ pub(super) fn keys_of<R: Record>(id: &str, record: &R) -> Vec<String> {
 
 /// The records of `R`, through the cache.
 pub(super) fn list<R: Record>(repo: &Repository) -> Result<Listing<R>, RecordError> {
-    Ok(update::<R>(repo)?.listing())
+    Ok(match open::<R>(repo)? {
+        Opened::Keyed(keyed) => Listing { records: keyed.all().to_vec(), bad: keyed.bad().to_vec() },
+        Opened::Listing(listing) => listing,
+    })
 }
 
-/// The records of `R` as the cache holds them when it is up to date (the
-/// records read as keys are asked for); else brought up to date and
-/// listed.
+/// The records of `R` as the cache holds them, brought up to date first
+/// when the refs moved: the records a ref's new commits added go to the
+/// cache's delta, and the keyed file is written anew only when the delta
+/// outgrows [`DELTA_LIMIT`] or the refs' history was rewritten.
 pub(super) fn open<R: Record>(repo: &Repository) -> Result<Opened<R>, RecordError> {
     let path = file(repo, R::KIND);
-    if let Some(keyed) = Keyed::<R>::open(&path, repo.commondir())
-        && keyed.tips == branch::current_tips(repo, R::KIND)?
-    {
-        return Ok(Opened::Keyed(Box::new(keyed)));
+    let cached = Keyed::<R>::open(&path, repo.commondir());
+    if let Some(keyed) = cached {
+        if keyed.tips == branch::current_tips(repo, R::KIND)? {
+            return Ok(Opened::Keyed(Box::new(keyed)));
+        }
+        let state = branch::read(repo, Some(keyed.delta_state()))?;
+        if state.whole {
+            write(&path, &state);
+            return Ok(Opened::Listing(state.listing()));
+        }
+        if state.records.len() <= DELTA_LIMIT {
+            write_delta(&path, &keyed.base_tips, &state);
+            if let Some(again) = Keyed::<R>::open(&path, repo.commondir())
+                && again.tips == state.tips
+            {
+                return Ok(Opened::Keyed(Box::new(again)));
+            }
+        }
+        // The delta is full (or could not be kept): one file again.
+        if let Ok(mut whole) = keyed.base_state() {
+            whole.records.extend(state.records);
+            whole.tips = state.tips;
+            whole.bad = state.bad;
+            write(&path, &whole);
+            return Ok(Opened::Listing(whole.listing()));
+        }
     }
-    Ok(Opened::Listing(update::<R>(repo)?.listing()))
+    let state = branch::read::<R>(repo, None)?;
+    write(&path, &state);
+    Ok(Opened::Listing(state.listing()))
 }
 
 /// What [`open`] found.
@@ -130,27 +163,95 @@ pub enum Opened<R> {
     Listing(Listing<R>),
 }
 
-/// The state of `R`'s records, brought up to date from the cache, which is
-/// written again when the tips moved.
-fn update<R: Record>(repo: &Repository) -> Result<State<R>, RecordError> {
-    let path = file(repo, R::KIND);
-    let cached = Keyed::<R>::open(&path, repo.commondir()).and_then(|k| k.state().ok());
-    let before = cached.as_ref().map(|s| s.tips.clone());
-    let state = branch::read(repo, cached)?;
-    if before.as_ref() != Some(&state.tips) {
-        write(&path, &state);
-    }
-    Ok(state)
-}
+/// Records a delta holds at most: past it the keyed file is written anew
+/// (every process reads the delta whole; at this size, about 300 KB). Tests
+/// pass it with a few records.
+const DELTA_LIMIT: usize = if cfg!(test) { 4 } else { 512 };
 
-/// Keep `state`. A failure costs only time later, so it is ignored.
+/// Keep `state` as the keyed file. A failure costs only time later, so it
+/// is ignored.
 fn write<R: Record>(path: &Path, state: &State<R>) {
     if let Ok(bytes) = encode(state)
         && crate::store::write_atomic(path, &bytes).is_ok()
     {
-        // The cache vouch kept before this one (`<kind>.json`, the same
-        // records as one JSON document): derived data nothing reads now.
+        // Its delta was of the file replaced; and the cache vouch kept
+        // before this one (`<kind>.json`, the same records as one JSON
+        // document) is derived data nothing reads now.
+        let _ = std::fs::remove_file(path.with_extension("delta"));
         let _ = std::fs::remove_file(path.with_extension("json"));
+    }
+}
+
+/// The records the refs' commits since the keyed file's tips (`base`)
+/// added, and the tips and bad files now, as [`Delta`] keeps them.
+#[derive(Serialize, Deserialize)]
+#[serde(bound = "R: Record")]
+struct DeltaFile<R> {
+    stamp: String,
+    base: Vec<(String, String)>,
+    tips: Vec<(String, String)>,
+    records: Vec<(String, String, R)>,
+    bad: Vec<(String, String, String)>,
+}
+
+fn tips_text(tips: &[(String, Oid)]) -> Vec<(String, String)> {
+    tips.iter().map(|(name, tip)| (name.clone(), tip.to_string())).collect()
+}
+
+fn tips_of(text: Vec<(String, String)>) -> Option<Vec<(String, Oid)>> {
+    text.into_iter().map(|(name, tip)| Some((name, Oid::from_str(&tip).ok()?))).collect()
+}
+
+/// Keep `state` (what the commits since `base` added) as the delta of the
+/// keyed file at `path`. A failure costs only time later.
+fn write_delta<R: Record>(path: &Path, base: &[(String, Oid)], state: &State<R>) {
+    let delta = DeltaFile {
+        stamp: STAMP.to_string(),
+        base: tips_text(base),
+        tips: tips_text(&state.tips),
+        records: state.records.iter().map(|(id, (blob, r))| (id.clone(), blob.to_string(), r.clone())).collect(),
+        bad: state.bad.iter().map(|((s, p), reason)| (s.clone(), p.clone(), reason.clone())).collect(),
+    };
+    if let Ok(bytes) = serde_json::to_vec(&delta) {
+        let _ = crate::store::write_atomic(&path.with_extension("delta"), &bytes);
+    }
+}
+
+/// The records added since the keyed file's tips, read whole (there are
+/// at most [`DELTA_LIMIT`]), by key.
+struct Delta<R> {
+    /// The tips it is up to date with, and the bad files at them.
+    tips: Vec<(String, Oid)>,
+    bad: Vec<BadRecord>,
+    entries: Vec<(String, Oid, R)>,
+    by_key: HashMap<String, Vec<Stored<R>>>,
+}
+
+impl<R: Record> Delta<R> {
+    /// The delta beside the keyed file at `path` whose tips are `base`, if
+    /// there is one and it is whole.
+    fn read(path: &Path, base: &[(String, Oid)]) -> Option<Delta<R>> {
+        let bytes = std::fs::read(path.with_extension("delta")).ok()?;
+        let file: DeltaFile<R> = serde_json::from_slice(&bytes).ok()?;
+        if file.stamp != STAMP || tips_of(file.base)? != base {
+            return None;
+        }
+        let mut entries = Vec::with_capacity(file.records.len());
+        let mut by_key: HashMap<String, Vec<Stored<R>>> = HashMap::new();
+        for (id, blob, record) in file.records {
+            if super::id_of(&record) != id {
+                return None;
+            }
+            for key in keys_of(&id, &record) {
+                by_key.entry(key).or_default().push(Stored { id: id.clone(), record: record.clone() });
+            }
+            entries.push((id, Oid::from_str(&blob).ok()?, record));
+        }
+        for list in by_key.values_mut() {
+            list.sort_by_cached_key(super::time_key);
+        }
+        let bad = file.bad.into_iter().map(|(source, path, reason)| BadRecord { kind: R::KIND, source, path, reason });
+        Some(Delta { tips: tips_of(file.tips)?, bad: bad.collect(), entries, by_key })
     }
 }
 
@@ -234,8 +335,12 @@ pub struct Keyed<R> {
     n_members: usize,
     n_records: usize,
     data_len: u64,
+    /// The tips the keyed file was written at, and those it and its delta
+    /// are up to date with.
+    base_tips: Vec<(String, Oid)>,
     tips: Vec<(String, Oid)>,
     bad: Vec<BadRecord>,
+    delta: Option<Delta<R>>,
     /// Each key's records once read, by blocks of [`BLOCK`] keys.
     slots: Vec<OnceLock<Block<R>>>,
     n_keys: usize,
@@ -279,15 +384,18 @@ impl<R: Record> Keyed<R> {
         if file.metadata().ok()?.len() != data_start.checked_add(header.data)? {
             return None;
         }
-        let mut tips = Vec::with_capacity(header.tips.len());
-        for (name, tip) in header.tips {
-            tips.push((name, Oid::from_str(&tip).ok()?));
-        }
-        let bad = header
+        let tips = tips_of(header.tips.clone())?;
+        let bad: Vec<BadRecord> = header
             .bad
             .into_iter()
             .map(|(source, path, reason)| BadRecord { kind: R::KIND, source, path, reason })
             .collect();
+        let delta = Delta::read(path, &tips);
+        let (tips, bad) = match &delta {
+            Some(delta) => (delta.tips.clone(), delta.bad.clone()),
+            None => (tips.clone(), bad),
+        };
+        let base_tips = tips_of(header.tips)?;
         let slots = std::iter::repeat_with(OnceLock::new).take(header.keys.div_ceil(BLOCK)).collect();
         Some(Keyed {
             path: path.to_path_buf(),
@@ -301,8 +409,10 @@ impl<R: Record> Keyed<R> {
             n_members: header.members,
             n_records: header.records,
             data_len: header.data,
+            base_tips,
             tips,
             bad,
+            delta,
             slots,
             n_keys: header.keys,
             all: OnceLock::new(),
@@ -330,7 +440,7 @@ impl<R: Record> Keyed<R> {
         }
         let found = match self.find(key) {
             Ok(Some(found)) => found,
-            Ok(None) => return &[],
+            Ok(None) => return self.delta_slot(key),
             Err(e) => {
                 // The keys cannot be read: every key's records come from
                 // the branch, in a slot of their own.
@@ -345,6 +455,11 @@ impl<R: Record> Keyed<R> {
             Ok(read) => {
                 let mut records: Vec<Stored<R>> =
                     read.into_iter().filter(|s| keys_of(&s.id, &s.record).iter().any(|k| k == key)).collect();
+                for added in self.delta_slot(key) {
+                    if !records.iter().any(|r| r.id == added.id) {
+                        records.push(added.clone());
+                    }
+                }
                 records.sort_by_cached_key(super::time_key);
                 records
             }
@@ -360,13 +475,22 @@ impl<R: Record> Keyed<R> {
         self.all.get_or_init(|| {
             if self.fallback.get().is_none() {
                 let read = self.entries().and_then(|entries| {
-                    entries
+                    let mut all = entries
                         .into_iter()
                         .map(|(id, _, record)| match super::id_of(&record) == id {
                             true => Ok(Stored { id, record }),
                             false => Err(format!("record {id} does not match its id")),
                         })
-                        .collect::<Result<Vec<_>, _>>()
+                        .collect::<Result<Vec<_>, _>>()?;
+                    // The delta's records, less those the file has.
+                    let added = self.delta.iter().flat_map(|d| &d.entries);
+                    let added: Vec<Stored<R>> = added
+                        .filter(|(id, _, _)| all.binary_search_by(|s| s.id.as_str().cmp(id)).is_err())
+                        .map(|(id, _, record)| Stored { id: id.clone(), record: record.clone() })
+                        .collect();
+                    all.extend(added);
+                    all.sort_by(|a, b| a.id.cmp(&b.id));
+                    Ok(all)
                 });
                 match read {
                     Ok(all) => return all,
@@ -377,17 +501,44 @@ impl<R: Record> Keyed<R> {
         })
     }
 
-    /// The state this cache holds, to bring up to date.
+    /// Every record it holds, the delta's too, with its tips and bad files.
+    #[cfg(test)]
     fn state(&self) -> Result<State<R>, String> {
-        let mut state = State::empty();
-        state.tips = self.tips.clone();
+        let mut state = self.base_state()?;
+        for (id, blob, record) in self.delta.iter().flat_map(|d| &d.entries) {
+            state.records.insert(id.clone(), (*blob, record.clone()));
+        }
+        Ok(state)
+    }
+
+    /// The keyed file's records, with the tips and bad files now: what a
+    /// delta grown too large is added to.
+    fn base_state(&self) -> Result<State<R>, String> {
+        let mut state = self.delta_state();
+        state.records.clear();
         for (id, blob, record) in self.entries()? {
             state.records.insert(id, (blob, record));
+        }
+        Ok(state)
+    }
+
+    /// The delta's records, with the tips and bad files now: what the
+    /// refs' new commits are read on top of.
+    fn delta_state(&self) -> State<R> {
+        let mut state = State::empty();
+        state.tips = self.tips.clone();
+        for (id, blob, record) in self.delta.iter().flat_map(|d| &d.entries) {
+            state.records.insert(id.clone(), (*blob, record.clone()));
         }
         for bad in &self.bad {
             state.bad.insert((bad.source.clone(), bad.path.clone()), bad.reason.clone());
         }
-        Ok(state)
+        state
+    }
+
+    /// The delta's records under `key`, in time order.
+    fn delta_slot(&self, key: &str) -> &[Stored<R>] {
+        self.delta.as_ref().and_then(|d| d.by_key.get(key)).map_or(&[], Vec::as_slice)
     }
 
     /// Every entry, read in one pass over the records.
@@ -726,11 +877,36 @@ mod tests {
         assert_eq!(keyed.get(&id_key(&made[7]))[0].id, made[7]);
         assert_eq!(keyed.all().len(), 120);
 
-        // A new record: the cache is behind the branch, and is not handed
-        // out until it is brought up to date.
-        add(&repo, &approval(99)).unwrap();
-        assert!(matches!(open::<Approval>(&repo).unwrap(), Opened::Listing(l) if l.records.len() == 121));
-        assert!(matches!(open::<Approval>(&repo).unwrap(), Opened::Keyed(k) if k.all().len() == 121));
+        // New records: the cache is brought up to date by a delta of what
+        // they added, beside the keyed file, which is not written again.
+        let keyed_file = std::fs::read(file(&repo, Kind::Approval)).unwrap();
+        for n in [99, 0] {
+            add(&repo, &approval(n)).unwrap();
+        }
+        let Opened::Keyed(keyed) = open::<Approval>(&repo).unwrap() else { panic!("a delta keeps it up to date") };
+        assert_eq!(std::fs::read(file(&repo, Kind::Approval)).unwrap(), keyed_file);
+        assert!(file(&repo, Kind::Approval).with_extension("delta").exists());
+        let whole = super::super::Records::listed(list_uncached::<Approval>(&repo).unwrap().records);
+        for n in [0, 1, 99] {
+            let key = super::super::fingerprint_key(&approval(n).fingerprint);
+            let by_key: Vec<&str> = keyed.get(&key).iter().map(|s| s.id.as_str()).collect();
+            let read: Vec<&str> = whole.get(&key).iter().map(|s| s.id.as_str()).collect();
+            assert_eq!(by_key, read, "fingerprint {n}");
+        }
+        assert_eq!(ids(&list::<Approval>(&repo).unwrap()), ids(&list_uncached::<Approval>(&repo).unwrap()));
+        assert_eq!(keyed.all().len(), 122);
+
+        // Past the delta's limit the keyed file is written anew, and the
+        // delta goes.
+        for n in 200..200 + DELTA_LIMIT as u32 {
+            add(&repo, &approval(n)).unwrap();
+        }
+        assert!(matches!(open::<Approval>(&repo).unwrap(), Opened::Listing(_)));
+        assert_ne!(std::fs::read(file(&repo, Kind::Approval)).unwrap(), keyed_file);
+        assert!(!file(&repo, Kind::Approval).with_extension("delta").exists());
+        let Opened::Keyed(keyed) = open::<Approval>(&repo).unwrap() else { panic!("up to date") };
+        assert_eq!(keyed.all().len(), 122 + DELTA_LIMIT);
+        assert_eq!(ids(&list::<Approval>(&repo).unwrap()), ids(&list_uncached::<Approval>(&repo).unwrap()));
     }
 
     #[test]
