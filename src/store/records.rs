@@ -760,7 +760,7 @@ pub trait Record: Serialize + DeserializeOwned + Clone {
     /// text is not empty. The message names the field.
     fn validate(&self) -> Result<(), String>;
     /// What the record is looked up by besides its id ([`cache`]): an
-    /// approval's fingerprint, a request's units' fingerprints.
+    /// approval's fingerprint, a request's units' fingerprints and paths.
     fn index_keys(&self) -> Vec<String> {
         Vec::new()
     }
@@ -1064,15 +1064,7 @@ pub enum Records<R> {
 impl<R: Record> Records<R> {
     /// These records, held in memory.
     pub fn listed(records: Vec<Stored<R>>) -> Records<R> {
-        let mut by_key: HashMap<String, Vec<usize>> = HashMap::new();
-        for (n, stored) in records.iter().enumerate() {
-            for key in cache::keys_of(&stored.id, &stored.record) {
-                by_key.entry(key).or_default().push(n);
-            }
-        }
-        for list in by_key.values_mut() {
-            list.sort_by_cached_key(|&n| time_key(&records[n]));
-        }
+        let by_key = cache::by_key(&records);
         Records::Listed { records, by_key }
     }
 
@@ -1095,7 +1087,7 @@ impl<R: Record> Records<R> {
             Records::Listed { records, by_key } => {
                 by_key.get(key).map_or(Vec::new(), |list| list.iter().map(|&n| &records[n]).collect())
             }
-            Records::Keyed(keyed) => keyed.get(key).iter().collect(),
+            Records::Keyed(keyed) => keyed.get(key),
         }
     }
 

@@ -48,6 +48,7 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 use git2::{Oid, Repository};
@@ -101,7 +102,7 @@ fn key_hash(key: &str) -> [u8; KEY_BYTES] {
 }
 
 /// Every key of `record`, stored as `id`.
-pub(super) fn keys_of<R: Record>(id: &str, record: &R) -> Vec<String> {
+fn keys_of<R: Record>(id: &str, record: &R) -> Vec<String> {
     let mut keys = record.index_keys();
     keys.push(id_key(id));
     keys.sort();
@@ -345,10 +346,12 @@ pub struct Keyed<R> {
     slots: Vec<OnceLock<Block<R>>>,
     n_keys: usize,
     all: OnceLock<Vec<Stored<R>>>,
-    /// Every record, read from the branch, once the cache failed a check,
-    /// and by key.
+    /// Every record, read from the branch, once the cache failed a check.
     fallback: OnceLock<Vec<Stored<R>>>,
-    fallback_by_key: OnceLock<HashMap<String, Vec<Stored<R>>>>,
+    /// Every record ([`Keyed::all`]) by key, once they were read at once.
+    by_key: OnceLock<HashMap<String, Vec<usize>>>,
+    /// How many times a key was asked about.
+    asked: AtomicUsize,
     /// Why the branch could not be read either, if it could not: the
     /// answers given since are incomplete.
     damage: OnceLock<String>,
@@ -417,7 +420,8 @@ impl<R: Record> Keyed<R> {
             n_keys: header.keys,
             all: OnceLock::new(),
             fallback: OnceLock::new(),
-            fallback_by_key: OnceLock::new(),
+            by_key: OnceLock::new(),
+            asked: AtomicUsize::new(0),
             damage: OnceLock::new(),
         })
     }
@@ -434,24 +438,26 @@ impl<R: Record> Keyed<R> {
     }
 
     /// The records under `key`, in time order ([`super::time_key`]).
-    pub fn get(&self, key: &str) -> &[Stored<R>] {
-        if self.fallback.get().is_some() {
-            return self.fallback_slot(key);
+    pub fn get(&self, key: &str) -> Vec<&Stored<R>> {
+        // Once the cache failed a check, or once a reader asked about a
+        // good part of the keys (a reviewer's queue judges every request),
+        // every record is read at once and grouped by key.
+        let many = self.asked.fetch_add(1, Ordering::Relaxed) >= (self.n_keys / 8).max(64);
+        if many || self.fallback.get().is_some() || self.by_key.get().is_some() {
+            return self.whole_slot(key);
         }
         let found = match self.find(key) {
             Ok(Some(found)) => found,
-            Ok(None) => return self.delta_slot(key),
+            Ok(None) => return self.delta_slot(key).iter().collect(),
             Err(e) => {
-                // The keys cannot be read: every key's records come from
-                // the branch, in a slot of their own.
                 self.fall_back(&e);
-                return self.fallback_slot(key);
+                return self.whole_slot(key);
             }
         };
         let (slot, members) = found;
         let block = self.slots[slot / BLOCK]
             .get_or_init(|| std::iter::repeat_with(OnceLock::new).take(BLOCK).collect::<Vec<_>>().into_boxed_slice());
-        block[slot % BLOCK].get_or_init(|| match self.read_members(members) {
+        let records = block[slot % BLOCK].get_or_init(|| match self.read_members(members) {
             Ok(read) => {
                 let mut records: Vec<Stored<R>> =
                     read.into_iter().filter(|s| keys_of(&s.id, &s.record).iter().any(|k| k == key)).collect();
@@ -465,9 +471,10 @@ impl<R: Record> Keyed<R> {
             }
             Err(e) => {
                 self.fall_back(&e);
-                self.fallback_slot(key).to_vec()
+                self.whole_slot(key).into_iter().cloned().collect()
             }
-        })
+        });
+        records.iter().collect()
     }
 
     /// Every record, in id order.
@@ -628,23 +635,27 @@ impl<R: Record> Keyed<R> {
         });
     }
 
-    /// The records under `key` of those read from the branch, in time
-    /// order.
-    fn fallback_slot(&self, key: &str) -> &[Stored<R>] {
-        let by_key = self.fallback_by_key.get_or_init(|| {
-            let mut by_key: HashMap<String, Vec<Stored<R>>> = HashMap::new();
-            for stored in self.fallback.get().map_or(&[][..], Vec::as_slice) {
-                for key in keys_of(&stored.id, &stored.record) {
-                    by_key.entry(key).or_default().push(stored.clone());
-                }
-            }
-            for list in by_key.values_mut() {
-                list.sort_by_cached_key(super::time_key);
-            }
-            by_key
-        });
-        by_key.get(key).map_or(&[], Vec::as_slice)
+    /// The records under `key` of every record ([`Keyed::all`]: the
+    /// branch's, once the cache failed a check), in time order.
+    fn whole_slot(&self, key: &str) -> Vec<&Stored<R>> {
+        let all = self.all();
+        let by_key = self.by_key.get_or_init(|| by_key(all));
+        by_key.get(key).map_or(Vec::new(), |list| list.iter().map(|&n| &all[n]).collect())
     }
+}
+
+/// Where each key's records are in `records`, in time order.
+pub(super) fn by_key<R: Record>(records: &[Stored<R>]) -> HashMap<String, Vec<usize>> {
+    let mut by_key: HashMap<String, Vec<usize>> = HashMap::new();
+    for (n, stored) in records.iter().enumerate() {
+        for key in keys_of(&stored.id, &stored.record) {
+            by_key.entry(key).or_default().push(n);
+        }
+    }
+    for list in by_key.values_mut() {
+        list.sort_by_cached_key(|&n| super::time_key(&records[n]));
+    }
+    by_key
 }
 
 /// The entry at `(offset, len)` of `data`: `[id, blob, record]`.
