@@ -637,3 +637,41 @@ fn a_branch_named_vouch_does_not_clash_with_the_records_branch() {
         ["requests", "approvals", "overrides"]
     );
 }
+
+/// The approvals blame names for the unit of the feature's `add`.
+fn blamed_approvers(clone: &Clone) -> (Vec<String>, String) {
+    let out = clone.vouch(&["blame", "src/lib.rs", "--format", "json"]);
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success(), "{stderr}");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let units = report["units"].as_array().unwrap_or_else(|| panic!("no units: {report:#}"));
+    let approvers = units.iter().flat_map(|u| u["approved_by"].as_array().unwrap().iter());
+    (approvers.map(|e| e.as_str().unwrap().to_string()).collect(), stderr)
+}
+
+/// The records cache (`.git/vouch/cache/`) is derived data that anything
+/// with write access to `.git` can change. A record in it that does not
+/// hash to its id is not believed: the reader goes to the records branch
+/// and says why. Played on blame, which reads the cache by key: bob's
+/// approval, whose reviewer was changed inside the cache to eve, is still
+/// bob's.
+#[test]
+fn a_record_changed_inside_the_records_cache_is_read_from_the_branch() {
+    let world = World::new(SIGNED_POLICY);
+    let a = world.clone_as("a", "dev");
+    let fingerprint = ai_feature(&a);
+    world.decide(&a, &fingerprint, Decision::by("bob"));
+    let (approvers, _) = blamed_approvers(&a);
+    assert_eq!(approvers, [email("bob")]);
+
+    let cache = a.path.join(".git/vouch/cache/approval.keyed");
+    let bytes = std::fs::read(&cache).expect("blame kept the records cache");
+    let at = bytes.windows(15).position(|w| w == email("bob").as_bytes()).expect("bob's approval is in the cache");
+    let mut changed = bytes.clone();
+    changed[at..at + 3].copy_from_slice(b"eve");
+    std::fs::write(&cache, &changed).unwrap();
+
+    let (approvers, stderr) = blamed_approvers(&a);
+    assert_eq!(approvers, [email("bob")], "the changed record is not believed");
+    assert!(stderr.contains("the records cache") && stderr.contains("is damaged"), "{stderr}");
+}
