@@ -391,26 +391,30 @@ impl<R: Record> Keyed<R> {
     /// The cache at `path`, when it is one this vouch wrote whole.
     fn open(path: &Path, common_dir: &Path) -> Option<Keyed<R>> {
         let mut file = File::open(path).ok()?;
+        let len = file.metadata().ok()?.len();
         let mut stamp = vec![0u8; STAMP.len() + 8];
         file.read_exact(&mut stamp).ok()?;
         if &stamp[..STAMP.len()] != STAMP.as_bytes() {
             return None;
         }
+        // Every size is checked against the file's before anything is
+        // read into memory: a damaged size must not ask for terabytes.
         let header_len = u64::from_le_bytes(stamp[STAMP.len()..].try_into().ok()?);
+        let fence_start = (stamp.len() as u64).checked_add(header_len).filter(|&end| end <= len)?;
         let mut header = vec![0u8; usize::try_from(header_len).ok()?];
         file.read_exact(&mut header).ok()?;
         let header: Header = serde_json::from_slice(&header).ok()?;
-        let mut fence = vec![0u8; header.keys.div_ceil(BLOCK).checked_mul(KEY_BYTES)?];
-        file.read_exact(&mut fence).ok()?;
-        let keys_start = file.stream_position().ok()?;
-        let members_start = keys_start.checked_add(u64::try_from(header.keys.checked_mul(KEY_ENTRY)?).ok()?)?;
-        let records_start =
-            members_start.checked_add(u64::try_from(header.members.checked_mul(RECORD_ENTRY)?).ok()?)?;
-        let data_start = records_start.checked_add(u64::try_from(header.records.checked_mul(RECORD_ENTRY)?).ok()?)?;
+        let size = |n: usize, width: usize| u64::try_from(n.checked_mul(width)?).ok();
+        let keys_start = fence_start.checked_add(size(header.keys.div_ceil(BLOCK), KEY_BYTES)?)?;
+        let members_start = keys_start.checked_add(size(header.keys, KEY_ENTRY)?)?;
+        let records_start = members_start.checked_add(size(header.members, RECORD_ENTRY)?)?;
+        let data_start = records_start.checked_add(size(header.records, RECORD_ENTRY)?)?;
         // A file cut short, or longer than what was written, is not used.
-        if file.metadata().ok()?.len() != data_start.checked_add(header.data)? {
+        if len != data_start.checked_add(header.data)? {
             return None;
         }
+        let mut fence = vec![0u8; usize::try_from(keys_start - fence_start).ok()?];
+        file.read_exact(&mut fence).ok()?;
         let tips = tips_of(header.tips.clone())?;
         let bad = bad_of::<R>(header.bad);
         let delta = Delta::read(path, &tips);
@@ -937,6 +941,33 @@ mod tests {
         assert!(!file(&repo, Kind::Approval).with_extension("delta").exists());
         let Opened::Keyed(keyed) = open::<Approval>(&repo).unwrap() else { panic!("up to date") };
         assert_eq!(keyed.all().len(), 122 + DELTA_LIMIT);
+        assert_eq!(ids(&list::<Approval>(&repo).unwrap()), ids(&list_uncached::<Approval>(&repo).unwrap()));
+    }
+
+    #[test]
+    fn a_damaged_size_in_the_cache_asks_for_nothing_it_does_not_hold() {
+        let (_dir, repo) = temp_repo();
+        add(&repo, &approval(0)).unwrap();
+        list::<Approval>(&repo).unwrap();
+        let path = file(&repo, Kind::Approval);
+        let written = std::fs::read(&path).unwrap();
+        // The header's length, then the number of keys in it.
+        let mut huge = written.clone();
+        huge[STAMP.len()..STAMP.len() + 8].copy_from_slice(&u64::MAX.to_le_bytes());
+        std::fs::write(&path, &huge).unwrap();
+        assert!(Keyed::<Approval>::open(&path, repo.commondir()).is_none());
+        let header_len = u64::from_le_bytes(written[STAMP.len()..STAMP.len() + 8].try_into().unwrap()) as usize;
+        let header_start = STAMP.len() + 8;
+        let header = std::str::from_utf8(&written[header_start..header_start + header_len]).unwrap();
+        let mut value: serde_json::Value = serde_json::from_str(header).unwrap();
+        value["keys"] = serde_json::json!(4_000_000_000_000_000_000u64);
+        let header = serde_json::to_vec(&value).unwrap();
+        let mut many = STAMP.as_bytes().to_vec();
+        many.extend_from_slice(&(header.len() as u64).to_le_bytes());
+        many.extend_from_slice(&header);
+        many.extend_from_slice(&written[header_start + header_len..]);
+        std::fs::write(&path, &many).unwrap();
+        assert!(Keyed::<Approval>::open(&path, repo.commondir()).is_none());
         assert_eq!(ids(&list::<Approval>(&repo).unwrap()), ids(&list_uncached::<Approval>(&repo).unwrap()));
     }
 
