@@ -73,6 +73,10 @@ const KEY_ENTRY: usize = KEY_BYTES + 8;
 /// block's first key) when the cache is opened, then one block.
 const BLOCK: usize = 64;
 const RECORD_ENTRY: usize = 12;
+/// Records up to this size (about 1,700 approvals) are read whole when the
+/// cache is opened ([`Keyed::read_whole_if_small`]); unit tests, whose
+/// records are few, read them by key.
+const SMALL: u64 = if cfg!(test) { 1 } else { 1 << 20 };
 
 #[derive(Serialize, Deserialize)]
 struct Header {
@@ -131,6 +135,7 @@ pub(super) fn open<R: Record>(repo: &Repository) -> Result<Opened<R>, RecordErro
     let cached = Keyed::<R>::open(&path, repo.commondir());
     if let Some(keyed) = cached {
         if keyed.tips == branch::current_tips(repo, R::KIND)? {
+            keyed.read_whole_if_small();
             return Ok(Opened::Keyed(Box::new(keyed)));
         }
         let state = branch::read(repo, Some(keyed.delta_state()))?;
@@ -143,6 +148,7 @@ pub(super) fn open<R: Record>(repo: &Repository) -> Result<Opened<R>, RecordErro
             if let Some(again) = Keyed::<R>::open(&path, repo.commondir())
                 && again.tips == state.tips
             {
+                again.read_whole_if_small();
                 return Ok(Opened::Keyed(Box::new(again)));
             }
         }
@@ -374,8 +380,9 @@ pub struct Keyed<R> {
     fallback: OnceLock<Vec<Stored<R>>>,
     /// Every record ([`Keyed::all`]) by key, once they were read at once.
     by_key: OnceLock<HashMap<String, Vec<usize>>>,
-    /// How many times a key was asked about.
-    asked: AtomicUsize,
+    /// Where each key asked about is, and how many keys' records were read.
+    found: Mutex<HashMap<String, Option<Found>>>,
+    read_keys: AtomicUsize,
     /// Why the branch could not be read either, if it could not: the
     /// answers given since are incomplete.
     damage: OnceLock<String>,
@@ -446,9 +453,20 @@ impl<R: Record> Keyed<R> {
             all: OnceLock::new(),
             fallback: OnceLock::new(),
             by_key: OnceLock::new(),
-            asked: AtomicUsize::new(0),
+            found: Mutex::new(HashMap::new()),
+            read_keys: AtomicUsize::new(0),
             damage: OnceLock::new(),
         })
+    }
+
+    /// Read every record now when there are few (at most [`SMALL`] bytes
+    /// of them): the gate reads the records on a thread of their own
+    /// while it reads the commit, and judging a commit may ask about most
+    /// of a small repository's records.
+    fn read_whole_if_small(&self) {
+        if self.data_len <= SMALL {
+            self.whole_slot("");
+        }
     }
 
     /// The invalid files at the tips.
@@ -464,28 +482,32 @@ impl<R: Record> Keyed<R> {
 
     /// The records under `key`, in time order ([`super::time_key`]).
     pub fn get(&self, key: &str) -> Vec<&Stored<R>> {
-        // Once the cache failed a check, or once a reader asked about a
-        // sixteenth of the keys (a reviewer's queue judges every request,
+        // Once the cache failed a check, or once a reader read a sixteenth
+        // of the keys' records (a reviewer's queue judges every request,
         // a gate every unit of a commit), every record is read at once
-        // and grouped by key: a lookup costs about as much as reading ten
-        // records in one pass.
-        let many = self.asked.fetch_add(1, Ordering::Relaxed) >= (self.n_keys / 16).max(16);
+        // and grouped by key: a key's lookup costs about as much as
+        // reading ten records in one pass.
+        let many = self.read_keys.load(Ordering::Relaxed) >= (self.n_keys / 16).max(16);
         if many || self.fallback.get().is_some() || self.by_key.get().is_some() {
             return self.whole_slot(key);
         }
-        let found = match self.find(key) {
-            Ok(Some(found)) => found,
-            Ok(None) => return self.delta_slot(key),
+        let known = self.found.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(key).copied();
+        let found = match known.map_or_else(|| self.find(key), Ok) {
+            Ok(found) => {
+                self.found.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(key.to_string(), found);
+                found
+            }
             Err(e) => {
                 self.fall_back(&e);
                 return self.whole_slot(key);
             }
         };
-        let (slot, members) = found;
+        let Some((slot, members)) = found else { return self.delta_slot(key) };
         let block = self.slots[slot / BLOCK]
             .get_or_init(|| std::iter::repeat_with(OnceLock::new).take(BLOCK).collect::<Vec<_>>().into_boxed_slice());
         let records = block[slot % BLOCK].get_or_init(|| match self.read_members(members) {
             Ok(read) => {
+                self.read_keys.fetch_add(1, Ordering::Relaxed);
                 let mut records: Vec<Stored<R>> =
                     read.into_iter().filter(|s| keys_of(&s.id, &s.record).iter().any(|k| k == key)).collect();
                 for added in self.delta_slot(key) {
