@@ -966,6 +966,46 @@ mod tests {
         assert_eq!(ids(&list::<Approval>(&repo).unwrap()), ids(&list_uncached::<Approval>(&repo).unwrap()));
     }
 
+    /// Readers that bring the cache up to date while a writer adds records
+    /// (each writing the delta or the keyed file anew, by renames) never
+    /// fail, never see a record twice or one that is not on the branch, and
+    /// leave a cache that lists what a whole read lists.
+    #[test]
+    fn readers_and_a_writer_at_once_leave_a_cache_that_matches_the_branch() {
+        let (dir, repo) = temp_repo();
+        add(&repo, &approval(0)).unwrap();
+        list::<Approval>(&repo).unwrap();
+        let handles: Vec<_> = (0..4)
+            .map(|t| {
+                let path = dir.path().to_path_buf();
+                std::thread::spawn(move || {
+                    let repo = Repository::open(&path).unwrap();
+                    for n in 1..=24u32 {
+                        if t == 0 {
+                            add(&repo, &approval(n)).unwrap();
+                            continue;
+                        }
+                        let listed = ids(&list::<Approval>(&repo).unwrap());
+                        let mut unique = listed.clone();
+                        unique.dedup();
+                        assert_eq!(unique, listed, "sorted, each once");
+                        let whole = ids(&list_uncached::<Approval>(&repo).unwrap());
+                        assert!(listed.iter().all(|id| whole.contains(id)), "only records on the branch");
+                        if let Opened::Keyed(keyed) = open::<Approval>(&repo).unwrap() {
+                            let key = super::super::fingerprint_key(&approval(n % 3).fingerprint);
+                            assert!(keyed.get(&key).len() <= 1);
+                        }
+                    }
+                })
+            })
+            .collect();
+        for h in handles {
+            h.join().unwrap();
+        }
+        assert_eq!(ids(&list::<Approval>(&repo).unwrap()), ids(&list_uncached::<Approval>(&repo).unwrap()));
+        assert_eq!(list::<Approval>(&repo).unwrap().records.len(), 25);
+    }
+
     #[test]
     fn a_damaged_size_in_the_cache_asks_for_nothing_it_does_not_hold() {
         let (_dir, repo) = temp_repo();
