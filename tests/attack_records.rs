@@ -675,3 +675,41 @@ fn a_record_changed_inside_the_records_cache_is_read_from_the_branch() {
     assert_eq!(approvers, [email("bob")], "the changed record is not believed");
     assert!(stderr.contains("the records cache") && stderr.contains("is damaged"), "{stderr}");
 }
+
+/// The records cache files of `clone`, as bytes.
+fn records_cache(clone: &Clone) -> Vec<(String, Vec<u8>)> {
+    let dir = clone.path.join(".git/vouch/cache");
+    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "keyed" || x == "delta"))
+        .map(|e| (e.file_name().to_string_lossy().into_owned(), std::fs::read(e.path()).unwrap()))
+        .collect();
+    files.sort();
+    files
+}
+
+/// `vouch sync` reads the records it brought in, so that the next commit's
+/// gate (or any command) finds the records cache up to date and writes
+/// nothing.
+#[test]
+fn sync_brings_the_records_cache_up_to_date() {
+    let world = World::new(SIGNED_POLICY);
+    let a = world.clone_as("a", "dev");
+    let fingerprint = ai_feature(&a);
+    let run = a.run(&["status"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let b = world.clone_as("b", "bob");
+    world.decide(&b, &fingerprint, Decision::by("bob"));
+    b.sync();
+    a.sync();
+    let synced = records_cache(&a);
+    assert!(
+        synced.iter().any(|(name, _)| name == "approval.delta"),
+        "{:?}",
+        synced.iter().map(|f| &f.0).collect::<Vec<_>>()
+    );
+    let run = a.run(&["status"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(records_cache(&a), synced, "status found the cache up to date and wrote nothing");
+}

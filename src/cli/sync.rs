@@ -28,6 +28,11 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let config = Config { push: !args.no_push, ..Config::default() };
     let report =
         sync::sync(&cx.repo, &args.remote, &config).with_context(|| format!("cannot sync with {}", args.remote))?;
+    // The records that came in are read here, not by the next commit's
+    // gate. The cache is derived data: failing to keep it costs only time.
+    if let Err(e) = crate::store::records::refresh_cache(&cx.repo) {
+        eprintln!("vouch: warning: cannot bring the records cache up to date: {e}");
+    }
     if args.format.format == Format::Json {
         println!("{}", serde_json::to_string_pretty(&report_json(&report, !args.no_push))?);
         return Ok(Outcome::Ok);

@@ -1011,6 +1011,17 @@ pub fn list<R: Record>(repo: &Repository) -> Result<Listing<R>, RecordError> {
     cache::list(repo)
 }
 
+/// Bring the records cache of every kind up to date with the records
+/// branch now (after a sync brought records in), so that the next commit's
+/// gate does not pay for it.
+pub fn refresh_cache(repo: &Repository) -> Result<(), RecordError> {
+    cache::open::<Request>(repo)?;
+    cache::open::<Approval>(repo)?;
+    cache::open::<Override>(repo)?;
+    cache::open::<Withdrawal>(repo)?;
+    Ok(())
+}
+
 /// [`list`], reading and verifying every commit and file, whatever was read
 /// before: for the CI verifier, which may run where untrusted code ran
 /// before it.
