@@ -9,7 +9,8 @@
 //! that branch's history added it: deleting the file later removes nothing.
 //! Where and how records are stored, read, merged and migrated from the refs
 //! older versions used is [`branch`]'s business; a cache ([`cache`]) makes a
-//! read cost what changed since the last one.
+//! read cost what changed since the last one, and a judgement the records
+//! of the fingerprints it asks about ([`Records`]).
 //!
 //! Reading verifies every file: its name must be the hash of its content,
 //! and the content must be a valid record of its directory's kind, of a
