@@ -108,7 +108,7 @@ fn ledger(n: usize) {
 
     let start = Instant::now();
     Ledger::load(&repo).expect("ledger");
-    println!("first read (the cache is built): {:.1?}", start.elapsed());
+    println!("first read (it builds the cache when there is none): {:.1?}", start.elapsed());
 
     // A gate's judgement: 250 units, the even ones approved.
     let amount = AiAmount { lines: 10, bytes: 200, whole: true, deleted: 0 };
