@@ -1086,6 +1086,7 @@ impl<R: Record> Records<R> {
     pub fn open(repo: &Repository) -> Result<(Records<R>, Vec<BadRecord>), RecordError> {
         Ok(match cache::open::<R>(repo)? {
             cache::Opened::Keyed(keyed) => {
+                keyed.read_whole_if_small();
                 let bad = keyed.bad().to_vec();
                 (Records::Keyed(keyed), bad)
             }

@@ -135,7 +135,6 @@ pub(super) fn open<R: Record>(repo: &Repository) -> Result<Opened<R>, RecordErro
     let cached = Keyed::<R>::open(&path, repo.commondir());
     if let Some(keyed) = cached {
         if keyed.tips == branch::current_tips(repo, R::KIND)? {
-            keyed.read_whole_if_small();
             return Ok(Opened::Keyed(Box::new(keyed)));
         }
         let state = branch::read(repo, Some(keyed.delta_state()))?;
@@ -148,7 +147,6 @@ pub(super) fn open<R: Record>(repo: &Repository) -> Result<Opened<R>, RecordErro
             if let Some(again) = Keyed::<R>::open(&path, repo.commondir())
                 && again.tips == state.tips
             {
-                again.read_whole_if_small();
                 return Ok(Opened::Keyed(Box::new(again)));
             }
         }
@@ -355,7 +353,7 @@ pub struct Keyed<R> {
     common_dir: PathBuf,
     file: Mutex<File>,
     /// The first key of each block of the keys table.
-    fence: Vec<u8>,
+    fence: Vec<[u8; KEY_BYTES]>,
     /// Where the keys, the members, the records table and the records
     /// start.
     keys_start: u64,
@@ -422,14 +420,13 @@ impl<R: Record> Keyed<R> {
         }
         let mut fence = vec![0u8; usize::try_from(keys_start - fence_start).ok()?];
         file.read_exact(&mut fence).ok()?;
-        let tips = tips_of(header.tips.clone())?;
-        let bad = bad_of::<R>(header.bad);
-        let delta = Delta::read(path, &tips);
+        let fence = fence.chunks_exact(KEY_BYTES).map(|f| f.try_into().expect("KEY_BYTES long")).collect();
+        let base_tips = tips_of(header.tips)?;
+        let delta = Delta::read(path, &base_tips);
         let (tips, bad) = match &delta {
             Some(delta) => (delta.tips.clone(), delta.bad.clone()),
-            None => (tips.clone(), bad),
+            None => (base_tips.clone(), bad_of::<R>(header.bad)),
         };
-        let base_tips = tips_of(header.tips)?;
         let slots = std::iter::repeat_with(OnceLock::new).take(header.keys.div_ceil(BLOCK)).collect();
         Some(Keyed {
             path: path.to_path_buf(),
@@ -463,7 +460,7 @@ impl<R: Record> Keyed<R> {
     /// of them): the gate reads the records on a thread of their own
     /// while it reads the commit, and judging a commit may ask about most
     /// of a small repository's records.
-    fn read_whole_if_small(&self) {
+    pub fn read_whole_if_small(&self) {
         if self.data_len <= SMALL {
             self.whole_slot("");
         }
@@ -554,31 +551,29 @@ impl<R: Record> Keyed<R> {
     #[cfg(test)]
     fn state(&self) -> Result<State<R>, String> {
         let mut state = self.base_state()?;
-        for (stored, blob) in self.delta.iter().flat_map(Delta::entries) {
-            state.records.insert(stored.id.clone(), (blob, stored.record.clone()));
-        }
+        state.records.extend(self.delta_state().records);
         Ok(state)
     }
 
     /// The keyed file's records, with the tips and bad files now: what a
     /// delta grown too large is added to.
     fn base_state(&self) -> Result<State<R>, String> {
-        let mut state = self.delta_state();
-        state.records.clear();
-        for (id, blob, record) in self.entries()? {
-            state.records.insert(id, (blob, record));
-        }
-        Ok(state)
+        let entries = self.entries()?.into_iter().map(|(id, blob, record)| (id, (blob, record)));
+        Ok(self.state_with(entries.collect()))
     }
 
     /// The delta's records, with the tips and bad files now: what the
     /// refs' new commits are read on top of.
     fn delta_state(&self) -> State<R> {
+        let delta = self.delta.iter().flat_map(Delta::entries);
+        self.state_with(delta.map(|(stored, blob)| (stored.id.clone(), (blob, stored.record.clone()))).collect())
+    }
+
+    /// `records`, with the tips and bad files now.
+    fn state_with(&self, records: std::collections::BTreeMap<String, (Oid, R)>) -> State<R> {
         let mut state = State::empty();
         state.tips = self.tips.clone();
-        for (stored, blob) in self.delta.iter().flat_map(Delta::entries) {
-            state.records.insert(stored.id.clone(), (blob, stored.record.clone()));
-        }
+        state.records = records;
         for bad in &self.bad {
             state.bad.insert((bad.source.clone(), bad.path.clone()), bad.reason.clone());
         }
@@ -605,17 +600,12 @@ impl<R: Record> Keyed<R> {
     /// (first, count), if it is there.
     fn find(&self, key: &str) -> Result<Option<Found>, String> {
         let hash = key_hash(key);
-        let firsts = self.fence.len() / KEY_BYTES;
-        let first = |i: usize| &self.fence[i * KEY_BYTES..(i + 1) * KEY_BYTES];
-        let Some(block) = partition_point(firsts, |i| first(i) <= &hash[..]).checked_sub(1) else { return Ok(None) };
+        let Some(block) = self.fence.partition_point(|first| *first <= hash).checked_sub(1) else { return Ok(None) };
         let count = BLOCK.min(self.n_keys - block * BLOCK);
         let keys = self.read_at(self.keys_start + (block * BLOCK * KEY_ENTRY) as u64, count * KEY_ENTRY)?;
-        let entry = |i: usize| &keys[i * KEY_ENTRY..(i + 1) * KEY_ENTRY];
-        let i = partition_point(count, |i| entry(i)[..KEY_BYTES] < hash[..]);
-        if i == count || entry(i)[..KEY_BYTES] != hash {
-            return Ok(None);
-        }
-        let entry = entry(i);
+        let entries: Vec<&[u8]> = keys.chunks_exact(KEY_ENTRY).collect();
+        let Ok(i) = entries.binary_search_by(|e| e[..KEY_BYTES].cmp(&hash[..])) else { return Ok(None) };
+        let entry = entries[i];
         Ok(Some((block * BLOCK + i, (u32_at(entry, KEY_BYTES) as usize, u32_at(entry, KEY_BYTES + 4) as usize))))
     }
 
@@ -712,17 +702,6 @@ fn parse_entry<R: Record>(data: &[u8], (offset, len): (u64, u32)) -> Result<(Str
         .ok_or("a record lies outside the file")?;
     let (id, blob, record): (String, String, R) = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
     Ok((id, Oid::from_str(&blob).map_err(|e| e.to_string())?, record))
-}
-
-/// The first of `0..n` for which `below` is false (`below` is true of a
-/// prefix of `0..n`).
-fn partition_point(n: usize, below: impl Fn(usize) -> bool) -> usize {
-    let (mut low, mut high) = (0, n);
-    while low < high {
-        let mid = low + (high - low) / 2;
-        if below(mid) { low = mid + 1 } else { high = mid }
-    }
-    low
 }
 
 fn u64_at(bytes: &[u8], at: usize) -> u64 {
