@@ -33,6 +33,11 @@ pub struct RepoQueue {
     pub units: Vec<QueuedUnit>,
     /// Requested units left out, and why.
     pub problems: Vec<String>,
+    /// What awaits each reviewer ([`crate::queue::reviewer_load`]), and the
+    /// review budget of BASE's policy: what a requester is told after a
+    /// request that puts a reviewer over it.
+    pub loads: Vec<crate::queue::ReviewerLoad>,
+    pub budget: crate::policy::Budget,
 }
 
 /// A requested unit awaiting sign-off, and where it is now.
@@ -116,6 +121,8 @@ pub fn read(root: &Path, encoding: Encoding) -> anyhow::Result<RepoQueue> {
         queue = review_queue::load_held(&repo, &at.policy, &at.source, &ledger, &|u| holder.held(u))?;
     }
     let reviewer = identity::user(&repo).ok().map(|me| me.email);
+    let budget = at.policy.budget().clone();
+    let loads = crate::queue::reviewer_load(&queue.units, &budget, time::OffsetDateTime::now_utc());
     let mut files: std::collections::HashMap<String, Option<Text>> = Default::default();
     let units = queue
         .units
@@ -158,7 +165,7 @@ pub fn read(root: &Path, encoding: Encoding) -> anyhow::Result<RepoQueue> {
             })
         })
         .collect();
-    Ok(RepoQueue { reviewer, units, problems: queue.problems })
+    Ok(RepoQueue { reviewer, units, problems: queue.problems, loads, budget })
 }
 
 /// Where `unit` (the bytes git stores) is in `text`: as it is, or with the

@@ -27,6 +27,7 @@ use crate::store::{identity, policy_file, records};
 use crate::syntax::Language;
 
 use super::protocol::UnitState;
+use super::repo_queue::RepoQueue;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Severity {
@@ -1006,19 +1007,14 @@ impl Repos {
         Ok(format!("requested sign-off for {} unit(s) (request {})", units.len(), &id[..12]))
     }
 
-    /// After a request for `units` of `rel`: for each of their reviewers
-    /// whose waiting AI lines now exceed the policy's `[budget]`, a notice
-    /// for the requester (so they can split the change), once per reviewer
-    /// per session. The numbers are [`crate::queue`]'s.
-    pub fn budget_notices(&mut self, root: &Path, rel: &str, units: &[UnitFacts]) -> Vec<String> {
-        let Some(ctx) = self.by_root.get(root) else { return Vec::new() };
-        // The queue as `vouch review` judges it: BASE's policy and signers.
-        let Some(scope) = &ctx.scope else { return Vec::new() };
-        let policy = &scope.policy;
-        let budget = policy.budget();
-        if budget.ai_lines_per_reviewer.is_none() {
-            return Vec::new();
-        }
+    /// The reviewers of `units` of `rel`, as BASE's policy names them,
+    /// when that policy sets a review budget and names any (`None`
+    /// otherwise): after a request for the units, the requester is told of
+    /// those the queue then puts over the budget ([`Repos::budget_notices`]).
+    pub fn budget_reviewers(&self, root: &Path, rel: &str, units: &[UnitFacts]) -> Option<Vec<String>> {
+        // The queue as `vouch review` judges it: BASE's policy.
+        let policy = &self.by_root.get(root)?.scope.as_ref()?.policy;
+        policy.budget().ai_lines_per_reviewer?;
         let mut reviewers = Vec::new();
         for facts in units {
             if let ReviewerSet::Listed { emails, .. } =
@@ -1027,13 +1023,16 @@ impl Repos {
                 reviewers.extend(emails);
             }
         }
-        // The one reader of the queue (withdrawals and code gone count), as
-        // `vouch review` and `vouch/pending` read it.
-        let Ok(queue) = crate::store::review_queue::load(&ctx.repo, policy, &scope.source, &ctx.ledger) else {
-            return Vec::new();
-        };
-        let loads = crate::queue::reviewer_load(&queue.units, budget, time::OffsetDateTime::now_utc());
-        crate::queue::over_budget(&loads, budget, &reviewers)
+        (!reviewers.is_empty()).then_some(reviewers)
+    }
+
+    /// For `reviewers` of a request in `root`: a notice for each whom
+    /// `queue` (read after the request, off the state thread: reading it
+    /// means reading every request) puts over the review budget, once per
+    /// reviewer per session. The numbers are [`crate::queue`]'s, as
+    /// `vouch review` and `vouch/pending` count them.
+    pub fn budget_notices(&mut self, root: &Path, queue: &RepoQueue, reviewers: &[String]) -> Vec<String> {
+        crate::queue::over_budget(&queue.loads, &queue.budget, reviewers)
             .into_iter()
             .filter(|n| self.budget_told.insert((root.to_path_buf(), n.reviewer.to_ascii_lowercase())))
             .map(|n| n.to_string())

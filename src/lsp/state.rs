@@ -171,6 +171,15 @@ struct QueueSlot {
     failed: Option<String>,
 }
 
+/// A request made here, in `root`, for units awaiting `reviewers`: once a
+/// queue read begun after `asked` is in, the requester is told of those it
+/// puts over the review budget.
+struct BudgetWatch {
+    root: PathBuf,
+    reviewers: Vec<String>,
+    asked: Instant,
+}
+
 /// One review unit of an open document and where it stands.
 #[derive(Debug, Clone)]
 pub struct Assessed {
@@ -348,6 +357,9 @@ pub struct State {
     queues: HashMap<PathBuf, QueueSlot>,
     queue_tx: mpsc::Sender<repo_queue::Read>,
     queue_rx: Receiver<repo_queue::Read>,
+    /// Requests made here whose reviewers' review budget is to be checked
+    /// against the queue once a read begun after them is in.
+    budget_watch: Vec<BudgetWatch>,
     docs: HashMap<Uri, OpenDoc>,
     /// History's account of open documents, read off this thread.
     histories: Reads,
@@ -378,6 +390,7 @@ impl State {
             queues: HashMap::new(),
             queue_tx,
             queue_rx,
+            budget_watch: Vec::new(),
             docs: HashMap::new(),
             histories: Reads::default(),
             removed: RecentlyRemoved::default(),
@@ -678,10 +691,27 @@ impl State {
         // and asking may start a read.
         let changed = slot.current.as_ref().is_none_or(|old| !same_queue(old, &queue));
         slot.read_at = slot.started;
-        slot.current = Some(std::sync::Arc::new(queue));
+        let queue = std::sync::Arc::new(queue);
+        slot.current = Some(queue.clone());
+        let began = slot.started;
+        self.tell_budget(&read.root, began, &queue);
         self.publish_queue(&read.root);
         if changed {
             let _ = self.out.send(Outgoing::PendingChanged);
+        }
+    }
+
+    /// The budget notices of the requests in `root` made before the queue
+    /// read that began at `began` and gave `queue`.
+    fn tell_budget(&mut self, root: &std::path::Path, began: Option<Instant>, queue: &RepoQueue) {
+        let Some(began) = began else { return };
+        let (due, waiting): (Vec<BudgetWatch>, Vec<BudgetWatch>) =
+            std::mem::take(&mut self.budget_watch).into_iter().partition(|w| w.root == root && w.asked <= began);
+        self.budget_watch = waiting;
+        for watch in due {
+            for notice in self.repos.budget_notices(root, queue, &watch.reviewers) {
+                self.show(MessageType::WARNING, format!("vouch: {notice}"));
+            }
         }
     }
 
@@ -1730,8 +1760,11 @@ impl State {
             Ok(message) => {
                 if name == command::REQUEST_SIGNOFF {
                     let facts: Vec<UnitFacts> = units.iter().map(|u| u.facts.clone()).collect();
-                    for notice in self.repos.budget_notices(&root, &rel, &facts) {
-                        self.show(MessageType::WARNING, format!("vouch: {notice}"));
+                    // Whether a reviewer is now over the budget is the
+                    // queue's to say, read again off this thread.
+                    if let Some(reviewers) = self.repos.budget_reviewers(&root, &rel, &facts) {
+                        self.budget_watch.push(BudgetWatch { root: root.clone(), reviewers, asked: Instant::now() });
+                        self.queue_stale(&root);
                     }
                 }
                 // Records changed: every open document of the repository may
