@@ -257,3 +257,59 @@ fn edits_made_while_history_is_read_keep_what_they_are() {
     assert_eq!(of("human"), vec!["// typed\n", " + 0"], "{doc:#}");
     server.shutdown();
 }
+
+/// What a repository's units are judged by (its records, which a fresh
+/// clone reads from the records branch's whole history, and the range
+/// since BASE: seconds in a long history) is read off the state thread, as
+/// a file's history is. Here the records cache is a FIFO that nothing
+/// writes to until the test does: reading it blocks. Meanwhile the server
+/// answers about the file from what it knows and takes the edits; once the
+/// read is in, the file is given history's account and judged.
+#[test]
+fn the_records_and_range_are_read_off_the_state_thread() {
+    use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+    let repo = claude_wrote(FIRST);
+    let cache = repo.root.join(".git/vouch/cache");
+    std::fs::create_dir_all(&cache).unwrap();
+    let fifo = cache.join("approval.keyed");
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let mut server = Server::start(&repo.root, &["utf-16"]);
+    let uri = repo.uri(FILE);
+    server.open(&uri, "rust", FIRST);
+    let lenses = server.request("textDocument/codeLens", json!({ "textDocument": { "uri": uri } }));
+    assert_eq!(lenses, json!([]), "no units known before the records are read");
+    let hover = json!({ "textDocument": { "uri": uri }, "position": { "line": 1, "character": 4 } });
+    let shown = server.request("textDocument/hover", hover.clone());
+    assert!(!shown.to_string().contains("AI-written"), "nothing of history is known yet: {shown:#}");
+    server.change(&uri, 2, json!([{ "range": range(0, 0, 0, 0), "text": "// typed\n" }]));
+    let published = server.take_notifications("textDocument/publishDiagnostics", |p| p["uri"] == uri.as_str());
+    assert!(published.is_empty(), "judged before the records were read: {published:?}");
+
+    // Let the reads go on: what they read is not a cache, so they read the
+    // records branch and write the cache anew (a file in the FIFO's place).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::fs::symlink_metadata(&fifo).is_ok_and(|m| m.file_type().is_fifo()) {
+        assert!(std::time::Instant::now() < deadline, "the records cache was never read");
+        // Fails at once while no reader has it open.
+        if let Ok(mut w) = std::fs::OpenOptions::new().write(true).custom_flags(libc::O_NONBLOCK).open(&fifo) {
+            let _ = std::io::Write::write_all(&mut w, b"not a cache\n");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // Then the file is analysed, with history's account of the text it
+    // was opened with carried onto the text typed since.
+    server.diagnostics(&uri, 2);
+    let doc = server.document(&uri);
+    let spans = doc["spans"].as_array().unwrap();
+    let of = |origin: &str| -> Vec<&str> {
+        spans.iter().filter(|s| s["origin"] == origin).map(|s| s["text"].as_str().unwrap()).collect()
+    };
+    assert_eq!(of("ai"), vec![FIRST], "{doc:#}");
+    assert_eq!(of("human"), vec!["// typed\n"], "{doc:#}");
+    let shown = server.request(
+        "textDocument/hover",
+        json!({ "textDocument": { "uri": uri }, "position": { "line": 2, "character": 4 } }),
+    );
+    assert!(shown.to_string().contains("**AI-written** by `claude`"), "{shown:#}");
+    server.shutdown();
+}

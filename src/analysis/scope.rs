@@ -65,6 +65,23 @@ pub struct Scope {
     blobs: Blobs,
 }
 
+/// A [`Scope`] without the file versions it keeps ([`Scope::into_sendable`]),
+/// which another thread can take.
+pub struct Sendable {
+    base: Option<Base>,
+    head: Option<Oid>,
+    policy: Policy,
+    source: Source,
+    state: State,
+}
+
+impl Sendable {
+    pub fn into_scope(self) -> Scope {
+        let Sendable { base, head, policy, source, state } = self;
+        Scope { base, head, policy, source, state, blobs: Blobs::default() }
+    }
+}
+
 /// BASE and what it decides with: the policy and the allowed signers as of
 /// BASE. Every command that judges a unit judges under these (the gate,
 /// status, request, approve, the reviewer's queue, stats), as
@@ -115,6 +132,13 @@ impl Scope {
             _ => State::empty(),
         };
         Ok(Scope { base, head, policy, source, state, blobs: Blobs::default() })
+    }
+
+    /// The scope without the file versions it keeps, to hand to another
+    /// thread (the language server reads it off its state thread).
+    pub fn into_sendable(self) -> Sendable {
+        let Scope { base, head, policy, source, state, blobs: _ } = self;
+        Sendable { base, head, policy, source, state }
     }
 
     /// Who authors and commits the next commit, as git will record them.

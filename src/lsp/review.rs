@@ -138,6 +138,108 @@ struct RepoContext {
     /// How many times history was read, here or by a [`HistoryJob`] (for
     /// `vouch/debug/stats`).
     history_reads: u64,
+    /// The [`Judging`] read under way, by number: what it brings is taken up
+    /// only if no later read began (or was done here) meanwhile.
+    judging: Option<u64>,
+    /// Whether a [`Judging`] read was taken up: until then nothing of the
+    /// repository is judged, nor its history read (by BASE's bot authors).
+    judged: bool,
+    /// What judging goes by changed again while a read was under way: one
+    /// more is read once it is in (a read is never superseded by a poll,
+    /// so that one finishes however often the repository changes).
+    again: bool,
+}
+
+/// What judging in a repository goes by, read again whenever HEAD, the
+/// notes, the records, the policy or the identity change: the working
+/// tree's policy, the records, the git identity, and the range the next
+/// commit ends with BASE's policy and signers. Read off the state thread
+/// ([`Repos::start_judging`]): on a fresh clone reading the records walks
+/// the whole records branch, and a range far from the one kept walks its
+/// commits (hundreds of milliseconds in the history bench, seconds in a
+/// longer history), while every message waited for the state thread.
+pub struct Judging {
+    /// `None`: invalid (the last valid one stays; `messages` say why).
+    policy: Option<Policy>,
+    /// `None`: unreadable (the last read stays; `messages` say why).
+    ledger: Option<Ledger>,
+    identity: Option<identity::Identity>,
+    scope: Option<crate::analysis::scope::Sendable>,
+    scope_verifier: Option<crate::store::signature::ApprovalVerifier>,
+    base_policy: Option<Policy>,
+    messages: Vec<String>,
+}
+
+impl Judging {
+    /// Read it from `repo` (whose working tree is `root`).
+    fn read(repo: &Repository, root: &Path) -> Judging {
+        let mut messages = Vec::new();
+        let policy = match policy_file::load(repo, &policy_file::Source::Worktree) {
+            Ok(policy) => Some(policy),
+            Err(e) => {
+                messages.push(format!("{e}; vouch keeps using the last valid policy"));
+                None
+            }
+        };
+        let ledger = match Ledger::load(repo) {
+            Ok(ledger) => {
+                for bad in &ledger.bad {
+                    messages.push(format!("unreadable record {}: {}", bad.path, bad.reason));
+                }
+                Some(ledger)
+            }
+            Err(e) => {
+                messages.push(format!("cannot read sign-off records in {}: {e}", root.display()));
+                None
+            }
+        };
+        let mut judging = Judging {
+            policy,
+            ledger,
+            identity: identity::user(repo).ok(),
+            scope: None,
+            scope_verifier: None,
+            base_policy: None,
+            messages,
+        };
+        match Scope::open(repo, policy_file::Source::Worktree, None) {
+            Ok(scope) => {
+                match crate::analysis::judge::verifier(repo, &scope.policy, &scope.source, false) {
+                    Ok(v) => judging.scope_verifier = Some(v),
+                    Err(e) => judging.messages.push(format!("{e:#}; no signed approval counts until it is fixed")),
+                }
+                judging.base_policy = Some(scope.policy.clone());
+                judging.scope = Some(scope.into_sendable());
+            }
+            Err(e) => {
+                judging.messages.push(format!(
+                    "cannot place the working tree in its range ({e:#}); no unit is judged until it is fixed"
+                ));
+                // What is shown still goes by BASE's policy, when it can be read.
+                match crate::analysis::scope::AtBase::open(repo, policy_file::Source::Worktree, None) {
+                    Ok(at) => judging.base_policy = Some(at.policy),
+                    Err(e) => judging
+                        .messages
+                        .push(format!("cannot read the policy at BASE ({e:#}); vouch shows by its defaults")),
+                }
+            }
+        }
+        judging
+    }
+
+    /// A read that could not be made: everything stays as it was, but the
+    /// identity, the range and BASE's policy, which are unknown.
+    fn failed(why: String) -> Judging {
+        Judging {
+            policy: None,
+            ledger: None,
+            identity: None,
+            scope: None,
+            scope_verifier: None,
+            base_policy: None,
+            messages: vec![why],
+        }
+    }
 }
 
 /// What history's account of a file version depends on: the version,
@@ -272,6 +374,25 @@ pub struct Repos {
     /// Reviewers (by root, lowercase email) whose review budget this session
     /// already told the requester about.
     budget_told: std::collections::HashSet<(PathBuf, String)>,
+    /// [`Judging`] reads done off the state thread, by root and number.
+    judging: JudgingReads,
+    /// Repositories whose judging was read again since the last
+    /// [`Repos::take_judged`]: every unit there is to be judged again.
+    rejudged: Vec<PathBuf>,
+}
+
+/// The channel [`Judging`] reads come back on, and their next number.
+struct JudgingReads {
+    tx: std::sync::mpsc::Sender<(PathBuf, u64, Judging)>,
+    rx: std::sync::mpsc::Receiver<(PathBuf, u64, Judging)>,
+    next: u64,
+}
+
+impl Default for JudgingReads {
+    fn default() -> JudgingReads {
+        let (tx, rx) = std::sync::mpsc::channel();
+        JudgingReads { tx, rx, next: 0 }
+    }
 }
 
 fn stamp(repo: &Repository, root: &Path, journal: Option<&Journal>) -> Stamp {
@@ -333,8 +454,10 @@ impl RepoContext {
             history: HashMap::new(),
             scopes_read: 0,
             history_reads: 0,
+            judging: None,
+            judged: false,
+            again: false,
         };
-        ctx.reload(messages);
         ctx.reload_journal(messages);
         ctx.seen = ctx.loaded.as_ref().map(|l| l.live().map(|r| r.id.clone()).collect()).unwrap_or_default();
         ctx
@@ -354,66 +477,40 @@ impl RepoContext {
         }
     }
 
-    /// Read the policy and the records again. An invalid policy keeps the
-    /// last valid one, and says so.
-    fn reload(&mut self, messages: &mut Vec<String>) {
-        match policy_file::load(&self.repo, &policy_file::Source::Worktree) {
-            Ok(policy) => self.policy = policy,
-            Err(e) => messages.push(format!("{e}; vouch keeps using the last valid policy")),
+    /// Take up what a [`Judging`] read found. An invalid policy keeps the
+    /// last valid one, and records that cannot be read keep the last read
+    /// (the read said so).
+    fn apply(&mut self, judging: Judging, messages: &mut Vec<String>) {
+        messages.extend(judging.messages);
+        if let Some(policy) = judging.policy {
+            self.policy = policy;
         }
-        match Ledger::load(&self.repo) {
-            Ok(ledger) => {
-                for bad in &ledger.bad {
-                    messages.push(format!("unreadable record {}: {}", bad.path, bad.reason));
-                }
-                self.ledger = ledger;
-            }
-            Err(e) => messages.push(format!("cannot read sign-off records in {}: {e}", self.root.display())),
+        if let Some(ledger) = judging.ledger {
+            self.ledger = ledger;
         }
-        self.identity = identity::user(&self.repo).ok();
-        self.reload_scope(messages);
-    }
-
-    /// Find BASE and the range's lineage again (HEAD, the notes, the
-    /// records or the policy changed).
-    fn reload_scope(&mut self, messages: &mut Vec<String>) {
-        self.scope = None;
-        self.scope_verifier = None;
+        self.identity = judging.identity;
+        self.scope = judging.scope.map(crate::analysis::scope::Sendable::into_scope);
+        self.scope_verifier = judging.scope_verifier;
+        self.base_policy = judging.base_policy;
+        // What was read for the range and BASE's policy as they were: which
+        // paths history may hold AI text in is indexed by the next history
+        // read, off this thread (see `AiIndex`).
         self.ai_paths = AiIndex::default();
         self.derived.clear();
         self.history.clear();
         self.scopes_read += 1;
-        self.base_policy = None;
-        match Scope::open(&self.repo, policy_file::Source::Worktree, None) {
-            Ok(scope) => {
-                match crate::analysis::judge::verifier(&self.repo, &scope.policy, &scope.source, false) {
-                    Ok(v) => self.scope_verifier = Some(v),
-                    Err(e) => messages.push(format!("{e:#}; no signed approval counts until it is fixed")),
-                }
-                self.base_policy = Some(scope.policy.clone());
-                self.scope = Some(scope);
-            }
-            Err(e) => {
-                messages.push(format!(
-                    "cannot place the working tree in its range ({e:#}); no unit is judged until it is fixed"
-                ));
-                // What is shown still goes by BASE's policy, when it can be read.
-                match crate::analysis::scope::AtBase::open(&self.repo, policy_file::Source::Worktree, None) {
-                    Ok(at) => self.base_policy = Some(at.policy),
-                    Err(e) => {
-                        messages.push(format!("cannot read the policy at BASE ({e:#}); vouch shows by its defaults"))
-                    }
-                }
-            }
-        }
-        // Which paths history may hold AI text in is indexed by the next
-        // history read, off this thread (see `AiIndex`).
+        self.judged = true;
     }
 
     /// After this server added records: read them, and take the new state
     /// as seen so the next poll does not judge everything again.
     fn wrote_records(&mut self, messages: &mut Vec<String>) {
-        self.reload(messages);
+        // Read here, at once (what follows judges by it), and in place of a
+        // read under way, which began before the records it wrote.
+        self.judging = None;
+        self.again = false;
+        let judging = Judging::read(&self.repo, &self.root);
+        self.apply(judging, messages);
         self.stamp = stamp(&self.repo, &self.root, self.journal.as_ref());
     }
 
@@ -577,6 +674,7 @@ impl Repos {
         if !self.by_root.contains_key(&root) {
             let ctx = RepoContext::open(repo, root.clone(), &mut self.messages);
             self.by_root.insert(root.clone(), ctx);
+            self.start_judging(&root);
         }
         Some((root, rel))
     }
@@ -589,6 +687,7 @@ impl Repos {
         if !self.by_root.contains_key(&root) {
             let ctx = RepoContext::open(repo, root.clone(), &mut self.messages);
             self.by_root.insert(root.clone(), ctx);
+            self.start_judging(&root);
         }
         Some(root)
     }
@@ -849,15 +948,115 @@ impl Repos {
             let journal = now.journal != ctx.stamp.journal;
             let judgement = Stamp { journal: None, ..now.clone() } != Stamp { journal: None, ..ctx.stamp.clone() };
             ctx.stamp = now;
-            if judgement {
-                ctx.reload(&mut self.messages);
-            }
             if journal {
                 ctx.reload_journal(&mut self.messages);
             }
             changed.push(Changed { root: root.clone(), journal, judgement });
         }
+        // Judged by what was read last until the new read is in
+        // ([`Repos::take_judged`]).
+        for change in changed.iter().filter(|c| c.judgement) {
+            self.start_judging(&change.root);
+        }
         changed
+    }
+
+    /// Read what judging in `root` goes by ([`Judging`]) on a thread of its
+    /// own; it is taken up by [`Repos::take_judged`] or
+    /// [`Repos::wait_judged`]. With a read under way, one more is read once
+    /// it is in.
+    fn start_judging(&mut self, root: &Path) {
+        let Some(ctx) = self.by_root.get_mut(root) else { return };
+        if ctx.judging.is_some() {
+            ctx.again = true;
+            return;
+        }
+        let id = self.judging.next;
+        self.judging.next += 1;
+        ctx.judging = Some(id);
+        let tx = self.judging.tx.clone();
+        let (theirs, ours) = (root.to_path_buf(), root.to_path_buf());
+        let spawned = std::thread::Builder::new().name("vouch-judging".into()).spawn(move || {
+            let read = std::panic::catch_unwind(|| match Repository::open(&theirs) {
+                Ok(repo) => Judging::read(&repo, &theirs),
+                Err(e) => {
+                    Judging::failed(format!("cannot open the repository at {}: {}", theirs.display(), e.message()))
+                }
+            });
+            let judging = read.unwrap_or_else(|_| {
+                Judging::failed(format!("internal error while reading the records and range of {}", theirs.display()))
+            });
+            let _ = tx.send((theirs, id, judging));
+        });
+        if spawned.is_err() {
+            // No thread: read here.
+            let judging = Judging::read(&ctx.repo, &ours);
+            let _ = self.judging.tx.send((ours, id, judging));
+        }
+    }
+
+    /// Take up one read that came in, if it is the one its repository
+    /// waits for.
+    fn judged(&mut self, (root, id, judging): (PathBuf, u64, Judging)) {
+        let Some(ctx) = self.by_root.get_mut(&root) else { return };
+        if ctx.judging != Some(id) {
+            return;
+        }
+        ctx.judging = None;
+        ctx.apply(judging, &mut self.messages);
+        let again = std::mem::take(&mut ctx.again);
+        if again {
+            self.start_judging(&root);
+        }
+        if !self.rejudged.contains(&root) {
+            self.rejudged.push(root);
+        }
+    }
+
+    /// Take up the [`Judging`] reads that came in; the repositories whose
+    /// judging was read again (here, or by [`Repos::wait_judged`]) since the
+    /// last call: every unit there is to be judged again.
+    pub fn take_judged(&mut self) -> Vec<PathBuf> {
+        while let Ok(read) = self.judging.rx.try_recv() {
+            self.judged(read);
+        }
+        std::mem::take(&mut self.rejudged)
+    }
+
+    /// Wait until the judging read under way in `root` (in every
+    /// repository, with `None`) is in, until `deadline`; whether it is (else
+    /// what is known is used).
+    pub fn wait_judged(&mut self, root: Option<&Path>, deadline: std::time::Instant) -> bool {
+        let under_way: Vec<(PathBuf, u64)> = self
+            .by_root
+            .iter()
+            .filter(|(r, _)| root.is_none_or(|root| root == *r))
+            .filter_map(|(r, ctx)| Some((r.clone(), ctx.judging?)))
+            .collect();
+        let waiting = |repos: &Repos| {
+            under_way.iter().any(|(r, id)| repos.by_root.get(r).is_some_and(|ctx| ctx.judging == Some(*id)))
+        };
+        while waiting(self) {
+            let wait = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.judging.rx.recv_timeout(wait) {
+                Ok(read) => self.judged(read),
+                Err(_) => return false,
+            }
+        }
+        true
+    }
+
+    /// Whether a [`Judging`] read is under way in any repository.
+    pub fn any_judging(&self) -> bool {
+        self.by_root.values().any(|ctx| ctx.judging.is_some())
+    }
+
+    /// Whether what judging in `root` goes by is read, and no read is
+    /// under way: a document opened meanwhile waits for it (as it would
+    /// for a read made at once), neither judged nor given history's
+    /// account before.
+    pub fn is_ready(&self, root: &Path) -> bool {
+        self.by_root.get(root).is_some_and(|ctx| ctx.judged && ctx.judging.is_none())
     }
 
     /// Mark every live journal record of `root` as applied.

@@ -231,6 +231,13 @@ struct OpenDoc {
     /// The CPU time of its last analysis on the state thread (for
     /// `vouch/debug/document`).
     analysed_cpu_micros: u32,
+    /// The text it was opened with (and its version), while it waits to be
+    /// given the store's account of that text ([`State::read_store`]): its
+    /// repository's judging (its records, the range, BASE's policy: see
+    /// [`crate::lsp::review::Judging`]) is not read yet. Until then it is
+    /// neither analysed nor written to the journal when idle; edits are
+    /// taken meanwhile, and the store's account is carried onto them.
+    waiting: Option<(String, i32)>,
 }
 
 /// A file's size and modification time: cheap to read on every edit, and
@@ -594,10 +601,12 @@ impl State {
 
     fn next_wakeup(&self) -> Instant {
         let mut at = self.last_poll + POLL;
-        if self.queues.values().any(|q| q.reading || q.stale) || self.histories.any() {
+        if self.queues.values().any(|q| q.reading || q.stale) || self.histories.any() || self.repos.any_judging() {
             at = at.min(Instant::now() + QUEUE_POLL);
         }
-        for d in self.docs.values() {
+        // A document waiting for its repository's judging is done nothing
+        // with until it is in.
+        for d in self.docs.values().filter(|d| d.waiting.is_none()) {
             if let Some(changed) = d.unrecorded {
                 at = at.min(changed + IDLE_RECORD);
             }
@@ -610,6 +619,7 @@ impl State {
 
     /// Analyse documents whose debounce ran out; poll the store now and then.
     fn tick(&mut self) {
+        self.judging_reads();
         while let Some((id, read)) = self.histories.try_take() {
             self.history_read(id, read);
         }
@@ -631,7 +641,11 @@ impl State {
         let idle: Vec<Uri> = self
             .docs
             .values()
-            .filter(|d| d.unrecorded.is_some_and(|at| now >= at + IDLE_RECORD) && !self.histories.is_pending(&d.uri))
+            .filter(|d| {
+                d.unrecorded.is_some_and(|at| now >= at + IDLE_RECORD)
+                    && d.waiting.is_none()
+                    && !self.histories.is_pending(&d.uri)
+            })
             .map(|d| d.uri.clone())
             .collect();
         for uri in idle {
@@ -766,6 +780,8 @@ impl State {
         let now = Instant::now();
         let uri = item.uri.clone();
         let disk = DiskStamp::of(repo.as_ref());
+        let ready = repo.as_ref().is_none_or(|(root, _)| self.repos.is_ready(root));
+        let waiting = (!ready).then(|| (doc.text().as_str().to_string(), item.version));
         self.dropped.remove(&uri);
         self.histories.forget(&uri);
         self.docs.insert(
@@ -785,10 +801,14 @@ impl State {
                 disk,
                 disk_moved: false,
                 analysed_cpu_micros: 0,
+                waiting,
             },
         );
         if let Some((root, _)) = &repo {
-            self.read_store(&uri);
+            // Else once its repository's judging is read (`judging_reads`).
+            if ready {
+                self.read_store(&uri);
+            }
             self.repos.mark_seen(root);
             if !self.queues.contains_key(root) {
                 self.queue_stale(&root.clone());
@@ -934,13 +954,59 @@ impl State {
         self.stats.edit(EditRecord { micros: micros_since(started), cpu_micros, ..record });
     }
 
+    /// Take up the repositories' judging reads that came in
+    /// ([`crate::lsp::review::Judging`]): the documents of a repository
+    /// judged anew are analysed again, and those that waited for its first
+    /// read are given the store's account (their history read starts) and
+    /// analysed.
+    fn judging_reads(&mut self) {
+        let rejudged = self.repos.take_judged();
+        for d in self.docs.values_mut() {
+            if d.waiting.is_none() && d.repo.as_ref().is_some_and(|(root, _)| rejudged.contains(root)) {
+                mark_for_review(d);
+            }
+        }
+        let waiting: Vec<Uri> = self
+            .docs
+            .values()
+            .filter(|d| {
+                d.waiting.is_some()
+                    && d.repo.as_ref().is_some_and(|(root, _)| rejudged.contains(root) || self.repos.is_ready(root))
+            })
+            .map(|d| d.uri.clone())
+            .collect();
+        for uri in &waiting {
+            let Some(opened) = self.docs.get_mut(uri).and_then(|d| d.waiting.take()) else { continue };
+            self.read_store_of(uri, Some(opened));
+            if !self.histories.is_pending(uri) {
+                self.analyse(uri);
+            }
+        }
+        for message in self.repos.take_messages() {
+            self.show(MessageType::WARNING, format!("vouch: {message}"));
+        }
+        if !rejudged.is_empty() && self.lens_refresh {
+            let _ = self.out.send(Outgoing::RefreshCodeLens);
+        }
+    }
+
     /// Give `uri`'s text what the store (history and journal) says of it
     /// wherever the document holds only an editor's default ([`State::adopt`]):
     /// the journal's account at once, history's at once if it is kept, else
     /// when it has been read off this thread ([`super::history_reads`]).
     fn read_store(&mut self, uri: &Uri) {
-        let Some((root, rel)) = self.docs.get(uri).and_then(|d| d.repo.clone()) else { return };
-        let Some(text) = self.docs.get(uri).map(|d| d.doc.text().as_str()) else { return };
+        self.read_store_of(uri, None);
+    }
+
+    /// [`State::read_store`] for `opened`, a text the document held before
+    /// the edits since (and its version); `None`: its text now. The store's
+    /// account of that text is carried onto the text now where it is
+    /// unchanged, as history's is when it comes in.
+    fn read_store_of(&mut self, uri: &Uri, opened: Option<(String, i32)>) {
+        let Some(d) = self.docs.get(uri) else { return };
+        let Some((root, rel)) = d.repo.clone() else { return };
+        let (language, version) = (d.doc.language(), opened.as_ref().map_or(d.version, |(_, v)| *v));
+        let text = opened.as_ref().map_or(d.doc.text().as_str(), |(t, _)| t.as_str());
         let (file, view) = match self.repos.view(&root, &rel, text) {
             Ok(Some(read)) => read,
             Ok(None) => return,
@@ -949,22 +1015,33 @@ impl State {
                 return;
             }
         };
+        let then = file.content.text().unwrap_or_default();
         match self.repos.history(&root, &file) {
             History::Kept(history) => {
                 let spans = crate::signoff::overlay(file.content.len(), &history, &view);
-                self.adopt(uri, &spans);
+                self.adopt_as_of(uri, then, &spans);
             }
             History::Read(mut job) => {
-                if let Some(d) = self.docs.get(uri) {
-                    job.parse_too(d.doc.language(), view.iter().any(|(_, a)| a.is_ai()));
-                }
-                self.adopt(uri, &view);
-                let version = self.docs.get(uri).map_or(0, |d| d.version);
+                job.parse_too(language, view.iter().any(|(_, a)| a.is_ai()));
+                self.adopt_as_of(uri, then, &view);
                 self.histories.start(uri.clone(), version, view, job);
             }
         }
         for message in self.repos.take_messages() {
             self.show(MessageType::WARNING, format!("vouch: {message}"));
+        }
+    }
+
+    /// [`State::adopt`] of `spans` of `then`, the document's text or an
+    /// earlier one: carried onto its text now where that is unchanged.
+    fn adopt_as_of(&mut self, uri: &Uri, then: &str, spans: &[(Range<usize>, Attribution)]) {
+        let Some(d) = self.docs.get(uri) else { return };
+        let now = d.doc.text().as_str();
+        if now == then {
+            self.adopt(uri, spans);
+        } else {
+            let carried = crate::provenance::carry_unchanged(then, spans, now);
+            self.adopt(uri, &carried);
         }
     }
 
@@ -1021,6 +1098,19 @@ impl State {
     /// [`HISTORY_WAIT`], go on without it (and say so).
     fn wait_history(&mut self, uri: Option<&Uri>) {
         let deadline = Instant::now() + HISTORY_WAIT;
+        // First what the repository is judged by: the history read of a
+        // document that waited for it starts once it is in.
+        let root = uri.and_then(|u| self.docs.get(u)).and_then(|d| d.repo.as_ref()).map(|(root, _)| root.clone());
+        if (uri.is_none() || root.is_some()) && self.repos.any_judging() {
+            if !self.repos.wait_judged(root.as_deref(), deadline) {
+                let message = format!(
+                    "vouch: the records and range of the repository took longer than {} s to read; going on without them",
+                    HISTORY_WAIT.as_secs()
+                );
+                self.show(MessageType::WARNING, message);
+            }
+            self.judging_reads();
+        }
         while self.histories.pending_for(uri) {
             match self.histories.wait(deadline) {
                 Some((id, outcome)) => self.history_read(id, outcome),
@@ -1204,9 +1294,8 @@ impl State {
             let Some(change) = changes.iter().find(|c| d.repo.as_ref().is_some_and(|(root, _)| *root == c.root)) else {
                 continue;
             };
-            if change.judgement {
-                mark_for_review(d);
-            }
+            // A change of judgement is taken up when the repository's
+            // judging, read again off this thread, is in (`judging_reads`).
             // Only what other writers recorded is this server's to apply and
             // write down again; its own records must not start a loop.
             if let (true, Some((root, rel))) = (change.journal, &d.repo) {
@@ -1234,6 +1323,10 @@ impl State {
 
     /// Recompute a document's units and publish diagnostics and regions.
     fn analyse(&mut self, uri: &Uri) {
+        if self.docs.get(uri).is_some_and(|d| d.waiting.is_some()) {
+            // Analysed once its repository's judging is read.
+            return;
+        }
         let trapped = self.trap.is_some() && self.docs.contains_key(uri) && self.spring(PanicOn::Analysis, Some(uri));
         let Some(d) = self.docs.get_mut(uri) else { return };
         let started = Instant::now();
@@ -2150,15 +2243,23 @@ fn rebuild_document(old: OpenDoc, enc: Encoding, repos: &mut Repos) -> Option<Op
     let mut doc = Document::with_parsing(language, text, Parsing::OnDemand).ok()?;
     let path = old.uri.to_file_path().map(|p| p.into_owned());
     let repo = path.as_deref().and_then(|p| repos.locate(p));
-    match (provenance, &repo) {
-        (Some(spans), _) => doc.reset_provenance(&spans),
-        (None, Some((root, rel))) => {
+    // A repository whose judging is not read yet reads the store's account
+    // of the document once it is (`judging_reads`).
+    let ready = repo.as_ref().is_none_or(|(root, _)| repos.is_ready(root));
+    let waiting = match (provenance, &repo) {
+        (Some(spans), _) => {
+            doc.reset_provenance(&spans);
+            old.waiting
+        }
+        (None, Some((root, rel))) if ready => {
             if let Ok(spans) = repos.load_spans(root, rel, doc.text().as_str()) {
                 doc.reset_provenance(&spans);
             }
+            None
         }
-        (None, None) => {}
-    }
+        (None, Some(_)) => Some((doc.text().as_str().to_string(), version)),
+        (None, None) => None,
+    };
     if let Some((root, _)) = &repo {
         repos.mark_seen(root);
     }
@@ -2178,5 +2279,6 @@ fn rebuild_document(old: OpenDoc, enc: Encoding, repos: &mut Repos) -> Option<Op
         disk: old.disk,
         disk_moved: old.disk_moved,
         analysed_cpu_micros: old.analysed_cpu_micros,
+        waiting,
     })
 }

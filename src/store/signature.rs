@@ -624,7 +624,7 @@ pub fn load_allowed_signers(
 
 /// A `verified` closure for [`crate::signoff::Ledger::judge`] that owns its
 /// allowed signers.
-pub type ApprovalVerifier = Box<dyn Fn(&Stored<Approval>) -> Option<Signer>>;
+pub type ApprovalVerifier = Box<dyn Fn(&Stored<Approval>) -> Option<Signer> + Send + Sync>;
 
 /// The `verified` closure for [`crate::signoff::Ledger::judge`] from the
 /// allowed-signers file of `source` (the worktree, the index, a commit)
