@@ -53,6 +53,9 @@ const POLL: Duration = Duration::from_millis(500);
 const LIVE_TREES: usize = 4;
 /// How often a queue read in the background is looked for.
 const QUEUE_POLL: Duration = Duration::from_millis(20);
+/// How often a repository's judging read is looked for while a document
+/// waits for it (an opened file's diagnostics wait for it).
+const JUDGING_POLL: Duration = Duration::from_millis(2);
 /// How old a queue may be when `vouch/pending` asks for it before it is
 /// read again (in the background: the answer is the queue as it was).
 const QUEUE_FRESH: Duration = Duration::from_secs(5);
@@ -603,6 +606,9 @@ impl State {
         let mut at = self.last_poll + POLL;
         if self.queues.values().any(|q| q.reading || q.stale) || self.histories.any() || self.repos.any_judging() {
             at = at.min(Instant::now() + QUEUE_POLL);
+        }
+        if self.repos.any_judging() && self.docs.values().any(|d| d.waiting.is_some()) {
+            at = at.min(Instant::now() + JUDGING_POLL);
         }
         // A document waiting for its repository's judging is done nothing
         // with until it is in.
