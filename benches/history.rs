@@ -13,7 +13,11 @@
 //!   by one AI commit, where what vouch adds is its fixed cost per process
 //!   (the 5,200-line one adds the analysis of 5,200 AI lines);
 //! - 4,000 and 10,000 nested Rust `fn` items through `vouch verify`,
-//!   killed after a timeout (printed as such, never a hang).
+//!   killed after a timeout (printed as such, never a hang);
+//! - `vouch lsp` opening the hot file with BASE 300 first-parent commits
+//!   behind HEAD: from `didOpen`, the answer to a hover sent right after it
+//!   and the file's first diagnostics, with nothing kept and with
+//!   `.git/vouch` kept.
 //!
 //! The history is generated (`support/history_repo.rs`: merges, AI
 //! trailers, git-ai and vouch notes, requests and approvals) and cached
@@ -35,7 +39,7 @@
 //!   the same runs (each run started by the next binary), with the ratios
 //!   of `VOUCH_BIN` to each (e.g. `/work/bin/vouch-before`);
 //! - `HISTORY_BENCH_SIZE=small`: a few hundred commits, for a quick run;
-//! - `HISTORY_BENCH_ONLY=blame,verify,stats,report,synthetic,nested`: some
+//! - `HISTORY_BENCH_ONLY=blame,verify,stats,report,synthetic,nested,lsp`: some
 //!   cases only (`none`: build the repositories and stop);
 //! - `HISTORY_BENCH_RUNS` (default 7) and `HISTORY_BENCH_SLOW_RUNS`
 //!   (default 3, for the commands over the range);
@@ -48,6 +52,9 @@ mod history_repo;
 #[path = "support/measure.rs"]
 mod measure;
 
+#[path = "../tests/support/lsp.rs"]
+mod lsp;
+
 use std::collections::BTreeSet;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -56,6 +63,7 @@ use std::time::{Duration, Instant};
 
 use history_repo::{Shape, build_blame_file, build_history, build_nested, build_small_file, cache_root, cached};
 use measure::{Bin, binaries, cores, load};
+use serde_json::json;
 
 fn main() {
     let config = Config::from_env();
@@ -175,7 +183,96 @@ fn main() {
         }
     }
     summary(&results, &bins);
+    if config.wants("lsp") {
+        lsp_first_open(&repo, &m.hot_file, &bins, &config);
+    }
     println!("\nload average at the end: {}", load());
+}
+
+// ---------------------------------------------------------------------------
+// The language server
+
+/// How far behind HEAD (first parents) BASE is for the language server's
+/// case: the range it reads when it opens the repository.
+const LSP_BASE_BEHIND: usize = 300;
+
+/// `vouch lsp` opening `hot` in `repo` with BASE [`LSP_BASE_BEHIND`]
+/// first-parent commits behind HEAD (`vouch.base`, set for the case and
+/// unset after): from `didOpen`, the answer to a hover sent right after it
+/// (nothing the client asks should wait for the repository's records and
+/// range) and the file's first diagnostics (which wait for them and for
+/// its history), with nothing kept from earlier runs and with `.git/vouch`
+/// kept. Each binary in turn, `config.runs` times; medians.
+fn lsp_first_open(repo: &Path, hot: &str, bins: &[Bin], config: &Config) {
+    let base = history_repo::git(repo, &["rev-parse", &format!("HEAD~{LSP_BASE_BEHIND}")]).trim().to_string();
+    let commits = history_repo::git(repo, &["rev-list", "--count", &format!("{base}..HEAD")]).trim().to_string();
+    let _base = GitConfig::set(repo, "vouch.base", &base);
+    let text = std::fs::read_to_string(repo.join(hot)).expect("the hot file");
+    let home = repo.to_string_lossy().into_owned();
+    let env = [("GIT_CONFIG_NOSYSTEM", "1"), ("GIT_CONFIG_GLOBAL", "/dev/null"), ("HOME", home.as_str())];
+    let uri = format!("file://{}/{hot}", repo.display());
+    let open = |bin: &Bin| -> (f64, f64) {
+        let mut server = lsp::Server::start_binary(&bin.path, repo, &["utf-16"], &env);
+        let started = Instant::now();
+        server.open(&uri, "rust", &text);
+        let at = json!({ "textDocument": { "uri": uri }, "position": { "line": 0, "character": 0 } });
+        server.request("textDocument/hover", at);
+        let hover = started.elapsed().as_secs_f64() * 1000.0;
+        server.wait_for("textDocument/publishDiagnostics", |p| p["uri"] == uri.as_str());
+        let diagnostics = started.elapsed().as_secs_f64() * 1000.0;
+        server.shutdown();
+        (hover, diagnostics)
+    };
+    for kept in [false, true] {
+        let mut times = vec![(Vec::new(), Vec::new()); bins.len()];
+        if kept {
+            // One run each first, which writes what is kept.
+            for bin in bins {
+                let _ = open(bin);
+            }
+        }
+        for _ in 0..config.runs {
+            for (bin, (hovers, diagnostics)) in bins.iter().zip(&mut times) {
+                if !kept {
+                    let _ = std::fs::remove_dir_all(repo.join(".git/vouch"));
+                }
+                let (hover, first) = open(bin);
+                hovers.push(hover);
+                diagnostics.push(first);
+            }
+        }
+        let what = if kept { "`.git/vouch` kept" } else { "nothing kept" };
+        println!("\nlanguage server opening {hot}, BASE {commits} commits behind HEAD, {what}:");
+        for (bin, (hovers, diagnostics)) in bins.iter().zip(times) {
+            println!(
+                "  vouch [{}]: a hover sent right after didOpen answered after {:.0} ms, the file's first diagnostics after {:.0} ms (medians of {})",
+                bin.label,
+                median(hovers),
+                median(diagnostics),
+                config.runs
+            );
+        }
+    }
+    let _ = std::fs::remove_dir_all(repo.join(".git/vouch"));
+}
+
+/// A git config key set in a repository for as long as it lives.
+struct GitConfig<'a> {
+    repo: &'a Path,
+    key: &'static str,
+}
+
+impl<'a> GitConfig<'a> {
+    fn set(repo: &'a Path, key: &'static str, value: &str) -> GitConfig<'a> {
+        history_repo::git(repo, &["config", key, value]);
+        GitConfig { repo, key }
+    }
+}
+
+impl Drop for GitConfig<'_> {
+    fn drop(&mut self) {
+        let _ = history_repo::git_command(self.repo).args(["config", "--unset-all", self.key]).status();
+    }
 }
 
 /// Set for the child process that builds the repositories.

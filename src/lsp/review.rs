@@ -1051,6 +1051,11 @@ impl Repos {
         self.by_root.values().any(|ctx| ctx.judging.is_some())
     }
 
+    /// Whether what judging in `root` goes by was read at least once.
+    pub fn has_judged(&self, root: &Path) -> bool {
+        self.by_root.get(root).is_some_and(|ctx| ctx.judged)
+    }
+
     /// Whether what judging in `root` goes by is read, and no read is
     /// under way: a document opened meanwhile waits for it (as it would
     /// for a read made at once), neither judged nor given history's

@@ -672,7 +672,11 @@ impl State {
             self.queue_read(read);
         }
         for (root, slot) in &mut self.queues {
-            if slot.stale && !slot.reading {
+            // Not before the repository's first judging read is in: on a
+            // fresh clone both would walk the records' history and the
+            // range at once, each for itself; after it, the queue finds
+            // them kept.
+            if slot.stale && !slot.reading && self.repos.has_judged(root) {
                 slot.stale = false;
                 slot.reading = true;
                 slot.started = Some(Instant::now());

@@ -79,10 +79,21 @@ impl Server {
         Server::spawn_with(cwd, env, Stdio::inherit())
     }
 
+    /// Start `bin` (a build of vouch: benchmarks compare builds) as `vouch
+    /// lsp` in `cwd` with `env` set, its standard error thrown away, and
+    /// initialize it.
+    pub fn start_binary(bin: &Path, cwd: &Path, encodings: &[&str], env: &[(&str, &str)]) -> Server {
+        Server::initialize(Server::spawn_binary(bin.as_os_str(), cwd, env, Stdio::null()), cwd, encodings)
+    }
+
     fn spawn_with(cwd: &Path, env: &[(&str, &str)], stderr: Stdio) -> Server {
         // `VOUCH_REPLAY_SERVER` names another build of vouch to run under
         // the same harness (the replay benchmark compares builds with it).
         let bin = std::env::var_os("VOUCH_REPLAY_SERVER").unwrap_or_else(|| env!("CARGO_BIN_EXE_vouch").into());
+        Server::spawn_binary(&bin, cwd, env, stderr)
+    }
+
+    fn spawn_binary(bin: &std::ffi::OsStr, cwd: &Path, env: &[(&str, &str)], stderr: Stdio) -> Server {
         let mut cmd = Command::new(bin);
         cmd.arg("lsp").current_dir(cwd).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(stderr);
         for (k, v) in env {
