@@ -117,6 +117,9 @@ fn main() {
         (&repos.blame200, &repos.blame1, &repos.small, &repos.nested, repos.depths);
 
     let repo = history.repo();
+    // Set only while the language server's case runs: a run stopped in it
+    // (^C runs no destructor) would leave it for every case after.
+    let _ = history_repo::git_command(&repo).args(["config", "--unset-all", "vouch.base"]).status();
     let range = format!("{}..{}", m.base, m.head);
     let mut results = Vec::new();
 
