@@ -336,6 +336,14 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         Format::Json => write_stdout(&format!("{}\n", serde_json::to_string_pretty(&report)?))?,
         Format::Text => write_stdout(&render(&report, Style::stdout()))?,
     }
+    // The command ends here: what it read (the report, history's lines, the
+    // units, the records, the repository) is left to the process's exit
+    // rather than freed piece by piece, as `vouch check` leaves its own
+    // (about 2 ms of a blame of the history bench's hot file). Nothing in
+    // it writes when dropped.
+    std::mem::forget(by_line);
+    std::mem::forget((report, origins, in_scope, shown, map, spans, facts, notes_cache, note_reader));
+    std::mem::forget((scoped, worktree, ctx));
     Ok(Outcome::Ok)
 }
 
