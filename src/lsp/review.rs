@@ -1339,4 +1339,61 @@ mod tests {
         let History::Read(job) = repos.history(&root, &changed) else { panic!("another version is read") };
         assert!(job.ai_paths.get().is_some_and(|p| p.may_have_ai("ai.rs") && !p.may_have_ai("plain.rs")));
     }
+
+    /// Let readers blocked on the FIFO at `path` through (each is given
+    /// bytes that are no records cache) until a reader wrote a file there.
+    fn release_fifo(path: &Path) {
+        use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_fifo()) {
+            assert!(std::time::Instant::now() < deadline, "nothing read {}", path.display());
+            // Fails at once while no reader has it open.
+            if let Ok(mut w) = std::fs::OpenOptions::new().write(true).custom_flags(libc::O_NONBLOCK).open(path) {
+                let _ = std::io::Write::write_all(&mut w, b"not a cache\n");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    }
+
+    /// What the repository changed while a judging read was under way does
+    /// not supersede the read: one more follows once it is in, so that a
+    /// read finishes however often the repository changes, and the last
+    /// one taken up judges by the repository as it is now.
+    #[test]
+    fn a_judging_read_under_way_is_followed_not_superseded() {
+        let dir = git_repo();
+        let root = dir.path();
+        write(root, "a.rs", "fn a() {}\n");
+        git(root, &["add", "-A"]);
+        git(root, &["commit", "-q", "-m", "first"]);
+        // The records cache is a FIFO that nothing writes to: the read
+        // blocks on it.
+        let cache = root.join(".git/vouch/cache");
+        std::fs::create_dir_all(&cache).unwrap();
+        let fifo = cache.join("approval.keyed");
+        assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+
+        let mut repos = Repos::default();
+        let (root, _) = repos.locate(&root.join("a.rs")).unwrap();
+        let first = repos.by_root[&root].judging.expect("a read under way");
+        assert!(!repos.has_judged(&root) && !repos.is_ready(&root));
+        write(&root, "a.rs", "fn a() { 1 }\n");
+        git(&root, &["commit", "-q", "-am", "second"]);
+        let changed = repos.poll();
+        assert!(changed.iter().any(|c| c.judgement), "HEAD moved");
+        assert_eq!(repos.by_root[&root].judging, Some(first), "the read under way goes on");
+
+        release_fifo(&fifo);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        assert!(repos.wait_judged(Some(&root), deadline));
+        assert!(repos.has_judged(&root));
+        let second = repos.by_root[&root].judging.expect("one more read, for what changed");
+        assert_ne!(second, first);
+        assert!(!repos.is_ready(&root));
+        assert!(repos.wait_judged(Some(&root), deadline));
+        assert!(repos.is_ready(&root));
+        assert_eq!(repos.take_judged(), vec![root.clone()]);
+        let head = Repository::open(&root).unwrap().head().unwrap().target();
+        assert_eq!(repos.by_root[&root].scope.as_ref().and_then(|s| s.head), head);
+    }
 }
