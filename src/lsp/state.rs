@@ -57,8 +57,13 @@ const QUEUE_POLL: Duration = Duration::from_millis(20);
 /// waits for it (an opened file's diagnostics wait for it).
 const JUDGING_POLL: Duration = Duration::from_millis(2);
 /// How old a queue may be when `vouch/pending` asks for it before it is
-/// read again (in the background: the answer is the queue as it was).
+/// read again (in the background: the answer is the queue as it was), at
+/// least; a queue that took long to read is kept longer ([`queue_fresh_for`]).
 const QUEUE_FRESH: Duration = Duration::from_secs(5);
+/// How many times as long as its read took a queue is kept, at least: a
+/// read judges every request, seconds with tens of thousands of them, and
+/// an editor asks for the queue after every pause in typing.
+const QUEUE_FRESH_FACTOR: u32 = 10;
 /// How long a document's diagnostics wait for history's account of it
 /// ([`super::history_reads`]) before they come without it (and again with it).
 const HISTORY_PATIENCE: Duration = Duration::from_secs(2);
@@ -164,6 +169,8 @@ struct QueueSlot {
     /// When the read that gave `current` began.
     started: Option<Instant>,
     read_at: Option<Instant>,
+    /// How long the read that gave `current` took.
+    took: Duration,
     /// A read is running.
     reading: bool,
     /// Records, the policy or the identity changed since the last read began.
@@ -715,6 +722,7 @@ impl State {
         // and asking may start a read.
         let changed = slot.current.as_ref().is_none_or(|old| !same_queue(old, &queue));
         slot.read_at = slot.started;
+        slot.took = slot.started.map_or(Duration::ZERO, |at| at.elapsed());
         let queue = std::sync::Arc::new(queue);
         slot.current = Some(queue.clone());
         let began = slot.started;
@@ -1451,11 +1459,13 @@ impl State {
     pub fn pending(&mut self) -> PendingResult {
         let enc = self.encoding;
         // Other clones push records the poll does not see (a fetch by
-        // `vouch sync` does move the refs, but not every writer is polled):
-        // a queue older than QUEUE_FRESH is read again in the background.
+        // `vouch sync` does move the refs, but not every writer is polled),
+        // and other writers change the files it places units in: a queue
+        // older than QUEUE_FRESH (or ten times its read) is read again in the
+        // background.
         let now = Instant::now();
         for slot in self.queues.values_mut() {
-            if !slot.reading && slot.read_at.is_some_and(|at| now >= at + QUEUE_FRESH) {
+            if !slot.reading && slot.read_at.is_some_and(|at| now >= at + queue_fresh_for(slot.took)) {
                 slot.stale = true;
             }
         }
@@ -2057,6 +2067,15 @@ fn diagnostics(d: &OpenDoc, enc: Encoding) -> Vec<Diagnostic> {
 }
 
 /// Whether two reads of a queue list the same units the same way.
+/// How long a queue whose read took `took` is kept before `vouch/pending`
+/// asks for it to be read again: [`QUEUE_FRESH`], or [`QUEUE_FRESH_FACTOR`]
+/// times the read, whichever is longer (so that re-reading the queue of a
+/// large repository takes a tenth of a core at most, however often the
+/// editor asks).
+fn queue_fresh_for(took: Duration) -> Duration {
+    QUEUE_FRESH.max(took.saturating_mul(QUEUE_FRESH_FACTOR))
+}
+
 fn same_queue(a: &RepoQueue, b: &RepoQueue) -> bool {
     let key = |q: &RepoQueue| -> Vec<(String, bool, u32, Range<u32>)> {
         q.units
@@ -2291,4 +2310,20 @@ fn rebuild_document(old: OpenDoc, enc: Encoding, repos: &mut Repos) -> Option<Op
         analysed_cpu_micros: old.analysed_cpu_micros,
         waiting,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_queue_that_took_long_to_read_is_read_again_less_often() {
+        assert_eq!(queue_fresh_for(Duration::from_millis(80)), QUEUE_FRESH);
+        assert_eq!(queue_fresh_for(Duration::from_millis(4_200)), Duration::from_secs(42));
+        for took in [0, 1, 100, 499, 500, 501, 4_200, 60_000].map(Duration::from_millis) {
+            let kept = queue_fresh_for(took);
+            assert!(kept >= QUEUE_FRESH, "{took:?}");
+            assert!(took.as_secs_f64() <= kept.as_secs_f64() / f64::from(QUEUE_FRESH_FACTOR), "{took:?}: {kept:?}");
+        }
+    }
 }
