@@ -830,7 +830,7 @@ fn default_trust_matcher() -> Matcher {
         // The defaults are valid patterns; a test parses them.
         let _ = builder.add(pattern, 0);
     }
-    builder.build().unwrap_or_default()
+    builder.build()
 }
 
 impl Policy {
@@ -1322,8 +1322,10 @@ impl MatcherBuilder {
         Ok(())
     }
 
-    fn build(self) -> Result<Matcher, String> {
-        Ok(Matcher::new(self.globs))
+    /// The matcher: nothing more can fail here, every glob was parsed when
+    /// it was added.
+    fn build(self) -> Matcher {
+        Matcher::new(self.globs)
     }
 }
 
@@ -1368,7 +1370,7 @@ impl PathPattern {
         let build = |p: &str| {
             let mut builder = MatcherBuilder::default();
             builder.add(p, 0)?;
-            builder.build()
+            Ok::<_, String>(builder.build())
         };
         let matcher = build(pattern)?;
         let p = pattern.trim();
@@ -1450,14 +1452,7 @@ impl Codeowners {
             builder.add(pattern, entries.len()).map_err(error)?;
             entries.push(CodeownersEntry { line: line_no, owners });
         }
-        let matcher = builder.build().map_err(|message| PolicyError {
-            file: file.to_string(),
-            line: None,
-            column: None,
-            key: None,
-            message,
-        })?;
-        Ok(Codeowners { file: file.to_string(), entries, matcher })
+        Ok(Codeowners { file: file.to_string(), entries, matcher: builder.build() })
     }
 
     pub fn file(&self) -> &str {
@@ -1668,7 +1663,7 @@ impl Builder<'_> {
                 trust.add(pattern.get_ref(), 0).map_err(|m| self.error(pattern.span(), "trust_files", m))?;
                 policy.trust_files.push(pattern.into_inner());
             }
-            policy.trust_matcher = Some(trust.build().map_err(|m| self.error(0..0, "trust_files", m))?);
+            policy.trust_matcher = Some(trust.build());
         }
         if let Some(approvals) = raw.approvals {
             self.check_nonzero(&approvals)?;
@@ -1682,7 +1677,7 @@ impl Builder<'_> {
             exempt.add(pattern.get_ref(), 0).map_err(|m| self.error(pattern.span(), "exempt", m))?;
             policy.exempt_patterns.push(pattern.into_inner());
         }
-        policy.exempt = exempt.build().map_err(|m| self.error(0..0, "exempt", m))?;
+        policy.exempt = exempt.build();
 
         let mut matcher = MatcherBuilder::default();
         for (index, raw_rule) in raw.rules.unwrap_or_default().into_iter().enumerate() {
@@ -1718,7 +1713,7 @@ impl Builder<'_> {
                 risk: raw_rule.risk,
             });
         }
-        policy.rule_matcher = matcher.build().map_err(|m| self.error(0..0, "rules", m))?;
+        policy.rule_matcher = matcher.build();
 
         let mut matcher = MatcherBuilder::default();
         for (index, raw_triage) in raw.triage.unwrap_or_default().into_iter().enumerate() {
@@ -1741,7 +1736,7 @@ impl Builder<'_> {
                 approvals: t.approvals,
             });
         }
-        policy.triage_matcher = matcher.build().map_err(|m| self.error(0..0, "triage", m))?;
+        policy.triage_matcher = matcher.build();
 
         for raw_automated in raw.automated.unwrap_or_default() {
             let span = raw_automated.span();
@@ -1761,7 +1756,7 @@ impl Builder<'_> {
                 Some(paths) => {
                     let mut m = MatcherBuilder::default();
                     self.add_paths(&mut m, paths, 0, span.clone(), "[[automated]]")?;
-                    Some(m.build().map_err(|e| self.error(span.clone(), "paths", e))?)
+                    Some(m.build())
                 }
                 None => None,
             };
@@ -2264,7 +2259,7 @@ mod tests {
             for (pattern, owner) in &patterns {
                 builder.add(pattern, *owner).unwrap();
             }
-            let matcher = builder.build().unwrap();
+            let matcher = builder.build();
             for path in paths.iter().map(|parts| parts.concat()) {
                 proptest::prop_assert_eq!(
                     matcher.last_match(&path),
@@ -2536,7 +2531,7 @@ mod tests {
         for &(pattern, path, expected) in cases {
             let mut builder = MatcherBuilder::default();
             builder.add(pattern, 0).unwrap();
-            let matcher = builder.build().unwrap();
+            let matcher = builder.build();
             assert_eq!(matcher.last_match(path).is_some(), expected, "{pattern} against {path}");
         }
         assert!(expand_pattern("!x").is_err());
