@@ -320,6 +320,16 @@ impl Requirement {
         Ok(())
     }
 
+    /// Whether `email` may sign this unit off: approve it, or clear it
+    /// when it is an automated reviewer.
+    pub fn may_sign_off(&self, email: &str, participants: &Participants) -> bool {
+        if self.is_automated(email) {
+            self.may_clear(email, participants).is_ok()
+        } else {
+            self.may_approve(email, participants).is_ok()
+        }
+    }
+
     /// Risky: a high-risk path, or a risk tag that `[risk] raise` lists.
     pub fn risky(&self) -> bool {
         self.path_risk == Risk::High || !self.raised_by.is_empty()

@@ -177,12 +177,8 @@ impl PendingUnit {
     /// Whether `email` may still act on it: an entitled reviewer who has
     /// not voted on this text yet.
     pub fn awaits(&self, email: &str) -> bool {
-        let allowed = if self.requirement.is_automated(email) {
-            self.requirement.may_clear(email, &self.participants)
-        } else {
-            self.requirement.may_approve(email, &self.participants)
-        };
-        allowed.is_ok() && !self.voted.iter().any(|v| v.eq_ignore_ascii_case(email))
+        self.requirement.may_sign_off(email, &self.participants)
+            && !self.voted.iter().any(|v| v.eq_ignore_ascii_case(email))
     }
 
     /// The reviewer buckets this unit awaits: the listed reviewers who may

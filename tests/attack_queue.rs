@@ -211,3 +211,59 @@ fn the_editors_queue_lists_a_deleted_file_and_offers_no_approve_it_cannot_do() {
     assert_eq!(items[0]["located"], false, "{pending:#}");
     assert_eq!(items[0]["mayApprove"], false, "an editor cannot approve it from a buffer: {pending:#}");
 }
+
+/// An approval the request's own account counts but the judge does not:
+/// bob authored the commit that brought the AI function, so verify counts
+/// no approval of his; dev asked for sign-off, and bob approved from a
+/// clone whose working tree lacks the unit (on the request's account he is
+/// no participant). Where the working tree holds the unit, the queue must
+/// say what verify says: it still awaits sign-off, from carol, not "nothing
+/// awaits" while the gate and verify refuse it with no one asked.
+#[test]
+fn a_unit_approved_only_on_the_requests_account_still_awaits_where_the_working_tree_holds_it() {
+    let world = World::new("reviewers = [\"bob@example.com\", \"carol@example.com\"]\n");
+    let a = world.clone_as("a", "bob");
+    a.ai_feature();
+    a.git(&["push", "-q", "origin", "feature"]);
+    a.act_as("dev");
+    let run = a.run(&["request", "src/lib.rs:5", "-m", "adds add"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    a.sync();
+    let id = records::list::<Request>(&a.repo()).unwrap().records[0].id.clone();
+
+    let b = world.clone_as("b", "bob");
+    b.sync();
+    let run = b.run(&["approve", &id, "--yes"]);
+    assert_eq!(run.code, 0, "bob, a listed reviewer, approves from the request alone: {run:?}");
+    b.sync();
+    a.sync();
+
+    let (code, report) = a.verify("origin/main..HEAD");
+    assert_eq!(code, 1, "verify counts no approval by the commit's author: {report:#}");
+    world::only_failure(&report, "unapproved-ai");
+
+    let all = queue(&a, &["--all"]);
+    let units = all["units"].as_array().unwrap();
+    assert_eq!(units.len(), 1, "the queue says nothing awaits while verify refuses: {all:#}");
+    assert_eq!(units[0]["name"], "add", "{all:#}");
+    let run = a.run(&["stats", "--format", "json"]);
+    let stats: Value = serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {run:?}"));
+    assert_eq!(stats["queue"]["units"], 1, "stats counts it as the queue does: {stats:#}");
+    // `vouch status` names who it awaits as the queue does.
+    let run = a.run(&["status"]);
+    let waiting = run.stdout.lines().find(|l| l.contains("waiting for sign-off from")).unwrap_or_default();
+    assert_eq!(waiting.trim(), "waiting for sign-off from: carol@example.com", "{run:?}");
+    let run = a.run(&["status", "--format", "json"]);
+    let status: Value = serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {run:?}"));
+    let add = status["index"].as_array().and_then(|u| u.iter().find(|u| u["name"] == "add"));
+    assert_eq!(add.map(|u| &u["awaited_by"]), Some(&json!(["carol@example.com"])), "{status:#}");
+    a.act_as("carol");
+    let mine = queue(&a, &[]);
+    assert_eq!(mine["units"].as_array().map(Vec::len), Some(1), "carol is asked: {mine:#}");
+    let mut server = Server::start(&a.path, &["utf-8"]);
+    let pending = settled_pending(&mut server);
+    server.shutdown();
+    let items = pending["units"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "the editor's queue says what verify says: {pending:#}");
+    assert_eq!(items[0]["mayApprove"], true, "{pending:#}");
+}

@@ -13,17 +13,22 @@
 
 use std::collections::HashMap;
 
+use anyhow::Context as _;
+
 use crate::document::Document;
 use crate::policy::Policy;
 use crate::provenance::{AiSource, Attribution, Evidence};
-use crate::queue::Held;
+use crate::queue::{Held, Queue};
 use crate::signoff::{Judgement, UnitFacts};
 use crate::store::policy_file::Source;
-use crate::store::records::{Approval, RequestedUnit};
+use crate::store::records::{self, Approval, Request, RequestedUnit, Stored};
+use crate::store::review_queue;
 use crate::store::signature;
 use crate::syntax::{Language, Unit};
 
+use super::base::Base;
 use super::context::Context;
+use super::scope::AtBase;
 use super::worktree::{FileUnits, Worktree};
 
 /// Working-tree files read once each, for the units of requests.
@@ -96,11 +101,6 @@ impl<'a> Files<'a> {
         Files { ctx, worktree, loaded: HashMap::new() }
     }
 
-    /// The queue's view of the units this working tree holds.
-    pub fn holder(ctx: &'a Context, worktree: &'a Worktree) -> Holder<'a> {
-        Holder::new(ctx, worktree)
-    }
-
     pub fn worktree(&self) -> &'a Worktree {
         self.worktree
     }
@@ -160,17 +160,55 @@ impl Files<'_> {
     }
 }
 
+/// The review queue as `vouch review` and the editor's `vouch/pending`
+/// offer it ([`crate::store::review_queue`]), under the policy and allowed
+/// signers at BASE (`at`; `base` as given with `--base`): each requested
+/// unit the working tree holds as the judge judges it there ([`Holder`]),
+/// the others on their requests' account. The working tree is read
+/// whenever there is a request, and returned for the decisions that
+/// follow: a unit its request's account calls approved may still await
+/// sign-off where it is held, when an approver authored a commit that
+/// touched it or accepted its AI text and the records do not say so.
+pub fn queue(ctx: &Context, at: &AtBase, base: Option<&Base>) -> anyhow::Result<ReviewQueue> {
+    let requests = records::list::<Request>(&ctx.repo).context("cannot read the sign-off requests")?.records;
+    if requests.is_empty() {
+        let ledger = ctx.ledger()?;
+        let queue = review_queue::load(&ctx.repo, &at.policy, &at.source, &ledger, &requests, &|_| None)?;
+        return Ok(ReviewQueue { queue, requests, worktree: None });
+    }
+    let worktree = Worktree::open_at(ctx, base)?;
+    let queue = {
+        let holder = Holder::new(ctx, &worktree);
+        review_queue::load(&ctx.repo, &at.policy, &at.source, worktree.ledger(), &requests, &|u| holder.held(u))?
+    };
+    Ok(ReviewQueue { queue, requests, worktree: Some(worktree) })
+}
+
+/// The review queue read by [`queue`].
+pub struct ReviewQueue {
+    pub queue: Queue,
+    /// Every request of the records, as read.
+    pub requests: Vec<Stored<Request>>,
+    /// The working tree, as read to judge the units it holds (`None` when
+    /// there is no request).
+    pub worktree: Option<Worktree>,
+}
+
 /// The review queue's view of the requested units the working tree holds
 /// ([`crate::queue::Lifecycle::held`]): each judged as a decision on it
 /// would be judged ([`Files::in_worktree`]), so that the queue offers it
 /// by the count the judge uses, not by the request's own account.
 pub struct Holder<'a> {
     files: std::cell::RefCell<Files<'a>>,
+    /// The paths that may hold a unit verify will judge
+    /// ([`super::next::Prepared::judged_paths`]): no other is read.
+    judged: std::collections::HashSet<String>,
 }
 
 impl<'a> Holder<'a> {
     fn new(ctx: &'a Context, worktree: &'a Worktree) -> Holder<'a> {
-        Holder { files: std::cell::RefCell::new(Files::new(ctx, worktree)) }
+        let judged = worktree.prepared.judged_paths();
+        Holder { files: std::cell::RefCell::new(Files::new(ctx, worktree)), judged }
     }
 
     /// `unit` as the working tree holds it, judged; `None` when it holds
@@ -178,6 +216,9 @@ impl<'a> Holder<'a> {
     /// request's own account is used then, and the decision is judged
     /// again when it is made).
     pub fn held(&self, unit: &RequestedUnit) -> Option<Held> {
+        if !self.judged.contains(&unit.path) {
+            return None;
+        }
         match self.files.borrow_mut().in_worktree(unit) {
             Ok(found) => found.map(|c| Held {
                 ai_lines: c.shown.ai_lines.clone(),

@@ -297,6 +297,25 @@ impl JudgedUnit {
         }
     }
 
+    /// Who it still awaits, as the queue names them: the listed reviewers
+    /// who may sign it off and whose approval does not count yet, or the
+    /// policy's word for any peer or anyone.
+    pub fn awaited_by(&self) -> Vec<String> {
+        let ReviewerSet::Listed { emails, .. } = &self.judgement.requirement.reviewers else {
+            return self.reviewers();
+        };
+        let counted: &[String] = match &self.judgement.assessment.status {
+            Status::Requested { by, .. } | Status::Pending { by, .. } | Status::Approved { by, .. } => by,
+            _ => &[],
+        };
+        emails
+            .iter()
+            .filter(|e| self.judgement.requirement.may_sign_off(e, &self.judgement.participants))
+            .filter(|e| !counted.iter().any(|b| b.eq_ignore_ascii_case(e)))
+            .cloned()
+            .collect()
+    }
+
     /// The people who may not sign it off, lowercase, deduplicated.
     pub fn excluded(&self) -> Vec<String> {
         self.judgement.participants.everyone()

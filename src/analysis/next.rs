@@ -215,6 +215,21 @@ pub fn prepare(ctx: &Context, options: Options) -> anyhow::Result<Prepared> {
 }
 
 impl Prepared {
+    /// Every path [`Prepared::judge`] may find a unit in: those with AI
+    /// lines in the range or the next commit, and those the range or the
+    /// next commit changes (a trust file's change, a file an AI deleted).
+    /// A path outside it holds no unit verify will judge.
+    pub fn judged_paths(&self) -> HashSet<String> {
+        let next = &self.next;
+        let mut paths: HashSet<String> = next.paths().map(str::to_string).collect();
+        paths.extend(next.touched().iter().cloned());
+        for i in 0..next.range_commits().len() {
+            paths.extend(next.changed_by(i).iter().cloned());
+        }
+        paths.extend(next.deleted_files().into_iter().map(|d| d.path));
+        paths
+    }
+
     /// The one judge, with this commit's policy and signers.
     pub fn judge_with(&self) -> Judge<'_> {
         Judge { policy: &self.scope.policy, ledger: &self.ledger, verified: &*self.verified }
@@ -390,6 +405,11 @@ impl Prepared {
         }
         units.extend(deleted.iter().map(|d| judge.deleted_file(d)));
         units.sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
+        debug_assert!(
+            units.iter().all(|u| self.judged_paths().contains(&u.path)),
+            "a unit outside the judged paths: {:?}",
+            units.iter().map(|u| &u.path).collect::<Vec<_>>()
+        );
         Ok(units)
     }
 }

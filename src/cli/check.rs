@@ -160,6 +160,7 @@ pub fn unit_json(u: &JudgedUnit) -> serde_json::Value {
         "reason": u.reason(),
         "blocking": u.blocking,
         "reviewers": u.reviewers(),
+        "awaited_by": u.awaited_by(),
         "excluded": u.excluded(),
         "ai_lines": u.facts.unit.ai_lines,
         "ai_deleted": u.facts.ai_deleted(),
@@ -191,7 +192,14 @@ pub fn next_step(u: &JudgedUnit) -> String {
             "classify it: vouch mark {} --ai (then request sign-off) or --human",
             display::shell_word(&format!("{}:{}-{}", u.path, u.line, u.end_line))
         ),
-        Status::Requested { .. } => format!("waiting for sign-off from: {reviewers}"),
+        Status::Requested { .. } => match u.awaited_by() {
+            awaited if awaited.is_empty() => {
+                format!(
+                    "no reviewer the policy names may sign it off: each took part in it or approved it already ({reviewers})"
+                )
+            }
+            awaited => format!("waiting for sign-off from: {}", display::line(&awaited.join(", "))),
+        },
         Status::Rejected { .. } => format!("change it, then request sign-off again: vouch request {at} -m \"why\""),
         _ => format!("request sign-off: vouch request {at} -m \"why\"; may sign off: {reviewers}"),
     }

@@ -40,7 +40,7 @@ use crate::fingerprint::requested_fingerprint;
 use crate::intent;
 use crate::policy::Verdict;
 use crate::queue::{self, DiffTag, PendingUnit, Queue};
-use crate::signoff::{self, Ledger};
+use crate::signoff;
 use crate::store::identity::Identity;
 use crate::store::policy_file::Source;
 use crate::store::records;
@@ -69,19 +69,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     // (BASE as given with --base).
     let given = args.base.as_deref().map(|rev| crate::analysis::base::given(&ctx.repo, rev)).transpose()?;
     let at = AtBase::open(&ctx.repo, Source::Worktree, given.as_ref())?;
-    let ledger = ctx.ledger()?;
-    let mut queue = load_queue(&ctx, &ledger, &at)?;
-    // Units the working tree holds are offered as the judge judges them
-    // (their real AI lines and people), not on the request's account: read
-    // it when there is something to offer.
-    let mut worktree = None;
-    if !queue.units.is_empty() {
-        let opened = Worktree::open_at(&ctx, given.as_ref())?;
-        let holder = Files::holder(&ctx, &opened);
-        queue = crate::store::review_queue::load_held(&ctx.repo, &at.policy, &at.source, &ledger, &|u| holder.held(u))?;
-        drop(holder);
-        worktree = Some(opened);
-    }
+    let decision::ReviewQueue { queue, worktree, .. } = decision::queue(&ctx, &at, given.as_ref())?;
     for problem in &queue.problems {
         eprintln!("vouch: warning: {}", display::line(&problem.to_string()));
     }
@@ -112,15 +100,6 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let mut output = std::io::stdout();
     session.run(&mine, &mut input, &mut output)?;
     Ok(Outcome::Ok)
-}
-
-/// Every request of the repository (the local refs, which `vouch sync`
-/// merges the remote's into), where each stands, and the units of the
-/// awaiting ones that await sign-off, judged under the policy and the
-/// allowed signers as of BASE (`at`), read as `vouch stats` and the
-/// language server's `vouch/pending` read it ([`crate::store::review_queue`]).
-fn load_queue(ctx: &Context, ledger: &Ledger, at: &AtBase) -> anyhow::Result<Queue> {
-    crate::store::review_queue::load(&ctx.repo, &at.policy, &at.source, ledger)
 }
 
 fn print_list(queue: &Queue, me: Option<&str>, format: Format, now: OffsetDateTime) -> anyhow::Result<()> {

@@ -21,14 +21,14 @@ use time::OffsetDateTime;
 
 use super::context::Context;
 use crate::analysis::base::{Base, Rule};
+use crate::analysis::decision::{self, ReviewQueue};
 use crate::analysis::scope::AtBase;
 use crate::lineage::Claim;
 use crate::policy::Policy;
 use crate::provenance::Origin;
 use crate::queue::{
-    self, CommitLines, FileLines, HeadLines, Lifecycle, Presence, Queue, ReportInput, TeamReport, ToolLines, TriageUnit,
+    self, CommitLines, FileLines, HeadLines, Lifecycle, Presence, ReportInput, TeamReport, ToolLines, TriageUnit,
 };
-use crate::signoff::Ledger;
 use crate::store::lineage::{self, Lineage, VersionKind};
 use crate::store::notes;
 use crate::store::policy_file::Source;
@@ -57,10 +57,14 @@ pub fn collect(ctx: &Context, window: &Window) -> anyhow::Result<TeamReport> {
     // judge by. A range `A..B` is judged as `vouch verify A..B` judges it,
     // under the policy and the allowed signers at A; otherwise BASE is the
     // work in progress's ([`crate::analysis::base`]).
-    let at = AtBase::open(&ctx.repo, Source::Worktree, selection.given_base().as_ref())?;
-    let ledger = ctx.ledger()?;
-    let requests = records::list::<Request>(&ctx.repo).context("cannot read the sign-off requests")?.records;
-    let pending = load_queue(ctx, &ledger, &at, &requests)?;
+    let given = selection.given_base();
+    let at = AtBase::open(&ctx.repo, Source::Worktree, given.as_ref())?;
+    // The queue as `vouch review` lists it.
+    let ReviewQueue { queue: pending, requests, worktree } = decision::queue(ctx, &at, given.as_ref())?;
+    let ledger = match worktree {
+        Some(worktree) => worktree.prepared.ledger,
+        None => ctx.ledger()?,
+    };
     let policy = at.policy;
     for problem in &pending.problems {
         eprintln!("vouch: warning: {}", crate::display::line(problem));
@@ -103,18 +107,6 @@ fn now() -> anyhow::Result<OffsetDateTime> {
             .with_context(|| format!("SOURCE_DATE_EPOCH={value:?} is not a time (seconds since 1970)")),
         Err(_) => Ok(OffsetDateTime::now_utc()),
     }
-}
-
-/// The queue and every request's state, as this clone sees them: the
-/// records (`vouch sync` merges the remote's into them), judged under the
-/// policy and the allowed signers as of BASE (`at`), as `vouch request`,
-/// `vouch approve` and `vouch verify BASE..HEAD` judge; the withdrawals
-/// that count (by the requester, signed where that policy requires it);
-/// and where each request's code is. Read by
-/// [`crate::store::review_queue`], which `vouch review` and the language
-/// server read too.
-pub fn load_queue(ctx: &Context, ledger: &Ledger, at: &AtBase, requests: &[Stored<Request>]) -> anyhow::Result<Queue> {
-    review_queue::load_of(&ctx.repo, &at.policy, &at.source, ledger, requests, &|_| None)
 }
 
 /// The requests of `requests` (of one repository) their requesters

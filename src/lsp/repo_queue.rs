@@ -13,16 +13,13 @@
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::Sender;
 
-use anyhow::Context as _;
-use git2::Repository;
 use tower_lsp_server::ls_types::{Range, Uri};
 
 use super::convert;
 use crate::analysis::scope::AtBase;
 use crate::policy::Severity;
-use crate::signoff::Ledger;
+use crate::store::identity;
 use crate::store::policy_file::Source;
-use crate::store::{identity, review_queue};
 use crate::text::{Encoding, Text};
 
 /// One repository's queue, as read at one moment.
@@ -106,21 +103,13 @@ pub fn spawn(root: PathBuf, encoding: Encoding, done: Sender<Read>) {
 
 /// Read `root`'s queue now (on the calling thread).
 pub fn read(root: &Path, encoding: Encoding) -> anyhow::Result<RepoQueue> {
-    let repo = Repository::open(root).with_context(|| format!("cannot open {}", root.display()))?;
+    let ctx = crate::analysis::context::Context::open_at(root)?;
+    let repo = &ctx.repo;
     // Judged as `vouch review` judges: the policy and the allowed signers
-    // as of BASE.
-    let at = AtBase::open(&repo, Source::Worktree, None)?;
-    let ledger = Ledger::load(&repo).context("cannot read the sign-off records")?;
-    let mut queue = review_queue::load(&repo, &at.policy, &at.source, &ledger)?;
-    // Units the working tree holds are offered as the judge judges them
-    // (their real AI lines and people), as `vouch review` offers them.
-    if !queue.units.is_empty() {
-        let ctx = crate::analysis::context::Context::open_at(root)?;
-        let worktree = crate::analysis::worktree::Worktree::open(&ctx)?;
-        let holder = crate::analysis::decision::Files::holder(&ctx, &worktree);
-        queue = review_queue::load_held(&repo, &at.policy, &at.source, &ledger, &|u| holder.held(u))?;
-    }
-    let reviewer = identity::user(&repo).ok().map(|me| me.email);
+    // as of BASE, a unit the working tree holds as the judge judges it.
+    let at = AtBase::open(repo, Source::Worktree, None)?;
+    let queue = crate::analysis::decision::queue(&ctx, &at, None)?.queue;
+    let reviewer = identity::user(repo).ok().map(|me| me.email);
     let budget = at.policy.budget().clone();
     let loads = crate::queue::reviewer_load(&queue.units, &budget, time::OffsetDateTime::now_utc());
     let mut files: std::collections::HashMap<String, Option<Text>> = Default::default();

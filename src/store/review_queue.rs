@@ -19,33 +19,16 @@ use crate::store::presence::Presences;
 use crate::store::records::{self, Request, RequestedUnit, Stored, Withdrawal};
 use crate::store::signature::{self, AllowedSigners};
 
-/// The units of `repo`'s requests that still await sign-off under `policy`,
-/// riskiest first, with every request's state; signatures are checked
-/// against the allowed signers of `source`, where `policy` was read. An
-/// allowed-signers file that cannot be read is a problem in the queue (no
-/// signed approval or withdrawal counts then), not an error.
-/// Each unit is offered on its request's account of it; [`load_held`]
-/// offers those the front end holds as its judge judges them.
-pub fn load(repo: &Repository, policy: &Policy, source: &Source, ledger: &Ledger) -> anyhow::Result<Queue> {
-    load_held(repo, policy, source, ledger, &|_| None)
-}
-
-/// [`load`], the units the front end holds (`held`: the working tree's
-/// unit with a requested fingerprint, judged) offered as its judge judges
-/// them (see [`crate::queue::Lifecycle::held`]).
-pub fn load_held(
-    repo: &Repository,
-    policy: &Policy,
-    source: &Source,
-    ledger: &Ledger,
-    held: &dyn Fn(&RequestedUnit) -> Option<Held>,
-) -> anyhow::Result<Queue> {
-    let requests = records::list::<Request>(repo).context("cannot read the sign-off requests")?.records;
-    load_of(repo, policy, source, ledger, &requests, held)
-}
-
-/// [`load_held`] of requests already read.
-pub fn load_of(
+/// The units of `requests` (`repo`'s, as read) that still await sign-off
+/// under `policy`, riskiest first, with every request's state; signatures
+/// are checked against the allowed signers of `source`, where `policy` was
+/// read. An allowed-signers file that cannot be read is a problem in the
+/// queue (no signed approval or withdrawal counts then), not an error.
+/// The units the front end holds (`held`: the working tree's unit with a
+/// requested fingerprint, judged) are offered as its judge judges them
+/// (see [`crate::queue::Lifecycle::held`]), the others on their request's
+/// account.
+pub fn load(
     repo: &Repository,
     policy: &Policy,
     source: &Source,
