@@ -8,7 +8,9 @@
 //! approvals and half as many requests, in one commit of the records branch,
 //! as a union merge or a migration leaves them): what a process that judges
 //! a commit's units pays to read them (`Ledger::load` and the judgement of
-//! 250 units, half of them approved), once the cache is kept. Set
+//! 250 units, half of them approved), once the cache is kept; then the
+//! read after one new approval (kept in the cache's delta) and after 600 in
+//! one commit (past the delta: merged into the keyed file). Set
 //! `VOUCH_BENCH_KEEP=DIR` to keep that repository in `DIR` (to time `vouch`
 //! in it).
 
@@ -126,6 +128,45 @@ fn ledger(n: usize) {
             .count();
     });
     println!("read the records and judge 250 units ({approved} approved), cache kept: {took:.1?}");
+
+    // Records arriving: a few (kept beside the cache, in its delta), then
+    // more than the delta holds (the cache is made one file again).
+    for (label, count) in [("1 new approval", 1), ("600 new approvals in one commit (past the delta)", 600)] {
+        let first = n * 2 + count * 7;
+        add_in_one_commit(&repo, &id_of_repo(&repo), first..first + count);
+        let start = Instant::now();
+        Ledger::load(&repo).expect("ledger");
+        println!("read the records after {label}: {:.1?}", start.elapsed());
+    }
+    let took = median(5, || {
+        Ledger::load(&repo).expect("ledger");
+    });
+    println!("read the records once more, nothing new: {took:.1?}");
+}
+
+fn id_of_repo(repo: &Repository) -> String {
+    vouch::store::repo::repository_id(repo).expect("repository id")
+}
+
+/// Approvals of units `units` added to the records branch in one commit.
+fn add_in_one_commit(repo: &Repository, id: &str, units: std::ops::Range<usize>) {
+    let branch = repo.find_reference(records::RECORDS_BRANCH).expect("records branch");
+    let parent = branch.peel_to_commit().expect("commit");
+    let mut update = git2::build::TreeUpdateBuilder::new();
+    for a in units {
+        let reviewer = Person { name: "late".into(), email: "late@example.com".into() };
+        let mut approval = Approval::new(id, &unit_fingerprint(a), Verdict::Approve, reviewer);
+        // Another time each run, so that a kept repository gets new records.
+        approval.created = records::now();
+        let bytes = records::canonical_bytes(&approval);
+        let name = vouch::fingerprint::sha256_hex(&bytes);
+        let blob = repo.blob(&bytes).expect("blob");
+        update.upsert(format!("approvals/{}/{name}.json", &name[..2]), blob, git2::FileMode::Blob);
+    }
+    let tree = repo.find_tree(update.create_updated(repo, &parent.tree().expect("tree")).expect("tree")).expect("tree");
+    let sig = git2::Signature::now("bench", "bench@example.com").expect("signature");
+    let commit = repo.commit(None, &sig, &sig, "more records", &tree, &[&parent]).expect("commit");
+    repo.reference(records::RECORDS_BRANCH, commit, true, "bench").expect("ref");
 }
 
 /// `n` approvals and `n / 2` requests in one commit of `repo`'s records

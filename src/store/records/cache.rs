@@ -150,7 +150,15 @@ pub(super) fn open<R: Record>(repo: &Repository) -> Result<Opened<R>, RecordErro
                 return Ok(Opened::Keyed(Box::new(again)));
             }
         }
-        // The delta is full (or could not be kept): one file again.
+        // The delta is full (or could not be kept): one file again, the
+        // keyed file's records copied as they are.
+        if let Ok(bytes) = keyed.merged(&state)
+            && write_bytes(&path, &bytes)
+            && let Some(again) = Keyed::<R>::open(&path, repo.commondir())
+            && again.tips == state.tips
+        {
+            return Ok(Opened::Keyed(Box::new(again)));
+        }
         if let Ok(mut whole) = keyed.base_state() {
             whole.records.extend(state.records);
             whole.tips = state.tips;
@@ -180,15 +188,22 @@ const DELTA_LIMIT: usize = if cfg!(test) { 4 } else { 512 };
 /// Keep `state` as the keyed file. A failure costs only time later, so it
 /// is ignored.
 fn write<R: Record>(path: &Path, state: &State<R>) {
-    if let Ok(bytes) = encode(state)
-        && crate::store::write_atomic(path, &bytes).is_ok()
-    {
-        // Its delta was of the file replaced; and the cache vouch kept
-        // before this one (`<kind>.json`, the same records as one JSON
-        // document) is derived data nothing reads now.
-        let _ = std::fs::remove_file(path.with_extension("delta"));
-        let _ = std::fs::remove_file(path.with_extension("json"));
+    if let Ok(bytes) = encode(state) {
+        write_bytes(path, &bytes);
     }
+}
+
+/// Keep `bytes` as the keyed file at `path`; whether it was kept.
+fn write_bytes(path: &Path, bytes: &[u8]) -> bool {
+    if crate::store::write_atomic(path, bytes).is_err() {
+        return false;
+    }
+    // Its delta was of the file replaced; and the cache vouch kept before
+    // this one (`<kind>.json`, the same records as one JSON document) is
+    // derived data nothing reads now.
+    let _ = std::fs::remove_file(path.with_extension("delta"));
+    let _ = std::fs::remove_file(path.with_extension("json"));
+    true
 }
 
 /// The records the refs' commits since the keyed file's tips (`base`)
@@ -289,22 +304,34 @@ fn encode<R: Record>(state: &State<R>) -> Result<Vec<u8>, serde_json::Error> {
     for (number, (id, (blob, record))) in state.records.iter().enumerate() {
         let start = data.len() as u64;
         serde_json::to_writer(&mut data, &(id, blob.to_string(), record))?;
-        records.extend_from_slice(&start.to_le_bytes());
-        records.extend_from_slice(&((data.len() as u64 - start) as u32).to_le_bytes());
+        records.push((start, (data.len() as u64 - start) as u32));
         entries.extend(keys_of(id, record).iter().map(|k| (key_hash(k), number as u32)));
     }
     entries.sort_unstable();
     entries.dedup();
+    let members: Vec<([u8; KEY_BYTES], (u64, u32))> =
+        entries.into_iter().map(|(key, number)| (key, records[number as usize])).collect();
+    assemble(&state.tips, &state.bad, &members, &records, &data)
+}
+
+/// The keyed file of the records `data` holds (entries `[id, blob,
+/// record]` in id order, at `records`), with `members`: each key's hash
+/// and the location of a record under it, sorted by key, then by record.
+fn assemble(
+    tips: &[(String, Oid)],
+    bad: &std::collections::BTreeMap<(String, String), String>,
+    members: &[([u8; KEY_BYTES], (u64, u32))],
+    records: &[(u64, u32)],
+    data: &[u8],
+) -> Result<Vec<u8>, serde_json::Error> {
+    let location = |(offset, len): (u64, u32)| offset.to_le_bytes().into_iter().chain(len.to_le_bytes());
     let mut keys = Vec::new();
-    let mut members = Vec::with_capacity(entries.len() * RECORD_ENTRY);
     let mut n_keys = 0;
     let mut i = 0;
-    while i < entries.len() {
-        let key = entries[i].0;
+    while i < members.len() {
+        let key = members[i].0;
         let first = i;
-        while i < entries.len() && entries[i].0 == key {
-            let at = entries[i].1 as usize * RECORD_ENTRY;
-            members.extend_from_slice(&records[at..at + RECORD_ENTRY]);
+        while i < members.len() && members[i].0 == key {
             i += 1;
         }
         keys.extend_from_slice(&key);
@@ -313,27 +340,35 @@ fn encode<R: Record>(state: &State<R>) -> Result<Vec<u8>, serde_json::Error> {
         n_keys += 1;
     }
     let header = Header {
-        tips: tips_text(&state.tips),
-        bad: bad_text(&state.bad),
+        tips: tips_text(tips),
+        bad: bad_text(bad),
         keys: n_keys,
-        members: entries.len(),
-        records: state.records.len(),
+        members: members.len(),
+        records: records.len(),
         data: data.len() as u64,
-        data_sha256: crate::fingerprint::sha256_hex(&data),
+        data_sha256: crate::fingerprint::sha256_hex(data),
     };
     let header = serde_json::to_vec(&header)?;
     let fence: Vec<u8> = keys.chunks(BLOCK * KEY_ENTRY).flat_map(|block| block[..KEY_BYTES].to_vec()).collect();
-    let mut out =
-        Vec::with_capacity(STAMP.len() + 8 + header.len() + fence.len() + keys.len() + members.len() + records.len());
+    let tables = (members.len() + records.len()) * RECORD_ENTRY;
+    let mut out = Vec::with_capacity(STAMP.len() + 8 + header.len() + fence.len() + keys.len() + tables + data.len());
     out.extend_from_slice(STAMP.as_bytes());
     out.extend_from_slice(&(header.len() as u64).to_le_bytes());
     out.extend_from_slice(&header);
     out.extend_from_slice(&fence);
     out.extend_from_slice(&keys);
-    out.extend_from_slice(&members);
-    out.extend_from_slice(&records);
-    out.extend_from_slice(&data);
+    out.extend(members.iter().flat_map(|(_, at)| location(*at)));
+    out.extend(records.iter().flat_map(|at| location(*at)));
+    out.extend_from_slice(data);
     Ok(out)
+}
+
+/// The id an entry `["<id>", ...` of the keyed file starts with.
+fn entry_id(entry: &[u8]) -> Option<&str> {
+    let id = entry.strip_prefix(b"[\"")?.get(..64)?;
+    (entry.get(66) == Some(&b'"') && id.iter().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b)))
+        .then(|| std::str::from_utf8(id).ok())
+        .flatten()
 }
 
 /// The records of a block's keys, each once read.
@@ -585,6 +620,84 @@ impl<R: Record> Keyed<R> {
         self.delta.as_ref().map_or(Vec::new(), |d| d.get(key))
     }
 
+    /// The keyed file with `added` (the records since its tips, with the
+    /// tips and bad files now) merged in, as [`encode`] would write every
+    /// record: its own records are copied as they are, once their hash
+    /// checks, and only the added ones are encoded and keyed; the index
+    /// is merged. A full delta so costs copying the file, not decoding
+    /// and encoding every record.
+    fn merged(&self, added: &State<R>) -> Result<Vec<u8>, String> {
+        let data = self.read_at(self.data_start, usize::try_from(self.data_len).map_err(|e| e.to_string())?)?;
+        if crate::fingerprint::sha256_hex(&data) != self.data_sha256 {
+            return Err("its records do not match their hash".into());
+        }
+        let old = self.locations(self.records_start, self.n_records)?;
+        let entry = |(offset, len): (u64, u32)| {
+            let start = usize::try_from(offset).ok()?;
+            data.get(start..start.checked_add(len as usize)?)
+        };
+        let ids: Vec<&str> = old
+            .iter()
+            .map(|&at| entry(at).and_then(entry_id))
+            .collect::<Option<_>>()
+            .ok_or("an entry without its id")?;
+        if !ids.is_sorted_by(|a, b| a < b) {
+            return Err("its records are not in id order".into());
+        }
+        // Both in id order: the added records, each as its entry.
+        let mut new: Vec<(&str, Vec<u8>, &R)> = Vec::with_capacity(added.records.len());
+        for (id, (blob, record)) in &added.records {
+            new.push((id, serde_json::to_vec(&(id, blob.to_string(), record)).map_err(|e| e.to_string())?, record));
+        }
+        let mut out_data = Vec::with_capacity(data.len() + new.iter().map(|(_, e, _)| e.len()).sum::<usize>());
+        let mut records = Vec::with_capacity(old.len() + new.len());
+        // Where each old record is now (an added record of the same id
+        // replaces it, as a read of every record would).
+        let mut moved: Vec<(u64, u32)> = vec![(0, 0); old.len()];
+        let mut keyed: Vec<([u8; KEY_BYTES], (u64, u32))> = Vec::new();
+        let (mut i, mut j) = (0, 0);
+        while i < old.len() || j < new.len() {
+            let start = out_data.len() as u64;
+            let take_new = j < new.len() && (i == old.len() || new[j].0 <= ids[i]);
+            if take_new {
+                let (id, bytes, record) = &new[j];
+                out_data.extend_from_slice(bytes);
+                let at = (start, bytes.len() as u32);
+                keyed.extend(keys_of(id, *record).iter().map(|k| (key_hash(k), at)));
+                if i < old.len() && ids[i] == *id {
+                    moved[i] = at;
+                    i += 1;
+                }
+                records.push(at);
+                j += 1;
+            } else {
+                let bytes = entry(old[i]).ok_or("a record lies outside the file")?;
+                out_data.extend_from_slice(bytes);
+                moved[i] = (start, old[i].1);
+                records.push(moved[i]);
+                i += 1;
+            }
+        }
+        // The old members, each where its record is now.
+        let members = self.locations(self.members_start, self.n_members)?;
+        let keys = self.read_at(self.keys_start, self.n_keys * KEY_ENTRY)?;
+        for entry in keys.chunks_exact(KEY_ENTRY) {
+            let key: [u8; KEY_BYTES] = entry[..KEY_BYTES].try_into().expect("KEY_BYTES long");
+            let (first, count) = (u32_at(entry, KEY_BYTES) as usize, u32_at(entry, KEY_BYTES + 4) as usize);
+            let of_key = first
+                .checked_add(count)
+                .and_then(|end| members.get(first..end))
+                .ok_or("a key's members are out of bounds")?;
+            for at in of_key {
+                let n = old.binary_search_by_key(&at.0, |o| o.0).map_err(|_| "a key names no record")?;
+                keyed.push((key, moved[n]));
+            }
+        }
+        keyed.sort_unstable();
+        keyed.dedup();
+        assemble(&added.tips, &added.bad, &keyed, &records, &out_data).map_err(|e| e.to_string())
+    }
+
     /// Every entry, read in one pass over the records, whose hash is
     /// checked (one hash of the section, not one per record).
     fn entries(&self) -> Result<Vec<(String, Oid, R)>, String> {
@@ -822,6 +935,81 @@ mod tests {
         assert!(!ids(&listed).contains(&id));
     }
 
+    /// A delta grown past its limit is merged into the keyed file from
+    /// the file's own bytes: the file is what writing every record anew
+    /// writes, byte for byte, a record the file holds added again and a
+    /// bad file included, and it answers as a whole read does.
+    #[test]
+    fn a_full_delta_is_merged_into_the_file_as_writing_every_record_would_write_it() {
+        let (_dir, repo) = temp_repo();
+        for n in 0..12 {
+            add(&repo, &approval(n)).unwrap();
+        }
+        list::<Approval>(&repo).unwrap();
+        let before = std::fs::read(file(&repo, Kind::Approval)).unwrap();
+        // A record the file holds, removed and added again; a bad file.
+        let again = id_of(&approval(3));
+        let path = format!("approvals/{}/{again}.json", &again[..2]);
+        let blob = repo
+            .find_reference(RECORDS_BRANCH)
+            .unwrap()
+            .peel_to_tree()
+            .unwrap()
+            .get_path(Path::new(&path))
+            .unwrap()
+            .id();
+        edit_branch(&repo, |b| {
+            b.remove(&path);
+        });
+        edit_branch(&repo, |b| {
+            b.upsert(&path, blob, git2::FileMode::Blob);
+            b.upsert("approvals/00/not-a-record.json", repo.blob(b"{}").unwrap(), git2::FileMode::Blob);
+        });
+        list::<Approval>(&repo).unwrap();
+        assert!(file(&repo, Kind::Approval).with_extension("delta").exists());
+        for n in 100..100 + DELTA_LIMIT as u32 {
+            add(&repo, &approval(n)).unwrap();
+        }
+        assert!(matches!(open::<Approval>(&repo).unwrap(), Opened::Keyed(_)));
+        assert!(!file(&repo, Kind::Approval).with_extension("delta").exists(), "the delta was merged");
+        let merged = std::fs::read(file(&repo, Kind::Approval)).unwrap();
+        assert_ne!(merged, before);
+        let full = branch::read::<Approval>(&repo, None).unwrap();
+        assert_eq!(full.bad.len(), 1);
+        assert_eq!(merged, encode(&full).unwrap(), "the merged file is the file of every record");
+        let keyed = keyed(&repo);
+        for n in (0..12).chain(100..100 + DELTA_LIMIT as u32) {
+            let key = super::super::fingerprint_key(&approval(n).fingerprint);
+            let found: Vec<String> = keyed.get(&key).iter().map(|s| s.id.clone()).collect();
+            assert_eq!(found, [id_of(&approval(n))], "approval {n}");
+        }
+        let listing = list_uncached::<Approval>(&repo).unwrap();
+        assert_eq!(keyed.all().iter().map(|s| s.id.clone()).collect::<Vec<_>>(), ids(&listing));
+    }
+
+    #[test]
+    fn a_damaged_file_is_not_merged_but_written_anew() {
+        let (_dir, repo) = temp_repo();
+        for n in 0..6 {
+            add(&repo, &approval(n)).unwrap();
+        }
+        list::<Approval>(&repo).unwrap();
+        // One byte of a record changed: its hash no longer checks.
+        let path = file(&repo, Kind::Approval);
+        let mut bytes = std::fs::read(&path).unwrap();
+        let at = bytes.len() - 40;
+        bytes[at] = if bytes[at] == b'a' { b'b' } else { b'a' };
+        std::fs::write(&path, &bytes).unwrap();
+        let state = branch::read(&repo, None).unwrap();
+        assert!(keyed(&repo).merged(&state).is_err(), "a merge copied damaged records");
+        for n in 6..6 + DELTA_LIMIT as u32 + 1 {
+            add(&repo, &approval(n)).unwrap();
+        }
+        list::<Approval>(&repo).unwrap();
+        let full = branch::read::<Approval>(&repo, None).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), encode(&full).unwrap());
+    }
+
     #[test]
     fn odd_entries_and_a_rewound_branch_match_a_full_read() {
         let (_dir, repo) = temp_repo();
@@ -937,7 +1125,7 @@ mod tests {
         for n in 200..200 + DELTA_LIMIT as u32 {
             add(&repo, &approval(n)).unwrap();
         }
-        assert!(matches!(open::<Approval>(&repo).unwrap(), Opened::Listing(_)));
+        assert!(matches!(open::<Approval>(&repo).unwrap(), Opened::Keyed(_)));
         assert_ne!(std::fs::read(file(&repo, Kind::Approval)).unwrap(), keyed_file);
         assert!(!file(&repo, Kind::Approval).with_extension("delta").exists());
         let Opened::Keyed(keyed) = open::<Approval>(&repo).unwrap() else { panic!("up to date") };
