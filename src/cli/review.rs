@@ -69,7 +69,12 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     // (BASE as given with --base).
     let given = args.base.as_deref().map(|rev| crate::analysis::base::given(&ctx.repo, rev)).transpose()?;
     let at = AtBase::open(&ctx.repo, Source::Worktree, given.as_ref())?;
-    let decision::ReviewQueue { queue, worktree, .. } = decision::queue(&ctx, &at, given.as_ref())?;
+    // What is read here (every request and record, the working tree) is
+    // left to the process's exit at each return below rather than freed
+    // piece by piece: at 50,000 requests freeing it was a tenth of the
+    // command. Nothing in it writes when dropped.
+    let decision::ReviewQueue { queue, worktree, requests } = decision::queue(&ctx, &at, given.as_ref())?;
+    std::mem::forget(requests);
     for problem in &queue.problems {
         eprintln!("vouch: warning: {}", display::line(&problem.to_string()));
     }
@@ -81,6 +86,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let now = OffsetDateTime::now_utc();
     if list {
         print_list(&queue, me.as_ref().map(|m| m.email.as_str()), args.format, now)?;
+        std::mem::forget((queue, worktree));
         return Ok(Outcome::Ok);
     }
     let me = me.expect("an identity unless --all");
@@ -92,6 +98,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         if others > 0 {
             println!("{others} unit(s) await other reviewers: `vouch review --list --all` shows them.");
         }
+        std::mem::forget((queue, worktree));
         return Ok(Outcome::Ok);
     }
     let mut session = Session { ctx: &ctx, base: given, worktree, me, style, now };
@@ -99,6 +106,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let mut input = stdin.lock();
     let mut output = std::io::stdout();
     session.run(&mine, &mut input, &mut output)?;
+    std::mem::forget((queue, session));
     Ok(Outcome::Ok)
 }
 
