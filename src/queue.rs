@@ -398,6 +398,10 @@ pub struct Lifecycle<'a> {
     /// when it holds no such unit, and the request's own account is all
     /// there is.
     pub held: &'a dyn Fn(&RequestedUnit) -> Option<Held>,
+    /// The risk tags of a requested unit whose fingerprint matches its
+    /// text, in its language: [`unit_risk_tags`], or what an earlier read
+    /// kept of it (a pure function of the text).
+    pub risk_tags: &'a dyn Fn(&RequestedUnit, Language) -> Vec<String>,
 }
 
 /// A requested unit as the front end's judge sees it where it holds the
@@ -416,7 +420,13 @@ impl Lifecycle<'_> {
     /// No withdrawals, and no code seen anywhere: requests close only by
     /// decisions and by being rewritten.
     pub fn none() -> Lifecycle<'static> {
-        Lifecycle { withdrawals: &[], signed_as_required: &|_| true, presence: &|_| Presence::Unseen, held: &|_| None }
+        Lifecycle {
+            withdrawals: &[],
+            signed_as_required: &|_| true,
+            presence: &|_| Presence::Unseen,
+            held: &|_| None,
+            risk_tags: &|unit, language| unit_risk_tags(language, &unit.text),
+        }
     }
 }
 
@@ -546,7 +556,7 @@ pub fn pending_with(
                 continue;
             }
             let fingerprint = unit.fingerprint.as_str();
-            let risk = unit_risk_tags(language, &unit.text);
+            let risk = (life.risk_tags)(unit, language);
             // Judged as the front end's judge judges the unit it holds,
             // else on the request's own account.
             if !judged.contains_key(fingerprint) {

@@ -717,3 +717,33 @@ fn the_language_server_tells_the_requester_once_when_a_reviewer_is_over_budget()
     server.shutdown();
     assert_eq!(records::list::<Request>(&git).unwrap().records.len(), 3);
 }
+
+/// Every read of the queue judges every request, and a unit's risk tags
+/// come from parsing its text: they are kept between reads (a pure
+/// function of the text and vouch's queries), read back rather than worked
+/// out again, and not believed from another vouch.
+#[test]
+fn risk_tags_are_kept_between_reads_of_the_queue() {
+    let (repo, _git, _) = queue_repo();
+    let list = json_of(vouch(&repo, &["review", "--list", "--all", "--format", "json"]));
+    let shell = fingerprint("rust", "function", SHELL.as_bytes());
+    let kept_path = repo.root.join(".git/vouch/cache/risk-tags.json");
+    let kept: Value = serde_json::from_slice(&std::fs::read(&kept_path).expect("the tags are kept")).unwrap();
+    assert_eq!(kept["tags"][&shell], json!(["exec"]), "{kept:#}");
+    assert_eq!(kept["tags"].as_object().unwrap().len(), 5, "every requested unit's: {kept:#}");
+
+    // What is kept is what the next read uses.
+    let mut edited = kept.clone();
+    edited["tags"][&shell] = json!(["kept-tag"]);
+    std::fs::write(&kept_path, serde_json::to_vec(&edited).unwrap()).unwrap();
+    let again = json_of(vouch(&repo, &["review", "--list", "--all", "--format", "json"]));
+    let unit = again["units"].as_array().unwrap().iter().find(|u| u["fingerprint"] == json!(shell)).unwrap();
+    assert_eq!(unit["risk"], json!(["kept-tag"]), "{again:#}");
+
+    // Kept by another vouch (other queries): worked out again.
+    edited["stamp"] = json!("vouch-risk-tags/1 0.0.0 queries 0");
+    std::fs::write(&kept_path, serde_json::to_vec(&edited).unwrap()).unwrap();
+    let fresh = json_of(vouch(&repo, &["review", "--list", "--all", "--format", "json"]));
+    let risks = |list: &Value| list["units"].as_array().unwrap().iter().map(|u| u["risk"].clone()).collect::<Vec<_>>();
+    assert_eq!(risks(&fresh), risks(&list));
+}

@@ -27,7 +27,7 @@ use crate::lineage::Claim;
 use crate::policy::Policy;
 use crate::provenance::Origin;
 use crate::queue::{
-    self, CommitLines, FileLines, HeadLines, Lifecycle, Presence, ReportInput, TeamReport, ToolLines, TriageUnit,
+    self, CommitLines, FileLines, HeadLines, Lifecycle, ReportInput, TeamReport, ToolLines, TriageUnit,
 };
 use crate::store::lineage::{self, Lineage, VersionKind};
 use crate::store::notes;
@@ -125,12 +125,7 @@ pub fn withdrawn(
         eprintln!("vouch: warning: {}", crate::display::line(&problem));
     }
     let signed = |w: &Stored<Withdrawal>| review_queue::withdrawal_counts(policy, signers.as_ref(), w);
-    let life = Lifecycle {
-        withdrawals: &withdrawals,
-        signed_as_required: &signed,
-        presence: &|_| Presence::Unseen,
-        held: &|_| None,
-    };
+    let life = Lifecycle { withdrawals: &withdrawals, signed_as_required: &signed, ..Lifecycle::none() };
     let (withdrawn, _) = queue::withdrawals_that_count(requests, &life);
     Ok(withdrawn.into_keys().map(str::to_string).collect())
 }

@@ -8,8 +8,12 @@
 //! ([`crate::analysis::scope::AtBase`]), as `vouch verify BASE..HEAD`
 //! judges.
 
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+
 use anyhow::Context as _;
 use git2::Repository;
+use serde::{Deserialize, Serialize};
 
 use crate::policy::Policy;
 use crate::queue::{self, Held, Lifecycle, Queue};
@@ -18,6 +22,7 @@ use crate::store::policy_file::Source;
 use crate::store::presence::Presences;
 use crate::store::records::{self, Request, RequestedUnit, Stored, Withdrawal};
 use crate::store::signature::{self, AllowedSigners};
+use crate::syntax::Language;
 
 /// The units of `requests` (`repo`'s, as read) that still await sign-off
 /// under `policy`, riskiest first, with every request's state; signatures
@@ -42,10 +47,87 @@ pub fn load(
     let signed = |w: &Stored<Withdrawal>| withdrawal_counts(policy, signers.as_ref(), w);
     let presences = Presences::new(repo, requests.iter().flat_map(|r| r.record.units.iter().map(|u| u.path.as_str())));
     let presence = |unit: &RequestedUnit| presences.of(unit);
-    let life = Lifecycle { withdrawals: &withdrawals, signed_as_required: &signed, presence: &presence, held };
+    let kept = RiskTags::open(repo);
+    let risk_tags = |unit: &RequestedUnit, language| kept.of(unit, language);
+    let life = Lifecycle {
+        withdrawals: &withdrawals,
+        signed_as_required: &signed,
+        presence: &presence,
+        held,
+        risk_tags: &risk_tags,
+    };
     let mut queue = queue::pending_with(ledger, policy, requests, &verified, &life);
+    kept.save();
     queue.problems.extend(problem);
     Ok(queue)
+}
+
+/// The risk tags of requested units, kept between reads of the queue in
+/// `<common git dir>/vouch/cache/risk-tags.json`: every read judges every
+/// request, and parsing each unit's text for its tags was about a sixth of
+/// a read. A unit's tags are a pure function of its language and text
+/// (the fingerprint binds both, and the queue asks only about units whose
+/// fingerprint matches their text) and of vouch's queries (the stamp).
+/// Derived data: a file that cannot be read is worked out again, and one
+/// that cannot be written costs only time. It keeps the units of the last
+/// read, so it never outgrows the requests.
+struct RiskTags {
+    path: std::path::PathBuf,
+    kept: HashMap<String, Vec<String>>,
+    /// The tags asked about by this read, and whether any was worked out.
+    asked: RefCell<HashMap<String, Vec<String>>>,
+    worked_out: Cell<bool>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct RiskTagsFile {
+    stamp: String,
+    tags: HashMap<String, Vec<String>>,
+}
+
+impl RiskTags {
+    fn open(repo: &Repository) -> RiskTags {
+        let path = repo.commondir().join("vouch").join("cache").join("risk-tags.json");
+        let kept = std::fs::read(&path)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<RiskTagsFile>(&bytes).ok())
+            .filter(|file| file.stamp == risk_tags_stamp())
+            .map(|file| file.tags)
+            .unwrap_or_default();
+        RiskTags { path, kept, asked: RefCell::default(), worked_out: Cell::new(false) }
+    }
+
+    fn of(&self, unit: &RequestedUnit, language: Language) -> Vec<String> {
+        if let Some(tags) = self.asked.borrow().get(&unit.fingerprint) {
+            return tags.clone();
+        }
+        let tags = match self.kept.get(&unit.fingerprint) {
+            Some(tags) => tags.clone(),
+            None => {
+                self.worked_out.set(true);
+                queue::unit_risk_tags(language, &unit.text)
+            }
+        };
+        self.asked.borrow_mut().insert(unit.fingerprint.clone(), tags.clone());
+        tags
+    }
+
+    /// Keep the tags of this read's units, when they are not what is kept.
+    fn save(self) {
+        let asked = self.asked.into_inner();
+        if !self.worked_out.get() && asked.len() == self.kept.len() {
+            return;
+        }
+        let file = RiskTagsFile { stamp: risk_tags_stamp(), tags: asked };
+        if let Ok(bytes) = serde_json::to_vec(&file) {
+            let _ = crate::store::write_atomic(&self.path, &bytes);
+        }
+    }
+}
+
+/// What the kept tags must say to be used: vouch's version and its queries.
+fn risk_tags_stamp() -> String {
+    format!("vouch-risk-tags/1 {} queries {}", env!("CARGO_PKG_VERSION"), crate::syntax::queries::digest())
 }
 
 /// The allowed signers of `source` (where `policy` was read) where `policy`
