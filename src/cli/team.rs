@@ -53,14 +53,25 @@ pub struct Window {
 /// Everything the team report holds, read from the repository of `ctx`.
 pub fn collect(ctx: &Context, window: &Window) -> anyhow::Result<TeamReport> {
     let selection = select(&ctx.repo, window)?;
-    // One policy source: BASE's, as the queue, request, approve and verify
-    // judge by. A range `A..B` is judged as `vouch verify A..B` judges it,
-    // under the policy and the allowed signers at A; otherwise BASE is the
-    // work in progress's ([`crate::analysis::base`]).
+    // One policy source: BASE's, as request, approve and verify judge by.
+    // A range `A..B` is judged as `vouch verify A..B` judges it, under the
+    // policy and the allowed signers at A; otherwise BASE is the work in
+    // progress's ([`crate::analysis::base`]).
     let given = selection.given_base();
     let at = AtBase::open(&ctx.repo, Source::Worktree, given.as_ref())?;
-    // The queue as `vouch review` lists it.
-    let ReviewQueue { queue: pending, requests, worktree } = decision::queue(ctx, &at, given.as_ref())?;
+    // The queue is what awaits sign-off now, whatever range the numbers
+    // cover: as `vouch review` lists it, under the BASE it finds (judging
+    // the working tree as the end of `A..` would read the lineage of the
+    // whole window again).
+    let found;
+    let review_at = match given {
+        Some(_) => {
+            found = AtBase::open(&ctx.repo, Source::Worktree, None)?;
+            &found
+        }
+        None => &at,
+    };
+    let ReviewQueue { queue: pending, requests, worktree } = decision::queue(ctx, review_at, None)?;
     let ledger = match worktree {
         Some(worktree) => worktree.prepared.ledger,
         None => ctx.ledger()?,
