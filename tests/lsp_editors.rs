@@ -304,3 +304,47 @@ fn declaring_a_suspected_insertion_human_clears_its_blank_lines() {
     assert!(suspected.is_empty(), "{doc}");
     server.shutdown();
 }
+
+/// After an approval from the editor, the records are read again off the
+/// thread that answers every message: reading them can take long (every
+/// 512 records their cache is rewritten). Here the records cache is a FIFO
+/// that nothing writes to until the test does, so reading it blocks: the
+/// approval is recorded and answered at once, and nothing is judged
+/// without it; once the read is in, the unit shows approved, and a hover
+/// says so.
+#[test]
+fn an_approval_from_the_editor_is_read_back_off_the_state_thread() {
+    use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+    let (repo, text) = requested_repo();
+    repo.git(&["config", "user.email", "reviewer@example.com"]);
+    let uri = uri_of(&repo, FILE);
+    let mut helix = Server::start(&repo.root, HELIX);
+    helix.open(&uri, "rust", &text);
+    helix.wait_for("vouch/regions", |p| p["uri"] == uri.as_str());
+    let cursor = code_actions(&mut helix, &uri, range(6, 4, 6, 5));
+    let fifo = repo.root.join(".git/vouch/cache/approval.keyed");
+    std::fs::remove_file(&fifo).expect("the records were read through their cache");
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+
+    let reply = run_action(&mut helix, &cursor, "approve");
+    assert!(reply.as_str().unwrap().contains("approved 1 unit(s) as reviewer@example.com"), "{reply}");
+    let regions = helix.take_notifications("vouch/regions", |p| p["uri"] == uri.as_str());
+    assert!(regions.is_empty(), "judged without the approval just written: {regions:?}");
+
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::fs::symlink_metadata(&fifo).is_ok_and(|m| m.file_type().is_fifo()) {
+        assert!(Instant::now() < deadline, "the records cache was never read");
+        if let Ok(mut w) = std::fs::OpenOptions::new().write(true).custom_flags(libc::O_NONBLOCK).open(&fifo) {
+            let _ = std::io::Write::write_all(&mut w, b"not a cache\n");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let approved = helix.wait_for("vouch/regions", |p| {
+        p["uri"] == uri.as_str() && p["regions"].as_array().is_some_and(|r| r.iter().any(|r| r["state"] == "approved"))
+    });
+    assert!(approved["regions"].as_array().unwrap().iter().all(|r| r["state"] == "approved"), "{approved:#}");
+    let hover = json!({ "textDocument": { "uri": uri }, "position": { "line": 6, "character": 4 } });
+    let shown = helix.request("textDocument/hover", hover);
+    assert!(shown.to_string().contains("approved by reviewer@example.com"), "{shown:#}");
+    helix.shutdown();
+}

@@ -614,7 +614,10 @@ impl State {
         if self.queues.values().any(|q| q.reading || q.stale) || self.histories.any() || self.repos.any_judging() {
             at = at.min(Instant::now() + QUEUE_POLL);
         }
-        if self.repos.any_judging() && self.docs.values().any(|d| d.waiting.is_some()) {
+        let held_back = |d: &OpenDoc| {
+            d.waiting.is_some() || d.repo.as_ref().is_some_and(|(root, _)| self.repos.judges_without_own_records(root))
+        };
+        if self.repos.any_judging() && self.docs.values().any(held_back) {
             at = at.min(Instant::now() + JUDGING_POLL);
         }
         // A document waiting for its repository's judging is done nothing
@@ -1345,6 +1348,14 @@ impl State {
             // Analysed once its repository's judging is read.
             return;
         }
+        if let Some(d) = self.docs.get_mut(uri)
+            && d.repo.as_ref().is_some_and(|(root, _)| self.repos.judges_without_own_records(root))
+        {
+            // Records this server just wrote are being read: judged again
+            // once they are in (`judging_reads`), not without them now.
+            d.dirty = None;
+            return;
+        }
         let trapped = self.trap.is_some() && self.docs.contains_key(uri) && self.spring(PanicOn::Analysis, Some(uri));
         let Some(d) = self.docs.get_mut(uri) else { return };
         let started = Instant::now();
@@ -1396,6 +1407,23 @@ impl State {
     /// in; nor do code actions asked for automatically. Code actions asked
     /// for by hand, hovers and commands wait for it.
     fn refresh(&mut self, uri: &Uri) {
+        // What is asked after this server wrote records is answered by
+        // them: the question waits for their read (off this thread, so that
+        // typing does not wait; a few milliseconds, unless the records
+        // cache is being rewritten).
+        if let Some(root) = self.docs.get(uri).and_then(|d| d.repo.as_ref()).map(|(root, _)| root.clone())
+            && self.repos.judges_without_own_records(&root)
+        {
+            if !self.repos.wait_judged(Some(&root), Instant::now() + HISTORY_WAIT) {
+                let message = format!(
+                    "vouch: the records of {} took longer than {} s to read; answering without the ones just written",
+                    root.display(),
+                    HISTORY_WAIT.as_secs()
+                );
+                self.show(MessageType::WARNING, message);
+            }
+            self.judging_reads();
+        }
         if self.docs.get(uri).is_some_and(|d| d.dirty.is_some()) && !self.histories.is_pending(uri) {
             self.analyse(uri);
         }
