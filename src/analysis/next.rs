@@ -68,6 +68,9 @@ pub struct Prepared {
     verified: super::judge::Verifier,
     cache: AnalysisCache,
     git_dir: std::path::PathBuf,
+    /// The trust files the range or the next commit changes, once found
+    /// (reading them parses the policy at HEAD, CODEOWNERS included).
+    trust: std::cell::OnceCell<BTreeSet<String>>,
 }
 
 /// The next commit and where its units stand.
@@ -211,6 +214,7 @@ pub fn prepare(ctx: &Context, options: Options) -> anyhow::Result<Prepared> {
         verified,
         cache,
         git_dir,
+        trust: std::cell::OnceCell::new(),
     })
 }
 
@@ -370,9 +374,10 @@ impl Prepared {
     /// when `None`), judged, trust-file changes and files an AI deleted
     /// whole included, in path order.
     pub fn judge(&self, repo: &Repository, paths: Option<&[String]>) -> anyhow::Result<Vec<JudgedUnit>> {
-        let files: Vec<FileVersion> = self.files.iter().map(|(f, _)| f.clone()).collect();
+        let files: Vec<&FileVersion> = self.files.iter().map(|(f, _)| f).collect();
         let judge = self.judge_with();
-        let mut trust = trust_paths(repo, &self.scope, &self.next, &files);
+        // Found once: the queue asks about one path at a time.
+        let mut trust = self.trust.get_or_init(|| trust_paths(repo, &self.scope, &self.next, &files)).clone();
         // A trust file's deletion is judged as a trust-file change.
         let deleted: Vec<_> = match &self.scope.base {
             Some(_) => self
@@ -442,7 +447,7 @@ fn head_version(repo: &Repository, path: &str) -> anyhow::Result<Option<(git2::O
 /// The paths the range or the next commit touched that are trust files
 /// under the policy at BASE, or under the policy the next commit holds
 /// (it may name another allowed-signers file, or more `trust_files`).
-fn trust_paths(repo: &Repository, scope: &Scope, next: &NextCommit, files: &[FileVersion]) -> BTreeSet<String> {
+fn trust_paths(repo: &Repository, scope: &Scope, next: &NextCommit, files: &[&FileVersion]) -> BTreeSet<String> {
     let mut touched: BTreeSet<String> = next.touched().iter().cloned().collect();
     for i in 0..next.range_commits().len() {
         touched.extend(next.changed_by(i).iter().cloned());
@@ -470,7 +475,7 @@ fn judge_trust_file(
     scope: &Scope,
     next: &NextCommit,
     judge: &Judge<'_>,
-    files: &[FileVersion],
+    files: &[&FileVersion],
     path: &str,
 ) -> anyhow::Result<Option<JudgedUnit>> {
     let Some(base) = &scope.base else { return Ok(None) };
