@@ -297,16 +297,18 @@ impl JudgedUnit {
         }
     }
 
-    /// Who it still awaits, as the queue names them: the listed reviewers
-    /// who may sign it off and whose approval does not count yet, or the
-    /// policy's word for any peer or anyone.
+    /// Who it still awaits while it lacks approvals (requested or not yet),
+    /// as the queue names them: the listed reviewers who may sign it off
+    /// and whose approval does not count yet, or the policy's word for any
+    /// peer or anyone; nobody once it is approved, rejected (it awaits a
+    /// change) or needs no sign-off.
     pub fn awaited_by(&self) -> Vec<String> {
+        let counted: &[String] = match &self.judgement.assessment.status {
+            Status::Requested { by, .. } | Status::Pending { by, .. } => by,
+            _ => return Vec::new(),
+        };
         let ReviewerSet::Listed { emails, .. } = &self.judgement.requirement.reviewers else {
             return self.reviewers();
-        };
-        let counted: &[String] = match &self.judgement.assessment.status {
-            Status::Requested { by, .. } | Status::Pending { by, .. } | Status::Approved { by, .. } => by,
-            _ => &[],
         };
         emails
             .iter()
