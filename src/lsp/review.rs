@@ -1005,6 +1005,14 @@ impl Repos {
         self.start_judging(root);
     }
 
+    /// Stop holding judging in `root` back for the records this server
+    /// wrote: their read took too long (it is still taken up when in).
+    pub fn go_without_own_records(&mut self, root: &Path) {
+        if let Some(ctx) = self.by_root.get_mut(root) {
+            ctx.wrote = false;
+        }
+    }
+
     /// Whether judging in `root` would go without records this server
     /// wrote: the read that holds them is not in yet.
     pub fn judges_without_own_records(&self, root: &Path) -> bool {

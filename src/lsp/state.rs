@@ -1415,6 +1415,9 @@ impl State {
             && self.repos.judges_without_own_records(&root)
         {
             if !self.repos.wait_judged(Some(&root), Instant::now() + HISTORY_WAIT) {
+                // Said once: what is known is used from now on, as while
+                // any later read is under way.
+                self.repos.go_without_own_records(&root);
                 let message = format!(
                     "vouch: the records of {} took longer than {} s to read; answering without the ones just written",
                     root.display(),
