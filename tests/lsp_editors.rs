@@ -314,7 +314,6 @@ fn declaring_a_suspected_insertion_human_clears_its_blank_lines() {
 /// says so.
 #[test]
 fn an_approval_from_the_editor_is_read_back_off_the_state_thread() {
-    use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
     let (repo, text) = requested_repo();
     repo.git(&["config", "user.email", "reviewer@example.com"]);
     let uri = uri_of(&repo, FILE);
@@ -323,22 +322,15 @@ fn an_approval_from_the_editor_is_read_back_off_the_state_thread() {
     helix.wait_for("vouch/regions", |p| p["uri"] == uri.as_str());
     let cursor = code_actions(&mut helix, &uri, range(6, 4, 6, 5));
     let fifo = repo.root.join(".git/vouch/cache/approval.keyed");
-    std::fs::remove_file(&fifo).expect("the records were read through their cache");
-    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    assert!(fifo.is_file(), "the records were read through their cache");
+    support::repo::block_reads_of(&fifo);
 
     let reply = run_action(&mut helix, &cursor, "approve");
     assert!(reply.as_str().unwrap().contains("approved 1 unit(s) as reviewer@example.com"), "{reply}");
     let regions = helix.take_notifications("vouch/regions", |p| p["uri"] == uri.as_str());
     assert!(regions.is_empty(), "judged without the approval just written: {regions:?}");
 
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::fs::symlink_metadata(&fifo).is_ok_and(|m| m.file_type().is_fifo()) {
-        assert!(Instant::now() < deadline, "the records cache was never read");
-        if let Ok(mut w) = std::fs::OpenOptions::new().write(true).custom_flags(libc::O_NONBLOCK).open(&fifo) {
-            let _ = std::io::Write::write_all(&mut w, b"not a cache\n");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    support::repo::release_fifo(&fifo);
     let approved = helix.wait_for("vouch/regions", |p| {
         p["uri"] == uri.as_str() && p["regions"].as_array().is_some_and(|r| r.iter().any(|r| r["state"] == "approved"))
     });

@@ -267,12 +267,9 @@ fn edits_made_while_history_is_read_keep_what_they_are() {
 /// read is in, the file is given history's account and judged.
 #[test]
 fn the_records_and_range_are_read_off_the_state_thread() {
-    use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
     let repo = claude_wrote(FIRST);
-    let cache = repo.root.join(".git/vouch/cache");
-    std::fs::create_dir_all(&cache).unwrap();
-    let fifo = cache.join("approval.keyed");
-    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let fifo = repo.root.join(".git/vouch/cache/approval.keyed");
+    support::repo::block_reads_of(&fifo);
     let mut server = Server::start(&repo.root, &["utf-16"]);
     let uri = repo.uri(FILE);
     server.open(&uri, "rust", FIRST);
@@ -287,15 +284,7 @@ fn the_records_and_range_are_read_off_the_state_thread() {
 
     // Let the reads go on: what they read is not a cache, so they read the
     // records branch and write the cache anew (a file in the FIFO's place).
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while std::fs::symlink_metadata(&fifo).is_ok_and(|m| m.file_type().is_fifo()) {
-        assert!(std::time::Instant::now() < deadline, "the records cache was never read");
-        // Fails at once while no reader has it open.
-        if let Ok(mut w) = std::fs::OpenOptions::new().write(true).custom_flags(libc::O_NONBLOCK).open(&fifo) {
-            let _ = std::io::Write::write_all(&mut w, b"not a cache\n");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    support::repo::release_fifo(&fifo);
     // Then the file is analysed, with history's account of the text it
     // was opened with carried onto the text typed since.
     server.diagnostics(&uri, 2);

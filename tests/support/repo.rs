@@ -127,3 +127,28 @@ pub fn vouch_ok_in(dir: &Path, args: &[&str]) -> String {
     );
     String::from_utf8(out.stdout).expect("vouch prints UTF-8")
 }
+
+/// Put a FIFO at `path` (a file vouch reads, such as the records cache):
+/// whoever opens it to read waits until [`release_fifo`] lets it go, so a
+/// test can hold a read under way.
+pub fn block_reads_of(path: &Path) {
+    let _ = std::fs::remove_file(path);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    assert!(Command::new("mkfifo").arg(path).status().unwrap().success(), "mkfifo {}", path.display());
+}
+
+/// Let every read of the FIFO at `path` go (each gets a line that is no
+/// cache, so it reads the records themselves) until a reader has written
+/// a file in its place; panics if none does within 20 s.
+pub fn release_fifo(path: &Path) {
+    use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_fifo()) {
+        assert!(std::time::Instant::now() < deadline, "{} was never read", path.display());
+        // Fails at once while no reader has it open.
+        if let Ok(mut w) = std::fs::OpenOptions::new().write(true).custom_flags(libc::O_NONBLOCK).open(path) {
+            let _ = std::io::Write::write_all(&mut w, b"not a cache\n");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
