@@ -466,7 +466,8 @@ pub fn pending(
     requests: &[Stored<Request>],
     verified: crate::signoff::Verified<'_>,
 ) -> Queue {
-    pending_with(ledger, policy, requests, verified, &Lifecycle::none())
+    let requests: Vec<&Stored<Request>> = requests.iter().collect();
+    pending_with(ledger, policy, &requests, verified, &Lifecycle::none())
 }
 
 /// Every request's state and the units awaiting sign-off: the units of
@@ -484,13 +485,14 @@ pub fn pending(
 pub fn pending_with(
     ledger: &Ledger,
     policy: &Policy,
-    requests: &[Stored<Request>],
+    requests: &[&Stored<Request>],
     verified: crate::signoff::Verified<'_>,
     life: &Lifecycle<'_>,
 ) -> Queue {
     let mut queue = Queue::default();
     let Some(repository) = ledger.repository_id.as_deref() else { return queue };
-    let mut ours: Vec<&Stored<Request>> = requests.iter().filter(|r| r.record.repository == repository).collect();
+    let mut ours: Vec<&Stored<Request>> =
+        requests.iter().copied().filter(|r| r.record.repository == repository).collect();
     ours.sort_by_cached_key(|r| (parse_time(&r.record.created), r.id.clone()));
 
     let (withdrawn, problems) = withdrawals_that_count(&ours, life);

@@ -13,15 +13,13 @@
 
 use std::collections::HashMap;
 
-use anyhow::Context as _;
-
 use crate::document::Document;
 use crate::policy::Policy;
 use crate::provenance::{AiSource, Attribution, Evidence};
 use crate::queue::{Held, Queue};
 use crate::signoff::{Judgement, UnitFacts};
 use crate::store::policy_file::Source;
-use crate::store::records::{self, Approval, Request, RequestedUnit, Stored};
+use crate::store::records::{Approval, Request, RequestedUnit, Stored};
 use crate::store::review_queue;
 use crate::store::signature;
 use crate::syntax::{Language, Unit};
@@ -170,28 +168,46 @@ impl Files<'_> {
 /// sign-off where it is held, when an approver authored a commit that
 /// touched it or accepted its AI text and the records do not say so.
 pub fn queue(ctx: &Context, at: &AtBase, base: Option<&Base>) -> anyhow::Result<ReviewQueue> {
-    let requests = records::list::<Request>(&ctx.repo).context("cannot read the sign-off requests")?.records;
-    if requests.is_empty() {
-        let ledger = ctx.ledger()?;
-        let queue = review_queue::load(&ctx.repo, &at.policy, &at.source, &ledger, &requests, &|_| None)?;
-        return Ok(ReviewQueue { queue, requests, worktree: None });
+    let ledger = ctx.ledger()?;
+    if ledger.requests.is_empty() {
+        let queue = review_queue::load(&ctx.repo, &at.policy, &at.source, &ledger, &[], &|_| None)?;
+        return Ok(ReviewQueue { queue, worktree: None, ledger: Some(ledger) });
     }
+    // The requests are read once, by the records the judge reads.
+    drop(ledger);
     let worktree = Worktree::open_at(ctx, base)?;
     let queue = {
         let holder = Holder::new(ctx, &worktree);
+        let requests: Vec<&Stored<Request>> = worktree.ledger().requests.iter().collect();
         review_queue::load(&ctx.repo, &at.policy, &at.source, worktree.ledger(), &requests, &|u| holder.held(u))?
     };
-    Ok(ReviewQueue { queue, requests, worktree: Some(worktree) })
+    Ok(ReviewQueue { queue, worktree: Some(worktree), ledger: None })
 }
 
 /// The review queue read by [`queue`].
 pub struct ReviewQueue {
     pub queue: Queue,
-    /// Every request of the records, as read.
-    pub requests: Vec<Stored<Request>>,
     /// The working tree, as read to judge the units it holds (`None` when
     /// there is no request).
     pub worktree: Option<Worktree>,
+    /// The records, when no working tree was read.
+    ledger: Option<crate::signoff::Ledger>,
+}
+
+impl ReviewQueue {
+    /// The records the queue was judged by.
+    pub fn ledger(&self) -> &crate::signoff::Ledger {
+        match (&self.worktree, &self.ledger) {
+            (Some(worktree), _) => worktree.ledger(),
+            (None, Some(ledger)) => ledger,
+            (None, None) => unreachable!("a queue is read with its records"),
+        }
+    }
+
+    /// Every request of the repository, as read.
+    pub fn requests(&self) -> impl Iterator<Item = &Stored<Request>> {
+        self.ledger().requests.iter()
+    }
 }
 
 /// The review queue's view of the requested units the working tree holds

@@ -21,7 +21,7 @@ use time::OffsetDateTime;
 
 use super::context::Context;
 use crate::analysis::base::{Base, Rule};
-use crate::analysis::decision::{self, ReviewQueue};
+use crate::analysis::decision;
 use crate::analysis::scope::AtBase;
 use crate::lineage::Claim;
 use crate::policy::Policy;
@@ -71,22 +71,17 @@ pub fn collect(ctx: &Context, window: &Window) -> anyhow::Result<TeamReport> {
         }
         None => &at,
     };
-    let ReviewQueue { queue: pending, requests, worktree } = decision::queue(ctx, review_at, None)?;
-    let ledger = match worktree {
-        Some(worktree) => worktree.prepared.ledger,
-        None => ctx.ledger()?,
-    };
+    let read = decision::queue(ctx, review_at, None)?;
+    let pending = &read.queue;
     let policy = at.policy;
     for problem in &pending.problems {
         eprintln!("vouch: warning: {}", crate::display::line(problem));
     }
     // Latency over the requests a reviewer could act on (awaiting or
     // decided), not those withdrawn or closed unseen.
-    let live: Vec<Stored<Request>> = requests
-        .iter()
-        .filter(|r| pending.requests.iter().any(|s| s.id == r.id && s.state.was_live()))
-        .cloned()
-        .collect();
+    let was_live: HashSet<&str> =
+        pending.requests.iter().filter(|s| s.state.was_live()).map(|s| s.id.as_str()).collect();
+    let live: Vec<Stored<Request>> = read.requests().filter(|r| was_live.contains(r.id.as_str())).cloned().collect();
     let lineage = lineage::walk_commits(&ctx.repo, selection.commits, selection.base, policy.bots())
         .context("cannot read the history of the range")?;
     let commits = commit_lines(&ctx.repo, &lineage)?;
@@ -96,7 +91,7 @@ pub fn collect(ctx: &Context, window: &Window) -> anyhow::Result<TeamReport> {
         queue: &pending.units,
         requests: &pending.requests,
         budget: policy.budget(),
-        latency: queue::latency(&ledger, &live),
+        latency: queue::latency(read.ledger(), &live),
         commits: &commits,
         in_head,
         triage: queue::triage_savings(&policy, &triage),

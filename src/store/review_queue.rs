@@ -38,7 +38,7 @@ pub fn load(
     policy: &Policy,
     source: &Source,
     ledger: &Ledger,
-    requests: &[Stored<Request>],
+    requests: &[&Stored<Request>],
     held: &dyn Fn(&RequestedUnit) -> Option<Held>,
 ) -> anyhow::Result<Queue> {
     let withdrawals = records::list::<Withdrawal>(repo).context("cannot read the withdrawals")?.records;

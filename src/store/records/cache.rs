@@ -491,6 +491,11 @@ impl<R: Record> Keyed<R> {
         })
     }
 
+    /// Whether it holds no record (read from its header and delta).
+    pub fn is_empty(&self) -> bool {
+        self.n_records == 0 && self.delta.as_ref().is_none_or(|d| d.records.is_empty())
+    }
+
     /// Read every record now when there are few (at most [`SMALL`] bytes
     /// of them): the gate reads the records on a thread of their own
     /// while it reads the commit, and judging a commit may ask about most
