@@ -452,16 +452,25 @@ fn trust_paths(repo: &Repository, scope: &Scope, next: &NextCommit, files: &[&Fi
     for i in 0..next.range_commits().len() {
         touched.extend(next.changed_by(i).iter().cloned());
     }
-    let next_policy = files
+    let Some(base) = &scope.base else {
+        // The first commit: nothing before it to protect.
+        return BTreeSet::new();
+    };
+    if touched.is_empty() {
+        return touched;
+    }
+    let staged = files
         .iter()
         .find(|f| f.path == crate::policy::POLICY_FILE)
         .and_then(|f| f.content.text())
-        .and_then(|text| Policy::parse(text, crate::policy::POLICY_FILE).ok())
-        .or_else(|| crate::store::policy_file::load(repo, &Source::Commit("HEAD".into())).ok());
-    if scope.base.is_none() {
-        // The first commit: nothing before it to protect.
-        return BTreeSet::new();
-    }
+        .and_then(|text| Policy::parse(text, crate::policy::POLICY_FILE).ok());
+    let next_policy = match staged {
+        Some(policy) => Some(policy),
+        // HEAD is BASE: its policy is BASE's, read already (a large
+        // CODEOWNERS is not parsed twice).
+        None if repo.head().ok().and_then(|h| h.target()) == Some(base.commit) => None,
+        None => crate::store::policy_file::load(repo, &Source::Commit("HEAD".into())).ok(),
+    };
     touched
         .into_iter()
         .filter(|p| scope.policy.is_trust_file(p) || next_policy.as_ref().is_some_and(|n| n.is_trust_file(p)))
