@@ -760,9 +760,10 @@ pub fn withdrawals_that_count<'r>(
     let mut withdrawals: Vec<&Stored<Withdrawal>> =
         life.withdrawals.iter().filter(|w| w.record.repository == repository).collect();
     withdrawals.sort_by_cached_key(|w| (parse_time(&w.record.created), w.id.clone()));
+    let by_id: HashMap<&str, &Stored<Request>> = requests.iter().map(|r| (r.id.as_str(), *r)).collect();
     for w in withdrawals {
         let short = &w.id[..12.min(w.id.len())];
-        let Some(request) = requests.iter().find(|r| r.id == w.record.request) else {
+        let Some(&request) = by_id.get(w.record.request.as_str()) else {
             problems.push(format!(
                 "withdrawal {short} names request {}, which is not here (vouch sync fetches others' requests)",
                 &w.record.request[..12.min(w.record.request.len())]
