@@ -266,4 +266,14 @@ fn a_unit_approved_only_on_the_requests_account_still_awaits_where_the_working_t
     let items = pending["units"].as_array().unwrap();
     assert_eq!(items.len(), 1, "the editor's queue says what verify says: {pending:#}");
     assert_eq!(items[0]["mayApprove"], true, "{pending:#}");
+
+    // carol approves: verify passes, and the unit awaits no one.
+    let run = a.run(&["approve", "src/lib.rs:5", "--yes"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(a.verify("origin/main..HEAD").0, 0, "carol's approval counts");
+    assert_eq!(queue(&a, &["--all"])["units"], json!([]));
+    let run = a.run(&["status", "--format", "json"]);
+    let status: Value = serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {run:?}"));
+    let add = status["index"].as_array().and_then(|u| u.iter().find(|u| u["name"] == "add"));
+    assert_eq!(add.map(|u| (&u["state"], &u["awaited_by"])), Some((&json!("approved"), &json!([]))), "{status:#}");
 }
