@@ -1405,7 +1405,8 @@ impl State {
     /// history (the client's messages are handled one at a time, so a
     /// wait holds up every other file too): they are refreshed once it is
     /// in; nor do code actions asked for automatically. Code actions asked
-    /// for by hand, hovers and commands wait for it.
+    /// for by hand, hovers and commands wait for it. After this server
+    /// wrote records, every one of them waits for their read.
     fn refresh(&mut self, uri: &Uri) {
         // What is asked after this server wrote records is answered by
         // them: the question waits for their read (off this thread, so that
