@@ -2098,7 +2098,6 @@ fn diagnostics(d: &OpenDoc, enc: Encoding) -> Vec<Diagnostic> {
     out
 }
 
-/// Whether two reads of a queue list the same units the same way.
 /// How long a queue whose read took `took` is kept before `vouch/pending`
 /// asks for it to be read again: [`QUEUE_FRESH`], or [`QUEUE_FRESH_FACTOR`]
 /// times the read, whichever is longer (so that re-reading the queue of a
@@ -2108,6 +2107,7 @@ fn queue_fresh_for(took: Duration) -> Duration {
     QUEUE_FRESH.max(took.saturating_mul(QUEUE_FRESH_FACTOR))
 }
 
+/// Whether two reads of a queue list the same units the same way.
 fn same_queue(a: &RepoQueue, b: &RepoQueue) -> bool {
     let key = |q: &RepoQueue| -> Vec<(String, bool, u32, Range<u32>)> {
         q.units
