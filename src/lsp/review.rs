@@ -1005,14 +1005,6 @@ impl Repos {
         self.start_judging(root);
     }
 
-    /// Stop holding judging in `root` back for the records this server
-    /// wrote: their read took too long (it is still taken up when in).
-    pub fn go_without_own_records(&mut self, root: &Path) {
-        if let Some(ctx) = self.by_root.get_mut(root) {
-            ctx.wrote = false;
-        }
-    }
-
     /// Whether judging in `root` would go without records this server
     /// wrote: the read that holds them is not in yet.
     pub fn judges_without_own_records(&self, root: &Path) -> bool {
@@ -1049,8 +1041,10 @@ impl Repos {
     }
 
     /// Wait until the judging read under way in `root` (in every
-    /// repository, with `None`) is in, until `deadline`; whether it is (else
-    /// what is known is used).
+    /// repository, with `None`) is in, until `deadline`; whether it is. A
+    /// read that is late is still taken up when it comes, but what is known
+    /// is used meanwhile, records this server wrote or not (else every
+    /// later question would wait for it again).
     pub fn wait_judged(&mut self, root: Option<&Path>, deadline: std::time::Instant) -> bool {
         let under_way: Vec<(PathBuf, u64)> = self
             .by_root
@@ -1065,7 +1059,14 @@ impl Repos {
             let wait = deadline.saturating_duration_since(std::time::Instant::now());
             match self.judging.rx.recv_timeout(wait) {
                 Ok(read) => self.judged(read),
-                Err(_) => return false,
+                Err(_) => {
+                    for (r, _) in &under_way {
+                        if let Some(ctx) = self.by_root.get_mut(r) {
+                            ctx.wrote = false;
+                        }
+                    }
+                    return false;
+                }
             }
         }
         true

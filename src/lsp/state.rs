@@ -1011,6 +1011,22 @@ impl State {
         }
     }
 
+    /// Wait until the judging read under way in `root` (in every
+    /// repository, with `None`) is in, until `deadline`, and take up what
+    /// came in. A read that is late is said once; what is known is used
+    /// meanwhile ([`Repos::wait_judged`]).
+    fn wait_judging(&mut self, root: Option<&std::path::Path>, deadline: Instant) {
+        if !self.repos.wait_judged(root, deadline) {
+            let which = root.map_or_else(|| "the repositories".to_string(), |r| r.display().to_string());
+            let message = format!(
+                "vouch: the records and range of {which} took longer than {} s to read; going on without them",
+                HISTORY_WAIT.as_secs()
+            );
+            self.show(MessageType::WARNING, message);
+        }
+        self.judging_reads();
+    }
+
     /// Give `uri`'s text what the store (history and journal) says of it
     /// wherever the document holds only an editor's default ([`State::adopt`]):
     /// the journal's account at once, history's at once if it is kept, else
@@ -1123,14 +1139,7 @@ impl State {
         // document that waited for it starts once it is in.
         let root = uri.and_then(|u| self.docs.get(u)).and_then(|d| d.repo.as_ref()).map(|(root, _)| root.clone());
         if (uri.is_none() || root.is_some()) && self.repos.any_judging() {
-            if !self.repos.wait_judged(root.as_deref(), deadline) {
-                let message = format!(
-                    "vouch: the records and range of the repository took longer than {} s to read; going on without them",
-                    HISTORY_WAIT.as_secs()
-                );
-                self.show(MessageType::WARNING, message);
-            }
-            self.judging_reads();
+            self.wait_judging(root.as_deref(), deadline);
         }
         while self.histories.pending_for(uri) {
             match self.histories.wait(deadline) {
@@ -1415,18 +1424,7 @@ impl State {
         if let Some(root) = self.docs.get(uri).and_then(|d| d.repo.as_ref()).map(|(root, _)| root.clone())
             && self.repos.judges_without_own_records(&root)
         {
-            if !self.repos.wait_judged(Some(&root), Instant::now() + HISTORY_WAIT) {
-                // Said once: what is known is used from now on, as while
-                // any later read is under way.
-                self.repos.go_without_own_records(&root);
-                let message = format!(
-                    "vouch: the records of {} took longer than {} s to read; answering without the ones just written",
-                    root.display(),
-                    HISTORY_WAIT.as_secs()
-                );
-                self.show(MessageType::WARNING, message);
-            }
-            self.judging_reads();
+            self.wait_judging(Some(&root), Instant::now() + HISTORY_WAIT);
         }
         if self.docs.get(uri).is_some_and(|d| d.dirty.is_some()) && !self.histories.is_pending(uri) {
             self.analyse(uri);
