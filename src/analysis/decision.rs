@@ -19,7 +19,7 @@ use crate::provenance::{AiSource, Attribution, Evidence};
 use crate::queue::{Held, Queue};
 use crate::signoff::{Judgement, UnitFacts};
 use crate::store::policy_file::Source;
-use crate::store::records::{Approval, Request, RequestedUnit, Stored};
+use crate::store::records::{self, Approval, Request, RequestedUnit, Stored};
 use crate::store::review_queue;
 use crate::store::signature;
 use crate::syntax::{Language, Unit};
@@ -168,45 +168,61 @@ impl Files<'_> {
 /// sign-off where it is held, when an approver authored a commit that
 /// touched it or accepted its AI text and the records do not say so.
 pub fn queue(ctx: &Context, at: &AtBase, base: Option<&Base>) -> anyhow::Result<ReviewQueue> {
-    let ledger = ctx.ledger()?;
-    if ledger.requests.is_empty() {
+    // Whether there is a request at all, told from the records cache's
+    // header; the requests themselves are read once, by the records the
+    // judge reads.
+    let (requests, _) = records::Records::<Request>::open(&ctx.repo)?;
+    if requests.is_empty() {
+        let ledger = ctx.ledger()?;
         let queue = review_queue::load(&ctx.repo, &at.policy, &at.source, &ledger, &[], &|_| None)?;
-        return Ok(ReviewQueue { queue, worktree: None, ledger: Some(ledger) });
+        return Ok(ReviewQueue { queue, judged: Judged::Records(ledger) });
     }
-    // The requests are read once, by the records the judge reads.
-    drop(ledger);
+    drop(requests);
     let worktree = Worktree::open_at(ctx, base)?;
     let queue = {
         let holder = Holder::new(ctx, &worktree);
         let requests: Vec<&Stored<Request>> = worktree.ledger().requests.iter().collect();
         review_queue::load(&ctx.repo, &at.policy, &at.source, worktree.ledger(), &requests, &|u| holder.held(u))?
     };
-    Ok(ReviewQueue { queue, worktree: Some(worktree), ledger: None })
+    Ok(ReviewQueue { queue, judged: Judged::Worktree(Box::new(worktree)) })
 }
 
 /// The review queue read by [`queue`].
 pub struct ReviewQueue {
     pub queue: Queue,
-    /// The working tree, as read to judge the units it holds (`None` when
-    /// there is no request).
-    pub worktree: Option<Worktree>,
-    /// The records, when no working tree was read.
-    ledger: Option<crate::signoff::Ledger>,
+    judged: Judged,
+}
+
+/// What a queue was judged by.
+enum Judged {
+    /// The working tree, read to judge the units it holds (there is a
+    /// request).
+    Worktree(Box<Worktree>),
+    /// The records alone (there is no request).
+    Records(crate::signoff::Ledger),
 }
 
 impl ReviewQueue {
     /// The records the queue was judged by.
     pub fn ledger(&self) -> &crate::signoff::Ledger {
-        match (&self.worktree, &self.ledger) {
-            (Some(worktree), _) => worktree.ledger(),
-            (None, Some(ledger)) => ledger,
-            (None, None) => unreachable!("a queue is read with its records"),
+        match &self.judged {
+            Judged::Worktree(worktree) => worktree.ledger(),
+            Judged::Records(ledger) => ledger,
         }
     }
 
     /// Every request of the repository, as read.
     pub fn requests(&self) -> impl Iterator<Item = &Stored<Request>> {
         self.ledger().requests.iter()
+    }
+
+    /// The queue, and the working tree when it was read (for the decisions
+    /// that follow).
+    pub fn into_parts(self) -> (Queue, Option<Worktree>) {
+        match self.judged {
+            Judged::Worktree(worktree) => (self.queue, Some(*worktree)),
+            Judged::Records(_) => (self.queue, None),
+        }
     }
 }
 

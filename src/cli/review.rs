@@ -73,7 +73,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     // left to the process's exit at each return below rather than freed
     // piece by piece: at 50,000 requests freeing it was a tenth of the
     // command. Nothing in it writes when dropped.
-    let decision::ReviewQueue { queue, worktree, .. } = decision::queue(&ctx, &at, given.as_ref())?;
+    let (queue, worktree) = decision::queue(&ctx, &at, given.as_ref())?.into_parts();
     for problem in &queue.problems {
         eprintln!("vouch: warning: {}", display::line(&problem.to_string()));
     }

@@ -1113,7 +1113,7 @@ impl<R: Record> Records<R> {
     }
 
     /// Whether there is no record, found without reading every record.
-    fn is_empty(&self) -> bool {
+    pub fn is_empty(&self) -> bool {
         match self {
             Records::Listed { records, .. } => records.is_empty(),
             Records::Keyed(keyed) => keyed.is_empty(),
@@ -1252,12 +1252,6 @@ impl RequestIndex {
 
     pub fn get(&self, id: &str) -> Option<&Stored<Request>> {
         self.records.get(&cache::id_key(id)).into_iter().find(|r| r.id == id && r.record.repository == self.repository)
-    }
-
-    /// Whether there is no request of any repository, found without
-    /// reading every request.
-    pub fn is_empty(&self) -> bool {
-        self.records.is_empty()
     }
 
     /// Every request (of the index's repository), in no given order.
