@@ -8,7 +8,7 @@
 //! ([`crate::analysis::scope::AtBase`]), as `vouch verify BASE..HEAD`
 //! judges.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::collections::HashMap;
 
 use anyhow::Context as _;
@@ -74,9 +74,8 @@ pub fn load(
 struct RiskTags {
     path: std::path::PathBuf,
     kept: HashMap<String, Vec<String>>,
-    /// The tags asked about by this read, and whether any was worked out.
+    /// The tags asked about by this read.
     asked: RefCell<HashMap<String, Vec<String>>>,
-    worked_out: Cell<bool>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -94,7 +93,7 @@ impl RiskTags {
             .filter(|file| file.stamp == risk_tags_stamp())
             .map(|file| file.tags)
             .unwrap_or_default();
-        RiskTags { path, kept, asked: RefCell::default(), worked_out: Cell::new(false) }
+        RiskTags { path, kept, asked: RefCell::default() }
     }
 
     fn of(&self, unit: &RequestedUnit, language: Language) -> Vec<String> {
@@ -103,10 +102,7 @@ impl RiskTags {
         }
         let tags = match self.kept.get(&unit.fingerprint) {
             Some(tags) => tags.clone(),
-            None => {
-                self.worked_out.set(true);
-                queue::unit_risk_tags(language, &unit.text)
-            }
+            None => queue::unit_risk_tags(language, &unit.text),
         };
         self.asked.borrow_mut().insert(unit.fingerprint.clone(), tags.clone());
         tags
@@ -115,7 +111,7 @@ impl RiskTags {
     /// Keep the tags of this read's units, when they are not what is kept.
     fn save(self) {
         let asked = self.asked.into_inner();
-        if !self.worked_out.get() && asked.len() == self.kept.len() {
+        if asked == self.kept {
             return;
         }
         let file = RiskTagsFile { stamp: risk_tags_stamp(), tags: asked };
