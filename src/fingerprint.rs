@@ -115,6 +115,18 @@ pub fn deleted_fingerprint(path: &str, kind: &str, bytes: &[u8]) -> String {
     hash_fields(DELETED_DOMAIN, &[path.as_bytes(), kind.as_bytes()], bytes)
 }
 
+/// Prefix of the mode scheme.
+const MODE_DOMAIN: &[u8] = b"vouch-mode/1\0";
+
+/// The fingerprint of `path` holding `bytes` under `mode` (git's octal
+/// mode: `100755` or `100644`) after an AI changed its executable bit:
+/// SHA-256 of "vouch-mode/1" NUL path NUL mode NUL bytes. Bound to the
+/// text as well as the mode: an approval of making one script executable
+/// does not cover another written there since.
+pub fn mode_fingerprint(path: &str, mode: &str, bytes: &[u8]) -> String {
+    hash_fields(MODE_DOMAIN, &[path.as_bytes(), mode.as_bytes()], bytes)
+}
+
 /// The fingerprint a requested unit's `bytes` have at `path` under its
 /// `language` and `kind`: a trust file's ([`TRUST`]: [`trust_fingerprint`],
 /// [`TRUST_ABSENT`] for a deleted one), a deleted file's ([`DELETED`]:
@@ -254,6 +266,25 @@ mod tests {
         assert_ne!(deleted, deleted_fingerprint("tests/auth_test.rs", DELETED_BLOB, b"#[test]\nfn u() {}\n"));
         assert_ne!(deleted, trust_fingerprint("tests/auth_test.rs", None));
         assert_ne!(deleted, fingerprint(TEXT, FILE, test));
+    }
+
+    #[test]
+    fn mode_fingerprints_bind_the_path_the_mode_and_the_bytes() {
+        // Vectors computed apart from this code (Python's hashlib).
+        let script = b"#!/bin/sh\necho hi\n";
+        let executable = mode_fingerprint("scripts/deploy.sh", "100755", script);
+        assert_eq!(executable, "224298a15ad096156be0a631625b725e27155b837afff510c21b38bb83a8cfd7");
+        assert_eq!(
+            mode_fingerprint("scripts/deploy.sh", "100644", script),
+            "c432104c66aaea594c20e57dc5489216531f77101bf935642f81842aff17c6a2"
+        );
+        assert_eq!(
+            mode_fingerprint("scripts/deploy.sh", "100755", b""),
+            "2de2682495f37ab56c6874348ea5f33e82ae31234987096f9aa9c58d40669ca5"
+        );
+        assert_ne!(executable, mode_fingerprint("scripts/other.sh", "100755", script));
+        assert_ne!(executable, deleted_fingerprint("scripts/deploy.sh", "100755", script));
+        assert_ne!(executable, fingerprint(TEXT, FILE, script));
     }
 
     #[test]

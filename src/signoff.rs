@@ -288,6 +288,23 @@ impl Ledger {
         self.judge_fingerprint(requirement, fingerprint, &[], authors, verified)
     }
 
+    /// Judge an AI's change of the executable bit of file `path`, under
+    /// `fingerprint` ([`crate::fingerprint::mode_fingerprint`]: its path,
+    /// new mode and bytes): the policy asks of it what it asks of a whole
+    /// AI unit at that path (its reviewers, exemptions and triage; no
+    /// threshold lets it through), though it adds no AI line.
+    pub fn judge_mode_change(
+        &self,
+        policy: &Policy,
+        path: &str,
+        fingerprint: &str,
+        authors: &[String],
+        verified: Verified<'_>,
+    ) -> Judgement {
+        let amount = AiAmount { lines: 0, bytes: 0, whole: true, deleted: 0 };
+        self.judge_fingerprint(policy.requirement(path, &[], amount), fingerprint, &[], authors, verified)
+    }
+
     /// Why the decisions on the deletion of `path` made under the
     /// fingerprint of the path's absence alone (what a deletion of a file
     /// that is not a trust file was approved by before it was bound to the
@@ -380,6 +397,10 @@ impl Ledger {
 /// The kind of the unit a file an AI deleted whole is (see
 /// [`Ledger::judge_deleted_file`]).
 pub const DELETED_FILE: &str = "deleted-file";
+
+/// The kind of the unit an AI's change of a file's executable bit is (see
+/// [`Ledger::judge_mode_change`]).
+pub const MODE_CHANGE: &str = "file-mode";
 
 /// How much AI text a requested unit holds by its own account (its
 /// `ai_lines`), for the policy's thresholds. A request names no AI line of

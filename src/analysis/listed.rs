@@ -83,13 +83,7 @@ impl<'a> Listed<'a> {
             let theirs = &approval.record.repository;
             return Some(format!("made in another repository (root {})", theirs.get(..10).unwrap_or(theirs)));
         }
-        let mut authors: Vec<String> = Vec::new();
-        for who in [commit.author(), commit.committer()] {
-            let email = String::from_utf8_lossy(who.email_bytes()).trim().to_string();
-            if !email.is_empty() && !authors.iter().any(|e| e.eq_ignore_ascii_case(&email)) {
-                authors.push(email);
-            }
-        }
+        let authors = crate::store::history::commit_people(commit);
         let key = (record.path.clone(), record.blob.clone());
         if !self.units.contains_key(&key) {
             let units = units_of(self.repo, record);

@@ -32,6 +32,8 @@ use crate::analysis::worktree::Worktree;
 use crate::display;
 use crate::policy::{Policy, Verdict};
 use crate::signoff::{self, Judgement, SignoffError, UnitFacts};
+use crate::store::lineage::CommitEvidence;
+use crate::store::mode;
 use crate::store::records::{self, Approval, FingerprintStanding, Request, RequestedUnit, Stored};
 use crate::store::signature;
 
@@ -420,15 +422,33 @@ fn decide_trust_file(
     // BASE (or is doing so now) unable to approve it.
     let file = worktree.file(&ctx, &path)?;
     let deletion = file.as_ref().and_then(|f| f.deletion()).cloned();
-    if !policy.is_trust_file(&path) && deletion.is_none() {
+    let trust = policy.is_trust_file(&path);
+    let mode = match trust || deletion.is_some() {
+        true => None,
+        false => mode_change_at(&ctx.repo, &worktree.prepared.scope, policy, &path)?,
+    };
+    if !trust && deletion.is_none() && mode.is_none() {
         let mut named: Vec<&str> = vec![crate::policy::POLICY_FILE, policy.allowed_signers()];
         named.extend(crate::policy::CODEOWNERS_PATHS);
         named.extend(policy.trust_file_patterns().iter().map(String::as_str));
         bail!(
             "{path} is not a trust file (it does not decide who may approve, nor is it listed in trust_files), nor a \
-             file an AI deleted in the range; --file takes one of: {}",
+             file an AI deleted in the range, nor a file whose mode an AI changed in the range; --file takes one of: \
+             {}",
             named.join(", ")
         );
+    }
+    if mode.is_some() {
+        let status = ctx
+            .repo
+            .status_file(std::path::Path::new(&path))
+            .with_context(|| format!("cannot read the status of {path}"))?;
+        if !status.is_empty() {
+            bail!(
+                "{path} differs from HEAD in the working tree or the index: an AI's change of its mode is approved \
+                 as HEAD has the file (its text and mode), so check out HEAD's version first (git stash)"
+            );
+        }
     }
     // A deleted trust file is signed off as absent, which differs from empty;
     // a present one as git stores it.
@@ -444,8 +464,13 @@ fn decide_trust_file(
     // The same judgement verify makes of this state of the file, with
     // whoever changed it since BASE (or is changing it now) unable to
     // approve it.
-    let (fingerprint, judgement) = match &deletion {
-        Some(unit) if bytes.is_none() => (unit.facts.unit.fingerprint.clone(), unit.judgement.clone()),
+    let (fingerprint, judgement) = match (&deletion, &mode) {
+        (Some(unit), _) if bytes.is_none() => (unit.facts.unit.fingerprint.clone(), unit.judgement.clone()),
+        (_, Some((change, people))) => {
+            let verified = crate::analysis::judge::verifier(&ctx.repo, policy, &source, false)?;
+            let judgement = ledger.judge_mode_change(policy, &path, &change.fingerprint, people, &*verified);
+            (change.fingerprint.clone(), judgement)
+        }
         _ => {
             let people: Vec<String> =
                 file.as_ref().and_then(|f| f.trust_change()).map(|u| u.excluded()).unwrap_or_default();
@@ -496,13 +521,38 @@ fn decide_trust_file(
                 return Ok(Outcome::Failed);
             }
         } else {
-            println!("{} as it is now ({lines} lines, fingerprint {}):", display::line(&path), &fingerprint[..12]);
+            match &mode {
+                Some((change, _)) => println!(
+                    "{} was made {} by AI ({} → {}, {}); its text, which the approval covers with that mode ({lines} \
+                     lines, fingerprint {}):",
+                    display::line(&path),
+                    change.describe(),
+                    change.from,
+                    change.to,
+                    display::line(&change.evidence.join(", ")),
+                    &fingerprint[..12]
+                ),
+                None => {
+                    println!(
+                        "{} as it is now ({lines} lines, fingerprint {}):",
+                        display::line(&path),
+                        &fingerprint[..12]
+                    )
+                }
+            }
             let width = lines.to_string().len();
             for (i, line) in display::code_lines_bytes(bytes.as_deref().unwrap_or_default()).iter().enumerate() {
                 println!("  {:>width$} │ {line}", i + 1);
             }
-            let question =
-                format!("{ask} this text of {} as {}? [y/N] ", display::line(&path), display::line(&me.email));
+            let question = match &mode {
+                Some((change, _)) => format!(
+                    "{ask} making {} {} with this text as {}? [y/N] ",
+                    display::line(&path),
+                    change.describe(),
+                    display::line(&me.email)
+                ),
+                None => format!("{ask} this text of {} as {}? [y/N] ", display::line(&path), display::line(&me.email)),
+            };
             if !confirm(&question)? {
                 return Ok(Outcome::Failed);
             }
@@ -527,6 +577,47 @@ fn decide_trust_file(
         ),
     }
     Ok(Outcome::Ok)
+}
+
+/// The change of `path`'s executable bit that an AI made between BASE and
+/// HEAD, as `vouch verify BASE..HEAD` finds it ([`mode::ai_mode_changes`]),
+/// with whoever authored or committed a commit that changed the path since
+/// BASE (none of them may approve it); `None` when there is none.
+fn mode_change_at(
+    repo: &git2::Repository,
+    scope: &crate::analysis::scope::Scope,
+    policy: &Policy,
+    path: &str,
+) -> anyhow::Result<Option<(mode::ModeChange, Vec<String>)>> {
+    let (Some(base), Some(head)) = (scope.base.as_ref(), scope.head) else { return Ok(None) };
+    let mut walk = repo.revwalk()?;
+    walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::REVERSE)?;
+    walk.push(head)?;
+    walk.hide(base.commit)?;
+    let commits: Vec<git2::Oid> = walk.collect::<Result<_, _>>()?;
+    let (base_tree, head_tree) = (repo.find_commit(base.commit)?.tree()?, repo.find_commit(head)?.tree()?);
+    let evidence = |oid: git2::Oid| -> anyhow::Result<_> {
+        Ok(Some(CommitEvidence::read(repo, &repo.find_commit(oid)?, policy.bots())?))
+    };
+    let Some(change) = mode::ai_mode_changes(repo, &base_tree, &head_tree, &commits, [path], evidence)?.pop() else {
+        return Ok(None);
+    };
+    let entry = |tree: &git2::Tree<'_>| tree.get_path(std::path::Path::new(path)).ok().map(|e| (e.id(), e.filemode()));
+    let mut people: Vec<String> = Vec::new();
+    for &oid in &commits {
+        let commit = repo.find_commit(oid)?;
+        let before = commit.parents().next().map(|p| p.tree()).transpose()?;
+        let touched = change.commits.contains(&oid) || before.as_ref().and_then(entry) != entry(&commit.tree()?);
+        if !touched {
+            continue;
+        }
+        for email in crate::store::history::commit_people(&commit) {
+            if !people.iter().any(|e| e.eq_ignore_ascii_case(&email)) {
+                people.push(email);
+            }
+        }
+    }
+    Ok(Some((change, people)))
 }
 
 fn confirm(question: &str) -> anyhow::Result<bool> {

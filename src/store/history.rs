@@ -367,6 +367,19 @@ impl Declared {
     }
 }
 
+/// The emails of `commit`'s author and committer, trimmed, each once (in
+/// any case): the people a commit makes participants of what it touched.
+pub fn commit_people(commit: &git2::Commit<'_>) -> Vec<String> {
+    let mut emails: Vec<String> = Vec::new();
+    for who in [commit.author(), commit.committer()] {
+        let email = String::from_utf8_lossy(who.email_bytes()).trim().to_string();
+        if !email.is_empty() && !emails.iter().any(|e| e.eq_ignore_ascii_case(&email)) {
+            emails.push(email);
+        }
+    }
+    emails
+}
+
 /// How a commit as a whole declares AI: an AI trailer in its message,
 /// aider's `(aider)` author or committer suffix, or a bot author (`bots`
 /// from the policy). The one place that decides what counts.

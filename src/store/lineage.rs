@@ -69,6 +69,16 @@ pub struct CommitEvidence {
 }
 
 impl CommitEvidence {
+    /// What `commit` carries, read on its own (a walk of a range reads each
+    /// commit's with readers it keeps for the whole walk).
+    pub fn read(repo: &Repository, commit: &git2::Commit<'_>, bots: &[String]) -> Result<CommitEvidence, LineageError> {
+        Ok(CommitEvidence {
+            vouch_note: notes::NoteReader::new(repo).read(commit.id())?,
+            git_ai_note: GitAiReader::new(repo).read(commit.id())?,
+            declared: history::commit_declaration(commit, bots),
+        })
+    }
+
     /// Each piece of evidence, as a report names it: `vouch note`,
     /// `trailer: claude`, `aider author`, `bot author: …`, `git-ai note`.
     /// A vouch note is a `vouch note` when it attests its commit
@@ -1448,13 +1458,7 @@ impl Walker<'_> {
 
     fn read_evidence(&mut self, commit: &git2::Commit<'_>) -> Result<(), LineageError> {
         let oid = commit.id();
-        let mut emails: Vec<String> = Vec::new();
-        for who in [commit.author(), commit.committer()] {
-            let email = String::from_utf8_lossy(who.email_bytes()).trim().to_string();
-            if !email.is_empty() && !emails.iter().any(|e| e.eq_ignore_ascii_case(&email)) {
-                emails.push(email);
-            }
-        }
+        let emails = history::commit_people(commit);
         self.people.insert(oid, emails);
         let evidence = CommitEvidence {
             vouch_note: self.vouch_notes.read(oid)?,

@@ -9,6 +9,7 @@ pub mod identity;
 pub mod journal;
 pub mod kept;
 pub mod lineage;
+pub mod mode;
 pub mod notes;
 pub mod policy_file;
 pub mod presence;

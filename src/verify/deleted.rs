@@ -125,6 +125,6 @@ fn check_deleted_file(judge: &Judge<'_>, range: &Range, path: &str, file: &linea
         details,
         commits: commits.iter().map(Oid::to_string).collect(),
         participants: judgement.participants.everyone(),
-        signoff: Some(judge.signoff_of(&judgement, &fp, &[], false, true)),
+        signoff: Some(judge.signoff(&judgement, &fp, &[], SignedOff::DeletedFile)),
     });
 }

@@ -195,6 +195,18 @@ pub struct Signoff {
     /// A file an AI deleted whole: signed off with `vouch approve --file
     /// PATH` too (in a checkout of HEAD, which lacks it).
     pub deleted_file: bool,
+    /// A file whose executable bit an AI changed: signed off with `vouch
+    /// approve --file PATH` as well (in a checkout of HEAD).
+    pub mode_change: bool,
+}
+
+impl Signoff {
+    /// Whether it is signed off with `vouch approve --file PATH` (a trust
+    /// file, a file an AI deleted, a file whose mode an AI changed), not
+    /// by a unit's fingerprint or request.
+    pub fn by_file(&self) -> bool {
+        self.trust_file || self.deleted_file || self.mode_change
+    }
 }
 
 impl Failure {
@@ -315,6 +327,9 @@ pub struct Coverage {
     /// Files BASE has and HEAD lacks that a commit of the range with AI
     /// evidence deleted whole (each a unit that needs sign-off).
     pub ai_deleted_files: Vec<String>,
+    /// Files BASE and HEAD hold whose executable bit a commit of the range
+    /// with AI evidence changed (each a unit that needs sign-off).
+    pub ai_mode_changes: Vec<String>,
     /// Lines of commits whose note accounts for them as not AI (a vouch
     /// note, or a git-ai note naming a human).
     pub attested_lines: usize,
@@ -445,6 +460,7 @@ struct Records {
 
 mod commits;
 mod deleted;
+mod mode;
 mod overrides;
 mod render;
 mod signers;
@@ -454,6 +470,7 @@ pub use render::{render_github, render_markdown, render_text, to_gitlab, to_sari
 
 use commits::{check_commits, touched_paths};
 use deleted::check_deleted_files;
+use mode::check_mode_changes;
 use overrides::apply_overrides;
 use signers::check_commit_signatures;
 use trust::{check_trust_file, trust_files};
@@ -533,6 +550,7 @@ pub fn verify(repo: &Repository, base_rev: &str, head_rev: &str) -> Result<Repor
         check_trust_file(repo, &judge, &range, &base_tree, &head_tree, path, &mut report)?;
     }
     check_deleted_files(&judge, &range, &trust_files, &mut report);
+    check_mode_changes(repo, &judge, &range, &base_tree, &head_tree, &touched, &mut report)?;
     apply_overrides(repo, &judge, &range, &mut report);
     Ok(report)
 }
@@ -556,13 +574,7 @@ fn read_range(repo: &Repository, base: Oid, head: Oid, bots: &[String]) -> Resul
     let mut people = HashMap::new();
     for &oid in &lineage.commits {
         let commit = repo.find_commit(oid).map_err(git(format!("read commit {oid}")))?;
-        let mut emails = Vec::new();
-        for who in [commit.author(), commit.committer()] {
-            let email = String::from_utf8_lossy(who.email_bytes()).trim().to_string();
-            if !email.is_empty() && !emails.iter().any(|e: &String| e.eq_ignore_ascii_case(&email)) {
-                emails.push(email);
-            }
-        }
+        let emails = crate::store::history::commit_people(&commit);
         people.insert(oid, emails);
     }
     let changed = std::mem::take(&mut lineage.changed);
@@ -686,20 +698,20 @@ impl Judge<'_> {
     }
 }
 
+/// What a failure's unit is, which says how it is signed off: a unit of
+/// code by its fingerprint or request, the others with `vouch approve
+/// --file PATH`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SignedOff {
+    Unit,
+    TrustFile,
+    DeletedFile,
+    ModeChange,
+}
+
 impl Judge<'_> {
     /// What a unit that lacks sign-off needs, for the report.
-    fn signoff(&self, judgement: &signoff::Judgement, fingerprint: &str, risk: &[String], trust_file: bool) -> Signoff {
-        self.signoff_of(judgement, fingerprint, risk, trust_file, false)
-    }
-
-    fn signoff_of(
-        &self,
-        judgement: &signoff::Judgement,
-        fingerprint: &str,
-        risk: &[String],
-        trust_file: bool,
-        deleted_file: bool,
-    ) -> Signoff {
+    fn signoff(&self, judgement: &signoff::Judgement, fingerprint: &str, risk: &[String], what: SignedOff) -> Signoff {
         let requirement = &judgement.requirement;
         let have = match &judgement.assessment.status {
             Status::Requested { have, .. } | Status::Pending { have, .. } => *have,
@@ -715,8 +727,9 @@ impl Judge<'_> {
             rationale: self.records.ledger.rationale(fingerprint).map(str::to_string),
             rationale_from: self.records.ledger.rationale_with_source(fingerprint).and_then(|(_, from)| from),
             requests: self.records.ledger.requests.for_fingerprint(fingerprint).iter().map(|r| r.id.clone()).collect(),
-            trust_file,
-            deleted_file,
+            trust_file: what == SignedOff::TrustFile,
+            deleted_file: what == SignedOff::DeletedFile,
+            mode_change: what == SignedOff::ModeChange,
         }
     }
 }
@@ -1028,7 +1041,7 @@ fn judge_unit(
         details,
         commits: commits.iter().map(Oid::to_string).collect(),
         participants: judgement.participants.everyone(),
-        signoff: Some(judge.signoff(&judgement, &unit.fingerprint, &unit.risk, false)),
+        signoff: Some(judge.signoff(&judgement, &unit.fingerprint, &unit.risk, SignedOff::Unit)),
     });
 }
 

@@ -117,7 +117,7 @@ pub(super) fn check_trust_file(
         details,
         commits: commits.iter().map(Oid::to_string).collect(),
         participants: judgement.participants.everyone(),
-        signoff: Some(judge.signoff(&judgement, &fp, &[], true)),
+        signoff: Some(judge.signoff(&judgement, &fp, &[], SignedOff::TrustFile)),
     });
     Ok(())
 }

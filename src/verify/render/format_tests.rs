@@ -41,6 +41,7 @@ fn sample() -> Report {
         requests: vec!["1234567890abcdef".repeat(4)],
         trust_file: false,
         deleted_file: false,
+        mode_change: false,
     };
     let plain = Signoff {
         risk: Vec::new(),

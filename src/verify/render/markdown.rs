@@ -211,6 +211,9 @@ pub fn render_markdown(report: &Report) -> String {
     if !c.ai_deleted_files.is_empty() {
         let _ = writeln!(out, "| files deleted by AI | {} |", c.ai_deleted_files.len());
     }
+    if !c.ai_mode_changes.is_empty() {
+        let _ = writeln!(out, "| files whose mode AI changed | {} |", c.ai_mode_changes.len());
+    }
     let _ = writeln!(out, "| lines from the range: unknown origin | {} |\n", c.unknown_lines);
     if c.unknown_lines > 0 {
         let _ = writeln!(

@@ -31,7 +31,7 @@ pub fn approve_command(report: &Report, failure: &Failure) -> Option<String> {
         return None;
     }
     let path = failure.path.as_deref()?;
-    if signoff.trust_file || signoff.deleted_file {
+    if signoff.by_file() {
         return Some(format!(
             "vouch approve --file {} --base {}",
             display::shell_word(path),
@@ -49,8 +49,7 @@ pub fn approve_command(report: &Report, failure: &Failure) -> Option<String> {
 /// tree.
 pub fn setup_commands(report: &Report, failure: &Failure) -> Vec<String> {
     let mut commands = vec!["vouch sync".to_string()];
-    let from_worktree =
-        failure.signoff.as_ref().is_some_and(|s| s.trust_file || s.deleted_file || s.requests.is_empty());
+    let from_worktree = failure.signoff.as_ref().is_some_and(|s| s.by_file() || s.requests.is_empty());
     if from_worktree {
         commands.push(format!("git checkout --detach {}", display::shell_word(&report.head_commit)));
     }
@@ -167,6 +166,15 @@ pub fn render_text(report: &Report) -> String {
         let _ = writeln!(
             out,
             "files deleted by AI: {} (each needs its deletion signed off: vouch approve --file PATH)",
+            paths.join(", ")
+        );
+    }
+    if !c.ai_mode_changes.is_empty() {
+        let paths: Vec<String> = c.ai_mode_changes.iter().map(|p| display::line(p).into_owned()).collect();
+        let _ = writeln!(
+            out,
+            "files whose mode changed by AI (executable bit): {} (each needs the change signed off: vouch approve \
+             --file PATH)",
             paths.join(", ")
         );
     }

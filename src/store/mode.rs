@@ -1,0 +1,227 @@
+//! Files whose executable bit an AI changed in a range `BASE..HEAD`: a
+//! regular file that BASE and HEAD both hold, with the bit set in one and
+//! not the other, which a commit of the range with AI evidence for that
+//! path changed. No line changes, so no unit holds an AI line, yet what the
+//! repository does changed (a script CI or a deploy step now runs): the
+//! change is a unit of its own, bound to the path, the new mode and the
+//! text ([`crate::fingerprint::mode_fingerprint`]).
+//!
+//! A commit changes the bit of a path when its mode there differs from that
+//! of every parent holding the path as a regular file (a merge taking one
+//! side's mode changes nothing; the side's commit did). A change undone
+//! within the range (HEAD's mode is BASE's) is none. A file new since BASE,
+//! or one that is a symbolic link or submodule on either side, is judged by
+//! its content instead.
+
+use std::path::Path;
+
+use git2::{FileMode, ObjectType, Oid, Repository, Tree};
+
+use crate::store::lineage::CommitEvidence;
+use crate::store::notes::NoteRecord;
+
+/// git's mode of a regular file, as it writes it.
+const REGULAR: &str = "100644";
+/// git's mode of an executable file, as it writes it.
+const EXECUTABLE: &str = "100755";
+
+/// A file whose executable bit an AI changed in the range.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModeChange {
+    pub path: String,
+    /// BASE's mode and HEAD's, as git writes them (`100644`, `100755`).
+    pub from: &'static str,
+    pub to: &'static str,
+    /// The commits of the range that changed the bit with AI evidence,
+    /// oldest first.
+    pub commits: Vec<Oid>,
+    /// What makes each of those changes an AI's (`trailer: claude`, `vouch
+    /// note`, `git-ai note`), each once.
+    pub evidence: Vec<String>,
+    /// HEAD's bytes of the file, which the fingerprint binds.
+    pub bytes: Vec<u8>,
+    pub fingerprint: String,
+}
+
+impl ModeChange {
+    /// Whether the change makes the file executable (else it takes the bit
+    /// away).
+    pub fn makes_executable(&self) -> bool {
+        self.to == EXECUTABLE
+    }
+
+    /// "executable" or "no longer executable".
+    pub fn describe(&self) -> &'static str {
+        if self.makes_executable() { "executable" } else { "no longer executable" }
+    }
+}
+
+/// The mode of the regular file at `path` in `tree`, as git writes it;
+/// `None` for anything else (absent, a directory, a symbolic link, a
+/// submodule) or a tree that cannot be read there.
+fn regular_mode(tree: &Tree<'_>, path: &str) -> Option<&'static str> {
+    let entry = tree.get_path(Path::new(path)).ok()?;
+    if entry.kind() != Some(ObjectType::Blob) {
+        return None;
+    }
+    match entry.filemode() {
+        m if m == i32::from(FileMode::BlobExecutable) => Some(EXECUTABLE),
+        m if m == i32::from(FileMode::Blob) => Some(REGULAR),
+        _ => None,
+    }
+}
+
+/// The evidence `evidence` (one commit's) gives that its change of `path`
+/// is an AI's: what the commit declares as a whole (a trailer, aider's
+/// author, a bot author), a vouch note's AI record of the path, or a git-ai
+/// note attributing lines of the path to AI (git-ai records no modes: as
+/// for removals, a note that makes any of the file AI speaks for it).
+pub fn evidence_for(evidence: &CommitEvidence, path: &str) -> Vec<String> {
+    if let Some(declared) = &evidence.declared {
+        return vec![declared.label()];
+    }
+    let noted = evidence.vouch_note.iter().flatten().find_map(|r| match r {
+        NoteRecord::File(f) if f.path == path && (!f.ai.is_empty() || f.removed || !f.deleted_before.is_empty()) => {
+            Some(f.evidence_label())
+        }
+        _ => None,
+    });
+    let git_ai = evidence.git_ai_note.as_ref().and_then(|n| n.first_ai(path)).map(|_| "git-ai note".to_string());
+    noted.into_iter().chain(git_ai).collect()
+}
+
+/// The files of `paths` whose executable bit an AI changed between `base`
+/// and `head`: `commits` are the range's, oldest first, and `evidence`
+/// gives what a commit carries (read only for the commits that changed a
+/// bit; `None` when it carries nothing).
+pub fn ai_mode_changes<'p, E>(
+    repo: &Repository,
+    base: &Tree<'_>,
+    head: &Tree<'_>,
+    commits: &[Oid],
+    paths: impl IntoIterator<Item = &'p str>,
+    mut evidence: impl FnMut(Oid) -> Result<Option<CommitEvidence>, E>,
+) -> Result<Vec<ModeChange>, E>
+where
+    E: From<git2::Error>,
+{
+    let mut out = Vec::new();
+    for path in paths {
+        let (Some(from), Some(to)) = (regular_mode(base, path), regular_mode(head, path)) else { continue };
+        if from == to {
+            continue;
+        }
+        let mut by = Vec::new();
+        let mut labels: Vec<String> = Vec::new();
+        for &oid in commits {
+            if !changes_mode(repo, oid, path)? {
+                continue;
+            }
+            let found = evidence(oid)?.map(|e| evidence_for(&e, path)).unwrap_or_default();
+            if found.is_empty() {
+                continue;
+            }
+            by.push(oid);
+            for label in found {
+                if !labels.contains(&label) {
+                    labels.push(label);
+                }
+            }
+        }
+        if by.is_empty() {
+            continue;
+        }
+        let bytes = repo.find_blob(head.get_path(Path::new(path))?.id())?.content().to_vec();
+        let fingerprint = crate::fingerprint::mode_fingerprint(path, to, &bytes);
+        out.push(ModeChange { path: path.to_string(), from, to, commits: by, evidence: labels, bytes, fingerprint });
+    }
+    Ok(out)
+}
+
+/// Whether commit `oid` changed the executable bit of `path`: it holds a
+/// regular file there whose mode differs from that of every parent that
+/// holds one.
+fn changes_mode(repo: &Repository, oid: Oid, path: &str) -> Result<bool, git2::Error> {
+    let commit = repo.find_commit(oid)?;
+    let Some(mine) = regular_mode(&commit.tree()?, path) else { return Ok(false) };
+    let mut any = false;
+    for parent in commit.parents() {
+        match regular_mode(&parent.tree()?, path) {
+            Some(theirs) if theirs == mine => return Ok(false),
+            Some(_) => any = true,
+            None => {}
+        }
+    }
+    Ok(any)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::history::Declared;
+
+    /// A repository whose commits set `run.sh`'s mode in turn, the
+    /// commits' ids oldest first.
+    fn history(modes: &[FileMode]) -> (tempfile::TempDir, Repository, Vec<Oid>) {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repository::init(dir.path()).unwrap();
+        let blob = repo.blob(b"#!/bin/sh\necho hi\n").unwrap();
+        let sig = git2::Signature::now("dev", "dev@example.com").unwrap();
+        let mut ids = Vec::new();
+        for mode in modes {
+            let mut tree = repo.treebuilder(None).unwrap();
+            tree.insert("run.sh", blob, i32::from(*mode)).unwrap();
+            let tree = repo.find_tree(tree.write().unwrap()).unwrap();
+            let parents: Vec<git2::Commit<'_>> =
+                ids.last().map(|&p| repo.find_commit(p).unwrap()).into_iter().collect();
+            let parents: Vec<&git2::Commit<'_>> = parents.iter().collect();
+            ids.push(repo.commit(None, &sig, &sig, "c", &tree, &parents).unwrap());
+        }
+        (dir, repo, ids)
+    }
+
+    fn tree_of<'r>(repo: &'r Repository, oid: Oid) -> Tree<'r> {
+        repo.find_commit(oid).unwrap().tree().unwrap()
+    }
+
+    fn declared() -> Option<CommitEvidence> {
+        Some(CommitEvidence { declared: Some(Declared::Trailer("claude".into())), ..CommitEvidence::default() })
+    }
+
+    #[test]
+    fn a_bit_an_ai_commit_set_is_a_change_bound_to_the_new_mode_and_the_text() {
+        let (_dir, repo, ids) = history(&[FileMode::Blob, FileMode::BlobExecutable]);
+        let (base, head) = (tree_of(&repo, ids[0]), tree_of(&repo, ids[1]));
+        let found =
+            ai_mode_changes::<git2::Error>(&repo, &base, &head, &ids[1..], ["run.sh"], |_| Ok(declared())).unwrap();
+        assert_eq!(found.len(), 1);
+        let change = &found[0];
+        assert_eq!((change.from, change.to, change.describe()), (REGULAR, EXECUTABLE, "executable"));
+        assert_eq!(change.commits, vec![ids[1]]);
+        assert_eq!(change.evidence, vec!["trailer: claude".to_string()]);
+        assert_eq!(change.fingerprint, crate::fingerprint::mode_fingerprint("run.sh", EXECUTABLE, &change.bytes));
+        // A person's change is none.
+        let none = ai_mode_changes::<git2::Error>(&repo, &base, &head, &ids[1..], ["run.sh"], |_| Ok(None)).unwrap();
+        assert!(none.is_empty());
+    }
+
+    #[test]
+    fn a_change_undone_within_the_range_or_made_by_a_person_after_it_is_not_the_ais() {
+        let (_dir, repo, ids) = history(&[FileMode::Blob, FileMode::BlobExecutable, FileMode::Blob]);
+        let (base, head) = (tree_of(&repo, ids[0]), tree_of(&repo, ids[2]));
+        let undone =
+            ai_mode_changes::<git2::Error>(&repo, &base, &head, &ids[1..], ["run.sh"], |_| Ok(declared())).unwrap();
+        assert!(undone.is_empty(), "HEAD's mode is BASE's");
+
+        // The AI takes the bit away; a person sets it back: BASE's mode
+        // differs from HEAD's only through the person.
+        let (_dir, repo, ids) = history(&[FileMode::Blob, FileMode::Blob, FileMode::BlobExecutable]);
+        let (base, head) = (tree_of(&repo, ids[0]), tree_of(&repo, ids[2]));
+        let ai_first = ids[1];
+        let found = ai_mode_changes::<git2::Error>(&repo, &base, &head, &ids[1..], ["run.sh"], |c| {
+            Ok(if c == ai_first { declared() } else { None })
+        })
+        .unwrap();
+        assert!(found.is_empty(), "the AI's commit changed no mode: {found:?}");
+    }
+}
