@@ -115,6 +115,11 @@ pub fn deleted_fingerprint(path: &str, kind: &str, bytes: &[u8]) -> String {
     hash_fields(DELETED_DOMAIN, &[path.as_bytes(), kind.as_bytes()], bytes)
 }
 
+/// The language name a request gives an AI's change of a file's executable
+/// bit: its kind is the new mode (`100755`, `100644`), its text the file's
+/// bytes, and its fingerprint [`mode_fingerprint`] of the three.
+pub const MODE: &str = "mode";
+
 /// Prefix of the mode scheme.
 const MODE_DOMAIN: &[u8] = b"vouch-mode/1\0";
 
@@ -130,11 +135,13 @@ pub fn mode_fingerprint(path: &str, mode: &str, bytes: &[u8]) -> String {
 /// The fingerprint a requested unit's `bytes` have at `path` under its
 /// `language` and `kind`: a trust file's ([`TRUST`]: [`trust_fingerprint`],
 /// [`TRUST_ABSENT`] for a deleted one), a deleted file's ([`DELETED`]:
-/// [`deleted_fingerprint`]), else a unit's ([`fingerprint`]).
+/// [`deleted_fingerprint`]), a file's change of mode ([`MODE`]:
+/// [`mode_fingerprint`]), else a unit's ([`fingerprint`]).
 pub fn requested_fingerprint(path: &str, language: &str, kind: &str, bytes: &[u8]) -> String {
     match language {
         TRUST => trust_fingerprint(path, (kind != TRUST_ABSENT).then_some(bytes)),
         DELETED => deleted_fingerprint(path, kind, bytes),
+        MODE => mode_fingerprint(path, kind, bytes),
         _ => fingerprint(language, kind, bytes),
     }
 }

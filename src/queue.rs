@@ -125,17 +125,23 @@ pub struct PendingUnit {
 }
 
 impl PendingUnit {
-    /// A trust file's change or a file's deletion: the whole file, a unit
-    /// no buffer holds.
+    /// A trust file's change, a file's deletion or a change of its mode:
+    /// the whole file, a unit no buffer holds.
     pub fn is_whole_file(&self) -> bool {
-        matches!(self.language.as_str(), crate::fingerprint::TRUST | crate::fingerprint::DELETED)
+        matches!(
+            self.language.as_str(),
+            crate::fingerprint::TRUST | crate::fingerprint::DELETED | crate::fingerprint::MODE
+        )
     }
 
-    /// "function `name`", the kind alone, "file deleted by AI" or
-    /// "trust-file".
+    /// "function `name`", the kind alone, "file deleted by AI", "file made
+    /// executable by AI" or "trust-file".
     pub fn label(&self) -> String {
         if self.language == crate::fingerprint::DELETED {
             return format!("{} deleted by AI", self.kind);
+        }
+        if self.language == crate::fingerprint::MODE {
+            return format!("file made {} by AI", crate::store::mode::described(&self.kind));
         }
         let kind = shown_kind(&self.language, &self.kind);
         match &self.name {
@@ -219,12 +225,14 @@ pub fn language_named(name: &str) -> Option<Language> {
 
 /// The kind of a requested unit as verify, the gate and the editors name
 /// it: a trust file's change is a `trust-file`, a file's deletion a
-/// `deleted-file`; a request records instead the kind its fingerprint binds
-/// (`present`, `absent`, `file`, `submodule`).
+/// `deleted-file`, a change of its mode a `file-mode`; a request records
+/// instead the kind its fingerprint binds (`present`, `absent`, `file`,
+/// `submodule`, the new mode).
 pub fn shown_kind<'a>(language: &str, kind: &'a str) -> &'a str {
     match language {
         crate::fingerprint::TRUST => TRUST_FILE,
         crate::fingerprint::DELETED => crate::signoff::DELETED_FILE,
+        crate::fingerprint::MODE => crate::signoff::MODE_CHANGE,
         _ => kind,
     }
 }
@@ -233,13 +241,13 @@ pub fn shown_kind<'a>(language: &str, kind: &'a str) -> &'a str {
 pub const TRUST_FILE: &str = "trust-file";
 
 /// The language of a requested unit: its grammar, or plain text for the
-/// `file` and `submodule` units, a trust file's change and a file's
-/// deletion (which have no risk tags); `None` for a language vouch does
-/// not know.
+/// `file` and `submodule` units, a trust file's change, a file's deletion
+/// and a change of its mode (which have no risk tags); `None` for a
+/// language vouch does not know.
 pub fn unit_language(unit: &RequestedUnit) -> Option<Language> {
     match (unit.language.as_str(), unit.kind.as_str()) {
         (crate::fingerprint::GIT, crate::fingerprint::SUBMODULE) => Some(Language::Text),
-        (crate::fingerprint::TRUST | crate::fingerprint::DELETED, _) => Some(Language::Text),
+        (crate::fingerprint::TRUST | crate::fingerprint::DELETED | crate::fingerprint::MODE, _) => Some(Language::Text),
         (name, _) => language_named(name),
     }
 }

@@ -301,8 +301,7 @@ impl Ledger {
         authors: &[String],
         verified: Verified<'_>,
     ) -> Judgement {
-        let amount = AiAmount { lines: 0, bytes: 0, whole: true, deleted: 0 };
-        self.judge_fingerprint(policy.requirement(path, &[], amount), fingerprint, &[], authors, verified)
+        self.judge_fingerprint(policy.requirement(path, &[], MODE_AMOUNT), fingerprint, &[], authors, verified)
     }
 
     /// Why the decisions on the deletion of `path` made under the
@@ -402,6 +401,10 @@ pub const DELETED_FILE: &str = "deleted-file";
 /// [`Ledger::judge_mode_change`]).
 pub const MODE_CHANGE: &str = "file-mode";
 
+/// How much AI an AI's change of a file's mode is, for the policy: no line,
+/// but a whole unit (no threshold lets it through).
+const MODE_AMOUNT: AiAmount = AiAmount { lines: 0, bytes: 0, whole: true, deleted: 0 };
+
 /// How much AI text a requested unit holds by its own account (its
 /// `ai_lines`), for the policy's thresholds. A request names no AI line of
 /// a unit only when an AI removed lines from it (a removal leaves none):
@@ -413,6 +416,10 @@ pub fn requested_amount(unit: &records::RequestedUnit) -> AiAmount {
         // counts it.
         let lines = crate::store::notes::line_spans(unit.text.as_bytes()).len().max(1);
         return AiAmount { lines: 0, bytes: 0, whole: true, deleted: lines };
+    }
+    if unit.is_mode_change() {
+        // As [`Ledger::judge_mode_change`] counts it.
+        return MODE_AMOUNT;
     }
     if unit.ai_lines.is_empty() {
         return AiAmount { deleted: 1, ..AiAmount::default() };
@@ -605,6 +612,27 @@ pub fn deleted_requested_unit(path: &str, kind: &str, bytes: &[u8]) -> records::
         fingerprint_version: records::current_fingerprint_version(),
         text: records::UnitText::from_bytes(bytes.to_vec()),
         // No AI line is left: the lines are removed.
+        ai_lines: Vec::new(),
+        tool: None,
+        model: None,
+        intents: Vec::new(),
+    }
+}
+
+/// An AI's change of the executable bit of file `path` as a request
+/// records it: the file's bytes and its new `mode`, under its fingerprint
+/// ([`crate::fingerprint::mode_fingerprint`]), so that the reviewer sees
+/// the text made executable (or no longer) and checks it.
+pub fn mode_requested_unit(path: &str, mode: &str, bytes: &[u8]) -> records::RequestedUnit {
+    records::RequestedUnit {
+        path: path.to_string(),
+        language: crate::fingerprint::MODE.to_string(),
+        kind: mode.to_string(),
+        name: None,
+        fingerprint: crate::fingerprint::mode_fingerprint(path, mode, bytes),
+        fingerprint_version: records::current_fingerprint_version(),
+        text: records::UnitText::from_bytes(bytes.to_vec()),
+        // No line changed.
         ai_lines: Vec::new(),
         tool: None,
         model: None,

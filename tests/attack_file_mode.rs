@@ -187,3 +187,83 @@ fn approve_file_of_a_mode_change_needs_head_s_version_in_the_working_tree() {
     assert_eq!(run.code, 2, "{run:?}");
     assert!(run.all().contains("nor a file whose mode an AI changed"), "{run:?}");
 }
+
+#[test]
+fn status_names_the_mode_change_until_it_is_signed_off() {
+    let (world, a) = ai_makes_executable();
+    let run = a.run(&["status", "--format", "json"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let status: Value = serde_json::from_str(&run.stdout).unwrap();
+    let modes = status["mode_changes"].as_array().unwrap();
+    assert_eq!(modes.len(), 1, "{status:#}");
+    assert_eq!((modes[0]["path"].as_str(), modes[0]["state"].as_str()), (Some(SCRIPT), Some("pending")));
+    assert_eq!((modes[0]["from"].as_str(), modes[0]["to"].as_str()), (Some("100644"), Some("100755")));
+    let (_, report) = a.verify("origin/main..HEAD");
+    let fingerprint = str_of(&only_failure(&report, "unapproved-ai")["fingerprint"]).to_string();
+    assert_eq!(modes[0]["fingerprint"], fingerprint.as_str(), "status and verify name the same fingerprint");
+    assert!(modes[0]["excluded"].to_string().contains("dev@example.com"), "{status:#}");
+    let text = a.run(&["status"]);
+    assert!(text.stdout.contains(&format!("vouch approve --file {SCRIPT}")), "{text:?}");
+
+    world.decide(&a, &fingerprint, Decision::by("alice"));
+    let run = a.run(&["status", "--format", "json"]);
+    let status: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(status["mode_changes"][0]["state"], "approved", "{status:#}");
+    // Nothing of it without a change of mode by AI.
+    let (_world, b) = start();
+    chmod_commit(&b, SCRIPT, "+", None);
+    let run = b.run(&["status", "--format", "json"]);
+    let status: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(status["mode_changes"], serde_json::json!([]), "{status:#}");
+}
+
+#[test]
+fn a_request_for_a_mode_change_is_offered_in_the_review_and_approved_by_its_id() {
+    let (world, a) = ai_makes_executable();
+    let run = a.run(&["request", "-m", "the deploy job runs it directly", "--format", "json"]);
+    assert_eq!(run.code, 0, "every unit that needs sign-off, the change of mode among them: {run:?}");
+    let request: Value = serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {run:?}"));
+    let units = request["units"].as_array().unwrap();
+    assert_eq!(units.len(), 1, "{request:#}");
+    assert_eq!((units[0]["path"].as_str(), units[0]["kind"].as_str()), (Some(SCRIPT), Some("file-mode")));
+    let id = str_of(&request["request"]).to_string();
+    // It holds the file's text and the new mode, bound to both.
+    let stored = vouch::store::records::list::<vouch::store::records::Request>(&a.repo()).unwrap().records;
+    let unit = &stored.iter().find(|r| r.id == id).expect("the request is stored").record.units[0];
+    assert_eq!((unit.language.as_str(), unit.kind.as_str()), ("mode", "100755"));
+    assert_eq!(unit.text.as_bytes(), DEPLOY.as_bytes());
+    assert!(unit.fingerprint_matches(), "{unit:?}");
+    let (_, report) = a.verify("origin/main..HEAD");
+    let failure = only_failure(&report, "unapproved-ai");
+    assert_eq!(failure["fingerprint"], unit.fingerprint.as_str(), "{report:#}");
+    assert_eq!(failure["signoff"]["requests"].as_array().map(Vec::len), Some(1), "{report:#}");
+    // Asking again with nothing new asks nothing.
+    let again = a.run(&["request", "-m", "again"]);
+    assert_eq!(again.code, 1, "{again:?}");
+
+    // alice's queue offers it; dev's may not approve it.
+    a.git(&["push", "-q", "origin", "feature"]);
+    a.sync();
+    let b = world.clone_as("b", "alice");
+    b.git(&["checkout", "-q", "feature"]);
+    b.sync();
+    let list = b.run(&["review", "--list", "--format", "json"]);
+    assert_eq!(list.code, 0, "{list:?}");
+    let queue: Value = serde_json::from_str(&list.stdout).unwrap();
+    let offered = queue["units"].as_array().unwrap();
+    assert_eq!(offered.len(), 1, "{queue:#}");
+    assert_eq!((offered[0]["path"].as_str(), offered[0]["language"].as_str()), (Some(SCRIPT), Some("mode")));
+    assert_eq!((offered[0]["ai_line_count"].as_u64(), offered[0]["ai_deleted_lines"].as_u64()), (Some(0), Some(0)));
+    assert_eq!(offered[0]["awaited_by"], serde_json::json!(["alice@example.com"]), "dev took part: {queue:#}");
+    let run = a.run(&["approve", &id, "--yes"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.all().contains("dev@example.com") && run.all().contains("cannot approve"), "{run:?}");
+    // In the review, alice is shown the text made executable, and approves.
+    let run = b.run_with_input(&["review"], "a\nq\n");
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("made executable by AI") && run.stdout.contains("rsync -a build/"), "{run:?}");
+    b.sync();
+    a.sync();
+    let (code, report) = a.verify("origin/main..HEAD");
+    assert_eq!(code, 0, "{report:#}");
+}

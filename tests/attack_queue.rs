@@ -212,6 +212,29 @@ fn the_editors_queue_lists_a_deleted_file_and_offers_no_approve_it_cannot_do() {
     assert_eq!(items[0]["mayApprove"], false, "an editor cannot approve it from a buffer: {pending:#}");
 }
 
+#[test]
+fn the_editors_queue_lists_a_change_of_mode_and_offers_no_approve_it_cannot_do() {
+    let world = World::new("reviewers = [\"alice@example.com\"]\n");
+    world.on_main(&[("scripts/deploy.sh", "#!/bin/sh\nrsync -a build/ prod:/srv/app/\n")]);
+    let a = world.clone_as("a", "dev");
+    a.git(&["checkout", "-q", "-b", "feature"]);
+    a.git(&["update-index", "--chmod=+x", "scripts/deploy.sh"]);
+    a.git(&["commit", "-q", "--no-verify", "-m", &format!("make deploy.sh executable\n\n{TRAILER}\n")]);
+    a.git(&["checkout", "-q", "--", "."]);
+    let run = a.run(&["request", "scripts/deploy.sh", "-m", "the deploy job runs it"]);
+    assert_eq!(run.code, 0, "{run:?}");
+
+    a.act_as("alice");
+    let mut server = Server::start(&a.path, &["utf-8"]);
+    let pending = settled_pending(&mut server);
+    server.shutdown();
+    let items = pending["units"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{pending:#}");
+    assert_eq!(items[0]["kind"], "file-mode", "{pending:#}");
+    assert_eq!(items[0]["path"], "scripts/deploy.sh", "{pending:#}");
+    assert_eq!(items[0]["mayApprove"], false, "an editor cannot approve it from a buffer: {pending:#}");
+}
+
 /// An approval the request's own account counts but the judge does not:
 /// bob authored the commit that brought the AI function, so verify counts
 /// no approval of his; dev asked for sign-off, and bob approved from a

@@ -72,6 +72,12 @@ impl Candidate {
                  (the text deleted), with no commit that deleted it known"
             ));
         }
+        if self.shown.is_mode_change() {
+            return Some(format!(
+                "no AI changed the mode of {path} as the request shows it in your range since BASE: judged from the \
+                 request's text, with no commit that changed it known"
+            ));
+        }
         let lines = git_line_count(self.shown.text.as_bytes());
         let claimed: u32 = self.shown.ai_lines.iter().map(|[a, b]| b + 1 - a).sum();
         Some(format!(
@@ -131,7 +137,7 @@ impl<'a> Files<'a> {
                 // no [[triage]] rule or threshold a smaller count would
                 // meet): the request's own account never lets in someone
                 // the real count would not.
-                let judgement = if unit.is_trust_file() || unit.is_deleted_file() {
+                let judgement = if unit.is_whole_file() {
                     judge_requested(worktree, unit, &facts)
                 } else {
                     judge_requested(worktree, unit, &all_ai(&facts))
@@ -147,6 +153,9 @@ impl Files<'_> {
     /// fingerprint (judged with its real provenance and people); `None`
     /// when it does not.
     pub fn in_worktree(&mut self, unit: &RequestedUnit) -> anyhow::Result<Option<Candidate>> {
+        if unit.is_mode_change() {
+            return self.mode_change_here(unit);
+        }
         Ok(self.get(&unit.path)?.and_then(|file| {
             let found = file.units.iter().find(|u| u.facts.unit.fingerprint == unit.fingerprint)?;
             // A trust file's change and a deleted file are the whole file.
@@ -155,6 +164,24 @@ impl Files<'_> {
             let line = (!whole).then(|| file.line_of(found.facts.unit.range.start));
             Some(Candidate { facts: found.facts.clone(), shown, line, judgement: found.judgement.clone(), held: true })
         }))
+    }
+}
+
+impl Files<'_> {
+    /// Where `unit`, an AI's change of a file's mode, stands when the range
+    /// since BASE holds that very change (judged with the people of the
+    /// commits that changed the path, as verify judges it); `None` when it
+    /// does not.
+    fn mode_change_here(&self, unit: &RequestedUnit) -> anyhow::Result<Option<Candidate>> {
+        let scope = &self.worktree.prepared.scope;
+        let found = scope.ai_mode_changes(&self.ctx.repo, Some(&unit.path))?;
+        let Some(found) = found.into_iter().find(|m| m.change.fingerprint == unit.fingerprint) else { return Ok(None) };
+        let judge = self.worktree.prepared.judge_with();
+        let fingerprint = &found.change.fingerprint;
+        let judgement =
+            judge.ledger.judge_mode_change(judge.policy, &unit.path, fingerprint, &found.people, judge.verified);
+        let facts = facts_from_text(unit, fingerprint);
+        Ok(Some(Candidate { facts, shown: unit.clone(), line: None, judgement, held: true }))
     }
 }
 
@@ -274,6 +301,9 @@ pub fn judge_requested(worktree: &Worktree, unit: &RequestedUnit, facts: &UnitFa
         let content = (unit.kind != crate::fingerprint::TRUST_ABSENT).then(|| unit.text.as_bytes());
         return judge.ledger.judge_trust_file(judge.policy, &unit.path, content, &[], judge.verified).1;
     }
+    if unit.is_mode_change() {
+        return judge.ledger.judge_mode_change(judge.policy, &unit.path, &unit.fingerprint, &[], judge.verified);
+    }
     if unit.is_deleted_file() {
         let lines = git_line_count(unit.text.as_bytes()) as u32;
         return judge.ledger.judge_deleted_file(
@@ -324,7 +354,8 @@ pub fn facts_from_text(unit: &RequestedUnit, fingerprint: &str) -> UnitFacts {
     let ai_bytes: usize = ai_ranges.iter().map(|r| r.len()).sum();
     UnitFacts {
         unit: Unit {
-            kind: unit.kind.clone(),
+            // A change of mode's kind is the new mode: named as verify names it.
+            kind: if unit.is_mode_change() { crate::signoff::MODE_CHANGE.to_string() } else { unit.kind.clone() },
             name: unit.name.clone(),
             range: 0..bytes.len(),
             fingerprint: fingerprint.to_string(),
@@ -341,8 +372,9 @@ pub fn facts_from_text(unit: &RequestedUnit, fingerprint: &str) -> UnitFacts {
         suspected: false,
         // A request names no AI line of a unit only when an AI removed
         // lines from it (a removal leaves none): it needs sign-off as
-        // such, however many lines went.
-        deletions: if unit.ai_lines.is_empty() {
+        // such, however many lines went. A change of a file's mode
+        // changes no line.
+        deletions: if unit.ai_lines.is_empty() && !unit.is_mode_change() {
             vec![crate::provenance::AiDeletion {
                 at: 0,
                 lines: 0,

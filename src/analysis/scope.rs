@@ -33,7 +33,10 @@ use crate::lineage::{Claim, Deletion, Tag};
 use crate::policy::Policy;
 use crate::provenance::{AiDeletion, AiSource, Attribution, Evidence, Spans};
 use crate::store::history::{self, GIT_AI_NOTES_REF};
-use crate::store::lineage::{Blobs, FileLineage, Pending, PendingFile, PendingVersion, State, VersionKind};
+use crate::store::lineage::{
+    Blobs, CommitEvidence, FileLineage, Pending, PendingFile, PendingVersion, State, VersionKind,
+};
+use crate::store::mode;
 use crate::store::notes::NOTES_REF;
 use crate::store::policy_file::{self, Source};
 use crate::syntax::Content;
@@ -115,6 +118,16 @@ impl AtBase {
     }
 }
 
+/// A file whose executable bit an AI changed in `BASE..HEAD`, as `vouch
+/// verify` finds it ([`mode::ai_mode_changes`]), with whoever authored or
+/// committed a commit of the range that changed the path: none of them may
+/// approve it.
+#[derive(Debug, Clone)]
+pub struct ModeChangeByAi {
+    pub change: mode::ModeChange,
+    pub people: Vec<String>,
+}
+
 impl Scope {
     /// The scope of the next commit in `repo`, from `given` BASE or the one
     /// [`base::resolve`] finds. On an unborn branch there is no BASE, and
@@ -132,6 +145,58 @@ impl Scope {
             _ => State::empty(),
         };
         Ok(Scope { base, head, policy, source, state, blobs: Blobs::default() })
+    }
+
+    /// The files of `BASE..HEAD` whose executable bit an AI changed: at
+    /// `path` only, or wherever BASE's and HEAD's modes differ. Committed
+    /// changes only (the journal records no modes); none without BASE.
+    pub fn ai_mode_changes(&self, repo: &Repository, path: Option<&str>) -> anyhow::Result<Vec<ModeChangeByAi>> {
+        let (Some(base), Some(head)) = (self.base.as_ref(), self.head) else { return Ok(Vec::new()) };
+        let base_tree = repo.find_commit(base.commit)?.tree()?;
+        let head_tree = repo.find_commit(head)?.tree()?;
+        let paths: Vec<String> = match path {
+            Some(p) => vec![p.to_string()],
+            None => {
+                let diff = repo.diff_tree_to_tree(Some(&base_tree), Some(&head_tree), None)?;
+                diff.deltas()
+                    .filter(|d| d.old_file().mode() != d.new_file().mode())
+                    .filter_map(|d| d.new_file().path().and_then(Path::to_str).map(str::to_string))
+                    .collect()
+            }
+        };
+        if paths.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut walk = repo.revwalk()?;
+        walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::REVERSE)?;
+        walk.push(head)?;
+        walk.hide(base.commit)?;
+        let commits: Vec<Oid> = walk.collect::<Result<_, _>>()?;
+        let bots = self.policy.bots();
+        let evidence =
+            |oid: Oid| -> anyhow::Result<_> { Ok(Some(CommitEvidence::read(repo, &repo.find_commit(oid)?, bots)?)) };
+        let changes =
+            mode::ai_mode_changes(repo, &base_tree, &head_tree, &commits, paths.iter().map(String::as_str), evidence)?;
+        let mut out = Vec::new();
+        for change in changes {
+            let at =
+                |tree: &git2::Tree<'_>| tree.get_path(Path::new(&change.path)).ok().map(|e| (e.id(), e.filemode()));
+            let mut people: Vec<String> = Vec::new();
+            for &oid in &commits {
+                let commit = repo.find_commit(oid)?;
+                let before = commit.parents().next().map(|p| p.tree()).transpose()?;
+                if !change.commits.contains(&oid) && before.as_ref().and_then(at) == at(&commit.tree()?) {
+                    continue;
+                }
+                for email in history::commit_people(&commit) {
+                    if !people.iter().any(|e| e.eq_ignore_ascii_case(&email)) {
+                        people.push(email);
+                    }
+                }
+            }
+            out.push(ModeChangeByAi { change, people });
+        }
+        Ok(out)
     }
 
     /// The scope without the file versions it keeps, to hand to another

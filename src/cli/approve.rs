@@ -28,12 +28,11 @@ use anyhow::{Context as _, bail};
 use serde::Serialize;
 
 use crate::analysis::decision::{self, Candidate, Files, facts_from_text, git_line_count, judge_requested};
+use crate::analysis::scope::ModeChangeByAi;
 use crate::analysis::worktree::Worktree;
 use crate::display;
 use crate::policy::{Policy, Verdict};
 use crate::signoff::{self, Judgement, SignoffError, UnitFacts};
-use crate::store::lineage::CommitEvidence;
-use crate::store::mode;
 use crate::store::records::{self, Approval, FingerprintStanding, Request, RequestedUnit, Stored};
 use crate::store::signature;
 
@@ -61,7 +60,8 @@ pub struct Args {
     /// Sign off the whole current text of a file that decides who may
     /// approve (.vouch.toml, the allowed-signers file, CODEOWNERS), as
     /// `vouch verify` asks for a change to one; or the deletion of a file
-    /// an AI deleted whole (absent from the working tree).
+    /// an AI deleted whole (absent from the working tree); or an AI's
+    /// change of a file's executable bit (in a checkout of HEAD).
     #[arg(long, value_name = "PATH", conflicts_with = "target")]
     pub file: Option<String>,
     /// BASE: the revision whose policy and allowed signers say who may sign
@@ -99,7 +99,8 @@ pub struct RejectArgs {
     #[arg(long, short = 'y')]
     pub yes: bool,
     /// Reject the whole current text of a file that decides who may
-    /// approve, or the deletion of a file an AI deleted whole.
+    /// approve, the deletion of a file an AI deleted whole, or an AI's
+    /// change of a file's executable bit.
     #[arg(long, value_name = "PATH", conflicts_with = "target")]
     pub file: Option<String>,
     /// BASE: the revision whose policy and allowed signers say who may sign
@@ -399,7 +400,9 @@ fn sign(ctx: &Context, policy: &Policy, approval: &mut Approval) -> anyhow::Resu
 /// Sign off a change to a trust file: its whole current text, under the
 /// fingerprint `vouch verify` names; or the deletion of a file an AI
 /// deleted whole (the working tree lacks it), under the fingerprint of its
-/// deletion (its path and BASE's version). The policy at `base` (default
+/// deletion (its path and BASE's version); or an AI's change of a file's
+/// executable bit, under the fingerprint of its path, new mode and text as
+/// HEAD has them (the working tree and index must hold HEAD's version). The policy at `base` (default
 /// HEAD) decides who may; verify checks again against the policy at its
 /// base.
 fn decide_trust_file(
@@ -425,7 +428,7 @@ fn decide_trust_file(
     let trust = policy.is_trust_file(&path);
     let mode = match trust || deletion.is_some() {
         true => None,
-        false => mode_change_at(&ctx.repo, &worktree.prepared.scope, policy, &path)?,
+        false => worktree.prepared.scope.ai_mode_changes(&ctx.repo, Some(&path))?.pop(),
     };
     if !trust && deletion.is_none() && mode.is_none() {
         let mut named: Vec<&str> = vec![crate::policy::POLICY_FILE, policy.allowed_signers()];
@@ -466,7 +469,7 @@ fn decide_trust_file(
     // approve it.
     let (fingerprint, judgement) = match (&deletion, &mode) {
         (Some(unit), _) if bytes.is_none() => (unit.facts.unit.fingerprint.clone(), unit.judgement.clone()),
-        (_, Some((change, people))) => {
+        (_, Some(ModeChangeByAi { change, people })) => {
             let verified = crate::analysis::judge::verifier(&ctx.repo, policy, &source, false)?;
             let judgement = ledger.judge_mode_change(policy, &path, &change.fingerprint, people, &*verified);
             (change.fingerprint.clone(), judgement)
@@ -522,7 +525,7 @@ fn decide_trust_file(
             }
         } else {
             match &mode {
-                Some((change, _)) => println!(
+                Some(ModeChangeByAi { change, .. }) => println!(
                     "{} was made {} by AI ({} → {}, {}); its text, which the approval covers with that mode ({lines} \
                      lines, fingerprint {}):",
                     display::line(&path),
@@ -545,7 +548,7 @@ fn decide_trust_file(
                 println!("  {:>width$} │ {line}", i + 1);
             }
             let question = match &mode {
-                Some((change, _)) => format!(
+                Some(ModeChangeByAi { change, .. }) => format!(
                     "{ask} making {} {} with this text as {}? [y/N] ",
                     display::line(&path),
                     change.describe(),
@@ -577,47 +580,6 @@ fn decide_trust_file(
         ),
     }
     Ok(Outcome::Ok)
-}
-
-/// The change of `path`'s executable bit that an AI made between BASE and
-/// HEAD, as `vouch verify BASE..HEAD` finds it ([`mode::ai_mode_changes`]),
-/// with whoever authored or committed a commit that changed the path since
-/// BASE (none of them may approve it); `None` when there is none.
-fn mode_change_at(
-    repo: &git2::Repository,
-    scope: &crate::analysis::scope::Scope,
-    policy: &Policy,
-    path: &str,
-) -> anyhow::Result<Option<(mode::ModeChange, Vec<String>)>> {
-    let (Some(base), Some(head)) = (scope.base.as_ref(), scope.head) else { return Ok(None) };
-    let mut walk = repo.revwalk()?;
-    walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::REVERSE)?;
-    walk.push(head)?;
-    walk.hide(base.commit)?;
-    let commits: Vec<git2::Oid> = walk.collect::<Result<_, _>>()?;
-    let (base_tree, head_tree) = (repo.find_commit(base.commit)?.tree()?, repo.find_commit(head)?.tree()?);
-    let evidence = |oid: git2::Oid| -> anyhow::Result<_> {
-        Ok(Some(CommitEvidence::read(repo, &repo.find_commit(oid)?, policy.bots())?))
-    };
-    let Some(change) = mode::ai_mode_changes(repo, &base_tree, &head_tree, &commits, [path], evidence)?.pop() else {
-        return Ok(None);
-    };
-    let entry = |tree: &git2::Tree<'_>| tree.get_path(std::path::Path::new(path)).ok().map(|e| (e.id(), e.filemode()));
-    let mut people: Vec<String> = Vec::new();
-    for &oid in &commits {
-        let commit = repo.find_commit(oid)?;
-        let before = commit.parents().next().map(|p| p.tree()).transpose()?;
-        let touched = change.commits.contains(&oid) || before.as_ref().and_then(entry) != entry(&commit.tree()?);
-        if !touched {
-            continue;
-        }
-        for email in crate::store::history::commit_people(&commit) {
-            if !people.iter().any(|e| e.eq_ignore_ascii_case(&email)) {
-                people.push(email);
-            }
-        }
-    }
-    Ok(Some((change, people)))
 }
 
 fn confirm(question: &str) -> anyhow::Result<bool> {

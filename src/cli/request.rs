@@ -11,7 +11,8 @@
 //! that needs sign-off and has none requested yet (pending or rejected);
 //! with `PATH`, that file's (a trust file: its change, also when requested
 //! before; a file an AI deleted whole, which the working tree lacks: its
-//! deletion, likewise); with `PATH:LINE`, the unit at that line (also when it was
+//! deletion, likewise; a file whose executable bit an AI changed in the
+//! range: that change, likewise); with `PATH:LINE`, the unit at that line (also when it was
 //! requested before: a new request may carry a better rationale). A unit
 //! whose approvals stopped counting (signatures now required, a
 //! fingerprint version retired) is pending again and can be requested
@@ -53,7 +54,7 @@ use crate::analysis::worktree::{self as units, FileUnits, Target, Worktree};
 use crate::display;
 use crate::intent::{self, Intent};
 use crate::policy::{Policy, Refusal, ReviewerSet, Status};
-use crate::signoff::{self, Ledger, SignoffError};
+use crate::signoff::{self, Judgement, Ledger, SignoffError, UnitFacts};
 use crate::store::identity::Identity;
 use crate::store::policy_file::Source;
 use crate::store::records::{self, FingerprintStanding, RationaleFrom, Request, Stored, Withdrawal};
@@ -188,6 +189,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             files.push((worktree.load(&ctx, &target.path)?, Some(target)));
         }
     }
+    let modes = mode_changes_to_request(&ctx, &worktree, &args.targets, &asked)?;
 
     // Choose the units, then check every one before writing anything.
     let mut chosen: Vec<(usize, &JudgedUnit)> = Vec::new();
@@ -220,22 +222,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
                     // it was requested before (a better rationale).
                     let named_trust_file =
                         target.is_some() && (unit.trust_file || unit.deleted_file) && unit.lacks_signoff();
-                    let judgement = &unit.judgement;
-                    let again = match &judgement.assessment.status {
-                        Status::Pending { .. } | Status::Rejected { .. } => true,
-                        // Asked before, but no request asks any more, or
-                        // approvals of it stopped counting.
-                        Status::Requested { .. } => {
-                            !asked.is_live(ledger, &unit.facts.unit.fingerprint)
-                                || judgement
-                                    .assessment
-                                    .ignored
-                                    .iter()
-                                    .any(|g| matches!(g.refusal, Refusal::Unsigned { .. }))
-                        }
-                        _ => false,
-                    };
-                    if named_trust_file || again {
+                    if named_trust_file || asked.again(ledger, &unit.facts.unit.fingerprint, &unit.judgement) {
                         chosen.push((i, unit));
                     }
                 }
@@ -249,7 +236,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         eprintln!("vouch: {}; nothing was requested", display::line(first));
         return Ok(Outcome::Failed);
     }
-    if chosen.is_empty() {
+    if chosen.is_empty() && modes.is_empty() {
         let place = if args.targets.is_empty() { "in the working tree".to_string() } else { args.targets.join(", ") };
         eprintln!(
             "vouch: nothing {place} needs sign-off (no AI-written unit since BASE, nor a change to a trust file, that is pending or rejected)"
@@ -269,6 +256,14 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     for (i, unit) in &chosen {
         let path = &files[*i].0.path;
         if let Err(e) = signoff::check_request_with(&unit.judgement.requirement, path, &unit.facts, rationale) {
+            eprintln!("vouch: {}", display::line(&e.to_string()));
+            failed = true;
+        }
+    }
+    for mode in &modes {
+        if let Err(e) =
+            signoff::check_request_with(&mode.judgement.requirement, &mode.unit.path, &mode.facts, rationale)
+        {
             eprintln!("vouch: {}", display::line(&e.to_string()));
             failed = true;
         }
@@ -312,6 +307,20 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             risk: facts.unit.risk.clone(),
             reviewers: reviewers_label(&unit.judgement.requirement.reviewers),
         });
+    }
+    for mode in modes {
+        reported.push(ReportedUnit {
+            path: mode.unit.path.clone(),
+            line: 1,
+            end_line: 1,
+            kind: signoff::MODE_CHANGE.to_string(),
+            name: None,
+            fingerprint: mode.unit.fingerprint.clone(),
+            ai_lines: 0,
+            risk: Vec::new(),
+            reviewers: reviewers_label(&mode.judgement.requirement.reviewers),
+        });
+        wanted.push(mode.unit);
     }
     let requester = me.email.clone();
     let mut request = records::Request::new(&repository, me.into(), wanted);
@@ -434,6 +443,61 @@ impl Asked {
     fn is_live(&self, ledger: &Ledger, fingerprint: &str) -> bool {
         ledger.requests.for_fingerprint(fingerprint).iter().any(|r| !self.withdrawn.contains(&r.id))
     }
+
+    /// Whether a unit judged `judgement` needs asking for (again): pending
+    /// or rejected, or asked before but no request asks any more, or its
+    /// approvals stopped counting.
+    fn again(&self, ledger: &Ledger, fingerprint: &str, judgement: &Judgement) -> bool {
+        match &judgement.assessment.status {
+            Status::Pending { .. } | Status::Rejected { .. } => true,
+            Status::Requested { .. } => {
+                !self.is_live(ledger, fingerprint)
+                    || judgement.assessment.ignored.iter().any(|g| matches!(g.refusal, Refusal::Unsigned { .. }))
+            }
+            _ => false,
+        }
+    }
+}
+
+/// An AI's change of a file's mode to request, as the request records it.
+struct ModeToRequest {
+    unit: records::RequestedUnit,
+    facts: UnitFacts,
+    judgement: Judgement,
+}
+
+/// The files of the range whose executable bit an AI changed and that
+/// need asking for: with no target, those [`Asked::again`] says; else
+/// those named by their path (also when asked before: a better rationale)
+/// that lack sign-off.
+fn mode_changes_to_request(
+    ctx: &Context,
+    worktree: &Worktree,
+    targets: &[String],
+    asked: &Asked,
+) -> anyhow::Result<Vec<ModeToRequest>> {
+    let judge = worktree.prepared.judge_with();
+    let named: Vec<String> = targets
+        .iter()
+        .filter_map(|t| crate::store::repo::relative_path(&ctx.repo, std::path::Path::new(t)).ok())
+        .collect();
+    let mut out = Vec::new();
+    for found in worktree.prepared.scope.ai_mode_changes(&ctx.repo, None)? {
+        let change = &found.change;
+        let fingerprint = &change.fingerprint;
+        let judgement =
+            judge.ledger.judge_mode_change(judge.policy, &change.path, fingerprint, &found.people, judge.verified);
+        let wanted = match targets.is_empty() {
+            true => asked.again(judge.ledger, fingerprint, &judgement),
+            false => named.contains(&change.path) && judgement.assessment.status.is_blocking(),
+        };
+        if wanted {
+            let unit = signoff::mode_requested_unit(&change.path, change.to, &change.bytes);
+            let facts = crate::analysis::decision::facts_from_text(&unit, fingerprint);
+            out.push(ModeToRequest { unit, facts, judgement });
+        }
+    }
+    Ok(out)
 }
 
 /// The shortest request id prefix accepted.

@@ -384,6 +384,10 @@ impl Session<'_> {
         }
         if unit.language == crate::fingerprint::DELETED {
             writeln!(out, "{}", s.dim("the text deleted (BASE's version; nothing of it is left):"))?;
+        } else if unit.language == crate::fingerprint::MODE {
+            let what = crate::store::mode::described(&unit.kind);
+            let shown = format!("the text an AI made {what} (mode {}; no line changed):", display::line(&unit.kind));
+            writeln!(out, "{}", s.dim(&shown))?;
         } else {
             writeln!(out, "{}", s.dim("text (lines marked ai are AI-written):"))?;
         }

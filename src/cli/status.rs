@@ -6,7 +6,9 @@
 //! who may not, the evidence that made it AI (named as `vouch log` and
 //! `vouch blame` name it), and every decision on it that does not count
 //! and why. The same judgement the gate and the editor make
-//! ([`crate::analysis::next`]).
+//! ([`crate::analysis::next`]). Then the files whose executable bit an AI
+//! changed in the range ([`crate::analysis::scope::Scope::ai_mode_changes`]),
+//! as verify judges them.
 //! A report: it exits 0 whatever the units' state, and reads on past what
 //! it cannot read (with a warning), unlike the gate.
 
@@ -18,7 +20,10 @@ use crate::analysis::context::Context;
 use crate::analysis::evidence::Namer;
 use crate::analysis::judge::JudgedUnit;
 use crate::analysis::next::{self, Options};
+use crate::analysis::scope::ModeChangeByAi;
 use crate::display;
+use crate::policy::Status;
+use crate::signoff::{self, Judgement};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -30,9 +35,13 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let ctx = Context::open()?;
     let mut sections = Vec::new();
     let mut base = None;
+    let mut modes = Vec::new();
     for version in [Version::Staged, Version::Worktree] {
         let prepared =
             next::prepare(&ctx, Options { version, strict: false, all: true, next_people: false, base: None })?;
+        if version == Version::Staged {
+            modes = judge_mode_changes(&ctx, &prepared)?;
+        }
         let mut units = prepared.judge(&ctx.repo, None)?;
         // Which evidence made each unit AI, as log and blame name it.
         let mut namer = Namer::new(&ctx.repo, prepared.scope.policy.bots());
@@ -57,6 +66,8 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
                 report.insert(version.label().to_string(), units);
             }
             report.insert("base".into(), base.into());
+            let modes: Vec<serde_json::Value> = modes.iter().map(ModeChangeJudged::json).collect();
+            report.insert("mode_changes".into(), modes.into());
             println!("{}", serde_json::to_string_pretty(&report)?);
         }
         Format::Text => {
@@ -74,9 +85,93 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
                     print_unit(style, u);
                 }
             }
+            if !modes.is_empty() {
+                println!("{}", style.bold(&format!("committed: {} file(s) whose mode an AI changed", modes.len())));
+                for m in &modes {
+                    m.print(style);
+                }
+            }
         }
     }
     Ok(Outcome::Ok)
+}
+
+/// A file whose executable bit an AI changed in the range, judged as
+/// `vouch verify` judges it.
+struct ModeChangeJudged {
+    found: ModeChangeByAi,
+    judgement: Judgement,
+}
+
+/// The files whose executable bit an AI changed in the range, judged.
+fn judge_mode_changes(ctx: &Context, prepared: &next::Prepared) -> anyhow::Result<Vec<ModeChangeJudged>> {
+    let judge = prepared.judge_with();
+    let found = prepared.scope.ai_mode_changes(&ctx.repo, None)?;
+    Ok(found
+        .into_iter()
+        .map(|found| {
+            let (path, fp) = (&found.change.path, &found.change.fingerprint);
+            let judgement = judge.ledger.judge_mode_change(judge.policy, path, fp, &found.people, judge.verified);
+            ModeChangeJudged { found, judgement }
+        })
+        .filter(|m| m.judgement.requirement.needs_signoff)
+        .collect())
+}
+
+impl ModeChangeJudged {
+    fn state(&self) -> &'static str {
+        match &self.judgement.assessment.status {
+            Status::Approved { .. } => "approved",
+            Status::NotRequired => "not-required",
+            Status::Rejected { .. } => "rejected",
+            Status::Requested { .. } => "requested",
+            Status::Pending { .. } => "pending",
+        }
+    }
+
+    fn json(&self) -> serde_json::Value {
+        let change = &self.found.change;
+        serde_json::json!({
+            "path": change.path,
+            "kind": signoff::MODE_CHANGE,
+            "from": change.from,
+            "to": change.to,
+            "fingerprint": change.fingerprint,
+            "state": self.state(),
+            "evidence": change.evidence,
+            "commits": change.commits.iter().map(|c| c.to_string()).collect::<Vec<_>>(),
+            "excluded": self.found.people,
+        })
+    }
+
+    fn print(&self, style: Style) {
+        let change = &self.found.change;
+        let state = match self.state() {
+            "approved" => style.green("approved"),
+            "rejected" => style.red("rejected"),
+            other => style.yellow(other),
+        };
+        println!(
+            "  {} {} [{state}] made {} ({} → {} · {})",
+            display::line(&change.path),
+            signoff::MODE_CHANGE,
+            change.describe(),
+            change.from,
+            change.to,
+            display::line(&change.evidence.join(", ")),
+        );
+        if self.judgement.assessment.status.is_blocking() {
+            if !self.found.people.is_empty() {
+                println!("      may not: {} (authors it)", display::line(&self.found.people.join(", ")));
+            }
+            let step = format!(
+                "a reviewer signs it off from a checkout of HEAD: vouch approve --file {}; may sign off: {}",
+                display::shell_word(&change.path),
+                display::line(&self.judgement.requirement.reviewers.to_string())
+            );
+            println!("      {}", style.dim(&step));
+        }
+    }
 }
 
 fn print_unit(style: Style, u: &JudgedUnit) {

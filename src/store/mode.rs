@@ -44,16 +44,16 @@ pub struct ModeChange {
 }
 
 impl ModeChange {
-    /// Whether the change makes the file executable (else it takes the bit
-    /// away).
-    pub fn makes_executable(&self) -> bool {
-        self.to == EXECUTABLE
-    }
-
     /// "executable" or "no longer executable".
     pub fn describe(&self) -> &'static str {
-        if self.makes_executable() { "executable" } else { "no longer executable" }
+        described(self.to)
     }
+}
+
+/// What a file's change to `mode` (as git writes it) does: it makes the
+/// file "executable" (`100755`), or "no longer executable".
+pub fn described(mode: &str) -> &'static str {
+    if mode == EXECUTABLE { "executable" } else { "no longer executable" }
 }
 
 /// The mode of the regular file at `path` in `tree`, as git writes it;

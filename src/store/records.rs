@@ -394,7 +394,9 @@ impl RequestedUnit {
     /// the change to a trust file, language [`crate::fingerprint::TRUST`],
     /// its trust-file fingerprint, bound to its path; for a file an AI
     /// deleted, language [`crate::fingerprint::DELETED`], the fingerprint
-    /// of its deletion, bound to its path and the bytes deleted).
+    /// of its deletion, bound to its path and the bytes deleted; for a
+    /// file's change of mode, language [`crate::fingerprint::MODE`], bound
+    /// to its path, its new mode and its bytes).
     pub fn actual_fingerprint(&self) -> String {
         crate::fingerprint::requested_fingerprint(&self.path, &self.language, &self.kind, self.text.as_bytes())
     }
@@ -409,6 +411,19 @@ impl RequestedUnit {
     /// [`RequestedUnit::actual_fingerprint`]).
     pub fn is_deleted_file(&self) -> bool {
         self.language == crate::fingerprint::DELETED
+    }
+
+    /// Whether it is an AI's change of a file's executable bit (see
+    /// [`RequestedUnit::actual_fingerprint`]).
+    pub fn is_mode_change(&self) -> bool {
+        self.language == crate::fingerprint::MODE
+    }
+
+    /// A whole file rather than a unit of code: a trust file's change, a
+    /// file's deletion or a change of its mode, which no buffer holds as a
+    /// unit.
+    pub fn is_whole_file(&self) -> bool {
+        self.is_trust_file() || self.is_deleted_file() || self.is_mode_change()
     }
 
     /// Whether `fingerprint` is the current version's fingerprint of the

@@ -110,6 +110,9 @@ eq("queue: both", vouch.queue_text(queued({ aiDeletedLines = 1, mayApprove = tru
 eq("queue: a deleted file says how to sign it off",
   vouch.queue_text({ kind = "deleted-file", path = "tests/a.rs", state = "requested", risk = {}, aiLines = 0 }),
   "[requested] deleted-file: no extra risk; 0 AI lines; sign off with: vouch approve --file tests/a.rs")
+eq("queue: a file whose mode an AI changed says how to sign it off",
+  vouch.queue_text({ kind = "file-mode", path = "scripts/run.sh", state = "pending", risk = {}, aiLines = 0 }),
+  "[pending] file-mode: no extra risk; 0 AI lines; sign off with: vouch approve --file scripts/run.sh")
 
 -- Signs sit below the diagnostics' priority (10).
 eq("sign priority below diagnostics", regions.sign_priority < 10, true)

@@ -54,6 +54,13 @@ export function aiAmount(unit: PendingUnit): string {
   return unit.aiLines === 0 ? removed : `${counted(unit.aiLines, "AI line")}, ${removed}`;
 }
 
+/** The units that are a whole file (no buffer holds them), by kind: what each is. */
+const WHOLE_FILE: Record<string, string | undefined> = {
+  "deleted-file": "the file was deleted by AI",
+  "trust-file": "a change to a trust file",
+  "file-mode": "an AI changed the file's mode (its executable bit)",
+};
+
 /** The short text beside a unit: state, risks, what an AI did to it. */
 export function unitDescription(unit: PendingUnit): string {
   const parts: string[] = [unit.mayApprove ? `${unit.state}, for you` : unit.state];
@@ -82,10 +89,10 @@ export function unitTooltip(unit: PendingUnit): string {
     const from = unit.rationaleFrom === "intent" ? " (drafted from the agent's intent, confirmed by the requester)" : "";
     lines.push(`rationale: ${unit.rationale}${from}`);
   }
-  if (unit.kind === "deleted-file" || unit.kind === "trust-file") {
+  const whole = WHOLE_FILE[unit.kind];
+  if (whole) {
     // A whole-file unit: no buffer holds it, the CLI signs it off.
-    const what = unit.kind === "deleted-file" ? "the file was deleted by AI" : "a change to a trust file";
-    lines.push(`${what}: sign it off with \`vouch approve --file ${unit.path}\` or \`vouch review\``);
+    lines.push(`${whole}: sign it off with \`vouch approve --file ${unit.path}\` or \`vouch review\``);
   } else if (unit.located === false) {
     lines.push("the requested text is no longer in the file as it is now");
   }

@@ -91,7 +91,7 @@ test("file descriptions name the folder, not the file again", () => {
   assert.equal(fileDescription(nested), "src/net · 2 units");
 });
 
-test("a file deleted by AI or a trust file's change says how to sign it off", () => {
+test("a file deleted by AI, a trust file's change or a file's mode says how to sign it off", () => {
   const deleted = unit("file:///repo/tests/auth_test.rs", 0, { kind: "deleted-file", located: false, aiLines: 0 });
   assert.match(
     unitTooltip(deleted),
@@ -102,4 +102,10 @@ test("a file deleted by AI or a trust file's change says how to sign it off", ()
   const policy = unit("file:///repo/.vouch.toml", 0, { kind: "trust-file" });
   assert.match(unitTooltip(policy), /^a change to a trust file: sign it off with `vouch approve --file .vouch.toml`/m);
   assert.equal(opensFile(policy), true, "the policy's new text is in the file");
+  const mode = unit("file:///repo/scripts/deploy.sh", 0, { kind: "file-mode", aiLines: 0 });
+  assert.match(
+    unitTooltip(mode),
+    /^an AI changed the file's mode \(its executable bit\): sign it off with `vouch approve --file scripts\/deploy.sh`/m,
+  );
+  assert.equal(opensFile(mode), true, "the file is there");
 });

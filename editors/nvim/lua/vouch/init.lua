@@ -533,7 +533,7 @@ end
 --- The quickfix text of a unit of `vouch/pending`: its state, what it is,
 --- its risk, and what an AI did to it (lines written, lines removed); for a
 --- whole-file unit no buffer holds (a file an AI deleted, a trust file's
---- change), the command that signs it off.
+--- change, a file whose mode an AI changed), the command that signs it off.
 function M.queue_text(unit)
   local what = unit.kind:gsub("_", " ") .. (unit.name and (" " .. unit.name) or "")
   local risk = (#(unit.risk or {}) > 0) and table.concat(unit.risk, ", ") or "no extra risk"
@@ -544,7 +544,7 @@ function M.queue_text(unit)
     local removed = counted(deleted, "AI-deleted line")
     amount = lines == 0 and removed or (amount .. ", " .. removed)
   end
-  local whole = unit.kind == "deleted-file" or unit.kind == "trust-file"
+  local whole = unit.kind == "deleted-file" or unit.kind == "trust-file" or unit.kind == "file-mode"
   return string.format("[%s] %s: %s; %s%s%s%s%s", state, what, risk, amount,
     unit.tool and (" from " .. unit.tool) or "",
     unit.requester and ("; requested by " .. unit.requester) or "",
