@@ -141,6 +141,17 @@ impl Attribution {
         self
     }
 
+    /// Whether a record of AI from a source other than `me`'s own mark says
+    /// so here: an agent's hook, an editor, the range's history, `vouch
+    /// run`, another person's mark (not a size heuristic's suspicion, which
+    /// a mark is there to settle). A person's word never outranks it: `me`
+    /// may not mark such text anew, as theirs or as AI (a mark would paint
+    /// over the record).
+    pub fn is_ai_by_another_than(&self, me: Option<&str>) -> bool {
+        let own_mark = self.evidence == Some(Evidence::Manual) && me.is_some() && self.accepted_by.as_deref() == me;
+        self.is_ai() && self.evidence != Some(Evidence::Heuristic) && !own_mark
+    }
+
     pub fn is_ai(&self) -> bool {
         self.origin.is_ai()
     }

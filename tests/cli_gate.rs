@@ -653,6 +653,46 @@ fn marks_by_hand() {
     assert_eq!(repo.status_json()["worktree"], serde_json::json!([]));
 }
 
+/// A person's word that text is theirs never outranks a record of AI from
+/// another source: `vouch mark --human` over the text an agent's hook
+/// recorded, or over lines an AI commit of the range wrote, would make the
+/// gate pass and the commit's note say "no AI", and `vouch verify` would
+/// then have nothing to ask about. Refused, and nothing is recorded.
+#[test]
+fn a_person_cannot_mark_the_text_an_agent_wrote_as_theirs() {
+    let repo = cart_repo();
+    let journal = repo.journal_state();
+    let run = repo.vouch(&["mark", "src/cart.py:1-5", "--human"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("src/cart.py:1") && run.stderr.contains("claude-code"), "which line, whose: {run:?}");
+    assert!(run.stderr.contains("never outranks") && run.stderr.contains("nothing recorded"), "{run:?}");
+    assert_eq!(repo.journal_state(), journal, "the journal is as it was");
+    repo.git(&["add", "src/cart.py"]);
+    assert_eq!(repo.vouch(&["check", "--staged"]).code, 1, "the gate still asks for sign-off");
+
+    // Nor can a mark of their own hide the agent's record first: a line
+    // another source calls AI is not marked AI again (the person's mark
+    // would paint over it, and their own mark they may take back).
+    let run = repo.vouch(&["mark", "src/cart.py:1", "--ai", "--tool", "x"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("already") && run.stderr.contains("claude-code"), "{run:?}");
+    assert_eq!(repo.journal_state(), journal, "the journal is as it was");
+    let run = repo.vouch(&["mark", "src/cart.py:1", "--human"]);
+    assert_eq!(run.code, 1, "{run:?}");
+
+    // An AI commit's lines (a trailer) are AI too, committed or not.
+    let repo = Repo::init_with(&[("src/a.py", "def f():\n    return 1\n")], &[]);
+    repo.git(&["checkout", "-q", "-b", "feature"]);
+    repo.write("src/a.py", "def f():\n    return 1\n\n\ndef g():\n    return 2\n");
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-q", "--no-verify", "-m", "add g\n\nCo-authored-by: Claude <noreply@anthropic.com>"]);
+    let run = repo.vouch(&["mark", "src/a.py:5-6", "--human"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("src/a.py:5") && run.stderr.contains("history"), "{run:?}");
+    let run = repo.vouch(&["mark", "src/a.py:1-2", "--human"]);
+    assert_eq!(run.code, 0, "a person's own lines: {run:?}");
+}
+
 /// The units `vouch check` keeps between runs (entries listing units, not
 /// the journal's views).
 fn analysis_entries(repo: &Repo) -> Vec<PathBuf> {
@@ -694,19 +734,17 @@ fn the_gate_reuses_an_analysis_only_for_the_same_text_and_records() {
     let entry: serde_json::Value = serde_json::from_slice(&std::fs::read(&entries[0]).unwrap()).unwrap();
     assert_eq!(entry["entry"][0][0]["unit"]["name"], "total", "{entry}");
 
-    // A new journal record about the same text (a person's mark that it is
-    // theirs) is a new key: the kept analysis does not answer for it.
-    let run = repo.vouch(&["mark", "src/cart.py:1-5", "--human"]);
+    // A new journal record about the same text that attributes it to
+    // another agent (Cursor's edit of it) is a new key: the kept analysis
+    // does not answer for it.
+    let payload = repo.claude_payload("cursor-after-file-edit.json");
+    let run = repo.vouch_stdin(&["hook", "cursor"], payload.as_bytes());
     assert_eq!(run.code, 0, "{run:?}");
-    let marked = repo.vouch(&["check", "--staged"]);
-    assert_eq!(marked.code, 0, "{marked:?}");
-    assert!(marked.stdout.contains("0 AI-written unit(s) staged"), "{marked:?}");
+    let recorded = repo.vouch(&["check", "--staged"]);
+    assert_eq!(recorded.code, 1, "{recorded:?}");
+    assert_eq!(analysis_entries(&repo).len(), 2, "another tool: other AI lines, another entry");
 
     // Approvals are judged afresh on every run, never kept.
-    let run = repo.vouch(&["mark", "src/cart.py:1-5", "--ai", "--tool", "claude-code"]);
-    assert_eq!(run.code, 0, "{run:?}");
-    assert_eq!(repo.vouch(&["check", "--staged"]).code, 1);
-    assert_eq!(analysis_entries(&repo).len(), 2, "another tool: other AI lines, another entry");
     repo.approve("src/cart.py", CART_AFTER, "alice@example.com").unwrap();
     let approved = repo.vouch(&["check", "--staged"]);
     assert_eq!(approved.code, 0, "{approved:?}");

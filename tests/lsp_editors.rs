@@ -180,8 +180,12 @@ fn helix_is_offered_only_what_works_and_told_what_happened() {
     assert!(offered.iter().any(|t| t.contains("approve function `generated`")), "{offered:?}");
     assert!(!offered.iter().any(|t| t.contains("reject")), "{offered:?}");
     assert!(!offered.iter().any(|t| t.contains("mark selection")), "{offered:?}");
+    // A selection offers marks, though not over text the editor recorded
+    // as an AI's (a person's word never outranks that record).
     let selection = titles(&code_actions(&mut helix, &uri, range(6, 4, 6, 9)));
-    assert!(selection.iter().any(|t| t.contains("mark selection as human-written")), "{selection:?}");
+    assert!(!selection.iter().any(|t| t.contains("mark selection")), "{selection:?}");
+    let own = titles(&code_actions(&mut helix, &uri, range(2, 0, 2, 8)));
+    assert!(own.iter().any(|t| t.contains("mark selection as human-written")), "{own:?}");
 
     let reply = run_action(&mut helix, &cursor, "approve");
     assert!(reply.as_str().unwrap().contains("approved 1 unit(s) as reviewer@example.com"), "{reply}");

@@ -1,7 +1,10 @@
 //! `vouch mark PATH:LINE[-LINE] --ai|--human`: a person says who wrote some
 //! lines (evidence `manual`, recorded in the journal as the current git
 //! user). For text an agent wrote without a hook, and for text the size
-//! heuristic suspected wrongly.
+//! heuristic suspected wrongly. A person's word never outranks a record of
+//! AI from another source: lines an agent's hook, an editor, the range's
+//! history, `vouch run` or another person's mark call AI are refused, as
+//! theirs and as AI alike (exit 1, nothing recorded).
 //!
 //! Lines are git's (only `\n` ends one). A file that is not UTF-8 is marked
 //! by its lines all the same; a submodule is one line, its commit id (`vouch
@@ -14,6 +17,8 @@ use anyhow::Context as _;
 
 use super::context::Context;
 use super::{Format, FormatArg, Outcome};
+use crate::analysis::worktree::Worktree;
+use crate::display;
 use crate::provenance::{AiSource, Attribution, Evidence, Origin};
 use crate::store::journal::{Entry, Journal};
 use crate::store::{notes, repo};
@@ -27,7 +32,8 @@ pub struct Args {
     /// An AI wrote them.
     #[arg(long)]
     pub ai: bool,
-    /// A person wrote them.
+    /// A person wrote them (refused for lines an agent's hook, an editor,
+    /// history or `vouch run` recorded as AI: ask for sign-off instead).
     #[arg(long)]
     pub human: bool,
     /// The AI tool that wrote them.
@@ -103,6 +109,27 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         }
     };
     let ranges: Vec<Range<usize>> = notes::lines_to_bytes(&text, &[[first, last]]);
+    // A person's mark never outranks a record of AI from another source
+    // (an agent's hook, an editor, the range's history): not by calling the
+    // text theirs, nor by marking it AI first (their mark would paint over
+    // the record, and their own mark they may take back).
+    if let Some((line, whose)) = claimed_by_another(&ctx, &rel, &ranges, &me.email)? {
+        let at = display::shell_word(&format!("{rel}:{line}"));
+        let (target, rel, whose) = (display::line(&args.target), display::line(&rel), display::line(&whose));
+        if args.human {
+            eprintln!(
+                "vouch: cannot mark {target} as human-written: {rel}:{line} holds text {whose} recorded as AI, and a \
+                 person's word never outranks a record of AI from another source; nothing recorded (to have it \
+                 signed off: vouch request {at})"
+            );
+        } else {
+            eprintln!(
+                "vouch: {rel}:{line} is already recorded as AI by {whose}; nothing recorded (mark the lines no \
+                 source calls AI)"
+            );
+        }
+        return Ok(Outcome::Failed);
+    }
     let spans: Vec<(Range<usize>, Attribution)> = ranges.into_iter().map(|r| (r, attribution.clone())).collect();
     let journal = Journal::open(&ctx.repo).context("cannot open the journal")?;
     journal
@@ -135,6 +162,34 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         crate::display::line(&me.email)
     );
     Ok(Outcome::Ok)
+}
+
+/// The first line of `ranges` (byte ranges of `rel` as git stores it) that
+/// a source other than `me`'s own mark calls AI, as the working tree's
+/// judgement counts its AI lines (the journal, the range's history), with
+/// who recorded it (`claude-code (agent-hook)`); `None` when every AI claim
+/// there is `me`'s mark or a size heuristic's suspicion (what `--human` is
+/// for).
+fn claimed_by_another(
+    ctx: &Context,
+    rel: &str,
+    ranges: &[Range<usize>],
+    me: &str,
+) -> anyhow::Result<Option<(u32, String)>> {
+    let worktree = Worktree::open(ctx)?;
+    let Some(file) = worktree.file(ctx, rel)? else { return Ok(None) };
+    for (span, attribution) in &file.spans {
+        let Origin::Ai(source) = &attribution.origin else { continue };
+        if !attribution.is_ai_by_another_than(Some(me)) {
+            continue;
+        }
+        if let Some(r) = ranges.iter().find(|r| r.start < span.end && span.start < r.end) {
+            let evidence = attribution.evidence.unwrap_or(Evidence::History);
+            let whose = format!("{} ({})", source.tool, evidence.label());
+            return Ok(Some((file.line_of(r.start.max(span.start)), whose)));
+        }
+    }
+    Ok(None)
 }
 
 #[cfg(test)]

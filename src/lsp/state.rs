@@ -1674,7 +1674,14 @@ impl State {
         // character, which is what Helix sends for a bare cursor (choosing
         // "human" there once recorded one byte).
         let selected = &d.doc.text().as_str()[range.clone()];
-        if selected.chars().nth(1).is_some() {
+        // Not over text another source recorded as AI: a mark there is
+        // refused (see `Attribution::is_ai_by_another_than`).
+        let who = self.repos.identity(d.repo.as_ref().map(|(root, _)| root));
+        let provenance = d.doc.provenance();
+        let claimed = provenance
+            .spans_in(range.clone())
+            .any(|s| provenance.attribution(s.attr).is_ai_by_another_than(who.as_deref()));
+        if selected.chars().nth(1).is_some() && !claimed {
             let selection = CommandArgs { uri: Some(uri.clone()), range: Some(params.range), ..CommandArgs::default() };
             let arguments = vec![serde_json::to_value(&selection).unwrap_or(Value::Null)];
             for (title, cmd) in [
@@ -1802,6 +1809,22 @@ impl State {
                 // "suspected" mark stays behind on empty lines.
                 let range = with_suspected_blanks(&d.doc, range);
                 let who = self.repos.identity(d.repo.as_ref().map(|(root, _)| root));
+                // A person's word never outranks a record of AI from
+                // another source (see `Attribution::is_ai_by_another_than`).
+                let provenance = d.doc.provenance();
+                let claimed = provenance
+                    .spans_in(range.clone())
+                    .map(|s| (s.range.start.max(range.start), provenance.attribution(s.attr)))
+                    .find(|(_, a)| a.is_ai_by_another_than(who.as_deref()));
+                if let Some((at, Attribution { origin: Origin::Ai(source), evidence, .. })) = claimed {
+                    let line = d.doc.text().position(at, enc).line + 1;
+                    let evidence = evidence.map_or("history", |e| e.label());
+                    return Err(invalid(format!(
+                        "{name}: line {line} holds text {} ({evidence}) recorded as AI, and a person's word never \
+                         outranks a record of AI from another source; nothing marked (request sign-off instead)",
+                        crate::display::line(&source.tool)
+                    )));
+                }
                 let attr = if name == command::MARK_AI {
                     let tool = args
                         .tool
