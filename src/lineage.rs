@@ -496,7 +496,7 @@ pub fn pool_stamp() -> u64 {
 /// The key a line is matched by when text moves: a hash of its bytes with
 /// whitespace removed; `None` for lines too plain to tell where they came
 /// from (blank, a lone brace: no letter or digit).
-fn move_key(line: &[u8]) -> Option<u64> {
+pub fn move_key(line: &[u8]) -> Option<u64> {
     if !is_telling(line) {
         return None;
     }
@@ -915,22 +915,34 @@ pub fn settle_aligned(
         tags[new..new + len].fill(OUTSIDE);
     }
     let eligible: Vec<bool> = tags.iter().map(|t| t.claim != OUTSIDE.claim && !table.is_ai(t.claim)).collect();
-    let found: Vec<(usize, Tag)> =
-        (0..lines.len()).filter(|&j| eligible[j]).filter_map(|j| pool.recall(lines[j]).map(|t| (j, t))).collect();
     let mut why = vec![Why::Other; lines.len()];
-    for (i, &(j, moved)) in found.iter().enumerate() {
-        let near = |k: usize| {
-            let (a, b) = (j.min(k), j.max(k));
-            b - a <= BLOCK_GAP + 1 && eligible[a..=b].iter().all(|&e| e)
-        };
-        let in_block = (i > 0 && near(found[i - 1].0)) || found.get(i + 1).is_some_and(|&(k, _)| near(k));
-        if in_block {
-            let commits = table.union(tags[j].commits, moved.commits);
-            tags[j] = Tag { claim: moved.claim, commits };
-            why[j] = Why::Moved;
-        }
+    for j in moved_blocks(lines, &eligible, |key| pool.removed.contains_key(&key)) {
+        let Some(moved) = pool.recall(lines[j]) else { continue };
+        let commits = table.union(tags[j].commits, moved.commits);
+        tags[j] = Tag { claim: moved.claim, commits };
+        why[j] = Why::Moved;
     }
     fill_around_moves(table, lines, tags, &why, &eligible);
+}
+
+/// The `eligible` lines whose text `known` holds (by [`move_key`]:
+/// whitespace aside), in blocks: each with another such line at most
+/// [`BLOCK_GAP`] lines away and only eligible lines between. A lone line
+/// is not enough where no order says it moved: short lines (`x += 1`,
+/// `return True`) recur in any code base.
+pub fn moved_blocks(lines: &[&[u8]], eligible: &[bool], known: impl Fn(u64) -> bool) -> Vec<usize> {
+    let found: Vec<usize> =
+        (0..lines.len()).filter(|&j| eligible[j] && move_key(lines[j]).is_some_and(&known)).collect();
+    let near = |j: usize, k: usize| {
+        let (a, b) = (j.min(k), j.max(k));
+        b - a <= BLOCK_GAP + 1 && eligible[a..=b].iter().all(|&e| e)
+    };
+    found
+        .iter()
+        .enumerate()
+        .filter(|&(i, &j)| (i > 0 && near(found[i - 1], j)) || found.get(i + 1).is_some_and(|&k| near(j, k)))
+        .map(|(_, &j)| j)
+        .collect()
 }
 
 #[cfg(test)]

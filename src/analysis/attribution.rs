@@ -9,6 +9,7 @@
 //! bytes, and a submodule change one unit over its commit id
 //! ([`crate::syntax::blob`]).
 
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 use std::path::Path;
 
@@ -108,9 +109,81 @@ impl Views<'_> {
 
     /// [`Views::view`] of every file, on up to [`MAX_WORKERS`] threads
     /// (each with its own handle on the repository at `git_dir`), in the
-    /// order given.
-    pub fn all(&self, git_dir: &Path, files: &[FileVersion]) -> anyhow::Result<Vec<View>> {
-        parallel(git_dir, files, |repo, file| self.view(repo, file))
+    /// order given, with the AI text each received from elsewhere
+    /// ([`Views::moved_in`]).
+    pub fn all(&self, repo: &Repository, git_dir: &Path, files: &[FileVersion]) -> anyhow::Result<Vec<View>> {
+        let views = parallel(git_dir, files, |repo, file| self.view(repo, file))?;
+        Ok(self.moved_in(repo, files, views))
+    }
+
+    /// AI text moved before it is committed: a file renamed, a function
+    /// moved into another file or elsewhere in its own. The journal records
+    /// an agent's text at the path it wrote; the live records whose AI text
+    /// `views` do not hold in place (none of them covers the record) give
+    /// their AI lines, and a block of lines of `files` equal to them
+    /// (whitespace aside, never a lone line: [`crate::lineage::moved_blocks`])
+    /// that no record calls AI where it is is AI, as the record says. AI
+    /// origin is sticky through moves before a commit as within the range.
+    /// A record whose every such line landed in `files` is covered by the
+    /// file that holds most of them: the commit retires it.
+    fn moved_in(&self, repo: &Repository, files: &[FileVersion], mut views: Vec<View>) -> Vec<View> {
+        let covered: HashSet<&RecordId> = views.iter().flat_map(|v| &v.covered).collect();
+        let away: Vec<&Record> = self
+            .loaded
+            .live()
+            .filter(|r| !covered.contains(&r.id))
+            .filter(|r| r.file().is_some_and(|f| f.removed.is_none() && f.ranges().any(|(_, a)| a.is_ai())))
+            .collect();
+        if away.is_empty() {
+            return views;
+        }
+        // Each AI line's text (by its move key), as the latest record has it.
+        let mut known: HashMap<u64, (usize, Attribution)> = HashMap::new();
+        let mut keys_of: Vec<HashSet<u64>> = vec![HashSet::new(); away.len()];
+        for (i, record) in away.iter().enumerate() {
+            let Some(file) = record.file() else { continue };
+            let Ok(text) = self.journal.version_text(repo, &file.blob) else { continue };
+            let lines = crate::store::notes::line_spans(text.as_bytes());
+            for (range, attr) in file.ranges().filter(|(_, a)| a.is_ai()) {
+                for line in lines.iter().filter(|l| l.start < range.end && range.start < l.end) {
+                    if let Some(key) = crate::lineage::move_key(&text.as_bytes()[line.clone()]) {
+                        known.insert(key, (i, attr.clone()));
+                        keys_of[i].insert(key);
+                    }
+                }
+            }
+        }
+        let mut landed: Vec<HashSet<u64>> = vec![HashSet::new(); away.len()];
+        let mut landed_in: Vec<HashMap<usize, usize>> = vec![HashMap::new(); away.len()];
+        for (f, (file, view)) in files.iter().zip(views.iter_mut()).enumerate() {
+            let Content::Text(text) = &file.content else { continue };
+            let spans = crate::store::notes::line_spans(text.as_bytes());
+            let lines: Vec<&[u8]> = spans.iter().map(|r| &text.as_bytes()[r.clone()]).collect();
+            let ai = |r: &Range<usize>| view.spans.iter().any(|(s, a)| a.is_ai() && s.start < r.end && r.start < s.end);
+            let eligible: Vec<bool> = spans.iter().map(|r| !ai(r)).collect();
+            let moved = crate::lineage::moved_blocks(&lines, &eligible, |key| known.contains_key(&key));
+            if moved.is_empty() {
+                continue;
+            }
+            let mut found: Spans = Vec::with_capacity(moved.len());
+            for j in moved {
+                let Some(key) = crate::lineage::move_key(lines[j]) else { continue };
+                let Some((i, attr)) = known.get(&key) else { continue };
+                landed[*i].insert(key);
+                *landed_in[*i].entry(f).or_default() += 1;
+                found.push((spans[j].clone(), attr.clone()));
+            }
+            view.spans = signoff::overlay(text.len(), &view.spans, &found);
+        }
+        for (i, record) in away.iter().enumerate() {
+            if keys_of[i].is_empty() || !keys_of[i].is_subset(&landed[i]) {
+                continue;
+            }
+            if let Some((&f, _)) = landed_in[i].iter().max_by_key(|&(&f, &n)| (n, std::cmp::Reverse(f))) {
+                views[f].covered.push(record.id.clone());
+            }
+        }
+        views
     }
 }
 

@@ -1,0 +1,117 @@
+//! AI text moved before it is committed, in ordinary work: a person renames
+//! the file an agent just wrote, or moves the function an agent added into
+//! another file (or another place in the same file). The journal records
+//! the agent's text at the path it wrote; text that left that place was,
+//! for the gate, a person's, and the commit's note said "no AI", so `vouch
+//! verify` had nothing to ask about. AI origin is sticky through moves
+//! before a commit as it is within the range: a block of lines equal
+//! (whitespace aside) to AI text a journal record holds and the next commit
+//! does not keep in place is AI where it lands.
+//!
+//! Each scenario runs through the real binary, real git and the hooks
+//! `vouch init` installs, from the agent's edit to `vouch verify`.
+
+mod support {
+    pub mod repo;
+    pub mod run;
+    pub mod vouch_repo;
+}
+
+use serde_json::Value;
+use support::vouch_repo::VouchRepo;
+
+/// The gate warns, so the work can be committed through the hooks; alice
+/// reviews.
+const POLICY: &str = "gate = \"warn\"\nreviewers = [\"alice@example.com\"]\n";
+const WIPE: &str = "def wipe(db):\n    db.drop_all()\n    return True\n";
+
+/// A repository with `files` committed on main, and a branch `feature`.
+fn start(files: &[(&str, &str)]) -> VouchRepo {
+    let mut all = vec![(".vouch.toml", POLICY)];
+    all.extend_from_slice(files);
+    let repo = VouchRepo::init_with(&all, &[]);
+    repo.ok(&["checkout", "-q", "-b", "feature"]);
+    repo
+}
+
+/// Claude Code's Write of `content` to `rel`, with both hooks around it.
+fn agent_writes(repo: &VouchRepo, rel: &str, content: &str) {
+    let input = serde_json::json!({ "file_path": repo.root().join(rel), "content": content });
+    repo.claude_hook("PreToolUse", "Write", "toolu_1", input.clone());
+    let path = repo.root().join(rel);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, content).unwrap();
+    repo.claude_hook("PostToolUse", "Write", "toolu_1", input);
+}
+
+/// Stage everything and commit through the hooks (no trailer: a person
+/// commits the agent's work); then `vouch verify main..HEAD`'s failures as
+/// (path, unit name).
+fn commit_and_verify(repo: &VouchRepo) -> Vec<(String, String)> {
+    repo.ok(&["add", "-A"]);
+    repo.ok(&["commit", "-q", "-m", "work"]);
+    let (_, report) = repo.verify("main..HEAD");
+    report["failures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f: &Value| (f["path"].as_str().unwrap_or("").to_string(), f["name"].as_str().unwrap_or("").to_string()))
+        .collect()
+}
+
+#[test]
+fn renaming_the_file_an_agent_wrote_keeps_its_text_ai() {
+    let repo = start(&[]);
+    agent_writes(&repo, "src/new.py", WIPE);
+    std::fs::rename(repo.root().join("src/new.py"), repo.root().join("src/cleanup.py")).unwrap();
+    repo.ok(&["add", "-A"]);
+    let gate = repo.vouch(&["check", "--staged", "--format", "json"]);
+    let units: Value = serde_json::from_str(&gate.stdout).unwrap_or_else(|e| panic!("{e}: {gate:?}"));
+    let named: Vec<&str> = units["units"].as_array().unwrap().iter().filter_map(|u| u["name"].as_str()).collect();
+    assert_eq!(named, vec!["wipe"], "the gate sees the agent's function at its new path: {units:#}");
+    assert_eq!(commit_and_verify(&repo), vec![("src/cleanup.py".to_string(), "wipe".to_string())]);
+    // The commit's note says so, and retires the agent's record, whose
+    // text the commit holds.
+    let note = repo.note("HEAD");
+    let file = note.iter().find(|r| r["path"] == "src/cleanup.py").unwrap_or_else(|| panic!("{note:?}"));
+    assert_eq!(file["ai"], serde_json::json!([[1, 3]]), "{note:?}");
+    assert!(journal_text(&repo).contains("\"kind\":\"retire\""), "the record is retired");
+}
+
+/// Every segment of the worktree's journal, as text.
+fn journal_text(repo: &VouchRepo) -> String {
+    let dir = repo.root().join(".git/vouch/journal");
+    let mut out = String::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        out.push_str(&String::from_utf8_lossy(&std::fs::read(entry.path()).unwrap_or_default()));
+    }
+    out
+}
+
+#[test]
+fn moving_an_agents_function_into_another_file_keeps_it_ai() {
+    let repo = start(&[("src/a.py", "x = 1\n"), ("src/b.py", "y = 2\n")]);
+    agent_writes(&repo, "src/a.py", &format!("x = 1\n\n\n{WIPE}"));
+    std::fs::write(repo.root().join("src/a.py"), "x = 1\n").unwrap();
+    std::fs::write(repo.root().join("src/b.py"), format!("y = 2\n\n\n{WIPE}")).unwrap();
+    assert_eq!(commit_and_verify(&repo), vec![("src/b.py".to_string(), "wipe".to_string())]);
+}
+
+#[test]
+fn moving_an_agents_function_within_its_file_keeps_it_ai() {
+    let before = "def keep():\n    return 1\n\n\ndef other():\n    return 2\n";
+    let repo = start(&[("src/a.py", before)]);
+    agent_writes(&repo, "src/a.py", &format!("{before}\n\n{WIPE}"));
+    std::fs::write(repo.root().join("src/a.py"), format!("{WIPE}\n\n{before}")).unwrap();
+    assert_eq!(commit_and_verify(&repo), vec![("src/a.py".to_string(), "wipe".to_string())]);
+}
+
+#[test]
+fn a_persons_own_text_beside_an_agents_elsewhere_stays_theirs() {
+    let repo = start(&[("src/a.py", "x = 1\n"), ("src/b.py", "y = 2\n")]);
+    agent_writes(&repo, "src/a.py", &format!("x = 1\n\n\n{WIPE}"));
+    // A person writes other code in b.py; one of its lines happens to equal
+    // one of the agent's (`return True`): a lone line is no move.
+    std::fs::write(repo.root().join("src/b.py"), "y = 2\n\n\ndef ok():\n    log('ok')\n    return True\n").unwrap();
+    assert_eq!(commit_and_verify(&repo), vec![("src/a.py".to_string(), "wipe".to_string())]);
+}
