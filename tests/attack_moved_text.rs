@@ -115,3 +115,24 @@ fn a_persons_own_text_beside_an_agents_elsewhere_stays_theirs() {
     std::fs::write(repo.root().join("src/b.py"), "y = 2\n\n\ndef ok():\n    log('ok')\n    return True\n").unwrap();
     assert_eq!(commit_and_verify(&repo), vec![("src/a.py".to_string(), "wipe".to_string())]);
 }
+
+#[test]
+fn a_record_whose_text_cannot_be_read_stops_the_gate_rather_than_passing_its_moves() {
+    let repo = start(&[]);
+    agent_writes(&repo, "src/new.py", WIPE);
+    std::fs::remove_file(repo.root().join("src/new.py")).unwrap();
+    std::fs::write(repo.root().join("src/cleanup.py"), format!("# cleanup\n{WIPE}")).unwrap();
+    // The record's version vanishes (a copied journal, a broken repository).
+    let git = git2::Repository::open(repo.root()).unwrap();
+    let journal = vouch::store::journal::Journal::open(&git).unwrap();
+    let loaded = journal.records().unwrap();
+    let blob = loaded.live().find_map(|r| r.file().map(|f| f.blob.clone())).expect("the agent's record");
+    std::fs::remove_file(repo.root().join(".git/objects").join(&blob[..2]).join(&blob[2..])).unwrap();
+    repo.ok(&["add", "-A"]);
+    let gate = repo.vouch(&["check", "--staged"]);
+    assert_eq!(gate.code, 2, "{gate:?}");
+    assert!(gate.stderr.contains("src/new.py") && gate.stderr.contains("refusing to decide"), "{gate:?}");
+    let status = repo.vouch(&["status"]);
+    assert_eq!(status.code, 0, "{status:?}");
+    assert!(status.stderr.contains("warning: src/new.py: journal record"), "{status:?}");
+}

@@ -113,7 +113,7 @@ impl Views<'_> {
     /// ([`Views::moved_in`]).
     pub fn all(&self, repo: &Repository, git_dir: &Path, files: &[FileVersion]) -> anyhow::Result<Vec<View>> {
         let views = parallel(git_dir, files, |repo, file| self.view(repo, file))?;
-        Ok(self.moved_in(repo, files, views))
+        self.moved_in(repo, files, views)
     }
 
     /// AI text moved before it is committed: a file renamed, a function
@@ -126,7 +126,7 @@ impl Views<'_> {
     /// origin is sticky through moves before a commit as within the range.
     /// A record whose every such line landed in `files` is covered by the
     /// file that holds most of them: the commit retires it.
-    fn moved_in(&self, repo: &Repository, files: &[FileVersion], mut views: Vec<View>) -> Vec<View> {
+    fn moved_in(&self, repo: &Repository, files: &[FileVersion], mut views: Vec<View>) -> anyhow::Result<Vec<View>> {
         let covered: HashSet<&RecordId> = views.iter().flat_map(|v| &v.covered).collect();
         let away: Vec<&Record> = self
             .loaded
@@ -135,14 +135,27 @@ impl Views<'_> {
             .filter(|r| r.file().is_some_and(|f| f.removed.is_none() && f.ranges().any(|(_, a)| a.is_ai())))
             .collect();
         if away.is_empty() {
-            return views;
+            return Ok(views);
         }
         // Each AI line's text (by its move key), as the latest record has it.
         let mut known: HashMap<u64, (usize, Attribution)> = HashMap::new();
         let mut keys_of: Vec<HashSet<u64>> = vec![HashSet::new(); away.len()];
         for (i, record) in away.iter().enumerate() {
             let Some(file) = record.file() else { continue };
-            let Ok(text) = self.journal.version_text(repo, &file.blob) else { continue };
+            let text = match self.journal.version_text(repo, &file.blob) {
+                Ok(text) => text,
+                Err(e) => {
+                    // Its AI text cannot be looked for elsewhere: said, and
+                    // the gate refuses to decide without it.
+                    let path = crate::display::line(record.path().unwrap_or_default()).into_owned();
+                    let problem = format!("{path}: journal record {}: {}", record.id, crate::display::line(&e));
+                    if self.strict {
+                        anyhow::bail!("{problem}; refusing to decide without it");
+                    }
+                    eprintln!("vouch: warning: {problem}");
+                    continue;
+                }
+            };
             let lines = crate::store::notes::line_spans(text.as_bytes());
             for (range, attr) in file.ranges().filter(|(_, a)| a.is_ai()) {
                 for line in lines.iter().filter(|l| l.start < range.end && range.start < l.end) {
@@ -183,7 +196,7 @@ impl Views<'_> {
                 views[f].covered.push(record.id.clone());
             }
         }
-        views
+        Ok(views)
     }
 }
 
