@@ -144,6 +144,8 @@ impl Views<'_> {
             let Some(file) = record.file() else { continue };
             let text = match self.journal.version_text(repo, &file.blob) {
                 Ok(text) => text,
+                // Said by the view of its own path, when that is viewed.
+                Err(_) if files.iter().any(|f| record.path() == Some(f.path.as_str())) => continue,
                 Err(e) => {
                     // Its AI text cannot be looked for elsewhere: said, and
                     // the gate refuses to decide without it.
