@@ -545,7 +545,7 @@ impl Journal {
         let bytes = entry.text;
         let blob = Oid::hash_object(ObjectType::Blob, bytes)?;
         if !repo.odb()?.exists(blob) {
-            repo.blob(bytes)?;
+            crate::store::repo::retry_object_write(|| repo.blob(bytes))?;
             reach::sync_loose_object(repo, blob, self.flush).map_err(io_at(repo.commondir()))?;
         }
         let file = FileVersion {
@@ -629,10 +629,11 @@ impl Journal {
 
     /// Keep `blob` reachable; the caller holds the exclusive lock.
     fn keep_reachable(&self, repo: &Repository, blob: Oid) -> Result<(), JournalError> {
-        if reach::keep(repo, &self.ref_name, blob)? == reach::Kept::Broken {
+        use crate::store::repo::retry_object_write;
+        if retry_object_write(|| reach::keep(repo, &self.ref_name, blob))? == reach::Kept::Broken {
             let mut blobs = live_blobs(&self.read_all()?);
             blobs.insert(blob);
-            reach::set(repo, &self.ref_name, &blobs)?;
+            retry_object_write(|| reach::set(repo, &self.ref_name, &blobs))?;
         }
         Ok(())
     }

@@ -492,7 +492,7 @@ pub fn replace_note(repo: &Repository, commit: Oid, records: &[NoteRecord]) -> R
         text.push_str(&line);
         text.push('\n');
     }
-    repo.note(&sig, &sig, Some(NOTES_REF), commit, &text, true)
+    crate::store::repo::retry_object_write(|| repo.note(&sig, &sig, Some(NOTES_REF), commit, &text, true))
         .map_err(NoteError::git(format!("write the vouch note on {commit}")))?;
     Ok(())
 }

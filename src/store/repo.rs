@@ -28,6 +28,30 @@ use crate::store::policy_file::{self, Source};
 /// while the policy does not name it.
 pub const ID_CONFIG_KEY: &str = "vouch.repository";
 
+/// How many times [`retry_object_write`] tries.
+const OBJECT_WRITE_ATTEMPTS: u32 = 4;
+
+/// Run `write`, which writes into the object database (a blob, trees, a
+/// commit, a note), again when the filesystem failed it. A `git gc`
+/// running beside vouch (git starts `gc --auto` in the background after a
+/// large commit) prunes loose objects and removes the object directories
+/// it empties, and libgit2, unlike git, does not try again when the
+/// directory it just made is gone: an agent's edit went unrecorded so. Each
+/// try writes the same objects (they are named by their content), so
+/// trying again is safe.
+pub fn retry_object_write<T>(mut write: impl FnMut() -> Result<T, git2::Error>) -> Result<T, git2::Error> {
+    let mut attempt = 1;
+    loop {
+        match write() {
+            Err(e) if e.class() == git2::ErrorClass::Os && attempt < OBJECT_WRITE_ATTEMPTS => {
+                std::thread::sleep(std::time::Duration::from_millis(1 << (2 * attempt)));
+                attempt += 1;
+            }
+            done => return done,
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum RepoError {
     #[error("{} is not in a git repository: {source}", path.display())]
@@ -366,6 +390,31 @@ fn resolve(path: &Path) -> PathBuf {
 pub(crate) mod tests {
     use super::*;
     use git2::{Signature, Time};
+
+    #[test]
+    fn an_object_write_the_filesystem_failed_is_tried_again_and_other_failures_are_not() {
+        let os = || git2::Error::new(git2::ErrorCode::GenericError, git2::ErrorClass::Os, "failed to rename lockfile");
+        let mut tries = 0;
+        let done = retry_object_write(|| {
+            tries += 1;
+            if tries < 3 { Err(os()) } else { Ok(tries) }
+        });
+        assert_eq!(done.unwrap(), 3);
+        let mut tries = 0;
+        let failed: Result<(), _> = retry_object_write(|| {
+            tries += 1;
+            Err(os())
+        });
+        assert!(failed.is_err());
+        assert_eq!(tries, OBJECT_WRITE_ATTEMPTS, "a bounded number of tries");
+        let mut tries = 0;
+        let refused: Result<(), _> = retry_object_write(|| {
+            tries += 1;
+            Err(git2::Error::new(git2::ErrorCode::Invalid, git2::ErrorClass::Object, "not a blob"))
+        });
+        assert!(refused.is_err());
+        assert_eq!(tries, 1, "only the filesystem's failures are tried again");
+    }
 
     /// Run the git binary in `dir`, ignoring the machine's and the user's
     /// configuration; it must succeed.

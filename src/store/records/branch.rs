@@ -574,7 +574,7 @@ pub fn add<R: Record>(repo: &Repository, record: &R) -> Result<String, RecordErr
     let bytes = canonical_bytes(record);
     let id = sha256_hex(&bytes);
     let path = join(kind.dir(), &record_path(&id));
-    let blob = repo.blob(&bytes).map_err(git)?;
+    let blob = crate::store::repo::retry_object_write(|| repo.blob(&bytes)).map_err(git)?;
     update_ref(repo, RECORDS_BRANCH, |current| {
         let base = match current {
             Some(commit) => repo.find_commit(commit)?.tree()?,
@@ -607,7 +607,9 @@ fn update_ref(
     let mut attempt: u32 = 0;
     loop {
         let current = ref_tip(repo, ref_name)?;
-        let Some(new) = next(current).map_err(git)? else { return Ok(current) };
+        let Some(new) = crate::store::repo::retry_object_write(|| next(current)).map_err(git)? else {
+            return Ok(current);
+        };
         let message = format!("vouch: update {ref_name}");
         // The old value is compared under the ref's lock. For a ref that
         // must not exist yet the expected old value is the zero id: libgit2
