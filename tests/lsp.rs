@@ -408,3 +408,29 @@ fn restarting_the_server_loses_nothing() {
     assert!(hover.contains("accepted at: 20"), "{hover}");
     server.shutdown();
 }
+
+/// A file renamed from one an agent wrote (the journal records its text at
+/// the old path) opens with that text AI, as the gate will judge it.
+#[test]
+fn a_file_renamed_from_one_an_agent_wrote_opens_with_its_text_ai() {
+    use vouch::provenance::{AiSource, Attribution, Evidence};
+    use vouch::store::journal::{Entry, Journal};
+    let repo = TestRepo::new();
+    repo.write("src/lib.rs", RUST);
+    repo.commit_all("init");
+    let git = git2::Repository::open(&repo.root).unwrap();
+    let journal = Journal::open(&git).unwrap();
+    let source = AiSource { tool: "claude-code".into(), model: None, session: None, kind: None };
+    let attr = Attribution::ai(source, Evidence::AgentHook, None);
+    journal.append(&git, Entry::delta("src/new.rs", GENERATED, &[(0..GENERATED.len() - 1, attr)])).unwrap();
+    // Renamed before it was committed: the old path is gone.
+    repo.write("src/moved.rs", GENERATED);
+    let uri = repo.uri("src/moved.rs");
+    let mut server = Server::start(&repo.root, &["utf-16"]);
+    server.open(&uri, "rust", GENERATED);
+    let diags = server.diagnostics(&uri, 1);
+    assert_eq!(codes(&diags), vec!["unreviewed-ai"], "{diags:#?}");
+    let message = diags[0]["message"].as_str().unwrap();
+    assert!(message.contains("function `generated`") && message.contains("claude-code"), "{message}");
+    server.shutdown();
+}

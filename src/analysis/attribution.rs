@@ -116,6 +116,14 @@ impl Views<'_> {
         self.moved_in(repo, files, views)
     }
 
+    /// [`Views::view`] of one file, with the AI text it received from
+    /// elsewhere ([`Views::moved_in`]): what the language server shows of
+    /// a file, as the gate will judge it.
+    pub fn view_moved_in(&self, repo: &Repository, file: &FileVersion) -> anyhow::Result<View> {
+        let view = self.view(repo, file)?;
+        Ok(self.moved_in(repo, std::slice::from_ref(file), vec![view])?.pop().unwrap_or_default())
+    }
+
     /// AI text moved before it is committed: a file renamed, a function
     /// moved into another file or elsewhere in its own. The journal records
     /// an agent's text at the path it wrote; the live records whose AI text
