@@ -113,15 +113,20 @@ impl Views<'_> {
     /// ([`Views::moved_in`]).
     pub fn all(&self, repo: &Repository, git_dir: &Path, files: &[FileVersion]) -> anyhow::Result<Vec<View>> {
         let views = parallel(git_dir, files, |repo, file| self.view(repo, file))?;
-        self.moved_in(repo, files, views)
+        self.moved_in(repo, files, views, |_| true)
     }
 
-    /// [`Views::view`] of one file, with the AI text it received from
-    /// elsewhere ([`Views::moved_in`]): what the language server shows of
-    /// a file, as the gate will judge it.
-    pub fn view_moved_in(&self, repo: &Repository, file: &FileVersion) -> anyhow::Result<View> {
+    /// [`Views::view`] of one file, with the AI text it received from files
+    /// the working tree at `root` no longer has ([`Views::moved_in`]): what
+    /// the language server shows of a file renamed from one an agent wrote,
+    /// as the gate will judge it. (Text moved between files the editor
+    /// holds, it follows itself as it is cut and pasted; looking through
+    /// every live record at each file it reads would cost the square of
+    /// them.)
+    pub fn view_moved_in(&self, repo: &Repository, root: &Path, file: &FileVersion) -> anyhow::Result<View> {
         let view = self.view(repo, file)?;
-        Ok(self.moved_in(repo, std::slice::from_ref(file), vec![view])?.pop().unwrap_or_default())
+        let gone = |r: &Record| r.path().is_some_and(|p| std::fs::symlink_metadata(root.join(p)).is_err());
+        Ok(self.moved_in(repo, std::slice::from_ref(file), vec![view], gone)?.pop().unwrap_or_default())
     }
 
     /// AI text moved before it is committed: a file renamed, a function
@@ -133,13 +138,20 @@ impl Views<'_> {
     /// that no record calls AI where it is is AI, as the record says. AI
     /// origin is sticky through moves before a commit as within the range.
     /// A record whose every such line landed in `files` is covered by the
-    /// file that holds most of them: the commit retires it.
-    fn moved_in(&self, repo: &Repository, files: &[FileVersion], mut views: Vec<View>) -> anyhow::Result<Vec<View>> {
+    /// file that holds most of them: the commit retires it. Only the records
+    /// `looked_at` are looked at.
+    fn moved_in(
+        &self,
+        repo: &Repository,
+        files: &[FileVersion],
+        mut views: Vec<View>,
+        looked_at: impl Fn(&Record) -> bool,
+    ) -> anyhow::Result<Vec<View>> {
         let covered: HashSet<&RecordId> = views.iter().flat_map(|v| &v.covered).collect();
         let away: Vec<&Record> = self
             .loaded
             .live()
-            .filter(|r| !covered.contains(&r.id))
+            .filter(|r| !covered.contains(&r.id) && looked_at(r))
             .filter(|r| r.file().is_some_and(|f| f.removed.is_none() && f.ranges().any(|(_, a)| a.is_ai())))
             .collect();
         if away.is_empty() {

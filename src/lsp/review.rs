@@ -725,7 +725,7 @@ impl Repos {
         let view = match (&ctx.journal, &ctx.loaded) {
             (Some(journal), Some(loaded)) => {
                 let views = Views { journal, loaded, strict: false, cache: None };
-                views.view_moved_in(&ctx.repo, &file)?
+                views.view_moved_in(&ctx.repo, root, &file)?
             }
             _ => attribution::View::default(),
         };
