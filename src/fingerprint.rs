@@ -120,6 +120,13 @@ pub fn deleted_fingerprint(path: &str, kind: &str, bytes: &[u8]) -> String {
 /// bytes, and its fingerprint [`mode_fingerprint`] of the three.
 pub const MODE: &str = "mode";
 
+/// Whether a requested unit of `language` is a whole file rather than a
+/// unit of code: a trust file's change, a file's deletion or a change of
+/// its mode, which no buffer holds as a unit.
+pub fn is_whole_file(language: &str) -> bool {
+    matches!(language, TRUST | DELETED | MODE)
+}
+
 /// Prefix of the mode scheme.
 const MODE_DOMAIN: &[u8] = b"vouch-mode/1\0";
 

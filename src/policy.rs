@@ -524,6 +524,17 @@ impl Status {
     pub fn is_blocking(&self) -> bool {
         !matches!(self, Status::NotRequired | Status::Approved { .. })
     }
+
+    /// `approved`, `not-required`, `rejected`, `requested` or `pending`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Status::Approved { .. } => "approved",
+            Status::NotRequired => "not-required",
+            Status::Rejected { .. } => "rejected",
+            Status::Requested { .. } => "requested",
+            Status::Pending { .. } => "pending",
+        }
+    }
 }
 
 impl fmt::Display for Status {

@@ -128,10 +128,7 @@ impl PendingUnit {
     /// A trust file's change, a file's deletion or a change of its mode:
     /// the whole file, a unit no buffer holds.
     pub fn is_whole_file(&self) -> bool {
-        matches!(
-            self.language.as_str(),
-            crate::fingerprint::TRUST | crate::fingerprint::DELETED | crate::fingerprint::MODE
-        )
+        crate::fingerprint::is_whole_file(&self.language)
     }
 
     /// "function `name`", the kind alone, "file deleted by AI", "file made
@@ -247,7 +244,7 @@ pub const TRUST_FILE: &str = "trust-file";
 pub fn unit_language(unit: &RequestedUnit) -> Option<Language> {
     match (unit.language.as_str(), unit.kind.as_str()) {
         (crate::fingerprint::GIT, crate::fingerprint::SUBMODULE) => Some(Language::Text),
-        (crate::fingerprint::TRUST | crate::fingerprint::DELETED | crate::fingerprint::MODE, _) => Some(Language::Text),
+        (language, _) if crate::fingerprint::is_whole_file(language) => Some(Language::Text),
         (name, _) => language_named(name),
     }
 }

@@ -267,3 +267,17 @@ fn a_request_for_a_mode_change_is_offered_in_the_review_and_approved_by_its_id()
     let (code, report) = a.verify("origin/main..HEAD");
     assert_eq!(code, 0, "{report:#}");
 }
+
+#[test]
+fn a_trust_files_change_of_mode_is_judged_once_as_a_trust_files_change() {
+    let (_world, a) = start();
+    chmod_commit(&a, ".vouch.toml", "+", Some(TRAILER));
+    let (code, report) = a.verify("origin/main..HEAD");
+    assert_eq!(code, 1, "{report:#}");
+    let failure = only_failure(&report, "policy-change");
+    assert!(str_of(&failure["reason"]).contains("changed (its mode)"), "{report:#}");
+    assert_eq!(report["coverage"]["ai_mode_changes"], serde_json::json!([]), "{report:#}");
+    let status = a.run(&["status", "--format", "json"]);
+    let status: Value = serde_json::from_str(&status.stdout).unwrap();
+    assert_eq!(status["mode_changes"], serde_json::json!([]), "{status:#}");
+}

@@ -250,13 +250,10 @@ impl JudgedUnit {
     /// ask for it).
     pub fn state(&self) -> &'static str {
         match &self.judgement.assessment.status {
-            Status::Approved { .. } => "approved",
+            status @ Status::Approved { .. } => status.name(),
             _ if self.landed => "landed",
             _ if self.facts.suspected && self.lacks_signoff() => "suspected",
-            Status::NotRequired => "not-required",
-            Status::Rejected { .. } => "rejected",
-            Status::Requested { .. } => "requested",
-            Status::Pending { .. } => "pending",
+            status => status.name(),
         }
     }
 

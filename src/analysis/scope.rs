@@ -148,13 +148,15 @@ impl Scope {
     }
 
     /// The files of `BASE..HEAD` whose executable bit an AI changed: at
-    /// `path` only, or wherever BASE's and HEAD's modes differ. Committed
-    /// changes only (the journal records no modes); none without BASE.
+    /// `path` only, or wherever BASE's and HEAD's modes differ; not the
+    /// trust files (their change, of mode too, is judged as a trust file's).
+    /// Committed changes only (the journal records no modes); none without
+    /// BASE.
     pub fn ai_mode_changes(&self, repo: &Repository, path: Option<&str>) -> anyhow::Result<Vec<ModeChangeByAi>> {
         let (Some(base), Some(head)) = (self.base.as_ref(), self.head) else { return Ok(Vec::new()) };
         let base_tree = repo.find_commit(base.commit)?.tree()?;
         let head_tree = repo.find_commit(head)?.tree()?;
-        let paths: Vec<String> = match path {
+        let mut paths: Vec<String> = match path {
             Some(p) => vec![p.to_string()],
             None => {
                 let diff = repo.diff_tree_to_tree(Some(&base_tree), Some(&head_tree), None)?;
@@ -164,6 +166,7 @@ impl Scope {
                     .collect()
             }
         };
+        paths.retain(|p| !self.policy.is_trust_file(p));
         if paths.is_empty() {
             return Ok(Vec::new());
         }

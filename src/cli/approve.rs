@@ -402,9 +402,9 @@ fn sign(ctx: &Context, policy: &Policy, approval: &mut Approval) -> anyhow::Resu
 /// deleted whole (the working tree lacks it), under the fingerprint of its
 /// deletion (its path and BASE's version); or an AI's change of a file's
 /// executable bit, under the fingerprint of its path, new mode and text as
-/// HEAD has them (the working tree and index must hold HEAD's version). The policy at `base` (default
-/// HEAD) decides who may; verify checks again against the policy at its
-/// base.
+/// HEAD has them (the working tree and index must hold HEAD's version).
+/// The policy at `base` (default HEAD) decides who may; verify checks
+/// again against the policy at its base.
 fn decide_trust_file(
     path: &str,
     base: Option<&str>,

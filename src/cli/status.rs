@@ -22,7 +22,6 @@ use crate::analysis::judge::JudgedUnit;
 use crate::analysis::next::{self, Options};
 use crate::analysis::scope::ModeChangeByAi;
 use crate::display;
-use crate::policy::Status;
 use crate::signoff::{self, Judgement};
 
 #[derive(Debug, clap::Args)]
@@ -120,13 +119,7 @@ fn judge_mode_changes(ctx: &Context, prepared: &next::Prepared) -> anyhow::Resul
 
 impl ModeChangeJudged {
     fn state(&self) -> &'static str {
-        match &self.judgement.assessment.status {
-            Status::Approved { .. } => "approved",
-            Status::NotRequired => "not-required",
-            Status::Rejected { .. } => "rejected",
-            Status::Requested { .. } => "requested",
-            Status::Pending { .. } => "pending",
-        }
+        self.judgement.assessment.status.name()
     }
 
     fn json(&self) -> serde_json::Value {

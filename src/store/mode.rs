@@ -213,8 +213,8 @@ mod tests {
             ai_mode_changes::<git2::Error>(&repo, &base, &head, &ids[1..], ["run.sh"], |_| Ok(declared())).unwrap();
         assert!(undone.is_empty(), "HEAD's mode is BASE's");
 
-        // The AI takes the bit away; a person sets it back: BASE's mode
-        // differs from HEAD's only through the person.
+        // The AI's commit leaves the mode as it was; a person's sets the
+        // bit: the change is the person's.
         let (_dir, repo, ids) = history(&[FileMode::Blob, FileMode::Blob, FileMode::BlobExecutable]);
         let (base, head) = (tree_of(&repo, ids[0]), tree_of(&repo, ids[2]));
         let ai_first = ids[1];

@@ -423,7 +423,7 @@ impl RequestedUnit {
     /// file's deletion or a change of its mode, which no buffer holds as a
     /// unit.
     pub fn is_whole_file(&self) -> bool {
-        self.is_trust_file() || self.is_deleted_file() || self.is_mode_change()
+        crate::fingerprint::is_whole_file(&self.language)
     }
 
     /// Whether `fingerprint` is the current version's fingerprint of the

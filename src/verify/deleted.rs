@@ -79,20 +79,11 @@ fn check_deleted_file(judge: &Judge<'_>, range: &Range, path: &str, file: &linea
         report.coverage.units_not_required += 1;
         return;
     }
-    let assessment = &judgement.assessment;
-    if let Status::Approved { by, automated } = &assessment.status {
-        report.approved.push(Approved {
-            path: path.to_string(),
-            line: 1,
-            kind: signoff::DELETED_FILE.to_string(),
-            name: None,
-            fingerprint: fp.clone(),
-            by: by.clone(),
-            automated: automated.clone(),
-            not_counted: judge.explain(&fp, &assessment.ignored, None),
-        });
+    if let Some(approved) = judge.approved_file(path, signoff::DELETED_FILE, &fp, &judgement) {
+        report.approved.push(approved);
         return;
     }
+    let assessment = &judgement.assessment;
     let evidence = evidence_of(range, &deleting, path);
     let (rule, reason) =
         failure_reason(&judgement.requirement, &assessment.status, &assessment.ignored, "the deletion");

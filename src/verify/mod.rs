@@ -550,7 +550,7 @@ pub fn verify(repo: &Repository, base_rev: &str, head_rev: &str) -> Result<Repor
         check_trust_file(repo, &judge, &range, &base_tree, &head_tree, path, &mut report)?;
     }
     check_deleted_files(&judge, &range, &trust_files, &mut report);
-    check_mode_changes(repo, &judge, &range, &base_tree, &head_tree, &touched, &mut report)?;
+    check_mode_changes(repo, &judge, &range, (&base_tree, &head_tree), &code, &mut report)?;
     apply_overrides(repo, &judge, &range, &mut report);
     Ok(report)
 }
@@ -710,6 +710,23 @@ enum SignedOff {
 }
 
 impl Judge<'_> {
+    /// The report's entry for a whole-file unit (a trust file's change, a
+    /// file's deletion, a change of its mode) at `path`, of `kind`, when
+    /// `judgement` approves it: line 1, no name.
+    fn approved_file(&self, path: &str, kind: &str, fp: &str, judgement: &signoff::Judgement) -> Option<Approved> {
+        let Status::Approved { by, automated } = &judgement.assessment.status else { return None };
+        Some(Approved {
+            path: path.to_string(),
+            line: 1,
+            kind: kind.to_string(),
+            name: None,
+            fingerprint: fp.to_string(),
+            by: by.clone(),
+            automated: automated.clone(),
+            not_counted: self.explain(fp, &judgement.assessment.ignored, None),
+        })
+    }
+
     /// What a unit that lacks sign-off needs, for the report.
     fn signoff(&self, judgement: &signoff::Judgement, fingerprint: &str, risk: &[String], what: SignedOff) -> Signoff {
         let requirement = &judgement.requirement;

@@ -10,18 +10,20 @@ use super::*;
 use crate::display;
 use crate::store::mode::{self, ModeChange};
 
-/// Judge every file of the range whose executable bit an AI changed.
+/// Judge every file of the range whose executable bit an AI changed, but
+/// the trust files (a trust file's change, of its mode too, `trust`
+/// judges).
 pub(super) fn check_mode_changes(
     repo: &Repository,
     judge: &Judge<'_>,
     range: &Range,
-    base_tree: &git2::Tree<'_>,
-    head_tree: &git2::Tree<'_>,
-    touched: &BTreeSet<String>,
+    trees: (&git2::Tree<'_>, &git2::Tree<'_>),
+    code: &[&String],
     report: &mut Report,
 ) -> Result<(), VerifyError> {
+    let (base_tree, head_tree) = trees;
     let evidence = |oid: Oid| Ok::<_, git2::Error>(range.lineage.evidence.get(&oid).cloned());
-    let paths = touched.iter().map(String::as_str);
+    let paths = code.iter().map(|p| p.as_str());
     let changes = mode::ai_mode_changes(repo, base_tree, head_tree, &range.commits, paths, evidence)
         .map_err(git("read the modes of the range's files"))?;
     for change in &changes {
@@ -49,20 +51,11 @@ fn check_mode_change(judge: &Judge<'_>, range: &Range, change: &ModeChange, repo
         report.coverage.units_not_required += 1;
         return;
     }
-    let assessment = &judgement.assessment;
-    if let Status::Approved { by, automated } = &assessment.status {
-        report.approved.push(Approved {
-            path: path.to_string(),
-            line: 1,
-            kind: signoff::MODE_CHANGE.to_string(),
-            name: None,
-            fingerprint: fp.clone(),
-            by: by.clone(),
-            automated: automated.clone(),
-            not_counted: judge.explain(&fp, &assessment.ignored, None),
-        });
+    if let Some(approved) = judge.approved_file(path, signoff::MODE_CHANGE, &fp, &judgement) {
+        report.approved.push(approved);
         return;
     }
+    let assessment = &judgement.assessment;
     let (rule, reason) =
         failure_reason(&judgement.requirement, &assessment.status, &assessment.ignored, "the change of its mode");
     let by: Vec<String> = change.commits.iter().map(|c| format!("commit {}", short(&c.to_string()))).collect();

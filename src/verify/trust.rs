@@ -76,20 +76,11 @@ pub(super) fn check_trust_file(
         judge.records.ledger.judge_trust_file(judge.policy, path, bytes.as_deref(), &authors, &verified);
     let lines = bytes.as_deref().map_or(0, |b| b.split(|&c| c == b'\n').filter(|l| !l.is_empty()).count());
     let lines = u32::try_from(lines).unwrap_or(u32::MAX).max(1);
-    let assessment = &judgement.assessment;
-    if let Status::Approved { by, automated } = &assessment.status {
-        report.approved.push(Approved {
-            path: path.to_string(),
-            line: 1,
-            kind: crate::syntax::units::LINES.to_string(),
-            name: None,
-            fingerprint: fp.clone(),
-            by: by.clone(),
-            automated: automated.clone(),
-            not_counted: judge.explain(&fp, &assessment.ignored, None),
-        });
+    if let Some(approved) = judge.approved_file(path, crate::syntax::units::LINES, &fp, &judgement) {
+        report.approved.push(approved);
         return Ok(());
     }
+    let assessment = &judgement.assessment;
     let (rule, reason) = failure_reason(&judgement.requirement, &assessment.status, &assessment.ignored, "the change");
     let change = match (before, after) {
         (None, _) => "added",
