@@ -136,10 +136,11 @@ fn an_ai_mode_change_undone_within_the_range_needs_nothing() {
 
 #[test]
 fn an_ai_removing_the_executable_bit_needs_sign_off_too() {
-    let (world, a) = start();
+    // A person made the script executable on main; an AI takes the bit
+    // away on a branch.
+    let (_world, a) = start();
     chmod_commit(&a, SCRIPT, "+", None);
     a.git(&["push", "-q", "origin", "feature:main"]);
-    let _ = world;
     a.git(&["fetch", "-q", "origin"]);
     chmod_commit(&a, SCRIPT, "-", Some(TRAILER));
     let (code, report) = a.verify("origin/main..HEAD");
