@@ -282,3 +282,17 @@ fn a_trust_files_change_of_mode_is_judged_once_as_a_trust_files_change() {
     let status: Value = serde_json::from_str(&status.stdout).unwrap();
     assert_eq!(status["mode_changes"], serde_json::json!([]), "{status:#}");
 }
+
+#[test]
+fn a_reviewer_rejects_a_change_of_mode_with_reject_file() {
+    let (_world, a) = ai_makes_executable();
+    a.act_as("alice");
+    let run = a.run(&["reject", "--file", SCRIPT, "--base", "origin/main", "--yes", "--comment", "CI runs it"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    a.act_as("dev");
+    let (code, report) = a.verify("origin/main..HEAD");
+    assert_eq!(code, 1, "{report:#}");
+    let failure = only_failure(&report, "rejected");
+    assert_eq!(failure["kind"], "file-mode", "{report:#}");
+    assert!(details(failure).iter().any(|d| d.contains("rejected this change of mode")), "{report:#}");
+}
