@@ -671,11 +671,11 @@ fn a_person_cannot_mark_the_text_an_agent_wrote_as_theirs() {
     assert_eq!(repo.vouch(&["check", "--staged"]).code, 1, "the gate still asks for sign-off");
 
     // Nor can a mark of their own hide the agent's record first: a line
-    // another source calls AI is not marked AI again (the person's mark
-    // would paint over it, and their own mark they may take back).
+    // another source calls AI is left as it is by `--ai` (the person's mark
+    // would paint over the record, and their own mark they may take back).
     let run = repo.vouch(&["mark", "src/cart.py:1", "--ai", "--tool", "x"]);
-    assert_eq!(run.code, 1, "{run:?}");
-    assert!(run.stderr.contains("already") && run.stderr.contains("claude-code"), "{run:?}");
+    assert_eq!(run.code, 0, "it is AI, as asked: {run:?}");
+    assert!(run.stderr.contains("already recorded as AI by claude-code"), "{run:?}");
     assert_eq!(repo.journal_state(), journal, "the journal is as it was");
     let run = repo.vouch(&["mark", "src/cart.py:1", "--human"]);
     assert_eq!(run.code, 1, "{run:?}");
@@ -691,6 +691,17 @@ fn a_person_cannot_mark_the_text_an_agent_wrote_as_theirs() {
     assert!(run.stderr.contains("src/a.py:5") && run.stderr.contains("history"), "{run:?}");
     let run = repo.vouch(&["mark", "src/a.py:1-2", "--human"]);
     assert_eq!(run.code, 0, "a person's own lines: {run:?}");
+    // Marking AI a range that holds both: only the lines no source calls AI
+    // are recorded.
+    let before = repo.journal_state();
+    let run = repo.vouch(&["mark", "src/a.py:1-6", "--ai", "--tool", "chatgpt", "--format", "json"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stderr.contains("src/a.py:3 is already recorded as AI by claude (history)"), "{run:?}");
+    assert_ne!(repo.journal_state(), before, "lines 1-2 are recorded");
+    let status = repo.status_json();
+    let units = status["worktree"].as_array().unwrap();
+    assert_eq!(units.len(), 1, "{status:#}");
+    assert_eq!((units[0]["name"].as_str(), units[0]["tools"].clone()), (Some("g"), serde_json::json!(["claude"])));
 }
 
 /// The units `vouch check` keeps between runs (entries listing units, not

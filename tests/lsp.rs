@@ -94,21 +94,25 @@ fn ai_edit_puts_a_diagnostic_on_the_unit() {
 
 /// A person's word never outranks a record of AI from another source: the
 /// editor's "mark as human-written" over text the editor reported as an
-/// AI's (or "mark as AI-written" first, which would paint over the record
-/// and then be the person's own to take back) is refused, and the unit
-/// still needs sign-off. Text nobody called AI is the person's to mark.
+/// AI's is refused, and "mark as AI-written" leaves it as it is (a mark
+/// would paint over the record, and then be the person's own to take
+/// back). Text nobody called AI is the person's to mark.
 #[test]
 fn marking_text_an_ai_wrote_as_human_is_refused() {
     let (diags, _, mut server, uri) = ai_insert("utf-16", RUST, 5, 0, GENERATED);
     assert_eq!(codes(&diags), vec!["unreviewed-ai"]);
-    for command in ["vouch.markHuman", "vouch.markAi"] {
-        let reply = server.request_raw(
-            "workspace/executeCommand",
-            json!({ "command": command, "arguments": [{ "uri": uri, "range": range(5, 0, 7, 1) }] }),
-        );
-        let message = reply["error"]["message"].as_str().unwrap_or_default();
-        assert!(message.contains("copilot") && message.contains("line 6"), "{command}: {reply:#}");
-    }
+    let reply = server.request_raw(
+        "workspace/executeCommand",
+        json!({ "command": "vouch.markHuman", "arguments": [{ "uri": uri, "range": range(5, 0, 7, 1) }] }),
+    );
+    let message = reply["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("copilot") && message.contains("line 6"), "{reply:#}");
+    let reply = server.request(
+        "workspace/executeCommand",
+        json!({ "command": "vouch.markAi", "arguments": [{ "uri": uri, "range": range(5, 0, 7, 1), "tool": "x" }] }),
+    );
+    let said = reply.as_str().unwrap_or_default();
+    assert!(said.starts_with("nothing to mark") && said.contains("copilot"), "left as it is: {reply:#}");
     let doc = server.document(&uri);
     let ai: Vec<&Value> = doc["spans"].as_array().unwrap().iter().filter(|s| s["origin"] == "ai").collect();
     assert_eq!((ai.len(), ai[0]["tool"].as_str()), (1, Some("copilot")), "{doc}");

@@ -3,8 +3,9 @@
 //! user). For text an agent wrote without a hook, and for text the size
 //! heuristic suspected wrongly. A person's word never outranks a record of
 //! AI from another source: lines an agent's hook, an editor, the range's
-//! history, `vouch run` or another person's mark call AI are refused, as
-//! theirs and as AI alike (exit 1, nothing recorded).
+//! history, `vouch run` or another person's mark call AI are not marked as
+//! a person's (exit 1, nothing recorded), and `--ai` leaves them as they
+//! are and marks the rest.
 //!
 //! Lines are git's (only `\n` ends one). A file that is not UTF-8 is marked
 //! by its lines all the same; a submodule is one line, its commit id (`vouch
@@ -108,27 +109,32 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             intent: None,
         }
     };
-    let ranges: Vec<Range<usize>> = notes::lines_to_bytes(&text, &[[first, last]]);
+    let mut ranges: Vec<Range<usize>> = notes::lines_to_bytes(&text, &[[first, last]]);
     // A person's mark never outranks a record of AI from another source
     // (an agent's hook, an editor, the range's history): not by calling the
-    // text theirs, nor by marking it AI first (their mark would paint over
-    // the record, and their own mark they may take back).
-    if let Some((line, whose)) = claimed_by_another(&ctx, &rel, &ranges, &me.email)? {
+    // text theirs, nor by marking it AI again (their mark would paint over
+    // the record, and their own mark they may take back). Text already AI
+    // is left as it is; calling it a person's is refused.
+    let claimed = claimed_by_another(&ctx, &rel, &ranges, &me.email)?;
+    if let Some((_, line, whose)) = claimed.first() {
         let at = display::shell_word(&format!("{rel}:{line}"));
-        let (target, rel, whose) = (display::line(&args.target), display::line(&rel), display::line(&whose));
+        let (target, shown, whose) = (display::line(&args.target), display::line(&rel), display::line(whose));
         if args.human {
             eprintln!(
-                "vouch: cannot mark {target} as human-written: {rel}:{line} holds text {whose} recorded as AI, and a \
-                 person's word never outranks a record of AI from another source; nothing recorded (to have it \
+                "vouch: cannot mark {target} as human-written: {shown}:{line} holds text {whose} recorded as AI, and \
+                 a person's word never outranks a record of AI from another source; nothing recorded (to have it \
                  signed off: vouch request {at})"
             );
-        } else {
-            eprintln!(
-                "vouch: {rel}:{line} is already recorded as AI by {whose}; nothing recorded (mark the lines no \
-                 source calls AI)"
-            );
+            return Ok(Outcome::Failed);
         }
-        return Ok(Outcome::Failed);
+        eprintln!("vouch: {shown}:{line} is already recorded as AI by {whose}: left as it is");
+        let taken: Vec<Range<usize>> = claimed.iter().map(|(r, _, _)| r.clone()).collect();
+        ranges = crate::syntax::units::subtract_all(&ranges, &taken);
+        ranges.retain(|r| text[r.clone()].iter().any(|b| !b.is_ascii_whitespace()));
+        if ranges.is_empty() {
+            eprintln!("vouch: nothing else to record");
+            return Ok(Outcome::Ok);
+        }
     }
     let spans: Vec<(Range<usize>, Attribution)> = ranges.into_iter().map(|r| (r, attribution.clone())).collect();
     let journal = Journal::open(&ctx.repo).context("cannot open the journal")?;
@@ -164,32 +170,35 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     Ok(Outcome::Ok)
 }
 
-/// The first line of `ranges` (byte ranges of `rel` as git stores it) that
-/// a source other than `me`'s own mark calls AI, as the working tree's
-/// judgement counts its AI lines (the journal, the range's history), with
-/// who recorded it (`claude-code (agent-hook)`); `None` when every AI claim
-/// there is `me`'s mark or a size heuristic's suspicion (what `--human` is
-/// for).
+/// The text within `ranges` (byte ranges of `rel` as git stores it) that a
+/// source other than `me`'s own mark calls AI, as the working tree's
+/// judgement counts its AI lines (the journal, the range's history), in
+/// order: each span, its first line there, and who recorded it
+/// (`claude-code (agent-hook)`). A size heuristic's suspicion and `me`'s
+/// own marks are not in it (settling those is what marks are for).
 fn claimed_by_another(
     ctx: &Context,
     rel: &str,
     ranges: &[Range<usize>],
     me: &str,
-) -> anyhow::Result<Option<(u32, String)>> {
+) -> anyhow::Result<Vec<(Range<usize>, u32, String)>> {
     let worktree = Worktree::open(ctx)?;
-    let Some(file) = worktree.file(ctx, rel)? else { return Ok(None) };
+    let Some(file) = worktree.file(ctx, rel)? else { return Ok(Vec::new()) };
+    let mut out = Vec::new();
     for (span, attribution) in &file.spans {
         let Origin::Ai(source) = &attribution.origin else { continue };
         if !attribution.is_ai_by_another_than(Some(me)) {
             continue;
         }
-        if let Some(r) = ranges.iter().find(|r| r.start < span.end && span.start < r.end) {
+        for r in ranges.iter().filter(|r| r.start < span.end && span.start < r.end) {
             let evidence = attribution.evidence.unwrap_or(Evidence::History);
             let whose = format!("{} ({})", source.tool, evidence.label());
-            return Ok(Some((file.line_of(r.start.max(span.start)), whose)));
+            let at = r.start.max(span.start)..r.end.min(span.end);
+            out.push((at.clone(), file.line_of(at.start), whose));
         }
     }
-    Ok(None)
+    out.sort_by_key(|(r, _, _)| r.start);
+    Ok(out)
 }
 
 #[cfg(test)]

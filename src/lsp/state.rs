@@ -1810,20 +1810,41 @@ impl State {
                 let range = with_suspected_blanks(&d.doc, range);
                 let who = self.repos.identity(d.repo.as_ref().map(|(root, _)| root));
                 // A person's word never outranks a record of AI from
-                // another source (see `Attribution::is_ai_by_another_than`).
+                // another source (see `Attribution::is_ai_by_another_than`):
+                // such text is not called a person's, and is left as it is
+                // when marked AI (a mark would paint over the record).
                 let provenance = d.doc.provenance();
-                let claimed = provenance
+                let claimed: Vec<(Range<usize>, String)> = provenance
                     .spans_in(range.clone())
-                    .map(|s| (s.range.start.max(range.start), provenance.attribution(s.attr)))
-                    .find(|(_, a)| a.is_ai_by_another_than(who.as_deref()));
-                if let Some((at, Attribution { origin: Origin::Ai(source), evidence, .. })) = claimed {
-                    let line = d.doc.text().position(at, enc).line + 1;
-                    let evidence = evidence.map_or("history", |e| e.label());
+                    .filter_map(|s| match provenance.attribution(s.attr) {
+                        a @ Attribution { origin: Origin::Ai(source), .. }
+                            if a.is_ai_by_another_than(who.as_deref()) =>
+                        {
+                            let evidence = a.evidence.map_or("history", |e| e.label());
+                            let at = s.range.start.max(range.start)..s.range.end.min(range.end);
+                            Some((at, format!("{} ({evidence})", crate::display::line(&source.tool))))
+                        }
+                        _ => None,
+                    })
+                    .collect();
+                let first = claimed.first().map(|(at, whose)| (d.doc.text().position(at.start, enc).line + 1, whose));
+                if let (Some((line, whose)), command::MARK_HUMAN) = (&first, name) {
                     return Err(invalid(format!(
-                        "{name}: line {line} holds text {} ({evidence}) recorded as AI, and a person's word never \
-                         outranks a record of AI from another source; nothing marked (request sign-off instead)",
-                        crate::display::line(&source.tool)
+                        "{name}: line {line} holds text {whose} recorded as AI, and a person's word never outranks \
+                         a record of AI from another source; nothing marked (request sign-off instead)"
                     )));
+                }
+                let text = d.doc.text().as_str();
+                let taken: Vec<Range<usize>> = claimed.iter().map(|(r, _)| r.clone()).collect();
+                let parts: Vec<Range<usize>> = crate::syntax::units::subtract_all(std::slice::from_ref(&range), &taken)
+                    .into_iter()
+                    .filter(|r| text[r.clone()].bytes().any(|b| !b.is_ascii_whitespace()))
+                    .collect();
+                let left = first.map_or(String::new(), |(line, whose)| {
+                    format!(" (from line {line}, text {whose} recorded as AI is left as it is)")
+                });
+                if parts.is_empty() {
+                    return Ok(Some(Value::String(format!("nothing to mark{left}"))));
                 }
                 let attr = if name == command::MARK_AI {
                     let tool = args
@@ -1840,13 +1861,16 @@ impl State {
                         intent: None,
                     }
                 };
-                d.doc.set_attribution(range.clone(), &attr);
+                let lines: usize = parts.iter().map(|p| line_span(&d.doc.text().as_str()[p.clone()]).max(1)).sum();
+                for part in &parts {
+                    d.doc.set_attribution(part.clone(), &attr);
+                }
                 mark_dirty(d);
-                let lines = line_span(&d.doc.text().as_str()[range.clone()]).max(1);
                 self.record(uri, Some(range), None);
                 self.analyse(uri);
                 let what = if name == command::MARK_AI { "AI-written" } else { "human-written" };
-                Ok(Some(Value::String(format!("marked {lines} line{} as {what}", if lines == 1 { "" } else { "s" }))))
+                let plural = if lines == 1 { "" } else { "s" };
+                Ok(Some(Value::String(format!("marked {lines} line{plural} as {what}{left}"))))
             }
             command::SHOW_PROVENANCE => {
                 self.refresh(uri);

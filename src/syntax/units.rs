@@ -1078,7 +1078,7 @@ fn intersect(a: &[Range<usize>], b: &[Range<usize>]) -> Vec<Range<usize>> {
 }
 
 /// Sorted, disjoint `set` without sorted, disjoint `holes`.
-fn subtract_all(set: &[Range<usize>], holes: &[Range<usize>]) -> Vec<Range<usize>> {
+pub fn subtract_all(set: &[Range<usize>], holes: &[Range<usize>]) -> Vec<Range<usize>> {
     let mut out = Vec::new();
     for r in set {
         let mut start = r.start;
@@ -1115,6 +1115,13 @@ mod tests {
     use expect_test::{Expect, expect};
 
     use super::*;
+
+    #[test]
+    fn subtract_all_takes_the_holes_out_of_each_range() {
+        assert_eq!(subtract_all(&[0..10, 20..30], &[2..4, 8..22, 25..26]), vec![0..2, 4..8, 22..25, 26..30]);
+        assert_eq!(subtract_all(&[0..10], &[0..10]), Vec::<Range<usize>>::new());
+        assert_eq!(subtract_all(&[5..10], &[]), vec![5..10]);
+    }
     use crate::syntax::SyntaxTree;
 
     /// `source` with its AI text between `«` and `»`: the text without the
