@@ -1674,8 +1674,9 @@ impl State {
         // character, which is what Helix sends for a bare cursor (choosing
         // "human" there once recorded one byte).
         let selected = &d.doc.text().as_str()[range.clone()];
-        // Not over text another source recorded as AI: a mark there is
-        // refused (see `Attribution::is_ai_by_another_than`).
+        // Not over text another source recorded as AI: marking it human is
+        // refused, and marking it AI changes nothing (see
+        // `Attribution::is_ai_by_another_than`).
         let who = self.repos.identity(d.repo.as_ref().map(|(root, _)| root));
         let provenance = d.doc.provenance();
         let claimed = provenance
