@@ -582,15 +582,33 @@ pub fn trust_requested_unit(path: &str, content: Option<&[u8]>) -> records::Requ
     use crate::fingerprint::{TRUST, TRUST_ABSENT, TRUST_PRESENT};
     let bytes = content.unwrap_or_default();
     let lines = crate::store::notes::line_spans(bytes).len().max(1) as u32;
+    let kind = if content.is_some() { TRUST_PRESENT } else { TRUST_ABSENT };
+    let mut unit = whole_file_unit(path, TRUST, kind, crate::fingerprint::trust_fingerprint(path, content), bytes);
+    if !bytes.is_empty() {
+        unit.ai_lines = vec![[1, lines]];
+    }
+    unit
+}
+
+/// A whole-file unit (a trust file's change, a file's deletion, a change of
+/// its mode) as a request records it: `bytes` under `language` and `kind`,
+/// no AI line of its own, no tool.
+fn whole_file_unit(
+    path: &str,
+    language: &str,
+    kind: &str,
+    fingerprint: String,
+    bytes: &[u8],
+) -> records::RequestedUnit {
     records::RequestedUnit {
         path: path.to_string(),
-        language: TRUST.to_string(),
-        kind: if content.is_some() { TRUST_PRESENT } else { TRUST_ABSENT }.to_string(),
+        language: language.to_string(),
+        kind: kind.to_string(),
         name: None,
-        fingerprint: crate::fingerprint::trust_fingerprint(path, content),
+        fingerprint,
         fingerprint_version: records::current_fingerprint_version(),
         text: records::UnitText::from_bytes(bytes.to_vec()),
-        ai_lines: if bytes.is_empty() { Vec::new() } else { vec![[1, lines]] },
+        ai_lines: Vec::new(),
         tool: None,
         model: None,
         intents: Vec::new(),
@@ -603,20 +621,9 @@ pub fn trust_requested_unit(path: &str, content: Option<&[u8]>) -> records::Requ
 /// fingerprint ([`crate::fingerprint::deleted_fingerprint`]), so that the
 /// reviewer sees what is deleted and checks it.
 pub fn deleted_requested_unit(path: &str, kind: &str, bytes: &[u8]) -> records::RequestedUnit {
-    records::RequestedUnit {
-        path: path.to_string(),
-        language: crate::fingerprint::DELETED.to_string(),
-        kind: kind.to_string(),
-        name: None,
-        fingerprint: crate::fingerprint::deleted_fingerprint(path, kind, bytes),
-        fingerprint_version: records::current_fingerprint_version(),
-        text: records::UnitText::from_bytes(bytes.to_vec()),
-        // No AI line is left: the lines are removed.
-        ai_lines: Vec::new(),
-        tool: None,
-        model: None,
-        intents: Vec::new(),
-    }
+    // No AI line is left: the lines are removed.
+    let fingerprint = crate::fingerprint::deleted_fingerprint(path, kind, bytes);
+    whole_file_unit(path, crate::fingerprint::DELETED, kind, fingerprint, bytes)
 }
 
 /// An AI's change of the executable bit of file `path` as a request
@@ -624,20 +631,9 @@ pub fn deleted_requested_unit(path: &str, kind: &str, bytes: &[u8]) -> records::
 /// ([`crate::fingerprint::mode_fingerprint`]), so that the reviewer sees
 /// the text made executable (or no longer) and checks it.
 pub fn mode_requested_unit(path: &str, mode: &str, bytes: &[u8]) -> records::RequestedUnit {
-    records::RequestedUnit {
-        path: path.to_string(),
-        language: crate::fingerprint::MODE.to_string(),
-        kind: mode.to_string(),
-        name: None,
-        fingerprint: crate::fingerprint::mode_fingerprint(path, mode, bytes),
-        fingerprint_version: records::current_fingerprint_version(),
-        text: records::UnitText::from_bytes(bytes.to_vec()),
-        // No line changed.
-        ai_lines: Vec::new(),
-        tool: None,
-        model: None,
-        intents: Vec::new(),
-    }
+    // No line changed.
+    let fingerprint = crate::fingerprint::mode_fingerprint(path, mode, bytes);
+    whole_file_unit(path, crate::fingerprint::MODE, mode, fingerprint, bytes)
 }
 
 /// Check a request for `facts` at `path` against the policy's rationale rule.
