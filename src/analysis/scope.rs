@@ -170,36 +170,20 @@ impl Scope {
         if paths.is_empty() {
             return Ok(Vec::new());
         }
-        let mut walk = repo.revwalk()?;
-        walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::REVERSE)?;
-        walk.push(head)?;
-        walk.hide(base.commit)?;
-        let commits: Vec<Oid> = walk.collect::<Result<_, _>>()?;
+        // The range as its lineage walked it, oldest first.
+        let commits = self.state.commit_ids();
         let bots = self.policy.bots();
         let evidence =
             |oid: Oid| -> anyhow::Result<_> { Ok(Some(CommitEvidence::read(repo, &repo.find_commit(oid)?, bots)?)) };
         let changes =
             mode::ai_mode_changes(repo, &base_tree, &head_tree, &commits, paths.iter().map(String::as_str), evidence)?;
-        let mut out = Vec::new();
-        for change in changes {
-            let at =
-                |tree: &git2::Tree<'_>| tree.get_path(Path::new(&change.path)).ok().map(|e| (e.id(), e.filemode()));
-            let mut people: Vec<String> = Vec::new();
-            for &oid in &commits {
-                let commit = repo.find_commit(oid)?;
-                let before = commit.parents().next().map(|p| p.tree()).transpose()?;
-                if !change.commits.contains(&oid) && before.as_ref().and_then(at) == at(&commit.tree()?) {
-                    continue;
-                }
-                for email in history::commit_people(&commit) {
-                    if !people.iter().any(|e| e.eq_ignore_ascii_case(&email)) {
-                        people.push(email);
-                    }
-                }
-            }
-            out.push(ModeChangeByAi { change, people });
-        }
-        Ok(out)
+        Ok(changes
+            .into_iter()
+            .map(|change| {
+                let people = self.state.people_touching(&change.path, &change.commits);
+                ModeChangeByAi { change, people }
+            })
+            .collect())
     }
 
     /// The scope without the file versions it keeps, to hand to another

@@ -79,6 +79,25 @@ impl CommitEvidence {
         })
     }
 
+    /// What makes this commit's change of `path` an AI's, as a report
+    /// names it (`trailer: claude`, `bot author: …`, `vouch note`,
+    /// `git-ai note`): what it declares, which speaks for every path it
+    /// changes; else its vouch note's first record of `path` that `counts`
+    /// (a removal, an AI edit), and a git-ai note that attributes lines of
+    /// `path` to AI (git-ai records no removals and no modes: such a note
+    /// speaks for any of the file). Nothing for a note about other paths.
+    pub fn labels_for(&self, path: &str, counts: impl Fn(&notes::FileRecord) -> bool) -> Vec<String> {
+        if let Some(declared) = &self.declared {
+            return vec![declared.label()];
+        }
+        let noted = self.vouch_note.iter().flatten().find_map(|r| match r {
+            NoteRecord::File(f) if f.path == path && counts(f) => Some(f.evidence_label()),
+            _ => None,
+        });
+        let git_ai = self.git_ai_note.as_ref().and_then(|n| n.first_ai(path)).map(|_| "git-ai note".to_string());
+        noted.into_iter().chain(git_ai).collect()
+    }
+
     /// Each piece of evidence, as a report names it: `vouch note`,
     /// `trailer: claude`, `aider author`, `bot author: …`, `git-ai note`.
     /// A vouch note is a `vouch note` when it attests its commit
@@ -873,8 +892,27 @@ impl State {
         &self.commits
     }
 
-    fn commit_ids(&self) -> Vec<Oid> {
+    /// The commits of the range, oldest first.
+    pub fn commit_ids(&self) -> Vec<Oid> {
         self.commits.iter().filter_map(|c| Oid::from_str(c).ok()).collect()
+    }
+
+    /// Who authored or committed a commit of the range that changed `path`
+    /// (against its first parent), or one of `also`: each email once.
+    pub fn people_touching(&self, path: &str, also: &[Oid]) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for (i, hex) in self.commits.iter().enumerate() {
+            let changed = self.changed.get(i).is_some_and(|p| p.iter().any(|p| p == path));
+            if !changed && !also.iter().any(|c| c.to_string() == *hex) {
+                continue;
+            }
+            for email in self.people.get(i).into_iter().flatten() {
+                if !out.iter().any(|e| e.eq_ignore_ascii_case(email)) {
+                    out.push(email.clone());
+                }
+            }
+        }
+        out
     }
 
     /// Whether everything it refers to is there (a state read back from a

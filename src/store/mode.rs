@@ -18,7 +18,7 @@ use std::path::Path;
 use git2::{FileMode, ObjectType, Oid, Repository, Tree};
 
 use crate::store::lineage::CommitEvidence;
-use crate::store::notes::NoteRecord;
+use crate::store::notes::FileRecord;
 
 /// git's mode of a regular file, as it writes it.
 const REGULAR: &str = "100644";
@@ -71,25 +71,6 @@ fn regular_mode(tree: &Tree<'_>, path: &str) -> Option<&'static str> {
     }
 }
 
-/// The evidence `evidence` (one commit's) gives that its change of `path`
-/// is an AI's: what the commit declares as a whole (a trailer, aider's
-/// author, a bot author), a vouch note's AI record of the path, or a git-ai
-/// note attributing lines of the path to AI (git-ai records no modes: as
-/// for removals, a note that makes any of the file AI speaks for it).
-pub fn evidence_for(evidence: &CommitEvidence, path: &str) -> Vec<String> {
-    if let Some(declared) = &evidence.declared {
-        return vec![declared.label()];
-    }
-    let noted = evidence.vouch_note.iter().flatten().find_map(|r| match r {
-        NoteRecord::File(f) if f.path == path && (!f.ai.is_empty() || f.removed || !f.deleted_before.is_empty()) => {
-            Some(f.evidence_label())
-        }
-        _ => None,
-    });
-    let git_ai = evidence.git_ai_note.as_ref().and_then(|n| n.first_ai(path)).map(|_| "git-ai note".to_string());
-    noted.into_iter().chain(git_ai).collect()
-}
-
 /// The files of `paths` whose executable bit an AI changed between `base`
 /// and `head`: `commits` are the range's, oldest first, and `evidence`
 /// gives what a commit carries (read only for the commits that changed a
@@ -117,7 +98,10 @@ where
             if !changes_mode(repo, oid, path)? {
                 continue;
             }
-            let found = evidence(oid)?.map(|e| evidence_for(&e, path)).unwrap_or_default();
+            // A vouch note speaks for the mode through an AI edit of the
+            // file in the same commit.
+            let edited = |f: &FileRecord| !f.ai.is_empty() || f.removed || !f.deleted_before.is_empty();
+            let found = evidence(oid)?.map(|e| e.labels_for(path, edited)).unwrap_or_default();
             if found.is_empty() {
                 continue;
             }

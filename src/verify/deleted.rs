@@ -41,18 +41,7 @@ pub(super) fn evidence_of(range: &Range, commits: &[Oid], path: &str) -> Vec<Str
     let mut out: Vec<String> = Vec::new();
     for c in commits {
         let ev = range.lineage.evidence.get(c).unwrap_or(&none);
-        let labels = match &ev.declared {
-            Some(d) => vec![d.label()],
-            None => {
-                let noted = ev.vouch_note.iter().flatten().find_map(|r| match r {
-                    NoteRecord::File(f) if f.removed && f.path == path => Some(f.evidence_label()),
-                    _ => None,
-                });
-                let git_ai = ev.git_ai_note.as_ref().and_then(|n| n.first_ai(path)).map(|_| "git-ai note".to_string());
-                noted.into_iter().chain(git_ai).collect()
-            }
-        };
-        for label in labels {
+        for label in ev.labels_for(path, |f| f.removed) {
             if !out.contains(&label) {
                 out.push(label);
             }
