@@ -108,11 +108,10 @@ impl Views<'_> {
     }
 
     /// [`Views::view`] of every file, on up to [`MAX_WORKERS`] threads
-    /// (each with its own handle on the repository at `git_dir`), in the
-    /// order given, with the AI text each received from elsewhere
-    /// ([`Views::moved_in`]).
-    pub fn all(&self, repo: &Repository, git_dir: &Path, files: &[FileVersion]) -> anyhow::Result<Vec<View>> {
-        let views = parallel(git_dir, files, |repo, file| self.view(repo, file))?;
+    /// (each with its own handle on `repo`), in the order given, with the
+    /// AI text each received from elsewhere ([`Views::moved_in`]).
+    pub fn all(&self, repo: &Repository, files: &[FileVersion]) -> anyhow::Result<Vec<View>> {
+        let views = parallel(repo.path(), files, |repo, file| self.view(repo, file))?;
         self.moved_in(repo, files, views, |_| true)
     }
 

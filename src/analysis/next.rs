@@ -157,7 +157,7 @@ pub fn prepare(ctx: &Context, options: Options) -> anyhow::Result<Prepared> {
     })?;
     let views = Views { journal: &journal, loaded: &loaded, strict: options.strict, cache: Some(&cache) };
     let Changes { files, deleted } = changes;
-    let seen = views.all(repo, &git_dir, &files)?;
+    let seen = views.all(repo, &files)?;
     let mut warnings: Vec<String> = seen.iter().flat_map(|v| v.problems.iter().cloned()).collect();
     // A policy the next commit brings that does not parse: it is judged as
     // a change to a trust file under BASE's policy, and the author hears why
