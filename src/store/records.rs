@@ -1015,8 +1015,6 @@ pub enum RecordError {
     Shallow { ref_name: String },
     #[error("{ref_name}: {source}")]
     Git { ref_name: &'static str, source: git2::Error },
-    #[error("cannot read the history of {ref_name} with git: {detail}")]
-    Command { ref_name: &'static str, detail: String },
 }
 
 /// Every record of type `R`: each valid record that a commit of the records

@@ -14,11 +14,11 @@
 //! the content that hashes to its id): a later commit that deletes the file
 //! removes nothing, so the only way to lose a record is to rewrite the
 //! branch, which protection refuses. Reading walks the history: each commit
-//! is compared with its first parent (`git log --raw`, merges included), and
-//! every file added or changed is checked as [`super::verify`] does; a
-//! shallow history is refused, never read in part. Invalid files count only while they are at the
-//! tip (see [`State::bad`]): they never were records, and a commit that
-//! removes one should be able to clear the refusal it causes.
+//! is compared with its first parent (merges included), and every file
+//! added or changed is checked as [`super::verify`] does; a shallow history
+//! is refused, never read in part. Invalid files count only while they are
+//! at the tip (see [`State::bad`]): they never were records, and a commit
+//! that removes one should be able to clear the refusal it causes.
 //!
 //! Writers append commits and move the branch with a compare-and-swap,
 //! retrying when another writer got there first, so writers in separate
@@ -237,45 +237,69 @@ fn commit_subtree<'r>(
     Ok(Dir::of(repo, commit, dir)?.into_tree())
 }
 
-/// Adds to `records` every valid record that a commit reachable from the
-/// source's tip, and not from `old`, added; returns how many commits were
-/// compared.
+/// The files each commit reachable from `source.tip` (and not from `old`)
+/// added or changed against its first parent (merges included; a root
+/// commit against the empty tree), every kind's files at once, and how
+/// many commits were compared. A process that reads
+/// several kinds from one branch (approvals and requests, for every
+/// judgement) walks it once: the last walk is kept, by repository, tip and
+/// starting point.
 ///
-/// The comparisons (each commit with its first parent, merges included) are
-/// `git log --raw`'s: git compares trees several times faster than reading
-/// them through libgit2, which re-hashes and re-parses every directory of
-/// every commit. Replacement refs are ignored, and a shallow history is
-/// refused rather than read in part.
-/// `git log --raw` of `source.tip` (since `old`), every kind's files at
-/// once. A process that reads several kinds from one branch (approvals and
-/// requests, for every judgement) runs it once: the last one is kept, by
-/// repository, tip and starting point.
-fn raw_log(repo: &Repository, source: &Source, old: Option<Oid>) -> Result<std::sync::Arc<Vec<u8>>, RecordError> {
+/// The comparisons skip every subtree a commit shares with its parent
+/// ([`tree_diff::changes_lossy`]), so they follow what each commit changed;
+/// a parent's trees are the ones its child's comparison just read, which
+/// libgit2's object cache still holds. Replacement refs play no part:
+/// libgit2 does not apply them.
+fn changed_files(repo: &Repository, source: &Source, old: Option<Oid>) -> Result<std::sync::Arc<Walked>, RecordError> {
     type Key = (std::path::PathBuf, Oid, Option<Oid>);
-    static LAST: std::sync::Mutex<Option<(Key, std::sync::Arc<Vec<u8>>)>> = std::sync::Mutex::new(None);
+    static LAST: std::sync::Mutex<Option<(Key, std::sync::Arc<Walked>)>> = std::sync::Mutex::new(None);
     let key = (repo.path().to_path_buf(), source.tip, old);
     if let Some((k, out)) = LAST.lock().unwrap_or_else(|e| e.into_inner()).as_ref()
         && *k == key
     {
         return Ok(out.clone());
     }
-    let mut log = crate::store::notes::git_command(repo);
-    log.args(["--no-replace-objects", "log", "--format=%x01%H", "--raw", "-z", "--no-abbrev", "--no-renames"])
-        .args(["--no-color", "--no-show-signature", "--diff-merges=first-parent", "--root", "--diff-filter=AMT"])
-        .arg(source.tip.to_string());
+    let git = |e: git2::Error| RecordError::Git { ref_name: source.ref_name, source: e };
+    let mut walk = repo.revwalk().map_err(git)?;
+    walk.push(source.tip).map_err(git)?;
     if let Some(old) = old {
-        log.arg(format!("^{old}"));
+        walk.hide(old).map_err(git)?;
     }
-    let output = log.output().map_err(|e| RecordError::Command { ref_name: source.ref_name, detail: e.to_string() })?;
-    if !output.status.success() {
-        let detail = String::from_utf8_lossy(&output.stderr).trim().to_string();
-        return Err(RecordError::Command { ref_name: source.ref_name, detail });
+    let mut out = Walked::default();
+    for oid in walk {
+        let commit = repo.find_commit(oid.map_err(git)?).map_err(git)?;
+        out.commits += 1;
+        let tree = commit.tree().map_err(git)?;
+        let parent = match commit.parent_ids().next() {
+            Some(parent) => Some(repo.find_commit(parent).and_then(|p| p.tree()).map_err(git)?),
+            None => None,
+        };
+        for change in tree_diff::changes_lossy(repo, parent.as_ref(), Some(&tree)).map_err(git)? {
+            if let Some((blob, mode)) = change.new
+                && mode & 0o170000 == 0o100000
+            {
+                out.files.push((change.path, blob));
+            }
+        }
     }
-    let out = std::sync::Arc::new(output.stdout);
+    let out = std::sync::Arc::new(out);
     *LAST.lock().unwrap_or_else(|e| e.into_inner()) = Some((key, out.clone()));
     Ok(out)
 }
 
+/// What [`changed_files`] found.
+#[derive(Debug, Default)]
+struct Walked {
+    /// Regular files added or changed, with their blobs, in walk order.
+    files: Vec<(String, Oid)>,
+    /// Commits compared.
+    commits: usize,
+}
+
+/// Adds to `records` every valid record that a commit reachable from the
+/// source's tip, and not from `old`, added ([`changed_files`]); returns how
+/// many commits were compared. A shallow history is refused rather than
+/// read in part.
 fn walk_history<R: Record>(
     repo: &Repository,
     source: &Source,
@@ -297,45 +321,22 @@ fn walk_history<R: Record>(
             }
         }
     }
-    let output = raw_log(repo, source, old)?;
+    let walked = changed_files(repo, source, old)?;
     let prefix = if source.dir.is_empty() { String::new() } else { format!("{}/", source.dir) };
-    let mut walked = 0;
-    // Tokens are NUL-separated: `\x01<commit>`, then for each file
-    // `:<modes> <old blob> <new blob> <status>` and its path. A path is taken
-    // by its position after a status token, whatever bytes it holds.
-    let mut tokens = output.split(|&b| b == 0);
-    while let Some(token) = tokens.next() {
-        let token = token.strip_prefix(b"\n").unwrap_or(token);
-        if token.first() == Some(&1) {
-            walked += 1;
-            continue;
-        }
-        if token.first() != Some(&b':') {
-            continue;
-        }
-        let Some(path) = tokens.next() else { break };
-        let fields: Vec<&[u8]> = token.split(|&b| b == b' ').collect();
-        let (Some(mode), Some(blob)) = (fields.get(1), fields.get(3)) else { continue };
-        if !mode.starts_with(b"100") {
-            continue;
-        }
-        let Some(rel) = std::str::from_utf8(path).ok().and_then(|p| p.strip_prefix(prefix.as_str())) else {
-            continue;
-        };
-        let (Some(id), Ok(blob)) = (record_id(rel), std::str::from_utf8(blob).map(Oid::from_str)) else { continue };
-        let Ok(blob) = blob else { continue };
+    for (path, blob) in &walked.files {
+        let Some(id) = path.strip_prefix(prefix.as_str()).and_then(record_id) else { continue };
         if records.contains_key(id) {
             // Content-addressed: other content under this name fails its
             // hash, and the same content is the record we have.
             continue;
         }
-        if let Ok(content) = repo.find_blob(blob)
+        if let Ok(content) = repo.find_blob(*blob)
             && let Ok(record) = verify::<R>(id, content.content())
         {
-            records.insert(id.to_string(), (blob, record));
+            records.insert(id.to_string(), (*blob, record));
         }
     }
-    Ok(walked)
+    Ok(walked.commits)
 }
 
 /// What a commit has at a records directory.
