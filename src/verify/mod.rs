@@ -57,6 +57,7 @@ use crate::store::policy_file::{self, LoadError, Source};
 use crate::store::records::{self, Approval, BadRecord, Override, Request, Stored};
 use crate::store::repo;
 use crate::store::signature::{self, AllowedSigners, LoadSignersError};
+use crate::store::tree_diff;
 use crate::syntax::Language;
 
 /// What a failure is about: the SARIF rule it reports under.
@@ -542,12 +543,23 @@ pub fn verify(repo: &Repository, base_rev: &str, head_rev: &str) -> Result<Repor
     check_commits(repo, &policy, &range, &mut report)?;
     let head_tree = head.tree().map_err(git("read HEAD's tree"))?;
     let base_tree = base.tree().map_err(git("read BASE's tree"))?;
+    let fork_tree = match repo.merge_base(base.id(), head.id()) {
+        Ok(fork) => Some(repo.find_commit(fork).and_then(|c| c.tree()).map_err(git("read the fork point's tree"))?),
+        Err(e) if e.code() == git2::ErrorCode::NotFound => None,
+        Err(e) => return Err(git("find where HEAD forked from BASE")(e)),
+    };
     let touched = touched_paths(&range);
-    let trust_files = trust_files(repo, &policy, &head_tree, head_rev, &touched);
+    // A trust file HEAD holds otherwise than BASE is looked at even when no
+    // commit changed it against its first parent (a merge can bring it).
+    let since_base = tree_diff::changes_lossy(repo, Some(&base_tree), Some(&head_tree))
+        .map_err(git("compare BASE's tree with HEAD's"))?;
+    let candidates: BTreeSet<String> = touched.iter().cloned().chain(since_base.into_iter().map(|c| c.path)).collect();
+    let trust_files = trust_files(repo, &policy, &head_tree, head_rev, &candidates);
     let code: Vec<&String> = touched.iter().filter(|p| !trust_files.contains(*p)).collect();
     check_files(repo, &judge, &range, &code, &mut report)?;
+    let ends = trust::Ends { base: &base_tree, head: &head_tree, fork: fork_tree.as_ref() };
     for path in &trust_files {
-        check_trust_file(repo, &judge, &range, &base_tree, &head_tree, path, &mut report)?;
+        check_trust_file(repo, &judge, &range, &ends, path, &mut report)?;
     }
     check_deleted_files(&judge, &range, &trust_files, &mut report);
     check_mode_changes(repo, &judge, &range, (&base_tree, &head_tree), &code, &mut report)?;

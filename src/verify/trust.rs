@@ -32,32 +32,35 @@ pub(super) fn trust_files(
         .collect()
 }
 
-/// A change in the range to trust file `path`.
+/// The trees a trust file's change is read between: BASE's, HEAD's, and
+/// that of the point where HEAD forked from BASE (`None`: they share no
+/// history, so all of HEAD's is the range's).
+pub(super) struct Ends<'r> {
+    pub base: &'r git2::Tree<'r>,
+    pub head: &'r git2::Tree<'r>,
+    pub fork: Option<&'r git2::Tree<'r>>,
+}
+
+/// A change in the range to trust file `path`: HEAD's version differs from
+/// BASE's, and is not the one HEAD forked from (which would make the
+/// difference BASE's own, made since). A merge counts whichever parent it
+/// took the version from: one whose first parent is an older commit, or a
+/// new root, and whose second is BASE changes nothing against its first
+/// parent, yet rolls the file back against BASE.
 pub(super) fn check_trust_file(
     repo: &Repository,
     judge: &Judge<'_>,
     range: &Range,
-    base_tree: &git2::Tree<'_>,
-    head_tree: &git2::Tree<'_>,
+    ends: &Ends<'_>,
     path: &str,
     report: &mut Report,
 ) -> Result<(), VerifyError> {
     let at = |tree: &git2::Tree<'_>| tree.get_path(Path::new(path)).ok().map(|e| (e.id(), e.filemode()));
-    let (before, after) = (at(base_tree), at(head_tree));
-    if before == after {
+    let (before, after) = (at(ends.base), at(ends.head));
+    if before == after || ends.fork.is_some_and(|fork| at(fork) == after) {
         return Ok(());
     }
-    // The commits of the range that changed it.
-    let commits: Vec<Oid> = range
-        .commits
-        .iter()
-        .copied()
-        .filter(|c| range.changed.get(c).is_some_and(|p| p.iter().any(|p| p == path)))
-        .collect();
-    if commits.is_empty() {
-        // BASE is not an ancestor and the difference comes from its side.
-        return Ok(());
-    }
+    let commits = changing_commits(repo, range, path)?;
     let bytes = match after {
         Some((id, _)) => Some(
             repo.find_blob(id)
@@ -111,4 +114,43 @@ pub(super) fn check_trust_file(
         signoff: Some(judge.signoff(&judgement, &fp, &[], SignedOff::TrustFile)),
     });
     Ok(())
+}
+
+/// The commits of the range that changed `path`: against their first
+/// parent; else (a merge that took it from another parent) against any
+/// parent, a root against nothing; else (HEAD lacks a file no commit of the
+/// range ever held) all of them.
+fn changing_commits(repo: &Repository, range: &Range, path: &str) -> Result<Vec<Oid>, VerifyError> {
+    let first_parent: Vec<Oid> = range
+        .commits
+        .iter()
+        .copied()
+        .filter(|c| range.changed.get(c).is_some_and(|p| p.iter().any(|p| p == path)))
+        .collect();
+    if !first_parent.is_empty() {
+        return Ok(first_parent);
+    }
+    let entry = |commit: &Commit<'_>| -> Result<Option<(Oid, i32)>, VerifyError> {
+        let tree = commit.tree().map_err(git(format!("read the tree of {}", commit.id())))?;
+        Ok(tree.get_path(Path::new(path)).ok().map(|e| (e.id(), e.filemode())))
+    };
+    let mut any_parent = Vec::new();
+    for &oid in &range.commits {
+        let commit = repo.find_commit(oid).map_err(git(format!("read commit {oid}")))?;
+        let own = entry(&commit)?;
+        let mut parents = commit.parents().peekable();
+        let changed = if parents.peek().is_none() {
+            own.is_some()
+        } else {
+            let mut differs = false;
+            for parent in parents {
+                differs |= entry(&parent)? != own;
+            }
+            differs
+        };
+        if changed {
+            any_parent.push(oid);
+        }
+    }
+    Ok(if any_parent.is_empty() { range.commits.clone() } else { any_parent })
 }

@@ -1,0 +1,106 @@
+//! A change to a trust file that no commit of the range makes against its
+//! first parent: a merge whose first parent is an older commit (or a new
+//! root) holding the trust file as the author wants it, and whose second
+//! parent is BASE. The merge's tree drops or rolls back the policy and the
+//! allowed signers against BASE, yet each commit compared with its first
+//! parent changed nothing there, so `vouch verify` passed and the next pull
+//! request ran under no policy at all. What the range changed in a trust
+//! file is what HEAD holds against the point where it forked from BASE,
+//! whichever parent a merge brought it from. Played with the real binary
+//! and real git.
+
+mod support {
+    pub mod run;
+    pub mod world;
+}
+
+use serde_json::Value;
+use support::world::*;
+
+const POLICY: &str = "reviewers = [\"alice@example.com\", \"bob@example.com\"]\n";
+
+/// The trust-file failures of a report: (path, commits named).
+fn trust_failures(report: &Value) -> Vec<(String, Vec<String>)> {
+    failures(report)
+        .iter()
+        .filter(|f| f["rule"] == "policy-change")
+        .map(|f| {
+            let commits = f["commits"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_string()).collect();
+            (f["path"].as_str().unwrap().to_string(), commits)
+        })
+        .collect()
+}
+
+/// `git commit-tree TREE -p FIRST -p SECOND` in `clone`, checked out as
+/// HEAD of branch `takeover`.
+fn merge_onto(clone: &Clone, tree: &str, first: &str, second: &str) -> String {
+    let merge = clone.git(&["commit-tree", tree, "-p", first, "-p", second, "-m", "Merge main"]);
+    let merge = merge.trim().to_string();
+    clone.git(&["checkout", "-q", "-B", "takeover", &merge]);
+    merge
+}
+
+#[test]
+fn a_merge_that_brings_back_an_older_policy_is_a_change_to_approve() {
+    let world = World::new(POLICY);
+    let m = world.clone_as("m", "mallory");
+    let old = m.git(&["rev-parse", "HEAD"]).trim().to_string();
+    // Through review, main's policy gets a second approval.
+    world.on_main(&[(".vouch.toml", &format!("{POLICY}approvals = 2\n"))]);
+    m.git(&["fetch", "-q"]);
+    // Mallory's merge: first parent the old main, second parent BASE, the
+    // old main's tree.
+    let merge = merge_onto(&m, &format!("{old}^{{tree}}"), &old, "origin/main");
+    assert!(m.git(&["diff", "--name-only", "origin/main", "HEAD"]).contains(".vouch.toml"));
+    let (code, report) = m.verify("origin/main..HEAD");
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(trust_failures(&report), vec![(".vouch.toml".to_string(), vec![merge])], "{report:#}");
+}
+
+#[test]
+fn a_merge_from_a_new_root_that_deletes_the_trust_files_is_a_change_to_approve() {
+    let world =
+        World::new(&format!("{POLICY}require_signatures = true\nallowed_signers = \".vouch/allowed_signers\"\n"));
+    let m = world.clone_as("m", "mallory");
+    // A new root holding main's files but the policy and the signers.
+    m.git(&["checkout", "-q", "--orphan", "root"]);
+    m.git(&["rm", "-q", "--cached", ".vouch.toml", ".vouch/allowed_signers"]);
+    m.git(&["commit", "-q", "--no-verify", "-m", "import"]);
+    let root = m.git(&["rev-parse", "HEAD"]).trim().to_string();
+    let merge = merge_onto(&m, &format!("{root}^{{tree}}"), &root, "origin/main");
+    let (code, report) = m.verify("origin/main..HEAD");
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(
+        trust_failures(&report),
+        vec![(".vouch.toml".to_string(), vec![merge.clone()]), (".vouch/allowed_signers".to_string(), vec![merge])],
+        "{report:#}"
+    );
+    // Approved under BASE's policy (signed), the deletion passes.
+    let fp = |path: &str| {
+        failures(&report).iter().find(|f| f["path"] == path).unwrap()["fingerprint"].as_str().unwrap().to_string()
+    };
+    for path in [".vouch.toml", ".vouch/allowed_signers"] {
+        world.decide(&m, &fp(path), Decision::by("alice"));
+    }
+    let (code, report) = m.verify("origin/main..HEAD");
+    assert_eq!(code, 0, "{report:#}");
+}
+
+#[test]
+fn a_policy_main_changed_after_the_branch_forked_is_not_the_branchs_change() {
+    let world = World::new(POLICY);
+    let a = world.clone_as("a", "dev");
+    a.ai_feature();
+    world.on_main(&[(".vouch.toml", &format!("{POLICY}approvals = 2\n"))]);
+    a.git(&["fetch", "-q"]);
+    // The branch has not merged main: its policy differs from BASE's
+    // because main moved on, not because of the branch.
+    let (code, report) = a.verify("origin/main..HEAD");
+    assert_eq!(code, 1, "the AI function still needs approval: {report:#}");
+    assert_eq!(trust_failures(&report), vec![], "{report:#}");
+    // Merged with its second parent main, as `git merge` does: nothing of
+    // the policy is the branch's either.
+    a.git(&["merge", "-q", "--no-edit", "--no-verify", "origin/main"]);
+    let (_, report) = a.verify("origin/main..HEAD");
+    assert_eq!(trust_failures(&report), vec![], "{report:#}");
+}
