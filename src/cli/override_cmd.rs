@@ -11,10 +11,11 @@ use git2::Oid;
 
 use super::context::Context;
 use super::{Format, FormatArg, Outcome};
+use crate::store::lineage::range_commits;
 use crate::store::policy_file::Source;
 use crate::store::records::{self, Override, Person};
 use crate::store::{repo, signature};
-use crate::verify::{parse_range, range_commits};
+use crate::verify::parse_range;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {

@@ -50,6 +50,12 @@ pub enum LineageError {
     Order { commit: Oid, parent: Oid },
     #[error("the kept lineage of {path} does not match its file")]
     Stale { path: String },
+    #[error(
+        "commit {commit} of the range has parents this clone did not fetch (a shallow clone), so what lies behind \
+         it may belong to the range too; fetch the whole history (git fetch --unshallow, or fetch-depth: 0 with \
+         actions/checkout)"
+    )]
+    Shallow { commit: Oid },
 }
 
 fn git(action: impl Into<String>) -> impl FnOnce(git2::Error) -> LineageError {
@@ -485,19 +491,46 @@ type Snapshot = HashMap<Rc<str>, Rc<FileState>>;
 
 /// The commits of `base..head`, oldest first, in the order [`walk`] takes
 /// them (the lineage of parallel branches can depend on which comes
-/// first: moved text is matched against text removed before it).
-pub fn range_commits(repo: &Repository, base: Oid, head: Oid) -> Result<Vec<Oid>, git2::Error> {
-    let mut walk = repo.revwalk()?;
-    walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)?;
-    walk.push(head)?;
-    walk.hide(base)?;
-    walk.collect()
+/// first: moved text is matched against text removed before it). A range
+/// that reaches the edge of a shallow clone is refused ([`whole`]).
+pub fn range_commits(repo: &Repository, base: Oid, head: Oid) -> Result<Vec<Oid>, LineageError> {
+    range_commits_hiding(repo, base, head, &[])
+}
+
+/// [`range_commits`] without the commits reachable from `known`.
+fn range_commits_hiding(repo: &Repository, base: Oid, head: Oid, known: &[Oid]) -> Result<Vec<Oid>, LineageError> {
+    let mut walk = repo.revwalk().map_err(git("walk BASE..HEAD"))?;
+    walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE).map_err(git("walk BASE..HEAD"))?;
+    walk.push(head).map_err(git("walk BASE..HEAD"))?;
+    walk.hide(base).map_err(git("walk BASE..HEAD"))?;
+    for &known in known {
+        walk.hide(known).map_err(git("walk BASE..HEAD"))?;
+    }
+    let commits: Vec<Oid> = walk.collect::<Result<_, _>>().map_err(git("walk BASE..HEAD"))?;
+    whole(repo, &commits)?;
+    Ok(commits)
+}
+
+/// Refuses `commits` (of a range) when one of them is a commit whose
+/// parents a shallow clone did not fetch: the walk stops there, as if it
+/// were a root, and whatever lies behind it, AI commits included, may
+/// belong to the range. A shallow clone whose edge is behind BASE is whole
+/// where it matters.
+fn whole(repo: &Repository, commits: &[Oid]) -> Result<(), LineageError> {
+    let cut = match crate::store::repo::shallow_commits(repo) {
+        Some(shallow) => commits.iter().find(|c| shallow.contains(c)),
+        None => commits.first(),
+    };
+    match cut {
+        Some(&commit) => Err(LineageError::Shallow { commit }),
+        None => Ok(()),
+    }
 }
 
 /// Compute the lineage of `base..head`. `bots` are the authors the policy
 /// lists as bots.
 pub fn walk(repo: &Repository, base: Oid, head: Oid, bots: &[String]) -> Result<Lineage, LineageError> {
-    let commits = range_commits(repo, base, head).map_err(git("walk BASE..HEAD"))?;
+    let commits = range_commits(repo, base, head)?;
     walk_commits(repo, commits, Some(base), bots)
 }
 
@@ -554,14 +587,8 @@ fn run<'r>(
     bots: &'r [String],
     from: Option<State>,
 ) -> Result<(Walker<'r>, Vec<Oid>, Option<Rc<Snapshot>>), LineageError> {
-    let mut walk = repo.revwalk().map_err(git("walk BASE..HEAD"))?;
-    walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE).map_err(git("walk BASE..HEAD"))?;
-    walk.push(head).map_err(git("walk BASE..HEAD"))?;
-    walk.hide(base).map_err(git("walk BASE..HEAD"))?;
-    for known in from.iter().flat_map(State::commit_ids) {
-        walk.hide(known).map_err(git("walk BASE..HEAD"))?;
-    }
-    let new: Vec<Oid> = walk.collect::<Result<_, _>>().map_err(git("walk BASE..HEAD"))?;
+    let known: Vec<Oid> = from.iter().flat_map(State::commit_ids).collect();
+    let new = range_commits_hiding(repo, base, head, &known)?;
     run_commits(repo, new, bots, from)
 }
 

@@ -276,6 +276,17 @@ pub fn configured_id(repo: &Repository) -> Option<String> {
     is_commit_id(&value).then_some(value)
 }
 
+/// The commits git marks as shallow (their parents were not fetched);
+/// `None` when the repository is shallow but the list cannot be read, so
+/// that no history is trusted to be whole.
+pub fn shallow_commits(repo: &Repository) -> Option<std::collections::HashSet<Oid>> {
+    if !repo.is_shallow() {
+        return Some(std::collections::HashSet::new());
+    }
+    let text = std::fs::read_to_string(repo.commondir().join("shallow")).ok()?;
+    Some(text.lines().filter_map(|l| Oid::from_str(l.trim()).ok()).collect())
+}
+
 /// Of the parentless commits reachable from `from`, the oldest by committer
 /// time (ties: the smallest id). Walks the whole history.
 pub fn oldest_root(repo: &Repository, from: Oid) -> Result<Oid, git2::Error> {

@@ -43,7 +43,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt::Write as _;
 use std::path::Path;
 
-use git2::{Commit, ObjectType, Oid, Repository, Sort};
+use git2::{Commit, ObjectType, Oid, Repository};
 use serde::Serialize;
 
 use crate::document::Document;
@@ -424,16 +424,6 @@ pub fn parse_range(spec: &str) -> Result<(String, String), VerifyError> {
 fn resolve<'r>(repo: &'r Repository, rev: &str) -> Result<Commit<'r>, VerifyError> {
     let failed = |e: git2::Error| VerifyError::Revision { rev: rev.to_string(), message: e.message().to_string() };
     repo.revparse_single(rev).and_then(|o| o.peel_to_commit()).map_err(failed)
-}
-
-/// The commits of `base..head` (reachable from head, not from base),
-/// oldest first.
-pub fn range_commits(repo: &Repository, base: Oid, head: Oid) -> Result<Vec<Oid>, git2::Error> {
-    let mut walk = repo.revwalk()?;
-    walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)?;
-    walk.push(head)?;
-    walk.hide(base)?;
-    walk.collect()
 }
 
 /// Everything verify reads about the range before it judges.

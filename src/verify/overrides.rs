@@ -146,5 +146,5 @@ fn override_range(repo: &Repository, spec: &str) -> Result<Vec<Oid>, String> {
     let (base, head) = parse_range(spec).map_err(|e| e.to_string())?;
     let base = resolve(repo, &base).map_err(|e| e.to_string())?;
     let head = resolve(repo, &head).map_err(|e| e.to_string())?;
-    range_commits(repo, base.id(), head.id()).map_err(|e| e.message().to_string())
+    lineage::range_commits(repo, base.id(), head.id()).map_err(|e| e.to_string())
 }

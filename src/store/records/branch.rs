@@ -195,7 +195,7 @@ pub(super) fn read<R: Record>(repo: &Repository, known: Option<State<R>>) -> Res
         if old == Some(source.tip) {
             continue;
         }
-        let shallow = shallow.get_or_insert_with(|| shallow_commits(repo));
+        let shallow = shallow.get_or_insert_with(|| crate::store::repo::shallow_commits(repo));
         state.walked += walk_history(repo, source, old, shallow, &mut state.records)?;
         update_bad(repo, source, old, &mut state)?;
         state.tips.retain(|(r, _)| r != source.ref_name);
@@ -214,17 +214,6 @@ fn still_valid(repo: &Repository, tips: &[(String, Oid)], sources: &[Source]) ->
             .iter()
             .any(|s| s.ref_name == name && (s.tip == *old || repo.graph_descendant_of(s.tip, *old).unwrap_or(false)))
     })
-}
-
-/// The commits git marks as shallow (their parents were not fetched);
-/// `None` when the repository is shallow but the list cannot be read, so
-/// that no history is trusted to be whole.
-fn shallow_commits(repo: &Repository) -> Option<HashSet<Oid>> {
-    if !repo.is_shallow() {
-        return Some(HashSet::new());
-    }
-    let text = std::fs::read_to_string(repo.commondir().join("shallow")).ok()?;
-    Some(text.lines().filter_map(|l| Oid::from_str(l.trim()).ok()).collect())
 }
 
 /// The records directory `dir` of `commit` as a tree (`""`: its whole
@@ -847,7 +836,7 @@ fn collect<R: Record>(
     done: Option<Oid>,
 ) -> Result<Vec<(String, Oid)>, RecordError> {
     let mut records = BTreeMap::<String, (Oid, R)>::new();
-    walk_history(repo, source, done, &shallow_commits(repo), &mut records)?;
+    walk_history(repo, source, done, &crate::store::repo::shallow_commits(repo), &mut records)?;
     Ok(records.into_iter().map(|(id, (blob, _))| (id, blob)).collect())
 }
 
