@@ -59,3 +59,58 @@ fn a_shallow_clone_whose_boundary_is_behind_base_still_verifies() {
     assert_eq!(code, 1, "{report:#}");
     assert_eq!(only_failure(&report, "unapproved-ai")["path"], "src/lib.rs");
 }
+
+/// Commit the feature as `identity` (author and committer).
+fn commit_as(clone: &Clone, identity: (&str, &str), subject: &str) {
+    clone.git(&["add", "-A"]);
+    let (name, mail) = identity;
+    clone.git(&[
+        "-c",
+        &format!("user.name={name}"),
+        "-c",
+        &format!("user.email={mail}"),
+        "commit",
+        "-q",
+        "--no-verify",
+        "-m",
+        subject,
+    ]);
+}
+
+#[test]
+fn an_ai_tool_committing_under_its_own_name_is_ai_evidence() {
+    // GitHub's Copilot coding agent and Cursor's background agents commit
+    // as themselves, with no trailer and no `[bot]`.
+    for (identity, tool) in [
+        (("Copilot", "198982749+Copilot@users.noreply.github.com"), "copilot"),
+        (("Cursor Agent", "cursoragent@cursor.com"), "cursor"),
+        (("Claude", "noreply@anthropic.com"), "claude"),
+    ] {
+        let world = World::new(POLICY);
+        let a = world.clone_as("a", "dev");
+        a.git(&["checkout", "-q", "-b", "feature"]);
+        a.write("src/lib.rs", &format!("{BASE_LIB}{AI_FN}"));
+        commit_as(&a, identity, "add add()");
+        let (code, report) = a.verify("origin/main..HEAD");
+        assert_eq!(code, 1, "{identity:?}: {report:#}");
+        let failure = only_failure(&report, "unapproved-ai");
+        assert_eq!(failure["name"], "add", "{identity:?}: {report:#}");
+        let evidence = report["coverage"]["provenance"].to_string();
+        assert!(evidence.contains(&format!("AI author: {tool}")), "{identity:?}: {evidence}");
+    }
+}
+
+#[test]
+fn a_person_at_an_ai_company_or_named_claude_is_a_person() {
+    for identity in
+        [("Jane Doe", "jane@openai.com"), ("Dario", "dario@anthropic.com"), ("Claude Monet", "claude@example.com")]
+    {
+        let world = World::new(POLICY);
+        let a = world.clone_as("a", "dev");
+        a.git(&["checkout", "-q", "-b", "feature"]);
+        a.write("src/lib.rs", &format!("{BASE_LIB}{AI_FN}"));
+        commit_as(&a, identity, "add add()");
+        let (code, report) = a.verify("origin/main..HEAD");
+        assert_eq!(code, 0, "{identity:?}: {report:#}");
+    }
+}

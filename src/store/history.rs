@@ -345,13 +345,16 @@ pub enum Declared {
     Aider,
     /// A bot author (`[bot]`, or listed in the policy), by this name.
     Bot(String),
+    /// An AI tool's own identity as author or committer (GitHub's Copilot
+    /// coding agent, Cursor's background agents), naming this tool.
+    Author(String),
 }
 
 impl Declared {
     /// The AI tool it names.
     pub fn tool(&self) -> String {
         match self {
-            Declared::Trailer(tool) | Declared::Bot(tool) => tool.clone(),
+            Declared::Trailer(tool) | Declared::Bot(tool) | Declared::Author(tool) => tool.clone(),
             Declared::Aider => "aider".to_string(),
         }
     }
@@ -363,6 +366,7 @@ impl Declared {
             Declared::Trailer(tool) => format!("trailer: {tool}"),
             Declared::Aider => "aider author".to_string(),
             Declared::Bot(name) => format!("bot author: {name}"),
+            Declared::Author(tool) => format!("AI author: {tool}"),
         }
     }
 }
@@ -381,18 +385,40 @@ pub fn commit_people(commit: &git2::Commit<'_>) -> Vec<String> {
 }
 
 /// How a commit as a whole declares AI: an AI trailer in its message,
-/// aider's `(aider)` author or committer suffix, or a bot author (`bots`
-/// from the policy). The one place that decides what counts.
+/// aider's `(aider)` author or committer suffix, a bot author (`bots` from
+/// the policy), or an AI tool as author or committer. The one place that
+/// decides what counts.
 pub fn commit_declaration(commit: &git2::Commit<'_>, bots: &[String]) -> Option<Declared> {
-    let author = commit.author();
-    let name = String::from_utf8_lossy(author.name_bytes()).into_owned();
-    let email = String::from_utf8_lossy(author.email_bytes()).into_owned();
-    let committer = String::from_utf8_lossy(commit.committer().name_bytes()).into_owned();
+    let identity = |who: git2::Signature<'_>| {
+        (
+            String::from_utf8_lossy(who.name_bytes()).into_owned(),
+            String::from_utf8_lossy(who.email_bytes()).into_owned(),
+        )
+    };
+    let (name, email) = identity(commit.author());
+    let (committer, committer_email) = identity(commit.committer());
     let message = String::from_utf8_lossy(commit.message_bytes());
     ai_trailer_tool(&message)
         .map(Declared::Trailer)
         .or_else(|| (is_aider(&name) || is_aider(&committer)).then_some(Declared::Aider))
         .or_else(|| is_bot(&name, &email, bots).then(|| Declared::Bot(name.trim().to_string())))
+        .or_else(|| tool_identity(&name, &email).or_else(|| tool_identity(&committer, &committer_email)))
+}
+
+/// The AI tool an author or committer is, when it commits as itself
+/// (`Copilot <…+Copilot@users.noreply.github.com>`, `Cursor Agent
+/// <cursoragent@cursor.com>`): a tool's name, or an address only a tool
+/// uses. An address at an AI company's domain is a person who works there,
+/// unless it is a no-reply one.
+fn tool_identity(name: &str, email: &str) -> Option<Declared> {
+    let lower = email.to_lowercase();
+    let tool = tool_by_name(name, email).or_else(|| {
+        TOOL_EMAILS
+            .iter()
+            .find(|(frag, _)| lower.contains(frag) && (!is_domain(frag) || lower.contains("noreply")))
+            .map(|&(_, tool)| tool)
+    })?;
+    Some(Declared::Author(tool.to_string()))
 }
 
 /// The AI tool a commit as a whole declares (see [`commit_declaration`]).
@@ -513,6 +539,13 @@ const TOOL_NAMES: &[(&str, &str)] = &[
     ("opencode", "opencode"),
 ];
 
+/// Whether an entry of [`TOOL_EMAILS`] is a company's domain (it holds a
+/// dot), where people have addresses too, rather than an address only a
+/// tool uses.
+fn is_domain(fragment: &str) -> bool {
+    fragment.contains('.')
+}
+
 /// Email fragments that name an AI tool.
 const TOOL_EMAILS: &[(&str, &str)] = &[
     ("anthropic.com", "claude"),
@@ -533,25 +566,26 @@ const TOOL_EMAILS: &[(&str, &str)] = &[
     ("tabnine.com", "tabnine"),
 ];
 
-/// The AI tool an identity names, if any.
+/// The AI tool an identity names, if any: by its name, or by its email.
 fn known_tool(name: &str, email: &str) -> Option<&'static str> {
-    let name = name.to_lowercase();
-    let email = email.to_lowercase();
+    let email_lower = email.to_lowercase();
+    tool_by_name(name, email)
+        .or_else(|| TOOL_EMAILS.iter().find(|(frag, _)| email_lower.contains(frag)).map(|&(_, tool)| tool))
+}
+
+/// The AI tool an identity's name names: a tool's name as a word, a GPT
+/// model, or a bare "Claude", which is a person's name too, so only with no
+/// email or a no-reply one.
+fn tool_by_name(name: &str, email: &str) -> Option<&'static str> {
+    let name = name.trim().to_lowercase();
     if let Some(&(_, tool)) = TOOL_NAMES.iter().find(|(word, _)| has_word(&name, word)) {
         return Some(tool);
     }
     if name.starts_with("gpt-") {
         return Some("openai");
     }
-    if let Some(&(_, tool)) = TOOL_EMAILS.iter().find(|(frag, _)| email.contains(frag)) {
-        return Some(tool);
-    }
-    // A bare "Claude" is a person's name too: only with no email, or a
-    // no-reply one.
-    if name == "claude" && (email.is_empty() || email.contains("noreply")) {
-        return Some("claude");
-    }
-    None
+    let email = email.to_lowercase();
+    (name == "claude" && (email.is_empty() || email.contains("noreply"))).then_some("claude")
 }
 
 /// Whether `word` appears in `text` not inside a longer word.

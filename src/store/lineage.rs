@@ -146,6 +146,7 @@ impl CommitEvidence {
                 Declared::Trailer(tool) => format!("its trailer names {tool}"),
                 Declared::Aider => "its author is aider".to_string(),
                 Declared::Bot(name) => format!("its author {name} is a bot"),
+                Declared::Author(tool) => format!("its author or committer is {tool}"),
             });
         }
         self.git_ai_note.as_ref().filter(|n| n.claims_ai()).map(|_| "its git-ai note attributes lines to AI".into())

@@ -312,13 +312,14 @@ pub struct Coverage {
     /// Commits with a git-ai note.
     pub with_git_ai_note: usize,
     /// Commits that declare AI as a whole: an AI trailer, aider's author
-    /// suffix, a bot author.
+    /// suffix, a bot author, an AI tool as author or committer.
     pub with_declaration: usize,
     /// Non-merge commits with no provenance at all (no vouch note, no git-ai
     /// note, no declaration): unattested, not necessarily human.
     pub without_provenance: Vec<String>,
     /// The evidence each commit carries (`vouch note`, `git-ai note`,
-    /// `trailer: claude`, `aider author`, `bot author: …`), by commit.
+    /// `trailer: claude`, `aider author`, `bot author: …`, `AI author:
+    /// copilot`), by commit.
     pub provenance: BTreeMap<String, Vec<String>>,
     /// Lines in HEAD's files from commits of the range, by what is known.
     pub ai_lines: usize,
