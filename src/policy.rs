@@ -582,6 +582,36 @@ pub struct Assessment {
     pub ignored: Vec<Ignored>,
 }
 
+/// Who cast each of `votes`, for counting people: its email, lowercase.
+/// Where signatures are required, the emails the keys of `votes` are
+/// listed for join into one person: a key under two emails, or two keys
+/// (a laptop's and a desktop's) under one email, is one person, named by
+/// the least of their emails.
+fn people(votes: &[Vote], signed: bool) -> Vec<String> {
+    let email = |vote: &Vote| vote.email.to_ascii_lowercase();
+    if !signed {
+        return votes.iter().map(email).collect();
+    }
+    // Union-find over emails: each key joins every email it is listed for.
+    let mut parent: BTreeMap<String, String> = BTreeMap::new();
+    fn root(parent: &BTreeMap<String, String>, mut at: String) -> String {
+        while let Some(up) = parent.get(&at).filter(|up| **up != at) {
+            at = up.clone();
+        }
+        at
+    }
+    for vote in votes {
+        let mut joined = vec![email(vote)];
+        joined.extend(vote.signer.iter().flat_map(|s| s.principals.iter().map(|p| p.to_ascii_lowercase())));
+        let roots: BTreeSet<String> = joined.into_iter().map(|e| root(&parent, e)).collect();
+        let least = roots.first().expect("a vote has an email").clone();
+        for r in roots {
+            parent.insert(r, least.clone());
+        }
+    }
+    votes.iter().map(|vote| root(&parent, email(vote))).collect()
+}
+
 /// The decision: where a unit with `requirement` stands, given the `votes`
 /// on its fingerprint in time order (oldest first) and its `participants`.
 ///
@@ -589,8 +619,9 @@ pub struct Assessment {
 /// and, where the policy requires signatures, its signature verified; other
 /// votes do not count at all. Each person's latest entitled vote is theirs
 /// (a reviewer may change their mind); a person is an email, or, where
-/// signatures are required, a key: one key listed under two emails is one
-/// approver.
+/// signatures are required, every email and key joined by the allowed
+/// signers ([`people`]): one key listed under two emails is one approver,
+/// and so are two keys listed under one email.
 ///
 /// If any person's latest vote is a reject the unit is rejected, whatever
 /// others approved before or after; a reject stands until the same person
@@ -606,6 +637,7 @@ pub fn assess(requirement: &Requirement, votes: &[Vote], participants: &Particip
     let signed_mode = requirement.require_signatures;
     // Latest entitled vote per person, with its position.
     let mut latest: BTreeMap<String, (usize, &Vote)> = BTreeMap::new();
+    let people = people(votes, signed_mode);
     // Latest vote per automated reviewer that may clear the unit.
     let mut automated: BTreeMap<String, (usize, &Vote)> = BTreeMap::new();
     for (i, vote) in votes.iter().enumerate() {
@@ -652,11 +684,8 @@ pub fn assess(requirement: &Requirement, votes: &[Vote], participants: &Particip
             Verdict::Reject => entitled.clone().err(),
         };
         if entitled.is_ok() {
-            let person = match (&vote.signer, signed_mode) {
-                (Some(signer), true) => signer.key.clone(),
-                _ => vote.email.to_ascii_lowercase(),
-            };
-            // An earlier vote of the same key under another email is
+            let person = people[i].clone();
+            // An earlier vote of the same person under another email is
             // superseded: said once, unless it was left out already.
             if let Some((_, earlier)) = latest.get(&person)
                 && !earlier.email.eq_ignore_ascii_case(&vote.email)
@@ -3052,6 +3081,16 @@ src/db/**         @nobody-known
         assert_eq!(a.status, Status::Pending { have: 1, need: 2, by: strings(&["b@x"]) });
         expect!["a2@x (whose signing key is also listed for a@x) authors the commit and cannot approve it"]
             .assert_eq(&a.ignored[0].refusal.to_string());
+        // Two keys listed under one email (a laptop's and a desktop's) are
+        // one person too, and so are emails a chain of keys joins.
+        let laptop = key("a-laptop", &["a@x"]);
+        let a = assess(&req, &[by("a@x", &shared), by("a@x", &laptop)], &none);
+        assert_eq!(a.status, Status::Pending { have: 1, need: 2, by: strings(&["a@x"]) });
+        let chained = key("c", &["a2@x", "b@x"]);
+        let a = assess(&req, &[by("a@x", &laptop), by("b@x", &chained)], &none);
+        assert_eq!(a.status, Status::Approved { by: strings(&["a@x", "b@x"]), automated: Vec::new() });
+        let a = assess(&req, &[by("a@x", &shared), by("b@x", &chained)], &none);
+        assert_eq!(a.status, Status::Pending { have: 1, need: 2, by: strings(&["b@x"]) });
         // Without signatures required, people are emails.
         let unsigned = Policy::parse("reviewers = [\"a@x\", \"a2@x\"]\napprovals = 2\n", ".vouch.toml").unwrap();
         let a = assess(&unsigned.requirement("f.rs", &[], 5), &[by("a@x", &shared), by("a2@x", &shared)], &none);

@@ -500,6 +500,29 @@ fn finding_14_one_key_listed_under_two_emails_is_one_approver() {
     assert_eq!(a.verify("origin/main..HEAD").0, 0);
 }
 
+/// Bob's laptop and desktop keys are both listed under his email; an
+/// approval signed with each is still one approver (one key per approver
+/// would make a second key a second person).
+#[test]
+fn two_keys_of_one_reviewer_are_one_approver() {
+    let policy = "reviewers = [\"alice@example.com\", \"bob@example.com\"]\napprovals = 2\nrequire_signatures = true\n";
+    let world = World::new(policy);
+    let signers = format!("{}bob@example.com {}\n", world.allowed_signers(&PEOPLE), world.public_key("stranger"));
+    world.on_main(&[(".vouch/allowed_signers", &signers)]);
+    let a = world.clone_as("a", "dev");
+    a.ai_feature();
+    let (_, report) = a.verify("origin/main..HEAD");
+    let fingerprint = only_failure(&report, "unapproved-ai")["fingerprint"].as_str().unwrap().to_string();
+    world.decide(&a, &fingerprint, Decision { created: Some(EARLY), ..Decision::by("bob") });
+    world.decide(&a, &fingerprint, Decision { key: Some("stranger"), created: Some(LATER), ..Decision::by("bob") });
+    let (code, report) = a.verify("origin/main..HEAD");
+    assert_eq!(code, 1, "{report:#}");
+    let reason = only_failure(&report, "unapproved-ai")["reason"].as_str().unwrap().to_string();
+    assert!(reason.contains("needs 2 signed approval(s)") && reason.contains("has 1"), "{reason}");
+    world.decide(&a, &fingerprint, Decision::by("alice"));
+    assert_eq!(a.verify("origin/main..HEAD").0, 0);
+}
+
 /// `min_ai_lines = 3`, and a whole AI function written on one line: it
 /// needs sign-off all the same, at verify and at the gate. A long AI line
 /// in a human function counts as the lines it would take; a short one is
