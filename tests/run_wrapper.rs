@@ -367,3 +367,35 @@ fn a_file_that_is_not_utf8_is_recorded_whole_and_files_are_compared_as_git_store
     assert_eq!(spans.len(), 1, "{crlf}");
     assert_eq!((spans[0]["start"].as_u64(), spans[0]["end"].as_u64()), (Some(12), Some(18)), "{crlf}");
 }
+
+/// An agent that commits its own work while it runs under `vouch run`:
+/// git's post-commit hook noted the commit before vouch recorded what the
+/// agent changed, so the note said "no AI". vouch notes it again.
+#[test]
+fn a_commit_the_agent_makes_while_it_runs_is_noted_with_what_it_wrote() {
+    let repo = TestRepo::new();
+    repo.write(".vouch.toml", "gate = \"warn\"\nreviewers = [\"carol@example.com\"]\n");
+    repo.write("README.md", "a project\n");
+    let out = vouch(&repo.root, &["init"]).env("HOME", &repo.root).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    repo.commit_all("start");
+    let base = repo.git(&["rev-parse", "HEAD"]).trim().to_string();
+    let bin = tempfile::tempdir().unwrap();
+    let agent = script(
+        bin.path(),
+        "fake-agent",
+        "mkdir -p src\nprintf 'pub fn pay(x: u64) -> u64 {\\n    x * 2\\n}\\n' > src/pay.rs\n\
+         git add src/pay.rs && git commit -q -m pay\n",
+    );
+    let out = vouch(&repo.root, &["run", "--", &agent]).env("HOME", &repo.root).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_ne!(repo.git(&["rev-parse", "HEAD"]).trim(), base, "the agent committed");
+    let note = repo.git(&["notes", "--ref=vouch", "show", "HEAD"]);
+    let records: Vec<Value> = note.lines().map(|l| serde_json::from_str::<Value>(l).unwrap()).collect();
+    assert!(records.iter().all(|r| r.get("attest").is_none()), "no `no-ai` left: {note}");
+    let record = records.iter().find(|r| r["path"] == "src/pay.rs").unwrap_or_else(|| panic!("{note}"));
+    assert_eq!((record["evidence"].as_str(), record["origin"]["tool"].as_str()), (Some("wrapper"), Some("fake-agent")));
+    assert_eq!(record["ai"], serde_json::json!([[1, 3]]));
+    let verify = json_of(&repo.root, &["verify", &format!("{base}..HEAD"), "--format", "json"]);
+    assert_eq!(verify["failures"].as_array().unwrap().len(), 1, "{verify:#}");
+}

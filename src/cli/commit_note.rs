@@ -84,30 +84,96 @@ pub fn post_commit() -> anyhow::Result<Outcome> {
         sources.left = derive::left_commits(repo).context("cannot read which commits left HEAD's history")?;
     }
     let cache = GateCache::take(repo).unwrap_or_default();
-    // One diff of the commit serves the note and what its sources carry.
-    let (committed, raw) = gitfiles::committed_both(repo, &head)?;
-    let mut note = note_for(&ctx, &head, &cache, &committed)?;
-    let derived = derived_for(&ctx, &head, &sources, &bots, &committed, &raw)?;
-    let removals = removals(&ctx, &head, &cache)?;
-    note.retire.extend(removals.retire);
-    let mut files = note.files;
-    files.extend(removals.records);
-    add_uncovered(&mut files, derived.records);
-    add_uncovered(&mut files, derived.own);
-    let mut records: Vec<NoteRecord> = notes::merge_records(files).into_iter().map(NoteRecord::File).collect();
-    let known = !rebased && !source_unknown && !derived.unknown;
+    let (mut records, retire, unknown) = records_for(&ctx, &head, &cache, &sources, &bots)?;
+    let known = !rebased && !source_unknown && !unknown;
     if records.is_empty() && known {
         records.push(NoteRecord::NoAi);
     }
     if !records.is_empty() {
         notes::write_note(repo, head.id(), &records).context("cannot write the vouch note")?;
     }
-    if !note.retire.is_empty() {
-        let journal = Journal::open(repo).context("cannot open the journal")?;
-        journal.retire(&note.retire, head.id()).context("cannot retire the journal records the note covers")?;
-        super::context::tidy_journal(&journal, repo);
-    }
+    retire_covered(repo, &retire, head.id())?;
     Ok(Outcome::Ok)
+}
+
+/// The file records of `commit`'s note: the AI text and removals of the
+/// journal (as the gate's `cache` saw them, else read again), what its
+/// `sources` carry, and its own claims; the journal records they cover;
+/// and whether some of its lines came from a commit no vouch note attests.
+fn records_for(
+    ctx: &Context,
+    commit: &git2::Commit<'_>,
+    cache: &GateCache,
+    sources: &Sources,
+    bots: &[String],
+) -> anyhow::Result<(Vec<NoteRecord>, Vec<RecordId>, bool)> {
+    // One diff of the commit serves the note and what its sources carry.
+    let (committed, raw) = gitfiles::committed_both(&ctx.repo, commit)?;
+    let mut note = note_for(ctx, commit, cache, &committed)?;
+    let derived = derived_for(ctx, commit, sources, bots, &committed, &raw)?;
+    let removals = removals(ctx, commit, cache)?;
+    note.retire.extend(removals.retire);
+    let mut files = note.files;
+    files.extend(removals.records);
+    add_uncovered(&mut files, derived.records);
+    add_uncovered(&mut files, derived.own);
+    let records = notes::merge_records(files).into_iter().map(NoteRecord::File).collect();
+    Ok((records, note.retire, derived.unknown))
+}
+
+/// Retire the journal records `commit`'s note covers.
+fn retire_covered(repo: &git2::Repository, retire: &[RecordId], commit: Oid) -> anyhow::Result<()> {
+    if retire.is_empty() {
+        return Ok(());
+    }
+    let journal = Journal::open(repo).context("cannot open the journal")?;
+    journal.retire(retire, commit).context("cannot retire the journal records the note covers")?;
+    super::context::tidy_journal(&journal, repo);
+    Ok(())
+}
+
+/// The most commits made during one tool call that are noted again.
+const MAX_NOTED_AGAIN: usize = 100;
+
+/// Note again the commits `git commit` made since HEAD was `then` (what
+/// HEAD's reflog says, newest first, back to `then`): an agent's shell
+/// command that commits its own work runs git's post-commit hook before
+/// the hook after the command records what the command changed, so those
+/// commits were noted without it. Their notes gain the AI text and removals
+/// the journal now holds (a `no-ai` attestation gives way); commits that
+/// came from elsewhere (a pull, a rebase: their notes are their own, or the
+/// post-rewrite hook's) are left alone. Returns how many notes changed.
+pub fn note_again(ctx: &Context, then: Oid) -> anyhow::Result<usize> {
+    let repo = &ctx.repo;
+    let mut made = Vec::new();
+    if let Ok(log) = repo.reflog("HEAD") {
+        for entry in log.iter().take(MAX_NOTED_AGAIN) {
+            if entry.id_new() == then {
+                break;
+            }
+            if entry.message().is_some_and(|m| m.starts_with("commit")) && !made.contains(&entry.id_new()) {
+                made.push(entry.id_new());
+            }
+        }
+    }
+    let mut changed = 0;
+    // Oldest first, as they were made: an older commit's note retires the
+    // records a later one would otherwise see again.
+    for oid in made.into_iter().rev() {
+        let Ok(commit) = repo.find_commit(oid) else { continue };
+        let bots = ctx.policy(&Source::Commit(oid.to_string())).map(|p| p.bots().to_vec()).unwrap_or_default();
+        let (records, retire, _) = records_for(ctx, &commit, &GateCache::default(), &Sources::default(), &bots)?;
+        if records.is_empty() {
+            continue;
+        }
+        let mut all: Vec<NoteRecord> = notes::read_note(repo, oid)?.unwrap_or_default();
+        all.retain(|r| !matches!(r, NoteRecord::NoAi));
+        all.extend(records);
+        notes::replace_note(repo, oid, &all).with_context(|| format!("cannot write the vouch note on {oid}"))?;
+        retire_covered(repo, &retire, oid)?;
+        changed += 1;
+    }
+    Ok(changed)
 }
 
 /// git's prepare-commit-msg hook: what the commit about to be made comes

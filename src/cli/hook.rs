@@ -498,8 +498,23 @@ fn after_shell(agent: Agent, shell: agents::Shell) -> anyhow::Result<Outcome> {
     }
     if recorded == 0 {
         eprintln!("vouch: nothing to record: the command changed no tracked file");
-    } else {
-        super::context::tidy_journal(&journal, &repo);
+        return Ok(Outcome::Ok);
+    }
+    super::context::tidy_journal(&journal, &repo);
+    // Commits the command made were noted before this hook recorded what
+    // it changed: note them again.
+    let head = repo.head().ok().and_then(|h| h.peel_to_commit().ok()).map(|c| c.id());
+    if let Some(then) = snapshot.head
+        && head.is_some_and(|now| now != then)
+    {
+        let ctx = super::context::Context::open_at(&root)?;
+        let changed = super::commit_note::note_again(&ctx, then).context("cannot note the command's commits again")?;
+        if changed > 0 {
+            eprintln!(
+                "vouch: {changed} commit(s) the command made now note what it wrote; the pre-commit gate ran before \
+                 this hook recorded it, so run `vouch status` to see what needs sign-off"
+            );
+        }
     }
     Ok(Outcome::Ok)
 }

@@ -131,9 +131,11 @@ pub enum Command {
     /// including edits you made yourself in the meantime (in an editor,
     /// another terminal) and the output of tools it ran (formatters, code
     /// generators). Edit nothing else in this worktree while an agent runs
-    /// under `vouch run`, or mark your own lines afterwards (vouch mark
-    /// PATH:LINES --human). Agents with hooks (Claude Code, Cursor, Gemini
-    /// CLI, Codex CLI) record each edit more precisely: see docs/agents.md.
+    /// under `vouch run`: `vouch mark --human` will not take such edits
+    /// back, and they need sign-off with the agent's. Commits the command
+    /// makes are noted with what it changed. Agents with hooks (Claude
+    /// Code, Cursor, Gemini CLI, Codex CLI) record each edit more
+    /// precisely: see docs/agents.md.
     ///
     /// Ignored files, the git directory, submodules and symbolic links are
     /// not looked at. A worktree of more than 200,000 files, or whose

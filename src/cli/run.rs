@@ -71,6 +71,8 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         anyhow::anyhow!("refused, nothing run: {e}; record this agent through its hooks instead (docs/agents.md)")
     })?;
     Journal::open(&repo).context("cannot open the journal")?;
+    let head = |repo: &git2::Repository| repo.head().ok().and_then(|h| h.peel_to_commit().ok()).map(|c| c.id());
+    let head_before = head(&repo);
 
     let status = run_forwarding(program, rest)?;
     let code = match status.code() {
@@ -83,7 +85,19 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
 
     let source =
         AiSource { tool, model: args.model.filter(|m| !m.trim().is_empty()), session: None, kind: Some(AiKind::Agent) };
-    match record_changes(&repo, &before, &source) {
+    let recorded = record_changes(&repo, &before, &source).and_then(|recorded| {
+        // Commits the command made were noted before vouch recorded what it
+        // changed: note them again.
+        match head_before {
+            Some(then) if recorded > 0 && head(&repo) != Some(then) => {
+                let ctx = super::context::Context::open_at(&cwd)?;
+                super::commit_note::note_again(&ctx, then).context("cannot note the command's commits again")?;
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    });
+    match recorded {
         Ok(()) => Ok(Outcome::Code(code)),
         Err(e) => Err(e.context(format!(
             "the command exited with {code}, but vouch could not record what it changed; record it by hand \
@@ -147,7 +161,7 @@ fn run_forwarding(program: &OsString, args: &[OsString]) -> anyhow::Result<std::
 
 /// Record as AI the lines that changed in each file that differs between
 /// `before` and the worktree now.
-fn record_changes(repo: &git2::Repository, before: &WorktreeState, source: &AiSource) -> anyhow::Result<()> {
+fn record_changes(repo: &git2::Repository, before: &WorktreeState, source: &AiSource) -> anyhow::Result<usize> {
     let after = WorktreeState::capture(repo, false).map_err(|e| anyhow::anyhow!("{e}"))?;
     let root = repo::worktree_root(repo)?.to_path_buf();
     let changed = before.changed(&after);
@@ -198,10 +212,10 @@ fn record_changes(repo: &git2::Repository, before: &WorktreeState, source: &AiSo
         eprintln!("vouch: nothing to record: no file of the worktree changed while the command ran");
     } else {
         eprintln!(
-            "vouch: everything that changed in the worktree while the command ran is recorded as {}'s; \
-             mark your own lines with vouch mark PATH:LINES --human",
+            "vouch: everything that changed in the worktree while the command ran is recorded as {}'s, your own \
+             edits meanwhile included: they need sign-off with it",
             display::line(&source.tool)
         );
     }
-    Ok(())
+    Ok(recorded)
 }

@@ -1,0 +1,110 @@
+//! An agent that commits its own work inside one shell command (`... &&
+//! git commit -am ...`, as agents without a co-author trailer do). git's
+//! post-commit hook runs inside the command, before the hook after the
+//! command (`PostToolUse`) records what it changed: the commit's note said
+//! "no AI", and `vouch verify` passed the agent's code, and its removal of
+//! a person's check, as attested human. The hook after the command now
+//! notes again the commits made during it, from what it recorded.
+//!
+//! Through the real binary, real git and the hooks `vouch init` installs.
+
+mod support {
+    pub mod repo;
+    pub mod run;
+    pub mod vouch_repo;
+}
+
+use serde_json::{Value, json};
+use support::vouch_repo::VouchRepo;
+
+const POLICY: &str = "gate = \"warn\"\nreviewers = [\"alice@example.com\"]\n";
+const AUTH: &str = "def f(u):\n    if not u.admin:\n        raise PermissionError()\n    return u.data\n";
+
+fn start() -> VouchRepo {
+    let repo = VouchRepo::init_with(&[(".vouch.toml", POLICY), ("src/auth.py", AUTH)], &[]);
+    repo.ok(&["checkout", "-q", "-b", "feature"]);
+    repo
+}
+
+/// Claude Code's Bash tool runs `command`, which `run` stands for, with
+/// both hooks around it.
+fn agent_shell(repo: &VouchRepo, id: &str, command: &str, run: impl FnOnce()) {
+    let input = json!({ "command": command });
+    repo.claude_hook("PreToolUse", "Bash", id, input.clone());
+    run();
+    repo.claude_hook("PostToolUse", "Bash", id, input);
+}
+
+/// (rule, path, name) of verify's failures over `main..HEAD`.
+fn failures(repo: &VouchRepo) -> Vec<(String, String, String)> {
+    let (_, report) = repo.verify("main..HEAD");
+    let text = |v: &Value| v.as_str().unwrap_or("").to_string();
+    report["failures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (text(&f["rule"]), text(&f["path"]), text(&f["name"])))
+        .collect()
+}
+
+#[test]
+fn code_an_agent_writes_and_commits_in_one_command_is_noted_as_ai() {
+    let repo = start();
+    agent_shell(&repo, "toolu_1", "cat >> src/auth.py && git commit -qam add-g", || {
+        let mut text = std::fs::read_to_string(repo.root().join("src/auth.py")).unwrap();
+        text.push_str("\n\ndef g(u):\n    return u.secret\n");
+        repo.write("src/auth.py", &text);
+        repo.ok(&["commit", "-qam", "add g"]);
+    });
+    let note = repo.note("HEAD");
+    assert!(note.iter().all(|r| r != &json!({"attest": "no-ai"})), "{note:?}");
+    let file = note.iter().find(|r| r["path"] == "src/auth.py").unwrap_or_else(|| panic!("{note:?}"));
+    assert_eq!(file["ai"], json!([[5, 8]]), "{note:?}");
+    assert_eq!(failures(&repo), vec![("unapproved-ai".into(), "src/auth.py".into(), "g".into())]);
+}
+
+#[test]
+fn a_check_an_agent_removes_and_commits_in_one_command_needs_sign_off() {
+    let repo = start();
+    agent_shell(&repo, "toolu_2", "sed -i 2,3d src/auth.py && git commit -qam simplify", || {
+        repo.write("src/auth.py", "def f(u):\n    return u.data\n");
+        repo.ok(&["commit", "-qam", "simplify"]);
+    });
+    let note = repo.note("HEAD");
+    let file = note.iter().find(|r| r["path"] == "src/auth.py").unwrap_or_else(|| panic!("{note:?}"));
+    assert_eq!(file["deleted_before"], json!([2]), "{note:?}");
+    assert_eq!(failures(&repo), vec![("unapproved-ai".into(), "src/auth.py".into(), "f".into())]);
+}
+
+#[test]
+fn commits_a_command_makes_are_noted_each_and_a_persons_earlier_commit_is_left_alone() {
+    let repo = start();
+    // A person's commit before the agent's command keeps its own note.
+    repo.write("README", "notes\n");
+    repo.ok(&["add", "README"]);
+    repo.ok(&["commit", "-qm", "readme"]);
+    let person = repo.note("HEAD");
+    agent_shell(&repo, "toolu_3", "two commits", || {
+        repo.write("src/one.py", "def one():\n    return 1\n");
+        repo.ok(&["add", "src/one.py"]);
+        repo.ok(&["commit", "-qm", "one"]);
+        repo.write("src/two.py", "def two():\n    return 2\n");
+        repo.ok(&["add", "src/two.py"]);
+        repo.ok(&["commit", "-qm", "two"]);
+    });
+    assert_eq!(repo.note("HEAD~2"), person, "the person's commit before the command");
+    for (rev, path) in [("HEAD~1", "src/one.py"), ("HEAD", "src/two.py")] {
+        let note = repo.note(rev);
+        let file = note.iter().find(|r| r["path"] == path).unwrap_or_else(|| panic!("{rev}: {note:?}"));
+        assert_eq!(file["ai"], json!([[1, 2]]), "{rev}: {note:?}");
+    }
+    let mut found = failures(&repo);
+    found.sort();
+    assert_eq!(
+        found,
+        vec![
+            ("unapproved-ai".into(), "src/one.py".into(), "one".into()),
+            ("unapproved-ai".into(), "src/two.py".into(), "two".into())
+        ]
+    );
+}
