@@ -417,6 +417,39 @@ fn removals_in(alignment: &Alignment, old: &[&[u8]]) -> Vec<Removal> {
     out
 }
 
+/// Lines of `old` that `new`, a file renamed from it, lacks where it is
+/// AI on both sides: (the place, as [`Deletion::at`]; how many lines; the
+/// first shown; the attribution of the text after it, else before it).
+/// An agent that writes a file whole as a rename of another (a `Write` of
+/// the new path and an `rm` of the old, or `mv` and an edit in one shell
+/// command) is recorded as writing every line of it, and left out what it
+/// does not hold: those removals are its. A removal with a person's line on
+/// either side is left to what else is known of it.
+pub fn left_out(old: &[u8], new: &[u8], ai: &[Option<Attribution>]) -> Vec<(usize, u32, String, Attribution)> {
+    let (old_lines, new_lines) = (split_lines(old), split_lines(new));
+    let ai_at = |i: usize| ai.get(i).and_then(|a| a.as_ref()).filter(|a| a.is_ai());
+    let mut out = Vec::new();
+    for removal in removals(&old_lines, &new_lines) {
+        if !removal.new.is_empty() {
+            // Lines in their place are the commit's own, and judged so.
+            continue;
+        }
+        let sides = |g: usize| {
+            let before = g.checked_sub(1).map(ai_at);
+            let after = (g < new_lines.len()).then(|| ai_at(g));
+            match (before, after) {
+                (None, None) | (Some(None), _) | (_, Some(None)) => None,
+                (_, Some(Some(a))) | (Some(Some(a)), None) => Some(a.clone()),
+            }
+        };
+        if let Some((g, attribution)) = removal.gaps.clone().find_map(|g| sides(g).map(|a| (g, a))) {
+            let removed = &old_lines[removal.old.clone()];
+            out.push((g, removed.len() as u32, shown(removed), attribution));
+        }
+    }
+    out
+}
+
 /// What a reviewer is told of removed `lines`: the first with a letter or
 /// a digit, trimmed and cut short.
 fn shown(lines: &[&[u8]]) -> String {
@@ -1154,6 +1187,29 @@ mod tests {
         let change = Change::new(parents, split_lines(b"text\n"));
         let got = change.finish(&mut table, &pool, 2, &Evidence::default());
         assert_eq!(labels(&table, &got), "A");
+    }
+
+    #[test]
+    fn lines_left_out_between_ai_lines_are_the_ais_removal() {
+        let claude = Attribution::ai(
+            AiSource { tool: "claude".into(), model: None, session: None, kind: None },
+            Ev::History,
+            None,
+        );
+        let old = b"def f(u):\n    if not u.admin:\n        raise PermissionError()\n    return u.data\n";
+        let new = b"def f(u):\n    return u.data\n";
+        let all = vec![Some(claude.clone()); 2];
+        let found = left_out(old, new, &all);
+        assert_eq!(found, vec![(1, 2, "if not u.admin:".to_string(), claude.clone())]);
+        // A person's line on either side: not the AI's to answer for.
+        assert_eq!(left_out(old, new, &[None, Some(claude.clone())]), vec![]);
+        assert_eq!(left_out(old, new, &[Some(claude.clone()), None]), vec![]);
+        // At the end, the line before is the only side.
+        let head = b"def f(u):\n    if not u.admin:\n        raise PermissionError()\n";
+        assert_eq!(left_out(old, head, &vec![Some(claude.clone()); 3]).len(), 1);
+        // Lines replaced are the new version's own, judged as such.
+        let replaced = b"def f(u):\n    check(u)\n    return u.data\n";
+        assert_eq!(left_out(old, replaced, &vec![Some(claude.clone()); 3]), vec![]);
     }
 
     #[test]

@@ -136,3 +136,61 @@ fn a_record_whose_text_cannot_be_read_stops_the_gate_rather_than_passing_its_mov
     assert_eq!(status.code, 0, "{status:?}");
     assert!(status.stderr.contains("warning: src/new.py: journal record"), "{status:?}");
 }
+
+// ---------------------------------------------------------------------------
+// An agent that "moves" a file, writing it anew under the new name, and
+// leaves out a person's check. The hooks record the new file as all the
+// agent's lines and the old one as removed; git sees a rename with two
+// lines gone. The removal was nobody's: gate 0, note with nothing for the
+// new path, verify 0.
+
+const GUARDED: &str = "def f(u):\n    if not u.admin:\n        raise PermissionError()\n    return u.data\n";
+const UNGUARDED: &str = "def f(u):\n    return u.data\n";
+
+/// Claude Code's Bash tool runs `command` (which `run` stands for), with
+/// both hooks.
+fn agent_shell(repo: &VouchRepo, id: &str, command: &str, run: impl FnOnce()) {
+    let input = serde_json::json!({ "command": command });
+    repo.claude_hook("PreToolUse", "Bash", id, input.clone());
+    run();
+    repo.claude_hook("PostToolUse", "Bash", id, input);
+}
+
+/// The gate's units, by name, once everything is staged.
+fn gate_units(repo: &VouchRepo) -> Vec<String> {
+    repo.ok(&["add", "-A"]);
+    let gate = repo.vouch(&["check", "--staged", "--format", "json"]);
+    let units: Value = serde_json::from_str(&gate.stdout).unwrap_or_else(|e| panic!("{e}: {gate:?}"));
+    units["units"].as_array().unwrap().iter().filter_map(|u| u["name"].as_str().map(str::to_string)).collect()
+}
+
+#[test]
+fn an_agent_that_moves_a_file_and_drops_a_check_in_one_command_removed_it() {
+    let repo = start(&[("src/a.py", GUARDED)]);
+    agent_shell(&repo, "toolu_mv", "mv src/a.py src/b.py && sed -i 2,3d src/b.py", || {
+        std::fs::remove_file(repo.root().join("src/a.py")).unwrap();
+        std::fs::write(repo.root().join("src/b.py"), UNGUARDED).unwrap();
+    });
+    assert_eq!(gate_units(&repo), vec!["f"], "the gate sees the removal");
+    assert_eq!(commit_and_verify(&repo), vec![("src/b.py".to_string(), "f".to_string())]);
+    let note = repo.note("HEAD");
+    let file = note.iter().find(|r| r["path"] == "src/b.py").unwrap_or_else(|| panic!("{note:?}"));
+    assert_eq!(file["deleted_before"], serde_json::json!([2]), "{note:?}");
+}
+
+#[test]
+fn an_agent_that_writes_a_file_anew_and_removes_the_old_one_removed_what_it_left_out() {
+    let repo = start(&[("src/a.py", GUARDED)]);
+    agent_writes(&repo, "src/b.py", UNGUARDED);
+    agent_shell(&repo, "toolu_rm", "rm src/a.py", || std::fs::remove_file(repo.root().join("src/a.py")).unwrap());
+    assert_eq!(commit_and_verify(&repo), vec![("src/b.py".to_string(), "f".to_string())]);
+}
+
+#[test]
+fn a_person_who_renames_a_file_and_drops_lines_removed_them_themselves() {
+    let repo = start(&[("src/a.py", GUARDED)]);
+    std::fs::remove_file(repo.root().join("src/a.py")).unwrap();
+    std::fs::write(repo.root().join("src/b.py"), UNGUARDED).unwrap();
+    assert_eq!(gate_units(&repo), Vec::<String>::new());
+    assert_eq!(commit_and_verify(&repo), vec![]);
+}

@@ -408,6 +408,26 @@ pub fn units_changed(
         .collect())
 }
 
+/// Add to `deletions` (of `text`, a file renamed from one whose text was
+/// `before`) the lines it left out where `spans` call it AI on both sides
+/// ([`crate::lineage::left_out`]), at places that have none yet: what the
+/// gate and the commit's note count of an agent that rewrote a file under
+/// another name.
+pub fn add_left_out(before: &str, text: &str, spans: &Spans, deletions: &mut Vec<AiDeletion>) {
+    if !spans.iter().any(|(_, a)| a.is_ai()) {
+        return;
+    }
+    let ai = crate::provenance::line_attributions(text.as_bytes(), spans);
+    let starts = crate::store::notes::line_spans(text.as_bytes());
+    for (gap, lines, first, attribution) in crate::lineage::left_out(before.as_bytes(), text.as_bytes(), &ai) {
+        let at = starts.get(gap).map_or(text.len(), |l| l.start);
+        if !deletions.iter().any(|d| d.at == at) {
+            deletions.push(AiDeletion { at, lines, first, attribution });
+        }
+    }
+    deletions.sort_by_key(|d| d.at);
+}
+
 /// The records (of one path) that a commit of `text` covers: each holds AI
 /// text or AI deletions, all of its AI text in `text` unchanged and the
 /// lines around each of its deletions too, and no person's mark of human

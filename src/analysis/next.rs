@@ -187,6 +187,14 @@ pub fn prepare(ctx: &Context, options: Options) -> anyhow::Result<Prepared> {
             }
             None => view.spans.clone(),
         };
+        // A file renamed from one HEAD has: what an agent that wrote it
+        // whole left out of the old one is its removal.
+        if file.history_path != file.path
+            && let Content::Text(text) = &file.content
+            && let Some(before) = head_text(repo, &file.history_path)
+        {
+            super::attribution::add_left_out(&before, text, &spans, &mut deletions);
+        }
         pending.push(NextFile { file: file.clone(), spans, deletions });
     }
     let people = if options.next_people { Scope::next_people(repo) } else { Vec::new() };
@@ -518,4 +526,11 @@ fn judge_trust_file(
     let people = next.people_of(&numbers);
     let bytes = after.as_ref().map(|(_, b)| b.as_slice());
     Ok(Some(judge.trust_file(path, bytes, &people, commits, in_next)))
+}
+
+/// The text of `path` in HEAD's tree, when it holds a file there.
+fn head_text(repo: &Repository, path: &str) -> Option<String> {
+    let tree = repo.head().ok()?.peel_to_tree().ok()?;
+    let blob = tree.get_path(std::path::Path::new(path)).ok()?.to_object(repo).ok()?.into_blob().ok()?;
+    Some(String::from_utf8_lossy(blob.content()).into_owned())
 }

@@ -494,7 +494,11 @@ pub fn note_for(
                     .unwrap_or_default();
                 // All of a new file, else the lines that differ from the
                 // parent's; and the places the commit removed lines at.
-                (super::agents::inserted_ranges(&before, text), removed_in(&before, text, &deletions))
+                let mut removed = removed_in(&before, text, &deletions);
+                if changed.from.is_some() {
+                    attribution::add_left_out(&before, text, &spans, &mut removed);
+                }
+                (super::agents::inserted_ranges(&before, text), removed)
             }
             // Bytes vouch cannot diff as text, and a submodule's new
             // commit: all of it is what the commit brings.
