@@ -491,6 +491,10 @@ pub struct Vote {
     pub signer: Option<Signer>,
     /// The record says it is an automated reviewer's verdict.
     pub automated: bool,
+    /// A reject whose reviewer is a reviewer of the path its record names,
+    /// where the unit stood when they cast it: it counts wherever the text
+    /// is now (moving the text must not take a reject away).
+    pub entitled_where_cast: bool,
 }
 
 impl Vote {
@@ -674,7 +678,11 @@ pub fn assess(requirement: &Requirement, votes: &[Vote], participants: &Particip
             }
             continue;
         }
-        let entitled = requirement.may_review(&vote.email).and_then(|()| {
+        let cast_there = |refusal| match vote.verdict == Verdict::Reject && vote.entitled_where_cast {
+            true => Ok(()),
+            false => Err(refusal),
+        };
+        let entitled = requirement.may_review(&vote.email).or_else(cast_there).and_then(|()| {
             if signed_mode && !vote.signed() { Err(Refusal::Unsigned { identity: vote.email.clone() }) } else { Ok(()) }
         });
         let refusal = match vote.verdict {
@@ -2883,7 +2891,15 @@ src/db/**         @nobody-known
     // The decision.
 
     fn vote(email: &str, verdict: Verdict) -> Vote {
-        Vote { id: String::new(), email: email.to_string(), verdict, comment: None, signer: None, automated: false }
+        Vote {
+            id: String::new(),
+            email: email.to_string(),
+            verdict,
+            comment: None,
+            signer: None,
+            automated: false,
+            entitled_where_cast: false,
+        }
     }
 
     fn key(name: &str, principals: &[&str]) -> Signer {

@@ -248,8 +248,13 @@ impl Ledger {
         authors: &[String],
         verified: Verified<'_>,
     ) -> Judgement {
-        let requirement = policy.requirement(path, &facts.unit.risk, facts_amount(facts));
-        self.judge_fingerprint(requirement, &facts.unit.fingerprint, &facts.acceptors, authors, verified)
+        let amount = facts_amount(facts);
+        let requirement = policy.requirement(path, &facts.unit.risk, amount);
+        // A reject cast where the unit stood before a move still counts.
+        let reviewer_at = |at: &str, email: &str| {
+            at != path && policy.requirement(at, &facts.unit.risk, amount).may_review(email).is_ok()
+        };
+        self.judge_votes(requirement, &facts.unit.fingerprint, &facts.acceptors, authors, verified, &reviewer_at)
     }
 
     /// Judge the state of trust file `path` (`content`: its bytes, `None`
@@ -334,6 +339,21 @@ impl Ledger {
         authors: &[String],
         verified: Verified<'_>,
     ) -> Judgement {
+        self.judge_votes(requirement, fingerprint, acceptors, authors, verified, &|_, _| false)
+    }
+
+    /// [`Ledger::judge_fingerprint`], where a reject whose record names a
+    /// path at which `reviewer_at(path, email)` holds counts as entitled
+    /// ([`crate::policy::Vote::entitled_where_cast`]).
+    fn judge_votes(
+        &self,
+        requirement: Requirement,
+        fingerprint: &str,
+        acceptors: &[String],
+        authors: &[String],
+        verified: Verified<'_>,
+        reviewer_at: &dyn Fn(&str, &str) -> bool,
+    ) -> Judgement {
         let participants = Participants {
             acceptors: acceptors.to_vec(),
             requesters: self.requests.requesters(fingerprint),
@@ -343,7 +363,9 @@ impl Ledger {
         let mut votes = Vec::new();
         let forged = self.forged(fingerprint);
         for stored in self.approvals.for_fingerprint(fingerprint) {
-            let vote = stored.record.vote(&stored.id, verified(stored));
+            let mut vote = stored.record.vote(&stored.id, verified(stored));
+            vote.entitled_where_cast = vote.verdict == Verdict::Reject
+                && stored.record.path.as_deref().is_some_and(|at| reviewer_at(at, &vote.email));
             // Only approvals: a reject of the text someone was shown still
             // says no.
             let answers = stored.record.request.as_ref().filter(|r| forged.iter().any(|f| &&f.request == r));

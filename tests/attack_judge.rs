@@ -650,3 +650,46 @@ fn init_signed_writes_the_policy_of_a_control_and_starts_the_allowed_signers() {
     let out = c.vouch(&["init", "--signed"]);
     assert!(text(&out).contains(".vouch/allowed_signers: kept"), "{}", text(&out));
 }
+
+/// Alice reviews src/payments/ and rejects an AI function there that Bob,
+/// a reviewer of both paths, approved. The author moves the file where
+/// the rule names Bob but not Alice: the same bytes, so the same
+/// fingerprint. A reject stays in force wherever the text lands, as long
+/// as its reviewer was entitled where they cast it (the path their record
+/// names); nothing the author does takes it away.
+#[test]
+fn moving_a_rejected_unit_out_of_its_reviewers_reach_keeps_the_reject() {
+    let policy = "reviewers = [\"bob@example.com\", \"carol@example.com\"]\n\n[[rules]]\npaths = [\"src/payments/\"]\n\
+                  reviewers = [\"alice@example.com\", \"bob@example.com\"]\n";
+    let world = World::new(policy);
+    let a = world.clone_as("a", "mallory");
+    a.git(&["checkout", "-q", "-b", "feature"]);
+    a.write("src/payments/refund.py", "def refund(order):\n    return order.total\n");
+    a.commit("refund", Some(TRAILER));
+    a.act_as("bob");
+    let out = a.vouch(&["approve", "src/payments/refund.py:1", "--yes", "--base", "origin/main"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    a.act_as("alice");
+    let comment = "refunds must check the amount";
+    let out = a.vouch(&["reject", "src/payments/refund.py:1", "--yes", "--base", "origin/main", "--comment", comment]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    a.act_as("mallory");
+    let (code, report) = a.verify("origin/main..HEAD");
+    assert_eq!((code, only_failure(&report, "rejected")["path"].as_str()), (1, Some("src/payments/refund.py")));
+
+    a.git(&["mv", "src/payments/refund.py", "src/refund.py"]);
+    a.commit("move refund", None);
+    let (code, report) = a.verify("origin/main..HEAD");
+    assert_eq!(code, 1, "{report:#}");
+    let failure = only_failure(&report, "rejected");
+    assert_eq!(failure["path"], "src/refund.py");
+    assert!(failure["reason"].as_str().unwrap().contains(comment), "{failure:#}");
+    // A reject by someone who was a reviewer neither here nor where their
+    // record says they cast it counts for nothing.
+    let fingerprint = failure["fingerprint"].as_str().unwrap().to_string();
+    world.decide(&a, &fingerprint, Decision { verdict: Verdict::Reject, key: None, ..Decision::by("eve") });
+    let (_, report) = a.verify("origin/main..HEAD");
+    let failure = only_failure(&report, "rejected");
+    assert!(failure["reason"].as_str().unwrap().contains(comment), "{failure:#}");
+    assert!(details(failure).iter().any(|d| d.contains("eve@example.com is not a reviewer")), "{failure:#}");
+}

@@ -628,6 +628,7 @@ impl Approval {
             comment: self.comment.clone(),
             signer,
             automated: self.automated,
+            entitled_where_cast: false,
         }
     }
 }
