@@ -4,7 +4,8 @@
 //! command (`PostToolUse`) records what it changed: the commit's note said
 //! "no AI", and `vouch verify` passed the agent's code, and its removal of
 //! a person's check, as attested human. The hook after the command now
-//! notes again the commits made during it, from what it recorded.
+//! notes again the commits made during it, from what it recorded. And a
+//! link the command makes is not followed to the person's file it names.
 //!
 //! Through the real binary, real git and the hooks `vouch init` installs.
 
@@ -107,4 +108,19 @@ fn commits_a_command_makes_are_noted_each_and_a_persons_earlier_commit_is_left_a
             ("unapproved-ai".into(), "src/two.py".into(), "two".into())
         ]
     );
+}
+
+/// An agent links a new path to a person's file (`ln -s`). The hook after
+/// the command followed the link and recorded the person's whole file as
+/// the agent's: a record that lies. A link is not followed.
+#[test]
+fn a_link_an_agent_makes_does_not_make_the_file_it_names_the_agents() {
+    let repo = start();
+    agent_shell(&repo, "toolu_4", "ln -s auth.py src/login.py", || {
+        std::os::unix::fs::symlink("auth.py", repo.root().join("src/login.py")).unwrap();
+    });
+    let run = repo.vouch_ok(&["blame", "src/auth.py", "--format", "json"]);
+    let blame: Value = serde_json::from_str(&run.stdout).unwrap();
+    let origins: Vec<&str> = blame["lines"].as_array().unwrap().iter().filter_map(|l| l["origin"].as_str()).collect();
+    assert!(!origins.is_empty() && origins.iter().all(|o| *o != "ai"), "{blame:#}");
 }

@@ -477,6 +477,13 @@ fn after_shell(agent: Agent, shell: agents::Shell) -> anyhow::Result<Outcome> {
             recorded += 1;
             continue;
         }
+        // A symbolic link the command made or changed is not followed: the
+        // file it names is not what the command wrote (a change to that
+        // file is a candidate of its own).
+        if std::fs::symlink_metadata(root.join(&rel)).is_ok_and(|m| m.file_type().is_symlink()) {
+            eprintln!("vouch: not recorded: {} is a symbolic link", display::line(&rel));
+            continue;
+        }
         let Ok(Ok(target)) = target(&root.join(&rel)) else { continue };
         let before = match snapshot_before(&repo, &snapshot, &rel) {
             Some(before) => before,
