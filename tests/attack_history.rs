@@ -114,3 +114,26 @@ fn a_person_at_an_ai_company_or_named_claude_is_a_person() {
         assert_eq!(code, 0, "{identity:?}: {report:#}");
     }
 }
+
+/// An AI commit (its trailer names Claude) that adds a symbolic link: the
+/// post-commit note attested "no AI" (a link was no file to note), so
+/// verify reported the note as contradicting the commit on top of the
+/// unit to approve. The note now carries the link's line.
+#[test]
+fn an_ai_commit_that_adds_a_link_is_noted_as_ai_not_attested_human() {
+    let world = World::new(POLICY);
+    let a = world.clone_as("a", "dev");
+    a.git(&["checkout", "-q", "-b", "feature"]);
+    std::os::unix::fs::symlink("lib.rs", a.path.join("src/prelude.rs")).unwrap();
+    a.git(&["add", "-A"]);
+    a.git(&["commit", "-q", "--no-verify", "-m", &format!("prelude\n\n{TRAILER}\n")]);
+    // What git's post-commit hook runs.
+    let out = a.vouch(&["hook", "post-commit"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let note = a.git(&["notes", "--ref=vouch", "show", "HEAD"]);
+    assert!(note.contains("\"path\":\"src/prelude.rs\"") && !note.contains("no-ai"), "{note}");
+    let (code, report) = a.verify("origin/main..HEAD");
+    assert_eq!(code, 1, "{report:#}");
+    let rules: Vec<&str> = failures(&report).iter().filter_map(|f| f["rule"].as_str()).collect();
+    assert_eq!(rules, vec!["unapproved-ai"], "{report:#}");
+}

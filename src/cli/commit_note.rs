@@ -85,7 +85,11 @@ pub fn post_commit() -> anyhow::Result<Outcome> {
     }
     let cache = GateCache::take(repo).unwrap_or_default();
     let (mut records, retire, unknown) = records_for(&ctx, &head, &cache, &sources, &bots)?;
-    let known = !rebased && !source_unknown && !unknown;
+    // A commit that declares AI as a whole (a trailer, a bot author) is
+    // never attested "no AI", even where none of its own claims became a
+    // file record (a symbolic link it added: no text lines to note).
+    let declared = crate::store::history::commit_declaration(&head, &bots).is_some();
+    let known = !rebased && !source_unknown && !unknown && !declared;
     if records.is_empty() && known {
         records.push(NoteRecord::NoAi);
     }

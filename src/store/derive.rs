@@ -153,7 +153,7 @@ impl Shared {
 }
 
 /// The files a commit added or changed against its first parent, blobs
-/// and submodules, each against the parent's version at its path (no
+/// (symbolic links among them) and submodules, each against the parent's version at its path (no
 /// renames), in path order.
 fn changed_files(repo: &Repository, commit: &git2::Commit<'_>) -> Result<Vec<Changed>, NoteError> {
     let id = commit.id();
@@ -167,7 +167,10 @@ fn changed_files(repo: &Repository, commit: &git2::Commit<'_>) -> Result<Vec<Cha
     for change in changes {
         let Some((new, mode)) = change.new else { continue };
         let gitlink = mode == i32::from(git2::FileMode::Commit);
-        if !gitlink && mode != i32::from(git2::FileMode::Blob) && mode != i32::from(git2::FileMode::BlobExecutable) {
+        // Symbolic links are versions like files (their bytes are the
+        // target), as the range's lineage reads them.
+        let blob = [git2::FileMode::Blob, git2::FileMode::BlobExecutable, git2::FileMode::Link];
+        if !gitlink && !blob.iter().any(|&m| mode == i32::from(m)) {
             continue;
         }
         let old = change.base();
