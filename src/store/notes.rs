@@ -458,11 +458,34 @@ impl<'r> NoteReader<'r> {
 }
 
 /// The records of the note on `commit`, or `None` when it has no note.
+///
+/// Where `refs/notes/vouch` has none, the notes fetched from remotes and
+/// not merged yet (`refs/vouch-remote/<remote>/notes/vouch`, which `git
+/// fetch` and `git pull` update through the refspec `vouch init` adds, and
+/// only `vouch sync` merges) answer, all of them: a teammate's commit
+/// fetched with plain git and then rebased, amended or cherry-picked keeps
+/// its provenance.
 pub fn read_note(repo: &Repository, commit: Oid) -> Result<Option<Vec<NoteRecord>>, NoteError> {
-    match repo.find_note(Some(NOTES_REF), commit) {
+    if let Some(records) = note_in(repo, NOTES_REF, commit)? {
+        return Ok(Some(records));
+    }
+    let mut found: Option<Vec<NoteRecord>> = None;
+    let fetched = repo.references_glob(&format!("{}*", crate::store::sync::PRIVATE_PREFIX));
+    for reference in fetched.into_iter().flatten().flatten() {
+        let Some(name) = reference.name().filter(|n| n.ends_with(&NOTES_REF["refs".len()..])) else { continue };
+        if let Some(records) = note_in(repo, name, commit)? {
+            found.get_or_insert_with(Vec::new).extend(records);
+        }
+    }
+    Ok(found)
+}
+
+/// The records of the note on `commit` in notes ref `notes_ref`.
+fn note_in(repo: &Repository, notes_ref: &str, commit: Oid) -> Result<Option<Vec<NoteRecord>>, NoteError> {
+    match repo.find_note(Some(notes_ref), commit) {
         Ok(note) => parse_note(commit, note.message_bytes()).map(Some),
         Err(e) if e.code() == ErrorCode::NotFound => Ok(None),
-        Err(e) => Err(NoteError::git(format!("read the vouch note on {commit}"))(e)),
+        Err(e) => Err(NoteError::git(format!("read the vouch note on {commit} in {notes_ref}"))(e)),
     }
 }
 

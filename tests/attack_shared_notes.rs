@@ -1,0 +1,87 @@
+//! A teammate's commit fetched with plain git (`git pull`, `git fetch`),
+//! not `vouch sync`: its vouch note arrives in the remote's private copy
+//! of the notes (`refs/vouch-remote/origin/notes/vouch`), and only a sync
+//! merges it into `refs/notes/vouch`. A rebase or a cherry-pick of that
+//! commit then found no note to carry: the new commit had none, and CI's
+//! `vouch verify` passed the agent's code. Notes fetched but not yet
+//! merged are read where the local notes have none. Real binary, real git,
+//! the hooks `vouch init` installs.
+
+mod support {
+    pub mod run;
+    pub mod world;
+}
+
+use serde_json::json;
+use support::world::*;
+
+const POLICY: &str = "gate = \"warn\"\nreviewers = [\"alice@example.com\"]\n";
+const AI_PY: &str = "def transfer(a, b, amount):\n    a.balance -= amount\n    b.balance += amount\n";
+
+/// A clone set up with `vouch init` (its hooks, its notes refspecs), the
+/// policy left as the remote has it.
+fn clone_with_hooks(world: &World, dir: &str, who: &str) -> Clone {
+    let clone = world.clone_as(dir, who);
+    let out = clone.vouch(&["init"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    clone.git(&["checkout", "-q", "--", ".vouch.toml"]);
+    clone
+}
+
+/// Bob's agent writes src/pay.py through Claude Code's hooks; Bob commits
+/// it (no trailer) on `feature`, pushes and syncs.
+fn bobs_agent_commit(world: &World) {
+    let b = clone_with_hooks(world, "b", "bob");
+    b.git(&["checkout", "-q", "-b", "feature"]);
+    let path = b.path.join("src/pay.py");
+    let input = json!({ "file_path": path, "content": AI_PY });
+    for event in ["PreToolUse", "PostToolUse"] {
+        if event == "PostToolUse" {
+            std::fs::write(&path, AI_PY).unwrap();
+        }
+        let payload = json!({ "session_id": "s", "cwd": b.path, "hook_event_name": event, "tool_name": "Write",
+            "tool_use_id": "toolu_1", "tool_input": input });
+        let run = b.run_with_input(&["hook", "claude-code"], &payload.to_string());
+        assert_eq!(run.code, 0, "{run:?}");
+    }
+    b.git(&["add", "-A"]);
+    b.git(&["commit", "-q", "-m", "add transfer"]);
+    assert!(b.git(&["notes", "--ref=vouch", "show", "HEAD"]).contains("src/pay.py"));
+    b.git(&["push", "-q", "origin", "feature"]);
+    b.sync();
+}
+
+fn note_of(clone: &Clone, rev: &str) -> String {
+    clone.git_run(&["notes", "--ref=vouch", "show", rev]).stdout
+}
+
+#[test]
+fn a_teammates_commit_rebased_after_a_plain_pull_keeps_its_note() {
+    let world = World::new(POLICY);
+    bobs_agent_commit(&world);
+    world.on_main(&[("README", "main moved on\n")]);
+    let a = clone_with_hooks(&world, "a", "dev");
+    a.git(&["checkout", "-q", "feature"]);
+    a.git(&["fetch", "-q", "origin"]);
+    assert_eq!(note_of(&a, "HEAD"), "", "not merged into refs/notes/vouch: only a sync does that");
+    a.git(&["rebase", "-q", "origin/main"]);
+    assert!(note_of(&a, "HEAD").contains("src/pay.py"), "the rebased commit has the note: {}", note_of(&a, "HEAD"));
+    a.git(&["push", "-q", "-f", "origin", "feature"]);
+    a.sync();
+    let ci = world.clone_as("ci", "ci");
+    ci.sync();
+    let (code, report) = ci.verify("origin/main..origin/feature");
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(only_failure(&report, "unapproved-ai")["path"], "src/pay.py");
+}
+
+#[test]
+fn a_teammates_commit_cherry_picked_after_a_plain_fetch_keeps_its_note() {
+    let world = World::new(POLICY);
+    bobs_agent_commit(&world);
+    let a = clone_with_hooks(&world, "a", "dev");
+    a.git(&["fetch", "-q", "origin"]);
+    a.git(&["checkout", "-q", "-b", "port"]);
+    a.git(&["cherry-pick", "origin/feature"]);
+    assert!(note_of(&a, "HEAD").contains("src/pay.py"), "the pick has the note: {}", note_of(&a, "HEAD"));
+}
