@@ -85,3 +85,45 @@ fn a_teammates_commit_cherry_picked_after_a_plain_fetch_keeps_its_note() {
     a.git(&["cherry-pick", "origin/feature"]);
     assert!(note_of(&a, "HEAD").contains("src/pay.py"), "the pick has the note: {}", note_of(&a, "HEAD"));
 }
+
+/// Claude Code's Write of `content` to `rel` in the worktree at `dir`,
+/// with both hooks.
+fn agent_writes_in(clone: &Clone, dir: &std::path::Path, rel: &str, content: &str) {
+    let path = dir.join(rel);
+    let input = json!({ "file_path": path, "content": content });
+    for event in ["PreToolUse", "PostToolUse"] {
+        if event == "PostToolUse" {
+            std::fs::write(&path, content).unwrap();
+        }
+        let payload = json!({ "session_id": "s", "cwd": dir, "hook_event_name": event, "tool_name": "Write",
+            "tool_use_id": "toolu_w", "tool_input": input });
+        let run = clone.run_with_input(&["-C", dir.to_str().unwrap(), "hook", "claude-code"], &payload.to_string());
+        assert_eq!(run.code, 0, "{run:?}");
+    }
+}
+
+/// An agent works in a linked worktree (as parallel agents do); a person
+/// moves its uncommitted work to the main worktree with `git stash` and
+/// commits it there. Each worktree keeps its own journal, and the commit's
+/// note said "no AI": attested human. The other worktrees' journals are
+/// read for the text a commit holds.
+#[test]
+fn an_agents_work_stashed_from_another_worktree_is_noted_as_ai() {
+    let world = World::new(POLICY);
+    let a = clone_with_hooks(&world, "a", "dev");
+    a.git(&["checkout", "-q", "-b", "feature"]);
+    a.git(&["branch", "agent-wip"]);
+    let wip = world.root.join("a-agent");
+    a.git(&["worktree", "add", "-q", wip.to_str().unwrap(), "agent-wip"]);
+    agent_writes_in(&a, &wip, "src/pay.py", AI_PY);
+    run_git(&wip, &a.home, &["stash", "-q", "-u"]);
+    a.git(&["stash", "pop", "-q"]);
+    a.git(&["add", "-A"]);
+    a.git(&["commit", "-q", "-m", "add transfer"]);
+    let note = note_of(&a, "HEAD");
+    assert!(note.contains("src/pay.py") && !note.contains("no-ai"), "{note}");
+    a.sync();
+    let (code, report) = a.verify("origin/main..HEAD");
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(only_failure(&report, "unapproved-ai")["path"], "src/pay.py");
+}

@@ -337,6 +337,7 @@ pub struct Note {
 }
 
 /// What the note needs of one committed file version.
+#[derive(Default)]
 struct Found {
     /// The journal's attributed ranges.
     spans: Spans,
@@ -345,6 +346,82 @@ struct Found {
     units: Vec<CachedUnit>,
     /// The journal records a commit of it covers.
     covered: Vec<RecordId>,
+}
+
+/// The journals of the repository's other worktrees (its linked ones, and
+/// the main one seen from a linked one), with their live records: an
+/// agent's work moved from the worktree it was done in to the one that
+/// commits it (a stash popped there, a patch applied) is still its. Each
+/// worktree keeps its own journal; none is written here.
+#[derive(Default)]
+struct Elsewhere {
+    /// Each worktree's repository (a journal is read with its own), its
+    /// journal and what it holds.
+    journals: Vec<(git2::Repository, Journal, Loaded)>,
+}
+
+impl Elsewhere {
+    /// Read them; one that cannot be read is left out, with a warning
+    /// (this worktree's note does not depend on it).
+    fn load(ctx: &Context) -> Elsewhere {
+        let repo = &ctx.repo;
+        let common = repo.commondir().to_path_buf();
+        let mut dirs: Vec<std::path::PathBuf> = Vec::new();
+        if !repo.is_bare() && common.join("HEAD").is_file() {
+            dirs.push(common.clone());
+        }
+        if let Ok(entries) = std::fs::read_dir(common.join("worktrees")) {
+            dirs.extend(entries.flatten().map(|e| e.path()));
+        }
+        let own = std::fs::canonicalize(repo.path()).unwrap_or_else(|_| repo.path().to_path_buf());
+        let mut out = Elsewhere::default();
+        for dir in dirs {
+            if std::fs::canonicalize(&dir).unwrap_or_else(|_| dir.clone()) == own
+                || !dir.join("vouch").join("journal").is_dir()
+            {
+                continue;
+            }
+            let read = || -> anyhow::Result<_> {
+                let other = git2::Repository::open(&dir)?;
+                let journal = Journal::open(&other)?;
+                let loaded = journal.records()?;
+                Ok((other, journal, loaded))
+            };
+            match read() {
+                Ok(found) => out.journals.push(found),
+                Err(e) => eprintln!(
+                    "vouch: warning: cannot read the journal of the worktree at {}: {}",
+                    crate::display::line(&dir.display().to_string()),
+                    crate::display::line(&format!("{e:#}"))
+                ),
+            }
+        }
+        out
+    }
+
+    /// Whether another worktree's journal has live records of `path`.
+    fn holds(&self, path: &str) -> bool {
+        self.journals.iter().any(|(_, _, loaded)| !loaded.records_for(path).is_empty())
+    }
+
+    /// Add to `spans` the AI text other worktrees' journals find in `file`,
+    /// where `spans` has no AI text yet.
+    fn add_spans(&self, file: &FileVersion, spans: &mut Spans) -> anyhow::Result<()> {
+        for (repo, journal, loaded) in &self.journals {
+            if loaded.records_for(&file.path).is_empty() {
+                continue;
+            }
+            let views = Views { journal, loaded, strict: false, cache: None };
+            for (range, attribution) in views.view(repo, file)?.spans {
+                let taken = spans.iter().any(|(r, a)| a.is_ai() && r.start < range.end && range.start < r.end);
+                if attribution.is_ai() && !taken {
+                    spans.push((range, attribution));
+                }
+            }
+        }
+        spans.sort_by_key(|(r, _)| r.start);
+        Ok(())
+    }
 }
 
 /// What working a file out again needs, read once, when the gate's cache
@@ -452,37 +529,50 @@ pub fn note_for(
     let repo = &ctx.repo;
     let parent = commit.parent(0).ok().map(|p| p.tree()).transpose().context("cannot read the parent's tree")?;
     let mut fallback: Option<Fallback> = None;
+    let elsewhere = Elsewhere::load(ctx);
     let mut note = Note::default();
     for changed in committed {
         let cached = cache.get(&changed.path, &changed.blob.to_string());
-        if cached.is_some_and(|c| c.spans.is_empty() && c.deletions.is_empty() && c.covered.is_empty()) {
+        let other_worktrees = elsewhere.holds(&changed.path);
+        if !other_worktrees
+            && cached.is_some_and(|c| c.spans.is_empty() && c.deletions.is_empty() && c.covered.is_empty())
+        {
             continue;
         }
         let content = gitfiles::content(repo, changed)?;
-        let Found { spans, deletions, units, covered } = match cached {
-            Some(c) => Found {
+        let file = FileVersion {
+            path: changed.path.clone(),
+            history_path: changed.path.clone(),
+            blob: changed.blob,
+            content: content.clone(),
+        };
+        let found = match cached {
+            Some(c) => Some(Found {
                 spans: c.spans(),
                 deletions: c.deletions.clone(),
                 units: c.units.clone(),
                 covered: c.covered.clone(),
-            },
+            }),
             None => {
                 if fallback.is_none() {
                     fallback = Some(Fallback::load(ctx, commit)?);
                 }
-                let Some(fallback) = &fallback else { continue };
-                let file = FileVersion {
-                    path: changed.path.clone(),
-                    history_path: changed.path.clone(),
-                    blob: changed.blob,
-                    content: content.clone(),
-                };
-                match fallback.work_out(ctx, commit, file)? {
-                    Some(found) => found,
-                    None => continue,
+                match &fallback {
+                    Some(fallback) => fallback.work_out(ctx, commit, file.clone())?,
+                    None => None,
                 }
             }
         };
+        let found = match (found, other_worktrees) {
+            (Some(found), false) => found,
+            (None, false) => continue,
+            (found, true) => {
+                let mut found = found.unwrap_or_default();
+                elsewhere.add_spans(&file, &mut found.spans)?;
+                found
+            }
+        };
+        let Found { spans, deletions, units, covered } = found;
         note.retire.extend(covered);
         if !spans.iter().any(|(_, a)| a.is_ai()) && deletions.is_empty() {
             continue;
