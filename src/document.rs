@@ -57,6 +57,11 @@ pub enum Parsing {
     OnDemand,
 }
 
+/// How long the diff of a whole text sent in place of the old one may
+/// refine its hunks ([`crate::provenance::diff_until`]): an editor waits on
+/// every change, and two dissimilar texts of 50 KB would take seconds.
+const WHOLE_TEXT_DIFF: std::time::Duration = std::time::Duration::from_millis(20);
+
 /// A document's text, provenance and syntax.
 #[derive(Debug)]
 pub struct Document {
@@ -219,7 +224,8 @@ impl Document {
         attr: &Attribution,
         removed: &mut RecentlyRemoved,
     ) -> Result<Applied, TooLarge> {
-        let hunks = crate::provenance::diff(self.text.as_str(), new);
+        let deadline = std::time::Instant::now() + WHOLE_TEXT_DIFF;
+        let hunks = crate::provenance::diff_until(self.text.as_str(), new, deadline);
         let mut recalled = false;
         let mut restores_removed = false;
         let mut removed_bytes = 0;

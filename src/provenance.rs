@@ -657,6 +657,17 @@ pub fn diff(old: &str, new: &str) -> Vec<Hunk> {
     diff_and_unchanged(old, new).0
 }
 
+/// [`diff`] that stops refining at `deadline`: past it, the line diff and
+/// the character diffs settle for coarser hunks (still a correct diff, the
+/// changed text in fewer, larger pieces). Myers' cost grows with the size
+/// of the texts times how much differs, so a whole text replaced by
+/// another of 50 KB takes seconds; the language server, which an editor
+/// waits on at every change, bounds it. The command line does not: its
+/// results must not depend on the machine's speed.
+pub fn diff_until(old: &str, new: &str, deadline: std::time::Instant) -> Vec<Hunk> {
+    diff_lines_until(old, new, &similar::DiffableStr::tokenize_lines(new), Some(deadline)).0
+}
+
 /// [`diff`], and the byte ranges of `old` that its line diff finds
 /// unchanged in `new` ([`unchanged_lines`]), from one line diff.
 pub fn diff_and_unchanged(old: &str, new: &str) -> (Vec<Hunk>, Vec<Range<usize>>) {
@@ -667,10 +678,24 @@ pub fn diff_and_unchanged(old: &str, new: &str) -> (Vec<Hunk>, Vec<Range<usize>>
 /// `tokenize_lines`, as its line diff splits it): a caller diffing many
 /// versions against one text splits it once.
 pub fn diff_and_unchanged_lines(old: &str, new: &str, new_lines: &[&str]) -> (Vec<Hunk>, Vec<Range<usize>>) {
+    diff_lines_until(old, new, new_lines, None)
+}
+
+fn diff_lines_until(
+    old: &str,
+    new: &str,
+    new_lines: &[&str],
+    deadline: Option<std::time::Instant>,
+) -> (Vec<Hunk>, Vec<Range<usize>>) {
     use similar::{Algorithm, DiffableStr, TextDiff};
 
     let old_lines = old.tokenize_lines();
-    let lines = TextDiff::configure().algorithm(Algorithm::Myers).diff_slices(&old_lines, new_lines);
+    let mut config = TextDiff::configure();
+    config.algorithm(Algorithm::Myers);
+    if let Some(deadline) = deadline {
+        config.deadline(deadline);
+    }
+    let lines = config.diff_slices(&old_lines, new_lines);
     let old_starts = prefix_offsets(lines.old_slices());
     let new_starts = prefix_offsets(lines.new_slices());
     let unchanged = equal_runs(lines.ops(), &old_starts);
@@ -681,7 +706,8 @@ pub fn diff_and_unchanged_lines(old: &str, new: &str, new_lines: &[&str]) -> (Ve
         if old_range.is_empty() || new_range.is_empty() || old_range.len().max(new_range.len()) > MAX_CHAR_DIFF {
             hunks.push(Hunk { old: old_range, new: new_range });
         } else {
-            char_hunks(&old[old_range.clone()], &new[new_range.clone()], old_range.start, new_range.start, &mut hunks);
+            let (old_text, new_text) = (&old[old_range.clone()], &new[new_range.clone()]);
+            char_hunks(old_text, new_text, (old_range.start, new_range.start), deadline, &mut hunks);
         }
     }
     (hunks, unchanged)
@@ -747,12 +773,18 @@ fn prefix_offsets(slices: &[&str]) -> Vec<usize> {
     out
 }
 
-fn char_hunks(old: &str, new: &str, old_base: usize, new_base: usize, out: &mut Vec<Hunk>) {
+fn char_hunks(
+    old: &str,
+    new: &str,
+    (old_base, new_base): (usize, usize),
+    deadline: Option<std::time::Instant>,
+    out: &mut Vec<Hunk>,
+) {
     let old_chars: Vec<char> = old.chars().collect();
     let new_chars: Vec<char> = new.chars().collect();
     let old_at = char_offsets(old);
     let new_at = char_offsets(new);
-    let ops = similar::capture_diff_slices(similar::Algorithm::Myers, &old_chars, &new_chars);
+    let ops = similar::capture_diff_slices_deadline(similar::Algorithm::Myers, &old_chars, &new_chars, deadline);
     for (o, n) in changed_blocks(&ops) {
         out.push(Hunk {
             old: old_base + old_at[o.start]..old_base + old_at[o.end],
@@ -1116,6 +1148,17 @@ mod tests {
             let hunks = diff(&old, &new);
             proptest::prop_assert!(hunks.windows(2).all(|w| w[0].old.end <= w[1].old.start && w[0].new.end <= w[1].new.start), "{:?}", hunks);
             proptest::prop_assert!(hunks.iter().all(|h| !(h.old.is_empty() && h.new.is_empty())));
+            proptest::prop_assert_eq!(patch(&old, &new, &hunks), new);
+        }
+
+        /// Past its deadline the diff is coarser, never wrong.
+        #[test]
+        fn a_diff_out_of_time_still_rebuilds_the_new_text(
+            old in "[ab\n\r é😀]{0,60}",
+            new in "[ab\n\r é😀]{0,60}",
+        ) {
+            let hunks = diff_until(&old, &new, std::time::Instant::now());
+            proptest::prop_assert!(hunks.windows(2).all(|w| w[0].old.end <= w[1].old.start && w[0].new.end <= w[1].new.start), "{:?}", hunks);
             proptest::prop_assert_eq!(patch(&old, &new, &hunks), new);
         }
     }
