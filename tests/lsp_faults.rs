@@ -565,3 +565,17 @@ mod fuzz {
         }
     }
 }
+
+/// LSP: the server exits with 0 after `shutdown` then `exit`, and with 1
+/// when `exit` comes without a `shutdown` first (a client that crashed, or
+/// skipped it): a supervisor can tell the two apart.
+#[test]
+fn exit_without_shutdown_is_exit_code_one() {
+    let repo = TestRepo::new();
+    let mut server = Server::start(&repo.root, &["utf-16"]);
+    server.notify("exit", Value::Null);
+    let status = server.wait_exit().expect("vouch lsp exits on `exit`");
+    assert_eq!(status.code(), Some(1), "{status}");
+    // The ordinary way out is 0 (checked inside `shutdown`).
+    Server::start(&repo.root, &["utf-16"]).shutdown();
+}

@@ -220,7 +220,7 @@ pub fn main() -> ExitCode {
         crate::syntax::leave_trees_unfreed(CLI_UNFREED_TEXT);
     }
     let result = match cli.command {
-        Command::Lsp => crate::lsp::run().map(|()| Outcome::Ok),
+        Command::Lsp => crate::lsp::run().map(|clean| if clean { Outcome::Ok } else { Outcome::Failed }),
         Command::Init(args) => init::run(args),
         Command::Hook(args) => hook::run(args),
         Command::Mark(args) => mark::run(args),

@@ -198,7 +198,7 @@ impl LanguageServer for Backend {
 
     async fn shutdown(&self) -> Result<()> {
         // Flush what the state thread holds before replying.
-        self.query("shutdown", |state| state.shutdown()).await
+        self.query("shutdown", |state| state.shutdown_requested()).await
     }
 
     async fn did_open(&self, params: DidOpenTextDocumentParams) {

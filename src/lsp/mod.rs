@@ -37,8 +37,9 @@ mod state;
 
 pub use state::Outgoing;
 
-/// Serve LSP on stdin and stdout until the client says `exit`.
-pub fn run() -> anyhow::Result<()> {
+/// Serve LSP on stdin and stdout until the client says `exit`; whether a
+/// `shutdown` request came first (LSP's exit code is 0 then, else 1).
+pub fn run() -> anyhow::Result<bool> {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     let ended = runtime.block_on(serve(tokio::io::stdin(), tokio::io::stdout()));
     // tokio reads stdin on a blocking thread that a runtime's drop waits
@@ -46,7 +47,8 @@ pub fn run() -> anyhow::Result<()> {
     // after `exit`, leave without waiting (Neovim waited, then killed it).
     runtime.shutdown_background();
     match ended {
-        state::Ended::Disconnected => Ok(()),
+        state::Ended::Disconnected => Ok(true),
+        state::Ended::WithoutShutdown => Ok(false),
         state::Ended::GaveUp => anyhow::bail!("the language server stopped after repeated internal errors"),
     }
 }

@@ -140,6 +140,9 @@ impl Event {
 pub enum Ended {
     /// Every sender is gone: the server is shutting down.
     Disconnected,
+    /// Every sender is gone, and no `shutdown` request came first (the
+    /// client sent `exit` alone, or went away): LSP asks for exit code 1.
+    WithoutShutdown,
     /// Internal errors came too fast to recover from: the process should
     /// end, so that a client that restarts servers starts a new one.
     GaveUp,
@@ -368,6 +371,8 @@ fn percentiles(micros: &[u32]) -> (usize, u32, u32, u32) {
 
 pub struct State {
     out: UnboundedSender<Outgoing>,
+    /// The client sent `shutdown`.
+    shut_down: bool,
     encoding: Encoding,
     lens_refresh: bool,
     client: ClientOptions,
@@ -401,6 +406,7 @@ impl State {
         let (queue_tx, queue_rx) = mpsc::channel();
         State {
             out,
+            shut_down: false,
             encoding: Encoding::Utf16,
             lens_refresh: false,
             client: ClientOptions::default(),
@@ -448,7 +454,7 @@ impl State {
         if let Err(payload) = catch_unwind(AssertUnwindSafe(|| self.shutdown())) {
             eprintln!("vouch: internal error while writing provenance at exit: {}", recovery::panic_message(&*payload));
         }
-        Ended::Disconnected
+        if self.shut_down { Ended::Disconnected } else { Ended::WithoutShutdown }
     }
 
     /// After a panic while handling `kind`: tell the user (once), blame the
@@ -1429,6 +1435,13 @@ impl State {
         if self.docs.get(uri).is_some_and(|d| d.dirty.is_some()) && !self.histories.is_pending(uri) {
             self.analyse(uri);
         }
+    }
+
+    /// The client's `shutdown` request: write what is held, and remember
+    /// that it came.
+    pub fn shutdown_requested(&mut self) {
+        self.shut_down = true;
+        self.shutdown();
     }
 
     pub fn shutdown(&mut self) {
