@@ -221,14 +221,64 @@ fn decode(body: &[u8]) -> Result<(Vec<u8>, usize), String> {
             (text.into_owned().into_bytes(), replaced)
         }
     };
-    let decodes = serde_json::from_slice::<jsonrpc::Request>(&body).is_ok()
-        || serde_json::from_slice::<jsonrpc::Response>(&body).is_ok();
-    if decodes {
+    let decodes = |body: &[u8]| {
+        serde_json::from_slice::<jsonrpc::Request>(body).is_ok()
+            || serde_json::from_slice::<jsonrpc::Response>(body).is_ok()
+    };
+    if decodes(&body) {
         return Ok((body, replaced));
+    }
+    // A lone UTF-16 surrogate written as an escape (`"\ud83d"`, as
+    // JavaScript's `JSON.stringify` writes half an emoji) is no character:
+    // it becomes U+FFFD, one UTF-16 unit as it was, so positions hold.
+    if let Ok(text) = std::str::from_utf8(&body)
+        && let Some((fixed, lone)) = replace_lone_surrogates(text)
+        && decodes(fixed.as_bytes())
+    {
+        return Ok((fixed.into_bytes(), replaced + lone));
     }
     Err(match serde_json::from_slice::<serde_json::Value>(&body) {
         Err(e) => format!("a message that is not JSON ({e})"),
         Ok(_) => "a JSON message that is not a JSON-RPC 2.0 request, notification or response".into(),
+    })
+}
+
+/// `text` (JSON) with each `\uXXXX` escape of a UTF-16 surrogate that is
+/// not half of a pair replaced with `\ufffd`, and how many; `None` when it
+/// has none.
+fn replace_lone_surrogates(text: &str) -> Option<(String, usize)> {
+    let bytes = text.as_bytes();
+    let unit = |at: usize| -> Option<u16> {
+        let hex = bytes.get(at..at + 6).filter(|e| e.starts_with(b"\\u"))?;
+        u16::from_str_radix(std::str::from_utf8(&hex[2..]).ok()?, 16).ok()
+    };
+    let (mut out, mut lone, mut copied, mut i) = (String::new(), 0, 0, 0);
+    while i < bytes.len() {
+        if bytes[i] != b'\\' {
+            i += 1;
+            continue;
+        }
+        let Some(u) = unit(i) else {
+            // Another escape: skip the escaped character.
+            i += 2;
+            continue;
+        };
+        let paired = (0xD800..0xDC00).contains(&u) && unit(i + 6).is_some_and(|l| (0xDC00..0xE000).contains(&l));
+        if paired {
+            i += 12;
+        } else if (0xD800..0xE000).contains(&u) {
+            out.push_str(&text[copied..i]);
+            out.push_str("\\ufffd");
+            lone += 1;
+            i += 6;
+            copied = i;
+        } else {
+            i += 6;
+        }
+    }
+    (lone > 0).then(|| {
+        out.push_str(&text[copied..]);
+        (out, lone)
     })
 }
 
@@ -274,7 +324,8 @@ impl Framer {
                 }
                 if replaced > 0 {
                     self.ready.push_back(Frame::Problem(format!(
-                        "replaced {replaced} invalid UTF-8 sequence(s) in a message with U+FFFD"
+                        "replaced {replaced} invalid UTF-8 sequence(s) or lone UTF-16 surrogate(s) in a message with \
+                         U+FFFD"
                     )));
                 }
                 self.ready.push_back(Frame::Message(body));
@@ -529,6 +580,20 @@ mod tests {
             assert_eq!(messages(&out), vec![B, A], "cut at {cut}");
             assert!(problems(&out).is_empty(), "cut at {cut}: {out:?}");
         }
+    }
+
+    #[test]
+    fn lone_surrogate_escapes_become_replacement_characters() {
+        let half = r#"{"jsonrpc":"2.0","method":"initialized","params":{"t":"a\ud83db","pair":"\ud83d\ude00","lit":"\\ud83d","low":"\ude00"}}"#;
+        let out = frames(&frame(half));
+        let msgs = messages(&out);
+        assert_eq!(msgs.len(), 1, "{out:?}");
+        let value: serde_json::Value = serde_json::from_str(&msgs[0]).unwrap();
+        assert_eq!(value["params"]["t"], "a\u{FFFD}b");
+        assert_eq!(value["params"]["pair"], "😀");
+        assert_eq!(value["params"]["lit"], "\\ud83d");
+        assert_eq!(value["params"]["low"], "\u{FFFD}");
+        assert!(problems(&out)[0].contains("lone UTF-16 surrogate"), "{out:?}");
     }
 
     #[test]
