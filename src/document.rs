@@ -216,6 +216,12 @@ impl Document {
         Ok(applied)
     }
 
+    /// Count lines for the positions [`Document::apply`] reads as
+    /// `lines` says (see [`crate::text::PositionLines`]).
+    pub fn set_position_lines(&mut self, lines: crate::text::PositionLines) {
+        self.text.set_position_lines(lines);
+    }
+
     /// Replace the whole text, carrying provenance over through a diff: the
     /// differences are applied as ordinary edits, from the last to the first.
     fn apply_whole(

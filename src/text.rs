@@ -2,7 +2,8 @@
 //! positions (line, column) in UTF-8, UTF-16 or UTF-32 code units.
 //!
 //! Lines end with `\n`, `\r\n` or a lone `\r`, as in LSP: that is how
-//! positions count. Git numbers lines differently: only `\n` ends one (a lone
+//! positions count, unless the client counts otherwise ([`PositionLines`]:
+//! Neovim and Helix end lines at `\n` only). Git numbers lines differently: only `\n` ends one (a lone
 //! `\r` is a byte of its line, as it is to rustc in a `//` comment), and so do
 //! tree-sitter's rows. [`Text::git_lines`] keeps that numbering, for review
 //! units, line numbers shown to people and anything compared with git's.
@@ -171,12 +172,42 @@ pub const MAX_LEN: usize = u32::MAX as usize - 1;
 #[error("text of {0} bytes is larger than the 4 GiB vouch can hold")]
 pub struct TooLarge(pub usize);
 
-/// A document's text and its line indexes (LSP's and git's).
+/// Where lines end for the positions a client sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PositionLines {
+    /// LSP's rule: `\n`, `\r\n` and a lone `\r` (VS Code).
+    #[default]
+    Lsp,
+    /// `\n` only: Neovim and Helix count lines as their buffers hold them,
+    /// where a lone `\r`, and the `\r` of a CRLF line in a buffer read as
+    /// Unix text, are characters of the line.
+    LfOnly,
+}
+
+impl PositionLines {
+    /// What a client counts, by the name it gives in `initialize`.
+    pub fn of_client(name: &str) -> PositionLines {
+        match name.trim().to_ascii_lowercase().as_str() {
+            "neovim" | "nvim" | "helix" => PositionLines::LfOnly,
+            _ => PositionLines::Lsp,
+        }
+    }
+
+    fn breaks(self) -> Breaks {
+        match self {
+            PositionLines::Lsp => Breaks::Lsp,
+            PositionLines::LfOnly => Breaks::Git,
+        }
+    }
+}
+
+/// A document's text and its line indexes (for positions, and git's).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Text {
     content: String,
     lines: LineIndex,
     git_lines: LineIndex,
+    position_lines: PositionLines,
 }
 
 impl Text {
@@ -186,7 +217,15 @@ impl Text {
         }
         let lines = LineIndex::new(&content);
         let git_lines = LineIndex::git(content.as_bytes());
-        Ok(Text { content, lines, git_lines })
+        Ok(Text { content, lines, git_lines, position_lines: PositionLines::Lsp })
+    }
+
+    /// Count lines for positions as `lines` says from now on.
+    pub fn set_position_lines(&mut self, lines: PositionLines) {
+        if lines != self.position_lines {
+            self.position_lines = lines;
+            self.lines = LineIndex::of(self.content.as_bytes(), lines.breaks());
+        }
     }
 
     pub fn as_str(&self) -> &str {
@@ -201,7 +240,7 @@ impl Text {
         self.content.is_empty()
     }
 
-    /// Lines as LSP counts them: for positions.
+    /// Lines as positions count them (see [`PositionLines`]).
     pub fn lines(&self) -> &LineIndex {
         &self.lines
     }
@@ -217,6 +256,8 @@ impl Text {
     }
 
     /// The bytes of `line` without its line break; `None` past the last line.
+    /// Where only `\n` ends a line, a `\r` before it is a character of the
+    /// line.
     pub fn line_range(&self, line: usize) -> Option<Range<usize>> {
         let start = self.lines.line_start(line)?;
         let next = self.lines.line_start(line + 1).unwrap_or(self.content.len());
@@ -225,7 +266,7 @@ impl Text {
         if end > start && bytes[end - 1] == b'\n' {
             end -= 1;
         }
-        if end > start && bytes[end - 1] == b'\r' {
+        if end > start && bytes[end - 1] == b'\r' && self.position_lines == PositionLines::Lsp {
             end -= 1;
         }
         Some(start..end)
@@ -417,6 +458,22 @@ mod tests {
 
     fn git_starts(t: &Text) -> Vec<usize> {
         (0..t.git_lines().len()).map(|l| t.git_lines().line_start(l).unwrap()).collect()
+    }
+
+    #[test]
+    fn positions_of_a_client_that_ends_lines_at_lf_only() {
+        let mut t = text("a\rb\ncd\r\nef");
+        t.set_position_lines(PositionLines::LfOnly);
+        assert_eq!(t.line_count(), 3);
+        assert_eq!(t.line_range(0), Some(0..3), "a lone CR is a character of its line");
+        assert_eq!(t.line_range(1), Some(4..7), "so is the CR of a CRLF line");
+        assert_eq!(t.offset(Position::new(1, 3), Encoding::Utf16), Resolved { offset: 7, clamp: None });
+        assert_eq!(t.position(7, Encoding::Utf16), Position::new(1, 3));
+        // Edits keep the count.
+        t.replace(1..2, "\r\r").unwrap();
+        assert_eq!(t.line_count(), 3);
+        assert_eq!(PositionLines::of_client("Neovim"), PositionLines::LfOnly);
+        assert_eq!(PositionLines::of_client("Visual Studio Code"), PositionLines::Lsp);
     }
 
     #[test]

@@ -299,3 +299,51 @@ mod batches {
         run("utf-32");
     }
 }
+
+/// Open `text` as client `client`, send one change, and return the
+/// server's text.
+fn after_change_as(client: &str, text: &str, change: Value) -> String {
+    let repo = TestRepo::new();
+    repo.write("src/lib.rs", text);
+    repo.commit_all("init");
+    let uri = repo.uri("src/lib.rs");
+    let mut server = Server::start_as(&repo.root, &["utf-16"], client);
+    server.open(&uri, "rust", text);
+    server.diagnostics(&uri, 1);
+    server.change(&uri, 2, json!([change]));
+    let text = server.document(&uri)["text"].as_str().unwrap().to_string();
+    server.assert_no_internal_errors(&repo.root);
+    server.shutdown();
+    text
+}
+
+/// Neovim and Helix count lines at `\n` only: a lone CR inside a line is a
+/// character of it, as it is in their buffers. Counted as LSP does (a lone
+/// CR ends a line), Neovim's edit of line 2 landed a line off. VS Code
+/// counts as LSP does, and still gets that.
+#[test]
+fn neovim_and_helix_count_a_lone_cr_as_a_character_of_its_line() {
+    let text = "const S: &str = \"a\rb\";\nfn f() -> u32 {\n    2\n}\n";
+    let want = "const S: &str = \"a\rb\";\nfn f() -> u32 {\n    20\n}\n";
+    for client in ["Neovim", "helix"] {
+        let change = json!({ "range": range(2, 5, 2, 5), "text": "0" });
+        assert_eq!(after_change_as(client, text, change), want, "{client}");
+    }
+    let change = json!({ "range": range(3, 5, 3, 5), "text": "0" });
+    assert_eq!(after_change_as("Visual Studio Code", text, change), want);
+}
+
+/// A CRLF line in a file Neovim reads as Unix text (mixed line ends): its
+/// CR is the line's last character, and `A` types after it. The server
+/// clamped Neovim's column to before the CR, putting the text on the wrong
+/// side of it.
+#[test]
+fn neovim_types_after_the_cr_of_a_crlf_line_in_a_unix_buffer() {
+    let text = "fn a() {}\r\nfn b() {}\n";
+    let change = json!({ "range": range(0, 10, 0, 10), "text": " // x" });
+    assert_eq!(after_change_as("Neovim", text, change), "fn a() {}\r // x\nfn b() {}\n");
+    // In a buffer read as DOS text Neovim's line stops before the CR, and
+    // so does its column.
+    let change = json!({ "range": range(0, 9, 0, 9), "text": " // x" });
+    assert_eq!(after_change_as("Neovim", "fn a() {}\r\nfn b() {}\r\n", change), "fn a() {} // x\r\nfn b() {}\r\n");
+}

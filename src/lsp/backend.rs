@@ -16,6 +16,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use super::protocol::{self, AiEditParams, DebugPanicParams, HumanPasteParams, PendingResult, RegionsParams};
 use super::recovery::panic_message;
 use super::state::{Event, Query, State};
+use crate::text::PositionLines;
 
 pub struct Backend {
     events: Sender<Event>,
@@ -165,7 +166,9 @@ impl LanguageServer for Backend {
         {
             folders.push(root.into_owned());
         }
-        self.send(Event::Initialize { encoding, lens_refresh, options, folders });
+        // Neovim and Helix end lines at `\n` only: their positions count so.
+        let lines = params.client_info.as_ref().map_or(PositionLines::Lsp, |c| PositionLines::of_client(&c.name));
+        self.send(Event::Initialize { encoding, lines, lens_refresh, options, folders });
         Ok(InitializeResult {
             capabilities: ServerCapabilities {
                 position_encoding: Some(super::convert::encoding_kind(encoding)),

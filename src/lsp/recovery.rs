@@ -19,15 +19,21 @@ use std::time::{Duration, Instant};
 use tower_lsp_server::ls_types::TextDocumentContentChangeEvent;
 
 use super::convert;
-use crate::text::{Encoding, Text};
+use crate::text::{Encoding, PositionLines, Text};
 
 /// `text` with `changes` (one `didChange` batch) applied in order, each to
 /// the text the previous one left, positions resolved and clamped as the
 /// document does; a change that would make the text too large, and the
 /// rest of the batch, are dropped, as the document drops them. `None` if
 /// `text` itself is too large to hold.
-pub fn replay(text: String, changes: &[TextDocumentContentChangeEvent], enc: Encoding) -> Option<String> {
+pub fn replay(
+    text: String,
+    changes: &[TextDocumentContentChangeEvent],
+    enc: Encoding,
+    lines: PositionLines,
+) -> Option<String> {
     let mut text = Text::new(text).ok()?;
+    text.set_position_lines(lines);
     for change in changes {
         let step = match change.range {
             Some(range) => {
@@ -103,10 +109,13 @@ mod tests {
     #[test]
     fn replay_applies_a_batch_in_order() {
         let batch = [change(1, 4, 1, 4, "\n    "), change(1, 0, 1, 4, ""), change(0, 3, 0, 7, "start")];
-        let text = replay("fn main() {\n    \n}\n".into(), &batch, Encoding::Utf16);
+        let text = replay("fn main() {\n    \n}\n".into(), &batch, Encoding::Utf16, PositionLines::Lsp);
         assert_eq!(text.as_deref(), Some("fn start() {\n\n    \n}\n"));
         let whole = TextDocumentContentChangeEvent { range: None, range_length: None, text: "x".into() };
-        assert_eq!(replay("y".into(), &[whole, change(0, 1, 0, 1, "é")], Encoding::Utf8).as_deref(), Some("xé"));
+        assert_eq!(
+            replay("y".into(), &[whole, change(0, 1, 0, 1, "é")], Encoding::Utf8, PositionLines::Lsp).as_deref(),
+            Some("xé")
+        );
     }
 
     #[test]

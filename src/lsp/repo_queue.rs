@@ -20,7 +20,7 @@ use crate::analysis::scope::AtBase;
 use crate::policy::Severity;
 use crate::store::identity;
 use crate::store::policy_file::Source;
-use crate::text::{Encoding, Text};
+use crate::text::{Encoding, PositionLines, Text};
 
 /// One repository's queue, as read at one moment.
 #[derive(Debug, Clone, Default)]
@@ -85,12 +85,12 @@ pub struct Read {
 
 /// Read `root`'s queue on a new thread and send it to `done`. A panic in
 /// the read is a failed read, never a read that never ends.
-pub fn spawn(root: PathBuf, encoding: Encoding, done: Sender<Read>) {
+pub fn spawn(root: PathBuf, (encoding, lines): (Encoding, PositionLines), done: Sender<Read>) {
     let spawned = std::thread::Builder::new().name("vouch-queue".into()).spawn({
         let root = root.clone();
         let done = done.clone();
         move || {
-            let result = std::panic::catch_unwind(|| read(&root, encoding))
+            let result = std::panic::catch_unwind(|| read(&root, encoding, lines))
                 .unwrap_or_else(|_| Err(anyhow::anyhow!("reading the queue failed unexpectedly")))
                 .map_err(|e| format!("{e:#}"));
             let _ = done.send(Read { root, result });
@@ -102,7 +102,7 @@ pub fn spawn(root: PathBuf, encoding: Encoding, done: Sender<Read>) {
 }
 
 /// Read `root`'s queue now (on the calling thread).
-pub fn read(root: &Path, encoding: Encoding) -> anyhow::Result<RepoQueue> {
+pub fn read(root: &Path, encoding: Encoding, lines: PositionLines) -> anyhow::Result<RepoQueue> {
     let ctx = crate::analysis::context::Context::open_at(root)?;
     let repo = &ctx.repo;
     // Judged as `vouch review` judges: the policy and the allowed signers
@@ -124,6 +124,10 @@ pub fn read(root: &Path, encoding: Encoding) -> anyhow::Result<RepoQueue> {
                     .ok()
                     .and_then(|bytes| String::from_utf8(bytes).ok())
                     .and_then(|s| Text::new(s).ok())
+                    .map(|mut t| {
+                        t.set_position_lines(lines);
+                        t
+                    })
             });
             let (range, located) = match text.as_ref().and_then(|t| locate(t, unit.bytes.as_bytes()).map(|r| (t, r))) {
                 Some((t, r)) => (convert::lsp_range(t, r, encoding), true),

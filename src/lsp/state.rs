@@ -36,7 +36,7 @@ use crate::document::{Change, Document, Parsing};
 use crate::provenance::{AiSource, Attribution, Evidence, Origin, RecentlyRemoved};
 use crate::signoff::{UnitFacts, unit_label};
 use crate::syntax::Language;
-use crate::text::{Encoding, Text};
+use crate::text::{Encoding, PositionLines, Text};
 
 /// How long a document must be quiet before it is analysed again.
 const DEBOUNCE: Duration = Duration::from_millis(25);
@@ -81,6 +81,8 @@ pub type Query = Box<dyn FnOnce(&mut State) + Send>;
 pub enum Event {
     Initialize {
         encoding: Encoding,
+        /// Where the client's lines end, for positions (by its name).
+        lines: PositionLines,
         lens_refresh: bool,
         options: ClientOptions,
         /// The workspace folders (or the root): their repositories' queues
@@ -373,6 +375,8 @@ pub struct State {
     out: UnboundedSender<Outgoing>,
     /// The client sent `shutdown`.
     shut_down: bool,
+    /// Where the client's lines end, for positions.
+    lines: PositionLines,
     encoding: Encoding,
     lens_refresh: bool,
     client: ClientOptions,
@@ -407,6 +411,7 @@ impl State {
         State {
             out,
             shut_down: false,
+            lines: PositionLines::Lsp,
             encoding: Encoding::Utf16,
             lens_refresh: false,
             client: ClientOptions::default(),
@@ -509,7 +514,7 @@ impl State {
         self.removed = RecentlyRemoved::default();
         self.live_trees.clear();
         self.repos = Repos::default();
-        let enc = self.encoding;
+        let (enc, lines) = (self.encoding, self.lines);
         let mut old: Vec<OpenDoc> = self.docs.drain().map(|(_, d)| d).collect();
         old.sort_by(|a, b| a.uri.as_str().cmp(b.uri.as_str()));
         for mut d in old {
@@ -523,7 +528,7 @@ impl State {
                 continue;
             }
             let repos = &mut self.repos;
-            match catch_unwind(AssertUnwindSafe(|| rebuild_document(d, enc, repos))) {
+            match catch_unwind(AssertUnwindSafe(|| rebuild_document(d, enc, lines, repos))) {
                 Ok(Some(d)) => {
                     self.docs.insert(uri, d);
                 }
@@ -574,8 +579,9 @@ impl State {
     fn handle(&mut self, event: Event) {
         self.busy = event.uri().cloned();
         match event {
-            Event::Initialize { encoding, lens_refresh, options, folders } => {
+            Event::Initialize { encoding, lines, lens_refresh, options, folders } => {
                 self.encoding = encoding;
+                self.lines = lines;
                 self.lens_refresh = lens_refresh;
                 self.client = options;
                 for folder in folders {
@@ -696,7 +702,7 @@ impl State {
                 slot.stale = false;
                 slot.reading = true;
                 slot.started = Some(Instant::now());
-                repo_queue::spawn(root.clone(), self.encoding, self.queue_tx.clone());
+                repo_queue::spawn(root.clone(), (self.encoding, self.lines), self.queue_tx.clone());
             }
         }
     }
@@ -797,7 +803,10 @@ impl State {
         let mut text = item.text;
         text.reserve(text.len() / 4 + 4096);
         let doc = match Document::with_parsing(language, text, Parsing::OnDemand) {
-            Ok(doc) => doc,
+            Ok(mut doc) => {
+                doc.set_position_lines(self.lines);
+                doc
+            }
             Err(e) => {
                 self.log(MessageType::WARNING, format!("vouch: {}: {e}; not tracked", item.uri.as_str()));
                 return;
@@ -2335,10 +2344,10 @@ fn provenance_markdown(d: &OpenDoc, offset: usize, repos: &Repos) -> Option<Stri
 /// old document held, carried over to that text by a diff if it differs,
 /// or, if the old provenance does not fit its text, what the store knows;
 /// the syntax tree and analysis made again. `None` if it cannot be.
-fn rebuild_document(old: OpenDoc, enc: Encoding, repos: &mut Repos) -> Option<OpenDoc> {
+fn rebuild_document(old: OpenDoc, enc: Encoding, lines: PositionLines, repos: &mut Repos) -> Option<OpenDoc> {
     let before = old.doc.text_before_last_batch();
     let (text, version) = match &old.last_batch {
-        Some((version, changes)) => (recovery::replay(before, changes, enc)?, *version),
+        Some((version, changes)) => (recovery::replay(before, changes, enc, lines)?, *version),
         None => (before, old.version),
     };
     let language = old.doc.language();
@@ -2351,6 +2360,7 @@ fn rebuild_document(old: OpenDoc, enc: Encoding, repos: &mut Repos) -> Option<Op
                     return Some(spans);
                 }
                 let mut from = Document::with_parsing(language, held.to_string(), Parsing::OnDemand).ok()?;
+                from.set_position_lines(lines);
                 from.reset_provenance(&spans);
                 let whole = Change { range: None, text: &text };
                 from.apply(&[whole], enc, &Attribution::typed(), &mut RecentlyRemoved::default()).ok()?;
@@ -2361,6 +2371,7 @@ fn rebuild_document(old: OpenDoc, enc: Encoding, repos: &mut Repos) -> Option<Op
         })
         .flatten();
     let mut doc = Document::with_parsing(language, text, Parsing::OnDemand).ok()?;
+    doc.set_position_lines(lines);
     let path = old.uri.to_file_path().map(|p| p.into_owned());
     let repo = path.as_deref().and_then(|p| repos.locate(p));
     // A repository whose judging is not read yet reads the store's account

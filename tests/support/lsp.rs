@@ -18,6 +18,9 @@ thread_local! {
     /// `initializationOptions` the next server started on this thread sends
     /// (see [`Server::start_with_options`]).
     static INIT_OPTIONS: std::cell::RefCell<Value> = const { std::cell::RefCell::new(Value::Null) };
+    /// The `clientInfo` the next server started is given (`Value::Null`:
+    /// none, as the harness sends by default).
+    static CLIENT_INFO: std::cell::RefCell<Value> = const { std::cell::RefCell::new(Value::Null) };
 }
 
 pub struct Server {
@@ -45,6 +48,15 @@ impl Server {
         server
     }
 
+    /// Start `vouch lsp` as the client `name` says it is (`clientInfo`:
+    /// "Neovim", "helix", "Visual Studio Code").
+    pub fn start_as(cwd: &Path, encodings: &[&str], name: &str) -> Server {
+        CLIENT_INFO.with(|c| *c.borrow_mut() = json!({ "name": name }));
+        let server = Server::start(cwd, encodings);
+        CLIENT_INFO.with(|c| *c.borrow_mut() = Value::Null);
+        server
+    }
+
     pub fn start_with_env(cwd: &Path, encodings: &[&str], env: &[(&str, &str)]) -> Server {
         Server::initialize(Server::spawn(cwd, env), cwd, encodings)
     }
@@ -63,10 +75,13 @@ impl Server {
         });
         let root = format!("file://{}", cwd.display());
         let options = INIT_OPTIONS.with(|o| o.borrow().clone());
-        let init = server.request(
-            "initialize",
-            json!({ "processId": null, "rootUri": root, "capabilities": caps, "initializationOptions": options }),
-        );
+        let mut params =
+            json!({ "processId": null, "rootUri": root, "capabilities": caps, "initializationOptions": options });
+        let client = CLIENT_INFO.with(|c| c.borrow().clone());
+        if !client.is_null() {
+            params["clientInfo"] = client;
+        }
+        let init = server.request("initialize", params);
         server.encoding = init["capabilities"]["positionEncoding"].as_str().unwrap_or("utf-16").to_string();
         server.notify("initialized", json!({}));
         server
