@@ -75,12 +75,15 @@ fn a_merge_from_a_new_root_that_deletes_the_trust_files_is_a_change_to_approve()
         vec![(".vouch.toml".to_string(), vec![merge.clone()]), (".vouch/allowed_signers".to_string(), vec![merge])],
         "{report:#}"
     );
-    // Approved under BASE's policy (signed), the deletion passes.
+    // Approved under BASE's policy (signed), the deletion passes. (The
+    // policy names no repository, so the id is BASE's root, as verify
+    // says; HEAD's history has two roots now.)
     let fp = |path: &str| {
         failures(&report).iter().find(|f| f["path"] == path).unwrap()["fingerprint"].as_str().unwrap().to_string()
     };
+    let repository = report["repository"].as_str().unwrap().to_string();
     for path in [".vouch.toml", ".vouch/allowed_signers"] {
-        world.decide(&m, &fp(path), Decision::by("alice"));
+        world.decide(&m, &fp(path), Decision { repository: Some(repository.clone()), ..Decision::by("alice") });
     }
     let (code, report) = m.verify("origin/main..HEAD");
     assert_eq!(code, 0, "{report:#}");
