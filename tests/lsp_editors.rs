@@ -344,3 +344,25 @@ fn an_approval_from_the_editor_is_read_back_off_the_state_thread() {
     assert!(shown.to_string().contains("approved by reviewer@example.com"), "{shown:#}");
     helix.shutdown();
 }
+
+/// A client that spells a file's URI otherwise than the server (Neovim
+/// writes `+`, `[`, `(` as they are and lowercase hex; any client may
+/// encode a letter): the queue's diagnostic on the file, published under
+/// the server's spelling while it was closed, gave way to nothing once it
+/// was open, and the file showed the request twice.
+#[test]
+fn a_file_open_under_another_spelling_of_its_uri_drops_its_queue_diagnostic() {
+    let (repo, text) = requested_repo();
+    repo.git(&["config", "user.email", "reviewer@example.com"]);
+    let mut reviewer = Server::start(&repo.root, HELIX);
+    let ours = uri_of(&repo, FILE);
+    reviewer.wait_for("textDocument/publishDiagnostics", |p| p["uri"] == ours && p["diagnostics"] != json!([]));
+    // The same file: `b` percent-encoded, as RFC 3986 allows.
+    let theirs = ours.replace("lib.rs", "li%62.rs");
+    assert_ne!(theirs, ours);
+    reviewer.open(&theirs, "rust", &text);
+    reviewer.wait_for("textDocument/publishDiagnostics", |p| p["uri"] == ours && p["diagnostics"] == json!([]));
+    let own = reviewer.diagnostics(&theirs, 1);
+    assert_eq!(own.iter().filter(|d| d["code"] == "signoff-requested").count(), 1, "{own:?}");
+    reviewer.shutdown();
+}

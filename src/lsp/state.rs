@@ -764,13 +764,25 @@ impl State {
 
     /// Diagnostics for the queue's units in files that are not open (an
     /// open file's come from its own analysis); files that left the queue
-    /// are cleared.
+    /// are cleared. A file is open when a document names its path, however
+    /// the client spells the URI (Neovim writes `+`, `[` and lowercase hex
+    /// where the server writes `%2B`, `%5B` and uppercase; a workspace
+    /// reached through a link has another path): the queue's URIs are
+    /// spelled from the repository's real path.
     fn publish_queue(&mut self, root: &std::path::Path) {
+        let open: HashSet<PathBuf> = self
+            .docs
+            .keys()
+            .filter_map(|uri| uri.to_file_path().map(|p| p.into_owned()))
+            .map(|p| std::fs::canonicalize(&p).unwrap_or(p))
+            .collect();
+        let is_open =
+            |uri: &Uri| self.docs.contains_key(uri) || uri.to_file_path().is_some_and(|p| open.contains(p.as_ref()));
         let Some(slot) = self.queues.get_mut(root) else { return };
         let mut by_uri: HashMap<Uri, Vec<Diagnostic>> = HashMap::new();
         if self.client.queue_diagnostics {
             for unit in slot.current.iter().flat_map(|q| q.units.iter()) {
-                if !self.docs.contains_key(&unit.uri) {
+                if !is_open(&unit.uri) {
                     by_uri.entry(unit.uri.clone()).or_default().push(queue_diagnostic(unit));
                 }
             }
@@ -846,7 +858,11 @@ impl State {
                 self.read_store(&uri);
             }
             self.repos.mark_seen(root);
-            if !self.queues.contains_key(root) {
+            if self.queues.contains_key(root) {
+                // Its queue diagnostics give way to its own, under whatever
+                // spelling of its URI they were published.
+                self.publish_queue(&root.clone());
+            } else {
                 self.queue_stale(&root.clone());
             }
         }
