@@ -60,21 +60,18 @@ fn a_shallow_clone_whose_boundary_is_behind_base_still_verifies() {
     assert_eq!(only_failure(&report, "unapproved-ai")["path"], "src/lib.rs");
 }
 
-/// Commit the feature as `identity` (author and committer).
-fn commit_as(clone: &Clone, identity: (&str, &str), subject: &str) {
-    clone.git(&["add", "-A"]);
+/// A feature branch whose one commit, `add()`, `identity` (name, email)
+/// authored and committed; verify's exit code and report over it.
+fn committed_as(identity: (&str, &str)) -> (i32, serde_json::Value) {
+    let world = World::new(POLICY);
+    let a = world.clone_as("a", "dev");
+    a.git(&["checkout", "-q", "-b", "feature"]);
+    a.write("src/lib.rs", &format!("{BASE_LIB}{AI_FN}"));
+    a.git(&["add", "-A"]);
     let (name, mail) = identity;
-    clone.git(&[
-        "-c",
-        &format!("user.name={name}"),
-        "-c",
-        &format!("user.email={mail}"),
-        "commit",
-        "-q",
-        "--no-verify",
-        "-m",
-        subject,
-    ]);
+    let (name, mail) = (format!("user.name={name}"), format!("user.email={mail}"));
+    a.git(&["-c", &name, "-c", &mail, "commit", "-q", "--no-verify", "-m", "add add()"]);
+    a.verify("origin/main..HEAD")
 }
 
 #[test]
@@ -86,12 +83,7 @@ fn an_ai_tool_committing_under_its_own_name_is_ai_evidence() {
         (("Cursor Agent", "cursoragent@cursor.com"), "cursor"),
         (("Claude", "noreply@anthropic.com"), "claude"),
     ] {
-        let world = World::new(POLICY);
-        let a = world.clone_as("a", "dev");
-        a.git(&["checkout", "-q", "-b", "feature"]);
-        a.write("src/lib.rs", &format!("{BASE_LIB}{AI_FN}"));
-        commit_as(&a, identity, "add add()");
-        let (code, report) = a.verify("origin/main..HEAD");
+        let (code, report) = committed_as(identity);
         assert_eq!(code, 1, "{identity:?}: {report:#}");
         let failure = only_failure(&report, "unapproved-ai");
         assert_eq!(failure["name"], "add", "{identity:?}: {report:#}");
@@ -105,12 +97,7 @@ fn a_person_at_an_ai_company_or_named_claude_is_a_person() {
     for identity in
         [("Jane Doe", "jane@openai.com"), ("Dario", "dario@anthropic.com"), ("Claude Monet", "claude@example.com")]
     {
-        let world = World::new(POLICY);
-        let a = world.clone_as("a", "dev");
-        a.git(&["checkout", "-q", "-b", "feature"]);
-        a.write("src/lib.rs", &format!("{BASE_LIB}{AI_FN}"));
-        commit_as(&a, identity, "add add()");
-        let (code, report) = a.verify("origin/main..HEAD");
+        let (code, report) = committed_as(identity);
         assert_eq!(code, 0, "{identity:?}: {report:#}");
     }
 }

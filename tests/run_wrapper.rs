@@ -244,8 +244,9 @@ fn text_of(dir: &Path, args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-#[test]
-fn a_commit_of_what_vouch_run_recorded_is_ai_in_every_view() {
+/// A project set up with `vouch init` (its hooks), one commit in; and that
+/// commit.
+fn project_with_hooks() -> (TestRepo, String) {
     let repo = TestRepo::new();
     repo.write(".vouch.toml", "gate = \"warn\"\nreviewers = [\"carol@example.com\"]\n");
     repo.write("README.md", "a project\n");
@@ -253,6 +254,12 @@ fn a_commit_of_what_vouch_run_recorded_is_ai_in_every_view() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     repo.commit_all("start");
     let base = repo.git(&["rev-parse", "HEAD"]).trim().to_string();
+    (repo, base)
+}
+
+#[test]
+fn a_commit_of_what_vouch_run_recorded_is_ai_in_every_view() {
+    let (repo, base) = project_with_hooks();
     let bin = tempfile::tempdir().unwrap();
     let agent = script(
         bin.path(),
@@ -373,13 +380,7 @@ fn a_file_that_is_not_utf8_is_recorded_whole_and_files_are_compared_as_git_store
 /// agent changed, so the note said "no AI". vouch notes it again.
 #[test]
 fn a_commit_the_agent_makes_while_it_runs_is_noted_with_what_it_wrote() {
-    let repo = TestRepo::new();
-    repo.write(".vouch.toml", "gate = \"warn\"\nreviewers = [\"carol@example.com\"]\n");
-    repo.write("README.md", "a project\n");
-    let out = vouch(&repo.root, &["init"]).env("HOME", &repo.root).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    repo.commit_all("start");
-    let base = repo.git(&["rev-parse", "HEAD"]).trim().to_string();
+    let (repo, base) = project_with_hooks();
     let bin = tempfile::tempdir().unwrap();
     let agent = script(
         bin.path(),
