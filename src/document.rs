@@ -57,10 +57,28 @@ pub enum Parsing {
     OnDemand,
 }
 
-/// How long the diff of a whole text sent in place of the old one may
-/// refine its hunks ([`crate::provenance::diff_until`]): an editor waits on
-/// every change, and two dissimilar texts of 50 KB would take seconds.
+/// How long the diff of a text sent in place of the old one (whole, or
+/// over several lines) may refine its hunks
+/// ([`crate::provenance::diff_until`]): an editor waits on every change,
+/// and two dissimilar texts of 50 KB would take seconds.
 const WHOLE_TEXT_DIFF: std::time::Duration = std::time::Duration::from_millis(20);
+
+/// Whether a ranged change replaces text over several lines with other
+/// text (neither side empty): carried over through a diff
+/// ([`Document::apply`]).
+pub fn is_multiline_replacement(old: &str, new: &str) -> bool {
+    !old.is_empty() && !new.is_empty() && (old.contains('\n') || new.contains('\n'))
+}
+
+/// What the differences of a diffed replacement remember of the text they
+/// remove, for text typed again to take its origin back.
+enum Hunks<'a> {
+    /// One memory, the document's (a whole text: text moved within it
+    /// keeps its origin).
+    Together(&'a mut RecentlyRemoved),
+    /// Each difference its own, as a lone edit has.
+    Apart,
+}
 
 /// A document's text, provenance and syntax.
 #[derive(Debug)]
@@ -211,7 +229,18 @@ impl Document {
         // A reversed range is read as its mirror: editors never send one,
         // and guessing beats refusing the whole batch.
         let range = s.offset.min(e.offset)..s.offset.max(e.offset);
-        let mut applied = self.replace_bytes(range, new, attr, removed)?;
+        // A change that replaces text over several lines with other text
+        // (Neovim's `:%s` or a filter sends one change from the first
+        // difference to the last) is carried over as a whole text is: what
+        // it did not change keeps its origin, instead of all of it taking
+        // the change's. Each difference is an edit of its own, with its own
+        // memory of what it removed.
+        let old = &self.text.as_str()[range.clone()];
+        let mut applied = if is_multiline_replacement(old, new) {
+            self.apply_diffed(range, new, attr, &mut Hunks::Apart)?
+        } else {
+            self.replace_bytes(range, new, attr, removed)?
+        };
         applied.clamps = clamps;
         Ok(applied)
     }
@@ -222,31 +251,53 @@ impl Document {
         self.text.set_position_lines(lines);
     }
 
-    /// Replace the whole text, carrying provenance over through a diff: the
-    /// differences are applied as ordinary edits, from the last to the first.
+    /// Replace the whole text, carrying provenance over through a diff.
     fn apply_whole(
         &mut self,
         new: &str,
         attr: &Attribution,
         removed: &mut RecentlyRemoved,
     ) -> Result<Applied, TooLarge> {
+        self.apply_diffed(0..self.text.len(), new, attr, &mut Hunks::Together(removed))
+    }
+
+    /// Replace `range` with `new`, carrying provenance over through a diff
+    /// of the two: the differences are applied as ordinary edits, from the
+    /// last to the first.
+    fn apply_diffed(
+        &mut self,
+        range: Range<usize>,
+        new: &str,
+        attr: &Attribution,
+        memory: &mut Hunks<'_>,
+    ) -> Result<Applied, TooLarge> {
         let deadline = std::time::Instant::now() + WHOLE_TEXT_DIFF;
-        let hunks = crate::provenance::diff_until(self.text.as_str(), new, deadline);
+        let hunks = crate::provenance::diff_until(&self.text.as_str()[range.clone()], new, deadline);
+        let base = range.start;
         let mut recalled = false;
         let mut restores_removed = false;
         let mut removed_bytes = 0;
         for hunk in hunks.iter().rev() {
-            let a = self.replace_bytes(hunk.old.clone(), &new[hunk.new.clone()], attr, removed)?;
+            let old = base + hunk.old.start..base + hunk.old.end;
+            let mut own = RecentlyRemoved::default();
+            let removed = match memory {
+                Hunks::Together(removed) => &mut **removed,
+                Hunks::Apart => &mut own,
+            };
+            let a = self.replace_bytes(old, &new[hunk.new.clone()], attr, removed)?;
             recalled |= a.recalled;
             restores_removed |= a.restores_removed;
             removed_bytes += a.removed;
         }
-        debug_assert_eq!(self.text.as_str(), new);
+        debug_assert_eq!(&self.text.as_str()[base..base + new.len()], new);
         // Several hunks are several edits (a formatter's fixes, a reload),
         // not one block: the text between them was there before. Report the
         // largest piece inserted.
-        let inserted = hunks.iter().map(|h| h.new.clone()).max_by_key(|r| (r.len(), std::cmp::Reverse(r.start)));
-        let inserted = inserted.unwrap_or(0..0);
+        let inserted = hunks
+            .iter()
+            .map(|h| base + h.new.start..base + h.new.end)
+            .max_by_key(|r| (r.len(), std::cmp::Reverse(r.start)));
+        let inserted = inserted.unwrap_or(base..base);
         Ok(Applied { inserted, removed: removed_bytes, clamps: Vec::new(), recalled, restores_removed })
     }
 

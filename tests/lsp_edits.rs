@@ -347,3 +347,47 @@ fn neovim_types_after_the_cr_of_a_crlf_line_in_a_unix_buffer() {
     let change = json!({ "range": range(0, 9, 0, 9), "text": " // x" });
     assert_eq!(after_change_as("Neovim", "fn a() {}\r\nfn b() {}\r\n", change), "fn a() {} // x\r\nfn b() {}\r\n");
 }
+
+/// Neovim's `:%s`, `:%!` or `gq` over a file sends one change from the
+/// first line that differs to the last. The AI function between them was
+/// re-attributed as typed (and the whole file then taken for a large
+/// insertion, "suspected"): copilot's record was gone. What the change did
+/// not change keeps its origin, as it does when the same text comes whole.
+#[test]
+fn a_change_over_the_whole_file_keeps_the_origin_of_what_it_did_not_change() {
+    let ai = "fn generated(x: u64) -> u64 {\n    x * 2\n}\n\n";
+    let body: String = (0..10).map(|i| format!("fn h{i}() -> u32 {{\n    {i}\n}}\n\n")).collect();
+    let old_name = "fn old_name() {}\n\n";
+    let before = format!("{old_name}{body}fn last() {{ old_name() }}\n");
+    let ai_line = before.lines().count() as u32 - 1;
+    let repo = TestRepo::new();
+    repo.write("src/lib.rs", &before);
+    repo.commit_all("init");
+    let uri = repo.uri("src/lib.rs");
+    let mut server = Server::start_as(&repo.root, &["utf-16"], "Neovim");
+    server.open(&uri, "rust", &before);
+    server.change(&uri, 2, json!([{ "range": range(ai_line, 0, ai_line, 0), "text": ai }]));
+    server.notify(
+        "vouch/aiEdit",
+        json!({ "textDocument": { "uri": uri, "version": 2 }, "range": range(ai_line, 0, ai_line + 4, 0), "tool": "copilot" }),
+    );
+    let text = server.document(&uri)["text"].as_str().unwrap().to_string();
+    assert!(text.contains(ai), "{text}");
+    // `:%s/old_name/new_name/g`: the first and the last line change.
+    let after = text.replace("old_name", "new_name");
+    let lines = text.lines().count() as u32;
+    server.change(&uri, 3, json!([{ "range": range(0, 0, lines, 0), "text": after }]));
+    let doc = server.document(&uri);
+    assert_eq!(doc["text"], after);
+    let spans: Vec<(String, String)> = doc["spans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["origin"] == "ai")
+        .map(|s| (s["tool"].as_str().unwrap_or("").to_string(), s["text"].as_str().unwrap_or("").to_string()))
+        .collect();
+    assert!(spans.iter().any(|(tool, t)| tool == "copilot" && t.contains("x * 2")), "{spans:?}");
+    assert!(spans.iter().all(|(tool, _)| tool == "copilot"), "nothing else became AI: {spans:?}");
+    server.assert_no_internal_errors(&repo.root);
+    server.shutdown();
+}

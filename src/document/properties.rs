@@ -99,6 +99,22 @@ impl Model {
         let a = model_offset(&self.text, e.start, e.enc);
         let b = model_offset(&self.text, e.end, e.enc);
         let (a, b) = (a.min(b), a.max(b));
+        // A replacement over several lines is each of its differences, the
+        // last first (the diff itself is not what this model checks).
+        if crate::document::is_multiline_replacement(&self.text[a..b], &e.text) {
+            let hunks = crate::provenance::diff(&self.text[a..b], &e.text);
+            for h in hunks.iter().rev() {
+                self.replace(a + h.old.start..a + h.old.end, &e.text[h.new.clone()], e.tag);
+            }
+        } else {
+            self.replace(a..b, &e.text, e.tag);
+        }
+    }
+
+    /// One edit: bytes `a..b` become `text`, typed with `tag`.
+    fn replace(&mut self, range: std::ops::Range<usize>, text: &str, tag: u8) {
+        let (a, b) = (range.start, range.end);
+        let e = &Edit { start: (0, 0), end: (0, 0), text: text.to_string(), tag, enc: Encoding::Utf8 };
         // Only the real difference is an edit: drop the common prefix and
         // suffix, one character at a time.
         let old: Vec<char> = self.text[a..b].chars().collect();
@@ -221,15 +237,23 @@ proptest! {
         let mut batched = Document::new(Language::Text, initial.clone()).unwrap();
         let applied = batched.apply(&changes, enc, &attribution(10), &mut RecentlyRemoved::default()).unwrap();
         let mut single = Document::new(Language::Text, initial).unwrap();
+        // Which changes replace text over several lines (carried over by a
+        // diff, as a whole text is).
+        let mut diffed = Vec::new();
         for (i, c) in changes.iter().enumerate() {
+            diffed.push(c.range.is_none_or(|(s, e)| {
+                let (s, e) = (single.text().offset(s, enc).offset, single.text().offset(e, enc).offset);
+                crate::document::is_multiline_replacement(&single.text().as_str()[s.min(e)..s.max(e)], c.text)
+            }));
             single.apply(std::slice::from_ref(c), enc, &attribution(10 + i as u8), &mut RecentlyRemoved::default()).unwrap();
         }
         prop_assert_eq!(batched.text(), single.text());
         let tags = doc_tags(&single);
         for (i, a) in applied.iter().enumerate() {
             let mine: Vec<usize> = (0..tags.len()).filter(|&b| tags[b] == 10 + i as u8).collect();
-            if changes[i].range.is_none() {
-                // A whole replacement reports the largest piece it inserted.
+            if diffed[i] {
+                // A whole replacement, or one over several lines, reports
+                // the largest piece it inserted.
                 prop_assert!(mine.is_empty() || a.inserted.is_empty() || mine.contains(&a.inserted.start));
                 prop_assert!(batched.text().as_str().get(a.inserted.clone()).is_some());
                 continue;
