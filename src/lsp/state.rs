@@ -858,12 +858,21 @@ impl State {
                 self.read_store(&uri);
             }
             self.repos.mark_seen(root);
-            if self.queues.contains_key(root) {
-                // Its queue diagnostics give way to its own, under whatever
-                // spelling of its URI they were published.
-                self.publish_queue(&root.clone());
-            } else {
-                self.queue_stale(&root.clone());
+            match self.queues.get(root) {
+                // Its queue diagnostics give way to its own: they went under
+                // its URI, which its own replace, unless the queue spells
+                // the URI otherwise.
+                Some(slot) => {
+                    let real = path.as_deref().map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf()));
+                    let elsewhere = slot
+                        .published
+                        .iter()
+                        .any(|u| *u != uri && u.to_file_path().is_some_and(|p| real.as_deref() == Some(p.as_ref())));
+                    if elsewhere {
+                        self.publish_queue(&root.clone());
+                    }
+                }
+                None => self.queue_stale(&root.clone()),
             }
         }
         for message in self.repos.take_messages() {
