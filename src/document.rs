@@ -70,6 +70,19 @@ pub fn is_multiline_replacement(old: &str, new: &str) -> bool {
     !old.is_empty() && !new.is_empty() && (old.contains('\n') || new.contains('\n'))
 }
 
+/// `pieces` of `text` (sorted, apart) joined where at most two line breaks
+/// of other text stand between them.
+fn blocks(text: &str, pieces: Vec<Range<usize>>) -> Vec<Range<usize>> {
+    let mut out: Vec<Range<usize>> = Vec::new();
+    for piece in pieces {
+        match out.last_mut() {
+            Some(last) if text[last.end..piece.start].matches('\n').count() <= 2 => last.end = piece.end,
+            _ => out.push(piece),
+        }
+    }
+    out
+}
+
 /// What the differences of a diffed replacement remember of the text they
 /// remove, for text typed again to take its origin back.
 enum Hunks<'a> {
@@ -272,7 +285,14 @@ impl Document {
         memory: &mut Hunks<'_>,
     ) -> Result<Applied, TooLarge> {
         let deadline = std::time::Instant::now() + WHOLE_TEXT_DIFF;
-        let hunks = crate::provenance::diff_until(&self.text.as_str()[range.clone()], new, deadline);
+        let old = &self.text.as_str()[range.clone()];
+        // A whole text is refined within lines (a formatter's fixes keep the
+        // rest of their line's origin); a ranged change by whole lines (the
+        // lines a `:%s` changed, or a pasted block, are the change's).
+        let hunks = match memory {
+            Hunks::Together(_) => crate::provenance::diff_until(old, new, deadline),
+            Hunks::Apart => crate::provenance::line_diff_until(old, new, deadline),
+        };
         let base = range.start;
         let mut recalled = false;
         let mut restores_removed = false;
@@ -290,14 +310,18 @@ impl Document {
             removed_bytes += a.removed;
         }
         debug_assert_eq!(&self.text.as_str()[base..base + new.len()], new);
-        // Several hunks are several edits (a formatter's fixes, a reload),
-        // not one block: the text between them was there before. Report the
-        // largest piece inserted.
-        let inserted = hunks
-            .iter()
-            .map(|h| base + h.new.start..base + h.new.end)
-            .max_by_key(|r| (r.len(), std::cmp::Reverse(r.start)));
-        let inserted = inserted.unwrap_or(base..base);
+        // Several hunks are several edits (a formatter's fixes, a reload, a
+        // `:%s`), not one block: the text between them was there before.
+        // Report the largest piece inserted. A ranged change's pieces that
+        // only a line or two of equal text parts (a blank line, a brace
+        // that happened to match) are one block: a paste over a selection
+        // is still the large insertion it was.
+        let mut pieces: Vec<Range<usize>> = hunks.iter().map(|h| h.new.clone()).collect();
+        if matches!(memory, Hunks::Apart) {
+            pieces = blocks(new, pieces);
+        }
+        let inserted = pieces.into_iter().max_by_key(|r| (r.len(), std::cmp::Reverse(r.start)));
+        let inserted = inserted.map_or(base..base, |r| base + r.start..base + r.end);
         Ok(Applied { inserted, removed: removed_bytes, clamps: Vec::new(), recalled, restores_removed })
     }
 

@@ -665,7 +665,14 @@ pub fn diff(old: &str, new: &str) -> Vec<Hunk> {
 /// waits on at every change, bounds it. The command line does not: its
 /// results must not depend on the machine's speed.
 pub fn diff_until(old: &str, new: &str, deadline: std::time::Instant) -> Vec<Hunk> {
-    diff_lines_until(old, new, &similar::DiffableStr::tokenize_lines(new), Some(deadline)).0
+    diff_lines_until(old, new, &similar::DiffableStr::tokenize_lines(new), Some(deadline), true).0
+}
+
+/// [`diff_until`] by whole lines, not refined within them: a block of
+/// lines that changed is one hunk, however many of its characters happen
+/// to match the old ones.
+pub fn line_diff_until(old: &str, new: &str, deadline: std::time::Instant) -> Vec<Hunk> {
+    diff_lines_until(old, new, &similar::DiffableStr::tokenize_lines(new), Some(deadline), false).0
 }
 
 /// [`diff`], and the byte ranges of `old` that its line diff finds
@@ -678,7 +685,7 @@ pub fn diff_and_unchanged(old: &str, new: &str) -> (Vec<Hunk>, Vec<Range<usize>>
 /// `tokenize_lines`, as its line diff splits it): a caller diffing many
 /// versions against one text splits it once.
 pub fn diff_and_unchanged_lines(old: &str, new: &str, new_lines: &[&str]) -> (Vec<Hunk>, Vec<Range<usize>>) {
-    diff_lines_until(old, new, new_lines, None)
+    diff_lines_until(old, new, new_lines, None, true)
 }
 
 fn diff_lines_until(
@@ -686,6 +693,7 @@ fn diff_lines_until(
     new: &str,
     new_lines: &[&str],
     deadline: Option<std::time::Instant>,
+    by_character: bool,
 ) -> (Vec<Hunk>, Vec<Range<usize>>) {
     use similar::{Algorithm, DiffableStr, TextDiff};
 
@@ -703,7 +711,11 @@ fn diff_lines_until(
     for (o, n) in changed_blocks(lines.ops()) {
         let old_range = old_starts[o.start]..old_starts[o.end];
         let new_range = new_starts[n.start]..new_starts[n.end];
-        if old_range.is_empty() || new_range.is_empty() || old_range.len().max(new_range.len()) > MAX_CHAR_DIFF {
+        if !by_character
+            || old_range.is_empty()
+            || new_range.is_empty()
+            || old_range.len().max(new_range.len()) > MAX_CHAR_DIFF
+        {
             hunks.push(Hunk { old: old_range, new: new_range });
         } else {
             let (old_text, new_text) = (&old[old_range.clone()], &new[new_range.clone()]);

@@ -267,6 +267,35 @@ fn heuristic_suspects_a_large_paste_but_not_a_revert() {
     server.shutdown();
 }
 
+/// A paste over a selection of several lines, as VS Code sends it (one
+/// change whose range is the selection): carried over by a diff, lines of
+/// the pasted block that happen to equal the old ones (a brace, a blank
+/// line) do not split it; the block is still a large insertion.
+#[test]
+fn heuristic_suspects_a_large_paste_over_a_selection() {
+    let repo = TestRepo::new();
+    let original = "fn a() -> u32 {\n    1\n}\n\nfn b() {}\n";
+    repo.write("src/lib.rs", original);
+    repo.commit_all("init");
+    let uri = repo.uri("src/lib.rs");
+    let mut server = Server::start(&repo.root, &["utf-16"]);
+    server.open(&uri, "rust", original);
+    let pasted = "fn a() -> u32 {\n    let values = [1u32, 2, 3, 4];\n    values.iter().copied().filter(|v| v % 2 == 0).sum::<u32>()\n}\n";
+    server.change(&uri, 2, json!([{ "range": range(0, 0, 3, 0), "text": pasted }]));
+    let diags = server.diagnostics(&uri, 2);
+    assert_eq!(codes(&diags), vec!["suspected-ai"], "{diags:?}");
+    let doc = server.document(&uri);
+    let ai: Vec<&str> = doc["spans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["origin"] == "ai")
+        .filter_map(|s| s["text"].as_str())
+        .collect();
+    assert!(ai.iter().any(|t| t.contains("let values") && t.contains("sum::<u32>()")), "{doc}");
+    server.shutdown();
+}
+
 /// The whole loop in the editor: AI text, a request, an approval from a
 /// reviewer's own server, the diagnostic gone, an edit, the diagnostic back.
 #[test]
