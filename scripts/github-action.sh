@@ -8,6 +8,7 @@
 #   INPUT_BASE, INPUT_HEAD   BASE and HEAD (default: the pull request's base
 #                            and head commits, PR_BASE_SHA and PR_HEAD_SHA)
 #   INPUT_REMOTE             the remote to fetch from (default origin)
+#   PR_HEAD_REPO_URL         the pull request's repository (a fork's notes are read there)
 #   INPUT_VOUCH              the vouch program (default: vouch on PATH, else
 #                            built from the action's own source)
 #   PR_BASE_REF, PR_BASE_SHA, PR_HEAD_SHA, PR_NUMBER   from the event
@@ -89,6 +90,18 @@ git rev-parse --verify --quiet "$base^{commit}" >/dev/null || fail "BASE $base i
 # pushes with --no-push, and merges as a union: nothing local is lost).
 echo "::group::Fetch vouch's notes and records"
 "$vouch" sync --no-push "$remote" || fail "cannot fetch vouch's notes and records from $remote"
+# A pull request from a fork: its author's notes went where they push, the
+# fork. Its notes are merged in as a union (notes are the author's word in
+# any case); its records are not: approvals come from the base repository.
+head_repo=${PR_HEAD_REPO_URL:-}
+if [ -n "$head_repo" ] && [ "$head_repo" != "$(git remote get-url "$remote" 2>/dev/null || true)" ]; then
+  if git fetch --no-tags --quiet "$head_repo" "+refs/notes/vouch:refs/vouch-fork/notes/vouch" 2>/dev/null; then
+    git -c user.name=vouch -c user.email=vouch@localhost notes --ref=vouch merge --quiet -s cat_sort_uniq \
+      refs/vouch-fork/notes/vouch || fail "cannot merge the notes of the pull request's repository"
+  else
+    echo "the pull request's repository has no vouch notes to fetch"
+  fi
+fi
 echo "::endgroup::"
 
 sarif="$work/vouch.sarif"

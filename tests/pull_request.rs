@@ -310,6 +310,51 @@ fn the_action_verifies_a_pull_request_and_passes_once_approved() {
     assert_eq!(run.summary.matches("## vouch verify").count(), 1);
 }
 
+/// A pull request from a fork: its author's hooks noted the agent's code
+/// and their pre-push hook shared the notes with the fork, where they push.
+/// GitHub copies only the commits to `refs/pull/N/head`. The action read
+/// notes from the base repository alone: the agent's code was of unknown
+/// origin, and passed. It now merges the fork's notes (not its records).
+#[test]
+fn the_action_reads_the_notes_of_a_pull_request_from_a_fork() {
+    let world = World::new("reviewers = [\"alice@example.com\"]\n");
+    run_git(&world.root, &world.home(), &["clone", "-q", "--bare", "remote.git", "fork.git"]);
+    let dev = world.clone_as("dev", "dev");
+    dev.git(&["remote", "add", "fork", world.root.join("fork.git").to_str().unwrap()]);
+    dev.git(&["checkout", "-q", "-b", "feature"]);
+    // The agent writes through Claude Code's hooks; dev commits (no
+    // trailer), and the post-commit hook notes it.
+    let path = dev.path.join("src/lib.rs");
+    let text = format!("{BASE_LIB}{AI_FN}");
+    let input = json!({ "file_path": path, "content": text });
+    for event in ["PreToolUse", "PostToolUse"] {
+        if event == "PostToolUse" {
+            std::fs::write(&path, &text).unwrap();
+        }
+        let payload = json!({ "session_id": "s", "cwd": dev.path, "hook_event_name": event, "tool_name": "Write",
+            "tool_use_id": "toolu_1", "tool_input": input });
+        assert_eq!(dev.run_with_input(&["hook", "claude-code"], &payload.to_string()).code, 0);
+    }
+    dev.commit("add add()", None);
+    assert!(dev.run(&["hook", "post-commit"]).code == 0);
+    assert!(dev.git(&["notes", "--ref=vouch", "show", "HEAD"]).contains("src/lib.rs"));
+    dev.git(&["push", "-q", "fork", "feature", "refs/notes/vouch"]);
+    // What GitHub does with a fork's pull request.
+    dev.git(&["push", "-q", "origin", "HEAD:refs/pull/7/head"]);
+    let base = dev.git(&["rev-parse", "origin/main"]).trim().to_string();
+    let head = dev.head().to_string();
+    run_git(&world.root, &world.home(), &["clone", "-q", "remote.git", "ci"]);
+    let ci = world.root.join("ci");
+    run_git(&ci, &world.home(), &["fetch", "-q", "origin", "refs/pull/7/head"]);
+    run_git(&ci, &world.home(), &["checkout", "-q", "--detach", &head]);
+    let mut event = pull_request_event(&base, &head);
+    let fork = format!("file://{}", world.root.join("fork.git").display());
+    event["pull_request"]["head"]["repo"]["clone_url"] = json!(fork);
+    let run = run_action(&world, &ci, &event, &[]);
+    assert_eq!(run.outputs["result"], "fail", "{}", run.stdout);
+    assert!(run.stdout.contains("title=vouch unapproved-ai (function add)"), "{}", run.stdout);
+}
+
 #[test]
 fn the_action_fetches_what_a_shallow_checkout_lacks() {
     let (world, a, _) = pull_request_world();
