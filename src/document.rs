@@ -258,6 +258,13 @@ impl Document {
         Ok(applied)
     }
 
+    /// The byte replacements the last batch ([`Document::apply`]) made, in
+    /// order, each on the text the previous one left: (where, the text it
+    /// removed, how many bytes it inserted).
+    pub fn last_batch_edits(&self) -> impl Iterator<Item = (usize, &str, usize)> {
+        self.undo.iter().map(|u| (u.start, u.removed.as_str(), u.inserted))
+    }
+
     /// Count lines for the positions [`Document::apply`] reads as
     /// `lines` says (see [`crate::text::PositionLines`]).
     pub fn set_position_lines(&mut self, lines: crate::text::PositionLines) {

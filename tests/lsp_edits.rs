@@ -391,3 +391,38 @@ fn a_change_over_the_whole_file_keeps_the_origin_of_what_it_did_not_change() {
     server.assert_no_internal_errors(&repo.root);
     server.shutdown();
 }
+
+/// The VS Code extension reports an AI insertion (or a paste) after an
+/// `await`: a format-on-paste or an auto-import may land first. The report
+/// names the version its range is in; the server applied the range to the
+/// text as it was by then, marking a person's line AI and the AI's last
+/// line human. The range now follows the edits since that version.
+#[test]
+fn an_ai_edit_naming_an_older_version_lands_on_the_text_it_named() {
+    let text = "fn a() {}\n";
+    let repo = TestRepo::new();
+    repo.write("src/lib.rs", text);
+    repo.commit_all("init");
+    let uri = repo.uri("src/lib.rs");
+    let mut server = Server::start(&repo.root, &["utf-16"]);
+    server.open(&uri, "rust", text);
+    let generated = "fn generated(x: u64) -> u64 {\n    x * 2\n}\n";
+    server.change(&uri, 2, json!([{ "range": range(1, 0, 1, 0), "text": generated }]));
+    // An auto-import lands first, at the top.
+    server.change(&uri, 3, json!([{ "range": range(0, 0, 0, 0), "text": "use std::fmt;\n" }]));
+    server.notify(
+        "vouch/aiEdit",
+        json!({ "textDocument": { "uri": uri, "version": 2 }, "range": range(1, 0, 4, 0), "tool": "copilot" }),
+    );
+    let doc = server.document(&uri);
+    let ai: Vec<&str> = doc["spans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["origin"] == "ai")
+        .filter_map(|s| s["text"].as_str())
+        .collect();
+    assert_eq!(ai, vec![generated], "{doc}");
+    server.assert_no_internal_errors(&repo.root);
+    server.shutdown();
+}

@@ -11,7 +11,7 @@
 //! logged, told to the user once, and the documents are rebuilt from what
 //! the client sent ([`super::recovery`]); the event that failed is dropped.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::ops::Range;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
@@ -36,7 +36,7 @@ use crate::document::{Change, Document, Parsing};
 use crate::provenance::{AiSource, Attribution, Evidence, Origin, RecentlyRemoved};
 use crate::signoff::{UnitFacts, unit_label};
 use crate::syntax::Language;
-use crate::text::{Encoding, PositionLines, Text};
+use crate::text::{Clamp, Encoding, PositionLines, Text};
 
 /// How long a document must be quiet before it is analysed again.
 const DEBOUNCE: Duration = Duration::from_millis(25);
@@ -210,6 +210,115 @@ impl std::ops::Deref for Assessed {
     }
 }
 
+/// The byte replacements of the last few `didChange` batches, by the
+/// version each made: a range a client names in an older version lands on
+/// the text it named (the VS Code extension reports an AI insertion or a
+/// paste after reading the clipboard, and a format-on-paste or an
+/// auto-import may land in between).
+#[derive(Default)]
+struct Versions {
+    batches: VecDeque<Batch>,
+    /// Bytes of removed text kept.
+    bytes: usize,
+}
+
+/// One batch: the version before it, the version it made, and its byte
+/// replacements in order, each on the text the previous one left (where,
+/// the text removed, how many bytes inserted).
+struct Batch {
+    from: i32,
+    to: i32,
+    edits: Vec<(usize, String, usize)>,
+}
+
+/// The most batches kept, and the most bytes of removed text.
+const MAX_BATCHES: usize = 16;
+const MAX_BATCH_BYTES: usize = 1 << 20;
+
+impl Versions {
+    fn push(&mut self, from: i32, to: i32, doc: &Document) {
+        let edits: Vec<(usize, String, usize)> =
+            doc.last_batch_edits().map(|(at, removed, inserted)| (at, removed.to_string(), inserted)).collect();
+        let size: usize = edits.iter().map(|e| e.1.len()).sum();
+        if size > MAX_BATCH_BYTES {
+            // Nothing older can be mapped across it.
+            *self = Versions::default();
+            return;
+        }
+        self.bytes += size;
+        self.batches.push_back(Batch { from, to, edits });
+        while self.batches.len() > MAX_BATCHES || self.bytes > MAX_BATCH_BYTES {
+            let Some(old) = self.batches.pop_front() else { break };
+            self.bytes -= old.edits.iter().map(|e| e.1.len()).sum::<usize>();
+        }
+    }
+
+    /// When `version` is older than `now` and every batch since is kept:
+    /// the text as it was at `version`, and the batches since.
+    fn then(&self, doc: &Document, version: i32, now: i32) -> Option<Then<'_>> {
+        if version == now {
+            return None;
+        }
+        let first = self.batches.iter().position(|b| b.from == version)?;
+        let since: Vec<&Batch> = self.batches.iter().skip(first).collect();
+        if since.last()?.to != now || since.windows(2).any(|w| w[0].to != w[1].from) {
+            return None;
+        }
+        let mut text = doc.text().as_str().to_string();
+        for batch in since.iter().rev() {
+            for (at, removed, inserted) in batch.edits.iter().rev() {
+                text.get(*at..at + inserted)?;
+                text.replace_range(*at..at + inserted, removed);
+            }
+        }
+        Some(Then { text, since })
+    }
+}
+
+/// A document as it was at an older version ([`Versions::then`]).
+struct Then<'a> {
+    text: String,
+    since: Vec<&'a Batch>,
+}
+
+impl Then<'_> {
+    /// The byte range `range` named then, where that text is now; and how
+    /// its positions were clamped.
+    fn range(
+        &self,
+        range: tower_lsp_server::ls_types::Range,
+        enc: Encoding,
+        lines: PositionLines,
+    ) -> (Range<usize>, Vec<Clamp>) {
+        let mut text = Text::new(self.text.clone()).expect("it held this text before");
+        text.set_position_lines(lines);
+        let (range, clamps) = convert::byte_range(&text, range, enc);
+        let (mut start, mut end) = (range.start, range.end);
+        for batch in &self.since {
+            for (at, removed, inserted) in &batch.edits {
+                let (at, gone) = (*at, removed.len());
+                // Text inserted where the range starts is before it; where
+                // it ends, after it.
+                start = if start < at {
+                    start
+                } else if start >= at + gone {
+                    start - gone + inserted
+                } else {
+                    at + inserted
+                };
+                end = if end <= at {
+                    end
+                } else if end >= at + gone {
+                    end - gone + inserted
+                } else {
+                    at
+                };
+            }
+        }
+        (start.min(end)..end, clamps)
+    }
+}
+
 struct OpenDoc {
     uri: Uri,
     version: i32,
@@ -236,6 +345,10 @@ struct OpenDoc {
     last_batch: Option<(i32, Vec<TextDocumentContentChangeEvent>)>,
     /// How many panics happened while handling this document.
     faults: u32,
+    /// The recent batches' byte replacements, by the version each made
+    /// ([`Versions`]): what a report naming an older version
+    /// (`vouch/aiEdit`, `vouch/humanPaste`) is mapped through.
+    versions: Versions,
     /// The file on disk as this server last saw it (see [`DiskStamp`]),
     /// looked at when the store is polled, never on an edit.
     disk: Option<DiskStamp>,
@@ -846,6 +959,7 @@ impl State {
                 unrecorded: None,
                 last_batch: None,
                 faults: 0,
+                versions: Versions::default(),
                 disk,
                 disk_moved: false,
                 analysed_cpu_micros: 0,
@@ -932,6 +1046,7 @@ impl State {
             panic!("vouch/debug/panic: a panic in the middle of a didChange batch");
         }
         let result = d.doc.apply(&changes, self.encoding, &typed, &mut self.removed);
+        d.versions.push(d.version, params.text_document.version, &d.doc);
         d.version = params.text_document.version;
         mark_dirty(d);
         let applied = match result {
@@ -1238,19 +1353,25 @@ impl State {
             );
             return;
         };
-        if params.text_document.version != d.version {
-            log(
-                &self.out,
-                MessageType::WARNING,
-                format!(
-                    "vouch: vouch/aiEdit names version {} of {} but the server has version {}; applied to the current text",
-                    params.text_document.version,
-                    uri.as_str(),
-                    d.version
-                ),
-            );
-        }
-        let (range, clamps) = convert::byte_range(d.doc.text(), params.range, self.encoding);
+        let (range, clamps) = match d.versions.then(&d.doc, params.text_document.version, d.version) {
+            Some(then) => then.range(params.range, self.encoding, self.lines),
+            None => {
+                if params.text_document.version != d.version {
+                    log(
+                        &self.out,
+                        MessageType::WARNING,
+                        format!(
+                            "vouch: vouch/aiEdit names version {} of {} but the server has version {}, and not the \
+                             edits since; applied to the current text",
+                            params.text_document.version,
+                            uri.as_str(),
+                            d.version
+                        ),
+                    );
+                }
+                convert::byte_range(d.doc.text(), params.range, self.encoding)
+            }
+        };
         if !clamps.is_empty() {
             log(&self.out, MessageType::WARNING, format!("vouch: vouch/aiEdit range clamped: {clamps:?}"));
         }
@@ -1265,7 +1386,10 @@ impl State {
     fn human_paste(&mut self, params: HumanPasteParams) {
         let uri = &params.text_document.uri;
         let Some(d) = self.docs.get_mut(uri) else { return };
-        let (range, _) = convert::byte_range(d.doc.text(), params.range, self.encoding);
+        let (range, _) = match d.versions.then(&d.doc, params.text_document.version, d.version) {
+            Some(then) => then.range(params.range, self.encoding, self.lines),
+            None => convert::byte_range(d.doc.text(), params.range, self.encoding),
+        };
         // A paste is the user's text: only what the heuristic suspected is
         // undone; AI text taken back from a cut stays AI.
         let suspected: Vec<Range<usize>> = d
@@ -2432,6 +2556,7 @@ fn rebuild_document(old: OpenDoc, enc: Encoding, lines: PositionLines, repos: &m
         unrecorded: old.unrecorded.or(Some(now)),
         last_batch: None,
         faults: old.faults,
+        versions: Versions::default(),
         disk: old.disk,
         disk_moved: old.disk_moved,
         analysed_cpu_micros: old.analysed_cpu_micros,
@@ -2442,6 +2567,35 @@ fn rebuild_document(old: OpenDoc, enc: Encoding, lines: PositionLines, repos: &m
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Ranges named in an older version follow the batches since: text
+    /// inserted where the range starts moves it, where it ends does not
+    /// grow it; a version whose batches are not all kept is not mapped.
+    #[test]
+    fn a_range_of_an_older_version_follows_the_edits_since() {
+        use crate::document::Change;
+        use crate::provenance::RecentlyRemoved;
+        use tower_lsp_server::ls_types::{Position as P, Range as R};
+        let mut doc = Document::new(Language::Rust, "ab\ncd\n".into()).unwrap();
+        let mut versions = Versions::default();
+        let step = |doc: &mut Document, versions: &mut Versions, from: i32, at: (u32, u32), text: &str| {
+            let pos = crate::text::Position::new(at.0, at.1);
+            let change = Change { range: Some((pos, pos)), text };
+            doc.apply(&[change], Encoding::Utf16, &Attribution::typed(), &mut RecentlyRemoved::default()).unwrap();
+            versions.push(from, from + 1, doc);
+        };
+        // v2: "X" where line 1 starts; v3: "Y" at the end of line 1.
+        step(&mut doc, &mut versions, 1, (1, 0), "X");
+        step(&mut doc, &mut versions, 2, (1, 3), "Y");
+        assert_eq!(doc.text().as_str(), "ab\nXcdY\n");
+        let then = versions.then(&doc, 1, 3).expect("both batches are kept");
+        assert_eq!(then.text, "ab\ncd\n");
+        // "cd" at version 1 is "cd" now, between X and Y.
+        let r = R::new(P::new(1, 0), P::new(1, 2));
+        assert_eq!(then.range(r, Encoding::Utf16, PositionLines::Lsp).0, 4..6);
+        assert!(versions.then(&doc, 3, 3).is_none(), "the current version needs no mapping");
+        assert!(versions.then(&doc, 0, 3).is_none(), "version 0's batch is not kept");
+    }
 
     #[test]
     fn a_queue_that_took_long_to_read_is_read_again_less_often() {
