@@ -254,8 +254,9 @@ impl Versions {
     }
 
     /// When `version` is older than `now` and every batch since is kept:
-    /// the text as it was at `version`, and the batches since.
-    fn then(&self, doc: &Document, version: i32, now: i32) -> Option<Then<'_>> {
+    /// the text as it was at `version` (its lines counted as `lines` says),
+    /// and the batches since.
+    fn then(&self, doc: &Document, version: i32, now: i32, lines: PositionLines) -> Option<Then<'_>> {
         if version == now {
             return None;
         }
@@ -271,28 +272,23 @@ impl Versions {
                 text.replace_range(*at..at + inserted, removed);
             }
         }
+        let mut text = Text::new(text).ok()?;
+        text.set_position_lines(lines);
         Some(Then { text, since })
     }
 }
 
 /// A document as it was at an older version ([`Versions::then`]).
 struct Then<'a> {
-    text: String,
+    text: Text,
     since: Vec<&'a Batch>,
 }
 
 impl Then<'_> {
     /// The byte range `range` named then, where that text is now; and how
     /// its positions were clamped.
-    fn range(
-        &self,
-        range: tower_lsp_server::ls_types::Range,
-        enc: Encoding,
-        lines: PositionLines,
-    ) -> (Range<usize>, Vec<Clamp>) {
-        let mut text = Text::new(self.text.clone()).expect("it held this text before");
-        text.set_position_lines(lines);
-        let (range, clamps) = convert::byte_range(&text, range, enc);
+    fn range(&self, range: tower_lsp_server::ls_types::Range, enc: Encoding) -> (Range<usize>, Vec<Clamp>) {
+        let (range, clamps) = convert::byte_range(&self.text, range, enc);
         let (mut start, mut end) = (range.start, range.end);
         for batch in &self.since {
             for (at, removed, inserted) in &batch.edits {
@@ -1353,8 +1349,8 @@ impl State {
             );
             return;
         };
-        let (range, clamps) = match d.versions.then(&d.doc, params.text_document.version, d.version) {
-            Some(then) => then.range(params.range, self.encoding, self.lines),
+        let (range, clamps) = match d.versions.then(&d.doc, params.text_document.version, d.version, self.lines) {
+            Some(then) => then.range(params.range, self.encoding),
             None => {
                 if params.text_document.version != d.version {
                     log(
@@ -1386,8 +1382,8 @@ impl State {
     fn human_paste(&mut self, params: HumanPasteParams) {
         let uri = &params.text_document.uri;
         let Some(d) = self.docs.get_mut(uri) else { return };
-        let (range, _) = match d.versions.then(&d.doc, params.text_document.version, d.version) {
-            Some(then) => then.range(params.range, self.encoding, self.lines),
+        let (range, _) = match d.versions.then(&d.doc, params.text_document.version, d.version, self.lines) {
+            Some(then) => then.range(params.range, self.encoding),
             None => convert::byte_range(d.doc.text(), params.range, self.encoding),
         };
         // A paste is the user's text: only what the heuristic suspected is
@@ -2588,13 +2584,13 @@ mod tests {
         step(&mut doc, &mut versions, 1, (1, 0), "X");
         step(&mut doc, &mut versions, 2, (1, 3), "Y");
         assert_eq!(doc.text().as_str(), "ab\nXcdY\n");
-        let then = versions.then(&doc, 1, 3).expect("both batches are kept");
-        assert_eq!(then.text, "ab\ncd\n");
+        let then = versions.then(&doc, 1, 3, PositionLines::Lsp).expect("both batches are kept");
+        assert_eq!(then.text.as_str(), "ab\ncd\n");
         // "cd" at version 1 is "cd" now, between X and Y.
         let r = R::new(P::new(1, 0), P::new(1, 2));
-        assert_eq!(then.range(r, Encoding::Utf16, PositionLines::Lsp).0, 4..6);
-        assert!(versions.then(&doc, 3, 3).is_none(), "the current version needs no mapping");
-        assert!(versions.then(&doc, 0, 3).is_none(), "version 0's batch is not kept");
+        assert_eq!(then.range(r, Encoding::Utf16).0, 4..6);
+        assert!(versions.then(&doc, 3, 3, PositionLines::Lsp).is_none(), "the current version needs no mapping");
+        assert!(versions.then(&doc, 0, 3, PositionLines::Lsp).is_none(), "version 0's batch is not kept");
     }
 
     #[test]
