@@ -191,7 +191,7 @@ pub fn prepare(ctx: &Context, options: Options) -> anyhow::Result<Prepared> {
         // whole left out of the old one is its removal.
         if file.history_path != file.path
             && let Content::Text(text) = &file.content
-            && let Some(before) = head_text(repo, &file.history_path)
+            && let Some((_, Content::Text(before))) = head_version(repo, &file.history_path)?
         {
             super::attribution::add_left_out(&before, text, &spans, &mut deletions);
         }
@@ -526,11 +526,4 @@ fn judge_trust_file(
     let people = next.people_of(&numbers);
     let bytes = after.as_ref().map(|(_, b)| b.as_slice());
     Ok(Some(judge.trust_file(path, bytes, &people, commits, in_next)))
-}
-
-/// The text of `path` in HEAD's tree, when it holds a file there.
-fn head_text(repo: &Repository, path: &str) -> Option<String> {
-    let tree = repo.head().ok()?.peel_to_tree().ok()?;
-    let blob = tree.get_path(std::path::Path::new(path)).ok()?.to_object(repo).ok()?.into_blob().ok()?;
-    Some(String::from_utf8_lossy(blob.content()).into_owned())
 }

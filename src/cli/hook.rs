@@ -510,9 +510,8 @@ fn after_shell(agent: Agent, shell: agents::Shell) -> anyhow::Result<Outcome> {
     super::context::tidy_journal(&journal, &repo);
     // Commits the command made were noted before this hook recorded what
     // it changed: note them again.
-    let head = repo.head().ok().and_then(|h| h.peel_to_commit().ok()).map(|c| c.id());
     if let Some(then) = snapshot.head
-        && head.is_some_and(|now| now != then)
+        && repo::head_commit(&repo).is_some_and(|now| now != then)
     {
         let ctx = super::context::Context::open_at(&root)?;
         let changed = super::commit_note::note_again(&ctx, then).context("cannot note the command's commits again")?;

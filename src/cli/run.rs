@@ -71,8 +71,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         anyhow::anyhow!("refused, nothing run: {e}; record this agent through its hooks instead (docs/agents.md)")
     })?;
     Journal::open(&repo).context("cannot open the journal")?;
-    let head = |repo: &git2::Repository| repo.head().ok().and_then(|h| h.peel_to_commit().ok()).map(|c| c.id());
-    let head_before = head(&repo);
+    let head_before = repo::head_commit(&repo);
 
     let status = run_forwarding(program, rest)?;
     let code = match status.code() {
@@ -89,7 +88,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         // Commits the command made were noted before vouch recorded what it
         // changed: note them again.
         match head_before {
-            Some(then) if recorded > 0 && head(&repo) != Some(then) => {
+            Some(then) if recorded > 0 && repo::head_commit(&repo) != Some(then) => {
                 let ctx = super::context::Context::open_at(&cwd)?;
                 super::commit_note::note_again(&ctx, then).context("cannot note the command's commits again")?;
                 Ok(())

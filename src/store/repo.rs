@@ -276,6 +276,12 @@ pub fn configured_id(repo: &Repository) -> Option<String> {
     is_commit_id(&value).then_some(value)
 }
 
+/// The commit HEAD names; `None` on a branch with no commits yet (or a
+/// HEAD that cannot be read).
+pub fn head_commit(repo: &Repository) -> Option<Oid> {
+    repo.head().ok().and_then(|h| h.peel_to_commit().ok()).map(|c| c.id())
+}
+
 /// The commits git marks as shallow (their parents were not fetched);
 /// `None` when the repository is shallow but the list cannot be read, so
 /// that no history is trusted to be whole.

@@ -145,7 +145,8 @@ impl Snapshot {
         let root = crate::store::repo::worktree_root(repo)
             .map_err(|e| SnapshotError::Malformed { path: repo.path().to_path_buf(), reason: e.to_string() })?
             .to_path_buf();
-        let mut snapshot = Snapshot { worktree: true, head: head(repo), ..Snapshot::default() };
+        let mut snapshot =
+            Snapshot { worktree: true, head: crate::store::repo::head_commit(repo), ..Snapshot::default() };
         let index = repo.index()?;
         let mut total = 0u64;
         for (path, status) in dirty(repo)? {
@@ -258,7 +259,7 @@ impl Snapshot {
     pub fn candidates(&self, repo: &Repository) -> Result<BTreeSet<String>, SnapshotError> {
         let mut out: BTreeSet<String> = self.files.keys().cloned().collect();
         out.extend(dirty(repo)?.into_iter().map(|(p, _)| p));
-        if let (Some(then), Some(now)) = (self.head, head(repo))
+        if let (Some(then), Some(now)) = (self.head, crate::store::repo::head_commit(repo))
             && then != now
         {
             let (a, b) = (repo.find_commit(then)?.tree()?, repo.find_commit(now)?.tree()?);
@@ -298,10 +299,6 @@ impl Snapshot {
             None => Some(None),
         }
     }
-}
-
-fn head(repo: &Repository) -> Option<Oid> {
-    repo.head().ok().and_then(|h| h.peel_to_commit().ok()).map(|c| c.id())
 }
 
 /// Paths whose worktree or index version differs (untracked included,
