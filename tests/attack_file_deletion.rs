@@ -21,7 +21,7 @@ mod support {
 }
 
 use serde_json::Value;
-use support::world::{Decision, TRAILER, World, details, failures, only_failure};
+use support::world::{Decision, TRAILER, World, details, failures, only_failure, str_of};
 
 /// dev (who makes the attacking commits) is a reviewer too: only their
 /// part in the deletion keeps them from approving it.
@@ -30,18 +30,10 @@ const POLICY: &str = "reviewers = [\"alice@example.com\", \"dev@example.com\"]\n
 const AUTH_TEST: &str = "#[test]\nfn only_admins_may_delete_users() {\n    assert!(!may_delete(&guest()));\n}\n";
 const DELETED: &str = "tests/auth_test.rs";
 
-fn str_of(v: &Value) -> &str {
-    v.as_str().unwrap_or_default()
-}
-
 /// A world whose main holds [`DELETED`], and clone `a` (dev) on a branch
 /// `feature` from it.
 fn start() -> (World, support::world::Clone) {
-    let world = World::new(POLICY);
-    world.on_main(&[(DELETED, AUTH_TEST)]);
-    let a = world.clone_as("a", "dev");
-    a.git(&["checkout", "-q", "-b", "feature"]);
-    (world, a)
+    World::with_feature(POLICY, &[(DELETED, AUTH_TEST)])
 }
 
 /// [`start`], then one commit on `feature` that removes [`DELETED`], with

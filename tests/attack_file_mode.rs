@@ -18,7 +18,7 @@ mod support {
 }
 
 use serde_json::Value;
-use support::world::{Decision, TRAILER, World, details, failures, only_failure};
+use support::world::{Decision, TRAILER, World, details, failures, only_failure, str_of};
 
 /// dev (who makes the attacking commits) is a reviewer too: only their
 /// part in the change keeps them from approving it.
@@ -27,18 +27,10 @@ const POLICY: &str = "reviewers = [\"alice@example.com\", \"dev@example.com\"]\n
 const SCRIPT: &str = "scripts/deploy.sh";
 const DEPLOY: &str = "#!/bin/sh\nset -e\nrsync -a build/ prod:/srv/app/\n";
 
-fn str_of(v: &Value) -> &str {
-    v.as_str().unwrap_or_default()
-}
-
 /// A world whose main holds [`SCRIPT`] (not executable), and clone `a`
 /// (dev) on a branch `feature` from it.
 fn start() -> (World, support::world::Clone) {
-    let world = World::new(POLICY);
-    world.on_main(&[(SCRIPT, DEPLOY)]);
-    let a = world.clone_as("a", "dev");
-    a.git(&["checkout", "-q", "-b", "feature"]);
-    (world, a)
+    World::with_feature(POLICY, &[(SCRIPT, DEPLOY)])
 }
 
 /// Set the executable bit of `path` in the index (as `chmod` and `git add`

@@ -6,7 +6,7 @@ mod support {
 }
 
 use serde_json::{Value, json};
-use support::lsp::{Server, range};
+use support::lsp::{Server, ai_spans, range};
 use support::repo::TestRepo;
 
 const RUST: &str = "use std::fmt;\n\nfn human() -> u32 {\n    1\n}\n";
@@ -285,13 +285,7 @@ fn heuristic_suspects_a_large_paste_over_a_selection() {
     let diags = server.diagnostics(&uri, 2);
     assert_eq!(codes(&diags), vec!["suspected-ai"], "{diags:?}");
     let doc = server.document(&uri);
-    let ai: Vec<&str> = doc["spans"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|s| s["origin"] == "ai")
-        .filter_map(|s| s["text"].as_str())
-        .collect();
+    let ai: Vec<&str> = ai_spans(&doc).iter().filter_map(|s| s["text"].as_str()).collect();
     assert!(ai.iter().any(|t| t.contains("let values") && t.contains("sum::<u32>()")), "{doc}");
     server.shutdown();
 }

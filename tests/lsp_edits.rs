@@ -12,7 +12,7 @@ mod support {
 }
 
 use serde_json::{Value, json};
-use support::lsp::{Server, model, range};
+use support::lsp::{Server, ai_spans, model, range};
 use support::repo::TestRepo;
 
 /// Open `text`, send `changes` as one `didChange`, and check the server's
@@ -205,13 +205,7 @@ fn helix_one_character_ranges_and_multi_cursor_batches() {
         json!({ "command": "vouch.markAi", "arguments": [{ "uri": uri, "range": range(1, 12, 1, 16), "tool": "t" }] }),
     );
     let doc = server.document(&uri);
-    let ai: Vec<&str> = doc["spans"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|s| s["origin"] == "ai")
-        .map(|s| s["text"].as_str().unwrap())
-        .collect();
+    let ai: Vec<&str> = ai_spans(&doc).iter().map(|s| s["text"].as_str().unwrap()).collect();
     assert_eq!(ai, vec!["😀"]);
     server.assert_no_internal_errors(&repo.root);
     server.shutdown();
@@ -379,11 +373,8 @@ fn a_change_over_the_whole_file_keeps_the_origin_of_what_it_did_not_change() {
     server.change(&uri, 3, json!([{ "range": range(0, 0, lines, 0), "text": after }]));
     let doc = server.document(&uri);
     assert_eq!(doc["text"], after);
-    let spans: Vec<(String, String)> = doc["spans"]
-        .as_array()
-        .unwrap()
+    let spans: Vec<(String, String)> = ai_spans(&doc)
         .iter()
-        .filter(|s| s["origin"] == "ai")
         .map(|s| (s["tool"].as_str().unwrap_or("").to_string(), s["text"].as_str().unwrap_or("").to_string()))
         .collect();
     assert!(spans.iter().any(|(tool, t)| tool == "copilot" && t.contains("x * 2")), "{spans:?}");
@@ -415,13 +406,7 @@ fn an_ai_edit_naming_an_older_version_lands_on_the_text_it_named() {
         json!({ "textDocument": { "uri": uri, "version": 2 }, "range": range(1, 0, 4, 0), "tool": "copilot" }),
     );
     let doc = server.document(&uri);
-    let ai: Vec<&str> = doc["spans"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|s| s["origin"] == "ai")
-        .filter_map(|s| s["text"].as_str())
-        .collect();
+    let ai: Vec<&str> = ai_spans(&doc).iter().filter_map(|s| s["text"].as_str()).collect();
     assert_eq!(ai, vec![generated], "{doc}");
     server.assert_no_internal_errors(&repo.root);
     server.shutdown();

@@ -363,6 +363,11 @@ impl Drop for Server {
     }
 }
 
+/// The AI spans of a `vouch/debug/document` answer.
+pub fn ai_spans(doc: &Value) -> Vec<&Value> {
+    doc["spans"].as_array().unwrap().iter().filter(|s| s["origin"] == "ai").collect()
+}
+
 pub fn range(l1: u32, c1: u32, l2: u32, c2: u32) -> Value {
     json!({ "start": { "line": l1, "character": c1 }, "end": { "line": l2, "character": c2 } })
 }

@@ -306,6 +306,23 @@ impl World {
     }
 }
 
+/// A string field of a report, or "".
+pub fn str_of(v: &Value) -> &str {
+    v.as_str().unwrap_or_default()
+}
+
+impl World {
+    /// A world under `policy` whose main also holds `files`, and clone `a`
+    /// (dev) on a new branch `feature` from it.
+    pub fn with_feature(policy: &str, files: &[(&str, &str)]) -> (World, Clone) {
+        let world = World::new(policy);
+        world.on_main(files);
+        let a = world.clone_as("a", "dev");
+        a.git(&["checkout", "-q", "-b", "feature"]);
+        (world, a)
+    }
+}
+
 pub fn failures(report: &Value) -> &Vec<Value> {
     report["failures"].as_array().unwrap()
 }
