@@ -6,13 +6,15 @@
 //! - core, pure and synchronous: [`text`], [`provenance`], [`syntax`],
 //!   [`fingerprint`], [`eol`], [`canonical`], [`document`], [`policy`], [`lineage`],
 //!   [`display`] (text shown to a person, hidden characters made visible),
-//!   [`intent`] (an agent's reasoning at an edit: excerpts, redaction);
+//!   [`intent`] (an agent's reasoning at an edit: excerpts, redaction),
+//!   [`cancel`] (giving up work that newer input made moot);
 //! - [`store`]: files and git (journal, notes, request and approval records);
 //! - [`analysis`]: what both front ends ask (attribution, units, where each
 //!   unit stands), over the core and the store;
 //! - front ends: [`lsp`] and [`cli`].
 
 pub mod agent_trace;
+pub mod cancel;
 pub mod canonical;
 pub mod display;
 pub mod document;

@@ -461,3 +461,68 @@ fn a_file_renamed_from_one_an_agent_wrote_opens_with_its_text_ai() {
     assert!(message.contains("function `generated`") && message.contains("claude-code"), "{message}");
     server.shutdown();
 }
+
+/// A keystroke that arrives while the tick analyses its document is
+/// handled first: the analysis (tens of milliseconds for a file of 10,000
+/// lines an AI wrote, far more in a debug build) gives way, and the
+/// document is analysed once it is quiet, as its text then is. Steady typing
+/// still gets its diagnostics: past a second, an analysis runs to its end.
+#[test]
+fn a_keystroke_during_an_analysis_is_handled_first() {
+    let repo = TestRepo::new();
+    let uri = repo.uri("src/gen.rs");
+    let functions = 2_000;
+    let body: String = (0..functions)
+        .map(|i| format!("pub fn f{i}(x: u64) -> u64 {{\n    let y = x.wrapping_mul({i});\n    y ^ 0x5f\n}}\n\n"))
+        .collect();
+    let mut server = Server::start(&repo.root, &["utf-16"]);
+    server.open(&uri, "rust", "");
+    server.change(&uri, 2, json!([{ "range": range(0, 0, 0, 0), "text": body }]));
+    server.notify(
+        "vouch/aiEdit",
+        json!({ "textDocument": { "uri": uri, "version": 2 }, "range": range(0, 0, functions * 5, 0), "tool": "claude" }),
+    );
+    assert_eq!(server.diagnostics(&uri, 2).len(), functions as usize);
+    let given_up = |server: &mut Server| server.request("vouch/debug/stats", json!({}))["analysesGivenUp"].as_u64();
+    assert_eq!(given_up(&mut server), Some(0));
+
+    // A keystroke; once its debounce has run out, another one.
+    let mut version = 2;
+    let type_one = |server: &mut Server, version: &mut i64| {
+        *version += 1;
+        server.change(&uri, *version, json!([{ "range": range(1, 4, 1, 4), "text": "y" }]));
+    };
+    for attempt in 1.. {
+        type_one(&mut server, &mut version);
+        std::thread::sleep(std::time::Duration::from_millis(40 * attempt));
+        type_one(&mut server, &mut version);
+        if given_up(&mut server) > Some(0) {
+            break;
+        }
+        assert!(attempt < 10, "no analysis gave way to a keystroke");
+    }
+    // Once quiet, the document is analysed as it is: every function, the
+    // first as typed.
+    let diags = server.diagnostics(&uri, version);
+    assert_eq!(diags.len(), functions as usize);
+    let text = server.document(&uri)["text"].as_str().unwrap().to_string();
+    let typed = "y".repeat(version as usize - 2);
+    assert!(text.starts_with(&format!("pub fn f0(x: u64) -> u64 {{\n    {typed}let y")), "{}", &text[..80]);
+
+    // Typing faster than the debounce for three seconds: the analysis is
+    // not put off for ever.
+    let started = std::time::Instant::now();
+    let first = version + 1;
+    while started.elapsed() < std::time::Duration::from_secs(3) {
+        type_one(&mut server, &mut version);
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    // Every message sent before the answer has been read.
+    given_up(&mut server);
+    let during = server.take_notifications("textDocument/publishDiagnostics", |p| {
+        p["uri"] == uri.as_str() && p["version"].as_i64().is_some_and(|v| v >= first && v < version)
+    });
+    assert!(!during.is_empty(), "no diagnostics while the keystrokes kept coming");
+    assert_eq!(server.diagnostics(&uri, version).len(), functions as usize);
+    server.shutdown();
+}

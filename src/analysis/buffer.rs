@@ -86,6 +86,7 @@ pub fn judge_buffer(
         std::borrow::Cow::Owned(bytes) => String::from_utf8(bytes).map_err(|e| e.into_bytes()),
     };
     let mut deletions = deletions.to_vec();
+    crate::cancel::check();
     let next = match (derived.filter(|d| d.claims_ai(rel)), blob) {
         (None, Ok(blob)) => scope.next_commit_text(repo, rel, blob, ai_lines, &deletions, people)?,
         // What a pending squash or pick carries is found by the blob's id.
@@ -137,7 +138,9 @@ pub fn judge_buffer(
         })
         .cloned()
         .collect();
+    crate::cancel::check();
     let map = ProvenanceMap::from_ranges(text.len(), &in_scope);
+    crate::cancel::check();
     let mut facts = signoff::facts_of(doc.units_holding(&ranges), &map, &text);
     // Verify's AI deletions, in the buffer's coordinates (by line: the
     // blob's lines are the buffer's).
@@ -154,6 +157,7 @@ pub fn judge_buffer(
     let line_of = |offset: usize| lines.line_of(offset) + 1;
     let mut out = Vec::new();
     for f in facts {
+        crate::cancel::check();
         let (first, last) =
             (line_of(f.unit.range.start), line_of(f.unit.range.end.saturating_sub(1).max(f.unit.range.start)));
         let at: Vec<usize> = in_blob

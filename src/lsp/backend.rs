@@ -16,10 +16,12 @@ use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use super::protocol::{self, AiEditParams, DebugPanicParams, HumanPasteParams, PendingResult, RegionsParams};
 use super::recovery::panic_message;
 use super::state::{Event, Query, State};
+use crate::cancel::Arrivals;
 use crate::text::PositionLines;
 
 pub struct Backend {
     events: Sender<Event>,
+    arrivals: Arrivals,
 }
 
 /// `vouch/regions`, server → client.
@@ -40,11 +42,14 @@ impl Notification for PendingChangedNotification {
 }
 
 impl Backend {
-    pub fn new(events: Sender<Event>) -> Backend {
-        Backend { events }
+    pub fn new(events: Sender<Event>, arrivals: Arrivals) -> Backend {
+        Backend { events, arrivals }
     }
 
     fn send(&self, event: Event) {
+        // Counted first, so that the state thread never sees more events
+        // than were counted: an analysis under way gives way to this one.
+        self.arrivals.arrived();
         // The state thread lives as long as the service; a send can fail only
         // while the server shuts down, when nothing is left to do.
         let _ = self.events.send(event);

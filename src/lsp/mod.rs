@@ -60,13 +60,15 @@ where
     O: tokio::io::AsyncWrite,
 {
     let (events_tx, events_rx) = mpsc::channel();
+    let arrivals = crate::cancel::Arrivals::default();
+    let counted = arrivals.clone();
     let (out_tx, out_rx) = async_mpsc::unbounded_channel();
     let (gave_up_tx, gave_up_rx) = oneshot::channel();
     let (drained_tx, drained_rx) = oneshot::channel();
     let state_thread = std::thread::Builder::new()
         .name("vouch-state".into())
         .spawn(move || {
-            let ended = state::State::new(out_tx).run(events_rx);
+            let ended = state::State::new(out_tx, counted).run(events_rx);
             if ended == state::Ended::GaveUp {
                 let _ = gave_up_tx.send(());
             }
@@ -79,7 +81,7 @@ where
             forward(client, out_rx).await;
             let _ = drained_tx.send(());
         });
-        backend::Backend::new(events_tx)
+        backend::Backend::new(events_tx, arrivals)
     })
     .custom_method("vouch/aiEdit", backend::Backend::ai_edit)
     .custom_method("vouch/humanPaste", backend::Backend::human_paste)

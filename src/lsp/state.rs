@@ -5,7 +5,11 @@
 //! time, so edits can never interleave. Analysis (units, review state,
 //! diagnostics, regions) is debounced: it runs once the document has been
 //! quiet for [`DEBOUNCE`], or at the latest [`MAX_DELAY`] after the first
-//! unanalysed edit, and at once before any request reads it.
+//! unanalysed edit, and at once before any request reads it. An analysis
+//! the debounce starts gives way to the client's next message
+//! ([`crate::cancel`]): the document stays out of date and is analysed
+//! again once quiet, or to its end once [`STARVED`] has passed since its
+//! first unanalysed edit.
 //!
 //! A panic while handling one event never stops the thread: it is caught,
 //! logged, told to the user once, and the documents are rebuilt from what
@@ -32,6 +36,7 @@ use super::protocol::{
 use super::recovery::{self, Faults};
 use super::repo_queue::{self, RepoQueue};
 use super::review::{History, HistoryRead, Repos, Severity, Verdict};
+use crate::cancel::{self, Arrivals, Watch};
 use crate::document::{Change, Document, Parsing};
 use crate::provenance::{AiSource, Attribution, Evidence, Origin, RecentlyRemoved};
 use crate::signoff::{UnitFacts, unit_label};
@@ -42,6 +47,9 @@ use crate::text::{Clamp, Encoding, PositionLines, Text};
 const DEBOUNCE: Duration = Duration::from_millis(25);
 /// The longest analysis waits while edits keep coming.
 const MAX_DELAY: Duration = Duration::from_millis(200);
+/// How long analyses given up for the input that kept arriving
+/// ([`crate::cancel`]) may put one off: past it, the next runs to its end.
+const STARVED: Duration = Duration::from_secs(1);
 /// How long a document's provenance may stay unwritten while it is idle.
 const IDLE_RECORD: Duration = Duration::from_secs(5);
 /// How often the store is checked for records other writers added.
@@ -315,6 +323,40 @@ impl Then<'_> {
     }
 }
 
+/// A document whose analysis is out of date.
+#[derive(Debug, Clone, Copy)]
+struct Dirty {
+    /// When the first edit (or change of records) not yet analysed came.
+    first: Instant,
+    /// When the last one came.
+    last: Instant,
+    /// An analysis of it was given up for input that arrived: the next
+    /// waits for the document to be quiet ([`DEBOUNCE`]), not only for
+    /// [`MAX_DELAY`], so that steady typing does not start one after each
+    /// keystroke only to drop it at the next.
+    interrupted: bool,
+}
+
+impl Dirty {
+    fn since(now: Instant) -> Dirty {
+        Dirty { first: now, last: now, interrupted: false }
+    }
+
+    /// When the tick analyses it: once it has been quiet for [`DEBOUNCE`],
+    /// or at the latest [`MAX_DELAY`] after the first edit ([`STARVED`]
+    /// after it, once an analysis was given up).
+    fn due(&self) -> Instant {
+        let latest = if self.interrupted { STARVED } else { MAX_DELAY };
+        (self.last + DEBOUNCE).min(self.first + latest)
+    }
+
+    /// Whether an analysis begun at `now` gives way to input that arrives
+    /// meanwhile: until [`STARVED`] after the first edit.
+    fn may_give_way(&self, now: Instant) -> bool {
+        now < self.first + STARVED
+    }
+}
+
 struct OpenDoc {
     uri: Uri,
     version: i32,
@@ -330,8 +372,8 @@ struct OpenDoc {
     /// next analysis finds them again (which may need a parse). Otherwise it
     /// only judges the known units again (records or policy changed).
     units_stale: bool,
-    /// When the first edit not yet analysed arrived, and the last one.
-    dirty: Option<(Instant, Instant)>,
+    /// Edits (or records) not yet analysed.
+    dirty: Option<Dirty>,
     /// When the provenance last changed without being written to the
     /// journal: written on save, on close and when idle.
     unrecorded: Option<Instant>,
@@ -395,6 +437,8 @@ struct EditStats {
     /// The CPU time of the same analyses: their own work, whatever else
     /// the machine runs.
     analyses_cpu: Vec<u32>,
+    /// Analyses given up for input that arrived while they ran.
+    given_up: usize,
 }
 
 /// The CPU time this thread has used, in microseconds (0 where it cannot
@@ -512,10 +556,15 @@ pub struct State {
     dropped: HashSet<Uri>,
     /// `vouch/debug/panic`: where to panic next, and how many times.
     trap: Option<DebugPanicParams>,
+    /// The events the client's messages made, counted as they are sent
+    /// ([`super::backend::Backend`]), and how many of them this thread has
+    /// taken: an analysis the tick runs gives way to the ones not yet taken.
+    arrivals: Arrivals,
+    taken: u64,
 }
 
 impl State {
-    pub fn new(out: UnboundedSender<Outgoing>) -> State {
+    pub fn new(out: UnboundedSender<Outgoing>, arrivals: Arrivals) -> State {
         let (queue_tx, queue_rx) = mpsc::channel();
         State {
             out,
@@ -539,6 +588,8 @@ impl State {
             faults: Faults::default(),
             dropped: HashSet::new(),
             trap: None,
+            arrivals,
+            taken: 0,
         }
     }
 
@@ -549,6 +600,7 @@ impl State {
             let wait = self.next_wakeup().saturating_duration_since(Instant::now());
             match events.recv_timeout(wait) {
                 Ok(event) => {
+                    self.taken += 1;
                     let kind = event.kind();
                     if let Err(payload) = catch_unwind(AssertUnwindSafe(|| self.handle(event)))
                         && !self.recover(kind, &recovery::panic_message(&*payload))
@@ -747,8 +799,8 @@ impl State {
             if let Some(changed) = d.unrecorded {
                 at = at.min(changed + IDLE_RECORD);
             }
-            if let Some((first, last)) = d.dirty {
-                at = at.min((last + DEBOUNCE).min(first + MAX_DELAY));
+            if let Some(dirty) = d.dirty {
+                at = at.min(dirty.due());
             }
         }
         at
@@ -767,13 +819,19 @@ impl State {
         let due: Vec<Uri> = self
             .docs
             .values()
-            .filter(|d| d.dirty.is_some_and(|(first, last)| now >= last + DEBOUNCE || now >= first + MAX_DELAY))
+            .filter(|d| d.dirty.is_some_and(|dirty| now >= dirty.due()))
             .filter(|d| !waits(d))
             .map(|d| d.uri.clone())
             .collect();
         self.busy = None;
         for uri in due {
-            self.analyse(&uri);
+            // Steady typing in a large file the AI wrote would otherwise wait
+            // behind each analysis (tens of milliseconds for 20,000 lines):
+            // the next keystroke is handled first, and the document analysed
+            // once it is quiet.
+            let gives_way = self.docs.get(&uri).and_then(|d| d.dirty).is_some_and(|dirty| dirty.may_give_way(now));
+            let watch = gives_way.then(|| self.arrivals.watch(self.taken));
+            self.analyse_watching(&uri, watch);
         }
         let idle: Vec<Uri> = self
             .docs
@@ -951,7 +1009,7 @@ impl State {
                 analysis: Vec::new(),
                 unshown: Vec::new(),
                 units_stale: true,
-                dirty: Some((now, now)),
+                dirty: Some(Dirty::since(now)),
                 unrecorded: None,
                 last_batch: None,
                 faults: 0,
@@ -1513,6 +1571,12 @@ impl State {
 
     /// Recompute a document's units and publish diagnostics and regions.
     fn analyse(&mut self, uri: &Uri) {
+        self.analyse_watching(uri, None);
+    }
+
+    /// [`State::analyse`], given up (the document left as out of date) if
+    /// input arrives past `watch` while it judges.
+    fn analyse_watching(&mut self, uri: &Uri, watch: Option<Watch>) {
         if self.docs.get(uri).is_some_and(|d| d.waiting.is_some()) {
             // Analysed once its repository's judging is read.
             return;
@@ -1530,6 +1594,7 @@ impl State {
         let started = Instant::now();
         let cpu = thread_cpu_micros();
         self.busy = Some(uri.clone());
+        let out_of_date = (d.dirty, d.units_stale);
         d.dirty = None;
         // Found again whether or not the text changed: who may approve
         // depends on the range and the records too (see
@@ -1538,7 +1603,17 @@ impl State {
         if trapped {
             panic!("vouch/debug/panic: a panic in the middle of an analysis");
         }
-        let (units, unshown) = self.repos.judge_units(d.repo.as_ref(), &mut d.doc);
+        let judged = match watch {
+            None => Ok(self.repos.judge_units(d.repo.as_ref(), &mut d.doc)),
+            Some(watch) => cancel::run(watch, || self.repos.judge_units(d.repo.as_ref(), &mut d.doc)),
+        };
+        let Ok((units, unshown)) = judged else {
+            d.dirty = out_of_date.0.map(|dirty| Dirty { interrupted: true, ..dirty });
+            d.units_stale = out_of_date.1;
+            self.stats.given_up += 1;
+            self.busy = None;
+            return;
+        };
         d.analysis = units.into_iter().map(|(facts, verdict)| Assessed { facts, verdict }).collect();
         d.unshown = unshown;
         let diagnostics = diagnostics(d, self.encoding);
@@ -1617,6 +1692,7 @@ impl State {
             "cpuMedianMicros": cpu_median, "cpuP99Micros": cpu_p99, "cpuMaxMicros": cpu_max,
             "analyses": analyses, "analyseMedianMicros": a_median, "analyseP99Micros": a_p99,
             "analyseMaxMicros": a_max, "analyseCpuMedianMicros": a_cpu_median, "analyseCpuP99Micros": a_cpu_p99,
+            "analysesGivenUp": self.stats.given_up,
             "slowestEdits": self.stats.slowest.iter().map(EditRecord::json).collect::<Vec<_>>(),
             "recentEdits": self.stats.recent.iter().map(EditRecord::json).collect::<Vec<_>>(),
             "historyReads": self.repos.history_reads(),
@@ -2161,7 +2237,10 @@ fn mark_dirty(d: &mut OpenDoc) {
 /// Records or policy changed: judge the document's units again.
 fn mark_for_review(d: &mut OpenDoc) {
     let now = Instant::now();
-    d.dirty = Some((d.dirty.map_or(now, |(first, _)| first), now));
+    d.dirty = Some(match d.dirty {
+        Some(dirty) => Dirty { last: now, ..dirty },
+        None => Dirty::since(now),
+    });
 }
 
 fn invalid(message: String) -> jsonrpc::Error {
@@ -2548,7 +2627,7 @@ fn rebuild_document(old: OpenDoc, enc: Encoding, lines: PositionLines, repos: &m
         analysis: Vec::new(),
         unshown: Vec::new(),
         units_stale: true,
-        dirty: Some((now, now)),
+        dirty: Some(Dirty::since(now)),
         unrecorded: old.unrecorded.or(Some(now)),
         last_batch: None,
         faults: old.faults,

@@ -343,7 +343,12 @@ impl Query {
         let mut captures = Vec::new();
         let mut seen: Vec<Vec<Capture<'tree>>> = Vec::new();
         let mut depth = 0u32;
+        let mut visited = 0u32;
         loop {
+            visited = visited.wrapping_add(1);
+            if visited.is_multiple_of(256) {
+                crate::cancel::check();
+            }
             let node = walk.node();
             self.start_at(node, text, &mut scratch, &mut captures, &mut seen, each);
             if depth < max_depth && first_child_meeting(&mut walk, start, end, &meets) {

@@ -470,7 +470,13 @@ impl<'a> Finder<'a> {
             None => self.candidates(&windows),
         };
         let risk = self.risk_captures(&windows);
-        chosen.iter().map(|c| self.syntax_unit(c, &nested, &risk)).collect()
+        chosen
+            .iter()
+            .map(|c| {
+                crate::cancel::check();
+                self.syntax_unit(c, &nested, &risk)
+            })
+            .collect()
     }
 
     /// The unit of candidate `c`; `nested` holds (at least) the candidates
