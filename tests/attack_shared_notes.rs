@@ -86,6 +86,28 @@ fn a_teammates_commit_cherry_picked_after_a_plain_fetch_keeps_its_note() {
     assert!(note_of(&a, "HEAD").contains("src/pay.py"), "the pick has the note: {}", note_of(&a, "HEAD"));
 }
 
+/// The same commit, fetched with plain git and not synced, read where it
+/// stands: `vouch verify` of the branch, `vouch blame` and `vouch log`
+/// read the range's notes through the lineage, which knew only
+/// `refs/notes/vouch`. The agent's function was unattested there (verify
+/// passed it) while CI, after a sync, failed it.
+#[test]
+fn a_teammates_commit_after_a_plain_fetch_is_read_with_its_note() {
+    let world = World::new(POLICY);
+    bobs_agent_commit(&world);
+    let a = clone_with_hooks(&world, "a", "dev");
+    a.git(&["fetch", "-q", "origin"]);
+    assert_eq!(note_of(&a, "origin/feature"), "", "not merged into refs/notes/vouch: only a sync does that");
+    let (code, report) = a.verify("origin/main..origin/feature");
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(only_failure(&report, "unapproved-ai")["path"], "src/pay.py");
+    a.git(&["checkout", "-q", "feature"]);
+    let blame = a.run(&["blame", "src/pay.py"]);
+    assert_eq!(blame.code, 0, "{blame:?}");
+    assert!(blame.stdout.contains("vouch note"), "the note's evidence: {}", blame.stdout);
+    assert_eq!(note_of(&a, "origin/feature"), "", "reading merged nothing");
+}
+
 /// Claude Code's Write of `content` to `rel` in the worktree at `dir`,
 /// with both hooks.
 fn agent_writes_in(clone: &Clone, dir: &std::path::Path, rel: &str, content: &str) {

@@ -79,10 +79,12 @@ pub fn run_export(args: ExportArgs) -> anyhow::Result<Outcome> {
     }
     let mut out = String::new();
     let (mut exported, mut without) = (0, 0);
+    let mut reader = notes::NoteReader::new(repo);
     for oid in walk {
         let oid = oid?;
         let commit = repo.find_commit(oid)?;
-        let records: Vec<FileRecord> = notes::read_note(repo, oid)?
+        let records: Vec<FileRecord> = reader
+            .read(oid)?
             .unwrap_or_default()
             .into_iter()
             .filter_map(|r| match r {

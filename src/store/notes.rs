@@ -341,7 +341,7 @@ pub fn note_text(content: &[u8]) -> &[u8] {
 /// asked about. The ref is read when first asked: notes written after
 /// that are not seen.
 pub struct NotesIndex {
-    refname: &'static str,
+    refname: String,
     /// The ref's tree, once read (`None` inside: no such ref).
     root: Option<Option<Oid>>,
     trees: HashMap<Oid, NotesLevel>,
@@ -372,8 +372,8 @@ impl NotesLevel {
 }
 
 impl NotesIndex {
-    pub fn new(refname: &'static str) -> NotesIndex {
-        NotesIndex { refname, root: None, trees: HashMap::new() }
+    pub fn new(refname: impl Into<String>) -> NotesIndex {
+        NotesIndex { refname: refname.into(), root: None, trees: HashMap::new() }
     }
 
     /// The id of the note on `commit`, found as `git_note_read` finds it
@@ -383,7 +383,7 @@ impl NotesIndex {
         let root = match self.root {
             Some(root) => root,
             None => {
-                let root = match repo.refname_to_id(self.refname) {
+                let root = match repo.refname_to_id(&self.refname) {
                     Ok(id) => Some(repo.find_commit(id)?.tree_id()),
                     Err(e) if e.code() == ErrorCode::NotFound => None,
                     Err(e) => return Err(e),
@@ -435,58 +435,80 @@ impl NotesIndex {
     }
 }
 
-/// [`read_note`] for many commits: the vouch notes ref's trees read once
-/// (see [`NotesIndex`]).
+/// The vouch notes of many commits, as [`read_note`] gives them, each
+/// notes ref's trees read once (see [`NotesIndex`]).
+///
+/// Where `refs/notes/vouch` has no note, the notes fetched from remotes and
+/// not merged yet (`refs/vouch-remote/<remote>/notes/vouch`, which `git
+/// fetch` and `git pull` update through the refspec `vouch init` adds, and
+/// only `vouch sync` merges) answer, all of them: a teammate's commit
+/// fetched with plain git is read with its note (by verify's lineage,
+/// blame, log), and keeps it when rebased, amended or cherry-picked. Those
+/// refs are looked for at the first commit the local notes leave out.
 pub struct NoteReader<'r> {
     repo: &'r Repository,
     notes: NotesIndex,
+    fetched: Option<Vec<NotesIndex>>,
 }
 
 impl<'r> NoteReader<'r> {
     pub fn new(repo: &'r Repository) -> NoteReader<'r> {
-        NoteReader { repo, notes: NotesIndex::new(NOTES_REF) }
+        NoteReader { repo, notes: NotesIndex::new(NOTES_REF), fetched: None }
     }
 
     /// What [`read_note`] gives for `commit`.
     pub fn read(&mut self, commit: Oid) -> Result<Option<Vec<NoteRecord>>, NoteError> {
-        match self.notes.note_blob(self.repo, commit) {
-            Ok(Some(blob)) => parse_note(commit, note_text(blob.content())).map(Some),
-            Ok(None) => Ok(None),
-            Err(e) => Err(NoteError::git(format!("read the vouch note on {commit}"))(e)),
+        let texts = self.texts(commit)?;
+        if texts.is_empty() {
+            return Ok(None);
         }
+        let mut records = Vec::new();
+        for (_, text) in texts {
+            records.extend(parse_note(commit, note_text(text.content()))?);
+        }
+        Ok(Some(records))
+    }
+
+    /// The notes on `commit` that [`NoteReader::read`] reads, as blobs,
+    /// each with the notes ref that holds it: the local one, or else those
+    /// fetched and not merged.
+    pub fn texts(&mut self, commit: Oid) -> Result<Vec<(String, git2::Blob<'r>)>, NoteError> {
+        let repo = self.repo;
+        if let Some(blob) = blob_in(repo, &mut self.notes, commit)? {
+            return Ok(vec![(self.notes.refname.clone(), blob)]);
+        }
+        let fetched = self.fetched.get_or_insert_with(|| {
+            let refs = repo.references_glob(&format!("{}*", crate::store::sync::PRIVATE_PREFIX));
+            refs.into_iter()
+                .flatten()
+                .flatten()
+                .filter_map(|r| r.name().filter(|n| n.ends_with(&NOTES_REF["refs".len()..])).map(NotesIndex::new))
+                .collect()
+        });
+        let mut found = Vec::new();
+        for notes in fetched {
+            if let Some(blob) = blob_in(repo, notes, commit)? {
+                found.push((notes.refname.clone(), blob));
+            }
+        }
+        Ok(found)
     }
 }
 
-/// The records of the note on `commit`, or `None` when it has no note.
-///
-/// Where `refs/notes/vouch` has none, the notes fetched from remotes and
-/// not merged yet (`refs/vouch-remote/<remote>/notes/vouch`, which `git
-/// fetch` and `git pull` update through the refspec `vouch init` adds, and
-/// only `vouch sync` merges) answer, all of them: a teammate's commit
+/// The blob of the note on `commit` in the notes ref `notes` indexes.
+fn blob_in<'r>(repo: &'r Repository, notes: &mut NotesIndex, commit: Oid) -> Result<Option<git2::Blob<'r>>, NoteError> {
+    notes
+        .note_blob(repo, commit)
+        .map_err(NoteError::git(format!("read the vouch note on {commit} in {}", notes.refname)))
+}
+
+/// The records of the note on `commit`, or `None` when it has no note;
+/// where `refs/notes/vouch` has none, those of the notes fetched and not
+/// merged yet (see [`NoteReader`]): a teammate's commit
 /// fetched with plain git and then rebased, amended or cherry-picked keeps
 /// its provenance.
 pub fn read_note(repo: &Repository, commit: Oid) -> Result<Option<Vec<NoteRecord>>, NoteError> {
-    if let Some(records) = note_in(repo, NOTES_REF, commit)? {
-        return Ok(Some(records));
-    }
-    let mut found: Option<Vec<NoteRecord>> = None;
-    let fetched = repo.references_glob(&format!("{}*", crate::store::sync::PRIVATE_PREFIX));
-    for reference in fetched.into_iter().flatten().flatten() {
-        let Some(name) = reference.name().filter(|n| n.ends_with(&NOTES_REF["refs".len()..])) else { continue };
-        if let Some(records) = note_in(repo, name, commit)? {
-            found.get_or_insert_with(Vec::new).extend(records);
-        }
-    }
-    Ok(found)
-}
-
-/// The records of the note on `commit` in notes ref `notes_ref`.
-fn note_in(repo: &Repository, notes_ref: &str, commit: Oid) -> Result<Option<Vec<NoteRecord>>, NoteError> {
-    match repo.find_note(Some(notes_ref), commit) {
-        Ok(note) => parse_note(commit, note.message_bytes()).map(Some),
-        Err(e) if e.code() == ErrorCode::NotFound => Ok(None),
-        Err(e) => Err(NoteError::git(format!("read the vouch note on {commit} in {notes_ref}"))(e)),
-    }
+    NoteReader::new(repo).read(commit)
 }
 
 /// Add `records` to the note on `commit`: the union of the lines already
@@ -1349,8 +1371,9 @@ fn recover_records(
     let mut added: HashMap<String, Vec<[u32; 2]>> = HashMap::new();
     let mut files = Vec::new();
     let mut from = Vec::new();
+    let mut reader = NoteReader::new(repo);
     for &candidate in candidates {
-        let Some(records) = read_note(repo, candidate)? else { continue };
+        let Some(records) = reader.read(candidate)? else { continue };
         let mut used = false;
         for record in records {
             let NoteRecord::File(record) = record else { continue };

@@ -13,6 +13,7 @@ pub(super) fn check_commits(
     let coverage = &mut report.coverage;
     coverage.commits = range.commits.len();
     let none = lineage::CommitEvidence::default();
+    let mut reader = notes::NoteReader::new(repo);
     for &oid in &range.commits {
         let commit = repo.find_commit(oid).map_err(git(format!("read commit {oid}")))?;
         let merge = commit.parent_count() > 1;
@@ -66,7 +67,7 @@ pub(super) fn check_commits(
                 report.failures.push(failure);
             }
         }
-        for problem in note_problems(repo, &commit, records, evidence)? {
+        for problem in note_problems(repo, &mut reader, &commit, records, evidence)? {
             let mut failure = Failure::new(Rule::NoteMismatch, problem.reason);
             failure.path = problem.path;
             failure.commits.push(oid.to_string());
@@ -119,6 +120,7 @@ fn removal_problem(
 
 fn note_problems(
     repo: &Repository,
+    reader: &mut notes::NoteReader<'_>,
     commit: &Commit<'_>,
     records: &[NoteRecord],
     evidence: &lineage::CommitEvidence,
@@ -182,18 +184,25 @@ fn note_problems(
             });
         }
     }
-    let raw = repo.find_note(Some(NOTES_REF), oid).map_err(git(format!("read the note on {oid}")))?;
-    let text = String::from_utf8_lossy(raw.message_bytes()).into_owned();
-    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
-    let canonical: BTreeSet<String> = records.iter().map(NoteRecord::to_line).collect();
-    let written: Vec<&str> = canonical.iter().map(String::as_str).collect();
-    if lines != written {
-        let first =
-            lines.iter().position(|l| !canonical.contains(*l)).map_or(String::new(), |i| format!(", line {}", i + 1));
-        problems.push(NoteProblem {
-            path: None,
-            reason: format!("the note on commit {id} is not as vouch writes it (edited by hand?{first})"),
-        });
+    // Each note read (the local one, or the fetched ones not merged yet),
+    // as vouch writes one: its records' lines, sorted, once each.
+    let texts = reader.texts(oid)?;
+    for (_, blob) in &texts {
+        let text = String::from_utf8_lossy(notes::note_text(blob.content())).into_owned();
+        let own = notes::parse_note(oid, text.as_bytes())?;
+        let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+        let canonical: BTreeSet<String> = own.iter().map(NoteRecord::to_line).collect();
+        let written: Vec<&str> = canonical.iter().map(String::as_str).collect();
+        if lines != written {
+            let first = lines
+                .iter()
+                .position(|l| !canonical.contains(*l))
+                .map_or(String::new(), |i| format!(", line {}", i + 1));
+            problems.push(NoteProblem {
+                path: None,
+                reason: format!("the note on commit {id} is not as vouch writes it (edited by hand?{first})"),
+            });
+        }
     }
     let only_no_ai = !records.is_empty() && records.iter().all(|r| *r == NoteRecord::NoAi);
     if only_no_ai && let Some(evidence) = evidence.other_ai_claim() {

@@ -52,7 +52,7 @@ use crate::policy::{POLICY_FILE, Participants, Policy, Refusal, Requirement, Sig
 use crate::provenance::Origin;
 use crate::signoff::{self, Ledger, UnitFacts};
 use crate::store::lineage::{self, Lineage, LineageError, VersionKind};
-use crate::store::notes::{self, NOTES_REF, NoteError, NoteRecord};
+use crate::store::notes::{self, NoteError, NoteRecord};
 use crate::store::policy_file::{self, LoadError, Source};
 use crate::store::records::{self, Approval, BadRecord, Override, Request, Stored};
 use crate::store::repo;
