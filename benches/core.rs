@@ -569,6 +569,26 @@ fn main() {
     let median = times[times.len() / 2].as_secs_f64() * 1000.0;
     println!("(d) whole-text change, a 50 KB line replaced by another: median {median:.1} ms");
 
+    // (e) A keystroke from a full-sync client (Neovim with
+    // `allow_incremental_sync = false`): the whole text of the large file
+    // again, one character typed in its first line. The lines both
+    // versions share are left out of the diff by comparing bytes.
+    let mut doc = Document::new(Language::Rust, text.clone()).unwrap();
+    let mut current = text.clone();
+    let mut times = Vec::new();
+    for _ in 0..50 {
+        current.insert(0, 'x');
+        let t = Instant::now();
+        doc.apply(&[Change { range: None, text: &current }], Encoding::Utf16, &typed, &mut removed).unwrap();
+        times.push(t.elapsed());
+    }
+    times.sort();
+    println!(
+        "(e) whole-text keystroke in a file of {} lines: median {:.2} ms",
+        text.lines().count(),
+        times[times.len() / 2].as_secs_f64() * 1000.0
+    );
+
     // Memory: text, line index, spans and tree of one such document.
     let before = rss_bytes();
     let docs: Vec<Document> = (0..20)

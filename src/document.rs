@@ -185,15 +185,11 @@ impl Document {
         // later changes may move what it inserted.
         let several = changes.len() > 1;
         let mut done_after: Vec<usize> = Vec::new();
-        let mut fresh = false;
         let mut result = Ok(());
         for change in changes {
             let step = match change.range {
                 Some(range) => self.apply_range(range, change.text, enc, attr, removed),
-                None => {
-                    fresh = true;
-                    self.apply_whole(change.text, attr, removed)
-                }
+                None => self.apply_whole(change.text, attr, removed),
             };
             match step {
                 Ok(a) => {
@@ -214,16 +210,14 @@ impl Document {
         for (a, &done) in applied.iter_mut().zip(&done_after) {
             a.inserted = follow(a.inserted.clone(), &self.undo[done..]);
         }
-        if let Some(syntax) = &mut self.syntax {
-            match (self.parsing, fresh) {
-                (Parsing::Eager, true) => syntax.parse_fresh(self.text.as_str()),
-                (Parsing::Eager, false) if !applied.is_empty() => {
-                    syntax.ensure(self.text.as_str());
-                }
-                // A whole replacement: the old tree is no help.
-                (Parsing::OnDemand, true) => syntax.release(),
-                _ => {}
-            }
+        // A whole text is applied as the edits its diff finds, like any
+        // other: the tree is parsed again incrementally (a full-sync
+        // client's keystroke in a large file does not parse it afresh).
+        if let Some(syntax) = &mut self.syntax
+            && self.parsing == Parsing::Eager
+            && !applied.is_empty()
+        {
+            syntax.ensure(self.text.as_str());
         }
         result.map(|()| applied)
     }

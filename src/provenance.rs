@@ -665,14 +665,55 @@ pub fn diff(old: &str, new: &str) -> Vec<Hunk> {
 /// waits on at every change, bounds it. The command line does not: its
 /// results must not depend on the machine's speed.
 pub fn diff_until(old: &str, new: &str, deadline: std::time::Instant) -> Vec<Hunk> {
-    diff_lines_until(old, new, &similar::DiffableStr::tokenize_lines(new), Some(deadline), true).0
+    between_shared_lines(old, new, |old, new| {
+        diff_lines_until(old, new, &similar::DiffableStr::tokenize_lines(new), Some(deadline), true).0
+    })
 }
 
 /// [`diff_until`] by whole lines, not refined within them: a block of
 /// lines that changed is one hunk, however many of its characters happen
 /// to match the old ones.
 pub fn line_diff_until(old: &str, new: &str, deadline: std::time::Instant) -> Vec<Hunk> {
-    diff_lines_until(old, new, &similar::DiffableStr::tokenize_lines(new), Some(deadline), false).0
+    between_shared_lines(old, new, |old, new| {
+        diff_lines_until(old, new, &similar::DiffableStr::tokenize_lines(new), Some(deadline), false).0
+    })
+}
+
+/// `diff` of what lies between the whole lines `old` and `new` share at
+/// their start and at their end, its hunks placed in the whole texts. The
+/// line diff would leave those lines out as equal anyway; found by
+/// comparing bytes, they are never split into lines or hashed, which is
+/// most of what a whole-text change of a large file costs (an editor that
+/// sends the whole text on every keystroke).
+fn between_shared_lines(old: &str, new: &str, diff: impl FnOnce(&str, &str) -> Vec<Hunk>) -> Vec<Hunk> {
+    let (o, n) = (old.as_bytes(), new.as_bytes());
+    let shortest = o.len().min(n.len());
+    let same = o.iter().zip(n).take_while(|(a, b)| a == b).count();
+    // The start of the line the first difference is on (the whole text
+    // when there is none).
+    let head = if same == o.len() && same == n.len() {
+        same
+    } else {
+        o[..same].iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1)
+    };
+    let same_end = o[head..].iter().rev().zip(n[head..].iter().rev()).take_while(|(a, b)| a == b).count();
+    let same_end = same_end.min(shortest - head);
+    // From the first line that starts in that shared end in both texts.
+    let mut tail = same_end;
+    while tail > 0 {
+        let (os, ns) = (o.len() - tail, n.len() - tail);
+        let at_line_start = |bytes: &[u8], at: usize| at == head || bytes[at - 1] == b'\n';
+        if at_line_start(o, os) && at_line_start(n, ns) {
+            break;
+        }
+        tail = o[os..].iter().position(|&b| b == b'\n').map_or(0, |i| tail - i - 1);
+    }
+    let mut hunks = diff(&old[head..o.len() - tail], &new[head..n.len() - tail]);
+    for hunk in &mut hunks {
+        hunk.old = hunk.old.start + head..hunk.old.end + head;
+        hunk.new = hunk.new.start + head..hunk.new.end + head;
+    }
+    hunks
 }
 
 /// [`diff`], and the byte ranges of `old` that its line diff finds
@@ -1172,6 +1213,35 @@ mod tests {
             let hunks = diff_until(&old, &new, std::time::Instant::now());
             proptest::prop_assert!(hunks.windows(2).all(|w| w[0].old.end <= w[1].old.start && w[0].new.end <= w[1].new.start), "{:?}", hunks);
             proptest::prop_assert_eq!(patch(&old, &new, &hunks), new);
+        }
+
+        /// A whole-text change is diffed between the lines both texts start
+        /// and end with: an edit within one line stays in that line, and
+        /// any edit rebuilds the new text.
+        #[test]
+        fn a_diff_between_shared_lines_stays_in_the_changed_line(
+            shared_start in "([ab é]{0,3}\r?\n){0,4}",
+            old in "[ab é😀]{0,20}",
+            new in "[ab é😀]{0,20}",
+            shared_end in "(\r?\n[ab é]{0,3}){0,4}",
+            anywhere in "[ab\n\r é😀]{0,20}",
+        ) {
+            let line_start = shared_start.len();
+            let (old, new) = (format!("{shared_start}{old}{shared_end}"), format!("{shared_start}{new}{shared_end}"));
+            let far = std::time::Instant::now() + std::time::Duration::from_secs(60);
+            for hunks in [diff_until(&old, &new, far), line_diff_until(&old, &new, far)] {
+                proptest::prop_assert_eq!(patch(&old, &new, &hunks), new.clone());
+                for h in &hunks {
+                    let (old_end, new_end) = (old.len() - shared_end.len(), new.len() - shared_end.len());
+                    proptest::prop_assert!(h.old.start >= line_start && h.new.start >= line_start, "{:?}", hunks);
+                    proptest::prop_assert!(h.old.end <= old_end + 2 && h.new.end <= new_end + 2, "{:?}", hunks);
+                }
+            }
+            let changed = format!("{shared_start}{anywhere}{shared_end}");
+            for hunks in [diff_until(&old, &changed, far), line_diff_until(&old, &changed, far)] {
+                proptest::prop_assert_eq!(patch(&old, &changed, &hunks), changed.clone());
+                proptest::prop_assert!(hunks.windows(2).all(|w| w[0].old.end <= w[1].old.start && w[0].new.end <= w[1].new.start), "{:?}", hunks);
+            }
         }
     }
 }

@@ -199,6 +199,23 @@ proptest! {
         prop_assert_eq!(doc.syntax().unwrap().root_node().to_sexp(), fresh.tree().unwrap().root_node().to_sexp());
     }
 
+    /// A whole text in place of the old one (a full-sync client's every
+    /// keystroke) is applied as the edits its diff finds: the tree, parsed
+    /// again from the old one, is the tree of the new text.
+    #[test]
+    fn whole_texts_keep_the_tree_right(initial in text_strategy(30), edits in prop::collection::vec(edit_strategy(), 1..12)) {
+        let mut doc = Document::new(Language::Rust, initial.clone()).unwrap();
+        let mut model = Model { tags: vec![9; initial.len()], text: initial };
+        for e in &edits {
+            model.apply(e);
+            let change = Change { range: None, text: &model.text };
+            doc.apply(&[change], e.enc, &attribution(e.tag), &mut RecentlyRemoved::default()).unwrap();
+            prop_assert_eq!(doc.text().as_str(), model.text.as_str());
+            let fresh = SyntaxTree::new(Language::Rust, doc.text().as_str()).unwrap();
+            prop_assert_eq!(doc.syntax().unwrap().root_node().to_sexp(), fresh.tree().unwrap().root_node().to_sexp());
+        }
+    }
+
     #[test]
     fn a_batch_equals_its_changes_one_by_one(initial in text_strategy(30), edits in prop::collection::vec(edit_strategy(), 1..10)) {
         let enc = Encoding::Utf16;

@@ -235,12 +235,6 @@ impl SyntaxTree {
         self.tree.as_ref()
     }
 
-    /// Forget the old tree and parse from scratch.
-    pub fn parse_fresh(&mut self, text: &str) {
-        self.tree = self.parser.parse(text, None);
-        self.stale = false;
-    }
-
     /// Whether a tree is held, up to date or stale (it takes memory).
     pub fn holds_tree(&self) -> bool {
         self.tree.is_some()
