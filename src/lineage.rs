@@ -559,8 +559,23 @@ struct Alignment {
     hunks: Vec<(Range<usize>, Range<usize>)>,
 }
 
+/// How many more lines one side of the changed middle of two versions may
+/// have than the other before their diff first anchors on the lines each
+/// side has once (patience), then runs Myers between the anchors. Myers'
+/// cost grows with the lines times how many differ: 5,000 lines pasted
+/// next to a typed character took 40 ms (and a 50,000-line insertion would
+/// reach the deadline), where the anchors leave it next to nothing. Below
+/// it, Myers alone, as git diffs. Decided by the texts, never by time, so
+/// every machine aligns them alike.
+const PATIENCE_PAST: usize = 1_000;
+
 fn align(old: &[&[u8]], new: &[&[u8]]) -> Alignment {
-    let ops = similar::capture_diff_slices_deadline(Algorithm::Myers, old, new, Some(Instant::now() + DIFF_DEADLINE));
+    let head = old.iter().zip(new).take_while(|(a, b)| a == b).count();
+    let tail = old[head..].iter().rev().zip(new[head..].iter().rev()).take_while(|(a, b)| a == b).count();
+    let (old_middle, new_middle) = (old.len() - head - tail, new.len() - head - tail);
+    let algorithm =
+        if old_middle.abs_diff(new_middle) > PATIENCE_PAST { Algorithm::Patience } else { Algorithm::Myers };
+    let ops = similar::capture_diff_slices_deadline(algorithm, old, new, Some(Instant::now() + DIFF_DEADLINE));
     let mut segments: Vec<Segment> = Vec::new();
     for op in ops {
         if let DiffOp::Equal { old_index, new_index, len } = op {
@@ -1248,6 +1263,30 @@ mod tests {
         assert_eq!(labels(&table, &deleted), "ooooo");
         let alignment = align(&split_lines(between.as_bytes()), &split_lines(old.as_bytes()));
         assert_eq!(alignment.hunks, [(3..6, 3..3)]);
+    }
+
+    /// Thousands of lines pasted beside a changed line: the alignment
+    /// anchors on the lines each side has once, and finds what Myers does
+    /// (the pasted block, and the changed line on its own).
+    #[test]
+    fn a_large_insertion_beside_a_change_is_aligned_by_its_anchors() {
+        let function = |i: usize| format!("fn f{i}() -> u32 {{\n    let y = {i};\n    y ^ 1\n}}\n\n");
+        let old: String = (0..300).map(function).collect();
+        let pasted: String = (1_000..1_400).map(function).collect();
+        let mut new = old.clone();
+        new.insert_str(old.find("fn f100()").unwrap(), &pasted);
+        // A character typed into f200's second line, after the paste.
+        let at = new.find("let y = 200;").unwrap();
+        new.insert(at, 'x');
+        let (old_lines, new_lines) = (split_lines(old.as_bytes()), split_lines(new.as_bytes()));
+        assert!(new_lines.len() - old_lines.len() > PATIENCE_PAST, "the case the anchors are for");
+        let alignment = align(&old_lines, &new_lines);
+        let changed = 200 * 5 + 1;
+        assert_eq!(alignment.hunks, [(500..500, 500..2_500), (changed..changed + 1, changed + 2_000..changed + 2_001)]);
+        let myers = similar::capture_diff_slices(Algorithm::Myers, &old_lines, &new_lines);
+        let equal: usize =
+            myers.iter().filter(|op| matches!(op, DiffOp::Equal { .. })).map(|op| op.old_range().len()).sum();
+        assert_eq!(alignment.equal.iter().map(|&(_, _, len)| len).sum::<usize>(), equal);
     }
 
     #[test]
