@@ -429,9 +429,13 @@ pub enum Refusal {
     /// fingerprint of the text it shows: the reviewer saw other text.
     #[error("it answers request {request} whose stated fingerprint does not match its text, so it cannot approve it")]
     AnswersForgedRequest { identity: String, request: String },
-    /// In signed mode one key is one approver, whatever emails it is listed
-    /// under.
-    #[error("{identity} signed with key {key}, as {other} did: one key is one approver")]
+    /// In signed mode the emails and keys the allowed signers tie together
+    /// (one key listed under several emails, or keys sharing an email) are
+    /// one approver.
+    #[error(
+        "{identity} and {other} are one approver: the allowed signers tie them together (the later signed with key \
+         {key})"
+    )]
     SameSigner { identity: String, other: String, key: String },
     /// An automated reviewer's approval counts only where an `[[automated]]`
     /// rule lets it clear the unit, and never as a person's.
@@ -3086,8 +3090,10 @@ src/db/**         @nobody-known
         let none = Participants::default();
         let a = assess(&req, &[by("a@x", &shared), by("a2@x", &shared)], &none);
         assert_eq!(a.status, Status::Pending { have: 1, need: 2, by: strings(&["a2@x"]) });
-        expect!["a@x signed with key SHA256:a, as a2@x did: one key is one approver"]
-            .assert_eq(&a.ignored[0].refusal.to_string());
+        expect![
+            "a@x and a2@x are one approver: the allowed signers tie them together (the later signed with key SHA256:a)"
+        ]
+        .assert_eq(&a.ignored[0].refusal.to_string());
         let b = key("b", &["b@x"]);
         let a = assess(&req, &[by("a@x", &shared), by("b@x", &b)], &none);
         assert_eq!(a.status, Status::Approved { by: strings(&["a@x", "b@x"]), automated: Vec::new() });
