@@ -570,11 +570,8 @@ struct Alignment {
 const PATIENCE_PAST: usize = 1_000;
 
 fn align(old: &[&[u8]], new: &[&[u8]]) -> Alignment {
-    let head = old.iter().zip(new).take_while(|(a, b)| a == b).count();
-    let tail = old[head..].iter().rev().zip(new[head..].iter().rev()).take_while(|(a, b)| a == b).count();
-    let (old_middle, new_middle) = (old.len() - head - tail, new.len() - head - tail);
-    let algorithm =
-        if old_middle.abs_diff(new_middle) > PATIENCE_PAST { Algorithm::Patience } else { Algorithm::Myers };
+    // The changed middles differ in length as much as the whole versions do.
+    let algorithm = if old.len().abs_diff(new.len()) > PATIENCE_PAST { Algorithm::Patience } else { Algorithm::Myers };
     let ops = similar::capture_diff_slices_deadline(algorithm, old, new, Some(Instant::now() + DIFF_DEADLINE));
     let mut segments: Vec<Segment> = Vec::new();
     for op in ops {
