@@ -463,19 +463,18 @@ impl<'r> NoteReader<'r> {
             return Ok(None);
         }
         let mut records = Vec::new();
-        for (_, text) in texts {
+        for text in texts {
             records.extend(parse_note(commit, note_text(text.content()))?);
         }
         Ok(Some(records))
     }
 
-    /// The notes on `commit` that [`NoteReader::read`] reads, as blobs,
-    /// each with the notes ref that holds it: the local one, or else those
-    /// fetched and not merged.
-    pub fn texts(&mut self, commit: Oid) -> Result<Vec<(String, git2::Blob<'r>)>, NoteError> {
+    /// The notes on `commit` that [`NoteReader::read`] reads, as blobs:
+    /// the local one, or else those fetched and not merged.
+    pub fn texts(&mut self, commit: Oid) -> Result<Vec<git2::Blob<'r>>, NoteError> {
         let repo = self.repo;
         if let Some(blob) = blob_in(repo, &mut self.notes, commit)? {
-            return Ok(vec![(self.notes.refname.clone(), blob)]);
+            return Ok(vec![blob]);
         }
         let fetched = self.fetched.get_or_insert_with(|| {
             let refs = repo.references_glob(&format!("{}*", crate::store::sync::PRIVATE_PREFIX));
@@ -488,7 +487,7 @@ impl<'r> NoteReader<'r> {
         let mut found = Vec::new();
         for notes in fetched {
             if let Some(blob) = blob_in(repo, notes, commit)? {
-                found.push((notes.refname.clone(), blob));
+                found.push(blob);
             }
         }
         Ok(found)

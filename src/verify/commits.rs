@@ -187,7 +187,7 @@ fn note_problems(
     // Each note read (the local one, or the fetched ones not merged yet),
     // as vouch writes one: its records' lines, sorted, once each.
     let texts = reader.texts(oid)?;
-    for (_, blob) in &texts {
+    for blob in &texts {
         let text = String::from_utf8_lossy(notes::note_text(blob.content())).into_owned();
         let own = notes::parse_note(oid, text.as_bytes())?;
         let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
