@@ -8,6 +8,7 @@ mod support {
     pub mod repo;
     pub mod run;
     pub mod vouch_repo;
+    pub mod world;
 }
 
 use std::path::Path;
@@ -200,4 +201,22 @@ fn init_that_cannot_finish_changes_nothing_and_prints_no_json() {
     assert_eq!(run.code, 2, "{run:?}");
     assert_eq!(run.stdout, "", "{run:?}");
     assert!(run.stderr.starts_with("vouch: not in a git repository"), "{run:?}");
+}
+
+/// A fresh clone's `vouch init` reads the records once, into their cache:
+/// the first blame or commit gate after the clone does not walk the records
+/// branch's history.
+#[test]
+fn init_in_a_fresh_clone_leaves_the_records_read() {
+    use support::world::{Decision, World};
+    let world = World::new("reviewers = [\"alice@example.com\"]\n");
+    let a = world.clone_as("a", "dev");
+    world.decide(&a, &"ab".repeat(32), Decision::by("alice"));
+    a.sync();
+    let b = world.clone_as("b", "dev");
+    let cache = b.path.join(".git/vouch/cache");
+    assert!(!cache.join("approval.keyed").exists(), "nothing read yet");
+    let out = b.vouch(&["init"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(cache.join("approval.keyed").is_file() && cache.join("request.keyed").is_file());
 }

@@ -360,6 +360,13 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             records: moved.records,
         });
     }
+    // The records read once now, into their cache: the first command after
+    // a clone (a blame, the gate, the language server's start) does not walk
+    // the records branch's history, about 0.1 ms a commit of it. Records that
+    // cannot be read are for those commands to report; init goes on.
+    if let Err(e) = crate::signoff::Ledger::load(&ctx.repo) {
+        eprintln!("vouch: warning: cannot read the records yet: {}", crate::display::line(&e.to_string()));
+    }
 
     for (merge, &agent) in merges.iter().zip(&agents) {
         let file = shown(&merge.file);
