@@ -115,10 +115,10 @@ pub struct Document {
 /// One byte replacement taken back: `inserted` bytes at `start` were
 /// `removed`.
 #[derive(Debug, Clone)]
-struct Undo {
-    start: usize,
-    inserted: usize,
-    removed: String,
+pub struct Undo {
+    pub start: usize,
+    pub inserted: usize,
+    pub removed: String,
 }
 
 impl Document {
@@ -253,10 +253,9 @@ impl Document {
     }
 
     /// The byte replacements the last batch ([`Document::apply`]) made, in
-    /// order, each on the text the previous one left: (where, the text it
-    /// removed, how many bytes it inserted).
-    pub fn last_batch_edits(&self) -> impl Iterator<Item = (usize, &str, usize)> {
-        self.undo.iter().map(|u| (u.start, u.removed.as_str(), u.inserted))
+    /// order, each on the text the previous one left.
+    pub fn last_batch_edits(&self) -> &[Undo] {
+        &self.undo
     }
 
     /// Count lines for the positions [`Document::apply`] reads as
@@ -549,7 +548,7 @@ impl Undo {
 /// Where the bytes `range` are after the replacements `steps`: the span
 /// from the first to the last byte of it that no replacement took, or an
 /// empty range where it was if no byte is left.
-fn follow(range: Range<usize>, steps: &[Undo]) -> Range<usize> {
+pub fn follow(range: Range<usize>, steps: &[Undo]) -> Range<usize> {
     let mut at = range.start;
     let mut pieces: Vec<Range<usize>> = if range.is_empty() { Vec::new() } else { vec![range] };
     for step in steps {

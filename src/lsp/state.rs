@@ -37,7 +37,7 @@ use super::recovery::{self, Faults};
 use super::repo_queue::{self, RepoQueue};
 use super::review::{History, HistoryRead, Repos, Severity, Verdict};
 use crate::cancel::{self, Arrivals, Watch};
-use crate::document::{Change, Document, Parsing};
+use crate::document::{Change, Document, Parsing, Undo};
 use crate::provenance::{AiSource, Attribution, Evidence, Origin, RecentlyRemoved};
 use crate::signoff::{UnitFacts, unit_label};
 use crate::syntax::Language;
@@ -231,12 +231,11 @@ struct Versions {
 }
 
 /// One batch: the version before it, the version it made, and its byte
-/// replacements in order, each on the text the previous one left (where,
-/// the text removed, how many bytes inserted).
+/// replacements in order, each on the text the previous one left.
 struct Batch {
     from: i32,
     to: i32,
-    edits: Vec<(usize, String, usize)>,
+    edits: Vec<Undo>,
 }
 
 /// The most batches kept, and the most bytes of removed text.
@@ -245,9 +244,8 @@ const MAX_BATCH_BYTES: usize = 1 << 20;
 
 impl Versions {
     fn push(&mut self, from: i32, to: i32, doc: &Document) {
-        let edits: Vec<(usize, String, usize)> =
-            doc.last_batch_edits().map(|(at, removed, inserted)| (at, removed.to_string(), inserted)).collect();
-        let size: usize = edits.iter().map(|e| e.1.len()).sum();
+        let edits = doc.last_batch_edits().to_vec();
+        let size: usize = edits.iter().map(|e| e.removed.len()).sum();
         if size > MAX_BATCH_BYTES {
             // Nothing older can be mapped across it.
             *self = Versions::default();
@@ -257,7 +255,7 @@ impl Versions {
         self.batches.push_back(Batch { from, to, edits });
         while self.batches.len() > MAX_BATCHES || self.bytes > MAX_BATCH_BYTES {
             let Some(old) = self.batches.pop_front() else { break };
-            self.bytes -= old.edits.iter().map(|e| e.1.len()).sum::<usize>();
+            self.bytes -= old.edits.iter().map(|e| e.removed.len()).sum::<usize>();
         }
     }
 
@@ -275,9 +273,9 @@ impl Versions {
         }
         let mut text = doc.text().as_str().to_string();
         for batch in since.iter().rev() {
-            for (at, removed, inserted) in batch.edits.iter().rev() {
-                text.get(*at..at + inserted)?;
-                text.replace_range(*at..at + inserted, removed);
+            for Undo { start, inserted, removed } in batch.edits.iter().rev() {
+                text.get(*start..start + inserted)?;
+                text.replace_range(*start..start + inserted, removed);
             }
         }
         let mut text = Text::new(text).ok()?;
@@ -296,30 +294,11 @@ impl Then<'_> {
     /// The byte range `range` named then, where that text is now; and how
     /// its positions were clamped.
     fn range(&self, range: tower_lsp_server::ls_types::Range, enc: Encoding) -> (Range<usize>, Vec<Clamp>) {
+        // Text inserted where the range starts is before it; where it
+        // ends, after it; what a replacement took is no longer in it.
         let (range, clamps) = convert::byte_range(&self.text, range, enc);
-        let (mut start, mut end) = (range.start, range.end);
-        for batch in &self.since {
-            for (at, removed, inserted) in &batch.edits {
-                let (at, gone) = (*at, removed.len());
-                // Text inserted where the range starts is before it; where
-                // it ends, after it.
-                start = if start < at {
-                    start
-                } else if start >= at + gone {
-                    start - gone + inserted
-                } else {
-                    at + inserted
-                };
-                end = if end <= at {
-                    end
-                } else if end >= at + gone {
-                    end - gone + inserted
-                } else {
-                    at
-                };
-            }
-        }
-        (start.min(end)..end, clamps)
+        let range = self.since.iter().fold(range, |range, batch| crate::document::follow(range, &batch.edits));
+        (range, clamps)
     }
 }
 
