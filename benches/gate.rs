@@ -13,7 +13,10 @@
 //! - the time vouch's hooks add to `git commit` of those 50 files beside a
 //!   plain commit with no hooks (target: at most 20 ms CPU added on first
 //!   sight of the files, i.e. with no analysis kept), with the
-//!   ratio, after a check and with no analysis kept.
+//!   ratio, after a check, with no analysis kept, and after the agent's
+//!   turn ended (its `Stop` hook analysed the files, as in real use a
+//!   person commits after the agent is done; the hook's own cost printed
+//!   besides).
 //!
 //! Each is measured in CPU time (user + system of the process and of the
 //! children it waited for, from `wait4`: git's hooks count in the commit's)
@@ -170,18 +173,27 @@ fn main() {
     let mut plain = Vec::new();
     let mut hooked_warm = Vec::new();
     let mut hooked_cold = Vec::new();
+    let mut hooked_after_turn = Vec::new();
+    let mut turn_ends = Vec::new();
     for _ in 0..sizes.runs {
         plain.push(bench.commit(false, &saved));
         hooked_warm.push(bench.commit(true, &saved));
         bench.clear_caches(false);
         hooked_cold.push(bench.commit(true, &saved));
+        bench.clear_caches(false);
+        turn_ends.push(bench.turn_ends());
+        hooked_after_turn.push(bench.commit(true, &saved));
     }
     let median = |runs: &[Run], cpu: bool| {
         let mut v: Vec<Duration> = runs.iter().map(|r| if cpu { r.cpu } else { r.wall }).collect();
         percentile(&mut v, 50)
     };
     let (p, p_cpu) = (median(&plain, false), median(&plain, true));
-    for (label, runs) in [("after a check", &hooked_warm), ("no analysis kept (first sight)", &hooked_cold)] {
+    for (label, runs) in [
+        ("after a check", &hooked_warm),
+        ("no analysis kept (first sight)", &hooked_cold),
+        ("after the agent's turn ended (its Stop hook ran)", &hooked_after_turn),
+    ] {
         let (h, h_cpu) = (median(runs, false), median(runs, true));
         println!(
             "git commit of {} files, {label}: plain {:.1} ms wall / {:.1} ms CPU, with vouch's hooks {:.1} ms wall / {:.1} ms CPU: {:+.1} ms CPU added (target: <= 20 ms), CPU ratio {:.2}, {:+.1} ms wall added",
@@ -195,6 +207,12 @@ fn main() {
             ms(h) - ms(p),
         );
     }
+    println!(
+        "vouch hook claude-code, Stop (the end of the agent's turn, {} files analysed): wall median {:.1} ms, CPU median {:.1} ms",
+        sizes.staged,
+        ms(median(&turn_ends, false)),
+        ms(median(&turn_ends, true)),
+    );
 
     // Once the AI text is committed (with its note), a later change to
     // those files needs their history (from the range's lineage and a
@@ -417,6 +435,20 @@ impl Bench {
     }
 
     /// One `vouch check --staged`, which must pass.
+    /// Claude Code's `Stop` at the end of the agent's turn.
+    fn turn_ends(&self) -> Run {
+        let payload = serde_json::json!({
+            "session_id": "bench",
+            "cwd": self.root,
+            "hook_event_name": "Stop",
+            "stop_hook_active": false,
+        });
+        let bytes = payload.to_string().into_bytes();
+        let run = measured(self.command(&self.vouch, &["hook", "claude-code"]), Some(&bytes));
+        assert_eq!(run.code, Some(0), "the Stop hook: {}", String::from_utf8_lossy(&run.stderr));
+        run
+    }
+
     fn check(&self) -> Run {
         let run = measured(self.command(&self.vouch, &["check", "--staged"]), None);
         assert_eq!(run.code, Some(0), "vouch check --staged failed: {}", String::from_utf8_lossy(&run.stdout));

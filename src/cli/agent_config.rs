@@ -5,9 +5,12 @@
 //! and `afterTabFileEdit`), Gemini CLI's `.gemini/settings.json`
 //! (`BeforeTool` and `AfterTool` on `write_file`, `replace` and
 //! `run_shell_command`) and Codex CLI's `.codex/hooks.json` (`PreToolUse`
-//! and `PostToolUse` on `apply_patch` and `Bash`). All but Cursor nest the
+//! and `PostToolUse` on `apply_patch` and `Bash`); and for each, the hook
+//! at the end of the agent's turn (`Stop`, Cursor's `stop`, Gemini CLI's
+//! `AfterAgent`), where vouch analyses what the agent left for the next
+//! commit (see [`super::hook`]). All but Cursor nest the
 //! commands the same way: `hooks.<event>: [{matcher, hooks: [{type,
-//! command}]}]`. What is there already is kept, in its order; adding
+//! command}]}]`, with no matcher at the end of the turn. What is there already is kept, in its order; adding
 //! vouch's hook twice changes nothing. A file that is not valid JSON, or
 //! whose `hooks` have another shape, is an error naming the file, and
 //! nothing is written.
@@ -65,19 +68,28 @@ impl AgentName {
     /// Cursor).
     fn nested(self) -> Option<Nested> {
         match self {
-            AgentName::ClaudeCode => {
-                Some(Nested { events: CLAUDE_EVENTS, matcher: CLAUDE_MATCHER, command: CLAUDE_COMMAND, name: None })
-            }
+            AgentName::ClaudeCode => Some(Nested {
+                events: CLAUDE_EVENTS,
+                matcher: CLAUDE_MATCHER,
+                turn_end: CLAUDE_TURN_END,
+                command: CLAUDE_COMMAND,
+                name: None,
+            }),
             AgentName::Cursor => None,
             AgentName::Gemini => Some(Nested {
                 events: GEMINI_EVENTS,
                 matcher: GEMINI_MATCHER,
+                turn_end: GEMINI_TURN_END,
                 command: GEMINI_COMMAND,
                 name: Some("vouch"),
             }),
-            AgentName::Codex => {
-                Some(Nested { events: CODEX_EVENTS, matcher: CODEX_MATCHER, command: CODEX_COMMAND, name: None })
-            }
+            AgentName::Codex => Some(Nested {
+                events: CODEX_EVENTS,
+                matcher: CODEX_MATCHER,
+                turn_end: CODEX_TURN_END,
+                command: CODEX_COMMAND,
+                name: None,
+            }),
         }
     }
 
@@ -92,6 +104,8 @@ struct Nested {
     /// The event before the tool (a snapshot), and the one after it.
     events: [&'static str; 2],
     matcher: &'static str,
+    /// The event at the end of the agent's turn (no matcher).
+    turn_end: &'static str,
     command: &'static str,
     /// The hook's `name`, where the agent names hooks (Gemini CLI's
     /// `/hooks disable NAME`).
@@ -105,22 +119,29 @@ pub const CLAUDE_MATCHER: &str = "Write|Edit|MultiEdit|Bash";
 /// The Claude Code events vouch's hook runs on: a snapshot before the
 /// tool, the record after it.
 pub const CLAUDE_EVENTS: [&str; 2] = ["PreToolUse", "PostToolUse"];
+/// Claude Code's event at the end of its turn.
+pub const CLAUDE_TURN_END: &str = "Stop";
 /// The command Cursor runs after an edit.
 pub const CURSOR_COMMAND: &str = "vouch hook cursor";
-/// The Cursor events vouch records.
-pub const CURSOR_EVENTS: [&str; 2] = ["afterFileEdit", "afterTabFileEdit"];
+/// The Cursor events vouch's hook runs on: its edits, and the end of its
+/// turn.
+pub const CURSOR_EVENTS: [&str; 3] = ["afterFileEdit", "afterTabFileEdit", "stop"];
 /// The command Gemini CLI runs before and after a tool that may edit.
 pub const GEMINI_COMMAND: &str = "vouch hook gemini";
 /// Gemini CLI's file tools and its shell.
 pub const GEMINI_MATCHER: &str = "write_file|replace|run_shell_command";
 /// The Gemini CLI events vouch's hook runs on.
 pub const GEMINI_EVENTS: [&str; 2] = ["BeforeTool", "AfterTool"];
+/// Gemini CLI's event at the end of its turn.
+pub const GEMINI_TURN_END: &str = "AfterAgent";
 /// The command Codex CLI runs before and after a tool that may edit.
 pub const CODEX_COMMAND: &str = "vouch hook codex";
 /// Codex's file edits and its shell.
 pub const CODEX_MATCHER: &str = "apply_patch|Bash";
 /// The Codex CLI events vouch's hook runs on.
 pub const CODEX_EVENTS: [&str; 2] = ["PreToolUse", "PostToolUse"];
+/// Codex CLI's event at the end of its turn.
+pub const CODEX_TURN_END: &str = "Stop";
 
 /// A JSON value that keeps the order of object members as read.
 #[derive(Debug, Clone, PartialEq)]
@@ -343,16 +364,26 @@ fn event_list<'a>(doc: &'a mut Json, event: &str) -> Result<&'a mut Vec<Json>, S
 
 /// Add vouch's hooks before and after a tool (Claude Code's and Codex's
 /// `PreToolUse` and `PostToolUse`, Gemini CLI's `BeforeTool` and
-/// `AfterTool`), or bring their matcher up to date; whether anything
-/// changed.
+/// `AfterTool`), or bring their matcher up to date, and its hook at the end
+/// of the turn; whether anything changed.
 fn merge_nested(doc: &mut Json, agent: AgentName, nested: &Nested) -> Result<bool, String> {
     let mut changed = false;
+    let is_ours = |entry: &Json| {
+        matches!(entry.get("hooks"), Some(Json::Array(hooks))
+            if hooks.iter().any(|h| h.get("command").and_then(Json::as_str).is_some_and(|c| agent.is_ours(c))))
+    };
+    let hook = || {
+        let mut hook = Vec::new();
+        if let Some(name) = nested.name {
+            hook.push(("name", Json::string(name)));
+        }
+        hook.push(("type", Json::string("command")));
+        hook.push(("command", Json::string(nested.command)));
+        Json::Array(vec![Json::object(hook)])
+    };
     for event in nested.events {
         let list = event_list(doc, event)?;
-        let ours = list.iter_mut().find(|entry| {
-            matches!(entry.get("hooks"), Some(Json::Array(hooks))
-                if hooks.iter().any(|h| h.get("command").and_then(Json::as_str).is_some_and(|c| agent.is_ours(c))))
-        });
+        let ours = list.iter_mut().find(|entry| is_ours(entry));
         match ours {
             Some(entry) => {
                 if entry.get("matcher").and_then(Json::as_str) != Some(nested.matcher) {
@@ -363,24 +394,20 @@ fn merge_nested(doc: &mut Json, agent: AgentName, nested: &Nested) -> Result<boo
                 }
             }
             None => {
-                let mut hook = Vec::new();
-                if let Some(name) = nested.name {
-                    hook.push(("name", Json::string(name)));
-                }
-                hook.push(("type", Json::string("command")));
-                hook.push(("command", Json::string(nested.command)));
-                list.push(Json::object(vec![
-                    ("matcher", Json::string(nested.matcher)),
-                    ("hooks", Json::Array(vec![Json::object(hook)])),
-                ]));
+                list.push(Json::object(vec![("matcher", Json::string(nested.matcher)), ("hooks", hook())]));
                 changed = true;
             }
         }
     }
+    let turn_end = event_list(doc, nested.turn_end)?;
+    if !turn_end.iter().any(is_ours) {
+        turn_end.push(Json::object(vec![("hooks", hook())]));
+        changed = true;
+    }
     Ok(changed)
 }
 
-/// Add vouch's `afterFileEdit` and `afterTabFileEdit` hooks.
+/// Add vouch's `afterFileEdit`, `afterTabFileEdit` and `stop` hooks.
 fn merge_cursor(doc: &mut Json) -> Result<bool, String> {
     let mut changed = false;
     for event in CURSOR_EVENTS {
@@ -583,7 +610,16 @@ mod tests {
                     ]
                   }
                 ],
-                "Stop": [],
+                "Stop": [
+                  {
+                    "hooks": [
+                      {
+                        "type": "command",
+                        "command": "vouch hook claude-code"
+                      }
+                    ]
+                  }
+                ],
                 "PreToolUse": [
                   {
                     "matcher": "Write|Edit|MultiEdit|Bash",
@@ -633,6 +669,11 @@ mod tests {
                   }
                 ],
                 "afterTabFileEdit": [
+                  {
+                    "command": "vouch hook cursor"
+                  }
+                ],
+                "stop": [
                   {
                     "command": "vouch hook cursor"
                   }

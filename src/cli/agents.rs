@@ -126,8 +126,19 @@ pub enum Parsed {
     /// A tool edited (created, changed, deleted or moved) these files
     /// (Codex's `apply_patch`).
     Files(FileSet),
+    /// The agent's turn ended (Claude Code's and Codex CLI's `Stop`,
+    /// Cursor's `stop`, Gemini CLI's `AfterAgent`): nothing to record, but
+    /// what it left in the working tree can be analysed while nobody waits.
+    TurnEnded(TurnEnd),
     /// Nothing to record (another event, a tool that edits no file).
     Ignored(String),
+}
+
+/// The end of an agent's turn.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TurnEnd {
+    /// The directory the agent worked in, as the payload names it.
+    pub cwd: Option<String>,
 }
 
 /// What a tool about to run may change.
@@ -305,9 +316,10 @@ fn claude_code(fields: &Fields<'_>) -> Result<Parsed, String> {
     let before = match fields.opt_str("hook_event_name")? {
         None | Some("PostToolUse") => false,
         Some("PreToolUse") => true,
+        Some("Stop") => return Ok(Parsed::TurnEnded(TurnEnd { cwd: cwd.map(str::to_string) })),
         Some(event) => {
             return Ok(Parsed::Ignored(format!(
-                "{event} is not a tool call (vouch records PreToolUse and PostToolUse)"
+                "{event} is not a tool call (vouch records PreToolUse and PostToolUse, and reads Stop)"
             )));
         }
     };
@@ -368,21 +380,22 @@ fn cursor(fields: &Fields<'_>) -> Result<Parsed, String> {
         generation: fields.words("generation_id"),
         ..Offered::default()
     };
+    let cwd = match fields.object.get("workspace_roots") {
+        Some(Value::Array(roots)) => roots.first().and_then(Value::as_str).map(str::to_string),
+        _ => None,
+    };
     let kind = match fields.str("hook_event_name")? {
         "afterFileEdit" => AiKind::Agent,
         "afterTabFileEdit" => AiKind::Completion,
+        "stop" => return Ok(Parsed::TurnEnded(TurnEnd { cwd })),
         other => {
             return Ok(Parsed::Ignored(format!(
-                "{other} is not a file edit (vouch records afterFileEdit and afterTabFileEdit)"
+                "{other} is not a file edit (vouch records afterFileEdit and afterTabFileEdit, and reads stop)"
             )));
         }
     };
     let file_path = fields.str("file_path")?;
     let edits = replacements(fields, "edits")?;
-    let cwd = match fields.object.get("workspace_roots") {
-        Some(Value::Array(roots)) => roots.first().and_then(Value::as_str).map(str::to_string),
-        _ => None,
-    };
     Ok(Parsed::Edit(AgentEdit {
         file_path: file_path.to_string(),
         tool_use_id: None,
@@ -418,8 +431,11 @@ fn gemini(fields: &Fields<'_>) -> Result<Parsed, String> {
     let before = match fields.str("hook_event_name")? {
         "BeforeTool" => true,
         "AfterTool" => false,
+        "AfterAgent" => return Ok(Parsed::TurnEnded(TurnEnd { cwd: cwd.map(str::to_string) })),
         other => {
-            return Ok(Parsed::Ignored(format!("{other} is not a tool call (vouch records BeforeTool and AfterTool)")));
+            return Ok(Parsed::Ignored(format!(
+                "{other} is not a tool call (vouch records BeforeTool and AfterTool, and reads AfterAgent)"
+            )));
         }
     };
     let tool = fields.str("tool_name")?;
@@ -483,9 +499,10 @@ fn codex(fields: &Fields<'_>) -> Result<Parsed, String> {
     let before = match fields.str("hook_event_name")? {
         "PreToolUse" => true,
         "PostToolUse" => false,
+        "Stop" => return Ok(Parsed::TurnEnded(TurnEnd { cwd: cwd.map(str::to_string) })),
         other => {
             return Ok(Parsed::Ignored(format!(
-                "{other} is not a tool call (vouch records PreToolUse and PostToolUse)"
+                "{other} is not a tool call (vouch records PreToolUse and PostToolUse, and reads Stop)"
             )));
         }
     };

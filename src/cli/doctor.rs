@@ -132,9 +132,17 @@ pub fn checks(ctx: &Context) -> Vec<Check> {
                 out.push(Check::ok(format!("agent {name}"), format!("{shown} runs vouch's hook")));
                 agent_commands(ctx, agent, name, &mut out);
             }
-            Some(Ok(false)) => out.push(Check::fail(
+            Some(Ok(false)) if agent_config::vouch_commands(&ctx.root, agent).is_empty() => out.push(Check::fail(
                 format!("agent {name}"),
                 format!("{shown} exists but does not run vouch's hook: its edits are not recorded"),
+                format!("vouch init --agent {flag}"),
+            )),
+            Some(Ok(false)) => out.push(Check::fail(
+                format!("agent {name}"),
+                format!(
+                    "{shown} runs vouch's hook as an older vouch set it up: some of what it does now is missing \
+                     (a snapshot before each tool, the shell's edits, or the analysis at the end of the turn)"
+                ),
                 format!("vouch init --agent {flag}"),
             )),
             Some(Err(e)) => out.push(Check::fail(format!("agent {name}"), e.to_string(), format!("fix {shown}"))),

@@ -25,7 +25,15 @@
 //!   documented, so none is read); as much as the worktree's policy
 //!   (`intent`) keeps. `generic --file PATH`: whatever changed in the
 //!   file since vouch last saw it (the journal's latest version of it,
-//!   else the index's, else HEAD's; all of a new file).
+//!   else the index's, else HEAD's; all of a new file). When the agent's
+//!   turn ends (Claude Code's and Codex's `Stop`, Cursor's `stop`, Gemini
+//!   CLI's `AfterAgent`) and the journal holds live records, the working
+//!   tree is analysed as `vouch check` analyses it, and what is found is
+//!   kept in the analysis cache ([`crate::analysis::cache`]): the commit a
+//!   person makes next finds the agent's files analysed, rather than
+//!   parsing them in its pre-commit hook. It records nothing, prints
+//!   nothing (Claude Code shows a `Stop` hook's output to the agent) and
+//!   exits 0 whatever happens (Claude Code takes exit 2 as "keep going").
 //! - `pre-commit`: the gate, `vouch check --staged`. `prepare-commit-msg`:
 //!   what the commit comes from (a squash, a cherry-pick), for
 //!   `post-commit`: the note on the new commit (see
@@ -197,11 +205,46 @@ fn agent_payload(agent: Agent, bytes: &[u8]) -> anyhow::Result<Outcome> {
         Parsed::Edit(edit) => after_edit(agent, edit),
         Parsed::Shell(shell) => after_shell(agent, shell),
         Parsed::Files(files) => after_files(files),
+        Parsed::TurnEnded(turn) => {
+            if let Err(e) = analyse_for_commit(turn.cwd.as_deref()) {
+                eprintln!(
+                    "vouch: warning: the working tree was not analysed for the next commit (its gate will): {}",
+                    display::line(&format!("{e:#}"))
+                );
+            }
+            Ok(Outcome::Ok)
+        }
         Parsed::Ignored(why) => {
             eprintln!("vouch: nothing to record: {}", display::line(&why));
             Ok(Outcome::Ok)
         }
     }
+}
+
+/// The end of the agent's turn: when the journal of the worktree at `cwd`
+/// holds live records, analyse the working tree as `vouch check` does,
+/// keeping what it finds in the analysis cache for the next commit's gate
+/// (its entries are keyed by path, blob and AI lines, so the gate uses
+/// them exactly when it stages what the agent left). Outside a repository,
+/// or with nothing recorded, nothing to do.
+fn analyse_for_commit(cwd: Option<&str>) -> anyhow::Result<()> {
+    let dir = absolute(".", cwd)?;
+    let Ok(repo) = repo::discover(&dir) else { return Ok(()) };
+    if repo.workdir().is_none() || Journal::open(&repo)?.records()?.live().next().is_none() {
+        return Ok(());
+    }
+    let ctx = crate::analysis::context::Context::open_at(&dir)?;
+    let options = crate::analysis::next::Options {
+        version: crate::analysis::changes::Version::Worktree,
+        strict: false,
+        all: false,
+        next_people: false,
+        base: None,
+    };
+    let next = crate::analysis::next::next(&ctx, options)?;
+    // What it read is left to the process's exit (see `check::gate`).
+    std::mem::forget(next);
+    Ok(())
 }
 
 /// `PreToolUse`: keep the file the tool will edit, or the worktree's
