@@ -164,11 +164,6 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         bail!("vouch blame takes a file, not a line: {}", args.path);
     }
     let path = target.path;
-    // The units verify will judge, judged as the gate and status judge them.
-    let worktree = Worktree::open(&ctx)?;
-    let policy = worktree.policy();
-    let ledger = worktree.ledger();
-    let scoped = worktree.load(&ctx, &path)?;
     // The file as git would store it (its line endings converted as git
     // converts them), whatever its bytes.
     let file = match crate::analysis::changes::worktree_file(&ctx.repo, &ctx.root, &path)? {
@@ -181,14 +176,20 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let text = file.content.as_bytes();
 
     // History, blamed against the working-tree text; a path HEAD does not
-    // have is all uncommitted.
+    // have is all uncommitted. git blames while the worktree is opened.
     let in_head =
         ctx.repo.head().and_then(|h| h.peel_to_tree()).is_ok_and(|t| t.get_path(std::path::Path::new(&path)).is_ok());
-    let origins: Vec<LineOrigin> = if in_head {
-        history::blame_contents(&ctx.repo, &path, Some("HEAD"), text, policy.bots())
-            .with_context(|| format!("cannot read the history of {path}"))?
-    } else {
-        Vec::new()
+    let blaming = in_head.then(|| history::start_blame_contents(&ctx.repo, &path, Some("HEAD"), text));
+    // The units verify will judge, judged as the gate and status judge them.
+    let worktree = Worktree::open(&ctx)?;
+    let policy = worktree.policy();
+    let ledger = worktree.ledger();
+    let scoped = worktree.load(&ctx, &path)?;
+    let origins: Vec<LineOrigin> = match blaming {
+        Some(blaming) => {
+            blaming.finish(&ctx.repo, policy.bots()).with_context(|| format!("cannot read the history of {path}"))?
+        }
+        None => Vec::new(),
     };
     let by_line: HashMap<u32, &LineOrigin> = origins.iter().map(|o| (o.line, o)).collect();
     // The journal's view of the file, as the next commit's preparation read

@@ -107,25 +107,56 @@ pub fn blame_contents(
     contents: &[u8],
     bots: &[String],
 ) -> Result<Vec<LineOrigin>, HistoryError> {
-    let failed = |e: std::io::Error| HistoryError::Blame { path: path.into(), detail: e.to_string() };
+    start_blame_contents(repo, path, rev, contents).finish(repo, bots)
+}
+
+/// [`blame_contents`], with git started now and its lines attributed by
+/// [`PendingBlame::finish`]: what the caller does meanwhile runs while git
+/// blames (`vouch blame` opens the worktree's records and range then).
+pub fn start_blame_contents(repo: &Repository, path: &str, rev: Option<&str>, contents: &[u8]) -> PendingBlame {
     let mut cmd = notes::git_command(repo);
     cmd.args(["blame", "--porcelain", "--contents", "-"]);
     if let Some(rev) = rev {
         cmd.arg(rev);
     }
     cmd.arg("--").arg(path);
-    let mut child = cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().map_err(failed)?;
-    let mut stdin = child.stdin.take();
     let contents = contents.to_vec();
-    // Write from another thread: git may answer before it read everything.
-    let writer = std::thread::spawn(move || stdin.as_mut().map(|s| s.write_all(&contents)));
-    let output = child.wait_with_output().map_err(failed)?;
-    let _ = writer.join();
-    if !output.status.success() {
-        let detail = String::from_utf8_lossy(&output.stderr).trim().to_string();
-        return Err(HistoryError::Blame { path: path.into(), detail });
+    // git's output is read as it comes (it would stop on a full pipe), on
+    // the thread that waits for it.
+    let git = std::thread::spawn(move || {
+        let mut child = cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn()?;
+        let mut stdin = child.stdin.take();
+        // Written from another thread: git may answer before it read
+        // everything.
+        let writer = std::thread::spawn(move || stdin.as_mut().map(|s| s.write_all(&contents)));
+        let output = child.wait_with_output();
+        let _ = writer.join();
+        output
+    });
+    PendingBlame { path: path.to_string(), git }
+}
+
+/// A `git blame` under way (see [`start_blame_contents`]).
+pub struct PendingBlame {
+    path: String,
+    git: std::thread::JoinHandle<std::io::Result<std::process::Output>>,
+}
+
+impl PendingBlame {
+    /// Wait for git, and attribute each line.
+    pub fn finish(self, repo: &Repository, bots: &[String]) -> Result<Vec<LineOrigin>, HistoryError> {
+        let path = self.path;
+        let output = self
+            .git
+            .join()
+            .unwrap_or_else(|_| Err(std::io::Error::other("the thread running git blame panicked")))
+            .map_err(|e| HistoryError::Blame { path: path.clone(), detail: e.to_string() })?;
+        if !output.status.success() {
+            let detail = String::from_utf8_lossy(&output.stderr).trim().to_string();
+            return Err(HistoryError::Blame { path, detail });
+        }
+        attribute(repo, &path, &output.stdout, bots)
     }
-    attribute(repo, path, &output.stdout, bots)
 }
 
 /// One line of `git blame --porcelain` output.
