@@ -824,6 +824,38 @@ mod tests {
     }
 
     #[test]
+    fn the_end_of_each_agents_turn() {
+        let ended = |agent, payload: &str| match parse(agent, payload.as_bytes()) {
+            Ok(Parsed::TurnEnded(turn)) => turn.cwd,
+            other => panic!("{payload}: {other:?}"),
+        };
+        // Claude Code's Stop names its directory, or (older versions) not.
+        let stop = r#"{"session_id":"s","transcript_path":"/t.jsonl","cwd":"/w","hook_event_name":"Stop","stop_hook_active":false}"#;
+        assert_eq!(ended(Agent::ClaudeCode, stop).as_deref(), Some("/w"));
+        assert_eq!(ended(Agent::ClaudeCode, r#"{"session_id":"s","hook_event_name":"Stop"}"#), None);
+        let cursor = r#"{"conversation_id":"c","generation_id":"g","hook_event_name":"stop","status":"completed","workspace_roots":["/w","/x"]}"#;
+        assert_eq!(ended(Agent::Cursor, cursor).as_deref(), Some("/w"));
+        assert_eq!(
+            ended(Agent::Gemini, r#"{"session_id":"s","cwd":"/w","hook_event_name":"AfterAgent"}"#).as_deref(),
+            Some("/w")
+        );
+        assert_eq!(
+            ended(Agent::Codex, r#"{"session_id":"s","cwd":"/w","hook_event_name":"Stop"}"#).as_deref(),
+            Some("/w")
+        );
+        // A subagent's end is not the turn's, nor is the start of one.
+        for (agent, event) in
+            [(Agent::ClaudeCode, "SubagentStop"), (Agent::Gemini, "BeforeAgent"), (Agent::Codex, "UserPromptSubmit")]
+        {
+            let payload = format!(r#"{{"session_id":"s","cwd":"/w","hook_event_name":"{event}"}}"#);
+            assert!(matches!(parse(agent, payload.as_bytes()), Ok(Parsed::Ignored(_))), "{event}");
+        }
+        // A field of the wrong shape is named.
+        let bad = r#"{"session_id":"s","cwd":5,"hook_event_name":"Stop"}"#;
+        assert!(parse(Agent::ClaudeCode, bad.as_bytes()).unwrap_err().to_string().contains("`cwd` must be a string"));
+    }
+
+    #[test]
     fn cursor_fixtures() {
         let e = edit(parse(Agent::Cursor, CURSOR.as_bytes()));
         assert_eq!(e.file_path, "/home/dev/shop/src/cart.py");
