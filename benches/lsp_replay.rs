@@ -188,9 +188,27 @@ fn main() {
     );
     undo_to_saved(&mut server, &repo);
     open_with_history(&mut server, &repo, &history_text);
-    typing_in_a_large_ai_file(&mut server, &repo);
+    typing_in_a_large_ai_file(&mut server, &repo, Asked::AnotherFile);
     println!("peak memory of the server with {FILES} files open: {:.0} MiB", peak_rss_mib(pid));
     server.shutdown();
+    // As VS Code types: what it asks on its own about the file itself.
+    let mut server = lsp::Server::start_with_lens_refresh(&repo.root, &["utf-16"]);
+    typing_in_a_large_ai_file(&mut server, &repo, Asked::ItsOwn);
+    server.shutdown();
+}
+
+/// What the client asks after each keystroke of [`typing_in_a_large_ai_file`].
+#[derive(Clone, Copy, PartialEq)]
+enum Asked {
+    /// A hover in another file (a question that needs no analysis of this
+    /// one).
+    AnotherFile,
+    /// What VS Code asks on its own about the file typed in: the code
+    /// actions at the cursor after each keystroke (measured), its code
+    /// lenses at each pause (a client that accepts
+    /// `workspace/codeLens/refresh`; not measured: 4,000 lenses are a
+    /// large answer to build, whatever the analysis).
+    ItsOwn,
 }
 
 /// Give a file its committed text again, as a reload does (the whole text
@@ -270,11 +288,11 @@ fn open_with_history(server: &mut lsp::Server, repo: &repo::TestRepo, text: &str
 
 /// Type into a file of 20,000 lines an AI wrote (4,000 functions, not yet
 /// committed), a keystroke every 30 ms with a pause of 300 ms after every
-/// tenth, each followed at once by a request about another file: how long
-/// the request waits (behind the file's analysis, which takes tens of
+/// tenth, each followed at once by a request (see [`Asked`]): how long the
+/// request waits (behind the file's analysis, which takes tens of
 /// milliseconds and gives way to it), and how many analyses ran to their
 /// end or gave way.
-fn typing_in_a_large_ai_file(server: &mut lsp::Server, repo: &repo::TestRepo) {
+fn typing_in_a_large_ai_file(server: &mut lsp::Server, repo: &repo::TestRepo, asked_for: Asked) {
     const FUNCTIONS: u32 = 4_000;
     let uri = repo.uri("src/generated.rs");
     let other = repo.uri("src/file_3.rs");
@@ -295,11 +313,26 @@ fn typing_in_a_large_ai_file(server: &mut lsp::Server, repo: &repo::TestRepo) {
     for k in 0..100i64 {
         server.change(&uri, 3 + k, json!([{ "range": lsp::range(line, 4, line, 4), "text": "a" }]));
         let asked = Instant::now();
-        server.request(
-            "textDocument/hover",
-            json!({ "textDocument": { "uri": other }, "position": { "line": 0, "character": 0 } }),
-        );
+        match asked_for {
+            Asked::AnotherFile => {
+                server.request(
+                    "textDocument/hover",
+                    json!({ "textDocument": { "uri": other }, "position": { "line": 0, "character": 0 } }),
+                );
+            }
+            Asked::ItsOwn => {
+                let at = lsp::range(line, 5, line, 5);
+                let context = json!({ "diagnostics": [], "triggerKind": 2 });
+                server.request(
+                    "textDocument/codeAction",
+                    json!({ "textDocument": { "uri": uri }, "range": at, "context": context }),
+                );
+            }
+        }
         waits.push(asked.elapsed().as_secs_f64() * 1e3);
+        if asked_for == Asked::ItsOwn && k % 10 == 9 {
+            server.request("textDocument/codeLens", json!({ "textDocument": { "uri": uri } }));
+        }
         std::thread::sleep(std::time::Duration::from_millis(if k % 10 == 9 { 300 } else { 30 }));
     }
     server.diagnostics(&uri, 102);
@@ -312,8 +345,12 @@ fn typing_in_a_large_ai_file(server: &mut lsp::Server, repo: &repo::TestRepo) {
     let mut these = recent[recent.len().saturating_sub(ran)..].to_vec();
     these.sort_unstable();
     println!(
-        "typing in a file of {} lines an AI wrote, a request after each of 100 keystrokes: answered after {:.1} ms median, {:.1} ms p90, {:.1} ms max; {ran} analyses ran to their end ({} µs median), {} gave way",
+        "typing in a file of {} lines an AI wrote, {} after each of 100 keystrokes: answered after {:.1} ms median, {:.1} ms p90, {:.1} ms max; {ran} analyses ran to their end ({} µs median), {} gave way",
         FUNCTIONS * 5,
+        match asked_for {
+            Asked::AnotherFile => "a hover in another file",
+            Asked::ItsOwn => "its code actions (its lenses at each pause)",
+        },
         waits[50],
         waits[90],
         waits[99],

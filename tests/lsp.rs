@@ -467,6 +467,82 @@ fn a_file_renamed_from_one_an_agent_wrote_opens_with_its_text_ai() {
 /// lines an AI wrote, far more in a debug build) gives way, and the
 /// document is analysed once it is quiet, as its text then is. Steady typing
 /// still gets its diagnostics: past a second, an analysis runs to its end.
+/// What editors ask on their own as a person types (VS Code: code lenses
+/// after each pause, code actions as the cursor moves) is answered without
+/// analysing the document to the end there and then, which in a large file
+/// holds up the next keystroke: code lenses from the last analysis, carried
+/// through the edits since, the client asked again once the analysis is
+/// in; code actions without the units' actions, which the client asks for
+/// again when the diagnostics change.
+#[test]
+fn what_an_editor_asks_on_its_own_while_typing_waits_for_no_analysis() {
+    let functions = 200;
+    let body: String = (0..functions).map(|i| format!("pub fn f{i}(x: u64) -> u64 {{\n    x + {i}\n}}\n\n")).collect();
+    let start = |lens_refresh: bool| {
+        let repo = TestRepo::new();
+        let uri = repo.uri("src/gen.rs");
+        let mut server = if lens_refresh {
+            Server::start_with_lens_refresh(&repo.root, &["utf-16"])
+        } else {
+            Server::start(&repo.root, &["utf-16"])
+        };
+        server.open(&uri, "rust", "");
+        server.change(&uri, 2, json!([{ "range": range(0, 0, 0, 0), "text": body }]));
+        server.notify(
+            "vouch/aiEdit",
+            json!({ "textDocument": { "uri": uri, "version": 2 }, "range": range(0, 0, functions * 4, 0), "tool": "claude" }),
+        );
+        assert_eq!(server.diagnostics(&uri, 2).len(), functions as usize);
+        (repo, uri, server)
+    };
+    let lens_lines = |lenses: &Value| -> Vec<u64> {
+        lenses.as_array().unwrap().iter().map(|l| l["range"]["start"]["line"].as_u64().unwrap()).collect()
+    };
+    let shifted: Vec<u64> = (0..functions as u64).map(|i| 1 + 4 * i).collect();
+    let automatic = |uri: &str| json!({ "textDocument": { "uri": uri }, "range": range(1, 8, 1, 8), "context": { "diagnostics": [], "triggerKind": 2 } });
+
+    let (_repo, uri, mut server) = start(true);
+    let refreshes = server.asked("workspace/codeLens/refresh");
+    let analyses = server.request("vouch/debug/stats", json!({}))["analyses"].as_u64().unwrap();
+    // A new line above every function, and at once the questions: each
+    // sent before any answer is read.
+    server.change(&uri, 3, json!([{ "range": range(0, 0, 0, 0), "text": "\n" }]));
+    let lens_id = server.send_request("textDocument/codeLens", json!({ "textDocument": { "uri": uri } }));
+    let action_id = server.send_request("textDocument/codeAction", automatic(&uri));
+    let stats_id = server.send_request("vouch/debug/stats", json!({}));
+    let lenses = server.response(lens_id)["result"].clone();
+    let actions = server.response(action_id)["result"].clone();
+    assert_eq!(server.response(stats_id)["result"]["analyses"].as_u64(), Some(analyses), "a question analysed");
+    assert_eq!(lens_lines(&lenses), shifted, "the lenses stand where the functions are now");
+    assert!(!actions.to_string().contains("vouch: show provenance of"), "{actions}");
+    // Once the document is analysed, the client is asked for its lenses
+    // again, and the lightbulb offers the unit's actions.
+    assert_eq!(server.diagnostics(&uri, 3).len(), functions as usize);
+    assert!(server.wait_asked("workspace/codeLens/refresh", refreshes + 1), "the lenses were not refreshed");
+    let lenses = server.request("textDocument/codeLens", json!({ "textDocument": { "uri": uri } }));
+    assert_eq!(lens_lines(&lenses), shifted);
+    let actions = server.request("textDocument/codeAction", automatic(&uri));
+    assert!(actions.to_string().contains("vouch: show provenance of function `f0`"), "{actions}");
+    server.shutdown();
+
+    // A client that cannot be asked again, and code actions asked for by
+    // hand, are answered from the document as it is: analysed first.
+    let (_repo, uri, mut server) = start(false);
+    let analyses = server.request("vouch/debug/stats", json!({}))["analyses"].as_u64().unwrap();
+    server.change(&uri, 3, json!([{ "range": range(0, 0, 0, 0), "text": "\n" }]));
+    let lenses = server.request("textDocument/codeLens", json!({ "textDocument": { "uri": uri } }));
+    assert_eq!(lens_lines(&lenses), shifted);
+    let after = server.request("vouch/debug/stats", json!({}))["analyses"].as_u64().unwrap();
+    assert_eq!(after, analyses + 1, "the lenses waited for an analysis");
+    server.change(&uri, 4, json!([{ "range": range(0, 0, 0, 0), "text": "\n" }]));
+    let mut invoked = automatic(&uri);
+    invoked["context"]["triggerKind"] = json!(1);
+    invoked["range"] = range(2, 8, 2, 8);
+    let actions = server.request("textDocument/codeAction", invoked);
+    assert!(actions.to_string().contains("vouch: show provenance of function `f0`"), "{actions}");
+    server.shutdown();
+}
+
 #[test]
 fn a_keystroke_during_an_analysis_is_handled_first() {
     let repo = TestRepo::new();

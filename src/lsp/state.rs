@@ -238,8 +238,10 @@ struct Batch {
     edits: Vec<Undo>,
 }
 
-/// The most batches kept, and the most bytes of removed text.
-const MAX_BATCHES: usize = 16;
+/// The most batches kept, and the most bytes of removed text: a second
+/// of fast typing, so that code lenses asked for as the person types can
+/// be carried from the last analysis ([`State::code_lenses`]).
+const MAX_BATCHES: usize = 64;
 const MAX_BATCH_BYTES: usize = 1 << 20;
 
 impl Versions {
@@ -259,10 +261,9 @@ impl Versions {
         }
     }
 
-    /// When `version` is older than `now` and every batch since is kept:
-    /// the text as it was at `version` (its lines counted as `lines` says),
-    /// and the batches since.
-    fn then(&self, doc: &Document, version: i32, now: i32, lines: PositionLines) -> Option<Then<'_>> {
+    /// The batches from `version` to `now`, when `version` is older and
+    /// every batch since is kept.
+    fn since(&self, version: i32, now: i32) -> Option<Vec<&Batch>> {
         if version == now {
             return None;
         }
@@ -271,6 +272,14 @@ impl Versions {
         if since.last()?.to != now || since.windows(2).any(|w| w[0].to != w[1].from) {
             return None;
         }
+        Some(since)
+    }
+
+    /// When `version` is older than `now` and every batch since is kept:
+    /// the text as it was at `version` (its lines counted as `lines` says),
+    /// and the batches since.
+    fn then(&self, doc: &Document, version: i32, now: i32, lines: PositionLines) -> Option<Then<'_>> {
+        let since = self.since(version, now)?;
         let mut text = doc.text().as_str().to_string();
         for batch in since.iter().rev() {
             for Undo { start, inserted, removed } in batch.edits.iter().rev() {
@@ -282,6 +291,12 @@ impl Versions {
         text.set_position_lines(lines);
         Some(Then { text, since })
     }
+}
+
+/// Where the byte range `range` of an older version is after `since`
+/// (see [`crate::document::follow`]).
+fn carry(range: Range<usize>, since: &[&Batch]) -> Range<usize> {
+    since.iter().fold(range, |range, batch| crate::document::follow(range, &batch.edits))
 }
 
 /// A document as it was at an older version ([`Versions::then`]).
@@ -297,8 +312,7 @@ impl Then<'_> {
         // Text inserted where the range starts is before it; where it
         // ends, after it; what a replacement took is no longer in it.
         let (range, clamps) = convert::byte_range(&self.text, range, enc);
-        let range = self.since.iter().fold(range, |range, batch| crate::document::follow(range, &batch.edits));
-        (range, clamps)
+        (carry(range, &self.since), clamps)
     }
 }
 
@@ -376,6 +390,12 @@ struct OpenDoc {
     /// The CPU time of its last analysis on the state thread (for
     /// `vouch/debug/document`).
     analysed_cpu_micros: u32,
+    /// The version its last analysis saw (`analysis` names ranges of that
+    /// text).
+    analysed_version: Option<i32>,
+    /// Code lenses were answered from an older analysis: the client is
+    /// asked for them again once the document is analysed.
+    lenses_lag: bool,
     /// The text it was opened with (and its version), while it waits to be
     /// given the store's account of that text ([`State::read_store`]): its
     /// repository's judging (its records, the range, BASE's policy: see
@@ -996,6 +1016,8 @@ impl State {
                 disk,
                 disk_moved: false,
                 analysed_cpu_micros: 0,
+                analysed_version: None,
+                lenses_lag: false,
                 waiting,
             },
         );
@@ -1595,6 +1617,10 @@ impl State {
         };
         d.analysis = units.into_iter().map(|(facts, verdict)| Assessed { facts, verdict }).collect();
         d.unshown = unshown;
+        d.analysed_version = Some(d.version);
+        if std::mem::take(&mut d.lenses_lag) {
+            let _ = self.out.send(Outgoing::RefreshCodeLens);
+        }
         let diagnostics = diagnostics(d, self.encoding);
         let regions = regions(d, self.encoding);
         // A document without AI text needs no tree until AI text arrives.
@@ -1620,6 +1646,19 @@ impl State {
                 d.doc.release_tree();
             }
         }
+    }
+
+    /// Whether the document's text was edited since its last analysis,
+    /// and only that (not records this server wrote, nor a history being
+    /// read), with every edit since kept ([`Versions::since`]): a question
+    /// the client asks on its own may then be answered from that analysis.
+    fn edited_since_analysis(&self, uri: &Uri) -> bool {
+        let Some(d) = self.docs.get(uri) else { return false };
+        let root = d.repo.as_ref().map(|(root, _)| root);
+        d.dirty.is_some()
+            && d.waiting.is_none()
+            && !root.is_some_and(|root| self.repos.judges_without_own_records(root))
+            && d.analysed_version.is_some_and(|v| d.versions.since(v, d.version).is_some())
     }
 
     /// Make sure a request sees the document as it is now; while its
@@ -1815,16 +1854,25 @@ impl State {
         // worth the wait. Asked for on its own (a lightbulb at the cursor,
         // as VS Code asks as a file opens), answered from what is known:
         // the client asks again when the diagnostics change.
-        if params.context.trigger_kind != Some(CodeActionTriggerKind::AUTOMATIC) {
+        let automatic = params.context.trigger_kind == Some(CodeActionTriggerKind::AUTOMATIC);
+        if !automatic {
             self.wait_history(Some(uri));
         }
-        self.refresh(uri);
+        // Asked for on its own while edits wait for their analysis (VS Code
+        // asks as the cursor moves, so after each keystroke): the units'
+        // actions are left out rather than the document analysed to the
+        // end there and then, which in a large file holds up the next
+        // keystroke; the client asks again when the diagnostics change.
+        let edited = automatic && self.edited_since_analysis(uri);
+        if !edited {
+            self.refresh(uri);
+        }
         let d = self.docs.get(uri)?;
         let (range, _) = convert::byte_range(d.doc.text(), params.range, enc);
         let mut actions = Vec::new();
         let diags_here: Vec<Diagnostic> =
             params.context.diagnostics.iter().filter(|diag| diag.source.as_deref() == Some("vouch")).cloned().collect();
-        for a in d.analysis.iter().filter(|a| overlaps(&a.unit.range, &range)) {
+        for a in d.analysis.iter().filter(|a| !edited && overlaps(&a.unit.range, &range)) {
             let name = unit_label(&a.unit);
             let args = |extra: CommandArgs| -> Vec<Value> {
                 let base = CommandArgs {
@@ -1921,15 +1969,30 @@ impl State {
         Some(actions)
     }
 
+    /// Code lenses, which clients ask for on their own as the person types
+    /// (VS Code after each pause): while edits wait for their analysis, a
+    /// client that can be asked again (`workspace/codeLens/refresh`) is
+    /// answered from the last analysis, its ranges carried through the
+    /// edits since (the versions kept, [`Versions`]), and asked again once
+    /// the analysis is in. Analysing a large file to the end there and then
+    /// would hold up the next keystroke. Otherwise the document is analysed
+    /// first.
     pub fn code_lenses(&mut self, uri: &Uri) -> Option<Vec<CodeLens>> {
         let enc = self.encoding;
-        self.refresh(uri);
+        let carried = self.lens_refresh && self.edited_since_analysis(uri);
+        if !carried {
+            self.refresh(uri);
+        }
         let d = self.docs.get(uri)?;
+        let since = d.analysed_version.filter(|_| carried).and_then(|v| d.versions.since(v, d.version));
+        // Where a range starts now (inserted text where it started is
+        // before it).
+        let at = |range: &Range<usize>| since.as_deref().map_or(range.start, |since| carry(range.clone(), since).start);
         let lenses = d
             .analysis
             .iter()
             .map(|a| {
-                let start = d.doc.text().position(a.unit.range.start, enc);
+                let start = d.doc.text().position(at(&a.unit.range), enc);
                 let range = tower_lsp_server::ls_types::Range::new(
                     convert::to_lsp_position(start),
                     convert::to_lsp_position(start),
@@ -1941,7 +2004,7 @@ impl State {
                 }
                 let args = CommandArgs {
                     uri: Some(uri.clone()),
-                    position: Some(convert::to_lsp_position(d.doc.text().position(a.ai_range.start, enc))),
+                    position: Some(convert::to_lsp_position(d.doc.text().position(at(&a.ai_range), enc))),
                     ..CommandArgs::default()
                 };
                 CodeLens {
@@ -1955,6 +2018,9 @@ impl State {
                 }
             })
             .collect();
+        if carried && let Some(d) = self.docs.get_mut(uri) {
+            d.lenses_lag = true;
+        }
         Some(lenses)
     }
 
@@ -2614,6 +2680,8 @@ fn rebuild_document(old: OpenDoc, enc: Encoding, lines: PositionLines, repos: &m
         disk: old.disk,
         disk_moved: old.disk_moved,
         analysed_cpu_micros: old.analysed_cpu_micros,
+        analysed_version: None,
+        lenses_lag: false,
         waiting,
     })
 }

@@ -21,6 +21,9 @@ thread_local! {
     /// The `clientInfo` the next server started is given (`Value::Null`:
     /// none, as the harness sends by default).
     static CLIENT_INFO: std::cell::RefCell<Value> = const { std::cell::RefCell::new(Value::Null) };
+    /// Whether the next server started is told the client can be asked to
+    /// refresh its code lenses (see [`Server::start_with_lens_refresh`]).
+    static LENS_REFRESH: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
 pub struct Server {
@@ -31,6 +34,9 @@ pub struct Server {
     pub backlog: VecDeque<Value>,
     next_id: i64,
     pub encoding: String,
+    /// The methods of the requests the server sent (each answered with
+    /// `null` as it came).
+    asked: Vec<String>,
 }
 
 impl Server {
@@ -57,6 +63,15 @@ impl Server {
         server
     }
 
+    /// Start `vouch lsp` as a client that can be asked to refresh its code
+    /// lenses (`workspace.codeLens.refreshSupport`, as VS Code says).
+    pub fn start_with_lens_refresh(cwd: &Path, encodings: &[&str]) -> Server {
+        LENS_REFRESH.with(|r| r.set(true));
+        let server = Server::start(cwd, encodings);
+        LENS_REFRESH.with(|r| r.set(false));
+        server
+    }
+
     pub fn start_with_env(cwd: &Path, encodings: &[&str], env: &[(&str, &str)]) -> Server {
         Server::initialize(Server::spawn(cwd, env), cwd, encodings)
     }
@@ -71,7 +86,7 @@ impl Server {
         server.next_id = 1;
         let caps = json!({
             "general": { "positionEncodings": encodings },
-            "workspace": { "codeLens": { "refreshSupport": false } },
+            "workspace": { "codeLens": { "refreshSupport": LENS_REFRESH.with(|r| r.get()) } },
         });
         let root = format!("file://{}", cwd.display());
         let options = INIT_OPTIONS.with(|o| o.borrow().clone());
@@ -145,7 +160,15 @@ impl Server {
             }
         });
         let stdin = child.stdin.take();
-        Server { child, stdin, incoming: rx, backlog: VecDeque::new(), next_id: 1_000_000, encoding: String::new() }
+        Server {
+            child,
+            stdin,
+            incoming: rx,
+            backlog: VecDeque::new(),
+            next_id: 1_000_000,
+            encoding: String::new(),
+            asked: Vec::new(),
+        }
     }
 
     /// Send a recorded message; for a request, wait for its reply and
@@ -282,6 +305,7 @@ impl Server {
                     if msg.get("id").is_some() && msg.get("method").is_some() {
                         let reply = json!({ "jsonrpc": "2.0", "id": msg["id"], "result": null });
                         self.send(reply);
+                        self.asked.push(msg["method"].as_str().unwrap_or_default().to_string());
                         continue;
                     }
                     return Some(msg);
@@ -289,6 +313,29 @@ impl Server {
                 Err(RecvTimeoutError::Timeout) | Err(RecvTimeoutError::Disconnected) => return None,
             }
         }
+    }
+
+    /// How many requests `method` the server has sent so far (each is
+    /// answered, and counted, as it is read).
+    pub fn asked(&self, method: &str) -> usize {
+        self.asked.iter().filter(|m| *m == method).count()
+    }
+
+    /// Wait until the server has sent `count` requests `method`; whether it
+    /// did within [`TIMEOUT`].
+    pub fn wait_asked(&mut self, method: &str, count: usize) -> bool {
+        let deadline = Instant::now() + TIMEOUT;
+        while self.asked(method) < count {
+            if Instant::now() >= deadline {
+                return false;
+            }
+            // In short waits: a request is answered and counted without
+            // ending the wait it came in.
+            if let Some(msg) = self.recv(Instant::now() + Duration::from_millis(50)) {
+                self.backlog.push_back(msg);
+            }
+        }
+        true
     }
 
     /// Wait for a notification `method` whose params satisfy `pred`.
