@@ -467,6 +467,20 @@ fn a_file_renamed_from_one_an_agent_wrote_opens_with_its_text_ai() {
 /// lines an AI wrote, far more in a debug build) gives way, and the
 /// document is analysed once it is quiet, as its text then is. Steady typing
 /// still gets its diagnostics: past a second, an analysis runs to its end.
+/// Open `uri` empty, type `body` into it (version 2) and report all of it
+/// as an AI's insertion, as the VS Code extension does; the number of
+/// diagnostics published for it.
+fn ai_file(server: &mut Server, uri: &str, body: &str) -> usize {
+    server.open(uri, "rust", "");
+    server.change(uri, 2, json!([{ "range": range(0, 0, 0, 0), "text": body }]));
+    let lines = body.matches('\n').count() as u32;
+    server.notify(
+        "vouch/aiEdit",
+        json!({ "textDocument": { "uri": uri, "version": 2 }, "range": range(0, 0, lines, 0), "tool": "claude" }),
+    );
+    server.diagnostics(uri, 2).len()
+}
+
 /// What editors ask on their own as a person types (VS Code: code lenses
 /// after each pause, code actions as the cursor moves) is answered without
 /// analysing the document to the end there and then, which in a large file
@@ -486,13 +500,7 @@ fn what_an_editor_asks_on_its_own_while_typing_waits_for_no_analysis() {
         } else {
             Server::start(&repo.root, &["utf-16"])
         };
-        server.open(&uri, "rust", "");
-        server.change(&uri, 2, json!([{ "range": range(0, 0, 0, 0), "text": body }]));
-        server.notify(
-            "vouch/aiEdit",
-            json!({ "textDocument": { "uri": uri, "version": 2 }, "range": range(0, 0, functions * 4, 0), "tool": "claude" }),
-        );
-        assert_eq!(server.diagnostics(&uri, 2).len(), functions as usize);
+        assert_eq!(ai_file(&mut server, &uri, &body), functions as usize);
         (repo, uri, server)
     };
     let lens_lines = |lenses: &Value| -> Vec<u64> {
@@ -552,13 +560,7 @@ fn a_keystroke_during_an_analysis_is_handled_first() {
         .map(|i| format!("pub fn f{i}(x: u64) -> u64 {{\n    let y = x.wrapping_mul({i});\n    y ^ 0x5f\n}}\n\n"))
         .collect();
     let mut server = Server::start(&repo.root, &["utf-16"]);
-    server.open(&uri, "rust", "");
-    server.change(&uri, 2, json!([{ "range": range(0, 0, 0, 0), "text": body }]));
-    server.notify(
-        "vouch/aiEdit",
-        json!({ "textDocument": { "uri": uri, "version": 2 }, "range": range(0, 0, functions * 5, 0), "tool": "claude" }),
-    );
-    assert_eq!(server.diagnostics(&uri, 2).len(), functions as usize);
+    assert_eq!(ai_file(&mut server, &uri, &body), functions as usize);
     let given_up = |server: &mut Server| server.request("vouch/debug/stats", json!({}))["analysesGivenUp"].as_u64();
     assert_eq!(given_up(&mut server), Some(0));
 

@@ -8,10 +8,10 @@
 //! and `PostToolUse` on `apply_patch` and `Bash`); and for each, the hook
 //! at the end of the agent's turn (`Stop`, Cursor's `stop`, Gemini CLI's
 //! `AfterAgent`), where vouch analyses what the agent left for the next
-//! commit (see [`super::hook`]). All but Cursor nest the
-//! commands the same way: `hooks.<event>: [{matcher, hooks: [{type,
-//! command}]}]`, with no matcher at the end of the turn. What is there already is kept, in its order; adding
-//! vouch's hook twice changes nothing. A file that is not valid JSON, or
+//! commit (see [`super::hook`]). All but Cursor nest the commands the same
+//! way: `hooks.<event>: [{matcher, hooks: [{type, command}]}]`, with no
+//! matcher at the end of the turn. What is there already is kept, in its
+//! order; adding vouch's hook twice changes nothing. A file that is not valid JSON, or
 //! whose `hooks` have another shape, is an error naming the file, and
 //! nothing is written.
 //!
