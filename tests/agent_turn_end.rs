@@ -175,8 +175,10 @@ fn the_end_of_a_turn_never_stands_in_the_agents_way() {
 fn init_installs_the_end_of_turn_hook_for_each_agent() {
     let repo = VouchRepo::new();
     repo.write("a.txt", "a\n");
-    let run =
-        repo.vouch(&["init", "--agent", "claude-code", "--agent", "cursor", "--agent", "gemini", "--agent", "codex"]);
+    let init_all = ["init", "--agent", "claude-code", "--agent", "cursor", "--agent", "gemini", "--agent", "codex"];
+    let files = [".claude/settings.json", ".cursor/hooks.json", ".gemini/settings.json", ".codex/hooks.json"];
+    let bytes = || -> Vec<Vec<u8>> { files.iter().map(|f| std::fs::read(repo.root().join(f)).unwrap()).collect() };
+    let run = repo.vouch(&init_all);
     assert_eq!(run.code, 0, "{run:?}");
     let read =
         |file: &str| -> Value { serde_json::from_slice(&std::fs::read(repo.root().join(file)).unwrap()).unwrap() };
@@ -193,20 +195,10 @@ fn init_installs_the_end_of_turn_hook_for_each_agent() {
     }
     assert_eq!(read(".cursor/hooks.json")["hooks"]["stop"], json!([{ "command": "vouch hook cursor" }]));
     // Once is enough.
-    let before: Vec<Vec<u8>> =
-        [".claude/settings.json", ".cursor/hooks.json", ".gemini/settings.json", ".codex/hooks.json"]
-            .iter()
-            .map(|f| std::fs::read(repo.root().join(f)).unwrap())
-            .collect();
-    let run =
-        repo.vouch(&["init", "--agent", "claude-code", "--agent", "cursor", "--agent", "gemini", "--agent", "codex"]);
+    let before = bytes();
+    let run = repo.vouch(&init_all);
     assert_eq!(run.code, 0, "{run:?}");
-    let after: Vec<Vec<u8>> =
-        [".claude/settings.json", ".cursor/hooks.json", ".gemini/settings.json", ".codex/hooks.json"]
-            .iter()
-            .map(|f| std::fs::read(repo.root().join(f)).unwrap())
-            .collect();
-    assert_eq!(before, after);
+    assert_eq!(bytes(), before);
 
     // Set up by an older vouch (no end of turn): doctor says what is
     // missing, and init adds it.
