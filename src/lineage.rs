@@ -16,6 +16,12 @@
 //!   any file: the [`Pool`]); else what the evidence claims (not AI), else
 //!   unknown. A claim of "not AI" never outranks a claim of AI.
 //!
+//! At the end of the range ([`settle`]), blocks of lines that are not AI
+//! but bring back AI text removed in the range are AI: equal to it
+//! whitespace aside (copied before the original was removed), or shaped as
+//! a block of it in its order, names and trailing comments aside (moved
+//! and reworded at once, [`shape_key`]).
+//!
 //! Lines are split at LF only, as git numbers them; a line keeps its LF, so
 //! a last line without one differs from the same line with one, as in git.
 //! A version that is not text (a blob that is not UTF-8, a submodule) is one
@@ -308,11 +314,24 @@ pub fn opaque_line(kind: &str, id: &str) -> Vec<u8> {
 }
 
 /// AI text removed in the range, whitespace aside: an added line with such
-/// text is AI again (a move, a cut and paste).
+/// text is AI again (a move, a cut and paste). And the same text by shape
+/// ([`shape_key`]), in the blocks it was removed in: a block of lines
+/// shaped as one of them, in its order, is that text moved and reworded
+/// (names changed, a comment put at the end of each line), see
+/// [`settle`].
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
 pub struct Pool {
     #[serde(with = "pool_entries")]
     removed: HashMap<u64, Tag>,
+    /// Each run of AI lines one hunk removed, as the shapes of its lines
+    /// that have one, in order, with their tags (runs of fewer than
+    /// [`MIN_REWORDED`] such lines are left out: too short to tell).
+    #[serde(default)]
+    blocks: Vec<Vec<(u64, Tag)>>,
+    /// Where each shape stands in `blocks` (block, position), built when
+    /// first needed after a change.
+    #[serde(skip)]
+    shapes: std::sync::OnceLock<HashMap<u64, Vec<(u32, u32)>>>,
 }
 
 /// A pool kept as a list (JSON object keys are strings).
@@ -345,6 +364,27 @@ impl Pool {
         move_key(line).and_then(|key| self.removed.get(&key).copied())
     }
 
+    /// Remember a run of AI lines removed together, by shape.
+    pub fn remember_block<'l>(&mut self, lines: impl Iterator<Item = (&'l [u8], Tag)>) {
+        let block: Vec<(u64, Tag)> = lines.filter_map(|(line, tag)| shape_key(line).map(|k| (k, tag))).collect();
+        if block.len() >= MIN_REWORDED {
+            self.blocks.push(block);
+            self.shapes = std::sync::OnceLock::new();
+        }
+    }
+
+    fn shapes(&self) -> &HashMap<u64, Vec<(u32, u32)>> {
+        self.shapes.get_or_init(|| {
+            let mut index: HashMap<u64, Vec<(u32, u32)>> = HashMap::new();
+            for (b, block) in self.blocks.iter().enumerate() {
+                for (pos, &(key, _)) in block.iter().enumerate() {
+                    index.entry(key).or_default().push((b as u32, pos as u32));
+                }
+            }
+            index
+        })
+    }
+
     pub fn len(&self) -> usize {
         self.removed.len()
     }
@@ -356,8 +396,12 @@ impl Pool {
 
 /// Lines a change removed from a file, and the place they leave in a
 /// version of it. A removal leaves no line to tag, so the lineage keeps its
-/// place instead, and only for removals an AI made: the unit around the
-/// place changed, and its reviewer must see that.
+/// place instead. Removals an AI made carry its AI claim: the unit around
+/// the place changed, and its reviewer must see that. Removals of a commit
+/// with no AI evidence for them carry the claim [`UNKNOWN`] and count only
+/// for who touched the unit around them ([`Deletion::is_ai`]): a person
+/// who removed a line of an AI unit took part in it, as one who changed a
+/// line of it did.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Deletion {
     /// The removed lines stood between line `at - 1` and line `at` of the
@@ -372,6 +416,23 @@ pub struct Deletion {
     pub first: String,
     /// The AI claim, and the commits of the range that removed the lines.
     pub tag: Tag,
+}
+
+impl Deletion {
+    /// Whether an AI made the removal (else it only says who touched the
+    /// place).
+    pub fn is_ai(&self, table: &Table) -> bool {
+        table.is_ai(self.tag.claim)
+    }
+}
+
+/// The tags of the `deletions` (an AI's or not) among lines `first..=last`
+/// (1-based) of their version: from just before the first line (a
+/// decorator, an attribute removed) to just before the last. Whoever made
+/// them touched the unit those lines hold.
+pub fn touching_lines(deletions: &[Deletion], first: usize, last: usize) -> impl Iterator<Item = Tag> + '_ {
+    let places = first.saturating_sub(1)..last;
+    deletions.iter().filter(move |d| places.contains(&(d.at as usize))).map(|d| d.tag)
 }
 
 /// How much of a removed line a [`Deletion`] keeps to show.
@@ -463,11 +524,12 @@ fn shown(lines: &[&[u8]]) -> String {
     out
 }
 
-/// Add `deletion` to `out`: at a place that has one already, the two are
-/// one (the same deletion carried from two parents of a merge), or their
-/// lines add up.
+/// Add `deletion` to `out`: at a place that has one already of the same
+/// kind (an AI's, or not), the two are one (the same deletion carried from
+/// two parents of a merge), or their lines add up.
 fn add_deletion(table: &mut Table, out: &mut Vec<Deletion>, deletion: Deletion) {
-    match out.iter_mut().find(|d| d.at == deletion.at) {
+    let ai = deletion.is_ai(table);
+    match out.iter_mut().find(|d| d.at == deletion.at && table.is_ai(d.tag.claim) == ai) {
         Some(d) => {
             let same = d.lines == deletion.lines && d.first == deletion.first && d.tag.claim == deletion.tag.claim;
             if !same {
@@ -540,6 +602,49 @@ pub fn move_key(line: &[u8]) -> Option<u64> {
         hasher.write(run);
     }
     Some(hasher.finish())
+}
+
+/// The key a line is matched by when text moves reworded: its shape, the
+/// line with each word (letters, digits, `_`, any byte past ASCII) one
+/// mark, whitespace dropped and a trailing comment cut (from a `//`, `#`,
+/// `--` or `/*` that follows code and a space); `None` for lines too plain
+/// to tell (no letter or digit, or fewer than three marks: `}`, `pass`).
+/// Renaming, and a comment put at the end of a line, keep the shape.
+pub fn shape_key(line: &[u8]) -> Option<u64> {
+    if !is_telling(line) {
+        return None;
+    }
+    let code = without_trailing_comment(line);
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    let (mut marks, mut in_word) = (0, false);
+    for &b in code {
+        let word = b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80;
+        if word && in_word {
+            continue;
+        }
+        in_word = word;
+        if !b.is_ascii_whitespace() {
+            hasher.write_u8(if word { b'w' } else { b });
+            marks += 1;
+        }
+    }
+    (marks >= 3).then(|| hasher.finish())
+}
+
+/// `line` without a trailing comment: cut at the first `//`, `#`, `--` or
+/// `/*` that follows a space after some code (a whole-line comment, a
+/// `#[attribute]`, `x--` stay).
+fn without_trailing_comment(line: &[u8]) -> &[u8] {
+    let start = line.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(line.len());
+    for i in start + 1..line.len() {
+        let rest = &line[i..];
+        let marker =
+            rest.starts_with(b"//") || rest.starts_with(b"#") || rest.starts_with(b"--") || rest.starts_with(b"/*");
+        if marker && line[i - 1].is_ascii_whitespace() {
+            return &line[..i];
+        }
+    }
+    line
 }
 
 /// Whether a line has a letter or a digit (any byte past ASCII counts).
@@ -697,13 +802,19 @@ impl<'a> Change<'a> {
     /// that a move between two files of one commit is seen.
     pub fn forget_removed(&self, table: &Table, pool: &mut Pool) {
         for (parent, alignment) in self.parents.iter().zip(&self.alignments) {
+            // Removed AI lines at most [`BLOCK_GAP`] lines apart are one
+            // block, across hunks (lines removed from between kept ones).
+            let mut block: Vec<usize> = Vec::new();
             for (old, _) in &alignment.hunks {
-                for i in old.clone() {
-                    if table.is_ai(parent.tags[i].claim) {
-                        pool.remember(parent.lines[i], parent.tags[i]);
+                for i in old.clone().filter(|&i| table.is_ai(parent.tags[i].claim)) {
+                    pool.remember(parent.lines[i], parent.tags[i]);
+                    if block.last().is_some_and(|&last| i - last > BLOCK_GAP + 1) {
+                        pool.remember_block(block.drain(..).map(|k| (parent.lines[k], parent.tags[k])));
                     }
+                    block.push(i);
                 }
             }
+            pool.remember_block(block.into_iter().map(|k| (parent.lines[k], parent.tags[k])));
         }
     }
 
@@ -805,13 +916,15 @@ impl<'a> Change<'a> {
         tags
     }
 
-    /// The AI deletions of the new version: each parent's (`kept`, one list
+    /// The deletions of the new version: each parent's (`kept`, one list
     /// per parent), carried to where their place is now, and the lines
-    /// this change, commit `commit`, removes where its `evidence` says an
-    /// AI removed them (in a merge: lines no parent's version has there).
-    /// `tags` are the new version's, from [`Change::finish`]: a removal
-    /// whose place holds lines they call AI is left out, as those lines
-    /// make the unit around it AI already.
+    /// this change, commit `commit`, removes (in a merge: lines no parent's
+    /// version has there): an AI's where its `evidence` says an AI removed
+    /// them, else, for lines removed with nothing put in their place, the
+    /// commit's own, which only say who touched the place. `tags` are the
+    /// new version's, from [`Change::finish`]: a removal whose place holds
+    /// lines they call AI is left out, as those lines make the unit around
+    /// it AI already.
     pub fn deletions(
         &self,
         table: &mut Table,
@@ -829,9 +942,7 @@ impl<'a> Change<'a> {
         }
         let claim_all = evidence.whole.or(evidence.removes).filter(|&c| table.is_ai(c));
         let noted: Vec<(usize, ClaimId)> = evidence.deleted.iter().copied().filter(|&(_, c)| table.is_ai(c)).collect();
-        if claim_all.is_some() || !noted.is_empty() {
-            self.own_deletions(table, tags, commit, claim_all, &noted, &mut out);
-        }
+        self.own_deletions(table, tags, commit, claim_all, &noted, &mut out);
         out.sort_by_key(|d| d.at);
         out
     }
@@ -860,6 +971,10 @@ impl<'a> Change<'a> {
                 Some(&(g, c)) => (g, c),
                 None => match claim_all {
                     Some(c) => (removal.new.start, c),
+                    // Nothing says an AI removed them: kept for who touched
+                    // the place (lines put in their place are the commit's
+                    // own, and their tags say so already).
+                    None if removal.new.is_empty() => (removal.new.start, UNKNOWN),
                     None => continue,
                 },
             };
@@ -967,7 +1082,105 @@ pub fn settle_aligned(
         tags[j] = Tag { claim: moved.claim, commits };
         why[j] = Why::Moved;
     }
+    let unmatched: Vec<bool> = eligible.iter().zip(&why).map(|(&e, &w)| e && w == Why::Other).collect();
+    for (j, moved) in reworded_blocks(pool, lines, &unmatched) {
+        let commits = table.union(tags[j].commits, moved.commits);
+        tags[j] = Tag { claim: moved.claim, commits };
+        why[j] = Why::Moved;
+    }
     fill_around_moves(table, lines, tags, &why, &eligible);
+}
+
+/// How many lines of a removed AI block must come back by shape, in order,
+/// to be taken for it reworded; and at least two thirds of the block must.
+const MIN_REWORDED: usize = 3;
+
+/// A shape found at more places of the removed blocks than this is too
+/// common to tell where a line came from (and would make the search below
+/// quadratic in the pool).
+const MAX_SHAPE_PLACES: usize = 256;
+
+/// The `eligible` lines that bring back a removed AI block of `pool`
+/// reworded, each with the tag of the AI line it stands for: for each
+/// block, the longest chain of lines shaped as its lines ([`shape_key`]),
+/// in the same order, each at most [`BLOCK_GAP`] lines further than the
+/// block's own spacing from the one before, with only eligible lines
+/// between; taken when it has [`MIN_REWORDED`] lines or more and at least
+/// two thirds of the block's. Shapes alone recur in any code base (`x =
+/// f(y)`), so a lone line, a few lines of a long block, or lines shaped
+/// like many others of their file are not enough.
+fn reworded_blocks(pool: &Pool, lines: &[&[u8]], eligible: &[bool]) -> Vec<(usize, Tag)> {
+    if pool.blocks.is_empty() {
+        return Vec::new();
+    }
+    let shapes = pool.shapes();
+    let keys: Vec<Option<u64>> = lines.iter().map(|l| shape_key(l)).collect();
+    let mut in_file: HashMap<u64, usize> = HashMap::new();
+    for key in keys.iter().flatten() {
+        *in_file.entry(*key).or_default() += 1;
+    }
+    // For each block, the (line, position in the block) pairs whose shapes
+    // agree, in line order. A shape the file itself has more than twice
+    // tells nothing (generated tables, repetitive code).
+    let mut hits: HashMap<u32, Vec<(usize, u32)>> = HashMap::new();
+    for (j, key) in keys.iter().enumerate() {
+        let Some(key) = key.filter(|k| eligible[j] && in_file[k] <= 2) else { continue };
+        let Some(places) = shapes.get(&key) else { continue };
+        if places.len() > MAX_SHAPE_PLACES {
+            continue;
+        }
+        for &(b, pos) in places {
+            hits.entry(b).or_default().push((j, pos));
+        }
+    }
+    let enough = |chain: usize, block: usize| chain >= MIN_REWORDED && 3 * chain >= 2 * block;
+    let mut blocks: Vec<(u32, Vec<(usize, u32)>)> =
+        hits.into_iter().filter(|(b, h)| enough(h.len(), pool.blocks[*b as usize].len())).collect();
+    blocks.sort_unstable_by_key(|(b, _)| *b);
+    let mut taken = vec![false; lines.len()];
+    let mut out = Vec::new();
+    for (b, hits) in blocks {
+        let block = &pool.blocks[b as usize];
+        let chain = longest_chain(&hits, eligible);
+        if !enough(chain.len(), block.len()) {
+            continue;
+        }
+        for (j, pos) in chain {
+            if !std::mem::replace(&mut taken[j], true) {
+                out.push((j, block[pos as usize].1));
+            }
+        }
+    }
+    out.sort_unstable_by_key(|&(j, _)| j);
+    out
+}
+
+/// The longest chain of `hits` (line, position; sorted by line) rising in
+/// both, each link at most [`BLOCK_GAP`] lines further apart than the
+/// positions it joins, with only `eligible` lines between.
+fn longest_chain(hits: &[(usize, u32)], eligible: &[bool]) -> Vec<(usize, u32)> {
+    // Longer lists come from blocks too long to bring back in a few lines:
+    // the first are enough to tell.
+    let hits = &hits[..hits.len().min(4 * MAX_SHAPE_PLACES)];
+    let links = |a: (usize, u32), b: (usize, u32)| {
+        a.0 < b.0
+            && a.1 < b.1
+            && b.0 - a.0 <= (b.1 - a.1) as usize + BLOCK_GAP
+            && eligible[a.0..=b.0].iter().all(|&e| e)
+    };
+    let mut best: Vec<(usize, Option<usize>)> = Vec::with_capacity(hits.len());
+    for i in 0..hits.len() {
+        let from = (0..i).filter(|&k| links(hits[k], hits[i])).max_by_key(|&k| best[k].0);
+        best.push((from.map_or(1, |k| best[k].0 + 1), from));
+    }
+    let Some(mut at) = (0..best.len()).max_by_key(|&i| (best[i].0, std::cmp::Reverse(i))) else { return Vec::new() };
+    let mut chain = vec![hits[at]];
+    while let Some(k) = best[at].1 {
+        chain.push(hits[k]);
+        at = k;
+    }
+    chain.reverse();
+    chain
 }
 
 /// The `eligible` lines whose text `known` holds (by [`move_key`]:
@@ -1337,21 +1550,97 @@ mod tests {
         assert_eq!(d.tag.claim, claude);
         assert_eq!(table.commits(d.tag.commits), [0]);
         // A person's removal (no evidence, or a note that names no
-        // deletion) leaves nothing.
+        // deletion) is no AI deletion: it keeps its place and its commit
+        // only, for who touched the unit there.
         let not_ai = table.claim(Claim::NotAi(Attester::VouchNote));
+        let persons = |table: &Table, deletions: &[Deletion]| -> Vec<(u32, u32, bool, Vec<u32>)> {
+            deletions.iter().map(|d| (d.at, d.lines, d.is_ai(table), table.commits(d.tag.commits).to_vec())).collect()
+        };
         for evidence in [Evidence::default(), Evidence { rest: Some(not_ai), ..Evidence::default() }] {
             let (_, deletions) =
-                step_deleting(&mut table, &mut pool, (GUARDED, &outside, &[]), UNGUARDED, 0, &evidence);
-            assert!(deletions.is_empty());
+                step_deleting(&mut table, &mut pool, (GUARDED, &outside, &[]), UNGUARDED, 4, &evidence);
+            assert_eq!(persons(&table, &deletions), [(1, 3, false, vec![4])]);
         }
         // A note that places an AI deletion there: taken at its place.
         let noted = Evidence { deleted: vec![(1, claude)], rest: Some(not_ai), ..Evidence::default() };
         let (_, deletions) = step_deleting(&mut table, &mut pool, (GUARDED, &outside, &[]), UNGUARDED, 0, &noted);
-        assert_eq!(deletions.iter().map(|d| (d.at, d.lines)).collect::<Vec<_>>(), [(1, 3)]);
-        // A note placing one where nothing was removed says nothing.
+        assert_eq!(persons(&table, &deletions), [(1, 3, true, vec![0])]);
+        // A note placing one where nothing was removed says nothing of it.
         let elsewhere = Evidence { deleted: vec![(3, claude)], ..Evidence::default() };
         let (_, deletions) = step_deleting(&mut table, &mut pool, (GUARDED, &outside, &[]), UNGUARDED, 0, &elsewhere);
-        assert!(deletions.is_empty());
+        assert_eq!(persons(&table, &deletions), [(1, 3, false, vec![0])]);
+    }
+
+    #[test]
+    fn a_lines_shape_keeps_its_words_signs_and_order_not_its_names_or_comment() {
+        let shape = |l: &str| shape_key(l.as_bytes());
+        let line = "    let total = a + b;\n";
+        assert_eq!(shape(line), shape("let sum=x + b;  // the sum\n"), "renamed, respaced, commented");
+        assert_eq!(shape(line), shape("  let total = a + b;  # why\n"));
+        assert_ne!(shape(line), shape("let total = a - b;\n"), "another sign");
+        assert_ne!(shape(line), shape("let total = (a + b);\n"));
+        assert_ne!(shape(line), shape("b + a = let total;\n"), "another order");
+        // A comment only after code and a space: whole-line comments,
+        // attributes, `x--` and `a#b` keep theirs.
+        assert_ne!(shape("# one two three\n"), shape("# four\n"));
+        assert_ne!(shape("#[derive(Debug)]\n"), shape("#[derive(Debug, Clone)]\n"));
+        assert_ne!(shape("x--;\n"), shape("x++;\n"));
+        // Too plain to tell: fewer than three marks, or no letter or digit.
+        assert_eq!(shape("    }\n"), None);
+        assert_eq!(shape("import subprocess\n"), None);
+        assert_eq!(shape("return x  # done\n"), None);
+        assert!(shape("return x + 1\n").is_some());
+    }
+
+    #[test]
+    fn a_removed_ai_block_comes_back_reworded_only_whole_and_in_order() {
+        let mut table = Table::new();
+        let claude = ai(&mut table, "claude");
+        let tag = Tag { claim: claude, commits: table.single(0) };
+        let removed = [
+            "def run(cmd):\n",
+            "    subprocess.call(cmd, shell=True)\n",
+            "    log.write(cmd)\n",
+            "    return \"ran \" + cmd\n",
+        ];
+        let mut pool = Pool::default();
+        pool.remember_block(removed.iter().map(|l| (l.as_bytes(), tag)));
+        let person = Tag { claim: UNKNOWN, commits: table.single(1) };
+        let settled = |text: &str| -> String {
+            let lines = split_lines(text.as_bytes());
+            let mut tags = vec![person; lines.len()];
+            let mut table = table.clone();
+            settle_aligned(&mut table, &pool, &lines, &mut tags, &[]);
+            labels(&table, &tags)
+        };
+        let reworded = "x = 1\ndef go(c):  # moved\n    subprocess.call(c, shell=True)\n    log.write(c)\n    return \"ran \" + c\n";
+        assert_eq!(settled(reworded), "?AAAA");
+        // Three lines of four, in order, with a person's line between.
+        assert_eq!(settled("def go(c):\n    print(c)\n    subprocess.call(c, shell=True)\n    log.write(c)\n"), "A?AA");
+        // Out of order, or too little of it, or far apart: the person's.
+        assert_eq!(settled("    log.write(c)\n    subprocess.call(c, shell=True)\ndef go(c):\n"), "???");
+        assert_eq!(settled("def go(c):\n    log.write(c)\n"), "??");
+        let apart = "def go(c):\n\na = 1\nb = 2\nc = 3\nd = 4\n    subprocess.call(c, shell=True)\n    log.write(c)\n";
+        assert_eq!(settled(apart), "????????");
+    }
+
+    #[test]
+    fn a_persons_removal_never_hides_an_ais_at_the_same_place() {
+        let mut table = Table::new();
+        let claude = ai(&mut table, "claude");
+        let (ai_commit, persons_commit) = (table.single(0), table.single(1));
+        let ai_removal =
+            Deletion { at: 2, lines: 3, first: "check()".into(), tag: Tag { claim: claude, commits: ai_commit } };
+        let persons =
+            Deletion { at: 2, lines: 1, first: "log()".into(), tag: Tag { claim: UNKNOWN, commits: persons_commit } };
+        for order in [[persons.clone(), ai_removal.clone()], [ai_removal.clone(), persons.clone()]] {
+            let mut out = Vec::new();
+            for d in order {
+                add_deletion(&mut table, &mut out, d);
+            }
+            out.sort_by_key(|d| d.is_ai(&table));
+            assert_eq!(out, [persons.clone(), ai_removal.clone()], "two, each as it was");
+        }
     }
 
     #[test]

@@ -24,6 +24,8 @@ use serde_json::Value;
 use support::run::Run;
 use support::vouch_repo::{VouchRepo, deref_to_inner};
 use support::world::{Decision, TRAILER, World, details, failures, only_failure};
+use vouch::store::records::{self, Override, Person};
+use vouch::store::signature::{self, SigningConfig};
 
 const POLICY: &str = "reviewers = [\"alice@example.com\"]\n";
 /// The gate warns (so the agent's work can be committed through the hooks);
@@ -121,6 +123,80 @@ fn a_person_deleting_the_check_is_not_flagged() {
     assert_eq!(code, 0, "{report:#}");
     assert!(failures(&report).is_empty(), "{report:#}");
     assert_eq!(report["coverage"]["ai_deletions"], 0, "{report:#}");
+}
+
+/// A person who only removed a line from a function an AI wrote on the
+/// branch took part in it, as one who changed a line of it does: her
+/// approval of it does not count, and an override given before her
+/// removal, naming only the AI's commit, does not cover it. (Red team:
+/// Eve, a reviewer, deleted the authorization check of Dev's AI-written
+/// `delete_user` and approved it herself; an override of the AI commit
+/// kept covering the function after the check was gone.)
+#[test]
+fn a_person_who_only_removed_a_line_of_an_ai_function_took_part_in_it() {
+    let policy = "reviewers = [\"alice@example.com\", \"eve@example.com\"]\n\
+                  require_signatures = true\nallowed_signers = \".vouch/allowed_signers\"\n\
+                  allow_override = true\noverride_by = [\"mallory@example.com\"]\n";
+    let world = World::new(policy);
+    let a = world.clone_as("a", "dev");
+    a.git(&["checkout", "-q", "-b", "feature"]);
+    a.write("src/lib.rs", GUARDED);
+    a.commit("delete_user", Some(TRAILER));
+    let ai_commit = a.git(&["rev-parse", "HEAD"]).trim().to_string();
+
+    // Mallory overrides the range as it is (the AI commit only).
+    let mut record = Override::new(
+        &a.repository_id(),
+        Person { name: "mallory".into(), email: "mallory@example.com".into() },
+        "incident 7",
+    );
+    record.commits.push(ai_commit);
+    let config = SigningConfig { key: world.key("mallory").display().to_string(), program: "ssh-keygen".into() };
+    record.signature = Some(signature::sign_with(&config, &record.signed_payload()).unwrap());
+    records::add(&a.repo(), &record).unwrap();
+    let (code, report) = a.verify("origin/main..HEAD");
+    assert_eq!(code, 0, "the override covers the AI commit: {report:#}");
+
+    // Eve removes the check, and nothing else.
+    a.git(&["config", "user.email", "eve@example.com"]);
+    a.write("src/lib.rs", UNGUARDED);
+    a.commit("tidy", None);
+    let (code, report) = a.verify("origin/main..HEAD");
+    assert_eq!(code, 1, "the override names the AI commit, not Eve's removal: {report:#}");
+    let failure = only_failure(&report, "unapproved-ai");
+    assert_eq!(failure["name"], "delete_user", "{report:#}");
+    assert_eq!(failure["commits"].as_array().map(Vec::len), Some(2), "both commits touched it: {report:#}");
+    let participants: Vec<&str> = failure["participants"].as_array().unwrap().iter().map(str_of).collect();
+    assert!(participants.contains(&"eve@example.com"), "{report:#}");
+    assert!(participants.contains(&"dev@example.com"), "{report:#}");
+
+    let fingerprint = str_of(&failure["fingerprint"]).to_string();
+    world.decide(&a, &fingerprint, Decision::by("eve"));
+    let (code, report) = a.verify("origin/main..HEAD");
+    assert_eq!(code, 1, "Eve's approval of what she changed does not count: {report:#}");
+    only_failure(&report, "unapproved-ai");
+    world.decide(&a, &fingerprint, Decision::by("alice"));
+    let (code, report) = a.verify("origin/main..HEAD");
+    assert_eq!(code, 0, "{report:#}");
+
+    // The same removal before the unit's first line (a decorator, an
+    // attribute): Eve removes `#[must_use]` from an AI function.
+    let world = World::new(policy);
+    let b = world.clone_as("b", "dev");
+    b.git(&["checkout", "-q", "-b", "feature"]);
+    b.write("src/lib.rs", &GUARDED.replace("pub fn delete_user", "#[must_use]\npub fn delete_user"));
+    b.commit("delete_user", Some(TRAILER));
+    b.git(&["config", "user.email", "eve@example.com"]);
+    b.write("src/lib.rs", GUARDED);
+    b.commit("tidy", None);
+    let (code, report) = b.verify("origin/main..HEAD");
+    assert_eq!(code, 1, "{report:#}");
+    let participants = |name: &str| -> Vec<String> {
+        let failure = failures(&report).iter().find(|f| f["name"] == name).expect("a failure");
+        failure["participants"].as_array().unwrap().iter().map(|p| str_of(p).to_string()).collect()
+    };
+    assert_eq!(participants("delete_user"), ["dev@example.com", "eve@example.com"], "{report:#}");
+    assert_eq!(participants("User"), ["dev@example.com"], "Eve touched only delete_user: {report:#}");
 }
 
 #[test]

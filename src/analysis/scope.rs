@@ -43,8 +43,9 @@ use crate::syntax::Content;
 
 /// The format of the kept lineage (with vouch's version and the hash the
 /// lineage keys moved text by). 3: the files each commit removed whole as
-/// an AI.
-const STAMP: &str = concat!("vouch-lineage-cache/3 ", env!("CARGO_PKG_VERSION"));
+/// an AI. 4: the lines every commit removed, an AI's or not (who touched a
+/// unit).
+const STAMP: &str = concat!("vouch-lineage-cache/4 ", env!("CARGO_PKG_VERSION"));
 
 /// Kept lineages, at most (one per BASE and HEAD: branches switched
 /// between, commits made).
@@ -480,7 +481,9 @@ impl NextCommit {
         let lines = crate::store::notes::line_spans(content);
         file.deletions
             .iter()
-            .filter(|d| at.contains(&lines.get(d.at as usize).map_or(content.len(), |l| l.start)))
+            .filter(|d| {
+                self.lineage.is_ai(d.tag) && at.contains(&lines.get(d.at as usize).map_or(content.len(), |l| l.start))
+            })
             .collect()
     }
 
@@ -561,8 +564,9 @@ impl NextCommit {
             .collect()
     }
 
-    /// The commits that touched lines `first..=last` (1-based) of `path`,
-    /// or made its AI deletions at byte offsets `at` of `content`: their
+    /// The commits that touched lines `first..=last` (1-based) of `path`
+    /// (changed them, or removed lines among them), or made its AI
+    /// deletions at byte offsets `at` of `content`: their
     /// ids (hex, the range's), whether the next commit is among them, and
     /// their people.
     pub fn touching(
@@ -576,6 +580,7 @@ impl NextCommit {
         let Some(file) = self.lineage.files.get(path) else { return (Vec::new(), false, Vec::new()) };
         let mut tags = file.tags.get(first.saturating_sub(1)..last.min(file.tags.len())).unwrap_or_default().to_vec();
         tags.extend(self.deletions_at(path, content, at).into_iter().map(|d| d.tag));
+        tags.extend(crate::lineage::touching_lines(&file.deletions, first, last));
         let numbers = self.lineage.commits_touching(&tags);
         let commits =
             numbers.iter().filter_map(|&i| self.lineage.commits.get(i as usize)).map(Oid::to_string).collect();
@@ -655,6 +660,9 @@ impl NextCommit {
                 };
                 let at: Vec<usize> = facts.deletions.iter().map(|d| d.at).collect();
                 touched.extend(self.deletions_at(path, content.as_bytes(), &at).into_iter().map(|d| d.tag));
+                if file.kind == VersionKind::Text {
+                    touched.extend(crate::lineage::touching_lines(&file.deletions, line, end_line));
+                }
                 let numbers = self.lineage.commits_touching(&touched);
                 let commits =
                     numbers.iter().filter_map(|&i| self.lineage.commits.get(i as usize)).map(Oid::to_string).collect();

@@ -331,7 +331,9 @@ pub struct FileLineage {
     pub id: Oid,
     pub kind: VersionKind,
     pub tags: Vec<Tag>,
-    /// Where an AI commit of the range removed lines, in this version.
+    /// Where commits of the range removed lines, in this version: an AI's
+    /// removals, and the others, which only say who touched the place
+    /// ([`Deletion::is_ai`]).
     pub deletions: Vec<Deletion>,
 }
 
@@ -1255,8 +1257,11 @@ impl Walker<'_> {
             let tags = change.finish(&mut self.table, &self.pool, at, &evidence);
             let kept: Vec<&[Deletion]> = job.olds.iter().map(|o| o.deletions.as_slice()).collect();
             let deletions = change.deletions(&mut self.table, &kept, &tags, at, &evidence);
-            let own: u32 =
-                deletions.iter().filter(|d| self.table.commits(d.tag.commits) == [at]).map(|d| d.lines).sum();
+            let own: u32 = deletions
+                .iter()
+                .filter(|d| d.is_ai(&self.table) && self.table.commits(d.tag.commits) == [at])
+                .map(|d| d.lines)
+                .sum();
             if own > 0 {
                 *self.deleted.entry(oid).or_default() += own;
             }
@@ -1830,7 +1835,10 @@ impl Settler<'_, '_> {
         let same = at_base.as_ref().zip(known.as_ref().and_then(|k| k.aligned)).and_then(|(e, a)| {
             (e.id() == a.id && !a.id.is_zero() && gitlink == (a.kind == VersionKind::Submodule)).then_some(a.equal)
         });
-        let mut deletions = state.deletions.clone();
+        // Only an AI's deletions are settled against BASE; the others only
+        // say who touched a place, and stand.
+        let (mut deletions, touches): (Vec<Deletion>, Vec<Deletion>) =
+            state.deletions.iter().cloned().partition(|d| d.is_ai(self.table));
         // BASE's lines, when they are needed.
         let base_content = match (&at_base, same) {
             (Some(e), None) => Some(self.reader.content(e.id(), gitlink, path)?),
@@ -1843,6 +1851,8 @@ impl Settler<'_, '_> {
             None => lineage::settle(self.table, self.pool, lines, &mut tags, base_lines.as_deref()),
         }
         lineage::settle_deletions(lines, &mut deletions, base_lines.as_deref());
+        deletions.extend(touches);
+        deletions.sort_by_key(|d| d.at);
         Ok(FileLineage { id: state.content.id, kind: state.content.kind, tags, deletions })
     }
 }

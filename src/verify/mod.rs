@@ -810,7 +810,8 @@ fn read_file<'r>(
     let lineage = &range.lineage;
     let Some(file) = lineage.files.get(path) else { return Ok(None) };
     let coverage = &mut report.coverage;
-    coverage.ai_deletions += file.deletions.len();
+    let ai_deletions = file.deletions.iter().filter(|d| lineage.is_ai(d.tag)).count();
+    coverage.ai_deletions += ai_deletions;
     for &tag in &file.tags {
         match lineage.claim(tag) {
             Claim::Outside => {}
@@ -822,7 +823,7 @@ fn read_file<'r>(
             }
         }
     }
-    if !file.tags.iter().any(|&t| lineage.is_ai(t)) && file.deletions.is_empty() {
+    if !file.tags.iter().any(|&t| lineage.is_ai(t)) && ai_deletions == 0 {
         return Ok(None);
     }
     if file.kind != VersionKind::Text {
@@ -887,17 +888,18 @@ fn check_file(judge: &Judge<'_>, range: &Range, text: &TextFile<'_>, facts: &[Un
         let last = line_of(fact.unit.range.end.saturating_sub(1).max(fact.unit.range.start));
         let mut touched = tags.get(first as usize - 1..(last as usize).min(tags.len())).unwrap_or_default().to_vec();
         // The AI deletions in it: the commits that removed the lines took
-        // part in it too.
+        // part in it too, as did those that removed lines among its own.
         let deletions: Vec<&crate::lineage::Deletion> = text
             .file
             .deletions
             .iter()
             .filter(|d| {
                 let at = line_starts.get(d.at as usize).map_or(text.ai.text.len(), |l| l.start);
-                fact.deletions.iter().any(|f| f.at == at)
+                range.lineage.is_ai(d.tag) && fact.deletions.iter().any(|f| f.at == at)
             })
             .collect();
         touched.extend(deletions.iter().map(|d| d.tag));
+        touched.extend(crate::lineage::touching_lines(&text.file.deletions, first as usize, last as usize));
         let commits = range.lineage.commits_touching(&touched);
         let authors = people_of(range, &commits);
         let before = report.failures.len();
