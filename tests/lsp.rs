@@ -92,6 +92,45 @@ fn ai_edit_puts_a_diagnostic_on_the_unit() {
     server.shutdown();
 }
 
+/// Asked for some kinds of action only (`context.only`: organize imports
+/// or fix-all on save, which some Neovim setups send to every server and
+/// then run whatever comes back), the server offers only its actions of
+/// those kinds: its quick fixes under `quickfix` or the empty kind, and
+/// nothing under another (it used to offer them all, so a save requested
+/// sign-off). Plain commands have no kind and come only when asked for all.
+#[test]
+fn code_actions_asked_for_other_kinds_offer_none_of_vouchs() {
+    let (_, _, mut server, uri) = ai_insert("utf-16", RUST, 5, 0, GENERATED);
+    let mut titles = |r: Value, only: Option<Value>| -> Vec<String> {
+        let mut context = json!({ "diagnostics": [] });
+        if let Some(only) = only {
+            context["only"] = only;
+        }
+        let actions = server.request(
+            "textDocument/codeAction",
+            json!({ "textDocument": { "uri": uri }, "range": r, "context": context }),
+        );
+        actions.as_array().unwrap().iter().map(|a| a["title"].as_str().unwrap().to_string()).collect()
+    };
+    // Over the AI function: its quick fixes. Over the person's lines: the
+    // plain commands that mark a selection.
+    let (function, person) = (range(5, 0, 6, 3), range(0, 0, 2, 0));
+    let all = titles(function.clone(), None);
+    assert!(all.iter().any(|t| t.contains("request sign-off")), "{all:?}");
+    let marks = titles(person.clone(), None);
+    assert!(marks.iter().any(|t| t.contains("mark selection")), "{marks:?}");
+    for only in
+        [json!(["source.organizeImports"]), json!(["source.fixAll", "refactor.extract"]), json!(["quickfix.other"])]
+    {
+        assert_eq!(titles(function.clone(), Some(only.clone())), Vec::<String>::new(), "{only}");
+    }
+    for only in [json!(["quickfix"]), json!([""]), json!(["source", "quickfix"])] {
+        assert_eq!(titles(function.clone(), Some(only.clone())), all, "{only}");
+        assert_eq!(titles(person.clone(), Some(only.clone())), Vec::<String>::new(), "no kind: {only}");
+    }
+    server.shutdown();
+}
+
 /// A person's word never outranks a record of AI from another source: the
 /// editor's "mark as human-written" over text the editor reported as an
 /// AI's is refused, and "mark as AI-written" leaves it as it is (a mark

@@ -366,3 +366,37 @@ fn a_file_open_under_another_spelling_of_its_uri_drops_its_queue_diagnostic() {
     assert_eq!(own.iter().filter(|d| d["code"] == "signoff-requested").count(), 1, "{own:?}");
     reviewer.shutdown();
 }
+
+/// Helix and Zed send some characters of a path raw in a URI (`[`, `]`,
+/// spaces: Next.js's `app/[slug]/page.tsx`), which the server's URI type
+/// refused: the document was never opened (its requests failed with
+/// "invalid params"), and a workspace root holding one failed `initialize`.
+/// They are taken percent-encoded; what comes back names the file
+/// encoded, which is the same path.
+#[test]
+fn uris_a_client_sends_with_raw_brackets_and_spaces_open_and_answer() {
+    let repo = TestRepo::new();
+    repo.write(".vouch.toml", "reviewers = [\"reviewer@example.com\"]\n");
+    repo.write("[w] s/app/[slug]/page.ts", "export const a = 1;\n");
+    repo.commit_all("init");
+    let mut server = Server::start(&repo.root.join("[w] s"), HELIX);
+    let raw = repo.uri("[w] s/app/[slug]/page.ts");
+    let encoded = raw.replace('[', "%5B").replace(']', "%5D").replace(' ', "%20");
+    server.open(&raw, "typescript", "export const a = 1;\n");
+    let text = "export function generated(x: number): number {\n  return x * 2;\n}\n";
+    server.change(&raw, 2, json!([{ "range": range(1, 0, 1, 0), "text": text }]));
+    server.notify(
+        "vouch/aiEdit",
+        json!({ "textDocument": { "uri": raw, "version": 2 }, "range": range(1, 0, 4, 0), "tool": "copilot" }),
+    );
+    let diagnostics = server.diagnostics(&encoded, 2);
+    assert_eq!(diagnostics.iter().filter(|d| d["code"] == "unreviewed-ai").count(), 1, "{diagnostics:?}");
+    let lenses = server.request("textDocument/codeLens", json!({ "textDocument": { "uri": raw } }));
+    assert_eq!(lenses.as_array().map(Vec::len), Some(1), "{lenses:#}");
+    let hover = server.request(
+        "textDocument/hover",
+        json!({ "textDocument": { "uri": raw }, "position": { "line": 2, "character": 4 } }),
+    );
+    assert!(hover["contents"]["value"].as_str().unwrap_or_default().contains("copilot"), "{hover:#}");
+    server.shutdown();
+}

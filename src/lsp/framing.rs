@@ -226,7 +226,7 @@ fn decode(body: &[u8]) -> Result<(Vec<u8>, usize), String> {
             || serde_json::from_slice::<jsonrpc::Response>(body).is_ok()
     };
     if decodes(&body) {
-        return Ok((body, replaced));
+        return Ok((with_uris_encoded(body), replaced));
     }
     // A lone UTF-16 surrogate written as an escape (`"\ud83d"`, as
     // JavaScript's `JSON.stringify` writes half an emoji) is no character:
@@ -235,12 +235,104 @@ fn decode(body: &[u8]) -> Result<(Vec<u8>, usize), String> {
         && let Some((fixed, lone)) = replace_lone_surrogates(text)
         && decodes(fixed.as_bytes())
     {
-        return Ok((fixed.into_bytes(), replaced + lone));
+        return Ok((with_uris_encoded(fixed.into_bytes()), replaced + lone));
     }
     Err(match serde_json::from_slice::<serde_json::Value>(&body) {
         Err(e) => format!("a message that is not JSON ({e})"),
         Ok(_) => "a JSON message that is not a JSON-RPC 2.0 request, notification or response".into(),
     })
+}
+
+/// `body` (JSON) with every URI (the string value of a key `uri` or
+/// `…Uri`) that the server's URI type would refuse made one it accepts, by
+/// percent-encoding the bytes a URI cannot hold. Helix and Zed send some
+/// raw (`[`, `]`, `|`, `^`, spaces: Next.js's `app/[slug]/page.tsx`), and
+/// the LSP specification asks servers not to assume how a client encodes;
+/// refused, the document was never opened, and a workspace root holding
+/// one failed `initialize`. What comes back names the file encoded, which
+/// clients decode to the same path.
+fn with_uris_encoded(body: Vec<u8>) -> Vec<u8> {
+    if !may_hold_a_bad_uri(&body) {
+        return body;
+    }
+    let Ok(mut value) = serde_json::from_slice::<serde_json::Value>(&body) else { return body };
+    if !encode_uris(&mut value, false) {
+        return body;
+    }
+    serde_json::to_vec(&value).unwrap_or(body)
+}
+
+/// Whether a URI key's string value in `body` holds a byte that
+/// [`encoded_uri`] would encode, or an escape: a cheap look that spares
+/// nearly every message a parse.
+fn may_hold_a_bad_uri(body: &[u8]) -> bool {
+    memchr::memmem::find_iter(body, b"ri\"").any(|at| {
+        if at == 0 || !matches!(body[at - 1], b'u' | b'U') {
+            return false;
+        }
+        let mut i = at + 3;
+        while body.get(i).is_some_and(|b| b.is_ascii_whitespace() || *b == b':') {
+            i += 1;
+        }
+        if body.get(i) != Some(&b'"') {
+            return false;
+        }
+        let text = &body[i + 1..];
+        let end = text.iter().position(|&b| b == b'"').unwrap_or(text.len());
+        (0..end).any(|k| text[k] == b'\\' || !uri_byte(text[k]) || (text[k] == b'%' && !escape_at(&text[..end], k)))
+    })
+}
+
+/// Whether a `%` at `at` of `bytes` starts an escape (two hex digits).
+fn escape_at(bytes: &[u8], at: usize) -> bool {
+    bytes.get(at + 1..at + 3).is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit))
+}
+
+/// Walk `value`, encoding the URIs of keys `uri` and `…Uri` (`in_uri`: the
+/// value is one); whether anything changed.
+fn encode_uris(value: &mut serde_json::Value, in_uri: bool) -> bool {
+    match value {
+        serde_json::Value::String(text) if in_uri => match encoded_uri(text) {
+            Some(encoded) => {
+                *text = encoded;
+                true
+            }
+            None => false,
+        },
+        serde_json::Value::Object(map) => map
+            .iter_mut()
+            .map(|(key, v)| encode_uris(v, key == "uri" || key.ends_with("Uri")))
+            .fold(false, |a, b| a | b),
+        serde_json::Value::Array(items) => items.iter_mut().map(|v| encode_uris(v, false)).fold(false, |a, b| a | b),
+        _ => false,
+    }
+}
+
+/// A byte a URI holds as it is (RFC 3986: unreserved, sub-delims, `:`,
+/// `@`, `/`, `?`, `#`, and `%` of an escape).
+fn uri_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/?#%".contains(&b)
+}
+
+/// `uri` with every byte a URI cannot hold percent-encoded (a `%` not
+/// followed by two hex digits included), when the server's URI type
+/// refuses it as it is and accepts the result; else `None`.
+fn encoded_uri(uri: &str) -> Option<String> {
+    use std::str::FromStr;
+    use tower_lsp_server::ls_types::Uri;
+    if Uri::from_str(uri).is_ok() {
+        return None;
+    }
+    let bytes = uri.as_bytes();
+    let mut out = String::with_capacity(uri.len() + 16);
+    for (i, &b) in bytes.iter().enumerate() {
+        if (uri_byte(b) && b != b'%') || (b == b'%' && escape_at(bytes, i)) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    Uri::from_str(&out).is_ok().then_some(out)
 }
 
 /// `text` (JSON) with each `\uXXXX` escape of a UTF-16 surrogate that is
@@ -526,6 +618,36 @@ mod tests {
 
     fn with_length(length: &str, body: &str) -> Vec<u8> {
         format!("Content-Length: {length}\r\n\r\n{body}").into_bytes()
+    }
+
+    #[test]
+    fn uris_a_client_sends_raw_are_encoded_and_nothing_else_changes() {
+        let open = |uri: &str| {
+            serde_json::json!({ "jsonrpc": "2.0", "method": "textDocument/didOpen", "params": { "textDocument":
+                { "uri": uri, "languageId": "typescript", "version": 1, "text": "a [b] c%d é" } } })
+            .to_string()
+        };
+        let sent = open("file:///w/app/[slug] x/page|^.ts");
+        let (got, _) = decode(sent.as_bytes()).unwrap();
+        assert_eq!(String::from_utf8(got).unwrap(), open("file:///w/app/%5Bslug%5D%20x/page%7C%5E.ts"));
+        // Raw non-ASCII, and a `%` that starts no escape; `rootUri`,
+        // `workspaceFolders`.
+        let init = |root: &str| {
+            serde_json::json!({ "jsonrpc": "2.0", "id": 1, "method": "initialize", "params": { "rootUri": root,
+                "workspaceFolders": [{ "uri": root, "name": "w" }] } })
+            .to_string()
+        };
+        let (got, _) = decode(init("file:///w/josé/100%").as_bytes()).unwrap();
+        assert_eq!(String::from_utf8(got).unwrap(), init("file:///w/jos%C3%A9/100%25"));
+        // A URI that is fine already, and the same bytes outside URIs, are
+        // passed on byte for byte.
+        for body in [
+            open("file:///w/app/%5Bslug%5D/page.ts"),
+            B.to_string(),
+            r#"{"jsonrpc":"2.0","method":"x","params":{"path":"/a b[c]","uri":"file:///ok"}}"#.to_string(),
+        ] {
+            assert_eq!(decode(body.as_bytes()).unwrap().0, body.as_bytes(), "{body}");
+        }
     }
 
     const A: &str = r#"{"jsonrpc":"2.0","id":1,"method":"shutdown"}"#;

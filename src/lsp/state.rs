@@ -1850,6 +1850,14 @@ impl State {
     pub fn code_actions(&mut self, params: &CodeActionParams) -> Option<CodeActionResponse> {
         let enc = self.encoding;
         let uri = &params.text_document.uri;
+        // Asked for some kinds only (`only`: organize imports or fix-all
+        // on save): vouch's are quick fixes, and its plain commands have no
+        // kind, so none of them may come back, and there is nothing to
+        // wait for or analyse when quick fixes are not among the kinds.
+        let only = params.context.only.as_deref();
+        if only.is_some_and(|kinds| !kinds.iter().any(|k| kind_within(&CodeActionKind::QUICKFIX, k))) {
+            return Some(Vec::new());
+        }
         // What to offer depends on history's AI lines: asked for by hand,
         // worth the wait. Asked for on its own (a lightbulb at the cursor,
         // as VS Code asks as a file opens), answered from what is known:
@@ -1952,7 +1960,7 @@ impl State {
         let claimed = provenance
             .spans_in(range.clone())
             .any(|s| provenance.attribution(s.attr).is_ai_by_another_than(who.as_deref()));
-        if selected.chars().nth(1).is_some() && !claimed {
+        if selected.chars().nth(1).is_some() && !claimed && only.is_none() {
             let selection = CommandArgs { uri: Some(uri.clone()), range: Some(params.range), ..CommandArgs::default() };
             let arguments = vec![serde_json::to_value(&selection).unwrap_or(Value::Null)];
             for (title, cmd) in [
@@ -2329,6 +2337,14 @@ fn one_line(markdown: &str) -> String {
         .filter(|l| !l.is_empty())
         .collect::<Vec<_>>()
         .join("; ")
+}
+
+/// Whether code action kind `kind` is `within` (the same kind, or one of
+/// its sub-kinds: `quickfix` is within `quickfix` and within the empty
+/// kind, `quickfix.vouch` within `quickfix`).
+fn kind_within(kind: &CodeActionKind, within: &CodeActionKind) -> bool {
+    let (kind, within) = (kind.as_str(), within.as_str());
+    within.is_empty() || kind == within || kind.strip_prefix(within).is_some_and(|rest| rest.starts_with('.'))
 }
 
 fn overlaps(a: &Range<usize>, b: &Range<usize>) -> bool {
