@@ -202,9 +202,10 @@ struct DiffPaths {
 /// The paths `commit` changed against its first parent (every path of a
 /// root commit), as libgit2's tree diff told to ignore submodules finds
 /// them (a change of kind is a deletion and an addition; a submodule moved
-/// to another commit is no change), walked by [`tree_diff`], which skips
-/// the subtrees both share: every commit of the history is diffed once,
-/// and libgit2's diff visits every entry of both trees.
+/// to another commit is no change; a name that is not UTF-8 is none of
+/// them), walked by [`tree_diff`], which skips the subtrees both share:
+/// every commit of the history is diffed once, and libgit2's diff visits
+/// every entry of both trees.
 fn diff_paths(repo: &Repository, commit: &Commit<'_>) -> anyhow::Result<DiffPaths> {
     let tree = commit.tree().with_context(|| format!("cannot read the tree of {}", commit.id()))?;
     let parent = match commit.parent(0) {
@@ -214,7 +215,7 @@ fn diff_paths(repo: &Repository, commit: &Commit<'_>) -> anyhow::Result<DiffPath
     let changes =
         tree_diff::changes(repo, parent.as_ref(), &tree).with_context(|| format!("cannot diff {}", commit.id()))?;
     let mut out = DiffPaths::default();
-    for change in changes {
+    for change in changes.changes {
         let gitlink = |side: Option<(Oid, i32)>| side.is_some_and(|(_, mode)| mode == GITLINK_MODE);
         if gitlink(change.old) && gitlink(change.new) {
             continue;
@@ -271,10 +272,11 @@ fn update_notes(repo: &Repository, cache: &mut Cache, notes_ref: &str, diffs: &m
         ),
         None => None,
     };
-    let changes = tree_diff::changes_lossy(repo, tree_of(old).as_ref(), new_tree.as_ref())
+    let changes = tree_diff::changes_between(repo, tree_of(old).as_ref(), new_tree.as_ref())
         .with_context(|| format!("cannot compare versions of {notes_ref}"))?;
     // Notes added or changed (what is gone names no path).
-    for (name, note) in changes.into_iter().filter_map(|c| Some((c.path, c.new?.0))) {
+    // A name that is not UTF-8 is no commit's id, so no note.
+    for (name, note) in changes.changes.into_iter().filter_map(|c| Some((c.path, c.new?.0))) {
         // Notes trees name each note by its commit's id, maybe fanned out
         // into directories (`ab/cdef…`).
         let Ok(commit_id) = Oid::from_str(&name.replace('/', "")) else { continue };

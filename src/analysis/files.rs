@@ -74,7 +74,8 @@ fn changed_files(diff: &mut git2::Diff<'_>) -> anyhow::Result<Vec<Changed>> {
 /// The files `index` holds that differ from HEAD: what the next commit
 /// adds or changes; and the paths HEAD has that the index does not hold
 /// (found before renames are looked for, sorted), from the same diff.
-/// Conflicted paths are an error (git refuses to commit them anyway).
+/// Conflicted paths are an error (git refuses to commit them anyway), and
+/// so is a change of a path that is not UTF-8 ([`refuse_not_utf8`]).
 pub fn staged(repo: &Repository, index: &mut Index) -> anyhow::Result<(Vec<Changed>, Vec<String>)> {
     if index.has_conflicts() {
         anyhow::bail!("the index has unresolved merge conflicts; resolve them before committing");
@@ -90,6 +91,7 @@ pub fn staged(repo: &Repository, index: &mut Index) -> anyhow::Result<(Vec<Chang
     let mut diff = repo
         .diff_tree_to_index(head.as_ref(), Some(index), Some(&mut opts))
         .context("cannot compare the index with HEAD")?;
+    refuse_not_utf8(&diff)?;
     let mut deleted: Vec<String> = diff
         .deltas()
         .filter(|d| d.status() == Delta::Deleted)
@@ -99,13 +101,32 @@ pub fn staged(repo: &Repository, index: &mut Index) -> anyhow::Result<(Vec<Chang
     Ok((changed_files(&mut diff)?, deleted))
 }
 
+/// Refuses a change of a path that is not UTF-8: vouch cannot follow it,
+/// and `vouch verify` fails every range that touches one.
+fn refuse_not_utf8(diff: &git2::Diff<'_>) -> anyhow::Result<()> {
+    for delta in diff.deltas() {
+        for file in [delta.old_file(), delta.new_file()] {
+            if let Some(path) = file.path_bytes()
+                && std::str::from_utf8(path).is_err()
+            {
+                anyhow::bail!(
+                    "cannot commit {}: its name is not UTF-8, which vouch cannot follow (`vouch verify` fails \
+                     every change of such a name); rename it to a UTF-8 name",
+                    crate::display::lossless_text(path)
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
 /// [`staged`] without libgit2's diff of HEAD with the index, which visits
 /// every entry of both (about 3 ms at 10,000 files): the index's tree is
 /// built (from the index's cache of unchanged subtrees, as `git commit`
 /// builds it) into memory only, and compared with HEAD's, skipping the
 /// subtrees both share. `None` when that cannot tell: the index deletes a
 /// path (renames are looked for then, which needs libgit2's diff), or its
-/// tree cannot be built here.
+/// tree cannot be built here, or it changes a name that is not UTF-8.
 fn staged_quickly(
     repo: &Repository,
     index: &mut Index,
@@ -121,10 +142,10 @@ fn staged_quickly(
         None => None,
     };
     let changes = crate::store::tree_diff::changes(&scratch, head.as_ref(), &tree).ok()?;
-    if changes.iter().any(crate::store::tree_diff::Change::deletes) {
+    if !changes.not_utf8.is_empty() || changes.changes.iter().any(crate::store::tree_diff::Change::deletes) {
         return None;
     }
-    Some((leaves(changes).0, Vec::new()))
+    Some((leaves(changes.changes).0, Vec::new()))
 }
 
 /// The added and changed files and submodules of `changes` (which delete
@@ -166,8 +187,11 @@ pub fn committed_both(
     // The walk skips what both trees share; libgit2's diff (which visits
     // every entry) is needed only to look for renames, which pair an added
     // file with a deleted one.
+    // A name that is not UTF-8 is none of them (as libgit2's diff below
+    // leaves it out): verify fails every range that touches one.
     let changes = crate::store::tree_diff::changes(repo, parent.as_ref(), &tree)
-        .with_context(|| format!("cannot diff {}", commit.id()))?;
+        .with_context(|| format!("cannot diff {}", commit.id()))?
+        .changes;
     if !changes.iter().any(crate::store::tree_diff::Change::deletes) {
         return Ok(leaves(changes));
     }

@@ -18,7 +18,8 @@
 //! side) contributes "outside" lines, which are not judged.
 //!
 //! A blob that is not UTF-8 is one opaque unit, and so is a submodule
-//! (gitlink). The cost is about one `git log -p` of the range: a tree diff
+//! (gitlink). A path that is not UTF-8 is not followed (verify fails every
+//! range that touches one). The cost is about one `git log -p` of the range: a tree diff
 //! per commit and parent, a line diff per changed file; a commit's file
 //! states are kept only until its last child in the range has used them.
 //!
@@ -1323,8 +1324,8 @@ impl Walker<'_> {
         let mut changed = Vec::new();
         for delta in diff.deltas() {
             let (old, new) = (delta.old_file(), delta.new_file());
-            let old_path = old.path().map(path_str);
-            let new_path = new.path().map(path_str);
+            let old_path = old.path().and_then(path_str);
+            let new_path = new.path().and_then(path_str);
             for p in [&old_path, &new_path].into_iter().flatten() {
                 if !changed.contains(p) {
                     changed.push(p.clone());
@@ -1389,7 +1390,7 @@ impl Walker<'_> {
             let mut changed = Vec::new();
             for delta in diff.deltas() {
                 for file in [delta.old_file(), delta.new_file()] {
-                    if let Some(p) = file.path().map(path_str) {
+                    if let Some(p) = file.path().and_then(path_str) {
                         if k == 0 && !changed.contains(&p) {
                             changed.push(p.clone());
                         }
@@ -1867,8 +1868,11 @@ fn diff_options() -> DiffOptions {
     options
 }
 
-fn path_str(path: &Path) -> String {
-    path.to_string_lossy().into_owned()
+/// The path, when it is UTF-8: a side of a change whose name is not is no
+/// file of the lineage (never one spelled lossily, which two names can
+/// share); verify fails every range that touches such a name.
+fn path_str(path: &Path) -> Option<String> {
+    path.to_str().map(str::to_string)
 }
 
 #[cfg(test)]

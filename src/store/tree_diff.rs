@@ -9,7 +9,9 @@
 //! side's id and mode: [`Change::old`] is `None` for an entry the old tree
 //! lacks, [`Change::new`] `None` for one the new tree lacks. A path that
 //! is a tree on one side and a leaf on the other is the leaf on its side
-//! and the tree's leaves on the other.
+//! and the tree's leaves on the other. An entry whose name is not UTF-8
+//! is reported apart ([`Changes::not_utf8`]), by its bytes, never dropped
+//! or spelled lossily.
 
 use std::collections::BTreeMap;
 
@@ -58,42 +60,52 @@ fn kind(mode: i32) -> i32 {
     mode & 0o170000
 }
 
-/// The leaves `new` changes against `old` (`None`: the empty tree), in
-/// path order (bytes). Paths that are not UTF-8 are left out, as the
-/// callers' libgit2 diffs left them out.
-pub fn changes(repo: &Repository, old: Option<&Tree<'_>>, new: &Tree<'_>) -> Result<Vec<Change>, git2::Error> {
-    changes_named(repo, old, Some(new), Names::Utf8)
+/// What a tree diff found: the leaves that differ, and the entries whose
+/// name is not UTF-8, which it does not walk into or spell lossily (two
+/// such names would become one): every caller decides what they mean.
+#[derive(Debug, Default)]
+pub struct Changes {
+    /// Leaves with UTF-8 paths, in path order (bytes).
+    pub changes: Vec<Change>,
+    /// Entries (leaves or subtrees) whose name is not UTF-8, in path order.
+    pub not_utf8: Vec<NotUtf8>,
 }
 
-/// [`changes`] between two trees either of which may be absent, with every
-/// path kept, a name that is not UTF-8 spelled lossily (what a report of
-/// a directory's entries must still name).
-pub fn changes_lossy(
+/// An entry that differs between the two trees and whose name is not UTF-8
+/// (a subtree's leaves are not walked).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotUtf8 {
+    /// Repository-relative, forward slashes, as git stores it.
+    pub path: Vec<u8>,
+    /// The old tree's entry: its id and mode.
+    pub old: Option<(Oid, i32)>,
+    /// The new tree's entry: its id and mode.
+    pub new: Option<(Oid, i32)>,
+}
+
+impl NotUtf8 {
+    /// The path as data, unambiguous: each byte that is not UTF-8 as
+    /// `‹0xFF›` ([`crate::display::lossless_text`]).
+    pub fn shown(&self) -> String {
+        crate::display::lossless_text(&self.path).into_owned()
+    }
+}
+
+/// The entries `new` changes against `old` (`None`: the empty tree).
+pub fn changes(repo: &Repository, old: Option<&Tree<'_>>, new: &Tree<'_>) -> Result<Changes, git2::Error> {
+    changes_between(repo, old, Some(new))
+}
+
+/// [`changes`] between two trees either of which may be absent.
+pub fn changes_between(
     repo: &Repository,
     old: Option<&Tree<'_>>,
     new: Option<&Tree<'_>>,
-) -> Result<Vec<Change>, git2::Error> {
-    changes_named(repo, old, new, Names::Lossy)
-}
-
-/// What becomes of an entry whose name is not UTF-8.
-#[derive(Clone, Copy)]
-enum Names {
-    /// Left out.
-    Utf8,
-    /// Kept, its name spelled with U+FFFD for what is not UTF-8.
-    Lossy,
-}
-
-fn changes_named(
-    repo: &Repository,
-    old: Option<&Tree<'_>>,
-    new: Option<&Tree<'_>>,
-    names: Names,
-) -> Result<Vec<Change>, git2::Error> {
-    let mut out = Vec::new();
-    walk(repo, old, new, "", names, &mut out)?;
-    out.sort_by(|a, b| a.path.cmp(&b.path));
+) -> Result<Changes, git2::Error> {
+    let mut out = Changes::default();
+    walk(repo, old, new, "", &mut out)?;
+    out.changes.sort_by(|a, b| a.path.cmp(&b.path));
+    out.not_utf8.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(out)
 }
 
@@ -104,8 +116,7 @@ fn walk(
     old: Option<&Tree<'_>>,
     new: Option<&Tree<'_>>,
     prefix: &str,
-    names: Names,
-    out: &mut Vec<Change>,
+    out: &mut Changes,
 ) -> Result<(), git2::Error> {
     if let (Some(o), Some(n)) = (old, new)
         && o.id() == n.id()
@@ -123,11 +134,12 @@ fn walk(
         if o == n {
             continue;
         }
-        let path = match (std::str::from_utf8(&name), names) {
-            (Ok(name), _) => format!("{prefix}{name}"),
-            (Err(_), Names::Utf8) => continue,
-            (Err(_), Names::Lossy) => format!("{prefix}{}", String::from_utf8_lossy(&name)),
+        let Ok(name) = std::str::from_utf8(&name) else {
+            let path = [prefix.as_bytes(), &name].concat();
+            out.not_utf8.push(NotUtf8 { path, old: o, new: n });
+            continue;
         };
+        let path = format!("{prefix}{name}");
         let subtree = |side: Side| -> Result<Option<Tree<'_>>, git2::Error> {
             match side {
                 Some((id, mode)) if mode == TREE_MODE => repo.find_tree(id).map(Some),
@@ -138,10 +150,10 @@ fn walk(
         let leaf = |side: Side| side.filter(|&(_, mode)| mode != TREE_MODE);
         let (old_leaf, new_leaf) = (leaf(o), leaf(n));
         if old_tree.is_some() || new_tree.is_some() {
-            walk(repo, old_tree.as_ref(), new_tree.as_ref(), &format!("{path}/"), names, out)?;
+            walk(repo, old_tree.as_ref(), new_tree.as_ref(), &format!("{path}/"), out)?;
         }
         if old_leaf.is_some() || new_leaf.is_some() {
-            out.push(Change { path, old: old_leaf, new: new_leaf });
+            out.changes.push(Change { path, old: old_leaf, new: new_leaf });
         }
     }
     Ok(())
@@ -213,7 +225,7 @@ pub(crate) mod tests {
     /// addition, as libgit2 reports it.
     fn walked(repo: &Repository, old: Option<&Tree<'_>>, new: &Tree<'_>) -> Vec<(String, Option<Oid>, Option<Oid>)> {
         let mut out = Vec::new();
-        for c in changes(repo, old, new).unwrap() {
+        for c in changes(repo, old, new).unwrap().changes {
             let (o, n) = (c.old.map(|s| s.0), c.new.map(|s| s.0));
             if c.deletes() && n.is_some() {
                 assert_eq!(c.base(), None);
@@ -285,7 +297,7 @@ pub(crate) mod tests {
         // Both ways, and from the empty tree (a root commit).
         assert_eq!(walked(&repo, Some(&b), &a), libgit2(&repo, Some(&b), &a));
         assert_eq!(walked(&repo, None, &b), libgit2(&repo, None, &b));
-        assert!(changes(&repo, Some(&a), &a).unwrap().is_empty());
+        assert!(changes(&repo, Some(&a), &a).unwrap().changes.is_empty());
         // Pure additions and changes delete nothing.
         let c = tree(&repo, &[("a.txt", Leaf::File("one\n")), ("dir/x.rs", Leaf::File("x2\n"))]);
         let d = tree(
@@ -293,32 +305,47 @@ pub(crate) mod tests {
             &[("a.txt", Leaf::File("one\n")), ("dir/x.rs", Leaf::File("x3\n")), ("dir/sub/w.rs", Leaf::File("w\n"))],
         );
         let (c, d) = (repo.find_tree(c).unwrap(), repo.find_tree(d).unwrap());
-        let found = changes(&repo, Some(&c), &d).unwrap();
+        let found = changes(&repo, Some(&c), &d).unwrap().changes;
         assert!(!found.iter().any(Change::deletes));
         let paths: Vec<&str> = found.iter().map(|c| c.path.as_str()).collect();
         assert_eq!(paths, ["dir/sub/w.rs", "dir/x.rs"]);
         assert_eq!(walked(&repo, Some(&c), &d), libgit2(&repo, Some(&c), &d));
     }
 
-    /// A name that is not UTF-8 is left out of [`changes`] (as libgit2's
-    /// diff leaves it out for its callers) and kept, spelled lossily, by
-    /// [`changes_lossy`], which also takes an absent new tree.
+    /// An entry whose name is not UTF-8 is no change but one of
+    /// [`Changes::not_utf8`], by its bytes (two such names stay two), a
+    /// subtree not walked; [`changes_between`] also takes an absent tree.
     #[test]
     fn names_that_are_not_utf8() {
         let (_dir, repo) = temp_repo();
         let blob = repo.blob(b"x\n").unwrap();
+        let mut deep = repo.treebuilder(None).unwrap();
+        deep.insert("inner.json", blob, 0o100644).unwrap();
+        let deep = deep.write().unwrap();
         let mut sub = repo.treebuilder(None).unwrap();
         sub.insert(&b"bad\xff.json"[..], blob, 0o100644).unwrap();
+        sub.insert(&b"bad\xfe.json"[..], blob, 0o100755).unwrap();
+        sub.insert(&b"dir\xff"[..], deep, TREE_MODE).unwrap();
         sub.insert("good.json", blob, 0o100644).unwrap();
         let sub = sub.write().unwrap();
         let mut root = repo.treebuilder(None).unwrap();
         root.insert("ab", sub, TREE_MODE).unwrap();
         let tree = repo.find_tree(root.write().unwrap()).unwrap();
-        let paths = |found: Vec<Change>| found.into_iter().map(|c| c.path).collect::<Vec<_>>();
-        assert_eq!(paths(changes(&repo, None, &tree).unwrap()), ["ab/good.json"]);
-        assert_eq!(paths(changes_lossy(&repo, None, Some(&tree)).unwrap()), ["ab/bad\u{fffd}.json", "ab/good.json"]);
-        let gone = changes_lossy(&repo, Some(&tree), None).unwrap();
-        assert_eq!(gone.len(), 2);
-        assert!(gone.iter().all(|c| c.new.is_none() && c.old == Some((blob, 0o100644))), "{gone:?}");
+        let found = changes(&repo, None, &tree).unwrap();
+        assert_eq!(found.changes.iter().map(|c| c.path.as_str()).collect::<Vec<_>>(), ["ab/good.json"]);
+        let bad: Vec<(String, Option<(Oid, i32)>)> = found.not_utf8.iter().map(|b| (b.shown(), b.new)).collect();
+        assert_eq!(
+            bad,
+            [
+                ("ab/bad‹0xFE›.json".to_string(), Some((blob, 0o100755))),
+                ("ab/bad‹0xFF›.json".to_string(), Some((blob, 0o100644))),
+                ("ab/dir‹0xFF›".to_string(), Some((deep, TREE_MODE))),
+            ]
+        );
+        assert_eq!(found.not_utf8[1].path, b"ab/bad\xff.json");
+        let gone = changes_between(&repo, Some(&tree), None).unwrap();
+        assert_eq!(gone.changes.len(), 1);
+        assert_eq!(gone.not_utf8.len(), 3);
+        assert!(gone.not_utf8.iter().all(|c| c.new.is_none() && c.old.is_some()), "{gone:?}");
     }
 }

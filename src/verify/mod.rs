@@ -23,7 +23,8 @@
 //! (`store::lineage`): every line followed from the commit that wrote it to
 //! HEAD, AI origin sticky through whitespace, re-indentation, rewording,
 //! moves and merges. A file that is not UTF-8 and a submodule change are one
-//! unit each; nothing is skipped. A file that BASE has and HEAD lacks,
+//! unit each; nothing is skipped. A file whose *name* is not UTF-8 cannot
+//! be followed: a range that changes one fails (`unreadable`). A file that BASE has and HEAD lacks,
 //! removed by a commit of the range with AI evidence, is a unit too: "file
 //! deleted by AI", signed off by its path and the text deleted
 //! (`deleted`).
@@ -83,10 +84,13 @@ pub enum Rule {
     /// A note does not match its commit (wrong blob, lines past the end,
     /// edited by hand, or contradicting the commit's own evidence).
     NoteMismatch,
+    /// The range changes a file whose name is not UTF-8, which vouch
+    /// cannot follow (`unreadable`).
+    UnreadablePath,
 }
 
 impl Rule {
-    pub const ALL: [Rule; 7] = [
+    pub const ALL: [Rule; 8] = [
         Rule::UnapprovedAi,
         Rule::UnsignedApproval,
         Rule::Rejected,
@@ -94,6 +98,7 @@ impl Rule {
         Rule::PolicyChange,
         Rule::NoteMismatch,
         Rule::UnsignedCommit,
+        Rule::UnreadablePath,
     ];
 
     /// The SARIF rule id (`vouch/unapproved-ai`).
@@ -106,6 +111,7 @@ impl Rule {
             Rule::PolicyChange => "vouch/policy-change",
             Rule::NoteMismatch => "vouch/note-mismatch",
             Rule::UnsignedCommit => "vouch/unsigned-commit",
+            Rule::UnreadablePath => "vouch/unreadable-path",
         }
     }
 
@@ -125,6 +131,7 @@ impl Rule {
             }
             Rule::NoteMismatch => "a vouch note does not match its commit",
             Rule::UnsignedCommit => "a commit lacks a signature that verifies although the policy requires one",
+            Rule::UnreadablePath => "a file whose name is not UTF-8 changed, which vouch cannot follow",
         }
     }
 }
@@ -457,6 +464,7 @@ mod overrides;
 mod render;
 mod signers;
 mod trust;
+mod unreadable;
 
 pub use render::{render_github, render_markdown, render_text, to_gitlab, to_sarif};
 
@@ -466,6 +474,7 @@ use mode::check_mode_changes;
 use overrides::apply_overrides;
 use signers::check_commit_signatures;
 use trust::{check_trust_file, trust_files};
+use unreadable::check_unreadable_paths;
 
 /// Verify `base..head` in `repo`.
 pub fn verify(repo: &Repository, base_rev: &str, head_rev: &str) -> Result<Report, VerifyError> {
@@ -542,9 +551,10 @@ pub fn verify(repo: &Repository, base_rev: &str, head_rev: &str) -> Result<Repor
     let touched = touched_paths(&range);
     // A trust file HEAD holds otherwise than BASE is looked at even when no
     // commit changed it against its first parent (a merge can bring it).
-    let since_base = tree_diff::changes_lossy(repo, Some(&base_tree), Some(&head_tree))
-        .map_err(git("compare BASE's tree with HEAD's"))?;
-    let candidates: BTreeSet<String> = touched.iter().cloned().chain(since_base.into_iter().map(|c| c.path)).collect();
+    let since_base =
+        tree_diff::changes(repo, Some(&base_tree), &head_tree).map_err(git("compare BASE's tree with HEAD's"))?;
+    let candidates: BTreeSet<String> =
+        touched.iter().cloned().chain(since_base.changes.into_iter().map(|c| c.path)).collect();
     let trust_files = trust_files(repo, &policy, &head_tree, head_rev, &candidates);
     let code: Vec<&String> = touched.iter().filter(|p| !trust_files.contains(*p)).collect();
     check_files(repo, &judge, &range, &code, &mut report)?;
@@ -554,6 +564,7 @@ pub fn verify(repo: &Repository, base_rev: &str, head_rev: &str) -> Result<Repor
     }
     check_deleted_files(&judge, &range, &trust_files, &mut report);
     check_mode_changes(repo, &judge, &range, (&base_tree, &head_tree), &code, &mut report)?;
+    check_unreadable_paths(repo, &range, &since_base.not_utf8, &mut report)?;
     apply_overrides(repo, &judge, &range, &mut report);
     Ok(report)
 }

@@ -235,7 +235,7 @@ fn commit_subtree<'r>(
 /// starting point.
 ///
 /// The comparisons skip every subtree a commit shares with its parent
-/// ([`tree_diff::changes_lossy`]), so they follow what each commit changed;
+/// ([`tree_diff::changes_between`]), so they follow what each commit changed;
 /// a parent's trees are the ones its child's comparison just read, which
 /// libgit2's object cache still holds. Replacement refs play no part:
 /// libgit2 does not apply them.
@@ -263,7 +263,9 @@ fn changed_files(repo: &Repository, source: &Source, old: Option<Oid>) -> Result
             Some(parent) => Some(repo.find_commit(parent).and_then(|p| p.tree()).map_err(git)?),
             None => None,
         };
-        for change in tree_diff::changes_lossy(repo, parent.as_ref(), Some(&tree)).map_err(git)? {
+        // A name that is not UTF-8 is no record's: the directory's scan
+        // reports it as an invalid entry.
+        for change in tree_diff::changes(repo, parent.as_ref(), &tree).map_err(git)?.changes {
             if let Some((blob, mode)) = change.new
                 && mode & 0o170000 == 0o100000
             {
@@ -420,7 +422,7 @@ fn scan<R: Record>(
     bad: &mut Vec<(String, String)>,
 ) {
     for top in tree.iter() {
-        let name = String::from_utf8_lossy(top.name_bytes()).into_owned();
+        let name = crate::display::lossless_text(top.name_bytes()).into_owned();
         if top.kind() != Some(ObjectType::Tree) || !is_hex(&name, 2) {
             bad.push((name, "unexpected entry (records live in <id[0..2]>/<id>.json)".into()));
             continue;
@@ -433,7 +435,7 @@ fn scan<R: Record>(
             }
         };
         for entry in sub.iter() {
-            let file = String::from_utf8_lossy(entry.name_bytes()).into_owned();
+            let file = crate::display::lossless_text(entry.name_bytes()).into_owned();
             if let Err(reason) = check_entry(repo, &name, &file, entry.id(), entry.kind(), records) {
                 bad.push((format!("{name}/{file}"), reason));
             }
@@ -486,7 +488,9 @@ type After = Option<(Oid, Option<ObjectType>)>;
 /// The files that differ between `old` and `new` (either may be absent),
 /// with paths below them, each with the object there afterwards (`None`:
 /// removed) and its kind; subtrees both share are not read
-/// ([`tree_diff::changes_lossy`]).
+/// ([`tree_diff::changes_between`]). A name that is not UTF-8 is spelled
+/// as [`crate::display::lossless_text`] spells it, which no valid record's
+/// name is: it is an invalid entry.
 fn tree_changes(
     repo: &Repository,
     old: Option<&Tree<'_>>,
@@ -497,9 +501,14 @@ fn tree_changes(
         0o040000 => ObjectType::Tree,
         _ => ObjectType::Blob,
     };
-    Ok(tree_diff::changes_lossy(repo, old, new)?
+    let changes = tree_diff::changes_between(repo, old, new)?;
+    let not_utf8 = changes.not_utf8.into_iter().map(|c| (c.shown(), c.new));
+    Ok(changes
+        .changes
         .into_iter()
-        .map(|c| (c.path, c.new.map(|(id, mode)| (id, Some(kind(mode))))))
+        .map(|c| (c.path, c.new))
+        .chain(not_utf8)
+        .map(|(path, new)| (path, new.map(|(id, mode)| (id, Some(kind(mode))))))
         .collect())
 }
 
