@@ -332,6 +332,14 @@ pub struct Pool {
     /// first needed after a change.
     #[serde(skip)]
     shapes: std::sync::OnceLock<HashMap<u64, Vec<(u32, u32)>>>,
+    /// Lines of the versions before the range (BASE's side) that an AI
+    /// removed, by path and text whitespace aside ([`deleted_key`]), with
+    /// its deletion's tag: where the range
+    /// leaves them removed, the removal is the AI's, however its place was
+    /// lost on the way (the file removed and restored, an edit around it
+    /// reverted; see [`settle_deletions`]).
+    #[serde(default, with = "pool_entries")]
+    deleted: HashMap<u64, Tag>,
 }
 
 /// A pool kept as a list (JSON object keys are strings).
@@ -364,6 +372,13 @@ impl Pool {
         move_key(line).and_then(|key| self.removed.get(&key).copied())
     }
 
+    /// Remember a line an AI removed from `path`, with its deletion's tag.
+    fn remember_deleted(&mut self, path: &str, line: &[u8], tag: Tag) {
+        if let Some(key) = deleted_key(path, line) {
+            self.deleted.entry(key).or_insert(tag);
+        }
+    }
+
     /// Remember a run of AI lines removed together, by shape.
     pub fn remember_block<'l>(&mut self, lines: impl Iterator<Item = (&'l [u8], Tag)>) {
         let block: Vec<(u64, Tag)> = lines.filter_map(|(line, tag)| shape_key(line).map(|k| (k, tag))).collect();
@@ -387,6 +402,11 @@ impl Pool {
 
     pub fn len(&self) -> usize {
         self.removed.len()
+    }
+
+    /// Whether it holds lines an AI removed from before the range.
+    pub fn has_deleted(&self) -> bool {
+        !self.deleted.is_empty()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -552,9 +572,21 @@ fn add_deletion(table: &mut Table, out: &mut Vec<Deletion>, deletion: Deletion) 
 /// nothing and is dropped: the lines came back. The rest stand, those
 /// between lines the range added among them (an AI that removed lines of
 /// a function written earlier in the range changed it).
-pub fn settle_deletions(lines: &[&[u8]], deletions: &mut Vec<Deletion>, base: Option<&[&[u8]]>) {
+///
+/// And BASE's lines that the version lacks, with nothing in their place,
+/// most of which an AI removed from this file in the range (`pool`,
+/// whitespace aside), are an AI's deletion where none stands at their
+/// place: the place of its removal
+/// was lost on the way (the file removed and restored, the lines around
+/// it edited and the edit reverted), the removal was not.
+pub fn settle_deletions(
+    lines: &[&[u8]],
+    deletions: &mut Vec<Deletion>,
+    base: Option<&[&[u8]]>,
+    (pool, path): (&Pool, &str),
+) {
     let Some(base) = base else { return };
-    if deletions.is_empty() {
+    if deletions.is_empty() && pool.deleted.is_empty() {
         return;
     }
     let alignment = align(base, lines);
@@ -567,6 +599,25 @@ pub fn settle_deletions(lines: &[&[u8]], deletions: &mut Vec<Deletion>, base: Op
         });
         !between_base_lines || missing.iter().any(|r| r.gaps.contains(&g))
     });
+    if pool.deleted.is_empty() {
+        return;
+    }
+    for removal in missing.iter().filter(|r| r.new.is_empty()) {
+        // Most of its lines, not one that recurs (`return out;`): a
+        // removal the AI made elsewhere in the file says nothing of this.
+        let removed = &base[removal.old.clone()];
+        let keys: Vec<u64> = removed.iter().filter_map(|l| deleted_key(path, l)).collect();
+        let found: Vec<&Tag> = keys.iter().filter_map(|k| pool.deleted.get(k)).collect();
+        let Some(&tag) = found.first().filter(|_| 2 * found.len() > keys.len()) else { continue };
+        // An AI's deletion at one of its places says it already; else one
+        // at its last place, where a diff puts it.
+        if deletions.iter().any(|d| d.tag.claim == tag.claim && removal.gaps.contains(&(d.at as usize))) {
+            continue;
+        }
+        let at = *removal.gaps.end() as u32;
+        deletions.push(Deletion { at, lines: removed.len() as u32, first: shown(removed), tag: *tag });
+    }
+    deletions.sort_by_key(|d| d.at);
 }
 
 /// Which `gaps` of `old` (as [`Deletion::at`]) `new` still has: no lines
@@ -601,6 +652,17 @@ pub fn move_key(line: &[u8]) -> Option<u64> {
     for run in line.split(u8::is_ascii_whitespace).filter(|r| !r.is_empty()) {
         hasher.write(run);
     }
+    Some(hasher.finish())
+}
+
+/// The key a line an AI removed from `path` is found again by: its text
+/// whitespace aside ([`move_key`]), in that file only (the same line in
+/// another file is another line).
+fn deleted_key(path: &str, line: &[u8]) -> Option<u64> {
+    let text = move_key(line)?;
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    hasher.write(path.as_bytes());
+    hasher.write_u64(text);
     Some(hasher.finish())
 }
 
@@ -925,9 +987,12 @@ impl<'a> Change<'a> {
     /// new version's, from [`Change::finish`]: a removal whose place holds
     /// lines they call AI is left out, as those lines make the unit around
     /// it AI already.
+    #[allow(clippy::too_many_arguments)]
     pub fn deletions(
         &self,
         table: &mut Table,
+        pool: &mut Pool,
+        path: &str,
         kept: &[&[Deletion]],
         tags: &[Tag],
         commit: u32,
@@ -942,14 +1007,16 @@ impl<'a> Change<'a> {
         }
         let claim_all = evidence.whole.or(evidence.removes).filter(|&c| table.is_ai(c));
         let noted: Vec<(usize, ClaimId)> = evidence.deleted.iter().copied().filter(|&(_, c)| table.is_ai(c)).collect();
-        self.own_deletions(table, tags, commit, claim_all, &noted, &mut out);
+        self.own_deletions(table, (pool, path), tags, commit, claim_all, &noted, &mut out);
         out.sort_by_key(|d| d.at);
         out
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn own_deletions(
         &self,
         table: &mut Table,
+        (pool, path): (&mut Pool, &str),
         tags: &[Tag],
         commit: u32,
         claim_all: Option<ClaimId>,
@@ -980,6 +1047,13 @@ impl<'a> Change<'a> {
             };
             let removed = &first.lines[removal.old.clone()];
             let tag = Tag { claim, commits: table.single(commit) };
+            if table.is_ai(claim) {
+                // Lines from before the range only: a line the range added
+                // and an AI removed is gone from BASE's view anyway.
+                for i in removal.old.clone().filter(|&i| first.tags[i].claim == OUTSIDE.claim) {
+                    pool.remember_deleted(path, first.lines[i], tag);
+                }
+            }
             let deletion = Deletion { at: at as u32, lines: removed.len() as u32, first: shown(removed), tag };
             add_deletion(table, out, deletion);
         }
@@ -1529,7 +1603,7 @@ mod tests {
         let change = Change::new(parents, split_lines(new.as_bytes()));
         change.forget_removed(table, pool);
         let tags = change.finish(table, pool, commit, evidence);
-        let deletions = change.deletions(table, &[old.2], &tags, commit, evidence);
+        let deletions = change.deletions(table, pool, "f", &[old.2], &tags, commit, evidence);
         (tags, deletions)
     }
 
@@ -1625,6 +1699,38 @@ mod tests {
     }
 
     #[test]
+    fn base_lines_an_ai_removed_and_the_range_leaves_removed_are_its_deletion() {
+        let mut table = Table::new();
+        let claude = ai(&mut table, "claude");
+        let tag = Tag { claim: claude, commits: table.single(0) };
+        let base = split_lines(GUARDED.as_bytes());
+        let mut pool = Pool::default();
+        pool.remember_deleted("f", b"    if !actor.admin {\n", tag);
+        // One line of the two is not enough (a line that recurs).
+        let mut deletions = Vec::new();
+        settle_deletions(&split_lines(UNGUARDED.as_bytes()), &mut deletions, Some(&base), (&pool, "f"));
+        assert_eq!(deletions, []);
+        pool.remember_deleted("f", b"        return;\n", tag);
+        // The place was lost on the way; BASE's lines are missing here.
+        let mut deletions = Vec::new();
+        settle_deletions(&split_lines(UNGUARDED.as_bytes()), &mut deletions, Some(&base), (&pool, "f"));
+        let found: Vec<(u32, u32, &str, bool)> =
+            deletions.iter().map(|d| (d.at, d.lines, d.first.as_str(), d.is_ai(&table))).collect();
+        assert_eq!(found, [(1, 3, "if !actor.admin {", true)]);
+        // One at its place already: no second.
+        settle_deletions(&split_lines(UNGUARDED.as_bytes()), &mut deletions, Some(&base), (&pool, "f"));
+        assert_eq!(deletions.len(), 1);
+        // Lines back, or lines no AI removed: nothing.
+        let mut none = Vec::new();
+        settle_deletions(&base, &mut none, Some(&base), (&pool, "f"));
+        settle_deletions(&split_lines(UNGUARDED.as_bytes()), &mut none, Some(&base), (&pool, "another file"));
+        let other = GUARDED.replace("    drop();\n", "");
+        assert_ne!(other, GUARDED);
+        settle_deletions(&split_lines(other.as_bytes()), &mut none, Some(&base), (&pool, "f"));
+        assert_eq!(none, []);
+    }
+
+    #[test]
     fn a_persons_removal_never_hides_an_ais_at_the_same_place() {
         let mut table = Table::new();
         let claude = ai(&mut table, "claude");
@@ -1670,14 +1776,14 @@ mod tests {
         // there, and goes once they are back.
         let base = split_lines(GUARDED.as_bytes());
         let mut kept = moved.clone();
-        settle_deletions(&split_lines(later.as_bytes()), &mut kept, Some(&base));
+        settle_deletions(&split_lines(later.as_bytes()), &mut kept, Some(&base), (&Pool::default(), "f"));
         assert_eq!(kept.len(), 1);
         let restored = format!("// header\n\n{GUARDED}");
         let (_, back) =
             step_deleting(&mut table, &mut pool, (&later, &tags2, &moved), &restored, 2, &Evidence::default());
         assert_eq!(back.len(), 1, "carried until settled");
         let mut settled = back.clone();
-        settle_deletions(&split_lines(restored.as_bytes()), &mut settled, Some(&base));
+        settle_deletions(&split_lines(restored.as_bytes()), &mut settled, Some(&base), (&Pool::default(), "f"));
         assert!(settled.is_empty(), "the lines are back: {settled:?}");
     }
 
@@ -1693,7 +1799,12 @@ mod tests {
             tag: Tag { claim: ai(&mut table, "claude"), commits: table.single(1) },
         }];
         let lines = format!("{base}{UNGUARDED}");
-        settle_deletions(&split_lines(lines.as_bytes()), &mut deletions, Some(&split_lines(base.as_bytes())));
+        settle_deletions(
+            &split_lines(lines.as_bytes()),
+            &mut deletions,
+            Some(&split_lines(base.as_bytes())),
+            (&Pool::default(), "f"),
+        );
         assert_eq!(deletions.len(), 1, "nothing of BASE is missing, but the function changed");
     }
 
@@ -1710,15 +1821,25 @@ mod tests {
         let after = "check(a);\nuse(a);\n";
         let change = Change::new(parents, split_lines(after.as_bytes()));
         let tags = change.finish(&mut table, &pool, 0, &claude);
-        let mut deletions = change.deletions(&mut table, &[&[]], &tags, 0, &claude);
+        let mut deletions = change.deletions(&mut table, &mut Pool::default(), "f", &[&[]], &tags, 0, &claude);
         assert_eq!(deletions.len(), 1);
         // Wherever the lineage placed it, settling keeps it.
         for at in 0..=2 {
             let mut placed = vec![Deletion { at, ..deletions[0].clone() }];
-            settle_deletions(&split_lines(after.as_bytes()), &mut placed, Some(&split_lines(base.as_bytes())));
+            settle_deletions(
+                &split_lines(after.as_bytes()),
+                &mut placed,
+                Some(&split_lines(base.as_bytes())),
+                (&Pool::default(), "f"),
+            );
             assert_eq!(placed.len(), 1, "placed at {at}");
         }
-        settle_deletions(&split_lines(after.as_bytes()), &mut deletions, Some(&split_lines(base.as_bytes())));
+        settle_deletions(
+            &split_lines(after.as_bytes()),
+            &mut deletions,
+            Some(&split_lines(base.as_bytes())),
+            (&Pool::default(), "f"),
+        );
         assert_eq!(deletions.len(), 1);
     }
 

@@ -239,6 +239,41 @@ fn an_ai_deletion_survives_a_person_editing_the_function_afterwards() {
     assert_eq!(failure["commits"].as_array().map(Vec::len), Some(2), "both commits touched it: {report:#}");
 }
 
+/// Red team: the AI's removal of the check was lost on its way to HEAD,
+/// and verify passed a range whose diff from BASE is exactly the check
+/// gone: a person removed the file and restored it in the next commit (the
+/// removal's place went with the file), or edited the lines around the
+/// place and reverted the edit (the place moved with the edit, and no
+/// longer matched where BASE's lines are missing). What an AI removed and
+/// the range leaves removed needs sign-off, however it got there.
+#[test]
+fn an_ai_deletion_survives_the_file_removed_and_restored_or_an_edit_reverted() {
+    let (_world, a) = trailer_commit(GUARDED, UNGUARDED);
+    a.git(&["rm", "-q", "src/auth.rs"]);
+    a.commit("remove auth", None);
+    a.git(&["checkout", "HEAD~1", "--", "src/auth.rs"]);
+    a.commit("restore auth", None);
+    let (code, report) = a.verify("origin/main..HEAD");
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(only_failure(&report, "unapproved-ai")["name"], "delete_user", "{report:#}");
+
+    let (_world, b) = trailer_commit(GUARDED, UNGUARDED);
+    let spaced: String = UNGUARDED
+        .lines()
+        .enumerate()
+        .map(|(i, l)| if (4..6).contains(&i) { format!("{l} \n") } else { format!("{l}\n") })
+        .collect();
+    b.write("src/auth.rs", &spaced);
+    b.commit("whitespace", None);
+    b.git(&["revert", "--no-edit", "HEAD"]);
+    let (code, report) = b.verify("origin/main..HEAD");
+    assert_eq!(code, 1, "{report:#}");
+    let failure = only_failure(&report, "unapproved-ai");
+    assert_eq!(failure["name"], "delete_user", "{report:#}");
+    let said = details(failure);
+    assert!(said.iter().any(|d| d.contains("before line 6") && d.contains("if !actor.admin")), "{said:#?}");
+}
+
 #[test]
 fn an_ai_commit_deleting_a_whole_function_needs_the_file_signed_off() {
     let (world, a) = trailer_commit(WITH_AUDIT, WITHOUT_AUDIT);

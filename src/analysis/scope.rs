@@ -44,8 +44,9 @@ use crate::syntax::Content;
 /// The format of the kept lineage (with vouch's version and the hash the
 /// lineage keys moved text by). 3: the files each commit removed whole as
 /// an AI. 4: the lines every commit removed, an AI's or not (who touched a
-/// unit).
-const STAMP: &str = concat!("vouch-lineage-cache/4 ", env!("CARGO_PKG_VERSION"));
+/// unit), and removed AI text by shape. 5: the lines an AI removed from
+/// before the range.
+const STAMP: &str = concat!("vouch-lineage-cache/5 ", env!("CARGO_PKG_VERSION"));
 
 /// Kept lineages, at most (one per BASE and HEAD: branches switched
 /// between, commits made).

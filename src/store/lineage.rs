@@ -1074,7 +1074,7 @@ impl State {
             let evidence = lineage::Evidence { whole, lines, rest, deleted, removes: None };
             let tags = change.finish(&mut table, &pool, at, &evidence);
             let kept: Vec<&[Deletion]> = old.iter().map(|o| o.deletions.as_slice()).collect();
-            let deletions = change.deletions(&mut table, &kept, &tags, at, &evidence);
+            let deletions = change.deletions(&mut table, &mut pool, &file.path, &kept, &tags, at, &evidence);
             let origin = old.as_ref().and_then(|o| o.origin.clone());
             done.insert(file.path.as_str(), (FileState { content: new.clone(), tags, deletions, origin }, i));
         }
@@ -1257,7 +1257,7 @@ impl Walker<'_> {
             let evidence = self.evidence_for(oid, path, new);
             let tags = change.finish(&mut self.table, &self.pool, at, &evidence);
             let kept: Vec<&[Deletion]> = job.olds.iter().map(|o| o.deletions.as_slice()).collect();
-            let deletions = change.deletions(&mut self.table, &kept, &tags, at, &evidence);
+            let deletions = change.deletions(&mut self.table, &mut self.pool, path, &kept, &tags, at, &evidence);
             let own: u32 = deletions
                 .iter()
                 .filter(|d| d.is_ai(&self.table) && self.table.commits(d.tag.commits) == [at])
@@ -1843,7 +1843,9 @@ impl Settler<'_, '_> {
         // BASE's lines, when they are needed.
         let base_content = match (&at_base, same) {
             (Some(e), None) => Some(self.reader.content(e.id(), gitlink, path)?),
-            (Some(e), Some(_)) if !deletions.is_empty() => Some(self.reader.content(e.id(), gitlink, path)?),
+            (Some(e), Some(_)) if !deletions.is_empty() || self.pool.has_deleted() => {
+                Some(self.reader.content(e.id(), gitlink, path)?)
+            }
             _ => None,
         };
         let base_lines = base_content.as_ref().map(|c| self.reader.lines(c));
@@ -1851,7 +1853,7 @@ impl Settler<'_, '_> {
             Some(equal) => lineage::settle_aligned(self.table, self.pool, lines, &mut tags, equal),
             None => lineage::settle(self.table, self.pool, lines, &mut tags, base_lines.as_deref()),
         }
-        lineage::settle_deletions(lines, &mut deletions, base_lines.as_deref());
+        lineage::settle_deletions(lines, &mut deletions, base_lines.as_deref(), (self.pool, path));
         deletions.extend(touches);
         deletions.sort_by_key(|d| d.at);
         Ok(FileLineage { id: state.content.id, kind: state.content.kind, tags, deletions })
