@@ -5,7 +5,7 @@
 //! Prints medians, p99 and the ratio to the bare re-parse, and the memory
 //! one such document takes; before that, what compiling the queries costs
 //! (whole, and for one file's needs), and how analysis scales with deeply
-//! nested and very wide files, and what a CODEOWNERS of thousands of rules
+//! nested, very wide and minified (one-line) files, and what a CODEOWNERS of thousands of rules
 //! costs a process that judges. Run: `cargo bench --bench core`, or one
 //! section: `cargo bench --bench core -- queries|nesting|codeowners|edits [FILTER]`;
 //! `-- patterns [LANGUAGE]` (not run by default) prints what each query
@@ -406,6 +406,33 @@ fn nesting(filter: &str) {
             one.as_secs_f64() * 1e3,
             some.len()
         );
+    }
+    // Minified files: every statement on one line, all of it AI (as the
+    // line-granular claims of history make it). The cost should grow with
+    // the size, not its square: the ratio of the two sizes' times is about
+    // 4 when linear, 16 when quadratic.
+    for (language, statement) in [(Language::JavaScript, "var a=1;"), (Language::Python, "a=1;")] {
+        if !language.name().contains(filter) && !"minified".contains(filter) {
+            continue;
+        }
+        let mut times = Vec::new();
+        for statements in [5_000, 20_000] {
+            let source = format!("{}\n", statement.repeat(statements));
+            let text = vouch::text::Text::new(source.clone()).unwrap();
+            let tree = vouch::syntax::SyntaxTree::new(language, &source).unwrap();
+            let t = Instant::now();
+            let all = vouch::syntax::review_units(language, tree.tree(), &text, &[0..source.len()]);
+            let took = t.elapsed().as_secs_f64() * 1e3;
+            times.push(took);
+            println!(
+                "minified {:<10} one line of {:>7} bytes: all AI {:>8.1} ms ({} units)",
+                language.name(),
+                source.len(),
+                took,
+                all.len()
+            );
+        }
+        println!("minified {:<10} 4x the size: {:.1}x the time", language.name(), times[1] / times[0]);
     }
     for (language, shape) in cases {
         if !language.name().contains(filter) && !shape.contains(filter) {

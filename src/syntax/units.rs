@@ -817,21 +817,24 @@ impl<'a> Finder<'a> {
         }
     }
 
-    /// The end of a comment starting at `at` that ends on its line.
+    /// The end of a comment starting at `at` that ends on its line. Only
+    /// as far as the comment reaches is read: every unit of a minified file
+    /// asks this about the one line they share, and a look to its end each
+    /// time made analysis quadratic in the line's length.
     fn comment_on_line(&self, at: usize) -> Option<usize> {
-        let rest = self.src.get(at..)?;
-        let line_end = at + rest.find(['\n', '\r']).unwrap_or(rest.len());
+        let rest = self.src.get(at..)?.as_bytes();
+        let line_end = |bytes: &[u8]| memchr::memchr2(b'\n', b'\r', bytes);
         let line_comment = match self.language {
-            Language::Python => rest.starts_with('#'),
+            Language::Python => rest.starts_with(b"#"),
             Language::Text => false,
-            _ => rest.starts_with("//"),
+            _ => rest.starts_with(b"//"),
         };
         if line_comment {
-            return Some(line_end);
+            return Some(at + line_end(rest).unwrap_or(rest.len()));
         }
-        if self.language != Language::Python && rest.starts_with("/*") {
-            let close = self.src[at + 2..line_end].find("*/")?;
-            return Some(at + 2 + close + 2);
+        if self.language != Language::Python && rest.starts_with(b"/*") {
+            let close = 2 + memchr::memmem::find(&rest[2..], b"*/")?;
+            return line_end(&rest[..close]).is_none().then_some(at + close + 2);
         }
         None
     }
