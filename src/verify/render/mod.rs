@@ -153,6 +153,13 @@ pub fn render_text(report: &Report) -> String {
             format!(": {}", paths.join(", "))
         }
     );
+    if c.units_not_required > 0 {
+        let _ = writeln!(
+            out,
+            "AI units the policy at BASE asks no sign-off for: {} (exempt paths, min_ai_lines, triage)",
+            c.units_not_required
+        );
+    }
     if c.ai_deletions > 0 {
         let _ = writeln!(
             out,
@@ -328,7 +335,10 @@ mod tests {
         let mut commit_level =
             Failure::new(Rule::MissingAttestation, "commit cccccccccc (wip) carries no vouch note".into());
         commit_level.commits.push("c".repeat(40));
-        let text = render_text(&report(vec![failure(), commit_level]));
+        let mut report = report(vec![failure(), commit_level]);
+        // AI units the policy spares are said, so an exemption is seen.
+        report.coverage.units_not_required = 2;
+        let text = render_text(&report);
         expect_test::expect![[r#"
             vouch verify main..HEAD (2 commit(s)); policy main:.vouch.toml
             src/a.rs:3 function parse unapproved-ai — AI-written code needs 1 approval(s)
@@ -337,6 +347,7 @@ mod tests {
             coverage: 2 commit(s) (0 merge(s)), 1 with a vouch note, 0 without
             provenance: 0 with a git-ai note, 0 declaring AI (trailer, aider or bot author), 0 with none at all
             lines from the range: 0 AI, 0 attested not AI, 0 of unknown origin (unattested, not necessarily human)
+            AI units the policy at BASE asks no sign-off for: 2 (exempt paths, min_ai_lines, triage)
             FAIL: 0 unit(s) approved, 2 failure(s), 0 overridden
         "#]]
         .assert_eq(&text);
