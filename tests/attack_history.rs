@@ -124,3 +124,32 @@ fn an_ai_commit_that_adds_a_link_is_noted_as_ai_not_attested_human() {
     let rules: Vec<&str> = failures(&report).iter().filter_map(|f| f["rule"].as_str()).collect();
     assert_eq!(rules, vec!["unapproved-ai"], "{report:#}");
 }
+
+/// Red team: under `require_attestation`, a commit with no vouch note
+/// fails, but a merge needed none, so code written in a merge commit (an
+/// evil merge, made without the hooks) passed as of unknown origin. A
+/// merge that adds lines of its own is a commit that writes code: it needs
+/// a note too. A merge that only joins its parents still needs none.
+#[test]
+fn under_require_attestation_a_merge_that_writes_code_needs_a_note() {
+    let world = World::new("reviewers = [\"alice@example.com\"]\nrequire_attestation = true\n");
+    let a = world.clone_as("a", "dev");
+    a.git(&["checkout", "-q", "-b", "feature"]);
+    world.on_main(&[("docs/notes.txt", "x\n")]);
+    a.git(&["fetch", "-q"]);
+    a.git(&["merge", "-q", "--no-ff", "--no-commit", "origin/main"]);
+    a.git(&["commit", "-q", "--no-verify", "-m", "Merge main"]);
+    let (code, report) = a.verify("origin/main..HEAD");
+    assert_eq!(code, 0, "a merge that only joins: {report:#}");
+
+    a.git(&["reset", "-q", "--hard", "HEAD~1"]);
+    a.git(&["merge", "-q", "--no-ff", "--no-commit", "origin/main"]);
+    a.write("src/run.py", "import os\n\n\ndef run(cmd):\n    os.system(cmd)\n");
+    a.git(&["add", "-A"]);
+    a.git(&["commit", "-q", "--no-verify", "-m", "Merge main"]);
+    let (code, report) = a.verify("origin/main..HEAD");
+    assert_eq!(code, 1, "{report:#}");
+    let failure = only_failure(&report, "missing-attestation");
+    assert!(failure["reason"].as_str().unwrap().contains("(Merge main) carries no vouch note"), "{report:#}");
+    assert_eq!(report["coverage"]["without_note"].as_array().map(Vec::len), Some(1), "{report:#}");
+}

@@ -18,11 +18,15 @@ pub(super) fn check_commits(
         let commit = repo.find_commit(oid).map_err(git(format!("read commit {oid}")))?;
         let merge = commit.parent_count() > 1;
         coverage.merges += usize::from(merge);
+        // A commit that writes code attests it: every commit but a merge
+        // that only joins its parents (one that adds lines of its own, an
+        // evil merge or a conflict resolved, writes code too).
+        let writes = !merge || range.lineage.added.get(&oid).is_some_and(|files| files.iter().any(|f| f.added() > 0));
         let evidence = range.lineage.evidence.get(&oid).unwrap_or(&none);
         let labels = evidence.labels();
         coverage.with_git_ai_note += usize::from(evidence.git_ai_note.is_some());
         coverage.with_declaration += usize::from(evidence.declared.is_some());
-        if labels.is_empty() && !merge {
+        if labels.is_empty() && writes {
             coverage.without_provenance.push(oid.to_string());
         }
         if !labels.is_empty() {
@@ -30,7 +34,7 @@ pub(super) fn check_commits(
         }
         let subject = commit.summary().unwrap_or("").to_string();
         let Some(records) = &evidence.vouch_note else {
-            if !merge {
+            if writes {
                 coverage.without_note.push(oid.to_string());
                 if policy.require_attestation() {
                     let mut failure = Failure::new(
@@ -52,7 +56,7 @@ pub(super) fn check_commits(
         // and its records are still checked against it.
         if notes::attests(records) {
             coverage.with_note += 1;
-        } else if !merge {
+        } else if writes {
             coverage.without_note.push(oid.to_string());
             if policy.require_attestation() {
                 let mut failure = Failure::new(

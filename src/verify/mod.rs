@@ -313,16 +313,17 @@ pub struct Coverage {
     pub merges: usize,
     /// Commits with a vouch note.
     pub with_note: usize,
-    /// Non-merge commits with no vouch note (what `require_attestation`
-    /// asks for), whatever other evidence they carry.
+    /// Commits that write code (all but merges that add no line of their
+    /// own) with no vouch note (what `require_attestation` asks for),
+    /// whatever other evidence they carry.
     pub without_note: Vec<String>,
     /// Commits with a git-ai note.
     pub with_git_ai_note: usize,
     /// Commits that declare AI as a whole: an AI trailer, aider's author
     /// suffix, a bot author, an AI tool as author or committer.
     pub with_declaration: usize,
-    /// Non-merge commits with no provenance at all (no vouch note, no git-ai
-    /// note, no declaration): unattested, not necessarily human.
+    /// Commits that write code with no provenance at all (no vouch note, no
+    /// git-ai note, no declaration): unattested, not necessarily human.
     pub without_provenance: Vec<String>,
     /// The evidence each commit carries (`vouch note`, `git-ai note`,
     /// `trailer: claude`, `aider author`, `bot author: …`, `AI author:
