@@ -19,8 +19,8 @@
 //! At the end of the range ([`settle`]), blocks of lines that are not AI
 //! but bring back AI text removed in the range are AI: equal to it
 //! whitespace aside (copied before the original was removed), or shaped as
-//! a block of it in its order, names and trailing comments aside (moved
-//! and reworded at once, [`shape_key`]).
+//! a block of it in its order with most of its words (moved and reworded
+//! at once, [`shape_key`], [`words`]).
 //!
 //! Lines are split at LF only, as git numbers them; a line keeps its LF, so
 //! a last line without one differs from the same line with one, as in git.
@@ -323,11 +323,11 @@ pub fn opaque_line(kind: &str, id: &str) -> Vec<u8> {
 pub struct Pool {
     #[serde(with = "pool_entries")]
     removed: HashMap<u64, Tag>,
-    /// Each run of AI lines one hunk removed, as the shapes of its lines
-    /// that have one, in order, with their tags (runs of fewer than
-    /// [`MIN_REWORDED`] such lines are left out: too short to tell).
+    /// Each run of AI lines removed together, as its lines that have a
+    /// shape, in order (runs of fewer than [`MIN_REWORDED`] such lines are
+    /// left out: too short to tell).
     #[serde(default)]
-    blocks: Vec<Vec<(u64, Tag)>>,
+    blocks: Vec<Vec<BlockLine>>,
     /// Where each shape stands in `blocks` (block, position), built when
     /// first needed after a change.
     #[serde(skip)]
@@ -340,6 +340,35 @@ pub struct Pool {
     /// reverted; see [`settle_deletions`]).
     #[serde(default, with = "pool_entries")]
     deleted: HashMap<u64, Tag>,
+}
+
+/// A line of removed AI text as a reworded move is matched by: its shape
+/// ([`shape_key`]) and its words ([`words`]).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct BlockLine {
+    shape: u64,
+    words: Vec<u32>,
+    tag: Tag,
+}
+
+/// The words of a line (runs of letters, digits, `_` and bytes past ASCII;
+/// numbers too), trailing comment aside, hashed, sorted, once each: what a
+/// line moved and reworded mostly keeps, and code only shaped alike does
+/// not (another name, another endpoint, other values).
+fn words(line: &[u8]) -> Vec<u32> {
+    let code = without_trailing_comment(line);
+    let mut out: Vec<u32> = code
+        .split(|&b| !(b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80))
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let mut hasher = std::collections::hash_map::DefaultHasher::new();
+            hasher.write(w);
+            hasher.finish() as u32
+        })
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
 }
 
 /// A pool kept as a list (JSON object keys are strings).
@@ -381,7 +410,9 @@ impl Pool {
 
     /// Remember a run of AI lines removed together, by shape.
     pub fn remember_block<'l>(&mut self, lines: impl Iterator<Item = (&'l [u8], Tag)>) {
-        let block: Vec<(u64, Tag)> = lines.filter_map(|(line, tag)| shape_key(line).map(|k| (k, tag))).collect();
+        let block: Vec<BlockLine> = lines
+            .filter_map(|(line, tag)| shape_key(line).map(|shape| BlockLine { shape, words: words(line), tag }))
+            .collect();
         if block.len() >= MIN_REWORDED {
             self.blocks.push(block);
             self.shapes = std::sync::OnceLock::new();
@@ -392,8 +423,8 @@ impl Pool {
         self.shapes.get_or_init(|| {
             let mut index: HashMap<u64, Vec<(u32, u32)>> = HashMap::new();
             for (b, block) in self.blocks.iter().enumerate() {
-                for (pos, &(key, _)) in block.iter().enumerate() {
-                    index.entry(key).or_default().push((b as u32, pos as u32));
+                for (pos, line) in block.iter().enumerate() {
+                    index.entry(line.shape).or_default().push((b as u32, pos as u32));
                 }
             }
             index
@@ -448,11 +479,13 @@ impl Deletion {
 
 /// The tags of the `deletions` (an AI's or not) among lines `first..=last`
 /// (1-based) of their version: from just before the first line (a
-/// decorator, an attribute removed) to just before the last. Whoever made
-/// them touched the unit those lines hold.
+/// decorator, an attribute removed) to just after the last (the last
+/// statement of a Python function), of lines with a letter or a digit (not
+/// a blank line between two units). Whoever made them touched the unit
+/// those lines hold.
 pub fn touching_lines(deletions: &[Deletion], first: usize, last: usize) -> impl Iterator<Item = Tag> + '_ {
-    let places = first.saturating_sub(1)..last;
-    deletions.iter().filter(move |d| places.contains(&(d.at as usize))).map(|d| d.tag)
+    let places = first.saturating_sub(1)..=last;
+    deletions.iter().filter(move |d| places.contains(&(d.at as usize)) && !d.first.is_empty()).map(|d| d.tag)
 }
 
 /// How much of a removed line a [`Deletion`] keeps to show.
@@ -1128,7 +1161,8 @@ const BLOCK_GAP: usize = 3;
 /// [`BLOCK_GAP`] lines apart): text copied before its original was removed,
 /// or moved across branches, in an order the walk could not see. A lone
 /// line is not enough here, where no order says it moved: short lines
-/// (`x += 1`) recur in any code base.
+/// (`x += 1`) recur in any code base. Then the lines that bring back a
+/// removed block reworded ([`reworded_blocks`]).
 pub fn settle(table: &mut Table, pool: &Pool, lines: &[&[u8]], tags: &mut [Tag], base: Option<&[&[u8]]>) {
     let equal = base.map(|base| align(base, lines).equal).unwrap_or_default();
     settle_aligned(table, pool, lines, tags, &equal);
@@ -1166,40 +1200,49 @@ pub fn settle_aligned(
 }
 
 /// How many lines of a removed AI block must come back by shape, in order,
-/// to be taken for it reworded; and at least two thirds of the block must.
+/// to be taken for it reworded.
 const MIN_REWORDED: usize = 3;
+
+/// How much of the words of the AI lines a chain stands for it must keep,
+/// in percent: a move reworded keeps most (a name changed here and there,
+/// a comment added: 80% and up); code of the same shape written anew keeps
+/// its keywords and little else (a person's test of another endpoint
+/// shaped like the AI's: about half; the generated history's lines of one
+/// vocabulary: up to 77%).
+const REWORDED_WORDS: usize = 80;
 
 /// A shape found at more places of the removed blocks than this is too
 /// common to tell where a line came from (and would make the search below
 /// quadratic in the pool).
 const MAX_SHAPE_PLACES: usize = 256;
 
-/// The `eligible` lines that bring back a removed AI block of `pool`
-/// reworded, each with the tag of the AI line it stands for: for each
-/// block, the longest chain of lines shaped as its lines ([`shape_key`]),
-/// in the same order, each at most [`BLOCK_GAP`] lines further than the
-/// block's own spacing from the one before, with only eligible lines
-/// between; taken when it has [`MIN_REWORDED`] lines or more and at least
-/// two thirds of the block's. Shapes alone recur in any code base (`x =
-/// f(y)`), so a lone line, a few lines of a long block, or lines shaped
-/// like many others of their file are not enough.
+/// How many chains one block may give in one file (a block moved in
+/// pieces, in another order).
+const MAX_CHAINS: usize = 8;
+
+/// The `eligible` lines that bring back removed AI text of `pool`
+/// reworded, each with the tag of the AI line it stands for: chains of
+/// lines shaped as a block's lines ([`shape_key`]), in the same order, each
+/// at most [`BLOCK_GAP`] lines further than the block's own spacing from
+/// the one before, with only eligible lines between, of [`MIN_REWORDED`]
+/// lines or more that keep [`REWORDED_WORDS`] percent of the words of the
+/// lines they stand for. The longest chain of a block first, then the
+/// longest of what is left (a block moved in pieces, or in another order).
+/// Shapes alone recur in any code base (`x = f(y)`); shapes and most words
+/// in order are the AI's text.
 fn reworded_blocks(pool: &Pool, lines: &[&[u8]], eligible: &[bool]) -> Vec<(usize, Tag)> {
     if pool.blocks.is_empty() {
         return Vec::new();
     }
     let shapes = pool.shapes();
-    let keys: Vec<Option<u64>> = lines.iter().map(|l| shape_key(l)).collect();
-    let mut in_file: HashMap<u64, usize> = HashMap::new();
-    for key in keys.iter().flatten() {
-        *in_file.entry(*key).or_default() += 1;
-    }
     // For each block, the (line, position in the block) pairs whose shapes
-    // agree, in line order. A shape the file itself has more than twice
-    // tells nothing (generated tables, repetitive code).
+    // agree, in line order.
     let mut hits: HashMap<u32, Vec<(usize, u32)>> = HashMap::new();
-    for (j, key) in keys.iter().enumerate() {
-        let Some(key) = key.filter(|k| eligible[j] && in_file[k] <= 2) else { continue };
-        let Some(places) = shapes.get(&key) else { continue };
+    for (j, line) in lines.iter().enumerate() {
+        if !eligible[j] {
+            continue;
+        }
+        let Some(places) = shape_key(line).and_then(|k| shapes.get(&k)) else { continue };
         if places.len() > MAX_SHAPE_PLACES {
             continue;
         }
@@ -1207,21 +1250,32 @@ fn reworded_blocks(pool: &Pool, lines: &[&[u8]], eligible: &[bool]) -> Vec<(usiz
             hits.entry(b).or_default().push((j, pos));
         }
     }
-    let enough = |chain: usize, block: usize| chain >= MIN_REWORDED && 3 * chain >= 2 * block;
-    let mut blocks: Vec<(u32, Vec<(usize, u32)>)> =
-        hits.into_iter().filter(|(b, h)| enough(h.len(), pool.blocks[*b as usize].len())).collect();
+    let mut blocks: Vec<(u32, Vec<(usize, u32)>)> = hits.into_iter().filter(|(_, h)| h.len() >= MIN_REWORDED).collect();
     blocks.sort_unstable_by_key(|(b, _)| *b);
     let mut taken = vec![false; lines.len()];
     let mut out = Vec::new();
-    for (b, hits) in blocks {
+    for (b, mut hits) in blocks {
         let block = &pool.blocks[b as usize];
-        let chain = longest_chain(&hits, eligible);
-        if !enough(chain.len(), block.len()) {
-            continue;
-        }
-        for (j, pos) in chain {
-            if !std::mem::replace(&mut taken[j], true) {
-                out.push((j, block[pos as usize].1));
+        for _ in 0..MAX_CHAINS {
+            hits.retain(|&(j, _)| !taken[j]);
+            let chain = longest_chain(&hits, eligible);
+            if chain.len() < MIN_REWORDED {
+                break;
+            }
+            hits.retain(|h| !chain.contains(h));
+            let (mut kept, mut all) = (0, 0);
+            for &(j, pos) in &chain {
+                let theirs = &block[pos as usize].words;
+                let ours = words(lines[j]);
+                kept += theirs.iter().filter(|w| ours.binary_search(w).is_ok()).count();
+                all += theirs.len();
+            }
+            if kept * 100 < all * REWORDED_WORDS {
+                continue;
+            }
+            for (j, pos) in chain {
+                taken[j] = true;
+                out.push((j, block[pos as usize].tag));
             }
         }
     }
@@ -1667,7 +1721,7 @@ mod tests {
     }
 
     #[test]
-    fn a_removed_ai_block_comes_back_reworded_only_whole_and_in_order() {
+    fn a_removed_ai_block_comes_back_reworded_only_in_order_and_with_most_of_its_words() {
         let mut table = Table::new();
         let claude = ai(&mut table, "claude");
         let tag = Tag { claim: claude, commits: table.single(0) };
@@ -1687,15 +1741,26 @@ mod tests {
             settle_aligned(&mut table, &pool, &lines, &mut tags, &[]);
             labels(&table, &tags)
         };
-        let reworded = "x = 1\ndef go(c):  # moved\n    subprocess.call(c, shell=True)\n    log.write(c)\n    return \"ran \" + c\n";
+        // Commented, respaced, the function renamed.
+        let reworded = "x = 1\ndef go(cmd):  # moved\n    subprocess.call(cmd,shell=True)  # why\n    log.write(cmd)\n    \
+                        return \"ran \" + cmd  # done\n";
         assert_eq!(settled(reworded), "?AAAA");
         // Three lines of four, in order, with a person's line between.
-        assert_eq!(settled("def go(c):\n    print(c)\n    subprocess.call(c, shell=True)\n    log.write(c)\n"), "A?AA");
+        assert_eq!(
+            settled("def run(cmd):\n    print(cmd)\n    subprocess.call(cmd, shell=True)\n    log.write(cmd)\n"),
+            "A?AA"
+        );
         // Out of order, or too little of it, or far apart: the person's.
-        assert_eq!(settled("    log.write(c)\n    subprocess.call(c, shell=True)\ndef go(c):\n"), "???");
-        assert_eq!(settled("def go(c):\n    log.write(c)\n"), "??");
-        let apart = "def go(c):\n\na = 1\nb = 2\nc = 3\nd = 4\n    subprocess.call(c, shell=True)\n    log.write(c)\n";
+        assert_eq!(settled("    log.write(cmd)\n    subprocess.call(cmd, shell=True)\ndef run(cmd):\n"), "???");
+        assert_eq!(settled("def run(cmd):\n    log.write(cmd)\n"), "??");
+        let apart =
+            "def run(cmd):\n\na = 1\nb = 2\nc = 3\nd = 4\n    subprocess.call(cmd, shell=True)\n    log.write(cmd)\n";
         assert_eq!(settled(apart), "????????");
+        // The same shapes with most words another's: written anew (or
+        // renamed throughout, which is as good as written anew).
+        let anew = "def go(c):\n    subprocess.call(c, shell=True)\n    log.write(c)\n    return \"ran \" + c\n";
+        assert_eq!(settled(anew), "????");
+        assert_eq!(settled("def save(path):\n    shutil.copy(path, dry=False)\n    out.flush(path)\n"), "???");
     }
 
     #[test]

@@ -197,6 +197,31 @@ fn a_person_who_only_removed_a_line_of_an_ai_function_took_part_in_it() {
     };
     assert_eq!(participants("delete_user"), ["dev@example.com", "eve@example.com"], "{report:#}");
     assert_eq!(participants("User"), ["dev@example.com"], "Eve touched only delete_user: {report:#}");
+
+    // After the unit's last line (red team, second round: the last
+    // statement of a Python function, which no brace closes); and not a
+    // blank line above a unit, which touches nothing in it.
+    let pay = "\n\n\ndef pay(user, amount):\n    charge(user, amount)\n    check_fraud(user, amount)\n";
+    let world = World::new(policy);
+    let c = world.clone_as("c", "dev");
+    c.git(&["checkout", "-q", "-b", "feature"]);
+    c.write("src/pay.py", pay);
+    c.commit("pay", Some(TRAILER));
+    c.git(&["config", "user.email", "eve@example.com"]);
+    c.write("src/pay.py", &pay.replace("    check_fraud(user, amount)\n", "").replacen("\n", "", 1));
+    c.commit("tidy", None);
+    let (code, report) = c.verify("origin/main..HEAD");
+    assert_eq!(code, 1, "{report:#}");
+    let failure = only_failure(&report, "unapproved-ai");
+    assert_eq!(failure["name"], "pay", "{report:#}");
+    assert_eq!(failure["participants"], serde_json::json!(["dev@example.com", "eve@example.com"]), "{report:#}");
+    assert_eq!(failure["commits"].as_array().map(Vec::len), Some(2), "{report:#}");
+    c.git(&["reset", "-q", "--hard", "HEAD~1"]);
+    c.write("src/pay.py", &pay.replacen("\n", "", 1));
+    c.commit("two blank lines", None);
+    let (_, report) = c.verify("origin/main..HEAD");
+    let failure = only_failure(&report, "unapproved-ai");
+    assert_eq!(failure["participants"], serde_json::json!(["dev@example.com"]), "a blank line: {report:#}");
 }
 
 #[test]

@@ -45,8 +45,8 @@ use crate::syntax::Content;
 /// lineage keys moved text by). 3: the files each commit removed whole as
 /// an AI. 4: the lines every commit removed, an AI's or not (who touched a
 /// unit), and removed AI text by shape. 5: the lines an AI removed from
-/// before the range.
-const STAMP: &str = concat!("vouch-lineage-cache/5 ", env!("CARGO_PKG_VERSION"));
+/// before the range. 6: removed AI text keeps its words.
+const STAMP: &str = concat!("vouch-lineage-cache/6 ", env!("CARGO_PKG_VERSION"));
 
 /// Kept lineages, at most (one per BASE and HEAD: branches switched
 /// between, commits made).
