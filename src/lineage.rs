@@ -608,10 +608,10 @@ fn add_deletion(table: &mut Table, out: &mut Vec<Deletion>, deletion: Deletion) 
 ///
 /// And BASE's lines that the version lacks, with nothing in their place,
 /// most of which an AI removed from this file in the range (`pool`,
-/// whitespace aside), are an AI's deletion where none stands at their
-/// place: the place of its removal
-/// was lost on the way (the file removed and restored, the lines around
-/// it edited and the edit reverted), the removal was not.
+/// whitespace aside), are an AI's deletion where none of the same text
+/// stands: the place of its removal was lost on the way (the file removed
+/// and restored, the lines around it edited and the edit reverted), the
+/// removal was not.
 pub fn settle_deletions(
     lines: &[&[u8]],
     deletions: &mut Vec<Deletion>,
@@ -642,13 +642,19 @@ pub fn settle_deletions(
         let keys: Vec<u64> = removed.iter().filter_map(|l| deleted_key(path, l)).collect();
         let found: Vec<&Tag> = keys.iter().filter_map(|k| pool.deleted.get(k)).collect();
         let Some(&tag) = found.first().filter(|_| 2 * found.len() > keys.len()) else { continue };
-        // An AI's deletion at one of its places says it already; else one
-        // at its last place, where a diff puts it.
-        if deletions.iter().any(|d| d.tag.claim == tag.claim && removal.gaps.contains(&(d.at as usize))) {
+        // An AI's deletion at one of its places says it already, and one
+        // of the same text elsewhere accounts for the AI's removal (this is
+        // a person's of the same lines: a check removed from two
+        // functions); else one at its last place, where a diff puts it.
+        let first = shown(removed);
+        if deletions
+            .iter()
+            .any(|d| d.tag.claim == tag.claim && (removal.gaps.contains(&(d.at as usize)) || d.first == first))
+        {
             continue;
         }
         let at = *removal.gaps.end() as u32;
-        deletions.push(Deletion { at, lines: removed.len() as u32, first: shown(removed), tag: *tag });
+        deletions.push(Deletion { at, lines: removed.len() as u32, first, tag: *tag });
     }
     deletions.sort_by_key(|d| d.at);
 }

@@ -299,6 +299,25 @@ fn an_ai_deletion_survives_the_file_removed_and_restored_or_an_edit_reverted() {
     assert!(said.iter().any(|d| d.contains("before line 6") && d.contains("if !actor.admin")), "{said:#?}");
 }
 
+/// The other side of finding a lost removal again (red team, second
+/// round): the AI removed a check from one function and a person the same
+/// check from another. The AI's removal stands where it was made; the
+/// person's, of the same text, is not taken for a second one of the AI's.
+#[test]
+fn a_persons_removal_of_the_text_an_ai_removed_elsewhere_stays_theirs() {
+    let twice = format!("{GUARDED}\n{}", GUARDED.split_once("\n\n").unwrap().1.replace("delete_user", "ban_user"));
+    let (_world, a) = trailer_commit(&twice, &twice.replacen(CHECK_OLD, CHECK_NEW, 1));
+    let (code, report) = a.verify("origin/main..HEAD");
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(only_failure(&report, "unapproved-ai")["name"], "delete_user", "{report:#}");
+    a.write("src/auth.rs", &twice.replace(CHECK_OLD, CHECK_NEW));
+    a.commit("ban_user too", None);
+    let (code, report) = a.verify("origin/main..HEAD");
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(only_failure(&report, "unapproved-ai")["name"], "delete_user", "not ban_user: {report:#}");
+    assert_eq!(report["coverage"]["ai_deletions"], 1, "{report:#}");
+}
+
 #[test]
 fn an_ai_commit_deleting_a_whole_function_needs_the_file_signed_off() {
     let (world, a) = trailer_commit(WITH_AUDIT, WITHOUT_AUDIT);
