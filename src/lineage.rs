@@ -315,10 +315,10 @@ pub fn opaque_line(kind: &str, id: &str) -> Vec<u8> {
 
 /// AI text removed in the range, whitespace aside: an added line with such
 /// text is AI again (a move, a cut and paste). And the same text by shape
-/// ([`shape_key`]), in the blocks it was removed in: a block of lines
-/// shaped as one of them, in its order, is that text moved and reworded
-/// (names changed, a comment put at the end of each line), see
-/// [`settle`].
+/// ([`shape_key`]) and words, in the blocks it was removed in: lines shaped
+/// as a block's, in its order, with most of its words, are that text moved
+/// and reworded (a name changed, a comment put at the end of each line),
+/// see [`settle`].
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
 pub struct Pool {
     #[serde(with = "pool_entries")]
@@ -334,10 +334,9 @@ pub struct Pool {
     shapes: std::sync::OnceLock<HashMap<u64, Vec<(u32, u32)>>>,
     /// Lines of the versions before the range (BASE's side) that an AI
     /// removed, by path and text whitespace aside ([`deleted_key`]), with
-    /// its deletion's tag: where the range
-    /// leaves them removed, the removal is the AI's, however its place was
-    /// lost on the way (the file removed and restored, an edit around it
-    /// reverted; see [`settle_deletions`]).
+    /// its deletion's tag: where the range leaves them removed, the removal
+    /// is the AI's, however its place was lost on the way (the file removed
+    /// and restored, an edit around it reverted; see [`settle_deletions`]).
     #[serde(default, with = "pool_entries")]
     deleted: HashMap<u64, Tag>,
 }
@@ -606,8 +605,9 @@ fn add_deletion(table: &mut Table, out: &mut Vec<Deletion>, deletion: Deletion) 
 /// between lines the range added among them (an AI that removed lines of
 /// a function written earlier in the range changed it).
 ///
-/// And BASE's lines that the version lacks, with nothing in their place,
-/// most of which an AI removed from this file in the range (`pool`,
+/// And BASE's lines that the version lacks, with nothing in their place
+/// but blank lines or comments, most of which an AI removed from this file
+/// in the range (`pool`,
 /// whitespace aside), are an AI's deletion where none of the same text
 /// stands: the place of its removal was lost on the way (the file removed
 /// and restored, the lines around it edited and the edit reverted), the
@@ -635,7 +635,12 @@ pub fn settle_deletions(
     if pool.deleted.is_empty() {
         return;
     }
-    for removal in missing.iter().filter(|r| r.new.is_empty()) {
+    // With nothing in their place but blank lines or comments.
+    let filler = |line: &&[u8]| {
+        let code = line.trim_ascii_start();
+        !is_telling(line) || [&b"//"[..], b"#", b"--", b"/*", b"*"].iter().any(|m| code.starts_with(m))
+    };
+    for removal in missing.iter().filter(|r| lines[r.new.clone()].iter().all(filler)) {
         // Most of its lines, not one that recurs (`return out;`): a
         // removal the AI made elsewhere in the file says nothing of this.
         let removed = &base[removal.old.clone()];

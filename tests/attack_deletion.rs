@@ -282,6 +282,19 @@ fn an_ai_deletion_survives_the_file_removed_and_restored_or_an_edit_reverted() {
     assert_eq!(code, 1, "{report:#}");
     assert_eq!(only_failure(&report, "unapproved-ai")["name"], "delete_user", "{report:#}");
 
+    // Restored with a comment or a blank line where the check was (red
+    // team, second round).
+    for filler in ["    // checked by the caller\n", "\n"] {
+        let (_world, r) = trailer_commit(GUARDED, UNGUARDED);
+        r.git(&["rm", "-q", "src/auth.rs"]);
+        r.commit("remove auth", None);
+        r.write("src/auth.rs", &UNGUARDED.replace("    Ok(id)\n", &format!("{filler}    Ok(id)\n")));
+        r.commit("restore auth", None);
+        let (code, report) = r.verify("origin/main..HEAD");
+        assert_eq!(code, 1, "{filler:?}: {report:#}");
+        assert_eq!(only_failure(&report, "unapproved-ai")["name"], "delete_user", "{report:#}");
+    }
+
     let (_world, b) = trailer_commit(GUARDED, UNGUARDED);
     let spaced: String = UNGUARDED
         .lines()
