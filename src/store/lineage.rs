@@ -19,9 +19,10 @@
 //!
 //! A blob that is not UTF-8 is one opaque unit, and so is a submodule
 //! (gitlink). A path that is not UTF-8 is not followed (verify fails every
-//! range that touches one). The cost is about one `git log -p` of the range: a tree diff
-//! per commit and parent, a line diff per changed file; a commit's file
-//! states are kept only until its last child in the range has used them.
+//! range that touches one). The cost is about one `git log -p` of the
+//! range: a tree diff per commit and parent, a line diff per changed file;
+//! a commit's file states are kept only until its last child in the range
+//! has used them.
 //!
 //! This module reads git; the rules themselves are pure (`crate::lineage`).
 

@@ -24,10 +24,10 @@
 //! HEAD, AI origin sticky through whitespace, re-indentation, rewording,
 //! moves and merges. A file that is not UTF-8 and a submodule change are one
 //! unit each; nothing is skipped. A file whose *name* is not UTF-8 cannot
-//! be followed: a range that changes one fails (`unreadable`). A file that BASE has and HEAD lacks,
-//! removed by a commit of the range with AI evidence, is a unit too: "file
-//! deleted by AI", signed off by its path and the text deleted
-//! (`deleted`).
+//! be followed: a range that changes one fails (`unreadable`). A file that
+//! BASE has and HEAD lacks, removed by a commit of the range with AI
+//! evidence, is a unit too: "file deleted by AI", signed off by its path
+//! and the text deleted (`deleted`).
 //!
 //! It reports coverage as it is: commits with no note, the evidence each
 //! commit carries, lines of unknown origin (no provenance means
