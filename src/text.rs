@@ -208,6 +208,52 @@ pub struct Text {
     lines: LineIndex,
     git_lines: LineIndex,
     position_lines: PositionLines,
+    columns: ColumnMemo,
+}
+
+/// Where [`Text::position`] last counted a column to, on a long line: the
+/// next position asked on that line is counted on from there. Positions are
+/// asked unit after unit in order, and on a minified line that is a count
+/// from the line's start for each, quadratic in the line's length.
+#[derive(Debug, Default)]
+struct ColumnMemo(std::sync::Mutex<Option<Counted>>);
+
+/// A column counted: on `line`, up to byte `at`, in UTF-16 units and in
+/// characters.
+#[derive(Debug, Clone, Copy)]
+struct Counted {
+    line: usize,
+    at: usize,
+    utf16: usize,
+    chars: usize,
+}
+
+/// Below this many bytes from the line's start a column is counted from
+/// there, without the memo.
+const COUNT_FROM_MEMO_PAST: usize = 512;
+
+impl Clone for ColumnMemo {
+    fn clone(&self) -> ColumnMemo {
+        ColumnMemo::default()
+    }
+}
+
+/// A cache: it makes no text differ from another.
+impl PartialEq for ColumnMemo {
+    fn eq(&self, _: &ColumnMemo) -> bool {
+        true
+    }
+}
+
+impl Eq for ColumnMemo {}
+
+/// The UTF-16 units and the characters of `bytes` (valid UTF-8), counted
+/// from the bytes alone: a character is a byte that is no continuation
+/// byte, and one of four bytes (a lead byte from 0xF0) is two UTF-16 units.
+fn count_columns(bytes: &[u8]) -> (usize, usize) {
+    let chars = bytes.iter().filter(|&&b| b & 0xC0 != 0x80).count();
+    let astral = bytes.iter().filter(|&&b| b >= 0xF0).count();
+    (chars + astral, chars)
 }
 
 impl Text {
@@ -217,11 +263,12 @@ impl Text {
         }
         let lines = LineIndex::new(&content);
         let git_lines = LineIndex::git(content.as_bytes());
-        Ok(Text { content, lines, git_lines, position_lines: PositionLines::Lsp })
+        Ok(Text { content, lines, git_lines, position_lines: PositionLines::Lsp, columns: ColumnMemo::default() })
     }
 
     /// Count lines for positions as `lines` says from now on.
     pub fn set_position_lines(&mut self, lines: PositionLines) {
+        self.columns = ColumnMemo::default();
         if lines != self.position_lines {
             self.position_lines = lines;
             self.lines = LineIndex::of(self.content.as_bytes(), lines.breaks());
@@ -316,12 +363,21 @@ impl Text {
         let range = self.line_range(line).expect("line_of returns an existing line");
         let end = offset.min(range.end);
         let prefix = &self.content[range.start..end];
-        let column = match enc {
-            Encoding::Utf8 => prefix.len(),
-            _ if prefix.is_ascii() => prefix.len(),
-            Encoding::Utf16 => prefix.chars().map(char::len_utf16).sum(),
-            Encoding::Utf32 => prefix.chars().count(),
+        if enc == Encoding::Utf8 {
+            return Position { line: line as u32, column: prefix.len() as u32 };
+        }
+        let (utf16, chars) = if prefix.len() < COUNT_FROM_MEMO_PAST {
+            count_columns(prefix.as_bytes())
+        } else {
+            let mut memo = self.columns.0.lock().unwrap_or_else(|e| e.into_inner());
+            let from = memo.filter(|m| m.line == line && range.start <= m.at && m.at <= end);
+            let (at, utf16, chars) = from.map_or((range.start, 0, 0), |m| (m.at, m.utf16, m.chars));
+            let (more16, more) = count_columns(&self.content.as_bytes()[at..end]);
+            let counted = Counted { line, at: end, utf16: utf16 + more16, chars: chars + more };
+            *memo = Some(counted);
+            (counted.utf16, counted.chars)
         };
+        let column = if enc == Encoding::Utf16 { utf16 } else { chars };
         Position { line: line as u32, column: column as u32 }
     }
 
@@ -354,6 +410,7 @@ impl Text {
             return Err(TooLarge(len));
         }
         self.content.replace_range(range.clone(), new);
+        self.columns = ColumnMemo::default();
         self.lines.edit(range.clone(), new.len(), self.content.as_bytes());
         self.git_lines.edit(range, new.len(), self.content.as_bytes());
         Ok(())
@@ -366,6 +423,47 @@ mod tests {
 
     fn text(s: &str) -> Text {
         Text::new(s.to_string()).unwrap()
+    }
+
+    /// The column of `offset` counted from its line's start, as positions
+    /// were before the memo.
+    fn column_counted(t: &Text, offset: usize, enc: Encoding) -> u32 {
+        let line = t.lines.line_of(offset);
+        let prefix = &t.as_str()[t.line_range(line).unwrap().start..offset];
+        match enc {
+            Encoding::Utf8 => prefix.len() as u32,
+            Encoding::Utf16 => prefix.chars().map(char::len_utf16).sum::<usize>() as u32,
+            Encoding::Utf32 => prefix.chars().count() as u32,
+        }
+    }
+
+    #[test]
+    fn positions_on_long_lines_count_on_from_the_last_one_and_agree_with_a_count_from_the_start() {
+        // Long lines of one-, two-, three- and four-byte characters, CRLF
+        // and lone CR breaks.
+        let piece = "a=\"é\";b='中';c=\"😀\";";
+        let mut t = text(&format!("{}\r\n{}\rend\n{}", piece.repeat(300), piece.repeat(200), piece.repeat(50)));
+        let boundaries: Vec<usize> = t.as_str().char_indices().map(|(i, _)| i).collect();
+        // Forward, backward and jumping between lines, as units are asked.
+        let mut order: Vec<usize> = boundaries.iter().step_by(7).copied().collect();
+        order.extend(boundaries.iter().rev().step_by(13));
+        order.extend(boundaries.iter().step_by(101).flat_map(|&b| [b, boundaries[boundaries.len() / 2]]));
+        for enc in [Encoding::Utf16, Encoding::Utf32, Encoding::Utf8] {
+            for &offset in &order {
+                let p = t.position(offset, enc);
+                assert_eq!(p.column, column_counted(&t, offset, enc), "{enc:?} at {offset}");
+                assert_eq!(t.offset(Position { line: p.line, column: p.column }, enc).offset, offset, "{enc:?}");
+            }
+        }
+        // After an edit, and with other line breaks, nothing counted before
+        // is used.
+        let far = boundaries[boundaries.len() / 3];
+        t.position(far, Encoding::Utf16);
+        t.replace(10..10, "😀😀").unwrap();
+        let after = far + "😀😀".len();
+        assert_eq!(t.position(after, Encoding::Utf16).column, column_counted(&t, after, Encoding::Utf16));
+        t.set_position_lines(PositionLines::LfOnly);
+        assert_eq!(t.position(after, Encoding::Utf32).column, column_counted(&t, after, Encoding::Utf32));
     }
 
     fn starts(t: &Text) -> Vec<usize> {
