@@ -302,3 +302,30 @@ fn the_records_and_range_are_read_off_the_state_thread() {
     assert!(shown.to_string().contains("**AI-written** by `claude`"), "{shown:#}");
     server.shutdown();
 }
+
+/// Red team: right after a file opens, while its history is read, an AI
+/// completion lands and a client that cannot be asked to refresh its code
+/// lenses asks for them: it got none, and kept none, although the server
+/// knew the AI text (code actions and hovers asked at the same moment
+/// showed it). Such a client is answered from what the server knows of the
+/// file now; history's units come with the diagnostics when it is in.
+#[test]
+fn a_client_that_cannot_refresh_lenses_sees_the_ai_text_it_reported_while_history_is_read() {
+    let repo = TestRepo::new();
+    repo.write(FILE, "// top\n");
+    repo.git(&["add", FILE]);
+    repo.git(&["commit", "-q", "--no-verify", "-m", "top"]);
+    let (mut server, _git) = server_with_slow_blame(&repo, 3.0);
+    let uri = repo.uri(FILE);
+    server.open(&uri, "rust", "// top\n");
+    let body = "fn ai() {\n    let x = 1;\n}\n";
+    server.change(&uri, 2, json!([{ "range": range(1, 0, 1, 0), "text": body }]));
+    server.notify(
+        "vouch/aiEdit",
+        json!({ "textDocument": { "uri": uri, "version": 2 }, "range": range(1, 0, 4, 0), "tool": "copilot" }),
+    );
+    let lenses = server.request("textDocument/codeLens", json!({ "textDocument": { "uri": uri } }));
+    assert_eq!(lenses.as_array().map(Vec::len), Some(1), "{lenses:#}");
+    assert!(lenses[0]["command"]["title"].as_str().unwrap_or_default().contains("copilot"), "{lenses:#}");
+    server.shutdown();
+}

@@ -1984,12 +1984,23 @@ impl State {
     /// edits since (the versions kept, [`Versions`]), and asked again once
     /// the analysis is in. Analysing a large file to the end there and then
     /// would hold up the next keystroke. Otherwise the document is analysed
-    /// first.
+    /// first (while its history is read, only when AI text is known of it
+    /// already).
     pub fn code_lenses(&mut self, uri: &Uri) -> Option<Vec<CodeLens>> {
         let enc = self.encoding;
         let carried = self.lens_refresh && self.edited_since_analysis(uri);
         if !carried {
             self.refresh(uri);
+            // A client that cannot be asked again keeps this answer: while
+            // the file's history is read, the AI text already known (an
+            // editor's AI edit, the journal's) is shown now rather than
+            // not at all. History's comes with the diagnostics.
+            let knows_ai = |d: &OpenDoc| {
+                d.dirty.is_some() && d.doc.provenance().spans().any(|s| d.doc.provenance().attribution(s.attr).is_ai())
+            };
+            if !self.lens_refresh && self.histories.is_pending(uri) && self.docs.get(uri).is_some_and(knows_ai) {
+                self.analyse(uri);
+            }
         }
         let d = self.docs.get(uri)?;
         let since = d.analysed_version.filter(|_| carried).and_then(|v| d.versions.since(v, d.version));
