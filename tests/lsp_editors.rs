@@ -118,6 +118,11 @@ fn the_queue_is_the_repository_with_no_file_open() {
     assert_eq!(unit["located"], true);
     assert_eq!(unit["range"]["start"], json!({ "line": 5, "character": 0 }));
     assert_eq!(pending["reviewer"], "reviewer@example.com");
+    // JSON-RPC lets a request leave its params out, and a third-party
+    // client may (it got "Missing params field").
+    reviewer.send_raw(br#"{"jsonrpc":"2.0","id":777,"method":"vouch/pending"}"#);
+    let bare = reviewer.response(777);
+    assert_eq!(bare["result"], pending, "{bare:#}");
 
     // Exactly what `vouch review` lists.
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_vouch"))

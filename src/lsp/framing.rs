@@ -226,7 +226,7 @@ fn decode(body: &[u8]) -> Result<(Vec<u8>, usize), String> {
             || serde_json::from_slice::<jsonrpc::Response>(body).is_ok()
     };
     if decodes(&body) {
-        return Ok((with_uris_encoded(body), replaced));
+        return Ok((with_params(with_uris_encoded(body)), replaced));
     }
     // A lone UTF-16 surrogate written as an escape (`"\ud83d"`, as
     // JavaScript's `JSON.stringify` writes half an emoji) is no character:
@@ -235,7 +235,7 @@ fn decode(body: &[u8]) -> Result<(Vec<u8>, usize), String> {
         && let Some((fixed, lone)) = replace_lone_surrogates(text)
         && decodes(fixed.as_bytes())
     {
-        return Ok((with_uris_encoded(fixed.into_bytes()), replaced + lone));
+        return Ok((with_params(with_uris_encoded(fixed.into_bytes())), replaced + lone));
     }
     Err(match serde_json::from_slice::<serde_json::Value>(&body) {
         Err(e) => format!("a message that is not JSON ({e})"),
@@ -260,6 +260,28 @@ fn with_uris_encoded(body: Vec<u8>) -> Vec<u8> {
         return body;
     }
     serde_json::to_vec(&value).unwrap_or(body)
+}
+
+/// The methods of vouch's own whose params are all optional.
+const PARAMS_OPTIONAL: [&str; 2] = ["vouch/pending", "vouch/debug/stats"];
+
+/// `body` with `"params": {}` when it is a request to one of
+/// [`PARAMS_OPTIONAL`] without params: JSON-RPC lets a request leave them
+/// out, and tower-lsp-server refuses a custom method's request without
+/// them ("Missing params field").
+fn with_params(body: Vec<u8>) -> Vec<u8> {
+    if !PARAMS_OPTIONAL.iter().any(|m| memchr::memmem::find(&body, m.as_bytes()).is_some()) {
+        return body;
+    }
+    let Ok(serde_json::Value::Object(mut message)) = serde_json::from_slice::<serde_json::Value>(&body) else {
+        return body;
+    };
+    let optional = message.get("method").and_then(|m| m.as_str()).is_some_and(|m| PARAMS_OPTIONAL.contains(&m));
+    if !optional || message.get("params").is_some_and(|p| !p.is_null()) {
+        return body;
+    }
+    message.insert("params".into(), serde_json::json!({}));
+    serde_json::to_vec(&message).unwrap_or(body)
 }
 
 /// Whether a URI key's string value in `body` holds a byte that
@@ -647,6 +669,26 @@ mod tests {
             r#"{"jsonrpc":"2.0","method":"x","params":{"path":"/a b[c]","uri":"file:///ok"}}"#.to_string(),
         ] {
             assert_eq!(decode(body.as_bytes()).unwrap().0, body.as_bytes(), "{body}");
+        }
+    }
+
+    #[test]
+    fn vouchs_requests_whose_params_are_optional_may_leave_them_out() {
+        for sent in [
+            r#"{"jsonrpc":"2.0","id":3,"method":"vouch/pending"}"#,
+            r#"{"jsonrpc":"2.0","id":3,"method":"vouch/pending","params":null}"#,
+        ] {
+            let (got, _) = decode(sent.as_bytes()).unwrap();
+            let got: serde_json::Value = serde_json::from_slice(&got).unwrap();
+            assert_eq!(got["params"], serde_json::json!({}), "{sent}");
+            assert_eq!(got["id"], 3);
+        }
+        // Other methods, and params given, pass as they are.
+        for sent in [
+            r#"{"jsonrpc":"2.0","id":3,"method":"shutdown"}"#,
+            r#"{"jsonrpc":"2.0","id":3,"method":"vouch/pending","params":{"x":1}}"#,
+        ] {
+            assert_eq!(decode(sent.as_bytes()).unwrap().0, sent.as_bytes());
         }
     }
 
