@@ -616,7 +616,8 @@ pub fn settle_deletions(
     lines: &[&[u8]],
     deletions: &mut Vec<Deletion>,
     base: Option<&[&[u8]]>,
-    (pool, path): (&Pool, &str),
+    pool: &Pool,
+    path: &str,
 ) {
     let Some(base) = base else { return };
     if deletions.is_empty() && pool.deleted.is_empty() {
@@ -1051,7 +1052,7 @@ impl<'a> Change<'a> {
         }
         let claim_all = evidence.whole.or(evidence.removes).filter(|&c| table.is_ai(c));
         let noted: Vec<(usize, ClaimId)> = evidence.deleted.iter().copied().filter(|&(_, c)| table.is_ai(c)).collect();
-        self.own_deletions(table, (pool, path), tags, commit, claim_all, &noted, &mut out);
+        self.own_deletions(table, pool, path, tags, commit, claim_all, &noted, &mut out);
         out.sort_by_key(|d| d.at);
         out
     }
@@ -1060,7 +1061,8 @@ impl<'a> Change<'a> {
     fn own_deletions(
         &self,
         table: &mut Table,
-        (pool, path): (&mut Pool, &str),
+        pool: &mut Pool,
+        path: &str,
         tags: &[Tag],
         commit: u32,
         claim_all: Option<ClaimId>,
@@ -1264,6 +1266,7 @@ fn reworded_blocks(pool: &Pool, lines: &[&[u8]], eligible: &[bool]) -> Vec<(usiz
     let mut blocks: Vec<(u32, Vec<(usize, u32)>)> = hits.into_iter().filter(|(_, h)| h.len() >= MIN_REWORDED).collect();
     blocks.sort_unstable_by_key(|(b, _)| *b);
     let mut taken = vec![false; lines.len()];
+    let mut line_words: Vec<Option<Vec<u32>>> = vec![None; lines.len()];
     let mut out = Vec::new();
     for (b, mut hits) in blocks {
         let block = &pool.blocks[b as usize];
@@ -1277,7 +1280,7 @@ fn reworded_blocks(pool: &Pool, lines: &[&[u8]], eligible: &[bool]) -> Vec<(usiz
             let (mut kept, mut all) = (0, 0);
             for &(j, pos) in &chain {
                 let theirs = &block[pos as usize].words;
-                let ours = words(lines[j]);
+                let ours = line_words[j].get_or_insert_with(|| words(lines[j]));
                 kept += theirs.iter().filter(|w| ours.binary_search(w).is_ok()).count();
                 all += theirs.len();
             }
@@ -1784,25 +1787,25 @@ mod tests {
         pool.remember_deleted("f", b"    if !actor.admin {\n", tag);
         // One line of the two is not enough (a line that recurs).
         let mut deletions = Vec::new();
-        settle_deletions(&split_lines(UNGUARDED.as_bytes()), &mut deletions, Some(&base), (&pool, "f"));
+        settle_deletions(&split_lines(UNGUARDED.as_bytes()), &mut deletions, Some(&base), &pool, "f");
         assert_eq!(deletions, []);
         pool.remember_deleted("f", b"        return;\n", tag);
         // The place was lost on the way; BASE's lines are missing here.
         let mut deletions = Vec::new();
-        settle_deletions(&split_lines(UNGUARDED.as_bytes()), &mut deletions, Some(&base), (&pool, "f"));
+        settle_deletions(&split_lines(UNGUARDED.as_bytes()), &mut deletions, Some(&base), &pool, "f");
         let found: Vec<(u32, u32, &str, bool)> =
             deletions.iter().map(|d| (d.at, d.lines, d.first.as_str(), d.is_ai(&table))).collect();
         assert_eq!(found, [(1, 3, "if !actor.admin {", true)]);
         // One at its place already: no second.
-        settle_deletions(&split_lines(UNGUARDED.as_bytes()), &mut deletions, Some(&base), (&pool, "f"));
+        settle_deletions(&split_lines(UNGUARDED.as_bytes()), &mut deletions, Some(&base), &pool, "f");
         assert_eq!(deletions.len(), 1);
         // Lines back, or lines no AI removed: nothing.
         let mut none = Vec::new();
-        settle_deletions(&base, &mut none, Some(&base), (&pool, "f"));
-        settle_deletions(&split_lines(UNGUARDED.as_bytes()), &mut none, Some(&base), (&pool, "another file"));
+        settle_deletions(&base, &mut none, Some(&base), &pool, "f");
+        settle_deletions(&split_lines(UNGUARDED.as_bytes()), &mut none, Some(&base), &pool, "another file");
         let other = GUARDED.replace("    drop();\n", "");
         assert_ne!(other, GUARDED);
-        settle_deletions(&split_lines(other.as_bytes()), &mut none, Some(&base), (&pool, "f"));
+        settle_deletions(&split_lines(other.as_bytes()), &mut none, Some(&base), &pool, "f");
         assert_eq!(none, []);
     }
 
@@ -1852,14 +1855,14 @@ mod tests {
         // there, and goes once they are back.
         let base = split_lines(GUARDED.as_bytes());
         let mut kept = moved.clone();
-        settle_deletions(&split_lines(later.as_bytes()), &mut kept, Some(&base), (&Pool::default(), "f"));
+        settle_deletions(&split_lines(later.as_bytes()), &mut kept, Some(&base), &Pool::default(), "f");
         assert_eq!(kept.len(), 1);
         let restored = format!("// header\n\n{GUARDED}");
         let (_, back) =
             step_deleting(&mut table, &mut pool, (&later, &tags2, &moved), &restored, 2, &Evidence::default());
         assert_eq!(back.len(), 1, "carried until settled");
         let mut settled = back.clone();
-        settle_deletions(&split_lines(restored.as_bytes()), &mut settled, Some(&base), (&Pool::default(), "f"));
+        settle_deletions(&split_lines(restored.as_bytes()), &mut settled, Some(&base), &Pool::default(), "f");
         assert!(settled.is_empty(), "the lines are back: {settled:?}");
     }
 
@@ -1879,7 +1882,8 @@ mod tests {
             &split_lines(lines.as_bytes()),
             &mut deletions,
             Some(&split_lines(base.as_bytes())),
-            (&Pool::default(), "f"),
+            &Pool::default(),
+            "f",
         );
         assert_eq!(deletions.len(), 1, "nothing of BASE is missing, but the function changed");
     }
@@ -1906,7 +1910,8 @@ mod tests {
                 &split_lines(after.as_bytes()),
                 &mut placed,
                 Some(&split_lines(base.as_bytes())),
-                (&Pool::default(), "f"),
+                &Pool::default(),
+                "f",
             );
             assert_eq!(placed.len(), 1, "placed at {at}");
         }
@@ -1914,7 +1919,8 @@ mod tests {
             &split_lines(after.as_bytes()),
             &mut deletions,
             Some(&split_lines(base.as_bytes())),
-            (&Pool::default(), "f"),
+            &Pool::default(),
+            "f",
         );
         assert_eq!(deletions.len(), 1);
     }

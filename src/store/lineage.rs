@@ -1854,7 +1854,7 @@ impl Settler<'_, '_> {
             Some(equal) => lineage::settle_aligned(self.table, self.pool, lines, &mut tags, equal),
             None => lineage::settle(self.table, self.pool, lines, &mut tags, base_lines.as_deref()),
         }
-        lineage::settle_deletions(lines, &mut deletions, base_lines.as_deref(), (self.pool, path));
+        lineage::settle_deletions(lines, &mut deletions, base_lines.as_deref(), self.pool, path);
         deletions.extend(touches);
         deletions.sort_by_key(|d| d.at);
         Ok(FileLineage { id: state.content.id, kind: state.content.kind, tags, deletions })
