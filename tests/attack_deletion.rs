@@ -24,8 +24,6 @@ use serde_json::Value;
 use support::run::Run;
 use support::vouch_repo::{VouchRepo, deref_to_inner};
 use support::world::{Decision, TRAILER, World, details, failures, only_failure};
-use vouch::store::records::{self, Override, Person};
-use vouch::store::signature::{self, SigningConfig};
 
 const POLICY: &str = "reviewers = [\"alice@example.com\"]\n";
 /// The gate warns (so the agent's work can be committed through the hooks);
@@ -145,15 +143,7 @@ fn a_person_who_only_removed_a_line_of_an_ai_function_took_part_in_it() {
     let ai_commit = a.git(&["rev-parse", "HEAD"]).trim().to_string();
 
     // Mallory overrides the range as it is (the AI commit only).
-    let mut record = Override::new(
-        &a.repository_id(),
-        Person { name: "mallory".into(), email: "mallory@example.com".into() },
-        "incident 7",
-    );
-    record.commits.push(ai_commit);
-    let config = SigningConfig { key: world.key("mallory").display().to_string(), program: "ssh-keygen".into() };
-    record.signature = Some(signature::sign_with(&config, &record.signed_payload()).unwrap());
-    records::add(&a.repo(), &record).unwrap();
+    world.sign_override(&a, "mallory", "incident 7", &[ai_commit]);
     let (code, report) = a.verify("origin/main..HEAD");
     assert_eq!(code, 0, "the override covers the AI commit: {report:#}");
 

@@ -20,8 +20,7 @@ use vouch::fingerprint::trust_fingerprint;
 use vouch::policy::Verdict;
 use vouch::provenance::{AiSource, Evidence};
 use vouch::store::notes::{self, FileRecord, NoteRecord};
-use vouch::store::records::{self, Override, Person, Request, RequestedUnit};
-use vouch::store::signature::{self, SigningConfig};
+use vouch::store::records::{self, Person, Request, RequestedUnit};
 
 const EARLY: &str = "2026-01-01T10:00:00.000Z";
 const LATER: &str = "2026-01-01T11:00:00.000Z";
@@ -407,11 +406,7 @@ fn finding_12_overrides_only_by_named_people_never_by_participants_never_over_tr
         text(&out)
     );
     let head = a.git(&["rev-parse", "HEAD"]).trim().to_string();
-    let mut record = Override::new(&a.repository_id(), a.person(), "ship it");
-    record.commits.push(head);
-    let config = SigningConfig { key: world.key("dev").display().to_string(), program: "ssh-keygen".into() };
-    record.signature = Some(signature::sign_with(&config, &record.signed_payload()).unwrap());
-    records::add(&a.repo(), &record).unwrap();
+    world.sign_override(&a, "dev", "ship it", &[head]);
     let (code, report) = a.verify("origin/main..HEAD");
     assert_eq!(code, 1, "{report:#}");
     assert_eq!(report["overrides"][0]["counted"], false);

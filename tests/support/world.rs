@@ -15,7 +15,7 @@ use std::process::{Command, Output};
 use git2::{Oid, Repository};
 use serde_json::Value;
 use vouch::policy::Verdict;
-use vouch::store::records::{self, Approval, Person, Request, RequestedUnit};
+use vouch::store::records::{self, Approval, Override, Person, Request, RequestedUnit};
 use vouch::store::signature::{self, SigningConfig};
 
 pub const TRAILER: &str = "Co-authored-by: Claude <noreply@anthropic.com>";
@@ -303,6 +303,19 @@ impl World {
             approval.signature = Some(signature::sign_with(&config, &approval.signed_payload()).unwrap());
         }
         records::add(&clone.repo(), &approval).unwrap()
+    }
+}
+
+impl World {
+    /// An override of `commits` by `who` in `clone`, signed with `who`'s
+    /// key, as `vouch override` writes it: its record id.
+    pub fn sign_override(&self, clone: &Clone, who: &str, reason: &str, commits: &[String]) -> String {
+        let person = Person { name: who.into(), email: email(who) };
+        let mut record = Override::new(&clone.repository_id(), person, reason);
+        record.commits.extend_from_slice(commits);
+        let config = SigningConfig { key: self.key(who).display().to_string(), program: "ssh-keygen".into() };
+        record.signature = Some(signature::sign_with(&config, &record.signed_payload()).unwrap());
+        records::add(&clone.repo(), &record).unwrap()
     }
 }
 
