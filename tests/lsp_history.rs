@@ -329,3 +329,108 @@ fn a_client_that_cannot_refresh_lenses_sees_the_ai_text_it_reported_while_histor
     assert!(lenses[0]["command"]["title"].as_str().unwrap_or_default().contains("copilot"), "{lenses:#}");
     server.shutdown();
 }
+
+/// The titles of the code actions in `actions`.
+fn titles(actions: &Value) -> Vec<String> {
+    actions.as_array().into_iter().flatten().filter_map(|a| a["title"].as_str().map(str::to_string)).collect()
+}
+
+/// Red team: a code action asked for by hand (Ctrl+.) waits for the file's
+/// history, and while it waited the server answered nothing else: a
+/// keystroke and a hover in another file waited for the `git blame` (tens
+/// of seconds in a large repository). It now waits alone: the other file is
+/// served meanwhile, and an edit of the same file made after the request
+/// is applied after it is answered, so that the answer is about the text
+/// it was asked about.
+#[test]
+fn a_code_action_asked_for_by_hand_waits_for_history_without_holding_up_other_files() {
+    let repo = claude_wrote(FIRST);
+    let (mut server, _git) = server_with_slow_blame(&repo, 3.0);
+    let other = repo.uri("src/other.rs");
+    server.open(&other, "rust", "fn other() {}\n");
+    server.document(&other);
+    let uri = repo.uri(FILE);
+    server.open(&uri, "rust", FIRST);
+    let invoked = json!({
+        "textDocument": { "uri": uri },
+        "range": range(1, 4, 1, 4),
+        "context": { "diagnostics": [], "triggerKind": 1 },
+    });
+    let asked = server.send_request("textDocument/codeAction", invoked);
+    // A line typed above the function right after asking.
+    server.change(&uri, 2, json!([{ "range": range(0, 0, 0, 0), "text": "// typed\n" }]));
+    // The person goes on in the other file.
+    server.change(&other, 2, json!([{ "range": range(0, 0, 0, 0), "text": "x" }]));
+    let hover = server.request(
+        "textDocument/hover",
+        json!({ "textDocument": { "uri": other }, "position": { "line": 0, "character": 4 } }),
+    );
+    assert!(hover.is_null() || hover.is_object(), "{hover:#}");
+    assert_eq!(server.document(&other)["text"], "xfn other() {}\n");
+    assert!(!server.answered(asked), "the code action was answered before the file's history was in");
+    let published = server.take_notifications("textDocument/publishDiagnostics", |p| p["uri"] == uri.as_str());
+    assert!(published.is_empty(), "the file's history came before the other file was served: {published:?}");
+
+    // The code action, once history is in, about the text it was asked
+    // about: the function on the first line, not the second.
+    let reply = server.response(asked);
+    let actions = &reply["result"];
+    let show = actions
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|a| a["title"] == "vouch: show provenance of function `discount`")
+        .unwrap_or_else(|| panic!("the actions of the AI function: {:?}", titles(actions)));
+    assert_eq!(show["command"]["arguments"][0]["range"]["start"]["line"], 0, "{show:#}");
+    // The edit made after it is applied, and history's account lands on
+    // the text it left unchanged.
+    let doc = server.document(&uri);
+    assert_eq!(doc["text"], format!("// typed\n{FIRST}"));
+    let ai: Vec<&str> = doc["spans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["origin"] == "ai")
+        .map(|s| s["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(ai, vec![FIRST], "{doc:#}");
+    server.shutdown();
+}
+
+/// Red team: a person who gives up on a slow code action (Esc sends
+/// `$/cancelRequest`) still waited for it, and so did every other file; a
+/// file closed while its history was read held the server up the same
+/// way. The cancelled request is answered as cancelled at once, and the
+/// close waits alone.
+#[test]
+fn a_cancelled_code_action_and_a_close_do_not_wait_for_history_with_the_rest() {
+    let repo = claude_wrote(FIRST);
+    let (mut server, _git) = server_with_slow_blame(&repo, 3.0);
+    let other = repo.uri("src/other.rs");
+    server.open(&other, "rust", "fn other() {}\n");
+    server.document(&other);
+    let uri = repo.uri(FILE);
+    server.open(&uri, "rust", FIRST);
+    let invoked = json!({
+        "textDocument": { "uri": uri },
+        "range": range(1, 4, 1, 4),
+        "context": { "diagnostics": [] },
+    });
+    let asked = server.send_request("textDocument/codeAction", invoked);
+    server.notify("$/cancelRequest", json!({ "id": asked }));
+    let reply = server.response(asked);
+    assert_eq!(reply["error"]["code"], -32800, "cancelled: {reply:#}");
+    let published = server.take_notifications("textDocument/publishDiagnostics", |p| p["uri"] == uri.as_str());
+    assert!(published.is_empty(), "the cancel was answered only after the file's history: {published:?}");
+
+    // Closed before its history is in: the other file is served first.
+    server.close(&uri);
+    assert_eq!(server.document(&other)["text"], "fn other() {}\n");
+    let cleared = server.take_notifications("textDocument/publishDiagnostics", |p| p["uri"] == uri.as_str());
+    assert!(cleared.is_empty(), "the close held the server up until the file's history was in: {cleared:?}");
+    // The close is done once history is in: its diagnostics are cleared.
+    server.wait_for("textDocument/publishDiagnostics", |p| {
+        p["uri"] == uri.as_str() && p["diagnostics"].as_array().is_some_and(Vec::is_empty)
+    });
+    server.shutdown();
+}

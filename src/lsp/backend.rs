@@ -15,7 +15,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 
 use super::protocol::{self, AiEditParams, DebugPanicParams, HumanPasteParams, PendingResult, RegionsParams};
 use super::recovery::panic_message;
-use super::state::{Event, Query, State};
+use super::state::{About, Event, Query, State, code_actions_wait_for_history};
 use crate::cancel::Arrivals;
 use crate::text::PositionLines;
 
@@ -55,16 +55,22 @@ impl Backend {
         let _ = self.events.send(event);
     }
 
-    /// Run `f` on the state thread for the request `method` and wait for
-    /// what it returns. A panic in `f` is an error reply saying so; the
-    /// state thread then recovers (see [`super::recovery`]).
+    /// Run `f` on the state thread for the request `method`, about what
+    /// `about` says, and wait for what it returns. A panic in `f` is an
+    /// error reply saying so; the state thread then recovers (see
+    /// [`super::recovery`]). A request the client cancelled before the
+    /// state thread came to it is not run.
     async fn query<T: Send + 'static>(
         &self,
         method: &'static str,
+        about: About,
         f: impl FnOnce(&mut State) -> T + Send + 'static,
     ) -> Result<T> {
         let (tx, rx) = oneshot::channel();
-        let query: Query = Box::new(move |state| {
+        let run: Query = Box::new(move |state| {
+            if tx.is_closed() {
+                return;
+            }
             match catch_unwind(AssertUnwindSafe(|| {
                 state.before_request();
                 f(state)
@@ -78,7 +84,7 @@ impl Backend {
                 }
             }
         });
-        self.send(Event::Query(method, query));
+        self.send(Event::Query { method, about, run });
         match rx.await {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(message)) => Err(Error {
@@ -125,17 +131,18 @@ impl Backend {
     }
 
     pub async fn pending(&self, _params: Option<Value>) -> Result<PendingResult> {
-        self.query("vouch/pending", |state| state.pending()).await.map(super::shown::pending)
+        self.query("vouch/pending", About::Nothing, |state| state.pending()).await.map(super::shown::pending)
     }
 
     pub async fn stats(&self, _params: Option<Value>) -> Result<Value> {
-        self.query("vouch/debug/stats", |state| state.stats()).await
+        self.query("vouch/debug/stats", About::Nothing, |state| state.stats()).await
     }
 
     /// `vouch/debug/document`: the server's copy of a document (text,
     /// version, AI spans), so tests can check it against the client's.
     pub async fn debug_document(&self, params: TextDocumentIdentifier) -> Result<Value> {
-        self.query("vouch/debug/document", move |state| state.debug_document(&params.uri)).await
+        let about = About::History(params.uri.clone());
+        self.query("vouch/debug/document", about, move |state| state.debug_document(&params.uri)).await
     }
 }
 
@@ -206,7 +213,7 @@ impl LanguageServer for Backend {
 
     async fn shutdown(&self) -> Result<()> {
         // Flush what the state thread holds before replying.
-        self.query("shutdown", |state| state.shutdown_requested()).await
+        self.query("shutdown", About::Nothing, |state| state.shutdown_requested()).await
     }
 
     async fn did_open(&self, params: DidOpenTextDocumentParams) {
@@ -230,24 +237,34 @@ impl LanguageServer for Backend {
     }
 
     async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
-        self.query("textDocument/codeAction", move |state| state.code_actions(&params))
+        let uri = params.text_document.uri.clone();
+        let about = if code_actions_wait_for_history(&params) { About::History(uri) } else { About::Document(uri) };
+        self.query("textDocument/codeAction", about, move |state| state.code_actions(&params))
             .await
             .map(super::shown::code_actions)
     }
 
     async fn code_lens(&self, params: CodeLensParams) -> Result<Option<Vec<CodeLens>>> {
-        self.query("textDocument/codeLens", move |state| state.code_lenses(&params.text_document.uri))
+        let about = About::Document(params.text_document.uri.clone());
+        self.query("textDocument/codeLens", about, move |state| state.code_lenses(&params.text_document.uri))
             .await
             .map(super::shown::code_lenses)
     }
 
     async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
         let at = params.text_document_position_params;
-        self.query("textDocument/hover", move |state| state.hover(&at.text_document.uri, at.position)).await
+        let about = About::Document(at.text_document.uri.clone());
+        self.query("textDocument/hover", about, move |state| state.hover(&at.text_document.uri, at.position)).await
     }
 
     async fn execute_command(&self, params: ExecuteCommandParams) -> Result<Option<LSPAny>> {
-        self.query("workspace/executeCommand", move |state| state.execute(&params.command, params.arguments))
+        // A command on a document acts on its units as they are, history
+        // included.
+        let about = match params.arguments.first().and_then(|a| a.get("uri")).and_then(Value::as_str) {
+            Some(uri) => uri.parse().map_or(About::Nothing, About::History),
+            None => About::Nothing,
+        };
+        self.query("workspace/executeCommand", about, move |state| state.execute(&params.command, params.arguments))
             .await?
             .map(super::shown::command_reply)
     }

@@ -6,10 +6,12 @@
 //! its own has read it ([`crate::lsp::review::HistoryJob`]); meanwhile the
 //! state thread handles the other documents' edits. Its diagnostics come
 //! once the read is in; a code action asked for by hand, a command on it,
-//! a save or a close of it waits for the read, while what clients ask for
-//! on their own (code lenses, a lightbulb's code actions, hovers) is
-//! answered at once from what is known, and asked again or refreshed once
-//! it is in (see the state thread's use of [`Reads`]). The first read of a
+//! a save or a close of it waits for the read (put off, with what comes
+//! about the document after it, while the other documents are served),
+//! while what clients ask for on their own (code lenses, a lightbulb's code
+//! actions, hovers) is answered at once from what is known, and asked again
+//! or refreshed once it is in (see the state thread's use of [`Reads`]).
+//! The first read of a
 //! repository also brings its index of the paths history may hold AI text
 //! in up to date ([`HistoryJob`]).
 

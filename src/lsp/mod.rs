@@ -8,9 +8,11 @@
 //! for a person leaves through [`shown`], which makes hidden characters
 //! visible.
 //!
-//! The server runs with a concurrency level of 1 as well: tower-lsp runs
-//! handlers concurrently by default (its issue #284), and two `didChange`
-//! handlers could otherwise interleave.
+//! Each message's handler begins as the message is read ([`in_order`]), so
+//! the state thread gets the events in the order the client sent them, and
+//! up to [`WAITING_REPLIES`] requests may wait for their replies at once: a
+//! request the state thread puts off until its file's history is in holds
+//! up no other message.
 //!
 //! A panic while handling one message never leaves a server that answers
 //! nothing: the state thread catches it, rebuilds its documents from what
@@ -28,6 +30,7 @@ mod backend;
 pub mod convert;
 mod framing;
 mod history_reads;
+mod in_order;
 pub mod protocol;
 mod recovery;
 mod repo_queue;
@@ -36,6 +39,10 @@ mod shown;
 mod state;
 
 pub use state::Outgoing;
+
+/// How many requests may wait for their replies at once; past it, the
+/// replies of later ones wait too (their events are sent all the same).
+const WAITING_REPLIES: usize = 64;
 
 /// Serve LSP on stdin and stdout until the client says `exit`; whether a
 /// `shutdown` request came first (LSP's exit code is 0 then, else 1).
@@ -95,7 +102,9 @@ where
     let (service, socket) = builder.finish();
     let (guarded, reader) = tokio::io::duplex(1 << 20);
     let guard = tokio::spawn(framing::guard(input, guarded, record_file()));
-    let mut server = Box::pin(Server::new(reader, output, socket).concurrency_level(1).serve(service));
+    let mut server = Box::pin(
+        Server::new(reader, output, socket).concurrency_level(WAITING_REPLIES).serve(in_order::InOrder(service)),
+    );
     let gave_up = async {
         match gave_up_rx.await {
             Ok(()) => {}

@@ -1077,6 +1077,11 @@ impl Repos {
         self.by_root.values().any(|ctx| ctx.judging.is_some())
     }
 
+    /// Whether what judging in `root` goes by is being read.
+    pub fn is_judging(&self, root: &Path) -> bool {
+        self.by_root.get(root).is_some_and(|ctx| ctx.judging.is_some())
+    }
+
     /// Whether what judging in `root` goes by was read at least once.
     pub fn has_judged(&self, root: &Path) -> bool {
         self.by_root.get(root).is_some_and(|ctx| ctx.judged)

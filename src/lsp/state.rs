@@ -86,6 +86,27 @@ const HISTORY_BEING_READ: &str =
 /// A request run on the state thread.
 pub type Query = Box<dyn FnOnce(&mut State) + Send>;
 
+/// What a request is about, for when it is handled ([`State::admit`]).
+pub enum About {
+    /// No document in particular: handled as it comes.
+    Nothing,
+    /// A document: handled after what came about it before.
+    Document(Uri),
+    /// A document whose history's account the answer needs: handled once
+    /// that is in (or after [`HISTORY_WAIT`]), without holding up the
+    /// other documents meanwhile.
+    History(Uri),
+}
+
+/// An event put off until its document's history is in, or until what
+/// came about that document before it is handled.
+struct Parked {
+    event: Event,
+    uri: Uri,
+    /// How long it waits for history at most.
+    until: Instant,
+}
+
 pub enum Event {
     Initialize {
         encoding: Encoding,
@@ -108,7 +129,11 @@ pub enum Event {
     Invalid(String),
     FilesChanged,
     /// A request, named by its method.
-    Query(&'static str, Query),
+    Query {
+        method: &'static str,
+        about: About,
+        run: Query,
+    },
     /// `vouch/debug/panic`: only sent when the test hook is enabled.
     DebugPanic(DebugPanicParams),
 }
@@ -127,7 +152,7 @@ impl Event {
             Event::HumanPaste(_) => "vouch/humanPaste",
             Event::Invalid(_) => "a malformed message",
             Event::FilesChanged => "workspace/didChangeWatchedFiles",
-            Event::Query(method, _) => method,
+            Event::Query { method, .. } => method,
             Event::DebugPanic(_) => "vouch/debug/panic",
         }
     }
@@ -140,6 +165,18 @@ impl Event {
             Event::Save(uri) | Event::Close(uri) => Some(uri),
             Event::AiEdit(params) => Some(&params.text_document.uri),
             Event::HumanPaste(params) => Some(&params.text_document.uri),
+            Event::Query { about: About::Document(uri) | About::History(uri), .. } => Some(uri),
+            _ => None,
+        }
+    }
+
+    /// The document whose history's account handling the event needs:
+    /// what is written down at a save or a close includes it, and so does
+    /// what some requests answer.
+    fn needs_history(&self) -> Option<&Uri> {
+        match self {
+            Event::Save(uri) | Event::Close(uri) => Some(uri),
+            Event::Query { about: About::History(uri), .. } => Some(uri),
             _ => None,
         }
     }
@@ -560,6 +597,12 @@ pub struct State {
     /// taken: an analysis the tick runs gives way to the ones not yet taken.
     arrivals: Arrivals,
     taken: u64,
+    /// Events put off until their document's history is in, in the order
+    /// they came ([`State::admit`]).
+    parked: VecDeque<Parked>,
+    /// How long the event being handled may wait for history: set for an
+    /// event that was parked, whose wait began when it came.
+    wait_until: Option<Instant>,
 }
 
 impl State {
@@ -589,6 +632,8 @@ impl State {
             trap: None,
             arrivals,
             taken: 0,
+            parked: VecDeque::new(),
+            wait_until: None,
         }
     }
 
@@ -600,9 +645,8 @@ impl State {
             match events.recv_timeout(wait) {
                 Ok(event) => {
                     self.taken += 1;
-                    let kind = event.kind();
-                    if let Err(payload) = catch_unwind(AssertUnwindSafe(|| self.handle(event)))
-                        && !self.recover(kind, &recovery::panic_message(&*payload))
+                    if let Some(event) = self.admit(event)
+                        && !self.handle_guarded(event, None)
                     {
                         return Ended::GaveUp;
                     }
@@ -615,11 +659,79 @@ impl State {
             {
                 return Ended::GaveUp;
             }
+            for (event, until) in self.unpark(false) {
+                if !self.handle_guarded(event, until) {
+                    return Ended::GaveUp;
+                }
+            }
         }
         if let Err(payload) = catch_unwind(AssertUnwindSafe(|| self.shutdown())) {
             eprintln!("vouch: internal error while writing provenance at exit: {}", recovery::panic_message(&*payload));
         }
         if self.shut_down { Ended::Disconnected } else { Ended::WithoutShutdown }
+    }
+
+    /// Handle `event`, which may wait for history until `until` (else for
+    /// [`HISTORY_WAIT`]); a panic is recovered from. Whether to go on.
+    fn handle_guarded(&mut self, event: Event, until: Option<Instant>) -> bool {
+        let kind = event.kind();
+        self.wait_until = until;
+        let handled = catch_unwind(AssertUnwindSafe(|| self.handle(event)));
+        self.wait_until = None;
+        match handled {
+            Ok(()) => true,
+            Err(payload) => self.recover(kind, &recovery::panic_message(&*payload)),
+        }
+    }
+
+    /// `event`, if it is to be handled now; else it is parked. An event
+    /// that needs its document's history waits for it there while the
+    /// other documents are served (a code action asked for by hand while a
+    /// long history is blamed held up every file); what comes about that
+    /// document after it waits behind it, so that each document's events
+    /// are handled in the order they came (an answer is about the text it
+    /// was asked about).
+    fn admit(&mut self, event: Event) -> Option<Event> {
+        let Some(uri) = event.uri() else { return Some(event) };
+        let behind = self.parked.iter().any(|p| p.uri == *uri);
+        if !behind && !event.needs_history().is_some_and(|u| self.history_due(u)) {
+            return Some(event);
+        }
+        let uri = uri.clone();
+        self.parked.push_back(Parked { event, uri, until: Instant::now() + HISTORY_WAIT });
+        None
+    }
+
+    /// Whether history's account of `uri` (or what its repository is
+    /// judged by, which comes first) is being read: what
+    /// [`State::wait_history`] would wait for.
+    fn history_due(&self, uri: &Uri) -> bool {
+        let root = self.docs.get(uri).and_then(|d| d.repo.as_ref()).map(|(root, _)| root);
+        self.histories.is_pending(uri) || root.is_some_and(|root| self.repos.is_judging(root))
+    }
+
+    /// The parked events that may be handled now, in the order they came,
+    /// each with how long it may still wait for history; every one with
+    /// `all`.
+    fn unpark(&mut self, all: bool) -> Vec<(Event, Option<Instant>)> {
+        if self.parked.is_empty() {
+            return Vec::new();
+        }
+        let now = Instant::now();
+        let mut held: Vec<Uri> = Vec::new();
+        let mut ready = Vec::new();
+        for p in std::mem::take(&mut self.parked) {
+            let waits = !all
+                && (held.contains(&p.uri)
+                    || (now < p.until && p.event.needs_history().is_some_and(|u| self.history_due(u))));
+            if waits {
+                held.push(p.uri.clone());
+                self.parked.push_back(p);
+            } else {
+                ready.push((p.event, Some(p.until)));
+            }
+        }
+        ready
     }
 
     /// After a panic while handling `kind`: tell the user (once), blame the
@@ -762,7 +874,7 @@ impl State {
             Event::HumanPaste(params) => self.human_paste(params),
             Event::Invalid(message) => self.log(MessageType::ERROR, message),
             Event::FilesChanged => self.poll_store(),
-            Event::Query(_, query) => query(self),
+            Event::Query { run, .. } => run(self),
             Event::DebugPanic(params) => {
                 if params.on == PanicOn::Now {
                     panic!("vouch/debug/panic: a panic while handling a notification");
@@ -791,6 +903,11 @@ impl State {
         };
         if self.repos.any_judging() && self.docs.values().any(held_back) {
             at = at.min(Instant::now() + JUDGING_POLL);
+        }
+        // Parked events go once what they wait for is in (looked for as
+        // above), or once they have waited long enough.
+        if let Some(until) = self.parked.iter().map(|p| p.until).min() {
+            at = at.min(until).min(Instant::now() + QUEUE_POLL);
         }
         // A document waiting for its repository's judging is done nothing
         // with until it is in.
@@ -1344,7 +1461,7 @@ impl State {
     /// `None`) if it is being read, so that what follows sees it; after
     /// [`HISTORY_WAIT`], go on without it (and say so).
     fn wait_history(&mut self, uri: Option<&Uri>) {
-        let deadline = Instant::now() + HISTORY_WAIT;
+        let deadline = self.wait_until.unwrap_or_else(|| Instant::now() + HISTORY_WAIT);
         // First what the repository is judged by: the history read of a
         // document that waited for it starts once it is in.
         let root = uri.and_then(|u| self.docs.get(u)).and_then(|d| d.repo.as_ref()).map(|(root, _)| root.clone());
@@ -1664,11 +1781,11 @@ impl State {
     /// Make sure a request sees the document as it is now; while its
     /// history is being read, as it was last analysed. Code lenses, which
     /// clients ask for on their own as a file opens, do not wait for
-    /// history (the client's messages are handled one at a time, so a
-    /// wait holds up every other file too): they are refreshed once it is
-    /// in; nor do code actions asked for automatically. Code actions asked
-    /// for by hand, hovers and commands wait for it. After this server
-    /// wrote records, every one of them waits for their read.
+    /// history (nor does anything sent about the file after them): they
+    /// are refreshed once it is in; nor do hovers and code actions asked
+    /// for automatically. Code actions asked for by hand and commands are
+    /// put off until it is in ([`State::admit`]). After this server wrote
+    /// records, every one of them waits for their read.
     fn refresh(&mut self, uri: &Uri) {
         // What is asked after this server wrote records is answered by
         // them: the question waits for their read (off this thread, so that
@@ -1692,6 +1809,13 @@ impl State {
     }
 
     pub fn shutdown(&mut self) {
+        // What was put off comes first, in order: a close writes down its
+        // document's provenance.
+        for (event, until) in self.unpark(true) {
+            self.wait_until = until;
+            self.handle(event);
+        }
+        self.wait_until = None;
         self.wait_history(None);
         let uris: Vec<Uri> = self.docs.keys().cloned().collect();
         for uri in uris {
@@ -1854,15 +1978,10 @@ impl State {
         // on save): vouch's are quick fixes, and its plain commands have no
         // kind, so none of them may come back, and there is nothing to
         // wait for or analyse when quick fixes are not among the kinds.
-        let only = params.context.only.as_deref();
-        if only.is_some_and(|kinds| !kinds.iter().any(|k| kind_within(&CodeActionKind::QUICKFIX, k))) {
+        if !offers_quick_fixes(params) {
             return Some(Vec::new());
         }
-        // What to offer depends on history's AI lines: asked for by hand,
-        // worth the wait. Asked for on its own (a lightbulb at the cursor,
-        // as VS Code asks as a file opens), answered from what is known:
-        // the client asks again when the diagnostics change.
-        let automatic = params.context.trigger_kind == Some(CodeActionTriggerKind::AUTOMATIC);
+        let automatic = !code_actions_wait_for_history(params);
         if !automatic {
             self.wait_history(Some(uri));
         }
@@ -1960,7 +2079,7 @@ impl State {
         let claimed = provenance
             .spans_in(range.clone())
             .any(|s| provenance.attribution(s.attr).is_ai_by_another_than(who.as_deref()));
-        if selected.chars().nth(1).is_some() && !claimed && only.is_none() {
+        if selected.chars().nth(1).is_some() && !claimed && params.context.only.is_none() {
             let selection = CommandArgs { uri: Some(uri.clone()), range: Some(params.range), ..CommandArgs::default() };
             let arguments = vec![serde_json::to_value(&selection).unwrap_or(Value::Null)];
             for (title, cmd) in [
@@ -2045,9 +2164,8 @@ impl State {
 
     /// A hover is answered at once, from what is known: editors ask for
     /// one whenever the pointer rests on text, and waiting for a file's
-    /// history would hold up every other file meanwhile (the client's
-    /// messages are handled one at a time). While that history is being
-    /// read, the hover says so.
+    /// history would hold up what is sent about the file after it. While
+    /// that history is being read, the hover says so.
     pub fn hover(&mut self, uri: &Uri, position: Position) -> Option<Hover> {
         let enc = self.encoding;
         self.refresh(uri);
@@ -2348,6 +2466,23 @@ fn one_line(markdown: &str) -> String {
         .filter(|l| !l.is_empty())
         .collect::<Vec<_>>()
         .join("; ")
+}
+
+/// Whether vouch's code actions may answer `params`: asked for some kinds
+/// only (`only`: organize imports or fix-all on save), vouch's are quick
+/// fixes, and its plain commands have no kind.
+fn offers_quick_fixes(params: &CodeActionParams) -> bool {
+    let only = params.context.only.as_deref();
+    only.is_none_or(|kinds| kinds.iter().any(|k| kind_within(&CodeActionKind::QUICKFIX, k)))
+}
+
+/// Whether the answer to `params` waits for the file's history, on which
+/// what to offer depends: asked for by hand, it is worth the wait. Asked
+/// for on its own (a lightbulb at the cursor, as VS Code asks as a file
+/// opens), or for kinds vouch has none of, it is answered from what is
+/// known: the client asks again when the diagnostics change.
+pub fn code_actions_wait_for_history(params: &CodeActionParams) -> bool {
+    offers_quick_fixes(params) && params.context.trigger_kind != Some(CodeActionTriggerKind::AUTOMATIC)
 }
 
 /// Whether code action kind `kind` is `within` (the same kind, or one of

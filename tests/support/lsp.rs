@@ -290,6 +290,12 @@ impl Server {
         }
     }
 
+    /// Whether the reply to request `id` is among the messages read so
+    /// far (and not consumed).
+    pub fn answered(&self, id: i64) -> bool {
+        self.backlog.iter().any(|m| m.get("id") == Some(&json!(id)) && m.get("method").is_none())
+    }
+
     pub fn request(&mut self, method: &str, params: Value) -> Value {
         let reply = self.request_raw(method, params);
         assert!(reply.get("error").is_none(), "{method} failed: {reply}");
