@@ -434,3 +434,27 @@ fn a_cancelled_code_action_and_a_close_do_not_wait_for_history_with_the_rest() {
     });
     server.shutdown();
 }
+
+/// A command sent by path, as Helix sends them (`:lsp-workspace-command`
+/// with `%{buffer_name}`), waits for the file's history alone too.
+#[test]
+fn a_command_sent_by_path_waits_for_history_without_holding_up_other_files() {
+    let repo = claude_wrote(FIRST);
+    let (mut server, _git) = server_with_slow_blame(&repo, 3.0);
+    let other = repo.uri("src/other.rs");
+    server.open(&other, "rust", "fn other() {}\n");
+    server.document(&other);
+    let uri = repo.uri(FILE);
+    server.open(&uri, "rust", FIRST);
+    let asked = server.send_request(
+        "workspace/executeCommand",
+        json!({ "command": "vouch.showProvenance", "arguments": [{ "path": FILE, "line": 2 }] }),
+    );
+    server.change(&other, 2, json!([{ "range": range(0, 0, 0, 0), "text": "x" }]));
+    assert_eq!(server.document(&other)["text"], "xfn other() {}\n");
+    assert!(!server.answered(asked), "the command was answered before the file's history was in");
+    let reply = server.response(asked);
+    let shown = reply["result"].as_str().unwrap_or_default();
+    assert!(shown.contains("AI-written") && shown.contains("claude"), "what history says of the line: {reply:#}");
+    server.shutdown();
+}

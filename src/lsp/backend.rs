@@ -260,9 +260,11 @@ impl LanguageServer for Backend {
     async fn execute_command(&self, params: ExecuteCommandParams) -> Result<Option<LSPAny>> {
         // A command on a document acts on its units as they are, history
         // included.
-        let about = match params.arguments.first().and_then(|a| a.get("uri")).and_then(Value::as_str) {
-            Some(uri) => uri.parse().map_or(About::Nothing, About::History),
-            None => About::Nothing,
+        let first = params.arguments.first();
+        let about = match (first.and_then(|a| a.get("uri")), first.and_then(|a| a.get("path"))) {
+            (Some(Value::String(uri)), _) => uri.parse().map_or(About::Nothing, About::History),
+            (None, Some(Value::String(path))) => About::HistoryAt(path.clone()),
+            _ => About::Nothing,
         };
         self.query("workspace/executeCommand", about, move |state| state.execute(&params.command, params.arguments))
             .await?

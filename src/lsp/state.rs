@@ -96,6 +96,9 @@ pub enum About {
     /// that is in (or after [`HISTORY_WAIT`]), without holding up the
     /// other documents meanwhile.
     History(Uri),
+    /// The same, for the open document at a path (a command sent with
+    /// `path` instead of `uri`, as Helix sends them).
+    HistoryAt(String),
 }
 
 /// An event put off until its document's history is in, or until what
@@ -103,6 +106,9 @@ pub enum About {
 struct Parked {
     event: Event,
     uri: Uri,
+    /// Whether it needs the document's history (else it waits only for
+    /// what came before it).
+    needs_history: bool,
     /// How long it waits for history at most.
     until: Instant,
 }
@@ -170,15 +176,14 @@ impl Event {
         }
     }
 
-    /// The document whose history's account handling the event needs:
-    /// what is written down at a save or a close includes it, and so does
-    /// what some requests answer.
-    fn needs_history(&self) -> Option<&Uri> {
-        match self {
-            Event::Save(uri) | Event::Close(uri) => Some(uri),
-            Event::Query { about: About::History(uri), .. } => Some(uri),
-            _ => None,
-        }
+    /// Whether handling the event needs its document's history: what is
+    /// written down at a save or a close includes it, and so does what
+    /// some requests answer.
+    fn needs_history(&self) -> bool {
+        matches!(
+            self,
+            Event::Save(_) | Event::Close(_) | Event::Query { about: About::History(_) | About::HistoryAt(_), .. }
+        )
     }
 }
 
@@ -692,13 +697,17 @@ impl State {
     /// are handled in the order they came (an answer is about the text it
     /// was asked about).
     fn admit(&mut self, event: Event) -> Option<Event> {
-        let Some(uri) = event.uri() else { return Some(event) };
-        let behind = self.parked.iter().any(|p| p.uri == *uri);
-        if !behind && !event.needs_history().is_some_and(|u| self.history_due(u)) {
+        let uri = match &event {
+            Event::Query { about: About::HistoryAt(path), .. } => self.open_doc_at(path).ok(),
+            _ => event.uri().cloned(),
+        };
+        let Some(uri) = uri else { return Some(event) };
+        let needs_history = event.needs_history();
+        let behind = self.parked.iter().any(|p| p.uri == uri);
+        if !behind && !(needs_history && self.history_due(&uri)) {
             return Some(event);
         }
-        let uri = uri.clone();
-        self.parked.push_back(Parked { event, uri, until: Instant::now() + HISTORY_WAIT });
+        self.parked.push_back(Parked { event, uri, needs_history, until: Instant::now() + HISTORY_WAIT });
         None
     }
 
@@ -721,9 +730,8 @@ impl State {
         let mut held: Vec<Uri> = Vec::new();
         let mut ready = Vec::new();
         for p in std::mem::take(&mut self.parked) {
-            let waits = !all
-                && (held.contains(&p.uri)
-                    || (now < p.until && p.event.needs_history().is_some_and(|u| self.history_due(u))));
+            let waits =
+                !all && (held.contains(&p.uri) || (now < p.until && p.needs_history && self.history_due(&p.uri)));
             if waits {
                 held.push(p.uri.clone());
                 self.parked.push_back(p);
