@@ -704,7 +704,8 @@ impl State {
         let Some(uri) = uri else { return Some(event) };
         let needs_history = event.needs_history();
         let behind = self.parked.iter().any(|p| p.uri == uri);
-        if !behind && !(needs_history && self.history_due(&uri)) {
+        let waits = behind || (needs_history && self.history_due(&uri));
+        if !waits {
             return Some(event);
         }
         self.parked.push_back(Parked { event, uri, needs_history, until: Instant::now() + HISTORY_WAIT });
