@@ -405,3 +405,55 @@ fn uris_a_client_sends_with_raw_brackets_and_spaces_open_and_answer() {
     assert!(hover["contents"]["value"].as_str().unwrap_or_default().contains("copilot"), "{hover:#}");
     server.shutdown();
 }
+
+/// Red team: in a terminal editor (Neovim, Helix), approving with a signing
+/// key that has a passphrase and is not in an SSH agent made `ssh-keygen`
+/// ask for the passphrase on the editor's terminal: the prompt landed on
+/// the editor's screen, the keys typed next went to whichever read first,
+/// and the server answered nothing meanwhile. Signing from the server
+/// never reaches the terminal: the approval fails at once, saying what to
+/// do, and the server goes on.
+#[test]
+fn approving_from_a_terminal_editor_never_asks_for_a_passphrase_on_its_terminal() {
+    let (repo, text) = requested_repo();
+    repo.git(&["config", "user.email", "reviewer@example.com"]);
+    let keys = tempfile::tempdir().unwrap();
+    let key = keys.path().join("id_ed25519");
+    let made = std::process::Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "a passphrase", "-C", "reviewer", "-f"])
+        .arg(&key)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    repo.git(&["config", "gpg.format", "ssh"]);
+    repo.git(&["config", "user.signingkey", &key.display().to_string()]);
+    let mut terminal = support::lsp::Terminal::new();
+    // No agent, and no display for a graphical askpass.
+    let env = [("SSH_AUTH_SOCK", ""), ("DISPLAY", ""), ("WAYLAND_DISPLAY", "")];
+    let options = json!({ "promptsForArguments": true, "showsCommandResults": true });
+    let mut server = Server::start_on_terminal(&repo.root, options, &env, &terminal);
+    let uri = uri_of(&repo, FILE);
+    server.open(&uri, "rust", &text);
+    server.diagnostics(&uri, 1);
+    let actions = code_actions(&mut server, &uri, range(6, 4, 6, 4));
+    let approve = actions
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["title"].as_str().unwrap().contains("approve"))
+        .unwrap_or_else(|| panic!("approve offered: {:?}", titles(&actions)));
+    let reply = server.request_raw(
+        "workspace/executeCommand",
+        json!({ "command": approve["command"]["command"], "arguments": approve["command"]["arguments"] }),
+    );
+    let message = reply["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("passphrase") && message.contains("ssh-add"), "{reply:#}");
+    assert_eq!(terminal.written(), "", "something was written to the editor's terminal");
+    // Nothing was recorded, and the server answers.
+    let hover = server.request(
+        "textDocument/hover",
+        json!({ "textDocument": { "uri": uri }, "position": { "line": 6, "character": 4 } }),
+    );
+    assert!(!hover.to_string().contains("approved by"), "{hover:#}");
+    server.shutdown();
+}

@@ -10,7 +10,8 @@
 //! knows. This module does not decide whether a signature is required; the
 //! caller does, from the policy.
 
-use std::io::Write as _;
+use std::io::{IsTerminal as _, Write as _};
+use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -39,8 +40,8 @@ pub enum SignError {
     TempKey(std::io::Error),
     #[error("cannot run {program}: {source}")]
     Spawn { program: String, source: std::io::Error },
-    #[error("{program} -Y sign with key {key} failed: {stderr}")]
-    Failed { program: String, key: String, stderr: String },
+    #[error("{program} -Y sign with key {key} failed: {stderr}{hint}")]
+    Failed { program: String, key: String, stderr: String, hint: &'static str },
     #[error("{program} -Y sign printed no SSH signature")]
     NoSignature { program: String },
 }
@@ -163,19 +164,51 @@ pub fn sign_with(config: &SigningConfig, payload: &[u8]) -> Result<String, SignE
         // `-U`: the key is in the agent (OpenSSH 8.9 and later).
         command.arg("-U");
     }
+    let detached = !std::io::stdin().is_terminal();
+    if detached {
+        away_from_the_terminal(&mut command);
+    }
     let output = run_with_input(&mut command, payload)
         .map_err(|source| SignError::Spawn { program: config.program.clone(), source })?;
     if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr).trim().to_string();
+        let hint = if detached && stderr.contains("passphrase") { NO_PASSPHRASE_HERE } else { "" };
         return Err(SignError::Failed {
             program: config.program.clone(),
             key: key_path.display().to_string(),
-            stderr: String::from_utf8_lossy(&output.stderr).trim().to_string(),
+            stderr,
+            hint,
         });
     }
     let text = String::from_utf8_lossy(&output.stdout);
     match armored(&text) {
         Some(signature) => Ok(signature),
         None => Err(SignError::NoSignature { program: config.program.clone() }),
+    }
+}
+
+/// What a signature that needed a passphrase vouch could not ask for is
+/// told.
+const NO_PASSPHRASE_HERE: &str = " (vouch cannot ask for the key's passphrase here: add the key to your SSH agent \
+                                  with `ssh-add`, or approve from a terminal with `vouch approve`)";
+
+/// Start `command` in a session of its own, without a controlling
+/// terminal, when vouch has no terminal of its own to ask on (the language
+/// server, a hook): `ssh-keygen` would otherwise ask for a key's passphrase
+/// on the terminal vouch's parent runs in, a terminal editor's, where the
+/// prompt lands on the editor's screen and waits for keys the editor takes.
+/// A graphical askpass (`SSH_ASKPASS` with a display) still asks.
+fn away_from_the_terminal(command: &mut Command) {
+    // SAFETY: setsid is async-signal-safe and touches nothing of this
+    // process's memory; it fails only for a process group leader, which a
+    // child just forked is not.
+    unsafe {
+        command.pre_exec(|| {
+            if libc::setsid() == -1 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
     }
 }
 

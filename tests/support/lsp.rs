@@ -123,8 +123,40 @@ impl Server {
         Server::spawn_binary(&bin, cwd, env, stderr)
     }
 
+    /// Start the server as a terminal editor (Neovim, Helix) runs it: in
+    /// a session whose controlling terminal is `terminal`'s, so that what
+    /// it starts can open `/dev/tty`.
+    pub fn start_on_terminal(cwd: &Path, options: Value, env: &[(&str, &str)], terminal: &Terminal) -> Server {
+        let tty = terminal.name.clone();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_vouch"));
+        // SAFETY: setsid and open are async-signal-safe; the path was
+        // made before the fork.
+        unsafe {
+            std::os::unix::process::CommandExt::pre_exec(&mut cmd, move || {
+                if libc::setsid() == -1 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                // The first terminal a session leader opens becomes its
+                // controlling terminal.
+                let fd = libc::open(tty.as_ptr(), libc::O_RDWR);
+                if fd == -1 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                libc::close(fd);
+                Ok(())
+            });
+        }
+        INIT_OPTIONS.with(|o| *o.borrow_mut() = options);
+        let server = Server::initialize(Server::spawn_command(cmd, cwd, env, Stdio::inherit()), cwd, &["utf-16"]);
+        INIT_OPTIONS.with(|o| *o.borrow_mut() = Value::Null);
+        server
+    }
+
     fn spawn_binary(bin: &std::ffi::OsStr, cwd: &Path, env: &[(&str, &str)], stderr: Stdio) -> Server {
-        let mut cmd = Command::new(bin);
+        Server::spawn_command(Command::new(bin), cwd, env, stderr)
+    }
+
+    fn spawn_command(mut cmd: Command, cwd: &Path, env: &[(&str, &str)], stderr: Stdio) -> Server {
         cmd.arg("lsp").current_dir(cwd).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(stderr);
         for (k, v) in env {
             cmd.env(k, v);
@@ -495,5 +527,44 @@ pub mod model {
             }
         }
         text
+    }
+}
+
+/// A pseudo-terminal, as a terminal editor runs in: what is written to it
+/// (a prompt) can be read back.
+pub struct Terminal {
+    master: std::fs::File,
+    /// The path of its terminal side (`/dev/pts/N`).
+    pub name: std::ffi::CString,
+}
+
+impl Terminal {
+    pub fn new() -> Terminal {
+        use std::os::fd::FromRawFd;
+        // SAFETY: plain calls on a descriptor this function owns; ptsname_r
+        // writes at most the buffer's length.
+        unsafe {
+            let fd = libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY | libc::O_NONBLOCK);
+            assert!(fd >= 0, "posix_openpt: {}", std::io::Error::last_os_error());
+            assert_eq!(libc::grantpt(fd), 0, "grantpt");
+            assert_eq!(libc::unlockpt(fd), 0, "unlockpt");
+            let mut buf = [0 as libc::c_char; 128];
+            assert_eq!(libc::ptsname_r(fd, buf.as_mut_ptr(), buf.len()), 0, "ptsname_r");
+            let name = std::ffi::CStr::from_ptr(buf.as_ptr()).to_owned();
+            Terminal { master: std::fs::File::from_raw_fd(fd), name }
+        }
+    }
+
+    /// What was written to the terminal so far (and not read before).
+    pub fn written(&mut self) -> String {
+        let mut out = Vec::new();
+        let mut buf = [0u8; 4096];
+        loop {
+            match self.master.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => out.extend_from_slice(&buf[..n]),
+            }
+        }
+        String::from_utf8_lossy(&out).into_owned()
     }
 }
