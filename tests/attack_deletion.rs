@@ -302,6 +302,51 @@ fn an_ai_deletion_survives_the_file_removed_and_restored_or_an_edit_reverted() {
     assert!(said.iter().any(|d| d.contains("before line 6") && d.contains("if !actor.admin")), "{said:#?}");
 }
 
+/// Red team, second round: the file the AI removed the check from was
+/// removed, and its text added back under another name in a later commit
+/// (a rename in two commits, which git's rename detection, commit by
+/// commit, does not see), or renamed, then removed and restored. A file
+/// added back with most of a file the range removed is that file, as a
+/// rename is.
+#[test]
+fn an_ai_deletion_survives_a_rename_made_in_two_commits() {
+    let (_world, a) = trailer_commit(GUARDED, UNGUARDED);
+    a.git(&["rm", "-q", "src/auth.rs"]);
+    a.commit("remove auth", None);
+    a.write("src/users.rs", UNGUARDED);
+    a.commit("users", None);
+    let (code, report) = a.verify("origin/main..HEAD");
+    assert_eq!(code, 1, "{report:#}");
+    let failure = only_failure(&report, "unapproved-ai");
+    assert_eq!((failure["path"].as_str(), failure["name"].as_str()), (Some("src/users.rs"), Some("delete_user")));
+    // The lines BASE had are BASE's, as through a rename: not of unknown
+    // origin.
+    assert_eq!(report["coverage"]["unknown_lines"], 0, "{report:#}");
+
+    let (_world, b) = trailer_commit(GUARDED, UNGUARDED);
+    b.git(&["mv", "src/auth.rs", "src/users.rs"]);
+    b.commit("rename", None);
+    b.git(&["rm", "-q", "src/users.rs"]);
+    b.commit("remove users", None);
+    b.git(&["checkout", "HEAD~1", "--", "src/users.rs"]);
+    b.commit("restore users", None);
+    let (code, report) = b.verify("origin/main..HEAD");
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(only_failure(&report, "unapproved-ai")["name"], "delete_user", "{report:#}");
+
+    // The gate, when the text comes back in the commit being made: the
+    // removal is an earlier commit's (the gate judges what the commit
+    // brings, and says what earlier commits leave unapproved).
+    let (_world, c) = trailer_commit(GUARDED, UNGUARDED);
+    c.git(&["rm", "-q", "src/auth.rs"]);
+    c.commit("remove auth", None);
+    c.write("src/users.rs", UNGUARDED);
+    c.git(&["add", "src/users.rs"]);
+    let gate = c.vouch(&["check", "--staged", "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_slice(&gate.stdout).unwrap();
+    assert_eq!(report["earlier_units_lacking_signoff"], 1, "{report:#}");
+}
+
 /// The other side of finding a lost removal again (red team, second
 /// round): the AI removed a check from one function and a person the same
 /// check from another. The AI's removal stands where it was made; the

@@ -46,7 +46,7 @@ use crate::syntax::Content;
 /// an AI. 4: the lines every commit removed, an AI's or not (who touched a
 /// unit), and removed AI text by shape. 5: the lines an AI removed from
 /// before the range. 6: removed AI text keeps its words.
-const STAMP: &str = concat!("vouch-lineage-cache/6 ", env!("CARGO_PKG_VERSION"));
+const STAMP: &str = concat!("vouch-lineage-cache/7 ", env!("CARGO_PKG_VERSION"));
 
 /// Kept lineages, at most (one per BASE and HEAD: branches switched
 /// between, commits made).

@@ -7,9 +7,10 @@
 //! ([`RemovedFile`]): a path BASE has and the head lacks, removed so, is a
 //! [`DeletedFile`] that needs sign-off like a unit (nothing of it is left
 //! to hold an AI line). A rename is not a removal (renames are found, as
-//! `git log -M` finds them), a file keeps the path it had at BASE through
-//! renames (what a removal after them removes), and a merge removes a file
-//! only when every parent has it.
+//! `git log -M` finds them, and across commits: a file added with most of
+//! the text of one the range removed is that file, [`Graveyard`]), a file
+//! keeps the path it had at BASE through renames (what a removal after them
+//! removes), and a merge removes a file only when every parent has it.
 //!
 //! Evidence per commit: its vouch note (file records for a path at a blob,
 //! or `no-ai`), its git-ai note ([`GitAiReader`]), and what it declares as a
@@ -608,7 +609,7 @@ fn run_commits<'r>(
     bots: &'r [String],
     from: Option<State>,
 ) -> Result<(Walker<'r>, Vec<Oid>, Option<Rc<Snapshot>>), LineageError> {
-    let (mut commits, table, pool, mut snapshots, mut people, mut changed, removed) = match from {
+    let (mut commits, table, pool, mut snapshots, mut people, mut changed, removed, graveyard) = match from {
         Some(state) => {
             let at = state.commits.len().checked_sub(1).map(|i| i as u32);
             let snapshot = state.snapshot(repo)?;
@@ -621,11 +622,18 @@ fn run_commits<'r>(
             let changed: HashMap<Oid, Vec<String>> = commits.iter().copied().zip(state.changed).collect();
             let removed: HashMap<Oid, Vec<RemovedFile>> =
                 commits.iter().copied().zip(state.removed).filter(|(_, r)| !r.is_empty()).collect();
-            (commits, state.table, state.pool, snapshots, people, changed, removed)
+            (commits, state.table, state.pool, snapshots, people, changed, removed, state.buried)
         }
-        None => {
-            (Vec::new(), Table::new(), Pool::default(), HashMap::new(), HashMap::new(), HashMap::new(), HashMap::new())
-        }
+        None => (
+            Vec::new(),
+            Table::new(),
+            Pool::default(),
+            HashMap::new(),
+            HashMap::new(),
+            HashMap::new(),
+            HashMap::new(),
+            Graveyard::default(),
+        ),
     };
     let earlier = commits.len();
     commits.extend(new);
@@ -644,6 +652,7 @@ fn run_commits<'r>(
         deleted: HashMap::new(),
         removed,
         gone: Vec::new(),
+        graveyard,
         blobs: Blobs::for_walk(),
     };
     let mut children = vec![0u32; commits.len()];
@@ -687,6 +696,8 @@ pub struct State {
     files: BTreeMap<String, StateFile>,
     table: Table,
     pool: Pool,
+    /// The files the range removed that a later file may be found to be.
+    buried: Graveyard,
 }
 
 /// One file of a [`State`]: its version at the head and its lines' tags,
@@ -704,6 +715,16 @@ struct StateFile {
 }
 
 impl StateFile {
+    fn of(state: &FileState) -> StateFile {
+        StateFile {
+            id: state.content.id.to_string(),
+            kind: state.content.kind,
+            tags: run_length(&state.tags),
+            deletions: state.deletions.clone(),
+            origin: state.origin.as_deref().map(str::to_string),
+        }
+    }
+
     fn tags(&self) -> Vec<Tag> {
         let mut out = Vec::new();
         for &[claim, commits, count] in &self.tags {
@@ -711,6 +732,119 @@ impl StateFile {
         }
         out
     }
+}
+
+/// The files the range removed, kept to be found again: a file a later
+/// commit adds with most of the text of one of them is that file, its
+/// lines' tags and AI removals carried over as through a rename (a rename
+/// made in two commits, a file removed and restored: git finds renames
+/// within one commit only). Without it, a person who removed the file an AI
+/// had removed a check from and added its text back under another name
+/// left nothing of the AI's removal, and BASE's lines came back as the
+/// person's own. Merges do not look here.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+struct Graveyard {
+    files: Vec<Buried>,
+}
+
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+struct Buried {
+    path: String,
+    file: StateFile,
+    /// The [`lineage::move_key`]s of its lines that have one, each once,
+    /// sorted.
+    keys: Vec<u64>,
+}
+
+impl Graveyard {
+    /// At most this many removed files are kept, the latest.
+    const MAX: usize = 128;
+    /// A file is found again only by this many lines at least.
+    const MIN_SHARED: usize = 3;
+
+    /// Keep `state`, the last version of `path`, which a commit removes.
+    fn bury(&mut self, path: &str, state: &FileState) {
+        if state.content.kind != VersionKind::Text {
+            return;
+        }
+        let keys = keys_of(&state.content.lines());
+        if keys.len() < Self::MIN_SHARED {
+            return;
+        }
+        if self.files.len() == Self::MAX {
+            self.files.remove(0);
+        }
+        self.files.push(Buried { path: path.to_string(), file: StateFile::of(state), keys });
+    }
+
+    /// The removed file `lines` (a file added) are, if any: the one that
+    /// shares the most lines with them, at least half of the larger's
+    /// (whitespace aside, lines with a letter or a digit, each once).
+    fn find(&self, lines: &[&[u8]]) -> Option<usize> {
+        if self.files.is_empty() {
+            return None;
+        }
+        let keys = keys_of(lines);
+        let mut best: Option<(usize, usize)> = None;
+        for (i, buried) in self.files.iter().enumerate() {
+            let larger = keys.len().max(buried.keys.len());
+            // Half of the larger cannot be shared with fewer than that.
+            if keys.len().min(buried.keys.len()) * 2 < larger {
+                continue;
+            }
+            let shared = shared(&keys, &buried.keys);
+            if shared >= Self::MIN_SHARED && shared * 2 >= larger && best.is_none_or(|(_, most)| shared > most) {
+                best = Some((i, shared));
+            }
+        }
+        best.map(|(i, _)| i)
+    }
+
+    /// The removed file `lines` are, taken out: its version, lines' tags,
+    /// AI removals and origin.
+    fn raise(&mut self, reader: &Reader<'_>, lines: &[&[u8]]) -> Result<Option<FileState>, LineageError> {
+        let Some(i) = self.find(lines) else { return Ok(None) };
+        let buried = self.files.remove(i);
+        buried.file.state(reader, &buried.path).map(Some)
+    }
+}
+
+impl StateFile {
+    /// The file state this describes, its version read through `reader`.
+    fn state(&self, reader: &Reader<'_>, path: &str) -> Result<FileState, LineageError> {
+        let content = reader.content(oid(&self.id)?, self.kind == VersionKind::Submodule, path)?;
+        let tags = self.tags();
+        if tags.len() != reader.line_count(&content) {
+            return Err(LineageError::Stale { path: path.to_string() });
+        }
+        let origin = self.origin.as_deref().map(Rc::from);
+        Ok(FileState { content, tags, deletions: self.deletions.clone(), origin })
+    }
+}
+
+/// The move keys of `lines`, each once, sorted.
+fn keys_of(lines: &[&[u8]]) -> Vec<u64> {
+    let mut keys: Vec<u64> = lines.iter().filter_map(|l| lineage::move_key(l)).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    keys
+}
+
+/// How many keys two sorted lists share.
+fn shared(a: &[u64], b: &[u64]) -> usize {
+    let (mut i, mut j, mut n) = (0, 0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                n += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    n
 }
 
 fn run_length(tags: &[Tag]) -> Vec<[u32; 3]> {
@@ -865,6 +999,7 @@ impl State {
             files: BTreeMap::new(),
             table: Table::new(),
             pool: Pool::default(),
+            buried: Graveyard::default(),
         }
     }
 
@@ -887,16 +1022,7 @@ impl State {
         let files = snapshot
             .iter()
             .flat_map(|s| s.iter())
-            .map(|(path, state)| {
-                let file = StateFile {
-                    id: state.content.id.to_string(),
-                    kind: state.content.kind,
-                    tags: run_length(&state.tags),
-                    deletions: state.deletions.clone(),
-                    origin: state.origin.as_deref().map(str::to_string),
-                };
-                (path.to_string(), file)
-            })
+            .map(|(path, state)| (path.to_string(), StateFile::of(state)))
             .collect();
         let mut people = walker.people;
         let mut changed = walker.changed;
@@ -911,6 +1037,7 @@ impl State {
             files,
             table: walker.table,
             pool: walker.pool,
+            buried: walker.graveyard,
         }
     }
 
@@ -968,14 +1095,7 @@ impl State {
         let reader = Reader { repo, blobs: None };
         let mut out = Snapshot::new();
         for (path, file) in &self.files {
-            let content = reader.content(oid(&file.id)?, file.kind == VersionKind::Submodule, path)?;
-            let tags = file.tags();
-            if tags.len() != content.line_count() {
-                return Err(LineageError::Stale { path: path.clone() });
-            }
-            let deletions = file.deletions.clone();
-            let origin = file.origin.as_deref().map(Rc::from);
-            out.insert(Rc::from(path.as_str()), Rc::new(FileState { content, tags, deletions, origin }));
+            out.insert(Rc::from(path.as_str()), Rc::new(file.state(&reader, path)?));
         }
         Ok(out)
     }
@@ -1013,10 +1133,13 @@ impl State {
         } else {
             Some(repo.find_commit(base).and_then(|c| c.tree()).map_err(git("read BASE's tree"))?)
         };
+        let news: Vec<Option<Content>> =
+            files.iter().map(|f| f.new.as_ref().map(PendingVersion::content).transpose()).collect::<Result<_, _>>()?;
         // Each file's version at the head, with its tags: from the range,
-        // or from outside it.
+        // or from outside it; for a file added, a file the range removed
+        // that it is ([`Graveyard`]).
         let mut olds: Vec<Option<FileState>> = Vec::new();
-        for file in files {
+        for (file, new) in files.iter().zip(&news) {
             let from = file.from.as_deref().unwrap_or(&file.path);
             let old = match self.files.get(from) {
                 Some(kept) => {
@@ -1034,13 +1157,14 @@ impl State {
                         let tags = vec![OUTSIDE; reader.line_count(&content)];
                         Some(FileState { content, tags, deletions: Vec::new(), origin: Some(Rc::from(from)) })
                     }
-                    _ => None,
+                    _ => match new.as_ref().and_then(|new| self.buried.find(&new.lines())) {
+                        Some(i) => Some(self.buried.files[i].file.state(&reader, &self.buried.files[i].path)?),
+                        None => None,
+                    },
                 },
             };
             olds.push(old);
         }
-        let news: Vec<Option<Content>> =
-            files.iter().map(|f| f.new.as_ref().map(PendingVersion::content).transpose()).collect::<Result<_, _>>()?;
         let old_lines: Vec<Vec<&[u8]>> =
             olds.iter().map(|o| o.as_ref().map_or_else(Vec::new, |o| reader.lines(&o.content))).collect();
         let changes: Vec<Change<'_>> = olds
@@ -1180,6 +1304,8 @@ struct Walker<'r> {
     /// The files the commit being walked removes whole (path, lines), as
     /// its plan finds them.
     gone: Vec<(String, u32)>,
+    /// The files removed so far, to be found again.
+    graveyard: Graveyard,
     /// The versions read lately: a walk reads most versions more than once
     /// (a merge's version of a path is one of its parents', the same
     /// version from outside the range comes back in several merges, BASE's
@@ -1358,10 +1484,21 @@ impl Walker<'_> {
             if removed && let Some(origin) = olds.first().and_then(|o| o.origin.as_deref()) {
                 self.gone.push((origin.to_string(), olds[0].content.line_count() as u32));
             }
+            if removed && let (Some(path), Some(state)) = (&old_path, olds.first()) {
+                self.graveyard.bury(path, state);
+            }
             let new_content = match (&new_path, removed) {
                 (Some(path), false) => Some(self.content(new.id(), new.mode() == FileMode::Commit, path)?),
                 _ => None,
             };
+            // A file added with most of the text of a file the range
+            // removed is that file ([`Graveyard`]).
+            if added && let Some(content) = &new_content {
+                let reader = Reader { repo: self.repo, blobs: Some(&self.blobs) };
+                if let Some(state) = self.graveyard.raise(&reader, &content.lines())? {
+                    olds.push(Rc::new(state));
+                }
+            }
             jobs.push(Job {
                 path: new_path.filter(|_| !removed).map(|p| Rc::from(p.as_str())),
                 olds,
