@@ -124,3 +124,78 @@ fn a_link_an_agent_makes_does_not_make_the_file_it_names_the_agents() {
     let origins: Vec<&str> = blame["lines"].as_array().unwrap().iter().filter_map(|l| l["origin"].as_str()).collect();
     assert!(!origins.is_empty() && origins.iter().all(|o| *o != "ai"), "{blame:#}");
 }
+
+/// Red team: the commit an agent's command made kept the "no AI" note the
+/// post-commit hook wrote inside the command when the same command then
+/// moved HEAD on: it committed on a branch of its own and went back
+/// (`git checkout -b fix && ... && git commit && git checkout feature`),
+/// switched away and back, or rebased its commit (`git pull --rebase`, `git
+/// rebase main`). The hook after the command found no commit to note again
+/// (it looked back through HEAD's history only to where HEAD had been, and
+/// only while the file was still in the worktree), and verify passed the
+/// agent's code as attested human. Every commit made during the command,
+/// and every copy a rebase made of one, is noted with what the command
+/// wrote, whether or not the worktree still holds it.
+#[test]
+fn commits_an_agent_makes_and_moves_away_from_in_one_command_are_noted_as_ai() {
+    let run_py = "import os\n\n\ndef run(cmd):\n    os.system(cmd)\n";
+    let write_and_commit = |repo: &VouchRepo| {
+        repo.write("src/run.py", run_py);
+        repo.ok(&["add", "src/run.py"]);
+        repo.ok(&["commit", "-qm", "run"]);
+    };
+
+    // What the command alone is found to have written: the import and the
+    // function.
+    let repo = start();
+    agent_shell(&repo, "toolu_0", "... && git commit", || write_and_commit(&repo));
+    let expected = failures(&repo);
+    assert_eq!(
+        expected,
+        vec![
+            ("unapproved-ai".into(), "src/run.py".into(), "".into()),
+            ("unapproved-ai".into(), "src/run.py".into(), "run".into())
+        ]
+    );
+
+    // On a branch of its own, then back to the branch it was on.
+    let repo = start();
+    agent_shell(&repo, "toolu_a", "git checkout -b fix-run && ... && git commit && git checkout feature", || {
+        repo.ok(&["checkout", "-q", "-b", "fix-run"]);
+        write_and_commit(&repo);
+        repo.ok(&["checkout", "-q", "feature"]);
+    });
+    let note = repo.note("fix-run");
+    let file = note.iter().find(|r| r["path"] == "src/run.py").unwrap_or_else(|| panic!("{note:?}"));
+    assert_eq!(file["ai"], json!([[1, 5]]), "{note:?}");
+    repo.ok(&["checkout", "-q", "fix-run"]);
+    assert_eq!(failures(&repo), expected);
+
+    // Switched away and back after committing (the branch started where
+    // main is, so HEAD passes where it was before the command).
+    let repo = start();
+    agent_shell(&repo, "toolu_b", "... && git commit && git checkout main && git checkout -", || {
+        write_and_commit(&repo);
+        repo.ok(&["checkout", "-q", "main"]);
+        repo.ok(&["checkout", "-q", "-"]);
+    });
+    assert_eq!(failures(&repo), expected);
+
+    // Rebased onto a main that moved on: the agent's commit is noted, and
+    // a teammate's file the rebase brought is not taken for the agent's.
+    let repo = start();
+    repo.ok(&["checkout", "-q", "main"]);
+    repo.write("src/other.py", "def other():\n    return 2\n");
+    repo.ok(&["add", "src/other.py"]);
+    repo.ok(&["commit", "-qm", "other"]);
+    repo.ok(&["checkout", "-q", "feature"]);
+    let input = json!({ "command": "... && git commit && git rebase main" });
+    repo.claude_hook("PreToolUse", "Bash", "toolu_c", input.clone());
+    write_and_commit(&repo);
+    repo.ok(&["rebase", "-q", "main"]);
+    let after = repo.claude_hook("PostToolUse", "Bash", "toolu_c", input);
+    assert!(!after.stderr.contains("other.py"), "{after:?}");
+    let note = repo.note("HEAD");
+    assert!(note.iter().all(|r| r != &json!({"attest": "no-ai"})), "{note:?}");
+    assert_eq!(failures(&repo), expected);
+}

@@ -400,3 +400,33 @@ fn a_commit_the_agent_makes_while_it_runs_is_noted_with_what_it_wrote() {
     let verify = json_of(&repo.root, &["verify", &format!("{base}..HEAD"), "--format", "json"]);
     assert_eq!(verify["failures"].as_array().unwrap().len(), 1, "{verify:#}");
 }
+
+/// Red team: an agent under `vouch run` that commits on a branch of its own
+/// and goes back to the branch it started on left a commit noted "no AI":
+/// vouch looked for the agent's commits only back to where HEAD had been,
+/// and for its text only in the worktree. Every commit the agent made is
+/// noted with what it wrote, wherever HEAD ends.
+#[test]
+fn a_commit_the_agent_makes_on_a_branch_it_then_leaves_is_noted_with_what_it_wrote() {
+    let (repo, base) = project_with_hooks();
+    let start = repo.git(&["rev-parse", "--abbrev-ref", "HEAD"]).trim().to_string();
+    let bin = tempfile::tempdir().unwrap();
+    let agent = script(
+        bin.path(),
+        "fake-agent",
+        &format!(
+            "git checkout -q -b fix-pay\nmkdir -p src\nprintf 'pub fn pay(x: u64) -> u64 {{\\n    x * 2\\n}}\\n' > \
+             src/pay.rs\ngit add src/pay.rs && git commit -q -m pay\ngit checkout -q {start}\n"
+        ),
+    );
+    let out = vouch(&repo.root, &["run", "--", &agent]).env("HOME", &repo.root).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(repo.git(&["rev-parse", "HEAD"]).trim(), base, "back where it started");
+    let note = repo.git(&["notes", "--ref=vouch", "show", "fix-pay"]);
+    let records: Vec<Value> = note.lines().map(|l| serde_json::from_str::<Value>(l).unwrap()).collect();
+    assert!(records.iter().all(|r| r.get("attest").is_none()), "no `no-ai` left: {note}");
+    let record = records.iter().find(|r| r["path"] == "src/pay.rs").unwrap_or_else(|| panic!("{note}"));
+    assert_eq!((record["evidence"].as_str(), record["ai"].clone()), (Some("wrapper"), serde_json::json!([[1, 3]])));
+    let verify = json_of(&repo.root, &["verify", &format!("{base}..fix-pay"), "--format", "json"]);
+    assert_eq!(verify["failures"].as_array().unwrap().len(), 1, "{verify:#}");
+}

@@ -150,7 +150,23 @@ pub fn append(
     evidence: Evidence,
     intent: Option<Intent>,
 ) -> anyhow::Result<()> {
-    let attribution = Attribution::ai(source, evidence, user_email(&target.repo)).with_intent(intent);
+    append_version(journal, &target.repo, &target.rel, &target.bytes, written, source, evidence, intent)
+}
+
+/// [`append`] for version `bytes` of `rel` (as git stores it), wherever it
+/// is: a commit's, when the worktree no longer holds it.
+#[allow(clippy::too_many_arguments)] // One record's parts, as `append` takes them.
+fn append_version(
+    journal: &Journal,
+    repo: &Repository,
+    rel: &str,
+    bytes: &[u8],
+    written: &Written,
+    source: AiSource,
+    evidence: Evidence,
+    intent: Option<Intent>,
+) -> anyhow::Result<()> {
+    let attribution = Attribution::ai(source, evidence, user_email(repo)).with_intent(intent);
     let spans: Vec<(Range<usize>, Attribution)> =
         written.ranges.iter().map(|r| (r.clone(), attribution.clone())).collect();
     let deletions: Vec<AiDeletion> = written
@@ -158,9 +174,73 @@ pub fn append(
         .iter()
         .map(|&(at, lines)| AiDeletion { at, lines, first: String::new(), attribution: attribution.clone() })
         .collect();
-    let entry = Entry { deletions: &deletions, ..Entry::delta(&target.rel, &target.bytes, &spans) };
-    journal.append(&target.repo, entry).with_context(|| format!("cannot record the edit of {}", target.rel))?;
+    let entry = Entry { deletions: &deletions, ..Entry::delta(rel, bytes, &spans) };
+    journal.append(repo, entry).with_context(|| format!("cannot record the edit of {rel}"))?;
     Ok(())
+}
+
+/// Record as a command's what the commits it made (`made`, oldest first:
+/// by `git commit`) bring that the worktree no longer shows: a commit on
+/// a branch the command then left, a file it changed again after
+/// committing. For each file such a commit changed, the lines of its
+/// committed version that were not in the file before the command ran
+/// (`before`: its bytes then, `Some(None)` when it did not exist, `None`
+/// when not known, and then it is left alone) are the command's, recorded
+/// for that version. Returns how many versions were recorded.
+pub fn record_committed(
+    repo: &Repository,
+    journal: &Journal,
+    made: &[Oid],
+    before: impl Fn(&str) -> Option<Option<Vec<u8>>>,
+    source: &AiSource,
+    evidence: Evidence,
+    intent: Option<&Intent>,
+) -> anyhow::Result<usize> {
+    let root = repo::worktree_root(repo)?.to_path_buf();
+    let mut recorded = 0;
+    for &oid in made {
+        let commit = repo.find_commit(oid).with_context(|| format!("cannot read commit {oid}"))?;
+        let tree = commit.tree().with_context(|| format!("cannot read the tree of {oid}"))?;
+        let parent = commit.parent(0).ok().map(|p| p.tree()).transpose().context("cannot read a parent's tree")?;
+        let diff = repo
+            .diff_tree_to_tree(parent.as_ref(), Some(&tree), None)
+            .with_context(|| format!("cannot diff commit {oid}"))?;
+        for delta in diff.deltas() {
+            let new = delta.new_file();
+            let (Some(rel), false) = (new.path().and_then(Path::to_str), new.id().is_zero()) else { continue };
+            if new.mode() != git2::FileMode::Blob && new.mode() != git2::FileMode::BlobExecutable {
+                continue;
+            }
+            let Ok(blob) = repo.find_blob(new.id()) else { continue };
+            let committed = blob.content();
+            // The worktree shows it: the hook's own comparison saw it.
+            if std::fs::read(root.join(rel)).is_ok_and(|now| now == committed) {
+                continue;
+            }
+            let Some(was) = before(rel) else { continue };
+            let was = was.unwrap_or_default();
+            if was == committed {
+                continue;
+            }
+            let changed = match std::str::from_utf8(committed) {
+                Ok(text) => written(&String::from_utf8_lossy(&was), text),
+                Err(_) => Written::ranges(std::iter::once(0..committed.len()).collect()),
+            };
+            if changed.is_empty() {
+                continue;
+            }
+            append_version(journal, repo, rel, committed, &changed, source.clone(), evidence, intent.cloned())?;
+            eprintln!(
+                "vouch: recorded {} line(s) of {} that commit {} made as written by {}",
+                lines_in(committed, &changed.ranges),
+                display::line(rel),
+                &oid.to_string()[..10],
+                display::line(&source.tool)
+            );
+            recorded += 1;
+        }
+    }
+    Ok(recorded)
 }
 
 /// Record in `journal` that `source` (known by `evidence`) removed file

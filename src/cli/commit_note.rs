@@ -139,45 +139,113 @@ fn retire_covered(repo: &git2::Repository, retire: &[RecordId], commit: Oid) -> 
 /// The most commits made during one tool call that are noted again.
 const MAX_NOTED_AGAIN: usize = 100;
 
-/// Note again the commits `git commit` made since HEAD was `then` (what
-/// HEAD's reflog says, newest first, back to `then`): an agent's shell
-/// command that commits its own work runs git's post-commit hook before
-/// the hook after the command records what the command changed, so those
-/// commits were noted without it. Their notes gain the AI text and removals
-/// the journal now holds (a `no-ai` attestation gives way); commits that
-/// came from elsewhere (a pull, a rebase: their notes are their own, or the
-/// post-rewrite hook's) are left alone. Returns how many notes changed.
-pub fn note_again(ctx: &Context, then: Oid) -> anyhow::Result<usize> {
-    let repo = &ctx.repo;
-    let mut made = Vec::new();
-    if let Ok(log) = repo.reflog("HEAD") {
-        for entry in log.iter().take(MAX_NOTED_AGAIN) {
-            if entry.id_new() == then {
-                break;
-            }
-            if entry.message().is_some_and(|m| m.starts_with("commit")) && !made.contains(&entry.id_new()) {
-                made.push(entry.id_new());
-            }
+/// Where HEAD and its reflog stood before a command ran: what the reflog
+/// gains after it is what the command did.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ReflogMark {
+    pub head: Option<Oid>,
+    /// How many entries HEAD's reflog had; `None` when not known (a
+    /// snapshot taken by an older vouch).
+    pub entries: Option<usize>,
+}
+
+impl ReflogMark {
+    pub fn now(repo: &git2::Repository) -> ReflogMark {
+        ReflogMark {
+            head: crate::store::repo::head_commit(repo),
+            entries: repo.reflog("HEAD").ok().map(|log| log.len()),
         }
     }
-    let mut changed = 0;
-    // Oldest first, as they were made: an older commit's note retires the
-    // records a later one would otherwise see again.
-    for oid in made.into_iter().rev() {
+}
+
+/// The commits made while a command ran, oldest first, from what HEAD's
+/// reflog gained since `mark` (whatever HEAD did meanwhile: a branch of its
+/// own and back, a rebase): `own`, by `git commit` (what they add is what
+/// the command wrote or staged), and `copies`, that a rebase, a pull's
+/// rebase, a cherry-pick, a revert or `git am` made (a rebase copies the
+/// note of the commit it copies, which the command may have just made).
+#[derive(Debug, Default)]
+pub struct Made {
+    pub own: Vec<Oid>,
+    pub copies: Vec<Oid>,
+}
+
+impl Made {
+    pub fn is_empty(&self) -> bool {
+        self.own.is_empty() && self.copies.is_empty()
+    }
+
+    /// Both kinds, oldest first.
+    pub fn all(&self, repo: &git2::Repository) -> Vec<Oid> {
+        let mut all: Vec<Oid> = self.own.iter().chain(&self.copies).copied().collect();
+        all.sort_by_key(|&oid| repo.find_commit(oid).map(|c| c.committer().when().seconds()).unwrap_or(0));
+        all
+    }
+}
+
+pub fn commits_made(repo: &git2::Repository, mark: ReflogMark) -> Made {
+    let mut made = Made::default();
+    let Ok(log) = repo.reflog("HEAD") else { return made };
+    // The entries since the mark, newest first; without a count, back to
+    // where HEAD was (which a branch started there passes on the way).
+    let gained = match mark.entries {
+        Some(before) if log.len() >= before => log.len() - before,
+        _ => log.iter().position(|e| Some(e.id_new()) == mark.head).unwrap_or(log.len()),
+    };
+    for entry in log.iter().take(gained.min(MAX_NOTED_AGAIN * 4)) {
+        let oid = entry.id_new();
+        if made.own.contains(&oid) || made.copies.contains(&oid) {
+            continue;
+        }
+        let message = entry.message().unwrap_or_default();
+        let action = message.split(':').next().unwrap_or_default();
+        if action.starts_with("commit") {
+            made.own.push(oid);
+        } else if ["cherry-pick", "revert", "am"].contains(&action)
+            || ["(pick)", "(reword)", "(edit)", "(squash)", "(fixup)", "(continue)"].iter().any(|a| action.ends_with(a))
+        {
+            made.copies.push(oid);
+        }
+    }
+    made.own.reverse();
+    made.copies.reverse();
+    made.own.truncate(MAX_NOTED_AGAIN);
+    made.copies.truncate(MAX_NOTED_AGAIN);
+    made
+}
+
+/// Note again `made`, commits a command made (oldest first): an agent's
+/// shell command that commits its own work runs git's post-commit hook
+/// before the hook after the command records what the command changed, so
+/// those commits were noted without it (and a rebase within the command
+/// copied that note). Their notes gain the AI text and removals the journal
+/// now holds (a `no-ai` attestation gives way). Returns how many notes
+/// changed.
+pub fn note_again(ctx: &Context, made: &[Oid]) -> anyhow::Result<usize> {
+    let repo = &ctx.repo;
+    // Every note is worked out before any journal record is retired: a
+    // commit and its copy (a rebase's) bring the same records.
+    let mut noted = Vec::new();
+    for &oid in made {
         let Ok(commit) = repo.find_commit(oid) else { continue };
         let bots = ctx.policy(&Source::Commit(oid.to_string())).map(|p| p.bots().to_vec()).unwrap_or_default();
         let (records, retire, _) = records_for(ctx, &commit, &GateCache::default(), &Sources::default(), &bots)?;
-        if records.is_empty() {
-            continue;
+        if !records.is_empty() {
+            noted.push((oid, records, retire));
         }
-        let mut all: Vec<NoteRecord> = notes::read_note(repo, oid)?.unwrap_or_default();
-        all.retain(|r| !matches!(r, NoteRecord::NoAi));
-        all.extend(records);
-        notes::replace_note(repo, oid, &all).with_context(|| format!("cannot write the vouch note on {oid}"))?;
-        retire_covered(repo, &retire, oid)?;
-        changed += 1;
     }
-    Ok(changed)
+    for (oid, records, _) in &noted {
+        let mut all: Vec<NoteRecord> = notes::read_note(repo, *oid)?.unwrap_or_default();
+        all.retain(|r| !matches!(r, NoteRecord::NoAi));
+        all.extend(records.iter().cloned());
+        notes::replace_note(repo, *oid, &all).with_context(|| format!("cannot write the vouch note on {oid}"))?;
+    }
+    // Oldest first, as they were made: the last commit that covers a
+    // record is the one it is retired by.
+    for (oid, _, retire) in &noted {
+        retire_covered(repo, retire, *oid)?;
+    }
+    Ok(noted.len())
 }
 
 /// git's prepare-commit-msg hook: what the commit about to be made comes

@@ -67,11 +67,13 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 use git2::{ObjectType, Oid, Repository};
 
+use super::agent_record;
 use super::agent_record::{
     Target, Written, absolute, append, known_to_git, last_seen, record, record_removal, record_whole, say_recorded,
     target, written,
 };
 use super::agents::{self, Agent, Parsed, Scope};
+use super::commit_note::{self, ReflogMark};
 use super::{Format, Outcome};
 use crate::display;
 use crate::intent::{self, Intent, IntentLevel};
@@ -317,6 +319,49 @@ fn snapshot_before(repo: &Repository, snapshot: &Snapshot, rel: &str) -> Option<
     Some(crate::store::attributes::to_blob(repo, rel, &bytes).into_owned())
 }
 
+/// The files whose version at HEAD changed while a command ran other than
+/// through the commits it made (`made`): a pull, a rebase onto commits
+/// fetched, a checkout of another branch. Each with its version at HEAD
+/// now (`None`: HEAD has no such file). `then`: HEAD before the command.
+fn brought_in(
+    repo: &Repository,
+    then: Option<Oid>,
+    made: &commit_note::Made,
+) -> Result<std::collections::HashMap<String, Option<Vec<u8>>>, git2::Error> {
+    let mut out = std::collections::HashMap::new();
+    let now = repo::head_commit(repo);
+    let (Some(then), Some(now)) = (then, now) else { return Ok(out) };
+    if then == now {
+        return Ok(out);
+    }
+    let paths_of = |diff: &git2::Diff<'_>| -> Vec<String> {
+        diff.deltas()
+            .flat_map(|d| [d.old_file().path(), d.new_file().path()])
+            .flatten()
+            .filter_map(|p| p.to_str().map(str::to_string))
+            .collect()
+    };
+    let now_tree = repo.find_commit(now)?.tree()?;
+    let moved = repo.diff_tree_to_tree(Some(&repo.find_commit(then)?.tree()?), Some(&now_tree), None)?;
+    let mut ours: std::collections::HashSet<String> = std::collections::HashSet::new();
+    for &oid in made.own.iter().chain(&made.copies) {
+        let commit = repo.find_commit(oid)?;
+        let parent = commit.parent(0).ok().map(|p| p.tree()).transpose()?;
+        ours.extend(paths_of(&repo.diff_tree_to_tree(parent.as_ref(), Some(&commit.tree()?), None)?));
+    }
+    for path in paths_of(&moved) {
+        if ours.contains(&path) || out.contains_key(&path) {
+            continue;
+        }
+        let version = match now_tree.get_path(Path::new(&path)) {
+            Ok(entry) => repo.find_blob(entry.id()).ok().map(|b| b.content().to_vec()),
+            Err(_) => None,
+        };
+        out.insert(path, version);
+    }
+    Ok(out)
+}
+
 /// The version of `rel` that the tool call of `snapshot` removed, as git
 /// would store it: the file is gone from the worktree, it was there before
 /// the tool ran, and git knows it (HEAD or the index has it: an untracked
@@ -513,8 +558,30 @@ fn after_shell(agent: Agent, shell: agents::Shell) -> anyhow::Result<Outcome> {
         Agent::Cursor | Agent::Codex => payload_intent(&repo, &shell.offered),
     };
     let journal = Journal::open(&repo).context("cannot open the journal")?;
+    let mark = ReflogMark { head: snapshot.head, entries: snapshot.reflog };
+    let made = commit_note::commits_made(&repo, mark);
+    let brought = brought_in(&repo, snapshot.head, &made).context("cannot read what HEAD moved to")?;
     let mut recorded = 0;
     for rel in snapshot.candidates(&repo).context("cannot list the files the command may have changed")? {
+        // A file a pull, a rebase onto new commits or a checkout brought:
+        // what it holds is theirs, and only what the command changed since
+        // is its own.
+        if let Some(head_version) = brought.get(&rel) {
+            // Gone with it: not the command's removal.
+            let Ok(Ok(target)) = target(&root.join(&rel)) else { continue };
+            let head_version = head_version.as_deref().unwrap_or_default();
+            if let Some(text) = target.text()
+                && head_version != target.bytes
+            {
+                let changed = written(&String::from_utf8_lossy(head_version), text);
+                if !changed.is_empty() {
+                    append(&journal, &target, &changed, source.clone(), Evidence::AgentHook, intent.clone())?;
+                    say_recorded(&target, &changed, &source.tool);
+                    recorded += 1;
+                }
+            }
+            continue;
+        }
         if let Some(before) = removed_since(&repo, &snapshot, &root, &rel) {
             record_removal(&repo, &journal, &rel, &before, source.clone(), Evidence::AgentHook, intent.clone())?;
             recorded += 1;
@@ -546,6 +613,18 @@ fn after_shell(agent: Agent, shell: agents::Shell) -> anyhow::Result<Outcome> {
         say_recorded(&target, &changed, &source.tool);
         recorded += 1;
     }
+    // What the commits the command made bring, where the worktree no
+    // longer shows it (a branch it committed on and left).
+    let before = |rel: &str| snapshot.before(&repo, rel);
+    recorded += agent_record::record_committed(
+        &repo,
+        &journal,
+        &made.own,
+        before,
+        &source,
+        Evidence::AgentHook,
+        intent.as_ref(),
+    )?;
     if recorded == 0 {
         eprintln!("vouch: nothing to record: the command changed no tracked file");
         return Ok(Outcome::Ok);
@@ -553,11 +632,10 @@ fn after_shell(agent: Agent, shell: agents::Shell) -> anyhow::Result<Outcome> {
     super::context::tidy_journal(&journal, &repo);
     // Commits the command made were noted before this hook recorded what
     // it changed: note them again.
-    if let Some(then) = snapshot.head
-        && repo::head_commit(&repo).is_some_and(|now| now != then)
-    {
+    if !made.is_empty() {
         let ctx = super::context::Context::open_at(&root)?;
-        let changed = super::commit_note::note_again(&ctx, then).context("cannot note the command's commits again")?;
+        let changed =
+            commit_note::note_again(&ctx, &made.all(&repo)).context("cannot note the command's commits again")?;
         if changed > 0 {
             eprintln!(
                 "vouch: {changed} commit(s) the command made now note what it wrote; the pre-commit gate ran before \

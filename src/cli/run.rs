@@ -29,6 +29,7 @@ use anyhow::Context as _;
 
 use super::Outcome;
 use super::agent_record::{self, target};
+use super::commit_note::{self, ReflogMark};
 use crate::display;
 use crate::provenance::{AiKind, AiSource, Evidence};
 use crate::store::journal::Journal;
@@ -71,7 +72,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         anyhow::anyhow!("refused, nothing run: {e}; record this agent through its hooks instead (docs/agents.md)")
     })?;
     Journal::open(&repo).context("cannot open the journal")?;
-    let head_before = repo::head_commit(&repo);
+    let mark = ReflogMark::now(&repo);
 
     let status = run_forwarding(program, rest)?;
     let code = match status.code() {
@@ -85,16 +86,24 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let source =
         AiSource { tool, model: args.model.filter(|m| !m.trim().is_empty()), session: None, kind: Some(AiKind::Agent) };
     let recorded = record_changes(&repo, &before, &source).and_then(|recorded| {
+        // What the commits the command made bring, where the worktree no
+        // longer shows it (a branch it committed on and left).
+        let made = commit_note::commits_made(&repo, mark);
+        let journal = Journal::open(&repo).context("cannot open the journal")?;
+        let was = |rel: &str| match before.was(&repo, rel) {
+            Was::Absent => Some(None),
+            Was::Bytes(bytes) => Some(Some(bytes)),
+            Was::Unknown => None,
+        };
+        let committed =
+            agent_record::record_committed(&repo, &journal, &made.own, was, &source, Evidence::Wrapper, None)?;
         // Commits the command made were noted before vouch recorded what it
         // changed: note them again.
-        match head_before {
-            Some(then) if recorded > 0 && repo::head_commit(&repo) != Some(then) => {
-                let ctx = super::context::Context::open_at(&cwd)?;
-                super::commit_note::note_again(&ctx, then).context("cannot note the command's commits again")?;
-                Ok(())
-            }
-            _ => Ok(()),
+        if recorded + committed > 0 && !made.is_empty() {
+            let ctx = super::context::Context::open_at(&cwd)?;
+            commit_note::note_again(&ctx, &made.all(&repo)).context("cannot note the command's commits again")?;
         }
+        Ok(())
     });
     match recorded {
         Ok(()) => Ok(Outcome::Code(code)),

@@ -67,6 +67,9 @@ pub enum Before {
 pub struct Snapshot {
     /// HEAD when it was taken (worktree snapshots).
     pub head: Option<Oid>,
+    /// How many entries HEAD's reflog had then (worktree snapshots): the
+    /// commits the tool call makes are in those it gains.
+    pub reflog: Option<usize>,
     /// Files whose staged version differed from HEAD's, and that staged
     /// blob (worktree snapshots).
     pub staged: BTreeMap<String, Oid>,
@@ -84,6 +87,8 @@ struct Meta {
     worktree: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     head: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    reflog: Option<usize>,
     #[serde(default)]
     staged: BTreeMap<String, String>,
     /// Path, and the length of its kept bytes (`null`: absent, `-1`: not
@@ -145,8 +150,12 @@ impl Snapshot {
         let root = crate::store::repo::worktree_root(repo)
             .map_err(|e| SnapshotError::Malformed { path: repo.path().to_path_buf(), reason: e.to_string() })?
             .to_path_buf();
-        let mut snapshot =
-            Snapshot { worktree: true, head: crate::store::repo::head_commit(repo), ..Snapshot::default() };
+        let mut snapshot = Snapshot {
+            worktree: true,
+            head: crate::store::repo::head_commit(repo),
+            reflog: repo.reflog("HEAD").ok().map(|log| log.len()),
+            ..Snapshot::default()
+        };
         let index = repo.index()?;
         let mut total = 0u64;
         for (path, status) in dirty(repo)? {
@@ -176,6 +185,7 @@ impl Snapshot {
             v: VERSION,
             worktree: self.worktree,
             head: self.head.map(|h| h.to_string()),
+            reflog: self.reflog,
             staged: self.staged.iter().map(|(p, id)| (p.clone(), id.to_string())).collect(),
             files: self
                 .files
@@ -231,6 +241,7 @@ impl Snapshot {
         let mut snapshot = Snapshot {
             worktree: meta.worktree,
             head: meta.head.as_deref().map(oid).transpose()?,
+            reflog: meta.reflog,
             ..Snapshot::default()
         };
         for (p, id) in &meta.staged {
