@@ -430,3 +430,28 @@ fn a_commit_the_agent_makes_on_a_branch_it_then_leaves_is_noted_with_what_it_wro
     let verify = json_of(&repo.root, &["verify", &format!("{base}..fix-pay"), "--format", "json"]);
     assert_eq!(verify["failures"].as_array().unwrap().len(), 1, "{verify:#}");
 }
+
+/// What the agent's rebase onto a teammate's commit brings into the
+/// worktree is the teammate's, not the agent's: only what the agent wrote
+/// is recorded.
+#[test]
+fn a_teammates_file_the_agents_rebase_brings_is_not_recorded_as_the_agents() {
+    let (repo, _) = project_with_hooks();
+    let start = repo.git(&["rev-parse", "--abbrev-ref", "HEAD"]).trim().to_string();
+    repo.git(&["checkout", "-q", "-b", "upstream"]);
+    repo.write("src/other.rs", "pub fn other() -> u32 {\n    2\n}\n");
+    repo.git(&["add", "src/other.rs"]);
+    repo.git(&["commit", "-q", "--no-verify", "-m", "teammate"]);
+    repo.git(&["checkout", "-q", &start]);
+    let bin = tempfile::tempdir().unwrap();
+    let agent = script(
+        bin.path(),
+        "fake-agent",
+        "git rebase -q upstream\nmkdir -p src\nprintf 'pub fn pay(x: u64) -> u64 {\\n    x * 2\\n}\\n' > src/pay.rs\n",
+    );
+    let out = vouch(&repo.root, &["run", "--", &agent]).env("HOME", &repo.root).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(repo.root.join("src/other.rs").exists(), "the rebase brought the teammate's file");
+    let paths: Vec<String> = recorded(&repo).into_keys().collect();
+    assert_eq!(paths, vec!["src/pay.rs".to_string()]);
+}

@@ -319,49 +319,6 @@ fn snapshot_before(repo: &Repository, snapshot: &Snapshot, rel: &str) -> Option<
     Some(crate::store::attributes::to_blob(repo, rel, &bytes).into_owned())
 }
 
-/// The files whose version at HEAD changed while a command ran other than
-/// through the commits it made (`made`): a pull, a rebase onto commits
-/// fetched, a checkout of another branch. Each with its version at HEAD
-/// now (`None`: HEAD has no such file). `then`: HEAD before the command.
-fn brought_in(
-    repo: &Repository,
-    then: Option<Oid>,
-    made: &commit_note::Made,
-) -> Result<std::collections::HashMap<String, Option<Vec<u8>>>, git2::Error> {
-    let mut out = std::collections::HashMap::new();
-    let now = repo::head_commit(repo);
-    let (Some(then), Some(now)) = (then, now) else { return Ok(out) };
-    if then == now {
-        return Ok(out);
-    }
-    let paths_of = |diff: &git2::Diff<'_>| -> Vec<String> {
-        diff.deltas()
-            .flat_map(|d| [d.old_file().path(), d.new_file().path()])
-            .flatten()
-            .filter_map(|p| p.to_str().map(str::to_string))
-            .collect()
-    };
-    let now_tree = repo.find_commit(now)?.tree()?;
-    let moved = repo.diff_tree_to_tree(Some(&repo.find_commit(then)?.tree()?), Some(&now_tree), None)?;
-    let mut ours: std::collections::HashSet<String> = std::collections::HashSet::new();
-    for &oid in made.own.iter().chain(&made.copies) {
-        let commit = repo.find_commit(oid)?;
-        let parent = commit.parent(0).ok().map(|p| p.tree()).transpose()?;
-        ours.extend(paths_of(&repo.diff_tree_to_tree(parent.as_ref(), Some(&commit.tree()?), None)?));
-    }
-    for path in paths_of(&moved) {
-        if ours.contains(&path) || out.contains_key(&path) {
-            continue;
-        }
-        let version = match now_tree.get_path(Path::new(&path)) {
-            Ok(entry) => repo.find_blob(entry.id()).ok().map(|b| b.content().to_vec()),
-            Err(_) => None,
-        };
-        out.insert(path, version);
-    }
-    Ok(out)
-}
-
 /// The version of `rel` that the tool call of `snapshot` removed, as git
 /// would store it: the file is gone from the worktree, it was there before
 /// the tool ran, and git knows it (HEAD or the index has it: an untracked
@@ -560,7 +517,7 @@ fn after_shell(agent: Agent, shell: agents::Shell) -> anyhow::Result<Outcome> {
     let journal = Journal::open(&repo).context("cannot open the journal")?;
     let mark = ReflogMark { head: snapshot.head, entries: snapshot.reflog };
     let made = commit_note::commits_made(&repo, mark);
-    let brought = brought_in(&repo, snapshot.head, &made).context("cannot read what HEAD moved to")?;
+    let brought = agent_record::brought_in(&repo, snapshot.head, &made).context("cannot read what HEAD moved to")?;
     let mut recorded = 0;
     for rel in snapshot.candidates(&repo).context("cannot list the files the command may have changed")? {
         // A file a pull, a rebase onto new commits or a checkout brought:

@@ -85,10 +85,10 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
 
     let source =
         AiSource { tool, model: args.model.filter(|m| !m.trim().is_empty()), session: None, kind: Some(AiKind::Agent) };
-    let recorded = record_changes(&repo, &before, &source).and_then(|recorded| {
+    let made = commit_note::commits_made(&repo, mark);
+    let recorded = record_changes(&repo, &before, &made, mark.head, &source).and_then(|recorded| {
         // What the commits the command made bring, where the worktree no
         // longer shows it (a branch it committed on and left).
-        let made = commit_note::commits_made(&repo, mark);
         let journal = Journal::open(&repo).context("cannot open the journal")?;
         let was = |rel: &str| match before.was(&repo, rel) {
             Was::Absent => Some(None),
@@ -169,13 +169,26 @@ fn run_forwarding(program: &OsString, args: &[OsString]) -> anyhow::Result<std::
 
 /// Record as AI the lines that changed in each file that differs between
 /// `before` and the worktree now.
-fn record_changes(repo: &git2::Repository, before: &WorktreeState, source: &AiSource) -> anyhow::Result<usize> {
+fn record_changes(
+    repo: &git2::Repository,
+    before: &WorktreeState,
+    made: &commit_note::Made,
+    then: Option<git2::Oid>,
+    source: &AiSource,
+) -> anyhow::Result<usize> {
     let after = WorktreeState::capture(repo, false).map_err(|e| anyhow::anyhow!("{e}"))?;
     let root = repo::worktree_root(repo)?.to_path_buf();
     let changed = before.changed(&after);
+    // What a pull, a rebase onto fetched commits or a checkout brought is
+    // not the command's: only what it changed on top of it.
+    let brought = agent_record::brought_in(repo, then, made).context("cannot read what HEAD moved to")?;
     let journal = Journal::open(repo).context("cannot open the journal")?;
     let mut recorded = 0usize;
     for rel in &changed {
+        let brought_version = brought.get(rel);
+        if brought_version.is_some() && !after.files.contains_key(rel) {
+            continue;
+        }
         if !after.files.contains_key(rel) {
             // Deleted: no text left to attribute, but its removal is the
             // command's, when git knows the file.
@@ -194,10 +207,11 @@ fn record_changes(repo: &git2::Repository, before: &WorktreeState, source: &AiSo
                 continue;
             }
         };
-        let was = match before.was(repo, rel) {
-            Was::Absent => Vec::new(),
-            Was::Bytes(bytes) => bytes,
-            Was::Unknown => agent_record::last_seen(repo, &journal, rel)?,
+        let was = match (brought_version, before.was(repo, rel)) {
+            (Some(version), _) => version.clone().unwrap_or_default(),
+            (None, Was::Absent) => Vec::new(),
+            (None, Was::Bytes(bytes)) => bytes,
+            (None, Was::Unknown) => agent_record::last_seen(repo, &journal, rel)?,
         };
         if was == target.bytes {
             continue;
