@@ -466,6 +466,28 @@ pub struct Deletion {
     pub first: String,
     /// The AI claim, and the commits of the range that removed the lines.
     pub tag: Tag,
+    /// The removed lines, whitespace aside ([`text_key`]): lines put back
+    /// where they were, as they were, undo the removal. 0: not known (two
+    /// removals at one place, counted as one).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub text: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// The key of lines removed together: a hash of each line's bytes other
+/// than whitespace, line by line; never 0.
+pub fn text_key(lines: &[&[u8]]) -> u64 {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    for line in lines {
+        for run in line.split(u8::is_ascii_whitespace).filter(|r| !r.is_empty()) {
+            hasher.write(run);
+        }
+        hasher.write_u8(0xff);
+    }
+    hasher.finish().max(1)
 }
 
 impl Deletion {
@@ -586,6 +608,7 @@ fn add_deletion(table: &mut Table, out: &mut Vec<Deletion>, deletion: Deletion) 
             let same = d.lines == deletion.lines && d.first == deletion.first && d.tag.claim == deletion.tag.claim;
             if !same {
                 d.lines += deletion.lines;
+                d.text = 0;
                 if d.first.is_empty() {
                     d.first = deletion.first;
                 }
@@ -660,7 +683,7 @@ pub fn settle_deletions(
             continue;
         }
         let at = *removal.gaps.end() as u32;
-        deletions.push(Deletion { at, lines: removed.len() as u32, first, tag: *tag });
+        deletions.push(Deletion { at, lines: removed.len() as u32, first, tag: *tag, text: text_key(removed) });
     }
     deletions.sort_by_key(|d| d.at);
 }
@@ -1046,8 +1069,11 @@ impl<'a> Change<'a> {
         let mut out: Vec<Deletion> = Vec::new();
         for (alignment, deletions) in self.alignments.iter().zip(kept) {
             for d in deletions.iter() {
-                let at = self.carry_gap(alignment, d.at as usize) as u32;
-                add_deletion(table, &mut out, Deletion { at, ..d.clone() });
+                let at = self.carry_gap(alignment, d.at as usize);
+                if self.puts_back(alignment, at, d) {
+                    continue;
+                }
+                add_deletion(table, &mut out, Deletion { at: at as u32, ..d.clone() });
             }
         }
         let claim_all = evidence.whole.or(evidence.removes).filter(|&c| table.is_ai(c));
@@ -1100,9 +1126,30 @@ impl<'a> Change<'a> {
                     pool.remember_deleted(path, first.lines[i], tag);
                 }
             }
-            let deletion = Deletion { at: at as u32, lines: removed.len() as u32, first: shown(removed), tag };
+            let deletion = Deletion {
+                at: at as u32,
+                lines: removed.len() as u32,
+                first: shown(removed),
+                tag,
+                text: text_key(removed),
+            };
             add_deletion(table, out, deletion);
         }
+    }
+
+    /// Whether this change puts back, at gap `at` of the new version, the
+    /// lines deletion `d` removed: among the lines it inserts there (none
+    /// of the parent's), a run of as many lines with the same text,
+    /// whitespace aside. A reverted removal, or the lines put back by
+    /// hand: the removal is undone.
+    fn puts_back(&self, alignment: &Alignment, at: usize, d: &Deletion) -> bool {
+        let k = d.lines as usize;
+        if d.text == 0 || k == 0 {
+            return false;
+        }
+        let kept = |j: usize| alignment.equal.iter().any(|&(_, n, len)| n <= j && j < n + len);
+        let end = (at..self.new.len()).find(|&j| kept(j)).unwrap_or(self.new.len());
+        (at..end.saturating_sub(k - 1)).any(|start| text_key(&self.new[start..start + k]) == d.text)
     }
 
     /// Where gap `g` of a parent's version (aligned to the new version by
@@ -1814,10 +1861,20 @@ mod tests {
         let mut table = Table::new();
         let claude = ai(&mut table, "claude");
         let (ai_commit, persons_commit) = (table.single(0), table.single(1));
-        let ai_removal =
-            Deletion { at: 2, lines: 3, first: "check()".into(), tag: Tag { claim: claude, commits: ai_commit } };
-        let persons =
-            Deletion { at: 2, lines: 1, first: "log()".into(), tag: Tag { claim: UNKNOWN, commits: persons_commit } };
+        let ai_removal = Deletion {
+            at: 2,
+            lines: 3,
+            first: "check()".into(),
+            tag: Tag { claim: claude, commits: ai_commit },
+            text: 7,
+        };
+        let persons = Deletion {
+            at: 2,
+            lines: 1,
+            first: "log()".into(),
+            tag: Tag { claim: UNKNOWN, commits: persons_commit },
+            text: 9,
+        };
         for order in [[persons.clone(), ai_removal.clone()], [ai_removal.clone(), persons.clone()]] {
             let mut out = Vec::new();
             for d in order {
@@ -1858,12 +1915,21 @@ mod tests {
         settle_deletions(&split_lines(later.as_bytes()), &mut kept, Some(&base), &Pool::default(), "f");
         assert_eq!(kept.len(), 1);
         let restored = format!("// header\n\n{GUARDED}");
+        let mut settled = vec![Deletion { at: 6, ..moved[0].clone() }];
+        settle_deletions(&split_lines(restored.as_bytes()), &mut settled, Some(&base), &Pool::default(), "f");
+        assert!(settled.is_empty(), "BASE's lines are back around it: {settled:?}");
+        // The commit that puts them back undoes it at once.
         let (_, back) =
             step_deleting(&mut table, &mut pool, (&later, &tags2, &moved), &restored, 2, &Evidence::default());
-        assert_eq!(back.len(), 1, "carried until settled");
-        let mut settled = back.clone();
-        settle_deletions(&split_lines(restored.as_bytes()), &mut settled, Some(&base), &Pool::default(), "f");
-        assert!(settled.is_empty(), "the lines are back: {settled:?}");
+        assert!(back.is_empty(), "the lines are back where they were: {back:?}");
+        // Put back in part, or elsewhere, it stands.
+        let part = restored.replace("        return;\n", "");
+        let (_, kept) = step_deleting(&mut table, &mut pool, (&later, &tags2, &moved), &part, 2, &Evidence::default());
+        assert_eq!(kept.len(), 1, "in part: {kept:?}");
+        let elsewhere = format!("    if !actor.admin {{\n        return;\n    }}\n// header\n\n{UNGUARDED}");
+        let (_, kept) =
+            step_deleting(&mut table, &mut pool, (&later, &tags2, &moved), &elsewhere, 2, &Evidence::default());
+        assert_eq!(kept.len(), 1, "elsewhere: {kept:?}");
     }
 
     #[test]
@@ -1876,6 +1942,7 @@ mod tests {
             lines: 3,
             first: "if !actor.admin {".into(),
             tag: Tag { claim: ai(&mut table, "claude"), commits: table.single(1) },
+            text: 0,
         }];
         let lines = format!("{base}{UNGUARDED}");
         settle_deletions(

@@ -347,6 +347,47 @@ fn an_ai_deletion_survives_a_rename_made_in_two_commits() {
     assert_eq!(report["earlier_units_lacking_signoff"], 1, "{report:#}");
 }
 
+/// Red team, ordinary work: a person wrote a function with its check in
+/// the range, an AI commit removed the check, and the person reverted that
+/// commit (or put the check back by hand). HEAD is the person's commit
+/// again, yet verify asked for sign-off of an AI removal: the rule that
+/// drops a removal undone looked only for BASE's lines. Lines an AI removed
+/// that come back where they were, as they were, undo its removal.
+#[test]
+fn an_ai_removal_of_a_persons_lines_that_is_reverted_needs_nothing() {
+    let world = World::new(POLICY);
+    world.on_main(&[("src/auth.rs", "pub struct User {\n    pub admin: bool,\n}\n")]);
+    let a = world.clone_as("a", "dev");
+    a.git(&["checkout", "-q", "-b", "feature"]);
+    a.write("src/auth.rs", GUARDED);
+    a.commit("delete_user", None);
+    a.write("src/auth.rs", UNGUARDED);
+    a.commit("simplify delete_user", Some(TRAILER));
+    let (code, report) = a.verify("origin/main..HEAD");
+    assert_eq!(code, 1, "the removal needs sign-off: {report:#}");
+    a.git(&["revert", "--no-edit", "HEAD"]);
+    let (code, report) = a.verify("origin/main..HEAD");
+    assert_eq!(code, 0, "reverted: {report:#}");
+    assert_eq!(report["coverage"]["ai_deletions"], 0, "{report:#}");
+
+    // Put back by hand, with the indentation of the rest of the file.
+    a.write("src/auth.rs", UNGUARDED);
+    a.commit("simplify again", Some(TRAILER));
+    a.write("src/auth.rs", GUARDED);
+    a.commit("the check is needed", None);
+    let (code, report) = a.verify("origin/main..HEAD");
+    assert_eq!(code, 0, "put back: {report:#}");
+
+    // Put back only in part: the removal stands.
+    a.write("src/auth.rs", UNGUARDED);
+    a.commit("simplify once more", Some(TRAILER));
+    a.write("src/auth.rs", &GUARDED.replace("        return Err(\"forbidden\".into());\n", ""));
+    a.commit("half of it", None);
+    let (code, report) = a.verify("origin/main..HEAD");
+    assert_eq!(code, 1, "in part: {report:#}");
+    assert_eq!(only_failure(&report, "unapproved-ai")["name"], "delete_user", "{report:#}");
+}
+
 /// The other side of finding a lost removal again (red team, second
 /// round): the AI removed a check from one function and a person the same
 /// check from another. The AI's removal stands where it was made; the
