@@ -184,6 +184,7 @@ impl Document {
         // How many byte replacements each change had made by its end, when
         // later changes may move what it inserted.
         let several = changes.len() > 1;
+        let mark = removed.mark();
         let mut done_after: Vec<usize> = Vec::new();
         let mut result = Ok(());
         for change in changes {
@@ -210,6 +211,12 @@ impl Document {
         for (a, &done) in applied.iter_mut().zip(&done_after) {
             a.inserted = follow(a.inserted.clone(), &self.undo[done..]);
         }
+        // Text inserted before the batch removed it elsewhere (a line moved
+        // up: VS Code inserts it above, then deletes it below) takes back
+        // its origin as if removed first.
+        if several && removed.mark() > mark && !attr.is_ai() {
+            self.recall_moved(&mut applied, attr, removed, mark);
+        }
         // A whole text is applied as the edits its diff finds, like any
         // other: the tree is parsed again incrementally (a full-sync
         // client's keystroke in a large file does not parse it afresh).
@@ -220,6 +227,25 @@ impl Document {
             syntax.ensure(self.text.as_str());
         }
         result.map(|()| applied)
+    }
+
+    /// Give the batch's insertions that took no origin back the origin of
+    /// AI text the batch removed after them, where they are that text.
+    fn recall_moved(&mut self, applied: &mut [Applied], attr: &Attribution, removed: &RecentlyRemoved, mark: u64) {
+        let default = self.provenance.intern(attr);
+        for a in applied.iter_mut().filter(|a| !a.recalled && !a.inserted.is_empty()) {
+            let inserted = a.inserted.clone();
+            // Only text that is all the batch's default still.
+            if self.provenance.spans_in(inserted.clone()).any(|s| s.attr != default) {
+                continue;
+            }
+            let Some(spans) = removed.recall_since(mark, &self.text.as_str()[inserted.clone()]) else { continue };
+            for (r, attr) in spans {
+                let id = self.provenance.intern(&attr);
+                self.provenance.set(inserted.start + r.start..inserted.start + r.end, id);
+            }
+            a.recalled = true;
+        }
     }
 
     fn apply_range(

@@ -558,12 +558,16 @@ pub struct RecentlyRemoved {
     /// Hashes of recently removed text of any origin, so that an undo or a
     /// paste back is never taken for new AI text.
     hashes: VecDeque<u64>,
+    /// How many fragments were ever kept: each fragment's number.
+    kept: u64,
 }
 
 #[derive(Debug, Clone)]
 struct Fragment {
     text: String,
     spans: Vec<(Range<usize>, Attribution)>,
+    /// Its number among the fragments ever kept.
+    number: u64,
 }
 
 /// Insertions shorter than this are never matched against removed text:
@@ -590,19 +594,36 @@ impl RecentlyRemoved {
         if self.fragments.len() == Self::CAPACITY {
             self.fragments.pop_front();
         }
-        self.fragments.push_back(Fragment { text: text.to_string(), spans });
+        self.kept += 1;
+        self.fragments.push_back(Fragment { text: text.to_string(), spans, number: self.kept });
+    }
+
+    /// A mark of the fragments kept so far: [`RecentlyRemoved::recall_since`]
+    /// looks only at those kept after it.
+    pub fn mark(&self) -> u64 {
+        self.kept
     }
 
     /// The AI spans (relative to the insertion) that inserted `text` takes
-    /// back: all of a removed fragment's spans if it equals the fragment, or
-    /// the whole insertion if it equals one removed AI span. Most recent first.
+    /// back: all of a removed fragment's spans if it equals the fragment
+    /// (or is the fragment with its line break moved from one end to the
+    /// other: a line moved up or down, as an editor sends it), or the whole
+    /// insertion if it equals one removed AI span. Most recent first.
     pub fn recall(&self, text: &str) -> Option<Vec<(Range<usize>, Attribution)>> {
+        self.recall_since(0, text)
+    }
+
+    /// [`RecentlyRemoved::recall`] among the fragments kept after `mark`.
+    pub fn recall_since(&self, mark: u64, text: &str) -> Option<Vec<(Range<usize>, Attribution)>> {
         if text.trim().len() < MIN_RECALL_LEN {
             return None;
         }
-        for frag in self.fragments.iter().rev() {
+        for frag in self.fragments.iter().rev().take_while(|f| f.number > mark) {
             if frag.text == text {
                 return Some(frag.spans.iter().filter(|(_, a)| a.is_ai()).cloned().collect());
+            }
+            if let Some(spans) = rotated(frag, text) {
+                return Some(spans);
             }
             for (range, attr) in &frag.spans {
                 if attr.is_ai() && range.len() == text.len() && &frag.text[range.clone()] == text {
@@ -626,6 +647,37 @@ impl RecentlyRemoved {
     pub fn is_empty(&self) -> bool {
         self.fragments.is_empty()
     }
+}
+
+/// The AI spans of `frag` for `text`, when `text` is the fragment with
+/// its line break moved from its end to its start or back (`"x\n"` and
+/// `"\nx"`): what was the break's is the break's still.
+fn rotated(frag: &Fragment, text: &str) -> Option<Vec<(Range<usize>, Attribution)>> {
+    let n = frag.text.len();
+    if n != text.len() || n < 2 {
+        return None;
+    }
+    // Where each byte of the fragment lands in `text`.
+    let (body, place): (Range<usize>, Box<dyn Fn(usize) -> usize>) =
+        if frag.text.ends_with('\n') && text.starts_with('\n') && frag.text[..n - 1] == text[1..] {
+            (0..n - 1, Box::new(move |i| if i == n - 1 { 0 } else { i + 1 }))
+        } else if frag.text.starts_with('\n') && text.ends_with('\n') && frag.text[1..] == text[..n - 1] {
+            (1..n, Box::new(move |i| if i == 0 { n - 1 } else { i - 1 }))
+        } else {
+            return None;
+        };
+    let mut out = Vec::new();
+    for (range, attr) in frag.spans.iter().filter(|(_, a)| a.is_ai()) {
+        // The part of the span in the body moves as one; the break alone.
+        let inside = range.start.max(body.start)..range.end.min(body.end);
+        if !inside.is_empty() {
+            out.push((place(inside.start)..place(inside.end - 1) + 1, attr.clone()));
+        }
+        for i in [0, n - 1].into_iter().filter(|&i| !body.contains(&i) && range.contains(&i)) {
+            out.push((place(i)..place(i) + 1, attr.clone()));
+        }
+    }
+    Some(out)
 }
 
 /// Removed text shorter than this is not hashed: such text is far below any
@@ -666,18 +718,34 @@ pub fn diff(old: &str, new: &str) -> Vec<Hunk> {
 /// results must not depend on the machine's speed.
 pub fn diff_until(old: &str, new: &str, deadline: std::time::Instant) -> Vec<Hunk> {
     between_shared_lines(old, new, |old, new| {
-        diff_lines_until(old, new, &similar::DiffableStr::tokenize_lines(new), Some(deadline), true).0
+        diff_lines_until(old, new, &similar::DiffableStr::tokenize_lines(new), Some(deadline), Refine::Characters).0
     })
 }
 
-/// [`diff_until`] by whole lines, not refined within them: a block of
-/// lines that changed is one hunk, however many of its characters happen
-/// to match the old ones.
+/// [`diff_until`] by whole lines, refined within a block of lines that
+/// changed only when the block is mostly what it was (a re-indent, a word
+/// replaced: the same lines edited, which keep their origin but for what
+/// was typed); a block that is another text (a paste over a selection) is
+/// one hunk, however many of its characters happen to match the old ones.
 pub fn line_diff_until(old: &str, new: &str, deadline: std::time::Instant) -> Vec<Hunk> {
     between_shared_lines(old, new, |old, new| {
-        diff_lines_until(old, new, &similar::DiffableStr::tokenize_lines(new), Some(deadline), false).0
+        diff_lines_until(old, new, &similar::DiffableStr::tokenize_lines(new), Some(deadline), Refine::Similar).0
     })
 }
+
+/// How [`diff_lines_until`] refines a block of lines that changed.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Refine {
+    /// Within it, by characters.
+    Characters,
+    /// By characters when most of its characters are kept
+    /// ([`SIMILAR`]), else not at all.
+    Similar,
+}
+
+/// How much of a block of lines must be kept (twice the characters kept
+/// over the characters of both sides) for [`Refine::Similar`] to refine it.
+const SIMILAR: f64 = 0.6;
 
 /// `diff` of what lies between the whole lines `old` and `new` share at
 /// their start and at their end, its hunks placed in the whole texts. The
@@ -726,7 +794,7 @@ pub fn diff_and_unchanged(old: &str, new: &str) -> (Vec<Hunk>, Vec<Range<usize>>
 /// `tokenize_lines`, as its line diff splits it): a caller diffing many
 /// versions against one text splits it once.
 pub fn diff_and_unchanged_lines(old: &str, new: &str, new_lines: &[&str]) -> (Vec<Hunk>, Vec<Range<usize>>) {
-    diff_lines_until(old, new, new_lines, None, true)
+    diff_lines_until(old, new, new_lines, None, Refine::Characters)
 }
 
 fn diff_lines_until(
@@ -734,7 +802,7 @@ fn diff_lines_until(
     new: &str,
     new_lines: &[&str],
     deadline: Option<std::time::Instant>,
-    by_character: bool,
+    refine: Refine,
 ) -> (Vec<Hunk>, Vec<Range<usize>>) {
     use similar::{Algorithm, DiffableStr, TextDiff};
 
@@ -752,15 +820,18 @@ fn diff_lines_until(
     for (o, n) in changed_blocks(lines.ops()) {
         let old_range = old_starts[o.start]..old_starts[o.end];
         let new_range = new_starts[n.start]..new_starts[n.end];
-        if !by_character
-            || old_range.is_empty()
-            || new_range.is_empty()
-            || old_range.len().max(new_range.len()) > MAX_CHAR_DIFF
-        {
+        if old_range.is_empty() || new_range.is_empty() || old_range.len().max(new_range.len()) > MAX_CHAR_DIFF {
             hunks.push(Hunk { old: old_range, new: new_range });
         } else {
             let (old_text, new_text) = (&old[old_range.clone()], &new[new_range.clone()]);
-            char_hunks(old_text, new_text, (old_range.start, new_range.start), deadline, &mut hunks);
+            let base = (old_range.start, new_range.start);
+            let pushed = hunks.len();
+            let kept = char_hunks(old_text, new_text, base, deadline, &mut hunks);
+            let share = (2 * kept) as f64 / (old_text.len() + new_text.len()) as f64;
+            if refine == Refine::Similar && share < SIMILAR {
+                hunks.truncate(pushed);
+                hunks.push(Hunk { old: old_range, new: new_range });
+            }
         }
     }
     (hunks, unchanged)
@@ -826,24 +897,29 @@ fn prefix_offsets(slices: &[&str]) -> Vec<usize> {
     out
 }
 
+/// Push onto `out` the character hunks of `old` into `new` (placed at
+/// `old_base` and `new_base`); how many bytes of `old` they keep.
 fn char_hunks(
     old: &str,
     new: &str,
     (old_base, new_base): (usize, usize),
     deadline: Option<std::time::Instant>,
     out: &mut Vec<Hunk>,
-) {
+) -> usize {
     let old_chars: Vec<char> = old.chars().collect();
     let new_chars: Vec<char> = new.chars().collect();
     let old_at = char_offsets(old);
     let new_at = char_offsets(new);
     let ops = similar::capture_diff_slices_deadline(similar::Algorithm::Myers, &old_chars, &new_chars, deadline);
+    let mut changed = 0;
     for (o, n) in changed_blocks(&ops) {
+        changed += old_at[o.end] - old_at[o.start];
         out.push(Hunk {
             old: old_base + old_at[o.start]..old_base + old_at[o.end],
             new: new_base + new_at[n.start]..new_base + new_at[n.end],
         });
     }
+    old.len() - changed
 }
 
 /// The byte offset of each character, and the length at the end.

@@ -411,3 +411,104 @@ fn an_ai_edit_naming_an_older_version_lands_on_the_text_it_named() {
     server.assert_no_internal_errors(&repo.root);
     server.shutdown();
 }
+
+/// Open `head`, insert `ai` at line 1 as an AI completion (copilot), apply
+/// `changes` as one `didChange`; the server's text (checked against the
+/// model) and the lines of it with no AI character but whitespace.
+fn lines_left_human(client: Option<&str>, head: &str, ai: &str, changes: Value) -> (String, Vec<String>) {
+    let repo = TestRepo::new();
+    repo.write("src/lib.rs", head);
+    repo.commit_all("init");
+    let uri = repo.uri("src/lib.rs");
+    let mut server = match client {
+        Some(name) => Server::start_as(&repo.root, &["utf-16"], name),
+        None => Server::start(&repo.root, &["utf-16"]),
+    };
+    let encoding = server.encoding.clone();
+    server.open(&uri, "rust", head);
+    server.change(&uri, 2, json!([{ "range": range(1, 0, 1, 0), "text": ai }]));
+    let ai_lines = ai.lines().count() as u32;
+    server.notify(
+        "vouch/aiEdit",
+        json!({ "textDocument": { "uri": uri, "version": 2 }, "range": range(1, 0, 1 + ai_lines, 0), "tool": "copilot" }),
+    );
+    let before = format!("{}{ai}{}", &head[..head.find('\n').unwrap() + 1], &head[head.find('\n').unwrap() + 1..]);
+    let expected = model::apply(&before, changes.as_array().unwrap(), &encoding);
+    server.change(&uri, 3, changes);
+    let doc = server.document(&uri);
+    let text = doc["text"].as_str().unwrap().to_string();
+    assert_eq!(text, expected, "server's text after the batch");
+    let mut ai_mask = vec![false; text.len()];
+    for span in ai_spans(&doc) {
+        let start = model::offset(&text, &span["range"]["start"], &encoding);
+        let end = model::offset(&text, &span["range"]["end"], &encoding);
+        ai_mask[start..end].iter_mut().for_each(|m| *m = true);
+    }
+    let mut human = Vec::new();
+    let mut at = 0;
+    for line in text.split_inclusive('\n') {
+        let code: Vec<usize> = (at..at + line.len()).filter(|&i| !text.as_bytes()[i].is_ascii_whitespace()).collect();
+        if !code.is_empty() && code.iter().all(|&i| !ai_mask[i]) {
+            human.push(line.trim_end().to_string());
+        }
+        at += line.len();
+    }
+    server.assert_no_internal_errors(&repo.root);
+    server.shutdown();
+    (text, human)
+}
+
+/// Red team: VS Code's Move Line Up and Down delete the line moved over and
+/// insert it on the other side, in one message, in either order and with
+/// its line break at the other end. The line moved over became a person's:
+/// one keystroke took an AI line out of review.
+#[test]
+fn moving_lines_up_and_down_keeps_the_ai_lines_ai() {
+    let head = "fn main() {}\n";
+    let ai = "fn ai() {\n    let a = 1;\n    let b = 2;\n    let c = 3;\n}\n";
+    let cases = [
+        // Alt+Up on `let b`: `let a` inserted after it, then deleted above.
+        json!([{ "range": range(3, 14, 3, 14), "text": "\n    let a = 1;" }, { "range": range(2, 0, 3, 0), "text": "" }]),
+        // Alt+Down on `let a`: `let b` deleted (with the break before it),
+        // then inserted above.
+        json!([{ "range": range(2, 14, 3, 14), "text": "" }, { "range": range(2, 0, 2, 0), "text": "    let b = 2;\n" }]),
+        // Alt+Up on `let b` and `let c` selected.
+        json!([{ "range": range(4, 14, 4, 14), "text": "\n    let a = 1;" }, { "range": range(2, 0, 3, 0), "text": "" }]),
+    ];
+    for changes in cases {
+        let (text, human) = lines_left_human(None, head, ai, changes.clone());
+        assert_eq!(human, vec!["fn main() {}".to_string()], "{changes}\n{text}");
+    }
+}
+
+/// Red team: Neovim sends a re-indent (`>`, `<`, `=`, a formatter's hunk)
+/// of several lines as one change from the first difference to the last;
+/// the AI lines it re-indented became a person's, or suspected, although
+/// the same text sent whole kept them AI. A line changed in place is the
+/// line it was, as in a whole text; only what was typed is new.
+#[test]
+fn a_ranged_reindent_of_ai_lines_keeps_them_ai() {
+    let head = "fn main() {}\n";
+    let ai = "fn ai() {\n  let value0 = compute(0);\n  let value1 = compute(1);\n  let value2 = compute(2);\n}\n";
+    // `>` on the statements: two spaces more on each, sent as Neovim
+    // sends it, from the first difference to the last (mid-line).
+    let changes = json!([{
+        "range": range(2, 2, 4, 2),
+        "text": "  let value0 = compute(0);\n    let value1 = compute(1);\n    ",
+    }]);
+    let (text, human) = lines_left_human(Some("Neovim"), head, ai, changes);
+    assert!(text.contains("    let value1") && text.contains("    let value2"), "{text}");
+    assert_eq!(human, vec!["fn main() {}".to_string()], "{text}");
+    // Two lines, the first difference at the start of a statement.
+    let changes = json!([{ "range": range(2, 2, 3, 0), "text": "  let value0 = compute(0);\n  " }]);
+    let (text, human) = lines_left_human(Some("Neovim"), head, ai, changes);
+    assert!(text.contains("    let value0"), "{text}");
+    assert_eq!(human, vec!["fn main() {}".to_string()], "{text}");
+    // Text put over AI lines that is another text is the person's.
+    let replaced = json!([{
+        "range": range(2, 0, 5, 0),
+        "text": "    first,\n    second,\n    third,\n",
+    }]);
+    let (_, human) = lines_left_human(Some("Neovim"), head, ai, replaced);
+    assert_eq!(human.len(), 4, "{human:?}");
+}
