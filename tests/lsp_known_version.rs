@@ -151,3 +151,49 @@ fn a_version_staged_after_the_server_started_is_known() {
     server.shutdown();
     assert_known((spans, codes), "index, staged after the server read it");
 }
+
+/// Red team: an AI line saved and recorded, then stashed; in a new session
+/// `git stash pop` brings it back and the editor reloads at once, as line
+/// edits (VS Code), before the server's poll has seen the file change. The
+/// reload was not recognised as a version the journal knows: the line was
+/// typed text, and saving the file then wrote that down over the journal's
+/// record, so `vouch status` found nothing to review. A change of whole
+/// lines looks at the file on disk first.
+#[test]
+fn a_reload_right_after_a_stash_pop_keeps_the_ai_line_the_journal_recorded() {
+    let repo = TestRepo::new();
+    let head = "fn main() {\n    println!(\"hi\");\n}\n";
+    let ai = "    let token = std::env::var(\"K\");\n";
+    let with_ai = format!("fn main() {{\n{ai}    println!(\"hi\");\n}}\n");
+    repo.write(FILE, head);
+    repo.commit_all("main");
+    let uri = repo.uri(FILE);
+    let mut server = Server::start(&repo.root, &["utf-16"]);
+    server.open(&uri, "rust", head);
+    server.change(&uri, 2, json!([{ "range": range(1, 0, 1, 0), "text": ai }]));
+    server.notify(
+        "vouch/aiEdit",
+        json!({ "textDocument": { "uri": uri, "version": 2 }, "range": range(1, 0, 2, 0), "tool": "copilot" }),
+    );
+    repo.write(FILE, &with_ai);
+    server.notify("textDocument/didSave", json!({ "textDocument": { "uri": uri } }));
+    server.close(&uri);
+    server.shutdown();
+    repo.git(&["stash", "-q"]);
+
+    let mut server = Server::start(&repo.root, &["utf-16"]);
+    server.open(&uri, "rust", head);
+    server.diagnostics(&uri, 1);
+    repo.git(&["stash", "pop", "-q"]);
+    server.change(&uri, 2, json!([{ "range": range(1, 0, 1, 0), "text": ai }]));
+    let doc = server.document(&uri);
+    assert_eq!(doc["text"].as_str(), Some(with_ai.as_str()));
+    let ai_text: Vec<&str> = support::lsp::ai_spans(&doc).iter().filter_map(|s| s["text"].as_str()).collect();
+    assert_eq!(ai_text, vec![ai], "{doc:#}");
+    // Saved and closed: the journal still says so.
+    server.notify("textDocument/didSave", json!({ "textDocument": { "uri": uri } }));
+    server.close(&uri);
+    server.shutdown();
+    let status = repo.vouch_json(&["status", "--format", "json"]);
+    assert_eq!(status["worktree"].as_array().map(Vec::len), Some(1), "{status:#}");
+}

@@ -463,6 +463,15 @@ impl DiskStamp {
     }
 }
 
+/// Whether `change` replaces whole lines: its range from the start of a
+/// line to the start of another, or an insertion of whole lines at the
+/// start of one (how editors send a reload from disk).
+fn replaces_whole_lines(change: &TextDocumentContentChangeEvent) -> bool {
+    change.range.is_some_and(|r| {
+        r.start.character == 0 && r.end.character == 0 && (r.start.line != r.end.line || change.text.ends_with('\n'))
+    })
+}
+
 /// Time spent applying each `didChange`, and analysing a document (its
 /// units judged, diagnostics and regions made), for the replay benchmark.
 #[derive(Default)]
@@ -1220,6 +1229,7 @@ impl State {
             })
             .collect();
         let whole = batch.iter().any(|c| c.range.is_none());
+        let by_lines = batch.iter().any(replaces_whole_lines);
         let lines = batch.iter().map(|c| c.text.matches('\n').count()).sum();
         let typed = Attribution::typed();
         if trapped {
@@ -1258,10 +1268,20 @@ impl State {
             })
             .collect();
         // A reload: the editor took up a version of the file that another
-        // writer (an agent) made and may have recorded. Looked for after a
-        // whole-text change, a large insertion, or the first edit that
-        // gives the text the length of a file the last poll saw change
-        // (no system call on an ordinary keystroke).
+        // writer (an agent, a stash pop, a checkout) made and may have
+        // recorded. Looked for after a whole-text change, a large
+        // insertion, or the first edit that gives the text the length of a
+        // file that changed on disk: as the last poll saw it, or, for a
+        // change of whole lines (how editors reload a file, which may come
+        // before the next poll), as it is now (no system call on an
+        // ordinary keystroke).
+        if !d.disk_moved && by_lines {
+            let now = DiskStamp::of(d.repo.as_ref());
+            if now != d.disk {
+                d.disk = now;
+                d.disk_moved = true;
+            }
+        }
         let disk_moved = d.disk_moved && d.disk.is_some_and(|s| s.len == d.doc.text().len() as u64);
         if disk_moved {
             d.disk_moved = false;
