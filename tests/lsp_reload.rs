@@ -141,3 +141,51 @@ fn a_one_character_reload_keeps_the_agents_record() {
     server.shutdown();
     assert_eq!(ai_lines(&repo), vec![4], "blame after the editor's snapshot");
 }
+
+/// Red team: a file renamed while open, as VS Code's explorer does it (the
+/// file moved on disk, the old document closed, the new one opened with the
+/// same text): the new document had no AI text, so its diagnostics went,
+/// and nothing recorded the AI lines under the new name. A document opened
+/// with the very text of one closed a moment before, of the same
+/// repository, takes its account, and records it under its own name.
+#[test]
+fn a_file_renamed_while_open_keeps_its_ai_text() {
+    let repo = TestRepo::new();
+    repo.write(FILE, BEFORE);
+    repo.commit_all("init");
+    let uri = repo.uri(FILE);
+    let mut server = Server::start(&repo.root, &["utf-16"]);
+    server.open(&uri, "rust", BEFORE);
+    let lines = BEFORE.lines().count() as u32;
+    server.change(&uri, 2, json!([{ "range": range(lines, 0, lines, 0), "text": GENERATED }]));
+    server.notify(
+        "vouch/aiEdit",
+        json!({ "textDocument": { "uri": uri, "version": 2 }, "range": range(lines, 0, lines + 4, 0), "tool": "copilot" }),
+    );
+    let text = format!("{BEFORE}{GENERATED}");
+    repo.write(FILE, &text);
+    server.notify("textDocument/didSave", json!({ "textDocument": { "uri": uri } }));
+
+    std::fs::rename(repo.path(FILE), repo.path("src/renamed.rs")).unwrap();
+    server.close(&uri);
+    let renamed = repo.uri("src/renamed.rs");
+    server.open(&renamed, "rust", &text);
+    let doc = server.document(&renamed);
+    let ai: Vec<&str> = support::lsp::ai_spans(&doc).iter().filter_map(|s| s["text"].as_str()).collect();
+    assert_eq!(ai.concat().trim(), GENERATED.trim(), "{doc:#}");
+    let diagnostics = server.diagnostics(&renamed, 1);
+    assert_eq!(diagnostics.len(), 1, "{diagnostics:#?}");
+    // Closed: written down under its new name.
+    server.close(&renamed);
+    server.shutdown();
+    repo.git(&["add", "-A"]);
+    let blame = repo.vouch_json(&["blame", "src/renamed.rs", "--format", "json"]);
+    let ai_lines: Vec<u64> = blame["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["origin"] == "ai")
+        .map(|l| l["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(ai_lines, vec![6, 7, 8, 9], "the insertion the editor reported: {blame:#}");
+}

@@ -101,6 +101,20 @@ pub enum About {
     HistoryAt(String),
 }
 
+/// A document closed lately that held AI text: a document opened with its
+/// very text (the file renamed while open: closed under its old name,
+/// opened under the new) takes its account.
+struct Closed {
+    root: PathBuf,
+    text: String,
+    spans: Vec<(Range<usize>, Attribution)>,
+    at: Instant,
+}
+
+/// How many closed documents are kept, and for how long.
+const CLOSED_KEPT: usize = 8;
+const CLOSED_FOR: Duration = Duration::from_secs(60);
+
 /// An event put off until its document's history is in, or until what
 /// came about that document before it is handled.
 struct Parked {
@@ -617,6 +631,8 @@ pub struct State {
     /// How long the event being handled may wait for history: set for an
     /// event that was parked, whose wait began when it came.
     wait_until: Option<Instant>,
+    /// Documents closed lately that held AI text, the latest last.
+    closed: VecDeque<Closed>,
 }
 
 impl State {
@@ -648,6 +664,7 @@ impl State {
             taken: 0,
             parked: VecDeque::new(),
             wait_until: None,
+            closed: VecDeque::new(),
         }
     }
 
@@ -706,6 +723,11 @@ impl State {
     /// are handled in the order they came (an answer is about the text it
     /// was asked about).
     fn admit(&mut self, event: Event) -> Option<Event> {
+        // Kept as it comes: a close put off behind the document's history
+        // would come after the open under its new name.
+        if let Event::Close(uri) = &event {
+            self.remember_closed(uri);
+        }
         let uri = match &event {
             Event::Query { about: About::HistoryAt(path), .. } => self.open_doc_at(path).ok(),
             _ => event.uri().cloned(),
@@ -1161,6 +1183,7 @@ impl State {
             if ready {
                 self.read_store(&uri);
             }
+            self.take_closed(&uri, root);
             self.repos.mark_seen(root);
             match self.queues.get(root) {
                 // Its queue diagnostics give way to its own: they went under
@@ -1541,6 +1564,43 @@ impl State {
         }
         if adopted {
             mark_dirty(d);
+        }
+    }
+
+    /// Keep the AI account of `uri`, which the client closes, for a
+    /// document opened with its text ([`State::take_closed`]).
+    fn remember_closed(&mut self, uri: &Uri) {
+        let Some(d) = self.docs.get(uri) else { return };
+        let Some((root, _)) = &d.repo else { return };
+        let map = d.doc.provenance();
+        let spans: Vec<(Range<usize>, Attribution)> = map
+            .spans()
+            .filter(|s| map.attribution(s.attr).is_ai())
+            .map(|s| (s.range, map.attribution(s.attr).clone()))
+            .collect();
+        if spans.is_empty() {
+            return;
+        }
+        if self.closed.len() == CLOSED_KEPT {
+            self.closed.pop_front();
+        }
+        let text = d.doc.text().as_str().to_string();
+        self.closed.push_back(Closed { root: root.clone(), text, spans, at: Instant::now() });
+    }
+
+    /// Give `uri`, just opened in `root`, the account of a document of the
+    /// same repository closed lately with its very text (a rename while
+    /// open), where it holds only an editor's default; written down under
+    /// its own name.
+    fn take_closed(&mut self, uri: &Uri, root: &std::path::Path) {
+        self.closed.retain(|c| c.at.elapsed() < CLOSED_FOR);
+        let Some(d) = self.docs.get(uri) else { return };
+        let text = d.doc.text().as_str();
+        let Some(i) = self.closed.iter().rposition(|c| c.root == root && c.text == text) else { return };
+        let Some(closed) = self.closed.remove(i) else { return };
+        self.adopt(uri, &closed.spans);
+        if let Some(d) = self.docs.get_mut(uri) {
+            d.unrecorded.get_or_insert(Instant::now());
         }
     }
 
