@@ -616,6 +616,53 @@ fn main() {
         times[times.len() / 2].as_secs_f64() * 1000.0
     );
 
+    // (f) One message of an edit per line over 20,000 lines (an editor's
+    // "convert indentation", a format sent as line edits), last position
+    // first as VS Code sends them; and (g) the alignment of that buffer
+    // with the committed version, which every analysis of it makes.
+    let functions: String =
+        (0..5_000).map(|i| format!("fn f{i}(x: u32) -> u32 {{\n    let y = x * {i};\n    y + 1\n}}\n")).collect();
+    let mut reindent: Vec<(Position, Position)> = functions
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.starts_with("    "))
+        .map(|(i, _)| (Position::new(i as u32, 0), Position::new(i as u32, 4)))
+        .collect();
+    reindent.reverse();
+    let mut times = Vec::new();
+    for _ in 0..3 {
+        let mut doc = Document::new(Language::Rust, functions.clone()).unwrap();
+        let changes: Vec<Change<'_>> = reindent.iter().map(|&r| Change { range: Some(r), text: "\t" }).collect();
+        let t = Instant::now();
+        doc.apply(&changes, Encoding::Utf16, &typed, &mut removed).unwrap();
+        times.push(t.elapsed());
+    }
+    times.sort();
+    let median = times[times.len() / 2];
+    println!(
+        "(f) one message of {} line edits in a file of {} lines: median {:.1} ms ({:.1} us per edit)",
+        reindent.len(),
+        functions.lines().count(),
+        median.as_secs_f64() * 1000.0,
+        median.as_secs_f64() * 1e6 / reindent.len() as f64
+    );
+    let tabbed = functions.replace("    ", "\t");
+    let (old_lines, new_lines) =
+        (vouch::lineage::split_lines(functions.as_bytes()), vouch::lineage::split_lines(tabbed.as_bytes()));
+    let tags = vec![vouch::lineage::OUTSIDE; old_lines.len()];
+    let mut times = Vec::new();
+    for _ in 0..5 {
+        let t = Instant::now();
+        let version = vouch::lineage::Version { lines: old_lines.clone(), tags: &tags };
+        black_box(vouch::lineage::Change::new(vec![version], new_lines.clone()));
+        times.push(t.elapsed());
+    }
+    times.sort();
+    println!(
+        "(g) aligning that buffer with the committed version (half its lines changed): median {:.1} ms",
+        times[times.len() / 2].as_secs_f64() * 1000.0
+    );
+
     // Memory: text, line index, spans and tree of one such document.
     let before = rss_bytes();
     let docs: Vec<Document> = (0..20)

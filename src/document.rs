@@ -579,9 +579,19 @@ pub fn follow(range: Range<usize>, steps: &[Undo]) -> Range<usize> {
     let mut pieces: Vec<Range<usize>> = if range.is_empty() { Vec::new() } else { vec![range] };
     for step in steps {
         at = step.point(at);
-        if !pieces.is_empty() {
-            pieces = pieces.into_iter().flat_map(|p| step.cut(p)).collect();
+        let (Some(first), Some(last)) = (pieces.first(), pieces.last()) else { continue };
+        // Most steps of a large batch (a format's edit per line) are
+        // wholly after or wholly before the pieces: nothing to cut.
+        if last.end <= step.start {
+            continue;
         }
+        if first.start >= step.start + step.removed.len() {
+            for p in &mut pieces {
+                *p = step.shift(p.start)..step.shift(p.end);
+            }
+            continue;
+        }
+        pieces = pieces.into_iter().flat_map(|p| step.cut(p)).collect();
     }
     match (pieces.first(), pieces.last()) {
         (Some(first), Some(last)) => first.start..last.end,

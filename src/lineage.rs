@@ -794,20 +794,53 @@ struct Alignment {
     hunks: Vec<(Range<usize>, Range<usize>)>,
 }
 
-/// How many more lines one side of the changed middle of two versions may
-/// have than the other before their diff first anchors on the lines each
-/// side has once (patience), then runs Myers between the anchors. Myers'
-/// cost grows with the lines times how many differ: 5,000 lines pasted
-/// next to a typed character took 40 ms (and a 50,000-line insertion would
-/// reach the deadline), where the anchors leave it next to nothing. Below
-/// it, Myers alone, as git diffs. Decided by the texts, never by time, so
-/// every machine aligns them alike.
+/// How many lines of one version may have no equal in the other before
+/// their diff first anchors on the lines each side has once (patience),
+/// then runs Myers between the anchors. Myers' cost grows with the lines
+/// times how many differ: 5,000 lines pasted next to a typed character took
+/// 40 ms (and a 50,000-line insertion would reach the deadline), and a
+/// 20,000-line file whose every other line was re-indented (one "convert
+/// indentation" in an editor) about 1 s at every analysis, where the
+/// anchors leave it next to nothing. Below it, Myers alone, as git diffs.
+/// Decided by the texts, never by time, so every machine aligns them alike.
 const PATIENCE_PAST: usize = 1_000;
 
+/// Whether more than [`PATIENCE_PAST`] lines of one of `old` and `new` have
+/// no equal line left in the other (each line matched once).
+fn differ_widely(old: &[&[u8]], new: &[&[u8]]) -> bool {
+    if old.len().abs_diff(new.len()) > PATIENCE_PAST {
+        return true;
+    }
+    // Fewer lines than that cannot differ in more.
+    if old.len().min(new.len()) <= PATIENCE_PAST {
+        return false;
+    }
+    let mut left: HashMap<&[u8], u32> = HashMap::with_capacity(old.len());
+    for line in old {
+        *left.entry(line).or_default() += 1;
+    }
+    let mut unmatched = 0;
+    for line in new {
+        match left.get_mut(line) {
+            Some(n) if *n > 0 => *n -= 1,
+            _ => {
+                unmatched += 1;
+                if unmatched > PATIENCE_PAST {
+                    return true;
+                }
+            }
+        }
+    }
+    false
+}
+
 fn align(old: &[&[u8]], new: &[&[u8]]) -> Alignment {
-    // The changed middles differ in length as much as the whole versions do.
-    let algorithm = if old.len().abs_diff(new.len()) > PATIENCE_PAST { Algorithm::Patience } else { Algorithm::Myers };
-    let ops = similar::capture_diff_slices_deadline(algorithm, old, new, Some(Instant::now() + DIFF_DEADLINE));
+    let deadline = Instant::now() + DIFF_DEADLINE;
+    let ops = if differ_widely(old, new) {
+        anchored(old, new, deadline)
+    } else {
+        placed(similar::capture_diff_slices_deadline(Algorithm::Myers, old, new, Some(deadline)), 0, 0)
+    };
     let mut segments: Vec<Segment> = Vec::new();
     for op in ops {
         if let DiffOp::Equal { old_index, new_index, len } = op {
@@ -833,6 +866,81 @@ fn align(old: &[&[u8]], new: &[&[u8]]) -> Alignment {
         }
     }
     alignment
+}
+
+/// The diff of `old` and `new` anchored first on the lines each has once
+/// (in the longest run of them in the same order in both: patience), Myers
+/// between the anchors.
+fn anchored(old: &[&[u8]], new: &[&[u8]], deadline: Instant) -> Vec<DiffOp> {
+    // Per line: how often in each version, and where last.
+    let mut seen: HashMap<&[u8], [usize; 4]> = HashMap::with_capacity(old.len());
+    for (i, line) in old.iter().enumerate() {
+        let e = seen.entry(line).or_insert([0, 0, 0, 0]);
+        e[0] += 1;
+        e[2] = i;
+    }
+    for (j, line) in new.iter().enumerate() {
+        if let Some(e) = seen.get_mut(line) {
+            e[1] += 1;
+            e[3] = j;
+        }
+    }
+    let mut pairs: Vec<(usize, usize)> =
+        seen.values().filter(|e| e[0] == 1 && e[1] == 1).map(|e| (e[2], e[3])).collect();
+    pairs.sort_unstable_by_key(|&(_, j)| j);
+    // The longest run of pairs increasing in `old` too (patience sorting).
+    let mut tails: Vec<usize> = Vec::new();
+    let mut before: Vec<Option<usize>> = vec![None; pairs.len()];
+    for (k, &(i, _)) in pairs.iter().enumerate() {
+        let at = tails.partition_point(|&t| pairs[t].0 < i);
+        before[k] = at.checked_sub(1).map(|p| tails[p]);
+        if at == tails.len() {
+            tails.push(k);
+        } else {
+            tails[at] = k;
+        }
+    }
+    let mut anchors: Vec<(usize, usize)> = Vec::with_capacity(tails.len());
+    let mut at = tails.last().copied();
+    while let Some(k) = at {
+        anchors.push(pairs[k]);
+        at = before[k];
+    }
+    anchors.reverse();
+    // Myers between them, placed in the whole versions.
+    let mut ops: Vec<DiffOp> = Vec::new();
+    let (mut o, mut n) = (0, 0);
+    for (i, j) in anchors.into_iter().chain(std::iter::once((old.len(), new.len()))) {
+        ops.extend(placed(
+            similar::capture_diff_slices_deadline(Algorithm::Myers, &old[o..i], &new[n..j], Some(deadline)),
+            o,
+            n,
+        ));
+        if i < old.len() {
+            ops.push(DiffOp::Equal { old_index: i, new_index: j, len: 1 });
+        }
+        (o, n) = (i + 1, j + 1);
+    }
+    ops
+}
+
+/// `ops` of versions that start at line `o` and `n` of the whole ones,
+/// placed there by their lengths, counted from the start: similar 2.7 can
+/// report a wrong `new_index` on a `Delete`, while the lengths and the
+/// order are right.
+fn placed(ops: Vec<DiffOp>, mut o: usize, mut n: usize) -> Vec<DiffOp> {
+    let mut out = Vec::with_capacity(ops.len());
+    for op in ops {
+        let (old_len, new_len) = (op.old_range().len(), op.new_range().len());
+        out.push(match op {
+            DiffOp::Equal { len, .. } => DiffOp::Equal { old_index: o, new_index: n, len },
+            DiffOp::Delete { .. } => DiffOp::Delete { old_index: o, old_len, new_index: n },
+            DiffOp::Insert { .. } => DiffOp::Insert { old_index: o, new_index: n, new_len },
+            DiffOp::Replace { .. } => DiffOp::Replace { old_index: o, old_len, new_index: n, new_len },
+        });
+        (o, n) = (o + old_len, n + new_len);
+    }
+    out
 }
 
 #[derive(Debug)]
@@ -1686,6 +1794,67 @@ mod tests {
         let equal: usize =
             myers.iter().filter(|op| matches!(op, DiffOp::Equal { .. })).map(|op| op.old_range().len()).sum();
         assert_eq!(alignment.equal.iter().map(|&(_, _, len)| len).sum::<usize>(), equal);
+    }
+
+    /// A file whose every other line was re-indented (an editor's
+    /// "convert indentation"): more than [`PATIENCE_PAST`] lines differ, and
+    /// the alignment anchors on the lines each side has once instead of
+    /// running Myers over all of it (about 1 s at 20,000 lines, at every
+    /// analysis of the buffer).
+    #[test]
+    fn a_reindented_file_is_aligned_by_its_anchors() {
+        let function = |i: usize| format!("fn f{i}(x: u32) -> u32 {{\n    let y = x * {i};\n    y + 1\n}}\n");
+        let old: String = (0..1_200).map(function).collect();
+        let new = old.replace("    ", "\t");
+        let (old_lines, new_lines) = (split_lines(old.as_bytes()), split_lines(new.as_bytes()));
+        assert!(differ_widely(&old_lines, &new_lines), "the case the anchors are for");
+        let alignment = align(&old_lines, &new_lines);
+        let expected: Vec<(Range<usize>, Range<usize>)> =
+            (0..1_200).map(|k| (4 * k + 1..4 * k + 3, 4 * k + 1..4 * k + 3)).collect();
+        assert_eq!(alignment.hunks, expected);
+        assert_eq!(alignment.equal.iter().map(|&(_, _, len)| len).sum::<usize>(), 2_400);
+    }
+
+    /// `len` lines of a few words repeated and lines of their own.
+    fn lines_of(next: &mut impl FnMut(u64) -> u64, len: u64, round: usize) -> Vec<String> {
+        let words = ["a", "b", "c", "}", ""];
+        (0..len)
+            .map(|i| {
+                if next(3) == 0 {
+                    format!("unique {} {round}", next(40) * 1000 + i)
+                } else {
+                    words[next(5) as usize].to_string()
+                }
+            })
+            .collect()
+    }
+
+    /// The anchored diff is a diff: its operations cover both versions in
+    /// order, and what it calls equal is.
+    #[test]
+    fn the_anchored_diff_turns_one_version_into_the_other() {
+        let mut seed: u64 = 7;
+        let mut next = move |n: u64| {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (seed >> 33) % n
+        };
+        for round in 0..200 {
+            let (old_len, new_len) = (next(60), next(60));
+            let old = lines_of(&mut next, old_len, round);
+            let new = lines_of(&mut next, new_len, round);
+            let (old, new): (Vec<&[u8]>, Vec<&[u8]>) =
+                (old.iter().map(|l| l.as_bytes()).collect(), new.iter().map(|l| l.as_bytes()).collect());
+            let ops = anchored(&old, &new, Instant::now() + Duration::from_secs(5));
+            let (mut o, mut n) = (0, 0);
+            for op in &ops {
+                assert_eq!((op.old_range().start, op.new_range().start), (o, n), "round {round}: {ops:?}");
+                if let DiffOp::Equal { old_index, new_index, len } = *op {
+                    assert_eq!(old[old_index..old_index + len], new[new_index..new_index + len], "round {round}");
+                }
+                (o, n) = (op.old_range().end, op.new_range().end);
+            }
+            assert_eq!((o, n), (old.len(), new.len()), "round {round}: {ops:?}");
+        }
     }
 
     #[test]
