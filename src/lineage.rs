@@ -466,9 +466,9 @@ pub struct Deletion {
     pub first: String,
     /// The AI claim, and the commits of the range that removed the lines.
     pub tag: Tag,
-    /// The removed lines, whitespace aside ([`text_key`]): lines put back
-    /// where they were, as they were, undo the removal. 0: not known (two
-    /// removals at one place, counted as one).
+    /// The removed lines ([`text_key`]): the very lines put back where
+    /// they were undo the removal. 0: not known (two removals at one
+    /// place, counted as one).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub text: u64,
 }
@@ -477,14 +477,13 @@ fn is_zero(n: &u64) -> bool {
     *n == 0
 }
 
-/// The key of lines removed together: a hash of each line's bytes other
-/// than whitespace, line by line; never 0.
+/// The key of lines removed together: a hash of each line's bytes, its
+/// line break and trailing whitespace aside (indentation counts: in
+/// Python it is what the line means); never 0.
 pub fn text_key(lines: &[&[u8]]) -> u64 {
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     for line in lines {
-        for run in line.split(u8::is_ascii_whitespace).filter(|r| !r.is_empty()) {
-            hasher.write(run);
-        }
+        hasher.write(line.trim_ascii_end());
         hasher.write_u8(0xff);
     }
     hasher.finish().max(1)
@@ -811,7 +810,13 @@ fn differ_widely(old: &[&[u8]], new: &[&[u8]]) -> bool {
     if old.len().abs_diff(new.len()) > PATIENCE_PAST {
         return true;
     }
-    // Fewer lines than that cannot differ in more.
+    // What lies between the lines both start and end with (most changes
+    // are a few lines in the middle); fewer lines than the bound cannot
+    // differ in more.
+    let head = old.iter().zip(new).take_while(|(a, b)| a == b).count();
+    let (old, new) = (&old[head..], &new[head..]);
+    let tail = old.iter().rev().zip(new.iter().rev()).take_while(|(a, b)| a == b).count();
+    let (old, new) = (&old[..old.len() - tail], &new[..new.len() - tail]);
     if old.len().min(new.len()) <= PATIENCE_PAST {
         return false;
     }
@@ -1246,18 +1251,24 @@ impl<'a> Change<'a> {
     }
 
     /// Whether this change puts back, at gap `at` of the new version, the
-    /// lines deletion `d` removed: among the lines it inserts there (none
-    /// of the parent's), a run of as many lines with the same text,
-    /// whitespace aside. A reverted removal, or the lines put back by
-    /// hand: the removal is undone.
+    /// lines deletion `d` removed: what it inserts there (lines none of the
+    /// parent's) is those very lines, nothing more (the same lines inside
+    /// a new block, a string or a function never called do not restore
+    /// anything). A reverted removal, or the lines put back by hand: the
+    /// removal is undone.
     fn puts_back(&self, alignment: &Alignment, at: usize, d: &Deletion) -> bool {
         let k = d.lines as usize;
         if d.text == 0 || k == 0 {
             return false;
         }
-        let kept = |j: usize| alignment.equal.iter().any(|&(_, n, len)| n <= j && j < n + len);
+        // The equal runs are in the order of the new version.
+        let kept = |j: usize| {
+            let i = alignment.equal.partition_point(|&(_, n, _)| n <= j);
+            i > 0 && j < alignment.equal[i - 1].1 + alignment.equal[i - 1].2
+        };
+        let start = (0..at).rev().find(|&j| kept(j)).map_or(0, |j| j + 1);
         let end = (at..self.new.len()).find(|&j| kept(j)).unwrap_or(self.new.len());
-        (at..end.saturating_sub(k - 1)).any(|start| text_key(&self.new[start..start + k]) == d.text)
+        end - start == k && text_key(&self.new[start..end]) == d.text
     }
 
     /// Where gap `g` of a parent's version (aligned to the new version by

@@ -378,6 +378,21 @@ fn an_ai_removal_of_a_persons_lines_that_is_reverted_needs_nothing() {
     let (code, report) = a.verify("origin/main..HEAD");
     assert_eq!(code, 0, "put back: {report:#}");
 
+    // Red team, round two: the same lines put back inside something that
+    // never runs (a function never called, a comment block) restore
+    // nothing: the removal stands.
+    for (open, close) in [("    fn _unused() {\n", "    }\n"), ("    /*\n", "    */\n")] {
+        a.write("src/auth.rs", UNGUARDED);
+        a.commit("simplify yet again", Some(TRAILER));
+        let check = "    if !actor.admin {\n        return Err(\"forbidden\".into());\n    }\n";
+        a.write("src/auth.rs", &GUARDED.replace(check, &format!("{open}{check}{close}")));
+        a.commit("is it back?", None);
+        let (code, report) = a.verify("origin/main..HEAD");
+        assert_eq!(code, 1, "{open:?}: {report:#}");
+        a.write("src/auth.rs", GUARDED);
+        a.commit("back for real", None);
+    }
+
     // Put back only in part: the removal stands.
     a.write("src/auth.rs", UNGUARDED);
     a.commit("simplify once more", Some(TRAILER));
