@@ -1022,6 +1022,10 @@ pub struct Change<'a> {
     parents: Vec<Version<'a>>,
     new: Vec<&'a [u8]>,
     alignments: Vec<Alignment>,
+    /// Whether the parents' hunks make the lines they replaced AI lines'
+    /// rewording (not for a file found again after its removal: a person's
+    /// new text beside the lines it kept is theirs).
+    rewords: bool,
 }
 
 /// Why an own line of a change is AI, where it matters afterwards.
@@ -1037,7 +1041,18 @@ impl<'a> Change<'a> {
     pub fn new(parents: Vec<Version<'a>>, new: Vec<&'a [u8]>) -> Change<'a> {
         debug_assert!(parents.iter().all(|p| p.lines.len() == p.tags.len()));
         let alignments = parents.iter().map(|p| align(&p.lines, &new)).collect();
-        Change { parents, new, alignments }
+        Change { parents, new, alignments, rewords: true }
+    }
+
+    /// This change of a file found again after the range removed it (see
+    /// `store::lineage`'s graveyard): its lines equal to the removed
+    /// version's keep their tags, and its removals carry over, but what it
+    /// changed is its own text, not a rewording of the AI lines it
+    /// replaced (a person's new file that shares the imports of an AI file
+    /// removed before).
+    pub fn found_again(mut self) -> Change<'a> {
+        self.rewords = false;
+        self
     }
 
     /// Put the AI lines this change removes from any parent in `pool`: call
@@ -1101,7 +1116,7 @@ impl<'a> Change<'a> {
                     matched[(new + k) * p + i] = Some(parent.tags[old + k]);
                 }
             }
-            for (old, new) in &alignment.hunks {
+            for (old, new) in alignment.hunks.iter().filter(|_| self.rewords) {
                 if new.is_empty() {
                     continue;
                 }

@@ -403,6 +403,36 @@ fn an_ai_removal_of_a_persons_lines_that_is_reverted_needs_nothing() {
     assert_eq!(only_failure(&report, "unapproved-ai")["name"], "delete_user", "{report:#}");
 }
 
+/// Red team, round two, against the rule above: a person removed an AI's
+/// test file and wrote their own, sharing the imports and the fixture
+/// (half its lines). Found again as the AI's file, the person's new test
+/// was taken for a rewording of the AI's and flagged. A file found again
+/// keeps the tags of the lines it kept and the AI's removals; what it
+/// changed is its author's.
+#[test]
+fn a_persons_new_file_sharing_boilerplate_with_a_removed_ai_file_stays_theirs() {
+    let fixture = "import pytest\nfrom app import create_app\n\n\n@pytest.fixture\ndef client():\n    app = create_app()\n    app.config[\"TESTING\"] = True\n    return app.test_client()\n\n\n";
+    let ai = format!(
+        "{fixture}def test_index(client):\n    resp = client.get(\"/\")\n    assert resp.status_code == 200\n    assert resp.json[\"ok\"] is True\n"
+    );
+    let mine = format!(
+        "{fixture}def test_about_page_renders(client):\n    page = client.get(\"/about\")\n    assert page.status_code == 200\n    assert b\"About us\" in page.data\n"
+    );
+    let world = World::new(POLICY);
+    world.on_main(&[("README", "tests\n")]);
+    let a = world.clone_as("a", "dev");
+    a.git(&["checkout", "-q", "-b", "feature"]);
+    a.write("tests/test_api.py", &ai);
+    a.commit("api tests", Some(TRAILER));
+    a.git(&["rm", "-q", "tests/test_api.py"]);
+    a.commit("drop the AI's tests", None);
+    a.write("tests/test_views.py", &mine);
+    a.commit("my view tests", None);
+    let (_, report) = a.verify("origin/main..HEAD");
+    let names: Vec<&str> = failures(&report).iter().filter_map(|f| f["name"].as_str()).collect();
+    assert!(!names.contains(&"test_about_page_renders"), "the person's test: {report:#}");
+}
+
 /// The other side of finding a lost removal again (red team, second
 /// round): the AI removed a check from one function and a person the same
 /// check from another. The AI's removal stands where it was made; the

@@ -1139,6 +1139,7 @@ impl State {
         // or from outside it; for a file added, a file the range removed
         // that it is ([`Graveyard`]).
         let mut olds: Vec<Option<FileState>> = Vec::new();
+        let mut found_again: Vec<bool> = Vec::new();
         for (file, new) in files.iter().zip(&news) {
             let from = file.from.as_deref().unwrap_or(&file.path);
             let old = match self.files.get(from) {
@@ -1163,6 +1164,7 @@ impl State {
                     },
                 },
             };
+            found_again.push(old.is_some() && self.files.get(from).is_none() && !holds_file(head_tree.as_ref(), from));
             olds.push(old);
         }
         let old_lines: Vec<Vec<&[u8]>> =
@@ -1171,9 +1173,11 @@ impl State {
             .iter()
             .zip(&old_lines)
             .zip(&news)
-            .map(|((old, lines), new)| {
+            .zip(&found_again)
+            .map(|(((old, lines), new), &found_again)| {
                 let parents = old.iter().map(|o| Version { lines: lines.clone(), tags: &o.tags }).collect::<Vec<_>>();
-                Change::new(parents, new.as_ref().map_or_else(Vec::new, Content::lines))
+                let change = Change::new(parents, new.as_ref().map_or_else(Vec::new, Content::lines));
+                if found_again { change.found_again() } else { change }
             })
             .collect();
         for change in &changes {
@@ -1320,6 +1324,9 @@ struct Job {
     path: Option<Rc<str>>,
     olds: Vec<Rc<FileState>>,
     new: Option<Content>,
+    /// Its old version is a file the range removed, found again
+    /// ([`Graveyard`]).
+    found_again: bool,
 }
 
 impl Walker<'_> {
@@ -1371,7 +1378,8 @@ impl Walker<'_> {
                     .zip(lines)
                     .map(|(state, lines)| Version { lines: lines.clone(), tags: &state.tags })
                     .collect();
-                Change::new(parents, job.new.as_ref().map_or_else(Vec::new, Content::lines))
+                let change = Change::new(parents, job.new.as_ref().map_or_else(Vec::new, Content::lines));
+                if job.found_again { change.found_again() } else { change }
             })
             .collect();
         for change in &changes {
@@ -1493,16 +1501,19 @@ impl Walker<'_> {
             };
             // A file added with most of the text of a file the range
             // removed is that file ([`Graveyard`]).
+            let mut found_again = false;
             if added && let Some(content) = &new_content {
                 let reader = Reader { repo: self.repo, blobs: Some(&self.blobs) };
                 if let Some(state) = self.graveyard.raise(&reader, &content.lines())? {
                     olds.push(Rc::new(state));
+                    found_again = true;
                 }
             }
             jobs.push(Job {
                 path: new_path.filter(|_| !removed).map(|p| Rc::from(p.as_str())),
                 olds,
                 new: new_content,
+                found_again,
             });
         }
         self.changed.insert(oid, changed);
@@ -1607,7 +1618,7 @@ impl Walker<'_> {
                 self.gone.push((origin.to_string(), lines));
             }
             let path = new.as_ref().map(|_| Rc::from(path.as_str()));
-            jobs.push(Job { path, olds, new });
+            jobs.push(Job { path, olds, new, found_again: false });
         }
         Ok((map, jobs))
     }
