@@ -1164,7 +1164,7 @@ impl State {
                     },
                 },
             };
-            found_again.push(old.is_some() && self.files.get(from).is_none() && !holds_file(head_tree.as_ref(), from));
+            found_again.push(old.is_some() && !self.files.contains_key(from) && !holds_file(head_tree.as_ref(), from));
             olds.push(old);
         }
         let old_lines: Vec<Vec<&[u8]>> =
