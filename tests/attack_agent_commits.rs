@@ -199,3 +199,28 @@ fn commits_an_agent_makes_and_moves_away_from_in_one_command_are_noted_as_ai() {
     assert!(note.iter().all(|r| r != &json!({"attest": "no-ai"})), "{note:?}");
     assert_eq!(failures(&repo), expected);
 }
+
+/// Red team, round two, against the rule above: a teammate's commit the
+/// agent's command cherry-picks, or a teammate's branch it merges, is the
+/// teammate's work: it was recorded as the agent's, and verify asked for
+/// sign-off of the teammate's code as AI.
+#[test]
+fn a_teammates_commit_an_agent_cherry_picks_or_merges_stays_the_teammates() {
+    for how in ["cherry-pick", "merge"] {
+        let repo = start();
+        repo.ok(&["checkout", "-q", "-b", "bob", "main"]);
+        repo.write("src/bob.py", "def bob_helper(x):\n    return x * 2\n");
+        repo.ok(&["add", "src/bob.py"]);
+        repo.ok(&["commit", "-q", "--no-verify", "-m", "bob's helper"]);
+        repo.ok(&["checkout", "-q", "feature"]);
+        let input = json!({ "command": format!("git {how} bob") });
+        repo.claude_hook("PreToolUse", "Bash", "toolu_bob", input.clone());
+        match how {
+            "cherry-pick" => repo.ok(&["cherry-pick", "bob"]),
+            _ => repo.ok(&["merge", "-q", "--no-ff", "-m", "merge bob", "bob"]),
+        };
+        let after = repo.claude_hook("PostToolUse", "Bash", "toolu_bob", input);
+        assert!(!after.stderr.contains("bob.py"), "{how}: {after:?}");
+        assert_eq!(failures(&repo), Vec::<(String, String, String)>::new(), "{how}");
+    }
+}

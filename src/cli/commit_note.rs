@@ -162,8 +162,10 @@ impl ReflogMark {
 /// reflog gained since `mark` (whatever HEAD did meanwhile: a branch of its
 /// own and back, a rebase): `own`, by `git commit` (what they add is what
 /// the command wrote or staged), and `copies`, that a rebase, a pull's
-/// rebase, a cherry-pick, a revert or `git am` made (a rebase copies the
-/// note of the commit it copies, which the command may have just made).
+/// rebase, a cherry-pick, a revert or `git am` made of those (a rebase
+/// copies the note of the commit it copies, which the command may have
+/// just made). A merge, and a copy of someone else's commit (a teammate's
+/// commit cherry-picked), are neither: what they bring is others' work.
 #[derive(Debug, Default)]
 pub struct Made {
     pub own: Vec<Oid>,
@@ -199,6 +201,9 @@ pub fn commits_made(repo: &git2::Repository, mark: ReflogMark) -> Made {
         }
         let message = entry.message().unwrap_or_default();
         let action = message.split(':').next().unwrap_or_default();
+        if repo.find_commit(oid).is_ok_and(|c| c.parent_count() > 1) {
+            continue;
+        }
         if action.starts_with("commit") {
             made.own.push(oid);
         } else if ["cherry-pick", "revert", "am"].contains(&action)
@@ -211,7 +216,36 @@ pub fn commits_made(repo: &git2::Repository, mark: ReflogMark) -> Made {
     made.copies.reverse();
     made.own.truncate(MAX_NOTED_AGAIN);
     made.copies.truncate(MAX_NOTED_AGAIN);
+    // A copy of the command's own work adds mostly what its own commits
+    // added.
+    let own: HashSet<(String, Vec<u8>)> = made.own.iter().flat_map(|&oid| added_lines(repo, oid)).collect();
+    made.copies.retain(|&oid| {
+        let added = added_lines(repo, oid);
+        !added.is_empty() && 2 * added.iter().filter(|l| own.contains(*l)).count() >= added.len()
+    });
     made
+}
+
+/// The lines `oid` adds against its first parent, by path.
+fn added_lines(repo: &git2::Repository, oid: Oid) -> HashSet<(String, Vec<u8>)> {
+    let mut out = HashSet::new();
+    let Ok(commit) = repo.find_commit(oid) else { return out };
+    let (Ok(tree), parent) = (commit.tree(), commit.parent(0).ok().and_then(|p| p.tree().ok())) else { return out };
+    let Ok(diff) = repo.diff_tree_to_tree(parent.as_ref(), Some(&tree), None) else { return out };
+    let _ = diff.foreach(
+        &mut |_, _| true,
+        None,
+        None,
+        Some(&mut |delta, _, line| {
+            if line.origin() == '+'
+                && let Some(path) = delta.new_file().path().and_then(|p| p.to_str())
+            {
+                out.insert((path.to_string(), line.content().to_vec()));
+            }
+            true
+        }),
+    );
+    out
 }
 
 /// Note again `made`, commits a command made (oldest first): an agent's
