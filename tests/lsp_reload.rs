@@ -189,3 +189,32 @@ fn a_file_renamed_while_open_keeps_its_ai_text() {
         .collect();
     assert_eq!(ai_lines, vec![6, 7, 8, 9], "the insertion the editor reported: {blame:#}");
 }
+
+/// Red team, round two: a person's committed file that happens to hold the
+/// very text of an AI-edited file just closed (which is still there) is
+/// not that file renamed: it keeps no AI text.
+#[test]
+fn a_file_with_the_text_of_one_just_closed_is_not_taken_for_it_renamed() {
+    let repo = TestRepo::new();
+    let text = format!("{BEFORE}{GENERATED}");
+    repo.write(FILE, BEFORE);
+    repo.write("src/other.rs", &text);
+    repo.commit_all("init");
+    let uri = repo.uri(FILE);
+    let mut server = Server::start(&repo.root, &["utf-16"]);
+    server.open(&uri, "rust", BEFORE);
+    let lines = BEFORE.lines().count() as u32;
+    server.change(&uri, 2, json!([{ "range": range(lines, 0, lines, 0), "text": GENERATED }]));
+    server.notify(
+        "vouch/aiEdit",
+        json!({ "textDocument": { "uri": uri, "version": 2 }, "range": range(lines, 0, lines + 4, 0), "tool": "copilot" }),
+    );
+    repo.write(FILE, &text);
+    server.notify("textDocument/didSave", json!({ "textDocument": { "uri": uri } }));
+    server.close(&uri);
+    let other = repo.uri("src/other.rs");
+    server.open(&other, "rust", &text);
+    let doc = server.document(&other);
+    assert!(support::lsp::ai_spans(&doc).is_empty(), "{doc:#}");
+    server.shutdown();
+}

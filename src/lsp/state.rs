@@ -106,6 +106,8 @@ pub enum About {
 /// opened under the new) takes its account.
 struct Closed {
     root: PathBuf,
+    /// Its file: a rename moved it away.
+    path: PathBuf,
     text: String,
     spans: Vec<(Range<usize>, Attribution)>,
     at: Instant,
@@ -1571,7 +1573,7 @@ impl State {
     /// document opened with its text ([`State::take_closed`]).
     fn remember_closed(&mut self, uri: &Uri) {
         let Some(d) = self.docs.get(uri) else { return };
-        let Some((root, _)) = &d.repo else { return };
+        let Some((root, rel)) = &d.repo else { return };
         let map = d.doc.provenance();
         let spans: Vec<(Range<usize>, Attribution)> = map
             .spans()
@@ -1585,18 +1587,20 @@ impl State {
             self.closed.pop_front();
         }
         let text = d.doc.text().as_str().to_string();
-        self.closed.push_back(Closed { root: root.clone(), text, spans, at: Instant::now() });
+        self.closed.push_back(Closed { root: root.clone(), path: root.join(rel), text, spans, at: Instant::now() });
     }
 
     /// Give `uri`, just opened in `root`, the account of a document of the
-    /// same repository closed lately with its very text (a rename while
-    /// open), where it holds only an editor's default; written down under
-    /// its own name.
+    /// same repository closed lately with its very text whose file is gone
+    /// (a rename while open; not another file that happens to hold the
+    /// same text), where it holds only an editor's default; written down
+    /// under its own name.
     fn take_closed(&mut self, uri: &Uri, root: &std::path::Path) {
         self.closed.retain(|c| c.at.elapsed() < CLOSED_FOR);
         let Some(d) = self.docs.get(uri) else { return };
         let text = d.doc.text().as_str();
-        let Some(i) = self.closed.iter().rposition(|c| c.root == root && c.text == text) else { return };
+        let renamed = |c: &Closed| c.root == root && c.text == text && std::fs::symlink_metadata(&c.path).is_err();
+        let Some(i) = self.closed.iter().rposition(renamed) else { return };
         let Some(closed) = self.closed.remove(i) else { return };
         self.adopt(uri, &closed.spans);
         if let Some(d) = self.docs.get_mut(uri) {
