@@ -224,3 +224,26 @@ fn a_teammates_commit_an_agent_cherry_picks_or_merges_stays_the_teammates() {
         assert_eq!(failures(&repo), Vec::<(String, String, String)>::new(), "{how}");
     }
 }
+
+/// Red team, round two: an agent's command that commits in a linked
+/// worktree of its own (`git worktree add ../wt -b fix && cd ../wt && ...
+/// && git commit`) left its commit noted "no AI": the hook read the
+/// reflog of its own worktree only. Every worktree's gains are read.
+#[test]
+fn a_commit_an_agent_makes_in_a_worktree_of_its_own_is_noted_as_ai() {
+    let repo = start();
+    let wt = repo.root().parent().unwrap().join(format!("{}-wt", repo.root().file_name().unwrap().to_string_lossy()));
+    let wt_arg = wt.display().to_string();
+    agent_shell(&repo, "toolu_wt", "git worktree add ../wt -b agent-fix && cd ../wt && ... && git commit", || {
+        repo.ok(&["worktree", "add", "-q", &wt_arg, "-b", "agent-fix"]);
+        std::fs::write(wt.join("src/run.py"), "import os\n\n\ndef run(cmd):\n    os.system(cmd)\n").unwrap();
+        repo.ok(&["-C", &wt_arg, "add", "src/run.py"]);
+        repo.ok(&["-C", &wt_arg, "commit", "-qm", "run"]);
+    });
+    let note = repo.note("agent-fix");
+    let file = note.iter().find(|r| r["path"] == "src/run.py").unwrap_or_else(|| panic!("{note:?}"));
+    assert_eq!(file["ai"], json!([[1, 5]]), "{note:?}");
+    let (code, _) = repo.verify("main..agent-fix");
+    assert_eq!(code, 1);
+    let _ = std::fs::remove_dir_all(&wt);
+}

@@ -226,6 +226,26 @@ pub fn commits_made(repo: &git2::Repository, mark: ReflogMark) -> Made {
     made
 }
 
+/// [`commits_made`] in `repo`'s worktree (since `mark`) and in its other
+/// worktrees (since the reflog lengths `others`, by path; a worktree not
+/// there is new): the command's own commits, and every commit to note
+/// again.
+pub fn commits_made_everywhere(
+    repo: &git2::Repository,
+    mark: ReflogMark,
+    others: &std::collections::BTreeMap<std::path::PathBuf, usize>,
+) -> (Vec<Oid>, Vec<Oid>) {
+    let made = commits_made(repo, mark);
+    let (mut own, mut all) = (made.own.clone(), made.all(repo));
+    for (path, wt) in crate::store::snapshot::other_worktrees(repo) {
+        let mark = ReflogMark { head: None, entries: Some(others.get(&path).copied().unwrap_or(0)) };
+        let there = commits_made(&wt, mark);
+        own.extend(there.own.iter().copied());
+        all.extend(there.all(&wt));
+    }
+    (own, all)
+}
+
 /// The lines `oid` adds against its first parent, by path.
 fn added_lines(repo: &git2::Repository, oid: Oid) -> HashSet<(String, Vec<u8>)> {
     let mut out = HashSet::new();

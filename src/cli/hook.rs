@@ -571,17 +571,12 @@ fn after_shell(agent: Agent, shell: agents::Shell) -> anyhow::Result<Outcome> {
         recorded += 1;
     }
     // What the commits the command made bring, where the worktree no
-    // longer shows it (a branch it committed on and left).
+    // longer shows it (a branch it committed on and left), and the commits
+    // it made in the repository's other worktrees (one it added for itself).
+    let (own, all) = commit_note::commits_made_everywhere(&repo, mark, &snapshot.others);
     let before = |rel: &str| snapshot.before(&repo, rel);
-    recorded += agent_record::record_committed(
-        &repo,
-        &journal,
-        &made.own,
-        before,
-        &source,
-        Evidence::AgentHook,
-        intent.as_ref(),
-    )?;
+    recorded +=
+        agent_record::record_committed(&repo, &journal, &own, before, &source, Evidence::AgentHook, intent.as_ref())?;
     if recorded == 0 {
         eprintln!("vouch: nothing to record: the command changed no tracked file");
         return Ok(Outcome::Ok);
@@ -589,10 +584,9 @@ fn after_shell(agent: Agent, shell: agents::Shell) -> anyhow::Result<Outcome> {
     super::context::tidy_journal(&journal, &repo);
     // Commits the command made were noted before this hook recorded what
     // it changed: note them again.
-    if !made.is_empty() {
+    if !all.is_empty() {
         let ctx = super::context::Context::open_at(&root)?;
-        let changed =
-            commit_note::note_again(&ctx, &made.all(&repo)).context("cannot note the command's commits again")?;
+        let changed = commit_note::note_again(&ctx, &all).context("cannot note the command's commits again")?;
         if changed > 0 {
             eprintln!(
                 "vouch: {changed} commit(s) the command made now note what it wrote; the pre-commit gate ran before \

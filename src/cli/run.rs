@@ -73,6 +73,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     })?;
     Journal::open(&repo).context("cannot open the journal")?;
     let mark = ReflogMark::now(&repo);
+    let others = crate::store::snapshot::other_reflogs(&repo);
 
     let status = run_forwarding(program, rest)?;
     let code = match status.code() {
@@ -95,13 +96,14 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             Was::Bytes(bytes) => Some(Some(bytes)),
             Was::Unknown => None,
         };
-        let committed =
-            agent_record::record_committed(&repo, &journal, &made.own, was, &source, Evidence::Wrapper, None)?;
+        // And the commits it made in the repository's other worktrees.
+        let (own, all) = commit_note::commits_made_everywhere(&repo, mark, &others);
+        let committed = agent_record::record_committed(&repo, &journal, &own, was, &source, Evidence::Wrapper, None)?;
         // Commits the command made were noted before vouch recorded what it
         // changed: note them again.
-        if recorded + committed > 0 && !made.is_empty() {
+        if recorded + committed > 0 && !all.is_empty() {
             let ctx = super::context::Context::open_at(&cwd)?;
-            commit_note::note_again(&ctx, &made.all(&repo)).context("cannot note the command's commits again")?;
+            commit_note::note_again(&ctx, &all).context("cannot note the command's commits again")?;
         }
         Ok(())
     });

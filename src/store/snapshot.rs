@@ -70,6 +70,8 @@ pub struct Snapshot {
     /// How many entries HEAD's reflog had then (worktree snapshots): the
     /// commits the tool call makes are in those it gains.
     pub reflog: Option<usize>,
+    /// The same for the repository's other worktrees, by their path.
+    pub others: BTreeMap<PathBuf, usize>,
     /// Files whose staged version differed from HEAD's, and that staged
     /// blob (worktree snapshots).
     pub staged: BTreeMap<String, Oid>,
@@ -89,6 +91,8 @@ struct Meta {
     head: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     reflog: Option<usize>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    others: BTreeMap<PathBuf, usize>,
     #[serde(default)]
     staged: BTreeMap<String, String>,
     /// Path, and the length of its kept bytes (`null`: absent, `-1`: not
@@ -110,6 +114,36 @@ pub enum SnapshotError {
 /// The directory of snapshots of `repo`'s worktree.
 pub fn dir(repo: &Repository) -> PathBuf {
     crate::store::repo::git_dir(repo).join("vouch").join("pre")
+}
+
+/// The repository's worktrees other than `repo`'s own (the main one and
+/// the linked ones), each by its path, opened.
+pub fn other_worktrees(repo: &Repository) -> Vec<(PathBuf, Repository)> {
+    let own = repo.workdir().map(|p| p.canonicalize().unwrap_or_else(|_| p.to_path_buf()));
+    let mut paths: Vec<PathBuf> = Vec::new();
+    if let Some(main) = repo.commondir().parent() {
+        paths.push(main.to_path_buf());
+    }
+    if let Ok(names) = repo.worktrees() {
+        for name in names.iter().flatten() {
+            if let Ok(wt) = repo.find_worktree(name) {
+                paths.push(wt.path().to_path_buf());
+            }
+        }
+    }
+    paths
+        .into_iter()
+        .map(|p| p.canonicalize().unwrap_or(p))
+        .filter(|p| Some(p) != own.as_ref())
+        .filter_map(|p| Some((p.clone(), Repository::open(&p).ok()?)))
+        .filter(|(_, wt)| !wt.is_bare())
+        .collect()
+}
+
+/// How many entries the HEAD reflog of each of `repo`'s other worktrees
+/// has, by path: the commits a command makes there are in those it gains.
+pub fn other_reflogs(repo: &Repository) -> BTreeMap<PathBuf, usize> {
+    other_worktrees(repo).into_iter().filter_map(|(path, wt)| Some((path, wt.reflog("HEAD").ok()?.len()))).collect()
 }
 
 /// The file of the snapshot for tool call `id`.
@@ -154,6 +188,7 @@ impl Snapshot {
             worktree: true,
             head: crate::store::repo::head_commit(repo),
             reflog: repo.reflog("HEAD").ok().map(|log| log.len()),
+            others: other_reflogs(repo),
             ..Snapshot::default()
         };
         let index = repo.index()?;
@@ -186,6 +221,7 @@ impl Snapshot {
             worktree: self.worktree,
             head: self.head.map(|h| h.to_string()),
             reflog: self.reflog,
+            others: self.others.clone(),
             staged: self.staged.iter().map(|(p, id)| (p.clone(), id.to_string())).collect(),
             files: self
                 .files
@@ -242,6 +278,7 @@ impl Snapshot {
             worktree: meta.worktree,
             head: meta.head.as_deref().map(oid).transpose()?,
             reflog: meta.reflog,
+            others: meta.others,
             ..Snapshot::default()
         };
         for (p, id) in &meta.staged {
