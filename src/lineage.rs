@@ -653,7 +653,12 @@ pub fn settle_deletions(
         let between_base_lines = alignment.equal.iter().any(|&(o, s, len)| {
             (s < g && g < s + len) || (g == 0 && s == 0 && o == 0) || (g == n && s + len == n && o + len == b)
         });
-        !between_base_lines || missing.iter().any(|r| r.gaps.contains(&g))
+        // BASE's lines still missing, or replaced, where the removed lines
+        // could stand (from its place as far down as it removed lines): put
+        // back in part (a check's first line and brace around a statement
+        // that does nothing), the removal stands.
+        let reach = g..=g + d.lines as usize;
+        !between_base_lines || missing.iter().any(|r| r.gaps.start() <= reach.end() && reach.start() <= r.gaps.end())
     });
     if pool.deleted.is_empty() {
         return;

@@ -433,6 +433,26 @@ fn a_persons_new_file_sharing_boilerplate_with_a_removed_ai_file_stays_theirs() 
     assert!(!names.contains(&"test_about_page_renders"), "the person's test: {report:#}");
 }
 
+/// Red team, round two: the AI removed BASE's check; a person put back its
+/// first line and its closing brace around a statement that does nothing
+/// (`if !admin { let _ = id; }`). The lines around the removal's place were BASE's again, next to
+/// each other as in BASE, and the removal was dropped as undone. A removal
+/// stands while BASE's lines it could have held are still missing there.
+#[test]
+fn an_ai_removal_of_base_lines_put_back_in_part_stands() {
+    let (_world, a) = trailer_commit(GUARDED, UNGUARDED);
+    a.write("src/auth.rs", &GUARDED.replace("        return Err(\"forbidden\".into());\n", "        let _ = id;\n"));
+    a.commit("the check, sort of", None);
+    let (code, report) = a.verify("origin/main..HEAD");
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(only_failure(&report, "unapproved-ai")["name"], "delete_user", "{report:#}");
+    // Put back whole, it is undone.
+    a.write("src/auth.rs", GUARDED);
+    a.commit("the check", None);
+    let (code, report) = a.verify("origin/main..HEAD");
+    assert_eq!(code, 0, "{report:#}");
+}
+
 /// The other side of finding a lost removal again (red team, second
 /// round): the AI removed a check from one function and a person the same
 /// check from another. The AI's removal stands where it was made; the
