@@ -155,12 +155,7 @@ fn claude_wrote(text: &str) -> TestRepo {
 #[test]
 fn other_files_are_served_while_a_files_history_is_read() {
     let repo = claude_wrote(FIRST);
-    let (mut server, _git) = server_with_slow_blame(&repo, 3.0);
-    let other = repo.uri("src/other.rs");
-    server.open(&other, "rust", "fn other() {}\n");
-    server.document(&other);
-    let uri = repo.uri(FILE);
-    server.open(&uri, "rust", FIRST);
+    let (mut server, _git, other, uri) = other_file_served_while_history_is_read(&repo);
     // The editor asks for the file's code lenses at once, as VS Code does:
     // answered without waiting for the file's history (the client's
     // messages are handled one at a time). A keystroke in the other file
@@ -330,6 +325,19 @@ fn a_client_that_cannot_refresh_lenses_sees_the_ai_text_it_reported_while_histor
     server.shutdown();
 }
 
+/// A server whose `git blame` takes 3 s more, with another file open and
+/// served, and `FILE` just opened (its history being read): the server,
+/// the directory of its `git`, and the two files' URIs.
+fn other_file_served_while_history_is_read(repo: &TestRepo) -> (Server, tempfile::TempDir, String, String) {
+    let (mut server, git) = server_with_slow_blame(repo, 3.0);
+    let other = repo.uri("src/other.rs");
+    server.open(&other, "rust", "fn other() {}\n");
+    server.document(&other);
+    let uri = repo.uri(FILE);
+    server.open(&uri, "rust", FIRST);
+    (server, git, other, uri)
+}
+
 /// The titles of the code actions in `actions`.
 fn titles(actions: &Value) -> Vec<String> {
     actions.as_array().into_iter().flatten().filter_map(|a| a["title"].as_str().map(str::to_string)).collect()
@@ -345,12 +353,7 @@ fn titles(actions: &Value) -> Vec<String> {
 #[test]
 fn a_code_action_asked_for_by_hand_waits_for_history_without_holding_up_other_files() {
     let repo = claude_wrote(FIRST);
-    let (mut server, _git) = server_with_slow_blame(&repo, 3.0);
-    let other = repo.uri("src/other.rs");
-    server.open(&other, "rust", "fn other() {}\n");
-    server.document(&other);
-    let uri = repo.uri(FILE);
-    server.open(&uri, "rust", FIRST);
+    let (mut server, _git, other, uri) = other_file_served_while_history_is_read(&repo);
     let invoked = json!({
         "textDocument": { "uri": uri },
         "range": range(1, 4, 1, 4),
@@ -405,12 +408,7 @@ fn a_code_action_asked_for_by_hand_waits_for_history_without_holding_up_other_fi
 #[test]
 fn a_cancelled_code_action_and_a_close_do_not_wait_for_history_with_the_rest() {
     let repo = claude_wrote(FIRST);
-    let (mut server, _git) = server_with_slow_blame(&repo, 3.0);
-    let other = repo.uri("src/other.rs");
-    server.open(&other, "rust", "fn other() {}\n");
-    server.document(&other);
-    let uri = repo.uri(FILE);
-    server.open(&uri, "rust", FIRST);
+    let (mut server, _git, other, uri) = other_file_served_while_history_is_read(&repo);
     let invoked = json!({
         "textDocument": { "uri": uri },
         "range": range(1, 4, 1, 4),
@@ -440,12 +438,7 @@ fn a_cancelled_code_action_and_a_close_do_not_wait_for_history_with_the_rest() {
 #[test]
 fn a_command_sent_by_path_waits_for_history_without_holding_up_other_files() {
     let repo = claude_wrote(FIRST);
-    let (mut server, _git) = server_with_slow_blame(&repo, 3.0);
-    let other = repo.uri("src/other.rs");
-    server.open(&other, "rust", "fn other() {}\n");
-    server.document(&other);
-    let uri = repo.uri(FILE);
-    server.open(&uri, "rust", FIRST);
+    let (mut server, _git, other, _uri) = other_file_served_while_history_is_read(&repo);
     let asked = server.send_request(
         "workspace/executeCommand",
         json!({ "command": "vouch.showProvenance", "arguments": [{ "path": FILE, "line": 2 }] }),

@@ -142,6 +142,18 @@ fn a_one_character_reload_keeps_the_agents_record() {
     assert_eq!(ai_lines(&repo), vec![4], "blame after the editor's snapshot");
 }
 
+/// Open `FILE` with `BEFORE` and append `GENERATED` to it as an AI
+/// completion (copilot).
+fn ai_completion(server: &mut Server, uri: &str) {
+    server.open(uri, "rust", BEFORE);
+    let lines = BEFORE.lines().count() as u32;
+    server.change(uri, 2, json!([{ "range": range(lines, 0, lines, 0), "text": GENERATED }]));
+    server.notify(
+        "vouch/aiEdit",
+        json!({ "textDocument": { "uri": uri, "version": 2 }, "range": range(lines, 0, lines + 4, 0), "tool": "copilot" }),
+    );
+}
+
 /// Red team: a file renamed while open, as VS Code's explorer does it (the
 /// file moved on disk, the old document closed, the new one opened with the
 /// same text): the new document had no AI text, so its diagnostics went,
@@ -155,13 +167,7 @@ fn a_file_renamed_while_open_keeps_its_ai_text() {
     repo.commit_all("init");
     let uri = repo.uri(FILE);
     let mut server = Server::start(&repo.root, &["utf-16"]);
-    server.open(&uri, "rust", BEFORE);
-    let lines = BEFORE.lines().count() as u32;
-    server.change(&uri, 2, json!([{ "range": range(lines, 0, lines, 0), "text": GENERATED }]));
-    server.notify(
-        "vouch/aiEdit",
-        json!({ "textDocument": { "uri": uri, "version": 2 }, "range": range(lines, 0, lines + 4, 0), "tool": "copilot" }),
-    );
+    ai_completion(&mut server, &uri);
     let text = format!("{BEFORE}{GENERATED}");
     repo.write(FILE, &text);
     server.notify("textDocument/didSave", json!({ "textDocument": { "uri": uri } }));
@@ -202,13 +208,7 @@ fn a_file_with_the_text_of_one_just_closed_is_not_taken_for_it_renamed() {
     repo.commit_all("init");
     let uri = repo.uri(FILE);
     let mut server = Server::start(&repo.root, &["utf-16"]);
-    server.open(&uri, "rust", BEFORE);
-    let lines = BEFORE.lines().count() as u32;
-    server.change(&uri, 2, json!([{ "range": range(lines, 0, lines, 0), "text": GENERATED }]));
-    server.notify(
-        "vouch/aiEdit",
-        json!({ "textDocument": { "uri": uri, "version": 2 }, "range": range(lines, 0, lines + 4, 0), "tool": "copilot" }),
-    );
+    ai_completion(&mut server, &uri);
     repo.write(FILE, &text);
     server.notify("textDocument/didSave", json!({ "textDocument": { "uri": uri } }));
     server.close(&uri);
