@@ -334,6 +334,22 @@ fn an_ai_deletion_survives_a_rename_made_in_two_commits() {
     assert_eq!(code, 1, "{report:#}");
     assert_eq!(only_failure(&report, "unapproved-ai")["name"], "delete_user", "{report:#}");
 
+    // Red team, round two: added back by a merge commit of its own.
+    let (_world, m) = trailer_commit(GUARDED, UNGUARDED);
+    m.git(&["rm", "-q", "src/auth.rs"]);
+    m.commit("remove auth", None);
+    m.git(&["checkout", "-q", "-b", "side", "HEAD~1"]);
+    m.write("README", "side\n");
+    m.commit("side", None);
+    m.git(&["checkout", "-q", "feature"]);
+    m.git(&["merge", "-q", "--no-ff", "--no-commit", "side"]);
+    m.write("src/users.rs", UNGUARDED);
+    m.git(&["add", "src/users.rs"]);
+    m.git(&["commit", "-q", "--no-verify", "-m", "merge side"]);
+    let (code, report) = m.verify("origin/main..HEAD");
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(only_failure(&report, "unapproved-ai")["name"], "delete_user", "{report:#}");
+
     // The gate, when the text comes back in the commit being made: the
     // removal is an earlier commit's (the gate judges what the commit
     // brings, and says what earlier commits leave unapproved).

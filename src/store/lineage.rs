@@ -741,7 +741,7 @@ impl StateFile {
 /// within one commit only). Without it, a person who removed the file an AI
 /// had removed a check from and added its text back under another name
 /// left nothing of the AI's removal, and BASE's lines came back as the
-/// person's own. Merges do not look here.
+/// person's own. A merge looks here for a file no parent has.
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 struct Graveyard {
     files: Vec<Buried>,
@@ -1617,8 +1617,21 @@ impl Walker<'_> {
                 let lines = olds.first().map_or(1, |o| o.content.line_count() as u32);
                 self.gone.push((origin.to_string(), lines));
             }
+            if new.is_none() && olds.len() == parents.len() {
+                self.graveyard.bury(&path, &olds[0]);
+            }
+            // A file no parent has, added by the merge itself: found again
+            // when the range removed it ([`Graveyard`]).
+            let mut found_again = false;
+            if let (true, Some(content)) = (olds.is_empty(), &new) {
+                let reader = Reader { repo: self.repo, blobs: Some(&self.blobs) };
+                if let Some(state) = self.graveyard.raise(&reader, &content.lines())? {
+                    olds.push(Rc::new(state));
+                    found_again = true;
+                }
+            }
             let path = new.as_ref().map(|_| Rc::from(path.as_str()));
-            jobs.push(Job { path, olds, new, found_again: false });
+            jobs.push(Job { path, olds, new, found_again });
         }
         Ok((map, jobs))
     }
