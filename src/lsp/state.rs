@@ -891,7 +891,13 @@ impl State {
     }
 
     fn handle(&mut self, event: Event) {
-        self.busy = event.uri().cloned();
+        // A request is not blamed on its document (a panic while answering
+        // it rebuilds every document): a document is dropped after
+        // repeated faults only for what the client sent of it.
+        self.busy = match &event {
+            Event::Query { .. } => None,
+            _ => event.uri().cloned(),
+        };
         match event {
             Event::Initialize { encoding, lines, lens_refresh, options, folders } => {
                 self.encoding = encoding;
