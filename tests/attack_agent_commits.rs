@@ -247,3 +247,22 @@ fn a_commit_an_agent_makes_in_a_worktree_of_its_own_is_noted_as_ai() {
     assert_eq!(code, 1);
     let _ = std::fs::remove_dir_all(&wt);
 }
+
+/// Red team, round two: a command that empties the reflog after it
+/// commits (`git reflog expire --expire=now --all`) left nothing to find
+/// its commits by. The commits HEAD reached since the command began, made
+/// after it began, are the command's.
+#[test]
+fn commits_an_agent_makes_are_found_after_it_empties_the_reflog() {
+    let repo = start();
+    agent_shell(&repo, "toolu_x", "... && git commit && git reflog expire --expire=now --all", || {
+        repo.write("src/run.py", "import os\n\n\ndef run(cmd):\n    os.system(cmd)\n");
+        repo.ok(&["add", "src/run.py"]);
+        repo.ok(&["commit", "-qm", "run"]);
+        repo.ok(&["reflog", "expire", "--expire=now", "--all"]);
+    });
+    let note = repo.note("HEAD");
+    assert!(note.iter().all(|r| r != &json!({"attest": "no-ai"})), "{note:?}");
+    let found = failures(&repo);
+    assert!(found.iter().any(|(_, _, name)| name == "run"), "{found:?}");
+}

@@ -147,6 +147,8 @@ pub struct ReflogMark {
     /// How many entries HEAD's reflog had; `None` when not known (a
     /// snapshot taken by an older vouch).
     pub entries: Option<usize>,
+    /// When (seconds since the epoch), if known.
+    pub since: Option<i64>,
 }
 
 impl ReflogMark {
@@ -154,6 +156,7 @@ impl ReflogMark {
         ReflogMark {
             head: crate::store::repo::head_commit(repo),
             entries: repo.reflog("HEAD").ok().map(|log| log.len()),
+            since: Some(crate::store::snapshot::epoch_seconds()),
         }
     }
 }
@@ -212,6 +215,28 @@ pub fn commits_made(repo: &git2::Repository, mark: ReflogMark) -> Made {
             made.copies.push(oid);
         }
     }
+    // A reflog shorter than at the mark was emptied or rewritten meanwhile
+    // (`git reflog expire`): the commits HEAD reached since, made after the
+    // mark, are the command's too.
+    if let (Some(before), Some(since), Some(head)) = (mark.entries, mark.since, crate::store::repo::head_commit(repo))
+        && log.len() < before
+        && let Ok(mut walk) = repo.revwalk()
+        && walk.push(head).is_ok()
+    {
+        if let Some(then) = mark.head {
+            let _ = walk.hide(then);
+        }
+        for oid in walk.flatten().take(MAX_NOTED_AGAIN) {
+            let Ok(commit) = repo.find_commit(oid) else { continue };
+            if commit.committer().when().seconds() >= since - 1
+                && commit.parent_count() <= 1
+                && !made.own.contains(&oid)
+            {
+                // Newest first, as the reflog's.
+                made.own.push(oid);
+            }
+        }
+    }
     made.own.reverse();
     made.copies.reverse();
     made.own.truncate(MAX_NOTED_AGAIN);
@@ -238,7 +263,7 @@ pub fn commits_made_everywhere(
     let made = commits_made(repo, mark);
     let (mut own, mut all) = (made.own.clone(), made.all(repo));
     for (path, wt) in crate::store::snapshot::other_worktrees(repo) {
-        let mark = ReflogMark { head: None, entries: Some(others.get(&path).copied().unwrap_or(0)) };
+        let mark = ReflogMark { head: None, entries: Some(others.get(&path).copied().unwrap_or(0)), since: mark.since };
         let there = commits_made(&wt, mark);
         own.extend(there.own.iter().copied());
         all.extend(there.all(&wt));

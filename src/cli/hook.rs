@@ -515,7 +515,7 @@ fn after_shell(agent: Agent, shell: agents::Shell) -> anyhow::Result<Outcome> {
         Agent::Cursor | Agent::Codex => payload_intent(&repo, &shell.offered),
     };
     let journal = Journal::open(&repo).context("cannot open the journal")?;
-    let mark = ReflogMark { head: snapshot.head, entries: snapshot.reflog };
+    let mark = ReflogMark { head: snapshot.head, entries: snapshot.reflog, since: snapshot.taken };
     let made = commit_note::commits_made(&repo, mark);
     let brought = agent_record::brought_in(&repo, snapshot.head, &made).context("cannot read what HEAD moved to")?;
     let mut recorded = 0;

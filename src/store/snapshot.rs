@@ -72,6 +72,8 @@ pub struct Snapshot {
     pub reflog: Option<usize>,
     /// The same for the repository's other worktrees, by their path.
     pub others: BTreeMap<PathBuf, usize>,
+    /// When it was taken (seconds since the epoch; worktree snapshots).
+    pub taken: Option<i64>,
     /// Files whose staged version differed from HEAD's, and that staged
     /// blob (worktree snapshots).
     pub staged: BTreeMap<String, Oid>,
@@ -93,6 +95,8 @@ struct Meta {
     reflog: Option<usize>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     others: BTreeMap<PathBuf, usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    taken: Option<i64>,
     #[serde(default)]
     staged: BTreeMap<String, String>,
     /// Path, and the length of its kept bytes (`null`: absent, `-1`: not
@@ -138,6 +142,11 @@ pub fn other_worktrees(repo: &Repository) -> Vec<(PathBuf, Repository)> {
         .filter_map(|p| Some((p.clone(), Repository::open(&p).ok()?)))
         .filter(|(_, wt)| !wt.is_bare())
         .collect()
+}
+
+/// Seconds since the epoch, now.
+pub fn epoch_seconds() -> i64 {
+    SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }
 
 /// How many entries the HEAD reflog of each of `repo`'s other worktrees
@@ -189,6 +198,7 @@ impl Snapshot {
             head: crate::store::repo::head_commit(repo),
             reflog: repo.reflog("HEAD").ok().map(|log| log.len()),
             others: other_reflogs(repo),
+            taken: Some(epoch_seconds()),
             ..Snapshot::default()
         };
         let index = repo.index()?;
@@ -222,6 +232,7 @@ impl Snapshot {
             head: self.head.map(|h| h.to_string()),
             reflog: self.reflog,
             others: self.others.clone(),
+            taken: self.taken,
             staged: self.staged.iter().map(|(p, id)| (p.clone(), id.to_string())).collect(),
             files: self
                 .files
@@ -279,6 +290,7 @@ impl Snapshot {
             head: meta.head.as_deref().map(oid).transpose()?,
             reflog: meta.reflog,
             others: meta.others,
+            taken: meta.taken,
             ..Snapshot::default()
         };
         for (p, id) in &meta.staged {
