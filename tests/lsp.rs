@@ -273,8 +273,17 @@ fn bad_input_leaves_the_server_answering() {
         json!({ "textDocument": { "uri": repo.uri("bin.dat") }, "position": { "line": 0, "character": 0 } }),
     );
     assert_eq!(hover, Value::Null);
+    // Typing into the binary file it does not track (red team: every
+    // keystroke logged that the file was not open).
+    for version in 2..5 {
+        server.change(&repo.uri("bin.dat"), version, json!([{ "range": range(0, 0, 0, 0), "text": "x" }]));
+    }
     let doc = server.document(&repo.uri("big.rs"));
     assert_eq!(doc["text"].as_str().unwrap().len(), big.len());
+    let spam = server.take_notifications("window/logMessage", |p| {
+        p["message"].as_str().is_some_and(|m| m.contains("bin.dat") && m.contains("not open"))
+    });
+    assert!(spam.is_empty(), "{spam:#?}");
     server.shutdown();
 }
 

@@ -617,8 +617,9 @@ pub struct State {
     /// The document being handled: the one a panic is blamed on.
     busy: Option<Uri>,
     faults: Faults,
-    /// Documents no longer tracked after internal errors, until reopened:
-    /// their changes are ignored without a warning each.
+    /// Documents not tracked (binary, too large) or no longer tracked after
+    /// internal errors, until reopened: their changes are ignored without a
+    /// warning each.
     dropped: HashSet<Uri>,
     /// `vouch/debug/panic`: where to panic next, and how many times.
     trap: Option<DebugPanicParams>,
@@ -1138,6 +1139,7 @@ impl State {
             .unwrap_or(Language::Text);
         if item.text.as_bytes().contains(&0) {
             self.log(MessageType::INFO, format!("vouch: {} looks binary; not tracked", item.uri.as_str()));
+            self.dropped.insert(item.uri);
             return;
         }
         // Room to type into, taken now: without it the first keystroke in
@@ -1152,6 +1154,7 @@ impl State {
             }
             Err(e) => {
                 self.log(MessageType::WARNING, format!("vouch: {}: {e}; not tracked", item.uri.as_str()));
+                self.dropped.insert(item.uri);
                 return;
             }
         };
