@@ -938,19 +938,18 @@ fn anchored(old: &[&[u8]], new: &[&[u8]], deadline: Instant) -> Vec<DiffOp> {
 /// placed there by their lengths, counted from the start: similar 2.7 can
 /// report a wrong `new_index` on a `Delete`, while the lengths and the
 /// order are right.
-fn placed(ops: Vec<DiffOp>, mut o: usize, mut n: usize) -> Vec<DiffOp> {
-    let mut out = Vec::with_capacity(ops.len());
-    for op in ops {
+fn placed(mut ops: Vec<DiffOp>, mut o: usize, mut n: usize) -> Vec<DiffOp> {
+    for op in &mut ops {
         let (old_len, new_len) = (op.old_range().len(), op.new_range().len());
-        out.push(match op {
+        *op = match *op {
             DiffOp::Equal { len, .. } => DiffOp::Equal { old_index: o, new_index: n, len },
             DiffOp::Delete { .. } => DiffOp::Delete { old_index: o, old_len, new_index: n },
             DiffOp::Insert { .. } => DiffOp::Insert { old_index: o, new_index: n, new_len },
             DiffOp::Replace { .. } => DiffOp::Replace { old_index: o, old_len, new_index: n, new_len },
-        });
+        };
         (o, n) = (o + old_len, n + new_len);
     }
-    out
+    ops
 }
 
 #[derive(Debug)]

@@ -183,7 +183,7 @@ impl Made {
     /// Both kinds, oldest first.
     pub fn all(&self, repo: &git2::Repository) -> Vec<Oid> {
         let mut all: Vec<Oid> = self.own.iter().chain(&self.copies).copied().collect();
-        all.sort_by_key(|&oid| repo.find_commit(oid).map(|c| c.committer().when().seconds()).unwrap_or(0));
+        all.sort_by_cached_key(|&oid| repo.find_commit(oid).map(|c| c.committer().when().seconds()).unwrap_or(0));
         all
     }
 }
@@ -251,19 +251,19 @@ pub fn commits_made(repo: &git2::Repository, mark: ReflogMark) -> Made {
     made
 }
 
-/// [`commits_made`] in `repo`'s worktree (since `mark`) and in its other
-/// worktrees (since the reflog lengths `others`, by path; a worktree not
-/// there is new): the command's own commits, and every commit to note
-/// again.
+/// `made`, what [`commits_made`] found in `repo`'s worktree, with what it
+/// finds in the repository's other worktrees (since the reflog lengths
+/// `others`, by path, and time `since`; a worktree not there is new): the
+/// command's own commits, and every commit to note again.
 pub fn commits_made_everywhere(
     repo: &git2::Repository,
-    mark: ReflogMark,
+    made: &Made,
+    since: Option<i64>,
     others: &std::collections::BTreeMap<std::path::PathBuf, usize>,
 ) -> (Vec<Oid>, Vec<Oid>) {
-    let made = commits_made(repo, mark);
     let (mut own, mut all) = (made.own.clone(), made.all(repo));
     for (path, wt) in crate::store::snapshot::other_worktrees(repo) {
-        let mark = ReflogMark { head: None, entries: Some(others.get(&path).copied().unwrap_or(0)), since: mark.since };
+        let mark = ReflogMark { head: None, entries: Some(others.get(&path).copied().unwrap_or(0)), since };
         let there = commits_made(&wt, mark);
         own.extend(there.own.iter().copied());
         all.extend(there.all(&wt));

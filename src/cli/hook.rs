@@ -573,7 +573,7 @@ fn after_shell(agent: Agent, shell: agents::Shell) -> anyhow::Result<Outcome> {
     // What the commits the command made bring, where the worktree no
     // longer shows it (a branch it committed on and left), and the commits
     // it made in the repository's other worktrees (one it added for itself).
-    let (own, all) = commit_note::commits_made_everywhere(&repo, mark, &snapshot.others);
+    let (own, all) = commit_note::commits_made_everywhere(&repo, &made, mark.since, &snapshot.others);
     let before = |rel: &str| snapshot.before(&repo, rel);
     recorded +=
         agent_record::record_committed(&repo, &journal, &own, before, &source, Evidence::AgentHook, intent.as_ref())?;

@@ -97,7 +97,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             Was::Unknown => None,
         };
         // And the commits it made in the repository's other worktrees.
-        let (own, all) = commit_note::commits_made_everywhere(&repo, mark, &others);
+        let (own, all) = commit_note::commits_made_everywhere(&repo, &made, mark.since, &others);
         let committed = agent_record::record_committed(&repo, &journal, &own, was, &source, Evidence::Wrapper, None)?;
         // Commits the command made were noted before vouch recorded what it
         // changed: note them again.

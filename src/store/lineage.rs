@@ -1142,29 +1142,21 @@ impl State {
         let mut found_again: Vec<bool> = Vec::new();
         for (file, new) in files.iter().zip(&news) {
             let from = file.from.as_deref().unwrap_or(&file.path);
-            let old = match self.files.get(from) {
-                Some(kept) => {
-                    let content = reader.content(oid(&kept.id)?, kept.kind == VersionKind::Submodule, from)?;
-                    let tags = kept.tags();
-                    if tags.len() != reader.line_count(&content) {
-                        return Err(LineageError::Stale { path: from.to_string() });
-                    }
-                    let origin = kept.origin.as_deref().map(Rc::from);
-                    Some(FileState { content, tags, deletions: kept.deletions.clone(), origin })
-                }
+            let (old, raised) = match self.files.get(from) {
+                Some(kept) => (Some(kept.state(&reader, from)?), false),
                 None => match head_tree.as_ref().and_then(|t| t.get_path(Path::new(from)).ok()) {
                     Some(e) if e.kind() != Some(ObjectType::Tree) => {
                         let content = reader.content(e.id(), is_gitlink(&e), from)?;
                         let tags = vec![OUTSIDE; reader.line_count(&content)];
-                        Some(FileState { content, tags, deletions: Vec::new(), origin: Some(Rc::from(from)) })
+                        (Some(FileState { content, tags, deletions: Vec::new(), origin: Some(Rc::from(from)) }), false)
                     }
                     _ => match new.as_ref().and_then(|new| self.buried.find(&new.lines())) {
-                        Some(i) => Some(self.buried.files[i].file.state(&reader, &self.buried.files[i].path)?),
-                        None => None,
+                        Some(i) => (Some(self.buried.files[i].file.state(&reader, &self.buried.files[i].path)?), true),
+                        None => (None, false),
                     },
                 },
             };
-            found_again.push(old.is_some() && !self.files.contains_key(from) && !holds_file(head_tree.as_ref(), from));
+            found_again.push(raised);
             olds.push(old);
         }
         let old_lines: Vec<Vec<&[u8]>> =
@@ -1238,13 +1230,7 @@ impl State {
                 if out.contains_key(path) || moved_away.contains(&path.as_str()) || touched.contains(path) {
                     continue;
                 }
-                let content = settler.reader.content(oid(&kept.id)?, kept.kind == VersionKind::Submodule, path)?;
-                let tags = kept.tags();
-                if tags.len() != content.line_count() {
-                    return Err(LineageError::Stale { path: path.clone() });
-                }
-                let origin = kept.origin.as_deref().map(Rc::from);
-                let state = FileState { content, tags, deletions: kept.deletions.clone(), origin };
+                let state = kept.state(&settler.reader, path)?;
                 out.insert(path.clone(), settler.settle(base_tree.as_ref(), path, &state, None)?);
             }
         }
