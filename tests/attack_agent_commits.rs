@@ -266,3 +266,100 @@ fn commits_an_agent_makes_are_found_after_it_empties_the_reflog() {
     let found = failures(&repo);
     assert!(found.iter().any(|(_, _, name)| name == "run"), "{found:?}");
 }
+
+/// Diverged lines of `src/auth.py`: `feature` and `main` each reword the
+/// check's error, so merging `main` into `feature` conflicts.
+fn conflicting() -> VouchRepo {
+    let repo = start();
+    repo.write("src/auth.py", &AUTH.replace("PermissionError()", "PermissionError(\"feature\")"));
+    repo.ok(&["commit", "-qam", "feature's wording"]);
+    repo.ok(&["checkout", "-q", "main"]);
+    repo.write("src/auth.py", &AUTH.replace("PermissionError()", "PermissionError(\"main\")"));
+    repo.ok(&["commit", "-qam", "main's wording"]);
+    repo.ok(&["checkout", "-q", "feature"]);
+    repo
+}
+
+/// Red team, twentieth session: an agent's command that merges, resolves
+/// the conflict itself and concludes the merge (`git merge main; ...; git
+/// commit --no-edit`) left the merge commit noted "no AI", and verify
+/// passed the agent's resolution, a check it dropped and a function it
+/// added, as attested human: the hook took the merged file for what the
+/// merge brought. What the merge commit holds that neither parent has is
+/// the command's, and so is a removal of lines both parents kept.
+#[test]
+fn a_conflict_an_agent_resolves_and_commits_in_one_command_needs_sign_off() {
+    let repo = conflicting();
+    agent_shell(&repo, "toolu_m", "git merge main; cat > src/auth.py; git add -A && git commit --no-edit", || {
+        assert_ne!(repo.git_run(&["merge", "-q", "main"]).code, 0, "the merge conflicts");
+        repo.write("src/auth.py", "def f(u):\n    return u.data\n\n\ndef g(u):\n    return u.secret\n");
+        repo.ok(&["add", "src/auth.py"]);
+        repo.ok(&["commit", "-q", "--no-edit"]);
+    });
+    assert_eq!(repo.ok(&["rev-list", "--count", "--merges", "HEAD"]).trim(), "1");
+    let note = repo.note("HEAD");
+    let file = note.iter().find(|r| r["path"] == "src/auth.py").unwrap_or_else(|| panic!("{note:?}"));
+    assert_eq!(file["ai"], json!([[3, 6]]), "{note:?}");
+    assert_eq!(file["deleted_before"], json!([2]), "{note:?}");
+    let mut found = failures(&repo);
+    found.sort();
+    assert_eq!(
+        found,
+        vec![
+            ("unapproved-ai".into(), "src/auth.py".into(), "f".into()),
+            ("unapproved-ai".into(), "src/auth.py".into(), "g".into()),
+        ]
+    );
+}
+
+/// The same command resolving the conflict by taking one side whole
+/// (`git checkout --theirs`) wrote nothing of its own: every line is a
+/// parent's, and nothing needs sign-off.
+#[test]
+fn a_conflict_an_agent_resolves_by_taking_one_side_stays_the_sides() {
+    let repo = conflicting();
+    agent_shell(&repo, "toolu_t", "git merge main; git checkout --theirs src/auth.py; git commit", || {
+        assert_ne!(repo.git_run(&["merge", "-q", "main"]).code, 0, "the merge conflicts");
+        repo.ok(&["checkout", "--theirs", "src/auth.py"]);
+        repo.ok(&["add", "src/auth.py"]);
+        repo.ok(&["commit", "-q", "--no-edit"]);
+    });
+    assert_eq!(repo.read("src/auth.py"), AUTH.replace("PermissionError()", "PermissionError(\"main\")"));
+    assert_eq!(failures(&repo), Vec::<(String, String, String)>::new());
+}
+
+/// Red team, twentieth session: an agent's `git merge main` that stops on
+/// a conflict was recorded as the agent writing git's conflict markers and
+/// `main`'s side; the person then resolved it by taking `main`'s line, and
+/// the merge's note called that line the agent's. What a merge, a
+/// cherry-pick, a revert or a rebase in progress brings (the other side's
+/// lines, git's markers) is not the command's; what it writes besides is.
+#[test]
+fn a_merge_an_agent_starts_brings_the_other_sides_lines_not_its_own() {
+    let repo = conflicting();
+    agent_shell(&repo, "toolu_s", "git merge main", || {
+        assert_ne!(repo.git_run(&["merge", "-q", "main"]).code, 0, "the merge conflicts");
+    });
+    let theirs = AUTH.replace("PermissionError()", "PermissionError(\"main\")");
+    repo.write("src/auth.py", &theirs);
+    repo.ok(&["add", "src/auth.py"]);
+    repo.ok(&["commit", "-q", "--no-edit"]);
+    let note = repo.note("HEAD");
+    assert!(note.iter().all(|r| r["path"] != "src/auth.py"), "{note:?}");
+
+    // The same conflict, resolved in the agent's next command with a line
+    // of its own: that line is the agent's.
+    let repo = conflicting();
+    agent_shell(&repo, "toolu_s", "git merge main", || {
+        assert_ne!(repo.git_run(&["merge", "-q", "main"]).code, 0, "the merge conflicts");
+    });
+    agent_shell(&repo, "toolu_r", "cat > src/auth.py", || {
+        repo.write("src/auth.py", &AUTH.replace("PermissionError()", "PermissionError(\"denied\")"));
+    });
+    repo.ok(&["add", "src/auth.py"]);
+    repo.ok(&["commit", "-q", "--no-edit"]);
+    let note = repo.note("HEAD");
+    let file = note.iter().find(|r| r["path"] == "src/auth.py").unwrap_or_else(|| panic!("{note:?}"));
+    assert_eq!(file["ai"], json!([[3, 3]]), "{note:?}");
+    assert_eq!(failures(&repo), vec![("unapproved-ai".into(), "src/auth.py".into(), "f".into())]);
+}

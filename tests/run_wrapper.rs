@@ -455,3 +455,39 @@ fn a_teammates_file_the_agents_rebase_brings_is_not_recorded_as_the_agents() {
     let paths: Vec<String> = recorded(&repo).into_keys().collect();
     assert_eq!(paths, vec!["src/pay.rs".to_string()]);
 }
+
+/// Red team, twentieth session: an agent under `vouch run` that merges a
+/// teammate's branch, resolves the conflict with a line of its own and
+/// concludes the merge left the merge commit noted "no AI". Its
+/// resolution is noted as its own, and the teammate's side is not.
+#[test]
+fn a_conflict_the_agent_resolves_in_a_merge_it_concludes_is_noted_as_its_own() {
+    let (repo, _) = project_with_hooks();
+    let start = repo.git(&["rev-parse", "--abbrev-ref", "HEAD"]).trim().to_string();
+    repo.write("src/pay.rs", "pub fn pay(x: u64) -> u64 {\n    x * 2\n}\n");
+    repo.git(&["add", "src/pay.rs"]);
+    repo.git(&["commit", "-q", "--no-verify", "-m", "pay"]);
+    let base = repo.git(&["rev-parse", "HEAD"]).trim().to_string();
+    repo.git(&["checkout", "-q", "-b", "teammate"]);
+    repo.write("src/pay.rs", "pub fn pay(x: u64) -> u64 {\n    x * 3\n}\n");
+    repo.git(&["commit", "-q", "--no-verify", "-am", "triple"]);
+    repo.git(&["checkout", "-q", &start]);
+    repo.write("src/pay.rs", "pub fn pay(x: u64) -> u64 {\n    x * 4\n}\n");
+    repo.git(&["commit", "-q", "--no-verify", "-am", "quadruple"]);
+    let bin = tempfile::tempdir().unwrap();
+    let agent = script(
+        bin.path(),
+        "fake-agent",
+        "git merge -q teammate >/dev/null 2>&1\nprintf 'pub fn pay(x: u64) -> u64 {\\n    x.saturating_mul(5)\\n}\\n' > \
+         src/pay.rs\ngit add src/pay.rs && git commit -q --no-edit\n",
+    );
+    let out = vouch(&repo.root, &["run", "--", &agent]).env("HOME", &repo.root).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(repo.git(&["rev-list", "--count", "--merges", "HEAD"]).trim(), "1");
+    let note = repo.git(&["notes", "--ref=vouch", "show", "HEAD"]);
+    let records: Vec<Value> = note.lines().map(|l| serde_json::from_str::<Value>(l).unwrap()).collect();
+    let record = records.iter().find(|r| r["path"] == "src/pay.rs").unwrap_or_else(|| panic!("{note}"));
+    assert_eq!((record["evidence"].as_str(), record["ai"].clone()), (Some("wrapper"), serde_json::json!([[2, 2]])));
+    let verify = json_of(&repo.root, &["verify", &format!("{base}..HEAD"), "--format", "json"]);
+    assert_eq!(verify["failures"].as_array().unwrap().len(), 1, "{verify:#}");
+}

@@ -229,7 +229,10 @@ pub fn brought_in(
 /// committed version that were not in the file before the command ran
 /// (`before`: its bytes then, `Some(None)` when it did not exist, `None`
 /// when not known, and then it is left alone) are the command's, recorded
-/// for that version. Returns how many versions were recorded.
+/// for that version. Of a merge it made, what neither parent has is its
+/// own ([`resolved`]), whatever the worktree shows: the hook compares the
+/// worktree with HEAD's version, the merge's. Returns how many versions
+/// were recorded.
 pub fn record_committed(
     repo: &Repository,
     journal: &Journal,
@@ -256,18 +259,22 @@ pub fn record_committed(
             }
             let Ok(blob) = repo.find_blob(new.id()) else { continue };
             let committed = blob.content();
-            // The worktree shows it: the hook's own comparison saw it.
-            if std::fs::read(root.join(rel)).is_ok_and(|now| now == committed) {
-                continue;
-            }
-            let Some(was) = before(rel) else { continue };
-            let was = was.unwrap_or_default();
-            if was == committed {
-                continue;
-            }
-            let changed = match std::str::from_utf8(committed) {
-                Ok(text) => written(&String::from_utf8_lossy(&was), text),
-                Err(_) => Written::ranges(std::iter::once(0..committed.len()).collect()),
+            let changed = if commit.parent_count() > 1 {
+                resolved(repo, &commit, rel, committed)?
+            } else {
+                // The worktree shows it: the hook's own comparison saw it.
+                if std::fs::read(root.join(rel)).is_ok_and(|now| now == committed) {
+                    continue;
+                }
+                let Some(was) = before(rel) else { continue };
+                let was = was.unwrap_or_default();
+                if was == committed {
+                    continue;
+                }
+                match std::str::from_utf8(committed) {
+                    Ok(text) => written(&String::from_utf8_lossy(&was), text),
+                    Err(_) => Written::ranges(std::iter::once(0..committed.len()).collect()),
+                }
             };
             if changed.is_empty() {
                 continue;
@@ -284,6 +291,138 @@ pub fn record_committed(
         }
     }
     Ok(recorded)
+}
+
+/// What merge `commit` wrote itself into `rel` (its version `committed`):
+/// the text no parent's version has (a conflict's resolution; a clean
+/// merge takes every line from a parent), and the removals of lines every
+/// parent kept at that place; git's conflict markers left in are git's.
+/// Bytes that are not UTF-8 are its own whole unless a parent has them as
+/// they are.
+fn resolved(repo: &Repository, commit: &git2::Commit<'_>, rel: &str, committed: &[u8]) -> anyhow::Result<Written> {
+    let mut parents = Vec::new();
+    for parent in commit.parents() {
+        let tree = parent.tree().with_context(|| format!("cannot read the tree of {}", parent.id()))?;
+        let version = match tree.get_path(Path::new(rel)) {
+            Ok(entry) => repo.find_blob(entry.id()).map(|b| b.content().to_vec()).unwrap_or_default(),
+            Err(_) => Vec::new(),
+        };
+        if version == committed {
+            return Ok(Written::default());
+        }
+        parents.push(version);
+    }
+    let Ok(text) = std::str::from_utf8(committed) else {
+        return Ok(Written::ranges(std::iter::once(0..committed.len()).collect()));
+    };
+    let mut sides = parents.iter().map(|was| written(&String::from_utf8_lossy(was), text));
+    let Some(mut out) = sides.next() else { return Ok(Written::default()) };
+    for side in sides {
+        out.ranges = intersect(&out.ranges, &side.ranges);
+        out.removed = out
+            .removed
+            .iter()
+            .filter_map(|&(at, lines)| {
+                side.removed.iter().find(|&&(other, _)| other == at).map(|&(_, theirs)| (at, lines.min(theirs)))
+            })
+            .collect();
+    }
+    out.ranges = intersect(&out.ranges, &outside_markers(text));
+    Ok(out)
+}
+
+/// What a merge, cherry-pick, revert or rebase stopped in the worktree
+/// (on a conflict, or `--no-commit`) brings: the versions of the commits
+/// it applies (a merge's `MERGE_HEAD`s, the picked commit, the reverted
+/// commit's parent) and git's conflict markers. A command that starts one
+/// did not write those; nor did one that edits a file with them.
+pub struct InProgress {
+    /// The trees of the versions brought.
+    trees: Vec<Oid>,
+}
+
+impl InProgress {
+    /// What is in progress in `repo`'s worktree, if anything.
+    pub fn of(repo: &Repository) -> InProgress {
+        let git_dir = repo.path();
+        let named = |file: &str| -> Vec<Oid> {
+            std::fs::read_to_string(git_dir.join(file))
+                .map(|text| text.lines().filter_map(|l| Oid::from_str(l.trim()).ok()).collect())
+                .unwrap_or_default()
+        };
+        let mut commits = named("MERGE_HEAD");
+        commits.extend(named("CHERRY_PICK_HEAD"));
+        commits.extend(named("REBASE_HEAD"));
+        let mut trees: Vec<Oid> =
+            commits.iter().filter_map(|&c| repo.find_commit(c).ok()).map(|c| c.tree_id()).collect();
+        // A revert brings the reverted commit's parent's lines.
+        trees.extend(
+            named("REVERT_HEAD").iter().filter_map(|&c| repo.find_commit(c).ok()?.parent(0).ok()).map(|p| p.tree_id()),
+        );
+        InProgress { trees }
+    }
+
+    /// `changed`, what a command wrote into `rel` (now `text`), less what
+    /// the operation in progress brings: text one of its versions has,
+    /// removals one of them made too, and conflict markers.
+    pub fn not_brought(&self, repo: &Repository, rel: &str, text: &str, mut changed: Written) -> Written {
+        if self.trees.is_empty() {
+            return changed;
+        }
+        for &tree in &self.trees {
+            let version = repo
+                .find_tree(tree)
+                .and_then(|t| t.get_path(Path::new(rel)))
+                .and_then(|e| repo.find_blob(e.id()))
+                .map(|b| b.content().to_vec())
+                .unwrap_or_default();
+            let side = written(&String::from_utf8_lossy(&version), text);
+            changed.ranges = intersect(&changed.ranges, &side.ranges);
+            changed.removed.retain(|&(at, _)| side.removed.iter().any(|&(other, _)| other == at));
+        }
+        changed.ranges = intersect(&changed.ranges, &outside_markers(text));
+        changed
+    }
+}
+
+/// The byte ranges of `text` outside git's conflict-marker lines
+/// (`<<<<<<< `, `|||||||`, `=======`, `>>>>>>> `).
+fn outside_markers(text: &str) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    let (mut start, mut at) = (0, 0);
+    for line in text.split_inclusive('\n') {
+        let bare = line.trim_end_matches(['\n', '\r']);
+        let marker = ["<<<<<<< ", "||||||| ", ">>>>>>> "].iter().any(|m| bare.starts_with(m))
+            || matches!(bare, "=======" | "<<<<<<<" | "|||||||" | ">>>>>>>");
+        if marker {
+            if start < at {
+                out.push(start..at);
+            }
+            start = at + line.len();
+        }
+        at += line.len();
+    }
+    if start < text.len() {
+        out.push(start..text.len());
+    }
+    out
+}
+
+/// The bytes both sorted, disjoint range lists cover.
+fn intersect(a: &[Range<usize>], b: &[Range<usize>]) -> Vec<Range<usize>> {
+    let (mut out, mut i, mut j) = (Vec::new(), 0, 0);
+    while i < a.len() && j < b.len() {
+        let (start, end) = (a[i].start.max(b[j].start), a[i].end.min(b[j].end));
+        if start < end {
+            out.push(start..end);
+        }
+        if a[i].end <= b[j].end {
+            i += 1;
+        } else {
+            j += 1;
+        }
+    }
+    out
 }
 
 /// Record in `journal` that `source` (known by `evidence`) removed file
@@ -397,4 +536,21 @@ pub fn last_seen(repo: &Repository, journal: &Journal, rel: &str) -> anyhow::Res
     }
     let head = repo.head().and_then(|h| h.peel_to_tree()).and_then(|t| t.get_path(Path::new(rel)));
     Ok(head.ok().and_then(|e| text_of(e.id())).unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conflict_markers_are_left_out_and_ranges_intersect() {
+        let text = "a\n<<<<<<< HEAD\nb\n||||||| base\nc\n=======\nd\r\n>>>>>>> main\ne";
+        let kept: Vec<&str> = outside_markers(text).into_iter().map(|r| &text[r]).collect();
+        assert_eq!(kept, ["a\n", "b\n", "c\n", "d\r\n", "e"]);
+        // A line that merely begins like a marker is text.
+        let whole = outside_markers("======= x\n<<<<<<<<\n");
+        assert_eq!((whole.len(), whole.first().cloned()), (1, Some(0..19)));
+        assert_eq!(intersect(&[0..4, 6..10], &[2..8, 9..12]), [2..4, 6..8, 9..10]);
+        assert_eq!(intersect(&[0..4, 8..9], &[4..6, 6..8]), Vec::<Range<usize>>::new());
+    }
 }

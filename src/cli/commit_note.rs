@@ -167,22 +167,26 @@ impl ReflogMark {
 /// the command wrote or staged), and `copies`, that a rebase, a pull's
 /// rebase, a cherry-pick, a revert or `git am` made of those (a rebase
 /// copies the note of the commit it copies, which the command may have
-/// just made). A merge, and a copy of someone else's commit (a teammate's
-/// commit cherry-picked), are neither: what they bring is others' work.
+/// just made); and `merges`, the merge commits it made (`git merge`, `git
+/// pull`, or `git commit` concluding a merge), of which only what neither
+/// parent has is its own (a conflict it resolved). A copy of someone
+/// else's commit (a teammate's commit cherry-picked) is none of these:
+/// what it brings is others' work.
 #[derive(Debug, Default)]
 pub struct Made {
     pub own: Vec<Oid>,
     pub copies: Vec<Oid>,
+    pub merges: Vec<Oid>,
 }
 
 impl Made {
     pub fn is_empty(&self) -> bool {
-        self.own.is_empty() && self.copies.is_empty()
+        self.own.is_empty() && self.copies.is_empty() && self.merges.is_empty()
     }
 
-    /// Both kinds, oldest first.
+    /// Every kind, oldest first.
     pub fn all(&self, repo: &git2::Repository) -> Vec<Oid> {
-        let mut all: Vec<Oid> = self.own.iter().chain(&self.copies).copied().collect();
+        let mut all: Vec<Oid> = self.own.iter().chain(&self.copies).chain(&self.merges).copied().collect();
         all.sort_by_cached_key(|&oid| repo.find_commit(oid).map(|c| c.committer().when().seconds()).unwrap_or(0));
         all
     }
@@ -199,12 +203,18 @@ pub fn commits_made(repo: &git2::Repository, mark: ReflogMark) -> Made {
     };
     for entry in log.iter().take(gained.min(MAX_NOTED_AGAIN * 4)) {
         let oid = entry.id_new();
-        if made.own.contains(&oid) || made.copies.contains(&oid) {
+        if made.own.contains(&oid) || made.copies.contains(&oid) || made.merges.contains(&oid) {
             continue;
         }
         let message = entry.message().unwrap_or_default();
         let action = message.split(':').next().unwrap_or_default();
         if repo.find_commit(oid).is_ok_and(|c| c.parent_count() > 1) {
+            // A merge the command made (`commit (merge)`, or `merge` and
+            // `pull` saying "Merge made by"), not one a checkout, a reset
+            // or a fast-forward moved HEAD to.
+            if action.starts_with("commit") || message.contains(": Merge made by") {
+                made.merges.push(oid);
+            }
             continue;
         }
         if action.starts_with("commit") {
@@ -228,19 +238,25 @@ pub fn commits_made(repo: &git2::Repository, mark: ReflogMark) -> Made {
         }
         for oid in walk.flatten().take(MAX_NOTED_AGAIN) {
             let Ok(commit) = repo.find_commit(oid) else { continue };
-            if commit.committer().when().seconds() >= since - 1
-                && commit.parent_count() <= 1
-                && !made.own.contains(&oid)
-            {
-                // Newest first, as the reflog's.
+            if commit.committer().when().seconds() < since - 1 {
+                continue;
+            }
+            // Newest first, as the reflog's.
+            if commit.parent_count() > 1 {
+                if !made.merges.contains(&oid) {
+                    made.merges.push(oid);
+                }
+            } else if !made.own.contains(&oid) {
                 made.own.push(oid);
             }
         }
     }
     made.own.reverse();
     made.copies.reverse();
+    made.merges.reverse();
     made.own.truncate(MAX_NOTED_AGAIN);
     made.copies.truncate(MAX_NOTED_AGAIN);
+    made.merges.truncate(MAX_NOTED_AGAIN);
     // A copy of the command's own work adds mostly what its own commits
     // added.
     let own: HashSet<(String, Vec<u8>)> = made.own.iter().flat_map(|&oid| added_lines(repo, oid)).collect();
@@ -254,18 +270,19 @@ pub fn commits_made(repo: &git2::Repository, mark: ReflogMark) -> Made {
 /// `made`, what [`commits_made`] found in `repo`'s worktree, with what it
 /// finds in the repository's other worktrees (since the reflog lengths
 /// `others`, by path, and time `since`; a worktree not there is new): the
-/// command's own commits, and every commit to note again.
+/// command's own commits and merges (for [`super::agent_record::record_committed`]),
+/// and every commit to note again.
 pub fn commits_made_everywhere(
     repo: &git2::Repository,
     made: &Made,
     since: Option<i64>,
     others: &std::collections::BTreeMap<std::path::PathBuf, usize>,
 ) -> (Vec<Oid>, Vec<Oid>) {
-    let (mut own, mut all) = (made.own.clone(), made.all(repo));
+    let (mut own, mut all) = (made.own.iter().chain(&made.merges).copied().collect::<Vec<_>>(), made.all(repo));
     for (path, wt) in crate::store::snapshot::other_worktrees(repo) {
         let mark = ReflogMark { head: None, entries: Some(others.get(&path).copied().unwrap_or(0)), since };
         let there = commits_made(&wt, mark);
-        own.extend(there.own.iter().copied());
+        own.extend(there.own.iter().chain(&there.merges).copied());
         all.extend(there.all(&wt));
     }
     (own, all)

@@ -518,6 +518,7 @@ fn after_shell(agent: Agent, shell: agents::Shell) -> anyhow::Result<Outcome> {
     let mark = ReflogMark { head: snapshot.head, entries: snapshot.reflog, since: snapshot.taken };
     let made = commit_note::commits_made(&repo, mark);
     let brought = agent_record::brought_in(&repo, snapshot.head, &made).context("cannot read what HEAD moved to")?;
+    let in_progress = agent_record::InProgress::of(&repo);
     let mut recorded = 0;
     for rel in snapshot.candidates(&repo).context("cannot list the files the command may have changed")? {
         // A file a pull, a rebase onto new commits or a checkout brought:
@@ -560,7 +561,7 @@ fn after_shell(agent: Agent, shell: agents::Shell) -> anyhow::Result<Outcome> {
             continue;
         }
         let changed = match target.text() {
-            Some(text) => written(&String::from_utf8_lossy(&before), text),
+            Some(text) => in_progress.not_brought(&repo, &rel, text, written(&String::from_utf8_lossy(&before), text)),
             None => Written::ranges(std::iter::once(0..target.bytes.len()).collect()),
         };
         if changed.is_empty() {

@@ -184,6 +184,7 @@ fn record_changes(
     // What a pull, a rebase onto fetched commits or a checkout brought is
     // not the command's: only what it changed on top of it.
     let brought = agent_record::brought_in(repo, then, made).context("cannot read what HEAD moved to")?;
+    let in_progress = agent_record::InProgress::of(repo);
     let journal = Journal::open(repo).context("cannot open the journal")?;
     let mut recorded = 0usize;
     for rel in &changed {
@@ -224,7 +225,8 @@ fn record_changes(
             recorded += 1;
             continue;
         };
-        let changed = agent_record::written(&String::from_utf8_lossy(&was), text);
+        let changed =
+            in_progress.not_brought(repo, rel, text, agent_record::written(&String::from_utf8_lossy(&was), text));
         if changed.is_empty() {
             continue;
         }
