@@ -363,3 +363,25 @@ fn a_merge_an_agent_starts_brings_the_other_sides_lines_not_its_own() {
     assert_eq!(file["ai"], json!([[3, 3]]), "{note:?}");
     assert_eq!(failures(&repo), vec![("unapproved-ai".into(), "src/auth.py".into(), "f".into())]);
 }
+
+/// A clean merge the agent's command makes, where one side renamed a file
+/// the other changed, brings every line from a side: nothing of it is the
+/// agent's (the renamed side has the file under its old name).
+#[test]
+fn a_clean_merge_an_agent_makes_across_a_rename_is_not_its_own() {
+    let repo = start();
+    repo.write("src/auth.py", &AUTH.replace("PermissionError()", "PermissionError(\"feature\")"));
+    repo.ok(&["commit", "-qam", "feature's wording"]);
+    repo.ok(&["checkout", "-q", "main"]);
+    repo.ok(&["mv", "src/auth.py", "src/access.py"]);
+    repo.ok(&["commit", "-qm", "rename"]);
+    repo.ok(&["checkout", "-q", "feature"]);
+    let mut recorded = String::new();
+    let input = json!({ "command": "git merge main" });
+    repo.claude_hook("PreToolUse", "Bash", "toolu_mv", input.clone());
+    repo.ok(&["merge", "-q", "main", "-m", "merge main"]);
+    recorded.push_str(&repo.claude_hook("PostToolUse", "Bash", "toolu_mv", input).stderr);
+    assert!(repo.root().join("src/access.py").exists(), "the merge followed the rename");
+    assert!(!recorded.contains("access.py"), "{recorded}");
+    assert_eq!(failures(&repo), Vec::<(String, String, String)>::new());
+}

@@ -303,10 +303,12 @@ fn resolved(repo: &Repository, commit: &git2::Commit<'_>, rel: &str, committed: 
     let mut parents = Vec::new();
     for parent in commit.parents() {
         let tree = parent.tree().with_context(|| format!("cannot read the tree of {}", parent.id()))?;
-        let version = match tree.get_path(Path::new(rel)) {
-            Ok(entry) => repo.find_blob(entry.id()).map(|b| b.content().to_vec()).unwrap_or_default(),
-            Err(_) => Vec::new(),
+        let entry = match tree.get_path(Path::new(rel)) {
+            Ok(entry) => Some(entry.id()),
+            // A side that renamed the file has it under its old name.
+            Err(_) => renamed_from(repo, &tree, commit, rel)?,
         };
+        let version = entry.and_then(|id| repo.find_blob(id).ok()).map(|b| b.content().to_vec()).unwrap_or_default();
         if version == committed {
             return Ok(Written::default());
         }
@@ -406,6 +408,25 @@ fn outside_markers(text: &str) -> Vec<Range<usize>> {
         out.push(start..text.len());
     }
     out
+}
+
+/// The blob `tree` (a parent's) has for what `commit` holds at `rel`,
+/// found as git's merge found it: a rename from another path.
+fn renamed_from(
+    repo: &Repository,
+    tree: &git2::Tree<'_>,
+    commit: &git2::Commit<'_>,
+    rel: &str,
+) -> anyhow::Result<Option<Oid>> {
+    let mut diff = repo
+        .diff_tree_to_tree(Some(tree), Some(&commit.tree()?), None)
+        .with_context(|| format!("cannot diff commit {}", commit.id()))?;
+    diff.find_similar(Some(git2::DiffFindOptions::new().renames(true)))
+        .with_context(|| format!("cannot find renames in commit {}", commit.id()))?;
+    Ok(diff
+        .deltas()
+        .find(|d| d.status() == git2::Delta::Renamed && d.new_file().path() == Some(Path::new(rel)))
+        .map(|d| d.old_file().id()))
 }
 
 /// The bytes both sorted, disjoint range lists cover.
