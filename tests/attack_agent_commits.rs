@@ -385,3 +385,36 @@ fn a_clean_merge_an_agent_makes_across_a_rename_is_not_its_own() {
     assert!(!recorded.contains("access.py"), "{recorded}");
     assert_eq!(failures(&repo), Vec::<(String, String, String)>::new());
 }
+
+/// Red team, twentieth session: an agent's command that builds a commit
+/// with plumbing (`git commit-tree`) and moves HEAD to it (`git reset
+/// --hard`, `git update-ref` of the branch, `git merge --ff-only`) left it
+/// with no note: only `git commit`'s and a rebase's entries in HEAD's
+/// reflog were taken for the command's. A commit HEAD reached during the
+/// command, made after it began, is the command's, however HEAD got there.
+#[test]
+fn a_commit_an_agent_makes_with_plumbing_and_moves_head_to_is_noted_as_ai() {
+    let make = "b=$(git hash-object -w --stdin) && GIT_INDEX_FILE=.git/tmp git read-tree HEAD && ... && c=$(git \
+                commit-tree $t -p HEAD -m wip)";
+    for (how, moves) in [
+        ("reset", "git reset -q --hard $c"),
+        ("update-ref", "git update-ref refs/heads/feature $c && git reset -q --hard"),
+        ("ff-only", "git merge -q --ff-only $c"),
+    ] {
+        let repo = start();
+        agent_shell(&repo, "toolu_p", &format!("{make}; {moves}"), || {
+            let script = "b=$(printf 'import os\\n\\n\\ndef run(cmd):\\n    os.system(cmd)\\n' | git hash-object -w \
+                          --stdin)\nexport GIT_INDEX_FILE=.git/tmpidx\ngit read-tree HEAD\ngit update-index --add \
+                          --cacheinfo 100644,$b,src/run.py\nt=$(git write-tree)\nrm -f .git/tmpidx\nunset \
+                          GIT_INDEX_FILE\nc=$(git commit-tree $t -p HEAD -m wip)\n";
+            let run = repo.command("sh", &["-c", &format!("{script}{moves}\n")]).output().unwrap();
+            assert!(run.status.success(), "{how}: {}", String::from_utf8_lossy(&run.stderr));
+        });
+        assert_eq!(repo.read("src/run.py"), "import os\n\n\ndef run(cmd):\n    os.system(cmd)\n", "{how}");
+        let note = repo.note("HEAD");
+        let file = note.iter().find(|r| r["path"] == "src/run.py").unwrap_or_else(|| panic!("{how}: {note:?}"));
+        assert_eq!(file["ai"], json!([[1, 5]]), "{how}: {note:?}");
+        let found = failures(&repo);
+        assert!(found.iter().any(|(_, _, name)| name == "run"), "{how}: {found:?}");
+    }
+}

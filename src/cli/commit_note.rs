@@ -141,7 +141,7 @@ const MAX_NOTED_AGAIN: usize = 100;
 
 /// Where HEAD and its reflog stood before a command ran: what the reflog
 /// gains after it is what the command did.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct ReflogMark {
     pub head: Option<Oid>,
     /// How many entries HEAD's reflog had; `None` when not known (a
@@ -149,6 +149,10 @@ pub struct ReflogMark {
     pub entries: Option<usize>,
     /// When (seconds since the epoch), if known.
     pub since: Option<i64>,
+    /// What the branches and remote-tracking branches pointed to
+    /// ([`crate::store::snapshot::branch_tips`]): commits they reach were
+    /// there before.
+    pub tips: Vec<Oid>,
 }
 
 impl ReflogMark {
@@ -157,6 +161,7 @@ impl ReflogMark {
             head: crate::store::repo::head_commit(repo),
             entries: repo.reflog("HEAD").ok().map(|log| log.len()),
             since: Some(crate::store::snapshot::epoch_seconds()),
+            tips: crate::store::snapshot::branch_tips(repo),
         }
     }
 }
@@ -192,7 +197,7 @@ impl Made {
     }
 }
 
-pub fn commits_made(repo: &git2::Repository, mark: ReflogMark) -> Made {
+pub fn commits_made(repo: &git2::Repository, mark: &ReflogMark) -> Made {
     let mut made = Made::default();
     let Ok(log) = repo.reflog("HEAD") else { return made };
     // The entries since the mark, newest first; without a count, back to
@@ -208,21 +213,25 @@ pub fn commits_made(repo: &git2::Repository, mark: ReflogMark) -> Made {
         }
         let message = entry.message().unwrap_or_default();
         let action = message.split(':').next().unwrap_or_default();
-        if repo.find_commit(oid).is_ok_and(|c| c.parent_count() > 1) {
-            // A merge the command made (`commit (merge)`, or `merge` and
-            // `pull` saying "Merge made by"), not one a checkout, a reset
-            // or a fast-forward moved HEAD to.
-            if action.starts_with("commit") || message.contains(": Merge made by") {
-                made.merges.push(oid);
-            }
-            continue;
-        }
+        let merge = repo.find_commit(oid).is_ok_and(|c| c.parent_count() > 1);
         if action.starts_with("commit") {
-            made.own.push(oid);
-        } else if ["cherry-pick", "revert", "am"].contains(&action)
-            || ["(pick)", "(reword)", "(edit)", "(squash)", "(fixup)", "(continue)"].iter().any(|a| action.ends_with(a))
+            if merge { made.merges.push(oid) } else { made.own.push(oid) }
+        } else if merge && message.contains(": Merge made by") {
+            // A merge `git merge` or `git pull` made, not one a checkout, a
+            // reset or a fast-forward moved HEAD to.
+            made.merges.push(oid);
+        } else if !merge
+            && (["cherry-pick", "revert", "am"].contains(&action)
+                || ["(pick)", "(reword)", "(edit)", "(squash)", "(fixup)", "(continue)"]
+                    .iter()
+                    .any(|a| action.ends_with(a)))
         {
             made.copies.push(oid);
+        } else if let Some(since) = mark.since {
+            // A reset, an update-ref, a fast-forward or a checkout: to
+            // commits the command made with plumbing (`git commit-tree`),
+            // if any.
+            reached_since(repo, oid, mark, since, &mut made);
         }
     }
     // A reflog shorter than at the mark was emptied or rewritten meanwhile
@@ -230,26 +239,8 @@ pub fn commits_made(repo: &git2::Repository, mark: ReflogMark) -> Made {
     // mark, are the command's too.
     if let (Some(before), Some(since), Some(head)) = (mark.entries, mark.since, crate::store::repo::head_commit(repo))
         && log.len() < before
-        && let Ok(mut walk) = repo.revwalk()
-        && walk.push(head).is_ok()
     {
-        if let Some(then) = mark.head {
-            let _ = walk.hide(then);
-        }
-        for oid in walk.flatten().take(MAX_NOTED_AGAIN) {
-            let Ok(commit) = repo.find_commit(oid) else { continue };
-            if commit.committer().when().seconds() < since - 1 {
-                continue;
-            }
-            // Newest first, as the reflog's.
-            if commit.parent_count() > 1 {
-                if !made.merges.contains(&oid) {
-                    made.merges.push(oid);
-                }
-            } else if !made.own.contains(&oid) {
-                made.own.push(oid);
-            }
-        }
+        reached_since(repo, head, mark, since, &mut made);
     }
     made.own.reverse();
     made.copies.reverse();
@@ -267,21 +258,46 @@ pub fn commits_made(repo: &git2::Repository, mark: ReflogMark) -> Made {
     made
 }
 
+/// Adds to `made` the commits `tip` reaches that nothing at `mark` did
+/// (HEAD, the branches), made since `since` (newest first, as the
+/// reflog's): a command's own, however HEAD got to them.
+fn reached_since(repo: &git2::Repository, tip: Oid, mark: &ReflogMark, since: i64, made: &mut Made) {
+    let Ok(mut walk) = repo.revwalk() else { return };
+    if walk.push(tip).is_err() || walk.set_sorting(git2::Sort::TIME).is_err() {
+        return;
+    }
+    for &then in mark.head.iter().chain(&mark.tips) {
+        let _ = walk.hide(then);
+    }
+    for oid in walk.flatten().take(MAX_NOTED_AGAIN) {
+        let Ok(commit) = repo.find_commit(oid) else { continue };
+        if commit.committer().when().seconds() < since - 1 {
+            break;
+        }
+        if made.own.contains(&oid) || made.copies.contains(&oid) || made.merges.contains(&oid) {
+            continue;
+        }
+        if commit.parent_count() > 1 { made.merges.push(oid) } else { made.own.push(oid) }
+    }
+}
+
 /// `made`, what [`commits_made`] found in `repo`'s worktree, with what it
 /// finds in the repository's other worktrees (since the reflog lengths
-/// `others`, by path, and time `since`; a worktree not there is new): the
-/// command's own commits and merges (for [`super::agent_record::record_committed`]),
-/// and every commit to note again.
+/// `others`, by path, and `mark`'s time and branches; a worktree not there
+/// is new): the command's own commits and merges (for
+/// [`super::agent_record::record_committed`]), and every commit to note
+/// again.
 pub fn commits_made_everywhere(
     repo: &git2::Repository,
     made: &Made,
-    since: Option<i64>,
+    mark: &ReflogMark,
     others: &std::collections::BTreeMap<std::path::PathBuf, usize>,
 ) -> (Vec<Oid>, Vec<Oid>) {
     let (mut own, mut all) = (made.own.iter().chain(&made.merges).copied().collect::<Vec<_>>(), made.all(repo));
     for (path, wt) in crate::store::snapshot::other_worktrees(repo) {
-        let mark = ReflogMark { head: None, entries: Some(others.get(&path).copied().unwrap_or(0)), since };
-        let there = commits_made(&wt, mark);
+        let entries = Some(others.get(&path).copied().unwrap_or(0));
+        let mark = ReflogMark { head: None, entries, ..mark.clone() };
+        let there = commits_made(&wt, &mark);
         own.extend(there.own.iter().chain(&there.merges).copied());
         all.extend(there.all(&wt));
     }

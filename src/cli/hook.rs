@@ -515,8 +515,13 @@ fn after_shell(agent: Agent, shell: agents::Shell) -> anyhow::Result<Outcome> {
         Agent::Cursor | Agent::Codex => payload_intent(&repo, &shell.offered),
     };
     let journal = Journal::open(&repo).context("cannot open the journal")?;
-    let mark = ReflogMark { head: snapshot.head, entries: snapshot.reflog, since: snapshot.taken };
-    let made = commit_note::commits_made(&repo, mark);
+    let mark = ReflogMark {
+        head: snapshot.head,
+        entries: snapshot.reflog,
+        since: snapshot.taken,
+        tips: snapshot.tips.clone(),
+    };
+    let made = commit_note::commits_made(&repo, &mark);
     let brought = agent_record::brought_in(&repo, snapshot.head, &made).context("cannot read what HEAD moved to")?;
     let in_progress = agent_record::InProgress::of(&repo);
     let mut recorded = 0;
@@ -574,7 +579,7 @@ fn after_shell(agent: Agent, shell: agents::Shell) -> anyhow::Result<Outcome> {
     // What the commits the command made bring, where the worktree no
     // longer shows it (a branch it committed on and left), and the commits
     // it made in the repository's other worktrees (one it added for itself).
-    let (own, all) = commit_note::commits_made_everywhere(&repo, &made, mark.since, &snapshot.others);
+    let (own, all) = commit_note::commits_made_everywhere(&repo, &made, &mark, &snapshot.others);
     let before = |rel: &str| snapshot.before(&repo, rel);
     recorded +=
         agent_record::record_committed(&repo, &journal, &own, before, &source, Evidence::AgentHook, intent.as_ref())?;

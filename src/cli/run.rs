@@ -86,7 +86,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
 
     let source =
         AiSource { tool, model: args.model.filter(|m| !m.trim().is_empty()), session: None, kind: Some(AiKind::Agent) };
-    let made = commit_note::commits_made(&repo, mark);
+    let made = commit_note::commits_made(&repo, &mark);
     let recorded = record_changes(&repo, &before, &made, mark.head, &source).and_then(|recorded| {
         // What the commits the command made bring, where the worktree no
         // longer shows it (a branch it committed on and left).
@@ -97,7 +97,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             Was::Unknown => None,
         };
         // And the commits it made in the repository's other worktrees.
-        let (own, all) = commit_note::commits_made_everywhere(&repo, &made, mark.since, &others);
+        let (own, all) = commit_note::commits_made_everywhere(&repo, &made, &mark, &others);
         let committed = agent_record::record_committed(&repo, &journal, &own, was, &source, Evidence::Wrapper, None)?;
         // Commits the command made were noted before vouch recorded what it
         // changed: note them again.

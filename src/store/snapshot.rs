@@ -74,6 +74,10 @@ pub struct Snapshot {
     pub others: BTreeMap<PathBuf, usize>,
     /// When it was taken (seconds since the epoch; worktree snapshots).
     pub taken: Option<i64>,
+    /// The commits the branches and remote-tracking branches pointed to
+    /// then (worktree snapshots; [`branch_tips`]): what they reach is not
+    /// the tool call's.
+    pub tips: Vec<Oid>,
     /// Files whose staged version differed from HEAD's, and that staged
     /// blob (worktree snapshots).
     pub staged: BTreeMap<String, Oid>,
@@ -97,6 +101,8 @@ struct Meta {
     others: BTreeMap<PathBuf, usize>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     taken: Option<i64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    tips: Vec<String>,
     #[serde(default)]
     staged: BTreeMap<String, String>,
     /// Path, and the length of its kept bytes (`null`: absent, `-1`: not
@@ -149,6 +155,23 @@ pub fn epoch_seconds() -> i64 {
     SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }
 
+/// At most this many branch tips are kept in a snapshot; past it, none.
+const MAX_TIPS: usize = 10_000;
+
+/// The commits `repo`'s branches and remote-tracking branches point to,
+/// each once; none past [`MAX_TIPS`].
+pub fn branch_tips(repo: &Repository) -> Vec<Oid> {
+    let mut tips = std::collections::BTreeSet::new();
+    for glob in ["refs/heads/*", "refs/remotes/*"] {
+        let Ok(refs) = repo.references_glob(glob) else { continue };
+        tips.extend(refs.flatten().filter_map(|r| r.target()));
+        if tips.len() > MAX_TIPS {
+            return Vec::new();
+        }
+    }
+    tips.into_iter().collect()
+}
+
 /// How many entries the HEAD reflog of each of `repo`'s other worktrees
 /// has, by path: the commits a command makes there are in those it gains.
 pub fn other_reflogs(repo: &Repository) -> BTreeMap<PathBuf, usize> {
@@ -199,6 +222,7 @@ impl Snapshot {
             reflog: repo.reflog("HEAD").ok().map(|log| log.len()),
             others: other_reflogs(repo),
             taken: Some(epoch_seconds()),
+            tips: branch_tips(repo),
             ..Snapshot::default()
         };
         let index = repo.index()?;
@@ -233,6 +257,7 @@ impl Snapshot {
             reflog: self.reflog,
             others: self.others.clone(),
             taken: self.taken,
+            tips: self.tips.iter().map(Oid::to_string).collect(),
             staged: self.staged.iter().map(|(p, id)| (p.clone(), id.to_string())).collect(),
             files: self
                 .files
@@ -291,6 +316,7 @@ impl Snapshot {
             reflog: meta.reflog,
             others: meta.others,
             taken: meta.taken,
+            tips: meta.tips.iter().map(|t| oid(t)).collect::<Result<_, _>>()?,
             ..Snapshot::default()
         };
         for (p, id) in &meta.staged {
