@@ -218,3 +218,33 @@ fn a_file_with_the_text_of_one_just_closed_is_not_taken_for_it_renamed() {
     assert!(support::lsp::ai_spans(&doc).is_empty(), "{doc:#}");
     server.shutdown();
 }
+
+/// Red team, twentieth session: Neovim's `:w` then `:e` (a save, then a
+/// close and an open of the same file at once, as `:e` re-reads a buffer)
+/// right after an AI completion: the reopened buffer had no AI text, and
+/// its next save wrote that down, so `vouch blame` lost the AI lines. The
+/// server's own records were not in the journal it read documents from
+/// until its next look at the journal.
+#[test]
+fn a_file_closed_and_opened_again_right_after_an_ai_edit_keeps_it() {
+    let repo = TestRepo::new();
+    repo.write(FILE, BEFORE);
+    repo.commit_all("init");
+    let uri = repo.uri(FILE);
+    let mut server = Server::start(&repo.root, &["utf-8"]);
+    ai_completion(&mut server, &uri);
+    let text = format!("{BEFORE}{GENERATED}");
+    repo.write(FILE, &text);
+    server.notify("textDocument/didSave", json!({ "textDocument": { "uri": uri } }));
+    server.close(&uri);
+    server.open(&uri, "rust", &text);
+    let doc = server.document(&uri);
+    let ai: Vec<&str> = support::lsp::ai_spans(&doc).iter().filter_map(|s| s["text"].as_str()).collect();
+    assert_eq!(ai.concat().trim(), GENERATED.trim(), "{doc:#}");
+    // A person's line at the top, saved: the AI lines stay AI.
+    server.change(&uri, 2, json!([{ "range": range(0, 0, 0, 0), "text": "// x\n" }]));
+    repo.write(FILE, &format!("// x\n{text}"));
+    server.notify("textDocument/didSave", json!({ "textDocument": { "uri": uri } }));
+    server.shutdown();
+    assert_eq!(ai_lines(&repo), vec![7, 8, 9, 10], "blame after the reopened buffer's save");
+}

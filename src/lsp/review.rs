@@ -103,6 +103,11 @@ struct RepoContext {
     stamp: Stamp,
     journal: Option<Journal>,
     loaded: Option<Loaded>,
+    /// Whether this server appended to the journal since `loaded` was read:
+    /// a document opened meanwhile must find those records (a close and an
+    /// open right after an AI edit, as Neovim's `:e` sends them), which the
+    /// next poll takes as seen. Read again before `loaded` is used.
+    loaded_stale: bool,
     /// The range the next commit ends (BASE..HEAD) and BASE's policy: what
     /// units are judged by, as the gate judges them.
     scope: Option<Scope>,
@@ -449,6 +454,7 @@ impl RepoContext {
             ledger: Ledger::default(),
             journal,
             loaded: None,
+            loaded_stale: false,
             scope: None,
             scope_verifier: None,
             ai_paths: AiIndex::default(),
@@ -468,8 +474,18 @@ impl RepoContext {
         ctx
     }
 
+    /// The journal as read, read again first when this server appended to
+    /// it since.
+    fn loaded(&mut self, messages: &mut Vec<String>) -> Option<&Loaded> {
+        if self.loaded_stale {
+            self.reload_journal(messages);
+        }
+        self.loaded.as_ref()
+    }
+
     /// Read the journal again; what cannot be read is said, and the rest used.
     fn reload_journal(&mut self, messages: &mut Vec<String>) {
+        self.loaded_stale = false;
         let Some(journal) = &self.journal else { return };
         match journal.records() {
             Ok(loaded) => {
@@ -714,7 +730,8 @@ impl Repos {
         rel: &str,
         text: &str,
     ) -> anyhow::Result<Option<(FileVersion, crate::provenance::Spans)>> {
-        let Some(ctx) = self.by_root.get(root) else { return Ok(None) };
+        let Some(ctx) = self.by_root.get_mut(root) else { return Ok(None) };
+        ctx.loaded(&mut self.messages);
         let blob = git2::Oid::hash_object(git2::ObjectType::Blob, text.as_bytes())?;
         let file = FileVersion {
             path: rel.to_string(),
@@ -836,6 +853,7 @@ impl Repos {
     pub fn is_known_version(&mut self, repo: Option<&(PathBuf, String)>, text: &str) -> bool {
         let Some((root, rel)) = repo else { return false };
         let Some(ctx) = self.by_root.get_mut(root) else { return false };
+        ctx.loaded(&mut self.messages);
         let len = text.len() as u64;
         let path = Path::new(rel);
         let in_head =
@@ -910,18 +928,21 @@ impl Repos {
                 e.accepted_at = Some(time::OffsetDateTime::now_utc());
                 let id = journal.append(&ctx.repo, Entry { spans: &spans, ..e })?;
                 ctx.seen.insert(id);
+                ctx.loaded_stale = true;
                 return Ok(());
             }
             None => attributed(0..text.len()),
         };
         // A snapshot only when there is something to say: attributed text,
         // or earlier records of this file that it supersedes.
-        let has_records = ctx.loaded.as_ref().is_some_and(|l| !l.records_for(rel).is_empty());
+        let has_records = ctx.loaded(&mut self.messages).is_some_and(|l| !l.records_for(rel).is_empty());
         if entry.is_empty() && !has_records {
             return Ok(());
         }
+        let Some(journal) = &ctx.journal else { return Ok(()) };
         let id = journal.append(&ctx.repo, Entry::snapshot(rel, text, &entry))?;
         ctx.seen.insert(id);
+        ctx.loaded_stale = true;
         // A snapshot is written on save, close or idle, never per keystroke:
         // the time to tidy up after agent hooks' many segments.
         if let Err(e) = journal.compact_if_crowded(&ctx.repo) {
