@@ -36,6 +36,11 @@ fn agent_shell(repo: &VouchRepo, id: &str, command: &str, run: impl FnOnce()) {
     repo.claude_hook("PostToolUse", "Bash", id, input);
 }
 
+/// Whether the records of a note attest "no AI".
+fn attests_no_ai(note: &[Value]) -> bool {
+    note.iter().any(|r| r["attest"] == "no-ai")
+}
+
 /// (rule, path, name) of verify's failures over `main..HEAD`.
 fn failures(repo: &VouchRepo) -> Vec<(String, String, String)> {
     let (_, report) = repo.verify("main..HEAD");
@@ -58,7 +63,7 @@ fn code_an_agent_writes_and_commits_in_one_command_is_noted_as_ai() {
         repo.ok(&["commit", "-qam", "add g"]);
     });
     let note = repo.note("HEAD");
-    assert!(note.iter().all(|r| r != &json!({"attest": "no-ai"})), "{note:?}");
+    assert!(!attests_no_ai(&note), "{note:?}");
     let file = note.iter().find(|r| r["path"] == "src/auth.py").unwrap_or_else(|| panic!("{note:?}"));
     assert_eq!(file["ai"], json!([[5, 8]]), "{note:?}");
     assert_eq!(failures(&repo), vec![("unapproved-ai".into(), "src/auth.py".into(), "g".into())]);
@@ -196,7 +201,7 @@ fn commits_an_agent_makes_and_moves_away_from_in_one_command_are_noted_as_ai() {
     let after = repo.claude_hook("PostToolUse", "Bash", "toolu_c", input);
     assert!(!after.stderr.contains("other.py"), "{after:?}");
     let note = repo.note("HEAD");
-    assert!(note.iter().all(|r| r != &json!({"attest": "no-ai"})), "{note:?}");
+    assert!(!attests_no_ai(&note), "{note:?}");
     assert_eq!(failures(&repo), expected);
 }
 
@@ -262,7 +267,7 @@ fn commits_an_agent_makes_are_found_after_it_empties_the_reflog() {
         repo.ok(&["reflog", "expire", "--expire=now", "--all"]);
     });
     let note = repo.note("HEAD");
-    assert!(note.iter().all(|r| r != &json!({"attest": "no-ai"})), "{note:?}");
+    assert!(!attests_no_ai(&note), "{note:?}");
     let found = failures(&repo);
     assert!(found.iter().any(|(_, _, name)| name == "run"), "{found:?}");
 }
@@ -417,4 +422,37 @@ fn a_commit_an_agent_makes_with_plumbing_and_moves_head_to_is_noted_as_ai() {
         let found = failures(&repo);
         assert!(found.iter().any(|(_, _, name)| name == "run"), "{how}: {found:?}");
     }
+}
+
+/// Red team, twentieth session: a shell command whose `PostToolUse` finds
+/// no snapshot (no `PreToolUse` hook configured, one that timed out, or a
+/// command that removed `.git/vouch/pre`) records nothing, and the next
+/// commit of what it changed was attested "no AI". Its files are now
+/// unattested until committed: their commit gets no `no-ai` note, and
+/// `require_attestation` fails it; a later commit of other files is
+/// attested as before.
+#[test]
+fn what_a_command_changed_without_a_snapshot_is_never_attested_human() {
+    let repo = VouchRepo::init_with(
+        &[(".vouch.toml", &format!("{POLICY}require_attestation = true\n")), ("src/auth.py", AUTH)],
+        &[],
+    );
+    repo.ok(&["checkout", "-q", "-b", "feature"]);
+    let mut text = repo.read("src/auth.py");
+    text.push_str("\n\ndef grant_all(u):\n    return True\n");
+    repo.write("src/auth.py", &text);
+    let after = repo.claude_hook("PostToolUse", "Bash", "toolu_n", json!({ "command": "cat >> src/auth.py" }));
+    assert!(after.stderr.contains("no snapshot"), "{after:?}");
+    repo.ok(&["commit", "-qam", "grant"]);
+    assert!(!attests_no_ai(&repo.note("HEAD")), "{:?}", repo.note("HEAD"));
+    let (code, report) = repo.verify("main..HEAD");
+    assert_eq!(code, 1, "{report:#}");
+    let rules: Vec<&str> = report["failures"].as_array().unwrap().iter().filter_map(|f| f["rule"].as_str()).collect();
+    assert!(rules.contains(&"missing-attestation"), "{report:#}");
+
+    // Committed: a person's next commit of another file is attested again.
+    repo.write("README.md", "notes\n");
+    repo.ok(&["add", "README.md"]);
+    repo.ok(&["commit", "-qm", "readme"]);
+    assert!(attests_no_ai(&repo.note("HEAD")), "{:?}", repo.note("HEAD"));
 }

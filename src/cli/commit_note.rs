@@ -89,7 +89,9 @@ pub fn post_commit() -> anyhow::Result<Outcome> {
     // never attested "no AI", even where none of its own claims became a
     // file record (a symbolic link it added: no text lines to note).
     let declared = crate::store::history::commit_declaration(&head, &bots).is_some();
-    let known = !rebased && !source_unknown && !unknown && !declared;
+    // Nor is one that commits what a command changed unrecorded.
+    let unrecorded = crate::store::unrecorded::touched_by(repo, &head);
+    let known = !rebased && !source_unknown && !unknown && !declared && !unrecorded;
     if records.is_empty() && known {
         records.push(NoteRecord::NoAi);
     }
@@ -97,6 +99,7 @@ pub fn post_commit() -> anyhow::Result<Outcome> {
         notes::write_note(repo, head.id(), &records).context("cannot write the vouch note")?;
     }
     retire_covered(repo, &retire, head.id())?;
+    crate::store::unrecorded::settle(repo);
     Ok(Outcome::Ok)
 }
 

@@ -493,9 +493,17 @@ fn after_shell(agent: Agent, shell: agents::Shell) -> anyhow::Result<Outcome> {
             Agent::Codex => ("codex", "PreToolUse"),
             Agent::ClaudeCode | Agent::Cursor => ("claude-code", "PreToolUse"),
         };
+        // What it wrote is unknown: never attested "no AI" when committed.
+        let kept = crate::store::unrecorded::dirty_paths(&repo).map_err(|e| e.to_string()).and_then(|paths| {
+            crate::store::unrecorded::add(&repo, &shell.source.tool, paths).map_err(|e| e.to_string())
+        });
+        if let Err(e) = kept {
+            eprintln!("vouch: warning: cannot keep which files the command may have changed: {e}");
+        }
         eprintln!(
             "vouch: nothing recorded for the shell command: no snapshot was taken before it ran \
-             (vouch init --agent {flag} adds the {event} hook that takes one)"
+             (vouch init --agent {flag} adds the {event} hook that takes one); the files that differ from HEAD \
+             now are unattested until committed: their commit is not noted \"no AI\""
         );
         return Ok(Outcome::Ok);
     };

@@ -21,6 +21,7 @@ pub mod snapshot;
 pub mod sync;
 pub mod transcript;
 pub mod tree_diff;
+pub mod unrecorded;
 pub mod worktree_state;
 
 /// Replace `file` with `bytes` in one step (a temporary file beside it,

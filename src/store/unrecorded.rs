@@ -1,0 +1,189 @@
+//! Files a tool call may have changed that vouch could not record: a shell
+//! command whose `PostToolUse` found no snapshot to compare with (no
+//! `PreToolUse` hook, one that failed or timed out, a command that removed
+//! the snapshots). What such a command wrote is unknown, so it is never
+//! attested "no AI": a commit that changes one of these files gets no
+//! `no-ai` note, until the worktree no longer differs from HEAD in it.
+//!
+//! One file per event under the worktree's `.git/vouch/unrecorded/`, so
+//! that writers never read, change and write the same file. A file that
+//! cannot be read is set aside (renamed `*.bad`), said, and counts as
+//! touching every commit until then.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use git2::{Repository, Status};
+use serde::{Deserialize, Serialize};
+
+const VERSION: u32 = 1;
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Event {
+    v: u32,
+    /// The agent whose command it was.
+    tool: String,
+    /// When it was found (seconds since the epoch).
+    at: i64,
+    /// The worktree's files that differed from HEAD then.
+    paths: BTreeSet<String>,
+}
+
+/// The directory of `repo`'s worktree's events.
+fn dir(repo: &Repository) -> PathBuf {
+    crate::store::repo::git_dir(repo).join("vouch").join("unrecorded")
+}
+
+/// Keep that a command of `tool` may have changed `paths` unrecorded.
+pub fn add(repo: &Repository, tool: &str, paths: BTreeSet<String>) -> std::io::Result<()> {
+    if paths.is_empty() {
+        return Ok(());
+    }
+    let at = crate::store::snapshot::epoch_seconds();
+    let event = Event { v: VERSION, tool: tool.to_string(), at, paths };
+    let bytes = serde_json::to_vec(&event).map_err(std::io::Error::other)?;
+    let dir = dir(repo);
+    std::fs::create_dir_all(&dir)?;
+    let file = tempfile::Builder::new().prefix(&format!("{at}-")).suffix(".json").tempfile_in(&dir)?;
+    std::io::Write::write_all(&mut file.as_file(), &bytes)?;
+    file.keep().map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// The kept events, and what was wrong with those that could not be read
+/// (each set aside).
+fn pending(repo: &Repository) -> (Vec<(PathBuf, Event)>, Vec<String>) {
+    let (mut events, mut problems) = (Vec::new(), Vec::new());
+    let Ok(entries) = std::fs::read_dir(dir(repo)) else { return (events, problems) };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.extension().is_none_or(|e| e != "json") {
+            continue;
+        }
+        let read = std::fs::read(&path)
+            .map_err(|e| e.to_string())
+            .and_then(|bytes| serde_json::from_slice::<Event>(&bytes).map_err(|e| e.to_string()))
+            .and_then(|event| {
+                if event.v == VERSION {
+                    Ok(event)
+                } else {
+                    Err(format!("version {} (this vouch reads {VERSION})", event.v))
+                }
+            });
+        match read {
+            Ok(event) => events.push((path, event)),
+            Err(reason) => {
+                let aside = path.with_extension("bad");
+                let _ = std::fs::rename(&path, &aside);
+                problems.push(format!("{}: {reason}; set aside as {}", path.display(), aside.display()));
+            }
+        }
+    }
+    (events, problems)
+}
+
+/// Whether `commit` changes a file a kept event names (or an event could
+/// not be read: then every commit does, once); what was wrong is said on
+/// standard error.
+pub fn touched_by(repo: &Repository, commit: &git2::Commit<'_>) -> bool {
+    if !dir(repo).is_dir() {
+        return false;
+    }
+    let (events, problems) = pending(repo);
+    for problem in &problems {
+        eprintln!("vouch: warning: {}", crate::display::line(problem));
+    }
+    if !problems.is_empty() {
+        return true;
+    }
+    if events.is_empty() {
+        return false;
+    }
+    let (Ok(tree), parent) = (commit.tree(), commit.parent(0).ok().and_then(|p| p.tree().ok())) else { return true };
+    let Ok(diff) = repo.diff_tree_to_tree(parent.as_ref(), Some(&tree), None) else { return true };
+    diff.deltas().any(|d| {
+        [d.old_file().path(), d.new_file().path()]
+            .into_iter()
+            .flatten()
+            .filter_map(Path::to_str)
+            .any(|p| events.iter().any(|(_, e)| e.paths.contains(p)))
+    })
+}
+
+/// Drop from the kept events the files the worktree no longer changes
+/// (committed, or put back), and the events left with none.
+pub fn settle(repo: &Repository) {
+    if !dir(repo).is_dir() {
+        return;
+    }
+    let (events, _) = pending(repo);
+    for (file, mut event) in events {
+        event
+            .paths
+            .retain(|p| repo.status_file(Path::new(p)).is_ok_and(|s| !s.is_empty() && !s.contains(Status::IGNORED)));
+        let kept = if event.paths.is_empty() {
+            std::fs::remove_file(&file)
+        } else {
+            serde_json::to_vec(&event)
+                .map_err(std::io::Error::other)
+                .and_then(|bytes| crate::store::write_atomic(&file, &bytes))
+        };
+        if let Err(e) = kept {
+            eprintln!("vouch: warning: cannot update {}: {e}", file.display());
+        }
+    }
+}
+
+/// The files of `repo`'s worktree that differ from HEAD or the index
+/// (untracked ones included, ignored ones not).
+pub fn dirty_paths(repo: &Repository) -> Result<BTreeSet<String>, git2::Error> {
+    let mut opts = git2::StatusOptions::new();
+    opts.include_untracked(true).recurse_untracked_dirs(true).include_ignored(false).exclude_submodules(true);
+    Ok(repo.statuses(Some(&mut opts))?.iter().filter_map(|e| e.path().map(str::to_string)).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn commit_file(repo: &Repository, path: &str, text: &str) -> git2::Oid {
+        let root = repo.workdir().unwrap().to_path_buf();
+        std::fs::write(root.join(path), text).unwrap();
+        let mut index = repo.index().unwrap();
+        index.add_path(Path::new(path)).unwrap();
+        index.write().unwrap();
+        let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+        let who = git2::Signature::now("p", "p@example.com").unwrap();
+        let parent = repo.head().ok().and_then(|h| h.peel_to_commit().ok());
+        repo.commit(Some("HEAD"), &who, &who, "c", &tree, &parent.iter().collect::<Vec<_>>()).unwrap()
+    }
+
+    #[test]
+    fn a_commit_of_a_kept_file_is_touched_until_the_worktree_settles() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repository::init(dir.path()).unwrap();
+        commit_file(&repo, "a.py", "a\n");
+        std::fs::write(dir.path().join("a.py"), "a\nb\n").unwrap();
+        add(&repo, "claude-code", dirty_paths(&repo).unwrap()).unwrap();
+        let other = commit_file(&repo, "b.py", "b\n");
+        assert!(!touched_by(&repo, &repo.find_commit(other).unwrap()));
+        settle(&repo);
+        let changed = commit_file(&repo, "a.py", "a\nb\n");
+        assert!(touched_by(&repo, &repo.find_commit(changed).unwrap()));
+        settle(&repo);
+        assert_eq!(std::fs::read_dir(super::dir(&repo)).unwrap().count(), 0, "settled: nothing kept");
+        assert!(!touched_by(&repo, &repo.find_commit(changed).unwrap()));
+    }
+
+    #[test]
+    fn an_event_that_cannot_be_read_is_set_aside_and_touches_the_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repository::init(dir.path()).unwrap();
+        let first = commit_file(&repo, "a.py", "a\n");
+        std::fs::create_dir_all(super::dir(&repo)).unwrap();
+        std::fs::write(super::dir(&repo).join("1-x.json"), "{not json").unwrap();
+        assert!(touched_by(&repo, &repo.find_commit(first).unwrap()));
+        assert!(super::dir(&repo).join("1-x.bad").exists(), "set aside, not deleted");
+        assert!(!touched_by(&repo, &repo.find_commit(first).unwrap()));
+    }
+}
