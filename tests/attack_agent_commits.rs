@@ -456,3 +456,33 @@ fn what_a_command_changed_without_a_snapshot_is_never_attested_human() {
     repo.ok(&["commit", "-qm", "readme"]);
     assert!(attests_no_ai(&repo.note("HEAD")), "{:?}", repo.note("HEAD"));
 }
+
+/// Red team, twentieth session: an agent's command that writes code,
+/// removes a check and stashes it all (`... && git add -A && git stash`)
+/// left the worktree as it found it, so nothing was recorded; the person
+/// then ran `git stash pop` and committed, and the commit was attested "no
+/// AI". What a command stashes is recorded for the versions it stashed.
+#[test]
+fn what_an_agent_stashes_is_its_own_when_a_person_pops_it() {
+    let repo = start();
+    agent_shell(&repo, "toolu_st", "cat > src/admin.py && sed -i 2,3d src/auth.py && git add -A && git stash", || {
+        repo.write("src/admin.py", "def grant_all(u):\n    u.admin = True\n    return True\n");
+        repo.write("src/auth.py", "def f(u):\n    return u.data\n");
+        repo.ok(&["add", "-A"]);
+        repo.ok(&["stash", "-q"]);
+    });
+    assert_eq!(repo.read("src/auth.py"), AUTH, "stashed away");
+    repo.ok(&["stash", "pop", "-q"]);
+    repo.ok(&["add", "-A"]);
+    repo.ok(&["commit", "-qm", "work"]);
+    assert!(!attests_no_ai(&repo.note("HEAD")), "{:?}", repo.note("HEAD"));
+    let mut found = failures(&repo);
+    found.sort();
+    assert_eq!(
+        found,
+        vec![
+            ("unapproved-ai".into(), "src/admin.py".into(), "grant_all".into()),
+            ("unapproved-ai".into(), "src/auth.py".into(), "f".into()),
+        ]
+    );
+}

@@ -491,3 +491,27 @@ fn a_conflict_the_agent_resolves_in_a_merge_it_concludes_is_noted_as_its_own() {
     let verify = json_of(&repo.root, &["verify", &format!("{base}..HEAD"), "--format", "json"]);
     assert_eq!(verify["failures"].as_array().unwrap().len(), 1, "{verify:#}");
 }
+
+/// Red team, twentieth session: an agent under `vouch run` that writes and
+/// stashes its work leaves the worktree as it was; what the person pops
+/// and commits is the agent's.
+#[test]
+fn what_the_agent_stashes_is_its_own_when_the_person_pops_it() {
+    let (repo, base) = project_with_hooks();
+    let bin = tempfile::tempdir().unwrap();
+    let agent = script(
+        bin.path(),
+        "fake-agent",
+        "mkdir -p src\nprintf 'pub fn pay(x: u64) -> u64 {\\n    x * 2\\n}\\n' > src/pay.rs\ngit add -A && git stash -q\n",
+    );
+    let out = vouch(&repo.root, &["run", "--", &agent]).env("HOME", &repo.root).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!repo.root.join("src/pay.rs").exists(), "stashed away");
+    git_with_hooks(&repo.root, &["stash", "pop", "-q"]);
+    git_with_hooks(&repo.root, &["add", "-A"]);
+    git_with_hooks(&repo.root, &["commit", "-q", "-m", "pay"]);
+    let verify = json_of(&repo.root, &["verify", &format!("{base}..HEAD"), "--format", "json"]);
+    let failures = verify["failures"].as_array().unwrap();
+    assert_eq!(failures.len(), 1, "{verify:#}");
+    assert_eq!(failures[0]["path"], "src/pay.rs", "{verify:#}");
+}

@@ -293,6 +293,64 @@ pub fn record_committed(
     Ok(recorded)
 }
 
+/// Record as a command's what the stashes it made (`stashes`) hold that
+/// was not in the worktree before it ran (`before`, as for
+/// [`record_committed`]): a command that writes and stashes leaves the
+/// worktree as it found it, and whoever pops the stash brings its text
+/// back. Recorded for the stashed versions; returns how many.
+pub fn record_stashed(
+    repo: &Repository,
+    journal: &Journal,
+    stashes: &[Oid],
+    before: impl Fn(&str) -> Option<Option<Vec<u8>>>,
+    source: &AiSource,
+    evidence: Evidence,
+    intent: Option<&Intent>,
+) -> anyhow::Result<usize> {
+    let mut recorded = 0;
+    for &oid in stashes {
+        let stash = repo.find_commit(oid).with_context(|| format!("cannot read stash {oid}"))?;
+        let base = stash.parent(0).ok().map(|p| p.tree()).transpose().context("cannot read a stash's base")?;
+        // The worktree's tracked files, then its untracked ones (`-u`).
+        let mut trees = vec![(base, stash.tree().context("cannot read a stash's tree")?)];
+        if let Ok(untracked) = stash.parent(2) {
+            trees.push((None, untracked.tree().context("cannot read a stash's untracked files")?));
+        }
+        for (old, new) in &trees {
+            let diff = repo
+                .diff_tree_to_tree(old.as_ref(), Some(new), None)
+                .with_context(|| format!("cannot diff stash {oid}"))?;
+            for delta in diff.deltas() {
+                let file = delta.new_file();
+                let (Some(rel), false) = (file.path().and_then(Path::to_str), file.id().is_zero()) else { continue };
+                let Ok(blob) = repo.find_blob(file.id()) else { continue };
+                let stashed = blob.content();
+                let Some(was) = before(rel) else { continue };
+                let was = was.unwrap_or_default();
+                if was == stashed {
+                    continue;
+                }
+                let changed = match std::str::from_utf8(stashed) {
+                    Ok(text) => written(&String::from_utf8_lossy(&was), text),
+                    Err(_) => Written::ranges(std::iter::once(0..stashed.len()).collect()),
+                };
+                if changed.is_empty() {
+                    continue;
+                }
+                append_version(journal, repo, rel, stashed, &changed, source.clone(), evidence, intent.cloned())?;
+                eprintln!(
+                    "vouch: recorded {} line(s) of {} that the command stashed as written by {}",
+                    lines_in(stashed, &changed.ranges),
+                    display::line(rel),
+                    display::line(&source.tool)
+                );
+                recorded += 1;
+            }
+        }
+    }
+    Ok(recorded)
+}
+
 /// What merge `commit` wrote itself into `rel` (its version `committed`):
 /// the text no parent's version has (a conflict's resolution; a clean
 /// merge takes every line from a parent), and the removals of lines every

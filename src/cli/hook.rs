@@ -591,6 +591,19 @@ fn after_shell(agent: Agent, shell: agents::Shell) -> anyhow::Result<Outcome> {
     let before = |rel: &str| snapshot.before(&repo, rel);
     recorded +=
         agent_record::record_committed(&repo, &journal, &own, before, &source, Evidence::AgentHook, intent.as_ref())?;
+    // And what it stashed, which whoever pops the stash brings back.
+    if let Some(entries) = snapshot.stash {
+        let stashes = crate::store::snapshot::stashes_since(&repo, entries);
+        recorded += agent_record::record_stashed(
+            &repo,
+            &journal,
+            &stashes,
+            before,
+            &source,
+            Evidence::AgentHook,
+            intent.as_ref(),
+        )?;
+    }
     if recorded == 0 {
         eprintln!("vouch: nothing to record: the command changed no tracked file");
         return Ok(Outcome::Ok);

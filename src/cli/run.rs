@@ -74,6 +74,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     Journal::open(&repo).context("cannot open the journal")?;
     let mark = ReflogMark::now(&repo);
     let others = crate::store::snapshot::other_reflogs(&repo);
+    let stash = crate::store::snapshot::stash_entries(&repo);
 
     let status = run_forwarding(program, rest)?;
     let code = match status.code() {
@@ -98,7 +99,11 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         };
         // And the commits it made in the repository's other worktrees.
         let (own, all) = commit_note::commits_made_everywhere(&repo, &made, &mark, &others);
-        let committed = agent_record::record_committed(&repo, &journal, &own, was, &source, Evidence::Wrapper, None)?;
+        let mut committed =
+            agent_record::record_committed(&repo, &journal, &own, was, &source, Evidence::Wrapper, None)?;
+        // And what it stashed, which whoever pops the stash brings back.
+        let stashes = crate::store::snapshot::stashes_since(&repo, stash);
+        committed += agent_record::record_stashed(&repo, &journal, &stashes, was, &source, Evidence::Wrapper, None)?;
         // Commits the command made were noted before vouch recorded what it
         // changed: note them again.
         if recorded + committed > 0 && !all.is_empty() {

@@ -72,6 +72,9 @@ pub struct Snapshot {
     pub reflog: Option<usize>,
     /// The same for the repository's other worktrees, by their path.
     pub others: BTreeMap<PathBuf, usize>,
+    /// How many entries the stash had then (worktree snapshots): the
+    /// stashes the tool call makes are those it gains.
+    pub stash: Option<usize>,
     /// When it was taken (seconds since the epoch; worktree snapshots).
     pub taken: Option<i64>,
     /// The commits the branches and remote-tracking branches pointed to
@@ -99,6 +102,8 @@ struct Meta {
     reflog: Option<usize>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     others: BTreeMap<PathBuf, usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    stash: Option<usize>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     taken: Option<i64>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -153,6 +158,19 @@ pub fn other_worktrees(repo: &Repository) -> Vec<(PathBuf, Repository)> {
 /// Seconds since the epoch, now.
 pub fn epoch_seconds() -> i64 {
     SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+}
+
+/// How many entries `repo`'s stash has (`refs/stash`'s reflog).
+pub fn stash_entries(repo: &Repository) -> usize {
+    repo.reflog("refs/stash").map(|log| log.len()).unwrap_or(0)
+}
+
+/// The stashes made since the stash had `before` entries, newest first
+/// (a stash is a commit of the worktree on HEAD, its untracked files in a
+/// third parent).
+pub fn stashes_since(repo: &Repository, before: usize) -> Vec<Oid> {
+    let Ok(log) = repo.reflog("refs/stash") else { return Vec::new() };
+    log.iter().take(log.len().saturating_sub(before)).map(|e| e.id_new()).collect()
 }
 
 /// At most this many branch tips are kept in a snapshot; past it, none.
@@ -221,6 +239,7 @@ impl Snapshot {
             head: crate::store::repo::head_commit(repo),
             reflog: repo.reflog("HEAD").ok().map(|log| log.len()),
             others: other_reflogs(repo),
+            stash: Some(stash_entries(repo)),
             taken: Some(epoch_seconds()),
             tips: branch_tips(repo),
             ..Snapshot::default()
@@ -256,6 +275,7 @@ impl Snapshot {
             head: self.head.map(|h| h.to_string()),
             reflog: self.reflog,
             others: self.others.clone(),
+            stash: self.stash,
             taken: self.taken,
             tips: self.tips.iter().map(Oid::to_string).collect(),
             staged: self.staged.iter().map(|(p, id)| (p.clone(), id.to_string())).collect(),
@@ -315,6 +335,7 @@ impl Snapshot {
             head: meta.head.as_deref().map(oid).transpose()?,
             reflog: meta.reflog,
             others: meta.others,
+            stash: meta.stash,
             taken: meta.taken,
             tips: meta.tips.iter().map(|t| oid(t)).collect::<Result<_, _>>()?,
             ..Snapshot::default()
