@@ -149,3 +149,32 @@ fn an_agents_work_stashed_from_another_worktree_is_noted_as_ai() {
     assert_eq!(code, 1, "{report:#}");
     assert_eq!(only_failure(&report, "unapproved-ai")["path"], "src/pay.py");
 }
+
+/// Red team, twentieth session: the agent removes a check in its linked
+/// worktree, and the person carries its uncommitted work over with `git
+/// diff | git apply` and commits: the AI text such a move carries was
+/// found, its removal was not, and verify passed the function without its
+/// check. Other worktrees' journals give their removals too.
+#[test]
+fn an_agents_removal_applied_from_another_worktree_needs_sign_off() {
+    const CHECKED: &str = "def transfer(a, b, amount):\n    if amount <= 0:\n        raise ValueError(amount)\n    \
+                           a.balance -= amount\n    b.balance += amount\n";
+    let (world, a) = World::with_feature(POLICY, &[("src/pay.py", CHECKED)]);
+    let out = a.vouch(&["init"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    a.git(&["checkout", "-q", "--", ".vouch.toml"]);
+    a.git(&["branch", "agent-wip"]);
+    let wip = world.root.join("a-agent");
+    a.git(&["worktree", "add", "-q", wip.to_str().unwrap(), "agent-wip"]);
+    agent_writes_in(&a, &wip, "src/pay.py", AI_PY);
+    let diff = run_git(&wip, &a.home, &["diff"]);
+    std::fs::write(world.root.join("agent.patch"), &diff).unwrap();
+    a.git(&["apply", world.root.join("agent.patch").to_str().unwrap()]);
+    a.git(&["commit", "-qam", "simplify transfer"]);
+    let note = note_of(&a, "HEAD");
+    assert!(note.contains("src/pay.py") && !note.contains("no-ai"), "{note}");
+    a.sync();
+    let (code, report) = a.verify("origin/main..HEAD");
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(only_failure(&report, "unapproved-ai")["path"], "src/pay.py");
+}

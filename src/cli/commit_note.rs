@@ -587,22 +587,31 @@ impl Elsewhere {
         self.journals.iter().any(|(_, _, loaded)| !loaded.records_for(path).is_empty())
     }
 
-    /// Add to `spans` the AI text other worktrees' journals find in `file`,
-    /// where `spans` has no AI text yet.
-    fn add_spans(&self, file: &FileVersion, spans: &mut Spans) -> anyhow::Result<()> {
+    /// Add to `found` the AI text other worktrees' journals find in `file`,
+    /// where it has no AI text yet, and the places they say an agent
+    /// removed lines at, where it has none (a patch of the agent's work
+    /// applied here carries its removals too).
+    fn add_view(&self, file: &FileVersion, found: &mut Found) -> anyhow::Result<()> {
         for (repo, journal, loaded) in &self.journals {
             if loaded.records_for(&file.path).is_empty() {
                 continue;
             }
             let views = Views { journal, loaded, strict: false, cache: None };
-            for (range, attribution) in views.view(repo, file)?.spans {
-                let taken = spans.iter().any(|(r, a)| a.is_ai() && r.start < range.end && range.start < r.end);
+            let view = views.view(repo, file)?;
+            for (range, attribution) in view.spans {
+                let taken = found.spans.iter().any(|(r, a)| a.is_ai() && r.start < range.end && range.start < r.end);
                 if attribution.is_ai() && !taken {
-                    spans.push((range, attribution));
+                    found.spans.push((range, attribution));
+                }
+            }
+            for deletion in view.deletions {
+                if !found.deletions.iter().any(|d| d.at == deletion.at) {
+                    found.deletions.push(deletion);
                 }
             }
         }
-        spans.sort_by_key(|(r, _)| r.start);
+        found.spans.sort_by_key(|(r, _)| r.start);
+        found.deletions.sort_by_key(|d| d.at);
         Ok(())
     }
 }
@@ -751,7 +760,7 @@ pub fn note_for(
             (None, false) => continue,
             (found, true) => {
                 let mut found = found.unwrap_or_default();
-                elsewhere.add_spans(&file, &mut found.spans)?;
+                elsewhere.add_view(&file, &mut found)?;
                 found
             }
         };
