@@ -178,3 +178,28 @@ fn an_agents_removal_applied_from_another_worktree_needs_sign_off() {
     assert_eq!(code, 1, "{report:#}");
     assert_eq!(only_failure(&report, "unapproved-ai")["path"], "src/pay.py");
 }
+
+/// Red team, twentieth session: CI's fresh clone fetched the branches but
+/// not the notes (a plain `git clone`, `actions/checkout`): every line was
+/// unattested and verify passed Bob's agent's code without a word. It
+/// still cannot know the notes exist elsewhere, but it says that it has
+/// none, and how to fetch them.
+#[test]
+fn a_clone_without_the_notes_is_told_so_by_verify() {
+    let world = World::new(POLICY);
+    bobs_agent_commit(&world);
+    let ci = world.clone_as("ci", "ci");
+    ci.git(&["fetch", "-q", "origin", "feature:feature"]);
+    assert!(ci.git_output(&["rev-parse", "-q", "--verify", "refs/notes/vouch"]).stdout.is_empty());
+    let (_, report) = ci.verify("origin/main..feature");
+    let warnings: Vec<&str> = report["warnings"].as_array().unwrap().iter().filter_map(|w| w.as_str()).collect();
+    assert!(warnings.iter().any(|w| w.contains("refs/notes/vouch") && w.contains("vouch sync")), "{report:#}");
+
+    // With them fetched, no such warning.
+    ci.git(&["fetch", "-q", "origin", "refs/notes/vouch:refs/notes/vouch"]);
+    let (code, report) = ci.verify("origin/main..feature");
+    assert_eq!(code, 1, "{report:#}");
+    let warned =
+        report["warnings"].as_array().unwrap().iter().any(|w| w.as_str().unwrap_or("").contains("no vouch notes"));
+    assert!(!warned, "{report:#}");
+}

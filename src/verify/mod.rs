@@ -524,6 +524,16 @@ pub fn verify(repo: &Repository, base_rev: &str, head_rev: &str) -> Result<Repor
     };
     report.warnings.extend(signers.warnings.iter().cloned());
     report.warnings.extend(id_warning);
+    if !range.commits.is_empty() && !has_vouch_notes(repo) {
+        report.warnings.push(format!(
+            "no vouch notes in this clone ({}): what the range's commits recorded of AI text is missing here, and \
+             their lines count as unattested; fetch the notes first (`vouch sync`, or `git fetch origin \
+             {}:{}`), as vouch's CI action does",
+            crate::store::notes::NOTES_REF,
+            crate::store::notes::NOTES_REF,
+            crate::store::notes::NOTES_REF
+        ));
+    }
     if policy.require_signatures() && !policy.require_signed_commits() {
         report.warnings.push(
             "the policy at BASE requires signed approvals but not signed commits (require_signed_commits): commit \
@@ -582,6 +592,13 @@ fn load_records(repo: &Repository, repository: &str) -> Result<Records, VerifyEr
     let ledger = Ledger::new(mine.clone(), requests.records, Some(repository.to_string()), Vec::new());
     let overrides = overrides.records.into_iter().filter(|o| o.record.repository == repository).collect();
     Ok(Records { ledger, all_approvals: mine, foreign, overrides })
+}
+
+/// Whether `repo` has vouch notes: its own, or a remote's fetched and not
+/// merged yet.
+fn has_vouch_notes(repo: &Repository) -> bool {
+    repo.refname_to_id(crate::store::notes::NOTES_REF).is_ok()
+        || repo.references_glob("refs/vouch-remote/*/notes/vouch").is_ok_and(|mut refs| refs.next().is_some())
 }
 
 fn read_range(repo: &Repository, base: Oid, head: Oid, bots: &[String]) -> Result<Range, VerifyError> {
