@@ -486,3 +486,37 @@ fn what_an_agent_stashes_is_its_own_when_a_person_pops_it() {
         ]
     );
 }
+
+/// Red team, twentieth session: an agent's commit and its revert landed
+/// together (nothing to approve: they cancel out); in a later pull request
+/// a person reapplied it (`git revert` of the revert). The reapply brought
+/// back the agent's function and its removal of the check, noted "no AI",
+/// and verify passed it. A revert of a revert carries the note of the
+/// commit it brings back, as a cherry-pick of it would.
+#[test]
+fn reapplying_an_agents_reverted_commit_needs_sign_off() {
+    let repo = start();
+    agent_shell(&repo, "toolu_ra", "cat > src/admin.py && sed -i 2,3d src/auth.py", || {
+        repo.write("src/admin.py", "def grant_all(u):\n    u.admin = True\n    return True\n");
+        repo.write("src/auth.py", "def f(u):\n    return u.data\n");
+    });
+    repo.ok(&["add", "-A"]);
+    repo.ok(&["commit", "-qm", "agent's work"]);
+    repo.ok(&["revert", "--no-edit", "HEAD"]);
+    let revert = repo.ok(&["rev-parse", "HEAD"]).trim().to_string();
+    assert_eq!(failures(&repo), Vec::<(String, String, String)>::new(), "cancelled out");
+    repo.ok(&["checkout", "-q", "main"]);
+    repo.ok(&["merge", "-q", "--no-ff", "-m", "merge feature", "feature"]);
+    repo.ok(&["checkout", "-q", "-b", "reapply"]);
+    repo.ok(&["revert", "--no-edit", &revert]);
+    assert!(!attests_no_ai(&repo.note("HEAD")), "{:?}", repo.note("HEAD"));
+    let mut found = failures(&repo);
+    found.sort();
+    assert_eq!(
+        found,
+        vec![
+            ("unapproved-ai".into(), "src/admin.py".into(), "grant_all".into()),
+            ("unapproved-ai".into(), "src/auth.py".into(), "f".into()),
+        ]
+    );
+}

@@ -445,13 +445,22 @@ impl Sources {
     }
 
     /// Add the sources a commit message names: the commits of git's squash
-    /// message, the `(cherry picked from commit X)` line.
+    /// message, the `(cherry picked from commit X)` line, and the commit a
+    /// revert of a revert brings back (git's "Reapply": its `This reverts
+    /// commit X.` names a revert whose own message names the original),
+    /// which it copies as a cherry-pick would.
     pub fn add_from_message(&mut self, repo: &Repository, message: &str) {
         for commit in squashed_commits(message) {
             Self::resolve(repo, &commit, &mut self.squashed, &mut self.missing);
         }
         if let Some(source) = notes::cherry_picked_from(message.as_bytes()) {
             Self::resolve(repo, &source, &mut self.picked, &mut self.missing);
+        }
+        let reverted = notes::reverted(message.as_bytes()).and_then(|r| repo.revparse_single(&r).ok());
+        if let Some(original) =
+            reverted.and_then(|r| r.peel_to_commit().ok()).and_then(|r| notes::reverted(r.message_bytes()))
+        {
+            Self::resolve(repo, &original, &mut self.picked, &mut self.missing);
         }
     }
 

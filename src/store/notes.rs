@@ -1016,6 +1016,17 @@ pub fn cherry_picked_from(message: &[u8]) -> Option<String> {
     })
 }
 
+/// The commit a revert's message says it reverts (git's `This reverts
+/// commit X.` line, `X.` or `X, reversing` for a merge).
+pub fn reverted(message: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(message);
+    text.lines().find_map(|line| {
+        let rest = line.trim().strip_prefix("This reverts commit ")?;
+        let hex: String = rest.chars().take_while(char::is_ascii_hexdigit).collect();
+        (hex.len() >= 4).then_some(hex)
+    })
+}
+
 /// After `commit` was cherry-picked: find its source and carry the source's
 /// note over, re-mapped to `commit`'s files. `None` when no source is found
 /// or the source has no note.
@@ -1433,6 +1444,16 @@ fn recover_records(
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+
+    #[test]
+    fn the_commit_a_revert_names() {
+        let id = "0123456789abcdef0123456789abcdef01234567";
+        assert_eq!(reverted(format!("Revert \"x\"\n\nThis reverts commit {id}.\n").as_bytes()), Some(id.into()));
+        let merge = format!("Revert \"m\"\n\nThis reverts commit {id}, reversing\nchanges made to abcd.\n");
+        assert_eq!(reverted(merge.as_bytes()), Some(id.into()));
+        assert_eq!(reverted(b"This reverts nothing.\n"), None);
+        assert_eq!(reverted(b"Fix x\n\nThis reverts commit zz.\n"), None);
+    }
 
     /// Eight commits and a notes ref `refname` holding notes of texts
     /// `text(0..6)` in every layout libgit2 reads: flat, under fan-out,
