@@ -455,6 +455,23 @@ fn what_a_command_changed_without_a_snapshot_is_never_attested_human() {
     repo.ok(&["add", "README.md"]);
     repo.ok(&["commit", "-qm", "readme"]);
     assert!(attests_no_ai(&repo.note("HEAD")), "{:?}", repo.note("HEAD"));
+
+    // Round two: stashed away while the person commits elsewhere, the
+    // file stays unattested for when the stash is popped and committed.
+    let mut text = repo.read("src/auth.py");
+    text.push_str("\n\ndef grant_more(u):\n    return True\n");
+    repo.write("src/auth.py", &text);
+    repo.claude_hook("PostToolUse", "Bash", "toolu_n2", json!({ "command": "cat >> src/auth.py" }));
+    repo.ok(&["stash", "-q"]);
+    repo.ok(&["checkout", "-q", "-b", "hotfix", "main"]);
+    repo.write("NOTES.md", "hotfix\n");
+    repo.ok(&["add", "NOTES.md"]);
+    repo.ok(&["commit", "-qm", "hotfix"]);
+    assert!(attests_no_ai(&repo.note("HEAD")), "{:?}", repo.note("HEAD"));
+    repo.ok(&["checkout", "-q", "feature"]);
+    repo.ok(&["stash", "pop", "-q"]);
+    repo.ok(&["commit", "-qam", "more"]);
+    assert!(!attests_no_ai(&repo.note("HEAD")), "{:?}", repo.note("HEAD"));
 }
 
 /// Red team, twentieth session: an agent's command that writes code,
@@ -519,4 +536,33 @@ fn reapplying_an_agents_reverted_commit_needs_sign_off() {
             ("unapproved-ai".into(), "src/auth.py".into(), "f".into()),
         ]
     );
+}
+
+/// Red team, round two: the agent's `git pull --ff-only` reached a
+/// teammate's commit pushed the same second (or by a clock running ahead),
+/// and it was taken for one the command made with plumbing: Carol's lines
+/// were recorded as the agent's. A commit someone else committed is not
+/// the command's.
+#[test]
+fn a_teammates_commit_the_agent_fast_forwards_to_is_not_its_own() {
+    let repo = start();
+    agent_shell(&repo, "toolu_ff", "git pull --ff-only", || {
+        // What the fetch brings: Carol's commit, made just now.
+        let script = "b=$(printf 'def can_write(u):\\n    return u.admin\\n' | git hash-object -w --stdin)\nexport \
+                      GIT_INDEX_FILE=.git/tmpidx\ngit read-tree HEAD\ngit update-index --add --cacheinfo \
+                      100644,$b,src/write.py\nt=$(git write-tree)\nrm -f .git/tmpidx\nunset GIT_INDEX_FILE\nc=$(git \
+                      commit-tree $t -p HEAD -m can_write)\ngit merge -q --ff-only $c\n";
+        let run = repo
+            .command("sh", &["-c", script])
+            .env("GIT_AUTHOR_NAME", "Carol")
+            .env("GIT_AUTHOR_EMAIL", "carol@example.com")
+            .env("GIT_COMMITTER_NAME", "Carol")
+            .env("GIT_COMMITTER_EMAIL", "carol@example.com")
+            .output()
+            .unwrap();
+        assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    });
+    assert!(repo.root().join("src/write.py").exists());
+    assert!(repo.note("HEAD").iter().all(|r| r["path"] != "src/write.py"), "{:?}", repo.note("HEAD"));
+    assert_eq!(failures(&repo), Vec::<(String, String, String)>::new());
 }

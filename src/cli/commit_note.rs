@@ -99,7 +99,6 @@ pub fn post_commit() -> anyhow::Result<Outcome> {
         notes::write_note(repo, head.id(), &records).context("cannot write the vouch note")?;
     }
     retire_covered(repo, &retire, head.id())?;
-    crate::store::unrecorded::settle(repo);
     Ok(Outcome::Ok)
 }
 
@@ -263,8 +262,10 @@ pub fn commits_made(repo: &git2::Repository, mark: &ReflogMark) -> Made {
 
 /// Adds to `made` the commits `tip` reaches that nothing at `mark` did
 /// (HEAD, the branches), made since `since` (newest first, as the
-/// reflog's): a command's own, however HEAD got to them.
+/// reflog's) by this clone's git identity: a command's own, however HEAD
+/// got to them. A teammate's commit a fetch brought, however new, is not.
 fn reached_since(repo: &git2::Repository, tip: Oid, mark: &ReflogMark, since: i64, made: &mut Made) {
+    let me = crate::store::identity::user(repo).ok().map(|i| i.email);
     let Ok(mut walk) = repo.revwalk() else { return };
     if walk.push(tip).is_err() || walk.set_sorting(git2::Sort::TIME).is_err() {
         return;
@@ -277,7 +278,12 @@ fn reached_since(repo: &git2::Repository, tip: Oid, mark: &ReflogMark, since: i6
         if commit.committer().when().seconds() < since - 1 {
             break;
         }
-        if made.own.contains(&oid) || made.copies.contains(&oid) || made.merges.contains(&oid) {
+        let committer = String::from_utf8_lossy(commit.committer().email_bytes()).into_owned();
+        if me.as_ref().is_some_and(|me| !me.eq_ignore_ascii_case(&committer))
+            || made.own.contains(&oid)
+            || made.copies.contains(&oid)
+            || made.merges.contains(&oid)
+        {
             continue;
         }
         if commit.parent_count() > 1 { made.merges.push(oid) } else { made.own.push(oid) }

@@ -3,7 +3,8 @@
 //! `PreToolUse` hook, one that failed or timed out, a command that removed
 //! the snapshots). What such a command wrote is unknown, so it is never
 //! attested "no AI": a commit that changes one of these files gets no
-//! `no-ai` note, until the worktree no longer differs from HEAD in it.
+//! `no-ai` note, until one commits all of it (the worktree no longer
+//! differs from that commit in it).
 //!
 //! One file per event under the worktree's `.git/vouch/unrecorded/`, so
 //! that writers never read, change and write the same file. A file that
@@ -82,9 +83,27 @@ fn pending(repo: &Repository) -> (Vec<(PathBuf, Event)>, Vec<String>) {
     (events, problems)
 }
 
+/// The paths `commit` changes against its first parent; `None` when they
+/// cannot be read.
+fn changed_by(repo: &Repository, commit: &git2::Commit<'_>) -> Option<BTreeSet<String>> {
+    let tree = commit.tree().ok()?;
+    let parent = commit.parent(0).ok().and_then(|p| p.tree().ok());
+    let diff = repo.diff_tree_to_tree(parent.as_ref(), Some(&tree), None).ok()?;
+    Some(
+        diff.deltas()
+            .flat_map(|d| [d.old_file().path(), d.new_file().path()])
+            .flatten()
+            .filter_map(|p| p.to_str().map(str::to_string))
+            .collect(),
+    )
+}
+
 /// Whether `commit` changes a file a kept event names (or an event could
 /// not be read: then every commit does, once); what was wrong is said on
-/// standard error.
+/// standard error. The files it changes are dropped from the events where
+/// the worktree no longer differs from it in them (all of it committed),
+/// and events left with none are removed; files it did not change stay,
+/// whatever the worktree shows now (stashed away, they come back).
 pub fn touched_by(repo: &Repository, commit: &git2::Commit<'_>) -> bool {
     if !dir(repo).is_dir() {
         return false;
@@ -93,34 +112,20 @@ pub fn touched_by(repo: &Repository, commit: &git2::Commit<'_>) -> bool {
     for problem in &problems {
         eprintln!("vouch: warning: {}", crate::display::line(problem));
     }
-    if !problems.is_empty() {
-        return true;
-    }
     if events.is_empty() {
-        return false;
+        return !problems.is_empty();
     }
-    let (Ok(tree), parent) = (commit.tree(), commit.parent(0).ok().and_then(|p| p.tree().ok())) else { return true };
-    let Ok(diff) = repo.diff_tree_to_tree(parent.as_ref(), Some(&tree), None) else { return true };
-    diff.deltas().any(|d| {
-        [d.old_file().path(), d.new_file().path()]
-            .into_iter()
-            .flatten()
-            .filter_map(Path::to_str)
-            .any(|p| events.iter().any(|(_, e)| e.paths.contains(p)))
-    })
-}
-
-/// Drop from the kept events the files the worktree no longer changes
-/// (committed, or put back), and the events left with none.
-pub fn settle(repo: &Repository) {
-    if !dir(repo).is_dir() {
-        return;
-    }
-    let (events, _) = pending(repo);
+    let Some(changed) = changed_by(repo, commit) else { return true };
+    let mut touched = !problems.is_empty();
     for (file, mut event) in events {
-        event
-            .paths
-            .retain(|p| repo.status_file(Path::new(p)).is_ok_and(|s| !s.is_empty() && !s.contains(Status::IGNORED)));
+        if event.paths.is_disjoint(&changed) {
+            continue;
+        }
+        touched = true;
+        event.paths.retain(|p| {
+            !changed.contains(p)
+                || repo.status_file(Path::new(p)).is_ok_and(|s| !s.is_empty() && !s.contains(Status::IGNORED))
+        });
         let kept = if event.paths.is_empty() {
             std::fs::remove_file(&file)
         } else {
@@ -132,6 +137,7 @@ pub fn settle(repo: &Repository) {
             eprintln!("vouch: warning: cannot update {}: {e}", file.display());
         }
     }
+    touched
 }
 
 /// The files of `repo`'s worktree that differ from HEAD or the index
@@ -159,19 +165,20 @@ mod tests {
     }
 
     #[test]
-    fn a_commit_of_a_kept_file_is_touched_until_the_worktree_settles() {
+    fn a_kept_file_stays_until_a_commit_takes_all_of_it() {
         let dir = tempfile::tempdir().unwrap();
         let repo = Repository::init(dir.path()).unwrap();
         commit_file(&repo, "a.py", "a\n");
         std::fs::write(dir.path().join("a.py"), "a\nb\n").unwrap();
         add(&repo, "claude-code", dirty_paths(&repo).unwrap()).unwrap();
+        // Put away (a stash): a commit of another file leaves it kept.
+        std::fs::write(dir.path().join("a.py"), "a\n").unwrap();
         let other = commit_file(&repo, "b.py", "b\n");
         assert!(!touched_by(&repo, &repo.find_commit(other).unwrap()));
-        settle(&repo);
+        std::fs::write(dir.path().join("a.py"), "a\nb\n").unwrap();
         let changed = commit_file(&repo, "a.py", "a\nb\n");
         assert!(touched_by(&repo, &repo.find_commit(changed).unwrap()));
-        settle(&repo);
-        assert_eq!(std::fs::read_dir(super::dir(&repo)).unwrap().count(), 0, "settled: nothing kept");
+        assert_eq!(std::fs::read_dir(super::dir(&repo)).unwrap().count(), 0, "committed whole: nothing kept");
         assert!(!touched_by(&repo, &repo.find_commit(changed).unwrap()));
     }
 
