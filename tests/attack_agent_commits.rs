@@ -566,3 +566,23 @@ fn a_teammates_commit_the_agent_fast_forwards_to_is_not_its_own() {
     assert!(repo.note("HEAD").iter().all(|r| r["path"] != "src/write.py"), "{:?}", repo.note("HEAD"));
     assert_eq!(failures(&repo), Vec::<(String, String, String)>::new());
 }
+
+/// Red team, round two: a teammate's branch the agent's command merges
+/// with `git merge --squash` (which commits nothing, and leaves the
+/// teammate's work staged) was recorded as the agent's work.
+#[test]
+fn a_teammates_branch_the_agent_squashes_in_stays_the_teammates() {
+    let repo = start();
+    repo.ok(&["checkout", "-q", "-b", "carol", "main"]);
+    repo.write("src/carol.py", "def can_write(u):\n    return u.admin\n");
+    repo.ok(&["add", "src/carol.py"]);
+    repo.ok(&["commit", "-q", "--no-verify", "-m", "carol's helper"]);
+    repo.ok(&["checkout", "-q", "feature"]);
+    let input = json!({ "command": "git merge --squash carol" });
+    repo.claude_hook("PreToolUse", "Bash", "toolu_sq", input.clone());
+    repo.ok(&["merge", "-q", "--squash", "carol"]);
+    let after = repo.claude_hook("PostToolUse", "Bash", "toolu_sq", input);
+    assert!(!after.stderr.contains("carol.py"), "{after:?}");
+    repo.ok(&["commit", "-q", "--no-edit"]);
+    assert!(repo.note("HEAD").iter().all(|r| r["path"] != "src/carol.py"), "{:?}", repo.note("HEAD"));
+}

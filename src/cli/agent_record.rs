@@ -392,9 +392,10 @@ fn resolved(repo: &Repository, commit: &git2::Commit<'_>, rel: &str, committed: 
 }
 
 /// What a merge, cherry-pick, revert or rebase stopped in the worktree
-/// (on a conflict, or `--no-commit`) brings: the versions of the commits
-/// it applies (a merge's `MERGE_HEAD`s, the picked commit, the reverted
-/// commit's parent) and git's conflict markers. A command that starts one
+/// (on a conflict, or `git merge --no-commit` or `--squash`) brings: the
+/// versions of the commits it applies (a merge's `MERGE_HEAD`s, a squash's
+/// branch tip, the picked commit, the reverted commit's parent) and git's
+/// conflict markers. A command that starts one
 /// did not write those; nor did one that edits a file with them.
 pub struct InProgress {
     /// The trees of the versions brought.
@@ -413,6 +414,12 @@ impl InProgress {
         let mut commits = named("MERGE_HEAD");
         commits.extend(named("CHERRY_PICK_HEAD"));
         commits.extend(named("REBASE_HEAD"));
+        // A squash merge (`git merge --squash`) names its commits in its
+        // message, the branch's tip first.
+        if let Ok(message) = std::fs::read_to_string(git_dir.join("SQUASH_MSG")) {
+            commits
+                .extend(crate::store::derive::squashed_commits(&message).first().and_then(|c| Oid::from_str(c).ok()));
+        }
         let mut trees: Vec<Oid> =
             commits.iter().filter_map(|&c| repo.find_commit(c).ok()).map(|c| c.tree_id()).collect();
         // A revert brings the reverted commit's parent's lines.
