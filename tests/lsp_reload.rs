@@ -248,3 +248,32 @@ fn a_file_closed_and_opened_again_right_after_an_ai_edit_keeps_it() {
     server.shutdown();
     assert_eq!(ai_lines(&repo), vec![7, 8, 9, 10], "blame after the reopened buffer's save");
 }
+
+/// Red team, twentieth session: an AI completion never saved (the tab
+/// closed with "Don't Save", Neovim's `:q!`) left the journal a snapshot
+/// of the discarded buffer; a function a person later wrote at the same
+/// place was then taken for a rewording of the AI's, shown as AI and
+/// blamed as AI. A buffer closed with text the disk does not have records
+/// the disk's version, as the journal accounts for it.
+#[test]
+fn a_person_writing_where_a_discarded_ai_edit_was_stays_human() {
+    let repo = TestRepo::new();
+    repo.write(FILE, BEFORE);
+    repo.commit_all("init");
+    let uri = repo.uri(FILE);
+    let mut server = Server::start(&repo.root, &["utf-16"]);
+    ai_completion(&mut server, &uri);
+    server.close(&uri);
+    // Answered once the close is handled: the person writes later.
+    server.request(
+        "textDocument/hover",
+        json!({ "textDocument": { "uri": uri }, "position": { "line": 0, "character": 0 } }),
+    );
+    let mine = "\n/// Written by hand.\nfn clamp(v: i64, lo: i64, hi: i64) -> i64 {\n    v.max(lo).min(hi)\n}\n";
+    repo.write(FILE, &format!("{BEFORE}{mine}"));
+    server.open(&uri, "rust", &format!("{BEFORE}{mine}"));
+    let doc = server.document(&uri);
+    assert!(support::lsp::ai_spans(&doc).is_empty(), "{doc:#}");
+    server.shutdown();
+    assert_eq!(ai_lines(&repo), Vec::<u64>::new(), "blame of the person's function");
+}

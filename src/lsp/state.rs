@@ -1696,7 +1696,27 @@ impl State {
 
     fn close(&mut self, uri: &Uri) {
         self.wait_history(Some(uri));
-        self.record(uri, None, None);
+        // Closed with text the disk does not have: its changes are
+        // discarded, and the disk's version is what stays.
+        let discarded = self.docs.get_mut(uri).and_then(|d| {
+            let (root, rel) = d.repo.clone()?;
+            let disk = std::fs::read(root.join(&rel)).ok()?;
+            (disk != d.doc.text().as_str().as_bytes()).then(|| {
+                d.unrecorded = None;
+                (root, rel)
+            })
+        });
+        match discarded {
+            Some((root, rel)) => {
+                if let Err(e) = self.repos.record_disk(&root, &rel) {
+                    let _ = self.out.send(Outgoing::Show(
+                        MessageType::ERROR,
+                        format!("vouch: could not record provenance of {rel}: {e:#}"),
+                    ));
+                }
+            }
+            None => self.record(uri, None, None),
+        }
         self.live_trees.retain(|u| u != uri);
         if let Some(d) = self.docs.remove(uri) {
             let _ = self.out.send(Outgoing::Diagnostics { uri: uri.clone(), version: None, diagnostics: Vec::new() });
