@@ -122,6 +122,19 @@ impl Written {
     pub fn removed_lines(&self) -> u32 {
         self.removed.iter().map(|(_, n)| n).sum()
     }
+
+    /// Keep only what `other`, written into the same text, says too: the
+    /// text both insert, and the removals both make at one place.
+    fn narrow(&mut self, other: &Written) {
+        self.ranges = intersect(&self.ranges, &other.ranges);
+        self.removed = self
+            .removed
+            .iter()
+            .filter_map(|&(at, lines)| {
+                other.removed.iter().find(|&&(there, _)| there == at).map(|&(_, theirs)| (at, lines.min(theirs)))
+            })
+            .collect();
+    }
 }
 
 /// Append a delta attributing what `written` says of `target` to `source`,
@@ -267,27 +280,12 @@ pub fn record_committed(
                     continue;
                 }
                 let Some(was) = before(rel) else { continue };
-                let was = was.unwrap_or_default();
-                if was == committed {
-                    continue;
-                }
-                match std::str::from_utf8(committed) {
-                    Ok(text) => written(&String::from_utf8_lossy(&was), text),
-                    Err(_) => Written::ranges(std::iter::once(0..committed.len()).collect()),
-                }
+                written_over(&was.unwrap_or_default(), committed)
             };
-            if changed.is_empty() {
-                continue;
-            }
-            append_version(journal, repo, rel, committed, &changed, source.clone(), evidence, intent.cloned())?;
-            eprintln!(
-                "vouch: recorded {} line(s) of {} that commit {} made as written by {}",
-                lines_in(committed, &changed.ranges),
-                display::line(rel),
-                &oid.to_string()[..10],
-                display::line(&source.tool)
-            );
-            recorded += 1;
+            let made_by = format!("that commit {} made", &oid.to_string()[..10]);
+            recorded += usize::from(record_version(
+                journal, repo, rel, committed, &changed, &made_by, source, evidence, intent,
+            )?);
         }
     }
     Ok(recorded)
@@ -326,29 +324,54 @@ pub fn record_stashed(
                 let Ok(blob) = repo.find_blob(file.id()) else { continue };
                 let stashed = blob.content();
                 let Some(was) = before(rel) else { continue };
-                let was = was.unwrap_or_default();
-                if was == stashed {
-                    continue;
-                }
-                let changed = match std::str::from_utf8(stashed) {
-                    Ok(text) => written(&String::from_utf8_lossy(&was), text),
-                    Err(_) => Written::ranges(std::iter::once(0..stashed.len()).collect()),
-                };
-                if changed.is_empty() {
-                    continue;
-                }
-                append_version(journal, repo, rel, stashed, &changed, source.clone(), evidence, intent.cloned())?;
-                eprintln!(
-                    "vouch: recorded {} line(s) of {} that the command stashed as written by {}",
-                    lines_in(stashed, &changed.ranges),
-                    display::line(rel),
-                    display::line(&source.tool)
-                );
-                recorded += 1;
+                let changed = written_over(&was.unwrap_or_default(), stashed);
+                let made_by = "that the command stashed";
+                recorded += usize::from(record_version(
+                    journal, repo, rel, stashed, &changed, made_by, source, evidence, intent,
+                )?);
             }
         }
     }
     Ok(recorded)
+}
+
+/// What `now` (a file's bytes) has that `was` did not: by lines when it is
+/// text, else all of it (nothing when they are equal).
+fn written_over(was: &[u8], now: &[u8]) -> Written {
+    if was == now {
+        return Written::default();
+    }
+    match std::str::from_utf8(now) {
+        Ok(text) => written(&String::from_utf8_lossy(was), text),
+        Err(_) => Written::ranges(std::iter::once(0..now.len()).collect()),
+    }
+}
+
+/// [`append_version`] of `changed`, when it says anything, and say so
+/// (`made_by`: which version it is); whether it was recorded.
+#[allow(clippy::too_many_arguments)] // One record's parts, as `append_version` takes them.
+fn record_version(
+    journal: &Journal,
+    repo: &Repository,
+    rel: &str,
+    bytes: &[u8],
+    changed: &Written,
+    made_by: &str,
+    source: &AiSource,
+    evidence: Evidence,
+    intent: Option<&Intent>,
+) -> anyhow::Result<bool> {
+    if changed.is_empty() {
+        return Ok(false);
+    }
+    append_version(journal, repo, rel, bytes, changed, source.clone(), evidence, intent.cloned())?;
+    eprintln!(
+        "vouch: recorded {} line(s) of {} {made_by} as written by {}",
+        lines_in(bytes, &changed.ranges),
+        display::line(rel),
+        display::line(&source.tool)
+    );
+    Ok(true)
 }
 
 /// What merge `commit` wrote itself into `rel` (its version `committed`):
@@ -378,14 +401,7 @@ fn resolved(repo: &Repository, commit: &git2::Commit<'_>, rel: &str, committed: 
     let mut sides = parents.iter().map(|was| written(&String::from_utf8_lossy(was), text));
     let Some(mut out) = sides.next() else { return Ok(Written::default()) };
     for side in sides {
-        out.ranges = intersect(&out.ranges, &side.ranges);
-        out.removed = out
-            .removed
-            .iter()
-            .filter_map(|&(at, lines)| {
-                side.removed.iter().find(|&&(other, _)| other == at).map(|&(_, theirs)| (at, lines.min(theirs)))
-            })
-            .collect();
+        out.narrow(&side);
     }
     out.ranges = intersect(&out.ranges, &outside_markers(text));
     Ok(out)
@@ -395,8 +411,8 @@ fn resolved(repo: &Repository, commit: &git2::Commit<'_>, rel: &str, committed: 
 /// (on a conflict, or `git merge --no-commit` or `--squash`) brings: the
 /// versions of the commits it applies (a merge's `MERGE_HEAD`s, a squash's
 /// branch tip, the picked commit, the reverted commit's parent) and git's
-/// conflict markers. A command that starts one
-/// did not write those; nor did one that edits a file with them.
+/// conflict markers. A command that starts one did not write those; nor
+/// did one that edits a file with them.
 pub struct InProgress {
     /// The trees of the versions brought.
     trees: Vec<Oid>,
@@ -443,9 +459,7 @@ impl InProgress {
                 .and_then(|e| repo.find_blob(e.id()))
                 .map(|b| b.content().to_vec())
                 .unwrap_or_default();
-            let side = written(&String::from_utf8_lossy(&version), text);
-            changed.ranges = intersect(&changed.ranges, &side.ranges);
-            changed.removed.retain(|&(at, _)| side.removed.iter().any(|&(other, _)| other == at));
+            changed.narrow(&written(&String::from_utf8_lossy(&version), text));
         }
         changed.ranges = intersect(&changed.ranges, &outside_markers(text));
         changed
