@@ -36,6 +36,27 @@ fn agent_shell(repo: &VouchRepo, id: &str, command: &str, run: impl FnOnce()) {
     repo.claude_hook("PostToolUse", "Bash", id, input);
 }
 
+/// The agent's shell command writes `grant_all` into `src/admin.py` and
+/// drops the check from `src/auth.py` (`cat > ... && sed -i ...`), then
+/// runs `then` (the rest of `command`).
+fn agent_grants_all(repo: &VouchRepo, id: &str, command: &str, then: impl FnOnce()) {
+    agent_shell(repo, id, &format!("cat > src/admin.py && sed -i 2,3d src/auth.py && {command}"), || {
+        repo.write("src/admin.py", "def grant_all(u):\n    u.admin = True\n    return True\n");
+        repo.write("src/auth.py", "def f(u):\n    return u.data\n");
+        then();
+    });
+}
+
+/// verify's failures over `main..HEAD` are exactly these units' (path,
+/// name), each unapproved AI.
+fn assert_unapproved(repo: &VouchRepo, units: &[(&str, &str)]) {
+    let mut found = failures(repo);
+    found.sort();
+    let expected: Vec<(String, String, String)> =
+        units.iter().map(|(path, name)| ("unapproved-ai".into(), path.to_string(), name.to_string())).collect();
+    assert_eq!(found, expected);
+}
+
 /// Whether the records of a note attest "no AI".
 fn attests_no_ai(note: &[Value]) -> bool {
     note.iter().any(|r| r["attest"] == "no-ai")
@@ -306,15 +327,7 @@ fn a_conflict_an_agent_resolves_and_commits_in_one_command_needs_sign_off() {
     let file = note.iter().find(|r| r["path"] == "src/auth.py").unwrap_or_else(|| panic!("{note:?}"));
     assert_eq!(file["ai"], json!([[3, 6]]), "{note:?}");
     assert_eq!(file["deleted_before"], json!([2]), "{note:?}");
-    let mut found = failures(&repo);
-    found.sort();
-    assert_eq!(
-        found,
-        vec![
-            ("unapproved-ai".into(), "src/auth.py".into(), "f".into()),
-            ("unapproved-ai".into(), "src/auth.py".into(), "g".into()),
-        ]
-    );
+    assert_unapproved(&repo, &[("src/auth.py", "f"), ("src/auth.py", "g")]);
 }
 
 /// The same command resolving the conflict by taking one side whole
@@ -482,9 +495,7 @@ fn what_a_command_changed_without_a_snapshot_is_never_attested_human() {
 #[test]
 fn what_an_agent_stashes_is_its_own_when_a_person_pops_it() {
     let repo = start();
-    agent_shell(&repo, "toolu_st", "cat > src/admin.py && sed -i 2,3d src/auth.py && git add -A && git stash", || {
-        repo.write("src/admin.py", "def grant_all(u):\n    u.admin = True\n    return True\n");
-        repo.write("src/auth.py", "def f(u):\n    return u.data\n");
+    agent_grants_all(&repo, "toolu_st", "git add -A && git stash", || {
         repo.ok(&["add", "-A"]);
         repo.ok(&["stash", "-q"]);
     });
@@ -493,15 +504,7 @@ fn what_an_agent_stashes_is_its_own_when_a_person_pops_it() {
     repo.ok(&["add", "-A"]);
     repo.ok(&["commit", "-qm", "work"]);
     assert!(!attests_no_ai(&repo.note("HEAD")), "{:?}", repo.note("HEAD"));
-    let mut found = failures(&repo);
-    found.sort();
-    assert_eq!(
-        found,
-        vec![
-            ("unapproved-ai".into(), "src/admin.py".into(), "grant_all".into()),
-            ("unapproved-ai".into(), "src/auth.py".into(), "f".into()),
-        ]
-    );
+    assert_unapproved(&repo, &[("src/admin.py", "grant_all"), ("src/auth.py", "f")]);
 }
 
 /// Red team, twentieth session: an agent's commit and its revert landed
@@ -513,10 +516,7 @@ fn what_an_agent_stashes_is_its_own_when_a_person_pops_it() {
 #[test]
 fn reapplying_an_agents_reverted_commit_needs_sign_off() {
     let repo = start();
-    agent_shell(&repo, "toolu_ra", "cat > src/admin.py && sed -i 2,3d src/auth.py", || {
-        repo.write("src/admin.py", "def grant_all(u):\n    u.admin = True\n    return True\n");
-        repo.write("src/auth.py", "def f(u):\n    return u.data\n");
-    });
+    agent_grants_all(&repo, "toolu_ra", "true", || {});
     repo.ok(&["add", "-A"]);
     repo.ok(&["commit", "-qm", "agent's work"]);
     repo.ok(&["revert", "--no-edit", "HEAD"]);
@@ -527,15 +527,7 @@ fn reapplying_an_agents_reverted_commit_needs_sign_off() {
     repo.ok(&["checkout", "-q", "-b", "reapply"]);
     repo.ok(&["revert", "--no-edit", &revert]);
     assert!(!attests_no_ai(&repo.note("HEAD")), "{:?}", repo.note("HEAD"));
-    let mut found = failures(&repo);
-    found.sort();
-    assert_eq!(
-        found,
-        vec![
-            ("unapproved-ai".into(), "src/admin.py".into(), "grant_all".into()),
-            ("unapproved-ai".into(), "src/auth.py".into(), "f".into()),
-        ]
-    );
+    assert_unapproved(&repo, &[("src/admin.py", "grant_all"), ("src/auth.py", "f")]);
 }
 
 /// Red team, round two: the agent's `git pull --ff-only` reached a

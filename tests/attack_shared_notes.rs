@@ -124,6 +124,17 @@ fn agent_writes_in(clone: &Clone, dir: &std::path::Path, rel: &str, content: &st
     }
 }
 
+/// HEAD's note names `src/pay.py` (no `no-ai`), and once synced, verify
+/// fails on it alone, unapproved AI.
+fn pay_needs_sign_off(a: &Clone) {
+    let note = note_of(a, "HEAD");
+    assert!(note.contains("src/pay.py") && !note.contains("no-ai"), "{note}");
+    a.sync();
+    let (code, report) = a.verify("origin/main..HEAD");
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(only_failure(&report, "unapproved-ai")["path"], "src/pay.py");
+}
+
 /// An agent works in a linked worktree (as parallel agents do); a person
 /// moves its uncommitted work to the main worktree with `git stash` and
 /// commits it there. Each worktree keeps its own journal, and the commit's
@@ -142,12 +153,7 @@ fn an_agents_work_stashed_from_another_worktree_is_noted_as_ai() {
     a.git(&["stash", "pop", "-q"]);
     a.git(&["add", "-A"]);
     a.git(&["commit", "-q", "-m", "add transfer"]);
-    let note = note_of(&a, "HEAD");
-    assert!(note.contains("src/pay.py") && !note.contains("no-ai"), "{note}");
-    a.sync();
-    let (code, report) = a.verify("origin/main..HEAD");
-    assert_eq!(code, 1, "{report:#}");
-    assert_eq!(only_failure(&report, "unapproved-ai")["path"], "src/pay.py");
+    pay_needs_sign_off(&a);
 }
 
 /// Red team, twentieth session: the agent removes a check in its linked
@@ -171,12 +177,7 @@ fn an_agents_removal_applied_from_another_worktree_needs_sign_off() {
     std::fs::write(world.root.join("agent.patch"), &diff).unwrap();
     a.git(&["apply", world.root.join("agent.patch").to_str().unwrap()]);
     a.git(&["commit", "-qam", "simplify transfer"]);
-    let note = note_of(&a, "HEAD");
-    assert!(note.contains("src/pay.py") && !note.contains("no-ai"), "{note}");
-    a.sync();
-    let (code, report) = a.verify("origin/main..HEAD");
-    assert_eq!(code, 1, "{report:#}");
-    assert_eq!(only_failure(&report, "unapproved-ai")["path"], "src/pay.py");
+    pay_needs_sign_off(&a);
 }
 
 /// Red team, twentieth session: CI's fresh clone fetched the branches but

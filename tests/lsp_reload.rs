@@ -154,6 +154,22 @@ fn ai_completion(server: &mut Server, uri: &str) {
     );
 }
 
+/// A repository with `FILE` committed as `BEFORE`, a server (positions in
+/// `encoding`) that saw an AI completion append `GENERATED` to it, and the
+/// file saved so: the repository, the server, the file's URI and its text.
+fn saved_ai_completion(encoding: &str) -> (TestRepo, Server, String, String) {
+    let repo = TestRepo::new();
+    repo.write(FILE, BEFORE);
+    repo.commit_all("init");
+    let uri = repo.uri(FILE);
+    let mut server = Server::start(&repo.root, &[encoding]);
+    ai_completion(&mut server, &uri);
+    let text = format!("{BEFORE}{GENERATED}");
+    repo.write(FILE, &text);
+    server.notify("textDocument/didSave", json!({ "textDocument": { "uri": uri } }));
+    (repo, server, uri, text)
+}
+
 /// Red team: a file renamed while open, as VS Code's explorer does it (the
 /// file moved on disk, the old document closed, the new one opened with the
 /// same text): the new document had no AI text, so its diagnostics went,
@@ -162,15 +178,7 @@ fn ai_completion(server: &mut Server, uri: &str) {
 /// repository, takes its account, and records it under its own name.
 #[test]
 fn a_file_renamed_while_open_keeps_its_ai_text() {
-    let repo = TestRepo::new();
-    repo.write(FILE, BEFORE);
-    repo.commit_all("init");
-    let uri = repo.uri(FILE);
-    let mut server = Server::start(&repo.root, &["utf-16"]);
-    ai_completion(&mut server, &uri);
-    let text = format!("{BEFORE}{GENERATED}");
-    repo.write(FILE, &text);
-    server.notify("textDocument/didSave", json!({ "textDocument": { "uri": uri } }));
+    let (repo, mut server, uri, text) = saved_ai_completion("utf-16");
 
     std::fs::rename(repo.path(FILE), repo.path("src/renamed.rs")).unwrap();
     server.close(&uri);
@@ -227,15 +235,7 @@ fn a_file_with_the_text_of_one_just_closed_is_not_taken_for_it_renamed() {
 /// until its next look at the journal.
 #[test]
 fn a_file_closed_and_opened_again_right_after_an_ai_edit_keeps_it() {
-    let repo = TestRepo::new();
-    repo.write(FILE, BEFORE);
-    repo.commit_all("init");
-    let uri = repo.uri(FILE);
-    let mut server = Server::start(&repo.root, &["utf-8"]);
-    ai_completion(&mut server, &uri);
-    let text = format!("{BEFORE}{GENERATED}");
-    repo.write(FILE, &text);
-    server.notify("textDocument/didSave", json!({ "textDocument": { "uri": uri } }));
+    let (repo, mut server, uri, text) = saved_ai_completion("utf-8");
     server.close(&uri);
     server.open(&uri, "rust", &text);
     let doc = server.document(&uri);

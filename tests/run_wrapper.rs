@@ -423,12 +423,18 @@ fn a_commit_the_agent_makes_on_a_branch_it_then_leaves_is_noted_with_what_it_wro
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(repo.git(&["rev-parse", "HEAD"]).trim(), base, "back where it started");
     let note = repo.git(&["notes", "--ref=vouch", "show", "fix-pay"]);
-    let records: Vec<Value> = note.lines().map(|l| serde_json::from_str::<Value>(l).unwrap()).collect();
-    assert!(records.iter().all(|r| r.get("attest").is_none()), "no `no-ai` left: {note}");
-    let record = records.iter().find(|r| r["path"] == "src/pay.rs").unwrap_or_else(|| panic!("{note}"));
+    assert!(!note.contains("\"attest\""), "no `no-ai` left: {note}");
+    let record = noted(&repo, "fix-pay", "src/pay.rs");
     assert_eq!((record["evidence"].as_str(), record["ai"].clone()), (Some("wrapper"), serde_json::json!([[1, 3]])));
     let verify = json_of(&repo.root, &["verify", &format!("{base}..fix-pay"), "--format", "json"]);
     assert_eq!(verify["failures"].as_array().unwrap().len(), 1, "{verify:#}");
+}
+
+/// The record of `path` in the vouch note on `rev`.
+fn noted(repo: &TestRepo, rev: &str, path: &str) -> Value {
+    let note = repo.git(&["notes", "--ref=vouch", "show", rev]);
+    let records: Vec<Value> = note.lines().map(|l| serde_json::from_str::<Value>(l).unwrap()).collect();
+    records.into_iter().find(|r| r["path"] == path).unwrap_or_else(|| panic!("no record of {path}: {note}"))
 }
 
 /// What the agent's rebase onto a teammate's commit brings into the
@@ -484,9 +490,7 @@ fn a_conflict_the_agent_resolves_in_a_merge_it_concludes_is_noted_as_its_own() {
     let out = vouch(&repo.root, &["run", "--", &agent]).env("HOME", &repo.root).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(repo.git(&["rev-list", "--count", "--merges", "HEAD"]).trim(), "1");
-    let note = repo.git(&["notes", "--ref=vouch", "show", "HEAD"]);
-    let records: Vec<Value> = note.lines().map(|l| serde_json::from_str::<Value>(l).unwrap()).collect();
-    let record = records.iter().find(|r| r["path"] == "src/pay.rs").unwrap_or_else(|| panic!("{note}"));
+    let record = noted(&repo, "HEAD", "src/pay.rs");
     assert_eq!((record["evidence"].as_str(), record["ai"].clone()), (Some("wrapper"), serde_json::json!([[2, 2]])));
     let verify = json_of(&repo.root, &["verify", &format!("{base}..HEAD"), "--format", "json"]);
     assert_eq!(verify["failures"].as_array().unwrap().len(), 1, "{verify:#}");
