@@ -578,3 +578,32 @@ fn a_teammates_branch_the_agent_squashes_in_stays_the_teammates() {
     repo.ok(&["commit", "-q", "--no-edit"]);
     assert!(repo.note("HEAD").iter().all(|r| r["path"] != "src/carol.py"), "{:?}", repo.note("HEAD"));
 }
+
+/// Red team, round two: a shell command with no snapshot (only the
+/// `PostToolUse` hook configured, or the command removed the snapshots)
+/// that commits its own work: git's post-commit hook, inside the command,
+/// noted the commit "no AI" before anything could say otherwise. The
+/// transcript says when the tool call began; the commits made since lose
+/// a `no-ai` note they got meanwhile (unattested, never human).
+#[test]
+fn a_commit_a_command_without_a_snapshot_made_is_not_attested_human() {
+    let repo = start();
+    let began = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64 - 5;
+    let began = time::OffsetDateTime::from_unix_timestamp(began).unwrap();
+    let began = began.format(&time::format_description::well_known::Rfc3339).unwrap();
+    let transcript = repo.root().join(".git/transcript.jsonl");
+    let call = json!({"type": "assistant", "timestamp": began, "message": {"role": "assistant", "content": [
+        {"type": "tool_use", "id": "toolu_nc", "name": "Bash", "input": {"command": "... && git commit -am grant"}}]}});
+    std::fs::write(&transcript, format!("{call}\n")).unwrap();
+    let mut text = repo.read("src/auth.py");
+    text.push_str("\n\ndef grant_all(u):\n    return True\n");
+    repo.write("src/auth.py", &text);
+    repo.ok(&["commit", "-qam", "grant"]);
+    assert!(attests_no_ai(&repo.note("HEAD")), "git's hook noted it first: {:?}", repo.note("HEAD"));
+    let payload = json!({"session_id": "s-1", "cwd": repo.root(), "hook_event_name": "PostToolUse",
+        "tool_name": "Bash", "tool_use_id": "toolu_nc", "transcript_path": transcript,
+        "tool_input": {"command": "... && git commit -am grant"}});
+    let run = repo.vouch_stdin(&["hook", "claude-code"], payload.to_string().as_bytes());
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(!attests_no_ai(&repo.note("HEAD")), "{:?} {run:?}", repo.note("HEAD"));
+}

@@ -500,6 +500,22 @@ fn after_shell(agent: Agent, shell: agents::Shell) -> anyhow::Result<Outcome> {
         if let Err(e) = kept {
             eprintln!("vouch: warning: cannot keep which files the command may have changed: {e}");
         }
+        // And the commits it made meanwhile, found by when it began.
+        let began = shell.transcript_path.as_deref().zip(shell.tool_use_id.as_deref());
+        if let Some(since) = began.and_then(|(path, id)| transcript::tool_use_time(Path::new(path), id)) {
+            match commit_note::take_back_no_ai(&repo, since) {
+                Ok(taken) => {
+                    for oid in taken {
+                        eprintln!(
+                            "vouch: commit {} was noted \"no AI\" while the command ran; that note is taken back \
+                             (unattested)",
+                            &oid.to_string()[..10]
+                        );
+                    }
+                }
+                Err(e) => eprintln!("vouch: warning: {}", display::line(&format!("{e:#}"))),
+            }
+        }
         eprintln!(
             "vouch: nothing recorded for the shell command: no snapshot was taken before it ran \
              (vouch init --agent {flag} adds the {event} hook that takes one); the files that differ from HEAD \

@@ -35,6 +35,21 @@ pub fn tail(path: &Path, budget: u64) -> Option<Tail> {
     Some(Tail { bytes, whole: start == 0 })
 }
 
+/// When tool call `id` began: the `timestamp` of the transcript entry that
+/// asked for it (seconds since the epoch); `None` when the transcript's
+/// tail does not hold it.
+pub fn tool_use_time(path: &Path, id: &str) -> Option<i64> {
+    let tail = tail(path, TAIL_BUDGET)?;
+    let text = String::from_utf8_lossy(&tail.bytes);
+    text.lines().rev().filter(|line| line.contains(id)).find_map(|line| {
+        let entry: serde_json::Value = serde_json::from_str(line).ok()?;
+        let asks = entry["message"]["content"].as_array()?.iter().any(|c| c["type"] == "tool_use" && c["id"] == id);
+        let at = entry["timestamp"].as_str().filter(|_| asks)?;
+        let at = time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339).ok()?;
+        Some(at.unix_timestamp())
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -49,5 +64,19 @@ mod tests {
         assert_eq!(tail(&path, 100), Some(Tail { bytes: b"0123456789".to_vec(), whole: true }));
         assert_eq!(tail(&dir.path().join("missing"), 4), None);
         assert_eq!(tail(dir.path(), 4), None);
+    }
+
+    #[test]
+    fn a_tool_call_began_when_its_entry_says() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.jsonl");
+        let lines = [
+            r#"{"type":"user","timestamp":"2026-11-20T10:00:00Z","message":{"content":"mentions toolu_1"}}"#,
+            r#"{"type":"assistant","timestamp":"2026-11-20T10:00:05Z","message":{"content":[{"type":"tool_use","id":"toolu_1"}]}}"#,
+            r#"{"type":"user","timestamp":"2026-11-20T10:00:09Z","message":{"content":[{"type":"tool_result","tool_use_id":"toolu_1"}]}}"#,
+        ];
+        std::fs::write(&path, lines.join("\n")).unwrap();
+        assert_eq!(tool_use_time(&path, "toolu_1"), Some(1_795_168_805));
+        assert_eq!(tool_use_time(&path, "toolu_2"), None);
     }
 }
