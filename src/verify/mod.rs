@@ -526,12 +526,10 @@ pub fn verify(repo: &Repository, base_rev: &str, head_rev: &str) -> Result<Repor
     report.warnings.extend(id_warning);
     if !range.commits.is_empty() && !has_vouch_notes(repo) {
         report.warnings.push(format!(
-            "no vouch notes in this clone ({}): what the range's commits recorded of AI text is missing here, and \
-             their lines count as unattested; fetch the notes first (`vouch sync`, or `git fetch origin \
-             {}:{}`), as vouch's CI action does",
-            crate::store::notes::NOTES_REF,
-            crate::store::notes::NOTES_REF,
-            crate::store::notes::NOTES_REF
+            "no vouch notes in this clone ({notes}): what the range's commits recorded of AI text is missing here, \
+             and their lines count as unattested; fetch the notes first (`vouch sync`, or `git fetch origin \
+             {notes}:{notes}`), as vouch's CI action does",
+            notes = crate::store::notes::NOTES_REF
         ));
     }
     if policy.require_signatures() && !policy.require_signed_commits() {
