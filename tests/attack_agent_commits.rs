@@ -607,3 +607,27 @@ fn a_commit_a_command_without_a_snapshot_made_is_not_attested_human() {
     assert_eq!(run.code, 0, "{run:?}");
     assert!(!attests_no_ai(&repo.note("HEAD")), "{:?} {run:?}", repo.note("HEAD"));
 }
+
+/// Red team, round two: the agent's `git merge main` stopped on a conflict
+/// in a file `main` had renamed: the merge moved the file, and the hook
+/// recorded the agent deleting `src/auth.py` (a deletion to sign off,
+/// which a blocking gate would stop the merge for) and writing the
+/// feature's own lines under the new name. Neither is the command's.
+#[test]
+fn a_conflict_in_a_file_the_other_side_renamed_is_not_the_agents() {
+    let repo = start();
+    repo.write("src/auth.py", &AUTH.replace("PermissionError()", "PermissionError(\"feature\")"));
+    repo.ok(&["commit", "-qam", "feature's wording"]);
+    repo.ok(&["checkout", "-q", "main"]);
+    repo.ok(&["mv", "src/auth.py", "src/access.py"]);
+    repo.write("src/access.py", &AUTH.replace("PermissionError()", "PermissionError(\"main\")"));
+    repo.ok(&["add", "-A"]);
+    repo.ok(&["commit", "-qm", "rename and reword"]);
+    repo.ok(&["checkout", "-q", "feature"]);
+    let input = json!({ "command": "git merge main" });
+    repo.claude_hook("PreToolUse", "Bash", "toolu_rn", input.clone());
+    assert_ne!(repo.git_run(&["merge", "-q", "main"]).code, 0, "the merge conflicts");
+    let after = repo.claude_hook("PostToolUse", "Bash", "toolu_rn", input);
+    assert!(repo.root().join("src/access.py").exists() && !repo.root().join("src/auth.py").exists());
+    assert!(!after.stderr.contains("recorded"), "{after:?}");
+}

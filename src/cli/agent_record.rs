@@ -416,6 +416,8 @@ fn resolved(repo: &Repository, commit: &git2::Commit<'_>, rel: &str, committed: 
 pub struct InProgress {
     /// The trees of the versions brought.
     trees: Vec<Oid>,
+    /// HEAD's tree, where something is in progress.
+    head: Option<Oid>,
 }
 
 impl InProgress {
@@ -442,12 +444,41 @@ impl InProgress {
         trees.extend(
             named("REVERT_HEAD").iter().filter_map(|&c| repo.find_commit(c).ok()?.parent(0).ok()).map(|p| p.tree_id()),
         );
-        InProgress { trees }
+        let head = (!trees.is_empty()).then(|| repo.head().and_then(|h| h.peel_to_tree()).ok()).flatten();
+        InProgress { trees, head: head.map(|t| t.id()) }
+    }
+
+    /// Whether the operation in progress removed `rel` from the worktree
+    /// (HEAD has it, a version it brings does not: the other side removed
+    /// or renamed it), rather than the command.
+    pub fn brings_removal(&self, repo: &Repository, rel: &str) -> bool {
+        let has = |tree: Oid| repo.find_tree(tree).is_ok_and(|t| t.get_path(Path::new(rel)).is_ok());
+        self.head.is_some_and(has) && self.trees.iter().any(|&tree| !has(tree))
+    }
+
+    /// HEAD's version of what a version brought holds at `rel`, where HEAD
+    /// has it under another name (the other side renamed it, and the merge
+    /// followed): git's merge found it so.
+    fn head_renamed(&self, repo: &Repository, rel: &str) -> Option<Vec<u8>> {
+        let head = repo.find_tree(self.head?).ok()?;
+        if head.get_path(Path::new(rel)).is_ok() {
+            return None;
+        }
+        self.trees.iter().find_map(|&tree| {
+            let theirs = repo.find_tree(tree).ok()?;
+            let mut diff = repo.diff_tree_to_tree(Some(&head), Some(&theirs), None).ok()?;
+            diff.find_similar(Some(git2::DiffFindOptions::new().renames(true))).ok()?;
+            let delta = diff
+                .deltas()
+                .find(|d| d.status() == git2::Delta::Renamed && d.new_file().path() == Some(Path::new(rel)))?;
+            repo.find_blob(delta.old_file().id()).ok().map(|b| b.content().to_vec())
+        })
     }
 
     /// `changed`, what a command wrote into `rel` (now `text`), less what
-    /// the operation in progress brings: text one of its versions has,
-    /// removals one of them made too, and conflict markers.
+    /// the operation in progress brings: text one of its versions has (or
+    /// HEAD's, under the name the other side renamed), removals one of them
+    /// made too, and conflict markers.
     pub fn not_brought(&self, repo: &Repository, rel: &str, text: &str, mut changed: Written) -> Written {
         if self.trees.is_empty() {
             return changed;
@@ -460,6 +491,9 @@ impl InProgress {
                 .map(|b| b.content().to_vec())
                 .unwrap_or_default();
             changed.narrow(&written(&String::from_utf8_lossy(&version), text));
+        }
+        if let Some(ours) = self.head_renamed(repo, rel) {
+            changed.narrow(&written(&String::from_utf8_lossy(&ours), text));
         }
         changed.ranges = intersect(&changed.ranges, &outside_markers(text));
         changed

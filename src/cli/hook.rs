@@ -569,6 +569,10 @@ fn after_shell(agent: Agent, shell: agents::Shell) -> anyhow::Result<Outcome> {
             }
             continue;
         }
+        // The other side of a merge in progress removed or renamed it.
+        if in_progress.brings_removal(&repo, &rel) && !root.join(&rel).exists() {
+            continue;
+        }
         if let Some(before) = removed_since(&repo, &snapshot, &root, &rel) {
             record_removal(&repo, &journal, &rel, &before, source.clone(), Evidence::AgentHook, intent.clone())?;
             recorded += 1;

@@ -202,6 +202,7 @@ fn record_changes(
             // command's, when git knows the file.
             if let Was::Bytes(bytes) = before.was(repo, rel)
                 && agent_record::known_to_git(repo, rel)
+                && !in_progress.brings_removal(repo, rel)
             {
                 agent_record::record_removal(repo, &journal, rel, &bytes, source.clone(), Evidence::Wrapper, None)?;
                 recorded += 1;
