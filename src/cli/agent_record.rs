@@ -387,7 +387,7 @@ fn resolved(repo: &Repository, commit: &git2::Commit<'_>, rel: &str, committed: 
         let entry = match tree.get_path(Path::new(rel)) {
             Ok(entry) => Some(entry.id()),
             // A side that renamed the file has it under its old name.
-            Err(_) => renamed_from(repo, &tree, commit, rel)?,
+            Err(_) => renamed_from(repo, &tree, &commit.tree()?, rel),
         };
         let version = entry.and_then(|id| repo.find_blob(id).ok()).map(|b| b.content().to_vec()).unwrap_or_default();
         if version == committed {
@@ -465,13 +465,8 @@ impl InProgress {
             return None;
         }
         self.trees.iter().find_map(|&tree| {
-            let theirs = repo.find_tree(tree).ok()?;
-            let mut diff = repo.diff_tree_to_tree(Some(&head), Some(&theirs), None).ok()?;
-            diff.find_similar(Some(git2::DiffFindOptions::new().renames(true))).ok()?;
-            let delta = diff
-                .deltas()
-                .find(|d| d.status() == git2::Delta::Renamed && d.new_file().path() == Some(Path::new(rel)))?;
-            repo.find_blob(delta.old_file().id()).ok().map(|b| b.content().to_vec())
+            let ours = renamed_from(repo, &head, &repo.find_tree(tree).ok()?, rel)?;
+            repo.find_blob(ours).ok().map(|b| b.content().to_vec())
         })
     }
 
@@ -523,23 +518,14 @@ fn outside_markers(text: &str) -> Vec<Range<usize>> {
     out
 }
 
-/// The blob `tree` (a parent's) has for what `commit` holds at `rel`,
-/// found as git's merge found it: a rename from another path.
-fn renamed_from(
-    repo: &Repository,
-    tree: &git2::Tree<'_>,
-    commit: &git2::Commit<'_>,
-    rel: &str,
-) -> anyhow::Result<Option<Oid>> {
-    let mut diff = repo
-        .diff_tree_to_tree(Some(tree), Some(&commit.tree()?), None)
-        .with_context(|| format!("cannot diff commit {}", commit.id()))?;
-    diff.find_similar(Some(git2::DiffFindOptions::new().renames(true)))
-        .with_context(|| format!("cannot find renames in commit {}", commit.id()))?;
-    Ok(diff
-        .deltas()
+/// The blob `from` has under another name for what `to` holds at `rel`:
+/// a rename from `from` to `to`, found as git's merge finds it.
+fn renamed_from(repo: &Repository, from: &git2::Tree<'_>, to: &git2::Tree<'_>, rel: &str) -> Option<Oid> {
+    let mut diff = repo.diff_tree_to_tree(Some(from), Some(to), None).ok()?;
+    diff.find_similar(Some(git2::DiffFindOptions::new().renames(true))).ok()?;
+    diff.deltas()
         .find(|d| d.status() == git2::Delta::Renamed && d.new_file().path() == Some(Path::new(rel)))
-        .map(|d| d.old_file().id()))
+        .map(|d| d.old_file().id())
 }
 
 /// The bytes both sorted, disjoint range lists cover.
