@@ -45,9 +45,11 @@ pub fn add(repo: &Repository, tool: &str, paths: BTreeSet<String>) -> std::io::R
     let bytes = serde_json::to_vec(&event).map_err(std::io::Error::other)?;
     let dir = dir(repo);
     std::fs::create_dir_all(&dir)?;
-    let file = tempfile::Builder::new().prefix(&format!("{at}-")).suffix(".json").tempfile_in(&dir)?;
+    // Written whole under a name readers skip, then renamed to one they read.
+    let file = tempfile::Builder::new().prefix(&format!("{at}-")).suffix(".part").tempfile_in(&dir)?;
     std::io::Write::write_all(&mut file.as_file(), &bytes)?;
-    file.keep().map_err(|e| e.error)?;
+    let done = file.path().with_extension("json");
+    file.persist_noclobber(&done).map_err(|e| e.error)?;
     Ok(())
 }
 
