@@ -311,6 +311,12 @@ fn a_client_that_cannot_refresh_lenses_sees_the_ai_text_it_reported_while_histor
     repo.git(&["add", FILE]);
     repo.git(&["commit", "-q", "--no-verify", "-m", "top"]);
     let (mut server, _git) = server_with_slow_blame(&repo, 3.0);
+    // The repository's records and range read first (a document opened
+    // before that waits for them, and its lenses are none by design): a
+    // file no commit touched is judged, and published, once they are in.
+    let other = repo.uri("src/other.rs");
+    server.open(&other, "rust", "// other\n");
+    server.diagnostics(&other, 1);
     let uri = repo.uri(FILE);
     server.open(&uri, "rust", "// top\n");
     let body = "fn ai() {\n    let x = 1;\n}\n";
