@@ -381,20 +381,15 @@ fn a_file_that_is_not_utf8_is_recorded_whole_and_files_are_compared_as_git_store
 #[test]
 fn a_commit_the_agent_makes_while_it_runs_is_noted_with_what_it_wrote() {
     let (repo, base) = project_with_hooks();
-    let bin = tempfile::tempdir().unwrap();
-    let agent = script(
-        bin.path(),
-        "fake-agent",
+    run_agent_with_hooks(
+        &repo,
         "mkdir -p src\nprintf 'pub fn pay(x: u64) -> u64 {\\n    x * 2\\n}\\n' > src/pay.rs\n\
          git add src/pay.rs && git commit -q -m pay\n",
     );
-    let out = vouch(&repo.root, &["run", "--", &agent]).env("HOME", &repo.root).output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     assert_ne!(repo.git(&["rev-parse", "HEAD"]).trim(), base, "the agent committed");
     let note = repo.git(&["notes", "--ref=vouch", "show", "HEAD"]);
-    let records: Vec<Value> = note.lines().map(|l| serde_json::from_str::<Value>(l).unwrap()).collect();
-    assert!(records.iter().all(|r| r.get("attest").is_none()), "no `no-ai` left: {note}");
-    let record = records.iter().find(|r| r["path"] == "src/pay.rs").unwrap_or_else(|| panic!("{note}"));
+    assert!(!note.contains("\"attest\""), "no `no-ai` left: {note}");
+    let record = noted(&repo, "HEAD", "src/pay.rs");
     assert_eq!((record["evidence"].as_str(), record["origin"]["tool"].as_str()), (Some("wrapper"), Some("fake-agent")));
     assert_eq!(record["ai"], serde_json::json!([[1, 3]]));
     let verify = json_of(&repo.root, &["verify", &format!("{base}..HEAD"), "--format", "json"]);
@@ -410,17 +405,13 @@ fn a_commit_the_agent_makes_while_it_runs_is_noted_with_what_it_wrote() {
 fn a_commit_the_agent_makes_on_a_branch_it_then_leaves_is_noted_with_what_it_wrote() {
     let (repo, base) = project_with_hooks();
     let start = repo.git(&["rev-parse", "--abbrev-ref", "HEAD"]).trim().to_string();
-    let bin = tempfile::tempdir().unwrap();
-    let agent = script(
-        bin.path(),
-        "fake-agent",
+    run_agent_with_hooks(
+        &repo,
         &format!(
             "git checkout -q -b fix-pay\nmkdir -p src\nprintf 'pub fn pay(x: u64) -> u64 {{\\n    x * 2\\n}}\\n' > \
              src/pay.rs\ngit add src/pay.rs && git commit -q -m pay\ngit checkout -q {start}\n"
         ),
     );
-    let out = vouch(&repo.root, &["run", "--", &agent]).env("HOME", &repo.root).output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(repo.git(&["rev-parse", "HEAD"]).trim(), base, "back where it started");
     let note = repo.git(&["notes", "--ref=vouch", "show", "fix-pay"]);
     assert!(!note.contains("\"attest\""), "no `no-ai` left: {note}");
@@ -428,6 +419,15 @@ fn a_commit_the_agent_makes_on_a_branch_it_then_leaves_is_noted_with_what_it_wro
     assert_eq!((record["evidence"].as_str(), record["ai"].clone()), (Some("wrapper"), serde_json::json!([[1, 3]])));
     let verify = json_of(&repo.root, &["verify", &format!("{base}..fix-pay"), "--format", "json"]);
     assert_eq!(verify["failures"].as_array().unwrap().len(), 1, "{verify:#}");
+}
+
+/// `vouch run` of a script `fake-agent` doing `body` in `repo`, with the
+/// hooks `vouch init` installed: it must exit 0.
+fn run_agent_with_hooks(repo: &TestRepo, body: &str) {
+    let bin = tempfile::tempdir().unwrap();
+    let agent = script(bin.path(), "fake-agent", body);
+    let out = vouch(&repo.root, &["run", "--", &agent]).env("HOME", &repo.root).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
 /// The record of `path` in the vouch note on `rev`.
@@ -449,14 +449,10 @@ fn a_teammates_file_the_agents_rebase_brings_is_not_recorded_as_the_agents() {
     repo.git(&["add", "src/other.rs"]);
     repo.git(&["commit", "-q", "--no-verify", "-m", "teammate"]);
     repo.git(&["checkout", "-q", &start]);
-    let bin = tempfile::tempdir().unwrap();
-    let agent = script(
-        bin.path(),
-        "fake-agent",
+    run_agent_with_hooks(
+        &repo,
         "git rebase -q upstream\nmkdir -p src\nprintf 'pub fn pay(x: u64) -> u64 {\\n    x * 2\\n}\\n' > src/pay.rs\n",
     );
-    let out = vouch(&repo.root, &["run", "--", &agent]).env("HOME", &repo.root).output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(repo.root.join("src/other.rs").exists(), "the rebase brought the teammate's file");
     let paths: Vec<String> = recorded(&repo).into_keys().collect();
     assert_eq!(paths, vec!["src/pay.rs".to_string()]);
@@ -480,15 +476,11 @@ fn a_conflict_the_agent_resolves_in_a_merge_it_concludes_is_noted_as_its_own() {
     repo.git(&["checkout", "-q", &start]);
     repo.write("src/pay.rs", "pub fn pay(x: u64) -> u64 {\n    x * 4\n}\n");
     repo.git(&["commit", "-q", "--no-verify", "-am", "quadruple"]);
-    let bin = tempfile::tempdir().unwrap();
-    let agent = script(
-        bin.path(),
-        "fake-agent",
+    run_agent_with_hooks(
+        &repo,
         "git merge -q teammate >/dev/null 2>&1\nprintf 'pub fn pay(x: u64) -> u64 {\\n    x.saturating_mul(5)\\n}\\n' > \
          src/pay.rs\ngit add src/pay.rs && git commit -q --no-edit\n",
     );
-    let out = vouch(&repo.root, &["run", "--", &agent]).env("HOME", &repo.root).output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(repo.git(&["rev-list", "--count", "--merges", "HEAD"]).trim(), "1");
     let record = noted(&repo, "HEAD", "src/pay.rs");
     assert_eq!((record["evidence"].as_str(), record["ai"].clone()), (Some("wrapper"), serde_json::json!([[2, 2]])));
@@ -502,14 +494,10 @@ fn a_conflict_the_agent_resolves_in_a_merge_it_concludes_is_noted_as_its_own() {
 #[test]
 fn what_the_agent_stashes_is_its_own_when_the_person_pops_it() {
     let (repo, base) = project_with_hooks();
-    let bin = tempfile::tempdir().unwrap();
-    let agent = script(
-        bin.path(),
-        "fake-agent",
+    run_agent_with_hooks(
+        &repo,
         "mkdir -p src\nprintf 'pub fn pay(x: u64) -> u64 {\\n    x * 2\\n}\\n' > src/pay.rs\ngit add -A && git stash -q\n",
     );
-    let out = vouch(&repo.root, &["run", "--", &agent]).env("HOME", &repo.root).output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(!repo.root.join("src/pay.rs").exists(), "stashed away");
     git_with_hooks(&repo.root, &["stash", "pop", "-q"]);
     git_with_hooks(&repo.root, &["add", "-A"]);
