@@ -21,9 +21,22 @@ const BEFORE: &str = "use std::fmt;\n\nfn human() -> u32 {\n    1\n}\n";
 const GENERATED: &str = "\nfn generated(x: u32) -> u32 {\n    x * 2\n}\n";
 const FILE: &str = "src/lib.rs";
 
-/// The lines `vouch blame` attributes to AI.
+/// A repository with `FILE` committed as `BEFORE`.
+fn before_committed() -> TestRepo {
+    let repo = TestRepo::new();
+    repo.write(FILE, BEFORE);
+    repo.commit_all("init");
+    repo
+}
+
+/// The lines `vouch blame` attributes to AI in `FILE`.
 fn ai_lines(repo: &TestRepo) -> Vec<u64> {
-    let blame = repo.vouch_json(&["blame", FILE, "--format", "json"]);
+    ai_lines_of(repo, FILE)
+}
+
+/// The lines `vouch blame` attributes to AI in `path`.
+fn ai_lines_of(repo: &TestRepo, path: &str) -> Vec<u64> {
+    let blame = repo.vouch_json(&["blame", path, "--format", "json"]);
     blame["lines"]
         .as_array()
         .unwrap_or_else(|| panic!("blame has no lines: {blame}"))
@@ -85,18 +98,14 @@ fn check_still_ai(repo: &TestRepo, server: Server) {
 
 #[test]
 fn a_full_text_reload_keeps_the_agents_record() {
-    let repo = TestRepo::new();
-    repo.write(FILE, BEFORE);
-    repo.commit_all("init");
+    let repo = before_committed();
     let server = agent_edit_then_reload(&repo, Reload::FullText);
     check_still_ai(&repo, server);
 }
 
 #[test]
 fn a_reload_sent_as_a_diff_keeps_the_agents_record() {
-    let repo = TestRepo::new();
-    repo.write(FILE, BEFORE);
-    repo.commit_all("init");
+    let repo = before_committed();
     let server = agent_edit_then_reload(&repo, Reload::Diff);
     check_still_ai(&repo, server);
 }
@@ -105,9 +114,7 @@ fn a_reload_sent_as_a_diff_keeps_the_agents_record() {
 /// version holds, not a way to turn typing into AI.
 #[test]
 fn typing_after_the_reload_stays_human() {
-    let repo = TestRepo::new();
-    repo.write(FILE, BEFORE);
-    repo.commit_all("init");
+    let repo = before_committed();
     let uri = repo.uri(FILE);
     let mut server = agent_edit_then_reload(&repo, Reload::FullText);
     // A human function typed below the agent's.
@@ -123,9 +130,7 @@ fn typing_after_the_reload_stays_human() {
 /// editor's diff makes: nothing about the change itself says "reload".
 #[test]
 fn a_one_character_reload_keeps_the_agents_record() {
-    let repo = TestRepo::new();
-    repo.write(FILE, BEFORE);
-    repo.commit_all("init");
+    let repo = before_committed();
     let uri = repo.uri(FILE);
     let mut server = Server::start(&repo.root, &["utf-16"]);
     server.open(&uri, "rust", BEFORE);
@@ -154,16 +159,22 @@ fn ai_completion(server: &mut Server, uri: &str) {
     );
 }
 
+/// [`before_committed`], and a server (positions in `encoding`) that saw
+/// an AI completion append `GENERATED` to `FILE`: the repository, the
+/// server and the file's URI.
+fn ai_completed(encoding: &str) -> (TestRepo, Server, String) {
+    let repo = before_committed();
+    let uri = repo.uri(FILE);
+    let mut server = Server::start(&repo.root, &[encoding]);
+    ai_completion(&mut server, &uri);
+    (repo, server, uri)
+}
+
 /// A repository with `FILE` committed as `BEFORE`, a server (positions in
 /// `encoding`) that saw an AI completion append `GENERATED` to it, and the
 /// file saved so: the repository, the server, the file's URI and its text.
 fn saved_ai_completion(encoding: &str) -> (TestRepo, Server, String, String) {
-    let repo = TestRepo::new();
-    repo.write(FILE, BEFORE);
-    repo.commit_all("init");
-    let uri = repo.uri(FILE);
-    let mut server = Server::start(&repo.root, &[encoding]);
-    ai_completion(&mut server, &uri);
+    let (repo, mut server, uri) = ai_completed(encoding);
     let text = format!("{BEFORE}{GENERATED}");
     repo.write(FILE, &text);
     server.notify("textDocument/didSave", json!({ "textDocument": { "uri": uri } }));
@@ -193,15 +204,7 @@ fn a_file_renamed_while_open_keeps_its_ai_text() {
     server.close(&renamed);
     server.shutdown();
     repo.git(&["add", "-A"]);
-    let blame = repo.vouch_json(&["blame", "src/renamed.rs", "--format", "json"]);
-    let ai_lines: Vec<u64> = blame["lines"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|l| l["origin"] == "ai")
-        .map(|l| l["line"].as_u64().unwrap())
-        .collect();
-    assert_eq!(ai_lines, vec![6, 7, 8, 9], "the insertion the editor reported: {blame:#}");
+    assert_eq!(ai_lines_of(&repo, "src/renamed.rs"), vec![6, 7, 8, 9], "the insertion the editor reported");
 }
 
 /// Red team, round two: a person's committed file that happens to hold the
@@ -257,12 +260,7 @@ fn a_file_closed_and_opened_again_right_after_an_ai_edit_keeps_it() {
 /// the disk's version, as the journal accounts for it.
 #[test]
 fn a_person_writing_where_a_discarded_ai_edit_was_stays_human() {
-    let repo = TestRepo::new();
-    repo.write(FILE, BEFORE);
-    repo.commit_all("init");
-    let uri = repo.uri(FILE);
-    let mut server = Server::start(&repo.root, &["utf-16"]);
-    ai_completion(&mut server, &uri);
+    let (repo, mut server, uri) = ai_completed("utf-16");
     server.close(&uri);
     // Answered once the close is handled: the person writes later.
     server.request(
