@@ -57,6 +57,11 @@ fn assert_unapproved(repo: &VouchRepo, units: &[(&str, &str)]) {
     assert_eq!(found, expected);
 }
 
+/// The record of `path` in `note` (a note's records).
+fn noted_file<'n>(note: &'n [Value], path: &str) -> &'n Value {
+    note.iter().find(|r| r["path"] == path).unwrap_or_else(|| panic!("no record of {path}: {note:?}"))
+}
+
 /// Whether the records of a note attest "no AI".
 fn attests_no_ai(note: &[Value]) -> bool {
     note.iter().any(|r| r["attest"] == "no-ai")
@@ -85,7 +90,7 @@ fn code_an_agent_writes_and_commits_in_one_command_is_noted_as_ai() {
     });
     let note = repo.note("HEAD");
     assert!(!attests_no_ai(&note), "{note:?}");
-    let file = note.iter().find(|r| r["path"] == "src/auth.py").unwrap_or_else(|| panic!("{note:?}"));
+    let file = noted_file(&note, "src/auth.py");
     assert_eq!(file["ai"], json!([[5, 8]]), "{note:?}");
     assert_eq!(failures(&repo), vec![("unapproved-ai".into(), "src/auth.py".into(), "g".into())]);
 }
@@ -98,7 +103,7 @@ fn a_check_an_agent_removes_and_commits_in_one_command_needs_sign_off() {
         repo.ok(&["commit", "-qam", "simplify"]);
     });
     let note = repo.note("HEAD");
-    let file = note.iter().find(|r| r["path"] == "src/auth.py").unwrap_or_else(|| panic!("{note:?}"));
+    let file = noted_file(&note, "src/auth.py");
     assert_eq!(file["deleted_before"], json!([2]), "{note:?}");
     assert_eq!(failures(&repo), vec![("unapproved-ai".into(), "src/auth.py".into(), "f".into())]);
 }
@@ -122,7 +127,7 @@ fn commits_a_command_makes_are_noted_each_and_a_persons_earlier_commit_is_left_a
     assert_eq!(repo.note("HEAD~2"), person, "the person's commit before the command");
     for (rev, path) in [("HEAD~1", "src/one.py"), ("HEAD", "src/two.py")] {
         let note = repo.note(rev);
-        let file = note.iter().find(|r| r["path"] == path).unwrap_or_else(|| panic!("{rev}: {note:?}"));
+        let file = noted_file(&note, path);
         assert_eq!(file["ai"], json!([[1, 2]]), "{rev}: {note:?}");
     }
     let mut found = failures(&repo);
@@ -192,7 +197,7 @@ fn commits_an_agent_makes_and_moves_away_from_in_one_command_are_noted_as_ai() {
         repo.ok(&["checkout", "-q", "feature"]);
     });
     let note = repo.note("fix-run");
-    let file = note.iter().find(|r| r["path"] == "src/run.py").unwrap_or_else(|| panic!("{note:?}"));
+    let file = noted_file(&note, "src/run.py");
     assert_eq!(file["ai"], json!([[1, 5]]), "{note:?}");
     repo.ok(&["checkout", "-q", "fix-run"]);
     assert_eq!(failures(&repo), expected);
@@ -267,7 +272,7 @@ fn a_commit_an_agent_makes_in_a_worktree_of_its_own_is_noted_as_ai() {
         repo.ok(&["-C", &wt_arg, "commit", "-qm", "run"]);
     });
     let note = repo.note("agent-fix");
-    let file = note.iter().find(|r| r["path"] == "src/run.py").unwrap_or_else(|| panic!("{note:?}"));
+    let file = noted_file(&note, "src/run.py");
     assert_eq!(file["ai"], json!([[1, 5]]), "{note:?}");
     let (code, _) = repo.verify("main..agent-fix");
     assert_eq!(code, 1);
@@ -293,14 +298,19 @@ fn commits_an_agent_makes_are_found_after_it_empties_the_reflog() {
     assert!(found.iter().any(|(_, _, name)| name == "run"), "{found:?}");
 }
 
+/// `AUTH` with the check's error worded `how`.
+fn worded(how: &str) -> String {
+    AUTH.replace("PermissionError()", &format!("PermissionError(\"{how}\")"))
+}
+
 /// Diverged lines of `src/auth.py`: `feature` and `main` each reword the
 /// check's error, so merging `main` into `feature` conflicts.
 fn conflicting() -> VouchRepo {
     let repo = start();
-    repo.write("src/auth.py", &AUTH.replace("PermissionError()", "PermissionError(\"feature\")"));
+    repo.write("src/auth.py", &worded("feature"));
     repo.ok(&["commit", "-qam", "feature's wording"]);
     repo.ok(&["checkout", "-q", "main"]);
-    repo.write("src/auth.py", &AUTH.replace("PermissionError()", "PermissionError(\"main\")"));
+    repo.write("src/auth.py", &worded("main"));
     repo.ok(&["commit", "-qam", "main's wording"]);
     repo.ok(&["checkout", "-q", "feature"]);
     repo
@@ -324,7 +334,7 @@ fn a_conflict_an_agent_resolves_and_commits_in_one_command_needs_sign_off() {
     });
     assert_eq!(repo.ok(&["rev-list", "--count", "--merges", "HEAD"]).trim(), "1");
     let note = repo.note("HEAD");
-    let file = note.iter().find(|r| r["path"] == "src/auth.py").unwrap_or_else(|| panic!("{note:?}"));
+    let file = noted_file(&note, "src/auth.py");
     assert_eq!(file["ai"], json!([[3, 6]]), "{note:?}");
     assert_eq!(file["deleted_before"], json!([2]), "{note:?}");
     assert_unapproved(&repo, &[("src/auth.py", "f"), ("src/auth.py", "g")]);
@@ -342,7 +352,7 @@ fn a_conflict_an_agent_resolves_by_taking_one_side_stays_the_sides() {
         repo.ok(&["add", "src/auth.py"]);
         repo.ok(&["commit", "-q", "--no-edit"]);
     });
-    assert_eq!(repo.read("src/auth.py"), AUTH.replace("PermissionError()", "PermissionError(\"main\")"));
+    assert_eq!(repo.read("src/auth.py"), worded("main"));
     assert_eq!(failures(&repo), Vec::<(String, String, String)>::new());
 }
 
@@ -358,7 +368,7 @@ fn a_merge_an_agent_starts_brings_the_other_sides_lines_not_its_own() {
     agent_shell(&repo, "toolu_s", "git merge main", || {
         assert_ne!(repo.git_run(&["merge", "-q", "main"]).code, 0, "the merge conflicts");
     });
-    let theirs = AUTH.replace("PermissionError()", "PermissionError(\"main\")");
+    let theirs = worded("main");
     repo.write("src/auth.py", &theirs);
     repo.ok(&["add", "src/auth.py"]);
     repo.ok(&["commit", "-q", "--no-edit"]);
@@ -372,12 +382,12 @@ fn a_merge_an_agent_starts_brings_the_other_sides_lines_not_its_own() {
         assert_ne!(repo.git_run(&["merge", "-q", "main"]).code, 0, "the merge conflicts");
     });
     agent_shell(&repo, "toolu_r", "cat > src/auth.py", || {
-        repo.write("src/auth.py", &AUTH.replace("PermissionError()", "PermissionError(\"denied\")"));
+        repo.write("src/auth.py", &worded("denied"));
     });
     repo.ok(&["add", "src/auth.py"]);
     repo.ok(&["commit", "-q", "--no-edit"]);
     let note = repo.note("HEAD");
-    let file = note.iter().find(|r| r["path"] == "src/auth.py").unwrap_or_else(|| panic!("{note:?}"));
+    let file = noted_file(&note, "src/auth.py");
     assert_eq!(file["ai"], json!([[3, 3]]), "{note:?}");
     assert_eq!(failures(&repo), vec![("unapproved-ai".into(), "src/auth.py".into(), "f".into())]);
 }
@@ -388,7 +398,7 @@ fn a_merge_an_agent_starts_brings_the_other_sides_lines_not_its_own() {
 #[test]
 fn a_clean_merge_an_agent_makes_across_a_rename_is_not_its_own() {
     let repo = start();
-    repo.write("src/auth.py", &AUTH.replace("PermissionError()", "PermissionError(\"feature\")"));
+    repo.write("src/auth.py", &worded("feature"));
     repo.ok(&["commit", "-qam", "feature's wording"]);
     repo.ok(&["checkout", "-q", "main"]);
     repo.ok(&["mv", "src/auth.py", "src/access.py"]);
@@ -430,7 +440,7 @@ fn a_commit_an_agent_makes_with_plumbing_and_moves_head_to_is_noted_as_ai() {
         });
         assert_eq!(repo.read("src/run.py"), "import os\n\n\ndef run(cmd):\n    os.system(cmd)\n", "{how}");
         let note = repo.note("HEAD");
-        let file = note.iter().find(|r| r["path"] == "src/run.py").unwrap_or_else(|| panic!("{how}: {note:?}"));
+        let file = noted_file(&note, "src/run.py");
         assert_eq!(file["ai"], json!([[1, 5]]), "{how}: {note:?}");
         let found = failures(&repo);
         assert!(found.iter().any(|(_, _, name)| name == "run"), "{how}: {found:?}");
@@ -616,11 +626,11 @@ fn a_commit_a_command_without_a_snapshot_made_is_not_attested_human() {
 #[test]
 fn a_conflict_in_a_file_the_other_side_renamed_is_not_the_agents() {
     let repo = start();
-    repo.write("src/auth.py", &AUTH.replace("PermissionError()", "PermissionError(\"feature\")"));
+    repo.write("src/auth.py", &worded("feature"));
     repo.ok(&["commit", "-qam", "feature's wording"]);
     repo.ok(&["checkout", "-q", "main"]);
     repo.ok(&["mv", "src/auth.py", "src/access.py"]);
-    repo.write("src/access.py", &AUTH.replace("PermissionError()", "PermissionError(\"main\")"));
+    repo.write("src/access.py", &worded("main"));
     repo.ok(&["add", "-A"]);
     repo.ok(&["commit", "-qm", "rename and reword"]);
     repo.ok(&["checkout", "-q", "feature"]);
