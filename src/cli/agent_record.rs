@@ -207,22 +207,18 @@ pub fn brought_in(
     if then == now {
         return Ok(out);
     }
-    let paths_of = |diff: &git2::Diff<'_>| -> Vec<String> {
-        diff.deltas()
-            .flat_map(|d| [d.old_file().path(), d.new_file().path()])
-            .flatten()
-            .filter_map(|p| p.to_str().map(str::to_string))
-            .collect()
+    let paths_between = |old: Option<&git2::Tree<'_>>, new: &git2::Tree<'_>| -> Result<Vec<String>, git2::Error> {
+        Ok(crate::store::tree_diff::changes(repo, old, new)?.changes.into_iter().map(|c| c.path).collect())
     };
     let now_tree = repo.find_commit(now)?.tree()?;
-    let moved = repo.diff_tree_to_tree(Some(&repo.find_commit(then)?.tree()?), Some(&now_tree), None)?;
+    let moved = paths_between(Some(&repo.find_commit(then)?.tree()?), &now_tree)?;
     let mut ours: std::collections::HashSet<String> = std::collections::HashSet::new();
     for &oid in made.own.iter().chain(&made.copies) {
         let commit = repo.find_commit(oid)?;
         let parent = commit.parent(0).ok().map(|p| p.tree()).transpose()?;
-        ours.extend(paths_of(&repo.diff_tree_to_tree(parent.as_ref(), Some(&commit.tree()?), None)?));
+        ours.extend(paths_between(parent.as_ref(), &commit.tree()?)?);
     }
-    for path in paths_of(&moved) {
+    for path in moved {
         if ours.contains(&path) || out.contains_key(&path) {
             continue;
         }
@@ -261,17 +257,12 @@ pub fn record_committed(
         let commit = repo.find_commit(oid).with_context(|| format!("cannot read commit {oid}"))?;
         let tree = commit.tree().with_context(|| format!("cannot read the tree of {oid}"))?;
         let parent = commit.parent(0).ok().map(|p| p.tree()).transpose().context("cannot read a parent's tree")?;
-        let diff = repo
-            .diff_tree_to_tree(parent.as_ref(), Some(&tree), None)
-            .with_context(|| format!("cannot diff commit {oid}"))?;
-        for delta in diff.deltas() {
-            let new = delta.new_file();
-            let (Some(rel), false) = (new.path().and_then(Path::to_str), new.id().is_zero()) else { continue };
-            if new.mode() != git2::FileMode::Blob && new.mode() != git2::FileMode::BlobExecutable {
+        let files = new_versions(repo, parent.as_ref(), &tree).with_context(|| format!("cannot diff commit {oid}"))?;
+        for (rel, mode, blob) in &files {
+            if *mode != i32::from(git2::FileMode::Blob) && *mode != i32::from(git2::FileMode::BlobExecutable) {
                 continue;
             }
-            let Ok(blob) = repo.find_blob(new.id()) else { continue };
-            let committed = blob.content();
+            let (rel, committed) = (rel.as_str(), blob.content());
             let changed = if commit.parent_count() > 1 {
                 resolved(repo, &commit, rel, committed)?
             } else {
@@ -315,14 +306,9 @@ pub fn record_stashed(
             trees.push((None, untracked.tree().context("cannot read a stash's untracked files")?));
         }
         for (old, new) in &trees {
-            let diff = repo
-                .diff_tree_to_tree(old.as_ref(), Some(new), None)
-                .with_context(|| format!("cannot diff stash {oid}"))?;
-            for delta in diff.deltas() {
-                let file = delta.new_file();
-                let (Some(rel), false) = (file.path().and_then(Path::to_str), file.id().is_zero()) else { continue };
-                let Ok(blob) = repo.find_blob(file.id()) else { continue };
-                let stashed = blob.content();
+            let files = new_versions(repo, old.as_ref(), new).with_context(|| format!("cannot diff stash {oid}"))?;
+            for (rel, _, blob) in &files {
+                let (rel, stashed) = (rel.as_str(), blob.content());
                 let Some(was) = before(rel) else { continue };
                 let changed = written_over(&was.unwrap_or_default(), stashed);
                 let made_by = "that the command stashed";
@@ -333,6 +319,25 @@ pub fn record_stashed(
         }
     }
     Ok(recorded)
+}
+
+/// The entries `new` adds or changes against `old`, each with its mode
+/// and its blob there ([`crate::store::tree_diff::changes`]: names that are
+/// not UTF-8 apart; entries that are no blob, a submodule, left out).
+fn new_versions<'r>(
+    repo: &'r Repository,
+    old: Option<&git2::Tree<'_>>,
+    new: &git2::Tree<'_>,
+) -> Result<Vec<(String, i32, git2::Blob<'r>)>, git2::Error> {
+    let changes = crate::store::tree_diff::changes(repo, old, new)?;
+    Ok(changes
+        .changes
+        .into_iter()
+        .filter_map(|c| {
+            let (id, mode) = c.new?;
+            Some((c.path, mode, repo.find_blob(id).ok()?))
+        })
+        .collect())
 }
 
 /// What `now` (a file's bytes) has that `was` did not: by lines when it is

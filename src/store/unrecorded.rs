@@ -90,14 +90,8 @@ fn pending(repo: &Repository) -> (Vec<(PathBuf, Event)>, Vec<String>) {
 fn changed_by(repo: &Repository, commit: &git2::Commit<'_>) -> Option<BTreeSet<String>> {
     let tree = commit.tree().ok()?;
     let parent = commit.parent(0).ok().and_then(|p| p.tree().ok());
-    let diff = repo.diff_tree_to_tree(parent.as_ref(), Some(&tree), None).ok()?;
-    Some(
-        diff.deltas()
-            .flat_map(|d| [d.old_file().path(), d.new_file().path()])
-            .flatten()
-            .filter_map(|p| p.to_str().map(str::to_string))
-            .collect(),
-    )
+    let changes = crate::store::tree_diff::changes(repo, parent.as_ref(), &tree).ok()?;
+    Some(changes.changes.into_iter().map(|c| c.path).collect())
 }
 
 /// Whether `commit` changes a file a kept event names (or an event could
