@@ -108,6 +108,9 @@ struct RepoContext {
     /// open right after an AI edit, as Neovim's `:e` sends them), which the
     /// next poll takes as seen. Read again before `loaded` is used.
     loaded_stale: bool,
+    /// The journal's time (see [`journal_time`]) just before `loaded` was
+    /// read: a poll that finds it unchanged has nothing more to read.
+    loaded_at: Option<SystemTime>,
     /// The range the next commit ends (BASE..HEAD) and BASE's policy: what
     /// units are judged by, as the gate judges them.
     scope: Option<Scope>,
@@ -404,15 +407,20 @@ impl Default for JudgingReads {
     }
 }
 
+/// When `journal` last changed: a new record means a new line in a
+/// segment (or a new segment), so the newest modification time among the
+/// segments moves.
+fn journal_time(journal: Option<&Journal>) -> Option<SystemTime> {
+    journal
+        .and_then(|j| std::fs::read_dir(j.dir()).ok())
+        .and_then(|entries| entries.filter_map(|e| e.ok()?.metadata().ok()?.modified().ok()).max())
+}
+
 fn stamp(repo: &Repository, root: &Path, journal: Option<&Journal>) -> Stamp {
     let policy = std::fs::metadata(root.join(crate::policy::POLICY_FILE))
         .ok()
         .map(|m| (m.modified().unwrap_or(SystemTime::UNIX_EPOCH), m.len()));
-    // A new record means a new line in a segment (or a new segment): the
-    // newest modification time among the segments moves.
-    let journal = journal
-        .and_then(|j| std::fs::read_dir(j.dir()).ok())
-        .and_then(|entries| entries.filter_map(|e| e.ok()?.metadata().ok()?.modified().ok()).max());
+    let journal = journal_time(journal);
     Stamp {
         approvals: records::tip(repo, records::Kind::Approval).ok().flatten(),
         requests: records::tip(repo, records::Kind::Request).ok().flatten(),
@@ -455,6 +463,7 @@ impl RepoContext {
             journal,
             loaded: None,
             loaded_stale: false,
+            loaded_at: None,
             scope: None,
             scope_verifier: None,
             ai_paths: AiIndex::default(),
@@ -487,12 +496,15 @@ impl RepoContext {
     fn reload_journal(&mut self, messages: &mut Vec<String>) {
         self.loaded_stale = false;
         let Some(journal) = &self.journal else { return };
+        // Taken first: what is appended while it is read moves it on.
+        let at = journal_time(Some(journal));
         match journal.records() {
             Ok(loaded) => {
                 for problem in &loaded.problems {
                     messages.push(problem.to_string());
                 }
                 self.loaded = Some(loaded);
+                self.loaded_at = at;
             }
             Err(e) => messages.push(format!("cannot read the journal: {e}")),
         }
@@ -980,7 +992,8 @@ impl Repos {
             let journal = now.journal != ctx.stamp.journal;
             let judgement = Stamp { journal: None, ..now.clone() } != Stamp { journal: None, ..ctx.stamp.clone() };
             ctx.stamp = now;
-            if journal {
+            // Unless read since (after this server's own record).
+            if journal && ctx.loaded_at != ctx.stamp.journal {
                 ctx.reload_journal(&mut self.messages);
             }
             changed.push(Changed { root: root.clone(), journal, judgement });
