@@ -967,15 +967,14 @@ impl Repos {
     /// (its changes discarded): a snapshot of the disk's version, as the
     /// journal accounts for it, so that what the buffer held (an AI
     /// completion never saved) is not carried onto what is written there
-    /// later. Nothing when the file is gone or is not UTF-8.
-    pub fn record_disk(&mut self, root: &Path, rel: &str) -> anyhow::Result<()> {
-        let Ok(Ok(text)) = std::fs::read(root.join(rel)).map(String::from_utf8) else { return Ok(()) };
-        let Some((_, spans)) = self.view(root, rel, &text)? else { return Ok(()) };
+    /// later. `text`: the disk's version.
+    pub fn record_disk(&mut self, root: &Path, rel: &str, text: &str) -> anyhow::Result<()> {
+        let Some((_, spans)) = self.view(root, rel, text)? else { return Ok(()) };
         let Some(ctx) = self.by_root.get_mut(root) else { return Ok(()) };
         let Some(journal) = &ctx.journal else { return Ok(()) };
         let spans: Vec<(Range<usize>, Attribution)> =
             spans.into_iter().filter(|(_, a)| a.origin != crate::provenance::Origin::Unknown).collect();
-        let id = journal.append(&ctx.repo, Entry::snapshot(rel, &text, &spans))?;
+        let id = journal.append(&ctx.repo, Entry::snapshot(rel, text, &spans))?;
         ctx.seen.insert(id);
         ctx.loaded_stale = true;
         Ok(())

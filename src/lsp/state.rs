@@ -1697,18 +1697,20 @@ impl State {
     fn close(&mut self, uri: &Uri) {
         self.wait_history(Some(uri));
         // Closed with text the disk does not have: its changes are
-        // discarded, and the disk's version is what stays.
+        // discarded, and the disk's version is what stays (nothing of it is
+        // recorded when it is gone or not UTF-8).
         let discarded = self.docs.get_mut(uri).and_then(|d| {
             let (root, rel) = d.repo.clone()?;
             let disk = std::fs::read(root.join(&rel)).ok()?;
             (disk != d.doc.text().as_str().as_bytes()).then(|| {
                 d.unrecorded = None;
-                (root, rel)
+                (root, rel, String::from_utf8(disk).ok())
             })
         });
         match discarded {
-            Some((root, rel)) => {
-                if let Err(e) = self.repos.record_disk(&root, &rel) {
+            Some((_, _, None)) => {}
+            Some((root, rel, Some(disk))) => {
+                if let Err(e) = self.repos.record_disk(&root, &rel, &disk) {
                     let _ = self.out.send(Outgoing::Show(
                         MessageType::ERROR,
                         format!("vouch: could not record provenance of {rel}: {e:#}"),
