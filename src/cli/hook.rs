@@ -494,7 +494,7 @@ fn after_shell(agent: Agent, shell: agents::Shell) -> anyhow::Result<Outcome> {
             Agent::ClaudeCode | Agent::Cursor => ("claude-code", "PreToolUse"),
         };
         // What it wrote is unknown: never attested "no AI" when committed.
-        let kept = crate::store::unrecorded::dirty_paths(&repo).map_err(|e| e.to_string()).and_then(|paths| {
+        let kept = crate::store::snapshot::dirty_paths(&repo).map_err(|e| e.to_string()).and_then(|paths| {
             crate::store::unrecorded::add(&repo, &shell.source.tool, paths).map_err(|e| e.to_string())
         });
         if let Err(e) = kept {

@@ -408,6 +408,11 @@ impl Snapshot {
     }
 }
 
+/// The paths of [`dirty`], without their status.
+pub fn dirty_paths(repo: &Repository) -> Result<std::collections::BTreeSet<String>, SnapshotError> {
+    Ok(dirty(repo)?.into_iter().map(|(path, _)| path).collect())
+}
+
 /// Paths whose worktree or index version differs (untracked included,
 /// ignored and submodules left out), with their status.
 fn dirty(repo: &Repository) -> Result<Vec<(String, Status)>, SnapshotError> {

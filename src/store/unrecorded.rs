@@ -136,14 +136,6 @@ pub fn touched_by(repo: &Repository, commit: &git2::Commit<'_>) -> bool {
     touched
 }
 
-/// The files of `repo`'s worktree that differ from HEAD or the index
-/// (untracked ones included, ignored ones not).
-pub fn dirty_paths(repo: &Repository) -> Result<BTreeSet<String>, git2::Error> {
-    let mut opts = git2::StatusOptions::new();
-    opts.include_untracked(true).recurse_untracked_dirs(true).include_ignored(false).exclude_submodules(true);
-    Ok(repo.statuses(Some(&mut opts))?.iter().filter_map(|e| e.path().map(str::to_string)).collect())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -166,7 +158,7 @@ mod tests {
         let repo = Repository::init(dir.path()).unwrap();
         commit_file(&repo, "a.py", "a\n");
         std::fs::write(dir.path().join("a.py"), "a\nb\n").unwrap();
-        add(&repo, "claude-code", dirty_paths(&repo).unwrap()).unwrap();
+        add(&repo, "claude-code", crate::store::snapshot::dirty_paths(&repo).unwrap()).unwrap();
         // Put away (a stash): a commit of another file leaves it kept.
         std::fs::write(dir.path().join("a.py"), "a\n").unwrap();
         let other = commit_file(&repo, "b.py", "b\n");
