@@ -189,7 +189,24 @@ fn append_version(
         .collect();
     let entry = Entry { deletions: &deletions, ..Entry::delta(rel, bytes, &spans) };
     journal.append(repo, entry).with_context(|| format!("cannot record the edit of {rel}"))?;
+    warn_if_not_set_up(repo);
     Ok(())
+}
+
+/// Once a process, after it recorded something: a clone that is not set up
+/// (no post-commit hook: `vouch init` has not run, though the agent's hooks
+/// came with the repository) notes no commit with what the journal holds.
+pub fn warn_if_not_set_up(repo: &Repository) {
+    static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if WARNED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+        return;
+    }
+    if let Some(warning) = super::git_hooks::setup_warning(repo) {
+        eprintln!(
+            "vouch: warning: {warning}: commits made meanwhile may carry none of what was recorded (vouch init \
+             notes them from the journal)"
+        );
+    }
 }
 
 /// The files whose version at HEAD changed while a command ran other than
@@ -568,6 +585,7 @@ pub fn record_removal(
     journal
         .append(repo, Entry::removal(rel, before, &attribution))
         .with_context(|| format!("cannot record the removal of {rel}"))?;
+    warn_if_not_set_up(repo);
     eprintln!(
         "vouch: recorded that {} deleted {} ({} line(s)): the deletion needs sign-off",
         display::line(&tool),

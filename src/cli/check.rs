@@ -45,13 +45,12 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
 /// nothing when all is well (the pre-commit hook).
 pub fn gate(staged: bool, format: Format, quiet: bool) -> anyhow::Result<Outcome> {
     let ctx = Context::open()?;
-    if staged {
-        // A clone without vouch init loses notes on rebase and does not
-        // share them on push: say so on every commit until it is set up.
-        let id = crate::store::repo::repository(&ctx.repo).ok().and_then(|id| id.warning());
-        for warning in super::git_hooks::setup_warning(&ctx.repo).into_iter().chain(id) {
-            eprintln!("vouch: warning: {warning}");
-        }
+    // A clone without vouch init notes no commit, loses notes on rebase and
+    // does not share them on push: say so on every check until it is set
+    // up (and, on every commit, where the repository id comes from).
+    let id = staged.then(|| crate::store::repo::repository(&ctx.repo).ok().and_then(|id| id.warning())).flatten();
+    for warning in super::git_hooks::setup_warning(&ctx.repo).into_iter().chain(id) {
+        eprintln!("vouch: warning: {warning}");
     }
     let version = if staged { Version::Staged } else { Version::Worktree };
     let next = next::next(&ctx, Options { version, strict: true, all: false, next_people: true, base: None })?;

@@ -360,9 +360,9 @@ fn added_lines(repo: &git2::Repository, oid: Oid) -> HashSet<(String, Vec<u8>)> 
 /// before the hook after the command records what the command changed, so
 /// those commits were noted without it (and a rebase within the command
 /// copied that note). Their notes gain the AI text and removals the journal
-/// now holds (a `no-ai` attestation gives way). Returns how many notes
-/// changed.
-pub fn note_again(ctx: &Context, made: &[Oid]) -> anyhow::Result<usize> {
+/// now holds (a `no-ai` attestation gives way). Returns the commits whose
+/// notes changed, oldest first.
+pub fn note_again(ctx: &Context, made: &[Oid]) -> anyhow::Result<Vec<Oid>> {
     let repo = &ctx.repo;
     // Every note is worked out before any journal record is retired: a
     // commit and its copy (a rebase's) bring the same records.
@@ -386,7 +386,69 @@ pub fn note_again(ctx: &Context, made: &[Oid]) -> anyhow::Result<usize> {
     for (oid, _, retire) in &noted {
         retire_covered(repo, retire, *oid)?;
     }
-    Ok(noted.len())
+    Ok(noted.into_iter().map(|(oid, _, _)| oid).collect())
+}
+
+/// The most commits [`note_unnoted`] looks at, from HEAD back.
+const MAX_UNNOTED_WALK: usize = 1_000;
+
+/// Note the commits HEAD reaches that carry no vouch note and hold text or
+/// removals this worktree's journal still holds as an AI's: commits made
+/// where git's hooks did not run (a clone where `vouch init` has not run,
+/// though the agents' hooks came with the repository; `core.hooksPath`
+/// pointed elsewhere; a client that runs no hooks). Only commits made since
+/// the journal's oldest live record can hold what it records, and at most
+/// [`MAX_UNNOTED_WALK`] are looked at; merges are left out. A commit the
+/// journal says nothing of keeps no note: unattested, never "no AI".
+/// Returns the commits noted, oldest first.
+pub fn note_unnoted(ctx: &Context) -> anyhow::Result<Vec<Oid>> {
+    let repo = &ctx.repo;
+    let (_, loaded) = ctx.journal()?;
+    let Some(oldest) = loaded.live().map(|r| r.time.unix_timestamp()).min() else { return Ok(Vec::new()) };
+    let Ok(head) = repo.head().and_then(|h| h.peel_to_commit()) else { return Ok(Vec::new()) };
+    let mut walk = repo.revwalk().context("cannot walk HEAD's history")?;
+    walk.set_sorting(git2::Sort::TIME).context("cannot walk HEAD's history")?;
+    walk.push(head.id()).context("cannot walk HEAD's history")?;
+    let mut unnoted = Vec::new();
+    for oid in walk.take(MAX_UNNOTED_WALK) {
+        let commit = repo.find_commit(oid.context("cannot walk HEAD's history")?)?;
+        // Newest first: the rest were made before anything the journal holds.
+        if commit.committer().when().seconds() < oldest - 1 {
+            break;
+        }
+        if commit.parent_count() <= 1 && notes::read_note(repo, commit.id())?.is_none() {
+            unnoted.push(commit.id());
+        }
+    }
+    unnoted.reverse();
+    unnoted_in(ctx, &loaded, &unnoted)
+}
+
+/// Note those of `commits` (oldest first) that have no vouch note, are no
+/// merges and hold what `loaded`, this worktree's journal, records as an
+/// AI's: what [`note_unnoted`] and `vouch notes rebuild` do for commits made
+/// where git's hooks did not run. Returns the commits noted.
+pub fn unnoted_in(ctx: &Context, loaded: &Loaded, commits: &[Oid]) -> anyhow::Result<Vec<Oid>> {
+    let repo = &ctx.repo;
+    let paths: HashSet<&str> = loaded.live().filter_map(|r| r.path()).collect();
+    if paths.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut touching = Vec::new();
+    for &oid in commits {
+        let commit = repo.find_commit(oid)?;
+        if commit.parent_count() > 1 || notes::read_note(repo, oid)?.is_some() {
+            continue;
+        }
+        // Only a commit that changes a file the journal knows can hold its
+        // records: one tree diff spares the rest the note's work.
+        let parent = commit.parents().next().map(|p| p.tree()).transpose()?;
+        let changed = crate::store::tree_diff::changes(repo, parent.as_ref(), &commit.tree()?)?;
+        if changed.changes.iter().any(|c| paths.contains(c.path.as_str())) {
+            touching.push(oid);
+        }
+    }
+    note_again(ctx, &touching)
 }
 
 /// git's prepare-commit-msg hook: what the commit about to be made comes

@@ -634,10 +634,11 @@ fn after_shell(agent: Agent, shell: agents::Shell) -> anyhow::Result<Outcome> {
     if !all.is_empty() {
         let ctx = super::context::Context::open_at(&root)?;
         let changed = commit_note::note_again(&ctx, &all).context("cannot note the command's commits again")?;
-        if changed > 0 {
+        if !changed.is_empty() {
             eprintln!(
-                "vouch: {changed} commit(s) the command made now note what it wrote; the pre-commit gate ran before \
-                 this hook recorded it, so run `vouch status` to see what needs sign-off"
+                "vouch: {} commit(s) the command made now note what it wrote; the pre-commit gate ran before \
+                 this hook recorded it, so run `vouch status` to see what needs sign-off",
+                changed.len()
             );
         }
     }

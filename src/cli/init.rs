@@ -181,6 +181,10 @@ struct Report {
     fetch_refspecs: Vec<RefspecStep>,
     /// Records moved from where older versions kept them.
     migrated: Vec<MigratedStep>,
+    /// Commits made before init, where git's hooks did not run, that init
+    /// noted from this worktree's journal (the AI text an agent's hooks or
+    /// an editor recorded), oldest first.
+    noted: Vec<String>,
     agents: Vec<AgentStep>,
     /// What init could not do well, and what will fail until it is fixed.
     warnings: Vec<String>,
@@ -366,6 +370,26 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     // cannot be read are for those commands to report; init goes on.
     if let Err(e) = crate::signoff::Ledger::load(&ctx.repo) {
         eprintln!("vouch: warning: cannot read the records yet: {}", crate::display::line(&e.to_string()));
+    }
+    // Commits made before, with no hook to note them, lose nothing the
+    // journal still holds of them.
+    match super::commit_note::note_unnoted(&ctx) {
+        Ok(noted) if !noted.is_empty() => {
+            let shown: Vec<String> = noted.iter().map(|c| c.to_string()[..10].to_string()).collect();
+            steps.say(format_args!(
+                "{} earlier commit{} noted from this worktree's records (made where git's hooks did not run): {}",
+                noted.len(),
+                if noted.len() == 1 { "" } else { "s" },
+                shown.join(", ")
+            ));
+            steps.report.noted = noted.iter().map(|c| c.to_string()).collect();
+        }
+        Ok(_) => {}
+        Err(e) => steps.warn(format!(
+            "cannot note the commits made before init from this worktree's records: {}; `vouch notes rebuild \
+             BASE..HEAD` tries again",
+            crate::display::line(&format!("{e:#}"))
+        )),
     }
 
     for (merge, &agent) in merges.iter().zip(&agents) {

@@ -2,6 +2,8 @@
 //! notes to commits that have none because a server made them (a squash
 //! merge, a rebase on the server), from the notes of the commits they came
 //! from. For CI to run after a merge; see [`crate::store::notes::rebuild`].
+//! Run where a commit was made without git's hooks (before `vouch init`),
+//! it notes it from that worktree's journal too.
 
 use std::io::IsTerminal as _;
 use std::time::Duration;
@@ -24,7 +26,9 @@ pub struct Args {
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
     /// Write notes for the commits in a range that have none, from the notes
-    /// of the commits they were squashed, cherry-picked or rebased from.
+    /// of the commits they were squashed, cherry-picked or rebased from, or
+    /// (for commits made here where git's hooks did not run) from this
+    /// worktree's journal.
     Rebuild(RebuildArgs),
 }
 
@@ -48,6 +52,9 @@ pub struct RebuildArgs {
 struct Rebuilt {
     commit: String,
     from: Vec<String>,
+    /// Noted from this worktree's journal: a commit made where git's hooks
+    /// did not run, whose AI text the journal still held.
+    journal: bool,
     records: usize,
     dropped: Vec<String>,
 }
@@ -64,7 +71,8 @@ fn rebuild(args: RebuildArgs) -> anyhow::Result<Outcome> {
     // lists none (trailers still count).
     let bots = ctx.policy(&crate::store::policy_file::Source::Worktree).map(|p| p.bots().to_vec()).unwrap_or_default();
     let config = RebuildConfig { sources: args.sources, all_notes: args.all_notes, bots };
-    let count = count_commits(&ctx.repo, &args.range)?;
+    let commits = range_commits(&ctx.repo, &args.range)?;
+    let count = commits.len();
     // A spinner only where someone watches: never in CI logs or pipes.
     let progress = std::io::stderr().is_terminal().then(|| {
         let bar = indicatif::ProgressBar::new_spinner();
@@ -72,20 +80,35 @@ fn rebuild(args: RebuildArgs) -> anyhow::Result<Outcome> {
         bar.enable_steady_tick(Duration::from_millis(120));
         bar
     });
-    let result = notes::rebuild(&ctx.repo, &args.range, &config);
+    let result = notes::rebuild(&ctx.repo, &args.range, &config).map_err(anyhow::Error::from).and_then(|done| {
+        // What no other commit gave a note: from this worktree's journal.
+        let (_, loaded) = ctx.journal()?;
+        Ok((done, super::commit_note::unnoted_in(&ctx, &loaded, &commits)?))
+    });
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }
-    let done = result.with_context(|| format!("cannot rebuild notes for {}", args.range))?;
-    let report: Vec<Rebuilt> = done
+    let (done, journal) = result.with_context(|| format!("cannot rebuild notes for {}", args.range))?;
+    let mut report: Vec<Rebuilt> = done
         .into_iter()
         .map(|r| Rebuilt {
             commit: r.commit.to_string(),
             from: r.from.iter().map(|c| c.to_string()).collect(),
+            journal: false,
             records: r.records,
             dropped: r.dropped,
         })
         .collect();
+    for commit in journal {
+        let records = notes::read_note(&ctx.repo, commit)?.map_or(0, |n| n.len());
+        report.push(Rebuilt {
+            commit: commit.to_string(),
+            from: Vec::new(),
+            journal: true,
+            records,
+            dropped: Vec::new(),
+        });
+    }
     match args.format.format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
         Format::Text => {
@@ -104,7 +127,13 @@ fn rebuild(args: RebuildArgs) -> anyhow::Result<Outcome> {
                     style.yellow(&r.commit[..10]),
                     r.records,
                     plural(r.records),
-                    if from.is_empty() { "-".to_string() } else { from.join(", ") }
+                    if r.journal {
+                        "this worktree's journal (made where git's hooks did not run)".to_string()
+                    } else if from.is_empty() {
+                        "-".to_string()
+                    } else {
+                        from.join(", ")
+                    }
                 );
                 for d in &r.dropped {
                     println!("    dropped: {}", crate::display::line(d));
@@ -119,15 +148,17 @@ fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 
-/// How many commits `range` holds (`BASE..HEAD`, or one commit).
-fn count_commits(repo: &git2::Repository, range: &str) -> anyhow::Result<usize> {
+/// The commits `range` holds (`BASE..HEAD`, or one commit), oldest first.
+fn range_commits(repo: &git2::Repository, range: &str) -> anyhow::Result<Vec<git2::Oid>> {
     if !range.contains("..") {
-        repo.revparse_single(range)
+        let commit = repo
+            .revparse_single(range)
             .and_then(|o| o.peel_to_commit())
             .with_context(|| format!("unknown revision `{range}`"))?;
-        return Ok(1);
+        return Ok(vec![commit.id()]);
     }
     let mut walk = repo.revwalk()?;
+    walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::REVERSE)?;
     walk.push_range(range).with_context(|| format!("bad range `{range}` (expected BASE..HEAD)"))?;
-    Ok(walk.count())
+    walk.collect::<Result<_, _>>().with_context(|| format!("cannot walk {range}"))
 }
