@@ -279,6 +279,44 @@ fn a_commit_an_agent_makes_in_a_worktree_of_its_own_is_noted_as_ai() {
     let _ = std::fs::remove_dir_all(&wt);
 }
 
+/// Red team, round three: the same command, which then brings the
+/// worktree's branch back into its own (`... && git commit && cd - && git
+/// merge --no-ff fix`, or `git cherry-pick fix`), left that commit noted
+/// "no AI": the commit's file was in the worktree the hook compared, so it
+/// took it for what the hook had seen, though the merge had brought it
+/// there and the hook had set it aside as the merge's.
+#[test]
+fn a_commit_an_agent_makes_in_a_worktree_and_merges_back_is_noted_as_ai() {
+    for (how, bring) in [
+        ("merge --no-ff", &["merge", "-q", "--no-ff", "-m", "merge fix", "agent-fix"][..]),
+        ("cherry-pick", &["cherry-pick", "agent-fix"][..]),
+    ] {
+        let repo = start();
+        let wt =
+            repo.root().parent().unwrap().join(format!("{}-wt", repo.root().file_name().unwrap().to_string_lossy()));
+        let wt_arg = wt.display().to_string();
+        agent_shell(
+            &repo,
+            "toolu_wt",
+            &format!(
+                "git worktree add ../wt -b agent-fix && cd ../wt && ... && git commit && cd - && git {how} agent-fix"
+            ),
+            || {
+                repo.ok(&["worktree", "add", "-q", &wt_arg, "-b", "agent-fix"]);
+                std::fs::write(wt.join("src/run.py"), "import os\n\n\ndef run(cmd):\n    os.system(cmd)\n").unwrap();
+                repo.ok(&["-C", &wt_arg, "add", "src/run.py"]);
+                repo.ok(&["-C", &wt_arg, "commit", "-qm", "run"]);
+                repo.ok(bring);
+            },
+        );
+        let note = repo.note("agent-fix");
+        assert!(!attests_no_ai(&note), "{how}: {note:?}");
+        // The import is a unit of its own.
+        assert_unapproved(&repo, &[("src/run.py", ""), ("src/run.py", "run")]);
+        let _ = std::fs::remove_dir_all(&wt);
+    }
+}
+
 /// Red team, round two: a command that empties the reflog after it
 /// commits (`git reflog expire --expire=now --all`) left nothing to find
 /// its commits by. The commits HEAD reached since the command began, made

@@ -140,3 +140,28 @@ fn the_agents_hook_and_check_say_the_clone_is_not_set_up() {
     assert!(!hook.stderr.contains("not set up"), "{hook:?}");
     assert!(!repo.vouch(&["check"]).stderr.contains("not set up"));
 }
+
+#[test]
+fn amending_a_commit_no_note_attests_does_not_attest_it() {
+    let repo = VouchRepo::init_with(&[(".vouch.toml", POLICY), ("src/lib.py", LIB)], &[]);
+    repo.ok(&["checkout", "-q", "-b", "feature"]);
+    // Made where git's hooks did not run: no note, so unattested.
+    repo.write("src/lib.py", WITH_GRANT);
+    repo.ok(&["-c", "core.hooksPath=/dev/null", "commit", "-qam", "grant"]);
+    assert!(repo.note("HEAD").is_empty());
+    // A person rewords it, or amends it as it is, through the hooks: what it
+    // holds still comes from a commit nothing attests.
+    repo.ok(&["commit", "-q", "--amend", "-m", "Add grant"]);
+    assert!(repo.note("HEAD").is_empty(), "reworded: {:?}", repo.note("HEAD"));
+    repo.ok(&["commit", "-q", "--amend", "--no-edit"]);
+    assert!(repo.note("HEAD").is_empty(), "amended as it was: {:?}", repo.note("HEAD"));
+
+    // A commit the hooks attested keeps its attestation through an amend.
+    repo.write("README", "readme\n");
+    repo.ok(&["add", "README"]);
+    repo.ok(&["commit", "-qm", "readme"]);
+    let attested = |repo: &VouchRepo| repo.note("HEAD").iter().any(|r| r["attest"] == "no-ai");
+    assert!(attested(&repo), "{:?}", repo.note("HEAD"));
+    repo.ok(&["commit", "-q", "--amend", "-m", "Add a readme"]);
+    assert!(attested(&repo), "{:?}", repo.note("HEAD"));
+}

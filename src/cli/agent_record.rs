@@ -209,6 +209,10 @@ pub fn warn_if_not_set_up(repo: &Repository) {
     }
 }
 
+/// The files a move of HEAD brought, each with its version at HEAD
+/// ([`brought_in`]).
+pub type Brought = std::collections::HashMap<String, Option<Vec<u8>>>;
+
 /// The files whose version at HEAD changed while a command ran other than
 /// through the commits it made (`made`): a pull, a rebase onto commits
 /// fetched, a checkout of another branch. Each with its version at HEAD
@@ -217,7 +221,7 @@ pub fn brought_in(
     repo: &Repository,
     then: Option<Oid>,
     made: &super::commit_note::Made,
-) -> Result<std::collections::HashMap<String, Option<Vec<u8>>>, git2::Error> {
+) -> Result<Brought, git2::Error> {
     let mut out = std::collections::HashMap::new();
     let now = repo::head_commit(repo);
     let (Some(then), Some(now)) = (then, now) else { return Ok(out) };
@@ -257,12 +261,16 @@ pub fn brought_in(
 /// when not known, and then it is left alone) are the command's, recorded
 /// for that version. Of a merge it made, what neither parent has is its
 /// own ([`resolved`]), whatever the worktree shows: the hook compares the
-/// worktree with HEAD's version, the merge's. Returns how many versions
-/// were recorded.
+/// worktree with HEAD's version, the merge's. `brought`: the files a move
+/// of HEAD brought ([`brought_in`]), which the hook's comparison set aside
+/// (a commit made in another worktree and merged or picked back here).
+/// Returns how many versions were recorded.
+#[allow(clippy::too_many_arguments)] // What was there before, and one record's parts, as `append` takes them.
 pub fn record_committed(
     repo: &Repository,
     journal: &Journal,
     made: &[Oid],
+    brought: &Brought,
     before: impl Fn(&str) -> Option<Option<Vec<u8>>>,
     source: &AiSource,
     evidence: Evidence,
@@ -283,8 +291,9 @@ pub fn record_committed(
             let changed = if commit.parent_count() > 1 {
                 resolved(repo, &commit, rel, committed)?
             } else {
-                // The worktree shows it: the hook's own comparison saw it.
-                if std::fs::read(root.join(rel)).is_ok_and(|now| now == committed) {
+                // The worktree shows it: the hook's own comparison saw it,
+                // unless a move of HEAD brought it there.
+                if !brought.contains_key(rel) && std::fs::read(root.join(rel)).is_ok_and(|now| now == committed) {
                     continue;
                 }
                 let Some(was) = before(rel) else { continue };

@@ -69,7 +69,13 @@ pub fn post_commit() -> anyhow::Result<Outcome> {
         Err(_) => Vec::new(),
     };
     let mut sources = Sources::default();
-    let mut source_unknown = false;
+    // An amended commit holds what the commit it replaces held, whose note
+    // the post-rewrite hook carries over: when that one has none (made
+    // where git's hooks did not run, a no-ai note taken back), nothing
+    // attests it, and an amend does not make it so.
+    let mut source_unknown = action.starts_with("commit (amend)")
+        && !before.is_zero()
+        && notes::read_note(repo, before).context("cannot read the amended commit's note")?.is_none();
     if !rebased {
         if let Some(prepared) = &prepared {
             prepared.add_to(repo, &mut sources);

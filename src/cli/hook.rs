@@ -609,8 +609,16 @@ fn after_shell(agent: Agent, shell: agents::Shell) -> anyhow::Result<Outcome> {
     // it made in the repository's other worktrees (one it added for itself).
     let (own, all) = commit_note::commits_made_everywhere(&repo, &made, &mark, &snapshot.others);
     let before = |rel: &str| snapshot.before(&repo, rel);
-    recorded +=
-        agent_record::record_committed(&repo, &journal, &own, before, &source, Evidence::AgentHook, intent.as_ref())?;
+    recorded += agent_record::record_committed(
+        &repo,
+        &journal,
+        &own,
+        &brought,
+        before,
+        &source,
+        Evidence::AgentHook,
+        intent.as_ref(),
+    )?;
     // And what it stashed, which whoever pops the stash brings back.
     if let Some(entries) = snapshot.stash {
         let stashes = crate::store::snapshot::stashes_since(&repo, entries);

@@ -88,7 +88,11 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let source =
         AiSource { tool, model: args.model.filter(|m| !m.trim().is_empty()), session: None, kind: Some(AiKind::Agent) };
     let made = commit_note::commits_made(&repo, &mark);
-    let recorded = record_changes(&repo, &before, &made, mark.head, &source).and_then(|recorded| {
+    // What a pull, a rebase onto fetched commits or a checkout brought is
+    // not the command's: only what it changed on top of it.
+    let brought = agent_record::brought_in(&repo, mark.head, &made).context("cannot read what HEAD moved to");
+    let recorded = brought.and_then(|brought| Ok((record_changes(&repo, &before, &brought, &source)?, brought)));
+    let recorded = recorded.and_then(|(recorded, brought)| {
         // What the commits the command made bring, where the worktree no
         // longer shows it (a branch it committed on and left).
         let journal = Journal::open(&repo).context("cannot open the journal")?;
@@ -100,7 +104,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         // And the commits it made in the repository's other worktrees.
         let (own, all) = commit_note::commits_made_everywhere(&repo, &made, &mark, &others);
         let mut committed =
-            agent_record::record_committed(&repo, &journal, &own, was, &source, Evidence::Wrapper, None)?;
+            agent_record::record_committed(&repo, &journal, &own, &brought, was, &source, Evidence::Wrapper, None)?;
         // And what it stashed, which whoever pops the stash brings back.
         let stashes = crate::store::snapshot::stashes_since(&repo, stash);
         committed += agent_record::record_stashed(&repo, &journal, &stashes, was, &source, Evidence::Wrapper, None)?;
@@ -179,16 +183,12 @@ fn run_forwarding(program: &OsString, args: &[OsString]) -> anyhow::Result<std::
 fn record_changes(
     repo: &git2::Repository,
     before: &WorktreeState,
-    made: &commit_note::Made,
-    then: Option<git2::Oid>,
+    brought: &agent_record::Brought,
     source: &AiSource,
 ) -> anyhow::Result<usize> {
     let after = WorktreeState::capture(repo, false).map_err(|e| anyhow::anyhow!("{e}"))?;
     let root = repo::worktree_root(repo)?.to_path_buf();
     let changed = before.changed(&after);
-    // What a pull, a rebase onto fetched commits or a checkout brought is
-    // not the command's: only what it changed on top of it.
-    let brought = agent_record::brought_in(repo, then, made).context("cannot read what HEAD moved to")?;
     let in_progress = agent_record::InProgress::of(repo);
     let journal = Journal::open(repo).context("cannot open the journal")?;
     let mut recorded = 0usize;
