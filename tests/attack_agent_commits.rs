@@ -317,6 +317,76 @@ fn a_commit_an_agent_makes_in_a_worktree_and_merges_back_is_noted_as_ai() {
     }
 }
 
+/// Red team, round three: an agent's `git rebase main` of a person's two
+/// commits, the second changing a line of the first, made that line the
+/// agent's. The rebase's last reflog entry (`rebase (finish)`) was read
+/// first and reached the copies as commits the command made with plumbing;
+/// what the reflog says made each commit is read before.
+#[test]
+fn a_persons_commits_an_agent_rebases_stay_the_persons() {
+    let repo = start();
+    let mut text = AUTH.to_string();
+    text.push_str("\n\ndef limit(u):\n    return 10\n");
+    repo.write("src/auth.py", &text);
+    repo.ok(&["commit", "-qam", "limit"]);
+    repo.write("src/auth.py", &text.replace("return 10", "return 20"));
+    repo.ok(&["commit", "-qam", "raise the limit"]);
+    repo.ok(&["checkout", "-q", "main"]);
+    repo.write("README", "readme\n");
+    repo.ok(&["add", "README"]);
+    repo.ok(&["commit", "-qm", "readme"]);
+    repo.ok(&["checkout", "-q", "feature"]);
+
+    agent_shell(&repo, "toolu_rb", "git rebase main", || {
+        repo.ok(&["rebase", "-q", "main"]);
+    });
+    for rev in ["HEAD~1", "HEAD"] {
+        let note = repo.note(rev);
+        assert!(attests_no_ai(&note), "{rev}: {note:?}");
+    }
+    assert_eq!(failures(&repo), Vec::<(String, String, String)>::new());
+}
+
+/// Red team, round three: an agent's command that commits its own
+/// function and merges a teammate's branch (`... && git commit -am helper
+/// && git pull --no-rebase`), or merges first and commits after, made the
+/// teammate's line in the same file the agent's: the hook compared the
+/// file with what it was before the command, the merge's lines included.
+#[test]
+fn a_teammates_line_an_agents_merge_brings_is_not_the_agents() {
+    for merge_first in [false, true] {
+        let repo = start();
+        repo.ok(&["checkout", "-q", "-b", "carol"]);
+        repo.write("src/auth.py", &AUTH.replace("def f(u):\n", "def f(u):\n    audit(u)\n"));
+        repo.ok(&["commit", "-qam", "carol: audit"]);
+        repo.ok(&["checkout", "-q", "feature"]);
+        let merge = || repo.ok(&["merge", "-q", "--no-ff", "--no-edit", "carol"]);
+        agent_shell(
+            &repo,
+            "toolu_pull",
+            "cat >> src/auth.py && git commit -qam helper && git pull --no-rebase",
+            || {
+                if merge_first {
+                    merge();
+                }
+                let mut text = std::fs::read_to_string(repo.root().join("src/auth.py")).unwrap();
+                text.push_str("\n\ndef helper():\n    return 1\n");
+                repo.write("src/auth.py", &text);
+                repo.ok(&["commit", "-qam", "helper"]);
+                if !merge_first {
+                    merge();
+                }
+            },
+        );
+        let found = failures(&repo);
+        assert_eq!(
+            found,
+            vec![("unapproved-ai".into(), "src/auth.py".into(), "helper".into())],
+            "merge first: {merge_first}"
+        );
+    }
+}
+
 /// Red team, round two: a command that empties the reflog after it
 /// commits (`git reflog expire --expire=now --all`) left nothing to find
 /// its commits by. The commits HEAD reached since the command began, made

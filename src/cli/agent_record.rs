@@ -239,8 +239,18 @@ pub fn brought_in(
         let parent = commit.parent(0).ok().map(|p| p.tree()).transpose()?;
         ours.extend(paths_between(parent.as_ref(), &commit.tree()?)?);
     }
+    // What a merge the command made changed against its first parent came
+    // from the other side (a teammate's branch a pull merged), whatever
+    // else the command committed there: its own commits are recorded for
+    // their versions, and what the merge resolved for the merge's.
+    let mut merged: std::collections::HashSet<String> = std::collections::HashSet::new();
+    for &oid in &made.merges {
+        let commit = repo.find_commit(oid)?;
+        let parent = commit.parent(0).ok().map(|p| p.tree()).transpose()?;
+        merged.extend(paths_between(parent.as_ref(), &commit.tree()?)?);
+    }
     for path in moved {
-        if ours.contains(&path) || out.contains_key(&path) {
+        if (ours.contains(&path) && !merged.contains(&path)) || out.contains_key(&path) {
             continue;
         }
         let version = match now_tree.get_path(Path::new(&path)) {
@@ -297,7 +307,18 @@ pub fn record_committed(
                     continue;
                 }
                 let Some(was) = before(rel) else { continue };
-                written_over(&was.unwrap_or_default(), committed)
+                let mut changed = written_over(&was.unwrap_or_default(), committed);
+                // Nor what its parent held: a merge the command made brought
+                // it, or an earlier commit of the command, recorded for that
+                // one's version.
+                let parent_version = parent
+                    .as_ref()
+                    .and_then(|t| t.get_path(Path::new(rel)).ok())
+                    .and_then(|e| repo.find_blob(e.id()).ok())
+                    .map(|b| b.content().to_vec())
+                    .unwrap_or_default();
+                changed.narrow(&written_over(&parent_version, committed));
+                changed
             };
             let made_by = format!("that commit {} made", &oid.to_string()[..10]);
             recorded += usize::from(record_version(

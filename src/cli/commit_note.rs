@@ -214,6 +214,11 @@ pub fn commits_made(repo: &git2::Repository, mark: &ReflogMark) -> Made {
         Some(before) if log.len() >= before => log.len() - before,
         _ => log.iter().position(|e| Some(e.id_new()) == mark.head).unwrap_or(log.len()),
     };
+    // Where other moves took HEAD, walked once every entry that says what
+    // made its commit is read: a rebase's last entry (`rebase (finish)`)
+    // reaches the copies its picks made, which are copies, not commits the
+    // command made with plumbing.
+    let mut reached = Vec::new();
     for entry in log.iter().take(gained.min(MAX_NOTED_AGAIN * 4)) {
         let oid = entry.id_new();
         if made.own.contains(&oid) || made.copies.contains(&oid) || made.merges.contains(&oid) {
@@ -235,20 +240,28 @@ pub fn commits_made(repo: &git2::Repository, mark: &ReflogMark) -> Made {
                     .any(|a| action.ends_with(a)))
         {
             made.copies.push(oid);
-        } else if let Some(since) = mark.since {
+        } else {
             // A reset, an update-ref, a fast-forward or a checkout: to
             // commits the command made with plumbing (`git commit-tree`),
             // if any.
-            reached_since(repo, oid, mark, since, &mut made);
+            reached.push(oid);
         }
     }
     // A reflog shorter than at the mark was emptied or rewritten meanwhile
     // (`git reflog expire`): the commits HEAD reached since, made after the
     // mark, are the command's too.
-    if let (Some(before), Some(since), Some(head)) = (mark.entries, mark.since, crate::store::repo::head_commit(repo))
+    if let (Some(before), Some(head)) = (mark.entries, crate::store::repo::head_commit(repo))
         && log.len() < before
     {
-        reached_since(repo, head, mark, since, &mut made);
+        reached.push(head);
+    }
+    if let Some(since) = mark.since
+        && !reached.is_empty()
+    {
+        let me = crate::store::identity::user(repo).ok().map(|i| i.email);
+        for tip in reached {
+            reached_since(repo, tip, mark, since, me.as_deref(), &mut made);
+        }
     }
     made.own.reverse();
     made.copies.reverse();
@@ -288,10 +301,10 @@ pub fn take_back_no_ai(repo: &git2::Repository, since: i64) -> anyhow::Result<Ve
 
 /// Adds to `made` the commits `tip` reaches that nothing at `mark` did
 /// (HEAD, the branches), made since `since` (newest first, as the
-/// reflog's) by this clone's git identity: a command's own, however HEAD
-/// got to them. A teammate's commit a fetch brought, however new, is not.
-fn reached_since(repo: &git2::Repository, tip: Oid, mark: &ReflogMark, since: i64, made: &mut Made) {
-    let me = crate::store::identity::user(repo).ok().map(|i| i.email);
+/// reflog's) by `me`, this clone's git identity: a command's own, however
+/// HEAD got to them. A teammate's commit a fetch brought, however new, is
+/// not.
+fn reached_since(repo: &git2::Repository, tip: Oid, mark: &ReflogMark, since: i64, me: Option<&str>, made: &mut Made) {
     let Ok(mut walk) = repo.revwalk() else { return };
     if walk.push(tip).is_err() || walk.set_sorting(git2::Sort::TIME).is_err() {
         return;
@@ -305,7 +318,7 @@ fn reached_since(repo: &git2::Repository, tip: Oid, mark: &ReflogMark, since: i6
             break;
         }
         let committer = String::from_utf8_lossy(commit.committer().email_bytes()).into_owned();
-        if me.as_ref().is_some_and(|me| !me.eq_ignore_ascii_case(&committer))
+        if me.is_some_and(|me| !me.eq_ignore_ascii_case(&committer))
             || made.own.contains(&oid)
             || made.copies.contains(&oid)
             || made.merges.contains(&oid)
