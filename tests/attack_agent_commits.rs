@@ -500,6 +500,25 @@ fn a_merge_an_agent_starts_brings_the_other_sides_lines_not_its_own() {
     assert_eq!(failures(&repo), vec![("unapproved-ai".into(), "src/auth.py".into(), "f".into())]);
 }
 
+/// Red team, round three: the same with `git rebase main`, which moves
+/// HEAD before it stops: the file it brought was compared with HEAD's
+/// version, markers and the picked side's line included, and the person's
+/// own line, kept in the resolution, became the agent's.
+#[test]
+fn a_rebase_an_agent_starts_brings_the_picked_lines_not_its_own() {
+    let repo = conflicting();
+    agent_shell(&repo, "toolu_s", "git rebase main", || {
+        assert_ne!(repo.git_run(&["rebase", "-q", "main"]).code, 0, "the rebase conflicts");
+    });
+    repo.write("src/auth.py", &worded("feature"));
+    repo.ok(&["add", "src/auth.py"]);
+    let run = repo.command("git", &["rebase", "--continue"]).output().unwrap();
+    assert!(run.status.success(), "{run:?}");
+    let note = repo.note("HEAD");
+    assert!(note.iter().all(|r| r["path"] != "src/auth.py"), "{note:?}");
+    assert_eq!(failures(&repo), Vec::<(String, String, String)>::new());
+}
+
 /// A clean merge the agent's command makes, where one side renamed a file
 /// the other changed, brings every line from a side: nothing of it is the
 /// agent's (the renamed side has the file under its old name).

@@ -560,7 +560,10 @@ fn after_shell(agent: Agent, shell: agents::Shell) -> anyhow::Result<Outcome> {
             if let Some(text) = target.text()
                 && head_version != target.bytes
             {
-                let changed = written(&String::from_utf8_lossy(head_version), text);
+                // A rebase stopped on a conflict moved HEAD before it
+                // stopped: what it brings is not the command's either.
+                let changed =
+                    in_progress.not_brought(&repo, &rel, text, written(&String::from_utf8_lossy(head_version), text));
                 if !changed.is_empty() {
                     append(&journal, &target, &changed, source.clone(), Evidence::AgentHook, intent.clone())?;
                     say_recorded(&target, &changed, &source.tool);
