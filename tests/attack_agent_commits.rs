@@ -387,6 +387,32 @@ fn a_teammates_line_an_agents_merge_brings_is_not_the_agents() {
     }
 }
 
+/// Red team, round three: a person's uncommitted edit, carried over a
+/// pull by the agent's `git stash && git pull && git stash pop` (or `git
+/// pull --rebase --autostash`), became the agent's: a file the pull
+/// brought was compared with HEAD's new version only, not with what the
+/// worktree held before the command.
+#[test]
+fn a_persons_edit_an_agents_stash_carries_over_a_pull_stays_theirs() {
+    let repo = start();
+    repo.ok(&["checkout", "-q", "-b", "carol"]);
+    repo.write("src/auth.py", &AUTH.replace("def f(u):\n", "def f(u):\n    audit(u)\n"));
+    repo.ok(&["commit", "-qam", "carol: audit"]);
+    repo.ok(&["checkout", "-q", "feature"]);
+    // The person's own edit, not committed yet.
+    repo.write("src/auth.py", &AUTH.replace("return u.data", "return u.data.copy()"));
+    agent_shell(&repo, "toolu_sp", "git stash && git pull && git stash pop", || {
+        repo.ok(&["stash", "-q"]);
+        repo.ok(&["merge", "-q", "--ff-only", "carol"]);
+        repo.ok(&["stash", "pop", "-q"]);
+    });
+    let text = std::fs::read_to_string(repo.root().join("src/auth.py")).unwrap();
+    assert!(text.contains("audit(u)") && text.contains("copy()"), "{text}");
+    repo.ok(&["commit", "-qam", "copy the data"]);
+    assert!(attests_no_ai(&repo.note("HEAD")), "{:?}", repo.note("HEAD"));
+    assert_eq!(failures(&repo), Vec::<(String, String, String)>::new());
+}
+
 /// Red team, round two: a command that empties the reflog after it
 /// commits (`git reflog expire --expire=now --all`) left nothing to find
 /// its commits by. The commits HEAD reached since the command began, made

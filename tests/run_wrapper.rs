@@ -507,3 +507,25 @@ fn what_the_agent_stashes_is_its_own_when_the_person_pops_it() {
     assert_eq!(failures.len(), 1, "{verify:#}");
     assert_eq!(failures[0]["path"], "src/pay.rs", "{verify:#}");
 }
+
+/// Red team, round three: a person's uncommitted edit that the agent's
+/// `git stash && git pull && git stash pop` carried over the pull was
+/// recorded as the agent's (the file the pull brought was compared with
+/// HEAD's new version only). What the worktree held before is not.
+#[test]
+fn a_persons_edit_the_agents_stash_carries_over_a_pull_is_not_recorded() {
+    let (repo, _) = project_with_hooks();
+    let start = repo.git(&["rev-parse", "--abbrev-ref", "HEAD"]).trim().to_string();
+    repo.write("doc.md", "one\ntwo\nthree\nfour\nfive\n");
+    repo.git(&["add", "doc.md"]);
+    repo.git(&["commit", "-q", "-m", "doc"]);
+    repo.git(&["checkout", "-q", "-b", "upstream"]);
+    repo.write("doc.md", "one\ntwo\nthree\nfour\nfive, by a team\n");
+    repo.git(&["commit", "-q", "--no-verify", "-am", "teammate"]);
+    repo.git(&["checkout", "-q", &start]);
+    // The person's own edit, not committed yet.
+    repo.write("doc.md", "one of ours\ntwo\nthree\nfour\nfive\n");
+    run_agent_with_hooks(&repo, "git stash -q\ngit merge -q --ff-only upstream\ngit stash pop -q\n");
+    assert_eq!(repo.read("doc.md"), "one of ours\ntwo\nthree\nfour\nfive, by a team\n");
+    assert!(recorded(&repo).is_empty(), "{:?}", recorded(&repo));
+}

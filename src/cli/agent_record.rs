@@ -125,7 +125,7 @@ impl Written {
 
     /// Keep only what `other`, written into the same text, says too: the
     /// text both insert, and the removals both make at one place.
-    fn narrow(&mut self, other: &Written) {
+    pub fn narrow(&mut self, other: &Written) {
         self.ranges = intersect(&self.ranges, &other.ranges);
         self.removed = self
             .removed

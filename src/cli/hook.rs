@@ -562,8 +562,13 @@ fn after_shell(agent: Agent, shell: agents::Shell) -> anyhow::Result<Outcome> {
             {
                 // A rebase stopped on a conflict moved HEAD before it
                 // stopped: what it brings is not the command's either.
-                let changed =
+                let mut changed =
                     in_progress.not_brought(&repo, &rel, text, written(&String::from_utf8_lossy(head_version), text));
+                // Nor what the worktree held before the command: a person's
+                // edit a stash (or `--autostash`) carried over the move.
+                if let Some(before) = snapshot_before(&repo, &snapshot, &rel) {
+                    changed.narrow(&written(&String::from_utf8_lossy(&before), text));
+                }
                 if !changed.is_empty() {
                     append(&journal, &target, &changed, source.clone(), Evidence::AgentHook, intent.clone())?;
                     say_recorded(&target, &changed, &source.tool);

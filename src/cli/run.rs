@@ -231,8 +231,20 @@ fn record_changes(
             recorded += 1;
             continue;
         };
-        let changed =
+        let mut changed =
             in_progress.not_brought(repo, rel, text, agent_record::written(&String::from_utf8_lossy(&was), text));
+        // Of a file a move brought, nor what the worktree held before the
+        // command: a person's edit a stash (or `--autostash`) carried over.
+        if brought_version.is_some() {
+            let then = match before.was(repo, rel) {
+                Was::Bytes(bytes) => Some(bytes),
+                Was::Absent => Some(Vec::new()),
+                Was::Unknown => None,
+            };
+            if let Some(then) = then {
+                changed.narrow(&agent_record::written(&String::from_utf8_lossy(&then), text));
+            }
+        }
         if changed.is_empty() {
             continue;
         }
