@@ -413,6 +413,58 @@ fn a_persons_edit_an_agents_stash_carries_over_a_pull_stays_theirs() {
     assert_eq!(failures(&repo), Vec::<(String, String, String)>::new());
 }
 
+/// A linked worktree of the repository, `<root>-wt` on branch `wt`, made
+/// by a person before any command ran; its path.
+fn linked_worktree(repo: &VouchRepo) -> std::path::PathBuf {
+    let wt = repo.root().parent().unwrap().join(format!("{}-wt", repo.root().file_name().unwrap().to_string_lossy()));
+    repo.ok(&["worktree", "add", "-q", &wt.display().to_string(), "-b", "wt"]);
+    wt
+}
+
+/// Red team, round three: the agent's command edits a file in another
+/// worktree of the repository (`cd ../wt && sed -i ... src/auth.py`); the
+/// person commits there later. The snapshot covered only the worktree the
+/// command started in, so nothing was recorded, and the commit that drops
+/// the check was noted "no AI". The worktrees a command names are kept
+/// too, and what it changes there is recorded in theirs.
+#[test]
+fn an_agents_edit_in_another_worktree_it_names_is_recorded_there() {
+    let repo = start();
+    let wt = linked_worktree(&repo);
+    let wt_arg = wt.display().to_string();
+    let command = format!("cd {wt_arg} && sed -i 2,3d src/auth.py");
+    agent_shell(&repo, "toolu_wte", &command, || {
+        std::fs::write(wt.join("src/auth.py"), "def f(u):\n    return u.data\n").unwrap();
+    });
+    repo.ok(&["-C", &wt_arg, "commit", "-qam", "simplify"]);
+    let note = repo.note("wt");
+    assert!(!attests_no_ai(&note), "{note:?}");
+    assert_eq!(noted_file(&note, "src/auth.py")["deleted_before"], json!([2]), "{note:?}");
+    let (code, _) = repo.verify("main..wt");
+    assert_eq!(code, 1);
+    let _ = std::fs::remove_dir_all(&wt);
+}
+
+/// Red team, round three: the agent's command commits a person's
+/// uncommitted work in another worktree (`cd ../wt && git commit -am
+/// ...`): the commit was compared with the snapshot of the worktree the
+/// command started in, so the person's line became the agent's. It is
+/// compared with the snapshot of its own worktree.
+#[test]
+fn a_persons_work_an_agent_commits_in_another_worktree_stays_theirs() {
+    let repo = start();
+    let wt = linked_worktree(&repo);
+    let wt_arg = wt.display().to_string();
+    std::fs::write(wt.join("src/auth.py"), AUTH.replace("return u.data", "return u.data.copy()")).unwrap();
+    agent_shell(&repo, "toolu_wtc", &format!("cd {wt_arg} && git commit -qam copy"), || {
+        repo.ok(&["-C", &wt_arg, "commit", "-qam", "copy"]);
+    });
+    assert!(repo.note("wt").iter().all(|r| r["path"] != "src/auth.py"), "{:?}", repo.note("wt"));
+    let (code, report) = repo.verify("main..wt");
+    assert_eq!(code, 0, "{report}");
+    let _ = std::fs::remove_dir_all(&wt);
+}
+
 /// Red team, round two: a command that empties the reflog after it
 /// commits (`git reflog expire --expire=now --all`) left nothing to find
 /// its commits by. The commits HEAD reached since the command began, made

@@ -158,6 +158,9 @@ pub struct Before {
     pub tool_use_id: String,
     pub scope: Scope,
     pub cwd: Option<String>,
+    /// The shell command about to run (a [`Scope::Worktree`]): the
+    /// repository's other worktrees it names are kept too.
+    pub command: Option<String>,
 }
 
 /// A shell command that ran (`PostToolUse` of `Bash`).
@@ -335,7 +338,13 @@ fn claude_code(fields: &Fields<'_>) -> Result<Parsed, String> {
             return Ok(Parsed::Ignored("a PreToolUse with no `tool_use_id` cannot be paired with its result".into()));
         };
         let scope = file_path.map_or(Scope::Worktree, |p| Scope::File(p.to_string()));
-        return Ok(Parsed::Before(Before { tool_use_id: id.to_string(), scope, cwd: cwd.map(str::to_string) }));
+        let command = if shell { input.opt_str("command")?.map(str::to_string) } else { None };
+        return Ok(Parsed::Before(Before {
+            tool_use_id: id.to_string(),
+            scope,
+            cwd: cwd.map(str::to_string),
+            command,
+        }));
     }
     let source = AiSource {
         tool: Agent::ClaudeCode.tool().into(),
@@ -459,7 +468,8 @@ fn gemini(fields: &Fields<'_>) -> Result<Parsed, String> {
     let id = gemini_call_id(session, tool, object);
     if before {
         let scope = file_path.map_or(Scope::Worktree, |p| Scope::File(p.to_string()));
-        return Ok(Parsed::Before(Before { tool_use_id: id, scope, cwd: cwd.map(str::to_string) }));
+        let command = if shell { input.opt_str("command")?.map(str::to_string) } else { None };
+        return Ok(Parsed::Before(Before { tool_use_id: id, scope, cwd: cwd.map(str::to_string), command }));
     }
     let source = AiSource {
         tool: Agent::Gemini.tool().into(),
@@ -524,7 +534,12 @@ fn codex(fields: &Fields<'_>) -> Result<Parsed, String> {
             return Ok(Parsed::Ignored("a PreToolUse with no `tool_use_id` cannot be paired with its result".into()));
         };
         let scope = if shell { Scope::Worktree } else { Scope::Files(paths) };
-        return Ok(Parsed::Before(Before { tool_use_id: id.to_string(), scope, cwd: cwd.map(str::to_string) }));
+        return Ok(Parsed::Before(Before {
+            tool_use_id: id.to_string(),
+            scope,
+            cwd: cwd.map(str::to_string),
+            command: shell.then(|| command.to_string()),
+        }));
     }
     let source = AiSource {
         tool: Agent::Codex.tool().into(),
@@ -791,6 +806,7 @@ mod tests {
                 tool_use_id: "toolu_01ABCDEF".into(),
                 scope: Scope::File("/home/dev/shop/src/cart.py".into()),
                 cwd: Some("/home/dev/shop".into()),
+                command: None,
             })
         );
         assert_eq!(e.tool_use_id.as_deref(), Some("toolu_01ABCDEF"));
@@ -812,9 +828,8 @@ mod tests {
         let Ok(Parsed::Shell(shell)) = parse(Agent::ClaudeCode, bash.as_bytes()) else { panic!("a shell run") };
         assert_eq!((shell.tool_use_id.as_deref(), shell.cwd.as_deref()), (Some("t1"), Some("/r")));
         let pre = bash.replace("PostToolUse", "PreToolUse");
-        assert!(
-            matches!(parse(Agent::ClaudeCode, pre.as_bytes()), Ok(Parsed::Before(b)) if b.scope == Scope::Worktree)
-        );
+        assert!(matches!(parse(Agent::ClaudeCode, pre.as_bytes()), Ok(Parsed::Before(b))
+            if b.scope == Scope::Worktree && b.command.as_deref() == Some("ls")));
         let no_id = r#"{"hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{"command":"ls"}}"#;
         assert!(
             matches!(parse(Agent::ClaudeCode, no_id.as_bytes()), Ok(Parsed::Ignored(r)) if r.contains("tool_use_id"))
@@ -989,7 +1004,8 @@ mod tests {
         flipped.insert("new_string".into(), "other".into());
         assert_ne!(gemini_call_id(Some("4f6e2b1a-9c3d-4e8f-a1b2-c3d4e5f60718"), "replace", &flipped), b.tool_use_id);
         let shell = include_str!("../../tests/fixtures/agent-hooks/gemini-before-tool-shell.json");
-        assert!(matches!(parse(Agent::Gemini, shell.as_bytes()), Ok(Parsed::Before(b)) if b.scope == Scope::Worktree));
+        assert!(matches!(parse(Agent::Gemini, shell.as_bytes()), Ok(Parsed::Before(b))
+            if b.scope == Scope::Worktree && b.command.as_deref() == Some("sed -i 's/price/unit_price/' src/cart.py")));
         let shell = include_str!("../../tests/fixtures/agent-hooks/gemini-after-tool-shell.json");
         let Ok(Parsed::Shell(s)) = parse(Agent::Gemini, shell.as_bytes()) else { panic!("a shell run") };
         assert_eq!(s.offered.said.as_deref(), Some("Rename price to unit_price in the cart"));
@@ -1005,7 +1021,8 @@ mod tests {
             Parsed::Before(Before {
                 tool_use_id: "call_7Hk2pQ9rT4".into(),
                 scope: Scope::Files(files.clone()),
-                cwd: Some("/home/dev/shop".into())
+                cwd: Some("/home/dev/shop".into()),
+                command: None,
             })
         );
         let Ok(Parsed::Files(set)) = parse(Agent::Codex, post.as_bytes()) else { panic!("an apply_patch") };

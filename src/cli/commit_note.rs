@@ -332,7 +332,8 @@ fn reached_since(repo: &git2::Repository, tip: Oid, mark: &ReflogMark, since: i6
 /// `made`, what [`commits_made`] found in `repo`'s worktree, with what it
 /// finds in the repository's other worktrees (since the reflog lengths
 /// `others`, by path, and `mark`'s time and branches; a worktree not there
-/// is new): the command's own commits and merges (for
+/// is new; those at the paths `skip` left out, their caller reads them):
+/// the command's own commits and merges (for
 /// [`super::agent_record::record_committed`]), and every commit to note
 /// again.
 pub fn commits_made_everywhere(
@@ -340,9 +341,13 @@ pub fn commits_made_everywhere(
     made: &Made,
     mark: &ReflogMark,
     others: &std::collections::BTreeMap<std::path::PathBuf, usize>,
+    skip: &[std::path::PathBuf],
 ) -> (Vec<Oid>, Vec<Oid>) {
     let (mut own, mut all) = (made.own.iter().chain(&made.merges).copied().collect::<Vec<_>>(), made.all(repo));
     for (path, wt) in crate::store::snapshot::other_worktrees(repo) {
+        if skip.contains(&path) {
+            continue;
+        }
         let entries = Some(others.get(&path).copied().unwrap_or(0));
         let mark = ReflogMark { head: None, entries, ..mark.clone() };
         let there = commits_made(&wt, &mark);

@@ -295,6 +295,18 @@ fn before_tool(before: &agents::Before) -> anyhow::Result<()> {
                 return Ok(());
             }
             Snapshot::of_worktree(&repo)?.save(&repo, &before.tool_use_id)?;
+            // And the repository's other worktrees the command names (`cd
+            // ../wt && ...`): what it changes there is recorded there.
+            let command = before.command.as_deref().unwrap_or_default();
+            for (path, wt) in crate::store::snapshot::named_worktrees(&repo, command) {
+                if let Err(e) = Snapshot::of_worktree(&wt).and_then(|s| s.save(&wt, &before.tool_use_id)) {
+                    eprintln!(
+                        "vouch: warning: no snapshot of the worktree at {}: {}",
+                        display::line(&path.display().to_string()),
+                        display::line(&e.to_string())
+                    );
+                }
+            }
         }
     }
     Ok(())
@@ -523,7 +535,6 @@ fn after_shell(agent: Agent, shell: agents::Shell) -> anyhow::Result<Outcome> {
         );
         return Ok(Outcome::Ok);
     };
-    let root = repo::worktree_root(&repo)?.to_path_buf();
     let mut source = shell.source.clone();
     let intent = match agent {
         Agent::ClaudeCode => {
@@ -538,101 +549,57 @@ fn after_shell(agent: Agent, shell: agents::Shell) -> anyhow::Result<Outcome> {
         }
         Agent::Cursor | Agent::Codex => payload_intent(&repo, &shell.offered),
     };
-    let journal = Journal::open(&repo).context("cannot open the journal")?;
-    let mark = ReflogMark {
-        head: snapshot.head,
-        entries: snapshot.reflog,
-        since: snapshot.taken,
-        tips: snapshot.tips.clone(),
-    };
-    let made = commit_note::commits_made(&repo, &mark);
-    let brought = agent_record::brought_in(&repo, snapshot.head, &made).context("cannot read what HEAD moved to")?;
-    let in_progress = agent_record::InProgress::of(&repo);
-    let mut recorded = 0;
-    for rel in snapshot.candidates(&repo).context("cannot list the files the command may have changed")? {
-        // A file a pull, a rebase onto new commits or a checkout brought:
-        // what it holds is theirs, and only what the command changed since
-        // is its own.
-        if let Some(head_version) = brought.get(&rel) {
-            // Gone with it: not the command's removal.
-            let Ok(Ok(target)) = target(&root.join(&rel)) else { continue };
-            let head_version = head_version.as_deref().unwrap_or_default();
-            if let Some(text) = target.text()
-                && head_version != target.bytes
-            {
-                // A rebase stopped on a conflict moved HEAD before it
-                // stopped: what it brings is not the command's either.
-                let mut changed =
-                    in_progress.not_brought(&repo, &rel, text, written(&String::from_utf8_lossy(head_version), text));
-                // Nor what the worktree held before the command: a person's
-                // edit a stash (or `--autostash`) carried over the move.
-                if let Some(before) = snapshot_before(&repo, &snapshot, &rel) {
-                    changed.narrow(&written(&String::from_utf8_lossy(&before), text));
-                }
-                if !changed.is_empty() {
-                    append(&journal, &target, &changed, source.clone(), Evidence::AgentHook, intent.clone())?;
-                    say_recorded(&target, &changed, &source.tool);
-                    recorded += 1;
-                }
-            }
-            continue;
+    let here = Side::open(repo, snapshot)?;
+    let mut recorded = here.record(&source, &intent)?;
+    // The repository's other worktrees the command named, kept before it
+    // ran: what it changed there, in their journals.
+    let mut there = Vec::new();
+    for (path, wt) in crate::store::snapshot::other_worktrees(&here.repo) {
+        if let Some(snapshot) = snapshot_for(&wt, shell.tool_use_id.as_deref()) {
+            let side = Side::open(wt, snapshot)?;
+            recorded += side.record(&source, &intent)?;
+            there.push((path, side));
         }
-        // The other side of a merge in progress removed or renamed it.
-        if in_progress.brings_removal(&repo, &rel) && !root.join(&rel).exists() {
-            continue;
-        }
-        if let Some(before) = removed_since(&repo, &snapshot, &root, &rel) {
-            record_removal(&repo, &journal, &rel, &before, source.clone(), Evidence::AgentHook, intent.clone())?;
-            recorded += 1;
-            continue;
-        }
-        // A symbolic link the command made or changed is not followed: the
-        // file it names is not what the command wrote (a change to that
-        // file is a candidate of its own).
-        if std::fs::symlink_metadata(root.join(&rel)).is_ok_and(|m| m.file_type().is_symlink()) {
-            eprintln!("vouch: not recorded: {} is a symbolic link", display::line(&rel));
-            continue;
-        }
-        let Ok(Ok(target)) = target(&root.join(&rel)) else { continue };
-        let before = match snapshot_before(&repo, &snapshot, &rel) {
-            Some(before) => before,
-            None => last_seen(&repo, &journal, &rel)?,
-        };
-        if before == target.bytes {
-            continue;
-        }
-        let changed = match target.text() {
-            Some(text) => in_progress.not_brought(&repo, &rel, text, written(&String::from_utf8_lossy(&before), text)),
-            None => Written::ranges(std::iter::once(0..target.bytes.len()).collect()),
-        };
-        if changed.is_empty() {
-            continue;
-        }
-        append(&journal, &target, &changed, source.clone(), Evidence::AgentHook, intent.clone())?;
-        say_recorded(&target, &changed, &source.tool);
-        recorded += 1;
     }
+    let (repo, snapshot, journal) = (&here.repo, &here.snapshot, &here.journal);
     // What the commits the command made bring, where the worktree no
     // longer shows it (a branch it committed on and left), and the commits
-    // it made in the repository's other worktrees (one it added for itself).
-    let (own, all) = commit_note::commits_made_everywhere(&repo, &made, &mark, &snapshot.others);
-    let before = |rel: &str| snapshot.before(&repo, rel);
+    // it made in the repository's other worktrees (one it added for itself;
+    // one it named, with what that one's snapshot says was there before).
+    let named: Vec<PathBuf> = there.iter().map(|(path, _)| path.clone()).collect();
+    let (own, mut all) = commit_note::commits_made_everywhere(repo, &here.made, &here.mark(), &snapshot.others, &named);
+    let before = |rel: &str| snapshot.before(repo, rel);
     recorded += agent_record::record_committed(
-        &repo,
-        &journal,
+        repo,
+        journal,
         &own,
-        &brought,
+        &here.brought,
         before,
         &source,
         Evidence::AgentHook,
         intent.as_ref(),
     )?;
+    for (_, side) in &there {
+        let own: Vec<Oid> = side.made.own.iter().chain(&side.made.merges).copied().collect();
+        recorded += agent_record::record_committed(
+            &side.repo,
+            &side.journal,
+            &own,
+            &side.brought,
+            |rel: &str| side.snapshot.before(&side.repo, rel),
+            &source,
+            Evidence::AgentHook,
+            intent.as_ref(),
+        )?;
+        all.extend(side.made.all(&side.repo));
+        super::context::tidy_journal(&side.journal, &side.repo);
+    }
     // And what it stashed, which whoever pops the stash brings back.
     if let Some(entries) = snapshot.stash {
-        let stashes = crate::store::snapshot::stashes_since(&repo, entries);
+        let stashes = crate::store::snapshot::stashes_since(repo, entries);
         recorded += agent_record::record_stashed(
-            &repo,
-            &journal,
+            repo,
+            journal,
             &stashes,
             before,
             &source,
@@ -644,11 +611,11 @@ fn after_shell(agent: Agent, shell: agents::Shell) -> anyhow::Result<Outcome> {
         eprintln!("vouch: nothing to record: the command changed no tracked file");
         return Ok(Outcome::Ok);
     }
-    super::context::tidy_journal(&journal, &repo);
+    super::context::tidy_journal(journal, repo);
     // Commits the command made were noted before this hook recorded what
     // it changed: note them again.
     if !all.is_empty() {
-        let ctx = super::context::Context::open_at(&root)?;
+        let ctx = super::context::Context::open_at(&here.root)?;
         let changed = commit_note::note_again(&ctx, &all).context("cannot note the command's commits again")?;
         if !changed.is_empty() {
             eprintln!(
@@ -659,6 +626,127 @@ fn after_shell(agent: Agent, shell: agents::Shell) -> anyhow::Result<Outcome> {
         }
     }
     Ok(Outcome::Ok)
+}
+
+/// One worktree a shell command may have changed: its repository, the
+/// snapshot taken of it before the command, and what the command did to
+/// its HEAD.
+struct Side {
+    repo: Repository,
+    root: PathBuf,
+    snapshot: Snapshot,
+    journal: Journal,
+    made: commit_note::Made,
+    brought: agent_record::Brought,
+    in_progress: agent_record::InProgress,
+}
+
+impl Side {
+    fn open(repo: Repository, snapshot: Snapshot) -> anyhow::Result<Side> {
+        let root = repo::worktree_root(&repo)?.to_path_buf();
+        let journal = Journal::open(&repo).context("cannot open the journal")?;
+        let made = commit_note::commits_made(&repo, &Side::mark_of(&snapshot));
+        let brought =
+            agent_record::brought_in(&repo, snapshot.head, &made).context("cannot read what HEAD moved to")?;
+        let in_progress = agent_record::InProgress::of(&repo);
+        Ok(Side { repo, root, snapshot, journal, made, brought, in_progress })
+    }
+
+    fn mark_of(snapshot: &Snapshot) -> ReflogMark {
+        ReflogMark { head: snapshot.head, entries: snapshot.reflog, since: snapshot.taken, tips: snapshot.tips.clone() }
+    }
+
+    /// Where HEAD and its reflog stood when the snapshot was taken.
+    fn mark(&self) -> ReflogMark {
+        Side::mark_of(&self.snapshot)
+    }
+
+    /// Record what the command changed in the worktree, in its journal;
+    /// how many file versions were recorded.
+    fn record(&self, source: &AiSource, intent: &Option<Intent>) -> anyhow::Result<usize> {
+        let mut recorded = 0;
+        for rel in self.snapshot.candidates(&self.repo).context("cannot list the files the command may have changed")? {
+            // A file a pull, a rebase onto new commits or a checkout brought:
+            // what it holds is theirs, and only what the command changed since
+            // is its own.
+            if let Some(head_version) = self.brought.get(&rel) {
+                // Gone with it: not the command's removal.
+                let Ok(Ok(target)) = target(&self.root.join(&rel)) else { continue };
+                let head_version = head_version.as_deref().unwrap_or_default();
+                if let Some(text) = target.text()
+                    && head_version != target.bytes
+                {
+                    // A rebase stopped on a conflict moved HEAD before it
+                    // stopped: what it brings is not the command's either.
+                    let mut changed = self.in_progress.not_brought(
+                        &self.repo,
+                        &rel,
+                        text,
+                        written(&String::from_utf8_lossy(head_version), text),
+                    );
+                    // Nor what the worktree held before the command: a person's
+                    // edit a stash (or `--autostash`) carried over the move.
+                    if let Some(before) = snapshot_before(&self.repo, &self.snapshot, &rel) {
+                        changed.narrow(&written(&String::from_utf8_lossy(&before), text));
+                    }
+                    if !changed.is_empty() {
+                        append(&self.journal, &target, &changed, source.clone(), Evidence::AgentHook, intent.clone())?;
+                        say_recorded(&target, &changed, &source.tool);
+                        recorded += 1;
+                    }
+                }
+                continue;
+            }
+            // The other side of a merge in progress removed or renamed it.
+            if self.in_progress.brings_removal(&self.repo, &rel) && !self.root.join(&rel).exists() {
+                continue;
+            }
+            if let Some(before) = removed_since(&self.repo, &self.snapshot, &self.root, &rel) {
+                record_removal(
+                    &self.repo,
+                    &self.journal,
+                    &rel,
+                    &before,
+                    source.clone(),
+                    Evidence::AgentHook,
+                    intent.clone(),
+                )?;
+                recorded += 1;
+                continue;
+            }
+            // A symbolic link the command made or changed is not followed: the
+            // file it names is not what the command wrote (a change to that
+            // file is a candidate of its own).
+            if std::fs::symlink_metadata(self.root.join(&rel)).is_ok_and(|m| m.file_type().is_symlink()) {
+                eprintln!("vouch: not recorded: {} is a symbolic link", display::line(&rel));
+                continue;
+            }
+            let Ok(Ok(target)) = target(&self.root.join(&rel)) else { continue };
+            let before = match snapshot_before(&self.repo, &self.snapshot, &rel) {
+                Some(before) => before,
+                None => last_seen(&self.repo, &self.journal, &rel)?,
+            };
+            if before == target.bytes {
+                continue;
+            }
+            let changed = match target.text() {
+                Some(text) => self.in_progress.not_brought(
+                    &self.repo,
+                    &rel,
+                    text,
+                    written(&String::from_utf8_lossy(&before), text),
+                ),
+                None => Written::ranges(std::iter::once(0..target.bytes.len()).collect()),
+            };
+            if changed.is_empty() {
+                continue;
+            }
+            append(&self.journal, &target, &changed, source.clone(), Evidence::AgentHook, intent.clone())?;
+            say_recorded(&target, &changed, &source.tool);
+            recorded += 1;
+        }
+        Ok(recorded)
+    }
 }
 
 /// `PostToolUse` of a tool that edited several files (Codex's

@@ -102,7 +102,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             Was::Unknown => None,
         };
         // And the commits it made in the repository's other worktrees.
-        let (own, all) = commit_note::commits_made_everywhere(&repo, &made, &mark, &others);
+        let (own, all) = commit_note::commits_made_everywhere(&repo, &made, &mark, &others, &[]);
         let mut committed =
             agent_record::record_committed(&repo, &journal, &own, &brought, was, &source, Evidence::Wrapper, None)?;
         // And what it stashed, which whoever pops the stash brings back.

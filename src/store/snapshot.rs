@@ -155,6 +155,27 @@ pub fn other_worktrees(repo: &Repository) -> Vec<(PathBuf, Repository)> {
         .collect()
 }
 
+/// Those of [`other_worktrees`] that a shell command names: by its path,
+/// or by its directory's name as a word of its own (`cd ../wt`, `git -C
+/// wt-2 ...`). A command that goes there is kept there too.
+pub fn named_worktrees(repo: &Repository, command: &str) -> Vec<(PathBuf, Repository)> {
+    other_worktrees(repo).into_iter().filter(|(path, _)| names(command, path)).collect()
+}
+
+/// Whether `command` names the directory `path`.
+fn names(command: &str, path: &Path) -> bool {
+    if path.to_str().is_some_and(|p| command.contains(p)) {
+        return true;
+    }
+    let Some(name) = path.file_name().and_then(|n| n.to_str()).filter(|n| !n.is_empty()) else { return false };
+    let part_of_name = |c: char| c.is_alphanumeric() || matches!(c, '_' | '-' | '.');
+    command.match_indices(name).any(|(at, _)| {
+        let before = command[..at].chars().next_back();
+        let after = command[at + name.len()..].chars().next();
+        !before.is_some_and(part_of_name) && !after.is_some_and(part_of_name)
+    })
+}
+
 /// Seconds since the epoch, now.
 pub fn epoch_seconds() -> i64 {
     SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
@@ -466,6 +487,18 @@ fn sweep(dir: &Path) {
 mod tests {
     use super::*;
     use crate::store::repo::tests::git;
+
+    #[test]
+    fn a_command_names_a_worktree_by_its_path_or_its_name_as_a_word() {
+        let wt = Path::new("/home/dev/shop-wt");
+        for command in ["cd /home/dev/shop-wt && make", "cd ../shop-wt && make", "git -C shop-wt status", "ls shop-wt/"]
+        {
+            assert!(names(command, wt), "{command}");
+        }
+        for command in ["cd ../shop-wt2", "make shop-wt.o", "cd ../my-shop-wt", "ls"] {
+            assert!(!names(command, wt), "{command}");
+        }
+    }
 
     #[test]
     fn a_snapshot_round_trips_and_is_taken_once() {
