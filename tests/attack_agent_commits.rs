@@ -823,6 +823,55 @@ fn a_commit_a_command_without_a_snapshot_made_is_not_attested_human() {
     assert!(!attests_no_ai(&repo.note("HEAD")), "{:?} {run:?}", repo.note("HEAD"));
 }
 
+/// The payload of Claude Code's `PostToolUse` for shell command `id` that
+/// began five seconds ago, as its transcript (written here) says, with no
+/// snapshot taken before it.
+fn unsnapshotted_call(repo: &VouchRepo, id: &str) -> Value {
+    let began = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64 - 5;
+    let began = time::OffsetDateTime::from_unix_timestamp(began).unwrap();
+    let began = began.format(&time::format_description::well_known::Rfc3339).unwrap();
+    let transcript = repo.root().join(format!(".git/transcript-{id}.jsonl"));
+    let call = json!({"type": "assistant", "timestamp": began, "message": {"role": "assistant", "content": [
+        {"type": "tool_use", "id": id, "name": "Bash", "input": {"command": "..."}}]}});
+    std::fs::write(&transcript, format!("{call}\n")).unwrap();
+    json!({"session_id": "s-1", "cwd": repo.root(), "hook_event_name": "PostToolUse",
+        "tool_name": "Bash", "tool_use_id": id, "transcript_path": transcript, "tool_input": {"command": "..."}})
+}
+
+/// Red team, round three: the same with no snapshot, where the command
+/// commits in another worktree (only its own worktree's reflog was read),
+/// or stashes what it wrote (nothing differed from HEAD, so nothing was
+/// kept as unrecorded, and the person's pop and commit was attested "no
+/// AI"). Every worktree's commits made since the call began lose a `no-ai`
+/// note, and the files of the stashes it made are unattested until
+/// committed.
+#[test]
+fn what_a_command_without_a_snapshot_commits_elsewhere_or_stashes_is_not_attested_human() {
+    let repo = start();
+    let wt = linked_worktree(&repo);
+    let wt_arg = wt.display().to_string();
+    let payload = unsnapshotted_call(&repo, "toolu_nw");
+    let mut text = AUTH.to_string();
+    text.push_str("\n\ndef grant_all(u):\n    return True\n");
+    std::fs::write(wt.join("src/auth.py"), &text).unwrap();
+    repo.ok(&["-C", &wt_arg, "commit", "-qam", "grant"]);
+    assert!(attests_no_ai(&repo.note("wt")), "git's hook noted it first: {:?}", repo.note("wt"));
+    let run = repo.vouch_stdin(&["hook", "claude-code"], payload.to_string().as_bytes());
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(!attests_no_ai(&repo.note("wt")), "{:?} {run:?}", repo.note("wt"));
+    let _ = std::fs::remove_dir_all(&wt);
+
+    let repo = start();
+    let payload = unsnapshotted_call(&repo, "toolu_ns");
+    repo.write("src/auth.py", &text);
+    repo.ok(&["stash", "-q"]);
+    let run = repo.vouch_stdin(&["hook", "claude-code"], payload.to_string().as_bytes());
+    assert_eq!(run.code, 0, "{run:?}");
+    repo.ok(&["stash", "pop", "-q"]);
+    repo.ok(&["commit", "-qam", "grant"]);
+    assert!(!attests_no_ai(&repo.note("HEAD")), "{:?} {run:?}", repo.note("HEAD"));
+}
+
 /// Red team, round two: the agent's `git merge main` stopped on a conflict
 /// in a file `main` had renamed: the merge moved the file, and the hook
 /// recorded the agent deleting `src/auth.py` (a deletion to sign off,

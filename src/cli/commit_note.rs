@@ -280,20 +280,26 @@ pub fn commits_made(repo: &git2::Repository, mark: &ReflogMark) -> Made {
 }
 
 /// A command that ran with no snapshot to mark where HEAD's reflog stood
-/// began at `since` (as its agent's transcript says): the commits it made
-/// that git's post-commit hook noted "no AI" meanwhile, before anything
+/// began at `since` (as its agent's transcript says): the commits it made,
+/// in any worktree of the repository, that git's post-commit hook noted
+/// "no AI" meanwhile, before anything
 /// could record what the command wrote, lose that note (unattested, never
 /// human). Returns them.
 pub fn take_back_no_ai(repo: &git2::Repository, since: i64) -> anyhow::Result<Vec<Oid>> {
-    let log = repo.reflog("HEAD").context("cannot read HEAD's reflog")?;
-    let gained = log.iter().take_while(|e| e.committer().when().seconds() >= since - 1).count();
-    let mark = ReflogMark { head: None, entries: Some(log.len() - gained), since: Some(since), tips: Vec::new() };
+    let others = crate::store::snapshot::other_worktrees(repo);
     let mut taken = Vec::new();
-    for oid in commits_made(repo, &mark).all(repo) {
-        let note = notes::read_note(repo, oid)?.unwrap_or_default();
-        if !note.is_empty() && note.iter().all(|r| matches!(r, NoteRecord::NoAi)) {
-            notes::replace_note(repo, oid, &[]).with_context(|| format!("cannot take back the note on {oid}"))?;
-            taken.push(oid);
+    // In every worktree of the repository: the command may have gone to
+    // another one to commit.
+    for wt in std::iter::once(repo).chain(others.iter().map(|(_, wt)| wt)) {
+        let log = wt.reflog("HEAD").context("cannot read HEAD's reflog")?;
+        let gained = log.iter().take_while(|e| e.committer().when().seconds() >= since - 1).count();
+        let mark = ReflogMark { head: None, entries: Some(log.len() - gained), since: Some(since), tips: Vec::new() };
+        for oid in commits_made(wt, &mark).all(wt) {
+            let note = notes::read_note(repo, oid)?.unwrap_or_default();
+            if !note.is_empty() && note.iter().all(|r| matches!(r, NoteRecord::NoAi)) {
+                notes::replace_note(repo, oid, &[]).with_context(|| format!("cannot take back the note on {oid}"))?;
+                taken.push(oid);
+            }
         }
     }
     Ok(taken)

@@ -505,16 +505,27 @@ fn after_shell(agent: Agent, shell: agents::Shell) -> anyhow::Result<Outcome> {
             Agent::Codex => ("codex", "PreToolUse"),
             Agent::ClaudeCode | Agent::Cursor => ("claude-code", "PreToolUse"),
         };
-        // What it wrote is unknown: never attested "no AI" when committed.
-        let kept = crate::store::snapshot::dirty_paths(&repo).map_err(|e| e.to_string()).and_then(|paths| {
-            crate::store::unrecorded::add(&repo, &shell.source.tool, paths).map_err(|e| e.to_string())
-        });
+        // When it began, as the agent's transcript says.
+        let began = shell.transcript_path.as_deref().zip(shell.tool_use_id.as_deref());
+        let since = began.and_then(|(path, id)| transcript::tool_use_time(Path::new(path), id));
+        // What it wrote is unknown: never attested "no AI" when committed,
+        // nor what it stashed, which whoever pops the stash brings back.
+        let kept = crate::store::snapshot::dirty_paths(&repo)
+            .map_err(|e| e.to_string())
+            .and_then(|mut paths| {
+                for stash in since.map(|t| crate::store::snapshot::stashes_made_since(&repo, t)).unwrap_or_default() {
+                    paths.extend(crate::store::snapshot::stashed_paths(&repo, stash).map_err(|e| e.to_string())?);
+                }
+                Ok(paths)
+            })
+            .and_then(|paths| {
+                crate::store::unrecorded::add(&repo, &shell.source.tool, paths).map_err(|e| e.to_string())
+            });
         if let Err(e) = kept {
             eprintln!("vouch: warning: cannot keep which files the command may have changed: {e}");
         }
         // And the commits it made meanwhile, found by when it began.
-        let began = shell.transcript_path.as_deref().zip(shell.tool_use_id.as_deref());
-        if let Some(since) = began.and_then(|(path, id)| transcript::tool_use_time(Path::new(path), id)) {
+        if let Some(since) = since {
             match commit_note::take_back_no_ai(&repo, since) {
                 Ok(taken) => {
                     for oid in taken {

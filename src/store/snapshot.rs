@@ -194,6 +194,31 @@ pub fn stashes_since(repo: &Repository, before: usize) -> Vec<Oid> {
     log.iter().take(log.len().saturating_sub(before)).map(|e| e.id_new()).collect()
 }
 
+/// The stashes made since `since` (seconds since the epoch, whole: one
+/// second of slack), newest first: those of a command no snapshot marked
+/// the stash's length for.
+pub fn stashes_made_since(repo: &Repository, since: i64) -> Vec<Oid> {
+    let Ok(log) = repo.reflog("refs/stash") else { return Vec::new() };
+    log.iter().take_while(|e| e.committer().when().seconds() >= since - 1).map(|e| e.id_new()).collect()
+}
+
+/// The paths stash `stash` holds a version of: what it changed against
+/// the commit it was made on, and the untracked files it took (`-u`).
+pub fn stashed_paths(repo: &Repository, stash: Oid) -> Result<BTreeSet<String>, git2::Error> {
+    let commit = repo.find_commit(stash)?;
+    let base = commit.parent(0).ok().map(|p| p.tree()).transpose()?;
+    let mut paths: BTreeSet<String> = crate::store::tree_diff::changes(repo, base.as_ref(), &commit.tree()?)?
+        .changes
+        .into_iter()
+        .map(|c| c.path)
+        .collect();
+    if let Ok(untracked) = commit.parent(2) {
+        let changes = crate::store::tree_diff::changes(repo, None, &untracked.tree()?)?;
+        paths.extend(changes.changes.into_iter().map(|c| c.path));
+    }
+    Ok(paths)
+}
+
 /// At most this many branch tips are kept in a snapshot; past it, none.
 const MAX_TIPS: usize = 10_000;
 
