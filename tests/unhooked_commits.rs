@@ -12,6 +12,7 @@
 //! Through the real binary, real git and the hooks `vouch init` installs.
 
 mod support {
+    pub mod lsp;
     pub mod repo;
     pub mod run;
     pub mod vouch_repo;
@@ -123,6 +124,29 @@ fn a_persons_commit_made_without_hooks_stays_unattested() {
     // The commit before the feature, noted through the hooks, is as it was.
     assert_eq!(repo.note("main"), repo.note("HEAD~2"));
     assert!(!repo.note("main").is_empty());
+}
+
+/// The language server says so too, once a document of such a clone
+/// opens: an editor records AI text there that no commit will carry.
+#[test]
+fn the_language_server_says_the_clone_is_not_set_up() {
+    let repo = unhooked();
+    let not_set_up = |p: &Value| {
+        let message = p["message"].as_str().unwrap_or("");
+        message.contains("not set up") && message.contains("vouch init")
+    };
+    let mut server = support::lsp::Server::start(repo.root(), &["utf-16"]);
+    server.open(&repo.uri("src/lib.py"), "python", LIB);
+    let shown = server.wait_for("window/showMessage", not_set_up);
+    assert!(shown["message"].as_str().unwrap().contains("post-commit"), "{shown}");
+    server.shutdown();
+
+    repo.vouch_ok(&["init"]);
+    let mut server = support::lsp::Server::start(repo.root(), &["utf-16"]);
+    server.open(&repo.uri("src/lib.py"), "python", LIB);
+    server.diagnostics(&repo.uri("src/lib.py"), 1);
+    assert!(server.take_notifications("window/showMessage", not_set_up).is_empty());
+    server.shutdown();
 }
 
 #[test]

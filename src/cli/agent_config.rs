@@ -552,10 +552,7 @@ pub const PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10
 /// Whether `vouch` on `PATH` (as a shell finds it) is there at all.
 pub fn vouch_on_path() -> Option<PathBuf> {
     let paths = std::env::var_os("PATH")?;
-    std::env::split_paths(&paths).map(|dir| dir.join("vouch")).find(|p| {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-    })
+    std::env::split_paths(&paths).map(|dir| dir.join("vouch")).find(|p| crate::store::setup::is_executable(p))
 }
 
 /// Write a planned merge (creating its directory).

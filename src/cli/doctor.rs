@@ -22,6 +22,7 @@ use crate::policy::POLICY_FILE;
 use crate::store::journal::Problem;
 use crate::store::notes::NOTES_REF;
 use crate::store::policy_file::{self, Source};
+use crate::store::setup::is_executable;
 use crate::store::{repo, sync};
 
 #[derive(Debug, clap::Args)]
@@ -181,17 +182,8 @@ fn agent_commands(ctx: &Context, agent: AgentName, name: &str, out: &mut Vec<Che
 }
 
 fn on_path(name: &str) -> bool {
-    std::env::var_os("PATH").is_some_and(|paths| {
-        std::env::split_paths(&paths).any(|dir| {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::metadata(dir.join(name)).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-        })
-    })
-}
-
-fn is_executable(path: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| is_executable(&dir.join(name))))
 }
 
 fn hooks(ctx: &Context, out: &mut Vec<Check>) {

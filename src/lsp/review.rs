@@ -445,6 +445,18 @@ fn stamp(repo: &Repository, root: &Path, journal: Option<&Journal>) -> Stamp {
 
 impl RepoContext {
     fn open(repo: Repository, root: PathBuf, messages: &mut Vec<String>) -> RepoContext {
+        // A clone of a repository that uses vouch (its policy is there) but
+        // where `vouch init` has not run: no hook notes its commits with the
+        // AI text this editor records.
+        if root.join(crate::policy::POLICY_FILE).is_file()
+            && let Some(warning) = crate::store::setup::setup_warning(&repo)
+        {
+            messages.push(format!(
+                "{}: {warning}: until then, commits made here carry none of the AI provenance this editor records \
+                 (vouch init notes the commits made meanwhile)",
+                root.display()
+            ));
+        }
         let journal = match Journal::open(&repo) {
             Ok(j) => Some(j),
             Err(e) => {

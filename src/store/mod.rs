@@ -16,6 +16,7 @@ pub mod presence;
 pub mod records;
 pub mod repo;
 pub mod review_queue;
+pub mod setup;
 pub mod signature;
 pub mod snapshot;
 pub mod sync;
