@@ -201,10 +201,10 @@ pub fn warn_if_not_set_up(repo: &Repository) {
     if WARNED.swap(true, std::sync::atomic::Ordering::Relaxed) {
         return;
     }
-    if let Some(warning) = super::git_hooks::setup_warning(repo) {
+    if let Some(why) = crate::store::setup::commits_unnoted(repo) {
         eprintln!(
-            "vouch: warning: {warning}: commits made meanwhile may carry none of what was recorded (vouch init \
-             notes them from the journal)"
+            "vouch: warning: this clone is not set up ({why}): commits made here carry none of what was \
+             recorded until `vouch init` runs (it then notes them from the journal)"
         );
     }
 }

@@ -282,9 +282,8 @@ pub fn commits_made(repo: &git2::Repository, mark: &ReflogMark) -> Made {
 /// A command that ran with no snapshot to mark where HEAD's reflog stood
 /// began at `since` (as its agent's transcript says): the commits it made,
 /// in any worktree of the repository, that git's post-commit hook noted
-/// "no AI" meanwhile, before anything
-/// could record what the command wrote, lose that note (unattested, never
-/// human). Returns them.
+/// "no AI" meanwhile, before anything could record what the command wrote,
+/// lose that note (unattested, never human). Returns them.
 pub fn take_back_no_ai(repo: &git2::Repository, since: i64) -> anyhow::Result<Vec<Oid>> {
     let others = crate::store::snapshot::other_worktrees(repo);
     let mut taken = Vec::new();
@@ -439,19 +438,17 @@ pub fn note_unnoted(ctx: &Context) -> anyhow::Result<Vec<Oid>> {
     let mut walk = repo.revwalk().context("cannot walk HEAD's history")?;
     walk.set_sorting(git2::Sort::TIME).context("cannot walk HEAD's history")?;
     walk.push(head.id()).context("cannot walk HEAD's history")?;
-    let mut unnoted = Vec::new();
+    let mut since = Vec::new();
     for oid in walk.take(MAX_UNNOTED_WALK) {
         let commit = repo.find_commit(oid.context("cannot walk HEAD's history")?)?;
         // Newest first: the rest were made before anything the journal holds.
         if commit.committer().when().seconds() < oldest - 1 {
             break;
         }
-        if commit.parent_count() <= 1 && notes::read_note(repo, commit.id())?.is_none() {
-            unnoted.push(commit.id());
-        }
+        since.push(commit.id());
     }
-    unnoted.reverse();
-    unnoted_in(ctx, &loaded, &unnoted)
+    since.reverse();
+    unnoted_in(ctx, &loaded, &since)
 }
 
 /// Note those of `commits` (oldest first) that have no vouch note, are no

@@ -95,19 +95,29 @@ pub fn notes_follow_rewrites(repo: &Repository) -> bool {
     covered
 }
 
+/// What is wrong with vouch's `hook` in `dir`, if anything.
+fn hook_problem(dir: &Path, hook: &str) -> Option<String> {
+    match inspect(dir, hook) {
+        Found::Missing => Some(format!("the {hook} hook is missing")),
+        Found::Foreign => Some(format!("the {hook} hook is another tool's, not vouch's")),
+        Found::Vouch { .. } => None,
+    }
+}
+
+/// Why commits made in this clone get no provenance note, when they do
+/// not: vouch's post-commit hook is missing or another tool's. One file
+/// read, for every agent hook call that records something.
+pub fn commits_unnoted(repo: &Repository) -> Option<String> {
+    hook_problem(&hooks_dir_quick(repo)?, "post-commit")
+}
+
 /// What keeps this clone from being set up as `vouch init` sets it up: a
 /// hook missing or replaced, notes that do not follow amend and rebase.
 /// Quick enough for the gate.
 pub fn setup_problems(repo: &Repository) -> Vec<String> {
     let mut problems = Vec::new();
     if let Some(dir) = hooks_dir_quick(repo) {
-        for hook in HOOKS {
-            match inspect(&dir, hook) {
-                Found::Missing => problems.push(format!("the {hook} hook is missing")),
-                Found::Foreign => problems.push(format!("the {hook} hook is another tool's, not vouch's")),
-                Found::Vouch { .. } => {}
-            }
-        }
+        problems.extend(HOOKS.iter().filter_map(|hook| hook_problem(&dir, hook)));
     }
     if !notes_follow_rewrites(repo) {
         problems.push(format!(
