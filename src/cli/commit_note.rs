@@ -290,7 +290,15 @@ pub fn take_back_no_ai(repo: &git2::Repository, since: i64) -> anyhow::Result<Ve
     // In every worktree of the repository: the command may have gone to
     // another one to commit.
     for wt in std::iter::once(repo).chain(others.iter().map(|(_, wt)| wt)) {
-        let log = wt.reflog("HEAD").context("cannot read HEAD's reflog")?;
+        // One worktree whose reflog cannot be read keeps the others from
+        // nothing.
+        let Ok(log) = wt.reflog("HEAD") else {
+            eprintln!(
+                "vouch: warning: cannot read HEAD's reflog in {}",
+                crate::display::line(&wt.path().display().to_string())
+            );
+            continue;
+        };
         let gained = log.iter().take_while(|e| e.committer().when().seconds() >= since - 1).count();
         let mark = ReflogMark { head: None, entries: Some(log.len() - gained), since: Some(since), tips: Vec::new() };
         for oid in commits_made(wt, &mark).all(wt) {

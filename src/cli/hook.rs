@@ -566,10 +566,19 @@ fn after_shell(agent: Agent, shell: agents::Shell) -> anyhow::Result<Outcome> {
     // ran: what it changed there, in their journals.
     let mut there = Vec::new();
     for (path, wt) in crate::store::snapshot::other_worktrees(&here.repo) {
-        if let Some(snapshot) = snapshot_for(&wt, shell.tool_use_id.as_deref()) {
-            let side = Side::open(wt, snapshot)?;
-            recorded += side.record(&source, &intent)?;
-            there.push((path, side));
+        let Some(snapshot) = snapshot_for(&wt, shell.tool_use_id.as_deref()) else { continue };
+        // One that cannot be recorded keeps the others, and this one's
+        // notes, from nothing.
+        match Side::open(wt, snapshot).and_then(|side| Ok((side.record(&source, &intent)?, side))) {
+            Ok((n, side)) => {
+                recorded += n;
+                there.push((path, side));
+            }
+            Err(e) => eprintln!(
+                "vouch: warning: what the command changed in the worktree at {} is not recorded: {}",
+                display::line(&path.display().to_string()),
+                display::line(&format!("{e:#}"))
+            ),
         }
     }
     let (repo, snapshot, journal) = (&here.repo, &here.snapshot, &here.journal);
