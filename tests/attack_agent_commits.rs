@@ -465,6 +465,50 @@ fn a_persons_work_an_agent_commits_in_another_worktree_stays_theirs() {
     let _ = std::fs::remove_dir_all(&wt);
 }
 
+/// Red team, round three (second pass): the agent commits its own
+/// function on `feature`, then in a second command carries it to another
+/// branch uncommitted (`git checkout other && git checkout feature --
+/// src/auth.py`, or `git cherry-pick -n feature`). The file a move of HEAD
+/// brought was narrowed by what the worktree held before the command,
+/// which was HEAD's version, the agent's committed lines included: nothing
+/// was recorded, and the person's commit on `other` was noted "no AI".
+/// Only what the worktree held uncommitted is left out.
+#[test]
+fn an_agents_committed_code_carried_to_another_branch_stays_ai() {
+    for (carry, commits) in [
+        (&["checkout", "feature", "--", "src/auth.py"][..], false),
+        (&["cherry-pick", "-n", "feature"][..], false),
+        (&["checkout", "feature", "--", "src/auth.py"][..], true),
+    ] {
+        let repo = start();
+        repo.ok(&["checkout", "-q", "-b", "other", "main"]);
+        repo.write("NOTES.md", "notes\n");
+        repo.ok(&["add", "NOTES.md"]);
+        repo.ok(&["commit", "-qm", "notes"]);
+        repo.ok(&["checkout", "-q", "feature"]);
+        let mut text = AUTH.to_string();
+        text.push_str("\n\ndef grant_all(u):\n    return True\n");
+        agent_shell(&repo, "toolu_c1", "cat >> src/auth.py && git commit -qam wip", || {
+            repo.write("src/auth.py", &text);
+            repo.ok(&["commit", "-qam", "wip"]);
+        });
+        agent_shell(&repo, "toolu_c2", &format!("git checkout other && git {}", carry.join(" ")), || {
+            repo.ok(&["checkout", "-q", "other"]);
+            repo.ok(carry);
+            if commits {
+                repo.ok(&["commit", "-qm", "bring grant_all"]);
+            }
+        });
+        // The person commits it, or the command did (`... && git commit`).
+        if !commits {
+            repo.ok(&["commit", "-qam", "bring grant_all"]);
+        }
+        assert!(!attests_no_ai(&repo.note("HEAD")), "{carry:?} {commits}: {:?}", repo.note("HEAD"));
+        let (code, _) = repo.verify("main..other");
+        assert_eq!(code, 1, "{carry:?} {commits}");
+    }
+}
+
 /// Red team, round two: a command that empties the reflog after it
 /// commits (`git reflog expire --expire=now --all`) left nothing to find
 /// its commits by. The commits HEAD reached since the command began, made

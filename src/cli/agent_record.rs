@@ -123,6 +123,27 @@ impl Written {
         self.removed.iter().map(|(_, n)| n).sum()
     }
 
+    /// Of what was written into `text` over a version a move of HEAD
+    /// brought, leave out what the worktree held uncommitted before the
+    /// command: the lines new against HEAD's version then (`head_then`) but
+    /// not against the worktree's (`before`), and the removals likewise (a
+    /// person's edit that a stash or `--autostash` carried over the move).
+    /// What HEAD held then stays: the command's own committed work, carried
+    /// to another branch, is the command's again there.
+    pub fn leave_out_uncommitted(&mut self, text: &str, before: &str, head_then: &str) {
+        if before == head_then {
+            return;
+        }
+        let (new_then, new_before) = (written(head_then, text), written(before, text));
+        let uncommitted = crate::syntax::units::subtract_all(&new_then.ranges, &new_before.ranges);
+        self.ranges = crate::syntax::units::subtract_all(&self.ranges, &uncommitted);
+        self.removed.retain(|&(at, _)| {
+            let theirs = new_then.removed.iter().any(|&(there, _)| there == at)
+                && !new_before.removed.iter().any(|&(there, _)| there == at);
+            !theirs
+        });
+    }
+
     /// Keep only what `other`, written into the same text, says too: the
     /// text both insert, and the removals both make at one place.
     pub fn narrow(&mut self, other: &Written) {
@@ -209,6 +230,17 @@ pub fn warn_if_not_set_up(repo: &Repository) {
     }
 }
 
+/// `rel`'s bytes at `commit` (empty: no commit, or no file there).
+pub fn version_at(repo: &Repository, commit: Option<Oid>, rel: &str) -> Vec<u8> {
+    commit
+        .and_then(|c| repo.find_commit(c).ok())
+        .and_then(|c| c.tree().ok())
+        .and_then(|t| t.get_path(Path::new(rel)).ok())
+        .and_then(|e| repo.find_blob(e.id()).ok())
+        .map(|b| b.content().to_vec())
+        .unwrap_or_default()
+}
+
 /// The files a move of HEAD brought, each with its version at HEAD
 /// ([`brought_in`]).
 pub type Brought = std::collections::HashMap<String, Option<Vec<u8>>>;
@@ -265,11 +297,11 @@ pub fn brought_in(
 /// Record as a command's what the commits it made (`made`, oldest first:
 /// by `git commit`) bring that the worktree no longer shows: a commit on
 /// a branch the command then left, a file it changed again after
-/// committing. For each file such a commit changed, the lines of its
-/// committed version that were not in the file before the command ran
-/// (`before`: its bytes then, `Some(None)` when it did not exist, `None`
-/// when not known, and then it is left alone) are the command's, recorded
-/// for that version. Of a merge it made, what neither parent has is its
+/// committing. For each file such a commit changed, the lines it adds to
+/// its parent's version, but those the worktree held uncommitted before
+/// the command ran (`before`: its bytes then, `Some(None)` when it did not
+/// exist, `None` when not known, and then it is left alone; `then`: HEAD
+/// then), are the command's, recorded for that version. Of a merge it made, what neither parent has is its
 /// own ([`resolved`]), whatever the worktree shows: the hook compares the
 /// worktree with HEAD's version, the merge's. `brought`: the files a move
 /// of HEAD brought ([`brought_in`]), which the hook's comparison set aside
@@ -281,6 +313,7 @@ pub fn record_committed(
     journal: &Journal,
     made: &[Oid],
     brought: &Brought,
+    then: Option<Oid>,
     before: impl Fn(&str) -> Option<Option<Vec<u8>>>,
     source: &AiSource,
     evidence: Evidence,
@@ -302,22 +335,33 @@ pub fn record_committed(
                 resolved(repo, &commit, rel, committed)?
             } else {
                 // The worktree shows it: the hook's own comparison saw it,
-                // unless a move of HEAD brought it there.
-                if !brought.contains_key(rel) && std::fs::read(root.join(rel)).is_ok_and(|now| now == committed) {
+                // unless a move of HEAD brought it there, or the worktree
+                // held it before too (the command committed on another
+                // branch what it had committed on this one).
+                let was = before(rel);
+                let held = was.as_ref().is_some_and(|w| w.as_deref().unwrap_or_default() == committed);
+                if !brought.contains_key(rel)
+                    && !held
+                    && std::fs::read(root.join(rel)).is_ok_and(|now| now == committed)
+                {
                     continue;
                 }
-                let Some(was) = before(rel) else { continue };
-                let mut changed = written_over(&was.unwrap_or_default(), committed);
-                // Nor what its parent held: a merge the command made brought
-                // it, or an earlier commit of the command, recorded for that
-                // one's version.
-                let parent_version = parent
-                    .as_ref()
-                    .and_then(|t| t.get_path(Path::new(rel)).ok())
-                    .and_then(|e| repo.find_blob(e.id()).ok())
-                    .map(|b| b.content().to_vec())
-                    .unwrap_or_default();
-                changed.narrow(&written_over(&parent_version, committed));
+                let Some(was) = was else { continue };
+                // What it adds to its parent (a merge the command made
+                // brought the rest, or an earlier commit of the command,
+                // recorded for that one's version), but what the worktree
+                // held uncommitted before the command (a person's edit the
+                // command committed). What HEAD held then is the command's
+                // again when it carries it to another branch.
+                let mut changed = written_over(&version_at(repo, commit.parent_id(0).ok(), rel), committed);
+                if let Ok(text) = std::str::from_utf8(committed) {
+                    let (was, head_then) = (was.unwrap_or_default(), version_at(repo, then, rel));
+                    changed.leave_out_uncommitted(
+                        text,
+                        &String::from_utf8_lossy(&was),
+                        &String::from_utf8_lossy(&head_then),
+                    );
+                }
                 changed
             };
             let made_by = format!("that commit {} made", &oid.to_string()[..10]);

@@ -70,7 +70,7 @@ use git2::{ObjectType, Oid, Repository};
 use super::agent_record;
 use super::agent_record::{
     Target, Written, absolute, append, known_to_git, last_seen, record, record_removal, record_whole, say_recorded,
-    target, written,
+    target, version_at, written,
 };
 use super::agents::{self, Agent, Parsed, Scope};
 use super::commit_note::{self, ReflogMark};
@@ -594,6 +594,7 @@ fn after_shell(agent: Agent, shell: agents::Shell) -> anyhow::Result<Outcome> {
         journal,
         &own,
         &here.brought,
+        snapshot.head,
         before,
         &source,
         Evidence::AgentHook,
@@ -606,6 +607,7 @@ fn after_shell(agent: Agent, shell: agents::Shell) -> anyhow::Result<Outcome> {
             &side.journal,
             &own,
             &side.brought,
+            side.snapshot.head,
             |rel: &str| side.snapshot.before(&side.repo, rel),
             &source,
             Evidence::AgentHook,
@@ -704,10 +706,16 @@ impl Side {
                         text,
                         written(&String::from_utf8_lossy(head_version), text),
                     );
-                    // Nor what the worktree held before the command: a person's
-                    // edit a stash (or `--autostash`) carried over the move.
+                    // Nor what the worktree held uncommitted before the
+                    // command: a person's edit a stash (or `--autostash`)
+                    // carried over the move.
                     if let Some(before) = snapshot_before(&self.repo, &self.snapshot, &rel) {
-                        changed.narrow(&written(&String::from_utf8_lossy(&before), text));
+                        let then = version_at(&self.repo, self.snapshot.head, &rel);
+                        changed.leave_out_uncommitted(
+                            text,
+                            &String::from_utf8_lossy(&before),
+                            &String::from_utf8_lossy(&then),
+                        );
                     }
                     if !changed.is_empty() {
                         append(&self.journal, &target, &changed, source.clone(), Evidence::AgentHook, intent.clone())?;

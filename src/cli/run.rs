@@ -91,7 +91,8 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     // What a pull, a rebase onto fetched commits or a checkout brought is
     // not the command's: only what it changed on top of it.
     let brought = agent_record::brought_in(&repo, mark.head, &made).context("cannot read what HEAD moved to");
-    let recorded = brought.and_then(|brought| Ok((record_changes(&repo, &before, &brought, &source)?, brought)));
+    let recorded =
+        brought.and_then(|brought| Ok((record_changes(&repo, &before, &brought, mark.head, &source)?, brought)));
     let recorded = recorded.and_then(|(recorded, brought)| {
         // What the commits the command made bring, where the worktree no
         // longer shows it (a branch it committed on and left).
@@ -103,8 +104,17 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         };
         // And the commits it made in the repository's other worktrees.
         let (own, all) = commit_note::commits_made_everywhere(&repo, &made, &mark, &others, &[]);
-        let mut committed =
-            agent_record::record_committed(&repo, &journal, &own, &brought, was, &source, Evidence::Wrapper, None)?;
+        let mut committed = agent_record::record_committed(
+            &repo,
+            &journal,
+            &own,
+            &brought,
+            mark.head,
+            was,
+            &source,
+            Evidence::Wrapper,
+            None,
+        )?;
         // And what it stashed, which whoever pops the stash brings back.
         let stashes = crate::store::snapshot::stashes_since(&repo, stash);
         committed += agent_record::record_stashed(&repo, &journal, &stashes, was, &source, Evidence::Wrapper, None)?;
@@ -179,11 +189,13 @@ fn run_forwarding(program: &OsString, args: &[OsString]) -> anyhow::Result<std::
 }
 
 /// Record as AI the lines that changed in each file that differs between
-/// `before` and the worktree now.
+/// `before` and the worktree now (`brought`: what a move of HEAD from
+/// `then` brought).
 fn record_changes(
     repo: &git2::Repository,
     before: &WorktreeState,
     brought: &agent_record::Brought,
+    then: Option<git2::Oid>,
     source: &AiSource,
 ) -> anyhow::Result<usize> {
     let after = WorktreeState::capture(repo, false).map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -233,16 +245,22 @@ fn record_changes(
         };
         let mut changed =
             in_progress.not_brought(repo, rel, text, agent_record::written(&String::from_utf8_lossy(&was), text));
-        // Of a file a move brought, nor what the worktree held before the
-        // command: a person's edit a stash (or `--autostash`) carried over.
+        // Of a file a move brought, nor what the worktree held uncommitted
+        // before the command: a person's edit a stash (or `--autostash`)
+        // carried over.
         if brought_version.is_some() {
-            let then = match before.was(repo, rel) {
+            let was = match before.was(repo, rel) {
                 Was::Bytes(bytes) => Some(bytes),
                 Was::Absent => Some(Vec::new()),
                 Was::Unknown => None,
             };
-            if let Some(then) = then {
-                changed.narrow(&agent_record::written(&String::from_utf8_lossy(&then), text));
+            if let Some(was) = was {
+                let head_then = agent_record::version_at(repo, then, rel);
+                changed.leave_out_uncommitted(
+                    text,
+                    &String::from_utf8_lossy(&was),
+                    &String::from_utf8_lossy(&head_then),
+                );
             }
         }
         if changed.is_empty() {
