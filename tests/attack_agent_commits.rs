@@ -509,6 +509,25 @@ fn an_agents_committed_code_carried_to_another_branch_stays_ai() {
     }
 }
 
+/// Red team, round three (second pass): the first commit of a branch with
+/// no commit yet (a new repository, `git worktree add --orphan`), made by
+/// the agent's command, was noted "no AI": with no HEAD when the snapshot
+/// was taken, what the commits hold was not compared.
+#[test]
+fn the_first_commit_an_agent_makes_on_an_unborn_branch_is_noted_as_ai() {
+    let repo = VouchRepo::new();
+    repo.write(".vouch.toml", POLICY);
+    repo.vouch_ok(&["init"]);
+    agent_shell(&repo, "toolu_first", "cat > src/run.py && git add -A && git commit -qm start", || {
+        repo.write("src/run.py", "import os\n\n\ndef run(cmd):\n    os.system(cmd)\n");
+        repo.ok(&["add", "src/run.py"]);
+        repo.ok(&["commit", "-qm", "start"]);
+    });
+    let note = repo.note("HEAD");
+    assert!(!attests_no_ai(&note), "{note:?}");
+    assert_eq!(noted_file(&note, "src/run.py")["ai"], json!([[1, 5]]), "{note:?}");
+}
+
 /// Red team, round two: a command that empties the reflog after it
 /// commits (`git reflog expire --expire=now --all`) left nothing to find
 /// its commits by. The commits HEAD reached since the command began, made

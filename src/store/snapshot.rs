@@ -412,14 +412,16 @@ impl Snapshot {
     pub fn candidates(&self, repo: &Repository) -> Result<BTreeSet<String>, SnapshotError> {
         let mut out: BTreeSet<String> = self.files.keys().cloned().collect();
         out.extend(dirty(repo)?.into_iter().map(|(p, _)| p));
-        if let (Some(then), Some(now)) = (self.head, crate::store::repo::head_commit(repo))
-            && then != now
+        if let Some(now) = crate::store::repo::head_commit(repo)
+            && self.head != Some(now)
         {
-            let (a, b) = (repo.find_commit(then)?.tree()?, repo.find_commit(now)?.tree()?);
-            let diff = repo.diff_tree_to_tree(Some(&a), Some(&b), None)?;
-            for delta in diff.deltas() {
-                out.extend(delta.new_file().path().and_then(Path::to_str).map(str::to_string));
-            }
+            // From an unborn HEAD (a new repository, an orphan branch):
+            // everything the first commits hold.
+            let then = self.head.map(|then| repo.find_commit(then).and_then(|c| c.tree())).transpose()?;
+            let now = repo.find_commit(now)?.tree()?;
+            out.extend(
+                crate::store::tree_diff::changes(repo, then.as_ref(), &now)?.changes.into_iter().map(|c| c.path),
+            );
         }
         Ok(out)
     }
