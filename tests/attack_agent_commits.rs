@@ -660,6 +660,38 @@ fn a_rebase_an_agent_starts_brings_the_picked_lines_not_its_own() {
     assert_eq!(failures(&repo), Vec::<(String, String, String)>::new());
 }
 
+/// Red team, round three (second pass): the rebase the agent starts stops
+/// on a conflict with its own commit, noted AI; the conflict is resolved
+/// keeping both sides and the rebase left with `git rebase --quit`, so no
+/// post-rewrite hook carries the commit's note. The picked side had been
+/// set aside as not the command's, and the person's commit of it was noted
+/// "no AI". A picked commit whose note says AI brings AI text.
+#[test]
+fn an_agents_own_commit_a_stopped_rebase_picks_stays_ai() {
+    let repo = start();
+    repo.ok(&["checkout", "-q", "main"]);
+    repo.write("src/auth.py", &format!("{AUTH}\n\ndef can_list(u):\n    return u.public\n"));
+    repo.ok(&["commit", "-qam", "can_list"]);
+    repo.ok(&["checkout", "-q", "feature"]);
+    agent_shell(&repo, "toolu_q1", "cat >> src/auth.py && git commit -qam grant", || {
+        repo.write("src/auth.py", &format!("{AUTH}\n\ndef grant_all(u):\n    return True\n"));
+        repo.ok(&["commit", "-qam", "grant"]);
+    });
+    agent_shell(&repo, "toolu_q2", "git rebase main", || {
+        assert_ne!(repo.git_run(&["rebase", "-q", "main"]).code, 0, "the rebase conflicts");
+    });
+    // Resolved keeping both sides; the rebase left, not finished.
+    let both = format!("{AUTH}\n\ndef can_list(u):\n    return u.public\n\n\ndef grant_all(u):\n    return True\n");
+    repo.write("src/auth.py", &both);
+    repo.ok(&["add", "src/auth.py"]);
+    repo.ok(&["rebase", "--quit"]);
+    repo.ok(&["checkout", "-q", "-B", "feature"]);
+    repo.ok(&["commit", "-qm", "resolved"]);
+    assert!(!attests_no_ai(&repo.note("HEAD")), "{:?}", repo.note("HEAD"));
+    let found = failures(&repo);
+    assert!(found.iter().any(|(_, _, name)| name == "grant_all"), "{found:?}");
+}
+
 /// A clean merge the agent's command makes, where one side renamed a file
 /// the other changed, brings every line from a side: nothing of it is the
 /// agent's (the renamed side has the file under its old name).

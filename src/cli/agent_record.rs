@@ -512,6 +512,9 @@ fn resolved(repo: &Repository, commit: &git2::Commit<'_>, rel: &str, committed: 
 pub struct InProgress {
     /// The trees of the versions brought.
     trees: Vec<Oid>,
+    /// The commits whose versions they are (a revert's is the reverted
+    /// commit's parent: none), one to a tree.
+    commits: Vec<Option<Oid>>,
     /// HEAD's tree, where something is in progress.
     head: Option<Oid>,
 }
@@ -534,14 +537,28 @@ impl InProgress {
             commits
                 .extend(crate::store::derive::squashed_commits(&message).first().and_then(|c| Oid::from_str(c).ok()));
         }
-        let mut trees: Vec<Oid> =
-            commits.iter().filter_map(|&c| repo.find_commit(c).ok()).map(|c| c.tree_id()).collect();
+        let (mut trees, mut of): (Vec<Oid>, Vec<Option<Oid>>) =
+            commits.iter().filter_map(|&c| repo.find_commit(c).ok()).map(|c| (c.tree_id(), Some(c.id()))).unzip();
         // A revert brings the reverted commit's parent's lines.
-        trees.extend(
-            named("REVERT_HEAD").iter().filter_map(|&c| repo.find_commit(c).ok()?.parent(0).ok()).map(|p| p.tree_id()),
-        );
+        for parent in named("REVERT_HEAD").iter().filter_map(|&c| repo.find_commit(c).ok()?.parent(0).ok()) {
+            trees.push(parent.tree_id());
+            of.push(None);
+        }
         let head = (!trees.is_empty()).then(|| repo.head().and_then(|h| h.peel_to_tree()).ok()).flatten();
-        InProgress { trees, head: head.map(|t| t.id()) }
+        InProgress { trees, commits: of, head: head.map(|t| t.id()) }
+    }
+
+    /// Whether `commit`'s vouch note says an AI wrote in (or removed from)
+    /// `rel`: what such a commit brings is AI text, whoever applies it (the
+    /// agent's own commit that a rebase it started picks, when the rebase
+    /// is then left with `--quit` and no note follows).
+    fn ai_noted(repo: &Repository, commit: Oid, rel: &str) -> bool {
+        notes::read_note(repo, commit).ok().flatten().is_some_and(|records| {
+            records.iter().any(|r| {
+                matches!(r, notes::NoteRecord::File(f)
+                    if f.path == rel && (!f.ai.is_empty() || !f.deleted_before.is_empty()))
+            })
+        })
     }
 
     /// Whether the operation in progress removed `rel` from the worktree
@@ -574,7 +591,10 @@ impl InProgress {
         if self.trees.is_empty() {
             return changed;
         }
-        for &tree in &self.trees {
+        for (&tree, commit) in self.trees.iter().zip(&self.commits) {
+            if commit.is_some_and(|c| InProgress::ai_noted(repo, c, rel)) {
+                continue;
+            }
             let version = repo
                 .find_tree(tree)
                 .and_then(|t| t.get_path(Path::new(rel)))
