@@ -165,6 +165,36 @@ fn the_agents_hook_and_check_say_the_clone_is_not_set_up() {
     assert!(!repo.vouch(&["check"]).stderr.contains("not set up"));
 }
 
+/// Red team, second pass: a teammate's commit that adds lines where the
+/// agent's uncommitted text sits (here, at the end of the same file),
+/// fetched and brought in under the agent's text (`git stash && git pull &&
+/// git stash pop`), was noted with the journal's record carried onto it by
+/// place: her function became AI. Only this clone's own commits are noted
+/// from its journal.
+#[test]
+fn a_teammates_commit_is_not_noted_from_this_clones_journal() {
+    let repo = unhooked();
+    repo.ok(&["checkout", "-q", "-b", "carol"]);
+    repo.write("src/lib.py", &format!("{LIB}\n\ndef can_list(u):\n    return u.public\n"));
+    let carol = [("GIT_AUTHOR_EMAIL", "carol@example.com"), ("GIT_COMMITTER_EMAIL", "carol@example.com")];
+    let run = repo.command("git", &["commit", "-qam", "carol: can_list"]).envs(carol).output().unwrap();
+    assert!(run.status.success(), "{run:?}");
+    repo.ok(&["checkout", "-q", "feature"]);
+    agent_writes(&repo, "toolu_1", "src/lib.py", WITH_GRANT);
+    repo.ok(&["stash", "-q"]);
+    repo.ok(&["merge", "-q", "--ff-only", "carol"]);
+    // Both appended at the end: the pop conflicts, and keeps both.
+    let _ = repo.git_run(&["stash", "pop", "-q"]);
+    repo.write("src/lib.py", &format!("{WITH_GRANT}\n\ndef can_list(u):\n    return u.public\n"));
+    repo.ok(&["reset", "-q"]);
+    repo.ok(&["stash", "drop", "-q"]);
+
+    let rebuilt = repo.vouch_ok(&["notes", "rebuild", "main..HEAD"]);
+    assert!(rebuilt.stdout.starts_with("0 notes written"), "{rebuilt:?}");
+    repo.vouch_ok(&["init"]);
+    assert!(repo.note("carol").is_empty(), "{:?}", repo.note("carol"));
+}
+
 #[test]
 fn amending_a_commit_no_note_attests_does_not_attest_it() {
     let repo = VouchRepo::init_with(&[(".vouch.toml", POLICY), ("src/lib.py", LIB)], &[]);

@@ -460,19 +460,27 @@ pub fn note_unnoted(ctx: &Context) -> anyhow::Result<Vec<Oid>> {
 }
 
 /// Note those of `commits` (oldest first) that have no vouch note, are no
-/// merges and hold what `loaded`, this worktree's journal, records as an
-/// AI's: what [`note_unnoted`] and `vouch notes rebuild` do for commits made
-/// where git's hooks did not run. Returns the commits noted.
+/// merges, were made in this clone (by its git identity, since the oldest
+/// record of `loaded`, this worktree's journal) and hold what the journal
+/// records as an AI's: what [`note_unnoted`] and `vouch notes rebuild` do
+/// for commits made where git's hooks did not run. A teammate's commit
+/// fetched is not this journal's to note, even where it adds lines at the
+/// place of a record. Returns the commits noted.
 pub fn unnoted_in(ctx: &Context, loaded: &Loaded, commits: &[Oid]) -> anyhow::Result<Vec<Oid>> {
     let repo = &ctx.repo;
     let paths: HashSet<&str> = loaded.live().filter_map(|r| r.path()).collect();
-    if paths.is_empty() {
-        return Ok(Vec::new());
-    }
+    let oldest = loaded.live().map(|r| r.time.unix_timestamp()).min();
+    let me = crate::store::identity::user(repo).ok().map(|i| i.email);
+    let (Some(oldest), Some(me)) = (oldest, me) else { return Ok(Vec::new()) };
     let mut touching = Vec::new();
     for &oid in commits {
         let commit = repo.find_commit(oid)?;
-        if commit.parent_count() > 1 || notes::read_note(repo, oid)?.is_some() {
+        let committer = String::from_utf8_lossy(commit.committer().email_bytes()).into_owned();
+        if commit.parent_count() > 1
+            || commit.committer().when().seconds() < oldest - 1
+            || !committer.eq_ignore_ascii_case(&me)
+            || notes::read_note(repo, oid)?.is_some()
+        {
             continue;
         }
         // Only a commit that changes a file the journal knows can hold its
