@@ -509,6 +509,34 @@ fn an_agents_committed_code_carried_to_another_branch_stays_ai() {
     }
 }
 
+/// Red team, round three (second pass): the agent's command adds a
+/// worktree and leaves its text there uncommitted (`git worktree add ../w
+/// other && cd ../w && git checkout feature -- src/auth.py`, or an edit);
+/// the person commits there. Only commits made in a worktree the command
+/// added were looked at, so the commit was noted "no AI". What a worktree
+/// the command added holds beyond the commit it was added at is the
+/// command's.
+#[test]
+fn what_an_agent_leaves_uncommitted_in_a_worktree_it_adds_is_recorded_there() {
+    let repo = start();
+    let wt = repo.root().parent().unwrap().join(format!("{}-new", repo.root().file_name().unwrap().to_string_lossy()));
+    let wt_arg = wt.display().to_string();
+    agent_shell(
+        &repo,
+        "toolu_nw",
+        "git worktree add ../new -b other main && cd ../new && sed -i 2,3d src/auth.py",
+        || {
+            repo.ok(&["worktree", "add", "-q", &wt_arg, "-b", "other", "main"]);
+            std::fs::write(wt.join("src/auth.py"), "def f(u):\n    return u.data\n").unwrap();
+        },
+    );
+    repo.ok(&["-C", &wt_arg, "commit", "-qam", "simplify"]);
+    let note = repo.note("other");
+    assert!(!attests_no_ai(&note), "{note:?}");
+    assert_eq!(noted_file(&note, "src/auth.py")["deleted_before"], json!([2]), "{note:?}");
+    let _ = std::fs::remove_dir_all(&wt);
+}
+
 /// Red team, round three (second pass): the first commit of a branch with
 /// no commit yet (a new repository, `git worktree add --orphan`), made by
 /// the agent's command, was noted "no AI": with no HEAD when the snapshot

@@ -563,10 +563,15 @@ fn after_shell(agent: Agent, shell: agents::Shell) -> anyhow::Result<Outcome> {
     let here = Side::open(repo, snapshot)?;
     let mut recorded = here.record(&source, &intent)?;
     // The repository's other worktrees the command named, kept before it
-    // ran: what it changed there, in their journals.
+    // ran, and those it added: what it changed there, in their journals.
     let mut there = Vec::new();
     for (path, wt) in crate::store::snapshot::other_worktrees(&here.repo) {
-        let Some(snapshot) = snapshot_for(&wt, shell.tool_use_id.as_deref()) else { continue };
+        // Named, it was kept before; added by the command, it held only
+        // the commit it was added at.
+        let kept = snapshot_for(&wt, shell.tool_use_id.as_deref());
+        let Some(snapshot) = kept.or_else(|| Snapshot::of_added_worktree(&wt, &path, &here.snapshot)) else {
+            continue;
+        };
         // One that cannot be recorded keeps the others, and this one's
         // notes, from nothing.
         match Side::open(wt, snapshot).and_then(|side| Ok((side.record(&source, &intent)?, side))) {

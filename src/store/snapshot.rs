@@ -312,6 +312,40 @@ impl Snapshot {
         Ok(snapshot)
     }
 
+    /// What `repo`, a worktree added during the tool call that `main` (the
+    /// snapshot of the worktree it began in) was taken for, held before
+    /// the call touched it: the commit it was added at, nothing changed;
+    /// `None` when it was there before the call (or when that cannot be
+    /// told). Its time and branches are `main`'s.
+    pub fn of_added_worktree(repo: &Repository, path: &Path, main: &Snapshot) -> Option<Snapshot> {
+        let taken = main.taken?;
+        if main.others.contains_key(path) {
+            return None;
+        }
+        // Added since: its HEAD's first reflog entry, or (an unborn branch,
+        // which has none) its administrative files, are newer.
+        let log = repo.reflog("HEAD").ok()?;
+        let first = log.len().checked_sub(1).and_then(|last| log.get(last));
+        let added = match &first {
+            Some(entry) => entry.committer().when().seconds(),
+            None => {
+                let written = std::fs::metadata(repo.path().join("commondir")).and_then(|m| m.modified()).ok()?;
+                written.duration_since(SystemTime::UNIX_EPOCH).ok()?.as_secs() as i64
+            }
+        };
+        if added < taken - 1 {
+            return None;
+        }
+        Some(Snapshot {
+            worktree: true,
+            reflog: Some(usize::from(first.is_some())),
+            head: first.map(|e| e.id_new()).filter(|id| !id.is_zero()),
+            taken: Some(taken),
+            tips: main.tips.clone(),
+            ..Snapshot::default()
+        })
+    }
+
     /// Write it as the snapshot of tool call `id`, and remove stale ones.
     pub fn save(&self, repo: &Repository, id: &str) -> Result<(), SnapshotError> {
         let path = file(repo, id);
