@@ -487,7 +487,7 @@ impl Bench {
     fn commit(&self, hooks: bool, saved: &Saved) -> Run {
         let mut args = vec![];
         if !hooks {
-            args.extend(["-c", "core.hooksPath=/nonexistent"]);
+            args.extend(["-c", "core.hooksPath=.git/no-hooks"]);
         }
         args.extend(["commit", "-q", "-m", "agent work"]);
         let run = measured(self.command(Path::new("git"), &args), None);

@@ -301,9 +301,10 @@ pub fn brought_in(
 /// its parent's version, but those the worktree held uncommitted before
 /// the command ran (`before`: its bytes then, `Some(None)` when it did not
 /// exist, `None` when not known, and then it is left alone; `then`: HEAD
-/// then), are the command's, recorded for that version. Of a merge it made, what neither parent has is its
-/// own ([`resolved`]), whatever the worktree shows: the hook compares the
-/// worktree with HEAD's version, the merge's. `brought`: the files a move
+/// then), are the command's, recorded for that version. Of a merge it
+/// made, what neither parent has is its own ([`resolved`]), whatever the
+/// worktree shows: the hook compares the worktree with HEAD's version, the
+/// merge's. `brought`: the files a move
 /// of HEAD brought ([`brought_in`]), which the hook's comparison set aside
 /// (a commit made in another worktree and merged or picked back here).
 /// Returns how many versions were recorded.
