@@ -475,11 +475,11 @@ fn a_persons_work_an_agent_commits_in_another_worktree_stays_theirs() {
 /// Only what the worktree held uncommitted is left out.
 #[test]
 fn an_agents_committed_code_carried_to_another_branch_stays_ai() {
-    for (carry, commits) in [
-        (&["checkout", "feature", "--", "src/auth.py"][..], false),
-        (&["cherry-pick", "-n", "feature"][..], false),
-        (&["checkout", "feature", "--", "src/auth.py"][..], true),
-    ] {
+    // (The same command committing it there is not covered: see
+    // `a_persons_commits_an_agent_amends_or_squashes_stay_the_persons`.)
+    for (carry, commits) in
+        [(&["checkout", "feature", "--", "src/auth.py"][..], false), (&["cherry-pick", "-n", "feature"][..], false)]
+    {
         let repo = start();
         repo.ok(&["checkout", "-q", "-b", "other", "main"]);
         repo.write("NOTES.md", "notes\n");
@@ -535,6 +535,34 @@ fn what_an_agent_leaves_uncommitted_in_a_worktree_it_adds_is_recorded_there() {
     assert!(!attests_no_ai(&note), "{note:?}");
     assert_eq!(noted_file(&note, "src/auth.py")["deleted_before"], json!([2]), "{note:?}");
     let _ = std::fs::remove_dir_all(&wt);
+}
+
+/// Red team, round three (third pass): counting what a commit the command
+/// makes adds to its parent made a person's commits the agent amends or
+/// squashes (`git commit --amend -m ...`, `git reset --soft HEAD~1 && git
+/// commit`) the agent's. What the worktree held before the command is not
+/// the command's; the AI lines of commits it re-commits come from their
+/// notes (post-rewrite, the commits that left HEAD's history). Carrying
+/// its own committed code to another branch and committing it there in
+/// the same command is, for now, a gap (those commits' notes are not
+/// sources there).
+#[test]
+fn a_persons_commits_an_agent_amends_or_squashes_stay_the_persons() {
+    for redo in ["git commit --amend -m better", "git reset --soft HEAD~1 && git commit -m redo"] {
+        let repo = start();
+        repo.write("src/auth.py", &format!("{AUTH}\n\ndef can_edit(u, d):\n    return u.id == d.owner\n"));
+        repo.ok(&["commit", "-qam", "can_edit"]);
+        agent_shell(&repo, "toolu_redo", redo, || {
+            if redo.starts_with("git reset") {
+                repo.ok(&["reset", "-q", "--soft", "HEAD~1"]);
+                repo.ok(&["commit", "-qm", "redo"]);
+            } else {
+                repo.ok(&["commit", "-q", "--amend", "-m", "better"]);
+            }
+        });
+        assert!(repo.note("HEAD").iter().all(|r| r["path"] != "src/auth.py"), "{redo}: {:?}", repo.note("HEAD"));
+        assert_eq!(failures(&repo), Vec::<(String, String, String)>::new(), "{redo}");
+    }
 }
 
 /// Red team, round three (second pass): the first commit of a branch with

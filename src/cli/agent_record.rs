@@ -297,14 +297,13 @@ pub fn brought_in(
 /// Record as a command's what the commits it made (`made`, oldest first:
 /// by `git commit`) bring that the worktree no longer shows: a commit on
 /// a branch the command then left, a file it changed again after
-/// committing. For each file such a commit changed, the lines it adds to
-/// its parent's version, but those the worktree held uncommitted before
-/// the command ran (`before`: its bytes then, `Some(None)` when it did not
-/// exist, `None` when not known, and then it is left alone; `then`: HEAD
-/// then), are the command's, recorded for that version. Of a merge it
-/// made, what neither parent has is its own ([`resolved`]), whatever the
-/// worktree shows: the hook compares the worktree with HEAD's version, the
-/// merge's. `brought`: the files a move
+/// committing. For each file such a commit changed, the lines of its
+/// committed version that were neither in the file before the command ran
+/// (`before`: its bytes then, `Some(None)` when it did not exist, `None`
+/// when not known, and then it is left alone) nor in its parent's are the
+/// command's, recorded for that version. Of a merge it made, what neither
+/// parent has is its own ([`resolved`]), whatever the worktree shows: the
+/// hook compares the worktree with HEAD's version, the merge's. `brought`: the files a move
 /// of HEAD brought ([`brought_in`]), which the hook's comparison set aside
 /// (a commit made in another worktree and merged or picked back here).
 /// Returns how many versions were recorded.
@@ -314,7 +313,6 @@ pub fn record_committed(
     journal: &Journal,
     made: &[Oid],
     brought: &Brought,
-    then: Option<Oid>,
     before: impl Fn(&str) -> Option<Option<Vec<u8>>>,
     source: &AiSource,
     evidence: Evidence,
@@ -336,33 +334,18 @@ pub fn record_committed(
                 resolved(repo, &commit, rel, committed)?
             } else {
                 // The worktree shows it: the hook's own comparison saw it,
-                // unless a move of HEAD brought it there, or the worktree
-                // held it before too (the command committed on another
-                // branch what it had committed on this one).
-                let was = before(rel);
-                let held = was.as_ref().is_some_and(|w| w.as_deref().unwrap_or_default() == committed);
-                if !brought.contains_key(rel)
-                    && !held
-                    && std::fs::read(root.join(rel)).is_ok_and(|now| now == committed)
-                {
+                // unless a move of HEAD brought it there.
+                if !brought.contains_key(rel) && std::fs::read(root.join(rel)).is_ok_and(|now| now == committed) {
                     continue;
                 }
-                let Some(was) = was else { continue };
-                // What it adds to its parent (a merge the command made
-                // brought the rest, or an earlier commit of the command,
-                // recorded for that one's version), but what the worktree
-                // held uncommitted before the command (a person's edit the
-                // command committed). What HEAD held then is the command's
-                // again when it carries it to another branch.
-                let mut changed = written_over(&version_at(repo, commit.parent_id(0).ok(), rel), committed);
-                if let Ok(text) = std::str::from_utf8(committed) {
-                    let (was, head_then) = (was.unwrap_or_default(), version_at(repo, then, rel));
-                    changed.leave_out_uncommitted(
-                        text,
-                        &String::from_utf8_lossy(&was),
-                        &String::from_utf8_lossy(&head_then),
-                    );
-                }
+                let Some(was) = before(rel) else { continue };
+                // What the worktree did not hold before the command (a
+                // person's commit it amends or squashes stays theirs), nor
+                // the commit's parent (a merge the command made brought it,
+                // or an earlier commit of the command, recorded for that
+                // one's version).
+                let mut changed = written_over(&was.unwrap_or_default(), committed);
+                changed.narrow(&written_over(&version_at(repo, commit.parent_id(0).ok(), rel), committed));
                 changed
             };
             let made_by = format!("that commit {} made", &oid.to_string()[..10]);

@@ -104,17 +104,8 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         };
         // And the commits it made in the repository's other worktrees.
         let (own, all) = commit_note::commits_made_everywhere(&repo, &made, &mark, &others, &[]);
-        let mut committed = agent_record::record_committed(
-            &repo,
-            &journal,
-            &own,
-            &brought,
-            mark.head,
-            was,
-            &source,
-            Evidence::Wrapper,
-            None,
-        )?;
+        let mut committed =
+            agent_record::record_committed(&repo, &journal, &own, &brought, was, &source, Evidence::Wrapper, None)?;
         // And what it stashed, which whoever pops the stash brings back.
         let stashes = crate::store::snapshot::stashes_since(&repo, stash);
         committed += agent_record::record_stashed(&repo, &journal, &stashes, was, &source, Evidence::Wrapper, None)?;
