@@ -535,6 +535,45 @@ fn what_an_agent_leaves_uncommitted_in_a_worktree_it_adds_is_recorded_there() {
     assert!(!attests_no_ai(&note), "{note:?}");
     assert_eq!(noted_file(&note, "src/auth.py")["deleted_before"], json!([2]), "{note:?}");
     let _ = std::fs::remove_dir_all(&wt);
+
+    // Third pass: nor when the command dates the worktree's addition back
+    // (`GIT_COMMITTER_DATE=2001-01-01 git worktree add ...`), nor when it
+    // adds it on an unborn branch and commits there (its first reflog
+    // entry is that commit, not where it was added).
+    let repo = start();
+    agent_shell(
+        &repo,
+        "toolu_old",
+        "GIT_COMMITTER_DATE=2001-01-01T00:00:00 git worktree add ../new ... && sed ...",
+        || {
+            let run = repo
+                .command("git", &["worktree", "add", "-q", &wt_arg, "-b", "other", "main"])
+                .env("GIT_COMMITTER_DATE", "2001-01-01T00:00:00")
+                .output()
+                .unwrap();
+            assert!(run.status.success(), "{run:?}");
+            std::fs::write(wt.join("src/auth.py"), "def f(u):\n    return u.data\n").unwrap();
+        },
+    );
+    repo.ok(&["-C", &wt_arg, "commit", "-qam", "simplify"]);
+    assert!(!attests_no_ai(&repo.note("other")), "{:?}", repo.note("other"));
+    let _ = std::fs::remove_dir_all(&wt);
+
+    let repo = start();
+    agent_shell(
+        &repo,
+        "toolu_orphan",
+        "git worktree add --orphan -b pages ../new && cd ../new && ... && git commit",
+        || {
+            repo.ok(&["worktree", "add", "-q", "--orphan", "-b", "pages", &wt_arg]);
+            std::fs::write(wt.join("run.py"), "import os\n\n\ndef run(cmd):\n    os.system(cmd)\n").unwrap();
+            repo.ok(&["-C", &wt_arg, "add", "run.py"]);
+            repo.ok(&["-C", &wt_arg, "commit", "-qm", "pages"]);
+        },
+    );
+    let note = repo.note("pages");
+    assert_eq!(noted_file(&note, "run.py")["ai"], json!([[1, 5]]), "{note:?}");
+    let _ = std::fs::remove_dir_all(&wt);
 }
 
 /// Red team, round three (third pass): counting what a commit the command

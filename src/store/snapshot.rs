@@ -314,33 +314,26 @@ impl Snapshot {
 
     /// What `repo`, a worktree added during the tool call that `main` (the
     /// snapshot of the worktree it began in) was taken for, held before
-    /// the call touched it: the commit it was added at, nothing changed;
-    /// `None` when it was there before the call (or when that cannot be
-    /// told). Its time and branches are `main`'s.
+    /// the call touched it: the commit it was added at, nothing changed.
+    /// `None` when it was there before the call: `main` lists the
+    /// worktrees there were (a snapshot an older vouch took, which lists
+    /// no branch tips either, says nothing of them: `None`). Times are not
+    /// asked: the command sets them.
     pub fn of_added_worktree(repo: &Repository, path: &Path, main: &Snapshot) -> Option<Snapshot> {
-        let taken = main.taken?;
-        if main.others.contains_key(path) {
+        if main.others.contains_key(path) || main.tips.is_empty() || main.taken.is_none() {
             return None;
         }
-        // Added since: its HEAD's first reflog entry, or (an unborn branch,
-        // which has none) its administrative files, are newer.
-        let log = repo.reflog("HEAD").ok()?;
-        let first = log.len().checked_sub(1).and_then(|last| log.get(last));
-        let added = match &first {
-            Some(entry) => entry.committer().when().seconds(),
-            None => {
-                let written = std::fs::metadata(repo.path().join("commondir")).and_then(|m| m.modified()).ok()?;
-                written.duration_since(SystemTime::UNIX_EPOCH).ok()?.as_secs() as i64
-            }
-        };
-        if added < taken - 1 {
-            return None;
-        }
+        // Added at the commit its HEAD's first reflog entry moved to,
+        // unless that entry is a commit made in it (a branch added unborn,
+        // `--orphan`, has no entry for being added).
+        let log = repo.reflog("HEAD").ok();
+        let first = log.as_ref().and_then(|log| log.get(log.len().checked_sub(1)?));
+        let added_at = first.filter(|e| !e.message().unwrap_or_default().starts_with("commit"));
         Some(Snapshot {
             worktree: true,
-            reflog: Some(usize::from(first.is_some())),
-            head: first.map(|e| e.id_new()).filter(|id| !id.is_zero()),
-            taken: Some(taken),
+            reflog: Some(usize::from(added_at.is_some())),
+            head: added_at.map(|e| e.id_new()).filter(|id| !id.is_zero()),
+            taken: main.taken,
             tips: main.tips.clone(),
             ..Snapshot::default()
         })
