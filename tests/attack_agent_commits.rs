@@ -787,6 +787,40 @@ fn an_agents_own_commit_a_stopped_rebase_picks_stays_ai() {
     assert!(found.iter().any(|(_, _, name)| name == "grant_all"), "{found:?}");
 }
 
+/// Red team, round three (third pass): the picked commit holds a person's
+/// line and the agent's function, its note AI on the function only. The
+/// rebase the agent starts stops on a conflict in the person's line; the
+/// person resolves it. Every line the picked side brought had become the
+/// agent's, the person's included. Only the lines its note says are AI.
+#[test]
+fn a_persons_lines_in_a_commit_a_stopped_rebase_picks_stay_theirs() {
+    let repo = start();
+    repo.ok(&["checkout", "-q", "main"]);
+    repo.write("src/auth.py", &AUTH.replace("def f(u):", "def f(u, strict=False):"));
+    repo.ok(&["commit", "-qam", "strict"]);
+    repo.ok(&["checkout", "-q", "feature"]);
+    // The person's own edit of the first line, then the agent's function.
+    let mine = AUTH.replace("def f(u):", "def f(u, log=None):");
+    repo.write("src/auth.py", &mine);
+    let with_grant = format!("{mine}\n\ndef grant_all(u):\n    return True\n");
+    let input = json!({ "file_path": repo.root().join("src/auth.py"), "content": with_grant });
+    repo.claude_hook("PreToolUse", "Write", "toolu_w", input.clone());
+    repo.write("src/auth.py", &with_grant);
+    repo.claude_hook("PostToolUse", "Write", "toolu_w", input);
+    repo.ok(&["commit", "-qam", "log and grant"]);
+    assert_eq!(noted_file(&repo.note("HEAD"), "src/auth.py")["ai"], json!([[5, 8]]));
+
+    agent_shell(&repo, "toolu_rb", "git rebase main", || {
+        assert_ne!(repo.git_run(&["rebase", "-q", "main"]).code, 0, "the rebase conflicts");
+    });
+    repo.write("src/auth.py", &with_grant);
+    repo.ok(&["add", "src/auth.py"]);
+    let run = repo.command("git", &["rebase", "--continue"]).output().unwrap();
+    assert!(run.status.success(), "{run:?}");
+    let note = repo.note("HEAD");
+    assert_eq!(noted_file(&note, "src/auth.py")["ai"], json!([[5, 8]]), "{note:?}");
+}
+
 /// A clean merge the agent's command makes, where one side renamed a file
 /// the other changed, brings every line from a side: nothing of it is the
 /// agent's (the renamed side has the file under its old name).

@@ -532,17 +532,27 @@ impl InProgress {
         InProgress { trees, commits: of, head: head.map(|t| t.id()) }
     }
 
-    /// Whether `commit`'s vouch note says an AI wrote in (or removed from)
-    /// `rel`: what such a commit brings is AI text, whoever applies it (the
-    /// agent's own commit that a rebase it started picks, when the rebase
-    /// is then left with `--quit` and no note follows).
-    fn ai_noted(repo: &Repository, commit: Oid, rel: &str) -> bool {
-        notes::read_note(repo, commit).ok().flatten().is_some_and(|records| {
-            records.iter().any(|r| {
-                matches!(r, notes::NoteRecord::File(f)
-                    if f.path == rel && (!f.ai.is_empty() || !f.deleted_before.is_empty()))
-            })
-        })
+    /// `version`, file `rel` as `commit` holds it (blob `blob`), less the
+    /// lines `commit`'s vouch note says an AI wrote there: what a picked or
+    /// merged commit brings that is not AI text. The agent's own commit
+    /// that a rebase it started picks brings its AI lines still, should
+    /// the rebase be left with `--quit` and no note follow; a person's
+    /// lines beside them stay the person's.
+    fn without_ai_lines(repo: &Repository, commit: Option<Oid>, rel: &str, blob: Oid, version: Vec<u8>) -> Vec<u8> {
+        let Some(records) = commit.and_then(|c| notes::read_note(repo, c).ok().flatten()) else { return version };
+        let blob = blob.to_string();
+        let ai = notes::merge_line_ranges(records.iter().flat_map(|r| match r {
+            notes::NoteRecord::File(f) if f.path == rel && f.blob == blob => f.ai.clone(),
+            _ => Vec::new(),
+        }));
+        let mut out = Vec::with_capacity(version.len());
+        let mut at = 0;
+        for drop in notes::lines_to_bytes(&version, &ai) {
+            out.extend_from_slice(&version[at..drop.start.max(at)]);
+            at = at.max(drop.end);
+        }
+        out.extend_from_slice(&version[at.min(version.len())..]);
+        out
     }
 
     /// Whether the operation in progress removed `rel` from the worktree
@@ -575,15 +585,12 @@ impl InProgress {
         if self.trees.is_empty() {
             return changed;
         }
-        for (&tree, commit) in self.trees.iter().zip(&self.commits) {
-            if commit.is_some_and(|c| InProgress::ai_noted(repo, c, rel)) {
-                continue;
-            }
+        for (&tree, &commit) in self.trees.iter().zip(&self.commits) {
             let version = repo
                 .find_tree(tree)
                 .and_then(|t| t.get_path(Path::new(rel)))
                 .and_then(|e| repo.find_blob(e.id()))
-                .map(|b| b.content().to_vec())
+                .map(|b| InProgress::without_ai_lines(repo, commit, rel, b.id(), b.content().to_vec()))
                 .unwrap_or_default();
             changed.narrow(&written(&String::from_utf8_lossy(&version), text));
         }

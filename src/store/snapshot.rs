@@ -325,14 +325,19 @@ impl Snapshot {
         }
         // Added at the commit its HEAD's first reflog entry moved to,
         // unless that entry is a commit made in it (a branch added unborn,
-        // `--orphan`, has no entry for being added).
-        let log = repo.reflog("HEAD").ok();
-        let first = log.as_ref().and_then(|log| log.get(log.len().checked_sub(1)?));
-        let added_at = first.filter(|e| !e.message().unwrap_or_default().starts_with("commit"));
+        // `--orphan`, has no entry for being added). With no reflog at all
+        // (`core.logAllRefUpdates` off), at its HEAD now: what it holds
+        // beyond that is the command's.
+        let log = repo.reflog("HEAD").ok().filter(|log| !log.is_empty());
+        let (reflog, head) = match log.as_ref().and_then(|log| log.get(log.len() - 1)) {
+            Some(first) if first.message().unwrap_or_default().starts_with("commit") => (0, None),
+            Some(first) => (1, Some(first.id_new()).filter(|id| !id.is_zero())),
+            None => (0, crate::store::repo::head_commit(repo)),
+        };
         Some(Snapshot {
             worktree: true,
-            reflog: Some(usize::from(added_at.is_some())),
-            head: added_at.map(|e| e.id_new()).filter(|id| !id.is_zero()),
+            reflog: Some(reflog),
+            head,
             taken: main.taken,
             tips: main.tips.clone(),
             ..Snapshot::default()
