@@ -303,10 +303,10 @@ pub fn brought_in(
 /// when not known, and then it is left alone) nor in its parent's are the
 /// command's, recorded for that version. Of a merge it made, what neither
 /// parent has is its own ([`resolved`]), whatever the worktree shows: the
-/// hook compares the worktree with HEAD's version, the merge's. `brought`: the files a move
-/// of HEAD brought ([`brought_in`]), which the hook's comparison set aside
-/// (a commit made in another worktree and merged or picked back here).
-/// Returns how many versions were recorded.
+/// hook compares the worktree with HEAD's version, the merge's. `brought`:
+/// the files a move of HEAD brought ([`brought_in`]), which the hook's
+/// comparison set aside (a commit made in another worktree and merged or
+/// picked back here). Returns how many versions were recorded.
 #[allow(clippy::too_many_arguments)] // What was there before, and one record's parts, as `append` takes them.
 pub fn record_committed(
     repo: &Repository,
