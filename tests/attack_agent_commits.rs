@@ -623,6 +623,28 @@ fn the_first_commit_an_agent_makes_on_an_unborn_branch_is_noted_as_ai() {
     assert_eq!(noted_file(&note, "src/run.py")["ai"], json!([[1, 5]]), "{note:?}");
 }
 
+/// Red team, round three (second pass): the agent moves its branch back
+/// with plumbing and commits again what it had committed (`git update-ref
+/// refs/heads/feature HEAD~1 && git commit`, a `reset --soft` by another
+/// name): the commit that left HEAD's history was not a source, so the
+/// re-commit was noted "no AI". A move of HEAD back to an ancestor, however
+/// made, leaves the commits past it as sources, as a reset does.
+#[test]
+fn a_commit_redone_after_moving_the_branch_back_with_plumbing_keeps_its_ai_lines() {
+    let repo = start();
+    agent_shell(&repo, "toolu_u1", "cat >> src/auth.py && git commit -qam wip", || {
+        repo.write("src/auth.py", &format!("{AUTH}\n\ndef grant_all(u):\n    return True\n"));
+        repo.ok(&["commit", "-qam", "wip"]);
+    });
+    agent_shell(&repo, "toolu_u2", "git update-ref refs/heads/feature HEAD~1 && git commit -qm redo", || {
+        repo.ok(&["update-ref", "refs/heads/feature", "HEAD~1"]);
+        repo.ok(&["commit", "-qm", "redo"]);
+    });
+    assert!(!attests_no_ai(&repo.note("HEAD")), "{:?}", repo.note("HEAD"));
+    let found = failures(&repo);
+    assert!(found.iter().any(|(_, _, name)| name == "grant_all"), "{found:?}");
+}
+
 /// Red team, round two: a command that empties the reflog after it
 /// commits (`git reflog expire --expire=now --all`) left nothing to find
 /// its commits by. The commits HEAD reached since the command began, made

@@ -505,12 +505,13 @@ pub fn squashed_commits(message: &str) -> Vec<String> {
 }
 
 /// The commits that left HEAD's history: reachable from where HEAD was
-/// before a reset (`reset:` in its reflog) or before a checkout of one of
-/// its ancestors (an older commit), and not from HEAD now; newest first,
-/// from the last [`MAX_REFLOG`] moves, at most [`MAX_LEFT`]. Rewrites
-/// (amend, rebase) are left out: their commits' notes follow them through
-/// the post-rewrite hook. A branch switch is left out: the other branch's
-/// commits did not leave anything.
+/// before a reset (`reset:` in its reflog), before a checkout of one of
+/// its ancestors (an older commit), or before any other move back to an
+/// ancestor (`git update-ref` of the branch, a reset by another name), and
+/// not from HEAD now; newest first, from the last [`MAX_REFLOG`] moves, at
+/// most [`MAX_LEFT`]. Rewrites (amend, rebase) are left out: their commits'
+/// notes follow them through the post-rewrite hook. A branch switch is left
+/// out: the other branch's commits did not leave anything.
 pub fn left_commits(repo: &Repository) -> Result<Vec<Oid>, NoteError> {
     let head = match repo.head().and_then(|h| h.peel_to_commit()) {
         Ok(c) => Some(c.id()),
@@ -529,9 +530,12 @@ pub fn left_commits(repo: &Repository) -> Result<Vec<Oid>, NoteError> {
             continue;
         }
         let message = entry.message().unwrap_or("");
+        let rewrite = ["commit", "rebase", "pull", "merge", "cherry-pick", "revert", "am"]
+            .iter()
+            .any(|action| message.starts_with(action));
         let counts = if message.starts_with("reset:") {
             true
-        } else if message.starts_with("checkout:") {
+        } else if message.starts_with("checkout:") || !rewrite {
             !new.is_zero() && repo.graph_descendant_of(old, new).unwrap_or(false)
         } else {
             false
