@@ -20,6 +20,8 @@ use support::vouch_repo::VouchRepo;
 
 const POLICY: &str = "gate = \"warn\"\nreviewers = [\"alice@example.com\"]\n";
 const AUTH: &str = "def f(u):\n    if not u.admin:\n        raise PermissionError()\n    return u.data\n";
+/// The agent's function that grants everything, appended to a file.
+const GRANT_ALL: &str = "\n\ndef grant_all(u):\n    return True\n";
 
 fn start() -> VouchRepo {
     let repo = VouchRepo::init_with(&[(".vouch.toml", POLICY), ("src/auth.py", AUTH)], &[]);
@@ -487,7 +489,7 @@ fn an_agents_committed_code_carried_to_another_branch_stays_ai() {
         repo.ok(&["commit", "-qm", "notes"]);
         repo.ok(&["checkout", "-q", "feature"]);
         let mut text = AUTH.to_string();
-        text.push_str("\n\ndef grant_all(u):\n    return True\n");
+        text.push_str(GRANT_ALL);
         agent_shell(&repo, "toolu_c1", "cat >> src/auth.py && git commit -qam wip", || {
             repo.write("src/auth.py", &text);
             repo.ok(&["commit", "-qam", "wip"]);
@@ -633,7 +635,7 @@ fn the_first_commit_an_agent_makes_on_an_unborn_branch_is_noted_as_ai() {
 fn a_commit_redone_after_moving_the_branch_back_with_plumbing_keeps_its_ai_lines() {
     let repo = start();
     agent_shell(&repo, "toolu_u1", "cat >> src/auth.py && git commit -qam wip", || {
-        repo.write("src/auth.py", &format!("{AUTH}\n\ndef grant_all(u):\n    return True\n"));
+        repo.write("src/auth.py", &format!("{AUTH}{GRANT_ALL}"));
         repo.ok(&["commit", "-qam", "wip"]);
     });
     agent_shell(&repo, "toolu_u2", "git update-ref refs/heads/feature HEAD~1 && git commit -qm redo", || {
@@ -791,14 +793,14 @@ fn an_agents_own_commit_a_stopped_rebase_picks_stays_ai() {
     repo.ok(&["commit", "-qam", "can_list"]);
     repo.ok(&["checkout", "-q", "feature"]);
     agent_shell(&repo, "toolu_q1", "cat >> src/auth.py && git commit -qam grant", || {
-        repo.write("src/auth.py", &format!("{AUTH}\n\ndef grant_all(u):\n    return True\n"));
+        repo.write("src/auth.py", &format!("{AUTH}{GRANT_ALL}"));
         repo.ok(&["commit", "-qam", "grant"]);
     });
     agent_shell(&repo, "toolu_q2", "git rebase main", || {
         assert_ne!(repo.git_run(&["rebase", "-q", "main"]).code, 0, "the rebase conflicts");
     });
     // Resolved keeping both sides; the rebase left, not finished.
-    let both = format!("{AUTH}\n\ndef can_list(u):\n    return u.public\n\n\ndef grant_all(u):\n    return True\n");
+    let both = format!("{AUTH}\n\ndef can_list(u):\n    return u.public\n{GRANT_ALL}");
     repo.write("src/auth.py", &both);
     repo.ok(&["add", "src/auth.py"]);
     repo.ok(&["rebase", "--quit"]);
@@ -824,7 +826,7 @@ fn a_persons_lines_in_a_commit_a_stopped_rebase_picks_stay_theirs() {
     // The person's own edit of the first line, then the agent's function.
     let mine = AUTH.replace("def f(u):", "def f(u, log=None):");
     repo.write("src/auth.py", &mine);
-    let with_grant = format!("{mine}\n\ndef grant_all(u):\n    return True\n");
+    let with_grant = format!("{mine}{GRANT_ALL}");
     let input = json!({ "file_path": repo.root().join("src/auth.py"), "content": with_grant });
     repo.claude_hook("PreToolUse", "Write", "toolu_w", input.clone());
     repo.write("src/auth.py", &with_grant);
@@ -913,7 +915,7 @@ fn what_a_command_changed_without_a_snapshot_is_never_attested_human() {
     );
     repo.ok(&["checkout", "-q", "-b", "feature"]);
     let mut text = repo.read("src/auth.py");
-    text.push_str("\n\ndef grant_all(u):\n    return True\n");
+    text.push_str(GRANT_ALL);
     repo.write("src/auth.py", &text);
     let after = repo.claude_hook("PostToolUse", "Bash", "toolu_n", json!({ "command": "cat >> src/auth.py" }));
     assert!(after.stderr.contains("no snapshot"), "{after:?}");
@@ -1057,7 +1059,7 @@ fn a_commit_a_command_without_a_snapshot_made_is_not_attested_human() {
         {"type": "tool_use", "id": "toolu_nc", "name": "Bash", "input": {"command": "... && git commit -am grant"}}]}});
     std::fs::write(&transcript, format!("{call}\n")).unwrap();
     let mut text = repo.read("src/auth.py");
-    text.push_str("\n\ndef grant_all(u):\n    return True\n");
+    text.push_str(GRANT_ALL);
     repo.write("src/auth.py", &text);
     repo.ok(&["commit", "-qam", "grant"]);
     assert!(attests_no_ai(&repo.note("HEAD")), "git's hook noted it first: {:?}", repo.note("HEAD"));
@@ -1098,7 +1100,7 @@ fn what_a_command_without_a_snapshot_commits_elsewhere_or_stashes_is_not_atteste
     let wt_arg = wt.display().to_string();
     let payload = unsnapshotted_call(&repo, "toolu_nw");
     let mut text = AUTH.to_string();
-    text.push_str("\n\ndef grant_all(u):\n    return True\n");
+    text.push_str(GRANT_ALL);
     std::fs::write(wt.join("src/auth.py"), &text).unwrap();
     repo.ok(&["-C", &wt_arg, "commit", "-qam", "grant"]);
     assert!(attests_no_ai(&repo.note("wt")), "git's hook noted it first: {:?}", repo.note("wt"));

@@ -232,10 +232,13 @@ pub fn warn_if_not_set_up(repo: &Repository) {
 
 /// `rel`'s bytes at `commit` (empty: no commit, or no file there).
 pub fn version_at(repo: &Repository, commit: Option<Oid>, rel: &str) -> Vec<u8> {
-    commit
-        .and_then(|c| repo.find_commit(c).ok())
-        .and_then(|c| c.tree().ok())
-        .and_then(|t| t.get_path(Path::new(rel)).ok())
+    let tree = commit.and_then(|c| repo.find_commit(c).ok()).and_then(|c| c.tree().ok());
+    version_in(repo, tree.as_ref(), rel)
+}
+
+/// `rel`'s bytes in `tree` (empty: no tree, or no file there).
+fn version_in(repo: &Repository, tree: Option<&git2::Tree<'_>>, rel: &str) -> Vec<u8> {
+    tree.and_then(|t| t.get_path(Path::new(rel)).ok())
         .and_then(|e| repo.find_blob(e.id()).ok())
         .map(|b| b.content().to_vec())
         .unwrap_or_default()
@@ -345,7 +348,7 @@ pub fn record_committed(
                 // or an earlier commit of the command, recorded for that
                 // one's version).
                 let mut changed = written_over(&was.unwrap_or_default(), committed);
-                changed.narrow(&written_over(&version_at(repo, commit.parent_id(0).ok(), rel), committed));
+                changed.narrow(&written_over(&version_in(repo, parent.as_ref(), rel), committed));
                 changed
             };
             let made_by = format!("that commit {} made", &oid.to_string()[..10]);
