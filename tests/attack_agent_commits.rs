@@ -474,14 +474,15 @@ fn a_persons_work_an_agent_commits_in_another_worktree_stays_theirs() {
 /// brought was narrowed by what the worktree held before the command,
 /// which was HEAD's version, the agent's committed lines included: nothing
 /// was recorded, and the person's commit on `other` was noted "no AI".
-/// Only what the worktree held uncommitted is left out.
+/// Only what the worktree held uncommitted is left out. Committed in the
+/// same command (`... && git commit`), the commit was noted "no AI" (the
+/// worktree had held the text before the command, as a person's own would
+/// have been), in every build: AI text from a branch HEAD left is AI where
+/// it lands.
 #[test]
 fn an_agents_committed_code_carried_to_another_branch_stays_ai() {
-    // (The same command committing it there is not covered: see
-    // `a_persons_commits_an_agent_amends_or_squashes_stay_the_persons`.)
-    for (carry, commits) in
-        [(&["checkout", "feature", "--", "src/auth.py"][..], false), (&["cherry-pick", "-n", "feature"][..], false)]
-    {
+    let carries = [&["checkout", "feature", "--", "src/auth.py"][..], &["cherry-pick", "-n", "feature"][..]];
+    for (carry, commits) in carries.into_iter().flat_map(|c| [(c, false), (c, true)]) {
         let repo = start();
         repo.ok(&["checkout", "-q", "-b", "other", "main"]);
         repo.write("NOTES.md", "notes\n");

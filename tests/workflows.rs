@@ -245,6 +245,72 @@ fn a_cherry_pick_of_a_git_ai_commit_carries_its_lines() {
     assert_unapproved(&repo, "HEAD~1..HEAD", "src/coupons.py");
 }
 
+/// Splitting an AI branch by hand: main moved on meanwhile (`git fetch
+/// origin main:main`), and on a branch from it the agent's file as the AI
+/// branch has it is committed (`git checkout feature -- f`, `git restore
+/// --source`, its text written out as `git show feature:f > f` does, or
+/// onto a branch with no history). No source named it, and the commit was
+/// noted "no AI": verify passed the agent's code on the new branch. Its AI
+/// lines come with it, however it came, and the gate says so first.
+#[test]
+fn a_file_brought_from_an_ai_branch_carries_its_ai_lines() {
+    for how in ["checkout", "restore", "show", "orphan"] {
+        let repo = Repo::init(WARN, &[("README", "")]);
+        repo.ok(&["checkout", "-q", "-b", "feature"]);
+        repo.agent_write("src/coupons.py", COUPONS);
+        repo.ok(&["add", "-A"]);
+        repo.ok(&["commit", "-q", "-m", "coupons"]);
+        // The branch's last commit is not the one that wrote it.
+        repo.write("README", "coupons\n");
+        repo.ok(&["commit", "-q", "-am", "readme"]);
+        let tree = repo.rev("main^{tree}");
+        let teammate = repo.ok(&["commit-tree", &tree, "-p", "main", "-m", "a teammate's commit"]);
+        repo.ok(&["update-ref", "refs/heads/main", teammate.trim()]);
+        match how {
+            // A branch with no history: git's reflog says nothing of the
+            // switch to it. Everything comes over, the policy too.
+            "orphan" => {
+                repo.ok(&["switch", "-q", "--orphan", "part"]);
+                repo.ok(&["checkout", "feature", "--", "."]);
+            }
+            _ => drop(repo.ok(&["switch", "-q", "-c", "part", "main"])),
+        }
+        match how {
+            "orphan" => {}
+            "restore" => drop(repo.ok(&["restore", "--source", "feature", "-SW", "src/coupons.py"])),
+            "show" => {
+                repo.write("src/coupons.py", &repo.ok(&["show", "feature:src/coupons.py"]));
+                repo.ok(&["add", "-A"]);
+            }
+            _ => drop(repo.ok(&["checkout", "feature", "--", "src/coupons.py"])),
+        }
+        let run = repo.git(&["commit", "-q", "-m", "coupons, split off"]);
+        assert_eq!(run.code, 0, "{how}: {run:?}");
+        assert!(run.all().contains("src/coupons.py:4 class `Coupon` — needs sign-off"), "{how}: {run:?}");
+        assert_carries_coupons(&repo.note("HEAD"));
+        if how != "orphan" {
+            assert_unapproved(&repo, "main..part", "src/coupons.py");
+        }
+    }
+}
+
+/// The honest side of the above: a person's own code on main that shares
+/// a line with the AI branch's (an import) is theirs. Only blocks of two
+/// or more lines come from a branch left behind.
+#[test]
+fn a_line_a_person_writes_that_an_ai_branch_also_has_stays_theirs() {
+    let repo = Repo::init(WARN, &[("README", "")]);
+    feature_branch(&repo);
+    repo.write(
+        "src/coupons.py",
+        "import hashlib\n\n\ndef digest(code):\n    return hashlib.sha256(code).hexdigest()\n",
+    );
+    repo.ok(&["add", "-A"]);
+    repo.ok(&["commit", "-q", "-m", "digest"]);
+    let note = repo.note("HEAD");
+    assert!(says_no_ai(&note) && files(&note).is_empty(), "{note:?}");
+}
+
 #[test]
 fn a_squash_of_commits_vouch_never_saw_is_not_attested() {
     let repo = Repo::init(WARN, &[("README", "")]);

@@ -65,7 +65,9 @@ pub fn carried_all(
             if len == 0 || spans.iter().any(|(_, a)| a.is_ai()) {
                 return Ok((spans, Vec::new()));
             }
-            let carried = derived.carry_whole(&file.path, file.blob);
+            let carried = derived
+                .carry_whole(repo, &file.path, file.blob)
+                .context("cannot read the commits the next commit comes from")?;
             let spans = match carried.records.first() {
                 Some(record) => vec![(0..len, record.attribution())],
                 None => spans,
@@ -78,7 +80,9 @@ pub fn carried_all(
         Some(id) => super::files::blob_text(repo, id)?.unwrap_or_default(),
         None => String::new(),
     };
-    let carried = derived.carry(repo, &file.path, file.blob, text, &before);
+    let carried = derived
+        .carry(repo, &file.path, file.blob, text, &before)
+        .context("cannot read the commits the next commit comes from")?;
     if carried.records.is_empty() {
         return Ok((spans, Vec::new()));
     }

@@ -87,7 +87,7 @@ pub fn post_commit() -> anyhow::Result<Outcome> {
                 None => source_unknown = true,
             }
         }
-        sources.left = derive::left_commits(repo).context("cannot read which commits left HEAD's history")?;
+        sources.add_left(repo).context("cannot read which commits left HEAD's history")?;
     }
     let cache = GateCache::take(repo).unwrap_or_default();
     let (mut records, retire, unknown) = records_for(&ctx, &head, &cache, &sources, &bots)?;
@@ -609,7 +609,7 @@ fn derived_for(
     let paths: HashSet<String> = committed.iter().map(|c| c.path.clone()).collect();
     let derived =
         Derived::load(repo, sources, bots, Some(&paths), true).context("cannot read the commits it came from")?;
-    let carried = derived.carry_onto_files(repo, raw);
+    let carried = derived.carry_onto_files(repo, raw).context("cannot read the commits it came from")?;
     out.unknown = derived.unattested() || carried.unknown;
     out.records = carried.records;
     // A file the commit removes that a source removed with an AI claim

@@ -1,7 +1,9 @@
 //! Provenance a new commit takes from the commits its text came from: the
 //! commits a local squash merge squashed, the commit a cherry-pick picked,
-//! and the commits that left HEAD's history (a reset, a checkout of an
-//! older commit) whose text is committed again. Their AI lines, as their
+//! the commits that left HEAD's history (a reset, a checkout of an older
+//! commit) whose text is committed again, and the commits of branches HEAD
+//! switched away from, whose AI text a person brings over (`git checkout
+//! feature -- f`, splitting a branch). Their AI lines, as their
 //! vouch notes, git-ai notes, trailers and bot authors say ([`claims`]),
 //! are carried onto the new file versions by a line diff and kept where the
 //! new commit adds them ([`Derived::carry`]).
@@ -13,7 +15,7 @@
 //! records a commit retired come back when the commit leaves HEAD's history"
 //! is read from that commit's note, whenever and however often it is
 //! needed, with no state of its own to keep in step. The reflog of HEAD
-//! says which commits left (see [`left_commits`]).
+//! says which commits left (see [`Sources::add_left`]).
 //!
 //! The rule behind it: vouch says "no AI" only when it knows. A source
 //! commit that no vouch note attests (made where vouch was not set up) and
@@ -24,7 +26,11 @@
 //! a record is carried when at least one of its AI lines with some
 //! substance (not a lone brace or a blank) is in the new version unchanged,
 //! so that code a person writes after a hard reset, where the discarded AI
-//! code was, is not taken for it. Text of a squashed or picked commit is
+//! code was, is not taken for it. Text of a branch HEAD switched away from
+//! counts by blocks of two or more lines the file did not hold already
+//! ([`brought`]): a person on main writes code much like a feature
+//! branch's (an import, a lone `return err`) far more often than a person
+//! who reset writes what they threw away. Text of a squashed or picked commit is
 //! there by construction and is carried as a rewrite carries it: a line
 //! that replaced only AI text stays AI.
 //!
@@ -58,6 +64,13 @@ const MAX_REFLOG: usize = 100;
 
 /// The most commits that left HEAD's history taken as sources.
 const MAX_LEFT: usize = 200;
+
+/// The most versions of one file read from the branches HEAD switched
+/// away from (the newest that may claim anything of it): reading each
+/// costs a blob, and a file an AI rewrote two hundred times on a branch
+/// left behind would cost the gate and the post-commit hook a tenth of a
+/// second on every commit.
+const MAX_SWITCHED_VERSIONS: usize = 50;
 
 /// What one commit says about the text it added.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,6 +112,9 @@ pub struct Changed {
 
 /// Line ranges (1-based, inclusive), as notes keep them.
 type LineRanges = Vec<[u32; 2]>;
+
+/// Versions of files: (path, blob or submodule commit).
+type Versions = Vec<(String, Oid)>;
 
 /// What reading several commits' claims shares: file versions, the files
 /// changed between two trees and the lines added between two versions, all
@@ -413,6 +429,9 @@ pub enum Kind {
     Source,
     /// Left HEAD's history: its text counts where it is back.
     Left,
+    /// On a branch HEAD switched away from: its AI text counts where a
+    /// block of it lands ([`brought`]).
+    Switched,
 }
 
 /// The commits a new commit's text may have come from.
@@ -422,8 +441,10 @@ pub struct Sources {
     pub squashed: Vec<Oid>,
     /// Picked by `git cherry-pick`.
     pub picked: Vec<Oid>,
-    /// Left HEAD's history (see [`left_commits`]).
+    /// Left HEAD's history (see [`Sources::add_left`]).
     pub left: Vec<Oid>,
+    /// On branches HEAD switched away from (see [`Sources::add_left`]).
+    pub switched: Vec<Oid>,
     /// Sources named but not found here (a squash message naming a commit
     /// this repository does not have): the new commit's origin is then
     /// partly unknown.
@@ -432,7 +453,11 @@ pub struct Sources {
 
 impl Sources {
     pub fn is_empty(&self) -> bool {
-        self.squashed.is_empty() && self.picked.is_empty() && self.left.is_empty() && self.missing.is_empty()
+        self.squashed.is_empty()
+            && self.picked.is_empty()
+            && self.left.is_empty()
+            && self.switched.is_empty()
+            && self.missing.is_empty()
     }
 
     /// Add `rev` to `list` if it names a commit here, else to `missing`.
@@ -486,7 +511,7 @@ pub fn pending(repo: &Repository) -> Result<Sources, NoteError> {
     if let Ok(text) = std::fs::read_to_string(git_dir.join("CHERRY_PICK_HEAD")) {
         sources.add_picked(repo, text.trim());
     }
-    sources.left = left_commits(repo)?;
+    sources.add_left(repo)?;
     Ok(sources)
 }
 
@@ -504,64 +529,96 @@ pub fn squashed_commits(message: &str) -> Vec<String> {
         .collect()
 }
 
-/// The commits that left HEAD's history: reachable from where HEAD was
-/// before a reset (`reset:` in its reflog), before a checkout of one of
-/// its ancestors (an older commit), or before any other move back to an
-/// ancestor (`git update-ref` of the branch, a reset by another name), and
-/// not from HEAD now; newest first, from the last [`MAX_REFLOG`] moves, at
-/// most [`MAX_LEFT`]. Rewrites (amend, rebase) are left out: their commits'
-/// notes follow them through the post-rewrite hook. A branch switch is left
-/// out: the other branch's commits did not leave anything.
-pub fn left_commits(repo: &Repository) -> Result<Vec<Oid>, NoteError> {
-    let head = match repo.head().and_then(|h| h.peel_to_commit()) {
-        Ok(c) => Some(c.id()),
-        Err(e) if matches!(e.code(), ErrorCode::UnbornBranch | ErrorCode::NotFound) => None,
-        Err(e) => return Err(NoteError::git("read HEAD")(e)),
-    };
-    let reflog = match repo.reflog("HEAD") {
-        Ok(log) => log,
-        Err(e) if e.code() == ErrorCode::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(NoteError::git("read the reflog of HEAD")(e)),
-    };
-    let mut tips: Vec<Oid> = Vec::new();
-    for entry in reflog.iter().take(MAX_REFLOG) {
-        let (old, new) = (entry.id_old(), entry.id_new());
-        if old.is_zero() || old == new || tips.contains(&old) {
-            continue;
-        }
-        let message = entry.message().unwrap_or("");
-        let rewrite = ["commit", "rebase", "pull", "merge", "cherry-pick", "revert", "am"]
-            .iter()
-            .any(|action| message.starts_with(action));
-        let counts = if message.starts_with("reset:") {
-            true
-        } else if message.starts_with("checkout:") || !rewrite {
-            !new.is_zero() && repo.graph_descendant_of(old, new).unwrap_or(false)
-        } else {
-            false
+impl Sources {
+    /// Add the commits HEAD left, from the last [`MAX_REFLOG`] moves of
+    /// its reflog, each list newest first and at most [`MAX_LEFT`] long:
+    ///
+    /// - [`Sources::left`]: those reachable from where HEAD was before a
+    ///   reset (`reset:` in its reflog), a checkout of one of its
+    ///   ancestors that is no branch (an older commit), or any other move
+    ///   back to an ancestor (`git update-ref` of the branch, a reset by
+    ///   another name), and not from HEAD now. Rewrites (amend, rebase)
+    ///   are left out: their commits' notes follow them through the
+    ///   post-rewrite hook.
+    /// - [`Sources::switched`]: the rest of what HEAD was at and no longer
+    ///   reaches: the branches it switched away from (to another branch,
+    ///   or to one with no history, of which the reflog says nothing),
+    ///   and the commits rewrites replaced. Text a person brings from
+    ///   there (`git checkout feature -- f`, a copy) is carried by blocks.
+    pub fn add_left(&mut self, repo: &Repository) -> Result<(), NoteError> {
+        let head = match repo.head().and_then(|h| h.peel_to_commit()) {
+            Ok(c) => Some(c.id()),
+            Err(e) if matches!(e.code(), ErrorCode::UnbornBranch | ErrorCode::NotFound) => None,
+            Err(e) => return Err(NoteError::git("read HEAD")(e)),
         };
-        if !counts || repo.find_commit(old).is_err() {
-            continue;
+        let reflog = match repo.reflog("HEAD") {
+            Ok(log) => log,
+            Err(e) if e.code() == ErrorCode::NotFound => return Ok(()),
+            Err(e) => return Err(NoteError::git("read the reflog of HEAD")(e)),
+        };
+        let mut tips: Vec<Oid> = Vec::new();
+        let mut passed: Vec<Oid> = Vec::new();
+        for entry in reflog.iter().take(MAX_REFLOG) {
+            let (old, new) = (entry.id_old(), entry.id_new());
+            for id in [old, new] {
+                if !id.is_zero() && Some(id) != head && !passed.contains(&id) {
+                    passed.push(id);
+                }
+            }
+            if old.is_zero() || old == new || tips.contains(&old) {
+                continue;
+            }
+            let message = entry.message().unwrap_or("");
+            let rewrite = ["commit", "rebase", "pull", "merge", "cherry-pick", "revert", "am"]
+                .iter()
+                .any(|action| message.starts_with(action));
+            let back = || !new.is_zero() && repo.graph_descendant_of(old, new).unwrap_or(false);
+            let counts = if message.starts_with("reset:") {
+                true
+            } else if message.starts_with("checkout:") {
+                !to_branch(repo, message) && back()
+            } else {
+                !rewrite && back()
+            };
+            if !counts || repo.find_commit(old).is_err() {
+                continue;
+            }
+            let reachable = head.is_some_and(|h| h == old || repo.graph_descendant_of(h, old).unwrap_or(false));
+            if !reachable {
+                tips.push(old);
+            }
         }
-        let reachable = head.is_some_and(|h| h == old || repo.graph_descendant_of(h, old).unwrap_or(false));
-        if !reachable {
-            tips.push(old);
-        }
+        self.left = walk_from(repo, &tips, head.iter().copied())?;
+        self.switched = walk_from(repo, &passed, head.iter().chain(&tips).copied())?;
+        Ok(())
     }
+}
+
+/// Whether a `checkout: moving from A to B` reflog message names a branch
+/// as where HEAD went.
+fn to_branch(repo: &Repository, message: &str) -> bool {
+    message.rsplit_once(" to ").is_some_and(|(_, to)| repo.find_branch(to.trim(), git2::BranchType::Local).is_ok())
+}
+
+/// The commits reachable from `tips` (those that are commits here) and
+/// not from `hidden`, newest first, at most [`MAX_LEFT`].
+fn walk_from(repo: &Repository, tips: &[Oid], hidden: impl Iterator<Item = Oid>) -> Result<Vec<Oid>, NoteError> {
+    let tips: Vec<Oid> = tips.iter().copied().filter(|&t| repo.find_commit(t).is_ok()).collect();
     if tips.is_empty() {
         return Ok(Vec::new());
     }
+    const WALK: &str = "walk the commits that left HEAD";
     let mut walk = repo.revwalk().map_err(NoteError::git("walk history"))?;
     walk.set_sorting(Sort::TOPOLOGICAL | Sort::TIME).map_err(NoteError::git("walk history"))?;
-    for tip in &tips {
-        walk.push(*tip).map_err(NoteError::git("walk the commits that left HEAD"))?;
+    for tip in tips {
+        walk.push(tip).map_err(NoteError::git(WALK))?;
     }
-    if let Some(head) = head {
-        walk.hide(head).map_err(NoteError::git("walk the commits that left HEAD"))?;
+    for id in hidden {
+        walk.hide(id).map_err(NoteError::git(WALK))?;
     }
     let mut out = Vec::new();
     for id in walk.take(MAX_LEFT) {
-        out.push(id.map_err(NoteError::git("walk the commits that left HEAD"))?);
+        out.push(id.map_err(NoteError::git(WALK))?);
     }
     Ok(out)
 }
@@ -570,6 +627,21 @@ pub fn left_commits(repo: &Repository) -> Result<Vec<Oid>, NoteError> {
 #[derive(Debug, Clone, Default)]
 pub struct Derived {
     sources: Vec<(Claims, Kind)>,
+    /// The commits of branches HEAD switched away from, each with its
+    /// versions (path, blob or submodule commit) of the files asked for
+    /// that it changes and may claim something of ([`Derived::may_claim`];
+    /// the newest [`MAX_SWITCHED_VERSIONS`] of a file): many, few of them
+    /// ever copied, so each is read only where a new version brings lines
+    /// of it ([`Derived::brought_from`]).
+    switched: Vec<(Oid, Versions)>,
+    /// Those branches' versions of the files asked for where HEAD left
+    /// them (their tips): a version there is read first, and the rest only
+    /// when one of these holds lines a new version brings.
+    switched_tips: Versions,
+    /// The policy's bot authors, and whether unattested lines are wanted,
+    /// for reading the switched commits ([`Derived::load`]).
+    bots: Vec<String>,
+    unknown: bool,
     /// The files the sources removed whole with an AI claim on the
     /// removal (their trailer or bot author, their vouch note's `removed`
     /// record, a git-ai note naming the path), by path, the first claim.
@@ -599,7 +671,15 @@ impl Derived {
         paths: Option<&HashSet<String>>,
         unknown: bool,
     ) -> Result<Derived, HistoryError> {
-        let mut out = Derived { sources: Vec::new(), removals: Vec::new(), missing: sources.missing.clone() };
+        let mut out = Derived {
+            sources: Vec::new(),
+            switched: Vec::new(),
+            switched_tips: Vec::new(),
+            bots: bots.to_vec(),
+            unknown,
+            removals: Vec::new(),
+            missing: sources.missing.clone(),
+        };
         let mut seen = HashSet::new();
         let mut shared = Shared::default();
         let tagged = sources
@@ -620,7 +700,81 @@ impl Derived {
                 }
             }
         }
+        // Removing a file a branch left behind also removed is no copy of
+        // its text: those commits claim no removals.
+        let mut parents = HashSet::new();
+        let mut read: HashMap<String, usize> = HashMap::new();
+        for &commit in sources.switched.iter().filter(|&&c| !seen.contains(&c)) {
+            let (mut versions, of) = versions_changed(repo, commit, paths, &mut shared)?;
+            parents.extend(of);
+            let mut kept = Vec::with_capacity(versions.len());
+            for (path, version) in versions.drain(..) {
+                let count = read.entry(path.clone()).or_default();
+                if *count < MAX_SWITCHED_VERSIONS && out.may_claim(repo, commit, &path)? {
+                    *count += 1;
+                    kept.push((path, version));
+                }
+            }
+            if !kept.is_empty() {
+                out.switched.push((commit, kept));
+            }
+        }
+        if let Some(paths) = paths.filter(|_| !out.switched.is_empty()) {
+            for &tip in sources.switched.iter().filter(|c| !parents.contains(*c)) {
+                let tree = repo
+                    .find_commit(tip)
+                    .and_then(|c| c.tree())
+                    .map_err(|cause| HistoryError::Git { action: format!("read the tree of {tip}"), cause })?;
+                for path in paths {
+                    if let Ok(entry) = tree.get_path(std::path::Path::new(path)) {
+                        out.switched_tips.push((path.clone(), entry.id()));
+                    }
+                }
+            }
+        }
         Ok(out)
+    }
+
+    /// The claims of the commits of branches HEAD switched away from whose
+    /// version of `path` `admit` lets in, records of that file only.
+    fn brought_from(
+        &self,
+        repo: &Repository,
+        path: &str,
+        mut admit: impl FnMut(Oid) -> bool,
+    ) -> Result<Vec<(Claims, Kind)>, HistoryError> {
+        let mut out = Vec::new();
+        let mut shared = Shared::default();
+        let only: HashSet<String> = std::iter::once(path.to_string()).collect();
+        for (commit, versions) in &self.switched {
+            let Some(&(_, version)) = versions.iter().find(|(p, _)| p == path) else { continue };
+            if !admit(version) {
+                continue;
+            }
+            let mut claims = claims_with(repo, *commit, &self.bots, Some(&only), true, self.unknown, &mut shared)?;
+            claims.records.retain(|r| !r.ai.is_empty() || !r.deleted_before.is_empty());
+            out.push((claims, Kind::Switched));
+        }
+        Ok(out)
+    }
+
+    /// Whether `commit` may claim anything of `path`, by what is cheap to
+    /// read: its vouch note's records of it, a git-ai note, a trailer or
+    /// bot author, or no attestation where unattested lines are wanted.
+    fn may_claim(&self, repo: &Repository, commit: Oid, path: &str) -> Result<bool, HistoryError> {
+        let note = notes::read_note(repo, commit)?;
+        if note.as_ref().is_some_and(|n| {
+            n.iter().any(|r| matches!(r, NoteRecord::File(f) if f.path == path && (!f.ai.is_empty() || !f.deleted_before.is_empty())))
+        }) {
+            return Ok(true);
+        }
+        if self.unknown && !note.as_deref().is_some_and(notes::attests) {
+            return Ok(true);
+        }
+        let c = repo
+            .find_commit(commit)
+            .map_err(|cause| HistoryError::Git { action: format!("read commit {commit}"), cause })?;
+        Ok(history::commit_ai_tool(&c, &self.bots).is_some() || git_ai_note(repo, commit)?.is_some())
     }
 
     /// Who removed file `path` whole in a source, when an AI claim on that
@@ -652,16 +806,22 @@ impl Derived {
             .collect())
     }
 
-    /// Whether any source says anything of `path`.
+    /// Whether any source says anything of `path`, or may (a commit of a
+    /// branch HEAD switched away from changed it).
     pub fn touches(&self, path: &str) -> bool {
         self.sources
             .iter()
             .any(|(c, _)| c.records.iter().any(|r| r.path == path) || c.unknown.iter().any(|u| u.path == path))
+            || self.switched_touch(path)
     }
 
-    /// Whether any source claims AI lines of `path`.
+    /// Whether any source claims AI lines of `path`, or may.
     pub fn claims_ai(&self, path: &str) -> bool {
-        self.sources.iter().any(|(c, _)| c.records.iter().any(|r| r.path == path))
+        self.sources.iter().any(|(c, _)| c.records.iter().any(|r| r.path == path)) || self.switched_touch(path)
+    }
+
+    fn switched_touch(&self, path: &str) -> bool {
+        self.switched.iter().any(|(_, versions)| versions.iter().any(|(p, _)| p == path))
     }
 
     /// Whether any source is not attested by a vouch note, or missing.
@@ -677,13 +837,14 @@ impl Derived {
     /// What the sources say of the file versions `commit` added or
     /// changed against its first parent.
     pub fn carry_onto(&self, repo: &Repository, commit: &git2::Commit<'_>) -> Result<Carried, NoteError> {
-        Ok(self.carry_onto_files(repo, &changed_files(repo, commit)?))
+        self.carry_onto_files(repo, &changed_files(repo, commit)?)
+            .map_err(|e| NoteError::Sources { commit: commit.id(), reason: e.to_string() })
     }
 
     /// [`Derived::carry_onto`] with the commit's changed files already
     /// known (the post-commit hook diffs the commit once for its note and
     /// for this).
-    pub fn carry_onto_files(&self, repo: &Repository, changed: &[Changed]) -> Carried {
+    pub fn carry_onto_files(&self, repo: &Repository, changed: &[Changed]) -> Result<Carried, HistoryError> {
         let mut out = Carried::default();
         let mut texts = BlobTexts::default();
         for Changed { path, old, new, gitlink } in changed.iter().cloned() {
@@ -691,19 +852,19 @@ impl Derived {
                 continue;
             }
             if gitlink || repo.find_blob(new).is_ok_and(|b| std::str::from_utf8(b.content()).is_err()) {
-                let carried = self.carry_whole(&path, new);
+                let carried = self.carry_whole(repo, &path, new)?;
                 out.unknown |= carried.unknown;
                 out.records.extend(carried.records);
                 continue;
             }
             let Some(text) = texts.get(repo, new) else { continue };
             let base = old.and_then(|id| texts.get(repo, id));
-            let carried = self.carry(repo, &path, new, &text, base.as_deref().unwrap_or(""));
+            let carried = self.carry(repo, &path, new, &text, base.as_deref().unwrap_or(""))?;
             out.unknown |= carried.unknown;
             out.records.extend(carried.records);
         }
         out.records = notes::merge_records(out.records);
-        out
+        Ok(out)
     }
 
     /// What the sources say of a version of `path` that is one unit (a
@@ -711,18 +872,19 @@ impl Derived {
     /// a source's AI record of that very version, moved to its one line.
     /// Carried only when the version is the source's own: such content
     /// has no lines to follow through a change.
-    pub fn carry_whole(&self, path: &str, id: Oid) -> Carried {
+    pub fn carry_whole(&self, repo: &Repository, path: &str, id: Oid) -> Result<Carried, HistoryError> {
         let mut carried = Carried::default();
         let version = id.to_string();
         let mut records = Vec::new();
-        for (claims, _) in &self.sources {
+        let brought = self.brought_from(repo, path, |v| v == id)?;
+        for (claims, _) in self.sources.iter().chain(&brought) {
             for record in claims.records.iter().filter(|r| r.path == path && r.blob == version && !r.ai.is_empty()) {
                 records.push(record.moved(id, vec![[1, 1]]));
             }
             carried.unknown |= claims.unknown.iter().any(|u| u.path == path && u.blob == id);
         }
         carried.records = notes::merge_records(records);
-        carried
+        Ok(carried)
     }
 
     /// What the sources say of `text`, the version (`blob`) of `path` that
@@ -730,7 +892,14 @@ impl Derived {
     /// AI lines among the lines it adds, and the places of their AI
     /// deletions where it removes lines too, as records of this version,
     /// and whether lines of unknown origin came from them.
-    pub fn carry(&self, repo: &Repository, path: &str, blob: Oid, text: &str, before: &str) -> Carried {
+    pub fn carry(
+        &self,
+        repo: &Repository,
+        path: &str,
+        blob: Oid,
+        text: &str,
+        before: &str,
+    ) -> Result<Carried, HistoryError> {
         let mut carried = Carried::default();
         let added = notes::added_lines(before, text);
         let removals = if before.is_empty() {
@@ -739,16 +908,58 @@ impl Derived {
             lineage::removals(&lineage::split_lines(before.as_bytes()), &lineage::split_lines(text.as_bytes()))
         };
         if added.is_empty() && removals.is_empty() {
-            return carried;
+            return Ok(carried);
         }
         let added = &added[..];
         let mut texts = BlobTexts::default();
+        // Blocks brought from a branch left behind are told from text the
+        // file held already; a commit there is read only when its version
+        // holds two or more of the lines this one adds beside that.
+        let mut there: HashSet<u64> = HashSet::new();
+        let mut brought_in = Vec::new();
+        if self.switched_touch(path) {
+            there = lineage::split_lines(before.as_bytes()).into_iter().filter_map(lineage::move_key).collect();
+            let lines = lineage::split_lines(text.as_bytes());
+            let new_keys: Vec<u64> = added
+                .iter()
+                .flat_map(|r| r[0]..=r[1])
+                .filter_map(|l| lines.get((l as usize).wrapping_sub(1)).and_then(|l| lineage::move_key(l)))
+                .filter(|k| !there.contains(k))
+                .collect();
+            if new_keys.len() >= 2 {
+                let wanted: HashSet<u64> = new_keys.iter().copied().collect();
+                // Only lines as long as one wanted, whitespace aside, are
+                // worth a hash: most of a long file is not.
+                let lengths: HashSet<usize> = added
+                    .iter()
+                    .flat_map(|r| r[0]..=r[1])
+                    .filter_map(|l| lines.get((l as usize).wrapping_sub(1)))
+                    .map(|l| visible(l))
+                    .collect();
+                let mut holds = |version: Oid| {
+                    let Some(old) = texts.get(repo, version) else { return false };
+                    let held: HashSet<u64> = lineage::split_lines(old.as_bytes())
+                        .into_iter()
+                        .filter(|l| lengths.contains(&visible(l)))
+                        .filter_map(lineage::move_key)
+                        .filter(|k| wanted.contains(k))
+                        .collect();
+                    new_keys.iter().filter(|k| held.contains(k)).count() >= 2
+                };
+                // What the branches hold where HEAD left them first: a
+                // person's own new lines are seldom there.
+                if self.switched_tips.iter().any(|(p, version)| p == path && holds(*version)) {
+                    brought_in = self.brought_from(repo, path, holds)?;
+                }
+            }
+        }
+        let mut blocks: HashMap<(Oid, LineRanges), LineRanges> = HashMap::new();
         // Sources often hold the same version with the same lines (a
         // commit reset and made again): each is compared once.
         let mut backs: HashMap<(Oid, LineRanges), bool> = HashMap::new();
         let mut moved: HashMap<(Oid, LineRanges), LineRanges> = HashMap::new();
         let mut records = Vec::new();
-        for (claims, kind) in &self.sources {
+        for (claims, kind) in self.sources.iter().chain(&brought_in) {
             for record in claims.records.iter().filter(|r| r.path == path) {
                 let Some(id) = Oid::from_str(&record.blob).ok() else { continue };
                 let Some(old) = texts.get(repo, id) else { continue };
@@ -756,6 +967,19 @@ impl Derived {
                     .into_iter()
                     .filter(|&before| removals.iter().any(|r| r.gaps.contains(&(before as usize - 1))))
                     .collect();
+                if *kind == Kind::Switched {
+                    let lines = blocks
+                        .entry((id, record.ai.clone()))
+                        .or_insert_with(|| brought(&old, &record.ai, text, added, &there))
+                        .clone();
+                    // Its removals, where the version it removed them from
+                    // is what the new commit holds.
+                    let deleted_before = if record.blob == blob.to_string() { deleted_before } else { Vec::new() };
+                    if !lines.is_empty() || !deleted_before.is_empty() {
+                        records.push(FileRecord { deleted_before, ..record.moved(blob, lines) });
+                    }
+                    continue;
+                }
                 if *kind == Kind::Left
                     && deleted_before.is_empty()
                     && !*backs.entry((id, record.ai.clone())).or_insert_with(|| back(&old, &record.ai, text, added))
@@ -775,17 +999,106 @@ impl Derived {
                     break;
                 }
                 let Some(old) = texts.get(repo, lines.blob) else { continue };
-                if *backs
-                    .entry((lines.blob, lines.lines.clone()))
-                    .or_insert_with(|| back(&old, &lines.lines, text, added))
-                {
+                let came = match kind {
+                    Kind::Switched => !brought(&old, &lines.lines, text, added, &there).is_empty(),
+                    _ => *backs
+                        .entry((lines.blob, lines.lines.clone()))
+                        .or_insert_with(|| back(&old, &lines.lines, text, added)),
+                };
+                if came {
                     carried.unknown = true;
                 }
             }
         }
         carried.records = notes::merge_records(records);
-        carried
+        Ok(carried)
     }
+}
+
+/// The lines of `new` among `added` that bring the text of `old`'s `lines`
+/// from a branch HEAD left: blocks of two or more lines whose text,
+/// whitespace aside, is among those lines and not among `there` (what the
+/// version the commit changes holds already: a person's boilerplate there
+/// is theirs), each at most [`lineage::BLOCK_GAP`] lines from the next
+/// with only added lines between ([`lineage::moved_blocks`]); the lines
+/// between come with them. A line alone is not enough: `import os` or
+/// `return nil` on two branches is no copy.
+fn brought(old: &str, lines: &[[u32; 2]], new: &str, added: &[[u32; 2]], there: &HashSet<u64>) -> LineRanges {
+    let old_lines = lineage::split_lines(old.as_bytes());
+    let keys: HashSet<u64> = lines
+        .iter()
+        .flat_map(|r| r[0]..=r[1])
+        .filter_map(|l| old_lines.get((l as usize).wrapping_sub(1)))
+        .filter_map(|l| lineage::move_key(l))
+        .filter(|k| !there.contains(k))
+        .collect();
+    if keys.is_empty() {
+        return Vec::new();
+    }
+    let new_lines = lineage::split_lines(new.as_bytes());
+    let mut eligible = vec![false; new_lines.len()];
+    for &[a, b] in added {
+        for line in a..=b {
+            if let Some(e) = eligible.get_mut((line as usize).wrapping_sub(1)) {
+                *e = true;
+            }
+        }
+    }
+    let found = lineage::moved_blocks(&new_lines, &eligible, |k| keys.contains(&k));
+    let mut out: LineRanges = Vec::new();
+    for j in found {
+        let line = j as u32 + 1;
+        match out.last_mut() {
+            // Lines this close with only added lines between are one
+            // block, and what is between is the block's.
+            Some(last)
+                if j - (last[1] as usize - 1) <= lineage::BLOCK_GAP + 1
+                    && eligible[last[1] as usize - 1..=j].iter().all(|&e| e) =>
+            {
+                last[1] = line
+            }
+            _ => out.push([line, line]),
+        }
+    }
+    out
+}
+
+/// The versions (path, blob or submodule commit) of the files in `paths`
+/// (all, if `None`) that `commit` adds or changes against its first
+/// parent; and its parents.
+fn versions_changed(
+    repo: &Repository,
+    commit: Oid,
+    paths: Option<&HashSet<String>>,
+    shared: &mut Shared,
+) -> Result<(Versions, Vec<Oid>), HistoryError> {
+    let git = |action: String| move |cause| HistoryError::Git { action, cause };
+    let c = repo.find_commit(commit).map_err(git(format!("read commit {commit}")))?;
+    let parents = c.parent_ids().collect();
+    let Some(paths) = paths else {
+        let changed = shared.changed_files(repo, &c)?;
+        return Ok((changed.iter().map(|ch| (ch.path.clone(), ch.new)).collect(), parents));
+    };
+    let tree = c.tree().map_err(git(format!("read the tree of {commit}")))?;
+    let parent = match c.parent(0) {
+        Ok(p) => Some(p.tree().map_err(git(format!("read the tree of {}", p.id())))?),
+        Err(_) => None,
+    };
+    let entry = |tree: &git2::Tree<'_>, path: &str| tree.get_path(std::path::Path::new(path)).ok().map(|e| e.id());
+    let versions = paths
+        .iter()
+        .filter_map(|p| {
+            let now = entry(&tree, p)?;
+            (Some(now) != parent.as_ref().and_then(|t| entry(t, p))).then(|| (p.clone(), now))
+        })
+        .collect();
+    Ok((versions, parents))
+}
+
+/// How many bytes of `line` are not ASCII whitespace: lines with one
+/// [`lineage::move_key`] have as many.
+fn visible(line: &[u8]) -> usize {
+    line.iter().filter(|b| !b.is_ascii_whitespace()).count()
 }
 
 /// Whether a line of `old` among `lines` with some substance is in `new`
@@ -828,6 +1141,27 @@ mod tests {
         assert_eq!(subtract(&[[1, 10]], &[[3, 4], [8, 12]]), vec![[1, 2], [5, 7]]);
         assert_eq!(subtract(&[[1, 3]], &[]), vec![[1, 3]]);
         assert_eq!(subtract(&[[2, 3]], &[[1, 5]]), Vec::<[u32; 2]>::new());
+    }
+
+    #[test]
+    fn text_from_a_branch_left_behind_comes_in_blocks_the_file_did_not_hold() {
+        let old = "import os\n\ndef grant(u):\n    u.admin = True\n    return True\n";
+        let all = [[1, 5]];
+        let none = HashSet::new();
+        // The function, under a person's header: its lines and the blank.
+        let new = "# header\nimport os\n\ndef grant(u):\n    u.admin = True\n    return True\n";
+        assert_eq!(brought(old, &all, new, &[[1, 6]], &none), vec![[2, 6]]);
+        // Only what the commit adds counts.
+        assert_eq!(brought(old, &all, new, &[[4, 6]], &none), vec![[4, 6]]);
+        // A line alone is no copy.
+        assert!(brought(old, &all, "import os\n\ndef other():\n    pass\n", &[[1, 4]], &none).is_empty());
+        // Nor are lines the file held already: the person's boilerplate.
+        let there: HashSet<u64> =
+            ["import os\n", "    return True\n"].iter().filter_map(|l| lineage::move_key(l.as_bytes())).collect();
+        assert!(brought(old, &all, "import os\n    return True\n", &[[1, 2]], &there).is_empty());
+        // A line the commit did not add splits a block.
+        let split = "def grant(u):\n    u.admin = True\nkept\n    return True\n";
+        assert_eq!(brought(old, &all, split, &[[1, 2], [4, 4]], &none), vec![[1, 2]]);
     }
 
     #[test]
