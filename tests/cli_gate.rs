@@ -874,6 +874,36 @@ fn core_hooks_path_is_honoured() {
     assert!(doctor.stdout.contains("ok    hook pre-commit: installed"), "{doctor:?}");
 }
 
+/// A `core.hooksPath` outside the repository (`~/.githooks`, a team's
+/// shared directory) is where every repository that uses it runs hooks
+/// from: `vouch init` wrote its hooks there, and every commit of every
+/// other repository then ran vouch (a note written, "this clone is not set
+/// up" on each commit). It refuses, says why and what to do, and changes
+/// nothing.
+#[test]
+fn init_does_not_install_into_hooks_shared_with_other_repositories() {
+    let shared = tempfile::tempdir().unwrap();
+    for relative in [false, true] {
+        let repo = Repo::new();
+        let name = repo.root().file_name().unwrap().to_str().unwrap().to_string();
+        let path = match relative {
+            false => shared.path().to_str().unwrap().to_string(),
+            true => format!("../{name}-hooks"),
+        };
+        repo.git(&["config", "core.hooksPath", &path]);
+        let run = repo.vouch(&["init"]);
+        assert_eq!(run.code, 2, "{run:?}");
+        assert!(
+            run.stderr.contains("outside this repository") && run.stderr.contains("nothing was changed"),
+            "{run:?}"
+        );
+        assert!(run.stderr.contains("core.hooksPath"), "{run:?}");
+        assert!(std::fs::read_dir(shared.path()).unwrap().next().is_none(), "{path}: {run:?}");
+        assert!(!repo.root().join(format!("../{name}-hooks")).exists(), "{path}: {run:?}");
+        assert!(!repo.root().join(".vouch.toml").exists(), "{path}: {run:?}");
+    }
+}
+
 #[test]
 fn hooks_do_not_break_commits_when_vouch_is_gone() {
     let repo = Repo::init_with(&[("a.txt", "a\n")], &[]);

@@ -54,6 +54,64 @@ pub fn hooks_dir(repo: &Repository) -> anyhow::Result<PathBuf> {
     Ok(if path.is_absolute() { path } else { root.join(path) })
 }
 
+/// Why vouch's hooks do not go into `dir`, when it is outside the
+/// repository (neither under the worktree `root` nor in its git
+/// directories): a `core.hooksPath` such as `~/.githooks` or a team's
+/// shared directory, whose hooks every repository that uses it runs.
+/// vouch's hooks there would note the commits of repositories that never
+/// asked for it and warn on each of them.
+pub fn shared_elsewhere(repo: &Repository, root: &Path, dir: &Path) -> Option<String> {
+    let dir = lexical(dir);
+    let inside = [root, repo.path(), repo.commondir()]
+        .iter()
+        .map(|p| lexical(&std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())))
+        .any(|p| dir.starts_with(&p) || canonical_start(&dir).starts_with(&p));
+    (!inside).then(|| {
+        format!(
+            "core.hooksPath is {}, outside this repository: every repository that uses that directory would \
+             run vouch's hooks, so vouch does not install them there. Point core.hooksPath inside this \
+             repository (`git config core.hooksPath .githooks`) or unset it and run vouch init again; or \
+             call `vouch hook <name>` from the shared hooks yourself, for the repositories that use vouch \
+             ({})",
+            dir.display(),
+            HOOKS.join(", ")
+        )
+    })
+}
+
+/// `path` with `.` and `..` resolved by name.
+fn lexical(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for part in path.components() {
+        match part {
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// `path` with its longest existing ancestor's symbolic links resolved.
+fn canonical_start(path: &Path) -> PathBuf {
+    let mut rest = Vec::new();
+    let mut at = path;
+    loop {
+        if let Ok(found) = std::fs::canonicalize(at) {
+            return rest.iter().rev().fold(found, |p, part| p.join(part));
+        }
+        match (at.parent(), at.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_os_string());
+                at = parent;
+            }
+            _ => return path.to_path_buf(),
+        }
+    }
+}
+
 /// Quote `s` for a POSIX shell.
 fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))

@@ -290,6 +290,9 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     agents.dedup();
     let merges = agents.iter().map(|&agent| agent_config::plan(&ctx.root, agent)).collect::<Result<Vec<_>, _>>()?;
     let hooks_dir = git_hooks::hooks_dir(&ctx.repo)?;
+    if let Some(why) = git_hooks::shared_elsewhere(&ctx.repo, &ctx.root, &hooks_dir) {
+        anyhow::bail!("{why}; nothing was changed");
+    }
     if let Some(why) = git_hooks::HOOKS.iter().find_map(|hook| git_hooks::refusal(&hooks_dir, hook, args.force)) {
         anyhow::bail!("{why}; nothing was changed");
     }
