@@ -901,6 +901,9 @@ fn init_does_not_install_into_hooks_shared_with_other_repositories() {
         assert!(std::fs::read_dir(shared.path()).unwrap().next().is_none(), "{path}: {run:?}");
         assert!(!repo.root().join(format!("../{name}-hooks")).exists(), "{path}: {run:?}");
         assert!(!repo.root().join(".vouch.toml").exists(), "{path}: {run:?}");
+        // And a clone whose hooks an earlier vouch put there hears of it.
+        let doctor = repo.vouch(&["doctor"]);
+        assert!(doctor.stdout.contains("hooks directory: core.hooksPath is"), "{doctor:?}");
     }
 }
 

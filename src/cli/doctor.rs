@@ -194,6 +194,16 @@ fn hooks(ctx: &Context, out: &mut Vec<Check>) {
             return;
         }
     };
+    if let Some(why) = git_hooks::shared_elsewhere(&ctx.repo, &ctx.root, &dir) {
+        out.push(Check::fail(
+            "hooks directory",
+            why,
+            format!(
+                "git config core.hooksPath .githooks (or unset it), vouch init, and take vouch's hooks out of {}",
+                dir.display()
+            ),
+        ));
+    }
     let shown = |p: &Path| p.strip_prefix(&ctx.root).unwrap_or(p).display().to_string();
     for hook in git_hooks::HOOKS {
         let name = format!("hook {hook}");
