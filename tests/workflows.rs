@@ -294,6 +294,63 @@ fn a_file_brought_from_an_ai_branch_carries_its_ai_lines() {
     }
 }
 
+/// Red team, against this session's first build, which carried only
+/// blocks of lines the parent lacked, one source commit at a time, and
+/// read only the versions the branch's tip held: a file brought whole
+/// from any commit of the branch keeps every AI line of it, however small
+/// (one line made weaker, lines two AI commits wrote side by side), also
+/// where the branch's tip has since rewritten it.
+#[test]
+fn a_small_ai_change_brought_whole_from_any_commit_of_a_branch_keeps_its_ai_lines() {
+    let weaker = CART_BEFORE.replace("for i in items", "for i in items if i.price > 0");
+    let discount = format!("{weaker}DISCOUNT = 0.5\n");
+    let twice = format!("{discount}MAX_DISCOUNT = 1.0\n");
+    for (how, from, ai) in [("the tip rewrote it", "feature~1", vec![[2, 2]]), ("two commits", "feature", vec![[2, 4]])]
+    {
+        let repo = Repo::init(WARN, &[("src/cart.py", CART_BEFORE)]);
+        repo.ok(&["checkout", "-q", "-b", "feature"]);
+        repo.agent_edit("src/cart.py", &weaker, CART_BEFORE, &weaker);
+        repo.ok(&["commit", "-q", "-am", "weaker"]);
+        if how == "two commits" {
+            repo.agent_edit("src/cart.py", &discount, &weaker, &discount);
+            repo.ok(&["commit", "-q", "-am", "discount"]);
+            repo.agent_edit("src/cart.py", &twice, &discount, &twice);
+            repo.ok(&["commit", "-q", "-am", "max discount"]);
+        } else {
+            repo.write("src/cart.py", CART_BEFORE);
+            repo.ok(&["commit", "-q", "-am", "back to the safe total"]);
+        }
+        let tree = repo.rev("main^{tree}");
+        let teammate = repo.ok(&["commit-tree", &tree, "-p", "main", "-m", "a teammate's commit"]);
+        repo.ok(&["update-ref", "refs/heads/main", teammate.trim()]);
+        repo.ok(&["switch", "-q", "-c", "part", "main"]);
+        repo.ok(&["checkout", from, "--", "src/cart.py"]);
+        repo.ok(&["commit", "-q", "-m", "bring it over"]);
+        let note = repo.note("HEAD");
+        assert_eq!(ai_lines(&note, "src/cart.py"), ai, "{how}: {note:?}");
+        assert_unapproved(&repo, "main..part", "src/cart.py");
+    }
+}
+
+/// Red team: a commit of a branch HEAD left that carries a git-ai note
+/// vouch cannot parse stopped every later commit that touched a file the
+/// branch touched, `gate = "warn"` or not. What it may have brought is of
+/// unknown origin now (no `no-ai`), with a warning, and the commit goes on.
+#[test]
+fn an_unreadable_note_on_a_branch_left_behind_stops_no_commit() {
+    let repo = Repo::init(WARN, &[("src/cart.py", CART_BEFORE)]);
+    repo.ok(&["checkout", "-q", "-b", "feature"]);
+    repo.write("src/cart.py", CART_AFTER);
+    repo.ok(&["commit", "-q", "-am", "coupons"]);
+    repo.ok(&["notes", "--ref=ai", "add", "-m", "this is { not a git-ai note", "HEAD"]);
+    repo.ok(&["switch", "-q", "-c", "mine", "main"]);
+    repo.ok(&["checkout", "feature", "--", "src/cart.py"]);
+    let run = repo.git(&["commit", "-q", "-m", "coupons, by hand"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stderr.contains("taken as of unknown origin"), "{run:?}");
+    assert!(!says_no_ai(&repo.note("HEAD")), "{:?}", repo.note("HEAD"));
+}
+
 /// The honest side of the above: a person's own code on main that shares
 /// a line with the AI branch's (an import) is theirs. Only blocks of two
 /// or more lines come from a branch left behind.

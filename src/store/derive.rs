@@ -65,12 +65,11 @@ const MAX_REFLOG: usize = 100;
 /// The most commits that left HEAD's history taken as sources.
 const MAX_LEFT: usize = 200;
 
-/// The most versions of one file read from the branches HEAD switched
-/// away from (the newest that may claim anything of it): reading each
-/// costs a blob, and a file an AI rewrote two hundred times on a branch
-/// left behind would cost the gate and the post-commit hook a tenth of a
-/// second on every commit.
-const MAX_SWITCHED_VERSIONS: usize = 50;
+/// The fewest lines of AI text from a branch HEAD switched away from
+/// that make a block ([`brought`]), and the fewest visible characters
+/// they hold together.
+const MIN_BROUGHT_LINES: usize = 3;
+const MIN_BROUGHT_TEXT: usize = 40;
 
 /// What one commit says about the text it added.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -429,9 +428,6 @@ pub enum Kind {
     Source,
     /// Left HEAD's history: its text counts where it is back.
     Left,
-    /// On a branch HEAD switched away from: its AI text counts where a
-    /// block of it lands ([`brought`]).
-    Switched,
 }
 
 /// The commits a new commit's text may have come from.
@@ -629,15 +625,20 @@ pub struct Derived {
     sources: Vec<(Claims, Kind)>,
     /// The commits of branches HEAD switched away from, each with its
     /// versions (path, blob or submodule commit) of the files asked for
-    /// that it changes and may claim something of ([`Derived::may_claim`];
-    /// the newest [`MAX_SWITCHED_VERSIONS`] of a file): many, few of them
-    /// ever copied, so each is read only where a new version brings lines
-    /// of it ([`Derived::brought_from`]).
+    /// that it changes: many, few of them ever copied, so each is read
+    /// only where a new version may bring lines of it
+    /// ([`Derived::brought_from`]).
     switched: Vec<(Oid, Versions)>,
+    /// Those versions, to tell a version brought whole.
+    switched_versions: HashSet<(String, Oid)>,
     /// Those branches' versions of the files asked for where HEAD left
-    /// them (their tips): a version there is read first, and the rest only
-    /// when one of these holds lines a new version brings.
+    /// them (their tips): a new version that is none of the above is
+    /// compared with these first, and with the rest only when one of these
+    /// holds lines it brings.
     switched_tips: Versions,
+    /// The keys ([`lineage::move_key`]) of the lines of versions read, by
+    /// blob: the language server compares each pause's buffer again.
+    keys: std::sync::Arc<std::sync::Mutex<HashMap<Oid, std::sync::Arc<HashSet<u64>>>>>,
     /// The policy's bot authors, and whether unattested lines are wanted,
     /// for reading the switched commits ([`Derived::load`]).
     bots: Vec<String>,
@@ -648,6 +649,14 @@ pub struct Derived {
     removals: Vec<(String, Attribution)>,
     /// Sources named but not found here.
     pub missing: Vec<String>,
+}
+
+/// The claims [`Derived::brought_from`] read, and whether some could not
+/// be.
+#[derive(Debug, Default)]
+struct SwitchedClaims {
+    read: Vec<Claims>,
+    unreadable: bool,
 }
 
 /// What the sources say of one new file version.
@@ -674,7 +683,9 @@ impl Derived {
         let mut out = Derived {
             sources: Vec::new(),
             switched: Vec::new(),
+            switched_versions: HashSet::new(),
             switched_tips: Vec::new(),
+            keys: Default::default(),
             bots: bots.to_vec(),
             unknown,
             removals: Vec::new(),
@@ -703,20 +714,12 @@ impl Derived {
         // Removing a file a branch left behind also removed is no copy of
         // its text: those commits claim no removals.
         let mut parents = HashSet::new();
-        let mut read: HashMap<String, usize> = HashMap::new();
         for &commit in sources.switched.iter().filter(|&&c| !seen.contains(&c)) {
-            let (mut versions, of) = versions_changed(repo, commit, paths, &mut shared)?;
+            let (versions, of) = versions_changed(repo, commit, paths, &mut shared)?;
             parents.extend(of);
-            let mut kept = Vec::with_capacity(versions.len());
-            for (path, version) in versions.drain(..) {
-                let count = read.entry(path.clone()).or_default();
-                if *count < MAX_SWITCHED_VERSIONS && out.may_claim(repo, commit, &path)? {
-                    *count += 1;
-                    kept.push((path, version));
-                }
-            }
-            if !kept.is_empty() {
-                out.switched.push((commit, kept));
+            if !versions.is_empty() {
+                out.switched_versions.extend(versions.iter().cloned());
+                out.switched.push((commit, versions));
             }
         }
         if let Some(paths) = paths.filter(|_| !out.switched.is_empty()) {
@@ -736,45 +739,65 @@ impl Derived {
     }
 
     /// The claims of the commits of branches HEAD switched away from whose
-    /// version of `path` `admit` lets in, records of that file only.
-    fn brought_from(
-        &self,
-        repo: &Repository,
-        path: &str,
-        mut admit: impl FnMut(Oid) -> bool,
-    ) -> Result<Vec<(Claims, Kind)>, HistoryError> {
-        let mut out = Vec::new();
+    /// version of `path` `admit` lets in and that may claim something of
+    /// it ([`Derived::may_claim`]), records of that file only.
+    fn brought_from(&self, repo: &Repository, path: &str, mut admit: impl FnMut(Oid) -> bool) -> SwitchedClaims {
+        let mut out = SwitchedClaims::default();
         let mut shared = Shared::default();
         let only: HashSet<String> = std::iter::once(path.to_string()).collect();
         for (commit, versions) in &self.switched {
             let Some(&(_, version)) = versions.iter().find(|(p, _)| p == path) else { continue };
-            if !admit(version) {
+            if !admit(version) || !self.may_claim(repo, *commit, path) {
                 continue;
             }
-            let mut claims = claims_with(repo, *commit, &self.bots, Some(&only), true, self.unknown, &mut shared)?;
-            claims.records.retain(|r| !r.ai.is_empty() || !r.deleted_before.is_empty());
-            out.push((claims, Kind::Switched));
+            match claims_with(repo, *commit, &self.bots, Some(&only), true, self.unknown, &mut shared) {
+                Ok(mut claims) => {
+                    claims.records.retain(|r| !r.ai.is_empty() || !r.deleted_before.is_empty());
+                    out.read.push(claims);
+                }
+                Err(e) => {
+                    eprintln!(
+                        "vouch: warning: {e}: what {path} may have brought from commit {commit} (on a branch \
+                         left behind) is taken as of unknown origin"
+                    );
+                    out.unreadable = true;
+                }
+            }
         }
-        Ok(out)
+        out
     }
 
     /// Whether `commit` may claim anything of `path`, by what is cheap to
     /// read: its vouch note's records of it, a git-ai note, a trailer or
-    /// bot author, or no attestation where unattested lines are wanted.
-    fn may_claim(&self, repo: &Repository, commit: Oid, path: &str) -> Result<bool, HistoryError> {
-        let note = notes::read_note(repo, commit)?;
-        if note.as_ref().is_some_and(|n| {
-            n.iter().any(|r| matches!(r, NoteRecord::File(f) if f.path == path && (!f.ai.is_empty() || !f.deleted_before.is_empty())))
-        }) {
-            return Ok(true);
+    /// bot author, or no attestation where unattested lines are wanted;
+    /// and when any of that cannot be read.
+    fn may_claim(&self, repo: &Repository, commit: Oid, path: &str) -> bool {
+        let Ok(note) = notes::read_note(repo, commit) else { return true };
+        let claims_path = |n: &[NoteRecord]| {
+            n.iter().any(|r| {
+                matches!(r, NoteRecord::File(f) if f.path == path && (!f.ai.is_empty() || !f.deleted_before.is_empty()))
+            })
+        };
+        if note.as_deref().is_some_and(claims_path) || (self.unknown && !note.as_deref().is_some_and(notes::attests)) {
+            return true;
         }
-        if self.unknown && !note.as_deref().is_some_and(notes::attests) {
-            return Ok(true);
+        let Ok(c) = repo.find_commit(commit) else { return true };
+        history::commit_ai_tool(&c, &self.bots).is_some()
+            || !matches!(repo.find_note(Some(GIT_AI_NOTES_REF), commit), Err(e) if e.code() == ErrorCode::NotFound)
+    }
+
+    /// The keys of the lines of blob `version` ([`lineage::move_key`]),
+    /// read once.
+    fn keys_of(&self, repo: &Repository, version: Oid, texts: &mut BlobTexts) -> Option<std::sync::Arc<HashSet<u64>>> {
+        if let Some(found) = self.keys.lock().ok()?.get(&version) {
+            return Some(found.clone());
         }
-        let c = repo
-            .find_commit(commit)
-            .map_err(|cause| HistoryError::Git { action: format!("read commit {commit}"), cause })?;
-        Ok(history::commit_ai_tool(&c, &self.bots).is_some() || git_ai_note(repo, commit)?.is_some())
+        let text = texts.get(repo, version)?;
+        let keys: std::sync::Arc<HashSet<u64>> = std::sync::Arc::new(
+            lineage::split_lines(text.as_bytes()).into_iter().filter_map(lineage::move_key).collect(),
+        );
+        self.keys.lock().ok()?.insert(version, keys.clone());
+        Some(keys)
     }
 
     /// Who removed file `path` whole in a source, when an AI claim on that
@@ -876,8 +899,9 @@ impl Derived {
         let mut carried = Carried::default();
         let version = id.to_string();
         let mut records = Vec::new();
-        let brought = self.brought_from(repo, path, |v| v == id)?;
-        for (claims, _) in self.sources.iter().chain(&brought) {
+        let brought = self.brought_from(repo, path, |v| v == id);
+        carried.unknown = brought.unreadable;
+        for claims in self.sources.iter().map(|(c, _)| c).chain(&brought.read) {
             for record in claims.records.iter().filter(|r| r.path == path && r.blob == version && !r.ai.is_empty()) {
                 records.push(record.moved(id, vec![[1, 1]]));
             }
@@ -912,54 +936,12 @@ impl Derived {
         }
         let added = &added[..];
         let mut texts = BlobTexts::default();
-        // Blocks brought from a branch left behind are told from text the
-        // file held already; a commit there is read only when its version
-        // holds two or more of the lines this one adds beside that.
-        let mut there: HashSet<u64> = HashSet::new();
-        let mut brought_in = Vec::new();
-        if self.switched_touch(path) {
-            there = lineage::split_lines(before.as_bytes()).into_iter().filter_map(lineage::move_key).collect();
-            let lines = lineage::split_lines(text.as_bytes());
-            let new_keys: Vec<u64> = added
-                .iter()
-                .flat_map(|r| r[0]..=r[1])
-                .filter_map(|l| lines.get((l as usize).wrapping_sub(1)).and_then(|l| lineage::move_key(l)))
-                .filter(|k| !there.contains(k))
-                .collect();
-            if new_keys.len() >= 2 {
-                let wanted: HashSet<u64> = new_keys.iter().copied().collect();
-                // Only lines as long as one wanted, whitespace aside, are
-                // worth a hash: most of a long file is not.
-                let lengths: HashSet<usize> = added
-                    .iter()
-                    .flat_map(|r| r[0]..=r[1])
-                    .filter_map(|l| lines.get((l as usize).wrapping_sub(1)))
-                    .map(|l| visible(l))
-                    .collect();
-                let mut holds = |version: Oid| {
-                    let Some(old) = texts.get(repo, version) else { return false };
-                    let held: HashSet<u64> = lineage::split_lines(old.as_bytes())
-                        .into_iter()
-                        .filter(|l| lengths.contains(&visible(l)))
-                        .filter_map(lineage::move_key)
-                        .filter(|k| wanted.contains(k))
-                        .collect();
-                    new_keys.iter().filter(|k| held.contains(k)).count() >= 2
-                };
-                // What the branches hold where HEAD left them first: a
-                // person's own new lines are seldom there.
-                if self.switched_tips.iter().any(|(p, version)| p == path && holds(*version)) {
-                    brought_in = self.brought_from(repo, path, holds)?;
-                }
-            }
-        }
-        let mut blocks: HashMap<(Oid, LineRanges), LineRanges> = HashMap::new();
         // Sources often hold the same version with the same lines (a
         // commit reset and made again): each is compared once.
         let mut backs: HashMap<(Oid, LineRanges), bool> = HashMap::new();
         let mut moved: HashMap<(Oid, LineRanges), LineRanges> = HashMap::new();
         let mut records = Vec::new();
-        for (claims, kind) in self.sources.iter().chain(&brought_in) {
+        for (claims, kind) in &self.sources {
             for record in claims.records.iter().filter(|r| r.path == path) {
                 let Some(id) = Oid::from_str(&record.blob).ok() else { continue };
                 let Some(old) = texts.get(repo, id) else { continue };
@@ -967,19 +949,6 @@ impl Derived {
                     .into_iter()
                     .filter(|&before| removals.iter().any(|r| r.gaps.contains(&(before as usize - 1))))
                     .collect();
-                if *kind == Kind::Switched {
-                    let lines = blocks
-                        .entry((id, record.ai.clone()))
-                        .or_insert_with(|| brought(&old, &record.ai, text, added, &there))
-                        .clone();
-                    // Its removals, where the version it removed them from
-                    // is what the new commit holds.
-                    let deleted_before = if record.blob == blob.to_string() { deleted_before } else { Vec::new() };
-                    if !lines.is_empty() || !deleted_before.is_empty() {
-                        records.push(FileRecord { deleted_before, ..record.moved(blob, lines) });
-                    }
-                    continue;
-                }
                 if *kind == Kind::Left
                     && deleted_before.is_empty()
                     && !*backs.entry((id, record.ai.clone())).or_insert_with(|| back(&old, &record.ai, text, added))
@@ -999,44 +968,162 @@ impl Derived {
                     break;
                 }
                 let Some(old) = texts.get(repo, lines.blob) else { continue };
-                let came = match kind {
-                    Kind::Switched => !brought(&old, &lines.lines, text, added, &there).is_empty(),
-                    _ => *backs
-                        .entry((lines.blob, lines.lines.clone()))
-                        .or_insert_with(|| back(&old, &lines.lines, text, added)),
-                };
-                if came {
+                if *backs
+                    .entry((lines.blob, lines.lines.clone()))
+                    .or_insert_with(|| back(&old, &lines.lines, text, added))
+                {
                     carried.unknown = true;
                 }
             }
         }
+        let brought = self.carry_switched(repo, Version { path, blob, text, before }, added, &removals, &mut texts);
+        carried.unknown |= brought.unknown;
+        records.extend(brought.records);
         carried.records = notes::merge_records(records);
         Ok(carried)
     }
+
+    /// What the commits of branches HEAD switched away from bring into
+    /// `new`, among the lines it adds (`added`) and the places it removes
+    /// lines (`removals`):
+    ///
+    /// - where `new` is one of their versions of the file (`git checkout
+    ///   feature -- f`, `git show feature~1:f > f`), their AI lines and
+    ///   removals as a squash's or a pick's are carried;
+    /// - else their AI lines where blocks of them land ([`brought`]), the
+    ///   AI lines of all their commits taken together, once a version
+    ///   where HEAD left them (a tip) holds lines for one.
+    ///
+    /// A commit whose claims cannot be read makes what it may have brought
+    /// of unknown origin, with a warning, and stops nothing.
+    fn carry_switched(
+        &self,
+        repo: &Repository,
+        new: Version<'_>,
+        added: &[[u32; 2]],
+        removals: &[lineage::Removal],
+        texts: &mut BlobTexts,
+    ) -> Carried {
+        let mut carried = Carried::default();
+        if !self.switched_touch(new.path) {
+            return carried;
+        }
+        let whole = self.switched_versions.contains(&(new.path.to_string(), new.blob));
+        let lines = lineage::split_lines(new.text.as_bytes());
+        let there: HashSet<u64> =
+            lineage::split_lines(new.before.as_bytes()).into_iter().filter_map(lineage::move_key).collect();
+        let wanted: HashSet<u64> = added
+            .iter()
+            .flat_map(|r| r[0]..=r[1])
+            .filter_map(|l| lines.get((l as usize).wrapping_sub(1)).and_then(|l| lineage::move_key(l)))
+            .filter(|k| !there.contains(k))
+            .collect();
+        let claims = if whole {
+            self.brought_from(repo, new.path, |_| true)
+        } else {
+            if wanted.len() < MIN_BROUGHT_LINES {
+                return carried;
+            }
+            let mut holds = |version: Oid| {
+                self.keys_of(repo, version, texts)
+                    .is_some_and(|keys| wanted.iter().filter(|k| keys.contains(k)).count() >= MIN_BROUGHT_LINES)
+            };
+            if !self.switched_tips.iter().any(|(p, version)| p == new.path && holds(*version)) {
+                return carried;
+            }
+            self.brought_from(repo, new.path, holds)
+        };
+        carried.unknown = claims.unreadable;
+        if whole {
+            for claims in &claims.read {
+                for record in claims.records.iter().filter(|r| r.path == new.path) {
+                    let Some(old) = Oid::from_str(&record.blob).ok().and_then(|id| texts.get(repo, id)) else {
+                        continue;
+                    };
+                    let deleted_before: Vec<u32> = notes::reanchor_gaps(&old, &record.deleted_before, new.text)
+                        .into_iter()
+                        .filter(|&before| removals.iter().any(|r| r.gaps.contains(&(before as usize - 1))))
+                        .collect();
+                    let ai = notes::intersect(&notes::reanchor_lines(&old, &record.ai, new.text), added);
+                    if !ai.is_empty() || !deleted_before.is_empty() {
+                        carried.records.push(FileRecord { deleted_before, ..record.moved(new.blob, ai) });
+                    }
+                }
+                for lines in claims.unknown.iter().filter(|u| u.path == new.path) {
+                    carried.unknown |=
+                        texts.get(repo, lines.blob).is_some_and(|old| back(&old, &lines.lines, new.text, added));
+                }
+            }
+            return carried;
+        }
+        // The AI lines of every commit read, by their text: a block may
+        // gather lines that several commits wrote.
+        let mut owner: HashMap<u64, usize> = HashMap::new();
+        let mut unknown: HashSet<u64> = HashSet::new();
+        let mut records: Vec<&FileRecord> = Vec::new();
+        for claims in &claims.read {
+            for record in claims.records.iter().filter(|r| r.path == new.path) {
+                let Some(old) = Oid::from_str(&record.blob).ok().and_then(|id| texts.get(repo, id)) else { continue };
+                for key in keys_in(&old, &record.ai) {
+                    owner.entry(key).or_insert(records.len());
+                }
+                records.push(record);
+            }
+            for lines in claims.unknown.iter().filter(|u| u.path == new.path) {
+                if let Some(old) = texts.get(repo, lines.blob) {
+                    unknown.extend(keys_in(&old, &lines.lines));
+                }
+            }
+        }
+        let found = brought(&lines, added, |k| !there.contains(&k) && owner.contains_key(&k));
+        let mut by_record: Vec<LineRanges> = vec![Vec::new(); records.len()];
+        for j in found {
+            if let Some(&at) = lineage::move_key(lines[j]).and_then(|k| owner.get(&k)) {
+                by_record[at].push([j as u32 + 1, j as u32 + 1]);
+            }
+        }
+        for (record, ai) in records.iter().zip(by_record) {
+            if !ai.is_empty() {
+                carried.records.push(record.moved(new.blob, notes::merge_line_ranges(ai)));
+            }
+        }
+        carried.unknown |= !brought(&lines, added, |k| !there.contains(&k) && unknown.contains(&k)).is_empty();
+        carried
+    }
 }
 
-/// The lines of `new` among `added` that bring the text of `old`'s `lines`
-/// from a branch HEAD left: blocks of two or more lines whose text,
-/// whitespace aside, is among those lines and not among `there` (what the
-/// version the commit changes holds already: a person's boilerplate there
-/// is theirs), each at most [`lineage::BLOCK_GAP`] lines from the next
-/// with only added lines between ([`lineage::moved_blocks`]); the lines
-/// between come with them. A line alone is not enough: `import os` or
-/// `return nil` on two branches is no copy.
-fn brought(old: &str, lines: &[[u32; 2]], new: &str, added: &[[u32; 2]], there: &HashSet<u64>) -> LineRanges {
-    let old_lines = lineage::split_lines(old.as_bytes());
-    let keys: HashSet<u64> = lines
+/// A new version of a file: its path, its blob, its text and its
+/// parent's (`before`).
+#[derive(Clone, Copy)]
+struct Version<'a> {
+    path: &'a str,
+    blob: Oid,
+    text: &'a str,
+    before: &'a str,
+}
+
+/// The keys ([`lineage::move_key`]) of `text`'s `lines`.
+fn keys_in(text: &str, lines: &[[u32; 2]]) -> Vec<u64> {
+    let all = lineage::split_lines(text.as_bytes());
+    lines
         .iter()
         .flat_map(|r| r[0]..=r[1])
-        .filter_map(|l| old_lines.get((l as usize).wrapping_sub(1)))
+        .filter_map(|l| all.get((l as usize).wrapping_sub(1)))
         .filter_map(|l| lineage::move_key(l))
-        .filter(|k| !there.contains(k))
-        .collect();
-    if keys.is_empty() {
-        return Vec::new();
-    }
-    let new_lines = lineage::split_lines(new.as_bytes());
-    let mut eligible = vec![false; new_lines.len()];
+        .collect()
+}
+
+/// The lines (0-based) of `lines` among `added` that a block brings from a
+/// branch HEAD left: lines whose text, whitespace aside, `known` takes
+/// (AI text there, not in the version the commit changes: a person's
+/// boilerplate there is theirs), in runs of at least
+/// [`MIN_BROUGHT_LINES`] with at least [`MIN_BROUGHT_TEXT`] visible
+/// characters between them, each at most [`lineage::BLOCK_GAP`] lines from
+/// the next with only added lines between. Short idioms recur on any two
+/// branches (`if err != nil {` and `return err`, two imports, a test's
+/// header): they are no copy.
+fn brought(lines: &[&[u8]], added: &[[u32; 2]], known: impl Fn(u64) -> bool) -> Vec<usize> {
+    let mut eligible = vec![false; lines.len()];
     for &[a, b] in added {
         for line in a..=b {
             if let Some(e) = eligible.get_mut((line as usize).wrapping_sub(1)) {
@@ -1044,22 +1131,26 @@ fn brought(old: &str, lines: &[[u32; 2]], new: &str, added: &[[u32; 2]], there: 
             }
         }
     }
-    let found = lineage::moved_blocks(&new_lines, &eligible, |k| keys.contains(&k));
-    let mut out: LineRanges = Vec::new();
-    for j in found {
-        let line = j as u32 + 1;
-        match out.last_mut() {
-            // Lines this close with only added lines between are one
-            // block, and what is between is the block's.
-            Some(last)
-                if j - (last[1] as usize - 1) <= lineage::BLOCK_GAP + 1
-                    && eligible[last[1] as usize - 1..=j].iter().all(|&e| e) =>
-            {
-                last[1] = line
-            }
-            _ => out.push([line, line]),
+    let found: Vec<usize> =
+        (0..lines.len()).filter(|&j| eligible[j] && lineage::move_key(lines[j]).is_some_and(&known)).collect();
+    let mut out = Vec::new();
+    let mut run: Vec<usize> = Vec::new();
+    let mut flush = |run: &mut Vec<usize>| {
+        let text: usize = run.iter().map(|&j| visible(lines[j])).sum();
+        if run.len() >= MIN_BROUGHT_LINES && text >= MIN_BROUGHT_TEXT {
+            out.append(run);
         }
+        run.clear();
+    };
+    for j in found {
+        if let Some(&last) = run.last()
+            && !(j - last <= lineage::BLOCK_GAP + 1 && eligible[last..=j].iter().all(|&e| e))
+        {
+            flush(&mut run);
+        }
+        run.push(j);
     }
+    flush(&mut run);
     out
 }
 
@@ -1144,24 +1235,30 @@ mod tests {
     }
 
     #[test]
-    fn text_from_a_branch_left_behind_comes_in_blocks_the_file_did_not_hold() {
-        let old = "import os\n\ndef grant(u):\n    u.admin = True\n    return True\n";
-        let all = [[1, 5]];
-        let none = HashSet::new();
-        // The function, under a person's header: its lines and the blank.
-        let new = "# header\nimport os\n\ndef grant(u):\n    u.admin = True\n    return True\n";
-        assert_eq!(brought(old, &all, new, &[[1, 6]], &none), vec![[2, 6]]);
+    fn text_from_a_branch_left_behind_comes_in_blocks_with_substance() {
+        let ai = "def grant(user, doc):\n    user.admin = True\n    audit(user, doc)\n    return True\n";
+        let keys: HashSet<u64> =
+            lineage::split_lines(ai.as_bytes()).into_iter().filter_map(lineage::move_key).collect();
+        let found = |text: &str, added: &[[u32; 2]], there: &[&str]| {
+            let there: HashSet<u64> = there.iter().filter_map(|l| lineage::move_key(l.as_bytes())).collect();
+            brought(&lineage::split_lines(text.as_bytes()), added, |k| keys.contains(&k) && !there.contains(&k))
+        };
+        // The function, under a person's header.
+        let new = format!("# header\n{ai}");
+        assert_eq!(found(&new, &[[1, 5]], &[]), vec![1, 2, 3, 4]);
         // Only what the commit adds counts.
-        assert_eq!(brought(old, &all, new, &[[4, 6]], &none), vec![[4, 6]]);
-        // A line alone is no copy.
-        assert!(brought(old, &all, "import os\n\ndef other():\n    pass\n", &[[1, 4]], &none).is_empty());
-        // Nor are lines the file held already: the person's boilerplate.
-        let there: HashSet<u64> =
-            ["import os\n", "    return True\n"].iter().filter_map(|l| lineage::move_key(l.as_bytes())).collect();
-        assert!(brought(old, &all, "import os\n    return True\n", &[[1, 2]], &there).is_empty());
+        assert_eq!(found(&new, &[[3, 5]], &[]), vec![2, 3, 4]);
+        // Two lines are an idiom, not a copy; nor are lines the file held.
+        assert!(found("def grant(user, doc):\n    return True\n", &[[1, 2]], &[]).is_empty());
+        assert!(found(&new, &[[1, 5]], &["    return True", "    audit(user, doc)"]).is_empty());
         // A line the commit did not add splits a block.
-        let split = "def grant(u):\n    u.admin = True\nkept\n    return True\n";
-        assert_eq!(brought(old, &all, split, &[[1, 2], [4, 4]], &none), vec![[1, 2]]);
+        let split = "def grant(user, doc):\n    user.admin = True\nkept\n    audit(user, doc)\n    return True\n";
+        assert!(found(split, &[[1, 2], [4, 5]], &[]).is_empty());
+        // Three short lines are too little text.
+        let short = "a = 1\nb = 2\nc = 3\n";
+        let keys_short: HashSet<u64> =
+            lineage::split_lines(short.as_bytes()).into_iter().filter_map(lineage::move_key).collect();
+        assert!(brought(&lineage::split_lines(short.as_bytes()), &[[1, 3]], |k| keys_short.contains(&k)).is_empty());
     }
 
     #[test]
