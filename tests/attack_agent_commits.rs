@@ -281,6 +281,37 @@ fn a_commit_an_agent_makes_in_a_worktree_of_its_own_is_noted_as_ai() {
     let _ = std::fs::remove_dir_all(&wt);
 }
 
+/// Red team (this session): the agent works in a worktree of its own (the
+/// person added it for the agent, as agents' worktree modes do) and
+/// commits there; the person copies its file into the main worktree and
+/// commits. The main worktree's HEAD was never on that branch, so nothing
+/// named it as a source, and the commit was noted "no AI". What the other
+/// worktrees' HEADs were on counts as much as what this one's was.
+#[test]
+fn an_agents_commit_in_its_worktree_copied_over_by_hand_stays_ai() {
+    let repo = start();
+    let wt = linked_worktree(&repo);
+    let text = format!("{AUTH}{GRANT_ALL}");
+    std::fs::write(wt.join("src/auth.py"), &text).unwrap();
+    let payload = json!({
+        "session_id": "s-1",
+        "cwd": wt,
+        "hook_event_name": "PostToolUse",
+        "tool_name": "Write",
+        "tool_use_id": "toolu_wt",
+        "tool_input": {"file_path": wt.join("src/auth.py"), "content": text},
+    });
+    let run = repo.vouch_in(&wt, &["hook", "claude-code"], Some(payload.to_string().as_bytes()));
+    assert_eq!(run.code, 0, "{run:?}");
+    repo.ok(&["-C", &wt.display().to_string(), "commit", "-qam", "grant_all"]);
+    assert!(!attests_no_ai(&repo.note("wt")), "{:?}", repo.note("wt"));
+    repo.write("src/auth.py", &text);
+    repo.ok(&["commit", "-qam", "grant_all, by hand"]);
+    assert!(!attests_no_ai(&repo.note("HEAD")), "{:?}", repo.note("HEAD"));
+    assert!(failures(&repo).iter().any(|(_, _, name)| name == "grant_all"), "{:?}", failures(&repo));
+    let _ = std::fs::remove_dir_all(&wt);
+}
+
 /// Red team, round three: the same command, which then brings the
 /// worktree's branch back into its own (`... && git commit && cd - && git
 /// merge --no-ff fix`, or `git cherry-pick fix`), left that commit noted

@@ -539,8 +539,10 @@ impl Sources {
     /// - [`Sources::switched`]: the rest of what HEAD was at and no longer
     ///   reaches: the branches it switched away from (to another branch,
     ///   or to one with no history, of which the reflog says nothing),
-    ///   and the commits rewrites replaced. Text a person brings from
-    ///   there (`git checkout feature -- f`, a copy) is carried by blocks.
+    ///   the commits rewrites replaced, and what the other worktrees'
+    ///   HEADs were at (their last [`MAX_REFLOG`] moves each). Text a
+    ///   person brings from there (`git checkout feature -- f`, a copy)
+    ///   is carried ([`Derived::carry_switched`]).
     pub fn add_left(&mut self, repo: &Repository) -> Result<(), NoteError> {
         let head = match repo.head().and_then(|h| h.peel_to_commit()) {
             Ok(c) => Some(c.id()),
@@ -584,10 +586,43 @@ impl Sources {
                 tips.push(old);
             }
         }
+        // Where the other worktrees' HEADs were: an agent's worktree, whose
+        // commits a person brings over by hand.
+        for other in other_worktrees(repo) {
+            let Ok(log) = other.reflog("HEAD") else { continue };
+            for entry in log.iter().take(MAX_REFLOG) {
+                for id in [entry.id_old(), entry.id_new()] {
+                    if !id.is_zero() && Some(id) != head && !passed.contains(&id) {
+                        passed.push(id);
+                    }
+                }
+            }
+        }
         self.left = walk_from(repo, &tips, head.iter().copied())?;
         self.switched = walk_from(repo, &passed, head.iter().chain(&tips).copied())?;
         Ok(())
     }
+}
+
+/// The repository's worktrees other than `repo`'s own, opened (the main
+/// one through the common git directory); those that cannot be opened
+/// left out.
+fn other_worktrees(repo: &Repository) -> Vec<Repository> {
+    let mut out = Vec::new();
+    if repo.is_worktree()
+        && let Ok(main) = Repository::open(repo.commondir())
+    {
+        out.push(main);
+    }
+    let Ok(names) = repo.worktrees() else { return out };
+    for name in names.iter().flatten() {
+        let Ok(worktree) = repo.find_worktree(name) else { continue };
+        match Repository::open_from_worktree(&worktree) {
+            Ok(other) if other.path() != repo.path() => out.push(other),
+            _ => {}
+        }
+    }
+    out
 }
 
 /// Whether a `checkout: moving from A to B` reflog message names a branch
