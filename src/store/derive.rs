@@ -26,11 +26,13 @@
 //! a record is carried when at least one of its AI lines with some
 //! substance (not a lone brace or a blank) is in the new version unchanged,
 //! so that code a person writes after a hard reset, where the discarded AI
-//! code was, is not taken for it. Text of a branch HEAD switched away from
-//! counts by blocks of two or more lines the file did not hold already
-//! ([`brought`]): a person on main writes code much like a feature
-//! branch's (an import, a lone `return err`) far more often than a person
-//! who reset writes what they threw away. Text of a squashed or picked commit is
+//! code was, is not taken for it. Text of a branch HEAD (or another
+//! worktree's) switched away from counts where a version of the file is
+//! brought whole, and else by blocks of three or more lines the file did
+//! not hold already ([`brought`]): a person on main writes code much like
+//! a feature branch's (an import, `if err != nil { return err }`) far more
+//! often than a person who reset writes what they threw away
+//! ([`Derived::carry_switched`]). Text of a squashed or picked commit is
 //! there by construction and is carried as a rewrite carries it: a line
 //! that replaced only AI text stays AI.
 //!
@@ -439,7 +441,8 @@ pub struct Sources {
     pub picked: Vec<Oid>,
     /// Left HEAD's history (see [`Sources::add_left`]).
     pub left: Vec<Oid>,
-    /// On branches HEAD switched away from (see [`Sources::add_left`]).
+    /// On branches HEAD, or another worktree's, switched away from (see
+    /// [`Sources::add_left`]).
     pub switched: Vec<Oid>,
     /// Sources named but not found here (a squash message naming a commit
     /// this repository does not have): the new commit's origin is then
