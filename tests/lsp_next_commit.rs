@@ -1,7 +1,8 @@
 //! The language server judges a buffer as the gate and `vouch status`
 //! judge the next commit (issue 13.11): the AI lines a pending squash
-//! merge, a `cherry-pick --no-commit` or a re-commit after `git reset
-//! --soft` carries from its source commits are AI in the editor too, and
+//! merge, a `cherry-pick --no-commit`, a re-commit after `git reset
+//! --soft` or a file brought from a branch left behind carries from its
+//! source commits are AI in the editor too, and
 //! which commit authors are bots comes from the policy at BASE, never from
 //! the working tree's `.vouch.toml` (which the author edits at will). The
 //! real `vouch lsp` over JSON-RPC, the real `vouch` and `git` binaries.
@@ -107,6 +108,14 @@ fn a_re_commit_after_a_soft_reset_is_ai_in_the_editor_as_at_the_gate() {
     repo.git(&["cherry-pick", &side]);
     repo.git(&["reset", "-q", "--soft", "HEAD~1"]);
     editor_agrees_with_status(&repo, "reset --soft");
+}
+
+#[test]
+fn a_file_brought_from_a_branch_left_behind_is_ai_in_the_editor_as_at_the_gate() {
+    let (repo, _) = with_side_branch();
+    // Back on main, the side branch's file brought over by hand.
+    repo.git(&["checkout", "side", "--", "src/side.rs"]);
+    editor_agrees_with_status(&repo, "checkout side -- src/side.rs");
 }
 
 #[test]
