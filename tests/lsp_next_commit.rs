@@ -112,8 +112,20 @@ fn a_re_commit_after_a_soft_reset_is_ai_in_the_editor_as_at_the_gate() {
 
 #[test]
 fn a_file_brought_from_a_branch_left_behind_is_ai_in_the_editor_as_at_the_gate() {
-    let (repo, _) = with_side_branch();
-    // Back on main, the side branch's file brought over by hand.
+    let repo = TestRepo::new();
+    repo.write(".vouch.toml", POLICY);
+    repo.write("README.md", "a project\n");
+    repo.commit_all("start");
+    repo.git(&["checkout", "-q", "-b", "side"]);
+    repo.write("src/side.rs", AI_FN);
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-q", "--no-verify", "-m", &format!("discount\n\n{TRAILER}\n")]);
+    // Main moves on meanwhile (`git fetch origin main:main`); back on it,
+    // the side branch's file brought over by hand.
+    let tree = repo.git(&["rev-parse", "main^{tree}"]);
+    let teammate = repo.git(&["commit-tree", tree.trim(), "-p", "main", "-m", "a teammate's commit"]);
+    repo.git(&["update-ref", "refs/heads/main", teammate.trim()]);
+    repo.git(&["checkout", "-q", "main"]);
     repo.git(&["checkout", "side", "--", "src/side.rs"]);
     editor_agrees_with_status(&repo, "checkout side -- src/side.rs");
 }
