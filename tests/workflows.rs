@@ -334,13 +334,15 @@ fn a_small_ai_change_brought_whole_from_any_commit_of_a_branch_keeps_its_ai_line
 
 /// Red team: a commit of a branch HEAD left that carries a git-ai note
 /// vouch cannot parse stopped every later commit that touched a file the
-/// branch touched, `gate = "warn"` or not. What it may have brought is of
-/// unknown origin now (no `no-ai`), with a warning, and the commit goes on.
+/// branch touched, `gate = "warn"` or not; then (second pass) the commit
+/// went on but its vouch note's AI lines were dropped with the rest. What
+/// its vouch note says is carried; the rest is of unknown origin (no
+/// `no-ai`), with a warning, and the commit goes on.
 #[test]
 fn an_unreadable_note_on_a_branch_left_behind_stops_no_commit() {
     let repo = Repo::init(WARN, &[("src/cart.py", CART_BEFORE)]);
     repo.ok(&["checkout", "-q", "-b", "feature"]);
-    repo.write("src/cart.py", CART_AFTER);
+    repo.agent_edit("src/cart.py", CART_AFTER, CART_BEFORE, CART_AFTER);
     repo.ok(&["commit", "-q", "-am", "coupons"]);
     repo.ok(&["notes", "--ref=ai", "add", "-m", "this is { not a git-ai note", "HEAD"]);
     repo.ok(&["switch", "-q", "-c", "mine", "main"]);
@@ -348,7 +350,93 @@ fn an_unreadable_note_on_a_branch_left_behind_stops_no_commit() {
     let run = repo.git(&["commit", "-q", "-m", "coupons, by hand"]);
     assert_eq!(run.code, 0, "{run:?}");
     assert!(run.stderr.contains("taken as of unknown origin"), "{run:?}");
-    assert!(!says_no_ai(&repo.note("HEAD")), "{:?}", repo.note("HEAD"));
+    let note = repo.note("HEAD");
+    assert!(!says_no_ai(&note), "{note:?}");
+    assert_eq!(ai_lines(&note, "src/cart.py"), [[1, 5]], "{note:?}");
+}
+
+/// Red team, second pass: a small AI change brought over in part, by the
+/// ordinary ways of taking one commit's change (`git cherry-pick -n` and a
+/// commit, which leaves git no `CHERRY_PICK_HEAD`; `git diff | git apply`
+/// onto a file the person had changed; the whole file and an edit), was
+/// noted "no AI": only blocks of four lines counted. A commit's AI change
+/// held whole counts however small, a removal with it.
+#[test]
+fn a_small_ai_change_taken_by_hand_keeps_its_ai_lines() {
+    let weaker = CART_BEFORE.replace("for i in items", "for i in items if i.price > 0");
+    for how in ["cherry-pick -n", "apply", "checkout and edit"] {
+        let repo = Repo::init(WARN, &[("src/cart.py", CART_BEFORE)]);
+        repo.ok(&["checkout", "-q", "-b", "feature"]);
+        repo.agent_edit("src/cart.py", &weaker, CART_BEFORE, &weaker);
+        repo.ok(&["commit", "-q", "-am", "weaker"]);
+        let tree = repo.rev("main^{tree}");
+        let teammate = repo.ok(&["commit-tree", &tree, "-p", "main", "-m", "a teammate's commit"]);
+        repo.ok(&["update-ref", "refs/heads/main", teammate.trim()]);
+        repo.ok(&["switch", "-q", "-c", "part", "main"]);
+        repo.write("src/cart.py", &format!("# The cart.\n{CART_BEFORE}"));
+        repo.ok(&["commit", "-q", "-am", "a header"]);
+        match how {
+            "cherry-pick -n" => drop(repo.ok(&["cherry-pick", "-n", "feature"])),
+            "apply" => {
+                let diff = repo.ok(&["diff", "main", "feature", "--", "src/cart.py"]);
+                let mut apply = repo.command("git", &["apply", "-3"]);
+                apply.stdin(std::process::Stdio::piped());
+                let mut child = apply.spawn().unwrap();
+                std::io::Write::write_all(child.stdin.as_mut().unwrap(), diff.as_bytes()).unwrap();
+                assert!(child.wait().unwrap().success());
+            }
+            _ => {
+                repo.ok(&["checkout", "feature", "--", "src/cart.py"]);
+                let text = format!("{weaker}# Totals in cents.\n");
+                repo.write("src/cart.py", &text);
+                repo.ok(&["add", "src/cart.py"]);
+            }
+        }
+        repo.ok(&["commit", "-q", "-m", "weaker, here too"]);
+        let note = repo.note("HEAD");
+        assert!(!says_no_ai(&note), "{how}: {note:?}");
+        assert_eq!(ai_lines(&note, "src/cart.py").len(), 1, "{how}: one AI line: {note:?}");
+        assert_unapproved(&repo, "HEAD~1..HEAD", "src/cart.py");
+    }
+}
+
+/// Red team, second pass: a person's own function that repeats lines of
+/// the AI's function in the same file (a loop, a guard), brought alone to
+/// another branch, was taken for the AI's: the branch's AI text was
+/// matched by text, not by where a line diff puts it.
+#[test]
+fn a_persons_function_that_repeats_the_ais_lines_stays_theirs() {
+    let names = "def names(rows):\n    if not rows:\n        return []\n    result = []\n    for row in rows:\n        result.append(row.name)\n    return result\n";
+    let totals = "def totals(rows):\n    if not rows:\n        return []\n    result = []\n    for row in rows:\n        result.append(row.total)\n    return result\n";
+    let repo = Repo::init(WARN, &[("src/report.py", "import os\n")]);
+    repo.ok(&["checkout", "-q", "-b", "feature"]);
+    repo.write("src/report.py", &format!("import os\n\n\n{names}"));
+    repo.ok(&["commit", "-q", "-am", "names, by hand"]);
+    let text = format!("import os\n\n\n{names}\n\n{totals}");
+    repo.agent_edit("src/report.py", &text, names, &format!("{names}\n\n{totals}"));
+    repo.ok(&["commit", "-q", "-am", "totals"]);
+    repo.ok(&["switch", "-q", "-c", "part", "main"]);
+    repo.write("src/report.py", &format!("import os\nimport sys\n\n\n{names}"));
+    repo.ok(&["commit", "-q", "-am", "names, brought over"]);
+    let note = repo.note("HEAD");
+    assert!(says_no_ai(&note) && files(&note).is_empty(), "{note:?}");
+}
+
+/// Red team, second pass: every commit and every commit a rebase picks is
+/// a move of HEAD, and only the last 100 were read: a branch left a
+/// hundred commits ago was forgotten, and its AI file brought over was
+/// noted "no AI". The last 500 of each worktree's moves are read.
+#[test]
+fn a_branch_left_a_hundred_commits_ago_is_still_a_source() {
+    let repo = Repo::init(WARN, &[("README", "")]);
+    feature_branch(&repo);
+    repo.ok(&["switch", "-q", "-c", "part", "main"]);
+    for i in 0..120 {
+        repo.ok(&["-c", "core.hooksPath=.git/no-hooks", "commit", "-q", "--allow-empty", "-m", &format!("work {i}")]);
+    }
+    repo.ok(&["checkout", "feature", "--", "src/coupons.py"]);
+    repo.ok(&["commit", "-q", "-m", "coupons, at last"]);
+    assert_carries_coupons(&repo.note("HEAD"));
 }
 
 /// The honest side of the above: a person's own code on main that shares

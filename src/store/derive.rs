@@ -28,10 +28,11 @@
 //! so that code a person writes after a hard reset, where the discarded AI
 //! code was, is not taken for it. Text of a branch HEAD (or another
 //! worktree's) switched away from counts where a version of the file is
-//! brought whole, and else by blocks of three or more lines the file did
-//! not hold already ([`brought`]): a person on main writes code much like
-//! a feature branch's (an import, `if err != nil { return err }`) far more
-//! often than a person who reset writes what they threw away
+//! brought whole, where an AI change of it is held whole, and else by
+//! blocks of four or more lines ([`brought`]), matched where a line diff
+//! puts them: a person on main writes code much like a feature branch's
+//! (an import, `if err != nil { return err }`) far more often than a
+//! person who reset writes what they threw away
 //! ([`Derived::carry_switched`]). Text of a squashed or picked commit is
 //! there by construction and is carried as a rewrite carries it: a line
 //! that replaced only AI text stays AI.
@@ -67,11 +68,16 @@ const MAX_REFLOG: usize = 100;
 /// The most commits that left HEAD's history taken as sources.
 const MAX_LEFT: usize = 200;
 
+/// The most entries of each worktree's HEAD reflog read for the branches
+/// it switched away from: every commit and every commit a rebase picks is
+/// one, so a day's work is a few hundred.
+const MAX_SWITCHED_REFLOG: usize = 500;
+
 /// The fewest lines of AI text from a branch HEAD switched away from
 /// that make a block ([`brought`]), and the fewest visible characters
 /// they hold together.
-const MIN_BROUGHT_LINES: usize = 3;
-const MIN_BROUGHT_TEXT: usize = 40;
+const MIN_BROUGHT_LINES: usize = 4;
+const MIN_BROUGHT_TEXT: usize = 60;
 
 /// What one commit says about the text it added.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -529,11 +535,11 @@ pub fn squashed_commits(message: &str) -> Vec<String> {
 }
 
 impl Sources {
-    /// Add the commits HEAD left, from the last [`MAX_REFLOG`] moves of
-    /// its reflog, each list newest first and at most [`MAX_LEFT`] long:
+    /// Add the commits HEAD left, from its reflog, each list newest first
+    /// and at most [`MAX_LEFT`] long:
     ///
-    /// - [`Sources::left`]: those reachable from where HEAD was before a
-    ///   reset (`reset:` in its reflog), a checkout of one of its
+    /// - [`Sources::left`]: those reachable from where HEAD was, in its
+    ///   last [`MAX_REFLOG`] moves, before a reset (`reset:` in its reflog), a checkout of one of its
     ///   ancestors that is no branch (an older commit), or any other move
     ///   back to an ancestor (`git update-ref` of the branch, a reset by
     ///   another name), and not from HEAD now. Rewrites (amend, rebase)
@@ -543,9 +549,9 @@ impl Sources {
     ///   reaches: the branches it switched away from (to another branch,
     ///   or to one with no history, of which the reflog says nothing),
     ///   the commits rewrites replaced, and what the other worktrees'
-    ///   HEADs were at (their last [`MAX_REFLOG`] moves each). Text a
-    ///   person brings from there (`git checkout feature -- f`, a copy)
-    ///   is carried ([`Derived::carry_switched`]).
+    ///   HEADs were at (the last [`MAX_SWITCHED_REFLOG`] moves of each).
+    ///   Text a person brings from there (`git checkout feature -- f`, a
+    ///   copy) is carried ([`Derived::carry_switched`]).
     pub fn add_left(&mut self, repo: &Repository) -> Result<(), NoteError> {
         let head = match repo.head().and_then(|h| h.peel_to_commit()) {
             Ok(c) => Some(c.id()),
@@ -559,13 +565,26 @@ impl Sources {
         };
         let mut tips: Vec<Oid> = Vec::new();
         let mut passed: Vec<Oid> = Vec::new();
-        for entry in reflog.iter().take(MAX_REFLOG) {
-            let (old, new) = (entry.id_old(), entry.id_new());
-            for id in [old, new] {
-                if !id.is_zero() && Some(id) != head && !passed.contains(&id) {
-                    passed.push(id);
+        let mut seen: HashSet<Oid> = HashSet::new();
+        let mut pass = |log: &git2::Reflog| {
+            for entry in log.iter().take(MAX_SWITCHED_REFLOG) {
+                for id in [entry.id_old(), entry.id_new()] {
+                    if !id.is_zero() && Some(id) != head && seen.insert(id) {
+                        passed.push(id);
+                    }
                 }
             }
+        };
+        pass(&reflog);
+        // Where the other worktrees' HEADs were: an agent's worktree, whose
+        // commits a person brings over by hand.
+        for other in other_worktrees(repo) {
+            if let Ok(log) = other.reflog("HEAD") {
+                pass(&log);
+            }
+        }
+        for entry in reflog.iter().take(MAX_REFLOG) {
+            let (old, new) = (entry.id_old(), entry.id_new());
             if old.is_zero() || old == new || tips.contains(&old) {
                 continue;
             }
@@ -587,18 +606,6 @@ impl Sources {
             let reachable = head.is_some_and(|h| h == old || repo.graph_descendant_of(h, old).unwrap_or(false));
             if !reachable {
                 tips.push(old);
-            }
-        }
-        // Where the other worktrees' HEADs were: an agent's worktree, whose
-        // commits a person brings over by hand.
-        for other in other_worktrees(repo) {
-            let Ok(log) = other.reflog("HEAD") else { continue };
-            for entry in log.iter().take(MAX_REFLOG) {
-                for id in [entry.id_old(), entry.id_new()] {
-                    if !id.is_zero() && Some(id) != head && !passed.contains(&id) {
-                        passed.push(id);
-                    }
-                }
             }
         }
         self.left = walk_from(repo, &tips, head.iter().copied())?;
@@ -676,7 +683,7 @@ pub struct Derived {
     switched_tips: Versions,
     /// The keys ([`lineage::move_key`]) of the lines of versions read, by
     /// blob: the language server compares each pause's buffer again.
-    keys: std::sync::Arc<std::sync::Mutex<HashMap<Oid, std::sync::Arc<HashSet<u64>>>>>,
+    keys: std::sync::Arc<std::sync::Mutex<HashMap<Oid, std::sync::Arc<Keyed>>>>,
     /// The policy's bot authors, and whether unattested lines are wanted,
     /// for reading the switched commits ([`Derived::load`]).
     bots: Vec<String>,
@@ -777,15 +784,29 @@ impl Derived {
     }
 
     /// The claims of the commits of branches HEAD switched away from whose
-    /// version of `path` `admit` lets in and that may claim something of
-    /// it ([`Derived::may_claim`]), records of that file only.
-    fn brought_from(&self, repo: &Repository, path: &str, mut admit: impl FnMut(Oid) -> bool) -> SwitchedClaims {
+    /// version of `path` `admit` lets in (given that version and their
+    /// first parent's) and that may claim something of it
+    /// ([`Derived::may_claim`]), records of that file only. A commit
+    /// whose claims cannot be read (a git-ai note vouch cannot parse)
+    /// gives what its vouch note says, and makes the rest unknown.
+    fn brought_from(
+        &self,
+        repo: &Repository,
+        path: &str,
+        mut admit: impl FnMut(Oid, Option<Oid>) -> bool,
+    ) -> SwitchedClaims {
         let mut out = SwitchedClaims::default();
         let mut shared = Shared::default();
         let only: HashSet<String> = std::iter::once(path.to_string()).collect();
         for (commit, versions) in &self.switched {
             let Some(&(_, version)) = versions.iter().find(|(p, _)| p == path) else { continue };
-            if !admit(version) || !self.may_claim(repo, *commit, path) {
+            let parent = repo
+                .find_commit(*commit)
+                .and_then(|c| c.parent(0))
+                .and_then(|p| p.tree())
+                .ok()
+                .and_then(|t| t.get_path(std::path::Path::new(path)).ok().map(|e| e.id()));
+            if !admit(version, parent) || !self.may_claim(repo, *commit, path) {
                 continue;
             }
             match claims_with(repo, *commit, &self.bots, Some(&only), true, self.unknown, &mut shared) {
@@ -796,9 +817,24 @@ impl Derived {
                 Err(e) => {
                     eprintln!(
                         "vouch: warning: {e}: what {path} may have brought from commit {commit} (on a branch \
-                         left behind) is taken as of unknown origin"
+                         left behind) beyond its vouch note is taken as of unknown origin"
                     );
                     out.unreadable = true;
+                    let records = notes::read_note(repo, *commit)
+                        .ok()
+                        .flatten()
+                        .unwrap_or_default()
+                        .into_iter()
+                        .filter_map(|r| match r {
+                            NoteRecord::File(f)
+                                if f.path == path && (!f.ai.is_empty() || !f.deleted_before.is_empty()) =>
+                            {
+                                Some(f)
+                            }
+                            _ => None,
+                        })
+                        .collect();
+                    out.read.push(Claims { commit: *commit, records, attested: false, unknown: Vec::new() });
                 }
             }
         }
@@ -824,18 +860,14 @@ impl Derived {
             || !matches!(repo.find_note(Some(GIT_AI_NOTES_REF), commit), Err(e) if e.code() == ErrorCode::NotFound)
     }
 
-    /// The keys of the lines of blob `version` ([`lineage::move_key`]),
-    /// read once.
-    fn keys_of(&self, repo: &Repository, version: Oid, texts: &mut BlobTexts) -> Option<std::sync::Arc<HashSet<u64>>> {
+    /// Blob `version`'s lines as [`Keyed`], read once.
+    fn keyed(&self, repo: &Repository, version: Oid, texts: &mut BlobTexts) -> Option<std::sync::Arc<Keyed>> {
         if let Some(found) = self.keys.lock().ok()?.get(&version) {
             return Some(found.clone());
         }
-        let text = texts.get(repo, version)?;
-        let keys: std::sync::Arc<HashSet<u64>> = std::sync::Arc::new(
-            lineage::split_lines(text.as_bytes()).into_iter().filter_map(lineage::move_key).collect(),
-        );
-        self.keys.lock().ok()?.insert(version, keys.clone());
-        Some(keys)
+        let keyed = std::sync::Arc::new(Keyed::of(&texts.get(repo, version)?));
+        self.keys.lock().ok()?.insert(version, keyed.clone());
+        Some(keyed)
     }
 
     /// Who removed file `path` whole in a source, when an AI claim on that
@@ -937,7 +969,7 @@ impl Derived {
         let mut carried = Carried::default();
         let version = id.to_string();
         let mut records = Vec::new();
-        let brought = self.brought_from(repo, path, |v| v == id);
+        let brought = self.brought_from(repo, path, |v, _| v == id);
         carried.unknown = brought.unreadable;
         for claims in self.sources.iter().map(|(c, _)| c).chain(&brought.read) {
             for record in claims.records.iter().filter(|r| r.path == path && r.blob == version && !r.ai.is_empty()) {
@@ -1023,14 +1055,17 @@ impl Derived {
 
     /// What the commits of branches HEAD switched away from bring into
     /// `new`, among the lines it adds (`added`) and the places it removes
-    /// lines (`removals`):
+    /// lines (`removals`). Of those commits, only those that wrote a line
+    /// it adds or removed a line it removes are read. Then:
     ///
     /// - where `new` is one of their versions of the file (`git checkout
     ///   feature -- f`, `git show feature~1:f > f`), their AI lines and
-    ///   removals as a squash's or a pick's are carried;
-    /// - else their AI lines where blocks of them land ([`brought`]), the
-    ///   AI lines of all their commits taken together, once a version
-    ///   where HEAD left them (a tip) holds lines for one.
+    ///   removals are carried as a squash's or a pick's are;
+    /// - else a commit's AI change that `new` holds whole (every line of
+    ///   it, where a line diff of the two versions puts it, whitespace
+    ///   aside, and one added at least), however small: `git cherry-pick
+    ///   -n`, `git apply`, a checkout and an edit; with its removals;
+    /// - and of the rest, blocks of their AI lines ([`brought`]).
     ///
     /// A commit whose claims cannot be read makes what it may have brought
     /// of unknown origin, with a warning, and stops nothing.
@@ -1046,42 +1081,63 @@ impl Derived {
         if !self.switched_touch(new.path) {
             return carried;
         }
-        let whole = self.switched_versions.contains(&(new.path.to_string(), new.blob));
-        let lines = lineage::split_lines(new.text.as_bytes());
-        let there: HashSet<u64> =
-            lineage::split_lines(new.before.as_bytes()).into_iter().filter_map(lineage::move_key).collect();
-        let wanted: HashSet<u64> = added
+        let now = Keyed::of(new.text);
+        let before = Keyed::of(new.before);
+        let mut eligible = vec![false; now.lines.len()];
+        for &[a, b] in added {
+            for line in a..=b {
+                if let Some(e) = eligible.get_mut((line as usize).wrapping_sub(1)) {
+                    *e = true;
+                }
+            }
+        }
+        let added_keys: HashSet<u64> =
+            (0..now.lines.len()).filter(|&j| eligible[j] && now.telling[j]).map(|j| now.lines[j]).collect();
+        let removed_keys: HashSet<u64> = removals
             .iter()
-            .flat_map(|r| r[0]..=r[1])
-            .filter_map(|l| lines.get((l as usize).wrapping_sub(1)).and_then(|l| lineage::move_key(l)))
-            .filter(|k| !there.contains(k))
+            .flat_map(|r| r.old.clone())
+            .filter(|&i| before.telling.get(i) == Some(&true))
+            .map(|i| before.lines[i])
+            .filter(|k| !now.set.contains(k))
             .collect();
-        let claims = if whole {
-            self.brought_from(repo, new.path, |_| true)
-        } else {
-            if wanted.len() < MIN_BROUGHT_LINES {
-                return carried;
-            }
-            let mut holds = |version: Oid| {
-                self.keys_of(repo, version, texts)
-                    .is_some_and(|keys| wanted.iter().filter(|k| keys.contains(k)).count() >= MIN_BROUGHT_LINES)
+        if added_keys.is_empty() && removed_keys.is_empty() {
+            return carried;
+        }
+        let whole = self.switched_versions.contains(&(new.path.to_string(), new.blob));
+        if !whole {
+            // What the branches hold where HEAD left them first: a
+            // person's own new lines are seldom there.
+            let wanted: Vec<u64> = added_keys.iter().copied().filter(|k| !before.set.contains(k)).collect();
+            let likely = |keyed: &Keyed| {
+                wanted.iter().any(|k| keyed.set.contains(k))
+                    || (!removed_keys.is_empty() && removed_keys.iter().all(|k| !keyed.set.contains(k)))
             };
-            if !self.switched_tips.iter().any(|(p, version)| p == new.path && holds(*version)) {
+            let tips: Vec<Oid> = self.switched_tips.iter().filter(|(p, _)| p == new.path).map(|&(_, v)| v).collect();
+            if !tips.into_iter().any(|v| self.keyed(repo, v, texts).is_some_and(|k| likely(&k))) {
                 return carried;
             }
-            self.brought_from(repo, new.path, holds)
-        };
+        }
+        let claims = self.brought_from(repo, new.path, |version, parent| {
+            let Some(v) = self.keyed(repo, version, texts) else { return true };
+            let p = parent.and_then(|p| self.keyed(repo, p, texts));
+            let had = |k: &u64| p.as_ref().is_some_and(|p| p.set.contains(k));
+            v.set.iter().any(|k| added_keys.contains(k) && !had(k))
+                || p.as_ref().is_some_and(|p| p.set.iter().any(|k| removed_keys.contains(k) && !v.set.contains(k)))
+        });
         carried.unknown = claims.unreadable;
+        let gaps_of = |old: &str, record: &FileRecord| -> Vec<u32> {
+            notes::reanchor_gaps(old, &record.deleted_before, new.text)
+                .into_iter()
+                .filter(|&before| removals.iter().any(|r| r.gaps.contains(&(before as usize - 1))))
+                .collect()
+        };
         if whole {
             for claims in &claims.read {
                 for record in claims.records.iter().filter(|r| r.path == new.path) {
                     let Some(old) = Oid::from_str(&record.blob).ok().and_then(|id| texts.get(repo, id)) else {
                         continue;
                     };
-                    let deleted_before: Vec<u32> = notes::reanchor_gaps(&old, &record.deleted_before, new.text)
-                        .into_iter()
-                        .filter(|&before| removals.iter().any(|r| r.gaps.contains(&(before as usize - 1))))
-                        .collect();
+                    let deleted_before = gaps_of(&old, record);
                     let ai = notes::intersect(&notes::reanchor_lines(&old, &record.ai, new.text), added);
                     if !ai.is_empty() || !deleted_before.is_empty() {
                         carried.records.push(FileRecord { deleted_before, ..record.moved(new.blob, ai) });
@@ -1094,38 +1150,49 @@ impl Derived {
             }
             return carried;
         }
-        // The AI lines of every commit read, by their text: a block may
-        // gather lines that several commits wrote.
-        let mut owner: HashMap<u64, usize> = HashMap::new();
-        let mut unknown: HashSet<u64> = HashSet::new();
+        // Each record's AI lines where a line diff puts them in `new`:
+        // a change held whole is carried; the rest pooled, for blocks.
+        let mut pooled: HashMap<usize, usize> = HashMap::new();
+        let mut unknown_pool: HashSet<usize> = HashSet::new();
         let mut records: Vec<&FileRecord> = Vec::new();
         for claims in &claims.read {
             for record in claims.records.iter().filter(|r| r.path == new.path) {
-                let Some(old) = Oid::from_str(&record.blob).ok().and_then(|id| texts.get(repo, id)) else { continue };
-                for key in keys_in(&old, &record.ai) {
-                    owner.entry(key).or_insert(records.len());
+                let Some(id) = Oid::from_str(&record.blob).ok() else { continue };
+                let (Some(old), Some(keyed)) = (texts.get(repo, id), self.keyed(repo, id, texts)) else { continue };
+                let (mapped, whole_change) = keyed.carried_into(&now, &record.ai, &eligible);
+                let deleted_before = gaps_of(&old, record);
+                let removal_held = !record.deleted_before.is_empty()
+                    && deleted_before.len() == record.deleted_before.len()
+                    && (record.ai.is_empty() || whole_change);
+                if whole_change || removal_held {
+                    let ai = lines_to_ranges(mapped.iter().copied().filter(|&j| eligible[j]));
+                    let deleted_before = if removal_held { deleted_before } else { Vec::new() };
+                    carried.records.push(FileRecord { deleted_before, ..record.moved(new.blob, ai) });
+                } else {
+                    for j in mapped.into_iter().filter(|&j| eligible[j] && now.telling[j]) {
+                        pooled.entry(j).or_insert(records.len());
+                    }
                 }
                 records.push(record);
             }
             for lines in claims.unknown.iter().filter(|u| u.path == new.path) {
-                if let Some(old) = texts.get(repo, lines.blob) {
-                    unknown.extend(keys_in(&old, &lines.lines));
-                }
+                let Some(keyed) = self.keyed(repo, lines.blob, texts) else { continue };
+                let (mapped, whole_change) = keyed.carried_into(&now, &lines.lines, &eligible);
+                carried.unknown |= whole_change;
+                unknown_pool.extend(mapped.into_iter().filter(|&j| eligible[j] && now.telling[j]));
             }
         }
-        let found = brought(&lines, added, |k| !there.contains(&k) && owner.contains_key(&k));
-        let mut by_record: Vec<LineRanges> = vec![Vec::new(); records.len()];
-        for j in found {
-            if let Some(&at) = lineage::move_key(lines[j]).and_then(|k| owner.get(&k)) {
-                by_record[at].push([j as u32 + 1, j as u32 + 1]);
+        let text_lines = lineage::split_lines(new.text.as_bytes());
+        let mut by_record: Vec<Vec<usize>> = vec![Vec::new(); records.len()];
+        for j in brought(&text_lines, &eligible, |j| pooled.contains_key(&j)) {
+            by_record[pooled[&j]].push(j);
+        }
+        for (record, lines) in records.iter().zip(by_record) {
+            if !lines.is_empty() {
+                carried.records.push(record.moved(new.blob, lines_to_ranges(lines.into_iter())));
             }
         }
-        for (record, ai) in records.iter().zip(by_record) {
-            if !ai.is_empty() {
-                carried.records.push(record.moved(new.blob, notes::merge_line_ranges(ai)));
-            }
-        }
-        carried.unknown |= !brought(&lines, added, |k| !there.contains(&k) && unknown.contains(&k)).is_empty();
+        carried.unknown |= !brought(&text_lines, &eligible, |j| unknown_pool.contains(&j)).is_empty();
         carried
     }
 }
@@ -1140,37 +1207,80 @@ struct Version<'a> {
     before: &'a str,
 }
 
-/// The keys ([`lineage::move_key`]) of `text`'s `lines`.
-fn keys_in(text: &str, lines: &[[u32; 2]]) -> Vec<u64> {
-    let all = lineage::split_lines(text.as_bytes());
-    lines
-        .iter()
-        .flat_map(|r| r[0]..=r[1])
-        .filter_map(|l| all.get((l as usize).wrapping_sub(1)))
-        .filter_map(|l| lineage::move_key(l))
-        .collect()
+/// A version's lines by their text, whitespace aside: each line's
+/// [`lineage::move_key`] (for a line with no letter or digit, a key of its
+/// visible bytes, so that braces and blanks align too), which lines have
+/// a letter or digit, and the keys of those.
+#[derive(Debug)]
+struct Keyed {
+    lines: Vec<u64>,
+    telling: Vec<bool>,
+    set: HashSet<u64>,
 }
 
-/// The lines (0-based) of `lines` among `added` that a block brings from a
-/// branch HEAD left: lines whose text, whitespace aside, `known` takes
-/// (AI text there, not in the version the commit changes: a person's
-/// boilerplate there is theirs), in runs of at least
-/// [`MIN_BROUGHT_LINES`] with at least [`MIN_BROUGHT_TEXT`] visible
-/// characters between them, each at most [`lineage::BLOCK_GAP`] lines from
-/// the next with only added lines between. Short idioms recur on any two
-/// branches (`if err != nil {` and `return err`, two imports, a test's
-/// header): they are no copy.
-fn brought(lines: &[&[u8]], added: &[[u32; 2]], known: impl Fn(u64) -> bool) -> Vec<usize> {
-    let mut eligible = vec![false; lines.len()];
-    for &[a, b] in added {
-        for line in a..=b {
-            if let Some(e) = eligible.get_mut((line as usize).wrapping_sub(1)) {
-                *e = true;
+impl Keyed {
+    fn of(text: &str) -> Keyed {
+        let mut out = Keyed { lines: Vec::new(), telling: Vec::new(), set: HashSet::new() };
+        for line in lineage::split_lines(text.as_bytes()) {
+            match lineage::move_key(line) {
+                Some(key) => {
+                    out.lines.push(key);
+                    out.telling.push(true);
+                    out.set.insert(key);
+                }
+                None => {
+                    use std::hash::Hasher as _;
+                    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+                    hasher.write_u8(0xff);
+                    hasher.write(&line.iter().copied().filter(|b| !b.is_ascii_whitespace()).collect::<Vec<u8>>());
+                    out.lines.push(hasher.finish());
+                    out.telling.push(false);
+                }
             }
         }
+        out
     }
-    let found: Vec<usize> =
-        (0..lines.len()).filter(|&j| eligible[j] && lineage::move_key(lines[j]).is_some_and(&known)).collect();
+
+    /// Where a line diff of this version and `now` (whitespace aside)
+    /// puts this version's `lines` (1-based ranges) in `now` (0-based),
+    /// and whether `now` holds the change whole: every one of those lines
+    /// with a letter or digit found, one of them at least, and one among
+    /// the lines `now` adds (`eligible`).
+    fn carried_into(&self, now: &Keyed, lines: &[[u32; 2]], eligible: &[bool]) -> (Vec<usize>, bool) {
+        use similar::{Algorithm, DiffOp, capture_diff_slices};
+        let mut image: HashMap<usize, usize> = HashMap::new();
+        for op in capture_diff_slices(Algorithm::Myers, &self.lines, &now.lines) {
+            if let DiffOp::Equal { old_index, new_index, len } = op {
+                image.extend((0..len).map(|k| (old_index + k, new_index + k)));
+            }
+        }
+        let wanted: Vec<usize> =
+            lines.iter().flat_map(|r| r[0]..=r[1]).map(|l| l as usize - 1).filter(|&i| i < self.lines.len()).collect();
+        let mapped: Vec<usize> = wanted.iter().filter_map(|i| image.get(i).copied()).collect();
+        let telling: Vec<usize> = wanted.iter().copied().filter(|&i| self.telling[i]).collect();
+        let whole = !telling.is_empty()
+            && telling.iter().all(|i| image.contains_key(i))
+            && mapped.iter().any(|&j| eligible.get(j) == Some(&true));
+        (mapped, whole)
+    }
+}
+
+/// 1-based ranges of 0-based `lines`.
+fn lines_to_ranges(lines: impl Iterator<Item = usize>) -> LineRanges {
+    notes::merge_line_ranges(lines.map(|j| [j as u32 + 1, j as u32 + 1]))
+}
+
+/// The lines (0-based) of `lines` that a block brings from a branch HEAD
+/// left: lines `found` takes (AI lines of its commits, where a line diff
+/// puts them), among those the commit adds (`eligible`), in runs of at
+/// least [`MIN_BROUGHT_LINES`] with at least [`MIN_BROUGHT_TEXT`] visible
+/// characters between them, one line at most between one and the next
+/// (a blank, a brace, a line the person changed), all added. Short idioms
+/// recur on any two branches (`if err != nil {` and `return err`,
+/// imports, a test module's header, a `__main__` guard a few lines below
+/// `def main():`): they are no copy.
+fn brought(lines: &[&[u8]], eligible: &[bool], found: impl Fn(usize) -> bool) -> Vec<usize> {
+    let hits: Vec<usize> = (0..lines.len().min(eligible.len())).filter(|&j| eligible[j] && found(j)).collect();
     let mut out = Vec::new();
     let mut run: Vec<usize> = Vec::new();
     let mut flush = |run: &mut Vec<usize>| {
@@ -1180,9 +1290,9 @@ fn brought(lines: &[&[u8]], added: &[[u32; 2]], known: impl Fn(u64) -> bool) -> 
         }
         run.clear();
     };
-    for j in found {
+    for j in hits {
         if let Some(&last) = run.last()
-            && !(j - last <= lineage::BLOCK_GAP + 1 && eligible[last..=j].iter().all(|&e| e))
+            && !(j - last <= 2 && eligible[last..=j].iter().all(|&e| e))
         {
             flush(&mut run);
         }
@@ -1272,31 +1382,48 @@ mod tests {
         assert_eq!(subtract(&[[2, 3]], &[[1, 5]]), Vec::<[u32; 2]>::new());
     }
 
+    /// `eligible` for 1-based `added` ranges over `n` lines.
+    fn eligible(n: usize, added: &[[u32; 2]]) -> Vec<bool> {
+        (1..=n as u32).map(|l| added.iter().any(|r| r[0] <= l && l <= r[1])).collect()
+    }
+
     #[test]
-    fn text_from_a_branch_left_behind_comes_in_blocks_with_substance() {
-        let ai = "def grant(user, doc):\n    user.admin = True\n    audit(user, doc)\n    return True\n";
-        let keys: HashSet<u64> =
-            lineage::split_lines(ai.as_bytes()).into_iter().filter_map(lineage::move_key).collect();
-        let found = |text: &str, added: &[[u32; 2]], there: &[&str]| {
-            let there: HashSet<u64> = there.iter().filter_map(|l| lineage::move_key(l.as_bytes())).collect();
-            brought(&lineage::split_lines(text.as_bytes()), added, |k| keys.contains(&k) && !there.contains(&k))
-        };
-        // The function, under a person's header.
-        let new = format!("# header\n{ai}");
-        assert_eq!(found(&new, &[[1, 5]], &[]), vec![1, 2, 3, 4]);
-        // Only what the commit adds counts.
-        assert_eq!(found(&new, &[[3, 5]], &[]), vec![2, 3, 4]);
-        // Two lines are an idiom, not a copy; nor are lines the file held.
-        assert!(found("def grant(user, doc):\n    return True\n", &[[1, 2]], &[]).is_empty());
-        assert!(found(&new, &[[1, 5]], &["    return True", "    audit(user, doc)"]).is_empty());
+    fn an_ai_change_held_whole_is_found_where_a_diff_puts_it() {
+        // The AI weakened one line; a person's branch has a header, and
+        // takes the change (`git apply`), re-indented by a formatter.
+        let ai = "def can_delete(user):\n    return user.is_admin or True\n";
+        let now = "# header\ndef can_delete(user):\n        return user.is_admin  or True\n";
+        let (mapped, whole) = Keyed::of(ai).carried_into(&Keyed::of(now), &[[2, 2]], &eligible(3, &[[1, 1], [3, 3]]));
+        assert_eq!((mapped, whole), (vec![2], true));
+        // Not added by the commit: not the commit's.
+        let (_, whole) = Keyed::of(ai).carried_into(&Keyed::of(now), &[[2, 2]], &eligible(3, &[[1, 1]]));
+        assert!(!whole);
+        // Part of a change is not the change.
+        let ai = "import logging\nlog = logging.getLogger(__name__)\n\ndef audit(user):\n    log.info(user)\n";
+        let now = "import logging\nlog = logging.getLogger(__name__)\n";
+        let (mapped, whole) = Keyed::of(ai).carried_into(&Keyed::of(now), &[[1, 5]], &eligible(2, &[[1, 2]]));
+        assert_eq!((mapped, whole), (vec![0, 1], false));
+        // A person's function that repeats the AI's lines elsewhere in the
+        // version is not where the diff puts the AI's.
+        let ai = "def names(rows):\n    return [r.name for r in rows]\n\ndef totals(rows):\n    return [r.name for r in rows]\n";
+        let now = "def names(rows):\n    return [r.name for r in rows]\n";
+        let (mapped, _) = Keyed::of(ai).carried_into(&Keyed::of(now), &[[4, 5]], &eligible(2, &[[1, 2]]));
+        assert!(mapped.is_empty(), "{mapped:?}");
+    }
+
+    #[test]
+    fn a_part_of_ai_text_counts_in_blocks_with_substance() {
+        let text = "# header\ndef grant(user, doc):\n    user.admin = True\n    audit(user, doc)\n    return user.can_do(doc)\n";
+        let lines = lineage::split_lines(text.as_bytes());
+        let all = eligible(5, &[[1, 5]]);
+        assert_eq!(brought(&lines, &all, |j| j >= 1), vec![1, 2, 3, 4]);
+        // Three lines are an idiom, not a copy.
+        assert!(brought(&lines, &all, |j| j >= 2).is_empty());
         // A line the commit did not add splits a block.
-        let split = "def grant(user, doc):\n    user.admin = True\nkept\n    audit(user, doc)\n    return True\n";
-        assert!(found(split, &[[1, 2], [4, 5]], &[]).is_empty());
-        // Three short lines are too little text.
-        let short = "a = 1\nb = 2\nc = 3\n";
-        let keys_short: HashSet<u64> =
-            lineage::split_lines(short.as_bytes()).into_iter().filter_map(lineage::move_key).collect();
-        assert!(brought(&lineage::split_lines(short.as_bytes()), &[[1, 3]], |k| keys_short.contains(&k)).is_empty());
+        assert!(brought(&lines, &eligible(5, &[[1, 2], [4, 5]]), |j| j >= 1).is_empty());
+        // Four short lines are too little text.
+        let short = "a = 1\nb = 2\nc = 3\nd = 4\n";
+        assert!(brought(&lineage::split_lines(short.as_bytes()), &eligible(4, &[[1, 4]]), |_| true).is_empty());
     }
 
     #[test]
