@@ -1254,8 +1254,14 @@ impl Keyed {
                 image.extend((0..len).map(|k| (old_index + k, new_index + k)));
             }
         }
-        let wanted: Vec<usize> =
-            lines.iter().flat_map(|r| r[0]..=r[1]).map(|l| l as usize - 1).filter(|&i| i < self.lines.len()).collect();
+        // A note's lines are the author's to write: line 0, or past the end,
+        // names no line.
+        let wanted: Vec<usize> = lines
+            .iter()
+            .flat_map(|r| r[0]..=r[1])
+            .filter_map(|l| (l as usize).checked_sub(1))
+            .filter(|&i| i < self.lines.len())
+            .collect();
         let mapped: Vec<usize> = wanted.iter().filter_map(|i| image.get(i).copied()).collect();
         let telling: Vec<usize> = wanted.iter().copied().filter(|&i| self.telling[i]).collect();
         let whole = !telling.is_empty()
@@ -1409,6 +1415,9 @@ mod tests {
         let now = "def names(rows):\n    return [r.name for r in rows]\n";
         let (mapped, _) = Keyed::of(ai).carried_into(&Keyed::of(now), &[[4, 5]], &eligible(2, &[[1, 2]]));
         assert!(mapped.is_empty(), "{mapped:?}");
+        // A note naming line 0 or lines past the end names nothing.
+        let (mapped, whole) = Keyed::of(ai).carried_into(&Keyed::of(now), &[[0, 0], [9, 12]], &eligible(2, &[[1, 2]]));
+        assert!(mapped.is_empty() && !whole);
     }
 
     #[test]
