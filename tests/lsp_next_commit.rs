@@ -21,9 +21,9 @@ const TRAILER: &str = "Co-authored-by: Claude <noreply@anthropic.com>";
 const AI_FN: &str = "pub fn discount(total: u64) -> u64 {\n    let cut = total / 10;\n    total - cut\n}\n";
 
 /// A repository on `main` with the policy and a README, and a branch
-/// `side` whose one commit (an AI trailer) adds `src/side.rs`; back on
-/// main, which moved on. Returns the side commit.
-fn with_side_branch() -> (TestRepo, String) {
+/// `side`, checked out, whose one commit (an AI trailer) adds
+/// `src/side.rs`. Returns the side commit.
+fn on_side_branch() -> (TestRepo, String) {
     let repo = TestRepo::new();
     repo.write(".vouch.toml", POLICY);
     repo.write("README.md", "a project\n");
@@ -33,6 +33,12 @@ fn with_side_branch() -> (TestRepo, String) {
     repo.git(&["add", "-A"]);
     repo.git(&["commit", "-q", "--no-verify", "-m", &format!("discount\n\n{TRAILER}\n")]);
     let side = repo.git(&["rev-parse", "HEAD"]).trim().to_string();
+    (repo, side)
+}
+
+/// [`on_side_branch`], back on main, which moved on.
+fn with_side_branch() -> (TestRepo, String) {
+    let (repo, side) = on_side_branch();
     repo.git(&["checkout", "-q", "main"]);
     repo.write("NOTES", "main moved on\n");
     repo.commit_all("notes");
@@ -112,14 +118,7 @@ fn a_re_commit_after_a_soft_reset_is_ai_in_the_editor_as_at_the_gate() {
 
 #[test]
 fn a_file_brought_from_a_branch_left_behind_is_ai_in_the_editor_as_at_the_gate() {
-    let repo = TestRepo::new();
-    repo.write(".vouch.toml", POLICY);
-    repo.write("README.md", "a project\n");
-    repo.commit_all("start");
-    repo.git(&["checkout", "-q", "-b", "side"]);
-    repo.write("src/side.rs", AI_FN);
-    repo.git(&["add", "-A"]);
-    repo.git(&["commit", "-q", "--no-verify", "-m", &format!("discount\n\n{TRAILER}\n")]);
+    let (repo, _) = on_side_branch();
     // Main moves on meanwhile (`git fetch origin main:main`); back on it,
     // the side branch's file brought over by hand.
     let tree = repo.git(&["rev-parse", "main^{tree}"]);

@@ -245,6 +245,14 @@ fn a_cherry_pick_of_a_git_ai_commit_carries_its_lines() {
     assert_unapproved(&repo, "HEAD~1..HEAD", "src/coupons.py");
 }
 
+/// A teammate's commit lands on main, without this worktree's HEAD
+/// going there (`git fetch origin main:main`).
+fn teammate_moves_main(repo: &Repo) {
+    let tree = repo.rev("main^{tree}");
+    let teammate = repo.ok(&["commit-tree", &tree, "-p", "main", "-m", "a teammate's commit"]);
+    repo.ok(&["update-ref", "refs/heads/main", teammate.trim()]);
+}
+
 /// Splitting an AI branch by hand: main moved on meanwhile (`git fetch
 /// origin main:main`), and on a branch from it the agent's file as the AI
 /// branch has it is committed (`git checkout feature -- f`, `git restore
@@ -263,9 +271,7 @@ fn a_file_brought_from_an_ai_branch_carries_its_ai_lines() {
         // The branch's last commit is not the one that wrote it.
         repo.write("README", "coupons\n");
         repo.ok(&["commit", "-q", "-am", "readme"]);
-        let tree = repo.rev("main^{tree}");
-        let teammate = repo.ok(&["commit-tree", &tree, "-p", "main", "-m", "a teammate's commit"]);
-        repo.ok(&["update-ref", "refs/heads/main", teammate.trim()]);
+        teammate_moves_main(&repo);
         match how {
             // A branch with no history: git's reflog says nothing of the
             // switch to it. Everything comes over, the policy too.
@@ -320,9 +326,7 @@ fn a_small_ai_change_brought_whole_from_any_commit_of_a_branch_keeps_its_ai_line
             repo.write("src/cart.py", CART_BEFORE);
             repo.ok(&["commit", "-q", "-am", "back to the safe total"]);
         }
-        let tree = repo.rev("main^{tree}");
-        let teammate = repo.ok(&["commit-tree", &tree, "-p", "main", "-m", "a teammate's commit"]);
-        repo.ok(&["update-ref", "refs/heads/main", teammate.trim()]);
+        teammate_moves_main(&repo);
         repo.ok(&["switch", "-q", "-c", "part", "main"]);
         repo.ok(&["checkout", from, "--", "src/cart.py"]);
         repo.ok(&["commit", "-q", "-m", "bring it over"]);
@@ -369,9 +373,7 @@ fn a_small_ai_change_taken_by_hand_keeps_its_ai_lines() {
         repo.ok(&["checkout", "-q", "-b", "feature"]);
         repo.agent_edit("src/cart.py", &weaker, CART_BEFORE, &weaker);
         repo.ok(&["commit", "-q", "-am", "weaker"]);
-        let tree = repo.rev("main^{tree}");
-        let teammate = repo.ok(&["commit-tree", &tree, "-p", "main", "-m", "a teammate's commit"]);
-        repo.ok(&["update-ref", "refs/heads/main", teammate.trim()]);
+        teammate_moves_main(&repo);
         repo.ok(&["switch", "-q", "-c", "part", "main"]);
         repo.write("src/cart.py", &format!("# The cart.\n{CART_BEFORE}"));
         repo.ok(&["commit", "-q", "-am", "a header"]);
