@@ -402,6 +402,29 @@ fn a_small_ai_change_taken_by_hand_keeps_its_ai_lines() {
     }
 }
 
+/// Red team, second pass: an AI's removal of a check, brought over in a
+/// file whose line endings an editor or `core.autocrlf` changed, was lost:
+/// removals were placed by an exact line diff. They are placed whitespace
+/// aside, as the lines are.
+#[test]
+fn an_ai_removal_brought_with_other_line_endings_needs_sign_off() {
+    const GUARDED: &str =
+        "def export(user, doc):\n    if not user.is_admin:\n        raise PermissionError()\n    return doc.dump()\n";
+    let open = GUARDED.replace("    if not user.is_admin:\n        raise PermissionError()\n", "");
+    let repo = Repo::init(WARN, &[("src/export.py", GUARDED)]);
+    repo.ok(&["checkout", "-q", "-b", "feature"]);
+    repo.agent_edit("src/export.py", &open, GUARDED, &open);
+    repo.ok(&["commit", "-q", "-am", "simpler export"]);
+    teammate_moves_main(&repo);
+    repo.ok(&["switch", "-q", "-c", "part", "main"]);
+    repo.write("src/export.py", &open.replace('\n', "\r\n"));
+    repo.ok(&["commit", "-q", "-am", "simpler export, here too"]);
+    let note = repo.note("HEAD");
+    assert!(!says_no_ai(&note), "{note:?}");
+    assert!(files(&note).iter().any(|r| r["deleted_before"].as_array().is_some_and(|d| !d.is_empty())), "{note:?}");
+    assert_unapproved(&repo, "main..part", "src/export.py");
+}
+
 /// Red team, second pass: a person's own function that repeats lines of
 /// the AI's function in the same file (a loop, a guard), brought alone to
 /// another branch, was taken for the AI's: the branch's AI text was

@@ -1158,9 +1158,13 @@ impl Derived {
         for claims in &claims.read {
             for record in claims.records.iter().filter(|r| r.path == new.path) {
                 let Some(id) = Oid::from_str(&record.blob).ok() else { continue };
-                let (Some(old), Some(keyed)) = (texts.get(repo, id), self.keyed(repo, id, texts)) else { continue };
+                let Some(keyed) = self.keyed(repo, id, texts) else { continue };
                 let (mapped, whole_change) = keyed.carried_into(&now, &record.ai, &eligible);
-                let deleted_before = gaps_of(&old, record);
+                let deleted_before: Vec<u32> = keyed
+                    .gaps_into(&now, &record.deleted_before)
+                    .into_iter()
+                    .filter(|&before| removals.iter().any(|r| r.gaps.contains(&(before as usize - 1))))
+                    .collect();
                 let removal_held = !record.deleted_before.is_empty()
                     && deleted_before.len() == record.deleted_before.len()
                     && (record.ai.is_empty() || whole_change);
@@ -1247,13 +1251,7 @@ impl Keyed {
     /// with a letter or digit found, one of them at least, and one among
     /// the lines `now` adds (`eligible`).
     fn carried_into(&self, now: &Keyed, lines: &[[u32; 2]], eligible: &[bool]) -> (Vec<usize>, bool) {
-        use similar::{Algorithm, DiffOp, capture_diff_slices};
-        let mut image: HashMap<usize, usize> = HashMap::new();
-        for op in capture_diff_slices(Algorithm::Myers, &self.lines, &now.lines) {
-            if let DiffOp::Equal { old_index, new_index, len } = op {
-                image.extend((0..len).map(|k| (old_index + k, new_index + k)));
-            }
-        }
+        let image = self.image(now);
         // A note's lines are the author's to write: line 0, or past the end,
         // names no line.
         let wanted: Vec<usize> = lines
@@ -1268,6 +1266,43 @@ impl Keyed {
             && telling.iter().all(|i| image.contains_key(i))
             && mapped.iter().any(|&j| eligible.get(j) == Some(&true));
         (mapped, whole)
+    }
+}
+
+impl Keyed {
+    /// Where a line diff of this version and `now` (whitespace aside) puts
+    /// each line of this version that `now` keeps (0-based).
+    fn image(&self, now: &Keyed) -> HashMap<usize, usize> {
+        use similar::{Algorithm, DiffOp, capture_diff_slices};
+        let mut image: HashMap<usize, usize> = HashMap::new();
+        for op in capture_diff_slices(Algorithm::Myers, &self.lines, &now.lines) {
+            if let DiffOp::Equal { old_index, new_index, len } = op {
+                image.extend((0..len).map(|k| (old_index + k, new_index + k)));
+            }
+        }
+        image
+    }
+
+    /// The places of removals (`deleted_before`: 1-based lines of this
+    /// version the removed lines stood before) in `now`, as
+    /// [`notes::reanchor_gaps`] places them, whitespace aside (a file
+    /// brought with other line endings); a place with neither neighbour
+    /// kept is dropped.
+    fn gaps_into(&self, now: &Keyed, deleted_before: &[u32]) -> Vec<u32> {
+        let image = self.image(now);
+        let mut out: Vec<u32> = deleted_before
+            .iter()
+            .filter_map(|&before| match (before as usize).checked_sub(1)? {
+                0 => Some(1),
+                gap => match image.get(&(gap - 1)) {
+                    Some(&n) => Some(n as u32 + 2),
+                    None => image.get(&gap).map(|&n| n as u32 + 1),
+                },
+            })
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
     }
 }
 
