@@ -425,6 +425,40 @@ fn an_ai_removal_brought_with_other_line_endings_needs_sign_off() {
     assert_unapproved(&repo, "main..part", "src/export.py");
 }
 
+/// Red team, third pass: an AI change whose line the file also holds
+/// elsewhere (`return True` put first in one function, another function
+/// ending so) was never read, brought whole or by `git cherry-pick -n`: a
+/// commit was read only for text it was the first to hold. And the AI's
+/// function pasted at another place of the same file than its branch had
+/// it was where no line diff put it. Both are the AI's.
+#[test]
+fn ai_text_the_file_holds_twice_or_pasted_elsewhere_is_found() {
+    const AUTH: &str = "def can_delete(user):\n    if not user.is_admin:\n        return False\n    return user.active\n\n\ndef can_read(user):\n    return True\n";
+    let bypass = AUTH.replace("def can_delete(user):\n", "def can_delete(user):\n    return True\n");
+    let purge = "\n\ndef purge(db):\n    for table in db.tables():\n        table.truncate(cascade=True)\n    db.vacuum(full=True)\n";
+    for how in ["bypass, cherry-pick -n", "bypass, whole", "function pasted elsewhere"] {
+        let repo = Repo::init(WARN, &[("src/auth.py", AUTH)]);
+        repo.ok(&["checkout", "-q", "-b", "feature"]);
+        let ai = if how.starts_with("bypass") { bypass.clone() } else { format!("{AUTH}{purge}") };
+        repo.agent_edit("src/auth.py", &ai, AUTH, &ai);
+        repo.ok(&["commit", "-q", "-am", "the agent's change"]);
+        teammate_moves_main(&repo);
+        repo.ok(&["switch", "-q", "-c", "part", "main"]);
+        match how {
+            "bypass, cherry-pick -n" => drop(repo.ok(&["cherry-pick", "-n", "feature"])),
+            "bypass, whole" => drop(repo.ok(&["checkout", "feature", "--", "src/auth.py"])),
+            _ => {
+                repo.write("src/auth.py", &format!("import db\n{}\n\n{AUTH}", purge.trim_start()));
+                repo.ok(&["add", "src/auth.py"]);
+            }
+        }
+        repo.ok(&["commit", "-q", "-m", "brought over"]);
+        let note = repo.note("HEAD");
+        assert!(!says_no_ai(&note) && !files(&note).is_empty(), "{how}: {note:?}");
+        assert_unapproved(&repo, "main..part", "src/auth.py");
+    }
+}
+
 /// Red team, second pass: a person's own function that repeats lines of
 /// the AI's function in the same file (a loop, a guard), brought alone to
 /// another branch, was taken for the AI's: the branch's AI text was

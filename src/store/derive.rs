@@ -1056,15 +1056,19 @@ impl Derived {
     /// What the commits of branches HEAD switched away from bring into
     /// `new`, among the lines it adds (`added`) and the places it removes
     /// lines (`removals`). Of those commits, only those that wrote a line
-    /// it adds or removed a line it removes are read. Then:
+    /// it adds or removed a line it removes are read (by how many lines
+    /// hold each text: a check may stand in two functions), all of them
+    /// for a file brought whole. Then:
     ///
     /// - where `new` is one of their versions of the file (`git checkout
     ///   feature -- f`, `git show feature~1:f > f`), their AI lines and
     ///   removals are carried as a squash's or a pick's are;
     /// - else a commit's AI change that `new` holds whole (every line of
     ///   it, where a line diff of the two versions puts it, whitespace
-    ///   aside, and one added at least), however small: `git cherry-pick
-    ///   -n`, `git apply`, a checkout and an edit; with its removals;
+    ///   aside, or one after the other among the lines `new` adds; and one
+    ///   added at least), however small: `git cherry-pick -n`, `git
+    ///   apply`, a checkout and an edit, a function pasted elsewhere in
+    ///   the file; with its removals;
     /// - and of the rest, blocks of their AI lines ([`brought`]).
     ///
     /// A commit whose claims cannot be read makes what it may have brought
@@ -1093,12 +1097,14 @@ impl Derived {
         }
         let added_keys: HashSet<u64> =
             (0..now.lines.len()).filter(|&j| eligible[j] && now.telling[j]).map(|j| now.lines[j]).collect();
+        // Lines the commit removes, by text: those the file holds fewer of
+        // now (a check it removes may stand in another function too).
         let removed_keys: HashSet<u64> = removals
             .iter()
             .flat_map(|r| r.old.clone())
             .filter(|&i| before.telling.get(i) == Some(&true))
             .map(|i| before.lines[i])
-            .filter(|k| !now.set.contains(k))
+            .filter(|k| now.count(k) < before.count(k))
             .collect();
         if added_keys.is_empty() && removed_keys.is_empty() {
             return carried;
@@ -1107,22 +1113,30 @@ impl Derived {
         if !whole {
             // What the branches hold where HEAD left them first: a
             // person's own new lines are seldom there.
-            let wanted: Vec<u64> = added_keys.iter().copied().filter(|k| !before.set.contains(k)).collect();
+            // Lines the file holds more of now (`return True` in a second
+            // function is a line it adds).
+            let wanted: Vec<u64> = added_keys.iter().copied().filter(|k| now.count(k) > before.count(k)).collect();
             let likely = |keyed: &Keyed| {
-                wanted.iter().any(|k| keyed.set.contains(k))
-                    || (!removed_keys.is_empty() && removed_keys.iter().all(|k| !keyed.set.contains(k)))
+                wanted.iter().any(|k| keyed.count(k) > 0)
+                    || (!removed_keys.is_empty() && removed_keys.iter().all(|k| keyed.count(k) < before.count(k)))
             };
             let tips: Vec<Oid> = self.switched_tips.iter().filter(|(p, _)| p == new.path).map(|&(_, v)| v).collect();
             if !tips.into_iter().any(|v| self.keyed(repo, v, texts).is_some_and(|k| likely(&k))) {
                 return carried;
             }
         }
+        // A file brought whole reads every commit that may claim something
+        // of it (a line an AI moved is no line it added); else only those
+        // that wrote a line the commit adds, or removed one it removes.
         let claims = self.brought_from(repo, new.path, |version, parent| {
+            if whole {
+                return true;
+            }
             let Some(v) = self.keyed(repo, version, texts) else { return true };
             let p = parent.and_then(|p| self.keyed(repo, p, texts));
-            let had = |k: &u64| p.as_ref().is_some_and(|p| p.set.contains(k));
-            v.set.iter().any(|k| added_keys.contains(k) && !had(k))
-                || p.as_ref().is_some_and(|p| p.set.iter().any(|k| removed_keys.contains(k) && !v.set.contains(k)))
+            let had = |k: &u64| p.as_ref().map_or(0, |p| p.count(k));
+            v.counts.iter().any(|(k, &n)| added_keys.contains(k) && n > had(k))
+                || p.as_ref().is_some_and(|p| p.counts.iter().any(|(k, &n)| removed_keys.contains(k) && n > v.count(k)))
         });
         carried.unknown = claims.unreadable;
         let gaps_of = |old: &str, record: &FileRecord| -> Vec<u32> {
@@ -1214,23 +1228,23 @@ struct Version<'a> {
 /// A version's lines by their text, whitespace aside: each line's
 /// [`lineage::move_key`] (for a line with no letter or digit, a key of its
 /// visible bytes, so that braces and blanks align too), which lines have
-/// a letter or digit, and the keys of those.
+/// a letter or digit, and how many lines hold each key of those.
 #[derive(Debug)]
 struct Keyed {
     lines: Vec<u64>,
     telling: Vec<bool>,
-    set: HashSet<u64>,
+    counts: HashMap<u64, u32>,
 }
 
 impl Keyed {
     fn of(text: &str) -> Keyed {
-        let mut out = Keyed { lines: Vec::new(), telling: Vec::new(), set: HashSet::new() };
+        let mut out = Keyed { lines: Vec::new(), telling: Vec::new(), counts: HashMap::new() };
         for line in lineage::split_lines(text.as_bytes()) {
             match lineage::move_key(line) {
                 Some(key) => {
                     out.lines.push(key);
                     out.telling.push(true);
-                    out.set.insert(key);
+                    *out.counts.entry(key).or_default() += 1;
                 }
                 None => {
                     use std::hash::Hasher as _;
@@ -1265,11 +1279,46 @@ impl Keyed {
         let whole = !telling.is_empty()
             && telling.iter().all(|i| image.contains_key(i))
             && mapped.iter().any(|&j| eligible.get(j) == Some(&true));
+        if !whole && let Some(run) = self.run_in(now, &telling, eligible) {
+            return (run, true);
+        }
         (mapped, whole)
     }
 }
 
 impl Keyed {
+    /// How many lines with a letter or digit hold `key`.
+    fn count(&self, key: &u64) -> u32 {
+        self.counts.get(key).copied().unwrap_or(0)
+    }
+
+    /// Where `now` holds `lines` (0-based, of this version) one after the
+    /// other among the lines it adds (`eligible`), whitespace aside, with
+    /// nothing but lines with no letter or digit between: a change pasted
+    /// elsewhere than a line diff of the two versions puts it (a function
+    /// moved to the end of the file).
+    fn run_in(&self, now: &Keyed, lines: &[usize], eligible: &[bool]) -> Option<Vec<usize>> {
+        let keys: Vec<u64> = lines.iter().filter(|&&i| self.telling[i]).map(|&i| self.lines[i]).collect();
+        let first = *keys.first()?;
+        let fits = |j: usize| eligible.get(j) == Some(&true) && now.telling[j];
+        'start: for start in (0..now.lines.len()).filter(|&j| now.lines[j] == first && fits(j)) {
+            let mut found = vec![start];
+            let mut j = start;
+            for key in &keys[1..] {
+                j += 1;
+                while j < now.lines.len() && !now.telling[j] {
+                    j += 1;
+                }
+                if j >= now.lines.len() || now.lines[j] != *key || !fits(j) {
+                    continue 'start;
+                }
+                found.push(j);
+            }
+            return Some(found);
+        }
+        None
+    }
+
     /// Where a line diff of this version and `now` (whitespace aside) puts
     /// each line of this version that `now` keeps (0-based).
     fn image(&self, now: &Keyed) -> HashMap<usize, usize> {
