@@ -1116,8 +1116,11 @@ impl Derived {
             // Lines the file holds more of now (`return True` in a second
             // function is a line it adds).
             let wanted: Vec<u64> = added_keys.iter().copied().filter(|k| now.count(k) > before.count(k)).collect();
+            // A tip holds a line the commit adds as often as the new version
+            // does: a person's own `return None`, which the file held once
+            // already, is not the branch's.
             let likely = |keyed: &Keyed| {
-                wanted.iter().any(|k| keyed.count(k) > 0)
+                wanted.iter().any(|k| keyed.count(k) >= now.count(k))
                     || (!removed_keys.is_empty() && removed_keys.iter().all(|k| keyed.count(k) < before.count(k)))
             };
             let tips: Vec<Oid> = self.switched_tips.iter().filter(|(p, _)| p == new.path).map(|&(_, v)| v).collect();
