@@ -1349,7 +1349,7 @@ fn fill_pass(
 /// How far apart two lines of removed AI text may be (counting the lines
 /// between them) to be taken for one block copied before its original was
 /// removed.
-pub(crate) const BLOCK_GAP: usize = 3;
+const BLOCK_GAP: usize = 3;
 
 /// The last word on the lines of a file version at the end of the range:
 /// lines equal to BASE's version of the file (aligned by a diff) are
