@@ -459,6 +459,27 @@ fn ai_text_the_file_holds_twice_or_pasted_elsewhere_is_found() {
     }
 }
 
+/// Red team, third pass: a person reverts their own commit (a debug line)
+/// after leaving a branch where the agent had removed the same line: the
+/// revert's removal was taken for the agent's. A revert of a commit of
+/// HEAD's own history takes its text from there.
+#[test]
+fn a_persons_revert_of_their_own_commit_stays_theirs() {
+    let repo = Repo::init(WARN, &[("src/cart.py", CART_BEFORE)]);
+    let debug = format!("{CART_BEFORE}print(\"cart loaded\")\n");
+    repo.write("src/cart.py", &debug);
+    repo.ok(&["commit", "-q", "-am", "debug line"]);
+    let own = repo.rev("HEAD");
+    repo.ok(&["checkout", "-q", "-b", "feature"]);
+    repo.agent_edit("src/cart.py", CART_BEFORE, &debug, CART_BEFORE);
+    repo.ok(&["commit", "-q", "-am", "drop the debug line"]);
+    teammate_moves_main(&repo);
+    repo.ok(&["switch", "-q", "-c", "part", "main"]);
+    repo.ok(&["revert", "--no-edit", &own]);
+    let note = repo.note("HEAD");
+    assert!(says_no_ai(&note) && files(&note).is_empty(), "{note:?}");
+}
+
 /// Red team, second pass: a person's own function that repeats lines of
 /// the AI's function in the same file (a loop, a guard), brought alone to
 /// another branch, was taken for the AI's: the branch's AI text was

@@ -88,6 +88,17 @@ pub fn post_commit() -> anyhow::Result<Outcome> {
             }
         }
         sources.add_left(repo).context("cannot read which commits left HEAD's history")?;
+        // A revert of a commit of HEAD's own history takes its text from
+        // there, not from a branch left behind: a person's revert of their
+        // own commit is no copy of an AI's removal of the same lines.
+        let reverts_own = notes::reverted(head.message_bytes())
+            .and_then(|rev| repo.revparse_single(&rev).and_then(|o| o.peel_to_commit()).ok())
+            .is_some_and(|x| {
+                head.parent_ids().any(|p| p == x.id() || repo.graph_descendant_of(p, x.id()).unwrap_or(false))
+            });
+        if reverts_own {
+            sources.switched.clear();
+        }
     }
     let cache = GateCache::take(repo).unwrap_or_default();
     let (mut records, retire, unknown) = records_for(&ctx, &head, &cache, &sources, &bots)?;
