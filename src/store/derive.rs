@@ -123,6 +123,10 @@ type LineRanges = Vec<[u32; 2]>;
 /// Versions of files: (path, blob or submodule commit).
 type Versions = Vec<(String, Oid)>;
 
+/// Versions of files a commit changed: (path, its version, its first
+/// parent's, if any).
+type Changes = Vec<(String, Oid, Option<Oid>)>;
+
 /// What reading several commits' claims shares: file versions, the files
 /// changed between two trees and the lines added between two versions, all
 /// functions of content alone. The commits that left HEAD's history are
@@ -673,7 +677,7 @@ pub struct Derived {
     /// that it changes: many, few of them ever copied, so each is read
     /// only where a new version may bring lines of it
     /// ([`Derived::brought_from`]).
-    switched: Vec<(Oid, Versions)>,
+    switched: Vec<(Oid, Changes)>,
     /// Those versions, to tell a version brought whole.
     switched_versions: HashSet<(String, Oid)>,
     /// Those branches' versions of the files asked for where HEAD left
@@ -763,7 +767,7 @@ impl Derived {
             let (versions, of) = versions_changed(repo, commit, paths, &mut shared)?;
             parents.extend(of);
             if !versions.is_empty() {
-                out.switched_versions.extend(versions.iter().cloned());
+                out.switched_versions.extend(versions.iter().map(|(path, version, _)| (path.clone(), *version)));
                 out.switched.push((commit, versions));
             }
         }
@@ -799,13 +803,7 @@ impl Derived {
         let mut shared = Shared::default();
         let only: HashSet<String> = std::iter::once(path.to_string()).collect();
         for (commit, versions) in &self.switched {
-            let Some(&(_, version)) = versions.iter().find(|(p, _)| p == path) else { continue };
-            let parent = repo
-                .find_commit(*commit)
-                .and_then(|c| c.parent(0))
-                .and_then(|p| p.tree())
-                .ok()
-                .and_then(|t| t.get_path(std::path::Path::new(path)).ok().map(|e| e.id()));
+            let Some(&(_, version, parent)) = versions.iter().find(|(p, _, _)| p == path) else { continue };
             if !admit(version, parent) || !self.may_claim(repo, *commit, path) {
                 continue;
             }
@@ -914,7 +912,7 @@ impl Derived {
     }
 
     fn switched_touch(&self, path: &str) -> bool {
-        self.switched.iter().any(|(_, versions)| versions.iter().any(|(p, _)| p == path))
+        self.switched.iter().any(|(_, versions)| versions.iter().any(|(p, _, _)| p == path))
     }
 
     /// Whether any source is not attested by a vouch note, or missing.
@@ -1011,15 +1009,21 @@ impl Derived {
         let mut backs: HashMap<(Oid, LineRanges), bool> = HashMap::new();
         let mut moved: HashMap<(Oid, LineRanges), LineRanges> = HashMap::new();
         let mut records = Vec::new();
-        for (claims, kind) in &self.sources {
+        // A file brought whole from a branch left behind is carried as a
+        // squash's or a pick's sources are, from every commit there that
+        // may claim something of it (a line an AI moved is no line it
+        // added); one brought in part, by `carry_switched`.
+        let whole = self.switched_versions.contains(&(path.to_string(), blob));
+        let brought_whole = if whole { self.brought_from(repo, path, |_, _| true) } else { SwitchedClaims::default() };
+        carried.unknown = brought_whole.unreadable;
+        let sources =
+            self.sources.iter().map(|(c, k)| (c, *k)).chain(brought_whole.read.iter().map(|c| (c, Kind::Source)));
+        for (claims, kind) in sources {
             for record in claims.records.iter().filter(|r| r.path == path) {
                 let Some(id) = Oid::from_str(&record.blob).ok() else { continue };
                 let Some(old) = texts.get(repo, id) else { continue };
-                let deleted_before: Vec<u32> = notes::reanchor_gaps(&old, &record.deleted_before, text)
-                    .into_iter()
-                    .filter(|&before| removals.iter().any(|r| r.gaps.contains(&(before as usize - 1))))
-                    .collect();
-                if *kind == Kind::Left
+                let deleted_before = at_removals(notes::reanchor_gaps(&old, &record.deleted_before, text), &removals);
+                if kind == Kind::Left
                     && deleted_before.is_empty()
                     && !*backs.entry((id, record.ai.clone())).or_insert_with(|| back(&old, &record.ai, text, added))
                 {
@@ -1046,29 +1050,30 @@ impl Derived {
                 }
             }
         }
-        let brought = self.carry_switched(repo, Version { path, blob, text, before }, added, &removals, &mut texts);
-        carried.unknown |= brought.unknown;
-        records.extend(brought.records);
+        if !whole {
+            let brought = self.carry_switched(repo, Version { path, blob, text, before }, added, &removals, &mut texts);
+            carried.unknown |= brought.unknown;
+            records.extend(brought.records);
+        }
         carried.records = notes::merge_records(records);
         Ok(carried)
     }
 
     /// What the commits of branches HEAD switched away from bring into
-    /// `new`, among the lines it adds (`added`) and the places it removes
-    /// lines (`removals`). Of those commits, only those that wrote a line
-    /// it adds or removed a line it removes are read (by how many lines
-    /// hold each text: a check may stand in two functions), all of them
-    /// for a file brought whole. Then:
+    /// `new`, a version none of them has (one they have is carried in
+    /// [`Derived::carry`]), among the lines it adds (`added`) and the
+    /// places it removes lines (`removals`). Of those commits, only those
+    /// that wrote a line it adds or removed a line it removes are read (by
+    /// how many lines hold each text: a check may stand in two functions),
+    /// once a version where HEAD left the branches holds such a line.
+    /// Then:
     ///
-    /// - where `new` is one of their versions of the file (`git checkout
-    ///   feature -- f`, `git show feature~1:f > f`), their AI lines and
-    ///   removals are carried as a squash's or a pick's are;
-    /// - else a commit's AI change that `new` holds whole (every line of
-    ///   it, where a line diff of the two versions puts it, whitespace
-    ///   aside, or one after the other among the lines `new` adds; and one
-    ///   added at least), however small: `git cherry-pick -n`, `git
-    ///   apply`, a checkout and an edit, a function pasted elsewhere in
-    ///   the file; with its removals;
+    /// - a commit's AI change that `new` holds whole (every line of it,
+    ///   where a line diff of the two versions puts it, whitespace aside,
+    ///   or one after the other among the lines `new` adds; and one added
+    ///   at least), however small: `git cherry-pick -n`, `git apply`, a
+    ///   checkout and an edit, a function pasted elsewhere in the file;
+    ///   with its removals;
     /// - and of the rest, blocks of their AI lines ([`brought`]).
     ///
     /// A commit whose claims cannot be read makes what it may have brought
@@ -1109,32 +1114,22 @@ impl Derived {
         if added_keys.is_empty() && removed_keys.is_empty() {
             return carried;
         }
-        let whole = self.switched_versions.contains(&(new.path.to_string(), new.blob));
-        if !whole {
-            // What the branches hold where HEAD left them first: a
-            // person's own new lines are seldom there.
-            // Lines the file holds more of now (`return True` in a second
-            // function is a line it adds).
-            let wanted: Vec<u64> = added_keys.iter().copied().filter(|k| now.count(k) > before.count(k)).collect();
-            // A tip holds a line the commit adds as often as the new version
-            // does: a person's own `return None`, which the file held once
-            // already, is not the branch's.
-            let likely = |keyed: &Keyed| {
-                wanted.iter().any(|k| keyed.count(k) >= now.count(k))
-                    || (!removed_keys.is_empty() && removed_keys.iter().all(|k| keyed.count(k) < before.count(k)))
-            };
-            let tips: Vec<Oid> = self.switched_tips.iter().filter(|(p, _)| p == new.path).map(|&(_, v)| v).collect();
-            if !tips.into_iter().any(|v| self.keyed(repo, v, texts).is_some_and(|k| likely(&k))) {
-                return carried;
-            }
+        // What the branches hold where HEAD left them first: a person's own
+        // new lines are seldom there. A line the commit adds is one the
+        // file holds more of now (`return True` in a second function), and
+        // a tip holds it as often as the new version does (a person's own
+        // `return None`, which the file held once already, is not the
+        // branch's).
+        let wanted: Vec<u64> = added_keys.iter().copied().filter(|k| now.count(k) > before.count(k)).collect();
+        let likely = |keyed: &Keyed| {
+            wanted.iter().any(|k| keyed.count(k) >= now.count(k))
+                || (!removed_keys.is_empty() && removed_keys.iter().all(|k| keyed.count(k) < before.count(k)))
+        };
+        let tips: Vec<Oid> = self.switched_tips.iter().filter(|(p, _)| p == new.path).map(|&(_, v)| v).collect();
+        if !tips.into_iter().any(|v| self.keyed(repo, v, texts).is_some_and(|k| likely(&k))) {
+            return carried;
         }
-        // A file brought whole reads every commit that may claim something
-        // of it (a line an AI moved is no line it added); else only those
-        // that wrote a line the commit adds, or removed one it removes.
         let claims = self.brought_from(repo, new.path, |version, parent| {
-            if whole {
-                return true;
-            }
             let Some(v) = self.keyed(repo, version, texts) else { return true };
             let p = parent.and_then(|p| self.keyed(repo, p, texts));
             let had = |k: &u64| p.as_ref().map_or(0, |p| p.count(k));
@@ -1142,31 +1137,6 @@ impl Derived {
                 || p.as_ref().is_some_and(|p| p.counts.iter().any(|(k, &n)| removed_keys.contains(k) && n > v.count(k)))
         });
         carried.unknown = claims.unreadable;
-        let gaps_of = |old: &str, record: &FileRecord| -> Vec<u32> {
-            notes::reanchor_gaps(old, &record.deleted_before, new.text)
-                .into_iter()
-                .filter(|&before| removals.iter().any(|r| r.gaps.contains(&(before as usize - 1))))
-                .collect()
-        };
-        if whole {
-            for claims in &claims.read {
-                for record in claims.records.iter().filter(|r| r.path == new.path) {
-                    let Some(old) = Oid::from_str(&record.blob).ok().and_then(|id| texts.get(repo, id)) else {
-                        continue;
-                    };
-                    let deleted_before = gaps_of(&old, record);
-                    let ai = notes::intersect(&notes::reanchor_lines(&old, &record.ai, new.text), added);
-                    if !ai.is_empty() || !deleted_before.is_empty() {
-                        carried.records.push(FileRecord { deleted_before, ..record.moved(new.blob, ai) });
-                    }
-                }
-                for lines in claims.unknown.iter().filter(|u| u.path == new.path) {
-                    carried.unknown |=
-                        texts.get(repo, lines.blob).is_some_and(|old| back(&old, &lines.lines, new.text, added));
-                }
-            }
-            return carried;
-        }
         // Each record's AI lines where a line diff puts them in `new`:
         // a change held whole is carried; the rest pooled, for blocks.
         let mut pooled: HashMap<usize, usize> = HashMap::new();
@@ -1177,11 +1147,7 @@ impl Derived {
                 let Some(id) = Oid::from_str(&record.blob).ok() else { continue };
                 let Some(keyed) = self.keyed(repo, id, texts) else { continue };
                 let (mapped, whole_change) = keyed.carried_into(&now, &record.ai, &eligible);
-                let deleted_before: Vec<u32> = keyed
-                    .gaps_into(&now, &record.deleted_before)
-                    .into_iter()
-                    .filter(|&before| removals.iter().any(|r| r.gaps.contains(&(before as usize - 1))))
-                    .collect();
+                let deleted_before = at_removals(keyed.gaps_into(&now, &record.deleted_before), removals);
                 let removal_held = !record.deleted_before.is_empty()
                     && deleted_before.len() == record.deleted_before.len()
                     && (record.ai.is_empty() || whole_change);
@@ -1395,21 +1361,21 @@ fn brought(lines: &[&[u8]], eligible: &[bool], found: impl Fn(usize) -> bool) ->
     out
 }
 
-/// The versions (path, blob or submodule commit) of the files in `paths`
-/// (all, if `None`) that `commit` adds or changes against its first
-/// parent; and its parents.
+/// The versions of the files in `paths` (all, if `None`) that `commit`
+/// adds or changes against its first parent, each with the parent's; and
+/// its parents.
 fn versions_changed(
     repo: &Repository,
     commit: Oid,
     paths: Option<&HashSet<String>>,
     shared: &mut Shared,
-) -> Result<(Versions, Vec<Oid>), HistoryError> {
+) -> Result<(Changes, Vec<Oid>), HistoryError> {
     let git = |action: String| move |cause| HistoryError::Git { action, cause };
     let c = repo.find_commit(commit).map_err(git(format!("read commit {commit}")))?;
     let parents = c.parent_ids().collect();
     let Some(paths) = paths else {
         let changed = shared.changed_files(repo, &c)?;
-        return Ok((changed.iter().map(|ch| (ch.path.clone(), ch.new)).collect(), parents));
+        return Ok((changed.iter().map(|ch| (ch.path.clone(), ch.new, ch.old)).collect(), parents));
     };
     let tree = c.tree().map_err(git(format!("read the tree of {commit}")))?;
     let parent = match c.parent(0) {
@@ -1421,10 +1387,17 @@ fn versions_changed(
         .iter()
         .filter_map(|p| {
             let now = entry(&tree, p)?;
-            (Some(now) != parent.as_ref().and_then(|t| entry(t, p))).then(|| (p.clone(), now))
+            let was = parent.as_ref().and_then(|t| entry(t, p));
+            (Some(now) != was).then(|| (p.clone(), now, was))
         })
         .collect();
     Ok((versions, parents))
+}
+
+/// Of `places` (1-based lines removed lines stood before), those where
+/// the new version removes lines too (`removals`).
+fn at_removals(places: Vec<u32>, removals: &[lineage::Removal]) -> Vec<u32> {
+    places.into_iter().filter(|&before| removals.iter().any(|r| r.gaps.contains(&(before as usize - 1)))).collect()
 }
 
 /// How many bytes of `line` are not ASCII whitespace: lines with one
