@@ -59,6 +59,14 @@ fn assert_unapproved(repo: &VouchRepo, units: &[(&str, &str)]) {
     assert_eq!(found, expected);
 }
 
+/// HEAD's note does not attest "no AI", and verify over `main..HEAD`
+/// asks for sign-off of the agent's `grant_all`.
+fn assert_grant_all_needs_sign_off(repo: &VouchRepo) {
+    assert!(!attests_no_ai(&repo.note("HEAD")), "{:?}", repo.note("HEAD"));
+    let found = failures(repo);
+    assert!(found.iter().any(|(_, _, name)| name == "grant_all"), "{found:?}");
+}
+
 /// The record of `path` in `note` (a note's records).
 fn noted_file<'n>(note: &'n [Value], path: &str) -> &'n Value {
     note.iter().find(|r| r["path"] == path).unwrap_or_else(|| panic!("no record of {path}: {note:?}"))
@@ -307,8 +315,7 @@ fn an_agents_commit_in_its_worktree_copied_over_by_hand_stays_ai() {
     assert!(!attests_no_ai(&repo.note("wt")), "{:?}", repo.note("wt"));
     repo.write("src/auth.py", &text);
     repo.ok(&["commit", "-qam", "grant_all, by hand"]);
-    assert!(!attests_no_ai(&repo.note("HEAD")), "{:?}", repo.note("HEAD"));
-    assert!(failures(&repo).iter().any(|(_, _, name)| name == "grant_all"), "{:?}", failures(&repo));
+    assert_grant_all_needs_sign_off(&repo);
     let _ = std::fs::remove_dir_all(&wt);
 }
 
@@ -674,9 +681,7 @@ fn a_commit_redone_after_moving_the_branch_back_with_plumbing_keeps_its_ai_lines
         repo.ok(&["update-ref", "refs/heads/feature", "HEAD~1"]);
         repo.ok(&["commit", "-qm", "redo"]);
     });
-    assert!(!attests_no_ai(&repo.note("HEAD")), "{:?}", repo.note("HEAD"));
-    let found = failures(&repo);
-    assert!(found.iter().any(|(_, _, name)| name == "grant_all"), "{found:?}");
+    assert_grant_all_needs_sign_off(&repo);
 }
 
 /// Red team, round two: a command that empties the reflog after it
@@ -838,9 +843,7 @@ fn an_agents_own_commit_a_stopped_rebase_picks_stays_ai() {
     repo.ok(&["rebase", "--quit"]);
     repo.ok(&["checkout", "-q", "-B", "feature"]);
     repo.ok(&["commit", "-qm", "resolved"]);
-    assert!(!attests_no_ai(&repo.note("HEAD")), "{:?}", repo.note("HEAD"));
-    let found = failures(&repo);
-    assert!(found.iter().any(|(_, _, name)| name == "grant_all"), "{found:?}");
+    assert_grant_all_needs_sign_off(&repo);
 }
 
 /// Red team, round three (third pass): the picked commit holds a person's
