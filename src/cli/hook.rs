@@ -776,6 +776,19 @@ impl Side {
             say_recorded(&target, &changed, &source.tool);
             recorded += 1;
         }
+        // A snapshot an older vouch took says nothing of submodules.
+        if let Some(before) = &self.snapshot.gitlinks {
+            recorded += agent_record::record_gitlinks(
+                &self.repo,
+                &self.journal,
+                before,
+                &self.made.own,
+                &self.brought,
+                source,
+                Evidence::AgentHook,
+                intent.as_ref(),
+            )?;
+        }
         Ok(recorded)
     }
 }

@@ -75,6 +75,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let mark = ReflogMark::now(&repo);
     let others = crate::store::snapshot::other_reflogs(&repo);
     let stash = crate::store::snapshot::stash_entries(&repo);
+    let gitlinks = crate::store::snapshot::gitlinks(&repo).context("cannot list the submodules")?;
 
     let status = run_forwarding(program, rest)?;
     let code = match status.code() {
@@ -109,6 +110,17 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         // And what it stashed, which whoever pops the stash brings back.
         let stashes = crate::store::snapshot::stashes_since(&repo, stash);
         committed += agent_record::record_stashed(&repo, &journal, &stashes, was, &source, Evidence::Wrapper, None)?;
+        // And the submodules it moved.
+        committed += agent_record::record_gitlinks(
+            &repo,
+            &journal,
+            &gitlinks,
+            &own,
+            &brought,
+            &source,
+            Evidence::Wrapper,
+            None,
+        )?;
         // Commits the command made were noted before vouch recorded what it
         // changed: note them again.
         if recorded + committed > 0 && !all.is_empty() {

@@ -89,6 +89,10 @@ pub struct Snapshot {
     /// Whether it covers the whole worktree (a shell command) rather than
     /// the files named.
     pub worktree: bool,
+    /// Each submodule (gitlink) of the index, with the commits it was at
+    /// (worktree snapshots; [`gitlinks`]). `None`: not known (a snapshot
+    /// an older vouch took).
+    pub gitlinks: Option<BTreeMap<String, Vec<Oid>>>,
 }
 
 /// The JSON line a snapshot file starts with.
@@ -110,6 +114,8 @@ struct Meta {
     tips: Vec<String>,
     #[serde(default)]
     staged: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    gitlinks: Option<BTreeMap<String, Vec<String>>>,
     /// Path, and the length of its kept bytes (`null`: absent, `-1`: not
     /// kept), in the order of the bytes after the line.
     files: Vec<(String, Option<i64>)>,
@@ -291,6 +297,7 @@ impl Snapshot {
             ..Snapshot::default()
         };
         let index = repo.index()?;
+        snapshot.gitlinks = Some(gitlinks_in(&index, &root));
         let mut total = 0u64;
         for (path, status) in dirty(repo)? {
             if status.intersects(Status::INDEX_NEW | Status::INDEX_MODIFIED | Status::INDEX_TYPECHANGE)
@@ -357,6 +364,9 @@ impl Snapshot {
             taken: self.taken,
             tips: self.tips.iter().map(Oid::to_string).collect(),
             staged: self.staged.iter().map(|(p, id)| (p.clone(), id.to_string())).collect(),
+            gitlinks: self.gitlinks.as_ref().map(|links| {
+                links.iter().map(|(p, ids)| (p.clone(), ids.iter().map(Oid::to_string).collect())).collect()
+            }),
             files: self
                 .files
                 .iter()
@@ -420,6 +430,13 @@ impl Snapshot {
         };
         for (p, id) in &meta.staged {
             snapshot.staged.insert(p.clone(), oid(id)?);
+        }
+        if let Some(links) = &meta.gitlinks {
+            let mut known = BTreeMap::new();
+            for (p, ids) in links {
+                known.insert(p.clone(), ids.iter().map(|id| oid(id)).collect::<Result<_, _>>()?);
+            }
+            snapshot.gitlinks = Some(known);
         }
         let mut at = end + 1;
         for (p, len) in meta.files {
@@ -486,6 +503,35 @@ impl Snapshot {
             None => Some(None),
         }
     }
+}
+
+/// Each submodule (gitlink) of `repo`'s index, with the commits it is at:
+/// the index's, then the one checked out in its worktree when that differs.
+pub fn gitlinks(repo: &Repository) -> Result<BTreeMap<String, Vec<Oid>>, SnapshotError> {
+    let root = crate::store::repo::worktree_root(repo)
+        .map_err(|e| SnapshotError::Malformed { path: repo.path().to_path_buf(), reason: e.to_string() })?;
+    Ok(gitlinks_in(&repo.index()?, root))
+}
+
+/// [`gitlinks`] of `index`, whose worktree is at `root`.
+fn gitlinks_in(index: &git2::Index, root: &Path) -> BTreeMap<String, Vec<Oid>> {
+    let mut out = BTreeMap::new();
+    for entry in index.iter() {
+        // Stage 0 only: the sides of a conflict are not where it is.
+        if entry.mode != u32::from(git2::FileMode::Commit) || (entry.flags >> 12) & 3 != 0 {
+            continue;
+        }
+        let Ok(path) = String::from_utf8(entry.path) else { continue };
+        let mut ids = vec![entry.id];
+        let checked_out = Repository::open_ext(root.join(&path), git2::RepositoryOpenFlags::NO_SEARCH, [""; 0])
+            .ok()
+            .and_then(|sub| sub.head().ok()?.target());
+        if let Some(id) = checked_out.filter(|&id| id != entry.id) {
+            ids.push(id);
+        }
+        out.insert(path, ids);
+    }
+    out
 }
 
 /// The paths of [`dirty`], without their status.
@@ -568,6 +614,8 @@ mod tests {
         let mut snapshot = Snapshot::of_file("a.txt", &dir.path().join("a.txt")).unwrap();
         snapshot.files.insert("gone.txt".into(), Before::Absent);
         snapshot.files.insert("big.bin".into(), Before::NotKept);
+        let (one, two) = (Oid::from_str(&"1".repeat(40)).unwrap(), Oid::from_str(&"2".repeat(40)).unwrap());
+        snapshot.gitlinks = Some(BTreeMap::from([("deps/lib".into(), vec![one, two])]));
         snapshot.save(&repo, "toolu_01").unwrap();
         assert!(file(&repo, "toolu_01").ends_with("vouch/pre/toolu_01.snap"));
         assert_eq!(Snapshot::take(&repo, "toolu_01").unwrap(), Some(snapshot.clone()));
