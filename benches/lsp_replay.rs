@@ -195,6 +195,57 @@ fn main() {
     let mut server = lsp::Server::start_with_lens_refresh(&repo.root, &["utf-16"]);
     typing_in_a_large_ai_file(&mut server, &repo, Asked::ItsOwn);
     server.shutdown();
+    typing_after_leaving_a_branch(&repo, &history_text);
+}
+
+/// The AI commits of the branch [`typing_after_leaving_a_branch`] leaves.
+const LEFT_COMMITS: usize = 200;
+
+/// Type in the file with a long history, waiting for each keystroke's
+/// analysis, before and after leaving a branch of [`LEFT_COMMITS`] AI
+/// commits that rewrote stretches of it: each analysis then also looks for
+/// that branch's AI text in the buffer (text a person brings from a branch
+/// left behind is AI, as at the gate). Prints the analyses' CPU.
+fn typing_after_leaving_a_branch(repo: &repo::TestRepo, text: &str) {
+    let before = analyses_while_typing(repo, text);
+    repo.git(&["checkout", "-q", "-b", "left"]);
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    for c in 0..LEFT_COMMITS {
+        let start = (c * 389) % (HISTORY_LINES - 20);
+        for (k, line) in lines.iter_mut().enumerate().skip(start).take(20) {
+            *line = format!("pub const C{k}: u32 = {} ^ {c};", k * 7);
+        }
+        repo.write(HISTORY_FILE, &(lines.join("\n") + "\n"));
+        repo.commit_all(&format!("left {c}\n\nCo-authored-by: Claude <noreply@anthropic.com>"));
+    }
+    repo.git(&["checkout", "-q", "main"]);
+    let after = analyses_while_typing(repo, text);
+    println!(
+        "typing in that file, an analysis after each of 20 keystrokes: CPU median {before} µs; after leaving a branch of {LEFT_COMMITS} AI commits on it, {after} µs ({:.2}x)",
+        after as f64 / before.max(1) as f64
+    );
+}
+
+/// A new server's median CPU for the analyses of [`HISTORY_FILE`] (holding
+/// `text`) after each of 20 keystrokes, each waited for.
+fn analyses_while_typing(repo: &repo::TestRepo, text: &str) -> u64 {
+    const KEYSTROKES: i64 = 20;
+    let mut server = lsp::Server::start(&repo.root, &["utf-16"]);
+    let uri = repo.uri(HISTORY_FILE);
+    server.open(&uri, "rust", text);
+    server.diagnostics(&uri, 1);
+    for k in 0..KEYSTROKES {
+        let line = HISTORY_LINES as u32 / 2;
+        server.change(&uri, 2 + k, json!([{ "range": lsp::range(line, 0, line, 0), "text": "x" }]));
+        server.diagnostics(&uri, 2 + k);
+    }
+    let stats = server.request("vouch/debug/stats", json!({}));
+    server.shutdown();
+    let recent: Vec<u64> =
+        stats["recentAnalyseCpuMicros"].as_array().into_iter().flatten().filter_map(|v| v.as_u64()).collect();
+    let mut these = recent[recent.len().saturating_sub(KEYSTROKES as usize)..].to_vec();
+    these.sort_unstable();
+    these.get(these.len() / 2).copied().unwrap_or(0)
 }
 
 /// What the client asks after each keystroke of [`typing_in_a_large_ai_file`].
