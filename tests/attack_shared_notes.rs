@@ -204,3 +204,56 @@ fn a_clone_without_the_notes_is_told_so_by_verify() {
         report["warnings"].as_array().unwrap().iter().any(|w| w.as_str().unwrap_or("").contains("no vouch notes"));
     assert!(!warned, "{report:#}");
 }
+
+/// Red team: CI's clone with a blob filter (`actions/checkout`'s `filter:
+/// blob:none`) fetched the notes' trees but not their blobs, and a note
+/// whose blob is missing was read as no note: verify passed the agent's
+/// code as unattested (exit 0). A note vouch cannot read stops verify
+/// (exit 2), naming the note and what to do: a vouch note, and a git-ai
+/// note on a commit whose vouch note says "no AI".
+#[test]
+fn a_note_whose_blob_a_partial_clone_left_out_stops_verify() {
+    let world = World::new(POLICY);
+    bobs_agent_commit(&world);
+    // Bob's next commit, its lines an agent's as git-ai (not vouch) saw.
+    let b = Clone { path: world.root.join("b"), home: world.home(), email: email("bob") };
+    b.write("src/lib.rs", &format!("{BASE_LIB}{AI_FN}"));
+    let commit = b.commit("add add()", None);
+    let git_ai = "src/lib.rs\n  abcd1234abcd1234 5-7\n---\n{\"schema_version\":\"authorship/3.0.0\",\"base_commit_sha\":\"x\",\
+                  \"prompts\":{\"abcd1234abcd1234\":{\"agent_id\":{\"tool\":\"cursor\",\"id\":\"c\",\"model\":\"m\"}}}}\n";
+    b.git(&["notes", "--ref=ai", "add", "-m", git_ai, &commit.to_string()]);
+    b.git(&["push", "-q", "origin", "feature", "refs/notes/ai"]);
+    run_git(&world.root, &world.home(), &["--git-dir", "remote.git", "config", "uploadpack.allowFilter", "true"]);
+    let url = format!("file://{}", world.root.join("remote.git").display());
+    run_git(&world.root, &world.home(), &["clone", "-q", "--filter=blob:none", "--branch", "feature", &url, "ci"]);
+    let ci = Clone { path: world.root.join("ci"), home: world.home(), email: email("ci") };
+    ci.git(&["fetch", "-q", "origin", "main:refs/remotes/origin/main", "refs/notes/*:refs/notes/*"]);
+    // The code's blobs are fetched as git needs them; the notes' are not.
+    ci.git(&["log", "-p", "-q", "origin/main..HEAD"]);
+    let missing = |notes: &str| -> Vec<String> {
+        let objects = ci.git(&["rev-list", "--objects", "--missing=print", notes]);
+        objects.lines().filter_map(|l| l.strip_prefix('?')).map(str::to_string).collect()
+    };
+    assert_eq!(missing("refs/notes/vouch").len(), 2, "both vouch notes' blobs are left out");
+
+    let verify = |ci: &Clone, blobs: &[String]| {
+        let out = ci.vouch(&["verify", "origin/main..HEAD"]);
+        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert_eq!(out.status.code(), Some(2), "{text}");
+        assert!(blobs.iter().any(|b| text.contains(b.as_str())) && text.contains("partial clone"), "{text}");
+        assert_eq!(text.matches("partial clone").count(), 1, "said once: {text}");
+    };
+    verify(&ci, &missing("refs/notes/vouch"));
+    // With the vouch notes' blobs fetched, the git-ai note's is missing.
+    for blob in missing("refs/notes/vouch") {
+        ci.git(&["cat-file", "blob", &blob]);
+    }
+    assert!(missing("refs/notes/vouch").is_empty());
+    let git_ai_blob = missing("refs/notes/ai");
+    assert_eq!(git_ai_blob.len(), 1);
+    verify(&ci, &git_ai_blob);
+    // And with every blob there, the agent's code needs sign-off.
+    ci.git(&["cat-file", "blob", &git_ai_blob[0]]);
+    let (code, report) = ci.verify("origin/main..HEAD");
+    assert_eq!(code, 1, "{report:#}");
+}

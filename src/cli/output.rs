@@ -119,7 +119,19 @@ pub fn is_broken_pipe(error: &anyhow::Error) -> bool {
 /// the author wrote), and every line after the first indented, so that no
 /// part of it can pass for a line of its own in a CI log.
 pub fn error_text(error: &anyhow::Error) -> String {
-    let text = format!("{error:#}");
+    // `{:#}`'s chain, but a cause the error before it already ends with
+    // (it names its cause in its own message) is said once.
+    let mut text = String::new();
+    for cause in error.chain() {
+        let message = cause.to_string();
+        if text.ends_with(&message) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&message);
+    }
     let shown = crate::display::block(&text);
     let mut out = String::with_capacity(shown.len());
     for (i, line) in shown.split('\n').enumerate() {
@@ -176,5 +188,11 @@ mod tests {
     fn errors_show_hidden_characters_and_cannot_forge_a_line() {
         let e = anyhow::anyhow!("no request \x1b[2Kabc\n::notice::PASS\n  open requests");
         assert_eq!(error_text(&e), "no request ‹ESC›[2Kabc\n  ::notice::PASS\n  open requests");
+        // A cause the message already names is said once.
+        #[derive(Debug, thiserror::Error)]
+        #[error("cannot read the history: {0}")]
+        struct Outer(#[source] std::io::Error);
+        let e = anyhow::Error::new(Outer(std::io::Error::other("blob 12ab is missing"))).context("cannot verify a..b");
+        assert_eq!(error_text(&e), "cannot verify a..b: cannot read the history: blob 12ab is missing");
     }
 }

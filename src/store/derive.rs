@@ -255,9 +255,23 @@ fn git_ai_note(repo: &Repository, commit: Oid) -> Result<Option<history::GitAiNo
             let text = String::from_utf8_lossy(note.message_bytes());
             Ok(Some(history::parse_git_ai_note(&text).map_err(|reason| HistoryError::GitAiNote { commit, reason })?))
         }
-        Err(e) if e.code() == ErrorCode::NotFound => Ok(None),
-        Err(cause) => Err(HistoryError::Git { action: format!("read the git-ai note on {commit}"), cause }),
+        Err(e) if e.code() == ErrorCode::NotFound && !note_object_missing(&e) => Ok(None),
+        Err(cause) => {
+            // Its blob left out (a partial clone): say so, naming it.
+            let blob = notes::NotesIndex::new(GIT_AI_NOTES_REF).note_id(repo, commit).ok().flatten();
+            let cause = match blob {
+                Some(blob) => notes::missing_note_blob(GIT_AI_NOTES_REF, commit, blob, cause),
+                None => cause,
+            };
+            Err(HistoryError::Git { action: format!("read the git-ai note on {commit}"), cause })
+        }
     }
+}
+
+/// Whether `e`, from reading a note, says that the note's object is
+/// missing (a partial clone left it out) rather than that there is no note.
+fn note_object_missing(e: &git2::Error) -> bool {
+    e.code() == ErrorCode::NotFound && e.class() == git2::ErrorClass::Odb
 }
 
 /// What `commit` says about the text it added; `paths`, when given, limits
@@ -855,7 +869,8 @@ impl Derived {
         }
         let Ok(c) = repo.find_commit(commit) else { return true };
         history::commit_ai_tool(&c, &self.bots).is_some()
-            || !matches!(repo.find_note(Some(GIT_AI_NOTES_REF), commit), Err(e) if e.code() == ErrorCode::NotFound)
+            || !matches!(repo.find_note(Some(GIT_AI_NOTES_REF), commit),
+                Err(e) if e.code() == ErrorCode::NotFound && !note_object_missing(&e))
     }
 
     /// Blob `version`'s lines as [`Keyed`], read once.

@@ -379,7 +379,7 @@ impl NotesIndex {
     /// The id of the note on `commit`, found as `git_note_read` finds it
     /// (the same entries win when a tree holds a note both flat and under
     /// a fan-out directory).
-    pub(crate) fn note_id(&mut self, repo: &Repository, commit: Oid) -> Result<Option<Oid>, git2::Error> {
+    pub fn note_id(&mut self, repo: &Repository, commit: Oid) -> Result<Option<Oid>, git2::Error> {
         let root = match self.root {
             Some(root) => root,
             None => {
@@ -421,18 +421,26 @@ impl NotesIndex {
 
     /// The blob of the note on `commit`, if it has one (its text is
     /// [`note_text`] of its content, as `git_note_read` gives it).
+    /// A note whose blob this clone lacks (a partial clone leaves blobs
+    /// out) is an error: it is a note vouch cannot read, not no note.
     pub fn note_blob<'r>(&mut self, repo: &'r Repository, commit: Oid) -> Result<Option<git2::Blob<'r>>, git2::Error> {
-        let found = match self.note_id(repo, commit) {
-            Ok(Some(blob)) => repo.find_blob(blob),
-            Ok(None) => return Ok(None),
-            Err(e) => Err(e),
-        };
-        match found {
-            Ok(blob) => Ok(Some(blob)),
-            Err(e) if e.code() == ErrorCode::NotFound => Ok(None),
-            Err(e) => Err(e),
-        }
+        let Some(id) = self.note_id(repo, commit)? else { return Ok(None) };
+        repo.find_blob(id).map(Some).map_err(|e| missing_note_blob(&self.refname, commit, id, e))
     }
+}
+
+/// The error for the note on `commit` in `notes` whose blob `blob` cannot
+/// be read (`cause`): when this clone lacks it, say why that happens and
+/// what to do.
+pub fn missing_note_blob(notes: &str, commit: Oid, blob: Oid, cause: git2::Error) -> git2::Error {
+    if cause.code() != ErrorCode::NotFound {
+        return cause;
+    }
+    git2::Error::from_str(&format!(
+        "the note on commit {commit} ({notes}) is blob {blob}, which this clone does not have: a partial clone \
+         (--filter, as actions/checkout's `filter:`) leaves blobs out and vouch does not fetch them; clone without \
+         a filter, or fetch them (`git cat-file blob {blob}` fetches one)"
+    ))
 }
 
 /// The vouch notes of many commits, as [`read_note`] gives them, each
