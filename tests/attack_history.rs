@@ -153,3 +153,32 @@ fn under_require_attestation_a_merge_that_writes_code_needs_a_note() {
     assert!(failure["reason"].as_str().unwrap().contains("(Merge main) carries no vouch note"), "{report:#}");
     assert_eq!(report["coverage"]["without_note"].as_array().map(Vec::len), Some(1), "{report:#}");
 }
+
+/// Red team: CI runs `vouch verify origin/main..$SHA` (the GitLab example)
+/// in a clone that fetches tags. The author pushed a tag named
+/// `origin/main` at their own head; git takes `refs/tags/origin/main`
+/// before `refs/remotes/origin/main`, so BASE was the author's head, the
+/// range empty, and verify passed. A name that means more than one commit
+/// is refused, naming each; named in full, the range verifies.
+#[test]
+fn a_tag_named_like_the_base_branch_cannot_stand_in_for_it() {
+    let world = World::new(POLICY);
+    let a = world.clone_as("a", "dev");
+    a.ai_feature();
+    a.git(&["push", "-q", "origin", "feature"]);
+    a.git(&["tag", "origin/main"]);
+    a.git(&["push", "-q", "origin", "refs/tags/origin/main"]);
+    let ci = world.clone_as("ci", "ci");
+    ci.git(&["checkout", "-q", "feature"]);
+    assert!(ci.git(&["tag"]).contains("origin/main"), "CI fetched the author's tag");
+
+    let (code, text) = ci.verify_text("origin/main..HEAD");
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("refs/tags/origin/main") && text.contains("refs/remotes/origin/main"), "{text}");
+    let (code, report) = ci.verify("refs/remotes/origin/main..HEAD");
+    assert_eq!(code, 1, "{report:#}");
+    // A name that means one commit, whatever refs share it, is no question.
+    ci.git(&["tag", "-f", "origin/main", "refs/remotes/origin/main"]);
+    let (code, report) = ci.verify("origin/main..HEAD");
+    assert_eq!(code, 1, "{report:#}");
+}

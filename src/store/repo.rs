@@ -276,6 +276,40 @@ pub fn configured_id(repo: &Repository) -> Option<String> {
     is_commit_id(&value).then_some(value)
 }
 
+/// The refs that the name `rev` starts with may mean, as git tries them
+/// (`NAME`, `refs/NAME`, `refs/tags/NAME`, `refs/heads/NAME`,
+/// `refs/remotes/NAME`, `refs/remotes/NAME/HEAD`), each with its commit,
+/// when they name more than one commit: git warns that such a name is
+/// ambiguous and takes the first, so a tag anyone can push named
+/// `origin/main` outranks the remote-tracking branch. Empty otherwise.
+pub fn ambiguous_name(repo: &Repository, rev: &str) -> Vec<(String, Oid)> {
+    let name = rev.split(['~', '^', ':']).next().unwrap_or_default();
+    let name = name.split("@{").next().unwrap_or_default();
+    if name.is_empty() || name == "HEAD" || name == "@" {
+        return Vec::new();
+    }
+    let candidates = [
+        name.to_string(),
+        format!("refs/{name}"),
+        format!("refs/tags/{name}"),
+        format!("refs/heads/{name}"),
+        format!("refs/remotes/{name}"),
+        format!("refs/remotes/{name}/HEAD"),
+    ];
+    let mut found: Vec<(String, Oid)> = Vec::new();
+    for refname in candidates {
+        let Ok(reference) = repo.find_reference(&refname) else { continue };
+        let Ok(commit) = reference.peel_to_commit() else { continue };
+        if !found.iter().any(|(r, _)| *r == refname) {
+            found.push((refname, commit.id()));
+        }
+    }
+    if found.iter().all(|(_, id)| *id == found[0].1) {
+        return Vec::new();
+    }
+    found
+}
+
 /// The commit HEAD names; `None` on a branch with no commits yet (or a
 /// HEAD that cannot be read).
 pub fn head_commit(repo: &Repository) -> Option<Oid> {

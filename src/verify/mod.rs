@@ -430,7 +430,22 @@ pub fn parse_range(spec: &str) -> Result<(String, String), VerifyError> {
     Ok((base.to_string(), if head.is_empty() { "HEAD".to_string() } else { head.to_string() }))
 }
 
+/// The commit `rev` names. A name that means more than one commit (a tag
+/// named like the base branch's remote-tracking ref: git takes the tag) is
+/// refused, naming each: an author can push tags.
 fn resolve<'r>(repo: &'r Repository, rev: &str) -> Result<Commit<'r>, VerifyError> {
+    let meanings = repo::ambiguous_name(repo, rev);
+    if !meanings.is_empty() {
+        let each: Vec<String> =
+            meanings.iter().map(|(name, id)| format!("{name} ({})", &id.to_string()[..10])).collect();
+        let message = format!(
+            "the name is ambiguous: it means {}; git takes the first, and an author can push a tag or branch of \
+             that name; name it in full (`{}`) or by its commit id",
+            each.join(", "),
+            meanings.last().map_or("", |(name, _)| name.as_str())
+        );
+        return Err(VerifyError::Revision { rev: rev.to_string(), message });
+    }
     let failed = |e: git2::Error| VerifyError::Revision { rev: rev.to_string(), message: e.message().to_string() };
     repo.revparse_single(rev).and_then(|o| o.peel_to_commit()).map_err(failed)
 }
