@@ -1268,3 +1268,29 @@ fn a_teammates_submodule_bump_an_agent_pulls_stays_the_teammates() {
     let found = failures(&repo);
     assert!(found.is_empty(), "{found:?}");
 }
+
+/// Red team: an agent's command that replaced a person's module with a
+/// symbolic link to a stub that allows everything (`ln -sf
+/// ../tests/fake_auth.py src/auth.py`) recorded nothing ("not followed"),
+/// and the commit was noted "no AI": verify passed it. The link is not
+/// followed, but it is what the command wrote: git stores it as the path it
+/// names, and it removes all of the person's file.
+#[test]
+fn a_file_an_agent_replaces_with_a_link_needs_sign_off() {
+    let repo = start();
+    repo.write("tests/fake_auth.py", "def f(u):\n    return u.data\n");
+    repo.ok(&["add", "-A"]);
+    repo.ok(&["commit", "-q", "-m", "a stub for the tests"]);
+    repo.ok(&["branch", "-f", "main"]);
+    agent_shell(&repo, "toolu_1", "ln -sf ../tests/fake_auth.py src/auth.py", || {
+        std::fs::remove_file(repo.root().join("src/auth.py")).unwrap();
+        std::os::unix::fs::symlink("../tests/fake_auth.py", repo.root().join("src/auth.py")).unwrap();
+    });
+    repo.ok(&["commit", "-q", "-am", "simplify auth"]);
+    assert!(!attests_no_ai(&repo.note("HEAD")), "{:?}", repo.note("HEAD"));
+    let found = failures(&repo);
+    assert!(found.iter().any(|(_, path, _)| path == "src/auth.py"), "{found:?}");
+    // The stub the link names is not the agent's.
+    let found: Vec<_> = found.iter().filter(|(_, path, _)| path == "tests/fake_auth.py").collect();
+    assert!(found.is_empty(), "{found:?}");
+}

@@ -36,8 +36,12 @@ pub fn head_tree(repo: &Repository) -> anyhow::Result<Option<Tree<'_>>> {
     }
 }
 
+/// A file, or a symbolic link: git stores a link as a blob of the path it
+/// names, and a commit that replaces a file with a link (to a stub that
+/// allows everything) changes what runs as a file's edit does. Its text is
+/// that path; it is never followed.
 fn is_file(mode: FileMode) -> bool {
-    matches!(mode, FileMode::Blob | FileMode::BlobExecutable)
+    matches!(mode, FileMode::Blob | FileMode::BlobExecutable | FileMode::Link)
 }
 
 /// The added, modified, renamed and copied files of a diff, with renames
@@ -156,7 +160,8 @@ fn leaves(changes: Vec<crate::store::tree_diff::Change>) -> (Vec<Changed>, Vec<c
     for change in changes {
         let Some((new, mode)) = change.new else { continue };
         let submodule = mode == i32::from(FileMode::Commit);
-        if !submodule && mode != i32::from(FileMode::Blob) && mode != i32::from(FileMode::BlobExecutable) {
+        let file = [FileMode::Blob, FileMode::BlobExecutable, FileMode::Link].map(i32::from).contains(&mode);
+        if !submodule && !file {
             continue;
         }
         let old = change.base();
@@ -511,7 +516,10 @@ mod tests {
         let mut index = repo.index().unwrap();
         index.read(true).unwrap();
         let (got, deleted) = staged(&repo, &mut index).unwrap();
-        assert_eq!(got.len(), 2, "{got:?}");
+        // A link is a file whose text is the path it names.
+        assert_eq!(got.len(), 3, "{got:?}");
+        assert_eq!(got[2].path, "link.rs");
+        assert_eq!(blob_text(&repo, got[2].blob).unwrap().as_deref(), Some("c.rs"));
         // The renamed file's old path, as the diff gives it before renames
         // are looked for (`changes::staged` leaves it out).
         assert_eq!(deleted, vec!["a.rs"]);
@@ -527,13 +535,14 @@ mod tests {
         let head = repo.head().unwrap().peel_to_commit().unwrap();
         let got: Vec<(String, Option<String>)> =
             committed(&repo, &head).unwrap().into_iter().map(|c| (c.path, c.from)).collect();
-        assert_eq!(got, vec![("b.rs".to_string(), Some("a.rs".to_string())), ("c.rs".to_string(), None)]);
+        let link = ("link.rs".to_string(), None);
+        assert_eq!(got, vec![("b.rs".to_string(), Some("a.rs".to_string())), ("c.rs".to_string(), None), link]);
         // The same diff read as derive reads it: renames not looked for, so
         // the renamed file has no parent version at its path.
         let (both, raw) = committed_both(&repo, &head).unwrap();
         assert_eq!(both, committed(&repo, &head).unwrap());
         let raw: Vec<(String, Option<Oid>)> = raw.into_iter().map(|c| (c.path, c.old)).collect();
-        assert_eq!(raw, vec![("b.rs".to_string(), None), ("c.rs".to_string(), None)]);
+        assert_eq!(raw, vec![("b.rs".to_string(), None), ("c.rs".to_string(), None), ("link.rs".to_string(), None)]);
         // A changed file: against the parent's version at its path.
         let two = head.parent(0).unwrap();
         let (_, raw) = committed_both(&repo, &two).unwrap();

@@ -490,6 +490,25 @@ pub fn record_gitlinks(
     Ok(recorded)
 }
 
+/// Record as a command's what symbolic link `rel` (`link`: the path it
+/// names, as git stores it) has that `before` (the version there before)
+/// did not, and the lines of `before` it removed. The file it names is not
+/// what the command wrote, and is not recorded. Whether anything was.
+#[allow(clippy::too_many_arguments)] // What was there before, and one record's parts, as `append` takes them.
+pub fn record_link(
+    journal: &Journal,
+    repo: &Repository,
+    rel: &str,
+    before: &[u8],
+    link: &[u8],
+    source: &AiSource,
+    evidence: Evidence,
+    intent: Option<&Intent>,
+) -> anyhow::Result<bool> {
+    let changed = written_over(before, link);
+    record_version(journal, repo, rel, link, &changed, "(a symbolic link)", source, evidence, intent)
+}
+
 /// [`append_version`] of `changed`, when it says anything, and say so
 /// (`made_by`: which version it is); whether it was recorded.
 #[allow(clippy::too_many_arguments)] // One record's parts, as `append_version` takes them.

@@ -747,9 +747,27 @@ impl Side {
             }
             // A symbolic link the command made or changed is not followed: the
             // file it names is not what the command wrote (a change to that
-            // file is a candidate of its own).
+            // file is a candidate of its own). The link itself is, as git
+            // stores it (the path it names): one that replaces a person's
+            // file removes all of it.
             if std::fs::symlink_metadata(self.root.join(&rel)).is_ok_and(|m| m.file_type().is_symlink()) {
-                eprintln!("vouch: not recorded: {} is a symbolic link", display::line(&rel));
+                use std::os::unix::ffi::OsStrExt as _;
+                let Ok(names) = std::fs::read_link(self.root.join(&rel)) else { continue };
+                let before = match snapshot_before(&self.repo, &self.snapshot, &rel) {
+                    Some(before) => before,
+                    None => last_seen(&self.repo, &self.journal, &rel)?,
+                };
+                let link = names.as_os_str().as_bytes();
+                recorded += usize::from(agent_record::record_link(
+                    &self.journal,
+                    &self.repo,
+                    &rel,
+                    &before,
+                    link,
+                    source,
+                    Evidence::AgentHook,
+                    intent.as_ref(),
+                )?);
                 continue;
             }
             let Ok(Ok(target)) = target(&self.root.join(&rel)) else { continue };

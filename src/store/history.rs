@@ -1096,11 +1096,13 @@ mod tests {
         }
         let kept = std::fs::read_dir(repo.commondir().join("vouch/cache/notes")).unwrap().count();
         assert_eq!(kept, 5, "one text kept for each note read");
-        // What is kept is what is read: with a note's blob gone from git,
-        // only a reader that keeps texts still finds it.
+        // What is kept is what is read: with a note's blob gone from git
+        // (a partial clone left it out), a reader that keeps texts still
+        // finds it, and one that does not cannot read it (never no note).
         let hex = repo.find_note(Some(GIT_AI_NOTES_REF), commits[0]).unwrap().id().to_string();
         std::fs::remove_file(repo.path().join("objects").join(&hex[..2]).join(&hex[2..])).unwrap();
-        assert!(GitAiReader::new(&repo).note_message(commits[0]).unwrap().is_none());
+        let err = GitAiReader::new(&repo).note_message(commits[0]).unwrap_err();
+        assert!(err.message().contains(&hex) && err.message().contains("partial clone"), "{err}");
         let kept = GitAiReader::keeping(&repo).note_message(commits[0]).unwrap().map(|b| notes::note_text(&b).to_vec());
         assert_eq!(kept.as_deref(), Some(&b"flat"[..]));
         // No notes ref at all: no note.
