@@ -1294,3 +1294,24 @@ fn a_file_an_agent_replaces_with_a_link_needs_sign_off() {
     let found: Vec<_> = found.iter().filter(|(_, path, _)| path == "tests/fake_auth.py").collect();
     assert!(found.is_empty(), "{found:?}");
 }
+
+/// Red team: a command that also wrote a file whose name holds a
+/// backslash (`build\out.log`, a Windows-style path written on Linux,
+/// which git allows) failed on that file's record and recorded nothing
+/// after it: the person's commit of the agent's edit was noted "no AI".
+/// The name is recorded as git names it, and one file vouch cannot record
+/// never costs the others theirs.
+#[test]
+fn a_file_name_with_a_backslash_costs_no_other_file_its_record() {
+    let repo = start();
+    agent_shell(&repo, "toolu_1", "cat >> src/auth.py; echo scratch > 'a\\b.txt'", || {
+        repo.write("src/auth.py", &format!("{AUTH}{GRANT_ALL}"));
+        repo.write("a\\b.txt", "scratch\n");
+    });
+    repo.ok(&["add", "src/auth.py"]);
+    repo.ok(&["commit", "-q", "-m", "auth"]);
+    assert_grant_all_needs_sign_off(&repo);
+    repo.ok(&["add", "a\\b.txt"]);
+    repo.ok(&["commit", "-q", "-m", "scratch"]);
+    assert!(noted_file(&repo.note("HEAD"), "a\\b.txt")["ai"].is_array(), "{:?}", repo.note("HEAD"));
+}

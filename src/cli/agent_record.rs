@@ -158,6 +158,22 @@ impl Written {
     }
 }
 
+/// Say that what a tool of `tool` changed in `rel` could not be recorded
+/// (`error`), and keep it as unrecorded: its commit is not attested "no
+/// AI" ([`crate::store::unrecorded`]). One file that cannot be recorded
+/// costs no other file its record.
+pub fn not_recorded(repo: &Repository, tool: &str, rel: &str, error: &anyhow::Error) {
+    eprintln!(
+        "vouch: warning: what the tool changed in {} is not recorded: {}; it is unattested until committed",
+        display::line(rel),
+        display::line(&format!("{error:#}"))
+    );
+    let paths = std::iter::once(rel.to_string()).collect();
+    if let Err(e) = crate::store::unrecorded::add(repo, tool, paths) {
+        eprintln!("vouch: warning: cannot keep that {} may have changed: {e}", display::line(rel));
+    }
+}
+
 /// Append a delta attributing what `written` says of `target` to `source`,
 /// known by `evidence`, with the intent behind the edit (if any): its
 /// inserted text, and the places it removed lines at.
@@ -352,9 +368,10 @@ pub fn record_committed(
                 changed
             };
             let made_by = format!("that commit {} made", &oid.to_string()[..10]);
-            recorded += usize::from(record_version(
-                journal, repo, rel, committed, &changed, &made_by, source, evidence, intent,
-            )?);
+            match record_version(journal, repo, rel, committed, &changed, &made_by, source, evidence, intent) {
+                Ok(done) => recorded += usize::from(done),
+                Err(e) => not_recorded(repo, &source.tool, rel, &e),
+            }
         }
     }
     Ok(recorded)
@@ -390,9 +407,10 @@ pub fn record_stashed(
                 let Some(was) = before(rel) else { continue };
                 let changed = written_over(&was.unwrap_or_default(), stashed);
                 let made_by = "that the command stashed";
-                recorded += usize::from(record_version(
-                    journal, repo, rel, stashed, &changed, made_by, source, evidence, intent,
-                )?);
+                match record_version(journal, repo, rel, stashed, &changed, made_by, source, evidence, intent) {
+                    Ok(done) => recorded += usize::from(done),
+                    Err(e) => not_recorded(repo, &source.tool, rel, &e),
+                }
             }
         }
     }

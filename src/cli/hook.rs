@@ -687,112 +687,16 @@ impl Side {
     }
 
     /// Record what the command changed in the worktree, in its journal;
-    /// how many file versions were recorded.
+    /// how many file versions were recorded. A file that cannot be recorded
+    /// is said and kept as unrecorded (its commit is not attested "no AI"),
+    /// and costs no other file its record.
     fn record(&self, source: &AiSource, intent: &Option<Intent>) -> anyhow::Result<usize> {
         let mut recorded = 0;
         for rel in self.snapshot.candidates(&self.repo).context("cannot list the files the command may have changed")? {
-            // A file a pull, a rebase onto new commits or a checkout brought:
-            // what it holds is theirs, and only what the command changed since
-            // is its own.
-            if let Some(head_version) = self.brought.get(&rel) {
-                // Gone with it: not the command's removal.
-                let Ok(Ok(target)) = target(&self.root.join(&rel)) else { continue };
-                let head_version = head_version.as_deref().unwrap_or_default();
-                if let Some(text) = target.text()
-                    && head_version != target.bytes
-                {
-                    // A rebase stopped on a conflict moved HEAD before it
-                    // stopped: what it brings is not the command's either.
-                    let mut changed = self.in_progress.not_brought(
-                        &self.repo,
-                        &rel,
-                        text,
-                        written(&String::from_utf8_lossy(head_version), text),
-                    );
-                    // Nor what the worktree held uncommitted before the
-                    // command: a person's edit a stash (or `--autostash`)
-                    // carried over the move.
-                    if let Some(before) = snapshot_before(&self.repo, &self.snapshot, &rel) {
-                        let then = version_at(&self.repo, self.snapshot.head, &rel);
-                        changed.leave_out_uncommitted(
-                            text,
-                            &String::from_utf8_lossy(&before),
-                            &String::from_utf8_lossy(&then),
-                        );
-                    }
-                    if !changed.is_empty() {
-                        append(&self.journal, &target, &changed, source.clone(), Evidence::AgentHook, intent.clone())?;
-                        say_recorded(&target, &changed, &source.tool);
-                        recorded += 1;
-                    }
-                }
-                continue;
+            match self.record_file(&rel, source, intent) {
+                Ok(n) => recorded += n,
+                Err(e) => agent_record::not_recorded(&self.repo, &source.tool, &rel, &e),
             }
-            // The other side of a merge in progress removed or renamed it.
-            if self.in_progress.brings_removal(&self.repo, &rel) && !self.root.join(&rel).exists() {
-                continue;
-            }
-            if let Some(before) = removed_since(&self.repo, &self.snapshot, &self.root, &rel) {
-                record_removal(
-                    &self.repo,
-                    &self.journal,
-                    &rel,
-                    &before,
-                    source.clone(),
-                    Evidence::AgentHook,
-                    intent.clone(),
-                )?;
-                recorded += 1;
-                continue;
-            }
-            // A symbolic link the command made or changed is not followed: the
-            // file it names is not what the command wrote (a change to that
-            // file is a candidate of its own). The link itself is, as git
-            // stores it (the path it names): one that replaces a person's
-            // file removes all of it.
-            if std::fs::symlink_metadata(self.root.join(&rel)).is_ok_and(|m| m.file_type().is_symlink()) {
-                use std::os::unix::ffi::OsStrExt as _;
-                let Ok(names) = std::fs::read_link(self.root.join(&rel)) else { continue };
-                let before = match snapshot_before(&self.repo, &self.snapshot, &rel) {
-                    Some(before) => before,
-                    None => last_seen(&self.repo, &self.journal, &rel)?,
-                };
-                let link = names.as_os_str().as_bytes();
-                recorded += usize::from(agent_record::record_link(
-                    &self.journal,
-                    &self.repo,
-                    &rel,
-                    &before,
-                    link,
-                    source,
-                    Evidence::AgentHook,
-                    intent.as_ref(),
-                )?);
-                continue;
-            }
-            let Ok(Ok(target)) = target(&self.root.join(&rel)) else { continue };
-            let before = match snapshot_before(&self.repo, &self.snapshot, &rel) {
-                Some(before) => before,
-                None => last_seen(&self.repo, &self.journal, &rel)?,
-            };
-            if before == target.bytes {
-                continue;
-            }
-            let changed = match target.text() {
-                Some(text) => self.in_progress.not_brought(
-                    &self.repo,
-                    &rel,
-                    text,
-                    written(&String::from_utf8_lossy(&before), text),
-                ),
-                None => Written::ranges(std::iter::once(0..target.bytes.len()).collect()),
-            };
-            if changed.is_empty() {
-                continue;
-            }
-            append(&self.journal, &target, &changed, source.clone(), Evidence::AgentHook, intent.clone())?;
-            say_recorded(&target, &changed, &source.tool);
-            recorded += 1;
         }
         // A snapshot an older vouch took says nothing of submodules.
         if let Some(before) = &self.snapshot.gitlinks {
@@ -808,6 +712,108 @@ impl Side {
             )?;
         }
         Ok(recorded)
+    }
+
+    /// Record what the command changed in `rel`, in the journal; how many
+    /// versions were recorded.
+    fn record_file(&self, rel: &str, source: &AiSource, intent: &Option<Intent>) -> anyhow::Result<usize> {
+        // A file a pull, a rebase onto new commits or a checkout brought:
+        // what it holds is theirs, and only what the command changed since
+        // is its own.
+        if let Some(head_version) = self.brought.get(rel) {
+            // Gone with it: not the command's removal.
+            let Ok(Ok(target)) = target(&self.root.join(rel)) else { return Ok(0) };
+            let head_version = head_version.as_deref().unwrap_or_default();
+            if let Some(text) = target.text()
+                && head_version != target.bytes
+            {
+                // A rebase stopped on a conflict moved HEAD before it
+                // stopped: what it brings is not the command's either.
+                let mut changed = self.in_progress.not_brought(
+                    &self.repo,
+                    rel,
+                    text,
+                    written(&String::from_utf8_lossy(head_version), text),
+                );
+                // Nor what the worktree held uncommitted before the
+                // command: a person's edit a stash (or `--autostash`)
+                // carried over the move.
+                if let Some(before) = snapshot_before(&self.repo, &self.snapshot, rel) {
+                    let then = version_at(&self.repo, self.snapshot.head, rel);
+                    changed.leave_out_uncommitted(
+                        text,
+                        &String::from_utf8_lossy(&before),
+                        &String::from_utf8_lossy(&then),
+                    );
+                }
+                if !changed.is_empty() {
+                    append(&self.journal, &target, &changed, source.clone(), Evidence::AgentHook, intent.clone())?;
+                    say_recorded(&target, &changed, &source.tool);
+                    return Ok(1);
+                }
+            }
+            return Ok(0);
+        }
+        // The other side of a merge in progress removed or renamed it.
+        if self.in_progress.brings_removal(&self.repo, rel) && !self.root.join(rel).exists() {
+            return Ok(0);
+        }
+        if let Some(before) = removed_since(&self.repo, &self.snapshot, &self.root, rel) {
+            record_removal(
+                &self.repo,
+                &self.journal,
+                rel,
+                &before,
+                source.clone(),
+                Evidence::AgentHook,
+                intent.clone(),
+            )?;
+            return Ok(1);
+        }
+        // A symbolic link the command made or changed is not followed: the
+        // file it names is not what the command wrote (a change to that
+        // file is a candidate of its own). The link itself is, as git
+        // stores it (the path it names): one that replaces a person's
+        // file removes all of it.
+        if std::fs::symlink_metadata(self.root.join(rel)).is_ok_and(|m| m.file_type().is_symlink()) {
+            use std::os::unix::ffi::OsStrExt as _;
+            let Ok(names) = std::fs::read_link(self.root.join(rel)) else { return Ok(0) };
+            let before = match snapshot_before(&self.repo, &self.snapshot, rel) {
+                Some(before) => before,
+                None => last_seen(&self.repo, &self.journal, rel)?,
+            };
+            let link = names.as_os_str().as_bytes();
+            return Ok(usize::from(agent_record::record_link(
+                &self.journal,
+                &self.repo,
+                rel,
+                &before,
+                link,
+                source,
+                Evidence::AgentHook,
+                intent.as_ref(),
+            )?));
+        }
+        let Ok(Ok(target)) = target(&self.root.join(rel)) else { return Ok(0) };
+        let before = match snapshot_before(&self.repo, &self.snapshot, rel) {
+            Some(before) => before,
+            None => last_seen(&self.repo, &self.journal, rel)?,
+        };
+        if before == target.bytes {
+            return Ok(0);
+        }
+        let changed = match target.text() {
+            Some(text) => {
+                self.in_progress.not_brought(&self.repo, rel, text, written(&String::from_utf8_lossy(&before), text))
+            }
+            None => Written::ranges(std::iter::once(0..target.bytes.len()).collect()),
+        };
+        if changed.is_empty() {
+            return Ok(0);
+        }
+        append(&self.journal, &target, &changed, source.clone(), Evidence::AgentHook, intent.clone())?;
+        say_recorded(&target, &changed, &source.tool);
+        Ok(1)
     }
 }
 
@@ -861,9 +867,13 @@ fn after_files(files: agents::FileSet) -> anyhow::Result<Outcome> {
         if changed.is_empty() {
             continue;
         }
-        record(target, &changed, files.source.clone(), Evidence::AgentHook, intent.clone())?;
-        say_recorded(target, &changed, &files.source.tool);
-        recorded += 1;
+        match record(target, &changed, files.source.clone(), Evidence::AgentHook, intent.clone()) {
+            Ok(()) => {
+                say_recorded(target, &changed, &files.source.tool);
+                recorded += 1;
+            }
+            Err(e) => agent_record::not_recorded(&target.repo, &files.source.tool, &target.rel, &e),
+        }
     }
     if recorded == 0 {
         eprintln!("vouch: nothing to record: the tool changed none of the files it named");

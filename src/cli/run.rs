@@ -206,11 +206,11 @@ fn record_changes(
     let changed = before.changed(&after);
     let in_progress = agent_record::InProgress::of(repo);
     let journal = Journal::open(repo).context("cannot open the journal")?;
-    let mut recorded = 0usize;
-    for rel in &changed {
+    // One file that cannot be recorded costs no other file its record.
+    let one = |rel: &String| -> anyhow::Result<usize> {
         let brought_version = brought.get(rel);
         if brought_version.is_some() && !after.files.contains_key(rel) {
-            continue;
+            return Ok(0);
         }
         if !after.files.contains_key(rel) {
             // Deleted: no text left to attribute, but its removal is the
@@ -220,15 +220,15 @@ fn record_changes(
                 && !in_progress.brings_removal(repo, rel)
             {
                 agent_record::record_removal(repo, &journal, rel, &bytes, source.clone(), Evidence::Wrapper, None)?;
-                recorded += 1;
+                return Ok(1);
             }
-            continue;
+            return Ok(0);
         }
         let target = match target(&root.join(rel))? {
             Ok(target) => target,
             Err(why) => {
                 eprintln!("vouch: not recorded: {why}");
-                continue;
+                return Ok(0);
             }
         };
         let was = match (brought_version, before.was(repo, rel)) {
@@ -238,13 +238,12 @@ fn record_changes(
             (None, Was::Unknown) => agent_record::last_seen(repo, &journal, rel)?,
         };
         if was == target.bytes {
-            continue;
+            return Ok(0);
         }
         let Some(text) = target.text() else {
             // Not UTF-8: the change cannot be located in it, so all of it.
             agent_record::record_whole(&target, source.clone(), Evidence::Wrapper, None)?;
-            recorded += 1;
-            continue;
+            return Ok(1);
         };
         let mut changed =
             in_progress.not_brought(repo, rel, text, agent_record::written(&String::from_utf8_lossy(&was), text));
@@ -267,11 +266,18 @@ fn record_changes(
             }
         }
         if changed.is_empty() {
-            continue;
+            return Ok(0);
         }
         agent_record::record(&target, &changed, source.clone(), Evidence::Wrapper, None)?;
         agent_record::say_recorded(&target, &changed, &source.tool);
-        recorded += 1;
+        Ok(1)
+    };
+    let mut recorded = 0usize;
+    for rel in &changed {
+        match one(rel) {
+            Ok(n) => recorded += n,
+            Err(e) => agent_record::not_recorded(repo, &source.tool, rel, &e),
+        }
     }
     if recorded == 0 {
         eprintln!("vouch: nothing to record: no file of the worktree changed while the command ran");
