@@ -1315,3 +1315,54 @@ fn a_file_name_with_a_backslash_costs_no_other_file_its_record() {
     repo.ok(&["commit", "-q", "-m", "scratch"]);
     assert!(noted_file(&repo.note("HEAD"), "a\\b.txt")["ai"].is_array(), "{:?}", repo.note("HEAD"));
 }
+
+/// Red team: an agent's command that changed only the index (`git apply
+/// --cached`, `git rm --cached`) left the worktree as it was, so the hook,
+/// comparing files, recorded nothing, and the person's commit of what was
+/// staged was noted "no AI". What the command staged is its own: the lines
+/// it staged, and a file it took out of the index is its removal.
+#[test]
+fn what_an_agents_command_stages_without_touching_the_worktree_is_its_own() {
+    let repo = start();
+    let patch = repo.root().join("../grant.diff");
+    repo.write("src/auth.py", &format!("{AUTH}{GRANT_ALL}"));
+    std::fs::write(&patch, repo.ok(&["diff"])).unwrap();
+    repo.write("src/auth.py", AUTH);
+    agent_shell(&repo, "toolu_1", "git apply --cached ../grant.diff", || {
+        repo.ok(&["apply", "--cached", patch.to_str().unwrap()]);
+    });
+    repo.ok(&["commit", "-q", "-m", "auth"]);
+    assert_grant_all_needs_sign_off(&repo);
+
+    let repo = start();
+    repo.write("src/audit.py", "def audit(event):\n    log.write(event)\n");
+    repo.ok(&["add", "-A"]);
+    repo.ok(&["commit", "-q", "-m", "audit"]);
+    repo.ok(&["branch", "-f", "main"]);
+    agent_shell(&repo, "toolu_2", "git rm -q --cached src/audit.py", || {
+        repo.ok(&["rm", "-q", "--cached", "src/audit.py"]);
+    });
+    repo.ok(&["commit", "-q", "-m", "untrack audit"]);
+    assert!(!attests_no_ai(&repo.note("HEAD")), "{:?}", repo.note("HEAD"));
+    let found = failures(&repo);
+    assert!(found.iter().any(|(_, path, _)| path == "src/audit.py"), "{found:?}");
+}
+
+#[test]
+fn a_persons_staged_change_an_agent_unstages_or_leaves_stays_theirs() {
+    // The person stages a change of their own; the agent's command then
+    // unstages it (`git reset`), or does something else entirely.
+    for command in ["git reset -q", "true"] {
+        let repo = start();
+        repo.write("src/auth.py", "def f(u):\n    return u.data\n");
+        repo.ok(&["add", "src/auth.py"]);
+        repo.write("src/auth.py", "def f(u):\n    return u.data  # mine\n");
+        agent_shell(&repo, "toolu_1", command, || {
+            if command != "true" {
+                repo.ok(&["reset", "-q"]);
+            }
+        });
+        repo.ok(&["commit", "-q", "-am", "mine"]);
+        assert!(attests_no_ai(&repo.note("HEAD")), "{command}: {:?}", repo.note("HEAD"));
+    }
+}

@@ -508,23 +508,25 @@ pub fn record_gitlinks(
     Ok(recorded)
 }
 
-/// Record as a command's what symbolic link `rel` (`link`: the path it
-/// names, as git stores it) has that `before` (the version there before)
-/// did not, and the lines of `before` it removed. The file it names is not
-/// what the command wrote, and is not recorded. Whether anything was.
+/// Record as a command's what `bytes`, a version of `rel` the worktree's
+/// files do not show as such (a symbolic link's target; a version it
+/// staged), has that `before` (the version there before) did not, and the
+/// lines of `before` it removed; `made_by` says which version it is.
+/// Whether anything was recorded.
 #[allow(clippy::too_many_arguments)] // What was there before, and one record's parts, as `append` takes them.
-pub fn record_link(
+pub fn record_over(
     journal: &Journal,
     repo: &Repository,
     rel: &str,
     before: &[u8],
-    link: &[u8],
+    bytes: &[u8],
+    made_by: &str,
     source: &AiSource,
     evidence: Evidence,
     intent: Option<&Intent>,
 ) -> anyhow::Result<bool> {
-    let changed = written_over(before, link);
-    record_version(journal, repo, rel, link, &changed, "(a symbolic link)", source, evidence, intent)
+    let changed = written_over(before, bytes);
+    record_version(journal, repo, rel, bytes, &changed, made_by, source, evidence, intent)
 }
 
 /// [`append_version`] of `changed`, when it says anything, and say so

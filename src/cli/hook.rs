@@ -692,8 +692,12 @@ impl Side {
     /// and costs no other file its record.
     fn record(&self, source: &AiSource, intent: &Option<Intent>) -> anyhow::Result<usize> {
         let mut recorded = 0;
+        let index = self.repo.index().context("cannot read the index")?;
         for rel in self.snapshot.candidates(&self.repo).context("cannot list the files the command may have changed")? {
-            match self.record_file(&rel, source, intent) {
+            let done = self
+                .record_file(&rel, source, intent)
+                .and_then(|n| Ok(n + self.record_staged(&index, &rel, source, intent)?));
+            match done {
                 Ok(n) => recorded += n,
                 Err(e) => agent_record::not_recorded(&self.repo, &source.tool, &rel, &e),
             }
@@ -712,6 +716,82 @@ impl Side {
             )?;
         }
         Ok(recorded)
+    }
+
+    /// Record what the command staged of `rel` that the worktree does not
+    /// show (`git apply --cached`, `git rm --cached`, `git update-index`),
+    /// from `index` (as it is now): a version staged that is neither the one
+    /// staged before it ran nor the worktree's (which [`Side::record_file`]
+    /// compares), and a file it took out of the index that the worktree
+    /// still holds, as its removal. What a move of HEAD or a commit the
+    /// command made put in the index is theirs to record, and HEAD's
+    /// version staged again is nobody's new text.
+    fn record_staged(
+        &self,
+        index: &git2::Index,
+        rel: &str,
+        source: &AiSource,
+        intent: &Option<Intent>,
+    ) -> anyhow::Result<usize> {
+        if self.brought.contains_key(rel) {
+            return Ok(0);
+        }
+        let file = [git2::FileMode::Blob, git2::FileMode::BlobExecutable, git2::FileMode::Link].map(u32::from);
+        let now = index.get_path(Path::new(rel), 0).filter(|e| file.contains(&e.mode)).map(|e| e.id);
+        let head_then = |rel: &str| {
+            let tree = self.snapshot.head.and_then(|h| self.repo.find_commit(h).ok()).and_then(|c| c.tree().ok());
+            tree.and_then(|t| t.get_path(Path::new(rel)).ok()).map(|e| e.id())
+        };
+        let then = match self.snapshot.staged.get(rel) {
+            Some(id) if id.is_zero() => None,
+            Some(id) => Some(*id),
+            None => head_then(rel),
+        };
+        if now == then {
+            return Ok(0);
+        }
+        // HEAD's version (a reset unstaging a person's change; a commit of
+        // the command's, which `record_committed` records) is no new text.
+        let at_head = repo::head_commit(&self.repo)
+            .and_then(|h| self.repo.find_commit(h).ok())
+            .and_then(|c| c.tree().ok())
+            .and_then(|t| t.get_path(Path::new(rel)).ok())
+            .map(|e| e.id());
+        if now.is_some() && now == at_head {
+            return Ok(0);
+        }
+        let worktree = crate::analysis::files::worktree_content(&self.repo, &self.root, rel)?;
+        let before = then.and_then(|id| self.repo.find_blob(id).ok()).map(|b| b.content().to_vec());
+        match now {
+            Some(id) if worktree.as_ref().is_some_and(|(blob, _)| *blob == id) => Ok(0),
+            Some(id) => {
+                let staged = self.repo.find_blob(id).with_context(|| format!("cannot read the staged {rel}"))?;
+                Ok(usize::from(agent_record::record_over(
+                    &self.journal,
+                    &self.repo,
+                    rel,
+                    &before.unwrap_or_default(),
+                    staged.content(),
+                    "(staged)",
+                    source,
+                    Evidence::AgentHook,
+                    intent.as_ref(),
+                )?))
+            }
+            None => {
+                let (Some(before), true) = (before, worktree.is_some()) else { return Ok(0) };
+                record_removal(
+                    &self.repo,
+                    &self.journal,
+                    rel,
+                    &before,
+                    source.clone(),
+                    Evidence::AgentHook,
+                    intent.clone(),
+                )?;
+                Ok(1)
+            }
+        }
     }
 
     /// Record what the command changed in `rel`, in the journal; how many
@@ -783,12 +863,13 @@ impl Side {
                 None => last_seen(&self.repo, &self.journal, rel)?,
             };
             let link = names.as_os_str().as_bytes();
-            return Ok(usize::from(agent_record::record_link(
+            return Ok(usize::from(agent_record::record_over(
                 &self.journal,
                 &self.repo,
                 rel,
                 &before,
                 link,
+                "(a symbolic link)",
                 source,
                 Evidence::AgentHook,
                 intent.as_ref(),

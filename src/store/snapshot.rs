@@ -82,7 +82,7 @@ pub struct Snapshot {
     /// the tool call's.
     pub tips: Vec<Oid>,
     /// Files whose staged version differed from HEAD's, and that staged
-    /// blob (worktree snapshots).
+    /// blob (worktree snapshots); the zero id for a removal staged.
     pub staged: BTreeMap<String, Oid>,
     /// Kept files, by repository-relative path.
     pub files: BTreeMap<String, Before>,
@@ -304,6 +304,9 @@ impl Snapshot {
                 && let Some(entry) = index.get_path(Path::new(&path), 0)
             {
                 snapshot.staged.insert(path.clone(), entry.id);
+            } else if status.contains(Status::INDEX_DELETED) {
+                // Staged as removed: none.
+                snapshot.staged.insert(path.clone(), Oid::zero());
             }
             if !status.intersects(Status::WT_NEW | Status::WT_MODIFIED | Status::WT_TYPECHANGE | Status::WT_DELETED) {
                 continue;
@@ -488,6 +491,7 @@ impl Snapshot {
             None => {}
         }
         let blob = match self.staged.get(rel) {
+            Some(id) if id.is_zero() => None,
             Some(id) => Some(*id),
             None => {
                 let tree = self.head.and_then(|h| repo.find_commit(h).ok()).and_then(|c| c.tree().ok());
