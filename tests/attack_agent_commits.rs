@@ -1366,3 +1366,40 @@ fn a_persons_staged_change_an_agent_unstages_or_leaves_stays_theirs() {
         assert!(attests_no_ai(&repo.note("HEAD")), "{command}: {:?}", repo.note("HEAD"));
     }
 }
+
+/// Red team: a file an agent's command wrote that is not UTF-8 (a data
+/// file) is recorded whole, as it should be; but the gate then refused
+/// every commit, of other files too, "refusing to decide" over that
+/// record, until the file was committed. Its record is one unit over its
+/// bytes, and holds no lines to look for in other files.
+#[test]
+fn a_binary_file_an_agent_writes_stops_no_commit_of_other_files() {
+    let repo = start();
+    agent_shell(&repo, "toolu_1", "printf 'ab\\xff\\xfe\\x00cd' > data.bin", || {
+        std::fs::write(repo.root().join("data.bin"), b"ab\xff\xfe\x00cd").unwrap();
+    });
+    repo.write("src/x.py", "x = 1\n");
+    repo.ok(&["add", "src/x.py"]);
+    repo.ok(&["commit", "-q", "-m", "x"]);
+    repo.ok(&["add", "data.bin"]);
+    repo.ok(&["commit", "-q", "-m", "data"]);
+    let found = failures(&repo);
+    assert_eq!(found, [("unapproved-ai".to_string(), "data.bin".to_string(), String::new())].to_vec());
+}
+
+/// Red team: a person's untracked file too large for the snapshot to keep
+/// (over 8 MiB) was recorded whole as the agent's after any command of
+/// it (`ls`), and the person's commit of their own file needed sign-off.
+/// A file the snapshot did not keep and that the command did not touch is
+/// not recorded.
+#[test]
+fn a_persons_large_file_an_agents_command_does_not_touch_stays_theirs() {
+    let repo = start();
+    let rows: String = (0..300_000).map(|i| format!("insert into t values ({i});\n")).collect();
+    assert!(rows.len() > 8 << 20);
+    repo.write("seed.sql", &rows);
+    agent_shell(&repo, "toolu_1", "ls", || {});
+    repo.ok(&["add", "seed.sql"]);
+    repo.ok(&["commit", "-q", "-m", "seed"]);
+    assert!(attests_no_ai(&repo.note("HEAD")), "{:?}", repo.note("HEAD"));
+}

@@ -165,6 +165,9 @@ impl Views<'_> {
                 Ok(text) => text,
                 // Said by the view of its own path, when that is viewed.
                 Err(_) if files.iter().any(|f| record.path() == Some(f.path.as_str())) => continue,
+                // Bytes that are not UTF-8: one unit over them, no lines to
+                // look for in other files.
+                Err(_) if not_utf8(repo, &file.blob) => continue,
                 Err(e) => {
                     // Its AI text cannot be looked for elsewhere: said, and
                     // the gate refuses to decide without it.
@@ -572,6 +575,12 @@ fn find_bytes(haystack: &[u8], needle: &[u8]) -> Option<usize> {
         return Some(0);
     }
     haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// Whether the file version (blob) `hex` is here and is not UTF-8.
+fn not_utf8(repo: &Repository, hex: &str) -> bool {
+    let blob = Oid::from_str(hex).and_then(|id| repo.find_blob(id));
+    blob.is_ok_and(|b| std::str::from_utf8(b.content()).is_err())
 }
 
 #[cfg(test)]

@@ -875,6 +875,10 @@ impl Side {
                 intent.as_ref(),
             )?));
         }
+        // Too large to keep, and as it was then: not touched.
+        if self.snapshot.not_kept_unchanged(&self.root, rel) {
+            return Ok(0);
+        }
         let Ok(Ok(target)) = target(&self.root.join(rel)) else { return Ok(0) };
         let before = match snapshot_before(&self.repo, &self.snapshot, rel) {
             Some(before) => before,

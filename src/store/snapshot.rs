@@ -89,6 +89,10 @@ pub struct Snapshot {
     /// Whether it covers the whole worktree (a shell command) rather than
     /// the files named.
     pub worktree: bool,
+    /// The size and modification time (nanoseconds since the epoch) of
+    /// each regular file it did not keep (worktree snapshots): one
+    /// unchanged since was not touched by the tool call.
+    pub stats: BTreeMap<String, (u64, i128)>,
     /// Each submodule (gitlink) of the index, with the commits it was at
     /// (worktree snapshots; [`gitlinks`]). `None`: not known (a snapshot
     /// an older vouch took).
@@ -116,6 +120,8 @@ struct Meta {
     staged: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     gitlinks: Option<BTreeMap<String, Vec<String>>>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    stats: BTreeMap<String, (u64, i128)>,
     /// Path, and the length of its kept bytes (`null`: absent, `-1`: not
     /// kept), in the order of the bytes after the line.
     files: Vec<(String, Option<i64>)>,
@@ -317,6 +323,11 @@ impl Snapshot {
             if let Before::Bytes(bytes) = &before {
                 total += bytes.len() as u64;
             }
+            if before == Before::NotKept
+                && let Some(stat) = stat(&full)
+            {
+                snapshot.stats.insert(path.clone(), stat);
+            }
             snapshot.files.insert(path, before);
         }
         Ok(snapshot)
@@ -367,6 +378,7 @@ impl Snapshot {
             taken: self.taken,
             tips: self.tips.iter().map(Oid::to_string).collect(),
             staged: self.staged.iter().map(|(p, id)| (p.clone(), id.to_string())).collect(),
+            stats: self.stats.clone(),
             gitlinks: self.gitlinks.as_ref().map(|links| {
                 links.iter().map(|(p, ids)| (p.clone(), ids.iter().map(Oid::to_string).collect())).collect()
             }),
@@ -429,6 +441,7 @@ impl Snapshot {
             stash: meta.stash,
             taken: meta.taken,
             tips: meta.tips.iter().map(|t| oid(t)).collect::<Result<_, _>>()?,
+            stats: meta.stats,
             ..Snapshot::default()
         };
         for (p, id) in &meta.staged {
@@ -457,6 +470,13 @@ impl Snapshot {
             snapshot.files.insert(p, before);
         }
         Ok(Some(snapshot))
+    }
+
+    /// Whether `rel`, a regular file this snapshot did not keep, is as it
+    /// was then (its size and modification time): the tool call did not
+    /// touch it.
+    pub fn not_kept_unchanged(&self, root: &Path, rel: &str) -> bool {
+        self.stats.get(rel).is_some_and(|then| stat(&root.join(rel)).as_ref() == Some(then))
     }
 
     /// The files a worktree snapshot's tool call may have changed: those it
@@ -556,6 +576,18 @@ fn dirty(repo: &Repository) -> Result<Vec<(String, Status)>, SnapshotError> {
     Ok(statuses.iter().filter_map(|e| Some((e.path()?.to_string(), e.status()))).collect())
 }
 
+/// The size and modification time (nanoseconds since the epoch) of the
+/// regular file at `path`; `None` for anything else.
+fn stat(path: &Path) -> Option<(u64, i128)> {
+    let meta = std::fs::symlink_metadata(path).ok().filter(|m| m.file_type().is_file())?;
+    let modified = meta.modified().ok()?;
+    let nanos = match modified.duration_since(std::time::UNIX_EPOCH) {
+        Ok(after) => after.as_nanos() as i128,
+        Err(before) => -(before.duration().as_nanos() as i128),
+    };
+    Some((meta.len(), nanos))
+}
+
 /// A file as it is now, kept when it is a regular file of at most `room`
 /// bytes.
 fn read_before(path: &Path, room: u64) -> Result<Before, SnapshotError> {
@@ -620,6 +652,7 @@ mod tests {
         snapshot.files.insert("big.bin".into(), Before::NotKept);
         let (one, two) = (Oid::from_str(&"1".repeat(40)).unwrap(), Oid::from_str(&"2".repeat(40)).unwrap());
         snapshot.gitlinks = Some(BTreeMap::from([("deps/lib".into(), vec![one, two])]));
+        snapshot.stats.insert("big.bin".into(), (9 << 20, 1_796_000_000_123_456_789));
         snapshot.save(&repo, "toolu_01").unwrap();
         assert!(file(&repo, "toolu_01").ends_with("vouch/pre/toolu_01.snap"));
         assert_eq!(Snapshot::take(&repo, "toolu_01").unwrap(), Some(snapshot.clone()));
