@@ -1403,3 +1403,57 @@ fn a_persons_large_file_an_agents_command_does_not_touch_stays_theirs() {
     repo.ok(&["commit", "-q", "-m", "seed"]);
     assert!(attests_no_ai(&repo.note("HEAD")), "{:?}", repo.note("HEAD"));
 }
+
+/// Red team: the hooks `vouch init --agent claude-code` installs matched
+/// the file tools and the shell only, so Claude Code's `NotebookEdit` and
+/// the tools of MCP servers (a filesystem server's `write_file`) fired no
+/// hook, and vouch given a `NotebookEdit` payload recorded nothing: the
+/// commit was noted "no AI". Both are matched, a notebook's edit is read
+/// against the snapshot of the notebook, and an MCP tool's against the
+/// worktree's, as a shell command's.
+#[test]
+fn a_notebook_edit_and_an_mcp_tools_write_are_the_agents() {
+    let repo = start();
+    repo.vouch_ok(&["init", "--agent", "claude-code"]);
+    let settings = std::fs::read_to_string(repo.root().join(".claude/settings.json")).unwrap();
+    let settings: Value = serde_json::from_str(&settings).unwrap();
+    for event in ["PreToolUse", "PostToolUse"] {
+        let matcher = settings["hooks"][event][0]["matcher"].as_str().unwrap();
+        let matches = |tool: &str| regex_lite_full_match(matcher, tool);
+        assert!(matches("NotebookEdit") && matches("mcp__filesystem__write_file") && matches("Bash"), "{matcher}");
+        assert!(!matches("Read") && !matches("Grep"), "{matcher}");
+    }
+    let notebook = repo.root().join("src/audit.ipynb");
+    let cell = |source: &str| {
+        json!({ "cells": [{ "cell_type": "code", "id": "c1", "metadata": {}, "source": [source] }],
+                "metadata": {}, "nbformat": 4, "nbformat_minor": 5 })
+        .to_string()
+    };
+    std::fs::write(&notebook, cell("if not user.is_admin:\n    raise PermissionError()\n")).unwrap();
+    repo.ok(&["add", "-A"]);
+    repo.ok(&["commit", "-q", "-m", "audit notebook"]);
+    repo.ok(&["branch", "-f", "main"]);
+    let input = json!({ "notebook_path": notebook, "cell_id": "c1", "new_source": "pass\n", "edit_mode": "replace" });
+    repo.claude_hook("PreToolUse", "NotebookEdit", "toolu_1", input.clone());
+    std::fs::write(&notebook, cell("pass\n")).unwrap();
+    repo.claude_hook("PostToolUse", "NotebookEdit", "toolu_1", input);
+    let input = json!({ "path": repo.root().join("src/admin.py"), "content": "def grant_all(u):\n    return True\n" });
+    repo.claude_hook("PreToolUse", "mcp__filesystem__write_file", "toolu_2", input.clone());
+    repo.write("src/admin.py", "def grant_all(u):\n    return True\n");
+    repo.claude_hook("PostToolUse", "mcp__filesystem__write_file", "toolu_2", input);
+    repo.ok(&["add", "-A"]);
+    repo.ok(&["commit", "-q", "-m", "notebook and admin"]);
+    let found = failures(&repo);
+    let paths: Vec<&str> = found.iter().map(|(_, path, _)| path.as_str()).collect();
+    assert!(paths.contains(&"src/audit.ipynb") && paths.contains(&"src/admin.py"), "{found:?}");
+}
+
+/// Whether `pattern` (a matcher of Claude Code's hooks: a regular
+/// expression of tool names, alternatives and `.*` only) matches all of
+/// `tool`.
+fn regex_lite_full_match(pattern: &str, tool: &str) -> bool {
+    pattern.split('|').any(|alt| match alt.strip_suffix(".*") {
+        Some(prefix) => tool.starts_with(prefix),
+        None => tool == alt,
+    })
+}

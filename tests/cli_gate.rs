@@ -930,7 +930,7 @@ fn agent_configuration_is_merged() {
     assert_eq!(run.code, 0, "{run:?}");
     let settings: serde_json::Value = serde_json::from_str(&repo.read(".claude/settings.json")).unwrap();
     assert_eq!(settings["model"], "opus");
-    assert_eq!(settings["hooks"]["PostToolUse"][0]["matcher"], "Write|Edit|MultiEdit|Bash");
+    assert_eq!(settings["hooks"]["PostToolUse"][0]["matcher"], "Write|Edit|MultiEdit|NotebookEdit|Bash|mcp__.*");
     assert_eq!(settings["hooks"]["PreToolUse"][0]["hooks"][0]["command"], "vouch hook claude-code");
     assert_eq!(settings["hooks"]["PostToolUse"][0]["hooks"][0]["command"], "vouch hook claude-code");
     let cursor: serde_json::Value = serde_json::from_str(&repo.read(".cursor/hooks.json")).unwrap();

@@ -892,7 +892,7 @@ fn init_writes_both_claude_code_hooks() {
         serde_json::from_str(&std::fs::read_to_string(repo.root().join(".claude/settings.json")).unwrap()).unwrap();
     for event in ["PreToolUse", "PostToolUse"] {
         let entry = &settings["hooks"][event][0];
-        assert_eq!(entry["matcher"], "Write|Edit|MultiEdit|Bash", "{settings:#}");
+        assert_eq!(entry["matcher"], "Write|Edit|MultiEdit|NotebookEdit|Bash|mcp__.*", "{settings:#}");
         assert_eq!(entry["hooks"][0]["command"], "vouch hook claude-code", "{settings:#}");
     }
 }

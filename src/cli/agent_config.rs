@@ -114,8 +114,9 @@ struct Nested {
 
 /// The command Claude Code runs before and after a tool that may edit.
 pub const CLAUDE_COMMAND: &str = "vouch hook claude-code";
-/// The tools it runs for: the file tools and the shell.
-pub const CLAUDE_MATCHER: &str = "Write|Edit|MultiEdit|Bash";
+/// The tools it runs for: the file tools, notebooks' cells, the shell, and
+/// MCP servers' tools (a regular expression of tool names).
+pub const CLAUDE_MATCHER: &str = "Write|Edit|MultiEdit|NotebookEdit|Bash|mcp__.*";
 /// The Claude Code events vouch's hook runs on: a snapshot before the
 /// tool, the record after it.
 pub const CLAUDE_EVENTS: [&str; 2] = ["PreToolUse", "PostToolUse"];
@@ -598,7 +599,7 @@ mod tests {
                     ]
                   },
                   {
-                    "matcher": "Write|Edit|MultiEdit|Bash",
+                    "matcher": "Write|Edit|MultiEdit|NotebookEdit|Bash|mcp__.*",
                     "hooks": [
                       {
                         "type": "command",
@@ -619,7 +620,7 @@ mod tests {
                 ],
                 "PreToolUse": [
                   {
-                    "matcher": "Write|Edit|MultiEdit|Bash",
+                    "matcher": "Write|Edit|MultiEdit|NotebookEdit|Bash|mcp__.*",
                     "hooks": [
                       {
                         "type": "command",

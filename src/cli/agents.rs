@@ -327,11 +327,36 @@ fn claude_code(fields: &Fields<'_>) -> Result<Parsed, String> {
         }
     };
     let tool = fields.str("tool_name")?;
-    let shell = tool == "Bash";
-    if !shell && !matches!(tool, "Write" | "Edit" | "MultiEdit") {
+    // An MCP server's tool (`mcp__filesystem__write_file`) may write any
+    // file, in a shape vouch does not know: compared as a shell command's,
+    // over the worktree.
+    let shell = tool == "Bash" || tool.starts_with("mcp__");
+    let notebook = tool == "NotebookEdit";
+    if !shell && !notebook && !matches!(tool, "Write" | "Edit" | "MultiEdit") {
         return Ok(Parsed::Ignored(format!("tool {tool} edits no file vouch tracks")));
     }
     let input = Fields { object: fields.object("tool_input")?, prefix: "tool_input." };
+    let source = || AiSource {
+        tool: Agent::ClaudeCode.tool().into(),
+        model: None,
+        session: session.map(str::to_string),
+        kind: Some(AiKind::Agent),
+    };
+    // A notebook's cell: the notebook file, against its snapshot.
+    if notebook {
+        let paths = vec![input.str("notebook_path")?.to_string()];
+        if before {
+            let Some(id) = tool_use_id else {
+                return Ok(Parsed::Ignored(
+                    "a PreToolUse with no `tool_use_id` cannot be paired with its result".into(),
+                ));
+            };
+            let (tool_use_id, scope, cwd) = (id.to_string(), Scope::Files(paths), cwd.map(str::to_string));
+            return Ok(Parsed::Before(Before { tool_use_id, scope, cwd, command: None }));
+        }
+        let (tool_use_id, cwd) = (tool_use_id.map(str::to_string), cwd.map(str::to_string));
+        return Ok(Parsed::Files(FileSet { paths, tool_use_id, cwd, source: source(), offered: Offered::default() }));
+    }
     let file_path = if shell { None } else { Some(input.str("file_path")?) };
     if before {
         let Some(id) = tool_use_id else {
@@ -346,12 +371,7 @@ fn claude_code(fields: &Fields<'_>) -> Result<Parsed, String> {
             command,
         }));
     }
-    let source = AiSource {
-        tool: Agent::ClaudeCode.tool().into(),
-        model: None,
-        session: session.map(str::to_string),
-        kind: Some(AiKind::Agent),
-    };
+    let source = source();
     let Some(file_path) = file_path else {
         return Ok(Parsed::Shell(Shell {
             tool_use_id: tool_use_id.map(str::to_string),

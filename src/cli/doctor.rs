@@ -142,7 +142,8 @@ pub fn checks(ctx: &Context) -> Vec<Check> {
                 format!("agent {name}"),
                 format!(
                     "{shown} runs vouch's hook as an older vouch set it up: some of what it does now is missing \
-                     (a snapshot before each tool, the shell's edits, or the analysis at the end of the turn)"
+                     (a snapshot before each tool, the shell's, notebooks' or MCP tools' edits, or the analysis at \
+                     the end of the turn)"
                 ),
                 format!("vouch init --agent {flag}"),
             )),
