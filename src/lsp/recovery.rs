@@ -40,7 +40,12 @@ pub fn replay(
                 let (bytes, _) = convert::byte_range(&text, range, enc);
                 text.replace(bytes, &change.text)
             }
-            None => Text::new(change.text.clone()).map(|t| text = t),
+            // A whole text counts lines as the client does, as the one it
+            // replaces did.
+            None => Text::new(change.text.clone()).map(|mut t| {
+                t.set_position_lines(lines);
+                text = t;
+            }),
         };
         if step.is_err() {
             break;
@@ -116,6 +121,16 @@ mod tests {
             replay("y".into(), &[whole, change(0, 1, 0, 1, "é")], Encoding::Utf8, PositionLines::Lsp).as_deref(),
             Some("xé")
         );
+    }
+
+    #[test]
+    fn replay_keeps_the_clients_line_rule_past_a_whole_text() {
+        // A client that ends lines at `\n` only (Neovim, Helix): a lone
+        // `\r` in the whole text sent is no line break for the change after.
+        let whole =
+            TextDocumentContentChangeEvent { range: None, range_length: None, text: "a = '\r'\nb = 2\n".into() };
+        let text = replay("x = 1\n".into(), &[whole, change(1, 0, 1, 0, "X")], Encoding::Utf8, PositionLines::LfOnly);
+        assert_eq!(text.as_deref(), Some("a = '\r'\nXb = 2\n"));
     }
 
     #[test]
