@@ -245,6 +245,10 @@ fn bad_input_leaves_the_server_answering() {
     server.send_raw(b"{ this is not json");
     let reply = server.request_raw("no/suchMethod", json!({}));
     assert_eq!(reply["error"]["code"], -32601, "{reply}");
+    // A request of the protocol's own `$/` namespace that the server does
+    // not know gets the same (LSP 3.17), not silence.
+    let reply = server.request_raw("$/somethingCustom", json!({}));
+    assert_eq!(reply["error"]["code"], -32601, "{reply}");
     server.change(&repo.uri("never-opened.rs"), 2, json!([{ "range": range(0, 0, 0, 0), "text": "x" }]));
     server.open(&uri, "rust", "fn a() {}\n");
     server.change(&uri, 2, json!([{ "range": range(99, 99, 120, 0), "text": "fn z() {}" }]));

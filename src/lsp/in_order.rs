@@ -42,6 +42,14 @@ where
     }
 
     fn call(&mut self, request: Request) -> Self::Future {
+        // A request (not a notification) of the protocol's `$/` namespace
+        // the server does not know must be answered MethodNotFound (LSP
+        // 3.17); tower-lsp-server drops that answer, as for a `$/`
+        // notification. The server knows no such request.
+        if let Some(id) = request.id().filter(|_| request.method().starts_with("$/")) {
+            let error = tower_lsp_server::jsonrpc::Error::method_not_found();
+            return Box::pin(std::future::ready(Ok(Some(Response::from_error(id.clone(), error)))));
+        }
         let mut reply: Reply<S::Error> = Box::pin(self.0.call(request));
         // Polled again by the transport with its own waker: a future
         // registers the waker of each poll.
