@@ -130,6 +130,25 @@ fn a_file_brought_from_a_branch_left_behind_is_ai_in_the_editor_as_at_the_gate()
 }
 
 #[test]
+fn a_file_taken_whole_from_a_fetched_branch_is_ai_in_the_editor_as_at_the_gate() {
+    let repo = TestRepo::new();
+    repo.write(".vouch.toml", POLICY);
+    repo.write("README.md", "a project\n");
+    repo.commit_all("start");
+    // The agent's commit, made elsewhere and fetched: HEAD was never on it.
+    repo.write("src/side.rs", AI_FN);
+    repo.git(&["add", "src/side.rs"]);
+    let tree = repo.git(&["write-tree"]);
+    repo.git(&["rm", "-q", "--cached", "src/side.rs"]);
+    std::fs::remove_file(repo.path("src/side.rs")).unwrap();
+    let message = format!("discount\n\n{TRAILER}\n");
+    let commit = repo.git(&["commit-tree", tree.trim(), "-p", "HEAD", "-m", &message]);
+    repo.git(&["update-ref", "refs/remotes/origin/side", commit.trim()]);
+    repo.git(&["checkout", "origin/side", "--", "src/side.rs"]);
+    editor_agrees_with_status(&repo, "checkout origin/side -- src/side.rs");
+}
+
+#[test]
 fn bot_authors_come_from_the_policy_at_base_not_the_working_tree() {
     let repo = TestRepo::new();
     repo.write(".vouch.toml", &format!("{POLICY}bots = [\"ci-runner@example.com\"]\n"));

@@ -300,6 +300,46 @@ fn a_file_brought_from_an_ai_branch_carries_its_ai_lines() {
     }
 }
 
+/// A cloud agent's branch, fetched and never checked out here
+/// (`origin/feature`, its commit naming Claude as co-author): a person
+/// takes its file whole (`git checkout origin/feature -- f`, `git restore
+/// --source`, `git show ... > f`). No worktree's HEAD was ever on that
+/// branch, so it was no source, and the commit was noted "no AI": verify
+/// passed the agent's code. A file committed byte-identical to its version
+/// on a branch or remote-tracking branch that HEAD does not reach takes
+/// that branch's AI lines.
+#[test]
+fn a_file_taken_whole_from_a_fetched_ai_branch_carries_its_ai_lines() {
+    for how in ["checkout", "restore", "show"] {
+        let repo = Repo::init(WARN, &[("README", "")]);
+        // The agent's commit, made elsewhere and fetched: built here with
+        // plumbing, the index and worktree left as they were.
+        repo.write("src/coupons.py", COUPONS);
+        repo.ok(&["add", "src/coupons.py"]);
+        let tree = repo.ok(&["write-tree"]).trim().to_string();
+        repo.ok(&["rm", "-q", "--cached", "src/coupons.py"]);
+        std::fs::remove_file(repo.root().join("src/coupons.py")).unwrap();
+        let message = "coupons\n\nCo-authored-by: Claude <noreply@anthropic.com>\n";
+        let commit = repo.ok(&["commit-tree", &tree, "-p", "main", "-m", message]).trim().to_string();
+        repo.ok(&["update-ref", "refs/remotes/origin/feature", &commit]);
+        teammate_moves_main(&repo);
+        repo.ok(&["switch", "-q", "-c", "part", "main"]);
+        match how {
+            "restore" => drop(repo.ok(&["restore", "--source", "origin/feature", "-SW", "src/coupons.py"])),
+            "show" => {
+                repo.write("src/coupons.py", &repo.ok(&["show", "origin/feature:src/coupons.py"]));
+                repo.ok(&["add", "-A"]);
+            }
+            _ => drop(repo.ok(&["checkout", "origin/feature", "--", "src/coupons.py"])),
+        }
+        let run = repo.git(&["commit", "-q", "-m", "coupons, taken"]);
+        assert_eq!(run.code, 0, "{how}: {run:?}");
+        assert!(run.all().contains("src/coupons.py:4 class `Coupon` — needs sign-off"), "{how}: {run:?}");
+        assert_eq!(ai_lines(&repo.note("HEAD"), "src/coupons.py"), [[1, 10]], "{how}");
+        assert_unapproved(&repo, "main..part", "src/coupons.py");
+    }
+}
+
 /// Red team, against this session's first build, which carried only
 /// blocks of lines the parent lacked, one source commit at a time, and
 /// read only the versions the branch's tip held: a file brought whole

@@ -30,7 +30,19 @@ use crate::syntax::Content;
 /// at `paths` (all, when `None`); `None` when it comes from none. `bots`
 /// are the policy's bot authors (BASE's).
 pub fn pending(repo: &Repository, bots: &[String], paths: Option<&HashSet<String>>) -> anyhow::Result<Option<Derived>> {
-    let sources = derive::pending(repo).context("cannot read what the next commit comes from")?;
+    let mut sources = derive::pending(repo).context("cannot read what the next commit comes from")?;
+    // Files staged as a branch no worktree's HEAD was on has them (`git
+    // checkout origin/feature -- f`); a version HEAD holds brings nothing.
+    if let Some(paths) = paths {
+        let index = crate::store::repo::current_index(repo).context("cannot read the index")?;
+        let head = super::files::head_tree(repo)?;
+        let staged: Vec<(String, git2::Oid)> = paths
+            .iter()
+            .filter_map(|p| Some((p.clone(), index.get_path(std::path::Path::new(p), 0)?.id)))
+            .filter(|(p, blob)| head.as_ref().and_then(|t| super::files::tree_blob(t, p)) != Some(*blob))
+            .collect();
+        sources.add_fetched(repo, &staged).context("cannot read the branches the next commit's files may come from")?;
+    }
     if sources.is_empty() {
         return Ok(None);
     }

@@ -88,6 +88,14 @@ pub fn post_commit() -> anyhow::Result<Outcome> {
             }
         }
         sources.add_left(repo).context("cannot read which commits left HEAD's history")?;
+        // Files taken whole from a branch no worktree's HEAD was on.
+        let parent = head.parent(0).ok().map(|p| p.tree()).transpose().context("cannot read the parent's tree")?;
+        let tree = head.tree().context("cannot read the commit's tree")?;
+        let changes =
+            crate::store::tree_diff::changes(repo, parent.as_ref(), &tree).context("cannot diff the commit")?;
+        let files: Vec<(String, git2::Oid)> =
+            changes.changes.into_iter().filter_map(|c| Some((c.path, c.new?.0))).collect();
+        sources.add_fetched(repo, &files).context("cannot read the branches the commit's files may come from")?;
         // A revert of a commit of HEAD's own history takes its text from
         // there, not from a branch left behind: a person's revert of their
         // own commit is no copy of an AI's removal of the same lines.

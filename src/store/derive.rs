@@ -68,6 +68,10 @@ const MAX_REFLOG: usize = 100;
 /// The most commits that left HEAD's history taken as sources.
 const MAX_LEFT: usize = 200;
 
+/// The most branches and remote-tracking branches whose versions of a
+/// commit's files are compared with it ([`Sources::add_fetched`]).
+const MAX_FETCHED: usize = 256;
+
 /// The most entries of each worktree's HEAD reflog read for the branches
 /// it switched away from: every commit and every commit a rebase picks is
 /// one, so a day's work is a few hundred.
@@ -628,6 +632,52 @@ impl Sources {
         }
         self.left = walk_from(repo, &tips, head.iter().copied())?;
         self.switched = walk_from(repo, &passed, head.iter().chain(&tips).copied())?;
+        Ok(())
+    }
+}
+
+impl Sources {
+    /// Add the commits of the branches and remote-tracking branches (the
+    /// first [`MAX_FETCHED`] of them) that hold one of `files` (path, blob:
+    /// the next commit's versions) as that very version, and that HEAD
+    /// does not reach: a file taken whole from a branch no worktree's HEAD
+    /// was on (`git checkout origin/feature -- f`, a cloud agent's branch
+    /// fetched). They join [`Sources::switched`], read as the commits of a
+    /// branch left behind, up to [`MAX_LEFT`] of them.
+    pub fn add_fetched(&mut self, repo: &Repository, files: &[(String, Oid)]) -> Result<(), NoteError> {
+        if files.is_empty() {
+            return Ok(());
+        }
+        let head = repo.head().ok().and_then(|h| h.peel_to_commit().ok()).map(|c| c.id());
+        let known: HashSet<Oid> = self.switched.iter().chain(&self.left).copied().collect();
+        let mut tips: Vec<Oid> = Vec::new();
+        let mut seen = 0;
+        for glob in ["refs/remotes/*", "refs/heads/*"] {
+            let refs = repo.references_glob(glob).map_err(NoteError::git("list the branches"))?;
+            for reference in refs.flatten() {
+                if seen == MAX_FETCHED {
+                    break;
+                }
+                seen += 1;
+                let Ok(commit) = reference.peel_to_commit() else { continue };
+                let tip = commit.id();
+                if Some(tip) == head || known.contains(&tip) || tips.contains(&tip) {
+                    continue;
+                }
+                let Ok(tree) = commit.tree() else { continue };
+                let holds = files.iter().any(|(path, blob)| {
+                    tree.get_path(std::path::Path::new(path)).is_ok_and(|entry| entry.id() == *blob)
+                });
+                if holds {
+                    tips.push(tip);
+                }
+            }
+        }
+        for commit in walk_from(repo, &tips, head.into_iter())? {
+            if !known.contains(&commit) && !self.switched.contains(&commit) {
+                self.switched.push(commit);
+            }
+        }
         Ok(())
     }
 }
