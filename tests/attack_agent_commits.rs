@@ -1385,6 +1385,19 @@ fn a_binary_file_an_agent_writes_stops_no_commit_of_other_files() {
     repo.ok(&["commit", "-q", "-m", "data"]);
     let found = failures(&repo);
     assert_eq!(found, [("unapproved-ai".to_string(), "data.bin".to_string(), String::new())].to_vec());
+
+    // Red team, round two: lines of such a file copied into another stay
+    // the agent's (its record's text is read with the bytes that are not
+    // UTF-8 replaced).
+    let repo = start();
+    let scratch = b"# r\xe9sum\xe9 du code\n\ndef grant_all(u):\n    return True\n";
+    agent_shell(&repo, "toolu_1", "printf ... > scratch.py", || {
+        std::fs::write(repo.root().join("scratch.py"), scratch).unwrap();
+    });
+    repo.write("src/auth.py", &format!("{AUTH}{GRANT_ALL}"));
+    repo.ok(&["add", "src/auth.py"]);
+    repo.ok(&["commit", "-q", "-m", "auth"]);
+    assert_grant_all_needs_sign_off(&repo);
 }
 
 /// Red team: a person's untracked file too large for the snapshot to keep
@@ -1456,4 +1469,80 @@ fn regex_lite_full_match(pattern: &str, tool: &str) -> bool {
         Some(prefix) => tool.starts_with(prefix),
         None => tool == alt,
     })
+}
+
+/// Red team, round two: the agent bumped the submodule in a commit on a
+/// branch of its own and merged that branch back (`--no-ff`): the merge
+/// made the path one a move of HEAD "brought", and the bump was taken for
+/// a teammate's. What a commit the command made moved a submodule to is
+/// its own, however it reached HEAD.
+#[test]
+fn a_submodule_an_agent_bumps_on_its_own_branch_and_merges_needs_sign_off() {
+    let (repo, _lib, second) = with_submodule();
+    let command = "git checkout -b tmp && ... && git commit && git checkout feature && git merge --no-ff tmp";
+    agent_shell(&repo, "toolu_1", command, || {
+        repo.ok(&["checkout", "-q", "-b", "tmp"]);
+        in_submodule(&repo, &["checkout", "-q", &second]);
+        repo.ok(&["commit", "-q", "-am", "bump lib"]);
+        repo.ok(&["checkout", "-q", "feature"]);
+        in_submodule(&repo, &["checkout", "-q", "HEAD~1"]);
+        repo.ok(&["merge", "-q", "--no-ff", "tmp", "-m", "merge tmp"]);
+        in_submodule(&repo, &["checkout", "-q", &second]);
+    });
+    let found = failures(&repo);
+    assert!(found.iter().any(|(rule, path, _)| rule == "unapproved-ai" && path == "deps/lib"), "{found:?}");
+}
+
+/// Red team, round two: what an agent's command stages was taken for its
+/// own where the worktree did not show it as staged: a person's edit the
+/// agent stages in part (`git add -p`), and the missing stage 0 of a path
+/// in conflict (a person's cherry-pick stopped) read as the agent taking
+/// the file out of the index. Staged text that the worktree held before
+/// the command is not the command's, nor is a conflict.
+#[test]
+fn what_a_person_wrote_an_agent_stages_in_part_or_a_conflict_stays_theirs() {
+    let repo = start();
+    let mine = "def f(u):\n    # checked by hand\n    if not u.admin:\n        raise PermissionError()\n    return u.data\n# end\n";
+    repo.write("src/auth.py", mine);
+    // `git add -p` of the first hunk only, as the agent's command.
+    let partial =
+        "def f(u):\n    # checked by hand\n    if not u.admin:\n        raise PermissionError()\n    return u.data\n";
+    let hunk = repo.root().join("../hunk.py");
+    std::fs::write(&hunk, partial).unwrap();
+    agent_shell(&repo, "toolu_1", "git add -p src/auth.py", || {
+        let id = repo.ok(&["hash-object", "-w", hunk.to_str().unwrap()]);
+        repo.ok(&["update-index", "--cacheinfo", &format!("100644,{},src/auth.py", id.trim())]);
+    });
+    repo.ok(&["commit", "-q", "-m", "mine"]);
+    assert!(attests_no_ai(&repo.note("HEAD")), "{:?}", repo.note("HEAD"));
+
+    // A person's cherry-pick stopped on a conflict; the agent looks
+    // (`git status`); the person resolves it by removing the file.
+    let repo = start();
+    repo.ok(&["checkout", "-q", "-b", "other", "main"]);
+    repo.write("src/auth.py", "def f(u):\n    return None\n");
+    repo.ok(&["commit", "-q", "-am", "other"]);
+    repo.ok(&["checkout", "-q", "feature"]);
+    repo.write("src/auth.py", "def f(u):\n    return 1\n");
+    repo.ok(&["commit", "-q", "-am", "mine"]);
+    assert_ne!(repo.git_run(&["cherry-pick", "other"]).code, 0, "a conflict");
+    agent_shell(&repo, "toolu_2", "git status", || {});
+    repo.ok(&["rm", "-q", "src/auth.py"]);
+    repo.ok(&["-c", "core.editor=true", "cherry-pick", "--continue"]);
+    let found = failures(&repo);
+    assert!(found.is_empty(), "{found:?}");
+}
+
+/// Red team, round two: a person's own symbolic link (new, or pointed
+/// elsewhere) before an agent's command was recorded as the agent's by any
+/// command (`ls`): the snapshot kept no links, so the link was compared
+/// with HEAD's version. A link the command leaves as it was is not its.
+#[test]
+fn a_persons_link_an_agents_command_leaves_alone_stays_theirs() {
+    let repo = start();
+    std::os::unix::fs::symlink("auth.py", repo.root().join("src/login.py")).unwrap();
+    agent_shell(&repo, "toolu_1", "ls", || {});
+    repo.ok(&["add", "src/login.py"]);
+    repo.ok(&["commit", "-q", "-m", "login"]);
+    assert!(attests_no_ai(&repo.note("HEAD")), "{:?}", repo.note("HEAD"));
 }

@@ -181,4 +181,11 @@ fn a_tag_named_like_the_base_branch_cannot_stand_in_for_it() {
     ci.git(&["tag", "-f", "origin/main", "refs/remotes/origin/main"]);
     let (code, report) = ci.verify("origin/main..HEAD");
     assert_eq!(code, 1, "{report:#}");
+    // Red team, round two: nor may a tag named like BASE's abbreviated id
+    // stand in for that commit.
+    let short = ci.git(&["rev-parse", "--short=10", "refs/remotes/origin/main"]).trim().to_string();
+    ci.git(&["tag", &short, "HEAD"]);
+    let (code, text) = ci.verify_text(&format!("{short}..HEAD"));
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains(&format!("refs/tags/{short}")), "{text}");
 }

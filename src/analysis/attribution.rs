@@ -161,29 +161,35 @@ impl Views<'_> {
         let mut keys_of: Vec<HashSet<u64>> = vec![HashSet::new(); away.len()];
         for (i, record) in away.iter().enumerate() {
             let Some(file) = record.file() else { continue };
-            let text = match self.journal.version_text(repo, &file.blob) {
-                Ok(text) => text,
+            let read = self.journal.version_text(repo, &file.blob);
+            let raw: Vec<u8>;
+            let text: &[u8] = match &read {
+                Ok(text) => text.as_bytes(),
                 // Said by the view of its own path, when that is viewed.
                 Err(_) if files.iter().any(|f| record.path() == Some(f.path.as_str())) => continue,
-                // Bytes that are not UTF-8: one unit over them, no lines to
-                // look for in other files.
-                Err(_) if not_utf8(repo, &file.blob) => continue,
                 Err(e) => {
-                    // Its AI text cannot be looked for elsewhere: said, and
-                    // the gate refuses to decide without it.
-                    let path = crate::display::line(record.path().unwrap_or_default()).into_owned();
-                    let problem = format!("{path}: journal record {}: {}", record.id, crate::display::line(&e));
-                    if self.strict {
-                        anyhow::bail!("{problem}; refusing to decide without it");
+                    // Bytes that are not UTF-8 (one unit where they are): their
+                    // lines are looked for in other files all the same.
+                    if let Some(bytes) = not_utf8(repo, &file.blob) {
+                        raw = bytes;
+                        &raw
+                    } else {
+                        // Its AI text cannot be looked for elsewhere: said, and
+                        // the gate refuses to decide without it.
+                        let path = crate::display::line(record.path().unwrap_or_default()).into_owned();
+                        let problem = format!("{path}: journal record {}: {}", record.id, crate::display::line(&e));
+                        if self.strict {
+                            anyhow::bail!("{problem}; refusing to decide without it");
+                        }
+                        eprintln!("vouch: warning: {problem}");
+                        continue;
                     }
-                    eprintln!("vouch: warning: {problem}");
-                    continue;
                 }
             };
-            let lines = crate::store::notes::line_spans(text.as_bytes());
+            let lines = crate::store::notes::line_spans(text);
             for (range, attr) in file.ranges().filter(|(_, a)| a.is_ai()) {
                 for line in lines.iter().filter(|l| l.start < range.end && range.start < l.end) {
-                    if let Some(key) = crate::lineage::move_key(&text.as_bytes()[line.clone()]) {
+                    if let Some(key) = crate::lineage::move_key(&text[line.clone()]) {
                         known.insert(key, (i, attr.clone()));
                         keys_of[i].insert(key);
                     }
@@ -577,10 +583,11 @@ fn find_bytes(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }
 
-/// Whether the file version (blob) `hex` is here and is not UTF-8.
-fn not_utf8(repo: &Repository, hex: &str) -> bool {
-    let blob = Oid::from_str(hex).and_then(|id| repo.find_blob(id));
-    blob.is_ok_and(|b| std::str::from_utf8(b.content()).is_err())
+/// The bytes of the file version (blob) `hex`, when it is here and is not
+/// UTF-8.
+fn not_utf8(repo: &Repository, hex: &str) -> Option<Vec<u8>> {
+    let blob = Oid::from_str(hex).and_then(|id| repo.find_blob(id)).ok()?;
+    std::str::from_utf8(blob.content()).is_err().then(|| blob.content().to_vec())
 }
 
 #[cfg(test)]

@@ -469,6 +469,9 @@ pub fn record_gitlinks(
     let now = crate::store::snapshot::gitlinks(repo).context("cannot list the submodules")?;
     let mut moved: std::collections::BTreeSet<(String, Oid)> =
         now.into_iter().flat_map(|(rel, ids)| ids.into_iter().map(move |id| (rel.clone(), id))).collect();
+    // What a commit of the command's moved a submodule to is its own,
+    // however that commit reached HEAD (a merge of a branch of its own).
+    let mut own = std::collections::BTreeSet::new();
     for &oid in made {
         let commit = repo.find_commit(oid).with_context(|| format!("cannot read commit {oid}"))?;
         let parent = commit.parent(0).ok().map(|p| p.tree()).transpose().context("cannot read a parent's tree")?;
@@ -477,6 +480,7 @@ pub fn record_gitlinks(
             if let Some((id, mode)) = change.new
                 && mode == i32::from(git2::FileMode::Commit)
             {
+                own.insert((change.path.clone(), id));
                 moved.insert((change.path, id));
             }
         }
@@ -485,9 +489,8 @@ pub fn record_gitlinks(
     let at_head = |rel: &str| head.as_ref().and_then(|t| t.get_path(Path::new(rel)).ok()).map(|e| e.id());
     let mut recorded = 0;
     for (rel, id) in moved {
-        if before.get(&rel).is_some_and(|ids| ids.contains(&id))
-            || (brought.contains_key(&rel) && at_head(&rel) == Some(id))
-        {
+        let theirs = brought.contains_key(&rel) && at_head(&rel) == Some(id) && !own.contains(&(rel.clone(), id));
+        if before.get(&rel).is_some_and(|ids| ids.contains(&id)) || theirs {
             continue;
         }
         let hex = id.to_string();
@@ -510,22 +513,27 @@ pub fn record_gitlinks(
 
 /// Record as a command's what `bytes`, a version of `rel` the worktree's
 /// files do not show as such (a symbolic link's target; a version it
-/// staged), has that `before` (the version there before) did not, and the
-/// lines of `before` it removed; `made_by` says which version it is.
-/// Whether anything was recorded.
+/// staged), has that none of `before` (the versions there before: the
+/// first's removed lines are the command's removals) did, and the lines of
+/// the first it removed; `made_by` says which version it is. Whether
+/// anything was recorded.
 #[allow(clippy::too_many_arguments)] // What was there before, and one record's parts, as `append` takes them.
 pub fn record_over(
     journal: &Journal,
     repo: &Repository,
     rel: &str,
-    before: &[u8],
+    before: &[Vec<u8>],
     bytes: &[u8],
     made_by: &str,
     source: &AiSource,
     evidence: Evidence,
     intent: Option<&Intent>,
 ) -> anyhow::Result<bool> {
-    let changed = written_over(before, bytes);
+    let Some((first, rest)) = before.split_first() else { return Ok(false) };
+    let mut changed = written_over(first, bytes);
+    for other in rest {
+        changed.narrow(&written_over(other, bytes));
+    }
     record_version(journal, repo, rel, bytes, &changed, made_by, source, evidence, intent)
 }
 

@@ -736,6 +736,10 @@ impl Side {
         if self.brought.contains_key(rel) {
             return Ok(0);
         }
+        // A path in conflict has no stage 0: nobody took it out.
+        if (1..=3).any(|stage| index.get_path(Path::new(rel), stage).is_some()) {
+            return Ok(0);
+        }
         let file = [git2::FileMode::Blob, git2::FileMode::BlobExecutable, git2::FileMode::Link].map(u32::from);
         let now = index.get_path(Path::new(rel), 0).filter(|e| file.contains(&e.mode)).map(|e| e.id);
         let head_then = |rel: &str| {
@@ -766,11 +770,18 @@ impl Side {
             Some(id) if worktree.as_ref().is_some_and(|(blob, _)| *blob == id) => Ok(0),
             Some(id) => {
                 let staged = self.repo.find_blob(id).with_context(|| format!("cannot read the staged {rel}"))?;
+                // Of what it staged, what the worktree did not hold before the
+                // command either: a person's edit it stages in part (`git add
+                // -p`), or through a clean filter, stays theirs.
+                let worktree_before = match snapshot_before(&self.repo, &self.snapshot, rel) {
+                    Some(bytes) => bytes,
+                    None => last_seen(&self.repo, &self.journal, rel)?,
+                };
                 Ok(usize::from(agent_record::record_over(
                     &self.journal,
                     &self.repo,
                     rel,
-                    &before.unwrap_or_default(),
+                    &[before.unwrap_or_default(), worktree_before],
                     staged.content(),
                     "(staged)",
                     source,
@@ -867,7 +878,7 @@ impl Side {
                 &self.journal,
                 &self.repo,
                 rel,
-                &before,
+                &[before],
                 link,
                 "(a symbolic link)",
                 source,

@@ -278,10 +278,11 @@ pub fn configured_id(repo: &Repository) -> Option<String> {
 
 /// The refs that the name `rev` starts with may mean, as git tries them
 /// (`NAME`, `refs/NAME`, `refs/tags/NAME`, `refs/heads/NAME`,
-/// `refs/remotes/NAME`, `refs/remotes/NAME/HEAD`), each with its commit,
-/// when they name more than one commit: git warns that such a name is
-/// ambiguous and takes the first, so a tag anyone can push named
-/// `origin/main` outranks the remote-tracking branch. Empty otherwise.
+/// `refs/remotes/NAME`, `refs/remotes/NAME/HEAD`, and the commit an
+/// abbreviated id names), each with its commit, when they name more than
+/// one commit: git warns that such a name is ambiguous and takes the first,
+/// so a tag anyone can push named `origin/main`, or like BASE's short id,
+/// outranks what it means. Empty otherwise.
 pub fn ambiguous_name(repo: &Repository, rev: &str) -> Vec<(String, Oid)> {
     let name = rev.split(['~', '^', ':']).next().unwrap_or_default();
     let name = name.split("@{").next().unwrap_or_default();
@@ -303,6 +304,14 @@ pub fn ambiguous_name(repo: &Repository, rev: &str) -> Vec<(String, Oid)> {
         if !found.iter().any(|(r, _)| *r == refname) {
             found.push((refname, commit.id()));
         }
+    }
+    // A ref named like an abbreviated commit id outranks that commit.
+    if !found.is_empty()
+        && (4..40).contains(&name.len())
+        && name.bytes().all(|b| b.is_ascii_hexdigit())
+        && let Ok(commit) = repo.find_commit_by_prefix(name)
+    {
+        found.push((format!("commit {name}"), commit.id()));
     }
     if found.iter().all(|(_, id)| *id == found[0].1) {
         return Vec::new();

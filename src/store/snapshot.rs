@@ -589,13 +589,21 @@ fn stat(path: &Path) -> Option<(u64, i128)> {
 }
 
 /// A file as it is now, kept when it is a regular file of at most `room`
-/// bytes.
+/// bytes, or a symbolic link (as the path it names).
 fn read_before(path: &Path, room: u64) -> Result<Before, SnapshotError> {
     let meta = match std::fs::symlink_metadata(path) {
         Ok(meta) => meta,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Before::Absent),
         Err(source) => return Err(SnapshotError::Io { path: path.to_path_buf(), source }),
     };
+    // A symbolic link as git stores it: the path it names.
+    if meta.file_type().is_symlink() {
+        use std::os::unix::ffi::OsStrExt as _;
+        return Ok(match std::fs::read_link(path) {
+            Ok(names) => Before::Bytes(names.as_os_str().as_bytes().to_vec()),
+            Err(_) => Before::NotKept,
+        });
+    }
     if !meta.file_type().is_file() || meta.len() > room {
         return Ok(Before::NotKept);
     }
