@@ -1291,8 +1291,19 @@ fn a_file_an_agent_replaces_with_a_link_needs_sign_off() {
     let found = failures(&repo);
     assert!(found.iter().any(|(_, path, _)| path == "src/auth.py"), "{found:?}");
     // The stub the link names is not the agent's.
-    let found: Vec<_> = found.iter().filter(|(_, path, _)| path == "tests/fake_auth.py").collect();
-    assert!(found.is_empty(), "{found:?}");
+    let stub: Vec<_> = found.iter().filter(|(_, path, _)| path == "tests/fake_auth.py").collect();
+    assert!(stub.is_empty(), "{found:?}");
+    // Red team, round two: and the link can be asked about and signed off
+    // (`PATH` names the link, not the file it leads to), so that verify
+    // passes once it is.
+    let run = repo.vouch(&["request", "src/auth.py", "-m", "the stub, for now", "--format", "json"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let id = serde_json::from_str::<Value>(&run.stdout).unwrap()["request"].as_str().unwrap().to_string();
+    repo.ok(&["config", "user.email", "alice@example.com"]);
+    let run = repo.vouch(&["approve", &id, "--yes"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    repo.ok(&["config", "user.email", "dev@example.com"]);
+    assert_eq!(failures(&repo), Vec::<(String, String, String)>::new());
 }
 
 /// Red team: a command that also wrote a file whose name holds a

@@ -177,7 +177,7 @@ impl Views<'_> {
                         // Its AI text cannot be looked for elsewhere: said, and
                         // the gate refuses to decide without it.
                         let path = crate::display::line(record.path().unwrap_or_default()).into_owned();
-                        let problem = format!("{path}: journal record {}: {}", record.id, crate::display::line(&e));
+                        let problem = format!("{path}: journal record {}: {}", record.id, crate::display::line(e));
                         if self.strict {
                             anyhow::bail!("{problem}; refusing to decide without it");
                         }

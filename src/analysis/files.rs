@@ -270,8 +270,8 @@ pub fn worktree_status(repo: &Repository) -> anyhow::Result<(Vec<String>, Vec<St
         if status.is_wt_deleted() || (status.is_index_deleted() && !status.is_wt_new()) {
             continue;
         }
-        let is_regular = std::fs::symlink_metadata(root.join(path)).is_ok_and(|m| m.file_type().is_file());
-        if is_regular {
+        let kind = std::fs::symlink_metadata(root.join(path)).map(|m| m.file_type());
+        if kind.is_ok_and(|k| k.is_file() || k.is_symlink()) {
             changed.push(path.to_string());
         }
     }
@@ -331,6 +331,14 @@ pub fn content(repo: &Repository, changed: &Changed) -> anyhow::Result<Content> 
 pub fn worktree_content(repo: &Repository, root: &Path, path: &str) -> anyhow::Result<Option<(Oid, Content)>> {
     let full = root.join(path);
     let meta = std::fs::symlink_metadata(&full).ok();
+    // A symbolic link as git stores it: the path it names, never followed.
+    if meta.as_ref().is_some_and(|m| m.file_type().is_symlink()) {
+        use std::os::unix::ffi::OsStrExt as _;
+        let names = std::fs::read_link(&full).with_context(|| format!("cannot read the link {path}"))?;
+        let bytes = names.as_os_str().as_bytes().to_vec();
+        let blob = Oid::hash_object(ObjectType::Blob, &bytes)?;
+        return Ok(Some((blob, Content::of_blob(bytes))));
+    }
     if meta.as_ref().is_some_and(|m| m.file_type().is_file()) {
         let bytes = std::fs::read(&full).with_context(|| format!("cannot read {path}"))?;
         let bytes = crate::store::attributes::to_blob(repo, path, &bytes).into_owned();
@@ -527,7 +535,7 @@ mod tests {
         assert_eq!(got[1].path, "c.rs");
         // The staged blob, not the working tree's.
         assert_eq!(blob_text(&repo, got[1].blob).unwrap().as_deref(), Some("fn c() {}\n"));
-        assert_eq!(worktree_status(&repo).unwrap().0, vec!["b.rs", "c.rs"]);
+        assert_eq!(worktree_status(&repo).unwrap().0, vec!["b.rs", "c.rs", "link.rs"]);
 
         // A rename: left to libgit2's diff, which finds it.
         assert!(staged_quickly(&repo, &mut index, head_tree(&repo).unwrap().as_ref()).is_none());

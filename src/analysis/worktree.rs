@@ -58,9 +58,15 @@ pub fn parse_target(ctx: &Context, arg: &str) -> anyhow::Result<Target> {
         }
         _ => (arg, None),
     };
-    let rel =
-        crate::store::repo::relative_path(&ctx.repo, Path::new(path)).with_context(|| format!("bad target `{arg}`"))?;
-    if !ctx.root.join(&rel).is_file() && super::files::worktree_gitlink(&ctx.repo, &rel).is_none() {
+    // A symbolic link is a file of its own (the path it names), not the
+    // file it leads to.
+    let rel = match crate::store::repo::worktree_link(&ctx.repo, Path::new(path)) {
+        Some(link) => link,
+        None => crate::store::repo::relative_path(&ctx.repo, Path::new(path))
+            .with_context(|| format!("bad target `{arg}`"))?,
+    };
+    let link = std::fs::symlink_metadata(ctx.root.join(&rel)).is_ok_and(|m| m.file_type().is_symlink());
+    if !link && !ctx.root.join(&rel).is_file() && super::files::worktree_gitlink(&ctx.repo, &rel).is_none() {
         bail!("{rel}: no such file in the working tree");
     }
     Ok(Target { path: rel, line })

@@ -407,6 +407,25 @@ pub fn relative_path(repo: &Repository, path: &Path) -> Result<String, RepoError
     }
 }
 
+/// The worktree path of `path` (absolute, or relative to the current
+/// directory) when it is itself a symbolic link in the worktree (its
+/// directory resolving inside it): the link, which git stores as the path
+/// it names, not the file it leads to. `None` for anything else.
+pub fn worktree_link(repo: &Repository, path: &Path) -> Option<String> {
+    let absolute = if path.is_absolute() { path.to_path_buf() } else { std::env::current_dir().ok()?.join(path) };
+    if !std::fs::symlink_metadata(&absolute).ok()?.file_type().is_symlink() {
+        return None;
+    }
+    let name = absolute.file_name()?.to_str()?;
+    let parent = absolute.parent()?;
+    let root = worktree_root(repo).ok()?;
+    if parent.canonicalize().ok()? == root.canonicalize().ok()? {
+        return Some(name.to_string());
+    }
+    let dir = relative_path(repo, parent).ok()?;
+    Some(format!("{dir}/{name}"))
+}
+
 /// `path` without `.` components and with `..` applied, touching no file.
 fn lexical_normal(path: &Path) -> PathBuf {
     let mut out = PathBuf::new();
