@@ -718,6 +718,28 @@ impl Side {
         Ok(recorded)
     }
 
+    /// `rel` as the worktree held it before the command, as git stores it:
+    /// as the snapshot kept it, else as vouch last saw it.
+    fn before_command(&self, rel: &str) -> anyhow::Result<Vec<u8>> {
+        match snapshot_before(&self.repo, &self.snapshot, rel) {
+            Some(before) => Ok(before),
+            None => last_seen(&self.repo, &self.journal, rel),
+        }
+    }
+
+    /// Record that the command removed `rel` (`before`: the version it
+    /// removed); one version recorded.
+    fn record_removal(
+        &self,
+        rel: &str,
+        before: &[u8],
+        source: &AiSource,
+        intent: &Option<Intent>,
+    ) -> anyhow::Result<usize> {
+        record_removal(&self.repo, &self.journal, rel, before, source.clone(), Evidence::AgentHook, intent.clone())?;
+        Ok(1)
+    }
+
     /// Record what the command staged of `rel` that the worktree does not
     /// show (`git apply --cached`, `git rm --cached`, `git update-index`),
     /// from `index` (as it is now): a version staged that is neither the one
@@ -773,15 +795,11 @@ impl Side {
                 // Of what it staged, what the worktree did not hold before the
                 // command either: a person's edit it stages in part (`git add
                 // -p`), or through a clean filter, stays theirs.
-                let worktree_before = match snapshot_before(&self.repo, &self.snapshot, rel) {
-                    Some(bytes) => bytes,
-                    None => last_seen(&self.repo, &self.journal, rel)?,
-                };
                 Ok(usize::from(agent_record::record_over(
                     &self.journal,
                     &self.repo,
                     rel,
-                    &[before.unwrap_or_default(), worktree_before],
+                    &[before.unwrap_or_default(), self.before_command(rel)?],
                     staged.content(),
                     "(staged)",
                     source,
@@ -791,16 +809,7 @@ impl Side {
             }
             None => {
                 let (Some(before), true) = (before, worktree.is_some()) else { return Ok(0) };
-                record_removal(
-                    &self.repo,
-                    &self.journal,
-                    rel,
-                    &before,
-                    source.clone(),
-                    Evidence::AgentHook,
-                    intent.clone(),
-                )?;
-                Ok(1)
+                self.record_removal(rel, &before, source, intent)
             }
         }
     }
@@ -850,16 +859,7 @@ impl Side {
             return Ok(0);
         }
         if let Some(before) = removed_since(&self.repo, &self.snapshot, &self.root, rel) {
-            record_removal(
-                &self.repo,
-                &self.journal,
-                rel,
-                &before,
-                source.clone(),
-                Evidence::AgentHook,
-                intent.clone(),
-            )?;
-            return Ok(1);
+            return self.record_removal(rel, &before, source, intent);
         }
         // A symbolic link the command made or changed is not followed: the
         // file it names is not what the command wrote (a change to that
@@ -869,16 +869,12 @@ impl Side {
         if std::fs::symlink_metadata(self.root.join(rel)).is_ok_and(|m| m.file_type().is_symlink()) {
             use std::os::unix::ffi::OsStrExt as _;
             let Ok(names) = std::fs::read_link(self.root.join(rel)) else { return Ok(0) };
-            let before = match snapshot_before(&self.repo, &self.snapshot, rel) {
-                Some(before) => before,
-                None => last_seen(&self.repo, &self.journal, rel)?,
-            };
             let link = names.as_os_str().as_bytes();
             return Ok(usize::from(agent_record::record_over(
                 &self.journal,
                 &self.repo,
                 rel,
-                &[before],
+                &[self.before_command(rel)?],
                 link,
                 "(a symbolic link)",
                 source,
@@ -891,10 +887,7 @@ impl Side {
             return Ok(0);
         }
         let Ok(Ok(target)) = target(&self.root.join(rel)) else { return Ok(0) };
-        let before = match snapshot_before(&self.repo, &self.snapshot, rel) {
-            Some(before) => before,
-            None => last_seen(&self.repo, &self.journal, rel)?,
-        };
+        let before = self.before_command(rel)?;
         if before == target.bytes {
             return Ok(0);
         }
