@@ -345,7 +345,14 @@ fn a_commit_an_agent_makes_in_a_worktree_and_merges_back_is_noted_as_ai() {
                 repo.ok(&["worktree", "add", "-q", &wt_arg, "-b", "agent-fix"]);
                 std::fs::write(wt.join("src/run.py"), "import os\n\n\ndef run(cmd):\n    os.system(cmd)\n").unwrap();
                 repo.ok(&["-C", &wt_arg, "add", "src/run.py"]);
-                repo.ok(&["-C", &wt_arg, "commit", "-qm", "run"]);
+                // Made a while before the pick: the pick is a commit of its
+                // own (within the same second it would be the same commit).
+                let commit = repo
+                    .command("git", &["-C", &wt_arg, "commit", "-qm", "run"])
+                    .env("GIT_COMMITTER_DATE", "2026-01-01T00:00:00Z")
+                    .output()
+                    .unwrap();
+                assert!(commit.status.success(), "{}", String::from_utf8_lossy(&commit.stderr));
                 repo.ok(bring);
             },
         );

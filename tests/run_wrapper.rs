@@ -565,3 +565,29 @@ fn a_submodule_the_agent_moves_is_recorded_as_its_own() {
         assert_eq!(failing, ["lib"], "commits {commits}: {verify:#}");
     }
 }
+
+/// An agent under `vouch run` that commits in a worktree it adds and
+/// cherry-picks that commit back: the pick, a commit of its own (made a
+/// second or more later), was noted from the original's note as the
+/// post-commit hook found it ("no AI", before vouch recorded anything), and
+/// was never noted again: it copies none of the commits the agent made
+/// here. It is noted from the original once that is.
+#[test]
+fn a_commit_the_agent_makes_in_a_worktree_and_picks_back_is_noted_with_what_it_wrote() {
+    let (repo, base) = project_with_hooks();
+    let wt = repo.root.with_extension("wt");
+    run_agent_with_hooks(
+        &repo,
+        &format!(
+            "git worktree add -q {wt} -b fix\nmkdir -p {wt}/src\nprintf 'pub fn pay(x: u64) -> u64 {{\\n    x * 2\\n}}\\n' \
+             > {wt}/src/pay.rs\ngit -C {wt} add src/pay.rs\nGIT_COMMITTER_DATE=2026-01-01T00:00:00Z git -C {wt} commit -q \
+             -m pay\ngit cherry-pick fix >/dev/null\n",
+            wt = wt.display()
+        ),
+    );
+    let note = repo.git(&["notes", "--ref=vouch", "show", "HEAD"]);
+    assert!(!note.contains("\"attest\""), "no `no-ai` left: {note}");
+    let verify = json_of(&repo.root, &["verify", &format!("{base}..HEAD"), "--format", "json"]);
+    assert_eq!(verify["failures"].as_array().unwrap().len(), 1, "{verify:#}");
+    let _ = std::fs::remove_dir_all(&wt);
+}

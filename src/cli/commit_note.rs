@@ -209,6 +209,9 @@ pub struct Made {
     pub own: Vec<Oid>,
     pub copies: Vec<Oid>,
     pub merges: Vec<Oid>,
+    /// The copies it made of commits it did not make here: a teammate's,
+    /// or one it made in another worktree ([`note_copies`]).
+    pub foreign: Vec<Oid>,
 }
 
 impl Made {
@@ -291,11 +294,42 @@ pub fn commits_made(repo: &git2::Repository, mark: &ReflogMark) -> Made {
     // A copy of the command's own work adds mostly what its own commits
     // added.
     let own: HashSet<(String, Vec<u8>)> = made.own.iter().flat_map(|&oid| added_lines(repo, oid)).collect();
-    made.copies.retain(|&oid| {
-        let added = added_lines(repo, oid);
-        !added.is_empty() && 2 * added.iter().filter(|l| own.contains(*l)).count() >= added.len()
-    });
+    let (copies, foreign) = made.copies.iter().partition(|&&oid| copies_mostly(&added_lines(repo, oid), &own));
+    (made.copies, made.foreign) = (copies, foreign);
     made
+}
+
+/// Whether a commit that adds `added` adds mostly lines of `of`.
+fn copies_mostly(added: &HashSet<(String, Vec<u8>)>, of: &HashSet<(String, Vec<u8>)>) -> bool {
+    !added.is_empty() && 2 * added.iter().filter(|l| of.contains(*l)).count() >= added.len()
+}
+
+/// Note again `copies` (a command's cherry-picks, reverts and the like of
+/// commits it did not make in this worktree: [`Made::foreign`]) that copy
+/// one of `sources` (commits the command made in another worktree, noted
+/// again by now): each from the commit it adds mostly the lines of, as the
+/// post-commit hook of its pick would have had that commit's note said
+/// what the command wrote. Returns the copies whose notes changed.
+pub fn note_copies(ctx: &Context, copies: &[Oid], sources: &[Oid]) -> anyhow::Result<Vec<Oid>> {
+    let repo = &ctx.repo;
+    let mut changed = Vec::new();
+    for &copy in copies {
+        let added = added_lines(repo, copy);
+        let Some(&source) = sources.iter().find(|&&s| copies_mostly(&added, &added_lines(repo, s))) else { continue };
+        let Ok(commit) = repo.find_commit(copy) else { continue };
+        let bots = ctx.policy(&Source::Commit(copy.to_string())).map(|p| p.bots().to_vec()).unwrap_or_default();
+        let sources = Sources { picked: vec![source], ..Sources::default() };
+        let (records, _, _) = records_for(ctx, &commit, &GateCache::default(), &sources, &bots)?;
+        if records.is_empty() {
+            continue;
+        }
+        let mut all: Vec<NoteRecord> = notes::read_note(repo, copy)?.unwrap_or_default();
+        all.retain(|r| !matches!(r, NoteRecord::NoAi));
+        all.extend(records);
+        notes::replace_note(repo, copy, &all).with_context(|| format!("cannot write the vouch note on {copy}"))?;
+        changed.push(copy);
+    }
+    Ok(changed)
 }
 
 /// A command that ran with no snapshot to mark where HEAD's reflog stood

@@ -638,10 +638,18 @@ fn after_shell(agent: Agent, shell: agents::Shell) -> anyhow::Result<Outcome> {
     }
     super::context::tidy_journal(journal, repo);
     // Commits the command made were noted before this hook recorded what
-    // it changed: note them again.
+    // it changed: note them again; and then the copies it made here of
+    // those it made in another worktree (a cherry-pick of its own commit).
     if !all.is_empty() {
         let ctx = super::context::Context::open_at(&here.root)?;
-        let changed = commit_note::note_again(&ctx, &all).context("cannot note the command's commits again")?;
+        let mut changed = commit_note::note_again(&ctx, &all).context("cannot note the command's commits again")?;
+        let elsewhere: Vec<Oid> = there.iter().flat_map(|(_, side)| side.made.own.iter().copied()).collect();
+        if !elsewhere.is_empty() {
+            changed.extend(
+                commit_note::note_copies(&ctx, &here.made.foreign, &elsewhere)
+                    .context("cannot note the command's copies of its commits again")?,
+            );
+        }
         if !changed.is_empty() {
             eprintln!(
                 "vouch: {} commit(s) the command made now note what it wrote; the pre-commit gate ran before \

@@ -126,6 +126,10 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         if recorded + committed > 0 && !all.is_empty() {
             let ctx = super::context::Context::open_at(&cwd)?;
             commit_note::note_again(&ctx, &all).context("cannot note the command's commits again")?;
+            // And the copies it made here of those it made in another
+            // worktree (a cherry-pick of its own commit).
+            commit_note::note_copies(&ctx, &made.foreign, &own)
+                .context("cannot note the command's copies of its commits again")?;
         }
         Ok(())
     });
