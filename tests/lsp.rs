@@ -603,6 +603,40 @@ fn what_an_editor_asks_on_its_own_while_typing_waits_for_no_analysis() {
     server.shutdown();
 }
 
+/// Red team: `vouch/pending` analysed every open document with edits not
+/// yet analysed before it answered: after a keystroke in a large file, the
+/// queue panel waited seconds for the whole analysis. It answers from the
+/// last analysis, its units where the edits since moved them, says it is
+/// computing, and asks the client to ask again once the analysis is in.
+#[test]
+fn the_pending_list_waits_for_no_analysis_while_typing() {
+    let functions = 50;
+    let body: String = (0..functions).map(|i| format!("pub fn f{i}(x: u64) -> u64 {{\n    x + {i}\n}}\n\n")).collect();
+    let repo = TestRepo::new();
+    let uri = repo.uri("src/gen.rs");
+    let mut server = Server::start(&repo.root, &["utf-16"]);
+    assert_eq!(ai_file(&mut server, &uri, &body), functions as usize);
+    let lines = |pending: &Value| -> Vec<u64> {
+        let units = pending["units"].as_array().unwrap().iter().filter(|u| u["uri"] == uri.as_str());
+        let mut lines: Vec<u64> = units.map(|u| u["range"]["start"]["line"].as_u64().unwrap()).collect();
+        lines.sort_unstable();
+        lines
+    };
+    let shifted: Vec<u64> = (0..functions as u64).map(|i| 1 + 4 * i).collect();
+    let analyses = server.request("vouch/debug/stats", json!({}))["analyses"].as_u64().unwrap();
+    server.change(&uri, 3, json!([{ "range": range(0, 0, 0, 0), "text": "\n" }]));
+    let pending_id = server.send_request("vouch/pending", json!({}));
+    let stats_id = server.send_request("vouch/debug/stats", json!({}));
+    let pending = server.response(pending_id)["result"].clone();
+    assert_eq!(server.response(stats_id)["result"]["analyses"].as_u64(), Some(analyses), "the list analysed");
+    assert_eq!(lines(&pending), shifted, "the units stand where the functions are now");
+    assert_eq!(pending["computing"], true, "{pending}");
+    server.wait_for("vouch/pendingChanged", |_| true);
+    let pending = server.request("vouch/pending", json!({}));
+    assert_eq!(lines(&pending), shifted);
+    server.shutdown();
+}
+
 #[test]
 fn a_keystroke_during_an_analysis_is_handled_first() {
     let repo = TestRepo::new();

@@ -454,6 +454,10 @@ struct OpenDoc {
     /// Code lenses were answered from an older analysis: the client is
     /// asked for them again once the document is analysed.
     lenses_lag: bool,
+    /// A `vouch/pending` was answered from the last analysis, its units
+    /// carried through the edits since: the client is told to ask again
+    /// (`vouch/pendingChanged`) once the next analysis is in.
+    pending_lag: bool,
     /// The text it was opened with (and its version), while it waits to be
     /// given the store's account of that text ([`State::read_store`]): its
     /// repository's judging (its records, the range, BASE's policy: see
@@ -1186,6 +1190,7 @@ impl State {
                 analysed_cpu_micros: 0,
                 analysed_version: None,
                 lenses_lag: false,
+                pending_lag: false,
                 waiting,
             },
         );
@@ -1862,6 +1867,9 @@ impl State {
         if std::mem::take(&mut d.lenses_lag) {
             let _ = self.out.send(Outgoing::RefreshCodeLens);
         }
+        if std::mem::take(&mut d.pending_lag) {
+            let _ = self.out.send(Outgoing::PendingChanged);
+        }
         let diagnostics = diagnostics(d, self.encoding);
         let regions = regions(d, self.encoding);
         // A document without AI text needs no tree until AI text arrives.
@@ -2009,8 +2017,20 @@ impl State {
             }
         }
         let uris: Vec<Uri> = self.docs.keys().cloned().collect();
+        // A document edited since its last analysis answers from that
+        // analysis, its units where the edits since moved them, rather than
+        // being analysed to the end first (seconds, for a very large file);
+        // the client is told to ask again once the analysis is in.
+        let mut carried = false;
         for uri in &uris {
-            self.refresh(uri);
+            if self.edited_since_analysis(uri) {
+                if let Some(d) = self.docs.get_mut(uri) {
+                    d.pending_lag = true;
+                }
+                carried = true;
+            } else {
+                self.refresh(uri);
+            }
         }
         // Where each open unit is now, by fingerprint.
         let mut open: HashMap<&str, (&OpenDoc, &Assessed)> = HashMap::new();
@@ -2021,7 +2041,7 @@ impl State {
         }
         let mut units = Vec::new();
         let mut queued: HashSet<String> = HashSet::new();
-        let mut computing = false;
+        let mut computing = carried;
         let mut reviewer = None;
         for slot in self.queues.values() {
             computing |= slot.reading || slot.stale || (slot.current.is_none() && slot.failed.is_none());
@@ -2030,7 +2050,7 @@ impl State {
             for q in &queue.units {
                 queued.insert(q.fingerprint.clone());
                 let (uri, range, located) = match open.get(q.fingerprint.as_str()) {
-                    Some((d, a)) => (d.uri.clone(), convert::lsp_range(d.doc.text(), a.unit.range.clone(), enc), true),
+                    Some((d, a)) => (d.uri.clone(), convert::lsp_range(d.doc.text(), d.now(&a.unit.range), enc), true),
                     None => (q.uri.clone(), q.range, q.located),
                 };
                 units.push(PendingUnit {
@@ -2063,7 +2083,7 @@ impl State {
                 }
                 units.push(PendingUnit {
                     uri: uri.clone(),
-                    range: convert::lsp_range(d.doc.text(), a.unit.range.clone(), enc),
+                    range: convert::lsp_range(d.doc.text(), d.now(&a.unit.range), enc),
                     path: d.repo.as_ref().map_or_else(|| uri.as_str().to_string(), |(_, rel)| rel.clone()),
                     kind: a.unit.kind.clone(),
                     name: a.unit.name.clone(),
@@ -2534,6 +2554,19 @@ fn log(out: &UnboundedSender<Outgoing>, kind: MessageType, message: String) {
 }
 
 /// The document changed: find its units again, and write its provenance.
+impl OpenDoc {
+    /// Where `range`, a byte range of the text its last analysis saw, is in
+    /// the text now (carried through the edits since, when they are kept).
+    fn now(&self, range: &Range<usize>) -> Range<usize> {
+        let since =
+            self.analysed_version.filter(|&v| v != self.version).and_then(|v| self.versions.since(v, self.version));
+        match since {
+            Some(since) => carry(range.clone(), &since),
+            None => range.clone(),
+        }
+    }
+}
+
 fn mark_dirty(d: &mut OpenDoc) {
     mark_for_review(d);
     d.units_stale = true;
@@ -2968,6 +3001,7 @@ fn rebuild_document(old: OpenDoc, enc: Encoding, lines: PositionLines, repos: &m
         analysed_cpu_micros: old.analysed_cpu_micros,
         analysed_version: None,
         lenses_lag: false,
+        pending_lag: false,
         waiting,
     })
 }
