@@ -591,3 +591,30 @@ fn a_commit_the_agent_makes_in_a_worktree_and_picks_back_is_noted_with_what_it_w
     assert_eq!(verify["failures"].as_array().unwrap().len(), 1, "{verify:#}");
     let _ = std::fs::remove_dir_all(&wt);
 }
+
+/// Red team: an agent under `vouch run` that replaced a file with a
+/// symbolic link (to a stub that allows everything) was recorded as having
+/// deleted the file, a record the commit settled (the path is still
+/// there), so the commit was noted "no AI". The link is recorded as git
+/// stores it, the path it names; a person's own link from before stays
+/// theirs.
+#[test]
+fn a_link_the_agent_puts_in_place_of_a_file_is_recorded_as_its_own() {
+    let (repo, _) = project_with_hooks();
+    repo.write("src/auth.py", "def can_delete(user):\n    return user.is_admin\n");
+    repo.write("tests/fake_auth.py", "def can_delete(user):\n    return True\n");
+    std::os::unix::fs::symlink("README.md", repo.root.join("docs.md")).unwrap();
+    let commit = git_with_hooks(&repo.root, &["add", "-A"]);
+    assert!(commit.status.success());
+    let commit = git_with_hooks(&repo.root, &["commit", "-q", "-m", "auth"]);
+    assert!(commit.status.success(), "{}", String::from_utf8_lossy(&commit.stderr));
+    let from = repo.git(&["rev-parse", "HEAD"]).trim().to_string();
+    std::fs::remove_file(repo.root.join("docs.md")).unwrap();
+    std::os::unix::fs::symlink("src/auth.py", repo.root.join("docs.md")).unwrap();
+    run_agent_with_hooks(&repo, "ln -sf ../tests/fake_auth.py src/auth.py\n");
+    let commit = git_with_hooks(&repo.root, &["commit", "-q", "-am", "simplify"]);
+    assert!(commit.status.success(), "{}", String::from_utf8_lossy(&commit.stderr));
+    let verify = json_of(&repo.root, &["verify", &format!("{from}..HEAD"), "--format", "json"]);
+    let failing: Vec<&str> = verify["failures"].as_array().unwrap().iter().filter_map(|f| f["path"].as_str()).collect();
+    assert!(!failing.is_empty() && failing.iter().all(|p| *p == "src/auth.py"), "{verify:#}");
+}

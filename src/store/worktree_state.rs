@@ -105,6 +105,18 @@ impl WorktreeState {
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
                 Err(e) => return Err(io(e)),
             };
+            // A symbolic link as git stores it: the path it names.
+            if meta.file_type().is_symlink() {
+                use std::os::unix::ffi::OsStrExt as _;
+                let Ok(names) = std::fs::read_link(&path) else { return Ok(()) };
+                let bytes = names.as_os_str().as_bytes().to_vec();
+                let id = Oid::hash_object(ObjectType::Blob, &bytes)?;
+                if keep {
+                    state.kept.insert(id, bytes);
+                }
+                state.files.insert(rel.to_string(), id);
+                return Ok(());
+            }
             if !meta.file_type().is_file() {
                 return Ok(());
             }
