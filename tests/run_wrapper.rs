@@ -213,14 +213,23 @@ fn no_repository_no_command_and_links_out_of_the_worktree() {
     let out = run_with_stdin(&repo.root, &["run"], b"");
     assert_eq!(out.status.code(), Some(2), "a command is required");
 
-    // A link the agent makes to a file outside: not followed, not recorded.
-    std::fs::write(outside.path().join("secret"), "secret\n").unwrap();
+    // A link the agent makes to a file outside: never followed. The link
+    // is recorded as git stores it (the path it names); nothing of the file
+    // it names is read or kept.
+    let secret = outside.path().join("secret");
+    std::fs::write(&secret, "secret\n").unwrap();
     let bin = tempfile::tempdir().unwrap();
-    let agent =
-        script(bin.path(), "agent", &format!("ln -s {} src/link.py\n", outside.path().join("secret").display()));
+    let agent = script(bin.path(), "agent", &format!("ln -s {} src/link.py\n", secret.display()));
     let out = run_with_stdin(&repo.root, &["run", "--", &agent], b"");
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(recorded(&repo).is_empty(), "{:?}", recorded(&repo));
+    let blobs: Vec<String> = journal(&repo)
+        .iter()
+        .filter(|r| r["path"] == "src/link.py")
+        .filter_map(|r| r["blob"].as_str().map(str::to_string))
+        .collect();
+    let hash = |bytes: &[u8]| git2::Oid::hash_object(git2::ObjectType::Blob, bytes).unwrap().to_string();
+    assert_eq!(blobs, [hash(secret.to_str().unwrap().as_bytes())], "the link's own text, recorded once");
+    assert_ne!(repo.git_output(&["cat-file", "-e", &hash(b"secret\n")]).status.code(), Some(0), "kept in git");
 }
 
 #[test]
