@@ -1564,3 +1564,111 @@ fn a_persons_link_an_agents_command_leaves_alone_stays_theirs() {
     repo.ok(&["commit", "-q", "-m", "login"]);
     assert!(attests_no_ai(&repo.note("HEAD")), "{:?}", repo.note("HEAD"));
 }
+
+/// Red team, round three: the copy of a command's own commit from another
+/// worktree was matched by the lines it adds, so a pure removal (the
+/// admin check, committed in a worktree the agent added and picked back)
+/// matched nothing; and a pick the other way (the agent's commit here,
+/// picked into a branch of a worktree it adds) was never noted again. A
+/// copy is matched by what it changes, in whichever worktree it is.
+#[test]
+fn an_agents_removal_picked_from_its_worktree_or_its_commit_picked_into_one_needs_sign_off() {
+    let repo = start();
+    let wt = repo.root().parent().unwrap().join(format!("{}-rm", repo.root().file_name().unwrap().to_string_lossy()));
+    let wt_arg = wt.display().to_string();
+    agent_shell(
+        &repo,
+        "toolu_1",
+        "git worktree add ../rm -b drop && sed -i ... && git commit && git cherry-pick drop",
+        || {
+            repo.ok(&["worktree", "add", "-q", &wt_arg, "-b", "drop"]);
+            std::fs::write(wt.join("src/auth.py"), "def f(u):\n    return u.data\n").unwrap();
+            let commit = repo
+                .command("git", &["-C", &wt_arg, "commit", "-qam", "drop the check"])
+                .env("GIT_COMMITTER_DATE", "2026-01-01T00:00:00Z")
+                .output()
+                .unwrap();
+            assert!(commit.status.success(), "{}", String::from_utf8_lossy(&commit.stderr));
+            repo.ok(&["cherry-pick", "drop"]);
+        },
+    );
+    assert!(!attests_no_ai(&repo.note("HEAD")), "{:?}", repo.note("HEAD"));
+    assert!(failures(&repo).iter().any(|(_, path, _)| path == "src/auth.py"), "{:?}", failures(&repo));
+    let _ = std::fs::remove_dir_all(&wt);
+
+    let repo = start();
+    let wt = repo.root().parent().unwrap().join(format!("{}-in", repo.root().file_name().unwrap().to_string_lossy()));
+    let wt_arg = wt.display().to_string();
+    agent_grants_all(
+        &repo,
+        "toolu_2",
+        "git commit -am ... && git worktree add ../in -b tmp main && git -C ../in cherry-pick feature",
+        || {
+            repo.ok(&["add", "-A"]);
+            let commit = repo
+                .command("git", &["commit", "-qm", "grant_all"])
+                .env("GIT_COMMITTER_DATE", "2026-01-01T00:00:00Z")
+                .output()
+                .unwrap();
+            assert!(commit.status.success(), "{}", String::from_utf8_lossy(&commit.stderr));
+            repo.ok(&["worktree", "add", "-q", &wt_arg, "-b", "tmp", "main"]);
+            repo.ok(&["-C", &wt_arg, "cherry-pick", "feature"]);
+        },
+    );
+    let (code, report) = repo.verify("main..tmp");
+    assert_eq!(code, 1, "{report:#}");
+    let _ = std::fs::remove_dir_all(&wt);
+}
+
+/// Red team, round three: what an agent's command staged (`git apply
+/// --cached`) into a file the person had changed, where the snapshot did
+/// not keep that file (past its 2,000 files), was compared with vouch's last
+/// sight of the file, which is the version staged: nothing was recorded.
+/// The worktree as it is stands in for it.
+#[test]
+fn what_an_agent_stages_into_a_file_the_snapshot_did_not_keep_is_its_own() {
+    let repo = start();
+    for i in 0..2_001 {
+        repo.write(&format!("a/{i:04}.txt"), "scratch\n");
+    }
+    let patch = repo.root().join("../grant.diff");
+    repo.write("src/auth.py", &format!("{AUTH}{GRANT_ALL}"));
+    std::fs::write(&patch, repo.ok(&["diff"])).unwrap();
+    repo.write("src/auth.py", &format!("{AUTH}# mine\n"));
+    agent_shell(&repo, "toolu_1", "git apply --cached ../grant.diff", || {
+        repo.ok(&["apply", "--cached", patch.to_str().unwrap()]);
+    });
+    repo.ok(&["commit", "-q", "-m", "auth"]);
+    assert_grant_all_needs_sign_off(&repo);
+}
+
+/// Red team, round three: an agent that replaced a person's directory
+/// with a link to a directory of stubs (`rm -rf src/authz && ln -s
+/// ../tests/fakes src/authz`) was recorded for the link only: a path
+/// through the link still opened a file, so the deletion of the person's
+/// permission check was never recorded, and once the link was signed off
+/// verify passed. A file under a directory that is now a link is gone, as
+/// git sees it: its removal needs sign-off of its own.
+#[test]
+fn a_directory_an_agent_replaces_with_a_link_is_a_removal_of_its_files() {
+    let repo = start();
+    repo.write(
+        "src/authz/perm.py",
+        "def check(user):\n    if not user.is_admin:\n        raise PermissionError()\n    return True\n",
+    );
+    repo.write("tests/fakes/perm.py", "def check(user):\n    return True\n");
+    repo.ok(&["add", "-A"]);
+    repo.ok(&["commit", "-q", "-m", "authz"]);
+    repo.ok(&["branch", "-f", "main"]);
+    agent_shell(&repo, "toolu_1", "rm -rf src/authz && ln -s ../tests/fakes src/authz", || {
+        std::fs::remove_dir_all(repo.root().join("src/authz")).unwrap();
+        std::os::unix::fs::symlink("../tests/fakes", repo.root().join("src/authz")).unwrap();
+    });
+    repo.ok(&["add", "-A"]);
+    repo.ok(&["commit", "-q", "-m", "authz"]);
+    let (_, report) = repo.verify("main..HEAD");
+    let deleted: Vec<&Value> =
+        report["failures"].as_array().unwrap().iter().filter(|f| f["path"] == "src/authz/perm.py").collect();
+    assert_eq!(deleted.len(), 1, "{report:#}");
+    assert_eq!(deleted[0]["kind"], "deleted-file", "{report:#}");
+}

@@ -136,7 +136,9 @@ fn a_file_taken_whole_from_a_fetched_branch_is_ai_in_the_editor_as_at_the_gate()
     repo.write("README.md", "a project\n");
     repo.commit_all("start");
     // The agent's commit, made elsewhere and fetched: HEAD was never on it.
-    repo.write("src/side.rs", AI_FN);
+    // (A file of a block's size: a smaller one is as likely a person's own.)
+    let ai_fn = "pub fn discount(price: u32, percent: u32) -> u32 {\n    let cut = price * percent / 100;\n    price - cut\n}\n";
+    repo.write("src/side.rs", ai_fn);
     repo.git(&["add", "src/side.rs"]);
     let tree = repo.git(&["write-tree"]);
     repo.git(&["rm", "-q", "--cached", "src/side.rs"]);

@@ -340,6 +340,61 @@ fn a_file_taken_whole_from_a_fetched_ai_branch_carries_its_ai_lines() {
     }
 }
 
+/// A commit made elsewhere and fetched, never checked out here: `path`
+/// at `text` on top of main, its message `message`; the ref is set to it.
+fn fetched_commit(repo: &Repo, reference: &str, path: &str, text: &str, message: &str) {
+    let index = repo.root().join(".git/fetched-index");
+    let with_index = |args: &[&str]| {
+        let out = repo.command("git", args).env("GIT_INDEX_FILE", &index).output().unwrap();
+        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    with_index(&["read-tree", "main"]);
+    let file = repo.root().join(".git/fetched-file");
+    std::fs::write(&file, text).unwrap();
+    let blob = repo.ok(&["hash-object", "-w", file.to_str().unwrap()]);
+    with_index(&["update-index", "--add", "--cacheinfo", &format!("100644,{},{path}", blob.trim())]);
+    let tree = with_index(&["write-tree"]);
+    let commit = repo.ok(&["commit-tree", tree.trim(), "-p", "main", "-m", message]);
+    repo.ok(&["update-ref", reference, commit.trim()]);
+}
+
+/// Red team, round three: a person's own small file that a fetched
+/// branch happens to hold as is (the same release bump in a one-line
+/// version file, an AI's on its branch) became AI; and with
+/// `require_attestation`, a fetched branch's commit with no note at all (a
+/// teammate's, its notes not fetched) left the person's own commit of the
+/// same one-line fix unattested. A small file is not taken for a copy of a
+/// fetched branch's, and a fetched commit only ever adds AI text it claims,
+/// never "unknown".
+#[test]
+fn a_persons_change_a_fetched_branch_happens_to_hold_stays_theirs() {
+    let auth = |message: &str| {
+        format!(
+            "def can_delete(user, doc):\n    if not user.is_admin:\n        raise PermissionError(\"{message}\")\n    return True\n"
+        )
+    };
+    let start = auth("not admin");
+    let repo =
+        Repo::init(&format!("{WARN}require_attestation = true\n"), &[("VERSION", "1.2.0\n"), ("src/auth.py", &start)]);
+    fetched_commit(
+        &repo,
+        "refs/remotes/origin/bump",
+        "VERSION",
+        "1.3.0\n",
+        "bump\n\nCo-authored-by: Claude <noreply@anthropic.com>\n",
+    );
+    let fixed = auth("admin only");
+    fetched_commit(&repo, "refs/remotes/origin/release-1.x", "src/auth.py", &fixed, "the same fix on the release line");
+    repo.write("VERSION", "1.3.0\n");
+    repo.write("src/auth.py", &fixed);
+    repo.ok(&["commit", "-q", "-am", "release 1.3.0, and the fix"]);
+    let note = repo.note("HEAD");
+    assert!(note.iter().any(|r| r["attest"] == "no-ai"), "{note:?}");
+    let (code, report) = repo.verify("main..HEAD");
+    assert_eq!(code, 0, "{report:#}");
+}
+
 /// Red team, against this session's first build, which carried only
 /// blocks of lines the parent lacked, one source commit at a time, and
 /// read only the versions the branch's tip held: a file brought whole

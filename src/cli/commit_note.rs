@@ -291,31 +291,34 @@ pub fn commits_made(repo: &git2::Repository, mark: &ReflogMark) -> Made {
     made.own.truncate(MAX_NOTED_AGAIN);
     made.copies.truncate(MAX_NOTED_AGAIN);
     made.merges.truncate(MAX_NOTED_AGAIN);
-    // A copy of the command's own work adds mostly what its own commits
-    // added.
-    let own: HashSet<(String, Vec<u8>)> = made.own.iter().flat_map(|&oid| added_lines(repo, oid)).collect();
-    let (copies, foreign) = made.copies.iter().partition(|&&oid| copies_mostly(&added_lines(repo, oid), &own));
+    // A copy of the command's own work changes mostly what its own commits
+    // changed (adds what they added, removes what they removed).
+    let own: HashSet<(char, String, Vec<u8>)> = made.own.iter().flat_map(|&oid| changed_lines(repo, oid)).collect();
+    let (copies, foreign) = made.copies.iter().partition(|&&oid| copies_mostly(&changed_lines(repo, oid), &own));
     (made.copies, made.foreign) = (copies, foreign);
     made
 }
 
-/// Whether a commit that adds `added` adds mostly lines of `of`.
-fn copies_mostly(added: &HashSet<(String, Vec<u8>)>, of: &HashSet<(String, Vec<u8>)>) -> bool {
-    !added.is_empty() && 2 * added.iter().filter(|l| of.contains(*l)).count() >= added.len()
+/// Whether a commit that changes `changed` ([`changed_lines`]) changes
+/// mostly lines of `of`.
+fn copies_mostly(changed: &HashSet<(char, String, Vec<u8>)>, of: &HashSet<(char, String, Vec<u8>)>) -> bool {
+    !changed.is_empty() && 2 * changed.iter().filter(|l| of.contains(*l)).count() >= changed.len()
 }
 
 /// Note again `copies` (a command's cherry-picks, reverts and the like of
 /// commits it did not make in this worktree: [`Made::foreign`]) that copy
 /// one of `sources` (commits the command made in another worktree, noted
-/// again by now): each from the commit it adds mostly the lines of, as the
+/// again by now): each from the commit whose changes it mostly makes, as the
 /// post-commit hook of its pick would have had that commit's note said
 /// what the command wrote. Returns the copies whose notes changed.
 pub fn note_copies(ctx: &Context, copies: &[Oid], sources: &[Oid]) -> anyhow::Result<Vec<Oid>> {
     let repo = &ctx.repo;
     let mut changed = Vec::new();
     for &copy in copies {
-        let added = added_lines(repo, copy);
-        let Some(&source) = sources.iter().find(|&&s| copies_mostly(&added, &added_lines(repo, s))) else { continue };
+        let lines = changed_lines(repo, copy);
+        let Some(&source) = sources.iter().find(|&&s| copies_mostly(&lines, &changed_lines(repo, s))) else {
+            continue;
+        };
         let Ok(commit) = repo.find_commit(copy) else { continue };
         let bots = ctx.policy(&Source::Commit(copy.to_string())).map(|p| p.bots().to_vec()).unwrap_or_default();
         let sources = Sources { picked: vec![source], ..Sources::default() };
@@ -423,8 +426,9 @@ pub fn commits_made_everywhere(
     (own, all)
 }
 
-/// The lines `oid` adds against its first parent, by path.
-fn added_lines(repo: &git2::Repository, oid: Oid) -> HashSet<(String, Vec<u8>)> {
+/// The lines `oid` adds (`+`) and removes (`-`) against its first parent,
+/// by path.
+fn changed_lines(repo: &git2::Repository, oid: Oid) -> HashSet<(char, String, Vec<u8>)> {
     let mut out = HashSet::new();
     let Ok(commit) = repo.find_commit(oid) else { return out };
     let (Ok(tree), parent) = (commit.tree(), commit.parent(0).ok().and_then(|p| p.tree().ok())) else { return out };
@@ -434,10 +438,11 @@ fn added_lines(repo: &git2::Repository, oid: Oid) -> HashSet<(String, Vec<u8>)> 
         None,
         None,
         Some(&mut |delta, _, line| {
-            if line.origin() == '+'
-                && let Some(path) = delta.new_file().path().and_then(|p| p.to_str())
+            let file = if line.origin() == '-' { delta.old_file() } else { delta.new_file() };
+            if matches!(line.origin(), '+' | '-')
+                && let Some(path) = file.path().and_then(|p| p.to_str())
             {
-                out.insert((path.to_string(), line.content().to_vec()));
+                out.insert((line.origin(), path.to_string(), line.content().to_vec()));
             }
             true
         }),

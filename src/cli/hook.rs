@@ -336,11 +336,25 @@ fn snapshot_before(repo: &Repository, snapshot: &Snapshot, rel: &str) -> Option<
 /// the tool ran, and git knows it (HEAD or the index has it: an untracked
 /// file's removal changes nothing a commit holds). `None` otherwise.
 fn removed_since(repo: &Repository, snapshot: &Snapshot, root: &Path, rel: &str) -> Option<Vec<u8>> {
-    if std::fs::symlink_metadata(root.join(rel)).is_ok() || !known_to_git(repo, rel) {
+    // A file under a directory that is now a symbolic link is gone for git
+    // (`rm -rf dir && ln -s stubs dir`), though a path through the link
+    // still opens the file the link leads to.
+    if (std::fs::symlink_metadata(root.join(rel)).is_ok() && !under_link(root, rel)) || !known_to_git(repo, rel) {
         return None;
     }
     let bytes = snapshot.before(repo, rel)??;
     Some(crate::store::attributes::to_blob(repo, rel, &bytes).into_owned())
+}
+
+/// Whether a directory on the way to `rel` (relative to `root`) is a
+/// symbolic link.
+fn under_link(root: &Path, rel: &str) -> bool {
+    let mut dir = root.to_path_buf();
+    let parts: Vec<&str> = rel.split('/').collect();
+    parts[..parts.len().saturating_sub(1)].iter().any(|part| {
+        dir.push(part);
+        std::fs::symlink_metadata(&dir).is_ok_and(|m| m.file_type().is_symlink())
+    })
 }
 
 /// `PostToolUse` of a file tool (and Cursor's edit hooks): what changed
@@ -643,12 +657,22 @@ fn after_shell(agent: Agent, shell: agents::Shell) -> anyhow::Result<Outcome> {
     if !all.is_empty() {
         let ctx = super::context::Context::open_at(&here.root)?;
         let mut changed = commit_note::note_again(&ctx, &all).context("cannot note the command's commits again")?;
-        let elsewhere: Vec<Oid> = there.iter().flat_map(|(_, side)| side.made.own.iter().copied()).collect();
-        if !elsewhere.is_empty() {
+        // The command's own commits in every worktree: what a copy in one of
+        // them may copy.
+        let own: Vec<Oid> =
+            here.made.own.iter().chain(there.iter().flat_map(|(_, side)| &side.made.own)).copied().collect();
+        if !there.is_empty() {
             changed.extend(
-                commit_note::note_copies(&ctx, &here.made.foreign, &elsewhere)
+                commit_note::note_copies(&ctx, &here.made.foreign, &own)
                     .context("cannot note the command's copies of its commits again")?,
             );
+            for (path, side) in &there {
+                let ctx = super::context::Context::open_at(path)?;
+                changed.extend(
+                    commit_note::note_copies(&ctx, &side.made.foreign, &own)
+                        .context("cannot note the command's copies of its commits again")?,
+                );
+            }
         }
         if !changed.is_empty() {
             eprintln!(
@@ -803,11 +827,19 @@ impl Side {
                 // Of what it staged, what the worktree did not hold before the
                 // command either: a person's edit it stages in part (`git add
                 // -p`), or through a clean filter, stays theirs.
+                // Not kept by the snapshot (too large, or past its budget):
+                // the worktree as it is now, which a command that only staged
+                // left as it was (vouch's last sight of the file may be the
+                // very version staged).
+                let worktree_before = match snapshot_before(&self.repo, &self.snapshot, rel) {
+                    Some(bytes) => bytes,
+                    None => worktree.as_ref().map(|(_, content)| content.as_bytes().to_vec()).unwrap_or_default(),
+                };
                 Ok(usize::from(agent_record::record_over(
                     &self.journal,
                     &self.repo,
                     rel,
-                    &[before.unwrap_or_default(), self.before_command(rel)?],
+                    &[before.unwrap_or_default(), worktree_before],
                     staged.content(),
                     "(staged)",
                     source,

@@ -470,8 +470,13 @@ pub struct Sources {
     /// Left HEAD's history (see [`Sources::add_left`]).
     pub left: Vec<Oid>,
     /// On branches HEAD, or another worktree's, switched away from (see
-    /// [`Sources::add_left`]).
+    /// [`Sources::add_left`]), and on branches fetched that hold a file as
+    /// the next commit has it ([`Sources::add_fetched`]).
     pub switched: Vec<Oid>,
+    /// Those of [`Sources::switched`] that come from fetched branches: they
+    /// add the AI text they claim, never "unknown" (a teammate's commit
+    /// whose notes were not fetched says nothing of the person's).
+    pub fetched: Vec<Oid>,
     /// Sources named but not found here (a squash message naming a commit
     /// this repository does not have): the new commit's origin is then
     /// partly unknown.
@@ -639,12 +644,16 @@ impl Sources {
 impl Sources {
     /// Add the commits of the branches and remote-tracking branches (the
     /// first [`MAX_FETCHED`] of them) that hold one of `files` (path, blob:
-    /// the next commit's versions) as that very version, and that HEAD
-    /// does not reach: a file taken whole from a branch no worktree's HEAD
+    /// the next commit's versions; those of a block's size, [`block_sized`])
+    /// as that very version, and that HEAD does not reach: a file taken whole from a branch no worktree's HEAD
     /// was on (`git checkout origin/feature -- f`, a cloud agent's branch
     /// fetched). They join [`Sources::switched`], read as the commits of a
     /// branch left behind, up to [`MAX_LEFT`] of them.
     pub fn add_fetched(&mut self, repo: &Repository, files: &[(String, Oid)]) -> Result<(), NoteError> {
+        // A small file is as likely the person's own as a copy (the same
+        // release bump in a one-line version file): only files of a block's
+        // size are compared.
+        let files: Vec<&(String, Oid)> = files.iter().filter(|(_, blob)| block_sized(repo, *blob)).collect();
         if files.is_empty() {
             return Ok(());
         }
@@ -652,7 +661,7 @@ impl Sources {
         let known: HashSet<Oid> = self.switched.iter().chain(&self.left).copied().collect();
         let mut tips: Vec<Oid> = Vec::new();
         let mut seen = 0;
-        for glob in ["refs/remotes/*", "refs/heads/*"] {
+        for glob in ["refs/heads/*", "refs/remotes/*"] {
             let refs = repo.references_glob(glob).map_err(NoteError::git("list the branches"))?;
             for reference in refs.flatten() {
                 if seen == MAX_FETCHED {
@@ -676,10 +685,21 @@ impl Sources {
         for commit in walk_from(repo, &tips, head.into_iter())? {
             if !known.contains(&commit) && !self.switched.contains(&commit) {
                 self.switched.push(commit);
+                self.fetched.push(commit);
             }
         }
         Ok(())
     }
+}
+
+/// Whether blob `blob` is a file of a block's size: four lines or more,
+/// with 60 visible characters or more among them (as [`brought`] asks of a
+/// part of a change).
+fn block_sized(repo: &Repository, blob: Oid) -> bool {
+    let Ok(blob) = repo.find_blob(blob) else { return false };
+    let content = blob.content();
+    let lines = content.split(|&b| b == b'\n').filter(|l| l.iter().any(|b| !b.is_ascii_whitespace())).count();
+    lines >= 4 && content.iter().filter(|b| !b.is_ascii_whitespace()).count() >= 60
 }
 
 /// The repository's worktrees other than `repo`'s own, opened (the main
@@ -749,6 +769,8 @@ pub struct Derived {
     /// compared with these first, and with the rest only when one of these
     /// holds lines it brings.
     switched_tips: Versions,
+    /// Those of `switched` from fetched branches ([`Sources::fetched`]).
+    fetched: HashSet<Oid>,
     /// The keys ([`lineage::move_key`]) of the lines of versions read, by
     /// blob: the language server compares each pause's buffer again.
     keys: std::sync::Arc<std::sync::Mutex<HashMap<Oid, std::sync::Arc<Keyed>>>>,
@@ -798,6 +820,7 @@ impl Derived {
             switched: Vec::new(),
             switched_versions: HashSet::new(),
             switched_tips: Vec::new(),
+            fetched: sources.fetched.iter().copied().collect(),
             keys: Default::default(),
             bots: bots.to_vec(),
             unknown,
@@ -871,7 +894,8 @@ impl Derived {
             if !admit(version, parent) || !self.may_claim(repo, *commit, path) {
                 continue;
             }
-            match claims_with(repo, *commit, &self.bots, Some(&only), true, self.unknown, &mut shared) {
+            let unknown = self.unknown && !self.fetched.contains(commit);
+            match claims_with(repo, *commit, &self.bots, Some(&only), true, unknown, &mut shared) {
                 Ok(mut claims) => {
                     claims.records.retain(|r| !r.ai.is_empty() || !r.deleted_before.is_empty());
                     out.read.push(claims);
@@ -881,7 +905,7 @@ impl Derived {
                         "vouch: warning: {e}: what {path} may have brought from commit {commit} (on a branch \
                          left behind) beyond its vouch note is taken as of unknown origin"
                     );
-                    out.unreadable = true;
+                    out.unreadable |= !self.fetched.contains(commit);
                     let records = notes::read_note(repo, *commit)
                         .ok()
                         .flatten()
@@ -914,7 +938,8 @@ impl Derived {
                 matches!(r, NoteRecord::File(f) if f.path == path && (!f.ai.is_empty() || !f.deleted_before.is_empty()))
             })
         };
-        if note.as_deref().is_some_and(claims_path) || (self.unknown && !note.as_deref().is_some_and(notes::attests)) {
+        let unknown = self.unknown && !self.fetched.contains(&commit);
+        if note.as_deref().is_some_and(claims_path) || (unknown && !note.as_deref().is_some_and(notes::attests)) {
             return true;
         }
         let Ok(c) = repo.find_commit(commit) else { return true };
