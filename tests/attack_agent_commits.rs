@@ -89,6 +89,14 @@ fn failures(repo: &VouchRepo) -> Vec<(String, String, String)> {
         .collect()
 }
 
+/// `git ARGS` (a commit) dated long before now: a copy a cherry-pick
+/// makes of it is a commit of its own (within the same second, with the
+/// same parent, it would be the very same commit).
+fn commit_long_ago(repo: &VouchRepo, args: &[&str]) {
+    let out = repo.command("git", args).env("GIT_COMMITTER_DATE", "2026-01-01T00:00:00Z").output().unwrap();
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
 #[test]
 fn code_an_agent_writes_and_commits_in_one_command_is_noted_as_ai() {
     let repo = start();
@@ -345,14 +353,7 @@ fn a_commit_an_agent_makes_in_a_worktree_and_merges_back_is_noted_as_ai() {
                 repo.ok(&["worktree", "add", "-q", &wt_arg, "-b", "agent-fix"]);
                 std::fs::write(wt.join("src/run.py"), "import os\n\n\ndef run(cmd):\n    os.system(cmd)\n").unwrap();
                 repo.ok(&["-C", &wt_arg, "add", "src/run.py"]);
-                // Made a while before the pick: the pick is a commit of its
-                // own (within the same second it would be the same commit).
-                let commit = repo
-                    .command("git", &["-C", &wt_arg, "commit", "-qm", "run"])
-                    .env("GIT_COMMITTER_DATE", "2026-01-01T00:00:00Z")
-                    .output()
-                    .unwrap();
-                assert!(commit.status.success(), "{}", String::from_utf8_lossy(&commit.stderr));
+                commit_long_ago(&repo, &["-C", &wt_arg, "commit", "-qm", "run"]);
                 repo.ok(bring);
             },
         );
@@ -1405,8 +1406,7 @@ fn a_binary_file_an_agent_writes_stops_no_commit_of_other_files() {
     assert_eq!(found, [("unapproved-ai".to_string(), "data.bin".to_string(), String::new())].to_vec());
 
     // Red team, round two: lines of such a file copied into another stay
-    // the agent's (its record's text is read with the bytes that are not
-    // UTF-8 replaced).
+    // the agent's (its record's lines are read as the bytes they are).
     let repo = start();
     let scratch = b"# r\xe9sum\xe9 du code\n\ndef grant_all(u):\n    return True\n";
     agent_shell(&repo, "toolu_1", "printf ... > scratch.py", || {
@@ -1583,12 +1583,7 @@ fn an_agents_removal_picked_from_its_worktree_or_its_commit_picked_into_one_need
         || {
             repo.ok(&["worktree", "add", "-q", &wt_arg, "-b", "drop"]);
             std::fs::write(wt.join("src/auth.py"), "def f(u):\n    return u.data\n").unwrap();
-            let commit = repo
-                .command("git", &["-C", &wt_arg, "commit", "-qam", "drop the check"])
-                .env("GIT_COMMITTER_DATE", "2026-01-01T00:00:00Z")
-                .output()
-                .unwrap();
-            assert!(commit.status.success(), "{}", String::from_utf8_lossy(&commit.stderr));
+            commit_long_ago(&repo, &["-C", &wt_arg, "commit", "-qam", "drop the check"]);
             repo.ok(&["cherry-pick", "drop"]);
         },
     );
@@ -1605,12 +1600,7 @@ fn an_agents_removal_picked_from_its_worktree_or_its_commit_picked_into_one_need
         "git commit -am ... && git worktree add ../in -b tmp main && git -C ../in cherry-pick feature",
         || {
             repo.ok(&["add", "-A"]);
-            let commit = repo
-                .command("git", &["commit", "-qm", "grant_all"])
-                .env("GIT_COMMITTER_DATE", "2026-01-01T00:00:00Z")
-                .output()
-                .unwrap();
-            assert!(commit.status.success(), "{}", String::from_utf8_lossy(&commit.stderr));
+            commit_long_ago(&repo, &["commit", "-qm", "grant_all"]);
             repo.ok(&["worktree", "add", "-q", &wt_arg, "-b", "tmp", "main"]);
             repo.ok(&["-C", &wt_arg, "cherry-pick", "feature"]);
         },

@@ -643,12 +643,13 @@ impl Sources {
 
 impl Sources {
     /// Add the commits of the branches and remote-tracking branches (the
-    /// first [`MAX_FETCHED`] of them) that hold one of `files` (path, blob:
-    /// the next commit's versions; those of a block's size, [`block_sized`])
-    /// as that very version, and that HEAD does not reach: a file taken whole from a branch no worktree's HEAD
-    /// was on (`git checkout origin/feature -- f`, a cloud agent's branch
-    /// fetched). They join [`Sources::switched`], read as the commits of a
-    /// branch left behind, up to [`MAX_LEFT`] of them.
+    /// first [`MAX_FETCHED`] of them, local ones first) that hold one of
+    /// `files` (path, blob: the next commit's versions; those of a block's
+    /// size, [`block_sized`]) as that very version, and that HEAD does not
+    /// reach: a file taken whole from a branch no worktree's HEAD was on
+    /// (`git checkout origin/feature -- f`, a cloud agent's branch fetched).
+    /// They join [`Sources::switched`], read as the commits of a branch left
+    /// behind, up to [`MAX_LEFT`] of them, and [`Sources::fetched`].
     pub fn add_fetched(&mut self, repo: &Repository, files: &[(String, Oid)]) -> Result<(), NoteError> {
         // A small file is as likely the person's own as a copy (the same
         // release bump in a one-line version file): only files of a block's
@@ -903,7 +904,7 @@ impl Derived {
                 Err(e) => {
                     eprintln!(
                         "vouch: warning: {e}: what {path} may have brought from commit {commit} (on a branch \
-                         left behind) beyond its vouch note is taken as of unknown origin"
+                         left behind or fetched) beyond its vouch note is taken as of unknown origin"
                     );
                     out.unreadable |= !self.fetched.contains(commit);
                     let records = notes::read_note(repo, *commit)
