@@ -257,3 +257,25 @@ fn a_note_whose_blob_a_partial_clone_left_out_stops_verify() {
     let (code, report) = ci.verify("origin/main..HEAD");
     assert_eq!(code, 1, "{report:#}");
 }
+
+/// The same partial clone, synced with `vouch sync --no-push` as the CI
+/// examples do: the sync fetches the notes' and records' blobs the clone's
+/// filter would leave out, and verify reads them (the agent's code needs
+/// sign-off; nothing is unreadable).
+#[test]
+fn vouch_sync_in_a_partial_clone_fetches_what_verify_reads() {
+    let world = World::new(POLICY);
+    bobs_agent_commit(&world);
+    run_git(&world.root, &world.home(), &["--git-dir", "remote.git", "config", "uploadpack.allowFilter", "true"]);
+    let url = format!("file://{}", world.root.join("remote.git").display());
+    run_git(&world.root, &world.home(), &["clone", "-q", "--filter=blob:none", "--branch", "feature", &url, "ci"]);
+    let ci = Clone { path: world.root.join("ci"), home: world.home(), email: email("ci") };
+    ci.git(&["fetch", "-q", "origin", "main:refs/remotes/origin/main"]);
+    let out = ci.vouch(&["sync", "--no-push"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let missing = ci.git(&["rev-list", "--objects", "--missing=print", "refs/notes/vouch"]);
+    assert!(!missing.lines().any(|l| l.starts_with('?')), "{missing}");
+    let (code, report) = ci.verify("origin/main..HEAD");
+    assert_eq!(code, 1, "{report:#}");
+    assert!(report["failures"].as_array().unwrap().iter().any(|f| f["path"] == "src/pay.py"), "{report:#}");
+}

@@ -247,10 +247,11 @@ pub fn fetch(repo: &Repository, remote: &str) -> Result<(Fetched, Vec<String>), 
             "--refmap=",
             remote,
         ]);
-        for (name, _) in &present {
-            fetch.arg(format!("+{name}:{}", private_ref(repo, remote, name)));
-        }
+        let refspecs: Vec<String> =
+            present.iter().map(|(name, _)| format!("+{name}:{}", private_ref(repo, remote, name))).collect();
+        fetch.args(&refspecs);
         run(fetch, "fetch", remote)?;
+        refetch_left_out(repo, remote, &refspecs)?;
         for (name, was) in before {
             let now = repo.refname_to_id(name).ok();
             if now != was {
@@ -275,6 +276,44 @@ pub fn fetch(repo: &Repository, remote: &str) -> Result<(Fetched, Vec<String>), 
         }
     }
     Ok((out, moved))
+}
+
+/// In a partial clone (`git clone --filter=blob:none`, actions/checkout's
+/// `filter:`), a fetch leaves out the blobs of what it fetched: the notes'
+/// texts and the records, which vouch reads and never fetches lazily (a
+/// note it cannot read stops verify). When any is missing under the refs
+/// `refspecs` fetched, fetch them again without the clone's filter.
+fn refetch_left_out(repo: &Repository, remote: &str, refspecs: &[String]) -> Result<(), SyncError> {
+    let config = repo.config().ok();
+    // A remote given by its URL has no filter of its own to set aside.
+    let named = repo.find_remote(remote).is_ok();
+    let partial = config.as_ref().is_some_and(|c| {
+        c.get_string("extensions.partialclone").is_ok()
+            || c.get_bool(&format!("remote.{remote}.promisor")).unwrap_or(false)
+    });
+    if !named || !partial || refspecs.is_empty() {
+        return Ok(());
+    }
+    let fetched: Vec<&str> = refspecs.iter().filter_map(|r| r.split_once(':').map(|(_, local)| local)).collect();
+    let mut list = notes::git_command(repo);
+    list.args(["rev-list", "--objects", "--missing=print"]).args(&fetched);
+    if !run(list, "rev-list", remote)?.lines().any(|l| l.starts_with('?')) {
+        return Ok(());
+    }
+    let mut fetch = notes::git_command(repo);
+    fetch.arg("-c").arg(format!("remote.{remote}.partialclonefilter=")).args([
+        "fetch",
+        "--quiet",
+        "--refetch",
+        "--no-tags",
+        "--no-write-fetch-head",
+        "--no-recurse-submodules",
+        "--no-prune",
+        "--refmap=",
+        remote,
+    ]);
+    fetch.args(refspecs);
+    run(fetch, "fetch", remote).map(|_| ())
 }
 
 /// Set `name` back to `was` (`None`: remove it), if it is still at `now`.
