@@ -301,8 +301,9 @@ fn a_file_brought_from_an_ai_branch_carries_its_ai_lines() {
 }
 
 /// A cloud agent's branch, fetched and never checked out here
-/// (`origin/feature`, its commit naming Claude as co-author): a person
-/// takes its file whole (`git checkout origin/feature -- f`, `git restore
+/// (`origin/feature`, its commit naming Claude as co-author; or a pull
+/// request fetched by number, which only FETCH_HEAD names): a person takes
+/// its file whole (`git checkout origin/feature -- f`, `git restore
 /// --source`, `git show ... > f`). No worktree's HEAD was ever on that
 /// branch, so it was no source, and the commit was noted "no AI": verify
 /// passed the agent's code. A file committed byte-identical to its version
@@ -310,7 +311,7 @@ fn a_file_brought_from_an_ai_branch_carries_its_ai_lines() {
 /// that branch's AI lines.
 #[test]
 fn a_file_taken_whole_from_a_fetched_ai_branch_carries_its_ai_lines() {
-    for how in ["checkout", "restore", "show"] {
+    for how in ["checkout", "restore", "show", "pull request"] {
         let repo = Repo::init(WARN, &[("README", "")]);
         // The agent's commit, made elsewhere and fetched: built here with
         // plumbing, the index and worktree left as they were.
@@ -321,10 +322,20 @@ fn a_file_taken_whole_from_a_fetched_ai_branch_carries_its_ai_lines() {
         std::fs::remove_file(repo.root().join("src/coupons.py")).unwrap();
         let message = "coupons\n\nCo-authored-by: Claude <noreply@anthropic.com>\n";
         let commit = repo.ok(&["commit-tree", &tree, "-p", "main", "-m", message]).trim().to_string();
-        repo.ok(&["update-ref", "refs/remotes/origin/feature", &commit]);
+        if how == "pull request" {
+            // `git fetch origin pull/7/head`: only FETCH_HEAD names it.
+            std::fs::write(
+                repo.root().join(".git/FETCH_HEAD"),
+                format!("{commit}\t\tbranch 'pull/7/head' of https://example.com/shop\n"),
+            )
+            .unwrap();
+        } else {
+            repo.ok(&["update-ref", "refs/remotes/origin/feature", &commit]);
+        }
         teammate_moves_main(&repo);
         repo.ok(&["switch", "-q", "-c", "part", "main"]);
         match how {
+            "pull request" => drop(repo.ok(&["checkout", "FETCH_HEAD", "--", "src/coupons.py"])),
             "restore" => drop(repo.ok(&["restore", "--source", "origin/feature", "-SW", "src/coupons.py"])),
             "show" => {
                 repo.write("src/coupons.py", &repo.ok(&["show", "origin/feature:src/coupons.py"]));

@@ -642,7 +642,8 @@ impl Sources {
 }
 
 impl Sources {
-    /// Add the commits of the branches and remote-tracking branches (the
+    /// Add the commits of what the last fetch brought (`FETCH_HEAD`) and of
+    /// the branches, remote-tracking branches and pull requests' refs (the
     /// first [`MAX_FETCHED`] of them, local ones first) that hold one of
     /// `files` (path, blob: the next commit's versions; those of a block's
     /// size, [`block_sized`]) as that very version, and that HEAD does not
@@ -661,25 +662,34 @@ impl Sources {
         let head = repo.head().ok().and_then(|h| h.peel_to_commit().ok()).map(|c| c.id());
         let known: HashSet<Oid> = self.switched.iter().chain(&self.left).copied().collect();
         let mut tips: Vec<Oid> = Vec::new();
+        let mut look_at = |commit: git2::Commit<'_>| {
+            let tip = commit.id();
+            if Some(tip) == head || known.contains(&tip) || tips.contains(&tip) {
+                return;
+            }
+            let Ok(tree) = commit.tree() else { return };
+            let holds = files
+                .iter()
+                .any(|(path, blob)| tree.get_path(std::path::Path::new(path)).is_ok_and(|entry| entry.id() == *blob));
+            if holds {
+                tips.push(tip);
+            }
+        };
+        // What the last fetch brought (`git fetch origin pull/7/head`, a
+        // pull request's branch), then the branches.
+        if let Ok(commit) = repo.revparse_single("FETCH_HEAD").and_then(|o| o.peel_to_commit()) {
+            look_at(commit);
+        }
         let mut seen = 0;
-        for glob in ["refs/heads/*", "refs/remotes/*"] {
+        for glob in ["refs/heads/*", "refs/remotes/*", "refs/pull/*"] {
             let refs = repo.references_glob(glob).map_err(NoteError::git("list the branches"))?;
             for reference in refs.flatten() {
                 if seen == MAX_FETCHED {
                     break;
                 }
                 seen += 1;
-                let Ok(commit) = reference.peel_to_commit() else { continue };
-                let tip = commit.id();
-                if Some(tip) == head || known.contains(&tip) || tips.contains(&tip) {
-                    continue;
-                }
-                let Ok(tree) = commit.tree() else { continue };
-                let holds = files.iter().any(|(path, blob)| {
-                    tree.get_path(std::path::Path::new(path)).is_ok_and(|entry| entry.id() == *blob)
-                });
-                if holds {
-                    tips.push(tip);
+                if let Ok(commit) = reference.peel_to_commit() {
+                    look_at(commit);
                 }
             }
         }
