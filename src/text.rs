@@ -185,6 +185,17 @@ pub enum PositionLines {
 }
 
 impl PositionLines {
+    /// What the client counts in a document it opened with `text`: a
+    /// client that counts lines at `\n` only (Neovim) sends a buffer whose
+    /// lines end with a lone `\r` (`fileformat=mac`) with `\r` and no `\n`,
+    /// and numbers its lines at those.
+    pub fn of_document(self, text: &str) -> PositionLines {
+        match self {
+            PositionLines::LfOnly if text.contains('\r') && !text.contains('\n') => PositionLines::Lsp,
+            other => other,
+        }
+    }
+
     /// What a client counts, by the name it gives in `initialize`.
     pub fn of_client(name: &str) -> PositionLines {
         match name.trim().to_ascii_lowercase().as_str() {
@@ -267,6 +278,11 @@ impl Text {
     }
 
     /// Count lines for positions as `lines` says from now on.
+    /// How the client's positions count lines in this text.
+    pub fn position_lines(&self) -> PositionLines {
+        self.position_lines
+    }
+
     pub fn set_position_lines(&mut self, lines: PositionLines) {
         self.columns = ColumnMemo::default();
         if lines != self.position_lines {

@@ -512,3 +512,27 @@ fn a_ranged_reindent_of_ai_lines_keeps_them_ai() {
     let (_, human) = lines_left_human(Some("Neovim"), head, ai, replaced);
     assert_eq!(human.len(), 4, "{human:?}");
 }
+
+/// Red team (real Neovim): a buffer with `fileformat=mac` ends its lines
+/// with a lone `\r`, which Neovim sends as it is, numbering lines as the
+/// buffer does; vouch counted Neovim's lines at `\n` only, so the whole
+/// document was one line and every edit below the first landed at its
+/// end. A document Neovim opens with `\r` and no `\n` counts its lines at
+/// `\r`; one with `\n` keeps the rule (a lone `\r` there is a character).
+#[test]
+fn a_neovim_buffer_with_classic_mac_line_endings_takes_edits_where_they_are() {
+    let repo = TestRepo::new();
+    let uri = repo.uri("notes.txt");
+    let mut server = Server::start_as(&repo.root, &["utf-16"], "Neovim");
+    server.open(&uri, "text", "one\rtwo\rthree\r");
+    // `jAX<Esc>`, then `Gdd` (the last line).
+    server.change(&uri, 2, json!([{ "range": range(1, 3, 1, 3), "text": "X" }]));
+    server.change(&uri, 3, json!([{ "range": range(2, 0, 3, 0), "text": "" }]));
+    assert_eq!(server.document(&uri)["text"], "one\rtwoX\r");
+    // A Unix buffer holding a lone `\r` in a line keeps Neovim's rule.
+    let other = repo.uri("other.txt");
+    server.open(&other, "text", "a\rb\nc\n");
+    server.change(&other, 2, json!([{ "range": range(1, 0, 1, 0), "text": "X" }]));
+    assert_eq!(server.document(&other)["text"], "a\rb\nXc\n");
+    server.shutdown();
+}

@@ -120,14 +120,13 @@ pub fn read(root: &Path, encoding: Encoding, lines: PositionLines) -> anyhow::Re
             let file = root.join(&unit.path);
             let uri = Uri::from_file_path(&file)?;
             let text = files.entry(unit.path.clone()).or_insert_with(|| {
-                std::fs::read(&file)
-                    .ok()
-                    .and_then(|bytes| String::from_utf8(bytes).ok())
-                    .and_then(|s| Text::new(s).ok())
-                    .map(|mut t| {
+                std::fs::read(&file).ok().and_then(|bytes| String::from_utf8(bytes).ok()).and_then(|s| {
+                    let lines = lines.of_document(&s);
+                    Text::new(s).ok().map(|mut t| {
                         t.set_position_lines(lines);
                         t
                     })
+                })
             });
             let (range, located) = match text.as_ref().and_then(|t| locate(t, unit.bytes.as_bytes()).map(|r| (t, r))) {
                 Some((t, r)) => (convert::lsp_range(t, r, encoding), true),

@@ -833,7 +833,7 @@ impl State {
         self.removed = RecentlyRemoved::default();
         self.live_trees.clear();
         self.repos = Repos::default();
-        let (enc, lines) = (self.encoding, self.lines);
+        let enc = self.encoding;
         let mut old: Vec<OpenDoc> = self.docs.drain().map(|(_, d)| d).collect();
         old.sort_by(|a, b| a.uri.as_str().cmp(b.uri.as_str()));
         for mut d in old {
@@ -847,6 +847,7 @@ impl State {
                 continue;
             }
             let repos = &mut self.repos;
+            let lines = d.doc.text().position_lines();
             match catch_unwind(AssertUnwindSafe(|| rebuild_document(d, enc, lines, repos))) {
                 Ok(Some(d)) => {
                     self.docs.insert(uri, d);
@@ -1151,9 +1152,10 @@ impl State {
         // (half a millisecond for 500 KB in the replay bench).
         let mut text = item.text;
         text.reserve(text.len() / 4 + 4096);
+        let lines = self.lines.of_document(&text);
         let doc = match Document::with_parsing(language, text, Parsing::OnDemand) {
             Ok(mut doc) => {
-                doc.set_position_lines(self.lines);
+                doc.set_position_lines(lines);
                 doc
             }
             Err(e) => {
@@ -1632,7 +1634,8 @@ impl State {
             );
             return;
         };
-        let (range, clamps) = match d.versions.then(&d.doc, params.text_document.version, d.version, self.lines) {
+        let lines = d.doc.text().position_lines();
+        let (range, clamps) = match d.versions.then(&d.doc, params.text_document.version, d.version, lines) {
             Some(then) => then.range(params.range, self.encoding),
             None => {
                 if params.text_document.version != d.version {
@@ -1665,7 +1668,8 @@ impl State {
     fn human_paste(&mut self, params: HumanPasteParams) {
         let uri = &params.text_document.uri;
         let Some(d) = self.docs.get_mut(uri) else { return };
-        let (range, _) = match d.versions.then(&d.doc, params.text_document.version, d.version, self.lines) {
+        let lines = d.doc.text().position_lines();
+        let (range, _) = match d.versions.then(&d.doc, params.text_document.version, d.version, lines) {
             Some(then) => then.range(params.range, self.encoding),
             None => convert::byte_range(d.doc.text(), params.range, self.encoding),
         };
