@@ -313,15 +313,9 @@ fn a_file_brought_from_an_ai_branch_carries_its_ai_lines() {
 fn a_file_taken_whole_from_a_fetched_ai_branch_carries_its_ai_lines() {
     for how in ["checkout", "restore", "show", "pull request"] {
         let repo = Repo::init(WARN, &[("README", "")]);
-        // The agent's commit, made elsewhere and fetched: built here with
-        // plumbing, the index and worktree left as they were.
-        repo.write("src/coupons.py", COUPONS);
-        repo.ok(&["add", "src/coupons.py"]);
-        let tree = repo.ok(&["write-tree"]).trim().to_string();
-        repo.ok(&["rm", "-q", "--cached", "src/coupons.py"]);
-        std::fs::remove_file(repo.root().join("src/coupons.py")).unwrap();
+        // The agent's commit, made elsewhere and fetched.
         let message = "coupons\n\nCo-authored-by: Claude <noreply@anthropic.com>\n";
-        let commit = repo.ok(&["commit-tree", &tree, "-p", "main", "-m", message]).trim().to_string();
+        let commit = fetched_commit(&repo, "src/coupons.py", COUPONS, message);
         if how == "pull request" {
             // `git fetch origin pull/7/head`: only FETCH_HEAD names it.
             std::fs::write(
@@ -352,8 +346,9 @@ fn a_file_taken_whole_from_a_fetched_ai_branch_carries_its_ai_lines() {
 }
 
 /// A commit made elsewhere and fetched, never checked out here: `path`
-/// at `text` on top of main, its message `message`; the ref is set to it.
-fn fetched_commit(repo: &Repo, reference: &str, path: &str, text: &str, message: &str) {
+/// at `text` on top of main, its message `message` (built with plumbing,
+/// the index and worktree left as they were); its id.
+fn fetched_commit(repo: &Repo, path: &str, text: &str, message: &str) -> String {
     let index = repo.root().join(".git/fetched-index");
     let with_index = |args: &[&str]| {
         let out = repo.command("git", args).env("GIT_INDEX_FILE", &index).output().unwrap();
@@ -366,8 +361,7 @@ fn fetched_commit(repo: &Repo, reference: &str, path: &str, text: &str, message:
     let blob = repo.ok(&["hash-object", "-w", file.to_str().unwrap()]);
     with_index(&["update-index", "--add", "--cacheinfo", &format!("100644,{},{path}", blob.trim())]);
     let tree = with_index(&["write-tree"]);
-    let commit = repo.ok(&["commit-tree", tree.trim(), "-p", "main", "-m", message]);
-    repo.ok(&["update-ref", reference, commit.trim()]);
+    repo.ok(&["commit-tree", tree.trim(), "-p", "main", "-m", message]).trim().to_string()
 }
 
 /// Red team, round three: a person's own small file that a fetched
@@ -388,15 +382,11 @@ fn a_persons_change_a_fetched_branch_happens_to_hold_stays_theirs() {
     let start = auth("not admin");
     let repo =
         Repo::init(&format!("{WARN}require_attestation = true\n"), &[("VERSION", "1.2.0\n"), ("src/auth.py", &start)]);
-    fetched_commit(
-        &repo,
-        "refs/remotes/origin/bump",
-        "VERSION",
-        "1.3.0\n",
-        "bump\n\nCo-authored-by: Claude <noreply@anthropic.com>\n",
-    );
+    let bump = fetched_commit(&repo, "VERSION", "1.3.0\n", "bump\n\nCo-authored-by: Claude <noreply@anthropic.com>\n");
+    repo.ok(&["update-ref", "refs/remotes/origin/bump", &bump]);
     let fixed = auth("admin only");
-    fetched_commit(&repo, "refs/remotes/origin/release-1.x", "src/auth.py", &fixed, "the same fix on the release line");
+    let fix = fetched_commit(&repo, "src/auth.py", &fixed, "the same fix on the release line");
+    repo.ok(&["update-ref", "refs/remotes/origin/release-1.x", &fix]);
     repo.write("VERSION", "1.3.0\n");
     repo.write("src/auth.py", &fixed);
     repo.ok(&["commit", "-q", "-am", "release 1.3.0, and the fix"]);

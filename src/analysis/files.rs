@@ -333,9 +333,7 @@ pub fn worktree_content(repo: &Repository, root: &Path, path: &str) -> anyhow::R
     let meta = std::fs::symlink_metadata(&full).ok();
     // A symbolic link as git stores it: the path it names, never followed.
     if meta.as_ref().is_some_and(|m| m.file_type().is_symlink()) {
-        use std::os::unix::ffi::OsStrExt as _;
-        let names = std::fs::read_link(&full).with_context(|| format!("cannot read the link {path}"))?;
-        let bytes = names.as_os_str().as_bytes().to_vec();
+        let bytes = crate::store::repo::link_target(&full).with_context(|| format!("cannot read the link {path}"))?;
         let blob = Oid::hash_object(ObjectType::Blob, &bytes)?;
         return Ok(Some((blob, Content::of_blob(bytes))));
     }

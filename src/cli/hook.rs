@@ -685,6 +685,15 @@ fn after_shell(agent: Agent, shell: agents::Shell) -> anyhow::Result<Outcome> {
     Ok(Outcome::Ok)
 }
 
+/// What [`Side::record_staged`] compares every candidate's staged version
+/// with, read once: the index now, and HEAD's tree before the command and
+/// now.
+struct Staging<'r> {
+    index: git2::Index,
+    head_then: Option<git2::Tree<'r>>,
+    head_now: Option<git2::Tree<'r>>,
+}
+
 /// One worktree a shell command may have changed: its repository, the
 /// snapshot taken of it before the command, and what the command did to
 /// its HEAD.
@@ -724,11 +733,17 @@ impl Side {
     /// and costs no other file its record.
     fn record(&self, source: &AiSource, intent: &Option<Intent>) -> anyhow::Result<usize> {
         let mut recorded = 0;
-        let index = self.repo.index().context("cannot read the index")?;
+        let tree_of =
+            |commit: Option<Oid>| commit.and_then(|c| self.repo.find_commit(c).ok()).and_then(|c| c.tree().ok());
+        let staging = Staging {
+            index: self.repo.index().context("cannot read the index")?,
+            head_then: tree_of(self.snapshot.head),
+            head_now: tree_of(repo::head_commit(&self.repo)),
+        };
         for rel in self.snapshot.candidates(&self.repo).context("cannot list the files the command may have changed")? {
             let done = self
                 .record_file(&rel, source, intent)
-                .and_then(|n| Ok(n + self.record_staged(&index, &rel, source, intent)?));
+                .and_then(|n| Ok(n + self.record_staged(&staging, &rel, source, intent)?));
             match done {
                 Ok(n) => recorded += n,
                 Err(e) => agent_record::not_recorded(&self.repo, &source.tool, &rel, &e),
@@ -782,7 +797,7 @@ impl Side {
     /// version staged again is nobody's new text.
     fn record_staged(
         &self,
-        index: &git2::Index,
+        staging: &Staging<'_>,
         rel: &str,
         source: &AiSource,
         intent: &Option<Intent>,
@@ -790,32 +805,26 @@ impl Side {
         if self.brought.contains_key(rel) {
             return Ok(0);
         }
+        let index = &staging.index;
         // A path in conflict has no stage 0: nobody took it out.
         if (1..=3).any(|stage| index.get_path(Path::new(rel), stage).is_some()) {
             return Ok(0);
         }
         let file = [git2::FileMode::Blob, git2::FileMode::BlobExecutable, git2::FileMode::Link].map(u32::from);
         let now = index.get_path(Path::new(rel), 0).filter(|e| file.contains(&e.mode)).map(|e| e.id);
-        let head_then = |rel: &str| {
-            let tree = self.snapshot.head.and_then(|h| self.repo.find_commit(h).ok()).and_then(|c| c.tree().ok());
-            tree.and_then(|t| t.get_path(Path::new(rel)).ok()).map(|e| e.id())
-        };
+        let in_tree =
+            |tree: &Option<git2::Tree<'_>>| tree.as_ref().and_then(|t| t.get_path(Path::new(rel)).ok()).map(|e| e.id());
         let then = match self.snapshot.staged.get(rel) {
             Some(id) if id.is_zero() => None,
             Some(id) => Some(*id),
-            None => head_then(rel),
+            None => in_tree(&staging.head_then),
         };
         if now == then {
             return Ok(0);
         }
         // HEAD's version (a reset unstaging a person's change; a commit of
         // the command's, which `record_committed` records) is no new text.
-        let at_head = repo::head_commit(&self.repo)
-            .and_then(|h| self.repo.find_commit(h).ok())
-            .and_then(|c| c.tree().ok())
-            .and_then(|t| t.get_path(Path::new(rel)).ok())
-            .map(|e| e.id());
-        if now.is_some() && now == at_head {
+        if now.is_some() && now == in_tree(&staging.head_now) {
             return Ok(0);
         }
         let worktree = crate::analysis::files::worktree_content(&self.repo, &self.root, rel)?;
@@ -907,15 +916,13 @@ impl Side {
         // stores it (the path it names): one that replaces a person's
         // file removes all of it.
         if std::fs::symlink_metadata(self.root.join(rel)).is_ok_and(|m| m.file_type().is_symlink()) {
-            use std::os::unix::ffi::OsStrExt as _;
-            let Ok(names) = std::fs::read_link(self.root.join(rel)) else { return Ok(0) };
-            let link = names.as_os_str().as_bytes();
+            let Ok(link) = repo::link_target(&self.root.join(rel)) else { return Ok(0) };
             return Ok(usize::from(agent_record::record_over(
                 &self.journal,
                 &self.repo,
                 rel,
                 &[self.before_command(rel)?],
-                link,
+                &link,
                 "(a symbolic link)",
                 source,
                 Evidence::AgentHook,

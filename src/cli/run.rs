@@ -231,20 +231,18 @@ fn record_changes(
         // A symbolic link it made or changed is recorded as git stores it
         // (the path it names), never followed.
         if std::fs::symlink_metadata(root.join(rel)).is_ok_and(|m| m.file_type().is_symlink()) {
-            use std::os::unix::ffi::OsStrExt as _;
-            let Ok(names) = std::fs::read_link(root.join(rel)) else { return Ok(0) };
+            let Ok(link) = repo::link_target(&root.join(rel)) else { return Ok(0) };
             let was = match before.was(repo, rel) {
                 Was::Bytes(bytes) => bytes,
                 Was::Absent => Vec::new(),
                 Was::Unknown => agent_record::last_seen(repo, &journal, rel)?,
             };
-            let link = names.as_os_str().as_bytes();
             let recorded = agent_record::record_over(
                 &journal,
                 repo,
                 rel,
                 &[was],
-                link,
+                &link,
                 "(a symbolic link)",
                 source,
                 Evidence::Wrapper,

@@ -407,6 +407,13 @@ pub fn relative_path(repo: &Repository, path: &Path) -> Result<String, RepoError
     }
 }
 
+/// The symbolic link at `path` as git stores it: the path it names, never
+/// followed.
+pub fn link_target(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::os::unix::ffi::OsStrExt as _;
+    Ok(std::fs::read_link(path)?.as_os_str().as_bytes().to_vec())
+}
+
 /// The worktree path of `path` (absolute, or relative to the current
 /// directory) when it is itself a symbolic link in the worktree (its
 /// directory resolving inside it): the link, which git stores as the path

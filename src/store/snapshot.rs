@@ -598,9 +598,8 @@ fn read_before(path: &Path, room: u64) -> Result<Before, SnapshotError> {
     };
     // A symbolic link as git stores it: the path it names.
     if meta.file_type().is_symlink() {
-        use std::os::unix::ffi::OsStrExt as _;
-        return Ok(match std::fs::read_link(path) {
-            Ok(names) => Before::Bytes(names.as_os_str().as_bytes().to_vec()),
+        return Ok(match crate::store::repo::link_target(path) {
+            Ok(bytes) => Before::Bytes(bytes),
             Err(_) => Before::NotKept,
         });
     }

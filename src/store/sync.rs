@@ -234,23 +234,9 @@ pub fn fetch(repo: &Repository, remote: &str) -> Result<(Fetched, Vec<String>), 
     let mut moved = Vec::new();
     if !present.is_empty() {
         let before: Vec<(&str, Option<Oid>)> = fetched_refs().map(|r| (r, repo.refname_to_id(r).ok())).collect();
-        let mut fetch = notes::git_command(repo);
-        // `--refmap=`: only the refspecs given here, so no configured fetch
-        // refspec updates local refs on the side.
-        fetch.args([
-            "fetch",
-            "--quiet",
-            "--no-tags",
-            "--no-write-fetch-head",
-            "--no-recurse-submodules",
-            "--no-prune",
-            "--refmap=",
-            remote,
-        ]);
         let refspecs: Vec<String> =
             present.iter().map(|(name, _)| format!("+{name}:{}", private_ref(repo, remote, name))).collect();
-        fetch.args(&refspecs);
-        run(fetch, "fetch", remote)?;
+        fetch_only(repo, remote, &refspecs, false)?;
         refetch_left_out(repo, remote, &refspecs)?;
         for (name, was) in before {
             let now = repo.refname_to_id(name).ok();
@@ -300,18 +286,24 @@ fn refetch_left_out(repo: &Repository, remote: &str, refspecs: &[String]) -> Res
     if !run(list, "rev-list", remote)?.lines().any(|l| l.starts_with('?')) {
         return Ok(());
     }
+    fetch_only(repo, remote, refspecs, true)
+}
+
+/// `git fetch` of `refspecs` from `remote` and nothing else: `--refmap=`,
+/// so that no configured fetch refspec updates local refs on the side; no
+/// tags, no FETCH_HEAD, no submodules, no pruning. With `unfiltered`, the
+/// objects are fetched again (`--refetch`) without the partial clone's
+/// filter.
+fn fetch_only(repo: &Repository, remote: &str, refspecs: &[String], unfiltered: bool) -> Result<(), SyncError> {
     let mut fetch = notes::git_command(repo);
-    fetch.arg("-c").arg(format!("remote.{remote}.partialclonefilter=")).args([
-        "fetch",
-        "--quiet",
-        "--refetch",
-        "--no-tags",
-        "--no-write-fetch-head",
-        "--no-recurse-submodules",
-        "--no-prune",
-        "--refmap=",
-        remote,
-    ]);
+    if unfiltered {
+        fetch.arg("-c").arg(format!("remote.{remote}.partialclonefilter="));
+    }
+    fetch.args(["fetch", "--quiet"]);
+    if unfiltered {
+        fetch.arg("--refetch");
+    }
+    fetch.args(["--no-tags", "--no-write-fetch-head", "--no-recurse-submodules", "--no-prune", "--refmap=", remote]);
     fetch.args(refspecs);
     run(fetch, "fetch", remote).map(|_| ())
 }

@@ -107,9 +107,7 @@ impl WorktreeState {
             };
             // A symbolic link as git stores it: the path it names.
             if meta.file_type().is_symlink() {
-                use std::os::unix::ffi::OsStrExt as _;
-                let Ok(names) = std::fs::read_link(&path) else { return Ok(()) };
-                let bytes = names.as_os_str().as_bytes().to_vec();
+                let Ok(bytes) = crate::store::repo::link_target(&path) else { return Ok(()) };
                 let id = Oid::hash_object(ObjectType::Blob, &bytes)?;
                 if keep {
                     state.kept.insert(id, bytes);
