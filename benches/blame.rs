@@ -107,6 +107,7 @@ fn build(repo: &Repository) -> usize {
                 imported: None,
                 deleted_before: Vec::new(),
                 removed: false,
+                mode: None,
             };
             write_note(repo, id, &[NoteRecord::File(record)]).expect("note");
             notes += 1;

@@ -308,6 +308,7 @@ mod tests {
             imported: None,
             deleted_before: Vec::new(),
             removed: false,
+            mode: None,
         }
     }
 

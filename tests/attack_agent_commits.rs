@@ -1662,3 +1662,81 @@ fn a_directory_an_agent_replaces_with_a_link_is_a_removal_of_its_files() {
     assert_eq!(deleted.len(), 1, "{report:#}");
     assert_eq!(deleted[0]["kind"], "deleted-file", "{report:#}");
 }
+
+/// A script a person wrote, on main.
+const DEPLOY: &str = "#!/bin/sh\nset -e\nrsync -a build/ prod:/srv/app/\n";
+
+/// Whether `path` is executable in the working tree.
+fn executable(repo: &VouchRepo, path: &str) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(repo.root().join(path)).unwrap().permissions().mode() & 0o111 != 0
+}
+
+/// Set or clear the executable bit of `path` in the working tree.
+fn chmod(repo: &VouchRepo, path: &str, executable: bool) {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = if executable { 0o755 } else { 0o644 };
+    std::fs::set_permissions(repo.root().join(path), std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+/// Red team: an agent's command that made a person's script executable
+/// (`chmod +x`, or `git update-index --chmod=+x` in the index alone) was
+/// not recorded: the journal recorded text, and no text changed. The
+/// person's commit was noted "no AI", and verify passed a script CI now
+/// runs. The command's change of a file's mode is recorded as its own, and
+/// verify asks for sign-off of it (`file-mode`).
+#[test]
+fn a_file_an_agents_command_makes_executable_needs_sign_off() {
+    for (how, commits) in [("worktree", false), ("index", false), ("worktree", true)] {
+        let repo = VouchRepo::init_with(&[(".vouch.toml", POLICY), ("deploy.sh", DEPLOY)], &[]);
+        repo.ok(&["checkout", "-q", "-b", "feature"]);
+        let command = match how {
+            "worktree" => "chmod +x deploy.sh && git add deploy.sh",
+            _ => "git update-index --chmod=+x deploy.sh",
+        };
+        let command = if commits { format!("{command} && git commit -qm deploy") } else { command.to_string() };
+        agent_shell(&repo, "toolu_1", &command, || {
+            match how {
+                "worktree" => {
+                    chmod(&repo, "deploy.sh", true);
+                    repo.ok(&["add", "deploy.sh"]);
+                }
+                _ => drop(repo.ok(&["update-index", "--chmod=+x", "deploy.sh"])),
+            }
+            if commits {
+                repo.ok(&["commit", "-q", "-m", "deploy"]);
+            }
+        });
+        if !commits {
+            repo.ok(&["commit", "-q", "-m", "make deploy.sh executable"]);
+        }
+        let case = format!("{how}, committed by the agent: {commits}");
+        assert!(!attests_no_ai(&repo.note("HEAD")), "{case}: {:?}", repo.note("HEAD"));
+        let (code, report) = repo.verify("main..HEAD");
+        assert_eq!(code, 1, "{case}: {report:#}");
+        let failures = report["failures"].as_array().unwrap();
+        assert!(failures.iter().any(|f| f["path"] == "deploy.sh" && f["kind"] == "file-mode"), "{case}: {report:#}");
+        assert_eq!(report["coverage"]["ai_mode_changes"], json!(["deploy.sh"]), "{case}: {report:#}");
+    }
+}
+
+#[test]
+fn a_mode_a_person_changes_while_an_agent_works_stays_theirs() {
+    // The person makes their script executable; the agent's command then
+    // does something else, or puts the bit back as it was.
+    for agent_undoes in [false, true] {
+        let repo = VouchRepo::init_with(&[(".vouch.toml", POLICY), ("deploy.sh", DEPLOY)], &[]);
+        repo.ok(&["checkout", "-q", "-b", "feature"]);
+        chmod(&repo, "deploy.sh", true);
+        agent_shell(&repo, "toolu_1", "ls", || {});
+        if agent_undoes {
+            agent_shell(&repo, "toolu_2", "chmod -x deploy.sh", || chmod(&repo, "deploy.sh", false));
+            assert!(!executable(&repo, "deploy.sh"));
+            chmod(&repo, "deploy.sh", true);
+        }
+        repo.ok(&["commit", "-q", "-am", "make deploy.sh executable"]);
+        let (code, report) = repo.verify("main..HEAD");
+        assert_eq!(code, 0, "undone by the agent: {agent_undoes}: {report:#}");
+        assert_eq!(report["coverage"]["ai_mode_changes"], json!([]), "{report:#}");
+    }
+}

@@ -242,6 +242,7 @@ fn finding_3_a_forged_request_or_note_naming_the_rejecting_reviewer_does_not_voi
         imported: None,
         deleted_before: Vec::new(),
         removed: false,
+        mode: None,
     });
     notes::write_note(&a.repo(), oid, &[record]).unwrap();
     let (code, report) = a.verify("origin/main..HEAD");

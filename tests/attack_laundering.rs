@@ -47,6 +47,7 @@ fn ai_commit(a: &Clone) -> Oid {
         imported: None,
         deleted_before: Vec::new(),
         removed: false,
+        mode: None,
     });
     notes::write_note(&a.repo(), commit, &[record]).unwrap();
     commit
@@ -300,6 +301,7 @@ fn a_person_reformatting_human_code_does_not_make_it_ai() {
         imported: None,
         deleted_before: Vec::new(),
         removed: false,
+        mode: None,
     });
     notes::write_note(&a.repo(), commit, &[record]).unwrap();
     // ...and whitespace on the human function of BASE.

@@ -58,6 +58,7 @@ fn log_does_not_count_an_approval_verify_refuses_for_its_signature_and_says_why(
         imported: None,
         deleted_before: Vec::new(),
         removed: false,
+        mode: None,
     };
     notes::write_note(&a.repo(), commit, &[NoteRecord::File(record(vec![unsigned.clone(), borrowed.clone()]))])
         .unwrap();
@@ -122,6 +123,7 @@ fn log_does_not_count_the_approval_of_the_commits_author() {
         imported: None,
         deleted_before: Vec::new(),
         removed: false,
+        mode: None,
     };
     notes::write_note(&a.repo(), commit, &[NoteRecord::File(record)]).unwrap();
     let (code, report) = a.verify("origin/main..HEAD");

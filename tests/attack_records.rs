@@ -472,6 +472,7 @@ fn note_record(clone: &Clone, commit: Oid, tool: &str) -> NoteRecord {
         imported: None,
         deleted_before: Vec::new(),
         removed: false,
+        mode: None,
     })
 }
 

@@ -50,6 +50,7 @@ fn record(repo: &TestRepo, path: &str, ai: Vec<[u32; 2]>, tool: &str, imported: 
         imported: imported.map(str::to_string),
         deleted_before: Vec::new(),
         removed: false,
+        mode: None,
     }
 }
 

@@ -506,6 +506,7 @@ fn commit_with_note(repo: &TestRepo, message: &str, path: &str, ai: Vec<[u32; 2]
         imported: None,
         deleted_before: Vec::new(),
         removed: false,
+        mode: None,
     };
     notes::write_note(&git, head.id(), &[NoteRecord::File(record)]).unwrap();
     head.id()

@@ -219,6 +219,7 @@ fn a_vouch_note_is_seen_through_a_later_commit_that_moved_the_lines() {
         imported: None,
         deleted_before: Vec::new(),
         removed: false,
+        mode: None,
     };
     write_note(&repo.open(), first, &[NoteRecord::File(record)]).unwrap();
     // Move the lines: three lines above them, and rename the file.

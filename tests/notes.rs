@@ -135,6 +135,7 @@ fn ai_record(path: &str, blob: &str, ai: Vec<[u32; 2]>, tool: &str) -> FileRecor
         imported: None,
         deleted_before: Vec::new(),
         removed: false,
+        mode: None,
     }
 }
 

@@ -434,6 +434,7 @@ fn commit_with_note(
                 imported: None,
                 deleted_before: Vec::new(),
                 removed: false,
+                mode: None,
             }))
         })
         .collect();

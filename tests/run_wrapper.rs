@@ -627,3 +627,28 @@ fn a_link_the_agent_puts_in_place_of_a_file_is_recorded_as_its_own() {
     let failing: Vec<&str> = verify["failures"].as_array().unwrap().iter().filter_map(|f| f["path"].as_str()).collect();
     assert!(!failing.is_empty() && failing.iter().all(|p| *p == "src/auth.py"), "{verify:#}");
 }
+
+/// Red team: `vouch run` compared files by content, so an agent's `chmod
+/// +x` on a person's script changed nothing it saw, and the commit was
+/// noted "no AI". The mode the command set is recorded as its own.
+#[test]
+fn a_mode_the_agent_sets_is_recorded_as_its_own() {
+    let (repo, _) = project_with_hooks();
+    repo.write("deploy.sh", "#!/bin/sh\nrsync -a build/ prod:/srv/app/\n");
+    let commit = git_with_hooks(&repo.root, &["add", "-A"]);
+    assert!(commit.status.success());
+    let commit = git_with_hooks(&repo.root, &["commit", "-q", "-m", "deploy"]);
+    assert!(commit.status.success(), "{}", String::from_utf8_lossy(&commit.stderr));
+    let from = repo.git(&["rev-parse", "HEAD"]).trim().to_string();
+    run_agent_with_hooks(&repo, "chmod +x deploy.sh\n");
+    let commit = git_with_hooks(&repo.root, &["commit", "-q", "-am", "make deploy.sh executable"]);
+    assert!(commit.status.success(), "{}", String::from_utf8_lossy(&commit.stderr));
+    let verify = json_of(&repo.root, &["verify", &format!("{from}..HEAD"), "--format", "json"]);
+    let failing: Vec<(&str, &str)> = verify["failures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| Some((f["path"].as_str()?, f["kind"].as_str()?)))
+        .collect();
+    assert_eq!(failing, [("deploy.sh", "file-mode")], "{verify:#}");
+}

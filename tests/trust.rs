@@ -101,6 +101,7 @@ fn concurrent_approvals_and_notes_survive_sync() {
             imported: None,
             deleted_before: Vec::new(),
             removed: false,
+            mode: None,
         })
     };
     notes::write_note(&a.repo(), commit, &[record("claude")]).unwrap();
@@ -243,6 +244,7 @@ fn approval_by_whoever_accepted_the_ai_text() {
         imported: None,
         deleted_before: Vec::new(),
         removed: false,
+        mode: None,
     });
     notes::write_note(&a.repo(), commit, &[record]).unwrap();
     world.decide(&a, failure["fingerprint"].as_str().unwrap(), Decision::by("bob"));

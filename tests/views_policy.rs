@@ -187,6 +187,7 @@ fn a_note_of_imported_records_only_attests_nothing_in_stats_and_log_as_in_verify
         imported: Some("agent-trace".into()),
         deleted_before: Vec::new(),
         removed: false,
+        mode: None,
     };
     notes::write_note(&Repository::open(&repo.root).unwrap(), imported, &[NoteRecord::File(record)]).unwrap();
     let attested = commit_file(&repo, "src/other.rs", "other", dev, "other");
@@ -204,6 +205,7 @@ fn a_note_of_imported_records_only_attests_nothing_in_stats_and_log_as_in_verify
         imported: None,
         deleted_before: Vec::new(),
         removed: false,
+        mode: None,
     };
     notes::write_note(&Repository::open(&repo.root).unwrap(), attested, &[NoteRecord::File(own)]).unwrap();
     let range = format!("{base}..HEAD");

@@ -1410,6 +1410,7 @@ impl History<'_> {
                     imported: None,
                     deleted_before: Vec::new(),
                     removed: false,
+                    mode: None,
                 };
                 lines.insert(NoteRecord::File(record).to_line());
             }

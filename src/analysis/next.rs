@@ -22,7 +22,7 @@ use super::scope::{NextCommit, NextFile, Scope};
 use crate::policy::Policy;
 use crate::provenance::Attribution;
 use crate::signoff::Ledger;
-use crate::store::journal::{Journal, Loaded, RecordId};
+use crate::store::journal::{Journal, Loaded, ModeSet, RecordId};
 use crate::store::policy_file::Source;
 use crate::syntax::Content;
 
@@ -58,6 +58,9 @@ pub struct Prepared {
     /// The journal's live records of files agents removed whole: (record,
     /// path, who removed it).
     pub removals: Vec<(RecordId, String, Attribution)>,
+    /// The journal's live records of changes agents made to files' modes:
+    /// (record, path, the mode and who set it).
+    pub modes: Vec<(RecordId, String, ModeSet)>,
     pub next: NextCommit,
     /// What a person needs to hear about (a view that could not use every
     /// record, when not strict).
@@ -86,6 +89,9 @@ pub struct Next {
     /// The journal's live records of files agents removed whole: (record,
     /// path, who removed it).
     pub removals: Vec<(RecordId, String, Attribution)>,
+    /// The journal's live records of changes agents made to files' modes:
+    /// (record, path, the mode and who set it).
+    pub modes: Vec<(RecordId, String, ModeSet)>,
 }
 
 impl Next {
@@ -105,8 +111,8 @@ pub fn next(ctx: &Context, options: Options) -> anyhow::Result<Next> {
     {
         anyhow::bail!("refusing to decide without every record: {}", crate::display::line(why));
     }
-    let Prepared { scope, ledger, files, warnings, removals, .. } = prepared;
-    Ok(Next { scope, ledger, units, files, warnings, removals })
+    let Prepared { scope, ledger, files, warnings, removals, modes, .. } = prepared;
+    Ok(Next { scope, ledger, units, files, warnings, removals, modes })
 }
 
 /// Read the next commit in `ctx`'s repository and place it in its range.
@@ -209,6 +215,8 @@ pub fn prepare(ctx: &Context, options: Options) -> anyhow::Result<Prepared> {
         deleted.into_iter().map(|p| (p.clone(), removed_by(&p))).collect();
     let removals =
         loaded.removals().filter_map(|(r, a)| Some((r.id.clone(), r.path()?.to_string(), a.clone()))).collect();
+    let modes =
+        loaded.mode_changes().filter_map(|(r, m)| Some((r.id.clone(), r.path()?.to_string(), m.clone()))).collect();
     let next = scope.next_commit(repo, &pending, &deleted, people, options.all)?;
     let verified = verifier(repo, &scope.policy, &scope.source, options.strict)?;
     Ok(Prepared {
@@ -216,6 +224,7 @@ pub fn prepare(ctx: &Context, options: Options) -> anyhow::Result<Prepared> {
         ledger,
         files: files.into_iter().zip(seen).collect(),
         removals,
+        modes,
         next,
         warnings,
         derived,

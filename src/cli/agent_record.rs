@@ -790,6 +790,119 @@ pub fn record_removal(
     Ok(())
 }
 
+/// What a tool call's staged versions and modes are compared with, read
+/// once: the index now, and HEAD's tree before the call and now.
+pub struct Staging<'r> {
+    repo: &'r Repository,
+    pub index: git2::Index,
+    pub head_then: Option<git2::Tree<'r>>,
+    pub head_now: Option<git2::Tree<'r>>,
+    /// Whether git reads files' modes in the worktree (`core.fileMode`).
+    file_mode: bool,
+}
+
+impl<'r> Staging<'r> {
+    /// `repo` now, and HEAD's tree when it was at `then`.
+    pub fn of(repo: &'r Repository, then: Option<Oid>) -> anyhow::Result<Staging<'r>> {
+        let tree_of = |commit: Option<Oid>| commit.and_then(|c| repo.find_commit(c).ok()).and_then(|c| c.tree().ok());
+        Ok(Staging {
+            repo,
+            index: repo.index().context("cannot read the index")?,
+            head_then: tree_of(then),
+            head_now: tree_of(repo::head_commit(repo)),
+            file_mode: repo.config().and_then(|c| c.get_bool("core.fileMode")).unwrap_or(true),
+        })
+    }
+
+    /// The mode of `rel` in the index now, as git writes it (0: none).
+    pub fn staged_mode(&self, rel: &str) -> u32 {
+        self.index.get_path(Path::new(rel), 0).map_or(0, |e| e.mode)
+    }
+
+    /// Record the mode the tool call set on `rel` ([`mode_set`]; `modes`:
+    /// its modes before the call and now, each in the worktree of `root`
+    /// and in the index), with the version of the file it applies to (the
+    /// one staged, else the worktree's); one record, or none.
+    #[allow(clippy::too_many_arguments)]
+    pub fn record_mode(
+        &self,
+        journal: &Journal,
+        root: &Path,
+        rel: &str,
+        modes: ((u32, u32), (u32, u32)),
+        source: &AiSource,
+        evidence: Evidence,
+        intent: Option<&Intent>,
+    ) -> anyhow::Result<usize> {
+        let head_mode = |tree: &Option<git2::Tree<'_>>| {
+            tree.as_ref().and_then(|t| t.get_path(Path::new(rel)).ok()).map_or(0, |e| e.filemode() as u32)
+        };
+        let head = (head_mode(&self.head_then), head_mode(&self.head_now));
+        let Some(mode) = mode_set(modes.0, modes.1, head, self.file_mode) else { return Ok(0) };
+        let text = match self.index.get_path(Path::new(rel), 0) {
+            Some(entry) => self.repo.find_blob(entry.id).map(|b| b.content().to_vec()),
+            None => Ok(std::fs::read(root.join(rel)).unwrap_or_default()),
+        }
+        .with_context(|| format!("cannot read the staged {rel}"))?;
+        record_mode(self.repo, journal, rel, &text, mode, source.clone(), evidence, intent.cloned())?;
+        Ok(1)
+    }
+}
+
+/// The mode a tool call set on a file, from its modes before and after
+/// the call, each (in the worktree, in the index) as git writes them (0:
+/// none), and the mode HEAD had for it before and after (0: none): a
+/// regular file's executable bit it set or cleared, in the worktree (when
+/// git reads modes there: `core.fileMode`) or else in the index (`git
+/// update-index --chmod`). A mode put back to HEAD's (a `git checkout` of
+/// the file, an unstaging) is nobody's change, and the worktree's mode
+/// staged (`git add` of a person's `chmod`) is the worktree's; a file it
+/// created, removed or made a link of is judged by its content.
+pub fn mode_set(then: (u32, u32), now: (u32, u32), head: (u32, u32), file_mode: bool) -> Option<u32> {
+    use crate::store::snapshot::{EXECUTABLE, REGULAR};
+    let regular = |mode: u32| mode == REGULAR || mode == EXECUTABLE;
+    let changed =
+        |then: u32, now: u32| regular(then) && regular(now) && then != now && !(now == head.0 && now == head.1);
+    if file_mode && changed(then.0, now.0) {
+        Some(now.0)
+    } else if changed(then.1, now.1) && !(file_mode && now.1 == then.0) {
+        Some(now.1)
+    } else {
+        None
+    }
+}
+
+/// Record in `journal` that `source` (known by `evidence`) set the mode of
+/// file `rel` of `repo`'s worktree, whose text is `text`, to `mode` (as git
+/// writes it): no line changes, yet what the file does may (a script CI
+/// runs), so the gate and the commit's note must know.
+#[allow(clippy::too_many_arguments)]
+pub fn record_mode(
+    repo: &Repository,
+    journal: &Journal,
+    rel: &str,
+    text: &[u8],
+    mode: u32,
+    source: AiSource,
+    evidence: Evidence,
+    intent: Option<Intent>,
+) -> anyhow::Result<()> {
+    let tool = source.tool.clone();
+    let attribution = Attribution::ai(source, evidence, user_email(repo)).with_intent(intent);
+    let mode = format!("{mode:o}");
+    journal
+        .append(repo, Entry::mode_set(rel, text, &mode, &attribution))
+        .with_context(|| format!("cannot record the change of the mode of {rel}"))?;
+    warn_if_not_set_up(repo);
+    eprintln!(
+        "vouch: recorded that {} made {} {}: the change needs sign-off",
+        display::line(&tool),
+        display::line(rel),
+        crate::store::mode::described(&mode)
+    );
+    Ok(())
+}
+
 /// Whether HEAD or the index has a file at `rel`: the removal of a file
 /// git does not know changes nothing a commit holds.
 pub fn known_to_git(repo: &Repository, rel: &str) -> bool {

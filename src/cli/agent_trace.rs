@@ -187,6 +187,7 @@ pub fn run_import(args: ImportArgs) -> anyhow::Result<Outcome> {
                 imported: Some(IMPORTED.to_string()),
                 deleted_before: Vec::new(),
                 removed: false,
+                mode: None,
             });
         }
         if !records.is_empty() {

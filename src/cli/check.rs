@@ -17,7 +17,7 @@
 //! is an error naming it (exit 2). Without `--staged` the same check runs on
 //! the working tree.
 
-use super::gate_cache::{CachedFile, CachedRemoval, CachedSpan, CachedUnit, GateCache};
+use super::gate_cache::{CachedFile, CachedMode, CachedRemoval, CachedSpan, CachedUnit, GateCache};
 use super::output::Style;
 use super::{Format, FormatArg, Outcome};
 use crate::analysis::changes::Version;
@@ -143,7 +143,17 @@ fn cache_for_post_commit(ctx: &Context, next: &Next) {
         .iter()
         .map(|(id, path, by)| CachedRemoval { id: id.clone(), path: path.clone(), by: by.clone() })
         .collect();
-    GateCache::new(files, removals).write(&ctx.repo);
+    let modes = next
+        .modes
+        .iter()
+        .map(|(id, path, set)| CachedMode {
+            id: id.clone(),
+            path: path.clone(),
+            mode: set.mode.clone(),
+            by: set.by.clone(),
+        })
+        .collect();
+    GateCache::new(files, removals, modes).write(&ctx.repo);
 }
 
 /// A unit as JSON, for `check` and `status`.

@@ -38,7 +38,7 @@ use git2::Oid;
 
 use super::Outcome;
 use super::context::Context;
-use super::gate_cache::{CachedRemoval, CachedUnit, GateCache};
+use super::gate_cache::{CachedMode, CachedRemoval, CachedUnit, GateCache};
 use super::gitfiles;
 use crate::analysis::attribution::{self, FileVersion, Views};
 use crate::policy::Policy;
@@ -144,8 +144,11 @@ fn records_for(
     let derived = derived_for(ctx, commit, sources, bots, &committed, &raw)?;
     let removals = removals(ctx, commit, cache)?;
     note.retire.extend(removals.retire);
+    let modes = modes(ctx, commit, cache)?;
+    note.retire.extend(modes.retire);
     let mut files = note.files;
     files.extend(removals.records);
+    files.extend(modes.records);
     add_uncovered(&mut files, derived.records);
     add_uncovered(&mut files, derived.own);
     let records = notes::merge_records(files).into_iter().map(NoteRecord::File).collect();
@@ -853,22 +856,24 @@ impl Fallback {
     }
 }
 
-/// What the commit does with the files agents removed whole (the
-/// journal's records of removals, see [`Loaded::removal`]).
+/// What the commit does with journal records that describe no text (an
+/// agent's removal of a file, or change of its mode): the note records it
+/// makes of them, and the records it settles.
 #[derive(Default)]
-struct Removals {
-    /// A note record for each file the commit removed that an agent had
-    /// removed.
+struct Settled {
     records: Vec<FileRecord>,
-    /// The removal records the commit settles: those of the files it
-    /// removed (its note now says so), and those of files an agent removed
-    /// that are back in the worktree (the removal was undone, and a later
-    /// removal by a person is theirs).
     retire: Vec<RecordId>,
 }
 
-fn removals(ctx: &Context, commit: &git2::Commit<'_>, cache: &GateCache) -> anyhow::Result<Removals> {
-    let mut out = Removals::default();
+/// What the commit does with the files agents removed whole (the
+/// journal's records of removals, see [`Loaded::removal`]): a note record
+/// for each file the commit removed that an agent had removed; and the
+/// removal records it settles: those of the files it removed (its note now
+/// says so), and those of files an agent removed that are back in the
+/// worktree (the removal was undone, and a later removal by a person is
+/// theirs).
+fn removals(ctx: &Context, commit: &git2::Commit<'_>, cache: &GateCache) -> anyhow::Result<Settled> {
+    let mut out = Settled::default();
     // As the gate read them; else (no gate ran) from the journal.
     let live: Vec<CachedRemoval> = match &cache.removals {
         Some(seen) => seen.clone(),
@@ -892,6 +897,60 @@ fn removals(ctx: &Context, commit: &git2::Commit<'_>, cache: &GateCache) -> anyh
             out.records.extend(FileRecord::removal(&path, entry.id(), &by));
             out.retire.push(id);
         } else if std::fs::symlink_metadata(ctx.root.join(&path)).is_ok() {
+            out.retire.push(id);
+        }
+    }
+    Ok(out)
+}
+
+/// What the commit does with the modes agents set on files (the journal's
+/// records of changes of mode, see [`Loaded::mode_changes`]): a note record
+/// for each file whose mode the commit changed to the one an agent set,
+/// and the records it settles: those, and those of files that no longer
+/// have that mode in the worktree nor in the index (undone, or changed
+/// again by a person, whose later change is theirs).
+fn modes(ctx: &Context, commit: &git2::Commit<'_>, cache: &GateCache) -> anyhow::Result<Settled> {
+    let mut out = Settled::default();
+    // As the gate read them; else (no gate ran) from the journal.
+    let live: Vec<CachedMode> = match &cache.modes {
+        Some(seen) => seen.clone(),
+        None => {
+            let (_, loaded) = ctx.journal()?;
+            loaded
+                .mode_changes()
+                .filter_map(|(r, set)| {
+                    let path = r.path()?.to_string();
+                    Some(CachedMode { id: r.id.clone(), path, mode: set.mode.clone(), by: set.by.clone() })
+                })
+                .collect()
+        }
+    };
+    if live.is_empty() {
+        return Ok(out);
+    }
+    let tree = commit.tree().context("cannot read the commit's tree")?;
+    let parent = commit.parent(0).ok().map(|p| p.tree()).transpose().context("cannot read the parent's tree")?;
+    let index = ctx.repo.index().context("cannot read the index")?;
+    let mode_in = |tree: Option<&git2::Tree<'_>>, path: &str| {
+        tree.and_then(|t| t.get_path(std::path::Path::new(path)).ok()).map(|e| format!("{:o}", e.filemode()))
+    };
+    for CachedMode { id, path, mode, by } in live {
+        let committed = tree.get_path(std::path::Path::new(&path)).ok();
+        let set = committed.as_ref().is_some_and(|e| format!("{:o}", e.filemode()) == mode);
+        let before = mode_in(parent.as_ref(), &path);
+        if set && before.is_some_and(|m| m != mode && crate::store::mode::is_regular(&m)) {
+            out.records.extend(FileRecord::mode_set(
+                &path,
+                committed.map(|e| e.id()).unwrap_or(Oid::zero()),
+                &mode,
+                &by,
+            ));
+            out.retire.push(id);
+            continue;
+        }
+        let worktree = crate::store::snapshot::worktree_mode(&ctx.root.join(&path));
+        let staged = index.get_path(std::path::Path::new(&path), 0).map(|e| e.mode);
+        if format!("{worktree:o}") != mode && staged.is_none_or(|m| format!("{m:o}") != mode) {
             out.retire.push(id);
         }
     }
@@ -1105,6 +1164,7 @@ fn file_records(
                 imported: None,
                 deleted_before,
                 removed: false,
+                mode: None,
             })
         })
         .collect()

@@ -32,6 +32,21 @@ pub struct GateCache {
     /// reads the journal).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub removals: Option<Vec<CachedRemoval>>,
+    /// The journal's live records of changes agents made to files' modes,
+    /// as the gate read them; `None` when not known (then the post-commit
+    /// hook reads the journal).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub modes: Option<Vec<CachedMode>>,
+}
+
+/// A journal record that an agent set a file's mode.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CachedMode {
+    pub id: RecordId,
+    pub path: String,
+    /// As git writes it (`100755`).
+    pub mode: String,
+    pub by: Attribution,
 }
 
 /// A journal record that an agent removed a file whole.
@@ -87,8 +102,8 @@ fn file(repo: &Repository) -> PathBuf {
 }
 
 impl GateCache {
-    pub fn new(files: Vec<CachedFile>, removals: Vec<CachedRemoval>) -> GateCache {
-        GateCache { v: VERSION, files, removals: Some(removals) }
+    pub fn new(files: Vec<CachedFile>, removals: Vec<CachedRemoval>, modes: Vec<CachedMode>) -> GateCache {
+        GateCache { v: VERSION, files, removals: Some(removals), modes: Some(modes) }
     }
 
     /// Write it for the post-commit hook. A failure costs only time later,

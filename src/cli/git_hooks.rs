@@ -379,6 +379,21 @@ mod tests {
     use super::*;
     use crate::store::setup::script_binary;
 
+    /// Start `command`, a script a test just wrote: while another test's
+    /// thread forks, the script's inode may still be open for writing in
+    /// that child, and exec fails with "text file busy" until it execs.
+    fn spawn_written(command: &mut std::process::Command) -> std::process::Child {
+        for _ in 0..100 {
+            match command.spawn() {
+                Err(e) if e.kind() == std::io::ErrorKind::ExecutableFileBusy => {
+                    std::thread::sleep(std::time::Duration::from_millis(10))
+                }
+                started => return started.unwrap(),
+            }
+        }
+        command.spawn().unwrap()
+    }
+
     #[test]
     fn scripts_read_back_their_binary() {
         let s = script("pre-commit", "/opt/it's here/vouch");
@@ -409,11 +424,11 @@ mod tests {
         );
         install(hooks, "pre-push", fake.to_str().unwrap(), false).unwrap();
         let push = |input: &str| {
-            let mut child = std::process::Command::new(hooks.join("pre-push"))
-                .args(["origin", "/srv/remote.git"])
-                .stdin(std::process::Stdio::piped())
-                .spawn()
-                .unwrap();
+            let mut child = spawn_written(
+                std::process::Command::new(hooks.join("pre-push"))
+                    .args(["origin", "/srv/remote.git"])
+                    .stdin(std::process::Stdio::piped()),
+            );
             std::io::Write::write_all(&mut child.stdin.take().unwrap(), input.as_bytes()).unwrap();
             child.wait().unwrap()
         };
@@ -460,7 +475,7 @@ mod tests {
             if let Some(git_dir) = git_dir {
                 command.env("GIT_DIR", git_dir);
             }
-            assert!(command.status().unwrap().success());
+            assert!(spawn_written(&mut command).wait().unwrap().success());
             std::fs::read_to_string(&log).unwrap_or_default()
         };
         let local = "local .git/COMMIT_EDITMSG message\n";

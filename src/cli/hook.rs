@@ -69,8 +69,8 @@ use git2::{ObjectType, Oid, Repository};
 
 use super::agent_record;
 use super::agent_record::{
-    Target, Written, absolute, append, known_to_git, last_seen, record, record_removal, record_whole, say_recorded,
-    target, version_at, written,
+    Staging, Target, Written, absolute, append, known_to_git, last_seen, record, record_removal, record_whole,
+    say_recorded, target, version_at, written,
 };
 use super::agents::{self, Agent, Parsed, Scope};
 use super::commit_note::{self, ReflogMark};
@@ -685,15 +685,6 @@ fn after_shell(agent: Agent, shell: agents::Shell) -> anyhow::Result<Outcome> {
     Ok(Outcome::Ok)
 }
 
-/// What [`Side::record_staged`] compares every candidate's staged version
-/// with, read once: the index now, and HEAD's tree before the command and
-/// now.
-struct Staging<'r> {
-    index: git2::Index,
-    head_then: Option<git2::Tree<'r>>,
-    head_now: Option<git2::Tree<'r>>,
-}
-
 /// One worktree a shell command may have changed: its repository, the
 /// snapshot taken of it before the command, and what the command did to
 /// its HEAD.
@@ -733,17 +724,12 @@ impl Side {
     /// and costs no other file its record.
     fn record(&self, source: &AiSource, intent: &Option<Intent>) -> anyhow::Result<usize> {
         let mut recorded = 0;
-        let tree_of =
-            |commit: Option<Oid>| commit.and_then(|c| self.repo.find_commit(c).ok()).and_then(|c| c.tree().ok());
-        let staging = Staging {
-            index: self.repo.index().context("cannot read the index")?,
-            head_then: tree_of(self.snapshot.head),
-            head_now: tree_of(repo::head_commit(&self.repo)),
-        };
+        let staging = Staging::of(&self.repo, self.snapshot.head)?;
         for rel in self.snapshot.candidates(&self.repo).context("cannot list the files the command may have changed")? {
             let done = self
                 .record_file(&rel, source, intent)
-                .and_then(|n| Ok(n + self.record_staged(&staging, &rel, source, intent)?));
+                .and_then(|n| Ok(n + self.record_staged(&staging, &rel, source, intent)?))
+                .and_then(|n| Ok(n + self.record_mode(&staging, &rel, source, intent)?));
             match done {
                 Ok(n) => recorded += n,
                 Err(e) => agent_record::not_recorded(&self.repo, &source.tool, &rel, &e),
@@ -861,6 +847,23 @@ impl Side {
                 self.record_removal(rel, &before, source, intent)
             }
         }
+    }
+
+    /// Record the mode the command set on `rel` ([`agent_record::mode_set`]);
+    /// one record, or none.
+    fn record_mode(
+        &self,
+        staging: &Staging<'_>,
+        rel: &str,
+        source: &AiSource,
+        intent: &Option<Intent>,
+    ) -> anyhow::Result<usize> {
+        if self.brought.contains_key(rel) {
+            return Ok(0);
+        }
+        let Some(then) = self.snapshot.modes_before(rel, staging.head_then.as_ref()) else { return Ok(0) };
+        let now = (crate::store::snapshot::worktree_mode(&self.root.join(rel)), staging.staged_mode(rel));
+        staging.record_mode(&self.journal, &self.root, rel, (then, now), source, Evidence::AgentHook, intent.as_ref())
     }
 
     /// Record what the command changed in `rel`, in the journal; how many

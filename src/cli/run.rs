@@ -305,6 +305,17 @@ fn record_changes(
             Err(e) => agent_record::not_recorded(repo, &source.tool, rel, &e),
         }
     }
+    // And the modes it set (`chmod +x`), which change no content.
+    let staging = agent_record::Staging::of(repo, then)?;
+    for (rel, was, is) in before.mode_changes(&after) {
+        if brought.contains_key(&rel) {
+            continue;
+        }
+        match staging.record_mode(&journal, &root, &rel, (was, is), source, Evidence::Wrapper, None) {
+            Ok(n) => recorded += n,
+            Err(e) => agent_record::not_recorded(repo, &source.tool, &rel, &e),
+        }
+    }
     if recorded == 0 {
         eprintln!("vouch: nothing to record: no file of the worktree changed while the command ran");
     } else {

@@ -426,6 +426,7 @@ fn record(path: &str, blob: &str, ai: Vec<[u32; 2]>, origin: AiSource) -> FileRe
         imported: None,
         deleted_before: Vec::new(),
         removed: false,
+        mode: None,
     }
 }
 

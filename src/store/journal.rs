@@ -113,7 +113,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use git2::{ObjectType, Oid, Repository};
 use time::OffsetDateTime;
 
-pub use record::{Body, FileVersion, Record, RecordId, Retirement, SCHEMA_VERSION, SpanRecord};
+pub use record::{Body, FileVersion, ModeSet, Record, RecordId, Retirement, SCHEMA_VERSION, SpanRecord};
 pub use view::Unchanged;
 
 use crate::provenance::{AiDeletion, Attribution};
@@ -272,6 +272,10 @@ pub struct Entry<'a> {
     /// Who removed the file whole, for a record of its removal: `text` is
     /// then the version removed, and `spans` and `deletions` are empty.
     pub removed: Option<&'a Attribution>,
+    /// The mode an agent set on the file (as git writes it), and who, for
+    /// a record of a change of its mode: `text` is then the version whose
+    /// mode changed, and `spans` and `deletions` are empty.
+    pub mode: Option<(&'a str, &'a Attribution)>,
 }
 
 impl<'a> Entry<'a> {
@@ -289,6 +293,7 @@ impl<'a> Entry<'a> {
             accepted_at: None,
             deletions: &[],
             removed: None,
+            mode: None,
         }
     }
 
@@ -296,6 +301,17 @@ impl<'a> Entry<'a> {
     /// was `text`.
     pub fn removal(path: &'a str, text: &'a (impl AsRef<[u8]> + ?Sized), by: &'a Attribution) -> Entry<'a> {
         Entry { removed: Some(by), ..Entry::delta(path, text, &[]) }
+    }
+
+    /// A record that `by` set the mode of file `path`, whose text is
+    /// `text`, to `mode` (as git writes it: `100755`, `100644`).
+    pub fn mode_set(
+        path: &'a str,
+        text: &'a (impl AsRef<[u8]> + ?Sized),
+        mode: &'a str,
+        by: &'a Attribution,
+    ) -> Entry<'a> {
+        Entry { mode: Some((mode, by)), ..Entry::delta(path, text, &[]) }
     }
 
     pub fn snapshot(
@@ -347,9 +363,18 @@ impl Loaded {
     }
 
     /// The live records of the text of `path`, in time order (records of
-    /// its removal describe no text: see [`Loaded::removal`]).
+    /// its removal or of a change of its mode describe no text: see
+    /// [`Loaded::removal`], [`Loaded::mode_changes`]).
     pub fn records_for(&self, path: &str) -> Vec<&Record> {
-        self.live().filter(|r| r.path() == Some(path) && r.file().is_some_and(|f| f.removed.is_none())).collect()
+        self.live().filter(|r| r.path() == Some(path) && r.file().is_some_and(FileVersion::describes_text)).collect()
+    }
+
+    /// Every live record of an agent's change of a file's mode, in time
+    /// order. It speaks for the mode wherever the file has it, until a
+    /// commit's note covers it (the commit set that mode) or the file no
+    /// longer has it: see `cli::commit_note`.
+    pub fn mode_changes(&self) -> impl Iterator<Item = (&Record, &ModeSet)> {
+        self.live().filter_map(|r| Some((r, r.file()?.mode.as_ref()?)))
     }
 
     /// The latest live record that an agent removed file `path` whole.
@@ -537,6 +562,14 @@ impl Journal {
         if entry.removed.is_some() && (!entry.spans.is_empty() || !entry.deletions.is_empty()) {
             return Err(JournalError::Invalid("a record of a file's removal describes no text".into()));
         }
+        if let Some((mode, _)) = entry.mode {
+            if entry.removed.is_some() || !entry.spans.is_empty() || !entry.deletions.is_empty() {
+                return Err(JournalError::Invalid("a record of a change of a file's mode describes no text".into()));
+            }
+            if !matches!(mode, "100644" | "100755") {
+                return Err(JournalError::Invalid(format!("{mode:?} is not the mode of a regular file")));
+            }
+        }
         let spans = check_spans(entry.text, entry.spans)?;
         let mut ai = Vec::new();
         for span in spans.iter().filter(|s| s.attribution.is_ai()) {
@@ -557,6 +590,7 @@ impl Journal {
             accepted_at: entry.accepted_at,
             deletions: check_deletions(entry.text, entry.deletions)?,
             removed: entry.removed.cloned(),
+            mode: entry.mode.map(|(mode, by)| ModeSet { mode: mode.to_string(), by: by.clone() }),
         };
         let body = match entry.kind {
             EntryKind::Delta => Body::Delta(file),

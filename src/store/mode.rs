@@ -50,6 +50,12 @@ impl ModeChange {
     }
 }
 
+/// Whether `mode` (as git writes it) is a regular file's, executable or
+/// not.
+pub fn is_regular(mode: &str) -> bool {
+    mode == REGULAR || mode == EXECUTABLE
+}
+
 /// What a file's change to `mode` (as git writes it) does: it makes the
 /// file "executable" (`100755`), or "no longer executable".
 pub fn described(mode: &str) -> &'static str {
@@ -100,7 +106,9 @@ where
             }
             // A vouch note speaks for the mode through an AI edit of the
             // file in the same commit.
-            let edited = |f: &FileRecord| !f.ai.is_empty() || f.removed || !f.deleted_before.is_empty();
+            let edited = |f: &FileRecord| {
+                !f.ai.is_empty() || f.removed || !f.deleted_before.is_empty() || f.mode.as_deref() == Some(to)
+            };
             let found = evidence(oid)?.map(|e| e.labels_for(path, edited)).unwrap_or_default();
             if found.is_empty() {
                 continue;

@@ -130,6 +130,12 @@ pub struct FileRecord {
     /// Optional: notes without removals are written as before.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub removed: bool,
+    /// Set when this origin changed the file's mode in the commit (an
+    /// agent's `chmod +x`): the mode the commit gave the file, as git
+    /// writes it (`100755`, `100644`). `blob` is the version committed.
+    /// Optional: notes without changes of mode are written as before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<String>,
 }
 
 impl FileRecord {
@@ -172,7 +178,15 @@ impl FileRecord {
             imported: None,
             deleted_before: Vec::new(),
             removed: true,
+            mode: None,
         })
+    }
+
+    /// A record that `by` set the mode of file `path` (at `blob`) to `mode`
+    /// in the commit; `None` when `by` is no AI.
+    pub fn mode_set(path: &str, blob: Oid, mode: &str, by: &Attribution) -> Option<FileRecord> {
+        let removal = FileRecord::removal(path, blob, by)?;
+        Some(FileRecord { removed: false, mode: Some(mode.to_string()), ..removal })
     }
 
     /// The same record with other line ranges, for another blob (the
@@ -1563,6 +1577,7 @@ pub(crate) mod tests {
             imported: None,
             deleted_before: Vec::new(),
             removed: false,
+            mode: None,
         }
     }
 

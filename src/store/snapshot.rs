@@ -97,6 +97,29 @@ pub struct Snapshot {
     /// (worktree snapshots; [`gitlinks`]). `None`: not known (a snapshot
     /// an older vouch took).
     pub gitlinks: Option<BTreeMap<String, Vec<Oid>>>,
+    /// The modes of each file that differed from HEAD (worktree
+    /// snapshots): in the worktree and in the index, as git writes them,
+    /// 0 for none ([`Snapshot::modes_before`]). `None`: not known (a
+    /// snapshot an older vouch took).
+    pub modes: Option<BTreeMap<String, (u32, u32)>>,
+}
+
+/// git's mode of a regular file.
+pub const REGULAR: u32 = 0o100644;
+/// git's mode of an executable regular file.
+pub const EXECUTABLE: u32 = 0o100755;
+
+/// The mode git would give the file at `path` (`git add`): a regular
+/// file's, an executable's (any execute bit set), a symbolic link's; 0 for
+/// anything else, or nothing there.
+pub fn worktree_mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_file() && m.permissions().mode() & 0o111 != 0 => EXECUTABLE,
+        Ok(m) if m.file_type().is_file() => REGULAR,
+        Ok(m) if m.file_type().is_symlink() => u32::from(git2::FileMode::Link),
+        _ => 0,
+    }
 }
 
 /// The JSON line a snapshot file starts with.
@@ -122,6 +145,8 @@ struct Meta {
     gitlinks: Option<BTreeMap<String, Vec<String>>>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     stats: BTreeMap<String, (u64, i128)>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    modes: Option<BTreeMap<String, (u32, u32)>>,
     /// Path, and the length of its kept bytes (`null`: absent, `-1`: not
     /// kept), in the order of the bytes after the line.
     files: Vec<(String, Option<i64>)>,
@@ -304,8 +329,11 @@ impl Snapshot {
         };
         let index = repo.index()?;
         snapshot.gitlinks = Some(gitlinks_in(&index, &root));
+        let mut modes = BTreeMap::new();
         let mut total = 0u64;
         for (path, status) in dirty(repo)? {
+            let staged_mode = index.get_path(Path::new(&path), 0).map_or(0, |e| e.mode);
+            modes.insert(path.clone(), (worktree_mode(&root.join(&path)), staged_mode));
             if status.intersects(Status::INDEX_NEW | Status::INDEX_MODIFIED | Status::INDEX_TYPECHANGE)
                 && let Some(entry) = index.get_path(Path::new(&path), 0)
             {
@@ -330,6 +358,7 @@ impl Snapshot {
             }
             snapshot.files.insert(path, before);
         }
+        snapshot.modes = Some(modes);
         Ok(snapshot)
     }
 
@@ -379,6 +408,7 @@ impl Snapshot {
             tips: self.tips.iter().map(Oid::to_string).collect(),
             staged: self.staged.iter().map(|(p, id)| (p.clone(), id.to_string())).collect(),
             stats: self.stats.clone(),
+            modes: self.modes.clone(),
             gitlinks: self.gitlinks.as_ref().map(|links| {
                 links.iter().map(|(p, ids)| (p.clone(), ids.iter().map(Oid::to_string).collect())).collect()
             }),
@@ -442,6 +472,7 @@ impl Snapshot {
             taken: meta.taken,
             tips: meta.tips.iter().map(|t| oid(t)).collect::<Result<_, _>>()?,
             stats: meta.stats,
+            modes: meta.modes,
             ..Snapshot::default()
         };
         for (p, id) in &meta.staged {
@@ -496,6 +527,23 @@ impl Snapshot {
             );
         }
         Ok(out)
+    }
+
+    /// The modes of `rel` before the tool ran, in the worktree and in the
+    /// index, as git writes them (0: none): as the snapshot noted them for a
+    /// file that differed from HEAD, else as `head_then` (the tree of the
+    /// snapshot's HEAD) has it. `None` when not known (a snapshot of files,
+    /// or one an older vouch took).
+    pub fn modes_before(&self, rel: &str, head_then: Option<&git2::Tree<'_>>) -> Option<(u32, u32)> {
+        if let Some(&modes) = self.modes.as_ref()?.get(rel) {
+            return Some(modes);
+        }
+        let mode = match (self.head, head_then) {
+            (None, _) => 0,
+            (Some(_), Some(tree)) => tree.get_path(Path::new(rel)).map_or(0, |e| e.filemode() as u32),
+            (Some(_), None) => return None,
+        };
+        Some((mode, mode))
     }
 
     /// The bytes of `rel` before the tool ran, as this snapshot knows them:

@@ -27,6 +27,8 @@ use std::path::Path;
 
 use git2::{ObjectType, Oid, Repository, Status, StatusOptions};
 
+use crate::store::snapshot::REGULAR;
+
 /// The most files (tracked, and untracked not ignored) a state covers.
 pub const MAX_FILES: usize = 200_000;
 /// The most bytes of modified and untracked files a state hashes.
@@ -54,6 +56,10 @@ pub struct WorktreeState {
     pub files: BTreeMap<String, Oid>,
     /// Content kept in memory (files whose blob git may not hold).
     kept: HashMap<Oid, Vec<u8>>,
+    /// The modes of the files of `files`, in the worktree and in the
+    /// index (as git writes them, 0: none), where they are not both a
+    /// regular file's (most files: kept out).
+    modes: BTreeMap<String, (u32, u32)>,
 }
 
 /// What a file was in the state before.
@@ -118,6 +124,11 @@ impl WorktreeState {
             if !meta.file_type().is_file() {
                 return Ok(());
             }
+            let modes =
+                (crate::store::snapshot::worktree_mode(&path), index.get_path(Path::new(rel), 0).map_or(0, |e| e.mode));
+            if modes != (REGULAR, REGULAR) {
+                state.modes.insert(rel.to_string(), modes);
+            }
             hashed += meta.len();
             if hashed > MAX_HASHED {
                 return Err(StateError::TooLarge(format!(
@@ -154,6 +165,9 @@ impl WorktreeState {
                 continue;
             }
             state.files.insert(rel.to_string(), entry.id);
+            if entry.mode != REGULAR {
+                state.modes.insert(rel.to_string(), (entry.mode, entry.mode));
+            }
         }
         // Everything else that is there: hashed.
         for (rel, status) in &dirty {
@@ -165,6 +179,9 @@ impl WorktreeState {
                 // Staged, and the worktree matches the index.
                 if entry.mode & 0o170000 == 0o100000 {
                     state.files.insert(rel.clone(), entry.id);
+                    if entry.mode != REGULAR {
+                        state.modes.insert(rel.clone(), (entry.mode, entry.mode));
+                    }
                 }
             }
         }
@@ -176,6 +193,22 @@ impl WorktreeState {
     pub fn changed(&self, after: &WorktreeState) -> Vec<String> {
         let paths: BTreeSet<&String> = self.files.keys().chain(after.files.keys()).collect();
         paths.into_iter().filter(|p| self.files.get(*p) != after.files.get(*p)).cloned().collect()
+    }
+
+    /// The files both states hold whose modes differ, in the worktree or
+    /// in the index: each with its modes in this state and in `after` (see
+    /// [`crate::cli::agent_record::mode_set`]), sorted.
+    pub fn mode_changes(&self, after: &WorktreeState) -> Vec<(String, (u32, u32), (u32, u32))> {
+        let paths: BTreeSet<&String> = self.modes.keys().chain(after.modes.keys()).collect();
+        paths
+            .into_iter()
+            .filter(|p| self.files.contains_key(*p) && after.files.contains_key(*p))
+            .filter_map(|p| {
+                let mode = |state: &WorktreeState| state.modes.get(p).copied().unwrap_or((REGULAR, REGULAR));
+                let (then, now) = (mode(self), mode(after));
+                (then != now).then(|| (p.clone(), then, now))
+            })
+            .collect()
     }
 
     /// What `rel` was in this state, in the form git stores (kept bytes

@@ -57,6 +57,7 @@ pub fn commit_noted(repo: &TestRepo, path: &str, name: &str, author: (&str, &str
         imported: None,
         deleted_before: Vec::new(),
         removed: false,
+        mode: None,
     };
     notes::write_note(&Repository::open(&repo.root).unwrap(), commit, &[NoteRecord::File(record)]).unwrap();
     commit

@@ -127,9 +127,31 @@ pub struct FileVersion {
     /// and older readers take it for a record of no spans.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub removed: Option<Attribution>,
+    /// Set when an agent changed the file's mode (`chmod +x`, `git
+    /// update-index --chmod`): the mode it set and who set it. `blob` is
+    /// the version whose mode it changed, and `spans` and `deletions` are
+    /// empty; such a record describes no text, only the mode
+    /// ([`super::Loaded::mode_changes`]). Optional: older records do
+    /// without, and older readers take it for a record of no spans.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<ModeSet>,
+}
+
+/// An agent's change of a file's mode: the mode it set, as git writes it
+/// (`100755`, `100644`), and who set it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModeSet {
+    pub mode: String,
+    pub by: Attribution,
 }
 
 impl FileVersion {
+    /// Whether it describes the file's text: not a record of the file's
+    /// removal, nor of a change of its mode.
+    pub fn describes_text(&self) -> bool {
+        self.removed.is_none() && self.mode.is_none()
+    }
+
     pub fn ranges(&self) -> impl Iterator<Item = (Range<usize>, &Attribution)> {
         self.spans.iter().map(|s| (s.start..s.end, &s.attribution))
     }
@@ -161,6 +183,8 @@ struct Flat {
     deletions: Vec<AiDeletion>,
     #[serde(default)]
     removed: Option<Attribution>,
+    #[serde(default)]
+    mode: Option<ModeSet>,
     ids: Option<Vec<RecordId>>,
     note_commit: Option<String>,
 }
@@ -196,6 +220,7 @@ impl TryFrom<Flat> for Record {
                     accepted_at: flat.accepted_at,
                     deletions: flat.deletions,
                     removed: flat.removed,
+                    mode: flat.mode,
                 };
                 if matches!(kind, Kind::Snapshot) { Body::Snapshot(file) } else { Body::Delta(file) }
             }
@@ -331,6 +356,7 @@ mod tests {
                 accepted_at: Some(datetime!(2026-11-28 01:51:00 UTC)),
                 deletions: Vec::new(),
                 removed: None,
+                mode: None,
             }),
         }
     }
@@ -370,9 +396,21 @@ mod tests {
             removed: Some(file.spans[0].attribution.clone()),
             ..file.clone()
         };
+        let mode = FileVersion {
+            spans: Vec::new(),
+            mode: Some(ModeSet { mode: "100755".into(), by: file.spans[0].attribution.clone() }),
+            ..file.clone()
+        };
         let retire =
             Retirement { ids: vec![RecordId::new("w1", 7), RecordId::new("w2", 1)], note_commit: "c".repeat(40) };
-        for body in [Body::Delta(file.clone()), Body::Snapshot(file), Body::Snapshot(removal), Body::Retire(retire)] {
+        let bodies = [
+            Body::Delta(file.clone()),
+            Body::Snapshot(file),
+            Body::Snapshot(removal),
+            Body::Delta(mode),
+            Body::Retire(retire),
+        ];
+        for body in bodies {
             let record = Record { body, ..sample() };
             let line = encode(&record).unwrap();
             assert_eq!(decode(&line[..line.len() - 1]), Ok(record));

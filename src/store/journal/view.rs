@@ -478,6 +478,7 @@ mod tests {
             accepted_at: None,
             deletions: Vec::new(),
             removed: None,
+            mode: None,
         };
         Record {
             schema: SCHEMA_VERSION,
