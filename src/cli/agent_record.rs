@@ -17,6 +17,7 @@ use crate::display;
 use crate::intent::Intent;
 use crate::provenance::{AiDeletion, AiSource, Attribution, Evidence};
 use crate::store::journal::{Entry, Journal};
+use crate::store::snapshot::Modes;
 use crate::store::{notes, repo};
 
 /// A file an agent edited, in the repository that tracks it.
@@ -829,7 +830,7 @@ impl<'r> Staging<'r> {
         journal: &Journal,
         root: &Path,
         rel: &str,
-        modes: ((u32, u32), (u32, u32)),
+        modes: (Modes, Modes),
         source: &AiSource,
         evidence: Evidence,
         intent: Option<&Intent>,
@@ -858,7 +859,7 @@ impl<'r> Staging<'r> {
 /// the file, an unstaging) is nobody's change, and the worktree's mode
 /// staged (`git add` of a person's `chmod`) is the worktree's; a file it
 /// created, removed or made a link of is judged by its content.
-pub fn mode_set(then: (u32, u32), now: (u32, u32), head: (u32, u32), file_mode: bool) -> Option<u32> {
+pub fn mode_set(then: Modes, now: Modes, head: (u32, u32), file_mode: bool) -> Option<u32> {
     use crate::store::snapshot::{EXECUTABLE, REGULAR};
     let regular = |mode: u32| mode == REGULAR || mode == EXECUTABLE;
     let changed =

@@ -101,8 +101,12 @@ pub struct Snapshot {
     /// snapshots): in the worktree and in the index, as git writes them,
     /// 0 for none ([`Snapshot::modes_before`]). `None`: not known (a
     /// snapshot an older vouch took).
-    pub modes: Option<BTreeMap<String, (u32, u32)>>,
+    pub modes: Option<BTreeMap<String, Modes>>,
 }
+
+/// A file's modes in the worktree and in the index, as git writes them
+/// (0: none there).
+pub type Modes = (u32, u32);
 
 /// git's mode of a regular file.
 pub const REGULAR: u32 = 0o100644;
@@ -146,7 +150,7 @@ struct Meta {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     stats: BTreeMap<String, (u64, i128)>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    modes: Option<BTreeMap<String, (u32, u32)>>,
+    modes: Option<BTreeMap<String, Modes>>,
     /// Path, and the length of its kept bytes (`null`: absent, `-1`: not
     /// kept), in the order of the bytes after the line.
     files: Vec<(String, Option<i64>)>,
@@ -534,7 +538,7 @@ impl Snapshot {
     /// file that differed from HEAD, else as `head_then` (the tree of the
     /// snapshot's HEAD) has it. `None` when not known (a snapshot of files,
     /// or one an older vouch took).
-    pub fn modes_before(&self, rel: &str, head_then: Option<&git2::Tree<'_>>) -> Option<(u32, u32)> {
+    pub fn modes_before(&self, rel: &str, head_then: Option<&git2::Tree<'_>>) -> Option<Modes> {
         if let Some(&modes) = self.modes.as_ref()?.get(rel) {
             return Some(modes);
         }

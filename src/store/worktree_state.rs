@@ -27,7 +27,7 @@ use std::path::Path;
 
 use git2::{ObjectType, Oid, Repository, Status, StatusOptions};
 
-use crate::store::snapshot::REGULAR;
+use crate::store::snapshot::{Modes, REGULAR};
 
 /// The most files (tracked, and untracked not ignored) a state covers.
 pub const MAX_FILES: usize = 200_000;
@@ -59,7 +59,7 @@ pub struct WorktreeState {
     /// The modes of the files of `files`, in the worktree and in the
     /// index (as git writes them, 0: none), where they are not both a
     /// regular file's (most files: kept out).
-    modes: BTreeMap<String, (u32, u32)>,
+    modes: BTreeMap<String, Modes>,
 }
 
 /// What a file was in the state before.
@@ -198,7 +198,7 @@ impl WorktreeState {
     /// The files both states hold whose modes differ, in the worktree or
     /// in the index: each with its modes in this state and in `after` (see
     /// [`crate::cli::agent_record::mode_set`]), sorted.
-    pub fn mode_changes(&self, after: &WorktreeState) -> Vec<(String, (u32, u32), (u32, u32))> {
+    pub fn mode_changes(&self, after: &WorktreeState) -> Vec<(String, Modes, Modes)> {
         let paths: BTreeSet<&String> = self.modes.keys().chain(after.modes.keys()).collect();
         paths
             .into_iter()
