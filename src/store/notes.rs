@@ -475,7 +475,13 @@ pub struct NoteReader<'r> {
 
 impl<'r> NoteReader<'r> {
     pub fn new(repo: &'r Repository) -> NoteReader<'r> {
-        NoteReader { repo, notes: NotesIndex::new(NOTES_REF), fetched: None }
+        NoteReader::of(repo, NOTES_REF)
+    }
+
+    /// A reader of the notes `refname` holds (and, where it has none, of
+    /// the notes fetched).
+    fn of(repo: &'r Repository, refname: &str) -> NoteReader<'r> {
+        NoteReader { repo, notes: NotesIndex::new(refname), fetched: None }
     }
 
     /// What [`read_note`] gives for `commit`.
@@ -537,29 +543,82 @@ pub fn read_note(repo: &Repository, commit: Oid) -> Result<Option<Vec<NoteRecord
 /// `cat_sort_uniq` does). An existing note that cannot be read is an error,
 /// and nothing is written.
 pub fn write_note(repo: &Repository, commit: Oid, records: &[NoteRecord]) -> Result<(), NoteError> {
-    let mut all = read_note(repo, commit)?.unwrap_or_default();
-    all.extend(records.iter().cloned());
-    replace_note(repo, commit, &all)
+    update_note(repo, commit, |old| old.unwrap_or_default().into_iter().chain(records.iter().cloned()).collect())
 }
 
 /// Set the note on `commit` to exactly `records` (sorted, deduplicated);
 /// no records removes the note.
 pub fn replace_note(repo: &Repository, commit: Oid, records: &[NoteRecord]) -> Result<(), NoteError> {
+    update_note(repo, commit, |_| records.to_vec())
+}
+
+/// Set the note on `commit` to what `records` makes of the records it has
+/// (`None`: no note; read as [`read_note`] reads them); no records removes
+/// it. Several writers may write notes at once (commits in several
+/// worktrees, an agent's hook beside a person's commit): the notes ref
+/// moves with a compare-and-swap ([`crate::store::repo::update_ref`]), and
+/// a writer that finds it moved reads the note again and writes anew, so
+/// no writer's note is dropped. libgit2 writes the notes commit (its
+/// fan-out of the notes tree) on a ref of this writer's own, set to the tip
+/// read, which the notes ref then moves to.
+fn update_note(
+    repo: &Repository,
+    commit: Oid,
+    records: impl Fn(Option<Vec<NoteRecord>>) -> Vec<NoteRecord>,
+) -> Result<(), NoteError> {
+    static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let nth = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let scratch = format!("refs/vouch/scratch/notes-{}-{nth}", std::process::id());
     let sig = signature(repo);
-    if records.is_empty() {
-        return match repo.note_delete(commit, Some(NOTES_REF), &sig, &sig) {
-            Err(e) if e.code() != ErrorCode::NotFound => Err(NoteError::git(format!("remove the note on {commit}"))(e)),
-            _ => Ok(()),
-        };
-    }
-    let lines: BTreeSet<String> = bounded(records).iter().map(NoteRecord::to_line).collect();
-    let mut text = String::new();
-    for line in lines {
-        text.push_str(&line);
-        text.push('\n');
-    }
-    crate::store::repo::retry_object_write(|| repo.note(&sig, &sig, Some(NOTES_REF), commit, &text, true))
-        .map_err(NoteError::git(format!("write the vouch note on {commit}")))?;
+    let failed = |action: &str| NoteError::git(format!("{action} (writing the vouch note on {commit})"));
+    let tip = || match repo.refname_to_id(NOTES_REF) {
+        Ok(id) => Ok(Some(id)),
+        Err(e) if e.code() == ErrorCode::NotFound => Ok(None),
+        Err(e) => Err(failed(&format!("read {NOTES_REF}"))(e)),
+    };
+    let write_at = |current: Option<Oid>| -> Result<Option<Oid>, NoteError> {
+        match current {
+            Some(id) => repo.reference(&scratch, id, true, "vouch: note").map(drop),
+            None => match repo.find_reference(&scratch) {
+                Ok(mut stale) => stale.delete(),
+                Err(_) => Ok(()),
+            },
+        }
+        .map_err(failed(&format!("set {scratch}")))?;
+        let old = NoteReader::of(repo, &scratch).read(commit)?;
+        let new = records(old);
+        if new.is_empty() {
+            match repo.note_delete(commit, Some(&scratch), &sig, &sig) {
+                Err(e) if e.code() == ErrorCode::NotFound => return Ok(None),
+                done => done.map_err(failed("remove the note"))?,
+            }
+        } else {
+            let lines: BTreeSet<String> = bounded(&new).iter().map(NoteRecord::to_line).collect();
+            let text: String = lines.into_iter().map(|line| line + "\n").collect();
+            crate::store::repo::retry_object_write(|| repo.note(&sig, &sig, Some(&scratch), commit, &text, true))
+                .map_err(failed("write the note"))?;
+        }
+        let made = repo.refname_to_id(&scratch).map_err(failed(&format!("read {scratch}")))?;
+        Ok(Some(made).filter(|&made| Some(made) != current))
+    };
+    let next = |current: Option<Oid>| {
+        let made = write_at(current);
+        if let Ok(mut scratch) = repo.find_reference(&scratch) {
+            let _ = scratch.delete();
+        }
+        made
+    };
+    let git = |e| failed(&format!("move {NOTES_REF}"))(e);
+    crate::store::repo::update_ref(repo, NOTES_REF, tip, next, git).map_err(|e| match e {
+        crate::store::repo::RefUpdateError::Failed(e) => e,
+        crate::store::repo::RefUpdateError::Contention => NoteError::Command {
+            action: format!("write the vouch note on {commit}"),
+            detail: format!(
+                "other writers kept moving {NOTES_REF} for {} s",
+                crate::store::repo::CONTENTION_TIMEOUT.as_secs()
+            ),
+        },
+    })?;
     Ok(())
 }
 

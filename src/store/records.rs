@@ -1005,7 +1005,7 @@ pub struct Listing<R> {
 pub enum RecordError {
     #[error("invalid {kind} record: {reason}", kind = kind.type_name())]
     Invalid { kind: Kind, reason: String },
-    #[error("cannot update {ref_name}: other writers kept changing it for {seconds} s", seconds = branch::CONTENTION_TIMEOUT.as_secs())]
+    #[error("cannot update {ref_name}: other writers kept changing it for {seconds} s", seconds = crate::store::repo::CONTENTION_TIMEOUT.as_secs())]
     Contention { ref_name: &'static str },
     #[error("{ref_name} does not point to a commit")]
     NotACommit { ref_name: String },

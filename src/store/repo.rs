@@ -52,6 +52,72 @@ pub fn retry_object_write<T>(mut write: impl FnMut() -> Result<T, git2::Error>) 
     }
 }
 
+/// How long a writer keeps retrying a ref other writers keep moving
+/// ([`update_ref`]) before giving up.
+pub const CONTENTION_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Why [`update_ref`] did not move a ref.
+#[derive(Debug)]
+pub enum RefUpdateError<E> {
+    /// Reading the ref, or making what it moves to, failed.
+    Failed(E),
+    /// Other writers kept moving it for [`CONTENTION_TIMEOUT`].
+    Contention,
+}
+
+/// Move `ref_name` from its tip (`tip` reads it: `None` when there is no
+/// such ref) to the commit `next` makes from that tip (`None`: nothing to
+/// do), with a compare-and-swap under the ref's lock: should another
+/// writer (another process, another worktree) have moved it meanwhile, the
+/// new tip is read and `next` asked again, so that no writer's commit is
+/// dropped. git's errors are `E` through `git`. Returns the tip it leaves.
+pub fn update_ref<E>(
+    repo: &Repository,
+    ref_name: &str,
+    tip: impl Fn() -> Result<Option<Oid>, E>,
+    mut next: impl FnMut(Option<Oid>) -> Result<Option<Oid>, E>,
+    git: impl Fn(git2::Error) -> E,
+) -> Result<Option<Oid>, RefUpdateError<E>> {
+    let deadline = std::time::Instant::now() + CONTENTION_TIMEOUT;
+    let mut attempt: u32 = 0;
+    loop {
+        let current = tip().map_err(RefUpdateError::Failed)?;
+        let Some(new) = next(current).map_err(RefUpdateError::Failed)? else { return Ok(current) };
+        let message = format!("vouch: update {ref_name}");
+        // The old value is compared under the ref's lock. For a ref that
+        // must not exist yet the expected old value is the zero id: libgit2
+        // checks `force = false` before taking the lock, so two writers
+        // creating the ref at once could both succeed and one write would
+        // be lost (a test caught that).
+        let expected = current.unwrap_or_else(Oid::zero);
+        match repo.reference_matching(ref_name, new, true, expected, &message) {
+            Ok(_) => return Ok(Some(new)),
+            Err(e)
+                if matches!(
+                    e.code(),
+                    git2::ErrorCode::Modified | git2::ErrorCode::Exists | git2::ErrorCode::Locked
+                ) =>
+            {
+                if std::time::Instant::now() >= deadline {
+                    return Err(RefUpdateError::Contention);
+                }
+                backoff(attempt);
+                attempt = attempt.saturating_add(1);
+            }
+            Err(e) => return Err(RefUpdateError::Failed(git(e))),
+        }
+    }
+}
+
+/// Sleeps a little, more after each failed attempt, with jitter so that
+/// writers that collided do not collide again in step.
+fn backoff(attempt: u32) {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+    let ceiling_micros = 200u64 << attempt.min(6);
+    let jitter = u64::from(nanos ^ std::process::id().rotate_left(13)) % ceiling_micros;
+    std::thread::sleep(std::time::Duration::from_micros(100 + jitter));
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum RepoError {
     #[error("{} is not in a git repository: {source}", path.display())]

@@ -33,12 +33,12 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
-use std::time::{Duration, Instant};
 
 use git2::{ErrorCode, FileMode, ObjectType, Oid, Repository, Signature, Tree, build::TreeUpdateBuilder};
 
 use super::{BadRecord, Kind, Listing, Record, RecordError, Stored, canonical_bytes, is_hex, verify};
 use crate::fingerprint::sha256_hex;
+use crate::store::repo::RefUpdateError;
 use crate::store::tree_diff;
 
 /// The branch that holds every record. Protect it on the remote from
@@ -47,9 +47,6 @@ pub const RECORDS_BRANCH: &str = "refs/heads/vouch-records";
 
 /// Where [`migrate`] notes how far it has copied each legacy ref.
 pub const MIGRATED_PREFIX: &str = "refs/vouch/migrated/";
-
-/// How long a writer keeps retrying a contended ref before giving up.
-pub(super) const CONTENTION_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// How a tree holds records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -595,48 +592,19 @@ pub fn add<R: Record>(repo: &Repository, record: &R) -> Result<String, RecordErr
 
 /// Moves `ref_name` from its current tip to the commit `next` makes from it
 /// (`None`: nothing to do), with a compare-and-swap; on a race, reads the
-/// new tip and asks `next` again.
+/// new tip and asks `next` again ([`crate::store::repo::update_ref`]).
 fn update_ref(
     repo: &Repository,
     ref_name: &'static str,
     mut next: impl FnMut(Option<Oid>) -> Result<Option<Oid>, git2::Error>,
 ) -> Result<Option<Oid>, RecordError> {
+    let tip = || ref_tip(repo, ref_name);
     let git = |source| RecordError::Git { ref_name, source };
-    let deadline = Instant::now() + CONTENTION_TIMEOUT;
-    let mut attempt: u32 = 0;
-    loop {
-        let current = ref_tip(repo, ref_name)?;
-        let Some(new) = crate::store::repo::retry_object_write(|| next(current)).map_err(git)? else {
-            return Ok(current);
-        };
-        let message = format!("vouch: update {ref_name}");
-        // The old value is compared under the ref's lock. For a ref that
-        // must not exist yet the expected old value is the zero id: libgit2
-        // checks `force = false` before taking the lock, so two writers
-        // creating the ref at once could both succeed and one record would
-        // be lost (a test caught that).
-        let expected = current.unwrap_or_else(Oid::zero);
-        match repo.reference_matching(ref_name, new, true, expected, &message) {
-            Ok(_) => return Ok(Some(new)),
-            Err(e) if matches!(e.code(), ErrorCode::Modified | ErrorCode::Exists | ErrorCode::Locked) => {
-                if Instant::now() >= deadline {
-                    return Err(RecordError::Contention { ref_name });
-                }
-                backoff(attempt);
-                attempt = attempt.saturating_add(1);
-            }
-            Err(e) => return Err(git(e)),
-        }
-    }
-}
-
-/// Sleeps a little, more after each failed attempt, with jitter so that
-/// writers that collided do not collide again in step.
-fn backoff(attempt: u32) {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
-    let ceiling_micros = 200u64 << attempt.min(6);
-    let jitter = u64::from(nanos ^ std::process::id().rotate_left(13)) % ceiling_micros;
-    std::thread::sleep(Duration::from_micros(100 + jitter));
+    let next = |current| crate::store::repo::retry_object_write(|| next(current)).map_err(git);
+    crate::store::repo::update_ref(repo, ref_name, tip, next, git).map_err(|e| match e {
+        RefUpdateError::Failed(e) => e,
+        RefUpdateError::Contention => RecordError::Contention { ref_name },
+    })
 }
 
 pub(super) fn empty_tree(repo: &Repository) -> Result<Tree<'_>, git2::Error> {

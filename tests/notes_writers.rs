@@ -1,0 +1,87 @@
+//! Several writers of `refs/notes/vouch` at once: commits made at the same
+//! moment in several worktrees of one repository (agents in worktrees of
+//! their own, a person beside them), each through git's post-commit hook.
+//! Red team: libgit2's note write moved the notes ref to a notes commit
+//! built on the tip it had read, with no check that the ref was still
+//! there, so of two writers the later one dropped the earlier one's note
+//! (2 to 7 of 12 notes lost a run), silently, after the journal records
+//! were retired: the agent's code lost its provenance for good and verify
+//! passed it. Every note now survives.
+//!
+//! Through the real binary, real git and the hooks `vouch init` installs.
+
+mod support {
+    pub mod repo;
+    pub mod run;
+    pub mod vouch_repo;
+}
+
+use std::path::Path;
+
+use serde_json::json;
+use support::vouch_repo::VouchRepo;
+
+const POLICY: &str = "gate = \"warn\"\nreviewers = [\"alice@example.com\"]\n";
+
+/// Claude Code's Write tool writes `text` into `rel` of the worktree at
+/// `dir`, with both hooks around it.
+fn agent_writes(repo: &VouchRepo, dir: &Path, id: &str, rel: &str, text: &str) {
+    let path = dir.join(rel);
+    let input = json!({ "file_path": path, "content": text });
+    for event in ["PreToolUse", "PostToolUse"] {
+        if event == "PostToolUse" {
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, text).unwrap();
+        }
+        let payload = json!({
+            "session_id": "s-1",
+            "cwd": dir,
+            "hook_event_name": event,
+            "tool_name": "Write",
+            "tool_use_id": id,
+            "tool_input": input,
+        });
+        let run = repo.vouch_with(dir, &["hook", "claude-code"], payload.to_string().as_bytes(), &[]);
+        assert_eq!(run.code, 0, "{run:?}");
+    }
+}
+
+#[test]
+fn commits_made_at_once_in_several_worktrees_each_keep_their_note() {
+    const WORKTREES: usize = 8;
+    let repo = VouchRepo::init_with(&[(".vouch.toml", POLICY)], &[]);
+    let worktrees = tempfile::tempdir().unwrap();
+    let base = worktrees.path().canonicalize().unwrap();
+    for round in 0..2 {
+        let dirs: Vec<_> = (0..WORKTREES).map(|i| base.join(format!("r{round}-w{i}"))).collect();
+        for (i, dir) in dirs.iter().enumerate() {
+            repo.ok(&["worktree", "add", "-q", "-b", &format!("r{round}-w{i}"), dir.to_str().unwrap(), "HEAD"]);
+            let text = format!("def grant_{i}(u):\n    return True\n");
+            agent_writes(&repo, dir, &format!("toolu_{round}_{i}"), &format!("src/w{i}.py"), &text);
+        }
+        let start = std::sync::Barrier::new(WORKTREES);
+        std::thread::scope(|s| {
+            for dir in &dirs {
+                let (start, repo) = (&start, &repo);
+                s.spawn(move || {
+                    let git = |args: &[&str]| {
+                        let out = repo.command("git", args).current_dir(dir).output().unwrap();
+                        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+                    };
+                    git(&["add", "-A"]);
+                    start.wait();
+                    git(&["commit", "-q", "-m", "the agent's work"]);
+                });
+            }
+        });
+        for i in 0..WORKTREES {
+            let branch = format!("r{round}-w{i}");
+            let note = repo.note(&branch);
+            let path = format!("src/w{i}.py");
+            assert!(
+                note.iter().any(|r| r["path"] == path.as_str() && r["ai"] == json!([[1, 2]])),
+                "round {round}: the note on {branch} is lost or wrong: {note:?}"
+            );
+        }
+    }
+}
