@@ -413,6 +413,14 @@ fn a_corrupt_journal_or_policy_fails_closed() {
     assert!(run.stderr.contains(name) && run.stderr.contains("damaged"), "{run:?}");
     let run = repo.git_run(&["commit", "-q", "-m", "coupons"]);
     assert_ne!(run.code, 0, "{run:?}");
+    // Red team: a commit the gate does not run for (`--no-verify`) was
+    // noted "no AI" by the post-commit hook, which had said the journal was
+    // damaged: verify passed the AI lines the damaged record held. It is
+    // left unattested while a damaged segment is set aside.
+    let run = repo.git_run(&["commit", "-q", "--no-verify", "-m", "coupons"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stderr.contains("damaged"), "{run:?}");
+    assert_eq!(repo.note("HEAD"), None, "a commit made over a damaged journal is not attested");
 
     // An invalid staged policy: the gate judges under BASE's policy (as
     // verify does), says the staged one does not parse, and refuses the

@@ -114,9 +114,12 @@ pub fn post_commit() -> anyhow::Result<Outcome> {
     // never attested "no AI", even where none of its own claims became a
     // file record (a symbolic link it added: no text lines to note).
     let declared = crate::store::history::commit_declaration(&head, &bots).is_some();
-    // Nor is one that commits what a command changed unrecorded.
+    // Nor is one that commits what a command changed unrecorded, nor one
+    // made while a damaged part of the journal is set aside (a commit the
+    // gate, which refuses then, did not run for): what it held is unknown.
     let unrecorded = crate::store::unrecorded::touched_by(repo, &head);
-    let known = !rebased && !source_unknown && !unknown && !declared && !unrecorded;
+    let damaged = !Journal::open(repo).and_then(|j| j.set_aside_segments()).is_ok_and(|aside| aside.is_empty());
+    let known = !rebased && !source_unknown && !unknown && !declared && !unrecorded && !damaged;
     if records.is_empty() && known {
         records.push(NoteRecord::NoAi);
     }

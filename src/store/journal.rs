@@ -705,6 +705,13 @@ impl Journal {
         Ok(Loaded::new(reads, problems))
     }
 
+    /// The damaged segments set aside and not yet deleted by the user (see
+    /// "Damage" above): while one stays, records it held may be missing,
+    /// and nothing may be attested "no AI".
+    pub fn set_aside_segments(&self) -> Result<Vec<PathBuf>, JournalError> {
+        Ok(segment::list(&self.dir).map_err(io_at(&self.dir))?.set_aside)
+    }
+
     /// Read every segment and report what was set aside earlier or is too
     /// new to read.
     fn scan(&self) -> Result<(Vec<SegmentRead>, Vec<Problem>), JournalError> {
