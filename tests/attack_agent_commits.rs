@@ -1740,3 +1740,31 @@ fn a_mode_a_person_changes_while_an_agent_works_stays_theirs() {
         assert_eq!(report["coverage"]["ai_mode_changes"], json!([]), "{report:#}");
     }
 }
+
+/// Red team: Claude Code runs `PostToolUse` only after a tool that
+/// succeeded; after one that failed it runs `PostToolUseFailure`, which
+/// vouch did not install. A shell command that wrote and then failed (`sed
+/// -i ... && pytest`, a test failing: ordinary work) was never recorded,
+/// and the person's commit of what it wrote was noted "no AI". So was an
+/// edit the tool wrote part of before it failed.
+#[test]
+fn what_a_tool_that_failed_wrote_is_recorded() {
+    let repo = start();
+    let input = json!({ "command": "cat >> src/auth.py && pytest -q" });
+    repo.claude_hook("PreToolUse", "Bash", "toolu_1", input.clone());
+    repo.write("src/auth.py", &format!("{AUTH}{GRANT_ALL}"));
+    repo.claude_hook("PostToolUseFailure", "Bash", "toolu_1", input);
+    repo.ok(&["commit", "-q", "-am", "auth"]);
+    assert_grant_all_needs_sign_off(&repo);
+
+    // A file tool that failed part way: what it left is compared with the
+    // file before it ran.
+    let repo = start();
+    let path = repo.root().join("src/auth.py");
+    let input = json!({ "file_path": path, "old_string": "return u.data", "new_string": "return u.data\n\n\ndef grant_all(u):\n    return True" });
+    repo.claude_hook("PreToolUse", "Edit", "toolu_2", input.clone());
+    repo.write("src/auth.py", &format!("{AUTH}{GRANT_ALL}"));
+    repo.claude_hook("PostToolUseFailure", "Edit", "toolu_2", input);
+    repo.ok(&["commit", "-q", "-am", "auth"]);
+    assert_grant_all_needs_sign_off(&repo);
+}

@@ -941,6 +941,10 @@ fn agent_configuration_is_merged() {
     assert_eq!(settings["hooks"]["PostToolUse"][0]["matcher"], "Write|Edit|MultiEdit|NotebookEdit|Bash|mcp__.*");
     assert_eq!(settings["hooks"]["PreToolUse"][0]["hooks"][0]["command"], "vouch hook claude-code");
     assert_eq!(settings["hooks"]["PostToolUse"][0]["hooks"][0]["command"], "vouch hook claude-code");
+    // After a tool that failed (a shell command that exits non-zero), Claude
+    // Code runs PostToolUseFailure instead.
+    assert_eq!(settings["hooks"]["PostToolUseFailure"][0]["matcher"], "Write|Edit|MultiEdit|NotebookEdit|Bash|mcp__.*");
+    assert_eq!(settings["hooks"]["PostToolUseFailure"][0]["hooks"][0]["command"], "vouch hook claude-code");
     let cursor: serde_json::Value = serde_json::from_str(&repo.read(".cursor/hooks.json")).unwrap();
     assert_eq!(cursor["hooks"]["afterTabFileEdit"][0]["command"], "vouch hook cursor");
     let before = repo.read(".claude/settings.json");

@@ -101,8 +101,8 @@ impl AgentName {
 
 /// vouch's hooks in the configuration of an agent that nests them.
 struct Nested {
-    /// The event before the tool (a snapshot), and the one after it.
-    events: [&'static str; 2],
+    /// The event before the tool (a snapshot), and those after it.
+    events: &'static [&'static str],
     matcher: &'static str,
     /// The event at the end of the agent's turn (no matcher).
     turn_end: &'static str,
@@ -118,8 +118,10 @@ pub const CLAUDE_COMMAND: &str = "vouch hook claude-code";
 /// MCP servers' tools (a regular expression of tool names).
 pub const CLAUDE_MATCHER: &str = "Write|Edit|MultiEdit|NotebookEdit|Bash|mcp__.*";
 /// The Claude Code events vouch's hook runs on: a snapshot before the
-/// tool, the record after it.
-pub const CLAUDE_EVENTS: [&str; 2] = ["PreToolUse", "PostToolUse"];
+/// tool, the record after it, whether it succeeded (`PostToolUse`) or
+/// failed (`PostToolUseFailure`: a shell command that exits non-zero may
+/// have written files all the same).
+pub const CLAUDE_EVENTS: &[&str] = &["PreToolUse", "PostToolUse", "PostToolUseFailure"];
 /// Claude Code's event at the end of its turn.
 pub const CLAUDE_TURN_END: &str = "Stop";
 /// The command Cursor runs after an edit.
@@ -132,7 +134,7 @@ pub const GEMINI_COMMAND: &str = "vouch hook gemini";
 /// Gemini CLI's file tools and its shell.
 pub const GEMINI_MATCHER: &str = "write_file|replace|run_shell_command";
 /// The Gemini CLI events vouch's hook runs on.
-pub const GEMINI_EVENTS: [&str; 2] = ["BeforeTool", "AfterTool"];
+pub const GEMINI_EVENTS: &[&str] = &["BeforeTool", "AfterTool"];
 /// Gemini CLI's event at the end of its turn.
 pub const GEMINI_TURN_END: &str = "AfterAgent";
 /// The command Codex CLI runs before and after a tool that may edit.
@@ -140,7 +142,7 @@ pub const CODEX_COMMAND: &str = "vouch hook codex";
 /// Codex's file edits and its shell.
 pub const CODEX_MATCHER: &str = "apply_patch|Bash";
 /// The Codex CLI events vouch's hook runs on.
-pub const CODEX_EVENTS: [&str; 2] = ["PreToolUse", "PostToolUse"];
+pub const CODEX_EVENTS: &[&str] = &["PreToolUse", "PostToolUse"];
 /// Codex CLI's event at the end of its turn.
 pub const CODEX_TURN_END: &str = "Stop";
 
@@ -619,6 +621,17 @@ mod tests {
                   }
                 ],
                 "PreToolUse": [
+                  {
+                    "matcher": "Write|Edit|MultiEdit|NotebookEdit|Bash|mcp__.*",
+                    "hooks": [
+                      {
+                        "type": "command",
+                        "command": "vouch hook claude-code"
+                      }
+                    ]
+                  }
+                ],
+                "PostToolUseFailure": [
                   {
                     "matcher": "Write|Edit|MultiEdit|NotebookEdit|Bash|mcp__.*",
                     "hooks": [

@@ -316,13 +316,18 @@ fn claude_code(fields: &Fields<'_>) -> Result<Parsed, String> {
     let transcript = fields.opt_str("transcript_path")?;
     let cwd = fields.opt_str("cwd")?;
     let tool_use_id = fields.opt_str("tool_use_id")?.filter(|id| !id.trim().is_empty());
-    let before = match fields.opt_str("hook_event_name")? {
-        None | Some("PostToolUse") => false,
-        Some("PreToolUse") => true,
+    // After a tool that failed, what it wrote before it failed (a shell
+    // command that exits non-zero, an edit cut short) is recorded as after
+    // one that succeeded; a file tool's, against its snapshot alone.
+    let (before, failed) = match fields.opt_str("hook_event_name")? {
+        None | Some("PostToolUse") => (false, false),
+        Some("PostToolUseFailure") => (false, true),
+        Some("PreToolUse") => (true, false),
         Some("Stop") => return Ok(Parsed::TurnEnded(TurnEnd { cwd: cwd.map(str::to_string) })),
         Some(event) => {
             return Ok(Parsed::Ignored(format!(
-                "{event} is not a tool call (vouch records PreToolUse and PostToolUse, and reads Stop)"
+                "{event} is not a tool call (vouch records PreToolUse, PostToolUse and PostToolUseFailure, and \
+                 reads Stop)"
             )));
         }
     };
@@ -372,6 +377,11 @@ fn claude_code(fields: &Fields<'_>) -> Result<Parsed, String> {
         }));
     }
     let source = source();
+    if let (true, Some(file_path)) = (failed, file_path) {
+        let (tool_use_id, cwd) = (tool_use_id.map(str::to_string), cwd.map(str::to_string));
+        let paths = vec![file_path.to_string()];
+        return Ok(Parsed::Files(FileSet { paths, tool_use_id, cwd, source, offered: Offered::default() }));
+    }
     let Some(file_path) = file_path else {
         return Ok(Parsed::Shell(Shell {
             tool_use_id: tool_use_id.map(str::to_string),
