@@ -1768,3 +1768,75 @@ fn what_a_tool_that_failed_wrote_is_recorded() {
     repo.ok(&["commit", "-q", "-am", "auth"]);
     assert_grant_all_needs_sign_off(&repo);
 }
+
+/// Claude Code's Stop at the end of the agent's turn.
+fn turn_ends(repo: &VouchRepo) {
+    let payload = json!({ "session_id": "s-1", "cwd": repo.root(), "hook_event_name": "Stop" });
+    let run = repo.vouch_stdin(&["hook", "claude-code"], payload.to_string().as_bytes());
+    assert_eq!(run.code, 0, "{run:?}");
+}
+
+/// Red team: a `PostToolUse` that never ran (the hook killed by its
+/// timeout or the OOM killer, the session interrupted) or failed (a full
+/// disk) left the call's snapshot unread: nothing was recorded, the
+/// snapshot was swept a day later, and the person's commit of what the
+/// command wrote was noted "no AI". A call whose record never came is
+/// settled at the end of the agent's turn, or once it is older than a tool
+/// call runs: what it may have changed is unrecorded (its commit gets no
+/// `no-ai` note), and a commit noted "no AI" meanwhile loses that note.
+#[test]
+fn a_tool_call_whose_record_never_came_is_never_attested_human() {
+    let call = |repo: &VouchRepo| {
+        repo.claude_hook("PreToolUse", "Bash", "toolu_1", json!({ "command": "cat >> src/auth.py" }));
+        repo.write("src/auth.py", &format!("{AUTH}{GRANT_ALL}"));
+    };
+    // The turn ends before the person commits, or after.
+    for commit_first in [false, true] {
+        let repo = start();
+        call(&repo);
+        if commit_first {
+            repo.ok(&["commit", "-q", "-am", "auth"]);
+        }
+        turn_ends(&repo);
+        if !commit_first {
+            repo.ok(&["commit", "-q", "-am", "auth"]);
+        }
+        assert!(!attests_no_ai(&repo.note("HEAD")), "commit first: {commit_first}: {:?}", repo.note("HEAD"));
+    }
+    // No end of the turn comes: the person commits once the call is older
+    // than any tool call runs.
+    let repo = start();
+    call(&repo);
+    let snapshot = repo.root().join(".git/vouch/pre/toolu_1.snap");
+    let long_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(20 * 60);
+    std::fs::File::options().write(true).open(&snapshot).unwrap().set_modified(long_ago).unwrap();
+    repo.ok(&["commit", "-q", "-am", "auth"]);
+    assert!(!attests_no_ai(&repo.note("HEAD")), "{:?}", repo.note("HEAD"));
+    assert!(!snapshot.exists());
+
+    // Its record failed (the journal could not be written): the snapshot
+    // stays, and the call is settled at the end of the turn.
+    let repo = start();
+    let path = repo.root().join("src/auth.py");
+    let input = json!({ "file_path": path, "content": format!("{AUTH}{GRANT_ALL}") });
+    repo.claude_hook("PreToolUse", "Write", "toolu_1", input.clone());
+    repo.write("src/auth.py", &format!("{AUTH}{GRANT_ALL}"));
+    let journal = repo.root().join(".git/vouch/journal");
+    let _ = std::fs::rename(&journal, repo.root().join(".git/vouch/journal-away"));
+    std::fs::write(&journal, "not a directory").unwrap();
+    let payload = json!({
+        "session_id": "s-1",
+        "cwd": repo.root(),
+        "hook_event_name": "PostToolUse",
+        "tool_name": "Write",
+        "tool_use_id": "toolu_1",
+        "tool_input": input,
+    });
+    let run = repo.vouch_stdin(&["hook", "claude-code"], payload.to_string().as_bytes());
+    assert_ne!(run.code, 0, "{run:?}");
+    assert!(repo.root().join(".git/vouch/pre/toolu_1.snap").exists(), "the snapshot stays");
+    std::fs::remove_file(&journal).unwrap();
+    turn_ends(&repo);
+    repo.ok(&["commit", "-q", "-am", "auth"]);
+    assert!(!attests_no_ai(&repo.note("HEAD")), "{:?}", repo.note("HEAD"));
+}

@@ -117,6 +117,7 @@ pub fn post_commit() -> anyhow::Result<Outcome> {
     // Nor is one that commits what a command changed unrecorded, nor one
     // made while a damaged part of the journal is set aside (a commit the
     // gate, which refuses then, did not run for): what it held is unknown.
+    super::agent_record::settle_orphans(repo, false);
     let unrecorded = crate::store::unrecorded::touched_by(repo, &head);
     let damaged = !Journal::open(repo).and_then(|j| j.set_aside_segments()).is_ok_and(|aside| aside.is_empty());
     let known = !rebased && !source_unknown && !unknown && !declared && !unrecorded && !damaged;

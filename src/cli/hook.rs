@@ -195,8 +195,13 @@ fn agent_hook(agent: Agent) -> anyhow::Result<Outcome> {
 }
 
 fn agent_payload(agent: Agent, bytes: &[u8]) -> anyhow::Result<Outcome> {
-    match agents::parse(agent, bytes)? {
+    let parsed = agents::parse(agent, bytes)?;
+    match parsed {
         Parsed::Before(before) => {
+            // Calls long gone whose record never came are settled first.
+            if let Some(repo) = absolute(".", before.cwd.as_deref()).ok().and_then(|dir| repo::discover(&dir).ok()) {
+                agent_record::settle_orphans(&repo, false);
+            }
             // Never in the tool's way: a snapshot that cannot be taken costs
             // precision after the tool, which then falls back.
             if let Err(e) = before_tool(&before) {
@@ -204,10 +209,26 @@ fn agent_payload(agent: Agent, bytes: &[u8]) -> anyhow::Result<Outcome> {
             }
             Ok(Outcome::Ok)
         }
-        Parsed::Edit(edit) => after_edit(agent, edit),
-        Parsed::Shell(shell) => after_shell(agent, shell),
-        Parsed::Files(files) => after_files(files),
+        Parsed::Edit(_) | Parsed::Shell(_) | Parsed::Files(_) => {
+            let recorded = match parsed {
+                Parsed::Edit(edit) => after_edit(agent, edit),
+                Parsed::Shell(shell) => after_shell(agent, shell),
+                Parsed::Files(files) => after_files(files),
+                _ => unreachable!("matched above"),
+            }?;
+            // Recorded: the snapshots are done with.
+            let read = std::mem::take(&mut *SNAPSHOTS_READ.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+            for file in read {
+                crate::store::snapshot::remove(&file);
+            }
+            Ok(recorded)
+        }
         Parsed::TurnEnded(turn) => {
+            // Calls whose record never came (the hook after the tool killed
+            // or failed) are settled: the turn is over.
+            if let Some(repo) = absolute(".", turn.cwd.as_deref()).ok().and_then(|dir| repo::discover(&dir).ok()) {
+                agent_record::settle_orphans(&repo, true);
+            }
             if let Err(e) = analyse_for_commit(turn.cwd.as_deref()) {
                 eprintln!(
                     "vouch: warning: the working tree was not analysed for the next commit (its gate will): {}",
@@ -312,10 +333,20 @@ fn before_tool(before: &agents::Before) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The snapshot files this run read: removed once what the call changed
+/// is recorded ([`agent_payload`]); left, should recording fail, for the
+/// call to be settled ([`agent_record::settle_orphans`]).
+static SNAPSHOTS_READ: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+
 /// The snapshot taken before tool call `id`, if there is one (a damaged
 /// one is said and not used).
 fn snapshot_for(repo: &Repository, id: Option<&str>) -> Option<Snapshot> {
-    match Snapshot::take(repo, id?) {
+    let id = id?;
+    SNAPSHOTS_READ
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .push(crate::store::snapshot::file(repo, id));
+    match Snapshot::read(repo, id) {
         Ok(found) => found,
         Err(e) => {
             eprintln!("vouch: warning: {}; recording without it", display::line(&e.to_string()));

@@ -398,7 +398,8 @@ impl Snapshot {
         })
     }
 
-    /// Write it as the snapshot of tool call `id`, and remove stale ones.
+    /// Write it as the snapshot of tool call `id`, and remove files a
+    /// writer left behind.
     pub fn save(&self, repo: &Repository, id: &str) -> Result<(), SnapshotError> {
         let path = file(repo, id);
         let meta = Meta {
@@ -450,16 +451,16 @@ impl Snapshot {
         Ok(())
     }
 
-    /// Read and remove the snapshot of tool call `id`; `None` when there is
-    /// none.
-    pub fn take(repo: &Repository, id: &str) -> Result<Option<Snapshot>, SnapshotError> {
+    /// Read the snapshot of tool call `id`; `None` when there is none. It
+    /// stays until [`remove`]d, once what the call changed is recorded: a
+    /// call whose record never comes leaves it [`pending`].
+    pub fn read(repo: &Repository, id: &str) -> Result<Option<Snapshot>, SnapshotError> {
         let path = file(repo, id);
         let bytes = match std::fs::read(&path) {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(source) => return Err(SnapshotError::Io { path, source }),
         };
-        let _ = std::fs::remove_file(&path);
         let malformed = |reason: String| SnapshotError::Malformed { path: path.clone(), reason };
         let end = bytes.iter().position(|&b| b == b'\n').ok_or_else(|| malformed("no header line".into()))?;
         let meta: Meta = serde_json::from_slice(&bytes[..end]).map_err(|e| malformed(e.to_string()))?;
@@ -671,6 +672,10 @@ fn sweep(dir: &Path) {
     let Ok(entries) = std::fs::read_dir(dir) else { return };
     let now = SystemTime::now();
     for entry in entries.flatten() {
+        // A snapshot stays until its call is settled (see [`pending`]).
+        if entry.path().extension().is_some_and(|e| e == "snap") {
+            continue;
+        }
         let old = entry
             .metadata()
             .and_then(|m| m.modified())
@@ -681,6 +686,66 @@ fn sweep(dir: &Path) {
             let _ = std::fs::remove_file(entry.path());
         }
     }
+}
+
+/// Remove the snapshot at `path` ([`file`]), once what its tool call
+/// changed is recorded (or settled).
+pub fn remove(path: &Path) {
+    if let Err(e) = std::fs::remove_file(path)
+        && e.kind() != std::io::ErrorKind::NotFound
+    {
+        eprintln!("vouch: warning: cannot remove the snapshot {}: {e}", path.display());
+    }
+}
+
+/// A snapshot whose tool call's record has not come (yet).
+#[derive(Debug, Clone)]
+pub struct Pending {
+    pub file: PathBuf,
+    /// How long ago it was taken.
+    pub age: Duration,
+    /// When it was taken (seconds since the epoch).
+    pub taken: i64,
+    /// A shell command's, of the worktree (it may have changed any file),
+    /// or a file tool's, of these files. A snapshot whose header cannot be
+    /// read counts as a worktree's.
+    pub worktree: bool,
+    pub files: Vec<String>,
+    /// HEAD when it was taken (a worktree's snapshot).
+    pub head: Option<Oid>,
+}
+
+/// The snapshots of `repo`'s worktree still there: tool calls in flight,
+/// or whose record never came (the hook after the tool killed, failed, or
+/// never run). Only the first line of each is read.
+pub fn pending(repo: &Repository) -> Vec<Pending> {
+    let Ok(entries) = std::fs::read_dir(dir(repo)) else { return Vec::new() };
+    let now = SystemTime::now();
+    let mut out = Vec::new();
+    for entry in entries.flatten() {
+        let file = entry.path();
+        if file.extension().is_none_or(|e| e != "snap") {
+            continue;
+        }
+        let modified = entry.metadata().and_then(|m| m.modified()).unwrap_or(now);
+        let age = now.duration_since(modified).unwrap_or_default();
+        let header = std::fs::File::open(&file).ok().and_then(|f| {
+            let mut line = Vec::new();
+            std::io::BufRead::read_until(&mut std::io::BufReader::new(f), b'\n', &mut line).ok()?;
+            serde_json::from_slice::<Meta>(line.strip_suffix(b"\n").unwrap_or(&line)).ok()
+        });
+        let taken = modified.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+        let (worktree, files, head) = match header {
+            Some(meta) => (
+                meta.worktree,
+                meta.files.into_iter().map(|(path, _)| path).collect(),
+                meta.head.and_then(|h| Oid::from_str(&h).ok()),
+            ),
+            None => (true, Vec::new(), None),
+        };
+        out.push(Pending { file, age, taken, worktree, files, head });
+    }
+    out
 }
 
 #[cfg(test)]
@@ -701,7 +766,7 @@ mod tests {
     }
 
     #[test]
-    fn a_snapshot_round_trips_and_is_taken_once() {
+    fn a_snapshot_round_trips_and_stays_until_removed() {
         let dir = tempfile::tempdir().unwrap();
         git(dir.path(), &["init", "-q"]);
         let repo = Repository::open(dir.path()).unwrap();
@@ -714,8 +779,12 @@ mod tests {
         snapshot.stats.insert("big.bin".into(), (9 << 20, 1_796_000_000_123_456_789));
         snapshot.save(&repo, "toolu_01").unwrap();
         assert!(file(&repo, "toolu_01").ends_with("vouch/pre/toolu_01.snap"));
-        assert_eq!(Snapshot::take(&repo, "toolu_01").unwrap(), Some(snapshot.clone()));
-        assert_eq!(Snapshot::take(&repo, "toolu_01").unwrap(), None);
+        assert_eq!(Snapshot::read(&repo, "toolu_01").unwrap(), Some(snapshot.clone()));
+        let found = pending(&repo);
+        assert_eq!(found.len(), 1);
+        assert!(!found[0].worktree && found[0].files == ["a.txt", "big.bin", "gone.txt"], "{found:?}");
+        remove(&file(&repo, "toolu_01"));
+        assert_eq!(Snapshot::read(&repo, "toolu_01").unwrap(), None);
         // An id that is not a plain name is hashed.
         snapshot.save(&repo, "../../x").unwrap();
         assert!(!file(&repo, "../../x").to_string_lossy().contains(".."));
@@ -733,7 +802,7 @@ mod tests {
         let path = file(&repo, "t");
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, "{\"v\":1,\"worktree\":false,\"files\":[[\"a\",10]]}\nshort").unwrap();
-        let err = Snapshot::take(&repo, "t").unwrap_err().to_string();
+        let err = Snapshot::read(&repo, "t").unwrap_err().to_string();
         assert!(err.contains("a: 10 bytes past the end"), "{err}");
     }
 }
