@@ -1801,7 +1801,9 @@ fn a_tool_call_whose_record_never_came_is_never_attested_human() {
         if !commit_first {
             repo.ok(&["commit", "-q", "-am", "auth"]);
         }
-        assert!(!attests_no_ai(&repo.note("HEAD")), "commit first: {commit_first}: {:?}", repo.note("HEAD"));
+        // What the call wrote is recorded from its snapshot, as the hook
+        // after it would have.
+        assert_grant_all_needs_sign_off(&repo);
     }
     // No end of the turn comes: the person commits once the call is older
     // than any tool call runs.
@@ -1811,7 +1813,7 @@ fn a_tool_call_whose_record_never_came_is_never_attested_human() {
     let long_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(20 * 60);
     std::fs::File::options().write(true).open(&snapshot).unwrap().set_modified(long_ago).unwrap();
     repo.ok(&["commit", "-q", "-am", "auth"]);
-    assert!(!attests_no_ai(&repo.note("HEAD")), "{:?}", repo.note("HEAD"));
+    assert_grant_all_needs_sign_off(&repo);
     assert!(!snapshot.exists());
 
     // Its record failed (the journal could not be written): the snapshot
@@ -1839,4 +1841,16 @@ fn a_tool_call_whose_record_never_came_is_never_attested_human() {
     turn_ends(&repo);
     repo.ok(&["commit", "-q", "-am", "auth"]);
     assert!(!attests_no_ai(&repo.note("HEAD")), "{:?}", repo.note("HEAD"));
+}
+
+#[test]
+fn a_tool_call_denied_leaves_the_persons_edit_theirs() {
+    // The person edits; the agent asks to run a command, which the person
+    // denies: no hook comes after it. Their commit is theirs, attested.
+    let repo = start();
+    repo.write("src/auth.py", "def f(u):\n    return u.data  # mine\n");
+    repo.claude_hook("PreToolUse", "Bash", "toolu_1", json!({ "command": "rm -rf src" }));
+    turn_ends(&repo);
+    repo.ok(&["commit", "-q", "-am", "mine"]);
+    assert!(attests_no_ai(&repo.note("HEAD")), "{:?}", repo.note("HEAD"));
 }

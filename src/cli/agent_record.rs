@@ -791,66 +791,9 @@ pub fn record_removal(
     Ok(())
 }
 
-/// How long a tool call may run before a snapshot whose record has not
-/// come is taken for one whose record never will: longer than Claude Code
-/// lets a shell command run (10 minutes at most) or a hook.
-pub const ORPHANED_AFTER: std::time::Duration = std::time::Duration::from_secs(15 * 60);
-
-/// Settle the tool calls of `repo`'s worktree whose record never came
-/// ([`crate::store::snapshot::pending`]: the hook after the tool killed,
-/// failed, or never run): all of them at the end of the agent's turn
-/// (`all`), else those older than [`ORPHANED_AFTER`]. What such a call
-/// changed is unknown: the files its snapshot names (a file tool's), and
-/// those that differ from HEAD now or that commits since have changed (a
-/// shell command's) are kept as unrecorded, so that their commit is not attested "no AI"; commits noted
-/// "no AI" since it began lose that note; and the snapshot is removed.
-/// Never fails: what cannot be done is said, and the snapshot stays.
-pub fn settle_orphans(repo: &Repository, all: bool) {
-    use crate::store::snapshot;
-    for pending in snapshot::pending(repo) {
-        if !all && pending.age < ORPHANED_AFTER {
-            continue;
-        }
-        let mut paths: std::collections::BTreeSet<String> = pending.files.iter().cloned().collect();
-        let changed = match pending.worktree {
-            true => changed_since(repo, pending.head).map_err(|e| format!("{e:#}")),
-            false => Ok(Default::default()),
-        };
-        let kept = changed.and_then(|changed| {
-            paths.extend(changed);
-            crate::store::unrecorded::add(repo, "agent", paths).map_err(|e| e.to_string())
-        });
-        if let Err(e) = kept {
-            eprintln!(
-                "vouch: warning: cannot keep what a tool call whose record never came may have changed: {}",
-                display::line(&e)
-            );
-            continue;
-        }
-        match super::commit_note::take_back_no_ai(repo, pending.taken) {
-            Ok(taken) => {
-                for oid in taken {
-                    eprintln!(
-                        "vouch: commit {} was noted \"no AI\" while a tool call whose record never came ran; that \
-                         note is taken back (unattested)",
-                        &oid.to_string()[..10]
-                    );
-                }
-            }
-            Err(e) => eprintln!("vouch: warning: {}", display::line(&format!("{e:#}"))),
-        }
-        eprintln!(
-            "vouch: warning: the record of a tool call never came (its snapshot {}): what it may have changed is \
-             unattested until committed",
-            display::line(&pending.file.display().to_string())
-        );
-        snapshot::remove(&pending.file);
-    }
-}
-
 /// The files of `repo`'s worktree that differ from HEAD now, and those
 /// that HEAD's commits since `then` changed.
-fn changed_since(repo: &Repository, then: Option<Oid>) -> anyhow::Result<std::collections::BTreeSet<String>> {
+pub fn changed_since(repo: &Repository, then: Option<Oid>) -> anyhow::Result<std::collections::BTreeSet<String>> {
     let mut out = crate::store::snapshot::dirty_paths(repo)?;
     if let Some(now) = repo::head_commit(repo).filter(|&now| Some(now) != then) {
         let then = then.map(|c| repo.find_commit(c).and_then(|c| c.tree())).transpose()?;

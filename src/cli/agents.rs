@@ -65,6 +65,21 @@ pub enum Agent {
 }
 
 impl Agent {
+    /// Its name as `vouch hook` takes it.
+    pub fn flag(self) -> &'static str {
+        match self {
+            Agent::ClaudeCode => "claude-code",
+            Agent::Cursor => "cursor",
+            Agent::Gemini => "gemini",
+            Agent::Codex => "codex",
+        }
+    }
+
+    /// The agent `vouch hook` names `flag`.
+    pub fn from_flag(flag: &str) -> Option<Agent> {
+        [Agent::ClaudeCode, Agent::Cursor, Agent::Gemini, Agent::Codex].into_iter().find(|a| a.flag() == flag)
+    }
+
     /// The tool name recorded with the text.
     pub fn tool(self) -> &'static str {
         match self {

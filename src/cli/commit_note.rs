@@ -53,6 +53,9 @@ use crate::syntax::Content;
 pub fn post_commit() -> anyhow::Result<Outcome> {
     let ctx = Context::open()?;
     let repo = &ctx.repo;
+    // Tool calls long gone whose record never came are settled first: what
+    // they changed may be what this commit holds.
+    let settled = super::hook::settle_orphans(repo, false);
     let head = repo.head().context("cannot read HEAD")?.peel_to_commit().context("HEAD is not a commit")?;
     let (action, before) = repo
         .reflog("HEAD")
@@ -117,11 +120,12 @@ pub fn post_commit() -> anyhow::Result<Outcome> {
     // Nor is one that commits what a command changed unrecorded, nor one
     // made while a damaged part of the journal is set aside (a commit the
     // gate, which refuses then, did not run for): what it held is unknown.
-    super::agent_record::settle_orphans(repo, false);
     let unrecorded = crate::store::unrecorded::touched_by(repo, &head);
     let damaged = !Journal::open(repo).and_then(|j| j.set_aside_segments()).is_ok_and(|aside| aside.is_empty());
     let known = !rebased && !source_unknown && !unknown && !declared && !unrecorded && !damaged;
-    if records.is_empty() && known {
+    // A settled call may have noted this commit already.
+    let noted = settled && notes::read_note(repo, head.id()).context("cannot read the commit's note")?.is_some();
+    if records.is_empty() && known && !noted {
         records.push(NoteRecord::NoAi);
     }
     if !records.is_empty() {
@@ -348,9 +352,23 @@ pub fn note_copies(ctx: &Context, copies: &[Oid], sources: &[Oid]) -> anyhow::Re
 /// "no AI" meanwhile, before anything could record what the command wrote,
 /// lose that note (unattested, never human). Returns them.
 pub fn take_back_no_ai(repo: &git2::Repository, since: i64) -> anyhow::Result<Vec<Oid>> {
-    let others = crate::store::snapshot::other_worktrees(repo);
     let mut taken = Vec::new();
-    // In every worktree of the repository: the command may have gone to
+    for oid in commits_made_since(repo, since) {
+        let note = notes::read_note(repo, oid)?.unwrap_or_default();
+        if !note.is_empty() && note.iter().all(|r| matches!(r, NoteRecord::NoAi)) {
+            notes::replace_note(repo, oid, &[]).with_context(|| format!("cannot take back the note on {oid}"))?;
+            taken.push(oid);
+        }
+    }
+    Ok(taken)
+}
+
+/// The commits made since `since` (seconds since the epoch) in any worktree
+/// of the repository, as HEAD's reflogs gained them ([`commits_made`]).
+pub fn commits_made_since(repo: &git2::Repository, since: i64) -> Vec<Oid> {
+    let others = crate::store::snapshot::other_worktrees(repo);
+    let mut out = Vec::new();
+    // In every worktree of the repository: a command may have gone to
     // another one to commit.
     for wt in std::iter::once(repo).chain(others.iter().map(|(_, wt)| wt)) {
         // One worktree whose reflog cannot be read keeps the others from
@@ -364,15 +382,9 @@ pub fn take_back_no_ai(repo: &git2::Repository, since: i64) -> anyhow::Result<Ve
         };
         let gained = log.iter().take_while(|e| e.committer().when().seconds() >= since - 1).count();
         let mark = ReflogMark { head: None, entries: Some(log.len() - gained), since: Some(since), tips: Vec::new() };
-        for oid in commits_made(wt, &mark).all(wt) {
-            let note = notes::read_note(repo, oid)?.unwrap_or_default();
-            if !note.is_empty() && note.iter().all(|r| matches!(r, NoteRecord::NoAi)) {
-                notes::replace_note(repo, oid, &[]).with_context(|| format!("cannot take back the note on {oid}"))?;
-                taken.push(oid);
-            }
-        }
+        out.extend(commits_made(wt, &mark).all(wt));
     }
-    Ok(taken)
+    out
 }
 
 /// Adds to `made` the commits `tip` reaches that nothing at `mark` did

@@ -200,11 +200,11 @@ fn agent_payload(agent: Agent, bytes: &[u8]) -> anyhow::Result<Outcome> {
         Parsed::Before(before) => {
             // Calls long gone whose record never came are settled first.
             if let Some(repo) = absolute(".", before.cwd.as_deref()).ok().and_then(|dir| repo::discover(&dir).ok()) {
-                agent_record::settle_orphans(&repo, false);
+                settle_orphans(&repo, false);
             }
             // Never in the tool's way: a snapshot that cannot be taken costs
             // precision after the tool, which then falls back.
-            if let Err(e) = before_tool(&before) {
+            if let Err(e) = before_tool(agent, &before) {
                 eprintln!("vouch: warning: no snapshot before the tool ran: {}", display::line(&format!("{e:#}")));
             }
             Ok(Outcome::Ok)
@@ -216,18 +216,14 @@ fn agent_payload(agent: Agent, bytes: &[u8]) -> anyhow::Result<Outcome> {
                 Parsed::Files(files) => after_files(files),
                 _ => unreachable!("matched above"),
             }?;
-            // Recorded: the snapshots are done with.
-            let read = std::mem::take(&mut *SNAPSHOTS_READ.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
-            for file in read {
-                crate::store::snapshot::remove(&file);
-            }
+            snapshots_read(true);
             Ok(recorded)
         }
         Parsed::TurnEnded(turn) => {
             // Calls whose record never came (the hook after the tool killed
             // or failed) are settled: the turn is over.
             if let Some(repo) = absolute(".", turn.cwd.as_deref()).ok().and_then(|dir| repo::discover(&dir).ok()) {
-                agent_record::settle_orphans(&repo, true);
+                settle_orphans(&repo, true);
             }
             if let Err(e) = analyse_for_commit(turn.cwd.as_deref()) {
                 eprintln!(
@@ -270,9 +266,129 @@ fn analyse_for_commit(cwd: Option<&str>) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// How long a tool call may run before a snapshot whose record has not
+/// come is taken for one whose record never will: longer than Claude Code
+/// lets a shell command run (10 minutes at most) or a hook.
+pub const ORPHANED_AFTER: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
+/// Settle the tool calls of `repo`'s worktree whose record never came
+/// ([`crate::store::snapshot::pending`]: the hook after the tool killed,
+/// failed, or never run; a call that was denied): all of them at the end of
+/// the agent's turn (`all`), else those older than [`ORPHANED_AFTER`]. Each
+/// is recorded from its snapshot as the hook after it would have (a denied
+/// call changed nothing), and commits made since it began are noted again
+/// from what that recorded. Where that cannot be done (a snapshot an older
+/// vouch took, a record that fails again), what the call changed is
+/// unknown: the files its snapshot names, and for a shell command those
+/// that differ from HEAD or that commits since changed, are kept as
+/// unrecorded (their commit is not attested "no AI"), and "no AI" notes
+/// written since it began are taken back. Never fails: what cannot be done
+/// is said. Whether anything was recorded or taken back.
+pub fn settle_orphans(repo: &Repository, all: bool) -> bool {
+    use crate::store::snapshot;
+    let mut settled = false;
+    for pending in snapshot::pending(repo) {
+        if !all && pending.age < ORPHANED_AFTER {
+            continue;
+        }
+        settled = true;
+        let recorded = match (pending.call.as_deref(), pending.agent.as_deref().and_then(Agent::from_flag)) {
+            (Some(call), Some(agent)) => record_orphan(repo, &pending, call, agent),
+            _ => Err(anyhow::anyhow!("the snapshot does not name its tool call (an older vouch took it)")),
+        };
+        // Those of the call in the repository's other worktrees too.
+        snapshots_read(recorded.is_ok());
+        match recorded {
+            Ok(()) => {
+                eprintln!(
+                    "vouch: the record of tool call {} never came (its hook after the tool did not run or failed); \
+                     what it changed is recorded from its snapshot",
+                    display::line(pending.call.as_deref().unwrap_or_default())
+                );
+                snapshot::remove(&pending.file);
+            }
+            Err(e) => {
+                eprintln!(
+                    "vouch: warning: the record of a tool call never came, and it cannot be recorded from its \
+                     snapshot {}: {}",
+                    display::line(&pending.file.display().to_string()),
+                    display::line(&format!("{e:#}"))
+                );
+                if unknown_since(repo, &pending) {
+                    snapshot::remove(&pending.file);
+                }
+            }
+        }
+    }
+    settled
+}
+
+/// Record tool call `call` of `agent` from its snapshot `pending`, as the
+/// hook after it would have, and note again the commits made since it
+/// began.
+fn record_orphan(
+    repo: &Repository,
+    pending: &crate::store::snapshot::Pending,
+    call: &str,
+    agent: Agent,
+) -> anyhow::Result<()> {
+    let root = repo::worktree_root(repo)?.to_path_buf();
+    let cwd = Some(root.display().to_string());
+    let source = AiSource { tool: agent.tool().into(), model: None, session: None, kind: Some(AiKind::Agent) };
+    let tool_use_id = Some(call.to_string());
+    let offered = crate::intent::Offered::default();
+    if pending.worktree {
+        // The commits made meanwhile are noted again there.
+        let shell = agents::Shell { tool_use_id, cwd, source, transcript_path: None, offered };
+        after_shell(agent, shell)?;
+    } else {
+        let files = agents::FileSet { paths: pending.files.clone(), tool_use_id, cwd, source, offered };
+        after_files(files)?;
+        let made = commit_note::commits_made_since(repo, pending.taken);
+        if !made.is_empty() {
+            let ctx = super::context::Context::open_at(&root)?;
+            commit_note::note_again(&ctx, &made).context("cannot note again the commits made since")?;
+        }
+    }
+    Ok(())
+}
+
+/// What tool call `pending` changed is unknown: keep the files it may have
+/// changed as unrecorded, and take back the "no AI" notes of commits made
+/// since it began; whether that was done.
+fn unknown_since(repo: &Repository, pending: &crate::store::snapshot::Pending) -> bool {
+    let mut paths: std::collections::BTreeSet<String> = pending.files.iter().cloned().collect();
+    let changed = match pending.worktree {
+        true => agent_record::changed_since(repo, pending.head).map_err(|e| format!("{e:#}")),
+        false => Ok(Default::default()),
+    };
+    let kept = changed.and_then(|changed| {
+        paths.extend(changed);
+        crate::store::unrecorded::add(repo, "agent", paths).map_err(|e| e.to_string())
+    });
+    if let Err(e) = kept {
+        eprintln!("vouch: warning: cannot keep what the tool call may have changed: {}", display::line(&e));
+        return false;
+    }
+    match commit_note::take_back_no_ai(repo, pending.taken) {
+        Ok(taken) => {
+            for oid in taken {
+                eprintln!(
+                    "vouch: commit {} was noted \"no AI\" while that tool call ran; that note is taken back \
+                     (unattested)",
+                    &oid.to_string()[..10]
+                );
+            }
+        }
+        Err(e) => eprintln!("vouch: warning: {}", display::line(&format!("{e:#}"))),
+    }
+    eprintln!("vouch: what it may have changed is unattested until committed");
+    true
+}
+
 /// `PreToolUse`: keep the file the tool will edit, or the worktree's
 /// changed files for a shell command (see [`crate::store::snapshot`]).
-fn before_tool(before: &agents::Before) -> anyhow::Result<()> {
+fn before_tool(agent: Agent, before: &agents::Before) -> anyhow::Result<()> {
     match &before.scope {
         Scope::File(file_path) => {
             let path = absolute(file_path, before.cwd.as_deref())?;
@@ -281,7 +397,7 @@ fn before_tool(before: &agents::Before) -> anyhow::Result<()> {
             // A path vouch would refuse after the tool gets no snapshot; the
             // file is read where the path resolves to.
             let Ok(rel) = repo::relative_path(&repo, &path) else { return Ok(()) };
-            Snapshot::of_file(&rel, &root.join(&rel))?.save(&repo, &before.tool_use_id)?;
+            Snapshot::of_file(&rel, &root.join(&rel))?.save(&repo, &before.tool_use_id, agent.flag())?;
         }
         Scope::Files(paths) => {
             let mut repo_files: Option<(Repository, PathBuf)> = None;
@@ -306,7 +422,7 @@ fn before_tool(before: &agents::Before) -> anyhow::Result<()> {
                 }
             }
             if let Some((repo, _)) = repo_files {
-                Snapshot::of_files(&files)?.save(&repo, &before.tool_use_id)?;
+                Snapshot::of_files(&files)?.save(&repo, &before.tool_use_id, agent.flag())?;
             }
         }
         Scope::Worktree => {
@@ -315,12 +431,13 @@ fn before_tool(before: &agents::Before) -> anyhow::Result<()> {
             if repo.is_bare() {
                 return Ok(());
             }
-            Snapshot::of_worktree(&repo)?.save(&repo, &before.tool_use_id)?;
+            Snapshot::of_worktree(&repo)?.save(&repo, &before.tool_use_id, agent.flag())?;
             // And the repository's other worktrees the command names (`cd
             // ../wt && ...`): what it changes there is recorded there.
             let command = before.command.as_deref().unwrap_or_default();
             for (path, wt) in crate::store::snapshot::named_worktrees(&repo, command) {
-                if let Err(e) = Snapshot::of_worktree(&wt).and_then(|s| s.save(&wt, &before.tool_use_id)) {
+                if let Err(e) = Snapshot::of_worktree(&wt).and_then(|s| s.save(&wt, &before.tool_use_id, agent.flag()))
+                {
                     eprintln!(
                         "vouch: warning: no snapshot of the worktree at {}: {}",
                         display::line(&path.display().to_string()),
@@ -337,6 +454,17 @@ fn before_tool(before: &agents::Before) -> anyhow::Result<()> {
 /// is recorded ([`agent_payload`]); left, should recording fail, for the
 /// call to be settled ([`agent_record::settle_orphans`]).
 static SNAPSHOTS_READ: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+/// Forget the snapshots this run read so far, removing them when what
+/// their calls changed is `recorded`.
+fn snapshots_read(recorded: bool) {
+    let read = std::mem::take(&mut *SNAPSHOTS_READ.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+    if recorded {
+        for file in read {
+            crate::store::snapshot::remove(&file);
+        }
+    }
+}
 
 /// The snapshot taken before tool call `id`, if there is one (a damaged
 /// one is said and not used).

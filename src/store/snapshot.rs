@@ -28,9 +28,12 @@
 //! One file is kept up to [`MAX_FILE`] bytes; a worktree snapshot (for a
 //! shell command) keeps at most [`MAX_FILES`] changed files and
 //! [`MAX_TOTAL`] bytes, and names the rest as not kept. The hook after the
-//! tool takes its snapshot (reads and removes it); snapshots of tool calls
-//! whose second hook never came (a tool call that was denied, an agent that
-//! died) are removed by a later snapshot once they are [`STALE_AFTER`] old.
+//! tool reads its snapshot and removes it once what the call changed is
+//! recorded; a snapshot whose call's record never came (a hook killed or
+//! failed, a call denied, an agent that died) stays [`pending`] until the
+//! hook settles it (`cli::hook::settle_orphans`). Other files a writer left
+//! behind are removed by a later snapshot once they are [`STALE_AFTER`]
+//! old.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write as _;
@@ -151,6 +154,13 @@ struct Meta {
     stats: BTreeMap<String, (u64, i128)>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     modes: Option<BTreeMap<String, Modes>>,
+    /// The tool call it was taken for, and the agent (`vouch hook`'s
+    /// argument), so that a call whose record never comes can be recorded
+    /// from it later. Optional: older snapshots do without.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    call: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    agent: Option<String>,
     /// Path, and the length of its kept bytes (`null`: absent, `-1`: not
     /// kept), in the order of the bytes after the line.
     files: Vec<(String, Option<i64>)>,
@@ -398,11 +408,13 @@ impl Snapshot {
         })
     }
 
-    /// Write it as the snapshot of tool call `id`, and remove files a
-    /// writer left behind.
-    pub fn save(&self, repo: &Repository, id: &str) -> Result<(), SnapshotError> {
+    /// Write it as the snapshot of `agent`'s (`vouch hook`'s argument) tool
+    /// call `id`, and remove files a writer left behind.
+    pub fn save(&self, repo: &Repository, id: &str, agent: &str) -> Result<(), SnapshotError> {
         let path = file(repo, id);
         let meta = Meta {
+            call: Some(id.to_string()),
+            agent: Some(agent.to_string()),
             v: VERSION,
             worktree: self.worktree,
             head: self.head.map(|h| h.to_string()),
@@ -713,6 +725,9 @@ pub struct Pending {
     pub files: Vec<String>,
     /// HEAD when it was taken (a worktree's snapshot).
     pub head: Option<Oid>,
+    /// The tool call, and its agent (`vouch hook`'s argument), when known.
+    pub call: Option<String>,
+    pub agent: Option<String>,
 }
 
 /// The snapshots of `repo`'s worktree still there: tool calls in flight,
@@ -735,15 +750,21 @@ pub fn pending(repo: &Repository) -> Vec<Pending> {
             serde_json::from_slice::<Meta>(line.strip_suffix(b"\n").unwrap_or(&line)).ok()
         });
         let taken = modified.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
-        let (worktree, files, head) = match header {
-            Some(meta) => (
-                meta.worktree,
-                meta.files.into_iter().map(|(path, _)| path).collect(),
-                meta.head.and_then(|h| Oid::from_str(&h).ok()),
-            ),
-            None => (true, Vec::new(), None),
+        let Some(meta) = header else {
+            let (files, head, call, agent) = (Vec::new(), None, None, None);
+            out.push(Pending { file, age, taken, worktree: true, files, head, call, agent });
+            continue;
         };
-        out.push(Pending { file, age, taken, worktree, files, head });
+        out.push(Pending {
+            file,
+            age,
+            taken,
+            worktree: meta.worktree,
+            files: meta.files.into_iter().map(|(path, _)| path).collect(),
+            head: meta.head.and_then(|h| Oid::from_str(&h).ok()),
+            call: meta.call,
+            agent: meta.agent,
+        });
     }
     out
 }
@@ -777,16 +798,17 @@ mod tests {
         let (one, two) = (Oid::from_str(&"1".repeat(40)).unwrap(), Oid::from_str(&"2".repeat(40)).unwrap());
         snapshot.gitlinks = Some(BTreeMap::from([("deps/lib".into(), vec![one, two])]));
         snapshot.stats.insert("big.bin".into(), (9 << 20, 1_796_000_000_123_456_789));
-        snapshot.save(&repo, "toolu_01").unwrap();
+        snapshot.save(&repo, "toolu_01", "claude-code").unwrap();
         assert!(file(&repo, "toolu_01").ends_with("vouch/pre/toolu_01.snap"));
         assert_eq!(Snapshot::read(&repo, "toolu_01").unwrap(), Some(snapshot.clone()));
         let found = pending(&repo);
         assert_eq!(found.len(), 1);
         assert!(!found[0].worktree && found[0].files == ["a.txt", "big.bin", "gone.txt"], "{found:?}");
+        assert_eq!((found[0].call.as_deref(), found[0].agent.as_deref()), (Some("toolu_01"), Some("claude-code")));
         remove(&file(&repo, "toolu_01"));
         assert_eq!(Snapshot::read(&repo, "toolu_01").unwrap(), None);
         // An id that is not a plain name is hashed.
-        snapshot.save(&repo, "../../x").unwrap();
+        snapshot.save(&repo, "../../x", "claude-code").unwrap();
         assert!(!file(&repo, "../../x").to_string_lossy().contains(".."));
         assert_eq!(snapshot.before(&repo, "a.txt"), Some(Some(b"one\n".to_vec())));
         assert_eq!(snapshot.before(&repo, "gone.txt"), Some(None));
