@@ -107,3 +107,46 @@ fn a_policy_main_changed_after_the_branch_forked_is_not_the_branchs_change() {
     let (_, report) = a.verify("origin/main..HEAD");
     assert_eq!(trust_failures(&report), vec![], "{report:#}");
 }
+
+/// Red team: with two merge bases (a criss-cross history, which merged
+/// pull requests make every day), verify asked libgit2 for one, and took a
+/// trust file HEAD holds as that base does for main's own change, made
+/// since. A branch begun before main's policy change and committed after
+/// it was merged into main; mallory's branch starts there and merges the
+/// policy commit with `-s ours`, keeping the old policy: libgit2 picked the
+/// branch as the base (the newer), and verify passed the rollback, which a
+/// plain `git merge` then lands on main. A trust file is main's own change
+/// only where HEAD holds it as every merge base does.
+#[test]
+fn a_policy_rolled_back_against_one_of_two_merge_bases_is_a_change_to_approve() {
+    let world = World::new(POLICY);
+    let d = world.clone_as("d", "dave");
+    d.git(&["checkout", "-q", "-b", "x"]);
+    world.on_main(&[(".vouch.toml", &format!("{POLICY}approvals = 2\n"))]);
+    // Dave's branch, begun before the policy change, committed after it.
+    d.write("src/notes.md", "notes\n");
+    d.git(&["add", "-A"]);
+    let later = [("GIT_COMMITTER_DATE", "2099-01-01T00:00:00Z"), ("GIT_AUTHOR_DATE", "2099-01-01T00:00:00Z")];
+    let mut commit = std::process::Command::new("git");
+    commit.args(["commit", "-q", "--no-verify", "-m", "notes"]).current_dir(d.repo().workdir().unwrap());
+    support::world::git_env(&mut commit, &world.home());
+    assert!(commit.envs(later).status().unwrap().success());
+    d.git(&["push", "-q", "origin", "x"]);
+    // Merged into main through review.
+    let a = world.clone_as("a", "alice");
+    a.git(&["merge", "-q", "--no-edit", "--no-verify", "origin/x"]);
+    a.git(&["push", "-q", "origin", "main"]);
+    // Mallory's branch: from dave's, merging the policy commit but keeping
+    // the old policy.
+    let m = world.clone_as("m", "mallory");
+    m.git(&["checkout", "-q", "-b", "evil", "origin/x"]);
+    m.git(&["merge", "-q", "--no-edit", "--no-verify", "-s", "ours", "origin/main~1"]);
+    m.write("src/more.md", "more\n");
+    m.commit("more notes", None);
+    assert_eq!(m.git(&["merge-base", "--all", "origin/main", "HEAD"]).lines().count(), 2, "a criss-cross");
+    assert!(m.git(&["diff", "--name-only", "origin/main", "HEAD"]).contains(".vouch.toml"));
+    let (code, report) = m.verify("origin/main..HEAD");
+    assert_eq!(code, 1, "{report:#}");
+    let found = trust_failures(&report);
+    assert_eq!(found.iter().map(|(path, _)| path.as_str()).collect::<Vec<_>>(), [".vouch.toml"], "{report:#}");
+}

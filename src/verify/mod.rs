@@ -567,11 +567,19 @@ pub fn verify(repo: &Repository, base_rev: &str, head_rev: &str) -> Result<Repor
     check_commits(repo, &policy, &range, &mut report)?;
     let head_tree = head.tree().map_err(git("read HEAD's tree"))?;
     let base_tree = base.tree().map_err(git("read BASE's tree"))?;
-    let fork_tree = match repo.merge_base(base.id(), head.id()) {
-        Ok(fork) => Some(repo.find_commit(fork).and_then(|c| c.tree()).map_err(git("read the fork point's tree"))?),
-        Err(e) if e.code() == git2::ErrorCode::NotFound => None,
+    // Every merge base: in a criss-cross history (pull requests merged both
+    // ways) there are several, and a trust file is BASE's own change only
+    // where HEAD holds it as each of them does.
+    let forks = match repo.merge_bases(base.id(), head.id()) {
+        Ok(forks) => forks.iter().copied().collect(),
+        Err(e) if e.code() == git2::ErrorCode::NotFound => Vec::new(),
         Err(e) => return Err(git("find where HEAD forked from BASE")(e)),
     };
+    let fork_trees = forks
+        .into_iter()
+        .map(|fork| repo.find_commit(fork).and_then(|c| c.tree()))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(git("read the fork point's tree"))?;
     let touched = touched_paths(&range);
     // A trust file HEAD holds otherwise than BASE is looked at even when no
     // commit changed it against its first parent (a merge can bring it).
@@ -582,7 +590,7 @@ pub fn verify(repo: &Repository, base_rev: &str, head_rev: &str) -> Result<Repor
     let trust_files = trust_files(repo, &policy, &head_tree, head_rev, &candidates);
     let code: Vec<&String> = touched.iter().filter(|p| !trust_files.contains(*p)).collect();
     check_files(repo, &judge, &range, &code, &mut report)?;
-    let ends = trust::Ends { base: &base_tree, head: &head_tree, fork: fork_tree.as_ref() };
+    let ends = trust::Ends { base: &base_tree, head: &head_tree, forks: &fork_trees };
     for path in &trust_files {
         check_trust_file(repo, &judge, &range, &ends, path, &mut report)?;
     }

@@ -33,17 +33,18 @@ pub(super) fn trust_files(
 }
 
 /// The trees a trust file's change is read between: BASE's, HEAD's, and
-/// that of the point where HEAD forked from BASE (`None`: they share no
-/// history, so all of HEAD's is the range's).
+/// those of the points where HEAD forked from BASE, its merge bases (none:
+/// they share no history, so all of HEAD's is the range's).
 pub(super) struct Ends<'r> {
     pub base: &'r git2::Tree<'r>,
     pub head: &'r git2::Tree<'r>,
-    pub fork: Option<&'r git2::Tree<'r>>,
+    pub forks: &'r [git2::Tree<'r>],
 }
 
 /// A change in the range to trust file `path`: HEAD's version differs from
-/// BASE's, and is not the one HEAD forked from (which would make the
-/// difference BASE's own, made since). A merge counts whichever parent it
+/// BASE's, and is not the one every merge base holds (which would make the
+/// difference BASE's own, made since; with two merge bases, a version one
+/// of them holds may roll back what the other brought). A merge counts whichever parent it
 /// took the version from: one whose first parent is an older commit, or a
 /// new root, and whose second is BASE changes nothing against its first
 /// parent, yet rolls the file back against BASE.
@@ -57,7 +58,7 @@ pub(super) fn check_trust_file(
 ) -> Result<(), VerifyError> {
     let at = |tree: &git2::Tree<'_>| tree.get_path(Path::new(path)).ok().map(|e| (e.id(), e.filemode()));
     let (before, after) = (at(ends.base), at(ends.head));
-    if before == after || ends.fork.is_some_and(|fork| at(fork) == after) {
+    if before == after || (!ends.forks.is_empty() && ends.forks.iter().all(|fork| at(fork) == after)) {
         return Ok(());
     }
     let commits = changing_commits(repo, range, path)?;
