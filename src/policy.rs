@@ -452,6 +452,15 @@ pub enum Refusal {
     /// Overrides only by the people `override_by` names.
     #[error("{identity} is not among the people the policy lets override (override_by: {allowed})")]
     NotAnOverrider { identity: String, allowed: String },
+    /// An approval of a trust file's content approves a change from the
+    /// version BASE holds: one given before BASE's history last changed the
+    /// file approved a change from another version (the same content put
+    /// back later is a rollback nobody approved).
+    #[error(
+        "{identity} approved this content on {approved}, before BASE's history last changed the file (commit \
+         {commit}): an approval of a trust file counts for a change from the version BASE holds, given since"
+    )]
+    BeforeBaseChanged { identity: String, approved: String, commit: String },
 }
 
 /// A reviewer's decision.

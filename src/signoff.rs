@@ -51,6 +51,42 @@ impl UnitFacts {
     }
 }
 
+/// The units of `text`, a file at `path`, every one of them (as if all of
+/// it were AI), with their risk tags; none where it cannot be held.
+fn all_units(path: &str, text: &str) -> Vec<Unit> {
+    let language = crate::syntax::Language::from_path(std::path::Path::new(path));
+    let Ok(mut doc) = Document::new(language, text.to_string()) else { return Vec::new() };
+    let all = std::iter::once(0..text.len()).collect::<Vec<_>>();
+    doc.units_holding(&all)
+}
+
+/// The risk tags of `text` as a file at `path`: those of every unit of it,
+/// sorted and unique (what a file an AI deleted took away).
+pub fn risk_of_text(path: &str, text: &[u8]) -> Vec<String> {
+    let Ok(text) = std::str::from_utf8(text) else { return Vec::new() };
+    let tags: std::collections::BTreeSet<String> = all_units(path, text).into_iter().flat_map(|u| u.risk).collect();
+    tags.into_iter().collect()
+}
+
+/// Give each of `facts` an AI removed lines from the risk tags the unit of
+/// the same kind and name had in `before` (the file at BASE): a risk tag
+/// comes from text, and what the removal took out (an authorization check
+/// taken out of a handler) may be what made the unit risky, so that no
+/// `[[automated]]` or `[[triage]]` rule lets it through.
+pub fn add_removed_risk(path: &str, facts: &mut [UnitFacts], before: &str) {
+    if !facts.iter().any(|f| !f.deletions.is_empty()) {
+        return;
+    }
+    let then = all_units(path, before);
+    for fact in facts.iter_mut().filter(|f| !f.deletions.is_empty()) {
+        let unit = &mut fact.unit;
+        let same = then.iter().filter(|u| u.kind == unit.kind && u.name == unit.name);
+        let mut tags: std::collections::BTreeSet<String> = unit.risk.iter().cloned().collect();
+        tags.extend(same.flat_map(|u| u.risk.iter().cloned()));
+        unit.risk = tags.into_iter().collect();
+    }
+}
+
 /// The review units of `doc` that hold AI text, with their provenance.
 pub fn unit_facts(doc: &mut Document) -> Vec<UnitFacts> {
     let units = doc.units();
@@ -147,6 +183,39 @@ pub enum LedgerError {
 /// approval names, against the allowed signers a front end reads), if one
 /// does: how front ends tell the judge about signatures.
 pub type Verified<'a> = &'a dyn Fn(&Stored<Approval>) -> Option<Signer>;
+
+/// The commit of BASE's history that last changed a trust file (the first
+/// on its first-parent line, from BASE back, whose version of the file
+/// differs from its parent's), and when it was committed: approvals of the
+/// file's content count only when given since ([`Ledger::judge_trust_file`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LastChange {
+    pub commit: git2::Oid,
+    /// Seconds since the epoch.
+    pub time: i64,
+}
+
+/// When BASE's history (`base`) last changed `path` ([`LastChange`]);
+/// `None` when no commit of it holds the file (then it never changed
+/// there). Walks BASE's first parents back to that commit.
+pub fn last_change(repo: &Repository, base: git2::Oid, path: &str) -> Result<Option<LastChange>, git2::Error> {
+    let at = |commit: &git2::Commit<'_>| -> Result<Option<(git2::Oid, i32)>, git2::Error> {
+        Ok(commit.tree()?.get_path(std::path::Path::new(path)).ok().map(|e| (e.id(), e.filemode())))
+    };
+    let mut commit = repo.find_commit(base)?;
+    let mut version = at(&commit)?;
+    loop {
+        let Ok(parent) = commit.parent(0) else {
+            // A root: it brought the file, if it holds it.
+            return Ok(version.map(|_| LastChange { commit: commit.id(), time: commit.committer().when().seconds() }));
+        };
+        let before = at(&parent)?;
+        if before != version {
+            return Ok(Some(LastChange { commit: commit.id(), time: commit.committer().when().seconds() }));
+        }
+        (commit, version) = (parent, before);
+    }
+}
 
 /// A request unit whose stated fingerprint is not the fingerprint of the
 /// text it shows.
@@ -254,12 +323,25 @@ impl Ledger {
         let reviewer_at = |at: &str, email: &str| {
             at != path && policy.requirement(at, &facts.unit.risk, amount).may_review(email).is_ok()
         };
-        self.judge_votes(requirement, &facts.unit.fingerprint, &facts.acceptors, authors, verified, &reviewer_at)
+        self.judge_votes(
+            requirement,
+            &facts.unit.fingerprint,
+            &facts.acceptors,
+            authors,
+            verified,
+            &reviewer_at,
+            &|_, _| None,
+        )
     }
 
     /// Judge the state of trust file `path` (`content`: its bytes, `None`
     /// when deleted) under `policy` (the policy at BASE): its fingerprint
     /// ([`crate::fingerprint::trust_fingerprint`]) and where it stands.
+    /// Judge a change of trust file `path` to `content` (`None`: its
+    /// removal): an approval of that content counts only when given since
+    /// BASE's history last changed the file (`since`), so that one given for
+    /// a change from an older version does not approve the same content put
+    /// back later.
     pub fn judge_trust_file(
         &self,
         policy: &Policy,
@@ -267,9 +349,24 @@ impl Ledger {
         content: Option<&[u8]>,
         authors: &[String],
         verified: Verified<'_>,
+        since: Option<LastChange>,
     ) -> (String, Judgement) {
         let fingerprint = crate::fingerprint::trust_fingerprint(path, content);
-        let judgement = self.judge_fingerprint(policy.trust_requirement(path), &fingerprint, &[], authors, verified);
+        let stale = |stored: &Stored<Approval>, vote: &crate::policy::Vote| {
+            let since = since?;
+            let given =
+                time::OffsetDateTime::parse(&stored.record.created, &time::format_description::well_known::Rfc3339);
+            if given.is_ok_and(|t| t.unix_timestamp() >= since.time) {
+                return None;
+            }
+            Some(Refusal::BeforeBaseChanged {
+                identity: vote.email.clone(),
+                approved: stored.record.created.clone(),
+                commit: since.commit.to_string()[..10].to_string(),
+            })
+        };
+        let requirement = policy.trust_requirement(path);
+        let judgement = self.judge_votes(requirement, &fingerprint, &[], authors, verified, &|_, _| false, &stale);
         (fingerprint, judgement)
     }
 
@@ -278,18 +375,21 @@ impl Ledger {
     /// ([`crate::fingerprint::deleted_fingerprint`]: its path and the bytes
     /// deleted, never code's): the policy asks of it what it asks of an AI
     /// change of as many lines at that path (its reviewers, exemptions and
-    /// triage; a whole unit, so no threshold lets it through).
+    /// triage; a whole unit, so no threshold lets it through), with the
+    /// `risk` tags of the text deleted ([`risk_of_text`]).
+    #[allow(clippy::too_many_arguments)]
     pub fn judge_deleted_file(
         &self,
         policy: &Policy,
         path: &str,
         fingerprint: &str,
         lines: u32,
+        risk: &[String],
         authors: &[String],
         verified: Verified<'_>,
     ) -> Judgement {
         let amount = AiAmount { lines: 0, bytes: 0, whole: true, deleted: (lines as usize).max(1) };
-        let requirement = policy.requirement(path, &[], amount);
+        let requirement = policy.requirement(path, risk, amount);
         self.judge_fingerprint(requirement, fingerprint, &[], authors, verified)
     }
 
@@ -339,12 +439,14 @@ impl Ledger {
         authors: &[String],
         verified: Verified<'_>,
     ) -> Judgement {
-        self.judge_votes(requirement, fingerprint, acceptors, authors, verified, &|_, _| false)
+        self.judge_votes(requirement, fingerprint, acceptors, authors, verified, &|_, _| false, &|_, _| None)
     }
 
     /// [`Ledger::judge_fingerprint`], where a reject whose record names a
     /// path at which `reviewer_at(path, email)` holds counts as entitled
-    /// ([`crate::policy::Vote::entitled_where_cast`]).
+    /// ([`crate::policy::Vote::entitled_where_cast`]), and an approval
+    /// `stale` refuses does not count.
+    #[allow(clippy::too_many_arguments)]
     fn judge_votes(
         &self,
         requirement: Requirement,
@@ -353,6 +455,7 @@ impl Ledger {
         authors: &[String],
         verified: Verified<'_>,
         reviewer_at: &dyn Fn(&str, &str) -> bool,
+        stale: &dyn Fn(&Stored<Approval>, &crate::policy::Vote) -> Option<Refusal>,
     ) -> Judgement {
         let participants = Participants {
             acceptors: acceptors.to_vec(),
@@ -369,14 +472,16 @@ impl Ledger {
             // Only approvals: a reject of the text someone was shown still
             // says no.
             let answers = stored.record.request.as_ref().filter(|r| forged.iter().any(|f| &&f.request == r));
-            match answers {
-                Some(request) if vote.verdict == Verdict::Approve => {
+            let stale = (vote.verdict == Verdict::Approve).then(|| stale(stored, &vote)).flatten();
+            match (answers, stale) {
+                (Some(request), _) if vote.verdict == Verdict::Approve => {
                     let refusal = Refusal::AnswersForgedRequest {
                         identity: vote.email.clone(),
                         request: request.get(..10).unwrap_or(request).to_string(),
                     };
                     dropped.push(Ignored::new(&vote, refusal));
                 }
+                (_, Some(refusal)) => dropped.push(Ignored::new(&vote, refusal)),
                 _ => votes.push(vote),
             }
         }

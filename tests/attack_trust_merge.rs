@@ -150,3 +150,38 @@ fn a_policy_rolled_back_against_one_of_two_merge_bases_is_a_change_to_approve() 
     let found = trust_failures(&report);
     assert_eq!(found.iter().map(|(path, _)| path.as_str()).collect::<Vec<_>>(), [".vouch.toml"], "{report:#}");
 }
+
+/// Red team: an approval of a trust file names its content (a state), not
+/// the change. A reviewer approved adding mallory to the team's policy;
+/// later, through review, she was taken out again. A branch that put the
+/// old content back was "approved" by the first record, though nobody
+/// approved taking back her removal. An approval of a trust file's content
+/// counts only when given after BASE's history last changed that file: it
+/// approved a change from BASE's version.
+#[test]
+fn an_old_approval_of_a_trust_files_content_does_not_approve_its_rollback() {
+    let with = format!("{POLICY}# on call: mallory\n");
+    let without = format!("{POLICY}# on call: nobody\n");
+    let world = World::new(POLICY);
+    world.on_main(&[(".vouch.toml", &with)]);
+    let m = world.clone_as("m", "mallory");
+    let fp = vouch::fingerprint::trust_fingerprint(".vouch.toml", Some(with.as_bytes()));
+    // Alice approved that content, when it was the change to make.
+    let then = Decision { created: Some("2020-01-01T00:00:00Z"), ..Decision::by("alice") };
+    world.decide(&m, &fp, then);
+    world.on_main(&[(".vouch.toml", &without)]);
+    m.git(&["fetch", "-q"]);
+    m.git(&["checkout", "-q", "-b", "rollback", "origin/main"]);
+    m.write(".vouch.toml", &with);
+    m.commit("restore the on-call list", None);
+    let (code, report) = m.verify("origin/main..HEAD");
+    assert_eq!(code, 1, "{report:#}");
+    let found = trust_failures(&report);
+    assert_eq!(found.iter().map(|(path, _)| path.as_str()).collect::<Vec<_>>(), [".vouch.toml"], "{report:#}");
+    let text = serde_json::to_string(&report).unwrap();
+    assert!(text.contains("before"), "the old approval is named and why it does not count: {report:#}");
+    // Approved now, against BASE's version, it counts.
+    world.decide(&m, &fp, Decision::by("alice"));
+    let (code, report) = m.verify("origin/main..HEAD");
+    assert_eq!(code, 0, "{report:#}");
+}

@@ -138,9 +138,9 @@ impl<'a> Files<'a> {
                 // meet): the request's own account never lets in someone
                 // the real count would not.
                 let judgement = if unit.is_whole_file() {
-                    judge_requested(worktree, unit, &facts)
+                    judge_requested(&self.ctx.repo, worktree, unit, &facts)
                 } else {
-                    judge_requested(worktree, unit, &all_ai(&facts))
+                    judge_requested(&self.ctx.repo, worktree, unit, &all_ai(&facts))
                 };
                 Candidate { facts, shown: unit.clone(), line: None, judgement, held: false }
             }
@@ -295,22 +295,32 @@ impl<'a> Holder<'a> {
 /// Where a requested unit stands from its own account (it is not in the
 /// working tree as the request shows it): the judge's word on its
 /// fingerprint, with no participant but those the records name.
-pub fn judge_requested(worktree: &Worktree, unit: &RequestedUnit, facts: &UnitFacts) -> Judgement {
+pub fn judge_requested(
+    repo: &git2::Repository,
+    worktree: &Worktree,
+    unit: &RequestedUnit,
+    facts: &UnitFacts,
+) -> Judgement {
     let judge = worktree.prepared.judge_with();
     if unit.is_trust_file() {
         let content = (unit.kind != crate::fingerprint::TRUST_ABSENT).then(|| unit.text.as_bytes());
-        return judge.ledger.judge_trust_file(judge.policy, &unit.path, content, &[], judge.verified).1;
+        // Not known (an unreadable history) counts no approval as stale:
+        // verify, which fails on it, decides.
+        let since = worktree.prepared.scope.trust_last_change(repo, &unit.path).ok().flatten();
+        return judge.ledger.judge_trust_file(judge.policy, &unit.path, content, &[], judge.verified, since).1;
     }
     if unit.is_mode_change() {
         return judge.ledger.judge_mode_change(judge.policy, &unit.path, &unit.fingerprint, &[], judge.verified);
     }
     if unit.is_deleted_file() {
         let lines = git_line_count(unit.text.as_bytes()) as u32;
+        let risk = crate::signoff::risk_of_text(&unit.path, unit.text.as_bytes());
         return judge.ledger.judge_deleted_file(
             judge.policy,
             &unit.path,
             &unit.fingerprint,
             lines,
+            &risk,
             &[],
             judge.verified,
         );

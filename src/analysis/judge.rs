@@ -89,6 +89,7 @@ impl Judge<'_> {
             path,
             &fingerprint,
             deleted.lines,
+            &deleted.risk,
             &deleted.people,
             self.verified,
         );
@@ -155,8 +156,10 @@ impl Judge<'_> {
         people: &[String],
         commits: Vec<String>,
         next: bool,
+        since: Option<crate::signoff::LastChange>,
     ) -> JudgedUnit {
-        let (fingerprint, judgement) = self.ledger.judge_trust_file(self.policy, path, content, people, self.verified);
+        let (fingerprint, judgement) =
+            self.ledger.judge_trust_file(self.policy, path, content, people, self.verified, since);
         let bytes = content.unwrap_or_default();
         let lines = crate::store::notes::line_spans(bytes).len().max(1);
         let facts = UnitFacts {

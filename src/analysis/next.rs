@@ -534,5 +534,6 @@ fn judge_trust_file(
         numbers.iter().filter_map(|&i| next.range_commits().get(i as usize)).map(git2::Oid::to_string).collect();
     let people = next.people_of(&numbers);
     let bytes = after.as_ref().map(|(_, b)| b.as_slice());
-    Ok(Some(judge.trust_file(path, bytes, &people, commits, in_next)))
+    let since = scope.trust_last_change(repo, path)?;
+    Ok(Some(judge.trust_file(path, bytes, &people, commits, in_next, since)))
 }

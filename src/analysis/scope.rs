@@ -32,6 +32,7 @@ use super::cache::AnalysisCache;
 use crate::lineage::{Claim, Deletion, Tag};
 use crate::policy::Policy;
 use crate::provenance::{AiDeletion, AiSource, Attribution, Evidence, Spans};
+use crate::signoff::LastChange;
 use crate::store::history::{self, GIT_AI_NOTES_REF};
 use crate::store::lineage::{
     Blobs, CommitEvidence, FileLineage, Pending, PendingFile, PendingVersion, State, VersionKind,
@@ -186,6 +187,15 @@ impl Scope {
                 ModeChangeByAi { change, people }
             })
             .collect())
+    }
+
+    /// When BASE's history last changed trust file `path`: an approval of
+    /// the file's content counts only when given since
+    /// ([`crate::signoff::Ledger::judge_trust_file`]); `None` without BASE.
+    pub fn trust_last_change(&self, repo: &Repository, path: &str) -> anyhow::Result<Option<LastChange>> {
+        let Some(base) = &self.base else { return Ok(None) };
+        crate::signoff::last_change(repo, base.commit, path)
+            .with_context(|| format!("cannot read when BASE's history last changed {path}"))
     }
 
     /// The scope without the file versions it keeps, to hand to another
@@ -398,6 +408,8 @@ pub struct DeletedByAi {
     pub lines: u32,
     /// The fingerprint of its deletion ([`crate::store::lineage::DeletedFile::fingerprint`]).
     pub fingerprint: String,
+    /// The risk tags of the text deleted.
+    pub risk: Vec<String>,
     /// The AI claim of its deletion.
     pub attribution: Attribution,
     /// The commits that deleted it with AI evidence, oldest first (`None`:
@@ -610,6 +622,7 @@ impl NextCommit {
                 path: path.clone(),
                 lines: file.lines,
                 fingerprint: file.fingerprint.clone(),
+                risk: file.risk.clone(),
                 attribution: attribution.clone(),
                 deleting,
                 commits,

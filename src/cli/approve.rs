@@ -478,7 +478,8 @@ fn decide_trust_file(
             let people: Vec<String> =
                 file.as_ref().and_then(|f| f.trust_change()).map(|u| u.excluded()).unwrap_or_default();
             let verified = crate::analysis::judge::verifier(&ctx.repo, policy, &source, false)?;
-            ledger.judge_trust_file(policy, &path, bytes.as_deref(), &people, &*verified)
+            let since = worktree.prepared.scope.trust_last_change(&ctx.repo, &path)?;
+            ledger.judge_trust_file(policy, &path, bytes.as_deref(), &people, &*verified, since)
         }
     };
     let (ask, past) = verb(verdict);
@@ -606,7 +607,7 @@ fn select(ctx: &Context, worktree: &Worktree, target: Option<&str>, yes: bool) -
     let withdrawn = super::team::withdrawn(ctx, worktree.policy(), &worktree.prepared.scope.source, &ours)?;
     let Some(target) = target else {
         let open: Vec<&Stored<Request>> =
-            requests.iter().filter(|r| !withdrawn.contains(&r.id) && is_open(worktree, r)).collect();
+            requests.iter().filter(|r| !withdrawn.contains(&r.id) && is_open(&ctx.repo, worktree, r)).collect();
         return match open.as_slice() {
             [one] if !yes => from_request(&mut files, one),
             [] => bail!("no open request; name one (vouch approve REQUEST-ID) or a unit (PATH:LINE)"),
@@ -683,10 +684,10 @@ fn select(ctx: &Context, worktree: &Worktree, target: Option<&str>, yes: bool) -
 }
 
 /// Whether some unit of `request` still lacks its sign-off.
-fn is_open(worktree: &Worktree, request: &Stored<Request>) -> bool {
+fn is_open(repo: &git2::Repository, worktree: &Worktree, request: &Stored<Request>) -> bool {
     request.record.units.iter().filter(|u| u.standing().counts()).any(|u| {
         let facts = facts_from_text(u, &u.fingerprint);
-        judge_requested(worktree, u, &facts).assessment.status.is_blocking()
+        judge_requested(repo, worktree, u, &facts).assessment.status.is_blocking()
     })
 }
 

@@ -306,7 +306,7 @@ fn triage_units(repo: &Repository, lineage: &Lineage, policy: &Policy) -> anyhow
         let spans = lineage.ai_spans(file, &text);
         // Triage tallies AI lines: a unit an AI only removed lines from has
         // none, and is left out of it (verify still asks for it).
-        texts.push(crate::verify::AiText { path: path.clone(), text, spans, deletions: Vec::new() });
+        texts.push(crate::verify::AiText { path: path.clone(), text, spans, deletions: Vec::new(), before: None });
     }
     let refs: Vec<&crate::verify::AiText> = texts.iter().collect();
     for (text, facts) in texts.iter().zip(crate::verify::analyze_ai_texts(&refs)) {

@@ -219,6 +219,8 @@ pub struct DeletedFile {
     /// The fingerprint of its deletion: its path and BASE's version
     /// ([`crate::fingerprint::deleted_fingerprint`] of [`deleted_version`]).
     pub fingerprint: String,
+    /// The risk tags of the text deleted ([`crate::signoff::risk_of_text`]).
+    pub risk: Vec<String>,
 }
 
 /// What deleting `path` from BASE (whose tree is `base`) deletes, as its
@@ -262,12 +264,15 @@ fn entry_version(repo: &Repository, entry: &git2::TreeEntry<'_>) -> Result<(&'st
 /// `None` when `base` has no file there. Kept in `memo` by the version
 /// deleted, so that the language server's step after each pause in typing
 /// does not read and hash it again.
+/// A deletion's fingerprint and the risk tags of the text deleted.
+type FileDeletion = (String, Vec<String>);
+
 fn deletion_fingerprint(
     repo: &Repository,
     base: &Tree<'_>,
     path: &str,
     memo: Option<&Blobs>,
-) -> Result<Option<String>, git2::Error> {
+) -> Result<Option<FileDeletion>, git2::Error> {
     let Some(entry) = file_entry(base, path)? else { return Ok(None) };
     let key = (path.to_string(), entry.id());
     if let Some(kept) = memo.and_then(|m| m.deletions.borrow().get(&key).cloned()) {
@@ -275,14 +280,18 @@ fn deletion_fingerprint(
     }
     let (kind, bytes) = entry_version(repo, &entry)?;
     let fingerprint = crate::fingerprint::deleted_fingerprint(path, kind, &bytes);
+    let risk = match kind {
+        crate::fingerprint::DELETED_BLOB => crate::signoff::risk_of_text(path, &bytes),
+        _ => Vec::new(),
+    };
     if let Some(memo) = memo {
         let mut kept = memo.deletions.borrow_mut();
         if kept.len() >= Blobs::MAX_COUNT {
             kept.clear();
         }
-        kept.insert(key, fingerprint.clone());
+        kept.insert(key, (fingerprint.clone(), risk.clone()));
     }
-    Ok(Some(fingerprint))
+    Ok(Some((fingerprint, risk)))
 }
 
 /// The paths of `base` (a tree) that `present` says the end of the range
@@ -307,10 +316,10 @@ fn deleted_files<'a>(
             continue;
         }
         let found = deletion_fingerprint(repo, base, &r.path, memo).map_err(git(format!("read BASE's {}", r.path)))?;
-        if let Some(fingerprint) = found {
+        if let Some((fingerprint, risk)) = found {
             out.insert(
                 r.path.clone(),
-                DeletedFile { commits: vec![commit], claim: r.claim, lines: r.lines, fingerprint },
+                DeletedFile { commits: vec![commit], claim: r.claim, lines: r.lines, fingerprint, risk },
             );
         }
     }
@@ -1828,10 +1837,10 @@ impl Reader<'_> {
 #[derive(Debug)]
 pub struct Blobs {
     kept: std::cell::RefCell<KeptBlobs>,
-    /// The fingerprints of deletions worked out, by path and the version
-    /// deleted ([`deletion_fingerprint`]): a pending commit that leaves a
+    /// The fingerprints (and risk tags) of deletions worked out, by path
+    /// and the version deleted ([`deletion_fingerprint`]): a pending commit that leaves a
     /// file an AI deleted absent names the same one at every call.
-    deletions: std::cell::RefCell<HashMap<(String, Oid), String>>,
+    deletions: std::cell::RefCell<HashMap<(String, Oid), FileDeletion>>,
     max_count: usize,
     max_bytes: usize,
 }
@@ -2054,13 +2063,15 @@ mod tests {
         let (before, after) = (repo.find_tree(before).unwrap(), repo.find_tree(after).unwrap());
         let memo = Blobs::default();
         for path in ["a.txt", "link", "module", "dir", "nowhere.rs"] {
-            let fresh = deletion_fingerprint(&repo, &before, path, None).unwrap();
+            let fresh = deletion_fingerprint(&repo, &before, path, None).unwrap().map(|(fingerprint, _)| fingerprint);
             let expected = deleted_version(&repo, &before, path)
                 .unwrap()
                 .map(|(kind, bytes)| crate::fingerprint::deleted_fingerprint(path, kind, &bytes));
             assert_eq!(fresh, expected, "{path}");
-            assert_eq!(deletion_fingerprint(&repo, &before, path, Some(&memo)).unwrap(), fresh, "{path}");
-            assert_eq!(deletion_fingerprint(&repo, &before, path, Some(&memo)).unwrap(), fresh, "{path}, kept");
+            let kept =
+                || deletion_fingerprint(&repo, &before, path, Some(&memo)).unwrap().map(|(fingerprint, _)| fingerprint);
+            assert_eq!(kept(), fresh, "{path}");
+            assert_eq!(kept(), fresh, "{path}, kept");
         }
         // Kept by the version deleted: another BASE's text at the path is
         // another deletion.

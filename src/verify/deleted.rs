@@ -63,7 +63,8 @@ fn check_deleted_file(judge: &Judge<'_>, range: &Range, path: &str, file: &linea
     let authors = people_of(range, &commits);
     let verified = |s: &Stored<Approval>| judge.verified(s);
     let fp = file.fingerprint.clone();
-    let judgement = judge.records.ledger.judge_deleted_file(judge.policy, path, &fp, file.lines, &authors, &verified);
+    let judgement =
+        judge.records.ledger.judge_deleted_file(judge.policy, path, &fp, file.lines, &file.risk, &authors, &verified);
     if !judgement.requirement.needs_signoff {
         report.coverage.units_not_required += 1;
         return;
@@ -105,6 +106,6 @@ fn check_deleted_file(judge: &Judge<'_>, range: &Range, path: &str, file: &linea
         details,
         commits: commits.iter().map(Oid::to_string).collect(),
         participants: judgement.participants.everyone(),
-        signoff: Some(judge.signoff(&judgement, &fp, &[], SignedOff::DeletedFile)),
+        signoff: Some(judge.signoff(&judgement, &fp, &file.risk, SignedOff::DeletedFile)),
     });
 }

@@ -589,8 +589,8 @@ pub fn verify(repo: &Repository, base_rev: &str, head_rev: &str) -> Result<Repor
         touched.iter().cloned().chain(since_base.changes.into_iter().map(|c| c.path)).collect();
     let trust_files = trust_files(repo, &policy, &head_tree, head_rev, &candidates);
     let code: Vec<&String> = touched.iter().filter(|p| !trust_files.contains(*p)).collect();
-    check_files(repo, &judge, &range, &code, &mut report)?;
-    let ends = trust::Ends { base: &base_tree, head: &head_tree, forks: &fork_trees };
+    check_files(repo, &judge, &range, &base_tree, &code, &mut report)?;
+    let ends = trust::Ends { base_commit: base.id(), base: &base_tree, head: &head_tree, forks: &fork_trees };
     for path in &trust_files {
         check_trust_file(repo, &judge, &range, &ends, path, &mut report)?;
     }
@@ -813,6 +813,10 @@ pub struct AiText {
     pub spans: Vec<(std::ops::Range<usize>, crate::provenance::Attribution)>,
     /// Where an AI removed lines.
     pub deletions: Vec<crate::provenance::AiDeletion>,
+    /// The file at BASE, when an AI removed lines: a unit it removed lines
+    /// from has the risk tags its BASE version had
+    /// ([`signoff::add_removed_risk`]).
+    pub before: Option<String>,
 }
 
 /// A text file of HEAD with AI lines from the range, to analyze.
@@ -829,12 +833,13 @@ fn check_files(
     repo: &Repository,
     judge: &Judge<'_>,
     range: &Range,
+    base: &git2::Tree<'_>,
     paths: &[&String],
     report: &mut Report,
 ) -> Result<(), VerifyError> {
     let mut texts = Vec::new();
     for path in paths {
-        if let Some(text) = read_file(repo, judge, range, path, report)? {
+        if let Some(text) = read_file(repo, judge, range, base, path, report)? {
             texts.push(text);
         }
     }
@@ -854,6 +859,7 @@ fn read_file<'r>(
     repo: &Repository,
     judge: &Judge<'_>,
     range: &'r Range,
+    base: &git2::Tree<'_>,
     path: &'r str,
     report: &mut Report,
 ) -> Result<Option<TextFile<'r>>, VerifyError> {
@@ -885,7 +891,17 @@ fn read_file<'r>(
         .map_err(|e| VerifyError::Unreadable { path: path.to_string(), reason: e.to_string() })?;
     let spans = lineage.ai_spans(file, &text);
     let deletions = lineage.ai_deletions(file, &text);
-    Ok(Some(TextFile { path, file, ai: AiText { path: path.to_string(), text, spans, deletions } }))
+    // What the AI removed was BASE's text (a removal of text the range
+    // added is of text no riskier than what is there): its version there.
+    let before = match deletions.is_empty() {
+        true => None,
+        false => base
+            .get_path(Path::new(path))
+            .ok()
+            .and_then(|entry| repo.find_blob(entry.id()).ok())
+            .and_then(|blob| String::from_utf8(blob.content().to_vec()).ok()),
+    };
+    Ok(Some(TextFile { path, file, ai: AiText { path: path.to_string(), text, spans, deletions, before } }))
 }
 
 /// The AI units of each file, analyzed on as many threads as the machine
@@ -899,6 +915,9 @@ pub fn analyze_ai_texts(files: &[&AiText]) -> Vec<Result<Vec<UnitFacts>, String>
         doc.reset_provenance(&file.spans);
         let mut facts = signoff::unit_facts(&mut doc);
         signoff::add_deletions(&mut doc, &mut facts, &file.deletions);
+        if let Some(before) = &file.before {
+            signoff::add_removed_risk(&file.path, &mut facts, before);
+        }
         Ok(facts)
     };
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8).min(files.len());

@@ -36,6 +36,7 @@ pub(super) fn trust_files(
 /// those of the points where HEAD forked from BASE, its merge bases (none:
 /// they share no history, so all of HEAD's is the range's).
 pub(super) struct Ends<'r> {
+    pub base_commit: git2::Oid,
     pub base: &'r git2::Tree<'r>,
     pub head: &'r git2::Tree<'r>,
     pub forks: &'r [git2::Tree<'r>],
@@ -76,8 +77,10 @@ pub(super) fn check_trust_file(
     };
     let verified = |s: &Stored<Approval>| judge.verified(s);
     let authors = people_of(range, &commits);
+    let since = crate::signoff::last_change(repo, ends.base_commit, path)
+        .map_err(git(&format!("read when BASE's history last changed {path}")))?;
     let (fp, judgement) =
-        judge.records.ledger.judge_trust_file(judge.policy, path, bytes.as_deref(), &authors, &verified);
+        judge.records.ledger.judge_trust_file(judge.policy, path, bytes.as_deref(), &authors, &verified, since);
     let lines = bytes.as_deref().map_or(0, |b| b.split(|&c| c == b'\n').filter(|l| !l.is_empty()).count());
     let lines = u32::try_from(lines).unwrap_or(u32::MAX).max(1);
     if let Some(approved) = judge.approved_file(path, crate::syntax::units::LINES, &fp, &judgement) {

@@ -1,0 +1,65 @@
+//! Risk tags come from text, and a removal leaves none: an AI's commit that
+//! deleted the authorization module and took the permission check out of a
+//! handler produced units with no risk tag, so a `[[triage]] peer` rule (any
+//! teammate may approve small risk-free AI changes) let a peer clear both,
+//! and an `[[automated]]` bot could too. What an AI removed carries the
+//! risk tags of the text it removed: a deleted file, those of its text at
+//! BASE; a unit the AI removed lines from, those its BASE version had.
+//! From the attacker's side, with the real binary and real git.
+
+mod support {
+    pub mod run;
+    pub mod world;
+}
+
+use support::world::*;
+
+const POLICY: &str = r#"reviewers = ["alice@example.com"]
+
+[[triage]]
+paths = ["src/**"]
+max_ai_lines = 20
+peer = true
+"#;
+
+const AUTHZ: &str =
+    "def check_permission(user, action):\n    if action not in user.grants:\n        raise PermissionError(action)\n";
+const DOCS: &str = "from authz import check_permission\n\n\ndef delete_doc(user, doc):\n    check_permission(user, \"delete\")\n    doc.delete()\n";
+const DOCS_AFTER: &str = "def delete_doc(user, doc):\n    doc.delete()\n";
+
+#[test]
+fn a_peer_cannot_clear_an_ais_removal_of_an_authorization_check() {
+    let (world, dev) = World::with_feature(POLICY, &[("src/authz.py", AUTHZ), ("src/docs.py", DOCS)]);
+    dev.git(&["rm", "-q", "src/authz.py"]);
+    dev.write("src/docs.py", DOCS_AFTER);
+    dev.commit("simplify deletion", Some(TRAILER));
+    let (code, report) = dev.verify("origin/main..HEAD");
+    assert_eq!(code, 1, "{report:#}");
+    let found = failures(&report);
+    for (path, name) in [("src/authz.py", None), ("src/docs.py", Some("delete_doc"))] {
+        let tag = "auth";
+        let failure = found
+            .iter()
+            .find(|f| f["path"] == path && f["name"].as_str() == name)
+            .unwrap_or_else(|| panic!("{path}: {report:#}"));
+        let risk = &failure["signoff"]["risk"];
+        assert!(risk.as_array().unwrap().iter().any(|t| t == tag), "{path} carries {tag}: {report:#}");
+        assert_eq!(failure["signoff"]["triage"], serde_json::Value::Null, "{path}: no triage rule: {report:#}");
+    }
+    // Eve, a peer who is no reviewer, approves every unit: none counts.
+    for failure in found {
+        let fingerprint = str_of(&failure["fingerprint"]).to_string();
+        world.decide(&dev, &fingerprint, Decision::by("eve"));
+    }
+    let (code, report) = dev.verify("origin/main..HEAD");
+    assert_eq!(code, 1, "a peer cleared the removal of the authorization check: {report:#}");
+    let left: Vec<(&str, Option<&str>)> =
+        failures(&report).iter().map(|f| (str_of(&f["path"]), f["name"].as_str())).collect();
+    assert_eq!(left, [("src/docs.py", Some("delete_doc")), ("src/authz.py", None)], "{report:#}");
+    // A reviewer's approvals do.
+    for failure in failures(&report).clone() {
+        world.decide(&dev, str_of(&failure["fingerprint"]), Decision::by("alice"));
+    }
+    let (code, report) = dev.verify("origin/main..HEAD");
+    assert_eq!(code, 0, "{report:#}");
+}
