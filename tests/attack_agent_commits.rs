@@ -1769,9 +1769,14 @@ fn what_a_tool_that_failed_wrote_is_recorded() {
     assert_grant_all_needs_sign_off(&repo);
 }
 
-/// Claude Code's Stop at the end of the agent's turn.
+/// Claude Code's Stop at the end of the agent's turn (session `s-1`).
 fn turn_ends(repo: &VouchRepo) {
-    let payload = json!({ "session_id": "s-1", "cwd": repo.root(), "hook_event_name": "Stop" });
+    turn_of_ends(repo, "s-1");
+}
+
+/// Claude Code's Stop at the end of a turn of `session`.
+fn turn_of_ends(repo: &VouchRepo, session: &str) {
+    let payload = json!({ "session_id": session, "cwd": repo.root(), "hook_event_name": "Stop" });
     let run = repo.vouch_stdin(&["hook", "claude-code"], payload.to_string().as_bytes());
     assert_eq!(run.code, 0, "{run:?}");
 }
@@ -1805,15 +1810,16 @@ fn a_tool_call_whose_record_never_came_is_never_attested_human() {
         // after it would have.
         assert_grant_all_needs_sign_off(&repo);
     }
-    // No end of the turn comes: the person commits once the call is older
-    // than any tool call runs.
+    // No end of the turn comes (the agent died): the person commits once
+    // the call is older than any tool call runs. What it changed cannot be
+    // told from what the person did since: unattested, never human.
     let repo = start();
     call(&repo);
     let snapshot = repo.root().join(".git/vouch/pre/toolu_1.snap");
     let long_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(20 * 60);
     std::fs::File::options().write(true).open(&snapshot).unwrap().set_modified(long_ago).unwrap();
     repo.ok(&["commit", "-q", "-am", "auth"]);
-    assert_grant_all_needs_sign_off(&repo);
+    assert!(!attests_no_ai(&repo.note("HEAD")), "{:?}", repo.note("HEAD"));
     assert!(!snapshot.exists());
 
     // Its record failed (the journal could not be written): the snapshot
@@ -1853,4 +1859,20 @@ fn a_tool_call_denied_leaves_the_persons_edit_theirs() {
     turn_ends(&repo);
     repo.ok(&["commit", "-q", "-am", "mine"]);
     assert!(attests_no_ai(&repo.note("HEAD")), "{:?}", repo.note("HEAD"));
+}
+
+/// Red team, round two: the end of another agent's turn (another session in
+/// the same worktree) settled this session's call while its command still
+/// ran, so what the command wrote afterwards was never recorded. A turn's
+/// end settles its own session's calls only.
+#[test]
+fn another_sessions_turn_end_leaves_a_running_call_alone() {
+    let repo = start();
+    let input = json!({ "command": "cat >> src/auth.py" });
+    repo.claude_hook("PreToolUse", "Bash", "toolu_1", input.clone());
+    turn_of_ends(&repo, "s-2");
+    repo.write("src/auth.py", &format!("{AUTH}{GRANT_ALL}"));
+    repo.claude_hook("PostToolUse", "Bash", "toolu_1", input);
+    repo.ok(&["commit", "-q", "-am", "auth"]);
+    assert_grant_all_needs_sign_off(&repo);
 }

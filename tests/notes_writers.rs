@@ -85,3 +85,71 @@ fn commits_made_at_once_in_several_worktrees_each_keep_their_note() {
         }
     }
 }
+
+/// Red team, round two: `vouch sync` (which the pre-push hook runs) took
+/// any move of the notes ref while it fetched for the fetch's own and put
+/// the ref back, and merged the fetched notes with `git notes merge`, which
+/// moves the ref without checking it: the notes commits made meanwhile in
+/// other worktrees were dropped (27 of 36 in the red team's run). Every
+/// note survives a sync running beside the commits.
+#[test]
+fn notes_written_while_vouch_sync_runs_all_survive() {
+    const WORKTREES: usize = 6;
+    let repo = VouchRepo::init_with(&[(".vouch.toml", POLICY)], &[]);
+    let remote = tempfile::tempdir().unwrap();
+    let remote = remote.path().canonicalize().unwrap();
+    let out = repo.command("git", &["init", "-q", "--bare", remote.to_str().unwrap()]).output().unwrap();
+    assert!(out.status.success());
+    repo.ok(&["remote", "add", "origin", remote.to_str().unwrap()]);
+    repo.ok(&["push", "-q", "--no-verify", "origin", "main", "refs/notes/vouch"]);
+    let worktrees = tempfile::tempdir().unwrap();
+    let base = worktrees.path().canonicalize().unwrap();
+    let syncing = std::sync::atomic::AtomicBool::new(true);
+    for round in 0..3 {
+        let dirs: Vec<_> = (0..WORKTREES).map(|i| base.join(format!("r{round}-w{i}"))).collect();
+        for (i, dir) in dirs.iter().enumerate() {
+            repo.ok(&["worktree", "add", "-q", "-b", &format!("r{round}-w{i}"), dir.to_str().unwrap(), "HEAD"]);
+            let text = format!("def grant_{i}(u):\n    return True\n");
+            agent_writes(&repo, dir, &format!("toolu_{round}_{i}"), &format!("src/w{i}.py"), &text);
+        }
+        syncing.store(true, std::sync::atomic::Ordering::SeqCst);
+        let start = std::sync::Barrier::new(WORKTREES + 1);
+        std::thread::scope(|s| {
+            let (start, repo, syncing) = (&start, &repo, &syncing);
+            s.spawn(move || {
+                start.wait();
+                while syncing.load(std::sync::atomic::Ordering::SeqCst) {
+                    let run = repo.vouch(&["sync", "--no-push"]);
+                    assert_eq!(run.code, 0, "{run:?}");
+                }
+            });
+            let commits: Vec<_> = dirs
+                .iter()
+                .map(|dir| {
+                    s.spawn(move || {
+                        let git = |args: &[&str]| {
+                            let out = repo.command("git", args).current_dir(dir).output().unwrap();
+                            assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+                        };
+                        git(&["add", "-A"]);
+                        start.wait();
+                        git(&["commit", "-q", "-m", "the agent's work"]);
+                    })
+                })
+                .collect();
+            for commit in commits {
+                commit.join().unwrap();
+            }
+            syncing.store(false, std::sync::atomic::Ordering::SeqCst);
+        });
+        for i in 0..WORKTREES {
+            let branch = format!("r{round}-w{i}");
+            let note = repo.note(&branch);
+            let path = format!("src/w{i}.py");
+            assert!(
+                note.iter().any(|r| r["path"] == path.as_str() && r["ai"] == json!([[1, 2]])),
+                "round {round}: the note on {branch} is lost or wrong: {note:?}"
+            );
+        }
+    }
+}

@@ -154,6 +154,9 @@ pub enum Parsed {
 pub struct TurnEnd {
     /// The directory the agent worked in, as the payload names it.
     pub cwd: Option<String>,
+    /// The agent's session, when it names one: its tool calls whose record
+    /// never came are settled at the end of its turn.
+    pub session: Option<String>,
 }
 
 /// What a tool about to run may change.
@@ -176,6 +179,8 @@ pub struct Before {
     /// The shell command about to run (a [`Scope::Worktree`]): the
     /// repository's other worktrees it names are kept too.
     pub command: Option<String>,
+    /// The agent's session, when it names one.
+    pub session: Option<String>,
 }
 
 /// A shell command that ran (`PostToolUse` of `Bash`).
@@ -338,7 +343,10 @@ fn claude_code(fields: &Fields<'_>) -> Result<Parsed, String> {
         None | Some("PostToolUse") => (false, false),
         Some("PostToolUseFailure") => (false, true),
         Some("PreToolUse") => (true, false),
-        Some("Stop") => return Ok(Parsed::TurnEnded(TurnEnd { cwd: cwd.map(str::to_string) })),
+        Some("Stop") => {
+            let (cwd, session) = (cwd.map(str::to_string), session.map(str::to_string));
+            return Ok(Parsed::TurnEnded(TurnEnd { cwd, session }));
+        }
         Some(event) => {
             return Ok(Parsed::Ignored(format!(
                 "{event} is not a tool call (vouch records PreToolUse, PostToolUse and PostToolUseFailure, and \
@@ -372,7 +380,8 @@ fn claude_code(fields: &Fields<'_>) -> Result<Parsed, String> {
                 ));
             };
             let (tool_use_id, scope, cwd) = (id.to_string(), Scope::Files(paths), cwd.map(str::to_string));
-            return Ok(Parsed::Before(Before { tool_use_id, scope, cwd, command: None }));
+            let session = session.map(str::to_string);
+            return Ok(Parsed::Before(Before { tool_use_id, scope, cwd, command: None, session }));
         }
         let (tool_use_id, cwd) = (tool_use_id.map(str::to_string), cwd.map(str::to_string));
         return Ok(Parsed::Files(FileSet { paths, tool_use_id, cwd, source: source(), offered: Offered::default() }));
@@ -389,6 +398,7 @@ fn claude_code(fields: &Fields<'_>) -> Result<Parsed, String> {
             scope,
             cwd: cwd.map(str::to_string),
             command,
+            session: session.map(str::to_string),
         }));
     }
     let source = source();
@@ -441,7 +451,7 @@ fn cursor(fields: &Fields<'_>) -> Result<Parsed, String> {
     let kind = match fields.str("hook_event_name")? {
         "afterFileEdit" => AiKind::Agent,
         "afterTabFileEdit" => AiKind::Completion,
-        "stop" => return Ok(Parsed::TurnEnded(TurnEnd { cwd })),
+        "stop" => return Ok(Parsed::TurnEnded(TurnEnd { cwd, session: conversation.map(str::to_string) })),
         other => {
             return Ok(Parsed::Ignored(format!(
                 "{other} is not a file edit (vouch records afterFileEdit and afterTabFileEdit, and reads stop)"
@@ -485,7 +495,10 @@ fn gemini(fields: &Fields<'_>) -> Result<Parsed, String> {
     let before = match fields.str("hook_event_name")? {
         "BeforeTool" => true,
         "AfterTool" => false,
-        "AfterAgent" => return Ok(Parsed::TurnEnded(TurnEnd { cwd: cwd.map(str::to_string) })),
+        "AfterAgent" => {
+            let (cwd, session) = (cwd.map(str::to_string), session.map(str::to_string));
+            return Ok(Parsed::TurnEnded(TurnEnd { cwd, session }));
+        }
         other => {
             return Ok(Parsed::Ignored(format!(
                 "{other} is not a tool call (vouch records BeforeTool and AfterTool, and reads AfterAgent)"
@@ -514,7 +527,8 @@ fn gemini(fields: &Fields<'_>) -> Result<Parsed, String> {
     if before {
         let scope = file_path.map_or(Scope::Worktree, |p| Scope::File(p.to_string()));
         let command = if shell { input.opt_str("command")?.map(str::to_string) } else { None };
-        return Ok(Parsed::Before(Before { tool_use_id: id, scope, cwd: cwd.map(str::to_string), command }));
+        let (cwd, session) = (cwd.map(str::to_string), session.map(str::to_string));
+        return Ok(Parsed::Before(Before { tool_use_id: id, scope, cwd, command, session }));
     }
     let source = AiSource {
         tool: Agent::Gemini.tool().into(),
@@ -554,7 +568,10 @@ fn codex(fields: &Fields<'_>) -> Result<Parsed, String> {
     let before = match fields.str("hook_event_name")? {
         "PreToolUse" => true,
         "PostToolUse" => false,
-        "Stop" => return Ok(Parsed::TurnEnded(TurnEnd { cwd: cwd.map(str::to_string) })),
+        "Stop" => {
+            let (cwd, session) = (cwd.map(str::to_string), session.map(str::to_string));
+            return Ok(Parsed::TurnEnded(TurnEnd { cwd, session }));
+        }
         other => {
             return Ok(Parsed::Ignored(format!(
                 "{other} is not a tool call (vouch records PreToolUse and PostToolUse, and reads Stop)"
@@ -584,6 +601,7 @@ fn codex(fields: &Fields<'_>) -> Result<Parsed, String> {
             scope,
             cwd: cwd.map(str::to_string),
             command: shell.then(|| command.to_string()),
+            session: session.map(str::to_string),
         }));
     }
     let source = AiSource {
@@ -852,6 +870,7 @@ mod tests {
                 scope: Scope::File("/home/dev/shop/src/cart.py".into()),
                 cwd: Some("/home/dev/shop".into()),
                 command: None,
+                session: Some("8c1f0e2a-3b4d-4e5f-9a6b-7c8d9e0f1a2b".into()),
             })
         );
         assert_eq!(e.tool_use_id.as_deref(), Some("toolu_01ABCDEF"));
@@ -1068,6 +1087,7 @@ mod tests {
                 scope: Scope::Files(files.clone()),
                 cwd: Some("/home/dev/shop".into()),
                 command: None,
+                session: Some("019a7f3e-6b2c-7d10-9e4f-0a1b2c3d4e5f".into()),
             })
         );
         let Ok(Parsed::Files(set)) = parse(Agent::Codex, post.as_bytes()) else { panic!("an apply_patch") };

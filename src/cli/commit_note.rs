@@ -55,7 +55,7 @@ pub fn post_commit() -> anyhow::Result<Outcome> {
     let repo = &ctx.repo;
     // Tool calls long gone whose record never came are settled first: what
     // they changed may be what this commit holds.
-    let settled = super::hook::settle_orphans(repo, false);
+    let settled = super::hook::settle_orphans(repo, None);
     let head = repo.head().context("cannot read HEAD")?.peel_to_commit().context("HEAD is not a commit")?;
     let (action, before) = repo
         .reflog("HEAD")

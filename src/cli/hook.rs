@@ -200,7 +200,7 @@ fn agent_payload(agent: Agent, bytes: &[u8]) -> anyhow::Result<Outcome> {
         Parsed::Before(before) => {
             // Calls long gone whose record never came are settled first.
             if let Some(repo) = absolute(".", before.cwd.as_deref()).ok().and_then(|dir| repo::discover(&dir).ok()) {
-                settle_orphans(&repo, false);
+                settle_orphans(&repo, None);
             }
             // Never in the tool's way: a snapshot that cannot be taken costs
             // precision after the tool, which then falls back.
@@ -223,7 +223,7 @@ fn agent_payload(agent: Agent, bytes: &[u8]) -> anyhow::Result<Outcome> {
             // Calls whose record never came (the hook after the tool killed
             // or failed) are settled: the turn is over.
             if let Some(repo) = absolute(".", turn.cwd.as_deref()).ok().and_then(|dir| repo::discover(&dir).ok()) {
-                settle_orphans(&repo, true);
+                settle_orphans(&repo, Some(turn.session.as_deref().unwrap_or_default()));
             }
             if let Err(e) = analyse_for_commit(turn.cwd.as_deref()) {
                 eprintln!(
@@ -273,28 +273,35 @@ pub const ORPHANED_AFTER: std::time::Duration = std::time::Duration::from_secs(1
 
 /// Settle the tool calls of `repo`'s worktree whose record never came
 /// ([`crate::store::snapshot::pending`]: the hook after the tool killed,
-/// failed, or never run; a call that was denied): all of them at the end of
-/// the agent's turn (`all`), else those older than [`ORPHANED_AFTER`]. Each
-/// is recorded from its snapshot as the hook after it would have (a denied
-/// call changed nothing), and commits made since it began are noted again
-/// from what that recorded. Where that cannot be done (a snapshot an older
-/// vouch took, a record that fails again), what the call changed is
-/// unknown: the files its snapshot names, and for a shell command those
-/// that differ from HEAD or that commits since changed, are kept as
-/// unrecorded (their commit is not attested "no AI"), and "no AI" notes
-/// written since it began are taken back. Never fails: what cannot be done
-/// is said. Whether anything was recorded or taken back.
-pub fn settle_orphans(repo: &Repository, all: bool) -> bool {
+/// failed, or never run; a call that was denied). At the end of a turn of
+/// `session` (`Some`), that session's calls are over: each is recorded from
+/// its snapshot as the hook after it would have (a denied call changed
+/// nothing), and commits made since it began are noted again. A call older
+/// than [`ORPHANED_AFTER`], whatever its session (its agent gone, no turn
+/// end to come), is settled as unknown instead: what it changed cannot be
+/// told from what a person did since, so the files it may have changed are
+/// kept as unrecorded (their commit is not attested "no AI") and the "no
+/// AI" notes written since it began are taken back; so is a call whose
+/// record fails again, or whose snapshot does not name it (an older
+/// vouch's). Never fails: what cannot be done is said. Whether anything was
+/// settled.
+pub fn settle_orphans(repo: &Repository, session: Option<&str>) -> bool {
     use crate::store::snapshot;
     let mut settled = false;
     for pending in snapshot::pending(repo) {
-        if !all && pending.age < ORPHANED_AFTER {
+        let ours = session.is_some() && pending.session.as_deref() == session;
+        let old = pending.age >= ORPHANED_AFTER;
+        if !ours && !old {
             continue;
         }
         settled = true;
-        let recorded = match (pending.call.as_deref(), pending.agent.as_deref().and_then(Agent::from_flag)) {
-            (Some(call), Some(agent)) => record_orphan(repo, &pending, call, agent),
-            _ => Err(anyhow::anyhow!("the snapshot does not name its tool call (an older vouch took it)")),
+        let recorded = match (ours, pending.call.as_deref(), pending.agent.as_deref().and_then(Agent::from_flag)) {
+            (true, Some(call), Some(agent)) => record_orphan(repo, &pending, call, agent),
+            (true, _, _) => Err(anyhow::anyhow!("the snapshot does not name its tool call (an older vouch took it)")),
+            (false, _, _) => Err(anyhow::anyhow!(
+                "it began more than {} minutes ago, and what it changed cannot be told from what was done since",
+                ORPHANED_AFTER.as_secs() / 60
+            )),
         };
         // Those of the call in the repository's other worktrees too.
         snapshots_read(recorded.is_ok());
@@ -309,7 +316,7 @@ pub fn settle_orphans(repo: &Repository, all: bool) -> bool {
             }
             Err(e) => {
                 eprintln!(
-                    "vouch: warning: the record of a tool call never came, and it cannot be recorded from its \
+                    "vouch: warning: the record of a tool call never came, and it is not recorded from its \
                      snapshot {}: {}",
                     display::line(&pending.file.display().to_string()),
                     display::line(&format!("{e:#}"))
@@ -397,7 +404,12 @@ fn before_tool(agent: Agent, before: &agents::Before) -> anyhow::Result<()> {
             // A path vouch would refuse after the tool gets no snapshot; the
             // file is read where the path resolves to.
             let Ok(rel) = repo::relative_path(&repo, &path) else { return Ok(()) };
-            Snapshot::of_file(&rel, &root.join(&rel))?.save(&repo, &before.tool_use_id, agent.flag())?;
+            Snapshot::of_file(&rel, &root.join(&rel))?.save(
+                &repo,
+                &before.tool_use_id,
+                agent.flag(),
+                before.session.as_deref(),
+            )?;
         }
         Scope::Files(paths) => {
             let mut repo_files: Option<(Repository, PathBuf)> = None;
@@ -422,7 +434,12 @@ fn before_tool(agent: Agent, before: &agents::Before) -> anyhow::Result<()> {
                 }
             }
             if let Some((repo, _)) = repo_files {
-                Snapshot::of_files(&files)?.save(&repo, &before.tool_use_id, agent.flag())?;
+                Snapshot::of_files(&files)?.save(
+                    &repo,
+                    &before.tool_use_id,
+                    agent.flag(),
+                    before.session.as_deref(),
+                )?;
             }
         }
         Scope::Worktree => {
@@ -431,12 +448,13 @@ fn before_tool(agent: Agent, before: &agents::Before) -> anyhow::Result<()> {
             if repo.is_bare() {
                 return Ok(());
             }
-            Snapshot::of_worktree(&repo)?.save(&repo, &before.tool_use_id, agent.flag())?;
+            Snapshot::of_worktree(&repo)?.save(&repo, &before.tool_use_id, agent.flag(), before.session.as_deref())?;
             // And the repository's other worktrees the command names (`cd
             // ../wt && ...`): what it changes there is recorded there.
             let command = before.command.as_deref().unwrap_or_default();
             for (path, wt) in crate::store::snapshot::named_worktrees(&repo, command) {
-                if let Err(e) = Snapshot::of_worktree(&wt).and_then(|s| s.save(&wt, &before.tool_use_id, agent.flag()))
+                if let Err(e) = Snapshot::of_worktree(&wt)
+                    .and_then(|s| s.save(&wt, &before.tool_use_id, agent.flag(), before.session.as_deref()))
                 {
                     eprintln!(
                         "vouch: warning: no snapshot of the worktree at {}: {}",

@@ -161,6 +161,10 @@ struct Meta {
     call: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     agent: Option<String>,
+    /// The agent's session, when it names one: the end of its turn settles
+    /// the calls of its own whose record never came.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    session: Option<String>,
     /// Path, and the length of its kept bytes (`null`: absent, `-1`: not
     /// kept), in the order of the bytes after the line.
     files: Vec<(String, Option<i64>)>,
@@ -409,12 +413,13 @@ impl Snapshot {
     }
 
     /// Write it as the snapshot of `agent`'s (`vouch hook`'s argument) tool
-    /// call `id`, and remove files a writer left behind.
-    pub fn save(&self, repo: &Repository, id: &str, agent: &str) -> Result<(), SnapshotError> {
+    /// call `id` of `session`, and remove files a writer left behind.
+    pub fn save(&self, repo: &Repository, id: &str, agent: &str, session: Option<&str>) -> Result<(), SnapshotError> {
         let path = file(repo, id);
         let meta = Meta {
             call: Some(id.to_string()),
             agent: Some(agent.to_string()),
+            session: session.map(str::to_string),
             v: VERSION,
             worktree: self.worktree,
             head: self.head.map(|h| h.to_string()),
@@ -725,9 +730,11 @@ pub struct Pending {
     pub files: Vec<String>,
     /// HEAD when it was taken (a worktree's snapshot).
     pub head: Option<Oid>,
-    /// The tool call, and its agent (`vouch hook`'s argument), when known.
+    /// The tool call, its agent (`vouch hook`'s argument) and its session,
+    /// when known.
     pub call: Option<String>,
     pub agent: Option<String>,
+    pub session: Option<String>,
 }
 
 /// The snapshots of `repo`'s worktree still there: tool calls in flight,
@@ -751,8 +758,8 @@ pub fn pending(repo: &Repository) -> Vec<Pending> {
         });
         let taken = modified.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
         let Some(meta) = header else {
-            let (files, head, call, agent) = (Vec::new(), None, None, None);
-            out.push(Pending { file, age, taken, worktree: true, files, head, call, agent });
+            let (files, head, call, agent, session) = (Vec::new(), None, None, None, None);
+            out.push(Pending { file, age, taken, worktree: true, files, head, call, agent, session });
             continue;
         };
         out.push(Pending {
@@ -764,6 +771,7 @@ pub fn pending(repo: &Repository) -> Vec<Pending> {
             head: meta.head.and_then(|h| Oid::from_str(&h).ok()),
             call: meta.call,
             agent: meta.agent,
+            session: meta.session,
         });
     }
     out
@@ -798,17 +806,18 @@ mod tests {
         let (one, two) = (Oid::from_str(&"1".repeat(40)).unwrap(), Oid::from_str(&"2".repeat(40)).unwrap());
         snapshot.gitlinks = Some(BTreeMap::from([("deps/lib".into(), vec![one, two])]));
         snapshot.stats.insert("big.bin".into(), (9 << 20, 1_796_000_000_123_456_789));
-        snapshot.save(&repo, "toolu_01", "claude-code").unwrap();
+        snapshot.save(&repo, "toolu_01", "claude-code", Some("s-1")).unwrap();
         assert!(file(&repo, "toolu_01").ends_with("vouch/pre/toolu_01.snap"));
         assert_eq!(Snapshot::read(&repo, "toolu_01").unwrap(), Some(snapshot.clone()));
         let found = pending(&repo);
         assert_eq!(found.len(), 1);
         assert!(!found[0].worktree && found[0].files == ["a.txt", "big.bin", "gone.txt"], "{found:?}");
-        assert_eq!((found[0].call.as_deref(), found[0].agent.as_deref()), (Some("toolu_01"), Some("claude-code")));
+        let named = (found[0].call.as_deref(), found[0].agent.as_deref(), found[0].session.as_deref());
+        assert_eq!(named, (Some("toolu_01"), Some("claude-code"), Some("s-1")));
         remove(&file(&repo, "toolu_01"));
         assert_eq!(Snapshot::read(&repo, "toolu_01").unwrap(), None);
         // An id that is not a plain name is hashed.
-        snapshot.save(&repo, "../../x", "claude-code").unwrap();
+        snapshot.save(&repo, "../../x", "claude-code", None).unwrap();
         assert!(!file(&repo, "../../x").to_string_lossy().contains(".."));
         assert_eq!(snapshot.before(&repo, "a.txt"), Some(Some(b"one\n".to_vec())));
         assert_eq!(snapshot.before(&repo, "gone.txt"), Some(None));
