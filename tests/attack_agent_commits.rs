@@ -1876,3 +1876,50 @@ fn another_sessions_turn_end_leaves_a_running_call_alone() {
     repo.ok(&["commit", "-q", "-am", "auth"]);
     assert_grant_all_needs_sign_off(&repo);
 }
+
+/// Red team, round two: a commit's note carried the agent's change of a
+/// script's mode, but an amend that also changed a word of the script, or a
+/// rebase onto a change of its text, moved the note to the new version by
+/// its AI lines: a mode record has none, so it was dropped ("no AI text
+/// left") and the amended commit was noted "no AI". The mode record goes
+/// with the rewritten commit wherever it still gives the file that mode.
+#[test]
+fn an_agents_chmod_survives_an_amend_and_a_rebase() {
+    for how in ["amend", "rebase", "squash"] {
+        let repo = VouchRepo::init_with(&[(".vouch.toml", POLICY), ("deploy.sh", DEPLOY)], &[]);
+        repo.ok(&["checkout", "-q", "-b", "feature"]);
+        agent_shell(&repo, "toolu_1", "chmod +x deploy.sh", || chmod(&repo, "deploy.sh", true));
+        repo.ok(&["commit", "-q", "-am", "make deploy.sh executable"]);
+        match how {
+            "amend" => {
+                repo.write("deploy.sh", &DEPLOY.replace("rsync -a", "rsync -az"));
+                repo.ok(&["commit", "-q", "-a", "--amend", "--no-edit"]);
+            }
+            "rebase" => {
+                repo.ok(&["checkout", "-q", "main"]);
+                repo.write("deploy.sh", &format!("{DEPLOY}echo done\n"));
+                repo.ok(&["commit", "-q", "-am", "say when done"]);
+                repo.ok(&["checkout", "-q", "feature"]);
+                repo.ok(&["rebase", "-q", "main"]);
+            }
+            _ => {
+                // The person's edit on the branch, then a squash merge made
+                // where vouch's hooks do not run (a forge), noted again with
+                // `vouch notes rebuild` as CI does.
+                repo.write("deploy.sh", &DEPLOY.replace("rsync -a", "rsync -az"));
+                repo.ok(&["commit", "-q", "-am", "compress"]);
+                repo.ok(&["checkout", "-q", "-b", "merged", "main"]);
+                repo.ok(&["-c", "core.hooksPath=/dev/null", "merge", "-q", "--squash", "feature"]);
+                repo.ok(&["-c", "core.hooksPath=/dev/null", "commit", "-q", "--no-edit"]);
+                let run = repo.vouch(&["notes", "rebuild", "main..HEAD", "--source", "feature"]);
+                assert_eq!(run.code, 0, "{run:?}");
+            }
+        }
+        assert!(executable(&repo, "deploy.sh"));
+        assert!(!attests_no_ai(&repo.note("HEAD")), "{how}: {:?}", repo.note("HEAD"));
+        let (code, report) = repo.verify("main..HEAD");
+        assert_eq!(code, 1, "{how}: {report:#}");
+        let failures = report["failures"].as_array().unwrap();
+        assert!(failures.iter().any(|f| f["path"] == "deploy.sh" && f["kind"] == "file-mode"), "{how}: {report:#}");
+    }
+}

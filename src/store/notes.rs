@@ -945,6 +945,19 @@ fn removed_from_parent(repo: &Repository, commit: Oid, tree: &git2::Tree<'_>, pa
     tree_blob(&parent, path)
 }
 
+/// `mode` (as git writes it), when `commit` sets file `path` to it: its
+/// tree (`tree`) has the file with that mode, and its first parent has the
+/// file with another; `None` otherwise. What a mode record ([`FileRecord::mode`])
+/// keeps on a rewritten or squashed commit.
+fn mode_set_by(repo: &Repository, commit: Oid, tree: &git2::Tree<'_>, path: &str, mode: &str) -> Option<String> {
+    let mode_in =
+        |tree: &git2::Tree<'_>| tree.get_path(std::path::Path::new(path)).ok().map(|e| format!("{:o}", e.filemode()));
+    let parent = repo.find_commit(commit).ok()?.parent(0).ok()?.tree().ok()?;
+    let before = mode_in(&parent)?;
+    (mode_in(tree).as_deref() == Some(mode) && before != mode && crate::store::mode::is_regular(&before))
+        .then(|| mode.to_string())
+}
+
 /// Fit `input` to the files of `commit`.
 fn remap_records(
     repo: &Repository,
@@ -994,14 +1007,19 @@ fn remap_records(
         };
         let ai = reanchor_lines(&old, &record.ai, &new);
         let deleted_before = reanchor_gaps(&old, &record.deleted_before, &new);
-        if ai.is_empty() && deleted_before.is_empty() {
+        // An AI's change of the file's mode stays while the commit makes it.
+        let mode = record.mode.as_deref().and_then(|m| mode_set_by(repo, commit, &tree, &record.path, m));
+        if ai.is_empty() && deleted_before.is_empty() && mode.is_none() {
             dropped.push(format!("{}: no AI text left", record.path));
             continue;
         }
-        files.push(FileRecord { deleted_before, ..record.moved(blob, ai) });
+        files.push(FileRecord { deleted_before, mode, ..record.moved(blob, ai) });
     }
     let mut records: Vec<NoteRecord> = merge_records(files).into_iter().map(NoteRecord::File).collect();
-    if no_ai {
+    // A note of the AI's records says what "no AI" says of the rest (see
+    // [`attests`]): one said beside them (the post-commit hook's, before
+    // this hook carried the records over) would contradict them.
+    if no_ai && !attests(&records) {
         records.push(NoteRecord::NoAi);
     }
     Ok((records, dropped))
@@ -1510,8 +1528,10 @@ fn recover_records(
                     .filter(|&before| removals.iter().any(|r| r.gaps.contains(&(before as usize - 1))))
                     .collect()
             };
-            if !ai.is_empty() || !deleted_before.is_empty() {
-                files.push(FileRecord { deleted_before, ..record.moved(new_blob, ai) });
+            // An AI's change of the file's mode, where this commit makes it.
+            let mode = record.mode.as_deref().and_then(|m| mode_set_by(repo, commit.id(), &tree, &record.path, m));
+            if !ai.is_empty() || !deleted_before.is_empty() || mode.is_some() {
+                files.push(FileRecord { deleted_before, mode, ..record.moved(new_blob, ai) });
                 used = true;
             }
         }
