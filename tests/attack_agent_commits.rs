@@ -1923,3 +1923,30 @@ fn an_agents_chmod_survives_an_amend_and_a_rebase() {
         assert!(failures.iter().any(|f| f["path"] == "deploy.sh" && f["kind"] == "file-mode"), "{how}: {report:#}");
     }
 }
+
+/// Red team, round two: verify looked for changes of mode only in files
+/// BASE has ("a new file is judged by its content"), so the agent's `chmod
+/// +x` of a script the person had added earlier on the branch passed the
+/// pull request's range, the content being the person's. A file new in
+/// the range is compared with the mode it was added with.
+#[test]
+fn an_agents_chmod_of_a_file_new_on_the_branch_needs_sign_off() {
+    let repo = start();
+    repo.write("deploy.sh", DEPLOY);
+    repo.ok(&["add", "deploy.sh"]);
+    repo.ok(&["commit", "-q", "-m", "a deploy script"]);
+    agent_shell(&repo, "toolu_1", "chmod +x deploy.sh", || chmod(&repo, "deploy.sh", true));
+    repo.ok(&["commit", "-q", "-am", "make it executable"]);
+    let (code, report) = repo.verify("main..HEAD");
+    assert_eq!(code, 1, "{report:#}");
+    let failures = report["failures"].as_array().unwrap();
+    assert!(failures.iter().any(|f| f["path"] == "deploy.sh" && f["kind"] == "file-mode"), "{report:#}");
+    // Added executable by the person, no change of mode is the agent's.
+    let repo = start();
+    repo.write("deploy.sh", DEPLOY);
+    chmod(&repo, "deploy.sh", true);
+    repo.ok(&["add", "deploy.sh"]);
+    repo.ok(&["commit", "-q", "-m", "a deploy script"]);
+    let (code, report) = repo.verify("main..HEAD");
+    assert_eq!(code, 0, "{report:#}");
+}

@@ -1,17 +1,18 @@
 //! Files whose executable bit an AI changed in a range `BASE..HEAD`: a
 //! regular file that BASE and HEAD both hold, with the bit set in one and
-//! not the other, which a commit of the range with AI evidence for that
-//! path changed. No line changes, so no unit holds an AI line, yet what the
-//! repository does changed (a script CI or a deploy step now runs): the
+//! not the other (for a file new in the range that HEAD holds executable:
+//! the mode it was added with), which a commit of the range with AI
+//! evidence for that path changed. No line changes, so no unit holds an AI
+//! line, yet what the repository does changed (a script CI or a deploy step now runs): the
 //! change is a unit of its own, bound to the path, the new mode and the
 //! text ([`crate::fingerprint::mode_fingerprint`]).
 //!
 //! A commit changes the bit of a path when its mode there differs from that
 //! of every parent holding the path as a regular file (a merge taking one
 //! side's mode changes nothing; the side's commit did). A change undone
-//! within the range (HEAD's mode is BASE's) is none. A file new since BASE,
-//! or one that is a symbolic link or submodule on either side, is judged by
-//! its content instead.
+//! within the range (HEAD's mode is BASE's) is none. A file that is a
+//! symbolic link or submodule on either side is judged by its content
+//! instead.
 
 use std::path::Path;
 
@@ -94,7 +95,16 @@ where
 {
     let mut out = Vec::new();
     for path in paths {
-        let (Some(from), Some(to)) = (regular_mode(base, path), regular_mode(head, path)) else { continue };
+        let Some(to) = regular_mode(head, path) else { continue };
+        let from = match base.get_path(Path::new(path)) {
+            Ok(_) => regular_mode(base, path),
+            // New in the range and executable: the mode it was added with (a
+            // person's new script an agent then made executable). Only the
+            // executable ones: what it was added with takes a walk.
+            Err(_) if to == EXECUTABLE => added_mode(repo, commits, path)?,
+            Err(_) => None,
+        };
+        let Some(from) = from else { continue };
         if from == to {
             continue;
         }
@@ -128,6 +138,17 @@ where
         out.push(ModeChange { path: path.to_string(), from, to, commits: by, evidence: labels, bytes, fingerprint });
     }
     Ok(out)
+}
+
+/// The mode `path` had in the first of `commits` (oldest first) that holds
+/// it as a regular file: the mode a file new in the range was added with.
+fn added_mode(repo: &Repository, commits: &[Oid], path: &str) -> Result<Option<&'static str>, git2::Error> {
+    for &oid in commits {
+        if let Some(mode) = regular_mode(&repo.find_commit(oid)?.tree()?, path) {
+            return Ok(Some(mode));
+        }
+    }
+    Ok(None)
 }
 
 /// Whether commit `oid` changed the executable bit of `path`: it holds a
