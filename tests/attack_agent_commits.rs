@@ -1950,3 +1950,25 @@ fn an_agents_chmod_of_a_file_new_on_the_branch_needs_sign_off() {
     let (code, report) = repo.verify("main..HEAD");
     assert_eq!(code, 0, "{report:#}");
 }
+
+/// Red team, round two: a cherry-pick of the commit of an agent's chmod
+/// took its sources' AI lines, and a mode record has none: the pick was
+/// noted "no AI" (alone, in some runs; beside the record in others). What
+/// a source's AI set on a file's mode is carried onto the pick that sets it.
+#[test]
+fn a_cherry_pick_of_an_agents_chmod_carries_it() {
+    for round in 0..3 {
+        let repo = VouchRepo::init_with(&[(".vouch.toml", POLICY), ("deploy.sh", DEPLOY)], &[]);
+        repo.ok(&["checkout", "-q", "-b", "feature"]);
+        agent_shell(&repo, "toolu_1", "chmod +x deploy.sh", || chmod(&repo, "deploy.sh", true));
+        repo.ok(&["commit", "-q", "-am", "make deploy.sh executable"]);
+        repo.ok(&["checkout", "-q", "-b", "release", "main"]);
+        commit_long_ago(&repo, &["cherry-pick", "feature"]);
+        assert!(executable(&repo, "deploy.sh"));
+        let note = repo.note("HEAD");
+        assert!(!attests_no_ai(&note), "round {round}: {note:?}");
+        assert!(noted_file(&note, "deploy.sh")["mode"] == "100755", "round {round}: {note:?}");
+        let (code, report) = repo.verify("main..HEAD");
+        assert_eq!(code, 1, "round {round}: {report:#}");
+    }
+}

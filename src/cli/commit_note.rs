@@ -692,6 +692,9 @@ fn derived_for(
     // A file the commit removes that a source removed with an AI claim
     // (the commit is diffed for its removals only when a source has one).
     out.records.extend(derived.removals_onto(repo, commit).context("cannot read the files the commit removes")?);
+    // And a change of a file's mode a source's AI made, which the commit
+    // makes too (a pick of an agent's `chmod`).
+    out.records.extend(derived.modes_onto(repo, commit).context("cannot read the modes the commit sets")?);
     Ok(out)
 }
 
@@ -711,9 +714,14 @@ fn add_uncovered(files: &mut Vec<FileRecord>, more: Vec<FileRecord>) {
             .flat_map(|f| f.deleted_before.iter().copied())
             .collect();
         record.deleted_before.retain(|p| !places.contains(p));
-        // A file's removal that a record already has is taken too.
+        // A file's removal, or a change of its mode, that a record already
+        // has is taken too.
         let removal = record.removed && !files.iter().any(|f| f.removed && f.path == record.path);
-        if !record.ai.is_empty() || !record.deleted_before.is_empty() || removal {
+        let mode = record.mode.is_some() && !files.iter().any(|f| f.mode == record.mode && f.path == record.path);
+        if !mode {
+            record.mode = None;
+        }
+        if !record.ai.is_empty() || !record.deleted_before.is_empty() || removal || mode {
             files.push(record);
         }
     }

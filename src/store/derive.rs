@@ -794,6 +794,9 @@ pub struct Derived {
     /// removal (their trailer or bot author, their vouch note's `removed`
     /// record, a git-ai note naming the path), by path, the first claim.
     removals: Vec<(String, Attribution)>,
+    /// The changes of files' modes the sources' vouch notes claim for an AI
+    /// (records with [`FileRecord::mode`]), carried by [`Derived::modes_onto`].
+    modes: Vec<FileRecord>,
     /// Sources named but not found here.
     pub missing: Vec<String>,
 }
@@ -837,6 +840,7 @@ impl Derived {
             bots: bots.to_vec(),
             unknown,
             removals: Vec::new(),
+            modes: Vec::new(),
             missing: sources.missing.clone(),
         };
         let mut seen = HashSet::new();
@@ -850,6 +854,7 @@ impl Derived {
         for (commit, kind) in tagged {
             if seen.insert(commit) {
                 let mut claims = claims_with(repo, commit, bots, paths, true, unknown, &mut shared)?;
+                out.modes.extend(claims.records.iter().filter(|r| r.mode.is_some()).cloned());
                 claims.records.retain(|r| !r.ai.is_empty() || !r.deleted_before.is_empty());
                 out.sources.push((claims, kind));
                 for (path, attribution) in removal_claims(repo, commit, bots)? {
@@ -997,6 +1002,25 @@ impl Derived {
                 _ => None,
             })
             .collect())
+    }
+
+    /// Records of the modes the sources' AI set on files (a cherry-pick or a
+    /// squash of an agent's `chmod`), where `commit` sets the file to that
+    /// mode too ([`FileRecord::mode`]).
+    pub fn modes_onto(&self, repo: &Repository, commit: &git2::Commit<'_>) -> Result<Vec<FileRecord>, NoteError> {
+        if self.modes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let tree = commit.tree().map_err(NoteError::git(format!("read the tree of {}", commit.id())))?;
+        let mut out = Vec::new();
+        for record in &self.modes {
+            let Some(claimed) = record.mode.as_deref() else { continue };
+            let Some(mode) = notes::mode_set_by(repo, commit.id(), &tree, &record.path, claimed) else { continue };
+            let Ok(entry) = tree.get_path(std::path::Path::new(&record.path)) else { continue };
+            let bare = FileRecord { ai: Vec::new(), deleted_before: Vec::new(), removed: false, ..record.clone() };
+            out.push(FileRecord { blob: entry.id().to_string(), mode: Some(mode), ..bare });
+        }
+        Ok(out)
     }
 
     /// Whether any source says anything of `path`, or may (a commit of a

@@ -949,7 +949,13 @@ fn removed_from_parent(repo: &Repository, commit: Oid, tree: &git2::Tree<'_>, pa
 /// tree (`tree`) has the file with that mode, and its first parent has the
 /// file with another; `None` otherwise. What a mode record ([`FileRecord::mode`])
 /// keeps on a rewritten or squashed commit.
-fn mode_set_by(repo: &Repository, commit: Oid, tree: &git2::Tree<'_>, path: &str, mode: &str) -> Option<String> {
+pub(crate) fn mode_set_by(
+    repo: &Repository,
+    commit: Oid,
+    tree: &git2::Tree<'_>,
+    path: &str,
+    mode: &str,
+) -> Option<String> {
     let mode_in =
         |tree: &git2::Tree<'_>| tree.get_path(std::path::Path::new(path)).ok().map(|e| format!("{:o}", e.filemode()));
     let parent = repo.find_commit(commit).ok()?.parent(0).ok()?.tree().ok()?;
