@@ -184,10 +184,11 @@ pub enum LedgerError {
 /// does: how front ends tell the judge about signatures.
 pub type Verified<'a> = &'a dyn Fn(&Stored<Approval>) -> Option<Signer>;
 
-/// The commit of BASE's history that last changed a trust file (the first
-/// on its first-parent line, from BASE back, whose version of the file
-/// differs from its parent's), and when it was committed: approvals of the
-/// file's content count only when given since ([`Ledger::judge_trust_file`]).
+/// The commit of BASE's history that last changed a trust file (the newest,
+/// by committer time, whose version of the file differs from one of its
+/// parents', or a root that holds it), and when it was committed:
+/// approvals of the file's content count only when given since
+/// ([`Ledger::judge_trust_file`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LastChange {
     pub commit: git2::Oid,
@@ -196,25 +197,32 @@ pub struct LastChange {
 }
 
 /// When BASE's history (`base`) last changed `path` ([`LastChange`]);
-/// `None` when no commit of it holds the file (then it never changed
-/// there). Walks BASE's first parents back to that commit.
+/// `None` when no commit of it holds the file. Every parent counts: a
+/// change that came to BASE through a merge's second parent (a `git pull`
+/// merged into a stale local main and pushed) is BASE's history too.
+/// Walks BASE's history newest first, to that commit.
 pub fn last_change(repo: &Repository, base: git2::Oid, path: &str) -> Result<Option<LastChange>, git2::Error> {
     let at = |commit: &git2::Commit<'_>| -> Result<Option<(git2::Oid, i32)>, git2::Error> {
         Ok(commit.tree()?.get_path(std::path::Path::new(path)).ok().map(|e| (e.id(), e.filemode())))
     };
-    let mut commit = repo.find_commit(base)?;
-    let mut version = at(&commit)?;
-    loop {
-        let Ok(parent) = commit.parent(0) else {
-            // A root: it brought the file, if it holds it.
-            return Ok(version.map(|_| LastChange { commit: commit.id(), time: commit.committer().when().seconds() }));
-        };
-        let before = at(&parent)?;
-        if before != version {
+    let mut walk = repo.revwalk()?;
+    walk.set_sorting(git2::Sort::TIME)?;
+    walk.push(base)?;
+    for oid in walk {
+        let commit = repo.find_commit(oid?)?;
+        let version = at(&commit)?;
+        let mut changed = commit.parent_count() == 0 && version.is_some();
+        for parent in commit.parents() {
+            if changed {
+                break;
+            }
+            changed = at(&parent)? != version;
+        }
+        if changed {
             return Ok(Some(LastChange { commit: commit.id(), time: commit.committer().when().seconds() }));
         }
-        (commit, version) = (parent, before);
     }
+    Ok(None)
 }
 
 /// A request unit whose stated fingerprint is not the fingerprint of the

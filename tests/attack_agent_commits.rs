@@ -1972,3 +1972,26 @@ fn a_cherry_pick_of_an_agents_chmod_carries_it() {
         assert_eq!(code, 1, "round {round}: {report:#}");
     }
 }
+
+/// Red team, round three: an agent whose payloads name no session: its
+/// Stop (no session) did not settle its call (no session either), whose
+/// record never came, and the commit was noted "no AI".
+#[test]
+fn a_call_of_an_agent_that_names_no_session_is_settled_at_its_turns_end() {
+    let repo = start();
+    let hook = |event: &str| {
+        let mut payload = json!({ "cwd": repo.root(), "hook_event_name": event });
+        if event != "Stop" {
+            payload["tool_name"] = json!("Bash");
+            payload["tool_use_id"] = json!("toolu_1");
+            payload["tool_input"] = json!({ "command": "cat >> src/auth.py" });
+        }
+        let run = repo.vouch_stdin(&["hook", "claude-code"], payload.to_string().as_bytes());
+        assert_eq!(run.code, 0, "{run:?}");
+    };
+    hook("PreToolUse");
+    repo.write("src/auth.py", &format!("{AUTH}{GRANT_ALL}"));
+    hook("Stop");
+    repo.ok(&["commit", "-q", "-am", "auth"]);
+    assert_grant_all_needs_sign_off(&repo);
+}

@@ -63,3 +63,27 @@ fn a_peer_cannot_clear_an_ais_removal_of_an_authorization_check() {
     let (code, report) = dev.verify("origin/main..HEAD");
     assert_eq!(code, 0, "{report:#}");
 }
+
+/// Red team, round two: the same removal in a file the AI also renamed
+/// (`git mv docs.py handlers.py`): BASE's version was looked for under the
+/// new name, found nothing, and the handler carried no tag, so a peer's
+/// approval let it through. BASE's text is read under the name it had.
+#[test]
+fn a_peer_cannot_clear_a_check_removed_from_a_file_renamed_with_it() {
+    let (world, dev) = World::with_feature(POLICY, &[("src/authz.py", AUTHZ), ("src/docs.py", DOCS)]);
+    dev.git(&["mv", "src/docs.py", "src/handlers.py"]);
+    dev.write("src/handlers.py", &DOCS.replace("    check_permission(user, \"delete\")\n", ""));
+    dev.commit("move the handlers", Some(TRAILER));
+    let (_, report) = dev.verify("origin/main..HEAD");
+    let handler = failures(&report)
+        .iter()
+        .find(|f| f["path"] == "src/handlers.py" && f["name"] == "delete_doc")
+        .unwrap_or_else(|| panic!("{report:#}"))
+        .clone();
+    assert!(handler["signoff"]["risk"].as_array().unwrap().iter().any(|t| t == "auth"), "{report:#}");
+    for failure in failures(&report).clone() {
+        world.decide(&dev, str_of(&failure["fingerprint"]), Decision::by("eve"));
+    }
+    let (code, report) = dev.verify("origin/main..HEAD");
+    assert_eq!(code, 1, "a peer cleared the removal of the authorization check: {report:#}");
+}

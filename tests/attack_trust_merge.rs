@@ -185,3 +185,43 @@ fn an_old_approval_of_a_trust_files_content_does_not_approve_its_rollback() {
     let (code, report) = m.verify("origin/main..HEAD");
     assert_eq!(code, 0, "{report:#}");
 }
+
+/// Red team, round three: when BASE's history last changed the trust file
+/// was read along first parents only. A `git pull` merged into a stale
+/// local main and pushed (a "foxtrot" merge) puts main's own change on the
+/// second parent's side, and the walk went back to when the file was made:
+/// the old approval of the content counted again for its rollback. Every
+/// parent counts.
+#[test]
+fn an_old_approval_does_not_approve_a_rollback_after_a_foxtrot_merge() {
+    let with = format!("{POLICY}# on call: mallory\n");
+    let world = World::new(POLICY);
+    // A teammate's local main, left behind before mallory was added.
+    let stale = world.clone_as("stale", "dev");
+    world.on_main(&[(".vouch.toml", &with)]);
+    let m = world.clone_as("m", "mallory");
+    let fp = vouch::fingerprint::trust_fingerprint(".vouch.toml", Some(with.as_bytes()));
+    // Alice approved adding her, after the policy was made (a second
+    // later: times are in seconds), and a second before she was taken out.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    world.decide(&m, &fp, Decision::by("alice"));
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    // Mallory taken out again: the policy as it first was.
+    world.on_main(&[(".vouch.toml", POLICY)]);
+    // The teammate commits on their stale main, pulls (origin's main is the
+    // merge's second parent) and pushes: along first parents, main's
+    // policy never changed.
+    stale.write("src/notes.md", "notes\n");
+    stale.commit("notes", None);
+    stale.git(&["pull", "-q", "--no-rebase", "--no-edit", "origin", "main"]);
+    stale.git(&["push", "-q", "origin", "main"]);
+    m.git(&["fetch", "-q"]);
+    m.git(&["checkout", "-q", "-b", "rollback", "origin/main"]);
+    assert_eq!(m.read(".vouch.toml"), POLICY);
+    m.write(".vouch.toml", &with);
+    m.commit("restore the on-call list", None);
+    let (code, report) = m.verify("origin/main..HEAD");
+    assert_eq!(code, 1, "{report:#}");
+    let found = trust_failures(&report);
+    assert_eq!(found.iter().map(|(path, _)| path.as_str()).collect::<Vec<_>>(), [".vouch.toml"], "{report:#}");
+}

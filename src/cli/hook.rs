@@ -289,7 +289,8 @@ pub fn settle_orphans(repo: &Repository, session: Option<&str>) -> bool {
     use crate::store::snapshot;
     let mut settled = false;
     for pending in snapshot::pending(repo) {
-        let ours = session.is_some() && pending.session.as_deref() == session;
+        // A session named by neither is the same: the agent names none.
+        let ours = session.is_some_and(|s| pending.session.as_deref().unwrap_or_default() == s);
         let old = pending.age >= ORPHANED_AFTER;
         if !ours && !old {
             continue;

@@ -589,7 +589,7 @@ pub fn verify(repo: &Repository, base_rev: &str, head_rev: &str) -> Result<Repor
         touched.iter().cloned().chain(since_base.changes.into_iter().map(|c| c.path)).collect();
     let trust_files = trust_files(repo, &policy, &head_tree, head_rev, &candidates);
     let code: Vec<&String> = touched.iter().filter(|p| !trust_files.contains(*p)).collect();
-    check_files(repo, &judge, &range, &base_tree, &code, &mut report)?;
+    check_files(repo, &judge, &range, (&base_tree, &head_tree), &code, &mut report)?;
     let ends = trust::Ends { base_commit: base.id(), base: &base_tree, head: &head_tree, forks: &fork_trees };
     for path in &trust_files {
         check_trust_file(repo, &judge, &range, &ends, path, &mut report)?;
@@ -819,6 +819,45 @@ pub struct AiText {
     pub before: Option<String>,
 }
 
+/// BASE's and HEAD's trees, and the renames between them, found once when
+/// first asked ([`Ends::base_text`]).
+struct Ends<'a> {
+    repo: &'a Repository,
+    base: &'a git2::Tree<'a>,
+    head: &'a git2::Tree<'a>,
+    renamed: &'a std::cell::OnceCell<HashMap<String, String>>,
+}
+
+impl Ends<'_> {
+    /// The text BASE holds of the file HEAD names `path`: at that path, or
+    /// at the one it was renamed from (as `git diff -M` pairs them);
+    /// `None` when BASE has neither, or it is not text.
+    fn base_text(&self, path: &str) -> Option<String> {
+        let text = |at: &str| {
+            let entry = self.base.get_path(Path::new(at)).ok()?;
+            String::from_utf8(self.repo.find_blob(entry.id()).ok()?.content().to_vec()).ok()
+        };
+        if let Some(found) = text(path) {
+            return Some(found);
+        }
+        let renamed = self.renamed.get_or_init(|| {
+            let mut out = HashMap::new();
+            let Ok(mut diff) = self.repo.diff_tree_to_tree(Some(self.base), Some(self.head), None) else { return out };
+            if diff.find_similar(Some(git2::DiffFindOptions::new().renames(true))).is_err() {
+                return out;
+            }
+            for delta in diff.deltas().filter(|d| d.status() == git2::Delta::Renamed) {
+                let name = |f: git2::DiffFile<'_>| f.path().and_then(Path::to_str).map(str::to_string);
+                if let (Some(old), Some(new)) = (name(delta.old_file()), name(delta.new_file())) {
+                    out.insert(new, old);
+                }
+            }
+            out
+        });
+        text(renamed.get(path)?)
+    }
+}
+
 /// A text file of HEAD with AI lines from the range, to analyze.
 struct TextFile<'a> {
     path: &'a str,
@@ -833,13 +872,15 @@ fn check_files(
     repo: &Repository,
     judge: &Judge<'_>,
     range: &Range,
-    base: &git2::Tree<'_>,
+    trees: (&git2::Tree<'_>, &git2::Tree<'_>),
     paths: &[&String],
     report: &mut Report,
 ) -> Result<(), VerifyError> {
     let mut texts = Vec::new();
+    let renamed = std::cell::OnceCell::new();
+    let ends = Ends { repo, base: trees.0, head: trees.1, renamed: &renamed };
     for path in paths {
-        if let Some(text) = read_file(repo, judge, range, base, path, report)? {
+        if let Some(text) = read_file(repo, judge, range, &ends, path, report)? {
             texts.push(text);
         }
     }
@@ -859,7 +900,7 @@ fn read_file<'r>(
     repo: &Repository,
     judge: &Judge<'_>,
     range: &'r Range,
-    base: &git2::Tree<'_>,
+    ends: &Ends<'_>,
     path: &'r str,
     report: &mut Report,
 ) -> Result<Option<TextFile<'r>>, VerifyError> {
@@ -892,14 +933,11 @@ fn read_file<'r>(
     let spans = lineage.ai_spans(file, &text);
     let deletions = lineage.ai_deletions(file, &text);
     // What the AI removed was BASE's text (a removal of text the range
-    // added is of text no riskier than what is there): its version there.
+    // added is of text no riskier than what is there): its version there,
+    // under the name it had (a file renamed in the range).
     let before = match deletions.is_empty() {
         true => None,
-        false => base
-            .get_path(Path::new(path))
-            .ok()
-            .and_then(|entry| repo.find_blob(entry.id()).ok())
-            .and_then(|blob| String::from_utf8(blob.content().to_vec()).ok()),
+        false => ends.base_text(path),
     };
     Ok(Some(TextFile { path, file, ai: AiText { path: path.to_string(), text, spans, deletions, before } }))
 }
