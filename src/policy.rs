@@ -1003,6 +1003,17 @@ impl Policy {
             || self.owners.as_ref().is_some_and(|o| !o.owners.is_empty())
     }
 
+    /// Whether a unit's risk tags can change what it needs: a `[[triage]]`
+    /// or `[[automated]]` rule (never for a unit with a tag), extra
+    /// approvals for a risky one, or a rationale asked of a risky one.
+    /// Otherwise they only change how a unit is shown.
+    pub fn risk_decides(&self) -> bool {
+        !self.triage.is_empty()
+            || !self.automated.is_empty()
+            || self.risk.extra_approvals > 0
+            || self.require_rationale == RationaleRule::Risky
+    }
+
     pub fn detection(&self) -> &Detection {
         &self.detection
     }

@@ -935,7 +935,8 @@ fn read_file<'r>(
     // What the AI removed was BASE's text (a removal of text the range
     // added is of text no riskier than what is there): its version there,
     // under the name it had (a file renamed in the range).
-    let before = match deletions.is_empty() {
+    // Read (and parsed) only where tags can change what a unit needs.
+    let before = match deletions.is_empty() || !judge.policy.risk_decides() {
         true => None,
         false => ends.base_text(path),
     };
