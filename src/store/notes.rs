@@ -558,68 +558,97 @@ pub fn replace_note(repo: &Repository, commit: Oid, records: &[NoteRecord]) -> R
 /// worktrees, an agent's hook beside a person's commit): the notes ref
 /// moves with a compare-and-swap ([`crate::store::repo::update_ref`]), and
 /// a writer that finds it moved reads the note again and writes anew, so
-/// no writer's note is dropped. libgit2 writes the notes commit (its
-/// fan-out of the notes tree) on a ref of this writer's own, set to the tip
-/// read, which the notes ref then moves to.
+/// no writer's note is dropped ([`through_scratch`]).
 fn update_note(
     repo: &Repository,
     commit: Oid,
     records: impl Fn(Option<Vec<NoteRecord>>) -> Vec<NoteRecord>,
 ) -> Result<(), NoteError> {
-    static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let nth = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let scratch = format!("refs/vouch/scratch/notes-{}-{nth}", std::process::id());
     let sig = signature(repo);
     let failed = |action: &str| NoteError::git(format!("{action} (writing the vouch note on {commit})"));
+    let edit = |scratch: &str| -> Result<(), NoteError> {
+        let old = NoteReader::of(repo, scratch).read(commit)?;
+        let new = records(old);
+        if new.is_empty() {
+            return match repo.note_delete(commit, Some(scratch), &sig, &sig) {
+                Err(e) if e.code() != ErrorCode::NotFound => Err(failed("remove the note")(e)),
+                _ => Ok(()),
+            };
+        }
+        let lines: BTreeSet<String> = bounded(&new).iter().map(NoteRecord::to_line).collect();
+        let text: String = lines.into_iter().map(|line| line + "\n").collect();
+        crate::store::repo::retry_object_write(|| repo.note(&sig, &sig, Some(scratch), commit, &text, true))
+            .map_err(failed("write the note"))?;
+        Ok(())
+    };
+    let contention = || NoteError::Command {
+        action: format!("write the vouch note on {commit}"),
+        detail: format!(
+            "other writers kept moving {NOTES_REF} for {} s",
+            crate::store::repo::CONTENTION_TIMEOUT.as_secs()
+        ),
+    };
+    through_scratch(repo, "note", edit, |action, e| failed(action)(e), contention)
+}
+
+/// Move the notes ref to what `edit` makes of it, with other writers of it
+/// at work (commits in several worktrees, an agent's hook beside a
+/// person's commit, `vouch sync`): `edit` changes the notes on a scratch
+/// notes ref of this process's own (`purpose` in its name), set to the
+/// notes ref's tip (absent when there is none), through libgit2's note API
+/// or `git notes`, which keep git's fan-out of the notes tree; the notes
+/// ref is then moved to the scratch's tip with a compare-and-swap
+/// ([`crate::store::repo::update_ref`]), and should another writer have
+/// moved it first, `edit` runs again on the new tip, so that no writer's
+/// note is dropped. git's errors are `E` through `git` (what was being
+/// done, and the error); `contention` when others kept moving it.
+pub(crate) fn through_scratch<E>(
+    repo: &Repository,
+    purpose: &str,
+    mut edit: impl FnMut(&str) -> Result<(), E>,
+    git: impl Fn(&str, git2::Error) -> E,
+    contention: impl FnOnce() -> E,
+) -> Result<(), E> {
+    static SCRATCHES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let nth = SCRATCHES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    // Under refs/notes/, which `git notes --ref` requires; not named like a
+    // notes ref vouch reads (`…notes/vouch`).
+    let scratch = format!("refs/notes/vouch-scratch-{purpose}-{}-{nth}", std::process::id());
     let tip = || match repo.refname_to_id(NOTES_REF) {
         Ok(id) => Ok(Some(id)),
         Err(e) if e.code() == ErrorCode::NotFound => Ok(None),
-        Err(e) => Err(failed(&format!("read {NOTES_REF}"))(e)),
+        Err(e) => Err(git(&format!("read {NOTES_REF}"), e)),
     };
-    let write_at = |current: Option<Oid>| -> Result<Option<Oid>, NoteError> {
+    let mut edit_at = |current: Option<Oid>| -> Result<Option<Oid>, E> {
         match current {
-            Some(id) => repo.reference(&scratch, id, true, "vouch: note").map(drop),
+            Some(id) => repo.reference(&scratch, id, true, "vouch: notes").map(drop),
             None => match repo.find_reference(&scratch) {
                 Ok(mut stale) => stale.delete(),
                 Err(_) => Ok(()),
             },
         }
-        .map_err(failed(&format!("set {scratch}")))?;
-        let old = NoteReader::of(repo, &scratch).read(commit)?;
-        let new = records(old);
-        if new.is_empty() {
-            match repo.note_delete(commit, Some(&scratch), &sig, &sig) {
-                Err(e) if e.code() == ErrorCode::NotFound => return Ok(None),
-                done => done.map_err(failed("remove the note"))?,
-            }
-        } else {
-            let lines: BTreeSet<String> = bounded(&new).iter().map(NoteRecord::to_line).collect();
-            let text: String = lines.into_iter().map(|line| line + "\n").collect();
-            crate::store::repo::retry_object_write(|| repo.note(&sig, &sig, Some(&scratch), commit, &text, true))
-                .map_err(failed("write the note"))?;
-        }
-        let made = repo.refname_to_id(&scratch).map_err(failed(&format!("read {scratch}")))?;
-        Ok(Some(made).filter(|&made| Some(made) != current))
+        .map_err(|e| git(&format!("set {scratch}"), e))?;
+        edit(&scratch)?;
+        let made = match repo.refname_to_id(&scratch) {
+            Ok(id) => Some(id),
+            Err(e) if e.code() == ErrorCode::NotFound => None,
+            Err(e) => return Err(git(&format!("read {scratch}"), e)),
+        };
+        Ok(made.filter(|&made| Some(made) != current))
     };
     let next = |current: Option<Oid>| {
-        let made = write_at(current);
+        let made = edit_at(current);
         if let Ok(mut scratch) = repo.find_reference(&scratch) {
             let _ = scratch.delete();
         }
         made
     };
-    let git = |e| failed(&format!("move {NOTES_REF}"))(e);
-    crate::store::repo::update_ref(repo, NOTES_REF, tip, next, git).map_err(|e| match e {
-        crate::store::repo::RefUpdateError::Failed(e) => e,
-        crate::store::repo::RefUpdateError::Contention => NoteError::Command {
-            action: format!("write the vouch note on {commit}"),
-            detail: format!(
-                "other writers kept moving {NOTES_REF} for {} s",
-                crate::store::repo::CONTENTION_TIMEOUT.as_secs()
-            ),
-        },
-    })?;
-    Ok(())
+    let moved = |e: git2::Error| git(&format!("move {NOTES_REF}"), e);
+    match crate::store::repo::update_ref(repo, NOTES_REF, tip, next, moved) {
+        Ok(_) => Ok(()),
+        Err(crate::store::repo::RefUpdateError::Failed(e)) => Err(e),
+        Err(crate::store::repo::RefUpdateError::Contention) => Err(contention()),
+    }
 }
 
 /// `records` with their intents within [`intent::NOTE_BUDGET`]: the

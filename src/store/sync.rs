@@ -368,34 +368,14 @@ pub fn merge_fetched(
     Ok(out)
 }
 
-/// Merge the notes fetched into `private` into ours, with `cat_sort_uniq`.
-/// Other writers may add notes meanwhile (commits in other worktrees): the
-/// merge is made on a scratch notes ref set to the tip read, and the notes
-/// ref moved to it with a compare-and-swap ([`crate::store::repo::update_ref`]);
-/// a writer that moved it first has the merge made again on its tip, so
-/// that no note is dropped.
+/// Merge the notes fetched into `private` into ours, with `cat_sort_uniq`,
+/// keeping the notes other writers add meanwhile (commits in other
+/// worktrees: [`notes::through_scratch`]).
 fn merge_notes(repo: &Repository, remote: &str, private: &str) -> Result<(), SyncError> {
-    static MERGES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let nth = MERGES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    // `git notes --ref` takes refs under refs/notes/ only.
-    let scratch = format!("refs/notes/vouch-sync-scratch-{}-{nth}", std::process::id());
     let failed = |detail: String| SyncError::Notes { remote: remote.into(), detail };
-    let tip = || match repo.refname_to_id(NOTES_REF) {
-        Ok(id) => Ok(Some(id)),
-        Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
-        Err(e) => Err(failed(format!("cannot read {NOTES_REF}: {}", e.message()))),
-    };
-    let merge_at = |current: Option<Oid>| -> Result<Option<Oid>, SyncError> {
-        match current {
-            Some(id) => repo.reference(&scratch, id, true, "vouch sync: merge notes").map(drop),
-            None => match repo.find_reference(&scratch) {
-                Ok(mut stale) => stale.delete(),
-                Err(_) => Ok(()),
-            },
-        }
-        .map_err(|e| failed(format!("cannot set {scratch}: {}", e.message())))?;
+    let edit = |scratch: &str| -> Result<(), SyncError> {
         let mut cmd = notes::git_command(repo);
-        cmd.args(["notes", "--ref", &scratch, "merge", "--quiet", "--strategy", "cat_sort_uniq", private]);
+        cmd.args(["notes", "--ref", scratch, "merge", "--quiet", "--strategy", "cat_sort_uniq", private]);
         // The merge commit is bookkeeping; a CI checkout may have no identity.
         if repo.signature().is_err() {
             for (key, value) in [
@@ -407,27 +387,16 @@ fn merge_notes(repo: &Repository, remote: &str, private: &str) -> Result<(), Syn
                 cmd.env(key, value);
             }
         }
-        run(cmd, "notes merge", remote).map_err(|e| failed(e.to_string()))?;
-        let made =
-            repo.refname_to_id(&scratch).map_err(|e| failed(format!("cannot read {scratch}: {}", e.message())))?;
-        Ok(Some(made).filter(|&made| Some(made) != current))
+        run(cmd, "notes merge", remote).map(drop).map_err(|e| failed(e.to_string()))
     };
-    let next = |current: Option<Oid>| {
-        let made = merge_at(current);
-        if let Ok(mut scratch) = repo.find_reference(&scratch) {
-            let _ = scratch.delete();
-        }
-        made
-    };
-    let git = |e: git2::Error| failed(format!("cannot move {NOTES_REF}: {}", e.message()));
-    crate::store::repo::update_ref(repo, NOTES_REF, tip, next, git).map_err(|e| match e {
-        crate::store::repo::RefUpdateError::Failed(e) => e,
-        crate::store::repo::RefUpdateError::Contention => failed(format!(
+    let git = |action: &str, e: git2::Error| failed(format!("cannot {action}: {}", e.message()));
+    let contention = || {
+        failed(format!(
             "other writers kept moving {NOTES_REF} for {} s; run vouch sync again",
             crate::store::repo::CONTENTION_TIMEOUT.as_secs()
-        )),
-    })?;
-    Ok(())
+        ))
+    };
+    notes::through_scratch(repo, "sync", edit, git, contention)
 }
 
 /// The invalid records the fetched versions bring that ours do not have.
