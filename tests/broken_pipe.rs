@@ -85,3 +85,24 @@ fn every_command_ends_quietly_when_its_reader_is_gone() {
     let tool = status["worktree"].as_array().unwrap().iter().find(|u| u["path"] == "src/tool.py").cloned();
     assert_eq!(tool.map(|u| u["state"].clone()), Some(serde_json::json!("requested")), "{status}");
 }
+
+/// Red team: with standard error on a full disk (`/dev/full`: every write
+/// fails with ENOSPC), the first message vouch wrote there panicked, and
+/// the process ended with Rust's panic status, 101, which an agent or git
+/// reads as a crash. What it cannot say ends it with 2, vouch's status for
+/// an error, as any other error it cannot report would.
+#[test]
+fn a_standard_error_that_cannot_be_written_ends_vouch_with_2() {
+    let repo = repo();
+    let out = Command::new(env!("CARGO_BIN_EXE_vouch"))
+        .args(["hook", "claude-code"])
+        .current_dir(&repo.root)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap())
+        .status()
+        .unwrap();
+    assert_eq!(out.code(), Some(2), "{out:?}");
+}

@@ -82,8 +82,9 @@ pub fn broken_pipe() -> ! {
 /// pipe closed end the process through [`broken_pipe`]. `println!` and its
 /// kin panic on a failed write; the panic hook recognises that panic (its
 /// message is std's "failed printing to stdout: … (os error 32)") and ends
-/// the process before the panic message is printed. Other panics are
-/// reported as before.
+/// the process before the panic message is printed. A write to standard
+/// error that fails otherwise (a full disk) ends it with status 2. Other
+/// panics are reported as before.
 pub fn end_quietly_on_broken_pipe() {
     let report = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
@@ -95,6 +96,12 @@ pub fn end_quietly_on_broken_pipe() {
             .unwrap_or("");
         if is_broken_pipe_panic(message) {
             broken_pipe();
+        }
+        // Standard error that cannot be written (a full disk): what vouch
+        // had to say is lost, and so is the panic's report; it ends as an
+        // error it could not report would, with 2, not a crash's 101.
+        if message.starts_with("failed printing to stderr") {
+            std::process::exit(2);
         }
         report(info);
     }));
