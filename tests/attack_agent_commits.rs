@@ -1995,3 +1995,31 @@ fn a_call_of_an_agent_that_names_no_session_is_settled_at_its_turns_end() {
     repo.ok(&["commit", "-q", "-am", "auth"]);
     assert_grant_all_needs_sign_off(&repo);
 }
+
+/// Red team, rounds two and three: a commit made while a tool call's
+/// record had not come yet (the hook after it killed; the person commits
+/// during the agent's turn) was noted "no AI" until the call was settled:
+/// pushed in between, CI passed the agent's code. Such a commit's note
+/// waits for the call: it is written once the call is recorded or settled.
+#[test]
+fn a_commit_made_while_a_call_is_pending_waits_for_its_record() {
+    let repo = start();
+    repo.claude_hook("PreToolUse", "Bash", "toolu_1", json!({ "command": "cat >> src/auth.py" }));
+    repo.write("src/auth.py", &format!("{AUTH}{GRANT_ALL}"));
+    repo.ok(&["commit", "-q", "-am", "auth"]);
+    assert_eq!(repo.note("HEAD"), Vec::<Value>::new(), "no note while the call is pending");
+    turn_ends(&repo);
+    assert_grant_all_needs_sign_off(&repo);
+
+    // The person's own edit, made before the call, committed while it
+    // runs: attested once the call's record comes (it changed nothing).
+    let repo = start();
+    let input = json!({ "command": "ls" });
+    repo.write("README.md", "mine\n");
+    repo.claude_hook("PreToolUse", "Bash", "toolu_1", input.clone());
+    repo.ok(&["add", "README.md"]);
+    repo.ok(&["commit", "-q", "-m", "readme"]);
+    assert_eq!(repo.note("HEAD"), Vec::<Value>::new(), "no note while the call is pending");
+    repo.claude_hook("PostToolUse", "Bash", "toolu_1", input);
+    assert!(attests_no_ai(&repo.note("HEAD")), "{:?}", repo.note("HEAD"));
+}

@@ -126,7 +126,19 @@ pub fn post_commit() -> anyhow::Result<Outcome> {
     // A settled call may have noted this commit already.
     let noted = settled && notes::read_note(repo, head.id()).context("cannot read the commit's note")?.is_some();
     if records.is_empty() && known && !noted {
-        records.push(NoteRecord::NoAi);
+        // A tool call in flight may have written what it holds: its note
+        // waits for the call's record.
+        if super::hook::call_in_flight(repo, &head) {
+            match crate::store::deferred::add(repo, head.id()) {
+                Ok(()) => eprintln!(
+                    "vouch: an agent's tool call is in flight; this commit is noted when its record comes \
+                     (unattested until then)"
+                ),
+                Err(e) => eprintln!("vouch: warning: cannot keep that this commit's note waits: {e}"),
+            }
+        } else {
+            records.push(NoteRecord::NoAi);
+        }
     }
     if !records.is_empty() {
         notes::write_note(repo, head.id(), &records).context("cannot write the vouch note")?;

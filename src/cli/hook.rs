@@ -210,6 +210,12 @@ fn agent_payload(agent: Agent, bytes: &[u8]) -> anyhow::Result<Outcome> {
             Ok(Outcome::Ok)
         }
         Parsed::Edit(_) | Parsed::Shell(_) | Parsed::Files(_) => {
+            let cwd = match &parsed {
+                Parsed::Edit(edit) => edit.cwd.clone(),
+                Parsed::Shell(shell) => shell.cwd.clone(),
+                Parsed::Files(files) => files.cwd.clone(),
+                _ => None,
+            };
             let recorded = match parsed {
                 Parsed::Edit(edit) => after_edit(agent, edit),
                 Parsed::Shell(shell) => after_shell(agent, shell),
@@ -217,6 +223,10 @@ fn agent_payload(agent: Agent, bytes: &[u8]) -> anyhow::Result<Outcome> {
                 _ => unreachable!("matched above"),
             }?;
             snapshots_read(true);
+            // Commits whose note waited for this call.
+            if let Some(repo) = absolute(".", cwd.as_deref()).ok().and_then(|dir| repo::discover(&dir).ok()) {
+                note_deferred(&repo);
+            }
             Ok(recorded)
         }
         Parsed::TurnEnded(turn) => {
@@ -328,7 +338,62 @@ pub fn settle_orphans(repo: &Repository, session: Option<&str>) -> bool {
             }
         }
     }
+    if settled {
+        note_deferred(repo);
+    }
     settled
+}
+
+/// Whether a tool call is in flight in `repo`'s worktree that may have
+/// written what `commit` holds: a shell command's (any file), or a file
+/// tool's on a file the commit changes. Then the commit's "no AI" note
+/// waits for its record ([`crate::store::deferred`]).
+pub fn call_in_flight(repo: &Repository, commit: &git2::Commit<'_>) -> bool {
+    let pending = crate::store::snapshot::pending(repo);
+    if pending.is_empty() {
+        return false;
+    }
+    if pending.iter().any(|p| p.worktree) {
+        return true;
+    }
+    let parent = commit.parent(0).ok().and_then(|p| p.tree().ok());
+    let Ok(tree) = commit.tree() else { return true };
+    let Ok(changes) = crate::store::tree_diff::changes(repo, parent.as_ref(), &tree) else { return true };
+    changes.changes.iter().any(|c| pending.iter().any(|p| p.files.contains(&c.path)))
+}
+
+/// Write the notes that waited for tool calls in flight, once none is:
+/// from the journal, which holds what the calls wrote ([`commit_note::note_again`]),
+/// else "no AI"; a commit a call left unrecorded files in, or made over a
+/// damaged journal, stays unattested. What cannot be done is said, and
+/// waits for the next time.
+pub fn note_deferred(repo: &Repository) {
+    let waiting = crate::store::deferred::list(repo);
+    if waiting.is_empty() || !crate::store::snapshot::pending(repo).is_empty() {
+        return;
+    }
+    let noted = (|| -> anyhow::Result<()> {
+        let ctx = super::context::Context::open_at(repo::worktree_root(repo)?)?;
+        let damaged = !Journal::open(repo).and_then(|j| j.set_aside_segments()).is_ok_and(|aside| aside.is_empty());
+        for oid in waiting {
+            let Ok(commit) = repo.find_commit(oid) else {
+                crate::store::deferred::remove(repo, oid);
+                continue;
+            };
+            let unknown = damaged || crate::store::unrecorded::touched_by(repo, &commit);
+            if !unknown && notes::read_note(repo, oid)?.is_none() && commit_note::note_again(&ctx, &[oid])?.is_empty() {
+                notes::write_note(repo, oid, &[notes::NoteRecord::NoAi])?;
+            }
+            crate::store::deferred::remove(repo, oid);
+        }
+        Ok(())
+    })();
+    if let Err(e) = noted {
+        eprintln!(
+            "vouch: warning: the notes that waited for an agent's tool call: {}",
+            display::line(&format!("{e:#}"))
+        );
+    }
 }
 
 /// Record tool call `call` of `agent` from its snapshot `pending`, as the

@@ -3,6 +3,7 @@
 //! file), kept safe from crashes and concurrent writers.
 
 pub mod attributes;
+pub mod deferred;
 pub mod derive;
 pub mod history;
 pub mod identity;
