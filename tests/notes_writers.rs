@@ -16,7 +16,7 @@ mod support {
     pub mod vouch_repo;
 }
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde_json::json;
 use support::vouch_repo::VouchRepo;
@@ -46,6 +46,44 @@ fn agent_writes(repo: &VouchRepo, dir: &Path, id: &str, rel: &str, text: &str) {
     }
 }
 
+/// `count` worktrees of `repo` under `base`, on branches `r{round}-w{i}`,
+/// in each of which the agent wrote `src/w{i}.py` (its `grant_{i}`).
+fn worktrees_with_agent_edits(repo: &VouchRepo, base: &Path, round: usize, count: usize) -> Vec<PathBuf> {
+    let dirs: Vec<_> = (0..count).map(|i| base.join(format!("r{round}-w{i}"))).collect();
+    for (i, dir) in dirs.iter().enumerate() {
+        repo.ok(&["worktree", "add", "-q", "-b", &format!("r{round}-w{i}"), dir.to_str().unwrap(), "HEAD"]);
+        let text = format!("def grant_{i}(u):\n    return True\n");
+        agent_writes(repo, dir, &format!("toolu_{round}_{i}"), &format!("src/w{i}.py"), &text);
+    }
+    dirs
+}
+
+/// The person's commit of everything in the worktree at `dir`, once every
+/// party at `start` is ready: the commits of several worktrees at once.
+fn commit_at_once(repo: &VouchRepo, dir: &Path, start: &std::sync::Barrier) {
+    let git = |args: &[&str]| {
+        let out = repo.command("git", args).current_dir(dir).output().unwrap();
+        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    git(&["add", "-A"]);
+    start.wait();
+    git(&["commit", "-q", "-m", "the agent's work"]);
+}
+
+/// Each branch of round `round` holds its commit with its note: the AI
+/// function the agent wrote.
+fn assert_every_note_kept(repo: &VouchRepo, round: usize, count: usize) {
+    for i in 0..count {
+        let branch = format!("r{round}-w{i}");
+        let note = repo.note(&branch);
+        let path = format!("src/w{i}.py");
+        assert!(
+            note.iter().any(|r| r["path"] == path.as_str() && r["ai"] == json!([[1, 2]])),
+            "round {round}: the note on {branch} is lost or wrong: {note:?}"
+        );
+    }
+}
+
 #[test]
 fn commits_made_at_once_in_several_worktrees_each_keep_their_note() {
     const WORKTREES: usize = 8;
@@ -53,36 +91,15 @@ fn commits_made_at_once_in_several_worktrees_each_keep_their_note() {
     let worktrees = tempfile::tempdir().unwrap();
     let base = worktrees.path().canonicalize().unwrap();
     for round in 0..2 {
-        let dirs: Vec<_> = (0..WORKTREES).map(|i| base.join(format!("r{round}-w{i}"))).collect();
-        for (i, dir) in dirs.iter().enumerate() {
-            repo.ok(&["worktree", "add", "-q", "-b", &format!("r{round}-w{i}"), dir.to_str().unwrap(), "HEAD"]);
-            let text = format!("def grant_{i}(u):\n    return True\n");
-            agent_writes(&repo, dir, &format!("toolu_{round}_{i}"), &format!("src/w{i}.py"), &text);
-        }
+        let dirs = worktrees_with_agent_edits(&repo, &base, round, WORKTREES);
         let start = std::sync::Barrier::new(WORKTREES);
         std::thread::scope(|s| {
             for dir in &dirs {
                 let (start, repo) = (&start, &repo);
-                s.spawn(move || {
-                    let git = |args: &[&str]| {
-                        let out = repo.command("git", args).current_dir(dir).output().unwrap();
-                        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-                    };
-                    git(&["add", "-A"]);
-                    start.wait();
-                    git(&["commit", "-q", "-m", "the agent's work"]);
-                });
+                s.spawn(move || commit_at_once(repo, dir, start));
             }
         });
-        for i in 0..WORKTREES {
-            let branch = format!("r{round}-w{i}");
-            let note = repo.note(&branch);
-            let path = format!("src/w{i}.py");
-            assert!(
-                note.iter().any(|r| r["path"] == path.as_str() && r["ai"] == json!([[1, 2]])),
-                "round {round}: the note on {branch} is lost or wrong: {note:?}"
-            );
-        }
+        assert_every_note_kept(&repo, round, WORKTREES);
     }
 }
 
@@ -106,12 +123,7 @@ fn notes_written_while_vouch_sync_runs_all_survive() {
     let base = worktrees.path().canonicalize().unwrap();
     let syncing = std::sync::atomic::AtomicBool::new(true);
     for round in 0..3 {
-        let dirs: Vec<_> = (0..WORKTREES).map(|i| base.join(format!("r{round}-w{i}"))).collect();
-        for (i, dir) in dirs.iter().enumerate() {
-            repo.ok(&["worktree", "add", "-q", "-b", &format!("r{round}-w{i}"), dir.to_str().unwrap(), "HEAD"]);
-            let text = format!("def grant_{i}(u):\n    return True\n");
-            agent_writes(&repo, dir, &format!("toolu_{round}_{i}"), &format!("src/w{i}.py"), &text);
-        }
+        let dirs = worktrees_with_agent_edits(&repo, &base, round, WORKTREES);
         syncing.store(true, std::sync::atomic::Ordering::SeqCst);
         let start = std::sync::Barrier::new(WORKTREES + 1);
         std::thread::scope(|s| {
@@ -123,33 +135,12 @@ fn notes_written_while_vouch_sync_runs_all_survive() {
                     assert_eq!(run.code, 0, "{run:?}");
                 }
             });
-            let commits: Vec<_> = dirs
-                .iter()
-                .map(|dir| {
-                    s.spawn(move || {
-                        let git = |args: &[&str]| {
-                            let out = repo.command("git", args).current_dir(dir).output().unwrap();
-                            assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-                        };
-                        git(&["add", "-A"]);
-                        start.wait();
-                        git(&["commit", "-q", "-m", "the agent's work"]);
-                    })
-                })
-                .collect();
+            let commits: Vec<_> = dirs.iter().map(|dir| s.spawn(move || commit_at_once(repo, dir, start))).collect();
             for commit in commits {
                 commit.join().unwrap();
             }
             syncing.store(false, std::sync::atomic::Ordering::SeqCst);
         });
-        for i in 0..WORKTREES {
-            let branch = format!("r{round}-w{i}");
-            let note = repo.note(&branch);
-            let path = format!("src/w{i}.py");
-            assert!(
-                note.iter().any(|r| r["path"] == path.as_str() && r["ai"] == json!([[1, 2]])),
-                "round {round}: the note on {branch} is lost or wrong: {note:?}"
-            );
-        }
+        assert_every_note_kept(&repo, round, WORKTREES);
     }
 }
