@@ -2023,3 +2023,37 @@ fn a_commit_made_while_a_call_is_pending_waits_for_its_record() {
     repo.claude_hook("PostToolUse", "Bash", "toolu_1", input);
     assert!(attests_no_ai(&repo.note("HEAD")), "{:?}", repo.note("HEAD"));
 }
+
+/// Red team, round four: a commit whose note waited for a call was noted
+/// "no AI" although it held the agent's text, where the call's record
+/// could no longer see it: the person left the branch before a file tool's
+/// record came (its record compares the file as it is now), or an old call
+/// was settled as unknown with HEAD back where the call began. Such a
+/// commit stays unattested.
+#[test]
+fn a_waiting_commit_the_calls_record_cannot_see_stays_unattested() {
+    // A Write in flight; the person commits its text, then goes back to
+    // main before its record comes.
+    let repo = start();
+    let path = repo.root().join("src/auth.py");
+    let input = json!({ "file_path": path, "content": format!("{AUTH}{GRANT_ALL}") });
+    repo.claude_hook("PreToolUse", "Write", "toolu_1", input.clone());
+    repo.write("src/auth.py", &format!("{AUTH}{GRANT_ALL}"));
+    repo.ok(&["commit", "-q", "-am", "auth"]);
+    repo.ok(&["checkout", "-q", "main"]);
+    repo.claude_hook("PostToolUse", "Write", "toolu_1", input);
+    assert!(!attests_no_ai(&repo.note("feature")), "{:?}", repo.note("feature"));
+
+    // A shell call whose turn never ended, settled as unknown with HEAD
+    // back on main.
+    let repo = start();
+    repo.claude_hook("PreToolUse", "Bash", "toolu_1", json!({ "command": "cat >> src/auth.py" }));
+    repo.write("src/auth.py", &format!("{AUTH}{GRANT_ALL}"));
+    repo.ok(&["commit", "-q", "-am", "auth"]);
+    repo.ok(&["checkout", "-q", "main"]);
+    let snapshot = repo.root().join(".git/vouch/pre/toolu_1.snap");
+    let long_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(20 * 60);
+    std::fs::File::options().write(true).open(&snapshot).unwrap().set_modified(long_ago).unwrap();
+    repo.claude_hook("PreToolUse", "Bash", "toolu_2", json!({ "command": "ls" }));
+    assert!(!attests_no_ai(&repo.note("feature")), "{:?}", repo.note("feature"));
+}

@@ -56,6 +56,9 @@ pub fn post_commit() -> anyhow::Result<Outcome> {
     // Tool calls long gone whose record never came are settled first: what
     // they changed may be what this commit holds.
     let settled = super::hook::settle_orphans(repo, None);
+    // And commits whose note waited for calls no longer in flight (the
+    // hook after a call may have run in another repository's directory).
+    super::hook::note_deferred(repo);
     let head = repo.head().context("cannot read HEAD")?.peel_to_commit().context("HEAD is not a commit")?;
     let (action, before) = repo
         .reflog("HEAD")
@@ -128,8 +131,8 @@ pub fn post_commit() -> anyhow::Result<Outcome> {
     if records.is_empty() && known && !noted {
         // A tool call in flight may have written what it holds: its note
         // waits for the call's record.
-        if super::hook::call_in_flight(repo, &head) {
-            match crate::store::deferred::add(repo, head.id()) {
+        if let Some(before) = super::hook::call_in_flight(repo, &head) {
+            match crate::store::deferred::add(repo, head.id(), &before) {
                 Ok(()) => eprintln!(
                     "vouch: an agent's tool call is in flight; this commit is noted when its record comes \
                      (unattested until then)"

@@ -201,6 +201,7 @@ fn agent_payload(agent: Agent, bytes: &[u8]) -> anyhow::Result<Outcome> {
             // Calls long gone whose record never came are settled first.
             if let Some(repo) = absolute(".", before.cwd.as_deref()).ok().and_then(|dir| repo::discover(&dir).ok()) {
                 settle_orphans(&repo, None);
+                note_deferred(&repo);
             }
             // Never in the tool's way: a snapshot that cannot be taken costs
             // precision after the tool, which then falls back.
@@ -347,19 +348,36 @@ pub fn settle_orphans(repo: &Repository, session: Option<&str>) -> bool {
 /// Whether a tool call is in flight in `repo`'s worktree that may have
 /// written what `commit` holds: a shell command's (any file), or a file
 /// tool's on a file the commit changes. Then the commit's "no AI" note
-/// waits for its record ([`crate::store::deferred`]).
-pub fn call_in_flight(repo: &Repository, commit: &git2::Commit<'_>) -> bool {
+/// waits for its record ([`crate::store::deferred`]): `Some`, with each
+/// such file tool's file and its blob before the tool ran (the zero id:
+/// absent; a file whose snapshot cannot say: none, so the commit then stays
+/// unattested).
+pub fn call_in_flight(repo: &Repository, commit: &git2::Commit<'_>) -> Option<Vec<(String, Oid)>> {
     let pending = crate::store::snapshot::pending(repo);
     if pending.is_empty() {
-        return false;
+        return None;
     }
-    if pending.iter().any(|p| p.worktree) {
-        return true;
-    }
+    let shell = pending.iter().any(|p| p.worktree);
     let parent = commit.parent(0).ok().and_then(|p| p.tree().ok());
-    let Ok(tree) = commit.tree() else { return true };
-    let Ok(changes) = crate::store::tree_diff::changes(repo, parent.as_ref(), &tree) else { return true };
-    changes.changes.iter().any(|c| pending.iter().any(|p| p.files.contains(&c.path)))
+    let changes = commit.tree().and_then(|tree| crate::store::tree_diff::changes(repo, parent.as_ref(), &tree));
+    let Ok(changes) = changes else { return Some(vec![(String::new(), Oid::zero())]) };
+    let mut before = Vec::new();
+    for change in &changes.changes {
+        for p in pending.iter().filter(|p| p.files.contains(&change.path)) {
+            let kept = p.call.as_deref().and_then(|call| Snapshot::read(repo, call).ok().flatten());
+            let blob = match kept.and_then(|s| s.before(repo, &change.path)) {
+                Some(Some(bytes)) => {
+                    let bytes = crate::store::attributes::to_blob(repo, &change.path, &bytes).into_owned();
+                    Oid::hash_object(ObjectType::Blob, &bytes).unwrap_or(Oid::zero())
+                }
+                Some(None) => Oid::zero(),
+                // Not known: a blob no commit holds, so that it differs.
+                None => Oid::hash_object(ObjectType::Blob, b"\0vouch: not known").unwrap_or(Oid::zero()),
+            };
+            before.push((change.path.clone(), blob));
+        }
+    }
+    (shell || !before.is_empty()).then_some(before)
 }
 
 /// Write the notes that waited for tool calls in flight, once none is:
@@ -382,7 +400,26 @@ pub fn note_deferred(repo: &Repository) {
             };
             let unknown = damaged || crate::store::unrecorded::touched_by(repo, &commit);
             if !unknown && notes::read_note(repo, oid)?.is_none() && commit_note::note_again(&ctx, &[oid])?.is_empty() {
-                notes::write_note(repo, oid, &[notes::NoteRecord::NoAi])?;
+                // No record covers it: "no AI", unless it holds a version
+                // of a file tool's file that the tool's snapshot did not
+                // (what the tool wrote, where its record could not see
+                // it: the person left the branch before it came).
+                let tree = commit.tree()?;
+                let seen = crate::store::deferred::before(repo, oid).is_some_and(|before| {
+                    before.iter().all(|(path, blob)| {
+                        let now = tree.get_path(Path::new(path)).map_or(Oid::zero(), |e| e.id());
+                        now == *blob
+                    })
+                });
+                if seen {
+                    notes::write_note(repo, oid, &[notes::NoteRecord::NoAi])?;
+                } else {
+                    eprintln!(
+                        "vouch: commit {} holds what an agent's tool may have written, which its record could \
+                         not see; it stays unattested",
+                        &oid.to_string()[..10]
+                    );
+                }
             }
             crate::store::deferred::remove(repo, oid);
         }
@@ -454,6 +491,10 @@ fn unknown_since(repo: &Repository, pending: &crate::store::snapshot::Pending) -
             }
         }
         Err(e) => eprintln!("vouch: warning: {}", display::line(&format!("{e:#}"))),
+    }
+    // And those whose note waited for it: unattested, never "no AI".
+    for oid in commit_note::commits_made_since(repo, pending.taken) {
+        crate::store::deferred::remove(repo, oid);
     }
     eprintln!("vouch: what it may have changed is unattested until committed");
     true
