@@ -124,7 +124,7 @@ pub fn post_commit() -> anyhow::Result<Outcome> {
     // made while a damaged part of the journal is set aside (a commit the
     // gate, which refuses then, did not run for): what it held is unknown.
     let unrecorded = crate::store::unrecorded::touched_by(repo, &head);
-    let damaged = !Journal::open(repo).and_then(|j| j.set_aside_segments()).is_ok_and(|aside| aside.is_empty());
+    let damaged = Journal::damaged(repo);
     let known = !rebased && !source_unknown && !unknown && !declared && !unrecorded && !damaged;
     // A settled call may have noted this commit already.
     let noted = settled && notes::read_note(repo, head.id()).context("cannot read the commit's note")?.is_some();
@@ -968,22 +968,11 @@ fn modes(ctx: &Context, commit: &git2::Commit<'_>, cache: &GateCache) -> anyhow:
         return Ok(out);
     }
     let tree = commit.tree().context("cannot read the commit's tree")?;
-    let parent = commit.parent(0).ok().map(|p| p.tree()).transpose().context("cannot read the parent's tree")?;
     let index = ctx.repo.index().context("cannot read the index")?;
-    let mode_in = |tree: Option<&git2::Tree<'_>>, path: &str| {
-        tree.and_then(|t| t.get_path(std::path::Path::new(path)).ok()).map(|e| format!("{:o}", e.filemode()))
-    };
     for CachedMode { id, path, mode, by } in live {
-        let committed = tree.get_path(std::path::Path::new(&path)).ok();
-        let set = committed.as_ref().is_some_and(|e| format!("{:o}", e.filemode()) == mode);
-        let before = mode_in(parent.as_ref(), &path);
-        if set && before.is_some_and(|m| m != mode && crate::store::mode::is_regular(&m)) {
-            out.records.extend(FileRecord::mode_set(
-                &path,
-                committed.map(|e| e.id()).unwrap_or(Oid::zero()),
-                &mode,
-                &by,
-            ));
+        if notes::mode_set_by(&ctx.repo, commit.id(), &tree, &path, &mode).is_some() {
+            let blob = tree.get_path(std::path::Path::new(&path)).map_or(Oid::zero(), |e| e.id());
+            out.records.extend(FileRecord::mode_set(&path, blob, &mode, &by));
             out.retire.push(id);
             continue;
         }

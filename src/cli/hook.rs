@@ -235,6 +235,7 @@ fn agent_payload(agent: Agent, bytes: &[u8]) -> anyhow::Result<Outcome> {
             // or failed) are settled: the turn is over.
             if let Some(repo) = absolute(".", turn.cwd.as_deref()).ok().and_then(|dir| repo::discover(&dir).ok()) {
                 settle_orphans(&repo, Some(turn.session.as_deref().unwrap_or_default()));
+                note_deferred(&repo);
             }
             if let Err(e) = analyse_for_commit(turn.cwd.as_deref()) {
                 eprintln!(
@@ -339,9 +340,6 @@ pub fn settle_orphans(repo: &Repository, session: Option<&str>) -> bool {
             }
         }
     }
-    if settled {
-        note_deferred(repo);
-    }
     settled
 }
 
@@ -392,7 +390,7 @@ pub fn note_deferred(repo: &Repository) {
     }
     let noted = (|| -> anyhow::Result<()> {
         let ctx = super::context::Context::open_at(repo::worktree_root(repo)?)?;
-        let damaged = !Journal::open(repo).and_then(|j| j.set_aside_segments()).is_ok_and(|aside| aside.is_empty());
+        let damaged = Journal::damaged(repo);
         for oid in waiting {
             let Ok(commit) = repo.find_commit(oid) else {
                 crate::store::deferred::remove(repo, oid);

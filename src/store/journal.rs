@@ -712,6 +712,13 @@ impl Journal {
         Ok(segment::list(&self.dir).map_err(io_at(&self.dir))?.set_aside)
     }
 
+    /// Whether `repo`'s worktree's journal may lack records: a damaged
+    /// segment is set aside ([`Journal::set_aside_segments`]), or that
+    /// cannot be told.
+    pub fn damaged(repo: &Repository) -> bool {
+        !Journal::open(repo).and_then(|j| j.set_aside_segments()).is_ok_and(|aside| aside.is_empty())
+    }
+
     /// Read every segment and report what was set aside earlier or is too
     /// new to read.
     fn scan(&self) -> Result<(Vec<SegmentRead>, Vec<Problem>), JournalError> {
