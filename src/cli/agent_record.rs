@@ -791,18 +791,6 @@ pub fn record_removal(
     Ok(())
 }
 
-/// The files of `repo`'s worktree that differ from HEAD now, and those
-/// that HEAD's commits since `then` changed.
-pub fn changed_since(repo: &Repository, then: Option<Oid>) -> anyhow::Result<std::collections::BTreeSet<String>> {
-    let mut out = crate::store::snapshot::dirty_paths(repo)?;
-    if let Some(now) = repo::head_commit(repo).filter(|&now| Some(now) != then) {
-        let then = then.map(|c| repo.find_commit(c).and_then(|c| c.tree())).transpose()?;
-        let now = repo.find_commit(now)?.tree()?;
-        out.extend(crate::store::tree_diff::changes(repo, then.as_ref(), &now)?.changes.into_iter().map(|c| c.path));
-    }
-    Ok(out)
-}
-
 /// What a tool call's staged versions and modes are compared with, read
 /// once: the index now, and HEAD's tree before the call and now.
 pub struct Staging<'r> {

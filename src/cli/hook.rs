@@ -467,7 +467,7 @@ fn record_orphan(
 fn unknown_since(repo: &Repository, pending: &crate::store::snapshot::Pending) -> bool {
     let mut paths: std::collections::BTreeSet<String> = pending.files.iter().cloned().collect();
     let changed = match pending.worktree {
-        true => agent_record::changed_since(repo, pending.head).map_err(|e| format!("{e:#}")),
+        true => crate::store::snapshot::changed_since(repo, pending.head).map_err(|e| e.to_string()),
         false => Ok(Default::default()),
     };
     let kept = changed.and_then(|changed| {

@@ -536,18 +536,7 @@ impl Snapshot {
     /// kept, and those that differ from HEAD (as it was) or the index now.
     pub fn candidates(&self, repo: &Repository) -> Result<BTreeSet<String>, SnapshotError> {
         let mut out: BTreeSet<String> = self.files.keys().cloned().collect();
-        out.extend(dirty(repo)?.into_iter().map(|(p, _)| p));
-        if let Some(now) = crate::store::repo::head_commit(repo)
-            && self.head != Some(now)
-        {
-            // From an unborn HEAD (a new repository, an orphan branch):
-            // everything the first commits hold.
-            let then = self.head.map(|then| repo.find_commit(then).and_then(|c| c.tree())).transpose()?;
-            let now = repo.find_commit(now)?.tree()?;
-            out.extend(
-                crate::store::tree_diff::changes(repo, then.as_ref(), &now)?.changes.into_iter().map(|c| c.path),
-            );
-        }
+        out.extend(changed_since(repo, self.head)?);
         Ok(out)
     }
 
@@ -597,6 +586,19 @@ impl Snapshot {
             None => Some(None),
         }
     }
+}
+
+/// The files of `repo`'s worktree that differ from HEAD or the index now,
+/// and those HEAD's commits since `then` changed (from an unborn HEAD, `None`:
+/// a new repository, an orphan branch, everything the first commits hold).
+pub fn changed_since(repo: &Repository, then: Option<Oid>) -> Result<BTreeSet<String>, SnapshotError> {
+    let mut out: BTreeSet<String> = dirty(repo)?.into_iter().map(|(p, _)| p).collect();
+    if let Some(now) = crate::store::repo::head_commit(repo).filter(|&now| Some(now) != then) {
+        let then = then.map(|then| repo.find_commit(then).and_then(|c| c.tree())).transpose()?;
+        let now = repo.find_commit(now)?.tree()?;
+        out.extend(crate::store::tree_diff::changes(repo, then.as_ref(), &now)?.changes.into_iter().map(|c| c.path));
+    }
+    Ok(out)
 }
 
 /// Each submodule (gitlink) of `repo`'s index, with the commits it is at:
