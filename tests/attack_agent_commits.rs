@@ -1741,6 +1741,76 @@ fn a_mode_a_person_changes_while_an_agent_works_stays_theirs() {
     }
 }
 
+/// Red team: an agent's command that moved a script and made it
+/// executable (`git mv deploy.sh run.sh && chmod +x run.sh`, a plain `mv`,
+/// a move into another directory) changed no mode anywhere vouch looked:
+/// the hook, the note and verify compared modes by path, and the new path
+/// had none before. Verify passed a script CI now runs. A moved file's
+/// mode is compared with the mode of the file it was moved from.
+#[test]
+fn an_agents_chmod_of_a_file_it_moved_needs_sign_off() {
+    let cases = [
+        ("git mv deploy.sh run.sh && chmod +x run.sh", "run.sh", false),
+        ("mv deploy.sh run.sh && chmod +x run.sh", "run.sh", false),
+        ("mkdir tools && mv deploy.sh tools/run.sh && chmod +x tools/run.sh", "tools/run.sh", false),
+        ("git mv deploy.sh run.sh && chmod +x run.sh && git commit -qam run", "run.sh", true),
+    ];
+    for (command, to, commits) in cases {
+        let repo = VouchRepo::init_with(&[(".vouch.toml", POLICY), ("deploy.sh", DEPLOY)], &[]);
+        repo.ok(&["checkout", "-q", "-b", "feature"]);
+        agent_shell(&repo, "toolu_1", command, || {
+            if command.starts_with("git mv") {
+                repo.ok(&["mv", "deploy.sh", to]);
+            } else {
+                std::fs::create_dir_all(repo.root().join(to).parent().unwrap()).unwrap();
+                std::fs::rename(repo.root().join("deploy.sh"), repo.root().join(to)).unwrap();
+            }
+            chmod(&repo, to, true);
+            if commits {
+                repo.ok(&["commit", "-q", "-am", "run"]);
+            }
+        });
+        if !commits {
+            repo.ok(&["add", "-A"]);
+            repo.ok(&["commit", "-q", "-m", "move the deploy script"]);
+        }
+        assert!(!attests_no_ai(&repo.note("HEAD")), "{command}: {:?}", repo.note("HEAD"));
+        let (code, report) = repo.verify("main..HEAD");
+        assert_eq!(code, 1, "{command}: {report:#}");
+        let failures = report["failures"].as_array().unwrap();
+        assert!(failures.iter().any(|f| f["path"] == to && f["kind"] == "file-mode"), "{command}: {report:#}");
+        assert_eq!(report["coverage"]["ai_mode_changes"], json!([to]), "{command}: {report:#}");
+    }
+}
+
+/// The other side: a person's `chmod +x` of a file an agent moved is the
+/// person's, and a new script an agent writes executable is judged by its
+/// text (its lines are AI), not as a change of mode.
+#[test]
+fn a_moved_files_mode_a_person_sets_stays_theirs() {
+    let repo = VouchRepo::init_with(&[(".vouch.toml", POLICY), ("deploy.sh", DEPLOY)], &[]);
+    repo.ok(&["checkout", "-q", "-b", "feature"]);
+    agent_shell(&repo, "toolu_1", "git mv deploy.sh run.sh", || drop(repo.ok(&["mv", "deploy.sh", "run.sh"])));
+    chmod(&repo, "run.sh", true);
+    repo.ok(&["add", "-A"]);
+    repo.ok(&["commit", "-q", "-m", "move the deploy script"]);
+    let (code, report) = repo.verify("main..HEAD");
+    assert_eq!(report["coverage"]["ai_mode_changes"], json!([]), "{report:#}");
+    assert_eq!(code, 0, "{report:#}");
+
+    agent_shell(&repo, "toolu_2", "cat > build.sh && chmod +x build.sh", || {
+        repo.write("build.sh", "#!/bin/sh\nmake all\n");
+        chmod(&repo, "build.sh", true);
+    });
+    repo.ok(&["add", "-A"]);
+    repo.ok(&["commit", "-q", "-m", "build script"]);
+    let (code, report) = repo.verify("main..HEAD");
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(report["coverage"]["ai_mode_changes"], json!([]), "{report:#}");
+    let failures = report["failures"].as_array().unwrap();
+    assert!(failures.iter().all(|f| f["path"] == "build.sh" && f["kind"] != "file-mode"), "{report:#}");
+}
+
 /// Red team: Claude Code runs `PostToolUse` only after a tool that
 /// succeeded; after one that failed it runs `PostToolUseFailure`, which
 /// vouch did not install. A shell command that wrote and then failed (`sed

@@ -643,12 +643,29 @@ fn a_mode_the_agent_sets_is_recorded_as_its_own() {
     run_agent_with_hooks(&repo, "chmod +x deploy.sh\n");
     let commit = git_with_hooks(&repo.root, &["commit", "-q", "-am", "make deploy.sh executable"]);
     assert!(commit.status.success(), "{}", String::from_utf8_lossy(&commit.stderr));
-    let verify = json_of(&repo.root, &["verify", &format!("{from}..HEAD"), "--format", "json"]);
-    let failing: Vec<(&str, &str)> = verify["failures"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|f| Some((f["path"].as_str()?, f["kind"].as_str()?)))
-        .collect();
-    assert_eq!(failing, [("deploy.sh", "file-mode")], "{verify:#}");
+    let failing = |from: &str| {
+        let verify = json_of(&repo.root, &["verify", &format!("{from}..HEAD"), "--format", "json"]);
+        let failing: Vec<(String, String)> = verify["failures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|f| Some((f["path"].as_str()?.to_string(), f["kind"].as_str()?.to_string())))
+            .collect();
+        (failing, verify)
+    };
+    let (found, verify) = failing(&from);
+    assert_eq!(found, [("deploy.sh".to_string(), "file-mode".to_string())], "{verify:#}");
+
+    // A script it moves and makes executable: the mode is compared with
+    // the moved file's.
+    repo.write("clean.sh", "#!/bin/sh\nrm -rf build/\n");
+    assert!(git_with_hooks(&repo.root, &["add", "clean.sh"]).status.success());
+    assert!(git_with_hooks(&repo.root, &["commit", "-q", "-m", "clean"]).status.success());
+    let from = repo.git(&["rev-parse", "HEAD"]).trim().to_string();
+    run_agent_with_hooks(&repo, "mv clean.sh tidy.sh && chmod +x tidy.sh\n");
+    assert!(git_with_hooks(&repo.root, &["add", "-A"]).status.success());
+    let commit = git_with_hooks(&repo.root, &["commit", "-q", "-m", "rename the clean script"]);
+    assert!(commit.status.success(), "{}", String::from_utf8_lossy(&commit.stderr));
+    let (found, verify) = failing(&from);
+    assert_eq!(found, [("tidy.sh".to_string(), "file-mode".to_string())], "{verify:#}");
 }

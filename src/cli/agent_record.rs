@@ -840,12 +840,22 @@ impl<'r> Staging<'r> {
         };
         let head = (head_mode(&self.head_then), head_mode(&self.head_now));
         let Some(mode) = mode_set(modes.0, modes.1, head, self.file_mode) else { return Ok(0) };
+        let created = modes.0 == (0, 0);
         let text = match self.index.get_path(Path::new(rel), 0) {
             Some(entry) => self.repo.find_blob(entry.id).map(|b| b.content().to_vec()),
             None => Ok(std::fs::read(root.join(rel)).unwrap_or_default()),
         }
         .with_context(|| format!("cannot read the staged {rel}"))?;
         record_mode(self.repo, journal, rel, &text, mode, source.clone(), evidence, intent.cloned())?;
+        let tool = display::line(&source.tool);
+        let rel = display::line(rel);
+        match created {
+            true => eprintln!("vouch: recorded that {tool} created {rel} executable"),
+            false => eprintln!(
+                "vouch: recorded that {tool} made {rel} {}: the change needs sign-off",
+                crate::store::mode::described(&format!("{mode:o}"))
+            ),
+        }
         Ok(1)
     }
 }
@@ -858,13 +868,19 @@ impl<'r> Staging<'r> {
 /// update-index --chmod`). A mode put back to HEAD's (a `git checkout` of
 /// the file, an unstaging) is nobody's change, and the worktree's mode
 /// staged (`git add` of a person's `chmod`) is the worktree's; a file it
-/// created, removed or made a link of is judged by its content.
+/// removed or made a link of is judged by its content. A file it created
+/// executable (nothing there before, in the worktree, the index nor HEAD)
+/// is recorded as set executable: a moved file (`mv deploy.sh run.sh &&
+/// chmod +x run.sh`) brings old content, and its commit's note compares its
+/// mode with the moved file's ([`crate::store::mode::mode_before`]).
 pub fn mode_set(then: Modes, now: Modes, head: (u32, u32), file_mode: bool) -> Option<u32> {
     use crate::store::snapshot::{EXECUTABLE, REGULAR};
     let regular = |mode: u32| mode == REGULAR || mode == EXECUTABLE;
     let changed =
         |then: u32, now: u32| regular(then) && regular(now) && then != now && !(now == head.0 && now == head.1);
-    if file_mode && changed(then.0, now.0) {
+    if then == (0, 0) && head.0 == 0 && ((file_mode && now.0 == EXECUTABLE) || now.1 == EXECUTABLE) {
+        Some(EXECUTABLE)
+    } else if file_mode && changed(then.0, now.0) {
         Some(now.0)
     } else if changed(then.1, now.1) && !(file_mode && now.1 == then.0) {
         Some(now.1)
@@ -888,19 +904,12 @@ pub fn record_mode(
     evidence: Evidence,
     intent: Option<Intent>,
 ) -> anyhow::Result<()> {
-    let tool = source.tool.clone();
     let attribution = Attribution::ai(source, evidence, user_email(repo)).with_intent(intent);
     let mode = format!("{mode:o}");
     journal
         .append(repo, Entry::mode_set(rel, text, &mode, &attribution))
         .with_context(|| format!("cannot record the change of the mode of {rel}"))?;
     warn_if_not_set_up(repo);
-    eprintln!(
-        "vouch: recorded that {} made {} {}: the change needs sign-off",
-        display::line(&tool),
-        display::line(rel),
-        crate::store::mode::described(&mode)
-    );
     Ok(())
 }
 

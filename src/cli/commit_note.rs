@@ -968,11 +968,21 @@ fn modes(ctx: &Context, commit: &git2::Commit<'_>, cache: &GateCache) -> anyhow:
         return Ok(out);
     }
     let tree = commit.tree().context("cannot read the commit's tree")?;
+    let parent = commit.parent(0).ok().map(|p| p.tree()).transpose().context("cannot read the parent's tree")?;
     let index = ctx.repo.index().context("cannot read the index")?;
     for CachedMode { id, path, mode, by } in live {
         if notes::mode_set_by(&ctx.repo, commit.id(), &tree, &path, &mode).is_some() {
             let blob = tree.get_path(std::path::Path::new(&path)).map_or(Oid::zero(), |e| e.id());
             out.records.extend(FileRecord::mode_set(&path, blob, &mode, &by));
+            out.retire.push(id);
+            continue;
+        }
+        // A file an agent created with that mode, now added with it (moved
+        // from none): its content speaks for it.
+        let at = |tree: &git2::Tree<'_>| tree.get_path(std::path::Path::new(&path)).ok();
+        if at(&tree).is_some_and(|e| format!("{:o}", e.filemode()) == mode)
+            && parent.as_ref().is_none_or(|p| at(p).is_none())
+        {
             out.retire.push(id);
             continue;
         }

@@ -12,11 +12,13 @@
 //! side's mode changes nothing; the side's commit did). A change undone
 //! within the range (HEAD's mode is BASE's) is none. A file that is a
 //! symbolic link or submodule on either side is judged by its content
-//! instead.
+//! instead. Where a commit moved a file (`git mv deploy.sh run.sh && chmod
+//! +x run.sh`), its mode before is the mode of the file it was moved from
+//! ([`mode_before`]).
 
 use std::path::Path;
 
-use git2::{FileMode, ObjectType, Oid, Repository, Tree};
+use git2::{Delta, DiffFindOptions, FileMode, ObjectType, Oid, Repository, Tree};
 
 use crate::store::lineage::CommitEvidence;
 use crate::store::notes::FileRecord;
@@ -99,8 +101,9 @@ where
         let from = match base.get_path(Path::new(path)) {
             Ok(_) => regular_mode(base, path),
             // New in the range and executable: the mode it was added with (a
-            // person's new script an agent then made executable). Only the
-            // executable ones: what it was added with takes a walk.
+            // person's new script an agent then made executable), or had
+            // where it was moved from. Only the executable ones: what it
+            // was added with takes a walk.
             Err(_) if to == EXECUTABLE => added_mode(repo, commits, path)?,
             Err(_) => None,
         };
@@ -140,26 +143,58 @@ where
     Ok(out)
 }
 
-/// The mode `path` had in the first of `commits` (oldest first) that holds
-/// it as a regular file: the mode a file new in the range was added with.
+/// The mode `path` had before the first of `commits` (oldest first) that
+/// holds it as a regular file: where that commit moved it from a file its
+/// first parent holds, that file's mode; else the mode it was added with.
 fn added_mode(repo: &Repository, commits: &[Oid], path: &str) -> Result<Option<&'static str>, git2::Error> {
     for &oid in commits {
-        if let Some(mode) = regular_mode(&repo.find_commit(oid)?.tree()?, path) {
-            return Ok(Some(mode));
-        }
+        let commit = repo.find_commit(oid)?;
+        let tree = commit.tree()?;
+        let Some(mode) = regular_mode(&tree, path) else { continue };
+        let moved = match commit.parent(0) {
+            Ok(parent) => mode_before(repo, &parent.tree()?, &tree, path)?,
+            Err(_) => None,
+        };
+        return Ok(Some(moved.unwrap_or(mode)));
     }
     Ok(None)
 }
 
+/// The mode of the regular file at `path` in `parent`, as git writes it;
+/// where `parent` has nothing there, the mode of the regular file `tree`
+/// moved there from (git's rename detection between the two trees), so
+/// that a file moved and made executable at once changed its bit. `None`
+/// for anything else.
+pub fn mode_before(
+    repo: &Repository,
+    parent: &Tree<'_>,
+    tree: &Tree<'_>,
+    path: &str,
+) -> Result<Option<&'static str>, git2::Error> {
+    if parent.get_path(Path::new(path)).is_ok() {
+        return Ok(regular_mode(parent, path));
+    }
+    let mut diff = repo.diff_tree_to_tree(Some(parent), Some(tree), None)?;
+    diff.find_similar(Some(DiffFindOptions::new().renames(true)))?;
+    let from = diff.deltas().find_map(|d| {
+        (d.status() == Delta::Renamed && d.new_file().path() == Some(Path::new(path)))
+            .then(|| d.old_file().path().and_then(Path::to_str).map(str::to_string))
+            .flatten()
+    });
+    Ok(from.and_then(|from| regular_mode(parent, &from)))
+}
+
 /// Whether commit `oid` changed the executable bit of `path`: it holds a
 /// regular file there whose mode differs from that of every parent that
-/// holds one.
+/// holds one, or that holds the file it was moved from
+/// ([`mode_before`]).
 fn changes_mode(repo: &Repository, oid: Oid, path: &str) -> Result<bool, git2::Error> {
     let commit = repo.find_commit(oid)?;
-    let Some(mine) = regular_mode(&commit.tree()?, path) else { return Ok(false) };
+    let tree = commit.tree()?;
+    let Some(mine) = regular_mode(&tree, path) else { return Ok(false) };
     let mut any = false;
     for parent in commit.parents() {
-        match regular_mode(&parent.tree()?, path) {
+        match mode_before(repo, &parent.tree()?, &tree, path)? {
             Some(theirs) if theirs == mine => return Ok(false),
             Some(_) => any = true,
             None => {}

@@ -976,8 +976,10 @@ fn removed_from_parent(repo: &Repository, commit: Oid, tree: &git2::Tree<'_>, pa
 
 /// `mode` (as git writes it), when `commit` sets file `path` to it: its
 /// tree (`tree`) has the file with that mode, and its first parent has the
-/// file with another; `None` otherwise. What a mode record ([`FileRecord::mode`])
-/// keeps on a rewritten or squashed commit.
+/// file, or the file the commit moved there from, as a regular file with
+/// another ([`crate::store::mode::mode_before`]); `None` otherwise. What a
+/// mode record ([`FileRecord::mode`]) keeps on a rewritten or squashed
+/// commit.
 pub(crate) fn mode_set_by(
     repo: &Repository,
     commit: Oid,
@@ -985,12 +987,13 @@ pub(crate) fn mode_set_by(
     path: &str,
     mode: &str,
 ) -> Option<String> {
-    let mode_in =
-        |tree: &git2::Tree<'_>| tree.get_path(std::path::Path::new(path)).ok().map(|e| format!("{:o}", e.filemode()));
+    let now = tree.get_path(std::path::Path::new(path)).ok().map(|e| format!("{:o}", e.filemode()));
+    if now.as_deref() != Some(mode) {
+        return None;
+    }
     let parent = repo.find_commit(commit).ok()?.parent(0).ok()?.tree().ok()?;
-    let before = mode_in(&parent)?;
-    (mode_in(tree).as_deref() == Some(mode) && before != mode && crate::store::mode::is_regular(&before))
-        .then(|| mode.to_string())
+    let before = crate::store::mode::mode_before(repo, &parent, tree, path).ok()??;
+    (before != mode).then(|| mode.to_string())
 }
 
 /// Fit `input` to the files of `commit`.

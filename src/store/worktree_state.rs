@@ -195,16 +195,20 @@ impl WorktreeState {
         paths.into_iter().filter(|p| self.files.get(*p) != after.files.get(*p)).cloned().collect()
     }
 
-    /// The files both states hold whose modes differ, in the worktree or
-    /// in the index: each with its modes in this state and in `after` (see
+    /// The files `after` holds whose modes differ from this state's, in the
+    /// worktree or in the index (none where this state lacks the file): each
+    /// with its modes in this state and in `after` (see
     /// [`crate::cli::agent_record::mode_set`]), sorted.
     pub fn mode_changes(&self, after: &WorktreeState) -> Vec<(String, Modes, Modes)> {
         let paths: BTreeSet<&String> = self.modes.keys().chain(after.modes.keys()).collect();
         paths
             .into_iter()
-            .filter(|p| self.files.contains_key(*p) && after.files.contains_key(*p))
+            .filter(|p| after.files.contains_key(*p))
             .filter_map(|p| {
-                let mode = |state: &WorktreeState| state.modes.get(p).copied().unwrap_or((REGULAR, REGULAR));
+                let mode = |state: &WorktreeState| match state.files.contains_key(p) {
+                    true => state.modes.get(p).copied().unwrap_or((REGULAR, REGULAR)),
+                    false => (0, 0),
+                };
                 let (then, now) = (mode(self), mode(after));
                 (then != now).then(|| (p.clone(), then, now))
             })
