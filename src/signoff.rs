@@ -68,21 +68,56 @@ pub fn risk_of_text(path: &str, text: &[u8]) -> Vec<String> {
     tags.into_iter().collect()
 }
 
-/// Give each of `facts` an AI removed lines from the risk tags the unit of
-/// the same kind and name had in `before` (the file at BASE): a risk tag
-/// comes from text, and what the removal took out (an authorization check
-/// taken out of a handler) may be what made the unit risky, so that no
-/// `[[automated]]` or `[[triage]]` rule lets it through.
-pub fn add_removed_risk(path: &str, facts: &mut [UnitFacts], before: &str) {
-    if !facts.iter().any(|f| !f.deletions.is_empty()) {
+/// Give each of `facts` (the AI units of `after`, a file whose version at
+/// BASE is `before`) the risk tags of what the range removed from it: a
+/// risk tag comes from text, and what a removal took out (an authorization
+/// check taken out of a handler) may be what made the unit risky, so that
+/// no `[[automated]]` or `[[triage]]` rule lets it through. A unit takes
+/// the tags of BASE's unit of the same kind and name where an AI removed
+/// lines from it, and of every unit of `before` that held lines removed or
+/// replaced where it stands (the unit renamed, or its lines rewritten, with
+/// the removal).
+pub fn add_removed_risk(path: &str, facts: &mut [UnitFacts], before: &str, after: &str) {
+    if facts.is_empty() {
         return;
     }
+    let (old, new) = (crate::lineage::split_lines(before.as_bytes()), crate::lineage::split_lines(after.as_bytes()));
+    let removals = crate::lineage::removals(&old, &new);
+    if removals.is_empty() && facts.iter().all(|f| f.deletions.is_empty()) {
+        return;
+    }
+    // Where each line starts, and the end.
+    let starts = |lines: &[&[u8]]| {
+        let mut at = vec![0];
+        for line in lines {
+            at.push(at[at.len() - 1] + line.len());
+        }
+        at
+    };
+    let (old_at, new_at) = (starts(&old), starts(&new));
     let then = all_units(path, before);
-    for fact in facts.iter_mut().filter(|f| !f.deletions.is_empty()) {
+    for fact in facts.iter_mut() {
         let unit = &mut fact.unit;
-        let same = then.iter().filter(|u| u.kind == unit.kind && u.name == unit.name);
         let mut tags: std::collections::BTreeSet<String> = unit.risk.iter().cloned().collect();
-        tags.extend(same.flat_map(|u| u.risk.iter().cloned()));
+        if !fact.deletions.is_empty() {
+            let named = then.iter().filter(|u| u.kind == unit.kind && u.name == unit.name);
+            tags.extend(named.flat_map(|u| u.risk.iter().cloned()));
+        }
+        for removal in &removals {
+            // Where it stands in `after`: the lines in its place, or the
+            // place between two lines, inside the unit.
+            let (from, to) = (new_at[removal.new.start], new_at[removal.new.end]);
+            let inside = match from == to {
+                true => unit.range.start < from && from <= unit.range.end + 1,
+                false => unit.range.start < to && from < unit.range.end,
+            };
+            if !inside {
+                continue;
+            }
+            let taken = old_at[removal.old.start]..old_at[removal.old.end];
+            let held = then.iter().filter(|u| u.range.start < taken.end && taken.start < u.range.end);
+            tags.extend(held.flat_map(|u| u.risk.iter().cloned()));
+        }
         unit.risk = tags.into_iter().collect();
     }
 }

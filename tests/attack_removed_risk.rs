@@ -55,7 +55,12 @@ fn a_peer_cannot_clear_an_ais_removal_of_an_authorization_check() {
     assert_eq!(code, 1, "a peer cleared the removal of the authorization check: {report:#}");
     let left: Vec<(&str, Option<&str>)> =
         failures(&report).iter().map(|f| (str_of(&f["path"]), f["name"].as_str())).collect();
-    assert_eq!(left, [("src/docs.py", Some("delete_doc")), ("src/authz.py", None)], "{report:#}");
+    // The import of the check the AI took out with it carries its tag too.
+    assert_eq!(
+        left,
+        [("src/docs.py", None), ("src/docs.py", Some("delete_doc")), ("src/authz.py", None)],
+        "{report:#}"
+    );
     // A reviewer's approvals do.
     for failure in failures(&report).clone() {
         world.decide(&dev, str_of(&failure["fingerprint"]), Decision::by("alice"));
@@ -86,4 +91,43 @@ fn a_peer_cannot_clear_a_check_removed_from_a_file_renamed_with_it() {
     }
     let (code, report) = dev.verify("origin/main..HEAD");
     assert_eq!(code, 1, "a peer cleared the removal of the authorization check: {report:#}");
+}
+
+/// Red team (rt24d A3): the unit an AI took the check out of, renamed in
+/// the same commit (`delete_doc` to `remove_doc`, or its class renamed),
+/// had no BASE unit of its name, so it carried only its own text's tags and
+/// a peer cleared it. The tags of the BASE units that held the removed
+/// lines come with it.
+#[test]
+fn a_peer_cannot_clear_a_check_removed_from_a_unit_renamed_with_it() {
+    let class = "class Docs:\n    def delete(self, user, doc):\n        check_permission(user, \"delete\")\n        doc.delete()\n";
+    let cases = [
+        ("function renamed", DOCS.to_string(), DOCS.replace("delete_doc", "remove_doc"), "remove_doc"),
+        ("class renamed", class.to_string(), class.replace("Docs", "Documents"), "Documents.delete"),
+    ];
+    for (case, before, after, name) in cases {
+        let (world, dev) = World::with_feature(POLICY, &[("src/authz.py", AUTHZ), ("src/docs.py", &before)]);
+        dev.write(
+            "src/docs.py",
+            &after
+                .replace("        check_permission(user, \"delete\")\n", "")
+                .replace("    check_permission(user, \"delete\")\n", ""),
+        );
+        dev.commit("tidy the handlers", Some(TRAILER));
+        let (_, report) = dev.verify("origin/main..HEAD");
+        let unit = failures(&report)
+            .iter()
+            .find(|f| {
+                f["path"] == "src/docs.py"
+                    && f["name"].as_str().is_some_and(|n| n.ends_with(name.rsplit('.').next().unwrap()))
+            })
+            .unwrap_or_else(|| panic!("{case}: {report:#}"))
+            .clone();
+        assert!(unit["signoff"]["risk"].as_array().unwrap().iter().any(|t| t == "auth"), "{case}: {report:#}");
+        for failure in failures(&report).clone() {
+            world.decide(&dev, str_of(&failure["fingerprint"]), Decision::by("eve"));
+        }
+        let (code, report) = dev.verify("origin/main..HEAD");
+        assert_eq!(code, 1, "{case}: a peer cleared the removal of the authorization check: {report:#}");
+    }
 }

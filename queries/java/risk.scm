@@ -40,6 +40,9 @@
 ([(marker_annotation name: (identifier) @auth)
   (annotation name: (identifier) @auth)]
   (#any-of? @auth "PreAuthorize" "PostAuthorize" "Secured" "RolesAllowed" "PermitAll" "DenyAll"))
+; ... and calls into a module or object named for them (`auth.check(u)`).
+((method_invocation object: (identifier) @auth)
+  (#match? @auth "^(?i:auth|authn|authz|authentication|authori[sz]ation|authori[sz]er|authenticator|rbac|abac|acl|permissions?|oauth2?|jwt|sso|saml|casbin|access_?control)$"))
 
 ; deserialize: Java serialization and object-reviving decoders.
 ((type_identifier) @deserialize

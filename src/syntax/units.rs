@@ -1926,6 +1926,8 @@ public class Users {»
         "use std::net::TcpStream;",
         "fn f() { std::fs::remove_dir_all(p); }",
         "fn f() { let v = vec![1]; v.len(); }",
+        "fn f() { auth::check(&u, \"delete\")?; }",
+        "fn f() { authz.allow(&u); }",
     ];
 
     const PYTHON_SNIPPETS: &[&str] = &[
@@ -1955,6 +1957,7 @@ public class Users {»
         "client.login(u)",
         "await asyncio.create_subprocess_exec(\"ls\")",
         "t = secrets.token_hex()",
+        "auth.check(user, \"delete\")",
     ];
 
     const GO_SNIPPETS: &[&str] = &[
@@ -1969,6 +1972,8 @@ public class Users {»
         "package p\nfunc f() { http.Get(url) }",
         "package p\nfunc f() { os.RemoveAll(dir) }",
         "package p\nfunc f() { fmt.Println(\"hi\") }",
+        "package p\nfunc f() { auth.Check(u, \"delete\") }",
+        "package p\nfunc f() { rbac.Can(u, \"delete\") }",
     ];
 
     const JAVA_SNIPPETS: &[&str] = &[
@@ -1985,6 +1990,7 @@ public class Users {»
         "class A { void f() { Files.delete(p); } }",
         "class A { void f() { file.delete(); } }",
         "class A { void f() { list.add(1); } }",
+        "class A { void f() { Auth.check(u); } }",
     ];
 
     const JS_SNIPPETS: &[&str] = &[
@@ -2016,6 +2022,7 @@ public class Users {»
         "(eval)(s);",
         "new x.Function();",
         "obj.fetch(u);",
+        "authz.check(u, \"delete\");",
     ];
 
     /// The risk tags of each snippet as a whole, one `snippet => tags` a
@@ -2055,6 +2062,8 @@ public class Users {»
             use std::net::TcpStream; => network
             fn f() { std::fs::remove_dir_all(p); } => fs-delete
             fn f() { let v = vec![1]; v.len(); } => 
+            fn f() { auth::check(&u, "delete")?; } => auth
+            fn f() { authz.allow(&u); } => auth
         "#]]
         .assert_eq(&table);
     }
@@ -2089,6 +2098,7 @@ public class Users {»
             client.login(u) => auth
             await asyncio.create_subprocess_exec("ls") => exec
             t = secrets.token_hex() => auth,crypto
+            auth.check(user, "delete") => auth
         "#]]
         .assert_eq(&table);
     }
@@ -2126,6 +2136,7 @@ public class Users {»
             (eval)(s); => 
             new x.Function(); => 
             obj.fetch(u); => 
+            authz.check(u, "delete"); => auth
         "#]]
         .assert_eq(&table);
         // The TypeScript grammars share these patterns.
@@ -2152,6 +2163,8 @@ public class Users {»
             package p func f() { http.Get(url) } => network
             package p func f() { os.RemoveAll(dir) } => fs-delete
             package p func f() { fmt.Println("hi") } => 
+            package p func f() { auth.Check(u, "delete") } => auth
+            package p func f() { rbac.Can(u, "delete") } => auth
         "#]]
         .assert_eq(&table);
     }
@@ -2173,6 +2186,7 @@ public class Users {»
             class A { void f() { Files.delete(p); } } => fs-delete
             class A { void f() { file.delete(); } } => fs-delete
             class A { void f() { list.add(1); } } => 
+            class A { void f() { Auth.check(u); } } => auth
         "#]]
         .assert_eq(&table);
     }

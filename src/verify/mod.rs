@@ -813,9 +813,9 @@ pub struct AiText {
     pub spans: Vec<(std::ops::Range<usize>, crate::provenance::Attribution)>,
     /// Where an AI removed lines.
     pub deletions: Vec<crate::provenance::AiDeletion>,
-    /// The file at BASE, when an AI removed lines: a unit it removed lines
-    /// from has the risk tags its BASE version had
-    /// ([`signoff::add_removed_risk`]).
+    /// The file at BASE, where risk tags can change what a unit needs: a
+    /// unit where the range removed or replaced lines has the risk tags of
+    /// what went ([`signoff::add_removed_risk`]).
     pub before: Option<String>,
 }
 
@@ -932,11 +932,12 @@ fn read_file<'r>(
         .map_err(|e| VerifyError::Unreadable { path: path.to_string(), reason: e.to_string() })?;
     let spans = lineage.ai_spans(file, &text);
     let deletions = lineage.ai_deletions(file, &text);
-    // What the AI removed was BASE's text (a removal of text the range
-    // added is of text no riskier than what is there): its version there,
-    // under the name it had (a file renamed in the range).
-    // Read (and parsed) only where tags can change what a unit needs.
-    let before = match deletions.is_empty() || !judge.policy.risk_decides() {
+    // What the range removed or replaced was BASE's text (a removal of text
+    // the range added is of text no riskier than what is there): its
+    // version there, under the name it had (a file renamed in the range).
+    // Read (and parsed, where lines went) only where tags can change what a
+    // unit needs.
+    let before = match !judge.policy.risk_decides() {
         true => None,
         false => ends.base_text(path),
     };
@@ -955,7 +956,7 @@ pub fn analyze_ai_texts(files: &[&AiText]) -> Vec<Result<Vec<UnitFacts>, String>
         let mut facts = signoff::unit_facts(&mut doc);
         signoff::add_deletions(&mut doc, &mut facts, &file.deletions);
         if let Some(before) = &file.before {
-            signoff::add_removed_risk(&file.path, &mut facts, before);
+            signoff::add_removed_risk(&file.path, &mut facts, before, &file.text);
         }
         Ok(facts)
     };
