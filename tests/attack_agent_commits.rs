@@ -1919,6 +1919,37 @@ fn a_tool_call_whose_record_never_came_is_never_attested_human() {
     assert!(!attests_no_ai(&repo.note("HEAD")), "{:?}", repo.note("HEAD"));
 }
 
+/// Red team (rt25c A1): Claude Code runs `PreToolUse` before it asks the
+/// person for permission, and a call may wait there for hours. One older
+/// than 15 minutes was settled as unknown by whatever hook ran meanwhile
+/// (here the person's commit of their own work) and its snapshot removed:
+/// once approved, what the command wrote was never recorded, and the
+/// person's commit of it carried no AI record (verify passed it without
+/// `require_attestation`). The snapshot stays for its record to come.
+#[test]
+fn a_call_that_waits_for_permission_is_recorded_when_it_runs() {
+    let repo = start();
+    let input = json!({ "command": "cat >> src/auth.py" });
+    repo.claude_hook("PreToolUse", "Bash", "toolu_1", input.clone());
+    let snapshot = repo.root().join(".git/vouch/pre/toolu_1.snap");
+    let long_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(20 * 60);
+    std::fs::File::options().write(true).open(&snapshot).unwrap().set_modified(long_ago).unwrap();
+    repo.write("src/person.py", "def person_fn():\n    return 7\n");
+    repo.ok(&["add", "src/person.py"]);
+    repo.ok(&["commit", "-q", "-m", "mine, while the prompt waits"]);
+    assert!(!attests_no_ai(&repo.note("HEAD")), "the call may have written it: {:?}", repo.note("HEAD"));
+    // Approved, the command runs, and the hook after it comes.
+    repo.write("src/auth.py", &format!("{AUTH}{GRANT_ALL}"));
+    repo.claude_hook("PostToolUse", "Bash", "toolu_1", input);
+    turn_ends(&repo);
+    repo.ok(&["commit", "-q", "-am", "auth"]);
+    assert_grant_all_needs_sign_off(&repo);
+    // The person's commit made while it waited is not the command's.
+    let (_, report) = repo.verify("HEAD~2..HEAD~1");
+    let named: Vec<&Value> = report["failures"].as_array().unwrap().iter().map(|f| &f["name"]).collect();
+    assert!(!named.iter().any(|n| *n == "person_fn"), "{report:#}");
+}
+
 #[test]
 fn a_tool_call_denied_leaves_the_persons_edit_theirs() {
     // The person edits; the agent asks to run a command, which the person

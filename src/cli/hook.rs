@@ -290,13 +290,15 @@ pub const ORPHANED_AFTER: std::time::Duration = std::time::Duration::from_secs(1
 /// its snapshot as the hook after it would have (a denied call changed
 /// nothing), and commits made since it began are noted again. A call older
 /// than [`ORPHANED_AFTER`], whatever its session (its agent gone, no turn
-/// end to come), is settled as unknown instead: what it changed cannot be
-/// told from what a person did since, so the files it may have changed are
-/// kept as unrecorded (their commit is not attested "no AI") and the "no
-/// AI" notes written since it began are taken back; so is a call whose
-/// record fails again, or whose snapshot does not name it (an older
-/// vouch's). Never fails: what cannot be done is said. Whether anything was
-/// settled.
+/// end to come, or the call still waiting for the person's permission), is
+/// settled as unknown instead: what it changed cannot be told from what a
+/// person did since, so the files it may have changed are kept as
+/// unrecorded (their commit is not attested "no AI") and the "no AI" notes
+/// written since it began are taken back; so is a call whose record fails
+/// again, or whose snapshot does not name it (an older vouch's). The
+/// snapshot of a call settled as unknown is kept for its record, should
+/// that still come ([`crate::store::snapshot::settled`]). Never fails: what
+/// cannot be done is said. Whether anything was settled.
 pub fn settle_orphans(repo: &Repository, session: Option<&str>) -> bool {
     use crate::store::snapshot;
     let mut settled = false;
@@ -335,7 +337,7 @@ pub fn settle_orphans(repo: &Repository, session: Option<&str>) -> bool {
                     display::line(&format!("{e:#}"))
                 );
                 if unknown_since(repo, &pending) {
-                    snapshot::remove(&pending.file);
+                    snapshot::settled(repo, &pending);
                 }
             }
         }
@@ -836,9 +838,10 @@ fn after_shell(agent: Agent, shell: agents::Shell) -> anyhow::Result<Outcome> {
             }
         }
         eprintln!(
-            "vouch: nothing recorded for the shell command: no snapshot was taken before it ran \
-             (vouch init --agent {flag} adds the {event} hook that takes one); the files that differ from HEAD \
-             now are unattested until committed: their commit is not noted \"no AI\""
+            "vouch: nothing recorded for the shell command: no snapshot of the worktree before it ran is left \
+             (vouch init --agent {flag} adds the {event} hook that takes one; that of a call settled as unknown \
+             is kept a day); the files that differ from HEAD now are unattested until committed: their commit \
+             is not noted \"no AI\""
         );
         return Ok(Outcome::Ok);
     };

@@ -49,8 +49,12 @@ pub const MAX_FILE: u64 = 8 << 20;
 pub const MAX_FILES: usize = 2000;
 /// The most bytes a worktree snapshot keeps.
 pub const MAX_TOTAL: u64 = 32 << 20;
-/// Snapshots older than this are removed by the next one taken.
+/// Snapshots of calls settled as unknown ([`settled`]), and temporary
+/// files, older than this are removed by the next snapshot taken.
 pub const STALE_AFTER: Duration = Duration::from_secs(24 * 3600);
+
+/// The extension of the snapshot of a call settled as unknown.
+const SETTLED: &str = "settled";
 
 const VERSION: u32 = 1;
 
@@ -335,16 +339,8 @@ impl Snapshot {
         let root = crate::store::repo::worktree_root(repo)
             .map_err(|e| SnapshotError::Malformed { path: repo.path().to_path_buf(), reason: e.to_string() })?
             .to_path_buf();
-        let mut snapshot = Snapshot {
-            worktree: true,
-            head: crate::store::repo::head_commit(repo),
-            reflog: repo.reflog("HEAD").ok().map(|log| log.len()),
-            others: other_reflogs(repo),
-            stash: Some(stash_entries(repo)),
-            taken: Some(epoch_seconds()),
-            tips: branch_tips(repo),
-            ..Snapshot::default()
-        };
+        let mut snapshot = Snapshot { worktree: true, ..Snapshot::default() };
+        snapshot.mark_now(repo);
         let index = repo.index()?;
         snapshot.gitlinks = Some(gitlinks_in(&index, &root));
         let mut modes = BTreeMap::new();
@@ -378,6 +374,17 @@ impl Snapshot {
         }
         snapshot.modes = Some(modes);
         Ok(snapshot)
+    }
+
+    /// Note where git stands now (HEAD, the reflogs, the stash, the branch
+    /// tips, the time) as where it stood before the tool ran.
+    fn mark_now(&mut self, repo: &Repository) {
+        self.head = crate::store::repo::head_commit(repo);
+        self.reflog = repo.reflog("HEAD").ok().map(|log| log.len());
+        self.others = other_reflogs(repo);
+        self.stash = Some(stash_entries(repo));
+        self.taken = Some(epoch_seconds());
+        self.tips = branch_tips(repo);
     }
 
     /// What `repo`, a worktree added during the tool call that `main` (the
@@ -415,10 +422,20 @@ impl Snapshot {
     /// Write it as the snapshot of `agent`'s (`vouch hook`'s argument) tool
     /// call `id` of `session`, and remove files a writer left behind.
     pub fn save(&self, repo: &Repository, id: &str, agent: &str, session: Option<&str>) -> Result<(), SnapshotError> {
-        let path = file(repo, id);
+        self.save_at(file(repo, id), Some(id), Some(agent), session)
+    }
+
+    /// Write it at `path`, naming its tool call, agent and session.
+    fn save_at(
+        &self,
+        path: PathBuf,
+        call: Option<&str>,
+        agent: Option<&str>,
+        session: Option<&str>,
+    ) -> Result<(), SnapshotError> {
         let meta = Meta {
-            call: Some(id.to_string()),
-            agent: Some(agent.to_string()),
+            call: call.map(str::to_string),
+            agent: agent.map(str::to_string),
             session: session.map(str::to_string),
             v: VERSION,
             worktree: self.worktree,
@@ -468,11 +485,21 @@ impl Snapshot {
         Ok(())
     }
 
-    /// Read the snapshot of tool call `id`; `None` when there is none. It
-    /// stays until [`remove`]d, once what the call changed is recorded: a
-    /// call whose record never comes leaves it [`pending`].
+    /// Read the snapshot of tool call `id`, [`settled`] or not; `None` when
+    /// there is none. It stays until [`remove`]d, once what the call
+    /// changed is recorded: a call whose record never comes leaves it
+    /// [`pending`].
     pub fn read(repo: &Repository, id: &str) -> Result<Option<Snapshot>, SnapshotError> {
         let path = file(repo, id);
+        match Snapshot::read_at(&path)? {
+            Some(found) => Ok(Some(found)),
+            None => Snapshot::read_at(&path.with_extension(SETTLED)),
+        }
+    }
+
+    /// Read the snapshot at `path`; `None` when there is none.
+    fn read_at(path: &Path) -> Result<Option<Snapshot>, SnapshotError> {
+        let path = path.to_path_buf();
         let bytes = match std::fs::read(&path) {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -707,9 +734,40 @@ fn sweep(dir: &Path) {
     }
 }
 
-/// Remove the snapshot at `path` ([`file`]), once what its tool call
-/// changed is recorded (or settled).
+/// Remove the snapshot at `path` ([`file`]), [`settled`] or not, once
+/// what its tool call changed is recorded (or settled).
 pub fn remove(path: &Path) {
+    for path in [path.to_path_buf(), path.with_extension(SETTLED)] {
+        if let Err(e) = std::fs::remove_file(&path)
+            && e.kind() != std::io::ErrorKind::NotFound
+        {
+            eprintln!("vouch: warning: cannot remove the snapshot {}: {e}", path.display());
+        }
+    }
+}
+
+/// Keep the snapshot of `pending`, a call settled as unknown, for its
+/// record, should that still come: Claude Code runs the hook before a tool
+/// ahead of asking the person's permission, and a call may wait there for
+/// hours. What was done before the settling is unattested already, so a
+/// worktree's snapshot takes where git stands now as where it stood before
+/// the call (HEAD, the reflogs, the branch tips: commits made meanwhile are
+/// not the call's), keeping the files as they were. [`pending`] no longer
+/// lists it; [`Snapshot::read`] still finds it; it is swept
+/// [`STALE_AFTER`] later.
+pub fn settled(repo: &Repository, pending: &Pending) {
+    let path = &pending.file;
+    let kept = Snapshot::read_at(path).and_then(|found| {
+        let Some(mut snapshot) = found else { return Ok(()) };
+        if snapshot.worktree {
+            snapshot.mark_now(repo);
+        }
+        let (call, agent, session) = (pending.call.as_deref(), pending.agent.as_deref(), pending.session.as_deref());
+        snapshot.save_at(path.with_extension(SETTLED), call, agent, session)
+    });
+    if let Err(e) = kept {
+        eprintln!("vouch: warning: cannot keep the snapshot {}: {e}", path.display());
+    }
     if let Err(e) = std::fs::remove_file(path)
         && e.kind() != std::io::ErrorKind::NotFound
     {
