@@ -579,3 +579,24 @@ fn exit_without_shutdown_is_exit_code_one() {
     // The ordinary way out is 0 (checked inside `shutdown`).
     Server::start(&repo.root, &["utf-16"]).shutdown();
 }
+
+/// Red team (rt25b F2): a `file:` URI holding `%00` became a path with a NUL
+/// byte, which git2 refuses by panicking (`Index::get_path`): every
+/// analysis of the document failed as an internal error until the server
+/// stopped tracking it. Such a path is no file git can hold: not tracked,
+/// said once, and nothing else is disturbed.
+#[test]
+fn a_uri_holding_a_nul_byte_is_not_tracked_and_panics_nothing() {
+    let repo = TestRepo::new();
+    repo.write("src/lib.rs", LIB);
+    repo.commit_all("init");
+    let mut server = Server::start(&repo.root, &["utf-16"]);
+    let nul = repo.uri("src/nul%00.rs");
+    server.open(&nul, "rust", "fn a() {}\n");
+    server.change(&nul, 2, json!([{ "range": range(0, 0, 0, 0), "text": AI_FN }]));
+    let uri = repo.uri("src/lib.rs");
+    server.open(&uri, "rust", LIB);
+    server.change(&uri, 2, json!([{ "range": range(3, 0, 3, 0), "text": AI_FN }]));
+    server.diagnostics(&uri, 2);
+    server.assert_no_internal_errors(&repo.root);
+}

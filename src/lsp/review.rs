@@ -698,7 +698,7 @@ impl Repos {
         let root = repo.workdir()?.canonicalize().ok()?;
         let rel = match repo::relative_path(&repo, path) {
             Ok(rel) => rel,
-            Err(e @ (RepoError::LinkOutside { .. } | RepoError::InGitDir { .. })) => {
+            Err(e @ (RepoError::LinkOutside { .. } | RepoError::InGitDir { .. } | RepoError::NulByte { .. })) => {
                 self.messages.push(format!("{e}; not tracked, nothing of it is recorded"));
                 return None;
             }

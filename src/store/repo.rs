@@ -130,6 +130,11 @@ pub enum RepoError {
     OutsideWorktree { path: PathBuf, root: PathBuf },
     #[error("{} is not a file of the worktree", path.display())]
     NotAWorktreeFile { path: PathBuf },
+    /// A path holding a NUL byte (a `file:` URI with `%00`, a hook
+    /// payload's `\u0000`): no file git can hold has one, and libgit2 takes
+    /// none.
+    #[error("{} holds a NUL byte, which no path git holds can", crate::display::line(&path.to_string_lossy()))]
+    NulByte { path: PathBuf },
     /// A path in the worktree that a symbolic link takes elsewhere: what it
     /// names is not the worktree's, so nothing of it may be read or kept.
     #[error(
@@ -434,7 +439,11 @@ pub fn oldest_root(repo: &Repository, from: Oid) -> Result<Oid, git2::Error> {
 /// [`RepoError::InGitDir`], so that nothing outside the worktree (a key in
 /// `~/.ssh`, `.git/config`) is ever read or kept as a worktree file. A link
 /// to the worktree root itself (a `/tmp` that is `/private/tmp`) is fine.
+/// A path holding a NUL byte is [`RepoError::NulByte`].
 pub fn relative_path(repo: &Repository, path: &Path) -> Result<String, RepoError> {
+    if path.as_os_str().as_encoded_bytes().contains(&0) {
+        return Err(RepoError::NulByte { path: path.to_path_buf() });
+    }
     let root = worktree_root(repo)?;
     let absolute = if path.is_absolute() {
         path.to_path_buf()
