@@ -154,6 +154,46 @@ fn under_require_attestation_a_merge_that_writes_code_needs_a_note() {
     assert_eq!(report["coverage"]["without_note"].as_array().map(Vec::len), Some(1), "{report:#}");
 }
 
+/// Red team (rt25a A1): a merge that added no line of its own needed no
+/// note, so one whose own change only removed lines (the admin check
+/// dropped while resolving a conflict), removed a file both parents have,
+/// or made a script executable passed with its note deleted. Each is a
+/// change of the merge's own, as written code is: it needs a note too.
+#[test]
+fn under_require_attestation_a_merge_that_removes_or_chmods_on_its_own_needs_a_note() {
+    const AUTH: &str =
+        "def can_delete(user):\n    if not user.admin:\n        raise PermissionError()\n    return True\n";
+    type Change = fn(&Clone);
+    let cases: [(&str, Change); 3] = [
+        ("removes lines", |a| a.write("src/auth.py", "def can_delete(user):\n    return True\n")),
+        ("removes a file", |a| drop(a.git(&["rm", "-q", "src/auth.py"]))),
+        ("makes a file executable", |a| {
+            use std::os::unix::fs::PermissionsExt;
+            let script = a.path.join("deploy.sh");
+            std::fs::set_permissions(script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }),
+    ];
+    for (case, change) in cases {
+        let world = World::new("reviewers = [\"alice@example.com\"]\nrequire_attestation = true\n");
+        world.on_main(&[("src/auth.py", AUTH), ("deploy.sh", "#!/bin/sh\necho deploy\n")]);
+        let a = world.clone_as("a", "dev");
+        a.git(&["checkout", "-q", "-b", "feature"]);
+        world.on_main(&[("docs/notes.txt", "x\n")]);
+        a.git(&["fetch", "-q"]);
+        a.git(&["merge", "-q", "--no-ff", "--no-commit", "origin/main"]);
+        change(&a);
+        a.git(&["add", "-A"]);
+        a.git(&["commit", "-q", "--no-verify", "-m", "Merge main"]);
+        let (code, report) = a.verify("origin/main..HEAD");
+        assert_eq!(code, 1, "{case}: {report:#}");
+        let failure = only_failure(&report, "missing-attestation");
+        assert!(
+            failure["reason"].as_str().unwrap().contains("(Merge main) carries no vouch note"),
+            "{case}: {report:#}"
+        );
+    }
+}
+
 /// Red team: CI runs `vouch verify origin/main..$SHA` (the GitLab example)
 /// in a clone that fetches tags. The author pushed a tag named
 /// `origin/main` at their own head; git takes `refs/tags/origin/main`

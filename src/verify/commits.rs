@@ -20,8 +20,12 @@ pub(super) fn check_commits(
         coverage.merges += usize::from(merge);
         // A commit that writes code attests it: every commit but a merge
         // that only joins its parents (one that adds lines of its own, an
-        // evil merge or a conflict resolved, writes code too).
-        let writes = !merge || range.lineage.added.get(&oid).is_some_and(|files| files.iter().any(|f| f.added() > 0));
+        // evil merge or a conflict resolved, writes code too; so does one
+        // that removes or changes on its own what its parents agree on).
+        let adds = |files: &Vec<lineage::AddedLines>| files.iter().any(|f| f.added() > 0);
+        let writes = !merge
+            || range.lineage.added.get(&oid).is_some_and(adds)
+            || merge_changes_own(repo, &commit).map_err(git(format!("read the merge {oid}")))?;
         let evidence = range.lineage.evidence.get(&oid).unwrap_or(&none);
         let labels = evidence.labels();
         coverage.with_git_ai_note += usize::from(evidence.git_ai_note.is_some());
@@ -79,6 +83,65 @@ pub(super) fn check_commits(
         }
     }
     Ok(())
+}
+
+/// Whether merge `commit` changes on its own what its parents agree on: a
+/// file every parent has that it removes, a mode that differs from every
+/// parent's, or a line every parent's version of a file holds that its
+/// version lacks (a check dropped while resolving a conflict). A merge that
+/// joins its parents takes each file, mode and line from one of them.
+fn merge_changes_own(repo: &Repository, commit: &Commit<'_>) -> Result<bool, git2::Error> {
+    let tree = commit.tree()?;
+    let parents: Vec<git2::Tree<'_>> = commit.parents().map(|p| p.tree()).collect::<Result<_, _>>()?;
+    let Some(first) = parents.first() else { return Ok(false) };
+    let diff = repo.diff_tree_to_tree(Some(first), Some(&tree), None)?;
+    for delta in diff.deltas() {
+        let Some(path) = delta.new_file().path().or_else(|| delta.old_file().path()) else { continue };
+        let entry = |tree: &git2::Tree<'_>| tree.get_path(path).ok().map(|e| (e.id(), e.filemode()));
+        let mine = entry(&tree);
+        let theirs: Vec<Option<(Oid, i32)>> = parents.iter().map(entry).collect();
+        if theirs.contains(&mine) {
+            continue;
+        }
+        let held: Vec<(Oid, i32)> = theirs.iter().flatten().copied().collect();
+        let all = held.len() == parents.len();
+        let Some((id, mode)) = mine else {
+            if all {
+                return Ok(true);
+            }
+            continue;
+        };
+        if !held.is_empty() && held.iter().all(|&(_, m)| m != mode) {
+            return Ok(true);
+        }
+        if all && lines_all_hold_that_lack(repo, &held, id)? {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// Whether a line every one of the blobs `held` holds (as many times as
+/// each holds it) is missing from blob `mine`.
+fn lines_all_hold_that_lack(repo: &Repository, held: &[(Oid, i32)], mine: Oid) -> Result<bool, git2::Error> {
+    let count = |id: Oid| -> Result<HashMap<Vec<u8>, usize>, git2::Error> {
+        let blob = repo.find_blob(id)?;
+        let mut out: HashMap<Vec<u8>, usize> = HashMap::new();
+        for line in crate::lineage::split_lines(blob.content()) {
+            *out.entry(line.strip_suffix(b"\n").unwrap_or(line).to_vec()).or_default() += 1;
+        }
+        Ok(out)
+    };
+    let mut common = count(held[0].0)?;
+    for &(id, _) in &held[1..] {
+        let other = count(id)?;
+        common.retain(|line, n| {
+            *n = (*n).min(other.get(line).copied().unwrap_or(0));
+            *n > 0
+        });
+    }
+    let mine = count(mine)?;
+    Ok(common.iter().any(|(line, &n)| mine.get(line).copied().unwrap_or(0) < n))
 }
 
 struct NoteProblem {
