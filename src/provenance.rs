@@ -816,8 +816,12 @@ fn diff_lines_until(
     let old_starts = prefix_offsets(lines.old_slices());
     let new_starts = prefix_offsets(lines.new_slices());
     let unchanged = equal_runs(lines.ops(), &old_starts);
+    let mut blocks = changed_blocks(lines.ops());
+    if refine == Refine::Characters {
+        blocks = joined_across_short_lines(blocks, &old_lines, (&old_starts, &new_starts));
+    }
     let mut hunks = Vec::new();
-    for (o, n) in changed_blocks(lines.ops()) {
+    for (o, n) in blocks {
         let old_range = old_starts[o.start]..old_starts[o.end];
         let new_range = new_starts[n.start]..new_starts[n.end];
         if old_range.is_empty() || new_range.is_empty() || old_range.len().max(new_range.len()) > MAX_CHAR_DIFF {
@@ -884,6 +888,35 @@ fn changed_blocks(ops: &[similar::DiffOp]) -> Vec<(Range<usize>, Range<usize>)> 
         n += new_len;
     }
     blocks
+}
+
+/// Changed blocks of lines (token ranges, lines starting at `starts`)
+/// apart by no more than two equal lines that are short once trimmed (`}`,
+/// a blank line), joined, within [`MAX_CHAR_DIFF`]: a line diff matches
+/// such a line across an edit that moved a line break beside it (a line
+/// joined to the next, by `J` or a formatter), which leaves the text after
+/// it removed in one block and typed again in the other. Refined by
+/// characters together, what did not change keeps its origin.
+fn joined_across_short_lines(
+    blocks: Vec<(Range<usize>, Range<usize>)>,
+    old_lines: &[&str],
+    (old_starts, new_starts): (&[usize], &[usize]),
+) -> Vec<(Range<usize>, Range<usize>)> {
+    let mut out: Vec<(Range<usize>, Range<usize>)> = Vec::with_capacity(blocks.len());
+    for (o, n) in blocks {
+        if let Some((last_o, last_n)) = out.last_mut() {
+            let between = &old_lines[last_o.end..o.start];
+            let short = between.len() <= 2 && between.iter().all(|line| line.trim().len() <= 4);
+            let size = (old_starts[o.end] - old_starts[last_o.start]).max(new_starts[n.end] - new_starts[last_n.start]);
+            if short && size <= MAX_CHAR_DIFF {
+                last_o.end = o.end;
+                last_n.end = n.end;
+                continue;
+            }
+        }
+        out.push((o, n));
+    }
+    out
 }
 
 fn prefix_offsets(slices: &[&str]) -> Vec<usize> {

@@ -383,6 +383,42 @@ fn a_change_over_the_whole_file_keeps_the_origin_of_what_it_did_not_change() {
     server.shutdown();
 }
 
+/// Red team (rt25b F1): a change that moves a line break beside AI text (a
+/// line joined to the one after it, as `J` or a formatter does), sent whole
+/// or as one ranged change, matched a short line (`}`) across the edit: the
+/// AI line was taken for removed in one block of lines and typed again in
+/// another, and lost its origin byte for byte the same. Its unit left the
+/// review. Blocks apart by a short line are refined together.
+#[test]
+fn joining_a_line_beside_ai_text_keeps_it_ai() {
+    let cases = [
+        ("if x {\n}\nlet v = compute(1, 2);\n", "if x {\n}let v = compute(1, 2);\n}\n"),
+        ("a\n}\nlet v = compute(1, 2);\n}\n", "a\nx}\n}let v = compute(1, 2);\n}\n"),
+        ("fn f() {\n\n    let v = compute(1, 2);\n}\n", "fn f() {\n    // note\n\n    let v = compute(1, 2);\n}\n"),
+    ];
+    for (before, after) in cases {
+        let repo = TestRepo::new();
+        repo.write("src/lib.rs", "");
+        repo.commit_all("init");
+        let uri = repo.uri("src/lib.rs");
+        let mut server = Server::start(&repo.root, &["utf-16"]);
+        server.open(&uri, "rust", "");
+        server.change(&uri, 2, json!([{ "range": range(0, 0, 0, 0), "text": before }]));
+        let line = before.lines().position(|l| l.contains("compute")).unwrap() as u32;
+        let end = before.lines().nth(line as usize).unwrap().encode_utf16().count() as u32;
+        server.notify(
+            "vouch/aiEdit",
+            json!({ "textDocument": { "uri": uri, "version": 2 }, "range": range(line, 0, line, end), "tool": "copilot" }),
+        );
+        server.change(&uri, 3, json!([{ "text": after }]));
+        let doc = server.document(&uri);
+        assert_eq!(doc["text"], after);
+        let ai: String = ai_spans(&doc).iter().map(|s| s["text"].as_str().unwrap_or("")).collect();
+        assert!(ai.contains("compute(1, 2);"), "{before:?} -> {after:?}: AI text left: {ai:?}");
+        server.shutdown();
+    }
+}
+
 /// The VS Code extension reports an AI insertion (or a paste) after an
 /// `await`: a format-on-paste or an auto-import may land first. The report
 /// names the version its range is in; the server applied the range to the
