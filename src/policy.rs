@@ -461,6 +461,11 @@ pub enum Refusal {
          {commit}): an approval of a trust file counts for a change from the version BASE holds, given since"
     )]
     BeforeBaseChanged { identity: String, approved: String, commit: String },
+    #[error(
+        "{identity} approved this content on {approved} as a change from another version of the file than the one \
+         BASE holds: an approval of a trust file counts for the change it was given for"
+    )]
+    ReplacedAnother { identity: String, approved: String },
 }
 
 /// A reviewer's decision.

@@ -203,6 +203,9 @@ pub struct Judgement {
     pub requirement: Requirement,
     pub assessment: Assessment,
     pub participants: Participants,
+    /// Of a change to a trust file: BASE, which an approval given now names
+    /// as the commit it was given against ([`Approval::base`]).
+    pub base: Option<String>,
 }
 
 /// Why the ledger could not be read.
@@ -224,11 +227,62 @@ pub type Verified<'a> = &'a dyn Fn(&Stored<Approval>) -> Option<Signer>;
 /// parents', or a root that holds it), and when it was committed:
 /// approvals of the file's content count only when given since
 /// ([`Ledger::judge_trust_file`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LastChange {
     pub commit: git2::Oid,
     /// Seconds since the epoch.
     pub time: i64,
+    /// BASE, and its version of the file (blob and mode; `None`: absent):
+    /// what an approval given against BASE ([`Approval::base`]) replaced.
+    pub base: git2::Oid,
+    pub version: Option<(git2::Oid, i32)>,
+}
+
+impl LastChange {
+    /// Whether an approval given against commit `given` ([`Approval::base`])
+    /// is one of a change from BASE's version: `given` holds the file as
+    /// BASE does, and BASE's history changed it in no commit that `given`'s
+    /// lacks. By the commits' graph, never their dates, which whoever
+    /// commits sets.
+    fn given_against_base(&self, repo: &Repository, path: &str, given: &str) -> bool {
+        let Ok(given) = git2::Oid::from_str(given) else { return false };
+        let Ok(commit) = repo.find_commit(given) else { return false };
+        if version_at(&commit, path) != self.version {
+            return false;
+        }
+        let walk = || -> Result<bool, git2::Error> {
+            let mut walk = repo.revwalk()?;
+            walk.push(self.base)?;
+            walk.hide(given)?;
+            for oid in walk {
+                if changes_file(&repo.find_commit(oid?)?, path)? {
+                    return Ok(false);
+                }
+            }
+            Ok(true)
+        };
+        walk().unwrap_or(false)
+    }
+}
+
+/// The version of `path` in `commit` (blob and mode); `None`: absent.
+fn version_at(commit: &git2::Commit<'_>, path: &str) -> Option<(git2::Oid, i32)> {
+    commit.tree().ok()?.get_path(std::path::Path::new(path)).ok().map(|e| (e.id(), e.filemode()))
+}
+
+/// Whether `commit` changed `path`: a root that has it, or a commit whose
+/// version differs from a parent's.
+fn changes_file(commit: &git2::Commit<'_>, path: &str) -> Result<bool, git2::Error> {
+    let version = version_at(commit, path);
+    if commit.parent_count() == 0 {
+        return Ok(version.is_some());
+    }
+    for parent in commit.parents() {
+        if version_at(&parent, path) != version {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// When BASE's history (`base`) last changed `path` ([`LastChange`]);
@@ -237,24 +291,15 @@ pub struct LastChange {
 /// merged into a stale local main and pushed) is BASE's history too.
 /// Walks BASE's history newest first, to that commit.
 pub fn last_change(repo: &Repository, base: git2::Oid, path: &str) -> Result<Option<LastChange>, git2::Error> {
-    let at = |commit: &git2::Commit<'_>| -> Result<Option<(git2::Oid, i32)>, git2::Error> {
-        Ok(commit.tree()?.get_path(std::path::Path::new(path)).ok().map(|e| (e.id(), e.filemode())))
-    };
+    let version = version_at(&repo.find_commit(base)?, path);
     let mut walk = repo.revwalk()?;
     walk.set_sorting(git2::Sort::TIME)?;
     walk.push(base)?;
     for oid in walk {
         let commit = repo.find_commit(oid?)?;
-        let version = at(&commit)?;
-        let mut changed = commit.parent_count() == 0 && version.is_some();
-        for parent in commit.parents() {
-            if changed {
-                break;
-            }
-            changed = at(&parent)? != version;
-        }
-        if changed {
-            return Ok(Some(LastChange { commit: commit.id(), time: commit.committer().when().seconds() }));
+        if changes_file(&commit, path)? {
+            let time = commit.committer().when().seconds();
+            return Ok(Some(LastChange { commit: commit.id(), time, base, version }));
         }
     }
     Ok(None)
@@ -385,8 +430,10 @@ impl Ledger {
     /// BASE's history last changed the file (`since`), so that one given for
     /// a change from an older version does not approve the same content put
     /// back later.
+    #[allow(clippy::too_many_arguments)]
     pub fn judge_trust_file(
         &self,
+        repo: &Repository,
         policy: &Policy,
         path: &str,
         content: Option<&[u8]>,
@@ -396,7 +443,15 @@ impl Ledger {
     ) -> (String, Judgement) {
         let fingerprint = crate::fingerprint::trust_fingerprint(path, content);
         let stale = |stored: &Stored<Approval>, vote: &crate::policy::Vote| {
-            let since = since?;
+            let since = since.as_ref()?;
+            // It names the commit it was given against.
+            if let Some(given) = &stored.record.base {
+                return (!since.given_against_base(repo, path, given)).then(|| Refusal::ReplacedAnother {
+                    identity: vote.email.clone(),
+                    approved: stored.record.created.clone(),
+                });
+            }
+            // Made before approvals named it: by its time.
             let given =
                 time::OffsetDateTime::parse(&stored.record.created, &time::format_description::well_known::Rfc3339);
             if given.is_ok_and(|t| t.unix_timestamp() >= since.time) {
@@ -409,7 +464,8 @@ impl Ledger {
             })
         };
         let requirement = policy.trust_requirement(path);
-        let judgement = self.judge_votes(requirement, &fingerprint, &[], authors, verified, &|_, _| false, &stale);
+        let mut judgement = self.judge_votes(requirement, &fingerprint, &[], authors, verified, &|_, _| false, &stale);
+        judgement.base = since.map(|s| s.base.to_string());
         (fingerprint, judgement)
     }
 
@@ -530,7 +586,7 @@ impl Ledger {
         }
         let mut assessment = assess(&requirement, &votes, &participants);
         assessment.ignored.extend(dropped);
-        Judgement { requirement, assessment, participants }
+        Judgement { requirement, assessment, participants, base: None }
     }
 
     /// The latest request's rationale for `fingerprint`, if any.
@@ -892,6 +948,7 @@ pub fn decide_judged(
         .find(|r| !ledger.forged(fingerprint).iter().any(|f| f.request == r.id))
         .map(|r| r.id.clone());
     approval.path = Some(path.to_string());
+    approval.base = judgement.base.clone();
     Ok(approval)
 }
 

@@ -225,3 +225,62 @@ fn an_old_approval_does_not_approve_a_rollback_after_a_foxtrot_merge() {
     let found = trust_failures(&report);
     assert_eq!(found.iter().map(|(path, _)| path.as_str()).collect::<Vec<_>>(), [".vouch.toml"], "{report:#}");
 }
+
+/// Red team (rt25a A3): when BASE's history last changed a trust file was
+/// read from that commit's committer date, which whoever commits sets. A
+/// removal of mallory dated 2020 and landed by fast-forward made alice's
+/// approval of adding her, given before it, newer than BASE's last change:
+/// a rollback to that content passed on it, nobody approving. An approval
+/// of a trust file names the version it replaces (BASE's, when given), and
+/// counts only where BASE holds that version.
+#[test]
+fn a_backdated_change_of_a_trust_file_does_not_revive_an_old_approval() {
+    let with = format!("{POLICY}# on call: mallory\n");
+    let world = World::new(POLICY);
+    let a = world.clone_as("a", "dev");
+    // Adding mallory, approved by alice against main's version, landed.
+    a.git(&["checkout", "-q", "-b", "add"]);
+    a.write(".vouch.toml", &with);
+    a.commit("add mallory to the on-call list", None);
+    a.act_as("alice");
+    let run = a.run(&["approve", "--file", ".vouch.toml", "--base", "origin/main", "--yes"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    a.act_as("dev");
+    assert_eq!(a.verify("origin/main..HEAD").0, 0);
+    a.git(&["push", "-q", "origin", "HEAD:main"]);
+    // Taken out again, approved, in a commit dated 2020 that lands by
+    // fast-forward.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    a.git(&["fetch", "-q"]);
+    a.git(&["checkout", "-q", "-b", "remove", "origin/main"]);
+    a.write(".vouch.toml", POLICY);
+    let mut commit = std::process::Command::new("git");
+    commit.args(["commit", "-q", "--no-verify", "-am", "take mallory off the list"]).current_dir(&a.path);
+    git_env(&mut commit, &world.home());
+    for date in ["GIT_COMMITTER_DATE", "GIT_AUTHOR_DATE"] {
+        commit.env(date, "2020-01-01T00:00:00Z");
+    }
+    assert!(commit.status().unwrap().success());
+    a.act_as("bob");
+    let run = a.run(&["approve", "--file", ".vouch.toml", "--base", "origin/main", "--yes"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    a.act_as("dev");
+    assert_eq!(a.verify("origin/main..HEAD").0, 0);
+    a.git(&["push", "-q", "origin", "HEAD:main"]);
+    // The rollback: nobody approves it.
+    a.git(&["fetch", "-q"]);
+    a.git(&["checkout", "-q", "-b", "rollback", "origin/main"]);
+    a.write(".vouch.toml", &with);
+    a.commit("restore the on-call list", None);
+    let (code, report) = a.verify("origin/main..HEAD");
+    assert_eq!(code, 1, "{report:#}");
+    let found = trust_failures(&report);
+    assert_eq!(found.iter().map(|(path, _)| path.as_str()).collect::<Vec<_>>(), [".vouch.toml"], "{report:#}");
+    // Approved now, against BASE's version, it counts.
+    a.act_as("bob");
+    let run = a.run(&["approve", "--file", ".vouch.toml", "--base", "origin/main", "--yes"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    a.act_as("dev");
+    let (code, report) = a.verify("origin/main..HEAD");
+    assert_eq!(code, 0, "{report:#}");
+}

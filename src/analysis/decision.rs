@@ -307,7 +307,7 @@ pub fn judge_requested(
         // Not known (an unreadable history) counts no approval as stale:
         // verify, which fails on it, decides.
         let since = worktree.prepared.scope.trust_last_change(repo, &unit.path).ok().flatten();
-        return judge.ledger.judge_trust_file(judge.policy, &unit.path, content, &[], judge.verified, since).1;
+        return judge.ledger.judge_trust_file(repo, judge.policy, &unit.path, content, &[], judge.verified, since).1;
     }
     if unit.is_mode_change() {
         return judge.ledger.judge_mode_change(judge.policy, &unit.path, &unit.fingerprint, &[], judge.verified);

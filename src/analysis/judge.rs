@@ -149,8 +149,10 @@ impl Judge<'_> {
     /// Judge the state of trust file `path` the next commit leaves
     /// (`content`, `None` when it deletes it), changed by `commits` of the
     /// range and (`next`) by the next commit, whose people may not approve.
+    #[allow(clippy::too_many_arguments)]
     pub fn trust_file(
         &self,
+        repo: &git2::Repository,
         path: &str,
         content: Option<&[u8]>,
         people: &[String],
@@ -159,7 +161,7 @@ impl Judge<'_> {
         since: Option<crate::signoff::LastChange>,
     ) -> JudgedUnit {
         let (fingerprint, judgement) =
-            self.ledger.judge_trust_file(self.policy, path, content, people, self.verified, since);
+            self.ledger.judge_trust_file(repo, self.policy, path, content, people, self.verified, since);
         let bytes = content.unwrap_or_default();
         let lines = crate::store::notes::line_spans(bytes).len().max(1);
         let facts = UnitFacts {

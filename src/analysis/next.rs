@@ -535,5 +535,5 @@ fn judge_trust_file(
     let people = next.people_of(&numbers);
     let bytes = after.as_ref().map(|(_, b)| b.as_slice());
     let since = scope.trust_last_change(repo, path)?;
-    Ok(Some(judge.trust_file(path, bytes, &people, commits, in_next, since)))
+    Ok(Some(judge.trust_file(repo, path, bytes, &people, commits, in_next, since)))
 }

@@ -479,7 +479,7 @@ fn decide_trust_file(
                 file.as_ref().and_then(|f| f.trust_change()).map(|u| u.excluded()).unwrap_or_default();
             let verified = crate::analysis::judge::verifier(&ctx.repo, policy, &source, false)?;
             let since = worktree.prepared.scope.trust_last_change(&ctx.repo, &path)?;
-            ledger.judge_trust_file(policy, &path, bytes.as_deref(), &people, &*verified, since)
+            ledger.judge_trust_file(&ctx.repo, policy, &path, bytes.as_deref(), &people, &*verified, since)
         }
     };
     let (ask, past) = verb(verdict);
@@ -565,6 +565,7 @@ fn decide_trust_file(
     let mut approval = Approval::new(&repository, &fingerprint, verdict, me.clone().into());
     approval.comment = comment.filter(|c| !c.trim().is_empty()).map(str::to_string);
     approval.path = Some(path.clone());
+    approval.base = judgement.base.clone();
     sign(&ctx, policy, &mut approval)?;
     let id = records::add(&ctx.repo, &approval)?;
     warn_unverifiable(&ctx, policy, &[(id.as_str(), &approval)]);

@@ -576,6 +576,14 @@ pub struct Approval {
     /// Where the unit was (informational).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
+    /// Of a change to a trust file: the BASE commit it was given against,
+    /// so that it approves the change from that commit's version and no
+    /// later one to the same content (a rollback of a change made since,
+    /// however its commits are dated); part of what is signed. Absent for
+    /// code, and in approvals made before vouch named it, which count by
+    /// their time instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base: Option<String>,
     /// An automated reviewer's verdict (the policy's `[[automated]]`),
     /// never a person's; part of what is signed. Absent when false, so
     /// that a person's record has one form.
@@ -602,6 +610,7 @@ impl Approval {
             comment: None,
             request: None,
             path: None,
+            base: None,
             automated: false,
             signature: None,
         }
@@ -1729,7 +1738,7 @@ mod tests {
                 "a request record where approvals belong",
                 "content does not match its name",
                 "invalid approval record: `created` is not an RFC 3339 time: the 'year' component could not be parsed",
-                "invalid approval record: unknown field `mood`, expected one of `type`, `version`, `repository`, `fingerprint`, `fingerprint_version`, `decision`, `reviewer`, `created`, `comment`, `request`, `path`, `automated`, `signature`",
+                "invalid approval record: unknown field `mood`, expected one of `type`, `version`, `repository`, `fingerprint`, `fingerprint_version`, `decision`, `reviewer`, `created`, `comment`, `request`, `path`, `base`, `automated`, `signature`",
                 "not JSON: expected ident at line 1 column 2",
                 "not in canonical form (RFC 8785)",
                 "unexpected entry (records live in <id[0..2]>/<id>.json)",

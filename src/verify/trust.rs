@@ -80,7 +80,7 @@ pub(super) fn check_trust_file(
     let since = crate::signoff::last_change(repo, ends.base_commit, path)
         .map_err(git(&format!("read when BASE's history last changed {path}")))?;
     let (fp, judgement) =
-        judge.records.ledger.judge_trust_file(judge.policy, path, bytes.as_deref(), &authors, &verified, since);
+        judge.records.ledger.judge_trust_file(repo, judge.policy, path, bytes.as_deref(), &authors, &verified, since);
     let lines = bytes.as_deref().map_or(0, |b| b.split(|&c| c == b'\n').filter(|l| !l.is_empty()).count());
     let lines = u32::try_from(lines).unwrap_or(u32::MAX).max(1);
     if let Some(approved) = judge.approved_file(path, crate::syntax::units::LINES, &fp, &judgement) {
