@@ -339,6 +339,28 @@ pub struct Pool {
     /// and restored, an edit around it reverted; see [`settle_deletions`]).
     #[serde(default, with = "pool_entries")]
     deleted: HashMap<u64, Tag>,
+    /// AI text of the range that still stands at its end, as runs of
+    /// [`MIN_COPIED`] lines that have a letter or a digit, in a row, each
+    /// run by [`run_key`] with the tag of its first line: what a copy of it
+    /// is found by ([`Pool::remember_standing`]). Made for the settling at
+    /// the end of a range, never kept.
+    #[serde(skip)]
+    copies: HashMap<u64, Tag>,
+}
+
+/// How many lines with a letter or a digit in a row, equal whitespace aside
+/// to AI text the range wrote that still stands elsewhere, make a copy of
+/// it: fewer would take boilerplate two lines long (`if err != nil {`,
+/// `return err`) for a copy.
+const MIN_COPIED: usize = 4;
+
+/// The key of a run of lines' [`move_key`]s.
+fn run_key(keys: &[u64]) -> u64 {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    for key in keys {
+        hasher.write_u64(*key);
+    }
+    hasher.finish()
 }
 
 /// A line of removed AI text as a reworded move is matched by: its shape
@@ -392,6 +414,27 @@ impl Pool {
     pub fn remember(&mut self, line: &[u8], tag: Tag) {
         if let Some(key) = move_key(line) {
             self.removed.insert(key, tag);
+        }
+    }
+
+    /// Remember the AI text of `lines` (one file at the end of the range,
+    /// `tags` theirs) as text a copy of which is found again: every run of
+    /// [`MIN_COPIED`] AI lines that have a letter or a digit, in a row
+    /// (lines without one are passed over).
+    pub fn remember_standing(&mut self, table: &Table, lines: &[&[u8]], tags: &[Tag]) {
+        let mut run: Vec<(u64, Tag)> = Vec::new();
+        for (line, &tag) in lines.iter().zip(tags) {
+            if !table.is_ai(tag.claim) {
+                run.clear();
+                continue;
+            }
+            let Some(key) = move_key(line) else { continue };
+            run.push((key, tag));
+            if run.len() >= MIN_COPIED {
+                let last = &run[run.len() - MIN_COPIED..];
+                let keys: Vec<u64> = last.iter().map(|(k, _)| *k).collect();
+                self.copies.entry(run_key(&keys)).or_insert(last[0].1);
+            }
         }
     }
 
@@ -1307,33 +1350,37 @@ impl<'a> Change<'a> {
 }
 
 /// Plain lines (blank, a lone brace) of a moved block are AI with it: in
-/// each run of `eligible` lines, a plain line not AI that touches a moved
-/// line through plain lines takes that line's tag.
+/// each run of `eligible` lines, a plain line not AI that follows a moved
+/// line through plain lines takes that line's tag (a closing brace), and so
+/// does a blank one before it; a brace before it closes what comes before
+/// (a person's function the block was put after), and stays as it is.
 fn fill_around_moves(table: &mut Table, lines: &[&[u8]], tags: &mut [Tag], why: &[Why], eligible: &[bool]) {
     let n = lines.len();
     // Forward, then backward: a plain line takes the tag of the nearest
-    // moved line before it, then of the nearest after it.
-    fill_pass(table, lines, tags, why, eligible, 0..n);
-    fill_pass(table, lines, tags, why, eligible, (0..n).rev());
+    // moved line before it, then a blank one of the nearest after it.
+    let plain = |j: usize| !is_telling(lines[j]);
+    let blank = |j: usize| lines[j].iter().all(u8::is_ascii_whitespace);
+    fill_pass(table, tags, why, eligible, 0..n, plain);
+    fill_pass(table, tags, why, eligible, (0..n).rev(), blank);
 }
 
-/// One pass of [`fill_around_moves`], over the lines in `order`.
+/// One pass of [`fill_around_moves`], over the lines in `order`, filling
+/// the lines `fills` takes.
 fn fill_pass(
     table: &mut Table,
-    lines: &[&[u8]],
     tags: &mut [Tag],
     why: &[Why],
     eligible: &[bool],
     order: impl Iterator<Item = usize>,
+    fills: impl Fn(usize) -> bool,
 ) {
-    let plain = |j: usize| !is_telling(lines[j]);
     let mut carry: Option<Tag> = None;
     for j in order {
         if !eligible[j] {
             carry = None;
         } else if why[j] == Why::Moved {
             carry = Some(tags[j]);
-        } else if plain(j) {
+        } else if fills(j) {
             if let Some(tag) = carry
                 && !table.is_ai(tags[j].claim)
             {
@@ -1394,7 +1441,43 @@ pub fn settle_aligned(
         tags[j] = Tag { claim: moved.claim, commits };
         why[j] = Why::Moved;
     }
+    let unmatched: Vec<bool> = eligible.iter().zip(&why).map(|(&e, &w)| e && w == Why::Other).collect();
+    for (j, copied) in copied_lines(pool, lines, &unmatched) {
+        let commits = table.union(tags[j].commits, copied.commits);
+        tags[j] = Tag { claim: copied.claim, commits };
+        why[j] = Why::Moved;
+    }
     fill_around_moves(table, lines, tags, &why, &eligible);
+}
+
+/// The lines of `lines` among `eligible` ones that copy AI text still
+/// standing elsewhere ([`Pool::remember_standing`]): every line of a run of
+/// [`MIN_COPIED`] eligible lines with a letter or a digit, in a row, found
+/// there; each with the tag of the AI text it copies.
+fn copied_lines(pool: &Pool, lines: &[&[u8]], eligible: &[bool]) -> Vec<(usize, Tag)> {
+    if pool.copies.is_empty() {
+        return Vec::new();
+    }
+    let mut out: Vec<(usize, Tag)> = Vec::new();
+    let mut run: Vec<(usize, u64)> = Vec::new();
+    for (j, line) in lines.iter().enumerate() {
+        if !eligible[j] {
+            run.clear();
+            continue;
+        }
+        let Some(key) = move_key(line) else { continue };
+        run.push((j, key));
+        if run.len() < MIN_COPIED {
+            continue;
+        }
+        let last = &run[run.len() - MIN_COPIED..];
+        let keys: Vec<u64> = last.iter().map(|(_, k)| *k).collect();
+        if let Some(&tag) = pool.copies.get(&run_key(&keys)) {
+            let from = out.last().map_or(0, |&(k, _)| k + 1).max(last[0].0);
+            out.extend((from..=j).filter(|&k| eligible[k]).map(|k| (k, tag)));
+        }
+    }
+    out
 }
 
 /// How many lines of a removed AI block must come back by shape, in order,

@@ -131,6 +131,38 @@ fn moving_ai_lines_to_another_file_keeps_them_ai() {
     assert_eq!(code, 0, "{report:#}");
 }
 
+/// Red team (rt25a A2): AI text stayed AI when moved, not when copied. An
+/// AI's code written where no sign-off is asked (an exempt path), then
+/// copied by a person into the code that needs one, landed there as the
+/// person's. AI text the range wrote that stands elsewhere at HEAD is AI
+/// wherever a copy of it stands too: four lines of it in a row (fewer are
+/// boilerplate, which a person writes as well).
+#[test]
+fn copying_ai_lines_out_of_an_exempt_path_keeps_them_ai() {
+    const GRANT: &str = "\npub fn grant(user: &User, doc: &Doc) -> bool {\n    let owner = doc.owner();\n    log::info!(\"granting {}\", user.id);\n    owner == user.id || user.is_admin()\n}\n";
+    let (world, a) = start(&format!("exempt = [\"/vendor/\"]\n{SIGNED_POLICY}"), "dev");
+    a.write("vendor/grant.rs", GRANT);
+    a.commit("vendored grant", Some(TRAILER));
+    let (code, report) = a.verify("origin/main..HEAD");
+    assert_eq!(code, 0, "exempt: {report:#}");
+    // A person's own function that shares two lines with it is theirs.
+    let own = "\npub fn owner(doc: &Doc) -> u64 {\n    let owner = doc.owner();\n    log::info!(\"granting {}\", user.id);\n    owner.id\n}\n";
+    a.write("src/lib.rs", &format!("{BASE_LIB}{own}"));
+    no_ai_commit(&a, "add owner()");
+    let (code, report) = a.verify("origin/main..HEAD");
+    assert_eq!(code, 0, "{report:#}");
+    // The AI's function copied whole.
+    a.write("src/lib.rs", &format!("{BASE_LIB}{own}{GRANT}"));
+    let copied = no_ai_commit(&a, "add grant()");
+    let (code, report) = a.verify("origin/main..HEAD");
+    assert_eq!(code, 1, "{report:#}");
+    let failure = ai_unit_failure(&report, "src/lib.rs", "grant");
+    assert!(commits_of(failure).contains(&copied.to_string()), "{failure:#}");
+    world.decide(&a, failure["fingerprint"].as_str().unwrap(), Decision::by("alice"));
+    let (code, report) = a.verify("origin/main..HEAD");
+    assert_eq!(code, 0, "{report:#}");
+}
+
 #[test]
 fn an_evil_merge_that_rewrites_ai_lines_keeps_them_ai() {
     let (world, a) = start(SIGNED_POLICY, "dev");

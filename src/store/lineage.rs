@@ -479,6 +479,21 @@ struct FileState {
     origin: Option<Rc<str>>,
 }
 
+/// `pool` with the AI text of `files` (the versions at the end of the
+/// range) in it as text standing ([`Pool::remember_standing`]): a copy of
+/// AI text the range wrote that still stands where it was (out of an
+/// exempt path into code that needs sign-off) is AI, as a move of it is
+/// ([`lineage::settle`]).
+fn with_ai_at_head<'s>(table: &Table, pool: &Pool, files: impl Iterator<Item = &'s FileState>) -> Pool {
+    let mut pool = pool.clone();
+    for state in files.filter(|s| s.content.kind == VersionKind::Text) {
+        if state.tags.iter().any(|t| table.is_ai(t.claim)) {
+            pool.remember_standing(table, &state.content.lines(), &state.tags);
+        }
+    }
+    pool
+}
+
 /// `deletions` of a text `content` as byte offsets, with their claims'
 /// attributions (only AI claims are kept as deletions).
 fn ai_deletions(table: &Table, deletions: &[Deletion], content: &[u8]) -> Vec<crate::provenance::AiDeletion> {
@@ -565,9 +580,11 @@ pub fn walk_commits(
         Some(base) => Some(repo.find_commit(base).and_then(|c| c.tree()).map_err(git("read BASE's tree"))?),
         None => None,
     };
+    let last = || head_snapshot.iter().flat_map(|s| s.iter());
+    let pool = with_ai_at_head(&walker.table, &walker.pool, last().map(|(_, state)| &**state));
     let mut files = BTreeMap::new();
-    for (path, state) in head_snapshot.iter().flat_map(|s| s.iter()) {
-        files.insert(path.to_string(), walker.settle(base_tree.as_ref(), path, state)?);
+    for (path, state) in last() {
+        files.insert(path.to_string(), walker.settle(&pool, base_tree.as_ref(), path, state)?);
     }
     let head_tree = match commits.last() {
         Some(&last) => Some(repo.find_commit(last).and_then(|c| c.tree()).map_err(git("read HEAD's tree"))?),
@@ -1775,10 +1792,17 @@ impl Walker<'_> {
         lineage::Evidence { whole, lines, rest, deleted, removes }
     }
 
-    /// The last word on one file of HEAD (see [`lineage::settle`]).
-    fn settle(&mut self, base: Option<&Tree<'_>>, path: &str, state: &FileState) -> Result<FileLineage, LineageError> {
+    /// The last word on one file of HEAD (see [`lineage::settle`]), with
+    /// `pool` as the AI text that moved.
+    fn settle(
+        &mut self,
+        pool: &Pool,
+        base: Option<&Tree<'_>>,
+        path: &str,
+        state: &FileState,
+    ) -> Result<FileLineage, LineageError> {
         let reader = Reader { repo: self.repo, blobs: Some(&self.blobs) };
-        Settler { reader, table: &mut self.table, pool: &self.pool }.settle(base, path, state, None)
+        Settler { reader, table: &mut self.table, pool }.settle(base, path, state, None)
     }
 }
 
