@@ -30,10 +30,11 @@ use crate::intent::IntentLevel;
 /// The name of the policy file at the repository root.
 pub const POLICY_FILE: &str = ".vouch.toml";
 
-/// Where vouch looks for CODEOWNERS, in order; the first found is used.
-/// Every one of them is a trust file, whether the policy uses CODEOWNERS or
-/// not: the forge reads them to decide who reviews the policy.
-pub const CODEOWNERS_PATHS: [&str; 3] = [".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS"];
+/// Where vouch looks for CODEOWNERS, in order; the first found is used:
+/// GitHub's locations, then GitLab's own. Every one of them is a trust
+/// file, whether the policy uses CODEOWNERS or not: the forge reads them to
+/// decide who reviews the policy.
+pub const CODEOWNERS_PATHS: [&str; 4] = [".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS", ".gitlab/CODEOWNERS"];
 
 /// The default `trust_files`: the CI configuration that runs `vouch verify`.
 pub const DEFAULT_TRUST_FILES: [&str; 2] = [".github/workflows/", ".gitlab-ci.yml"];
@@ -3195,7 +3196,10 @@ src/db/**         @nobody-known
     #[test]
     fn trust_files_and_what_their_change_needs() {
         let policy = Policy::default();
-        for path in [".vouch.toml", ".vouch/allowed_signers", "CODEOWNERS", ".github/CODEOWNERS", "docs/CODEOWNERS"] {
+        // GitHub's CODEOWNERS locations, and GitLab's (rt25a B1: GitLab
+        // reads `.gitlab/CODEOWNERS`, which was not one).
+        let codeowners = ["CODEOWNERS", ".github/CODEOWNERS", "docs/CODEOWNERS", ".gitlab/CODEOWNERS"];
+        for path in [".vouch.toml", ".vouch/allowed_signers"].into_iter().chain(codeowners) {
             assert!(policy.is_trust_file(path), "{path}");
         }
         assert!(policy.is_trust_file(".github/workflows/ci.yml"));

@@ -253,7 +253,7 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "HEAD:.vouch.toml sets codeowners = true but there is no CODEOWNERS file \
-             (looked for .github/CODEOWNERS, CODEOWNERS, docs/CODEOWNERS)"
+             (looked for .github/CODEOWNERS, CODEOWNERS, docs/CODEOWNERS, .gitlab/CODEOWNERS)"
         );
         // docs/CODEOWNERS is found when it is the only one; .github/ comes first.
         commit_files(&repo, &[("docs/CODEOWNERS", "* docs@example.com\n")], 2_000);

@@ -131,6 +131,15 @@ pub fn render_text(report: &Report) -> String {
         c.without_note.len(),
         list(&c.without_note)
     );
+    // Not one note: most likely pushed without the pre-push hook's `vouch
+    // sync`, or a CI that does not fetch them.
+    if c.with_note == 0 && !c.without_note.is_empty() {
+        let _ = writeln!(
+            out,
+            "hint: no commit of the range carries a vouch note: were they shared? The pre-push hook (vouch sync) \
+             pushes them, and vouch sync --no-push fetches them here"
+        );
+    }
     let _ = writeln!(
         out,
         "provenance: {} with a git-ai note, {} declaring AI (trailer, aider or bot author), {} with none at all{}",
@@ -351,6 +360,18 @@ mod tests {
             FAIL: 0 unit(s) approved, 2 failure(s), 0 overridden
         "#]]
         .assert_eq(&text);
+    }
+
+    #[test]
+    fn a_range_without_a_single_note_hints_they_were_not_shared() {
+        let mut report = report(Vec::new());
+        report.coverage =
+            Coverage { commits: 2, without_note: vec!["c".repeat(40), "d".repeat(40)], ..Coverage::default() };
+        let text = render_text(&report);
+        assert!(text.contains("hint: no commit of the range carries a vouch note"), "{text}");
+        report.coverage.with_note = 1;
+        report.coverage.without_note.pop();
+        assert!(!render_text(&report).contains("hint:"));
     }
 
     #[test]
