@@ -1720,6 +1720,49 @@ fn a_file_an_agents_command_makes_executable_needs_sign_off() {
     }
 }
 
+/// The pre-commit gate did not ask of an agent's change of mode what
+/// verify asks once it is committed: it let the commit through, and nobody
+/// could sign the change off before it was made (`vouch approve --file`
+/// wanted it committed). The gate refuses it now, naming it, and a reviewer
+/// signs it off before the commit; the author cannot.
+#[test]
+fn the_gate_refuses_an_agents_staged_chmod_until_it_is_signed_off() {
+    let block = "reviewers = [\"alice@example.com\", \"dev@example.com\"]\n";
+    let repo = VouchRepo::init_with(&[(".vouch.toml", block), ("deploy.sh", DEPLOY)], &[]);
+    repo.ok(&["checkout", "-q", "-b", "feature"]);
+    repo.ok(&["config", "user.email", "dev@example.com"]);
+    agent_shell(&repo, "toolu_1", "chmod +x deploy.sh && git add deploy.sh", || {
+        chmod(&repo, "deploy.sh", true);
+        repo.ok(&["add", "deploy.sh"]);
+    });
+    let run = repo.vouch(&["check", "--staged", "--format", "json"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    let report: Value = serde_json::from_str(&run.stdout).unwrap();
+    let modes = report["mode_changes"].as_array().unwrap_or_else(|| panic!("{report:#}"));
+    assert_eq!(modes.len(), 1, "{report:#}");
+    assert_eq!((modes[0]["path"].as_str(), modes[0]["to"].as_str()), (Some("deploy.sh"), Some("100755")));
+    assert_eq!(modes[0]["state"], "pending", "{report:#}");
+    let status: Value = serde_json::from_str(&repo.vouch(&["status", "--format", "json"]).stdout).unwrap();
+    let listed = status["mode_changes"].as_array().unwrap();
+    assert!(listed.iter().any(|m| m["path"] == "deploy.sh" && m["staged"] == true), "{status:#}");
+    let commit = repo.git_run(&["commit", "-q", "-m", "make deploy.sh executable"]);
+    assert_ne!(commit.code, 0, "the gate refuses it: {commit:?}");
+    assert!(
+        commit.all().contains("deploy.sh file-mode") && commit.all().contains("vouch approve --file deploy.sh"),
+        "{commit:?}"
+    );
+    // Its author may not sign it off; a reviewer may, before the commit.
+    let run = repo.vouch(&["approve", "--file", "deploy.sh", "--yes"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    repo.ok(&["config", "user.email", "alice@example.com"]);
+    let run = repo.vouch(&["approve", "--file", "deploy.sh", "--yes"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    repo.ok(&["config", "user.email", "dev@example.com"]);
+    repo.ok(&["commit", "-q", "-m", "make deploy.sh executable"]);
+    let (code, report) = repo.verify("main..HEAD");
+    assert_eq!(code, 0, "{report:#}");
+}
+
 #[test]
 fn a_mode_a_person_changes_while_an_agent_works_stays_theirs() {
     // The person makes their script executable; the agent's command then

@@ -131,6 +131,51 @@ pub struct ModeChangeByAi {
     pub people: Vec<String>,
 }
 
+/// The changes of mode agents made that the next commit holds: the
+/// journal's live records of them (`modes`, see
+/// [`crate::store::journal::Loaded::mode_changes`]) whose mode the index
+/// (`GIT_INDEX_FILE`'s, as `git commit` will commit it) has against HEAD's
+/// ([`mode::staged_change`]), but the trust files' (judged as trust
+/// files), as verify will find them once committed. Whoever accepted the
+/// agent's change (the journal says who ran it) may not approve it, nor
+/// may `people` (who will make the commit, for the gate).
+pub fn staged_mode_changes(
+    repo: &Repository,
+    policy: &crate::policy::Policy,
+    modes: &[(crate::store::journal::RecordId, String, crate::store::journal::ModeSet)],
+    people: &[String],
+) -> anyhow::Result<Vec<ModeChangeByAi>> {
+    if modes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let index = crate::store::repo::index(repo).context("cannot read the index")?;
+    let head = repo.head().ok().and_then(|h| h.peel_to_tree().ok());
+    let mut out: Vec<ModeChangeByAi> = Vec::new();
+    for (_, path, set) in modes.iter().rev() {
+        if policy.is_trust_file(path) || out.iter().any(|m| m.change.path == *path) {
+            continue;
+        }
+        let found = mode::staged_change(repo, head.as_ref(), &index, path, &set.mode)
+            .with_context(|| format!("cannot read the staged mode of {path}"))?;
+        let Some((from, to, bytes)) = found else { continue };
+        let tool = match &set.by.origin {
+            crate::provenance::Origin::Ai(source) => source.tool.clone(),
+            _ => "an agent".to_string(),
+        };
+        let fingerprint = crate::fingerprint::mode_fingerprint(path, to, &bytes);
+        let evidence = vec![format!("journal: {tool}")];
+        let change =
+            mode::ModeChange { path: path.clone(), from, to, commits: Vec::new(), evidence, bytes, fingerprint };
+        let mut excluded = people.to_vec();
+        if let Some(who) = set.by.accepted_by.as_ref().filter(|w| !excluded.iter().any(|e| e.eq_ignore_ascii_case(w))) {
+            excluded.push(who.clone());
+        }
+        out.push(ModeChangeByAi { change, people: excluded });
+    }
+    out.reverse();
+    Ok(out)
+}
+
 impl Scope {
     /// The scope of the next commit in `repo`, from `given` BASE or the one
     /// [`base::resolve`] finds. On an unborn branch there is no BASE, and

@@ -426,9 +426,18 @@ fn decide_trust_file(
     let file = worktree.file(&ctx, &path)?;
     let deletion = file.as_ref().and_then(|f| f.deletion()).cloned();
     let trust = policy.is_trust_file(&path);
+    // A change of mode committed in the range, else one the next commit
+    // holds (an agent's, as the journal recorded it).
     let mode = match trust || deletion.is_some() {
         true => None,
-        false => worktree.prepared.scope.ai_mode_changes(&ctx.repo, Some(&path))?.pop(),
+        false => match worktree.prepared.scope.ai_mode_changes(&ctx.repo, Some(&path))?.pop() {
+            Some(committed) => Some(committed),
+            None => {
+                let modes = &worktree.prepared.modes;
+                let staged = crate::analysis::scope::staged_mode_changes(&ctx.repo, policy, modes, &[])?;
+                staged.into_iter().find(|m| m.change.path == path)
+            }
+        },
     };
     if !trust && deletion.is_none() && mode.is_none() {
         let mut named: Vec<&str> = vec![crate::policy::POLICY_FILE, policy.allowed_signers()];
@@ -441,7 +450,7 @@ fn decide_trust_file(
             named.join(", ")
         );
     }
-    if mode.is_some() {
+    if mode.as_ref().is_some_and(|m| !m.change.commits.is_empty()) {
         let status = ctx
             .repo
             .status_file(std::path::Path::new(&path))

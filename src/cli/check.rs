@@ -19,11 +19,13 @@
 
 use super::gate_cache::{CachedFile, CachedMode, CachedRemoval, CachedSpan, CachedUnit, GateCache};
 use super::output::Style;
+use super::status::ModeChangeJudged;
 use super::{Format, FormatArg, Outcome};
 use crate::analysis::changes::Version;
 use crate::analysis::context::Context;
 use crate::analysis::judge::JudgedUnit;
 use crate::analysis::next::{self, Next, Options};
+use crate::analysis::scope::staged_mode_changes;
 use crate::display;
 use crate::policy::{Gate, Status};
 
@@ -65,8 +67,20 @@ pub fn gate(staged: bool, format: Format, quiet: bool) -> anyhow::Result<Outcome
     let units: Vec<&JudgedUnit> = next.units.iter().filter(|u| u.next).collect();
     let blocking: Vec<&JudgedUnit> = units.iter().copied().filter(|u| u.blocking).collect();
     let earlier: Vec<&JudgedUnit> = next.units.iter().filter(|u| !u.next && u.lacks_signoff()).collect();
+    // And the changes of mode it makes that agents recorded.
+    let modes = match staged {
+        true => {
+            let people = crate::analysis::scope::Scope::next_people(&ctx.repo);
+            let found = staged_mode_changes(&ctx.repo, policy, &next.modes, &people)?;
+            let verified = crate::analysis::judge::verifier(&ctx.repo, policy, &next.scope.source, true)?;
+            let judge = crate::analysis::judge::Judge { policy, ledger: &next.ledger, verified: &*verified };
+            ModeChangeJudged::all(found, &judge)
+        }
+        false => Vec::new(),
+    };
+    let modes_blocking: Vec<&ModeChangeJudged> = modes.iter().filter(|m| m.blocking()).collect();
     let warn = policy.gate() == Gate::Warn;
-    let outcome = match (blocking.is_empty(), warn) {
+    let outcome = match (blocking.is_empty() && modes_blocking.is_empty(), warn) {
         (true, _) => "passed",
         (false, true) => "warned",
         (false, false) => "refused",
@@ -83,13 +97,29 @@ pub fn gate(staged: bool, format: Format, quiet: bool) -> anyhow::Result<Outcome
                 "gate": if warn { "warn" } else { "block" },
                 "outcome": outcome,
                 "units": units.iter().map(|u| unit_json(u)).collect::<Vec<_>>(),
+                "mode_changes": modes.iter().map(ModeChangeJudged::json).collect::<Vec<_>>(),
                 "earlier_units_lacking_signoff": earlier.len(),
             });
             println!("{}", serde_json::to_string_pretty(&report)?);
         }
-        Format::Text if quiet && blocking.is_empty() => {}
+        Format::Text if quiet && blocking.is_empty() && modes_blocking.is_empty() => {}
         Format::Text => {
-            print_text(&units, &blocking, warn, staged, next.ledger.repository_id.is_none());
+            if !modes_blocking.is_empty() {
+                let style = Style::stdout();
+                let title = format!("staged: {} file(s) whose mode an AI changed lack sign-off", modes_blocking.len());
+                println!("{}", if warn { style.yellow(&title) } else { style.red(&title) });
+                for m in &modes_blocking {
+                    m.print(style);
+                }
+            }
+            match blocking.is_empty() && !modes_blocking.is_empty() {
+                // Only changes of mode: the units' "none lacks" would contradict them.
+                true => {
+                    let verdict = if warn { "the commit goes ahead (gate = \"warn\")" } else { "commit refused" };
+                    println!("{}", Style::stdout().bold(&format!("vouch: {verdict}")));
+                }
+                false => print_text(&units, &blocking, warn, staged, next.ledger.repository_id.is_none()),
+            }
             if !earlier.is_empty() {
                 println!(
                     "    {} from earlier commits since {} lack sign-off too: vouch status lists them, and vouch verify will ask",
@@ -99,7 +129,7 @@ pub fn gate(staged: bool, format: Format, quiet: bool) -> anyhow::Result<Outcome
             }
         }
     }
-    let result = if blocking.is_empty() || warn { Outcome::Ok } else { Outcome::Failed };
+    let result = if (blocking.is_empty() && modes_blocking.is_empty()) || warn { Outcome::Ok } else { Outcome::Failed };
     // The command ends here: what it read (the units, their facts, the
     // records, the repository's caches) is left to the process's exit
     // rather than freed piece by piece (about 2 ms of the gate's CPU on 50

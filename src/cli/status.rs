@@ -20,7 +20,7 @@ use crate::analysis::context::Context;
 use crate::analysis::evidence::Namer;
 use crate::analysis::judge::JudgedUnit;
 use crate::analysis::next::{self, Options};
-use crate::analysis::scope::ModeChangeByAi;
+use crate::analysis::scope::{ModeChangeByAi, staged_mode_changes};
 use crate::display;
 use crate::signoff::{self, Judgement};
 
@@ -84,10 +84,13 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
                     print_unit(style, u);
                 }
             }
-            if !modes.is_empty() {
-                println!("{}", style.bold(&format!("committed: {} file(s) whose mode an AI changed", modes.len())));
-                for m in &modes {
-                    m.print(style);
+            for (committed, title) in [(true, "committed"), (false, "staged")] {
+                let these: Vec<&ModeChangeJudged> = modes.iter().filter(|m| m.committed() == committed).collect();
+                if !these.is_empty() {
+                    println!("{}", style.bold(&format!("{title}: {} file(s) whose mode an AI changed", these.len())));
+                    for m in these {
+                        m.print(style);
+                    }
                 }
             }
         }
@@ -95,34 +98,54 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     Ok(Outcome::Ok)
 }
 
-/// A file whose executable bit an AI changed in the range, judged as
-/// `vouch verify` judges it.
-struct ModeChangeJudged {
+/// A file whose executable bit an AI changed, in the range or in the next
+/// commit, judged as `vouch verify` judges it.
+pub(super) struct ModeChangeJudged {
     found: ModeChangeByAi,
     judgement: Judgement,
 }
 
-/// The files whose executable bit an AI changed in the range, judged.
+/// The files whose executable bit an AI changed in the range, and those
+/// whose change an agent made that the next commit holds, judged.
 fn judge_mode_changes(ctx: &Context, prepared: &next::Prepared) -> anyhow::Result<Vec<ModeChangeJudged>> {
-    let judge = prepared.judge_with();
-    let found = prepared.scope.ai_mode_changes(&ctx.repo, None)?;
-    Ok(found
-        .into_iter()
-        .map(|found| {
-            let (path, fp) = (&found.change.path, &found.change.fingerprint);
-            let judgement = judge.ledger.judge_mode_change(judge.policy, path, fp, &found.people, judge.verified);
-            ModeChangeJudged { found, judgement }
-        })
-        .filter(|m| m.judgement.requirement.needs_signoff)
-        .collect())
+    let mut found = prepared.scope.ai_mode_changes(&ctx.repo, None)?;
+    let staged = staged_mode_changes(&ctx.repo, &prepared.scope.policy, &prepared.modes, &[])?;
+    let staged: Vec<ModeChangeByAi> =
+        staged.into_iter().filter(|s| !found.iter().any(|c| c.change.path == s.change.path)).collect();
+    found.extend(staged);
+    Ok(ModeChangeJudged::all(found, &prepared.judge_with()))
 }
 
 impl ModeChangeJudged {
+    /// Each of `found` that needs sign-off under `judge`'s policy, judged.
+    pub(super) fn all(found: Vec<ModeChangeByAi>, judge: &crate::analysis::judge::Judge<'_>) -> Vec<ModeChangeJudged> {
+        found
+            .into_iter()
+            .map(|found| {
+                let (path, fp) = (&found.change.path, &found.change.fingerprint);
+                let judgement = judge.ledger.judge_mode_change(judge.policy, path, fp, &found.people, judge.verified);
+                ModeChangeJudged { found, judgement }
+            })
+            .filter(|m| m.judgement.requirement.needs_signoff)
+            .collect()
+    }
+
+    /// Whether a commit of the range made it (else the next commit holds
+    /// it).
+    fn committed(&self) -> bool {
+        !self.found.change.commits.is_empty()
+    }
+
+    /// Whether it lacks sign-off.
+    pub(super) fn blocking(&self) -> bool {
+        self.judgement.assessment.status.is_blocking()
+    }
+
     fn state(&self) -> &'static str {
         self.judgement.assessment.status.name()
     }
 
-    fn json(&self) -> serde_json::Value {
+    pub(super) fn json(&self) -> serde_json::Value {
         let change = &self.found.change;
         serde_json::json!({
             "path": change.path,
@@ -133,11 +156,12 @@ impl ModeChangeJudged {
             "state": self.state(),
             "evidence": change.evidence,
             "commits": change.commits.iter().map(|c| c.to_string()).collect::<Vec<_>>(),
+            "staged": !self.committed(),
             "excluded": self.found.people,
         })
     }
 
-    fn print(&self, style: Style) {
+    pub(super) fn print(&self, style: Style) {
         let change = &self.found.change;
         let state = match self.state() {
             "approved" => style.green("approved"),
@@ -157,8 +181,11 @@ impl ModeChangeJudged {
             if !self.found.people.is_empty() {
                 println!("      may not: {} (authors it)", display::line(&self.found.people.join(", ")));
             }
+            // Committed, it is approved as HEAD has it; staged, as the
+            // index has it.
+            let from = if self.committed() { " from a checkout of HEAD" } else { "" };
             let step = format!(
-                "a reviewer signs it off from a checkout of HEAD: vouch approve --file {}; may sign off: {}",
+                "a reviewer signs it off{from}: vouch approve --file {}; may sign off: {}",
                 display::shell_word(&change.path),
                 display::line(&self.judgement.requirement.reviewers.to_string())
             );

@@ -184,6 +184,48 @@ pub fn mode_before(
     Ok(from.and_then(|from| regular_mode(parent, &from)))
 }
 
+/// A change of the executable bit the index holds: the mode before (as
+/// git writes it), the mode staged, and the bytes staged.
+pub type StagedChange = (&'static str, &'static str, Vec<u8>);
+
+/// The change of the executable bit of `path` that `index` (what the next
+/// commit holds) makes against HEAD (`head`, its tree; `None` on an unborn
+/// branch), when the index has the file with `mode` (as git writes it):
+/// from HEAD's mode, or that of the file the index moved there by git's
+/// rename detection. `None` when the index makes no such change.
+pub fn staged_change(
+    repo: &Repository,
+    head: Option<&Tree<'_>>,
+    index: &git2::Index,
+    path: &str,
+    mode: &str,
+) -> Result<Option<StagedChange>, git2::Error> {
+    let Some(entry) = index.get_path(Path::new(path), 0) else { return Ok(None) };
+    let to = match entry.mode {
+        m if m == u32::from(FileMode::BlobExecutable) => EXECUTABLE,
+        m if m == u32::from(FileMode::Blob) => REGULAR,
+        _ => return Ok(None),
+    };
+    let Some(head) = head.filter(|_| to == mode) else { return Ok(None) };
+    let from = match head.get_path(Path::new(path)) {
+        Ok(_) => regular_mode(head, path),
+        Err(_) => {
+            let mut diff = repo.diff_tree_to_index(Some(head), Some(index), None)?;
+            diff.find_similar(Some(DiffFindOptions::new().renames(true)))?;
+            let moved = diff.deltas().find_map(|d| {
+                (d.status() == Delta::Renamed && d.new_file().path() == Some(Path::new(path)))
+                    .then(|| d.old_file().path().and_then(Path::to_str).map(str::to_string))
+                    .flatten()
+            });
+            moved.and_then(|from| regular_mode(head, &from))
+        }
+    };
+    match from {
+        Some(from) if from != to => Ok(Some((from, to, repo.find_blob(entry.id)?.content().to_vec()))),
+        _ => Ok(None),
+    }
+}
+
 /// Whether commit `oid` changed the executable bit of `path`: it holds a
 /// regular file there whose mode differs from that of every parent that
 /// holds one, or that holds the file it was moved from
