@@ -263,6 +263,32 @@ impl LastChange {
         };
         walk().unwrap_or(false)
     }
+
+    /// Whether a commit of BASE's history held the file as `content` (its
+    /// bytes as git stores them; `None`: absent): a return to an old state
+    /// of the file, which an approval that names no BASE commit (made
+    /// before vouch named one) does not approve, however its time compares
+    /// with dates whoever commits sets.
+    fn held_before(&self, repo: &Repository, path: &str, content: Option<&[u8]>) -> bool {
+        let blob = match content {
+            Some(bytes) => match git2::Oid::hash_object(git2::ObjectType::Blob, bytes) {
+                Ok(id) => Some(id),
+                Err(_) => return true,
+            },
+            None => None,
+        };
+        let walk = || -> Result<bool, git2::Error> {
+            let mut walk = repo.revwalk()?;
+            walk.push(self.base)?;
+            for oid in walk {
+                if version_at(&repo.find_commit(oid?)?, path).map(|(id, _)| id) == blob {
+                    return Ok(true);
+                }
+            }
+            Ok(false)
+        };
+        walk().unwrap_or(true)
+    }
 }
 
 /// The version of `path` in `commit` (blob and mode); `None`: absent.
@@ -442,6 +468,7 @@ impl Ledger {
         since: Option<LastChange>,
     ) -> (String, Judgement) {
         let fingerprint = crate::fingerprint::trust_fingerprint(path, content);
+        let held = std::cell::OnceCell::new();
         let stale = |stored: &Stored<Approval>, vote: &crate::policy::Vote| {
             let since = since.as_ref()?;
             // It names the commit it was given against.
@@ -451,10 +478,13 @@ impl Ledger {
                     approved: stored.record.created.clone(),
                 });
             }
-            // Made before approvals named it: by its time.
+            // Made before approvals named it: by its time, and for a state
+            // of the file BASE's history never held.
             let given =
                 time::OffsetDateTime::parse(&stored.record.created, &time::format_description::well_known::Rfc3339);
-            if given.is_ok_and(|t| t.unix_timestamp() >= since.time) {
+            if given.is_ok_and(|t| t.unix_timestamp() >= since.time)
+                && !*held.get_or_init(|| since.held_before(repo, path, content))
+            {
                 return None;
             }
             Some(Refusal::BeforeBaseChanged {

@@ -181,7 +181,10 @@ fn an_old_approval_of_a_trust_files_content_does_not_approve_its_rollback() {
     let text = serde_json::to_string(&report).unwrap();
     assert!(text.contains("before"), "the old approval is named and why it does not count: {report:#}");
     // Approved now, against BASE's version, it counts.
-    world.decide(&m, &fp, Decision::by("alice"));
+    m.act_as("alice");
+    let run = m.run(&["approve", "--file", ".vouch.toml", "--base", "origin/main", "--yes"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    m.act_as("mallory");
     let (code, report) = m.verify("origin/main..HEAD");
     assert_eq!(code, 0, "{report:#}");
 }
@@ -283,4 +286,45 @@ fn a_backdated_change_of_a_trust_file_does_not_revive_an_old_approval() {
     a.act_as("dev");
     let (code, report) = a.verify("origin/main..HEAD");
     assert_eq!(code, 0, "{report:#}");
+}
+
+/// Red team, round two (rt25d A3): an approval made before vouch named the
+/// BASE it was given against (no `base`) still counted by the committer
+/// date of BASE's last change, which the backdated removal moves. Such an
+/// approval now counts only for content BASE's history never held: a new
+/// state of the file, never a return to an old one.
+#[test]
+fn a_legacy_approval_does_not_approve_a_return_to_an_old_state() {
+    let with = format!("{POLICY}# on call: mallory\n");
+    let world = World::new(POLICY);
+    let a = world.clone_as("a", "dev");
+    let fp = vouch::fingerprint::trust_fingerprint(".vouch.toml", Some(with.as_bytes()));
+    // Adding mallory, approved (by an older vouch: no base), landed.
+    a.git(&["checkout", "-q", "-b", "add"]);
+    a.write(".vouch.toml", &with);
+    a.commit("add mallory to the on-call list", None);
+    world.decide(&a, &fp, Decision::by("alice"));
+    assert_eq!(a.verify("origin/main..HEAD").0, 0, "a new state: the legacy approval counts");
+    a.git(&["push", "-q", "origin", "HEAD:main"]);
+    // Taken out again in a commit dated 2020, landed by fast-forward.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    a.git(&["fetch", "-q"]);
+    a.git(&["checkout", "-q", "-b", "remove", "origin/main"]);
+    a.write(".vouch.toml", POLICY);
+    let mut commit = std::process::Command::new("git");
+    commit.args(["commit", "-q", "--no-verify", "-am", "take mallory off the list"]).current_dir(&a.path);
+    git_env(&mut commit, &world.home());
+    for date in ["GIT_COMMITTER_DATE", "GIT_AUTHOR_DATE"] {
+        commit.env(date, "2020-01-01T00:00:00Z");
+    }
+    assert!(commit.status().unwrap().success());
+    a.git(&["push", "-q", "origin", "HEAD:main"]);
+    a.git(&["fetch", "-q"]);
+    a.git(&["checkout", "-q", "-b", "rollback", "origin/main"]);
+    a.write(".vouch.toml", &with);
+    a.commit("restore the on-call list", None);
+    let (code, report) = a.verify("origin/main..HEAD");
+    assert_eq!(code, 1, "{report:#}");
+    let found = trust_failures(&report);
+    assert_eq!(found.iter().map(|(path, _)| path.as_str()).collect::<Vec<_>>(), [".vouch.toml"], "{report:#}");
 }

@@ -840,7 +840,7 @@ fn after_shell(agent: Agent, shell: agents::Shell) -> anyhow::Result<Outcome> {
         eprintln!(
             "vouch: nothing recorded for the shell command: no snapshot of the worktree before it ran is left \
              (vouch init --agent {flag} adds the {event} hook that takes one; that of a call settled as unknown \
-             is kept a day); the files that differ from HEAD now are unattested until committed: their commit \
+             is kept two weeks); the files that differ from HEAD now are unattested until committed: their commit \
              is not noted \"no AI\""
         );
         return Ok(Outcome::Ok);

@@ -49,9 +49,13 @@ pub const MAX_FILE: u64 = 8 << 20;
 pub const MAX_FILES: usize = 2000;
 /// The most bytes a worktree snapshot keeps.
 pub const MAX_TOTAL: u64 = 32 << 20;
-/// Snapshots of calls settled as unknown ([`settled`]), and temporary
-/// files, older than this are removed by the next snapshot taken.
+/// Temporary files older than this are removed by the next snapshot taken.
 pub const STALE_AFTER: Duration = Duration::from_secs(24 * 3600);
+
+/// Snapshots of calls settled as unknown ([`settled`]) older than this are
+/// removed by the next snapshot taken: a permission prompt may wait over a
+/// weekend, or a holiday, for its call to run.
+pub const SETTLED_KEPT: Duration = Duration::from_secs(14 * 24 * 3600);
 
 /// The extension of the snapshot of a call settled as unknown.
 const SETTLED: &str = "settled";
@@ -712,22 +716,25 @@ fn read_before(path: &Path, room: u64) -> Result<Before, SnapshotError> {
     }
 }
 
-/// Remove snapshots older than [`STALE_AFTER`] from `dir` (and temporary
-/// files a crash left). Failures are ignored: it is tidying.
+/// Remove from `dir` the snapshots of calls settled as unknown older than
+/// [`SETTLED_KEPT`], and temporary files a crash left older than
+/// [`STALE_AFTER`]. Failures are ignored: it is tidying.
 fn sweep(dir: &Path) {
     let Ok(entries) = std::fs::read_dir(dir) else { return };
     let now = SystemTime::now();
     for entry in entries.flatten() {
         // A snapshot stays until its call is settled (see [`pending`]).
-        if entry.path().extension().is_some_and(|e| e == "snap") {
-            continue;
-        }
+        let kept = match entry.path().extension() {
+            Some(e) if e == "snap" => continue,
+            Some(e) if e == SETTLED => SETTLED_KEPT,
+            _ => STALE_AFTER,
+        };
         let old = entry
             .metadata()
             .and_then(|m| m.modified())
             .ok()
             .and_then(|t| now.duration_since(t).ok())
-            .is_some_and(|age| age > STALE_AFTER);
+            .is_some_and(|age| age > kept);
         if old {
             let _ = std::fs::remove_file(entry.path());
         }
@@ -754,7 +761,7 @@ pub fn remove(path: &Path) {
 /// the call (HEAD, the reflogs, the branch tips: commits made meanwhile are
 /// not the call's), keeping the files as they were. [`pending`] no longer
 /// lists it; [`Snapshot::read`] still finds it; it is swept
-/// [`STALE_AFTER`] later.
+/// [`SETTLED_KEPT`] later.
 pub fn settled(repo: &Repository, pending: &Pending) {
     let path = &pending.file;
     let kept = Snapshot::read_at(path).and_then(|found| {
@@ -839,6 +846,29 @@ pub fn pending(repo: &Repository) -> Vec<Pending> {
 
 #[cfg(test)]
 mod tests {
+    /// Red team (rt25d A6): a call settled as unknown on a Friday whose
+    /// permission prompt is allowed on Monday lost its snapshot to a sweep a
+    /// day later. A settled snapshot is kept for two weeks; a temporary file
+    /// a crash left, a day.
+    #[test]
+    fn the_sweep_keeps_a_settled_snapshot_over_a_weekend() {
+        let dir = tempfile::tempdir().unwrap();
+        let aged = |name: &str, days: u64| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, b"x").unwrap();
+            let then = SystemTime::now() - Duration::from_secs(days * 24 * 3600);
+            std::fs::File::options().write(true).open(&path).unwrap().set_modified(then).unwrap();
+            path
+        };
+        let weekend = aged("toolu_1.settled", 3);
+        let forgotten = aged("toolu_2.settled", 15);
+        let temporary = aged(".tmpAbc123", 2);
+        sweep(dir.path());
+        assert!(weekend.exists());
+        assert!(!forgotten.exists());
+        assert!(!temporary.exists());
+    }
+
     use super::*;
     use crate::store::repo::tests::git;
 
