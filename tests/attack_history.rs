@@ -194,6 +194,34 @@ fn under_require_attestation_a_merge_that_removes_or_chmods_on_its_own_needs_a_n
     }
 }
 
+/// Red team, round two (rt25d A1): a merge that keeps one parent's version
+/// of a file the other parent changed drops that change: main's new check,
+/// merged into a branch that keeps its own version of the file. Each file
+/// equalled a parent's, so the merge needed no note, and the drop passed.
+/// What the other side changed against where the two forked, and the merge
+/// drops, is the merge's own change.
+#[test]
+fn under_require_attestation_a_merge_that_drops_the_other_sides_change_needs_a_note() {
+    const AUTH: &str = "def can_delete(user):\n    return True\n";
+    const CHECKED: &str = "def can_delete(user):\n    if user.locked:\n        return False\n    return True\n";
+    let world = World::new("reviewers = [\"alice@example.com\"]\nrequire_attestation = true\n");
+    world.on_main(&[("src/auth.py", AUTH)]);
+    let a = world.clone_as("a", "dev");
+    a.git(&["checkout", "-q", "-b", "feature"]);
+    // main adds the check after the branch forked.
+    world.on_main(&[("src/auth.py", CHECKED)]);
+    a.git(&["fetch", "-q"]);
+    a.git(&["merge", "-q", "--no-ff", "--no-commit", "origin/main"]);
+    a.write("src/auth.py", AUTH);
+    a.git(&["add", "-A"]);
+    a.git(&["commit", "-q", "--no-verify", "-m", "Merge main"]);
+    assert_eq!(a.read("src/auth.py"), AUTH, "the merge kept the branch's version");
+    let (code, report) = a.verify("origin/main..HEAD");
+    assert_eq!(code, 1, "{report:#}");
+    let failure = only_failure(&report, "missing-attestation");
+    assert!(failure["reason"].as_str().unwrap().contains("(Merge main) carries no vouch note"), "{report:#}");
+}
+
 /// Red team: CI runs `vouch verify origin/main..$SHA` (the GitLab example)
 /// in a clone that fetches tags. The author pushed a tag named
 /// `origin/main` at their own head; git takes `refs/tags/origin/main`

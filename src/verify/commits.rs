@@ -85,22 +85,49 @@ pub(super) fn check_commits(
     Ok(())
 }
 
-/// Whether merge `commit` changes on its own what its parents agree on: a
+/// Whether merge `commit` changes on its own what its parents bring: a
 /// file every parent has that it removes, a mode that differs from every
-/// parent's, or a line every parent's version of a file holds that its
-/// version lacks (a check dropped while resolving a conflict). A merge that
-/// joins its parents takes each file, mode and line from one of them.
+/// parent's, a line every parent's version of a file holds that its version
+/// lacks (a check dropped while resolving a conflict), or a parent's change
+/// of a file since the parents forked that it drops, keeping another
+/// parent's version (a check main added, merged into a branch that keeps
+/// its own). A merge that joins its parents takes each file, mode and line
+/// from one of them, and every change each made.
 fn merge_changes_own(repo: &Repository, commit: &Commit<'_>) -> Result<bool, git2::Error> {
     let tree = commit.tree()?;
     let parents: Vec<git2::Tree<'_>> = commit.parents().map(|p| p.tree()).collect::<Result<_, _>>()?;
     let Some(first) = parents.first() else { return Ok(false) };
-    let diff = repo.diff_tree_to_tree(Some(first), Some(&tree), None)?;
-    for delta in diff.deltas() {
-        let Some(path) = delta.new_file().path().or_else(|| delta.old_file().path()) else { continue };
+    // Where the parents forked: what each changed is against it.
+    let ids: Vec<Oid> = commit.parent_ids().collect();
+    let fork = match ids.len() {
+        2 => repo.merge_base(ids[0], ids[1]).ok(),
+        _ => repo.merge_base_many(&ids).ok(),
+    };
+    let fork = fork.map(|f| repo.find_commit(f).and_then(|c| c.tree())).transpose()?;
+    // The paths the merge changed against its first parent, and those the
+    // other parents changed since the fork.
+    let mut paths: BTreeSet<std::path::PathBuf> = BTreeSet::new();
+    let mut add = |diff: git2::Diff<'_>| {
+        for delta in diff.deltas() {
+            paths.extend(delta.new_file().path().or_else(|| delta.old_file().path()).map(Path::to_path_buf));
+        }
+    };
+    add(repo.diff_tree_to_tree(Some(first), Some(&tree), None)?);
+    if let Some(fork) = &fork {
+        for other in &parents[1..] {
+            add(repo.diff_tree_to_tree(Some(fork), Some(other), None)?);
+        }
+    }
+    for path in &paths {
         let entry = |tree: &git2::Tree<'_>| tree.get_path(path).ok().map(|e| (e.id(), e.filemode()));
         let mine = entry(&tree);
         let theirs: Vec<Option<(Oid, i32)>> = parents.iter().map(entry).collect();
         if theirs.contains(&mine) {
+            // Taken from a parent: another parent's change of it is dropped.
+            let forked = fork.as_ref().map(entry);
+            if forked.is_some_and(|forked| theirs.iter().any(|v| *v != forked && *v != mine)) {
+                return Ok(true);
+            }
             continue;
         }
         let held: Vec<(Oid, i32)> = theirs.iter().flatten().copied().collect();
