@@ -1826,6 +1826,37 @@ fn an_agents_chmod_of_a_file_it_moved_needs_sign_off() {
     }
 }
 
+/// Red team, round two (rt25d A2): the agent's `chmod +x deploy.sh`,
+/// committed, then a person's `git mv deploy.sh run.sh` (or the agent's
+/// move and chmod, then the person's second move). The new path was
+/// compared with the file the first commit holding it was moved from,
+/// already executable: the agent's change of mode was judged nowhere. The
+/// renames are followed back to the name BASE has.
+#[test]
+fn an_agents_chmod_then_a_persons_rename_needs_sign_off() {
+    for (command, first, then) in [
+        ("chmod +x deploy.sh", "deploy.sh", "run.sh"),
+        ("git mv deploy.sh run.sh && chmod +x run.sh", "run.sh", "go.sh"),
+    ] {
+        let repo = VouchRepo::init_with(&[(".vouch.toml", POLICY), ("deploy.sh", DEPLOY)], &[]);
+        repo.ok(&["checkout", "-q", "-b", "feature"]);
+        agent_shell(&repo, "toolu_1", command, || {
+            if first != "deploy.sh" {
+                repo.ok(&["mv", "deploy.sh", first]);
+            }
+            chmod(&repo, first, true);
+        });
+        repo.ok(&["add", "-A"]);
+        repo.ok(&["commit", "-q", "-m", "runnable"]);
+        repo.ok(&["mv", first, then]);
+        repo.ok(&["commit", "-q", "-m", "rename"]);
+        let (code, report) = repo.verify("main..HEAD");
+        assert_eq!(code, 1, "{command}: {report:#}");
+        let failures = report["failures"].as_array().unwrap();
+        assert!(failures.iter().any(|f| f["path"] == then && f["kind"] == "file-mode"), "{command}: {report:#}");
+    }
+}
+
 /// The other side: a person's `chmod +x` of a file an agent moved is the
 /// person's, and a new script an agent writes executable is judged by its
 /// text (its lines are AI), not as a change of mode.

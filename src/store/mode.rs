@@ -98,14 +98,14 @@ where
     let mut out = Vec::new();
     for path in paths {
         let Some(to) = regular_mode(head, path) else { continue };
-        let from = match base.get_path(Path::new(path)) {
-            Ok(_) => regular_mode(base, path),
+        let (names, from) = match base.get_path(Path::new(path)) {
+            Ok(_) => (vec![path.to_string()], regular_mode(base, path)),
             // New in the range and executable: the mode it was added with (a
             // person's new script an agent then made executable), or had
-            // where it was moved from. Only the executable ones: what it
-            // was added with takes a walk.
-            Err(_) if to == EXECUTABLE => added_mode(repo, commits, path)?,
-            Err(_) => None,
+            // under the name BASE has (moved in the range, once or more).
+            // Only the executable ones: what it was added with takes a walk.
+            Err(_) if to == EXECUTABLE => history(repo, base, commits, path)?,
+            Err(_) => (vec![path.to_string()], None),
         };
         let Some(from) = from else { continue };
         if from == to {
@@ -114,15 +114,21 @@ where
         let mut by = Vec::new();
         let mut labels: Vec<String> = Vec::new();
         for &oid in commits {
-            if !changes_mode(repo, oid, path)? {
-                continue;
+            // The name it had when the commit changed its mode.
+            let mut changed = None;
+            for name in &names {
+                if changes_mode(repo, oid, name)? {
+                    changed = Some(name.as_str());
+                    break;
+                }
             }
+            let Some(name) = changed else { continue };
             // A vouch note speaks for the mode through an AI edit of the
             // file in the same commit.
             let edited = |f: &FileRecord| {
                 !f.ai.is_empty() || f.removed || !f.deleted_before.is_empty() || f.mode.as_deref() == Some(to)
             };
-            let found = evidence(oid)?.map(|e| e.labels_for(path, edited)).unwrap_or_default();
+            let found = evidence(oid)?.map(|e| e.labels_for(name, edited)).unwrap_or_default();
             if found.is_empty() {
                 continue;
             }
@@ -143,21 +149,58 @@ where
     Ok(out)
 }
 
-/// The mode `path` had before the first of `commits` (oldest first) that
-/// holds it as a regular file: where that commit moved it from a file its
-/// first parent holds, that file's mode; else the mode it was added with.
-fn added_mode(repo: &Repository, commits: &[Oid], path: &str) -> Result<Option<&'static str>, git2::Error> {
-    for &oid in commits {
-        let commit = repo.find_commit(oid)?;
-        let tree = commit.tree()?;
-        let Some(mode) = regular_mode(&tree, path) else { continue };
+/// The names `path`, which BASE lacks, had in the range, newest first, and
+/// the mode it had before: the commits (oldest first) are followed back
+/// through each that moved the file there (git's rename detection against
+/// its first parent) to the name BASE has, whose mode BASE gives, or to
+/// the commit that added it, with the mode it was added with.
+fn history(
+    repo: &Repository,
+    base: &Tree<'_>,
+    commits: &[Oid],
+    path: &str,
+) -> Result<(Vec<String>, Option<&'static str>), git2::Error> {
+    let mut names = vec![path.to_string()];
+    // Each move is a commit of the range: no more of them than commits.
+    for _ in 0..commits.len() {
+        let current = names[names.len() - 1].clone();
+        let mut first = None;
+        for &oid in commits {
+            let commit = repo.find_commit(oid)?;
+            if let Some(mode) = regular_mode(&commit.tree()?, &current) {
+                first = Some((commit, mode));
+                break;
+            }
+        }
+        let Some((commit, mode)) = first else { return Ok((names, None)) };
         let moved = match commit.parent(0) {
-            Ok(parent) => mode_before(repo, &parent.tree()?, &tree, path)?,
+            Ok(parent) => moved_from(repo, &parent.tree()?, &commit.tree()?, &current)?,
             Err(_) => None,
         };
-        return Ok(Some(moved.unwrap_or(mode)));
+        let Some(from) = moved.filter(|from| !names.contains(from)) else { return Ok((names, Some(mode))) };
+        names.push(from.clone());
+        if base.get_path(Path::new(&from)).is_ok() {
+            return Ok((names, regular_mode(base, &from)));
+        }
     }
-    Ok(None)
+    Ok((names, None))
+}
+
+/// The path of `parent` that `tree` moved to `path`, which `parent` lacks
+/// (git's rename detection between the two trees).
+fn moved_from(
+    repo: &Repository,
+    parent: &Tree<'_>,
+    tree: &Tree<'_>,
+    path: &str,
+) -> Result<Option<String>, git2::Error> {
+    let mut diff = repo.diff_tree_to_tree(Some(parent), Some(tree), None)?;
+    diff.find_similar(Some(DiffFindOptions::new().renames(true)))?;
+    Ok(diff.deltas().find_map(|d| {
+        (d.status() == Delta::Renamed && d.new_file().path() == Some(Path::new(path)))
+            .then(|| d.old_file().path().and_then(Path::to_str).map(str::to_string))
+            .flatten()
+    }))
 }
 
 /// The mode of the regular file at `path` in `parent`, as git writes it;
@@ -174,14 +217,7 @@ pub fn mode_before(
     if parent.get_path(Path::new(path)).is_ok() {
         return Ok(regular_mode(parent, path));
     }
-    let mut diff = repo.diff_tree_to_tree(Some(parent), Some(tree), None)?;
-    diff.find_similar(Some(DiffFindOptions::new().renames(true)))?;
-    let from = diff.deltas().find_map(|d| {
-        (d.status() == Delta::Renamed && d.new_file().path() == Some(Path::new(path)))
-            .then(|| d.old_file().path().and_then(Path::to_str).map(str::to_string))
-            .flatten()
-    });
-    Ok(from.and_then(|from| regular_mode(parent, &from)))
+    Ok(moved_from(repo, parent, tree, path)?.and_then(|from| regular_mode(parent, &from)))
 }
 
 /// A change of the executable bit the index holds: the mode before (as
