@@ -40,9 +40,11 @@
 ([(marker_annotation name: (identifier) @auth)
   (annotation name: (identifier) @auth)]
   (#any-of? @auth "PreAuthorize" "PostAuthorize" "Secured" "RolesAllowed" "PermitAll" "DenyAll"))
-; ... and calls into a module or object named for them (`auth.check(u)`).
-((method_invocation object: (identifier) @auth)
-  (#match? @auth "^(?i:auth|authn|authz|authentication|authori[sz]ation|authori[sz]er|authenticator|rbac|abac|acl|permissions?|oauth2?|jwt|sso|saml|casbin|access_?control)$"))
+; ... and calls into a module, object or field named for them (`auth.check(u)`,
+; `self.authz.allow(u)`, `auth_service.check(u)`).
+((method_invocation object: [(identifier) @auth
+                             (field_access field: (identifier) @auth)])
+  (#match? @auth "^(?i:auth|authn|authz|authentication|authori[sz]ation|authori[sz]er|authenticator|rbac|abac|acl|permissions?|oauth2?|jwt|sso|saml|casbin|access_?control)(_?(?i:service|client|manager|provider|checker|guard|policy|api))?$"))
 
 ; deserialize: Java serialization and object-reviving decoders.
 ((type_identifier) @deserialize

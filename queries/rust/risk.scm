@@ -45,11 +45,13 @@
              (scoped_identifier name: (identifier) @auth)
              (field_expression field: (field_identifier) @auth)]
   (#match? @auth "(^|_)(?i:auth|authn|authz|authenticate[sd]?|authentication|authori[sz]e[sd]?|authori[sz]ation|login|logout|logon|signin|signout|password|passwd|passphrase|token|session|permission|role|jwt|oauth2?|credential|sso|saml|acl)s?($|_|[A-Z0-9])|[a-z0-9](Auth|Authn|Authz|Authenticate[sd]?|Authentication|Authori[sz]e[sd]?|Authori[sz]ation|Login|Logout|Logon|Signin|SignIn|Signout|SignOut|Password|Passwd|Passphrase|Token|Session|Permission|Role|Jwt|JWT|OAuth2?|Oauth2?|Credential|Sso|SSO|Saml|SAML|Acl|ACL)s?($|_|[A-Z0-9])"))
-; ... and calls into a module or object named for them (`auth.check(u)`).
+; ... and calls into a module, object or field named for them (`auth.check(u)`,
+; `self.authz.allow(u)`, `auth_service.check(u)`).
 (call_expression
   function: [(scoped_identifier path: (identifier) @auth)
-             (field_expression value: (identifier) @auth)]
-  (#match? @auth "^(?i:auth|authn|authz|authentication|authori[sz]ation|authori[sz]er|authenticator|rbac|abac|acl|permissions?|oauth2?|jwt|sso|saml|casbin|access_?control)$"))
+             (field_expression value: (identifier) @auth)
+             (field_expression value: (field_expression field: (field_identifier) @auth))]
+  (#match? @auth "^(?i:auth|authn|authz|authentication|authori[sz]ation|authori[sz]er|authenticator|rbac|abac|acl|permissions?|oauth2?|jwt|sso|saml|casbin|access_?control)(_?(?i:service|client|manager|provider|checker|guard|policy|api))?$"))
 
 ; deserialize: decoding bytes from outside into values.
 ((scoped_identifier) @deserialize

@@ -1928,6 +1928,8 @@ public class Users {»
         "fn f() { let v = vec![1]; v.len(); }",
         "fn f() { auth::check(&u, \"delete\")?; }",
         "fn f() { authz.allow(&u); }",
+        "fn f() { self.authz.allow(&u); }",
+        "fn f() { auth_service.check(&u); }",
     ];
 
     const PYTHON_SNIPPETS: &[&str] = &[
@@ -1958,6 +1960,8 @@ public class Users {»
         "await asyncio.create_subprocess_exec(\"ls\")",
         "t = secrets.token_hex()",
         "auth.check(user, \"delete\")",
+        "self.authz.check(user)",
+        "auth_service.check(user)",
     ];
 
     const GO_SNIPPETS: &[&str] = &[
@@ -1974,6 +1978,8 @@ public class Users {»
         "package p\nfunc f() { fmt.Println(\"hi\") }",
         "package p\nfunc f() { auth.Check(u, \"delete\") }",
         "package p\nfunc f() { rbac.Can(u, \"delete\") }",
+        "package p\nfunc f() { h.authz.Allow(u) }",
+        "package p\nfunc f() { authzClient.Allow(u) }",
     ];
 
     const JAVA_SNIPPETS: &[&str] = &[
@@ -1991,6 +1997,8 @@ public class Users {»
         "class A { void f() { file.delete(); } }",
         "class A { void f() { list.add(1); } }",
         "class A { void f() { Auth.check(u); } }",
+        "class A { void f() { this.authz.check(u); } }",
+        "class A { void f() { authService.check(u); } }",
     ];
 
     const JS_SNIPPETS: &[&str] = &[
@@ -2023,6 +2031,8 @@ public class Users {»
         "new x.Function();",
         "obj.fetch(u);",
         "authz.check(u, \"delete\");",
+        "this.authz.can(u);",
+        "authService.check(u);",
     ];
 
     /// The risk tags of each snippet as a whole, one `snippet => tags` a
@@ -2064,6 +2074,8 @@ public class Users {»
             fn f() { let v = vec![1]; v.len(); } => 
             fn f() { auth::check(&u, "delete")?; } => auth
             fn f() { authz.allow(&u); } => auth
+            fn f() { self.authz.allow(&u); } => auth
+            fn f() { auth_service.check(&u); } => auth
         "#]]
         .assert_eq(&table);
     }
@@ -2099,6 +2111,8 @@ public class Users {»
             await asyncio.create_subprocess_exec("ls") => exec
             t = secrets.token_hex() => auth,crypto
             auth.check(user, "delete") => auth
+            self.authz.check(user) => auth
+            auth_service.check(user) => auth
         "#]]
         .assert_eq(&table);
     }
@@ -2137,6 +2151,8 @@ public class Users {»
             new x.Function(); => 
             obj.fetch(u); => 
             authz.check(u, "delete"); => auth
+            this.authz.can(u); => auth
+            authService.check(u); => auth
         "#]]
         .assert_eq(&table);
         // The TypeScript grammars share these patterns.
@@ -2165,6 +2181,8 @@ public class Users {»
             package p func f() { fmt.Println("hi") } => 
             package p func f() { auth.Check(u, "delete") } => auth
             package p func f() { rbac.Can(u, "delete") } => auth
+            package p func f() { h.authz.Allow(u) } => auth
+            package p func f() { authzClient.Allow(u) } => auth
         "#]]
         .assert_eq(&table);
     }
@@ -2187,6 +2205,8 @@ public class Users {»
             class A { void f() { file.delete(); } } => fs-delete
             class A { void f() { list.add(1); } } => 
             class A { void f() { Auth.check(u); } } => auth
+            class A { void f() { this.authz.check(u); } } => auth
+            class A { void f() { authService.check(u); } } => auth
         "#]]
         .assert_eq(&table);
     }
