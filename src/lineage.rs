@@ -354,7 +354,35 @@ pub struct Pool {
 /// `return err`) for a copy.
 const MIN_COPIED: usize = 4;
 
-/// The key of a run of lines' [`move_key`]s.
+/// The key a line is matched by when AI text that still stands is copied
+/// ([`move_key`]); none for a line everyone writes alike, which says
+/// nothing of where it came from: a comment (a house license header) or an
+/// import. Such lines neither count in a run nor break it.
+fn copy_key(line: &[u8]) -> Option<u64> {
+    const SHARED: [&[u8]; 14] = [
+        b"#",
+        b"//",
+        b"/*",
+        b"*",
+        b"--",
+        b"<!--",
+        b"import ",
+        b"from ",
+        b"use ",
+        b"using ",
+        b"package ",
+        b"require",
+        b"extern crate",
+        b"@import",
+    ];
+    let code = line.trim_ascii_start();
+    if SHARED.iter().any(|shared| code.starts_with(shared)) {
+        return None;
+    }
+    move_key(line)
+}
+
+/// The key of a run of lines' [`copy_key`]s.
 fn run_key(keys: &[u64]) -> u64 {
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     for key in keys {
@@ -419,8 +447,8 @@ impl Pool {
 
     /// Remember the AI text of `lines` (one file at the end of the range,
     /// `tags` theirs) as text a copy of which is found again: every run of
-    /// [`MIN_COPIED`] AI lines that have a letter or a digit, in a row
-    /// (lines without one are passed over).
+    /// [`MIN_COPIED`] AI lines that have a [`copy_key`], in a row (lines
+    /// without one are passed over).
     pub fn remember_standing(&mut self, table: &Table, lines: &[&[u8]], tags: &[Tag]) {
         let mut run: Vec<(u64, Tag)> = Vec::new();
         for (line, &tag) in lines.iter().zip(tags) {
@@ -428,7 +456,7 @@ impl Pool {
                 run.clear();
                 continue;
             }
-            let Some(key) = move_key(line) else { continue };
+            let Some(key) = copy_key(line) else { continue };
             run.push((key, tag));
             if run.len() >= MIN_COPIED {
                 let last = &run[run.len() - MIN_COPIED..];
@@ -1452,7 +1480,7 @@ pub fn settle_aligned(
 
 /// The lines of `lines` among `eligible` ones that copy AI text still
 /// standing elsewhere ([`Pool::remember_standing`]): every line of a run of
-/// [`MIN_COPIED`] eligible lines with a letter or a digit, in a row, found
+/// [`MIN_COPIED`] eligible lines with a [`copy_key`], in a row, found
 /// there; each with the tag of the AI text it copies.
 fn copied_lines(pool: &Pool, lines: &[&[u8]], eligible: &[bool]) -> Vec<(usize, Tag)> {
     if pool.copies.is_empty() {
@@ -1465,7 +1493,7 @@ fn copied_lines(pool: &Pool, lines: &[&[u8]], eligible: &[bool]) -> Vec<(usize, 
             run.clear();
             continue;
         }
-        let Some(key) = move_key(line) else { continue };
+        let Some(key) = copy_key(line) else { continue };
         run.push((j, key));
         if run.len() < MIN_COPIED {
             continue;

@@ -140,17 +140,23 @@ fn moving_ai_lines_to_another_file_keeps_them_ai() {
 #[test]
 fn copying_ai_lines_out_of_an_exempt_path_keeps_them_ai() {
     const GRANT: &str = "\npub fn grant(user: &User, doc: &Doc) -> bool {\n    let owner = doc.owner();\n    log::info!(\"granting {}\", user.id);\n    owner == user.id || user.is_admin()\n}\n";
+    // A house header and imports, the same in the AI's file and the
+    // person's: what anyone writes, no copy.
+    const HEADER: &str = "// Copyright 2024 Example Corp.\n// SPDX-License-Identifier: Apache-2.0\n// Licensed under the Apache License, Version 2.0;\n// see LICENSE in the project root.\nuse crate::auth::User;\nuse crate::docs::Doc;\nuse crate::log;\nuse crate::store;\n";
     let (world, a) = start(&format!("exempt = [\"/vendor/\"]\n{SIGNED_POLICY}"), "dev");
-    a.write("vendor/grant.rs", GRANT);
+    a.write("vendor/grant.rs", &format!("{HEADER}{GRANT}"));
     a.commit("vendored grant", Some(TRAILER));
     let (code, report) = a.verify("origin/main..HEAD");
     assert_eq!(code, 0, "exempt: {report:#}");
     // A person's own function that shares two lines with it is theirs.
     let own = "\npub fn owner(doc: &Doc) -> u64 {\n    let owner = doc.owner();\n    log::info!(\"granting {}\", user.id);\n    owner.id\n}\n";
     a.write("src/lib.rs", &format!("{BASE_LIB}{own}"));
+    a.write("src/owner.rs", &format!("{HEADER}{own}"));
     no_ai_commit(&a, "add owner()");
     let (code, report) = a.verify("origin/main..HEAD");
     assert_eq!(code, 0, "{report:#}");
+    a.git(&["rm", "-q", "src/owner.rs"]);
+    no_ai_commit(&a, "one owner() is enough");
     // The AI's function copied whole.
     a.write("src/lib.rs", &format!("{BASE_LIB}{own}{GRANT}"));
     let copied = no_ai_commit(&a, "add grant()");

@@ -181,10 +181,7 @@ fn an_old_approval_of_a_trust_files_content_does_not_approve_its_rollback() {
     let text = serde_json::to_string(&report).unwrap();
     assert!(text.contains("before"), "the old approval is named and why it does not count: {report:#}");
     // Approved now, against BASE's version, it counts.
-    m.act_as("alice");
-    let run = m.run(&["approve", "--file", ".vouch.toml", "--base", "origin/main", "--yes"]);
-    assert_eq!(run.code, 0, "{run:?}");
-    m.act_as("mallory");
+    approve_policy_as(&m, "alice", "mallory");
     let (code, report) = m.verify("origin/main..HEAD");
     assert_eq!(code, 0, "{report:#}");
 }
@@ -229,6 +226,40 @@ fn an_old_approval_does_not_approve_a_rollback_after_a_foxtrot_merge() {
     assert_eq!(found.iter().map(|(path, _)| path.as_str()).collect::<Vec<_>>(), [".vouch.toml"], "{report:#}");
 }
 
+/// `who` signs off `.vouch.toml` as `a`'s checkout holds it, against
+/// origin/main (`vouch approve --file`); `a` then acts as `then` again.
+fn approve_policy_as(a: &Clone, who: &str, then: &str) {
+    a.act_as(who);
+    let run = a.run(&["approve", "--file", ".vouch.toml", "--base", "origin/main", "--yes"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    a.act_as(then);
+}
+
+/// Commit what `a` changed, dated 2020 (author and committer), without
+/// the hooks.
+fn commit_dated_2020(world: &World, a: &Clone, subject: &str) {
+    let mut commit = std::process::Command::new("git");
+    commit.args(["commit", "-q", "--no-verify", "-am", subject]).current_dir(&a.path);
+    git_env(&mut commit, &world.home());
+    for date in ["GIT_COMMITTER_DATE", "GIT_AUTHOR_DATE"] {
+        commit.env(date, "2020-01-01T00:00:00Z");
+    }
+    assert!(commit.status().unwrap().success());
+}
+
+/// On a branch from origin/main, `.vouch.toml` put back to `with`: verify
+/// must ask for its sign-off.
+fn rollback_is_refused(a: &Clone, with: &str) {
+    a.git(&["fetch", "-q"]);
+    a.git(&["checkout", "-q", "-b", "rollback", "origin/main"]);
+    a.write(".vouch.toml", with);
+    a.commit("restore the on-call list", None);
+    let (code, report) = a.verify("origin/main..HEAD");
+    assert_eq!(code, 1, "{report:#}");
+    let found = trust_failures(&report);
+    assert_eq!(found.iter().map(|(path, _)| path.as_str()).collect::<Vec<_>>(), [".vouch.toml"], "{report:#}");
+}
+
 /// Red team (rt25a A3): when BASE's history last changed a trust file was
 /// read from that commit's committer date, which whoever commits sets. A
 /// removal of mallory dated 2020 and landed by fast-forward made alice's
@@ -245,10 +276,7 @@ fn a_backdated_change_of_a_trust_file_does_not_revive_an_old_approval() {
     a.git(&["checkout", "-q", "-b", "add"]);
     a.write(".vouch.toml", &with);
     a.commit("add mallory to the on-call list", None);
-    a.act_as("alice");
-    let run = a.run(&["approve", "--file", ".vouch.toml", "--base", "origin/main", "--yes"]);
-    assert_eq!(run.code, 0, "{run:?}");
-    a.act_as("dev");
+    approve_policy_as(&a, "alice", "dev");
     assert_eq!(a.verify("origin/main..HEAD").0, 0);
     a.git(&["push", "-q", "origin", "HEAD:main"]);
     // Taken out again, approved, in a commit dated 2020 that lands by
@@ -257,33 +285,14 @@ fn a_backdated_change_of_a_trust_file_does_not_revive_an_old_approval() {
     a.git(&["fetch", "-q"]);
     a.git(&["checkout", "-q", "-b", "remove", "origin/main"]);
     a.write(".vouch.toml", POLICY);
-    let mut commit = std::process::Command::new("git");
-    commit.args(["commit", "-q", "--no-verify", "-am", "take mallory off the list"]).current_dir(&a.path);
-    git_env(&mut commit, &world.home());
-    for date in ["GIT_COMMITTER_DATE", "GIT_AUTHOR_DATE"] {
-        commit.env(date, "2020-01-01T00:00:00Z");
-    }
-    assert!(commit.status().unwrap().success());
-    a.act_as("bob");
-    let run = a.run(&["approve", "--file", ".vouch.toml", "--base", "origin/main", "--yes"]);
-    assert_eq!(run.code, 0, "{run:?}");
-    a.act_as("dev");
+    commit_dated_2020(&world, &a, "take mallory off the list");
+    approve_policy_as(&a, "bob", "dev");
     assert_eq!(a.verify("origin/main..HEAD").0, 0);
     a.git(&["push", "-q", "origin", "HEAD:main"]);
     // The rollback: nobody approves it.
-    a.git(&["fetch", "-q"]);
-    a.git(&["checkout", "-q", "-b", "rollback", "origin/main"]);
-    a.write(".vouch.toml", &with);
-    a.commit("restore the on-call list", None);
-    let (code, report) = a.verify("origin/main..HEAD");
-    assert_eq!(code, 1, "{report:#}");
-    let found = trust_failures(&report);
-    assert_eq!(found.iter().map(|(path, _)| path.as_str()).collect::<Vec<_>>(), [".vouch.toml"], "{report:#}");
+    rollback_is_refused(&a, &with);
     // Approved now, against BASE's version, it counts.
-    a.act_as("bob");
-    let run = a.run(&["approve", "--file", ".vouch.toml", "--base", "origin/main", "--yes"]);
-    assert_eq!(run.code, 0, "{run:?}");
-    a.act_as("dev");
+    approve_policy_as(&a, "bob", "dev");
     let (code, report) = a.verify("origin/main..HEAD");
     assert_eq!(code, 0, "{report:#}");
 }
@@ -311,20 +320,7 @@ fn a_legacy_approval_does_not_approve_a_return_to_an_old_state() {
     a.git(&["fetch", "-q"]);
     a.git(&["checkout", "-q", "-b", "remove", "origin/main"]);
     a.write(".vouch.toml", POLICY);
-    let mut commit = std::process::Command::new("git");
-    commit.args(["commit", "-q", "--no-verify", "-am", "take mallory off the list"]).current_dir(&a.path);
-    git_env(&mut commit, &world.home());
-    for date in ["GIT_COMMITTER_DATE", "GIT_AUTHOR_DATE"] {
-        commit.env(date, "2020-01-01T00:00:00Z");
-    }
-    assert!(commit.status().unwrap().success());
+    commit_dated_2020(&world, &a, "take mallory off the list");
     a.git(&["push", "-q", "origin", "HEAD:main"]);
-    a.git(&["fetch", "-q"]);
-    a.git(&["checkout", "-q", "-b", "rollback", "origin/main"]);
-    a.write(".vouch.toml", &with);
-    a.commit("restore the on-call list", None);
-    let (code, report) = a.verify("origin/main..HEAD");
-    assert_eq!(code, 1, "{report:#}");
-    let found = trust_failures(&report);
-    assert_eq!(found.iter().map(|(path, _)| path.as_str()).collect::<Vec<_>>(), [".vouch.toml"], "{report:#}");
+    rollback_is_refused(&a, &with);
 }
