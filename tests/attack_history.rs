@@ -42,6 +42,32 @@ fn a_shallow_clone_that_cuts_the_range_is_refused_not_passed() {
     assert_eq!(code, 1);
 }
 
+/// Red team (rt25a B4): CI fetched BASE at depth 1 and the head in full.
+/// The walk of the range hid only what it could reach from the cut BASE,
+/// so main's own commits counted as the pull request's (each failing as
+/// unattested). BASE and HEAD sharing no commit the clone fetched, in a
+/// shallow clone, is refused as a cut range, saying what to do.
+#[test]
+fn a_shallow_base_with_a_full_head_is_refused_not_blamed_on_the_range() {
+    let world = World::new(POLICY);
+    world.on_main(&[("README", "a project\n")]);
+    world.on_main(&[("README", "a project, and more\n")]);
+    let a = world.clone_as("a", "dev");
+    a.ai_feature();
+    a.git(&["push", "-q", "origin", "feature"]);
+    world.on_main(&[("NEWS", "news\n")]);
+    let url = format!("file://{}", world.remote().display());
+    let ci = world.root.join("ci");
+    run_git(&world.root, &world.home(), &["init", "-q", "ci"]);
+    run_git(&ci, &world.home(), &["fetch", "-q", "--depth", "1", &url, "main:refs/remotes/origin/main"]);
+    run_git(&ci, &world.home(), &["fetch", "-q", &url, "feature:refs/remotes/origin/feature"]);
+    let ci = Clone { path: ci, home: world.home(), email: email("dev") };
+    assert!(std::fs::metadata(ci.path.join(".git/shallow")).is_ok(), "the clone is shallow");
+    let (code, text) = ci.verify_text("origin/main..origin/feature");
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("shallow clone") && text.contains("fetch-depth: 0"), "{text}");
+}
+
 #[test]
 fn a_shallow_clone_whose_boundary_is_behind_base_still_verifies() {
     let world = World::new(POLICY);

@@ -59,6 +59,12 @@ pub enum LineageError {
          actions/checkout)"
     )]
     Shallow { commit: Oid },
+    #[error(
+        "BASE {base} and HEAD share no commit this clone fetched (a shallow clone cut BASE's history), so BASE's own \
+         commits cannot be told from the range's; fetch the whole history (git fetch --unshallow, or fetch-depth: 0 \
+         with actions/checkout)"
+    )]
+    ShallowBase { base: Oid },
 }
 
 fn git(action: impl Into<String>) -> impl FnOnce(git2::Error) -> LineageError {
@@ -524,6 +530,12 @@ type Snapshot = HashMap<Rc<str>, Rc<FileState>>;
 /// first: moved text is matched against text removed before it). A range
 /// that reaches the edge of a shallow clone is refused ([`whole`]).
 pub fn range_commits(repo: &Repository, base: Oid, head: Oid) -> Result<Vec<Oid>, LineageError> {
+    // A shallow clone that cut BASE's history where HEAD's is whole (BASE
+    // fetched at depth 1): the walk hides only what it reaches from BASE,
+    // and BASE's own commits would count as the range's.
+    if base != head && repo.is_shallow() && repo.merge_base(base, head).is_err() {
+        return Err(LineageError::ShallowBase { base });
+    }
     range_commits_hiding(repo, base, head, &[])
 }
 
