@@ -890,13 +890,20 @@ fn changed_blocks(ops: &[similar::DiffOp]) -> Vec<(Range<usize>, Range<usize>)> 
     blocks
 }
 
-/// Changed blocks of lines (token ranges, lines starting at `starts`)
-/// apart by no more than two equal lines that are short once trimmed (`}`,
-/// a blank line), joined, within [`MAX_CHAR_DIFF`]: a line diff matches
-/// such a line across an edit that moved a line break beside it (a line
-/// joined to the next, by `J` or a formatter), which leaves the text after
-/// it removed in one block and typed again in the other. Refined by
-/// characters together, what did not change keeps its origin.
+/// The most bytes two changed blocks joined by [`joined_across_short_lines`]
+/// may span: a character diff without a deadline grows with the size of
+/// what it diffs times how much differs.
+const MAX_JOINED: usize = 4 * 1024;
+
+/// Changed blocks of lines (token ranges, lines starting at `starts`), a
+/// removal and an insertion one after the other, apart by no more than two
+/// equal lines with no letter or digit (`}`, a blank line), joined, within
+/// [`MAX_JOINED`]: a line diff matches such a line across an edit that
+/// moved a line break beside it (a line joined to the next, by `J` or a
+/// formatter), which leaves the text after it removed in one block and
+/// typed again in the other. Refined by characters together, what did not
+/// change keeps its origin. Blocks that each replace lines (a re-indent)
+/// are left apart.
 fn joined_across_short_lines(
     blocks: Vec<(Range<usize>, Range<usize>)>,
     old_lines: &[&str],
@@ -906,9 +913,13 @@ fn joined_across_short_lines(
     for (o, n) in blocks {
         if let Some((last_o, last_n)) = out.last_mut() {
             let between = &old_lines[last_o.end..o.start];
-            let short = between.len() <= 2 && between.iter().all(|line| line.trim().len() <= 4);
+            let plain = |line: &&str| !line.chars().any(char::is_alphanumeric);
+            let short = between.len() <= 2 && between.iter().all(plain);
+            // One removes lines, the other inserts them.
+            let empty = |r: &Range<usize>| r.start == r.end;
+            let moved = (empty(last_o) && empty(&n)) || (empty(last_n) && empty(&o));
             let size = (old_starts[o.end] - old_starts[last_o.start]).max(new_starts[n.end] - new_starts[last_n.start]);
-            if short && size <= MAX_CHAR_DIFF {
+            if short && moved && size <= MAX_JOINED {
                 last_o.end = o.end;
                 last_n.end = n.end;
                 continue;
