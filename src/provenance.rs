@@ -1009,6 +1009,11 @@ pub fn carry_unchanged(
     spans: &[(Range<usize>, Attribution)],
     new: &str,
 ) -> Vec<(Range<usize>, Attribution)> {
+    // Nothing to carry: all of `new` is of unknown origin, with no diff (one
+    // with no deadline, of a whole file).
+    if spans.is_empty() {
+        return ProvenanceMap::new(new.len()).to_vec();
+    }
     carry(old, spans, new, &Attribution::unknown(), |_, _| None)
 }
 
@@ -1243,6 +1248,15 @@ mod tests {
         let got = reanchor(old, &spans, new, &Attribution::unknown());
         let ai: Vec<_> = got.iter().filter(|(_, a)| a.is_ai()).map(|(r, _)| r.clone()).collect();
         assert_eq!(ai, vec![7..new.len() - 1], "{got:?}");
+    }
+
+    #[test]
+    fn carry_unchanged_of_nothing_is_what_the_diff_would_give() {
+        // No span to carry: the same as diffing, without the diff.
+        for (old, new) in [("", "a\n"), ("a\nb\n", "b\nc\n"), ("fn a() {}\n", "")] {
+            let diffed = carry(old, &[], new, &Attribution::unknown(), |_, _| None);
+            assert_eq!(carry_unchanged(old, &[], new), diffed, "{old:?} -> {new:?}");
+        }
     }
 
     #[test]
