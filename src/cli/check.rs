@@ -68,7 +68,7 @@ pub fn gate(staged: bool, format: Format, quiet: bool) -> anyhow::Result<Outcome
     let blocking: Vec<&JudgedUnit> = units.iter().copied().filter(|u| u.blocking).collect();
     let earlier: Vec<&JudgedUnit> = next.units.iter().filter(|u| !u.next && u.lacks_signoff()).collect();
     // And the changes of mode it makes that agents recorded.
-    let modes = match staged {
+    let modes = match staged && !next.modes.is_empty() {
         true => {
             let people = crate::analysis::scope::Scope::next_people(&ctx.repo);
             let found = staged_mode_changes(&ctx.repo, policy, &next.modes, &people)?;
