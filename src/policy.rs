@@ -422,7 +422,7 @@ pub enum Refusal {
     AcceptedTheAiText { identity: String },
     #[error("{identity} requested this sign-off and cannot approve it")]
     RequestedTheSignoff { identity: String },
-    #[error("{identity} authors the commit and cannot approve it")]
+    #[error("{identity} authored, committed or signed a commit of it and cannot approve it")]
     AuthorsTheCommit { identity: String },
     #[error("the approval by {identity} carries no valid signature and the policy requires one")]
     Unsigned { identity: String },
@@ -3026,7 +3026,7 @@ src/db/**         @nobody-known
             [
                 "Approve: carol@example.com accepted this AI text and cannot approve it",
                 "Approve: dora@example.com requested this sign-off and cannot approve it",
-                "Approve: alice@example.com authors the commit and cannot approve it",
+                "Approve: alice@example.com authored, committed or signed a commit of it and cannot approve it",
                 "Reject: mallory@example.com is not a reviewer for src/db/q.rs (reviewers: @dba (rule at line 30))",
             ]
         "#]]
@@ -3127,7 +3127,7 @@ src/db/**         @nobody-known
         let author = Participants { authors: strings(&["a@x"]), ..Participants::default() };
         let a = assess(&req, &[by("a2@x", &shared), by("b@x", &b)], &author);
         assert_eq!(a.status, Status::Pending { have: 1, need: 2, by: strings(&["b@x"]) });
-        expect!["a2@x (whose signing key is also listed for a@x) authors the commit and cannot approve it"]
+        expect!["a2@x (whose signing key is also listed for a@x) authored, committed or signed a commit of it and cannot approve it"]
             .assert_eq(&a.ignored[0].refusal.to_string());
         // Two keys listed under one email (a laptop's and a desktop's) are
         // one person too, and so are emails a chain of keys joins.

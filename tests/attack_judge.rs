@@ -340,7 +340,9 @@ fn finding_5_a_reviewer_who_commits_her_ai_code_under_another_name_cannot_approv
     let failure = only_failure(&report, "unapproved-ai");
     assert_eq!(
         details(failure),
-        ["approval by alice@example.com does not count: alice@example.com authors the commit and cannot approve it"]
+        [
+            "approval by alice@example.com does not count: alice@example.com authored, committed or signed a commit of it and cannot approve it"
+        ]
     );
     // A second person's approval is what the rule asks for.
     world.decide(&a, &fingerprint, Decision::by("bob"));
@@ -431,7 +433,7 @@ fn finding_12_overrides_only_by_named_people_never_by_participants_never_over_tr
     let failure = only_failure(&report, "unapproved-ai");
     assert!(
         details(failure).iter().any(|d| d.ends_with(
-            "by bob@example.com does not cover this: bob@example.com authors the commit and cannot approve it, \
+            "by bob@example.com does not cover this: bob@example.com authored, committed or signed a commit of it and cannot approve it, \
              and no one may override what they took part in"
         )),
         "{failure:#}"

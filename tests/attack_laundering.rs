@@ -315,7 +315,7 @@ fn whoever_wrote_the_ai_lines_may_not_approve_them_after_someone_else_touched_th
     let (code, report) = a.verify("origin/main..HEAD");
     assert_eq!(code, 1, "{report:#}");
     let details = ai_unit_failure(&report, "src/lib.rs", "add")["details"].to_string();
-    assert!(details.contains("alice@example.com authors the commit"), "{details}");
+    assert!(details.contains("alice@example.com authored, committed or signed a commit of it"), "{details}");
     world.decide(&a, &fingerprint, Decision::by("bob"));
     assert_eq!(a.verify("origin/main..HEAD").0, 0);
 }

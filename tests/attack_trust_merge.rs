@@ -265,8 +265,8 @@ fn rollback_is_refused(a: &Clone, with: &str) {
 /// removal of mallory dated 2020 and landed by fast-forward made alice's
 /// approval of adding her, given before it, newer than BASE's last change:
 /// a rollback to that content passed on it, nobody approving. An approval
-/// of a trust file names the version it replaces (BASE's, when given), and
-/// counts only where BASE holds that version.
+/// of a trust file names the BASE commit it was given against, and counts
+/// only where BASE's history changed the file in no commit that one lacks.
 #[test]
 fn a_backdated_change_of_a_trust_file_does_not_revive_an_old_approval() {
     let with = format!("{POLICY}# on call: mallory\n");

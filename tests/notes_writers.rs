@@ -144,3 +144,27 @@ fn notes_written_while_vouch_sync_runs_all_survive() {
         assert_every_note_kept(&repo, round, WORKTREES);
     }
 }
+
+/// Red team (rt24b B1): a note write that failed (a leftover lock on the
+/// notes ref, a read-only refs directory) said only libgit2's error, and
+/// nothing later said what became of the commit. The failure names the
+/// commit and what writes its note once the cause is gone (`vouch notes
+/// rebuild`, from the journal's AI records), or, for a commit of no AI
+/// text, that it stays unattested (nothing but the hook says "no AI").
+#[test]
+fn a_note_that_could_not_be_written_says_how_to_write_it_again() {
+    let repo = VouchRepo::init_with(&[("src/lib.rs", "pub fn a() -> u32 {\n    1\n}\n")], &[]);
+    // The notes refs cannot be written: a file where their directory goes
+    // (the tests run as root, whom a read-only directory does not stop).
+    repo.ok(&["pack-refs", "--all"]);
+    let notes = repo.root().join(".git/refs/notes");
+    let _ = std::fs::remove_dir_all(&notes);
+    std::fs::write(&notes, "").unwrap();
+    repo.write("src/lib.rs", "pub fn a() -> u32 {\n    2\n}\n");
+    let commit = repo.git_run(&["commit", "-q", "-am", "two"]);
+    let head = repo.ok(&["rev-parse", "--short=10", "HEAD"]).trim().to_string();
+    assert!(commit.all().contains(&format!("vouch note of commit {head}")), "{commit:?}");
+    assert!(commit.all().contains("stays unattested"), "{commit:?}");
+    std::fs::remove_file(&notes).unwrap();
+    assert!(repo.note("HEAD").is_empty(), "no note was written");
+}

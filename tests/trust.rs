@@ -287,7 +287,9 @@ fn approval_by_the_requester_or_the_author() {
     assert_eq!(code, 1);
     assert_eq!(
         details(only_failure(&report, "unapproved-ai")),
-        ["approval by alice@example.com does not count: alice@example.com authors the commit and cannot approve it"]
+        [
+            "approval by alice@example.com does not count: alice@example.com authored, committed or signed a commit of it and cannot approve it"
+        ]
     );
 }
 

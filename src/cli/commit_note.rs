@@ -144,7 +144,16 @@ pub fn post_commit() -> anyhow::Result<Outcome> {
         }
     }
     if !records.is_empty() {
-        notes::write_note(repo, head.id(), &records).context("cannot write the vouch note")?;
+        // AI records stay in the journal until a note covers them, and a
+        // rebuild writes them from there once what stopped the write is
+        // fixed; "no AI" only this hook may say, as the commit is made.
+        let short = &head.id().to_string()[..10];
+        let again = match records.iter().any(|r| matches!(r, NoteRecord::File(_))) {
+            true => format!("once what stopped it is fixed, vouch notes rebuild {short} writes it"),
+            false => "the commit stays unattested: its \"no AI\" cannot be written later".to_string(),
+        };
+        notes::write_note(repo, head.id(), &records)
+            .with_context(|| format!("cannot write the vouch note of commit {short} ({again})"))?;
     }
     retire_covered(repo, &retire, head.id())?;
     Ok(Outcome::Ok)
