@@ -740,10 +740,7 @@ fn outside_markers(text: &str) -> Vec<Range<usize>> {
 /// a rename from `from` to `to`, found as git's merge finds it.
 fn renamed_from(repo: &Repository, from: &git2::Tree<'_>, to: &git2::Tree<'_>, rel: &str) -> Option<Oid> {
     let mut diff = repo.diff_tree_to_tree(Some(from), Some(to), None).ok()?;
-    diff.find_similar(Some(git2::DiffFindOptions::new().renames(true))).ok()?;
-    diff.deltas()
-        .find(|d| d.status() == git2::Delta::Renamed && d.new_file().path() == Some(Path::new(rel)))
-        .map(|d| d.old_file().id())
+    crate::store::repo::renamed_to(&mut diff, rel).ok()?.map(|(_, blob)| blob)
 }
 
 /// The bytes both sorted, disjoint range lists cover.

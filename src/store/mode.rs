@@ -18,7 +18,7 @@
 
 use std::path::Path;
 
-use git2::{Delta, DiffFindOptions, FileMode, ObjectType, Oid, Repository, Tree};
+use git2::{FileMode, ObjectType, Oid, Repository, Tree};
 
 use crate::store::lineage::CommitEvidence;
 use crate::store::notes::FileRecord;
@@ -195,12 +195,7 @@ fn moved_from(
     path: &str,
 ) -> Result<Option<String>, git2::Error> {
     let mut diff = repo.diff_tree_to_tree(Some(parent), Some(tree), None)?;
-    diff.find_similar(Some(DiffFindOptions::new().renames(true)))?;
-    Ok(diff.deltas().find_map(|d| {
-        (d.status() == Delta::Renamed && d.new_file().path() == Some(Path::new(path)))
-            .then(|| d.old_file().path().and_then(Path::to_str).map(str::to_string))
-            .flatten()
-    }))
+    Ok(crate::store::repo::renamed_to(&mut diff, path)?.and_then(|(from, _)| Some(from.to_str()?.to_string())))
 }
 
 /// The mode of the regular file at `path` in `parent`, as git writes it;
@@ -247,13 +242,7 @@ pub fn staged_change(
         Ok(_) => regular_mode(head, path),
         Err(_) => {
             let mut diff = repo.diff_tree_to_index(Some(head), Some(index), None)?;
-            diff.find_similar(Some(DiffFindOptions::new().renames(true)))?;
-            let moved = diff.deltas().find_map(|d| {
-                (d.status() == Delta::Renamed && d.new_file().path() == Some(Path::new(path)))
-                    .then(|| d.old_file().path().and_then(Path::to_str).map(str::to_string))
-                    .flatten()
-            });
-            moved.and_then(|from| regular_mode(head, &from))
+            crate::store::repo::renamed_to(&mut diff, path)?.and_then(|(from, _)| regular_mode(head, from.to_str()?))
         }
     };
     match from {

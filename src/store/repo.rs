@@ -396,6 +396,18 @@ pub fn head_commit(repo: &Repository) -> Option<Oid> {
     repo.head().ok().and_then(|h| h.peel_to_commit().ok()).map(|c| c.id())
 }
 
+/// Where `diff` (one without rename detection yet) renamed `path` from, as
+/// git's rename detection pairs them (`git diff -M`, a merge's): the old
+/// path and blob; `None` when nothing was renamed to it.
+pub fn renamed_to(diff: &mut git2::Diff<'_>, path: &str) -> Result<Option<(PathBuf, Oid)>, git2::Error> {
+    diff.find_similar(Some(git2::DiffFindOptions::new().renames(true)))?;
+    Ok(diff.deltas().find_map(|d| {
+        let renamed = d.status() == git2::Delta::Renamed && d.new_file().path() == Some(Path::new(path));
+        let old = d.old_file();
+        renamed.then(|| Some((old.path()?.to_path_buf(), old.id()))).flatten()
+    }))
+}
+
 /// The commits git marks as shallow (their parents were not fetched);
 /// `None` when the repository is shallow but the list cannot be read, so
 /// that no history is trusted to be whole.
