@@ -589,8 +589,14 @@ pub fn verify(repo: &Repository, base_rev: &str, head_rev: &str) -> Result<Repor
         touched.iter().cloned().chain(since_base.changes.into_iter().map(|c| c.path)).collect();
     let trust_files = trust_files(repo, &policy, &head_tree, head_rev, &candidates);
     let code: Vec<&String> = touched.iter().filter(|p| !trust_files.contains(*p)).collect();
-    check_files(repo, &judge, &range, (&base_tree, &head_tree), &code, &mut report)?;
-    let ends = trust::Ends { base_commit: base.id(), base: &base_tree, head: &head_tree, forks: &fork_trees };
+    let ends = Ends {
+        base_commit: base.id(),
+        base: &base_tree,
+        head: &head_tree,
+        forks: &fork_trees,
+        renamed: std::cell::OnceCell::new(),
+    };
+    check_files(repo, &judge, &range, &ends, &code, &mut report)?;
     for path in &trust_files {
         check_trust_file(repo, &judge, &range, &ends, path, &mut report)?;
     }
@@ -819,30 +825,34 @@ pub struct AiText {
     pub before: Option<String>,
 }
 
-/// BASE's and HEAD's trees, and the renames between them, found once when
-/// first asked ([`Ends::base_text`]).
+/// The ends of the range: BASE's commit and tree, HEAD's tree, the trees
+/// of the points where HEAD forked from BASE (its merge bases; none: they
+/// share no history, so all of HEAD's is the range's), and the renames
+/// between BASE and HEAD, found once when first asked
+/// ([`Ends::base_text`]).
 struct Ends<'a> {
-    repo: &'a Repository,
+    base_commit: Oid,
     base: &'a git2::Tree<'a>,
     head: &'a git2::Tree<'a>,
-    renamed: &'a std::cell::OnceCell<HashMap<String, String>>,
+    forks: &'a [git2::Tree<'a>],
+    renamed: std::cell::OnceCell<HashMap<String, String>>,
 }
 
 impl Ends<'_> {
     /// The text BASE holds of the file HEAD names `path`: at that path, or
     /// at the one it was renamed from (as `git diff -M` pairs them);
     /// `None` when BASE has neither, or it is not text.
-    fn base_text(&self, path: &str) -> Option<String> {
+    fn base_text(&self, repo: &Repository, path: &str) -> Option<String> {
         let text = |at: &str| {
             let entry = self.base.get_path(Path::new(at)).ok()?;
-            String::from_utf8(self.repo.find_blob(entry.id()).ok()?.content().to_vec()).ok()
+            String::from_utf8(repo.find_blob(entry.id()).ok()?.content().to_vec()).ok()
         };
         if let Some(found) = text(path) {
             return Some(found);
         }
         let renamed = self.renamed.get_or_init(|| {
             let mut out = HashMap::new();
-            let Ok(mut diff) = self.repo.diff_tree_to_tree(Some(self.base), Some(self.head), None) else { return out };
+            let Ok(mut diff) = repo.diff_tree_to_tree(Some(self.base), Some(self.head), None) else { return out };
             if diff.find_similar(Some(git2::DiffFindOptions::new().renames(true))).is_err() {
                 return out;
             }
@@ -872,15 +882,13 @@ fn check_files(
     repo: &Repository,
     judge: &Judge<'_>,
     range: &Range,
-    trees: (&git2::Tree<'_>, &git2::Tree<'_>),
+    ends: &Ends<'_>,
     paths: &[&String],
     report: &mut Report,
 ) -> Result<(), VerifyError> {
     let mut texts = Vec::new();
-    let renamed = std::cell::OnceCell::new();
-    let ends = Ends { repo, base: trees.0, head: trees.1, renamed: &renamed };
     for path in paths {
-        if let Some(text) = read_file(repo, judge, range, &ends, path, report)? {
+        if let Some(text) = read_file(repo, judge, range, ends, path, report)? {
             texts.push(text);
         }
     }
@@ -939,7 +947,7 @@ fn read_file<'r>(
     // unit needs.
     let before = match !judge.policy.risk_decides() {
         true => None,
-        false => ends.base_text(path),
+        false => ends.base_text(repo, path),
     };
     Ok(Some(TextFile { path, file, ai: AiText { path: path.to_string(), text, spans, deletions, before } }))
 }

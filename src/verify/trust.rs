@@ -32,16 +32,6 @@ pub(super) fn trust_files(
         .collect()
 }
 
-/// The trees a trust file's change is read between: BASE's, HEAD's, and
-/// those of the points where HEAD forked from BASE, its merge bases (none:
-/// they share no history, so all of HEAD's is the range's).
-pub(super) struct Ends<'r> {
-    pub base_commit: git2::Oid,
-    pub base: &'r git2::Tree<'r>,
-    pub head: &'r git2::Tree<'r>,
-    pub forks: &'r [git2::Tree<'r>],
-}
-
 /// A change in the range to trust file `path`: HEAD's version differs from
 /// BASE's, and is not the one every merge base holds (which would make the
 /// difference BASE's own, made since; with two merge bases, a version one
