@@ -105,20 +105,17 @@ fn merge_changes_own(repo: &Repository, commit: &Commit<'_>) -> Result<bool, git
     };
     let fork = fork.map(|f| repo.find_commit(f).and_then(|c| c.tree())).transpose()?;
     // The paths the merge changed against its first parent, and those the
-    // other parents changed since the fork.
-    let mut paths: BTreeSet<std::path::PathBuf> = BTreeSet::new();
-    let mut add = |diff: git2::Diff<'_>| {
-        for delta in diff.deltas() {
-            paths.extend(delta.new_file().path().or_else(|| delta.old_file().path()).map(Path::to_path_buf));
-        }
-    };
-    add(repo.diff_tree_to_tree(Some(first), Some(&tree), None)?);
+    // other parents changed since the fork (a name that is not UTF-8 fails
+    // the range of itself: `unreadable`).
+    let mut paths: BTreeSet<String> = BTreeSet::new();
+    paths.extend(tree_diff::changes(repo, Some(first), &tree)?.changes.into_iter().map(|c| c.path));
     if let Some(fork) = &fork {
         for other in &parents[1..] {
-            add(repo.diff_tree_to_tree(Some(fork), Some(other), None)?);
+            paths.extend(tree_diff::changes(repo, Some(fork), other)?.changes.into_iter().map(|c| c.path));
         }
     }
     for path in &paths {
+        let path = Path::new(path);
         let entry = |tree: &git2::Tree<'_>| tree.get_path(path).ok().map(|e| (e.id(), e.filemode()));
         let mine = entry(&tree);
         let theirs: Vec<Option<(Oid, i32)>> = parents.iter().map(entry).collect();
