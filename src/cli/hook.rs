@@ -194,12 +194,18 @@ fn agent_hook(agent: Agent) -> anyhow::Result<Outcome> {
     Ok(outcome)
 }
 
+/// The repository the agent works in, as its payload's `cwd` names it (the
+/// current directory without one); `None` outside one.
+fn repo_at(cwd: Option<&str>) -> Option<Repository> {
+    absolute(".", cwd).ok().and_then(|dir| repo::discover(&dir).ok())
+}
+
 fn agent_payload(agent: Agent, bytes: &[u8]) -> anyhow::Result<Outcome> {
     let parsed = agents::parse(agent, bytes)?;
     match parsed {
         Parsed::Before(before) => {
             // Calls long gone whose record never came are settled first.
-            if let Some(repo) = absolute(".", before.cwd.as_deref()).ok().and_then(|dir| repo::discover(&dir).ok()) {
+            if let Some(repo) = repo_at(before.cwd.as_deref()) {
                 settle_orphans(&repo, None);
                 note_deferred(&repo);
             }
@@ -225,7 +231,7 @@ fn agent_payload(agent: Agent, bytes: &[u8]) -> anyhow::Result<Outcome> {
             }?;
             snapshots_read(true);
             // Commits whose note waited for this call.
-            if let Some(repo) = absolute(".", cwd.as_deref()).ok().and_then(|dir| repo::discover(&dir).ok()) {
+            if let Some(repo) = repo_at(cwd.as_deref()) {
                 note_deferred(&repo);
             }
             Ok(recorded)
@@ -233,7 +239,7 @@ fn agent_payload(agent: Agent, bytes: &[u8]) -> anyhow::Result<Outcome> {
         Parsed::TurnEnded(turn) => {
             // Calls whose record never came (the hook after the tool killed
             // or failed) are settled: the turn is over.
-            if let Some(repo) = absolute(".", turn.cwd.as_deref()).ok().and_then(|dir| repo::discover(&dir).ok()) {
+            if let Some(repo) = repo_at(turn.cwd.as_deref()) {
                 settle_orphans(&repo, Some(turn.session.as_deref().unwrap_or_default()));
                 note_deferred(&repo);
             }

@@ -744,12 +744,16 @@ fn sweep(dir: &Path) {
 /// Remove the snapshot at `path` ([`file`]), [`settled`] or not, once
 /// what its tool call changed is recorded (or settled).
 pub fn remove(path: &Path) {
-    for path in [path.to_path_buf(), path.with_extension(SETTLED)] {
-        if let Err(e) = std::fs::remove_file(&path)
-            && e.kind() != std::io::ErrorKind::NotFound
-        {
-            eprintln!("vouch: warning: cannot remove the snapshot {}: {e}", path.display());
-        }
+    remove_file(path);
+    remove_file(&path.with_extension(SETTLED));
+}
+
+/// Remove the snapshot file at `path`, if there is one; a failure is said.
+fn remove_file(path: &Path) {
+    if let Err(e) = std::fs::remove_file(path)
+        && e.kind() != std::io::ErrorKind::NotFound
+    {
+        eprintln!("vouch: warning: cannot remove the snapshot {}: {e}", path.display());
     }
 }
 
@@ -775,11 +779,7 @@ pub fn settled(repo: &Repository, pending: &Pending) {
     if let Err(e) = kept {
         eprintln!("vouch: warning: cannot keep the snapshot {}: {e}", path.display());
     }
-    if let Err(e) = std::fs::remove_file(path)
-        && e.kind() != std::io::ErrorKind::NotFound
-    {
-        eprintln!("vouch: warning: cannot remove the snapshot {}: {e}", path.display());
-    }
+    remove_file(path);
 }
 
 /// A snapshot whose tool call's record has not come (yet).
@@ -846,6 +846,9 @@ pub fn pending(repo: &Repository) -> Vec<Pending> {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use crate::store::repo::tests::git;
+
     /// Red team (rt25d A6): a call settled as unknown on a Friday whose
     /// permission prompt is allowed on Monday lost its snapshot to a sweep a
     /// day later. A settled snapshot is kept for two weeks; a temporary file
@@ -868,9 +871,6 @@ mod tests {
         assert!(!forgotten.exists());
         assert!(!temporary.exists());
     }
-
-    use super::*;
-    use crate::store::repo::tests::git;
 
     #[test]
     fn a_command_names_a_worktree_by_its_path_or_its_name_as_a_word() {
