@@ -19,6 +19,16 @@ use support::world::*;
 
 const POLICY: &str = "reviewers = [\"alice@example.com\", \"bob@example.com\"]\n";
 
+/// `vouch verify origin/main..HEAD` in `a` fails on the change to the
+/// policy, and on nothing else: its report.
+fn refuses_the_policy_change(a: &Clone) -> Value {
+    let (code, report) = a.verify("origin/main..HEAD");
+    assert_eq!(code, 1, "{report:#}");
+    let found = trust_failures(&report);
+    assert_eq!(found.iter().map(|(path, _)| path.as_str()).collect::<Vec<_>>(), [".vouch.toml"], "{report:#}");
+    report
+}
+
 /// The trust-file failures of a report: (path, commits named).
 fn trust_failures(report: &Value) -> Vec<(String, Vec<String>)> {
     failures(report)
@@ -145,10 +155,7 @@ fn a_policy_rolled_back_against_one_of_two_merge_bases_is_a_change_to_approve() 
     m.commit("more notes", None);
     assert_eq!(m.git(&["merge-base", "--all", "origin/main", "HEAD"]).lines().count(), 2, "a criss-cross");
     assert!(m.git(&["diff", "--name-only", "origin/main", "HEAD"]).contains(".vouch.toml"));
-    let (code, report) = m.verify("origin/main..HEAD");
-    assert_eq!(code, 1, "{report:#}");
-    let found = trust_failures(&report);
-    assert_eq!(found.iter().map(|(path, _)| path.as_str()).collect::<Vec<_>>(), [".vouch.toml"], "{report:#}");
+    refuses_the_policy_change(&m);
 }
 
 /// Red team: an approval of a trust file names its content (a state), not
@@ -170,14 +177,7 @@ fn an_old_approval_of_a_trust_files_content_does_not_approve_its_rollback() {
     let then = Decision { created: Some("2020-01-01T00:00:00Z"), ..Decision::by("alice") };
     world.decide(&m, &fp, then);
     world.on_main(&[(".vouch.toml", &without)]);
-    m.git(&["fetch", "-q"]);
-    m.git(&["checkout", "-q", "-b", "rollback", "origin/main"]);
-    m.write(".vouch.toml", &with);
-    m.commit("restore the on-call list", None);
-    let (code, report) = m.verify("origin/main..HEAD");
-    assert_eq!(code, 1, "{report:#}");
-    let found = trust_failures(&report);
-    assert_eq!(found.iter().map(|(path, _)| path.as_str()).collect::<Vec<_>>(), [".vouch.toml"], "{report:#}");
+    let report = rollback_is_refused(&m, &with);
     let text = serde_json::to_string(&report).unwrap();
     assert!(text.contains("before"), "the old approval is named and why it does not count: {report:#}");
     // Approved now, against BASE's version, it counts.
@@ -216,14 +216,8 @@ fn an_old_approval_does_not_approve_a_rollback_after_a_foxtrot_merge() {
     stale.git(&["pull", "-q", "--no-rebase", "--no-edit", "origin", "main"]);
     stale.git(&["push", "-q", "origin", "main"]);
     m.git(&["fetch", "-q"]);
-    m.git(&["checkout", "-q", "-b", "rollback", "origin/main"]);
-    assert_eq!(m.read(".vouch.toml"), POLICY);
-    m.write(".vouch.toml", &with);
-    m.commit("restore the on-call list", None);
-    let (code, report) = m.verify("origin/main..HEAD");
-    assert_eq!(code, 1, "{report:#}");
-    let found = trust_failures(&report);
-    assert_eq!(found.iter().map(|(path, _)| path.as_str()).collect::<Vec<_>>(), [".vouch.toml"], "{report:#}");
+    assert_eq!(m.git(&["show", "origin/main:.vouch.toml"]), POLICY);
+    rollback_is_refused(&m, &with);
 }
 
 /// `who` signs off `.vouch.toml` as `a`'s checkout holds it, against
@@ -248,16 +242,13 @@ fn commit_dated_2020(world: &World, a: &Clone, subject: &str) {
 }
 
 /// On a branch from origin/main, `.vouch.toml` put back to `with`: verify
-/// must ask for its sign-off.
-fn rollback_is_refused(a: &Clone, with: &str) {
+/// must ask for its sign-off ([`refuses_the_policy_change`]).
+fn rollback_is_refused(a: &Clone, with: &str) -> Value {
     a.git(&["fetch", "-q"]);
     a.git(&["checkout", "-q", "-b", "rollback", "origin/main"]);
     a.write(".vouch.toml", with);
     a.commit("restore the on-call list", None);
-    let (code, report) = a.verify("origin/main..HEAD");
-    assert_eq!(code, 1, "{report:#}");
-    let found = trust_failures(&report);
-    assert_eq!(found.iter().map(|(path, _)| path.as_str()).collect::<Vec<_>>(), [".vouch.toml"], "{report:#}");
+    refuses_the_policy_change(a)
 }
 
 /// Red team (rt25a A3): when BASE's history last changed a trust file was
