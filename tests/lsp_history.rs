@@ -298,6 +298,44 @@ fn the_records_and_range_are_read_off_the_state_thread() {
     server.shutdown();
 }
 
+/// Red team (rt25e F3): an AI completion that repeats the line above it
+/// lands while the repository's first read is still under way. The
+/// server writes its own journal record of it at once; when the read is
+/// in, the store's account of the text as opened must not carry that
+/// record backwards onto it, where the person's copy of the line stands.
+#[test]
+fn an_ai_line_equal_to_the_persons_line_above_it_stays_apart_when_the_first_read_lands_late() {
+    let opened = "fn a() {\n    let x = 1;\n}\n\nfn b() -> u32 {\n    42\n}\n";
+    let repo = TestRepo::new();
+    repo.write(FILE, opened);
+    repo.git(&["add", FILE]);
+    repo.git(&["commit", "-q", "--no-verify", "-m", "a person's code"]);
+    let fifo = repo.root.join(".git/vouch/cache/approval.keyed");
+    support::repo::block_reads_of(&fifo);
+    let mut server = Server::start(&repo.root, &["utf-16"]);
+    let uri = repo.uri(FILE);
+    server.open(&uri, "rust", opened);
+    // The person types above `fn b`, then the AI inserts `    42` after
+    // the person's `    42`.
+    server.change(&uri, 2, json!([{ "range": range(3, 0, 3, 0), "text": "// typed\n" }]));
+    server.change(&uri, 3, json!([{ "range": range(7, 0, 7, 0), "text": "    42\n" }]));
+    server.notify(
+        "vouch/aiEdit",
+        json!({ "textDocument": { "uri": uri, "version": 3 }, "range": range(7, 0, 8, 0), "tool": "copilot" }),
+    );
+    support::repo::release_fifo(&fifo);
+    server.diagnostics(&uri, 3);
+    let doc = server.document(&uri);
+    let text = doc["text"].as_str().unwrap();
+    assert_eq!(text, "fn a() {\n    let x = 1;\n}\n// typed\n\nfn b() -> u32 {\n    42\n    42\n}\n");
+    let ai: Vec<(u64, &str)> = support::lsp::ai_spans(&doc)
+        .iter()
+        .map(|s| (s["range"]["start"]["line"].as_u64().unwrap(), s["text"].as_str().unwrap()))
+        .collect();
+    assert_eq!(ai, vec![(7, "    42\n")], "only the AI's copy is AI: {doc:#}");
+    server.shutdown();
+}
+
 /// Red team: right after a file opens, while its history is read, an AI
 /// completion lands and a client that cannot be asked to refresh its code
 /// lenses asks for them: it got none, and kept none, although the server

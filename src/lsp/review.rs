@@ -754,6 +754,21 @@ impl Repos {
         rel: &str,
         text: &str,
     ) -> anyhow::Result<Option<(FileVersion, crate::provenance::Spans)>> {
+        self.view_before_own(root, rel, text, None)
+    }
+
+    /// [`Repos::view`], leaving out the records this server wrote at or
+    /// after `own_since`: for a text it held before them, which they
+    /// describe a later state of (a document whose edits since are its own
+    /// account already). Carried backwards, a record's range could land on
+    /// an equal line beside it.
+    pub fn view_before_own(
+        &mut self,
+        root: &Path,
+        rel: &str,
+        text: &str,
+        own_since: Option<time::OffsetDateTime>,
+    ) -> anyhow::Result<Option<(FileVersion, crate::provenance::Spans)>> {
         let Some(ctx) = self.by_root.get_mut(root) else { return Ok(None) };
         ctx.loaded(&mut self.messages);
         let blob = git2::Oid::hash_object(git2::ObjectType::Blob, text.as_bytes())?;
@@ -765,6 +780,9 @@ impl Repos {
         };
         let view = match (&ctx.journal, &ctx.loaded) {
             (Some(journal), Some(loaded)) => {
+                let before_own =
+                    own_since.map(|since| loaded.without(|r| r.writer == journal.writer() && r.time >= since));
+                let loaded = before_own.as_ref().unwrap_or(loaded);
                 let views = Views { journal, loaded, strict: false, cache: None };
                 views.view_moved_in(&ctx.repo, root, &file)?
             }

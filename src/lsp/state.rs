@@ -458,13 +458,30 @@ struct OpenDoc {
     /// carried through the edits since: the client is told to ask again
     /// (`vouch/pendingChanged`) once the next analysis is in.
     pending_lag: bool,
-    /// The text it was opened with (and its version), while it waits to be
-    /// given the store's account of that text ([`State::read_store`]): its
-    /// repository's judging (its records, the range, BASE's policy: see
+    /// The text it was opened with, while it waits to be given the store's
+    /// account of that text ([`State::read_store`]): its repository's
+    /// judging (its records, the range, BASE's policy: see
     /// [`crate::lsp::review::Judging`]) is not read yet. Until then it is
     /// neither analysed nor written to the journal when idle; edits are
     /// taken meanwhile, and the store's account is carried onto them.
-    waiting: Option<(String, i32)>,
+    waiting: Option<Waiting>,
+}
+
+/// A document's text as opened, waiting for its repository's judging
+/// ([`OpenDoc::waiting`]).
+struct Waiting {
+    text: String,
+    version: i32,
+    /// When it was opened: the records this server wrote since (an AI
+    /// edit of it meanwhile) are of its edits, which the document holds
+    /// already, and of a later text.
+    since: time::OffsetDateTime,
+}
+
+impl Waiting {
+    fn now(text: &str, version: i32) -> Waiting {
+        Waiting { text: text.to_string(), version, since: time::OffsetDateTime::now_utc() }
+    }
 }
 
 /// A file's size and modification time: cheap to read on every edit, and
@@ -1169,7 +1186,7 @@ impl State {
         let uri = item.uri.clone();
         let disk = DiskStamp::of(repo.as_ref());
         let ready = repo.as_ref().is_none_or(|(root, _)| self.repos.is_ready(root));
-        let waiting = (!ready).then(|| (doc.text().as_str().to_string(), item.version));
+        let waiting = (!ready).then(|| Waiting::now(doc.text().as_str(), item.version));
         self.dropped.remove(&uri);
         self.histories.forget(&uri);
         self.docs.insert(
@@ -1433,15 +1450,16 @@ impl State {
     }
 
     /// [`State::read_store`] for `opened`, a text the document held before
-    /// the edits since (and its version); `None`: its text now. The store's
-    /// account of that text is carried onto the text now where it is
-    /// unchanged, as history's is when it comes in.
-    fn read_store_of(&mut self, uri: &Uri, opened: Option<(String, i32)>) {
+    /// the edits since; `None`: its text now. The store's account of that
+    /// text is carried onto the text now where it is unchanged, as
+    /// history's is when it comes in.
+    fn read_store_of(&mut self, uri: &Uri, opened: Option<Waiting>) {
         let Some(d) = self.docs.get(uri) else { return };
         let Some((root, rel)) = d.repo.clone() else { return };
-        let (language, version) = (d.doc.language(), opened.as_ref().map_or(d.version, |(_, v)| *v));
-        let text = opened.as_ref().map_or(d.doc.text().as_str(), |(t, _)| t.as_str());
-        let (file, view) = match self.repos.view(&root, &rel, text) {
+        let (language, version) = (d.doc.language(), opened.as_ref().map_or(d.version, |w| w.version));
+        let text = opened.as_ref().map_or(d.doc.text().as_str(), |w| w.text.as_str());
+        let own_since = opened.as_ref().map(|w| w.since);
+        let (file, view) = match self.repos.view_before_own(&root, &rel, text, own_since) {
             Ok(Some(read)) => read,
             Ok(None) => return,
             Err(e) => {
@@ -2980,7 +2998,7 @@ fn rebuild_document(old: OpenDoc, enc: Encoding, lines: PositionLines, repos: &m
             }
             None
         }
-        (None, Some(_)) => Some((doc.text().as_str().to_string(), version)),
+        (None, Some(_)) => Some(Waiting::now(doc.text().as_str(), version)),
         (None, None) => None,
     };
     if let Some((root, _)) = &repo {

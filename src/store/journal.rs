@@ -353,6 +353,16 @@ impl Loaded {
         Loaded { records, problems, retired }
     }
 
+    /// These records but those `left_out`: what the journal said before
+    /// they were written (retirements still count).
+    pub fn without(&self, left_out: impl Fn(&Record) -> bool) -> Loaded {
+        Loaded {
+            records: self.records.iter().filter(|r| !left_out(r)).cloned().collect(),
+            problems: self.problems.clone(),
+            retired: self.retired.clone(),
+        }
+    }
+
     pub fn is_retired(&self, id: &RecordId) -> bool {
         self.retired.contains(id)
     }
