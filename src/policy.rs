@@ -36,8 +36,9 @@ pub const POLICY_FILE: &str = ".vouch.toml";
 /// decide who reviews the policy.
 pub const CODEOWNERS_PATHS: [&str; 4] = [".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS", ".gitlab/CODEOWNERS"];
 
-/// The default `trust_files`: the CI configuration that runs `vouch verify`.
-pub const DEFAULT_TRUST_FILES: [&str; 2] = [".github/workflows/", ".gitlab-ci.yml"];
+/// The default `trust_files`: the CI configuration that runs `vouch verify`
+/// (GitHub's workflows and the local actions they use, GitLab's file).
+pub const DEFAULT_TRUST_FILES: [&str; 3] = [".github/workflows/", ".github/actions/", ".gitlab-ci.yml"];
 
 /// Non-whitespace AI bytes that count as one AI line for the thresholds
 /// (`min_ai_lines`, `[[triage]] max_ai_lines`), so that a unit written on

@@ -194,6 +194,21 @@ fn finding_2_ci_workflows_and_listed_trust_files_need_approval() {
     let (code, report) = d.verify("origin/main..HEAD");
     assert_eq!(code, 0, "{report:#}");
 
+    // A local action the workflow runs (`uses: ./.github/actions/setup`)
+    // is as much the CI as the workflow is (rt25a B2).
+    let world = World::new(SIGNED_POLICY);
+    world.on_main(&[
+        (".github/workflows/ci.yml", "steps:\n  - uses: ./.github/actions/check\n"),
+        (".github/actions/check/action.yml", "runs:\n  using: composite\n  steps:\n    - run: vouch verify\n"),
+    ]);
+    let d = world.clone_as("d", "dev");
+    d.git(&["checkout", "-q", "-b", "quiet-action"]);
+    d.write(".github/actions/check/action.yml", "runs:\n  using: composite\n  steps:\n    - run: true\n");
+    d.commit("speed up CI", None);
+    let (code, report) = d.verify("origin/main..HEAD");
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(only_failure(&report, "policy-change")["path"], ".github/actions/check/action.yml");
+
     // A policy that lists its own trust files.
     let world = World::new(&format!("{SIGNED_POLICY}trust_files = [\"/deploy/\"]\n"));
     world.on_main(&[("deploy/prod.sh", "rsync build/ prod:/srv\n")]);

@@ -144,7 +144,7 @@ require_signed_commits = true
 
 # Besides .vouch.toml, the allowed-signers file and CODEOWNERS: files whose
 # change needs approval of the whole file under the policy at BASE.
-trust_files = [".github/workflows/", ".gitlab-ci.yml"]
+trust_files = [".github/workflows/", ".github/actions/", ".gitlab-ci.yml"]
 
 # Break glass is off. To allow it, name who may (never for what they took
 # part in, never over a trust-file change):
