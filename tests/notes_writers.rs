@@ -168,3 +168,34 @@ fn a_note_that_could_not_be_written_says_how_to_write_it_again() {
     std::fs::remove_file(&notes).unwrap();
     assert!(repo.note("HEAD").is_empty(), "no note was written");
 }
+
+/// Red team (session 25): a lock file a crashed git left on the notes ref
+/// looked like another writer, and every commit waited 30 s for it before
+/// it failed. A lock that old is said at once, with its path; once it is
+/// gone, `vouch notes rebuild` writes the agent's note from the journal,
+/// as the failure says.
+#[test]
+fn a_leftover_lock_on_the_notes_ref_is_named_at_once_and_the_note_rebuilt_after() {
+    let repo = VouchRepo::init_with(&[("src/lib.rs", "pub fn a() -> u32 {\n    1\n}\n")], &[]);
+    let lock = repo.root().join(".git/refs/notes/vouch.lock");
+    std::fs::create_dir_all(lock.parent().unwrap()).unwrap();
+    std::fs::write(&lock, "").unwrap();
+    let aged = repo.command("touch", &["-d", "2 minutes ago", lock.to_str().unwrap()]).status().unwrap();
+    assert!(aged.success());
+    let ai = "pub fn a() -> u32 {\n    1\n}\n\npub fn b(x: u32) -> u32 {\n    x * 2\n}\n";
+    agent_writes(&repo, repo.root(), "t-1", "src/lib.rs", ai);
+    let started = std::time::Instant::now();
+    let commit = repo.git_run(&["commit", "-q", "--no-verify", "-am", "agent's b"]);
+    assert!(started.elapsed() < std::time::Duration::from_secs(20), "waited {:?} for a dead lock", started.elapsed());
+    let head = repo.ok(&["rev-parse", "--short=10", "HEAD"]).trim().to_string();
+    let said = commit.all();
+    assert!(said.contains(&format!("vouch note of commit {head}")), "{said}");
+    assert!(said.contains(&lock.display().to_string()) && said.contains("remove it"), "{said}");
+    assert!(said.contains("vouch notes rebuild"), "{said}");
+    assert!(repo.note("HEAD").is_empty(), "no note was written");
+
+    std::fs::remove_file(&lock).unwrap();
+    repo.vouch_ok(&["notes", "rebuild", "HEAD"]);
+    let note = repo.note("HEAD");
+    assert!(note.iter().any(|r| r["path"] == "src/lib.rs" && r["ai"] == json!([[4, 7]])), "{note:#?}");
+}

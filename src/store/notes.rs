@@ -581,12 +581,9 @@ fn update_note(
             .map_err(failed("write the note"))?;
         Ok(())
     };
-    let contention = || NoteError::Command {
+    let contention = |stuck: crate::store::repo::Stuck| NoteError::Command {
         action: format!("write the vouch note on {commit}"),
-        detail: format!(
-            "other writers kept moving {NOTES_REF} for {} s",
-            crate::store::repo::CONTENTION_TIMEOUT.as_secs()
-        ),
+        detail: stuck.to_string(),
     };
     through_scratch(repo, "note", edit, |action, e| failed(action)(e), contention)
 }
@@ -607,7 +604,7 @@ pub(crate) fn through_scratch<E>(
     purpose: &str,
     mut edit: impl FnMut(&str) -> Result<(), E>,
     git: impl Fn(&str, git2::Error) -> E,
-    contention: impl FnOnce() -> E,
+    contention: impl FnOnce(crate::store::repo::Stuck) -> E,
 ) -> Result<(), E> {
     static SCRATCHES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let nth = SCRATCHES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -647,7 +644,7 @@ pub(crate) fn through_scratch<E>(
     match crate::store::repo::update_ref(repo, NOTES_REF, tip, next, moved) {
         Ok(_) => Ok(()),
         Err(crate::store::repo::RefUpdateError::Failed(e)) => Err(e),
-        Err(crate::store::repo::RefUpdateError::Contention) => Err(contention()),
+        Err(crate::store::repo::RefUpdateError::Stuck(stuck)) => Err(contention(stuck)),
     }
 }
 

@@ -1014,8 +1014,8 @@ pub struct Listing<R> {
 pub enum RecordError {
     #[error("invalid {kind} record: {reason}", kind = kind.type_name())]
     Invalid { kind: Kind, reason: String },
-    #[error("cannot update {ref_name}: other writers kept changing it for {seconds} s", seconds = crate::store::repo::CONTENTION_TIMEOUT.as_secs())]
-    Contention { ref_name: &'static str },
+    #[error("cannot update {ref_name}: {stuck}")]
+    Stuck { ref_name: &'static str, stuck: crate::store::repo::Stuck },
     #[error("{ref_name} does not point to a commit")]
     NotACommit { ref_name: String },
     #[error(

@@ -56,13 +56,45 @@ pub fn retry_object_write<T>(mut write: impl FnMut() -> Result<T, git2::Error>) 
 /// ([`update_ref`]) before giving up.
 pub const CONTENTION_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
+/// How long a ref's lock file may stand before [`update_ref`] takes it for
+/// the leftover of a process that stopped: git and vouch hold one for
+/// milliseconds.
+pub const STALE_REF_LOCK: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Why [`update_ref`] did not move a ref.
 #[derive(Debug)]
 pub enum RefUpdateError<E> {
     /// Reading the ref, or making what it moves to, failed.
     Failed(E),
+    /// The ref could not be moved; a sentence for the caller's error.
+    Stuck(Stuck),
+}
+
+/// Why a ref stayed where it was although nothing failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stuck {
     /// Other writers kept moving it for [`CONTENTION_TIMEOUT`].
-    Contention,
+    Contention { ref_name: String },
+    /// Its lock file has stood for longer than [`STALE_REF_LOCK`]: no
+    /// writer holds a lock that long, so waiting for it is waiting forever.
+    StaleLock { path: PathBuf, age: std::time::Duration },
+}
+
+impl std::fmt::Display for Stuck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Stuck::Contention { ref_name } => {
+                write!(f, "other writers kept moving {ref_name} for {} s", CONTENTION_TIMEOUT.as_secs())
+            }
+            Stuck::StaleLock { path, age } => write!(
+                f,
+                "the lock file {} has stood for {} s, left by a git or vouch process that stopped; if no git \
+                 command is running in this repository, remove it",
+                path.display(),
+                age.as_secs()
+            ),
+        }
+    }
 }
 
 /// Move `ref_name` from its tip (`tip` reads it: `None` when there is no
@@ -98,8 +130,11 @@ pub fn update_ref<E>(
                     git2::ErrorCode::Modified | git2::ErrorCode::Exists | git2::ErrorCode::Locked
                 ) =>
             {
+                if let Some(stale) = stale_lock(repo, ref_name) {
+                    return Err(RefUpdateError::Stuck(stale));
+                }
                 if std::time::Instant::now() >= deadline {
-                    return Err(RefUpdateError::Contention);
+                    return Err(RefUpdateError::Stuck(Stuck::Contention { ref_name: ref_name.to_string() }));
                 }
                 backoff(attempt);
                 attempt = attempt.saturating_add(1);
@@ -107,6 +142,16 @@ pub fn update_ref<E>(
             Err(e) => return Err(RefUpdateError::Failed(git(e))),
         }
     }
+}
+
+/// A lock on `ref_name` (its own, or the packed refs') older than
+/// [`STALE_REF_LOCK`].
+fn stale_lock(repo: &Repository, ref_name: &str) -> Option<Stuck> {
+    let locks = [repo.commondir().join(format!("{ref_name}.lock")), repo.commondir().join("packed-refs.lock")];
+    locks.into_iter().find_map(|path| {
+        let age = std::fs::metadata(&path).and_then(|m| m.modified()).ok()?.elapsed().ok()?;
+        (age >= STALE_REF_LOCK).then_some(Stuck::StaleLock { path, age })
+    })
 }
 
 /// Sleeps a little, more after each failed attempt, with jitter so that

@@ -390,11 +390,9 @@ fn merge_notes(repo: &Repository, remote: &str, private: &str) -> Result<(), Syn
         run(cmd, "notes merge", remote).map(drop).map_err(|e| failed(e.to_string()))
     };
     let git = |action: &str, e: git2::Error| failed(format!("cannot {action}: {}", e.message()));
-    let contention = || {
-        failed(format!(
-            "other writers kept moving {NOTES_REF} for {} s; run vouch sync again",
-            crate::store::repo::CONTENTION_TIMEOUT.as_secs()
-        ))
+    let contention = |stuck: crate::store::repo::Stuck| match stuck {
+        crate::store::repo::Stuck::Contention { .. } => failed(format!("{stuck}; run vouch sync again")),
+        crate::store::repo::Stuck::StaleLock { .. } => failed(stuck.to_string()),
     };
     notes::through_scratch(repo, "sync", edit, git, contention)
 }

@@ -603,7 +603,7 @@ fn update_ref(
     let next = |current| crate::store::repo::retry_object_write(|| next(current)).map_err(git);
     crate::store::repo::update_ref(repo, ref_name, tip, next, git).map_err(|e| match e {
         RefUpdateError::Failed(e) => e,
-        RefUpdateError::Contention => RecordError::Contention { ref_name },
+        RefUpdateError::Stuck(stuck) => RecordError::Stuck { ref_name, stuck },
     })
 }
 
