@@ -40,6 +40,10 @@ pub struct Applied {
     /// Whether the inserted text equals text removed earlier in the session
     /// (an undo, a paste back): such text is never suspected AI.
     pub restores_removed: bool,
+    /// Whether the inserted text is mostly lines of the text it replaced,
+    /// re-indented or moved (a formatter's change, sent whole, whose diff
+    /// ran out of time and left one block): never suspected AI either.
+    pub reshapes: bool,
 }
 
 /// When a document parses.
@@ -110,6 +114,18 @@ pub struct Document {
     /// (from 1), before the text changes or (if true) after.
     #[cfg(test)]
     panic_at: Option<(usize, bool)>,
+}
+
+/// Whether most of `piece`'s lines that hold anything but whitespace are,
+/// trimmed, lines of `old` (trimmed too): text re-indented or moved about,
+/// not text brought in. Linear in both texts.
+fn mostly_lines_of(piece: &str, old: &str) -> bool {
+    let piece: Vec<&str> = piece.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    if piece.len() < 2 {
+        return false;
+    }
+    let old: std::collections::HashSet<&str> = old.lines().map(str::trim).collect();
+    2 * piece.iter().filter(|l| old.contains(*l)).count() > piece.len()
 }
 
 /// One byte replacement taken back: `inserted` bytes at `start` were
@@ -319,6 +335,18 @@ impl Document {
             Hunks::Together(_) => crate::provenance::diff_until(old, new, deadline),
             Hunks::Apart => crate::provenance::line_diff_until(old, new, deadline),
         };
+        // Several hunks are several edits (a formatter's fixes, a reload, a
+        // `:%s`), not one block: the text between them was there before.
+        // Report the largest piece inserted. A ranged change's pieces that
+        // only a line or two of equal text parts (a blank line, a brace
+        // that happened to match) are one block: a paste over a selection
+        // is still the large insertion it was.
+        let mut pieces: Vec<Range<usize>> = hunks.iter().map(|h| h.new.clone()).collect();
+        if matches!(memory, Hunks::Apart) {
+            pieces = blocks(new, pieces);
+        }
+        let inserted = pieces.into_iter().max_by_key(|r| (r.len(), std::cmp::Reverse(r.start)));
+        let reshapes = inserted.as_ref().is_some_and(|r| mostly_lines_of(&new[r.clone()], old));
         let base = range.start;
         let mut recalled = false;
         let mut restores_removed = false;
@@ -336,19 +364,8 @@ impl Document {
             removed_bytes += a.removed;
         }
         debug_assert_eq!(&self.text.as_str()[base..base + new.len()], new);
-        // Several hunks are several edits (a formatter's fixes, a reload, a
-        // `:%s`), not one block: the text between them was there before.
-        // Report the largest piece inserted. A ranged change's pieces that
-        // only a line or two of equal text parts (a blank line, a brace
-        // that happened to match) are one block: a paste over a selection
-        // is still the large insertion it was.
-        let mut pieces: Vec<Range<usize>> = hunks.iter().map(|h| h.new.clone()).collect();
-        if matches!(memory, Hunks::Apart) {
-            pieces = blocks(new, pieces);
-        }
-        let inserted = pieces.into_iter().max_by_key(|r| (r.len(), std::cmp::Reverse(r.start)));
         let inserted = inserted.map_or(base..base, |r| base + r.start..base + r.end);
-        Ok(Applied { inserted, removed: removed_bytes, clamps: Vec::new(), recalled, restores_removed })
+        Ok(Applied { inserted, removed: removed_bytes, clamps: Vec::new(), recalled, restores_removed, reshapes })
     }
 
     /// Replace `range` (on character boundaries) with `new`.
@@ -423,7 +440,7 @@ impl Document {
             }
             recalled = true;
         }
-        Ok(Applied { inserted, removed: range.len(), clamps: Vec::new(), recalled, restores_removed })
+        Ok(Applied { inserted, removed: range.len(), clamps: Vec::new(), recalled, restores_removed, reshapes: false })
     }
 
     /// The text as it was before the last batch ([`Document::apply`])

@@ -148,6 +148,42 @@ fn whole_text_with_two_small_fixes_is_not_a_large_insertion() {
     server.shutdown();
 }
 
+/// Red team (rt25e N3): a formatter re-indents a large file and sends it
+/// whole (or as one change over every line, as Neovim does for `gg=G`).
+/// Its diff runs out of time and leaves one block; that block is the
+/// person's lines, re-indented, and must not become one large "pasted"
+/// insertion of suspected AI text that needs sign-off.
+#[test]
+fn a_large_file_reindented_in_one_change_is_not_a_large_insertion() {
+    let repo = TestRepo::new();
+    let fns: Vec<String> = (0..1500)
+        .map(|i| format!("\tpub fn f{i}(&self, x: u32) -> u32 {{\n\t\tlet y = x + {i};\n\t\ty * 2\n\t}}\n"))
+        .collect();
+    let original = format!("pub struct S;\n\nimpl S {{\n{}}}\n", fns.join("\n"));
+    repo.write("src/lib.rs", &original);
+    repo.commit_all("a person's code");
+    let uri = repo.uri("src/lib.rs");
+    let lines = original.lines().count() as u32;
+    let reindented = original.replace('\t', "    ");
+    for (version, change) in
+        [(2, json!([{ "text": reindented }])), (3, json!([{ "range": range(0, 0, lines, 0), "text": original }]))]
+    {
+        let mut server = Server::start(&repo.root, &["utf-16"]);
+        let start = if version == 2 { original.as_str() } else { reindented.as_str() };
+        server.open(&uri, "rust", start);
+        server.diagnostics(&uri, 1);
+        server.change(&uri, version, change);
+        let doc = server.document(&uri);
+        assert_eq!(
+            doc["text"].as_str().map(str::len),
+            Some(if version == 2 { reindented.len() } else { original.len() })
+        );
+        let ai: usize = ai_spans(&doc).iter().map(|s| s["text"].as_str().unwrap_or("").len()).sum();
+        assert_eq!(ai, 0, "change {version}: {ai} bytes of the person's re-indented code taken for AI");
+        server.shutdown();
+    }
+}
+
 /// Helix offers `utf-8, utf-32, utf-16`, in that order: it gets UTF-8.
 /// A client offering only UTF-32 gets UTF-32.
 #[test]

@@ -1318,7 +1318,7 @@ impl State {
         let thresholds = self.repos.thresholds(d.repo.as_ref().map(|(root, _)| root));
         let candidates: Vec<Range<usize>> = applied
             .iter()
-            .filter(|a| !a.recalled && !a.restores_removed)
+            .filter(|a| !a.recalled && !a.restores_removed && !a.reshapes)
             .map(|a| a.inserted.clone())
             .filter(|r| {
                 let Some(text) = d.doc.text().as_str().get(r.clone()) else { return false };
