@@ -533,6 +533,33 @@ impl Document {
         units::unit_around(self.language, self.syntax(), &self.text, offset, &ai)
     }
 
+    /// The unit an AI's removal of lines at `offset` (the start of the line
+    /// they stood before) changed: [`Document::unit_around`] the place,
+    /// unless AI text goes on from there (lines put in their place) and the unit
+    /// at its first byte reaches past it (a line of a unit rewritten: its
+    /// first line, say). A unit made of nothing but those AI lines inside
+    /// another (a helper put where a check was) is not what changed: the
+    /// unit around the place is. At the top level, such a unit is the one
+    /// rewritten (a function replaced whole), not the whole file.
+    pub fn unit_changed_at(&mut self, offset: usize) -> Unit {
+        let ai = self.provenance.ai_ranges();
+        self.ensure_tree();
+        let text = self.text.as_str();
+        let put = ai.iter().find(|r| r.start <= offset && offset < r.end).map(|r| offset..r.end);
+        let first = put.as_ref().and_then(|r| (r.start..r.end).find(|&i| !text.as_bytes()[i].is_ascii_whitespace()));
+        if let (Some(put), Some(first)) = (put, first) {
+            let unit = units::unit_around(self.language, self.syntax(), &self.text, first + 1, &ai);
+            let has_text = |r: Range<usize>| text.get(r).is_some_and(|t| !t.trim().is_empty());
+            let (start, end) = (unit.range.start, unit.range.end);
+            if has_text(start..put.start.max(start)) || has_text(put.end.min(end)..end) {
+                return unit;
+            }
+            let around = units::unit_around(self.language, self.syntax(), &self.text, offset, &ai);
+            return if around.kind == units::WHOLE_FILE && unit.kind != units::WHOLE_FILE { unit } else { around };
+        }
+        units::unit_around(self.language, self.syntax(), &self.text, offset, &ai)
+    }
+
     /// The review units holding AI text that overlap `range`: the cheap way
     /// to refresh what one edit touched.
     pub fn units_touching(&mut self, range: Range<usize>) -> Vec<Unit> {

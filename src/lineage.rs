@@ -1306,12 +1306,23 @@ impl<'a> Change<'a> {
             if !others.iter().all(|rs| rs.iter().any(meets)) {
                 continue;
             }
-            if tags.get(removal.new.clone()).unwrap_or_default().iter().any(|t| table.is_ai(t.claim)) {
+            // Lines an AI put in place of lines not the AI's, all of them
+            // AI, say who removed those, and the removal stands: the unit
+            // around is not judged by them (blank lines are in no unit, and
+            // a helper put where a check was is a unit of its own). An AI
+            // that rewrote its own lines removed nothing of anyone's; where
+            // a person's lines stand among those put in place, the change
+            // is theirs too, and their lines are judged with the AI's.
+            let put = tags.get(removal.new.clone()).unwrap_or_default();
+            let ai_put = put.iter().filter(|t| table.is_ai(t.claim)).count();
+            let put_by_ai = (ai_put > 0 && ai_put == put.len()).then(|| put[0].claim);
+            let own_rewrite = removal.old.clone().all(|i| table.is_ai(first.tags[i].claim));
+            if ai_put > 0 && (put_by_ai.is_none() || own_rewrite) {
                 continue;
             }
             let (at, claim) = match noted.iter().find(|(g, _)| removal.gaps.contains(g)) {
                 Some(&(g, c)) => (g, c),
-                None => match claim_all {
+                None => match claim_all.or(put_by_ai) {
                     Some(c) => (removal.new.start, c),
                     // Nothing says an AI removed them: kept for who touched
                     // the place (lines put in their place are the commit's
@@ -2196,14 +2207,21 @@ mod tests {
     }
 
     #[test]
-    fn a_removal_replaced_by_ai_lines_is_those_lines() {
+    fn a_removal_replaced_by_ai_lines_stands_beside_them() {
+        // Red team (rt26a A1, A2): the lines put in the place of a guard do
+        // not make the unit around it judged (blank lines are in no unit; a
+        // helper there is a unit of its own), so the removal stands.
         let (mut table, mut pool) = (Table::new(), Pool::default());
         let outside = vec![OUTSIDE; 6];
         let claude = Evidence { whole: Some(ai(&mut table, "claude")), ..Evidence::default() };
         let rewritten = "fn delete(actor: &User) {\n    log();\n    drop();\n}\n";
         let (tags, deletions) = step_deleting(&mut table, &mut pool, (GUARDED, &outside, &[]), rewritten, 0, &claude);
         assert_eq!(labels(&table, &tags), "oAoo");
-        assert!(deletions.is_empty(), "the AI line makes the unit AI already: {deletions:?}");
+        assert_eq!(deletions.iter().map(|d| (d.at, d.lines, d.is_ai(&table))).collect::<Vec<_>>(), [(1, 3, true)]);
+        // An AI that rewrites its own lines removed nothing of anyone's.
+        let again = "fn delete(actor: &User) {\n    audit();\n    drop();\n}\n";
+        let (_, deletions) = step_deleting(&mut table, &mut pool, (rewritten, &tags, &[]), again, 1, &claude);
+        assert!(deletions.is_empty(), "{deletions:?}");
     }
 
     #[test]

@@ -931,20 +931,24 @@ mod tests {
         let removed: String =
             plain.split_inclusive('\n').enumerate().filter(|&(i, _)| i != 16).map(|(_, l)| l).collect();
         let removed_at: usize = plain.split_inclusive('\n').take(16).map(str::len).sum();
-        let buffers: Vec<(&str, String, Vec<usize>, Option<usize>)> = vec![
-            ("untouched.rs", plain.clone(), vec![], None),
-            ("untouched.rs", inserted(&plain, 7, "    let z = y;\n"), vec![7], None),
-            ("untouched.rs", inserted(&plain, 7, "    let z = y;\n"), vec![], None),
-            ("untouched.rs", plain.replacen("y * 2", "y * 4", 3), vec![2], None),
-            ("untouched.rs", removed.clone(), vec![], Some(removed_at)),
-            ("touched.rs", touched.clone(), vec![], None),
-            ("touched.rs", touched.replace("y * 3", "y  *  3"), vec![], None),
-            ("touched.rs", moved, vec![], None),
-            ("touched.rs", inserted(&touched, 3, "// a person's note\n"), vec![], None),
-            ("touched.rs", touched[..touched.len() - 30].to_string(), vec![0], None),
-            ("new.rs", "fn new() {}\n".to_string(), vec![0], None),
+        // Each buffer: its AI lines, the removal an agent recorded, and how
+        // many AI lines stand in the place of BASE lines (the lines they
+        // replaced were removed by the AI too).
+        type Buffer<'a> = (&'a str, String, Vec<usize>, Option<usize>, usize);
+        let buffers: Vec<Buffer> = vec![
+            ("untouched.rs", plain.clone(), vec![], None, 0),
+            ("untouched.rs", inserted(&plain, 7, "    let z = y;\n"), vec![7], None, 0),
+            ("untouched.rs", inserted(&plain, 7, "    let z = y;\n"), vec![], None, 0),
+            ("untouched.rs", plain.replacen("y * 2", "y * 4", 3), vec![2], None, 1),
+            ("untouched.rs", removed.clone(), vec![], Some(removed_at), 0),
+            ("touched.rs", touched.clone(), vec![], None, 0),
+            ("touched.rs", touched.replace("y * 3", "y  *  3"), vec![], None, 0),
+            ("touched.rs", moved, vec![], None, 0),
+            ("touched.rs", inserted(&touched, 3, "// a person's note\n"), vec![], None, 0),
+            ("touched.rs", touched[..touched.len() - 30].to_string(), vec![0], None, 0),
+            ("new.rs", "fn new() {}\n".to_string(), vec![0], None, 0),
         ];
-        for (path, text, ai_lines, removal) in buffers {
+        for (path, text, ai_lines, removal, replaced) in buffers {
             let lines = with_ai(&ai_lines);
             let deletions: Vec<AiDeletion> = removal
                 .map(|at| AiDeletion { at, lines: 1, first: "let y = x + 1;".into(), attribution: ai() })
@@ -973,7 +977,7 @@ mod tests {
             assert!(claims.iter().any(Option::is_some) || ai_lines.is_empty() && path == "untouched.rs", "{path}");
             let gone = once.ai_deletions(path, &content);
             assert_eq!(kept.ai_deletions(path, &content), gone, "{path}");
-            assert_eq!(gone.len(), deletions.len(), "{path}: the removal stands");
+            assert_eq!(gone.len(), deletions.len() + replaced, "{path}: the removal stands");
             let at: Vec<usize> = gone.iter().map(|d| d.at).collect();
             for line in 1..=line_spans.len() {
                 assert_eq!(

@@ -1,0 +1,87 @@
+//! An AI that replaces a person's lines removes them as surely as one that
+//! deletes them. Red team (rt26a A1, A2, A5): a removal was dropped
+//! whenever a line an AI put in its place was AI, on the idea that those
+//! lines made the unit around the place AI already. They do not when they
+//! are whitespace only (no unit holds them), when they form a unit of
+//! their own (a nested helper a reviewer approved elsewhere, bytes for
+//! bytes), or when they are fewer than the lines removed (`min_ai_lines`).
+//! In each case verify passed an AI change that took out a permission
+//! check. From the attacker's side, with the real binary and real git.
+
+mod support {
+    pub mod run;
+    pub mod world;
+}
+
+use support::world::*;
+
+const POLICY: &str = "reviewers = [\"alice@example.com\"]\n";
+
+const DOCS: &str = "def delete_doc(user, doc):\n    if not user.is_admin:\n        raise PermissionError(\"admin only\")\n    doc.delete()\n";
+
+/// The failures of `report` as `(path, unit name)`.
+fn failing_units(report: &serde_json::Value) -> Vec<(String, Option<String>)> {
+    failures(report).iter().map(|f| (str_of(&f["path"]).to_string(), f["name"].as_str().map(str::to_string))).collect()
+}
+
+#[test]
+fn whitespace_lines_put_in_the_place_of_a_check_do_not_hide_its_removal() {
+    let (world, dev) = World::with_feature(POLICY, &[("src/docs.py", DOCS)]);
+    dev.write(
+        "src/docs.py",
+        &DOCS.replace("    if not user.is_admin:\n        raise PermissionError(\"admin only\")\n", "    \n\n"),
+    );
+    dev.commit("tidy", Some(TRAILER));
+    let (code, report) = dev.verify("origin/main..HEAD");
+    assert_eq!(code, 1, "an AI replaced the admin check with blank lines and verify passed: {report:#}");
+    assert_eq!(failing_units(&report), [("src/docs.py".to_string(), Some("delete_doc".to_string()))], "{report:#}");
+    // A reviewer's approval of the handler as it is now clears it.
+    world.decide(&dev, str_of(&failures(&report)[0]["fingerprint"]), Decision::by("alice"));
+    assert_eq!(dev.verify("origin/main..HEAD").0, 0);
+}
+
+/// Version A adds a helper with a nested `log`, which alice approves. In
+/// version B the same nested `log` stands where the person's check was:
+/// her approval of those bytes must not approve the check's removal.
+#[test]
+fn an_approved_unit_put_in_the_place_of_a_check_does_not_approve_its_removal() {
+    let docs = "def delete_doc(user, doc):\n    check_permission(user, \"delete\")\n    doc.delete()\n";
+    let archive = "\n\ndef archive_doc(user, doc):\n    def log(msg):\n        audit.write(msg)\n    log(\"archive\")\n    doc.archive()\n";
+    let (world, dev) = World::with_feature(POLICY, &[("src/docs.py", docs)]);
+    dev.write("src/docs.py", &format!("{docs}{archive}"));
+    dev.commit("archive", Some(TRAILER));
+    let (code, report) = dev.verify("origin/main..HEAD");
+    assert_eq!(code, 1, "{report:#}");
+    for failure in failures(&report) {
+        world.decide(&dev, str_of(&failure["fingerprint"]), Decision::by("alice"));
+    }
+    assert_eq!(dev.verify("origin/main..HEAD").0, 0, "version A approved");
+    let nested =
+        docs.replace("    check_permission(user, \"delete\")\n", "    def log(msg):\n        audit.write(msg)\n");
+    dev.write("src/docs.py", &format!("{nested}{archive}"));
+    dev.commit("log deletions", Some(TRAILER));
+    let (code, report) = dev.verify("origin/main..HEAD");
+    assert_eq!(code, 1, "alice's approval of a helper approved the removal of a check: {report:#}");
+    assert!(
+        failing_units(&report).contains(&("src/docs.py".to_string(), Some("delete_doc".to_string()))),
+        "{report:#}"
+    );
+}
+
+/// With `min_ai_lines = 3`, three lines of a check replaced by one AI line
+/// are three lines an AI removed, as they are when nothing replaces them.
+#[test]
+fn lines_replaced_count_toward_the_threshold_as_lines_removed() {
+    let policy = format!("{POLICY}\n[detection]\nmin_ai_lines = 3\n");
+    let (_world, dev) = World::with_feature(&policy, &[("src/docs.py", DOCS)]);
+    dev.write(
+        "src/docs.py",
+        &DOCS.replace(
+            "    if not user.is_admin:\n        raise PermissionError(\"admin only\")\n",
+            "    log.info(\"deleting\")\n",
+        ),
+    );
+    dev.commit("log it", Some(TRAILER));
+    let (code, report) = dev.verify("origin/main..HEAD");
+    assert_eq!(code, 1, "two lines of a check replaced by one AI line passed under the threshold: {report:#}");
+}
