@@ -275,3 +275,99 @@ fn a_person_writing_where_a_discarded_ai_edit_was_stays_human() {
     server.shutdown();
     assert_eq!(ai_lines(&repo), Vec::<u64>::new(), "blame of the person's function");
 }
+
+/// Red team (rt26b F1): Neovim reloads a buffer an agent changed on disk
+/// by closing and opening it. Closed before the server's next look at the
+/// journal (it looks twice a second), the buffer's old text is not the
+/// disk's, so the server wrote a snapshot of the disk's version from the
+/// journal as it last read it, without the agent's record; that later
+/// snapshot then outranked the record, and the agent's lines went to the
+/// commit as a person's.
+#[test]
+fn a_reload_by_close_and_open_right_after_the_agents_record_keeps_it() {
+    let repo = before_committed();
+    let uri = repo.uri(FILE);
+    let mut server = Server::start(&repo.root, &["utf-16"]);
+    server.open(&uri, "rust", BEFORE);
+    assert!(server.diagnostics(&uri, 1).is_empty());
+    let after = format!("{BEFORE}{GENERATED}");
+    repo.write(FILE, &after);
+    repo.vouch_stdout(&["mark", "--ai", "--tool", "claude-code", &format!("{FILE}:7-9")], true);
+    server.close(&uri);
+    server.open(&uri, "rust", &after);
+    let doc = server.document(&uri);
+    let ai: Vec<&str> = support::lsp::ai_spans(&doc).iter().filter_map(|s| s["text"].as_str()).collect();
+    assert_eq!(ai.concat().trim(), GENERATED.trim(), "{doc:#}");
+    server.shutdown();
+    assert_eq!(ai_lines(&repo), vec![7, 8, 9], "the agent's record, after the reload");
+}
+
+/// Red team (rt26b F2): a person with unsaved edits takes the agent's
+/// lines from the disk into their buffer (`:diffget`, a merge tool). The
+/// buffer's text is no version the store knows, so the lines came in as
+/// typed, and the save wrote them down as the person's, outranking the
+/// agent's record. Before a snapshot is written, the journal's account of
+/// the text as it is now is taken up.
+#[test]
+fn the_agents_lines_taken_into_a_buffer_with_unsaved_edits_stay_ai() {
+    // A few lines, and a block large enough for the editor to suspect it
+    // pasted: the agent's record outranks that guess too.
+    let large = "\nfn generated(values: &[u32]) -> u32 {\n    let total: u32 = values.iter().copied().sum();\n    total * 2\n}\n";
+    for generated in [GENERATED, large] {
+        let repo = before_committed();
+        let uri = repo.uri(FILE);
+        let mut server = Server::start(&repo.root, &["utf-16"]);
+        server.open(&uri, "rust", BEFORE);
+        assert!(server.diagnostics(&uri, 1).is_empty());
+        // The person's unsaved edit.
+        server.change(&uri, 2, json!([{ "range": range(0, 12, 0, 12), "text": "::Write" }]));
+        // The agent's edit on disk, and its record, seen by the server.
+        repo.write(FILE, &format!("{BEFORE}{generated}"));
+        let last = BEFORE.lines().count() + generated.lines().count();
+        repo.vouch_stdout(&["mark", "--ai", "--tool", "claude-code", &format!("{FILE}:7-{last}")], true);
+        std::thread::sleep(Duration::from_millis(1500));
+        // The agent's lines taken into the buffer, then saved.
+        let lines = BEFORE.lines().count() as u32;
+        server.change(&uri, 3, json!([{ "range": range(lines, 0, lines, 0), "text": generated }]));
+        let merged = format!("{}{generated}", BEFORE.replace("std::fmt", "std::fmt::Write"));
+        assert_eq!(server.document(&uri)["text"], merged.as_str());
+        repo.write(FILE, &merged);
+        server.notify("textDocument/didSave", json!({ "textDocument": { "uri": uri } }));
+        let doc = server.document(&uri);
+        let ai: Vec<&str> = support::lsp::ai_spans(&doc).iter().filter_map(|s| s["text"].as_str()).collect();
+        assert_eq!(ai.concat().trim(), generated.trim(), "{doc:#}");
+        let guessed = support::lsp::ai_spans(&doc)
+            .iter()
+            .filter(|s| s["evidence"] == "heuristic" && !s["text"].as_str().unwrap_or("").trim().is_empty())
+            .count();
+        assert_eq!(guessed, 0, "the agent's record outranks the editor's guess: {doc:#}");
+        server.shutdown();
+        // Line 6, the blank line the agent's text starts with, may go with
+        // the editor's guess of the block it pasted; the person's lines not.
+        let blamed = ai_lines(&repo);
+        assert!(blamed.iter().all(|&l| l >= 6) && (7..=last as u64).all(|l| blamed.contains(&l)), "{blamed:?}");
+    }
+}
+
+/// Red team (rt26b F3): while a person keeps their own version of a file
+/// an agent changed on disk, the agent's record is carried onto their
+/// buffer where its text is unchanged; a scrap of it that a diff happens
+/// to keep (the last `}`, a `2` of `x * 2`) is not the agent's text, and
+/// the person's characters there stay theirs.
+#[test]
+fn a_scrap_of_an_agents_record_does_not_land_on_a_persons_buffer() {
+    let repo = before_committed();
+    let uri = repo.uri(FILE);
+    let mut server = Server::start(&repo.root, &["utf-16"]);
+    server.open(&uri, "rust", BEFORE);
+    assert!(server.diagnostics(&uri, 1).is_empty());
+    server.change(&uri, 2, json!([{ "range": range(3, 4, 3, 5), "text": "2" }]));
+    repo.write(FILE, &format!("{BEFORE}{GENERATED}"));
+    repo.vouch_stdout(&["mark", "--ai", "--tool", "claude-code", &format!("{FILE}:7-9")], true);
+    std::thread::sleep(Duration::from_millis(1500));
+    // Any request after the poll: the buffer as the server holds it.
+    server.change(&uri, 3, json!([{ "range": range(0, 0, 0, 0), "text": "// kept\n" }]));
+    let doc = server.document(&uri);
+    assert!(support::lsp::ai_spans(&doc).is_empty(), "{doc:#}");
+    server.shutdown();
+}

@@ -871,9 +871,23 @@ impl Repos {
             let Some(file) = record.file() else { continue };
             let blob = git2::Oid::from_str(&file.blob).and_then(|oid| ctx.repo.find_blob(oid))?;
             let Ok(old) = std::str::from_utf8(blob.content()) else { continue };
-            let spans: Vec<(Range<usize>, Attribution)> = file.ranges().map(|(r, a)| (r, a.clone())).collect();
-            let carried = crate::provenance::reanchor(old, &spans, text, &Attribution::unknown());
-            out.extend(carried.into_iter().filter(|(_, a)| a.origin != crate::provenance::Origin::Unknown));
+            // Each span onto the text the document holds unchanged only,
+            // and only when most of it is there: a record's range carried
+            // by guesswork, or a scrap of it (a `}` the diff happened to
+            // keep), onto other text would give a person's characters the
+            // agent's origin (rt26b F3). The document holds the rest once
+            // it takes the text in (a reload is a known version).
+            for (range, attr) in file.ranges() {
+                let Some(within) = old.get(range.clone()) else { continue };
+                let carried = crate::provenance::carry_unchanged(old, &[(range, attr.clone())], text);
+                let kept: Vec<(Range<usize>, Attribution)> =
+                    carried.into_iter().filter(|(_, a)| a.origin != crate::provenance::Origin::Unknown).collect();
+                let solid = |s: &str| s.bytes().filter(|b| !b.is_ascii_whitespace()).count();
+                let kept_bytes: usize = kept.iter().map(|(r, _)| text.get(r.clone()).map_or(0, solid)).sum();
+                if 2 * kept_bytes > solid(within) {
+                    out.extend(kept);
+                }
+            }
         }
         Ok(out)
     }

@@ -1578,7 +1578,8 @@ impl State {
     /// editor's default: text typed, as every edit the client sends is
     /// taken, or unknown. For text equal to a version the store knows, the
     /// store's account is the version's attribution. Never overrides AI
-    /// text or a person's mark.
+    /// text or a person's mark, but for the editor's own guess (a large
+    /// insertion suspected of being pasted), which a record of AI outranks.
     fn adopt(&mut self, uri: &Uri, spans: &[(Range<usize>, Attribution)]) {
         let Some(d) = self.docs.get_mut(uri) else { return };
         let typed = Attribution::typed();
@@ -1589,7 +1590,8 @@ impl State {
                 .spans_in(range.clone())
                 .filter(|s| {
                     let held = map.attribution(s.attr);
-                    (*held == typed || held.origin == Origin::Unknown) && held != attr
+                    let outranks = held.is_suspected() && attr.is_ai() && !attr.is_suspected();
+                    (*held == typed || held.origin == Origin::Unknown || outranks) && held != attr
                 })
                 .map(|s| s.range)
                 .collect();
@@ -1723,6 +1725,10 @@ impl State {
 
     fn close(&mut self, uri: &Uri) {
         self.wait_history(Some(uri));
+        // What is written down of the file as it stays is written from all
+        // the journal holds (an agent's record of the disk's version, made
+        // a moment ago, included).
+        self.poll_store();
         // Closed with text the disk does not have: its changes are
         // discarded, and the disk's version is what stays (nothing of it is
         // recorded when it is gone or not UTF-8).
@@ -1759,11 +1765,22 @@ impl State {
     /// Write what vouch knows of `uri` to the store: the attribution of
     /// `range` after an AI edit or a mark, or the whole file's otherwise.
     fn record(&mut self, uri: &Uri, range: Option<Range<usize>>, rationale: Option<&str>) {
-        let Some(d) = self.docs.get_mut(uri) else { return };
+        let Some(d) = self.docs.get(uri) else { return };
         // A snapshot is owed only when something changed since the last one.
         if range.is_none() && d.unrecorded.is_none() {
             return;
         }
+        if range.is_none() {
+            // A snapshot outranks the records before it: it must not be
+            // written from less than the journal holds. What other writers
+            // recorded since the last look is taken up, and the journal's
+            // account of the text as it is now is given to what the
+            // document holds only the editor's default for (an agent's
+            // lines taken into the buffer from the disk).
+            self.poll_store();
+            self.take_up_journal(uri);
+        }
+        let Some(d) = self.docs.get_mut(uri) else { return };
         if range.is_none() {
             d.unrecorded = None;
         }
@@ -1773,6 +1790,23 @@ impl State {
                 MessageType::ERROR,
                 format!("vouch: could not record provenance of {rel}: {e:#}"),
             ));
+        }
+    }
+
+    /// Give `uri`'s text the journal's account of it ([`State::adopt`]):
+    /// where the document holds only an editor's default, the records of
+    /// other writers carried onto the text as it is now.
+    fn take_up_journal(&mut self, uri: &Uri) {
+        let Some(d) = self.docs.get(uri) else { return };
+        let Some((root, rel)) = d.repo.clone() else { return };
+        if d.waiting.is_some() {
+            return;
+        }
+        let text = d.doc.text().as_str().to_string();
+        match self.repos.view(&root, &rel, &text) {
+            Ok(Some((_, spans))) => self.adopt(uri, &spans),
+            Ok(None) => {}
+            Err(e) => self.show(MessageType::WARNING, format!("vouch: {e:#}")),
         }
     }
 
