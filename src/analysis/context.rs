@@ -54,8 +54,9 @@ impl Context {
     }
 
     pub fn open_at(dir: &Path) -> anyhow::Result<Context> {
-        let repo = crate::store::repo::discover(dir).map_err(|_| {
-            anyhow::anyhow!("not in a git repository: {} (run vouch inside one, or pass -C DIR)", dir.display())
+        let repo = crate::store::repo::discover(dir).map_err(|e| match e {
+            crate::store::repo::RepoError::CannotOpen { .. } => anyhow::anyhow!("{e}"),
+            _ => anyhow::anyhow!("not in a git repository: {} (run vouch inside one, or pass -C DIR)", dir.display()),
         })?;
         let root = repo
             .workdir()

@@ -43,8 +43,12 @@ impl Target {
 /// the git directory.
 pub fn target(path: &Path) -> anyhow::Result<Result<Target, String>> {
     let shown = display::line(&path.display().to_string()).into_owned();
-    let Ok(repo) = repo::discover(path) else {
-        return Ok(Err(format!("{shown} is not in a git repository")));
+    let repo = match repo::discover(path) {
+        Ok(repo) => repo,
+        Err(e @ repo::RepoError::CannotOpen { .. }) => {
+            anyhow::bail!("cannot record what the agent changed: {}", display::line(&e.to_string()))
+        }
+        Err(_) => return Ok(Err(format!("{shown} is not in a git repository"))),
     };
     let Some(root) = repo.workdir().map(Path::to_path_buf) else {
         return Ok(Err(format!("{shown} is in a bare repository")));

@@ -200,10 +200,26 @@ fn repo_at(cwd: Option<&str>) -> Option<Repository> {
     absolute(".", cwd).ok().and_then(|dir| repo::discover(&dir).ok())
 }
 
+/// Refuses, naming git's reason, when `cwd` is in a repository git will
+/// not open (another user's, a SHA-256 one): the hook could record
+/// nothing there, and a tool call left unrecorded would let the person's
+/// commit of what it wrote be noted "no AI". Outside any repository there
+/// is nothing to record, and nothing to refuse.
+fn refuse_unopenable(cwd: Option<&str>) -> anyhow::Result<()> {
+    let Ok(dir) = absolute(".", cwd) else { return Ok(()) };
+    match repo::discover(&dir) {
+        Err(e @ repo::RepoError::CannotOpen { .. }) => {
+            anyhow::bail!("cannot record what the agent changes: {}", display::line(&e.to_string()))
+        }
+        _ => Ok(()),
+    }
+}
+
 fn agent_payload(agent: Agent, bytes: &[u8]) -> anyhow::Result<Outcome> {
     let parsed = agents::parse(agent, bytes)?;
     match parsed {
         Parsed::Before(before) => {
+            refuse_unopenable(before.cwd.as_deref())?;
             // Calls long gone whose record never came are settled first.
             if let Some(repo) = repo_at(before.cwd.as_deref()) {
                 settle_orphans(&repo, None);
@@ -223,6 +239,7 @@ fn agent_payload(agent: Agent, bytes: &[u8]) -> anyhow::Result<Outcome> {
                 Parsed::Files(files) => files.cwd.clone(),
                 _ => None,
             };
+            refuse_unopenable(cwd.as_deref())?;
             let recorded = match parsed {
                 Parsed::Edit(edit) => after_edit(agent, edit),
                 Parsed::Shell(shell) => after_shell(agent, shell),

@@ -167,6 +167,11 @@ fn backoff(attempt: u32) {
 pub enum RepoError {
     #[error("{} is not in a git repository: {source}", path.display())]
     NotARepository { path: PathBuf, source: git2::Error },
+    /// A repository is there, but git (libgit2) will not open it: owned by
+    /// another user (git's `safe.directory`), of an object format libgit2
+    /// does not read (SHA-256), damaged.
+    #[error("git refuses to open the repository holding {}: {}{}", path.display(), source.message(), open_hint(source))]
+    CannotOpen { path: PathBuf, source: git2::Error },
     #[error("the repository at {} has no worktree (it is bare)", .0.display())]
     Bare(PathBuf),
     #[error("the repository has no commits yet, so it has no id (make a first commit)")]
@@ -219,9 +224,23 @@ pub fn discover(path: &Path) -> Result<Repository, RepoError> {
         }
         start
     };
-    Repository::discover(nearest(true))
-        .or_else(|_| Repository::discover(nearest(false)))
-        .map_err(|source| RepoError::NotARepository { path: path.to_path_buf(), source })
+    Repository::discover(nearest(true)).or_else(|_| Repository::discover(nearest(false))).map_err(|source| {
+        let path = path.to_path_buf();
+        if source.code() == git2::ErrorCode::NotFound {
+            RepoError::NotARepository { path, source }
+        } else {
+            RepoError::CannotOpen { path, source }
+        }
+    })
+}
+
+/// What to do about a repository git will not open, where that is known.
+fn open_hint(e: &git2::Error) -> &'static str {
+    if e.code() == git2::ErrorCode::Owner {
+        " (it belongs to another user: if you trust it, add it with `git config --global --add safe.directory DIR`)"
+    } else {
+        ""
+    }
 }
 
 /// Set libgit2's process-wide options for how vouch reads, once, before
