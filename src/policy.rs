@@ -1438,6 +1438,22 @@ fn expand_pattern(pattern: &str) -> Result<Vec<String>, String> {
     if p.is_empty() {
         return Err(format!("path pattern \"{pattern}\" matches nothing; use \"**\" for every path"));
     }
+    // git paths are relative to the root, without `.`, `..` or empty parts:
+    // a pattern with one would match nothing, and the rule or trust file
+    // it names would quietly not be.
+    let parts: Vec<&str> = p.split('/').collect();
+    if parts.iter().any(|s| s.is_empty() || *s == "." || *s == "..") {
+        let kept: Vec<&str> = parts.iter().copied().filter(|s| !s.is_empty() && *s != ".").collect();
+        let hint = if parts.contains(&"..") || kept.is_empty() {
+            String::new()
+        } else {
+            let (slash, what) = if dir_only { ("/", "directory") } else { ("", "path") };
+            format!(" (write \"/{}{slash}\" for the {what} at the root)", kept.join("/"))
+        };
+        return Err(format!(
+            "path pattern \"{pattern}\" never matches: a git path has no \".\" or \"..\" part and no empty one{hint}"
+        ));
+    }
     let base = if rooted || p.contains('/') { p.to_string() } else { format!("**/{p}") };
     let under = format!("{base}/**");
     Ok(if dir_only { vec![under] } else { vec![base, under] })
@@ -2720,6 +2736,20 @@ mod tests {
         check(
             "exempt = [\"!keep\"]\n",
             expect![[r#".vouch.toml:1:11: path pattern "!keep": negation (!) is not supported"#]],
+        );
+        // Red team (rt26c B1): patterns no git path can match were taken,
+        // and a stricter rule written with one never applied.
+        check(
+            "[[rules]]\npaths = [\"./src/\"]\napprovals = 2\n",
+            expect![[
+                r#".vouch.toml:2:10: path pattern "./src/" never matches: a git path has no "." or ".." part and no empty one (write "/src/" for the directory at the root)"#
+            ]],
+        );
+        check(
+            "trust_files = [\"deploy//prod.sh\"]\n",
+            expect![[
+                r#".vouch.toml:1:16: path pattern "deploy//prod.sh" never matches: a git path has no "." or ".." part and no empty one (write "/deploy/prod.sh" for the path at the root)"#
+            ]],
         );
         check(
             "reviewers = [\"alice\"]\n",
