@@ -600,3 +600,36 @@ fn a_uri_holding_a_nul_byte_is_not_tracked_and_panics_nothing() {
     server.diagnostics(&uri, 2);
     server.assert_no_internal_errors(&repo.root);
 }
+
+/// Red team (rt26c B3): a document that is no file (VS Code's new unsaved
+/// buffer `untitled:Untitled-1`, a `git:` view of a version) was taken
+/// for the file its URI's path names, relative to where the server runs:
+/// a mark in an unsaved buffer went to the repository's journal as a
+/// record of `Untitled-1`. Only `file:` documents are the repository's.
+#[test]
+fn a_document_that_is_no_file_is_not_the_repositorys() {
+    let repo = TestRepo::new();
+    repo.write("src/lib.rs", LIB);
+    repo.commit_all("init");
+    let mut server = Server::start(&repo.root, &["utf-16"]);
+    for uri in ["untitled:Untitled-1", "git:/src/lib.rs?%7B%22ref%22%3A%22HEAD%22%7D"] {
+        server.open(uri, "rust", "fn a() {\n    1\n}\n");
+        server.request(
+            "workspace/executeCommand",
+            json!({ "command": "vouch.markAi", "arguments": [{ "uri": uri, "range": range(0, 0, 2, 1) }] }),
+        );
+        server.change(uri, 2, json!([{ "range": range(1, 0, 1, 0), "text": "    // typed\n" }]));
+        server.close(uri);
+    }
+    server.assert_no_internal_errors(&repo.root);
+    server.shutdown();
+    let journal = repo.root.join(".git/vouch/journal");
+    let recorded: Vec<String> = std::fs::read_dir(&journal)
+        .map(|entries| {
+            entries.flatten().map(|e| String::from_utf8_lossy(&std::fs::read(e.path()).unwrap()).into_owned()).collect()
+        })
+        .unwrap_or_default();
+    for text in &recorded {
+        assert!(!text.contains("Untitled-1") && !text.contains("src/lib.rs"), "recorded: {text}");
+    }
+}

@@ -166,17 +166,13 @@ impl LanguageServer for Backend {
                 protocol::ClientOptions::default()
             }),
         };
-        let mut folders: Vec<std::path::PathBuf> = params
-            .workspace_folders
-            .iter()
-            .flatten()
-            .filter_map(|f| f.uri.to_file_path().map(|p| p.into_owned()))
-            .collect();
+        let mut folders: Vec<std::path::PathBuf> =
+            params.workspace_folders.iter().flatten().filter_map(|f| super::convert::file_path(&f.uri)).collect();
         #[allow(deprecated)] // Clients without workspace folders send only the root.
         if folders.is_empty()
-            && let Some(root) = params.root_uri.as_ref().and_then(|u| u.to_file_path())
+            && let Some(root) = params.root_uri.as_ref().and_then(super::convert::file_path)
         {
-            folders.push(root.into_owned());
+            folders.push(root);
         }
         // Neovim and Helix end lines at `\n` only: their positions count so.
         let lines = params.client_info.as_ref().map_or(PositionLines::Lsp, |c| PositionLines::of_client(&c.name));

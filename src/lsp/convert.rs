@@ -64,6 +64,19 @@ pub fn lsp_range(text: &Text, range: Range<usize>, enc: Encoding) -> ls_types::R
     )
 }
 
+/// The file a document's URI names: only a `file:` URI with an absolute
+/// path names one. Other documents (VS Code's `untitled:` buffers, `git:`
+/// views of a version, anything a client makes up) are no file of any
+/// repository, whatever their path says: `ls_types`' `to_file_path` reads
+/// the path of any scheme, and a relative one would be taken from where
+/// the server runs.
+pub fn file_path(uri: &ls_types::Uri) -> Option<std::path::PathBuf> {
+    if !uri.scheme().as_str().eq_ignore_ascii_case("file") {
+        return None;
+    }
+    uri.to_file_path().filter(|p| p.is_absolute()).map(std::borrow::Cow::into_owned)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1127,11 +1127,12 @@ impl State {
         let open: HashSet<PathBuf> = self
             .docs
             .keys()
-            .filter_map(|uri| uri.to_file_path().map(|p| p.into_owned()))
+            .filter_map(super::convert::file_path)
             .map(|p| std::fs::canonicalize(&p).unwrap_or(p))
             .collect();
-        let is_open =
-            |uri: &Uri| self.docs.contains_key(uri) || uri.to_file_path().is_some_and(|p| open.contains(p.as_ref()));
+        let is_open = |uri: &Uri| {
+            self.docs.contains_key(uri) || super::convert::file_path(uri).is_some_and(|p| open.contains(&p))
+        };
         let Some(slot) = self.queues.get_mut(root) else { return };
         let mut by_uri: HashMap<Uri, Vec<Diagnostic>> = HashMap::new();
         if self.client.queue_diagnostics {
@@ -1155,7 +1156,7 @@ impl State {
     }
 
     fn open(&mut self, item: TextDocumentItem) {
-        let path = item.uri.to_file_path().map(|p| p.into_owned());
+        let path = super::convert::file_path(&item.uri);
         let language = Language::from_language_id(&item.language_id)
             .or_else(|| path.as_deref().map(Language::from_path))
             .unwrap_or(Language::Text);
@@ -1226,10 +1227,9 @@ impl State {
                 // the URI otherwise.
                 Some(slot) => {
                     let real = path.as_deref().map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf()));
-                    let elsewhere = slot
-                        .published
-                        .iter()
-                        .any(|u| *u != uri && u.to_file_path().is_some_and(|p| real.as_deref() == Some(p.as_ref())));
+                    let elsewhere = slot.published.iter().any(|u| {
+                        *u != uri && super::convert::file_path(u).is_some_and(|p| real.as_deref() == Some(p.as_path()))
+                    });
                     if elsewhere {
                         self.publish_queue(&root.clone());
                     }
@@ -2525,9 +2525,8 @@ impl State {
             .docs
             .keys()
             .filter(|uri| {
-                uri.to_file_path().is_some_and(|file| {
-                    if wanted.is_absolute() { file.as_ref() == wanted } else { file.ends_with(wanted) }
-                })
+                super::convert::file_path(uri)
+                    .is_some_and(|file| if wanted.is_absolute() { file == wanted } else { file.ends_with(wanted) })
             })
             .collect();
         match matches.as_slice() {
@@ -3016,7 +3015,7 @@ fn rebuild_document(old: OpenDoc, enc: Encoding, lines: PositionLines, repos: &m
         .flatten();
     let mut doc = Document::with_parsing(language, text, Parsing::OnDemand).ok()?;
     doc.set_position_lines(lines);
-    let path = old.uri.to_file_path().map(|p| p.into_owned());
+    let path = super::convert::file_path(&old.uri);
     let repo = path.as_deref().and_then(|p| repos.locate(p));
     // A repository whose judging is not read yet reads the store's account
     // of the document once it is (`judging_reads`).
