@@ -7,6 +7,7 @@
 //! business.
 
 use std::io::{Read, Seek, SeekFrom};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 /// How much of a transcript's end the hook reads for the intent.
@@ -23,7 +24,9 @@ pub struct Tail {
 /// The last `budget` bytes of the file at `path`; `None` when it cannot
 /// be read (gone, not a regular file, no permission).
 pub fn tail(path: &Path, budget: u64) -> Option<Tail> {
-    let mut file = std::fs::File::open(path).ok()?;
+    // Opened without waiting (a named pipe would block the open until a
+    // writer came), then read only if it is a regular file.
+    let mut file = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(path).ok()?;
     let meta = file.metadata().ok()?;
     if !meta.is_file() {
         return None;
@@ -64,6 +67,13 @@ mod tests {
         assert_eq!(tail(&path, 100), Some(Tail { bytes: b"0123456789".to_vec(), whole: true }));
         assert_eq!(tail(&dir.path().join("missing"), 4), None);
         assert_eq!(tail(dir.path(), 4), None);
+        // Red team (rt26c B4): a named pipe blocked the hook on its open
+        // until the agent killed it, and the tool call went unrecorded.
+        let fifo = dir.path().join("fifo");
+        assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || tx.send(tail(&fifo, 4)));
+        assert_eq!(rx.recv_timeout(std::time::Duration::from_secs(10)), Ok(None), "a pipe is no transcript");
     }
 
     #[test]
