@@ -2232,3 +2232,30 @@ fn a_waiting_commit_the_calls_record_cannot_see_stays_unattested() {
     repo.claude_hook("PreToolUse", "Bash", "toolu_2", json!({ "command": "ls" }));
     assert!(!attests_no_ai(&repo.note("feature")), "{:?}", repo.note("feature"));
 }
+
+/// Red team (rt26c B5): a snapshot damaged between the tool's hooks was
+/// said, and the call recorded without it (failing closed), but then
+/// deleted with the good ones: nothing was left to look into. It is set
+/// aside, as a damaged journal segment is, and kept.
+#[test]
+fn a_damaged_snapshot_is_set_aside_not_deleted() {
+    let repo = start();
+    let garbage = b"\x00\xffnot a snapshot\n";
+    agent_shell(&repo, "toolu_1", "cat > src/admin.py", || {
+        std::fs::write(repo.root().join(".git/vouch/pre/toolu_1.snap"), garbage).unwrap();
+        repo.write("src/admin.py", "def grant_all(u):\n    return True\n");
+    });
+    let pre = repo.root().join(".git/vouch/pre");
+    let kept: Vec<std::path::PathBuf> = std::fs::read_dir(&pre)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("toolu_1.snap.corrupt-")))
+        .collect();
+    assert_eq!(kept.len(), 1, "{:?}", std::fs::read_dir(&pre).unwrap().flatten().map(|e| e.path()).collect::<Vec<_>>());
+    assert_eq!(std::fs::read(&kept[0]).unwrap(), garbage);
+    // What the call wrote is still not taken for the person's.
+    repo.ok(&["add", "-A"]);
+    repo.ok(&["commit", "-q", "-m", "admin"]);
+    assert!(!attests_no_ai(&repo.note("HEAD")), "{:?}", repo.note("HEAD"));
+}

@@ -625,7 +625,20 @@ fn snapshot_for(repo: &Repository, id: Option<&str>) -> Option<Snapshot> {
     match Snapshot::read(repo, id) {
         Ok(found) => found,
         Err(e) => {
-            eprintln!("vouch: warning: {}; recording without it", display::line(&e.to_string()));
+            let kept = match &e {
+                crate::store::snapshot::SnapshotError::Malformed { path, .. } => {
+                    match crate::store::snapshot::set_aside(path) {
+                        Ok(to) => format!(" (set aside as {})", to.display()),
+                        Err(why) => format!(" (could not be set aside: {why})"),
+                    }
+                }
+                _ => String::new(),
+            };
+            eprintln!(
+                "vouch: warning: {}{}; recording without it",
+                display::line(&e.to_string()),
+                display::line(&kept)
+            );
             None
         }
     }

@@ -723,6 +723,10 @@ fn sweep(dir: &Path) {
     let Ok(entries) = std::fs::read_dir(dir) else { return };
     let now = SystemTime::now();
     for entry in entries.flatten() {
+        // A damaged snapshot set aside is never deleted ([`set_aside`]).
+        if entry.file_name().to_string_lossy().contains(CORRUPT) {
+            continue;
+        }
         // A snapshot stays until its call is settled (see [`pending`]).
         let kept = match entry.path().extension() {
             Some(e) if e == "snap" => continue,
@@ -739,6 +743,28 @@ fn sweep(dir: &Path) {
             let _ = std::fs::remove_file(entry.path());
         }
     }
+}
+
+/// What the name of a damaged snapshot set aside holds ([`set_aside`]).
+const CORRUPT: &str = ".corrupt-";
+
+/// Set aside the damaged snapshot at `path`: renamed to
+/// `<name>.corrupt-<seconds since the epoch>`, never deleted (the sweep
+/// leaves it), so that what went wrong can be looked into. Returns where
+/// it went.
+pub fn set_aside(path: &Path) -> std::io::Result<PathBuf> {
+    // Only a snapshot file, never what an error names besides.
+    let snapshot_file = std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file())
+        && path.extension().is_some_and(|e| e == "snap" || e == SETTLED);
+    if !snapshot_file {
+        return Err(std::io::Error::other(format!("{} is not a snapshot file", path.display())));
+    }
+    let secs = SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(format!("{CORRUPT}{secs}"));
+    let to = path.with_file_name(name);
+    std::fs::rename(path, &to)?;
+    Ok(to)
 }
 
 /// Remove the snapshot at `path` ([`file`]), [`settled`] or not, once
