@@ -1317,10 +1317,13 @@ impl<'a> Change<'a> {
             let ai_put = put.iter().filter(|t| table.is_ai(t.claim)).count();
             let put_by_ai = (ai_put > 0 && ai_put == put.len()).then(|| put[0].claim);
             let own_rewrite = removal.old.clone().all(|i| table.is_ai(first.tags[i].claim));
-            if ai_put > 0 && (put_by_ai.is_none() || own_rewrite) {
+            let noted_here = noted.iter().find(|(g, _)| removal.gaps.contains(g));
+            // A removal the agent's record names stands whatever was put in
+            // its place (a person's line typed among the agent's is no cover).
+            if noted_here.is_none() && ai_put > 0 && (put_by_ai.is_none() || own_rewrite) {
                 continue;
             }
-            let (at, claim) = match noted.iter().find(|(g, _)| removal.gaps.contains(g)) {
+            let (at, claim) = match noted_here {
                 Some(&(g, c)) => (g, c),
                 None => match claim_all.or(put_by_ai) {
                     Some(c) => (removal.new.start, c),

@@ -9,10 +9,13 @@
 //! check. From the attacker's side, with the real binary and real git.
 
 mod support {
+    pub mod repo;
     pub mod run;
+    pub mod vouch_repo;
     pub mod world;
 }
 
+use support::vouch_repo::VouchRepo;
 use support::world::*;
 
 const POLICY: &str = "reviewers = [\"alice@example.com\"]\n";
@@ -84,4 +87,28 @@ fn lines_replaced_count_toward_the_threshold_as_lines_removed() {
     dev.commit("log it", Some(TRAILER));
     let (code, report) = dev.verify("origin/main..HEAD");
     assert_eq!(code, 1, "two lines of a check replaced by one AI line passed under the threshold: {report:#}");
+}
+
+/// The same through the agent's hooks, at the pre-commit gate: the hook
+/// records the removal, and blank lines in its place (or a person's line
+/// typed among them) do not take it back.
+#[test]
+fn the_gate_refuses_a_check_an_agent_replaced_with_blank_lines() {
+    for persons_line in [None, Some("    # tidied\n")] {
+        let repo = VouchRepo::init_with(&[(".vouch.toml", POLICY), ("src/docs.py", DOCS)], &[]);
+        let path = repo.root().join("src/docs.py");
+        let after =
+            DOCS.replace("    if not user.is_admin:\n        raise PermissionError(\"admin only\")\n", "    \n\n");
+        let input = serde_json::json!({ "file_path": path, "content": after });
+        repo.claude_hook("PreToolUse", "Write", "toolu_1", input.clone());
+        repo.write("src/docs.py", &after);
+        repo.claude_hook("PostToolUse", "Write", "toolu_1", input);
+        if let Some(line) = persons_line {
+            repo.write("src/docs.py", &after.replacen("    \n", line, 1));
+        }
+        repo.ok(&["add", "-A"]);
+        let run = repo.vouch(&["check", "--staged"]);
+        assert_eq!(run.code, 1, "{persons_line:?}: {run:?}");
+        assert!(run.stdout.contains("delete_doc"), "{persons_line:?}: {run:?}");
+    }
 }
