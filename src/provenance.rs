@@ -984,21 +984,28 @@ pub fn reanchor(
     new: &str,
     fallback: &Attribution,
 ) -> Vec<(Range<usize>, Attribution)> {
-    carry(old, spans, new, fallback, |map, hunk| {
-        let inside: Vec<Span> = map.spans_in(hunk.old.clone()).collect();
-        if hunk.old.is_empty() {
-            let before = hunk.old.start.checked_sub(1).and_then(|b| map.spans_in(b..b + 1).next());
-            let after = map.spans_in(hunk.old.start..hunk.old.start + 1).next();
-            match (before, after) {
-                (Some(b), Some(a)) if a.attr == b.attr => Some(a.attr),
-                _ => None,
+    carry(
+        old,
+        spans,
+        new,
+        fallback,
+        |map, hunk| {
+            let inside: Vec<Span> = map.spans_in(hunk.old.clone()).collect();
+            if hunk.old.is_empty() {
+                let before = hunk.old.start.checked_sub(1).and_then(|b| map.spans_in(b..b + 1).next());
+                let after = map.spans_in(hunk.old.start..hunk.old.start + 1).next();
+                match (before, after) {
+                    (Some(b), Some(a)) if a.attr == b.attr => Some(a.attr),
+                    _ => None,
+                }
+            } else if inside.len() == 1 {
+                Some(inside[0].attr)
+            } else {
+                None
             }
-        } else if inside.len() == 1 {
-            Some(inside[0].attr)
-        } else {
-            None
-        }
-    })
+        },
+        diff(old, new),
+    )
 }
 
 /// Carry attributed ranges of `old` over to `new` where the text is
@@ -1014,22 +1021,39 @@ pub fn carry_unchanged(
     if spans.is_empty() {
         return ProvenanceMap::new(new.len()).to_vec();
     }
-    carry(old, spans, new, &Attribution::unknown(), |_, _| None)
+    carry(old, spans, new, &Attribution::unknown(), |_, _| None, diff(old, new))
 }
 
-/// Carry `spans` of `old` through the diff to `new`: each changed piece
-/// takes what `inherit` picks from the map before it, else `fallback`.
+/// [`carry_unchanged`] through a diff that stops refining at `deadline`
+/// ([`diff_until`]): for the language server's state thread, which an
+/// editor waits on. Past it, less counts as unchanged (a whole file
+/// re-indented may carry nothing), never more.
+pub fn carry_unchanged_until(
+    old: &str,
+    spans: &[(Range<usize>, Attribution)],
+    new: &str,
+    deadline: std::time::Instant,
+) -> Vec<(Range<usize>, Attribution)> {
+    if spans.is_empty() {
+        return ProvenanceMap::new(new.len()).to_vec();
+    }
+    carry(old, spans, new, &Attribution::unknown(), |_, _| None, diff_until(old, new, deadline))
+}
+
+/// Carry `spans` of `old` through `hunks`, the diff to `new`: each changed
+/// piece takes what `inherit` picks from the map before it, else `fallback`.
 fn carry(
     old: &str,
     spans: &[(Range<usize>, Attribution)],
     new: &str,
     fallback: &Attribution,
     inherit: impl Fn(&ProvenanceMap, &Hunk) -> Option<AttrId>,
+    hunks: Vec<Hunk>,
 ) -> Vec<(Range<usize>, Attribution)> {
     let mut map = ProvenanceMap::from_ranges(old.len(), spans);
     let fallback_id = map.intern(fallback);
     // Apply from the end so earlier hunks' old offsets stay valid.
-    for hunk in diff(old, new).into_iter().rev() {
+    for hunk in hunks.into_iter().rev() {
         let inherited = inherit(&map, &hunk);
         map.replace(hunk.old.clone(), hunk.new.len(), inherited.unwrap_or(fallback_id));
     }
@@ -1254,9 +1278,31 @@ mod tests {
     fn carry_unchanged_of_nothing_is_what_the_diff_would_give() {
         // No span to carry: the same as diffing, without the diff.
         for (old, new) in [("", "a\n"), ("a\nb\n", "b\nc\n"), ("fn a() {}\n", "")] {
-            let diffed = carry(old, &[], new, &Attribution::unknown(), |_, _| None);
+            let diffed = carry(old, &[], new, &Attribution::unknown(), |_, _| None, diff(old, new));
             assert_eq!(carry_unchanged(old, &[], new), diffed, "{old:?} -> {new:?}");
         }
+    }
+
+    #[test]
+    fn carry_unchanged_until_a_deadline_past_carries_less_never_more() {
+        // A whole file re-indented, with a deadline already past (the
+        // language server's state thread under a slow diff): what is
+        // carried is still text that was there, unchanged, never a guess.
+        let old: String = (0..400).map(|i| format!("\tfn f{i}() {{ {i} }}\n")).collect();
+        let start = old.find("\tfn f10(").unwrap();
+        let end = old.find("\tfn f13(").unwrap();
+        let spans = vec![(start..end, ai("c"))];
+        let new = old.replace('\t', "    ");
+        for deadline in [std::time::Instant::now(), std::time::Instant::now() + std::time::Duration::from_secs(60)] {
+            let got = carry_unchanged_until(&old, &spans, &new, deadline);
+            assert_eq!(got.last().map(|(r, _)| r.end), Some(new.len()));
+            for (range, _) in got.iter().filter(|(_, a)| a.is_ai()) {
+                assert!(old[start..end].contains(&new[range.clone()]), "{:?}", &new[range.clone()]);
+            }
+        }
+        // Given the time, the diff finds what it always found.
+        let far = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        assert_eq!(carry_unchanged_until(&old, &spans, &new, far), carry_unchanged(&old, &spans, &new));
     }
 
     #[test]

@@ -877,15 +877,35 @@ impl Repos {
             // keep), onto other text would give a person's characters the
             // agent's origin (rt26b F3). The document holds the rest once
             // it takes the text in (a reload is a known version).
-            for (range, attr) in file.ranges() {
+            // One diff for all the record's spans: the stretches of `old`
+            // it leaves unchanged, each with where it starts in `text`.
+            let mut unchanged: Vec<(Range<usize>, usize)> = Vec::new();
+            let (mut o, mut n) = (0, 0);
+            let deadline = std::time::Instant::now() + std::time::Duration::from_millis(50);
+            for hunk in crate::provenance::diff_until(old, text, deadline) {
+                if hunk.old.start > o {
+                    unchanged.push((o..hunk.old.start, n));
+                }
+                (o, n) = (hunk.old.end, hunk.new.end);
+            }
+            if o < old.len() {
+                unchanged.push((o..old.len(), n));
+            }
+            let solid = |s: &str| s.bytes().filter(|b| !b.is_ascii_whitespace()).count();
+            for (range, attr) in file.ranges().filter(|(_, a)| a.origin != crate::provenance::Origin::Unknown) {
                 let Some(within) = old.get(range.clone()) else { continue };
-                let carried = crate::provenance::carry_unchanged(old, &[(range, attr.clone())], text);
-                let kept: Vec<(Range<usize>, Attribution)> =
-                    carried.into_iter().filter(|(_, a)| a.origin != crate::provenance::Origin::Unknown).collect();
-                let solid = |s: &str| s.bytes().filter(|b| !b.is_ascii_whitespace()).count();
-                let kept_bytes: usize = kept.iter().map(|(r, _)| text.get(r.clone()).map_or(0, solid)).sum();
+                let first = unchanged.partition_point(|(g, _)| g.end <= range.start);
+                let kept: Vec<Range<usize>> = unchanged[first..]
+                    .iter()
+                    .take_while(|(g, _)| g.start < range.end)
+                    .map(|(g, at)| {
+                        let (start, end) = (range.start.max(g.start), range.end.min(g.end));
+                        at + (start - g.start)..at + (end - g.start)
+                    })
+                    .collect();
+                let kept_bytes: usize = kept.iter().map(|r| text.get(r.clone()).map_or(0, solid)).sum();
                 if 2 * kept_bytes > solid(within) {
-                    out.extend(kept);
+                    out.extend(kept.into_iter().map(|r| (r, attr.clone())));
                 }
             }
         }

@@ -79,6 +79,12 @@ const HISTORY_PATIENCE: Duration = Duration::from_secs(2);
 /// document at most.
 const HISTORY_WAIT: Duration = Duration::from_secs(30);
 
+/// How long carrying the store's account of an earlier text onto the text
+/// now may diff on the state thread (a history read that lands after a
+/// whole file was re-indented): past it, less counts as unchanged and is
+/// carried, never more. The store keeps its account either way.
+const CARRY_DIFF: Duration = Duration::from_millis(50);
+
 /// What a hover adds while the file's history is being read.
 const HISTORY_BEING_READ: &str =
     "_vouch is still reading this file's history (git blame and notes): what it says of these lines may change._\n";
@@ -1492,7 +1498,7 @@ impl State {
         if now == then {
             self.adopt(uri, spans);
         } else {
-            let carried = crate::provenance::carry_unchanged(then, spans, now);
+            let carried = crate::provenance::carry_unchanged_until(then, spans, now, Instant::now() + CARRY_DIFF);
             self.adopt(uri, &carried);
         }
     }
@@ -1521,7 +1527,7 @@ impl State {
                     }
                     spans
                 } else {
-                    crate::provenance::carry_unchanged(then, &spans, now)
+                    crate::provenance::carry_unchanged_until(then, &spans, now, Instant::now() + CARRY_DIFF)
                 };
                 self.adopt(&uri, &spans);
             }
