@@ -283,3 +283,38 @@ fn a_tag_named_like_the_base_branch_cannot_stand_in_for_it() {
     assert_eq!(code, 2, "{text}");
     assert!(text.contains(&format!("refs/tags/{short}")), "{text}");
 }
+
+/// Red team (rt26c B2): vouch found its repository from the directory it
+/// ran in and took no notice of `GIT_DIR`, where git does. Run with
+/// `GIT_DIR` naming a repository whose range holds unapproved AI code,
+/// from a clean repository, verify judged the clean one and passed, while
+/// `git log` run the same way showed the AI commit. A `GIT_DIR` that
+/// names another repository than the one found is refused; one that names
+/// the same (as git sets it for its hooks) changes nothing.
+#[test]
+fn verify_refuses_a_git_dir_naming_another_repository() {
+    let world = World::new(POLICY);
+    let a = world.clone_as("a", "dev");
+    a.ai_feature();
+    let clean = world.clone_as("clean", "dev");
+    clean.git(&["checkout", "-q", "-b", "feature"]);
+    let git_dir = a.path.join(".git");
+    let run = |dir: &std::path::Path, git_dir: &std::path::Path| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_vouch"))
+            .args(["verify", "origin/main..feature"])
+            .current_dir(dir)
+            .env("GIT_DIR", git_dir)
+            .env("HOME", world.home())
+            .output()
+            .unwrap();
+        (out.status.code(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+    };
+    let (code, said) = run(&clean.path, &git_dir);
+    assert_eq!(code, Some(2), "verify judged the wrong repository: {said}");
+    assert!(said.contains("GIT_DIR"), "{said}");
+    // The same repository, as git's hooks set it: judged as without it.
+    let (code, said) = run(&a.path, &git_dir);
+    assert_eq!(code, Some(1), "{said}");
+    let (code, said) = run(&a.path, std::path::Path::new(".git"));
+    assert_eq!(code, Some(1), "{said}");
+}

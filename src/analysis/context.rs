@@ -46,6 +46,38 @@ pub struct Context {
     pub root: PathBuf,
 }
 
+/// git takes its repository from `GIT_DIR` when it is set; vouch takes the
+/// one it runs in. Where the two differ, a command would judge another
+/// repository than `git` run the same way shows (verify passing a clean
+/// repository's range while `GIT_DIR` names one with unapproved AI code),
+/// so it is refused. `GIT_DIR` naming the same repository, as git sets it
+/// for its hooks, changes nothing.
+fn refuse_another_git_dir(repo: &git2::Repository, dir: &Path) -> anyhow::Result<()> {
+    let Some(named) = std::env::var_os("GIT_DIR").filter(|v| !v.is_empty()) else { return Ok(()) };
+    let mut named = dir.join(named);
+    // A `.git` file (a submodule's, a linked worktree's) names the
+    // directory it stands for.
+    if let Ok(link) = std::fs::read_to_string(&named)
+        && let Some(target) = link.strip_prefix("gitdir:")
+    {
+        named = named.parent().unwrap_or(dir).join(target.trim());
+    }
+    let same = match (std::fs::canonicalize(&named), std::fs::canonicalize(repo.path())) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    if !same {
+        anyhow::bail!(
+            "GIT_DIR names {}, but {} is in the repository at {}: vouch reads the repository it runs in; run it in \
+             that repository's worktree, or unset GIT_DIR",
+            crate::display::line(&named.display().to_string()),
+            crate::display::line(&dir.display().to_string()),
+            crate::display::line(&repo.path().display().to_string())
+        );
+    }
+    Ok(())
+}
+
 impl Context {
     /// The repository holding the current directory.
     pub fn open() -> anyhow::Result<Context> {
@@ -58,6 +90,7 @@ impl Context {
             crate::store::repo::RepoError::CannotOpen { .. } => anyhow::anyhow!("{e}"),
             _ => anyhow::anyhow!("not in a git repository: {} (run vouch inside one, or pass -C DIR)", dir.display()),
         })?;
+        refuse_another_git_dir(&repo, dir)?;
         let root = repo
             .workdir()
             .ok_or_else(|| anyhow::anyhow!("{} is a bare repository; vouch needs a worktree", repo.path().display()))?
