@@ -535,29 +535,36 @@ impl Document {
 
     /// The unit an AI's removal of lines at `offset` (the start of the line
     /// they stood before) changed: [`Document::unit_around`] the place,
-    /// unless AI text goes on from there (lines put in their place) and the unit
-    /// at its first byte reaches past it (a line of a unit rewritten: its
-    /// first line, say). A unit made of nothing but those AI lines inside
-    /// another (a helper put where a check was) is not what changed: the
-    /// unit around the place is. At the top level, such a unit is the one
-    /// rewritten (a function replaced whole), not the whole file.
-    pub fn unit_changed_at(&mut self, offset: usize) -> Unit {
+    /// unless the AI put `replaced` lines in their place and the unit those
+    /// lines are part of reaches past them (the first line of a function
+    /// rewritten). A unit made of nothing but those lines inside another (a
+    /// helper put where a check was) is not what changed: the unit around
+    /// the place is. At the top level, such a unit is the one rewritten (a
+    /// function replaced whole), not the whole file.
+    pub fn unit_changed_at(&mut self, offset: usize, replaced: u32) -> Unit {
         let ai = self.provenance.ai_ranges();
         self.ensure_tree();
+        let around = units::unit_around(self.language, self.syntax(), &self.text, offset, &ai);
         let text = self.text.as_str();
-        let put = ai.iter().find(|r| r.start <= offset && offset < r.end).map(|r| offset..r.end);
-        let first = put.as_ref().and_then(|r| (r.start..r.end).find(|&i| !text.as_bytes()[i].is_ascii_whitespace()));
-        if let (Some(put), Some(first)) = (put, first) {
-            let unit = units::unit_around(self.language, self.syntax(), &self.text, first + 1, &ai);
-            let has_text = |r: Range<usize>| text.get(r).is_some_and(|t| !t.trim().is_empty());
-            let (start, end) = (unit.range.start, unit.range.end);
-            if has_text(start..put.start.max(start)) || has_text(put.end.min(end)..end) {
-                return unit;
-            }
-            let around = units::unit_around(self.language, self.syntax(), &self.text, offset, &ai);
-            return if around.kind == units::WHOLE_FILE && unit.kind != units::WHOLE_FILE { unit } else { around };
+        let offset = offset.min(text.len());
+        let end = offset + text[offset..].split_inclusive('\n').take(replaced as usize).map(str::len).sum::<usize>();
+        let put = offset..end;
+        let Some(first) = put.clone().find(|&i| !text.as_bytes()[i].is_ascii_whitespace()) else { return around };
+        let Some(unit) = self
+            .units_touching(first..first + 1)
+            .into_iter()
+            .filter(|u| u.range.contains(&first))
+            .min_by_key(|u| u.range.len())
+        else {
+            return around;
+        };
+        let text = self.text.as_str();
+        let has_text = |r: Range<usize>| text.get(r).is_some_and(|t| !t.trim().is_empty());
+        let (start, end) = (unit.range.start, unit.range.end);
+        if has_text(start..put.start.max(start)) || has_text(put.end.min(end)..end) {
+            return unit;
         }
-        units::unit_around(self.language, self.syntax(), &self.text, offset, &ai)
+        if around.kind == units::WHOLE_FILE && unit.kind != units::WHOLE_FILE { unit } else { around }
     }
 
     /// The review units holding AI text that overlap `range`: the cheap way

@@ -542,6 +542,14 @@ pub struct Deletion {
     /// place, counted as one).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub text: u64,
+    /// How many AI lines the commit put in their place, from `at` on (0:
+    /// none, a removal): see [`crate::provenance::AiDeletion::replaced`].
+    #[serde(default, skip_serializing_if = "is_zero_u32")]
+    pub replaced: u32,
+}
+
+fn is_zero_u32(n: &u32) -> bool {
+    *n == 0
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -758,7 +766,14 @@ pub fn settle_deletions(
             continue;
         }
         let at = *removal.gaps.end() as u32;
-        deletions.push(Deletion { at, lines: removed.len() as u32, first, tag: *tag, text: text_key(removed) });
+        deletions.push(Deletion {
+            at,
+            lines: removed.len() as u32,
+            first,
+            tag: *tag,
+            text: text_key(removed),
+            replaced: 0,
+        });
     }
     deletions.sort_by_key(|d| d.at);
 }
@@ -1343,12 +1358,16 @@ impl<'a> Change<'a> {
                     pool.remember_deleted(path, first.lines[i], tag);
                 }
             }
+            // Lines put in the place, all the AI's: the unit they are part of
+            // may be what changed (the first line of a function rewritten).
+            let replaced = if put_by_ai.is_some() && at == removal.new.start { removal.new.len() as u32 } else { 0 };
             let deletion = Deletion {
                 at: at as u32,
                 lines: removed.len() as u32,
                 first: shown(removed),
                 tag,
                 text: text_key(removed),
+                replaced,
             };
             add_deletion(table, out, deletion);
         }
@@ -2191,6 +2210,7 @@ mod tests {
             first: "check()".into(),
             tag: Tag { claim: claude, commits: ai_commit },
             text: 7,
+            replaced: 0,
         };
         let persons = Deletion {
             at: 2,
@@ -2198,6 +2218,7 @@ mod tests {
             first: "log()".into(),
             tag: Tag { claim: UNKNOWN, commits: persons_commit },
             text: 9,
+            replaced: 0,
         };
         for order in [[persons.clone(), ai_removal.clone()], [ai_removal.clone(), persons.clone()]] {
             let mut out = Vec::new();
@@ -2274,6 +2295,7 @@ mod tests {
             first: "if !actor.admin {".into(),
             tag: Tag { claim: ai(&mut table, "claude"), commits: table.single(1) },
             text: 0,
+            replaced: 0,
         }];
         let lines = format!("{base}{UNGUARDED}");
         settle_deletions(

@@ -260,6 +260,15 @@ pub struct AiDeletion {
     pub first: String,
     /// Who removed them.
     pub attribution: Attribution,
+    /// How many lines (from the place on) were put in their place, all of
+    /// them AI: a replacement, whose unit is found from those lines as well
+    /// ([`crate::document::Document::unit_changed_at`]); 0 for a removal.
+    #[serde(default, skip_serializing_if = "is_zero_u32")]
+    pub replaced: u32,
+}
+
+fn is_zero_u32(n: &u32) -> bool {
+    *n == 0
 }
 
 /// The AI attribution of each line of `text` (lines as git splits them, at

@@ -721,7 +721,7 @@ pub fn add_deletions(doc: &mut Document, facts: &mut Vec<UnitFacts>, deletions: 
         return;
     }
     for deletion in deletions {
-        let unit = doc.unit_changed_at(deletion.at);
+        let unit = doc.unit_changed_at(deletion.at, deletion.replaced);
         let slot = match facts.iter().position(|f| f.unit.range == unit.range && f.unit.kind == unit.kind) {
             Some(i) => i,
             None => {

@@ -112,3 +112,40 @@ fn the_gate_refuses_a_check_an_agent_replaced_with_blank_lines() {
         assert!(run.stdout.contains("delete_doc"), "{persons_line:?}: {run:?}");
     }
 }
+
+/// Red team, round two (rt26d R1, a regression of this change): a removal
+/// with nothing put in its place, right above AI text an earlier commit
+/// of the branch wrote and a reviewer approved, was taken for that text
+/// "put in its place", and judged as it: an AI's removal of a person's
+/// top-level check passed on the approval of the function below it.
+#[test]
+fn a_check_removed_above_an_approved_ai_function_needs_sign_off() {
+    let app = "app = Flask(__name__)\napp.before_request(require_login)\n";
+    let healthz = "\n\ndef healthz():\n    return \"ok\"\n";
+    let (world, dev) = World::with_feature(POLICY, &[("src/app.py", app)]);
+    dev.write("src/app.py", &format!("{app}{healthz}"));
+    dev.commit("healthz", Some(TRAILER));
+    let (_, report) = dev.verify("origin/main..HEAD");
+    for failure in failures(&report) {
+        world.decide(&dev, str_of(&failure["fingerprint"]), Decision::by("alice"));
+    }
+    assert_eq!(dev.verify("origin/main..HEAD").0, 0, "healthz approved");
+    dev.write("src/app.py", &format!("app = Flask(__name__)\n{healthz}"));
+    dev.commit("simplify", Some(TRAILER));
+    let (code, report) = dev.verify("origin/main..HEAD");
+    assert_eq!(code, 1, "the removal of the login check passed on healthz's approval: {report:#}");
+}
+
+/// Round two (rt26d B1): in a file with no grammar, a line an AI rewrote
+/// is one unit of lines, not that and the whole file besides.
+#[test]
+fn a_line_rewritten_in_a_file_with_no_grammar_is_one_unit() {
+    let doc = "# Deploying\n\nRun make deploy.\nAsk ops first.\n";
+    let (_world, dev) = World::with_feature(POLICY, &[("docs/deploy.md", doc)]);
+    dev.write("docs/deploy.md", &doc.replace("Ask ops first.", "No need to ask anyone."));
+    dev.commit("docs", Some(TRAILER));
+    let (code, report) = dev.verify("origin/main..HEAD");
+    assert_eq!(code, 1);
+    let kinds: Vec<&str> = failures(&report).iter().map(|f| str_of(&f["kind"])).collect();
+    assert_eq!(kinds, ["lines"], "{report:#}");
+}

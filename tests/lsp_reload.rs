@@ -330,7 +330,15 @@ fn the_agents_lines_taken_into_a_buffer_with_unsaved_edits_stay_ai() {
         let lines = BEFORE.lines().count() as u32;
         server.change(&uri, 3, json!([{ "range": range(lines, 0, lines, 0), "text": generated }]));
         let merged = format!("{}{generated}", BEFORE.replace("std::fmt", "std::fmt::Write"));
-        assert_eq!(server.document(&uri)["text"], merged.as_str());
+        let doc = server.document(&uri);
+        assert_eq!(doc["text"], merged.as_str());
+        // At once, before any save (round two, rt26d F2'): a mark of the
+        // person's over it would otherwise be taken against a mere guess.
+        let guessed = support::lsp::ai_spans(&doc)
+            .iter()
+            .filter(|s| s["evidence"] == "heuristic" && !s["text"].as_str().unwrap_or("").trim().is_empty())
+            .count();
+        assert_eq!(guessed, 0, "the agent's record outranks the editor's guess at once: {doc:#}");
         repo.write(FILE, &merged);
         server.notify("textDocument/didSave", json!({ "textDocument": { "uri": uri } }));
         let doc = server.document(&uri);

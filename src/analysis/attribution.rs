@@ -431,7 +431,7 @@ pub fn add_left_out(before: &str, text: &str, spans: &Spans, deletions: &mut Vec
     for (gap, lines, first, attribution) in crate::lineage::left_out(before.as_bytes(), text.as_bytes(), &ai) {
         let at = starts.get(gap).map_or(text.len(), |l| l.start);
         if !deletions.iter().any(|d| d.at == at) {
-            deletions.push(AiDeletion { at, lines, first, attribution });
+            deletions.push(AiDeletion { at, lines, first, attribution, replaced: 0 });
         }
     }
     deletions.sort_by_key(|d| d.at);

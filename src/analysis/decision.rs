@@ -390,6 +390,7 @@ pub fn facts_from_text(unit: &RequestedUnit, fingerprint: &str) -> UnitFacts {
                 lines: 0,
                 first: String::new(),
                 attribution: Attribution::ai(source, Evidence::Manual, None),
+                replaced: 0,
             }]
         } else {
             Vec::new()

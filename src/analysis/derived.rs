@@ -109,6 +109,7 @@ pub fn carried_all(
                 lines: 0,
                 first: String::new(),
                 attribution: record.attribution(),
+                replaced: 0,
             })
         })
         .collect();

@@ -119,6 +119,7 @@ impl Judge<'_> {
                 lines: deleted.lines,
                 first: String::new(),
                 attribution: deleted.attribution.clone(),
+                replaced: 0,
             }],
         };
         let blocking = judgement.assessment.status.is_blocking() && deleted.next;

@@ -148,6 +148,7 @@ fn units_of(repo: &Repository, record: &FileRecord) -> Vec<UnitFacts> {
             lines: 0,
             first: String::new(),
             attribution: attribution.clone(),
+            replaced: 0,
         })
         .collect();
     let content = match std::str::from_utf8(bytes) {

@@ -951,7 +951,7 @@ mod tests {
         for (path, text, ai_lines, removal, replaced) in buffers {
             let lines = with_ai(&ai_lines);
             let deletions: Vec<AiDeletion> = removal
-                .map(|at| AiDeletion { at, lines: 1, first: "let y = x + 1;".into(), attribution: ai() })
+                .map(|at| AiDeletion { at, lines: 1, first: "let y = x + 1;".into(), attribution: ai(), replaced: 0 })
                 .into_iter()
                 .collect();
             let kept =

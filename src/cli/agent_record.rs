@@ -227,7 +227,13 @@ fn append_version(
     let deletions: Vec<AiDeletion> = written
         .removed
         .iter()
-        .map(|&(at, lines)| AiDeletion { at, lines, first: String::new(), attribution: attribution.clone() })
+        .map(|&(at, lines)| AiDeletion {
+            at,
+            lines,
+            first: String::new(),
+            attribution: attribution.clone(),
+            replaced: 0,
+        })
         .collect();
     let entry = Entry { deletions: &deletions, ..Entry::delta(rel, bytes, &spans) };
     journal.append(repo, entry).with_context(|| format!("cannot record the edit of {rel}"))?;

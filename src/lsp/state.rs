@@ -1383,6 +1383,10 @@ impl State {
                     d.doc.set_attribution(part, &attr);
                 }
             }
+            // What an agent recorded of the same text outranks the guess at
+            // once: a mark of the person's over it must not be taken against
+            // a guess (an agent's lines merged into an edited buffer).
+            self.take_up_journal(&uri);
         }
         if known {
             // Records the store got since the last poll apply to this text

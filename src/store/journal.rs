@@ -1075,7 +1075,13 @@ mod tests {
 
     #[test]
     fn places_of_deletions_are_line_starts_of_a_text() {
-        let removed = |at: usize| AiDeletion { at, lines: 2, first: String::new(), attribution: Attribution::typed() };
+        let removed = |at: usize| AiDeletion {
+            at,
+            lines: 2,
+            first: String::new(),
+            attribution: Attribution::typed(),
+            replaced: 0,
+        };
         let text = b"one\ntwo\n";
         let got = check_deletions(text, &[removed(8), removed(0), removed(4), removed(4)]).unwrap();
         assert_eq!(got.iter().map(|d| d.at).collect::<Vec<_>>(), [0, 4, 8], "sorted, one per place");

@@ -512,11 +512,15 @@ fn ai_deletions(table: &Table, deletions: &[Deletion], content: &[u8]) -> Vec<cr
         .filter_map(|d| {
             let Claim::Ai(attribution) = table.get(d.tag.claim) else { return None };
             let at = lines.get(d.at as usize).map_or(content.len(), |l| l.start);
+            // The lines put in the place, as many as the version still has
+            // from it (later commits may have removed some).
+            let replaced = d.replaced.min(lines.len().saturating_sub(d.at as usize) as u32);
             Some(crate::provenance::AiDeletion {
                 at,
                 lines: d.lines,
                 first: d.first.clone(),
                 attribution: attribution.clone(),
+                replaced,
             })
         })
         .collect()

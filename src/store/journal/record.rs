@@ -392,6 +392,7 @@ mod tests {
                 lines: 2,
                 first: "x".into(),
                 attribution: file.spans[0].attribution.clone(),
+                replaced: 0,
             }],
             removed: Some(file.spans[0].attribution.clone()),
             ..file.clone()

@@ -443,7 +443,7 @@ mod tests {
     #[test]
     fn places_of_deletions_follow_the_text() {
         let old = "a\nb\nc\n";
-        let removed = AiDeletion { at: 2, lines: 1, first: String::new(), attribution: ai("agent") };
+        let removed = AiDeletion { at: 2, lines: 1, first: String::new(), attribution: ai("agent"), replaced: 0 };
         let mut r = record(1, false, old, &[]);
         if let super::super::record::Body::Delta(f) = &mut r.body {
             f.deletions.push(removed);
