@@ -614,10 +614,11 @@ fn a_document_that_is_no_file_is_not_the_repositorys() {
     let mut server = Server::start(&repo.root, &["utf-16"]);
     for uri in ["untitled:Untitled-1", "git:/src/lib.rs?%7B%22ref%22%3A%22HEAD%22%7D"] {
         server.open(uri, "rust", "fn a() {\n    1\n}\n");
-        server.request(
+        let said = server.request(
             "workspace/executeCommand",
             json!({ "command": "vouch.markAi", "arguments": [{ "uri": uri, "range": range(0, 0, 2, 1) }] }),
         );
+        assert!(said.as_str().is_some_and(|s| s.contains("nothing is recorded")), "{said}");
         server.change(uri, 2, json!([{ "range": range(1, 0, 1, 0), "text": "    // typed\n" }]));
         server.close(uri);
     }

@@ -2506,7 +2506,14 @@ impl State {
                 self.analyse(uri);
                 let what = if name == command::MARK_AI { "AI-written" } else { "human-written" };
                 let plural = if lines == 1 { "" } else { "s" };
-                Ok(Some(Value::String(format!("marked {lines} line{plural} as {what}{left}"))))
+                // A document that is no file of a repository (an unsaved
+                // buffer) keeps the mark while it is open; nothing records it.
+                let kept = if self.docs.get(uri).is_some_and(|d| d.repo.is_none()) {
+                    " in this buffer only: it is no file of a git repository, so nothing is recorded"
+                } else {
+                    ""
+                };
+                Ok(Some(Value::String(format!("marked {lines} line{plural} as {what}{kept}{left}"))))
             }
             command::SHOW_PROVENANCE => {
                 self.refresh(uri);
