@@ -684,6 +684,8 @@ fn add_deletion(table: &mut Table, out: &mut Vec<Deletion>, deletion: Deletion) 
     match out.iter_mut().find(|d| d.at == deletion.at && table.is_ai(d.tag.claim) == ai) {
         Some(d) => {
             let same = d.lines == deletion.lines && d.first == deletion.first && d.tag.claim == deletion.tag.claim;
+            // Lines put in the place count only as far as both say.
+            d.replaced = d.replaced.min(deletion.replaced);
             if !same {
                 d.lines += deletion.lines;
                 d.text = 0;
@@ -1287,11 +1289,11 @@ impl<'a> Change<'a> {
         let mut out: Vec<Deletion> = Vec::new();
         for (alignment, deletions) in self.alignments.iter().zip(kept) {
             for d in deletions.iter() {
-                let at = self.carry_gap(alignment, d.at as usize);
+                let (at, replaced) = self.carry_place(alignment, d);
                 if self.puts_back(alignment, at, d) {
                     continue;
                 }
-                add_deletion(table, &mut out, Deletion { at: at as u32, ..d.clone() });
+                add_deletion(table, &mut out, Deletion { at: at as u32, replaced, ..d.clone() });
             }
         }
         let claim_all = evidence.whole.or(evidence.removes).filter(|&c| table.is_ai(c));
@@ -1398,6 +1400,24 @@ impl<'a> Change<'a> {
     /// `alignment`) is in the new version: just after the line before it,
     /// or, where that line was rewritten or removed, after what stands in
     /// its place.
+    /// Where deletion `d`'s place is in the new version, and how many of
+    /// the lines put in it are still there: while the first of those lines
+    /// stands unchanged, the place goes with it (a line a person adds right
+    /// above is not among them), counting the lines put there that stand
+    /// unchanged after it; once this change touches the first, none counts,
+    /// and the removal is judged by its place alone (the lines a count would
+    /// cover now are other text: an approved unit below, say).
+    fn carry_place(&self, alignment: &Alignment, d: &Deletion) -> (usize, u32) {
+        let first = d.at as usize;
+        if d.replaced > 0
+            && let Some(&(o, n, len)) = alignment.equal.iter().find(|&&(o, _, len)| o <= first && first < o + len)
+        {
+            let standing = (o + len - first).min(d.replaced as usize);
+            return (n + (first - o), standing as u32);
+        }
+        (self.carry_gap(alignment, first), 0)
+    }
+
     fn carry_gap(&self, alignment: &Alignment, g: usize) -> usize {
         let Some(line) = g.checked_sub(1) else { return 0 };
         if let Some(&(o, n, _)) = alignment.equal.iter().find(|&&(o, _, len)| o <= line && line < o + len) {

@@ -149,3 +149,49 @@ fn a_line_rewritten_in_a_file_with_no_grammar_is_one_unit() {
     let kinds: Vec<&str> = failures(&report).iter().map(|f| str_of(&f["kind"])).collect();
     assert_eq!(kinds, ["lines"], "{report:#}");
 }
+
+/// Round three (rt26e S1): a check replaced by one AI line, and that line
+/// dropped by a later commit. The count of lines put in the place was
+/// carried on unchanged, and came to cover the first line of an approved
+/// AI function: the removal went into its approved unit. What was put in
+/// the place is followed only while those very lines stay.
+#[test]
+fn a_replacement_dropped_later_leaves_the_removal_to_be_judged() {
+    let app = "app = Flask(__name__)\napp.before_request(require_login)\n";
+    let healthz = "def healthz():\n    return \"ok\"\n";
+    for later in [Some(TRAILER), None] {
+        let (world, dev) = World::with_feature(POLICY, &[("src/app.py", app)]);
+        dev.write("src/app.py", &format!("{app}{healthz}"));
+        dev.commit("healthz", Some(TRAILER));
+        let (_, report) = dev.verify("origin/main..HEAD");
+        for failure in failures(&report) {
+            world.decide(&dev, str_of(&failure["fingerprint"]), Decision::by("alice"));
+        }
+        assert_eq!(dev.verify("origin/main..HEAD").0, 0, "healthz approved");
+        dev.write("src/app.py", &format!("app = Flask(__name__)\nlog.info(\"ready\")\n{healthz}"));
+        dev.commit("log", Some(TRAILER));
+        dev.write("src/app.py", &format!("app = Flask(__name__)\n{healthz}"));
+        dev.commit("quieter", later);
+        let (code, report) = dev.verify("origin/main..HEAD");
+        assert_eq!(code, 1, "{later:?}: the login check's removal passed on healthz's approval: {report:#}");
+    }
+}
+
+/// Round three (rt26e B2): an AI rewrote a person's top-level line (a
+/// function's signature), then a person added a line right above it: the
+/// removal's place followed the gap onto the person's line, and the whole
+/// file was asked for besides the function.
+#[test]
+fn a_line_a_person_adds_above_a_rewritten_line_does_not_ask_for_the_whole_file() {
+    let lib = "def total(items):\n    return sum(items)\n";
+    let (_world, dev) = World::with_feature(POLICY, &[("src/cart.py", lib)]);
+    let rewritten = lib.replace("def total(items):", "def total(items, coupon=None):");
+    dev.write("src/cart.py", &rewritten);
+    dev.commit("coupons", Some(TRAILER));
+    dev.write("src/cart.py", &format!("# Totals.\n{rewritten}"));
+    dev.commit("a comment", None);
+    let (code, report) = dev.verify("origin/main..HEAD");
+    assert_eq!(code, 1);
+    let kinds: Vec<&str> = failures(&report).iter().map(|f| str_of(&f["kind"])).collect();
+    assert_eq!(kinds, ["function"], "{report:#}");
+}

@@ -46,6 +46,36 @@ fn ai_lines_of(repo: &TestRepo, path: &str) -> Vec<u64> {
         .collect()
 }
 
+/// Claude Code's Write of `text` to `FILE`, with both its hooks around it.
+fn agent_writes(repo: &TestRepo, text: &str) {
+    let path = repo.path(FILE);
+    let input = json!({ "file_path": path, "content": text });
+    for event in ["PreToolUse", "PostToolUse"] {
+        if event == "PostToolUse" {
+            repo.write(FILE, text);
+        }
+        let payload = json!({
+            "session_id": "s-1",
+            "cwd": repo.root,
+            "hook_event_name": event,
+            "tool_name": "Write",
+            "tool_use_id": "toolu_1",
+            "tool_input": input,
+        });
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_vouch"))
+            .args(["hook", "claude-code"])
+            .current_dir(&repo.root)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::io::Write::write_all(&mut child.stdin.take().unwrap(), payload.to_string().as_bytes()).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+}
+
 /// How the editor tells the server of the reloaded text.
 enum Reload {
     /// One change without a range: the whole new text.
@@ -322,9 +352,8 @@ fn the_agents_lines_taken_into_a_buffer_with_unsaved_edits_stay_ai() {
         // The person's unsaved edit.
         server.change(&uri, 2, json!([{ "range": range(0, 12, 0, 12), "text": "::Write" }]));
         // The agent's edit on disk, and its record, seen by the server.
-        repo.write(FILE, &format!("{BEFORE}{generated}"));
+        agent_writes(&repo, &format!("{BEFORE}{generated}"));
         let last = BEFORE.lines().count() + generated.lines().count();
-        repo.vouch_stdout(&["mark", "--ai", "--tool", "claude-code", &format!("{FILE}:7-{last}")], true);
         std::thread::sleep(Duration::from_millis(1500));
         // The agent's lines taken into the buffer, then saved.
         let lines = BEFORE.lines().count() as u32;
@@ -339,6 +368,11 @@ fn the_agents_lines_taken_into_a_buffer_with_unsaved_edits_stay_ai() {
             .filter(|s| s["evidence"] == "heuristic" && !s["text"].as_str().unwrap_or("").trim().is_empty())
             .count();
         assert_eq!(guessed, 0, "the agent's record outranks the editor's guess at once: {doc:#}");
+        // Round three (rt26e F2s): nor may a person's mark call them theirs
+        // before the save, however few they are.
+        let mark = json!({ "command": "vouch.markHuman", "arguments": [{ "uri": uri, "range": range(lines + 1, 0, lines + 2, 0) }] });
+        let reply = server.request_raw("workspace/executeCommand", mark);
+        assert!(reply["error"]["message"].as_str().is_some_and(|m| m.contains("claude-code")), "{reply:#}");
         repo.write(FILE, &merged);
         server.notify("textDocument/didSave", json!({ "textDocument": { "uri": uri } }));
         let doc = server.document(&uri);

@@ -2437,6 +2437,14 @@ impl State {
         let args = &args;
         match name {
             command::MARK_AI | command::MARK_HUMAN => {
+                if name == command::MARK_HUMAN {
+                    // A person's word is judged against every record of AI
+                    // there is of the text as it is now: an agent's lines
+                    // taken into the buffer by hand hold only the editor's
+                    // default until then (rt26e F2s).
+                    self.poll_store();
+                    self.take_up_journal(uri);
+                }
                 let d = self.docs.get_mut(uri).expect("checked above");
                 let lsp_range = args.range.ok_or_else(|| invalid(format!("{name}: missing `range`")))?;
                 let (range, _) = convert::byte_range(d.doc.text(), lsp_range, enc);
