@@ -200,18 +200,18 @@ fn repo_at(cwd: Option<&str>) -> Option<Repository> {
     absolute(".", cwd).ok().and_then(|dir| repo::discover(&dir).ok())
 }
 
-/// Refuses, naming git's reason, when `cwd` is in a repository git will
-/// not open (another user's, a SHA-256 one): the hook could record
-/// nothing there, and a tool call left unrecorded would let the person's
-/// commit of what it wrote be noted "no AI". Outside any repository there
-/// is nothing to record, and nothing to refuse.
-fn refuse_unopenable(cwd: Option<&str>) -> anyhow::Result<()> {
-    let Ok(dir) = absolute(".", cwd) else { return Ok(()) };
-    match repo::discover(&dir) {
+/// The repository holding `dir`; `None` outside any. Where git will not
+/// open the one there (another user's, a SHA-256 one), an error naming
+/// git's reason: the hook could record nothing, and a tool call left
+/// unrecorded would let the person's commit of what it wrote be noted "no
+/// AI" (rt26c A1).
+fn open_at(dir: &Path) -> anyhow::Result<Option<Repository>> {
+    match repo::discover(dir) {
+        Ok(repo) => Ok(Some(repo)),
         Err(e @ repo::RepoError::CannotOpen { .. }) => {
             anyhow::bail!("cannot record what the agent changes: {}", display::line(&e.to_string()))
         }
-        _ => Ok(()),
+        Err(_) => Ok(None),
     }
 }
 
@@ -219,9 +219,9 @@ fn agent_payload(agent: Agent, bytes: &[u8]) -> anyhow::Result<Outcome> {
     let parsed = agents::parse(agent, bytes)?;
     match parsed {
         Parsed::Before(before) => {
-            refuse_unopenable(before.cwd.as_deref())?;
             // Calls long gone whose record never came are settled first.
-            if let Some(repo) = repo_at(before.cwd.as_deref()) {
+            let here = absolute(".", before.cwd.as_deref()).ok();
+            if let Some(repo) = here.as_deref().map(open_at).transpose()?.flatten() {
                 settle_orphans(&repo, None);
                 note_deferred(&repo);
             }
@@ -239,7 +239,6 @@ fn agent_payload(agent: Agent, bytes: &[u8]) -> anyhow::Result<Outcome> {
                 Parsed::Files(files) => files.cwd.clone(),
                 _ => None,
             };
-            refuse_unopenable(cwd.as_deref())?;
             let recorded = match parsed {
                 Parsed::Edit(edit) => after_edit(agent, edit),
                 Parsed::Shell(shell) => after_shell(agent, shell),
@@ -829,7 +828,7 @@ fn without_snapshot(target: &Target, text: &str, change: &agents::Change) -> any
 /// snapshot taken before it and now.
 fn after_shell(agent: Agent, shell: agents::Shell) -> anyhow::Result<Outcome> {
     let dir = absolute(".", shell.cwd.as_deref())?;
-    let Ok(repo) = repo::discover(&dir) else {
+    let Some(repo) = open_at(&dir)? else {
         eprintln!("vouch: nothing to record: {} is not in a git repository", display::line(&dir.display().to_string()));
         return Ok(Outcome::Ok);
     };
