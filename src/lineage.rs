@@ -1404,16 +1404,22 @@ impl<'a> Change<'a> {
     /// the lines put in it are still there: while the first of those lines
     /// stands unchanged, the place goes with it (a line a person adds right
     /// above is not among them), counting the lines put there that stand
-    /// unchanged after it; once this change touches the first, none counts,
-    /// and the removal is judged by its place alone (the lines a count would
+    /// unchanged after it. Where this change rewrites lines from the first
+    /// on, the lines it puts there stand in their place (a signature the AI
+    /// wrote, edited again). Once the first is removed, none counts, and
+    /// the removal is judged by its place alone (the lines a count would
     /// cover now are other text: an approved unit below, say).
     fn carry_place(&self, alignment: &Alignment, d: &Deletion) -> (usize, u32) {
         let first = d.at as usize;
-        if d.replaced > 0
-            && let Some(&(o, n, len)) = alignment.equal.iter().find(|&&(o, _, len)| o <= first && first < o + len)
-        {
-            let standing = (o + len - first).min(d.replaced as usize);
-            return (n + (first - o), standing as u32);
+        if d.replaced > 0 {
+            if let Some(&(o, n, len)) = alignment.equal.iter().find(|&&(o, _, len)| o <= first && first < o + len) {
+                let standing = (o + len - first).min(d.replaced as usize);
+                return (n + (first - o), standing as u32);
+            }
+            if let Some((_, new)) = alignment.hunks.iter().find(|(old, new)| old.start == first && !new.is_empty()) {
+                let standing = new.len().min(d.replaced as usize);
+                return (new.start, standing as u32);
+            }
         }
         (self.carry_gap(alignment, first), 0)
     }

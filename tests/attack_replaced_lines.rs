@@ -113,6 +113,23 @@ fn the_gate_refuses_a_check_an_agent_replaced_with_blank_lines() {
     }
 }
 
+/// The person's app with its login check on main, and on the feature
+/// branch an AI's `healthz` (after the check, `healthz` as given) that
+/// alice approved: the world and the clone.
+fn approved_healthz_below_the_check(healthz: &str) -> (World, Clone) {
+    let (world, dev) = World::with_feature(POLICY, &[("src/app.py", APP)]);
+    dev.write("src/app.py", &format!("{APP}{healthz}"));
+    dev.commit("healthz", Some(TRAILER));
+    let (_, report) = dev.verify("origin/main..HEAD");
+    for failure in failures(&report) {
+        world.decide(&dev, str_of(&failure["fingerprint"]), Decision::by("alice"));
+    }
+    assert_eq!(dev.verify("origin/main..HEAD").0, 0, "healthz approved");
+    (world, dev)
+}
+
+const APP: &str = "app = Flask(__name__)\napp.before_request(require_login)\n";
+
 /// Red team, round two (rt26d R1, a regression of this change): a removal
 /// with nothing put in its place, right above AI text an earlier commit
 /// of the branch wrote and a reviewer approved, was taken for that text
@@ -120,16 +137,8 @@ fn the_gate_refuses_a_check_an_agent_replaced_with_blank_lines() {
 /// top-level check passed on the approval of the function below it.
 #[test]
 fn a_check_removed_above_an_approved_ai_function_needs_sign_off() {
-    let app = "app = Flask(__name__)\napp.before_request(require_login)\n";
     let healthz = "\n\ndef healthz():\n    return \"ok\"\n";
-    let (world, dev) = World::with_feature(POLICY, &[("src/app.py", app)]);
-    dev.write("src/app.py", &format!("{app}{healthz}"));
-    dev.commit("healthz", Some(TRAILER));
-    let (_, report) = dev.verify("origin/main..HEAD");
-    for failure in failures(&report) {
-        world.decide(&dev, str_of(&failure["fingerprint"]), Decision::by("alice"));
-    }
-    assert_eq!(dev.verify("origin/main..HEAD").0, 0, "healthz approved");
+    let (_world, dev) = approved_healthz_below_the_check(healthz);
     dev.write("src/app.py", &format!("app = Flask(__name__)\n{healthz}"));
     dev.commit("simplify", Some(TRAILER));
     let (code, report) = dev.verify("origin/main..HEAD");
@@ -157,17 +166,9 @@ fn a_line_rewritten_in_a_file_with_no_grammar_is_one_unit() {
 /// the place is followed only while those very lines stay.
 #[test]
 fn a_replacement_dropped_later_leaves_the_removal_to_be_judged() {
-    let app = "app = Flask(__name__)\napp.before_request(require_login)\n";
     let healthz = "def healthz():\n    return \"ok\"\n";
     for later in [Some(TRAILER), None] {
-        let (world, dev) = World::with_feature(POLICY, &[("src/app.py", app)]);
-        dev.write("src/app.py", &format!("{app}{healthz}"));
-        dev.commit("healthz", Some(TRAILER));
-        let (_, report) = dev.verify("origin/main..HEAD");
-        for failure in failures(&report) {
-            world.decide(&dev, str_of(&failure["fingerprint"]), Decision::by("alice"));
-        }
-        assert_eq!(dev.verify("origin/main..HEAD").0, 0, "healthz approved");
+        let (_world, dev) = approved_healthz_below_the_check(healthz);
         dev.write("src/app.py", &format!("app = Flask(__name__)\nlog.info(\"ready\")\n{healthz}"));
         dev.commit("log", Some(TRAILER));
         dev.write("src/app.py", &format!("app = Flask(__name__)\n{healthz}"));
@@ -194,4 +195,16 @@ fn a_line_a_person_adds_above_a_rewritten_line_does_not_ask_for_the_whole_file()
     assert_eq!(code, 1);
     let kinds: Vec<&str> = failures(&report).iter().map(|f| str_of(&f["kind"])).collect();
     assert_eq!(kinds, ["function"], "{report:#}");
+    // Round four (rt26f B3): the rewritten line edited again (by the AI or
+    // a person): the removal's place goes with what stands there now.
+    for by in [Some(TRAILER), None] {
+        let again = rewritten.replace("coupon=None", "coupon=None, tax=0");
+        dev.write("src/cart.py", &format!("# Totals.\n{again}"));
+        dev.commit("tax", by);
+        let (_, report) = dev.verify("origin/main..HEAD");
+        let kinds: Vec<&str> = failures(&report).iter().map(|f| str_of(&f["kind"])).collect();
+        assert_eq!(kinds, ["function"], "{by:?}: {report:#}");
+        dev.write("src/cart.py", &format!("# Totals.\n{rewritten}"));
+        dev.commit("no tax", by);
+    }
 }
