@@ -876,12 +876,13 @@ impl Repos {
             // by guesswork, or a scrap of it (a `}` the diff happened to
             // keep), onto other text would give a person's characters the
             // agent's origin (rt26b F3). The document holds the rest once
-            // it takes the text in (a reload is a known version).
-            // One diff for all the record's spans: the stretches of `old`
-            // it leaves unchanged, each with where it starts in `text`.
+            // it takes the text in (a reload is a known version). One diff,
+            // bounded as the state thread's carries are, for all the
+            // record's spans: the stretches of `old` it leaves unchanged,
+            // each with where it starts in `text`.
             let mut unchanged: Vec<(Range<usize>, usize)> = Vec::new();
             let (mut o, mut n) = (0, 0);
-            let deadline = std::time::Instant::now() + std::time::Duration::from_millis(50);
+            let deadline = std::time::Instant::now() + super::state::CARRY_DIFF;
             for hunk in crate::provenance::diff_until(old, text, deadline) {
                 if hunk.old.start > o {
                     unchanged.push((o..hunk.old.start, n));

@@ -83,7 +83,7 @@ const HISTORY_WAIT: Duration = Duration::from_secs(30);
 /// now may diff on the state thread (a history read that lands after a
 /// whole file was re-indented): past it, less counts as unchanged and is
 /// carried, never more. The store keeps its account either way.
-const CARRY_DIFF: Duration = Duration::from_millis(50);
+pub(super) const CARRY_DIFF: Duration = Duration::from_millis(50);
 
 /// What a hover adds while the file's history is being read.
 const HISTORY_BEING_READ: &str =
