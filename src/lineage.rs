@@ -544,12 +544,8 @@ pub struct Deletion {
     pub text: u64,
     /// How many AI lines the commit put in their place, from `at` on (0:
     /// none, a removal): see [`crate::provenance::AiDeletion::replaced`].
-    #[serde(default, skip_serializing_if = "is_zero_u32")]
+    #[serde(default, skip_serializing_if = "crate::provenance::is_zero_u32")]
     pub replaced: u32,
-}
-
-fn is_zero_u32(n: &u32) -> bool {
-    *n == 0
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -1272,9 +1268,10 @@ impl<'a> Change<'a> {
     /// version has there): an AI's where its `evidence` says an AI removed
     /// them, else, for lines removed with nothing put in their place, the
     /// commit's own, which only say who touched the place. `tags` are the
-    /// new version's, from [`Change::finish`]: a removal whose place holds
-    /// lines they call AI is left out, as those lines make the unit around
-    /// it AI already.
+    /// new version's, from [`Change::finish`]: lines they call AI put in a
+    /// removal's place say an AI removed what stood there (the AI's own
+    /// lines rewritten excepted), and how many of them there are goes with
+    /// the removal (`Deletion::replaced`).
     #[allow(clippy::too_many_arguments)]
     pub fn deletions(
         &self,

@@ -267,7 +267,7 @@ pub struct AiDeletion {
     pub replaced: u32,
 }
 
-fn is_zero_u32(n: &u32) -> bool {
+pub(crate) fn is_zero_u32(n: &u32) -> bool {
     *n == 0
 }
 
