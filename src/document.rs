@@ -540,7 +540,10 @@ impl Document {
     /// rewritten). A unit made of nothing but those lines inside another (a
     /// helper put where a check was) is not what changed: the unit around
     /// the place is. At the top level, such a unit is the one rewritten (a
-    /// function replaced whole), not the whole file.
+    /// function replaced whole), not the whole file, unless the file holds
+    /// a twin of it (same fingerprint): a copy of a unit approved elsewhere
+    /// put where a guard was must not take the guard's removal under that
+    /// approval (rt26f S3).
     pub fn unit_changed_at(&mut self, offset: usize, replaced: u32) -> Unit {
         let ai = self.provenance.ai_ranges();
         self.ensure_tree();
@@ -564,7 +567,14 @@ impl Document {
         if has_text(start..put.start.max(start)) || has_text(put.end.min(end)..end) {
             return unit;
         }
-        if around.kind == units::WHOLE_FILE && unit.kind != units::WHOLE_FILE { unit } else { around }
+        if around.kind != units::WHOLE_FILE || unit.kind == units::WHOLE_FILE {
+            return around;
+        }
+        let whole = 0..self.text.len();
+        let twin = units::units_in(self.language, self.syntax(), &self.text, whole, &ai)
+            .iter()
+            .any(|u| u.fingerprint == unit.fingerprint && u.range != unit.range);
+        if twin { around } else { unit }
     }
 
     /// The review units holding AI text that overlap `range`: the cheap way

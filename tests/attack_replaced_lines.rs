@@ -208,3 +208,28 @@ fn a_line_a_person_adds_above_a_rewritten_line_does_not_ask_for_the_whole_file()
         dev.commit("no tax", by);
     }
 }
+
+/// Round four (rt26f S3): a person's top-level guard replaced by a copy
+/// of an approved AI statement that also stays where it was: the copy, a
+/// unit made only of the new lines, took the removal, and its bytes were
+/// approved, so one commit passed. A unit with a twin in the file does not
+/// take a removal: the whole file does.
+#[test]
+fn a_copy_of_an_approved_statement_put_in_the_place_of_a_guard_does_not_approve_its_removal() {
+    let server = "const app = express();\napp.use(requireAuth);\n\napp.get(\"/\", home);\n";
+    let (world, dev) = World::with_feature(POLICY, &[("src/server.js", server)]);
+    dev.write("src/server.js", &server.replace("\n\napp.get", "\n\napp.use(compression());\napp.get"));
+    dev.commit("compression", Some(TRAILER));
+    let (_, report) = dev.verify("origin/main..HEAD");
+    for failure in failures(&report) {
+        world.decide(&dev, str_of(&failure["fingerprint"]), Decision::by("alice"));
+    }
+    assert_eq!(dev.verify("origin/main..HEAD").0, 0, "compression approved");
+    dev.write(
+        "src/server.js",
+        "const app = express();\napp.use(compression());\n\napp.use(compression());\napp.get(\"/\", home);\n",
+    );
+    dev.commit("faster", Some(TRAILER));
+    let (code, report) = dev.verify("origin/main..HEAD");
+    assert_eq!(code, 1, "the guard's removal passed on the approval of its replacement's twin: {report:#}");
+}
