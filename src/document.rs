@@ -541,7 +541,7 @@ impl Document {
     /// helper put where a check was) is not what changed: the unit around
     /// the place is. At the top level, such a unit is the one rewritten (a
     /// function replaced whole), not the whole file, unless the file holds
-    /// a twin of it (same fingerprint): a copy of a unit approved elsewhere
+    /// a twin of it (its text, or its fingerprint): a copy of a unit approved elsewhere
     /// put where a guard was must not take the guard's removal under that
     /// approval (rt26f S3).
     pub fn unit_changed_at(&mut self, offset: usize, replaced: u32) -> Unit {
@@ -570,10 +570,18 @@ impl Document {
         if around.kind != units::WHOLE_FILE || unit.kind == units::WHOLE_FILE {
             return around;
         }
+        // Its text elsewhere in the file (lines of a file with no grammar,
+        // which form no unit of their own to compare), or a unit of its
+        // fingerprint.
+        let text = self.text.as_str();
+        let own = text[unit.range.clone()].trim();
+        let copied =
+            !own.is_empty() && (text[..unit.range.start].contains(own) || text[unit.range.end..].contains(own));
         let whole = 0..self.text.len();
-        let twin = units::units_in(self.language, self.syntax(), &self.text, whole, &ai)
-            .iter()
-            .any(|u| u.fingerprint == unit.fingerprint && u.range != unit.range);
+        let twin = copied
+            || units::units_in(self.language, self.syntax(), &self.text, whole, &ai)
+                .iter()
+                .any(|u| u.fingerprint == unit.fingerprint && u.range != unit.range);
         if twin { around } else { unit }
     }
 

@@ -216,20 +216,35 @@ fn a_line_a_person_adds_above_a_rewritten_line_does_not_ask_for_the_whole_file()
 /// take a removal: the whole file does.
 #[test]
 fn a_copy_of_an_approved_statement_put_in_the_place_of_a_guard_does_not_approve_its_removal() {
-    let server = "const app = express();\napp.use(requireAuth);\n\napp.get(\"/\", home);\n";
-    let (world, dev) = World::with_feature(POLICY, &[("src/server.js", server)]);
-    dev.write("src/server.js", &server.replace("\n\napp.get", "\n\napp.use(compression());\napp.get"));
-    dev.commit("compression", Some(TRAILER));
-    let (_, report) = dev.verify("origin/main..HEAD");
-    for failure in failures(&report) {
-        world.decide(&dev, str_of(&failure["fingerprint"]), Decision::by("alice"));
+    // A statement of a grammar, and a line of a file with none.
+    let cases = [
+        (
+            "src/server.js",
+            "const app = express();\napp.use(requireAuth);\n\napp.get(\"/\", home);\n",
+            "app.use(requireAuth);\n",
+            "app.use(compression());\n",
+        ),
+        (
+            "deploy.sh",
+            "#!/bin/sh\nset -e\ncheck_signature \"$ARTIFACT\" || exit 1\n\nupload \"$ARTIFACT\"\n",
+            "check_signature \"$ARTIFACT\" || exit 1\n",
+            "echo \"uploading $ARTIFACT\"\n",
+        ),
+    ];
+    for (path, base, guard, approved) in cases {
+        let (world, dev) = World::with_feature(POLICY, &[(path, base)]);
+        let last = base.rfind('\n').and_then(|end| base[..end].rfind('\n')).map_or(0, |i| i + 1);
+        let with_approved = format!("{}{approved}{}", &base[..last], &base[last..]);
+        dev.write(path, &with_approved);
+        dev.commit("approved line", Some(TRAILER));
+        let (_, report) = dev.verify("origin/main..HEAD");
+        for failure in failures(&report) {
+            world.decide(&dev, str_of(&failure["fingerprint"]), Decision::by("alice"));
+        }
+        assert_eq!(dev.verify("origin/main..HEAD").0, 0, "{path}: approved");
+        dev.write(path, &with_approved.replacen(guard, approved, 1));
+        dev.commit("faster", Some(TRAILER));
+        let (code, report) = dev.verify("origin/main..HEAD");
+        assert_eq!(code, 1, "{path}: the guard's removal passed on the approval of its replacement's twin: {report:#}");
     }
-    assert_eq!(dev.verify("origin/main..HEAD").0, 0, "compression approved");
-    dev.write(
-        "src/server.js",
-        "const app = express();\napp.use(compression());\n\napp.use(compression());\napp.get(\"/\", home);\n",
-    );
-    dev.commit("faster", Some(TRAILER));
-    let (code, report) = dev.verify("origin/main..HEAD");
-    assert_eq!(code, 1, "the guard's removal passed on the approval of its replacement's twin: {report:#}");
 }
