@@ -775,7 +775,7 @@ impl Journal {
             let name = self.next_file_name("salvaged");
             segment::write_atomic(&self.dir, &name, &bytes).map_err(io_at(&self.dir.join(&name)))?;
         }
-        let to = segment::set_aside_path(&path);
+        let to = crate::store::set_aside_path(&path);
         fs::rename(&path, &to).map_err(io_at(&path))?;
         segment::sync_dir(&self.dir).map_err(io_at(&self.dir))?;
         Ok(Problem::Corrupt { path, line, reason, set_aside: Some(to), mentions })

@@ -39,3 +39,30 @@ pub fn write_atomic(file: &std::path::Path, bytes: &[u8]) -> std::io::Result<()>
     temp.persist(file).map_err(|e| e.error)?;
     Ok(())
 }
+
+/// What the name of a damaged file set aside holds ([`set_aside_path`]).
+pub const CORRUPT_MARK: &str = ".corrupt-";
+
+/// The name a damaged file of the store is set aside under (a journal
+/// segment, an agent hook's snapshot): `<name>.corrupt-<UTC time>`, with a
+/// counter if that exists already. Such a file is never deleted.
+pub fn set_aside_path(path: &std::path::Path) -> std::path::PathBuf {
+    let now = time::OffsetDateTime::now_utc();
+    let stamp = format!(
+        "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
+        now.year(),
+        u8::from(now.month()),
+        now.day(),
+        now.hour(),
+        now.minute(),
+        now.second()
+    );
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let mut candidate = path.with_file_name(format!("{name}{CORRUPT_MARK}{stamp}"));
+    let mut n = 1;
+    while candidate.exists() {
+        n += 1;
+        candidate = path.with_file_name(format!("{name}{CORRUPT_MARK}{stamp}-{n}"));
+    }
+    candidate
+}

@@ -724,7 +724,7 @@ fn sweep(dir: &Path) {
     let now = SystemTime::now();
     for entry in entries.flatten() {
         // A damaged snapshot set aside is never deleted ([`set_aside`]).
-        if entry.file_name().to_string_lossy().contains(CORRUPT) {
+        if entry.file_name().to_string_lossy().contains(crate::store::CORRUPT_MARK) {
             continue;
         }
         // A snapshot stays until its call is settled (see [`pending`]).
@@ -745,13 +745,10 @@ fn sweep(dir: &Path) {
     }
 }
 
-/// What the name of a damaged snapshot set aside holds ([`set_aside`]).
-const CORRUPT: &str = ".corrupt-";
-
-/// Set aside the damaged snapshot at `path`: renamed to
-/// `<name>.corrupt-<seconds since the epoch>`, never deleted (the sweep
-/// leaves it), so that what went wrong can be looked into. Returns where
-/// it went.
+/// Set aside the damaged snapshot at `path`, as the journal sets aside a
+/// damaged segment ([`crate::store::set_aside_path`]): never deleted (the
+/// sweep leaves it), so that what went wrong can be looked into. Returns
+/// where it went.
 pub fn set_aside(path: &Path) -> std::io::Result<PathBuf> {
     // Only a snapshot file, never what an error names besides.
     let snapshot_file = std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file())
@@ -759,10 +756,7 @@ pub fn set_aside(path: &Path) -> std::io::Result<PathBuf> {
     if !snapshot_file {
         return Err(std::io::Error::other(format!("{} is not a snapshot file", path.display())));
     }
-    let secs = SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    let mut name = path.file_name().unwrap_or_default().to_os_string();
-    name.push(format!("{CORRUPT}{secs}"));
-    let to = path.with_file_name(name);
+    let to = crate::store::set_aside_path(path);
     std::fs::rename(path, &to)?;
     Ok(to)
 }

@@ -14,7 +14,6 @@ use std::time::{Duration, SystemTime};
 use super::record::{self, LineError, Record};
 
 pub(super) const SEGMENT_EXT: &str = ".jsonl";
-pub(super) const CORRUPT_MARK: &str = ".corrupt-";
 pub(super) const TEMP_PREFIX: &str = ".tmp-";
 
 /// A lock on the whole journal (an advisory `flock` on `journal.lock`):
@@ -247,7 +246,7 @@ pub(super) fn list(dir: &Path) -> io::Result<Listing> {
                 .and_then(|t| SystemTime::now().duration_since(t).ok())
                 .unwrap_or_default();
             listing.temps.push((entry.path(), age));
-        } else if name.contains(CORRUPT_MARK) {
+        } else if name.contains(crate::store::CORRUPT_MARK) {
             listing.set_aside.push(entry.path());
         } else if name.ends_with(SEGMENT_EXT) {
             listing.segments.push(entry.path());
@@ -372,27 +371,4 @@ fn mentions(damaged: &[&[u8]]) -> Vec<String> {
         }
     }
     found.into_iter().take(10).collect()
-}
-
-/// The name a corrupt file is set aside under: `<name>.corrupt-<UTC time>`,
-/// with a counter if that exists already.
-pub(super) fn set_aside_path(path: &Path) -> PathBuf {
-    let now = time::OffsetDateTime::now_utc();
-    let stamp = format!(
-        "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
-        now.year(),
-        u8::from(now.month()),
-        now.day(),
-        now.hour(),
-        now.minute(),
-        now.second()
-    );
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let mut candidate = path.with_file_name(format!("{name}{CORRUPT_MARK}{stamp}"));
-    let mut n = 1;
-    while candidate.exists() {
-        n += 1;
-        candidate = path.with_file_name(format!("{name}{CORRUPT_MARK}{stamp}-{n}"));
-    }
-    candidate
 }
