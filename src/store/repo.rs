@@ -144,14 +144,22 @@ pub fn update_ref<E>(
     }
 }
 
-/// A lock on `ref_name` (its own, or the packed refs') older than
-/// [`STALE_REF_LOCK`].
+/// A lock on `ref_name` older than [`STALE_REF_LOCK`].
 fn stale_lock(repo: &Repository, ref_name: &str) -> Option<Stuck> {
-    let locks = [repo.commondir().join(format!("{ref_name}.lock")), repo.commondir().join("packed-refs.lock")];
-    locks.into_iter().find_map(|path| {
-        let age = std::fs::metadata(&path).and_then(|m| m.modified()).ok()?.elapsed().ok()?;
-        (age >= STALE_REF_LOCK).then_some(Stuck::StaleLock { path, age })
-    })
+    ref_locks(repo, ref_name)
+        .into_iter()
+        .find_map(|path| lock_age(&path).filter(|age| *age >= STALE_REF_LOCK).map(|age| Stuck::StaleLock { path, age }))
+}
+
+/// The lock files an update of `ref_name` can meet: its own, and the
+/// packed refs'.
+pub fn ref_locks(repo: &Repository, ref_name: &str) -> [PathBuf; 2] {
+    [repo.commondir().join(format!("{ref_name}.lock")), repo.commondir().join("packed-refs.lock")]
+}
+
+/// How long the lock file at `path` has stood; `None` when there is none.
+pub fn lock_age(path: &Path) -> Option<std::time::Duration> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()?.elapsed().ok()
 }
 
 /// Sleeps a little, more after each failed attempt, with jitter so that

@@ -121,14 +121,13 @@ fn update_ref(
     refname: &str,
     mut update: impl FnMut() -> Result<(), git2::Error>,
 ) -> Result<(), git2::Error> {
-    let locks = [repo.commondir().join(format!("{refname}.lock")), repo.commondir().join("packed-refs.lock")];
+    let locks = crate::store::repo::ref_locks(repo, refname);
     let deadline = Instant::now() + 3 * STALE_LOCK;
     loop {
         match update() {
             Err(e) if e.code() == ErrorCode::Locked && Instant::now() < deadline => {
                 for lock in &locks {
-                    let age = fs::metadata(lock).and_then(|m| m.modified()).ok().and_then(|t| t.elapsed().ok());
-                    if age.is_some_and(|age| age >= STALE_LOCK) {
+                    if crate::store::repo::lock_age(lock).is_some_and(|age| age >= STALE_LOCK) {
                         let _ = fs::remove_file(lock);
                     }
                 }
