@@ -38,17 +38,28 @@ impl Target {
     }
 }
 
+/// The repository holding `path`; `None` outside any. Where git will not
+/// open the one there (another user's, a SHA-256 one), an error naming
+/// git's reason: nothing could be recorded, and a tool call left
+/// unrecorded would let the person's commit of what it wrote be noted "no
+/// AI" (rt26c A1).
+pub(super) fn repository_at(path: &Path) -> anyhow::Result<Option<git2::Repository>> {
+    match repo::discover(path) {
+        Ok(repo) => Ok(Some(repo)),
+        Err(e @ repo::RepoError::CannotOpen { .. }) => {
+            anyhow::bail!("cannot record what the agent changes: {}", display::line(&e.to_string()))
+        }
+        Err(_) => Ok(None),
+    }
+}
+
 /// The repository file at `path` with its current bytes, or why vouch does
 /// not track it; an error for a path that leads out of the worktree or into
 /// the git directory.
 pub fn target(path: &Path) -> anyhow::Result<Result<Target, String>> {
     let shown = display::line(&path.display().to_string()).into_owned();
-    let repo = match repo::discover(path) {
-        Ok(repo) => repo,
-        Err(e @ repo::RepoError::CannotOpen { .. }) => {
-            anyhow::bail!("cannot record what the agent changed: {}", display::line(&e.to_string()))
-        }
-        Err(_) => return Ok(Err(format!("{shown} is not in a git repository"))),
+    let Some(repo) = repository_at(path)? else {
+        return Ok(Err(format!("{shown} is not in a git repository")));
     };
     let Some(root) = repo.workdir().map(Path::to_path_buf) else {
         return Ok(Err(format!("{shown} is in a bare repository")));

@@ -200,28 +200,13 @@ fn repo_at(cwd: Option<&str>) -> Option<Repository> {
     absolute(".", cwd).ok().and_then(|dir| repo::discover(&dir).ok())
 }
 
-/// The repository holding `dir`; `None` outside any. Where git will not
-/// open the one there (another user's, a SHA-256 one), an error naming
-/// git's reason: the hook could record nothing, and a tool call left
-/// unrecorded would let the person's commit of what it wrote be noted "no
-/// AI" (rt26c A1).
-fn open_at(dir: &Path) -> anyhow::Result<Option<Repository>> {
-    match repo::discover(dir) {
-        Ok(repo) => Ok(Some(repo)),
-        Err(e @ repo::RepoError::CannotOpen { .. }) => {
-            anyhow::bail!("cannot record what the agent changes: {}", display::line(&e.to_string()))
-        }
-        Err(_) => Ok(None),
-    }
-}
-
 fn agent_payload(agent: Agent, bytes: &[u8]) -> anyhow::Result<Outcome> {
     let parsed = agents::parse(agent, bytes)?;
     match parsed {
         Parsed::Before(before) => {
             // Calls long gone whose record never came are settled first.
             let here = absolute(".", before.cwd.as_deref()).ok();
-            if let Some(repo) = here.as_deref().map(open_at).transpose()?.flatten() {
+            if let Some(repo) = here.as_deref().map(super::agent_record::repository_at).transpose()?.flatten() {
                 settle_orphans(&repo, None);
                 note_deferred(&repo);
             }
@@ -828,7 +813,7 @@ fn without_snapshot(target: &Target, text: &str, change: &agents::Change) -> any
 /// snapshot taken before it and now.
 fn after_shell(agent: Agent, shell: agents::Shell) -> anyhow::Result<Outcome> {
     let dir = absolute(".", shell.cwd.as_deref())?;
-    let Some(repo) = open_at(&dir)? else {
+    let Some(repo) = super::agent_record::repository_at(&dir)? else {
         eprintln!("vouch: nothing to record: {} is not in a git repository", display::line(&dir.display().to_string()));
         return Ok(Outcome::Ok);
     };
