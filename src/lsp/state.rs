@@ -1735,10 +1735,6 @@ impl State {
 
     fn close(&mut self, uri: &Uri) {
         self.wait_history(Some(uri));
-        // What is written down of the file as it stays is written from all
-        // the journal holds (an agent's record of the disk's version, made
-        // a moment ago, included).
-        self.poll_store();
         // Closed with text the disk does not have: its changes are
         // discarded, and the disk's version is what stays (nothing of it is
         // recorded when it is gone or not UTF-8).
@@ -1753,6 +1749,10 @@ impl State {
         match discarded {
             Some((_, _, None)) => {}
             Some((root, rel, Some(disk))) => {
+                // Written from all the journal holds (an agent's record of
+                // the disk's version, made a moment ago, included), as
+                // `record` writes a snapshot.
+                self.poll_store();
                 if let Err(e) = self.repos.record_disk(&root, &rel, &disk) {
                     let _ = self.out.send(Outgoing::Show(
                         MessageType::ERROR,
