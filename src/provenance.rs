@@ -1025,12 +1025,7 @@ pub fn carry_unchanged(
     spans: &[(Range<usize>, Attribution)],
     new: &str,
 ) -> Vec<(Range<usize>, Attribution)> {
-    // Nothing to carry: all of `new` is of unknown origin, with no diff (one
-    // with no deadline, of a whole file).
-    if spans.is_empty() {
-        return ProvenanceMap::new(new.len()).to_vec();
-    }
-    carry(old, spans, new, &Attribution::unknown(), |_, _| None, diff(old, new))
+    carry_unchanged_through(old, spans, new, || diff(old, new))
 }
 
 /// [`carry_unchanged`] through a diff that stops refining at `deadline`
@@ -1043,10 +1038,22 @@ pub fn carry_unchanged_until(
     new: &str,
     deadline: std::time::Instant,
 ) -> Vec<(Range<usize>, Attribution)> {
+    carry_unchanged_through(old, spans, new, || diff_until(old, new, deadline))
+}
+
+/// [`carry_unchanged`] through the hunks `diff` makes.
+fn carry_unchanged_through(
+    old: &str,
+    spans: &[(Range<usize>, Attribution)],
+    new: &str,
+    diff: impl FnOnce() -> Vec<Hunk>,
+) -> Vec<(Range<usize>, Attribution)> {
+    // Nothing to carry: all of `new` is of unknown origin, with no diff (one
+    // with no deadline, of a whole file).
     if spans.is_empty() {
         return ProvenanceMap::new(new.len()).to_vec();
     }
-    carry(old, spans, new, &Attribution::unknown(), |_, _| None, diff_until(old, new, deadline))
+    carry(old, spans, new, &Attribution::unknown(), |_, _| None, diff())
 }
 
 /// Carry `spans` of `old` through `hunks`, the diff to `new`: each changed
