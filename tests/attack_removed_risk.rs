@@ -27,15 +27,6 @@ const AUTHZ: &str =
 const DOCS: &str = "from authz import check_permission\n\n\ndef delete_doc(user, doc):\n    check_permission(user, \"delete\")\n    doc.delete()\n";
 const DOCS_AFTER: &str = "def delete_doc(user, doc):\n    doc.delete()\n";
 
-/// `who` decides every unit `report` failed on (an approval, signed with
-/// their key); verify again.
-fn all_decided_by(world: &World, dev: &Clone, report: &serde_json::Value, who: &str) -> (i32, serde_json::Value) {
-    for failure in failures(report) {
-        world.decide(dev, str_of(&failure["fingerprint"]), Decision::by(who));
-    }
-    dev.verify("origin/main..HEAD")
-}
-
 #[test]
 fn a_peer_cannot_clear_an_ais_removal_of_an_authorization_check() {
     let (world, dev) = World::with_feature(POLICY, &[("src/authz.py", AUTHZ), ("src/docs.py", DOCS)]);
@@ -56,7 +47,7 @@ fn a_peer_cannot_clear_an_ais_removal_of_an_authorization_check() {
         assert_eq!(failure["signoff"]["triage"], serde_json::Value::Null, "{path}: no triage rule: {report:#}");
     }
     // Eve, a peer who is no reviewer, approves every unit: none counts.
-    let (code, report) = all_decided_by(&world, &dev, &report, "eve");
+    let (code, report) = world.all_decided_by(&dev, &report, "eve");
     assert_eq!(code, 1, "a peer cleared the removal of the authorization check: {report:#}");
     let left: Vec<(&str, Option<&str>)> =
         failures(&report).iter().map(|f| (str_of(&f["path"]), f["name"].as_str())).collect();
@@ -67,7 +58,7 @@ fn a_peer_cannot_clear_an_ais_removal_of_an_authorization_check() {
         "{report:#}"
     );
     // A reviewer's approvals do.
-    let (code, report) = all_decided_by(&world, &dev, &report, "alice");
+    let (code, report) = world.all_decided_by(&dev, &report, "alice");
     assert_eq!(code, 0, "{report:#}");
 }
 
@@ -88,7 +79,7 @@ fn a_peer_cannot_clear_a_check_removed_from_a_file_renamed_with_it() {
         .unwrap_or_else(|| panic!("{report:#}"))
         .clone();
     assert!(handler["signoff"]["risk"].as_array().unwrap().iter().any(|t| t == "auth"), "{report:#}");
-    let (code, report) = all_decided_by(&world, &dev, &report, "eve");
+    let (code, report) = world.all_decided_by(&dev, &report, "eve");
     assert_eq!(code, 1, "a peer cleared the removal of the authorization check: {report:#}");
 }
 
@@ -123,7 +114,7 @@ fn a_peer_cannot_clear_a_check_removed_from_a_unit_renamed_with_it() {
             .unwrap_or_else(|| panic!("{case}: {report:#}"))
             .clone();
         assert!(unit["signoff"]["risk"].as_array().unwrap().iter().any(|t| t == "auth"), "{case}: {report:#}");
-        let (code, report) = all_decided_by(&world, &dev, &report, "eve");
+        let (code, report) = world.all_decided_by(&dev, &report, "eve");
         assert_eq!(code, 1, "{case}: a peer cleared the removal of the authorization check: {report:#}");
     }
 }

@@ -55,10 +55,7 @@ fn an_approved_unit_put_in_the_place_of_a_check_does_not_approve_its_removal() {
     dev.commit("archive", Some(TRAILER));
     let (code, report) = dev.verify("origin/main..HEAD");
     assert_eq!(code, 1, "{report:#}");
-    for failure in failures(&report) {
-        world.decide(&dev, str_of(&failure["fingerprint"]), Decision::by("alice"));
-    }
-    assert_eq!(dev.verify("origin/main..HEAD").0, 0, "version A approved");
+    assert_eq!(world.all_decided_by(&dev, &report, "alice").0, 0, "version A approved");
     let nested =
         docs.replace("    check_permission(user, \"delete\")\n", "    def log(msg):\n        audit.write(msg)\n");
     dev.write("src/docs.py", &format!("{nested}{archive}"));
@@ -121,10 +118,7 @@ fn approved_healthz_below_the_check(healthz: &str) -> (World, Clone) {
     dev.write("src/app.py", &format!("{APP}{healthz}"));
     dev.commit("healthz", Some(TRAILER));
     let (_, report) = dev.verify("origin/main..HEAD");
-    for failure in failures(&report) {
-        world.decide(&dev, str_of(&failure["fingerprint"]), Decision::by("alice"));
-    }
-    assert_eq!(dev.verify("origin/main..HEAD").0, 0, "healthz approved");
+    assert_eq!(world.all_decided_by(&dev, &report, "alice").0, 0, "healthz approved");
     (world, dev)
 }
 
@@ -238,10 +232,7 @@ fn a_copy_of_an_approved_statement_put_in_the_place_of_a_guard_does_not_approve_
         dev.write(path, &with_approved);
         dev.commit("approved line", Some(TRAILER));
         let (_, report) = dev.verify("origin/main..HEAD");
-        for failure in failures(&report) {
-            world.decide(&dev, str_of(&failure["fingerprint"]), Decision::by("alice"));
-        }
-        assert_eq!(dev.verify("origin/main..HEAD").0, 0, "{path}: approved");
+        assert_eq!(world.all_decided_by(&dev, &report, "alice").0, 0, "{path}: approved");
         dev.write(path, &with_approved.replacen(guard, approved, 1));
         dev.commit("faster", Some(TRAILER));
         let (code, report) = dev.verify("origin/main..HEAD");

@@ -229,11 +229,16 @@ fn approve_policy_as(a: &Clone, who: &str, then: &str) {
     a.act_as(then);
 }
 
-/// Commit what `a` changed, dated 2020 (author and committer), without
-/// the hooks.
-fn commit_dated_2020(world: &World, a: &Clone, subject: &str) {
+/// On a branch `remove` from origin/main (fetched a second after what was
+/// pushed last, so that the dates differ), mallory taken out of the policy
+/// again, in a commit dated 2020 (author and committer), without the hooks.
+fn remove_mallory_dated_2020(world: &World, a: &Clone) {
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    a.git(&["fetch", "-q"]);
+    a.git(&["checkout", "-q", "-b", "remove", "origin/main"]);
+    a.write(".vouch.toml", POLICY);
     let mut commit = std::process::Command::new("git");
-    commit.args(["commit", "-q", "--no-verify", "-am", subject]).current_dir(&a.path);
+    commit.args(["commit", "-q", "--no-verify", "-am", "take mallory off the list"]).current_dir(&a.path);
     git_env(&mut commit, &world.home());
     for date in ["GIT_COMMITTER_DATE", "GIT_AUTHOR_DATE"] {
         commit.env(date, "2020-01-01T00:00:00Z");
@@ -272,11 +277,7 @@ fn a_backdated_change_of_a_trust_file_does_not_revive_an_old_approval() {
     a.git(&["push", "-q", "origin", "HEAD:main"]);
     // Taken out again, approved, in a commit dated 2020 that lands by
     // fast-forward.
-    std::thread::sleep(std::time::Duration::from_millis(1100));
-    a.git(&["fetch", "-q"]);
-    a.git(&["checkout", "-q", "-b", "remove", "origin/main"]);
-    a.write(".vouch.toml", POLICY);
-    commit_dated_2020(&world, &a, "take mallory off the list");
+    remove_mallory_dated_2020(&world, &a);
     approve_policy_as(&a, "bob", "dev");
     assert_eq!(a.verify("origin/main..HEAD").0, 0);
     a.git(&["push", "-q", "origin", "HEAD:main"]);
@@ -307,11 +308,7 @@ fn a_legacy_approval_does_not_approve_a_return_to_an_old_state() {
     assert_eq!(a.verify("origin/main..HEAD").0, 0, "a new state: the legacy approval counts");
     a.git(&["push", "-q", "origin", "HEAD:main"]);
     // Taken out again in a commit dated 2020, landed by fast-forward.
-    std::thread::sleep(std::time::Duration::from_millis(1100));
-    a.git(&["fetch", "-q"]);
-    a.git(&["checkout", "-q", "-b", "remove", "origin/main"]);
-    a.write(".vouch.toml", POLICY);
-    commit_dated_2020(&world, &a, "take mallory off the list");
+    remove_mallory_dated_2020(&world, &a);
     a.git(&["push", "-q", "origin", "HEAD:main"]);
     rollback_is_refused(&a, &with);
 }
