@@ -914,7 +914,9 @@ pub fn check_request_with(
     if !requirement.needs_signoff {
         return Err(SignoffError::NotRequired { path: path.into(), unit: unit_label(&facts.unit) });
     }
-    let missing = rationale.is_none_or(|r| r.trim().is_empty());
+    // A rationale no reader can see (spaces, control or invisible
+    // characters only) says nothing.
+    let missing = rationale.is_none_or(|r| r.chars().all(|c| c.is_whitespace() || crate::display::is_hidden(c)));
     if requirement.rationale_required && missing {
         let risk = if facts.unit.risk.is_empty() {
             requirement.path_risk.label().to_string()

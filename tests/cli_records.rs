@@ -242,8 +242,11 @@ fn a_risky_unit_needs_a_rationale_when_the_policy_says_so() {
     assert!(err.contains("nothing was requested"), "{err}");
     assert!(requests(&repo).is_empty());
 
-    // A blank rationale is no rationale.
-    assert_exit(&vouch(&repo, &["request", "-m", "  "]), 1);
+    // A blank rationale is no rationale, nor one a reader cannot see:
+    // control characters (a terminal's escape), invisible ones.
+    for blank in ["  ", "\u{1b}\u{7}", "\u{200b}\u{feff}", "\u{3000}\t"] {
+        assert_exit(&vouch(&repo, &["request", "-m", blank]), 1);
+    }
     assert!(requests(&repo).is_empty());
 
     let out = vouch(&repo, &["request", "src/lib.rs", "-m", "the pointer comes from a live Vec"]);
@@ -393,6 +396,57 @@ fn bad_arguments_exit_2_and_write_nothing() {
     }
     assert!(requests(&repo).is_empty());
     assert!(approvals(&repo).is_empty());
+}
+
+/// What a user mistypes in a range, a date or a tool's name is refused
+/// once, in plain words naming it (not libgit2's internals), and a lone
+/// revision that is HEAD itself, which verifies nothing, is refused rather
+/// than passed.
+#[test]
+fn ranges_dates_and_tool_names_are_refused_in_plain_words() {
+    let repo = repo_with_policy(POLICY);
+    repo.write("src/lib.rs", WITH_AI);
+    repo.commit_all("second");
+    let head = repo.git(&["rev-parse", "HEAD"]).trim().to_string();
+    let said = |args: &[&str]| {
+        let out = vouch(&repo, args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert!(!err.contains("class="), "{args:?} names libgit2's internals: {err}");
+        err
+    };
+    for args in [
+        &["log", "HEAD~1...HEAD"][..],
+        &["notes", "rebuild", "HEAD~1...HEAD"],
+        &["export", "--agent-trace", "HEAD~1...HEAD"],
+        &["stats", "HEAD~1...HEAD"],
+        &["verify", "HEAD~1...HEAD"],
+    ] {
+        let err = said(args);
+        assert_eq!(err.matches("expected BASE..HEAD").count(), 1, "{args:?} says it once: {err}");
+    }
+    for args in [&["stats", "HEAD~9"][..], &["log", "HEAD~9..HEAD"], &["export", "--agent-trace", "HEAD~9"]] {
+        assert!(said(args).contains("HEAD~9"), "{args:?} names the revision");
+    }
+    for args in [&["stats", "--since", "not a date at all"][..], &["report", "--since", "garbage", "-o", "r.html"]] {
+        assert!(said(args).contains("--since"), "{args:?} names the option");
+    }
+    assert!(!repo.root.join("r.html").exists(), "a refused report writes nothing");
+    // A CI step written `vouch verify $SHA` with the head's own id: the
+    // range HEAD..HEAD holds no commit, and passing it would pass anything.
+    for rev in ["HEAD", "@", head.as_str(), &head[..12]] {
+        let err = said(&["verify", rev]);
+        assert!(err.contains("no commit"), "verify {rev}: {err}");
+    }
+    repo.write("notes.txt", "x = 1\n");
+    for tool in ["", "  ", "claude\u{1b}[2J"] {
+        let err = said(&["mark", "notes.txt:1", "--ai", "--tool", tool]);
+        assert!(err.contains("--tool"), "{tool:?}: {err}");
+        let err = said(&["hook", "generic", "--file", "notes.txt", "--tool", tool]);
+        assert!(err.contains("--tool"), "{tool:?}: {err}");
+    }
+    let journal = Journal::open(&Repository::open(&repo.root).unwrap()).unwrap();
+    assert!(journal.records().unwrap().records.is_empty(), "nothing was recorded");
 }
 
 #[test]

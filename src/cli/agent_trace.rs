@@ -65,13 +65,11 @@ pub fn run_export(args: ExportArgs) -> anyhow::Result<Outcome> {
     let mut walk = repo.revwalk()?;
     walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)?;
     if args.range.contains("..") {
-        walk.push_range(&args.range)
-            .with_context(|| format!("cannot read the range {}", display::line(&args.range)))?;
+        let (base, head) = crate::verify::range_ends(repo, &args.range)?;
+        walk.push(head)?;
+        walk.hide(base)?;
     } else {
-        let commit = repo
-            .revparse_single(&args.range)
-            .and_then(|o| o.peel_to_commit())
-            .with_context(|| format!("cannot find commit {}", display::line(&args.range)))?;
+        let commit = crate::verify::resolve(repo, &args.range)?;
         walk.push(commit.id())?;
         for parent in commit.parent_ids() {
             walk.hide(parent)?;

@@ -115,7 +115,7 @@ pub enum Which {
         #[arg(long, value_name = "FILE")]
         file: PathBuf,
         /// The agent's name, recorded as the tool.
-        #[arg(long, value_name = "NAME", default_value = "generic")]
+        #[arg(long, value_name = "NAME", default_value = "generic", value_parser = super::tool_name)]
         tool: String,
         /// The model, if known.
         #[arg(long, value_name = "MODEL")]
@@ -158,11 +158,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         Which::Gemini => agent_hook(Agent::Gemini),
         Which::Codex => agent_hook(Agent::Codex),
         Which::Generic { file, tool, model, session } => {
-            let tool = tool.trim();
-            if tool.is_empty() {
-                anyhow::bail!("--tool needs a name");
-            }
-            let source = AiSource { tool: tool.to_string(), model, session, kind: Some(AiKind::Agent) };
+            let source = AiSource { tool, model, session, kind: Some(AiKind::Agent) };
             generic(&file, source)
         }
         Which::PreCommit => super::check::gate(true, Format::Text, true),

@@ -147,11 +147,8 @@ fn at_base(repo: &Repository, range: Option<&str>) -> anyhow::Result<AtBase> {
     let given = match range.filter(|r| r.contains("..")) {
         Some(range) => {
             let (base, _) = crate::verify::parse_range(range)?;
-            let commit = repo
-                .revparse_single(&base)
-                .and_then(|o| o.peel_to_commit())
-                .with_context(|| format!("bad range `{range}`: unknown revision `{base}`"))?;
-            Some(Base { commit: commit.id(), rule: Rule::Given(base) })
+            let (commit, _) = crate::verify::range_ends(repo, range)?;
+            Some(Base { commit, rule: Rule::Given(base) })
         }
         None => None,
     };
@@ -164,17 +161,18 @@ fn walk(repo: &Repository, range: Option<&str>, max: Option<usize>) -> anyhow::R
     revwalk.set_sorting(Sort::TOPOLOGICAL | Sort::TIME)?;
     let limit = match range {
         Some(range) if range.contains("..") => {
-            revwalk.push_range(range).with_context(|| format!("bad range `{range}` (expected BASE..HEAD)"))?;
+            let (base, head) = crate::verify::range_ends(repo, range)?;
+            revwalk.push(head)?;
+            revwalk.hide(base)?;
             max
         }
-        _ => {
-            let rev = range.unwrap_or("HEAD");
-            let commit = match repo.revparse_single(rev).and_then(|o| o.peel_to_commit()) {
-                Ok(c) => c,
-                Err(_) if range.is_none() => anyhow::bail!("the repository has no commits yet"),
-                Err(e) => anyhow::bail!("unknown revision `{rev}`: {}", e.message()),
-            };
-            revwalk.push(commit.id())?;
+        Some(rev) => {
+            revwalk.push(crate::verify::resolve(repo, rev)?.id())?;
+            Some(max.unwrap_or(DEFAULT_COUNT))
+        }
+        None => {
+            let head = repo.head().and_then(|h| h.peel_to_commit());
+            revwalk.push(head.map_err(|_| anyhow::anyhow!("the repository has no commits yet"))?.id())?;
             Some(max.unwrap_or(DEFAULT_COUNT))
         }
     };
@@ -194,12 +192,8 @@ fn walk(repo: &Repository, range: Option<&str>, max: Option<usize>) -> anyhow::R
 fn walk_order(repo: &Repository, range: Option<&str>, shown: &[Oid]) -> anyhow::Result<Vec<Oid>> {
     let range_order = match range.filter(|r| r.contains("..")) {
         Some(range) => {
-            let (base, head) = crate::verify::parse_range(range)?;
-            let rev = |r: &str| repo.revparse_single(r).and_then(|o| o.peel_to_commit()).map(|c| c.id());
-            match (rev(&base), rev(&head)) {
-                (Ok(base), Ok(head)) => Some(lineage::range_commits(repo, base, head)?),
-                _ => None,
-            }
+            let (base, head) = crate::verify::range_ends(repo, range)?;
+            Some(lineage::range_commits(repo, base, head)?)
         }
         None => None,
     };

@@ -38,7 +38,7 @@ pub struct Args {
     #[arg(long)]
     pub human: bool,
     /// The AI tool that wrote them.
-    #[arg(long, value_name = "TOOL", conflicts_with = "human")]
+    #[arg(long, value_name = "TOOL", conflicts_with = "human", value_parser = super::tool_name)]
     pub tool: Option<String>,
     /// The model that wrote them.
     #[arg(long, value_name = "MODEL", conflicts_with = "human")]
@@ -98,7 +98,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     }
     let me = ctx.identity()?;
     let attribution = if args.ai {
-        let tool = args.tool.as_deref().map(str::trim).filter(|t| !t.is_empty()).unwrap_or("unknown");
+        let tool = args.tool.as_deref().unwrap_or("unknown");
         let source = AiSource { tool: tool.to_string(), model: args.model.clone(), session: None, kind: None };
         Attribution::ai(source, Evidence::Manual, Some(me.email.clone()))
     } else {
@@ -148,7 +148,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             "first_line": first,
             "last_line": last,
             "origin": if args.ai { "ai" } else { "human" },
-            "tool": args.ai.then(|| args.tool.as_deref().map(str::trim).filter(|t| !t.is_empty()).unwrap_or("unknown")),
+            "tool": args.ai.then(|| args.tool.as_deref().unwrap_or("unknown")),
             "model": args.model,
             "by": me.email,
         });

@@ -175,6 +175,20 @@ fn hot_hook(args: &[std::ffi::OsString]) -> Option<hook::Which> {
     }
 }
 
+/// An AI tool's name as `--tool` gives it (`vouch mark`, `vouch run`,
+/// `vouch hook generic`): trimmed, and refused when nothing is left or it
+/// holds a control character, which a record would carry to every reader.
+pub fn tool_name(given: &str) -> Result<String, String> {
+    let name = given.trim();
+    if name.is_empty() {
+        return Err("a tool needs a name".to_string());
+    }
+    if name.chars().any(char::is_control) {
+        return Err("a tool's name cannot hold control characters".to_string());
+    }
+    Ok(name.to_string())
+}
+
 /// What a command reports back: the process exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {

@@ -151,14 +151,12 @@ fn plural(n: usize) -> &'static str {
 /// The commits `range` holds (`BASE..HEAD`, or one commit), oldest first.
 fn range_commits(repo: &git2::Repository, range: &str) -> anyhow::Result<Vec<git2::Oid>> {
     if !range.contains("..") {
-        let commit = repo
-            .revparse_single(range)
-            .and_then(|o| o.peel_to_commit())
-            .with_context(|| format!("unknown revision `{range}`"))?;
-        return Ok(vec![commit.id()]);
+        return Ok(vec![crate::verify::resolve(repo, range)?.id()]);
     }
+    let (base, head) = crate::verify::range_ends(repo, range)?;
     let mut walk = repo.revwalk()?;
     walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::REVERSE)?;
-    walk.push_range(range).with_context(|| format!("bad range `{range}` (expected BASE..HEAD)"))?;
+    walk.push(head)?;
+    walk.hide(base)?;
     walk.collect::<Result<_, _>>().with_context(|| format!("cannot walk {range}"))
 }

@@ -15,7 +15,7 @@ use crate::store::lineage::range_commits;
 use crate::store::policy_file::Source;
 use crate::store::records::{self, Override, Person};
 use crate::store::{repo, signature};
-use crate::verify::parse_range;
+use crate::verify::{parse_range, range_ends};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -50,16 +50,9 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     }
     let mut ranges = Vec::new();
     for spec in &args.ranges {
-        let (base, head) = parse_range(spec)?;
-        let resolve = |rev: &str| -> anyhow::Result<Oid> {
-            Ok(cx
-                .repo
-                .revparse_single(rev)
-                .and_then(|o| o.peel_to_commit())
-                .with_context(|| format!("cannot resolve `{rev}`"))?
-                .id())
-        };
-        ranges.push((base.clone(), resolve(&base)?, resolve(&head)?));
+        let (base, _) = parse_range(spec)?;
+        let (base_id, head_id) = range_ends(&cx.repo, spec)?;
+        ranges.push((base, base_id, head_id));
     }
     let policy_rev = match (&args.base, ranges.first()) {
         (Some(rev), _) => rev.clone(),
@@ -87,12 +80,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         }
     };
     for rev in &args.commits {
-        let commit = cx
-            .repo
-            .revparse_single(rev)
-            .and_then(|o| o.peel_to_commit())
-            .with_context(|| format!("cannot resolve `{rev}`"))?;
-        push(commit.id());
+        push(crate::verify::resolve(&cx.repo, rev)?.id());
     }
     match ranges.as_slice() {
         [(_, base, head)] => record.range = Some(format!("{base}..{head}")),

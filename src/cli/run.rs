@@ -40,7 +40,7 @@ use crate::store::worktree_state::{Was, WorktreeState};
 pub struct Args {
     /// The agent's name, recorded as the tool (default: COMMAND's program
     /// name).
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", value_parser = super::tool_name)]
     pub tool: Option<String>,
     /// The model, if known.
     #[arg(long, value_name = "MODEL")]
@@ -55,11 +55,7 @@ const FORWARDED: [i32; 4] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SI
 
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let (program, rest) = args.command.split_first().context("no command to run")?;
-    let tool = match &args.tool {
-        Some(tool) if tool.trim().is_empty() => anyhow::bail!("--tool needs a name"),
-        Some(tool) => tool.trim().to_string(),
-        None => program_name(program),
-    };
+    let tool = args.tool.clone().unwrap_or_else(|| program_name(program));
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
     let repo = repo::discover(&cwd).map_err(|e| {
         anyhow::anyhow!("{}; vouch run records changes in a git worktree", display::line(&e.to_string()))

@@ -34,6 +34,7 @@ use crate::store::notes;
 use crate::store::policy_file::Source;
 use crate::store::records::{self, Request, Stored, Withdrawal};
 use crate::store::review_queue;
+use crate::verify::resolve;
 
 /// How many commits of HEAD's history the numbers cover by default.
 pub const DEFAULT_COMMITS: usize = 100;
@@ -161,14 +162,12 @@ pub fn select(repo: &Repository, window: &Window) -> anyhow::Result<Selection> {
         None if head_missing => {
             return Ok(Selection { commits: Vec::new(), base: None, label: "no commits yet".to_string() });
         }
-        None => (None, resolve(repo, "HEAD")?, None),
+        None => (None, resolve(repo, "HEAD")?.id(), None),
         Some(range) if range.contains("..") => {
-            let invalid = || format!("invalid range {range:?}: expected BASE..HEAD");
-            let (base, head) = crate::verify::parse_range(range).with_context(invalid)?;
-            let base = resolve(repo, &base).with_context(invalid)?;
-            (Some(base), resolve(repo, &head).with_context(invalid)?, Some(range.to_string()))
+            let (base, head) = crate::verify::range_ends(repo, range)?;
+            (Some(base), head, Some(range.to_string()))
         }
-        Some(rev) => (None, resolve(repo, rev)?, Some(format!("{rev} and its history"))),
+        Some(rev) => (None, resolve(repo, rev)?.id(), Some(format!("{rev} and its history"))),
     };
     let mut commits = match (&window.since, base) {
         (Some(since), _) => since_commits(repo, base, head, since)?,
@@ -200,18 +199,20 @@ pub fn select(repo: &Repository, window: &Window) -> anyhow::Result<Selection> {
     Ok(Selection { commits, base, label })
 }
 
-fn resolve(repo: &Repository, rev: &str) -> anyhow::Result<Oid> {
-    repo.revparse_single(rev)
-        .and_then(|o| o.peel_to_commit())
-        .map(|c| c.id())
-        .with_context(|| format!("unknown revision {rev:?}"))
-}
-
 /// The commits of `head` (less those of `base`) made since `since`, newest
 /// first, through git, which reads every date format git users know.
 fn since_commits(repo: &Repository, base: Option<Oid>, head: Oid, since: &str) -> anyhow::Result<Vec<Oid>> {
     if since.trim().is_empty() || since.starts_with('-') {
         anyhow::bail!("invalid date {since:?} for --since");
+    }
+    // git's log reads any text as a date (a word it does not know as now);
+    // its reading of an expiry date is the same reader, careful: it refuses
+    // what is no date.
+    let mut check = notes::git_command(repo);
+    check.args(["-c", &format!("vouch.since={since}"), "config", "--type=expiry-date", "vouch.since"]);
+    let checked = check.output().context("cannot run git config")?;
+    if !checked.status.success() {
+        anyhow::bail!("--since {since:?} is not a date git reads (`2026-01-31`, `2 weeks ago`, `yesterday`)");
     }
     let mut cmd = notes::git_command(repo);
     cmd.args(["rev-list", "--topo-order", &format!("--since-as-filter={since}"), &head.to_string()]);

@@ -430,10 +430,19 @@ pub fn parse_range(spec: &str) -> Result<(String, String), VerifyError> {
     Ok((base.to_string(), if head.is_empty() { "HEAD".to_string() } else { head.to_string() }))
 }
 
+/// The two ends of `BASE..HEAD` (a lone BASE: `BASE..HEAD`), resolved as
+/// [`resolve`] does: what every command that takes a range reads, so that
+/// each refuses what verify refuses (`A...B`, an ambiguous name) in the
+/// same words.
+pub fn range_ends(repo: &Repository, spec: &str) -> Result<(Oid, Oid), VerifyError> {
+    let (base, head) = parse_range(spec)?;
+    Ok((resolve(repo, &base)?.id(), resolve(repo, &head)?.id()))
+}
+
 /// The commit `rev` names. A name that means more than one commit (a tag
 /// named like the base branch's remote-tracking ref: git takes the tag) is
 /// refused, naming each: an author can push tags.
-fn resolve<'r>(repo: &'r Repository, rev: &str) -> Result<Commit<'r>, VerifyError> {
+pub fn resolve<'r>(repo: &'r Repository, rev: &str) -> Result<Commit<'r>, VerifyError> {
     let meanings = repo::ambiguous_name(repo, rev);
     if !meanings.is_empty() {
         let each: Vec<String> =
