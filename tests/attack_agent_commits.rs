@@ -2254,6 +2254,11 @@ fn a_damaged_snapshot_is_set_aside_not_deleted() {
         .collect();
     assert_eq!(kept.len(), 1, "{:?}", std::fs::read_dir(&pre).unwrap().flatten().map(|e| e.path()).collect::<Vec<_>>());
     assert_eq!(std::fs::read(&kept[0]).unwrap(), garbage);
+    // And said where a person looks for what went wrong, until they delete it.
+    let doctor = repo.vouch(&["doctor"]);
+    assert_eq!(doctor.code, 1, "{doctor:?}");
+    let name = kept[0].file_name().unwrap().to_string_lossy().to_string();
+    assert!(doctor.stdout.lines().any(|l| l.contains("FAIL") && l.contains(&name)), "{}", doctor.stdout);
     // What the call wrote is still not taken for the person's.
     repo.ok(&["add", "-A"]);
     repo.ok(&["commit", "-q", "-m", "admin"]);

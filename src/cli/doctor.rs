@@ -123,6 +123,17 @@ pub fn checks(ctx: &Context) -> Vec<Check> {
         }
         Err(e) => out.push(Check::fail("journal", format!("{e:#}"), "check the permissions of .git/vouch")),
     }
+    for file in crate::store::snapshot::set_aside_files(&ctx.repo) {
+        out.push(Check::fail(
+            "snapshots",
+            format!(
+                "{} is a damaged snapshot of an agent's tool call, set aside: the call was recorded without it \
+                 (what it changed is not taken for a person's)",
+                file.display()
+            ),
+            format!("look at it if the agent's record of that call matters; then delete it (rm '{}')", file.display()),
+        ));
+    }
     for agent in AgentName::ALL {
         let (name, flag) = (agent.display(), agent.flag());
         let file = agent_config::config_file(&ctx.root, agent);

@@ -761,6 +761,19 @@ pub fn set_aside(path: &Path) -> std::io::Result<PathBuf> {
     Ok(to)
 }
 
+/// The damaged snapshots of `repo`'s worktree that [`set_aside`] kept,
+/// oldest name first: `vouch doctor` lists them until someone deletes them.
+pub fn set_aside_files(repo: &Repository) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir(repo)) else { return Vec::new() };
+    let mut files: Vec<PathBuf> = entries
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().contains(crate::store::CORRUPT_MARK))
+        .map(|e| e.path())
+        .collect();
+    files.sort();
+    files
+}
+
 /// Remove the snapshot at `path` ([`file`]), [`settled`] or not, once
 /// what its tool call changed is recorded (or settled).
 pub fn remove(path: &Path) {
