@@ -450,13 +450,14 @@ impl Pool {
     /// [`MIN_COPIED`] AI lines that have a [`copy_key`], in a row (lines
     /// without one are passed over).
     pub fn remember_standing(&mut self, table: &Table, lines: &[&[u8]], tags: &[Tag]) {
+        let patch = is_unified_diff(lines.iter().copied());
         let mut run: Vec<(u64, Tag)> = Vec::new();
         for (line, &tag) in lines.iter().zip(tags) {
             if !table.is_ai(tag.claim) {
                 run.clear();
                 continue;
             }
-            let Some(key) = copy_key(line) else { continue };
+            let Some(key) = brought(patch, line).and_then(copy_key) else { continue };
             run.push((key, tag));
             if run.len() >= MIN_COPIED {
                 let last = &run[run.len() - MIN_COPIED..];
@@ -811,6 +812,36 @@ pub fn move_key(line: &[u8]) -> Option<u64> {
     Some(hasher.finish())
 }
 
+/// Whether `lines` are a unified diff (a patch, as `git diff` and
+/// `diff -u` write it): a `+++ ` file header, then a `@@ -` hunk header.
+pub fn is_unified_diff<'l>(lines: impl IntoIterator<Item = &'l [u8]>) -> bool {
+    let mut header = false;
+    for line in lines {
+        if header && line.starts_with(b"@@ -") {
+            return true;
+        }
+        header |= line.starts_with(b"+++ ");
+    }
+    false
+}
+
+/// The text of `line` that AI text brings where it is moved or copied: the
+/// line itself, or in a patch ([`is_unified_diff`]) what it adds
+/// ([`added_by_patch`]).
+pub fn brought(patch: bool, line: &[u8]) -> Option<&[u8]> {
+    if patch { added_by_patch(line) } else { Some(line) }
+}
+
+/// The text a line of a unified diff ([`is_unified_diff`]) adds where the
+/// patch is applied: the line without its `+`; `None` for every other line
+/// (a header, the context it quotes, a line it removes).
+pub fn added_by_patch(line: &[u8]) -> Option<&[u8]> {
+    match line.strip_prefix(b"+") {
+        Some(rest) if !rest.starts_with(b"++ ") => Some(rest),
+        _ => None,
+    }
+}
+
 /// The key a line an AI removed from `path` is found again by: its text
 /// whitespace aside ([`move_key`]), in that file only (the same line in
 /// another file is another line).
@@ -1148,19 +1179,24 @@ impl<'a> Change<'a> {
     /// that a move between two files of one commit is seen.
     pub fn forget_removed(&self, table: &Table, pool: &mut Pool) {
         for (parent, alignment) in self.parents.iter().zip(&self.alignments) {
+            let patch = alignment.hunks.iter().any(|(old, _)| old.clone().any(|i| table.is_ai(parent.tags[i].claim)))
+                && is_unified_diff(parent.lines.iter().copied());
+            let keyed = |line, tag| brought(patch, line).map(|line| (line, tag));
             // Removed AI lines at most [`BLOCK_GAP`] lines apart are one
             // block, across hunks (lines removed from between kept ones).
             let mut block: Vec<usize> = Vec::new();
             for (old, _) in &alignment.hunks {
                 for i in old.clone().filter(|&i| table.is_ai(parent.tags[i].claim)) {
-                    pool.remember(parent.lines[i], parent.tags[i]);
+                    if let Some((line, tag)) = keyed(parent.lines[i], parent.tags[i]) {
+                        pool.remember(line, tag);
+                    }
                     if block.last().is_some_and(|&last| i - last > BLOCK_GAP + 1) {
-                        pool.remember_block(block.drain(..).map(|k| (parent.lines[k], parent.tags[k])));
+                        pool.remember_block(block.drain(..).filter_map(|k| keyed(parent.lines[k], parent.tags[k])));
                     }
                     block.push(i);
                 }
             }
-            pool.remember_block(block.into_iter().map(|k| (parent.lines[k], parent.tags[k])));
+            pool.remember_block(block.into_iter().filter_map(|k| keyed(parent.lines[k], parent.tags[k])));
         }
     }
 

@@ -194,3 +194,71 @@ fn a_person_who_renames_a_file_and_drops_lines_removed_them_themselves() {
     assert_eq!(gate_units(&repo), Vec::<String>::new());
     assert_eq!(commit_and_verify(&repo), vec![]);
 }
+
+/// Red team (rt27b F5): an agent asked for "a patch I can apply" writes a
+/// unified diff; the person runs `git apply` and commits. The agent's lines
+/// come back without the `+` that starts each in the patch, so the search
+/// for AI text moved before a commit never matched them, and the commit
+/// was noted "no AI". The patch's added lines are the agent's text; its
+/// context lines (the person's code it quotes) and removed lines are not.
+#[test]
+fn an_agents_patch_applied_by_a_person_keeps_its_lines_ai() {
+    let auth = "def can_delete(user, doc):\n    if not user.is_admin:\n        raise PermissionError()\n    return True\n\n\ndef can_read(user, doc):\n    return doc.public\n";
+    let repo = start(&[("src/auth.py", auth)]);
+    let patch = "--- a/src/auth.py\n+++ b/src/auth.py\n@@ -5,4 +5,10 @@ def can_delete(user, doc):\n \n \n def can_read(user, doc):\n     return doc.public\n+\n+\n+def grant_all(user, doc):\n+    if user.banned:\n+        return False\n+    return True\n";
+    for keep_the_patch in [false, true] {
+        repo.ok(&["checkout", "-q", "-B", "feature", "main"]);
+        agent_writes(&repo, "fix.patch", patch);
+        repo.ok(&["apply", "fix.patch"]);
+        if !keep_the_patch {
+            std::fs::remove_file(repo.root().join("fix.patch")).unwrap();
+        }
+        repo.ok(&["add", "src/auth.py"]);
+        repo.ok(&["commit", "-q", "-m", "apply the agent's patch"]);
+        let note = repo.note("HEAD");
+        let file = note.iter().find(|r| r["path"] == "src/auth.py").unwrap_or_else(|| panic!("{note:?}"));
+        assert_eq!(file["ai"], serde_json::json!([[11, 14]]), "only the added function: {note:?}");
+        let (_, report) = repo.verify("main..HEAD");
+        let failed: Vec<&str> =
+            report["failures"].as_array().unwrap().iter().filter_map(|f| f["name"].as_str()).collect();
+        assert_eq!(failed, vec!["grant_all"], "{report:#}");
+        if keep_the_patch {
+            std::fs::remove_file(repo.root().join("fix.patch")).unwrap();
+        }
+    }
+}
+
+/// The same patch committed first (the agent's commit of it, noted AI),
+/// then applied by a person in a commit of their own: `vouch verify` over
+/// both finds the added lines the agent's, whether the patch is removed or
+/// kept.
+#[test]
+fn an_agents_committed_patch_applied_later_by_a_person_keeps_its_lines_ai() {
+    let auth = "def can_read(user, doc):\n    return doc.public\n";
+    let repo = start(&[("src/auth.py", auth)]);
+    let patch = "--- a/src/auth.py\n+++ b/src/auth.py\n@@ -1,2 +1,8 @@\n def can_read(user, doc):\n     return doc.public\n+\n+\n+def grant_all(user, doc):\n+    if user.banned:\n+        return False\n+    return True\n";
+    for keep_the_patch in [false, true] {
+        repo.ok(&["checkout", "-q", "-B", "feature", "main"]);
+        agent_writes(&repo, "fix.patch", patch);
+        repo.ok(&["add", "fix.patch"]);
+        repo.ok(&["commit", "-q", "-m", "the agent's patch"]);
+        repo.ok(&["apply", "fix.patch"]);
+        repo.ok(&["add", "src/auth.py"]);
+        if !keep_the_patch {
+            repo.ok(&["rm", "-q", "fix.patch"]);
+        }
+        repo.ok(&["commit", "-q", "-m", "apply it"]);
+        let (_, report) = repo.verify("main..HEAD");
+        let failed: Vec<(&str, &str)> = report["failures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| (f["path"].as_str().unwrap_or(""), f["name"].as_str().unwrap_or("")))
+            .collect();
+        assert!(failed.contains(&("src/auth.py", "grant_all")), "keep {keep_the_patch}: {report:#}");
+        assert!(
+            !failed.iter().any(|(_, name)| *name == "can_read"),
+            "the quoted context stays the person's: {report:#}"
+        );
+    }
+}
