@@ -5,8 +5,9 @@
 # locally with the same environment (tests/pull_request.rs does).
 #
 # Reads (action.yml sets them from its inputs and the event):
-#   INPUT_BASE, INPUT_HEAD   BASE and HEAD (default: the pull request's base
-#                            and head commits, PR_BASE_SHA and PR_HEAD_SHA)
+#   INPUT_BASE, INPUT_HEAD   BASE and HEAD (default: the tip of the pull
+#                            request's base branch, fetched now, and its
+#                            head commit, PR_HEAD_SHA)
 #   INPUT_REMOTE             the remote to fetch from (default origin)
 #   PR_HEAD_REPO_URL         the pull request's repository (a fork's notes are read there)
 #   INPUT_VOUCH              the vouch program (default: vouch on PATH, else
@@ -65,15 +66,25 @@ if [ "$(git rev-parse --is-shallow-repository)" = true ]; then
   git fetch --no-tags --quiet --unshallow "$remote" || fail "cannot fetch the full history from $remote"
 fi
 
-# BASE: the pull request's base commit, fetched with its branch.
-base=${INPUT_BASE:-${PR_BASE_SHA:-}}
+# BASE: the branch the pull request merges into, as it is now. The event's
+# base commit is only where the branch stood when the event was made (a
+# re-run replays it): a policy or a reviewer list changed on the base
+# branch since then must count, as it will for what lands.
+base=${INPUT_BASE:-}
 base_ref=${PR_BASE_REF:-${GITHUB_BASE_REF:-}}
 if [ -n "$base_ref" ]; then
   git check-ref-format --branch "$base_ref" >/dev/null 2>&1 || fail "the base branch name is not a branch name"
   git fetch --no-tags --quiet "$remote" "+refs/heads/$base_ref:refs/remotes/$remote/$base_ref" ||
     fail "cannot fetch the base branch from $remote"
-  base=${base:-"$remote/$base_ref"}
+  if [ -z "$base" ]; then
+    base=$(git rev-parse --verify --quiet "refs/remotes/$remote/$base_ref^{commit}") ||
+      fail "the base branch $base_ref is not a commit here"
+    if [ -n "${PR_BASE_SHA:-}" ] && [ "$base" != "$PR_BASE_SHA" ]; then
+      echo "::notice title=vouch::$base_ref moved since the event (${PR_BASE_SHA:0:12} then, ${base:0:12} now): verified against it as it is now"
+    fi
+  fi
 fi
+base=${base:-${PR_BASE_SHA:-}}
 [ -n "$base" ] || fail "no BASE: run on a pull request, or set the input base"
 
 # HEAD: the pull request's head commit (not the merge commit GitHub makes:
@@ -102,6 +113,15 @@ if [ -n "$head_repo" ] && [ "$head_repo" != "$(git remote get-url "$remote" 2>/d
     echo "the pull request's repository has no vouch notes to fetch"
   fi
 fi
+echo "::endgroup::"
+
+# Commits the forge made carry no note (a stacked pull request squashed or
+# rebased into this one's branch, "Update branch" by rebase): they get the
+# notes of the commits they came from, any branch's, deleted or not, as
+# `vouch notes rebuild` gives them. Local notes only: nothing is pushed.
+echo "::group::Note commits the forge made"
+"$vouch" notes rebuild "$base..$head_sha" --all-notes ||
+  fail "cannot give notes to the commits of $base..$head_sha that have none"
 echo "::endgroup::"
 
 sarif="$work/vouch.sarif"

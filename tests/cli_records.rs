@@ -432,11 +432,13 @@ fn ranges_dates_and_tool_names_are_refused_in_plain_words() {
         assert!(said(args).contains("--since"), "{args:?} names the option");
     }
     assert!(!repo.root.join("r.html").exists(), "a refused report writes nothing");
-    // A CI step written `vouch verify $SHA` with the head's own id: the
-    // range HEAD..HEAD holds no commit, and passing it would pass anything.
-    for rev in ["HEAD", "@", head.as_str(), &head[..12]] {
+    // A CI step written `vouch verify $SHA` with the head's own id, a
+    // checkout of the base branch (`origin/main..HEAD` there), a range
+    // written the wrong way round: each holds no commit, and passing it
+    // would pass anything.
+    for rev in ["HEAD", "@", head.as_str(), &head[..12], "HEAD..HEAD", "HEAD..HEAD~1"] {
         let err = said(&["verify", rev]);
-        assert!(err.contains("no commit"), "verify {rev}: {err}");
+        assert!(err.contains("holds no commit"), "verify {rev}: {err}");
     }
     repo.write("notes.txt", "x = 1\n");
     for tool in ["", "  ", "claude\u{1b}[2J"] {

@@ -377,17 +377,88 @@ fn the_action_reports_an_error_when_vouch_cannot_decide() {
     let (world, a, _) = pull_request_world();
     let head = a.head().to_string();
     let ci = ci_checkout(&world, &head);
+    let base = a.git(&["rev-parse", "origin/main"]).trim().to_string();
+    let event = pull_request_event(&base, &head);
     // A BASE that is no commit: vouch refuses (exit 2) rather than pass.
-    let event = pull_request_event(&"0".repeat(40), &head);
-    let run = run_action(&world, &ci, &event, &[]);
+    let run = run_action(&world, &ci, &event, &[("base", &"0".repeat(40))]);
     assert_eq!(run.outputs["result"], "error", "{}", run.stdout);
     assert_eq!(run.outputs["exit-code"], "2");
     assert!(run.summary.starts_with("## vouch verify — ERROR"), "{}", run.summary);
     assert!(run.stdout.contains("::error title=vouch::"), "{}", run.stdout);
-    // An explicit input wins over the event.
-    let base = a.git(&["rev-parse", "origin/main"]).trim().to_string();
-    let run = run_action(&world, &ci, &event, &[("base", &base)]);
+    // So does a range that holds no commit (BASE given as the head).
+    let run = run_action(&world, &ci, &event, &[("base", &head)]);
+    assert_eq!(run.outputs["result"], "error", "{}", run.stdout);
+    assert!(run.stdout.contains("holds no commit"), "{}", run.stdout);
+}
+
+/// Red team (rt27a A2): the action took BASE from the event, where the
+/// base branch stood when the event was made (a re-run replays it). The
+/// base branch then removed a reviewer (she left; her key is not to be
+/// trusted), and code only she approved still passed. BASE is the base
+/// branch as fetched when the action runs.
+#[test]
+fn the_action_judges_by_the_base_branch_as_it_is_now() {
+    let (world, a, failure) = pull_request_world();
+    let then = a.git(&["rev-parse", "origin/main"]).trim().to_string();
+    let head = a.head().to_string();
+    let alice = world.clone_as("alice", "alice");
+    alice.git(&["fetch", "-q", "origin", "feature"]);
+    world.decide(&alice, failure["fingerprint"].as_str().unwrap(), Decision::by("alice"));
+    alice.sync();
+    let ci = ci_checkout(&world, &head);
+    let event = pull_request_event(&then, &head);
+    assert_eq!(run_action(&world, &ci, &event, &[]).outputs["result"], "pass");
+    // main drops alice from the reviewers.
+    let admin = world.clone_as("admin", "carol");
+    admin.write(".vouch.toml", &SIGNED_POLICY.replace("\"alice@example.com\", ", ""));
+    admin.commit("alice left", None);
+    admin.git(&["push", "-q", "origin", "main"]);
+    let run = run_action(&world, &ci, &event, &[]);
     assert_eq!(run.outputs["result"], "fail", "{}", run.stdout);
+    assert!(run.stdout.contains("::notice title=vouch::main moved since the event"), "{}", run.stdout);
+}
+
+/// Red team (rt27a A5): a stacked pull request squash-merged by the forge
+/// into this one's branch is a commit with no note; the action did not
+/// give it the notes of the commits it came from, as docs/trust.md says CI
+/// must, so the agent's code in it was of unknown origin and passed.
+#[test]
+fn the_action_notes_a_commit_the_forge_squashed_into_the_branch() {
+    let world = World::new("reviewers = [\"alice@example.com\"]\n");
+    let dev = world.clone_as("dev", "dev");
+    dev.git(&["checkout", "-q", "-b", "feature"]);
+    dev.write("NOTES.md", "the feature\n");
+    dev.commit("start the feature", None);
+    dev.git(&["push", "-q", "origin", "feature"]);
+    // The stacked pull request: the agent's code, noted by the hooks.
+    dev.git(&["checkout", "-q", "-b", "feature-b"]);
+    let path = dev.path.join("src/lib.rs");
+    let text = format!("{BASE_LIB}{AI_FN}");
+    let input = json!({ "file_path": path, "content": text });
+    for event in ["PreToolUse", "PostToolUse"] {
+        if event == "PostToolUse" {
+            std::fs::write(&path, &text).unwrap();
+        }
+        let payload = json!({ "session_id": "s", "cwd": dev.path, "hook_event_name": event, "tool_name": "Write",
+            "tool_use_id": "toolu_1", "tool_input": input });
+        assert_eq!(dev.run_with_input(&["hook", "claude-code"], &payload.to_string()).code, 0);
+    }
+    dev.commit("add add()", None);
+    assert!(dev.run(&["hook", "post-commit"]).code == 0);
+    dev.git(&["push", "-q", "origin", "feature-b", "refs/notes/vouch"]);
+    // The forge's "squash and merge" of feature-b into feature, by a bot
+    // with no hooks; then the branch is deleted.
+    let forge = world.clone_as("forge", "forge");
+    forge.git(&["checkout", "-q", "feature"]);
+    forge.git(&["merge", "-q", "--squash", "origin/feature-b"]);
+    forge.git(&["commit", "-q", "--no-verify", "-m", "add add() (#2)"]);
+    forge.git(&["push", "-q", "origin", "feature", ":feature-b"]);
+    let head = forge.head().to_string();
+    let base = forge.git(&["rev-parse", "origin/main"]).trim().to_string();
+    let ci = ci_checkout(&world, &head);
+    let run = run_action(&world, &ci, &pull_request_event(&base, &head), &[]);
+    assert_eq!(run.outputs["result"], "fail", "{}", run.stdout);
+    assert!(run.stdout.contains("title=vouch unapproved-ai (function add)"), "{}", run.stdout);
 }
 
 /// actionlint, from scripts/install-deps.sh's cache or PATH.

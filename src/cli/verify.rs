@@ -73,8 +73,9 @@ fn parse_report_file(spec: &str) -> Result<ReportFile, String> {
 pub struct Args {
     /// The range to check, `BASE..HEAD` (e.g. `origin/main..HEAD`); the
     /// policy and allowed signers are read as of BASE. A lone revision is
-    /// BASE (`origin/main` means `origin/main..HEAD`); HEAD itself, or its
-    /// commit id, is refused: that range holds no commit.
+    /// BASE (`origin/main` means `origin/main..HEAD`). A range that holds
+    /// no commit (HEAD at BASE or behind it) is refused: it would verify
+    /// nothing.
     #[arg(value_name = "BASE..HEAD")]
     pub range: String,
     /// Output format.
@@ -90,33 +91,9 @@ pub struct Args {
     pub reports: Vec<ReportFile>,
 }
 
-/// A lone revision is BASE of `BASE..HEAD`: named as HEAD itself (`HEAD`,
-/// `@`, or HEAD's commit id, as a CI step written `vouch verify $SHA`
-/// gives it), the range holds no commit, and passing it would pass
-/// anything. A branch that happens to be at HEAD (`origin/main` on main
-/// after a merge) is an empty range meant as such.
-fn refuse_head_alone(repo: &git2::Repository, spec: &str) -> anyhow::Result<()> {
-    let rev = spec.trim();
-    if rev.contains("..") {
-        return Ok(());
-    }
-    let Ok(head) = repo.head().and_then(|h| h.peel_to_commit()) else { return Ok(()) };
-    let id = head.id().to_string();
-    let hex = rev.len() >= 4 && rev.bytes().all(|b| b.is_ascii_hexdigit());
-    if rev == "HEAD" || rev == "@" || (hex && id.starts_with(&rev.to_ascii_lowercase())) {
-        bail!(
-            "`vouch verify {}` names no commit to verify: a lone revision is BASE, and the range from HEAD to \
-             HEAD is empty; name where the work starts (`vouch verify origin/main`, or `BASE..HEAD` in full)",
-            crate::display::line(rev)
-        );
-    }
-    Ok(())
-}
-
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let cx = Context::open()?;
     let (base, head) = parse_range(&args.range)?;
-    refuse_head_alone(&cx.repo, &args.range)?;
     let mut paths: Vec<&std::path::Path> = args.reports.iter().map(|r| r.path.as_path()).collect();
     paths.extend(args.output.as_deref());
     paths.sort();

@@ -391,6 +391,12 @@ pub enum VerifyError {
     Range(String),
     #[error("cannot resolve `{rev}` to a commit: {message}")]
     Revision { rev: String, message: String },
+    #[error(
+        "the range {base}..{head} holds no commit ({why}): nothing would be verified; a CI job \
+         whose checkout is the base branch (`pull_request_target` checks it out by default) verifies the pull \
+         request's head commit instead (`vouch verify {base}..<head commit>`)"
+    )]
+    Empty { base: String, head: String, why: String },
     #[error("cannot read the policy as of BASE: {0}")]
     Policy(#[source] LoadError),
     #[error("cannot read the allowed signers as of BASE: {0}")]
@@ -505,6 +511,19 @@ use unreadable::check_unreadable_paths;
 pub fn verify(repo: &Repository, base_rev: &str, head_rev: &str) -> Result<Report, VerifyError> {
     let base = resolve(repo, base_rev)?;
     let head = resolve(repo, head_rev)?;
+    // A range with no commit passes whatever the branch holds: a check
+    // that verified nothing says so rather than passing.
+    let behind = base.id() != head.id() && repo.graph_descendant_of(base.id(), head.id()).unwrap_or(false);
+    if base.id() == head.id() || behind {
+        let (base_name, head_name) =
+            (crate::display::line(base_rev).into_owned(), crate::display::line(head_rev).into_owned());
+        let why = if behind {
+            format!("{head_name} is behind {base_name}")
+        } else {
+            format!("both are commit {}", &head.id().to_string()[..12])
+        };
+        return Err(VerifyError::Empty { base: base_name, head: head_name, why });
+    }
     let base_source = Source::Commit(base_rev.to_string());
     let policy = policy_file::load(repo, &base_source).map_err(VerifyError::Policy)?;
     // The repository id comes from BASE, never from the head under review
