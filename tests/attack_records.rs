@@ -714,3 +714,38 @@ fn sync_brings_the_records_cache_up_to_date() {
     assert_eq!(run.code, 0, "{run:?}");
     assert_eq!(records_cache(&a), synced, "status found the cache up to date and wrote nothing");
 }
+
+/// Red team (rt27a C1, A6): a CI job that fetched the notes but not the
+/// records, or fetched the records branch with plain git (its clone has
+/// `refs/remotes/origin/vouch-records`) without merging it into its own,
+/// judged with records that were not there: an approved unit failed as
+/// "not requested", and a reject made since passed unseen. Records that
+/// this clone has fetched and not read are refused, naming them and the
+/// command that reads them.
+#[test]
+fn records_fetched_here_and_not_read_are_refused() {
+    let world = World::new(SIGNED_POLICY);
+    let a = world.clone_as("a", "dev");
+    let fingerprint = ai_feature(&a);
+    a.git(&["push", "-q", "origin", "feature"]);
+    let b = world.clone_as("b", "alice");
+    world.decide(&b, &fingerprint, Decision::by("bob"));
+    b.sync();
+    // A clone: git brings the records branch as a remote-tracking branch.
+    let ci = world.clone_as("ci", "ci");
+    ci.git(&["checkout", "-q", "feature"]);
+    let (code, text) = ci.verify_text("origin/main..HEAD");
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("refs/remotes/origin/vouch-records") && text.contains("vouch sync"), "{text}");
+    assert_eq!(ci.run(&["sync", "--no-push"]).code, 0);
+    assert_eq!(ci.verify("origin/main..HEAD").0, 0, "approved");
+    // A reject made since, fetched by plain git and not merged.
+    world.decide(&b, &fingerprint, Decision { verdict: Verdict::Reject, ..Decision::by("alice") });
+    b.sync();
+    ci.git(&["fetch", "-q", "origin"]);
+    let (code, text) = ci.verify_text("origin/main..HEAD");
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("refs/remotes/origin/vouch-records"), "{text}");
+    assert_eq!(ci.run(&["sync", "--no-push"]).code, 0);
+    assert_eq!(ci.verify("origin/main..HEAD").0, 1, "rejected");
+}

@@ -405,6 +405,12 @@ pub enum VerifyError {
     Records(#[from] records::RecordError),
     #[error("unreadable record {0}; refusing to decide without it")]
     BadRecord(BadRecord),
+    #[error(
+        "{} {} records this clone fetched and does not read (they are not in {}): an approval or a reject there \
+         would be missed; merge them in first (`vouch sync --no-push`, as vouch's CI action does)",
+        .0.join(", "), if .0.len() == 1 { "holds" } else { "hold" }, records::RECORDS_BRANCH
+    )]
+    UnreadRecords(Vec<String>),
     #[error(transparent)]
     Note(#[from] NoteError),
     #[error("cannot read the history of the range: {0}")]
@@ -541,6 +547,10 @@ pub fn verify(repo: &Repository, base_rev: &str, head_rev: &str) -> Result<Repor
         }
     };
     let signers = signature::load_allowed_signers(repo, &policy, &base_source).map_err(VerifyError::Signers)?;
+    let unread = unread_records(repo);
+    if !unread.is_empty() {
+        return Err(VerifyError::UnreadRecords(unread));
+    }
     let records = load_records(repo, &repository)?;
     let mut range = read_range(repo, base.id(), head.id(), policy.bots())?;
 
@@ -647,6 +657,29 @@ fn load_records(repo: &Repository, repository: &str) -> Result<Records, VerifyEr
     let ledger = Ledger::new(mine.clone(), requests.records, Some(repository.to_string()), Vec::new());
     let overrides = overrides.records.into_iter().filter(|o| o.record.repository == repository).collect();
     Ok(Records { ledger, all_approvals: mine, foreign, overrides })
+}
+
+/// The refs of a remote's records branch that this clone fetched and the
+/// records branch verify reads does not hold: fetched by git
+/// (`refs/remotes/<remote>/vouch-records`, as a clone or a plain fetch
+/// brings it) or by a sync whose merge did not finish. Judging without
+/// them would miss what they hold, a reject as well as an approval.
+fn unread_records(repo: &Repository) -> Vec<String> {
+    let local = repo.refname_to_id(records::RECORDS_BRANCH).ok();
+    let short = records::RECORDS_BRANCH.strip_prefix("refs/heads/").unwrap_or(records::RECORDS_BRANCH);
+    let private = crate::store::sync::PRIVATE_PREFIX;
+    let mut unread = Vec::new();
+    for pattern in [format!("refs/remotes/*/{short}"), format!("{private}*/heads/{short}")] {
+        let Ok(mut refs) = repo.references_glob(&pattern) else { continue };
+        for reference in refs.by_ref().flatten() {
+            let (Some(name), Some(tip)) = (reference.name(), reference.target()) else { continue };
+            let read = local.is_some_and(|ours| ours == tip || repo.graph_descendant_of(ours, tip).unwrap_or(false));
+            if !read {
+                unread.push(name.to_string());
+            }
+        }
+    }
+    unread
 }
 
 /// Whether `repo` has vouch notes: its own, or a remote's fetched and not
