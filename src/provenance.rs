@@ -806,6 +806,19 @@ pub fn diff_and_unchanged_lines(old: &str, new: &str, new_lines: &[&str]) -> (Ve
     diff_lines_until(old, new, new_lines, None, Refine::Characters)
 }
 
+/// [`line_diff_until`] with no deadline, and the unchanged lines, as
+/// [`diff_and_unchanged_lines`] gives them: how the journal's view carries
+/// a record's version onto a text that may not have grown out of it (a
+/// buffer gone back to HEAD, another worktree's, the index under partial
+/// staging). A block of lines that is another text keeps none of the
+/// characters a character diff would find in common with the old one: the
+/// person's `return doc.public` typed where an agent's discarded function
+/// stood shares `return`, `doc` and scattered letters with it, and is
+/// not the agent's for that.
+pub fn line_diff_and_unchanged_lines(old: &str, new: &str, new_lines: &[&str]) -> (Vec<Hunk>, Vec<Range<usize>>) {
+    diff_lines_until(old, new, new_lines, None, Refine::Similar)
+}
+
 fn diff_lines_until(
     old: &str,
     new: &str,

@@ -2264,3 +2264,42 @@ fn a_damaged_snapshot_is_set_aside_not_deleted() {
     repo.ok(&["commit", "-q", "-m", "admin"]);
     assert!(!attests_no_ai(&repo.note("HEAD")), "{:?}", repo.note("HEAD"));
 }
+
+/// Red team (rt27b F2): the person throws the agent's edit away (`git
+/// restore`, `git checkout --`, `git reset --hard`) and later changes a
+/// line of their own by hand. The journal still held the agent's record,
+/// and carrying it onto the new text by a character diff matched the
+/// person's `return doc.public` with letters of the discarded function
+/// (`return`, the `doc` of its parameters): the commit was noted AI and
+/// asked for sign-off. A block of lines that is another text keeps no
+/// character of the old one.
+#[test]
+fn a_persons_edit_after_the_agents_was_thrown_away_stays_theirs() {
+    let auth = "def can_delete(user, doc):\n    if not user.is_admin:\n        raise PermissionError()\n    return True\n\n\ndef can_read(user, doc):\n    return True\n";
+    for discard in [&["restore", "src/auth.py"][..], &["checkout", "--", "src/auth.py"], &["reset", "-q", "--hard"]] {
+        let repo = VouchRepo::init_with(&[(".vouch.toml", POLICY), ("src/auth.py", auth)], &[]);
+        repo.ok(&["checkout", "-q", "-b", "feature"]);
+        agent_shell(&repo, "toolu_1", "cat >> src/auth.py", || {
+            repo.write(
+                "src/auth.py",
+                &format!(
+                    "{auth}\n\ndef grant_all(user, doc):\n    if user.banned:\n        return False\n    return True\n"
+                ),
+            );
+        });
+        repo.ok(discard);
+        repo.write("NOTES.md", "unrelated\n");
+        repo.ok(&["add", "NOTES.md"]);
+        repo.ok(&["commit", "-q", "-m", "notes"]);
+        repo.write(
+            "src/auth.py",
+            &auth.replace(
+                "def can_read(user, doc):\n    return True",
+                "def can_read(user, doc):\n    return doc.public",
+            ),
+        );
+        repo.ok(&["commit", "-q", "-am", "public documents"]);
+        assert!(attests_no_ai(&repo.note("HEAD")), "{discard:?}: {:?}", repo.note("HEAD"));
+        assert_eq!(failures(&repo), Vec::new(), "{discard:?}");
+    }
+}

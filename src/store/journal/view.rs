@@ -24,7 +24,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use super::record::{Record, RecordId};
-use crate::provenance::{AiDeletion, Attribution, Hunk, Origin, ProvenanceMap, diff, diff_and_unchanged_lines};
+use crate::provenance::{AiDeletion, Attribution, Hunk, Origin, ProvenanceMap, diff, line_diff_and_unchanged_lines};
 
 /// Where the spans of one file version land in a newer text.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -309,7 +309,7 @@ impl<'r> Versions<'r, '_> {
             None => {
                 let current = self.current;
                 let lines = self.current_lines.get_or_insert_with(|| similar::DiffableStr::tokenize_lines(current));
-                let (hunks, unchanged) = diff_and_unchanged_lines(text, current, lines);
+                let (hunks, unchanged) = line_diff_and_unchanged_lines(text, current, lines);
                 let hunks = Rc::new(hunks);
                 self.hunks.insert(&file.blob, hunks.clone());
                 self.unchanged.insert(&file.blob, unchanged);
