@@ -699,6 +699,32 @@ fn main() {
         bounded.as_secs_f64() / unbounded.as_secs_f64().max(1e-9)
     );
 
+    // (i) Typing at the end of a minified bundle of one 5 MB line that
+    // holds one character past ASCII (a `©` in its banner), as a UTF-16
+    // client (VS Code) sends it: each keystroke's position is a column of
+    // that line, resolved by counting on from the last one counted. As
+    // the language server applies it: the parse waits for a pause.
+    let bundle = format!("/*! © vendor */{}\n", "var a=function(b){return b+1};".repeat(170_000));
+    let mut doc =
+        Document::with_parsing(Language::JavaScript, bundle.clone(), vouch::document::Parsing::OnDemand).unwrap();
+    let end = bundle.trim_end().chars().map(char::len_utf16).sum::<usize>() as u32;
+    let mut times = Vec::new();
+    for round in 0..200 {
+        let at = Position::new(0, end + round);
+        let typed_text = if round % 2 == 0 { "x" } else { ";" };
+        let t = Instant::now();
+        doc.apply(&[Change { range: Some((at, at)), text: typed_text }], Encoding::Utf16, &typed, &mut removed)
+            .unwrap();
+        times.push(t.elapsed());
+    }
+    let (median, p99) = stats(times);
+    println!(
+        "(i) keystroke at the end of a {:.1} MB one-line bundle with one non-ASCII character (UTF-16), as the server applies it: median {:.1} us, p99 {:.1} us",
+        bundle.len() as f64 / 1e6,
+        median.as_secs_f64() * 1e6,
+        p99.as_secs_f64() * 1e6
+    );
+
     // Memory: text, line index, spans and tree of one such document.
     let before = rss_bytes();
     let docs: Vec<Document> = (0..20)

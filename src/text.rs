@@ -342,7 +342,8 @@ impl Text {
         };
         let line = &self.content[range.clone()];
         let want = pos.column as usize;
-        if enc == Encoding::Utf8 || line.is_ascii() {
+        let long = line.len() >= COUNT_FROM_MEMO_PAST;
+        if enc == Encoding::Utf8 || (!long && line.is_ascii()) {
             if want > line.len() {
                 return Resolved { offset: range.end, clamp: Some(Clamp::ColumnBeyondLineEnd) };
             }
@@ -355,19 +356,48 @@ impl Text {
             }
             return Resolved { offset: range.start + b, clamp: Some(Clamp::InsideCharacter) };
         }
-        let mut units = 0usize;
-        for (b, c) in line.char_indices() {
+        // On a long line, count on from a column counted before at or
+        // before this one: typing at the end of a minified line asks a
+        // column further on at each keystroke.
+        let line_no = pos.line as usize;
+        let units_of = |m: &Counted| if enc == Encoding::Utf16 { m.utf16 } else { m.chars };
+        let from = long
+            .then(|| *self.columns.0.lock().unwrap_or_else(|e| e.into_inner()))
+            .flatten()
+            .filter(|m| m.line == line_no && range.start <= m.at && m.at <= range.end && units_of(m) <= want);
+        let (mut at, mut units) = from.map_or((range.start, 0), |m| (m.at, units_of(&m)));
+        // ASCII up to the column: one unit a byte.
+        let ascii = at + (want - units) <= range.end && self.content.as_bytes()[at..at + (want - units)].is_ascii();
+        if ascii {
+            (at, units) = (at + (want - units), want);
+        }
+        let found = loop {
+            let Some(c) = self.content[at..range.end].chars().next() else {
+                let clamp = (units != want).then_some(Clamp::ColumnBeyondLineEnd);
+                break Resolved { offset: range.end, clamp };
+            };
             if units == want {
-                return Resolved { offset: range.start + b, clamp: None };
+                break Resolved { offset: at, clamp: None };
             }
             let next = units + enc.len_of(c) as usize;
             if next > want {
-                return Resolved { offset: range.start + b, clamp: Some(Clamp::InsideCharacter) };
+                break Resolved { offset: at, clamp: Some(Clamp::InsideCharacter) };
             }
             units = next;
+            at += c.len_utf8();
+        };
+        if long && found.offset - range.start >= COUNT_FROM_MEMO_PAST {
+            let (utf16, chars) = match from {
+                Some(m) => {
+                    let (more16, more) = count_columns(&self.content.as_bytes()[m.at..found.offset]);
+                    (m.utf16 + more16, m.chars + more)
+                }
+                None => count_columns(&self.content.as_bytes()[range.start..found.offset]),
+            };
+            let counted = Counted { line: line_no, at: found.offset, utf16, chars };
+            *self.columns.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(counted);
         }
-        let clamp = (units != want).then_some(Clamp::ColumnBeyondLineEnd);
-        Resolved { offset: range.end, clamp }
+        found
     }
 
     /// The position of `offset` (clamped to the text and moved back to a
@@ -426,7 +456,12 @@ impl Text {
             return Err(TooLarge(len));
         }
         self.content.replace_range(range.clone(), new);
-        self.columns = ColumnMemo::default();
+        // A column counted before the edit still stands: its line and the
+        // text before it are as they were.
+        let memo = self.columns.0.get_mut().unwrap_or_else(|e| e.into_inner());
+        if memo.is_some_and(|m| range.start < m.at) {
+            *memo = None;
+        }
         self.lines.edit(range.clone(), new.len(), self.content.as_bytes());
         self.git_lines.edit(range, new.len(), self.content.as_bytes());
         Ok(())
@@ -480,6 +515,39 @@ mod tests {
         assert_eq!(t.position(after, Encoding::Utf16).column, column_counted(&t, after, Encoding::Utf16));
         t.set_position_lines(PositionLines::LfOnly);
         assert_eq!(t.position(after, Encoding::Utf32).column, column_counted(&t, after, Encoding::Utf32));
+    }
+
+    /// Typing on a long line (a minified bundle with one `©`), as a UTF-16
+    /// or UTF-32 client sends it: each change names the column after the
+    /// last, resolved by counting on from what an earlier position or
+    /// offset counted, which an edit after it leaves standing, and an edit
+    /// before it clears. Every offset agrees with a count from the start.
+    #[test]
+    fn offsets_while_typing_on_a_long_line_agree_with_a_count_from_the_start() {
+        for enc in [Encoding::Utf16, Encoding::Utf32] {
+            let mut t = text(&format!("/*©*/{}\nnext line\n", "x=1;".repeat(5_000)));
+            let column_of = |t: &Text, offset: usize| column_counted(t, offset, enc);
+            let mut at = t.line_range(0).unwrap().end;
+            for (i, typed) in ["a", "é", "😀", "b", "\u{200b}", "c"].iter().cycle().take(40).enumerate() {
+                let pos = Position { line: 0, column: column_of(&t, at) };
+                let resolved = t.offset(pos, enc);
+                assert_eq!((resolved.offset, resolved.clamp), (at, None), "{enc:?} keystroke {i}");
+                t.replace(at..at, typed).unwrap();
+                at += typed.len();
+                if i % 9 == 8 {
+                    // An edit before: what was counted is no longer so.
+                    t.replace(0..0, "😀").unwrap();
+                    at += "😀".len();
+                }
+                assert_eq!(t.position(at, enc).column, column_of(&t, at), "{enc:?} after keystroke {i}");
+            }
+            // Back to a column before the last one counted, and past the end.
+            let early = 4_001;
+            assert_eq!(t.offset(Position { line: 0, column: column_of(&t, early) }, enc).offset, early);
+            let end = t.line_range(0).unwrap().end;
+            let past = t.offset(Position { line: 0, column: column_of(&t, end) + 5 }, enc);
+            assert_eq!((past.offset, past.clamp), (end, Some(Clamp::ColumnBeyondLineEnd)));
+        }
     }
 
     fn starts(t: &Text) -> Vec<usize> {
