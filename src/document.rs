@@ -128,6 +128,32 @@ fn mostly_lines_of(piece: &str, old: &str) -> bool {
     2 * piece.iter().filter(|l| old.contains(*l)).count() > piece.len()
 }
 
+/// Whether `piece` brings (nearly) no word that `replaced` lacked: each
+/// word (a run of letters, digits, `_` or characters past ASCII) of it
+/// matched by an occurrence of its own in `replaced`, but for one in
+/// twenty (and two in any case): what a formatter makes of the text it
+/// replaces (lines broken and joined, quotes, semicolons and commas), not
+/// text brought in. A paste over a selection, or a function added, brings
+/// names and literals of its own. Linear in both texts.
+fn brings_no_new_words(piece: &str, replaced: &str) -> bool {
+    fn words(text: &str) -> impl Iterator<Item = &str> {
+        text.split(|c: char| !(c.is_alphanumeric() || c == '_' || !c.is_ascii())).filter(|w| !w.is_empty())
+    }
+    let mut available: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for word in words(replaced) {
+        *available.entry(word).or_default() += 1;
+    }
+    let (mut total, mut new) = (0usize, 0usize);
+    for word in words(piece) {
+        total += 1;
+        match available.get_mut(word) {
+            Some(n) if *n > 0 => *n -= 1,
+            _ => new += 1,
+        }
+    }
+    new <= (total / 20).max(2)
+}
+
 /// One byte replacement taken back: `inserted` bytes at `start` were
 /// `removed`.
 #[derive(Debug, Clone)]
@@ -346,7 +372,16 @@ impl Document {
             pieces = blocks(new, pieces);
         }
         let inserted = pieces.into_iter().max_by_key(|r| (r.len(), std::cmp::Reverse(r.start)));
-        let reshapes = inserted.as_ref().is_some_and(|r| mostly_lines_of(&new[r.clone()], old));
+        // What the piece replaced: the old text of the hunks it is made of.
+        let replaced = inserted.as_ref().map(|piece| {
+            let within = hunks.iter().filter(|h| piece.start <= h.new.start && h.new.end <= piece.end);
+            let (start, end) = within.fold((usize::MAX, 0), |(s, e), h| (s.min(h.old.start), e.max(h.old.end)));
+            if start < end { &old[start..end] } else { "" }
+        });
+        let reshapes = inserted.as_ref().is_some_and(|r| {
+            let piece = &new[r.clone()];
+            mostly_lines_of(piece, old) || replaced.is_some_and(|replaced| brings_no_new_words(piece, replaced))
+        });
         let base = range.start;
         let mut recalled = false;
         let mut restores_removed = false;

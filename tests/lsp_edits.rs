@@ -184,6 +184,56 @@ fn a_large_file_reindented_in_one_change_is_not_a_large_insertion() {
     }
 }
 
+/// Red team (rt27c F2): VS Code's "Format Document" with a Prettier-style
+/// formatter sends its result as one change of the whole document (its
+/// text, or a range over all of it). The formatter breaks lines, adds
+/// semicolons and swaps quotes; the largest piece it inserted was taken
+/// for a paste, and the person's functions became suspected AI (every
+/// character of them, where the diff ran out of time on a larger file). A
+/// piece that brings no word the text it replaced lacked is a reshaping of
+/// that text; a new function in the same change still is suspected.
+#[test]
+fn a_formatters_whole_document_change_is_not_a_large_insertion() {
+    let compact = |i: usize| format!("function f{i}(a,b){{return helper('x'+a,b,{{depth:{i},strict:true}})}}\n");
+    let pretty = |i: usize| {
+        format!(
+            "function f{i}(a, b) {{\n  return helper(\"x\" + a, b, {{\n    depth: {i},\n    strict: true,\n  }});\n}}\n"
+        )
+    };
+    let added = "\nexport async function syncAccounts(client, ledger) {\n  const pending = await client.listPending();\n  for (const entry of pending) {\n    await ledger.reconcile(entry.id, entry.amount);\n  }\n}\n";
+    for functions in [40, 1_500] {
+        let original: String = (0..functions).map(compact).collect();
+        let formatted: String = (0..functions).map(pretty).collect();
+        let lines = original.lines().count() as u32;
+        for (version, change) in
+            [(2, json!([{ "text": formatted }])), (2, json!([{ "range": range(0, 0, lines, 0), "text": formatted }]))]
+        {
+            let repo = TestRepo::new();
+            repo.write("src/app.js", &original);
+            repo.commit_all("a person's code");
+            let uri = repo.uri("src/app.js");
+            let mut server = Server::start(&repo.root, &["utf-16"]);
+            server.open(&uri, "javascript", &original);
+            server.diagnostics(&uri, 1);
+            let whole = change[0].get("range").is_none();
+            server.change(&uri, version, change);
+            let doc = server.document(&uri);
+            assert_eq!(doc["text"].as_str(), Some(formatted.as_str()));
+            let ai: Vec<&str> = ai_spans(&doc).iter().filter_map(|s| s["text"].as_str()).collect();
+            assert!(ai.is_empty(), "{functions} functions, whole text {whole}: formatted code taken for AI: {ai:?}");
+            if functions == 40 {
+                // The same format, with a function nobody typed.
+                server.change(&uri, 3, json!([{ "text": format!("{formatted}{added}") }]));
+                let doc = server.document(&uri);
+                let ai: String = ai_spans(&doc).iter().filter_map(|s| s["text"].as_str()).collect();
+                assert!(ai.contains("ledger.reconcile(entry.id, entry.amount)"), "{ai:?}");
+                assert!(!ai.contains("function f1("), "{ai:?}");
+            }
+            server.shutdown();
+        }
+    }
+}
+
 /// Helix offers `utf-8, utf-32, utf-16`, in that order: it gets UTF-8.
 /// A client offering only UTF-32 gets UTF-32.
 #[test]
