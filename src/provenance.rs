@@ -750,6 +750,8 @@ enum Refine {
     /// By characters when most of its characters are kept
     /// ([`SIMILAR`]), else not at all.
     Similar,
+    /// Never.
+    Never,
 }
 
 /// How much of a block of lines must be kept (twice the characters kept
@@ -819,6 +821,12 @@ pub fn line_diff_and_unchanged_lines(old: &str, new: &str, new_lines: &[&str]) -
     diff_lines_until(old, new, new_lines, None, Refine::Similar)
 }
 
+/// [`line_diff_and_unchanged_lines`] by whole lines only: no character of
+/// a line that changed is unchanged.
+pub fn whole_line_diff_and_unchanged_lines(old: &str, new: &str, new_lines: &[&str]) -> (Vec<Hunk>, Vec<Range<usize>>) {
+    diff_lines_until(old, new, new_lines, None, Refine::Never)
+}
+
 fn diff_lines_until(
     old: &str,
     new: &str,
@@ -846,7 +854,11 @@ fn diff_lines_until(
     for (o, n) in blocks {
         let old_range = old_starts[o.start]..old_starts[o.end];
         let new_range = new_starts[n.start]..new_starts[n.end];
-        if old_range.is_empty() || new_range.is_empty() || old_range.len().max(new_range.len()) > MAX_CHAR_DIFF {
+        if refine == Refine::Never
+            || old_range.is_empty()
+            || new_range.is_empty()
+            || old_range.len().max(new_range.len()) > MAX_CHAR_DIFF
+        {
             hunks.push(Hunk { old: old_range, new: new_range });
         } else {
             let (old_text, new_text) = (&old[old_range.clone()], &new[new_range.clone()]);

@@ -2303,3 +2303,40 @@ fn a_persons_edit_after_the_agents_was_thrown_away_stays_theirs() {
         assert_eq!(failures(&repo), Vec::new(), "{discard:?}");
     }
 }
+
+/// Red team (rt27b F1): the agent works, uncommitted, in a worktree of
+/// its own while the person writes their own function in the same file in
+/// the main worktree. The other worktree's record was carried onto the
+/// person's commit with the guesses of a record carried onto its own
+/// text's later versions: the person's function, where the agent's stood
+/// in the other worktree, became AI. From another worktree only the
+/// agent's text found here unchanged is the agent's.
+#[test]
+fn a_persons_function_where_another_worktrees_agent_wrote_stays_theirs() {
+    let auth = "def can_read(user, doc):\n    return True\n";
+    let repo = VouchRepo::init_with(&[(".vouch.toml", POLICY), ("src/auth.py", auth)], &[]);
+    repo.ok(&["checkout", "-q", "-b", "feature"]);
+    let wt = repo.root().parent().unwrap().join(format!("{}-wt", repo.root().file_name().unwrap().to_string_lossy()));
+    repo.ok(&["worktree", "add", "-q", &wt.display().to_string(), "-b", "agent-wt"]);
+    let file = wt.join("src/auth.py");
+    let grant_all = "\n\ndef grant_all(user, doc):\n    if user.banned:\n        return False\n    return True\n";
+    let text = format!("{auth}{grant_all}");
+    for event in ["PreToolUse", "PostToolUse"] {
+        if event == "PostToolUse" {
+            std::fs::write(&file, &text).unwrap();
+        }
+        let payload = json!({ "session_id": "s-1", "cwd": wt, "hook_event_name": event, "tool_name": "Write",
+            "tool_use_id": "toolu_1", "tool_input": { "file_path": file, "content": text } });
+        let run = repo.vouch_with(&wt, &["hook", "claude-code"], payload.to_string().as_bytes(), &[]);
+        assert_eq!(run.code, 0, "{run:?}");
+    }
+    let audit = "\n\ndef audit(user, doc):\n    log(user, doc)\n    return None\n";
+    repo.write("src/auth.py", &format!("{auth}{audit}"));
+    repo.ok(&["commit", "-q", "-am", "audit"]);
+    assert!(attests_no_ai(&repo.note("HEAD")), "{:?}", repo.note("HEAD"));
+    // The agent's function brought over as it is stays the agent's.
+    repo.write("src/auth.py", &format!("{auth}{audit}{grant_all}"));
+    repo.ok(&["commit", "-q", "-am", "take the agent's grant_all"]);
+    assert_eq!(noted_file(&repo.note("HEAD"), "src/auth.py")["ai"], json!([[10, 13]]), "{:?}", repo.note("HEAD"));
+    let _ = std::fs::remove_dir_all(&wt);
+}

@@ -836,15 +836,28 @@ impl Elsewhere {
             if loaded.records_for(&file.path).is_empty() {
                 continue;
             }
-            let views = Views { journal, loaded, strict: false, cache: None };
-            let view = views.view(repo, file)?;
-            for (range, attribution) in view.spans {
+            // Only the agent's text found here unchanged: this worktree's
+            // text did not grow out of the other's records.
+            let (spans, deletions) = match &file.content {
+                Content::Text(text) => {
+                    let view = journal.view_unchanged(repo, loaded, &file.path, text)?;
+                    for problem in &view.problems {
+                        eprintln!("vouch: warning: {}", crate::display::line(&problem.to_string()));
+                    }
+                    (view.spans, view.deletions)
+                }
+                _ => {
+                    let view = Views { journal, loaded, strict: false, cache: None }.view(repo, file)?;
+                    (view.spans, view.deletions)
+                }
+            };
+            for (range, attribution) in spans {
                 let taken = found.spans.iter().any(|(r, a)| a.is_ai() && r.start < range.end && range.start < r.end);
                 if attribution.is_ai() && !taken {
                     found.spans.push((range, attribution));
                 }
             }
-            for deletion in view.deletions {
+            for deletion in deletions {
                 if !found.deletions.iter().any(|d| d.at == deletion.at) {
                     found.deletions.push(deletion);
                 }

@@ -410,14 +410,22 @@ impl Loaded {
     /// record's span whose text is back unchanged counts again. Blobs are read
     /// and diffed once per call.
     pub fn current_spans(&self, repo: &Repository, path: &str, current: &str) -> View {
-        self.view(repo, path, current, None)
+        self.view(repo, path, current, None, true)
     }
 
-    fn view(&self, repo: &Repository, path: &str, current: &str, cache: Option<&Mutex<BlobCache>>) -> View {
+    fn view(
+        &self,
+        repo: &Repository,
+        path: &str,
+        current: &str,
+        cache: Option<&Mutex<BlobCache>>,
+        guesses: bool,
+    ) -> View {
         let records = self.records_for(path);
         let current_blob = Oid::hash_object(ObjectType::Blob, current.as_bytes()).ok().map(|id| id.to_string());
         let mut text_of = |hex: &str| version_text(repo, hex, cache);
-        let (spans, mut unusable, unchanged) = view::view(&records, current, current_blob.as_deref(), &mut text_of);
+        let (spans, mut unusable, unchanged) =
+            view::view(&records, current, current_blob.as_deref(), &mut text_of, guesses);
         let deletions = if records.iter().any(|r| r.file().is_some_and(|f| !f.deletions.is_empty())) {
             let (deletions, more) = view::deletions(&records, current, current_blob.as_deref(), &mut text_of);
             unusable.extend(more);
@@ -802,7 +810,21 @@ impl Journal {
     /// again).
     pub fn view(&self, repo: &Repository, loaded: &Loaded, path: &str, current: &str) -> Result<View, JournalError> {
         self.check_repo(repo)?;
-        Ok(loaded.view(repo, path, current, Some(&self.blobs)))
+        Ok(loaded.view(repo, path, current, Some(&self.blobs), true))
+    }
+
+    /// [`Journal::view`] of a text that did not grow out of the records'
+    /// versions (a commit of another worktree's): only text unchanged since
+    /// a record counts; none changed inside a span inherits it.
+    pub fn view_unchanged(
+        &self,
+        repo: &Repository,
+        loaded: &Loaded,
+        path: &str,
+        current: &str,
+    ) -> Result<View, JournalError> {
+        self.check_repo(repo)?;
+        Ok(loaded.view(repo, path, current, Some(&self.blobs), false))
     }
 
     /// [`Journal::compact`], when the journal holds [`COMPACT_AT`] segments

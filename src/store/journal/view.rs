@@ -24,7 +24,10 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use super::record::{Record, RecordId};
-use crate::provenance::{AiDeletion, Attribution, Hunk, Origin, ProvenanceMap, diff, line_diff_and_unchanged_lines};
+use crate::provenance::{
+    AiDeletion, Attribution, Hunk, Origin, ProvenanceMap, diff, line_diff_and_unchanged_lines,
+    whole_line_diff_and_unchanged_lines,
+};
 
 /// Where the spans of one file version land in a newer text.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -118,17 +121,22 @@ pub type Unchanged = HashMap<String, Vec<Range<usize>>>;
 /// like [`ProvenanceMap::to_vec`]), from `records`: the live records of one
 /// path in time order, with the records that could not be used and the
 /// unchanged lines of the versions diffed. `current_blob` is the blob id of
-/// `current`, when known; `text_of` gives a blob's text.
+/// `current`, when known; `text_of` gives a blob's text. With `guesses`
+/// false, only text unchanged since a record counts (no text changed
+/// inside a span inherits it): for a text that did not grow out of the
+/// records' versions (another worktree's records).
 pub(super) fn view(
     records: &[&Record],
     current: &str,
     current_blob: Option<&str>,
     text_of: &mut dyn FnMut(&str) -> Result<Arc<str>, String>,
+    guesses: bool,
 ) -> (Spans, Vec<Unusable>, Unchanged) {
     let unknown = Attribution::unknown();
     let latest_snapshot = records.iter().rposition(|r| r.is_snapshot()).unwrap_or(0);
     let (stale_records, fresh_records) = records.split_at(latest_snapshot);
     let mut versions = Versions {
+        guesses,
         current,
         current_blob,
         text_of,
@@ -148,8 +156,15 @@ pub(super) fn view(
         let kind = if record.is_snapshot() { LayerKind::FreshSnapshot } else { LayerKind::FreshDelta };
         let Some((text, layer)) = versions.layer(record, &unknown, kind) else { continue };
         let carried = versions.carry(record, &text, &layer);
-        exact.extend(carried.exact.into_iter().map(|(range, j)| (range, layer[j].1)));
-        guessed.extend(carried.guessed.into_iter().map(|(range, j)| (range, layer[j].1)));
+        if guesses {
+            exact.extend(carried.exact.into_iter().map(|(range, j)| (range, layer[j].1)));
+            guessed.extend(carried.guessed.into_iter().map(|(range, j)| (range, layer[j].1)));
+        } else {
+            // A lone `}` or blank line any text has says nothing of where
+            // it came from.
+            let telling = |r: &Range<usize>| current[r.clone()].chars().any(char::is_alphanumeric);
+            exact.extend(carried.exact.into_iter().filter(|(r, _)| telling(r)).map(|(range, j)| (range, layer[j].1)));
+        }
     }
 
     // A stale span matters only where no fresh record saw the text
@@ -252,6 +267,9 @@ type Layer<'a> = Vec<(Range<usize>, &'a Attribution)>;
 /// The file versions records describe, each read and diffed against the
 /// current text at most once.
 struct Versions<'r, 'f> {
+    /// Whether changed text may inherit a span ([`view`]'s `guesses`);
+    /// without, blocks of lines that changed keep no character either.
+    guesses: bool,
     current: &'r str,
     current_blob: Option<&'r str>,
     text_of: &'f mut dyn FnMut(&str) -> Result<Arc<str>, String>,
@@ -309,7 +327,9 @@ impl<'r> Versions<'r, '_> {
             None => {
                 let current = self.current;
                 let lines = self.current_lines.get_or_insert_with(|| similar::DiffableStr::tokenize_lines(current));
-                let (hunks, unchanged) = line_diff_and_unchanged_lines(text, current, lines);
+                let diff =
+                    if self.guesses { line_diff_and_unchanged_lines } else { whole_line_diff_and_unchanged_lines };
+                let (hunks, unchanged) = diff(text, current, lines);
                 let hunks = Rc::new(hunks);
                 self.hunks.insert(&file.blob, hunks.clone());
                 self.unchanged.insert(&file.blob, unchanged);
@@ -504,7 +524,7 @@ mod tests {
         let mut text_of = |blob: &str| -> Result<Arc<str>, String> {
             blob.strip_prefix("blob-of-").map(Arc::from).ok_or_else(|| "missing".to_string())
         };
-        let (_, unusable, unchanged) = view(&refs, current, None, &mut text_of);
+        let (_, unusable, unchanged) = view(&refs, current, None, &mut text_of, true);
         assert!(unusable.is_empty());
         assert_eq!(unchanged.len(), 2, "{unchanged:?}");
         for version in [v1, v2] {
@@ -515,13 +535,34 @@ mod tests {
 
     /// The AI text of the view of `current` from `records`.
     fn ai_view(records: &[Record], current: &str) -> Vec<String> {
+        ai_view_with(records, current, true)
+    }
+
+    fn ai_view_with(records: &[Record], current: &str, guesses: bool) -> Vec<String> {
         let refs: Vec<&Record> = records.iter().collect();
         let mut text_of = |blob: &str| -> Result<Arc<str>, String> {
             blob.strip_prefix("blob-of-").map(Arc::from).ok_or_else(|| "missing".to_string())
         };
-        let (spans, unusable, _) = view(&refs, current, None, &mut text_of);
+        let (spans, unusable, _) = view(&refs, current, None, &mut text_of, guesses);
         assert_eq!(unusable, vec![]);
         spans.into_iter().filter(|(_, a)| a.is_ai()).map(|(r, _)| current[r].to_string()).collect()
+    }
+
+    /// A record's view of its own later text: a line of its AI text edited
+    /// stays AI (the edit inherits its span). Of a text that did not grow
+    /// out of it (another worktree's), only the lines it holds unchanged
+    /// that say something (a letter or a digit): neither a line edited, nor
+    /// a line that shares characters with one, nor a lone brace.
+    #[test]
+    fn without_guesses_only_unchanged_lines_are_carried() {
+        let v1 = "fn a() {}\nfn ai(user, doc) {\n    grant(user, doc)\n}\n";
+        let ai_fn = v1.find("fn ai").unwrap()..v1.len();
+        let records = [record(1, false, v1, &[(ai_fn, ai("agent"))])];
+        let edited = "fn a() {}\nfn ai(user, doc) {\n    audit(user, doc)\n}\n";
+        assert_eq!(ai_view_with(&records, edited, true), ["fn ai(user, doc) {\n    audit(user, doc)\n}\n"]);
+        assert_eq!(ai_view_with(&records, edited, false), ["fn ai(user, doc) {\n"]);
+        let other = "fn a() {}\nfn audit(user, doc) {\n    log(user, doc)\n}\n";
+        assert!(ai_view_with(&records, other, false).is_empty());
     }
 
     #[test]
