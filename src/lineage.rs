@@ -450,14 +450,14 @@ impl Pool {
     /// [`MIN_COPIED`] AI lines that have a [`copy_key`], in a row (lines
     /// without one are passed over).
     pub fn remember_standing(&mut self, table: &Table, lines: &[&[u8]], tags: &[Tag]) {
-        let patch = is_unified_diff(lines.iter().copied());
+        let brought = brought_lines(lines);
         let mut run: Vec<(u64, Tag)> = Vec::new();
-        for (line, &tag) in lines.iter().zip(tags) {
+        for (line, &tag) in brought.iter().zip(tags) {
             if !table.is_ai(tag.claim) {
                 run.clear();
                 continue;
             }
-            let Some(key) = brought(patch, line).and_then(copy_key) else { continue };
+            let Some(key) = line.and_then(copy_key) else { continue };
             run.push((key, tag));
             if run.len() >= MIN_COPIED {
                 let last = &run[run.len() - MIN_COPIED..];
@@ -812,34 +812,68 @@ pub fn move_key(line: &[u8]) -> Option<u64> {
     Some(hasher.finish())
 }
 
-/// Whether `lines` are a unified diff (a patch, as `git diff` and
-/// `diff -u` write it): a `+++ ` file header, then a `@@ -` hunk header.
-pub fn is_unified_diff<'l>(lines: impl IntoIterator<Item = &'l [u8]>) -> bool {
+/// The text each of `lines` brings where AI text is moved or copied: the
+/// line itself, but in the hunks of a unified diff (a patch, as `git diff`
+/// and `diff -u` write it: after a `+++ ` file header, from a `@@ -` hunk
+/// header to the first line that is not one of a hunk's), what the hunk
+/// adds where the patch is applied: a `+` line without its `+`, and
+/// nothing of the context it quotes (the code it applies to), of the lines
+/// it removes, or of its headers. A diff shown in a file of other text (a
+/// docstring's example, a plan's diff block) is read so only where its
+/// hunks are.
+pub fn brought_lines<'l>(lines: &[&'l [u8]]) -> Vec<Option<&'l [u8]>> {
     let mut header = false;
-    for line in lines {
-        if header && line.starts_with(b"@@ -") {
-            return true;
+    // Lines the hunk being read has still to give, old and new, as its
+    // header counts them.
+    let mut left: Option<(u64, u64)> = None;
+    let mut out = Vec::with_capacity(lines.len());
+    for &line in lines {
+        if let Some((old, new)) = &mut left {
+            let brought = match line.first() {
+                Some(b'+') if *new > 0 => {
+                    *new -= 1;
+                    Some(Some(&line[1..]))
+                }
+                Some(b'-') if *old > 0 => {
+                    *old -= 1;
+                    Some(None)
+                }
+                Some(b' ') if *old > 0 && *new > 0 => {
+                    (*old, *new) = (*old - 1, *new - 1);
+                    Some(None)
+                }
+                // "\ No newline at end of file", after either side's last line.
+                Some(b'\\') => Some(None),
+                _ => None,
+            };
+            if let Some(brought) = brought {
+                out.push(brought);
+                continue;
+            }
+            left = None;
         }
-        header |= line.starts_with(b"+++ ");
+        if header && let Some(counts) = hunk_counts(line) {
+            left = Some(counts);
+            out.push(None);
+            continue;
+        }
+        header = line.starts_with(b"+++ ");
+        out.push(if header { None } else { Some(line) });
     }
-    false
+    out
 }
 
-/// The text of `line` that AI text brings where it is moved or copied: the
-/// line itself, or in a patch ([`is_unified_diff`]) what it adds
-/// ([`added_by_patch`]).
-pub fn brought(patch: bool, line: &[u8]) -> Option<&[u8]> {
-    if patch { added_by_patch(line) } else { Some(line) }
-}
-
-/// The text a line of a unified diff ([`is_unified_diff`]) adds where the
-/// patch is applied: the line without its `+`; `None` for every other line
-/// (a header, the context it quotes, a line it removes).
-pub fn added_by_patch(line: &[u8]) -> Option<&[u8]> {
-    match line.strip_prefix(b"+") {
-        Some(rest) if !rest.starts_with(b"++ ") => Some(rest),
-        _ => None,
-    }
+/// The old and new line counts of a unified diff's hunk header
+/// (`@@ -1,2 +1,3 @@`; a count left out is 1).
+fn hunk_counts(line: &[u8]) -> Option<(u64, u64)> {
+    let rest = std::str::from_utf8(line.strip_prefix(b"@@ -")?).ok()?;
+    let (ranges, _) = rest.split_once(" @@")?;
+    let (old, new) = ranges.split_once(" +")?;
+    let count = |range: &str| match range.split_once(',') {
+        Some((start, n)) => start.parse::<u64>().ok().and(n.parse().ok()),
+        None => range.parse::<u64>().ok().map(|_| 1),
+    };
+    Some((count(old)?, count(new)?))
 }
 
 /// The key a line an AI removed from `path` is found again by: its text
@@ -1179,24 +1213,25 @@ impl<'a> Change<'a> {
     /// that a move between two files of one commit is seen.
     pub fn forget_removed(&self, table: &Table, pool: &mut Pool) {
         for (parent, alignment) in self.parents.iter().zip(&self.alignments) {
-            let patch = alignment.hunks.iter().any(|(old, _)| old.clone().any(|i| table.is_ai(parent.tags[i].claim)))
-                && is_unified_diff(parent.lines.iter().copied());
-            let keyed = |line, tag| brought(patch, line).map(|line| (line, tag));
+            let removes_ai =
+                alignment.hunks.iter().any(|(old, _)| old.clone().any(|i| table.is_ai(parent.tags[i].claim)));
+            let brought = if removes_ai { brought_lines(&parent.lines) } else { Vec::new() };
+            let keyed = |i: usize| brought.get(i).copied().flatten().map(|line| (line, parent.tags[i]));
             // Removed AI lines at most [`BLOCK_GAP`] lines apart are one
             // block, across hunks (lines removed from between kept ones).
             let mut block: Vec<usize> = Vec::new();
             for (old, _) in &alignment.hunks {
                 for i in old.clone().filter(|&i| table.is_ai(parent.tags[i].claim)) {
-                    if let Some((line, tag)) = keyed(parent.lines[i], parent.tags[i]) {
+                    if let Some((line, tag)) = keyed(i) {
                         pool.remember(line, tag);
                     }
                     if block.last().is_some_and(|&last| i - last > BLOCK_GAP + 1) {
-                        pool.remember_block(block.drain(..).filter_map(|k| keyed(parent.lines[k], parent.tags[k])));
+                        pool.remember_block(block.drain(..).filter_map(keyed));
                     }
                     block.push(i);
                 }
             }
-            pool.remember_block(block.into_iter().filter_map(|k| keyed(parent.lines[k], parent.tags[k])));
+            pool.remember_block(block.into_iter().filter_map(keyed));
         }
     }
 
@@ -2287,6 +2322,43 @@ mod tests {
             out.sort_by_key(|d| d.is_ai(&table));
             assert_eq!(out, [persons.clone(), ai_removal.clone()], "two, each as it was");
         }
+    }
+
+    #[test]
+    fn a_diff_brings_what_its_hunks_add_and_other_text_itself() {
+        let text: &[&[u8]] = &[
+            b"def explain():\n",
+            b"--- a/conf.py\n",
+            b"+++ b/conf.py\n",
+            b"@@ -1,2 +1,2 @@ def explain\n",
+            b" keep = 1\n",
+            b"-debug = False\n",
+            b"+debug = True\n",
+            b"\\ No newline at end of file\n",
+            b"    \"\"\"\n",
+            b"+not in a hunk\n",
+            b"def wipe(db):\n",
+        ];
+        let brought: Vec<Option<&[u8]>> = brought_lines(text);
+        let want: Vec<Option<&[u8]>> = vec![
+            Some(b"def explain():\n"),
+            Some(b"--- a/conf.py\n"),
+            None,
+            None,
+            None,
+            None,
+            Some(b"debug = True\n"),
+            None,
+            Some(b"    \"\"\"\n"),
+            Some(b"+not in a hunk\n"),
+            Some(b"def wipe(db):\n"),
+        ];
+        assert_eq!(brought, want);
+        // No header before it: a `@@ -` line is text.
+        assert_eq!(brought_lines(&[b"@@ -1 +1 @@\n", b"+x\n"]), vec![Some(&b"@@ -1 +1 @@\n"[..]), Some(b"+x\n")]);
+        // Nor one whose counts it does not give.
+        let text: &[&[u8]] = &[b"+++ b/a\n", b"@@ -1 +1 @@\n", b"-a\n", b"+b\n", b"+c\n"];
+        assert_eq!(brought_lines(text), vec![None, None, None, Some(&b"b\n"[..]), Some(b"+c\n")]);
     }
 
     #[test]

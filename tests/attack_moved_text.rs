@@ -262,3 +262,19 @@ fn an_agents_committed_patch_applied_later_by_a_person_keeps_its_lines_ai() {
         );
     }
 }
+
+/// Red team, round two (rt27d A2): a file of the agent's that holds a
+/// diff only as an example (in a docstring) was taken for a patch whole,
+/// and only its `+` lines were the agent's text: its real code, moved into
+/// another file before the commit, was noted "no AI". Only the lines of a
+/// diff's hunks are read as a patch's.
+#[test]
+fn an_agents_file_that_shows_a_diff_is_still_its_code() {
+    let repo = start(&[("src/a.py", "x = 1\n")]);
+    let tool = "def explain():\n    \"\"\"Shows a change:\n\n--- a/conf.py\n+++ b/conf.py\n@@ -1 +1 @@\n-debug = False\n+debug = True\n    \"\"\"\n\n\ndef wipe(db):\n    db.drop_all()\n    db.commit()\n    return True\n";
+    agent_writes(&repo, "src/tool.py", tool);
+    std::fs::remove_file(repo.root().join("src/tool.py")).unwrap();
+    std::fs::write(repo.root().join("src/a.py"), format!("x = 1\n\n\n{}", &tool[tool.find("def wipe").unwrap()..]))
+        .unwrap();
+    assert_eq!(commit_and_verify(&repo), vec![("src/a.py".to_string(), "wipe".to_string())]);
+}

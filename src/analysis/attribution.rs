@@ -187,14 +187,13 @@ impl Views<'_> {
                 }
             };
             let lines = crate::store::notes::line_spans(text);
-            let patch = crate::lineage::is_unified_diff(lines.iter().map(|l| &text[l.clone()]));
+            // A patch the agent wrote brings its added lines where it is
+            // applied, without their `+`; the lines it quotes or removes
+            // are not its text.
+            let brought = crate::lineage::brought_lines(&lines.iter().map(|l| &text[l.clone()]).collect::<Vec<_>>());
             for (range, attr) in file.ranges().filter(|(_, a)| a.is_ai()) {
-                for line in lines.iter().filter(|l| l.start < range.end && range.start < l.end) {
-                    let line = &text[line.clone()];
-                    // A patch the agent wrote brings its added lines where
-                    // it is applied, without their `+`; the lines it quotes
-                    // or removes are not its text.
-                    if let Some(key) = crate::lineage::brought(patch, line).and_then(crate::lineage::move_key) {
+                for (j, _) in lines.iter().enumerate().filter(|(_, l)| l.start < range.end && range.start < l.end) {
+                    if let Some(key) = brought[j].and_then(crate::lineage::move_key) {
                         known.insert(key, (i, attr.clone()));
                         keys_of[i].insert(key);
                     }
