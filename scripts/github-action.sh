@@ -80,7 +80,14 @@ if [ -n "$base_ref" ]; then
     base=$(git rev-parse --verify --quiet "refs/remotes/$remote/$base_ref^{commit}") ||
       fail "the base branch $base_ref is not a commit here"
     if [ -n "${PR_BASE_SHA:-}" ] && [ "$base" != "$PR_BASE_SHA" ]; then
-      echo "::notice title=vouch::$base_ref moved since the event (${PR_BASE_SHA:0:12} then, ${base:0:12} now): verified against it as it is now"
+      if [ -n "${PR_HEAD_SHA:-}" ] && git merge-base --is-ancestor "$PR_HEAD_SHA" "$base" 2>/dev/null; then
+        # Merged: the branch as it is now holds the head, and a range from
+        # it holds nothing. Judge the range the event gave, as before the merge.
+        echo "::notice title=vouch::the pull request is merged into $base_ref: verified against the base the event gave (${PR_BASE_SHA:0:12})"
+        base=$PR_BASE_SHA
+      else
+        echo "::notice title=vouch::$base_ref moved since the event (${PR_BASE_SHA:0:12} then, ${base:0:12} now): verified against it as it is now"
+      fi
     fi
   fi
 fi
@@ -145,7 +152,7 @@ case $code in
   0) output result pass ;;
   1) output result fail ;;
   *)
-    fail "vouch verify could not decide (exit $code): it fails closed on a note, record, policy or allowed-signers file it cannot read; the log says which"
+    fail "vouch verify could not decide (exit $code): it fails closed on what it cannot read or judge (a note, a record, the policy, the allowed signers, a range with no commit); the log above says which"
     ;;
 esac
 cat "$summary" >>"$GITHUB_STEP_SUMMARY"

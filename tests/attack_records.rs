@@ -748,4 +748,15 @@ fn records_fetched_here_and_not_read_are_refused() {
     assert!(text.contains("refs/remotes/origin/vouch-records"), "{text}");
     assert_eq!(ci.run(&["sync", "--no-push"]).code, 0);
     assert_eq!(ci.verify("origin/main..HEAD").0, 1, "rejected");
+    // Round two (rt27d B2): another project's records, fetched from a
+    // remote vouch never synced with (an upstream that uses vouch too), are
+    // not this team's to read.
+    let upstream = world.root.join("upstream.git");
+    Command::new("git").args(["init", "-q", "--bare"]).arg(&upstream).status().unwrap();
+    let other = ci.git(&["commit-tree", "4b825dc642cb6eb9a060e54bf8d69288fbee4904", "-m", "their records"]);
+    ci.git(&["push", "-q", upstream.to_str().unwrap(), &format!("{}:refs/heads/vouch-records", other.trim())]);
+    ci.git(&["remote", "add", "upstream", upstream.to_str().unwrap()]);
+    ci.git(&["fetch", "-q", "upstream"]);
+    assert!(!ci.git(&["rev-parse", "--verify", "-q", "refs/remotes/upstream/vouch-records"]).trim().is_empty());
+    assert_eq!(ci.verify("origin/main..HEAD").0, 1, "judged with the team's records, as before");
 }

@@ -418,6 +418,28 @@ fn the_action_judges_by_the_base_branch_as_it_is_now() {
     assert!(run.stdout.contains("::notice title=vouch::main moved since the event"), "{}", run.stdout);
 }
 
+/// Round two (rt27d B1): the check of a pull request already merged runs
+/// again (a re-run, an edit of its title). The base branch as it is now
+/// holds the head: the range from it holds no commit, and the run ended
+/// in an error on the merged commit. The range is then the one the event
+/// gave, as it was judged before the merge.
+#[test]
+fn the_action_judges_a_merged_pull_request_by_the_base_the_event_gave() {
+    let (world, a, failure) = pull_request_world();
+    let then = a.git(&["rev-parse", "origin/main"]).trim().to_string();
+    let head = a.head().to_string();
+    let alice = world.clone_as("alice", "alice");
+    alice.git(&["fetch", "-q", "origin", "feature"]);
+    world.decide(&alice, failure["fingerprint"].as_str().unwrap(), Decision::by("alice"));
+    alice.sync();
+    // Merged by a fast-forward.
+    a.git(&["push", "-q", "origin", "feature:main"]);
+    let ci = ci_checkout(&world, &head);
+    let run = run_action(&world, &ci, &pull_request_event(&then, &head), &[]);
+    assert_eq!(run.outputs["result"], "pass", "{}", run.stdout);
+    assert!(run.stdout.contains("is merged"), "{}", run.stdout);
+}
+
 /// Red team (rt27a A5): a stacked pull request squash-merged by the forge
 /// into this one's branch is a commit with no note; the action did not
 /// give it the notes of the commits it came from, as docs/trust.md says CI

@@ -659,24 +659,34 @@ fn load_records(repo: &Repository, repository: &str) -> Result<Records, VerifyEr
     Ok(Records { ledger, all_approvals: mine, foreign, overrides })
 }
 
-/// The refs of a remote's records branch that this clone fetched and the
+/// The refs of the team's records branch that this clone fetched and the
 /// records branch verify reads does not hold: fetched by git
 /// (`refs/remotes/<remote>/vouch-records`, as a clone or a plain fetch
 /// brings it) or by a sync whose merge did not finish. Judging without
-/// them would miss what they hold, a reject as well as an approval.
+/// them would miss what they hold, a reject as well as an approval. The
+/// team's remotes are `origin` (where `vouch sync` goes unless told) and
+/// those vouch has synced with; another remote's records (an upstream
+/// project that uses vouch too) are not the team's.
 fn unread_records(repo: &Repository) -> Vec<String> {
     let local = repo.refname_to_id(records::RECORDS_BRANCH).ok();
     let short = records::RECORDS_BRANCH.strip_prefix("refs/heads/").unwrap_or(records::RECORDS_BRANCH);
     let private = crate::store::sync::PRIVATE_PREFIX;
-    let mut unread = Vec::new();
-    for pattern in [format!("refs/remotes/*/{short}"), format!("{private}*/heads/{short}")] {
-        let Ok(mut refs) = repo.references_glob(&pattern) else { continue };
-        for reference in refs.by_ref().flatten() {
-            let (Some(name), Some(tip)) = (reference.name(), reference.target()) else { continue };
-            let read = local.is_some_and(|ours| ours == tip || repo.graph_descendant_of(ours, tip).unwrap_or(false));
-            if !read {
-                unread.push(name.to_string());
+    let mut synced: BTreeSet<String> = BTreeSet::from(["origin".to_string()]);
+    if let Ok(mut refs) = repo.references_glob(&format!("{private}*")) {
+        for name in refs.names().flatten() {
+            if let Some(remote) = name.strip_prefix(private).and_then(|rest| rest.split('/').next()) {
+                synced.insert(remote.to_string());
             }
+        }
+    }
+    let mut names: Vec<String> = synced.iter().map(|remote| format!("refs/remotes/{remote}/{short}")).collect();
+    names.extend(synced.iter().map(|remote| format!("{private}{remote}/heads/{short}")));
+    let mut unread = Vec::new();
+    for name in names {
+        let Ok(tip) = repo.refname_to_id(&name) else { continue };
+        let read = local.is_some_and(|ours| ours == tip || repo.graph_descendant_of(ours, tip).unwrap_or(false));
+        if !read {
+            unread.push(name);
         }
     }
     unread
