@@ -727,7 +727,7 @@ pub fn diff(old: &str, new: &str) -> Vec<Hunk> {
 /// results must not depend on the machine's speed.
 pub fn diff_until(old: &str, new: &str, deadline: std::time::Instant) -> Vec<Hunk> {
     between_shared_lines(old, new, |old, new| {
-        diff_lines_until(old, new, &similar::DiffableStr::tokenize_lines(new), Some(deadline), Refine::Characters).0
+        diff_lines_until(old, new, &similar::DiffableStr::tokenize_lines(new), Some(deadline), Refine::Characters).hunks
     })
 }
 
@@ -738,7 +738,7 @@ pub fn diff_until(old: &str, new: &str, deadline: std::time::Instant) -> Vec<Hun
 /// one hunk, however many of its characters happen to match the old ones.
 pub fn line_diff_until(old: &str, new: &str, deadline: std::time::Instant) -> Vec<Hunk> {
     between_shared_lines(old, new, |old, new| {
-        diff_lines_until(old, new, &similar::DiffableStr::tokenize_lines(new), Some(deadline), Refine::Similar).0
+        diff_lines_until(old, new, &similar::DiffableStr::tokenize_lines(new), Some(deadline), Refine::Similar).hunks
     })
 }
 
@@ -805,7 +805,17 @@ pub fn diff_and_unchanged(old: &str, new: &str) -> (Vec<Hunk>, Vec<Range<usize>>
 /// `tokenize_lines`, as its line diff splits it): a caller diffing many
 /// versions against one text splits it once.
 pub fn diff_and_unchanged_lines(old: &str, new: &str, new_lines: &[&str]) -> (Vec<Hunk>, Vec<Range<usize>>) {
-    diff_lines_until(old, new, new_lines, None, Refine::Characters)
+    let diff = diff_lines_until(old, new, new_lines, None, Refine::Characters);
+    (diff.hunks, diff.unchanged)
+}
+
+/// A line diff's result: its hunks, the old byte ranges its lines found
+/// unchanged, and the old ranges of blocks of lines replaced by another
+/// text (left whole under [`Refine::Similar`]).
+pub struct LineDiff {
+    pub hunks: Vec<Hunk>,
+    pub unchanged: Vec<Range<usize>>,
+    pub other_text: Vec<Range<usize>>,
 }
 
 /// [`line_diff_until`] with no deadline, and the unchanged lines, as
@@ -817,13 +827,16 @@ pub fn diff_and_unchanged_lines(old: &str, new: &str, new_lines: &[&str]) -> (Ve
 /// person's `return doc.public` typed where an agent's discarded function
 /// stood shares `return`, `doc` and scattered letters with it, and is
 /// not the agent's for that.
-pub fn line_diff_and_unchanged_lines(old: &str, new: &str, new_lines: &[&str]) -> (Vec<Hunk>, Vec<Range<usize>>) {
+/// The blocks of lines replaced by another text are named
+/// ([`LineDiff::other_text`]): what the view does not take for an edit of
+/// the text they replaced.
+pub fn line_diff_and_unchanged_lines(old: &str, new: &str, new_lines: &[&str]) -> LineDiff {
     diff_lines_until(old, new, new_lines, None, Refine::Similar)
 }
 
 /// [`line_diff_and_unchanged_lines`] by whole lines only: no character of
 /// a line that changed is unchanged.
-pub fn whole_line_diff_and_unchanged_lines(old: &str, new: &str, new_lines: &[&str]) -> (Vec<Hunk>, Vec<Range<usize>>) {
+pub fn whole_line_diff_and_unchanged_lines(old: &str, new: &str, new_lines: &[&str]) -> LineDiff {
     diff_lines_until(old, new, new_lines, None, Refine::Never)
 }
 
@@ -833,7 +846,7 @@ fn diff_lines_until(
     new_lines: &[&str],
     deadline: Option<std::time::Instant>,
     refine: Refine,
-) -> (Vec<Hunk>, Vec<Range<usize>>) {
+) -> LineDiff {
     use similar::{Algorithm, DiffableStr, TextDiff};
 
     let old_lines = old.tokenize_lines();
@@ -851,6 +864,7 @@ fn diff_lines_until(
         blocks = joined_across_short_lines(blocks, &old_lines, (&old_starts, &new_starts));
     }
     let mut hunks = Vec::new();
+    let mut other_text = Vec::new();
     for (o, n) in blocks {
         let old_range = old_starts[o.start]..old_starts[o.end];
         let new_range = new_starts[n.start]..new_starts[n.end];
@@ -868,11 +882,89 @@ fn diff_lines_until(
             let share = (2 * kept) as f64 / (old_text.len() + new_text.len()) as f64;
             if refine == Refine::Similar && share < SIMILAR {
                 hunks.truncate(pushed);
-                hunks.push(Hunk { old: old_range, new: new_range });
+                let block = Block { old, new, old_starts: &old_starts[o.clone()], new_starts: &new_starts[n.clone()] };
+                block.paired((old_range, new_range), deadline, &mut hunks, &mut other_text);
             }
         }
     }
-    (hunks, unchanged)
+    LineDiff { hunks, unchanged, other_text }
+}
+
+/// How far ahead [`Block::paired`] looks for an old line a new one edits.
+const PAIR_WINDOW: usize = 8;
+
+/// Blocks of more lines than this, or lines longer, are not paired: left
+/// whole, as another text.
+const PAIR_MAX_LINES: usize = 256;
+const PAIR_MAX_LINE: usize = 2_000;
+
+/// A block of changed lines, with the byte offsets of its lines' starts in
+/// the old and the new text (each list ends where the next line would
+/// start, past the block's last line: `old_starts[k]..old_starts[k + 1]`
+/// is line `k` of it, as offsets into the whole text).
+struct Block<'a> {
+    old: &'a str,
+    new: &'a str,
+    old_starts: &'a [usize],
+    new_starts: &'a [usize],
+}
+
+impl Block<'_> {
+    /// The hunks of a block that is another text as a whole (a person's
+    /// line rewritten and lines added around an agent's line edited by one
+    /// character): each new line that is mostly an old line of the block
+    /// (in order, at most [`PAIR_WINDOW`] lines on) is refined against it
+    /// by characters, as an edit of it; what lies between such pairs is
+    /// one hunk, and where it replaced old lines with new ones, those old
+    /// lines are named in `other_text`.
+    fn paired(
+        &self,
+        (old_range, new_range): (Range<usize>, Range<usize>),
+        deadline: Option<std::time::Instant>,
+        hunks: &mut Vec<Hunk>,
+        other_text: &mut Vec<Range<usize>>,
+    ) {
+        let (old_count, new_count) = (self.old_starts.len(), self.new_starts.len());
+        let line = |starts: &[usize], end: usize, k: usize| starts[k]..starts.get(k + 1).copied().unwrap_or(end);
+        let old_line = |k: usize| line(self.old_starts, old_range.end, k);
+        let new_line = |k: usize| line(self.new_starts, new_range.end, k);
+        let mut flush = |old: Range<usize>, new: Range<usize>, hunks: &mut Vec<Hunk>| {
+            if !old.is_empty() && !new.is_empty() {
+                other_text.push(old.clone());
+            }
+            if !old.is_empty() || !new.is_empty() {
+                hunks.push(Hunk { old, new });
+            }
+        };
+        if old_count > PAIR_MAX_LINES || new_count > PAIR_MAX_LINES {
+            flush(old_range, new_range, hunks);
+            return;
+        }
+        let (mut next_old, mut open_old, mut open_new) = (0, old_range.start, new_range.start);
+        for j in 0..new_count {
+            let new = new_line(j);
+            let mut paired = None;
+            for k in next_old..(next_old + PAIR_WINDOW).min(old_count) {
+                let old = old_line(k);
+                let (a, b) = (&self.old[old.clone()], &self.new[new.clone()]);
+                if a.len().max(b.len()) > PAIR_MAX_LINE || 2 * a.len().min(b.len()) < a.len().max(b.len()) {
+                    continue;
+                }
+                let mut refined = Vec::new();
+                let kept = char_hunks(a, b, (old.start, new.start), deadline, &mut refined);
+                if (2 * kept) as f64 / (a.len() + b.len()).max(1) as f64 >= SIMILAR {
+                    paired = Some((k, refined));
+                    break;
+                }
+            }
+            if let Some((k, refined)) = paired {
+                flush(open_old..old_line(k).start, open_new..new.start, hunks);
+                hunks.extend(refined);
+                (next_old, open_old, open_new) = (k + 1, old_line(k).end, new.end);
+            }
+        }
+        flush(open_old..old_range.end, open_new..new_range.end, hunks);
+    }
 }
 
 /// The byte ranges of `old` that a line diff finds unchanged in `new`,

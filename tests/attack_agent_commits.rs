@@ -2340,3 +2340,27 @@ fn a_persons_function_where_another_worktrees_agent_wrote_stays_theirs() {
     assert_eq!(noted_file(&repo.note("HEAD"), "src/auth.py")["ai"], json!([[10, 13]]), "{:?}", repo.note("HEAD"));
     let _ = std::fs::remove_dir_all(&wt);
 }
+
+/// Round two (rt27e V1, a regression of the view's line diff): the person,
+/// outside any editor, rewrites their own line above the agent's lines,
+/// adds lines of their own there, and changes one character of the
+/// agent's first line. The changed block as a whole was another text, so
+/// it was not refined, and the agent's line, all but one character as the
+/// agent wrote it, was noted the person's. A line of such a block that is
+/// mostly a line of the old one is an edit of it.
+#[test]
+fn an_agents_line_edited_beside_a_persons_rewrite_stays_ai() {
+    let head = "def connect(config):\n    retries = config.get('retries', 3)\n    return open_connection(config['host'], retries)\n";
+    let repo = VouchRepo::init_with(&[(".vouch.toml", POLICY), ("src/net.py", head)], &[]);
+    repo.ok(&["checkout", "-q", "-b", "feature"]);
+    let ai = "    timeout = compute_timeout(config, retries, backoff=2.0)\n    if timeout > MAX_TIMEOUT:\n        raise ValueError('timeout too large')\n";
+    let retries = "    retries = config.get('retries', 3)\n";
+    agent_shell(&repo, "toolu_1", "python3 edit.py", || {
+        repo.write("src/net.py", &head.replace(retries, &format!("{retries}{ai}")));
+    });
+    let mine = "    retries = int(os.environ.get('NET_RETRIES', 5))\n    # the network team asked for this; see the runbook\n    metrics.gauge('net.retries', retries, tags={'host': config['host']})\n    log.info('retries=%d', retries)\n";
+    let edited = head.replace(retries, &format!("{mine}{}", ai.replace("backoff=2.0", "backoff=4.0")));
+    repo.write("src/net.py", &edited);
+    repo.ok(&["commit", "-q", "-am", "retries from the environment"]);
+    assert_eq!(noted_file(&repo.note("HEAD"), "src/net.py")["ai"], json!([[6, 8]]), "{:?}", repo.note("HEAD"));
+}

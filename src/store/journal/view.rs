@@ -39,8 +39,10 @@ pub(super) struct Carried {
 }
 
 /// Carry `spans` (sorted, disjoint, non-empty byte ranges of a text of
-/// `old_len` bytes) through `hunks` (from [`diff`]).
-pub(super) fn carry(spans: &[Range<usize>], old_len: usize, hunks: &[Hunk]) -> Carried {
+/// `old_len` bytes) through `hunks` (from [`diff`]). Text that replaced a
+/// block of lines named in `other_text` (old ranges: a block replaced by
+/// another text) inherits no span: it is not an edit of what stood there.
+pub(super) fn carry(spans: &[Range<usize>], old_len: usize, hunks: &[Hunk], other_text: &[Range<usize>]) -> Carried {
     let hunks = normalize(hunks);
     let mut unchanged = Vec::with_capacity(hunks.len() + 1);
     let mut replaced = Vec::with_capacity(hunks.len());
@@ -75,7 +77,8 @@ pub(super) fn carry(spans: &[Range<usize>], old_len: usize, hunks: &[Hunk]) -> C
         } else {
             span.start <= old.start && old.end <= span.end
         };
-        if inside {
+        let another_text = other_text.iter().any(|o| o.start <= old.start && old.end <= o.end && !old.is_empty());
+        if inside && !another_text {
             carried.guessed.push((new, i));
         }
     }
@@ -278,7 +281,8 @@ struct Versions<'r, 'f> {
     shared_current: Option<Arc<str>>,
     /// `current` split into lines, once a version is diffed against it.
     current_lines: Option<Vec<&'r str>>,
-    hunks: HashMap<&'r str, Rc<Vec<Hunk>>>,
+    /// Each version's diff with the current text.
+    hunks: HashMap<&'r str, Rc<Diffed>>,
     /// What the line diffs behind `hunks` found unchanged.
     unchanged: HashMap<&'r str, Vec<Range<usize>>>,
     unusable: Vec<Unusable>,
@@ -320,24 +324,31 @@ impl<'r> Versions<'r, '_> {
         let ranges: Vec<Range<usize>> = layer.iter().map(|(r, _)| r.clone()).collect();
         let Some(file) = record.file() else { return Carried::default() };
         if self.current_blob == Some(file.blob.as_str()) {
-            return carry(&ranges, text.len(), &[]);
+            return carry(&ranges, text.len(), &[], &[]);
         }
-        let hunks = match self.hunks.get(file.blob.as_str()) {
-            Some(hunks) => hunks.clone(),
+        let diffed = match self.hunks.get(file.blob.as_str()) {
+            Some(diffed) => diffed.clone(),
             None => {
                 let current = self.current;
                 let lines = self.current_lines.get_or_insert_with(|| similar::DiffableStr::tokenize_lines(current));
                 let diff =
                     if self.guesses { line_diff_and_unchanged_lines } else { whole_line_diff_and_unchanged_lines };
-                let (hunks, unchanged) = diff(text, current, lines);
-                let hunks = Rc::new(hunks);
-                self.hunks.insert(&file.blob, hunks.clone());
-                self.unchanged.insert(&file.blob, unchanged);
-                hunks
+                let diff = diff(text, current, lines);
+                let diffed = Rc::new(Diffed { hunks: diff.hunks, other_text: diff.other_text });
+                self.hunks.insert(&file.blob, diffed.clone());
+                self.unchanged.insert(&file.blob, diff.unchanged);
+                diffed
             }
         };
-        carry(&ranges, text.len(), &hunks)
+        carry(&ranges, text.len(), &diffed.hunks, &diffed.other_text)
     }
+}
+
+/// A version's diff with the current text: its hunks, and its blocks of
+/// lines replaced by another text ([`crate::provenance::LineDiff`]).
+struct Diffed {
+    hunks: Vec<Hunk>,
+    other_text: Vec<Range<usize>>,
 }
 
 /// The parts of `0..len` that no range of `covered` covers.
@@ -439,7 +450,7 @@ mod tests {
         let unknown = Attribution::unknown();
         let layer = layer(spans.iter().map(|(r, a)| (r.clone(), a)), old, &unknown, LayerKind::FreshDelta).unwrap();
         let ranges: Vec<_> = layer.iter().map(|(r, _)| r.clone()).collect();
-        let carried = carry(&ranges, old.len(), &diff(old, new));
+        let carried = carry(&ranges, old.len(), &diff(old, new), &[]);
         let mut map = ProvenanceMap::new(new.len());
         for (range, j) in carried.guessed.into_iter().chain(carried.exact) {
             let id = map.intern(layer[j].1);
@@ -453,7 +464,7 @@ mod tests {
         let old = "fn a() {}\nfn b(){x+1}\n";
         let new = "use y;\nfn a() {}\nfn b() {\n    x + 1\n}\n";
         let span = 10..22;
-        let carried = carry(std::slice::from_ref(&span), old.len(), &diff(old, new));
+        let carried = carry(std::slice::from_ref(&span), old.len(), &diff(old, new), &[]);
         let exact: Vec<_> = carried.exact.iter().map(|(r, _)| &new[r.clone()]).collect();
         assert_eq!(exact, vec!["fn b()", "{", "x", "+", "1", "}\n"]);
         let guessed: Vec<_> = carried.guessed.iter().map(|(r, _)| &new[r.clone()]).collect();
