@@ -130,11 +130,11 @@ fn mostly_lines_of(piece: &str, old: &str) -> bool {
 
 /// Whether `piece` brings (nearly) no word that `replaced` lacked: each
 /// word (a run of letters, digits, `_` or characters past ASCII) of it
-/// matched by an occurrence of its own in `replaced`, but for one in
-/// twenty (and two in any case): what a formatter makes of the text it
-/// replaces (lines broken and joined, quotes, semicolons and commas), not
-/// text brought in. A paste over a selection, or a function added, brings
-/// names and literals of its own. Linear in both texts.
+/// matched by an occurrence of its own in `replaced`, but for two at most:
+/// what a formatter makes of the text it replaces (lines broken and
+/// joined, quotes, semicolons and commas), not text brought in. A function
+/// added brings names and literals of its own, however many of them the
+/// file holds already. Linear in both texts.
 fn brings_no_new_words(piece: &str, replaced: &str) -> bool {
     fn words(text: &str) -> impl Iterator<Item = &str> {
         text.split(|c: char| !(c.is_alphanumeric() || c == '_' || !c.is_ascii())).filter(|w| !w.is_empty())
@@ -143,15 +143,14 @@ fn brings_no_new_words(piece: &str, replaced: &str) -> bool {
     for word in words(replaced) {
         *available.entry(word).or_default() += 1;
     }
-    let (mut total, mut new) = (0usize, 0usize);
+    let mut new = 0usize;
     for word in words(piece) {
-        total += 1;
         match available.get_mut(word) {
             Some(n) if *n > 0 => *n -= 1,
             _ => new += 1,
         }
     }
-    new <= (total / 20).max(2)
+    new <= 2
 }
 
 /// One byte replacement taken back: `inserted` bytes at `start` were
@@ -378,9 +377,14 @@ impl Document {
             let (start, end) = within.fold((usize::MAX, 0), |(s, e), h| (s.min(h.old.start), e.max(h.old.end)));
             if start < end { &old[start..end] } else { "" }
         });
+        // Of a change of the whole document (a formatter's Format Document),
+        // a piece that brings no word of its own is its reshaping; over a
+        // selection, a chat's answer may reuse the selection's words.
+        let whole_document = range.start == 0 && range.end == self.text.len();
         let reshapes = inserted.as_ref().is_some_and(|r| {
             let piece = &new[r.clone()];
-            mostly_lines_of(piece, old) || replaced.is_some_and(|replaced| brings_no_new_words(piece, replaced))
+            mostly_lines_of(piece, old)
+                || (whole_document && replaced.is_some_and(|replaced| brings_no_new_words(piece, replaced)))
         });
         let base = range.start;
         let mut recalled = false;

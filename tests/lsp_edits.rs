@@ -228,6 +228,17 @@ fn a_formatters_whole_document_change_is_not_a_large_insertion() {
                 let ai: String = ai_spans(&doc).iter().filter_map(|s| s["text"].as_str()).collect();
                 assert!(ai.contains("ledger.reconcile(entry.id, entry.amount)"), "{ai:?}");
                 assert!(!ai.contains("function f1("), "{ai:?}");
+                // Round two (rt27e H1): a chat's rewrite pasted over a
+                // selection (a function's body), reusing its words.
+                let body = "  let total = 0;\n  for (const line of lines) {\n    if (line.qty > 0) {\n      total += line.price * line.qty;\n    }\n  }\n  return total;\n";
+                let rewrite = "  return lines.reduce((total, line) =>\n    line.qty > 0 ? total + line.price * line.qty : total, 0);\n";
+                let with_body = format!("{formatted}function sum(lines) {{\n{body}}}\n");
+                server.change(&uri, 4, json!([{ "text": with_body }]));
+                let at = with_body.lines().count() as u32 - 8;
+                server.change(&uri, 5, json!([{ "range": range(at, 0, at + 7, 0), "text": rewrite }]));
+                let doc = server.document(&uri);
+                let ai: String = ai_spans(&doc).iter().filter_map(|s| s["text"].as_str()).collect();
+                assert!(ai.contains("lines.reduce"), "{ai:?}");
             }
             server.shutdown();
         }
