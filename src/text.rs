@@ -364,37 +364,55 @@ impl Text {
         let from = long
             .then(|| *self.columns.0.lock().unwrap_or_else(|e| e.into_inner()))
             .flatten()
-            .filter(|m| m.line == line_no && range.start <= m.at && m.at <= range.end && units_of(m) <= want);
-        let (mut at, mut units) = from.map_or((range.start, 0), |m| (m.at, units_of(&m)));
+            .filter(|m| m.line == line_no && range.start <= m.at && m.at <= range.end && units_of(m) <= 2 * want);
+        let mut counted = from.unwrap_or(Counted { line: line_no, at: range.start, utf16: 0, chars: 0 });
+        // Back from a column counted further on, where that is nearer (a
+        // backspace at the end of the line): to the column, or to the
+        // start of the character it falls inside.
+        if units_of(&counted) > want {
+            let back = units_of(&counted) - want;
+            let bytes = self.content.as_bytes();
+            if back <= counted.at - range.start && bytes[counted.at - back..counted.at].is_ascii() {
+                counted = Counted {
+                    at: counted.at - back,
+                    utf16: counted.utf16 - back,
+                    chars: counted.chars - back,
+                    ..counted
+                };
+            }
+            while units_of(&counted) > want {
+                let c = self.content[range.start..counted.at].chars().next_back().expect("units left before it");
+                counted.at -= c.len_utf8();
+                counted.utf16 -= c.len_utf16();
+                counted.chars -= 1;
+            }
+            if units_of(&counted) < want {
+                return Resolved { offset: counted.at, clamp: Some(Clamp::InsideCharacter) };
+            }
+        }
         // ASCII up to the column: one unit a byte.
-        let ascii = at + (want - units) <= range.end && self.content.as_bytes()[at..at + (want - units)].is_ascii();
-        if ascii {
-            (at, units) = (at + (want - units), want);
+        let need = want - units_of(&counted);
+        if counted.at + need <= range.end && self.content.as_bytes()[counted.at..counted.at + need].is_ascii() {
+            counted =
+                Counted { at: counted.at + need, utf16: counted.utf16 + need, chars: counted.chars + need, ..counted };
         }
         let found = loop {
-            let Some(c) = self.content[at..range.end].chars().next() else {
+            let units = units_of(&counted);
+            let Some(c) = self.content[counted.at..range.end].chars().next() else {
                 let clamp = (units != want).then_some(Clamp::ColumnBeyondLineEnd);
                 break Resolved { offset: range.end, clamp };
             };
             if units == want {
-                break Resolved { offset: at, clamp: None };
+                break Resolved { offset: counted.at, clamp: None };
             }
-            let next = units + enc.len_of(c) as usize;
-            if next > want {
-                break Resolved { offset: at, clamp: Some(Clamp::InsideCharacter) };
+            if units + enc.len_of(c) as usize > want {
+                break Resolved { offset: counted.at, clamp: Some(Clamp::InsideCharacter) };
             }
-            units = next;
-            at += c.len_utf8();
+            counted.at += c.len_utf8();
+            counted.utf16 += c.len_utf16();
+            counted.chars += 1;
         };
-        if long && found.offset - range.start >= COUNT_FROM_MEMO_PAST {
-            let (utf16, chars) = match from {
-                Some(m) => {
-                    let (more16, more) = count_columns(&self.content.as_bytes()[m.at..found.offset]);
-                    (m.utf16 + more16, m.chars + more)
-                }
-                None => count_columns(&self.content.as_bytes()[range.start..found.offset]),
-            };
-            let counted = Counted { line: line_no, at: found.offset, utf16, chars };
+        if long && found.offset == counted.at && found.offset - range.start >= COUNT_FROM_MEMO_PAST {
             *self.columns.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(counted);
         }
         found
@@ -455,13 +473,31 @@ impl Text {
         if len > MAX_LEN {
             return Err(TooLarge(len));
         }
-        self.content.replace_range(range.clone(), new);
         // A column counted before the edit still stands: its line and the
-        // text before it are as they were.
-        let memo = self.columns.0.get_mut().unwrap_or_else(|e| e.into_inner());
-        if memo.is_some_and(|m| range.start < m.at) {
-            *memo = None;
-        }
+        // text before it are as they were. An edit before it that breaks no
+        // line (another cursor on the line, an earlier line) moves it.
+        let breaks = |s: &str| s.contains(['\n', '\r']);
+        let memo_line_start = self.columns.0.get_mut().ok().and_then(|m| m.as_ref().map(|m| m.line));
+        let memo_line_start = memo_line_start.and_then(|line| self.lines.line_start(line));
+        let removed = &self.content[range.clone()];
+        let moved = match *self.columns.0.get_mut().unwrap_or_else(|e| e.into_inner()) {
+            Some(m) if range.start >= m.at => Some(m),
+            Some(m) if range.end <= m.at && !breaks(removed) && !breaks(new) => {
+                let at = m.at - range.len() + new.len();
+                match memo_line_start {
+                    Some(start) if range.start >= start => {
+                        let (gone16, gone) = count_columns(removed.as_bytes());
+                        let (came16, came) = count_columns(new.as_bytes());
+                        Some(Counted { at, utf16: m.utf16 - gone16 + came16, chars: m.chars - gone + came, ..m })
+                    }
+                    Some(_) => Some(Counted { at, ..m }),
+                    None => None,
+                }
+            }
+            _ => None,
+        };
+        self.content.replace_range(range.clone(), new);
+        *self.columns.0.get_mut().unwrap_or_else(|e| e.into_inner()) = moved;
         self.lines.edit(range.clone(), new.len(), self.content.as_bytes());
         self.git_lines.edit(range, new.len(), self.content.as_bytes());
         Ok(())
@@ -540,6 +576,39 @@ mod tests {
                     at += "😀".len();
                 }
                 assert_eq!(t.position(at, enc).column, column_of(&t, at), "{enc:?} after keystroke {i}");
+            }
+            // Two cursors on the line, typed at in turn (each edit before
+            // the other's column), and a line put above it.
+            let mut cursors = [3_000, t.line_range(0).unwrap().end];
+            for round in 0..30 {
+                let k = round % 2;
+                let pos = Position { line: 0, column: column_of(&t, cursors[k]) };
+                assert_eq!(t.offset(pos, enc).offset, cursors[k], "{enc:?} cursor {k}, round {round}");
+                let typed = if round % 3 == 0 { "é" } else { "z" };
+                let at = cursors[k];
+                t.replace(at..at, typed).unwrap();
+                for c in cursors.iter_mut().filter(|c| **c >= at) {
+                    *c += typed.len();
+                }
+                if round == 20 {
+                    // A line put above, then taken away: the line counted on
+                    // moves down and back.
+                    let above = "// above\r\n";
+                    t.replace(0..0, above).unwrap();
+                    let pos = Position { line: 1, column: column_of(&t, cursors[1] + above.len()) };
+                    assert_eq!(t.offset(pos, enc).offset, cursors[1] + above.len(), "{enc:?} below a new line");
+                    t.replace(0..above.len(), "").unwrap();
+                }
+            }
+            // Backspaces at the end of the line: each range starts a
+            // character before the column last counted.
+            for i in 0..12 {
+                let end = t.line_range(0).unwrap().end;
+                let before = t.as_str()[..end].char_indices().next_back().unwrap().0;
+                let (from, to) = (column_of(&t, before), column_of(&t, end));
+                assert_eq!(t.offset(Position { line: 0, column: to }, enc).offset, end, "{enc:?} backspace {i}");
+                assert_eq!(t.offset(Position { line: 0, column: from }, enc).offset, before, "{enc:?} backspace {i}");
+                t.replace(before..end, "").unwrap();
             }
             // Back to a column before the last one counted, and past the end.
             let early = 4_001;
