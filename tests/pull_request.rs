@@ -255,6 +255,26 @@ fn step_run(id: &str) -> String {
     step["run"].as_str().unwrap().to_string()
 }
 
+/// alice approves (signed) the pull request's unit, `failure`, and shares
+/// her approval.
+fn alice_approves(world: &World, failure: &Value) {
+    let alice = world.clone_as("alice", "alice");
+    alice.git(&["fetch", "-q", "origin", "feature"]);
+    world.decide(&alice, failure["fingerprint"].as_str().unwrap(), Decision::by("alice"));
+    alice.sync();
+}
+
+/// [`pull_request_world`] with its unit approved by alice: the world, the
+/// author's clone, main's commit when the pull request was made, and its
+/// head commit.
+fn approved_pull_request() -> (World, Clone, String, String) {
+    let (world, a, failure) = pull_request_world();
+    let base = a.git(&["rev-parse", "origin/main"]).trim().to_string();
+    let head = a.head().to_string();
+    alice_approves(&world, &failure);
+    (world, a, base, head)
+}
+
 /// A fresh checkout of the pull request's head, as actions/checkout
 /// leaves it: detached at the head commit, no git identity, only the
 /// default fetch refspec.
@@ -299,15 +319,30 @@ fn the_action_verifies_a_pull_request_and_passes_once_approved() {
     assert_eq!(status.code(), Some(0));
 
     // alice approves (signed) and shares it; the next run passes.
-    let alice = world.clone_as("alice", "alice");
-    alice.git(&["fetch", "-q", "origin", "feature"]);
-    world.decide(&alice, failure["fingerprint"].as_str().unwrap(), Decision::by("alice"));
-    alice.sync();
+    alice_approves(&world, &failure);
     let run = run_action(&world, &ci, &event, &[]);
     assert_eq!(run.outputs["result"], "pass", "{}{}", run.stdout, run.summary);
     assert!(run.summary.contains("## vouch verify — PASS"), "{}", run.summary);
     // Each run appends its own summary.
     assert_eq!(run.summary.matches("## vouch verify").count(), 1);
+}
+
+/// The agent writes `add` through Claude Code's hooks in `dev`; dev
+/// commits it (no trailer), and the post-commit hook notes it.
+fn agent_adds_add(dev: &Clone) {
+    let path = dev.path.join("src/lib.rs");
+    let text = format!("{BASE_LIB}{AI_FN}");
+    let input = json!({ "file_path": path, "content": text });
+    for event in ["PreToolUse", "PostToolUse"] {
+        if event == "PostToolUse" {
+            std::fs::write(&path, &text).unwrap();
+        }
+        let payload = json!({ "session_id": "s", "cwd": dev.path, "hook_event_name": event, "tool_name": "Write",
+            "tool_use_id": "toolu_1", "tool_input": input });
+        assert_eq!(dev.run_with_input(&["hook", "claude-code"], &payload.to_string()).code, 0);
+    }
+    dev.commit("add add()", None);
+    assert!(dev.run(&["hook", "post-commit"]).code == 0);
 }
 
 /// A pull request from a fork: its author's hooks noted the agent's code
@@ -322,21 +357,7 @@ fn the_action_reads_the_notes_of_a_pull_request_from_a_fork() {
     let dev = world.clone_as("dev", "dev");
     dev.git(&["remote", "add", "fork", world.root.join("fork.git").to_str().unwrap()]);
     dev.git(&["checkout", "-q", "-b", "feature"]);
-    // The agent writes through Claude Code's hooks; dev commits (no
-    // trailer), and the post-commit hook notes it.
-    let path = dev.path.join("src/lib.rs");
-    let text = format!("{BASE_LIB}{AI_FN}");
-    let input = json!({ "file_path": path, "content": text });
-    for event in ["PreToolUse", "PostToolUse"] {
-        if event == "PostToolUse" {
-            std::fs::write(&path, &text).unwrap();
-        }
-        let payload = json!({ "session_id": "s", "cwd": dev.path, "hook_event_name": event, "tool_name": "Write",
-            "tool_use_id": "toolu_1", "tool_input": input });
-        assert_eq!(dev.run_with_input(&["hook", "claude-code"], &payload.to_string()).code, 0);
-    }
-    dev.commit("add add()", None);
-    assert!(dev.run(&["hook", "post-commit"]).code == 0);
+    agent_adds_add(&dev);
     assert!(dev.git(&["notes", "--ref=vouch", "show", "HEAD"]).contains("src/lib.rs"));
     dev.git(&["push", "-q", "fork", "feature", "refs/notes/vouch"]);
     // What GitHub does with a fork's pull request.
@@ -398,13 +419,7 @@ fn the_action_reports_an_error_when_vouch_cannot_decide() {
 /// branch as fetched when the action runs.
 #[test]
 fn the_action_judges_by_the_base_branch_as_it_is_now() {
-    let (world, a, failure) = pull_request_world();
-    let then = a.git(&["rev-parse", "origin/main"]).trim().to_string();
-    let head = a.head().to_string();
-    let alice = world.clone_as("alice", "alice");
-    alice.git(&["fetch", "-q", "origin", "feature"]);
-    world.decide(&alice, failure["fingerprint"].as_str().unwrap(), Decision::by("alice"));
-    alice.sync();
+    let (world, _, then, head) = approved_pull_request();
     let ci = ci_checkout(&world, &head);
     let event = pull_request_event(&then, &head);
     assert_eq!(run_action(&world, &ci, &event, &[]).outputs["result"], "pass");
@@ -425,13 +440,7 @@ fn the_action_judges_by_the_base_branch_as_it_is_now() {
 /// gave, as it was judged before the merge.
 #[test]
 fn the_action_judges_a_merged_pull_request_by_the_base_the_event_gave() {
-    let (world, a, failure) = pull_request_world();
-    let then = a.git(&["rev-parse", "origin/main"]).trim().to_string();
-    let head = a.head().to_string();
-    let alice = world.clone_as("alice", "alice");
-    alice.git(&["fetch", "-q", "origin", "feature"]);
-    world.decide(&alice, failure["fingerprint"].as_str().unwrap(), Decision::by("alice"));
-    alice.sync();
+    let (world, a, then, head) = approved_pull_request();
     // Merged by a fast-forward.
     a.git(&["push", "-q", "origin", "feature:main"]);
     let ci = ci_checkout(&world, &head);
@@ -454,19 +463,7 @@ fn the_action_notes_a_commit_the_forge_squashed_into_the_branch() {
     dev.git(&["push", "-q", "origin", "feature"]);
     // The stacked pull request: the agent's code, noted by the hooks.
     dev.git(&["checkout", "-q", "-b", "feature-b"]);
-    let path = dev.path.join("src/lib.rs");
-    let text = format!("{BASE_LIB}{AI_FN}");
-    let input = json!({ "file_path": path, "content": text });
-    for event in ["PreToolUse", "PostToolUse"] {
-        if event == "PostToolUse" {
-            std::fs::write(&path, &text).unwrap();
-        }
-        let payload = json!({ "session_id": "s", "cwd": dev.path, "hook_event_name": event, "tool_name": "Write",
-            "tool_use_id": "toolu_1", "tool_input": input });
-        assert_eq!(dev.run_with_input(&["hook", "claude-code"], &payload.to_string()).code, 0);
-    }
-    dev.commit("add add()", None);
-    assert!(dev.run(&["hook", "post-commit"]).code == 0);
+    agent_adds_add(&dev);
     dev.git(&["push", "-q", "origin", "feature-b", "refs/notes/vouch"]);
     // The forge's "squash and merge" of feature-b into feature, by a bot
     // with no hooks; then the branch is deleted.
