@@ -413,3 +413,50 @@ fn a_scrap_of_an_agents_record_does_not_land_on_a_persons_buffer() {
     assert!(support::lsp::ai_spans(&doc).is_empty(), "{doc:#}");
     server.shutdown();
 }
+
+/// The line and column (ASCII text) of byte `offset` of `text`.
+fn repo_offset_to_position(text: &str, offset: usize) -> (u32, u32) {
+    let before = &text[..offset];
+    (before.matches('\n').count() as u32, (offset - before.rfind('\n').map_or(0, |i| i + 1)) as u32)
+}
+
+/// Round two (rt27e V2): lines a person types in the editor inside a
+/// function an agent wrote were the agent's once saved. Before the
+/// snapshot, the server takes up the journal's account of the text, and
+/// that account carried the agent's record onto the typed lines by the
+/// guess a record makes of its own text's later versions (text inserted
+/// inside its span inherits it). Only the record's text found unchanged
+/// is taken up: the editor saw the typing.
+#[test]
+fn lines_typed_inside_an_agents_function_stay_the_persons_when_saved() {
+    let repo = before_committed();
+    let uri = repo.uri(FILE);
+    let agents = "\nfn generated(values: &[u32]) -> u32 {\n    let total: u32 = values.iter().copied().sum();\n    total * 2\n}\n";
+    let text = format!("{BEFORE}{agents}");
+    agent_writes(&repo, &text);
+    let mut server = Server::start(&repo.root, &["utf-16"]);
+    server.open(&uri, "rust", &text);
+    server.diagnostics(&uri, 1);
+    let typed = "    // checked by hand: the total never overflows here\n    debug_assert!(total < u32::MAX / 2);\n";
+    // Typed: a few characters a change, as an editor sends keystrokes.
+    let mut at = repo_offset_to_position(&text, text.find("    total * 2").unwrap());
+    for (version, piece) in typed.as_bytes().chunks(6).enumerate() {
+        let piece = std::str::from_utf8(piece).unwrap();
+        server.change(&uri, version as i64 + 2, json!([{ "range": range(at.0, at.1, at.0, at.1), "text": piece }]));
+        for c in piece.chars() {
+            at = if c == '\n' { (at.0 + 1, 0) } else { (at.0, at.1 + 1) };
+        }
+    }
+    let before = server.document(&uri);
+    let ai_before: String = support::lsp::ai_spans(&before).iter().filter_map(|s| s["text"].as_str()).collect();
+    assert!(!ai_before.contains("debug_assert"), "typed, before the save: {ai_before:?}");
+    let saved = before["text"].as_str().unwrap().to_string();
+    assert!(saved.contains(typed), "{saved}");
+    repo.write(FILE, &saved);
+    server.notify("textDocument/didSave", json!({ "textDocument": { "uri": uri } }));
+    let doc = server.document(&uri);
+    let ai: String = support::lsp::ai_spans(&doc).iter().filter_map(|s| s["text"].as_str()).collect();
+    assert!(ai.contains("let total: u32"), "the agent's lines stay AI: {ai:?}");
+    assert!(!ai.contains("checked by hand") && !ai.contains("debug_assert"), "{ai:?}");
+    server.shutdown();
+}

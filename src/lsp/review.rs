@@ -757,6 +757,19 @@ impl Repos {
         self.view_before_own(root, rel, text, None)
     }
 
+    /// The journal's account of `rel`'s `text` where its records' text is
+    /// found unchanged ([`Journal::view_unchanged`]): what a document the
+    /// editor saw edited takes up of it. Text typed inside an agent's lines
+    /// is the editor's to say; a record's guess would make it the agent's.
+    pub fn view_unchanged(&mut self, root: &Path, rel: &str, text: &str) -> anyhow::Result<crate::provenance::Spans> {
+        let Some(ctx) = self.by_root.get_mut(root) else { return Ok(Vec::new()) };
+        ctx.loaded(&mut self.messages);
+        let (Some(journal), Some(loaded)) = (&ctx.journal, &ctx.loaded) else { return Ok(Vec::new()) };
+        let view = journal.view_unchanged(&ctx.repo, loaded, rel, text)?;
+        self.messages.extend(view.problems.iter().map(|p| format!("{rel}: {p}")));
+        Ok(view.spans)
+    }
+
     /// [`Repos::view`], leaving out the records this server wrote at or
     /// after `own_since`: for a text it held before them, which they
     /// describe a later state of (a document whose edits since are its own

@@ -1813,9 +1813,8 @@ impl State {
             return;
         }
         let text = d.doc.text().as_str().to_string();
-        match self.repos.view(&root, &rel, &text) {
-            Ok(Some((_, spans))) => self.adopt(uri, &spans),
-            Ok(None) => {}
+        match self.repos.view_unchanged(&root, &rel, &text) {
+            Ok(spans) => self.adopt(uri, &spans),
             Err(e) => self.show(MessageType::WARNING, format!("vouch: {e:#}")),
         }
     }
