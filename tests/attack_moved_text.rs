@@ -278,3 +278,23 @@ fn an_agents_file_that_shows_a_diff_is_still_its_code() {
         .unwrap();
     assert_eq!(commit_and_verify(&repo), vec![("src/a.py".to_string(), "wipe".to_string())]);
 }
+
+/// Red team (rt27c F4): a file holding an agent's uncommitted function
+/// renamed (a plain `mv`, or an editor's rename): its lines are found
+/// again by their text, and the lone `}` that closes the function, which
+/// has no letter to be found by, went in as the person's: one AI line
+/// fewer, under a policy's `min_ai_lines` the difference between a unit
+/// that needs sign-off and one that does not. A line with no letter that
+/// follows an agent's line found again, as it followed it in the agent's
+/// text, comes with it.
+#[test]
+fn the_closing_brace_of_an_agents_function_moves_with_it() {
+    let repo = start(&[]);
+    let wipe = "export function wipe(db) {\n  db.dropAll();\n  return true;\n}\n";
+    agent_writes(&repo, "src/new.js", wipe);
+    std::fs::rename(repo.root().join("src/new.js"), repo.root().join("src/cleanup.js")).unwrap();
+    assert_eq!(commit_and_verify(&repo), vec![("src/cleanup.js".to_string(), "wipe".to_string())]);
+    let note = repo.note("HEAD");
+    let file = note.iter().find(|r| r["path"] == "src/cleanup.js").unwrap_or_else(|| panic!("{note:?}"));
+    assert_eq!(file["ai"], serde_json::json!([[1, 4]]), "{note:?}");
+}

@@ -158,6 +158,9 @@ impl Views<'_> {
         }
         // Each AI line's text (by its move key), as the latest record has it.
         let mut known: HashMap<u64, (usize, Attribution)> = HashMap::new();
+        // The AI lines with no key (a lone `}`, `});`), by the key of the AI
+        // line they follow and their text, trimmed.
+        let mut follows: HashSet<(u64, Vec<u8>)> = HashSet::new();
         let mut keys_of: Vec<HashSet<u64>> = vec![HashSet::new(); away.len()];
         for (i, record) in away.iter().enumerate() {
             let Some(file) = record.file() else { continue };
@@ -192,10 +195,21 @@ impl Views<'_> {
             // are not its text.
             let brought = crate::lineage::brought_lines(&lines.iter().map(|l| &text[l.clone()]).collect::<Vec<_>>());
             for (range, attr) in file.ranges().filter(|(_, a)| a.is_ai()) {
+                let mut last_key = None;
                 for (j, _) in lines.iter().enumerate().filter(|(_, l)| l.start < range.end && range.start < l.end) {
-                    if let Some(key) = brought[j].and_then(crate::lineage::move_key) {
-                        known.insert(key, (i, attr.clone()));
-                        keys_of[i].insert(key);
+                    let Some(line) = brought[j] else { continue };
+                    match crate::lineage::move_key(line) {
+                        Some(key) => {
+                            known.insert(key, (i, attr.clone()));
+                            keys_of[i].insert(key);
+                            last_key = Some(key);
+                        }
+                        None if !line.trim_ascii().is_empty() => {
+                            if let Some(key) = last_key {
+                                follows.insert((key, line.trim_ascii().to_vec()));
+                            }
+                        }
+                        None => last_key = None,
                     }
                 }
             }
@@ -219,6 +233,15 @@ impl Views<'_> {
                 landed[*i].insert(key);
                 *landed_in[*i].entry(f).or_default() += 1;
                 found.push((spans[j].clone(), attr.clone()));
+                // The lines with no letter that followed it in the agent's
+                // text, and follow it here.
+                for k in j + 1..lines.len() {
+                    let text = lines[k].trim_ascii();
+                    if !eligible[k] || text.is_empty() || !follows.contains(&(key, text.to_vec())) {
+                        break;
+                    }
+                    found.push((spans[k].clone(), attr.clone()));
+                }
             }
             view.spans = signoff::overlay(text.len(), &view.spans, &found);
         }
