@@ -750,12 +750,17 @@ enum Refine {
     /// By characters when most of its characters are kept
     /// ([`SIMILAR`]), else not at all.
     Similar,
+    /// As [`Refine::Similar`], but a block that is another text as a whole
+    /// still has its lines that are mostly old lines of it refined
+    /// ([`Block::paired`]).
+    Paired,
     /// Never.
     Never,
 }
 
 /// How much of a block of lines must be kept (twice the characters kept
-/// over the characters of both sides) for [`Refine::Similar`] to refine it.
+/// over the characters of both sides) for [`Refine::Similar`] to refine it
+/// (and for [`Block::paired`] to pair two lines).
 const SIMILAR: f64 = 0.6;
 
 /// `diff` of what lies between the whole lines `old` and `new` share at
@@ -810,28 +815,27 @@ pub fn diff_and_unchanged_lines(old: &str, new: &str, new_lines: &[&str]) -> (Ve
 }
 
 /// A line diff's result: its hunks, the old byte ranges its lines found
-/// unchanged, and the old ranges of blocks of lines replaced by another
-/// text (left whole under [`Refine::Similar`]).
+/// unchanged, and the old ranges of lines replaced by another text (under
+/// [`Refine::Paired`]).
 pub struct LineDiff {
     pub hunks: Vec<Hunk>,
     pub unchanged: Vec<Range<usize>>,
     pub other_text: Vec<Range<usize>>,
 }
 
-/// [`line_diff_until`] with no deadline, and the unchanged lines, as
-/// [`diff_and_unchanged_lines`] gives them: how the journal's view carries
-/// a record's version onto a text that may not have grown out of it (a
+/// The line diff, with no deadline, by which the journal's view carries a
+/// record's version onto a text that may not have grown out of it (a
 /// buffer gone back to HEAD, another worktree's, the index under partial
-/// staging). A block of lines that is another text keeps none of the
-/// characters a character diff would find in common with the old one: the
-/// person's `return doc.public` typed where an agent's discarded function
-/// stood shares `return`, `doc` and scattered letters with it, and is
-/// not the agent's for that.
-/// The blocks of lines replaced by another text are named
-/// ([`LineDiff::other_text`]): what the view does not take for an edit of
-/// the text they replaced.
+/// staging), with the unchanged lines, as [`diff_and_unchanged_lines`]
+/// gives them. A block of lines mostly unchanged is refined by characters;
+/// in one that is another text, only its lines that are mostly old lines
+/// of it are ([`Block::paired`]): the person's `return doc.public` typed
+/// where an agent's discarded function stood shares `return`, `doc` and
+/// scattered letters with it, and is not the agent's for that. The lines
+/// replaced by another text are named ([`LineDiff::other_text`]): what the
+/// view does not take for an edit of the text they replaced.
 pub fn line_diff_and_unchanged_lines(old: &str, new: &str, new_lines: &[&str]) -> LineDiff {
-    diff_lines_until(old, new, new_lines, None, Refine::Similar)
+    diff_lines_until(old, new, new_lines, None, Refine::Paired)
 }
 
 /// [`line_diff_and_unchanged_lines`] by whole lines only: no character of
@@ -880,10 +884,15 @@ fn diff_lines_until(
             let pushed = hunks.len();
             let kept = char_hunks(old_text, new_text, base, deadline, &mut hunks);
             let share = (2 * kept) as f64 / (old_text.len() + new_text.len()) as f64;
-            if refine == Refine::Similar && share < SIMILAR {
+            if matches!(refine, Refine::Similar | Refine::Paired) && share < SIMILAR {
                 hunks.truncate(pushed);
-                let block = Block { old, new, old_starts: &old_starts[o.clone()], new_starts: &new_starts[n.clone()] };
-                block.paired((old_range, new_range), deadline, &mut hunks, &mut other_text);
+                if refine == Refine::Paired {
+                    let (old_starts, new_starts) = (&old_starts[o.clone()], &new_starts[n.clone()]);
+                    let block = Block { old, new, old_starts, new_starts };
+                    block.paired((old_range, new_range), deadline, &mut hunks, &mut other_text);
+                } else {
+                    hunks.push(Hunk { old: old_range, new: new_range });
+                }
             }
         }
     }
@@ -1287,6 +1296,24 @@ mod stored_tests {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A block that is another text as a whole: the editor's ranged change
+    /// (a paste over a selection) keeps it one hunk; the journal's view
+    /// pairs its line that is mostly an old one (a line edited beside a
+    /// rewrite) and names the rest as replaced by another text.
+    #[test]
+    fn only_the_views_diff_pairs_the_lines_of_a_block_that_is_another_text() {
+        let old = "def connect(config):\n    retries = config.get('retries', 3)\n    timeout = compute_timeout(config, retries, backoff=2.0)\n";
+        let new = "def connect(config):\n    # the network team asked for this; see ticket NET-2231 and the runbook for the numbers\n    metrics.gauge('net.connect', 1, tags={'host': config['host']})\n    log.info('connecting to %s', config['host'])\n    timeout = compute_timeout(config, retries, backoff=4.0)\n";
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        assert_eq!(line_diff_until(old, new, deadline).len(), 1);
+        let diff = line_diff_and_unchanged_lines(old, new, &similar::DiffableStr::tokenize_lines(new));
+        let edited = new.find("    timeout").unwrap()..new.len();
+        let in_edited: Vec<&Hunk> = diff.hunks.iter().filter(|h| edited.contains(&h.new.start)).collect();
+        assert_eq!(in_edited.len(), 1, "{:?}", diff.hunks);
+        assert_eq!(&new[in_edited[0].new.clone()], "4");
+        assert_eq!(diff.other_text, vec![old.find("    retries").unwrap()..old.find("    timeout").unwrap()]);
+    }
 
     fn ai(tool: &str) -> Attribution {
         Attribution::ai(AiSource { tool: tool.into(), model: None, session: None, kind: None }, Evidence::Editor, None)
