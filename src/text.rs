@@ -222,12 +222,26 @@ pub struct Text {
     columns: ColumnMemo,
 }
 
-/// Where [`Text::position`] last counted a column to, on a long line: the
-/// next position asked on that line is counted on from there. Positions are
-/// asked unit after unit in order, and on a minified line that is a count
-/// from the line's start for each, quadratic in the line's length.
+/// Where [`Text::position`] or [`Text::offset`] last counted a column to,
+/// on a long line: the next column asked on that line is counted on (or
+/// back) from there. Positions are asked unit after unit in order, and a
+/// client typing at the end of a minified line names a column further on
+/// at each keystroke: counted from the line's start for each, that is
+/// quadratic in the line's length.
 #[derive(Debug, Default)]
 struct ColumnMemo(std::sync::Mutex<Option<Counted>>);
+
+impl ColumnMemo {
+    /// The column counted on `line`, if it lies within `bytes`.
+    fn on(&self, line: usize, bytes: Range<usize>) -> Option<Counted> {
+        let memo = *self.0.lock().unwrap_or_else(|e| e.into_inner());
+        memo.filter(|m| m.line == line && bytes.start <= m.at && m.at <= bytes.end)
+    }
+
+    fn keep(&self, counted: Counted) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(counted);
+    }
+}
 
 /// A column counted: on `line`, up to byte `at`, in UTF-16 units and in
 /// characters.
@@ -237,6 +251,30 @@ struct Counted {
     at: usize,
     utf16: usize,
     chars: usize,
+}
+
+impl Counted {
+    /// This column once `range` (where `removed` was) holds `new`, its line
+    /// starting at `line_start` before the edit. An edit after it leaves it
+    /// standing: its line and the text before it are as they were. An edit
+    /// before it that breaks no line (another cursor on the line, an
+    /// earlier line) moves it; any other loses it.
+    fn after_edit(self, range: &Range<usize>, removed: &str, new: &str, line_start: Option<usize>) -> Option<Counted> {
+        let breaks = |s: &str| s.contains(['\n', '\r']);
+        if range.start >= self.at {
+            return Some(self);
+        }
+        if range.end > self.at || breaks(removed) || breaks(new) {
+            return None;
+        }
+        let at = self.at - range.len() + new.len();
+        if range.start < line_start? {
+            return Some(Counted { at, ..self });
+        }
+        let (gone16, gone) = count_columns(removed.as_bytes());
+        let (came16, came) = count_columns(new.as_bytes());
+        Some(Counted { at, utf16: self.utf16 - gone16 + came16, chars: self.chars - gone + came, ..self })
+    }
 }
 
 /// Below this many bytes from the line's start a column is counted from
@@ -361,10 +399,7 @@ impl Text {
         // column further on at each keystroke.
         let line_no = pos.line as usize;
         let units_of = |m: &Counted| if enc == Encoding::Utf16 { m.utf16 } else { m.chars };
-        let from = long
-            .then(|| *self.columns.0.lock().unwrap_or_else(|e| e.into_inner()))
-            .flatten()
-            .filter(|m| m.line == line_no && range.start <= m.at && m.at <= range.end && units_of(m) <= 2 * want);
+        let from = long.then(|| self.columns.on(line_no, range.clone())).flatten().filter(|m| units_of(m) <= 2 * want);
         let mut counted = from.unwrap_or(Counted { line: line_no, at: range.start, utf16: 0, chars: 0 });
         // Back from a column counted further on, where that is nearer (a
         // backspace at the end of the line): to the column, or to the
@@ -413,7 +448,7 @@ impl Text {
             counted.chars += 1;
         };
         if long && found.offset == counted.at && found.offset - range.start >= COUNT_FROM_MEMO_PAST {
-            *self.columns.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(counted);
+            self.columns.keep(counted);
         }
         found
     }
@@ -433,12 +468,11 @@ impl Text {
         let (utf16, chars) = if prefix.len() < COUNT_FROM_MEMO_PAST {
             count_columns(prefix.as_bytes())
         } else {
-            let mut memo = self.columns.0.lock().unwrap_or_else(|e| e.into_inner());
-            let from = memo.filter(|m| m.line == line && range.start <= m.at && m.at <= end);
+            let from = self.columns.on(line, range.start..end);
             let (at, utf16, chars) = from.map_or((range.start, 0, 0), |m| (m.at, m.utf16, m.chars));
             let (more16, more) = count_columns(&self.content.as_bytes()[at..end]);
             let counted = Counted { line, at: end, utf16: utf16 + more16, chars: chars + more };
-            *memo = Some(counted);
+            self.columns.keep(counted);
             (counted.utf16, counted.chars)
         };
         let column = if enc == Encoding::Utf16 { utf16 } else { chars };
@@ -473,29 +507,9 @@ impl Text {
         if len > MAX_LEN {
             return Err(TooLarge(len));
         }
-        // A column counted before the edit still stands: its line and the
-        // text before it are as they were. An edit before it that breaks no
-        // line (another cursor on the line, an earlier line) moves it.
-        let breaks = |s: &str| s.contains(['\n', '\r']);
-        let memo_line_start = self.columns.0.get_mut().ok().and_then(|m| m.as_ref().map(|m| m.line));
-        let memo_line_start = memo_line_start.and_then(|line| self.lines.line_start(line));
-        let removed = &self.content[range.clone()];
-        let moved = match *self.columns.0.get_mut().unwrap_or_else(|e| e.into_inner()) {
-            Some(m) if range.start >= m.at => Some(m),
-            Some(m) if range.end <= m.at && !breaks(removed) && !breaks(new) => {
-                let at = m.at - range.len() + new.len();
-                match memo_line_start {
-                    Some(start) if range.start >= start => {
-                        let (gone16, gone) = count_columns(removed.as_bytes());
-                        let (came16, came) = count_columns(new.as_bytes());
-                        Some(Counted { at, utf16: m.utf16 - gone16 + came16, chars: m.chars - gone + came, ..m })
-                    }
-                    Some(_) => Some(Counted { at, ..m }),
-                    None => None,
-                }
-            }
-            _ => None,
-        };
+        let memo = self.columns.0.get_mut().unwrap_or_else(|e| e.into_inner()).take();
+        let moved =
+            memo.and_then(|m| m.after_edit(&range, &self.content[range.clone()], new, self.lines.line_start(m.line)));
         self.content.replace_range(range.clone(), new);
         *self.columns.0.get_mut().unwrap_or_else(|e| e.into_inner()) = moved;
         self.lines.edit(range.clone(), new.len(), self.content.as_bytes());
@@ -556,8 +570,8 @@ mod tests {
     /// Typing on a long line (a minified bundle with one `©`), as a UTF-16
     /// or UTF-32 client sends it: each change names the column after the
     /// last, resolved by counting on from what an earlier position or
-    /// offset counted, which an edit after it leaves standing, and an edit
-    /// before it clears. Every offset agrees with a count from the start.
+    /// offset counted, which an edit after it leaves standing and an edit
+    /// before it moves. Every offset agrees with a count from the start.
     #[test]
     fn offsets_while_typing_on_a_long_line_agree_with_a_count_from_the_start() {
         for enc in [Encoding::Utf16, Encoding::Utf32] {
@@ -571,7 +585,7 @@ mod tests {
                 t.replace(at..at, typed).unwrap();
                 at += typed.len();
                 if i % 9 == 8 {
-                    // An edit before: what was counted is no longer so.
+                    // An edit before: what was counted moves with it.
                     t.replace(0..0, "😀").unwrap();
                     at += "😀".len();
                 }
