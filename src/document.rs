@@ -371,20 +371,19 @@ impl Document {
             pieces = blocks(new, pieces);
         }
         let inserted = pieces.into_iter().max_by_key(|r| (r.len(), std::cmp::Reverse(r.start)));
-        // What the piece replaced: the old text of the hunks it is made of.
-        let replaced = inserted.as_ref().map(|piece| {
-            let within = hunks.iter().filter(|h| piece.start <= h.new.start && h.new.end <= piece.end);
-            let (start, end) = within.fold((usize::MAX, 0), |(s, e), h| (s.min(h.old.start), e.max(h.old.end)));
-            if start < end { &old[start..end] } else { "" }
-        });
         // Of a change of the whole document (a formatter's Format Document),
-        // a piece that brings no word of its own is its reshaping; over a
-        // selection, a chat's answer may reuse the selection's words.
+        // a piece that brings no word the old text of its hunks lacked is its
+        // reshaping; over a selection, a chat's answer may reuse the
+        // selection's words.
         let whole_document = range.start == 0 && range.end == self.text.len();
         let reshapes = inserted.as_ref().is_some_and(|r| {
             let piece = &new[r.clone()];
-            mostly_lines_of(piece, old)
-                || (whole_document && replaced.is_some_and(|replaced| brings_no_new_words(piece, replaced)))
+            let replaced = || {
+                let within = hunks.iter().filter(|h| r.start <= h.new.start && h.new.end <= r.end);
+                let (start, end) = within.fold((usize::MAX, 0), |(s, e), h| (s.min(h.old.start), e.max(h.old.end)));
+                if start < end { &old[start..end] } else { "" }
+            };
+            mostly_lines_of(piece, old) || (whole_document && brings_no_new_words(piece, replaced()))
         });
         let base = range.start;
         let mut recalled = false;

@@ -814,13 +814,12 @@ pub fn move_key(line: &[u8]) -> Option<u64> {
 
 /// The text each of `lines` brings where AI text is moved or copied: the
 /// line itself, but in the hunks of a unified diff (a patch, as `git diff`
-/// and `diff -u` write it: after a `+++ ` file header, from a `@@ -` hunk
-/// header to the first line that is not one of a hunk's), what the hunk
-/// adds where the patch is applied: a `+` line without its `+`, and
-/// nothing of the context it quotes (the code it applies to), of the lines
-/// it removes, or of its headers. A diff shown in a file of other text (a
-/// docstring's example, a plan's diff block) is read so only where its
-/// hunks are.
+/// and `diff -u` write it: after a `+++ ` file header, a `@@ -` hunk header
+/// and as many lines as it counts), what the hunk adds where the patch is
+/// applied: a `+` line without its `+`, and nothing of the context it
+/// quotes (the code it applies to), of the lines it removes, or of its
+/// headers. A diff shown in a file of other text (a docstring's example, a
+/// plan's diff block) is read so only where its hunks are.
 pub fn brought_lines<'l>(lines: &[&'l [u8]]) -> Vec<Option<&'l [u8]>> {
     let mut header = false;
     // Lines the hunk being read has still to give, old and new, as its

@@ -147,7 +147,7 @@ fn at_base(repo: &Repository, range: Option<&str>) -> anyhow::Result<AtBase> {
     let given = match range.filter(|r| r.contains("..")) {
         Some(range) => {
             let (base, _) = crate::verify::parse_range(range)?;
-            let (commit, _) = crate::verify::range_ends(repo, range)?;
+            let commit = crate::verify::resolve(repo, &base)?.id();
             Some(Base { commit, rule: Rule::Given(base) })
         }
         None => None,
