@@ -12,7 +12,10 @@
 #   PR_HEAD_REPO_URL         the pull request's repository (a fork's notes are read there)
 #   INPUT_VOUCH              the vouch program (default: vouch on PATH, else
 #                            built from the action's own source)
-#   PR_BASE_REF, PR_BASE_SHA, PR_HEAD_SHA, PR_NUMBER   from the event
+#   PR_BASE_REF, PR_BASE_SHA, PR_HEAD_SHA, PR_NUMBER   from the event: a
+#                            pull request's, or a merge group's (a merge
+#                            queue: its base_ref is refs/heads/BRANCH, its
+#                            head the commit the queue would land; no number)
 #   GITHUB_OUTPUT, GITHUB_STEP_SUMMARY, GITHUB_ACTION_PATH, RUNNER_TEMP
 # Writes:
 #   annotations (workflow commands) on standard output, the report as
@@ -72,6 +75,7 @@ fi
 # branch since then must count, as it will for what lands.
 base=${INPUT_BASE:-}
 base_ref=${PR_BASE_REF:-${GITHUB_BASE_REF:-}}
+base_ref=${base_ref#refs/heads/}
 if [ -n "$base_ref" ]; then
   git check-ref-format --branch "$base_ref" >/dev/null 2>&1 || fail "the base branch name is not a branch name"
   git fetch --no-tags --quiet "$remote" "+refs/heads/$base_ref:refs/remotes/$remote/$base_ref" ||

@@ -195,6 +195,72 @@ fn a_person_who_renames_a_file_and_drops_lines_removed_them_themselves() {
     assert_eq!(commit_and_verify(&repo), vec![]);
 }
 
+/// Red team (rt27b F4): an agent renames a person's file with `git mv`
+/// and then adds a function to it. The hook after the command took the
+/// new path for a file the command wrote whole, so every line of the
+/// person's function was the agent's: the person's edit of their own
+/// function was taken for an edit of the agent's text, and the gate and
+/// verify asked for sign-off of it. A file the command made where it
+/// removed another is that file moved: what it wrote is what differs from
+/// the file it moved.
+#[test]
+fn a_persons_file_an_agent_renames_stays_theirs() {
+    let repo = start(&[("src/a.py", GUARDED)]);
+    agent_shell(&repo, "toolu_gitmv", "git mv src/a.py src/b.py", || {
+        repo.ok(&["mv", "src/a.py", "src/b.py"]);
+    });
+    agent_writes(&repo, "src/b.py", &format!("{GUARDED}{HELPER}"));
+    // The person edits their own function before committing.
+    let edited = GUARDED.replace("return u.data", "return u.data or {}");
+    std::fs::write(repo.root().join("src/b.py"), format!("{edited}{HELPER}")).unwrap();
+    assert_eq!(gate_units(&repo), vec!["helper"], "the gate asks about the agent's function only");
+    assert_eq!(commit_and_verify(&repo), vec![("src/b.py".to_string(), "helper".to_string())]);
+    let run = repo.vouch_ok(&["blame", "src/b.py", "--format", "json"]);
+    let blame: Value = serde_json::from_str(&run.stdout).unwrap();
+    let ai: Vec<u64> = blame["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["origin"] == "ai")
+        .filter_map(|l| l["line"].as_u64())
+        .collect();
+    assert_eq!(ai, vec![5, 6, 7, 8], "only what the agent added is AI: {blame:#}");
+    // And again after the commit: theirs.
+    let again = edited.replace("or {}", "or None");
+    std::fs::write(repo.root().join("src/b.py"), format!("{again}{HELPER}")).unwrap();
+    assert_eq!(commit_and_verify(&repo), vec![("src/b.py".to_string(), "helper".to_string())]);
+}
+
+/// What the agent adds to the renamed file.
+const HELPER: &str = "\n\ndef helper():\n    return 1\n";
+
+/// An agent's command that renames a file and edits it in one go wrote
+/// only its edit (the same rule, through git's own rename).
+#[test]
+fn an_agent_that_renames_and_edits_a_file_in_one_command_wrote_its_edit() {
+    let repo = start(&[("src/a.py", GUARDED)]);
+    agent_shell(&repo, "toolu_gitmv2", "git mv src/a.py src/b.py && echo ... >> src/b.py", || {
+        repo.ok(&["mv", "src/a.py", "src/b.py"]);
+        std::fs::write(repo.root().join("src/b.py"), format!("{GUARDED}{HELPER}")).unwrap();
+    });
+    assert_eq!(commit_and_verify(&repo), vec![("src/b.py".to_string(), "helper".to_string())]);
+    let note = repo.note("HEAD");
+    let file = note.iter().find(|r| r["path"] == "src/b.py").unwrap_or_else(|| panic!("{note:?}"));
+    assert_eq!(file["ai"], serde_json::json!([[5, 8]]), "{note:?}");
+}
+
+/// And the agent's own file, renamed by the agent, is still its own.
+#[test]
+fn an_agents_file_the_agent_renames_stays_ai() {
+    let repo = start(&[]);
+    agent_writes(&repo, "src/new.py", WIPE);
+    repo.ok(&["add", "src/new.py"]);
+    agent_shell(&repo, "toolu_gitmv3", "git mv src/new.py src/cleanup.py", || {
+        repo.ok(&["mv", "src/new.py", "src/cleanup.py"]);
+    });
+    assert_eq!(commit_and_verify(&repo), vec![("src/cleanup.py".to_string(), "wipe".to_string())]);
+}
+
 /// Red team (rt27b F5): an agent asked for "a patch I can apply" writes a
 /// unified diff; the person runs `git apply` and commits. The agent's lines
 /// come back without the `+` that starts each in the patch, so the search

@@ -219,13 +219,19 @@ fn run_action(world: &World, checkout: &Path, event: &Value, overrides: &[(&str,
     let mut cmd = Command::new("bash");
     cmd.arg("-c").arg(step_run("verify")).current_dir(checkout);
     git_env(&mut cmd, &world.home());
-    cmd.envs(step_env("verify", overrides, event))
-        .env("PATH", path)
+    cmd.envs(step_env("verify", overrides, event));
+    // The runner sets GITHUB_BASE_REF and GITHUB_HEAD_REF for pull request
+    // events only.
+    if event.get("merge_group").is_some() {
+        cmd.env("GITHUB_EVENT_NAME", "merge_group");
+    } else {
+        cmd.env("GITHUB_EVENT_NAME", "pull_request_target")
+            .env("GITHUB_BASE_REF", "main")
+            .env("GITHUB_HEAD_REF", "feature");
+    }
+    cmd.env("PATH", path)
         .env("GITHUB_ACTIONS", "true")
-        .env("GITHUB_EVENT_NAME", "pull_request_target")
         .env("GITHUB_EVENT_PATH", &event_path)
-        .env("GITHUB_BASE_REF", "main")
-        .env("GITHUB_HEAD_REF", "feature")
         .env("GITHUB_STEP_SUMMARY", &summary)
         .env("GITHUB_OUTPUT", &output)
         .env("GITHUB_ACTION_PATH", manifest_dir())
@@ -478,6 +484,56 @@ fn the_action_notes_a_commit_the_forge_squashed_into_the_branch() {
     let run = run_action(&world, &ci, &pull_request_event(&base, &head), &[]);
     assert_eq!(run.outputs["result"], "fail", "{}", run.stdout);
     assert!(run.stdout.contains("title=vouch unapproved-ai (function add)"), "{}", run.stdout);
+}
+
+/// A `merge_group` event, as GitHub sends it when a merge queue asks for
+/// checks on the commit it would land.
+fn merge_group_event(base: &str, head: &str) -> Value {
+    json!({
+        "action": "checks_requested",
+        "merge_group": {
+            "base_ref": "refs/heads/main",
+            "base_sha": base,
+            "head_ref": "refs/heads/gh-readonly-queue/main/pr-7-0123456789abcdef",
+            "head_sha": head,
+            "head_commit": { "id": head, "message": "Merge pull request #7 from dev/feature" },
+        },
+    })
+}
+
+/// The merge queue's commit for the pull request: `feature` merged onto
+/// main by the forge (no hooks, no note), pushed to the queue's branch.
+/// Returns main's commit and the queue's.
+fn queue_merges_feature(world: &World) -> (String, String) {
+    let forge = world.clone_as("forge", "forge");
+    forge.git(&["fetch", "-q", "origin", "feature"]);
+    forge.git(&["checkout", "-q", "-b", "gh-readonly-queue/main/pr-7", "origin/main"]);
+    forge.git(&["merge", "-q", "--no-ff", "--no-verify", "-m", "Merge pull request #7", "FETCH_HEAD"]);
+    forge.git(&["push", "-q", "origin", "HEAD"]);
+    let base = forge.git(&["rev-parse", "origin/main"]).trim().to_string();
+    (base, forge.head().to_string())
+}
+
+/// Red team (rt27a B2): in a merge queue GitHub asks the required check
+/// of the commit it would land (a `merge_group` event); the action read
+/// only a pull request's fields and ended in "no BASE", so the queue
+/// waited for a result that never came. It judges the merge group's
+/// commit against the base branch: unapproved AI code in it fails, and
+/// passes once approved.
+#[test]
+fn the_action_judges_what_a_merge_queue_would_land() {
+    let (world, _, failure) = pull_request_world();
+    let (base, head) = queue_merges_feature(&world);
+    let ci = ci_checkout(&world, &head);
+    let event = merge_group_event(&base, &head);
+    let run = run_action(&world, &ci, &event, &[]);
+    assert_eq!(run.outputs["result"], "fail", "{}", run.stdout);
+    assert!(run.stdout.contains("title=vouch unapproved-ai (function add)"), "{}", run.stdout);
+    assert!(!run.outputs.contains_key("sarif-ref"), "a merge group is no pull request: {:?}", run.outputs);
+
+    alice_approves(&world, &failure);
+    let run = run_action(&world, &ci, &event, &[]);
+    assert_eq!(run.outputs["result"], "pass", "{}", run.stdout);
 }
 
 /// actionlint, from scripts/install-deps.sh's cache or PATH.

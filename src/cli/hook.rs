@@ -61,6 +61,7 @@
 //! twice (before and after), as `git status` does.
 
 use std::cell::OnceCell;
+use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -1026,9 +1027,17 @@ impl Side {
     fn record(&self, source: &AiSource, intent: &Option<Intent>) -> anyhow::Result<usize> {
         let mut recorded = 0;
         let staging = Staging::of(&self.repo, self.snapshot.head)?;
-        for rel in self.snapshot.candidates(&self.repo).context("cannot list the files the command may have changed")? {
+        let candidates =
+            self.snapshot.candidates(&self.repo).context("cannot list the files the command may have changed")?;
+        let removed = Removed(
+            candidates
+                .iter()
+                .filter_map(|rel| Some((rel.clone(), removed_since(&self.repo, &self.snapshot, &self.root, rel)?)))
+                .collect(),
+        );
+        for rel in candidates {
             let done = self
-                .record_file(&rel, source, intent)
+                .record_file(&rel, &removed, source, intent)
                 .and_then(|n| Ok(n + self.record_staged(&staging, &rel, source, intent)?))
                 .and_then(|n| Ok(n + self.record_mode(&staging, &rel, source, intent)?));
             match done {
@@ -1169,7 +1178,13 @@ impl Side {
 
     /// Record what the command changed in `rel`, in the journal; how many
     /// versions were recorded.
-    fn record_file(&self, rel: &str, source: &AiSource, intent: &Option<Intent>) -> anyhow::Result<usize> {
+    fn record_file(
+        &self,
+        rel: &str,
+        removed: &Removed,
+        source: &AiSource,
+        intent: &Option<Intent>,
+    ) -> anyhow::Result<usize> {
         // A file a pull, a rebase onto new commits or a checkout brought:
         // what it holds is theirs, and only what the command changed since
         // is its own.
@@ -1238,7 +1253,16 @@ impl Side {
             return Ok(0);
         }
         let Ok(Ok(target)) = target(&self.root.join(rel)) else { return Ok(0) };
-        let before = self.before_command(rel)?;
+        // A file the command made where it removed another (`git mv`, `mv`)
+        // is that file moved: it wrote what differs from it.
+        let moved = match self.snapshot.before(&self.repo, rel) {
+            Some(None) => removed.source_of(&target.bytes).map(<[u8]>::to_vec),
+            _ => None,
+        };
+        let before = match moved {
+            Some(before) => before,
+            None => self.before_command(rel)?,
+        };
         if before == target.bytes {
             return Ok(0);
         }
@@ -1255,6 +1279,49 @@ impl Side {
         say_recorded(&target, &changed, &source.tool);
         Ok(1)
     }
+}
+
+/// The files a shell command removed, each as it was before the command
+/// (as git stores it).
+struct Removed(Vec<(String, Vec<u8>)>);
+
+impl Removed {
+    /// The removed file that a file the command made (`made`) is, moved:
+    /// one with the same bytes, else the one sharing the most lines with
+    /// it, if they are at least half the lines of the two (git's rename
+    /// threshold).
+    fn source_of(&self, made: &[u8]) -> Option<&[u8]> {
+        if let Some((_, same)) = self.0.iter().find(|(_, before)| before == made) {
+            return Some(same);
+        }
+        self.0
+            .iter()
+            .map(|(_, before)| (shared_lines(before, made), before))
+            .filter(|(shared, before)| *shared > 0 && 4 * shared >= line_count(before) + line_count(made))
+            .max_by_key(|(shared, _)| *shared)
+            .map(|(_, before)| before.as_slice())
+    }
+}
+
+fn line_count(bytes: &[u8]) -> usize {
+    bytes.split_inclusive(|b| *b == b'\n').count()
+}
+
+/// How many lines of `b` are lines of `a` (each line of `a` counted once).
+fn shared_lines(a: &[u8], b: &[u8]) -> usize {
+    let mut lines: HashMap<&[u8], usize> = HashMap::new();
+    for line in a.split_inclusive(|b| *b == b'\n') {
+        *lines.entry(line).or_default() += 1;
+    }
+    b.split_inclusive(|b| *b == b'\n')
+        .filter(|line| match lines.get_mut(line) {
+            Some(n) if *n > 0 => {
+                *n -= 1;
+                true
+            }
+            _ => false,
+        })
+        .count()
 }
 
 /// `PostToolUse` of a tool that edited several files (Codex's
