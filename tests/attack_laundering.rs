@@ -169,6 +169,87 @@ fn copying_ai_lines_out_of_an_exempt_path_keeps_them_ai() {
     assert_eq!(code, 0, "{report:#}");
 }
 
+const CHARGE: &str = "pub fn charge(card: &Card, amount: u64) -> bool {\n    log::info!(\"charging {}\", card.id);\n    gateway::charge(card, amount * 0)\n}\n";
+
+/// A symbolic link, `at` -> `to`, committed by a person with a "no AI"
+/// note.
+fn link_commit(a: &Clone, at: &str, to: &str) -> Oid {
+    let path = a.path.join(at);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::os::unix::fs::symlink(to, &path).unwrap();
+    no_ai_commit(a, "link it")
+}
+
+/// Red team (rt28c A1): a copy of AI code out of an exempt path is AI
+/// where it lands, but a symbolic link to it was a one-line file of a
+/// person's: CI's checkout of `src/grant.rs` ran the AI's code, and
+/// nobody was asked. A link the range adds or changes is judged as the
+/// text it leads to, under the rules of the link's own path.
+#[test]
+fn a_link_to_ai_code_in_an_exempt_path_is_judged_where_it_stands() {
+    let (world, a) = start(&format!("exempt = [\"/vendor/\"]\n{SIGNED_POLICY}"), "dev");
+    a.write("vendor/charge.rs", CHARGE);
+    a.commit("vendored charge", Some(TRAILER));
+    assert_eq!(a.verify("origin/main..HEAD").0, 0, "exempt");
+    let linked = link_commit(&a, "src/charge.rs", "../vendor/charge.rs");
+    let (code, report) = a.verify("origin/main..HEAD");
+    assert_eq!(code, 1, "{report:#}");
+    let failure = ai_unit_failure(&report, "src/charge.rs", "charge");
+    assert!(commits_of(failure).iter().all(|c| *c != linked.to_string()), "the link wrote none of it: {failure:#}");
+    let details = failure["details"].to_string();
+    assert!(details.contains("symbolic link to vendor/charge.rs"), "{failure:#}");
+    world.decide(&a, failure["fingerprint"].as_str().unwrap(), Decision::by("alice"));
+    let (code, report) = a.verify("origin/main..HEAD");
+    assert_eq!(code, 0, "{report:#}");
+}
+
+/// The same through a link to a directory, and a chain of links.
+#[test]
+fn a_link_to_a_directory_of_exempt_ai_code_is_judged_where_it_stands() {
+    let (_world, a) = start(&format!("exempt = [\"/vendor/\"]\n{SIGNED_POLICY}"), "dev");
+    a.write("vendor/pay/charge.rs", CHARGE);
+    a.commit("vendored charge", Some(TRAILER));
+    link_commit(&a, "third_party", "vendor");
+    link_commit(&a, "src/pay", "../third_party/pay");
+    let (code, report) = a.verify("origin/main..HEAD");
+    assert_eq!(code, 1, "{report:#}");
+    // Both links put the AI's function where no exemption holds.
+    let at: Vec<(&str, &str)> =
+        failures(&report).iter().map(|f| (f["path"].as_str().unwrap(), f["name"].as_str().unwrap())).collect();
+    assert_eq!(at, [("src/pay/charge.rs", "charge"), ("third_party/pay/charge.rs", "charge")], "{report:#}");
+    // A link that leaves the repository, or leads nowhere, brings no code.
+    let (_world, b) = start(&format!("exempt = [\"/vendor/\"]\n{SIGNED_POLICY}"), "dev");
+    link_commit(&b, "src/outside", "../../../etc/passwd");
+    link_commit(&b, "src/absolute", "/etc/passwd");
+    link_commit(&b, "src/loop", "loop");
+    link_commit(&b, "src/missing", "nothing/here");
+    let (code, report) = b.verify("origin/main..HEAD");
+    assert_eq!(code, 0, "{report:#}");
+}
+
+/// Red team (rt28c A3): AI code alice may approve where it was written
+/// (src/util/) made the code of a path only bob may approve
+/// (src/payments/) by a link: verify passed on alice's approval.
+#[test]
+fn a_link_into_a_stricter_path_needs_its_reviewers() {
+    let policy = format!("{SIGNED_POLICY}\n[[rules]]\npaths = [\"src/payments/\"]\nreviewers = [\"bob@example.com\"]\n");
+    let (world, a) = start(&policy, "dev");
+    a.write("src/util/charge.rs", CHARGE);
+    a.commit("add charge()", Some(TRAILER));
+    let (code, report) = a.verify("origin/main..HEAD");
+    assert_eq!(code, 1, "{report:#}");
+    let failure = ai_unit_failure(&report, "src/util/charge.rs", "charge");
+    world.decide(&a, failure["fingerprint"].as_str().unwrap(), Decision::by("alice"));
+    assert_eq!(a.verify("origin/main..HEAD").0, 0);
+    link_commit(&a, "src/payments/charge.rs", "../util/charge.rs");
+    let (code, report) = a.verify("origin/main..HEAD");
+    assert_eq!(code, 1, "{report:#}");
+    let failure = ai_unit_failure(&report, "src/payments/charge.rs", "charge");
+    world.decide(&a, failure["fingerprint"].as_str().unwrap(), Decision::by("bob"));
+    let (code, report) = a.verify("origin/main..HEAD");
+    assert_eq!(code, 0, "{report:#}");
+}
+
 #[test]
 fn an_evil_merge_that_rewrites_ai_lines_keeps_them_ai() {
     let (world, a) = start(SIGNED_POLICY, "dev");

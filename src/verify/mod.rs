@@ -496,6 +496,7 @@ struct Records {
 
 mod commits;
 mod deleted;
+mod links;
 mod mode;
 mod overrides;
 mod render;
@@ -507,6 +508,7 @@ pub use render::{render_github, render_markdown, render_text, to_gitlab, to_sari
 
 use commits::{check_commits, touched_paths};
 use deleted::check_deleted_files;
+use links::check_links;
 use mode::check_mode_changes;
 use overrides::apply_overrides;
 use signers::check_commit_signatures;
@@ -635,6 +637,7 @@ pub fn verify(repo: &Repository, base_rev: &str, head_rev: &str) -> Result<Repor
         renamed: std::cell::OnceCell::new(),
     };
     check_files(repo, &judge, &range, &ends, &code, &mut report)?;
+    check_links(repo, &judge, &range, &ends, &code, &mut report)?;
     for path in &trust_files {
         check_trust_file(repo, &judge, &range, &ends, path, &mut report)?;
     }
@@ -1006,6 +1009,20 @@ fn read_file<'r>(
         check_whole(repo, judge, range, path, file, report)?;
         return Ok(None);
     }
+    Ok(Some(TextFile { path, file, ai: ai_text(repo, judge, range, ends, path, file)? }))
+}
+
+/// HEAD's text of the file at `path` with what the range's lineage says of
+/// it (`file`): its AI lines and the places an AI removed lines.
+fn ai_text(
+    repo: &Repository,
+    judge: &Judge<'_>,
+    range: &Range,
+    ends: &Ends<'_>,
+    path: &str,
+    file: &lineage::FileLineage,
+) -> Result<AiText, VerifyError> {
+    let lineage = &range.lineage;
     let blob = repo.find_blob(file.id).map_err(git(format!("read HEAD:{path}")))?;
     let text = String::from_utf8(blob.content().to_vec())
         .map_err(|e| VerifyError::Unreadable { path: path.to_string(), reason: e.to_string() })?;
@@ -1020,7 +1037,7 @@ fn read_file<'r>(
         true => None,
         false => ends.base_text(repo, path),
     };
-    Ok(Some(TextFile { path, file, ai: AiText { path: path.to_string(), text, spans, deletions, before } }))
+    Ok(AiText { path: path.to_string(), text, spans, deletions, before })
 }
 
 /// The AI units of each file, analyzed on as many threads as the machine
