@@ -107,6 +107,31 @@ fn deleted_units(status: &Value) -> Vec<String> {
     out
 }
 
+/// Red team (rt28a F1): the gate keeps what it found for the post-commit
+/// hook. A commit abandoned after the gate ran (the editor closed with an
+/// empty message) left it behind, and the next commit's hook took it as
+/// its own: the agent's removal recorded in between was left out of the
+/// note, the commit was attested "no AI", and verify passed the deletion.
+/// The gate's findings hold only for the commit of the HEAD and journal it
+/// saw.
+#[test]
+fn what_an_abandoned_commits_gate_found_is_not_the_next_commits() {
+    let repo = Repo::init(WARN);
+    let start = repo.start();
+    std::fs::write(repo.root().join("README.md"), "# notes\n").unwrap();
+    repo.ok(&["add", "README.md"]);
+    let abandoned = repo.git_run(&["-c", "core.editor=false", "commit"]);
+    assert_ne!(abandoned.code, 0, "the commit is abandoned at its message: {abandoned:?}");
+    repo.agent_rm();
+    let commit = repo.git_run(&["commit", "-q", "-a", "--no-verify", "-m", "clean up"]);
+    assert_eq!(commit.code, 0, "{commit:?}");
+    let note = repo.note("HEAD");
+    assert!(note.iter().any(|r| r["path"] == DELETED && r["removed"] == true), "{note:#?}");
+    let (code, report) = repo.verify(&format!("{start}..HEAD"));
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(deleted_file_failures(&report).len(), 1, "{report:#}");
+}
+
 #[test]
 fn a_file_an_agent_deletes_with_a_shell_command_needs_sign_off() {
     let repo = Repo::init(WARN);

@@ -17,7 +17,7 @@
 //! is an error naming it (exit 2). Without `--staged` the same check runs on
 //! the working tree.
 
-use super::gate_cache::{CachedFile, CachedMode, CachedRemoval, CachedSpan, CachedUnit, GateCache};
+use super::gate_cache::{CachedFile, CachedMode, CachedRemoval, CachedSpan, CachedUnit, GateCache, Stamp};
 use super::output::Style;
 use super::status::ModeChangeJudged;
 use super::{Format, FormatArg, Outcome};
@@ -55,9 +55,10 @@ pub fn gate(staged: bool, format: Format, quiet: bool) -> anyhow::Result<Outcome
         eprintln!("vouch: warning: {warning}");
     }
     let version = if staged { Version::Staged } else { Version::Worktree };
+    let stamp = staged.then(|| Stamp::now(&ctx.repo));
     let next = next::next(&ctx, Options { version, strict: true, all: false, next_people: true, base: None })?;
-    if staged {
-        cache_for_post_commit(&ctx, &next);
+    if let Some(stamp) = stamp {
+        cache_for_post_commit(&ctx, &next, stamp);
     }
     let policy = next.policy();
     for warning in &next.warnings {
@@ -141,7 +142,7 @@ pub fn gate(staged: bool, format: Format, quiet: bool) -> anyhow::Result<Outcome
 
 /// Keep what the gate found for the post-commit hook (see
 /// [`super::gate_cache`]).
-fn cache_for_post_commit(ctx: &Context, next: &Next) {
+fn cache_for_post_commit(ctx: &Context, next: &Next, stamp: Stamp) {
     let files = next
         .files
         .iter()
@@ -183,7 +184,7 @@ fn cache_for_post_commit(ctx: &Context, next: &Next) {
             by: set.by.clone(),
         })
         .collect();
-    GateCache::new(files, removals, modes).write(&ctx.repo);
+    GateCache::new(stamp, files, removals, modes).write(&ctx.repo);
 }
 
 /// A unit as JSON, for `check` and `status`.

@@ -114,7 +114,7 @@ pub fn post_commit() -> anyhow::Result<Outcome> {
             sources.switched.clear();
         }
     }
-    let cache = GateCache::take(repo).unwrap_or_default();
+    let cache = GateCache::take(repo, &head).unwrap_or_default();
     let (mut records, retire, unknown) = records_for(&ctx, &head, &cache, &sources, &bots)?;
     // A commit that declares AI as a whole (a trailer, a bot author) is
     // never attested "no AI", even where none of its own claims became a

@@ -7,7 +7,11 @@
 //! takes it (reads and removes it) and uses an entry only for a committed
 //! file whose blob is the one the gate saw, so it never describes other
 //! content; without it (a commit with `--no-verify`), the hook works it all
-//! out again.
+//! out again. The gate's findings hold for one commit only: that of the
+//! HEAD it saw, with the journal as it was when the gate began. A cache
+//! left by a gate whose commit was not made (refused, or abandoned at the
+//! message) is stale once HEAD moves or a record is added (an agent's
+//! removal of a file, `vouch mark`): the hook then works it out again.
 //!
 //! It lives at `<worktree git dir>/vouch/gate-cache.json`: per worktree, as
 //! the index is.
@@ -19,13 +23,16 @@ use git2::Repository;
 use serde::{Deserialize, Serialize};
 
 use crate::provenance::{AiDeletion, Attribution};
-use crate::store::journal::RecordId;
+use crate::store::journal::{Journal, RecordId};
 
-const VERSION: u32 = 2;
+const VERSION: u32 = 3;
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct GateCache {
     v: u32,
+    /// What the gate's findings came from.
+    #[serde(default)]
+    stamp: Stamp,
     pub files: Vec<CachedFile>,
     /// The journal's live records of files agents removed whole, as the
     /// gate read them; `None` when not known (then the post-commit hook
@@ -37,6 +44,28 @@ pub struct GateCache {
     /// hook reads the journal).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub modes: Option<Vec<CachedMode>>,
+}
+
+/// What the gate's findings came from: HEAD (the commit's parent to be)
+/// and the journal's state ([`Journal::state`]) when it began.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Stamp {
+    head: Option<String>,
+    journal: Option<String>,
+}
+
+impl Stamp {
+    /// HEAD and the journal as they are now: taken before the gate reads
+    /// the journal, so that a record added while it runs makes its findings
+    /// stale rather than silently missing.
+    pub fn now(repo: &Repository) -> Stamp {
+        let head = repo.head().ok().and_then(|h| h.target()).map(|id| id.to_string());
+        Stamp { head, journal: journal_state(repo) }
+    }
+}
+
+fn journal_state(repo: &Repository) -> Option<String> {
+    Journal::open(repo).ok()?.state()
 }
 
 /// A journal record that an agent set a file's mode.
@@ -102,8 +131,13 @@ fn file(repo: &Repository) -> PathBuf {
 }
 
 impl GateCache {
-    pub fn new(files: Vec<CachedFile>, removals: Vec<CachedRemoval>, modes: Vec<CachedMode>) -> GateCache {
-        GateCache { v: VERSION, files, removals: Some(removals), modes: Some(modes) }
+    pub fn new(
+        stamp: Stamp,
+        files: Vec<CachedFile>,
+        removals: Vec<CachedRemoval>,
+        modes: Vec<CachedMode>,
+    ) -> GateCache {
+        GateCache { v: VERSION, stamp, files, removals: Some(removals), modes: Some(modes) }
     }
 
     /// Write it for the post-commit hook. A failure costs only time later,
@@ -114,12 +148,17 @@ impl GateCache {
         }
     }
 
-    /// Read and remove it; `None` when there is none (or it cannot be read).
-    pub fn take(repo: &Repository) -> Option<GateCache> {
+    /// Read and remove it, for the commit `commit` just made; `None` when
+    /// there is none, it cannot be read, or it is not the gate's of this
+    /// commit (see the module documentation).
+    pub fn take(repo: &Repository, commit: &git2::Commit<'_>) -> Option<GateCache> {
         let path = file(repo);
         let bytes = std::fs::read(&path).ok()?;
         let _ = std::fs::remove_file(&path);
-        serde_json::from_slice::<GateCache>(&bytes).ok().filter(|c| c.v == VERSION)
+        let cache = serde_json::from_slice::<GateCache>(&bytes).ok().filter(|c| c.v == VERSION)?;
+        let parent = commit.parent_id(0).ok().map(|id| id.to_string());
+        let stamp = &cache.stamp;
+        (stamp.head == parent && stamp.journal.is_some() && stamp.journal == journal_state(repo)).then_some(cache)
     }
 
     /// The entry for `path` at `blob`.

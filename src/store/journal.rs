@@ -730,6 +730,24 @@ impl Journal {
         Ok(segment::list(&self.dir).map_err(io_at(&self.dir))?.set_aside)
     }
 
+    /// What the journal holds now, in a few bytes: each segment's name,
+    /// length and time of change. Records are only ever appended to a
+    /// segment or written in a new one (compaction), so a journal with a
+    /// record more never has the same state. `None` when it cannot be
+    /// read.
+    pub fn state(&self) -> Option<String> {
+        use std::fmt::Write as _;
+        let listing = segment::list(&self.dir).ok()?;
+        let mut state = String::new();
+        for path in listing.segments.iter().chain(&listing.set_aside) {
+            let meta = std::fs::metadata(path).ok()?;
+            let changed = meta.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?;
+            let name = path.file_name()?.to_string_lossy();
+            let _ = write!(state, "{name}:{}:{};", meta.len(), changed.as_nanos());
+        }
+        Some(state)
+    }
+
     /// Whether `repo`'s worktree's journal may lack records: a damaged
     /// segment is set aside ([`Journal::set_aside_segments`]), or that
     /// cannot be told.
