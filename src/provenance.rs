@@ -577,6 +577,13 @@ struct Fragment {
     spans: Vec<(Range<usize>, Attribution)>,
     /// Its number among the fragments ever kept.
     number: u64,
+    /// How many of its bytes are not ASCII whitespace.
+    solid: usize,
+}
+
+/// How many bytes of `text` are not ASCII whitespace.
+fn solid_len(text: &str) -> usize {
+    text.bytes().filter(|b| !b.is_ascii_whitespace()).count()
 }
 
 /// Insertions shorter than this are never matched against removed text:
@@ -604,7 +611,8 @@ impl RecentlyRemoved {
             self.fragments.pop_front();
         }
         self.kept += 1;
-        self.fragments.push_back(Fragment { text: text.to_string(), spans, number: self.kept });
+        let solid = solid_len(text);
+        self.fragments.push_back(Fragment { text: text.to_string(), spans, number: self.kept, solid });
     }
 
     /// A mark of the fragments kept so far: [`RecentlyRemoved::recall_since`]
@@ -617,7 +625,10 @@ impl RecentlyRemoved {
     /// back: all of a removed fragment's spans if it equals the fragment
     /// (or is the fragment with its line break moved from one end to the
     /// other: a line moved up or down, as an editor sends it), or the whole
-    /// insertion if it equals one removed AI span. Most recent first.
+    /// insertion if it equals one removed AI span; else a fragment's spans
+    /// carried onto `text` where it is the fragment with other whitespace
+    /// (lines joined: Neovim's `J`; re-indented) or with its whole lines in
+    /// another order (a filter such as `:%!sort`). Most recent first.
     pub fn recall(&self, text: &str) -> Option<Vec<(Range<usize>, Attribution)>> {
         self.recall_since(0, text)
     }
@@ -638,6 +649,12 @@ impl RecentlyRemoved {
                 if attr.is_ai() && range.len() == text.len() && &frag.text[range.clone()] == text {
                     return Some(vec![(0..text.len(), attr.clone())]);
                 }
+            }
+        }
+        let solid = solid_len(text);
+        for frag in self.fragments.iter().rev().take_while(|f| f.number > mark) {
+            if let Some(spans) = respaced(frag, text, solid).or_else(|| reordered(frag, text)) {
+                return Some(spans);
             }
         }
         None
@@ -687,6 +704,72 @@ fn rotated(frag: &Fragment, text: &str) -> Option<Vec<(Range<usize>, Attribution
         }
     }
     Some(out)
+}
+
+/// The AI spans of `frag` for `text` (which has `solid` bytes that are
+/// not whitespace), when the two are the same text but for whitespace:
+/// each such byte of `text` has the origin of its fellow in the fragment.
+fn respaced(frag: &Fragment, text: &str, solid: usize) -> Option<Vec<(Range<usize>, Attribution)>> {
+    if frag.solid != solid || solid < MIN_RECALL_LEN {
+        return None;
+    }
+    let solid_at = |s: &str| s.bytes().enumerate().filter(|(_, b)| !b.is_ascii_whitespace()).map(|(i, _)| i).collect();
+    let (from, to): (Vec<usize>, Vec<usize>) = (solid_at(&frag.text), solid_at(text));
+    if from.iter().zip(&to).any(|(&i, &j)| frag.text.as_bytes()[i] != text.as_bytes()[j]) {
+        return None;
+    }
+    let mut out: Vec<(Range<usize>, Attribution)> = Vec::new();
+    for (range, attr) in frag.spans.iter().filter(|(_, a)| a.is_ai()) {
+        // The fragment's solid bytes in the span, as runs of `text`.
+        let first = from.partition_point(|&i| i < range.start);
+        let last = from.partition_point(|&i| i < range.end);
+        for &j in &to[first..last] {
+            match out.last_mut() {
+                Some((r, a)) if r.end == j && a == attr => r.end = j + 1,
+                _ => out.push((j..j + 1, attr.clone())),
+            }
+        }
+    }
+    Some(out)
+}
+
+/// The AI spans of `frag` for `text`, when `text` is the fragment's whole
+/// lines in another order: each line of `text` has the origin of a line
+/// of the fragment equal to it.
+fn reordered(frag: &Fragment, text: &str) -> Option<Vec<(Range<usize>, Attribution)>> {
+    if frag.text.len() != text.len() || !text.ends_with('\n') || !frag.text.ends_with('\n') {
+        return None;
+    }
+    let (from, to) = (lines_at(&frag.text), lines_at(text));
+    if from.len() < 2 || from.len() != to.len() {
+        return None;
+    }
+    let mut unused: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (line, start) in from.iter().rev() {
+        unused.entry(line).or_default().push(*start);
+    }
+    let mut out = Vec::new();
+    for (line, start) in to {
+        let was = unused.get_mut(line)?.pop()?;
+        for (range, attr) in frag.spans.iter().filter(|(_, a)| a.is_ai()) {
+            let inside = range.start.max(was)..range.end.min(was + line.len());
+            if !inside.is_empty() {
+                out.push((inside.start - was + start..inside.end - was + start, attr.clone()));
+            }
+        }
+    }
+    Some(out)
+}
+
+/// The lines of `text`, each with where it starts.
+fn lines_at(text: &str) -> Vec<(&str, usize)> {
+    let mut at = 0;
+    text.split_inclusive('\n')
+        .map(|line| {
+            at += line.len();
+            (line, at - line.len())
+        })
+        .collect()
 }
 
 /// Removed text shorter than this is not hashed: such text is far below any

@@ -614,6 +614,43 @@ fn moving_lines_up_and_down_keeps_the_ai_lines_ai() {
     }
 }
 
+/// Red team (rt28b, real Neovim 0.11): Neovim sends `J` as the joined
+/// text inserted at the end of the line first, then the line it came from
+/// deleted; and a filter (`:%!sort`) as the filtered text inserted after
+/// the last line, then the old lines deleted. The AI text put back was
+/// taken for the person's typing (`J`: saved as theirs, the gate and
+/// verify passed it) or for one large suspected insertion (the filter).
+/// Text a batch puts back is the text it removed, whitespace and the order
+/// of whole lines aside.
+#[test]
+fn neovim_joins_and_filters_keep_the_ai_lines_ai() {
+    let head = "fn main() {}\n";
+    let ai = "fn ai() {\n    let a = 1;\n    let b = 2;\n    let c = 3;\n}\n";
+    let cases = [
+        // `J` on `let a`.
+        json!([{ "range": range(2, 14, 2, 14), "text": " let b = 2;" }, { "range": range(3, 0, 4, 0), "text": "" }]),
+        // `3J` on `let a`.
+        json!([
+            { "range": range(2, 14, 2, 14), "text": " let b = 2; let c = 3;" },
+            { "range": range(3, 0, 5, 0), "text": "" },
+        ]),
+        // `:%!sort`.
+        json!([
+            { "range": range(6, 0, 6, 0), "text": "    let a = 1;\n    let b = 2;\n    let c = 3;\nfn ai() {\nfn main() {}\n}\n" },
+            { "range": range(0, 0, 6, 0), "text": "" },
+        ]),
+    ];
+    // `J` on the person's line above: the AI's line joined onto it.
+    let changes = json!([{ "range": range(0, 12, 0, 12), "text": " fn ai() {" }, { "range": range(1, 0, 2, 0), "text": "" }]);
+    let (text, human) = lines_left_human(Some("Neovim"), head, ai, changes);
+    assert!(text.starts_with("fn main() {} fn ai() {\n"), "{text}");
+    assert_eq!(human, Vec::<String>::new(), "{text}");
+    for changes in cases {
+        let (text, human) = lines_left_human(Some("Neovim"), head, ai, changes.clone());
+        assert_eq!(human, vec!["fn main() {}".to_string()], "{changes}\n{text}");
+    }
+}
+
 /// Red team: Neovim sends a re-indent (`>`, `<`, `=`, a formatter's hunk)
 /// of several lines as one change from the first difference to the last;
 /// the AI lines it re-indented became a person's, or suspected, although
