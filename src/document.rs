@@ -7,6 +7,7 @@
 //! batch. A change without a range replaces the text, and provenance is
 //! carried over through a diff.
 
+use std::collections::HashMap;
 use std::ops::Range;
 
 use crate::provenance::{Attribution, ProvenanceMap, RecentlyRemoved};
@@ -85,6 +86,16 @@ fn blocks(text: &str, pieces: Vec<Range<usize>>) -> Vec<Range<usize>> {
         }
     }
     out
+}
+
+/// What [`Document::units_changed_at`] found for earlier places: the unit
+/// of each place, the units beside each set of AI runs, and (once first
+/// needed) where the whole file's units of each fingerprint are.
+#[derive(Default)]
+struct ChangedMemo {
+    found: HashMap<(usize, u32), Unit>,
+    beside: HashMap<Vec<Range<usize>>, Vec<Unit>>,
+    fingerprints: Option<HashMap<String, Vec<Range<usize>>>>,
 }
 
 /// What the differences of a diffed replacement remember of the text they
@@ -583,16 +594,69 @@ impl Document {
     /// put where a guard was must not take the guard's removal under that
     /// approval (rt26f S3).
     pub fn unit_changed_at(&mut self, offset: usize, replaced: u32) -> Unit {
+        self.units_changed_at(&[(offset, replaced)]).remove(0)
+    }
+
+    /// [`Document::unit_changed_at`] of each place, the document read once
+    /// for them all (a buffer with thousands of removals is judged in one
+    /// pass over its units, not one per removal).
+    pub fn units_changed_at(&mut self, places: &[(usize, u32)]) -> Vec<Unit> {
         let ai = self.provenance.ai_ranges();
         self.ensure_tree();
-        let around = units::unit_around(self.language, self.syntax(), &self.text, offset, &ai);
+        let offsets: Vec<usize> = places.iter().map(|&(offset, _)| offset).collect();
+        let around = units::units_around(self.language, self.syntax(), &self.text, &offsets, &ai);
+        let mut memo = ChangedMemo::default();
+        places
+            .iter()
+            .zip(around)
+            .map(|(&(offset, replaced), around)| {
+                let unit = match memo.found.get(&(offset, replaced)) {
+                    Some(unit) => unit.clone(),
+                    None => self.unit_changed_once(offset, replaced, around, &ai, &mut memo),
+                };
+                memo.found.entry((offset, replaced)).or_insert_with(|| unit.clone());
+                unit
+            })
+            .collect()
+    }
+
+    /// [`Document::units_touching`] of the byte at `at`, given the
+    /// document's AI runs `ai` (sorted): the units of the AI runs beside
+    /// it, kept in `memo` by those runs (thousands of places in one long
+    /// AI run read its units once).
+    fn units_beside(&mut self, at: usize, ai: &[Range<usize>], memo: &mut ChangedMemo) -> Vec<Unit> {
+        let window = at.saturating_sub(1)..at + 2;
+        let first = ai.partition_point(|r| r.end <= window.start);
+        let runs: Vec<Range<usize>> = ai[first..].iter().take_while(|r| r.start < window.end).cloned().collect();
+        if runs.is_empty() {
+            return Vec::new();
+        }
+        if let Some(units) = memo.beside.get(&runs) {
+            return units.clone();
+        }
+        let units = units::review_units(self.language, self.syntax(), &self.text, &runs);
+        memo.beside.insert(runs, units.clone());
+        units
+    }
+
+    /// [`Document::unit_changed_at`], given the unit around the place
+    /// ([`units::unit_around`]), the document's AI ranges and what earlier
+    /// places found.
+    fn unit_changed_once(
+        &mut self,
+        offset: usize,
+        replaced: u32,
+        around: Unit,
+        ai: &[Range<usize>],
+        memo: &mut ChangedMemo,
+    ) -> Unit {
         let text = self.text.as_str();
         let offset = offset.min(text.len());
         let end = offset + text[offset..].split_inclusive('\n').take(replaced as usize).map(str::len).sum::<usize>();
         let put = offset..end;
         let Some(first) = put.clone().find(|&i| !text.as_bytes()[i].is_ascii_whitespace()) else { return around };
         let Some(unit) = self
-            .units_touching(first..first + 1)
+            .units_beside(first, ai, memo)
             .into_iter()
             .filter(|u| u.range.contains(&first))
             .min_by_key(|u| u.range.len())
@@ -615,11 +679,17 @@ impl Document {
         let own = text[unit.range.clone()].trim();
         let copied =
             !own.is_empty() && (text[..unit.range.start].contains(own) || text[unit.range.end..].contains(own));
-        let whole = 0..self.text.len();
-        let twin = copied
-            || units::units_in(self.language, self.syntax(), &self.text, whole, &ai)
-                .iter()
-                .any(|u| u.fingerprint == unit.fingerprint && u.range != unit.range);
+        let twin = copied || {
+            let all = memo.fingerprints.get_or_insert_with(|| {
+                let mut all: HashMap<String, Vec<Range<usize>>> = HashMap::new();
+                let whole = 0..self.text.len();
+                for u in units::units_in(self.language, self.syntax(), &self.text, whole, ai) {
+                    all.entry(u.fingerprint).or_default().push(u.range);
+                }
+                all
+            });
+            all.get(&unit.fingerprint).is_some_and(|ranges| ranges.iter().any(|r| *r != unit.range))
+        };
         if twin { around } else { unit }
     }
 

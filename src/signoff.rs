@@ -720,8 +720,8 @@ pub fn add_deletions(doc: &mut Document, facts: &mut Vec<UnitFacts>, deletions: 
     if deletions.is_empty() {
         return;
     }
-    for deletion in deletions {
-        let unit = doc.unit_changed_at(deletion.at, deletion.replaced);
+    let places: Vec<(usize, u32)> = deletions.iter().map(|d| (d.at, d.replaced)).collect();
+    for (deletion, unit) in deletions.iter().zip(doc.units_changed_at(&places)) {
         let slot = match facts.iter().position(|f| f.unit.range == unit.range && f.unit.kind == unit.kind) {
             Some(i) => i,
             None => {

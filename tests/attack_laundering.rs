@@ -232,7 +232,8 @@ fn a_link_to_a_directory_of_exempt_ai_code_is_judged_where_it_stands() {
 /// (src/payments/) by a link: verify passed on alice's approval.
 #[test]
 fn a_link_into_a_stricter_path_needs_its_reviewers() {
-    let policy = format!("{SIGNED_POLICY}\n[[rules]]\npaths = [\"src/payments/\"]\nreviewers = [\"bob@example.com\"]\n");
+    let policy =
+        format!("{SIGNED_POLICY}\n[[rules]]\npaths = [\"src/payments/\"]\nreviewers = [\"bob@example.com\"]\n");
     let (world, a) = start(&policy, "dev");
     a.write("src/util/charge.rs", CHARGE);
     a.commit("add charge()", Some(TRAILER));

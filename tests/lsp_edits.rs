@@ -641,7 +641,8 @@ fn neovim_joins_and_filters_keep_the_ai_lines_ai() {
         ]),
     ];
     // `J` on the person's line above: the AI's line joined onto it.
-    let changes = json!([{ "range": range(0, 12, 0, 12), "text": " fn ai() {" }, { "range": range(1, 0, 2, 0), "text": "" }]);
+    let changes =
+        json!([{ "range": range(0, 12, 0, 12), "text": " fn ai() {" }, { "range": range(1, 0, 2, 0), "text": "" }]);
     let (text, human) = lines_left_human(Some("Neovim"), head, ai, changes);
     assert!(text.starts_with("fn main() {} fn ai() {\n"), "{text}");
     assert_eq!(human, Vec::<String>::new(), "{text}");

@@ -164,8 +164,19 @@ pub fn unit_around(
     offset: usize,
     ai: &[Range<usize>],
 ) -> Unit {
+    units_around(language, tree, text, &[offset], ai).remove(0)
+}
+
+/// [`unit_around`] of each offset, the file's unit made once for them all.
+pub fn units_around(
+    language: Language,
+    tree: Option<&tree_sitter::Tree>,
+    text: &Text,
+    offsets: &[usize],
+    ai: &[Range<usize>],
+) -> Vec<Unit> {
     let finder = Finder::new(language, tree, text, ai);
-    finder.unit_around(offset.min(text.len()))
+    offsets.iter().map(|&offset| finder.unit_around(offset.min(text.len()))).collect()
 }
 
 /// A syntax node that the units query names a unit, with what vouch makes
@@ -220,6 +231,8 @@ struct Finder<'a> {
     ai: Vec<Range<usize>>,
     /// Where the file's preamble ends (see [`Finder::preamble_end`]).
     preamble: OnceCell<usize>,
+    /// The whole file's unit, once made ([`Finder::file_unit`]).
+    whole: OnceCell<Unit>,
     /// Take the units nested in chosen ones from the candidates already
     /// found where they can be (see [`Finder::syntax_units`]); off only in
     /// the tests that check it changes nothing.
@@ -261,6 +274,7 @@ impl<'a> Finder<'a> {
             syntax,
             ai: normalize(ai, text.len()),
             preamble: OnceCell::new(),
+            whole: OnceCell::new(),
             reuse: true,
             #[cfg(test)]
             reference: false,
@@ -510,6 +524,10 @@ impl<'a> Finder<'a> {
 
     /// The unit of the whole file, which owns the bytes of its file gates.
     fn file_unit(&self) -> Unit {
+        self.whole.get_or_init(|| self.make_file_unit()).clone()
+    }
+
+    fn make_file_unit(&self) -> Unit {
         let range = 0..self.src.len();
         let gates = self.all_gates();
         let ai_own = intersect(&self.ai, &gates);
