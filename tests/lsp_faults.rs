@@ -186,6 +186,25 @@ fn a_storm_of_panics_ends_the_process_after_saying_why() {
     assert_eq!(stops["type"], 1);
 }
 
+/// Red team (rt28b, real Neovim): a server busy with a long analysis when
+/// Neovim quit went on burning a core for minutes after its standard input
+/// closed, waiting for its state thread to finish. A client gone is a
+/// client gone: the process leaves within moments.
+#[test]
+fn a_busy_server_leaves_when_its_client_goes_away() {
+    let repo = TestRepo::new();
+    let mut server = start(&repo);
+    panic_on(&mut server, "hang", 1);
+    // The state thread is stuck: a request waits.
+    server.notify("vouch/debug/stats", json!({}));
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let closed = std::time::Instant::now();
+    server.close_stdin();
+    let status = server.wait_exit().expect("the server exits once its client is gone");
+    assert!(closed.elapsed() < std::time::Duration::from_secs(15), "{:?}", closed.elapsed());
+    assert!(!status.success(), "no shutdown came first: {status}");
+}
+
 /// The hook is off unless its environment variable says otherwise.
 #[test]
 fn the_panic_hook_is_off_by_default() {

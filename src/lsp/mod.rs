@@ -137,10 +137,21 @@ where
         return ended;
     }
     // The service, and with it the last sender of events, is gone: the state
-    // thread sees its channel close and returns.
+    // thread sees its channel close and returns, once done with what it is
+    // doing. A long analysis is not waited for: the client is gone, and a
+    // process that outlives it burns a core for nothing (rt28b).
     drop(server);
-    state_thread.join().unwrap_or(state::Ended::Disconnected)
+    let (joined_tx, joined_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = joined_tx.send(state_thread.join().unwrap_or(state::Ended::Disconnected));
+    });
+    // Whether a `shutdown` came first is the state thread's to say; one
+    // that does not answer in time did not get to it.
+    joined_rx.recv_timeout(STATE_THREAD_GRACE).unwrap_or(state::Ended::WithoutShutdown)
 }
+
+/// How long the server waits for its state thread once the client is gone.
+const STATE_THREAD_GRACE: Duration = Duration::from_secs(2);
 
 /// The file `VOUCH_LSP_RECORD` names, opened to append the raw input to.
 fn record_file() -> Option<std::fs::File> {

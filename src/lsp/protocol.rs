@@ -239,7 +239,7 @@ fn one() -> u32 {
     1
 }
 
-/// Where `vouch/debug/panic` makes the server panic.
+/// Where `vouch/debug/panic` makes the server panic (or hang).
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub enum PanicOn {
@@ -251,6 +251,9 @@ pub enum PanicOn {
     Analysis,
     /// While answering the next request.
     Request,
+    /// No panic: the state thread stays busy for a minute at once, as a
+    /// long analysis would keep it (what the server does meanwhile).
+    Hang,
 }
 
 /// The environment variable that enables `vouch/debug/panic`.

@@ -956,7 +956,11 @@ impl State {
                 if params.on == PanicOn::Now {
                     panic!("vouch/debug/panic: a panic while handling a notification");
                 }
-                self.trap = Some(params);
+                if params.on == PanicOn::Hang {
+                    std::thread::sleep(Duration::from_secs(60));
+                } else {
+                    self.trap = Some(params);
+                }
             }
         }
         self.busy = None;

@@ -223,6 +223,11 @@ impl Server {
         self.child.id()
     }
 
+    /// Close the server's standard input, as a client that went away does.
+    pub fn close_stdin(&mut self) {
+        self.stdin = None;
+    }
+
     /// How the process ended, waiting up to `TIMEOUT`; `None` if it runs on.
     pub fn wait_exit(&mut self) -> Option<std::process::ExitStatus> {
         let deadline = Instant::now() + TIMEOUT;
