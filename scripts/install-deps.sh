@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# System packages the Rust tests need: git, ssh-keygen (signed approvals) and
-# util-linux's script (a terminal for the prompts of vouch approve);
+# System packages the Rust tests need: git, ssh-keygen (signed approvals),
+# util-linux's script (a terminal for the prompts of vouch approve) and
+# strace (failed writes);
 # optional ones (actionlint, shellcheck, zsh, fish, elvish) when it can.
 # Idempotent: installs only what is missing.
 set -euo pipefail
@@ -8,6 +9,8 @@ missing=()
 command -v git >/dev/null || missing+=(git)
 command -v ssh-keygen >/dev/null || missing+=(openssh-client)
 command -v script >/dev/null || missing+=(bsdutils)
+# strace: its fault injection stands for a full disk (tests/agent_hook_failures.rs).
+command -v strace >/dev/null || missing+=(strace)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "vouch tests need: ${missing[*]} (run as root, or install them)" >&2

@@ -700,7 +700,13 @@ fn after_edit(agent: Agent, edit: agents::AgentEdit) -> anyhow::Result<Outcome> 
         return Ok(Outcome::Ok);
     }
     let redacted = intent.as_ref().map_or(0, |i| i.redacted);
-    record(&target, &changed, source.clone(), Evidence::AgentHook, intent)?;
+    // One not recorded (a full disk, a write the file system refused) is
+    // kept as unrecorded, so that no commit of it is attested "no AI", and
+    // the agent is told.
+    if let Err(e) = record(&target, &changed, source.clone(), Evidence::AgentHook, intent) {
+        agent_record::not_recorded(&target.repo, &source.tool, &target.rel, &e);
+        return Err(e);
+    }
     say_recorded(&target, &changed, &source.tool);
     if redacted > 0 {
         eprintln!("vouch: {redacted} secret(s) redacted from the intent kept with the edit");

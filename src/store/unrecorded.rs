@@ -9,7 +9,11 @@
 //! One file per event under the worktree's `.git/vouch/unrecorded/`, so
 //! that writers never read, change and write the same file. A file that
 //! cannot be read is set aside (renamed `*.bad`), said, and counts as
-//! touching every commit until then.
+//! touching every commit until then. Where the event itself cannot be
+//! written (the disk full, a rename the file system refuses), an empty
+//! file named for the time (`*.lost`: it needs no data block, and no
+//! rename) says that some tool's change went unrecorded, which paths not
+//! known: it counts as such a file that cannot be read.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -35,12 +39,23 @@ fn dir(repo: &Repository) -> PathBuf {
     crate::store::repo::git_dir(repo).join("vouch").join("unrecorded")
 }
 
-/// Keep that a command of `tool` may have changed `paths` unrecorded.
+/// Keep that a command of `tool` may have changed `paths` unrecorded; if
+/// that cannot be written, that something went unrecorded (see the module
+/// documentation).
 pub fn add(repo: &Repository, tool: &str, paths: BTreeSet<String>) -> std::io::Result<()> {
     if paths.is_empty() {
         return Ok(());
     }
     let at = crate::store::snapshot::epoch_seconds();
+    write_event(repo, tool, at, paths).or_else(|e| {
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+        let name = format!("{at}-{}-{nanos}.lost", std::process::id());
+        let _ = std::fs::create_dir_all(dir(repo));
+        std::fs::File::create_new(dir(repo).join(name)).map(drop).map_err(|_| e)
+    })
+}
+
+fn write_event(repo: &Repository, tool: &str, at: i64, paths: BTreeSet<String>) -> std::io::Result<()> {
     let event = Event { v: VERSION, tool: tool.to_string(), at, paths };
     let bytes = serde_json::to_vec(&event).map_err(std::io::Error::other)?;
     let dir = dir(repo);
@@ -60,6 +75,15 @@ fn pending(repo: &Repository) -> (Vec<(PathBuf, Event)>, Vec<String>) {
     let Ok(entries) = std::fs::read_dir(dir(repo)) else { return (events, problems) };
     for entry in entries.flatten() {
         let path = entry.path();
+        if path.extension().is_some_and(|e| e == "lost") {
+            let aside = path.with_extension("lost-seen");
+            let _ = std::fs::rename(&path, &aside);
+            problems.push(format!(
+                "{}: a tool's change could not be recorded, nor which files it changed (was the disk full?)",
+                path.display()
+            ));
+            continue;
+        }
         if path.extension().is_none_or(|e| e != "json") {
             continue;
         }
