@@ -538,6 +538,47 @@ fn a_segment_with_no_complete_line_is_set_aside_and_reported() {
     assert!(message.contains("vouch mark") && message.contains("rm "), "says what to run: {message}");
 }
 
+/// Red team (rt28a F3): a compacted segment is written whole (a temporary
+/// file, flushed, renamed), so no crash can leave it with a torn last
+/// line; cut inside its last record, it was read as a crash's leftover:
+/// the record was dropped without a word, and the next compaction deleted
+/// the damaged file. Such a tail is damage: set aside and reported.
+#[test]
+fn a_compacted_segment_cut_short_is_damage_not_a_crash() {
+    let (_dir, repo) = repo_with(BASE);
+    let spans = [(0..3, ai("x"))];
+    // Two writers' segments, sealed, compacted into one by a third.
+    for names in [&["a.rs", "b.rs"][..], &["c.rs"]] {
+        let writer = Journal::open(&repo).unwrap();
+        for name in names {
+            writer.append(&repo, Entry::delta(name, "abc\n", &spans)).unwrap();
+        }
+        let segment = first_segment(&writer);
+        drop(writer);
+        wait_until_sealed(&segment);
+    }
+    Journal::open(&repo).unwrap().compact(&repo).unwrap();
+    let segment = first_segment(&Journal::open(&repo).unwrap());
+    assert!(segment.to_str().unwrap().ends_with("-compacted.jsonl"), "{}", segment.display());
+    let whole = std::fs::read(&segment).unwrap();
+    let cut = whole[..whole.len() - 30].to_vec();
+    std::fs::write(&segment, &cut).unwrap();
+    wait_until_sealed(&segment);
+    let journal = Journal::open(&repo).unwrap();
+    let loaded = journal.records().unwrap();
+    let [Problem::Corrupt { path, set_aside: Some(aside), mentions, .. }] = loaded.problems.as_slice() else {
+        panic!("{:?}", loaded.problems);
+    };
+    assert_eq!(path, &segment);
+    assert_eq!(mentions, &["c.rs"], "says whose record it held");
+    assert_eq!(std::fs::read(aside).unwrap(), cut, "set aside as it was");
+    assert_eq!(loaded.records.len(), 2, "the intact records are kept");
+    // Compaction never deletes it.
+    journal.compact(&repo).unwrap();
+    assert!(aside.exists());
+    assert!(Journal::damaged(&repo));
+}
+
 #[test]
 fn an_empty_segment_is_set_aside_and_reported() {
     let (_dir, repo, segment, _) = damaged_segment(|_| Vec::new());

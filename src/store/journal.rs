@@ -82,8 +82,10 @@
 //!   setting `vouch.fsyncMethod=fsync` flushes each file and directory on
 //!   its own instead).
 //! - *Damage.* What a crash can leave is a torn *last* line after complete
-//!   ones (ignored: it was never acknowledged). Anything else is damage: a
-//!   line that does not decode (a bad checksum, not a record), a segment
+//!   ones (ignored: it was never acknowledged), in a segment appended to;
+//!   a segment written whole (compacted, salvaged) has none. Anything else
+//!   is damage: a line that does not decode (a bad checksum, not a
+//!   record), a torn last line of a segment written whole, a segment
 //!   with no complete line (a fragment: a segment appears only once its
 //!   first record is on disk) or an empty one. A damaged segment is set
 //!   aside: renamed to `<name>.corrupt-<time>`, never deleted, after its
@@ -798,7 +800,7 @@ impl Journal {
             bytes.push(b'\n');
         }
         if !bytes.is_empty() {
-            let name = self.next_file_name("salvaged");
+            let name = self.next_file_name(segment::SALVAGED);
             segment::write_atomic(&self.dir, &name, &bytes).map_err(io_at(&self.dir.join(&name)))?;
         }
         let to = crate::store::set_aside_path(&path);
@@ -949,7 +951,7 @@ impl Journal {
                 for record in &kept {
                     bytes.extend(record::encode(record)?);
                 }
-                let name = self.next_file_name("compacted");
+                let name = self.next_file_name(segment::COMPACTED);
                 segment::write_atomic(&self.dir, &name, &bytes).map_err(io_at(&self.dir.join(&name)))?;
             }
             for (i, _) in &sealed {

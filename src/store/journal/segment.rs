@@ -14,6 +14,20 @@ use std::time::{Duration, SystemTime};
 use super::record::{self, LineError, Record};
 
 pub(super) const SEGMENT_EXT: &str = ".jsonl";
+
+/// What the names of segments written whole end in (before
+/// [`SEGMENT_EXT`]): a compaction's, and one holding a damaged segment's
+/// intact records. Written to a temporary file, flushed and renamed, such a
+/// segment never ends in the middle of a line but through damage.
+pub(super) const COMPACTED: &str = "compacted";
+pub(super) const SALVAGED: &str = "salvaged";
+
+/// Whether the segment at `path` was written whole ([`COMPACTED`],
+/// [`SALVAGED`]).
+fn written_whole(path: &Path) -> bool {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    [COMPACTED, SALVAGED].iter().any(|what| name.ends_with(&format!("-{what}{SEGMENT_EXT}")))
+}
 pub(super) const TEMP_PREFIX: &str = ".tmp-";
 
 /// A lock on the whole journal (an advisory `flock` on `journal.lock`):
@@ -325,6 +339,8 @@ pub(super) fn parse(path: PathBuf, bytes: &[u8]) -> SegmentRead {
         };
         read.corrupt = Some((1, reason));
         unreadable.push(bytes);
+    } else if !tail.is_empty() && written_whole(&read.path) {
+        unreadable.push(tail);
     } else {
         read.torn_tail = !tail.is_empty();
     }
@@ -340,6 +356,15 @@ pub(super) fn parse(path: PathBuf, bytes: &[u8]) -> SegmentRead {
                 }
             }
         }
+    }
+    if read.corrupt.is_none() && !complete.is_empty() && !tail.is_empty() && !read.torn_tail {
+        let line = complete.iter().filter(|&&b| b == b'\n').count() + 1;
+        let reason = format!(
+            "its last line stops {} byte(s) in, with no line end, but this segment was written whole, so this is \
+             damage, not a crash",
+            tail.len()
+        );
+        read.corrupt = Some((line, reason));
     }
     read.mentions = mentions(&unreadable);
     read
