@@ -267,12 +267,14 @@ impl<'a> Finder<'a> {
         text: &'a Text,
         ai: &[Range<usize>],
     ) -> Finder<'a> {
+        // A byte order mark is no code: no unit holds it.
+        let bom = if text.as_str().starts_with('\u{feff}') { '\u{feff}'.len_utf8() } else { 0 };
         Finder {
             language,
             text,
             src: text.as_str(),
             syntax,
-            ai: normalize(ai, text.len()),
+            ai: subtract_all(&normalize(ai, text.len()), std::slice::from_ref(&(0..bom))),
             preamble: OnceCell::new(),
             whole: OnceCell::new(),
             reuse: true,
@@ -1193,6 +1195,27 @@ mod tests {
         let tree = SyntaxTree::new(language, text.as_str());
         let units = review_units(language, tree.as_ref().and_then(|t| t.tree()), &text, &ai);
         expect.assert_eq(&show(&text, &units));
+    }
+
+    /// Red team (rt28c B1): a file an AI wrote that starts with a UTF-8
+    /// byte order mark had a `lines` unit of its own for the mark, on line 1
+    /// with the function: `vouch approve PATH:1`, as verify's failure line
+    /// says, approved the mark and never the function. The mark is no code.
+    #[test]
+    fn a_byte_order_mark_is_no_unit() {
+        for language in [Language::Python, Language::Rust, Language::JavaScript] {
+            let source = match language {
+                Language::Python => "«\u{feff}def f(x):\n    return x + 1\n»",
+                Language::Rust => "«\u{feff}fn f(x: u32) -> u32 {\n    x + 1\n}\n»",
+                _ => "«\u{feff}function f(x) {\n  return x + 1;\n}\n»",
+            };
+            let (content, ai) = parse_markers(source);
+            let text = Text::new(content).unwrap();
+            let tree = SyntaxTree::new(language, text.as_str());
+            let units = review_units(language, tree.as_ref().and_then(|t| t.tree()), &text, &ai);
+            let kinds: Vec<(&str, Option<&str>)> = units.iter().map(|u| (u.kind.as_str(), u.name.as_deref())).collect();
+            assert_eq!(kinds, [("function", Some("f"))], "{language:?}: {}", show(&text, &units));
+        }
     }
 
     #[test]
