@@ -659,7 +659,9 @@ fn commit_with_no_note_under_require_attestation() {
         failure["reason"],
         format!(
             "commit {} (more readme) carries no vouch note; the policy at BASE requires every commit to attest its AI \
-             text (a note with file records, or `no-ai`)",
+             text (a note with file records, or `no-ai`); where vouch's post-commit hook did not run or finish, `vouch \
+             notes rebuild BASE..HEAD` in the clone that made it notes it from the journal, and `vouch sync` shares \
+             the note",
             &bare.to_string()[..10]
         )
     );

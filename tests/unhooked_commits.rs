@@ -106,6 +106,29 @@ fn notes_rebuild_notes_such_commits_from_the_journal() {
     assert_eq!(failures(&repo), vec![unapproved("src/admin.py", "wipe"), unapproved("src/lib.py", "grant")]);
 }
 
+/// Red team (rt28a F4): the post-commit hook killed before it wrote the
+/// note (the terminal closed, the machine off) left the agent's commit
+/// with none, and nothing caught it up: later commits did not, `vouch
+/// status` showed nothing, and without `require_attestation` verify passed
+/// the agent's code as of unknown origin. The next commit's post-commit
+/// hook notes the commits before it that have none from the journal, while
+/// their records are live.
+#[test]
+fn the_next_commit_notes_one_whose_post_commit_hook_did_not_finish() {
+    let repo = VouchRepo::init_with(&[(".vouch.toml", POLICY), ("src/lib.py", LIB)], &["--agent", "claude-code"]);
+    repo.ok(&["checkout", "-q", "-b", "feature"]);
+    agent_writes(&repo, "toolu_1", "src/lib.py", WITH_GRANT);
+    // Its hooks did not run to their end: here, not at all.
+    repo.ok(&["-c", "core.hooksPath=/dev/null", "commit", "-qam", "grant"]);
+    assert!(repo.note("HEAD").is_empty(), "{:?}", repo.note("HEAD"));
+    repo.write("README", "readme\n");
+    repo.ok(&["add", "README"]);
+    let next = repo.git_run(&["commit", "-qm", "readme"]);
+    assert!(next.stderr.contains("1 earlier commit"), "says so: {next:?}");
+    assert_eq!(noted_ai(&repo, "HEAD~1", "src/lib.py"), json!([[3, 6]]), "{:?}", repo.note("HEAD~1"));
+    assert_eq!(failures(&repo), vec![unapproved("src/lib.py", "grant")]);
+}
+
 #[test]
 fn a_persons_commit_made_without_hooks_stays_unattested() {
     let repo = unhooked();

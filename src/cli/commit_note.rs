@@ -60,6 +60,7 @@ pub fn post_commit() -> anyhow::Result<Outcome> {
     // hook after a call may have run in another repository's directory).
     super::hook::note_deferred(repo);
     let head = repo.head().context("cannot read HEAD")?.peel_to_commit().context("HEAD is not a commit")?;
+    catch_up(&ctx, &head);
     let (action, before) = repo
         .reflog("HEAD")
         .ok()
@@ -558,6 +559,43 @@ pub fn note_unnoted(ctx: &Context) -> anyhow::Result<Vec<Oid>> {
     }
     since.reverse();
     unnoted_in(ctx, &loaded, &since)
+}
+
+/// How many commits before it the post-commit hook looks at for one whose
+/// own hook did not finish.
+const MAX_CATCH_UP: usize = 20;
+
+/// Note the commits right before `head` (its first parents, back to one
+/// that has a note or is a merge) that have none, from the journal, as
+/// [`unnoted_in`] does: their post-commit hook did not finish (killed, the
+/// machine off), and their records are live still. One note read when the
+/// commit before has its note, as it has in ordinary work.
+fn catch_up(ctx: &Context, head: &git2::Commit<'_>) {
+    let repo = &ctx.repo;
+    let mut missing = Vec::new();
+    let mut at = head.parent(0).ok();
+    while let Some(commit) = at.filter(|c| c.parent_count() <= 1 && missing.len() < MAX_CATCH_UP) {
+        if !matches!(notes::read_note(repo, commit.id()), Ok(None)) {
+            break;
+        }
+        missing.push(commit.id());
+        at = commit.parent(0).ok();
+    }
+    if missing.is_empty() {
+        return;
+    }
+    missing.reverse();
+    match ctx.journal().and_then(|(_, loaded)| unnoted_in(ctx, &loaded, &missing)) {
+        Ok(noted) if noted.is_empty() => {}
+        Ok(noted) => eprintln!(
+            "vouch: {} earlier commit(s) had no note (their post-commit hook did not finish): noted from the journal",
+            noted.len()
+        ),
+        Err(e) => eprintln!(
+            "vouch: warning: cannot note the earlier commits that have none: {}",
+            crate::display::line(&format!("{e:#}"))
+        ),
+    }
 }
 
 /// Note those of `commits` (oldest first) that have no vouch note, are no

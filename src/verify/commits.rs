@@ -45,7 +45,9 @@ pub(super) fn check_commits(
                         Rule::MissingAttestation,
                         format!(
                             "commit {} ({subject}) carries no vouch note; the policy at BASE requires every commit to \
-                             attest its AI text (a note with file records, or `no-ai`)",
+                             attest its AI text (a note with file records, or `no-ai`); where vouch's post-commit hook \
+                             did not run or finish, `vouch notes rebuild BASE..HEAD` in the clone that made it notes \
+                             it from the journal, and `vouch sync` shares the note",
                             short(&oid.to_string())
                         ),
                     );
@@ -65,11 +67,18 @@ pub(super) fn check_commits(
             if policy.require_attestation() {
                 let mut failure = Failure::new(
                     Rule::MissingAttestation,
-                    format!(
-                        "commit {} ({subject}) carries only AI lines imported from another tool's records; the policy \
-                         at BASE requires every commit to attest its AI text with a vouch note",
-                        short(&oid.to_string())
-                    ),
+                    match records.is_empty() {
+                        true => format!(
+                            "commit {} ({subject}) carries an empty vouch note, which attests nothing; the policy at \
+                             BASE requires every commit to attest its AI text (a note with file records, or `no-ai`)",
+                            short(&oid.to_string())
+                        ),
+                        false => format!(
+                            "commit {} ({subject}) carries only AI lines imported from another tool's records; the \
+                             policy at BASE requires every commit to attest its AI text with a vouch note",
+                            short(&oid.to_string())
+                        ),
+                    },
                 );
                 failure.commits.push(oid.to_string());
                 report.failures.push(failure);
