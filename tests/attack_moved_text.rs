@@ -249,6 +249,26 @@ fn an_agent_that_renames_and_edits_a_file_in_one_command_wrote_its_edit() {
     assert_eq!(file["ai"], serde_json::json!([[5, 8]]), "{note:?}");
 }
 
+/// Round two (rt28d M2, a regression of the rule above): the agent's edit
+/// drops the check from the person's file, and a later command of the
+/// agent's moves the file. The move was compared with the file as it was
+/// right before the command, which already lacked the check: nothing was
+/// recorded at the new path, the journal's record of the removal stayed
+/// with the old one, and verify passed. A file moved from one the journal
+/// holds live records of is compared with what HEAD holds of that one.
+#[test]
+fn an_agents_edit_then_its_move_of_the_file_keeps_the_edit_ai() {
+    for command in ["mv src/a.py src/b.py", "git mv src/a.py src/b.py"] {
+        let repo = start(&[("src/a.py", GUARDED)]);
+        agent_writes(&repo, "src/a.py", UNGUARDED);
+        agent_shell(&repo, "toolu_mv4", command, || match command.starts_with("git") {
+            true => drop(repo.ok(&["mv", "src/a.py", "src/b.py"])),
+            false => std::fs::rename(repo.root().join("src/a.py"), repo.root().join("src/b.py")).unwrap(),
+        });
+        assert_eq!(commit_and_verify(&repo), vec![("src/b.py".to_string(), "f".to_string())], "{command}");
+    }
+}
+
 /// And the agent's own file, renamed by the agent, is still its own.
 #[test]
 fn an_agents_file_the_agent_renames_stays_ai() {

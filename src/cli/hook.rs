@@ -61,7 +61,7 @@
 //! twice (before and after), as `git status` does.
 
 use std::cell::OnceCell;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -1035,12 +1035,26 @@ impl Side {
         let staging = Staging::of(&self.repo, self.snapshot.head)?;
         let candidates =
             self.snapshot.candidates(&self.repo).context("cannot list the files the command may have changed")?;
-        let removed = Removed(
+        let mut removed = Removed(
             candidates
                 .iter()
                 .filter_map(|rel| Some((rel.clone(), removed_since(&self.repo, &self.snapshot, &self.root, rel)?)))
                 .collect(),
         );
+        // What an agent changed in a file before moving it stays its own
+        // where the file lands (an edit that dropped a check, then `mv`):
+        // one the journal holds live records of is compared from HEAD's
+        // version of it, not from the agent's (a person's uncommitted change
+        // in it then goes with the agent's: closed, not open).
+        if !removed.0.is_empty() {
+            let loaded = self.journal.records().context("cannot read the journal")?;
+            let recorded: HashSet<&str> = loaded.live().filter_map(|r| r.path()).collect();
+            for (rel, before) in &mut removed.0 {
+                if recorded.contains(rel.as_str()) {
+                    *before = version_at(&self.repo, self.snapshot.head, rel);
+                }
+            }
+        }
         for rel in candidates {
             let done = self
                 .record_file(&rel, &removed, source, intent)
@@ -1288,7 +1302,8 @@ impl Side {
 }
 
 /// The files a shell command removed, each as it was before the command
-/// (as git stores it).
+/// (as git stores it), or as HEAD holds it where an agent's records of it
+/// are live.
 struct Removed(Vec<(String, Vec<u8>)>);
 
 impl Removed {
