@@ -197,7 +197,7 @@ fn a_link_to_ai_code_in_an_exempt_path_is_judged_where_it_stands() {
     let failure = ai_unit_failure(&report, "src/charge.rs", "charge");
     assert!(commits_of(failure).iter().all(|c| *c != linked.to_string()), "the link wrote none of it: {failure:#}");
     let details = failure["details"].to_string();
-    assert!(details.contains("symbolic link to vendor/charge.rs"), "{failure:#}");
+    assert!(details.contains("symbolic link on the way to vendor/charge.rs"), "{failure:#}");
     world.decide(&a, failure["fingerprint"].as_str().unwrap(), Decision::by("alice"));
     let (code, report) = a.verify("origin/main..HEAD");
     assert_eq!(code, 0, "{report:#}");
@@ -227,6 +227,57 @@ fn a_link_to_a_directory_of_exempt_ai_code_is_judged_where_it_stands() {
     assert_eq!(code, 0, "{report:#}");
 }
 
+/// Round two (rt28d L1, L2, L3): links the first version did not follow.
+/// A link that stood before the range, to a file the range gives AI text;
+/// a link to a directory that holds a link; a link that climbs out of the
+/// repository and comes back in through the checkout's own directory, or
+/// names it by an absolute path.
+#[test]
+fn every_link_that_brings_ai_code_is_followed() {
+    let policy = format!("exempt = [\"/vendor/\", \"/third_party/\"]\n{SIGNED_POLICY}");
+    // L1: the link is on main; the agent writes in the range.
+    let world = World::new(&policy);
+    let admin = world.clone_as("admin", "carol");
+    admin.write("vendor/charge.rs", "pub fn charge() {}\n");
+    admin.commit("vendored", None);
+    let path = admin.path.join("src/charge.rs");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::os::unix::fs::symlink("../vendor/charge.rs", &path).unwrap();
+    admin.commit("link it", None);
+    admin.git(&["push", "-q", "origin", "main"]);
+    let a = world.clone_as("a", "dev");
+    a.git(&["checkout", "-q", "-b", "feature"]);
+    a.write("vendor/charge.rs", CHARGE);
+    a.commit("vendored charge", Some(TRAILER));
+    let (code, report) = a.verify("origin/main..HEAD");
+    assert_eq!(code, 1, "{report:#}");
+    ai_unit_failure(&report, "src/charge.rs", "charge");
+
+    // L2: src/lib -> ../vendor, vendor/tp -> ../third_party.
+    let (_world, b) = start(&policy, "dev");
+    b.write("third_party/run.rs", CHARGE);
+    b.commit("third party", Some(TRAILER));
+    link_commit(&b, "vendor/tp", "../third_party");
+    link_commit(&b, "src/lib", "../vendor");
+    let (code, report) = b.verify("origin/main..HEAD");
+    assert_eq!(code, 1, "{report:#}");
+    ai_unit_failure(&report, "src/lib/tp/run.rs", "charge");
+
+    // L3: back in through the checkout's directory (`b`), and by its
+    // absolute path.
+    let (_world, c) = start(&policy, "dev");
+    c.write("vendor/charge.rs", CHARGE);
+    c.commit("vendored charge", Some(TRAILER));
+    link_commit(&c, "src/again.rs", "../../a/vendor/charge.rs");
+    let absolute = c.path.canonicalize().unwrap().join("vendor/charge.rs");
+    link_commit(&c, "src/absolute.rs", absolute.to_str().unwrap());
+    let (code, report) = c.verify("origin/main..HEAD");
+    assert_eq!(code, 1, "{report:#}");
+    let mut at: Vec<&str> = failures(&report).iter().map(|f| f["path"].as_str().unwrap()).collect();
+    at.sort();
+    assert_eq!(at, ["src/absolute.rs", "src/again.rs"], "{report:#}");
+}
+
 /// Red team (rt28c A3): AI code alice may approve where it was written
 /// (src/util/) made the code of a path only bob may approve
 /// (src/payments/) by a link: verify passed on alice's approval.
@@ -245,8 +296,15 @@ fn a_link_into_a_stricter_path_needs_its_reviewers() {
     link_commit(&a, "src/payments/charge.rs", "../util/charge.rs");
     let (code, report) = a.verify("origin/main..HEAD");
     assert_eq!(code, 1, "{report:#}");
-    let failure = ai_unit_failure(&report, "src/payments/charge.rs", "charge");
-    world.decide(&a, failure["fingerprint"].as_str().unwrap(), Decision::by("bob"));
+    ai_unit_failure(&report, "src/payments/charge.rs", "charge");
+    // Round two (rt28d L4): bob approves where verify says, at the link;
+    // the unit is decided on at the file it leads to.
+    a.act_as("bob");
+    a.git(&["config", "gpg.format", "ssh"]);
+    a.git(&["config", "user.signingkey", world.key("bob").to_str().unwrap()]);
+    let run = a.run(&["approve", "src/payments/charge.rs:1", "--base", "origin/main", "--yes"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stderr.contains("symbolic link to src/util/charge.rs"), "{run:?}");
     let (code, report) = a.verify("origin/main..HEAD");
     assert_eq!(code, 0, "{report:#}");
 }

@@ -658,10 +658,20 @@ fn select(ctx: &Context, worktree: &Worktree, target: Option<&str>, yes: bool) -
             }
         };
     }
-    let parsed = units::parse_target(ctx, target)?;
+    let mut parsed = units::parse_target(ctx, target)?;
     let Some(line) = parsed.line else {
         bail!("give the unit as PATH:LINE, or a request id (a unit is decided on by its line)");
     };
+    // A symbolic link's code is the file it leads to (verify judges it
+    // under the link's rules too, and says so): decided on there.
+    if let Some(to) = linked_file(&ctx.root, &parsed.path) {
+        eprintln!(
+            "vouch: {} is a symbolic link to {}: deciding on the unit there",
+            display::line(&parsed.path),
+            display::line(&to)
+        );
+        parsed.path = to;
+    }
     let file = files
         .get(&parsed.path)?
         .ok_or_else(|| anyhow::anyhow!("{}: no such file or submodule", display::line(&parsed.path)))?;
@@ -691,6 +701,20 @@ fn select(ctx: &Context, worktree: &Worktree, target: Option<&str>, yes: bool) -
         unheld: None,
     };
     Ok(Selection { request: None, items: vec![item] })
+}
+
+/// The worktree path (relative to `root`) of the file the symbolic link
+/// at `rel` leads to, when it is one and leads to a file in the worktree.
+fn linked_file(root: &std::path::Path, rel: &str) -> Option<String> {
+    let at = root.join(rel);
+    if !std::fs::symlink_metadata(&at).ok()?.file_type().is_symlink() {
+        return None;
+    }
+    let to = std::fs::canonicalize(&at).ok()?;
+    let root = std::fs::canonicalize(root).ok()?;
+    let inside = to.strip_prefix(&root).ok()?;
+    let inside = inside.to_str()?.to_string();
+    (!inside.is_empty() && to.is_file()).then_some(inside)
 }
 
 /// Whether some unit of `request` still lacks its sign-off.

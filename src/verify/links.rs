@@ -1,53 +1,63 @@
-//! Symbolic links the range added or changed. git stores a link as the
-//! path it names, one line a person may write; but a checkout of HEAD puts
-//! at the link's path the code it leads to, and that code runs, is
-//! imported and is deployed from there. So a link is judged as the AI text
-//! it brings, under the rules of its own path: AI code from an exempt path
-//! (`vendor/`), or approved by someone the policy trusts there and not at
-//! the link (`src/util/` and `src/payments/`), needs the sign-off the
-//! link's path asks, as a copy of it would ([`crate::lineage`]'s copy
-//! rule).
+//! Symbolic links. git stores a link as the path it names, one line a
+//! person may write; but a checkout of HEAD puts at the link's path the
+//! code it leads to, and that code runs, is imported and is deployed from
+//! there. So AI text the range wrote is judged wherever a link makes it
+//! stand, under the rules of that path: AI code from an exempt path
+//! (`vendor/`), or approved by someone the policy trusts where it was
+//! written and not at the link (`src/util/` and `src/payments/`), needs
+//! the sign-off the link's path asks, as a copy of it would
+//! ([`crate::lineage`]'s copy rule).
 //!
-//! The AI text is what the range's lineage says of the file the link leads
-//! to (a link to a file, or to a directory: each file under it), at HEAD.
-//! A link that leads out of the repository (an absolute path, or above its
-//! root), to nothing, or round in a loop brings no code of the range.
+//! Every link HEAD holds counts (one the range adds, and one that stood
+//! before it, to a file the range writes AI text in), and links through
+//! links: a link to a directory that holds links, chains of them. A link
+//! is resolved in HEAD's tree; one that climbs out of the repository and
+//! comes back into the checkout (`../../repo/vendor/x`, or an absolute path
+//! into it) is resolved through the worktree it is checked out in. A link
+//! that leads out of the repository, to nothing, or round in a loop brings
+//! no code of the range.
 
 use super::*;
 
 /// How many links a path may go through, as the kernel allows (`ELOOP`).
 const MAX_HOPS: usize = 40;
 
-/// Judge the AI text that each link among `paths` (the range's touched
-/// paths at HEAD) brings to its own path.
+/// How many paths one file's AI text may stand at through links; past
+/// that, the rest are not looked at (a tree of links that multiplies them).
+const MAX_ALIASES: usize = 256;
+
+/// Judge the AI text of the range's files wherever HEAD's links make it
+/// stand.
 pub(super) fn check_links(
     repo: &Repository,
     judge: &Judge<'_>,
     range: &Range,
     ends: &Ends<'_>,
-    paths: &[&String],
     report: &mut Report,
 ) -> Result<(), VerifyError> {
     let lineage = &range.lineage;
-    let link_mode = i32::from(git2::FileMode::Link);
-    // (where it stands through the link, the file it is, the link)
+    let has_ai = |file: &lineage::FileLineage| {
+        file.tags.iter().any(|&t| lineage.is_ai(t)) || file.deletions.iter().any(|d| lineage.is_ai(d.tag))
+    };
+    let ai_files: Vec<&String> = lineage.files.iter().filter(|(_, f)| has_ai(f)).map(|(p, _)| p).collect();
+    if ai_files.is_empty() {
+        return Ok(());
+    }
+    let links = links_of(ends.head)?;
+    if links.is_empty() {
+        return Ok(());
+    }
+    let worktree = repo.workdir().map(|w| std::fs::canonicalize(w).unwrap_or_else(|_| w.to_path_buf()));
+    let resolved: Vec<(&String, (String, ObjectType))> = links
+        .iter()
+        .filter_map(|link| Some((link, destination(repo, ends.head, link, worktree.as_deref())?)))
+        .collect();
+    // (where it stands through links, the file it is, the link it is seen
+    // through first)
     let mut brought: Vec<(String, &String, &String)> = Vec::new();
-    for &link in paths {
-        if ends.head.get_path(Path::new(link.as_str())).map_or(true, |e| e.filemode() != link_mode) {
-            continue;
-        }
-        let Some((to, kind)) = destination(repo, ends.head, link) else { continue };
-        let under = format!("{to}/");
-        let first = if kind == ObjectType::Tree { &under } else { &to };
-        let files = lineage.files.range::<String, _>(first..).take_while(|(path, _)| match kind {
-            ObjectType::Tree => path.starts_with(&under),
-            _ => **path == to,
-        });
-        for (path, file) in files {
-            let ai = file.tags.iter().any(|&t| lineage.is_ai(t)) || file.deletions.iter().any(|d| lineage.is_ai(d.tag));
-            if ai && path != link {
-                brought.push((format!("{link}{}", &path[to.len()..]), path, link));
-            }
+    for path in ai_files {
+        for (at, link) in aliases(path, &resolved) {
+            brought.push((at, path, link));
         }
     }
     let mut texts = Vec::new();
@@ -71,13 +81,62 @@ pub(super) fn check_links(
     Ok(())
 }
 
+/// The paths `path` stands at through `links` (each with where it leads),
+/// other than its own, each with the first link on the way there.
+fn aliases<'l>(path: &str, links: &'l [(&'l String, (String, ObjectType))]) -> Vec<(String, &'l String)> {
+    let mut found: Vec<(String, &String)> = Vec::new();
+    let mut known: HashSet<String> = HashSet::from([path.to_string()]);
+    let mut fresh: Vec<(String, Option<&String>)> = vec![(path.to_string(), None)];
+    for _ in 0..MAX_HOPS {
+        let mut next = Vec::new();
+        for (at, first) in &fresh {
+            for (link, (to, kind)) in links {
+                let rest = match kind {
+                    ObjectType::Tree => at.strip_prefix(to.as_str()).filter(|r| r.starts_with('/')),
+                    _ => (at == to).then_some(""),
+                };
+                let Some(rest) = rest else { continue };
+                let alias = format!("{link}{rest}");
+                if known.len() < MAX_ALIASES && known.insert(alias.clone()) {
+                    let first = first.unwrap_or(link);
+                    found.push((alias.clone(), first));
+                    next.push((alias, Some(first)));
+                }
+            }
+        }
+        if next.is_empty() {
+            break;
+        }
+        fresh = next;
+    }
+    found
+}
+
+/// Every symbolic link of `tree`, by path.
+fn links_of(tree: &git2::Tree<'_>) -> Result<Vec<String>, VerifyError> {
+    let link_mode = i32::from(git2::FileMode::Link);
+    let mut links = Vec::new();
+    tree.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
+        if entry.filemode() == link_mode
+            && let Some(name) = entry.name()
+        {
+            links.push(format!("{dir}{name}"));
+        }
+        git2::TreeWalkResult::Ok
+    })
+    .map_err(git("list HEAD's symbolic links"))?;
+    Ok(links)
+}
+
 /// Say, on each failure from `from` on, through which link its text
 /// stands there.
 fn say_linked(report: &mut Report, from: usize, link: &str, path: &str) {
     for failure in &mut report.failures[from..] {
         failure.details.push(format!(
-            "{} is a symbolic link to {}: the AI text it brings is judged under the rules of the link's path",
+            "{} is a symbolic link on the way to {}: the AI text it brings is judged under the rules of this path; \
+             approve it through {} (by someone the rules of this path name)",
             crate::display::line(link),
+            crate::display::line(path),
             crate::display::line(path)
         ));
     }
@@ -85,9 +144,16 @@ fn say_linked(report: &mut Report, from: usize, link: &str, path: &str) {
 
 /// Where the link at `link` leads in `tree`: the path of the entry it
 /// names and that entry's kind, through any link on the way; `None` when
-/// it leads out of the tree (an absolute path, or above the root), to
-/// nothing, or through more than [`MAX_HOPS`] links.
-fn destination(repo: &Repository, tree: &git2::Tree<'_>, link: &str) -> Option<(String, ObjectType)> {
+/// it leads out of the repository, to nothing, or through more than
+/// [`MAX_HOPS`] links. A target that climbs out of the tree or is
+/// absolute is read against `worktree` (where HEAD is checked out): one
+/// that comes back into it is that path of the tree.
+fn destination(
+    repo: &Repository,
+    tree: &git2::Tree<'_>,
+    link: &str,
+    worktree: Option<&Path>,
+) -> Option<(String, ObjectType)> {
     let link_mode = i32::from(git2::FileMode::Link);
     let mut ahead: Vec<String> = link.split('/').rev().map(str::to_string).collect();
     let mut at: Vec<String> = Vec::new();
@@ -97,7 +163,11 @@ fn destination(repo: &Repository, tree: &git2::Tree<'_>, link: &str) -> Option<(
         match part.as_str() {
             "" | "." => continue,
             ".." => {
-                at.pop()?;
+                if at.pop().is_none() {
+                    // Above the root: back in only through the worktree.
+                    let rest: Vec<String> = std::iter::once(part).chain(ahead.drain(..).rev()).collect();
+                    ahead = reenter(worktree?, &rest)?.into_iter().rev().collect();
+                }
                 kind = ObjectType::Tree;
                 continue;
             }
@@ -111,15 +181,70 @@ fn destination(repo: &Repository, tree: &git2::Tree<'_>, link: &str) -> Option<(
             }
             let target = repo.find_blob(entry.id()).ok()?;
             let target = std::str::from_utf8(target.content()).ok()?;
-            if target.starts_with('/') {
-                return None;
-            }
             at.pop();
-            ahead.extend(target.split('/').rev().map(str::to_string));
+            if target.starts_with('/') {
+                // Absolute: back in only through the worktree, from the
+                // root of the tree.
+                let inside = reenter_absolute(worktree?, target)?;
+                at.clear();
+                ahead.extend(inside.into_iter().rev());
+            } else {
+                ahead.extend(target.split('/').rev().map(str::to_string));
+            }
             kind = ObjectType::Tree;
         } else {
             kind = entry.kind()?;
         }
     }
     (!at.is_empty() && kind != ObjectType::Commit).then(|| (at.join("/"), kind))
+}
+
+/// `rest` (path parts, the first a `..` that climbs out of the root of the
+/// worktree at `worktree`) as parts of a path in the worktree, when it
+/// comes back into it.
+fn reenter(worktree: &Path, rest: &[String]) -> Option<Vec<String>> {
+    let mut path: Vec<String> = parts(worktree);
+    for part in rest {
+        match part.as_str() {
+            "" | "." => {}
+            ".." => {
+                path.pop()?;
+            }
+            _ => path.push(part.clone()),
+        }
+    }
+    inside(worktree, &path)
+}
+
+/// An absolute `target` as parts of a path in the worktree at `worktree`,
+/// when it leads into it.
+fn reenter_absolute(worktree: &Path, target: &str) -> Option<Vec<String>> {
+    let mut path: Vec<String> = Vec::new();
+    for part in target.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                path.pop();
+            }
+            _ => path.push(part.to_string()),
+        }
+    }
+    inside(worktree, &path)
+}
+
+/// The parts of an absolute path.
+fn parts(path: &Path) -> Vec<String> {
+    path.components()
+        .filter_map(|c| match c {
+            std::path::Component::Normal(s) => Some(s.to_string_lossy().into_owned()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// `path` (the parts of an absolute path) relative to `worktree`, when it
+/// is in it.
+fn inside(worktree: &Path, path: &[String]) -> Option<Vec<String>> {
+    let root = parts(worktree);
+    (path.len() > root.len() && path[..root.len()] == root[..]).then(|| path[root.len()..].to_vec())
 }

@@ -637,7 +637,7 @@ pub fn verify(repo: &Repository, base_rev: &str, head_rev: &str) -> Result<Repor
         renamed: std::cell::OnceCell::new(),
     };
     check_files(repo, &judge, &range, &ends, &code, &mut report)?;
-    check_links(repo, &judge, &range, &ends, &code, &mut report)?;
+    check_links(repo, &judge, &range, &ends, &mut report)?;
     for path in &trust_files {
         check_trust_file(repo, &judge, &range, &ends, path, &mut report)?;
     }
