@@ -65,7 +65,12 @@ fn an_edit_the_hook_could_not_record_is_never_attested_no_ai() {
         let (code, said) = agent_write_failing(&repo, fault);
         assert_eq!(code, Some(2), "{fault}: the agent is told: {said}");
         assert!(said.contains("src/app.py"), "{fault}: {said}");
-        // The disk is fixed; the person commits the agent's work.
+        // The disk is fixed; the person commits a file of their own, then
+        // the agent's work (rt28d U1: a marker that counted once left the
+        // second commit attested).
+        repo.write("README", "readme\n");
+        repo.ok(&["add", "README"]);
+        repo.ok(&["commit", "-q", "-m", "readme"]);
         repo.ok(&["add", "-A"]);
         let commit = repo.git_run(&["commit", "-q", "-m", "work"]);
         assert_eq!(commit.code, 0, "{fault}: {commit:?}");

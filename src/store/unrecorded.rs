@@ -13,7 +13,8 @@
 //! written (the disk full, a rename the file system refuses), an empty
 //! file named for the time (`*.lost`: it needs no data block, and no
 //! rename) says that some tool's change went unrecorded, which paths not
-//! known: it counts as such a file that cannot be read.
+//! known: every commit counts as touched until one leaves the worktree with
+//! nothing uncommitted.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -76,12 +77,6 @@ fn pending(repo: &Repository) -> (Vec<(PathBuf, Event)>, Vec<String>) {
     for entry in entries.flatten() {
         let path = entry.path();
         if path.extension().is_some_and(|e| e == "lost") {
-            let aside = path.with_extension("lost-seen");
-            let _ = std::fs::rename(&path, &aside);
-            problems.push(format!(
-                "{}: a tool's change could not be recorded, nor which files it changed (was the disk full?)",
-                path.display()
-            ));
             continue;
         }
         if path.extension().is_none_or(|e| e != "json") {
@@ -109,6 +104,32 @@ fn pending(repo: &Repository) -> (Vec<(PathBuf, Event)>, Vec<String>) {
     (events, problems)
 }
 
+/// Whether a `*.lost` marker stands (see the module documentation): which
+/// files went unrecorded is not known, so every commit is touched until
+/// one leaves the worktree with nothing uncommitted, which removes them
+/// (said on standard error).
+fn lost_touches(repo: &Repository) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir(repo)) else { return false };
+    let lost: Vec<PathBuf> =
+        entries.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|e| e == "lost")).collect();
+    if lost.is_empty() {
+        return false;
+    }
+    eprintln!(
+        "vouch: warning: a tool's change could not be recorded, nor which files it changed (was the disk full?): \
+         this commit is not attested \"no AI\", nor any until the worktree holds nothing uncommitted"
+    );
+    let mut options = git2::StatusOptions::new();
+    options.include_untracked(true).recurse_untracked_dirs(false).include_ignored(false);
+    let clean = repo.statuses(Some(&mut options)).is_ok_and(|s| s.is_empty());
+    if clean {
+        for path in lost {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+    true
+}
+
 /// The paths `commit` changes against its first parent; `None` when they
 /// cannot be read.
 fn changed_by(repo: &Repository, commit: &git2::Commit<'_>) -> Option<BTreeSet<String>> {
@@ -127,6 +148,9 @@ fn changed_by(repo: &Repository, commit: &git2::Commit<'_>) -> Option<BTreeSet<S
 pub fn touched_by(repo: &Repository, commit: &git2::Commit<'_>) -> bool {
     if !dir(repo).is_dir() {
         return false;
+    }
+    if lost_touches(repo) {
+        return true;
     }
     let (events, problems) = pending(repo);
     for problem in &problems {
