@@ -20,15 +20,35 @@ use std::sync::atomic::{AtomicU64, Ordering};
 #[derive(Debug, Clone, Default)]
 pub struct Arrivals(Arc<AtomicU64>);
 
+/// The count [`Arrivals::close`] sets: past any count of real input.
+const CLOSED: u64 = 1 << 62;
+
 impl Arrivals {
     /// One more piece of input arrived.
     pub fn arrived(&self) {
         self.0.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// No more input will come (the client is gone): every watch fires,
+    /// those of [`Arrivals::until_closed`] too.
+    pub fn close(&self) {
+        self.0.fetch_max(CLOSED, Ordering::Relaxed);
+    }
+
+    /// Whether [`Arrivals::close`] was called.
+    pub fn is_closed(&self) -> bool {
+        self.count() >= CLOSED
+    }
+
     /// A watch that fires once more than `taken` pieces have arrived.
     pub fn watch(&self, taken: u64) -> Watch {
         Watch { arrivals: self.clone(), taken }
+    }
+
+    /// A watch that fires only once no more input will come: for a
+    /// computation that runs to its end whatever arrives.
+    pub fn until_closed(&self) -> Watch {
+        Watch { arrivals: self.clone(), taken: CLOSED - 1 }
     }
 
     fn count(&self) -> u64 {

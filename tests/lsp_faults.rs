@@ -205,6 +205,44 @@ fn a_busy_server_leaves_when_its_client_goes_away() {
     assert!(!status.success(), "no shutdown came first: {status}");
 }
 
+/// Round two (rt28e 3, 4): a save made while the server is busy reaches
+/// the journal though the client goes away right after it (the state
+/// thread goes through what is queued; only its analyses give way), and a
+/// request waiting for an answer does not keep the process alive.
+#[test]
+fn a_save_made_while_busy_is_recorded_when_the_client_goes_away() {
+    let repo = TestRepo::new();
+    repo.write("src/lib.rs", LIB);
+    repo.commit_all("init");
+    let uri = repo.uri("src/lib.rs");
+    let mut server = start(&repo);
+    server.open(&uri, "rust", LIB);
+    server.diagnostics(&uri, 1);
+    panic_on(&mut server, "hang", 1);
+    server.change(&uri, 2, json!([{ "range": range(3, 0, 3, 0), "text": AI_FN }]));
+    server.notify(
+        "vouch/aiEdit",
+        json!({ "textDocument": { "uri": uri, "version": 2 }, "range": range(3, 0, 6, 0), "tool": "copilot" }),
+    );
+    repo.write("src/lib.rs", &format!("{LIB}{AI_FN}"));
+    server.notify("textDocument/didSave", json!({ "textDocument": { "uri": uri } }));
+    // A hover waits behind it, then the client is gone.
+    server.send_request(
+        "textDocument/hover",
+        json!({ "textDocument": { "uri": uri }, "position": { "line": 4, "character": 4 } }),
+    );
+    server.close_stdin();
+    let gone = std::time::Instant::now();
+    server.wait_exit().expect("the server exits once its client is gone");
+    assert!(gone.elapsed() < std::time::Duration::from_secs(15), "{:?}", gone.elapsed());
+    let journal: String = std::fs::read_dir(repo.root.join(".git/vouch/journal"))
+        .unwrap()
+        .flatten()
+        .map(|e| String::from_utf8_lossy(&std::fs::read(e.path()).unwrap_or_default()).into_owned())
+        .collect();
+    assert!(journal.contains("copilot") && journal.contains("src/lib.rs"), "the save's record: {journal}");
+}
+
 /// The hook is off unless its environment variable says otherwise.
 #[test]
 fn the_panic_hook_is_off_by_default() {

@@ -69,6 +69,7 @@ where
     let (events_tx, events_rx) = mpsc::channel();
     let arrivals = crate::cancel::Arrivals::default();
     let counted = arrivals.clone();
+    let (closing, gone) = (arrivals.clone(), arrivals.clone());
     let (out_tx, out_rx) = async_mpsc::unbounded_channel();
     let (gave_up_tx, gave_up_rx) = oneshot::channel();
     let (drained_tx, drained_rx) = oneshot::channel();
@@ -101,7 +102,13 @@ where
     }
     let (service, socket) = builder.finish();
     let (guarded, reader) = tokio::io::duplex(1 << 20);
-    let guard = tokio::spawn(framing::guard(input, guarded, record_file()));
+    // Once the client's input ends, what the state thread computes is for
+    // nobody: its analyses give way, and it goes through what is queued
+    // (saves, records) and ends.
+    let guard = tokio::spawn(async move {
+        framing::guard(input, guarded, record_file()).await;
+        closing.close();
+    });
     let mut server = Box::pin(
         Server::new(reader, output, socket).concurrency_level(WAITING_REPLIES).serve(in_order::InOrder(service)),
     );
@@ -137,21 +144,13 @@ where
         return ended;
     }
     // The service, and with it the last sender of events, is gone: the state
-    // thread sees its channel close and returns, once done with what it is
-    // doing. A long analysis is not waited for: the client is gone, and a
-    // process that outlives it burns a core for nothing (rt28b).
+    // thread sees its channel close and returns once through what is queued
+    // (a save's record is not lost); a long analysis gives way, rather than
+    // keep the process burning a core for a client that is gone (rt28b).
+    gone.close();
     drop(server);
-    let (joined_tx, joined_rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = joined_tx.send(state_thread.join().unwrap_or(state::Ended::Disconnected));
-    });
-    // Whether a `shutdown` came first is the state thread's to say; one
-    // that does not answer in time did not get to it.
-    joined_rx.recv_timeout(STATE_THREAD_GRACE).unwrap_or(state::Ended::WithoutShutdown)
+    state_thread.join().unwrap_or(state::Ended::Disconnected)
 }
-
-/// How long the server waits for its state thread once the client is gone.
-const STATE_THREAD_GRACE: Duration = Duration::from_secs(2);
 
 /// The file `VOUCH_LSP_RECORD` names, opened to append the raw input to.
 fn record_file() -> Option<std::fs::File> {

@@ -957,7 +957,12 @@ impl State {
                     panic!("vouch/debug/panic: a panic while handling a notification");
                 }
                 if params.on == PanicOn::Hang {
-                    std::thread::sleep(Duration::from_secs(60));
+                    // As a long analysis would: it gives way once the
+                    // client is gone.
+                    let until = Instant::now() + Duration::from_secs(60);
+                    while Instant::now() < until && !self.arrivals.is_closed() {
+                        std::thread::sleep(Duration::from_millis(10));
+                    }
                 } else {
                     self.trap = Some(params);
                 }
@@ -1919,10 +1924,10 @@ impl State {
         if trapped {
             panic!("vouch/debug/panic: a panic in the middle of an analysis");
         }
-        let judged = match watch {
-            None => Ok(self.repos.judge_units(d.repo.as_ref(), &mut d.doc)),
-            Some(watch) => cancel::run(watch, || self.repos.judge_units(d.repo.as_ref(), &mut d.doc)),
-        };
+        // One that runs to its end whatever arrives still gives way once
+        // the client is gone.
+        let watch = watch.unwrap_or_else(|| self.arrivals.until_closed());
+        let judged = cancel::run(watch, || self.repos.judge_units(d.repo.as_ref(), &mut d.doc));
         let Ok((units, unshown)) = judged else {
             d.dirty = out_of_date.0.map(|dirty| Dirty { interrupted: true, ..dirty });
             d.units_stale = out_of_date.1;
