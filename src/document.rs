@@ -104,8 +104,11 @@ enum Hunks<'a> {
     /// One memory, the document's (a whole text: text moved within it
     /// keeps its origin).
     Together(&'a mut RecentlyRemoved),
-    /// Each difference its own, as a lone edit has.
-    Apart,
+    /// Each difference its own, as a lone edit has; text put back that
+    /// the document removed before (a line cut, then put: Neovim sends
+    /// the put as one change over the line break before it) is recalled
+    /// from the document's.
+    Apart(&'a RecentlyRemoved),
 }
 
 /// A document's text, provenance and syntax.
@@ -321,8 +324,32 @@ impl Document {
         // the change's. Each difference is an edit of its own, with its own
         // memory of what it removed.
         let old = &self.text.as_str()[range.clone()];
-        let mut applied = if is_multiline_replacement(old, new) {
-            self.apply_diffed(range, new, attr, &mut Hunks::Apart)?
+        // Its lines in another order (Neovim's `:sort`, VS Code's Sort
+        // Lines): each keeps its origin.
+        let reordered = (old.len() == new.len() && old.contains('\n'))
+            .then(|| {
+                let spans: Vec<(Range<usize>, Attribution)> = self
+                    .provenance
+                    .spans_in(range.clone())
+                    .map(|s| {
+                        let attr = self.provenance.attribution(s.attr).clone();
+                        (s.range.start - range.start..s.range.end - range.start, attr)
+                    })
+                    .collect();
+                crate::provenance::reordered_spans(old, &spans, new)
+            })
+            .flatten();
+        let mut applied = if let Some(moved) = reordered {
+            let mut a = self.replace_bytes(range.clone(), new, attr, removed)?;
+            let at = range.start;
+            for (r, attr) in moved {
+                let id = self.provenance.intern(&attr);
+                self.provenance.set(at + r.start..at + r.end, id);
+            }
+            a.recalled = true;
+            a
+        } else if is_multiline_replacement(old, new) {
+            self.apply_diffed(range, new, attr, &mut Hunks::Apart(removed))?
         } else {
             self.replace_bytes(range, new, attr, removed)?
         };
@@ -369,7 +396,7 @@ impl Document {
         // lines a `:%s` changed, or a pasted block, are the change's).
         let hunks = match memory {
             Hunks::Together(_) => crate::provenance::diff_until(old, new, deadline),
-            Hunks::Apart => crate::provenance::line_diff_until(old, new, deadline),
+            Hunks::Apart(_) => crate::provenance::line_diff_until(old, new, deadline),
         };
         // Several hunks are several edits (a formatter's fixes, a reload, a
         // `:%s`), not one block: the text between them was there before.
@@ -378,7 +405,7 @@ impl Document {
         // that happened to match) are one block: a paste over a selection
         // is still the large insertion it was.
         let mut pieces: Vec<Range<usize>> = hunks.iter().map(|h| h.new.clone()).collect();
-        if matches!(memory, Hunks::Apart) {
+        if matches!(memory, Hunks::Apart(_)) {
             pieces = blocks(new, pieces);
         }
         let inserted = pieces.into_iter().max_by_key(|r| (r.len(), std::cmp::Reverse(r.start)));
@@ -405,9 +432,20 @@ impl Document {
             let mut own = RecentlyRemoved::default();
             let removed = match memory {
                 Hunks::Together(removed) => &mut **removed,
-                Hunks::Apart => &mut own,
+                Hunks::Apart(_) => &mut own,
             };
-            let a = self.replace_bytes(old, &new[hunk.new.clone()], attr, removed)?;
+            let mut a = self.replace_bytes(old, &new[hunk.new.clone()], attr, removed)?;
+            if let Hunks::Apart(earlier) = memory
+                && !a.recalled
+                && !attr.is_ai()
+                && let Some(spans) = earlier.recall(&new[hunk.new.clone()])
+            {
+                for (r, attr) in spans {
+                    let id = self.provenance.intern(&attr);
+                    self.provenance.set(a.inserted.start + r.start..a.inserted.start + r.end, id);
+                }
+                a.recalled = true;
+            }
             recalled |= a.recalled;
             restores_removed |= a.restores_removed;
             removed_bytes += a.removed;

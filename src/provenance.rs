@@ -707,8 +707,9 @@ fn rotated(frag: &Fragment, text: &str) -> Option<Vec<(Range<usize>, Attribution
 }
 
 /// The AI spans of `frag` for `text` (which has `solid` bytes that are
-/// not whitespace), when the two are the same text but for whitespace:
-/// each such byte of `text` has the origin of its fellow in the fragment.
+/// not whitespace), when the two are the same text but for how much
+/// whitespace stands where (lines joined, re-indented): each such byte of
+/// `text` has the origin of its fellow in the fragment.
 fn respaced(frag: &Fragment, text: &str, solid: usize) -> Option<Vec<(Range<usize>, Attribution)>> {
     if frag.solid != solid || solid < MIN_RECALL_LEN {
         return None;
@@ -716,6 +717,12 @@ fn respaced(frag: &Fragment, text: &str, solid: usize) -> Option<Vec<(Range<usiz
     let solid_at = |s: &str| s.bytes().enumerate().filter(|(_, b)| !b.is_ascii_whitespace()).map(|(i, _)| i).collect();
     let (from, to): (Vec<usize>, Vec<usize>) = (solid_at(&frag.text), solid_at(text));
     if from.iter().zip(&to).any(|(&i, &j)| frag.text.as_bytes()[i] != text.as_bytes()[j]) {
+        return None;
+    }
+    // Whitespace moved, not taken out or put in between words:
+    // `if coupon:` is not `ifcoupon:`.
+    let gaps = |at: &[usize]| at.windows(2).map(|w| w[1] > w[0] + 1).collect::<Vec<bool>>();
+    if gaps(&from) != gaps(&to) {
         return None;
     }
     let mut out: Vec<(Range<usize>, Attribution)> = Vec::new();
@@ -734,27 +741,41 @@ fn respaced(frag: &Fragment, text: &str, solid: usize) -> Option<Vec<(Range<usiz
 }
 
 /// The AI spans of `frag` for `text`, when `text` is the fragment's whole
-/// lines in another order: each line of `text` has the origin of a line
-/// of the fragment equal to it.
+/// lines in another order ([`reordered_spans`]).
 fn reordered(frag: &Fragment, text: &str) -> Option<Vec<(Range<usize>, Attribution)>> {
-    if frag.text.len() != text.len() || !text.ends_with('\n') || !frag.text.ends_with('\n') {
+    let ai: Vec<(Range<usize>, Attribution)> = frag.spans.iter().filter(|(_, a)| a.is_ai()).cloned().collect();
+    reordered_spans(&frag.text, &ai, text)
+}
+
+/// `spans` of `from` carried onto `to`, when `to` is `from`'s whole lines in
+/// another order (a sort, a filter such as `tac`): each line of `to` has the
+/// origin of a line of `from` equal to it, line breaks aside (the last
+/// line, which may have none, moves too). `None` when it is not.
+pub fn reordered_spans(
+    from: &str,
+    spans: &[(Range<usize>, Attribution)],
+    to: &str,
+) -> Option<Vec<(Range<usize>, Attribution)>> {
+    if from.len() != to.len() || from == to {
         return None;
     }
-    let (from, to) = (lines_at(&frag.text), lines_at(text));
-    if from.len() < 2 || from.len() != to.len() {
+    let (was, now) = (lines_at(from), lines_at(to));
+    if was.len() < 2 || was.len() != now.len() {
         return None;
     }
+    let bare = |line: &str| line.strip_suffix('\n').unwrap_or(line).len();
     let mut unused: HashMap<&str, Vec<usize>> = HashMap::new();
-    for (line, start) in from.iter().rev() {
-        unused.entry(line).or_default().push(*start);
+    for (line, start) in was.iter().rev() {
+        unused.entry(&line[..bare(line)]).or_default().push(*start);
     }
     let mut out = Vec::new();
-    for (line, start) in to {
-        let was = unused.get_mut(line)?.pop()?;
-        for (range, attr) in frag.spans.iter().filter(|(_, a)| a.is_ai()) {
-            let inside = range.start.max(was)..range.end.min(was + line.len());
+    for (line, start) in now {
+        let body = &line[..bare(line)];
+        let old = unused.get_mut(body)?.pop()?;
+        for (range, attr) in spans {
+            let inside = range.start.max(old)..range.end.min(old + body.len());
             if !inside.is_empty() {
-                out.push((inside.start - was + start..inside.end - was + start, attr.clone()));
+                out.push((inside.start - old + start..inside.end - old + start, attr.clone()));
             }
         }
     }
@@ -1379,6 +1400,25 @@ mod stored_tests {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_put_back_with_other_whitespace_or_lines_in_another_order_is_recalled() {
+        let ai = Attribution::ai(
+            AiSource { tool: "t".into(), model: None, session: None, kind: None },
+            Evidence::Editor,
+            None,
+        );
+        let mut removed = RecentlyRemoved::default();
+        removed.remember("    if coupon:\n", vec![(4..14, ai.clone())]);
+        // Joined onto the line above (Neovim's `J`).
+        assert_eq!(removed.recall(" if coupon:"), Some(vec![(1..3, ai.clone()), (4..11, ai.clone())]));
+        // Not a word run into the next: another text.
+        assert_eq!(removed.recall(" ifcoupon:"), None);
+        // Whole lines in another order, the last without its line break.
+        let spans = vec![(0..5, ai.clone())];
+        assert_eq!(reordered_spans("a = 1\nb = 2", &spans, "b = 2\na = 1"), Some(vec![(6..11, ai.clone())]));
+        assert_eq!(reordered_spans("a = 1\nb = 2", &spans, "b = 2\na = 2"), None);
+    }
 
     /// A block that is another text as a whole: the editor's ranged change
     /// (a paste over a selection) keeps it one hunk; the journal's view

@@ -640,6 +640,13 @@ fn neovim_joins_and_filters_keep_the_ai_lines_ai() {
             { "range": range(0, 0, 6, 0), "text": "" },
         ]),
     ];
+    // Round two (rt28e 2): Neovim's `:sort` of some lines and VS Code's
+    // Sort Lines send one change of them, ending without a line break.
+    let unsorted = "fn ai() {\n    let c = 3;\n    let a = 1;\n    let b = 2;\n}\n";
+    let sort = json!([{ "range": range(2, 0, 4, 14), "text": "    let a = 1;\n    let b = 2;\n    let c = 3;" }]);
+    let (text, human) = lines_left_human(Some("Neovim"), head, unsorted, sort);
+    assert!(text.contains("    let a = 1;\n    let b = 2;\n    let c = 3;\n}"), "{text}");
+    assert_eq!(human, vec!["fn main() {}".to_string()], "{text}");
     // `J` on the person's line above: the AI's line joined onto it.
     let changes =
         json!([{ "range": range(0, 12, 0, 12), "text": " fn ai() {" }, { "range": range(1, 0, 2, 0), "text": "" }]);
@@ -650,6 +657,38 @@ fn neovim_joins_and_filters_keep_the_ai_lines_ai() {
         let (text, human) = lines_left_human(Some("Neovim"), head, ai, changes.clone());
         assert_eq!(human, vec!["fn main() {}".to_string()], "{changes}\n{text}");
     }
+}
+
+/// Round two (rt28e 1, real Neovim 0.11): `dd` on an AI line, then `p`
+/// below another: Neovim sends the put as the line break before the place
+/// replaced by itself and the line. Taken as a change over several lines,
+/// each of its differences remembered only what it removed itself, and the
+/// AI line cut before came back as the person's.
+#[test]
+fn a_line_cut_and_put_back_elsewhere_stays_ai() {
+    let repo = TestRepo::new();
+    let head = "fn main() {}\n";
+    repo.write("src/lib.rs", head);
+    repo.commit_all("init");
+    let uri = repo.uri("src/lib.rs");
+    let mut server = Server::start_as(&repo.root, &["utf-16"], "Neovim");
+    server.open(&uri, "rust", head);
+    let ai = "fn ai() {\n    let a = 1;\n    let b = 2;\n}\n";
+    server.change(&uri, 2, json!([{ "range": range(1, 0, 1, 0), "text": ai }]));
+    server.notify(
+        "vouch/aiEdit",
+        json!({ "textDocument": { "uri": uri, "version": 2 }, "range": range(1, 0, 5, 0), "tool": "copilot" }),
+    );
+    // `3Gdd`: `let a` cut.
+    server.change(&uri, 3, json!([{ "range": range(2, 0, 3, 0), "text": "" }]));
+    // `p` on `let b`: put below it.
+    server.change(&uri, 4, json!([{ "range": range(2, 14, 3, 0), "text": "\n    let a = 1;\n" }]));
+    let doc = server.document(&uri);
+    assert_eq!(doc["text"], "fn main() {}\nfn ai() {\n    let b = 2;\n    let a = 1;\n}\n");
+    let ai_text: String = ai_spans(&doc).iter().map(|s| s["text"].as_str().unwrap_or("")).collect();
+    assert!(ai_text.contains("let a = 1;"), "the put line is the AI's: {doc}");
+    server.assert_no_internal_errors(&repo.root);
+    server.shutdown();
 }
 
 /// Red team: Neovim sends a re-indent (`>`, `<`, `=`, a formatter's hunk)
