@@ -6,7 +6,8 @@
 //! one such document takes; before that, what compiling the queries costs
 //! (whole, and for one file's needs), and how analysis scales with deeply
 //! nested, very wide and minified (one-line) files, and what a CODEOWNERS of thousands of rules
-//! costs a process that judges. Run: `cargo bench --bench core`, or one
+//! costs a process that judges; and (j) how finding the units of the places
+//! an AI removed lines from scales with how many there are. Run: `cargo bench --bench core`, or one
 //! section: `cargo bench --bench core -- queries|nesting|codeowners|edits [FILTER]`;
 //! `-- patterns [LANGUAGE]` (not run by default) prints what each query
 //! pattern costs to compile.

@@ -1046,11 +1046,12 @@ impl Side {
         // one the journal holds live records of is compared from HEAD's
         // version of it, not from the agent's (a person's uncommitted change
         // in it then goes with the agent's: closed, not open).
+        // A journal that cannot be read says nothing of them: all are.
         if !removed.0.is_empty() {
-            let loaded = self.journal.records().context("cannot read the journal")?;
-            let recorded: HashSet<&str> = loaded.live().filter_map(|r| r.path()).collect();
+            let loaded = self.journal.records().ok();
+            let recorded: Option<HashSet<&str>> = loaded.as_ref().map(|l| l.live().filter_map(|r| r.path()).collect());
             for (rel, before) in &mut removed.0 {
-                if recorded.contains(rel.as_str()) {
+                if recorded.as_ref().is_none_or(|paths| paths.contains(rel.as_str())) {
                     *before = version_at(&self.repo, self.snapshot.head, rel);
                 }
             }
