@@ -278,6 +278,37 @@ fn every_link_that_brings_ai_code_is_followed() {
     assert_eq!(at, ["src/absolute.rs", "src/again.rs"], "{report:#}");
 }
 
+/// Red team (rt28c A2): a submodule whose URL is the repository itself,
+/// pointing at an agent's commit pushed on a side branch and never merged.
+/// The agent's commit was outside the range and the gitlink a person's:
+/// verify passed, and `git submodule update --init` checked the AI code
+/// out. A gitlink to a commit of this repository that BASE does not reach
+/// brings the commits it holds: with AI evidence among them, the
+/// submodule's unit needs sign-off.
+#[test]
+fn a_submodule_pointing_into_this_repository_brings_its_ai_commits() {
+    let (world, a) = start(SIGNED_POLICY, "dev");
+    a.git(&["checkout", "-q", "-b", "ai-scratch"]);
+    a.write("src/evil.rs", CHARGE);
+    let side = a.commit("agent: helper", Some(TRAILER));
+    a.git(&["push", "-q", "origin", "ai-scratch"]);
+    a.git(&["checkout", "-q", "-b", "feature2", "origin/main"]);
+    a.write(".gitmodules", "[submodule \"lib\"]\n\tpath = lib\n\turl = ./\n");
+    // A submodule not checked out: its directory, empty.
+    std::fs::create_dir_all(a.path.join("lib")).unwrap();
+    a.git(&["update-index", "--add", "--cacheinfo", &format!("160000,{side},lib")]);
+    a.git(&["add", ".gitmodules"]);
+    no_ai_commit(&a, "add lib");
+    let (code, report) = a.verify("origin/main..HEAD");
+    assert_eq!(code, 1, "{report:#}");
+    let failure = only_failure(&report, "unapproved-ai");
+    assert_eq!((failure["path"].as_str(), failure["kind"].as_str()), (Some("lib"), Some("submodule")), "{report:#}");
+    assert!(failure["details"].to_string().contains(&side.to_string()[..10]), "names the AI commit: {failure:#}");
+    world.decide(&a, failure["fingerprint"].as_str().unwrap(), Decision::by("alice"));
+    let (code, report) = a.verify("origin/main..HEAD");
+    assert_eq!(code, 0, "{report:#}");
+}
+
 /// Red team (rt28c A3): AI code alice may approve where it was written
 /// (src/util/) made the code of a path only bob may approve
 /// (src/payments/) by a link: verify passed on alice's approval.

@@ -496,6 +496,7 @@ struct Records {
 
 mod commits;
 mod deleted;
+mod gitlinks;
 mod links;
 mod mode;
 mod overrides;
@@ -508,6 +509,7 @@ pub use render::{render_github, render_markdown, render_text, to_gitlab, to_sari
 
 use commits::{check_commits, touched_paths};
 use deleted::check_deleted_files;
+use gitlinks::check_gitlinks;
 use links::check_links;
 use mode::check_mode_changes;
 use overrides::apply_overrides;
@@ -638,6 +640,7 @@ pub fn verify(repo: &Repository, base_rev: &str, head_rev: &str) -> Result<Repor
     };
     check_files(repo, &judge, &range, &ends, &code, &mut report)?;
     check_links(repo, &judge, &range, &ends, &mut report)?;
+    check_gitlinks(repo, &judge, &range, base.id(), &mut report)?;
     for path in &trust_files {
         check_trust_file(repo, &judge, &range, &ends, path, &mut report)?;
     }
@@ -1153,6 +1156,20 @@ fn check_whole(
     file: &lineage::FileLineage,
     report: &mut Report,
 ) -> Result<(), VerifyError> {
+    check_whole_as(repo, judge, range, path, file, None, report)
+}
+
+/// [`check_whole`], the unit's AI source `source` where the lineage names
+/// none (AI evidence found elsewhere: [`gitlinks`]).
+fn check_whole_as(
+    repo: &Repository,
+    judge: &Judge<'_>,
+    range: &Range,
+    path: &str,
+    file: &lineage::FileLineage,
+    source: Option<crate::provenance::AiSource>,
+    report: &mut Report,
+) -> Result<(), VerifyError> {
     use crate::fingerprint;
     let (kind, fp, len, lines) = match file.kind {
         VersionKind::Submodule => {
@@ -1191,6 +1208,7 @@ fn check_whole(
                 Origin::Ai(source) => Some(source.clone()),
                 _ => None,
             })
+            .chain(source)
             .collect(),
         acceptors: attribution.iter().filter_map(|a| a.accepted_by.clone()).collect(),
         suspected: false,
