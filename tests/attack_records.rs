@@ -760,3 +760,41 @@ fn records_fetched_here_and_not_read_are_refused() {
     assert!(!ci.git(&["rev-parse", "--verify", "-q", "refs/remotes/upstream/vouch-records"]).trim().is_empty());
     assert_eq!(ci.verify("origin/main..HEAD").0, 1, "judged with the team's records, as before");
 }
+
+/// Red team (rt28a F5): several `vouch sync` at once in one clone (two
+/// pushes' pre-push hooks and an editor's) failed with git's "cannot lock
+/// ref refs/vouch-remote/..." and some put refs/notes/vouch back over what
+/// another had just merged. Syncs of one clone take their turn.
+#[test]
+fn several_syncs_at_once_in_one_clone_take_their_turn() {
+    let world = World::new(SIGNED_POLICY);
+    let a = world.clone_as("a", "dev");
+    let b = world.clone_as("b", "bob");
+    a.sync();
+    for round in 0..5 {
+        // The remote moves on: another clone's note and record.
+        b.write("NOTES.md", &format!("round {round}\n"));
+        let commit = b.commit(&format!("round {round}"), None);
+        notes::write_note(&b.repo(), commit, &[NoteRecord::NoAi]).unwrap();
+        b.git(&["push", "-q", "origin", "HEAD:main"]);
+        world.decide(&b, &format!("{round:064x}"), Decision::by("alice"));
+        b.sync();
+        let start = std::sync::Barrier::new(4);
+        let outputs: Vec<std::process::Output> = std::thread::scope(|scope| {
+            let runs: Vec<_> = (0..4)
+                .map(|_| {
+                    scope.spawn(|| {
+                        start.wait();
+                        a.vouch(&["sync"])
+                    })
+                })
+                .collect();
+            runs.into_iter().map(|r| r.join().unwrap()).collect()
+        });
+        for out in outputs {
+            let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+            assert!(out.status.success(), "round {round}: {said}");
+            assert!(!said.contains("put it back"), "round {round}: {said}");
+        }
+    }
+}

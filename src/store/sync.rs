@@ -120,6 +120,8 @@ pub enum SyncError {
     PushRefused { remote: String, refs: String, detail: String },
     #[error("{what}: {source}")]
     Repo { what: String, source: git2::Error },
+    #[error("cannot take this clone's sync lock {path}: {source}")]
+    Lock { path: String, source: std::io::Error },
 }
 
 /// The private ref that holds `remote`'s version of `shared`
@@ -137,6 +139,16 @@ fn remote_label(repo: &Repository, remote: &str) -> String {
     if named { remote.to_string() } else { format!("url-{}", &sha256_hex(remote.as_bytes())[..16]) }
 }
 
+/// Wait for this clone's other syncs: an exclusive lock on
+/// `<git common dir>/vouch/sync.lock`, held while the returned file is.
+fn take_turn(repo: &Repository) -> Result<std::fs::File, SyncError> {
+    let path = repo.commondir().join("vouch").join("sync.lock");
+    let locked = std::fs::create_dir_all(path.parent().unwrap_or(repo.commondir()))
+        .and_then(|()| std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path))
+        .and_then(|file| file.lock().map(|()| file));
+    locked.map_err(|e| SyncError::Lock { path: path.display().to_string(), source: e })
+}
+
 /// Every local ref a sync fetches a version of.
 fn fetched_refs() -> impl Iterator<Item = &'static str> {
     SHARED_REFS.into_iter().chain(LEGACY_REFS)
@@ -148,6 +160,11 @@ pub fn sync(repo: &Repository, remote: &str, config: &Config) -> Result<SyncRepo
     if remote.starts_with('-') {
         return Err(SyncError::BadRemote(remote.to_string()));
     }
+    // Syncs of one clone take their turn (two pushes' pre-push hooks, an
+    // editor's): at once, they raced for the same refs, and one put the
+    // notes back over what another had just merged. The kernel drops the
+    // lock when the process ends, however it ends.
+    let _turn = take_turn(repo)?;
     let mut report = SyncReport {
         remote: remote.to_string(),
         attempts: 0,
