@@ -88,12 +88,11 @@ fn blocks(text: &str, pieces: Vec<Range<usize>>) -> Vec<Range<usize>> {
     out
 }
 
-/// What [`Document::units_changed_at`] found for earlier places: the unit
-/// of each place, the units beside each set of AI runs, and (once first
-/// needed) where the whole file's units of each fingerprint are.
+/// What [`Document::units_changed_at`] found for other places: the units
+/// beside each set of AI runs, and (once first needed) where the whole
+/// file's units of each fingerprint are.
 #[derive(Default)]
 struct ChangedMemo {
-    found: HashMap<(usize, u32), Unit>,
     beside: HashMap<Vec<Range<usize>>, Vec<Unit>>,
     fingerprints: Option<HashMap<String, Vec<Range<usize>>>>,
 }
@@ -620,52 +619,45 @@ impl Document {
         units::unit_around(self.language, self.syntax(), &self.text, offset, &ai)
     }
 
-    /// The unit an AI's removal of lines at `offset` (the start of the line
-    /// they stood before) changed: [`Document::unit_around`] the place,
-    /// unless the AI put `replaced` lines in their place and the unit those
-    /// lines are part of reaches past them (the first line of a function
-    /// rewritten). A unit made of nothing but those lines inside another (a
-    /// helper put where a check was) is not what changed: the unit around
-    /// the place is. At the top level, such a unit is the one rewritten (a
-    /// function replaced whole), not the whole file, unless the file holds
-    /// a twin of it (its text, or its fingerprint): a copy of a unit approved elsewhere
-    /// put where a guard was must not take the guard's removal under that
-    /// approval (rt26f S3).
-    pub fn unit_changed_at(&mut self, offset: usize, replaced: u32) -> Unit {
-        self.units_changed_at(&[(offset, replaced)]).remove(0)
-    }
-
-    /// [`Document::unit_changed_at`] of each place, the document read once
-    /// for them all (a buffer with thousands of removals is judged in one
-    /// pass over its units, not one per removal).
+    /// The unit an AI's removal of lines changed, for each place `(offset,
+    /// replaced)`: `offset` the start of the line they stood before. That
+    /// is [`Document::unit_around`] the place, unless the AI put `replaced`
+    /// lines in their place and the unit those lines are part of reaches
+    /// past them (the first line of a function rewritten). A unit made of
+    /// nothing but those lines inside another (a helper put where a check
+    /// was) is not what changed: the unit around the place is. At the top
+    /// level, such a unit is the one rewritten (a function replaced whole),
+    /// not the whole file, unless the file holds a twin of it (its text, or
+    /// its fingerprint): a copy of a unit approved elsewhere put where a
+    /// guard was must not take the guard's removal under that approval
+    /// (rt26f S3).
+    ///
+    /// The document is read once for all places (a buffer with thousands of
+    /// removals is judged in one pass over its units, not one per removal).
     pub fn units_changed_at(&mut self, places: &[(usize, u32)]) -> Vec<Unit> {
         let ai = self.provenance.ai_ranges();
         self.ensure_tree();
-        let offsets: Vec<usize> = places.iter().map(|&(offset, _)| offset).collect();
+        let mut unique = places.to_vec();
+        unique.sort_unstable();
+        unique.dedup();
+        let offsets: Vec<usize> = unique.iter().map(|&(offset, _)| offset).collect();
         let around = units::units_around(self.language, self.syntax(), &self.text, &offsets, &ai);
         let mut memo = ChangedMemo::default();
-        places
-            .iter()
+        let found: HashMap<(usize, u32), Unit> = unique
+            .into_iter()
             .zip(around)
-            .map(|(&(offset, replaced), around)| {
-                let unit = match memo.found.get(&(offset, replaced)) {
-                    Some(unit) => unit.clone(),
-                    None => self.unit_changed_once(offset, replaced, around, &ai, &mut memo),
-                };
-                memo.found.entry((offset, replaced)).or_insert_with(|| unit.clone());
-                unit
+            .map(|((offset, replaced), around)| {
+                ((offset, replaced), self.unit_changed_once(offset, replaced, around, &ai, &mut memo))
             })
-            .collect()
+            .collect();
+        places.iter().map(|place| found[place].clone()).collect()
     }
 
-    /// [`Document::units_touching`] of the byte at `at`, given the
-    /// document's AI runs `ai` (sorted): the units of the AI runs beside
-    /// it, kept in `memo` by those runs (thousands of places in one long
-    /// AI run read its units once).
+    /// [`Document::units_touching`] the byte at `at`, given the document's
+    /// AI runs `ai`, kept in `memo` by those runs (thousands of places in one
+    /// long AI run read its units once).
     fn units_beside(&mut self, at: usize, ai: &[Range<usize>], memo: &mut ChangedMemo) -> Vec<Unit> {
-        let window = at.saturating_sub(1)..at + 2;
-        let first = ai.partition_point(|r| r.end <= window.start);
-        let runs: Vec<Range<usize>> = ai[first..].iter().take_while(|r| r.start < window.end).cloned().collect();
+        let runs = self.ai_runs_touching(at..at + 1, ai);
         if runs.is_empty() {
             return Vec::new();
         }
@@ -677,8 +669,8 @@ impl Document {
         units
     }
 
-    /// [`Document::unit_changed_at`], given the unit around the place
-    /// ([`units::unit_around`]), the document's AI ranges and what earlier
+    /// [`Document::units_changed_at`] of one place, given the unit around
+    /// it ([`units::unit_around`]), the document's AI ranges and what other
     /// places found.
     fn unit_changed_once(
         &mut self,
@@ -734,25 +726,30 @@ impl Document {
     /// The review units holding AI text that overlap `range`: the cheap way
     /// to refresh what one edit touched.
     pub fn units_touching(&mut self, range: Range<usize>) -> Vec<Unit> {
-        let ai: Vec<Range<usize>> = self
-            .provenance
-            .spans_in(range.start.saturating_sub(1)..range.end + 1)
-            .filter(|s| self.provenance.attribution(s.attr).is_ai())
-            .map(|s| s.range)
-            .collect();
-        // The unit around this AI text may hold more AI text outside the
-        // range: take the whole AI runs the range touches.
-        let whole: Vec<Range<usize>> = self
-            .provenance
-            .ai_ranges()
-            .into_iter()
-            .filter(|r| ai.iter().any(|a| a.start < r.end && r.start < a.end))
-            .collect();
+        let whole = self.ai_runs_touching(range, &self.provenance.ai_ranges());
         if whole.is_empty() {
             return Vec::new();
         }
         self.ensure_tree();
         units::review_units(self.language, self.syntax(), &self.text, &whole)
+    }
+
+    /// The whole AI runs of `ai` (the document's, from
+    /// [`ProvenanceMap::ai_ranges`]: sorted, apart) that the AI text in or
+    /// beside `range` belongs to: the unit around that text may hold more
+    /// AI text outside the range.
+    fn ai_runs_touching(&self, range: Range<usize>, ai: &[Range<usize>]) -> Vec<Range<usize>> {
+        let mut runs: Vec<Range<usize>> = Vec::new();
+        let beside = range.start.saturating_sub(1)..range.end + 1;
+        for span in self.provenance.spans_in(beside).filter(|s| self.provenance.attribution(s.attr).is_ai()) {
+            let first = ai.partition_point(|r| r.end <= span.range.start);
+            for run in ai[first..].iter().take_while(|r| r.start < span.range.end) {
+                if !runs.contains(run) {
+                    runs.push(run.clone());
+                }
+            }
+        }
+        runs
     }
 }
 

@@ -262,7 +262,7 @@ pub struct AiDeletion {
     pub attribution: Attribution,
     /// How many lines (from the place on) were put in their place, all of
     /// them AI: a replacement, whose unit is found from those lines as well
-    /// ([`crate::document::Document::unit_changed_at`]); 0 for a removal.
+    /// ([`crate::document::Document::units_changed_at`]); 0 for a removal.
     #[serde(default, skip_serializing_if = "is_zero_u32")]
     pub replaced: u32,
 }

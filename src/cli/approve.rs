@@ -664,7 +664,7 @@ fn select(ctx: &Context, worktree: &Worktree, target: Option<&str>, yes: bool) -
     };
     // A symbolic link's code is the file it leads to (verify judges it
     // under the link's rules too, and says so): decided on there.
-    if let Some(to) = linked_file(&ctx.root, &parsed.path) {
+    if let Some(to) = linked_file(ctx, &parsed.path) {
         eprintln!(
             "vouch: {} is a symbolic link to {}: deciding on the unit there",
             display::line(&parsed.path),
@@ -703,18 +703,15 @@ fn select(ctx: &Context, worktree: &Worktree, target: Option<&str>, yes: bool) -
     Ok(Selection { request: None, items: vec![item] })
 }
 
-/// The worktree path (relative to `root`) of the file the symbolic link
-/// at `rel` leads to, when it is one and leads to a file in the worktree.
-fn linked_file(root: &std::path::Path, rel: &str) -> Option<String> {
-    let at = root.join(rel);
+/// The worktree path of the file the symbolic link at `rel` leads to, when
+/// it is one and leads to a file in the worktree.
+fn linked_file(ctx: &Context, rel: &str) -> Option<String> {
+    let at = ctx.root.join(rel);
     if !std::fs::symlink_metadata(&at).ok()?.file_type().is_symlink() {
         return None;
     }
-    let to = std::fs::canonicalize(&at).ok()?;
-    let root = std::fs::canonicalize(root).ok()?;
-    let inside = to.strip_prefix(&root).ok()?;
-    let inside = inside.to_str()?.to_string();
-    (!inside.is_empty() && to.is_file()).then_some(inside)
+    let to = crate::store::repo::relative_path(&ctx.repo, &at).ok()?;
+    (to != rel && ctx.root.join(&to).is_file()).then_some(to)
 }
 
 /// Whether some unit of `request` still lacks its sign-off.

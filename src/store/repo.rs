@@ -593,7 +593,7 @@ pub fn worktree_link(repo: &Repository, path: &Path) -> Option<String> {
 }
 
 /// `path` without `.` components and with `..` applied, touching no file.
-fn lexical_normal(path: &Path) -> PathBuf {
+pub fn lexical_normal(path: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for component in path.components() {
         match component {

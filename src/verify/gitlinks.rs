@@ -31,7 +31,7 @@ pub(super) fn check_gitlinks(
         let Some((first, labels)) = brought.first() else { continue };
         let before = report.failures.len();
         let source = AiSource { tool: labels.join(", "), model: None, session: None, kind: None };
-        check_whole_as(repo, judge, range, path, file, Some(source), report)?;
+        check_whole(repo, judge, range, path, file, Some(source), report)?;
         for failure in &mut report.failures[before..] {
             failure.details.push(format!(
                 "the submodule points at commit {} of this repository, which BASE does not hold: it brings {} \

@@ -67,7 +67,7 @@ pub(super) fn check_links(
         if file.kind == VersionKind::Text {
             texts.push((TextFile { path: at, file, ai: ai_text(repo, judge, range, ends, path, file)? }, *link));
         } else {
-            check_whole(repo, judge, range, at, file, report)?;
+            check_whole(repo, judge, range, at, file, None, report)?;
             say_linked(report, before, link, path);
         }
     }
@@ -203,48 +203,21 @@ fn destination(
 /// worktree at `worktree`) as parts of a path in the worktree, when it
 /// comes back into it.
 fn reenter(worktree: &Path, rest: &[String]) -> Option<Vec<String>> {
-    let mut path: Vec<String> = parts(worktree);
-    for part in rest {
-        match part.as_str() {
-            "" | "." => {}
-            ".." => {
-                path.pop()?;
-            }
-            _ => path.push(part.clone()),
-        }
-    }
-    inside(worktree, &path)
+    inside(worktree, &worktree.join(rest.join("/")))
 }
 
 /// An absolute `target` as parts of a path in the worktree at `worktree`,
 /// when it leads into it.
 fn reenter_absolute(worktree: &Path, target: &str) -> Option<Vec<String>> {
-    let mut path: Vec<String> = Vec::new();
-    for part in target.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                path.pop();
-            }
-            _ => path.push(part.to_string()),
-        }
-    }
-    inside(worktree, &path)
+    inside(worktree, Path::new(target))
 }
 
-/// The parts of an absolute path.
-fn parts(path: &Path) -> Vec<String> {
-    path.components()
-        .filter_map(|c| match c {
-            std::path::Component::Normal(s) => Some(s.to_string_lossy().into_owned()),
-            _ => None,
-        })
-        .collect()
-}
-
-/// `path` (the parts of an absolute path) relative to `worktree`, when it
-/// is in it.
-fn inside(worktree: &Path, path: &[String]) -> Option<Vec<String>> {
-    let root = parts(worktree);
-    (path.len() > root.len() && path[..root.len()] == root[..]).then(|| path[root.len()..].to_vec())
+/// The parts of `path` (absolute), normalized lexically, below `worktree`,
+/// when it is there.
+fn inside(worktree: &Path, path: &Path) -> Option<Vec<String>> {
+    let normal = repo::lexical_normal(path);
+    let below = normal.strip_prefix(worktree).ok()?;
+    let parts: Vec<String> =
+        below.components().map(|c| c.as_os_str().to_str().map(str::to_string)).collect::<Option<_>>()?;
+    (!parts.is_empty()).then_some(parts)
 }

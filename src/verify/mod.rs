@@ -1009,7 +1009,7 @@ fn read_file<'r>(
         return Ok(None);
     }
     if file.kind != VersionKind::Text {
-        check_whole(repo, judge, range, path, file, report)?;
+        check_whole(repo, judge, range, path, file, None, report)?;
         return Ok(None);
     }
     Ok(Some(TextFile { path, file, ai: ai_text(repo, judge, range, ends, path, file)? }))
@@ -1147,21 +1147,9 @@ fn deletion_detail(range: &Range, d: &crate::lineage::Deletion, lines: usize) ->
 /// The one unit of a file that is not UTF-8 (language `text`, kind `file`,
 /// over its bytes) or of a submodule (language `git`, kind `submodule`, over
 /// its commit id), which an AI commit of the range changed. It counts as all
-/// AI: no threshold or triage rule lets it through.
+/// AI: no threshold or triage rule lets it through. `source`: an AI source
+/// found elsewhere than the lineage (a submodule's commits: [`gitlinks`]).
 fn check_whole(
-    repo: &Repository,
-    judge: &Judge<'_>,
-    range: &Range,
-    path: &str,
-    file: &lineage::FileLineage,
-    report: &mut Report,
-) -> Result<(), VerifyError> {
-    check_whole_as(repo, judge, range, path, file, None, report)
-}
-
-/// [`check_whole`], the unit's AI source `source` where the lineage names
-/// none (AI evidence found elsewhere: [`gitlinks`]).
-fn check_whole_as(
     repo: &Repository,
     judge: &Judge<'_>,
     range: &Range,

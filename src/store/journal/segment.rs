@@ -327,6 +327,8 @@ pub(super) fn parse(path: PathBuf, bytes: &[u8]) -> SegmentRead {
         mentions: Vec::new(),
     };
     let mut unreadable: Vec<&[u8]> = Vec::new();
+    // A torn last line where no crash can leave one.
+    let torn_whole = !complete.is_empty() && !tail.is_empty() && written_whole(&read.path);
     if complete.is_empty() {
         let reason = if bytes.is_empty() {
             "empty, but vouch never writes an empty segment".to_string()
@@ -339,7 +341,7 @@ pub(super) fn parse(path: PathBuf, bytes: &[u8]) -> SegmentRead {
         };
         read.corrupt = Some((1, reason));
         unreadable.push(bytes);
-    } else if !tail.is_empty() && written_whole(&read.path) {
+    } else if torn_whole {
         unreadable.push(tail);
     } else {
         read.torn_tail = !tail.is_empty();
@@ -357,7 +359,7 @@ pub(super) fn parse(path: PathBuf, bytes: &[u8]) -> SegmentRead {
             }
         }
     }
-    if read.corrupt.is_none() && !complete.is_empty() && !tail.is_empty() && !read.torn_tail {
+    if torn_whole && read.corrupt.is_none() {
         let line = complete.iter().filter(|&&b| b == b'\n').count() + 1;
         let reason = format!(
             "its last line stops {} byte(s) in, with no line end, but this segment was written whole, so this is \
