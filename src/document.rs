@@ -468,6 +468,7 @@ impl Document {
         let (range, new) = minimize(&self.text.as_str()[range.clone()], range, new);
         let old_text = &self.text.as_str()[range.clone()];
         let restores_removed = removed.was_removed(new);
+        let kept = removed.mark();
         if !range.is_empty() {
             let spans: Vec<_> = self
                 .provenance
@@ -518,7 +519,7 @@ impl Document {
         }
         let mut recalled = false;
         if !attr.is_ai()
-            && let Some(spans) = removed.recall(new)
+            && let Some(spans) = removed.recall_before(kept, new)
         {
             for (r, a) in spans {
                 let id = self.provenance.intern(&a);

@@ -635,6 +635,21 @@ impl RecentlyRemoved {
 
     /// [`RecentlyRemoved::recall`] among the fragments kept after `mark`.
     pub fn recall_since(&self, mark: u64, text: &str) -> Option<Vec<(Range<usize>, Attribution)>> {
+        self.recall_within(mark, u64::MAX, text)
+    }
+
+    /// [`RecentlyRemoved::recall`] where the text a replacement removed was
+    /// kept after `mark`: the loose rules (other whitespace, lines in
+    /// another order) only for what was removed before it. A replacement
+    /// that moves its own text about (`\r😀` made `😀\r\n`) is an edit of
+    /// it, as the exact rules say.
+    pub fn recall_before(&self, mark: u64, text: &str) -> Option<Vec<(Range<usize>, Attribution)>> {
+        self.recall_within(0, mark, text)
+    }
+
+    /// The exact rules among the fragments kept after `mark`, the loose ones
+    /// among those of them kept up to `loose_until`.
+    fn recall_within(&self, mark: u64, loose_until: u64, text: &str) -> Option<Vec<(Range<usize>, Attribution)>> {
         if text.trim().len() < MIN_RECALL_LEN {
             return None;
         }
@@ -652,7 +667,8 @@ impl RecentlyRemoved {
             }
         }
         let solid = solid_len(text);
-        for frag in self.fragments.iter().rev().take_while(|f| f.number > mark) {
+        let loose = self.fragments.iter().rev().take_while(|f| f.number > mark).filter(|f| f.number <= loose_until);
+        for frag in loose {
             if let Some(spans) = respaced(frag, text, solid).or_else(|| reordered(frag, text)) {
                 return Some(spans);
             }
