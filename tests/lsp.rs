@@ -342,6 +342,40 @@ fn heuristic_suspects_a_large_paste_over_a_selection() {
     server.shutdown();
 }
 
+/// VS Code reads the clipboard after the change, so a save (auto-save) can
+/// come between a paste and the plugin's word that it was a paste: the
+/// save records the block as suspected. The word must outlast that record:
+/// neither the next save nor the next look at the journal makes it
+/// suspected again, and the journal says what the person said.
+#[test]
+fn a_paste_reported_after_a_save_stays_the_persons() {
+    let repo = TestRepo::new();
+    let original = "fn a() {}\n";
+    repo.write("src/lib.rs", original);
+    repo.commit_all("init");
+    let uri = repo.uri("src/lib.rs");
+    let mut server = Server::start(&repo.root, &["utf-16"]);
+    server.open(&uri, "rust", original);
+    let block = "fn big(values: &[u32]) -> u32 {\n    values.iter().copied().filter(|v| v % 2 == 0).sum::<u32>()\n}\n";
+    server.change(&uri, 2, json!([{ "range": range(1, 0, 1, 0), "text": block }]));
+    assert_eq!(codes(&server.diagnostics(&uri, 2)), vec!["suspected-ai"]);
+    repo.write("src/lib.rs", &format!("{original}{block}"));
+    server.notify("textDocument/didSave", json!({ "textDocument": { "uri": uri } }));
+    server.notify(
+        "vouch/humanPaste",
+        json!({ "textDocument": { "uri": uri, "version": 2 }, "range": range(1, 0, 4, 0) }),
+    );
+    server.notify("workspace/didChangeWatchedFiles", json!({ "changes": [] }));
+    server.notify("textDocument/didSave", json!({ "textDocument": { "uri": uri } }));
+    let doc = server.document(&uri);
+    assert!(ai_spans(&doc).is_empty(), "the paste is the person's: {doc}");
+    server.shutdown();
+    let blame: Value = serde_json::from_str(&repo.vouch_stdout(&["blame", "src/lib.rs", "--format", "json"], true))
+        .expect("blame's JSON");
+    let origins: Vec<&str> = blame["lines"].as_array().unwrap().iter().filter_map(|l| l["origin"].as_str()).collect();
+    assert_eq!(origins, ["unknown", "human", "human", "human"], "the journal says what the person said: {blame}");
+}
+
 /// The whole loop in the editor: AI text, a request, an approval from a
 /// reviewer's own server, the diagnostic gone, an edit, the diagnostic back.
 #[test]

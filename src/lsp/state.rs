@@ -1713,18 +1713,25 @@ impl State {
             None => convert::byte_range(d.doc.text(), params.range, self.encoding),
         };
         // A paste is the user's text: only what the heuristic suspected is
-        // undone; AI text taken back from a cut stays AI.
+        // undone; AI text taken back from a cut stays AI. The plugin reads
+        // the clipboard after the change, so a save may have recorded the
+        // suspicion already: the person's word is recorded too, or the
+        // journal's account would make it suspected again.
         let suspected: Vec<Range<usize>> = d
             .doc
             .provenance()
-            .spans_in(range)
+            .spans_in(range.clone())
             .filter(|s| d.doc.provenance().attribution(s.attr).is_suspected())
             .map(|s| s.range)
             .collect();
+        if suspected.is_empty() {
+            return;
+        }
         for part in suspected {
             d.doc.set_attribution(part, &Attribution::typed());
         }
         mark_dirty(d);
+        self.record(uri, Some(range), None);
     }
 
     fn save(&mut self, uri: &Uri) {
