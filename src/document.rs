@@ -393,9 +393,14 @@ impl Document {
         // A whole text is refined within lines (a formatter's fixes keep the
         // rest of their line's origin); a ranged change by whole lines (the
         // lines a `:%s` changed, or a pasted block, are the change's).
-        let hunks = match memory {
-            Hunks::Together(_) => crate::provenance::diff_until(old, new, deadline),
-            Hunks::Apart(_) => crate::provenance::line_diff_until(old, new, deadline),
+        // Lines edited where they stand (a `:%s`) are each the line they
+        // were, whatever the deadline would have left of a diff of them.
+        let in_place = crate::provenance::in_place_hunks(old, new);
+        let edited_in_place = in_place.is_some();
+        let hunks = match (in_place, &memory) {
+            (Some(hunks), _) => hunks,
+            (None, Hunks::Together(_)) => crate::provenance::diff_until(old, new, deadline),
+            (None, Hunks::Apart(_)) => crate::provenance::line_diff_until(old, new, deadline),
         };
         // Several hunks are several edits (a formatter's fixes, a reload, a
         // `:%s`), not one block: the text between them was there before.
@@ -413,15 +418,16 @@ impl Document {
         // reshaping; over a selection, a chat's answer may reuse the
         // selection's words.
         let whole_document = range.start == 0 && range.end == self.text.len();
-        let reshapes = inserted.as_ref().is_some_and(|r| {
-            let piece = &new[r.clone()];
-            let replaced = || {
-                let within = hunks.iter().filter(|h| r.start <= h.new.start && h.new.end <= r.end);
-                let (start, end) = within.fold((usize::MAX, 0), |(s, e), h| (s.min(h.old.start), e.max(h.old.end)));
-                if start < end { &old[start..end] } else { "" }
-            };
-            mostly_lines_of(piece, old) || (whole_document && brings_no_new_words(piece, replaced()))
-        });
+        let reshapes = edited_in_place
+            || inserted.as_ref().is_some_and(|r| {
+                let piece = &new[r.clone()];
+                let replaced = || {
+                    let within = hunks.iter().filter(|h| r.start <= h.new.start && h.new.end <= r.end);
+                    let (start, end) = within.fold((usize::MAX, 0), |(s, e), h| (s.min(h.old.start), e.max(h.old.end)));
+                    if start < end { &old[start..end] } else { "" }
+                };
+                mostly_lines_of(piece, old) || (whole_document && brings_no_new_words(piece, replaced()))
+            });
         let base = range.start;
         let mut recalled = false;
         let mut restores_removed = false;

@@ -9,7 +9,7 @@
 //! Whole-text replacements and edits made outside the editor are re-anchored
 //! through a diff ([`diff`]).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::ops::Range;
 
 use serde::{Deserialize, Serialize};
@@ -862,6 +862,58 @@ pub fn line_diff_until(old: &str, new: &str, deadline: std::time::Instant) -> Ve
     })
 }
 
+/// The hunks of a change that edits lines where they stand (Neovim's `:%s`,
+/// a rename over a file, a re-indent): `old` and `new` have as many lines,
+/// every line that differs is mostly what it was ([`SIMILAR`], by
+/// characters), and none is the text of an old line (a line moved is no
+/// edit). Each line is diffed against its own by characters, so the answer
+/// never depends on a deadline: a line diff of thousands of changed lines
+/// stops at one and leaves the rest as one large hunk. `None` when the
+/// change is not that shape.
+pub fn in_place_hunks(old: &str, new: &str) -> Option<Vec<Hunk>> {
+    // Only between the lines both share at their start and end: a
+    // keystroke sent as the whole text compares one line.
+    let mut in_place = true;
+    let hunks = between_shared_lines(old, new, |old, new| {
+        edited_lines_hunks(old, new).unwrap_or_else(|| {
+            in_place = false;
+            Vec::new()
+        })
+    });
+    in_place.then_some(hunks)
+}
+
+/// [`in_place_hunks`] of the lines from the first that differs to the last.
+fn edited_lines_hunks(old: &str, new: &str) -> Option<Vec<Hunk>> {
+    if old.len().abs_diff(new.len()) > old.len().max(new.len()) / 2 {
+        return None;
+    }
+    let old_lines: Vec<&str> = old.split_inclusive('\n').collect();
+    let new_lines: Vec<&str> = new.split_inclusive('\n').collect();
+    if old_lines.len() != new_lines.len() {
+        return None;
+    }
+    let mut hunks = Vec::new();
+    let mut edited = Vec::new();
+    let (mut o, mut n) = (0, 0);
+    for (a, b) in old_lines.iter().zip(&new_lines) {
+        if a != b {
+            if a.len().max(b.len()) > PAIR_MAX_LINE {
+                return None;
+            }
+            let kept = char_hunks(a, b, (o, n), None, &mut hunks);
+            if ((2 * kept) as f64) < SIMILAR * (a.len() + b.len()) as f64 {
+                return None;
+            }
+            edited.push(*b);
+        }
+        o += a.len();
+        n += b.len();
+    }
+    let before: HashSet<&str> = old_lines.into_iter().collect();
+    edited.iter().all(|line| !before.contains(line)).then_some(hunks)
+}
+
 /// How [`diff_lines_until`] refines a block of lines that changed.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Refine {
@@ -1416,6 +1468,26 @@ mod stored_tests {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lines_edited_where_they_stand_are_diffed_each_against_its_own() {
+        let old = "def f(value):\n    return value\n\nx = value\n";
+        let new = old.replace("value", "val");
+        let hunks = in_place_hunks(old, &new).expect("a substitution edits lines in place");
+        // Each "ue" taken out, and nothing else.
+        assert_eq!(hunks.len(), 3);
+        for h in &hunks {
+            assert_eq!(&old[h.old.clone()], "ue");
+            assert!(h.new.is_empty());
+        }
+        // Not that shape: a line added, a line moved (even one edited
+        // elsewhere too), a line that is another text.
+        assert!(in_place_hunks(old, &format!("{new}y = 1\n")).is_none());
+        let moved = "x = value\ndef f(value):\n    return value\n\n";
+        assert!(in_place_hunks(old, moved).is_none());
+        let other = "def f(value):\n    raise NotImplementedError()\n\nx = value\n";
+        assert!(in_place_hunks(old, other).is_none());
+    }
 
     #[test]
     fn text_put_back_with_other_whitespace_or_lines_in_another_order_is_recalled() {

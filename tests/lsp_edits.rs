@@ -746,3 +746,55 @@ fn a_neovim_buffer_with_classic_mac_line_endings_takes_edits_where_they_are() {
     assert_eq!(server.document(&other)["text"], "a\rb\nXc\n");
     server.shutdown();
 }
+
+/// Red team (rt28e 6): Neovim's `:%s` over a large file sends one change
+/// from the first line it changed to the last. Its line diff stopped at
+/// its deadline on thousands of changed lines, and what was left became
+/// one "large insertion": from run to run, 117 to 156 of the person's
+/// functions were suspected AI, and AI lines the substitution only touched
+/// lost their origin whole. A change that edits lines where they stand
+/// (as many lines, each mostly what it was) is the person's edit of each:
+/// never a paste, and only the characters it typed are new.
+#[test]
+fn a_substitution_over_a_large_file_edits_each_line_in_place() {
+    let functions = 1_500;
+    let text: String =
+        (0..functions).map(|i| format!("def f{i}(value):\n    check(value)\n    return value + {i}\n\n")).collect();
+    let repo = TestRepo::new();
+    repo.write("big.py", &text);
+    repo.commit_all("init");
+    let uri = repo.uri("big.py");
+    let mut server = Server::start_as(&repo.root, &["utf-16"], "Neovim");
+    server.open(&uri, "python", &text);
+    // Every tenth function is an agent's.
+    let ai: Vec<u32> = (0..functions).step_by(10).collect();
+    for &i in &ai {
+        let line = 4 * i;
+        server.notify(
+            "vouch/aiEdit",
+            json!({ "textDocument": { "uri": uri, "version": 1 }, "range": range(line, 0, line + 3, 0), "tool": "claude" }),
+        );
+    }
+    assert_eq!(ai_spans(&server.document(&uri)).len(), ai.len());
+    // `:%s/value/val/g`: every line but the blank ones changes.
+    let after = text.replace("value", "val");
+    let last = 4 * functions - 2;
+    let body = after.lines().take(last as usize + 1).collect::<Vec<_>>().join("\n");
+    let end = text.lines().nth(last as usize).unwrap().len() as u32;
+    server.change(&uri, 2, json!([{ "range": range(0, 0, last, end), "text": body }]));
+    let diags = server.diagnostics(&uri, 2);
+    let doc = server.document(&uri);
+    assert_eq!(doc["text"], after);
+    let suspected: Vec<&Value> = diags.iter().filter(|d| d["code"] == "suspected-ai").collect();
+    assert!(suspected.is_empty(), "{} suspected: {:?}", suspected.len(), suspected.first());
+    let spans = ai_spans(&doc);
+    assert!(spans.iter().all(|s| s["tool"] == "claude"), "nothing else became AI: {:?}", spans.first());
+    // Each agent's function keeps its origin but for the characters the
+    // substitution took out: its lines still read as the agent wrote them.
+    let ai_text: String = spans.iter().filter_map(|s| s["text"].as_str()).collect();
+    for i in &ai {
+        assert!(ai_text.contains(&format!("return val + {i}\n")), "f{i}'s return line left the agent's text");
+    }
+    server.assert_no_internal_errors(&repo.root);
+    server.shutdown();
+}

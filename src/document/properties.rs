@@ -100,11 +100,12 @@ impl Model {
         let b = model_offset(&self.text, e.end, e.enc);
         let (a, b) = (a.min(b), a.max(b));
         // A replacement over several lines is each of its differences by
-        // lines, the last first (the diff itself is not what this model
-        // checks).
+        // lines (or, of lines edited where they stand, by characters), the
+        // last first (the diff itself is not what this model checks).
         if crate::document::is_multiline_replacement(&self.text[a..b], &e.text) {
             let far = std::time::Instant::now() + std::time::Duration::from_secs(60);
-            let hunks = crate::provenance::line_diff_until(&self.text[a..b], &e.text, far);
+            let hunks = crate::provenance::in_place_hunks(&self.text[a..b], &e.text)
+                .unwrap_or_else(|| crate::provenance::line_diff_until(&self.text[a..b], &e.text, far));
             for h in hunks.iter().rev() {
                 self.replace(a + h.old.start..a + h.old.end, &e.text[h.new.clone()], e.tag);
             }
