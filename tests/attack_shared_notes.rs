@@ -279,3 +279,44 @@ fn vouch_sync_in_a_partial_clone_fetches_what_verify_reads() {
     assert_eq!(code, 1, "{report:#}");
     assert!(report["failures"].as_array().unwrap().iter().any(|f| f["path"] == "src/pay.py"), "{report:#}");
 }
+
+/// Red team (rt29a G1): a teammate's agent code that git-ai attributed
+/// (its note pushed to the remote's `refs/notes/ai`, as git-ai does). CI
+/// does what the docs say, a clone, `vouch sync --no-push`, `vouch
+/// verify`: the sync fetched vouch's notes and records but never git-ai's,
+/// which verify reads, and the agent's code passed with no word. The sync
+/// fetches them too, keeps its own where both have a note of a commit,
+/// and never pushes them (git-ai shares its notes itself).
+#[test]
+fn vouch_sync_fetches_the_git_ai_notes_verify_reads() {
+    let world = World::new(POLICY);
+    let b = clone_with_hooks(&world, "b", "bob");
+    b.git(&["checkout", "-q", "-b", "feature"]);
+    b.write("src/lib.rs", &format!("{BASE_LIB}{AI_FN}"));
+    let commit = b.commit("add add()", None);
+    let git_ai = "src/lib.rs\n  abcd1234abcd1234 5-7\n---\n{\"schema_version\":\"authorship/3.0.0\",\"base_commit_sha\":\"x\",\
+                  \"prompts\":{\"abcd1234abcd1234\":{\"agent_id\":{\"tool\":\"cursor\",\"id\":\"c\",\"model\":\"m\"}}}}\n";
+    b.git(&["notes", "--ref=ai", "add", "-m", git_ai, &commit.to_string()]);
+    b.git(&["push", "-q", "origin", "feature", "refs/notes/ai"]);
+
+    let ci = world.clone_as("ci", "ci");
+    ci.git(&["checkout", "-q", "--detach", "origin/feature"]);
+    // A note of its own on another commit: kept beside the remote's.
+    let own = "src/other.rs\n  0123456789abcdef 1-1\n---\n{\"schema_version\":\"authorship/3.0.0\"}\n";
+    ci.git(&["notes", "--ref=ai", "add", "-m", own, "origin/main"]);
+    let out = ci.vouch(&["sync", "--no-push"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(ci.git(&["notes", "--ref=ai", "show", &commit.to_string()]), git_ai, "git-ai's note, byte for byte");
+    assert_eq!(ci.git(&["notes", "--ref=ai", "show", "origin/main"]), own);
+    let (code, report) = ci.verify("origin/main..HEAD");
+    assert_eq!(code, 1, "{report:#}");
+    assert!(report["failures"].as_array().unwrap().iter().any(|f| f["path"] == "src/lib.rs"), "{report:#}");
+
+    // A sync that pushes leaves the remote's git-ai notes as git-ai left them.
+    let remote_notes =
+        || run_git(&world.root, &world.home(), &["--git-dir", "remote.git", "rev-parse", "refs/notes/ai"]);
+    let remote_before = remote_notes();
+    let out = ci.vouch(&["sync"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(remote_notes(), remote_before);
+}

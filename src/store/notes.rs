@@ -585,11 +585,11 @@ fn update_note(
         action: format!("write the vouch note on {commit}"),
         detail: stuck.to_string(),
     };
-    through_scratch(repo, "note", edit, |action, e| failed(action)(e), contention)
+    through_scratch(repo, NOTES_REF, "note", edit, |action, e| failed(action)(e), contention)
 }
 
-/// Move the notes ref to what `edit` makes of it, with other writers of it
-/// at work (commits in several worktrees, an agent's hook beside a
+/// Move the notes ref `notes_ref` to what `edit` makes of it, with other
+/// writers of it at work (commits in several worktrees, an agent's hook beside a
 /// person's commit, `vouch sync`): `edit` changes the notes on a scratch
 /// notes ref of this process's own (`purpose` in its name), set to the
 /// notes ref's tip (absent when there is none), through libgit2's note API
@@ -601,6 +601,7 @@ fn update_note(
 /// done, and the error); `contention` when others kept moving it.
 pub(crate) fn through_scratch<E>(
     repo: &Repository,
+    notes_ref: &str,
     purpose: &str,
     mut edit: impl FnMut(&str) -> Result<(), E>,
     git: impl Fn(&str, git2::Error) -> E,
@@ -611,10 +612,10 @@ pub(crate) fn through_scratch<E>(
     // Under refs/notes/, which `git notes --ref` requires; not named like a
     // notes ref vouch reads (`…notes/vouch`).
     let scratch = format!("refs/notes/vouch-scratch-{purpose}-{}-{nth}", std::process::id());
-    let tip = || match repo.refname_to_id(NOTES_REF) {
+    let tip = || match repo.refname_to_id(notes_ref) {
         Ok(id) => Ok(Some(id)),
         Err(e) if e.code() == ErrorCode::NotFound => Ok(None),
-        Err(e) => Err(git(&format!("read {NOTES_REF}"), e)),
+        Err(e) => Err(git(&format!("read {notes_ref}"), e)),
     };
     let mut edit_at = |current: Option<Oid>| -> Result<Option<Oid>, E> {
         match current {
@@ -640,8 +641,8 @@ pub(crate) fn through_scratch<E>(
         }
         made
     };
-    let moved = |e: git2::Error| git(&format!("move {NOTES_REF}"), e);
-    match crate::store::repo::update_ref(repo, NOTES_REF, tip, next, moved) {
+    let moved = |e: git2::Error| git(&format!("move {notes_ref}"), e);
+    match crate::store::repo::update_ref(repo, notes_ref, tip, next, moved) {
         Ok(_) => Ok(()),
         Err(crate::store::repo::RefUpdateError::Failed(e)) => Err(e),
         Err(crate::store::repo::RefUpdateError::Stuck(stuck)) => Err(contention(stuck)),

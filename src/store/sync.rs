@@ -18,6 +18,11 @@
 //! `git notes merge -s cat_sort_uniq`, which keeps every line of both sides
 //! (vouch notes are JSON Lines, so the union is a valid note).
 //!
+//! git-ai's notes (`refs/notes/ai`), which verify reads as evidence of AI,
+//! are fetched and merged too (a local note kept where both sides have
+//! one of a commit), never pushed: git-ai shares them itself, and a CI
+//! clone that syncs must see what a teammate's git-ai recorded.
+//!
 //! The custom refs older versions kept records under (`refs/vouch/requests`,
 //! `refs/vouch/approvals`, `refs/vouch/overrides`) are fetched when the
 //! remote has them, merged into the local ones the same way, and their
@@ -32,6 +37,7 @@ use std::process::Command;
 use git2::{Oid, Repository};
 
 use crate::fingerprint::sha256_hex;
+use crate::store::history::GIT_AI_NOTES_REF;
 use crate::store::notes::{self, NOTES_REF};
 use crate::store::records::{self, BadRecord, Kind, Layout, Migrated, RECORDS_BRANCH, RecordError};
 
@@ -41,6 +47,12 @@ pub const SHARED_REFS: [&str; 2] = [NOTES_REF, RECORDS_BRANCH];
 /// The refs older versions kept records under: fetched and merged, never
 /// pushed.
 pub const LEGACY_REFS: [&str; 3] = ["refs/vouch/requests", "refs/vouch/approvals", "refs/vouch/overrides"];
+
+/// Other tools' notes that verify reads as evidence of AI (git-ai's):
+/// fetched and merged, a note of ours kept where both sides have one of a
+/// commit (their format is theirs to merge), never pushed (the tool shares
+/// them itself).
+pub const FOREIGN_NOTES: [&str; 1] = [GIT_AI_NOTES_REF];
 
 /// Where fetched versions of the shared refs are kept.
 pub const PRIVATE_PREFIX: &str = "refs/vouch-remote/";
@@ -151,7 +163,7 @@ fn take_turn(repo: &Repository) -> Result<std::fs::File, SyncError> {
 
 /// Every local ref a sync fetches a version of.
 fn fetched_refs() -> impl Iterator<Item = &'static str> {
-    SHARED_REFS.into_iter().chain(LEGACY_REFS)
+    SHARED_REFS.into_iter().chain(LEGACY_REFS).chain(FOREIGN_NOTES)
 }
 
 /// Fetch, merge and push until the remote accepts our merged refs (at most
@@ -367,8 +379,11 @@ pub fn merge_fetched(
             pushed: false,
         };
         if let Some(theirs) = *theirs {
-            if name == NOTES_REF {
-                merge_notes(repo, remote, &private_ref(repo, remote, name))?;
+            if name == NOTES_REF || FOREIGN_NOTES.contains(&name.as_str()) {
+                // vouch's notes are JSON Lines: the union of both sides'
+                // lines is a valid note.
+                let strategy = if name == NOTES_REF { "cat_sort_uniq" } else { "ours" };
+                merge_notes(repo, remote, name, strategy)?;
                 entry.after = repo.refname_to_id(name).ok();
             } else {
                 let target = fetched_refs().find(|r| r == name).expect("a fetched ref");
@@ -385,14 +400,15 @@ pub fn merge_fetched(
     Ok(out)
 }
 
-/// Merge the notes fetched into `private` into ours, with `cat_sort_uniq`,
-/// keeping the notes other writers add meanwhile (commits in other
-/// worktrees: [`notes::through_scratch`]).
-fn merge_notes(repo: &Repository, remote: &str, private: &str) -> Result<(), SyncError> {
+/// Merge `remote`'s version of the notes ref `name` (fetched into its
+/// private ref) into ours with `strategy`, keeping the notes other writers
+/// add meanwhile (commits in other worktrees: [`notes::through_scratch`]).
+fn merge_notes(repo: &Repository, remote: &str, name: &str, strategy: &str) -> Result<(), SyncError> {
+    let private = private_ref(repo, remote, name);
     let failed = |detail: String| SyncError::Notes { remote: remote.into(), detail };
     let edit = |scratch: &str| -> Result<(), SyncError> {
         let mut cmd = notes::git_command(repo);
-        cmd.args(["notes", "--ref", scratch, "merge", "--quiet", "--strategy", "cat_sort_uniq", private]);
+        cmd.args(["notes", "--ref", scratch, "merge", "--quiet", "--strategy", strategy, &private]);
         // The merge commit is bookkeeping; a CI checkout may have no identity.
         if repo.signature().is_err() {
             for (key, value) in [
@@ -411,7 +427,7 @@ fn merge_notes(repo: &Repository, remote: &str, private: &str) -> Result<(), Syn
         crate::store::repo::Stuck::Contention { .. } => failed(format!("{stuck}; run vouch sync again")),
         crate::store::repo::Stuck::StaleLock { .. } => failed(stuck.to_string()),
     };
-    notes::through_scratch(repo, "sync", edit, git, contention)
+    notes::through_scratch(repo, name, "sync", edit, git, contention)
 }
 
 /// The invalid records the fetched versions bring that ours do not have.
