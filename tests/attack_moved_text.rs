@@ -384,3 +384,41 @@ fn the_closing_brace_of_an_agents_function_moves_with_it() {
     let file = note.iter().find(|r| r["path"] == "src/cleanup.js").unwrap_or_else(|| panic!("{note:?}"));
     assert_eq!(file["ai"], serde_json::json!([[1, 4]]), "{note:?}");
 }
+
+/// Claude Code's Edit of `rel` replacing `old` by `new`, with both hooks
+/// around the tool.
+fn agent_edits(repo: &VouchRepo, rel: &str, old: &str, new: &str) {
+    let input = serde_json::json!({ "file_path": repo.root().join(rel), "old_string": old, "new_string": new });
+    repo.claude_hook("PreToolUse", "Edit", "toolu_e", input.clone());
+    let path = repo.root().join(rel);
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains(old), "the edit applies");
+    std::fs::write(&path, text.replacen(old, new, 1)).unwrap();
+    repo.claude_hook("PostToolUse", "Edit", "toolu_e", input);
+}
+
+/// Red team (rt29c A1): an agent changes one line of a person's file, or
+/// removes its check, and the person renames the file (or its directory)
+/// before committing. The journal holds the agent's edit at the old path,
+/// and only blocks of two lines or more were looked for elsewhere: the
+/// commit was noted "no AI" and verify passed the change. A file the next
+/// commit renames is viewed with the records of its old path too.
+#[test]
+fn an_agents_edit_of_a_file_the_person_then_renames_needs_sign_off() {
+    const AUTH: &str = "def p1(x):\n    if not x.admin:\n        raise PermissionError(x)\n    return x\n\n\n\
+                        def p2(x):\n    return x\n";
+    for (rename, path) in [("src/auth.py:src/authz.py", "src/authz.py"), ("src:core", "core/auth.py")] {
+        for (old, new) in [
+            ("def p2(x):\n    return x\n", "def p2(x):\n    return x * 2\n"),
+            ("    if not x.admin:\n        raise PermissionError(x)\n", ""),
+        ] {
+            let repo = start(&[("src/auth.py", AUTH)]);
+            agent_edits(&repo, "src/auth.py", old, new);
+            let (from, to) = rename.split_once(':').unwrap();
+            repo.ok(&["mv", from, to]);
+            let failures = commit_and_verify(&repo);
+            assert_eq!(failures.len(), 1, "{rename}, {new:?}: {failures:?}");
+            assert_eq!(failures[0].0, path, "{rename}, {new:?}: {failures:?}");
+        }
+    }
+}

@@ -70,12 +70,34 @@ impl Views<'_> {
     /// The journal's view of `file`: kept from an earlier run when its
     /// records are the same, else worked out (and kept).
     pub fn view(&self, repo: &Repository, file: &FileVersion) -> anyhow::Result<View> {
-        let records = self.loaded.records_for(&file.path);
+        let own = self.view_of(repo, file, &file.path)?;
+        if file.history_path == file.path {
+            return Ok(own);
+        }
+        // A file the next commit renames: what the journal holds of its old
+        // path is of this text too (an agent's one-line edit or removal,
+        // which no search for moved blocks finds), under what the new
+        // path's records say.
+        let before = self.view_of(repo, file, &file.history_path)?;
+        let mut view =
+            View { spans: signoff::overlay(file.content.as_bytes().len(), &before.spans, &own.spans), ..own };
+        for d in before.deletions {
+            if !view.deletions.iter().any(|e| e.at == d.at) {
+                view.deletions.push(d);
+            }
+        }
+        view.covered.extend(before.covered);
+        view.problems.extend(before.problems);
+        Ok(view)
+    }
+
+    /// [`Views::view`] of `file` by the records of `path`.
+    fn view_of(&self, repo: &Repository, file: &FileVersion, path: &str) -> anyhow::Result<View> {
+        let records = self.loaded.records_for(path);
         if records.is_empty() {
             return Ok(View::default());
         }
-        let key =
-            records.iter().fold(Key::new("view").with(&file.path).with(file.blob), |key, r| key.with(r.id.as_str()));
+        let key = records.iter().fold(Key::new("view").with(path).with(file.blob), |key, r| key.with(r.id.as_str()));
         if let Some(kept) = self.cache.and_then(|c| c.get::<View>(&key)) {
             return Ok(kept);
         }
@@ -83,8 +105,8 @@ impl Views<'_> {
             Content::Text(text) => {
                 let view = self
                     .journal
-                    .view(repo, self.loaded, &file.path, text)
-                    .with_context(|| format!("cannot read the provenance of {}", file.path))?;
+                    .view(repo, self.loaded, path, text)
+                    .with_context(|| format!("cannot read the provenance of {path}"))?;
                 let spans: Spans = view.spans.into_iter().filter(|(_, a)| a.origin != Origin::Unknown).collect();
                 let covered = covered(repo, self.journal, &records, text, &view.unchanged);
                 let problems = view.problems.iter().map(ToString::to_string).collect();
@@ -96,7 +118,7 @@ impl Views<'_> {
             }
         };
         if let Some(problem) = view.problems.first() {
-            let (shown, problem) = (crate::display::line(&file.path), crate::display::line(problem).into_owned());
+            let (shown, problem) = (crate::display::line(path), crate::display::line(problem).into_owned());
             if self.strict {
                 anyhow::bail!("{shown}: {problem}; refusing to decide without it");
             }
