@@ -422,3 +422,56 @@ fn an_agents_edit_of_a_file_the_person_then_renames_needs_sign_off() {
         }
     }
 }
+
+/// Red team (rt29c A2, A3): an agent's commit, then its text committed
+/// again under another name: reset and recommitted with the file renamed,
+/// or squashed with a person's later rename of it (a soft reset, `git
+/// merge --squash`). The new commit takes its AI lines from the commits
+/// its text came from, which were read at the same path only: its note
+/// said "no AI" and verify passed the agent's function. A file the new
+/// commit renames takes them from its old path too.
+#[test]
+fn an_agents_commit_made_again_under_another_name_keeps_its_ai_lines() {
+    const APP: &str = "def f(x):\n    return x\n";
+    const AI: &str = "\n\ndef g(x):\n    if x > 10:\n        return x - 10\n    return x + 100\n";
+    for how in ["reset --mixed", "reset --soft", "reset into a directory", "squash a rename", "merge --squash"] {
+        let repo = start(&[("src/app.py", APP)]);
+        agent_edits(&repo, "src/app.py", APP, &format!("{APP}{AI}"));
+        repo.ok(&["commit", "-q", "-am", "agent work"]);
+        assert!(repo.note("HEAD").iter().any(|r| r["path"] == "src/app.py" && r["ai"] != serde_json::json!([])));
+        let path = match how {
+            "reset --mixed" => {
+                repo.ok(&["reset", "-q", "HEAD~1"]);
+                repo.ok(&["add", "-A"]);
+                repo.ok(&["mv", "src/app.py", "src/core.py"]);
+                "src/core.py"
+            }
+            "reset --soft" => {
+                repo.ok(&["reset", "-q", "--soft", "HEAD~1"]);
+                repo.ok(&["mv", "src/app.py", "src/core.py"]);
+                "src/core.py"
+            }
+            "reset into a directory" => {
+                repo.ok(&["reset", "-q", "--soft", "HEAD~1"]);
+                std::fs::create_dir_all(repo.root().join("lib")).unwrap();
+                repo.ok(&["mv", "src/app.py", "lib/app.py"]);
+                "lib/app.py"
+            }
+            "squash a rename" => {
+                repo.ok(&["mv", "src/app.py", "src/core.py"]);
+                repo.ok(&["commit", "-q", "-m", "rename"]);
+                repo.ok(&["reset", "-q", "--soft", "main"]);
+                "src/core.py"
+            }
+            _ => {
+                repo.ok(&["mv", "src/app.py", "src/core.py"]);
+                repo.ok(&["commit", "-q", "-m", "rename"]);
+                repo.ok(&["checkout", "-q", "-b", "squashed", "main"]);
+                repo.ok(&["merge", "-q", "--squash", "feature"]);
+                "src/core.py"
+            }
+        };
+        let failures = commit_and_verify(&repo);
+        assert_eq!(failures, vec![(path.to_string(), "g".to_string())], "{how}");
+    }
+}

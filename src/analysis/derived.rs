@@ -67,7 +67,9 @@ pub fn carried_all(
     file: &FileVersion,
     spans: Spans,
 ) -> anyhow::Result<(Spans, Vec<AiDeletion>)> {
-    if !derived.claims_ai(&file.path) {
+    // A file the next commit renames: the sources' records of its old path.
+    let renamed_from = (file.history_path != file.path).then_some(file.history_path.as_str());
+    if !derived.claims_ai(&file.path) && !renamed_from.is_some_and(|p| derived.claims_ai(p)) {
         return Ok((spans, Vec::new()));
     }
     let text = match &file.content {
@@ -93,7 +95,7 @@ pub fn carried_all(
         None => String::new(),
     };
     let carried = derived
-        .carry(repo, &file.path, file.blob, text, &before)
+        .carry(repo, (&file.path, renamed_from), file.blob, text, &before)
         .context("cannot read the commits the next commit comes from")?;
     if carried.records.is_empty() {
         return Ok((spans, Vec::new()));

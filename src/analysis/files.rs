@@ -166,7 +166,7 @@ fn leaves(changes: Vec<crate::store::tree_diff::Change>) -> (Vec<Changed>, Vec<c
         }
         let old = change.base();
         files.push(Changed { path: change.path.clone(), blob: new, from: None, submodule });
-        raw.push(crate::store::derive::Changed { path: change.path, old, new, gitlink: submodule });
+        raw.push(crate::store::derive::Changed { path: change.path, old, new, gitlink: submodule, from: None });
     }
     (files, raw)
 }
@@ -225,9 +225,15 @@ fn diffed(
         }
         let Some(path) = new.path().and_then(Path::to_str) else { continue };
         let old = (!delta.old_file().id().is_zero()).then(|| delta.old_file().id());
-        raw.push(crate::store::derive::Changed { path: path.to_string(), old, new: new.id(), gitlink });
+        raw.push(crate::store::derive::Changed { path: path.to_string(), old, new: new.id(), gitlink, from: None });
     }
-    Ok((changed_files(&mut diff)?, raw))
+    let changed = changed_files(&mut diff)?;
+    // The renames found: the sources' records of the old path are the
+    // renamed file's too.
+    for r in raw.iter_mut().filter(|r| r.old.is_none()) {
+        r.from = changed.iter().find(|c| c.path == r.path).and_then(|c| c.from.clone());
+    }
+    Ok((changed, raw))
 }
 
 /// What the working tree changes against HEAD, from one status of the

@@ -175,7 +175,7 @@ pub fn prepare(ctx: &Context, options: Options) -> anyhow::Result<Prepared> {
     }
     // A squash, a pick or a re-commit: the AI lines of the commits its text
     // comes from, which the post-commit note will carry, are its evidence too.
-    let paths: HashSet<String> = files.iter().map(|f| f.path.clone()).collect();
+    let paths: HashSet<String> = files.iter().flat_map(|f| [f.path.clone(), f.history_path.clone()]).collect();
     let derived = super::derived::pending(repo, scope.policy.bots(), Some(&paths))?;
     let mut pending: Vec<NextFile> = Vec::with_capacity(files.len());
     for (file, view) in files.iter().zip(&seen) {

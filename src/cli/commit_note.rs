@@ -745,7 +745,10 @@ fn derived_for(
     if sources.is_empty() {
         return Ok(out);
     }
-    let paths: HashSet<String> = committed.iter().map(|c| c.path.clone()).collect();
+    // Renamed files' old paths too: the sources' records of them are the
+    // renamed files'.
+    let paths: HashSet<String> =
+        committed.iter().flat_map(|c| std::iter::once(&c.path).chain(&c.from)).cloned().collect();
     let derived =
         Derived::load(repo, sources, bots, Some(&paths), true).context("cannot read the commits it came from")?;
     let carried = derived.carry_onto_files(repo, raw).context("cannot read the commits it came from")?;

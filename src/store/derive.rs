@@ -114,6 +114,9 @@ pub struct Changed {
     /// The parent's version at the same path (a blob, or a submodule's
     /// commit), if any: a file git finds renamed has none here.
     pub old: Option<Oid>,
+    /// The parent's path of a file the commit renamed (as git finds
+    /// renames): the sources' records of it are of this file too.
+    pub from: Option<String>,
     /// The commit's version: its blob, or a submodule's commit.
     pub new: Oid,
     /// A submodule, whose version is one line (its commit id), as verify
@@ -184,8 +187,8 @@ impl Shared {
 }
 
 /// The files a commit added or changed against its first parent, blobs
-/// (symbolic links among them) and submodules, each against the parent's version at its path (no
-/// renames), in path order.
+/// (symbolic links among them) and submodules, each against the parent's
+/// version at its path, with the path of each it renamed, in path order.
 fn changed_files(repo: &Repository, commit: &git2::Commit<'_>) -> Result<Vec<Changed>, NoteError> {
     let id = commit.id();
     let tree = commit.tree().map_err(NoteError::git(format!("read the tree of {id}")))?;
@@ -194,6 +197,10 @@ fn changed_files(repo: &Repository, commit: &git2::Commit<'_>) -> Result<Vec<Cha
         Err(_) => None,
     };
     let changes = tree_diff::changes(repo, parent.as_ref(), &tree).map_err(NoteError::git(format!("diff {id}")))?;
+    let renamed = match changes.changes.iter().any(tree_diff::Change::deletes) {
+        true => tree_diff::renames(repo, parent.as_ref(), &tree).map_err(NoteError::git(format!("diff {id}")))?,
+        false => HashMap::new(),
+    };
     // A name that is not UTF-8 has no record (a note names files by UTF-8
     // paths); verify fails every range that touches one.
     let mut out = Vec::new();
@@ -207,7 +214,8 @@ fn changed_files(repo: &Repository, commit: &git2::Commit<'_>) -> Result<Vec<Cha
             continue;
         }
         let old = change.base();
-        out.push(Changed { path: change.path, old, new, gitlink });
+        let from = renamed.get(&change.path).cloned();
+        out.push(Changed { path: change.path, old, new, gitlink, from });
     }
     Ok(out)
 }
@@ -327,7 +335,7 @@ fn claims_with(
     }
     let mut unknown = Vec::new();
     let changed = shared.changed_files(repo, &c)?;
-    for Changed { path, old, new, gitlink } in changed.iter().cloned() {
+    for Changed { path, old, new, gitlink, .. } in changed.iter().cloned() {
         if paths.is_some_and(|p| !p.contains(&path)) {
             continue;
         }
@@ -1064,8 +1072,8 @@ impl Derived {
     pub fn carry_onto_files(&self, repo: &Repository, changed: &[Changed]) -> Result<Carried, HistoryError> {
         let mut out = Carried::default();
         let mut texts = BlobTexts::default();
-        for Changed { path, old, new, gitlink } in changed.iter().cloned() {
-            if !self.touches(&path) {
+        for Changed { path, old, new, gitlink, from } in changed.iter().cloned() {
+            if !self.touches(&path) && !from.as_deref().is_some_and(|f| self.touches(f)) {
                 continue;
             }
             if gitlink || repo.find_blob(new).is_ok_and(|b| std::str::from_utf8(b.content()).is_err()) {
@@ -1076,7 +1084,7 @@ impl Derived {
             }
             let Some(text) = texts.get(repo, new) else { continue };
             let base = old.and_then(|id| texts.get(repo, id));
-            let carried = self.carry(repo, &path, new, &text, base.as_deref().unwrap_or(""))?;
+            let carried = self.carry(repo, (&path, from.as_deref()), new, &text, base.as_deref().unwrap_or(""))?;
             out.unknown |= carried.unknown;
             out.records.extend(carried.records);
         }
@@ -1109,11 +1117,12 @@ impl Derived {
     /// changes `before` (the parent's version; empty for a new file): their
     /// AI lines among the lines it adds, and the places of their AI
     /// deletions where it removes lines too, as records of this version,
-    /// and whether lines of unknown origin came from them.
+    /// and whether lines of unknown origin came from them. A file renamed
+    /// from `from` takes what they say of that path too.
     pub fn carry(
         &self,
         repo: &Repository,
-        path: &str,
+        (path, from): (&str, Option<&str>),
         blob: Oid,
         text: &str,
         before: &str,
@@ -1144,8 +1153,9 @@ impl Derived {
         carried.unknown = brought_whole.unreadable;
         let sources =
             self.sources.iter().map(|(c, k)| (c, *k)).chain(brought_whole.read.iter().map(|c| (c, Kind::Source)));
+        let ours = |p: &str| p == path || from == Some(p);
         for (claims, kind) in sources {
-            for record in claims.records.iter().filter(|r| r.path == path) {
+            for record in claims.records.iter().filter(|r| ours(&r.path)) {
                 let Some(id) = Oid::from_str(&record.blob).ok() else { continue };
                 let Some(old) = texts.get(repo, id) else { continue };
                 let deleted_before = at_removals(notes::reanchor_gaps(&old, &record.deleted_before, text), &removals);
@@ -1160,10 +1170,10 @@ impl Derived {
                     .or_insert_with(|| notes::intersect(&notes::reanchor_lines(&old, &record.ai, text), added))
                     .clone();
                 if !lines.is_empty() || !deleted_before.is_empty() {
-                    records.push(FileRecord { deleted_before, ..record.moved(blob, lines) });
+                    records.push(FileRecord { deleted_before, path: path.to_string(), ..record.moved(blob, lines) });
                 }
             }
-            for lines in claims.unknown.iter().filter(|u| u.path == path) {
+            for lines in claims.unknown.iter().filter(|u| ours(&u.path)) {
                 if carried.unknown {
                     break;
                 }

@@ -96,6 +96,24 @@ pub fn changes(repo: &Repository, old: Option<&Tree<'_>>, new: &Tree<'_>) -> Res
     changes_between(repo, old, Some(new))
 }
 
+/// The files `new` renamed from `old`, as git finds renames (libgit2's
+/// diff of the two trees with its rename detection): new path to old path.
+/// Its cost is a full tree diff: asked only when a commit deletes a file.
+pub fn renames(
+    repo: &Repository,
+    old: Option<&Tree<'_>>,
+    new: &Tree<'_>,
+) -> Result<std::collections::HashMap<String, String>, git2::Error> {
+    let mut diff = repo.diff_tree_to_tree(old, Some(new), None)?;
+    diff.find_similar(Some(git2::DiffFindOptions::new().renames(true)))?;
+    let path = |f: git2::DiffFile<'_>| f.path().and_then(std::path::Path::to_str).map(str::to_string);
+    Ok(diff
+        .deltas()
+        .filter(|d| d.status() == git2::Delta::Renamed)
+        .filter_map(|d| Some((path(d.new_file())?, path(d.old_file())?)))
+        .collect())
+}
+
 /// [`changes`] between two trees either of which may be absent.
 pub fn changes_between(
     repo: &Repository,
