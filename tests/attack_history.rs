@@ -318,3 +318,27 @@ fn verify_refuses_a_git_dir_naming_another_repository() {
     let (code, said) = run(&a.path, std::path::Path::new(".git"));
     assert_eq!(code, Some(1), "{said}");
 }
+
+/// Red team (rt29a H1): `.git/info/grafts` (a CI runner that reuses its
+/// clone, where an earlier job of the author's wrote one) gives a person's
+/// commit on top of the agent's BASE as its parent: libgit2 follows the
+/// graft, the agent's commit left the range, and verify passed. A clone
+/// with grafts is refused, as a shallow one is; replace refs, which
+/// libgit2 ignores, are ignored by the git vouch runs too.
+#[test]
+fn a_clone_with_grafts_is_refused_not_passed() {
+    let world = World::new(POLICY);
+    let a = world.clone_as("a", "dev");
+    a.ai_feature();
+    a.git(&["commit", "-q", "--allow-empty", "--no-verify", "-m", "a person's later commit"]);
+    let main = a.git(&["rev-parse", "origin/main"]);
+    let head = a.git(&["rev-parse", "HEAD"]);
+    std::fs::write(a.path.join(".git/info/grafts"), format!("{} {}\n", head.trim(), main.trim())).unwrap();
+    let (code, text) = a.verify_text("origin/main..HEAD");
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("info/grafts"), "the refusal names the file: {text}");
+    // Without it, the agent's function needs approval.
+    std::fs::remove_file(a.path.join(".git/info/grafts")).unwrap();
+    let (code, _) = a.verify("origin/main..HEAD");
+    assert_eq!(code, 1);
+}

@@ -65,6 +65,11 @@ pub enum LineageError {
          with actions/checkout)"
     )]
     ShallowBase { base: Oid },
+    #[error(
+        "{path} gives commits other parents than they have (grafts), which the walk of the range would follow; \
+         remove it, or verify in a fresh clone"
+    )]
+    Grafts { path: String },
 }
 
 fn git(action: impl Into<String>) -> impl FnOnce(git2::Error) -> LineageError {
@@ -539,6 +544,12 @@ pub fn range_commits(repo: &Repository, base: Oid, head: Oid) -> Result<Vec<Oid>
     // and BASE's own commits would count as the range's.
     if base != head && repo.is_shallow() && repo.merge_base(base, head).is_err() {
         return Err(LineageError::ShallowBase { base });
+    }
+    // Grafts (a runner's reused clone) make libgit2 walk another history
+    // than the commits': the range's own commits could leave it.
+    let grafts = repo.commondir().join("info").join("grafts");
+    if std::fs::read_to_string(&grafts).is_ok_and(|t| t.lines().any(|l| !l.trim().is_empty() && !l.starts_with('#'))) {
+        return Err(LineageError::Grafts { path: grafts.display().to_string() });
     }
     range_commits_hiding(repo, base, head, &[])
 }

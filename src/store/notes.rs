@@ -1204,6 +1204,9 @@ pub(crate) fn git_command(repo: &Repository) -> Command {
     }
     // A hook runs with these set for the repository it was called for.
     cmd.env_remove("GIT_DIR").env_remove("GIT_WORK_TREE").env_remove("GIT_INDEX_FILE");
+    // The objects as libgit2 reads them: replace refs (which it ignores)
+    // would give git's blame another history than vouch's walk.
+    cmd.env("GIT_NO_REPLACE_OBJECTS", "1");
     cmd
 }
 
