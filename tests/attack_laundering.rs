@@ -564,3 +564,72 @@ fn a_no_ai_note_beside_a_git_ai_claim_of_ai_is_a_mismatch() {
     assert!(text.contains("coverage: 1 commit(s) (0 merge(s)), 1 with a vouch note, 0 without"), "{text}");
     assert!(text.contains("provenance: 1 with a git-ai note, 0 declaring AI"), "{text}");
 }
+
+/// The range lands on main as a pull request merged with a fast-forward,
+/// and a new branch starts from it.
+fn land_and_start_anew(a: &Clone, branch: &str) {
+    a.git(&["push", "-q", "origin", "HEAD:main"]);
+    a.git(&["fetch", "-q", "origin"]);
+    a.git(&["checkout", "-q", "-b", branch, "origin/main"]);
+}
+
+/// Red team (rt29a E1, E2): what one pull request cannot do, two did. An
+/// agent's code lands where it needs nobody (an exempt path) or where
+/// someone the policy trusts there approved it; a person's later pull
+/// request moves or copies it into a path whose rules ask more. verify
+/// read AI evidence only from the range's commits, so the text was BASE's
+/// and needed nothing: the copy rule and the link rule held within one
+/// range only. A file the range brings from another path of BASE (a
+/// rename, or a copy of it whole) keeps the AI lines history gives it
+/// there, judged where they now stand.
+#[test]
+fn ai_code_from_base_moved_or_copied_into_a_stricter_path_needs_its_reviewers() {
+    for how in ["mv", "cp"] {
+        let (world, a) = start(&format!("exempt = [\"/vendor/\"]\n{SIGNED_POLICY}"), "dev");
+        a.write("vendor/charge.rs", CHARGE);
+        a.commit("vendored charge", Some(TRAILER));
+        assert_eq!(a.verify("origin/main..HEAD").0, 0, "exempt");
+        land_and_start_anew(&a, "pr2");
+        std::fs::create_dir_all(a.path.join("src")).unwrap();
+        match how {
+            "mv" => drop(a.git(&["mv", "vendor/charge.rs", "src/charge.rs"])),
+            _ => drop(std::fs::copy(a.path.join("vendor/charge.rs"), a.path.join("src/charge.rs")).unwrap()),
+        }
+        let moved = no_ai_commit(&a, "move charge into src");
+        let (code, report) = a.verify("origin/main..HEAD");
+        assert_eq!(code, 1, "{how}: {report:#}");
+        let failure = ai_unit_failure(&report, "src/charge.rs", "charge");
+        let details = failure["details"].to_string();
+        assert!(details.contains("vendor/charge.rs"), "{how}: says where it came from: {failure:#}");
+        assert!(commits_of(failure).contains(&moved.to_string()), "{how}: {failure:#}");
+        world.decide(&a, failure["fingerprint"].as_str().unwrap(), Decision::by("alice"));
+        assert_eq!(a.verify("origin/main..HEAD").0, 0, "{how}");
+    }
+
+    // Approved by alice where she may, moved where only bob may.
+    let policy =
+        format!("{SIGNED_POLICY}\n[[rules]]\npaths = [\"src/payments/\"]\nreviewers = [\"bob@example.com\"]\n");
+    let (world, a) = start(&policy, "dev");
+    a.write("src/util/charge.rs", CHARGE);
+    a.commit("add charge()", Some(TRAILER));
+    let (_, report) = a.verify("origin/main..HEAD");
+    let failure = ai_unit_failure(&report, "src/util/charge.rs", "charge");
+    world.decide(&a, failure["fingerprint"].as_str().unwrap(), Decision::by("alice"));
+    assert_eq!(a.verify("origin/main..HEAD").0, 0);
+    land_and_start_anew(&a, "pr2");
+    std::fs::create_dir_all(a.path.join("src/payments")).unwrap();
+    a.git(&["mv", "src/util/charge.rs", "src/payments/charge.rs"]);
+    no_ai_commit(&a, "move charge into payments");
+    let (code, report) = a.verify("origin/main..HEAD");
+    assert_eq!(code, 1, "{report:#}");
+    ai_unit_failure(&report, "src/payments/charge.rs", "charge");
+
+    // A person's own file moved is still theirs.
+    let (_world, a) = start(SIGNED_POLICY, "dev");
+    a.write("src/util/mine.rs", CHARGE);
+    no_ai_commit(&a, "mine");
+    land_and_start_anew(&a, "pr2");
+    a.git(&["mv", "src/util/mine.rs", "src/mine.rs"]);
+    no_ai_commit(&a, "move mine");
+    assert_eq!(a.verify("origin/main..HEAD").0, 0);
+}

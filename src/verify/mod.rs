@@ -494,6 +494,7 @@ struct Records {
     overrides: Vec<Stored<Override>>,
 }
 
+mod brought;
 mod commits;
 mod deleted;
 mod gitlinks;
@@ -631,13 +632,15 @@ pub fn verify(repo: &Repository, base_rev: &str, head_rev: &str) -> Result<Repor
         touched.iter().cloned().chain(since_base.changes.into_iter().map(|c| c.path)).collect();
     let trust_files = trust_files(repo, &policy, &head_tree, head_rev, &candidates);
     let code: Vec<&String> = touched.iter().filter(|p| !trust_files.contains(*p)).collect();
-    let ends = Ends {
+    let mut ends = Ends {
         base_commit: base.id(),
         base: &base_tree,
         head: &head_tree,
         forks: &fork_trees,
         renamed: std::cell::OnceCell::new(),
+        brought: HashMap::new(),
     };
+    ends.brought = brought::brought_ai(repo, &judge, &range, &ends, &code)?;
     check_files(repo, &judge, &range, &ends, &code, &mut report)?;
     check_links(repo, &judge, &range, &ends, &mut report)?;
     check_gitlinks(repo, &judge, &range, base.id(), &mut report)?;
@@ -913,6 +916,9 @@ struct Ends<'a> {
     head: &'a git2::Tree<'a>,
     forks: &'a [git2::Tree<'a>],
     renamed: std::cell::OnceCell<HashMap<String, String>>,
+    /// The AI lines files of HEAD hold from another path of BASE
+    /// ([`brought::brought_ai`]), by path.
+    brought: HashMap<String, brought::Brought>,
 }
 
 impl Ends<'_> {
@@ -927,21 +933,13 @@ impl Ends<'_> {
         if let Some(found) = text(path) {
             return Some(found);
         }
-        let renamed = self.renamed.get_or_init(|| {
-            let mut out = HashMap::new();
-            let Ok(mut diff) = repo.diff_tree_to_tree(Some(self.base), Some(self.head), None) else { return out };
-            if diff.find_similar(Some(git2::DiffFindOptions::new().renames(true))).is_err() {
-                return out;
-            }
-            for delta in diff.deltas().filter(|d| d.status() == git2::Delta::Renamed) {
-                let name = |f: git2::DiffFile<'_>| f.path().and_then(Path::to_str).map(str::to_string);
-                if let (Some(old), Some(new)) = (name(delta.old_file()), name(delta.new_file())) {
-                    out.insert(new, old);
-                }
-            }
-            out
-        });
-        text(renamed.get(path)?)
+        text(self.renames(repo).get(path)?)
+    }
+
+    /// The files HEAD renamed from BASE (as `git diff -M` pairs them): new
+    /// path to old, found once.
+    fn renames(&self, repo: &Repository) -> &HashMap<String, String> {
+        self.renamed.get_or_init(|| tree_diff::renames(repo, Some(self.base), self.head).unwrap_or_default())
     }
 }
 
@@ -973,7 +971,18 @@ fn check_files(
     let analyzed = analyze_ai_texts(&ai);
     for (text, facts) in texts.iter().zip(analyzed) {
         let facts = facts.map_err(|reason| VerifyError::Unreadable { path: text.path.to_string(), reason })?;
+        let before = report.failures.len();
         check_file(judge, range, text, &facts, report);
+        if let Some(brought) = ends.brought.get(text.path) {
+            for failure in &mut report.failures[before..] {
+                failure.details.push(brought.detail());
+                for commit in &brought.commits {
+                    if !failure.commits.contains(commit) {
+                        failure.commits.push(commit.clone());
+                    }
+                }
+            }
+        }
     }
     Ok(())
 }
@@ -1005,7 +1014,7 @@ fn read_file<'r>(
             }
         }
     }
-    if !file.tags.iter().any(|&t| lineage.is_ai(t)) && ai_deletions == 0 {
+    if !file.tags.iter().any(|&t| lineage.is_ai(t)) && ai_deletions == 0 && !ends.brought.contains_key(path) {
         return Ok(None);
     }
     if file.kind != VersionKind::Text {
@@ -1029,7 +1038,10 @@ fn ai_text(
     let blob = repo.find_blob(file.id).map_err(git(format!("read HEAD:{path}")))?;
     let text = String::from_utf8(blob.content().to_vec())
         .map_err(|e| VerifyError::Unreadable { path: path.to_string(), reason: e.to_string() })?;
-    let spans = lineage.ai_spans(file, &text);
+    let mut spans = lineage.ai_spans(file, &text);
+    if let Some(brought) = ends.brought.get(path) {
+        spans = signoff::overlay(text.len(), &brought.spans, &spans);
+    }
     let deletions = lineage.ai_deletions(file, &text);
     // What the range removed or replaced was BASE's text (a removal of text
     // the range added is of text no riskier than what is there): its
