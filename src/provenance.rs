@@ -798,15 +798,22 @@ pub fn reordered_spans(
     Some(out)
 }
 
-/// The lines of `text`, each with where it starts.
+/// The lines of `text`, each with where it starts; after a last line
+/// break, the empty line that follows it (a sort that puts blank lines
+/// last ends the text with one where it had none).
 fn lines_at(text: &str) -> Vec<(&str, usize)> {
     let mut at = 0;
-    text.split_inclusive('\n')
+    let mut lines: Vec<(&str, usize)> = text
+        .split_inclusive('\n')
         .map(|line| {
             at += line.len();
             (line, at - line.len())
         })
-        .collect()
+        .collect();
+    if text.is_empty() || text.ends_with('\n') {
+        lines.push(("", text.len()));
+    }
+    lines
 }
 
 /// Removed text shorter than this is not hashed: such text is far below any

@@ -798,3 +798,38 @@ fn a_substitution_over_a_large_file_edits_each_line_in_place() {
     server.assert_no_internal_errors(&repo.root);
     server.shutdown();
 }
+
+/// Red team (rt29b F2, real VS Code): Sort Lines with no selection sends
+/// the whole document but its last line break as one change; blank lines
+/// sorted to the end leave the text ending with a line break where it had
+/// none, and the lines were not taken for the same lines in another order:
+/// the accepted completion became the person's typing, and after one more
+/// edit and a save the gate passed it.
+#[test]
+fn sorting_a_whole_file_with_blank_lines_keeps_the_ai_lines_ai() {
+    let base = "import math\n\ndef greet(name):\n    return \"hi \" + name\n\ndef total(items):\n    s = 0\n    \
+                for i in items:\n        s += i\n    return s\n\n";
+    let completion = "def add(a, b):\n    return a + b\n";
+    let repo = TestRepo::new();
+    repo.write("app.py", base);
+    repo.commit_all("init");
+    let uri = repo.uri("app.py");
+    let mut server = Server::start_as(&repo.root, &["utf-16"], "Visual Studio Code");
+    server.open(&uri, "python", base);
+    server.change(&uri, 2, json!([{ "range": range(11, 0, 11, 0), "text": completion }]));
+    server.notify(
+        "vouch/aiEdit",
+        json!({ "textDocument": { "uri": uri, "version": 2 }, "range": range(11, 0, 13, 0), "tool": "vscode-inline" }),
+    );
+    let text = format!("{base}{completion}");
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines.sort_by(|a, b| b.cmp(a));
+    let sorted = lines.join("\n");
+    server.change(&uri, 3, json!([{ "range": range(0, 0, 12, 16), "text": sorted }]));
+    let doc = server.document(&uri);
+    assert_eq!(doc["text"].as_str().unwrap(), format!("{sorted}\n"));
+    let ai: String = ai_spans(&doc).iter().filter_map(|s| s["text"].as_str()).collect();
+    assert!(ai.contains("def add(a, b):") && ai.contains("    return a + b"), "the completion's lines: {doc}");
+    assert!(!ai.contains("def greet") && !ai.contains("return s"), "and only them: {doc}");
+    server.shutdown();
+}
