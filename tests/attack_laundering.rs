@@ -633,3 +633,39 @@ fn ai_code_from_base_moved_or_copied_into_a_stricter_path_needs_its_reviewers() 
     no_ai_commit(&a, "move mine");
     assert_eq!(a.verify("origin/main..HEAD").0, 0);
 }
+
+/// Red team (rt29a R1): an agent adds a function and a person takes it out
+/// in the same pull request, which lands with nothing AI left; a person's
+/// later pull request reverts the removal (a revert of a revert is
+/// ordinary work). The agent's function was back, and the range's only
+/// commit was the person's revert: verify passed it. A revert of a commit
+/// from before the range restores what that commit removed, with the
+/// origin history gives it.
+#[test]
+fn a_revert_that_restores_an_agents_function_from_before_the_range_needs_sign_off() {
+    let (world, a) = start(SIGNED_POLICY, "dev");
+    ai_commit(&a);
+    a.write("src/lib.rs", BASE_LIB);
+    let removal = no_ai_commit(&a, "take add() out for now");
+    assert_eq!(a.verify("origin/main..HEAD").0, 0, "nothing AI is left");
+    land_and_start_anew(&a, "pr2");
+    a.git(&["revert", "--no-edit", &removal.to_string()]);
+    let revert = a.git(&["rev-parse", "HEAD"]).trim().to_string();
+    let (code, report) = a.verify("origin/main..HEAD");
+    assert_eq!(code, 1, "{report:#}");
+    let failure = ai_unit_failure(&report, "src/lib.rs", "add");
+    assert!(failure["details"].to_string().contains("restore text commit"), "{failure:#}");
+    assert!(commits_of(failure).contains(&revert), "{failure:#}");
+    world.decide(&a, failure["fingerprint"].as_str().unwrap(), Decision::by("alice"));
+    assert_eq!(a.verify("origin/main..HEAD").0, 0);
+
+    // A revert that restores a person's own text needs nothing.
+    let (_world, b) = start(SIGNED_POLICY, "dev");
+    b.write("src/lib.rs", &format!("{BASE_LIB}{AI_FN}"));
+    no_ai_commit(&b, "mine");
+    b.write("src/lib.rs", BASE_LIB);
+    let removal = no_ai_commit(&b, "take it out");
+    land_and_start_anew(&b, "pr2");
+    b.git(&["revert", "--no-edit", &removal.to_string()]);
+    assert_eq!(b.verify("origin/main..HEAD").0, 0);
+}

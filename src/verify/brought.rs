@@ -12,28 +12,34 @@
 //! rules (an approval of the same text counts where its approver may
 //! approve here: the path is not hashed into a fingerprint).
 //!
+//! The same holds of text a range restores: a `git revert` of a commit
+//! from before the range brings back what that commit removed, and the
+//! lines of it history calls AI (an agent's function a person took out in
+//! the pull request that added it, both landed) are AI again.
+//!
 //! Only files the range brings whole are followed (git's renames, and
-//! copies byte for byte): a function copied out of one file into another
-//! across two ranges is not, and neither is text a person restores from
-//! BASE's older history (a revert of its removal).
+//! copies byte for byte), and text restored by a revert: a function copied
+//! out of one file into another across two ranges is not, and neither is
+//! text restored from older history by a checkout of an old version of
+//! the file or a pick without `-x`.
 
 use super::*;
-use crate::provenance::Attribution;
+use crate::provenance::Spans;
 use crate::store::history;
 
 /// How many files brought from another path of BASE are blamed there, at
 /// most (each is one `git blame`).
 const MAX_BROUGHT_FILES: usize = 200;
 
-/// The AI lines a text file of HEAD holds from another path of BASE.
+/// The AI lines a text file of HEAD holds from history before the range.
 pub(super) struct Brought {
-    /// Where BASE held the text.
+    /// Where they came from, in words.
     pub from: String,
     /// Its lines that history calls AI there, as byte spans of HEAD's text.
-    pub spans: Vec<(std::ops::Range<usize>, Attribution)>,
+    pub spans: Spans,
     /// What evidence of history says so (`trailer: claude`), each once.
     pub sources: Vec<String>,
-    /// The range's commits that changed the file (brought it), in order.
+    /// The range's commits that brought them, in order.
     pub commits: Vec<String>,
 }
 
@@ -41,9 +47,8 @@ impl Brought {
     /// What a failure about a unit of the file says of it.
     pub fn detail(&self) -> String {
         format!(
-            "its text stood at {} at BASE, where history says an AI wrote lines of it ({}); the range brought it \
-             here, where this path's rules hold",
-            crate::display::line(&self.from),
+            "{}, where history says an AI wrote lines of it ({}); they are judged here, under this path's rules",
+            self.from,
             crate::display::line(&self.sources.join(", "))
         )
     }
@@ -67,10 +72,10 @@ pub(super) fn brought_ai(
             (file.kind == VersionKind::Text && ends.base.get_path(Path::new(path)).is_err()).then_some((path, file.id))
         })
         .collect();
-    if candidates.is_empty() {
-        return Ok(out);
-    }
-    let renamed = ends.renames(repo);
+    let renamed = match candidates.is_empty() {
+        true => &HashMap::new(),
+        false => ends.renames(repo),
+    };
     // BASE's blobs by id, read once when a new file is no rename.
     let mut copied: Option<HashMap<Oid, String>> = None;
     let base_rev = ends.base_commit.to_string();
@@ -83,21 +88,7 @@ pub(super) fn brought_ai(
             },
         };
         let blob = repo.find_blob(id).map_err(git(format!("read HEAD:{path}")))?;
-        let text = blob.content();
-        let origins = history::blame_contents(repo, &from, Some(&base_rev), text, judge.policy.bots())
-            .map_err(|e| VerifyError::Unreadable { path: from.clone(), reason: e.to_string() })?;
-        let lines = notes::line_spans(text);
-        let mut sources: Vec<String> = Vec::new();
-        let mut spans = Vec::new();
-        for origin in origins.iter().filter(|o| o.attribution.is_ai()) {
-            let Some(line) = lines.get((origin.line as usize).wrapping_sub(1)) else { continue };
-            spans.push((line.clone(), origin.attribution.clone()));
-            if let Some(source) = &origin.source
-                && !sources.contains(source)
-            {
-                sources.push(source.clone());
-            }
-        }
+        let (spans, sources) = ai_in_history(repo, judge, (&from, &base_rev), blob.content(), |_| true)?;
         if !spans.is_empty() {
             let commits = range
                 .commits
@@ -105,10 +96,96 @@ pub(super) fn brought_ai(
                 .filter(|c| range.changed.get(c).is_some_and(|paths| paths.contains(path)))
                 .map(Oid::to_string)
                 .collect();
+            let from = format!("its text stood at {} at BASE", crate::display::line(&from));
             out.insert(path.clone(), Brought { from, spans, sources, commits });
         }
     }
+    restored_ai(repo, judge, range, paths, &mut out)?;
     Ok(out)
+}
+
+/// Text the range's reverts of commits from before it restore: blamed
+/// where the reverted commit's parent had it; the lines the range added
+/// (the lineage holds them) that history calls AI there go into `out`.
+fn restored_ai(
+    repo: &Repository,
+    judge: &Judge<'_>,
+    range: &Range,
+    paths: &[&String],
+    out: &mut HashMap<String, Brought>,
+) -> Result<(), VerifyError> {
+    let lineage = &range.lineage;
+    let mut blamed = 0;
+    for &revert in &range.commits {
+        let commit = repo.find_commit(revert).map_err(git(format!("read commit {revert}")))?;
+        let Some(reverted) = notes::reverted(commit.message_bytes())
+            .and_then(|r| repo.revparse_single(&r).ok())
+            .and_then(|o| o.peel_to_commit().ok())
+        else {
+            continue;
+        };
+        // Within the range, the lineage follows what it brings back.
+        if range.commits.contains(&reverted.id()) {
+            continue;
+        }
+        let Ok(parent) = reverted.parent(0) else { continue };
+        let parent_rev = parent.id().to_string();
+        for path in range.changed.get(&revert).into_iter().flatten() {
+            let Some(file) = lineage.files.get(path).filter(|f| f.kind == VersionKind::Text) else { continue };
+            if !paths.contains(&path) || parent.tree().is_ok_and(|t| t.get_path(Path::new(path)).is_err()) {
+                continue;
+            }
+            if blamed == MAX_BROUGHT_FILES {
+                return Ok(());
+            }
+            blamed += 1;
+            let blob = repo.find_blob(file.id).map_err(git(format!("read HEAD:{path}")))?;
+            let added = |line: usize| file.tags.get(line).is_some_and(|&t| !matches!(lineage.claim(t), Claim::Outside));
+            let (spans, sources) = ai_in_history(repo, judge, (path, &parent_rev), blob.content(), added)?;
+            if spans.is_empty() {
+                continue;
+            }
+            let from = format!(
+                "its lines restore text commit {} removed (the range reverts it)",
+                &reverted.id().to_string()[..10]
+            );
+            let brought =
+                out.entry(path.clone()).or_insert(Brought { from, spans: Vec::new(), sources, commits: Vec::new() });
+            brought.spans = signoff::overlay(blob.content().len(), &brought.spans, &spans);
+            if !brought.commits.contains(&revert.to_string()) {
+                brought.commits.push(revert.to_string());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The lines of `text` that history calls AI where `at` (a path and a
+/// revision) has them, among those `wanted` (0-based line numbers), as
+/// byte spans with their attribution; and what evidence says so, each once.
+fn ai_in_history(
+    repo: &Repository,
+    judge: &Judge<'_>,
+    (path, rev): (&str, &str),
+    text: &[u8],
+    wanted: impl Fn(usize) -> bool,
+) -> Result<(Spans, Vec<String>), VerifyError> {
+    let origins = history::blame_contents(repo, path, Some(rev), text, judge.policy.bots())
+        .map_err(|e| VerifyError::Unreadable { path: path.to_string(), reason: e.to_string() })?;
+    let lines = notes::line_spans(text);
+    let mut sources: Vec<String> = Vec::new();
+    let mut spans = Vec::new();
+    for origin in origins.iter().filter(|o| o.attribution.is_ai()) {
+        let at = (origin.line as usize).wrapping_sub(1);
+        let Some(line) = lines.get(at).filter(|_| wanted(at)) else { continue };
+        spans.push((line.clone(), origin.attribution.clone()));
+        if let Some(source) = &origin.source
+            && !sources.contains(source)
+        {
+            sources.push(source.clone());
+        }
+    }
+    Ok((spans, sources))
 }
 
 /// The path of each blob `tree` holds (the first in tree order).
