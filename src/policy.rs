@@ -1177,6 +1177,16 @@ impl Policy {
     /// What the policy asks of a unit at `path` (relative to the root, with
     /// forward slashes) with these risk tags and this much AI text (a bare
     /// number is a count of lines).
+    /// Whether a unit at `a` and the same unit at `b` need the same: both
+    /// exempt or neither, as many approvals from the same reviewers (named
+    /// by the same rule). Text moved between two such paths needs nothing
+    /// it did not need where it stood.
+    pub fn same_rules(&self, a: &str, b: &str) -> bool {
+        let whole = AiAmount { whole: true, ..AiAmount::default() };
+        let ask = |path: &str| Requirement { path: String::new(), ..self.requirement(path, &[], whole) };
+        ask(a) == ask(b)
+    }
+
     pub fn requirement(&self, path: &str, risk_tags: &[String], ai: impl Into<AiAmount>) -> Requirement {
         let ai: AiAmount = ai.into();
         let ai_lines = ai.effective_lines();

@@ -584,7 +584,7 @@ fn land_and_start_anew(a: &Clone, branch: &str) {
 /// there, judged where they now stand.
 #[test]
 fn ai_code_from_base_moved_or_copied_into_a_stricter_path_needs_its_reviewers() {
-    for how in ["mv", "cp"] {
+    for how in ["mv", "cp", "ln -s"] {
         let (world, a) = start(&format!("exempt = [\"/vendor/\"]\n{SIGNED_POLICY}"), "dev");
         a.write("vendor/charge.rs", CHARGE);
         a.commit("vendored charge", Some(TRAILER));
@@ -593,7 +593,8 @@ fn ai_code_from_base_moved_or_copied_into_a_stricter_path_needs_its_reviewers() 
         std::fs::create_dir_all(a.path.join("src")).unwrap();
         match how {
             "mv" => drop(a.git(&["mv", "vendor/charge.rs", "src/charge.rs"])),
-            _ => drop(std::fs::copy(a.path.join("vendor/charge.rs"), a.path.join("src/charge.rs")).unwrap()),
+            "cp" => drop(std::fs::copy(a.path.join("vendor/charge.rs"), a.path.join("src/charge.rs")).unwrap()),
+            _ => std::os::unix::fs::symlink("../vendor/charge.rs", a.path.join("src/charge.rs")).unwrap(),
         }
         let moved = no_ai_commit(&a, "move charge into src");
         let (code, report) = a.verify("origin/main..HEAD");
@@ -632,6 +633,38 @@ fn ai_code_from_base_moved_or_copied_into_a_stricter_path_needs_its_reviewers() 
     a.git(&["mv", "src/util/mine.rs", "src/mine.rs"]);
     no_ai_commit(&a, "move mine");
     assert_eq!(a.verify("origin/main..HEAD").0, 0);
+
+    // Round two (rt29d F8): an agent's code that landed (from before the
+    // team took vouch up), moved where the same rules hold, needs nothing
+    // it did not need where it stood: a refactor is no new review.
+    let (_world, a) = start(SIGNED_POLICY, "dev");
+    a.write("src/util/charge.rs", CHARGE);
+    a.commit("charge, before vouch", Some(TRAILER));
+    land_and_start_anew(&a, "pr2");
+    a.git(&["mv", "src/util/charge.rs", "src/charge.rs"]);
+    no_ai_commit(&a, "move charge");
+    assert_eq!(a.verify("origin/main..HEAD").0, 0);
+
+    // Round two (rt29d F1, F2): a copy over a file BASE has, and a copy of
+    // bytes BASE holds twice, at a path under the same rules (a person's
+    // duplicate) and in the exempt one.
+    for (over, twin) in [(true, false), (false, true)] {
+        let (_world, a) = start(&format!("exempt = [\"/vendor/\"]\n{SIGNED_POLICY}"), "dev");
+        a.write("vendor/charge.rs", CHARGE);
+        a.commit("vendored charge", Some(TRAILER));
+        a.write("src/existing.rs", "pub fn existing() {}\n");
+        if twin {
+            a.write("attic/charge.rs", CHARGE);
+        }
+        no_ai_commit(&a, "a person's files");
+        land_and_start_anew(&a, "pr2");
+        let to = if over { "src/existing.rs" } else { "src/charge.rs" };
+        std::fs::copy(a.path.join("vendor/charge.rs"), a.path.join(to)).unwrap();
+        no_ai_commit(&a, "copy charge");
+        let (code, report) = a.verify("origin/main..HEAD");
+        assert_eq!(code, 1, "over {over}, twin {twin}: {report:#}");
+        ai_unit_failure(&report, to, "charge");
+    }
 }
 
 /// Red team (rt29a R1): an agent adds a function and a person takes it out

@@ -28,8 +28,9 @@ use crate::provenance::Spans;
 use crate::store::history;
 
 /// How many files brought from another path of BASE are blamed there, at
-/// most (each is one `git blame`).
-const MAX_BROUGHT_FILES: usize = 200;
+/// most (each is one `git blame`, about 10 ms); a range that brings more
+/// is refused rather than judged in part.
+pub(super) const MAX_BROUGHT_FILES: usize = 1_000;
 
 /// The AI lines a text file of HEAD holds from history before the range.
 pub(super) struct Brought {
@@ -55,8 +56,10 @@ impl Brought {
 }
 
 /// The text files among `paths` (of HEAD, touched by the range) that BASE
-/// lacks at their path and holds at another (renamed from it, or a copy of
-/// it byte for byte), with the AI lines history gives them there.
+/// holds at another path (renamed from it, or a copy of it byte for byte,
+/// at a new path or over one BASE has) under other rules, with the AI lines
+/// history gives them there. Text moved between paths the policy judges
+/// alike needs nothing it did not need where BASE held it.
 pub(super) fn brought_ai(
     repo: &Repository,
     judge: &Judge<'_>,
@@ -65,40 +68,60 @@ pub(super) fn brought_ai(
     paths: &[&String],
 ) -> Result<HashMap<String, Brought>, VerifyError> {
     let mut out = HashMap::new();
-    let candidates: Vec<(&String, Oid)> = paths
+    let texts: Vec<(&String, Oid)> = paths
         .iter()
         .filter_map(|&path| {
             let file = range.lineage.files.get(path)?;
-            (file.kind == VersionKind::Text && ends.base.get_path(Path::new(path)).is_err()).then_some((path, file.id))
+            let unchanged = ends.base.get_path(Path::new(path)).is_ok_and(|e| e.id() == file.id);
+            (file.kind == VersionKind::Text && !unchanged).then_some((path, file.id))
         })
         .collect();
-    let renamed = match candidates.is_empty() {
+    let renamed = match texts.is_empty() {
         true => &HashMap::new(),
         false => ends.renames(repo),
     };
-    // BASE's blobs by id, read once when a new file is no rename.
-    let mut copied: Option<HashMap<Oid, String>> = None;
-    let base_rev = ends.base_commit.to_string();
-    for (path, id) in candidates.into_iter().take(MAX_BROUGHT_FILES) {
-        let from = match renamed.get(path.as_str()) {
-            Some(from) => from.clone(),
-            None => match copied.get_or_insert_with(|| blobs_of(ends.base)).get(&id) {
-                Some(from) => from.clone(),
-                None => continue,
-            },
+    // BASE's blobs by id, read once.
+    let mut copied: Option<HashMap<Oid, Vec<String>>> = None;
+    let mut sources: Vec<(&String, Oid, String)> = Vec::new();
+    for (path, id) in texts {
+        let from: Vec<String> = match renamed.get(path.as_str()) {
+            Some(from) => vec![from.clone()],
+            // Every path that holds the bytes: a person's duplicate of an
+            // agent's file under other rules must not hide it.
+            None => copied.get_or_insert_with(|| blobs_of(ends.base)).get(&id).cloned().unwrap_or_default(),
         };
+        for from in from {
+            if from != *path && !judge.policy.same_rules(&from, path) {
+                sources.push((path, id, from));
+            }
+        }
+    }
+    if sources.len() > MAX_BROUGHT_FILES {
+        return Err(VerifyError::Unreadable {
+            path: sources[MAX_BROUGHT_FILES].0.clone(),
+            reason: format!(
+                "the range brings {} files from paths of BASE under other rules, more than the {MAX_BROUGHT_FILES} \
+                 whose history verify reads; split it",
+                sources.len()
+            ),
+        });
+    }
+    let base_rev = ends.base_commit.to_string();
+    for (path, id, from) in sources {
         let blob = repo.find_blob(id).map_err(git(format!("read HEAD:{path}")))?;
         let (spans, sources) = ai_in_history(repo, judge, (&from, &base_rev), blob.content(), |_| true)?;
-        if !spans.is_empty() {
-            let commits = range
-                .commits
-                .iter()
-                .filter(|c| range.changed.get(c).is_some_and(|paths| paths.contains(path)))
-                .map(Oid::to_string)
-                .collect();
-            let from = format!("its text stood at {} at BASE", crate::display::line(&from));
-            out.insert(path.clone(), Brought { from, spans, sources, commits });
+        if spans.is_empty() {
+            continue;
         }
+        let commits = range
+            .commits
+            .iter()
+            .filter(|c| range.changed.get(c).is_some_and(|paths| paths.contains(path)))
+            .map(Oid::to_string)
+            .collect();
+        let said = format!("its text stood at {} at BASE", crate::display::line(&from));
+        let brought = out.entry(path.clone()).or_insert(Brought { from: said, spans: Vec::new(), sources, commits });
+        brought.spans = signoff::overlay(blob.content().len(), &brought.spans, &spans);
     }
     restored_ai(repo, judge, range, paths, &mut out)?;
     Ok(out)
@@ -136,7 +159,13 @@ fn restored_ai(
                 continue;
             }
             if blamed == MAX_BROUGHT_FILES {
-                return Ok(());
+                return Err(VerifyError::Unreadable {
+                    path: path.clone(),
+                    reason: format!(
+                        "the range's reverts restore more than {MAX_BROUGHT_FILES} files, whose history verify \
+                         reads; split it"
+                    ),
+                });
             }
             blamed += 1;
             let blob = repo.find_blob(file.id).map_err(git(format!("read HEAD:{path}")))?;
@@ -163,7 +192,7 @@ fn restored_ai(
 /// The lines of `text` that history calls AI where `at` (a path and a
 /// revision) has them, among those `wanted` (0-based line numbers), as
 /// byte spans with their attribution; and what evidence says so, each once.
-fn ai_in_history(
+pub(super) fn ai_in_history(
     repo: &Repository,
     judge: &Judge<'_>,
     (path, rev): (&str, &str),
@@ -188,14 +217,14 @@ fn ai_in_history(
     Ok((spans, sources))
 }
 
-/// The path of each blob `tree` holds (the first in tree order).
-fn blobs_of(tree: &git2::Tree<'_>) -> HashMap<Oid, String> {
-    let mut out = HashMap::new();
+/// The paths of each blob `tree` holds.
+fn blobs_of(tree: &git2::Tree<'_>) -> HashMap<Oid, Vec<String>> {
+    let mut out: HashMap<Oid, Vec<String>> = HashMap::new();
     tree.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
         if entry.kind() == Some(ObjectType::Blob)
             && let Some(name) = entry.name()
         {
-            out.entry(entry.id()).or_insert_with(|| format!("{dir}{name}"));
+            out.entry(entry.id()).or_default().push(format!("{dir}{name}"));
         }
         git2::TreeWalkResult::Ok
     })

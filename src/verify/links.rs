@@ -40,6 +40,14 @@ pub(super) fn check_links(
         file.tags.iter().any(|&t| lineage.is_ai(t)) || file.deletions.iter().any(|d| lineage.is_ai(d.tag))
     };
     let ai_files: Vec<&String> = lineage.files.iter().filter(|(_, f)| has_ai(f)).map(|(p, _)| p).collect();
+    let link_mode = i32::from(git2::FileMode::Link);
+    let is_link = |path: &str| ends.head.get_path(Path::new(path)).is_ok_and(|e| e.filemode() == link_mode);
+    let own_links: Vec<&String> = lineage.files.keys().filter(|p| is_link(p)).collect();
+    if ai_files.is_empty() && own_links.is_empty() {
+        return Ok(());
+    }
+    let worktree = repo.workdir().map(|w| std::fs::canonicalize(w).unwrap_or_else(|_| w.to_path_buf()));
+    check_links_to_history(repo, judge, range, ends, (&own_links, &ai_files), worktree.as_deref(), report)?;
     if ai_files.is_empty() {
         return Ok(());
     }
@@ -47,7 +55,6 @@ pub(super) fn check_links(
     if links.is_empty() {
         return Ok(());
     }
-    let worktree = repo.workdir().map(|w| std::fs::canonicalize(w).unwrap_or_else(|_| w.to_path_buf()));
     let resolved: Vec<(&String, (String, ObjectType))> = links
         .iter()
         .filter_map(|link| Some((link, destination(repo, ends.head, link, worktree.as_deref())?)))
@@ -77,6 +84,66 @@ pub(super) fn check_links(
         let before = report.failures.len();
         check_file(judge, range, text, &facts, report);
         say_linked(report, before, link, &text.ai.path);
+    }
+    Ok(())
+}
+
+/// The links the range added or changed (`links`) to a file of HEAD it
+/// wrote no AI text in (not among `ai_files`): lines history calls AI in
+/// that file, as of BASE, are judged at the link, under its rules (an
+/// agent's code landed under an exempt path, a person's later link to it
+/// from a reviewed one). Links to directories are not followed here.
+fn check_links_to_history(
+    repo: &Repository,
+    judge: &Judge<'_>,
+    range: &Range,
+    ends: &Ends<'_>,
+    (links, ai_files): (&[&String], &[&String]),
+    worktree: Option<&Path>,
+    report: &mut Report,
+) -> Result<(), VerifyError> {
+    let base_rev = ends.base_commit.to_string();
+    let mut texts = Vec::new();
+    for &link in links.iter().take(super::brought::MAX_BROUGHT_FILES) {
+        let Some((to, ObjectType::Blob)) = destination(repo, ends.head, link, worktree) else { continue };
+        if ai_files.contains(&&to) || ends.base.get_path(Path::new(&to)).is_err() || judge.policy.same_rules(&to, link)
+        {
+            continue;
+        }
+        let Ok(entry) = ends.head.get_path(Path::new(&to)) else { continue };
+        let Ok(text) = repo.find_blob(entry.id()).map(|b| b.content().to_vec()) else { continue };
+        let Ok(text) = String::from_utf8(text) else { continue };
+        let (spans, sources) = super::brought::ai_in_history(repo, judge, (&to, &base_rev), text.as_bytes(), |_| true)?;
+        if spans.is_empty() {
+            continue;
+        }
+        let ai = AiText { path: to.clone(), text, spans, deletions: Vec::new(), before: None };
+        texts.push((TextFile { path: link, file: &range.lineage.files[link], ai }, to, sources));
+    }
+    let ai: Vec<&AiText> = texts.iter().map(|(t, _, _)| &t.ai).collect();
+    for ((text, to, sources), facts) in texts.iter().zip(analyze_ai_texts(&ai)) {
+        let facts = facts.map_err(|reason| VerifyError::Unreadable { path: to.clone(), reason })?;
+        let before = report.failures.len();
+        check_file(judge, range, text, &facts, report);
+        say_linked(report, before, text.path, to);
+        let commits: Vec<String> = range
+            .commits
+            .iter()
+            .filter(|c| range.changed.get(c).is_some_and(|paths| paths.iter().any(|p| p == text.path)))
+            .map(Oid::to_string)
+            .collect();
+        for failure in &mut report.failures[before..] {
+            failure.details.push(format!(
+                "{} stood at BASE, where history says an AI wrote lines of it ({})",
+                crate::display::line(to),
+                crate::display::line(&sources.join(", "))
+            ));
+            for commit in &commits {
+                if !failure.commits.contains(commit) {
+                    failure.commits.push(commit.clone());
+                }
+            }
+        }
     }
     Ok(())
 }
