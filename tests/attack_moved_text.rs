@@ -475,3 +475,34 @@ fn an_agents_commit_made_again_under_another_name_keeps_its_ai_lines() {
         assert_eq!(failures, vec![(path.to_string(), "g".to_string())], "{how}");
     }
 }
+
+/// Round two (rt29d F6, F7): the same, renamed over a path HEAD holds
+/// (`git mv -f`, or names rotated: `other` to `other2`, then `auth` to
+/// `other`). git reports the path it lands on as changed, not renamed,
+/// unless renames are looked for among rewrites: the agent's edit, and
+/// its function after a reset and a re-commit, were noted "no AI".
+#[test]
+fn an_agents_work_renamed_over_an_existing_path_needs_sign_off() {
+    const AUTH: &str = "def p1(x):\n    if not x.admin:\n        raise PermissionError(x)\n    return x\n\n\n\
+                        def p2(x):\n    return x\n";
+    const OTHER: &str = "def other():\n    return 0\n";
+    let moves: [&[&[&str]]; 2] = [
+        &[&["mv", "-f", "src/auth.py", "src/other.py"]],
+        &[&["mv", "src/other.py", "src/other2.py"], &["mv", "src/auth.py", "src/other.py"]],
+    ];
+    for recommit in [false, true] {
+        for moves in moves {
+            let repo = start(&[("src/auth.py", AUTH), ("src/other.py", OTHER)]);
+            agent_edits(&repo, "src/auth.py", "def p2(x):\n    return x\n", "def p2(x):\n    return x * 2\n");
+            if recommit {
+                repo.ok(&["commit", "-q", "-am", "agent work"]);
+                repo.ok(&["reset", "-q", "--soft", "HEAD~1"]);
+            }
+            for args in moves {
+                repo.ok(args);
+            }
+            let failures = commit_and_verify(&repo);
+            assert_eq!(failures, [("src/other.py".to_string(), "p2".to_string())], "{moves:?}, recommit {recommit}");
+        }
+    }
+}

@@ -10,7 +10,7 @@
 use std::path::Path;
 
 use anyhow::Context as _;
-use git2::{Delta, DiffFindOptions, DiffOptions, FileMode, Index, ObjectType, Oid, Repository, Tree};
+use git2::{Delta, DiffOptions, FileMode, Index, ObjectType, Oid, Repository, Tree};
 
 use crate::syntax::Content;
 
@@ -47,9 +47,10 @@ fn is_file(mode: FileMode) -> bool {
 /// The added, modified, renamed and copied files of a diff, with renames
 /// found (as `git status` finds them).
 fn changed_files(diff: &mut git2::Diff<'_>) -> anyhow::Result<Vec<Changed>> {
-    let has_adds = diff.deltas().any(|d| d.status() == Delta::Added);
-    if has_adds {
-        diff.find_similar(Some(DiffFindOptions::new().renames(true))).context("cannot look for renamed files")?;
+    // A rename deletes a path (and adds one, or rewrites one it lands on).
+    let has_deletes = diff.deltas().any(|d| d.status() == Delta::Deleted);
+    if has_deletes {
+        crate::store::tree_diff::find_renames(diff).context("cannot look for renamed files")?;
     }
     let mut out = Vec::new();
     for delta in diff.deltas() {
@@ -230,7 +231,7 @@ fn diffed(
     let changed = changed_files(&mut diff)?;
     // The renames found: the sources' records of the old path are the
     // renamed file's too.
-    for r in raw.iter_mut().filter(|r| r.old.is_none()) {
+    for r in raw.iter_mut() {
         r.from = changed.iter().find(|c| c.path == r.path).and_then(|c| c.from.clone());
     }
     Ok((changed, raw))

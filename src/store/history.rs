@@ -114,8 +114,27 @@ pub fn blame_contents(
 /// [`PendingBlame::finish`]: what the caller does meanwhile runs while git
 /// blames (`vouch blame` opens the worktree's records and range then).
 pub fn start_blame_contents(repo: &Repository, path: &str, rev: Option<&str>, contents: &[u8]) -> PendingBlame {
+    start_blame(repo, path, rev, contents, &[])
+}
+
+/// [`blame_contents`] that follows lines through copies from other files
+/// and through changes of whitespace alone (`git blame -w -C -C`): who
+/// wrote the text first, not who last copied or re-spaced it. Slower; for
+/// text whose origin decides what it needs (verify's files brought from
+/// another path), never for what a person is shown line by line.
+pub fn blame_contents_following(
+    repo: &Repository,
+    path: &str,
+    rev: &str,
+    contents: &[u8],
+    bots: &[String],
+) -> Result<Vec<LineOrigin>, HistoryError> {
+    start_blame(repo, path, Some(rev), contents, &["-w", "-C", "-C"]).finish(repo, bots)
+}
+
+fn start_blame(repo: &Repository, path: &str, rev: Option<&str>, contents: &[u8], options: &[&str]) -> PendingBlame {
     let mut cmd = notes::git_command(repo);
-    cmd.args(["blame", "--porcelain", "--contents", "-"]);
+    cmd.args(["blame", "--porcelain", "--contents", "-"]).args(options);
     if let Some(rev) = rev {
         cmd.arg(rev);
     }

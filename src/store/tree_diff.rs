@@ -105,13 +105,20 @@ pub fn renames(
     new: &Tree<'_>,
 ) -> Result<std::collections::HashMap<String, String>, git2::Error> {
     let mut diff = repo.diff_tree_to_tree(old, Some(new), None)?;
-    diff.find_similar(Some(git2::DiffFindOptions::new().renames(true)))?;
+    find_renames(&mut diff)?;
     let path = |f: git2::DiffFile<'_>| f.path().and_then(std::path::Path::to_str).map(str::to_string);
     Ok(diff
         .deltas()
         .filter(|d| d.status() == git2::Delta::Renamed)
         .filter_map(|d| Some((path(d.new_file())?, path(d.old_file())?)))
         .collect())
+}
+
+/// Pair `diff`'s renames as git does, and a file renamed over one the old
+/// side has (`git mv -f`, names rotated: `b` to `c`, then `a` to `b`):
+/// the path it lands on is a rewrite, and the rename's destination.
+pub fn find_renames(diff: &mut git2::Diff<'_>) -> Result<(), git2::Error> {
+    diff.find_similar(Some(git2::DiffFindOptions::new().renames(true).rewrites(true).renames_from_rewrites(true)))
 }
 
 /// [`changes`] between two trees either of which may be absent.

@@ -199,7 +199,7 @@ pub(super) fn ai_in_history(
     text: &[u8],
     wanted: impl Fn(usize) -> bool,
 ) -> Result<(Spans, Vec<String>), VerifyError> {
-    let origins = history::blame_contents(repo, path, Some(rev), text, judge.policy.bots())
+    let origins = history::blame_contents_following(repo, path, rev, text, judge.policy.bots())
         .map_err(|e| VerifyError::Unreadable { path: path.to_string(), reason: e.to_string() })?;
     let lines = notes::line_spans(text);
     let mut sources: Vec<String> = Vec::new();
