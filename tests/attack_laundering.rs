@@ -702,3 +702,33 @@ fn a_revert_that_restores_an_agents_function_from_before_the_range_needs_sign_of
     b.git(&["revert", "--no-edit", &removal.to_string()]);
     assert_eq!(b.verify("origin/main..HEAD").0, 0);
 }
+
+/// Round two (rt29d F2): inside the exempt path, where nothing is checked,
+/// a person's commit copies the agent's file or re-spaces every line of it;
+/// `git blame` then named the person, and a later move into src/ passed.
+/// Brought files are blamed through copies and whitespace.
+#[test]
+fn ai_code_laundered_inside_an_exempt_path_is_still_ai_when_moved_out() {
+    for launder in ["copy", "respace"] {
+        let (_world, a) = start(&format!("exempt = [\"/vendor/\"]\n{SIGNED_POLICY}"), "dev");
+        a.write("vendor/charge.rs", CHARGE);
+        a.commit("vendored charge", Some(TRAILER));
+        let from = match launder {
+            "copy" => {
+                a.write("vendor/charge2.rs", CHARGE);
+                "vendor/charge2.rs"
+            }
+            _ => {
+                a.write("vendor/charge.rs", &CHARGE.replace('\n', " \n"));
+                "vendor/charge.rs"
+            }
+        };
+        no_ai_commit(&a, "vendor housekeeping");
+        land_and_start_anew(&a, "pr2");
+        a.git(&["mv", from, "src/charge.rs"]);
+        no_ai_commit(&a, "move charge");
+        let (code, report) = a.verify("origin/main..HEAD");
+        assert_eq!(code, 1, "{launder}: {report:#}");
+        ai_unit_failure(&report, "src/charge.rs", "charge");
+    }
+}
