@@ -506,3 +506,45 @@ fn an_agents_work_renamed_over_an_existing_path_needs_sign_off() {
         }
     }
 }
+
+/// Red team (rt29c A3): an agent's commit and a person's rename of its
+/// file squashed by `git rebase -i` (the post-rewrite hook dropped the
+/// record whose path was gone), and the agent's commit picked with `-x`
+/// onto a branch where a person renamed the file (git applies it at the new
+/// path; the record stayed at the old one): both were noted "no AI".
+#[test]
+fn an_agents_commit_squashed_or_picked_across_a_rename_keeps_its_ai_lines() {
+    const APP: &str = "def f(x):\n    return x\n";
+    const AI: &str = "\n\ndef g(x):\n    if x > 10:\n        return x - 10\n    return x + 100\n";
+    for how in ["rebase -i squash", "cherry-pick -x"] {
+        let repo = start(&[("src/app.py", APP)]);
+        agent_edits(&repo, "src/app.py", APP, &format!("{APP}{AI}"));
+        repo.ok(&["commit", "-q", "-am", "agent work"]);
+        let agent = repo.ok(&["rev-parse", "HEAD"]).trim().to_string();
+        if how == "rebase -i squash" {
+            repo.ok(&["mv", "src/app.py", "src/core.py"]);
+            repo.ok(&["commit", "-q", "-m", "rename"]);
+            let run = repo
+                .command("git", &["rebase", "-q", "-i", "main"])
+                .env("GIT_SEQUENCE_EDITOR", "sed -i '2s/^pick/squash/'")
+                .env("GIT_EDITOR", "true")
+                .output()
+                .unwrap();
+            assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+            assert_eq!(repo.ok(&["rev-list", "--count", "main..HEAD"]).trim(), "1");
+        } else {
+            repo.ok(&["checkout", "-q", "-b", "other", "main"]);
+            repo.ok(&["mv", "src/app.py", "src/core.py"]);
+            repo.ok(&["commit", "-q", "-m", "rename"]);
+            repo.ok(&["cherry-pick", "-x", &agent]);
+        }
+        let (_, report) = repo.verify("main..HEAD");
+        let failures: Vec<(&str, &str)> = report["failures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| (f["path"].as_str().unwrap_or(""), f["name"].as_str().unwrap_or("")))
+            .collect();
+        assert_eq!(failures, [("src/core.py", "g")], "{how}: {report:#}");
+    }
+}

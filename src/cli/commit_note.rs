@@ -746,12 +746,28 @@ fn derived_for(
         return Ok(out);
     }
     // Renamed files' old paths too: the sources' records of them are the
-    // renamed files'.
-    let paths: HashSet<String> =
-        committed.iter().flat_map(|c| std::iter::once(&c.path).chain(&c.from)).cloned().collect();
+    // renamed files'. A picked or squashed commit's file the branch renamed
+    // since (git applies the change at the new path) is that file too.
+    let onto = commit.parent(0).and_then(|p| p.tree()).map(|t| sources.renamed_onto(repo, &t)).unwrap_or_default();
+    let raw: Vec<derive::Changed> = raw
+        .iter()
+        .cloned()
+        .map(|mut c| {
+            if c.from.is_none() {
+                c.from = onto.iter().find(|(_, new)| **new == c.path).map(|(old, _)| old.clone());
+            }
+            c
+        })
+        .collect();
+    let paths: HashSet<String> = committed
+        .iter()
+        .flat_map(|c| std::iter::once(&c.path).chain(&c.from))
+        .chain(raw.iter().filter_map(|c| c.from.as_ref()))
+        .cloned()
+        .collect();
     let derived =
         Derived::load(repo, sources, bots, Some(&paths), true).context("cannot read the commits it came from")?;
-    let carried = derived.carry_onto_files(repo, raw).context("cannot read the commits it came from")?;
+    let carried = derived.carry_onto_files(repo, &raw).context("cannot read the commits it came from")?;
     out.unknown = derived.unattested() || carried.unknown;
     out.records = carried.records;
     // A file the commit removes that a source removed with an AI claim

@@ -530,6 +530,24 @@ impl Sources {
         }
     }
 
+    /// Where the files of the picked and squashed commits stand on the
+    /// branch a commit whose parent has `tree` lands on: old path to new,
+    /// for each file git finds renamed between such a commit's parent and
+    /// `tree` (a pick onto a branch where a person renamed the file, which
+    /// git applies there).
+    pub fn renamed_onto(&self, repo: &Repository, tree: &git2::Tree<'_>) -> HashMap<String, String> {
+        let mut out = HashMap::new();
+        for &commit in self.picked.iter().chain(&self.squashed) {
+            let Ok(before) = repo.find_commit(commit).and_then(|c| c.parent(0)).and_then(|p| p.tree()) else {
+                continue;
+            };
+            for (new, old) in tree_diff::renames(repo, Some(&before), tree).unwrap_or_default() {
+                out.entry(old).or_insert(new);
+            }
+        }
+        out
+    }
+
     pub fn add_picked(&mut self, repo: &Repository, rev: &str) {
         Self::resolve(repo, rev, &mut self.picked, &mut self.missing);
     }

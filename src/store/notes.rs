@@ -935,7 +935,7 @@ pub fn remap_after_rewrite(repo: &Repository, pairs: &[(Oid, Oid)]) -> Result<Ve
         }
         let mut seen = HashSet::new();
         input.retain(|r| seen.insert(r.clone()));
-        let (records, dropped) = remap_records(repo, new, input)?;
+        let (records, dropped) = remap_records(repo, new, &olds, input)?;
         let count = records.iter().filter(|r| matches!(r, NoteRecord::File(_))).count();
         replace_note(repo, new, &records)?;
         out.push(Remapped { commit: new, from, records: count, dropped });
@@ -998,6 +998,7 @@ pub(crate) fn mode_set_by(
 fn remap_records(
     repo: &Repository,
     commit: Oid,
+    olds: &[Oid],
     input: Vec<NoteRecord>,
 ) -> Result<(Vec<NoteRecord>, Vec<String>), NoteError> {
     let tree = repo
@@ -1008,6 +1009,7 @@ fn remap_records(
     let mut files = Vec::new();
     let mut dropped = Vec::new();
     let mut texts = BlobTexts::default();
+    let mut renames: Option<HashMap<String, String>> = None;
     for record in input {
         let record = match record {
             NoteRecord::NoAi => {
@@ -1025,9 +1027,20 @@ fn remap_records(
             }
             continue;
         }
-        let Some(blob) = tree_blob(&tree, &record.path) else {
-            dropped.push(format!("{}: not in {commit}", record.path));
-            continue;
+        // A file the commit renamed (a squash of an agent's commit and a
+        // person's rename of its file) is the record's, at its new path.
+        let (record, blob) = match tree_blob(&tree, &record.path) {
+            Some(blob) => (record, blob),
+            None => {
+                let renamed = renames.get_or_insert_with(|| renamed_by(repo, commit, olds, &tree));
+                match renamed.get(&record.path).and_then(|to| Some((to, tree_blob(&tree, to)?))) {
+                    Some((to, blob)) => (FileRecord { path: to.clone(), ..record }, blob),
+                    None => {
+                        dropped.push(format!("{}: not in {commit}", record.path));
+                        continue;
+                    }
+                }
+            }
         };
         if blob.to_string() == record.blob {
             files.push(record);
@@ -1059,6 +1072,31 @@ fn remap_records(
         records.push(NoteRecord::NoAi);
     }
     Ok((records, dropped))
+}
+
+/// Where the files of `olds` (the commits `commit` rewrote or picked) are
+/// in `commit` (whose tree is `tree`), old path to new, as git finds
+/// renames: those `commit` renamed against its first parent, and those the
+/// branch it landed on renamed since the olds' parents (a pick onto a
+/// branch where a person renamed the file, which git applies there).
+fn renamed_by(repo: &Repository, commit: Oid, olds: &[Oid], tree: &git2::Tree<'_>) -> HashMap<String, String> {
+    let parent_tree = |c: Oid| repo.find_commit(c).and_then(|c| c.parent(0)).and_then(|p| p.tree()).ok();
+    let parent = parent_tree(commit);
+    let mut out: HashMap<String, String> = HashMap::new();
+    let mut add = |from: Option<&git2::Tree<'_>>, to: &git2::Tree<'_>| {
+        for (new, old) in crate::store::tree_diff::renames(repo, from, to).unwrap_or_default() {
+            out.entry(old).or_insert(new);
+        }
+    };
+    add(parent.as_ref(), tree);
+    if let Some(parent) = &parent {
+        for &old in olds {
+            if let Some(before) = parent_tree(old) {
+                add(Some(&before), parent);
+            }
+        }
+    }
+    out
 }
 
 /// The blob id at `path` in `tree`, if it is a file.
