@@ -775,8 +775,18 @@ pub fn reordered_spans(
     if from.len() != to.len() || from == to {
         return None;
     }
-    let (was, now) = (lines_at(from), lines_at(to));
-    if was.len() < 2 || was.len() != now.len() {
+    let (mut was, mut now) = (lines_at(from), lines_at(to));
+    // A sort that puts blank lines last ends the text with a line break
+    // where it had none (or the other way round): the empty line after
+    // that break is one of the lines sorted.
+    if was.len() + 1 == now.len() && from.ends_with('\n') {
+        was.push(("", from.len()));
+    } else if now.len() + 1 == was.len() && to.ends_with('\n') {
+        now.push(("", to.len()));
+    }
+    // Two lines of text at least: a line break moved is no sort.
+    let texts = was.iter().filter(|(line, _)| !line.trim().is_empty()).count();
+    if texts < 2 || was.len() != now.len() {
         return None;
     }
     let bare = |line: &str| line.strip_suffix('\n').unwrap_or(line).len();
@@ -798,22 +808,15 @@ pub fn reordered_spans(
     Some(out)
 }
 
-/// The lines of `text`, each with where it starts; after a last line
-/// break, the empty line that follows it (a sort that puts blank lines
-/// last ends the text with one where it had none).
+/// The lines of `text`, each with where it starts.
 fn lines_at(text: &str) -> Vec<(&str, usize)> {
     let mut at = 0;
-    let mut lines: Vec<(&str, usize)> = text
-        .split_inclusive('\n')
+    text.split_inclusive('\n')
         .map(|line| {
             at += line.len();
             (line, at - line.len())
         })
-        .collect();
-    if text.is_empty() || text.ends_with('\n') {
-        lines.push(("", text.len()));
-    }
-    lines
+        .collect()
 }
 
 /// Removed text shorter than this is not hashed: such text is far below any
@@ -870,13 +873,15 @@ pub fn line_diff_until(old: &str, new: &str, deadline: std::time::Instant) -> Ve
 }
 
 /// The hunks of a change that edits lines where they stand (Neovim's `:%s`,
-/// a rename over a file, a re-indent): `old` and `new` have as many lines,
-/// every line that differs is mostly what it was ([`SIMILAR`], by
-/// characters), and none is the text of an old line (a line moved is no
-/// edit). Each line is diffed against its own by characters, so the answer
-/// never depends on a deadline: a line diff of thousands of changed lines
-/// stops at one and leaves the rest as one large hunk. `None` when the
-/// change is not that shape.
+/// VS Code's Replace All, a rename over a file, a re-indent): `old` and
+/// `new` have as many lines, and most lines that differ are mostly what
+/// they were, by tokens ([`SIMILAR`] of their words, spaces and marks
+/// kept: a name replaced by a longer one keeps a line's shape) and are not
+/// the text of an old line (lines moved are no edits). Each line is diffed
+/// against its own, by tokens, or replaced whole when it is another text,
+/// so the answer never depends on a deadline: a line diff of thousands of
+/// changed lines stops at one and leaves the rest as one large hunk.
+/// `None` when the change is not that shape.
 pub fn in_place_hunks(old: &str, new: &str) -> Option<Vec<Hunk>> {
     // Only between the lines both share at their start and end: a
     // keystroke sent as the whole text compares one line.
@@ -900,25 +905,76 @@ fn edited_lines_hunks(old: &str, new: &str) -> Option<Vec<Hunk>> {
     if old_lines.len() != new_lines.len() {
         return None;
     }
+    let before: HashSet<&str> = old_lines.iter().copied().collect();
     let mut hunks = Vec::new();
-    let mut edited = Vec::new();
+    let (mut changed, mut similar, mut moved) = (0, 0, 0);
     let (mut o, mut n) = (0, 0);
     for (a, b) in old_lines.iter().zip(&new_lines) {
         if a != b {
             if a.len().max(b.len()) > PAIR_MAX_LINE {
                 return None;
             }
-            let kept = char_hunks(a, b, (o, n), None, &mut hunks);
-            if ((2 * kept) as f64) < SIMILAR * (a.len() + b.len()) as f64 {
-                return None;
+            changed += 1;
+            let pushed = hunks.len();
+            let (kept, tokens) = token_hunks(a, b, (o, n), &mut hunks);
+            if (2 * kept) as f64 >= SIMILAR * tokens as f64 {
+                similar += 1;
+            } else {
+                hunks.truncate(pushed);
+                hunks.push(Hunk { old: o..o + a.len(), new: n..n + b.len() });
             }
-            edited.push(*b);
+            moved += usize::from(before.contains(b));
         }
         o += a.len();
         n += b.len();
     }
-    let before: HashSet<&str> = old_lines.into_iter().collect();
-    edited.iter().all(|line| !before.contains(line)).then_some(hunks)
+    (2 * similar > changed && 2 * moved < changed.max(1)).then_some(hunks)
+}
+
+/// The hunks that turn line `old` into line `new` (at `old_base` and
+/// `new_base` in their texts), by tokens: runs of word characters (letters,
+/// digits, `_`, anything past ASCII), runs of spaces, and each other
+/// character. Returns how many tokens they keep, and how many both lines
+/// hold.
+fn token_hunks(old: &str, new: &str, (old_base, new_base): (usize, usize), out: &mut Vec<Hunk>) -> (usize, usize) {
+    fn tokens(line: &str) -> Vec<&str> {
+        let class = |c: char| match c {
+            c if c.is_alphanumeric() || c == '_' || !c.is_ascii() => 0,
+            ' ' | '\t' => 1,
+            _ => 2,
+        };
+        let mut out = Vec::new();
+        let mut start = 0;
+        let mut last: Option<u8> = None;
+        for (i, c) in line.char_indices() {
+            let k = class(c);
+            if i > start && (last != Some(k) || k == 2) {
+                out.push(&line[start..i]);
+                start = i;
+            }
+            last = Some(k);
+        }
+        if start < line.len() {
+            out.push(&line[start..]);
+        }
+        out
+    }
+    let (a, b) = (tokens(old), tokens(new));
+    let (old_at, new_at) = (prefix_offsets(&a), prefix_offsets(&b));
+    let ops = similar::capture_diff_slices(similar::Algorithm::Myers, &a, &b);
+    let mut kept = 0;
+    for op in &ops {
+        if let similar::DiffOp::Equal { len, .. } = op {
+            kept += len;
+        }
+    }
+    for (o, n) in changed_blocks(&ops) {
+        out.push(Hunk {
+            old: old_base + old_at[o.start]..old_base + old_at[o.end],
+            new: new_base + new_at[n.start]..new_base + new_at[n.end],
+        });
+    }
+    (kept, a.len() + b.len())
 }
 
 /// How [`diff_lines_until`] refines a block of lines that changed.
@@ -1481,12 +1537,15 @@ mod tests {
         let old = "def f(value):\n    return value\n\nx = value\n";
         let new = old.replace("value", "val");
         let hunks = in_place_hunks(old, &new).expect("a substitution edits lines in place");
-        // Each "ue" taken out, and nothing else.
+        // Each word replaced, and nothing else.
         assert_eq!(hunks.len(), 3);
         for h in &hunks {
-            assert_eq!(&old[h.old.clone()], "ue");
-            assert!(h.new.is_empty());
+            assert_eq!((&old[h.old.clone()], &new[h.new.clone()]), ("value", "val"));
         }
+        // A longer name keeps each line's shape, though most of its
+        // characters change.
+        let longer = old.replace("value", "amount_in_cents");
+        assert_eq!(in_place_hunks(old, &longer).map(|h| h.len()), Some(3));
         // Not that shape: a line added, a line moved (even one edited
         // elsewhere too), a line that is another text.
         assert!(in_place_hunks(old, &format!("{new}y = 1\n")).is_none());

@@ -757,9 +757,18 @@ fn a_neovim_buffer_with_classic_mac_line_endings_takes_edits_where_they_are() {
 /// never a paste, and only the characters it typed are new.
 #[test]
 fn a_substitution_over_a_large_file_edits_each_line_in_place() {
+    // rt29e N1: a longer name (most of a line's characters change), and
+    // lines the substitution makes equal to others of the file.
+    for name in ["val", "amount_cents"] {
+        substitute_over_a_large_file(name);
+    }
+}
+
+fn substitute_over_a_large_file(name: &str) {
     let functions = 1_500;
+    let check = |i: u32| if i % 7 == 3 { format!("check({name})") } else { "check(value)".to_string() };
     let text: String =
-        (0..functions).map(|i| format!("def f{i}(value):\n    check(value)\n    return value + {i}\n\n")).collect();
+        (0..functions).map(|i| format!("def f{i}(value):\n    {}\n    return value + {i}\n\n", check(i))).collect();
     let repo = TestRepo::new();
     repo.write("big.py", &text);
     repo.commit_all("init");
@@ -776,8 +785,8 @@ fn a_substitution_over_a_large_file_edits_each_line_in_place() {
         );
     }
     assert_eq!(ai_spans(&server.document(&uri)).len(), ai.len());
-    // `:%s/value/val/g`: every line but the blank ones changes.
-    let after = text.replace("value", "val");
+    // `:%s/value/NAME/g`: every line but the blank ones changes.
+    let after = text.replace("value", name);
     let last = 4 * functions - 2;
     let body = after.lines().take(last as usize + 1).collect::<Vec<_>>().join("\n");
     let end = text.lines().nth(last as usize).unwrap().len() as u32;
@@ -793,7 +802,8 @@ fn a_substitution_over_a_large_file_edits_each_line_in_place() {
     // substitution took out: its lines still read as the agent wrote them.
     let ai_text: String = spans.iter().filter_map(|s| s["text"].as_str()).collect();
     for i in &ai {
-        assert!(ai_text.contains(&format!("return val + {i}\n")), "f{i}'s return line left the agent's text");
+        assert!(ai_text.contains(&format!(" + {i}\n")), "{name}: f{i}'s return line left the agent's text");
+        assert!(ai_text.contains(&format!("def f{i}(")), "{name}: f{i}'s name left the agent's text");
     }
     server.assert_no_internal_errors(&repo.root);
     server.shutdown();
