@@ -457,3 +457,43 @@ fn approving_from_a_terminal_editor_never_asks_for_a_passphrase_on_its_terminal(
     assert!(!hover.to_string().contains("approved by"), "{hover:#}");
     server.shutdown();
 }
+
+/// Red team (rt29e N2, real VS Code): Save As opens the new file empty and
+/// sends its whole text as one insertion, with no report: the accepted
+/// completion became merely "suspected" (as did the person's lines), and
+/// the gate, which suspected text does not stop, passed it. A large
+/// insertion that makes a document the copy of another open one takes
+/// that document's provenance.
+#[test]
+fn save_as_keeps_the_provenance_of_the_document_saved() {
+    let repo = TestRepo::new();
+    let base = "import math\n\ndef greet(name):\n    return \"hi \" + name\n\n\n";
+    let completion = "def add(a, b):\n    return a + b\n";
+    repo.write("app.py", base);
+    repo.commit_all("init");
+    let (app, copy) = (repo.uri("app.py"), repo.uri("new.py"));
+    let mut server = Server::start_as(&repo.root, &["utf-16"], "Visual Studio Code");
+    server.open(&app, "python", base);
+    server.change(&app, 2, json!([{ "range": range(6, 0, 6, 0), "text": completion }]));
+    server.notify(
+        "vouch/aiEdit",
+        json!({ "textDocument": { "uri": app, "version": 2 }, "range": range(6, 0, 8, 0), "tool": "vscode-inline" }),
+    );
+    let whole = format!("{base}{completion}");
+    server.open(&copy, "python", "");
+    repo.write("new.py", &whole);
+    server.change(&copy, 2, json!([{ "range": range(0, 0, 0, 0), "text": whole }]));
+    let codes: Vec<String> =
+        server.diagnostics(&copy, 2).iter().map(|d| d["code"].as_str().unwrap_or("").to_string()).collect();
+    assert!(!codes.iter().any(|c| c == "suspected-ai"), "{codes:?}");
+    let doc = server.document(&copy);
+    let spans: Vec<(&str, &str)> = doc["spans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["origin"] == "ai")
+        .map(|s| (s["text"].as_str().unwrap_or(""), s["tool"].as_str().unwrap_or("")))
+        .collect();
+    assert_eq!(spans, [(completion, "vscode-inline")], "{doc}");
+    server.shutdown();
+}

@@ -1373,7 +1373,29 @@ impl State {
             large: !candidates.is_empty(),
             version_check_micros,
         };
-        if !candidates.is_empty() && !known {
+        // A copy of another open document whole: VS Code's Save As opens
+        // the new file empty and sends its text as one insertion, with no
+        // report. It is that document's text, with its provenance.
+        let copied = match candidates.is_empty() {
+            true => None,
+            false => {
+                let text = d.doc.text().as_str().to_owned();
+                self.docs.iter().find(|(u, o)| **u != uri && o.doc.text().as_str() == text).map(|(_, o)| {
+                    o.doc
+                        .provenance()
+                        .to_vec()
+                        .into_iter()
+                        .filter(|(_, a)| a.origin != Origin::Unknown)
+                        .collect::<Vec<_>>()
+                })
+            }
+        };
+        let Some(d) = self.docs.get_mut(&uri) else { return };
+        if let Some(spans) = copied {
+            for (range, attr) in spans {
+                d.doc.set_attribution(range, &attr);
+            }
+        } else if !candidates.is_empty() && !known {
             let attr = Attribution::ai(
                 AiSource { tool: "unknown".into(), model: None, session: None, kind: None },
                 Evidence::Heuristic,
