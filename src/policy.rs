@@ -1177,6 +1177,19 @@ impl Policy {
     /// What the policy asks of a unit at `path` (relative to the root, with
     /// forward slashes) with these risk tags and this much AI text (a bare
     /// number is a count of lines).
+    /// Whether every path is judged alike: nothing exempt, no `[[rules]]`,
+    /// no CODEOWNERS in use, no triage or automated review limited to
+    /// paths. Then text moved from one path to another never needs more
+    /// than it did ([`Policy::same_rules`] holds of any two).
+    pub fn judges_paths_alike(&self) -> bool {
+        let owners = self.codeowners && self.owners.as_ref().is_some_and(|o| !o.owners.is_empty());
+        self.exempt_patterns.is_empty()
+            && self.rules.is_empty()
+            && !owners
+            && self.triage.is_empty()
+            && self.automated.iter().all(|a| a.paths.is_none())
+    }
+
     /// Whether a unit at `a` and the same unit at `b` need the same: both
     /// exempt or neither, as many approvals from the same reviewers (named
     /// by the same rule). Text moved between two such paths needs nothing
@@ -2500,6 +2513,23 @@ mod tests {
         check("src/docs/x.rs", expect!["rule 0@26; 1 from @seniors; medium risk; Information"]);
         // Leading `./` and `/` are ignored.
         check("./src/lib.rs", expect!["rule 0@26; 1 from @seniors; medium risk; Information"]);
+    }
+
+    #[test]
+    fn paths_are_judged_alike_only_where_the_policy_says_nothing_of_them() {
+        let uniform = Policy::parse("reviewers = [\"a@example.com\"]\n", "t").unwrap();
+        assert!(uniform.judges_paths_alike());
+        assert!(uniform.same_rules("vendor/x.rs", "src/x.rs"));
+        let policy = example();
+        assert!(!policy.judges_paths_alike());
+        assert!(!policy.same_rules("vendor/lib/x.c", "src/x.c"), "exempt and not");
+        assert!(policy.same_rules("src/a.rs", "src/b.rs"));
+        let rules = Policy::parse(
+            "reviewers = [\"a@example.com\"]\n[[rules]]\npaths = [\"src/payments/\"]\nreviewers = [\"b@example.com\"]\n",
+            "t",
+        )
+        .unwrap();
+        assert!(!rules.same_rules("src/util/charge.rs", "src/payments/charge.rs"), "other reviewers");
     }
 
     #[test]

@@ -584,9 +584,12 @@ fn land_and_start_anew(a: &Clone, branch: &str) {
 /// there, judged where they now stand.
 #[test]
 fn ai_code_from_base_moved_or_copied_into_a_stricter_path_needs_its_reviewers() {
-    for how in ["mv", "cp", "ln -s"] {
+    // Long enough to be told from boilerplate when edited.
+    const CHARGE6: &str = "pub fn charge(card: &Card, amount: u64) -> bool {\n    log::info!(\"charging {}\", card.id);\n    \
+                           let fee = amount / 100;\n    audit::record(card.id, fee);\n    gateway::charge(card, amount * 0)\n}\n";
+    for how in ["mv", "cp", "ln -s", "cp and edit", "mv and grow"] {
         let (world, a) = start(&format!("exempt = [\"/vendor/\"]\n{SIGNED_POLICY}"), "dev");
-        a.write("vendor/charge.rs", CHARGE);
+        a.write("vendor/charge.rs", CHARGE6);
         a.commit("vendored charge", Some(TRAILER));
         assert_eq!(a.verify("origin/main..HEAD").0, 0, "exempt");
         land_and_start_anew(&a, "pr2");
@@ -594,7 +597,15 @@ fn ai_code_from_base_moved_or_copied_into_a_stricter_path_needs_its_reviewers() 
         match how {
             "mv" => drop(a.git(&["mv", "vendor/charge.rs", "src/charge.rs"])),
             "cp" => drop(std::fs::copy(a.path.join("vendor/charge.rs"), a.path.join("src/charge.rs")).unwrap()),
-            _ => std::os::unix::fs::symlink("../vendor/charge.rs", a.path.join("src/charge.rs")).unwrap(),
+            "ln -s" => std::os::unix::fs::symlink("../vendor/charge.rs", a.path.join("src/charge.rs")).unwrap(),
+            // Round two (rt29d F4): a line added to the copy, and a move
+            // grown past what git pairs as a rename.
+            "cp and edit" => a.write("src/charge.rs", &format!("// payments\n{CHARGE6}")),
+            _ => {
+                a.git(&["mv", "vendor/charge.rs", "src/charge.rs"]);
+                let more: String = (0..12).map(|i| format!("\npub fn f{i}() -> u32 {{\n    {i}\n}}\n")).collect();
+                a.write("src/charge.rs", &format!("{CHARGE6}{more}"));
+            }
         }
         let moved = no_ai_commit(&a, "move charge into src");
         let (code, report) = a.verify("origin/main..HEAD");

@@ -68,6 +68,12 @@ pub(super) fn brought_ai(
     paths: &[&String],
 ) -> Result<HashMap<String, Brought>, VerifyError> {
     let mut out = HashMap::new();
+    // Reverts restore text wherever it stood; moves matter only between
+    // paths judged otherwise.
+    if judge.policy.judges_paths_alike() {
+        restored_ai(repo, judge, range, paths, &mut out)?;
+        return Ok(out);
+    }
     let texts: Vec<(&String, Oid)> = paths
         .iter()
         .filter_map(|&path| {
@@ -80,15 +86,31 @@ pub(super) fn brought_ai(
         true => &HashMap::new(),
         false => ends.renames(repo),
     };
-    // BASE's blobs by id, read once.
+    // BASE's blobs by id, read once; and what a file may be a copy of.
     let mut copied: Option<HashMap<Oid, Vec<String>>> = None;
+    let mut near: Option<NearSources> = None;
     let mut sources: Vec<(&String, Oid, String)> = Vec::new();
     for (path, id) in texts {
         let from: Vec<String> = match renamed.get(path.as_str()) {
             Some(from) => vec![from.clone()],
-            // Every path that holds the bytes: a person's duplicate of an
-            // agent's file under other rules must not hide it.
-            None => copied.get_or_insert_with(|| blobs_of(ends.base)).get(&id).cloned().unwrap_or_default(),
+            None => {
+                let blobs = copied.get_or_insert_with(|| blobs_of(ends.base));
+                match blobs.get(&id) {
+                    // Every path that holds the bytes: a person's duplicate
+                    // of an agent's file under other rules must not hide it.
+                    Some(from) => from.clone(),
+                    // Or, edited a little (a line added, functions added
+                    // after a move git no longer pairs), a file of BASE by
+                    // its name, or one the range removes, that most of it
+                    // still holds.
+                    None => {
+                        let near = near.get_or_insert_with(|| NearSources::of(repo, ends, blobs));
+                        let text = repo.find_blob(id).map_err(git(format!("read HEAD:{path}")))?;
+                        let other_rules = |from: &str| !judge.policy.same_rules(from, path);
+                        near.sources(repo, ends.base, (path, text.content()), other_rules)
+                    }
+                }
+            }
         };
         for from in from {
             if from != *path && !judge.policy.same_rules(&from, path) {
@@ -215,6 +237,70 @@ pub(super) fn ai_in_history(
         }
     }
     Ok((spans, sources))
+}
+
+/// How many files of BASE one file of HEAD is compared with for a copy
+/// edited a little (those of its name, those the range removes), at most.
+const MAX_NEAR_CANDIDATES: usize = 16;
+
+/// The fewest lines with a letter or a digit a file of BASE must share with
+/// a file of HEAD, and the least share of its own such lines, for the one
+/// to be taken for the other edited ([`NearSources`]).
+const MIN_NEAR_LINES: usize = 4;
+
+/// Where a file of HEAD may come from edited: BASE's files by their name,
+/// and the paths of BASE the range removes.
+struct NearSources {
+    by_name: HashMap<String, Vec<String>>,
+    removed: Vec<String>,
+}
+
+impl NearSources {
+    fn of(repo: &Repository, ends: &Ends<'_>, blobs: &HashMap<Oid, Vec<String>>) -> NearSources {
+        let mut by_name: HashMap<String, Vec<String>> = HashMap::new();
+        for path in blobs.values().flatten() {
+            let name = path.rsplit('/').next().unwrap_or(path);
+            by_name.entry(name.to_string()).or_default().push(path.clone());
+        }
+        let removed = tree_diff::changes(repo, Some(ends.base), ends.head)
+            .map(|c| c.changes.into_iter().filter(|c| c.new.is_none()).map(|c| c.path).collect())
+            .unwrap_or_default();
+        NearSources { by_name, removed }
+    }
+
+    /// The files of BASE `text` (of HEAD's `path`) holds most of: at least
+    /// [`MIN_NEAR_LINES`] of their lines with a letter or a digit, and half
+    /// of them.
+    fn sources(
+        &self,
+        repo: &Repository,
+        base: &git2::Tree<'_>,
+        (path, text): (&str, &[u8]),
+        wanted: impl Fn(&str) -> bool,
+    ) -> Vec<String> {
+        let name = path.rsplit('/').next().unwrap_or(path);
+        let telling = |bytes: &[u8]| -> Vec<Vec<u8>> {
+            crate::lineage::split_lines(bytes)
+                .into_iter()
+                .map(|l| l.trim_ascii().to_vec())
+                .filter(|l| l.iter().any(u8::is_ascii_alphanumeric))
+                .collect()
+        };
+        let ours: HashSet<Vec<u8>> = telling(text).into_iter().collect();
+        let candidates = self.by_name.get(name).into_iter().flatten().chain(&self.removed);
+        let mut out: Vec<String> = Vec::new();
+        for candidate in candidates.filter(|c| c.as_str() != path && wanted(c)).take(MAX_NEAR_CANDIDATES) {
+            let Some(blob) = base.get_path(Path::new(candidate)).ok().and_then(|e| repo.find_blob(e.id()).ok()) else {
+                continue;
+            };
+            let theirs = telling(blob.content());
+            let shared = theirs.iter().filter(|l| ours.contains(*l)).count();
+            if shared >= MIN_NEAR_LINES && 2 * shared >= theirs.len() && !out.contains(candidate) {
+                out.push(candidate.clone());
+            }
+        }
+        out
+    }
 }
 
 /// The paths of each blob `tree` holds.
