@@ -1195,9 +1195,21 @@ impl Policy {
     /// by the same rule). Text moved between two such paths needs nothing
     /// it did not need where it stood.
     pub fn same_rules(&self, a: &str, b: &str) -> bool {
-        let whole = AiAmount { whole: true, ..AiAmount::default() };
-        let ask = |path: &str| Requirement { path: String::new(), ..self.requirement(path, &[], whole) };
-        ask(a) == ask(b)
+        // Whoever named the reviewers (two CODEOWNERS lines naming the same
+        // people are alike), at every size a limit of the policy draws a
+        // line at (triage and automated review by AI lines).
+        let ask = |path: &str, lines: usize| {
+            let mut r = self.requirement(path, &[], AiAmount { lines, whole: true, ..AiAmount::default() });
+            r.path = String::new();
+            if let ReviewerSet::Listed { from, .. } = &mut r.reviewers {
+                *from = ReviewerSource::Policy;
+            }
+            r
+        };
+        let limits = self.triage.iter().map(|t| t.max_ai_lines).chain(self.automated.iter().map(|a| a.max_ai_lines));
+        let sizes: BTreeSet<usize> =
+            std::iter::once(0).chain(limits.flat_map(|n| [n as usize, n as usize + 1])).collect();
+        sizes.into_iter().all(|lines| ask(a, lines) == ask(b, lines))
     }
 
     pub fn requirement(&self, path: &str, risk_tags: &[String], ai: impl Into<AiAmount>) -> Requirement {
@@ -2530,6 +2542,18 @@ mod tests {
         )
         .unwrap();
         assert!(!rules.same_rules("src/util/charge.rs", "src/payments/charge.rs"), "other reviewers");
+        // Round three (rt29f G8): a bot may clear 200 lines in one path and
+        // 2 in another; alike at no AI line, not at 30.
+        let bots = Policy::parse(
+            "reviewers = [\"a@example.com\"]\n\
+             [[automated]]\nreviewer = \"bot@example.com\"\nmax_ai_lines = 200\npaths = [\"src/ui/\"]\n\
+             [[automated]]\nreviewer = \"bot@example.com\"\nmax_ai_lines = 2\npaths = [\"src/core/\"]\n",
+            "t",
+        )
+        .unwrap();
+        assert!(!bots.judges_paths_alike());
+        assert!(!bots.same_rules("src/ui/view.rs", "src/core/view.rs"));
+        assert!(bots.same_rules("src/ui/a.rs", "src/ui/b.rs"));
     }
 
     #[test]

@@ -656,6 +656,19 @@ fn ai_code_from_base_moved_or_copied_into_a_stricter_path_needs_its_reviewers() 
     no_ai_commit(&a, "move charge");
     assert_eq!(a.verify("origin/main..HEAD").0, 0);
 
+    // Round three (rt29f G6): a person's edit of a file BASE has at its
+    // path is of that file's own history, however alike a file of its name
+    // under other rules is.
+    let (_world, a) = start(&format!("exempt = [\"/vendor/\"]\n{SIGNED_POLICY}"), "dev");
+    a.write("vendor/config.rs", CHARGE6);
+    a.commit("vendored config", Some(TRAILER));
+    a.write("src/config.rs", &CHARGE6.replace("amount * 0", "amount"));
+    no_ai_commit(&a, "a person's config");
+    land_and_start_anew(&a, "pr2");
+    a.write("src/config.rs", &CHARGE6.replace("amount * 0", "amount * 1"));
+    no_ai_commit(&a, "edit");
+    assert_eq!(a.verify("origin/main..HEAD").0, 0);
+
     // Round two (rt29d F1, F2): a copy over a file BASE has, and a copy of
     // bytes BASE holds twice, at a path under the same rules (a person's
     // duplicate) and in the exempt one.

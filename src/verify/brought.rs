@@ -27,9 +27,11 @@ use super::*;
 use crate::provenance::Spans;
 use crate::store::history;
 
-/// How many files brought from another path of BASE are blamed there, at
-/// most (each is one `git blame`, about 10 ms); a range that brings more
-/// is refused rather than judged in part.
+/// How many files a range's reverts restore that are blamed, at most
+/// (each is one `git blame`, about 5 ms); a range whose reverts restore
+/// more is refused rather than judged in part. Files brought from other
+/// paths are all blamed, however many: a move of a whole tree of them out
+/// of an exempt path is ordinary work, and each costs a few milliseconds.
 pub(super) const MAX_BROUGHT_FILES: usize = 1_000;
 
 /// The AI lines a text file of HEAD holds from history before the range.
@@ -99,10 +101,12 @@ pub(super) fn brought_ai(
                     // Every path that holds the bytes: a person's duplicate
                     // of an agent's file under other rules must not hide it.
                     Some(from) => from.clone(),
-                    // Or, edited a little (a line added, functions added
-                    // after a move git no longer pairs), a file of BASE by
-                    // its name, or one the range removes, that most of it
-                    // still holds.
+                    // Or, at a path BASE lacks, edited a little (a line
+                    // added, functions added after a move git no longer
+                    // pairs): a file the range removes, or one of BASE of
+                    // its name, that it holds most of. (A file BASE has at
+                    // its path is its own history's.)
+                    None if ends.base.get_path(Path::new(path)).is_ok() => Vec::new(),
                     None => {
                         let near = near.get_or_insert_with(|| NearSources::of(repo, ends, blobs));
                         let text = repo.find_blob(id).map_err(git(format!("read HEAD:{path}")))?;
@@ -117,16 +121,6 @@ pub(super) fn brought_ai(
                 sources.push((path, id, from));
             }
         }
-    }
-    if sources.len() > MAX_BROUGHT_FILES {
-        return Err(VerifyError::Unreadable {
-            path: sources[MAX_BROUGHT_FILES].0.clone(),
-            reason: format!(
-                "the range brings {} files from paths of BASE under other rules, more than the {MAX_BROUGHT_FILES} \
-                 whose history verify reads; split it",
-                sources.len()
-            ),
-        });
     }
     let base_rev = ends.base_commit.to_string();
     for (path, id, from) in sources {
@@ -239,9 +233,10 @@ pub(super) fn ai_in_history(
     Ok((spans, sources))
 }
 
-/// How many files of BASE one file of HEAD is compared with for a copy
-/// edited a little (those of its name, those the range removes), at most.
-const MAX_NEAR_CANDIDATES: usize = 16;
+/// How many files of BASE one new file of HEAD is compared with for a
+/// copy edited a little (those the range removes, then those of its name),
+/// at most.
+const MAX_NEAR_CANDIDATES: usize = 64;
 
 /// The fewest lines with a letter or a digit a file of BASE must share with
 /// a file of HEAD, and the least share of its own such lines, for the one
@@ -287,7 +282,11 @@ impl NearSources {
                 .collect()
         };
         let ours: HashSet<Vec<u8>> = telling(text).into_iter().collect();
-        let candidates = self.by_name.get(name).into_iter().flatten().chain(&self.removed);
+        // Those the range removes first (where a move comes from), then
+        // those of its name, each in path order: the same every run.
+        let mut named: Vec<&String> = self.by_name.get(name).into_iter().flatten().collect();
+        named.sort();
+        let candidates = self.removed.iter().chain(named);
         let mut out: Vec<String> = Vec::new();
         for candidate in candidates.filter(|c| c.as_str() != path && wanted(c)).take(MAX_NEAR_CANDIDATES) {
             let Some(blob) = base.get_path(Path::new(candidate)).ok().and_then(|e| repo.find_blob(e.id()).ok()) else {

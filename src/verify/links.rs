@@ -104,7 +104,7 @@ fn check_links_to_history(
 ) -> Result<(), VerifyError> {
     let base_rev = ends.base_commit.to_string();
     let mut texts = Vec::new();
-    for &link in links.iter().take(super::brought::MAX_BROUGHT_FILES) {
+    for &link in links {
         let Some((to, ObjectType::Blob)) = destination(repo, ends.head, link, worktree) else { continue };
         if ai_files.contains(&&to) || ends.base.get_path(Path::new(&to)).is_err() || judge.policy.same_rules(&to, link)
         {
