@@ -335,7 +335,7 @@ impl Document {
                         (s.range.start - range.start..s.range.end - range.start, attr)
                     })
                     .collect();
-                crate::provenance::reordered_spans(old, &spans, new)
+                crate::provenance::sorted_spans(old, &spans, new)
             })
             .flatten();
         let mut applied = if let Some(moved) = reordered {
@@ -393,9 +393,14 @@ impl Document {
         // A whole text is refined within lines (a formatter's fixes keep the
         // rest of their line's origin); a ranged change by whole lines (the
         // lines a `:%s` changed, or a pasted block, are the change's).
-        // Lines edited where they stand (a `:%s`) are each the line they
-        // were, whatever the deadline would have left of a diff of them.
-        let in_place = crate::provenance::in_place_hunks(old, new);
+        // Lines edited where they stand (a `:%s`, Replace All: one change
+        // over the lines) are each the line they were, whatever the
+        // deadline would have left of a diff of them. A whole text is
+        // refined within lines already, moved text recalled as it is.
+        let in_place = match memory {
+            Hunks::Apart(_) => crate::provenance::in_place_hunks(old, new),
+            Hunks::Together(_) => None,
+        };
         let edited_in_place = in_place.is_some();
         let hunks = match (in_place, &memory) {
             (Some(hunks), _) => hunks,

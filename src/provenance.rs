@@ -772,21 +772,41 @@ pub fn reordered_spans(
     spans: &[(Range<usize>, Attribution)],
     to: &str,
 ) -> Option<Vec<(Range<usize>, Attribution)>> {
+    reorder(from, spans, to, false)
+}
+
+/// [`reordered_spans`] of one change that replaces lines with themselves
+/// in another order (Neovim's `:sort`, VS Code's Sort Lines), where a sort
+/// that puts blank lines last may end the text with a line break where it
+/// had none (or the other way round): the empty line after that break is
+/// one of the lines sorted. (Text put back in a later edit is not read so:
+/// a fragment recalled more than once would multiply its origin.)
+pub fn sorted_spans(
+    from: &str,
+    spans: &[(Range<usize>, Attribution)],
+    to: &str,
+) -> Option<Vec<(Range<usize>, Attribution)>> {
+    reorder(from, spans, to, true)
+}
+
+fn reorder(
+    from: &str,
+    spans: &[(Range<usize>, Attribution)],
+    to: &str,
+    last_line_moves: bool,
+) -> Option<Vec<(Range<usize>, Attribution)>> {
     if from.len() != to.len() || from == to {
         return None;
     }
     let (mut was, mut now) = (lines_at(from), lines_at(to));
-    // A sort that puts blank lines last ends the text with a line break
-    // where it had none (or the other way round): the empty line after
-    // that break is one of the lines sorted.
-    if was.len() + 1 == now.len() && from.ends_with('\n') {
+    if last_line_moves && was.len() + 1 == now.len() && from.ends_with('\n') {
         was.push(("", from.len()));
-    } else if now.len() + 1 == was.len() && to.ends_with('\n') {
+    } else if last_line_moves && now.len() + 1 == was.len() && to.ends_with('\n') {
         now.push(("", to.len()));
     }
     // Two lines of text at least: a line break moved is no sort.
     let texts = was.iter().filter(|(line, _)| !line.trim().is_empty()).count();
-    if texts < 2 || was.len() != now.len() {
+    if was.len() < 2 || (last_line_moves && texts < 2) || was.len() != now.len() {
         return None;
     }
     let bare = |line: &str| line.strip_suffix('\n').unwrap_or(line).len();

@@ -17,11 +17,17 @@
 //! lines of it history calls AI (an agent's function a person took out in
 //! the pull request that added it, both landed) are AI again.
 //!
-//! Only files the range brings whole are followed (git's renames, and
-//! copies byte for byte), and text restored by a revert: a function copied
-//! out of one file into another across two ranges is not, and neither is
-//! text restored from older history by a checkout of an old version of
-//! the file or a pick without `-x`.
+//! Followed: git's renames (over an existing path too), copies byte for
+//! byte (from every path that holds the bytes), copies edited a little at
+//! a new path (of a file the range removes, or of one of BASE's files of
+//! the same name: [`NearSources`]), links the range adds
+//! ([`super::links`]), and text restored by a `git revert`. Not followed: a
+//! function copied out of one file into another across two ranges, a copy
+//! under another name that changes more, links to directories, and text
+//! restored from older history by a checkout of an old version of the
+//! file, a pick without `-x`, or a revert whose message no longer names
+//! the commit. A policy that judges every path alike has no moves to
+//! follow ([`crate::policy::Policy::judges_paths_alike`]).
 
 use super::*;
 use crate::provenance::Spans;
@@ -58,10 +64,11 @@ impl Brought {
 }
 
 /// The text files among `paths` (of HEAD, touched by the range) that BASE
-/// holds at another path (renamed from it, or a copy of it byte for byte,
-/// at a new path or over one BASE has) under other rules, with the AI lines
-/// history gives them there. Text moved between paths the policy judges
-/// alike needs nothing it did not need where BASE held it.
+/// holds at another path under other rules (renamed from it, a copy of it
+/// byte for byte at a new path or over one BASE has, or a copy edited a
+/// little at a new path), with the AI lines history gives them there; and
+/// what the range's reverts restore. Text moved between paths the policy
+/// judges alike needs nothing it did not need where BASE held it.
 pub(super) fn brought_ai(
     repo: &Repository,
     judge: &Judge<'_>,
