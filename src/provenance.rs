@@ -779,8 +779,8 @@ pub fn reordered_spans(
 /// in another order (Neovim's `:sort`, VS Code's Sort Lines), where a sort
 /// that puts blank lines last may end the text with a line break where it
 /// had none (or the other way round): the empty line after that break is
-/// one of the lines sorted. (Text put back in a later edit is not read so:
-/// a fragment recalled more than once would multiply its origin.)
+/// one of the lines sorted. (Text put back in a later edit keeps the
+/// stricter reading it had.)
 pub fn sorted_spans(
     from: &str,
     spans: &[(Range<usize>, Attribution)],

@@ -541,9 +541,7 @@ impl Sources {
             let Ok(before) = repo.find_commit(commit).and_then(|c| c.parent(0)).and_then(|p| p.tree()) else {
                 continue;
             };
-            for (new, old) in tree_diff::renames(repo, Some(&before), tree).unwrap_or_default() {
-                out.entry(old).or_insert(new);
-            }
+            tree_diff::add_moves(repo, Some(&before), tree, &mut out);
         }
         out
     }

@@ -1083,16 +1083,11 @@ fn renamed_by(repo: &Repository, commit: Oid, olds: &[Oid], tree: &git2::Tree<'_
     let parent_tree = |c: Oid| repo.find_commit(c).and_then(|c| c.parent(0)).and_then(|p| p.tree()).ok();
     let parent = parent_tree(commit);
     let mut out: HashMap<String, String> = HashMap::new();
-    let mut add = |from: Option<&git2::Tree<'_>>, to: &git2::Tree<'_>| {
-        for (new, old) in crate::store::tree_diff::renames(repo, from, to).unwrap_or_default() {
-            out.entry(old).or_insert(new);
-        }
-    };
-    add(parent.as_ref(), tree);
+    crate::store::tree_diff::add_moves(repo, parent.as_ref(), tree, &mut out);
     if let Some(parent) = &parent {
         for &old in olds {
             if let Some(before) = parent_tree(old) {
-                add(Some(&before), parent);
+                crate::store::tree_diff::add_moves(repo, Some(&before), parent, &mut out);
             }
         }
     }

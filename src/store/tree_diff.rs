@@ -13,7 +13,7 @@
 //! is reported apart ([`Changes::not_utf8`]), by its bytes, never dropped
 //! or spelled lossily.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use git2::{Oid, Repository, Tree};
 
@@ -103,7 +103,7 @@ pub fn renames(
     repo: &Repository,
     old: Option<&Tree<'_>>,
     new: &Tree<'_>,
-) -> Result<std::collections::HashMap<String, String>, git2::Error> {
+) -> Result<HashMap<String, String>, git2::Error> {
     let mut diff = repo.diff_tree_to_tree(old, Some(new), None)?;
     find_renames(&mut diff)?;
     let path = |f: git2::DiffFile<'_>| f.path().and_then(std::path::Path::to_str).map(str::to_string);
@@ -112,6 +112,14 @@ pub fn renames(
         .filter(|d| d.status() == git2::Delta::Renamed)
         .filter_map(|d| Some((path(d.new_file())?, path(d.old_file())?)))
         .collect())
+}
+
+/// Add to `out` where each file `new` renamed from `old` went: old path to
+/// new, a path already there kept (what an earlier pair of trees said).
+pub fn add_moves(repo: &Repository, old: Option<&Tree<'_>>, new: &Tree<'_>, out: &mut HashMap<String, String>) {
+    for (to, from) in renames(repo, old, new).unwrap_or_default() {
+        out.entry(from).or_insert(to);
+    }
 }
 
 /// Pair `diff`'s renames as git does, and a file renamed over one the old

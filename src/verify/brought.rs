@@ -136,12 +136,7 @@ pub(super) fn brought_ai(
         if spans.is_empty() {
             continue;
         }
-        let commits = range
-            .commits
-            .iter()
-            .filter(|c| range.changed.get(c).is_some_and(|paths| paths.contains(path)))
-            .map(Oid::to_string)
-            .collect();
+        let commits = range.commits_changing(path).map(|c| c.to_string()).collect();
         let said = format!("its text stood at {} at BASE", crate::display::line(&from));
         let brought = out.entry(path.clone()).or_insert(Brought { from: said, spans: Vec::new(), sources, commits });
         brought.spans = signoff::overlay(blob.content().len(), &brought.spans, &spans);
@@ -238,6 +233,19 @@ pub(super) fn ai_in_history(
         }
     }
     Ok((spans, sources))
+}
+
+/// Say on each of `failures` what brought its unit's text (`detail`), and
+/// name the range's `commits` that did.
+pub(super) fn say(failures: &mut [Failure], detail: &str, commits: &[String]) {
+    for failure in failures {
+        failure.details.push(detail.to_string());
+        for commit in commits {
+            if !failure.commits.contains(commit) {
+                failure.commits.push(commit.clone());
+            }
+        }
+    }
 }
 
 /// How many files of BASE one new file of HEAD is compared with for a

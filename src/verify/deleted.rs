@@ -54,12 +54,8 @@ fn check_deleted_file(judge: &Judge<'_>, range: &Range, path: &str, file: &linea
     let deleting = range.lineage.commits_deleting(file);
     // Everyone who touched the path in the range took part in what it is
     // now (absent): none of them may approve it.
-    let commits: Vec<Oid> = range
-        .commits
-        .iter()
-        .copied()
-        .filter(|c| deleting.contains(c) || range.changed.get(c).is_some_and(|p| p.iter().any(|p| p == path)))
-        .collect();
+    let commits: Vec<Oid> =
+        range.commits.iter().copied().filter(|c| deleting.contains(c) || range.changed_path(c, path)).collect();
     let authors = people_of(range, &commits);
     let verified = |s: &Stored<Approval>| judge.verified(s);
     let fp = file.fingerprint.clone();

@@ -126,24 +126,13 @@ fn check_links_to_history(
         let before = report.failures.len();
         check_file(judge, range, text, &facts, report);
         say_linked(report, before, text.path, to);
-        let commits: Vec<String> = range
-            .commits
-            .iter()
-            .filter(|c| range.changed.get(c).is_some_and(|paths| paths.iter().any(|p| p == text.path)))
-            .map(Oid::to_string)
-            .collect();
-        for failure in &mut report.failures[before..] {
-            failure.details.push(format!(
-                "{} stood at BASE, where history says an AI wrote lines of it ({})",
-                crate::display::line(to),
-                crate::display::line(&sources.join(", "))
-            ));
-            for commit in &commits {
-                if !failure.commits.contains(commit) {
-                    failure.commits.push(commit.clone());
-                }
-            }
-        }
+        let commits: Vec<String> = range.commits_changing(text.path).map(|c| c.to_string()).collect();
+        let detail = format!(
+            "{} stood at BASE, where history says an AI wrote lines of it ({})",
+            crate::display::line(to),
+            crate::display::line(&sources.join(", "))
+        );
+        super::brought::say(&mut report.failures[before..], &detail, &commits);
     }
     Ok(())
 }

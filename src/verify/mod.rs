@@ -483,6 +483,20 @@ struct Range {
     lineage: Lineage,
 }
 
+impl Range {
+    /// Whether `commit` of the range changed `path` against its first
+    /// parent.
+    fn changed_path(&self, commit: &Oid, path: &str) -> bool {
+        self.changed.get(commit).is_some_and(|paths| paths.iter().any(|p| p == path))
+    }
+
+    /// The range's commits that changed `path` against their first parent,
+    /// in order.
+    fn commits_changing<'r>(&'r self, path: &'r str) -> impl Iterator<Item = Oid> + 'r {
+        self.commits.iter().copied().filter(move |c| self.changed_path(c, path))
+    }
+}
+
 /// The records of a verification: the ledger the judge reads (the same
 /// [`Ledger`] every front end judges with), and what explains a failure.
 struct Records {
@@ -974,14 +988,7 @@ fn check_files(
         let before = report.failures.len();
         check_file(judge, range, text, &facts, report);
         if let Some(brought) = ends.brought.get(text.path) {
-            for failure in &mut report.failures[before..] {
-                failure.details.push(brought.detail());
-                for commit in &brought.commits {
-                    if !failure.commits.contains(commit) {
-                        failure.commits.push(commit.clone());
-                    }
-                }
-            }
+            brought::say(&mut report.failures[before..], &brought.detail(), &brought.commits);
         }
     }
     Ok(())

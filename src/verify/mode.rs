@@ -37,12 +37,8 @@ fn check_mode_change(judge: &Judge<'_>, range: &Range, change: &ModeChange, repo
     let path = change.path.as_str();
     // Everyone who touched the path in the range took part in what it is
     // now: none of them may approve it.
-    let commits: Vec<Oid> = range
-        .commits
-        .iter()
-        .copied()
-        .filter(|c| change.commits.contains(c) || range.changed.get(c).is_some_and(|p| p.iter().any(|p| p == path)))
-        .collect();
+    let commits: Vec<Oid> =
+        range.commits.iter().copied().filter(|c| change.commits.contains(c) || range.changed_path(c, path)).collect();
     let authors = people_of(range, &commits);
     let verified = |s: &Stored<Approval>| judge.verified(s);
     let fp = change.fingerprint.clone();

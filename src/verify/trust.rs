@@ -115,12 +115,7 @@ pub(super) fn check_trust_file(
 /// parent, a root against nothing; else (HEAD lacks a file no commit of the
 /// range ever held) all of them.
 fn changing_commits(repo: &Repository, range: &Range, path: &str) -> Result<Vec<Oid>, VerifyError> {
-    let first_parent: Vec<Oid> = range
-        .commits
-        .iter()
-        .copied()
-        .filter(|c| range.changed.get(c).is_some_and(|p| p.iter().any(|p| p == path)))
-        .collect();
+    let first_parent: Vec<Oid> = range.commits_changing(path).collect();
     if !first_parent.is_empty() {
         return Ok(first_parent);
     }
