@@ -17,6 +17,10 @@ use support::world::*;
 
 const POLICY: &str = "gate = \"warn\"\nreviewers = [\"alice@example.com\"]\n";
 const AI_PY: &str = "def transfer(a, b, amount):\n    a.balance -= amount\n    b.balance += amount\n";
+/// A git-ai note saying lines 5-7 of src/lib.rs are cursor's.
+const GIT_AI_NOTE: &str = "src/lib.rs\n  abcd1234abcd1234 5-7\n---\n{\"schema_version\":\"authorship/3.0.0\",\
+                           \"base_commit_sha\":\"x\",\"prompts\":{\"abcd1234abcd1234\":{\"agent_id\":{\"tool\":\"cursor\",\
+                           \"id\":\"c\",\"model\":\"m\"}}}}\n";
 
 /// A clone set up with `vouch init` (its hooks, its notes refspecs), the
 /// policy left as the remote has it.
@@ -219,8 +223,7 @@ fn a_note_whose_blob_a_partial_clone_left_out_stops_verify() {
     let b = Clone { path: world.root.join("b"), home: world.home(), email: email("bob") };
     b.write("src/lib.rs", &format!("{BASE_LIB}{AI_FN}"));
     let commit = b.commit("add add()", None);
-    let git_ai = "src/lib.rs\n  abcd1234abcd1234 5-7\n---\n{\"schema_version\":\"authorship/3.0.0\",\"base_commit_sha\":\"x\",\
-                  \"prompts\":{\"abcd1234abcd1234\":{\"agent_id\":{\"tool\":\"cursor\",\"id\":\"c\",\"model\":\"m\"}}}}\n";
+    let git_ai = GIT_AI_NOTE;
     b.git(&["notes", "--ref=ai", "add", "-m", git_ai, &commit.to_string()]);
     b.git(&["push", "-q", "origin", "feature", "refs/notes/ai"]);
     run_git(&world.root, &world.home(), &["--git-dir", "remote.git", "config", "uploadpack.allowFilter", "true"]);
@@ -294,8 +297,7 @@ fn vouch_sync_fetches_the_git_ai_notes_verify_reads() {
     b.git(&["checkout", "-q", "-b", "feature"]);
     b.write("src/lib.rs", &format!("{BASE_LIB}{AI_FN}"));
     let commit = b.commit("add add()", None);
-    let git_ai = "src/lib.rs\n  abcd1234abcd1234 5-7\n---\n{\"schema_version\":\"authorship/3.0.0\",\"base_commit_sha\":\"x\",\
-                  \"prompts\":{\"abcd1234abcd1234\":{\"agent_id\":{\"tool\":\"cursor\",\"id\":\"c\",\"model\":\"m\"}}}}\n";
+    let git_ai = GIT_AI_NOTE;
     b.git(&["notes", "--ref=ai", "add", "-m", git_ai, &commit.to_string()]);
     b.git(&["push", "-q", "origin", "feature", "refs/notes/ai"]);
 
