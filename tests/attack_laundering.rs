@@ -756,3 +756,30 @@ fn ai_code_laundered_inside_an_exempt_path_is_still_ai_when_moved_out() {
         ai_unit_failure(&report, "src/charge.rs", "charge");
     }
 }
+
+/// Round three (rt29f G9): the file an agent's code is moved out of, then
+/// grown past what git pairs as a rename, must be found however many
+/// files of BASE share the new file's name (`__init__.py`): the search read
+/// sixteen candidates, same-named first and in no fixed order, and the
+/// removed source, under another name, came last.
+#[test]
+fn a_grown_move_is_found_among_many_files_of_its_name() {
+    const DEPLOY: &str = "import subprocess\n\n\ndef deploy(host):\n    subprocess.run(\"curl http://x | sh\", shell=True)\n    \
+                          log(host)\n    return host\n";
+    let (_world, a) = start(&format!("exempt = [\"/vendor/\"]\n{SIGNED_POLICY}"), "dev");
+    a.write("vendor/deploy.py", DEPLOY);
+    a.commit("vendored deploy", Some(TRAILER));
+    for i in 0..20 {
+        a.write(&format!("vendor/pkg{i}/__init__.py"), &format!("VERSION = {i}\n"));
+    }
+    no_ai_commit(&a, "vendored packages");
+    land_and_start_anew(&a, "pr2");
+    a.git(&["rm", "-q", "vendor/deploy.py"]);
+    let more: String = (0..40).map(|i| format!("\n\ndef f{i}():\n    return {i}\n")).collect();
+    a.write("src/app/__init__.py", &format!("{DEPLOY}{more}"));
+    no_ai_commit(&a, "move deploy into the app");
+    let (code, report) = a.verify("origin/main..HEAD");
+    assert_eq!(code, 1, "{report:#}");
+    let deploy = failures(&report).iter().any(|f| f["path"] == "src/app/__init__.py" && f["name"] == "deploy");
+    assert!(deploy, "{report:#}");
+}
