@@ -2554,6 +2554,16 @@ mod tests {
         assert!(!bots.judges_paths_alike());
         assert!(!bots.same_rules("src/ui/view.rs", "src/core/view.rs"));
         assert!(bots.same_rules("src/ui/a.rs", "src/ui/b.rs"));
+        // Round three (rt29f G4): two CODEOWNERS lines naming the same
+        // people judge alike; other people do not.
+        let text = "codeowners = true\nreviewers = [\"lead@example.com\"]\n";
+        let owners =
+            "/svc-a/ a@example.com b@example.com\n/svc-b/ a@example.com b@example.com\n/svc-c/ c@example.com\n";
+        let owned = Policy::parse(text, ".vouch.toml")
+            .unwrap()
+            .with_codeowners(Codeowners::parse(owners, "CODEOWNERS").unwrap());
+        assert!(owned.same_rules("svc-a/config.py", "svc-b/config.py"));
+        assert!(!owned.same_rules("svc-a/config.py", "svc-c/config.py"));
     }
 
     #[test]
