@@ -14,6 +14,7 @@
 //! - front ends: [`lsp`] and [`cli`].
 
 pub mod agent_trace;
+pub mod brought;
 pub mod cancel;
 pub mod canonical;
 pub mod display;

@@ -691,6 +691,62 @@ fn ai_code_from_base_moved_or_copied_into_a_stricter_path_needs_its_reviewers() 
     }
 }
 
+/// Red team (rt29f G3): verify asks a reviewer of the path AI code was
+/// brought to for sign-off, but `vouch approve PATH:LINE` judged the unit
+/// as the range's own lineage shows it (a person's move, no AI line) and
+/// refused ("no AI-written unit"): an override was the only way to land the
+/// move. The commands that act on the working tree find the same brought
+/// lines verify does, so the reviewer verify names can approve them where
+/// they stand, and the approval passes verify.
+#[test]
+fn ai_code_brought_from_another_path_is_approved_where_it_stands() {
+    const CHARGE6: &str = "pub fn charge(card: &Card, amount: u64) -> bool {\n    log::info!(\"charging {}\", card.id);\n    \
+                           let fee = amount / 100;\n    audit::record(card.id, fee);\n    gateway::charge(card, amount * 0)\n}\n";
+    for how in ["mv", "cp", "cp and edit", "mv, not committed", "ln -s", "ln -s, one range"] {
+        let (_world, a) = start("exempt = [\"/vendor/\"]\nreviewers = [\"alice@example.com\"]\n", "dev");
+        a.write("vendor/charge.rs", CHARGE6);
+        a.commit("vendored charge", Some(TRAILER));
+        if how != "ln -s, one range" {
+            land_and_start_anew(&a, "pr2");
+        }
+        std::fs::create_dir_all(a.path.join("src")).unwrap();
+        match how {
+            "cp" => drop(std::fs::copy(a.path.join("vendor/charge.rs"), a.path.join("src/charge.rs")).unwrap()),
+            "cp and edit" => a.write("src/charge.rs", &format!("// payments\n{CHARGE6}")),
+            "ln -s" | "ln -s, one range" => {
+                std::os::unix::fs::symlink("../vendor/charge.rs", a.path.join("src/charge.rs")).unwrap()
+            }
+            _ => drop(a.git(&["mv", "vendor/charge.rs", "src/charge.rs"])),
+        }
+        if how != "mv, not committed" {
+            no_ai_commit(&a, "move charge into src");
+            let (code, report) = a.verify("origin/main..HEAD");
+            assert_eq!(code, 1, "{how}: {report:#}");
+            ai_unit_failure(&report, "src/charge.rs", "charge");
+        }
+        let line = if how == "cp and edit" { "src/charge.rs:2" } else { "src/charge.rs:1" };
+        if !how.starts_with("ln -s") {
+            let status = a.run(&["status"]);
+            assert!(status.stdout.contains("src/charge.rs"), "{how}: status names the unit: {status:?}");
+            assert!(status.stdout.contains("vendor/charge.rs"), "{how}: and where it came from: {status:?}");
+        }
+        // Someone the policy does not name may not, there as anywhere.
+        a.act_as("bob");
+        let run = a.run(&["approve", line, "--base", "origin/main", "--yes"]);
+        assert_ne!(run.code, 0, "{how}: {run:?}");
+        assert!(run.stderr.contains("bob@example.com is not a reviewer for src/charge.rs"), "{how}: {run:?}");
+        a.act_as("alice");
+        let run = a.run(&["approve", line, "--base", "origin/main", "--yes"]);
+        assert_eq!(run.code, 0, "{how}: the reviewer verify asks may approve it: {run:?}");
+        if how == "mv, not committed" {
+            a.act_as("dev");
+            no_ai_commit(&a, "move charge into src");
+        }
+        let (code, report) = a.verify("origin/main..HEAD");
+        assert_eq!(code, 0, "{how}: {report:#}");
+    }
+}
+
 /// Red team (rt29a R1): an agent adds a function and a person takes it out
 /// in the same pull request, which lands with nothing AI left; a person's
 /// later pull request reverts the removal (a revert of a revert is
@@ -725,6 +781,29 @@ fn a_revert_that_restores_an_agents_function_from_before_the_range_needs_sign_of
     land_and_start_anew(&b, "pr2");
     b.git(&["revert", "--no-edit", &removal.to_string()]);
     assert_eq!(b.verify("origin/main..HEAD").0, 0);
+}
+
+/// The same for text a revert restores: the reviewer verify names
+/// approves it where it stands (rt29f G3).
+#[test]
+fn a_restored_agents_function_is_approved_where_it_stands() {
+    let (_world, a) = start("reviewers = [\"alice@example.com\"]\n", "dev");
+    ai_commit(&a);
+    a.write("src/lib.rs", BASE_LIB);
+    let removal = no_ai_commit(&a, "take add() out for now");
+    land_and_start_anew(&a, "pr2");
+    a.git(&["revert", "--no-edit", &removal.to_string()]);
+    let (code, report) = a.verify("origin/main..HEAD");
+    assert_eq!(code, 1, "{report:#}");
+    ai_unit_failure(&report, "src/lib.rs", "add");
+    let status = a.run(&["status"]);
+    assert!(status.stdout.contains("src/lib.rs:5 function `add`"), "status names the unit: {status:?}");
+    assert!(status.stdout.contains("restored by a revert of"), "and how it came back: {status:?}");
+    a.act_as("alice");
+    let run = a.run(&["approve", "src/lib.rs:6", "--base", "origin/main", "--yes"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let (code, report) = a.verify("origin/main..HEAD");
+    assert_eq!(code, 0, "{report:#}");
 }
 
 /// Round two (rt29d F2): inside the exempt path, where nothing is checked,

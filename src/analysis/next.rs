@@ -6,7 +6,7 @@
 //! and every unit verify will judge in it, judged ([`super::judge`]),
 //! changes to trust files and files an AI deleted whole included.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::Path;
 
 use anyhow::Context as _;
@@ -18,7 +18,7 @@ use super::changes::{self, Changes, Version};
 use super::context::{Context, read_journal_strict};
 use super::evidence::{Namer, add_labels};
 use super::judge::{Judge, JudgedUnit, verifier};
-use super::scope::{NextCommit, NextFile, Scope};
+use super::scope::{Brought, NextCommit, NextFile, Scope};
 use crate::policy::Policy;
 use crate::provenance::Attribution;
 use crate::signoff::Ledger;
@@ -217,7 +217,9 @@ pub fn prepare(ctx: &Context, options: Options) -> anyhow::Result<Prepared> {
         loaded.removals().filter_map(|(r, a)| Some((r.id.clone(), r.path()?.to_string(), a.clone()))).collect();
     let modes =
         loaded.mode_changes().filter_map(|(r, m)| Some((r.id.clone(), r.path()?.to_string(), m.clone()))).collect();
-    let next = scope.next_commit(repo, &pending, &deleted, people, options.all)?;
+    let mut next = scope.next_commit(repo, &pending, &deleted, people, options.all)?;
+    let brought = brought(repo, &scope, &files, &next)?;
+    next.bring(brought);
     let verified = verifier(repo, &scope.policy, &scope.source, options.strict)?;
     Ok(Prepared {
         scope,
@@ -288,6 +290,12 @@ impl Prepared {
             }
         }
         let mut labels = if exact.is_empty() { loose } else { exact };
+        if let Some(brought) = self.next.brought(&unit.path)
+            && brought.lines.iter().any(|(line, _)| (unit.line..=unit.end_line).contains(&(line + 1)))
+        {
+            let said = &brought.said;
+            add_labels(&mut labels, brought.found.sources.iter().map(|s| format!("{s} ({said})")));
+        }
         // A removal leaves no AI line: its evidence is named apart.
         if !unit.facts.deletions.is_empty() {
             let content = self.version(repo, &unit.path).ok().flatten().map(|(_, c)| c);
@@ -382,9 +390,40 @@ impl Prepared {
         out
     }
 
+    /// The units verify will judge where the link `link` makes the file
+    /// `to` stand (its link rule), judged under the link's rules: `to`'s AI
+    /// lines from the range or the next commit; and when the range or the
+    /// next commit adds or changes the link and wrote no AI line in `to`,
+    /// what history before the range calls AI in it, if the link's rules
+    /// are not `to`'s. With `to`'s version and those AI lines.
+    pub fn judge_linked(&self, repo: &Repository, link: &str, to: &str) -> anyhow::Result<Option<Linked>> {
+        let Some((blob, content)) = self.version(repo, to)? else { return Ok(None) };
+        let policy = &self.scope.policy;
+        let mut history = Vec::new();
+        if let Some(base) = &self.scope.base
+            && self.next.paths().any(|p| p == link)
+            && self.next.ai_spans(to, &content).is_empty()
+            && !policy.same_rules(to, link)
+            && matches!(content, Content::Text(_))
+        {
+            let tree = repo.find_commit(base.commit).and_then(|c| c.tree()).context("cannot read BASE's tree")?;
+            if tree.get_path(Path::new(to)).is_ok() {
+                let rev = base.commit.to_string();
+                history = crate::brought::ai_in_history(repo, policy, (to, &rev), content.as_bytes(), |_| true)
+                    .map_err(|e| anyhow::anyhow!("cannot read the history of {}: {}", e.path, e.reason))?
+                    .0;
+            }
+        }
+        let judge = self.judge_with();
+        let scoped = self.next.units_through_link(Some(&self.cache), (link, to), blob, &content, &history)?;
+        let units = scoped.iter().map(|u| judge.unit(u)).collect();
+        let spans = crate::signoff::overlay(content.len(), &history, &self.next.ai_spans(to, &content));
+        Ok(Some(Linked { content, spans, units }))
+    }
+
     /// The version of `path` the next commit leaves: its own, or HEAD's.
     pub fn version(&self, repo: &Repository, path: &str) -> anyhow::Result<Option<(git2::Oid, Content)>> {
-        version_of(repo, &self.files, &self.next, path)
+        version_of(repo, self.files.iter().map(|(f, _)| f), &self.next, path)
     }
 
     /// Every unit verify will judge in `paths` (all the paths it settled
@@ -416,7 +455,9 @@ impl Prepared {
             .collect();
         let (all, next, cache) = (&self.files, &self.next, &self.cache);
         let found = super::attribution::parallel(&self.git_dir, &code, |repo, path| {
-            let Some((blob, content)) = version_of(repo, all, next, path)? else { return Ok(Vec::new()) };
+            let Some((blob, content)) = version_of(repo, all.iter().map(|(f, _)| f), next, path)? else {
+                return Ok(Vec::new());
+            };
             next.units(Some(cache), path, blob, &content)
         })?;
         let mut units: Vec<JudgedUnit> = found.iter().flatten().map(|u| judge.unit(u)).collect();
@@ -436,16 +477,148 @@ impl Prepared {
     }
 }
 
+/// What the text files the range or the next commit changed hold from
+/// other paths of BASE under other rules, as verify will find it in them
+/// ([`crate::brought`]), by path.
+fn brought(
+    repo: &Repository,
+    scope: &Scope,
+    files: &[FileVersion],
+    next: &NextCommit,
+) -> anyhow::Result<HashMap<String, Brought>> {
+    let none = HashMap::new;
+    let Some(base) = &scope.base else { return Ok(none()) };
+    let mut texts: Vec<(String, git2::Oid, Content)> = Vec::new();
+    for path in next.paths() {
+        if let Some((blob, content @ Content::Text(_))) = version_of(repo, files.iter(), next, path)? {
+            texts.push((path.to_string(), blob, content));
+        }
+    }
+    if texts.is_empty() {
+        return Ok(none());
+    }
+    let unreadable =
+        |e: crate::brought::Unreadable| anyhow::anyhow!("cannot read the history of {}: {}", e.path, e.reason);
+    // Reverts restore text wherever it stood.
+    let reverting = Ending { next, texts: &texts };
+    let wanted = |path: &str| texts.iter().any(|(p, ..)| p == path);
+    let mut found: HashMap<String, (crate::brought::Found, String)> =
+        crate::brought::restored(repo, &scope.policy, &reverting, wanted)
+            .map_err(unreadable)?
+            .into_iter()
+            .map(|(path, restored)| {
+                let said = format!("restored by a revert of {}", &restored.reverted.to_string()[..10]);
+                (path, (restored.found, said))
+            })
+            .collect();
+    let done = |found: HashMap<String, (crate::brought::Found, String)>| {
+        let content = |path: &str| texts.iter().find(|(p, ..)| p == path).map(|(_, _, c)| c);
+        found
+            .into_iter()
+            .filter_map(|(path, (found, said))| {
+                let brought = Brought::new(found, said, content(&path)?);
+                Some((path, brought))
+            })
+            .collect()
+    };
+    if scope.policy.judges_paths_alike() {
+        return Ok(done(found));
+    }
+    let base_tree = repo.find_commit(base.commit).and_then(|c| c.tree()).context("cannot read BASE's tree")?;
+    let head_tree = super::files::head_tree(repo)?;
+    // Renamed since BASE: by the range (HEAD against BASE), then by the
+    // next commit (a staged rename of HEAD's file).
+    let at_head = match &head_tree {
+        Some(head) => crate::store::tree_diff::renames(repo, Some(&base_tree), head)
+            .context("cannot compare BASE's tree with HEAD's")?,
+        None => HashMap::new(),
+    };
+    let mut renamed: HashMap<String, String> = HashMap::new();
+    for (path, ..) in &texts {
+        let was = files.iter().find(|f| &f.path == path).map_or(path, |f| &f.history_path);
+        match at_head.get(was) {
+            Some(from) => drop(renamed.insert(path.clone(), from.clone())),
+            None if was != path && base_tree.get_path(Path::new(was)).is_ok() => {
+                renamed.insert(path.clone(), was.clone());
+            }
+            None => {}
+        }
+    }
+    // The paths of BASE the next commit leaves absent.
+    let removed = || -> Vec<String> {
+        let mut out: Vec<String> = match &head_tree {
+            Some(head) => crate::store::tree_diff::changes(repo, Some(&base_tree), head)
+                .map(|c| c.changes.into_iter().filter(|c| c.new.is_none()).map(|c| c.path).collect())
+                .unwrap_or_default(),
+            None => Vec::new(),
+        };
+        out.extend(
+            next.touched()
+                .iter()
+                .filter(|p| next.content(p).is_none() && base_tree.get_path(Path::new(p.as_str())).is_ok())
+                .cloned(),
+        );
+        out
+    };
+    let landing =
+        crate::brought::Landing { base_commit: base.commit, base: &base_tree, renamed: &renamed, removed: &removed };
+    let list: Vec<(&str, git2::Oid, &[u8])> = texts.iter().map(|(p, id, c)| (p.as_str(), *id, c.as_bytes())).collect();
+    let moved = crate::brought::from_other_paths(repo, &scope.policy, &landing, &list).map_err(unreadable)?;
+    for (path, more) in moved {
+        let len = texts.iter().find(|(p, ..)| *p == path).map_or(0, |(_, _, c)| c.len());
+        match found.get_mut(&path) {
+            Some((had, _)) => had.spans = crate::signoff::overlay(len, &had.spans, &more.spans),
+            None => {
+                let said = format!("at {} before BASE", crate::display::line(&more.from));
+                found.insert(path, (more, said));
+            }
+        }
+    }
+    Ok(done(found))
+}
+
+/// A file as it stands at a symbolic link that leads to it
+/// ([`Prepared::judge_linked`]).
+pub struct Linked {
+    pub content: Content,
+    /// Its AI lines.
+    pub spans: crate::provenance::Spans,
+    /// Its units, judged under the link's rules.
+    pub units: Vec<JudgedUnit>,
+}
+
+/// The range the next commit ends, as [`crate::brought::restored`] reads
+/// it, with the versions it leaves of the files it touched.
+struct Ending<'a> {
+    next: &'a NextCommit,
+    texts: &'a [(String, git2::Oid, Content)],
+}
+
+impl crate::brought::Reverting for Ending<'_> {
+    fn commits(&self) -> &[git2::Oid] {
+        self.next.range_commits()
+    }
+
+    fn changed_by(&self, i: usize) -> &[String] {
+        self.next.changed_by(i)
+    }
+
+    fn added_lines(&self, _: &Repository, path: &str) -> Option<(Vec<u8>, Vec<bool>)> {
+        let (_, _, content) = self.texts.iter().find(|(p, ..)| p == path)?;
+        Some((content.as_bytes().to_vec(), self.next.added_lines(path)))
+    }
+}
+
 /// The version of `path` the next commit leaves (its own, or HEAD's) and
 /// its blob; `None` when it deletes it.
-fn version_of(
+fn version_of<'a>(
     repo: &Repository,
-    files: &[(FileVersion, View)],
+    mut files: impl Iterator<Item = &'a FileVersion>,
     next: &NextCommit,
     path: &str,
 ) -> anyhow::Result<Option<(git2::Oid, Content)>> {
-    match (files.iter().find(|(f, _)| f.path == path), next.content(path)) {
-        (Some((f, _)), Some(content)) => Ok(Some((f.blob, content.clone()))),
+    match (files.find(|f| f.path == path), next.content(path)) {
+        (Some(f), Some(content)) => Ok(Some((f.blob, content.clone()))),
         _ if next.touched().iter().any(|p| p == path) => Ok(None),
         _ => head_version(repo, path),
     }

@@ -391,7 +391,7 @@ impl Scope {
     ) -> anyhow::Result<NextCommit> {
         let whole = bot_claim(repo, &self.policy);
         let lineage = self.state.pending(repo, blobs, pending, people, whole, all)?;
-        Ok(NextCommit { lineage, contents })
+        Ok(NextCommit { lineage, contents, brought: HashMap::new() })
     }
 }
 
@@ -474,9 +474,64 @@ pub struct DeletedByAi {
 pub struct NextCommit {
     lineage: Pending,
     contents: HashMap<String, Content>,
+    /// The AI lines its files hold from other paths of BASE under other
+    /// rules, by path ([`NextCommit::bring`]).
+    brought: HashMap<String, Brought>,
+}
+
+/// The AI lines a file of the next commit holds from another path of BASE
+/// under other rules, as verify finds them ([`crate::brought`]).
+#[derive(Debug, Clone)]
+pub struct Brought {
+    /// Where, and what history says of them there.
+    pub found: crate::brought::Found,
+    /// Where they came from, in words (`at vendor/x.py before BASE`).
+    pub said: String,
+    /// The same lines (0-based, ascending), with their attribution.
+    pub lines: Vec<(usize, Attribution)>,
+}
+
+impl Brought {
+    /// What `found` says of `content`, which came from where `said` says.
+    pub fn new(found: crate::brought::Found, said: String, content: &Content) -> Brought {
+        let lines = crate::provenance::line_attributions(content.as_bytes(), &found.spans)
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, a)| a.filter(Attribution::is_ai).map(|a| (i, a)))
+            .collect();
+        Brought { found, said, lines }
+    }
 }
 
 impl NextCommit {
+    /// Take what each of its files holds from history before the range
+    /// (by path) as AI lines verify will count.
+    pub fn bring(&mut self, brought: HashMap<String, Brought>) {
+        self.brought = brought;
+    }
+
+    /// Whether the range or the next commit added or changed each line of
+    /// `path` (0-based, as git splits its version).
+    pub fn added_lines(&self, path: &str) -> Vec<bool> {
+        let Some(file) = self.lineage.files.get(path) else { return Vec::new() };
+        file.tags.iter().map(|&t| !matches!(self.lineage.claim(t), Claim::Outside)).collect()
+    }
+
+    /// What `path` holds from another path of BASE under other rules.
+    pub fn brought(&self, path: &str) -> Option<&Brought> {
+        self.brought.get(path)
+    }
+
+    /// [`ai_spans`] of `path`'s lineage, with what it holds from other
+    /// paths of BASE under them.
+    fn spans_of(&self, path: &str, file: &FileLineage, content: &Content) -> Spans {
+        let spans = ai_spans(&self.lineage, file, content);
+        match self.brought.get(path) {
+            Some(brought) => crate::signoff::overlay(content.len(), &brought.found.spans, &spans),
+            None => spans,
+        }
+    }
+
     /// The paths it settled: the files it touches (and with `all`, every
     /// file the range touched), in order.
     pub fn paths(&self) -> impl Iterator<Item = &str> {
@@ -517,7 +572,7 @@ impl NextCommit {
     /// next commit), as byte spans of `content` with their attribution.
     pub fn ai_spans(&self, path: &str, content: &Content) -> Spans {
         let Some(file) = self.lineage.files.get(path) else { return Vec::new() };
-        ai_spans(&self.lineage, file, content)
+        self.spans_of(path, file, content)
     }
 
     /// The AI deletions of `path` that verify will count (from the range or
@@ -605,7 +660,8 @@ impl NextCommit {
         let start = first.max(1);
         let tags = file.tags.get(start - 1..last.min(file.tags.len())).unwrap_or_default();
         let next = self.lineage.index();
-        tags.iter()
+        let mut out: Vec<(usize, Attribution, Vec<Option<Oid>>)> = tags
+            .iter()
             .enumerate()
             .filter_map(|(i, &tag)| {
                 let Claim::Ai(attribution) = self.lineage.claim(tag) else { return None };
@@ -619,7 +675,19 @@ impl NextCommit {
                     .collect();
                 Some((start + i, attribution.clone(), commits))
             })
-            .collect()
+            .collect();
+        // Lines brought from another path of BASE: history before the
+        // range wrote them ([`NextCommit::brought`] names it).
+        if let Some(brought) = self.brought.get(path) {
+            for (line, attribution) in &brought.lines {
+                let line = line + 1;
+                if (start..=last).contains(&line) && !out.iter().any(|(l, ..)| *l == line) {
+                    out.push((line, attribution.clone(), Vec::new()));
+                }
+            }
+            out.sort_by_key(|(line, ..)| *line);
+        }
+        out
     }
 
     /// The commits that touched lines `first..=last` (1-based) of `path`
@@ -693,13 +761,45 @@ impl NextCommit {
         blob: Oid,
         content: &Content,
     ) -> anyhow::Result<Vec<ScopedUnit>> {
-        let Some(file) = self.lineage.files.get(path) else { return Ok(Vec::new()) };
-        let spans = ai_spans(&self.lineage, file, content);
+        self.units_at(cache, (path, path), blob, content, &[])
+    }
+
+    /// The units verify will judge where link `link` makes the text file
+    /// `to` stand ([`crate::verify`]'s link rule): `to`'s AI lines (from
+    /// the range or the next commit, and `history`: the lines history
+    /// before the range calls AI), judged under the link's path.
+    pub fn units_through_link(
+        &self,
+        cache: Option<&AnalysisCache>,
+        (link, to): (&str, &str),
+        blob: Oid,
+        content: &Content,
+        history: &[(Range<usize>, Attribution)],
+    ) -> anyhow::Result<Vec<ScopedUnit>> {
+        self.units_at(cache, (link, to), blob, content, history)
+    }
+
+    /// The units of `path` with the AI lines of `history` too, as they
+    /// stand at `at`.
+    fn units_at(
+        &self,
+        cache: Option<&AnalysisCache>,
+        (at, path): (&str, &str),
+        blob: Oid,
+        content: &Content,
+        history: &[(Range<usize>, Attribution)],
+    ) -> anyhow::Result<Vec<ScopedUnit>> {
+        let file = self.lineage.files.get(path);
+        let mut spans = file.map(|f| self.spans_of(path, f, content)).unwrap_or_default();
+        if !history.is_empty() {
+            spans = crate::signoff::overlay(content.len(), history, &spans);
+        }
         let deletions = self.ai_deletions(path, content);
         if spans.is_empty() && deletions.is_empty() {
             return Ok(Vec::new());
         }
-        let units: Vec<UnitAt> = match file.kind {
+        let kind = file.map_or(VersionKind::Text, |f| f.kind);
+        let units: Vec<UnitAt> = match kind {
             VersionKind::Text => attribution::units_cached(cache, path, blob, content, &spans, &deletions)?,
             // One unit, all of it AI: no threshold lets it through.
             VersionKind::Bytes | VersionKind::Submodule => {
@@ -711,22 +811,23 @@ impl NextCommit {
         Ok(units
             .into_iter()
             .map(|(facts, line, end_line)| {
-                let mut touched: Vec<Tag> = match file.kind {
-                    VersionKind::Text => {
+                let mut touched: Vec<Tag> = match (file, kind) {
+                    (Some(file), VersionKind::Text) => {
                         file.tags.get(line - 1..end_line.min(file.tags.len())).unwrap_or_default().to_vec()
                     }
-                    _ => file.tags.clone(),
+                    (Some(file), _) => file.tags.clone(),
+                    (None, _) => Vec::new(),
                 };
-                let at: Vec<usize> = facts.deletions.iter().map(|d| d.at).collect();
-                touched.extend(self.deletions_at(path, content.as_bytes(), &at).into_iter().map(|d| d.tag));
-                if file.kind == VersionKind::Text {
+                let deleted: Vec<usize> = facts.deletions.iter().map(|d| d.at).collect();
+                touched.extend(self.deletions_at(path, content.as_bytes(), &deleted).into_iter().map(|d| d.tag));
+                if let Some(file) = file.filter(|_| kind == VersionKind::Text) {
                     touched.extend(crate::lineage::touching_lines(&file.deletions, line, end_line));
                 }
                 let numbers = self.lineage.commits_touching(&touched);
                 let commits =
                     numbers.iter().filter_map(|&i| self.lineage.commits.get(i as usize)).map(Oid::to_string).collect();
                 ScopedUnit {
-                    path: path.to_string(),
+                    path: at.to_string(),
                     facts,
                     line,
                     end_line,

@@ -152,6 +152,27 @@ impl Worktree {
         }))
     }
 
+    /// The units verify will judge at the symbolic link `link`, which
+    /// leads to the working tree's file `to`: `to`'s text and AI lines,
+    /// judged under the link's rules ([`super::next::Prepared::judge_linked`]);
+    /// `None` when the next commit leaves no file at `to`.
+    pub fn linked(&self, ctx: &Context, link: &str, to: &str) -> anyhow::Result<Option<FileUnits>> {
+        let Some(super::next::Linked { content, spans, units }) = self.prepared.judge_linked(&ctx.repo, link, to)?
+        else {
+            return Ok(None);
+        };
+        let lines = LineIndex::git(content.as_bytes());
+        Ok(Some(FileUnits {
+            path: link.to_string(),
+            language: Language::from_path(Path::new(to)),
+            content,
+            absent: false,
+            units,
+            spans,
+            lines,
+        }))
+    }
+
     /// Every file with a unit verify will judge (AI-written units from the
     /// range or the working tree's changes, trust-file changes), in path
     /// order.

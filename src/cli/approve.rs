@@ -658,23 +658,29 @@ fn select(ctx: &Context, worktree: &Worktree, target: Option<&str>, yes: bool) -
             }
         };
     }
-    let mut parsed = units::parse_target(ctx, target)?;
+    let parsed = units::parse_target(ctx, target)?;
     let Some(line) = parsed.line else {
         bail!("give the unit as PATH:LINE, or a request id (a unit is decided on by its line)");
     };
-    // A symbolic link's code is the file it leads to (verify judges it
-    // under the link's rules too, and says so): decided on there.
-    if let Some(to) = linked_file(ctx, &parsed.path) {
-        eprintln!(
-            "vouch: {} is a symbolic link to {}: deciding on the unit there",
-            display::line(&parsed.path),
-            display::line(&to)
-        );
-        parsed.path = to;
-    }
-    let file = files
-        .get(&parsed.path)?
-        .ok_or_else(|| anyhow::anyhow!("{}: no such file or submodule", display::line(&parsed.path)))?;
+    // A symbolic link's code is the file it leads to, which verify judges
+    // under the link's rules: decided on as it stands at the link.
+    let linked = match linked_file(ctx, &parsed.path) {
+        Some(to) => {
+            eprintln!(
+                "vouch: {} is a symbolic link to {}: deciding on the unit there, under the rules of the link's path",
+                display::line(&parsed.path),
+                display::line(&to)
+            );
+            worktree.linked(ctx, &parsed.path, &to)?
+        }
+        None => None,
+    };
+    let file = match &linked {
+        Some(file) => file,
+        None => files
+            .get(&parsed.path)?
+            .ok_or_else(|| anyhow::anyhow!("{}: no such file or submodule", display::line(&parsed.path)))?,
+    };
     let unit = file.unit_at_line(line).ok_or_else(|| {
         // Say which range that is: a unit that landed before BASE is asked
         // about with the BASE verify is run with (--base REV).

@@ -113,7 +113,9 @@ fn check_links_to_history(
         let Ok(entry) = ends.head.get_path(Path::new(&to)) else { continue };
         let Ok(text) = repo.find_blob(entry.id()).map(|b| b.content().to_vec()) else { continue };
         let Ok(text) = String::from_utf8(text) else { continue };
-        let (spans, sources) = super::brought::ai_in_history(repo, judge, (&to, &base_rev), text.as_bytes(), |_| true)?;
+        let (spans, sources) =
+            crate::brought::ai_in_history(repo, judge.policy, (&to, &base_rev), text.as_bytes(), |_| true)
+                .map_err(super::brought::unreadable)?;
         if spans.is_empty() {
             continue;
         }
