@@ -258,6 +258,9 @@ fn malformed_payloads_exit_2_and_change_nothing() {
         ("gemini", format!(r#"{{"hook_event_name":"AfterTool","tool_name":"write_file","tool_input":{{"file_path":"{cart}"}}}}"#), "missing `tool_input.content`"),
         ("gemini", format!(r#"{{"hook_event_name":"AfterTool","tool_name":"replace","tool_input":{{"file_path":"{cart}","new_string":"x","expected_replacements":"all"}}}}"#), "`tool_input.expected_replacements` must be a number, found a string"),
         ("gemini", format!(r#"{{"hook_event_name":"BeforeTool","session_id":7,"tool_name":"replace","tool_input":{{"file_path":"{cart}","new_string":"x"}}}}"#), "`session_id` must be a string, found a number"),
+        // rt30c B2: without the event, a payload was taken for the hook
+        // after a tool, and recorded the person's own changes as the agent's.
+        ("claude-code", format!(r#"{{"tool_name":"Edit","tool_input":{{"file_path":"{cart}","old_string":"x","new_string":"y"}}}}"#), "missing `hook_event_name`"),
         ("codex", "[1]".into(), "malformed codex hook payload: not a JSON object"),
         ("codex", r#"{"hook_event_name":"PostToolUse","tool_name":"apply_patch","tool_input":{}}"#.into(), "missing `tool_input.command`"),
         ("codex", r#"{"hook_event_name":"PreToolUse","tool_name":"Bash","tool_use_id":"t","tool_input":{"command":["ls"]}}"#.into(), "`tool_input.command` must be a string, found an array"),

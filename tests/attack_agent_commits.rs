@@ -2199,6 +2199,79 @@ fn a_commit_made_while_a_call_is_pending_waits_for_its_record() {
     assert!(attests_no_ai(&repo.note("HEAD")), "{:?}", repo.note("HEAD"));
 }
 
+/// The agent's Edit that appends `grant_all` to src/auth.py, both hooks
+/// around it (call `id`): recorded.
+fn agent_appends_grant_all(repo: &VouchRepo, id: &str) {
+    let path = repo.root().join("src/auth.py");
+    let input = json!({ "file_path": path, "old_string": "return u.data", "new_string": "return u.data\n\n\ndef grant_all(u):\n    return True" });
+    repo.claude_hook("PreToolUse", "Edit", id, input.clone());
+    repo.write("src/auth.py", &format!("{AUTH}{GRANT_ALL}"));
+    repo.claude_hook("PostToolUse", "Edit", id, input);
+}
+
+/// The agent's Write of src/admin.py (call `id`), its PostToolUse not
+/// yet come: the input, for it.
+const ADMIN: &str = "def promote(u):\n    u.admin = True\n    return u\n";
+fn agent_writes_admin_in_flight(repo: &VouchRepo, id: &str) -> Value {
+    let input = json!({ "file_path": repo.root().join("src/admin.py"), "content": ADMIN });
+    repo.claude_hook("PreToolUse", "Write", id, input.clone());
+    repo.write("src/admin.py", ADMIN);
+    input
+}
+
+/// Red team (rt30c A1-A3): a commit's note that holds the AI records of
+/// one file attests the rest of the commit "not AI"; it was written so when
+/// what vouch knew of the other files was not whole: a file tool's call in
+/// flight on one of them (the person commits before its record comes), a
+/// record the hook could not write (a full disk), a journal segment set
+/// aside as damaged (a commit with `--no-verify`). The agent's lines there
+/// passed verify as a person's. The note waits for a call in flight, as
+/// one with no records did; and a note written while the account is not
+/// whole names its AI records and attests nothing else.
+#[test]
+fn a_commit_vouch_knows_in_part_attests_nothing_beyond_its_ai_records() {
+    // In flight: the note waits, then holds both.
+    let repo = start();
+    agent_appends_grant_all(&repo, "toolu_1");
+    let input = agent_writes_admin_in_flight(&repo, "toolu_2");
+    repo.ok(&["add", "-A"]);
+    repo.ok(&["commit", "-q", "-m", "auth and admin"]);
+    let note = repo.note("HEAD");
+    noted_file(&note, "src/auth.py");
+    assert!(note.iter().any(|r| r["attest"] == "partial"), "nothing else attested while in flight: {note:?}");
+    repo.claude_hook("PostToolUse", "Write", "toolu_2", input);
+    let note = repo.note("HEAD");
+    noted_file(&note, "src/admin.py");
+    noted_file(&note, "src/auth.py");
+    assert!(note.iter().all(|r| r["attest"] != "partial"), "whole once the call's record came: {note:?}");
+    assert_unapproved(&repo, &[("src/admin.py", "promote"), ("src/auth.py", "grant_all")]);
+
+    // A journal segment set aside as damaged, a commit that skips the gate.
+    let repo = start();
+    agent_appends_grant_all(&repo, "toolu_1");
+    let input = agent_writes_admin_in_flight(&repo, "toolu_2");
+    repo.claude_hook("PostToolUse", "Write", "toolu_2", input);
+    let journal = repo.root().join(".git/vouch/journal");
+    let segment = std::fs::read_dir(&journal)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| std::fs::read_to_string(p).is_ok_and(|t| t.contains("src/admin.py")))
+        .expect("a segment records src/admin.py");
+    let bytes = std::fs::read(&segment).unwrap();
+    std::fs::write(&segment, [&bytes[..bytes.len() / 2], b"\n"].concat()).unwrap();
+    repo.ok(&["add", "-A"]);
+    repo.ok(&["commit", "-q", "--no-verify", "-m", "auth and admin"]);
+    let note = repo.note("HEAD");
+    noted_file(&note, "src/auth.py");
+    assert!(note.iter().any(|r| r["attest"] == "partial"), "the note says it is not whole: {note:?}");
+    let found = failures(&repo);
+    assert!(found.iter().any(|(_, path, _)| path == "src/auth.py"), "{found:?}");
+    let (_, report) = repo.verify("main..HEAD");
+    let unknown = report["coverage"]["unknown_lines"].as_u64().unwrap_or_default();
+    assert!(unknown >= 3, "src/admin.py's lines are of unknown origin, not a person's: {report:#}");
+}
+
 /// Red team, round four: a commit whose note waited for a call was noted
 /// "no AI" although it held the agent's text, where the call's record
 /// could no longer see it: the person left the branch before a file tool's

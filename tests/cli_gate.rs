@@ -450,15 +450,15 @@ fn malformed_payloads_exit_2_and_record_nothing() {
         ("claude-code", b"not json".to_vec(), "not JSON"),
         ("claude-code", b"".to_vec(), "empty input"),
         ("claude-code", b"[]".to_vec(), "not a JSON object"),
-        ("claude-code", br#"{"tool_name":"Edit"}"#.to_vec(), "missing `tool_input`"),
+        ("claude-code", br#"{"hook_event_name":"PostToolUse","tool_name":"Edit"}"#.to_vec(), "missing `tool_input`"),
         (
             "claude-code",
-            format!(r#"{{"tool_name":"Edit","tool_input":{{"file_path":"{path}","new_string":7}}}}"#).into_bytes(),
+            format!(r#"{{"hook_event_name":"PostToolUse","tool_name":"Edit","tool_input":{{"file_path":"{path}","new_string":7}}}}"#).into_bytes(),
             "`tool_input.new_string` must be a string, found a number",
         ),
         (
             "claude-code",
-            format!(r#"{{"tool_name":"Write","tool_input":{{"file_path":"{path}"}}}}"#).into_bytes(),
+            format!(r#"{{"hook_event_name":"PostToolUse","tool_name":"Write","tool_input":{{"file_path":"{path}"}}}}"#).into_bytes(),
             "missing `tool_input.content`",
         ),
         ("claude-code", vec![b'{', 0xc3, 0x28, b'}'], "not UTF-8"),

@@ -115,7 +115,7 @@ impl Repo {
             .into_iter()
             .filter_map(|r| match r {
                 NoteRecord::File(f) => Some(f),
-                NoteRecord::NoAi => None,
+                NoteRecord::NoAi | NoteRecord::Partial => None,
             })
             .collect()
     }

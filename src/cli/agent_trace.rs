@@ -139,7 +139,7 @@ pub fn run_import(args: ImportArgs) -> anyhow::Result<Outcome> {
             .into_iter()
             .filter_map(|r| match r {
                 NoteRecord::File(f) => Some(f),
-                NoteRecord::NoAi => None,
+                NoteRecord::NoAi | NoteRecord::Partial => None,
             })
             .collect();
         let mut records = Vec::new();

@@ -339,15 +339,18 @@ fn claude_code(fields: &Fields<'_>) -> Result<Parsed, String> {
     // After a tool that failed, what it wrote before it failed (a shell
     // command that exits non-zero, an edit cut short) is recorded as after
     // one that succeeded; a file tool's, against its snapshot alone.
-    let (before, failed) = match fields.opt_str("hook_event_name")? {
-        None | Some("PostToolUse") => (false, false),
-        Some("PostToolUseFailure") => (false, true),
-        Some("PreToolUse") => (true, false),
-        Some("Stop") => {
+    // Which hook it is decides what is recorded: without it, a payload
+    // could be taken for the hook after a tool, and record the person's
+    // own changes as the agent's.
+    let (before, failed) = match fields.str("hook_event_name")? {
+        "PostToolUse" => (false, false),
+        "PostToolUseFailure" => (false, true),
+        "PreToolUse" => (true, false),
+        "Stop" => {
             let (cwd, session) = (cwd.map(str::to_string), session.map(str::to_string));
             return Ok(Parsed::TurnEnded(TurnEnd { cwd, session }));
         }
-        Some(event) => {
+        event => {
             return Ok(Parsed::Ignored(format!(
                 "{event} is not a tool call (vouch records PreToolUse, PostToolUse and PostToolUseFailure, and \
                  reads Stop)"
@@ -974,28 +977,36 @@ mod tests {
             .assert_eq(&error(Agent::ClaudeCode, " \n"));
         expect_test::expect!["malformed claude-code hook payload: missing `tool_name`"]
             .assert_eq(&error(Agent::ClaudeCode, r#"{"hook_event_name":"PostToolUse"}"#));
-        expect_test::expect!["malformed claude-code hook payload: missing `tool_input.file_path`"]
-            .assert_eq(&error(Agent::ClaudeCode, r#"{"tool_name":"Edit","tool_input":{"new_string":"x"}}"#));
+        expect_test::expect!["malformed claude-code hook payload: missing `tool_input.file_path`"].assert_eq(&error(
+            Agent::ClaudeCode,
+            r#"{"hook_event_name":"PostToolUse","tool_name":"Edit","tool_input":{"new_string":"x"}}"#,
+        ));
         expect_test::expect![
             "malformed claude-code hook payload: `tool_input.new_string` must be a string, found a number"
         ]
-        .assert_eq(&error(Agent::ClaudeCode, r#"{"tool_name":"Edit","tool_input":{"file_path":"/a","new_string":3}}"#));
+        .assert_eq(&error(
+            Agent::ClaudeCode,
+            r#"{"hook_event_name":"PostToolUse","tool_name":"Edit","tool_input":{"file_path":"/a","new_string":3}}"#,
+        ));
         expect_test::expect![
             "malformed claude-code hook payload: `tool_input.replace_all` must be true or false, found a string"
         ]
         .assert_eq(&error(
             Agent::ClaudeCode,
-            r#"{"tool_name":"Edit","tool_input":{"file_path":"/a","new_string":"x","replace_all":"yes"}}"#,
+            r#"{"hook_event_name":"PostToolUse","tool_name":"Edit","tool_input":{"file_path":"/a","new_string":"x","replace_all":"yes"}}"#,
         ));
         expect_test::expect![
             "malformed claude-code hook payload: `tool_input.edits[1]` must be an object, found a string"
         ]
         .assert_eq(&error(
             Agent::ClaudeCode,
-            r#"{"tool_name":"MultiEdit","tool_input":{"file_path":"/a","edits":[{"new_string":"x"},"y"]}}"#,
+            r#"{"hook_event_name":"PostToolUse","tool_name":"MultiEdit","tool_input":{"file_path":"/a","edits":[{"new_string":"x"},"y"]}}"#,
         ));
         expect_test::expect!["malformed claude-code hook payload: `session_id` must be a string, found an array"]
-            .assert_eq(&error(Agent::ClaudeCode, r#"{"session_id":[],"tool_name":"Write"}"#));
+            .assert_eq(&error(
+                Agent::ClaudeCode,
+                r#"{"hook_event_name":"PostToolUse","session_id":[],"tool_name":"Write"}"#,
+            ));
         expect_test::expect!["malformed cursor hook payload: missing `edits`"]
             .assert_eq(&error(Agent::Cursor, r#"{"hook_event_name":"afterFileEdit","file_path":"/a"}"#));
         expect_test::expect!["malformed cursor hook payload: missing `edits[0].new_string`"]

@@ -129,20 +129,31 @@ pub fn post_commit() -> anyhow::Result<Outcome> {
     let known = !rebased && !source_unknown && !unknown && !declared && !unrecorded && !damaged;
     // A settled call may have noted this commit already.
     let noted = settled && notes::read_note(repo, head.id()).context("cannot read the commit's note")?.is_some();
-    if records.is_empty() && known && !noted {
-        // A tool call in flight may have written what it holds: its note
-        // waits for the call's record.
-        if let Some(before) = super::hook::call_in_flight(repo, &head) {
-            match crate::store::deferred::add(repo, head.id(), &before) {
-                Ok(()) => eprintln!(
-                    "vouch: an agent's tool call is in flight; this commit is noted when its record comes \
-                     (unattested until then)"
-                ),
-                Err(e) => eprintln!("vouch: warning: cannot keep that this commit's note waits: {e}"),
-            }
-        } else {
-            records.push(NoteRecord::NoAi);
+    // A tool call in flight may have written what it holds: the note is
+    // finished when the call's record comes ([`super::hook::note_deferred`]);
+    // until then it names the AI records it has (kept now: another commit
+    // may cover them first) and attests nothing else, the call's text
+    // among it.
+    let in_flight = match known && !noted {
+        true => super::hook::call_in_flight(repo, &head),
+        false => None,
+    };
+    let whole = known && in_flight.is_none();
+    if let Some(before) = in_flight {
+        match crate::store::deferred::add(repo, head.id(), &before) {
+            Ok(()) => eprintln!(
+                "vouch: an agent's tool call is in flight; this commit is noted when its record comes \
+                 (unattested until then)"
+            ),
+            Err(e) => eprintln!("vouch: warning: cannot keep that this commit's note waits: {e}"),
         }
+    } else if records.is_empty() && known && !noted {
+        records.push(NoteRecord::NoAi);
+    }
+    // What vouch knew of the commit was not whole: its AI records are
+    // noted, and nothing else is attested (the rest stays unknown).
+    if !records.is_empty() && !whole && !rebased && !declared {
+        records.push(NoteRecord::Partial);
     }
     if !records.is_empty() {
         // AI records stay in the journal until a note covers them, and a
@@ -502,7 +513,15 @@ fn changed_lines(repo: &git2::Repository, oid: Oid) -> HashSet<(char, String, Ve
 /// now holds (a `no-ai` attestation gives way). Returns the commits whose
 /// notes changed, oldest first.
 pub fn note_again(ctx: &Context, made: &[Oid]) -> anyhow::Result<Vec<Oid>> {
+    note_again_knowing(ctx, made, true)
+}
+
+/// [`note_again`]; `whole`: whether what vouch knew of those commits is
+/// whole (else their notes attest nothing but the AI records: a journal
+/// segment was set aside as damaged, a command changed files unrecorded).
+pub fn note_again_knowing(ctx: &Context, made: &[Oid], whole: bool) -> anyhow::Result<Vec<Oid>> {
     let repo = &ctx.repo;
+    let whole = whole && !Journal::damaged(repo);
     // Every note is worked out before any journal record is retired: a
     // commit and its copy (a rebase's) bring the same records.
     let mut noted = Vec::new();
@@ -518,6 +537,9 @@ pub fn note_again(ctx: &Context, made: &[Oid]) -> anyhow::Result<Vec<Oid>> {
         let mut all: Vec<NoteRecord> = notes::read_note(repo, *oid)?.unwrap_or_default();
         all.retain(|r| !matches!(r, NoteRecord::NoAi));
         all.extend(records.iter().cloned());
+        if !whole && !all.contains(&NoteRecord::Partial) {
+            all.push(NoteRecord::Partial);
+        }
         notes::replace_note(repo, *oid, &all).with_context(|| format!("cannot write the vouch note on {oid}"))?;
     }
     // Oldest first, as they were made: the last commit that covers a

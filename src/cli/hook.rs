@@ -403,21 +403,34 @@ pub fn note_deferred(repo: &Repository) {
                 continue;
             };
             let unknown = damaged || crate::store::unrecorded::touched_by(repo, &commit);
-            if !unknown && notes::read_note(repo, oid)?.is_none() && commit_note::note_again(&ctx, &[oid])?.is_empty() {
-                // No record covers it: "no AI", unless it holds a version
-                // of a file tool's file that the tool's snapshot did not
-                // (what the tool wrote, where its record could not see
-                // it: the person left the branch before it came).
+            // No note yet, or one that named its AI records and waited.
+            let waited = notes::read_note(repo, oid)?.is_none_or(|n| n.contains(&notes::NoteRecord::Partial));
+            if waited {
+                // Its AI records are noted whatever else is known of it.
+                commit_note::note_again_knowing(&ctx, &[oid], !unknown)?;
+                let mut records = notes::read_note(repo, oid)?.unwrap_or_default();
+                // The rest is attested only when everything is known, and
+                // the call's record saw what the commit holds of each of
+                // its files: the commit holds the file as it was before the
+                // call, or the journal's record of it covers the version
+                // committed (neither when the person left the branch before
+                // the record came).
                 let tree = commit.tree()?;
+                let noted =
+                    |path: &str| records.iter().any(|r| matches!(r, notes::NoteRecord::File(f) if f.path == path));
                 let seen = crate::store::deferred::before(repo, oid).is_some_and(|before| {
                     before.iter().all(|(path, blob)| {
                         let now = tree.get_path(Path::new(path)).map_or(Oid::zero(), |e| e.id());
-                        now == *blob
+                        now == *blob || noted(path)
                     })
                 });
-                if seen {
-                    notes::write_note(repo, oid, &[notes::NoteRecord::NoAi])?;
-                } else {
+                if !unknown && seen {
+                    records.retain(|r| *r != notes::NoteRecord::Partial);
+                    if records.is_empty() {
+                        records.push(notes::NoteRecord::NoAi);
+                    }
+                    notes::replace_note(repo, oid, &records)?;
+                } else if !unknown {
                     eprintln!(
                         "vouch: commit {} holds what an agent's tool may have written, which its record could \
                          not see; it stays unattested",

@@ -324,7 +324,7 @@ fn claims_with(
         .into_iter()
         .filter_map(|r| match r {
             NoteRecord::File(f) => Some(f),
-            NoteRecord::NoAi => None,
+            NoteRecord::NoAi | NoteRecord::Partial => None,
         })
         .filter(|f| paths.is_none_or(|p| p.contains(&f.path)))
         .collect();

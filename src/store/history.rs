@@ -375,7 +375,7 @@ fn commit_evidence(
         .into_iter()
         .filter_map(|r| match r {
             NoteRecord::File(f) => Some(f),
-            NoteRecord::NoAi => None,
+            NoteRecord::NoAi | NoteRecord::Partial => None,
         })
         .collect();
     let git_ai = git_ai.read(commit)?;

@@ -124,17 +124,18 @@ impl CommitEvidence {
     /// ([`notes::attests`]); a note of nothing but records imported from
     /// another tool's format is `imported: <format>` (`imported:
     /// agent-trace`), which adds AI lines and attests nothing, as verify
-    /// counts it; an empty note says nothing.
+    /// counts it; a partial note's own records are a `vouch note` too
+    /// (they attest nothing else either); an empty note says nothing.
     pub fn labels(&self) -> Vec<String> {
         let mut out = Vec::new();
         if let Some(note) = &self.vouch_note {
             if notes::attests(note) {
                 out.push("vouch note".to_string());
             } else {
+                // Its AI records, each as what it is (a partial note's
+                // own, or imported from another tool).
                 for record in note {
-                    if let NoteRecord::File(f) = record
-                        && f.imported.is_some()
-                    {
+                    if let NoteRecord::File(f) = record {
                         let label = f.evidence_label();
                         if !out.contains(&label) {
                             out.push(label);

@@ -88,6 +88,12 @@ pub enum NoteRecord {
     File(FileRecord),
     /// The commit adds no AI text (beyond the file records beside this line).
     NoAi,
+    /// The file records beside this line name AI text, and the note attests
+    /// nothing else: what vouch knew of the commit was not whole when it
+    /// was written (a tool call's record it could not write, a journal
+    /// segment set aside as damaged, lines from a commit no note attests),
+    /// so its other lines are of unknown origin, never a person's.
+    Partial,
 }
 
 /// AI text in one committed file version.
@@ -232,6 +238,7 @@ impl NoteRecord {
         if let Some(attest) = object.get("attest") {
             return match attest.as_str() {
                 Some("no-ai") => Ok(NoteRecord::NoAi),
+                Some("partial") => Ok(NoteRecord::Partial),
                 _ => Err(format!("unknown attestation {attest}")),
             };
         }
@@ -282,6 +289,7 @@ impl Serialize for NoteRecord {
         match self {
             NoteRecord::File(record) => FileLine { v: SCHEMA_VERSION, record }.serialize(serializer),
             NoteRecord::NoAi => AttestLine { v: SCHEMA_VERSION, attest: "no-ai" }.serialize(serializer),
+            NoteRecord::Partial => AttestLine { v: SCHEMA_VERSION, attest: "partial" }.serialize(serializer),
         }
     }
 }
@@ -315,14 +323,17 @@ impl NoteError {
 }
 
 /// Whether a note's records attest its commit: a `no-ai` line, or a file
-/// record vouch itself wrote. Records imported from another tool's format
-/// (`imported`) add AI lines only: a note of nothing else leaves the
-/// commit's other lines unattested, as if it had no note.
+/// record vouch itself wrote, and no `partial` line. Records imported from
+/// another tool's format (`imported`) add AI lines only: a note of nothing
+/// else leaves the commit's other lines unattested, as if it had no note;
+/// so does a `partial` line ([`NoteRecord::Partial`]).
 pub fn attests(records: &[NoteRecord]) -> bool {
-    records.iter().any(|r| match r {
-        NoteRecord::NoAi => true,
-        NoteRecord::File(f) => f.imported.is_none(),
-    })
+    !records.contains(&NoteRecord::Partial)
+        && records.iter().any(|r| match r {
+            NoteRecord::NoAi => true,
+            NoteRecord::Partial => false,
+            NoteRecord::File(f) => f.imported.is_none(),
+        })
 }
 
 /// Parse a note's bytes. Blank lines are skipped; any other line that is not
@@ -658,7 +669,7 @@ fn bounded(records: &[NoteRecord]) -> Vec<NoteRecord> {
         .iter_mut()
         .filter_map(|r| match r {
             NoteRecord::File(f) => Some(f),
-            NoteRecord::NoAi => None,
+            NoteRecord::NoAi | NoteRecord::Partial => None,
         })
         .collect();
     files.sort_by_key(|f| f.intent.as_ref().map_or(0, Intent::weight));
@@ -1006,6 +1017,7 @@ fn remap_records(
         .and_then(|c| c.tree())
         .map_err(NoteError::git(format!("read the tree of {commit}")))?;
     let mut no_ai = false;
+    let mut partial = false;
     let mut files = Vec::new();
     let mut dropped = Vec::new();
     let mut texts = BlobTexts::default();
@@ -1014,6 +1026,10 @@ fn remap_records(
         let record = match record {
             NoteRecord::NoAi => {
                 no_ai = true;
+                continue;
+            }
+            NoteRecord::Partial => {
+                partial = true;
                 continue;
             }
             NoteRecord::File(f) => f,
@@ -1070,6 +1086,10 @@ fn remap_records(
     // this hook carried the records over) would contradict them.
     if no_ai && !attests(&records) {
         records.push(NoteRecord::NoAi);
+    }
+    // What was not whole stays so, carried over.
+    if partial {
+        records.push(NoteRecord::Partial);
     }
     Ok((records, dropped))
 }
