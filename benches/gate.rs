@@ -423,7 +423,7 @@ impl Bench {
             let spans = ctx.spans(&policy, &journal, &path, &text, true).unwrap();
             let (_, facts) = ctx.facts(&path, text, &spans).unwrap();
             for unit in &facts {
-                let judgement = ledger.judge(&policy, &path, unit, &[], &|_| None);
+                let judgement = ledger.judge(&policy, (&path, None), unit, &[], &|_| None);
                 let approval =
                     signoff::decide_judged(&ledger, &path, unit, &judgement, reviewer.clone(), Verdict::Approve, None)
                         .unwrap();

@@ -468,6 +468,14 @@ pub enum Refusal {
          BASE holds: an approval of a trust file counts for the change it was given for"
     )]
     ReplacedAnother { identity: String, approved: String },
+    /// An approval of code counts where it was given, and where a rename
+    /// since BASE took the file: the same text elsewhere (a test's stub put
+    /// in place of the real function) is another decision.
+    #[error(
+        "{identity} approved the same text at {at}: an approval counts where it was given (and where a rename takes \
+         its file), not at every place the text stands"
+    )]
+    ApprovedElsewhere { identity: String, at: String },
 }
 
 /// A reviewer's decision.

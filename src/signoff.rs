@@ -420,13 +420,18 @@ impl Ledger {
         forged
     }
 
-    /// Judge one unit at `path`. `authors` are the people who author (or
-    /// will author) the commit; `verified` gives the key that signed an
-    /// approval, when its signature checks out against the allowed signers.
+    /// Judge one unit at `path`, whose file was at `was` at BASE when the
+    /// range renamed it (as git pairs renames). `authors` are the people who
+    /// author (or will author) the commit; `verified` gives the key that
+    /// signed an approval, when its signature checks out against the
+    /// allowed signers. An approval counts where it was given (the path its
+    /// record names, signed with it), or where a rename took the file: the
+    /// same text elsewhere is not what its reviewer saw (rt30a A1). One
+    /// whose record names no path counts wherever the text stands.
     pub fn judge(
         &self,
         policy: &Policy,
-        path: &str,
+        (path, was): (&str, Option<&str>),
         facts: &UnitFacts,
         authors: &[String],
         verified: Verified<'_>,
@@ -437,6 +442,14 @@ impl Ledger {
         let reviewer_at = |at: &str, email: &str| {
             at != path && policy.requirement(at, &facts.unit.risk, amount).may_review(email).is_ok()
         };
+        let elsewhere = |stored: &Stored<Approval>, vote: &crate::policy::Vote| {
+            let at = stored.record.path.as_deref()?;
+            let here = at == path || Some(at) == was;
+            (!here).then(|| Refusal::ApprovedElsewhere {
+                identity: vote.email.clone(),
+                at: crate::display::line(at).into_owned(),
+            })
+        };
         self.judge_votes(
             requirement,
             &facts.unit.fingerprint,
@@ -444,7 +457,7 @@ impl Ledger {
             authors,
             verified,
             &reviewer_at,
-            &|_, _| None,
+            &elsewhere,
         )
     }
 

@@ -783,6 +783,74 @@ fn a_revert_that_restores_an_agents_function_from_before_the_range_needs_sign_of
     assert_eq!(b.verify("origin/main..HEAD").0, 0);
 }
 
+/// Red team (rt30a A1): an approval counted for the same bytes wherever
+/// they stood. Alice approved an agent's test stub (`verify_token`
+/// returning True, in tests/fakes.py); the agent put the very same text in
+/// place of the real check in src/auth.py, in the same pull request or a
+/// later one, and verify passed it as approved. An approval counts where
+/// it was given (its record names the path, and is signed with it), and
+/// where a rename since BASE took the file; not at every copy.
+#[test]
+fn an_approval_counts_where_it_was_given_not_at_every_copy() {
+    const STUB: &str = "def verify_token(token):\n    return True\n";
+    const REAL: &str = "import hmac\n\n\ndef verify_token(token):\n    return hmac.compare_digest(token, SECRET)\n";
+    let policy = "reviewers = [\"alice@example.com\"]\n";
+    for how in ["one pull request", "two pull requests"] {
+        let (world, a) = start(policy, "dev");
+        world.on_main(&[("src/auth.py", REAL)]);
+        a.git(&["fetch", "-q", "origin"]);
+        a.git(&["reset", "-q", "--hard", "origin/main"]);
+        a.write("tests/fakes.py", STUB);
+        if how == "two pull requests" {
+            a.commit("a fake for the tests", Some(TRAILER));
+            a.act_as("alice");
+            let run = a.run(&["approve", "tests/fakes.py:1", "--base", "origin/main", "--yes"]);
+            assert_eq!(run.code, 0, "{how}: {run:?}");
+            a.act_as("dev");
+            assert_eq!(a.verify("origin/main..HEAD").0, 0, "{how}: the stub, approved where it stands");
+            land_and_start_anew(&a, "pr2");
+        }
+        a.write("src/auth.py", &format!("import hmac\n\n\n{STUB}"));
+        a.commit("use the fake", Some(TRAILER));
+        if how == "one pull request" {
+            a.act_as("alice");
+            let run = a.run(&["approve", "tests/fakes.py:1", "--base", "origin/main", "--yes"]);
+            assert_eq!(run.code, 0, "{how}: {run:?}");
+            a.act_as("dev");
+        }
+        let (code, report) = a.verify("origin/main..HEAD");
+        assert_eq!(code, 1, "{how}: {report:#}");
+        let failure = ai_unit_failure(&report, "src/auth.py", "verify_token");
+        assert!(
+            failure.to_string().contains("approved the same text at tests/fakes.py"),
+            "{how}: says why the approval does not count here: {failure:#}"
+        );
+        let status = a.run(&["status"]);
+        assert!(status.stdout.contains("src/auth.py:4"), "{how}: status asks for it too: {status:?}");
+        // Approved where it stands, it passes.
+        a.act_as("alice");
+        let run = a.run(&["approve", "src/auth.py:4", "--base", "origin/main", "--yes"]);
+        assert_eq!(run.code, 0, "{how}: {run:?}");
+        assert_eq!(a.verify("origin/main..HEAD").0, 0, "{how}");
+    }
+
+    // A rename keeps an approval: approved in src/auth.py, then the file
+    // renamed in the same pull request.
+    let (world, a) = start(policy, "dev");
+    world.on_main(&[("src/auth.py", REAL)]);
+    a.git(&["fetch", "-q", "origin"]);
+    a.git(&["reset", "-q", "--hard", "origin/main"]);
+    a.write("src/auth.py", &format!("import hmac\n\n\n{STUB}"));
+    a.commit("stub it", Some(TRAILER));
+    a.act_as("alice");
+    assert_eq!(a.run(&["approve", "src/auth.py:4", "--base", "origin/main", "--yes"]).code, 0);
+    a.act_as("dev");
+    a.git(&["mv", "src/auth.py", "src/tokens.py"]);
+    no_ai_commit(&a, "rename");
+    let (code, report) = a.verify("origin/main..HEAD");
+    assert_eq!(code, 0, "{report:#}");
+}
+
 /// The same for text a revert restores: the reviewer verify names
 /// approves it where it stands (rt29f G3).
 #[test]

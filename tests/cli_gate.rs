@@ -110,7 +110,7 @@ impl Repo {
         let mut ids = Vec::new();
         for f in &facts {
             let comment = (verdict == Verdict::Reject).then_some("use decimals");
-            let judgement = ledger.judge(&policy, path, f, &[], &|_| None);
+            let judgement = ledger.judge(&policy, (path, None), f, &[], &|_| None);
             let approval = signoff::decide_judged(&ledger, path, f, &judgement, reviewer.clone(), verdict, comment)?;
             ids.push(records::add(&ctx.repo, &approval).unwrap());
         }

@@ -325,7 +325,7 @@ pub fn judge_requested(
             judge.verified,
         );
     }
-    judge.ledger.judge(judge.policy, &unit.path, facts, &[], judge.verified)
+    judge.ledger.judge(judge.policy, (&unit.path, None), facts, &[], judge.verified)
 }
 
 /// A unit's facts from its text alone (a unit no longer in the working

@@ -8,6 +8,8 @@
 //! approve`, `vouch blame`, `vouch log` and the language server show what
 //! this says.
 
+use std::collections::HashMap;
+
 use crate::policy::{Policy, ReviewerSet, Status};
 use crate::signoff::{self, Judgement, Ledger, UnitFacts, Verified};
 use crate::store::policy_file::Source;
@@ -44,13 +46,17 @@ pub struct Judge<'a> {
     pub policy: &'a Policy,
     pub ledger: &'a Ledger,
     pub verified: Verified<'a>,
+    /// The files renamed since BASE, new path to the path BASE had (where
+    /// an approval given counts for the file's units too).
+    pub renamed: &'a HashMap<String, String>,
 }
 
 impl Judge<'_> {
     /// Judge `unit`, a unit verify will judge.
     pub fn unit(&self, unit: &ScopedUnit) -> JudgedUnit {
         let facts = &unit.facts;
-        let judgement = self.ledger.judge(self.policy, &unit.path, facts, &unit.people, self.verified);
+        let was = self.renamed.get(&unit.path).map(String::as_str);
+        let judgement = self.ledger.judge(self.policy, (&unit.path, was), facts, &unit.people, self.verified);
         let lacks = judgement.assessment.status.is_blocking();
         let blocking = lacks && unit.next && (!facts.suspected || self.policy.detection().heuristic_blocks);
         let retired = self

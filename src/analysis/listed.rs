@@ -105,7 +105,7 @@ impl<'a> Listed<'a> {
         }
         let signers = self.signers.as_ref();
         let verified = |stored: &Stored<Approval>| signers.and_then(|s| s.approval_signer(&stored.record).ok());
-        let judgement = self.ledger.judge(self.policy, &record.path, &facts, &authors, &verified);
+        let judgement = self.ledger.judge(self.policy, (&record.path, None), &facts, &authors, &verified);
         if let Some(ignored) = judgement.assessment.ignored.iter().find(|i| i.id == approval.id) {
             return Some(match &ignored.refusal {
                 // The signature's own problem, as verify names it.

@@ -69,6 +69,8 @@ pub struct Prepared {
     /// pending squash merge, cherry-pick or re-commit), if any.
     derived: Option<crate::store::derive::Derived>,
     verified: super::judge::Verifier,
+    /// The files renamed since BASE ([`renamed_since_base`]).
+    renamed: HashMap<String, String>,
     cache: AnalysisCache,
     git_dir: std::path::PathBuf,
     /// The trust files the range or the next commit changes, once found
@@ -218,7 +220,8 @@ pub fn prepare(ctx: &Context, options: Options) -> anyhow::Result<Prepared> {
     let modes =
         loaded.mode_changes().filter_map(|(r, m)| Some((r.id.clone(), r.path()?.to_string(), m.clone()))).collect();
     let mut next = scope.next_commit(repo, &pending, &deleted, people, options.all)?;
-    let brought = brought(repo, &scope, &files, &next)?;
+    let renamed = renamed_since_base(repo, &scope, &files)?;
+    let brought = brought(repo, &scope, &files, &next, &renamed)?;
     next.bring(brought);
     let verified = verifier(repo, &scope.policy, &scope.source, options.strict)?;
     Ok(Prepared {
@@ -231,6 +234,7 @@ pub fn prepare(ctx: &Context, options: Options) -> anyhow::Result<Prepared> {
         warnings,
         derived,
         verified,
+        renamed,
         cache,
         git_dir,
         trust: std::cell::OnceCell::new(),
@@ -255,7 +259,7 @@ impl Prepared {
 
     /// The one judge, with this commit's policy and signers.
     pub fn judge_with(&self) -> Judge<'_> {
-        Judge { policy: &self.scope.policy, ledger: &self.ledger, verified: &*self.verified }
+        Judge { policy: &self.scope.policy, ledger: &self.ledger, verified: &*self.verified, renamed: &self.renamed }
     }
 
     /// Name the evidence that made `unit`'s lines AI ([`super::evidence`])
@@ -485,6 +489,7 @@ fn brought(
     scope: &Scope,
     files: &[FileVersion],
     next: &NextCommit,
+    renamed: &HashMap<String, String>,
 ) -> anyhow::Result<HashMap<String, Brought>> {
     let none = HashMap::new;
     let Some(base) = &scope.base else { return Ok(none()) };
@@ -526,24 +531,12 @@ fn brought(
     }
     let base_tree = repo.find_commit(base.commit).and_then(|c| c.tree()).context("cannot read BASE's tree")?;
     let head_tree = super::files::head_tree(repo)?;
-    // Renamed since BASE: by the range (HEAD against BASE), then by the
-    // next commit (a staged rename of HEAD's file).
-    let at_head = match &head_tree {
-        Some(head) => crate::store::tree_diff::renames(repo, Some(&base_tree), head)
-            .context("cannot compare BASE's tree with HEAD's")?,
-        None => HashMap::new(),
-    };
-    let mut renamed: HashMap<String, String> = HashMap::new();
-    for (path, ..) in &texts {
-        let was = files.iter().find(|f| &f.path == path).map_or(path, |f| &f.history_path);
-        match at_head.get(was) {
-            Some(from) => drop(renamed.insert(path.clone(), from.clone())),
-            None if was != path && base_tree.get_path(Path::new(was)).is_ok() => {
-                renamed.insert(path.clone(), was.clone());
-            }
-            None => {}
-        }
-    }
+    // Renamed from a path BASE has.
+    let renamed: HashMap<String, String> = renamed
+        .iter()
+        .filter(|(_, from)| base_tree.get_path(Path::new(from.as_str())).is_ok())
+        .map(|(to, from)| (to.clone(), from.clone()))
+        .collect();
     // The paths of BASE the next commit leaves absent.
     let removed = || -> Vec<String> {
         let mut out: Vec<String> = match &head_tree {
@@ -575,6 +568,28 @@ fn brought(
         }
     }
     Ok(done(found))
+}
+
+/// The files the next commit leaves renamed since BASE, as git pairs
+/// renames (by the range: HEAD against BASE; then by the next commit: a
+/// staged rename of HEAD's file), new path to the path they had before.
+fn renamed_since_base(
+    repo: &Repository,
+    scope: &Scope,
+    files: &[FileVersion],
+) -> anyhow::Result<HashMap<String, String>> {
+    let Some(base) = &scope.base else { return Ok(HashMap::new()) };
+    let base_tree = repo.find_commit(base.commit).and_then(|c| c.tree()).context("cannot read BASE's tree")?;
+    let mut renamed = match super::files::head_tree(repo)? {
+        Some(head) if head.id() != base_tree.id() => crate::store::tree_diff::renames(repo, Some(&base_tree), &head)
+            .context("cannot compare BASE's tree with HEAD's")?,
+        _ => HashMap::new(),
+    };
+    for file in files.iter().filter(|f| f.history_path != f.path) {
+        let from = renamed.remove(&file.history_path).unwrap_or_else(|| file.history_path.clone());
+        renamed.insert(file.path.clone(), from);
+    }
+    Ok(renamed)
 }
 
 /// A file as it stands at a symbolic link that leads to it

@@ -214,7 +214,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let mut unit_reports: Vec<UnitReport> =
         scoped.units.iter().filter(|u| !u.trust_file).map(|u| unit_report(ledger, u)).collect();
     let mut facts: Vec<UnitFacts> = scoped.units.iter().filter(|u| !u.trust_file).map(|u| u.facts.clone()).collect();
-    let judge = crate::analysis::judge::Judge { policy, ledger, verified: &*verified };
+    let judge = crate::analysis::judge::Judge { verified: &*verified, ..worktree.prepared.judge_with() };
     // Kept by path, blob and attributed lines (a second look at an
     // unchanged file parses nothing); the gate and status keep theirs
     // there too.

@@ -74,7 +74,9 @@ pub fn gate(staged: bool, format: Format, quiet: bool) -> anyhow::Result<Outcome
             let people = crate::analysis::scope::Scope::next_people(&ctx.repo);
             let found = staged_mode_changes(&ctx.repo, policy, &next.modes, &people)?;
             let verified = crate::analysis::judge::verifier(&ctx.repo, policy, &next.scope.source, true)?;
-            let judge = crate::analysis::judge::Judge { policy, ledger: &next.ledger, verified: &*verified };
+            let renamed = std::collections::HashMap::new();
+            let judge =
+                crate::analysis::judge::Judge { policy, ledger: &next.ledger, verified: &*verified, renamed: &renamed };
             ModeChangeJudged::all(found, &judge)
         }
         false => Vec::new(),

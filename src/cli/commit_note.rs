@@ -983,7 +983,8 @@ impl Fallback {
         let units = attribution::units_changed(&file.path, &file.content, &view.spans, &view.deletions)?
             .into_iter()
             .map(|(facts, _, _)| {
-                let judgement = self.ledger.judge(&self.policy, &file.path, &facts, &authors, &*self.verified);
+                let was = (file.history_path != file.path).then_some(file.history_path.as_str());
+                let judgement = self.ledger.judge(&self.policy, (&file.path, was), &facts, &authors, &*self.verified);
                 CachedUnit {
                     start: facts.unit.range.start,
                     end: facts.unit.range.end,

@@ -607,7 +607,7 @@ impl RepoContext {
             Some(v) => &**v,
             None => &none,
         };
-        let judge = Judge { policy: &scope.policy, ledger: &self.ledger, verified };
+        let judge = Judge { policy: &scope.policy, ledger: &self.ledger, verified, renamed: &HashMap::new() };
         // Who will commit the buffer is not known here (the gate knows,
         // and asks the same judge with them): as for `vouch approve` and
         // `vouch status`, the people of the range's commits, the AI text's

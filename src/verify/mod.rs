@@ -618,7 +618,13 @@ pub fn verify(repo: &Repository, base_rev: &str, head_rev: &str) -> Result<Repor
             signers.file
         ));
     }
-    let judge = Judge { policy: &policy, signers: &signers, records: &records, repository: &repository };
+    let judge = Judge {
+        policy: &policy,
+        signers: &signers,
+        records: &records,
+        repository: &repository,
+        renamed: std::cell::OnceCell::new(),
+    };
 
     check_commit_signatures(repo, &judge, &mut range, &mut report)?;
     check_commits(repo, &policy, &range, &mut report)?;
@@ -654,6 +660,7 @@ pub fn verify(repo: &Repository, base_rev: &str, head_rev: &str) -> Result<Repor
         renamed: std::cell::OnceCell::new(),
         brought: HashMap::new(),
     };
+    judge.renamed.get_or_init(|| ends.renames(repo).clone());
     ends.brought = brought::brought_ai(repo, &judge, &range, &ends, &code)?;
     check_files(repo, &judge, &range, &ends, &code, &mut report)?;
     check_links(repo, &judge, &range, &ends, &mut report)?;
@@ -740,6 +747,10 @@ struct Judge<'a> {
     signers: &'a AllowedSigners,
     records: &'a Records,
     repository: &'a str,
+    /// The files HEAD renamed from BASE (as `git diff -M` pairs them), new
+    /// path to old: an approval given at the old path counts at the new
+    /// ([`signoff::Ledger::judge`]). Set once the trees are read.
+    renamed: std::cell::OnceCell<HashMap<String, String>>,
 }
 
 impl Judge<'_> {
@@ -1252,7 +1263,8 @@ fn judge_unit(
     report: &mut Report,
 ) {
     let verified = |s: &Stored<Approval>| judge.verified(s);
-    let judgement = judge.records.ledger.judge(judge.policy, path, fact, authors, &verified);
+    let was = judge.renamed.get().and_then(|r| r.get(path)).map(String::as_str);
+    let judgement = judge.records.ledger.judge(judge.policy, (path, was), fact, authors, &verified);
     if !judgement.requirement.needs_signoff {
         report.coverage.units_not_required += 1;
         return;

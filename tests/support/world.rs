@@ -260,6 +260,9 @@ pub struct Decision<'a> {
     pub request: Option<String>,
     pub created: Option<&'a str>,
     pub repository: Option<String>,
+    /// Where the unit was when decided on (`None`: the record names no
+    /// path, which counts wherever the text stands).
+    pub path: Option<&'a str>,
 }
 
 impl<'a> Decision<'a> {
@@ -272,6 +275,7 @@ impl<'a> Decision<'a> {
             request: None,
             created: None,
             repository: None,
+            path: None,
         }
     }
 }
@@ -302,7 +306,7 @@ impl World {
         let repository = decision.repository.unwrap_or_else(|| clone.repository_id());
         let reviewer = Person { name: decision.reviewer.into(), email: email(decision.reviewer) };
         let mut approval = Approval::new(&repository, fingerprint, decision.verdict, reviewer);
-        approval.path = Some("src/lib.rs".into());
+        approval.path = decision.path.map(str::to_string);
         approval.request = decision.request;
         if let Some(created) = decision.created {
             approval.created = created.into();
