@@ -248,3 +248,20 @@ fn a_note_of_imported_records_only_attests_nothing_in_stats_and_log_as_in_verify
     assert!(!line.contains("vouch note"), "{text_log}");
     assert!(line.contains("2 unattested") || line.contains("2 unknown"), "the lines it does not claim: {text_log}");
 }
+
+/// Red team (rt30c C3): `vouch status` said nothing of a policy in the
+/// working tree that does not parse (the gate and `vouch doctor` name its
+/// line): a person read the units as judged and learnt of the typo only at
+/// commit time. It says so, once, naming the line, and judges under BASE's.
+#[test]
+fn status_names_a_working_tree_policy_that_does_not_parse() {
+    let repo = TestRepo::new();
+    repo.write(".vouch.toml", POLICY);
+    repo.write("README.md", "a project\n");
+    repo.commit_all("start");
+    repo.write(".vouch.toml", &format!("{POLICY}gate = \"blok\"\n"));
+    let (code, _, stderr) = vouch(&repo.root, &["status"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stderr.matches(".vouch.toml:2").count(), 1, "named once, with its line: {stderr}");
+    assert!(stderr.contains("judged under the policy at BASE"), "{stderr}");
+}

@@ -35,9 +35,18 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let mut sections = Vec::new();
     let mut base = None;
     let mut modes = Vec::new();
+    let mut warnings: Vec<String> = Vec::new();
     for version in [Version::Staged, Version::Worktree] {
         let prepared =
             next::prepare(&ctx, Options { version, strict: false, all: true, next_people: false, base: None })?;
+        // What a person needs to hear (a policy that does not parse, a
+        // record a view could not use), once for both versions.
+        for warning in &prepared.warnings {
+            if !warnings.contains(warning) {
+                eprintln!("vouch: warning: {}", crate::display::line(warning));
+                warnings.push(warning.clone());
+            }
+        }
         if version == Version::Staged {
             modes = judge_mode_changes(&ctx, &prepared)?;
         }
