@@ -2272,6 +2272,33 @@ fn a_commit_vouch_knows_in_part_attests_nothing_beyond_its_ai_records() {
     assert!(unknown >= 3, "src/admin.py's lines are of unknown origin, not a person's: {report:#}");
 }
 
+/// Red team (rt30c B1): a snapshot damaged while its call ran (its
+/// PostToolUse never came) was left in place at the turn's end, unread and
+/// unsaid, and counted as a call in flight for a quarter of an hour. The
+/// turn's end settles it: what the call may have changed is unknown, and
+/// the snapshot is set aside and kept for someone to look into.
+#[test]
+fn a_snapshot_damaged_during_its_call_is_set_aside_at_the_turns_end() {
+    let repo = start();
+    agent_writes_admin_in_flight(&repo, "toolu_1");
+    let pre = repo.root().join(".git/vouch/pre");
+    let garbage = b"\x00\xffnot a snapshot\n";
+    std::fs::write(pre.join("toolu_1.snap"), garbage).unwrap();
+    turn_ends(&repo);
+    let names: Vec<String> =
+        std::fs::read_dir(&pre).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+    let kept: Vec<&String> = names.iter().filter(|n| n.starts_with("toolu_1.snap.corrupt-")).collect();
+    assert_eq!(kept.len(), 1, "{names:?}");
+    assert!(!names.iter().any(|n| n == "toolu_1.snap"), "{names:?}");
+    assert_eq!(std::fs::read(pre.join(kept[0])).unwrap(), garbage);
+    let doctor = repo.vouch(&["doctor"]);
+    assert!(doctor.stdout.contains(kept[0].as_str()) || doctor.stderr.contains(kept[0].as_str()), "{doctor:?}");
+    // What the call wrote is never a person's.
+    repo.ok(&["add", "-A"]);
+    repo.ok(&["commit", "-q", "-m", "admin"]);
+    assert!(!attests_no_ai(&repo.note("HEAD")), "{:?}", repo.note("HEAD"));
+}
+
 /// Red team, round four: a commit whose note waited for a call was noted
 /// "no AI" although it held the agent's text, where the call's record
 /// could no longer see it: the person left the branch before a file tool's

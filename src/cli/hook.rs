@@ -307,14 +307,17 @@ pub fn settle_orphans(repo: &Repository, session: Option<&str>) -> bool {
     use crate::store::snapshot;
     let mut settled = false;
     for pending in snapshot::pending(repo) {
-        // A session named by neither is the same: the agent names none.
-        let ours = session.is_some_and(|s| pending.session.as_deref().unwrap_or_default() == s);
+        // A session named by neither is the same: the agent names none. A
+        // damaged snapshot names none it can be told by: any turn's end
+        // settles it (nothing will ever record its call from it).
+        let ours = session.is_some_and(|s| pending.damaged || pending.session.as_deref().unwrap_or_default() == s);
         let old = pending.age >= ORPHANED_AFTER;
         if !ours && !old {
             continue;
         }
         settled = true;
         let recorded = match (ours, pending.call.as_deref(), pending.agent.as_deref().and_then(Agent::from_flag)) {
+            _ if pending.damaged => Err(anyhow::anyhow!("the snapshot is damaged")),
             (true, Some(call), Some(agent)) => record_orphan(repo, &pending, call, agent),
             (true, _, _) => Err(anyhow::anyhow!("the snapshot does not name its tool call (an older vouch took it)")),
             (false, _, _) => Err(anyhow::anyhow!(
@@ -341,7 +344,18 @@ pub fn settle_orphans(repo: &Repository, session: Option<&str>) -> bool {
                     display::line(&format!("{e:#}"))
                 );
                 if unknown_since(repo, &pending) {
-                    snapshot::settled(repo, &pending);
+                    match pending.damaged {
+                        // Kept for someone to look into, as a damaged
+                        // journal segment is; `vouch doctor` lists it.
+                        true => match snapshot::set_aside(&pending.file) {
+                            Ok(to) => eprintln!(
+                                "vouch: the damaged snapshot is set aside as {}",
+                                display::line(&to.display().to_string())
+                            ),
+                            Err(e) => eprintln!("vouch: warning: cannot set the damaged snapshot aside: {e}"),
+                        },
+                        false => snapshot::settled(repo, &pending),
+                    }
                 }
             }
         }

@@ -835,6 +835,9 @@ pub struct Pending {
     pub call: Option<String>,
     pub agent: Option<String>,
     pub session: Option<String>,
+    /// Its header cannot be read: damaged (it is written whole, by a
+    /// rename), so what its call changed can never be told from it.
+    pub damaged: bool,
 }
 
 /// The snapshots of `repo`'s worktree still there: tool calls in flight,
@@ -859,7 +862,7 @@ pub fn pending(repo: &Repository) -> Vec<Pending> {
         let taken = modified.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
         let Some(meta) = header else {
             let (files, head, call, agent, session) = (Vec::new(), None, None, None, None);
-            out.push(Pending { file, age, taken, worktree: true, files, head, call, agent, session });
+            out.push(Pending { file, age, taken, worktree: true, files, head, call, agent, session, damaged: true });
             continue;
         };
         out.push(Pending {
@@ -872,6 +875,7 @@ pub fn pending(repo: &Repository) -> Vec<Pending> {
             call: meta.call,
             agent: meta.agent,
             session: meta.session,
+            damaged: false,
         });
     }
     out
