@@ -851,6 +851,34 @@ fn an_approval_counts_where_it_was_given_not_at_every_copy() {
     assert_eq!(code, 0, "{report:#}");
 }
 
+/// Red team (rt30a B1): an override given by fingerprint for one
+/// incident covered the same text in every later pull request (reported as
+/// "covers 0 commit(s) of the range; counted"). It covers the units it
+/// names in the range it was given for.
+#[test]
+fn an_override_by_fingerprint_covers_its_own_range_not_a_later_copy() {
+    const SKIP: &str = "def skip_auth(request):\n    request.user = ADMIN\n    return request\n";
+    let policy = "reviewers = [\"bob@example.com\"]\nallow_override = true\noverride_by = [\"alice@example.com\"]\n";
+    let (_world, a) = start(policy, "dev");
+    a.write("src/hotfix.py", SKIP);
+    a.commit("incident 42: let the on-call in", Some(TRAILER));
+    let (code, report) = a.verify("origin/main..HEAD");
+    assert_eq!(code, 1, "{report:#}");
+    let fingerprint =
+        ai_unit_failure(&report, "src/hotfix.py", "skip_auth")["fingerprint"].as_str().unwrap().to_string();
+    a.act_as("alice");
+    let run = a.run(&["override", "--fingerprint", &fingerprint, "--reason", "incident 42"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    a.act_as("dev");
+    assert_eq!(a.verify("origin/main..HEAD").0, 0, "the override covers its incident");
+    land_and_start_anew(&a, "pr2");
+    a.write("src/payments.py", SKIP);
+    a.commit("payments", Some(TRAILER));
+    let (code, report) = a.verify("origin/main..HEAD");
+    assert_eq!(code, 1, "the same text in a later pull request is not the incident's: {report:#}");
+    ai_unit_failure(&report, "src/payments.py", "skip_auth");
+}
+
 /// The same for text a revert restores: the reviewer verify names
 /// approves it where it stands (rt29f G3).
 #[test]

@@ -82,6 +82,15 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     for rev in &args.commits {
         push(crate::verify::resolve(&cx.repo, rev)?.id());
     }
+    // Units named by fingerprint are covered in the range the override is
+    // given for, not wherever the same text turns up later (rt30a B1): with
+    // no RANGE or commit given, the current branch's (BASE..HEAD).
+    if ranges.is_empty() && args.commits.is_empty() && !args.fingerprints.is_empty() {
+        let base = crate::analysis::base::resolve(&cx.repo)?
+            .ok_or_else(|| anyhow::anyhow!("no BASE for the current branch: give the RANGE the override covers"))?;
+        let head = cx.repo.head().and_then(|h| h.peel_to_commit()).context("cannot read HEAD")?.id();
+        ranges.push((base.commit.to_string(), base.commit, head));
+    }
     match ranges.as_slice() {
         [(_, base, head)] => record.range = Some(format!("{base}..{head}")),
         many => {

@@ -133,12 +133,20 @@ struct Counted {
 }
 
 impl Counted {
-    /// Whether it names `failure` (by fingerprint, or all of its commits).
+    /// Whether it names `failure`: all of its commits, or its fingerprint
+    /// where its commits are among those it covers (an override given for
+    /// one range does not cover the same text a later one brings), or
+    /// anywhere when it names no commit (made before overrides were scoped:
+    /// reported as such).
     fn covers(&self, failure: &Failure) -> bool {
-        let by_fp = failure.fingerprint.as_ref().is_some_and(|f| self.fingerprints.contains(f));
         let by_commits = !failure.commits.is_empty()
             && failure.commits.iter().all(|c| Oid::from_str(c).is_ok_and(|o| self.commits.contains(&o)));
-        by_fp || by_commits
+        let by_fp = failure.fingerprint.as_ref().is_some_and(|f| self.fingerprints.contains(f));
+        by_commits || (by_fp && (self.commits.is_empty() || failure.commits.iter().any(|c| self.covers_commit(c))))
+    }
+
+    fn covers_commit(&self, commit: &str) -> bool {
+        Oid::from_str(commit).is_ok_and(|o| self.commits.contains(&o))
     }
 }
 
