@@ -444,6 +444,10 @@ impl Document {
                 Hunks::Together(removed) => &mut **removed,
                 Hunks::Apart(_) => &mut own,
             };
+            // Where the hunk's text begins (what replace_bytes reports is
+            // the part of it that differs: the spans recalled are of the
+            // whole of it).
+            let at = old.start;
             let mut a = self.replace_bytes(old, &new[hunk.new.clone()], attr, removed)?;
             if let Hunks::Apart(earlier) = memory
                 && !a.recalled
@@ -452,7 +456,7 @@ impl Document {
             {
                 for (r, attr) in spans {
                     let id = self.provenance.intern(&attr);
-                    self.provenance.set(a.inserted.start + r.start..a.inserted.start + r.end, id);
+                    self.provenance.set(at + r.start..at + r.end, id);
                 }
                 a.recalled = true;
             }
@@ -910,6 +914,31 @@ mod tests {
             .unwrap();
         assert!(applied[0].recalled && applied[0].restores_removed);
         assert_eq!(ai_text(&doc), vec!["fn generated() { 1 }"]);
+    }
+
+    /// Red team (rt30b A1): text recalled into a hunk of a ranged
+    /// replacement was placed from where the hunk's minimised insertion
+    /// began, not the hunk's: when the old text shared a beginning with it,
+    /// the AI span slid past its text, off character boundaries in
+    /// multi-byte text, and a later look at it panicked.
+    #[test]
+    fn text_recalled_into_a_ranged_replacement_stays_on_its_own_bytes() {
+        let src = "fn keep() {}\nfn 生成() { 1 }\nfn 生\nlet y = 2;\n";
+        let mut doc = Document::new(Language::Rust, src.into()).unwrap();
+        let mut removed = RecentlyRemoved::default();
+        let generated = "fn 生成() { 1 }\n";
+        doc.set_attribution(13..13 + generated.len(), &ai("t"));
+        // Cut the AI function, then type it back over a line that begins
+        // as it does, in one change over two lines.
+        doc.apply(&[change(at(1, 0), at(2, 0), "")], Encoding::Utf16, &Attribution::typed(), &mut removed).unwrap();
+        let batch = [change(at(1, 0), at(3, 0), "fn 生成() { 1 }\nlet y = 2;\n")];
+        doc.apply(&batch, Encoding::Utf16, &Attribution::typed(), &mut removed).unwrap();
+        assert_eq!(doc.text().as_str(), "fn keep() {}\nfn 生成() { 1 }\nlet y = 2;\n");
+        let text = doc.text().as_str();
+        for r in doc.provenance().ai_ranges() {
+            assert!(text.is_char_boundary(r.start) && text.is_char_boundary(r.end), "{r:?}");
+        }
+        assert_eq!(ai_text(&doc), vec!["fn 生成() { 1 }\n"]);
     }
 
     #[test]

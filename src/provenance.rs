@@ -661,7 +661,7 @@ impl RecentlyRemoved {
                 return Some(spans);
             }
             for (range, attr) in &frag.spans {
-                if attr.is_ai() && range.len() == text.len() && &frag.text[range.clone()] == text {
+                if attr.is_ai() && range.len() == text.len() && frag.text.get(range.clone()) == Some(text) {
                     return Some(vec![(0..text.len(), attr.clone())]);
                 }
             }

@@ -2089,7 +2089,9 @@ impl State {
                 let attr = map.attribution(s.attr);
                 json!({
                     "range": convert::lsp_range(d.doc.text(), s.range.clone(), self.encoding),
-                    "text": &d.doc.text().as_str()[s.range],
+                    // A span off character boundaries is a bug, said as
+                    // one rather than a panic.
+                    "text": d.doc.text().as_str().get(s.range.clone()).unwrap_or("(span off character boundaries)"),
                     "origin": attr.origin.label(),
                     "evidence": attr.evidence.map(|e| e.label()),
                     "tool": attr.tool(),
