@@ -834,6 +834,33 @@ fn an_approval_counts_where_it_was_given_not_at_every_copy() {
         assert_eq!(a.verify("origin/main..HEAD").0, 0, "{how}");
     }
 
+    // Round two (rt30d A1): git pairs a file rewritten with one written
+    // anew elsewhere (its rewrite detection): the real check deleted, the
+    // agent's stub written in its place, the fakes file rewritten. No
+    // rename: the stub's approval stays where it was given.
+    let (world, a) = start(policy, "dev");
+    world.on_main(&[("src/auth.py", REAL)]);
+    a.git(&["fetch", "-q", "origin"]);
+    a.git(&["reset", "-q", "--hard", "origin/main"]);
+    a.write("tests/fakes.py", STUB);
+    a.commit("a fake for the tests", Some(TRAILER));
+    a.act_as("alice");
+    assert_eq!(a.run(&["approve", "tests/fakes.py:1", "--base", "origin/main", "--yes"]).code, 0);
+    a.act_as("dev");
+    land_and_start_anew(&a, "pr2");
+    a.git(&["rm", "-q", "src/auth.py"]);
+    no_ai_commit(&a, "drop the old auth");
+    a.write("src/auth.py", STUB);
+    a.commit("simplify auth", Some(TRAILER));
+    a.write(
+        "tests/fakes.py",
+        "class FakeClock:\n    def now(self):\n        return 0\n\n\nclass FakeMailer:\n    def send(self, to, body):\n        self.sent = (to, body)\n",
+    );
+    no_ai_commit(&a, "new fakes");
+    let (code, report) = a.verify("origin/main..HEAD");
+    assert_eq!(code, 1, "rewritten, not renamed: {report:#}");
+    ai_unit_failure(&report, "src/auth.py", "verify_token");
+
     // A rename keeps an approval: approved in src/auth.py, then the file
     // renamed in the same pull request.
     let (world, a) = start(policy, "dev");
@@ -877,6 +904,20 @@ fn an_override_by_fingerprint_covers_its_own_range_not_a_later_copy() {
     let (code, report) = a.verify("origin/main..HEAD");
     assert_eq!(code, 1, "the same text in a later pull request is not the incident's: {report:#}");
     ai_unit_failure(&report, "src/payments.py", "skip_auth");
+
+    // Round two (rt30d A2): an override whose range this clone cannot read
+    // (the incident's branch squash-merged and deleted) covers nothing by
+    // fingerprint, rather than everything.
+    let mut record = vouch::store::records::Override::new(
+        &a.repository_id(),
+        vouch::store::records::Person { name: "alice".into(), email: "alice@example.com".into() },
+        "incident 43",
+    );
+    record.range = Some(format!("{}..{}", "1".repeat(40), "2".repeat(40)));
+    record.cover_fingerprints(vec![fingerprint.clone()]);
+    vouch::store::records::add(&a.repo(), &record).unwrap();
+    let (code, report) = a.verify("origin/main..HEAD");
+    assert_eq!(code, 1, "an unreadable range covers nothing: {report:#}");
 }
 
 /// The same for text a revert restores: the reviewer verify names

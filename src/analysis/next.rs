@@ -572,7 +572,10 @@ fn brought(
 
 /// The files the next commit leaves renamed since BASE, as git pairs
 /// renames (by the range: HEAD against BASE; then by the next commit: a
-/// staged rename of HEAD's file), new path to the path they had before.
+/// staged rename of HEAD's file), new path to the path BASE had: plain
+/// renames only, a path BASE lacks taking the place of one the next
+/// commit leaves absent, as verify will find them
+/// ([`crate::verify::plain_renames`]).
 fn renamed_since_base(
     repo: &Repository,
     scope: &Scope,
@@ -580,14 +583,23 @@ fn renamed_since_base(
 ) -> anyhow::Result<HashMap<String, String>> {
     let Some(base) = &scope.base else { return Ok(HashMap::new()) };
     let base_tree = repo.find_commit(base.commit).and_then(|c| c.tree()).context("cannot read BASE's tree")?;
-    let mut renamed = match super::files::head_tree(repo)? {
-        Some(head) if head.id() != base_tree.id() => crate::store::tree_diff::renames(repo, Some(&base_tree), &head)
-            .context("cannot compare BASE's tree with HEAD's")?,
+    let head = super::files::head_tree(repo)?;
+    let mut renamed = match &head {
+        Some(head) if head.id() != base_tree.id() => {
+            let found = crate::store::tree_diff::renames(repo, Some(&base_tree), head)
+                .context("cannot compare BASE's tree with HEAD's")?;
+            crate::verify::plain_renames(&found, &base_tree, head)
+        }
         _ => HashMap::new(),
     };
     for file in files.iter().filter(|f| f.history_path != f.path) {
         let from = renamed.remove(&file.history_path).unwrap_or_else(|| file.history_path.clone());
-        renamed.insert(file.path.clone(), from);
+        // The next commit leaves no file at `from` (a staged rename), and
+        // BASE had it there, not at the new path.
+        let plain = base_tree.get_path(Path::new(&from)).is_ok() && base_tree.get_path(Path::new(&file.path)).is_err();
+        if plain && !files.iter().any(|f| f.path == from) {
+            renamed.insert(file.path.clone(), from);
+        }
     }
     Ok(renamed)
 }

@@ -660,7 +660,7 @@ pub fn verify(repo: &Repository, base_rev: &str, head_rev: &str) -> Result<Repor
         renamed: std::cell::OnceCell::new(),
         brought: HashMap::new(),
     };
-    judge.renamed.get_or_init(|| ends.renames(repo).clone());
+    judge.renamed.get_or_init(|| plain_renames(ends.renames(repo), &base_tree, &head_tree));
     ends.brought = brought::brought_ai(repo, &judge, &range, &ends, &code)?;
     check_files(repo, &judge, &range, &ends, &code, &mut report)?;
     check_links(repo, &judge, &range, &ends, &mut report)?;
@@ -966,6 +966,24 @@ impl Ends<'_> {
     fn renames(&self, repo: &Repository) -> &HashMap<String, String> {
         self.renamed.get_or_init(|| tree_diff::renames(repo, Some(self.base), self.head).unwrap_or_default())
     }
+}
+
+/// Of `renamed` (new path to old), the plain renames: a path BASE lacks
+/// taking the place of one HEAD lacks. A pairing git finds among rewrites
+/// (both paths at both ends: a file deleted and another written in its
+/// place, the source rewritten) moves no approval ([`signoff::Ledger::judge`]).
+pub(crate) fn plain_renames(
+    renamed: &HashMap<String, String>,
+    base: &git2::Tree<'_>,
+    head: &git2::Tree<'_>,
+) -> HashMap<String, String> {
+    renamed
+        .iter()
+        .filter(|(to, from)| {
+            base.get_path(Path::new(to.as_str())).is_err() && head.get_path(Path::new(from.as_str())).is_err()
+        })
+        .map(|(to, from)| (to.clone(), from.clone()))
+        .collect()
 }
 
 /// A text file of HEAD with AI lines from the range, to analyze.

@@ -65,6 +65,7 @@ pub(super) fn apply_overrides(repo: &Repository, judge: &Judge<'_>, range: &Rang
                 by: record.by.email.clone(),
                 aliases: signer.map(|s| s.principals).unwrap_or_default(),
                 commits: covered.clone(),
+                scoped: record.range.is_some() || !record.commits.is_empty(),
                 fingerprints: named.iter().cloned().collect(),
             });
         }
@@ -129,20 +130,24 @@ struct Counted {
     /// Every identity its signing key is listed for.
     aliases: Vec<String>,
     commits: HashSet<Oid>,
+    /// It names a range or commits (whether or not they could be read
+    /// here): its fingerprints are covered only among them.
+    scoped: bool,
     fingerprints: HashSet<String>,
 }
 
 impl Counted {
     /// Whether it names `failure`: all of its commits, or its fingerprint
     /// where its commits are among those it covers (an override given for
-    /// one range does not cover the same text a later one brings), or
-    /// anywhere when it names no commit (made before overrides were scoped:
-    /// reported as such).
+    /// one range does not cover the same text a later one brings; one whose
+    /// range cannot be read here covers nothing by fingerprint), or
+    /// anywhere when it names no range or commit (made before overrides
+    /// were scoped: reported as such).
     fn covers(&self, failure: &Failure) -> bool {
         let by_commits = !failure.commits.is_empty()
             && failure.commits.iter().all(|c| Oid::from_str(c).is_ok_and(|o| self.commits.contains(&o)));
         let by_fp = failure.fingerprint.as_ref().is_some_and(|f| self.fingerprints.contains(f));
-        by_commits || (by_fp && (self.commits.is_empty() || failure.commits.iter().any(|c| self.covers_commit(c))))
+        by_commits || (by_fp && (!self.scoped || failure.commits.iter().any(|c| self.covers_commit(c))))
     }
 
     fn covers_commit(&self, commit: &str) -> bool {
