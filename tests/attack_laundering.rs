@@ -861,6 +861,24 @@ fn an_approval_counts_where_it_was_given_not_at_every_copy() {
     assert_eq!(code, 1, "rewritten, not renamed: {report:#}");
     ai_unit_failure(&report, "src/auth.py", "verify_token");
 
+    // Round two (rt30d B4): a request naming the same text at two paths,
+    // approved by its id, is approved at both.
+    let (_world, a) = start(policy, "dev");
+    a.write("src/a.py", STUB);
+    a.write("src/b.py", STUB);
+    a.commit("two helpers", Some(TRAILER));
+    let run = a.run(&["request", "-m", "both are stubs for now"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let listed = a.run(&["approve", "--yes", "--base", "origin/main"]);
+    assert_ne!(listed.code, 0, "names the open request: {listed:?}");
+    let id = listed.stderr.split_whitespace().find(|w| w.len() == 12 && w.bytes().all(|b| b.is_ascii_hexdigit()));
+    let id = id.unwrap_or_else(|| panic!("a request id: {listed:?}")).to_string();
+    a.act_as("alice");
+    let run = a.run(&["approve", &id, "--base", "origin/main", "--yes"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let (code, report) = a.verify("origin/main..HEAD");
+    assert_eq!(code, 0, "both places approved: {report:#}");
+
     // A rename keeps an approval: approved in src/auth.py, then the file
     // renamed in the same pull request.
     let (world, a) = start(policy, "dev");

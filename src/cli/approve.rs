@@ -277,9 +277,11 @@ fn decide(d: Decision) -> anyhow::Result<Outcome> {
     let mut approvals: Vec<(Approval, &Item)> = Vec::new();
     let mut skipped = Vec::new();
     let mut refusals = Vec::new();
+    // One decision per place: an approval counts where it was given, so the
+    // same text at two paths the request names is two (rt30d B4).
     let mut seen = std::collections::HashSet::new();
     for item in &selection.items {
-        if !seen.insert(item.facts.unit.fingerprint.clone()) {
+        if !seen.insert((item.path.clone(), item.facts.unit.fingerprint.clone())) {
             continue;
         }
         let reviewer = records::Person::from(me.clone());
