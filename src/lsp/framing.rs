@@ -226,7 +226,9 @@ fn decode(body: &[u8]) -> Result<(Vec<u8>, usize), String> {
             || serde_json::from_slice::<jsonrpc::Response>(body).is_ok()
     };
     if decodes(&body) {
-        return Ok((with_params(with_uris_encoded(body)), replaced));
+        let body = with_params(with_uris_encoded(body));
+        document_params(&body)?;
+        return Ok((body, replaced));
     }
     // A lone UTF-16 surrogate written as an escape (`"\ud83d"`, as
     // JavaScript's `JSON.stringify` writes half an emoji) is no character:
@@ -235,12 +237,47 @@ fn decode(body: &[u8]) -> Result<(Vec<u8>, usize), String> {
         && let Some((fixed, lone)) = replace_lone_surrogates(text)
         && decodes(fixed.as_bytes())
     {
-        return Ok((with_params(with_uris_encoded(fixed.into_bytes())), replaced + lone));
+        let body = with_params(with_uris_encoded(fixed.into_bytes()));
+        document_params(&body)?;
+        return Ok((body, replaced + lone));
     }
     Err(match serde_json::from_slice::<serde_json::Value>(&body) {
         Err(e) => format!("a message that is not JSON ({e})"),
         Ok(_) => "a JSON message that is not a JSON-RPC 2.0 request, notification or response".into(),
     })
+}
+
+/// A document notification (`textDocument/didOpen`, `didChange`,
+/// `didClose`, `didSave`) whose params do not decode: tower-lsp-server
+/// drops it without a word, and the client's next changes then land on a
+/// text it no longer has (rt30b B1). Said instead, as the guard says what
+/// it drops, naming the method and what was wrong.
+fn document_params(body: &[u8]) -> Result<(), String> {
+    use tower_lsp_server::ls_types::notification::{
+        DidChangeTextDocument, DidCloseTextDocument, DidOpenTextDocument, DidSaveTextDocument, Notification,
+    };
+    fn check<N: Notification>(params: serde_json::Value) -> Result<(), String> {
+        serde_json::from_value::<N::Params>(params)
+            .map(drop)
+            .map_err(|e| format!("{} with params that do not decode ({e}); the document is as it was", N::METHOD))
+    }
+    #[derive(serde::Deserialize)]
+    struct Message {
+        method: Option<String>,
+        id: Option<serde_json::Value>,
+        #[serde(default)]
+        params: serde_json::Value,
+    }
+    let Ok(Message { method: Some(method), id: None, params }) = serde_json::from_slice::<Message>(body) else {
+        return Ok(());
+    };
+    match method.as_str() {
+        DidOpenTextDocument::METHOD => check::<DidOpenTextDocument>(params),
+        DidChangeTextDocument::METHOD => check::<DidChangeTextDocument>(params),
+        DidCloseTextDocument::METHOD => check::<DidCloseTextDocument>(params),
+        DidSaveTextDocument::METHOD => check::<DidSaveTextDocument>(params),
+        _ => Ok(()),
+    }
 }
 
 /// `body` (JSON) with every URI (the string value of a key `uri` or
@@ -721,6 +758,34 @@ mod tests {
                 Frame::Message(_) => None,
             })
             .collect()
+    }
+
+    /// Red team (rt30b B1): a document notification whose params do not
+    /// decode was dropped by tower-lsp-server without a word; it is said.
+    #[test]
+    fn document_notifications_whose_params_do_not_decode_are_said() {
+        let change =
+            |params: &str| format!(r#"{{"jsonrpc":"2.0","method":"textDocument/didChange","params":{params}}}"#);
+        let good = change(
+            r#"{"textDocument":{"uri":"file:///a.rs","version":2},"contentChanges":[{"range":{"start":{"line":0,"character":1},"end":{"line":0,"character":1}},"text":"x"}]}"#,
+        );
+        let bad = [
+            change(r#"{"textDocument":{"uri":"file:///a.rs","version":"2"},"contentChanges":[{"text":"x"}]}"#),
+            change(
+                r#"{"textDocument":{"uri":"file:///a.rs","version":2},"contentChanges":[{"range":{"start":{"line":0,"character":4294967296},"end":{"line":0,"character":1}},"text":"x"}]}"#,
+            ),
+            change(r#"{"textDocument":{"uri":"file:///a.rs","version":2},"contentChanges":"x"}"#),
+            change("null"),
+        ];
+        let input: Vec<u8> = bad.iter().map(|b| frame(b)).chain([frame(&good)]).collect::<Vec<_>>().concat();
+        let out = frames(&input);
+        assert_eq!(messages(&out), vec![good.clone()]);
+        let problems = problems(&out);
+        assert_eq!(problems.len(), bad.len(), "{problems:?}");
+        assert!(
+            problems.iter().all(|p| p.contains("textDocument/didChange with params that do not decode")),
+            "{problems:?}"
+        );
     }
 
     #[test]
