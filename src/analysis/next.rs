@@ -403,10 +403,11 @@ impl Prepared {
     pub fn judge_linked(&self, repo: &Repository, link: &str, to: &str) -> anyhow::Result<Option<Linked>> {
         let Some((blob, content)) = self.version(repo, to)? else { return Ok(None) };
         let policy = &self.scope.policy;
+        let ai = self.next.ai_spans(to, &content);
         let mut history = Vec::new();
         if let Some(base) = &self.scope.base
             && self.next.paths().any(|p| p == link)
-            && self.next.ai_spans(to, &content).is_empty()
+            && ai.is_empty()
             && !policy.same_rules(to, link)
             && matches!(content, Content::Text(_))
         {
@@ -421,7 +422,7 @@ impl Prepared {
         let judge = self.judge_with();
         let scoped = self.next.units_through_link(Some(&self.cache), (link, to), blob, &content, &history)?;
         let units = scoped.iter().map(|u| judge.unit(u)).collect();
-        let spans = crate::signoff::overlay(content.len(), &history, &self.next.ai_spans(to, &content));
+        let spans = crate::signoff::overlay(content.len(), &history, &ai);
         Ok(Some(Linked { content, spans, units }))
     }
 
@@ -491,22 +492,13 @@ fn brought(
     next: &NextCommit,
     renamed: &HashMap<String, String>,
 ) -> anyhow::Result<HashMap<String, Brought>> {
-    let none = HashMap::new;
-    let Some(base) = &scope.base else { return Ok(none()) };
-    let mut texts: Vec<(String, git2::Oid, Content)> = Vec::new();
-    for path in next.paths() {
-        if let Some((blob, content @ Content::Text(_))) = version_of(repo, files.iter(), next, path)? {
-            texts.push((path.to_string(), blob, content));
-        }
-    }
-    if texts.is_empty() {
-        return Ok(none());
-    }
+    let Some(base) = &scope.base else { return Ok(HashMap::new()) };
     let unreadable =
         |e: crate::brought::Unreadable| anyhow::anyhow!("cannot read the history of {}: {}", e.path, e.reason);
-    // Reverts restore text wherever it stood.
-    let reverting = Ending { next, texts: &texts };
-    let wanted = |path: &str| texts.iter().any(|(p, ..)| p == path);
+    // Reverts restore text wherever it stood (the versions of the files
+    // they change are read only then).
+    let reverting = Ending { next, files };
+    let wanted = |path: &str| next.paths().any(|p| p == path);
     let mut found: HashMap<String, (crate::brought::Found, String)> =
         crate::brought::restored(repo, &scope.policy, &reverting, wanted)
             .map_err(unreadable)?
@@ -516,7 +508,7 @@ fn brought(
                 (path, (restored.found, said))
             })
             .collect();
-    let done = |found: HashMap<String, (crate::brought::Found, String)>| {
+    let done = |found: HashMap<String, (crate::brought::Found, String)>, texts: &[(String, git2::Oid, Content)]| {
         let content = |path: &str| texts.iter().find(|(p, ..)| p == path).map(|(_, _, c)| c);
         found
             .into_iter()
@@ -526,8 +518,17 @@ fn brought(
             })
             .collect()
     };
-    if scope.policy.judges_paths_alike() {
-        return Ok(done(found));
+    // Moves matter only between paths judged otherwise: then every text
+    // file the range or the next commit changed is read.
+    let alike = scope.policy.judges_paths_alike();
+    let mut texts: Vec<(String, git2::Oid, Content)> = Vec::new();
+    for path in next.paths().filter(|p| !alike || found.contains_key(*p)) {
+        if let Some((blob, content @ Content::Text(_))) = version_of(repo, files.iter(), next, path)? {
+            texts.push((path.to_string(), blob, content));
+        }
+    }
+    if alike || texts.is_empty() {
+        return Ok(done(found, &texts));
     }
     let base_tree = repo.find_commit(base.commit).and_then(|c| c.tree()).context("cannot read BASE's tree")?;
     let head_tree = super::files::head_tree(repo)?;
@@ -567,7 +568,7 @@ fn brought(
             }
         }
     }
-    Ok(done(found))
+    Ok(done(found, &texts))
 }
 
 /// The files the next commit leaves renamed since BASE, as git pairs
@@ -615,10 +616,10 @@ pub struct Linked {
 }
 
 /// The range the next commit ends, as [`crate::brought::restored`] reads
-/// it, with the versions it leaves of the files it touched.
+/// it, with the files the next commit changes.
 struct Ending<'a> {
     next: &'a NextCommit,
-    texts: &'a [(String, git2::Oid, Content)],
+    files: &'a [FileVersion],
 }
 
 impl crate::brought::Reverting for Ending<'_> {
@@ -630,9 +631,11 @@ impl crate::brought::Reverting for Ending<'_> {
         self.next.changed_by(i)
     }
 
-    fn added_lines(&self, _: &Repository, path: &str) -> Option<(Vec<u8>, Vec<bool>)> {
-        let (_, _, content) = self.texts.iter().find(|(p, ..)| p == path)?;
-        Some((content.as_bytes().to_vec(), self.next.added_lines(path)))
+    fn added_lines(&self, repo: &Repository, path: &str) -> Option<(Vec<u8>, Vec<bool>)> {
+        let Ok(Some((_, Content::Text(text)))) = version_of(repo, self.files.iter(), self.next, path) else {
+            return None;
+        };
+        Some((text.into_bytes(), self.next.added_lines(path)))
     }
 }
 

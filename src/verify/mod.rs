@@ -747,8 +747,8 @@ struct Judge<'a> {
     signers: &'a AllowedSigners,
     records: &'a Records,
     repository: &'a str,
-    /// The files HEAD renamed from BASE (as `git diff -M` pairs them), new
-    /// path to old: an approval given at the old path counts at the new
+    /// The files HEAD renamed from BASE ([`plain_renames`]), new path to
+    /// old: an approval given at the old path counts at the new
     /// ([`signoff::Ledger::judge`]). Set once the trees are read.
     renamed: std::cell::OnceCell<HashMap<String, String>>,
 }

@@ -144,8 +144,7 @@ impl Counted {
     /// anywhere when it names no range or commit (made before overrides
     /// were scoped: reported as such).
     fn covers(&self, failure: &Failure) -> bool {
-        let by_commits = !failure.commits.is_empty()
-            && failure.commits.iter().all(|c| Oid::from_str(c).is_ok_and(|o| self.commits.contains(&o)));
+        let by_commits = !failure.commits.is_empty() && failure.commits.iter().all(|c| self.covers_commit(c));
         let by_fp = failure.fingerprint.as_ref().is_some_and(|f| self.fingerprints.contains(f));
         by_commits || (by_fp && (!self.scoped || failure.commits.iter().any(|c| self.covers_commit(c))))
     }
